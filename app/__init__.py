@@ -1,0 +1,1 @@
+"""The HTTP service: settings, sessions, the program language and routes."""
