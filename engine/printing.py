@@ -1,0 +1,189 @@
+"""Tensor ``repr`` text, character for character as PyTorch prints it with default print options.
+
+Standalone on purpose (NumPy and the stdlib only) so the engine, the service and the tests can
+all format tensors without import cycles. The behaviour was pinned down by experiment against
+real PyTorch; ``tests/engine/goldens/repr.json`` holds the recorded outputs.
+
+How PyTorch lays a tensor out:
+
+* One formatter per tensor decides a mode and a column width from the finite non-zero values
+  (only the printed edge values when the tensor is summarised):
+  - *int mode* when every such float is integral: ``3.`` style, width = digits + 1;
+  - *scientific mode* when max/min of their magnitudes exceeds 1000 or the max exceeds 1e8
+    (and, outside int mode, when the min is below 1e-4): ``1.0000e+05`` style;
+  - otherwise fixed point with ``PRECISION`` decimals.
+  Every element is right-aligned to that width (nan, inf and zeros do not widen it).
+* Rows are wrapped to ``LINEWIDTH`` with continuation lines indented under the first element.
+* Past ``THRESHOLD`` elements every dimension longer than ``2 * EDGEITEMS`` shows only its
+  first and last ``EDGEITEMS`` entries around ``...``.
+* Suffixes follow the data in a fixed order: device, size (empty tensors), dtype,
+  requires_grad or grad_fn; one that would overflow the line starts a new line.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+PRECISION = 4
+THRESHOLD = 1000
+EDGEITEMS = 3
+LINEWIDTH = 80
+
+PREFIX = "tensor("
+INDENT = len(PREFIX)
+
+SCI_RATIO = 1000.0
+SCI_MAX = 1.0e8
+SCI_MIN = 1.0e-4
+
+FLOAT_DTYPES = ("float16", "float32", "float64")
+# Dtypes PyTorch leaves out of the repr of a non-empty tensor (float32 is the default dtype).
+IMPLIED_DTYPES = ("float32", "int64", "bool")
+DEFAULT_FLOAT_DTYPE = "float32"
+
+
+class _ElementFormat:
+    """Mode and column width shared by every element of one printed tensor."""
+
+    def __init__(self, shown: np.ndarray, is_float: bool) -> None:
+        self.is_float = is_float
+        self.int_mode = True
+        self.sci_mode = False
+        self.width = 1
+        flat = shown.reshape(-1)
+        if not is_float:
+            self.width = max((len(str(v)) for v in flat.tolist()), default=1)
+            return
+        as_double = flat.astype(np.float64)
+        candidates = as_double[np.isfinite(as_double) & (as_double != 0)]
+        if candidates.size == 0:
+            return
+        magnitudes = np.abs(candidates)
+        biggest, smallest = float(magnitudes.max()), float(magnitudes.min())
+        self.int_mode = bool(np.all(candidates == np.ceil(candidates)))
+        values = candidates.tolist()
+        wide_range = biggest / smallest > SCI_RATIO or biggest > SCI_MAX
+        if self.int_mode and not wide_range:
+            self.width = max(len(f"{v:.0f}") + 1 for v in values)
+            return
+        if wide_range or (not self.int_mode and smallest < SCI_MIN):
+            self.sci_mode = True
+            self.width = max(len(f"{v:.{PRECISION}e}") for v in values)
+        else:
+            self.width = max(len(f"{v:.{PRECISION}f}") for v in values)
+
+    def __call__(self, value: float | int | bool) -> str:
+        if not self.is_float:
+            text = str(value)
+        elif self.sci_mode:
+            text = f"{value:{self.width}.{PRECISION}e}"
+        elif self.int_mode:
+            text = f"{value:.0f}"
+            if math.isfinite(value):
+                text += "."
+        else:
+            text = f"{value:.{PRECISION}f}"
+        return text.rjust(self.width)
+
+
+def _edges(length: int, summarize: bool) -> tuple[list[int], list[int]] | None:
+    """Indices kept before and after ``...`` along a dimension, or None when all are shown."""
+    if summarize and length > 2 * EDGEITEMS:
+        return list(range(EDGEITEMS)), list(range(length - EDGEITEMS, length))
+    return None
+
+
+def _shown_values(values: np.ndarray, summarize: bool) -> np.ndarray:
+    """The elements that will actually be printed (edges of every long dimension)."""
+    if values.ndim == 0:
+        return values
+    edges = _edges(values.shape[0], summarize)
+    kept = values if edges is None else values[edges[0] + edges[1]]
+    if values.ndim == 1:
+        return kept
+    return np.stack([_shown_values(row, summarize) for row in kept])
+
+
+def _vector_text(values: np.ndarray, indent: int, summarize: bool, fmt: _ElementFormat) -> str:
+    per_line = max(1, (LINEWIDTH - indent) // (fmt.width + 2))
+    edges = _edges(values.shape[0], summarize)
+    if edges is None:
+        items = [fmt(v) for v in values.tolist()]
+    else:
+        head, tail = edges
+        items = (
+            [fmt(v) for v in values[head].tolist()]
+            + [" ..."]
+            + [fmt(v) for v in values[tail].tolist()]
+        )
+    lines = [", ".join(items[i : i + per_line]) for i in range(0, len(items), per_line)]
+    return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
+
+
+def _nested_text(values: np.ndarray, indent: int, summarize: bool, fmt: _ElementFormat) -> str:
+    if values.ndim == 0:
+        return fmt(values.item())
+    if values.ndim == 1:
+        return _vector_text(values, indent, summarize, fmt)
+    edges = _edges(values.shape[0], summarize)
+
+    def block(i: int) -> str:
+        return _nested_text(values[i], indent + 1, summarize, fmt)
+
+    if edges is None:
+        blocks = [block(i) for i in range(values.shape[0])]
+    else:
+        blocks = [block(i) for i in edges[0]] + ["..."] + [block(i) for i in edges[1]]
+    separator = "," + "\n" * (values.ndim - 1) + " " * (indent + 1)
+    return "[" + separator.join(blocks) + "]"
+
+
+def _with_suffixes(body: str, suffixes: list[str]) -> str:
+    parts = [body]
+    # PyTorch's running line length over-counts by two on the first line (kept for exactness).
+    line_length = len(body) - body.rfind("\n") + 1
+    for suffix in suffixes:
+        if line_length + len(suffix) + 2 > LINEWIDTH:
+            parts.append(",\n" + " " * INDENT + suffix)
+            line_length = INDENT + len(suffix)
+        else:
+            parts.append(", " + suffix)
+            line_length += len(suffix) + 2
+    return "".join(parts) + ")"
+
+
+def format_tensor(
+    values: np.ndarray,
+    *,
+    dtype: str,
+    device: str = "cpu",
+    requires_grad: bool = False,
+    grad_fn: str | None = None,
+) -> str:
+    """``repr`` of a tensor holding ``values`` (host data) exactly as PyTorch prints it."""
+    values = np.asarray(values)
+    suffixes = []
+    if device != "cpu":
+        suffixes.append(f"device='{device}'")
+    if values.size == 0:
+        if values.ndim != 1:
+            suffixes.append(f"size={tuple(values.shape)}")
+        if dtype != DEFAULT_FLOAT_DTYPE:
+            suffixes.append(f"dtype=torch.{dtype}")
+        body = "[]"
+    else:
+        if dtype not in IMPLIED_DTYPES:
+            suffixes.append(f"dtype=torch.{dtype}")
+        is_float = dtype in FLOAT_DTYPES
+        if dtype == "float16":
+            values = values.astype(np.float32)
+        summarize = values.size > THRESHOLD
+        fmt = _ElementFormat(_shown_values(values, summarize), is_float)
+        body = _nested_text(values, INDENT, summarize, fmt)
+    if grad_fn is not None:
+        suffixes.append(f"grad_fn=<{grad_fn}>")
+    elif requires_grad:
+        suffixes.append("requires_grad=True")
+    return _with_suffixes(PREFIX + body, suffixes)
