@@ -1,0 +1,43 @@
+"""engine: tensors and reverse-mode autograd with PyTorch's semantics, on NumPy (CPU) and CuPy
+(CUDA). Knows nothing of HTTP or JSON. See docs/engine-api.md for the public API."""
+
+from . import errors, ops
+from .autograd import grad
+from .device import Device, cuda_device_count, default_device, device, use_device
+from .dtypes import (DType, as_dtype, bool_, dtype_from_name, float16, float32, float64, int32,
+                     int64)
+from .modes import (enable_grad, is_grad_enabled, is_training, no_grad, set_grad_enabled,
+                    set_training, use_limits)
+from .random import Generator, manual_seed, use_generator
+from .tensor import Size, Tensor
+
+globals().update({name: d.fn for name, d in ops.OPS.items() if d.kind != "method"})
+
+half, double, long = float16, float64, int64
+float, int, bool = float32, int32, bool_  # noqa: A001 (torch.float etc.)
+
+
+def from_numpy(array, device=None) -> Tensor:
+    """A tensor holding ``array``'s data (shared on the CPU, copied to another device)."""
+    from .ops.creation import _finish
+    from .dtypes import from_numpy_dtype
+
+    import numpy as np
+
+    arr = np.asarray(array)
+    dt = from_numpy_dtype(arr.dtype)
+    if arr.dtype != dt.np:
+        arr = arr.astype(dt.np)
+    return _finish(arr, dt, device, False)
+
+
+def to_numpy(t: Tensor):
+    """A host NumPy array of ``t``'s data, whatever its device or requires_grad."""
+    return t.numpy(force=True)
+
+
+__all__ = ["Device", "DType", "Generator", "Size", "Tensor", "errors", "ops", "grad", "device",
+           "default_device", "use_device", "cuda_device_count", "dtype_from_name", "as_dtype",
+           "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "set_training",
+           "is_training", "use_limits", "use_generator", "manual_seed", "from_numpy",
+           "to_numpy", "float16", "float32", "float64", "int32", "int64", "bool_"]

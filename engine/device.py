@@ -1,0 +1,127 @@
+"""Devices and the array-module seam: NumPy for ``cpu``, CuPy for ``cuda:N``.
+
+Every op finds its array module through ``Device.xp``; nothing else in the engine imports CuPy.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from contextvars import ContextVar
+
+import numpy as np
+
+from .errors import EngineRuntimeError
+
+_SPEC = re.compile(r"^(cpu|cuda)(?::(\d+))?$")
+
+
+class Device:
+    __slots__ = ("type", "index", "xp", "_str")
+
+    def __init__(self, type: str, index: int | None = None):
+        self.type = type
+        self.index = index
+        self._str = type if index is None else f"{type}:{index}"
+        self.xp = np if type == "cpu" else None  # CuPy is bound on first use
+
+    def __repr__(self) -> str:
+        if self.index is None:
+            return f"device(type='{self.type}')"
+        return f"device(type='{self.type}', index={self.index})"
+
+    def __str__(self) -> str:
+        return self._str
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, str):
+            other = device(other)
+        return isinstance(other, Device) and self._str == other._str
+
+    def __hash__(self) -> int:
+        return hash(self._str)
+
+    def scope(self):
+        """A context in which CuPy allocates on this device (a no-op on the CPU)."""
+        if self.type == "cpu":
+            return contextlib.nullcontext()
+        return self.xp.cuda.Device(self.index or 0)
+
+
+CPU = Device("cpu")
+_cache: dict[str, Device] = {"cpu": CPU}
+
+
+def cupy_module():
+    """CuPy, imported on demand; raises a clear error when it cannot run here."""
+    try:
+        import cupy
+    except ImportError as e:
+        raise EngineRuntimeError(
+            "CUDA support needs CuPy: pip install 'autograd-service[cuda]'") from e
+    return cupy
+
+
+def cuda_device_count() -> int:
+    try:
+        cupy = cupy_module()
+        if not cupy.cuda.is_available():
+            return 0
+        return cupy.cuda.runtime.getDeviceCount()
+    except Exception:
+        return 0
+
+
+def device(spec) -> Device:
+    """Parse ``"cpu"``, ``"cuda"``, ``"cuda:1"`` (or pass a Device through)."""
+    if isinstance(spec, Device):
+        return spec
+    if spec is None:
+        return default_device()
+    key = str(spec)
+    dev = _cache.get(key)
+    if dev is not None:
+        return dev
+    m = _SPEC.match(key)
+    if m is None:
+        raise EngineRuntimeError(
+            f"Expected one of cpu, cuda device type at start of device string: {key}")
+    kind, index = m.group(1), m.group(2)
+    if kind == "cpu":
+        return CPU
+    dev = Device("cuda", int(index) if index is not None else 0)
+    _cache[key] = dev
+    return dev
+
+
+def bind(dev: Device) -> Device:
+    """Make sure a CUDA device has its array module and exists; returns it."""
+    if dev.xp is None:
+        count = cuda_device_count()
+        if dev.index >= count:
+            if count == 0:
+                raise EngineRuntimeError(
+                    "Torch not compiled with CUDA enabled" if False else
+                    "Found no NVIDIA driver on your system, or CuPy cannot use it: "
+                    f"CUDA device {dev} is not available")
+            raise EngineRuntimeError(
+                f"CUDA error: invalid device ordinal (requested {dev}, {count} available)")
+        dev.xp = cupy_module()
+    return dev
+
+
+_default: ContextVar[Device] = ContextVar("default_device", default=CPU)
+
+
+def default_device() -> Device:
+    return _default.get()
+
+
+@contextlib.contextmanager
+def use_device(spec):
+    """Creation ops without ``device=`` put their results on this device."""
+    token = _default.set(bind(device(spec)))
+    try:
+        yield
+    finally:
+        _default.reset(token)

@@ -1,0 +1,126 @@
+"""Data types and PyTorch's type promotion (with "weak" Python scalars)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class DType:
+    """A tensor element type; prints as ``torch.float32`` like PyTorch's."""
+
+    __slots__ = ("name", "np", "is_floating_point", "is_signed", "itemsize", "_kind", "_rank")
+
+    def __init__(self, name: str, np_dtype, kind: int, rank: int):
+        self.name = name
+        self.np = np.dtype(np_dtype)
+        self.is_floating_point = kind == FLOAT
+        self.is_signed = name != "bool"
+        self.itemsize = self.np.itemsize
+        self._kind = kind  # category: bool < integer < floating
+        self._rank = rank  # order inside the category
+
+    def __repr__(self) -> str:
+        return f"torch.{self.name}"
+
+    __str__ = __repr__
+
+    def __reduce__(self):
+        return (dtype_from_name, (self.name,))
+
+
+BOOL, INT, FLOAT = 0, 1, 2
+
+bool_ = DType("bool", np.bool_, BOOL, 0)
+int32 = DType("int32", np.int32, INT, 1)
+int64 = DType("int64", np.int64, INT, 2)
+float16 = DType("float16", np.float16, FLOAT, 1)
+float32 = DType("float32", np.float32, FLOAT, 2)
+float64 = DType("float64", np.float64, FLOAT, 3)
+
+ALL = (bool_, int32, int64, float16, float32, float64)
+_BY_NAME = {d.name: d for d in ALL}
+_BY_NAME.update({"float": float32, "double": float64, "half": float16, "long": int64,
+                 "int": int32, "bool_": bool_})
+_BY_NP = {d.np: d for d in ALL}
+
+DEFAULT_FLOAT = float32
+DEFAULT_INT = int64
+TYPE_NAMES = {bool_: "BoolTensor", int32: "IntTensor", int64: "LongTensor",
+              float16: "HalfTensor", float32: "FloatTensor", float64: "DoubleTensor"}
+
+
+def dtype_from_name(name: str) -> DType:
+    from .errors import EngineTypeError
+
+    key = name[6:] if name.startswith("torch.") else name
+    try:
+        return _BY_NAME[key]
+    except KeyError:
+        raise EngineTypeError(f"unknown dtype {name!r}; expected one of "
+                              f"{', '.join(d.name for d in ALL)}") from None
+
+
+def from_numpy_dtype(np_dtype) -> DType:
+    from .errors import EngineTypeError
+
+    d = _BY_NP.get(np.dtype(np_dtype))
+    if d is None:
+        if np.issubdtype(np_dtype, np.floating):
+            return float64
+        if np.issubdtype(np_dtype, np.integer):
+            return int64
+        raise EngineTypeError(f"can't convert np.ndarray of type {np.dtype(np_dtype)}. "
+                              "The only supported types are: float64, float32, float16, "
+                              "int64, int32, and bool.")
+    return d
+
+
+def as_dtype(x) -> DType:
+    """Accept a DType, its name, or a NumPy dtype."""
+    if isinstance(x, DType):
+        return x
+    if isinstance(x, str):
+        return dtype_from_name(x)
+    if x is float:
+        return float32
+    if x is int:
+        return int64
+    if x is bool:
+        return bool_
+    return from_numpy_dtype(x)
+
+
+def promote(a: DType, b: DType) -> DType:
+    """Promotion of two tensor dtypes (PyTorch's table restricted to our dtypes)."""
+    if a is b:
+        return a
+    if a._kind != b._kind:
+        return a if a._kind > b._kind else b
+    return a if a._rank >= b._rank else b
+
+
+def scalar_dtype(value) -> DType:
+    """The dtype a Python scalar takes when it stands alone."""
+    if isinstance(value, bool):
+        return bool_
+    if isinstance(value, int):
+        return int64
+    return float32
+
+
+def combine_tiers(higher: DType | None, lower: DType | None) -> DType | None:
+    """Fold a lower promotion tier into a higher one: the lower tier only counts when it is of
+    a higher category (e.g. a float scalar with an int tensor) or the higher one is bool."""
+    if higher is None:
+        return lower
+    if lower is None or higher._kind == FLOAT:
+        return higher
+    if higher is bool_ or lower._kind == FLOAT:
+        return promote(higher, lower)
+    return higher
+
+
+def result_type(dim_dtype: DType | None, zero_dim_dtype: DType | None,
+                scalar_dtype_: DType | None) -> DType:
+    """PyTorch's three tiers: dimensioned tensors, then 0-d tensors, then Python scalars."""
+    return combine_tiers(dim_dtype, combine_tiers(zero_dim_dtype, scalar_dtype_))

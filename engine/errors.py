@@ -1,0 +1,89 @@
+"""The engine's exceptions and every PyTorch-mirrored error text, verbatim, in one place."""
+
+from __future__ import annotations
+
+
+class EngineError(Exception):
+    """Base of every error the engine raises."""
+
+
+class EngineRuntimeError(EngineError, RuntimeError):
+    pass
+
+
+class EngineTypeError(EngineError, TypeError):
+    pass
+
+
+class EngineValueError(EngineError, ValueError):
+    pass
+
+
+class EngineIndexError(EngineError, IndexError):
+    pass
+
+
+class NotSupported(EngineError, NotImplementedError):
+    """An op or argument that PyTorch has and this engine does not (yet)."""
+
+
+class TensorTooLarge(EngineRuntimeError):
+    def __init__(self, numel: int, limit: int):
+        self.numel, self.limit = numel, limit
+        super().__init__(f"result would have {numel} elements, over the limit of {limit}")
+
+
+def type_name(t) -> str:
+    from .dtypes import TYPE_NAMES
+
+    prefix = "torch.cuda." if t.device.type == "cuda" else "torch."
+    return prefix + TYPE_NAMES[t.dtype]
+
+
+def shape_text(shape) -> str:
+    return "[" + ", ".join(str(s) for s in shape) + "]"
+
+
+BACKWARD_TWICE = (
+    "Trying to backward through the graph a second time (or directly access saved tensors after "
+    "they have already been freed). Saved intermediate values of the graph are freed when you "
+    "call .backward() or autograd.grad(). Specify retain_graph=True if you need to backward "
+    "through the graph a second time or if you need to access saved tensors after calling "
+    "backward.")
+SCALAR_OUTPUTS = "grad can be implicitly created only for scalar outputs"
+NO_GRAD_FN = "element {i} of tensors does not require grad and does not have a grad_fn"
+LEAF_INPLACE = "a leaf Variable that requires grad is being used in an in-place operation."
+FLOAT_REQUIRES_GRAD = "Only Tensors of floating point and complex dtype can require gradients"
+FLOAT_REQUIRES_GRAD_METHOD = "only Tensors of floating point dtype can require gradients"
+NUMPY_REQUIRES_GRAD = ("Can't call numpy() on Tensor that requires grad. "
+                       "Use tensor.detach().numpy() instead.")
+ITEM_MULTI = "a Tensor with {n} elements cannot be converted to Scalar"
+BOOL_AMBIGUOUS = "Boolean value of Tensor with more than one value is ambiguous"
+UNUSED_INPUT = ("The differentiated Tensor at index {i} appears to not have been used in the "
+                "graph. Set allow_unused=True if this is the desired behavior.")
+INPUT_NO_GRAD = "One of the differentiated Tensors does not require grad"
+INPLACE_MODIFIED = (
+    "one of the variables needed for gradient computation has been modified by an inplace "
+    "operation: [{type} {shape}]{owner}, is at version {version}; expected version {expected} "
+    "instead. Hint: enable anomaly detection to find the operation that failed to compute its "
+    "gradient, with torch.autograd.set_detect_anomaly(True, check_nan=False).")
+GRAD_SHAPE = ("Mismatch in shape: grad_output[{i}] has a shape of {got} and output[{i}] has a "
+              "shape of {want}.")
+NONLEAF_GRAD_WARNING = (
+    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
+    "attribute won't be populated during autograd.backward(). If you indeed want the .grad field "
+    "to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. If you "
+    "access the non-leaf Tensor by mistake, make sure you access the leaf Tensor instead. See "
+    "github.com/pytorch/pytorch/pull/30531 for more informations.")
+DIM_RANGE = "Dimension out of range (expected to be in range of [{lo}, {hi}], but got {dim})"
+BROADCAST = ("The size of tensor a ({a}) must match the size of tensor b ({b}) at "
+             "non-singleton dimension {dim}")
+DEVICE_MISMATCH = ("Expected all tensors to be on the same device, but found at least two "
+                   "devices, {a} and {b}!")
+LEAF_VIEW_INPLACE = ("a view of a leaf Variable that requires grad is being used in an in-place "
+                     "operation.")
+BOOL_SUB = ("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` "
+            "or `logical_xor()` operator instead.")
+VIEW_NOT_COMPATIBLE = ("view size is not compatible with input tensor's size and stride (at least "
+                       "one dimension spans across two contiguous subspaces). Use .reshape(...) "
+                       "instead.")

@@ -1,0 +1,85 @@
+"""Per-context state: grad mode, train/eval flag, current generator, default device, limits.
+
+All of it lives in ``contextvars``, so two sessions running on two threads (or two asyncio
+tasks) never see each other's mode.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from contextvars import ContextVar
+
+_grad_enabled: ContextVar[bool] = ContextVar("grad_enabled", default=True)
+_training: ContextVar[bool] = ContextVar("training", default=True)
+_max_elements: ContextVar[int | None] = ContextVar("max_elements", default=None)
+
+is_grad_enabled = _grad_enabled.get
+
+
+class _GradMode(contextlib.ContextDecorator):
+    """Base of ``no_grad`` / ``enable_grad`` / ``set_grad_enabled``: context manager and decorator."""
+
+    mode = True
+
+    def __enter__(self):
+        self._token = _grad_enabled.set(self.mode)
+        return self
+
+    def __exit__(self, *exc):
+        _grad_enabled.reset(self._token)
+        return False
+
+
+class no_grad(_GradMode):
+    mode = False
+
+
+class enable_grad(_GradMode):
+    mode = True
+
+
+class set_grad_enabled(_GradMode):
+    """``set_grad_enabled(False)`` switches the mode now and, used in ``with``, restores it."""
+
+    def __init__(self, mode: bool):
+        self.mode = bool(mode)
+        self._prev = _grad_enabled.get()
+        _grad_enabled.set(self.mode)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        _grad_enabled.set(self._prev)
+        return False
+
+
+def is_training() -> bool:
+    return _training.get()
+
+
+def set_training(flag: bool) -> None:
+    _training.set(bool(flag))
+
+
+@contextlib.contextmanager
+def use_limits(max_elements: int | None = None):
+    """Ops raise ``TensorTooLarge`` before allocating a result over ``max_elements``."""
+    token = _max_elements.set(max_elements)
+    try:
+        yield
+    finally:
+        _max_elements.reset(token)
+
+
+def check_numel(shape) -> None:
+    limit = _max_elements.get()
+    if limit is None:
+        return
+    n = 1
+    for s in shape:
+        n *= int(s)
+    if n > limit:
+        from .errors import TensorTooLarge
+
+        raise TensorTooLarge(n, limit)

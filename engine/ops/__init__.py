@@ -1,0 +1,74 @@
+"""The op table. Importing this package registers every op and installs the table's methods
+and Python operators on ``Tensor``.
+
+Modules by family: creation, pointwise, reduction, linalg, shape, indexing, nn, tensor_methods.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+from ..tensor import Tensor
+from .registry import OPS, OpDef, catalog, lookup, register
+
+_FAMILIES = ("creation", "pointwise", "reduction", "linalg", "shape", "indexing", "nn",
+             "tensor_methods")
+for _name in _FAMILIES:
+    try:
+        importlib.import_module(f"{__name__}.{_name}")
+    except ModuleNotFoundError as e:  # a family not written yet
+        if e.name != f"{__name__}.{_name}":
+            raise
+for _mod in pkgutil.iter_modules(__path__):
+    if not _mod.name.startswith("_") and _mod.name not in _FAMILIES + ("registry", "families"):
+        importlib.import_module(f"{__name__}.{_mod.name}")
+
+# Every function-style op is importable from here: ``from engine.ops import add``.
+globals().update({name: d.fn for name, d in OPS.items()})
+
+
+def _install_tensor_api() -> None:
+    from . import shape
+
+    for name, d in OPS.items():
+        if d.kind != "function" and not hasattr(Tensor, name):
+            setattr(Tensor, name, d.fn)
+
+    def op_(name):
+        return OPS[name].fn
+
+    def reflected(name):
+        fn = op_(name)
+        return lambda self, other: fn(other, self)
+
+    binary = {"add": "add", "sub": "sub", "mul": "mul", "truediv": "div",
+              "floordiv": "floor_divide", "mod": "remainder", "pow": "pow",
+              "matmul": "matmul", "and": "bitwise_and", "or": "bitwise_or",
+              "xor": "bitwise_xor"}
+    for py, name in binary.items():
+        if name not in OPS:
+            continue
+        setattr(Tensor, f"__{py}__", op_(name))
+        setattr(Tensor, f"__r{py}__", reflected(name))
+        if name + "_" in OPS:
+            setattr(Tensor, f"__i{py}__", op_(name + "_"))
+    for py, name in (("eq", "eq"), ("ne", "ne"), ("lt", "lt"), ("le", "le"), ("gt", "gt"),
+                     ("ge", "ge")):
+        setattr(Tensor, f"__{py}__", op_(name))
+    Tensor.__neg__ = op_("neg")
+    Tensor.__pos__ = lambda self: self
+    if "abs" in OPS:
+        Tensor.__abs__ = op_("abs")
+    if "bitwise_not" in OPS:
+        Tensor.__invert__ = op_("bitwise_not")
+    if "getitem" in OPS:
+        Tensor.__getitem__ = op_("getitem")
+        Tensor.__setitem__ = op_("setitem")
+    Tensor.T = property(shape.numpy_T)
+    Tensor.mT = property(shape.matrix_T)
+
+
+_install_tensor_api()
+
+__all__ = ["OPS", "OpDef", "catalog", "lookup", "register"]

@@ -1,0 +1,152 @@
+"""Argument handling shared by ops: promotion, devices, dims, Python scalars."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from .. import errors
+from ..dtypes import DEFAULT_FLOAT, DType, float32, result_type, scalar_dtype
+from ..tensor import Tensor
+
+Number = (int, float, bool, np.number, np.bool_)
+
+
+def is_scalar(x) -> bool:
+    return isinstance(x, Number) and not isinstance(x, Tensor)
+
+
+def check_same_device(a: Tensor, b: Tensor) -> None:
+    if a.device is not b.device and a.device != b.device:
+        # 0-d CPU tensors mix with any device, as in PyTorch
+        if a._data.ndim == 0 and a.device.type == "cpu":
+            return
+        if b._data.ndim == 0 and b.device.type == "cpu":
+            return
+        raise errors.EngineRuntimeError(errors.DEVICE_MISMATCH.format(a=b.device, b=a.device))
+
+
+_promo_cache: dict = {}
+
+
+def promote_args(*xs) -> DType:
+    """The result dtype of an elementwise op over tensors and Python scalars."""
+    key = tuple(
+        (x.dtype, x._data.ndim == 0) if type(x) is Tensor else type(x) for x in xs)
+    dt = _promo_cache.get(key)
+    if dt is None:
+        dim = zero = scal = None
+        from ..dtypes import promote
+
+        for x in xs:
+            if type(x) is Tensor:
+                if x._data.ndim:
+                    dim = x.dtype if dim is None else promote(dim, x.dtype)
+                else:
+                    zero = x.dtype if zero is None else promote(zero, x.dtype)
+            else:
+                sd = scalar_dtype(x)
+                scal = sd if scal is None else promote(scal, sd)
+        dt = result_type(dim, zero, scal)
+        _promo_cache[key] = dt
+    return dt
+
+
+def py_scalar(x):
+    """NumPy scalars become Python scalars (so NumPy treats them as weak, like PyTorch)."""
+    if isinstance(x, (bool, np.bool_)):
+        return bool(x)
+    if isinstance(x, numbers.Integral):
+        return int(x)
+    if isinstance(x, numbers.Real):
+        return float(x)
+    raise errors.EngineTypeError(f"expected a Tensor or a number, got {type(x).__name__}")
+
+
+def operand(x, dtype: DType):
+    """The array (or Python scalar) to feed NumPy for an input, cast to ``dtype``."""
+    if type(x) is Tensor:
+        arr = x._data
+        return arr if arr.dtype == dtype.np else arr.astype(dtype.np)
+    return py_scalar(x) if not isinstance(x, (int, float, bool)) else x
+
+
+def device_of(*xs):
+    dev = None
+    first = None
+    for x in xs:
+        if type(x) is Tensor:
+            if dev is None:
+                dev, first = x.device, x
+            elif x.device is not dev:
+                check_same_device(first, x)
+                if first._data.ndim == 0 and first.device.type == "cpu":
+                    dev, first = x.device, x
+    if dev is None:
+        from ..device import default_device
+
+        dev = default_device()
+    return dev
+
+
+def ensure_tensor(x, dtype: DType | None = None, device=None) -> Tensor:
+    if type(x) is Tensor:
+        return x
+    from .creation import tensor
+
+    return tensor(x, dtype=dtype, device=device)
+
+
+def float_dtype(dt: DType) -> DType:
+    """Integer and bool inputs of a floating op compute in the default float dtype."""
+    return dt if dt.is_floating_point else DEFAULT_FLOAT
+
+
+def norm_dim(dim: int, ndim: int) -> int:
+    n = max(ndim, 1)
+    if not -n <= dim < n:
+        raise errors.EngineIndexError(errors.DIM_RANGE.format(lo=-n, hi=n - 1, dim=dim))
+    return dim + n if dim < 0 else dim
+
+
+def norm_dims(dim, ndim: int) -> tuple[int, ...]:
+    """``dim`` as a sorted tuple of non-negative axes (None or () means all)."""
+    if dim is None:
+        return tuple(range(ndim))
+    if isinstance(dim, (int, np.integer)):
+        dims = (int(dim),)
+    else:
+        dims = tuple(int(d) for d in dim)
+        if not dims:
+            return tuple(range(ndim))
+    out = tuple(sorted({norm_dim(d, ndim) for d in dims}))
+    if len(out) != len(dims):
+        raise errors.EngineRuntimeError(
+            f"dim {dims[0]} appears multiple times in the list of dims")
+    if ndim == 0:
+        return ()
+    return out
+
+
+def shape_arg(size) -> tuple[int, ...]:
+    """``zeros(2, 3)``, ``zeros((2, 3))``, ``zeros([2, 3])`` and ``zeros(Size)`` all mean (2, 3)."""
+    if len(size) == 1 and not isinstance(size[0], (int, np.integer)):
+        size = size[0]
+        if isinstance(size, Tensor):
+            size = size.tolist()
+    out = []
+    for s in size:
+        if isinstance(s, Tensor):
+            s = s.item()
+        if not isinstance(s, (int, np.integer)) or isinstance(s, bool):
+            raise errors.EngineTypeError(
+                f"expected a sequence of integers as a size, but got {type(s).__name__}")
+        if s < 0:
+            raise errors.EngineRuntimeError(
+                f"Trying to create tensor with negative dimension {s}: {list(size)}")
+        out.append(int(s))
+    return tuple(out)
+
+
+__all__ = ["float32"]

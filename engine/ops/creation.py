@@ -1,0 +1,383 @@
+"""Creation ops: ``tensor``, ``arange``, ``zeros``, ``rand`` and friends."""
+
+from __future__ import annotations
+
+import functools
+import math
+
+import numpy as np
+
+from .. import errors
+from ..device import bind, default_device, device as as_device
+from ..dtypes import DEFAULT_FLOAT, DEFAULT_INT, as_dtype, bool_, float64
+from ..modes import check_numel
+from ..random import current_generator
+from ..tensor import Tensor, _wrap
+from ._args import shape_arg
+from .registry import op
+
+
+def _size_kw(fn):
+    """Let ``zeros(size=(2, 3))`` mean ``zeros(2, 3)``, as PyTorch's bindings allow."""
+
+    @functools.wraps(fn)
+    def wrapper(*size, **kwargs):
+        if "size" in kwargs:
+            if size:
+                raise errors.EngineTypeError(
+                    f"{fn.__name__}() got multiple values for argument 'size'")
+            size = (kwargs.pop("size"),)
+        return fn(*size, **kwargs)
+
+    return wrapper
+
+
+def _device(device):
+    return default_device() if device is None else bind(as_device(device))
+
+
+def _leaf(t: Tensor, requires_grad: bool) -> Tensor:
+    if requires_grad:
+        if not t.dtype.is_floating_point:
+            raise errors.EngineRuntimeError(errors.FLOAT_REQUIRES_GRAD)
+        t.requires_grad = True
+    return t
+
+
+def _finish(arr, dtype, device, requires_grad: bool) -> Tensor:
+    dev = _device(device)
+    if dev.type != "cpu":
+        with dev.scope():
+            arr = dev.xp.asarray(arr)
+    return _leaf(_wrap(arr, dtype, dev), requires_grad)
+
+
+def _infer_dtype(values) -> object:
+    """PyTorch's inference for nested Python data: bool < int (int64) < float (float32)."""
+    kind = 0
+    stack = [values]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, (list, tuple)):
+            stack.extend(v)
+        elif isinstance(v, Tensor):
+            k = 2 if v.dtype.is_floating_point else (0 if v.dtype is bool_ else 1)
+            kind = max(kind, k)
+        elif isinstance(v, (bool, np.bool_)):
+            pass
+        elif isinstance(v, (int, np.integer)):
+            kind = max(kind, 1)
+        elif isinstance(v, (float, np.floating)):
+            kind = 2
+        else:
+            raise errors.EngineTypeError(
+                f"Could not infer dtype of {type(v).__name__}")
+    return (bool_, DEFAULT_INT, DEFAULT_FLOAT)[kind]
+
+
+def _plain(values):
+    if isinstance(values, Tensor):
+        return values.tolist()
+    if isinstance(values, (list, tuple)):
+        return [_plain(v) for v in values]
+    return values
+
+
+@op(kind="function")
+def tensor(data, *, dtype=None, device=None, requires_grad=False):
+    """Build a tensor from (nested) Python numbers, a NumPy array or another tensor (copied)."""
+    if isinstance(data, Tensor):
+        dt = data.dtype if dtype is None else as_dtype(dtype)
+        arr = data._data.astype(dt.np, copy=True) if data.device.type == "cpu" else \
+            data.device.xp.asnumpy(data._data).astype(dt.np)
+        return _finish(arr, dt, device, requires_grad)
+    if isinstance(data, np.ndarray):
+        from ..dtypes import from_numpy_dtype
+
+        dt = from_numpy_dtype(data.dtype) if dtype is None else as_dtype(dtype)
+        return _finish(np.array(data, dtype=dt.np), dt, device, requires_grad)
+    dt = _infer_dtype(data) if dtype is None else as_dtype(dtype)
+    plain = _plain(data)
+    try:
+        arr = np.array(plain, dtype=dt.np)
+    except ValueError as e:
+        raise errors.EngineValueError(
+            f"expected sequence of equal-length lists: {e}") from None
+    except OverflowError:
+        raise errors.EngineRuntimeError(f"value cannot be converted to type {dt.name} "
+                                        "without overflow") from None
+    if arr.dtype == object:
+        raise errors.EngineValueError("expected sequence of equal-length lists")
+    check_numel(arr.shape)
+    return _finish(arr, dt, device, requires_grad)
+
+
+@op(kind="function")
+def as_tensor(data, dtype=None, device=None):
+    """Like ``tensor`` but shares storage with a tensor of the same dtype and device."""
+    if isinstance(data, Tensor) and (dtype is None or as_dtype(dtype) is data.dtype) and \
+            (device is None or as_device(device) == data.device):
+        return data
+    return tensor(data, dtype=dtype, device=device)
+
+
+def _scalar(x):
+    return x.item() if isinstance(x, Tensor) else x
+
+
+@op(kind="function")
+def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
+    """Values from ``start`` to ``end`` (exclusive) by ``step``; ``arange(n)`` is 0..n-1."""
+    start, end, step = _scalar(start), _scalar(end), _scalar(step)
+    if end is None:
+        start, end = 0, start
+    if step == 0:
+        raise errors.EngineRuntimeError("step must be nonzero")
+    if (end - start) / step < 0:
+        raise errors.EngineRuntimeError(
+            "upper bound and larger bound inconsistent with step sign")
+    if dtype is None:
+        is_float = any(isinstance(v, float) for v in (start, end, step))
+        dt = DEFAULT_FLOAT if is_float else DEFAULT_INT
+    else:
+        dt = as_dtype(dtype)
+    n = max(0, math.ceil((end - start) / step))
+    check_numel((n,))
+    # computed in double and cast, as PyTorch does for floating dtypes
+    arr = (start + np.arange(n, dtype=np.float64) * step) if dt.is_floating_point or \
+        any(isinstance(v, float) for v in (start, end, step)) else \
+        np.arange(start, start + n * step, step, dtype=np.int64)[:n]
+    return _finish(arr.astype(dt.np), dt, device, requires_grad)
+
+
+@op(kind="function")
+def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False):
+    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
+    dt = DEFAULT_FLOAT if dtype is None else as_dtype(dtype)
+    steps = int(steps)
+    if steps < 0:
+        raise errors.EngineRuntimeError("number of steps must be non-negative")
+    check_numel((steps,))
+    start, end = _scalar(start), _scalar(end)
+    # PyTorch fills the first half from start and the second half from end
+    arr = np.empty(steps, dtype=np.float64)
+    if steps:
+        step = (end - start) / (steps - 1) if steps > 1 else 0.0
+        half = steps // 2
+        idx = np.arange(steps)
+        arr[:half] = start + idx[:half] * step
+        arr[half:] = end - (steps - 1 - idx[half:]) * step
+    if not dt.is_floating_point:
+        arr = np.trunc(arr)
+    return _finish(arr.astype(dt.np), dt, device, requires_grad)
+
+
+def _filled(size, value, dtype, device, requires_grad, default=DEFAULT_FLOAT):
+    shape = shape_arg(size)
+    check_numel(shape)
+    dt = default if dtype is None else as_dtype(dtype)
+    dev = _device(device)
+    with dev.scope():
+        arr = dev.xp.full(shape, value, dtype=dt.np)
+    return _leaf(_wrap(arr, dt, dev), requires_grad)
+
+
+@op(kind="function")
+@_size_kw
+def zeros(*size, dtype=None, device=None, requires_grad=False):
+    """A tensor of zeros of the given size."""
+    return _filled(size, 0, dtype, device, requires_grad)
+
+
+@op(kind="function")
+@_size_kw
+def ones(*size, dtype=None, device=None, requires_grad=False):
+    """A tensor of ones of the given size."""
+    return _filled(size, 1, dtype, device, requires_grad)
+
+
+@op(kind="function")
+@_size_kw
+def empty(*size, dtype=None, device=None, requires_grad=False):
+    """A tensor of the given size (filled with zeros here; never uninitialised memory)."""
+    return _filled(size, 0, dtype, device, requires_grad)
+
+
+@op(kind="function")
+def full(size, fill_value, *, dtype=None, device=None, requires_grad=False):
+    """A tensor of the given size filled with ``fill_value``."""
+    fill_value = _scalar(fill_value)
+    if dtype is None:
+        default = bool_ if isinstance(fill_value, bool) else DEFAULT_INT if \
+            isinstance(fill_value, int) else DEFAULT_FLOAT
+    else:
+        default = None
+    return _filled((size,), fill_value, dtype, device, requires_grad, default or DEFAULT_FLOAT)
+
+
+@op(kind="function")
+def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
+    """The identity matrix (``n`` x ``m``)."""
+    m = n if m is None else m
+    check_numel((n, m))
+    dt = DEFAULT_FLOAT if dtype is None else as_dtype(dtype)
+    return _finish(np.eye(n, m, dtype=dt.np), dt, device, requires_grad)
+
+
+def _like(input: Tensor, dtype, device):
+    dt = input.dtype if dtype is None else as_dtype(dtype)
+    dev = input.device if device is None else device
+    return input._data.shape, dt, dev
+
+
+@op(kind="function")
+def zeros_like(input, *, dtype=None, device=None, requires_grad=False):
+    """Zeros with the shape (and by default dtype and device) of ``input``."""
+    shape, dt, dev = _like(input, dtype, device)
+    return _filled((shape,), 0, dt, dev, requires_grad)
+
+
+@op(kind="function")
+def ones_like(input, *, dtype=None, device=None, requires_grad=False):
+    """Ones with the shape (and by default dtype and device) of ``input``."""
+    shape, dt, dev = _like(input, dtype, device)
+    return _filled((shape,), 1, dt, dev, requires_grad)
+
+
+@op(kind="function")
+def empty_like(input, *, dtype=None, device=None, requires_grad=False):
+    """A tensor shaped like ``input`` (zero-filled)."""
+    shape, dt, dev = _like(input, dtype, device)
+    return _filled((shape,), 0, dt, dev, requires_grad)
+
+
+@op(kind="function")
+def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False):
+    """``fill_value`` with the shape (and by default dtype and device) of ``input``."""
+    shape, dt, dev = _like(input, dtype, device)
+    return _filled((shape,), _scalar(fill_value), dt, dev, requires_grad)
+
+
+# --------------------------------------------------------------------------- random
+def _random(size, dtype, device, generator, draw, requires_grad, default=DEFAULT_FLOAT):
+    shape = shape_arg(size)
+    check_numel(shape)
+    dt = default if dtype is None else as_dtype(dtype)
+    dev = _device(device)
+    gen = current_generator(dev, generator)
+    with dev.scope():
+        arr = draw(gen._rng, shape, dt)
+    return _leaf(_wrap(arr, dt, dev), requires_grad)
+
+
+def _float_only(dt, name):
+    if not dt.is_floating_point:
+        raise errors.EngineRuntimeError(f'"{name}" not implemented for '
+                                        f"'{_scalar_name(dt)}'")
+
+
+def _scalar_name(dt):
+    return {"int64": "Long", "int32": "Int", "bool": "Bool"}.get(dt.name, dt.name)
+
+
+def _uniform(rng, shape, dt):
+    _float_only(dt, "check_uniform_bounds")
+    return rng.random(shape, dtype=np.float64 if dt is float64 else np.float32).astype(dt.np)
+
+
+def _normal(rng, shape, dt):
+    _float_only(dt, "normal_kernel_cpu")
+    return rng.standard_normal(shape, dtype=np.float64 if dt is float64 else np.float32) \
+        .astype(dt.np)
+
+
+@op(kind="function")
+@_size_kw
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
+    """Uniform random numbers in [0, 1)."""
+    return _random(size, dtype, device, generator, _uniform, requires_grad)
+
+
+@op(kind="function")
+@_size_kw
+def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
+    """Standard normal random numbers."""
+    return _random(size, dtype, device, generator, _normal, requires_grad)
+
+
+@op(kind="function")
+def rand_like(input, *, dtype=None, device=None, requires_grad=False):
+    """Uniform random numbers in [0, 1) shaped like ``input``."""
+    shape, dt, dev = _like(input, dtype, device)
+    return _random((shape,), dt, dev, None, _uniform, requires_grad)
+
+
+@op(kind="function")
+def randn_like(input, *, dtype=None, device=None, requires_grad=False):
+    """Standard normal random numbers shaped like ``input``."""
+    shape, dt, dev = _like(input, dtype, device)
+    return _random((shape,), dt, dev, None, _normal, requires_grad)
+
+
+@op(kind="function", differentiable=False)
+def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=None,
+            requires_grad=False):
+    """Random integers in [low, high) of the given size (``randint(high, size)`` too)."""
+    if size is None:
+        if high is None or not isinstance(high, (tuple, list)):
+            raise errors.EngineTypeError("randint() missing required argument 'size'")
+        low, high, size = 0, low, high
+    if high is None:
+        low, high = 0, low
+    if low >= high:
+        raise errors.EngineRuntimeError(
+            f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
+
+    def draw(rng, shape, dt):
+        return rng.integers(low, high, size=shape).astype(dt.np)
+
+    return _random((size,), dtype, device, generator, draw, requires_grad, DEFAULT_INT)
+
+
+@op(kind="function", differentiable=False)
+def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False):
+    """A random permutation of 0..n-1."""
+    return _random(((int(n),),), dtype, device, generator,
+                   lambda rng, shape, dt: rng.permutation(shape[0]).astype(dt.np),
+                   requires_grad, DEFAULT_INT)
+
+
+@op(kind="function")
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None,
+           requires_grad=False):
+    """Normal random numbers with the given mean and std (scalars or tensors, broadcast)."""
+    from .. import ops
+
+    def _check_std(s):
+        bad = (s < 0).any().item() if isinstance(s, Tensor) else s < 0
+        if bad:
+            raise errors.EngineRuntimeError(
+                f"normal expects std >= 0.0, but found std {s if not isinstance(s, Tensor) else s.min().item()}")
+
+    _check_std(std)
+    if isinstance(mean, Tensor) or isinstance(std, Tensor):
+        ref = mean if isinstance(mean, Tensor) else std
+        shape = ops.broadcast_shapes(getattr(mean, "shape", ()), getattr(std, "shape", ()))
+        noise = randn(shape, generator=generator, dtype=ref.dtype, device=ref.device)
+        return (noise * std + mean).detach()
+    if size is None:
+        raise errors.EngineTypeError("normal() missing required argument 'size'")
+    noise = randn(size, generator=generator, dtype=dtype, device=device)
+    out = noise * std + mean
+    if requires_grad:
+        out.requires_grad_(True)
+    return out
+
+
+@op(kind="function", differentiable=False)
+def bernoulli(input, p=None, *, generator=None):
+    """0/1 samples with probability ``input`` (or ``p``)."""
+    probs = input if p is None else full_like(input, p)
+    u = rand_like(probs) if generator is None else \
+        _random((probs.shape,), probs.dtype, probs.device, generator, _uniform, False)
+    return _wrap((u._data < probs._data).astype(probs.dtype.np), probs.dtype, probs.device)

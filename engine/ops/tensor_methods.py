@@ -1,0 +1,228 @@
+"""Tensor methods that are not math: autograd controls, copies, casts, sizes, in-place fills."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import errors
+from ..autograd import needs_grad, record
+from ..device import bind, device as as_device
+from ..dtypes import as_dtype, bool_, float16, float32, float64, int32, int64
+from ..tensor import Size, Tensor, _wrap
+from ._args import norm_dim, py_scalar
+from .families import apply_inplace, check_inplace
+from .registry import op, register
+
+register("backward", Tensor.backward, kind="method",
+         doc="Compute gradients of this tensor w.r.t. graph leaves, accumulating into .grad.")
+register("requires_grad_", Tensor.requires_grad_, kind="method", differentiable=False,
+         doc="Set requires_grad on a leaf in place; returns the tensor.", inplace=False)
+register("retain_grad", Tensor.retain_grad, kind="method", differentiable=False,
+         doc="Keep .grad for this non-leaf tensor after backward.")
+register("register_hook", Tensor.register_hook, kind="method", differentiable=False,
+         doc="Call a function with this tensor's gradient during backward.")
+register("item", Tensor.item, kind="method", differentiable=False,
+         doc="The value of a one-element tensor as a Python number.")
+register("tolist", Tensor.tolist, kind="method", differentiable=False,
+         doc="The data as (nested) Python lists.")
+
+
+@op(kind="method", differentiable=False)
+def detach(self):
+    """A tensor sharing storage with this one, cut off from the graph."""
+    out = _wrap(self._data, self.dtype, self.device)
+    out._vc = self._vc
+    return out
+
+
+@op(kind="method", differentiable=False, inplace=True)
+def detach_(self):
+    """Detach this tensor from the graph in place (it becomes a leaf)."""
+    self.grad_fn = None
+    self.requires_grad = False
+    return self
+
+
+@op(grad_fns=("CloneBackward0",))
+def clone(input, *, memory_format=None):
+    """A copy with its own storage (gradients flow through)."""
+    out = _wrap(input._data.copy(), input.dtype, input.device)
+    if needs_grad(input):
+        record(out, "CloneBackward0", (lambda g: g,), (input,))
+    return out
+
+
+@op(kind="method", differentiable=False)
+def zero_(self):
+    """Fill with zeros in place."""
+    return fill_(self, 0)
+
+
+@op(kind="method", differentiable=True, grad_fns=("FillBackward0",))
+def fill_(self, value):
+    """Fill with ``value`` (a number or a 0-d tensor) in place."""
+    check_inplace(self)
+    if isinstance(value, Tensor):
+        if value._data.ndim != 0:
+            raise errors.EngineRuntimeError(
+                "fill_ only supports 0-dimension value tensor but got tensor with "
+                f"{value._data.ndim} dimensions.")
+        if needs_grad(self, value):
+            return apply_inplace(self, value.expand(self._data.shape) + self * 0)
+        value = value.item()
+    self._data[...] = value
+    self._vc[0] += 1
+    if needs_grad(self) and self.grad_fn is not None:  # the old value gets no gradient
+        record(self, "FillBackward0", (lambda g: g * 0,), (self,))
+    return self
+
+
+@op(kind="method", grad_fns=("CopyBackwards",))
+def copy_(self, src, non_blocking=False):
+    """Copy ``src`` (broadcast, cast) into this tensor in place."""
+    check_inplace(self)
+    if not isinstance(src, Tensor):
+        raise errors.EngineTypeError(
+            f"copy_(): argument 'src' (position 1) must be Tensor, not {type(src).__name__}")
+    moved = to(src, device=self.device) if src.device != self.device else src
+    return apply_inplace(self, _copy_result(self, moved))
+
+
+def _copy_result(self: Tensor, src: Tensor) -> Tensor:
+    from .shape import expand
+
+    out = expand(src, self._data.shape)
+    if out.dtype is not self.dtype:
+        out = to(out, self.dtype)
+    if out.grad_fn is None and self.requires_grad and needs_grad(self):
+        # the old value of self is overwritten: no gradient flows to it
+        out = out + self * 0
+    return out if out is not src else clone(out)
+
+
+# --------------------------------------------------------------------------- casts, devices
+def _parse_to(args, kwargs):
+    dtype = kwargs.pop("dtype", None)
+    device = kwargs.pop("device", None)
+    copy = kwargs.pop("copy", False)
+    kwargs.pop("non_blocking", None)
+    if kwargs:
+        raise errors.EngineTypeError(f"to() got an unexpected keyword argument "
+                                     f"'{next(iter(kwargs))}'")
+    for a in args:
+        if isinstance(a, Tensor):
+            dtype, device = a.dtype, a.device
+        elif isinstance(a, str) and (a.startswith(("cpu", "cuda"))):
+            device = a
+        elif a is not None and not isinstance(a, bool):
+            try:
+                dtype = as_dtype(a)
+            except errors.EngineError:
+                device = a
+    return dtype, device, copy
+
+
+@op(kind="method", grad_fns=("ToCopyBackward0",))
+def to(self, *args, **kwargs):
+    """Cast to a dtype and/or move to a device: ``to(torch.float64)``, ``to("cuda")``,
+    ``to(other)``; returns ``self`` when nothing changes."""
+    dtype, device, copy = _parse_to(args, dict(kwargs))
+    dt = self.dtype if dtype is None else as_dtype(dtype)
+    dev = self.device if device is None else bind(as_device(device))
+    if dt is self.dtype and dev == self.device and not copy:
+        return self
+    if dev != self.device:
+        if dev.type == "cpu":
+            arr = self.device.xp.asnumpy(self._data)
+        else:
+            with dev.scope():
+                arr = dev.xp.asarray(self._data)
+        arr = arr.astype(dt.np, copy=False)
+    else:
+        arr = self._data.astype(dt.np, copy=True)
+    out = _wrap(arr, dt, dev)
+    if needs_grad(self) and dt.is_floating_point:
+        src_dtype, src_dev = self.dtype, self.device
+        record(out, "ToCopyBackward0", (lambda g: to(g, src_dtype, src_dev),), (self,))
+    return out
+
+
+def _cast(name, dt):
+    def cast(self, memory_format=None):
+        return to(self, dt)
+
+    cast.__name__ = cast.__qualname__ = name
+    register(name, cast, kind="method", doc=f"Cast to {dt} (``to({dt})``).",
+             grad_fns=("ToCopyBackward0",), differentiable=dt.is_floating_point)
+
+
+for _n, _dt in (("float", float32), ("double", float64), ("half", float16), ("long", int64),
+                ("int", int32), ("bool", bool_)):
+    _cast(_n, _dt)
+
+
+@op(kind="method")
+def type_as(self, other):
+    """Cast to ``other``'s dtype."""
+    return to(self, other.dtype)
+
+
+@op(kind="method")
+def cpu(self):
+    """A copy on the CPU (``self`` if already there)."""
+    return to(self, "cpu")
+
+
+@op(kind="method")
+def cuda(self, device=None):
+    """A copy on a CUDA device (``cuda:0`` by default)."""
+    return to(self, "cuda" if device is None else (f"cuda:{device}" if isinstance(device, int)
+                                                   else device))
+
+
+# --------------------------------------------------------------------------- sizes
+@op(kind="method", differentiable=False)
+def size(self, dim=None):
+    """The shape (a ``torch.Size``), or the size of one dimension."""
+    if dim is None:
+        return Size(self._data.shape)
+    return self._data.shape[norm_dim(dim, self._data.ndim)] if self._data.ndim else \
+        _size_0d(dim)
+
+
+def _size_0d(dim):
+    raise errors.EngineIndexError(
+        f"Dimension specified as {dim} but tensor has no dimensions")
+
+
+@op(differentiable=False)
+def numel(input):
+    """The number of elements."""
+    return int(input._data.size)
+
+
+@op(kind="method", differentiable=False, aliases=("ndimension",))
+def dim(self):
+    """The number of dimensions."""
+    return self._data.ndim
+
+
+@op(kind="method", differentiable=False)
+def element_size(self):
+    """Bytes per element."""
+    return self.dtype.itemsize
+
+
+@op(differentiable=False)
+def is_floating_point(input):
+    """Whether the dtype is a floating point type."""
+    return input.dtype.is_floating_point
+
+
+@op(differentiable=False)
+def is_tensor(obj):
+    """Whether ``obj`` is a tensor."""
+    return isinstance(obj, Tensor)
+
+
+__all__ = ["np", "py_scalar"]

@@ -1,0 +1,296 @@
+"""The Tensor: an array on a device plus its autograd metadata.
+
+Methods and operators come from the op table (``engine/ops``), installed on the class when the
+package is imported; this module holds only state, properties and conversions.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from . import errors
+from .device import CPU, Device
+from .dtypes import DType, from_numpy_dtype
+
+
+class Size(tuple):
+    """A shape; prints as ``torch.Size([2, 3])``."""
+
+    def __repr__(self) -> str:
+        return f"torch.Size([{', '.join(str(s) for s in self)}])"
+
+    __str__ = __repr__
+
+    def numel(self) -> int:
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+
+class Tensor:
+    __slots__ = (
+        "_data",          # numpy / cupy ndarray (never a numpy scalar)
+        "dtype",          # engine DType
+        "device",         # engine Device
+        "requires_grad",  # True for leaves that require grad and for every recorded output
+        "grad_fn",        # Node that produced it, None for leaves
+        "_output_nr",     # which output of grad_fn this is
+        "_grad",          # accumulated gradient (leaves, or non-leaves that retain_grad)
+        "_vc",            # version counter: a one-element list shared with views
+        "_base",          # the tensor this one is a view of, or None
+        "_view_fn",       # re-applies the view to a base (engine op), for views of graph tensors
+        "_view_version",  # base version when this view's grad_fn was last made
+        "_acc",           # weakref to this leaf's AccumulateGrad node
+        "_hooks",         # leaf hooks (list) or None
+        "_retains_grad",
+        "__weakref__",
+    )
+
+    def __init__(self, data, dtype: DType | None = None, device: Device = CPU,
+                 requires_grad: bool = False):
+        arr = data if isinstance(data, np.ndarray) or device.type != "cpu" else np.asarray(data)
+        if dtype is None:
+            dtype = from_numpy_dtype(arr.dtype)
+        elif arr.dtype != dtype.np:
+            arr = arr.astype(dtype.np)
+        _init(self, arr, dtype, device)
+        if requires_grad:
+            self.requires_grad_(True)
+
+    # ----------------------------------------------------------------- properties
+    @property
+    def shape(self) -> Size:
+        return Size(self._data.shape)
+
+    @property
+    def ndim(self) -> int:
+        return self._data.ndim
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    @property
+    def is_cuda(self) -> bool:
+        return self.device.type == "cuda"
+
+    @property
+    def _version(self) -> int:
+        return self._vc[0]
+
+    @property
+    def nbytes(self) -> int:
+        return int(self._data.nbytes)
+
+    @property
+    def itemsize(self) -> int:
+        return self.dtype.itemsize
+
+    @property
+    def grad(self):
+        if self.grad_fn is not None and not self._retains_grad:
+            warnings.warn(errors.NONLEAF_GRAD_WARNING, UserWarning, stacklevel=2)
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise errors.EngineTypeError(
+                    f"assigned grad expected to be a Tensor or None but got grad of type "
+                    f"{type(value).__name__}")
+            if value.shape != self.shape:
+                raise errors.EngineRuntimeError("assigned grad has data of a different size")
+            if value.dtype is not self.dtype:
+                raise errors.EngineRuntimeError("assigned grad has data of a different type")
+        self._grad = value
+
+    @property
+    def data(self) -> Tensor:
+        """The same storage, cut off from autograd (changes to it are not tracked)."""
+        return _wrap(self._data, self.dtype, self.device)
+
+    @data.setter
+    def data(self, value: Tensor) -> None:
+        self._data, self.dtype, self.device = value._data, value.dtype, value.device
+
+    # ----------------------------------------------------------------- autograd state
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        if self.grad_fn is not None:
+            if not requires_grad:
+                raise errors.EngineRuntimeError(
+                    "you can only change requires_grad flags of leaf variables. If you want to "
+                    "use a computed variable in a subgraph that doesn't require differentiation "
+                    "use var_no_grad = var.detach().")
+            return self
+        if requires_grad and not self.dtype.is_floating_point:
+            raise errors.EngineRuntimeError(errors.FLOAT_REQUIRES_GRAD_METHOD)
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def retain_grad(self) -> None:
+        if self.grad_fn is None:
+            if not self.requires_grad:
+                raise errors.EngineRuntimeError(
+                    "can't retain_grad on Tensor that has requires_grad=False")
+            return
+        if not self._retains_grad:
+            self._retains_grad = True
+            self.grad_fn._add_retain(self._output_nr, self)
+
+    @property
+    def retains_grad(self) -> bool:
+        return bool(self._retains_grad) and self.grad_fn is not None
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` when this tensor's gradient is computed; a non-None return
+        replaces the gradient. Returns a handle with ``remove()``."""
+        if not self.requires_grad:
+            raise errors.EngineRuntimeError(
+                "cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is None:
+            if self._hooks is None:
+                self._hooks = []
+            hooks = self._hooks
+        else:
+            hooks = self.grad_fn._tensor_hooks(self._output_nr)
+        hooks.append(hook)
+        return _HookHandle(hooks, hook)
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        """Compute the gradient of this tensor w.r.t. graph leaves (accumulated into ``.grad``)."""
+        from .autograd import backward
+
+        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+    # ----------------------------------------------------------------- conversions
+    def numpy(self, *, force: bool = False) -> np.ndarray:
+        if self.requires_grad and not force:
+            raise errors.EngineRuntimeError(errors.NUMPY_REQUIRES_GRAD)
+        if self.device.type != "cpu":
+            if not force:
+                raise errors.EngineTypeError(
+                    f"can't convert {self.device} device type tensor to numpy. Use Tensor.cpu() "
+                    "to copy the tensor to host memory first.")
+            return self.device.xp.asnumpy(self._data)
+        return self._data
+
+    def item(self):
+        if self._data.size != 1:
+            raise errors.EngineRuntimeError(errors.ITEM_MULTI.format(n=self._data.size))
+        return self._data.reshape(()).item() if self.device.type == "cpu" else \
+            self._data.reshape(()).get().item()
+
+    def tolist(self):
+        arr = self._data if self.device.type == "cpu" else self._data.get()
+        return arr.tolist()
+
+    def __bool__(self) -> bool:
+        if self._data.size != 1:
+            raise errors.EngineRuntimeError(errors.BOOL_AMBIGUOUS)
+        return bool(self.item())
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self.dtype.is_floating_point or self._data.size != 1:
+            raise errors.EngineTypeError(
+                "only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def __len__(self) -> int:
+        if self._data.ndim == 0:
+            raise errors.EngineTypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise errors.EngineTypeError("iteration over a 0-d tensor")
+        return iter(self.unbind(0))
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __array__(self, dtype=None, copy=None):
+        arr = self.numpy()
+        return arr if dtype is None else arr.astype(dtype)
+
+    def __repr__(self) -> str:
+        from .printing import format_tensor
+
+        fn = self.grad_fn
+        return format_tensor(
+            self._data if self.device.type == "cpu" else self._data.get(),
+            dtype=self.dtype.name, device=str(self.device),
+            requires_grad=self.requires_grad, grad_fn=None if fn is None else fn.name())
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        if self._data.ndim == 0 and spec:
+            return format(self.item(), spec)
+        return repr(self)
+
+    def __reduce_ex__(self, protocol):
+        raise errors.NotSupported("pickling tensors is not supported")
+
+
+class _HookHandle:
+    __slots__ = ("_hooks", "_hook")
+
+    def __init__(self, hooks: list, hook):
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self) -> None:
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+
+def _init(t: Tensor, arr, dtype: DType, device: Device) -> None:
+    t._data = arr
+    t.dtype = dtype
+    t.device = device
+    t.requires_grad = False
+    t.grad_fn = None
+    t._output_nr = 0
+    t._grad = None
+    t._vc = [0]
+    t._base = None
+    t._view_fn = None
+    t._view_version = 0
+    t._acc = None
+    t._hooks = None
+    t._retains_grad = False
+
+
+_new = object.__new__
+_ndarray = np.ndarray
+
+
+def _wrap(arr, dtype: DType, device: Device = CPU) -> Tensor:
+    """Fast constructor for op results: ``arr`` already has ``dtype``'s NumPy type."""
+    if type(arr) is not _ndarray and device is CPU:
+        arr = np.asarray(arr)
+    t = _new(Tensor)
+    t._data = arr
+    t.dtype = dtype
+    t.device = device
+    t.requires_grad = False
+    t.grad_fn = None
+    t._output_nr = 0
+    t._grad = None
+    t._vc = [0]
+    t._base = None
+    t._view_fn = None
+    t._view_version = 0
+    t._acc = None
+    t._hooks = None
+    t._retains_grad = False
+    return t
