@@ -1,0 +1,36 @@
+"""A session's state between runs: variables, user functions, generator, mode, device."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import engine
+
+
+@dataclass(eq=False)
+class Environment:
+    """What one run leaves for the next run of the same session (notebook semantics).
+
+    ``variables`` maps names to values (tensors, numbers, strings, lists ...); ``functions``
+    maps names to the user functions a program defined; ``generator`` is the session's own
+    random generator (``manual_seed`` seeds it); ``training`` is the train/eval flag.
+    """
+
+    variables: dict[str, Any] = field(default_factory=dict)
+    functions: dict[str, Any] = field(default_factory=dict)
+    generator: Any = None
+    training: bool = True
+    device: str = "cpu"
+    held_bytes_estimate: int = field(default=0, repr=False)
+    """An upper estimate of :meth:`memory_bytes` kept by the interpreter between runs."""
+
+    def __post_init__(self) -> None:
+        if self.generator is None:
+            self.generator = engine.Generator(device=self.device)
+
+    def memory_bytes(self) -> int:
+        """Bytes held by the session's tensors: variables, their ``.grad``, saved graph buffers."""
+        from .memory import tensor_bytes
+
+        return tensor_bytes(self.variables.values())
