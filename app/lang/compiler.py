@@ -35,6 +35,8 @@ MODULE_CONSTANTS = {
     "int32": "int32", "int": "int32", "bool": "bool", "pi": "pi", "e": "e", "inf": "inf",
     "nan": "nan",
 }
+#: ``x.float()`` / ``x.int()`` / ``x.bool()`` are casts, while ``float(x)`` is Python's conversion
+CONVERSION_METHODS = {"float": "float32", "int": "int32", "bool": "bool"}
 BINARY_OPS = {
     ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.FloorDiv: "floordiv",
     ast.Mod: "remainder", ast.Pow: "pow", ast.MatMult: "matmul",
@@ -319,6 +321,9 @@ class SourceCompiler:
             else:  # a method: the receiver is the first argument
                 name = func.attr
                 args.insert(0, self.expr(func.value))
+                if name in CONVERSION_METHODS and len(args) == 1 and not kwargs:
+                    # float(x) is Python's conversion; x.float() is a dtype cast
+                    return {"call": "to", "args": [args[0], {"var": CONVERSION_METHODS[name]}]}
         else:
             raise _fail(func, "only names and methods can be called")
         out: dict[str, Any] = {"call": name}

@@ -64,8 +64,8 @@ def convert_exception(exc: BaseException, op: str | None = None) -> LangError:
         return LimitExceeded("the program recursed too deeply (max_recursion_depth)",
                              limit="max_recursion_depth", value=None)
     if isinstance(exc, MemoryError):
-        return LimitExceeded("out of memory (max_session_bytes)", limit="max_session_bytes",
-                             value=None, op=op)
+        return LimitExceeded("the operation ran out of memory (max_tensor_elements)",
+                             limit="max_tensor_elements", value=None, op=op)
     kind = next((t.__name__ for t in type(exc).__mro__ if t in _PY_EXCEPTIONS), "Exception")
     message = str(exc) if str(exc) else kind
     if isinstance(exc, KeyError) and exc.args:

@@ -23,8 +23,8 @@ class Limits:
     """Iterations of any one loop statement (for one execution of it)."""
     max_program_nodes: int = 100_000
     """Statements and expressions in one program."""
-    max_nesting_depth: int = 100
-    """Nesting of statements/expressions (JSON depth of the program)."""
+    max_nesting_depth: int = 200
+    """Nesting of the program: JSON depth of the JSON form, syntax-tree depth of the source."""
     max_value_elements: int = 10_000_000
     """Longest Python string or list a program may build (and total printed characters)."""
     max_int_bits: int = 100_000

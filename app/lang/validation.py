@@ -109,6 +109,10 @@ def parse_program(program: Any, limits: Limits | None = None) -> Program:
         parsed = Program.model_validate(program)
     except ValidationError as exc:
         errors = exc.errors(include_url=False, include_context=False, include_input=False)
+        if any(e["type"] == "recursion_depth_exceeded" for e in errors):
+            raise LimitExceeded("the program is nested too deeply (max_nesting_depth)",
+                                limit="max_nesting_depth", value=limits.max_nesting_depth,
+                                status=413) from None
         first = errors[0]
         pointer = json_pointer(program, tuple(first["loc"]))
         raise ProgramValidationError(
