@@ -45,7 +45,7 @@ class SavedTensor:
                 data, dtype, device = self.tensor
                 t = _wrap(data, dtype, device)
             owner = "" if self.owner is None else \
-                f", which is output {self.owner[1]} of {self.owner[0]}"
+                f", which is output {self.owner[1]} of {self.owner[0]},"
             raise errors.EngineRuntimeError(errors.INPLACE_MODIFIED.format(
                 type=errors.type_name(t), shape=errors.shape_text(t.shape), owner=owner,
                 version=self.vc[0], expected=self.version))

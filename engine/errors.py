@@ -64,7 +64,7 @@ UNUSED_INPUT = ("The differentiated Tensor at index {i} appears to not have been
 INPUT_NO_GRAD = "One of the differentiated Tensors does not require grad"
 INPLACE_MODIFIED = (
     "one of the variables needed for gradient computation has been modified by an inplace "
-    "operation: [{type} {shape}]{owner}, is at version {version}; expected version {expected} "
+    "operation: [{type} {shape}]{owner} is at version {version}; expected version {expected} "
     "instead. Hint: enable anomaly detection to find the operation that failed to compute its "
     "gradient, with torch.autograd.set_detect_anomaly(True, check_nan=False).")
 GRAD_SHAPE = ("Mismatch in shape: grad_output[{i}] has a shape of {got} and output[{i}] has a "

@@ -347,7 +347,7 @@ def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False)
                    requires_grad, DEFAULT_INT)
 
 
-@op(kind="function")
+@op(kind="function", differentiable=False)
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None,
            requires_grad=False):
     """Normal random numbers with the given mean and std (scalars or tensors, broadcast)."""

@@ -13,7 +13,7 @@ from ._args import norm_dim, py_scalar
 from .families import apply_inplace, check_inplace
 from .registry import op, register
 
-register("backward", Tensor.backward, kind="method",
+register("backward", Tensor.backward, kind="method", differentiable=False,
          doc="Compute gradients of this tensor w.r.t. graph leaves, accumulating into .grad.")
 register("requires_grad_", Tensor.requires_grad_, kind="method", differentiable=False,
          doc="Set requires_grad on a leaf in place; returns the tensor.", inplace=False)
@@ -109,11 +109,16 @@ def _parse_to(args, kwargs):
     if kwargs:
         raise errors.EngineTypeError(f"to() got an unexpected keyword argument "
                                      f"'{next(iter(kwargs))}'")
+    from ..device import Device
+    from ..dtypes import DType
+
     for a in args:
         if isinstance(a, Tensor):
             dtype, device = a.dtype, a.device
-        elif isinstance(a, str) and (a.startswith(("cpu", "cuda"))):
+        elif isinstance(a, Device) or isinstance(a, str) and a.startswith(("cpu", "cuda")):
             device = a
+        elif isinstance(a, DType):
+            dtype = a
         elif a is not None and not isinstance(a, bool):
             try:
                 dtype = as_dtype(a)
