@@ -9,45 +9,40 @@ its input's shape in one place, and accumulates into leaves through ``Accumulate
 
 from __future__ import annotations
 
-import itertools
 import weakref
 
 from . import errors
 from .modes import _grad_enabled, set_grad_enabled
 from .tensor import Tensor, _wrap
 
-_seq = itertools.count()
-
-
 class SavedTensor:
     """A tensor saved for backward, checked against in-place changes when it is used."""
 
-    __slots__ = ("tensor", "version", "vc", "owner", "is_output", "ref")
+    __slots__ = ("tensor", "version", "vc", "owner", "owner_nr", "is_output", "ref")
 
     def __init__(self, t: Tensor, is_output: bool):
-        self.version = t._vc[0]
-        self.vc = t._vc
+        self.vc = vc = t._vc
+        self.version = vc[0]
+        self.owner = t.grad_fn
+        self.owner_nr = t._output_nr
         self.is_output = is_output
-        fn = t.grad_fn
-        # PyTorch names the producer without its "Backward<n>" suffix here
-        self.owner = None if fn is None else (_op_name(fn.name()), t._output_nr)
         if is_output:  # no strong reference: output -> node -> output would be a cycle
             self.tensor = t._data, t.dtype, t.device
             self.ref = weakref.ref(t)
         else:
             self.tensor = t
-            self.ref = None
 
     def unpack(self, node: Node) -> Tensor:
         if self.vc[0] != self.version:
-            t = self.ref() if self.is_output else self.tensor
-            if t is None:
-                data, dtype, device = self.tensor
-                t = _wrap(data, dtype, device)
-            owner = "" if self.owner is None else \
-                f", which is output {self.owner[1]} of {self.owner[0]},"
+            data, dtype, device = (self.tensor._data, self.tensor.dtype, self.tensor.device) \
+                if not self.is_output else self.tensor
+            fn = self.owner if not self.is_output else node
+            # PyTorch names the producer without its "Backward<n>" suffix here
+            owner = "" if fn is None else \
+                f", which is output {self.owner_nr} of {_op_name(fn.name())},"
             raise errors.EngineRuntimeError(errors.INPLACE_MODIFIED.format(
-                type=errors.type_name(t), shape=errors.shape_text(t.shape), owner=owner,
+                type=errors.type_name(_wrap(data, dtype, device)),
+                shape=errors.shape_text(data.shape), owner=owner,
                 version=self.vc[0], expected=self.version))
         if not self.is_output:
             return self.tensor
@@ -69,7 +64,7 @@ class Node:
     """One recorded op. ``name()`` is PyTorch's node name, e.g. ``MulBackward0``."""
 
     __slots__ = ("_name", "_rule", "_per_input", "_saved", "_had_tensors", "_edges", "_meta",
-                 "_nout", "_out_meta", "_hooks", "_retains", "_seq", "__weakref__")
+                 "_nout", "_out_meta", "_hooks", "_retains", "__weakref__")
 
     def __init__(self, name, rule, per_input, saved, had_tensors, edges, meta, nout):
         self._name = name
@@ -83,7 +78,6 @@ class Node:
         self._out_meta = None
         self._hooks = None
         self._retains = None
-        self._seq = next(_seq)
 
     def name(self) -> str:
         return self._name
@@ -111,15 +105,20 @@ class Node:
             raise errors.EngineRuntimeError(errors.BACKWARD_TWICE)
         if not self._had_tensors:
             return saved
-        return tuple(s.unpack(self) if type(s) is SavedTensor else s for s in saved)
+        out = []
+        for s in saved:
+            out.append(s.unpack(self) if type(s) is SavedTensor else s)
+        return out
 
     def apply(self, grads: list) -> tuple:
         """Gradients for each edge (None where no gradient flows)."""
         saved = self._unpack()
         g = grads[0] if self._nout == 1 else tuple(grads)
         if self._per_input:
-            return tuple(None if e is None or f is None else f(g, *saved)
-                         for e, f in zip(self._edges, self._rule))
+            out = []
+            for e, f in zip(self._edges, self._rule):
+                out.append(None if e is None or f is None else f(g, *saved))
+            return out
         needs = tuple(e is not None for e in self._edges)
         out = self._rule(g, needs, *saved)
         return out if type(out) is tuple else (out,)
@@ -185,7 +184,9 @@ def record(outputs, name: str, rule, inputs: tuple, saved: tuple = (), per_input
     meta = []
     for x in inputs:
         if type(x) is Tensor and x.requires_grad:
-            edges.append(edge_of(x))
+            fn = x.grad_fn
+            edges.append((fn, x._output_nr) if fn is not None and x._base is None
+                         else edge_of(x))
             meta.append((x._data.shape, x.dtype))
         else:
             edges.append(None)
@@ -389,8 +390,8 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
             if node._nout > 1:
                 grads = [_zeros_for(node, nr) if g is None else g for nr, g in enumerate(grads)]
             in_grads = node.apply(grads)
-            if not retain_graph:
-                node.release()
+            if not retain_graph and node._had_tensors:
+                node._saved = None
             if len(in_grads) > 1:
                 _mark_shared(in_grads, not_owned)
             for e, g, meta in zip(node._edges, in_grads, node._meta):
@@ -398,7 +399,8 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                     continue
                 nxt, nr = e
                 if g is not None:
-                    g = _fit(g, meta)
+                    if g._data.shape != meta[0] or g.dtype is not meta[1]:
+                        g = _fit(g, meta)
                     buf = pending.get(nxt)
                     if buf is None:
                         buf = pending[nxt] = [None] * nxt._nout
@@ -425,13 +427,17 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
     return captured
 
 
-def _mark_shared(grads: tuple, not_owned: set) -> None:
-    seen = set()
+def _mark_shared(grads, not_owned: set) -> None:
+    """A gradient object handed to two edges is shared: neither leaf may own it."""
+    seen = None
     for g in grads:
         if g is not None:
-            if id(g) in seen:
+            if seen is None:
+                seen = {id(g)}
+            elif id(g) in seen:
                 not_owned.add(id(g))
-            seen.add(id(g))
+            else:
+                seen.add(id(g))
 
 
 def _zeros_for(node: Node, nr: int):

@@ -72,8 +72,7 @@ def unary(name: str, fwd, grad=None, *, save=("input",), floating=True, node=Non
 
 
 def binary(name: str, fwd, grads=None, *, save=("input", "other"), out="promote", node=None,
-           doc: str, aliases=(), kind="both", inplace=True, params=("input", "other"),
-           public=True):
+           doc: str, aliases=(), kind="both", inplace=True, public=True):
     """An elementwise broadcasting op of two operands (tensors or Python scalars).
 
     ``out``: "promote" (PyTorch's promotion), "float" (ints become the default float), or
@@ -84,28 +83,42 @@ def binary(name: str, fwd, grads=None, *, save=("input", "other"), out="promote"
     from ..dtypes import bool_
 
     node = node or node_name(name)
-    a_name, b_name = params
+    keep = tuple(save)
+    float_out = out == "float"
+    bool_out = out == "bool"
 
-    def forward(input, other):
+    def slow(input, other):
         dt = promote_args(input, other)
-        if out == "float":
+        if float_out:
             dt = float_dtype(dt)
         dev = device_of(input, other)
         res = fwd(dev.xp, operand(input, dt), operand(other, dt))
-        if out == "bool":
-            result = _wrap(res, bool_, dev)
+        if bool_out:
+            return _wrap(res, bool_, dev)
+        if res.dtype != dt.np:
+            res = res.astype(dt.np)
+        return _wrap(res, dt, dev)
+
+    def forward(input, other):
+        # Fast path: a floating tensor with a same-typed tensor on its device, or with a
+        # Python scalar (weak, so it never changes the dtype).
+        if type(input) is Tensor and input.dtype.is_floating_point and not bool_out and (
+                type(other) is float or type(other) is int or type(other) is Tensor and
+                other.dtype is input.dtype and other.device is input.device):
+            dev = input.device
+            result = _wrap(fwd(dev.xp, input._data,
+                               other._data if type(other) is Tensor else other),
+                           input.dtype, dev)
         else:
-            if res.dtype != dt.np:
-                res = res.astype(dt.np)
-            result = _wrap(res, dt, dev)
-        if grads is not None and needs_grad(input, other):
-            saved = tuple(input if s == "input" else other if s == "other" else OUTPUT
-                          for s in save)
-            record(result, node, grads, (input, other), saved)
+            result = slow(input, other)
+        if grads is not None and _grad_enabled.get() and (
+                type(input) is Tensor and input.requires_grad or
+                type(other) is Tensor and other.requires_grad):
+            record(result, node, grads, (input, other),
+                   tuple(input if s == "input" else other if s == "other" else OUTPUT
+                         for s in keep))
         return result
 
-    if params != ("input", "other"):
-        forward = _rename_params(forward, params)
     forward.__name__ = name
     forward.__qualname__ = name
     forward.__doc__ = doc
@@ -115,13 +128,6 @@ def binary(name: str, fwd, grads=None, *, save=("input", "other"), out="promote"
     if inplace:
         inplace_twin(name, forward)
     return forward
-
-
-def _rename_params(fn, params):
-    a, b = params
-    ns = {"_fn": fn}
-    exec(f"def forward({a}, {b}):\n    return _fn({a}, {b})\n", ns)  # noqa: S102 (fixed text)
-    return ns["forward"]
 
 
 # --------------------------------------------------------------------------- in place
