@@ -9,11 +9,13 @@ from app.lang import Environment, Limits, RunResult, compile_source, run_program
 
 
 def missing_ops(*names: str) -> list[str]:
-    return [n for n in names if engine.ops.lookup(n) is None]
+    """Names that are neither in the op table nor (for ``__dunder__`` names) on ``Tensor``."""
+    return [n for n in names if (not hasattr(engine.Tensor, n) if n.startswith("__")
+                                 else engine.ops.lookup(n) is None)]
 
 
 def needs_ops(*names: str) -> pytest.MarkDecorator:
-    """Skip until the engine's op table has all of ``names``."""
+    """Skip until the engine has all of ``names`` (ops, or Tensor dunders like __getitem__)."""
     missing = missing_ops(*names)
     return pytest.mark.skipif(bool(missing), reason=f"engine lacks ops {missing}")
 
