@@ -1,0 +1,286 @@
+"""Engine benchmarks, side by side in one process: our engine, hand-written NumPy, and (when
+installed) torch and HIPS autograd. Variants run interleaved, several rounds; we report the
+median time and the ratio to the anchor. Run with ``make bench`` (which sets the malloc
+thresholds the Makefile documents), or ``python benchmarks/engine_bench.py [--quick]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import statistics
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, __file__.rsplit("/benchmarks/", 1)[0])
+import engine  # noqa: E402
+
+try:
+    import torch
+except ImportError:  # optional anchor
+    torch = None
+try:
+    import autograd
+    import autograd.numpy as anp
+except ImportError:
+    autograd = None
+
+
+def timeit(fn, number: int) -> tuple[float, float]:
+    """Seconds per call and minor page faults per call."""
+    f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    t0 = time.perf_counter()
+    for _ in range(number):
+        fn()
+    dt = (time.perf_counter() - t0) / number
+    return dt, (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0) / number
+
+
+def compare(title: str, variants: dict, number: int, rounds: int, unit: float, unit_name: str):
+    for fn in variants.values():  # warm up
+        for _ in range(max(1, number // 5)):
+            fn()
+    times = {k: [] for k in variants}
+    faults = {k: [] for k in variants}
+    for _ in range(rounds):
+        for name, fn in variants.items():
+            t, f = timeit(fn, number)
+            times[name].append(t)
+            faults[name].append(f)
+    anchor = next(iter(variants))
+    base = statistics.median(times[anchor])
+    print(f"\n{title}")
+    print(f"  {'variant':<16}{unit_name:>14}{'ratio':>10}{'faults/call':>14}")
+    for name in variants:
+        med = statistics.median(times[name])
+        print(f"  {name:<16}{med / unit:>14.2f}{med / base:>10.2f}"
+              f"{statistics.median(faults[name]):>14.0f}")
+
+
+# --------------------------------------------------------------------------- 1. tiny ops
+def tiny_chain(n_ops: int = 100):
+    def ours():
+        x = engine.ones(4, requires_grad=True)
+        y = x
+        for i in range(n_ops // 2):
+            y = y * 1.01
+            y = y + 0.01
+        y.sum().backward()
+
+    a0 = np.ones(4, dtype=np.float32)
+
+    def hand():
+        y = a0
+        for i in range(n_ops // 2):
+            y = y * np.float32(1.01)
+            y = y + np.float32(0.01)
+        g = np.ones_like(y)
+        for i in range(n_ops // 2):
+            g = g * np.float32(1.01)  # d(y+c)/dy = 1, d(1.01 y)/dy = 1.01
+        return g
+
+    variants = {"engine": ours, "numpy (hand)": hand}
+    if torch is not None:
+        def tch():
+            x = torch.ones(4, requires_grad=True)
+            y = x
+            for i in range(n_ops // 2):
+                y = y * 1.01
+                y = y + 0.01
+            y.sum().backward()
+        variants["torch"] = tch
+    if autograd is not None:
+        def hips_f(x):
+            y = x
+            for i in range(n_ops // 2):
+                y = y * 1.01
+                y = y + 0.01
+            return anp.sum(y)
+        hips_g = autograd.grad(hips_f)
+        variants["hips autograd"] = lambda: hips_g(a0)
+    return variants
+
+
+# --------------------------------------------------------------------------- 2./3. seed
+def seed_dot():
+    def ours():
+        x = engine.arange(4.0, requires_grad=True)
+        y = 2 * engine.dot(x, x)
+        y.backward()
+
+    variants = {"engine": ours}
+    if torch is not None:
+        def tch():
+            x = torch.arange(4.0, requires_grad=True)
+            y = 2 * torch.dot(x, x)
+            y.backward()
+        variants["torch"] = tch
+    if autograd is not None:
+        g = autograd.grad(lambda x: 2 * anp.dot(x, x))
+        xs = np.arange(4.0)
+        variants["hips autograd"] = lambda: g(xs)
+    return variants
+
+
+def seed_control_flow():
+    def f(lib, a):
+        b = a * 2
+        while lib.norm(b) < 1000:
+            b = b * 2
+        if lib.sum(b) > 0:
+            c = b
+        else:
+            c = 100 * b
+        return c
+
+    def ours():
+        a = engine.tensor([0.3], requires_grad=True)
+        b = a * 2
+        while b.norm().item() < 1000:
+            b = b * 2
+        c = b if b.sum().item() > 0 else 100 * b
+        c.backward()
+
+    variants = {"engine": ours}
+    if torch is not None:
+        def tch():
+            a = torch.tensor([0.3], requires_grad=True)
+            b = a * 2
+            while b.norm().item() < 1000:
+                b = b * 2
+            c = b if b.sum().item() > 0 else 100 * b
+            c.backward()
+        variants["torch"] = tch
+    if autograd is not None:
+        class L:
+            norm = staticmethod(lambda b: anp.sqrt(anp.sum(b * b)))
+            sum = staticmethod(anp.sum)
+        g = autograd.grad(lambda a: anp.sum(f(L, a)))
+        a0 = np.array([0.3])
+        variants["hips autograd"] = lambda: g(a0)
+    return variants
+
+
+# --------------------------------------------------------------------------- 4. MLP step
+def mlp_step(batch: int = 64, sizes=(784, 256, 256, 10), lr: float = 0.01):
+    rng = np.random.default_rng(0)
+    ws = [(rng.standard_normal((i, o)) * (2 / i) ** 0.5).astype(np.float32)
+          for i, o in zip(sizes[:-1], sizes[1:])]
+    bs = [np.zeros(o, dtype=np.float32) for o in sizes[1:]]
+    X = rng.standard_normal((batch, sizes[0])).astype(np.float32)
+    Y = rng.integers(0, sizes[-1], size=batch)
+
+    params = [engine.tensor(a, requires_grad=True) for pair in zip(ws, bs) for a in pair]
+    xt, yt = engine.tensor(X), engine.tensor(Y)
+    F = engine.ops.OPS
+
+    def ours():
+        h = xt
+        for k in range(0, len(params), 2):
+            h = h @ params[k] + params[k + 1]
+            if k < len(params) - 2:
+                h = F["relu"].fn(h)
+        loss = F["cross_entropy"].fn(h, yt)
+        loss.backward()
+        with engine.no_grad():
+            for p in params:
+                p -= lr * p.grad
+                p.grad = None
+
+    hw = [w.copy() for w in ws]
+    hb = [b.copy() for b in bs]
+
+    def hand():
+        acts = [X]
+        h = X
+        for k in range(len(hw)):
+            h = h @ hw[k] + hb[k]
+            if k < len(hw) - 1:
+                h = np.maximum(h, 0)
+            acts.append(h)
+        z = h - h.max(axis=1, keepdims=True)
+        p = np.exp(z)
+        p /= p.sum(axis=1, keepdims=True)
+        g = p
+        g[np.arange(batch), Y] -= 1
+        g /= batch
+        for k in reversed(range(len(hw))):
+            gw = acts[k].T @ g
+            gb = g.sum(axis=0)
+            if k > 0:
+                g = (g @ hw[k].T) * (acts[k] > 0)
+            hw[k] -= lr * gw
+            hb[k] -= lr * gb
+
+    variants = {"numpy (hand)": hand, "engine": ours}
+    if torch is not None:
+        tp = [torch.tensor(a, requires_grad=True) for pair in zip(ws, bs) for a in pair]
+        tx, ty = torch.tensor(X), torch.tensor(Y)
+
+        def tch():
+            h = tx
+            for k in range(0, len(tp), 2):
+                h = h @ tp[k] + tp[k + 1]
+                if k < len(tp) - 2:
+                    h = torch.relu(h)
+            loss = torch.nn.functional.cross_entropy(h, ty)
+            loss.backward()
+            with torch.no_grad():
+                for p in tp:
+                    p -= lr * p.grad
+                    p.grad = None
+        variants["torch"] = tch
+    return variants
+
+
+# --------------------------------------------------------------------------- 5. big elementwise
+def big_elementwise(n: int = 10_000_000):
+    rng = np.random.default_rng(0)
+    x0 = rng.standard_normal(n).astype(np.float32)
+    xe = engine.tensor(x0, requires_grad=True)
+
+    def ours():
+        xe.grad = None
+        (xe.sin() * xe).sum().backward()
+
+    def hand():
+        s = np.sin(x0)
+        _ = (s * x0).sum()
+        return np.cos(x0) * x0 + s  # d/dx sum(sin(x) x)
+
+    variants = {"numpy (hand)": hand, "engine": ours}
+    if torch is not None:
+        xt = torch.tensor(x0, requires_grad=True)
+
+        def tch():
+            xt.grad = None
+            (xt.sin() * xt).sum().backward()
+        variants["torch"] = tch
+    return variants
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true", help="fewer repetitions")
+    args = ap.parse_args()
+    q = 0.2 if args.quick else 1.0
+    if torch is not None:
+        torch.set_num_threads(2)
+    print(f"numpy {np.__version__}" + (f", torch {torch.__version__}" if torch else "") +
+          (", HIPS autograd" if autograd else ""))
+    compare("100-op chain on float32[4], forward+backward", tiny_chain(),
+            int(200 * q) or 1, 5, 100e-6, "us/op")
+    compare("seed: y = 2 * dot(x, x); y.backward()", seed_dot(), int(2000 * q) or 1, 5,
+            1e-6, "us/call")
+    compare("seed: control-flow f(a), forward+backward", seed_control_flow(),
+            int(1000 * q) or 1, 5, 1e-6, "us/call")
+    compare("MLP step: batch 64, 784-256-256-10, ReLU, cross-entropy, SGD", mlp_step(),
+            int(200 * q) or 1, 5, 1e-3, "ms/step")
+    compare("sum(sin(x) * x) on 10M float32, forward+backward", big_elementwise(),
+            max(1, int(5 * q)), 5, 1e-3, "ms/call")
+
+
+if __name__ == "__main__":
+    main()
