@@ -230,8 +230,6 @@ def needs_grad(*xs) -> bool:
 
 # --------------------------------------------------------------------------- the engine
 def _root_edges(outputs, grad_outputs):
-    from .ops import ones_like
-
     edges, grads = [], []
     for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
         edge = edge_of(out) if out.requires_grad else None
@@ -240,7 +238,8 @@ def _root_edges(outputs, grad_outputs):
         if g is None:
             if out._data.size != 1:
                 raise errors.EngineRuntimeError(errors.SCALAR_OUTPUTS)
-            g = ones_like(out)
+            g = _wrap(out.device.xp.ones(out._data.shape, dtype=out.dtype.np), out.dtype,
+                      out.device)
         else:
             if not isinstance(g, Tensor):
                 from .ops import tensor as make_tensor

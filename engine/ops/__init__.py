@@ -50,7 +50,9 @@ def _install_tensor_api() -> None:
         if name not in OPS:
             continue
         setattr(Tensor, f"__{py}__", op_(name))
-        setattr(Tensor, f"__r{py}__", reflected(name))
+        # ``2 * x`` is ``x.__rmul__(2)``: PyTorch computes mul(x, 2) for commutative ops
+        commutative = name in ("add", "mul", "bitwise_and", "bitwise_or", "bitwise_xor")
+        setattr(Tensor, f"__r{py}__", op_(name) if commutative else reflected(name))
         if name + "_" in OPS:
             setattr(Tensor, f"__i{py}__", op_(name + "_"))
     for py, name in (("eq", "eq"), ("ne", "ne"), ("lt", "lt"), ("le", "le"), ("gt", "gt"),
