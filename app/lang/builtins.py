@@ -202,7 +202,11 @@ def _train(rs: RunState, mode: bool = True) -> None:
     engine.set_training(bool(mode))
 
 
-def _eval(rs: RunState) -> None:
+def _eval(rs: RunState, *args: Any, **kwargs: Any) -> None:
+    if args or kwargs:
+        raise ProgramError("eval() takes no arguments: it switches the session to evaluation "
+                           "mode (Python's eval does not exist in the language)",
+                           exception="TypeError")
     _train(rs, False)
 
 

@@ -53,19 +53,22 @@ _PY_EXCEPTIONS = (RuntimeError, TypeError, ValueError, IndexError, KeyError,
                   ArithmeticError)
 
 
-def convert_exception(exc: BaseException, op: str | None = None) -> LangError:
+def convert_exception(exc: BaseException, op: str | None = None,
+                      limits: Limits | None = None) -> LangError:
     """An exception raised while running (by the engine or Python) as a :class:`LangError`."""
     if isinstance(exc, LangError):
         return exc
     if isinstance(exc, engine.errors.TensorTooLarge):
         return LimitExceeded(str(exc) + " (max_tensor_elements)", limit="max_tensor_elements",
                              value=exc.limit, op=op)
+    limits = limits or Limits()
     if isinstance(exc, RecursionError):
         return LimitExceeded("the program recursed too deeply (max_recursion_depth)",
-                             limit="max_recursion_depth", value=None)
+                             limit="max_recursion_depth", value=limits.max_recursion_depth)
     if isinstance(exc, MemoryError):
         return LimitExceeded("the operation ran out of memory (max_tensor_elements)",
-                             limit="max_tensor_elements", value=None, op=op)
+                             limit="max_tensor_elements", value=limits.max_tensor_elements,
+                             op=op)
     kind = next((t.__name__ for t in type(exc).__mro__ if t in _PY_EXCEPTIONS), "Exception")
     message = str(exc) if str(exc) else kind
     if isinstance(exc, KeyError) and exc.args:
@@ -275,7 +278,7 @@ class CodeCompiler:
                 _trace(exc, unit, pointer)
                 raise
             except Exception as exc:
-                err = convert_exception(exc)
+                err = convert_exception(exc, None, fr.rs.limits)
                 _trace(err, unit, pointer)
                 raise err from None
 
@@ -307,7 +310,7 @@ class CodeCompiler:
                         _trace(exc, unit, pointer)
                         raise
                     except Exception as exc:
-                        err = convert_exception(exc)
+                        err = convert_exception(exc, None, fr.rs.limits)
                         _trace(err, unit, pointer)
                         raise err from None
                     glob = fr.glob
@@ -327,7 +330,7 @@ class CodeCompiler:
                         _trace(exc, unit, pointer)
                         raise
                     except Exception as exc:
-                        err = convert_exception(exc)
+                        err = convert_exception(exc, None, fr.rs.limits)
                         _trace(err, unit, pointer)
                         raise err from None
             return run
@@ -422,10 +425,14 @@ class CodeCompiler:
         def run(fr: Frame) -> Any:
             limit = fr.rs.limits.max_loop_iterations
             n = 0
+            rs = fr.rs
             while cond(fr):
                 n += 1
                 if n > limit:
-                    raise _loop_limit(fr.rs, limit)
+                    raise _loop_limit(rs, limit)
+                rs.steps += 1
+                if rs.steps >= rs.next_check:
+                    rs.check()
                 signal = body(fr)
                 if signal is not None:
                     if signal is BREAK:
@@ -457,6 +464,9 @@ class CodeCompiler:
                 n += 1
                 if n > limit:
                     raise _loop_limit(rs, limit)
+                rs.steps += 1
+                if rs.steps >= rs.next_check:
+                    rs.check()
                 if simple:
                     local[name] = item
                 else:
@@ -690,7 +700,7 @@ def _binary_closure(name: str, left: Closure, right: Closure) -> Closure:
             try:
                 out = tensor_fn(a, b)
             except Exception as exc:
-                raise convert_exception(exc, name) from None
+                raise convert_exception(exc, name, rs.limits) from None
             if type(out) is Tensor:
                 rs.alloc += out._data.nbytes
                 if rs.mem_base + rs.alloc > rs.limits.max_session_bytes:
@@ -701,7 +711,7 @@ def _binary_closure(name: str, left: Closure, right: Closure) -> Closure:
         except LangError:
             raise
         except Exception as exc:
-            raise convert_exception(exc, name) from None
+            raise convert_exception(exc, name, rs.limits) from None
 
     return run
 
@@ -724,8 +734,8 @@ def _inplace_closure(name: str, left: Closure, right: Closure) -> Closure:
         except LangError:
             raise
         except Exception as exc:
-            raise convert_exception(exc, plain + ("_" if isinstance(a, Tensor) else "")) \
-                from None
+            raise convert_exception(exc, plain + ("_" if isinstance(a, Tensor) else ""),
+                                    rs.limits) from None
 
     return run
 
@@ -742,7 +752,7 @@ def _unary_closure(name: str, operand: Closure) -> Closure:
         try:
             return fn(a)
         except Exception as exc:
-            raise convert_exception(exc, name) from None
+            raise convert_exception(exc, name, rs.limits) from None
 
     return run
 
@@ -787,13 +797,13 @@ def _general_call(name: str, args: tuple[Closure, ...],
             except LangError:
                 raise
             except Exception as exc:
-                raise convert_exception(exc, name) from None
+                raise convert_exception(exc, name, rs.limits) from None
         if opfn is None:
             raise ProgramError(f"name '{name}' is not defined", exception="NameError")
         try:
             out = opfn(*values, **named)
         except Exception as exc:
-            raise convert_exception(exc, name) from None
+            raise convert_exception(exc, name, rs.limits) from None
         if type(out) is Tensor:
             rs.alloc += out._data.nbytes
             if rs.mem_base + rs.alloc > rs.limits.max_session_bytes:
@@ -888,7 +898,7 @@ def _run(code: CompiledProgram, env: Environment, rs: RunState) -> None:
                 _rollback(env.functions, fjournal)
                 if isinstance(exc, LangError):
                     raise
-                raise convert_exception(exc) from None
+                raise convert_exception(exc, None, rs.limits) from None
 
 
 def _rollback(namespace: dict, journal: dict) -> None:
