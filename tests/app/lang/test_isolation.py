@@ -1,0 +1,63 @@
+"""Runs from worker threads: modes, generators and limits stay inside each session's run."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import engine
+from app.lang import Environment, Limits, compile_source, run_program
+from app.lang import builtins as bi
+
+from .conftest import needs_ops
+
+
+def test_sessions_in_parallel_threads_keep_their_own_mode(monkeypatch):
+    monkeypatch.setitem(bi.BUILTINS, "probe_training", lambda rs: engine.is_training())
+    program = compile_source("seen = []\nfor i in range(200):\n"
+                             "    seen.append(probe_training())\nseen")
+    envs = [Environment(training=i % 2 == 0) for i in range(8)]
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda env: run_program(program, env, Limits()).result, envs))
+    for env, seen in zip(envs, results, strict=True):
+        assert set(seen) == {env.training}
+    assert engine.is_training() is True
+
+
+@needs_ops("randn")
+def test_each_session_draws_from_its_own_generator():
+    program = compile_source("out = []\nfor i in range(50):\n"
+                             "    out.append(torch.randn(1).item())\nout")
+    envs = [Environment() for _ in range(4)]
+    for env in envs:
+        env.generator.manual_seed(123)
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda env: run_program(program, env, Limits()).result, envs))
+    assert all(r == results[0] for r in results)
+
+
+@needs_ops("zeros")
+def test_element_limit_is_per_run():
+    small, big = Limits(max_tensor_elements=10), Limits(max_tensor_elements=10**6)
+    program = compile_source("torch.zeros(1000).shape[0]")
+    env = Environment()
+    from app.lang import LimitExceeded
+
+    try:
+        run_program(program, env, small)
+        raised = False
+    except LimitExceeded:
+        raised = True
+    assert raised
+    assert run_program(program, env, big).result == 1000
+
+
+@needs_ops("ones")
+def test_memory_bytes_counts_variables_grads_and_saved_buffers():
+    env = Environment()
+    run_program(compile_source("w = torch.ones(1000, requires_grad=True)"), env)
+    alone = env.memory_bytes()
+    assert alone >= 4000
+    run_program(compile_source("y = (w * w).sum()\ny.backward(retain_graph=True)"), env)
+    assert env.memory_bytes() >= alone + 4000  # w.grad (and w saved by the mul node)
+    run_program(compile_source("w.grad = None\ny = None"), env)
+    assert env.memory_bytes() == alone
