@@ -4,10 +4,12 @@
 #   docker build --build-arg VARIANT=cuda -t autograd-service:cuda .  # NVIDIA GPU (CuPy)
 #   docker run --rm -p 8000:8000 autograd-service
 #
-# VARIANT=cuda installs the project's `cuda` extra plus the CUDA 12 runtime libraries CuPy needs,
-# as PyPI wheels (`cupy-cuda12x[ctk]`), so the base stays python:3.11-slim; the host needs only
-# the NVIDIA driver and the NVIDIA Container Toolkit (`docker run --gpus all ...`, or the `gpu`
-# profile of docker-compose.yml). Select the device with AUTOGRAD_DEVICE=cuda (or cuda:N).
+# VARIANT=cuda installs the project's `cuda` extra (CuPy) plus the CUDA runtime libraries CuPy
+# needs, as PyPI wheels (CuPy's `ctk` extra), so the base stays python:3.11-slim; the image is
+# about 2.3 GB instead of about 250 MB. The host needs only an NVIDIA driver recent enough for
+# that CUDA major version (CUDA 13: driver 580 or newer) and the NVIDIA Container Toolkit
+# (`docker run --gpus all ...`, or the `gpu` profile of docker-compose.yml). That image's
+# sessions default to AUTOGRAD_DEVICE=cuda; it refuses to start where no GPU works.
 #
 # Sessions live in the memory of one process, so the image runs exactly one uvicorn worker:
 # scale by running more containers behind a proxy with session affinity, never with --workers.
@@ -16,7 +18,7 @@ ARG PYTHON_IMAGE=python:3.11-slim
 
 # ---- build: a self-contained virtual environment in /opt/venv --------------------------------
 FROM ${PYTHON_IMAGE} AS build
-ARG VARIANT=cpu
+SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_ROOT_USER_ACTION=ignore
@@ -27,16 +29,20 @@ WORKDIR /src
 # Dependencies first, from pyproject.toml alone (stub packages), so that editing the code does
 # not reinstall NumPy and friends on the next build.
 COPY pyproject.toml ./
-# Versions come from pyproject.toml's ranges, as for `pip install .` anywhere else.
+ARG VARIANT=cpu
+# Versions come from pyproject.toml's ranges, as for `pip install .` anywhere else. For cuda, the
+# CuPy package that the `cuda` extra picked is completed with its `ctk` extra: the CUDA runtime
+# libraries as wheels, so no CUDA base image is needed.
 # hadolint ignore=DL3013
 RUN mkdir -p engine app \
     && touch README.md engine/__init__.py app/__init__.py \
     && case "$VARIANT" in \
-         cpu) set -- . ;; \
-         cuda) set -- ".[cuda]" "cupy-cuda12x[ctk]>=14" ;; \
+         cpu) pip install . ;; \
+         cuda) pip install ".[cuda]" \
+               && cupy=$(pip freeze | grep -i '^cupy-cuda') \
+               && pip install "${cupy%%==*}[ctk]==${cupy##*==}" ;; \
          *) echo "VARIANT must be cpu or cuda, not '$VARIANT'" >&2; exit 1 ;; \
        esac \
-    && pip install "$@" \
     && pip uninstall -y autograd-service
 
 # Then the project itself, without touching the dependencies installed above.
@@ -54,7 +60,8 @@ LABEL org.opencontainers.image.title="autograd-service" \
       org.opencontainers.image.licenses="MIT" \
       io.autograd-service.variant="${VARIANT}"
 
-RUN useradd --uid 10001 --user-group --no-create-home --home-dir /nonexistent \
+# A real home: CuPy keeps its compiled kernels in ~/.cupy (CUPY_CACHE_DIR to move them).
+RUN useradd --uid 10001 --user-group --create-home --home-dir /home/autograd \
         --shell /usr/sbin/nologin autograd
 COPY --from=build /opt/venv /opt/venv
 
