@@ -159,6 +159,9 @@ case "$user" in ""|0|0:*|root|root:*) die "the container runs as root (User='$us
 nproc=$(docker top "$cid" -eo pid,args | tail -n +2 | wc -l)
 [ "$nproc" -eq 1 ] || { docker top "$cid" -eo pid,args; die "expected exactly one process, found $nproc"; }
 log "runs as user $user, one process: $(docker top "$cid" -eo pid,args | tail -n +2)"
+read -r mem cpus < <(docker inspect -f '{{.HostConfig.Memory}} {{.HostConfig.NanoCpus}}' "$cid")
+[ "$mem" -gt 0 ] && [ "$cpus" -gt 0 ] || die "compose limits not applied (memory=$mem, nano_cpus=$cpus)"
+log "limits: memory $((mem / 1024 / 1024)) MiB, cpus $(awk -v n="$cpus" 'BEGIN {print n / 1e9}')"
 
 bounded 60 python3 - "$BASE_URL" <<'PY'
 import json
