@@ -25,7 +25,7 @@ def test_gradcheck_on_cuda(name, index, on_cuda):
 
 
 def test_seed_chapter_on_cuda(on_cuda):
-    test_seed.test_seed_chapter_prints_what_the_chapter_prints()
+    test_seed.run_seed_chapter()
 
 
 def test_tensors_live_on_cuda_and_come_back(on_cuda):

@@ -69,7 +69,7 @@ def _weights(outs, seed: int):
 def _loss(outs, weights):
     total = None
     for o, w in zip(outs, weights):
-        term = (o * engine.tensor(w, dtype=o.dtype)).sum()
+        term = (o * engine.tensor(w, dtype=o.dtype, device=o.device)).sum()
         total = term if total is None else total + term
     return total
 
@@ -132,7 +132,7 @@ def test_gradcheck(name, index, noncontig):
         s = None
         for g, v in zip(analytic, vs):
             if g is not None:
-                term = (g * engine.tensor(v)).sum()
+                term = (g * engine.tensor(v, device=g.device)).sum()
                 s = term if s is None else s + term
         if s is not None and s.requires_grad:
             second = engine.grad(s, inputs, allow_unused=True)

@@ -1,0 +1,68 @@
+"""The array seam without a GPU: ``cuda`` tensors backed by a strict NumPy stand-in for CuPy
+(tests/engine/fake_cupy.py), so every op's gradcheck and the seed chapter run through
+``Device.xp`` and fail where an op mixes host and device arrays."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import sys
+
+import engine
+from tests.engine import fake_cupy
+from tests.engine import test_gradcheck as gc
+from tests.engine import test_seed
+
+device_mod = sys.modules["engine.device"]  # the module (engine.device is also a function)
+
+
+@pytest.fixture
+def fake_cuda(monkeypatch):
+    fake = fake_cupy.make_module()
+    monkeypatch.setattr(device_mod, "cupy_module", lambda: fake)
+    monkeypatch.setattr(device_mod, "_cache", {"cpu": device_mod.CPU})
+    with engine.use_device("cuda"):
+        yield fake
+
+
+@pytest.mark.parametrize("name,index", gc.CASES, ids=[f"{n}-{i}" for n, i in gc.CASES])
+def test_gradcheck_through_the_seam(name, index, fake_cuda):
+    gc.test_gradcheck(name, index, noncontig=False)
+
+
+def test_seed_chapter_through_the_seam(fake_cuda):
+    test_seed.run_seed_chapter()
+
+
+def test_cuda_tensor_data_is_device_array(fake_cuda):
+    x = engine.arange(4.0, requires_grad=True)
+    assert isinstance(x._data, fake_cuda.ndarray)
+    assert str(x.device) == "cuda:0"
+    (x * x).sum().backward()
+    assert isinstance(x.grad._data, fake_cuda.ndarray)
+    assert repr(x.grad) == "tensor([0., 2., 4., 6.], device='cuda:0')"
+    assert isinstance(engine.to_numpy(x.grad), np.ndarray)
+    assert not isinstance(engine.to_numpy(x.grad), fake_cuda.ndarray)
+
+
+def test_cpu_and_cuda_do_not_mix(fake_cuda):
+    with pytest.raises(RuntimeError, match="^Expected all tensors to be on the same device, "
+                                           "but found at least two devices, cuda:0 and cpu!$"):
+        engine.ones(3) + engine.ones(3, device="cpu")
+
+
+def test_to_moves_between_devices(fake_cuda):
+    x = engine.tensor([1.0, 2.0], device="cpu", requires_grad=True)
+    y = x.to("cuda")
+    assert str(y.device) == "cuda:0" and y.grad_fn.name() == "ToCopyBackward0"
+    (y * 3).sum().backward()
+    assert str(x.grad.device) == "cpu"
+    np.testing.assert_allclose(x.grad.numpy(), [3.0, 3.0])
+
+
+def test_unavailable_cuda_is_a_clear_error(monkeypatch):
+    monkeypatch.setattr(device_mod, "cuda_device_count", lambda: 0)
+    monkeypatch.setattr(device_mod, "_cache", {"cpu": device_mod.CPU})
+    with pytest.raises(RuntimeError, match="not available"):
+        engine.zeros(2, device="cuda")
