@@ -1,25 +1,134 @@
-"""Reductions over all elements or along ``dim`` (with ``keepdim``)."""
+"""Reductions over all elements or along ``dim`` (with ``keepdim``), the scans ``cumsum`` and
+``cumprod``, and the selections ``max``/``min``/``sort``/``topk`` that return ``(values, indices)``.
+
+This module defines ops named ``sum``, ``max``, ``min``, ``all`` and ``any``: Python's builtins of
+those names are reached through ``builtins``.
+"""
 
 from __future__ import annotations
 
+import builtins
+import collections
+import contextlib
+import math
+import warnings
+
+import numpy as np
+
 from .. import errors
-from ..autograd import needs_grad, record
-from ..dtypes import DEFAULT_INT, as_dtype, bool_
+from ..autograd import OUTPUT, needs_grad, record
+from ..dtypes import DEFAULT_FLOAT, DEFAULT_INT, as_dtype, bool_, float16, float32
+from ..modes import is_grad_enabled
 from ..tensor import Tensor, _wrap
-from ._args import norm_dims
-from .registry import op
+from ._args import norm_dim, norm_dims
+from .families import apply_inplace, check_inplace
+from .registry import OPS, op, register
+
+INF = math.inf
 
 
+# --------------------------------------------------------------------------- helpers
 def expand_reduced(g: Tensor, shape: tuple, dims: tuple, keepdim: bool) -> Tensor:
     """Broadcast a reduced gradient back over ``shape`` (re-inserting dims if dropped)."""
+    return keep_dims(g, dims, keepdim).expand(shape)
+
+
+def keep_dims(t: Tensor, dims: tuple, keepdim: bool) -> Tensor:
+    """A reduced result with its reduced dims back as size 1 (a no-op when ``keepdim``)."""
     if not keepdim and dims:
-        kept = list(g._data.shape)
+        kept = list(t._data.shape)
         for d in dims:
             kept.insert(d, 1)
-        g = g.reshape(tuple(kept))
-    return g.expand(shape)
+        t = t.reshape(tuple(kept))
+    return t
 
 
+def _count(shape: tuple, dims: tuple) -> int:
+    n = 1
+    for d in dims:
+        n *= shape[d]
+    return n
+
+
+def _acc(dt) -> np.dtype:
+    """The NumPy type to accumulate ``dt`` in: half accumulates in float, as in PyTorch."""
+    return float32.np if dt is float16 else dt.np
+
+
+def _quiet(xp):
+    """NumPy's warnings off for 0/0 and the like (PyTorch answers nan/inf silently)."""
+    return np.errstate(all="ignore") if xp is np else contextlib.nullcontext()
+
+
+def _scalar_name(dt) -> str:
+    return {"int64": "Long", "int32": "Int", "bool": "Bool", "float32": "Float",
+            "float64": "Double", "float16": "Half"}[dt.name]
+
+
+def _int_dim(name: str, dim) -> int:
+    if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
+        raise errors.EngineTypeError(
+            f"{name}(): argument 'dim' must be int, not {type(dim).__name__}")
+    return int(dim)
+
+
+def _sign(x: Tensor) -> Tensor:
+    """sign(x) as a constant of x's dtype (its derivative is zero everywhere it exists)."""
+    return (x > 0).to(x.dtype) - (x < 0).to(x.dtype)
+
+
+def _nonzero_or_one(t: Tensor) -> Tensor:
+    """``t`` with zeros replaced by ones: a safe divisor where the quotient is masked anyway."""
+    return t + (t == 0)
+
+
+def _no_empty_reduction(name: str, shape: tuple, dims: tuple, full: bool) -> None:
+    if not shape or np.prod(shape) != 0:
+        return
+    if full:
+        raise errors.EngineRuntimeError(
+            f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
+            "Specify the reduction dim with the 'dim' argument.")
+    for d in dims:
+        if shape[d] == 0:
+            raise errors.EngineIndexError(
+                f"{name}(): Expected reduction dim {d} to have non-zero size.")
+
+
+def _return_type(name: str, fields=("values", "indices")):
+    """A named tuple printed as PyTorch prints ``torch.return_types.<name>``."""
+    base = collections.namedtuple(name, fields)
+
+    def __repr__(self) -> str:
+        body = ",\n".join(f"{f}={v!r}" for f, v in zip(self._fields, self, strict=True))
+        return f"torch.return_types.{name}(\n{body})"
+
+    cls = type(name, (base,), {"__slots__": (), "__repr__": __repr__, "__str__": __repr__})
+    cls.__qualname__ = f"return_types.{name}"
+    return cls
+
+
+class return_types:  # noqa: N801 (mirrors torch.return_types)
+    max = _return_type("max")
+    min = _return_type("min")
+    sort = _return_type("sort")
+    topk = _return_type("topk")
+
+
+def _select_grad(g: Tensor, indices: Tensor, shape: tuple, d: int, keepdim: bool) -> Tensor:
+    """The gradient of picking ``indices`` along ``d``: ``g`` at each picked position, else 0."""
+    from .creation import arange
+
+    if not shape:
+        return g
+    g, idx = keep_dims(g, (d,), keepdim), keep_dims(indices, (d,), keepdim)
+    where = [1] * len(shape)
+    where[d] = shape[d]
+    positions = arange(shape[d], device=g.device).reshape(tuple(where))
+    return (positions == idx) * g
+
+
+# --------------------------------------------------------------------------- sums and means
 @op(grad_fns=("SumBackward0", "SumBackward1"))
 def sum(input, dim=None, keepdim=False, *, dtype=None):
     """Sum of all elements, or along ``dim`` (an int or a tuple of ints)."""
@@ -30,8 +139,8 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):
         dt = input.dtype
     else:
         dt = DEFAULT_INT  # ints and bools sum in int64, as in PyTorch
-    res = input._data.sum(axis=dims, keepdims=keepdim, dtype=dt.np)
-    out = _wrap(res, dt, input.device)
+    res = input._data.sum(axis=dims, keepdims=keepdim, dtype=_acc(dt))
+    out = _wrap(res.astype(dt.np, copy=False), dt, input.device)
     if needs_grad(input):
         shape = input._data.shape
         name = "SumBackward0" if dim is None else "SumBackward1"
@@ -48,24 +157,477 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
             "mean(): could not infer output dtype. Input dtype must be either a floating point "
             f"or complex dtype. Got: {_scalar_name(dt)}")
     dims = norm_dims(dim, input._data.ndim)
-    data = input._data if input.dtype is dt else input._data.astype(dt.np)
-    res = data.mean(axis=dims, keepdims=keepdim) if data.size or dims else \
-        data.sum(axis=dims, keepdims=keepdim) / 0.0
-    out = _wrap(res.astype(dt.np, copy=False), dt, input.device)
+    shape = input._data.shape
+    count = _count(shape, dims)
+    xp = input.device.xp
+    with _quiet(xp):  # the mean of nothing is nan, silently
+        res = input._data.sum(axis=dims, keepdims=keepdim, dtype=_acc(dt)) / count \
+            if count else input._data.sum(axis=dims, keepdims=keepdim, dtype=_acc(dt)) * xp.nan
+    out = _wrap(xp.asarray(res).astype(dt.np, copy=False), dt, input.device)
     if needs_grad(input):
-        shape = input._data.shape
-        count = 1
-        for d in dims:
-            count *= shape[d]
         name = "MeanBackward0" if dim is None else "MeanBackward1"
-        record(out, name, (lambda g: expand_reduced(g / count, shape, dims, keepdim),),
-               (input,))
+        record(out, name, (lambda g: expand_reduced(g / builtins.max(count, 1), shape, dims,
+                                                    keepdim),), (input,))
     return out
 
 
-def _scalar_name(dt) -> str:
-    return {"int64": "Long", "int32": "Int", "bool": "Bool", "float32": "Float",
-            "float64": "Double", "float16": "Half"}[dt.name]
+# --------------------------------------------------------------------------- products
+@op(grad_fns=("ProdBackward0", "ProdBackward1"))
+def prod(input, dim=None, keepdim=False, *, dtype=None):
+    """Product of all elements, or along one ``dim``; ints and bools multiply in int64."""
+    dt = as_dtype(dtype) if dtype is not None else \
+        input.dtype if input.dtype.is_floating_point else DEFAULT_INT
+    ndim = input._data.ndim
+    d = None if dim is None else norm_dim(_int_dim("prod", dim), ndim)
+    axes = tuple(range(ndim)) if d is None else (d,) if ndim else ()
+    res = input._data.prod(axis=axes, keepdims=keepdim and d is not None, dtype=_acc(dt))
+    out = _wrap(res.astype(dt.np, copy=False), dt, input.device)
+    if needs_grad(input):
+        keep = keepdim and d is not None
+        name = "ProdBackward0" if d is None else "ProdBackward1"
+        record(out, name, (lambda g, x, y: _prod_grad(g, x, y, axes, keep),), (input,),
+               (input, OUTPUT))
+    return out
 
 
-__all__ = ["sum", "mean", "expand_reduced", "bool_"]
+def _prod_grad(g: Tensor, x: Tensor, out: Tensor, axes: tuple, keepdim: bool) -> Tensor:
+    shape = x._data.shape
+    g, out = keep_dims(g, axes, keepdim), keep_dims(out, axes, keepdim)
+    if not bool((x._data == 0).any()):
+        return g * out / x
+    if len(axes) != 1:  # a full reduction: as a product along one flat dim
+        flat = x.reshape(-1)
+        return (g.reshape(1) * _product_of_others(flat, 0, out.reshape(1))).reshape(shape)
+    return g * _product_of_others(x, axes[0], out)
+
+
+def _product_of_others(x: Tensor, d: int, out: Tensor) -> Tensor:
+    """For each element, the product of the other elements of its slice along ``d`` (``x``
+    has zeros). Under ``create_graph`` a form that differentiates again (quadratic in the
+    slice length); otherwise the direct form: only a slice's single zero gets a non-zero
+    value, the product of the rest."""
+    if is_grad_enabled():
+        n = x._data.shape[d]
+        from .creation import eye
+
+        eye_n = eye(n, dtype=x.dtype, device=x.device)
+        rows = x.transpose(d, -1).unsqueeze(-2) * (1 - eye_n) + eye_n  # row i: x with x_i = 1
+        return rows.prod(-1).transpose(d, -1)
+    zero = x == 0
+    zeros_in_slice = zero.sum(d, keepdim=True)
+    rest = _nonzero_or_one(x).prod(d, keepdim=True)
+    return zero * (zeros_in_slice == 1) * rest + (zeros_in_slice == 0) * out / _nonzero_or_one(x)
+
+
+# --------------------------------------------------------------------------- scans
+def _scan_dtype(input: Tensor, dtype):
+    if dtype is not None:
+        return as_dtype(dtype)
+    return input.dtype if input.dtype.is_floating_point else DEFAULT_INT
+
+
+def _scan(xp, fn, arr, d, dt):
+    if arr.ndim == 0:
+        return arr.astype(dt.np, copy=True)
+    return fn(arr, axis=d, dtype=_acc(dt)).astype(dt.np, copy=False)
+
+
+@op(grad_fns=("CumsumBackward0",))
+def cumsum(input, dim, *, dtype=None):
+    """Cumulative sums along ``dim``; ints and bools add up in int64."""
+    d = norm_dim(_int_dim("cumsum", dim), input._data.ndim)
+    dt = _scan_dtype(input, dtype)
+    xp = input.device.xp
+    out = _wrap(_scan(xp, xp.cumsum, input._data, d, dt), dt, input.device)
+    if needs_grad(input):
+        record(out, "CumsumBackward0", (lambda g: _reverse_cumsum(g, d),), (input,))
+    return out
+
+
+def _reverse_cumsum(t: Tensor, d: int) -> Tensor:
+    """Sums from each position to the end along ``d``: the adjoint of ``cumsum``."""
+    if t._data.ndim == 0:
+        return t
+    xp = t.device.xp
+    arr = xp.flip(xp.cumsum(xp.flip(t._data, d), axis=d), d)
+    out = _wrap(xp.ascontiguousarray(arr), t.dtype, t.device)
+    if needs_grad(t):
+        record(out, "ReverseCumsumBackward0", (lambda g: cumsum(g, d),), (t,))
+    return out
+
+
+@op(grad_fns=("CumprodBackward0",))
+def cumprod(input, dim, *, dtype=None):
+    """Cumulative products along ``dim``; ints and bools multiply in int64."""
+    d = norm_dim(_int_dim("cumprod", dim), input._data.ndim)
+    dt = _scan_dtype(input, dtype)
+    xp = input.device.xp
+    out = _wrap(_scan(xp, xp.cumprod, input._data, d, dt), dt, input.device)
+    if needs_grad(input):
+        record(out, "CumprodBackward0", (lambda g, x, y: _cumprod_grad(g, x, y, d),), (input,),
+               (input, OUTPUT))
+    return out
+
+
+def _cumprod_grad(g: Tensor, x: Tensor, out: Tensor, d: int) -> Tensor:
+    if x._data.ndim == 0 or x._data.size == 0:
+        return g
+    if not bool((x._data == 0).any()):
+        return _reverse_cumsum(g * out, d) / x
+    if is_grad_enabled():
+        # d out_k / d x_i = prod_{m <= k, m != i} x_m: the cumprod of x with x_i set to 1
+        n = x._data.shape[d]
+        from .creation import eye
+
+        eye_n = eye(n, dtype=x.dtype, device=x.device)
+        later = _upper(n, x.device)
+        rows = x.transpose(d, -1).unsqueeze(-2) * (1 - eye_n) + eye_n
+        return (rows.cumprod(-1) * later * g.transpose(d, -1).unsqueeze(-2)).sum(-1) \
+            .transpose(d, -1)
+    # Up to a slice's first zero z: the usual formula; at z: the product before it times the
+    # weighted cumprod after it; past z: 0 (every term holds the factor x_z = 0).
+    zeros_so_far = cumsum(x == 0, d)
+    before = zeros_so_far == 0
+    first = (zeros_so_far == 1) * (x == 0)
+    past = (zeros_so_far - first) >= 1
+    head = x * before + (zeros_so_far != 0)  # x before z, ones from z on
+    tail = x * past + (zeros_so_far - first < 1)  # ones up to z, x after it
+    at_first = head.cumprod(d) * _reverse_cumsum(g * tail.cumprod(d) * (zeros_so_far >= 1), d)
+    return before * _reverse_cumsum(g * out, d) / head + first * at_first
+
+
+def _scan_inplace(name: str, scan):
+    def method(self, dim, *, dtype=None):
+        if self.dtype is bool_:
+            raise errors.EngineRuntimeError(f'"{name}_out_cpu" not implemented for \'Bool\'')
+        check_inplace(self)
+        return apply_inplace(self, scan(self, dim, dtype=self.dtype if dtype is None else dtype))
+
+    method.__name__ = method.__qualname__ = name + "_"
+    register(name + "_", method, doc=f"In-place version of {name}.", kind="method",
+             grad_fns=(f"{name.capitalize()}Backward0",))
+
+
+_scan_inplace("cumsum", cumsum)
+_scan_inplace("cumprod", cumprod)
+
+
+def _upper(n: int, device) -> Tensor:
+    """The constant mask ``k >= i`` over an ``n`` x ``n`` grid."""
+    from .creation import arange
+
+    i = arange(n, device=device)
+    return i.unsqueeze(0) >= i.unsqueeze(1)
+
+
+# --------------------------------------------------------------------------- moments
+_DOF_WARNING = ("{name}(): degrees of freedom is <= 0. Correction should be strictly less than "
+                "the reduction factor (input numel divided by output numel).")
+
+
+def _moments_args(name: str, input, dim, unbiased, correction):
+    if not input.dtype.is_floating_point:
+        raise errors.EngineRuntimeError("std and var only support floating point and complex "
+                                        "dtypes")
+    if isinstance(dim, bool):  # var(input, unbiased): the legacy positional form
+        dim, unbiased = None, dim
+    if unbiased is not None and correction is not None:
+        raise errors.EngineTypeError(
+            f"{name}() received an invalid combination of arguments: 'unbiased' and "
+            "'correction' cannot both be given")
+    if correction is None:
+        correction = 1 if unbiased is None or unbiased else 0
+    dims = norm_dims(dim, input._data.ndim)
+    return dims, correction
+
+
+def _var_forward(name: str, input: Tensor, dims: tuple, correction, keepdim: bool):
+    xp = input.device.xp
+    shape = input._data.shape
+    n = _count(shape, dims)
+    dof = builtins.max(0, n - correction)
+    if dof <= 0:
+        warnings.warn(_DOF_WARNING.format(name=name), UserWarning, stacklevel=3)
+    acc = _acc(input.dtype)
+    data = input._data.astype(acc, copy=False)
+    with _quiet(xp):
+        centred = data - data.sum(axis=dims, keepdims=True) / n
+        res = (centred * centred).sum(axis=dims, keepdims=keepdim) / dof
+    return res, dof
+
+
+def _var_grad(g: Tensor, x: Tensor, dims: tuple, keepdim: bool, dof) -> Tensor:
+    g = expand_reduced(g, x._data.shape, dims, keepdim)
+    return g * (2 / dof if dof else INF) * (x - x.mean(dims, keepdim=True))
+
+
+@op(grad_fns=("VarBackward0",))
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """Variance along ``dim`` (all by default), dividing by ``N - correction`` (1 by default;
+    ``unbiased=False`` means 0)."""
+    dims, correction = _moments_args("var", input, dim, unbiased, correction)
+    res, dof = _var_forward("var", input, dims, correction, keepdim)
+    out = _wrap(res.astype(input.dtype.np, copy=False), input.dtype, input.device)
+    if needs_grad(input):
+        record(out, "VarBackward0", (lambda g, x: _var_grad(g, x, dims, keepdim, dof),),
+               (input,), (input,))
+    return out
+
+
+@op(grad_fns=("StdBackward0",))
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """Standard deviation along ``dim`` (all by default); ``correction`` as for ``var``."""
+    dims, correction = _moments_args("std", input, dim, unbiased, correction)
+    res, dof = _var_forward("std", input, dims, correction, keepdim)
+    xp = input.device.xp
+    out = _wrap(xp.sqrt(res).astype(input.dtype.np, copy=False), input.dtype, input.device)
+    if needs_grad(input):
+        record(out, "StdBackward0", (lambda g, x, y: _std_grad(g, x, y, dims, keepdim, dof),),
+               (input,), (input, OUTPUT))
+    return out
+
+
+def _std_grad(g, x, out, dims, keepdim, dof):
+    # d std = d var / (2 std); 0 where std is 0, as PyTorch
+    return _var_grad(g / (2 * _nonzero_or_one(out)) * (out != 0), x, dims, keepdim, dof)
+
+
+# --------------------------------------------------------------------------- norms
+@op(grad_fns=("LinalgVectorNormBackward0",))
+def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
+    """Vector p-norm over ``dim`` (all elements by default): ``p`` a number, ``inf``, ``-inf``
+    or "fro" (the 2-norm)."""
+    if isinstance(p, str):
+        if p == "nuc":
+            raise errors.NotSupported("norm(p='nuc'): the nuclear norm is not supported")
+        if p != "fro":
+            raise errors.EngineRuntimeError(f"linalg.matrix_norm: Order {p} not supported.")
+        p = 2.0
+    p = float(p)
+    if not input.dtype.is_floating_point:
+        raise errors.EngineRuntimeError(
+            "linalg.vector_norm: Expected a floating point or complex tensor as input. "
+            f"Got {_scalar_name(input.dtype)}")
+    dt = input.dtype if dtype is None else as_dtype(dtype)
+    dims = norm_dims(dim, input._data.ndim)
+    shape = input._data.shape
+    if abs(p) == INF and _count(shape, dims) == 0 and input._data.ndim:
+        raise errors.EngineRuntimeError(
+            f"linalg.vector_norm cannot compute the {'' if p > 0 else '-'}inf norm on an empty "
+            "tensor because the operation does not have an identity")
+    xp = input.device.xp
+    a = xp.abs(input._data.astype(_acc(dt), copy=False))
+    with _quiet(xp):
+        if p == INF:
+            res = a.max(axis=dims, keepdims=keepdim)
+        elif p == -INF:
+            res = a.min(axis=dims, keepdims=keepdim)
+        elif p == 0:
+            res = (a != 0).sum(axis=dims, keepdims=keepdim, dtype=a.dtype)
+        elif p == 1:
+            res = a.sum(axis=dims, keepdims=keepdim)
+        elif p == 2:
+            res = xp.sqrt((a * a).sum(axis=dims, keepdims=keepdim))
+        else:
+            res = (a ** p).sum(axis=dims, keepdims=keepdim) ** (1 / p)
+    out = _wrap(xp.asarray(res).astype(dt.np, copy=False), dt, input.device)
+    if needs_grad(input):
+        record(out, "LinalgVectorNormBackward0",
+               (lambda g, x, y: _norm_grad(g, x, y, p, dims, keepdim),), (input,),
+               (input, OUTPUT))
+    return out
+
+
+def _norm_grad(g, x, out, p, dims, keepdim):
+    shape = x._data.shape
+    g = expand_reduced(g, shape, dims, keepdim)
+    out = expand_reduced(out, shape, dims, keepdim)
+    if p == 0:
+        return g * 0
+    sign = _sign(x)
+    if p == 1:
+        return sign * g
+    if p == 2:
+        return x * (g / _nonzero_or_one(out))  # x is 0 wherever the norm is
+    a = x * sign
+    if abs(p) == INF:  # spread over the elements that reach the norm
+        hit = a == out
+        return sign * hit * g / hit.sum(dims, keepdim=True)
+    if p > 1:
+        return sign * a ** (p - 1) * (g / _nonzero_or_one(out) ** (p - 1))
+    return sign * _nonzero_or_one(a) ** (p - 1) * g * out ** (1 - p)  # 0 at zeros, as torch
+
+
+# --------------------------------------------------------------------------- logsumexp
+@op(grad_fns=("LogsumexpBackward0",))
+def logsumexp(input, dim, keepdim=False):
+    """``log(sum(exp(input)))`` along ``dim``, computed without overflow."""
+    dims = norm_dims(dim, input._data.ndim)
+    dt = input.dtype if input.dtype.is_floating_point else DEFAULT_FLOAT
+    xp = input.device.xp
+    data = input._data.astype(_acc(dt), copy=False)
+    with _quiet(xp):
+        if _count(data.shape, dims) and data.size:
+            top = data.max(axis=dims, keepdims=True)
+            top = xp.where(xp.isinf(top), 0, top)
+        else:
+            top = xp.zeros(tuple(1 if i in dims else s for i, s in enumerate(data.shape)),
+                           data.dtype)
+        res = xp.log(xp.exp(data - top).sum(axis=dims, keepdims=True)) + top
+    if not keepdim:
+        res = res.reshape(tuple(s for i, s in enumerate(res.shape) if i not in dims))
+    out = _wrap(res.astype(dt.np, copy=False), dt, input.device)
+    if needs_grad(input):
+        shape = input._data.shape
+        record(out, "LogsumexpBackward0",
+               (lambda g, x, y: expand_reduced(g, shape, dims, keepdim)
+                * (x - expand_reduced(y, shape, dims, keepdim)).exp(),),
+               (input,), (input, OUTPUT))
+    return out
+
+
+# --------------------------------------------------------------------------- extremes
+def _extreme(name: str, reduce, input, dim, keepdim):
+    dims = norm_dims(dim, input._data.ndim)
+    shape = input._data.shape
+    _no_empty_reduction(name, shape, dims, full=dim is None or dim == () or dim == [])
+    out = _wrap(reduce(input._data, axis=dims, keepdims=keepdim), input.dtype, input.device)
+    if needs_grad(input):
+        record(out, f"{name.capitalize()}Backward0",
+               (lambda g, x, y: _spread_grad(g, x, y, dims, keepdim),), (input,),
+               (input, OUTPUT))
+    return out
+
+
+def _spread_grad(g, x, out, dims, keepdim):
+    """Split the gradient evenly over the elements equal to the result (nan where none is)."""
+    shape = x._data.shape
+    hit = x == expand_reduced(out, shape, dims, keepdim)
+    return expand_reduced(g, shape, dims, keepdim) * hit / hit.sum(dims, keepdim=True)
+
+
+@op(grad_fns=("AmaxBackward0",))
+def amax(input, dim=(), keepdim=False):
+    """Largest element along ``dim`` (all by default); gradient split evenly over ties."""
+    return _extreme("amax", lambda a, **k: a.max(**k), input, dim, keepdim)
+
+
+@op(grad_fns=("AminBackward0",))
+def amin(input, dim=(), keepdim=False):
+    """Smallest element along ``dim`` (all by default); gradient split evenly over ties."""
+    return _extreme("amin", lambda a, **k: a.min(**k), input, dim, keepdim)
+
+
+def _arg_extreme(name: str, pick, input, dim, keepdim):
+    if input.dtype is bool_:
+        raise errors.EngineRuntimeError(f"{name}(): does not support bool input")
+    shape = input._data.shape
+    xp = input.device.xp
+    if dim is None:
+        if input._data.size == 0:
+            raise errors.EngineIndexError(
+                f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
+        res = xp.asarray(pick(input._data.reshape(-1), axis=0))
+        if keepdim:
+            res = res.reshape((1,) * len(shape))
+    else:
+        d = norm_dim(_int_dim(name, dim), len(shape))
+        _no_empty_reduction(name, shape, (d,), full=False)
+        res = xp.asarray(pick(input._data, axis=d, keepdims=keepdim)) if shape else \
+            xp.zeros((), dtype=np.int64)
+    return _wrap(res.astype(np.int64, copy=False), DEFAULT_INT, input.device)
+
+
+@op(differentiable=False)
+def argmax(input, dim=None, keepdim=False):
+    """Index of the largest element (of the flattened input, or along ``dim``)."""
+    return _arg_extreme("argmax", input.device.xp.argmax, input, dim, keepdim)
+
+
+@op(differentiable=False)
+def argmin(input, dim=None, keepdim=False):
+    """Index of the smallest element (of the flattened input, or along ``dim``)."""
+    return _arg_extreme("argmin", input.device.xp.argmin, input, dim, keepdim)
+
+
+def _max_min(name: str, input, dim, keepdim, other):
+    if other is None and isinstance(dim, Tensor):
+        other, dim = dim, None
+    if other is not None:
+        if not isinstance(other, Tensor):
+            raise errors.EngineTypeError(
+                f"{name}(): argument 'other' must be Tensor, not {type(other).__name__}")
+        pointwise = OPS.get("maximum" if name == "max" else "minimum")
+        if pointwise is None:
+            raise errors.NotSupported(f"{name}(input, other) needs the pointwise "
+                                      f"{'maximum' if name == 'max' else 'minimum'} op")
+        return pointwise.fn(input, other)
+    xp = input.device.xp
+    shape = input._data.shape
+    if dim is None:  # the full reduction: gradient spread evenly over ties
+        _no_empty_reduction(name, shape, tuple(range(len(shape))), full=True)
+        out = _wrap(xp.asarray(input._data.max() if name == "max" else input._data.min()),
+                    input.dtype, input.device)
+        if needs_grad(input):
+            record(out, f"{name.capitalize()}Backward1", (_spread_full_grad,), (input,),
+                   (input, OUTPUT))
+        return out
+    d = norm_dim(_int_dim(name, dim), len(shape))
+    _no_empty_reduction(name, shape, (d,), full=False)
+    if shape:
+        pick = xp.argmax if name == "max" else xp.argmin
+        idx = pick(input._data, axis=d, keepdims=True)
+        values = xp.take_along_axis(input._data, idx, axis=d)
+        if not keepdim:
+            idx, values = xp.squeeze(idx, d), xp.squeeze(values, d)
+    else:
+        idx, values = xp.zeros((), dtype=np.int64), input._data.copy()
+    values = _wrap(values, input.dtype, input.device)
+    indices = _wrap(idx.astype(np.int64, copy=False), DEFAULT_INT, input.device)
+    if needs_grad(input):
+        record(values, f"{name.capitalize()}Backward0",
+               (lambda g, i: _select_grad(g, i, shape, d, keepdim),), (input,), (indices,))
+    return getattr(return_types, name)(values, indices)
+
+
+def _spread_full_grad(g, x, out):
+    hit = (x != x) if bool(out._data != out._data) else (x == out)  # a nan max is every nan
+    return g * hit / hit.sum()
+
+
+@op(grad_fns=("MaxBackward0", "MaxBackward1", "MaximumBackward0"))
+def max(input, dim=None, keepdim=False, *, other=None):
+    """``max(input)``: the largest element; ``max(input, dim, keepdim=False)``: a
+    ``(values, indices)`` named tuple along ``dim``; ``max(input, other)``: ``maximum``."""
+    return _max_min("max", input, dim, keepdim, other)
+
+
+@op(grad_fns=("MinBackward0", "MinBackward1", "MinimumBackward0"))
+def min(input, dim=None, keepdim=False, *, other=None):
+    """``min(input)``: the smallest element; ``min(input, dim, keepdim=False)``: a
+    ``(values, indices)`` named tuple along ``dim``; ``min(input, other)``: ``minimum``."""
+    return _max_min("min", input, dim, keepdim, other)
+
+
+# --------------------------------------------------------------------------- logical
+def _logical(name: str, input, dim, keepdim):
+    dims = norm_dims(dim, input._data.ndim)
+    data = input._data
+    res = data.all(axis=dims, keepdims=keepdim) if name == "all" else \
+        data.any(axis=dims, keepdims=keepdim)
+    return _wrap(input.device.xp.asarray(res), bool_, input.device)
+
+
+@op(name="all", differentiable=False)
+def all_(input, dim=None, keepdim=False):
+    """Whether every element (along ``dim``) is non-zero; a bool tensor."""
+    return _logical("all", input, dim, keepdim)
+
+
+@op(name="any", differentiable=False)
+def any_(input, dim=None, keepdim=False):
+    """Whether some element (along ``dim``) is non-zero; a bool tensor."""
+    return _logical("any", input, dim, keepdim)
+
+
+__all__ = ["sum", "mean", "expand_reduced", "keep_dims", "return_types"]
