@@ -9,9 +9,9 @@ Every statement closure returns ``None`` or a control signal (``BREAK``, ``CONTI
 from __future__ import annotations
 
 import contextvars
+import functools
 import sys
 import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -449,6 +449,7 @@ class CodeCompiler:
         target = node["for"]
         store = self._store(target, scope)
         simple = isinstance(target, str) and not scope.top
+        simple_top = isinstance(target, str) and scope.top
         name = target if isinstance(target, str) else None
 
         def run(fr: Frame) -> Any:
@@ -460,6 +461,10 @@ class CodeCompiler:
                                    exception="TypeError")
             n = 0
             local = fr.locals
+            if simple_top:  # the journal keeps the name's value from before this statement
+                journal = rs.journal
+                if name not in journal:
+                    journal[name] = local.get(name, _MISSING)
             for item in seq:
                 n += 1
                 if n > limit:
@@ -467,7 +472,7 @@ class CodeCompiler:
                 rs.steps += 1
                 if rs.steps >= rs.next_check:
                     rs.check()
-                if simple:
+                if simple or simple_top:
                     local[name] = item
                 else:
                     store(fr, item)
@@ -645,7 +650,7 @@ class CodeCompiler:
         kwargs = tuple((k, self.expr(v, scope)) for k, v in node.get("kwargs", {}).items())
         if not kwargs:
             if name in bi.TENSOR_BINARY and len(args) == 2:
-                return _binary_closure(name, *args)
+                return _binary_closure(name, *args, *node["args"])
             if name in bi.INPLACE and len(args) == 2:
                 return _inplace_closure(name, *args)
             if name in bi.UNARY and len(args) == 1:
@@ -685,33 +690,98 @@ def _track(rs: RunState, value: Any) -> None:
         rs.allocated(0)
 
 
-def _binary_closure(name: str, left: Closure, right: Closure) -> Closure:
-    tensor_fn = bi.TENSOR_BINARY[name]
-    plain_fn = bi.BINARY[name]
+#: Operators whose Python meaning on plain values cannot build a huge value.
+_SAFE_ON_PLAIN = frozenset({"sub", "div", "floordiv", "matmul", "lt", "le", "gt", "ge", "eq",
+                            "ne"})
 
-    def run(fr: Frame) -> Any:
-        a = left(fr)
-        b = right(fr)
-        rs = fr.rs
-        rs.steps += 1
-        if rs.steps >= rs.next_check:
-            rs.check()
-        if isinstance(a, Tensor) or isinstance(b, Tensor):
-            try:
-                out = tensor_fn(a, b)
-            except Exception as exc:
-                raise convert_exception(exc, name, rs.limits) from None
-            if type(out) is Tensor:
-                rs.alloc += out._data.nbytes
-                if rs.mem_base + rs.alloc > rs.limits.max_session_bytes:
-                    rs.allocated(0)
-            return out
+
+def _is_number(node: Any) -> bool:
+    return isinstance(node, (int, float)) and not isinstance(node, bool)
+
+
+def _binary_closure(name: str, left: Closure, right: Closure, left_node: Any = None,
+                    right_node: Any = None) -> Closure:
+    """``a <op> b``: the engine for tensors, guarded Python arithmetic for plain values.
+    A number literal operand is folded into the closure (the hot paths are inlined)."""
+    tensor_fn = bi.TENSOR_BINARY[name]
+    safe = name in _SAFE_ON_PLAIN
+    guarded = bi.BINARY[name]
+
+    def plain(rs: RunState, a: Any, b: Any) -> Any:
         try:
-            return plain_fn(rs, a, b)
+            return tensor_fn(a, b) if safe else guarded(rs, a, b)
         except LangError:
             raise
         except Exception as exc:
             raise convert_exception(exc, name, rs.limits) from None
+
+    def failed(rs: RunState, exc: Exception) -> LangError:
+        return convert_exception(exc, name, rs.limits)
+
+    if _is_number(right_node):
+        const = right_node
+
+        def run(fr: Frame) -> Any:
+            a = left(fr)
+            rs = fr.rs
+            rs.steps += 1
+            if rs.steps >= rs.next_check:
+                rs.check()
+            if isinstance(a, Tensor):
+                try:
+                    out = tensor_fn(a, const)
+                except Exception as exc:
+                    raise failed(rs, exc) from None
+                if type(out) is Tensor:
+                    rs.alloc += out._data.nbytes
+                    if rs.mem_base + rs.alloc > rs.limits.max_session_bytes:
+                        rs.allocated(0)
+                return out
+            if safe and type(a) is float:
+                try:
+                    return tensor_fn(a, const)
+                except Exception as exc:
+                    raise failed(rs, exc) from None
+            return plain(rs, a, const)
+    elif _is_number(left_node):
+        const = left_node
+
+        def run(fr: Frame) -> Any:
+            b = right(fr)
+            rs = fr.rs
+            rs.steps += 1
+            if rs.steps >= rs.next_check:
+                rs.check()
+            if isinstance(b, Tensor):
+                try:
+                    out = tensor_fn(const, b)
+                except Exception as exc:
+                    raise failed(rs, exc) from None
+                if type(out) is Tensor:
+                    rs.alloc += out._data.nbytes
+                    if rs.mem_base + rs.alloc > rs.limits.max_session_bytes:
+                        rs.allocated(0)
+                return out
+            return plain(rs, const, b)
+    else:
+        def run(fr: Frame) -> Any:
+            a = left(fr)
+            b = right(fr)
+            rs = fr.rs
+            rs.steps += 1
+            if rs.steps >= rs.next_check:
+                rs.check()
+            if isinstance(a, Tensor) or isinstance(b, Tensor):
+                try:
+                    out = tensor_fn(a, b)
+                except Exception as exc:
+                    raise failed(rs, exc) from None
+                if type(out) is Tensor:
+                    rs.alloc += out._data.nbytes
+                    if rs.mem_base + rs.alloc > rs.limits.max_session_bytes:
+                        rs.allocated(0)
+                return out
+            return plain(rs, a, b)
 
     return run
 
@@ -765,32 +835,20 @@ def _resolve(name: str) -> tuple[Callable | None, Callable | None]:
 
 def _general_call(name: str, args: tuple[Closure, ...],
                   kwargs: tuple[tuple[str, Closure], ...]) -> Closure:
+    """A call by name: a user function, else a builtin, else an op (see ``builtins``)."""
     builtin, opfn = _resolve(name)
     dual = name in bi.DUAL_NAMES and builtin is not None and opfn is not None
     shadowable = name not in bi.OPERATOR_NAMES
-    nargs = len(args)
-    a0 = args[0] if nargs > 0 else None
-    a1 = args[1] if nargs > 1 else None
 
-    def run(fr: Frame) -> Any:
-        if nargs == 1:
-            values: tuple = (a0(fr),)
-        elif nargs == 2:
-            values = (a0(fr), a1(fr))
-        elif nargs == 0:
-            values = ()
-        else:
-            values = tuple([arg(fr) for arg in args])
-        named = {key: arg(fr) for key, arg in kwargs} if kwargs else _EMPTY
+    def dispatch(fr: Frame, values: tuple, named: dict) -> Any:
         rs = fr.rs
         rs.steps += 1
         if rs.steps >= rs.next_check:
             rs.check()
         if shadowable:
             for functions in fr.fscopes:
-                func = functions.get(name)
-                if func is not None:
-                    return call_user(fr, func, values, named)
+                if name in functions:
+                    return call_user(fr, functions[name], values, named)
         if builtin is not None and not (dual and values and isinstance(values[0], Tensor)):
             try:
                 return builtin(rs, *values, **named)
@@ -801,7 +859,7 @@ def _general_call(name: str, args: tuple[Closure, ...],
         if opfn is None:
             raise ProgramError(f"name '{name}' is not defined", exception="NameError")
         try:
-            out = opfn(*values, **named)
+            out = opfn(*values, **named) if named else opfn(*values)
         except Exception as exc:
             raise convert_exception(exc, name, rs.limits) from None
         if type(out) is Tensor:
@@ -810,7 +868,41 @@ def _general_call(name: str, args: tuple[Closure, ...],
                 rs.allocated(0)
         return out
 
-    return run
+    if kwargs:
+        def run(fr: Frame) -> Any:
+            values = tuple([arg(fr) for arg in args])
+            return dispatch(fr, values, {key: arg(fr) for key, arg in kwargs})
+        return run
+    if len(args) == 1 and shadowable and builtin is None and opfn is not None:
+        # the common case, a one-argument op (x.sum(), b.norm(), y.backward()), inlined
+        (only,) = args
+
+        def run_op1(fr: Frame) -> Any:
+            value = only(fr)
+            rs = fr.rs
+            rs.steps += 1
+            if rs.steps >= rs.next_check:
+                rs.check()
+            for functions in fr.fscopes:
+                if name in functions:
+                    return call_user(fr, functions[name], (value,), _EMPTY)
+            try:
+                out = opfn(value)
+            except Exception as exc:
+                raise convert_exception(exc, name, rs.limits) from None
+            if type(out) is Tensor:
+                rs.alloc += out._data.nbytes
+                if rs.mem_base + rs.alloc > rs.limits.max_session_bytes:
+                    rs.allocated(0)
+            return out
+        return run_op1
+    if len(args) == 1:
+        (only,) = args
+        return lambda fr: dispatch(fr, (only(fr),), _EMPTY)
+    if len(args) == 2:
+        first, second = args
+        return lambda fr: dispatch(fr, (first(fr), second(fr)), _EMPTY)
+    return lambda fr: dispatch(fr, tuple([arg(fr) for arg in args]), _EMPTY)
 
 
 # --------------------------------------------------------------------------- cache and runner
@@ -825,7 +917,7 @@ class CompiledProgram:
 
 
 _CODE_CACHE_SIZE = 512
-_code_cache: OrderedDict[str, CompiledProgram] = OrderedDict()
+_code_cache: dict[str, CompiledProgram] = {}
 _code_lock = threading.Lock()
 compile_count = 0  # how many programs were compiled (not served from the cache); for tests
 
@@ -835,17 +927,15 @@ def compiled(program: Program | list | dict, limits: Limits | None = None) -> Co
     global compile_count
     parsed = parse_program(program, limits)
     raw, key = raw_of(parsed)
-    with _code_lock:
-        code = _code_cache.get(key)
-        if code is not None:
-            _code_cache.move_to_end(key)
-            return code
+    code = _code_cache.get(key)  # a plain read is atomic; eviction is first-in, first-out
+    if code is not None:
+        return code
     code = CompiledProgram(key, CodeCompiler(key).program(raw))
     with _code_lock:
         compile_count += 1
         _code_cache[key] = code
         if len(_code_cache) > _CODE_CACHE_SIZE:
-            _code_cache.popitem(last=False)
+            del _code_cache[next(iter(_code_cache))]
     return code
 
 
@@ -882,7 +972,7 @@ def run_program(program: Program | list | dict, env: Environment, limits: Limits
 def _run(code: CompiledProgram, env: Environment, rs: RunState) -> None:
     frame = Frame(rs, env.variables, env.variables, (), (env.functions,))
     journal, fjournal = rs.journal, rs.fjournal
-    with engine.use_device(engine.device(env.device)), engine.use_generator(env.generator), \
+    with engine.use_device(_device(env.device)), engine.use_generator(env.generator), \
             engine.use_limits(max_elements=rs.limits.max_tensor_elements), \
             engine.enable_grad():
         engine.set_training(env.training)
@@ -899,6 +989,11 @@ def _run(code: CompiledProgram, env: Environment, rs: RunState) -> None:
                 if isinstance(exc, LangError):
                     raise
                 raise convert_exception(exc, None, rs.limits) from None
+
+
+@functools.lru_cache(maxsize=64)
+def _device(spec: str) -> Any:
+    return engine.device(spec)
 
 
 def _rollback(namespace: dict, journal: dict) -> None:
