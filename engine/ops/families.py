@@ -164,7 +164,7 @@ def apply_inplace(self: Tensor, result: Tensor) -> Tensor:
     xp.copyto(self._data, result._data, casting="unsafe")
     self._vc[0] += 1
     if node is not None:
-        if self._base is not None and self._base.requires_grad:
+        if self._base is not None:  # the base joins the graph even if it had no history
             _rebase_view(self, result)
         else:
             self.grad_fn, self._output_nr, self.requires_grad = node, result._output_nr, True
@@ -204,17 +204,15 @@ def _rebase_view(view: Tensor, result: Tensor) -> None:
 
 
 def _copy_slices_rule(g, needs, view_fn, base_shape):
-    from .creation import zeros_like
+    from ..dtypes import bool_
 
     gb = gv = None
-    region = view_fn(g)
     if needs[1]:
-        gv = region.clone()
-    if needs[0]:
-        gb = g.clone()
-        mask = zeros_like(region)
-        gb_region = view_fn(gb)
-        gb_region._data[...] = mask._data
+        gv = view_fn(g).clone()
+    if needs[0]:  # zero where the view was written, with engine ops (so it differentiates)
+        written = _wrap(g.device.xp.zeros(base_shape, dtype=bool), bool_, g.device)
+        view_fn(written)._data[...] = True
+        gb = g.masked_fill(written, 0)
     return gb, gv
 
 

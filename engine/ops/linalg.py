@@ -63,7 +63,8 @@ def matmul(input, other):
         return dot(a, b)
     if a.dtype is not b.dtype:
         raise errors.EngineRuntimeError(
-            f"expected m1 and m2 to have the same dtype, but got: {a.dtype.name.replace('float32', 'float')} != "
+            "expected m1 and m2 to have the same dtype, but got: "
+            f"{a.dtype.name.replace('float32', 'float')} != "
             f"{b.dtype.name.replace('float32', 'float')}")
     if a._data.shape[-1] != b._data.shape[-2 if nb > 1 else 0]:
         if na == 2 and nb == 1:
@@ -121,4 +122,250 @@ def mm(input, mat2):
     return matmul(input, mat2)
 
 
-__all__ = ["dot", "matmul", "mm", "Tensor"]
+
+def _scalar_type_check(a: Tensor, b: Tensor) -> None:
+    if a.dtype is not b.dtype:
+        raise errors.EngineRuntimeError(
+            f"expected scalar type {_short(a.dtype)} but found {_short(b.dtype)}")
+
+
+@op(grad_fns=("BmmBackward0",))
+def bmm(input, mat2):
+    """Batched matrix product of two 3-D tensors ``(b, n, k) @ (b, k, m)``."""
+    if input._data.ndim != 3:
+        raise errors.EngineRuntimeError("batch1 must be a 3D tensor")
+    if mat2._data.ndim != 3:
+        raise errors.EngineRuntimeError("batch2 must be a 3D tensor")
+    (b, _, k), sb = input._data.shape, mat2._data.shape
+    if sb[0] != b or sb[1] != k:
+        raise errors.EngineRuntimeError(
+            f"Expected size for first two dimensions of batch2 tensor to be: [{b}, {k}] but "
+            f"got: [{sb[0]}, {sb[1]}].")
+    _scalar_type_check(input, mat2)
+    from ..modes import check_numel
+
+    check_numel((b, input._data.shape[1], sb[2]))
+    out = _wrap(input.device.xp.matmul(input._data, mat2._data), input.dtype, input.device)
+    if needs_grad(input, mat2):
+        record(out, "BmmBackward0", (lambda g, a, m: bmm(g, m.mT), lambda g, a, m: bmm(a.mT, g)),
+               (input, mat2), (input, mat2))
+    return out
+
+
+@op(grad_fns=("MvBackward0",))
+def mv(input, vec):
+    """Product of a matrix and a vector."""
+    if input._data.ndim != 2 or vec._data.ndim != 1:
+        raise errors.EngineRuntimeError(
+            f"vector + matrix @ vector expected, got 1, {input._data.ndim}, {vec._data.ndim}")
+    (n, k), kv = input._data.shape, vec._data.shape[0]
+    if k != kv:
+        raise errors.EngineRuntimeError(
+            f"size mismatch, got input ({n}), mat ({n}x{k}), vec ({kv})")
+    if input.dtype is not vec.dtype:
+        raise errors.EngineRuntimeError(
+            f"addmv input tensors must have the same dtype, but got {_short(vec.dtype)}, "
+            f"{_short(input.dtype)}, and {_short(vec.dtype)}")
+    out = _wrap(input.device.xp.matmul(input._data, vec._data), input.dtype, input.device)
+    if needs_grad(input, vec):
+        record(out, "MvBackward0", (lambda g, m, v: outer(g, v), lambda g, m, v: mv(m.t(), g)),
+               (input, vec), (input, vec))
+    return out
+
+
+@op(aliases=("ger",), grad_fns=("MulBackward0",))
+def outer(input, vec2):
+    """Outer product of two vectors: ``out[i, j] = input[i] * vec2[j]``."""
+    for name, t in (("self", input), ("vec2", vec2)):
+        if t._data.ndim != 1:
+            raise errors.EngineRuntimeError(
+                f"outer: Expected 1-D argument {name}, but got {t._data.ndim}-D")
+    return input.reshape(-1, 1) * vec2
+
+
+@op(grad_fns=("TraceBackward0",))
+def trace(input):
+    """Sum of the main diagonal of a matrix."""
+    if input._data.ndim != 2:
+        raise errors.EngineRuntimeError(
+            f"trace: expected a matrix, but got tensor with dim {input._data.ndim}")
+    from ..dtypes import DEFAULT_INT
+
+    dt = input.dtype if input.dtype.is_floating_point else DEFAULT_INT
+    xp = input.device.xp
+    out = _wrap(xp.asarray(xp.trace(input._data, dtype=dt.np)), dt, input.device)
+    if needs_grad(input):
+        n, m = input._data.shape
+
+        def rule(g):
+            eye = _wrap(xp.eye(n, m, dtype=g.dtype.np), g.dtype, g.device)
+            return eye * g
+
+        record(out, "TraceBackward0", (rule,), (input,))
+    return out
+
+
+@op(grad_fns=("ViewBackward0",))
+def tensordot(a, b, dims=2):
+    """Sum of products over the dims ``dims`` of ``a`` and ``b`` (an int: the last ``dims`` of
+    ``a`` with the first of ``b``; or two lists of dims)."""
+    from ._args import norm_dim
+
+    if isinstance(dims, int):
+        if dims < 0:
+            raise errors.EngineRuntimeError(
+                f"tensordot expects dims >= 0, but got dims={dims}")
+        da, db = list(range(-dims, 0)), list(range(dims))
+    else:
+        da, db = ([d] if isinstance(d, int) else list(d) for d in dims)
+        if len(da) != len(db):
+            raise errors.EngineRuntimeError("both dimension lists should have same length")
+    sa, sb = a._data.shape, b._data.shape
+    ca = [norm_dim(d, len(sa)) for d in da]
+    cb = [norm_dim(d, len(sb)) for d in db]
+    for x, y, nx, ny in zip(da, db, ca, cb, strict=True):
+        if sa[nx] != sb[ny]:
+            raise errors.EngineRuntimeError(
+                f"contracted dimensions need to match, but first has size {sa[nx]} in dim {x} "
+                f"and second has size {sb[ny]} in dim {y}")
+    fa = [d for d in range(len(sa)) if d not in ca]
+    fb = [d for d in range(len(sb)) if d not in cb]
+    k = 1
+    for d in ca:
+        k *= sa[d]
+    left = a.permute(fa + ca).reshape(-1, k)
+    right = b.permute(cb + fb).reshape(k, -1)
+    return mm(left, right).reshape([sa[d] for d in fa] + [sb[d] for d in fb])
+
+
+# --------------------------------------------------------------------------- einsum
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def _parse_einsum(equation: str, shapes: list) -> tuple[list[str], str]:
+    """Explicit subscripts per operand and for the output, with ``...`` spelled out."""
+    eq = equation.replace(" ", "")
+    lhs, arrow, rhs = eq.partition("->")
+    subs = lhs.split(",")
+    if len(subs) > len(shapes):
+        raise errors.EngineRuntimeError(
+            "einsum(): fewer operands were provided than specified in the equation")
+    if len(subs) < len(shapes):
+        raise errors.EngineRuntimeError(
+            "einsum(): more operands were provided than specified in the equation")
+    for ch in eq:
+        if ch not in _LETTERS and ch not in ",.->":
+            raise errors.EngineRuntimeError(
+                f"einsum(): invalid subscript given at index {eq.index(ch)} in the equation "
+                f"string, subscripts must be in [a-zA-Z]")
+    free = [c for c in _LETTERS if c not in eq]
+    ell_n = 0
+    for s, shape in zip(subs, shapes, strict=True):
+        named = len(s.replace("...", ""))
+        if "..." in s:
+            ell_n = max(ell_n, len(shape) - named)
+        elif named != len(shape):
+            raise errors.EngineRuntimeError(
+                f"einsum(): the number of subscripts in the equation ({named}) does not match "
+                f"the number of dimensions ({len(shape)}) for operand "
+                f"{subs.index(s)} and no ellipsis was given")
+    ell = "".join(free[:ell_n])
+    out_subs = []
+    for s, shape in zip(subs, shapes, strict=True):
+        if "..." in s:
+            k = len(shape) - len(s.replace("...", ""))
+            s = s.replace("...", ell[ell_n - k:] if k else "")
+        out_subs.append(s)
+    if arrow:
+        out = rhs.replace("...", ell)
+    else:
+        counts = {}
+        for s in out_subs:
+            for c in s:
+                counts[c] = counts.get(c, 0) + 1
+        out = ell + "".join(sorted((c for c, n in counts.items() if n == 1 and c not in ell),
+                                   key=_LETTERS.index))
+    for c in out:
+        if out.count(c) > 1:
+            raise errors.EngineRuntimeError(
+                f"einsum(): output subscript {c} appears more than once in the output")
+        if not any(c in s for s in out_subs):
+            raise errors.EngineRuntimeError(
+                f"einsum(): output subscript {c} does not appear in the equation for any "
+                "input operand")
+    return out_subs, out
+
+
+def _letter_sizes(subs: list, shapes: list) -> dict:
+    sizes: dict = {}
+    for i, (s, shape) in enumerate(zip(subs, shapes, strict=True)):
+        for c, n in zip(s, shape, strict=True):
+            seen = sizes.get(c)
+            if seen is None or seen == 1:
+                sizes[c] = n
+            elif n != 1 and n != seen:
+                raise errors.EngineRuntimeError(
+                    f"einsum(): subscript {c} has size {n} for operand {i} which does not "
+                    f"broadcast with previously seen size {seen}")
+    return sizes
+
+
+@op(kind="function", grad_fns=("EinsumBackward0",))
+def einsum(equation, *operands):
+    """Sum of products over the subscripts of ``equation`` (NumPy's einsum notation)."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    if not isinstance(equation, str):
+        raise errors.NotSupported("einsum's sublist format is not supported; use an equation")
+    shapes = [t._data.shape for t in operands]
+    subs, out_sub = _parse_einsum(equation, shapes)
+    for t in operands[1:]:
+        _scalar_type_check(operands[0], t)
+    sizes = _letter_sizes(subs, shapes)
+    from ..modes import check_numel
+
+    check_numel(tuple(sizes[c] for c in out_sub))
+    xp = operands[0].device.xp
+    arrays = [xp.broadcast_to(t._data, tuple(sizes[c] for c in s)) if len(s) == len(set(s))
+              else t._data for t, s in zip(operands, subs, strict=True)]
+    res = xp.einsum(",".join(subs) + "->" + out_sub, *arrays, optimize=len(arrays) > 2)
+    out = _wrap(xp.asarray(res, dtype=operands[0].dtype.np), operands[0].dtype,
+                operands[0].device)
+    if needs_grad(*operands):
+        record(out, "EinsumBackward0",
+               tuple(_einsum_grad(i, subs, out_sub, sizes) for i in range(len(operands))),
+               tuple(operands), tuple(operands))
+    return out
+
+
+def _einsum_grad(i: int, subs: list, out_sub: str, sizes: dict):
+    """The gradient for operand ``i``: an einsum of the output's gradient with the other
+    operands. Subscripts only operand ``i`` has are broadcast with a ones vector; a subscript
+    repeated in operand ``i`` (a diagonal) is spread with identity matrices."""
+    def rule(g, *ops):
+        from .creation import eye, ones
+
+        used = set("".join(subs) + out_sub)
+        fresh = iter(c for c in _LETTERS if c not in used)
+        terms = [out_sub] + [s for j, s in enumerate(subs) if j != i]
+        tensors = [g] + [t for j, t in enumerate(ops) if j != i]
+        target, seen = [], set()
+        for c in subs[i]:
+            if c in seen:
+                alt = next(fresh)
+                terms.append(c + alt)
+                tensors.append(eye(sizes[c], dtype=g.dtype, device=g.device))
+                target.append(alt)
+                continue
+            seen.add(c)
+            target.append(c)
+            if not any(c in t for t in terms[:len(subs)]):
+                terms.append(c)
+                tensors.append(ones(sizes[c], dtype=g.dtype, device=g.device))
+        return einsum(",".join(terms) + "->" + "".join(target), *tensors)
+
+    return rule
+
+
+__all__ = ["dot", "matmul", "mm", "bmm", "mv", "outer", "trace", "tensordot", "einsum",
+           "Tensor"]

@@ -9,7 +9,8 @@ import numpy as np
 from .. import errors
 from ..autograd import needs_grad, record
 from ..tensor import Tensor, _wrap
-from ._args import norm_dim, shape_arg
+from ._args import norm_dim, promote_args, shape_arg
+from .families import inplace_twin
 from .registry import op
 
 
@@ -245,7 +246,8 @@ def t(input):
     """Transpose of a matrix (0-d and 1-d tensors are returned as is)."""
     n = input._data.ndim
     if n > 2:
-        raise errors.EngineRuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {n}D")
+        raise errors.EngineRuntimeError(
+            f"t() expects a tensor with <= 2 dimensions, but self is {n}D")
     return _permute(input, tuple(reversed(range(n))), "TBackward0")
 
 
@@ -293,4 +295,525 @@ def is_contiguous(self, memory_format=None):
     return bool(self._data.flags.c_contiguous)
 
 
-__all__ = ["make_view", "shape_arg", "numpy_T", "matrix_T"]
+@op(kind="method")
+def view_as(self, other):
+    """``self.view(other.size())``."""
+    return view(self, other._data.shape)
+
+
+@op(kind="method")
+def reshape_as(self, other):
+    """``self.reshape(other.size())``."""
+    return reshape(self, other._data.shape)
+
+
+@op()
+def unflatten(input, dim, sizes):
+    """Split dimension ``dim`` into ``sizes`` (one may be -1)."""
+    shape = input._data.shape
+    d = norm_dim(dim, len(shape))
+    sizes = tuple(int(s) for s in sizes)
+    if not sizes:
+        raise errors.EngineRuntimeError("unflatten: sizes must be non-empty")
+    known = 1
+    for s in sizes:
+        if s != -1:
+            known *= s
+    if (-1 not in sizes and known != shape[d]) or (-1 in sizes and (known == 0 or
+                                                                     shape[d] % known)):
+        raise errors.EngineRuntimeError(
+            f"unflatten: Provided sizes {_fmt(sizes)} don't multiply up to the size of dim {dim} "
+            f"({shape[d]}) in the input tensor")
+    return view(input, shape[:d] + sizes + shape[d + 1:]) if input._data.flags.c_contiguous \
+        else reshape(input, shape[:d] + sizes + shape[d + 1:])
+
+
+# --------------------------------------------------------------------------- slicing views
+def _embed(g: Tensor, shape: tuple, place, replay, node: str) -> Tensor:
+    """The gradient of a slicing view: zeros of the base's ``shape`` with ``g`` written where
+    the view looked (``place(array)`` gives that region). Linear in ``g``; its own gradient is
+    the view again (``replay``), so higher derivatives work."""
+    z = g.device.xp.zeros(shape, dtype=g.dtype.np)
+    place(z)[...] = g._data
+    out = _wrap(z, g.dtype, g.device)
+    if needs_grad(g):
+        record(out, node, (replay,), (g,))
+    return out
+
+
+def slice_view(input: Tensor, dim: int, start: int, stop: int, step: int = 1) -> Tensor:
+    """``input[..., start:stop:step]`` along ``dim`` (clamped like Python slices): a view."""
+    shape = input._data.shape
+    s, e, st = slice(start, stop, step).indices(shape[dim])
+    key = (slice(None),) * dim + (slice(s, e, st),)
+
+    def replay(t):
+        return slice_view(t, dim, s, e, st)
+
+    out = make_view(input, input._data[key], replay)
+    if needs_grad(input):
+        record(out, "SliceBackward0",
+               (lambda g: _embed(g, shape, lambda z: z[key], replay, "SliceBackwardBackward0"),),
+               (input,))
+    return out
+
+
+def select_view(input: Tensor, dim: int, index: int) -> Tensor:
+    """``input`` at ``index`` along ``dim`` (already checked), dropping that dimension."""
+    shape = input._data.shape
+    key = (slice(None),) * dim + (index, Ellipsis)  # "..." keeps a 0-d result a view
+
+    def replay(t):
+        return select_view(t, dim, index)
+
+    out = make_view(input, input._data[key], replay)
+    if needs_grad(input):
+        record(out, "SelectBackward0",
+               (lambda g: _embed(g, shape, lambda z: z[key], replay,
+                                 "SelectBackwardBackward0"),),
+               (input,))
+    return out
+
+
+def alias(input: Tensor) -> Tensor:
+    """A view of all of ``input`` (``x[...]``)."""
+    out = make_view(input, input._data.view(), alias)
+    if needs_grad(input):
+        record(out, "AliasBackward0", (lambda g: g,), (input,))
+    return out
+
+
+@op()
+def select(input, dim, index):
+    """A view of the slice at ``index`` along ``dim`` (that dimension removed)."""
+    shape = input._data.shape
+    if not shape:
+        raise errors.EngineIndexError("select() cannot be applied to a 0-dim tensor.")
+    d = norm_dim(dim, len(shape))
+    i = int(index)
+    if not -shape[d] <= i < shape[d]:
+        raise errors.EngineIndexError(
+            f"select(): index {i} out of range for tensor of size {_fmt(shape)} at dimension {d}")
+    return select_view(input, d, i + shape[d] if i < 0 else i)
+
+
+@op()
+def narrow(input, dim, start, length):
+    """A view of ``length`` elements from ``start`` along ``dim``."""
+    shape = input._data.shape
+    d = norm_dim(dim, len(shape))
+    n, start, length = shape[d], int(start), int(length)
+    if not -n <= start <= n:
+        raise errors.EngineIndexError(
+            f"start out of range (expected to be in range of [{-n}, {n}], but got {start})")
+    if start < 0:
+        start += n
+    if length < 0:
+        raise errors.EngineRuntimeError("narrow(): length must be non-negative.")
+    if start + length > n:
+        raise errors.EngineRuntimeError(
+            f"start ({start}) + length ({length}) exceeds dimension size ({n}).")
+    return slice_view(input, d, start, start + length)
+
+
+def _diagonal_array(arr, offset: int, d1: int, d2: int):
+    """A writable strided view of a diagonal, the diagonal's axis last (as PyTorch)."""
+    n1, n2 = arr.shape[d1], arr.shape[d2]
+    r0, c0 = (0, offset) if offset >= 0 else (-offset, 0)
+    n = max(min(n1 - r0, n2 - c0), 0)
+    key = [slice(None)] * arr.ndim
+    key[d1] = slice(min(r0, n1), None)
+    key[d2] = slice(min(c0, n2), None)
+    sub = arr[tuple(key)]
+    rest = [i for i in range(arr.ndim) if i not in (d1, d2)]
+    shape = tuple(arr.shape[i] for i in rest) + (n,)
+    strides = tuple(arr.strides[i] for i in rest) + (arr.strides[d1] + arr.strides[d2],)
+    xp = np if type(arr) is np.ndarray else _cupy_of(arr)
+    return xp.lib.stride_tricks.as_strided(sub, shape, strides)
+
+
+def _cupy_of(arr):
+    import importlib
+
+    return importlib.import_module(type(arr).__module__.split(".")[0])
+
+
+def _diagonal(input: Tensor, offset: int, d1: int, d2: int) -> Tensor:
+    shape = input._data.shape
+
+    def replay(t):
+        return _diagonal(t, offset, d1, d2)
+
+    out = make_view(input, _diagonal_array(input._data, offset, d1, d2), replay)
+    if needs_grad(input):
+        record(out, "DiagonalBackward0",
+               (lambda g: _embed(g, shape, lambda z: _diagonal_array(z, offset, d1, d2),
+                                 replay, "DiagonalBackwardBackward0"),),
+               (input,))
+    return out
+
+
+@op()
+def diagonal(input, offset=0, dim1=0, dim2=1):
+    """A view of the diagonal of dims ``dim1`` and ``dim2`` (offset above/below), last."""
+    n = input._data.ndim
+    d1, d2 = norm_dim(dim1, n), norm_dim(dim2, n)
+    if d1 == d2:
+        raise errors.EngineRuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    return _diagonal(input, int(offset), d1, d2)
+
+
+@op()
+def movedim(input, source, destination):
+    """A view with dimensions ``source`` moved to positions ``destination``."""
+    n = input._data.ndim
+    src = [source] if isinstance(source, (int, np.integer)) else list(source)
+    dst = [destination] if isinstance(destination, (int, np.integer)) else list(destination)
+    if len(src) != len(dst):
+        raise errors.EngineRuntimeError(
+            f"movedim: Invalid source or destination dims: source ({_fmt(src)} dims) should "
+            f"contain the same number of dims as destination ({_fmt(dst)} dims)")
+    s = [norm_dim(d, n) for d in src]
+    t_ = [norm_dim(d, n) for d in dst]
+    if len(set(s)) != len(s):
+        raise errors.EngineRuntimeError(f"movedim: repeated dim in `source` ({_fmt(src)})")
+    if len(set(t_)) != len(t_):
+        raise errors.EngineRuntimeError(
+            f"movedim: repeated dim in `destination` ({_fmt(dst)})")
+    order = [None] * n
+    for a, b in zip(s, t_, strict=True):
+        order[b] = a
+    rest = iter(d for d in range(n) if d not in s)
+    perm = tuple(next(rest) if o is None else o for o in order)
+    return _permute(input, perm, "PermuteBackward0")
+
+
+# --------------------------------------------------------------------------- copies
+def _dims_arg(dims) -> list:
+    if isinstance(dims, (int, np.integer)):
+        return [int(dims)]
+    if len(dims) == 1 and not isinstance(dims[0], (int, np.integer)):
+        dims = dims[0]
+    return [int(d) for d in dims]
+
+
+@op(kind="method")
+def repeat(self, *sizes):
+    """Tile the tensor ``sizes[i]`` times along each dimension (new leading dims allowed)."""
+    reps = shape_arg_infer(sizes)
+    in_shape = self._data.shape
+    if len(reps) < len(in_shape):
+        raise errors.EngineRuntimeError(
+            "Number of dimensions of repeat dims can not be smaller than number of dimensions "
+            "of tensor")
+    padded = (1,) * (len(reps) - len(in_shape)) + in_shape
+    target = tuple(r * s for r, s in zip(reps, padded, strict=True))
+    if any(r < 0 for r in reps):
+        raise errors.EngineRuntimeError(
+            f"Trying to create tensor with negative dimension {min(target)}: {_fmt(target)}")
+    from ..modes import check_numel
+
+    check_numel(target)
+    out = _wrap(self.device.xp.tile(self._data.reshape(padded), reps), self.dtype, self.device)
+    if needs_grad(self):
+        split = tuple(x for r, s in zip(reps, padded, strict=True) for x in (r, s))
+        axes = tuple(range(0, len(split), 2))
+        record(out, "RepeatBackward0",
+               (lambda g: g.reshape(split).sum(axes).reshape(in_shape),), (self,))
+    return out
+
+
+def _tensor_list(tensors, name: str) -> list:
+    if isinstance(tensors, Tensor):
+        raise errors.EngineTypeError(
+            f"{name}(): argument 'tensors' (position 1) must be tuple of Tensors, not Tensor")
+    out = list(tensors)
+    for t in out:
+        if not isinstance(t, Tensor):
+            raise errors.EngineTypeError(
+                f"expected Tensor as element {out.index(t)} in argument 0, but got "
+                f"{type(t).__name__}")
+    return out
+
+
+@op(kind="function", aliases=("concat", "concatenate"), grad_fns=("CatBackward0",))
+def cat(tensors, dim=0):
+    """Join tensors along an existing dimension ``dim`` (dtypes promote)."""
+    ts = _tensor_list(tensors, "cat")
+    if not ts:
+        raise errors.EngineValueError("torch.cat(): expected a non-empty list of Tensors")
+    for i, t in enumerate(ts):
+        if t._data.ndim == 0:
+            raise errors.EngineRuntimeError(
+                f"zero-dimensional tensor (at position {i}) cannot be concatenated")
+    # 1-D empty tensors are skipped whatever the others' rank (PyTorch's legacy rule)
+    skipped = [t._data.ndim == 1 and t._data.shape[0] == 0 for t in ts]
+    used = [t for t, s in zip(ts, skipped, strict=True) if not s]
+    ref = used[0] if used else ts[0]
+    n = ref._data.ndim
+    d = norm_dim(dim, n)
+    for i, t in enumerate(ts):
+        if skipped[i] and used:
+            continue
+        if t._data.ndim != n:
+            raise errors.EngineRuntimeError(
+                f"Tensors must have same number of dimensions: got {n} and {t._data.ndim}")
+        for k in range(n):
+            if k != d and t._data.shape[k] != ref._data.shape[k]:
+                raise errors.EngineRuntimeError(
+                    f"Sizes of tensors must match except in dimension {d}. Expected size "
+                    f"{ref._data.shape[k]} but got size {t._data.shape[k]} for tensor number "
+                    f"{i} in the list.")
+    dt = promote_args(*ts)
+    out_shape = list(ref._data.shape)
+    out_shape[d] = sum(t._data.shape[d] for t in used)
+    from ..modes import check_numel
+
+    check_numel(out_shape)
+    xp = ref.device.xp
+    parts = [t._data if t._data.dtype == dt.np else t._data.astype(dt.np) for t in used]
+    arr = xp.concatenate(parts, axis=d) if parts else xp.zeros((0,), dtype=dt.np)
+    out = _wrap(arr, dt, ref.device)
+    if needs_grad(*ts):
+        spans, start = [], 0
+        for t, skip in zip(ts, skipped, strict=True):
+            if skip and used:
+                spans.append(None)
+            else:
+                spans.append((start, t._data.shape[d]))
+                start += t._data.shape[d]
+
+        def rule(g, needs):
+            return tuple(g.narrow(d, *sp) if need and sp is not None else None
+                         for need, sp in zip(needs, spans, strict=True))
+
+        record(out, "CatBackward0", rule, tuple(ts), per_input=False)
+    return out
+
+
+@op(kind="function", grad_fns=("StackBackward0",))
+def stack(tensors, dim=0):
+    """Join equally shaped tensors along a new dimension ``dim``."""
+    ts = _tensor_list(tensors, "stack")
+    if not ts:
+        raise errors.EngineRuntimeError("stack expects a non-empty TensorList")
+    shape = ts[0]._data.shape
+    for i, t in enumerate(ts):
+        if t._data.shape != shape:
+            raise errors.EngineRuntimeError(
+                f"stack expects each tensor to be equal size, but got {_fmt(shape)} at entry 0 "
+                f"and {_fmt(t._data.shape)} at entry {i}")
+    d = norm_dim(dim, len(shape) + 1)
+    dt = promote_args(*ts)
+    from ..modes import check_numel
+
+    check_numel((len(ts),) + shape)
+    xp = ts[0].device.xp
+    arr = xp.stack([t._data if t._data.dtype == dt.np else t._data.astype(dt.np) for t in ts],
+                   axis=d)
+    out = _wrap(arr, dt, ts[0].device)
+    if needs_grad(*ts):
+        def rule(g, needs):
+            return tuple(g.select(d, i) if need else None for i, need in enumerate(needs))
+
+        record(out, "StackBackward0", rule, tuple(ts), per_input=False)
+    return out
+
+
+def _nth(replay, i: int):
+    return lambda t: replay(t)[i]
+
+
+def _multi_view(input: Tensor, arrays: list, replay, node: str, backward) -> tuple:
+    """Several views of ``input`` made by one op (split, unbind): one node, many outputs."""
+    outs = tuple(make_view(input, a, _nth(replay, i)) for i, a in enumerate(arrays))
+    if outs and needs_grad(input):
+        rule = (lambda gs: backward([gs])) if len(outs) == 1 else (lambda gs: backward(list(gs)))
+        record(outs, node, (rule,), (input,))
+    return outs
+
+
+@op(grad_fns=("SplitBackward0", "SplitWithSizesBackward0"))
+def split(tensor, split_size_or_sections, dim=0):
+    """Views of consecutive pieces along ``dim``: equal ``split_size`` (the last may be smaller)
+    or the given list of sizes."""
+    shape = tensor._data.shape
+    d = norm_dim(dim, len(shape))
+    n = shape[d]
+    if isinstance(split_size_or_sections, (int, np.integer)):
+        size = int(split_size_or_sections)
+        if size < 0:
+            raise errors.EngineRuntimeError(
+                f"split expects split_size be non-negative, but got split_size={size}")
+        if size == 0 and n != 0:
+            raise errors.EngineRuntimeError(
+                "split_size can only be 0 if dimension size is 0, but got dimension size of "
+                f"{n}")
+        count = max(-(-n // size), 1) if size else 1
+        sizes = [min(size, n - i * size) for i in range(count)]
+        node = "SplitBackward0"
+    else:
+        sizes = [int(s) for s in split_size_or_sections]
+        if sum(sizes) != n or any(s < 0 for s in sizes):
+            raise errors.EngineRuntimeError(
+                f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's "
+                f"size at dimension {d}), but got split_sizes={_fmt(sizes)}")
+        node = "SplitWithSizesBackward0"
+    return _split(tensor, d, sizes, node)
+
+
+def _split(input: Tensor, d: int, sizes: list, node: str) -> tuple:
+    arrays, start = [], 0
+    for s in sizes:
+        arrays.append(input._data[(slice(None),) * d + (slice(start, start + s),)])
+        start += s
+    return _multi_view(input, arrays, lambda t: _split(t, d, sizes, node), node,
+                       lambda gs: cat(gs, d))
+
+
+@op(grad_fns=("SplitBackward0",))
+def chunk(input, chunks, dim=0):
+    """Split into ``chunks`` nearly equal views along ``dim`` (fewer if it does not divide)."""
+    if chunks <= 0:
+        raise errors.EngineRuntimeError(
+            f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+    shape = input._data.shape
+    d = norm_dim(dim, len(shape))
+    n = shape[d]
+    if n == 0:
+        return _split(input, d, [0] * chunks, "SplitBackward0")
+    return split(input, -(-n // chunks), d)
+
+
+@op(grad_fns=("UnbindBackward0",))
+def unbind(input, dim=0):
+    """The views ``input.select(dim, i)`` for every ``i``."""
+    shape = input._data.shape
+    if not shape:
+        raise errors.EngineIndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+    d = norm_dim(dim, len(shape))
+    return _unbind(input, d)
+
+
+def _unbind(input: Tensor, d: int) -> tuple:
+    arrays = [input._data[(slice(None),) * d + (i, Ellipsis)] for i in range(input._data.shape[d])]
+    return _multi_view(input, arrays, lambda t: _unbind(t, d), "UnbindBackward0",
+                       lambda gs: stack(gs, d))
+
+
+@op()
+def flip(input, dims, *more_dims):
+    """A copy with the order of elements reversed along ``dims``."""
+    n = input._data.ndim
+    ds = _dims_arg((dims,) + more_dims if more_dims else dims)
+    axes = [norm_dim(x, n) for x in ds]
+    if len(set(axes)) != len(axes):
+        dup = next(x for x in ds if ds.count(x) > 1)
+        raise errors.EngineRuntimeError(f"dim {dup} appears multiple times in the list of dims")
+    arr = input.device.xp.flip(input._data, axis=tuple(axes)).copy() if n else \
+        input._data.copy()
+    out = _wrap(arr, input.dtype, input.device)
+    if needs_grad(input):
+        record(out, "FlipBackward0", (lambda g: g.flip(axes),), (input,))
+    return out
+
+
+@op()
+def roll(input, shifts, dims=None):
+    """Rotate elements by ``shifts`` along ``dims`` (over the flattened tensor if None)."""
+    sh = [int(shifts)] if isinstance(shifts, (int, np.integer)) else [int(s) for s in shifts]
+    if dims is None:
+        if len(sh) != 1:
+            raise errors.EngineRuntimeError(
+                f"shifts and dimensions must align. shifts: {len(sh)}, dims:0")
+        flat = roll(reshape(input, -1), sh[0], 0)
+        return reshape(flat, input._data.shape)
+    ds = [int(dims)] if isinstance(dims, (int, np.integer)) else [int(x) for x in dims]
+    if len(sh) != len(ds):
+        raise errors.EngineRuntimeError(
+            f"shifts and dimensions must align. shifts: {len(sh)}, dims:{len(ds)}")
+    axes = [norm_dim(x, input._data.ndim) for x in ds]
+    out = _wrap(input.device.xp.roll(input._data, sh, axis=axes), input.dtype, input.device)
+    if needs_grad(input):
+        back = [-s for s in sh]
+        record(out, "RollBackward0", (lambda g: g.roll(back, axes),), (input,))
+    return out
+
+
+def _tri(name: str, pick):
+    node = f"{name.capitalize()}Backward0"
+
+    def fn(input, diagonal=0):
+        if input._data.ndim < 2:
+            raise errors.EngineRuntimeError(
+                f"{name}: input tensor must have at least 2 dimensions")
+        out = _wrap(pick(input.device.xp, input._data, diagonal), input.dtype, input.device)
+        if needs_grad(input):
+            record(out, node, (lambda g: fn(g, diagonal),), (input,))
+        return out
+
+    fn.__name__ = fn.__qualname__ = name
+    part = "lower" if name == "tril" else "upper"
+    fn.__doc__ = f"The {part} triangle of the last two dims (relative to ``diagonal``); " \
+                 "zeros elsewhere."
+    op(grad_fns=(node,))(fn)
+    inplace_twin(name, fn)
+    return fn
+
+
+tril = _tri("tril", lambda xp, a, k: xp.tril(a, k))
+triu = _tri("triu", lambda xp, a, k: xp.triu(a, k))
+
+
+# --------------------------------------------------------------------------- broadcasting
+@op(kind="function", differentiable=False)
+def broadcast_shapes(*shapes):
+    """The shape that all ``shapes`` broadcast to."""
+    dims: list = []
+    norm = [(s,) if isinstance(s, (int, np.integer)) else tuple(s) for s in shapes]
+    for idx, s in enumerate(norm):
+        for k in range(1, len(s) + 1):
+            n = s[-k]
+            if k > len(dims):
+                dims.insert(0, n)
+            elif dims[-k] == 1:
+                dims[-k] = n
+            elif n != 1 and n != dims[-k]:
+                raise errors.EngineRuntimeError(
+                    f"Attempting to broadcast a dimension of length {n} at {-k}! Mismatching "
+                    f"argument at index {idx} had {tuple(s)}; but expected shape should be "
+                    f"broadcastable to {_fmt(dims)}")
+    from ..tensor import Size
+
+    return Size(dims)
+
+
+@op()
+def broadcast_to(input, size):
+    """``input.expand(size)``."""
+    return expand(input, tuple(size))
+
+
+@op(kind="function", grad_fns=("ExpandBackward0",))
+def broadcast_tensors(*tensors):
+    """Views of the tensors expanded to their common broadcast shape."""
+    if len(tensors) == 1 and not isinstance(tensors[0], Tensor):
+        tensors = tuple(tensors[0])
+    target: tuple = ()
+    for t in tensors:
+        target = _broadcast_pair(target, t._data.shape)
+    return tuple(expand(t, target) for t in tensors)
+
+
+def _broadcast_pair(a: tuple, b: tuple) -> tuple:
+    n = max(len(a), len(b))
+    a2, b2 = (1,) * (n - len(a)) + tuple(a), (1,) * (n - len(b)) + tuple(b)
+    out = []
+    for i, (x, y) in enumerate(zip(a2, b2, strict=True)):
+        if x != y and x != 1 and y != 1:
+            raise errors.EngineRuntimeError(errors.BROADCAST.format(a=x, b=y, dim=i))
+        out.append(y if x == 1 else x)
+    return tuple(out)
+
+
+__all__ = ["make_view", "shape_arg", "numpy_T", "matrix_T", "slice_view", "select_view", "alias"]

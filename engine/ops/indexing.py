@@ -1,0 +1,539 @@
+"""Indexing: ``t[key]`` and ``t[key] = value`` with PyTorch's rules, and the index ops
+(``gather``, ``index_select``, ``masked_fill``, ``index_put`` and their scatter twins).
+
+Basic keys (ints, slices, None, Ellipsis) make views, one view op per key item as PyTorch does
+(``SelectBackward0``, ``SliceBackward0``, ``UnsqueezeBackward0``, ``AliasBackward0``); integer
+and boolean tensors (advanced indexing) then gather a copy (``IndexBackward0``), whose gradient
+scatters back with accumulation for repeated indices. Each scatter op's gradient is the matching
+gather and vice versa, so higher derivatives work.
+"""
+
+from __future__ import annotations
+
+import operator
+
+import numpy as np
+
+from .. import errors
+from ..autograd import needs_grad, record
+from ..dtypes import bool_
+from ..modes import _grad_enabled
+from ..tensor import Tensor, _wrap
+from ._args import is_scalar, norm_dim
+from .families import apply_inplace, check_inplace, inplace_twin
+from .registry import op
+from .shape import _fmt, alias, select_view, slice_view, unsqueeze
+
+_INVALID_INDEX = ("only integers, slices (`:`), ellipsis (`...`), None and long or byte "
+                  "Variables are valid indices (got {type})")
+_ZERO_DIM_INDEX = ("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
+                   "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number")
+_INDEX_DTYPE = "tensors used as indices must be long, int, byte or bool tensors"
+
+
+# --------------------------------------------------------------------------- reading a key
+def _as_items(key) -> tuple:
+    if type(key) is tuple:
+        return key
+    # PyTorch (like old NumPy) reads a list holding sequences, slices, None or ... as a tuple
+    if isinstance(key, list) and any(
+            k is None or k is Ellipsis or isinstance(k, (list, tuple, slice, Tensor))
+            for k in key):
+        return tuple(key)
+    return (key,)
+
+
+def _classify(item):
+    """One key item as (kind, payload): none, ellipsis, int, slice, bool, mask, adv."""
+    if item is None:
+        return "none", None
+    if item is Ellipsis:
+        return "ellipsis", None
+    if isinstance(item, (bool, np.bool_)):
+        return "bool", bool(item)
+    if isinstance(item, (int, np.integer)):
+        return "int", int(item)
+    if isinstance(item, slice):
+        return "slice", item
+    if isinstance(item, Tensor):
+        if item.dtype is bool_:
+            return ("bool", bool(item.item())) if item._data.ndim == 0 else ("mask", item)
+        if item.dtype.is_floating_point:
+            raise errors.EngineIndexError(_INDEX_DTYPE)
+        if item._data.ndim == 0:
+            return "int", int(item.item())
+        return "adv", item._data.astype(np.int64, copy=False)
+    if isinstance(item, (list, tuple, np.ndarray)):
+        arr = np.asarray(item)
+        if arr.dtype == np.bool_:
+            return ("bool", bool(arr)) if arr.ndim == 0 else \
+                ("mask", _wrap(arr, bool_))
+        if arr.dtype.kind in "iu" or arr.size == 0:
+            return "adv", arr.astype(np.int64)
+        raise errors.EngineIndexError(_INDEX_DTYPE)
+    raise errors.EngineIndexError(_INVALID_INDEX.format(type=type(item).__name__))
+
+
+def _walk(t: Tensor, key, setting: bool = False):
+    """Apply the basic part of ``key`` as views. Returns the view, the advanced part as a
+    NumPy-style key over the view's dims (or None), and whether any view op ran. (A lone
+    slice always makes a view when reading, as in PyTorch, but not when writing.)"""
+    single_slice = isinstance(key, slice) and not setting
+    items = [_classify(k) for k in _as_items(key)]
+    ndim = t._data.ndim
+    used = 0
+    for kind, p in items:
+        if kind in ("int", "slice", "adv"):
+            used += 1
+        elif kind == "mask":
+            used += p._data.ndim
+    if used > ndim:
+        if ndim == 0:
+            raise errors.EngineIndexError(_ZERO_DIM_INDEX)
+        raise errors.EngineIndexError(f"too many indices for tensor of dimension {ndim}")
+
+    cur, d, real, changed = t, 0, 0, False
+    adv: dict = {}
+    seen_ellipsis = False
+    for kind, p in items:
+        if kind == "none":
+            cur, changed = unsqueeze(cur, d), True
+            d += 1
+        elif kind == "ellipsis":
+            if not seen_ellipsis:
+                d += ndim - used
+                real += ndim - used
+                seen_ellipsis = True
+            continue
+        elif kind == "int":
+            n = cur._data.shape[d]
+            if not -n <= p < n:
+                raise errors.EngineIndexError(
+                    f"index {p} is out of bounds for dimension {real} with size {n}")
+            cur, changed = select_view(cur, d, p + n if p < 0 else p), True
+        elif kind == "slice":
+            n = cur._data.shape[d]
+            start, stop, step = (None if v is None else operator.index(v)
+                                 for v in (p.start, p.stop, p.step))
+            if step is not None and step <= 0:
+                raise errors.EngineValueError(
+                    "slice step cannot be zero" if step == 0 else "step must be greater than zero")
+            bounds = slice(start, stop, step).indices(n)
+            if single_slice or bounds != (0, n, 1):
+                cur, changed = slice_view(cur, d, *bounds), True
+            d += 1
+        elif kind == "bool":
+            cur, changed = unsqueeze(cur, d), True
+            adv[d] = np.arange(1 if p else 0, dtype=np.int64)
+            d += 1
+        elif kind == "mask":
+            mshape, shape = p._data.shape, cur._data.shape
+            for j, m in enumerate(mshape):
+                if shape[d + j] != m:
+                    raise errors.EngineIndexError(
+                        f"The shape of the mask {_fmt(mshape)} at index {j} does not match the "
+                        f"shape of the indexed tensor {_fmt(shape)} at index {d + j}")
+            for j, idx in enumerate(p.device.xp.nonzero(p._data)):
+                adv[d + j] = idx
+            d += len(mshape)
+        else:
+            adv[d] = p
+            d += 1
+        real += 1
+    if not adv:
+        return cur, None, changed
+    return cur, _advanced_key(cur, adv), changed
+
+
+def _advanced_key(cur: Tensor, adv: dict) -> tuple:
+    """The NumPy key for the advanced part, checked: in range and broadcastable together."""
+    xp = cur.device.xp
+    shape = cur._data.shape
+    arrays = []
+    for k, (dim, idx) in enumerate(sorted(adv.items())):
+        n = shape[dim]
+        if idx.size:
+            lo, hi = int(idx.min()), int(idx.max())
+            bad = hi if hi >= n else lo if lo < -n else None
+            if bad is not None:
+                raise errors.EngineIndexError(
+                    f"index {bad} is out of bounds for dimension {k} with size {n}")
+        arrays.append(xp.asarray(idx))
+    try:
+        np.broadcast_shapes(*(a.shape for a in arrays))
+    except ValueError:
+        shapes = ", ".join(_fmt(a.shape) for a in arrays)
+        raise errors.EngineIndexError(
+            f"shape mismatch: indexing tensors could not be broadcast together with shapes "
+            f"{shapes}") from None
+    key = [slice(None)] * len(shape)
+    for dim, a in zip(sorted(adv), arrays, strict=True):
+        key[dim] = a
+    return tuple(key)
+
+
+def _key_from_indices(input: Tensor, indices) -> tuple:
+    """``index_put``'s ``indices`` (tensors or None per leading dim) as a NumPy key."""
+    adv, d = {}, 0
+    for idx in indices:
+        if idx is None:
+            d += 1
+            continue
+        kind, p = _classify(idx)
+        if kind == "mask":
+            for j, a in enumerate(p.device.xp.nonzero(p._data)):
+                adv[d + j] = a
+            d += p._data.ndim
+        elif kind in ("adv", "int"):
+            adv[d] = np.asarray(p, dtype=np.int64)
+            d += 1
+        else:
+            raise errors.EngineTypeError("index_put(): indices must be a tuple of Tensors")
+    if d > input._data.ndim:
+        raise errors.EngineIndexError(
+            f"too many indices for tensor of dimension {input._data.ndim}")
+    return _advanced_key(input, adv)
+
+
+# --------------------------------------------------------------------------- gather / scatter
+def _index(input: Tensor, key: tuple) -> Tensor:
+    """``input[key]`` for an advanced NumPy key (a copy)."""
+    shape = input._data.shape
+    out = _wrap(input._data[key], input.dtype, input.device)
+    if needs_grad(input):
+        def rule(g):
+            zeros = _wrap(g.device.xp.zeros(shape, dtype=g.dtype.np), g.dtype, g.device)
+            return _index_put(zeros, key, g, True)
+
+        record(out, "IndexBackward0", (rule,), (input,))
+    return out
+
+
+def _result_shape(shape: tuple, key: tuple) -> tuple:
+    return np.broadcast_to(np.empty((), dtype=np.int8), shape)[key].shape
+
+
+def _index_put(input: Tensor, key: tuple, values: Tensor, accumulate: bool) -> Tensor:
+    """A copy of ``input`` with ``values`` written (or added, repeats summed) at ``key``."""
+    if values.dtype is not input.dtype:
+        raise errors.EngineRuntimeError(
+            f"Index put requires the source and destination dtypes match, got "
+            f"{_scalar_name(input.dtype)} for the destination and {_scalar_name(values.dtype)} "
+            "for the source.")
+    target = _result_shape(input._data.shape, key)
+    vals = values._data
+    try:
+        fits = np.broadcast_shapes(vals.shape, target) == tuple(target)
+    except ValueError:
+        fits = False
+    if not fits:
+        raise errors.EngineRuntimeError(
+            f"shape mismatch: value tensor of shape {_fmt(values._data.shape)} cannot be "
+            f"broadcast to indexing result of shape {_fmt(target)}")
+    xp = input.device.xp
+    arr = input._data.copy()
+    if accumulate:
+        xp.add.at(arr, key, vals)
+    else:
+        arr[key] = vals
+    out = _wrap(arr, input.dtype, input.device)
+    if needs_grad(input, values):
+        def rule_input(g):
+            if accumulate:
+                return g
+            return _index_put(g, key, _wrap(xp.zeros((), dtype=g.dtype.np), g.dtype, g.device),
+                              False)
+        record(out, "IndexPutBackward0", (rule_input, lambda g: _index(g, key)),
+               (input, values))
+    return out
+
+
+def _scalar_name(dt) -> str:
+    return {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
+            "int32": "Int", "bool": "Bool"}[dt.name]
+
+
+@op(grad_fns=("IndexPutBackward0",))
+def index_put(input, indices, values, accumulate=False):
+    """A copy of ``input`` with ``values`` put at ``indices`` (a tuple of index tensors);
+    ``accumulate`` adds instead, summing repeated indices."""
+    return _index_put(input, _key_from_indices(input, indices), values, bool(accumulate))
+
+
+inplace_twin("index_put", index_put)
+
+
+def _check_index_tensor(index, what: str) -> None:
+    if not isinstance(index, Tensor) or index.dtype.name not in ("int64", "int32"):
+        raise errors.EngineRuntimeError(what)
+
+
+def _along(index_shape: tuple, dim: int, index_arr, xp) -> tuple:
+    """The full NumPy key that picks ``index`` along ``dim`` and the matching position
+    elsewhere (what gather reads and scatter writes)."""
+    n = len(index_shape)
+    key = []
+    for k, size in enumerate(index_shape):
+        if k == dim:
+            key.append(index_arr)
+        else:
+            key.append(xp.arange(size).reshape((1,) * k + (size,) + (1,) * (n - k - 1)))
+    return tuple(key)
+
+
+def _check_gather(name: str, input: Tensor, dim: int, index: Tensor) -> int:
+    _check_index_tensor(index, f"{name}(): Expected dtype int32/int64 for index")
+    ishape, xshape = index._data.shape, input._data.shape
+    if len(ishape) != len(xshape) and not (index._data.ndim <= 1 and input._data.ndim <= 1):
+        raise errors.EngineRuntimeError(
+            "Index tensor must have the same number of dimensions as input tensor")
+    d = norm_dim(dim, input._data.ndim)
+    for k in range(len(ishape)):
+        if k != d and ishape[k] > xshape[k]:
+            raise errors.EngineRuntimeError(
+                f"Size does not match at dimension {k} expected index {_fmt(ishape)} to be no "
+                f"larger than self {_fmt(xshape)} apart from dimension {d}")
+    if index._data.size and xshape:
+        n = xshape[d]
+        lo, hi = int(index._data.min()), int(index._data.max())
+        if hi >= n or lo < -n:
+            raise errors.EngineRuntimeError(
+                f"index {hi if hi >= n else lo} is out of bounds for dimension {d} with size {n}")
+    return d
+
+
+@op(grad_fns=("GatherBackward0",))
+def gather(input, dim, index, *, sparse_grad=False):
+    """Values of ``input`` along ``dim`` at ``index`` (``out[i][j] = input[index[i][j]][j]``
+    for dim 0)."""
+    if sparse_grad:
+        raise errors.NotSupported("gather(sparse_grad=True) is not supported")
+    d = _check_gather("gather", input, dim, index)
+    if input._data.ndim == 0:
+        return _index(input.reshape(1), (index._data.reshape(-1),)).reshape(index._data.shape)
+    key = _along(index._data.shape, d, index._data, input.device.xp)
+    shape = input._data.shape
+    out = _wrap(input._data[key], input.dtype, input.device)
+    if needs_grad(input):
+        def rule(g):
+            zeros = _wrap(g.device.xp.zeros(shape, dtype=g.dtype.np), g.dtype, g.device)
+            return scatter_add(zeros, d, index, g)
+
+        record(out, "GatherBackward0", (rule,), (input,))
+    return out
+
+
+@op(grad_fns=("ScatterAddBackward0",))
+def scatter_add(input, dim, index, src):
+    """A copy of ``input`` with ``src`` added at ``index`` along ``dim`` (repeats summed)."""
+    d = _check_gather("scatter_add", input, dim, index)
+    ishape = index._data.shape
+    if input.dtype is not src.dtype:
+        raise errors.EngineRuntimeError(
+            "scatter(): Expected self.dtype to be equal to src.dtype")
+    xp = input.device.xp
+    arr = input._data.copy()
+    src_part = src._data[tuple(slice(0, n) for n in ishape)]
+    if input._data.ndim:
+        xp.add.at(arr, _along(ishape, d, index._data, xp), src_part)
+    elif index._data.size:
+        arr[...] += src_part.reshape(())
+    out = _wrap(arr, input.dtype, input.device)
+    if needs_grad(input, src):
+        src_shape = src._data.shape
+
+        def rule_src(g):
+            picked = gather(g, d, index)
+            if picked._data.shape == src_shape:
+                return picked
+            from .shape import _embed
+
+            region = tuple(slice(0, n) for n in ishape)
+            return _embed(picked, src_shape, lambda z: z[region], lambda gg: gg[region],
+                          "SliceBackwardBackward0")
+
+        record(out, "ScatterAddBackward0", (lambda g: g, rule_src), (input, src))
+    return out
+
+
+inplace_twin("scatter_add", scatter_add)
+
+
+def _check_index_vector(name: str, index) -> None:
+    if not isinstance(index, Tensor) or index.dtype.name not in ("int64", "int32"):
+        raise errors.EngineRuntimeError(f"{name}(): Expected dtype int32 or int64 for index")
+    if index._data.ndim > 1:
+        raise errors.EngineIndexError(f"{name}(): Index is supposed to be a vector")
+
+
+@op(grad_fns=("IndexSelectBackward0",))
+def index_select(input, dim, index):
+    """The slices of ``input`` at the positions ``index`` (1-D) along ``dim``."""
+    _check_index_vector("index_select", index)
+    shape = input._data.shape
+    d = norm_dim(dim, len(shape))
+    idx = index._data.reshape(-1)
+    n = shape[d] if shape else 1
+    if idx.size and (int(idx.max()) >= n or int(idx.min()) < -n):
+        bad = int(idx.max()) if int(idx.max()) >= n else int(idx.min())
+        raise errors.EngineRuntimeError(
+            f"INDICES element is out of DATA bounds, id={bad} axis_dim={n}")
+    data = input._data if shape else input._data.reshape(1)
+    out = _wrap(input.device.xp.take(data, idx, axis=d), input.dtype, input.device)
+    if not shape:
+        out._data = out._data.reshape(())
+    if needs_grad(input):
+        def rule(g):
+            zeros = _wrap(g.device.xp.zeros(shape, dtype=g.dtype.np), g.dtype, g.device)
+            return index_add(zeros, d, index, g)
+
+        record(out, "IndexSelectBackward0", (rule,), (input,))
+    return out
+
+
+@op(grad_fns=("IndexAddBackward0",))
+def index_add(input, dim, index, source, *, alpha=1):
+    """A copy of ``input`` with ``alpha * source`` added at the positions ``index`` along
+    ``dim`` (repeats summed)."""
+    _check_index_vector("index_add", index)
+    shape = input._data.shape
+    d = norm_dim(dim, len(shape))
+    if alpha != 1:
+        source = source * alpha
+    if source.dtype is not input.dtype:
+        raise errors.EngineRuntimeError(
+            f"index_add_(): self ({_scalar_name(input.dtype)}) and source "
+            f"({_scalar_name(source.dtype)}) must have the same scalar type")
+    xp = input.device.xp
+    arr = input._data.copy()
+    idx = index._data.reshape(-1)
+    if shape:
+        xp.add.at(arr, (slice(None),) * d + (idx,), source._data)
+    else:
+        arr[...] += source._data.reshape(()) * idx.size
+    out = _wrap(arr, input.dtype, input.device)
+    if needs_grad(input, source):
+        record(out, "IndexAddBackward0",
+               (lambda g: g, lambda g: index_select(g, d, index).reshape(source._data.shape)),
+               (input, source))
+    return out
+
+
+inplace_twin("index_add", index_add)
+
+
+_MASK_DTYPE_NAMES = {"int64": "long int", "int32": "int", "float32": "float",
+                     "float64": "double", "float16": "c10::Half"}
+
+
+@op(grad_fns=("MaskedFillBackward0", "MaskedFillBackward1"))
+def masked_fill(input, mask, value):
+    """``input`` with ``value`` (a number or a 0-d tensor) where ``mask`` is True."""
+    if not isinstance(mask, Tensor) or mask.dtype is not bool_:
+        name = _MASK_DTYPE_NAMES.get(getattr(getattr(mask, "dtype", None), "name", ""), "?")
+        raise errors.EngineRuntimeError(
+            f"masked_fill_ only supports boolean masks, but got mask with dtype {name}")
+    xp = input.device.xp
+    tensor_value = isinstance(value, Tensor)
+    if tensor_value:
+        if value._data.ndim != 0:
+            raise errors.EngineRuntimeError(
+                "masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+                f"{value._data.ndim} dimension(s).")
+        fill = value._data.astype(input.dtype.np)
+    elif is_scalar(value):
+        fill = xp.asarray(value).astype(input.dtype.np)
+    else:
+        raise errors.EngineTypeError(
+            f"masked_fill(): argument 'value' must be Number or Tensor, not "
+            f"{type(value).__name__}")
+    from ..modes import check_numel
+
+    check_numel(np.broadcast_shapes(input._data.shape, mask._data.shape))
+    out = _wrap(xp.where(mask._data, fill, input._data), input.dtype, input.device)
+    if needs_grad(input, value):
+        keep = _wrap(xp.logical_not(mask._data), bool_, mask.device)
+        record(out, "MaskedFillBackward1" if tensor_value else "MaskedFillBackward0",
+               (lambda g: g.masked_fill(mask, 0), lambda g: g.masked_fill(keep, 0).sum()),
+               (input, value))
+    return out
+
+
+inplace_twin("masked_fill", masked_fill)
+
+
+# --------------------------------------------------------------------------- t[key]
+@op(kind="method", grad_fns=("SelectBackward0", "SliceBackward0", "UnsqueezeBackward0",
+                             "AliasBackward0", "IndexBackward0"))
+def getitem(self, key):
+    """``self[key]``: basic indexing gives a view, integer/boolean tensors a copy."""
+    cur, adv, changed = _walk(self, key)
+    if adv is not None:
+        return _index(cur, adv)
+    return cur if changed else alias(cur)
+
+
+def _strip_leading_ones(value: Tensor, ndim: int) -> Tensor:
+    shape = value._data.shape
+    k = 0
+    while len(shape) - k > ndim and shape[k] == 1:
+        k += 1
+    return value.reshape(shape[k:]) if k else value
+
+
+def _overwrite(target: Tensor, value) -> Tensor:
+    """What ``target`` holds after ``target[...] = value``, recorded as PyTorch's fill/copy
+    (no gradient to the old contents)."""
+    from .creation import zeros_like
+
+    xp = target.device.xp
+    if isinstance(value, Tensor):
+        src = _strip_leading_ones(value, target._data.ndim).expand(target._data.shape)
+        if src.dtype is not target.dtype:
+            src = src.to(target.dtype)
+        arr = xp.array(src._data, dtype=target.dtype.np)
+        node = "CopyBackwards"
+    else:
+        src = None
+        arr = xp.full(target._data.shape, value, dtype=target.dtype.np)
+        node = "FillBackward3"
+    out = _wrap(arr, target.dtype, target.device)
+    if needs_grad(target, src):
+        record(out, node, (lambda g: zeros_like(g), lambda g: g), (target, src))
+    return out
+
+
+@op(kind="method", inplace=True, grad_fns=("CopySlices", "IndexPutBackward0", "CopyBackwards",
+                                           "FillBackward3"))
+def setitem(self, key, value):
+    """``self[key] = value`` in place (value: a number or a broadcastable tensor, cast to
+    ``self``'s dtype); views of ``self`` see the write."""
+    target, adv, _ = _walk(self, key, setting=True)
+    check_inplace(target)
+    if isinstance(value, Tensor):
+        value = _strip_leading_ones(value, target._data.ndim if adv is None else
+                                    len(_result_shape(target._data.shape, adv)))
+    elif not is_scalar(value):
+        from .creation import tensor
+
+        value = tensor(value, dtype=target.dtype, device=target.device)
+    if adv is None:
+        if _grad_enabled.get() and (target.requires_grad or
+                                    (isinstance(value, Tensor) and value.requires_grad)):
+            apply_inplace(target, _overwrite(target, value))
+        else:
+            v = value
+            if isinstance(v, Tensor):
+                v = v.expand(target._data.shape)._data
+            target._data[...] = v
+            target._vc[0] += 1
+        return None
+    if not isinstance(value, Tensor):
+        value = _wrap(target.device.xp.asarray(value, dtype=target.dtype.np), target.dtype,
+                      target.device)
+    apply_inplace(target, _index_put(target, adv, value, False))
+    return None
+
+
+__all__ = ["getitem", "setitem", "index_put", "gather", "scatter_add", "index_select",
+           "index_add", "masked_fill"]
