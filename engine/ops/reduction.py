@@ -18,7 +18,7 @@ import numpy as np
 from .. import errors
 from ..autograd import OUTPUT, needs_grad, record
 from ..dtypes import DEFAULT_FLOAT, DEFAULT_INT, as_dtype, bool_, float16, float32
-from ..modes import is_grad_enabled
+from ..modes import is_grad_enabled, no_grad
 from ..tensor import Tensor, _wrap
 from ._args import norm_dim, norm_dims
 from .families import apply_inplace, check_inplace
@@ -607,6 +607,88 @@ def min(input, dim=None, keepdim=False, *, other=None):
     """``min(input)``: the smallest element; ``min(input, dim, keepdim=False)``: a
     ``(values, indices)`` named tuple along ``dim``; ``min(input, other)``: ``minimum``."""
     return _max_min("min", input, dim, keepdim, other)
+
+
+# --------------------------------------------------------------------------- sort and topk
+def _take_along(t: Tensor, idx, d: int) -> Tensor:
+    """``t``'s entries at positions ``idx`` (an int array) along ``d``; differentiable."""
+    xp = t.device.xp
+    out = _wrap(xp.take_along_axis(t._data, idx, axis=d), t.dtype, t.device)
+    if needs_grad(t):
+        n = t._data.shape[d]
+        record(out, "GatherBackward0", (lambda g: _put_along(g, idx, d, n),), (t,))
+    return out
+
+
+def _put_along(t: Tensor, idx, d: int, n: int) -> Tensor:
+    """Zeros of length ``n`` along ``d`` with ``t`` written at the (distinct) positions ``idx``:
+    the adjoint of ``_take_along``."""
+    xp = t.device.xp
+    shape = list(t._data.shape)
+    shape[d] = n
+    out = xp.zeros(tuple(shape), dtype=t._data.dtype)
+    grid = list(xp.meshgrid(*(xp.arange(s) for s in idx.shape), indexing="ij", sparse=True))
+    grid[d] = idx
+    out[tuple(grid)] = t._data
+    res = _wrap(out, t.dtype, t.device)
+    if needs_grad(t):
+        record(res, "ScatterBackward0", (lambda g: _take_along(g, idx, d),), (t,))
+    return res
+
+
+def _sort_indices(xp, arr, d: int, descending: bool):
+    """A stable order along ``d`` (nan sorts as the largest value, as in PyTorch)."""
+    if not descending:
+        return xp.argsort(arr, axis=d, kind="stable")
+    n = arr.shape[d]
+    flipped = xp.argsort(xp.flip(arr, d), axis=d, kind="stable")
+    return xp.ascontiguousarray(n - 1 - xp.flip(flipped, d))
+
+
+def _sorted_pick(name: str, input, d: int, idx) -> tuple:
+    indices = _wrap(idx.astype(np.int64, copy=False), DEFAULT_INT, input.device)
+    with no_grad():
+        values = _take_along(input, idx, d)
+    if needs_grad(input):
+        n = input._data.shape[d]
+        record(values, f"{name.capitalize()}Backward0", (lambda g: _put_along(g, idx, d, n),),
+               (input,))
+    return getattr(return_types, name)(values, indices)
+
+
+@op(grad_fns=("SortBackward0",))
+def sort(input, dim=-1, descending=False, stable=False):
+    """``(values, indices)`` of ``input`` sorted along ``dim`` (ties keep their order)."""
+    shape = input._data.shape
+    if not shape:
+        return _picked_0d("sort", input)
+    d = norm_dim(_int_dim("sort", dim), len(shape))
+    idx = _sort_indices(input.device.xp, input._data, d, descending)
+    return _sorted_pick("sort", input, d, idx)
+
+
+def _picked_0d(name: str, input: Tensor) -> tuple:
+    out = _wrap(input._data.copy(), input.dtype, input.device)
+    if needs_grad(input):
+        record(out, f"{name.capitalize()}Backward0", (lambda g: g,), (input,))
+    indices = _wrap(input.device.xp.zeros((), np.int64), DEFAULT_INT, input.device)
+    return getattr(return_types, name)(out, indices)
+
+
+@op(grad_fns=("TopkBackward0",))
+def topk(input, k, dim=-1, largest=True, sorted=True):
+    """``(values, indices)`` of the ``k`` largest (or smallest) entries along ``dim``."""
+    shape = input._data.shape
+    d = norm_dim(_int_dim("topk", dim), len(shape))
+    n = shape[d] if shape else 1
+    if not 0 <= k <= n:
+        raise errors.EngineRuntimeError("selected index k out of range")
+    if not shape:
+        return _picked_0d("topk", input)
+    xp = input.device.xp
+    idx = _sort_indices(xp, input._data, d, largest)
+    idx = xp.ascontiguousarray(xp.take(idx, xp.arange(k), axis=d))
+    return _sorted_pick("topk", input, d, idx)
 
 
 # --------------------------------------------------------------------------- logical

@@ -307,6 +307,41 @@ def test_max_with_other_is_elementwise_maximum():
         a.max((0,))
 
 
+NAN_TIES = [2.0, 1.0, 2.0, 1.0, NAN, 0.0]
+
+
+@pytest.mark.parametrize("expr,values,indices,grad", [
+    # PyTorch 2.13: ties keep their order, nan sorts as the largest; weights 1..n
+    ("x.sort()", [0.0, 1.0, 1.0, 2.0, 2.0, NAN], [5, 1, 3, 0, 2, 4],
+     [4.0, 2.0, 5.0, 3.0, 6.0, 1.0]),
+    ("x.sort(descending=True)", [NAN, 2.0, 2.0, 1.0, 1.0, 0.0], [4, 0, 2, 1, 3, 5],
+     [2.0, 4.0, 3.0, 5.0, 1.0, 6.0]),
+    ("x.topk(3)", [NAN, 2.0, 2.0], [4, 0, 2], [2.0, 0.0, 3.0, 0.0, 1.0, 0.0]),
+    ("engine.topk(x, 2, largest=False)", [0.0, 1.0], [5, 1], [0.0, 2.0, 0.0, 0.0, 0.0, 1.0]),
+    ("x.topk(0)", [], [], [0.0] * 6),
+])
+def test_sort_and_topk_match_pytorch(expr, values, indices, grad):
+    x = leaf(NAN_TIES)
+    out = run(expr, x=x)
+    np.testing.assert_array_equal(out.values.detach().numpy(), values)
+    assert out.indices.tolist() == indices and out.indices.dtype is engine.int64
+    assert out.values.grad_fn.name() == ("SortBackward0" if "sort" in expr else "TopkBackward0")
+    (out.values * engine.arange(1.0, len(values) + 1, dtype=engine.float64)).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), grad)
+
+
+def test_sort_and_topk_named_tuples_and_errors():
+    x = engine.tensor([[1.0, -2.0, 2.0], [0.0, 3.0, -3.0]])
+    assert repr(x.topk(2, dim=1, largest=False)) == (
+        "torch.return_types.topk(\nvalues=tensor([[-2.,  1.],\n        [-3.,  0.]]),\n"
+        "indices=tensor([[1, 0],\n        [2, 0]]))")
+    values, indices = engine.sort(x, 0, descending=True)
+    assert values.tolist() == [[1.0, 3.0, 2.0], [0.0, -2.0, -3.0]]
+    assert indices.tolist() == [[0, 1, 0], [1, 0, 1]]
+    with raises(RuntimeError, "selected index k out of range"):
+        x.topk(4)
+
+
 # --------------------------------------------------------------------------- in place
 def test_cumsum_and_cumprod_in_place_keep_dtype_and_record_their_node():
     i = engine.tensor([1, 2, 3], dtype=engine.int32)

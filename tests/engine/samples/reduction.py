@@ -103,5 +103,15 @@ for _name, _np in (("amax", "max"), ("amin", "min")):
             Sample((r(), 0), name="0-d"), Sample((r(3, 0), 0), name="empty"),
             Sample((distinct(3, 4), distinct(4)), name="other"))
 
+samples("sort",
+        Sample((distinct(6),), oracle=lambda np_, a: np_.sort(a)),
+        Sample((distinct(3, 4),), name="rows"),
+        Sample((distinct(3, 4), 0, True), name="descending-dim0"),
+        Sample((r(),), name="0-d"), Sample((r(2, 0),), name="empty"))
+samples("topk",
+        Sample((distinct(3, 5), 2), name="largest"),
+        Sample((distinct(3, 5), 3, 0), {"largest": False}, name="smallest-dim0"),
+        Sample((r(), 1), name="0-d"), Sample((r(3, 4), 0), name="k=0"))
+
 for _name in ("argmax", "argmin", "all", "any"):
     skip(_name, "returns indices or bools: not differentiable")
