@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import json
 from typing import Any
 
 from .errors import LimitExceeded, SourceSyntaxError
@@ -418,7 +419,7 @@ class SourceCompiler:
 
 
 @functools.lru_cache(maxsize=256)
-def _compile_cached(source: str, max_depth: int) -> tuple[list, dict[str, tuple[int, int]]]:
+def _compile_cached(source: str, max_depth: int) -> tuple[str, dict[str, tuple[int, int]]]:
     try:
         tree = ast.parse(source, mode="exec")
     except SyntaxError as exc:
@@ -431,7 +432,7 @@ def _compile_cached(source: str, max_depth: int) -> tuple[list, dict[str, tuple[
     _check_depth(tree, max_depth)
     compiler = SourceCompiler()
     program = compiler.block(tree.body, "#/program", loop=False, func=False)
-    return program, compiler.positions
+    return json.dumps(program), compiler.positions
 
 
 def compile_source_with_positions(
@@ -443,16 +444,15 @@ def compile_source_with_positions(
     if len(source) > MAX_SOURCE_CHARS:
         raise LimitExceeded(f"the source is longer than {MAX_SOURCE_CHARS} characters",
                             limit="max_source_chars", value=MAX_SOURCE_CHARS, status=413)
-    return _compile_cached(source, limits.max_nesting_depth)
+    text, positions = _compile_cached(source, limits.max_nesting_depth)
+    return json.loads(text), positions
 
 
 def compile_source(source: str, limits: Limits | None = None) -> list[dict]:
-    """Compile source text in the Python subset to the JSON form (a pure function).
+    """Compile source text in the Python subset to the JSON form (a pure function; each call
+    returns a fresh list, from a cache of compiled texts).
 
     Raises :class:`SourceSyntaxError` (with ``line``/``col``) for anything outside the subset
     and :class:`LimitExceeded` for a source that is too long or nested too deeply.
     """
-    import copy
-
-    program, _ = compile_source_with_positions(source, limits)
-    return copy.deepcopy(program)
+    return compile_source_with_positions(source, limits)[0]

@@ -375,7 +375,10 @@ class CodeCompiler:
             k = key(fr)
             v = value(fr)
             if isinstance(obj, Tensor):
-                obj[k] = v
+                try:
+                    obj[k] = v
+                except Exception as exc:
+                    raise convert_exception(exc, "setitem", fr.rs.limits) from None
             elif isinstance(obj, list):
                 if isinstance(k, slice):
                     v = bi._materialize(fr.rs, v, "a list")
@@ -400,7 +403,10 @@ class CodeCompiler:
             if not isinstance(obj, Tensor):
                 raise ProgramError(f"'{type(obj).__name__}' object has no attribute '{attr}'",
                                    exception="AttributeError")
-            setattr(obj, attr, v)
+            try:
+                setattr(obj, attr, v)
+            except Exception as exc:
+                raise convert_exception(exc, f"setattr {attr}", fr.rs.limits) from None
 
         return run
 
@@ -536,9 +542,7 @@ class CodeCompiler:
         if "attr" in node:
             return self._attr(node, scope)
         if "index" in node:
-            obj = self.expr(node["index"], scope)
-            key = self.key(node["key"], scope)
-            return lambda fr: obj(fr)[key(fr)]
+            return self._index(node, scope)
         if "and" in node:
             return self._and_or(node["and"], scope, is_and=True)
         if "or" in node:
@@ -552,6 +556,20 @@ class CodeCompiler:
             orelse = self.expr(node["else"], scope)
             return lambda fr: then(fr) if cond(fr) else orelse(fr)
         raise ProgramValidationError("unknown expression")  # pragma: no cover
+
+    def _index(self, node: dict, scope: Scope) -> Closure:
+        obj = self.expr(node["index"], scope)
+        key = self.key(node["key"], scope)
+
+        def run(fr: Frame) -> Any:
+            value = obj(fr)
+            k = key(fr)
+            try:
+                return value[k]
+            except Exception as exc:
+                raise convert_exception(exc, "index", fr.rs.limits) from None
+
+        return run
 
     def key(self, node: Any, scope: Scope) -> Closure:
         if isinstance(node, list):

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from collections import OrderedDict
 from typing import Any
 
 from pydantic import ValidationError
@@ -20,47 +19,52 @@ from .limits import Limits
 from .schema import ALL_TAGS, Program
 
 _CACHE_SIZE = 512
-_cache: OrderedDict[str, Program] = OrderedDict()
+_cache: dict[str, Program] = {}
 _cache_lock = threading.Lock()
 
 
-def measure(document: Any, limits: Limits) -> int:
-    """Count the JSON containers and scalars of ``document``; raise on too deep or too big."""
-    nodes = 0
-    stack: list[tuple[Any, int]] = [(document, 1)]
-    max_depth, max_nodes = limits.max_nesting_depth, limits.max_program_nodes
-    while stack:
-        value, depth = stack.pop()
-        nodes += 1
-        if nodes > max_nodes:
-            raise LimitExceeded(
-                f"the program has more than {max_nodes} nodes (max_program_nodes)",
-                limit="max_program_nodes", value=max_nodes, status=413)
-        if isinstance(value, dict):
-            children = value.values()
-        elif isinstance(value, list):
-            children = value
-        else:
-            continue
-        if depth > max_depth:
-            raise LimitExceeded(
-                f"the program is nested more than {max_depth} levels deep (max_nesting_depth)",
-                limit="max_nesting_depth", value=max_depth, status=413)
-        for child in children:
-            if isinstance(child, (dict, list)):
-                stack.append((child, depth + 1))
-            else:
-                nodes += 1
-    if nodes > max_nodes:
+def measure(document: Any, limits: Limits) -> tuple[int, int]:
+    """Count the nodes of ``document`` and its depth, level by level (no recursion); raise as
+    soon as either is over its limit, so a 5,000-deep document never reaches a recursive
+    walker (pydantic, ``repr``, the compiler)."""
+    nodes = 1
+    depth = 1
+    level = [document]
+    containers = (dict, list)
+    while level:
+        if depth > limits.max_nesting_depth or nodes > limits.max_program_nodes:
+            _check_limits(nodes, depth, limits)
+        below = []
+        for value in level:
+            children = value.values() if type(value) is dict else value
+            nodes += len(children)
+            below.extend([child for child in children if type(child) in containers])
+        level = below
+        depth += 1 if below else 0
+    _check_limits(nodes, depth, limits)
+    return nodes, depth
+
+
+def _check_limits(nodes: int, depth: int, limits: Limits) -> None:
+    if depth > limits.max_nesting_depth:
         raise LimitExceeded(
-            f"the program has more than {max_nodes} nodes (max_program_nodes)",
-            limit="max_program_nodes", value=max_nodes, status=413)
-    return nodes
+            f"the program is nested more than {limits.max_nesting_depth} levels deep "
+            "(max_nesting_depth)", limit="max_nesting_depth", value=limits.max_nesting_depth,
+            status=413)
+    if nodes > limits.max_program_nodes:
+        raise LimitExceeded(
+            f"the program has more than {limits.max_program_nodes} nodes (max_program_nodes)",
+            limit="max_program_nodes", value=limits.max_program_nodes, status=413)
 
 
 def content_hash(document: Any) -> str:
-    """A stable hash of a (depth-checked) JSON document."""
-    text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    """A hash of a (depth-checked) JSON document's content; ``repr`` of JSON data is
+    unambiguous (``1``, ``1.0`` and ``True`` differ) and much faster than ``json.dumps``."""
+    try:
+        text = repr(document)
+    except RecursionError:
+        raise LimitExceeded("the program is nested too deeply (max_nesting_depth)",
+                            limit="max_nesting_depth", value=None, status=413) from None
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
@@ -89,7 +93,11 @@ def json_pointer(document: Any, loc: tuple[Any, ...], root: str = "#/program") -
 
 def parse_program(program: Any, limits: Limits | None = None) -> Program:
     """Validate a program in the JSON form (a list of statements, ``{"program": [...]}`` or one
-    statement object) and return it; raise :class:`ProgramValidationError` with a pointer."""
+    statement object) and return it; raise :class:`ProgramValidationError` with a pointer.
+
+    Validated programs are cached by content: the same program sent again costs a hash and a
+    check of its recorded size against ``limits``.
+    """
     if isinstance(program, Program):
         return program
     if isinstance(program, dict):
@@ -100,11 +108,9 @@ def parse_program(program: Any, limits: Limits | None = None) -> Program:
     limits = limits or Limits()
     measure(program, limits)
     key = content_hash(program)
-    with _cache_lock:
-        cached = _cache.get(key)
-        if cached is not None:
-            _cache.move_to_end(key)
-            return cached
+    cached = _cache.get(key)
+    if cached is not None:
+        return cached
     try:
         parsed = Program.model_validate(program)
     except ValidationError as exc:
@@ -124,12 +130,13 @@ def parse_program(program: Any, limits: Limits | None = None) -> Program:
         raise LimitExceeded("the program is nested too deeply to validate",
                             limit="max_nesting_depth", value=limits.max_nesting_depth,
                             status=413) from None
-    object.__setattr__(parsed, "_raw", program)
+    # a private copy: the caller may reuse its lists
+    object.__setattr__(parsed, "_raw", json.loads(json.dumps(program)))
     object.__setattr__(parsed, "_hash", key)
     with _cache_lock:
         _cache[key] = parsed
         if len(_cache) > _CACHE_SIZE:
-            _cache.popitem(last=False)
+            del _cache[next(iter(_cache))]
     return parsed
 
 
