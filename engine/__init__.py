@@ -1,6 +1,8 @@
 """engine: tensors and reverse-mode autograd with PyTorch's semantics, on NumPy (CPU) and CuPy
 (CUDA). Knows nothing of HTTP or JSON. See docs/engine-api.md for the public API."""
 
+import numpy as _np
+
 from . import errors, ops
 from .autograd import grad
 from .device import Device, cuda_device_count, default_device, device, use_device
@@ -10,6 +12,9 @@ from .modes import (enable_grad, is_grad_enabled, is_training, no_grad, set_grad
                     set_training, use_limits)
 from .random import Generator, manual_seed, use_generator
 from .tensor import Size, Tensor
+
+# PyTorch computes inf - inf, 0 * inf or log(0) silently (to nan / -inf); so do we.
+_np.seterr(all="ignore")
 
 globals().update({name: d.fn for name, d in ops.OPS.items() if d.kind != "method"})
 

@@ -54,7 +54,7 @@ def _finish(arr, dtype, device, requires_grad: bool) -> Tensor:
 
 def _infer_dtype(values) -> object:
     """PyTorch's inference for nested Python data: bool < int (int64) < float (float32)."""
-    kind = 0
+    kind = -1  # nothing seen yet: an empty list is float32, as in PyTorch
     stack = [values]
     while stack:
         v = stack.pop()
@@ -64,7 +64,7 @@ def _infer_dtype(values) -> object:
             k = 2 if v.dtype.is_floating_point else (0 if v.dtype is bool_ else 1)
             kind = max(kind, k)
         elif isinstance(v, (bool, np.bool_)):
-            pass
+            kind = max(kind, 0)
         elif isinstance(v, (int, np.integer)):
             kind = max(kind, 1)
         elif isinstance(v, (float, np.floating)):
@@ -72,7 +72,7 @@ def _infer_dtype(values) -> object:
         else:
             raise errors.EngineTypeError(
                 f"Could not infer dtype of {type(v).__name__}")
-    return (bool_, DEFAULT_INT, DEFAULT_FLOAT)[kind]
+    return (DEFAULT_FLOAT, bool_, DEFAULT_INT, DEFAULT_FLOAT)[kind + 1]
 
 
 def _plain(values):
