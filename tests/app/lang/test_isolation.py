@@ -61,3 +61,21 @@ def test_memory_bytes_counts_variables_grads_and_saved_buffers():
     assert env.memory_bytes() >= alone + 4000  # w.grad (and w saved by the mul node)
     run_program(compile_source("w.grad = None\ny = None"), env)
     assert env.memory_bytes() == alone
+
+
+def test_recursion_and_deep_expressions_are_safe_in_worker_threads():
+    from app.lang import LimitExceeded
+
+    deep = "1" + " + 1" * 80  # an 80-deep expression, within max_nesting_depth
+    program = compile_source(f"def f(n):\n    return f(n + 1) + {deep}\nf(0)")
+    limits = Limits(max_recursion_depth=200)
+
+    def attempt(_):
+        try:
+            run_program(program, Environment(), limits)
+        except LimitExceeded as exc:
+            return exc.extra["limit"]
+        return None
+
+    with ThreadPoolExecutor(2) as pool:
+        assert list(pool.map(attempt, range(4))) == ["max_recursion_depth"] * 4
