@@ -263,6 +263,11 @@ def index_put(input, indices, values, accumulate=False):
 inplace_twin("index_put", index_put)
 
 
+def _on(input: Tensor, index: Tensor):
+    """``index``'s array on ``input``'s device (indices may live on the host, as in PyTorch)."""
+    return index._data if index.device == input.device else input.device.xp.asarray(index._data)
+
+
 def _check_index_tensor(index, what: str) -> None:
     if not isinstance(index, Tensor) or index.dtype.name not in ("int64", "int32"):
         raise errors.EngineRuntimeError(what)
@@ -311,7 +316,7 @@ def gather(input, dim, index, *, sparse_grad=False):
     d = _check_gather("gather", input, dim, index)
     if input._data.ndim == 0:
         return _index(input.reshape(1), (index._data.reshape(-1),)).reshape(index._data.shape)
-    key = _along(index._data.shape, d, index._data, input.device.xp)
+    key = _along(index._data.shape, d, _on(input, index), input.device.xp)
     shape = input._data.shape
     out = _wrap(input._data[key], input.dtype, input.device)
     if needs_grad(input):
@@ -335,7 +340,7 @@ def scatter_add(input, dim, index, src):
     arr = input._data.copy()
     src_part = src._data[tuple(slice(0, n) for n in ishape)]
     if input._data.ndim:
-        xp.add.at(arr, _along(ishape, d, index._data, xp), src_part)
+        xp.add.at(arr, _along(ishape, d, _on(input, index), xp), src_part)
     elif index._data.size:
         arr[...] += src_part.reshape(())
     out = _wrap(arr, input.dtype, input.device)
@@ -372,7 +377,7 @@ def index_select(input, dim, index):
     _check_index_vector("index_select", index)
     shape = input._data.shape
     d = norm_dim(dim, len(shape))
-    idx = index._data.reshape(-1)
+    idx = _on(input, index).reshape(-1)
     n = shape[d] if shape else 1
     if idx.size and (int(idx.max()) >= n or int(idx.min()) < -n):
         bad = int(idx.max()) if int(idx.max()) >= n else int(idx.min())
@@ -406,7 +411,7 @@ def index_add(input, dim, index, source, *, alpha=1):
             f"({_scalar_name(source.dtype)}) must have the same scalar type")
     xp = input.device.xp
     arr = input._data.copy()
-    idx = index._data.reshape(-1)
+    idx = _on(input, index).reshape(-1)
     if shape:
         xp.add.at(arr, (slice(None),) * d + (idx,), source._data)
     else:

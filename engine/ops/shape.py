@@ -416,26 +416,12 @@ def narrow(input, dim, start, length):
     return slice_view(input, d, start, start + length)
 
 
-def _diagonal_array(arr, offset: int, d1: int, d2: int):
-    """A writable strided view of a diagonal, the diagonal's axis last (as PyTorch)."""
-    n1, n2 = arr.shape[d1], arr.shape[d2]
-    r0, c0 = (0, offset) if offset >= 0 else (-offset, 0)
-    n = max(min(n1 - r0, n2 - c0), 0)
-    key = [slice(None)] * arr.ndim
-    key[d1] = slice(min(r0, n1), None)
-    key[d2] = slice(min(c0, n2), None)
-    sub = arr[tuple(key)]
-    rest = [i for i in range(arr.ndim) if i not in (d1, d2)]
-    shape = tuple(arr.shape[i] for i in rest) + (n,)
-    strides = tuple(arr.strides[i] for i in rest) + (arr.strides[d1] + arr.strides[d2],)
-    xp = np if type(arr) is np.ndarray else _cupy_of(arr)
-    return xp.lib.stride_tricks.as_strided(sub, shape, strides)
-
-
-def _cupy_of(arr):
-    import importlib
-
-    return importlib.import_module(type(arr).__module__.split(".")[0])
+def _diagonal_array(xp, arr, offset: int, d1: int, d2: int):
+    """A writable view of a diagonal, the diagonal's axis last (as PyTorch)."""
+    out = xp.diagonal(arr, offset, d1, d2)
+    if not getattr(out.flags, "writeable", True):  # NumPy hands out read-only diagonals
+        out.flags.writeable = True
+    return out
 
 
 def _diagonal(input: Tensor, offset: int, d1: int, d2: int) -> Tensor:
@@ -444,10 +430,12 @@ def _diagonal(input: Tensor, offset: int, d1: int, d2: int) -> Tensor:
     def replay(t):
         return _diagonal(t, offset, d1, d2)
 
-    out = make_view(input, _diagonal_array(input._data, offset, d1, d2), replay)
+    out = make_view(input, _diagonal_array(input.device.xp, input._data, offset, d1, d2),
+                    replay)
     if needs_grad(input):
         record(out, "DiagonalBackward0",
-               (lambda g: _embed(g, shape, lambda z: _diagonal_array(z, offset, d1, d2),
+               (lambda g: _embed(g, shape,
+                                 lambda z: _diagonal_array(g.device.xp, z, offset, d1, d2),
                                  replay, "DiagonalBackwardBackward0"),),
                (input,))
     return out
@@ -463,7 +451,7 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
     return _diagonal(input, int(offset), d1, d2)
 
 
-@op()
+@op(aliases=("moveaxis",))
 def movedim(input, source, destination):
     """A view with dimensions ``source`` moved to positions ``destination``."""
     n = input._data.ndim
@@ -584,7 +572,8 @@ def cat(tensors, dim=0):
                 start += t._data.shape[d]
 
         def rule(g, needs):
-            return tuple(g.narrow(d, *sp) if need and sp is not None else None
+            return tuple(None if not need else g.narrow(d, *sp) if sp is not None else
+                         _wrap(g.device.xp.zeros((0,), dtype=g.dtype.np), g.dtype, g.device)
                          for need, sp in zip(needs, spans, strict=True))
 
         record(out, "CatBackward0", rule, tuple(ts), per_input=False)
