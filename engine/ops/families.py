@@ -1,0 +1,240 @@
+"""Helpers that turn a family of similar ops into one line each: unary and binary elementwise
+ops, and their in-place twins. Each builds the forward, records the graph node and registers
+the op in the table.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .. import errors
+from ..autograd import OUTPUT, needs_grad, record
+from ..modes import _grad_enabled
+from ..tensor import Tensor, _wrap
+from ._args import device_of, float_dtype, operand, promote_args
+from .registry import register
+
+
+def node_name(op_name: str, n: int = 0) -> str:
+    """PyTorch's node name for an op: ``log_softmax`` -> ``LogSoftmaxBackward0``."""
+    camel = "".join(p[:1].upper() + p[1:] for p in op_name.split("_"))
+    camel = re.sub(r"(\d)([a-z])", lambda m: m.group(1) + m.group(2).upper(), camel)
+    return f"{camel}Backward{n}"
+
+
+def _saves(save: tuple, x, out_marker=OUTPUT):
+    return tuple(OUTPUT if s == "out" else x for s in save)
+
+
+def unary(name: str, fwd, grad=None, *, save=("input",), floating=True, node=None,
+          doc: str, aliases=(), kind="both", inplace=True, bool_out=False):
+    """An elementwise op of one tensor. ``fwd(xp, array) -> array``; ``grad(g, *saved)`` where
+    ``saved`` lists "input" and/or "out". ``floating`` ops compute ints in the default float."""
+    node = node or node_name(name)
+    rule = (grad,)
+
+    def forward(input):
+        if type(input) is not Tensor:
+            from ._args import ensure_tensor
+
+            input = ensure_tensor(input)
+        dt = input.dtype
+        if floating and not dt.is_floating_point:
+            from ..dtypes import DEFAULT_FLOAT
+
+            arr = input._data.astype(DEFAULT_FLOAT.np)
+            dt = DEFAULT_FLOAT
+        else:
+            arr = input._data
+        dev = input.device
+        res = fwd(dev.xp, arr)
+        if bool_out:
+            from ..dtypes import bool_
+
+            out = _wrap(res, bool_, dev)
+        else:
+            if res.dtype != dt.np:
+                res = res.astype(dt.np)
+            out = _wrap(res, dt, dev)
+        if grad is not None and input.requires_grad and _grad_enabled.get():
+            record(out, node, rule, (input,), tuple(OUTPUT if s == "out" else input
+                                                    for s in save))
+        return out
+
+    forward.__name__ = name
+    forward.__qualname__ = name
+    forward.__doc__ = doc
+    register(name, forward, doc=doc, differentiable=grad is not None, kind=kind,
+             aliases=aliases, grad_fns=(node,) if grad is not None else ())
+    if inplace:
+        inplace_twin(name, forward)
+    return forward
+
+
+def binary(name: str, fwd, grads=None, *, save=("input", "other"), out="promote", node=None,
+           doc: str, aliases=(), kind="both", inplace=True, public=True):
+    """An elementwise broadcasting op of two operands (tensors or Python scalars).
+
+    ``out``: "promote" (PyTorch's promotion), "float" (ints become the default float), or
+    "bool" (comparisons: compute in the promoted dtype, answer bool). ``grads`` is one
+    ``f(g, *saved)`` per operand (None where not differentiable); ``save`` names what to keep:
+    "input", "other" and "out".
+    """
+    from ..dtypes import bool_
+
+    node = node or node_name(name)
+    keep = tuple(save)
+    float_out = out == "float"
+    bool_out = out == "bool"
+
+    def slow(input, other):
+        dt = promote_args(input, other)
+        if float_out:
+            dt = float_dtype(dt)
+        dev = device_of(input, other)
+        res = fwd(dev.xp, operand(input, dt), operand(other, dt))
+        if bool_out:
+            return _wrap(res, bool_, dev)
+        if res.dtype != dt.np:
+            res = res.astype(dt.np)
+        return _wrap(res, dt, dev)
+
+    def forward(input, other):
+        # Fast path: a floating tensor with a same-typed tensor on its device, or with a
+        # Python scalar (weak, so it never changes the dtype).
+        if type(input) is Tensor and input.dtype.is_floating_point and not bool_out and (
+                type(other) is float or type(other) is int or type(other) is Tensor and
+                other.dtype is input.dtype and other.device is input.device):
+            dev = input.device
+            result = _wrap(fwd(dev.xp, input._data,
+                               other._data if type(other) is Tensor else other),
+                           input.dtype, dev)
+        else:
+            result = slow(input, other)
+        if grads is not None and _grad_enabled.get() and (
+                type(input) is Tensor and input.requires_grad or
+                type(other) is Tensor and other.requires_grad):
+            record(result, node, grads, (input, other),
+                   tuple(input if s == "input" else other if s == "other" else OUTPUT
+                         for s in keep))
+        return result
+
+    forward.__name__ = name
+    forward.__qualname__ = name
+    forward.__doc__ = doc
+    if public:
+        register(name, forward, doc=doc, differentiable=grads is not None, kind=kind,
+                 aliases=aliases, grad_fns=(node,) if grads is not None else ())
+    if inplace:
+        inplace_twin(name, forward)
+    return forward
+
+
+# --------------------------------------------------------------------------- in place
+def check_inplace(t: Tensor) -> None:
+    if not _grad_enabled.get():
+        return
+    if t.grad_fn is None and t.requires_grad:
+        raise errors.EngineRuntimeError(errors.LEAF_INPLACE)
+    base = t._base
+    if base is not None and base.grad_fn is None and base.requires_grad:
+        raise errors.EngineRuntimeError(errors.LEAF_VIEW_INPLACE)
+
+
+def apply_inplace(self: Tensor, result: Tensor) -> Tensor:
+    """Write an op's out-of-place ``result`` into ``self`` and make ``self`` its output.
+
+    The data is copied into ``self``'s own storage, so views and aliases see the change; the
+    version counter moves on, so a saved copy of the old value fails loudly in backward.
+    """
+    from ..dtypes import promote
+
+    if result.dtype is not self.dtype and promote(result.dtype, self.dtype) is not self.dtype:
+        raise errors.EngineRuntimeError(
+            f"result type {_torch_scalar_name(result.dtype)} can't be cast to the desired "
+            f"output type {_torch_scalar_name(self.dtype)}")
+    if result._data.shape != self._data.shape:
+        raise errors.EngineRuntimeError(
+            f"output with shape {list(self._data.shape)} doesn't match the broadcast shape "
+            f"{list(result._data.shape)}")
+    node = result.grad_fn
+    if node is not None:
+        _protect_saved_self(node, self)
+    xp = self.device.xp
+    xp.copyto(self._data, result._data, casting="unsafe")
+    self._vc[0] += 1
+    if node is not None:
+        if self._base is not None:  # the base joins the graph even if it had no history
+            _rebase_view(self, result)
+        else:
+            self.grad_fn, self._output_nr, self.requires_grad = node, result._output_nr, True
+            if result.dtype is not self.dtype:
+                self.grad_fn = self.to(self.dtype).grad_fn  # pragma: no cover (rare)
+    return self
+
+
+def _protect_saved_self(node, self: Tensor) -> None:
+    """If the node saved ``self`` (about to be overwritten), save a copy of its old value."""
+    from ..autograd import SavedTensor
+
+    saved = node._saved
+    if not node._had_tensors or saved is None:
+        return
+    for i, s in enumerate(saved):
+        if type(s) is SavedTensor and s.tensor is self:
+            old = _wrap(self._data.copy(), self.dtype, self.device)
+            old.grad_fn, old._output_nr, old.requires_grad = \
+                self.grad_fn, self._output_nr, self.requires_grad
+            if self.grad_fn is None and self.requires_grad:
+                old._acc = self._acc  # unreachable: in-place on such a leaf is an error
+            node._saved = saved[:i] + (SavedTensor(old, False),) + saved[i + 1:]
+            saved = node._saved
+
+
+def _rebase_view(view: Tensor, result: Tensor) -> None:
+    """In-place on a view of a tensor that requires grad: the base's history gets a
+    ``CopySlices`` node; the view is then the view of the new base."""
+    base = view._base
+    record(base, "CopySlices", _copy_slices_rule, (base, result),
+           (view._view_fn, base._data.shape), per_input=False)
+    view._view_version = -1  # the next use replays the view on the new base
+    fresh = view._view_fn(base)
+    view.grad_fn, view._output_nr, view.requires_grad = fresh.grad_fn, fresh._output_nr, True
+    view._view_version = view._vc[0]
+
+
+def _copy_slices_rule(g, needs, view_fn, base_shape):
+    from ..dtypes import bool_
+
+    gb = gv = None
+    if needs[1]:
+        gv = view_fn(g).clone()
+    if needs[0]:  # zero where the view was written, with engine ops (so it differentiates)
+        written = _wrap(g.device.xp.zeros(base_shape, dtype=bool), bool_, g.device)
+        view_fn(written)._data[...] = True
+        gb = g.masked_fill(written, 0)
+    return gb, gv
+
+
+def _torch_scalar_name(dt) -> str:
+    return {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
+            "int32": "Int", "bool": "Bool"}[dt.name]
+
+
+def inplace_twin(name: str, forward, differentiable: bool | None = None) -> None:
+    """Register ``name_``: the op applied in place on its first argument."""
+
+    def method(self, *args, **kwargs):
+        check_inplace(self)
+        return apply_inplace(self, forward(self, *args, **kwargs))
+
+    method.__name__ = method.__qualname__ = name + "_"
+    register(name + "_", method, doc=f"In-place version of {name}.", kind="method",
+             differentiable=_differentiable(name) if differentiable is None else differentiable,
+             inplace=True)
+
+
+def _differentiable(name: str) -> bool:
+    from .registry import OPS
+
+    return OPS[name].differentiable
