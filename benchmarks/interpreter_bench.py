@@ -69,24 +69,23 @@ def per_call(fn, number: int) -> float:
 
 
 def compare(title: str, variants: dict, number: int, rounds: int) -> dict[str, float]:
-    """Median and best per-run time of each variant, interleaved round by round; the ratio
-    column is median/median to ``direct`` (the best-of ratio is printed beside it)."""
+    """Time each variant ``number`` runs at a time, round-robin for ``rounds`` rounds; a ratio
+    is the median over rounds of (variant / direct in the same round), which pairs runs made
+    under the same machine load."""
     for fn in variants.values():
         for _ in range(max(1, number // 5)):
             fn()
-    times = {k: [] for k in variants}
+    times: dict[str, list[float]] = {k: [] for k in variants}
     for _ in range(rounds):
         for name, fn in variants.items():
             times[name].append(per_call(fn, number))
-    anchor = statistics.median(times["direct"])
-    best_anchor = min(times["direct"])
     print(f"\n{title}")
     ratios = {}
     for name, samples in times.items():
-        med, best = statistics.median(samples), min(samples)
-        ratios[name] = med / anchor
-        print(f"  {name:<28} {med * 1e6:10.1f} us/run   {med / anchor:5.2f}x"
-              f"   (best {best * 1e6:9.1f} us, {best / best_anchor:5.2f}x)")
+        paired = [t / d for t, d in zip(samples, times["direct"], strict=True)]
+        ratios[name] = statistics.median(paired)
+        print(f"  {name:<28} {statistics.median(samples) * 1e6:10.1f} us/run (median)"
+              f"   {ratios[name]:5.2f}x direct")
     return ratios
 
 
@@ -94,7 +93,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
-    number, rounds = (3, 3) if args.quick else (10, 21)
+    number, rounds = (2, 3) if args.quick else (3, 61)
     limits = Limits()
 
     for n in (1, 1000):

@@ -958,7 +958,8 @@ def compiled(program: Program | list | dict, limits: Limits | None = None) -> Co
 
 
 def _ensure_recursion_limit(limits: Limits) -> None:
-    needed = 40 * limits.max_recursion_depth + 8 * limits.max_nesting_depth + 2000
+    # about 7 Python frames per user-function call and 2 per nesting level, plus the caller's
+    needed = 10 * limits.max_recursion_depth + 4 * limits.max_nesting_depth + 1000
     if sys.getrecursionlimit() < needed:
         sys.setrecursionlimit(needed)
 

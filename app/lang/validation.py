@@ -19,7 +19,7 @@ from .limits import Limits
 from .schema import ALL_TAGS, Program
 
 _CACHE_SIZE = 512
-_cache: dict[str, Program] = {}
+_cache: dict[str, tuple[Program, int, int]] = {}  # hash -> (program, its nodes, its depth)
 _cache_lock = threading.Lock()
 
 
@@ -57,14 +57,16 @@ def _check_limits(nodes: int, depth: int, limits: Limits) -> None:
             limit="max_program_nodes", value=limits.max_program_nodes, status=413)
 
 
-def content_hash(document: Any) -> str:
-    """A hash of a (depth-checked) JSON document's content; ``repr`` of JSON data is
-    unambiguous (``1``, ``1.0`` and ``True`` differ) and much faster than ``json.dumps``."""
+def content_hash(document: Any, limits: Limits | None = None) -> str:
+    """A hash of a JSON document's content: ``repr`` of JSON data is unambiguous (``1``,
+    ``1.0`` and ``True`` differ) and much faster than ``json.dumps``. A document nested past
+    the recursion limit is a :class:`LimitExceeded`, not a crash."""
     try:
         text = repr(document)
     except RecursionError:
         raise LimitExceeded("the program is nested too deeply (max_nesting_depth)",
-                            limit="max_nesting_depth", value=None, status=413) from None
+                            limit="max_nesting_depth",
+                            value=(limits or Limits()).max_nesting_depth, status=413) from None
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
@@ -106,11 +108,13 @@ def parse_program(program: Any, limits: Limits | None = None) -> Program:
         raise ProgramValidationError("a program must be a list of statements",
                                      pointer="#/program")
     limits = limits or Limits()
-    measure(program, limits)
-    key = content_hash(program)
+    key = content_hash(program, limits)  # repr() is C-speed; a too-deep document is a clean error
     cached = _cache.get(key)
     if cached is not None:
-        return cached
+        parsed, nodes, depth = cached
+        _check_limits(nodes, depth, limits)
+        return parsed
+    nodes, depth = measure(program, limits)
     try:
         parsed = Program.model_validate(program)
     except ValidationError as exc:
@@ -134,7 +138,7 @@ def parse_program(program: Any, limits: Limits | None = None) -> Program:
     object.__setattr__(parsed, "_raw", json.loads(json.dumps(program)))
     object.__setattr__(parsed, "_hash", key)
     with _cache_lock:
-        _cache[key] = parsed
+        _cache[key] = (parsed, nodes, depth)
         if len(_cache) > _CACHE_SIZE:
             del _cache[next(iter(_cache))]
     return parsed
