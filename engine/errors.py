@@ -87,3 +87,7 @@ BOOL_SUB = ("Subtraction, the `-` operator, with two bool tensors is not support
 VIEW_NOT_COMPATIBLE = ("view size is not compatible with input tensor's size and stride (at least "
                        "one dimension spans across two contiguous subspaces). Use .reshape(...) "
                        "instead.")
+
+
+class EngineAssertionError(EngineError, AssertionError):
+    """PyTorch's Python-level ``assert`` failures (e.g. ``embedding``'s padding_idx check)."""

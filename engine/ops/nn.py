@@ -1,0 +1,1155 @@
+"""``torch.nn.functional``: activations, softmax, linear, dropout, normalization, embedding and
+losses, with PyTorch's signatures, defaults, node names and error texts.
+
+The ops a training step lives on (``linear``, ``relu``, ``cross_entropy``) are one fused node
+each. Every gradient rule is written with engine ops, so ``create_graph=True`` differentiates it
+again; where a rule needs the op's own intermediate values (a mask, softmax probabilities) it
+keeps them as constants and, under ``create_graph``, recomputes the parts that depend on the
+inputs with engine ops.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+
+from .. import errors
+from ..autograd import OUTPUT, needs_grad, record
+from ..dtypes import DEFAULT_FLOAT, bool_, int32, int64
+from ..modes import _grad_enabled, check_numel, is_training
+from ..random import current_generator
+from ..tensor import Size, Tensor, _wrap
+from ._args import check_same_device, ensure_tensor, norm_dim, promote_args
+from .families import apply_inplace, check_inplace
+from .registry import op
+
+_TORCH_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
+                "int32": "Int", "bool": "Bool"}
+_SQRT2 = math.sqrt(2.0)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+
+
+def _const(arr, like: Tensor) -> Tensor:
+    """An array computed by the forward, as a tensor of ``like``'s dtype (no history)."""
+    return _wrap(arr.astype(like.dtype.np, copy=False), like.dtype, like.device)
+
+
+def _quiet(xp):
+    return np.errstate(all="ignore") if xp is np else _NoOp()
+
+
+class _NoOp:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def _floating(input: Tensor, kernel: str) -> None:
+    if not input.dtype.is_floating_point:
+        raise errors.NotSupported(
+            f"\"{kernel}\" not implemented for '{_TORCH_NAMES[input.dtype.name]}'")
+
+
+def _same_device(input: Tensor, *others) -> None:
+    for t in others:
+        if type(t) is Tensor:
+            check_same_device(input, t)
+
+
+def _maybe_inplace(input: Tensor, inplace: bool, compute):
+    if not inplace:
+        return compute()
+    check_inplace(input)
+    return apply_inplace(input, compute())
+
+
+def _where_keep(g: Tensor, keep) -> Tensor:
+    """``g`` where the boolean array ``keep`` holds, 0 elsewhere; its own adjoint."""
+    xp = g.device.xp
+    out = _wrap(xp.where(keep, g._data, g.dtype.np.type(0)), g.dtype, g.device)
+    if needs_grad(g):
+        record(out, "ThresholdBackwardBackward0", (lambda gg: _where_keep(gg, keep),), (g,))
+    return out
+
+
+# --------------------------------------------------------------------------- activations
+def _relu(input: Tensor) -> Tensor:
+    if input.dtype is bool_:
+        raise errors.EngineRuntimeError("Boolean inputs not supported for relu")
+    xp = input.device.xp
+    out = _wrap(xp.maximum(input._data, input.dtype.np.type(0)), input.dtype, input.device)
+    if needs_grad(input):
+        record(out, "ReluBackward0", (lambda g, y: _where_keep(g, y._data > 0),), (input,),
+               (OUTPUT,))
+    return out
+
+
+@op(grad_fns=("ReluBackward0",))
+def relu(input, inplace=False):
+    """Rectified linear unit ``max(input, 0)`` (gradient 0 at 0)."""
+    return _maybe_inplace(input, inplace, lambda: _relu(input))
+
+
+@op(grad_fns=("ReluBackward0",))
+def relu_(input):
+    """In-place ``relu``."""
+    return relu(input, inplace=True)
+
+
+def _scaled_by_mask(input: Tensor, out_arr, factor_arr, node: str) -> Tensor:
+    """An op whose gradient is ``g * factor`` with ``factor`` fixed by the forward."""
+    out = _wrap(out_arr.astype(input.dtype.np, copy=False), input.dtype, input.device)
+    if needs_grad(input):
+        factor = _const(factor_arr, input)
+        record(out, node, (lambda g, f: g * f,), (input,), (factor,))
+    return out
+
+
+@op(kind="function", grad_fns=("LeakyReluBackward0", "LeakyReluBackward1"))
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    """``input`` where positive, ``negative_slope * input`` elsewhere."""
+    _floating(input, "leaky_relu_cpu")
+
+    def compute():
+        a = input._data
+        pos = a > 0
+        xp = input.device.xp
+        return _scaled_by_mask(input, xp.where(pos, a, a * negative_slope),
+                               xp.where(pos, 1.0, negative_slope),
+                               "LeakyReluBackward1" if inplace else "LeakyReluBackward0")
+
+    return _maybe_inplace(input, inplace, compute)
+
+
+def _erf(xp, a):
+    """Error function in float64 to ~1e-15: a positive-term series below 2.5, the continued
+    fraction of erfc above."""
+    x = a.astype(np.float64)
+    ax = xp.abs(x)
+    small = ax < 2.5
+    xs = xp.where(small, ax, 0.0)
+    z = 2.0 * xs * xs
+    term = xp.ones_like(xs)
+    total = xp.ones_like(xs)
+    for n in range(1, 64):
+        term = term * z / (2 * n + 1)
+        total += term
+    series = (2.0 / math.sqrt(math.pi)) * xs * xp.exp(-xs * xs) * total
+    xl = xp.where(small, 2.5, ax)
+    t = xl.copy()
+    for k in range(60, 0, -1):
+        t = xl + (k / 2.0) / t
+    tail = 1.0 - xp.exp(-xl * xl) / (math.sqrt(math.pi) * t)
+    with _quiet(xp):
+        return xp.sign(x) * xp.where(small, series, tail)
+
+
+def _normal_pdf(x: Tensor) -> Tensor:
+    return (x * x * -0.5).exp() * _INV_SQRT_2PI
+
+
+def _normal_cdf(x: Tensor) -> Tensor:
+    """Φ(x), the standard normal CDF, as a differentiable engine op."""
+    xp = x.device.xp
+    out = _const(0.5 * (1.0 + _erf(xp, x._data / _SQRT2)), x)
+    if needs_grad(x):
+        record(out, "ErfBackward0", (lambda g, a: g * _normal_pdf(a),), (x,), (x,))
+    return out
+
+
+_TANH_K = math.sqrt(2.0 / math.pi)
+_TANH_A = 0.044715
+
+
+def _gelu_tanh_grad(g, x):
+    t = ((x + x * x * x * _TANH_A) * _TANH_K).tanh()
+    return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * _TANH_K * (1 + 3 * _TANH_A * x * x))
+
+
+@op(kind="function", grad_fns=("GeluBackward0",))
+def gelu(input, approximate="none"):
+    """Gaussian error linear unit ``x * Φ(x)``; ``approximate='tanh'`` uses the tanh form."""
+    if approximate not in ("none", "tanh"):
+        raise errors.EngineRuntimeError("approximate argument must be either none or tanh.")
+    _floating(input, "GeluKernelImpl")
+    xp = input.device.xp
+    a = input._data
+    if approximate == "tanh":
+        res = 0.5 * a * (1 + xp.tanh(_TANH_K * (a + _TANH_A * a * a * a)))
+        rule = _gelu_tanh_grad
+    else:
+        res = a * (0.5 * (1.0 + _erf(xp, a / _SQRT2)))
+        rule = lambda g, x: g * (_normal_cdf(x) + x * _normal_pdf(x))  # noqa: E731
+    out = _const(res, input)
+    if needs_grad(input):
+        record(out, "GeluBackward0", (rule,), (input,), (input,))
+    return out
+
+
+def _silu_grad(g, x):
+    s = x.sigmoid()
+    return g * s * (1 + x * (1 - s))
+
+
+@op(kind="function", grad_fns=("SiluBackward0",))
+def silu(input, inplace=False):
+    """Sigmoid linear unit ``input * sigmoid(input)``."""
+    _floating(input, "silu_cpu")
+
+    def compute():
+        a = input._data
+        xp = input.device.xp
+        with _quiet(xp):
+            res = a / (1 + xp.exp(-a))
+        out = _const(res, input)
+        if needs_grad(input):
+            record(out, "SiluBackward0", (_silu_grad,), (input,), (input,))
+        return out
+
+    return _maybe_inplace(input, inplace, compute)
+
+
+@op(kind="function", grad_fns=("EluBackward0", "EluBackward1"))
+def elu(input, alpha=1.0, inplace=False):
+    """``input`` where positive, ``alpha * (exp(input) - 1)`` elsewhere."""
+    _floating(input, "elu_cpu")
+
+    def compute():
+        a = input._data
+        xp = input.device.xp
+        pos = a > 0
+        out = _const(xp.where(pos, a, alpha * xp.expm1(xp.minimum(a, 0))), input)
+        if needs_grad(input):
+            # first order: alpha at 0 (x <= 0 branch); second order: 0 at 0 (x < 0), as torch
+            m, neg = _const(pos, input), _const(a < 0, input)
+            rule = lambda g, x, m, n: g * (m + (1 - m) * alpha * (x * n).exp())  # noqa: E731
+            record(out, "EluBackward1" if inplace else "EluBackward0", (rule,), (input,),
+                   (input, m, neg))
+        return out
+
+    return _maybe_inplace(input, inplace, compute)
+
+
+@op(kind="function", grad_fns=("SoftplusBackward0",))
+def softplus(input, beta=1, threshold=20):
+    """``log(1 + exp(beta * input)) / beta``; linear where ``beta * input > threshold``."""
+    _floating(input, "softplus_cpu")
+    a = input._data
+    xp = input.device.xp
+    z = a * beta
+    linear = z > threshold
+    smooth = (xp.maximum(z, 0) + xp.log1p(xp.exp(-xp.abs(z)))) / beta
+    out = _const(xp.where(linear, a, smooth), input)
+    if needs_grad(input):
+        m = _const(linear, input)
+        rule = lambda g, x, m: g * (m + (1 - m) * (x * beta).sigmoid())  # noqa: E731
+        record(out, "SoftplusBackward0", (rule,), (input,), (input, m))
+    return out
+
+
+# --------------------------------------------------------------------------- softmax
+def _softmax_dim(input: Tensor, dim, name: str) -> int:
+    if dim is None:
+        warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the "
+                      "call to include dim=X as an argument.", UserWarning, stacklevel=4)
+        dim = 0 if input._data.ndim in (0, 1, 3) else 1
+    return norm_dim(dim, input._data.ndim)
+
+
+def _softmax_input(input: Tensor, dim, dtype, name: str):
+    if dtype is not None:
+        input = input.to(dtype)
+    d = _softmax_dim(input, dim, name)
+    if not input.dtype.is_floating_point:
+        last = d == max(input._data.ndim - 1, 0)
+        kernel = f"{name}_lastdim_kernel_impl" if last else f"{name}_kernel_impl"
+        raise errors.NotSupported(
+            f"\"{kernel}\" not implemented for '{_TORCH_NAMES[input.dtype.name]}'")
+    return input, d
+
+
+def _softmax_arrays(xp, a, d: int, log: bool):
+    """Softmax (or log-softmax) along axis ``d``, shifted by the maximum so nothing overflows."""
+    if a.ndim == 0:
+        return _softmax_arrays(xp, a.reshape(1), 0, log).reshape(())
+    if a.size == 0:
+        return a.copy()
+    with _quiet(xp):
+        shifted = a - a.max(axis=d, keepdims=True)
+        e = xp.exp(shifted)
+        s = e.sum(axis=d, keepdims=True)
+        if log:
+            return shifted - xp.log(s)
+        e /= s
+        return e
+
+
+@op(grad_fns=("SoftmaxBackward0",))
+def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """``exp(x) / exp(x).sum(dim)``, computed stably; ``dtype`` casts the input first."""
+    x, d = _softmax_input(input, dim, dtype, "softmax")
+    out = _wrap(_softmax_arrays(x.device.xp, x._data, d, False), x.dtype, x.device)
+    if needs_grad(x):
+        record(out, "SoftmaxBackward0",
+               (lambda g, y: y * (g - (g * y).sum(d, keepdim=True)),), (x,), (OUTPUT,))
+    return out
+
+
+@op(grad_fns=("LogSoftmaxBackward0",))
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """``log(softmax(input, dim))``, computed stably; ``dtype`` casts the input first."""
+    x, d = _softmax_input(input, dim, dtype, "log_softmax")
+    out = _wrap(_softmax_arrays(x.device.xp, x._data, d, True), x.dtype, x.device)
+    if needs_grad(x):
+        record(out, "LogSoftmaxBackward0",
+               (lambda g, y: g - y.exp() * g.sum(d, keepdim=True),), (x,), (OUTPUT,))
+    return out
+
+
+# --------------------------------------------------------------------------- linear
+def _mm_dtype_name(dt) -> str:
+    return {"float32": "float", "float64": "double", "float16": "c10::Half"}.get(dt.name,
+                                                                               dt.name)
+
+
+def _linear_grad_input(g, x, w):
+    return g @ w
+
+
+def _linear_grad_weight(g, x, w):
+    if x._data.ndim == 1:
+        return g.unsqueeze(1) * x
+    if x._data.ndim == 2:
+        return g.t() @ x
+    return g.reshape(-1, g._data.shape[-1]).t() @ x.reshape(-1, x._data.shape[-1])
+
+
+def _linear_grad_bias(g, x, w):
+    return g.sum(0) if g._data.ndim == 2 else g
+
+
+_LINEAR_RULE = (_linear_grad_input, _linear_grad_weight, _linear_grad_bias)
+
+
+@op(kind="function", grad_fns=("AddmmBackward0", "MmBackward0", "ViewBackward0",
+                               "UnsafeViewBackward0", "SqueezeBackward4", "MvBackward0"))
+def linear(input, weight, bias=None):
+    """``input @ weight.T + bias`` over the last dimension of ``input``."""
+    nx, nw = input._data.ndim, weight._data.ndim
+    if nx == 0 or nw == 0:
+        raise errors.EngineRuntimeError(
+            f"both arguments to linear need to be at least 1D, but they are {nx}D and {nw}D")
+    _same_device(input, weight, bias)
+    if nw != 2:
+        out = input.matmul(weight)
+        return out if bias is None else out + bias
+    k = input._data.shape[-1]
+    n_out, n_in = weight._data.shape
+    if k != n_in:
+        rows = int(np.prod(input._data.shape[:-1], dtype=np.int64))
+        raise errors.EngineRuntimeError(
+            f"mat1 and mat2 shapes cannot be multiplied ({rows}x{k} and {n_in}x{n_out})")
+    if input.dtype is not weight.dtype:
+        raise errors.EngineRuntimeError(
+            f"expected m1 and m2 to have the same dtype, but got: "
+            f"{_mm_dtype_name(input.dtype)} != {_mm_dtype_name(weight.dtype)}")
+    out_shape = input._data.shape[:-1] + (n_out,)
+    if bias is not None:
+        _check_bias(bias, out_shape, input)
+    check_numel(out_shape)
+    xp = input.device.xp
+    a = input._data
+    res = xp.matmul(a if nx <= 2 else a.reshape(-1, k), weight._data.T)
+    if bias is not None:
+        res += bias._data
+    out = _wrap(res.reshape(out_shape) if nx > 2 else res, input.dtype, input.device)
+    if needs_grad(input, weight, bias):
+        if nx == 2:
+            node = "MmBackward0" if bias is None else "AddmmBackward0"
+        elif nx == 1 and bias is None:
+            node = "SqueezeBackward4"
+        else:
+            node = "UnsafeViewBackward0" if bias is None else "ViewBackward0"
+        record(out, node, _LINEAR_RULE, (input, weight, bias), (input, weight))
+    return out
+
+
+def _check_bias(bias: Tensor, out_shape: tuple, input: Tensor) -> None:
+    bs = bias._data.shape
+    if bias.dtype is not input.dtype:
+        raise errors.EngineRuntimeError(
+            f"expected m1 and m2 to have the same dtype, but got: "
+            f"{_mm_dtype_name(input.dtype)} != {_mm_dtype_name(bias.dtype)}")
+    if len(bs) > len(out_shape):
+        raise errors.EngineRuntimeError(
+            f"The size of tensor a ({out_shape[-1]}) must match the size of tensor b "
+            f"({bs[-1]}) at non-singleton dimension {len(bs) - 1}")
+    lead = len(out_shape) - len(bs)
+    for i, s in enumerate(bs):
+        want = out_shape[lead + i]
+        if s != want and s != 1:
+            raise errors.EngineRuntimeError(
+                f"The expanded size of the tensor ({want}) must match the existing size ({s}) "
+                f"at non-singleton dimension {lead + i}.  Target sizes: "
+                f"{list(out_shape)}.  Tensor sizes: {list(bs)}")
+
+
+# --------------------------------------------------------------------------- dropout
+@op(kind="function", grad_fns=("MulBackward0",))
+def dropout(input, p=0.5, training=None, inplace=False):
+    """Zero elements with probability ``p`` and scale the rest by ``1/(1-p)``; ``training=None``
+    (unlike torch's True) follows the session's train/eval mode (``engine.is_training()``)."""
+    if p < 0 or p > 1:
+        raise errors.EngineValueError(
+            f"dropout probability has to be between 0 and 1, but got {p}")
+    if training is None:
+        training = is_training()
+    if not training or p == 0:
+        return input
+    dev = input.device
+    dt = input.dtype if input.dtype.is_floating_point else DEFAULT_FLOAT
+    gen = current_generator(dev)
+    with dev.scope():
+        u = gen._rng.random(input._data.shape, dtype=np.float64 if dt.np == np.float64
+                            else np.float32)
+    scale = 0.0 if p == 1 else 1.0 / (1.0 - p)
+    mask = _wrap(((u < 1.0 - p) * scale).astype(dt.np), dt, dev)
+    return _maybe_inplace(input, inplace, lambda: input * mask)
+
+
+# --------------------------------------------------------------------------- normalization
+def _moments(xp, a, axes: tuple):
+    mean = a.mean(axis=axes, keepdims=True)
+    centered = a - mean
+    var = (centered * centered).mean(axis=axes, keepdims=True)
+    return mean, centered, var
+
+
+def _norm_grad_input(gxh: Tensor, xhat: Tensor, rstd: Tensor, axes: tuple) -> Tensor:
+    """Gradient of ``(x - mean) * rstd`` (statistics over ``axes``) for an upstream ``gxh``."""
+    return rstd * (gxh - gxh.mean(axes, keepdim=True) -
+                   xhat * (gxh * xhat).mean(axes, keepdim=True))
+
+
+def _batch_stats(x: Tensor, axes: tuple, eps: float):
+    """Mean and 1/std over ``axes`` recomputed with engine ops (for ``create_graph``)."""
+    mu = x.mean(axes, keepdim=True)
+    xc = x - mu
+    return mu, ((xc * xc).mean(axes, keepdim=True) + eps) ** -0.5
+
+
+def _fmt(shape) -> str:
+    return "[" + ", ".join(str(s) for s in shape) + "]"
+
+
+@op(kind="function", grad_fns=("NativeLayerNormBackward0",))
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """Normalize over the trailing ``normalized_shape`` dims, then scale by ``weight`` and
+    shift by ``bias``."""
+    if isinstance(normalized_shape, (int, np.integer)) or not isinstance(
+            normalized_shape, (tuple, list)):
+        raise errors.EngineTypeError(
+            "layer_norm(): argument 'normalized_shape' (position 2) must be tuple of ints, not "
+            f"{type(normalized_shape).__name__}")
+    ns = tuple(int(s) for s in normalized_shape)
+    shape = input._data.shape
+    k = len(ns)
+    if len(shape) < k or shape[len(shape) - k:] != ns:
+        raise errors.EngineRuntimeError(
+            f"Given normalized_shape={_fmt(ns)}, expected input with shape "
+            f"[*{''.join(', ' + str(s) for s in ns)}], but got input of size{_fmt(shape)}")
+    for label, t in (("weight", weight), ("bias", bias)):
+        if t is not None and t._data.shape != ns:
+            raise errors.EngineRuntimeError(
+                f"Expected {label} to be of same shape as normalized_shape, but got {label} of "
+                f"shape {_fmt(t._data.shape)} and normalized_shape = {_fmt(ns)}")
+    _floating(input, "LayerNormKernelImpl")
+    xp = input.device.xp
+    axes = tuple(range(len(shape) - k, len(shape)))
+    a = input._data
+    if a.size == 0:
+        mean = xp.zeros(shape[:len(shape) - k] + (1,) * k, dtype=a.dtype)
+        rstd, xhat = mean, a.copy()
+    else:
+        mean, centered, var = _moments(xp, a, axes)
+        rstd = 1.0 / xp.sqrt(var + eps)
+        xhat = centered * rstd
+    res = xhat
+    if weight is not None:
+        res = res * weight._data
+    if bias is not None:
+        res = res + bias._data
+    out = _const(res, input)
+    if needs_grad(input, weight, bias):
+        record(out, "NativeLayerNormBackward0", _layer_norm_rule, (input, weight, bias),
+               (input, weight, _const(mean, input), _const(rstd, input), axes, eps),
+               per_input=False)
+    return out
+
+
+def _layer_norm_rule(g, needs, x, w, mean, rstd, axes, eps):
+    if _grad_enabled.get():
+        mean, rstd = _batch_stats(x, axes, eps)
+    xhat = (x - mean) * rstd
+    gx = gw = gb = None
+    if needs[0]:
+        gx = _norm_grad_input(g if w is None else g * w, xhat, rstd, axes)
+    if needs[1]:
+        gw = g * xhat
+    if needs[2]:
+        gb = g
+    return gx, gw, gb
+
+
+@op(kind="function", grad_fns=("NativeBatchNormBackward0",))
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
+               momentum=0.1, eps=1e-5):
+    """Normalize each channel (dim 1) by batch statistics (``training``, which also updates the
+    running stats in place) or by the running stats; ``training=None`` follows the session's
+    train/eval mode."""
+    if training is None:
+        training = is_training()
+    _same_device(input, running_mean, running_var, weight, bias)
+    shape = input._data.shape
+    c = shape[1] if len(shape) >= 2 else 0
+    for label, t in (("running_mean", running_mean), ("running_var", running_var),
+                     ("weight", weight), ("bias", bias)):
+        if t is not None and t._data.size != c:
+            raise errors.EngineRuntimeError(
+                f"{label} should contain {c} elements not {t._data.size}")
+    if not training:
+        for label, t in (("running_mean", running_mean), ("running_var", running_var)):
+            if t is None:
+                raise errors.EngineRuntimeError(f"{label} must be defined in evaluation mode")
+    if momentum is None:
+        raise errors.NotSupported(
+            "batch_norm(momentum=None) (a cumulative moving average) is not supported")
+    _floating(input, "batch_norm")
+    axes = (0,) + tuple(range(2, len(shape)))
+    count = int(np.prod([shape[i] for i in axes], dtype=np.int64))
+    if training and count == 1:
+        raise errors.EngineValueError(
+            "Expected more than 1 value per channel when training, got input size "
+            f"{Size(shape)!r}")
+    xp = input.device.xp
+    a = input._data
+    bshape = (1, c) + (1,) * (len(shape) - 2)
+    with _quiet(xp):
+        if training:
+            mean, centered, var = _moments(xp, a, axes)
+            _update_running(running_mean, running_var, mean, var, count, momentum)
+        else:
+            mean = running_mean._data.reshape(bshape).astype(a.dtype)
+            var = running_var._data.reshape(bshape).astype(a.dtype)
+            centered = a - mean
+        rstd = 1.0 / xp.sqrt(var + eps)
+        res = centered * rstd
+    if weight is not None:
+        res = res * weight._data.reshape(bshape)
+    if bias is not None:
+        res = res + bias._data.reshape(bshape)
+    out = _const(res, input)
+    if needs_grad(input, weight, bias):
+        record(out, "NativeBatchNormBackward0", _batch_norm_rule, (input, weight, bias),
+               (input, weight, _const(mean, input), _const(rstd, input), axes, bshape, eps,
+                training), per_input=False)
+    return out
+
+
+def _update_running(running_mean, running_var, mean, var, count: int, momentum: float) -> None:
+    """PyTorch's running statistics: the variance enters unbiased (n / (n - 1))."""
+    if running_mean is not None:
+        rm = running_mean._data
+        rm[...] = (1 - momentum) * rm + momentum * mean.reshape(rm.shape)
+    if running_var is not None:
+        rv = running_var._data
+        unbiased = var.reshape(rv.shape) * (count / (count - 1)) if count > 1 else \
+            var.reshape(rv.shape) * float("nan")
+        rv[...] = (1 - momentum) * rv + momentum * unbiased
+
+
+def _batch_norm_rule(g, needs, x, w, mean, rstd, axes, bshape, eps, training):
+    if training and _grad_enabled.get():
+        mean, rstd = _batch_stats(x, axes, eps)
+    xhat = (x - mean) * rstd
+    gx = gw = gb = None
+    if needs[0]:
+        gxh = g if w is None else g * w.reshape(bshape)
+        gx = _norm_grad_input(gxh, xhat, rstd, axes) if training else gxh * rstd
+    if needs[1]:
+        gw = (g * xhat).sum(axes)
+    if needs[2]:
+        gb = g.sum(axes)
+    return gx, gw, gb
+
+
+@op(kind="function", grad_fns=("DivBackward0",))
+def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
+    """``input / max(norm_p(input, dim), eps)``: unit ``p``-norm slices along ``dim``."""
+    if out is not None:
+        raise errors.NotSupported("normalize(out=...) is not supported")
+    if not input.dtype.is_floating_point:
+        raise errors.EngineRuntimeError(
+            "linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
+            f"{_TORCH_NAMES[input.dtype.name]}")
+    if not (0 < p < math.inf):
+        raise errors.NotSupported(f"normalize(p={p}) is not supported: p must be finite and > 0")
+    d = norm_dim(dim, input._data.ndim)
+    xp = input.device.xp
+    a = input._data
+    with _quiet(xp):
+        if p == 2:
+            n = xp.sqrt((a * a).sum(axis=d, keepdims=True))
+        else:
+            n = (xp.abs(a) ** p).sum(axis=d, keepdims=True) ** (1.0 / p)
+        res = a / xp.maximum(n, eps)
+    result = _const(res, input)
+    if needs_grad(input):
+        record(result, "DivBackward0", (_normalize_grad,), (input,),
+               (input, _const(xp.sign(a), input), _const(n > eps, input), p, d, eps))
+    return result
+
+
+def _normalize_grad(g, x, sign, m, p, d, eps):
+    absx = x * sign
+    total = (x * x if p == 2 else absx ** p).sum(d, keepdim=True)
+    norm = (total + (1 - m)) ** (1.0 / p)  # slices below eps use eps: keep their norm finite
+    den = norm * m + eps * (1 - m)
+    dnorm = x / norm if p == 2 else sign * absx ** (p - 1) * norm ** (1 - p)
+    return g / den - m * dnorm * (g * x).sum(d, keepdim=True) / (den * den)
+
+
+# --------------------------------------------------------------------------- embedding
+def _gather_rows(w: Tensor, idx, scale) -> Tensor:
+    """Rows ``w[idx]`` (times ``scale`` per index when given); adjoint of ``_scatter_rows``."""
+    res = w._data[idx]
+    if scale is not None:
+        res = res * scale[..., None]
+    out = _wrap(res, w.dtype, w.device)
+    if needs_grad(w):
+        n = w._data.shape[0]
+        record(out, "EmbeddingBackward0", (lambda g: _scatter_rows(g, idx, scale, n),), (w,))
+    return out
+
+
+def _scatter_rows(g: Tensor, idx, scale, num: int) -> Tensor:
+    """Sum the rows of ``g`` (times ``scale``) into a ``(num, D)`` gradient at ``idx``."""
+    xp = g.device.xp
+    d = g._data.shape[-1]
+    rows = g._data.reshape(-1, d)
+    if scale is not None:
+        rows = rows * scale.reshape(-1, 1)
+    res = xp.zeros((num, d), dtype=g.dtype.np)
+    xp.add.at(res, idx.reshape(-1), rows)
+    out = _wrap(res, g.dtype, g.device)
+    if needs_grad(g):
+        record(out, "EmbeddingDenseBackwardBackward0",
+               (lambda gg: _gather_rows(gg, idx, scale),), (g,))
+    return out
+
+
+@op(kind="function", grad_fns=("EmbeddingBackward0",))
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
+              scale_grad_by_freq=False, sparse=False):
+    """Rows of ``weight`` picked by the integer ``input``; ``padding_idx`` rows get no
+    gradient."""
+    if weight._data.ndim != 2:
+        raise errors.EngineRuntimeError("'weight' must be 2-D")
+    if sparse:
+        raise errors.NotSupported("embedding(sparse=True) is not supported: there are no "
+                                  "sparse gradients")
+    _same_device(weight, input)
+    num = weight._data.shape[0]
+    if padding_idx is not None:
+        if not -num <= padding_idx < num:
+            raise errors.EngineAssertionError("Padding_idx must be within num_embeddings")
+        if padding_idx < 0:
+            padding_idx += num
+    if input.dtype not in (int64, int32):
+        raise errors.EngineRuntimeError(
+            "Expected tensor for argument #1 'indices' to have one of the following scalar "
+            f"types: Long, Int; but got {errors.type_name(input)} instead (while checking "
+            "arguments for embedding)")
+    idx = input._data
+    xp = weight.device.xp
+    if idx.size and (bool((idx < 0).any()) or bool((idx >= num).any())):
+        raise errors.EngineIndexError("index out of range in self")
+    if max_norm is not None:
+        _renorm_rows(weight, idx, max_norm, norm_type)
+    scale = None
+    if scale_grad_by_freq or padding_idx is not None:
+        scale = xp.ones(idx.shape, dtype=weight.dtype.np)
+        if scale_grad_by_freq and idx.size:
+            counts = xp.bincount(idx.reshape(-1), minlength=num)
+            scale = scale / counts[idx]
+        if padding_idx is not None:
+            scale = xp.where(idx == padding_idx, 0, scale)
+        scale = scale.astype(weight.dtype.np)
+    out = _wrap(weight._data[idx], weight.dtype, weight.device)
+    if needs_grad(weight):
+        record(out, "EmbeddingBackward0", (lambda g: _scatter_rows(g, idx, scale, num),),
+               (weight,))
+    return out
+
+
+def _renorm_rows(weight: Tensor, idx, max_norm: float, norm_type: float) -> None:
+    """Rescale, in place, the rows ``idx`` picks whose norm exceeds ``max_norm``."""
+    xp = weight.device.xp
+    rows = xp.unique(idx.reshape(-1))
+    w = weight._data
+    norms = (xp.abs(w[rows]) ** norm_type).sum(axis=1) ** (1.0 / norm_type)
+    factor = xp.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)
+    w[rows] = w[rows] * factor[:, None].astype(w.dtype)
+    weight._vc[0] += 1
+
+
+# --------------------------------------------------------------------------- loss helpers
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def _reduction(size_average, reduce, reduction: str) -> str:
+    if size_average is not None or reduce is not None:
+        size_average = True if size_average is None else size_average
+        reduce = True if reduce is None else reduce
+        reduction = "mean" if size_average and reduce else "sum" if reduce else "none"
+        warnings.warn("size_average and reduce args will be deprecated, please use "
+                      f"reduction='{reduction}' instead.", UserWarning, stacklevel=4)
+    if reduction not in _REDUCTIONS:
+        raise errors.EngineValueError(f"{reduction} is not a valid value for reduction")
+    return reduction
+
+
+def _reduce_array(xp, loss, reduction: str):
+    if reduction == "none":
+        return loss
+    with _quiet(xp):
+        return xp.asarray(loss.sum() if reduction == "sum" else
+                          (loss.mean() if loss.size else loss.sum() / 0.0))
+
+
+def _upstream(g: Tensor, reduction: str, n: int) -> Tensor:
+    """The loss gradient per element: ``g`` spread over the ``n`` elements of a mean."""
+    return g / n if reduction == "mean" and n else g
+
+
+def _no_grad_for(fn_name: str, arg: str, t) -> None:
+    if isinstance(t, Tensor) and t.requires_grad and _grad_enabled.get():
+        raise errors.EngineRuntimeError(
+            f"The function '{fn_name}' is not differentiable with respect to argument "
+            f"'{arg}'. This input cannot have requires_grad True.")
+
+
+def _broadcast_shapes(a: tuple, b: tuple) -> tuple:
+    n = max(len(a), len(b))
+    a2, b2 = (1,) * (n - len(a)) + a, (1,) * (n - len(b)) + b
+    out = []
+    for i, (x, y) in enumerate(zip(a2, b2, strict=True)):
+        if x != y and x != 1 and y != 1:
+            raise errors.EngineRuntimeError(errors.BROADCAST.format(a=x, b=y, dim=i))
+        out.append(y if x == 1 else x)
+    return tuple(out)
+
+
+def _warn_size(input: Tensor, target: Tensor) -> None:
+    if target._data.shape != input._data.shape:
+        warnings.warn(
+            f"Using a target size ({Size(target._data.shape)!r}) that is different to the input "
+            f"size ({Size(input._data.shape)!r}). This will likely lead to incorrect results due "
+            "to broadcasting. Please ensure they have the same size.", UserWarning, stacklevel=4)
+
+
+def _check_weight_size(weight: Tensor, input: Tensor) -> None:
+    if weight._data.shape != input._data.shape:
+        raise errors.EngineValueError("Weights and input must have the same size.")
+
+
+# --------------------------------------------------------------------------- regression losses
+def _difference_loss(input, target, reduction: str, node: str, value, slope, consts=()):
+    """A loss of ``d = input - target`` (broadcast): ``value(xp, d)`` elementwise, reduced; its
+    derivative ``slope(d, *consts)`` is written with engine ops on ``d``."""
+    input = ensure_tensor(input)
+    target = ensure_tensor(target, dtype=input.dtype)
+    _same_device(input, target)
+    _warn_size(input, target)
+    shape = _broadcast_shapes(input._data.shape, target._data.shape)
+    check_numel(shape)
+    xp = input.device.xp
+    dt = promote_args(input, target)
+    d = input._data.astype(dt.np, copy=False) - target._data.astype(dt.np, copy=False)
+    const_arrays = tuple(c(xp, d) for c in consts)
+    out = _wrap(_reduce_array(xp, value(xp, d), reduction).astype(dt.np, copy=False), dt,
+                input.device)
+    if needs_grad(input, target):
+        n = int(np.prod(shape, dtype=np.int64))
+        cs = tuple(_wrap(c.astype(dt.np, copy=False), dt, input.device) for c in const_arrays)
+
+        def grad_input(g, x, y, *cs):
+            return _upstream(g, reduction, n) * slope(x - y, *cs)
+
+        def grad_target(g, x, y, *cs):
+            return -grad_input(g, x, y, *cs)
+
+        record(out, node, (grad_input, grad_target), (input, target), (input, target) + cs)
+    return out
+
+
+def _weighted(unweighted, weight: Tensor, reduction: str, mean_by_weight: bool):
+    loss = unweighted * weight
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return loss.sum()
+    return loss.sum() / weight.sum() if mean_by_weight else loss.mean()
+
+
+def _sign(xp, d):
+    return xp.sign(d)
+
+
+@op(kind="function", grad_fns=("MseLossBackward0",))
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    """Mean squared error ``(input - target)**2``, reduced by ``reduction``."""
+    reduction = _reduction(size_average, reduce, reduction)
+    if weight is not None:
+        _check_weight_size(weight, input)
+        return _weighted(mse_loss(input, target, reduction="none"), weight, reduction, True)
+    return _difference_loss(input, target, reduction, "MseLossBackward0",
+                            lambda xp, d: d * d, lambda d: d * 2)
+
+
+_L1_NODES = {"none": "AbsBackward0", "mean": "MeanBackward0", "sum": "SumBackward0"}
+
+
+@op(kind="function", grad_fns=tuple(_L1_NODES.values()))
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    """Mean absolute error ``|input - target|`` (gradient 0 where they are equal)."""
+    reduction = _reduction(size_average, reduce, reduction)
+    if weight is not None:
+        _check_weight_size(weight, input)
+        return _weighted(l1_loss(input, target, reduction="none"), weight, reduction, True)
+    return _difference_loss(input, target, reduction, _L1_NODES[reduction],
+                            lambda xp, d: xp.abs(d), lambda d, s: s, (_sign,))
+
+
+@op(kind="function", grad_fns=("SmoothL1LossBackward0",))
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    """``0.5 * d**2 / beta`` where ``|d| < beta``, ``|d| - 0.5 * beta`` elsewhere."""
+    reduction = _reduction(size_average, reduce, reduction)
+    if beta < 0:
+        raise errors.EngineRuntimeError(
+            "smooth_l1_loss does not support negative values for beta.")
+    if beta == 0:
+        return l1_loss(input, target, reduction=reduction)
+    return _difference_loss(
+        input, target, reduction, "SmoothL1LossBackward0",
+        lambda xp, d: xp.where(xp.abs(d) < beta, 0.5 * d * d / beta, xp.abs(d) - 0.5 * beta),
+        lambda d, m, s: d * (m / beta) + s * (1 - m),
+        (lambda xp, d: xp.abs(d) < beta, _sign))
+
+
+@op(kind="function", grad_fns=("HuberLossBackward0",))
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+    """``0.5 * d**2`` where ``|d| < delta``, ``delta * (|d| - 0.5 * delta)`` elsewhere."""
+    reduction = _reduction(None, None, reduction)
+    if delta <= 0:
+        raise errors.EngineRuntimeError(
+            "huber_loss does not support non-positive values for delta.")
+    if weight is not None:
+        _check_weight_size(weight, input)
+        return _weighted(huber_loss(input, target, reduction="none", delta=delta), weight,
+                         reduction, False)
+    return _difference_loss(
+        input, target, reduction, "HuberLossBackward0",
+        lambda xp, d: xp.where(xp.abs(d) < delta, 0.5 * d * d,
+                               delta * (xp.abs(d) - 0.5 * delta)),
+        lambda d, m, s: d * m + s * (delta * (1 - m)),
+        (lambda xp, d: xp.abs(d) < delta, _sign))
+
+
+# --------------------------------------------------------------------------- binary losses
+@op(kind="function", grad_fns=("BinaryCrossEntropyBackward0",))
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
+                         reduction="mean"):
+    """``-(target * log(input) + (1 - target) * log(1 - input))``, logs clamped at -100."""
+    reduction = _reduction(size_average, reduce, reduction)
+    if target._data.shape != input._data.shape:
+        raise errors.EngineValueError(
+            f"Using a target size ({Size(target._data.shape)!r}) that is different to the input "
+            f"size ({Size(input._data.shape)!r}) is deprecated. Please ensure they have the "
+            "same size.")
+    _no_grad_for("binary_cross_entropy", "weight", weight)
+    _same_device(input, target, weight)
+    xp = input.device.xp
+    x, t = input._data, target._data.astype(input.dtype.np, copy=False)
+    if not bool(((x >= 0) & (x <= 1)).all()):
+        raise errors.EngineRuntimeError("all elements of input should be between 0 and 1")
+    if not bool(((t >= 0) & (t <= 1)).all()):
+        raise errors.EngineRuntimeError("all elements of target should be between 0 and 1")
+    w = None
+    if weight is not None:
+        _broadcast_shapes(weight._data.shape, x.shape)
+        w = xp.broadcast_to(weight._data.astype(x.dtype, copy=False), x.shape)
+    with _quiet(xp):
+        log_x, log_1mx = xp.log(x), xp.log1p(-x)
+        loss = -(t * xp.maximum(log_x, -100) + (1 - t) * xp.maximum(log_1mx, -100))
+        small = x * (1 - x) < 1e-12
+    if w is not None:
+        loss = loss * w
+    out = _const(_reduce_array(xp, loss, reduction), input)
+    if needs_grad(input, target):
+        n = x.size
+        wt = None if w is None else _const(w, input)
+        consts = (_const(small, input), wt)
+
+        def grad_input(g, x, t, small, wt):
+            den = x * (1 - x)
+            den = den * (1 - small) + 1e-12 * small
+            out = _upstream(g, reduction, n) * (x - t) / den
+            return out if wt is None else out * wt
+
+        def grad_target(g, x, t, small, wt):  # not clamped, as in PyTorch
+            out = _upstream(g, reduction, n) * ((1 - x).log() - x.log())
+            return out if wt is None else out * wt
+
+        record(out, "BinaryCrossEntropyBackward0", (grad_input, grad_target), (input, target),
+               (input, target) + consts)
+    return out
+
+
+@op(kind="function", grad_fns=("BinaryCrossEntropyWithLogitsBackward0",))
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None,
+                                     reduce=None, reduction="mean", pos_weight=None):
+    """``binary_cross_entropy(sigmoid(input), target)`` computed stably from logits;
+    ``pos_weight`` weighs the positive term per class."""
+    reduction = _reduction(size_average, reduce, reduction)
+    if target._data.shape != input._data.shape:
+        raise errors.EngineValueError(
+            f"Target size ({Size(target._data.shape)!r}) must be the same as input size "
+            f"({Size(input._data.shape)!r})")
+    _no_grad_for("binary_cross_entropy_with_logits", "weight", weight)
+    _no_grad_for("binary_cross_entropy_with_logits", "pos_weight", pos_weight)
+    _same_device(input, target, weight, pos_weight)
+    xp = input.device.xp
+    x, t = input._data, target._data.astype(input.dtype.np, copy=False)
+    shape = x.shape
+    for extra in (weight, pos_weight):
+        if extra is not None:
+            shape = _broadcast_shapes(shape, extra._data.shape)
+    check_numel(shape)
+    pw = None if pos_weight is None else pos_weight._data.astype(x.dtype, copy=False)
+    w = None if weight is None else weight._data.astype(x.dtype, copy=False)
+    with _quiet(xp):
+        softplus_neg = xp.maximum(-x, 0) + xp.log1p(xp.exp(-xp.abs(x)))
+        log_weight = 1 if pw is None else 1 + (pw - 1) * t
+        loss = (1 - t) * x + log_weight * softplus_neg
+        if w is not None:
+            loss = loss * w
+    loss = xp.broadcast_to(loss, shape)
+    out = _const(_reduce_array(xp, loss, reduction), input)
+    if needs_grad(input, target):
+        n = int(np.prod(shape, dtype=np.int64))
+        sign = _const(xp.sign(x), input)
+        pwt = None if pw is None else _const(pw, input)
+        wt = None if w is None else _const(w, input)
+
+        def grad_input(g, x, t, sign, pwt, wt):
+            s = x.sigmoid()
+            out = s - t if pwt is None else (1 - t) - (1 + (pwt - 1) * t) * (1 - s)
+            out = _upstream(g, reduction, n) * out
+            return out if wt is None else out * wt
+
+        def grad_target(g, x, t, sign, pwt, wt):
+            out = -x
+            if pwt is not None:
+                softplus_neg = _relu(-x) + (1 + (-(x * sign)).exp()).log()
+                out = out + (pwt - 1) * softplus_neg
+            out = _upstream(g, reduction, n) * out
+            return out if wt is None else out * wt
+
+        record(out, "BinaryCrossEntropyWithLogitsBackward0", (grad_input, grad_target),
+               (input, target), (input, target, sign, pwt, wt))
+    return out
+
+
+# --------------------------------------------------------------------------- nll, cross-entropy
+def _check_class_target(input: Tensor, target: Tensor, weight) -> int:
+    """PyTorch's checks for class-index targets; returns the number of classes."""
+    _same_device(input, target, weight)
+    nx, nt = input._data.ndim, target._data.ndim
+    if nx < 1:
+        raise errors.EngineValueError(f"Expected 1 or more dimensions (got {nx})")
+    if nx != 1 and (nt == 0 or input._data.shape[0] != target._data.shape[0]):
+        raise errors.EngineValueError(
+            f"Expected input batch_size ({input._data.shape[0]}) to match target batch_size "
+            f"({target._data.shape[0] if nt else 0}).")
+    if nx <= 2:
+        if nt > 1:
+            raise errors.EngineRuntimeError(
+                "0D or 1D target tensor expected, multi-target not supported")
+    else:
+        want = (input._data.shape[0],) + input._data.shape[2:]
+        if target._data.shape != want:
+            raise errors.EngineRuntimeError(
+                f"Expected target size {_fmt(want)}, got {_fmt(target._data.shape)}")
+    if target.dtype is not int64:
+        raise errors.EngineRuntimeError(
+            "expected target dtype to be Long or Byte, but got "
+            f"{_TORCH_NAMES[target.dtype.name]}")
+    c = input._data.shape[1 if nx > 1 else 0]
+    if weight is not None and weight._data.size != c:
+        raise errors.EngineRuntimeError(
+            f"weight tensor should be defined either for all {c} classes or no classes but got "
+            f"weight tensor of shape: {_fmt(weight._data.shape)}")
+    return c
+
+
+def _nll(input: Tensor, target: Tensor, weight, ignore_index: int, reduction: str,
+         from_logits: bool) -> Tensor:
+    """``nll_loss`` of ``input`` (log-probabilities, or logits when ``from_logits``: then the
+    log-softmax over classes is taken first, inside the same node)."""
+    _no_grad_for("nll_loss_forward", "weight", weight)
+    c = _check_class_target(input, target, weight)
+    xp = input.device.xp
+    one = input._data.ndim == 1
+    a = input._data[None] if one else input._data
+    t = target._data.reshape(1) if one else target._data
+    dt = input.dtype
+    valid = t != ignore_index
+    bad = valid & ((t < 0) | (t >= c))
+    if bool(bad.any()):
+        raise errors.EngineIndexError(f"Target {int(t[bad].reshape(-1)[0])} is out of bounds.")
+    tc = xp.where(valid, t, 0)
+    w_t = valid.astype(dt.np) if weight is None else \
+        weight._data.astype(dt.np, copy=False)[tc] * valid
+    with _quiet(xp):
+        logp = _softmax_arrays(xp, a, 1, True) if from_logits else a
+        picked = xp.take_along_axis(logp, tc[:, None], axis=1)[:, 0]
+        losses = -(w_t * picked)
+        if reduction == "none":
+            res = losses.reshape(()) if one else losses
+            total = None
+        else:
+            res = losses.sum()
+            total = w_t.sum()
+            if reduction == "mean":
+                res = res / total
+    out = _wrap(xp.asarray(res, dtype=dt.np), dt, input.device)
+    if needs_grad(input):
+        shape = (1, c) + (1,) * (a.ndim - 2)
+        onehot = xp.arange(c).reshape(shape) == tc[:, None]
+        coef = w_t[:, None] if reduction != "mean" else w_t[:, None] / total
+        if from_logits:
+            probs = xp.exp(logp)
+            base = (probs - onehot) * coef
+        else:
+            base = -(onehot * coef)
+        if one:
+            base, onehot, coef = base[0], onehot[0], coef[0]
+        consts = (_const(base, input), _const(onehot, input), _const(coef, input))
+        rule = _ce_grad if from_logits else _nll_grad
+        record(out, _nll_node(input, reduction), (rule,), (input,),
+               (input, reduction == "none" and not one, 0 if one else 1) + consts)
+    return out
+
+
+def _nll_node(input: Tensor, reduction: str) -> str:
+    nx = input._data.ndim
+    if nx <= 2:
+        return "NllLossBackward0"
+    if reduction == "none" and nx != 4:
+        return "ViewBackward0"
+    return "NllLoss2DBackward0"
+
+
+def _nll_grad(g, x, per_item, cls, base, onehot, coef):
+    return (g.unsqueeze(cls) if per_item else g) * base
+
+
+def _ce_grad(g, x, per_item, cls, base, onehot, coef):
+    g = g.unsqueeze(cls) if per_item else g
+    if not _grad_enabled.get():
+        return g * base
+    return (softmax(x, cls) - onehot) * (coef * g)
+
+
+def _div_scalar(x: Tensor, n) -> Tensor:
+    """``x / n`` for a Python number, recorded as PyTorch's ``div.Scalar`` (DivBackward1)."""
+    out = _wrap(x.device.xp.asarray(x._data / n, dtype=x.dtype.np), x.dtype, x.device)
+    if needs_grad(x):
+        record(out, "DivBackward1", (lambda g: g / n,), (x,))
+    return out
+
+
+@op(kind="function", grad_fns=("NllLossBackward0", "NllLoss2DBackward0"))
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
+             reduction="mean"):
+    """Negative log-likelihood of class-index ``target`` under log-probabilities ``input``."""
+    reduction = _reduction(size_average, reduce, reduction)
+    return _nll(input, target, weight, ignore_index, reduction, False)
+
+
+@op(kind="function", grad_fns=("NllLossBackward0", "NllLoss2DBackward0", "DivBackward1",
+                               "NegBackward0", "AddBackward0"))
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
+                  reduction="mean", label_smoothing=0.0):
+    """Cross-entropy of logits ``input`` (classes on dim 1) against class indices or class
+    probabilities ``target``, with optional class ``weight`` and ``label_smoothing``."""
+    reduction = _reduction(size_average, reduce, reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise errors.EngineRuntimeError(
+            f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    if target._data.shape == input._data.shape:
+        return _cross_entropy_probs(input, target, weight, reduction, label_smoothing)
+    if label_smoothing == 0:
+        return _nll(input, target, weight, ignore_index, reduction, True)
+    return _cross_entropy_smoothed(input, target, weight, ignore_index, reduction,
+                                   label_smoothing)
+
+
+def _class_view(t: Tensor, input: Tensor, cls: int) -> Tensor:
+    shape = [1] * input._data.ndim
+    shape[cls] = -1
+    return t.reshape(shape)
+
+
+def _cross_entropy_probs(input, target, weight, reduction, label_smoothing):
+    if not target.dtype.is_floating_point:
+        raise errors.EngineRuntimeError(
+            "Expected floating point type for target with class probabilities, got "
+            f"{_TORCH_NAMES[target.dtype.name]}")
+    cls = 1 if input._data.ndim > 1 else 0
+    c = input._data.shape[cls] if input._data.ndim else 1
+    logp = log_softmax(input, cls)
+    if label_smoothing > 0:
+        target = target * (1 - label_smoothing) + label_smoothing / c
+    terms = logp * target
+    if weight is not None:
+        terms = terms * _class_view(weight, input, cls)
+    if reduction == "mean":
+        return _div_scalar(-terms.sum(), input._data.size / c if c else float("nan"))
+    return -terms.sum() if reduction == "sum" else -terms.sum(cls)
+
+
+def _cross_entropy_smoothed(input, target, weight, ignore_index, reduction, label_smoothing):
+    _no_grad_for("nll_loss_forward", "weight", weight)
+    c = _check_class_target(input, target, weight)
+    cls = 1 if input._data.ndim > 1 else 0
+    logp = log_softmax(input, cls)
+    nll = _nll(logp, target, weight, ignore_index, reduction, False)
+    kept = target._data != ignore_index
+    terms = logp if weight is None else logp * _class_view(weight, input, cls)
+    smooth = -terms.sum(cls) * _const(kept, logp)
+    if reduction == "mean":
+        if weight is None:
+            smooth = smooth.sum() / int(kept.sum())
+        else:
+            tc = target._data[kept]
+            smooth = smooth.sum() / float(weight._data[tc].sum())
+    elif reduction == "sum":
+        smooth = smooth.sum()
+    return nll * (1 - label_smoothing) + smooth * (label_smoothing / c)
+
