@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from .errors import LimitExceeded, SourceSyntaxError
-from .limits import Limits
+from .limits import DEFAULT_LIMITS, Limits
 from .schema import READABLE_ATTRS, WRITABLE_ATTRS
 
 #: Module prefixes whose members are the op table's names (``torch.sum`` is ``sum``).
@@ -438,7 +438,7 @@ def _compile_cached(source: str, max_depth: int) -> tuple[str, dict[str, tuple[i
 def compile_source_with_positions(
         source: str, limits: Limits | None = None) -> tuple[list, dict[str, tuple[int, int]]]:
     """Compile ``source``; also return each statement's JSON pointer → (line, col)."""
-    limits = limits or Limits()
+    limits = limits or DEFAULT_LIMITS
     if not isinstance(source, str):
         raise SourceSyntaxError("source must be a string")
     if len(source) > MAX_SOURCE_CHARS:

@@ -22,7 +22,7 @@ from . import builtins as bi
 from .compiler import compile_source_with_positions, strip_module_prefix
 from .environment import Environment
 from .errors import LangError, LimitExceeded, ProgramError, ProgramValidationError
-from .limits import Limits
+from .limits import DEFAULT_LIMITS, Limits
 from .runtime import Frame, RunState
 from .schema import READABLE_ATTRS, WRITABLE_ATTRS, Program
 from .validation import parse_program, raw_of
@@ -61,7 +61,7 @@ def convert_exception(exc: BaseException, op: str | None = None,
     if isinstance(exc, engine.errors.TensorTooLarge):
         return LimitExceeded(str(exc) + " (max_tensor_elements)", limit="max_tensor_elements",
                              value=exc.limit, op=op)
-    limits = limits or Limits()
+    limits = limits or DEFAULT_LIMITS
     if isinstance(exc, RecursionError):
         return LimitExceeded("the program recursed too deeply (max_recursion_depth)",
                              limit="max_recursion_depth", value=limits.max_recursion_depth)
@@ -76,7 +76,7 @@ def convert_exception(exc: BaseException, op: str | None = None,
     return ProgramError(message, op=op, exception=kind)
 
 
-def _trace(exc: LangError, unit: str, pointer: str) -> None:
+def _trace(exc: LangError, unit: bytes, pointer: str) -> None:
     trace = exc.__dict__.setdefault("trace", [])
     trace.append((unit, pointer))
 
@@ -145,7 +145,7 @@ def call_user(fr: Frame, func: UserFunction, args: tuple | list, kwargs: dict) -
 class Scope:
     """Compile-time view of where names live: the top level or a function body."""
 
-    def __init__(self, unit: str, local_names: frozenset[str] | None = None) -> None:
+    def __init__(self, unit: bytes, local_names: frozenset[str] | None = None) -> None:
         self.unit = unit
         self.local_names = local_names  # None at the top level
 
@@ -187,7 +187,7 @@ def _invalid(pointer: str, message: str) -> ProgramValidationError:
 class CodeCompiler:
     """Turns the (validated) JSON form into closures."""
 
-    def __init__(self, unit: str) -> None:
+    def __init__(self, unit: bytes) -> None:
         self.unit = unit
 
     # ------------------------------------------------------------------ statements
@@ -266,7 +266,7 @@ class CodeCompiler:
         return self._counted(run, unit, pointer)
 
     @staticmethod
-    def _counted(body: Closure, unit: str, pointer: str) -> Closure:
+    def _counted(body: Closure, unit: bytes, pointer: str) -> Closure:
         def stmt(fr: Frame) -> Any:
             rs = fr.rs
             rs.steps += 1
@@ -930,12 +930,12 @@ class CompiledProgram:
 
     __slots__ = ("unit", "statements")
 
-    def __init__(self, unit: str, statements: list[Closure]) -> None:
+    def __init__(self, unit: bytes, statements: list[Closure]) -> None:
         self.unit, self.statements = unit, statements
 
 
 _CODE_CACHE_SIZE = 512
-_code_cache: dict[str, CompiledProgram] = {}
+_code_cache: dict[bytes, CompiledProgram] = {}
 _code_lock = threading.Lock()
 compile_count = 0  # how many programs were compiled (not served from the cache); for tests
 
@@ -974,7 +974,7 @@ def run_program(program: Program | list | dict, env: Environment, limits: Limits
     failing top-level statement's variable and function bindings are rolled back. ``source``
     (the text the program was compiled from) adds line and column to error locations.
     """
-    limits = limits or Limits()
+    limits = limits or DEFAULT_LIMITS
     code = compiled(program, limits)
     _ensure_recursion_limit(limits)
     rs = RunState(env, limits)

@@ -29,3 +29,6 @@ class Limits:
     """Longest Python string or list a program may build (and total printed characters)."""
     max_int_bits: int = 100_000
     """Largest Python integer (in bits) a program may build (``10**10**10`` is stopped)."""
+
+
+DEFAULT_LIMITS = Limits()

@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+import marshal
 import threading
 from typing import Any
 
 from pydantic import ValidationError
 
 from .errors import LimitExceeded, ProgramValidationError
-from .limits import Limits
+from .limits import DEFAULT_LIMITS, Limits
 from .schema import ALL_TAGS, Program
 
 _CACHE_SIZE = 512
-_cache: dict[str, tuple[Program, int, int]] = {}  # hash -> (program, its nodes, its depth)
+_cache: dict[bytes, tuple[Program, int, int]] = {}  # hash -> (program, its nodes, its depth)
 _cache_lock = threading.Lock()
 
 
@@ -57,17 +58,18 @@ def _check_limits(nodes: int, depth: int, limits: Limits) -> None:
             limit="max_program_nodes", value=limits.max_program_nodes, status=413)
 
 
-def content_hash(document: Any, limits: Limits | None = None) -> str:
-    """A hash of a JSON document's content: ``repr`` of JSON data is unambiguous (``1``,
-    ``1.0`` and ``True`` differ) and much faster than ``json.dumps``. A document nested past
-    the recursion limit is a :class:`LimitExceeded`, not a crash."""
+def content_hash(document: Any, limits: Limits | None = None) -> bytes:
+    """A key for a JSON document's content: its ``marshal`` bytes (C-speed and unambiguous:
+    ``1``, ``1.0`` and ``True`` differ, equal bytes mean equal content; format 2 has no
+    back-references, so equal content gives equal bytes), hashed when long. A document too
+    deep for ``marshal`` is a :class:`LimitExceeded`, not a crash."""
     try:
-        text = repr(document)
-    except RecursionError:
+        data = marshal.dumps(document, 2)
+    except ValueError:
         raise LimitExceeded("the program is nested too deeply (max_nesting_depth)",
                             limit="max_nesting_depth",
-                            value=(limits or Limits()).max_nesting_depth, status=413) from None
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+                            value=(limits or DEFAULT_LIMITS).max_nesting_depth, status=413) from None
+    return data if len(data) <= 1024 else hashlib.sha256(data).digest()
 
 
 def json_pointer(document: Any, loc: tuple[Any, ...], root: str = "#/program") -> str:
@@ -107,7 +109,7 @@ def parse_program(program: Any, limits: Limits | None = None) -> Program:
     if not isinstance(program, list):
         raise ProgramValidationError("a program must be a list of statements",
                                      pointer="#/program")
-    limits = limits or Limits()
+    limits = limits or DEFAULT_LIMITS
     key = content_hash(program, limits)  # repr() is C-speed; a too-deep document is a clean error
     cached = _cache.get(key)
     if cached is not None:
@@ -144,7 +146,7 @@ def parse_program(program: Any, limits: Limits | None = None) -> Program:
     return parsed
 
 
-def raw_of(program: Program) -> tuple[list, str]:
+def raw_of(program: Program) -> tuple[list, bytes]:
     """The plain JSON form of a validated program and its content hash."""
     raw = getattr(program, "_raw", None)
     if raw is None:
