@@ -14,8 +14,8 @@ from .errors import (
 )
 from .interpreter import RunResult, run_program
 from .limits import Limits
-from .validation import parse_program
 from .schema import Program
+from .validation import parse_program
 
 __all__ = [
     "compile_source",

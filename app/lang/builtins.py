@@ -151,7 +151,7 @@ def _enumerate(rs: RunState, iterable: Any, start: int = 0) -> list:
 
 
 def _zip(rs: RunState, *iterables: Any) -> list:
-    return py.list(py.zip(*(_materialize(rs, it, "zip()") for it in iterables)))
+    return py.list(py.zip(*(_materialize(rs, it, "zip()") for it in iterables), strict=False))
 
 
 def _reversed(rs: RunState, seq: Any) -> list:

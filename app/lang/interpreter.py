@@ -103,7 +103,7 @@ class UserFunction:
                 f"{self.name}() takes {len(params)} positional argument"
                 f"{'' if len(params) == 1 else 's'} but {len(args)} "
                 f"{'was' if len(args) == 1 else 'were'} given", exception="TypeError")
-        local = dict(zip(params, args))
+        local = dict(zip(params, args, strict=False))
         for key, value in kwargs.items():
             if key not in params:
                 raise ProgramError(f"{self.name}() got an unexpected keyword argument '{key}'",
@@ -354,13 +354,13 @@ class CodeCompiler:
                 values = _unpack(value, len(names))
             if top:
                 glob, journal = fr.glob, fr.rs.journal
-                for name, v in zip(names, values):
+                for name, v in zip(names, values, strict=True):
                     if name not in journal:
                         journal[name] = glob.get(name, _MISSING)
                     glob[name] = v
             else:
                 local = fr.locals
-                for name, v in zip(names, values):
+                for name, v in zip(names, values, strict=True):
                     local[name] = v
 
         return store

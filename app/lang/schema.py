@@ -120,12 +120,12 @@ _EXPR_ERROR = ("expected an expression: a number, true/false, null, a string, a 
                "object with one of the keys " + ", ".join(EXPRESSION_KEYS))
 _STMT_ERROR = "expected a statement: an object with one of the keys " + ", ".join(STATEMENT_KEYS)
 
-Number = Annotated[Union[StrictInt, StrictFloat], Field(title="Number")]
+Number = Annotated[Union[StrictInt, StrictFloat], Field(title="Number")]  # noqa: UP007
 
 Expr = TypeAliasType(
     "Expr",
     Annotated[
-        Union[
+        Union[  # noqa: UP007 (string forward references need typing.Union)
             Annotated[Number, Tag("Number")],
             Annotated[StrictBool, Tag("Bool")],
             Annotated[None, Tag("Null")],
@@ -148,7 +148,7 @@ Expr = TypeAliasType(
 Key = TypeAliasType(
     "Key",
     Annotated[
-        Union[
+        Union[  # noqa: UP007
             Annotated["SliceKey", Tag("Slice")],
             Annotated["EllipsisKey", Tag("EllipsisKey")],
             Annotated[list["Key"], Tag("KeyTuple")],
@@ -198,7 +198,8 @@ class Call(_Node):
 class Attr(_Node):
     """A whitelisted attribute of a value (`x.grad`, `x.shape`, `m.values` ...)."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{"attr": "grad", "of": {"var": "x"}}]})
+    model_config = ConfigDict(json_schema_extra={
+        "examples": [{"attr": "grad", "of": {"var": "x"}}]})
     attr: ReadableAttr
     of: Expr
 
@@ -255,7 +256,7 @@ class EllipsisKey(_Node):
 Stmt = TypeAliasType(
     "Stmt",
     Annotated[
-        Union[
+        Union[  # noqa: UP007
             Annotated["Assign", Tag("Assign")],
             Annotated["SetItem", Tag("SetItem")],
             Annotated["SetAttr", Tag("SetAttr")],

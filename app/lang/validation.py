@@ -65,10 +65,13 @@ def content_hash(document: Any, limits: Limits | None = None) -> bytes:
     deep for ``marshal`` is a :class:`LimitExceeded`, not a crash."""
     try:
         data = marshal.dumps(document, 2)
-    except ValueError:
+    except ValueError as exc:
+        if "deeply" not in str(exc):
+            raise ProgramValidationError("the program is not JSON data", pointer="#/program") \
+                from None
+        limit = (limits or DEFAULT_LIMITS).max_nesting_depth
         raise LimitExceeded("the program is nested too deeply (max_nesting_depth)",
-                            limit="max_nesting_depth",
-                            value=(limits or DEFAULT_LIMITS).max_nesting_depth, status=413) from None
+                            limit="max_nesting_depth", value=limit, status=413) from None
     return data if len(data) <= 1024 else hashlib.sha256(data).digest()
 
 

@@ -32,7 +32,8 @@ def c(name, *args, **kwargs):
     ("torch.randn(2, 3, requires_grad=True)",
      [{"expr": c("randn", 2, 3, requires_grad=True)}]),
     # dtypes and constants are variables of the language
-    ("torch.float32", [{"expr": {"var": "float32"}}]), ("torch.float", [{"expr": {"var": "float32"}}]),
+    ("torch.float32", [{"expr": {"var": "float32"}}]),
+    ("torch.float", [{"expr": {"var": "float32"}}]),
     ("torch.long", [{"expr": {"var": "int64"}}]), ("torch.pi", [{"expr": {"var": "pi"}}]),
     # methods take the receiver first
     ("x.sum()", [{"expr": c("sum", X)}]),
@@ -85,7 +86,8 @@ def c(name, *args, **kwargs):
     ("while x:\n  break", [{"while": X, "body": [{"break": None}]}]),
     ("for i in range(3):\n  continue",
      [{"for": "i", "in": c("range", 3), "body": [{"continue": None}]}]),
-    ("for i, v in enumerate(x):\n  pass", [{"for": ["i", "v"], "in": c("enumerate", X), "body": []}]),
+    ("for i, v in enumerate(x):\n  pass",
+     [{"for": ["i", "v"], "in": c("enumerate", X), "body": []}]),
     ("def f(a, b):\n  return a\n", [{"def": "f", "params": ["a", "b"],
                                      "body": [{"return": {"var": "a"}}]}]),
     ("def f():\n  return", [{"def": "f", "params": [], "body": [{"return": None}]}]),

@@ -13,10 +13,10 @@ from app.lang import (
     Program,
     ProgramValidationError,
     compile_source,
+    interpreter,
     parse_program,
     run_program,
 )
-from app.lang import interpreter
 
 from .test_seed import CELLS
 
