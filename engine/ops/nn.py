@@ -70,7 +70,10 @@ def _maybe_inplace(input: Tensor, inplace: bool, compute):
 def _where_keep(g: Tensor, keep) -> Tensor:
     """``g`` where the boolean array ``keep`` holds, 0 elsewhere; its own adjoint."""
     xp = g.device.xp
-    out = _wrap(xp.where(keep, g._data, g.dtype.np.type(0)), g.dtype, g.device)
+    res = g._data * keep
+    if not bool(xp.isfinite(res).all()):  # inf/nan upstream where not kept still gives 0
+        res = xp.where(keep, g._data, g.dtype.np.type(0))
+    out = _wrap(res, g.dtype, g.device)
     if needs_grad(g):
         record(out, "ThresholdBackwardBackward0", (lambda gg: _where_keep(gg, keep),), (g,))
     return out
