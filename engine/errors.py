@@ -89,5 +89,23 @@ VIEW_NOT_COMPATIBLE = ("view size is not compatible with input tensor's size and
                        "instead.")
 
 
+class KernelNotImplemented(EngineError, NotImplementedError):
+    """PyTorch's own NotImplementedError: the op has no kernel for this dtype."""
+
+
+NOT_IMPLEMENTED_FOR = "\"{kernel}\" not implemented for '{dtype}'"
+NEG_BOOL = ("Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
+            "invert a mask, use the `~` or `logical_not()` operator instead.")
+POS_BOOL = "The `+` operator, on a bool tensor is not supported."
+INT_DIV_ZERO = "ZeroDivisionError"
+INT_NEG_POW = "Integers to negative integer powers are not allowed."
+NO_DERIVATIVE = "derivative for aten::{op} is not implemented"
+MUST_BE_TENSOR = "{op}(): argument '{arg}' (position {pos}) must be Tensor, not {type}"
+CLAMP_NO_BOUNDS = "torch.clamp: At least one of 'min' or 'max' must not be None"
+WHERE_CONDITION = ("where expected condition to be a boolean tensor, but got a tensor with dtype "
+                   "{dtype}")
+DTYPE_EXPECTED = "expected dtype {want} for `{arg}` but got dtype {got}"
+
+
 class EngineAssertionError(EngineError, AssertionError):
     """PyTorch's Python-level ``assert`` failures (e.g. ``embedding``'s padding_idx check)."""

@@ -59,7 +59,7 @@ def _install_tensor_api() -> None:
                      ("ge", "ge")):
         setattr(Tensor, f"__{py}__", op_(name))
     Tensor.__neg__ = op_("neg")
-    Tensor.__pos__ = lambda self: self
+    Tensor.__pos__ = op_("positive") if "positive" in OPS else (lambda self: self)
     if "abs" in OPS:
         Tensor.__abs__ = op_("abs")
     if "bitwise_not" in OPS:

@@ -53,6 +53,25 @@ def promote_args(*xs) -> DType:
     return dt
 
 
+def broadcast_shape(*shapes) -> tuple[int, ...]:
+    """The shape that operands of these shapes broadcast to (PyTorch's text when they don't)."""
+    out: tuple[int, ...] = ()
+    for s in shapes:
+        s = tuple(s)
+        if s == out:
+            continue
+        n = max(len(out), len(s))
+        a = (1,) * (n - len(out)) + out
+        b = (1,) * (n - len(s)) + s
+        dims = []
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            if x != y and x != 1 and y != 1:
+                raise errors.EngineRuntimeError(errors.BROADCAST.format(a=x, b=y, dim=i))
+            dims.append(y if x == 1 else x)
+        out = tuple(dims)
+    return out
+
+
 def py_scalar(x):
     """NumPy scalars become Python scalars (so NumPy treats them as weak, like PyTorch)."""
     if isinstance(x, (bool, np.bool_)):

@@ -9,9 +9,9 @@ import re
 
 from .. import errors
 from ..autograd import OUTPUT, needs_grad, record
-from ..modes import _grad_enabled
+from ..modes import _grad_enabled, check_numel
 from ..tensor import Tensor, _wrap
-from ._args import device_of, float_dtype, operand, promote_args
+from ._args import broadcast_shape, device_of, float_dtype, operand, promote_args
 from .registry import register
 
 
@@ -92,6 +92,9 @@ def binary(name: str, fwd, grads=None, *, save=("input", "other"), out="promote"
         if float_out:
             dt = float_dtype(dt)
         dev = device_of(input, other)
+        if type(input) is Tensor and type(other) is Tensor and \
+                input._data.shape != other._data.shape:
+            check_numel(broadcast_shape(input._data.shape, other._data.shape))
         res = fwd(dev.xp, operand(input, dt), operand(other, dt))
         if bool_out:
             return _wrap(res, bool_, dev)
@@ -106,6 +109,8 @@ def binary(name: str, fwd, grads=None, *, save=("input", "other"), out="promote"
                 type(other) is float or type(other) is int or type(other) is Tensor and
                 other.dtype is input.dtype and other.device is input.device):
             dev = input.device
+            if type(other) is Tensor and other._data.shape != input._data.shape:
+                check_numel(broadcast_shape(input._data.shape, other._data.shape))
             result = _wrap(fwd(dev.xp, input._data,
                                other._data if type(other) is Tensor else other),
                            input.dtype, dev)

@@ -1,21 +1,125 @@
 """Elementwise ops. Each is one entry: forward on arrays, then one gradient formula per operand,
-written with engine ops so that ``create_graph=True`` differentiates them again."""
+written with engine ops so that ``create_graph=True`` differentiates them again.
+
+Floating ops (``exp``, ``sqrt``, ...) compute integer and bool inputs in the default float;
+``abs neg sign floor ceil round trunc`` keep integer dtypes. Kinks follow PyTorch: ``abs'(0) = 0``,
+``sign``/``floor``/``ceil``/``round``/``trunc`` have zero gradients, ``clamp`` passes the gradient
+where ``min <= x <= max``, ties in ``maximum``/``minimum`` split it in half, ``sqrt'(0) = inf``.
+"""
 
 from __future__ import annotations
 
+import builtins
 import math
 
+import numpy as np
+
 from .. import errors
-from ..tensor import Tensor
-from .families import binary, inplace_twin, unary
-from .registry import op
+from ..autograd import needs_grad, record
+from ..dtypes import DEFAULT_INT, from_numpy_dtype
+from ..modes import check_numel, is_grad_enabled
+from ..tensor import Tensor, _wrap
+from ._args import broadcast_shape, device_of, operand, promote_args
+from .creation import zeros_like
+from .families import _torch_scalar_name, binary, inplace_twin, unary
+from .registry import op, register
+
+
+# --------------------------------------------------------------------------- helpers
+def _quiet(fwd):
+    """Run a forward without NumPy's floating-point warnings (PyTorch gives inf/nan silently)."""
+
+    def run(xp, *arrays):
+        with np.errstate(all="ignore"):
+            return fwd(xp, *arrays)
+
+    return run
+
+
+def _no_kernel(kernel: str, xp, np_dtype, vml: bool = False) -> errors.KernelNotImplemented:
+    """PyTorch's error for an op without a kernel for this dtype (``"abs_cpu" ... 'Bool'``)."""
+    dev = "cpu" if xp is np else "cuda"
+    suffix = "_vml_cpu" if vml and dev == "cpu" else f"_{dev}"
+    return errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
+        kernel=kernel + suffix, dtype=_torch_scalar_name(from_numpy_dtype(np_dtype))))
+
+
+def _array_dtype(*operands):
+    for a in operands:
+        dt = getattr(a, "dtype", None)
+        if dt is not None:
+            return dt
+    return np.dtype(type(operands[0]))
+
+
+def _refuse_bool(kernel: str, xp, *operands, vml: bool = False) -> None:
+    dt = _array_dtype(*operands)
+    if dt.kind == "b":
+        raise _no_kernel(kernel, xp, dt, vml)
+
+
+def _is_int_array(a) -> bool:
+    return getattr(a, "dtype", None) is not None and a.dtype.kind in "iub"
+
+
+def _check_int_divisor(a, b) -> None:
+    if _array_dtype(a, b).kind in "iub" and (b == 0 if not hasattr(b, "dtype") else (b == 0).any()):
+        raise errors.EngineRuntimeError(errors.INT_DIV_ZERO)
+
+
+def _require_tensors(name: str, *args) -> None:
+    for pos, (arg, value) in enumerate(zip(("input", "other"), args, strict=True), 1):
+        if not isinstance(value, Tensor):
+            raise errors.EngineTypeError(errors.MUST_BE_TENSOR.format(
+                op=name, arg=arg, pos=pos, type=type(value).__name__))
+
+
+def _type_label(x) -> str:
+    return "Tensor" if isinstance(x, Tensor) else type(x).__name__
+
+
+def _invalid_combination(name: str, args: tuple, overloads: tuple[str, ...]):
+    got = ", ".join(_type_label(a) for a in args)
+    lines = "".join(f" * ({o})\n" for o in overloads)
+    return errors.EngineTypeError(f"{name}() received an invalid combination of arguments - got "
+                                  f"({got}), but expected one of:\n{lines}")
+
+
+def _zero_grad(g, *_):
+    return zeros_like(g)
+
+
+def _no_derivative(name: str):
+    def rule(g, *_):
+        raise errors.EngineRuntimeError(errors.NO_DERIVATIVE.format(op=name))
+
+    return rule
+
+
+def _finish(input: Tensor, res, dt, node: str, rule, saved: tuple = ()) -> Tensor:
+    """Wrap a one-input op's result and record its node when ``input`` needs a gradient."""
+    if res.dtype != dt.np:
+        res = res.astype(dt.np)
+    out = _wrap(res, dt, input.device)
+    if rule is not None and input.requires_grad and is_grad_enabled():
+        record(out, node, (rule,), (input,), saved)
+    return out
+
+
+def _alias_twins(*pairs) -> None:
+    """In-place twins for aliases (``absolute_``, ``clip_``, ...)."""
+    from .registry import OPS
+
+    for alias, name in pairs:
+        inplace_twin(alias, OPS[name].fn)
+
 
 # --------------------------------------------------------------------------- arithmetic
 _add = binary("add", lambda xp, a, b: xp.add(a, b), (lambda g, *_: g, lambda g, *_: g),
               save=(), doc="", inplace=False, public=False)
 _sub = binary("sub", lambda xp, a, b: xp.subtract(a, b), (lambda g, *_: g, lambda g, *_: -g),
               save=(), doc="", inplace=False, public=False)
-_div = binary("div", lambda xp, a, b: xp.true_divide(a, b),
+_div = binary("div", _quiet(lambda xp, a, b: xp.true_divide(a, b)),
               (lambda g, a, b: g / b, lambda g, a, b: -g * a / (b * b)),
               out="float", doc="", inplace=False, public=False)
 mul = binary("mul", lambda xp, a, b: xp.multiply(a, b),
@@ -51,7 +155,7 @@ def sub(input, other, *, alpha=1):
     return _sub(input, other)
 
 
-@op(grad_fns=("DivBackward0",), aliases=("divide", "true_divide"))
+@op(grad_fns=("DivBackward0", "DivBackward2"), aliases=("divide", "true_divide"))
 def div(input, other, *, rounding_mode=None):
     """Elementwise division; ``rounding_mode`` None (true), "trunc" or "floor"."""
     if rounding_mode is None:
@@ -59,7 +163,7 @@ def div(input, other, *, rounding_mode=None):
     if rounding_mode == "trunc":
         return _div_trunc(input, other)
     if rounding_mode == "floor":
-        return floor_divide(input, other)
+        return _div_floor(input, other)
     raise errors.EngineRuntimeError(
         "div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
         f"'{rounding_mode}'")
@@ -69,70 +173,128 @@ for _fn in (add, sub, div):
     inplace_twin(_fn.__name__, _fn)
 
 
-def _is_int_array(a) -> bool:
-    return getattr(a, "dtype", None) is not None and a.dtype.kind in "iub"
-
-
-def _check_int_divisor(a, b):
-    if _is_int_array(a) and (b == 0 if isinstance(b, int) else (b == 0).any()):
-        raise errors.EngineRuntimeError("ZeroDivisionError")
-
-
 def _floor_div(xp, a, b):
+    _refuse_bool("div_floor", xp, a, b)
     _check_int_divisor(a, b)
     return xp.floor_divide(a, b)
 
 
 def _trunc_div(xp, a, b):
-    if _is_int_array(a):
+    _refuse_bool("div_trunc", xp, a, b)
+    if _array_dtype(a, b).kind in "iu":
         _check_int_divisor(a, b)
         q = xp.floor_divide(a, b)
         return q + ((q < 0) & (q * b != a))
     return xp.trunc(xp.true_divide(a, b))
 
 
-_zero_grads = (lambda g, *_: g * 0, lambda g, *_: g * 0)
-floor_divide = binary("floor_divide", _floor_div, _zero_grads, save=(), node="DivBackward1",
-                      doc="Elementwise division rounded down.")
-_div_trunc = binary("div_trunc", _trunc_div, _zero_grads, save=(), node="DivBackward1",
+_zero_grads = (_zero_grad, _zero_grad)
+_div_trunc = binary("div", _quiet(_trunc_div), _zero_grads, save=(), node="DivBackward2",
                     doc="", inplace=False, public=False)
+_div_floor = binary("div", _quiet(_floor_div), _zero_grads, save=(), node="DivBackward2",
+                    doc="", inplace=False, public=False)
+# PyTorch has no derivative for floor_divide: backward through it fails, as there.
+floor_divide = binary("floor_divide", _quiet(_floor_div),
+                      (_no_derivative("floor_divide"),) * 2, save=(), node="NotImplemented",
+                      doc="", inplace=False, public=False)
+register("floor_divide", floor_divide, doc="Elementwise division rounded down (Python's ``//``).",
+         differentiable=False)
+inplace_twin("floor_divide", floor_divide)
+
+
+def _remainder_fwd(xp, a, b):
+    """Python's ``%``: the result takes the divisor's sign (PyTorch's ``remainder``)."""
+    _refuse_bool("remainder", xp, a, b)
+    _check_int_divisor(a, b)
+    if _array_dtype(a, b).kind in "iu":
+        return xp.remainder(a, b)
+    m = xp.fmod(a, b)
+    return xp.where((m != 0) & ((b < 0) != (m < 0)), m + b, m)
+
+
+def _fmod_fwd(xp, a, b):
+    """C's ``fmod``: the result takes the dividend's sign."""
+    _refuse_bool("fmod", xp, a, b)
+    _check_int_divisor(a, b)
+    return xp.fmod(a, b)
+
+
+_remainder_grads = (lambda g, a, b: g, lambda g, a, b: -g * div(a, b, rounding_mode="floor"))
+_fmod_grads = (lambda g, a, b: g, lambda g, a, b: -g * div(a, b, rounding_mode="trunc"))
+_scalar_other_grads = (lambda g: g, None)
+_remainder0 = binary("remainder", _quiet(_remainder_fwd), _scalar_other_grads, save=(),
+                     node="RemainderBackward0", doc="", inplace=False, public=False)
+_remainder1 = binary("remainder", _quiet(_remainder_fwd), _remainder_grads,
+                     node="RemainderBackward1", doc="", inplace=False, public=False)
+_remainder2 = binary("remainder", _quiet(_remainder_fwd), (None, _no_derivative("remainder")),
+                     save=(), node="NotImplemented", doc="", inplace=False, public=False)
+_fmod0 = binary("fmod", _quiet(_fmod_fwd), _scalar_other_grads, save=(), node="FmodBackward0",
+                doc="", inplace=False, public=False)
+_fmod1 = binary("fmod", _quiet(_fmod_fwd), _fmod_grads, node="FmodBackward1", doc="",
+                inplace=False, public=False)
+
+
+@op(grad_fns=("RemainderBackward0", "RemainderBackward1"))
+def remainder(input, other):
+    """Elementwise remainder with Python's sign rule (the divisor's sign), as ``%``."""
+    if not isinstance(input, Tensor):
+        return _remainder2(input, other)
+    return _remainder1(input, other) if isinstance(other, Tensor) else _remainder0(input, other)
+
+
+@op(grad_fns=("FmodBackward0", "FmodBackward1"))
+def fmod(input, other):
+    """Elementwise remainder with C's sign rule (the dividend's sign)."""
+    if not isinstance(input, Tensor):
+        raise _invalid_combination("fmod", (input, other), (
+            "Tensor input, Tensor other, *, Tensor out = None",
+            "Tensor input, Number other, *, Tensor out = None"))
+    return _fmod1(input, other) if isinstance(other, Tensor) else _fmod0(input, other)
+
+
+inplace_twin("remainder", remainder)
+inplace_twin("fmod", fmod)
 
 
 def _pow_fwd(xp, a, b):
-    if _is_int_array(a) and a.dtype.kind != "b":
-        neg = (b < 0) if not _is_int_array(b) else (b < 0).any()
-        if (isinstance(b, int) or _is_int_array(b)) and neg:
-            raise errors.EngineRuntimeError(
-                "Integers to negative integer powers are not allowed.")
-    return xp.power(a, b)
+    dt = _array_dtype(a, b)
+    if dt.kind == "b":
+        raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
+            kernel="pow", dtype="Bool"))
+    if dt.kind not in "iu":
+        return xp.power(a, b)
+    if not hasattr(b, "dtype"):
+        if b < 0:
+            raise errors.EngineRuntimeError(errors.INT_NEG_POW)
+        return xp.power(a, b)
+    if not (b < 0).any():
+        return xp.power(a, b)
+    # PyTorch's integer powers with negative tensor exponents: 1 -> 1, -1 -> +-1, else 0
+    mag = xp.abs(b)
+    neg_one = xp.where(mag % 2 == 0, 1, -1)
+    small = xp.where(a == 1, 1, xp.where(a == -1, neg_one, 0))
+    return xp.where(b < 0, small, xp.power(a, mag))
 
 
 def _pow_grad_base(g, a, b, out):
     if not isinstance(b, Tensor):
-        return g * 0 if b == 0 else g * b * a ** (b - 1)
-    from . import where
-
-    return where(b == 0, g * 0, g * b * a ** (b - 1))
+        return zeros_like(g) if b == 0 else g * b * a ** (b - 1)
+    return where(b == 0, 0.0, g * b * a ** (b - 1))
 
 
 def _pow_grad_exponent(g, a, b, out):
-    from . import where
-
     if not isinstance(a, Tensor):
         if a == 0:
-            return where(b >= 0, g * 0, g * out * float("-inf"))
+            return where(b >= 0, 0.0, g * out * float("-inf"))
         return g * out * (math.log(a) if a > 0 else float("nan"))
-    return where((a == 0) & (b >= 0), g * 0, g * out * a.log())
+    return where((a == 0) & (b >= 0), 0.0, g * out * a.log())
 
 
 _pow_grads = (_pow_grad_base, _pow_grad_exponent)
 _pow_save = ("input", "other", "out")
-_pow0 = binary("pow", _pow_fwd, _pow_grads, save=_pow_save, node="PowBackward0", doc="",
-               inplace=False, public=False)
-_pow1 = binary("pow", _pow_fwd, _pow_grads, save=_pow_save, node="PowBackward1", doc="",
-               inplace=False, public=False)
-_pow2 = binary("pow", _pow_fwd, _pow_grads, save=_pow_save, node="PowBackward2", doc="",
-               inplace=False, public=False)
+_pow0, _pow1, _pow2 = (
+    binary("pow", _quiet(_pow_fwd), _pow_grads, save=_pow_save, node=f"PowBackward{i}", doc="",
+           inplace=False, public=False) for i in range(3))
 
 
 @op(grad_fns=("PowBackward0", "PowBackward1", "PowBackward2"))
@@ -145,21 +307,163 @@ def pow(input, exponent):
     return _pow1(input, exponent)
 
 
+@op(grad_fns=("PowBackward0",))
+def square(input):
+    """Elementwise ``input ** 2``."""
+    return pow(input, 2)
+
+
 inplace_twin("pow", pow)
+inplace_twin("square", square)
+
+
+def _ties(loses):
+    """A gradient rule of ``maximum``/``minimum``: none where this operand ``loses(x, y)``,
+    half on ties, all of it otherwise (NaN counts as winning)."""
+    return lambda g, x, y: where(loses(x, y), 0.0, where(x == y, g / 2, g))
+
+
+def _tensor_only(name: str, impl, doc: str, grad_fns=(), aliases=()):
+    def fn(input, other):
+        _require_tensors(name, input, other)
+        return impl(input, other)
+
+    fn.__name__ = fn.__qualname__ = name
+    register(name, fn, doc=doc, differentiable=bool(grad_fns), grad_fns=grad_fns,
+             aliases=aliases)
+    return fn
+
+
+maximum = _tensor_only("maximum", binary(
+    "maximum", lambda xp, a, b: xp.maximum(a, b),
+    (_ties(lambda x, y: x < y), _ties(lambda x, y: x > y)), doc="", inplace=False,
+    public=False), "Elementwise maximum (NaN wins; ties split the gradient).",
+    ("MaximumBackward0",))
+minimum = _tensor_only("minimum", binary(
+    "minimum", lambda xp, a, b: xp.minimum(a, b),
+    (_ties(lambda x, y: x > y), _ties(lambda x, y: x < y)), doc="", inplace=False,
+    public=False), "Elementwise minimum (NaN wins; ties split the gradient).",
+    ("MinimumBackward0",))
+atan2 = _tensor_only("atan2", binary(
+    "atan2", lambda xp, a, b: xp.arctan2(a, b),
+    (lambda g, y, x: g * x / (y * y + x * x), lambda g, y, x: g * -y / (y * y + x * x)),
+    out="float", doc="", inplace=False, public=False),
+    "Elementwise angle of the point ``(other, input)`` (``atan(input / other)`` by quadrant).",
+    ("Atan2Backward0",), aliases=("arctan2",))
+inplace_twin("atan2", atan2)
+inplace_twin("arctan2", atan2)
 
 
 # --------------------------------------------------------------------------- unary
-neg = unary("neg", lambda xp, a: xp.negative(a), lambda g, *_: -g, save=(), floating=False,
+def _neg(xp, a):
+    if a.dtype.kind == "b":
+        raise errors.EngineRuntimeError(errors.NEG_BOOL)
+    return xp.negative(a)
+
+
+def _abs(xp, a):
+    _refuse_bool("abs", xp, a)
+    return xp.abs(a)
+
+
+def _sign(xp, a):
+    if a.dtype.kind == "b":
+        return a.copy()
+    return (a > 0).astype(a.dtype) - (a < 0).astype(a.dtype)  # sign(nan) = 0, as PyTorch
+
+
+def _rounding(name: str, ufunc: str):
+    def fwd(xp, a):
+        _refuse_bool(name, xp, a, vml=True)
+        return a.copy() if a.dtype.kind in "iu" else getattr(xp, ufunc)(a)
+
+    return fwd
+
+
+def _frac(xp, a):
+    if a.dtype.kind != "f":
+        raise _no_kernel("frac", xp, a.dtype)
+    return a - xp.trunc(a)
+
+
+def _erf(xp, a):
+    """erf to double precision with array ops only: an all-positive series below 2.5, the
+    continued fraction of erfc above."""
+    x = a.astype(np.float64)
+    mag = xp.abs(x)
+    small = xp.minimum(mag, 2.5)
+    two_a2 = 2.0 * small * small
+    term = small.copy()
+    total = small.copy()
+    for n in range(1, 40):
+        term = term * two_a2 / (2 * n + 1)
+        total = total + term
+    series = (2.0 / math.sqrt(math.pi)) * xp.exp(-small * small) * total
+    big = xp.maximum(mag, 2.5)
+    frac = big.copy()
+    for k in range(30, 0, -1):
+        frac = big + (k / 2.0) / frac
+    tail = 1.0 - xp.exp(-big * big) / (math.sqrt(math.pi) * frac)
+    return xp.where(mag < 2.5, series, tail) * xp.sign(x)
+
+
+_LN2, _LN10 = math.log(2.0), math.log(10.0)
+_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+
+neg = unary("neg", _neg, lambda g, *_: -g, save=(), floating=False,
             doc="Elementwise negation.", aliases=("negative",))
+abs = unary("abs", _abs, lambda g, x: g * x.sign(), floating=False,
+            doc="Elementwise absolute value (gradient 0 at 0).", aliases=("absolute",))
+sign = unary("sign", _sign, _zero_grad, save=(), floating=False,
+             doc="Elementwise sign: -1, 0 or 1 (0 for NaN); zero gradient.")
+floor = unary("floor", _rounding("floor", "floor"), _zero_grad, save=(), floating=False,
+              doc="Elementwise round down; zero gradient.")
+ceil = unary("ceil", _rounding("ceil", "ceil"), _zero_grad, save=(), floating=False,
+             doc="Elementwise round up; zero gradient.")
+trunc = unary("trunc", _rounding("trunc", "trunc"), _zero_grad, save=(), floating=False,
+              doc="Elementwise round toward zero; zero gradient.", aliases=("fix",))
+frac = unary("frac", _frac, lambda g: g, save=(), floating=False,
+             doc="Elementwise fractional part ``input - trunc(input)``.")
 exp = unary("exp", lambda xp, a: xp.exp(a), lambda g, out: g * out, save=("out",),
             doc="Elementwise exponential.")
-log = unary("log", lambda xp, a: xp.log(a), lambda g, a: g / a,
+expm1 = unary("expm1", _quiet(lambda xp, a: xp.expm1(a)), lambda g, out: g * (out + 1),
+              save=("out",), doc="Elementwise ``exp(input) - 1``, accurate near 0.")
+log = unary("log", _quiet(lambda xp, a: xp.log(a)), lambda g, x: g / x,
             doc="Elementwise natural logarithm.")
-sin = unary("sin", lambda xp, a: xp.sin(a), lambda g, a: g * a.cos(), doc="Elementwise sine.")
-cos = unary("cos", lambda xp, a: xp.cos(a), lambda g, a: -g * a.sin(),
+log1p = unary("log1p", _quiet(lambda xp, a: xp.log1p(a)), lambda g, x: g / (x + 1),
+              doc="Elementwise ``log(1 + input)``, accurate near 0.")
+log2 = unary("log2", _quiet(lambda xp, a: xp.log2(a)), lambda g, x: g / (x * _LN2),
+             doc="Elementwise base-2 logarithm.")
+log10 = unary("log10", _quiet(lambda xp, a: xp.log10(a)), lambda g, x: g / (x * _LN10),
+              doc="Elementwise base-10 logarithm.")
+sqrt = unary("sqrt", _quiet(lambda xp, a: xp.sqrt(a)), lambda g, out: g / (2 * out),
+             save=("out",), doc="Elementwise square root (gradient inf at 0).")
+rsqrt = unary("rsqrt", _quiet(lambda xp, a: 1 / xp.sqrt(a)),
+              lambda g, out: -0.5 * g * out ** 3, save=("out",),
+              doc="Elementwise ``1 / sqrt(input)``.")
+reciprocal = unary("reciprocal", _quiet(lambda xp, a: 1 / a),
+                   lambda g, out: -g * (out * out), save=("out",),
+                   doc="Elementwise ``1 / input``.")
+sin = unary("sin", lambda xp, a: xp.sin(a), lambda g, x: g * x.cos(), doc="Elementwise sine.")
+cos = unary("cos", lambda xp, a: xp.cos(a), lambda g, x: -g * x.sin(),
             doc="Elementwise cosine.")
+tan = unary("tan", lambda xp, a: xp.tan(a), lambda g, out: g * (1 + out * out),
+            save=("out",), doc="Elementwise tangent.")
+asin = unary("asin", _quiet(lambda xp, a: xp.arcsin(a)), lambda g, x: g * (1 - x * x).rsqrt(),
+             doc="Elementwise inverse sine.", aliases=("arcsin",))
+acos = unary("acos", _quiet(lambda xp, a: xp.arccos(a)),
+             lambda g, x: -g * (1 - x * x).rsqrt(), doc="Elementwise inverse cosine.",
+             aliases=("arccos",))
+atan = unary("atan", lambda xp, a: xp.arctan(a), lambda g, x: g / (x * x + 1),
+             doc="Elementwise inverse tangent.", aliases=("arctan",))
+sinh = unary("sinh", _quiet(lambda xp, a: xp.sinh(a)), lambda g, x: g * x.cosh(),
+             doc="Elementwise hyperbolic sine.")
+cosh = unary("cosh", _quiet(lambda xp, a: xp.cosh(a)), lambda g, x: g * x.sinh(),
+             doc="Elementwise hyperbolic cosine.")
 tanh = unary("tanh", lambda xp, a: xp.tanh(a), lambda g, out: g * (1 - out * out),
              save=("out",), doc="Elementwise hyperbolic tangent.")
+erf = unary("erf", _erf, lambda g, x: g * _TWO_OVER_SQRT_PI * (-x * x).exp(),
+            doc="Elementwise Gauss error function.")
 
 
 def _sigmoid(xp, a):
@@ -174,6 +478,198 @@ def _sigmoid(xp, a):
 
 sigmoid = unary("sigmoid", _sigmoid, lambda g, out: g * out * (1 - out), save=("out",),
                 doc="Elementwise logistic sigmoid.")
+_alias_twins(("negative", "neg"), ("absolute", "abs"), ("fix", "trunc"), ("arcsin", "asin"),
+             ("arccos", "acos"), ("arctan", "atan"))
+
+
+@op(grad_fns=())
+def positive(input):
+    """Returns ``input`` itself (unary ``+``); an error for bool tensors."""
+    if input.dtype.name == "bool":
+        raise errors.EngineRuntimeError(errors.POS_BOOL)
+    return input
+
+
+@op(grad_fns=("RoundBackward0", "RoundBackward1"))
+def round(input, *, decimals=0):
+    """Elementwise round half to even, to ``decimals`` places (negative: tens, hundreds...)."""
+    xp, a, dt = input.device.xp, input._data, input.dtype
+    if decimals == 0:
+        _refuse_bool("round", xp, a, vml=True)
+        res = a.copy() if a.dtype.kind in "iu" else xp.rint(a)
+        return _finish(input, res, dt, "RoundBackward0", _zero_grad)
+    if a.dtype.kind != "f":
+        raise _no_kernel("round", xp, a.dtype)
+    ten = a.dtype.type(10.0 ** builtins.abs(decimals))
+    with np.errstate(all="ignore"):
+        res = xp.rint(a * ten) / ten if decimals > 0 else xp.rint(a / ten) * ten
+    return _finish(input, res, dt, "RoundBackward1", _zero_grad)
+
+
+@op(grad_fns=("NanToNumBackward0",))
+def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
+    """Replace NaN, +inf and -inf with ``nan``, ``posinf`` and ``neginf`` (default: the
+    dtype's largest and lowest finite values)."""
+    a = input._data
+    if a.dtype.kind != "f":
+        res = a.copy()
+    else:
+        res = input.device.xp.nan_to_num(a, nan=nan, posinf=posinf, neginf=neginf)
+    return _finish(input, res, input.dtype, "NanToNumBackward0",
+                   lambda g, x: g * x.isfinite(), (input,))
+
+
+inplace_twin("round", round)
+inplace_twin("nan_to_num", nan_to_num)
+
+
+# --------------------------------------------------------------------------- clamp, where, lerp
+def _clamp_input_mask(x, lo, hi):
+    if lo is None:
+        return x <= hi
+    if hi is None:
+        return x >= lo
+    return (x >= lo) & (x <= hi)
+
+
+def _clamp_min_mask(x, lo, hi):
+    return x < lo if hi is None else (x < lo) & (lo < hi)
+
+
+def _clamp_max_mask(x, lo, hi):
+    return x > hi if lo is None else (x > hi) | (hi < lo)
+
+
+_clamp_rules = (lambda g, x, lo, hi: where(_clamp_input_mask(x, lo, hi), g, 0.0),
+                lambda g, x, lo, hi: where(_clamp_min_mask(x, lo, hi), g, 0.0),
+                lambda g, x, lo, hi: where(_clamp_max_mask(x, lo, hi), g, 0.0))
+
+
+@op(aliases=("clip",), grad_fns=("ClampBackward1", "ClampBackward0"))
+def clamp(input, min=None, max=None):
+    """Elementwise ``minimum(maximum(input, min), max)``; bounds are scalars or tensors (a
+    bound above the other wins: the result is ``max``)."""
+    if min is None and max is None:
+        raise errors.EngineRuntimeError(errors.CLAMP_NO_BOUNDS)
+    bounds = tuple(b for b in (min, max) if b is not None)
+    dt = promote_args(input, *bounds)
+    dev = device_of(input, *bounds)
+    tensors = [t for t in (input, *bounds) if type(t) is Tensor]
+    if builtins.any(t._data.shape != input._data.shape for t in tensors):
+        check_numel(broadcast_shape(*(t._data.shape for t in tensors)))
+    xp = dev.xp
+    res = operand(input, dt)
+    if min is not None:
+        res = xp.maximum(res, operand(min, dt))
+    if max is not None:
+        res = xp.minimum(res, operand(max, dt))
+    if res.dtype != dt.np:
+        res = res.astype(dt.np)
+    out = _wrap(res, dt, dev)
+    if needs_grad(input, min, max):
+        if builtins.any(isinstance(b, Tensor) for b in bounds):
+            record(out, "ClampBackward0", _clamp_rules, (input, min, max), (input, min, max))
+        else:
+            record(out, "ClampBackward1", _clamp_rules[:1], (input,), (input, min, max))
+    return out
+
+
+inplace_twin("clamp", clamp)
+inplace_twin("clip", clamp)
+
+
+_WHERE_OVERLOADS = ("Tensor condition",
+                    "Tensor condition, Tensor input, Tensor other, *, Tensor out = None",
+                    "Tensor condition, Number self, Tensor other",
+                    "Tensor condition, Tensor input, Number other",
+                    "Tensor condition, Number self, Number other")
+_where_rules = (lambda g, c: where(c, g, 0.0), lambda g, c: where(c, 0.0, g))
+
+
+@op(kind="function", grad_fns=("WhereBackward0",))
+def where(condition, input=None, other=None):
+    """Elementwise ``input`` where ``condition`` holds, else ``other`` (broadcasting);
+    ``where(condition)`` gives the indices of the true elements, one tensor per dimension."""
+    if input is None and other is None and isinstance(condition, Tensor):
+        xp = condition.device.xp
+        return tuple(_wrap(i.astype(DEFAULT_INT.np), DEFAULT_INT, condition.device)
+                     for i in xp.nonzero(xp.atleast_1d(condition._data)))
+    if not isinstance(condition, Tensor) or input is None or other is None:
+        given = tuple(a for a in (condition, input, other) if a is not None)
+        raise _invalid_combination("where", given, _WHERE_OVERLOADS)
+    if condition.dtype.name != "bool":
+        raise errors.EngineRuntimeError(errors.WHERE_CONDITION.format(
+            dtype=_torch_scalar_name(condition.dtype)))
+    dt = promote_args(input, other)
+    dev = device_of(condition, input, other)
+    shape = broadcast_shape(*(t._data.shape for t in (condition, input, other)
+                              if type(t) is Tensor))
+    check_numel(shape)
+    res = dev.xp.where(condition._data, operand(input, dt), operand(other, dt))
+    if res.dtype != dt.np:
+        res = res.astype(dt.np)
+    out = _wrap(res, dt, dev)
+    if needs_grad(input, other):
+        record(out, "WhereBackward0", _where_rules, (input, other), (condition,))
+    return out
+
+
+def _where_method(self, condition, other):
+    """``x.where(condition, y)`` is ``where(condition, x, y)``."""
+    return where(condition, self, other)
+
+
+Tensor.where = _where_method
+
+
+def _lerp_dtype_name(dt) -> str:
+    return {"float32": "float", "float64": "double", "float16": "c10::Half",
+            "int64": "long int", "int32": "int", "bool": "bool"}[dt.name]
+
+
+def _lerp_rules(scalar_weight: bool):
+    if scalar_weight:
+        return (lambda g, s, e, w: g * (1 - w), lambda g, s, e, w: g * w)
+    return (lambda g, s, e, w: g * (1 - w), lambda g, s, e, w: g * w,
+            lambda g, s, e, w: g * (e - s))
+
+
+@op(grad_fns=("LerpBackward0", "LerpBackward1"))
+def lerp(input, end, weight):
+    """Elementwise linear interpolation ``input + weight * (end - input)``."""
+    if not isinstance(input, Tensor) or not isinstance(end, Tensor):
+        raise _invalid_combination("lerp", (input, end, weight), (
+            "Tensor input, Tensor end, Tensor weight, *, Tensor out = None",
+            "Tensor input, Tensor end, Number weight, *, Tensor out = None"))
+    scalar_weight = not isinstance(weight, Tensor)
+    for arg, t in (("end", end), ("weight", weight)):
+        if isinstance(t, Tensor) and t.dtype is not input.dtype:
+            raise errors.EngineRuntimeError(errors.DTYPE_EXPECTED.format(
+                want=_lerp_dtype_name(input.dtype), arg=arg, got=_lerp_dtype_name(t.dtype)))
+    dev = device_of(input, end, weight)
+    xp = dev.xp
+    if not input.dtype.is_floating_point:
+        kernel = "lerp_kernel_scalar" if scalar_weight else "lerp_kernel_tensor"
+        raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
+            kernel=kernel, dtype=_torch_scalar_name(input.dtype)))
+    tensors = (input, end) if scalar_weight else (input, end, weight)
+    check_numel(broadcast_shape(*(t._data.shape for t in tensors)))
+    s, e = input._data, end._data
+    w = weight if scalar_weight else weight._data
+    with np.errstate(all="ignore"):
+        diff = e - s
+        if scalar_weight:
+            res = s + w * diff if builtins.abs(w) < 0.5 else e - diff * (1 - w)
+        else:
+            res = xp.where(xp.abs(w) < 0.5, s + w * diff, e - diff * (1 - w))
+    out = _wrap(xp.asarray(res, dtype=input.dtype.np), input.dtype, dev)
+    if needs_grad(input, end, weight):
+        node = "LerpBackward0" if scalar_weight else "LerpBackward1"
+        record(out, node, _lerp_rules(scalar_weight), tensors, (input, end, weight))
+    return out
+
+
+inplace_twin("lerp", lerp)
 
 # --------------------------------------------------------------------------- comparisons
 for _name, _ufunc, _aliases in (("eq", "equal", ()), ("ne", "not_equal", ("not_equal",)),
@@ -182,3 +678,59 @@ for _name, _ufunc, _aliases in (("eq", "equal", ()), ("ne", "not_equal", ("not_e
                                 ("ge", "greater_equal", ("greater_equal",))):
     binary(_name, (lambda u: lambda xp, a, b: getattr(xp, u)(a, b))(_ufunc), None, out="bool",
            doc=f"Elementwise ``{_name}`` comparison (bool result).", aliases=_aliases)
+
+
+def _float_checks(a) -> bool:
+    return a.dtype.kind == "f"
+
+
+isnan = unary("isnan", lambda xp, a: xp.isnan(a) if _float_checks(a) else xp.zeros(a.shape, bool),
+              floating=False, bool_out=True, inplace=False, doc="Elementwise test for NaN.")
+isinf = unary("isinf", lambda xp, a: xp.isinf(a) if _float_checks(a) else xp.zeros(a.shape, bool),
+              floating=False, bool_out=True, inplace=False,
+              doc="Elementwise test for +inf or -inf.")
+isfinite = unary("isfinite",
+                 lambda xp, a: xp.isfinite(a) if _float_checks(a) else xp.ones(a.shape, bool),
+                 floating=False, bool_out=True, inplace=False,
+                 doc="Elementwise test for a finite value (not NaN or inf).")
+
+
+# --------------------------------------------------------------------------- logical, bitwise
+def _logical(name: str, ufunc: str) -> None:
+    impl = binary(name, lambda xp, a, b: getattr(xp, ufunc)(a, b), None, out="bool", doc="",
+                  inplace=False, public=False)
+    word = name.split("_")[1].upper()
+    fn = _tensor_only(name, impl, f"Elementwise logical {word} of truth values (bool result).")
+    inplace_twin(name, fn)
+
+
+for _name in ("logical_and", "logical_or", "logical_xor"):
+    _logical(_name, _name)
+logical_not = unary("logical_not", lambda xp, a: xp.logical_not(a), floating=False,
+                    bool_out=True, doc="Elementwise logical NOT (bool result).")
+
+
+def _bitwise(name: str, ufunc: str):
+    def fwd(xp, a, b):
+        dt = _array_dtype(a, b)
+        if dt.kind == "f":
+            raise _no_kernel(name, xp, dt)
+        return getattr(xp, ufunc)(a, b)
+
+    return fwd
+
+
+for _name, _ufunc in (("and", "bitwise_and"), ("or", "bitwise_or"), ("xor", "bitwise_xor")):
+    binary(f"bitwise_{_name}", _bitwise(f"bitwise_{_name}", _ufunc), None,
+           doc=f"Elementwise bitwise {_name.upper()} of integer or bool tensors "
+               f"(the ``{dict(_and='&', _or='|', _xor='^')['_' + _name]}`` operator).")
+
+
+def _bitwise_not(xp, a):
+    if a.dtype.kind == "f":
+        raise _no_kernel("bitwise_not", xp, a.dtype)
+    return xp.invert(a)
+
+
+bitwise_not = unary("bitwise_not", _bitwise_not, floating=False,
+                    doc="Elementwise bitwise NOT of integer or bool tensors (``~``).")
