@@ -54,11 +54,22 @@ def _float_outputs(result) -> list:
     return [t for t in items if isinstance(t, engine.Tensor) and t.dtype.is_floating_point]
 
 
+def _on_device(value):
+    """Tensors held by a sample (targets, weights, masks) follow the test's default device."""
+    if isinstance(value, engine.Tensor):
+        dev = engine.default_device()
+        return value if value.device == dev else value.to(dev)
+    if isinstance(value, (list, tuple)):
+        return type(value)(_on_device(v) for v in value)
+    return value
+
+
 def _call(name: str, sample: Sample, pos: list[int], tensors) -> list:
-    args = list(sample.args)
+    args = [_on_device(a) for a in sample.args]
     for p, t in zip(pos, tensors):
         args[p] = t
-    return _float_outputs(OPS[name].fn(*args, **sample.kwargs))
+    kwargs = {k: _on_device(v) for k, v in sample.kwargs.items()}
+    return _float_outputs(OPS[name].fn(*args, **kwargs))
 
 
 def _weights(outs, seed: int):
