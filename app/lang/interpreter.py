@@ -668,12 +668,24 @@ class CodeCompiler:
         kwargs = tuple((k, self.expr(v, scope)) for k, v in node.get("kwargs", {}).items())
         if not kwargs:
             if name in bi.TENSOR_BINARY and len(args) == 2:
-                return _binary_closure(name, *args, *node["args"])
+                return _binary_closure(name, *args, *node["args"],
+                                       *(self._fast_name(a, scope) for a in node["args"]))
             if name in bi.INPLACE and len(args) == 2:
                 return _inplace_closure(name, *args)
             if name in bi.UNARY and len(args) == 1:
                 return _unary_closure(name, args[0])
-        return _general_call(name, args, kwargs)
+        fast = self._fast_name(node["args"][0], scope) if len(args) == 1 else None
+        return _general_call(name, args, kwargs, fast)
+
+    @staticmethod
+    def _fast_name(node: Any, scope: Scope) -> str | None:
+        """The name of a variable operand that lives in ``fr.locals`` (every top-level name,
+        a function's own locals), which a call can read inline; None otherwise."""
+        if isinstance(node, dict) and "var" in node:
+            name = node["var"]
+            if scope.top or name in scope.local_names:
+                return name
+        return None
 
 
 def _type_name(value: Any) -> str:
@@ -718,7 +730,8 @@ def _is_number(node: Any) -> bool:
 
 
 def _binary_closure(name: str, left: Closure, right: Closure, left_node: Any = None,
-                    right_node: Any = None) -> Closure:
+                    right_node: Any = None, left_name: str | None = None,
+                    right_name: str | None = None) -> Closure:
     """``a <op> b``: the engine for tensors, guarded Python arithmetic for plain values.
     A number literal operand is folded into the closure (the hot paths are inlined)."""
     tensor_fn = bi.TENSOR_BINARY[name]
@@ -740,7 +753,13 @@ def _binary_closure(name: str, left: Closure, right: Closure, left_node: Any = N
         const = right_node
 
         def run(fr: Frame) -> Any:
-            a = left(fr)
+            if left_name is not None:
+                try:
+                    a = fr.locals[left_name]
+                except KeyError:
+                    a = left(fr)
+            else:
+                a = left(fr)
             rs = fr.rs
             rs.steps += 1
             if rs.steps >= rs.next_check:
@@ -765,7 +784,13 @@ def _binary_closure(name: str, left: Closure, right: Closure, left_node: Any = N
         const = left_node
 
         def run(fr: Frame) -> Any:
-            b = right(fr)
+            if right_name is not None:
+                try:
+                    b = fr.locals[right_name]
+                except KeyError:
+                    b = right(fr)
+            else:
+                b = right(fr)
             rs = fr.rs
             rs.steps += 1
             if rs.steps >= rs.next_check:
@@ -852,7 +877,7 @@ def _resolve(name: str) -> tuple[Callable | None, Callable | None]:
 
 
 def _general_call(name: str, args: tuple[Closure, ...],
-                  kwargs: tuple[tuple[str, Closure], ...]) -> Closure:
+                  kwargs: tuple[tuple[str, Closure], ...], fast: str | None = None) -> Closure:
     """A call by name: a user function, else a builtin, else an op (see ``builtins``)."""
     builtin, opfn = _resolve(name)
     dual = name in bi.DUAL_NAMES and builtin is not None and opfn is not None
@@ -896,7 +921,13 @@ def _general_call(name: str, args: tuple[Closure, ...],
         (only,) = args
 
         def run_op1(fr: Frame) -> Any:
-            value = only(fr)
+            if fast is not None:
+                try:
+                    value = fr.locals[fast]
+                except KeyError:
+                    value = only(fr)
+            else:
+                value = only(fr)
             rs = fr.rs
             rs.steps += 1
             if rs.steps >= rs.next_check:

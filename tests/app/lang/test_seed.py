@@ -103,9 +103,26 @@ def test_the_chapter_runs_cell_by_cell_in_one_environment(form):
             if source == "x.grad" and "y" not in env.variables:
                 assert result.result is None  # before backward: no gradient yet
             continue
+        if source.startswith("a.grad =="):
+            break  # depends on the random a: checked below
         assert repr(result.result) == expected, source
-    a = env.variables["a"]
-    assert a.grad.shape == (1,) and (a.grad == env.variables["d"] / a).tolist() == [True]
+    a, d = env.variables["a"], env.variables["d"]
+    if a.item() > 0:  # f(a) = 2**k * a: exact in float32, so the chapter's check is exact
+        assert repr(run_program(CELLS[-1][1], env).result) == "tensor([True])"
+    else:  # f(a) = 100 * 2**k * a rounds once, so d / a may differ in the last bit (as in torch)
+        assert abs(a.grad.item() - (d / a).item()) <= 1e-6 * abs(a.grad.item())
+
+
+@needs_ops("randn", "norm", "item", "backward")
+@pytest.mark.parametrize("seed", range(8))
+def test_the_control_flow_gradient_is_exact_for_positive_a(seed):
+    env = Environment()
+    env.generator.manual_seed(seed)
+    run_program(compile_source(F_SOURCE), env)
+    result = run_program(compile_source(
+        "a = torch.randn(size=(1,), requires_grad=True)\na = abs(a.detach()).requires_grad_()\n"
+        "d = f(a)\nd.backward()\na.grad == (d / a)"), env)
+    assert repr(result.result) == "tensor([True])"
 
 
 @needs_ops("arange", "dot", "backward")
