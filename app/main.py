@@ -1,11 +1,102 @@
-"""The ASGI application: ``uvicorn app.main:app``."""
+"""The ASGI application: ``uvicorn app.main:app`` (or ``python -m app``)."""
 
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import anyio
 from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
 
-app = FastAPI(title="autograd-service", version="0.1.0")
+from app.api.main import api_router
+from app.api.responses import OrjsonResponse
+from app.core.config import Settings, get_settings
+from app.core.errors import install_error_handlers
+from app.core.metrics import Metrics
+from app.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from app.lang import Program
+from app.models.problems import ProblemBody
+from app.services.runner import Runner, new_environment
+from app.services.sessions import SessionStore
+
+logger = logging.getLogger("app")
+
+DESCRIPTION = """\
+Reverse-mode automatic differentiation as a web service, with PyTorch's semantics.
+
+Programs come as a safe subset of Python (`source`) or in the JSON form (`program`, schema at
+`GET /v1/schema`). Sessions keep variables between runs, like a notebook kernel. Every error is
+`application/problem+json` with a stable `code`.
+"""
+
+TAGS = [
+    {"name": "sessions", "description": "Create, list, inspect and end sessions."},
+    {"name": "runs", "description": "Run programs in a session."},
+    {"name": "variables", "description": "A session's variables and their autograd graphs."},
+    {"name": "evaluate", "description": "Stateless one-shot runs."},
+    {"name": "language", "description": "Compile, the program schema and the op catalog."},
+    {"name": "health", "description": "Liveness and readiness."},
+    {"name": "metrics", "description": "Prometheus metrics."},
+]
 
 
-@app.get("/v1/health/live", tags=["health"])
-async def live() -> dict[str, str]:
-    """Liveness: the process is up and answering."""
-    return {"status": "ok"}
+async def _cull_forever(store: SessionStore, metrics: Metrics, interval_s: float) -> None:
+    while True:
+        await anyio.sleep(interval_s)
+        expired = store.cull()
+        if expired:
+            metrics.sessions_expired.inc(expired)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    metrics = Metrics()
+    store = SessionStore(max_sessions=settings.max_sessions,
+                         default_ttl_s=settings.session_ttl_s, env_factory=new_environment)
+    metrics.track_sessions(lambda: len(store))
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(_cull_forever, store, metrics, settings.cull_interval_s)
+            yield
+            tasks.cancel_scope.cancel()
+        store.clear()
+
+    app = FastAPI(
+        title="autograd-service", version="0.1.0", description=DESCRIPTION,
+        openapi_tags=TAGS, lifespan=lifespan, default_response_class=OrjsonResponse,
+    )
+    app.state.settings = settings
+    app.state.metrics = metrics
+    app.state.store = store
+    app.state.runner = Runner(settings, metrics, store)
+
+    install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, metrics=metrics)
+    app.add_middleware(RequestContextMiddleware, metrics=metrics)
+    app.include_router(api_router)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's document plus the program schema and the problem body as components."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(title=app.title, version=app.version, description=app.description,
+                         routes=app.routes, tags=app.openapi_tags)
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    program = Program.model_json_schema(ref_template="#/components/schemas/{model}")
+    components.update(program.pop("$defs", {}))
+    components["Program"] = program
+    components["ProblemBody"] = ProblemBody.model_json_schema(
+        ref_template="#/components/schemas/{model}")
+    app.openapi_schema = schema
+    return schema
+
+
+app = create_app()

@@ -1,0 +1,28 @@
+"""Stateless evaluation: a throw-away session per request."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body
+
+from app.api.deps import ApiKeyDep, RunnerDep
+from app.api.responses import RawJSONResponse
+from app.models.examples import EVALUATE_EXAMPLES
+from app.models.problems import error_responses
+from app.models.runs import EvaluateReply, EvaluateRequest
+
+router = APIRouter(prefix="/v1", tags=["evaluate"])
+
+
+@router.post(
+    "/evaluate", response_model=EvaluateReply, summary="Run a program once, statelessly",
+    description="As `run`, in a fresh session that is thrown away afterwards; `gradients` "
+                "names variables (usually inputs) whose `.grad` the reply carries.",
+    responses=error_responses(400, 401, 413, 422),
+)
+async def evaluate(
+    _owner: ApiKeyDep, runner: RunnerDep,
+    request: Annotated[EvaluateRequest, Body(openapi_examples=EVALUATE_EXAMPLES)],
+) -> RawJSONResponse:
+    return RawJSONResponse(await runner.evaluate(request))

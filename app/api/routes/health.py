@@ -1,0 +1,24 @@
+"""Liveness and readiness (open, no API key)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from app.api.deps import SettingsDep
+from app.models.problems import error_responses
+from app.services.devices import resolve_device
+
+router = APIRouter(prefix="/v1/health", tags=["health"])
+
+
+@router.get("/live", summary="Liveness", description="The process is up and answering.")
+async def live() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/ready", summary="Readiness",
+            description="Ready when the configured device (AUTOGRAD_DEVICE) works.",
+            responses=error_responses(503))
+async def ready(settings: SettingsDep) -> dict[str, str]:
+    device = resolve_device(settings.device, settings.allowed_devices)
+    return {"status": "ready", "device": device}

@@ -1,0 +1,108 @@
+"""Service settings: one pydantic-settings class, read from ``AUTOGRAD_*`` variables and ``.env``."""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import lru_cache
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEVICE_PATTERN = re.compile(r"^(cpu|cuda(:\d+)?)$")
+
+
+def _split_list(value: object) -> object:
+    """``"a,b"`` (or a JSON list) from the environment becomes ``["a", "b"]``."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            return json.loads(text)
+        return [part.strip() for part in text.split(",") if part.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    """Everything the service can be configured with (SPEC §6)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="AUTOGRAD_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    host: str = Field("127.0.0.1", description="Bind address of `python -m app`.")
+    port: int = Field(8000, ge=1, le=65535)
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    device: str = Field("cpu", description="Default device of new sessions: cpu, cuda, cuda:N.")
+    allowed_devices: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["cpu", "cuda"],
+        description="Devices a session may ask for; `cuda` allows every `cuda:N`.",
+    )
+    api_keys: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        repr=False,
+        description="Accepted API keys; empty means no authentication.",
+    )
+
+    max_sessions: int = Field(1000, ge=1, description="Sessions alive at once, all keys.")
+    session_ttl_s: float = Field(1800.0, gt=0, description="Idle time after which a session ends.")
+    max_session_ttl_s: float = Field(86400.0, gt=0, description="Largest ttl_s a client may ask.")
+    cull_interval_s: float = Field(30.0, gt=0, description="How often expired sessions are freed.")
+
+    max_steps: int = Field(1_000_000, ge=1)
+    run_timeout_s: float = Field(30.0, gt=0)
+    max_tensor_elements: int = Field(50_000_000, ge=1)
+    max_session_bytes: int = Field(1 << 30, ge=1)
+    max_recursion_depth: int = Field(200, ge=1)
+    max_loop_iterations: int = Field(1_000_000, ge=1)
+    max_program_nodes: int = Field(100_000, ge=1)
+    max_nesting_depth: int = Field(100, ge=1)
+    worker_threads: int = Field(8, ge=1, description="Programs running at once (threads).")
+    max_body_bytes: int = Field(64 * 1024 * 1024, ge=1024, description="Largest request body.")
+
+    @field_validator("allowed_devices", "api_keys", mode="before")
+    @classmethod
+    def _lists_from_env(cls, value: object) -> object:
+        return _split_list(value)
+
+    @field_validator("device")
+    @classmethod
+    def _device_format(cls, value: str) -> str:
+        value = value.strip().lower()
+        if not DEVICE_PATTERN.match(value):
+            raise ValueError(f"device must be cpu, cuda or cuda:N, not {value!r}")
+        return value
+
+    @field_validator("allowed_devices")
+    @classmethod
+    def _allowed_format(cls, value: list[str]) -> list[str]:
+        devices = [v.strip().lower() for v in value]
+        for device in devices:
+            if not DEVICE_PATTERN.match(device):
+                raise ValueError(f"allowed device must be cpu, cuda or cuda:N, not {device!r}")
+        return devices
+
+    @model_validator(mode="after")
+    def _default_device_allowed(self) -> Settings:
+        if not device_allowed(self.device, self.allowed_devices):
+            raise ValueError(f"device {self.device!r} is not in allowed_devices")
+        return self
+
+    @property
+    def auth_enabled(self) -> bool:
+        return bool(self.api_keys)
+
+
+def device_allowed(device: str, allowed: list[str]) -> bool:
+    """``cuda`` in the allow-list admits every ``cuda:N``; ``cuda:0`` admits itself (and ``cuda``)."""
+    if device in allowed:
+        return True
+    if device.startswith("cuda:") and "cuda" in allowed:
+        return True
+    return device == "cuda" and "cuda:0" in allowed
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

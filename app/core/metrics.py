@@ -1,0 +1,59 @@
+"""Prometheus metrics, one registry per app instance (tests build many apps in one process).
+
+Labels are bounded: route *templates*, status codes, error codes, endpoint names. Never a
+session id, a variable name or an API key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+RUN_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+STEP_BUCKETS = (1, 10, 100, 1_000, 10_000, 100_000, 1_000_000)
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.requests = Counter(
+            "autograd_http_requests_total", "HTTP requests by method, route template and status.",
+            ["method", "route", "status"], registry=self.registry,
+        )
+        self.request_seconds = Histogram(
+            "autograd_http_request_duration_seconds", "Time to answer an HTTP request.",
+            ["method", "route"], buckets=RUN_BUCKETS, registry=self.registry,
+        )
+        self.run_seconds = Histogram(
+            "autograd_run_duration_seconds", "Time a program ran (excluding queueing).",
+            ["endpoint", "outcome"], buckets=RUN_BUCKETS, registry=self.registry,
+        )
+        self.run_steps = Histogram(
+            "autograd_run_steps", "Steps a successful program took.", ["endpoint"],
+            buckets=STEP_BUCKETS, registry=self.registry,
+        )
+        self.sessions_alive = Gauge(
+            "autograd_sessions_alive", "Sessions currently alive.", registry=self.registry,
+        )
+        self.sessions_created = Counter(
+            "autograd_sessions_created_total", "Sessions created.", registry=self.registry,
+        )
+        self.sessions_expired = Counter(
+            "autograd_sessions_expired_total", "Sessions ended by their idle TTL.",
+            registry=self.registry,
+        )
+        self.errors = Counter(
+            "autograd_errors_total", "Error replies by problem code.", ["code"],
+            registry=self.registry,
+        )
+
+    def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
+        self.requests.labels(method=method, route=route, status=str(status)).inc()
+        self.request_seconds.labels(method=method, route=route).observe(seconds)
+
+    def track_sessions(self, count: Callable[[], int]) -> None:
+        self.sessions_alive.set_function(count)
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

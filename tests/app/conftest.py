@@ -1,0 +1,52 @@
+"""Fixtures for the service tests: an app per test (own settings, own metrics registry)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from app.core.config import Settings
+from app.main import create_app
+
+
+def make_settings(**overrides: Any) -> Settings:
+    """Settings for tests: the environment and any .env file are ignored."""
+    return Settings(_env_file=None, **overrides)
+
+
+@pytest.fixture
+def make_app() -> Callable[..., FastAPI]:
+    def build(**overrides: Any) -> FastAPI:
+        return create_app(make_settings(**overrides))
+
+    return build
+
+
+@pytest.fixture
+def make_client(make_app: Callable[..., FastAPI]) -> Iterator[Callable[..., TestClient]]:
+    clients: list[TestClient] = []
+
+    def build(*, raise_server_exceptions: bool = True, **overrides: Any) -> TestClient:
+        client = TestClient(make_app(**overrides), raise_server_exceptions=raise_server_exceptions)
+        clients.append(client)
+        return client
+
+    yield build
+    for client in clients:
+        client.close()
+
+
+@pytest.fixture
+def client(make_client: Callable[..., TestClient]) -> TestClient:
+    return make_client()
+
+
+@pytest.fixture
+def session_id(client: TestClient) -> str:
+    reply = client.post("/v1/sessions", json={"seed": 0})
+    assert reply.status_code == 201, reply.text
+    return reply.json()["id"]

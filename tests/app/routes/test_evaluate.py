@@ -1,0 +1,35 @@
+"""POST /v1/evaluate."""
+
+from app.models.examples import EVALUATE_EXAMPLES
+from tests.app.helpers import assert_problem
+
+
+def test_gradients_of_inputs(client):
+    body = client.post("/v1/evaluate", json=EVALUATE_EXAMPLES["gradients"]["value"]).json()
+    assert body["result"]["repr"] == "tensor(28., grad_fn=<MulBackward0>)"
+    assert body["gradients"]["x"]["repr"] == "tensor([ 0.,  4.,  8., 12.])"
+
+
+def test_open_inference_protocol_input(client):
+    body = client.post("/v1/evaluate", json=EVALUATE_EXAMPLES["oip"]["value"]).json()
+    assert body["gradients"]["x"]["data"] == [0.0, 2.0, 4.0, 6.0]
+
+
+def test_gradient_of_a_tensor_without_grad_is_null(client):
+    body = client.post("/v1/evaluate", json={
+        "inputs": {"x": {"type": "tensor", "data": [1.0]}}, "source": "x * 2",
+        "gradients": ["x"]}).json()
+    assert body["gradients"] == {"x": None}
+
+
+def test_evaluate_keeps_no_state(client):
+    client.post("/v1/evaluate", json={"source": "leftover = 1"})
+    assert_problem(client.post("/v1/evaluate", json={"source": "leftover"}), 400,
+                   "program_error")
+    assert client.get("/v1/sessions").json()["sessions"] == []
+
+
+def test_unknown_gradient_name(client):
+    body = assert_problem(client.post("/v1/evaluate", json={"source": "1", "gradients": ["q"]}),
+                          400, "program_error")
+    assert body["location"]["pointer"] == "#/gradients/0"
