@@ -72,7 +72,8 @@ def unary(name: str, fwd, grad=None, *, save=("input",), floating=True, node=Non
 
 
 def binary(name: str, fwd, grads=None, *, save=("input", "other"), out="promote", node=None,
-           doc: str, aliases=(), kind="both", inplace=True, public=True):
+           doc: str, aliases=(), kind="both", inplace=True, public=True,
+           ufunc: str | None = None):
     """An elementwise broadcasting op of two operands (tensors or Python scalars).
 
     ``out``: "promote" (PyTorch's promotion), "float" (ints become the default float), or
@@ -131,7 +132,7 @@ def binary(name: str, fwd, grads=None, *, save=("input", "other"), out="promote"
         register(name, forward, doc=doc, differentiable=grads is not None, kind=kind,
                  aliases=aliases, grad_fns=(node,) if grads is not None else ())
     if inplace:
-        inplace_twin(name, forward)
+        inplace_twin(name, forward, ufunc=ufunc)
     return forward
 
 
@@ -226,11 +227,31 @@ def _torch_scalar_name(dt) -> str:
             "int32": "Int", "bool": "Bool"}[dt.name]
 
 
-def inplace_twin(name: str, forward, differentiable: bool | None = None) -> None:
-    """Register ``name_``: the op applied in place on its first argument."""
+def inplace_twin(name: str, forward, differentiable: bool | None = None,
+                 ufunc: str | None = None) -> None:
+    """Register ``name_``: the op applied in place on its first argument.
+
+    With ``ufunc`` (the array module's function name), a call that records nothing and needs no
+    promotion or broadcasting writes straight into the tensor's storage (``p -= lr * p.grad``
+    under ``no_grad`` costs one pass over the data, not two and an allocation).
+    """
 
     def method(self, *args, **kwargs):
         check_inplace(self)
+        if ufunc is not None and len(args) == 1 and not kwargs and \
+                self.dtype.is_floating_point:
+            other = args[0]
+            t_other = type(other)
+            direct = t_other is float or t_other is int or (
+                t_other is Tensor and other.dtype is self.dtype and
+                other.device is self.device and other._data.shape == self._data.shape)
+            if direct and not (_grad_enabled.get() and (
+                    self.requires_grad or t_other is Tensor and other.requires_grad)):
+                arr = self._data
+                getattr(self.device.xp, ufunc)(
+                    arr, other._data if t_other is Tensor else other, out=arr)
+                self._vc[0] += 1
+                return self
         return apply_inplace(self, forward(self, *args, **kwargs))
 
     method.__name__ = method.__qualname__ = name + "_"

@@ -124,7 +124,8 @@ _div = binary("div", _quiet(lambda xp, a, b: xp.true_divide(a, b)),
               out="float", doc="", inplace=False, public=False)
 mul = binary("mul", lambda xp, a, b: xp.multiply(a, b),
              (lambda g, a, b: g * b, lambda g, a, b: g * a),
-             doc="Elementwise product (broadcasting).", aliases=("multiply",))
+             doc="Elementwise product (broadcasting).", aliases=("multiply",),
+             ufunc="multiply")
 
 
 def _check_alpha(alpha, *xs):
@@ -170,7 +171,8 @@ def div(input, other, *, rounding_mode=None):
 
 
 for _fn in (add, sub, div):
-    inplace_twin(_fn.__name__, _fn)
+    inplace_twin(_fn.__name__, _fn,
+                 ufunc={"add": "add", "sub": "subtract", "div": "true_divide"}[_fn.__name__])
 
 
 def _floor_div(xp, a, b):
