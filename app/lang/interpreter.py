@@ -713,13 +713,6 @@ def _unpack(value: Any, n: int) -> tuple:
                        exception="TypeError")
 
 
-def _track(rs: RunState, value: Any) -> None:
-    """Account the memory of an op's result (cheap; measures only near the cap)."""
-    rs.alloc += value._data.nbytes
-    if rs.mem_base + rs.alloc > rs.limits.max_session_bytes:
-        rs.allocated(0)
-
-
 #: Operators whose Python meaning on plain values cannot build a huge value.
 _SAFE_ON_PLAIN = frozenset({"sub", "div", "floordiv", "matmul", "lt", "le", "gt", "ge", "eq",
                             "ne"})
@@ -771,7 +764,7 @@ def _binary_closure(name: str, left: Closure, right: Closure, left_node: Any = N
                     raise failed(rs, exc) from None
                 if type(out) is Tensor:
                     rs.alloc += out._data.nbytes
-                    if rs.mem_base + rs.alloc > rs.limits.max_session_bytes:
+                    if rs.alloc > rs.alloc_budget:
                         rs.allocated(0)
                 return out
             if safe and type(a) is float:
@@ -802,7 +795,7 @@ def _binary_closure(name: str, left: Closure, right: Closure, left_node: Any = N
                     raise failed(rs, exc) from None
                 if type(out) is Tensor:
                     rs.alloc += out._data.nbytes
-                    if rs.mem_base + rs.alloc > rs.limits.max_session_bytes:
+                    if rs.alloc > rs.alloc_budget:
                         rs.allocated(0)
                 return out
             return plain(rs, const, b)
@@ -821,7 +814,7 @@ def _binary_closure(name: str, left: Closure, right: Closure, left_node: Any = N
                     raise failed(rs, exc) from None
                 if type(out) is Tensor:
                     rs.alloc += out._data.nbytes
-                    if rs.mem_base + rs.alloc > rs.limits.max_session_bytes:
+                    if rs.alloc > rs.alloc_budget:
                         rs.allocated(0)
                 return out
             return plain(rs, a, b)
@@ -907,7 +900,7 @@ def _general_call(name: str, args: tuple[Closure, ...],
             raise convert_exception(exc, name, rs.limits) from None
         if type(out) is Tensor:
             rs.alloc += out._data.nbytes
-            if rs.mem_base + rs.alloc > rs.limits.max_session_bytes:
+            if rs.alloc > rs.alloc_budget:
                 rs.allocated(0)
         return out
 
@@ -941,7 +934,7 @@ def _general_call(name: str, args: tuple[Closure, ...],
                 raise convert_exception(exc, name, rs.limits) from None
             if type(out) is Tensor:
                 rs.alloc += out._data.nbytes
-                if rs.mem_base + rs.alloc > rs.limits.max_session_bytes:
+                if rs.alloc > rs.alloc_budget:
                     rs.allocated(0)
             return out
         return run_op1

@@ -34,6 +34,7 @@ class RunState:
 
     __slots__ = ("env", "limits", "steps", "next_check", "deadline", "started", "printed",
                  "printed_chars", "depth", "frames", "journal", "fjournal", "alloc", "mem_base",
+                 "alloc_budget",
                  "result")
 
     def __init__(self, env: Environment, limits: Limits) -> None:
@@ -51,6 +52,7 @@ class RunState:
         self.fjournal: dict[str, Any] = {}  # the same for user functions
         self.alloc = 0
         self.mem_base = env.held_bytes_estimate
+        self.alloc_budget = limits.max_session_bytes - self.mem_base  # alloc may grow to this
         self.result: Any = None
 
     def limit_error(self, message: str, limit: str, value: Any) -> LimitExceeded:
@@ -70,12 +72,14 @@ class RunState:
         self.next_check = min(self.steps + CLOCK_EVERY, limits.max_steps + 1)
 
     def allocated(self, nbytes: int) -> None:
-        """Account a new tensor; measure the session when the estimate could pass the cap."""
+        """Account a new tensor; when the estimate (last measurement + everything made since)
+        could pass the cap, measure the session for real."""
         self.alloc += nbytes
         cap = self.limits.max_session_bytes
         if self.mem_base + self.alloc > cap:
             self.mem_base = self.measure()
             self.alloc = 0
+            self.alloc_budget = cap - self.mem_base
             if self.mem_base > cap:
                 raise self.limit_error(
                     f"the session would hold more than {cap} bytes of tensors "
