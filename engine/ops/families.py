@@ -79,12 +79,14 @@ def binary(name: str, fwd, grads=None, *, save=("input", "other"), out="promote"
     ``out``: "promote" (PyTorch's promotion), "float" (ints become the default float), or
     "bool" (comparisons: compute in the promoted dtype, answer bool). ``grads`` is one
     ``f(g, *saved)`` per operand (None where not differentiable); ``save`` names what to keep:
-    "input", "other" and "out".
+    "input", "other" and "out", or is "cross" for products (``f(g, input, other)`` where each
+    operand is kept only when the other one requires grad, as PyTorch saves them).
     """
     from ..dtypes import bool_
 
     node = node or node_name(name)
-    keep = tuple(save)
+    cross = save == "cross"
+    keep = () if cross else tuple(save)
     float_out = out == "float"
     bool_out = out == "bool"
 
@@ -120,9 +122,14 @@ def binary(name: str, fwd, grads=None, *, save=("input", "other"), out="promote"
         if grads is not None and _grad_enabled.get() and (
                 type(input) is Tensor and input.requires_grad or
                 type(other) is Tensor and other.requires_grad):
-            record(result, node, grads, (input, other),
-                   tuple(input if s == "input" else other if s == "other" else OUTPUT
-                         for s in keep))
+            if cross:  # each operand is needed only for the other's gradient
+                saved = (input if type(other) is Tensor and other.requires_grad else None,
+                         other if type(other) is not Tensor or
+                         type(input) is Tensor and input.requires_grad else None)
+            else:
+                saved = tuple(input if s == "input" else other if s == "other" else OUTPUT
+                              for s in keep)
+            record(result, node, grads, (input, other), saved)
         return result
 
     forward.__name__ = name

@@ -124,7 +124,7 @@ _div = binary("div", _quiet(lambda xp, a, b: xp.true_divide(a, b)),
               out="float", doc="", inplace=False, public=False)
 mul = binary("mul", lambda xp, a, b: xp.multiply(a, b),
              (lambda g, a, b: g * b, lambda g, a, b: g * a),
-             doc="Elementwise product (broadcasting).", aliases=("multiply",),
+             save="cross", doc="Elementwise product (broadcasting).", aliases=("multiply",),
              ufunc="multiply")
 
 
