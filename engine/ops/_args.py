@@ -24,7 +24,7 @@ def check_same_device(a: Tensor, b: Tensor) -> None:
             return
         if b._data.ndim == 0 and b.device.type == "cpu":
             return
-        raise errors.EngineRuntimeError(errors.DEVICE_MISMATCH.format(a=b.device, b=a.device))
+        raise errors.EngineRuntimeError(errors.DEVICE_MISMATCH.format(a=a.device, b=b.device))
 
 
 _promo_cache: dict = {}
