@@ -1016,8 +1016,9 @@ def _run(code: CompiledProgram, env: Environment, rs: RunState) -> None:
     frame = Frame(rs, env.variables, env.variables, (), (env.functions,))
     journal, fjournal = rs.journal, rs.fjournal
     with engine.use_device(_device(env.device)), engine.use_generator(env.generator), \
-            engine.use_limits(max_elements=rs.limits.max_tensor_elements), \
-            engine.enable_grad():
+            engine.use_limits(max_elements=rs.limits.max_tensor_elements):
+        # plain setters are enough for these two: this runs in a copied context
+        engine.set_grad_enabled(True)
         engine.set_training(env.training)
         for stmt in code.statements:
             if journal:

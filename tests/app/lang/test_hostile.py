@@ -95,9 +95,9 @@ HOSTILE = [
      "limit_exceeded", None, ("ones", "cat")),
     ("session memory", "xs = []\nfor i in range(1000):\n    xs.append(torch.ones(1000000))",
      "limit_exceeded", "max_session_bytes", ("ones",)),
+    # mul saves its inputs, so the graph behind y holds every step's tensor
     ("graph memory", "w = torch.ones(1000000, requires_grad=True)\ny = w\n"
-     "for i in range(1000):\n    y = y * 1.0001", "limit_exceeded", "max_session_bytes",
-     ("ones",)),
+     "for i in range(1000):\n    y = y * w", "limit_exceeded", "max_session_bytes", ("ones",)),
 ]
 
 
