@@ -11,8 +11,9 @@
 # (`docker run --gpus all ...`, or the `gpu` profile of docker-compose.yml). That image's
 # sessions default to AUTOGRAD_DEVICE=cuda; it refuses to start where no GPU works.
 #
-# Sessions live in the memory of one process, so the image runs exactly one uvicorn worker:
-# scale by running more containers behind a proxy with session affinity, never with --workers.
+# Sessions live in the memory of one process, so the image runs exactly one uvicorn process
+# (`python -m app`, which never forks workers): scale by running more containers behind a proxy
+# with session affinity.
 
 ARG PYTHON_IMAGE=python:3.11-slim
 
@@ -67,15 +68,15 @@ COPY --from=build /opt/venv /opt/venv
 
 # MALLOC_*: large temporaries stay in the heap instead of being unmapped and faulted back in on
 # every step; this about halves the time of a training step (benchmarks/README.md).
-# UVICORN_*: uvicorn reads its options from these; --workers 1 below is not overridable on purpose.
 # AUTOGRAD_*: the service's settings (README.md lists them all); pass more with -e / environment.
+# AUTOGRAD_HOST/AUTOGRAD_PORT: where `python -m app` listens; 0.0.0.0 so that -p can reach it.
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     MALLOC_MMAP_THRESHOLD_=67108864 \
     MALLOC_TRIM_THRESHOLD_=268435456 \
-    UVICORN_HOST=0.0.0.0 \
-    UVICORN_PORT=8000 \
+    AUTOGRAD_HOST=0.0.0.0 \
+    AUTOGRAD_PORT=8000 \
     NVIDIA_DRIVER_CAPABILITIES=compute,utility \
     AUTOGRAD_DEVICE=${VARIANT}
 
@@ -84,6 +85,6 @@ WORKDIR /srv/autograd-service
 EXPOSE 8000
 
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
-    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/v1/health/live' % os.environ.get('UVICORN_PORT', '8000'), timeout=4)"]
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/v1/health/live' % os.environ.get('AUTOGRAD_PORT', '8000'), timeout=4)"]
 
-CMD ["uvicorn", "app.main:app", "--workers", "1", "--no-server-header", "--timeout-graceful-shutdown", "10"]
+CMD ["python", "-m", "app"]
