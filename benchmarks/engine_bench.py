@@ -164,7 +164,8 @@ def seed_control_flow():
 
 
 # --------------------------------------------------------------------------- 4. MLP step
-def mlp_step(batch: int = 64, sizes=(784, 256, 256, 10), lr: float = 0.01):
+def mlp_step(batch: int = 64, sizes=(784, 256, 256, 10), lr: float = 0.01,
+             devices=("cpu",)):
     rng = np.random.default_rng(0)
     ws = [(rng.standard_normal((i, o)) * (2 / i) ** 0.5).astype(np.float32)
           for i, o in zip(sizes[:-1], sizes[1:])]
@@ -172,22 +173,28 @@ def mlp_step(batch: int = 64, sizes=(784, 256, 256, 10), lr: float = 0.01):
     X = rng.standard_normal((batch, sizes[0])).astype(np.float32)
     Y = rng.integers(0, sizes[-1], size=batch)
 
-    params = [engine.tensor(a, requires_grad=True) for pair in zip(ws, bs) for a in pair]
-    xt, yt = engine.tensor(X), engine.tensor(Y)
     F = engine.ops.OPS
 
-    def ours():
-        h = xt
-        for k in range(0, len(params), 2):
-            h = h @ params[k] + params[k + 1]
-            if k < len(params) - 2:
-                h = F["relu"].fn(h)
-        loss = F["cross_entropy"].fn(h, yt)
-        loss.backward()
-        with engine.no_grad():
-            for p in params:
-                p -= lr * p.grad
-                p.grad = None
+    def engine_step(device):
+        params = [engine.tensor(a, requires_grad=True, device=device)
+                  for pair in zip(ws, bs) for a in pair]
+        xt, yt = engine.tensor(X, device=device), engine.tensor(Y, device=device)
+
+        def step():
+            h = xt
+            for k in range(0, len(params), 2):
+                h = h @ params[k] + params[k + 1]
+                if k < len(params) - 2:
+                    h = F["relu"].fn(h)
+            loss = F["cross_entropy"].fn(h, yt)
+            loss.backward()
+            with engine.no_grad():
+                for p in params:
+                    p -= lr * p.grad
+                    p.grad = None
+            if device != "cpu":
+                engine.to_numpy(loss)  # wait for the device
+        return step
 
     hw = [w.copy() for w in ws]
     hb = [b.copy() for b in bs]
@@ -214,10 +221,15 @@ def mlp_step(batch: int = 64, sizes=(784, 256, 256, 10), lr: float = 0.01):
             hw[k] -= lr * gw
             hb[k] -= lr * gb
 
-    variants = {"numpy (hand)": hand, "engine": ours}
+    variants = {"numpy (hand)": hand}
+    for dev in devices:
+        variants["engine" if dev == "cpu" else f"engine {dev}"] = engine_step(dev)
     if torch is not None:
-        tp = [torch.tensor(a, requires_grad=True) for pair in zip(ws, bs) for a in pair]
-        tx, ty = torch.tensor(X), torch.tensor(Y)
+        tdev = "cuda" if any(d != "cpu" for d in devices) and torch.cuda.is_available() \
+            else "cpu"
+        tp = [torch.tensor(a, requires_grad=True, device=tdev) for pair in zip(ws, bs)
+              for a in pair]
+        tx, ty = torch.tensor(X, device=tdev), torch.tensor(Y, device=tdev)
 
         def tch():
             h = tx
@@ -231,7 +243,9 @@ def mlp_step(batch: int = 64, sizes=(784, 256, 256, 10), lr: float = 0.01):
                 for p in tp:
                     p -= lr * p.grad
                     p.grad = None
-        variants["torch"] = tch
+            if tdev == "cuda":
+                torch.cuda.synchronize()
+        variants["torch" if tdev == "cpu" else "torch cuda"] = tch
     return variants
 
 
@@ -264,7 +278,16 @@ def big_elementwise(n: int = 10_000_000):
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="fewer repetitions")
+    ap.add_argument("--gpu-batch", type=int, default=0,
+                    help="only the MLP step at this batch, engine on cpu vs cuda")
     args = ap.parse_args()
+    if args.gpu_batch:
+        if torch is not None:
+            torch.set_num_threads(2)
+        compare(f"MLP step: batch {args.gpu_batch}, 784-256-256-10, cpu vs cuda",
+                mlp_step(batch=args.gpu_batch, devices=("cpu", "cuda")), 20, 5, 1e-3,
+                "ms/step")
+        return
     q = 0.2 if args.quick else 1.0
     if torch is not None:
         torch.set_num_threads(2)
