@@ -21,7 +21,7 @@ def on_cuda():
 
 @pytest.mark.parametrize("name,index", gc.CASES, ids=[f"{n}-{i}" for n, i in gc.CASES])
 def test_gradcheck_on_cuda(name, index, on_cuda):
-    gc.test_gradcheck(name, index, noncontig=False)
+    gc.test_gradcheck(name, index, noncontig=False, oracle=False)  # oracle: CPU suite
 
 
 def test_seed_chapter_on_cuda(on_cuda):
