@@ -10,6 +10,8 @@ from .errors import LimitExceeded
 from .limits import Limits
 from .memory import tensor_bytes
 
+#: Control signals a statement closure returns (``None`` for "go on").
+BREAK, CONTINUE, RETURN = "break", "continue", "return"
 #: Steps between wall-clock checks (a step is a statement or a call).
 CLOCK_EVERY = 16
 
