@@ -27,8 +27,9 @@ RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 WORKDIR /src
 
-# Dependencies first, from pyproject.toml alone (stub packages), so that editing the code does
-# not reinstall NumPy and friends on the next build.
+# Dependencies first, from pyproject.toml alone (stub packages, removed again with their build
+# directory, whose older-looking files setuptools would otherwise keep), so that editing the code
+# does not reinstall NumPy and friends on the next build.
 COPY pyproject.toml ./
 ARG VARIANT=cpu
 # Versions come from pyproject.toml's ranges, as for `pip install .` anywhere else. For cuda, the
@@ -44,7 +45,8 @@ RUN mkdir -p engine app \
                && pip install "${cupy%%==*}[ctk]==${cupy##*==}" ;; \
          *) echo "VARIANT must be cpu or cuda, not '$VARIANT'" >&2; exit 1 ;; \
        esac \
-    && pip uninstall -y autograd-service
+    && pip uninstall -y autograd-service \
+    && rm -rf build ./*.egg-info engine app README.md
 
 # Then the project itself, without touching the dependencies installed above.
 COPY README.md ./
