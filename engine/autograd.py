@@ -484,7 +484,8 @@ def _accumulate(var: Tensor, g: Tensor, create_graph: bool, not_owned: set) -> N
             var._grad = g
             return
         data = g._data
-        if id(g) in not_owned or data.base is not None or not data.flags.writeable:
+        if id(g) in not_owned or data.base is not None or \
+                not getattr(data.flags, "writeable", True):  # CuPy has no such flag
             data = data.copy()
         var._grad = _wrap(data, g.dtype, g.device)
     elif create_graph or old.requires_grad:

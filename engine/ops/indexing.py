@@ -185,7 +185,8 @@ def _key_from_indices(input: Tensor, indices) -> tuple:
                 adv[d + j] = a
             d += p._data.ndim
         elif kind in ("adv", "int"):
-            adv[d] = np.asarray(p, dtype=np.int64)
+            adv[d] = p.astype(np.int64, copy=False) if hasattr(p, "astype") else \
+                np.asarray(p, dtype=np.int64)
             d += 1
         else:
             raise errors.EngineTypeError("index_put(): indices must be a tuple of Tensors")
@@ -210,7 +211,9 @@ def _index(input: Tensor, key: tuple) -> Tensor:
 
 
 def _result_shape(shape: tuple, key: tuple) -> tuple:
-    return np.broadcast_to(np.empty((), dtype=np.int8), shape)[key].shape
+    host = tuple(k if not hasattr(k, "shape") or isinstance(k, np.ndarray) else k.get()
+                 for k in key)  # device index arrays: only their values matter here
+    return np.broadcast_to(np.empty((), dtype=np.int8), shape)[host].shape
 
 
 def _index_put(input: Tensor, key: tuple, values: Tensor, accumulate: bool) -> Tensor:

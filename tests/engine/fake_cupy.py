@@ -21,6 +21,13 @@ class DeviceArray(np.ndarray):
     def get(self) -> np.ndarray:
         return np.array(self.view(np.ndarray))
 
+    @property
+    def flags(self):
+        """CuPy's flags: contiguity and ownership only (no ``writeable``)."""
+        f = self.view(np.ndarray).flags
+        return types.SimpleNamespace(c_contiguous=f.c_contiguous, f_contiguous=f.f_contiguous,
+                                     owndata=f.owndata)
+
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         _check(inputs, f"{ufunc.__name__}.{method}")
         host = [x.view(np.ndarray) if isinstance(x, DeviceArray) else x for x in inputs]
@@ -57,6 +64,11 @@ def _to_device(result):
     if isinstance(result, tuple):
         return tuple(_to_device(r) for r in result)
     if isinstance(result, np.ndarray):
+        if not result.flags.writeable:  # CuPy's views (diagonals...) are writable
+            try:
+                result.flags.writeable = True
+            except ValueError:
+                pass
         return result.view(DeviceArray)
     if isinstance(result, np.generic):
         return np.asarray(result).view(DeviceArray)

@@ -22,6 +22,7 @@ def fake_cuda(monkeypatch):
     fake = fake_cupy.make_module()
     monkeypatch.setattr(device_mod, "cupy_module", lambda: fake)
     monkeypatch.setattr(device_mod, "_cache", {"cpu": device_mod.CPU})
+    monkeypatch.setattr(sys.modules["engine.random"], "_default_generators", {})
     with engine.use_device("cuda"):
         yield fake
 
