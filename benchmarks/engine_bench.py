@@ -64,7 +64,7 @@ def tiny_chain(n_ops: int = 100):
     def ours():
         x = engine.ones(4, requires_grad=True)
         y = x
-        for i in range(n_ops // 2):
+        for _ in range(n_ops // 2):
             y = y * 1.01
             y = y + 0.01
         y.sum().backward()
@@ -73,11 +73,11 @@ def tiny_chain(n_ops: int = 100):
 
     def hand():
         y = a0
-        for i in range(n_ops // 2):
+        for _ in range(n_ops // 2):
             y = y * np.float32(1.01)
             y = y + np.float32(0.01)
         g = np.ones_like(y)
-        for i in range(n_ops // 2):
+        for _ in range(n_ops // 2):
             g = g * np.float32(1.01)  # d(y+c)/dy = 1, d(1.01 y)/dy = 1.01
         return g
 
@@ -86,7 +86,7 @@ def tiny_chain(n_ops: int = 100):
         def tch():
             x = torch.ones(4, requires_grad=True)
             y = x
-            for i in range(n_ops // 2):
+            for _ in range(n_ops // 2):
                 y = y * 1.01
                 y = y + 0.01
             y.sum().backward()
@@ -94,7 +94,7 @@ def tiny_chain(n_ops: int = 100):
     if autograd is not None:
         def hips_f(x):
             y = x
-            for i in range(n_ops // 2):
+            for _ in range(n_ops // 2):
                 y = y * 1.01
                 y = y + 0.01
             return anp.sum(y)

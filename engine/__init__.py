@@ -6,10 +6,16 @@ import numpy as _np
 from . import errors, ops
 from .autograd import grad
 from .device import Device, cuda_device_count, default_device, device, use_device
-from .dtypes import (DType, as_dtype, bool_, dtype_from_name, float16, float32, float64, int32,
-                     int64)
-from .modes import (enable_grad, is_grad_enabled, is_training, no_grad, set_grad_enabled,
-                    set_training, use_limits)
+from .dtypes import DType, as_dtype, bool_, dtype_from_name, float16, float32, float64, int32, int64
+from .modes import (
+    enable_grad,
+    is_grad_enabled,
+    is_training,
+    no_grad,
+    set_grad_enabled,
+    set_training,
+    use_limits,
+)
 from .random import Generator, manual_seed, use_generator
 from .tensor import Size, Tensor
 
@@ -24,10 +30,10 @@ float, int, bool = float32, int32, bool_  # noqa: A001 (torch.float etc.)
 
 def from_numpy(array, device=None) -> Tensor:
     """A tensor holding ``array``'s data (shared on the CPU, copied to another device)."""
-    from .ops.creation import _finish
-    from .dtypes import from_numpy_dtype
-
     import numpy as np
+
+    from .dtypes import from_numpy_dtype
+    from .ops.creation import _finish
 
     arr = np.asarray(array)
     dt = from_numpy_dtype(arr.dtype)

@@ -15,6 +15,7 @@ from . import errors
 from .modes import _grad_enabled, set_grad_enabled
 from .tensor import Tensor, _wrap
 
+
 class SavedTensor:
     """A tensor saved for backward, checked against in-place changes when it is used."""
 

@@ -17,7 +17,7 @@ is_grad_enabled = _grad_enabled.get
 
 
 class _GradMode(contextlib.ContextDecorator):
-    """Base of ``no_grad`` / ``enable_grad`` / ``set_grad_enabled``: context manager and decorator."""
+    """Base of ``no_grad`` / ``enable_grad``: a context manager and a decorator."""
 
     mode = True
 

@@ -8,7 +8,8 @@ from contextvars import ContextVar
 
 import numpy as np
 
-from .device import CPU, device as as_device
+from .device import CPU
+from .device import device as as_device
 
 
 class Generator:

@@ -8,7 +8,8 @@ import math
 import numpy as np
 
 from .. import errors
-from ..device import bind, default_device, device as as_device
+from ..device import bind, default_device
+from ..device import device as as_device
 from ..dtypes import DEFAULT_FLOAT, DEFAULT_INT, as_dtype, bool_, float64
 from ..modes import check_numel
 from ..random import current_generator
@@ -354,10 +355,11 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
     from .. import ops
 
     def _check_std(s):
-        bad = (s < 0).any().item() if isinstance(s, Tensor) else s < 0
-        if bad:
-            raise errors.EngineRuntimeError(
-                f"normal expects std >= 0.0, but found std {s if not isinstance(s, Tensor) else s.min().item()}")
+        if isinstance(s, Tensor):
+            if s.numel() and s.min().item() < 0:
+                raise errors.EngineRuntimeError("normal expects all elements of std >= 0.0")
+        elif s < 0:
+            raise errors.EngineRuntimeError("normal expects std >= 0.0, but found std %g" % s)
 
     _check_std(std)
     if isinstance(mean, Tensor) or isinstance(std, Tensor):

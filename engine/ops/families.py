@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 from .. import errors
-from ..autograd import OUTPUT, needs_grad, record
+from ..autograd import OUTPUT, record
 from ..modes import _grad_enabled, check_numel
 from ..tensor import Tensor, _wrap
 from ._args import broadcast_shape, device_of, float_dtype, operand, promote_args

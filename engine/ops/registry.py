@@ -6,8 +6,8 @@ it. Family helpers (``unary``, ``binary``, ...) live in ``families.py``.
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 OPS: dict[str, OpDef] = {}
 

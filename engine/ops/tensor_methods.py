@@ -6,7 +6,8 @@ import numpy as np
 
 from .. import errors
 from ..autograd import needs_grad, record
-from ..device import bind, device as as_device
+from ..device import bind
+from ..device import device as as_device
 from ..dtypes import as_dtype, bool_, float16, float32, float64, int32, int64
 from ..tensor import Size, Tensor, _wrap
 from ._args import norm_dim, py_scalar

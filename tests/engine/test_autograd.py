@@ -339,3 +339,10 @@ def test_graph_node_names_and_next_functions():
     (mul, _), = y.grad_fn.next_functions
     assert mul.name() == "MulBackward0"
     assert mul.next_functions[0][0].name() == "AccumulateGrad"
+
+
+def test_normal_negative_std_texts():
+    with expect_error("normal_std_negative"):
+        engine.normal(engine.zeros(2), engine.tensor([-1.0, 1.0]))
+    with expect_error("normal_scalar_std_negative"):
+        engine.normal(0.0, -1.0, (2,))

@@ -4,15 +4,14 @@
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
 
-import sys
-
 import engine
-from tests.engine import fake_cupy
+from tests.engine import fake_cupy, test_seed
 from tests.engine import test_gradcheck as gc
-from tests.engine import test_seed
 
 device_mod = sys.modules["engine.device"]  # the module (engine.device is also a function)
 
