@@ -359,7 +359,7 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
             if s.numel() and s.min().item() < 0:
                 raise errors.EngineRuntimeError("normal expects all elements of std >= 0.0")
         elif s < 0:
-            raise errors.EngineRuntimeError("normal expects std >= 0.0, but found std %g" % s)
+            raise errors.EngineRuntimeError(f"normal expects std >= 0.0, but found std {s:g}")
 
     _check_std(std)
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
