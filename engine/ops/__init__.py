@@ -36,7 +36,9 @@ def _install_tensor_api() -> None:
             setattr(Tensor, name, d.fn)
 
     def op_(name):
-        return OPS[name].fn
+        # an op may name a leaner function for its operator form (``add`` without ``alpha``)
+        fn = OPS[name].fn
+        return getattr(fn, "operator", fn)
 
     def reflected(name):
         fn = op_(name)

@@ -117,6 +117,10 @@ def binary(name: str, fwd, grads=None, *, save=("input", "other"), out="promote"
             result = _wrap(fwd(dev.xp, input._data,
                                other._data if type(other) is Tensor else other),
                            input.dtype, dev)
+        elif (type(input) is float or type(input) is int) and type(other) is Tensor and \
+                other.dtype.is_floating_point and not bool_out:  # ``1 - t``
+            dev = other.device
+            result = _wrap(fwd(dev.xp, input, other._data), other.dtype, dev)
         else:
             result = slow(input, other)
         if grads is not None and _grad_enabled.get() and (

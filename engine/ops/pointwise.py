@@ -117,7 +117,16 @@ def _alias_twins(*pairs) -> None:
 # --------------------------------------------------------------------------- arithmetic
 _add = binary("add", lambda xp, a, b: xp.add(a, b), (lambda g, *_: g, lambda g, *_: g),
               save=(), doc="", inplace=False, public=False)
-_sub = binary("sub", lambda xp, a, b: xp.subtract(a, b), (lambda g, *_: g, lambda g, *_: -g),
+
+
+def _subtract(xp, a, b):
+    if getattr(a, "dtype", None) is not None and a.dtype.kind == "b" and \
+            getattr(b, "dtype", None) is not None and b.dtype.kind == "b":
+        raise errors.EngineRuntimeError(errors.BOOL_SUB)
+    return xp.subtract(a, b)
+
+
+_sub = binary("sub", _subtract, (lambda g, *_: g, lambda g, *_: -g),
               save=(), doc="", inplace=False, public=False)
 _div = binary("div", _quiet(lambda xp, a, b: xp.true_divide(a, b)),
               (lambda g, a, b: g / b, lambda g, a, b: -g * a / (b * b)),
@@ -147,9 +156,6 @@ def add(input, other, *, alpha=1):
 @op(grad_fns=("SubBackward0",), aliases=("subtract",))
 def sub(input, other, *, alpha=1):
     """Elementwise ``input - alpha * other`` (broadcasting)."""
-    if isinstance(input, Tensor) and input.dtype.name == "bool" and \
-            isinstance(other, Tensor) and other.dtype.name == "bool":
-        raise errors.EngineRuntimeError(errors.BOOL_SUB)
     if alpha != 1:
         _check_alpha(alpha, input, other)
         other = other * alpha
@@ -169,6 +175,8 @@ def div(input, other, *, rounding_mode=None):
         "div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
         f"'{rounding_mode}'")
 
+
+add.operator, sub.operator, div.operator = _add, _sub, _div  # ``a + b`` has no alpha to parse
 
 for _fn in (add, sub, div):
     inplace_twin(_fn.__name__, _fn,
