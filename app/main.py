@@ -14,7 +14,7 @@ from fastapi.openapi.utils import get_openapi
 from app.api.main import api_router
 from app.api.responses import OrjsonResponse
 from app.core.config import Settings, get_settings
-from app.core.errors import install_error_handlers
+from app.core.errors import PROBLEM_MEDIA_TYPE, install_error_handlers
 from app.core.metrics import Metrics
 from app.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from app.lang import Program
@@ -95,8 +95,28 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     components["Program"] = program
     components["ProblemBody"] = ProblemBody.model_json_schema(
         ref_template="#/components/schemas/{model}")
+    for name in ("HTTPValidationError", "ValidationError"):
+        components.pop(name, None)
+    for operation in (op for path in schema["paths"].values() for op in path.values()):
+        _errors_as_problems(operation)
     app.openapi_schema = schema
     return schema
+
+
+def _errors_as_problems(operation: dict[str, Any]) -> None:
+    """Every error reply is application/problem+json, FastAPI's own 422 included."""
+    responses = operation.setdefault("responses", {})
+    if operation.get("parameters") or operation.get("requestBody"):
+        responses.setdefault("422", {})
+    for status, response in responses.items():
+        if int(status) < 400:
+            continue
+        documented = response.get("content", {}).get(PROBLEM_MEDIA_TYPE, {})
+        response["content"] = {PROBLEM_MEDIA_TYPE: {
+            "schema": {"$ref": "#/components/schemas/ProblemBody"},
+            **({"examples": documented["examples"]} if "examples" in documented else {}),
+        }}
+        response.setdefault("description", "A problem (RFC 9457).")
 
 
 app = create_app()

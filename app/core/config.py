@@ -1,4 +1,4 @@
-"""Service settings: one pydantic-settings class, read from ``AUTOGRAD_*`` variables and ``.env``."""
+"""Service settings: one pydantic-settings class, from ``AUTOGRAD_*`` variables and ``.env``."""
 
 from __future__ import annotations
 
@@ -95,7 +95,7 @@ class Settings(BaseSettings):
 
 
 def device_allowed(device: str, allowed: list[str]) -> bool:
-    """``cuda`` in the allow-list admits every ``cuda:N``; ``cuda:0`` admits itself (and ``cuda``)."""
+    """``cuda`` in the allow-list admits every ``cuda:N``; ``cuda:0`` admits itself and ``cuda``."""
     if device in allowed:
         return True
     if device.startswith("cuda:") and "cuda" in allowed:

@@ -1,8 +1,9 @@
 """Every failure the service reports, and the one place that turns any exception into problem+json.
 
 Routes raise :class:`ApiError` subclasses (or let :class:`app.lang.LangError` and engine errors
-through); :func:`problem_for` maps each of them to a :class:`Problem`; :func:`install_error_handlers`
-wires that mapping into FastAPI. No route builds an error body by hand.
+through); :func:`problem_for` maps each of them to a :class:`Problem`;
+:func:`install_error_handlers` wires that mapping into FastAPI. No route builds an error body
+by hand.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.routing import Match
 
 logger = logging.getLogger("app.errors")
 
@@ -195,8 +197,20 @@ def render_problem(problem: Problem, *, instance: str | None, request_id: str | 
         return json.dumps(body, default=str, ensure_ascii=True).encode()
 
 
+def _allowed_methods(request: Request) -> str:
+    """Every method the path supports (Starlette names only the first matching route's)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches({**request.scope, "method": "\0"})
+        if match is Match.PARTIAL:
+            methods |= getattr(route, "methods", None) or set()
+    return ", ".join(sorted(methods))
+
+
 def problem_response(request: Request, exc: BaseException) -> Response:
     problem = problem_for(exc)
+    if problem.status == 405:
+        problem.headers["Allow"] = _allowed_methods(request)
     request_id = getattr(request.state, "request_id", None)
     if problem.status >= 500:
         logger.error("unhandled error (request %s %s %s)", request_id, request.method,

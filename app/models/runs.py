@@ -42,7 +42,8 @@ ProgramJson = Annotated[
 class RunRequest(BaseModel):
     """A program (exactly one of ``source`` and ``program``) and what to bind and return."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra={
+        "oneOf": [{"required": ["source"]}, {"required": ["program"]}]})
 
     source: SourceText | None = Field(None, description="The program as (a safe subset of) Python.",
                                examples=[SEED_SIMPLE_SOURCE])
@@ -93,7 +94,7 @@ class EvaluateReply(RunReply):
 
 
 class CompileRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra={"examples": [
         {"source": SEED_SIMPLE_SOURCE}]})
 
     source: SourceText

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class SessionCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra={"examples": [
         {"device": "cpu", "seed": 0, "ttl_s": 600}]})
 
     device: str | None = Field(None, max_length=16, description="cpu, cuda or cuda:N; default "

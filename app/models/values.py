@@ -3,7 +3,7 @@ other JSON value. Only the *shapes* are checked here; :mod:`app.wire` builds eng
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, JsonValue, Tag
 
@@ -20,6 +20,7 @@ class TensorIn(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
+        strict=True,
         json_schema_extra={
             "examples": [
                 {"type": "tensor", "data": [0.0, 1.0, 2.0, 3.0], "requires_grad": True},
@@ -49,6 +50,7 @@ class InferenceTensor(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
+        strict=True,
         json_schema_extra={"examples": [
             {"name": "x", "shape": [4], "datatype": "FP32", "data": [0, 1, 2, 3]}
         ]},
@@ -74,11 +76,9 @@ def _value_kind(value: Any) -> str:
 
 
 WireValue = Annotated[
-    Union[
-        Annotated[TensorIn, Tag("tensor")],
-        Annotated[InferenceTensor, Tag("oip")],
-        Annotated[JsonValue, Tag("value")],
-    ],
+    Annotated[TensorIn, Tag("tensor")]
+    | Annotated[InferenceTensor, Tag("oip")]
+    | Annotated[JsonValue, Tag("value")],
     Discriminator(_value_kind),
 ]
 """What a client may send as a value: a tensor (either form) or any other JSON value."""

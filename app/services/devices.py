@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import engine
-
 from app.core.config import DEVICE_PATTERN, device_allowed
 from app.core.errors import DeviceUnavailable
 
 
 def resolve_device(spec: str, allowed: list[str]) -> str:
     """The canonical name of a usable device (``cuda`` → ``cuda:0``), or ``device_unavailable``:
-    a malformed name and one not allowed are ``400``; an allowed one that is not there is ``503``."""
+    a malformed name and one not allowed are ``400``; an allowed one that is absent is ``503``."""
     name = spec.strip().lower()
     if not DEVICE_PATTERN.match(name):
         raise DeviceUnavailable(f"Unknown device {spec!r}: expected cpu, cuda or cuda:N.",
