@@ -321,7 +321,11 @@ class SourceCompiler:
                     raise _fail(func, f"unknown function {dotted!r}")
             else:  # a method: the receiver is the first argument
                 name = func.attr
-                args.insert(0, self.expr(func.value))
+                if name == "where" and args:
+                    # x.where(cond, y) is torch.where(cond, x, y): the receiver is the input
+                    args.insert(1, self.expr(func.value))
+                else:
+                    args.insert(0, self.expr(func.value))
                 if name in CONVERSION_METHODS and len(args) == 1 and not kwargs:
                     # float(x) is Python's conversion; x.float() is a dtype cast
                     return {"call": "to", "args": [args[0], {"var": CONVERSION_METHODS[name]}]}

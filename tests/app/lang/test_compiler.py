@@ -170,3 +170,11 @@ def test_compile_is_pure_and_returns_a_fresh_copy():
     first = compile_source("y = x + 1")
     first[0]["value"] = "changed"
     assert compile_source("y = x + 1") == [{"assign": "y", "value": c("add", X, 1)}]
+
+
+def test_where_method_puts_the_receiver_second():
+    from app.lang import compile_source
+
+    (stmt,) = compile_source("x.where(c, y)")
+    assert stmt == {"expr": {"call": "where",
+                             "args": [{"var": "c"}, {"var": "x"}, {"var": "y"}]}}
