@@ -173,13 +173,16 @@ def _refresh_view(t: Tensor) -> None:
 OUTPUT = object()  # marker in ``saved``: save the op's output
 
 
-def record(outputs, name: str, rule, inputs: tuple, saved: tuple = (), per_input: bool = True):
+def record(outputs, name: str, rule, inputs: tuple, saved: tuple = (), per_input: bool = True,
+           saves_scalars: bool = False):
     """Attach a node to ``outputs`` (a Tensor or a tuple of Tensors).
 
     ``inputs`` are the op's differentiable arguments (Tensors or anything else, which gets no
     edge). With ``per_input`` the ``rule`` is a tuple with one ``f(grad, *saved)`` per input
     (None where not differentiable); otherwise one ``f(grad, needs, *saved)`` returning a
-    tuple. ``saved`` may hold ``OUTPUT`` for the (first) output.
+    tuple. ``saved`` may hold ``OUTPUT`` for the (first) output. ``saves_scalars``: Python
+    numbers in ``saved`` count as saved tensors (PyTorch wraps them), so they are freed after
+    backward and a second backward fails as in PyTorch.
     """
     edges = []
     meta = []
@@ -206,6 +209,7 @@ def record(outputs, name: str, rule, inputs: tuple, saved: tuple = (), per_input
                 had = True
             else:
                 packed.append(s)
+                had = had or saves_scalars and s is not None
         saved = tuple(packed)
     node = Node(name, rule, per_input, saved, had, tuple(edges), tuple(meta),
                 1 if single else len(outputs))

@@ -133,7 +133,7 @@ def binary(name: str, fwd, grads=None, *, save=("input", "other"), out="promote"
             else:
                 saved = tuple(input if s == "input" else other if s == "other" else OUTPUT
                               for s in keep)
-            record(result, node, grads, (input, other), saved)
+            record(result, node, grads, (input, other), saved, saves_scalars=cross)
         return result
 
     forward.__name__ = name

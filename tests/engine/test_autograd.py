@@ -346,3 +346,12 @@ def test_normal_negative_std_texts():
         engine.normal(engine.zeros(2), engine.tensor([-1.0, 1.0]))
     with expect_error("normal_scalar_std_negative"):
         engine.normal(0.0, -1.0, (2,))
+
+
+def test_product_with_a_scalar_frees_its_saved_scalar():
+    # PyTorch saves the scalar of ``a * 2`` as a wrapped tensor: a second backward fails
+    a = leaf([0.5])
+    d = a * 2 * 2
+    d.backward()
+    with expect_error("backward_twice"):
+        d.backward()
