@@ -11,7 +11,7 @@ import anyio
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from app.api.main import api_router
+from app.api.main import routers
 from app.api.responses import OrjsonResponse
 from app.core.config import Settings, get_settings
 from app.core.errors import PROBLEM_MEDIA_TYPE, install_error_handlers
@@ -78,7 +78,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, metrics=metrics)
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
-    app.include_router(api_router)
+    for router in routers:  # one level of routers: each level adds to every request's match
+        app.include_router(router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

@@ -198,14 +198,18 @@ def _infer_dtype(arr: np.ndarray) -> str:
     return "float32"
 
 
-def _from_data(data: Any, dtype: str | None, shape: list[int] | None, pointer: str) -> np.ndarray:
-    if _needs_fix(data):
-        data = _replace_non_finite(data, pointer + "/data")
+def _as_array(data: Any, pointer: str) -> np.ndarray:
     try:
-        arr = np.array(data)
-    except ValueError as exc:
+        return np.array(data)
+    except (ValueError, TypeError) as exc:
         raise InvalidRequest(f"Tensor data is ragged: every row must have the same length "
                              f"(at {pointer}/data).", pointer=pointer + "/data") from exc
+
+
+def _from_data(data: Any, dtype: str | None, shape: list[int] | None, pointer: str) -> np.ndarray:
+    arr = _as_array(data, pointer)  # numbers only (the common case): no Python-level walk
+    if arr.dtype.kind not in "biuf" and _needs_fix(data):
+        arr = _as_array(_replace_non_finite(data, pointer + "/data"), pointer)
     if arr.dtype == object or arr.dtype.kind not in "biuf":
         raise InvalidRequest(f"Tensor data must be numbers or booleans (at {pointer}/data).",
                              pointer=pointer + "/data")

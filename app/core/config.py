@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     max_loop_iterations: int = Field(1_000_000, ge=1)
     max_program_nodes: int = Field(100_000, ge=1)
     max_nesting_depth: int = Field(100, ge=1)
+    inline_evaluate: bool = Field(True, description="Try small /v1/evaluate runs on the event "
+                                  "loop under a tight budget before using a worker thread.")
     worker_threads: int = Field(8, ge=1, description="Programs running at once (threads).")
     max_body_bytes: int = Field(64 * 1024 * 1024, ge=1024, description="Largest request body.")
 

@@ -4,12 +4,20 @@ The run itself (decoding inputs, interpreting, encoding and serializing the repl
 worker thread, so health checks and other sessions keep being answered; the session's FIFO lock is
 held around it, so runs on one session go in arrival order. The interpreter checks its deadline
 between steps, which is how a run that takes too long ends and frees its session.
+
+One exception, for throughput: a small stateless ``/v1/evaluate`` is first tried on the event loop
+under a tight budget (:data:`INLINE_BUDGET`: a few milliseconds, steps and tensor elements, so
+the loop is never held longer than that plus one small op). A run that outgrows the budget is
+thrown away and run again from scratch in a worker thread with the real limits — safe because an
+evaluate starts from a fresh environment and leaves nothing behind. A thread hop costs about as
+much as the seed program itself, and the GIL hand-over between the loop and a worker adds
+latency spikes on top.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import anyio
@@ -21,6 +29,7 @@ from app.core.metrics import Metrics
 from app.lang import (
     Environment,
     LangError,
+    LimitExceeded,
     Limits,
     ProgramError,
     compile_source,
@@ -52,6 +61,13 @@ def new_environment(device: str, seed: int | None) -> Environment:
     return env
 
 
+INLINE_BUDGET = {"timeout_s": 0.004, "max_steps": 5_000, "max_tensor_elements": 65_536,
+                 "max_loop_iterations": 5_000}
+"""Bounds of an evaluate tried on the event loop (each is also capped by the configured one)."""
+INLINE_MAX_BODY_BYTES = 16 * 1024
+"""Larger request bodies (big input tensors) always go to a worker thread."""
+
+
 @dataclass
 class RunOutcome:
     body: bytes
@@ -68,12 +84,26 @@ class Runner:
         self.metrics = metrics
         self.store = store
         self.threads = anyio.CapacityLimiter(settings.worker_threads)
+        self.inline_limits = replace(self.limits, **{
+            name: min(value, getattr(self.limits, name)) for name, value in INLINE_BUDGET.items()})
 
     async def run(self, session: Session, request: RunRequest) -> bytes:
         async with self.store.exclusive(session):
             return await self._in_thread("run", session.env, request, None)
 
-    async def evaluate(self, request: EvaluateRequest) -> bytes:
+    async def evaluate(self, request: EvaluateRequest, body_bytes: int) -> bytes:
+        if self.settings.inline_evaluate and body_bytes <= INLINE_MAX_BODY_BYTES:
+            env = new_environment(self.settings.device, None)
+            try:
+                outcome = self._execute(env, request, request.gradients, self.inline_limits)
+            except LimitExceeded:
+                pass  # outgrew the inline budget: start over in a worker thread
+            except (LangError, ApiError) as exc:
+                self.metrics.run_seconds.labels(endpoint="evaluate", outcome=exc.code).observe(0)
+                raise
+            else:
+                self._observe("evaluate", outcome)
+                return outcome.body
         env = new_environment(self.settings.device, None)
         return await self._in_thread("evaluate", env, request, request.gradients)
 
@@ -87,25 +117,28 @@ class Runner:
         started = time.perf_counter()
         try:
             outcome = await anyio.to_thread.run_sync(
-                self._execute, env, request, gradients, limiter=self.threads)
+                self._execute, env, request, gradients, self.limits, limiter=self.threads)
         except (LangError, ApiError) as exc:
             self.metrics.run_seconds.labels(endpoint=endpoint, outcome=exc.code).observe(
                 time.perf_counter() - started)
             raise
+        self._observe(endpoint, outcome)
+        return outcome.body
+
+    def _observe(self, endpoint: str, outcome: RunOutcome) -> None:
         self.metrics.run_seconds.labels(endpoint=endpoint, outcome="ok").observe(
             outcome.elapsed_ms / 1000)
         self.metrics.run_steps.labels(endpoint=endpoint).observe(outcome.steps)
-        return outcome.body
 
-    def _execute(self, env: Environment, request: RunRequest,
-                 gradients: list[str] | None) -> RunOutcome:
+    def _execute(self, env: Environment, request: RunRequest, gradients: list[str] | None,
+                 limits: Limits) -> RunOutcome:
         if request.source is not None:
             program = compile_source(request.source)
         else:
-            program = parse_program(request.program, self.limits)
+            program = parse_program(request.program, limits)
         env.variables.update(decode_inputs(request.inputs, device=env.device,
                                            max_elements=self.settings.max_tensor_elements))
-        result = run_program(program, env, self.limits, source=request.source)
+        result = run_program(program, env, limits, source=request.source)
         encoding = request.encoding
         reply: dict[str, Any] = {
             "result": encode_value(result.result, encoding),

@@ -7,11 +7,12 @@ from typing import Any
 from fastapi import APIRouter
 
 from app.api.deps import ApiKeyDep
+from app.api.responses import OrjsonRoute
 from app.lang import Program, compile_source
 from app.models.problems import error_responses
 from app.models.runs import CompileReply, CompileRequest
 
-router = APIRouter(prefix="/v1", tags=["language"])
+router = APIRouter(prefix="/v1", tags=["language"], route_class=OrjsonRoute)
 
 
 @router.post(

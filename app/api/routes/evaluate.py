@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Body, Request
 
 from app.api.deps import ApiKeyDep, RunnerDep
-from app.api.responses import RawJSONResponse
+from app.api.responses import OrjsonRoute, RawJSONResponse
 from app.models.examples import EVALUATE_EXAMPLES
 from app.models.problems import error_responses
 from app.models.runs import EvaluateReply, EvaluateRequest
 
-router = APIRouter(prefix="/v1", tags=["evaluate"])
+router = APIRouter(prefix="/v1", tags=["evaluate"], route_class=OrjsonRoute)
 
 
 @router.post(
@@ -22,7 +22,8 @@ router = APIRouter(prefix="/v1", tags=["evaluate"])
     responses=error_responses(400, 401, 413, 422),
 )
 async def evaluate(
-    _owner: ApiKeyDep, runner: RunnerDep,
+    _owner: ApiKeyDep, runner: RunnerDep, http: Request,
     request: Annotated[EvaluateRequest, Body(openapi_examples=EVALUATE_EXAMPLES)],
 ) -> RawJSONResponse:
-    return RawJSONResponse(await runner.evaluate(request))
+    body_bytes = int(http.headers.get("content-length") or 1 << 30)
+    return RawJSONResponse(await runner.evaluate(request, body_bytes))

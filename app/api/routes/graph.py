@@ -9,14 +9,14 @@ from fastapi.responses import PlainTextResponse, Response
 
 import engine
 from app.api.deps import OwnedSessionDep, RunnerDep
-from app.api.responses import OrjsonResponse
+from app.api.responses import OrjsonResponse, OrjsonRoute
 from app.core.errors import InvalidRequest, NotFound
 from app.models.problems import error_responses
 from app.models.runs import NAME_PATTERN
 from app.models.sessions import Graph
 from app.services.graph import build_graph, to_dot
 
-router = APIRouter(prefix="/v1/sessions", tags=["variables"])
+router = APIRouter(prefix="/v1/sessions", tags=["variables"], route_class=OrjsonRoute)
 
 
 @router.get(

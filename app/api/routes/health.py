@@ -5,10 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from app.api.deps import SettingsDep
+from app.api.responses import OrjsonRoute
 from app.models.problems import error_responses
 from app.services.devices import resolve_device
 
-router = APIRouter(prefix="/v1/health", tags=["health"])
+router = APIRouter(prefix="/v1/health", tags=["health"], route_class=OrjsonRoute)
 
 
 @router.get("/live", summary="Liveness", description="The process is up and answering.")

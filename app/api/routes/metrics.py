@@ -7,8 +7,9 @@ from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from app.api.deps import MetricsDep
+from app.api.responses import OrjsonRoute
 
-router = APIRouter(tags=["metrics"])
+router = APIRouter(tags=["metrics"], route_class=OrjsonRoute)
 
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response,

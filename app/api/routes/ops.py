@@ -9,8 +9,9 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 import engine
+from app.api.responses import OrjsonRoute
 
-router = APIRouter(prefix="/v1", tags=["language"])
+router = APIRouter(prefix="/v1", tags=["language"], route_class=OrjsonRoute)
 
 
 class OpInfo(BaseModel):

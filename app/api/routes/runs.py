@@ -7,12 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Body
 
 from app.api.deps import OwnedSessionDep, RunnerDep
-from app.api.responses import RawJSONResponse
+from app.api.responses import OrjsonRoute, RawJSONResponse
 from app.models.examples import RUN_EXAMPLES
 from app.models.problems import error_responses
 from app.models.runs import RunReply, RunRequest
 
-router = APIRouter(prefix="/v1/sessions", tags=["runs"])
+router = APIRouter(prefix="/v1/sessions", tags=["runs"], route_class=OrjsonRoute)
 
 
 @router.post(

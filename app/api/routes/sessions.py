@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Response, status
 
 from app.api.deps import ApiKeyDep, MetricsDep, OwnedSessionDep, SettingsDep, StoreDep
+from app.api.responses import OrjsonRoute
 from app.core.errors import InvalidRequest
 from app.models.problems import error_responses
 from app.models.sessions import SessionCreate, SessionInfo, SessionList, VariableInfo
@@ -15,7 +16,7 @@ from app.services.devices import resolve_device
 from app.services.sessions import Session
 from app.wire import kind_of
 
-router = APIRouter(prefix="/v1/sessions", tags=["sessions"])
+router = APIRouter(prefix="/v1/sessions", tags=["sessions"], route_class=OrjsonRoute)
 
 
 def _time(ts: float) -> datetime:

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Path, Query, Response, status
 
 from app.api.deps import OwnedSessionDep, RunnerDep, SettingsDep
-from app.api.responses import RawJSONResponse
+from app.api.responses import OrjsonRoute, RawJSONResponse
 from app.core.errors import NotFound
 from app.models.problems import error_responses
 from app.models.runs import NAME_PATTERN
@@ -15,7 +15,7 @@ from app.models.sessions import VariableValue
 from app.models.values import Encoding, WireValue
 from app.wire import decode_value, dumps, encode_value
 
-router = APIRouter(prefix="/v1/sessions", tags=["variables"])
+router = APIRouter(prefix="/v1/sessions", tags=["variables"], route_class=OrjsonRoute)
 
 VariableName = Annotated[str, Path(pattern=NAME_PATTERN, max_length=128,
                                    description="A variable name.")]

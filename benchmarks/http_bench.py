@@ -1,0 +1,305 @@
+"""HTTP benchmark: /v1/evaluate with the seed program vs a bare async FastAPI endpoint.
+
+Starts two uvicorn servers on free loopback ports (one worker each, uvloop + httptools):
+the real service (``app.main:app``) and a *bare* FastAPI app whose ``async def`` endpoint parses
+the same body with pydantic and returns a reply of the same size. Loads them side by side,
+interleaved (bare, service, bare, service, ...), with ``wrk`` if it is installed (or
+``--loader python``: a bounded asyncio keep-alive loader), 16 connections. Then measures moving a
+1M-element float32 tensor in and out as JSON and as base64, and orjson vs the standard library
+for serializing that tensor's reply.
+
+    .venv/bin/python benchmarks/http_bench.py [--seconds 10] [--rounds 2] [--loader wrk|python]
+
+Loopback only; every loop is bounded in time and count.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import json
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+from fastapi import FastAPI
+from fastapi.responses import Response
+from pydantic import BaseModel
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+SEED_BODY = {
+    "inputs": {"x": {"type": "tensor", "data": [0.0, 1.0, 2.0, 3.0], "requires_grad": True}},
+    "source": "y = 2 * torch.dot(x, x)\ny.backward()\ny",
+    "gradients": ["x"],
+}
+HOST = "127.0.0.1"
+
+
+# ------------------------------------------------------------------ the bare comparison app
+
+class BareBody(BaseModel):
+    """The same fields as an evaluate request, parsed by pydantic."""
+
+    inputs: dict[str, Any] = {}
+    source: str | None = None
+    program: list[Any] | None = None
+    outputs: list[str] = []
+    gradients: list[str] = []
+
+
+def _bare_app() -> FastAPI:
+    """An ``async def`` endpoint that parses the same body with pydantic and answers a reply of
+    the same size as the service's (given in BARE_REPLY)."""
+    reply = os.environ.get("BARE_REPLY", "{}").encode()
+    bare = FastAPI()
+
+    @bare.post("/v1/evaluate")
+    async def evaluate(body: BareBody) -> Response:
+        return Response(reply, media_type="application/json")
+
+    return bare
+
+
+if os.environ.get("BARE_REPLY") is not None:
+    bare_app = _bare_app()
+
+
+# ------------------------------------------------------------------ servers
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    def __init__(self, target: str, env: dict[str, str], app_dir: Path) -> None:
+        self.port = free_port()
+        self.base = f"http://{HOST}:{self.port}"
+        full_env = {**os.environ, "MALLOC_MMAP_THRESHOLD_": "67108864",
+                    "MALLOC_TRIM_THRESHOLD_": "268435456", **env}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", target, "--host", HOST, "--port", str(self.port),
+             "--loop", "uvloop", "--http", "httptools", "--log-level", "warning",
+             "--no-access-log", "--app-dir", str(app_dir)],
+            cwd=ROOT, env=full_env)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(self.base + "/docs", timeout=1)
+                return
+            except httpx.TransportError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"{target} did not start")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+# ------------------------------------------------------------------ loaders
+
+def load_wrk(url: str, body: bytes, seconds: int, connections: int) -> dict[str, float]:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write('wrk.method = "POST"\n'
+                     f"wrk.body = {json.dumps(body.decode())}\n"
+                     'wrk.headers["Content-Type"] = "application/json"\n')
+    try:
+        out = subprocess.run(
+            ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", script.name,
+             url], capture_output=True, text=True, timeout=seconds + 30).stdout
+    finally:
+        os.unlink(script.name)
+
+    def latency_ms(pct: str) -> float:
+        m = re.search(rf"^\s+{pct}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+        value, unit = float(m.group(1)), m.group(2)
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+            "p50_ms": latency_ms("50"), "p99_ms": latency_ms("99"),
+            "errors": float(errors.group(1)) if errors else 0.0}
+
+
+async def _python_load(port: int, body: bytes, seconds: float,
+                       connections: int) -> dict[str, float]:
+    request = (f"POST /v1/evaluate HTTP/1.1\r\nHost: {HOST}\r\nContent-Type: application/json\r\n"
+               f"Content-Length: {len(body)}\r\n\r\n").encode() + body
+    latencies: list[float] = []
+    errors = 0
+    stop_at = time.perf_counter() + seconds
+
+    async def worker() -> None:
+        nonlocal errors
+        reader, writer = await asyncio.open_connection(HOST, port)
+        try:
+            while time.perf_counter() < stop_at:
+                start = time.perf_counter()
+                writer.write(request)
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = int(re.search(rb"(?i)content-length: (\d+)", head).group(1))
+                await reader.readexactly(length)
+                latencies.append(time.perf_counter() - start)
+                if not head.startswith(b"HTTP/1.1 200"):
+                    errors += 1
+        finally:
+            writer.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(connections)))
+    elapsed = time.perf_counter() - started
+    latencies.sort()
+    return {"rps": len(latencies) / elapsed,
+            "p50_ms": latencies[len(latencies) // 2] * 1000,
+            "p99_ms": latencies[int(len(latencies) * 0.99)] * 1000, "errors": float(errors)}
+
+
+def load_python(url: str, body: bytes, seconds: int, connections: int) -> dict[str, float]:
+    port = int(url.rsplit(":", 1)[1].split("/")[0])
+    try:
+        import uvloop
+        return uvloop.run(_python_load(port, body, seconds, connections))
+    except ImportError:  # pragma: no cover
+        return asyncio.run(_python_load(port, body, seconds, connections))
+
+
+# ------------------------------------------------------------------ transfer and codec
+
+def transfer(base: str, repeats: int = 5) -> list[tuple[str, float, float]]:
+    """(case, median ms, MB/s of tensor payload) for 1M float32 in and out."""
+    arr = np.random.default_rng(0).standard_normal(1_000_000).astype(np.float32)
+    payload_mb = arr.nbytes / 1e6
+    as_json = {"type": "tensor", "dtype": "float32", "shape": [arr.size], "data": arr.tolist()}
+    as_b64 = {"type": "tensor", "dtype": "float32", "shape": [arr.size],
+              "base64": base64.b64encode(arr.astype("<f4").tobytes()).decode()}
+    cases = [
+        ("in, JSON", {"inputs": {"x": as_json}, "source": "x.shape"}),
+        ("in, base64", {"inputs": {"x": as_b64}, "source": "x.shape"}),
+        ("out, JSON", {"source": "torch.randn(1000000)", "encoding": "json"}),
+        ("out, base64", {"source": "torch.randn(1000000)", "encoding": "base64"}),
+        ("round trip, JSON", {"inputs": {"x": as_json}, "source": "x * 2", "encoding": "json"}),
+        ("round trip, base64", {"inputs": {"x": as_b64}, "source": "x * 2",
+                                "encoding": "base64"}),
+    ]
+    rows = []
+    with httpx.Client(base_url=base, timeout=120) as client:
+        for name, body in cases:
+            content = json.dumps(body).encode()
+            times = []
+            for _ in range(repeats):
+                start = time.perf_counter()
+                reply = client.post("/v1/evaluate", content=content,
+                                    headers={"content-type": "application/json"})
+                reply.read()
+                times.append(time.perf_counter() - start)
+                assert reply.status_code == 200, reply.text[:300]
+            median = statistics.median(times)
+            rows.append((name, median * 1000, payload_mb / median))
+    return rows
+
+
+def codec_comparison(repeats: int = 5) -> list[tuple[str, float]]:
+    import engine
+    from app.wire import dumps, encode_value
+
+    t = engine.tensor(np.random.default_rng(0).standard_normal(1_000_000).astype(np.float32))
+
+    def best(fn) -> float:
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - start)
+        return min(times) * 1000
+
+    def stdlib() -> bytes:
+        reply = encode_value(t)
+        reply["data"] = engine.to_numpy(t).tolist()
+        return json.dumps(reply).encode()
+
+    return [("orjson (app.wire.dumps, NumPy-native)", best(lambda: dumps(encode_value(t)))),
+            ("stdlib json (tolist + json.dumps)", best(stdlib)),
+            ("stdlib json.loads of the orjson reply", best(
+                lambda: json.loads(dumps(encode_value(t))))),
+            ("orjson.loads of the same", best(
+                lambda: __import__("orjson").loads(dumps(encode_value(t)))))]
+
+
+# ------------------------------------------------------------------ main
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--loader", choices=["wrk", "python"],
+                        default="wrk" if shutil.which("wrk") else "python")
+    parser.add_argument("--skip-transfer", action="store_true")
+    args = parser.parse_args()
+    load = load_wrk if args.loader == "wrk" else load_python
+    body = json.dumps(SEED_BODY).encode()
+
+    service = Server("app.main:app", {"AUTOGRAD_MAX_TENSOR_ELEMENTS": "50000000",
+                                      "AUTOGRAD_MAX_BODY_BYTES": str(256 << 20)}, ROOT)
+    try:
+        sample = httpx.post(service.base + "/v1/evaluate", content=body,
+                            headers={"content-type": "application/json"})
+        assert sample.status_code == 200, sample.text
+        bare = Server("http_bench:bare_app", {"BARE_REPLY": sample.text}, ROOT / "benchmarks")
+        try:
+            results: dict[str, list[dict[str, float]]] = {"bare": [], "service": []}
+            load(service.base + "/v1/evaluate", body, 2, args.connections)  # warm up
+            load(bare.base + "/v1/evaluate", body, 2, args.connections)
+            for _ in range(args.rounds):
+                results["bare"].append(load(bare.base + "/v1/evaluate", body, args.seconds,
+                                            args.connections))
+                results["service"].append(load(service.base + "/v1/evaluate", body,
+                                               args.seconds, args.connections))
+        finally:
+            bare.stop()
+        print(f"## /v1/evaluate, seed program, {args.connections} connections, "
+              f"{args.seconds}s x {args.rounds} rounds, loader={args.loader}\n")
+        print("| server | round | req/s | p50 ms | p99 ms | non-2xx |")
+        print("| --- | --- | --- | --- | --- | --- |")
+        for name in ("bare", "service"):
+            for i, r in enumerate(results[name], 1):
+                print(f"| {name} | {i} | {r['rps']:,.0f} | {r['p50_ms']:.2f} | "
+                      f"{r['p99_ms']:.2f} | {r['errors']:.0f} |")
+        ratios = [s["rps"] / b["rps"] for s, b in zip(results["service"], results["bare"])]
+        print(f"\nservice / bare requests/s per round: "
+              f"{', '.join(f'{r:.0%}' for r in ratios)} (target >= 40%)\n")
+        if not args.skip_transfer:
+            print("## 1M-element float32 tensor through /v1/evaluate (median of 5)\n")
+            print("| case | ms | MB/s of tensor data |")
+            print("| --- | --- | --- |")
+            for name, ms, mbps in transfer(service.base):
+                print(f"| {name} | {ms:.1f} | {mbps:.1f} |")
+    finally:
+        service.stop()
+    print("\n## Serializing the reply for a 1M-element float32 tensor (best of 5)\n")
+    print("| how | ms |")
+    print("| --- | --- |")
+    for name, ms in codec_comparison():
+        print(f"| {name} | {ms:.1f} |")
+
+
+if __name__ == "__main__":
+    main()
