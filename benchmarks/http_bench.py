@@ -45,6 +45,8 @@ SEED_BODY = {
     "source": "y = 2 * torch.dot(x, x)\ny.backward()\ny",
     "gradients": ["x"],
 }
+TRIVIAL_BODY = json.dumps({"source": "1"}).encode()
+"""The service's own cost per request, with (almost) no program to run."""
 HOST = "127.0.0.1"
 
 
@@ -265,7 +267,8 @@ def main() -> None:
         assert sample.status_code == 200, sample.text
         bare = Server("http_bench:bare_app", {"BARE_REPLY": sample.text}, ROOT / "benchmarks")
         try:
-            results: dict[str, list[dict[str, float]]] = {"bare": [], "service": []}
+            results: dict[str, list[dict[str, float]]] = {"bare": [], "service": [],
+                                                          "service, program `1`": []}
             load(service.base + "/v1/evaluate", body, 2, args.connections)  # warm up
             load(bare.base + "/v1/evaluate", body, 2, args.connections)
             for _ in range(args.rounds):
@@ -273,13 +276,15 @@ def main() -> None:
                                             args.connections))
                 results["service"].append(load(service.base + "/v1/evaluate", body,
                                                args.seconds, args.connections))
+                results["service, program `1`"].append(load(
+                    service.base + "/v1/evaluate", TRIVIAL_BODY, args.seconds, args.connections))
         finally:
             bare.stop()
         print(f"## /v1/evaluate, seed program, {args.connections} connections, "
               f"{args.seconds}s x {args.rounds} rounds, loader={args.loader}\n")
         print("| server | round | req/s | p50 ms | p99 ms | non-2xx |")
         print("| --- | --- | --- | --- | --- | --- |")
-        for name in ("bare", "service"):
+        for name in results:
             for i, r in enumerate(results[name], 1):
                 print(f"| {name} | {i} | {r['rps']:,.0f} | {r['p50_ms']:.2f} | "
                       f"{r['p99_ms']:.2f} | {r['errors']:.0f} |")
