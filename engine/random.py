@@ -20,17 +20,23 @@ class Generator:
         self.manual_seed(secrets.randbits(63))
 
     def manual_seed(self, seed: int) -> Generator:
-        seed = int(seed)
-        self._seed = seed
-        if self.device.type == "cpu":
-            self._rng = np.random.Generator(np.random.PCG64(seed & (2**64 - 1)))
-        else:
-            from .device import bind
-
-            xp = bind(self.device).xp
-            with self.device.scope():
-                self._rng = xp.random.default_rng(seed & (2**63 - 1))
+        self._seed = int(seed)
+        self._state = None  # the bit generator is made on first draw (most runs draw nothing)
         return self
+
+    @property
+    def _rng(self):
+        if self._state is None:
+            seed = self._seed
+            if self.device.type == "cpu":
+                self._state = np.random.Generator(np.random.PCG64(seed & (2**64 - 1)))
+            else:
+                from .device import bind
+
+                xp = bind(self.device).xp
+                with self.device.scope():
+                    self._state = xp.random.default_rng(seed & (2**63 - 1))
+        return self._state
 
     def initial_seed(self) -> int:
         return self._seed
