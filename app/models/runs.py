@@ -9,7 +9,6 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    JsonValue,
     WithJsonSchema,
     model_validator,
 )
@@ -33,7 +32,7 @@ def _encodable(text: str) -> str:
 SourceText = Annotated[str, AfterValidator(_encodable)]
 
 ProgramJson = Annotated[
-    list[JsonValue],
+    list[Any],  # checked by app.lang.parse_program: its size/depth walk runs before pydantic
     WithJsonSchema({"$ref": "#/components/schemas/Program"}),
     Field(description="The program in the JSON form (`GET /v1/schema`)."),
 ]

@@ -133,7 +133,7 @@ class Runner:
     def _execute(self, env: Environment, request: RunRequest, gradients: list[str] | None,
                  limits: Limits) -> RunOutcome:
         if request.source is not None:
-            program = compile_source(request.source)
+            program = compile_source(request.source, limits)
         else:
             program = parse_program(request.program, limits)
         env.variables.update(decode_inputs(request.inputs, device=env.device,

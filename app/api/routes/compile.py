@@ -6,11 +6,12 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from app.api.deps import ApiKeyDep
+from app.api.deps import ApiKeyDep, SettingsDep
 from app.api.responses import OrjsonRoute
-from app.lang import Program, compile_source
+from app.lang import Program, compile_source, parse_program
 from app.models.problems import error_responses
 from app.models.runs import CompileReply, CompileRequest
+from app.services.runner import limits_from
 
 router = APIRouter(prefix="/v1", tags=["language"], route_class=OrjsonRoute)
 
@@ -21,8 +22,12 @@ router = APIRouter(prefix="/v1", tags=["language"], route_class=OrjsonRoute)
                 "line and column.",
     responses=error_responses(400, 401, 413, 422, only={400: ["syntax_error", "limit_exceeded"]}),
 )
-async def compile_program(_owner: ApiKeyDep, request: CompileRequest) -> dict[str, Any]:
-    return {"program": compile_source(request.source)}
+async def compile_program(_owner: ApiKeyDep, settings: SettingsDep,
+                          request: CompileRequest) -> dict[str, Any]:
+    limits = limits_from(settings)
+    program = compile_source(request.source, limits)
+    parse_program(program, limits)  # the size and depth limits a run would apply
+    return {"program": program}
 
 
 @router.get("/schema", summary="JSON Schema of the program form",
