@@ -9,8 +9,8 @@
 # about 2.3 GB instead of about 250 MB. The host needs only an NVIDIA driver recent enough for
 # that CUDA major version (CUDA 13: driver 580 or newer) and the NVIDIA Container Toolkit
 # (`docker run --gpus all ...`, or the `gpu` profile of docker-compose.yml). That image's
-# sessions default to AUTOGRAD_DEVICE=cuda; where no GPU works, /v1/health/ready answers 503
-# device_unavailable (run it with -e AUTOGRAD_DEVICE=cpu to use it on the CPU).
+# sessions default to AUTOGRAD_DEVICE=cuda; where no GPU works, the service refuses to start with
+# one line saying why (run it with -e AUTOGRAD_DEVICE=cpu to use it on the CPU).
 #
 # Sessions live in the memory of one process, so the image runs exactly one uvicorn process
 # (`python -m app`, which never forks workers): scale by running more containers behind a proxy

@@ -10,15 +10,17 @@ from typing import Any
 import anyio
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from pydantic import ValidationError
 
 from app.api.main import routers
 from app.api.responses import OrjsonResponse
 from app.core.config import Settings, get_settings
-from app.core.errors import PROBLEM_MEDIA_TYPE, install_error_handlers
+from app.core.errors import PROBLEM_MEDIA_TYPE, ApiError, install_error_handlers
 from app.core.metrics import Metrics
 from app.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from app.lang import Program
 from app.models.problems import ProblemBody
+from app.services.devices import check_device_computes
 from app.services.runner import Runner, new_environment
 from app.services.sessions import SessionStore
 
@@ -120,4 +122,22 @@ def _errors_as_problems(operation: dict[str, Any]) -> None:
         response.setdefault("description", "A problem (RFC 9457).")
 
 
-app = create_app()
+def _startup_app() -> FastAPI:
+    """The served app. A bad setting, or a default device that cannot compute, stops start-up
+    with one clear line on stderr (no traceback)."""
+    try:
+        settings = get_settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"AUTOGRAD_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}"
+            for e in exc.errors())
+        raise SystemExit(f"autograd-service: invalid settings: {problems}") from None
+    try:
+        check_device_computes(settings.device, settings.allowed_devices)
+    except ApiError as exc:
+        raise SystemExit(f"autograd-service: cannot start on the default device "
+                         f"{settings.device!r}: {exc.detail}") from None
+    return create_app(settings)
+
+
+app = _startup_app()

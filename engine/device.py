@@ -95,15 +95,14 @@ def device(spec) -> Device:
 
 
 def bind(dev: Device) -> Device:
-    """Make sure a CUDA device has its array module and exists; returns it."""
+    """Make sure a CUDA device exists and has its array module; returns it."""
     if dev.xp is None:
         count = cuda_device_count()
+        if count == 0:
+            raise EngineRuntimeError(
+                "Found no NVIDIA driver on your system, or CuPy cannot use it: "
+                f"CUDA device {dev} is not available")
         if dev.index >= count:
-            if count == 0:
-                raise EngineRuntimeError(
-                    "Torch not compiled with CUDA enabled" if False else
-                    "Found no NVIDIA driver on your system, or CuPy cannot use it: "
-                    f"CUDA device {dev} is not available")
             raise EngineRuntimeError(
                 f"CUDA error: invalid device ordinal (requested {dev}, {count} available)")
         dev.xp = cupy_module()

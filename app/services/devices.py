@@ -25,3 +25,21 @@ def resolve_device(spec: str, allowed: list[str]) -> str:
         raise DeviceUnavailable(f"Device {name!r} is not available: {exc}", status=503,
                                 device=name) from exc
     return str(device)
+
+
+def check_device_computes(spec: str, allowed: list[str]) -> str:
+    """``resolve_device``, then a small forward and backward on the device: ready means the
+    device really computes, not only that it is named."""
+    name = resolve_device(spec, allowed)
+    try:
+        with engine.use_device(name):
+            x = engine.ones(4, requires_grad=True)
+            (x * 2).sum().backward()
+            ok = engine.to_numpy(x.grad).tolist() == [2.0, 2.0, 2.0, 2.0]
+    except Exception as exc:
+        raise DeviceUnavailable(f"Device {name!r} does not compute: {exc}", status=503,
+                                device=name) from exc
+    if not ok:
+        raise DeviceUnavailable(f"Device {name!r} computed a wrong result", status=503,
+                                device=name)
+    return name

@@ -37,6 +37,7 @@ from app.lang import (
     run_program,
 )
 from app.models.runs import EvaluateRequest, RunRequest
+from app.services.devices import resolve_device
 from app.services.sessions import Session, SessionStore
 from app.wire import decode_inputs, dumps, encode_value
 
@@ -92,6 +93,8 @@ class Runner:
             return await self._in_thread("run", session.env, request, None)
 
     async def evaluate(self, request: EvaluateRequest, body_bytes: int) -> bytes:
+        # the default device must be usable: a 503 device_unavailable, not a program error
+        resolve_device(self.settings.device, self.settings.allowed_devices)
         if self.settings.inline_evaluate and body_bytes <= INLINE_MAX_BODY_BYTES:
             env = new_environment(self.settings.device, None)
             try:
