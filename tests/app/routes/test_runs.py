@@ -100,8 +100,13 @@ def test_outside_the_subset_is_a_syntax_error(client, session_id, source):
 @pytest.mark.parametrize("source", ["open('/etc/passwd')", "exec('1')", "eval('1')",
                                     "getattr(x, 'grad')", "compile('1', 'f', 'exec')"])
 def test_python_builtins_do_not_exist(client, session_id, source):
-    body = assert_problem(run(client, session_id, source), 400, "program_error")
+    body = assert_problem(run(client, session_id, source), 400, "syntax_error")
     assert body["location"]["line"] == 1
+    name = source.split("(")[0]
+    program = [{"expr": {"call": name, "args": ["1"]}}]
+    body = assert_problem(run(client, session_id, {"program": program}), 400,
+                          "program_error")  # the JSON form: an unknown name when it runs
+    assert body["location"]["pointer"] == "#/program/0"
 
 
 def test_unknown_output_is_a_program_error_with_pointer(client, session_id):
