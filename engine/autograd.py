@@ -87,6 +87,12 @@ class Node:
         return f"<{self._name} object at {id(self):#x}>"
 
     @property
+    def output_shapes(self) -> tuple:
+        """The shapes of the outputs this node produced (empty for AccumulateGrad)."""
+        meta = self._out_meta
+        return () if meta is None else tuple(m[0] for m in meta)
+
+    @property
     def next_functions(self) -> tuple:
         return tuple((None, 0) if e is None else e for e in self._edges)
 
@@ -214,6 +220,7 @@ def record(outputs, name: str, rule, inputs: tuple, saved: tuple = (), per_input
     node = Node(name, rule, per_input, saved, had, tuple(edges), tuple(meta),
                 1 if single else len(outputs))
     if single:
+        node._out_meta = ((outputs._data.shape, outputs.dtype, outputs.device),)
         outputs.grad_fn = node
         outputs.requires_grad = True
     else:

@@ -8,10 +8,8 @@ import engine
 
 
 def _shape(node: Any) -> list[int] | None:
-    meta = getattr(node, "_out_meta", None)  # the engine records output shapes on op nodes
-    if meta:
-        return list(meta[0][0])
-    return None
+    shapes = node.output_shapes
+    return list(shapes[0]) if shapes else None
 
 
 def build_graph(tensor: engine.Tensor, root_name: str, env_variables: dict[str, Any],
@@ -68,14 +66,15 @@ def build_graph(tensor: engine.Tensor, root_name: str, env_variables: dict[str, 
 
 
 def to_dot(graph: dict[str, Any], title: str) -> str:
-    def quote(text: str) -> str:
-        return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    def quote(text: str) -> str:  # a DOT string; a newline in text becomes DOT's \n
+        escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+        return '"' + escaped + '"'
 
     lines = [f"digraph {quote(title)} {{", "  rankdir=BT;",
              "  node [fontname=\"Helvetica\", fontsize=10];"]
     for node in graph["nodes"]:
         shape = node["shape"]
-        label = node["name"] + (f"\\n{tuple(shape)}" if shape is not None else "")
+        label = node["name"] + (f"\n{tuple(shape)}" if shape is not None else "")
         style = "shape=box, style=filled, fillcolor=lightblue" if node["kind"] == "leaf" \
             else "shape=box"
         lines.append(f"  {node['id']} [label={quote(label)}, {style}];")

@@ -355,3 +355,13 @@ def test_product_with_a_scalar_frees_its_saved_scalar():
     d.backward()
     with expect_error("backward_twice"):
         d.backward()
+
+
+def test_nodes_report_their_output_shapes():
+    x = leaf([[1.0, 2.0, 3.0]])
+    y = x.sum(dim=1)
+    assert y.grad_fn.output_shapes == ((1,),)
+    mx = x.max(dim=1)
+    assert mx.values.grad_fn.output_shapes[0] == (1,)
+    acc = y.grad_fn.next_functions[0][0]
+    assert acc.name() == "AccumulateGrad" and acc.output_shapes == ()
