@@ -123,7 +123,10 @@ def _validation_problem(exc: RequestValidationError) -> Problem:
         loc = error.get("loc", ())
         where = loc[0] if loc else "body"
         entry: dict[str, Any] = {"detail": error.get("msg", "invalid"), "in": where}
-        if where == "body":
+        if error.get("type") == "json_invalid":  # loc holds a character offset, not a path
+            entry["pointer"] = "#"
+            entry["position"] = loc[-1] if len(loc) > 1 else 0
+        elif where == "body":
             entry["pointer"] = _pointer(loc)
         else:
             entry["name"] = ".".join(str(p) for p in loc[1:])

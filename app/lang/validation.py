@@ -132,7 +132,7 @@ def parse_program(program: Any, limits: Limits | None = None) -> Program:
         pointer = json_pointer(program, tuple(first["loc"]))
         raise ProgramValidationError(
             f"{pointer}: {first['msg']}", pointer=pointer,
-            errors=[{"pointer": json_pointer(program, tuple(e["loc"])), "msg": e["msg"]}
+            errors=[{"pointer": json_pointer(program, tuple(e["loc"])), "detail": e["msg"]}
                     for e in errors[:20]],
         ) from None
     except RecursionError:

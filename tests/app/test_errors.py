@@ -149,3 +149,19 @@ def test_bad_programs_and_values_never_reach_a_500(make_client, body):
         assert reply.headers["content-type"].startswith("application/problem+json")
         assert reply.json()["code"] in {"invalid_request", "syntax_error", "program_error",
                                         "limit_exceeded"}
+
+
+def test_malformed_json_points_at_the_document_with_a_position():
+    from fastapi.testclient import TestClient
+
+    from app.core.config import Settings
+    from app.main import create_app
+
+    client = TestClient(create_app(Settings(_env_file=None)))
+    reply = client.post("/v1/evaluate", content=b'{"source": ',
+                        headers={"content-type": "application/json"})
+    body = reply.json()
+    assert reply.status_code == 422 and body["code"] == "invalid_request"
+    assert body["errors"][0]["pointer"] == "#" and body["errors"][0]["position"] == 11
+    program = client.post("/v1/evaluate", json={"program": [{"assign": "x"}]}).json()
+    assert program["errors"][0] == {"pointer": "#/program/0/value", "detail": "Field required"}
