@@ -39,6 +39,7 @@ SCI_MAX = 1.0e8
 SCI_MIN = 1.0e-4
 
 FLOAT_DTYPES = ("float16", "float32", "float64")
+SMALL = 64  # up to this many shown elements, the format is chosen in plain Python
 # Dtypes PyTorch leaves out of the repr of a non-empty tensor (float32 is the default dtype).
 IMPLIED_DTYPES = ("float32", "int64", "bool")
 DEFAULT_FLOAT_DTYPE = "float32"
@@ -56,14 +57,23 @@ class _ElementFormat:
         if not is_float:
             self.width = max((len(str(v)) for v in flat.tolist()), default=1)
             return
-        as_double = flat.astype(np.float64)
-        candidates = as_double[np.isfinite(as_double) & (as_double != 0)]
-        if candidates.size == 0:
-            return
-        magnitudes = np.abs(candidates)
-        biggest, smallest = float(magnitudes.max()), float(magnitudes.min())
-        self.int_mode = bool(np.all(candidates == np.ceil(candidates)))
-        values = candidates.tolist()
+        if flat.size <= SMALL:  # plain Python is faster than NumPy reductions here
+            values = [v for v in flat.astype(np.float64).tolist()
+                      if v != 0 and math.isfinite(v)]
+            if not values:
+                return
+            magnitudes = [abs(v) for v in values]
+            biggest, smallest = max(magnitudes), min(magnitudes)
+            self.int_mode = all(v == math.ceil(v) for v in values)
+        else:
+            as_double = flat.astype(np.float64)
+            candidates = as_double[np.isfinite(as_double) & (as_double != 0)]
+            if candidates.size == 0:
+                return
+            magnitudes = np.abs(candidates)
+            biggest, smallest = float(magnitudes.max()), float(magnitudes.min())
+            self.int_mode = bool(np.all(candidates == np.ceil(candidates)))
+            values = candidates.tolist()
         wide_range = biggest / smallest > SCI_RATIO or biggest > SCI_MAX
         if self.int_mode and not wide_range:
             self.width = max(len(f"{v:.0f}") + 1 for v in values)
