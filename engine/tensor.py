@@ -275,7 +275,10 @@ _ndarray = np.ndarray
 
 
 def _wrap(arr, dtype: DType, device: Device = CPU) -> Tensor:
-    """Fast constructor for op results: ``arr`` already has ``dtype``'s NumPy type."""
+    """Fast constructor for op results: ``arr`` already has ``dtype``'s NumPy type.
+
+    It repeats ``_init``'s assignments inline on purpose: every op result goes through here, and
+    the extra call would cost about 4% of a small op's forward+backward."""
     if type(arr) is not _ndarray and device is CPU:
         arr = np.asarray(arr)
     t = _new(Tensor)
