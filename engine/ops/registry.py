@@ -32,7 +32,7 @@ class OpDef:
         params = list(sig.parameters.values())
         if self.kind == "method" and params and params[0].name == "self":
             params = params[1:]
-        return f"{self.name}({', '.join(str(p) for p in params)})"
+        return self.name + str(sig.replace(parameters=params, return_annotation=sig.empty))
 
     def as_dict(self) -> dict:
         return {"name": self.name, "signature": self.signature, "doc": self.doc,
@@ -43,8 +43,9 @@ class OpDef:
 def register(name: str, fn: Callable, *, doc: str | None = None, differentiable: bool = True,
              kind: str = "both", aliases: tuple[str, ...] = (), inplace: bool | None = None,
              grad_fns: tuple[str, ...] = ()) -> OpDef:
-    if doc is None:
-        doc = (fn.__doc__ or "").strip().split("\n")[0]
+    if doc is None:  # the docstring's first paragraph, on one line
+        paragraph = (fn.__doc__ or "").strip().split("\n\n")[0]
+        doc = " ".join(line.strip() for line in paragraph.splitlines())
     if not doc:
         raise ValueError(f"op {name!r} has no doc line")
     if name in OPS:
