@@ -94,7 +94,8 @@ class Runner:
 
     async def evaluate(self, request: EvaluateRequest, body_bytes: int) -> bytes:
         # the default device must be usable: a 503 device_unavailable, not a program error
-        resolve_device(self.settings.device, self.settings.allowed_devices)
+        if self.settings.device != "cpu":  # the CPU always is
+            resolve_device(self.settings.device, self.settings.allowed_devices)
         if self.settings.inline_evaluate and body_bytes <= INLINE_MAX_BODY_BYTES:
             env = new_environment(self.settings.device, None)
             try:
