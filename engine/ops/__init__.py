@@ -6,31 +6,15 @@ Modules by family: creation, pointwise, reduction, linalg, shape, indexing, nn, 
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
-
 from ..tensor import Tensor
+from . import creation, indexing, linalg, nn, pointwise, reduction, shape, tensor_methods  # noqa: F401
 from .registry import OPS, OpDef, catalog, lookup, register
-
-_FAMILIES = ("creation", "pointwise", "reduction", "linalg", "shape", "indexing", "nn",
-             "tensor_methods")
-for _name in _FAMILIES:
-    try:
-        importlib.import_module(f"{__name__}.{_name}")
-    except ModuleNotFoundError as e:  # a family not written yet
-        if e.name != f"{__name__}.{_name}":
-            raise
-for _mod in pkgutil.iter_modules(__path__):
-    if not _mod.name.startswith("_") and _mod.name not in _FAMILIES + ("registry", "families"):
-        importlib.import_module(f"{__name__}.{_mod.name}")
 
 # Every function-style op is importable from here: ``from engine.ops import add``.
 globals().update({name: d.fn for name, d in OPS.items()})
 
 
 def _install_tensor_api() -> None:
-    from . import shape
-
     for name, d in OPS.items():
         if d.kind != "function" and not hasattr(Tensor, name):
             setattr(Tensor, name, d.fn)
