@@ -10,8 +10,10 @@ from typing import Any
 import anyio
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
 from pydantic import ValidationError
 
+from app.api.deps import SECURITY, SECURITY_SCHEMES, requires_api_key
 from app.api.main import routers
 from app.api.responses import OrjsonResponse
 from app.core.config import Settings, get_settings
@@ -92,6 +94,13 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
         return app.openapi_schema
     schema = get_openapi(title=app.title, version=app.version, description=app.description,
                          routes=app.routes, tags=app.openapi_tags)
+    schema.setdefault("components", {})["securitySchemes"] = SECURITY_SCHEMES
+    for route in (r for router in routers for r in router.routes):
+        if isinstance(route, APIRoute) and requires_api_key(route.dependant):
+            for method in route.methods:
+                operation = schema["paths"].get(route.path_format, {}).get(method.lower())
+                if operation is not None:
+                    operation["security"] = SECURITY
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     program = Program.model_json_schema(ref_template="#/components/schemas/{model}")
     components.update(program.pop("$defs", {}))
