@@ -130,10 +130,6 @@ class Node:
         out = self._rule(g, needs, *saved)
         return out if type(out) is tuple else (out,)
 
-    def release(self) -> None:
-        if self._had_tensors:
-            self._saved = None
-
 
 class AccumulateGrad(Node):
     """The sink of a leaf: adds the incoming gradient into ``variable.grad``."""
@@ -401,7 +397,7 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
             if node._nout > 1:
                 grads = [_zeros_for(node, nr) if g is None else g for nr, g in enumerate(grads)]
             in_grads = node.apply(grads)
-            if not retain_graph and node._had_tensors:
+            if not retain_graph and node._had_tensors:  # free what backward saved
                 node._saved = None
             if len(in_grads) > 1:
                 _mark_shared(in_grads, not_owned)

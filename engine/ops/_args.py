@@ -7,7 +7,7 @@ import numbers
 import numpy as np
 
 from .. import errors
-from ..dtypes import DEFAULT_FLOAT, DType, float32, result_type, scalar_dtype
+from ..dtypes import DEFAULT_FLOAT, DType, result_type, scalar_dtype
 from ..tensor import Tensor
 
 Number = (int, float, bool, np.number, np.bool_)
@@ -167,5 +167,3 @@ def shape_arg(size) -> tuple[int, ...]:
         out.append(int(s))
     return tuple(out)
 
-
-__all__ = ["float32"]

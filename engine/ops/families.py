@@ -22,10 +22,6 @@ def node_name(op_name: str, n: int = 0) -> str:
     return f"{camel}Backward{n}"
 
 
-def _saves(save: tuple, x, out_marker=OUTPUT):
-    return tuple(OUTPUT if s == "out" else x for s in save)
-
-
 def unary(name: str, fwd, grad=None, *, save=("input",), floating=True, node=None,
           doc: str, aliases=(), kind="both", inplace=True, bool_out=False):
     """An elementwise op of one tensor. ``fwd(xp, array) -> array``; ``grad(g, *saved)`` where

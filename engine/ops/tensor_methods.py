@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from .. import errors
 from ..autograd import needs_grad, record
 from ..device import bind
 from ..device import device as as_device
 from ..dtypes import as_dtype, bool_, float16, float32, float64, int32, int64
 from ..tensor import Size, Tensor, _wrap
-from ._args import norm_dim, py_scalar
+from ._args import norm_dim
 from .families import apply_inplace, check_inplace
 from .registry import op, register
 
@@ -230,5 +228,3 @@ def is_tensor(obj):
     """Whether ``obj`` is a tensor."""
     return isinstance(obj, Tensor)
 
-
-__all__ = ["np", "py_scalar"]
