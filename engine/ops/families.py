@@ -9,9 +9,10 @@ import re
 
 from .. import errors
 from ..autograd import OUTPUT, record
+from ..dtypes import DEFAULT_FLOAT, bool_, promote
 from ..modes import _grad_enabled, check_numel
 from ..tensor import Tensor, _wrap
-from ._args import broadcast_shape, device_of, float_dtype, operand, promote_args
+from ._args import broadcast_shape, device_of, ensure_tensor, float_dtype, operand, promote_args
 from .registry import register
 
 
@@ -31,13 +32,9 @@ def unary(name: str, fwd, grad=None, *, save=("input",), floating=True, node=Non
 
     def forward(input):
         if type(input) is not Tensor:
-            from ._args import ensure_tensor
-
             input = ensure_tensor(input)
         dt = input.dtype
         if floating and not dt.is_floating_point:
-            from ..dtypes import DEFAULT_FLOAT
-
             arr = input._data.astype(DEFAULT_FLOAT.np)
             dt = DEFAULT_FLOAT
         else:
@@ -45,8 +42,6 @@ def unary(name: str, fwd, grad=None, *, save=("input",), floating=True, node=Non
         dev = input.device
         res = fwd(dev.xp, arr)
         if bool_out:
-            from ..dtypes import bool_
-
             out = _wrap(res, bool_, dev)
         else:
             if res.dtype != dt.np:
@@ -78,8 +73,6 @@ def binary(name: str, fwd, grads=None, *, save=("input", "other"), out="promote"
     "input", "other" and "out", or is "cross" for products (``f(g, input, other)`` where each
     operand is kept only when the other one requires grad, as PyTorch saves them).
     """
-    from ..dtypes import bool_
-
     node = node or node_name(name)
     cross = save == "cross"
     keep = () if cross else tuple(save)
@@ -160,8 +153,6 @@ def apply_inplace(self: Tensor, result: Tensor) -> Tensor:
     The data is copied into ``self``'s own storage, so views and aliases see the change; the
     version counter moves on, so a saved copy of the old value fails loudly in backward.
     """
-    from ..dtypes import promote
-
     if result.dtype is not self.dtype and promote(result.dtype, self.dtype) is not self.dtype:
         raise errors.EngineRuntimeError(
             f"result type {_torch_scalar_name(result.dtype)} can't be cast to the desired "
@@ -217,8 +208,6 @@ def _rebase_view(view: Tensor, result: Tensor) -> None:
 
 
 def _copy_slices_rule(g, needs, view_fn, base_shape):
-    from ..dtypes import bool_
-
     gb = gv = None
     if needs[1]:
         gv = view_fn(g).clone()
