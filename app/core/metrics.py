@@ -48,9 +48,30 @@ class Metrics:
             registry=self.registry,
         )
 
+        # labelled children by (method, route, status): ``labels()`` re-validates its
+        # arguments on every call, a few µs per request; same cardinality as the metrics
+        self._request_children: dict[tuple[str, str, int], tuple] = {}
+        self._run_children: dict[str, tuple] = {}
+
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
-        self.requests.labels(method=method, route=route, status=str(status)).inc()
-        self.request_seconds.labels(method=method, route=route).observe(seconds)
+        key = (method, route, status)
+        children = self._request_children.get(key)
+        if children is None:
+            children = self._request_children[key] = (
+                self.requests.labels(method=method, route=route, status=str(status)),
+                self.request_seconds.labels(method=method, route=route))
+        children[0].inc()
+        children[1].observe(seconds)
+
+    def observe_run(self, endpoint: str, seconds: float, steps: int) -> None:
+        """A run that finished without error."""
+        children = self._run_children.get(endpoint)
+        if children is None:
+            children = self._run_children[endpoint] = (
+                self.run_seconds.labels(endpoint=endpoint, outcome="ok"),
+                self.run_steps.labels(endpoint=endpoint))
+        children[0].observe(seconds)
+        children[1].observe(steps)
 
     def track_sessions(self, count: Callable[[], int]) -> None:
         self.sessions_alive.set_function(count)

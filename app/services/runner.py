@@ -106,7 +106,7 @@ class Runner:
                 self.metrics.run_seconds.labels(endpoint="evaluate", outcome=exc.code).observe(0)
                 raise
             else:
-                self._observe("evaluate", outcome)
+                self.metrics.observe_run("evaluate", outcome.elapsed_ms / 1000, outcome.steps)
                 return outcome.body
         env = new_environment(self.settings.device, None)
         return await self._in_thread("evaluate", env, request, request.gradients)
@@ -126,13 +126,8 @@ class Runner:
             self.metrics.run_seconds.labels(endpoint=endpoint, outcome=exc.code).observe(
                 time.perf_counter() - started)
             raise
-        self._observe(endpoint, outcome)
+        self.metrics.observe_run(endpoint, outcome.elapsed_ms / 1000, outcome.steps)
         return outcome.body
-
-    def _observe(self, endpoint: str, outcome: RunOutcome) -> None:
-        self.metrics.run_seconds.labels(endpoint=endpoint, outcome="ok").observe(
-            outcome.elapsed_ms / 1000)
-        self.metrics.run_steps.labels(endpoint=endpoint).observe(outcome.steps)
 
     def _execute(self, env: Environment, request: RunRequest, gradients: list[str] | None,
                  limits: Limits) -> RunOutcome:

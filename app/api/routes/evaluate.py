@@ -7,12 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Request
 
 from app.api.deps import ApiKeyDep
-from app.api.responses import OrjsonRoute, RawJSONResponse
+from app.api.responses import DirectRoute, RawJSONResponse
 from app.models.examples import EVALUATE_EXAMPLES
 from app.models.problems import error_responses
 from app.models.runs import EvaluateReply, EvaluateRequest
 
-router = APIRouter(prefix="/v1", tags=["evaluate"], route_class=OrjsonRoute)
+router = APIRouter(prefix="/v1", tags=["evaluate"], route_class=DirectRoute)
 
 
 @router.post(

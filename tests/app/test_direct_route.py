@@ -1,0 +1,121 @@
+"""``DirectRoute``: /v1/evaluate's fast path answers exactly as FastAPI's general handler does."""
+
+from __future__ import annotations
+
+import fastapi.routing
+import pytest
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel
+
+from app.api.deps import ApiKeyDep
+from app.api.responses import DirectRoute, _direct_plan
+from tests.app.helpers import assert_problem
+
+SEED = {"inputs": {"x": {"type": "tensor", "data": [0.0, 1.0, 2.0, 3.0],
+                         "requires_grad": True}},
+        "source": "y = 2 * torch.dot(x, x)\ny.backward()\ny", "gradients": ["x"]}
+
+
+@pytest.fixture
+def solver_calls(monkeypatch):
+    """How many requests went through FastAPI's dependency solver (the general handler)."""
+    calls = []
+    real = fastapi.routing.solve_dependencies
+
+    async def counting(*args, **kwargs):
+        calls.append(1)
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(fastapi.routing, "solve_dependencies", counting)
+    return calls
+
+
+def _comparable(reply):
+    body = reply.json()
+    body.get("stats", {}).pop("elapsed_ms", None)
+    body.pop("request_id", None)
+    return reply.status_code, reply.headers["content-type"], body
+
+
+@pytest.mark.parametrize("content_type", ["application/json", "application/json; charset=utf-8",
+                                          "Application/JSON", "application/problem+json"])
+def test_valid_json_skips_the_general_handler(client, solver_calls, content_type):
+    import orjson
+    reply = client.post("/v1/evaluate", content=orjson.dumps(SEED),
+                        headers={"content-type": content_type})
+    assert reply.status_code == 200, reply.text
+    assert reply.json()["gradients"]["x"]["data"] == [0.0, 4.0, 8.0, 12.0]
+    assert solver_calls == []
+
+
+@pytest.mark.parametrize("body", [
+    SEED,
+    {"source": "1 / 0"},                                         # a program error
+    {"source": "x = torch.ones(3, requires_grad=True)\nx.sum().backward()\nx.grad",
+     "encoding": "base64"},
+])
+def test_fast_and_general_paths_answer_alike(make_app, body):
+    from fastapi.testclient import TestClient
+    fast = TestClient(make_app())
+    general = TestClient(make_app())
+    general.app.dependency_overrides[object] = object  # any override: the general handler
+    assert _comparable(fast.post("/v1/evaluate", json=body)) == \
+        _comparable(general.post("/v1/evaluate", json=body))
+
+
+@pytest.mark.parametrize("content, headers, status, code", [
+    (b'{"source": ', {"content-type": "application/json"}, 422, "invalid_request"),
+    (b'{"source": 5}', {"content-type": "application/json"}, 422, "invalid_request"),
+    (b'{"source": "1"}', {"content-type": "text/plain"}, 422, "invalid_request"),
+    (b'{"source": "1"}', {}, 422, "invalid_request"),
+    (b"", {"content-type": "application/json"}, 422, "invalid_request"),
+])
+def test_bodies_the_fast_path_declines_get_fastapis_errors(client, content, headers, status,
+                                                           code):
+    assert_problem(client.post("/v1/evaluate", content=content, headers=headers), status, code)
+
+
+def test_validation_error_points_at_the_field(client):
+    problem = assert_problem(client.post("/v1/evaluate", json={"source": 5}), 422,
+                             "invalid_request")
+    assert any(e["pointer"] == "#/source" for e in problem["errors"]), problem
+
+
+def test_fast_path_still_authenticates(make_client, solver_calls):
+    client = make_client(api_keys=["k1"])
+    reply = client.post("/v1/evaluate", json={"source": "1"})
+    assert_problem(reply, 401, "unauthorized")
+    assert reply.headers["www-authenticate"]
+    assert client.post("/v1/evaluate", json={"source": "1"},
+                       headers={"x-api-key": "k1"}).status_code == 200
+    assert solver_calls == []
+
+
+class _Body(BaseModel):
+    a: int
+
+
+async def _dep_with_sub(owner: ApiKeyDep) -> str:
+    return owner
+
+
+def test_plan_only_for_simple_routes():
+    router = APIRouter(route_class=DirectRoute)
+
+    @router.post("/simple")
+    async def simple(body: _Body, request: Request, owner: ApiKeyDep) -> None: ...
+
+    @router.post("/path/{item}")
+    async def with_path(item: str, body: _Body) -> None: ...
+
+    @router.post("/nested")
+    async def nested(body: _Body, who: str = Depends(_dep_with_sub)) -> None: ...
+
+    @router.post("/sync")
+    def sync(body: _Body) -> None: ...
+
+    plans = {route.path: _direct_plan(route.dependant) for route in router.routes}
+    assert plans["/simple"] is not None and plans["/simple"][:3] == (_Body, "body", "request")
+    assert plans["/path/{item}"] is None
+    assert plans["/nested"] is None
+    assert plans["/sync"] is None
