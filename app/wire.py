@@ -276,8 +276,8 @@ def decode_tensor(spec: TensorIn | InferenceTensor, *, device: str, max_elements
     if requires_grad and arr.dtype.kind != "f":
         raise InvalidRequest("Only tensors of floating point dtype can require gradients "
                              f"(at {pointer}/requires_grad).", pointer=pointer + "/requires_grad")
-    return engine.tensor(arr, dtype=engine.dtype_from_name(arr.dtype.name), device=device,
-                         requires_grad=requires_grad)
+    t = engine.from_numpy(arr, device=device)  # arr is this request's own: no copy needed
+    return t.requires_grad_() if requires_grad else t
 
 
 def decode_value(value: Any, *, device: str, max_elements: int, pointer: str = "#") -> Any:

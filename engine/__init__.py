@@ -6,7 +6,18 @@ import numpy as _np
 from . import errors, ops
 from .autograd import grad
 from .device import Device, cuda_device_count, default_device, device, use_device
-from .dtypes import DType, as_dtype, bool_, dtype_from_name, float16, float32, float64, int32, int64
+from .dtypes import (
+    DType,
+    as_dtype,
+    bool_,
+    dtype_from_name,
+    float16,
+    float32,
+    float64,
+    from_numpy_dtype,
+    int32,
+    int64,
+)
 from .modes import (
     enable_grad,
     is_grad_enabled,
@@ -16,6 +27,7 @@ from .modes import (
     set_training,
     use_limits,
 )
+from .ops.creation import _finish
 from .random import Generator, manual_seed, use_generator
 from .tensor import Size, Tensor
 
@@ -30,12 +42,7 @@ float, int, bool = float32, int32, bool_  # noqa: A001 (torch.float etc.)
 
 def from_numpy(array, device=None) -> Tensor:
     """A tensor holding ``array``'s data (shared on the CPU, copied to another device)."""
-    import numpy as np
-
-    from .dtypes import from_numpy_dtype
-    from .ops.creation import _finish
-
-    arr = np.asarray(array)
+    arr = _np.asarray(array)
     dt = from_numpy_dtype(arr.dtype)
     if arr.dtype != dt.np:
         arr = arr.astype(dt.np)
