@@ -48,25 +48,26 @@ DEFAULT_FLOAT_DTYPE = "float32"
 class _ElementFormat:
     """Mode and column width shared by every element of one printed tensor."""
 
-    def __init__(self, shown: np.ndarray, is_float: bool) -> None:
+    def __init__(self, shown: np.ndarray | list, is_float: bool) -> None:
+        """``shown``: the printed elements, as an array or (few of them) a flat list."""
         self.is_float = is_float
         self.int_mode = True
         self.sci_mode = False
         self.width = 1
-        flat = shown.reshape(-1)
         if not is_float:
-            self.width = max((len(str(v)) for v in flat.tolist()), default=1)
+            flat = shown if type(shown) is list else shown.reshape(-1).tolist()
+            self.width = max((len(str(v)) for v in flat), default=1)
             return
-        if flat.size <= SMALL:  # plain Python is faster than NumPy reductions here
-            values = [v for v in flat.astype(np.float64).tolist()
-                      if v != 0 and math.isfinite(v)]
+        if type(shown) is list or shown.size <= SMALL:  # plain Python beats NumPy here
+            flat = shown if type(shown) is list else shown.reshape(-1).tolist()
+            values = [v for v in flat if v != 0 and math.isfinite(v)]
             if not values:
                 return
             magnitudes = [abs(v) for v in values]
             biggest, smallest = max(magnitudes), min(magnitudes)
-            self.int_mode = all(v == math.ceil(v) for v in values)
+            self.int_mode = all(v.is_integer() for v in values)
         else:
-            as_double = flat.astype(np.float64)
+            as_double = shown.reshape(-1).astype(np.float64)
             candidates = as_double[np.isfinite(as_double) & (as_double != 0)]
             if candidates.size == 0:
                 return
@@ -116,11 +117,12 @@ def _shown_values(values: np.ndarray, summarize: bool) -> np.ndarray:
     return np.stack([_shown_values(row, summarize) for row in kept])
 
 
-def _vector_text(values: np.ndarray, indent: int, summarize: bool, fmt: _ElementFormat) -> str:
+def _vector_text(values: np.ndarray | list, indent: int, summarize: bool,
+                 fmt: _ElementFormat) -> str:
     per_line = max(1, (LINEWIDTH - indent) // (fmt.width + 2))
-    edges = _edges(values.shape[0], summarize)
+    edges = _edges(len(values), summarize)
     if edges is None:
-        items = [fmt(v) for v in values.tolist()]
+        items = [fmt(v) for v in (values if type(values) is list else values.tolist())]
     else:
         head, tail = edges
         items = (
@@ -190,8 +192,17 @@ def format_tensor(
         if dtype == "float16":
             values = values.astype(np.float32)
         summarize = values.size > THRESHOLD
-        fmt = _ElementFormat(_shown_values(values, summarize), is_float)
-        body = _nested_text(values, INDENT, summarize, fmt)
+        if values.ndim <= 1:  # the common small case: one pass over a flat list
+            flat = values.reshape(-1).tolist() if values.size <= SMALL else None
+            fmt = _ElementFormat(_shown_values(values, summarize) if flat is None else flat,
+                                 is_float)
+            if values.ndim == 0:
+                body = fmt(values.item() if flat is None else flat[0])
+            else:
+                body = _vector_text(values if flat is None else flat, INDENT, summarize, fmt)
+        else:
+            fmt = _ElementFormat(_shown_values(values, summarize), is_float)
+            body = _nested_text(values, INDENT, summarize, fmt)
     if grad_fn is not None:
         suffixes.append(f"grad_fn=<{grad_fn}>")
     elif requires_grad:

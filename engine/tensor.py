@@ -13,6 +13,7 @@ import numpy as np
 from . import errors
 from .device import CPU, Device
 from .dtypes import DType, from_numpy_dtype
+from .printing import format_tensor
 
 
 class Size(tuple):
@@ -223,8 +224,6 @@ class Tensor:
         return arr if dtype is None else arr.astype(dtype)
 
     def __repr__(self) -> str:
-        from .printing import format_tensor
-
         fn = self.grad_fn
         return format_tensor(
             self._data if self.device.type == "cpu" else self._data.get(),

@@ -15,11 +15,12 @@ from .errors import (
 from .interpreter import RunResult, run_program
 from .limits import Limits
 from .schema import Program
-from .validation import parse_program
+from .validation import parse_program, parse_source
 
 __all__ = [
     "compile_source",
     "parse_program",
+    "parse_source",
     "Program",
     "Environment",
     "Limits",

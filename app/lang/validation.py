@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from .compiler import compile_source
 from .errors import LimitExceeded, ProgramValidationError
 from .limits import DEFAULT_LIMITS, Limits
 from .schema import ALL_TAGS, Program
@@ -146,6 +147,32 @@ def parse_program(program: Any, limits: Limits | None = None) -> Program:
         _cache[key] = (parsed, nodes, depth)
         if len(_cache) > _CACHE_SIZE:
             del _cache[next(iter(_cache))]
+    return parsed
+
+
+_SOURCE_CACHE_SIZE = 256
+_SOURCE_CACHE_MAX_CHARS = 16_384
+_source_cache: dict[tuple[str, int], tuple[Program, int, int]] = {}
+
+
+def parse_source(source: str, limits: Limits | None = None) -> Program:
+    """``parse_program(compile_source(source))``, cached by the text (up to 16 Ki characters):
+    a source sent again costs a lookup and a check of its recorded size against ``limits``."""
+    limits = limits or DEFAULT_LIMITS
+    key = (source, limits.max_nesting_depth)  # the compiler checks the depth of the syntax tree
+    cached = _source_cache.get(key) if isinstance(source, str) else None
+    if cached is not None:
+        parsed, nodes, depth = cached
+        _check_limits(nodes, depth, limits)
+        return parsed
+    program = compile_source(source, limits)
+    nodes, depth = measure(program, limits)
+    parsed = parse_program(program, limits)
+    if len(source) <= _SOURCE_CACHE_MAX_CHARS:
+        with _cache_lock:
+            _source_cache[key] = (parsed, nodes, depth)
+            if len(_source_cache) > _SOURCE_CACHE_SIZE:
+                del _source_cache[next(iter(_source_cache))]
     return parsed
 
 

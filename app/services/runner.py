@@ -32,8 +32,8 @@ from app.lang import (
     LimitExceeded,
     Limits,
     ProgramError,
-    compile_source,
     parse_program,
+    parse_source,
     run_program,
 )
 from app.models.runs import EvaluateRequest, RunRequest
@@ -132,7 +132,7 @@ class Runner:
     def _execute(self, env: Environment, request: RunRequest, gradients: list[str] | None,
                  limits: Limits) -> RunOutcome:
         if request.source is not None:
-            program = compile_source(request.source, limits)
+            program = parse_source(request.source, limits)
         else:
             program = parse_program(request.program, limits)
         env.variables.update(decode_inputs(request.inputs, device=env.device,

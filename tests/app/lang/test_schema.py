@@ -117,3 +117,23 @@ def test_source_compiles_once_per_text():
     for _ in range(10):
         compile_source(source)
     assert _compile_cached.cache_info().hits >= hits + 9
+
+
+def test_parsed_sources_are_cached_and_still_checked_against_the_limits():
+    from app.lang import SourceSyntaxError, parse_source
+
+    source = "parse_probe = [1, 2, 3]\nparse_probe[0] + parse_probe[2]"
+    first = parse_source(source)
+    assert isinstance(first, Program)
+    assert parse_source(source[:]) is first  # the same text: the same validated program
+    assert run_program(first, Environment()).result == 4
+    with pytest.raises(LimitExceeded) as info:  # a cache hit is checked like a miss
+        parse_source(source, Limits(max_program_nodes=5))
+    assert info.value.extra["limit"] == "max_program_nodes"
+    with pytest.raises(SourceSyntaxError):
+        parse_source("parse_probe = (")
+    from app.lang import validation
+
+    long_source = "x = 1\n" * 5000 + "x"  # over the cached size: not kept by its text
+    assert parse_source(long_source) is not None
+    assert not any(text == long_source for text, _ in validation._source_cache)
