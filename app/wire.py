@@ -78,8 +78,13 @@ def _nest(flat: list, shape: tuple[int, ...]) -> list:
 
 def array_data(arr: np.ndarray) -> Any:
     """``data`` for an array: the array itself (orjson nests it), a scalar for 0-d."""
-    if arr.dtype.kind == "f" and not np.isfinite(arr).all():
-        return _float_with_non_finite(arr)
+    if arr.dtype.kind == "f":
+        if arr.size <= 64:  # a Python check is faster than NumPy's for a few elements
+            finite = all(map(math.isfinite, arr.ravel().tolist()))
+        else:
+            finite = bool(np.isfinite(arr).all())
+        if not finite:
+            return _float_with_non_finite(arr)
     if arr.ndim == 0:
         return arr.item() if arr.dtype.kind in "biu" else arr[()]
     if arr.size == 0:
