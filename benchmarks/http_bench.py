@@ -289,8 +289,11 @@ def main() -> None:
                 print(f"| {name} | {i} | {r['rps']:,.0f} | {r['p50_ms']:.2f} | "
                       f"{r['p99_ms']:.2f} | {r['errors']:.0f} |")
         ratios = [s["rps"] / b["rps"] for s, b in zip(results["service"], results["bare"])]
+        pooled = sum(r["rps"] for r in results["service"]) / sum(r["rps"] for r in
+                                                                  results["bare"])
         print(f"\nservice / bare requests/s per round: "
-              f"{', '.join(f'{r:.0%}' for r in ratios)} (target >= 40%)\n")
+              f"{', '.join(f'{r:.0%}' for r in ratios)}; median {statistics.median(ratios):.0%},"
+              f" pooled {pooled:.0%} (target >= 40%)\n")
         if not args.skip_transfer:
             print("## 1M-element float32 tensor through /v1/evaluate (median of 5)\n")
             print("| case | ms | MB/s of tensor data |")

@@ -12,6 +12,7 @@ from contextvars import ContextVar
 import numpy as np
 
 from .errors import EngineRuntimeError
+from .modes import ContextSetting
 
 _SPEC = re.compile(r"^(cpu|cuda)(?::(\d+))?$")
 
@@ -116,11 +117,6 @@ def default_device() -> Device:
     return _default.get()
 
 
-@contextlib.contextmanager
-def use_device(spec):
-    """Creation ops without ``device=`` put their results on this device."""
-    token = _default.set(bind(device(spec)))
-    try:
-        yield
-    finally:
-        _default.reset(token)
+def use_device(spec) -> ContextSetting:
+    """Creation ops without ``device=`` put their results on this device (in a ``with``)."""
+    return ContextSetting(_default, bind(device(spec)))

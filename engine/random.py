@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import secrets
 from contextvars import ContextVar
 
@@ -10,6 +9,7 @@ import numpy as np
 
 from .device import CPU
 from .device import device as as_device
+from .modes import ContextSetting
 
 
 class Generator:
@@ -84,13 +84,9 @@ def current_generator(device=CPU, generator: Generator | None = None) -> Generat
     return default_generator(dev)
 
 
-@contextlib.contextmanager
-def use_generator(gen: Generator):
-    token = _current.set(gen)
-    try:
-        yield gen
-    finally:
-        _current.reset(token)
+def use_generator(gen: Generator) -> ContextSetting:
+    """Random ops draw from ``gen`` (in a ``with``)."""
+    return ContextSetting(_current, gen)
 
 
 def manual_seed(seed: int) -> Generator:

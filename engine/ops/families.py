@@ -101,7 +101,8 @@ def binary(name: str, fwd, grads=None, *, save=("input", "other"), out="promote"
                 type(other) is float or type(other) is int or type(other) is Tensor and
                 other.dtype is input.dtype and other.device is input.device):
             dev = input.device
-            if type(other) is Tensor and other._data.shape != input._data.shape:
+            if type(other) is Tensor and other._data.shape != input._data.shape and \
+                    input._data.size != 1 and other._data.size != 1:  # (one element: fits)
                 check_numel(broadcast_shape(input._data.shape, other._data.shape))
             result = _wrap(fwd(dev.xp, input._data,
                                other._data if type(other) is Tensor else other),
