@@ -61,7 +61,9 @@ class DirectRoute(OrjsonRoute):
 
     Only for a route whose parameters are the ``Request``, one pydantic body model and
     dependencies that are ``async def dep(request)`` with nothing below them, and whose router is
-    included without router-level dependencies; any other route gets the general handler."""
+    included without router-level dependencies; any other route gets the general handler. With
+    OpenTelemetry configured the request's span is still recorded, but not FastAPI's inner
+    "dependencies" and "endpoint" spans of a direct call."""
 
     def get_route_handler(self) -> Handler:
         general = APIRoute.get_route_handler(self)  # given our OrjsonRequest below
