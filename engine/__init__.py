@@ -18,6 +18,7 @@ from .dtypes import (
     int32,
     int64,
 )
+from .memory import held_bytes
 from .modes import (
     enable_grad,
     is_grad_enabled,
@@ -57,5 +58,5 @@ def to_numpy(t: Tensor):
 __all__ = ["Device", "DType", "Generator", "Size", "Tensor", "errors", "ops", "grad", "device",
            "default_device", "use_device", "cuda_device_count", "dtype_from_name", "as_dtype",
            "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "set_training",
-           "is_training", "use_limits", "use_generator", "manual_seed", "from_numpy",
+           "is_training", "use_limits", "held_bytes", "use_generator", "manual_seed", "from_numpy",
            "to_numpy", "float16", "float32", "float64", "int32", "int64", "bool_"]

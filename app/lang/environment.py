@@ -31,6 +31,4 @@ class Environment:
 
     def memory_bytes(self) -> int:
         """Bytes held by the session's tensors: variables, their ``.grad``, saved graph buffers."""
-        from .memory import tensor_bytes
-
-        return tensor_bytes(self.variables.values())
+        return engine.held_bytes(self.variables.values())

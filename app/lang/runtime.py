@@ -5,10 +5,11 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import engine
+
 from .environment import Environment
 from .errors import LimitExceeded
 from .limits import Limits
-from .memory import tensor_bytes
 
 #: Control signals a statement closure returns (``None`` for "go on").
 BREAK, CONTINUE, RETURN = "break", "continue", "return"
@@ -90,7 +91,7 @@ class RunState:
     def measure(self) -> int:
         roots: list[Any] = [self.env.variables]
         roots.extend(frame.locals for frame in self.frames)
-        return tensor_bytes(roots)
+        return engine.held_bytes(roots)
 
     def elapsed_ms(self) -> float:
         return (time.perf_counter() - self.started) * 1000.0
