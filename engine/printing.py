@@ -192,14 +192,10 @@ def format_tensor(
         if dtype == "float16":
             values = values.astype(np.float32)
         summarize = values.size > THRESHOLD
-        if values.ndim <= 1:  # the common small case: one pass over a flat list
-            flat = values.reshape(-1).tolist() if values.size <= SMALL else None
-            fmt = _ElementFormat(_shown_values(values, summarize) if flat is None else flat,
-                                 is_float)
-            if values.ndim == 0:
-                body = fmt(values.item() if flat is None else flat[0])
-            else:
-                body = _vector_text(values if flat is None else flat, INDENT, summarize, fmt)
+        if values.ndim <= 1 and values.size <= SMALL:  # the common case: one flat list
+            flat = values.reshape(-1).tolist()
+            fmt = _ElementFormat(flat, is_float)
+            body = fmt(flat[0]) if values.ndim == 0 else _vector_text(flat, INDENT, False, fmt)
         else:
             fmt = _ElementFormat(_shown_values(values, summarize), is_float)
             body = _nested_text(values, INDENT, summarize, fmt)

@@ -108,6 +108,11 @@ def parse_program(program: Any, limits: Limits | None = None) -> Program:
     """
     if isinstance(program, Program):
         return program
+    return _parse(program, limits)[0]
+
+
+def _parse(program: Any, limits: Limits | None) -> tuple[Program, int, int]:
+    """:func:`parse_program` with the program's node count and depth."""
     if isinstance(program, dict):
         program = program["program"] if set(program) == {"program"} else [program]
     if not isinstance(program, list):
@@ -117,9 +122,8 @@ def parse_program(program: Any, limits: Limits | None = None) -> Program:
     key = content_hash(program, limits)  # repr() is C-speed; a too-deep document is a clean error
     cached = _cache.get(key)
     if cached is not None:
-        parsed, nodes, depth = cached
-        _check_limits(nodes, depth, limits)
-        return parsed
+        _check_limits(cached[1], cached[2], limits)
+        return cached
     nodes, depth = measure(program, limits)
     try:
         parsed = Program.model_validate(program)
@@ -143,11 +147,12 @@ def parse_program(program: Any, limits: Limits | None = None) -> Program:
     # a private copy: the caller may reuse its lists
     object.__setattr__(parsed, "_raw", json.loads(json.dumps(program)))
     object.__setattr__(parsed, "_hash", key)
+    entry = (parsed, nodes, depth)
     with _cache_lock:
-        _cache[key] = (parsed, nodes, depth)
+        _cache[key] = entry
         if len(_cache) > _CACHE_SIZE:
             del _cache[next(iter(_cache))]
-    return parsed
+    return entry
 
 
 _SOURCE_CACHE_SIZE = 256
@@ -165,15 +170,13 @@ def parse_source(source: str, limits: Limits | None = None) -> Program:
         parsed, nodes, depth = cached
         _check_limits(nodes, depth, limits)
         return parsed
-    program = compile_source(source, limits)
-    nodes, depth = measure(program, limits)
-    parsed = parse_program(program, limits)
+    entry = _parse(compile_source(source, limits), limits)
     if len(source) <= _SOURCE_CACHE_MAX_CHARS:
         with _cache_lock:
-            _source_cache[key] = (parsed, nodes, depth)
+            _source_cache[key] = entry
             if len(_source_cache) > _SOURCE_CACHE_SIZE:
                 del _source_cache[next(iter(_source_cache))]
-    return parsed
+    return entry[0]
 
 
 def raw_of(program: Program) -> tuple[list, bytes]:
