@@ -163,9 +163,7 @@ class Tensor:
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Compute the gradient of this tensor w.r.t. graph leaves (accumulated into ``.grad``)."""
-        from .autograd import backward
-
-        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+        _autograd.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     # ----------------------------------------------------------------- conversions
     def numpy(self, *, force: bool = False) -> np.ndarray:
@@ -296,3 +294,7 @@ def _wrap(arr, dtype: DType, device: Device = CPU) -> Tensor:
     t._hooks = None
     t._retains_grad = False
     return t
+
+
+# Last: autograd imports this module (a function-level import here cost ~2k instructions a call).
+from . import autograd as _autograd  # noqa: E402

@@ -7,7 +7,8 @@ import numbers
 import numpy as np
 
 from .. import errors
-from ..dtypes import DEFAULT_FLOAT, DType, result_type, scalar_dtype
+from ..device import default_device
+from ..dtypes import DEFAULT_FLOAT, DType, promote, result_type, scalar_dtype
 from ..tensor import Tensor
 
 Number = (int, float, bool, np.number, np.bool_)
@@ -37,8 +38,6 @@ def promote_args(*xs) -> DType:
     dt = _promo_cache.get(key)
     if dt is None:
         dim = zero = scal = None
-        from ..dtypes import promote
-
         for x in xs:
             if type(x) is Tensor:
                 if x._data.ndim:
@@ -103,8 +102,6 @@ def device_of(*xs):
                 if first._data.ndim == 0 and first.device.type == "cpu":
                     dev, first = x.device, x
     if dev is None:
-        from ..device import default_device
-
         dev = default_device()
     return dev
 

@@ -10,7 +10,7 @@ import numpy as np
 from .. import errors
 from ..device import bind, default_device
 from ..device import device as as_device
-from ..dtypes import DEFAULT_FLOAT, DEFAULT_INT, as_dtype, bool_, float64
+from ..dtypes import DEFAULT_FLOAT, DEFAULT_INT, as_dtype, bool_, float64, from_numpy_dtype
 from ..modes import check_numel
 from ..random import current_generator
 from ..tensor import Tensor, _wrap
@@ -93,8 +93,6 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False):
             data.device.xp.asnumpy(data._data).astype(dt.np)
         return _finish(arr, dt, device, requires_grad)
     if isinstance(data, np.ndarray):
-        from ..dtypes import from_numpy_dtype
-
         dt = from_numpy_dtype(data.dtype) if dtype is None else as_dtype(dtype)
         return _finish(np.array(data, dtype=dt.np), dt, device, requires_grad)
     dt = _infer_dtype(data) if dtype is None else as_dtype(dtype)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .. import errors
 from ..autograd import needs_grad, record
+from ..modes import check_numel
 from ..tensor import Tensor, _wrap
 from .registry import op
 
@@ -73,8 +74,6 @@ def matmul(input, other):
                 f"size mismatch, got input ({sa[0]}), mat ({sa[0]}x{sa[1]}), vec "
                 f"({b._data.shape[0]})")
         raise _matmul_shape_error(a, b)
-    from ..modes import check_numel
-
     out_shape = _matmul_shape(a._data.shape, b._data.shape)
     check_numel(out_shape)
     xp = a.device.xp
@@ -142,8 +141,6 @@ def bmm(input, mat2):
             f"Expected size for first two dimensions of batch2 tensor to be: [{b}, {k}] but "
             f"got: [{sb[0]}, {sb[1]}].")
     _scalar_type_check(input, mat2)
-    from ..modes import check_numel
-
     check_numel((b, input._data.shape[1], sb[2]))
     out = _wrap(input.device.xp.matmul(input._data, mat2._data), input.dtype, input.device)
     if needs_grad(input, mat2):
@@ -322,8 +319,6 @@ def einsum(equation, *operands):
     for t in operands[1:]:
         _scalar_type_check(operands[0], t)
     sizes = _letter_sizes(subs, shapes)
-    from ..modes import check_numel
-
     check_numel(tuple(sizes[c] for c in out_sub))
     xp = operands[0].device.xp
     arrays = [xp.broadcast_to(t._data, tuple(sizes[c] for c in s)) if len(s) == len(set(s))

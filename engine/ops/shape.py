@@ -8,6 +8,8 @@ import numpy as np
 
 from .. import errors
 from ..autograd import needs_grad, record
+from ..dtypes import as_dtype
+from ..modes import check_numel
 from ..tensor import Tensor, _wrap
 from ._args import norm_dim, promote_args, shape_arg
 from .families import inplace_twin
@@ -93,8 +95,6 @@ def reshape(input, *shape):
 def view(self, *shape):
     """A view with a new shape; fails when the strides do not allow it (use reshape)."""
     if len(shape) == 1 and not isinstance(shape[0], (int, np.integer, tuple, list)):
-        from ..dtypes import as_dtype
-
         dt = as_dtype(shape[0])
         if dt is self.dtype:
             return make_view(self, self._data.view(), lambda t: t.view(dt))
@@ -149,8 +149,6 @@ def expand(self, *sizes):
         else:
             target.append(s)
     target = tuple(target)
-    from ..modes import check_numel
-
     check_numel(target)
     if target == in_shape:
         arr = self._data.view()
@@ -499,8 +497,6 @@ def repeat(self, *sizes):
     if any(r < 0 for r in reps):
         raise errors.EngineRuntimeError(
             f"Trying to create tensor with negative dimension {min(target)}: {_fmt(target)}")
-    from ..modes import check_numel
-
     check_numel(target)
     out = _wrap(self.device.xp.tile(self._data.reshape(padded), reps), self.dtype, self.device)
     if needs_grad(self):
@@ -555,8 +551,6 @@ def cat(tensors, dim=0):
     dt = promote_args(*ts)
     out_shape = list(ref._data.shape)
     out_shape[d] = sum(t._data.shape[d] for t in used)
-    from ..modes import check_numel
-
     check_numel(out_shape)
     xp = ref.device.xp
     parts = [t._data if t._data.dtype == dt.np else t._data.astype(dt.np) for t in used]
@@ -594,8 +588,6 @@ def stack(tensors, dim=0):
                 f"and {_fmt(t._data.shape)} at entry {i}")
     d = norm_dim(dim, len(shape) + 1)
     dt = promote_args(*ts)
-    from ..modes import check_numel
-
     check_numel((len(ts),) + shape)
     xp = ts[0].device.xp
     arr = xp.stack([t._data if t._data.dtype == dt.np else t._data.astype(dt.np) for t in ts],
