@@ -99,6 +99,39 @@ class _ElementFormat:
         return text.rjust(self.width)
 
 
+def _small_float_body(flat: list, vector: bool) -> str | None:
+    """The body of a 0-d or 1-d float tensor of at most ``SMALL`` finite elements, by the same
+    rules as :class:`_ElementFormat` in one pass (no per-element method calls); None when some
+    element is nan or inf (the general path handles those)."""
+    if not all(map(math.isfinite, flat)):
+        return None
+    nonzero = [v for v in flat if v]
+    width = 1
+    if not nonzero:
+        texts = list(map("{:.0f}.".format, flat))
+    else:
+        magnitudes = list(map(abs, nonzero))
+        biggest, smallest = max(magnitudes), min(magnitudes)
+        int_mode = all(map(float.is_integer, nonzero))
+        wide_range = biggest / smallest > SCI_RATIO or biggest > SCI_MAX
+        if int_mode and not wide_range:
+            pattern = "{:.0f}."
+        elif wide_range or (not int_mode and smallest < SCI_MIN):
+            pattern = f"{{:.{PRECISION}e}}"
+        else:
+            pattern = f"{{:.{PRECISION}f}}"
+        texts = list(map(pattern.format, flat))
+        width = max(map(len, map(pattern.format, nonzero)))
+    if not vector:
+        return texts[0].rjust(width)
+    items = [t.rjust(width) for t in texts]
+    per_line = max(1, (LINEWIDTH - INDENT) // (width + 2))
+    if len(items) <= per_line:
+        return "[" + ", ".join(items) + "]"
+    lines = [", ".join(items[i : i + per_line]) for i in range(0, len(items), per_line)]
+    return "[" + (",\n" + " " * (INDENT + 1)).join(lines) + "]"
+
+
 def _edges(length: int, summarize: bool) -> tuple[list[int], list[int]] | None:
     """Indices kept before and after ``...`` along a dimension, or None when all are shown."""
     if summarize and length > 2 * EDGEITEMS:
@@ -194,8 +227,11 @@ def format_tensor(
         summarize = values.size > THRESHOLD
         if values.ndim <= 1 and values.size <= SMALL:  # the common case: one flat list
             flat = values.reshape(-1).tolist()
-            fmt = _ElementFormat(flat, is_float)
-            body = fmt(flat[0]) if values.ndim == 0 else _vector_text(flat, INDENT, False, fmt)
+            body = _small_float_body(flat, values.ndim == 1) if is_float else None
+            if body is None:
+                fmt = _ElementFormat(flat, is_float)
+                body = fmt(flat[0]) if values.ndim == 0 else _vector_text(flat, INDENT, False,
+                                                                          fmt)
         else:
             fmt = _ElementFormat(_shown_values(values, summarize), is_float)
             body = _nested_text(values, INDENT, summarize, fmt)

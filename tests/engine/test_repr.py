@@ -47,3 +47,37 @@ def test_format_tensor_matches_recorded_torch_repr(case):
         grad_fn=case["grad_fn"],
     )
     assert text == case["repr"]
+
+
+def _general_body(flat: list, vector: bool) -> str:
+    from engine.printing import INDENT, _ElementFormat, _vector_text
+
+    fmt = _ElementFormat(flat, True)
+    return _vector_text(flat, INDENT, False, fmt) if vector else fmt(flat[0])
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_small_float_fast_path_matches_the_general_formatter(seed):
+    """The one-pass body for small finite float tensors follows the same rules as the general
+    formatter (int, fixed and scientific modes; widths; zeros and -0.0; wrapping)."""
+    from engine.printing import SMALL, _small_float_body
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, SMALL + 1))
+    kind = seed % 5
+    if kind == 0:
+        values = rng.integers(-999, 999, n).astype(np.float64)  # int mode
+    elif kind == 1:
+        values = rng.normal(0, 10, n)  # fixed point
+    elif kind == 2:
+        values = rng.normal(0, 1, n) * 10.0 ** rng.integers(-8, 9, n)  # scientific
+    elif kind == 3:
+        values = np.where(rng.random(n) < 0.5, 0.0, rng.integers(-5, 5, n)).astype(float)
+        values[0] = -0.0
+    else:
+        values = np.zeros(n)
+    flat = values.astype(np.float32).astype(np.float64).tolist()
+    for vector in (True, False):
+        part = flat if vector else flat[:1]
+        assert _small_float_body(part, vector) == _general_body(part, vector)
+    assert _small_float_body([1.0, math.nan], True) is None
