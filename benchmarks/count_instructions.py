@@ -1,0 +1,89 @@
+"""Instructions per iteration of a small in-process case, counted with valgrind's callgrind.
+
+Wall-clock A/B tests of changes under ~5 % drown in this shared machine's noise; instruction
+counts do not swing with the neighbours. Each case runs twice under callgrind (``--short`` and
+``--long`` iterations) and the difference is divided by the extra iterations, so start-up cost
+cancels out. Counts still vary by a few per cent from run to run (allocator and ASLR effects).
+
+    python benchmarks/count_instructions.py [execute|forward|forward_backward|repr|encode|decode|validate ...]
+
+Needs ``valgrind`` (Debian's package). Slow: about a minute per case.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SEED = {"inputs": {"x": {"type": "tensor", "data": [0.0, 1.0, 2.0, 3.0], "requires_grad": True}},
+        "source": "y = 2 * torch.dot(x, x)\ny.backward()\ny", "gradients": ["x"]}
+
+
+def _setup() -> dict:
+    """Everything the cases need, built once before the counted loop."""
+    import orjson
+
+    import engine
+    from app.core.config import Settings
+    from app.main import create_app
+    from app.models.runs import EvaluateRequest
+    from app.services.runner import new_environment
+    from app.wire import decode_inputs, encode_value
+
+    runner = create_app(Settings(_env_file=None)).state.runner
+    request = EvaluateRequest.model_validate(SEED)
+    raw = orjson.dumps(SEED)
+    x = engine.tensor([0.0, 1.0, 2.0, 3.0], requires_grad=True)
+    y = 2 * engine.dot(x, x)
+    y.backward()
+    return {
+        "execute": lambda: runner._execute(new_environment("cpu", None), request,
+                                           request.gradients, runner.inline_limits),
+        "forward_backward": lambda: (2 * engine.dot(x, x)).backward(),
+        "forward": lambda: 2 * engine.dot(x, x),
+        "repr": lambda: (repr(y), repr(x.grad)),
+        "encode": lambda: (encode_value(y), encode_value(x.grad)),
+        "decode": lambda: decode_inputs(request.inputs, device="cpu", max_elements=10**8),
+        "validate": lambda: EvaluateRequest.model_validate(orjson.loads(raw)),
+    }
+
+
+def _child(case: str, n: int) -> None:
+    fn = _setup()[case]
+    for _ in range(n):
+        fn()
+
+
+def _count(case: str, n: int) -> int:
+    env = {**os.environ, "PYTHONHASHSEED": "0", "PYTHONPATH": str(ROOT)}
+    out = subprocess.run(
+        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable,
+         __file__, "--child", case, str(n)], capture_output=True, text=True, env=env,
+        timeout=1800).stderr
+    return int(re.search(r"Collected : (\d+)", out).group(1))
+
+
+def main() -> None:
+    if len(sys.argv) == 4 and sys.argv[1] == "--child":
+        _child(sys.argv[2], int(sys.argv[3]))
+        return
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("cases", nargs="*", default=["execute"])
+    parser.add_argument("--short", type=int, default=100)
+    parser.add_argument("--long", type=int, default=500)
+    args = parser.parse_args()
+    if shutil.which("valgrind") is None:
+        sys.exit("valgrind is not installed (Debian: apt-get install valgrind)")
+    for case in args.cases:
+        per_iter = (_count(case, args.long) - _count(case, args.short)) / (args.long - args.short)
+        print(f"{case:10s} {per_iter:12,.0f} instructions per iteration")
+
+
+if __name__ == "__main__":
+    main()
