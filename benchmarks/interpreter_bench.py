@@ -36,6 +36,48 @@ d = f(a)
 d.backward()"""
 
 
+CLOSURE_SETUP = """class Layer:
+    def __init__(self, scale):
+        self.scale = scale
+    def __call__(self, y):
+        return torch.tanh(y * self.scale + 0.1)
+    def shift(self, y):
+        return y - 0.01
+def make_step(layer):
+    def step(y):
+        return layer.shift(layer(y))
+    return step
+step = make_step(Layer(1.01))"""
+CLOSURE_LOOP = """y = x
+for i in range(300):
+    y = step(y)
+y.sum().backward()"""
+
+
+class DirectLayer:
+    def __init__(self, scale):
+        self.scale = scale
+
+    def __call__(self, y):
+        return engine.tanh(y * self.scale + 0.1)
+
+    def shift(self, y):
+        return y - 0.01
+
+
+def direct_make_step(layer):
+    def step(y):
+        return layer.shift(layer(y))
+    return step
+
+
+def direct_closure(x, step):
+    y = x
+    for _ in range(300):
+        y = step(y)
+    y.sum().backward()
+
+
 def direct_tanh(x):
     y = x
     for _ in range(300):
@@ -123,6 +165,24 @@ def main() -> None:
                 {"direct": direct, "interpreter (Program)": interp_program,
                  "interpreter (JSON list)": interp_json,
                  "interpreter (source text)": interp_source}, number, rounds)
+
+    for n in (1, 1000):
+        env = Environment()
+        run_program(compile_source(TANH_SETUP.format(n=n) + "\n" + CLOSURE_SETUP), env, limits)
+        x = env.variables["x"]
+        step = direct_make_step(DirectLayer(1.01))
+        loop_program = parse_program(compile_source(CLOSURE_LOOP))
+
+        def direct(x=x, step=step):
+            x.grad = None
+            direct_closure(x, step)
+
+        def interp_program(env=env, x=x, program=loop_program):
+            x.grad = None
+            run_program(program, env, limits)
+
+        compare(f"closure + object method + __call__ in a 300-step loop, x of {n} element(s)",
+                {"direct": direct, "interpreter (Program)": interp_program}, number, rounds)
 
     env = Environment()
     run_program(compile_source(SEED_F), env, limits)
