@@ -8,7 +8,7 @@ PORT ?= 8000
 export MALLOC_MMAP_THRESHOLD_ ?= 67108864
 export MALLOC_TRIM_THRESHOLD_ ?= 268435456
 
-.PHONY: setup run test lint bench clean
+.PHONY: setup run test lint bench clean web
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ lint: setup
 
 bench: setup
 	$(BIN)/python benchmarks/engine_bench.py
+
+# The playground and /docs assets in app/static/ (committed: `make run` needs no Node).
+web:
+	cd web && npm ci --no-audit --no-fund && npm run build
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info
