@@ -2,7 +2,7 @@
 and Python operators on ``Tensor``.
 
 Modules by family: creation, pointwise, reduction, linalg, shape, indexing, nn, tensor_methods;
-and arrange, comparison, fused, pointwise_extra.
+and arrange, comparison, fused, matrices, pointwise_extra.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from . import (  # noqa: F401
     fused,
     indexing,
     linalg,
+    matrices,
     nn,
     pointwise,
     pointwise_extra,
