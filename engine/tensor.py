@@ -47,6 +47,7 @@ class Tensor:
         "_acc",           # weakref to this leaf's AccumulateGrad node
         "_hooks",         # leaf hooks (list) or None
         "_retains_grad",
+        "_is_param",      # set (True) only on nn.Parameter tensors; read with getattr default
         "__weakref__",
     )
 
@@ -223,10 +224,11 @@ class Tensor:
 
     def __repr__(self) -> str:
         fn = self.grad_fn
-        return format_tensor(
+        text = format_tensor(
             self._data if self.device.type == "cpu" else self._data.get(),
             dtype=self.dtype.name, device=str(self.device),
             requires_grad=self.requires_grad, grad_fn=None if fn is None else fn.name())
+        return "Parameter containing:\n" + text if getattr(self, "_is_param", False) else text
 
     __str__ = __repr__
 

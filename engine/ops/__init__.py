@@ -7,7 +7,18 @@ Modules by family: creation, pointwise, reduction, linalg, shape, indexing, nn, 
 from __future__ import annotations
 
 from ..tensor import Tensor
-from . import creation, indexing, linalg, nn, pointwise, reduction, shape, tensor_methods  # noqa: F401
+from . import (  # noqa: F401  # noqa: F401  (after nn, whose helpers they use)
+    activation,
+    creation,
+    indexing,
+    linalg,
+    nn,
+    normalization,
+    pointwise,
+    reduction,
+    shape,
+    tensor_methods,
+)
 from .registry import OPS, OpDef, catalog, lookup, register
 
 # Every function-style op is importable from here: ``from engine.ops import add``.
