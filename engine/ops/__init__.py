@@ -1,20 +1,24 @@
 """The op table. Importing this package registers every op and installs the table's methods
 and Python operators on ``Tensor``.
 
-Modules by family: creation, pointwise, reduction, linalg, shape, indexing, nn, tensor_methods.
+Modules by family: creation, pointwise, reduction, linalg, shape, indexing, nn, tensor_methods;
+and comparison, fused, pointwise_extra; activation and normalization (torch.nn.functional).
 """
 
 from __future__ import annotations
 
 from ..tensor import Tensor
-from . import (  # noqa: F401  # noqa: F401  (after nn, whose helpers they use)
+from . import (  # noqa: F401
     activation,
+    comparison,
     creation,
+    fused,
     indexing,
     linalg,
     nn,
     normalization,
     pointwise,
+    pointwise_extra,
     reduction,
     shape,
     tensor_methods,
