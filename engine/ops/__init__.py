@@ -2,7 +2,8 @@
 and Python operators on ``Tensor``.
 
 Modules by family: creation, pointwise, reduction, linalg, shape, indexing, nn, tensor_methods;
-and comparison, fused, pointwise_extra; activation and normalization (torch.nn.functional).
+and arrange, comparison, fused, pointwise_extra; activation and normalization
+(torch.nn.functional).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from ..tensor import Tensor
 from . import (  # noqa: F401
     activation,
+    arrange,
     comparison,
     creation,
     fused,
