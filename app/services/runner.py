@@ -24,8 +24,8 @@ from starlette.responses import Response, StreamingResponse
 from app.core.config import Settings
 from app.core.errors import LimitExceeded, ServerBusy
 from app.core.metrics import Metrics
-from app.services.hosts.pool import DeadlineExceeded, HostGone, HostPool
 from app.services.devices import resolve_device
+from app.services.hosts.pool import DeadlineExceeded, HostGone, HostPool
 from app.services.hosts.protocol import INLINE_MAX, Payload
 from app.services.sessions import Session, SessionRegistry
 

@@ -15,7 +15,6 @@ from fastapi.testclient import TestClient
 from app.core.config import Settings
 from app.main import create_app
 
-
 STATE_ROOT = tempfile.mkdtemp(prefix="autograd-tests-")
 atexit.register(shutil.rmtree, STATE_ROOT, ignore_errors=True)
 
