@@ -60,6 +60,11 @@ class Settings(BaseSettings):
     max_program_nodes: int = Field(100_000, ge=1)
     max_nesting_depth: int = Field(100, ge=1)
     max_body_bytes: int = Field(64 * 1024 * 1024, ge=1024, description="Largest request body.")
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Origins a browser page may call the API from (CORS), e.g. "
+                    "`https://app.example.com`; `*` allows any; empty (the default): none.",
+    )
 
     hosts: int = Field(0, ge=0, description="Most session hosts (worker processes) alive at "
                        "once; 0: twice the CPUs, at least 4.")
@@ -74,7 +79,7 @@ class Settings(BaseSettings):
         "normal", description="normal: a 200 survives the crash of any process; full: also a "
         "power cut (an fsync per request).")
 
-    @field_validator("allowed_devices", "api_keys", mode="before")
+    @field_validator("allowed_devices", "api_keys", "cors_origins", mode="before")
     @classmethod
     def _lists_from_env(cls, value: object) -> object:
         return _split_list(value)

@@ -29,7 +29,7 @@ from app.lang import (
 )
 from app.models.runs import CompileRequest, EvaluateRequest, RunRequest
 from app.models.values import WireValue
-from app.services.graph import build_graph, to_dot
+from app.services.graph import build_graph, short_repr, to_dot
 from app.wire import decode_inputs, decode_value, dumps, encode_value, kind_of
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -212,6 +212,9 @@ def variables_info(env: Environment) -> list[dict[str, Any]]:
         if info["kind"] == "tensor":
             info["shape"], info["dtype"] = list(value.shape), value.dtype.name
             info["requires_grad"] = bool(value.requires_grad)
+            info["grad_fn"] = value.grad_fn.name() if value.grad_fn is not None else None
+            if value.is_leaf or getattr(value, "retains_grad", False):  # no warning
+                info["grad"] = short_repr(value.grad)
         infos.append(info)
     return infos
 

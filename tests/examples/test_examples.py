@@ -34,8 +34,6 @@ def server_url(tmp_path_factory):
     env = {
         "AUTOGRAD_STATE_DIR": str(tmp_path_factory.mktemp("state")),
         **os.environ,
-        "MALLOC_MMAP_THRESHOLD_": "67108864",
-        "MALLOC_TRIM_THRESHOLD_": "268435456",
         "AUTOGRAD_API_KEYS": "",  # whatever a local .env says: these examples send no key
         "AUTOGRAD_DEVICE": "cpu",
     }
