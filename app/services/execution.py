@@ -221,8 +221,7 @@ def variables_info(env: Environment) -> list[dict[str, Any]]:
 
 def session_state(env: Environment, with_variables: bool) -> dict[str, Any]:
     """What ``GET /v1/sessions/{id}`` shows that only the host knows."""
-    state: dict[str, Any] = {"memory_bytes": env.memory_bytes(),
-                             "mode": "train" if env.training else "eval"}
+    state: dict[str, Any] = {"memory_bytes": env.memory_bytes()}
     if with_variables:
         state["variables"] = variables_info(env)
     return state

@@ -205,8 +205,6 @@ class Runner:
                 session.head = None
             if "session_memory" in reply:
                 session.memory_bytes = int(reply["session_memory"])
-            if "mode" in reply:
-                session.mode = reply["mode"]
             if "restored_ms" in reply:
                 self.metrics.restore_seconds.observe(reply["restored_ms"] / 1000)
             return reply, payload

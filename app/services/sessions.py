@@ -42,7 +42,6 @@ class Session:
     with a request in flight: the next host reads it from the store)."""
     replay_ms: float = 0.0
     memory_bytes: int = 0
-    mode: str = "train"
     lock: anyio.Lock = field(default_factory=lambda: anyio.Lock(fast_acquire=True))
     """FIFO hand-off lock: requests on one session go in arrival order."""
     pending: int = 0

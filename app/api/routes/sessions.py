@@ -30,7 +30,7 @@ def session_info(session: Session, state: dict[str, Any] | None = None) -> Sessi
     state = state or {}
     variables = state.get("variables")
     return SessionInfo(
-        id=session.id, device=session.device, mode=state.get("mode", session.mode),
+        id=session.id, device=session.device,
         created_at=_time(session.created_at), expires_at=_time(session.expires_at),
         ttl_s=session.ttl_s, memory_bytes=state.get("memory_bytes", session.memory_bytes),
         variables=[VariableInfo(**v) for v in variables] if variables is not None else None,
@@ -74,7 +74,7 @@ async def list_sessions(owner: ApiKeyDep, store: StoreDep) -> SessionList:
 
 
 @router.get("/{session_id}", response_model=SessionInfo, summary="Inspect a session",
-            description="Device, mode, variables (name, kind, shape, dtype, requires_grad), "
+            description="Device, variables (name, kind, shape, dtype, requires_grad), "
                         "memory held and expiry.",
             responses=error_responses(401, 404, 503, only={503: ["server_busy"]}))
 async def get_session(session: OwnedSessionDep, runner: RunnerDep,

@@ -122,7 +122,6 @@ class Host:
         resident = self.sessions.get(header.get("sid", ""))
         if resident is not None:
             reply["session_memory"] = resident.env.held_bytes_estimate
-            reply["mode"] = "train" if resident.env.training else "eval"
         reply["memory"] = rss_bytes()
         return reply, body
 
