@@ -57,7 +57,8 @@ async def get_variable(
 
 
 @router.delete("/{session_id}/variables/{name}", status_code=status.HTTP_204_NO_CONTENT,
-               summary="Remove a variable", responses=error_responses(401, 404, 503, only={503: ["server_busy"]}))
+               summary="Remove a variable",
+               responses=error_responses(401, 404, 503, only={503: ["server_busy"]}))
 async def delete_variable(session: OwnedSessionDep, runner: RunnerDep, name: VariableName,
                           http: Request) -> Response:
     reply, payload = await runner.on_session(session, "delete", http, name=name)

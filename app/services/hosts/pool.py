@@ -3,9 +3,9 @@
 - **How many.** At most ``AUTOGRAD_HOSTS`` processes (default: twice the CPUs, at least 4),
   started on demand (``AUTOGRAD_HOSTS_WARM`` of them at start-up) by a zygote that has already
   imported the engine and the language (``app.services.hosts.zygote``), so a new host costs a
-  fork, not an interpreter start. More hosts than cores is deliberate: a host runs one request at a time, and the
-  operating system time-slices busy hosts, so a long run delays a short one by a time slice, not
-  by its whole length.
+  fork, not an interpreter start. More hosts than cores is deliberate: a host runs one request
+  at a time, and the operating system time-slices busy hosts, so a long run delays a short one
+  by a time slice, not by its whole length.
 - **Placement.** A session is *placed* on the host that last ran it (which holds its
   environment). A request for a session goes to its host; if that host is busy with another
   session's request, the session *moves* to an idle host when restoring it there (replaying its
