@@ -3,10 +3,6 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
-# Large temporaries stay in the heap instead of being unmapped and page-faulted back in on every
-# step (see benchmarks/README.md): this roughly halves the time of an MLP training step here.
-export MALLOC_MMAP_THRESHOLD_ ?= 67108864
-export MALLOC_TRIM_THRESHOLD_ ?= 268435456
 
 .PHONY: setup run test lint bench clean
 

@@ -3,7 +3,7 @@
 
 import numpy as _np
 
-from . import errors, ops
+from . import _malloc, errors, ops  # noqa: F401 (_malloc: glibc thresholds, set at import)
 from .autograd import grad
 from .device import Device, cuda_device_count, default_device, device, use_device
 from .dtypes import (

@@ -1,20 +1,23 @@
 """The op table. Importing this package registers every op and installs the table's methods
 and Python operators on ``Tensor``.
 
-Modules by family: creation, pointwise, reduction, linalg, shape, indexing, nn, tensor_methods,
-conv, pooling, sampling.
+Modules by family: creation, pointwise, reduction, linalg, shape, indexing, nn, tensor_methods;
+and comparison, fused, pointwise_extra; conv, pooling, sampling (interpolate).
 """
 
 from __future__ import annotations
 
 from ..tensor import Tensor
-from . import (  # noqa: F401  # noqa: F401
+from . import (  # noqa: F401
+    comparison,
     conv,
     creation,
+    fused,
     indexing,
     linalg,
     nn,
     pointwise,
+    pointwise_extra,
     pooling,
     reduction,
     sampling,
