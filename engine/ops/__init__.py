@@ -4,6 +4,7 @@ and Python operators on ``Tensor``.
 Modules by family: creation, pointwise, reduction, linalg, shape, indexing, nn, tensor_methods;
 and arrange, comparison, fused, matrices, pointwise_extra; activation and normalization
 (torch.nn.functional).
+Convolution, pooling and interpolation: conv, pooling, sampling.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from . import (  # noqa: F401
     activation,
     arrange,
     comparison,
+    conv,
     creation,
     fused,
     indexing,
@@ -22,7 +24,9 @@ from . import (  # noqa: F401
     normalization,
     pointwise,
     pointwise_extra,
+    pooling,
     reduction,
+    sampling,
     shape,
     tensor_methods,
 )
