@@ -37,7 +37,7 @@ ARG VARIANT=cpu
 # CuPy package that the `cuda` extra picked is completed with its `ctk` extra: the CUDA runtime
 # libraries as wheels, so no CUDA base image is needed.
 # hadolint ignore=DL3013
-RUN mkdir -p engine app \
+RUN mkdir -p engine app client \
     && touch README.md engine/__init__.py app/__init__.py \
     && case "$VARIANT" in \
          cpu) pip install . ;; \
@@ -47,12 +47,13 @@ RUN mkdir -p engine app \
          *) echo "VARIANT must be cpu or cuda, not '$VARIANT'" >&2; exit 1 ;; \
        esac \
     && pip uninstall -y autograd-service \
-    && rm -rf build ./*.egg-info engine app README.md
+    && rm -rf build ./*.egg-info engine app client README.md
 
 # Then the project itself, without touching the dependencies installed above.
 COPY README.md ./
 COPY engine ./engine
 COPY app ./app
+COPY client ./client
 RUN pip install --no-deps . \
     && pip uninstall -y pip setuptools
 
@@ -69,15 +70,11 @@ RUN useradd --uid 10001 --user-group --create-home --home-dir /home/autograd \
         --shell /usr/sbin/nologin autograd
 COPY --from=build /opt/venv /opt/venv
 
-# MALLOC_*: large temporaries stay in the heap instead of being unmapped and faulted back in on
-# every step; this about halves the time of a training step (benchmarks/README.md).
 # AUTOGRAD_*: the service's settings (README.md lists them all); pass more with -e / environment.
 # AUTOGRAD_HOST/AUTOGRAD_PORT: where `python -m app` listens; 0.0.0.0 so that -p can reach it.
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
-    MALLOC_MMAP_THRESHOLD_=67108864 \
-    MALLOC_TRIM_THRESHOLD_=268435456 \
     AUTOGRAD_HOST=0.0.0.0 \
     AUTOGRAD_PORT=8000 \
     NVIDIA_DRIVER_CAPABILITIES=compute,utility \

@@ -484,20 +484,7 @@ def _property(rs: RunState, fget: Any = None, fset: Any = None, fdel: Any = None
     return Property(fget, fset, fdel)
 
 
-# ------------------------------------------------------------------ session and legacy builtins
-
-def _train(rs: RunState, mode: bool = True) -> None:
-    rs.env.training = bool(mode)
-    engine.set_training(bool(mode))
-
-
-def _eval(rs: RunState, *args: Any, **kwargs: Any) -> None:
-    if args or kwargs:
-        raise ProgramError("eval() takes no arguments: it switches the session to evaluation "
-                           "mode (Python's eval does not exist in the language)",
-                           exception="TypeError")
-    _train(rs, False)
-
+# ------------------------------------------------------------------ session and JSON-form builtins
 
 def _manual_seed(rs: RunState, seed: Any) -> None:
     rs.env.generator.manual_seed(int(seed))
@@ -580,7 +567,7 @@ _FUNCTIONS: dict[str, Callable[..., Any]] = {
     "bin": _plain_builtin(py.bin), "oct": _plain_builtin(py.oct),
     # the JSON form's receiver-first list helpers and session switches (SPEC §2)
     "append": _receiver("append", list), "extend": _receiver("extend", list), "pop": _pop,
-    "train": _train, "eval": _eval, "manual_seed": _manual_seed,
+    "manual_seed": _manual_seed,
     "isfinite": _plain_builtin(math.isfinite),
     "grad": _plain_builtin(lambda *a, **k: engine.grad(*a, **k)),
     "is_": _plain_builtin(operator.is_), "is_not": _plain_builtin(operator.is_not),

@@ -16,7 +16,14 @@ from . import builtins as bi
 from .errors import LangError, ProgramError
 from .exceptions import convert_exception
 from .library import admit
-from .objects import call_method, call_op, call_value, instance_attr, tensor_method
+from .objects import (
+    call_method,
+    call_op,
+    call_value,
+    instance_attr,
+    numpy_aliases,
+    tensor_method,
+)
 from .runtime import RETURN, Frame, RunState
 from .values import Function, Instance, NativeMethod, invoke
 
@@ -465,7 +472,8 @@ def method_call(name: str, receiver: Closure, arguments: Arguments,
             rs.check()
         if tensor_fn is not None and isinstance(obj, Tensor):
             try:
-                out = tensor_fn(obj, *values, **named) if named else tensor_fn(obj, *values)
+                out = tensor_fn(obj, *values, **numpy_aliases(named)) if named else \
+                    tensor_fn(obj, *values)
             except LangError:
                 raise
             except Exception as exc:

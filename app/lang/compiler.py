@@ -38,10 +38,9 @@ ROOT_IMPORTS = {
 IMPORTABLE_ROOTS = frozenset({"torch", "math", "random"})
 # Python's builtins that reach outside a numeric program (files, the interpreter, the process,
 # introspection, object identity). They do not exist in the language; naming one is a
-# syntax_error at its line and column. (``eval()`` with no arguments is the old train/eval
-# switch, which the nn issue removes.)
+# syntax_error at its line and column.
 PYTHON_ONLY_CALLS = frozenset({
-    "open", "exec", "compile", "delattr", "globals", "locals", "vars", "dir", "input",
+    "open", "eval", "exec", "compile", "delattr", "globals", "locals", "vars", "dir", "input",
     "breakpoint", "help", "exit", "quit", "memoryview", "id", "hash", "bytes", "bytearray",
     "classmethod_descriptor", "__import__", "aiter", "anext", "license", "credits",
     "copyright"})
@@ -503,7 +502,7 @@ class SourceCompiler:
         func = node.func
         if isinstance(func, ast.Name):
             name = _check_name(func, func.id)
-            if name in PYTHON_ONLY_CALLS or (name == "eval" and (node.args or node.keywords)):
+            if name in PYTHON_ONLY_CALLS:
                 raise _fail(func, f"{name}() is not available in programs (no file, interpreter "
                                   "or introspection access)")
             if name in ATTRIBUTE_BUILTINS and len(node.args) >= 2:

@@ -1,4 +1,4 @@
-"""A session's state between runs: variables, generator, mode, device."""
+"""A session's state between runs: variables, generator, device."""
 
 from __future__ import annotations
 
@@ -15,12 +15,11 @@ class Environment:
     ``variables`` maps names to values: tensors, numbers, strings, lists, dicts, and the
     functions, classes, objects and generators a program made (a ``def`` binds a variable, as
     in Python); ``generator`` is the session's own random generator (``manual_seed``,
-    ``random.seed`` seed it); ``training`` is the train/eval flag.
+    ``random.seed`` seed it).
     """
 
     variables: dict[str, Any] = field(default_factory=dict)
     generator: Any = None
-    training: bool = True
     device: str = "cpu"
     held_bytes_estimate: int = field(default=0, repr=False)
     """An upper estimate of :meth:`memory_bytes` kept by the interpreter between runs."""

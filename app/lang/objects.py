@@ -426,7 +426,21 @@ def call_special(rs: RunState, obj: Any, method: Any, args: tuple | list,
     return call_value(rs, method, args, kwargs)
 
 
+def numpy_aliases(kwargs: dict) -> dict:
+    """torch's argument parser takes NumPy's ``axis`` / ``keepdims`` for ``dim`` / ``keepdim``
+    (``y_hat.argmax(axis=1)``); so do the ops here."""
+    if "axis" in kwargs or "keepdims" in kwargs:
+        kwargs = dict(kwargs)
+        if "axis" in kwargs and "dim" not in kwargs:
+            kwargs["dim"] = kwargs.pop("axis")
+        if "keepdims" in kwargs and "keepdim" not in kwargs:
+            kwargs["keepdim"] = kwargs.pop("keepdims")
+    return kwargs
+
+
 def call_op(rs: RunState, name: str, fn: Any, args: tuple | list, kwargs: dict) -> Any:
+    if kwargs:
+        kwargs = numpy_aliases(kwargs)
     try:
         out = fn(*args, **kwargs) if kwargs else fn(*args)
     except LangError:

@@ -1,13 +1,35 @@
 """The op table. Importing this package registers every op and installs the table's methods
 and Python operators on ``Tensor``.
 
-Modules by family: creation, pointwise, reduction, linalg, shape, indexing, nn, tensor_methods.
+Modules by family: creation, pointwise, reduction, linalg, shape, indexing, nn, tensor_methods;
+and arrange, comparison, fused, matrices, pointwise_extra; activation and normalization
+(torch.nn.functional).
+Convolution, pooling and interpolation: conv, pooling, sampling.
 """
 
 from __future__ import annotations
 
 from ..tensor import Tensor
-from . import creation, indexing, linalg, nn, pointwise, reduction, shape, tensor_methods  # noqa: F401
+from . import (  # noqa: F401
+    activation,
+    arrange,
+    comparison,
+    conv,
+    creation,
+    fused,
+    indexing,
+    linalg,
+    matrices,
+    nn,
+    normalization,
+    pointwise,
+    pointwise_extra,
+    pooling,
+    reduction,
+    sampling,
+    shape,
+    tensor_methods,
+)
 from .registry import OPS, OpDef, catalog, lookup, register
 
 # Every function-style op is importable from here: ``from engine.ops import add``.

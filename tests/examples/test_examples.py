@@ -29,12 +29,11 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server_url():
+def server_url(tmp_path_factory):
     port = _free_port()
     env = {
+        "AUTOGRAD_STATE_DIR": str(tmp_path_factory.mktemp("state")),
         **os.environ,
-        "MALLOC_MMAP_THRESHOLD_": "67108864",
-        "MALLOC_TRIM_THRESHOLD_": "268435456",
         "AUTOGRAD_API_KEYS": "",  # whatever a local .env says: these examples send no key
         "AUTOGRAD_DEVICE": "cpu",
     }
