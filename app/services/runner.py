@@ -39,7 +39,7 @@ from app.lang import (
 from app.models.runs import EvaluateRequest, RunRequest
 from app.services.devices import resolve_device
 from app.services.sessions import Session, SessionStore
-from app.wire import decode_inputs, dumps, encode_value
+from app.wire import decode_inputs, dumps, encode_output, encode_value
 
 
 def limits_from(settings: Settings) -> Limits:
@@ -141,7 +141,7 @@ class Runner:
         encoding = request.encoding
         reply: dict[str, Any] = {
             "result": encode_value(result.result, encoding),
-            "outputs": {name: encode_value(_variable(env, name, "outputs", i), encoding)
+            "outputs": {name: encode_output(_variable(env, name, "outputs", i), encoding)
                         for i, name in enumerate(request.outputs)},
             "printed": result.printed,
             "stats": {"steps": result.steps, "elapsed_ms": round(result.elapsed_ms, 3)},

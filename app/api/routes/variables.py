@@ -13,7 +13,7 @@ from app.models.problems import error_responses
 from app.models.runs import NAME_PATTERN
 from app.models.sessions import VariableValue
 from app.models.values import Encoding, WireValue
-from app.wire import decode_value, dumps, encode_value
+from app.wire import bind_variable, decode_value, dumps, encode_value
 
 router = APIRouter(prefix="/v1/sessions", tags=["variables"], route_class=OrjsonRoute)
 
@@ -48,7 +48,9 @@ def _reply(name: str, value: Any, encoding: str) -> bytes:
 @router.put("/{session_id}/variables/{name}", response_model=VariableValue,
             summary="Bind a variable",
             description="Binds `name` to the tensor (or other value) in the body; a tensor may "
-                        "carry `requires_grad: true`. Replaces any earlier value.",
+                        "carry `requires_grad: true`. Replaces any earlier value, except that an "
+                        "object of tensors sent to a variable holding a module is loaded into it "
+                        "(`load_state_dict`): a `state_dict` from a run's `outputs` goes back.",
             responses=error_responses(400, 401, 404, 413, 422))
 async def put_variable(
     session: OwnedSessionDep, runner: RunnerDep, settings: SettingsDep, name: VariableName,
@@ -57,8 +59,7 @@ async def put_variable(
     def bind(env: Any) -> bytes:
         decoded = decode_value(value, device=env.device,
                                max_elements=settings.max_tensor_elements, pointer="#")
-        env.variables[name] = decoded
-        return _reply(name, decoded, "json")
+        return _reply(name, bind_variable(env.variables, name, decoded), "json")
 
     return RawJSONResponse(await runner.call(session, bind))
 
