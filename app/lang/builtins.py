@@ -573,6 +573,14 @@ _FUNCTIONS: dict[str, Callable[..., Any]] = {
     "is_": _plain_builtin(operator.is_), "is_not": _plain_builtin(operator.is_not),
     "contains": _plain_builtin(operator.contains),
 }
+def _fromkeys(rs: RunState, keys: Any, value: Any = None) -> dict:
+    return dict.fromkeys(materialize(rs, keys, "a dict"), value)
+
+
+#: Attributes of builtin types (``dict.fromkeys``).
+TYPE_ATTRIBUTES: dict[tuple[str, str], Any] = {
+    ("dict", "fromkeys"): BuiltinFunction("fromkeys", _fromkeys),
+}
 #: Every builtin as the value a program sees (``print``, ``len``, ``int``, ``ValueError`` ...).
 BUILTIN_VALUES: dict[str, Any] = {name: BuiltinFunction(name, fn)
                                   for name, fn in _FUNCTIONS.items()}
@@ -587,6 +595,35 @@ TORCH_BUILTINS: dict[str, Any] = {
     "seed": BuiltinFunction("seed", _seed),
     "initial_seed": BuiltinFunction("initial_seed", _initial_seed),
     "get_default_dtype": BuiltinFunction("get_default_dtype", _get_default_dtype),
+}
+def _cuda_available(rs: RunState) -> bool:
+    """``torch.cuda.is_available()``: whether the *session* computes on CUDA (a program
+    moves its tensors to ``"cuda"`` only where the session may)."""
+    return rs.env.device.startswith("cuda")
+
+
+def _cuda_count(rs: RunState) -> int:
+    return 1 if _cuda_available(rs) else 0
+
+
+def _current_accelerator(rs: RunState) -> Any:
+    return engine.device(rs.env.device) if _cuda_available(rs) else None
+
+
+def _false(rs: RunState) -> bool:
+    return False
+
+
+#: Members of ``torch.cuda``, ``torch.accelerator``, ``torch.backends.mps``: the session's
+#: device, as programs ask it (``device = "cuda" if torch.cuda.is_available() else "cpu"``).
+DEVICE_MODULES: dict[str, dict[str, Any]] = {
+    "torch.cuda": {"is_available": BuiltinFunction("is_available", _cuda_available),
+                   "device_count": BuiltinFunction("device_count", _cuda_count)},
+    "torch.accelerator": {"is_available": BuiltinFunction("is_available", _cuda_available),
+                          "current_accelerator": BuiltinFunction("current_accelerator",
+                                                                 _current_accelerator)},
+    "torch.backends.mps": {"is_available": BuiltinFunction("is_available", _false),
+                           "is_built": BuiltinFunction("is_built", _false)},
 }
 #: Builtins a bare name reaches (``BUILTINS[name](rs, *args)``).
 BUILTINS: dict[str, Callable[..., Any]] = {name: value.fn for name, value in

@@ -309,10 +309,8 @@ def value_call(callee: Closure, arguments: Arguments) -> Closure:
 
 
 def _invoke_simple(rs: RunState, f: Function, values: tuple) -> Any:
-    from .runtime import Frame as _Frame
-
     code = f.code
-    frame = _Frame(rs, dict(zip(code.params, values)), f.glob, f.enclosing, f)
+    frame = Frame(rs, dict(zip(code.params, values)), f.glob, f.enclosing, f)
     if rs.depth >= rs.max_depth:
         raise rs.depth_error()
     rs.depth += 1

@@ -34,11 +34,13 @@ ROOT_IMPORTS = {
     ("torch.nn", "functional", "functional"),
 }
 #: Modules a program may import (``torch`` and its submodules are checked when the import
-#: runs, so an unknown one is "torch.fft is not supported", not a syntax error).
-IMPORTABLE_ROOTS = frozenset({"torch", "math", "random"})
+#: runs, so an unknown one is "torch.fft is not supported", not a syntax error; of ``numpy``
+#: only the constants exist).
+IMPORTABLE_ROOTS = frozenset({"torch", "math", "random", "numpy"})
 # Python's builtins that reach outside a numeric program (files, the interpreter, the process,
-# introspection, object identity). They do not exist in the language; naming one is a
-# syntax_error at its line and column.
+# introspection, object identity). They do not exist in the language: calling one is a
+# syntax_error at its line and column (a program may still use the names for its own
+# variables, `def forward(ctx, input)`; reading one it never bound is a NameError).
 PYTHON_ONLY_CALLS = frozenset({
     "open", "eval", "exec", "compile", "delattr", "globals", "locals", "vars", "dir", "input",
     "breakpoint", "help", "exit", "quit", "memoryview", "id", "hash", "bytes", "bytearray",
@@ -347,7 +349,7 @@ class SourceCompiler:
         if module.split(".", 1)[0] not in IMPORTABLE_ROOTS or any(
                 p.startswith("__") for p in module.split(".")):
             raise _fail(node, f"import of {module!r} is not allowed (programs can import "
-                              "torch and its modules, math and random)")
+                              "torch and its modules, math, random and numpy's constants)")
 
     def stmt_FunctionDef(self, node: ast.FunctionDef, sub: str, ctx: dict) -> list[dict]:
         if ctx.get("cls") and node.name in SPECIAL_METHODS:
@@ -468,10 +470,7 @@ class SourceCompiler:
         name = _check_name(node, node.id)
         if name in LIB_ROOTS:
             return {"lib": name}
-        if name in PYTHON_ONLY_CALLS:
-            raise _fail(node, f"{name} is not available in programs (no file, interpreter "
-                              "or introspection access)")
-        return {"var": name}
+        return {"var": name}  # `input`, `id` ... are fine as a program's own variables
 
     def expr_Attribute(self, node: ast.Attribute) -> Any:
         path = library_path(node)

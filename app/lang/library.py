@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import importlib
 import math
+import os
 import types
 from typing import Any
 
@@ -56,19 +57,18 @@ PACKAGES = {
     "torch.autograd": "engine.autograd",
     "torch.autograd.functional": "engine.autograd.functional",
     "torch.autograd.forward_ad": "engine.autograd.forward_ad",
+    "torch.autograd.function": "engine.autograd.function",
 }
 SUBMODULES = {
-    "torch": ("nn", "optim", "utils", "autograd", "func", "linalg"),
+    "torch": ("nn", "optim", "utils", "autograd", "func", "linalg", "cuda", "accelerator",
+              "backends"),
+    "torch.backends": ("mps",),
     "torch.nn": ("functional", "init", "utils"), "torch.optim": ("lr_scheduler",),
-    "torch.utils": ("data",), "torch.autograd": ("functional", "forward_ad"),
+    "torch.utils": ("data",), "torch.autograd": ("functional", "forward_ad", "function"),
 }
-MODULES = frozenset(PACKAGES) | frozenset(SUBMODULES) | {"torch.linalg", "math", "random",
-                                                          "builtins"}
-#: ``torch.autograd`` is also the engine's graph machinery: only torch's public names show.
-AUTOGRAD_NAMES = frozenset({
-    "backward", "grad", "Function", "gradcheck", "gradgradcheck", "set_grad_enabled",
-    "no_grad", "enable_grad", "inference_mode", "detect_anomaly", "set_detect_anomaly",
-    "Variable", "graph", "function"})
+MODULES = frozenset(PACKAGES) | frozenset(SUBMODULES) | {
+    "torch.linalg", "torch.cuda", "torch.accelerator", "torch.backends.mps", "math", "random",
+    "builtins", "numpy"}
 #: ``torch.X`` names that are not ops of the table.
 TORCH_NAMES = {
     "no_grad": engine.no_grad, "enable_grad": engine.enable_grad,
@@ -144,8 +144,10 @@ def _find_member(path: str, name: str) -> Any:
         return LibModule(full)
     if path == "builtins":
         return bi.BUILTIN_VALUES.get(name, _MISSING)
-    if path in ("math", "random"):
+    if path in pymodules.MODULES:
         return pymodules.MODULES[path].get(name, _MISSING)
+    if path in bi.DEVICE_MODULES:
+        return bi.DEVICE_MODULES[path].get(name, _MISSING)
     if path == "torch.linalg":
         opdef = engine.ops.lookup(f"linalg.{name}")
         return OpFunction(f"linalg.{name}", opdef.fn) if opdef is not None else _MISSING
@@ -157,8 +159,7 @@ def _find_member(path: str, name: str) -> Any:
     if path == "torch.autograd" and name == "grad":
         return bi.BUILTIN_VALUES["grad"]
     package = _package(path)
-    if package is not None and name in getattr(package, "__all__", ()) and (
-            path != "torch.autograd" or name in AUTOGRAD_NAMES):
+    if package is not None and name in getattr(package, "__all__", ()):
         value = getattr(package, name, _MISSING)
         if isinstance(value, types.ModuleType):
             return LibModule(full) if full in MODULES else _MISSING
@@ -185,7 +186,7 @@ def resolve_path(path: str) -> Any:
     """The value of a library path (``torch.nn.Linear``, ``F.relu``, ``math.pi``)."""
     full = canonical(path)
     parts = full.split(".")
-    if parts[0] not in ("torch", "math", "random", "builtins"):
+    if parts[0] not in ("torch", "math", "random", "builtins", "numpy"):
         raise not_supported(path)
     value: Any = LibModule(parts[0])
     for part in parts[1:]:
@@ -208,8 +209,20 @@ _ITERATOR_VIEWS = (type({}.keys()), type({}.values()), type({}.items()))
 MAX_ADMIT = 1_000_000
 
 
+ENGINE_DIR = os.path.dirname(engine.__file__) + os.sep
+
+
 def is_library_class(value: Any) -> bool:
     return isinstance(value, type) and value.__module__.startswith("engine.")
+
+
+def is_library_function(value: Any) -> bool:
+    """A Python function of the engine: defined in an engine module, or with its code in the
+    engine's folder (a wrapper ``functools.wraps`` gave a user function's name)."""
+    if getattr(value, "__module__", None) and value.__module__.startswith("engine."):
+        return True
+    code = getattr(value, "__code__", None)
+    return code is not None and code.co_filename.startswith(ENGINE_DIR)
 
 
 def is_library_object(value: Any) -> bool:
@@ -255,7 +268,7 @@ def _admit(value: Any, budget: list[int]) -> Any:
     elif isinstance(value, np.generic):
         return value.item()
     elif isinstance(value, types.FunctionType):
-        if value.__module__.startswith("engine."):
+        if is_library_function(value):
             return value
     elif isinstance(value, types.MethodType):
         owner = value.__self__
@@ -341,7 +354,10 @@ def make_library_subclass(cls: UserClass) -> type:
         if isinstance(value, (Function, NativeMethod)):
             ns[name] = _dispatcher(name)
         elif isinstance(value, StaticMethod):
-            ns[name] = staticmethod(_static_dispatcher(name))
+            method = _static_dispatcher(name)
+            if getattr(value.func, "_once_differentiable", False):  # engine-made wrapper
+                method._once_differentiable = True
+            ns[name] = staticmethod(method)
         elif isinstance(value, ClassMethod):
             ns[name] = classmethod(_class_dispatcher(name))
         elif isinstance(value, Property):
@@ -350,7 +366,7 @@ def make_library_subclass(cls: UserClass) -> type:
         elif not name.startswith("__"):
             ns[name] = value
     try:
-        return type(cls.name, (cls.lib_base,), ns)
+        return type(cls.lib_base)(cls.name, (cls.lib_base,), ns)
     except TypeError as exc:
         raise ProgramError(f"{cls.name}: cannot derive from {cls.lib_base.__name__} ({exc})",
                            exception="TypeError") from None

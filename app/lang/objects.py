@@ -23,6 +23,7 @@ from .library import (
     LibModule,
     admit,
     is_library_class,
+    is_library_function,
     is_library_object,
     member,
     not_supported,
@@ -33,6 +34,7 @@ from .values import (
     BoundMethod,
     BoundOp,
     BuiltinFunction,
+    BuiltinType,
     ClassMethod,
     ContextFunction,
     Function,
@@ -69,17 +71,33 @@ def _where(self: Any, condition: Any, other: Any) -> Any:
     return engine.ops.lookup("where").fn(condition, self, other)
 
 
+def _draw_in_place(name: str) -> Any:
+    """``x.normal_(mean, std)`` / ``x.uniform_(a, b)`` until the op table has them: the
+    ``nn.init`` function of that name (the same draw from the session's generator), with
+    torch's error for a leaf that requires grad."""
+    def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if self.requires_grad and self.is_leaf and engine.is_grad_enabled():
+            raise engine.errors.EngineRuntimeError(engine.errors.LEAF_INPLACE)
+        import engine.nn.init as init
+
+        return getattr(init, name)(self, *args, **kwargs)
+
+    return method
+
+
 def tensor_method(name: str) -> Any:
     """The op a tensor method calls (the receiver is its first argument), or None."""
     fn = _TENSOR_METHODS.get(name)
     if fn is None:
+        opdef = engine.ops.lookup(name)
         if name == "where":
             fn = _where
-        else:
-            opdef = engine.ops.lookup(name)
-            if opdef is None:
-                return None
+        elif opdef is not None:
             fn = opdef.fn
+        elif name in ("normal_", "uniform_"):
+            fn = _draw_in_place(name)
+        else:
+            return None
         _TENSOR_METHODS[name] = fn
     return fn
 
@@ -115,6 +133,14 @@ def get_attr(rs: RunState, obj: Any, name: str) -> Any:
         return super_attr(rs, obj, name)
     if name == "__name__":
         return name_of(obj)
+    if t is BuiltinType:
+        from .builtins import TYPE_ATTRIBUTES
+
+        found = TYPE_ATTRIBUTES.get((obj.name, name))
+        if found is not None:
+            return found
+        raise ProgramError(f"type object '{obj.name}' has no attribute '{name}'",
+                           exception="AttributeError")
     from .methods import native_method
 
     method = native_method(obj, name)
@@ -149,7 +175,7 @@ def name_of(obj: Any) -> str:
         return obj.name
     if isinstance(obj, type) and (is_library_class(obj)):
         return obj.__name__
-    if isinstance(obj, types.FunctionType) and obj.__module__.startswith("engine."):
+    if isinstance(obj, types.FunctionType) and is_library_function(obj):
         return obj.__name__
     raise no_attribute(obj, "__name__")
 
@@ -323,11 +349,13 @@ def set_attr(rs: RunState, obj: Any, name: str, value: Any) -> None:
 
 def _mutable_library_object(obj: Any) -> bool:
     """Library objects a program may set attributes on: its own modules, optimizers,
-    schedulers and data objects (never shared ones: dtypes, devices, classes, functions)."""
+    schedulers, data objects and custom-Function contexts (never shared ones: dtypes, devices,
+    classes, functions)."""
     if isinstance(obj, type) or not is_library_object(obj):
         return False
     module = type(obj).__module__
-    return module.startswith(("engine.nn.", "engine.optim.", "engine.utils."))
+    return module.startswith(("engine.nn", "engine.optim", "engine.utils",
+                              "engine.autograd.function"))
 
 
 def _set_library_attr(rs: RunState, obj: Any, name: str, value: Any, *, bridge: bool) -> None:

@@ -1,4 +1,4 @@
-"""The safe ``math`` and ``random`` modules.
+"""The safe ``math`` and ``random`` modules (and ``numpy``'s constants).
 
 ``math`` is Python's, function by function, with the integer functions that can build huge
 numbers (``factorial``, ``comb``, ``perm``, ``prod``) guarded. ``random`` draws from the
@@ -170,4 +170,9 @@ RANDOM: dict[str, Any] = {
         ("normalvariate", _gauss), ("shuffle", _shuffle), ("choice", _choice),
         ("sample", _sample), ("choices", _choices))}
 
-MODULES = {"math": MATH, "random": RANDOM}
+#: ``numpy``: a program may import it (pasted programs often do without using it); only its
+#: constants are here, anything else is "numpy.X is not supported".
+NUMPY: dict[str, Any] = {"pi": math.pi, "e": math.e, "inf": math.inf, "nan": math.nan,
+                         "newaxis": None}
+
+MODULES = {"math": MATH, "random": RANDOM, "numpy": NUMPY}

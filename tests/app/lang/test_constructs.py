@@ -211,3 +211,30 @@ def test_printed_reprs_of_objects_have_no_addresses(form):
     printed = form("class A:\n    pass\nprint(A(), A, lambda: 1, print)").printed
     assert printed == ["<__main__.A object> <class '__main__.A'> <function <lambda>> "
                        "<built-in function print>"]
+
+
+def test_python_only_names_are_free_for_a_programs_own_variables(form):
+    assert form("def forward(ctx, input):\n    return input * 2\nid = 3\nforward(None, id)"
+                ).result == 6
+    with pytest.raises(ProgramError, match="name 'open' is not defined"):
+        form("f = open")
+
+
+@needs_ops("zeros")
+def test_in_place_draws_follow_the_session_generator(form):
+    env = Environment()
+    env.generator.manual_seed(3)
+    first = form("w = torch.zeros(3)\nw.normal_(0, 0.01)\nw.uniform_(-1, 1).tolist()", env)
+    env.generator.manual_seed(3)
+    second = form("w = torch.zeros(3)\nw.normal_(0, 0.01)\nw.uniform_(-1, 1).tolist()", env)
+    assert first.result == second.result and all(-1 <= v < 1 for v in first.result)
+    with pytest.raises(ProgramError, match="a leaf Variable that requires grad"):
+        form("torch.zeros(2, requires_grad=True).normal_()")
+
+
+def test_programs_that_ask_for_an_accelerator_get_the_sessions_device(form):
+    assert form("device = 'cuda' if torch.cuda.is_available() else 'cpu'\ndevice").result \
+        == "cpu"
+    assert form("import numpy as np\nnp.pi").result == 3.141592653589793
+    with pytest.raises(ProgramError, match="numpy.array is not supported"):
+        form("import numpy as np\nnp.array([1])")

@@ -98,7 +98,7 @@ HOSTILE = [
      "limit_exceeded", "max_steps", ()),
     ("dict comprehension bomb", "{i: i for i in range(10**9)}", "limit_exceeded",
      "max_steps", ()),
-    ("huge dict", "dict.fromkeys(range(10**9))", "program_error", None, ()),
+    ("huge dict", "dict.fromkeys(range(10**9))", "limit_exceeded", "max_value_elements", ()),
     ("dict from a huge range", "dict(zip(range(10**9), range(10**9)))", "limit_exceeded",
      None, ()),
     ("dict doubling", "d = {0: 0}\nfor i in range(100):\n    d.update({(i, k): 0 for k in d})",
