@@ -30,6 +30,19 @@ REPLAY_TIMEOUT_S = 1e9
 """Replays are bounded by steps; the serving process's deadline for a restore bounds the rest."""
 
 
+def memory_failure(exc: BaseException) -> bool:
+    """Whether a failure came from running out of memory (the budget, RLIMIT_AS): not a
+    deterministic outcome of the program, so never logged (nor accepted in a replay)."""
+    seen = 0
+    cause: BaseException | None = exc
+    while cause is not None and seen < 16:
+        if isinstance(cause, MemoryError):
+            return True
+        cause = cause.__context__ or cause.__cause__
+        seen += 1
+    return False
+
+
 def run_meta(limits: Limits, result: RunResult | None, error: BaseException | None,
              elapsed_ms: float) -> dict[str, Any]:
     """How a run ended, as its log entry records it."""
@@ -71,12 +84,10 @@ def apply(env: Any, entry: Entry, base: Limits) -> bool:
     outcome, steps = "ok", None
     try:
         prepared = execution.prepare(request, env, limits, limits.max_tensor_elements)
-        result = execution.perform(env, prepared, limits)
-        steps = result.steps
-        for name in request.outputs:  # a missing output failed the first run after it ran
-            if name not in env.variables:
-                outcome = "program_error"
+        steps = execution.perform(env, prepared, limits).steps
     except (LangError, ApiError) as exc:
+        if memory_failure(exc):  # the budget, not the program: this restore cannot finish now
+            raise MemoryError from exc
         outcome = exc.code
         steps = exc.extra.get("steps")
         if "stop" in entry.meta and getattr(exc, "limit", None) == "max_steps":
