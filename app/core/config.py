@@ -89,8 +89,8 @@ class Settings(BaseSettings):
     key_max_sessions: int = Field(0, ge=0, description="Sessions one API key may hold; 0: a "
                                   "quarter of max_sessions with API keys, all without.")
     key_max_runs: int = Field(0, ge=0, description="Requests one API key may have running or "
-                              "queued at once; 0: twice the hosts with API keys, four times "
-                              "without.")
+                              "waiting for a host at once; 0: twice the hosts with API keys, "
+                              "eight times without.")
     key_max_memory: int = Field(0, ge=0, description="Bytes the sessions of one API key may "
                                 "hold; 0: half the memory budget with API keys, all without.")
     state_sync: Literal["normal", "full"] = Field(
@@ -149,7 +149,7 @@ class Settings(BaseSettings):
 
     @property
     def key_run_quota(self) -> int:
-        return self.key_max_runs or (2 if self.auth_enabled else 4) * self.host_count
+        return self.key_max_runs or (2 if self.auth_enabled else 8) * self.host_count
 
     @property
     def key_memory_quota(self) -> int:

@@ -29,6 +29,7 @@ from app.lang import (
 )
 from app.models.runs import CompileRequest, EvaluateRequest, RunRequest
 from app.models.values import WireValue
+from app.services.costs import RunMeter
 from app.services.graph import build_graph, short_repr, to_dot
 from app.wire import decode_inputs, decode_value, dumps, encode_value, kind_of
 
@@ -118,10 +119,13 @@ def prepare(request: RunRequest, env: Environment, limits: Limits,
     return Prepared(request, program, inputs)
 
 
-def perform(env: Environment, prepared: Prepared, limits: Limits) -> RunResult:
-    """Bind the inputs and run: from here on the session may change."""
+def perform(env: Environment, prepared: Prepared, limits: Limits, max_cost: float,
+            cost_rate: float) -> RunResult:
+    """Bind the inputs and run, every costly op metered: from here on the session may
+    change."""
     env.variables.update(prepared.inputs)
-    return run_program(prepared.program, env, limits, source=prepared.request.source)
+    with engine.use_cost_meter(RunMeter(max_cost, cost_rate, limits.timeout_s)):
+        return run_program(prepared.program, env, limits, source=prepared.request.source)
 
 
 JSON_BYTES = {"float32": 16, "float64": 25, "float16": 11, "bfloat16": 16, "int64": 21,
@@ -204,7 +208,7 @@ def evaluate(raw: bytes | memoryview, settings: Settings, limits: Limits,
     request = parse_body(EvaluateRequest, raw, is_json)
     env = new_environment(settings.device, None)
     prepared = prepare(request, env, limits, settings.max_tensor_elements)
-    result = perform(env, prepared, limits)
+    result = perform(env, prepared, limits, settings.max_run_cost, settings.cost_rate)
     return encode_reply(env, request, result, request.gradients,
                         settings.max_reply_bytes), result
 

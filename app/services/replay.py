@@ -14,6 +14,7 @@ deadline) is never logged: such a run is dropped from the session, as if it had 
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import replace
 from typing import Any
 
@@ -26,7 +27,9 @@ from app.services.store import Entry
 logger = logging.getLogger("app.replay")
 
 RUN, PUT, DELETE = "run", "put", "delete"
-REPLAY_TIMEOUT_S = 1e9
+REPLAY_TIMEOUT_S = math.inf
+COST_RATE = 1.0
+"""With no deadline, a replayed run's costly ops are checked against its cost budget only."""
 """Replays are bounded by steps; the serving process's deadline for a restore bounds the rest."""
 
 
@@ -44,12 +47,13 @@ def memory_failure(exc: BaseException) -> bool:
 
 
 def run_meta(limits: Limits, result: RunResult | None, error: BaseException | None,
-             elapsed_ms: float) -> dict[str, Any]:
-    """How a run ended, as its log entry records it."""
+             elapsed_ms: float, max_cost: float) -> dict[str, Any]:
+    """How a run ended, as its log entry records it (with the limits it ran under)."""
     meta: dict[str, Any] = {
         "elapsed_ms": round(elapsed_ms, 3),
         "limits": [limits.max_tensor_elements, limits.max_session_bytes,
-                   limits.max_recursion_depth, limits.max_loop_iterations, limits.max_steps],
+                   limits.max_recursion_depth, limits.max_loop_iterations, limits.max_steps,
+                   max_cost],
     }
     if result is not None:
         meta.update(steps=result.steps, outcome="ok")
@@ -63,7 +67,7 @@ def run_meta(limits: Limits, result: RunResult | None, error: BaseException | No
 
 
 def replay_limits(base: Limits, meta: dict[str, Any]) -> Limits:
-    elements, session_bytes, depth, loops, steps = meta["limits"]
+    elements, session_bytes, depth, loops, steps, _cost = meta["limits"]
     bound = meta["stop"] - 1 if "stop" in meta else min(int(meta["steps"]), steps)
     return replace(base, max_tensor_elements=elements, max_session_bytes=session_bytes,
                    max_recursion_depth=depth, max_loop_iterations=loops,
@@ -84,7 +88,8 @@ def apply(env: Any, entry: Entry, base: Limits) -> bool:
     outcome, steps = "ok", None
     try:
         prepared = execution.prepare(request, env, limits, limits.max_tensor_elements)
-        steps = execution.perform(env, prepared, limits).steps
+        steps = execution.perform(env, prepared, limits, entry.meta["limits"][5],
+                                  COST_RATE).steps
     except (LangError, ApiError) as exc:
         if memory_failure(exc):  # the budget, not the program: this restore cannot finish now
             raise MemoryError from exc

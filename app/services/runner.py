@@ -128,7 +128,8 @@ class Runner:
 
     @contextlib.contextmanager
     def _quota(self, owner: str) -> Iterator[None]:
-        """One of the key's requests running or queued (``AUTOGRAD_KEY_MAX_RUNS``)."""
+        """One of the key's requests running or waiting for a host (``AUTOGRAD_KEY_MAX_RUNS``;
+        requests waiting for their session's turn do not count)."""
         count = self._in_flight.get(owner, 0)
         if count >= self.key_runs:
             raise QuotaExceeded(f"This API key has {count} requests running or waiting, its "
@@ -144,11 +145,13 @@ class Runner:
                 self._in_flight[owner] -= 1
 
     async def _exchange(self, host: HostProcess, header: dict[str, Any], body: Body | None,
-                        timeout_s: float, restores: int = 0) -> tuple[dict[str, Any], Payload]:
+                        timeout_s: float, restores: int = 0,
+                        keep: int = 0) -> tuple[dict[str, Any], Payload]:
         """Admits the request to the memory budget (its body, and ``restores``: the memory of
-        a session the host must restore first), then sends it."""
+        a session the host must restore first; ``keep``: what the host holds that the
+        request needs), then sends it."""
         extra = (body.size if body is not None else 0) + restores
-        header["grant"] = self.pool.admit(host, extra)
+        header["grant"] = self.pool.admit(host, extra, keep)
         return await self.pool.exchange(
             host, header, body.data if body is not None else None,
             payload_fd=body.fd if body is not None else None,
@@ -201,8 +204,8 @@ class Runner:
                     f"The sessions of this API key hold {self.key_memory} bytes or more, its "
                     "quota: delete variables or end sessions first.", quota="memory",
                     limit=self.key_memory, retry_after_s=30)
-            with self._quota(session.owner):
-                async with self.sessions.exclusive(session):
+            async with self.sessions.exclusive(session):  # its own queue is not the key's
+                with self._quota(session.owner):
                     reply, payload = await self._on_host(session, op, http, body, fields)
         finally:
             if body is not None:
@@ -219,13 +222,14 @@ class Runner:
                   **request_context(http), **fields}
         for attempt in (1, 2):
             host = await self.pool.acquire(session.owner, session.id, session.replay_ms)
-            timeout, restores = self.deadline_s, 0
+            timeout, restores, keep = self.deadline_s, 0, session.memory_bytes
             if not self.pool.holds(session.id, host):  # it restores the session first
                 timeout += max(30.0, 4 * session.replay_ms / 1000)
-                restores = session.memory_bytes
+                restores, keep = session.memory_bytes, 0
             header["seq"] = session.head
             try:
-                reply, payload = await self._exchange(host, header, body, timeout, restores)
+                reply, payload = await self._exchange(host, header, body, timeout, restores,
+                                                      keep)
                 self.pool.place(session.id, host)
             except HostGone as exc:
                 session.head = None  # the host may have logged the request before it died

@@ -102,14 +102,18 @@ class Host:
                                  "type": "application/json"}
         if "grant" in header:  # the memory this request may add: past it, MemoryError
             limit_address_space(statm()[0] + header["grant"])
+        out_of_memory = False
         try:
             body = self.handlers[header["op"]](header, payload, reply)
         except Exception as exc:  # every failure becomes the problem the client sees
-            if replay.memory_failure(exc):
-                gc.collect()
-                _trim()
+            out_of_memory = replay.memory_failure(exc)
+            if out_of_memory:
                 exc = ServerBusy(OUT_OF_MEMORY, retry_after_s=5, limit="memory_budget")
             body = self.problem(exc, header, reply)
+            del exc  # its traceback holds the frames (and the tensors) of the failed run
+        if out_of_memory:
+            gc.collect()
+            _trim()
         if "grant" in header:
             limit_address_space(None)  # between requests: only the hard limit
         resident = self.sessions.get(header.get("sid", ""))
@@ -224,7 +228,8 @@ class Host:
         result: RunResult | None = None
         error: LangError | ApiError | None = None
         try:
-            result = execution.perform(env, prepared, self.limits)
+            result = execution.perform(env, prepared, self.limits,
+                                       self.settings.max_run_cost, self.settings.cost_rate)
         except (LangError, ApiError) as exc:
             error = exc
         except Exception:  # a bug: the session may be half-changed and nothing is logged
@@ -248,7 +253,7 @@ class Host:
                     "memory budget: read the values in pieces, or with encoding base64.",
                     retry_after_s=5, limit="memory_budget", steps=result.steps)
         meta = replay.run_meta(self.limits, result, error if result is None else None,
-                               elapsed_ms)
+                               elapsed_ms, self.settings.max_run_cost)
         self._log(resident, replay.RUN, payload, meta, reply)
         if error is not None:
             raise error
@@ -276,6 +281,7 @@ class Host:
                                           self.settings.max_tensor_elements,
                                           header.get("json", True))
         resident.env.variables[name] = value
+        resident.env.held_bytes_estimate = resident.env.memory_bytes()
         self._log(resident, replay.PUT, payload, {"name": name}, reply)
         return execution.variable_reply(name, value, "json", self.settings.max_reply_bytes)
 
@@ -290,6 +296,7 @@ class Host:
         resident = self.session(header, reply)
         name = header["name"]
         execution.remove_variable(resident.env, name)
+        resident.env.held_bytes_estimate = resident.env.memory_bytes()
         self._log(resident, replay.DELETE, b"", {"name": name}, reply)
         return b""
 

@@ -72,6 +72,10 @@ class HostGone(Exception):
         self.host, self.sent = host, sent
 
 
+class Recycled(HostGone):
+    """The host was ended to free the memory it held (its sessions restore elsewhere)."""
+
+
 class DeadlineExceeded(Exception):
     """The request outlived its hard deadline; its host was killed."""
 
@@ -290,10 +294,11 @@ class HostPool:
         used = sum(h.memory + (h.grant if h.busy else 0) for h in self.hosts)
         return self.budget - self.overhead() - used
 
-    def admit(self, host: HostProcess, extra: int = 0) -> int:
-        """Reserves memory for ``host``'s next request (``extra``: what its body will take);
-        returns the grant. When the budget has no room, idle hosts are recycled first; then
-        :class:`ServerBusy`."""
+    def admit(self, host: HostProcess, extra: int = 0, keep: int = 0) -> int:
+        """Reserves memory for ``host``'s next request (``extra``: what its body and a restore
+        will take); returns the grant. When the budget has no room, idle hosts are recycled
+        first, then ``host`` itself if it holds much more than the ``keep`` bytes the request
+        needs of it (:class:`Recycled`: try again on a fresh host); then :class:`ServerBusy`."""
         need = MIN_GRANT + extra
         for _attempt in range(3):
             with self._lock:
@@ -312,6 +317,9 @@ class HostPool:
                     victims.append(candidate)
                     freed += candidate.memory
             if not victims:
+                if host.memory > keep + 2 * MIN_GRANT:
+                    self.kill(host, "recycled to free memory")
+                    raise Recycled(host, sent=False)
                 break
             for victim in victims:  # their sessions are restored from the store when used
                 self.kill(victim, "recycled to free memory")
