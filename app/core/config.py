@@ -93,6 +93,16 @@ class Settings(BaseSettings):
                               "eight times without.")
     key_max_memory: int = Field(0, ge=0, description="Bytes the sessions of one API key may "
                                 "hold; 0: half the memory budget with API keys, all without.")
+    max_connections: int = Field(1000, ge=1, description="Open connections (`python -m app`); "
+                                 "one more is answered 503 and closed.")
+    max_header_bytes: int = Field(32 * 1024, ge=1024, description="Largest request line and "
+                                  "headers (431).")
+    header_timeout_s: float = Field(10.0, gt=0, description="Time to send a request's headers "
+                                    "(408).")
+    body_timeout_s: float = Field(30.0, gt=0, description="Longest pause while sending a body "
+                                  "(the connection is closed).")
+    idle_timeout_s: float = Field(5.0, gt=0, description="Idle time after which a kept-alive "
+                                  "connection is closed.")
     state_sync: Literal["normal", "full"] = Field(
         "normal", description="normal: a 200 survives the crash of any process; full: also a "
         "power cut (an fsync per request).")

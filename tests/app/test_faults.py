@@ -141,17 +141,16 @@ def _free_port() -> int:
 
 
 class Service:
-    """``uvicorn app.main:app`` in a process of its own, on a state folder that outlives it."""
+    """``python -m app`` in a process of its own, on a state folder that outlives it."""
 
     def __init__(self, state_dir: Path, **settings: str) -> None:
         self.port = _free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, "AUTOGRAD_STATE_DIR": str(state_dir), "AUTOGRAD_API_KEYS": "",
-               **{f"AUTOGRAD_{k.upper()}": v for k, v in settings.items()}}
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port",
-             str(self.port), "--log-level", "warning"],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+               "AUTOGRAD_PORT": str(self.port), "AUTOGRAD_LOG_LEVEL": "warning",
+               **{f"AUTOGRAD_{k.upper()}": str(v) for k, v in settings.items()}}
+        self.proc = subprocess.Popen([sys.executable, "-m", "app"], cwd=ROOT, env=env,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 60
         while True:
             try:
@@ -167,6 +166,15 @@ class Service:
     def kill(self) -> None:
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(10)
+
+    def stop(self) -> int:
+        """SIGTERM, as an orchestrator stops a container; the exit code."""
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            raise
 
 
 def test_service_killed_between_runs_comes_back_with_every_session(tmp_path):
