@@ -7,6 +7,10 @@ loop never parses a big body, compiles or runs an op.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import re
+import secrets
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -68,11 +72,39 @@ def _body(raw: bytes | memoryview, is_json: bool) -> Any:
     if not is_json:
         return bytes(raw)
     try:
+        if _LONG_NUMBER.search(raw):  # orjson turns integers beyond 64 bits into floats
+            return json.loads(bytes(raw), parse_constant=_no_constant)
         return orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
+    except (orjson.JSONDecodeError, json.JSONDecodeError) as exc:
         raise RequestValidationError([{
             "type": "json_invalid", "loc": ("body", exc.pos), "msg": "JSON decode error",
             "input": {}, "ctx": {"error": exc.msg}}]) from None
+
+
+_ADDRESS = re.compile(rb" at 0x([0-9a-fA-F]{6,16})\b")
+_ADDRESS_KEY = secrets.token_bytes(16)
+
+
+def hide_addresses(body: bytes) -> bytes:
+    """Python's default reprs (``<... object at 0x7f3a...>``, PyTorch's hook handles too) show
+    heap addresses; a reply carries a keyed stand-in instead (the same for the same object
+    within a host, unrelated to where it lives)."""
+    if b" at 0x" not in body:
+        return body
+
+    def stand_in(match: re.Match) -> bytes:
+        digest = hashlib.blake2b(match.group(1), key=_ADDRESS_KEY, digest_size=6).hexdigest()
+        return b" at 0x" + digest.encode()
+
+    return _ADDRESS.sub(stand_in, body)
+
+
+_LONG_NUMBER = re.compile(rb"[0-9]{19}")
+"""A run of digits that may be an integer orjson cannot keep exact (2**63 has 19 digits)."""
+
+
+def _no_constant(name: str) -> None:
+    raise json.JSONDecodeError(f"unexpected {name}", name, 0)  # JSON has no NaN (as orjson)
 
 
 def _located(exc: ValidationError) -> RequestValidationError:
@@ -197,7 +229,7 @@ def encode_reply(env: Environment, request: RunRequest, result: RunResult,
     if gradients is not None:
         reply["gradients"] = {name: encode_value(grad, encoding)
                               for name, grad in zip(gradients, grads)}
-    body = dumps(reply)
+    body = hide_addresses(dumps(reply))
     check_reply_size(len(body), max_reply_bytes, encoding, exact=True)
     return body
 
@@ -241,8 +273,8 @@ def variable_reply(name: str, value: Any, encoding: str, max_reply_bytes: int = 
     grad = getattr(value, "grad", None) if hasattr(value, "grad_fn") else None
     check_reply_size(reply_size([value, grad], encoding, max_reply_bytes), max_reply_bytes,
                      encoding)
-    body = dumps({"name": name, "value": encode_value(value, encoding),
-                  "grad": encode_value(grad, encoding)})
+    body = hide_addresses(dumps({"name": name, "value": encode_value(value, encoding),
+                                 "grad": encode_value(grad, encoding)}))
     check_reply_size(len(body), max_reply_bytes, encoding, exact=True)
     return body
 
