@@ -2,13 +2,15 @@
 and Python operators on ``Tensor``.
 
 Modules by family: creation, pointwise, reduction, linalg, shape, indexing, nn, tensor_methods;
-and arrange, comparison, fused, pointwise_extra.
+and arrange, comparison, fused, pointwise_extra; activation and normalization
+(torch.nn.functional).
 """
 
 from __future__ import annotations
 
 from ..tensor import Tensor
 from . import (  # noqa: F401
+    activation,
     arrange,
     comparison,
     creation,
@@ -16,6 +18,7 @@ from . import (  # noqa: F401
     indexing,
     linalg,
     nn,
+    normalization,
     pointwise,
     pointwise_extra,
     reduction,
