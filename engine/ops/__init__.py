@@ -2,8 +2,9 @@
 and Python operators on ``Tensor``.
 
 Modules by family: creation, pointwise, reduction, linalg, shape, indexing, nn, tensor_methods;
-and arrange, comparison, fused, pointwise_extra; activation and normalization
+and arrange, comparison, fused, matrices, pointwise_extra; activation and normalization
 (torch.nn.functional).
+Convolution, pooling and interpolation: conv, pooling, sampling.
 """
 
 from __future__ import annotations
@@ -13,15 +14,19 @@ from . import (  # noqa: F401
     activation,
     arrange,
     comparison,
+    conv,
     creation,
     fused,
     indexing,
     linalg,
+    matrices,
     nn,
     normalization,
     pointwise,
     pointwise_extra,
+    pooling,
     reduction,
+    sampling,
     shape,
     tensor_methods,
 )
