@@ -35,7 +35,7 @@ from app.models.runs import CompileRequest, EvaluateRequest, RunRequest
 from app.models.values import WireValue
 from app.services.costs import RunMeter
 from app.services.graph import build_graph, short_repr, to_dot
-from app.wire import decode_inputs, decode_value, dumps, encode_value, kind_of
+from app.wire import decode_inputs, decode_value, dumps, encode_output, encode_value, kind_of
 
 Model = TypeVar("Model", bound=BaseModel)
 _WIRE_VALUE = TypeAdapter(WireValue)
@@ -215,13 +215,15 @@ def encode_reply(env: Environment, request: RunRequest, result: RunResult,
     encoding = request.encoding
     values: list[Any] = [result.result, result.printed]
     values += [_variable(env, name, "outputs", i) for i, name in enumerate(request.outputs)]
+    sized = values[:2] + [v.state_dict() if isinstance(v, engine.nn.Module) else v
+                          for v in values[2:]]  # a module output is its state_dict
     grads = [getattr(_variable(env, name, "gradients", i), "grad", None)
              for i, name in enumerate(gradients or ())]
-    check_reply_size(reply_size(values + grads, encoding, max_reply_bytes), max_reply_bytes,
+    check_reply_size(reply_size(sized + grads, encoding, max_reply_bytes), max_reply_bytes,
                      encoding)
     reply: dict[str, Any] = {
         "result": encode_value(result.result, encoding),
-        "outputs": {name: encode_value(value, encoding)
+        "outputs": {name: encode_output(value, encoding)
                     for name, value in zip(request.outputs, values[2:])},
         "printed": result.printed,
         "stats": {"steps": result.steps, "elapsed_ms": round(result.elapsed_ms, 3)},

@@ -36,6 +36,7 @@ from app.services.devices import check_device_computes
 from app.services.hosts.protocol import Payload, PeerGone, receive, send
 from app.services.memory import limit_address_space, shared_bytes, statm
 from app.services.store import SessionRecord, StaleFence, open_store
+from app.wire import bind_variable
 
 logger = logging.getLogger("app.host")
 
@@ -280,7 +281,7 @@ class Host:
         value = execution.decode_variable(resident.env, payload,
                                           self.settings.max_tensor_elements,
                                           header.get("json", True))
-        resident.env.variables[name] = value
+        value = bind_variable(resident.env.variables, name, value)  # loads a module's state
         resident.env.held_bytes_estimate = resident.env.memory_bytes()
         self._log(resident, replay.PUT, payload, {"name": name}, reply)
         return execution.variable_reply(name, value, "json", self.settings.max_reply_bytes)
