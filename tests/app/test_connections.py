@@ -115,7 +115,7 @@ def test_sigterm_drains_runs_in_flight(tmp_path):
 
         def long_run() -> None:
             replies["long"] = client.post(f"/v1/sessions/{sid}/run", json={
-                "source": "i = 0\nwhile i < 2_000_000:\n    i = i + 1\nn = 2\nn"})
+                "source": "i = 0\nwhile i < 1_000_000:\n    i = i + 1\nn = 2\nn"})
 
         thread = threading.Thread(target=long_run)
         thread.start()
@@ -126,7 +126,8 @@ def test_sigterm_drains_runs_in_flight(tmp_path):
     assert code in (0, -15)  # uvicorn re-raises the signal once it has shut down
     again = Service(tmp_path)
     try:
-        reply = httpx.post(f"{again.base}/v1/sessions/{sid}/run", json={"source": "n"})
+        reply = httpx.post(f"{again.base}/v1/sessions/{sid}/run", json={"source": "n"},
+                           timeout=60)  # the restore replays the long run
         assert reply.json()["result"] == 2  # what the drained run did was kept
     finally:
         again.kill()
