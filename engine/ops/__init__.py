@@ -2,13 +2,14 @@
 and Python operators on ``Tensor``.
 
 Modules by family: creation, pointwise, reduction, linalg, shape, indexing, nn, tensor_methods;
-and comparison, fused, pointwise_extra.
+and arrange, comparison, fused, pointwise_extra.
 """
 
 from __future__ import annotations
 
 from ..tensor import Tensor
 from . import (  # noqa: F401
+    arrange,
     comparison,
     creation,
     fused,

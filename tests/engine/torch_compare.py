@@ -83,6 +83,19 @@ def _grad_fn(t):
     return None if fn is None else fn.name()
 
 
+def graph_names(t) -> list:
+    """The names of every node behind ``t``, depth first along ``next_functions``."""
+    out, stack, seen = [], [t.grad_fn], set()
+    while stack:
+        fn = stack.pop()
+        if fn is None or id(fn) in seen:
+            continue
+        seen.add(id(fn))
+        out.append(fn.name().replace("torch::autograd::", ""))
+        stack.extend(f for f, _ in reversed(fn.next_functions))
+    return out
+
+
 def _base_exception(e: BaseException) -> type:
     for cls in type(e).__mro__:
         if cls in (TypeError, ValueError, IndexError, NotImplementedError, RuntimeError):
@@ -108,9 +121,10 @@ _RTOL = {"float16": 2e-3, "float32": 2e-6, "float64": 1e-12}
 
 
 def compare(case, rtol: float = 0.0, atol: float = 1e-9, grads: bool = True,
-            message: bool = True, values: bool = True) -> Run:
+            message: bool = True, values: bool = True, graph: bool = True) -> Run:
     """Run ``case`` on both libraries and assert they agree; returns the engine's run.
-    Values must agree to ``rtol`` or the result dtype's own tolerance, whichever is larger."""
+    Values must agree to ``rtol`` or the result dtype's own tolerance, whichever is larger;
+    with ``graph`` the whole chain of node names behind each result must agree too."""
     ours, theirs = Run(engine, case), Run(torch, case)
     if theirs.error is not None or ours.error is not None:
         assert ours.error is not None, f"torch raised {theirs.error!r}, the engine returned " \
@@ -124,6 +138,11 @@ def compare(case, rtol: float = 0.0, atol: float = 1e-9, grads: bool = True,
                 f"message:\n  ours:  {ours.error}\n  torch: {theirs.error}"
         return ours
     _same_value(ours.value, theirs.value, rtol, atol, values, "result")
+    if graph:
+        for k, (a, b) in enumerate(zip(_tensors(ours.value), _tensors(theirs.value),
+                                       strict=True)):
+            assert graph_names(a) == graph_names(b), \
+                f"graph of result {k}: {graph_names(a)} vs torch's {graph_names(b)}"
     if grads:
         assert (ours.grads is None) == (theirs.grads is None), \
             f"gradients: {ours.grads} vs torch's {theirs.grads}"
