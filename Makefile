@@ -22,7 +22,7 @@ test: setup
 
 lint: setup
 	$(BIN)/pip install --quiet ruff
-	$(BIN)/ruff check engine app tests benchmarks
+	$(BIN)/ruff check engine app tests benchmarks client
 
 bench: setup
 	$(BIN)/python benchmarks/engine_bench.py
