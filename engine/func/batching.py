@@ -682,8 +682,8 @@ def _setitem(a: BatchedArray, key, value):
             adv and adv != list(range(adv[0], adv[0] + len(adv)))):
         size = a.phys.shape[0]
         for b in range(size):
-            kb = tuple(k.phys[b] if _at(k, a.level) else k for k in key)
-            a.phys[b][kb] = value.phys[b] if _at(value, a.level) else value
+            kb = tuple(k.phys[b, ...] if _at(k, a.level) else k for k in key)
+            a.phys[b, ...][kb] = value.phys[b, ...] if _at(value, a.level) else value
         return
     full = (slice(None),) + key
     if _at(value, a.level):
@@ -699,7 +699,7 @@ def _loop(func, args, kwargs, level):
 
     def pick(x, b):
         if _at(x, level):
-            return x.phys[b]
+            return x.phys[b, ...]  # (a view even for one element: in-place functions write it)
         if type(x) in (tuple, list):
             return type(x)(pick(e, b) for e in x)
         return x

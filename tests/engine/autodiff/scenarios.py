@@ -237,3 +237,52 @@ def custom_function_double_backward(T):
     (g,) = T.autograd.grad(y.sum(), x, create_graph=True)
     (gg,) = T.autograd.grad(g.sum(), x)
     return y, g, gg, y.grad_fn.name()
+
+
+# --------------------------------------------------------------------------- tutorials
+@scenario
+def tutorial_custom_function(T):
+    """PyTorch's "Defining new autograd Functions" tutorial (LegendrePolynomial3), unchanged
+    but for collecting what it prints."""
+    import math
+
+    printed = []
+
+    class LegendrePolynomial3(T.autograd.Function):
+        @staticmethod
+        def forward(ctx, input):
+            ctx.save_for_backward(input)
+            return 0.5 * (5 * input ** 3 - 3 * input)
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            input, = ctx.saved_tensors
+            return grad_output * 1.5 * (5 * input ** 2 - 1)
+
+    dtype = T.float
+    device = T.device("cpu")
+    x = T.linspace(-math.pi, math.pi, 2000, device=device, dtype=dtype)
+    y = T.sin(x)
+    a = T.full((), 0.0, device=device, dtype=dtype, requires_grad=True)
+    b = T.full((), -1.0, device=device, dtype=dtype, requires_grad=True)
+    c = T.full((), 0.0, device=device, dtype=dtype, requires_grad=True)
+    d = T.full((), 0.3, device=device, dtype=dtype, requires_grad=True)
+    learning_rate = 5e-6
+    for t in range(2000):
+        P3 = LegendrePolynomial3.apply
+        y_pred = a + b * P3(c + d * x)
+        loss = (y_pred - y).pow(2).sum()
+        if t % 100 == 99:
+            printed.append(loss.item())
+        loss.backward()
+        with T.no_grad():
+            a -= learning_rate * a.grad
+            b -= learning_rate * b.grad
+            c -= learning_rate * c.grad
+            d -= learning_rate * d.grad
+            a.grad = None
+            b.grad = None
+            c.grad = None
+            d.grad = None
+    return (T.tensor(printed), T.stack([a, b, c, d]).detach(), y_pred.grad_fn.name(),
+            P3(c + d * x).grad_fn.name())

@@ -24,12 +24,15 @@ GRAD_FN_NOT_COMPARED = {"functional_hessian_vectorized_forward"}
 
 
 def _compare(got, want, where: str, grad_fn: bool = True) -> None:
+    # float32 programs (the tutorial's 2000 steps) accumulate rounding differently
+    tol = {"rtol": 1e-9, "atol": 1e-12} if want.get("dtype", "float64") == "float64" else \
+        {"rtol": 2e-4, "atol": 1e-7}
     if "tensor" in want:
         assert isinstance(got, engine.Tensor), f"{where}: expected a tensor, got {type(got)}"
         assert list(got.shape) == want["shape"], where
         assert got.dtype.name == want["dtype"], where
         np.testing.assert_allclose(engine.to_numpy(got), np.asarray(want["tensor"]),
-                                   rtol=1e-9, atol=1e-12, err_msg=where)
+                                   err_msg=where, **tol)
         name = None if got.grad_fn is None else got.grad_fn.name()
         assert not grad_fn or name == want["grad_fn"], f"{where}: grad_fn {name}"
     elif "seq" in want:
