@@ -51,7 +51,7 @@ def session_info(session: Session, *, with_variables: bool = False) -> SessionIn
             if attempt == 4:
                 raise
     return SessionInfo(
-        id=session.id, device=session.device, mode="train" if env.training else "eval",
+        id=session.id, device=session.device,
         created_at=_time(session.created_at), expires_at=_time(session.expires_at),
         ttl_s=session.ttl_s, memory_bytes=memory, variables=variables,
     )
@@ -94,7 +94,7 @@ async def list_sessions(owner: ApiKeyDep, store: StoreDep) -> SessionList:
 
 
 @router.get("/{session_id}", response_model=SessionInfo, summary="Inspect a session",
-            description="Device, mode, variables (name, kind, shape, dtype, requires_grad), "
+            description="Device, variables (name, kind, shape, dtype, requires_grad), "
                         "memory held and expiry.",
             responses=error_responses(401, 404))
 async def get_session(session: OwnedSessionDep) -> SessionInfo:
