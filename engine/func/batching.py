@@ -100,6 +100,13 @@ class BatchedArray:
     def __repr__(self) -> str:
         return f"BatchedArray(lvl={self.level}, bdim=0, value={self.phys!r})"
 
+    def __getattr__(self, name):
+        # an ndarray attribute with no batched meaning here (strides, ctypes, data...): the
+        # whole function then runs once per sample
+        if name.startswith("__"):
+            raise AttributeError(name)
+        raise BatchingError(f"ndarray.{name} of a batched array")
+
     # ----------------------------------------------------------------- conversions
     def __array__(self, dtype=None, copy=None):
         raise BatchingError("a batched array cannot become a plain array")
