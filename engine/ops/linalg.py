@@ -365,31 +365,6 @@ def _einsum_grad(i: int, subs: list, out_sub: str, sizes: dict):
     return rule
 
 
-# --------------------------------------------------------------------------- linalg.cross
-def linalg_cross(input, other, *, dim=-1):
-    """Cross product of 3-vectors along ``dim`` (``torch.linalg.cross``; inputs broadcast)."""
-    from ._args import broadcast_shape, norm_dim
-
-    if input._data.ndim != other._data.ndim:
-        raise errors.EngineRuntimeError(
-            "linalg.cross: inputs must have the same number of dimensions.")
-    shape = broadcast_shape(input._data.shape, other._data.shape)
-    d = norm_dim(dim, len(shape))
-    if input._data.shape[d] != 3 or other._data.shape[d] != 3:
-        raise errors.EngineRuntimeError(
-            f"linalg.cross: inputs dimension {dim} must have length 3. Got "
-            f"{input._data.shape[d]} and {other._data.shape[d]}")
-    _scalar_type_check(input, other)
-    xp = input.device.xp
-    a, b = xp.broadcast_to(input._data, shape), xp.broadcast_to(other._data, shape)
-    out = _wrap(xp.cross(a, b, axis=d), input.dtype, input.device)
-    if needs_grad(input, other):
-        record(out, "LinalgCrossBackward0",
-               (lambda g, x, y: linalg_cross(y, g, dim=d),
-                lambda g, x, y: linalg_cross(g, x, dim=d)), (input, other), (input, other))
-    return out
-
-
 # --------------------------------------------------------------------------- multi_dot
 def _chain_order(dims: list) -> list:
     """Split points of the cheapest parenthesization of a matrix chain (dynamic programming;
@@ -470,11 +445,10 @@ def linalg_multi_dot(tensors):
     return result.view(out_shape)
 
 
-for _name, _fn, _nodes in (("cross", linalg_cross, ("LinalgCrossBackward0",)),
-                           ("multi_dot", linalg_multi_dot, ("MmBackward0", "ViewBackward0"))):
-    _fn.__name__ = _fn.__qualname__ = _name
-    register(f"linalg.{_name}", _fn, kind="function", grad_fns=_nodes)
+linalg_multi_dot.__name__ = linalg_multi_dot.__qualname__ = "multi_dot"
+register("linalg.multi_dot", linalg_multi_dot, kind="function",
+         grad_fns=("MmBackward0", "ViewBackward0"))
 
 
 __all__ = ["dot", "matmul", "mm", "bmm", "mv", "outer", "trace", "tensordot", "einsum",
-           "linalg_cross", "linalg_multi_dot", "Tensor"]
+           "linalg_multi_dot", "Tensor"]

@@ -64,8 +64,6 @@ samples("linalg.matrix_norm",
         Sample((r(3, 4),), {"ord": -math.inf, "keepdim": True}, name="-inf"))
 samples("linalg.norm", Sample((r(2, 3, 4),)), Sample((r(5),), {"ord": 3}, name="vector-ord"),
         Sample((r(3, 4),), {"ord": 1}, name="matrix-ord"))
-samples("linalg.cross", Sample((r(4, 3), r(4, 3))),
-        Sample((r(3, 1), r(3, 2)), {"dim": 0}, name="broadcast-dim"))
 skip("linalg.multi_dot", "takes a list of tensors (the harness differentiates positional "
      "arrays): it is a chain of mm (gradchecked), checked against torch in test_linalg_torch.py")
 
