@@ -78,7 +78,11 @@ def _eps(dtype) -> float:
 
 
 def _host(xp, arr) -> np.ndarray:
-    return arr if xp is np else xp.asnumpy(arr)
+    """A host copy (CuPy arrays have ``get``; a vmap-batched array refuses, so ``vmap`` runs
+    the op once per sample)."""
+    if type(arr) is np.ndarray:
+        return arr
+    return arr.get() if hasattr(arr, "get") else np.asarray(arr)
 
 
 def _lu_info(a: np.ndarray) -> np.ndarray:
