@@ -253,8 +253,9 @@ class RedisStore:
         return bool(self._call("delete", session_id, session_id, self.prefix))
 
     def touch(self, last_used: dict[str, float]) -> None:
+        now = time.time()
         for sid, ts in last_used.items():
-            self._call("touch", sid, _text(ts), _text(ts), self.prefix)
+            self._call("touch", sid, _text(now), _text(ts), self.prefix)
 
     def expired(self, now: float, limit: int = 1000) -> list[str]:
         ids = self._run(self._redis.zrangebyscore, f"{self.prefix}alive", "-inf", repr(now),
