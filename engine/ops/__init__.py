@@ -2,8 +2,8 @@
 and Python operators on ``Tensor``.
 
 Modules by family: creation, pointwise, reduction, linalg, shape, indexing, nn, tensor_methods;
-and arrange, comparison, fused, matrices, pointwise_extra; activation and normalization
-(torch.nn.functional).
+and arrange, comparison, distance, fused, matrices, order_stats, padding, pointwise_extra,
+samplers (random draws), searching; activation and normalization (torch.nn.functional).
 Convolution, pooling and interpolation: conv, pooling, sampling.
 """
 
@@ -16,17 +16,22 @@ from . import (  # noqa: F401
     comparison,
     conv,
     creation,
+    distance,
     fused,
     indexing,
     linalg,
     matrices,
     nn,
     normalization,
+    order_stats,
+    padding,
     pointwise,
     pointwise_extra,
     pooling,
     reduction,
+    samplers,
     sampling,
+    searching,
     shape,
     tensor_methods,
 )
