@@ -93,7 +93,7 @@ def _cdist_direct(x1: Tensor, x2: Tensor, p: float, out_shape: tuple) -> Tensor:
         record(out, "CdistBackward0",
                (lambda g, a, b, d: _cdist_grad(g, a, b, d, p, True),
                 lambda g, a, b, d: _cdist_grad(g, a, b, d, p, False)),
-               (x1, x2), (x1, x2, out))
+               (x1, x2), (x1, x2, out), jvp=_no_forward_ad)
     return out
 
 
@@ -125,6 +125,15 @@ def _cdist_grad(g: Tensor, x1: Tensor, x2: Tensor, dist: Tensor, p: float, first
     if is_grad_enabled() and needs_grad(g, x1, x2):
         record(out, "CdistBackwardBackward0", (_no_cdist_double,) * 3, (g, x1, x2))
     return out
+
+
+def _no_forward_ad(tangents):
+    raise errors.KernelNotImplemented(
+        "Trying to use forward AD with _cdist_forward that does not support it because it has "
+        "not been implemented yet.\nPlease file an issue to PyTorch at "
+        "https://github.com/pytorch/pytorch/issues/new?template=feature-request.yml so that we "
+        "can prioritize its implementation or submit a PR adding the implementation to "
+        "derivatives.yaml")
 
 
 def _no_cdist_double(g, *_):

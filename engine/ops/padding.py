@@ -1,10 +1,10 @@
 """``pad`` (``torch.nn.functional.pad``): constant, reflect, replicate and circular padding of
 the last 1, 2 or 3 dims (negative amounts crop).
 
-Constant padding is one node (``ConstantPadNdBackward0``); reflect and replicate gather along
-each padded dim (``ReflectionPad{1,2,3}DBackward0``, ``ReplicationPad...``), with a scatter-add
-as the gradient (itself differentiable: its gradient is the gather); circular padding is
-PyTorch's own sequence of slice copies into a new tensor.
+Constant padding is one node (``ConstantPadNdBackward0``); reflect, replicate and circular
+gather along each padded dim (``ReflectionPad{1,2,3}DBackward0``, ``ReplicationPad...``; for
+circular, PyTorch's top node ``CopySlices``), with a scatter-add as the gradient (itself
+differentiable: its gradient is the gather).
 """
 
 from __future__ import annotations
@@ -158,11 +158,12 @@ def _gather_pad(input: Tensor, pads: list, mode: str, k: int) -> Tensor:
     xp = input.device.xp
     index = [(d, xp.asarray(_source_index(shape[d], before, after, mode)))
              for d, before, after in dims]
-    return _gather(input, index, node)
+    return _gather(input, index, f"{node}Backward0", f"{node}BackwardBackward0")
 
 
-def _gather(t: Tensor, index: list, node: str) -> Tensor:
-    """``t`` gathered along each ``(dim, positions)`` in turn."""
+def _gather(t: Tensor, index: list, node: str, back: str) -> Tensor:
+    """``t`` gathered along each ``(dim, positions)`` in turn; nodes ``node`` and, for its
+    gradient, ``back``."""
     xp = t.device.xp
     arr = t._data
     for d, idx in index:
@@ -170,11 +171,11 @@ def _gather(t: Tensor, index: list, node: str) -> Tensor:
     out = _wrap(xp.ascontiguousarray(arr), t.dtype, t.device)
     if needs_grad(t):
         shape = t._data.shape
-        record(out, f"{node}Backward0", (lambda g: _scatter(g, index, shape, node),), (t,))
+        record(out, node, (lambda g: _scatter(g, index, shape, node, back),), (t,))
     return out
 
 
-def _scatter(g: Tensor, index: list, shape: tuple, node: str) -> Tensor:
+def _scatter(g: Tensor, index: list, shape: tuple, node: str, back: str) -> Tensor:
     """The adjoint of ``_gather``: each output's gradient added back to its source."""
     xp = g.device.xp
     arr = g._data
@@ -187,50 +188,32 @@ def _scatter(g: Tensor, index: list, shape: tuple, node: str) -> Tensor:
         arr = acc
     out = _wrap(arr, g.dtype, g.device)
     if needs_grad(g):
-        record(out, f"{node}BackwardBackward0", (lambda gg: _gather(gg, index, node),), (g,))
+        record(out, back, (lambda gg: _gather(gg, index, node, back),), (g,))
     return out
 
 
 # --------------------------------------------------------------------------- circular
 def _circular_pad(input: Tensor, pads: list) -> Tensor:
-    """PyTorch's decomposition: the input copied into the middle of a new tensor, then each
-    padded side copied from the opposite end (corners are written more than once)."""
-    from .creation import new_empty
-
+    """Each padded side copied from the opposite end (PyTorch builds this by copying slices
+    into a new tensor, recorded as ``CopySlices``; here it is one gather, under that name)."""
     shape = input._data.shape
-    ndim, k = len(shape), len(pads) // 2
-    out_shape = list(shape)
-    for i in range(k):
-        d = ndim - 1 - i
-        before, after = pads[2 * i], pads[2 * i + 1]
-        out_shape[d] = shape[d] + before + after
+    ndim = len(shape)
+    dims = _per_dim(pads, ndim)
+    for d, before, after in dims:
         if before > shape[d] or after > shape[d]:
             raise errors.EngineRuntimeError(
                 "Padding value causes wrapping around more than once.")
-        if out_shape[d] < 0:
+        if shape[d] + before + after < 0:
             raise errors.EngineRuntimeError(
                 "Negative padding value is resulting in an empty dimension")
-    check_numel(tuple(out_shape))
-    out = new_empty(input, out_shape)
-    out_slice, in_slice = out, input
-    for i in range(k):
-        d = ndim - 1 - i
-        before, after = pads[2 * i], pads[2 * i + 1]
-        out_slice = out_slice.narrow(d, max(before, 0),
-                                     out_shape[d] - max(before, 0) - max(after, 0))
-        in_slice = in_slice.narrow(d, max(-before, 0),
-                                   shape[d] - max(-before, 0) - max(-after, 0))
-    out_slice.copy_(in_slice)
-    for i in range(k):
-        d = ndim - 1 - i
-        before, after = pads[2 * i], pads[2 * i + 1]
-        if before > 0:
-            out.narrow(d, 0, before).copy_(
-                out.narrow(d, out_shape[d] - before - max(after, 0), before))
-        if after > 0:
-            out.narrow(d, out_shape[d] - after, after).copy_(
-                out.narrow(d, max(before, 0), after))
-    return out
+    check_numel(tuple(shape[d] + b + a for d, b, a in dims))
+    xp = input.device.xp
+    index = []
+    for d, before, after in dims:  # a negative side crops first; the rest wraps the remainder
+        start, kept = max(-before, 0), shape[d] - max(-before, 0) - max(-after, 0)
+        j = np.arange(-max(before, 0), kept + max(after, 0))
+        index.append((d, xp.asarray(j % max(kept, 1) + start)))
+    return _gather(input, index, "CopySlices", "CopySlicesBackward")
 
 
 __all__ = ["pad"]

@@ -136,3 +136,24 @@ def test_cdist_second_derivative_is_refused_as_in_torch():
         with pytest.raises(NotImplementedError,
                            match="^the derivative for '_cdist_backward' is not implemented.$"):
             g.sum().backward()
+
+
+def test_cdist_forward_mode_is_refused_as_in_torch():
+    import torch
+    import torch.autograd.forward_ad as torch_fw
+
+    import engine
+    import engine.autograd.forward_ad as fw
+
+    texts = []
+    for lib, fwad in ((torch, torch_fw), (engine, fw)):
+        with fwad.dual_level():
+            x = fwad.make_dual(lib.tensor(A), lib.ones(2, 3))
+            with pytest.raises(NotImplementedError) as info:
+                lib.cdist(x, lib.tensor(B))
+            texts.append(str(info.value))
+    assert texts[0] == texts[1]
+    with fw.dual_level():  # the matrix-product form has a tangent, as in PyTorch
+        x = fw.make_dual(engine.tensor(A), engine.ones(2, 3))
+        out = engine.cdist(x, engine.tensor(B), compute_mode="use_mm_for_euclid_dist")
+        assert fw.unpack_dual(out).tangent is not None

@@ -79,9 +79,8 @@ CASES = {
 }
 
 
-# Circular padding is PyTorch's sequence of ``copy_`` into slices; the engine's ``copy_``
-# records an ExpandBackward0 between the source and CopySlices that PyTorch's does not (the
-# engine's copy_, not pad), so the node chain is not compared there.
+# PyTorch builds circular padding from copies into slices (a chain of CopySlices nodes); the
+# engine gathers once, under PyTorch's top node name, so only the top node is compared there.
 @pytest.mark.parametrize("name", list(CASES))
 def test_matches_torch(name):
     compare(CASES[name], graph=not name.startswith("circular"))
