@@ -20,7 +20,7 @@ $(BIN)/.installed: pyproject.toml $(LOCK)
 setup: $(BIN)/.installed
 
 run: setup
-	$(BIN)/uvicorn app.main:app --host $(HOST) --port $(PORT)
+	AUTOGRAD_HOST=$(HOST) AUTOGRAD_PORT=$(PORT) $(BIN)/python -m app
 
 test: setup
 	$(BIN)/python -m pytest
