@@ -23,6 +23,7 @@ from . import (  # noqa: F401
     matrices,
     nn,
     normalization,
+    numpy_names,
     order_stats,
     padding,
     pointwise,
@@ -85,5 +86,6 @@ def _install_tensor_api() -> None:
 
 
 _install_tensor_api()
+numpy_names.accept_numpy_names(OPS)  # after the Tensor methods: those stay the plain functions
 
 __all__ = ["OPS", "OpDef", "catalog", "lookup", "register"]
