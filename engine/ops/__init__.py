@@ -4,7 +4,8 @@ and Python operators on ``Tensor``.
 Modules by family: creation, pointwise, reduction, linalg, shape, indexing, nn, tensor_methods;
 and arrange, comparison, distance, fused, matrices, order_stats, padding, pointwise_extra,
 samplers (random draws), searching; activation and normalization (torch.nn.functional).
-Convolution, pooling and interpolation: conv, pooling, sampling.
+Convolution, pooling and interpolation: conv, pooling, sampling. torch.linalg (as "linalg.X"):
+decompositions, norms. NumPy's argument names (axis=, keepdims=): numpy_names.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from . import (  # noqa: F401
     comparison,
     conv,
     creation,
+    decompositions,
     distance,
     fused,
     indexing,
@@ -23,6 +25,7 @@ from . import (  # noqa: F401
     matrices,
     nn,
     normalization,
+    norms,
     numpy_names,
     order_stats,
     padding,
