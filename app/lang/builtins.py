@@ -461,6 +461,12 @@ def _setattr(rs: RunState, obj: Any, name: Any, value: Any) -> None:
     set_attr(rs, obj, _check_attr_name(name), value)
 
 
+def _delattr(rs: RunState, obj: Any, name: Any) -> None:
+    from .objects import del_attr
+
+    del_attr(rs, obj, _check_attr_name(name))
+
+
 def _super(rs: RunState, *args: Any) -> SuperProxy:
     if len(args) != 2:
         raise ProgramError("super(): no arguments (super() without arguments only works "
@@ -561,6 +567,7 @@ _FUNCTIONS: dict[str, Callable[..., Any]] = {
     "enumerate": _enumerate, "zip": _zip, "map": _map, "filter": _filter, "iter": _iter,
     "next": _next, "isinstance": _isinstance, "issubclass": _issubclass,
     "callable": _callable, "getattr": _getattr, "setattr": _setattr, "hasattr": _hasattr,
+    "delattr": _delattr,
     "super": _super, "staticmethod": _staticmethod, "classmethod": _classmethod,
     "property": _property, "divmod": _divmod, "pow": _pow, "chr": _plain_builtin(py.chr),
     "ord": _plain_builtin(py.ord), "hex": _plain_builtin(py.hex),

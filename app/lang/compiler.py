@@ -36,19 +36,19 @@ ROOT_IMPORTS = {
 #: Modules a program may import (``torch`` and its submodules are checked when the import
 #: runs, so an unknown one is "torch.fft is not supported", not a syntax error; of ``numpy``
 #: only the constants exist).
-IMPORTABLE_ROOTS = frozenset({"torch", "math", "random", "numpy"})
+IMPORTABLE_ROOTS = frozenset({"torch", "math", "random", "numpy", "functools"})
 # Python's builtins that reach outside a numeric program (files, the interpreter, the process,
 # introspection, object identity). They do not exist in the language: calling one is a
 # syntax_error at its line and column (a program may still use the names for its own
 # variables, `def forward(ctx, input)`; reading one it never bound is a NameError).
 PYTHON_ONLY_CALLS = frozenset({
-    "open", "eval", "exec", "compile", "delattr", "globals", "locals", "vars", "dir", "input",
+    "open", "eval", "exec", "compile", "globals", "locals", "vars", "dir", "input",
     "breakpoint", "help", "exit", "quit", "memoryview", "id", "hash", "bytes", "bytearray",
     "classmethod_descriptor", "__import__", "aiter", "anext", "license", "credits",
     "copyright"})
 #: Builtins whose second argument is an attribute name: a literal dunder there is rejected
 #: here, as ``obj.__x__`` is (a computed one is checked when the call runs).
-ATTRIBUTE_BUILTINS = frozenset({"getattr", "setattr", "hasattr"})
+ATTRIBUTE_BUILTINS = frozenset({"getattr", "setattr", "hasattr", "delattr"})
 BINARY_OPS = {
     ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.FloorDiv: "floordiv",
     ast.Mod: "remainder", ast.Pow: "pow", ast.MatMult: "matmul", ast.BitAnd: "and_",
@@ -349,7 +349,8 @@ class SourceCompiler:
         if module.split(".", 1)[0] not in IMPORTABLE_ROOTS or any(
                 p.startswith("__") for p in module.split(".")):
             raise _fail(node, f"import of {module!r} is not allowed (programs can import "
-                              "torch and its modules, math, random and numpy's constants)")
+                              "torch and its modules, math, random, functools and numpy's "
+                              "constants)")
 
     def stmt_FunctionDef(self, node: ast.FunctionDef, sub: str, ctx: dict) -> list[dict]:
         if ctx.get("cls") and node.name in SPECIAL_METHODS:

@@ -19,7 +19,7 @@ from .errors import ProgramError
 from .guards import int_guard, size_guard
 from .methods import materialize
 from .runtime import RunState
-from .values import BuiltinFunction
+from .values import BuiltinFunction, Partial
 
 _FLOAT_FUNCTIONS = (
     "sqrt", "exp", "exp2", "log2", "log10", "log1p", "expm1", "sin", "cos", "tan", "asin",
@@ -175,4 +175,36 @@ RANDOM: dict[str, Any] = {
 NUMPY: dict[str, Any] = {"pi": math.pi, "e": math.e, "inf": math.inf, "nan": math.nan,
                          "newaxis": None}
 
-MODULES = {"math": MATH, "random": RANDOM, "numpy": NUMPY}
+# --------------------------------------------------------------------------- functools
+
+def _partial(rs: RunState, func: Any, /, *args: Any, **keywords: Any) -> Partial:
+    from .builtins import _callable
+
+    if not _callable(rs, func):
+        raise ProgramError("the first argument must be callable", exception="TypeError")
+    return Partial(func, args, keywords)
+
+
+_NO_INITIAL = object()
+
+
+def _reduce(rs: RunState, function: Any, iterable: Any, initial: Any = _NO_INITIAL) -> Any:
+    from .objects import call_value
+
+    items = iter(materialize(rs, iterable, "reduce()"))
+    value = initial
+    if value is _NO_INITIAL:
+        try:
+            value = next(items)
+        except StopIteration:
+            raise ProgramError("reduce() of empty iterable with no initial value",
+                               exception="TypeError") from None
+    for item in items:
+        value = call_value(rs, function, (value, item), {})
+    return value
+
+
+FUNCTOOLS: dict[str, Any] = {"partial": BuiltinFunction("partial", _partial),
+                             "reduce": BuiltinFunction("reduce", _reduce)}
+
+MODULES = {"math": MATH, "random": RANDOM, "numpy": NUMPY, "functools": FUNCTOOLS}

@@ -213,6 +213,27 @@ class BuiltinFunction:
         return f"<built-in function {self.name}>"
 
 
+class Partial(BuiltinFunction):
+    """``functools.partial(f, *args, **kwargs)``: calling it calls ``f`` with those first."""
+
+    __slots__ = ("func", "args", "keywords")
+
+    def __init__(self, func: Any, args: tuple, keywords: dict) -> None:
+        from .objects import call_value
+
+        if isinstance(func, Partial):  # flattened, as Python does
+            args, keywords = func.args + args, {**func.keywords, **keywords}
+            func = func.func
+        self.func, self.args, self.keywords = func, args, keywords
+        super().__init__("partial", lambda rs, *more, **named: call_value(
+            rs, func, args + more, {**keywords, **named} if named else keywords))
+
+    def __repr__(self) -> str:
+        parts = [repr(self.func), *(repr(a) for a in self.args),
+                 *(f"{k}={v!r}" for k, v in self.keywords.items())]
+        return f"functools.partial({', '.join(parts)})"
+
+
 class NativeMethod(BuiltinFunction):
     """A builtin in a class namespace (the builtin exceptions' ``__init__``): binds to the
     object like a user method."""
@@ -733,11 +754,12 @@ class LangIterator:
 
 LANG_TYPES = (Function, BoundMethod, BuiltinFunction, OpFunction, BoundOp, ContextFunction,
               StaticMethod, ClassMethod, Property, UserClass, Instance, SuperProxy,
-              GeneratorValue, LangIterator)
+              GeneratorValue, LangIterator, Partial)
 
 Function.__name__ = Function.__qualname__ = "function"
 BoundMethod.__name__ = BoundMethod.__qualname__ = "method"
 BuiltinFunction.__name__ = BuiltinFunction.__qualname__ = "builtin_function_or_method"
+Partial.__name__ = Partial.__qualname__ = "partial"
 OpFunction.__name__ = OpFunction.__qualname__ = "builtin_function_or_method"
 BoundOp.__name__ = BoundOp.__qualname__ = "builtin_function_or_method"
 ContextFunction.__name__ = ContextFunction.__qualname__ = "function"

@@ -420,6 +420,32 @@ print(math.isclose(0.1 + 0.2, 0.3), math.factorial(10), math.comb(5, 2), math.pr
 from math import sqrt as root, inf
 print(root(9), inf)
 """,
+    "functools and delattr": """
+import functools
+from functools import partial, reduce
+def f(a, b, c=1):
+    return a * 100 + b * 10 + c
+g = partial(f, 1, c=5)
+h = functools.partial(g, 2)
+print(g(2), g(3, c=7), h(), h(c=0), callable(g), type(g).__name__)
+print(reduce(lambda a, b: a * b, range(1, 6)), reduce(max, [], 9), functools.reduce(f, [1, 2], 0))
+print(list(map(partial(pow, 2), [1, 2, 3])))
+class A:
+    pass
+a = A()
+a.x = 1
+setattr(a, "y", 2)
+delattr(a, "x")
+print(hasattr(a, "x"), getattr(a, "y"))
+try:
+    delattr(a, "x")
+except AttributeError as e:
+    print("AttributeError")
+try:
+    reduce(max, [])
+except TypeError as e:
+    print(e)
+""",
 }
 
 
