@@ -71,20 +71,6 @@ def _where(self: Any, condition: Any, other: Any) -> Any:
     return engine.ops.lookup("where").fn(condition, self, other)
 
 
-def _draw_in_place(name: str) -> Any:
-    """``x.normal_(mean, std)`` / ``x.uniform_(a, b)`` until the op table has them: the
-    ``nn.init`` function of that name (the same draw from the session's generator), with
-    torch's error for a leaf that requires grad."""
-    def method(self: Any, *args: Any, **kwargs: Any) -> Any:
-        if self.requires_grad and self.is_leaf and engine.is_grad_enabled():
-            raise engine.errors.EngineRuntimeError(engine.errors.LEAF_INPLACE)
-        import engine.nn.init as init
-
-        return getattr(init, name)(self, *args, **kwargs)
-
-    return method
-
-
 def tensor_method(name: str) -> Any:
     """The op a tensor method calls (the receiver is its first argument), or None."""
     fn = _TENSOR_METHODS.get(name)
@@ -94,8 +80,6 @@ def tensor_method(name: str) -> Any:
             fn = _where
         elif opdef is not None:
             fn = opdef.fn
-        elif name in ("normal_", "uniform_"):
-            fn = _draw_in_place(name)
         else:
             return None
         _TENSOR_METHODS[name] = fn
