@@ -8,7 +8,7 @@ PORT ?= 8000
 export MALLOC_MMAP_THRESHOLD_ ?= 67108864
 export MALLOC_TRIM_THRESHOLD_ ?= 268435456
 
-.PHONY: setup run test lint bench clean
+.PHONY: setup run test oracle-long lint bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,13 +16,23 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e ".[test]"
 	touch $@
 
+# The test extras plus torch, the oracle of tests/oracle (CPU wheel, ~20 s from a local file).
+$(BIN)/.oracle: $(BIN)/.installed
+	$(BIN)/pip install --quiet -e ".[test,oracle]"
+	touch $@
+
 setup: $(BIN)/.installed
 
 run: setup
 	$(BIN)/uvicorn app.main:app --host $(HOST) --port $(PORT)
 
-test: setup
+test: setup $(BIN)/.oracle
 	$(BIN)/python -m pytest
+
+# The differential suite with ten times the programs and a random seed (printed in the header;
+# ORACLE_SEED=n replays a run, ORACLE_SCALE=n changes the budget).
+oracle-long: setup $(BIN)/.oracle
+	ORACLE_PROFILE=long $(BIN)/python -m pytest tests/oracle -p no:cacheprovider
 
 lint: setup
 	$(BIN)/pip install --quiet ruff

@@ -5,7 +5,9 @@ counts do not swing with the neighbours. Each case runs twice under callgrind (`
 ``--long`` iterations) and the difference is divided by the extra iterations, so start-up cost
 cancels out. Counts still vary by a few per cent from run to run (allocator and ASLR effects).
 
-    python benchmarks/count_instructions.py [execute|forward|forward_backward|repr|encode|decode|validate ...]
+    python benchmarks/count_instructions.py [CASE ...]
+
+Cases: execute, forward, forward_backward, repr, encode, decode, validate.
 
 Needs ``valgrind`` (Debian's package). Slow: about a minute per case.
 """
