@@ -69,15 +69,11 @@ RUN useradd --uid 10001 --user-group --create-home --home-dir /home/autograd \
         --shell /usr/sbin/nologin autograd
 COPY --from=build /opt/venv /opt/venv
 
-# MALLOC_*: large temporaries stay in the heap instead of being unmapped and faulted back in on
-# every step; this about halves the time of a training step (benchmarks/README.md).
 # AUTOGRAD_*: the service's settings (README.md lists them all); pass more with -e / environment.
 # AUTOGRAD_HOST/AUTOGRAD_PORT: where `python -m app` listens; 0.0.0.0 so that -p can reach it.
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
-    MALLOC_MMAP_THRESHOLD_=67108864 \
-    MALLOC_TRIM_THRESHOLD_=268435456 \
     AUTOGRAD_HOST=0.0.0.0 \
     AUTOGRAD_PORT=8000 \
     NVIDIA_DRIVER_CAPABILITIES=compute,utility \

@@ -3,12 +3,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
-# Large temporaries stay in the heap instead of being unmapped and page-faulted back in on every
-# step (see benchmarks/README.md): this roughly halves the time of an MLP training step here.
-export MALLOC_MMAP_THRESHOLD_ ?= 67108864
-export MALLOC_TRIM_THRESHOLD_ ?= 268435456
 
-.PHONY: setup run test oracle-long lint bench clean
+.PHONY: setup run test oracle-long lint bench clean web
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +36,10 @@ lint: setup
 
 bench: setup
 	$(BIN)/python benchmarks/engine_bench.py
+
+# The playground and /docs assets in app/static/ (committed: `make run` needs no Node).
+web:
+	cd web && npm ci --no-audit --no-fund && npm run build
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -17,7 +17,9 @@ from app.api.deps import SECURITY, SECURITY_SCHEMES, requires_api_key
 from app.api.main import routers
 from app.api.responses import OrjsonResponse
 from app.core.config import Settings, get_settings
+from app.core.cors import add_cors
 from app.core.errors import PROBLEM_MEDIA_TYPE, ApiError, install_error_handlers
+from app.core.http_methods import AllowedMethods, HeadAsGetMiddleware
 from app.core.metrics import Metrics
 from app.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from app.lang import Program
@@ -73,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(
         title="autograd-service", version="0.1.0", description=DESCRIPTION,
         openapi_tags=TAGS, lifespan=lifespan, default_response_class=OrjsonResponse,
+        docs_url=None, redoc_url=None,  # served from local assets by app.api.routes.web
     )
     app.state.settings = settings
     app.state.metrics = metrics
@@ -80,10 +83,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.runner = Runner(settings, metrics, store)
 
     install_error_handlers(app)
+    app.add_middleware(HeadAsGetMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, metrics=metrics)
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
+    add_cors(app, settings.cors_origins)
     for router in routers:  # one level of routers: each level adds to every request's match
         app.include_router(router)
+    app.state.allowed_methods = AllowedMethods(
+        [*app.router.routes, *(route for router in routers for route in router.routes)])
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

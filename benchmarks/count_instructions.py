@@ -7,7 +7,7 @@ cancels out. Counts still vary by a few per cent from run to run (allocator and 
 
     python benchmarks/count_instructions.py [CASE ...]
 
-Cases: execute, forward, forward_backward, repr, encode, decode, validate.
+CASE: execute, forward, forward_backward, repr, encode, decode, validate.
 
 Needs ``valgrind`` (Debian's package). Slow: about a minute per case.
 """

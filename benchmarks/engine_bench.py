@@ -1,7 +1,8 @@
 """Engine benchmarks, side by side in one process: our engine, hand-written NumPy, and (when
 installed) torch and HIPS autograd. Variants run interleaved, several rounds; we report the
-median time and the ratio to the anchor. Run with ``make bench`` (which sets the malloc
-thresholds the Makefile documents), or ``python benchmarks/engine_bench.py [--quick]``.
+median time and the ratio to the anchor. Run with ``make bench`` or
+``python benchmarks/engine_bench.py [--quick]``. Importing the engine sets glibc's malloc
+thresholds for the whole process (``engine/_malloc.py``), so every variant runs with them.
 """
 
 from __future__ import annotations

@@ -91,8 +91,7 @@ class Server:
     def __init__(self, target: str, env: dict[str, str], app_dir: Path) -> None:
         self.port = free_port()
         self.base = f"http://{HOST}:{self.port}"
-        full_env = {**os.environ, "MALLOC_MMAP_THRESHOLD_": "67108864",
-                    "MALLOC_TRIM_THRESHOLD_": "268435456", **env}
+        full_env = {**os.environ, **env}
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", target, "--host", HOST, "--port", str(self.port),
              "--loop", "uvloop", "--http", "httptools", "--log-level", "warning",

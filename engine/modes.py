@@ -39,19 +39,39 @@ class enable_grad(_GradMode):
 
 
 class set_grad_enabled(_GradMode):
-    """``set_grad_enabled(False)`` switches the mode now and, used in ``with``, restores it."""
+    """``set_grad_enabled(False)`` switches the mode now and, used in ``with``, restores it;
+    as a decorator it leaves the mode alone and switches it for each call of the function."""
 
     def __init__(self, mode: bool):
         self.mode = bool(mode)
         self._prev = _grad_enabled.get()
+        self._entered = []
         _grad_enabled.set(self.mode)
 
     def __enter__(self):
+        self._entered.append(_grad_enabled.get())
+        _grad_enabled.set(self.mode)
         return self
 
     def __exit__(self, *exc):
-        _grad_enabled.set(self._prev)
+        outer = self._entered.pop()
+        _grad_enabled.set(self._prev if not self._entered else outer)
         return False
+
+    def __call__(self, fn):
+        _grad_enabled.set(self._prev)  # decorating is not switching
+        mode = self.mode
+
+        def wrapper(*args, **kwargs):
+            token = _grad_enabled.set(mode)
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                _grad_enabled.reset(token)
+
+        wrapper.__name__ = getattr(fn, "__name__", "wrapper")
+        wrapper.__doc__ = getattr(fn, "__doc__", None)
+        return wrapper
 
 
 def is_training() -> bool:

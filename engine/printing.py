@@ -206,6 +206,7 @@ def format_tensor(
     device: str = "cpu",
     requires_grad: bool = False,
     grad_fn: str | None = None,
+    tangent: str | None = None,
 ) -> str:
     """``repr`` of a tensor holding ``values`` (host data) exactly as PyTorch prints it."""
     values = np.asarray(values)
@@ -239,4 +240,6 @@ def format_tensor(
         suffixes.append(f"grad_fn=<{grad_fn}>")
     elif requires_grad:
         suffixes.append("requires_grad=True")
+    if tangent is not None:
+        suffixes.append(f"tangent={tangent}")
     return _with_suffixes(PREFIX + body, suffixes)

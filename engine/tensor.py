@@ -47,6 +47,8 @@ class Tensor:
         "_acc",           # weakref to this leaf's AccumulateGrad node
         "_hooks",         # leaf hooks (list) or None
         "_retains_grad",
+        "_fw",            # forward-AD tangents by level; unset (not None) on most tensors, so
+                          # op results pay nothing for it (see autograd.forward_ad)
         "__weakref__",
     )
 
@@ -226,7 +228,8 @@ class Tensor:
         return format_tensor(
             self._data if self.device.type == "cpu" else self._data.get(),
             dtype=self.dtype.name, device=str(self.device),
-            requires_grad=self.requires_grad, grad_fn=None if fn is None else fn.name())
+            requires_grad=self.requires_grad, grad_fn=None if fn is None else fn.name(),
+            tangent=_autograd.forward_ad.tangent_text(self) if _FW_ACTIVE[0] else None)
 
     __str__ = __repr__
 
@@ -298,3 +301,4 @@ def _wrap(arr, dtype: DType, device: Device = CPU) -> Tensor:
 
 # Last: autograd imports this module (a function-level import here cost ~2k instructions a call).
 from . import autograd as _autograd  # noqa: E402
+from .autograd.graph import FW_ACTIVE as _FW_ACTIVE  # noqa: E402

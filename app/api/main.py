@@ -12,9 +12,11 @@ from app.api.routes import (
     runs,
     sessions,
     variables,
+    web,
 )
 
 routers: list[APIRouter] = [
     module.router
-    for module in (evaluate, runs, sessions, variables, graph, compile, ops, health, metrics)
+    for module in (evaluate, runs, sessions, variables, graph, compile, ops, health, metrics,
+                   web)
 ]

@@ -62,8 +62,13 @@ class Settings(BaseSettings):
                                   "loop under a tight budget before using a worker thread.")
     worker_threads: int = Field(8, ge=1, description="Programs running at once (threads).")
     max_body_bytes: int = Field(64 * 1024 * 1024, ge=1024, description="Largest request body.")
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Origins a browser page may call the API from (CORS), e.g. "
+                    "`https://app.example.com`; `*` allows any; empty (the default): none.",
+    )
 
-    @field_validator("allowed_devices", "api_keys", mode="before")
+    @field_validator("allowed_devices", "api_keys", "cors_origins", mode="before")
     @classmethod
     def _lists_from_env(cls, value: object) -> object:
         return _split_list(value)

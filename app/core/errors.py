@@ -19,7 +19,6 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
-from starlette.routing import Match
 
 logger = logging.getLogger("app.errors")
 
@@ -201,13 +200,9 @@ def render_problem(problem: Problem, *, instance: str | None, request_id: str | 
 
 
 def _allowed_methods(request: Request) -> str:
-    """Every method the path supports (Starlette names only the first matching route's)."""
-    methods: set[str] = set()
-    for route in request.app.router.routes:
-        match, _ = route.matches({**request.scope, "method": "\0"})
-        if match is Match.PARTIAL:
-            methods |= getattr(route, "methods", None) or set()
-    return ", ".join(sorted(methods))
+    """Every method the path supports (see :mod:`app.core.http_methods`)."""
+    table = getattr(request.app.state, "allowed_methods", None)
+    return table.header(request.scope) if table is not None else ""
 
 
 def problem_response(request: Request, exc: BaseException) -> Response:

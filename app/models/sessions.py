@@ -16,7 +16,8 @@ class SessionCreate(BaseModel):
                                "AUTOGRAD_DEVICE.")
     seed: int | None = Field(None, ge=0, lt=2**63,
                              description="Seeds the session's random generator.")
-    ttl_s: int | None = Field(None, ge=1, description="Idle time after which the session ends.")
+    ttl_s: float | None = Field(None, ge=1, description="Idle time in seconds after which the "
+                                "session ends (a number, as in the session's reply).")
 
 
 class VariableInfo(BaseModel):
@@ -25,6 +26,9 @@ class VariableInfo(BaseModel):
     shape: list[int] | None = None
     dtype: str | None = None
     requires_grad: bool | None = None
+    grad_fn: str | None = Field(None, description="A tensor's grad_fn name (MulBackward0).")
+    grad: str | None = Field(None, description="A tensor's `.grad`, short: its repr up to 16 "
+                             "elements, else its shape.")
 
 
 class SessionInfo(BaseModel):
@@ -38,7 +42,7 @@ class SessionInfo(BaseModel):
     mode: Literal["train", "eval"]
     created_at: datetime
     expires_at: datetime
-    ttl_s: float
+    ttl_s: float = Field(description="Idle time in seconds after which the session ends.")
     memory_bytes: int = Field(description="Bytes of tensor data the session holds.")
     variables: list[VariableInfo] | None = Field(
         None, description="The session's variables (in the single-session view only).")
@@ -60,11 +64,13 @@ class GraphNode(BaseModel):
     name: str = Field(description="The grad_fn name (e.g. MulBackward0) or the leaf's variable "
                       "name.")
     shape: list[int] | None = None
+    grad: str | None = Field(None, description="A leaf's `.grad`, short (its repr up to 16 "
+                             "elements); absent when it has none.")
 
 
 class GraphEdge(BaseModel):
-    source: str = Field(description="The node the gradient flows from.")
-    target: str = Field(description="The node it flows to.")
+    source: str = Field(description="The node the gradient flows from (DOT: `source -> target`).")
+    target: str = Field(description="The node it flows to: an input of `source`'s op.")
 
 
 class Graph(BaseModel):

@@ -12,16 +12,30 @@ def _shape(node: Any) -> list[int] | None:
     return list(shapes[0]) if shapes else None
 
 
+def short_repr(tensor: engine.Tensor | None) -> str | None:
+    """A tensor's ``repr`` up to 16 elements, else its shape (a ``.grad`` in a list or label)."""
+    if tensor is None:
+        return None
+    if tensor.numel() <= 16:
+        return repr(tensor)
+    return f"tensor of shape {tuple(tensor.shape)}"
+
+
+def _leaf(node_id: str, name: str, tensor: Any) -> dict[str, Any]:
+    """A leaf node; with the short ``repr`` of its ``.grad`` when it has one."""
+    leaf = {"id": node_id, "kind": "leaf", "name": name, "shape": list(tensor.shape)}
+    if tensor.grad is not None:
+        leaf["grad"] = short_repr(tensor.grad)
+    return leaf
+
+
 def build_graph(tensor: engine.Tensor, root_name: str, env_variables: dict[str, Any],
                 max_nodes: int = 10_000) -> dict[str, Any]:
     """Walk ``grad_fn.next_functions`` iteratively (graphs built by loops are long). Leaves are
     named after the session variable that holds them, where one does."""
     names = {id(v): k for k, v in env_variables.items() if isinstance(v, engine.Tensor)}
     if tensor.grad_fn is None:
-        node_id = "n0"
-        kind = "leaf"
-        return {"root": node_id, "nodes": [{"id": node_id, "kind": kind, "name": root_name,
-                                            "shape": list(tensor.shape)}], "edges": []}
+        return {"root": "n0", "nodes": [_leaf("n0", root_name, tensor)], "edges": []}
     ids: dict[int, str] = {}
     nodes: list[dict[str, Any]] = []
     edges: list[dict[str, str]] = []
@@ -34,9 +48,7 @@ def build_graph(tensor: engine.Tensor, root_name: str, env_variables: dict[str, 
         ids[key] = node_id
         variable = getattr(node, "variable", None)
         if variable is not None:  # AccumulateGrad: the sink of a leaf
-            nodes.append({"id": node_id, "kind": "leaf",
-                          "name": names.get(id(variable), "leaf"),
-                          "shape": list(variable.shape)})
+            nodes.append(_leaf(node_id, names.get(id(variable), "leaf"), variable))
         else:
             nodes.append({"id": node_id, "kind": "op", "name": node.name(),
                           "shape": _shape(node)})
@@ -66,19 +78,28 @@ def build_graph(tensor: engine.Tensor, root_name: str, env_variables: dict[str, 
 
 
 def to_dot(graph: dict[str, Any], title: str) -> str:
+    """Graphviz DOT of :func:`build_graph`'s graph: an edge ``a -> b`` is the JSON edge
+    ``{"source": a, "target": b}`` (the gradient flows from a to b), so the root is on top and
+    the leaves (filled; with their ``.grad`` when they have one) at the bottom."""
     def quote(text: str) -> str:  # a DOT string; a newline in text becomes DOT's \n
         escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
         return '"' + escaped + '"'
 
-    lines = [f"digraph {quote(title)} {{", "  rankdir=BT;",
+    lines = [f"digraph {quote(title)} {{", "  rankdir=TB;",
              "  node [fontname=\"Helvetica\", fontsize=10];"]
     for node in graph["nodes"]:
         shape = node["shape"]
         label = node["name"] + (f"\n{tuple(shape)}" if shape is not None else "")
-        style = "shape=box, style=filled, fillcolor=lightblue" if node["kind"] == "leaf" \
-            else "shape=box"
+        if node["kind"] == "leaf":
+            if "grad" in node:
+                label += f"\ngrad = {node['grad']}"
+            style = "shape=box, style=\"rounded,filled\", fillcolor=lightblue"
+        else:
+            style = "shape=box"
+        if node["id"] == graph["root"]:
+            style += ", penwidth=2"
         lines.append(f"  {node['id']} [label={quote(label)}, {style}];")
     for edge in graph["edges"]:
-        lines.append(f"  {edge['target']} -> {edge['source']};")
+        lines.append(f"  {edge['source']} -> {edge['target']};")
     lines.append("}")
     return "\n".join(lines) + "\n"

@@ -8,7 +8,7 @@ from __future__ import annotations
 from .. import errors
 from ..modes import set_grad_enabled
 from ..tensor import Tensor, _wrap
-from .graph import AccumulateGrad, Node, edge_of
+from .graph import HOOKS_ACTIVE, AccumulateGrad, Node, edge_of
 
 
 def _root_edges(outputs, grad_outputs):
@@ -148,6 +148,7 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
             buffers[e[0]] = pending.pop(e[0])
             ready.append(e[0])
 
+    anomaly = HOOKS_ACTIVE[0] and _anomaly.enabled()
     with set_grad_enabled(create_graph):
         while ready:
             node = ready.pop()
@@ -163,15 +164,21 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                 if type(node) is AccumulateGrad:
                     if accumulate:
                         _accumulate(node.variable, grads[0], create_graph, not_owned)
+                        if node._hooks is not None:
+                            _run_post_hooks(node, (), grads)
                     continue
                 if not any(e is not None and e[0] in needed for e in node._edges):
                     continue
             elif type(node) is AccumulateGrad:
                 _accumulate(node.variable, grads[0], create_graph, not_owned)
+                if node._hooks is not None:
+                    _run_post_hooks(node, (), grads)
                 continue
             if node._nout > 1:
                 grads = [_zeros_for(node, nr) if g is None else g for nr, g in enumerate(grads)]
-            in_grads = node.apply(grads)
+            in_grads = _anomaly.apply(node, grads) if anomaly else node.apply(grads)
+            if node._hooks is not None:
+                in_grads = _run_post_hooks(node, in_grads, grads)
             if not retain_graph and node._had_tensors:  # free what backward saved
                 node._saved = None
             if len(in_grads) > 1:
@@ -234,6 +241,8 @@ def _run_tensor_hooks(node: Node, grads: list, create_graph: bool, not_owned: se
     grads = list(grads)
     if node._hooks:
         for nr, hooks in node._hooks.items():
+            if type(nr) is not int:  # the node's own hooks and metadata
+                continue
             for hook in list(hooks):
                 if grads[nr] is None:
                     continue
@@ -251,7 +260,29 @@ def _run_tensor_hooks(node: Node, grads: list, create_graph: bool, not_owned: se
                 t._grad = g if create_graph else g.detach().clone()
             else:
                 t._grad = t._grad + g if create_graph else (t._grad + g).detach()
+    pre = node._hooks.get("pre") if node._hooks else None
+    if pre:
+        for hook in list(pre):
+            out = hook(tuple(grads))
+            if out is not None:
+                grads = list(out)
+                for g in grads:
+                    not_owned.add(id(g))
     return grads
+
+
+def _run_post_hooks(node: Node, in_grads, grads):
+    """Node hooks ``hook(grad_inputs, grad_outputs)``; a non-None return replaces the
+    gradients flowing on to the node's inputs."""
+    post = node._hooks.get("post")
+    if not post:
+        return in_grads
+    in_grads = tuple(in_grads)
+    for hook in list(post):
+        out = hook(in_grads, tuple(grads))
+        if out is not None:
+            in_grads = tuple(out)
+    return in_grads
 
 
 def _accumulate(var: Tensor, g: Tensor, create_graph: bool, not_owned: set) -> None:
@@ -313,3 +344,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
 
         result = [zeros_like(t) if g is None else g for g, t in zip(result, inputs)]
     return tuple(result)
+
+
+from . import anomaly as _anomaly  # noqa: E402

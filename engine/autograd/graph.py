@@ -94,6 +94,26 @@ class Node:
     def next_functions(self) -> tuple:
         return tuple((None, 0) if e is None else e for e in self._edges)
 
+    def register_hook(self, fn):
+        """``fn(grad_inputs, grad_outputs)`` after this node computed its gradients; a
+        non-None return replaces ``grad_inputs``."""
+        return _Handle(self._node_hooks("post"), fn)
+
+    def register_prehook(self, fn):
+        """``fn(grad_outputs)`` before this node runs; a non-None return replaces them."""
+        return _Handle(self._node_hooks("pre"), fn)
+
+    @property
+    def metadata(self) -> dict:
+        if self._hooks is None:
+            self._hooks = {}
+        return self._hooks.setdefault("metadata", {})
+
+    def _node_hooks(self, kind: str) -> list:
+        if self._hooks is None:
+            self._hooks = {}
+        return self._hooks.setdefault(kind, [])
+
     def _tensor_hooks(self, output_nr: int) -> list:
         if self._hooks is None:
             self._hooks = {}
@@ -127,6 +147,27 @@ class Node:
         needs = tuple(e is not None for e in self._edges)
         out = self._rule(g, needs, *saved)
         return out if type(out) is tuple else (out,)
+
+
+class _Handle:
+    """What ``register_hook`` returns: ``remove()`` takes the hook off again."""
+
+    __slots__ = ("_hooks", "_hook")
+
+    def __init__(self, hooks: list, hook):
+        self._hooks, self._hook = hooks, hook
+        hooks.append(hook)
+
+    def remove(self) -> None:
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+        return False
 
 
 class AccumulateGrad(Node):
@@ -172,9 +213,14 @@ def _refresh_view(t: Tensor) -> None:
 
 OUTPUT = object()  # marker in ``saved``: save the op's output
 
+# Non-zero while a forward-AD level is open or anomaly detection is on, in any context: only then
+# do ``record`` and ``needs_grad`` look further (``forward_ad``, ``anomaly``).
+FW_ACTIVE = [0]
+HOOKS_ACTIVE = [0]
+
 
 def record(outputs, name: str, rule, inputs: tuple, saved: tuple = (), per_input: bool = True,
-           saves_scalars: bool = False):
+           saves_scalars: bool = False, *, jvp=None, node=None):
     """Attach a node to ``outputs`` (a Tensor or a tuple of Tensors).
 
     ``inputs`` are the op's differentiable arguments (Tensors or anything else, which gets no
@@ -182,8 +228,12 @@ def record(outputs, name: str, rule, inputs: tuple, saved: tuple = (), per_input
     (None where not differentiable); otherwise one ``f(grad, needs, *saved)`` returning a
     tuple. ``saved`` may hold ``OUTPUT`` for the (first) output. ``saves_scalars``: Python
     numbers in ``saved`` count as saved tensors (PyTorch wraps them), so they are freed after
-    backward and a second backward fails as in PyTorch.
+    backward and a second backward fails as in PyTorch. ``jvp(tangents)`` is the op's
+    forward-mode rule (``forward_ad`` explains the default). ``node``: a node object to fill in
+    (a custom Function's ctx) instead of a new one.
     """
+    if FW_ACTIVE[0] and _forward_ad.propagate(outputs, rule, inputs, saved, per_input, jvp):
+        return None
     edges = []
     meta = []
     for x in inputs:
@@ -211,8 +261,14 @@ def record(outputs, name: str, rule, inputs: tuple, saved: tuple = (), per_input
                 packed.append(s)
                 had = had or saves_scalars and s is not None
         saved = tuple(packed)
-    node = Node(name, rule, per_input, saved, had, tuple(edges), tuple(meta),
-                1 if single else len(outputs))
+    if node is None:
+        node = Node(name, rule, per_input, saved, had, tuple(edges), tuple(meta),
+                    1 if single else len(outputs))
+    else:
+        Node.__init__(node, name, rule, per_input, saved, had, tuple(edges), tuple(meta),
+                      1 if single else len(outputs))
+    if HOOKS_ACTIVE[0]:
+        _anomaly.note_forward(node)
     if single:
         node._out_meta = ((outputs._data.shape, outputs.dtype, outputs.device),)
         outputs.grad_fn = node
@@ -226,9 +282,14 @@ def record(outputs, name: str, rule, inputs: tuple, saved: tuple = (), per_input
 
 
 def needs_grad(*xs) -> bool:
-    if not _grad_enabled.get():
-        return False
-    for x in xs:
-        if type(x) is Tensor and x.requires_grad:
-            return True
-    return False
+    """Must the op record? (Some input requires grad in grad mode, or carries a tangent.)"""
+    if _grad_enabled.get():
+        for x in xs:
+            if type(x) is Tensor and x.requires_grad:
+                return True
+    return FW_ACTIVE[0] and _forward_ad._any_tangent(xs)
+
+
+# Last: these modules import this one.
+from . import anomaly as _anomaly  # noqa: E402
+from . import forward_ad as _forward_ad  # noqa: E402

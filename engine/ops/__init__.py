@@ -1,13 +1,27 @@
 """The op table. Importing this package registers every op and installs the table's methods
 and Python operators on ``Tensor``.
 
-Modules by family: creation, pointwise, reduction, linalg, shape, indexing, nn, tensor_methods.
+Modules by family: creation, pointwise, reduction, linalg, shape, indexing, nn, tensor_methods;
+and arrange, comparison, fused, pointwise_extra.
 """
 
 from __future__ import annotations
 
 from ..tensor import Tensor
-from . import creation, indexing, linalg, nn, pointwise, reduction, shape, tensor_methods  # noqa: F401
+from . import (  # noqa: F401
+    arrange,
+    comparison,
+    creation,
+    fused,
+    indexing,
+    linalg,
+    nn,
+    pointwise,
+    pointwise_extra,
+    reduction,
+    shape,
+    tensor_methods,
+)
 from .registry import OPS, OpDef, catalog, lookup, register
 
 # Every function-style op is importable from here: ``from engine.ops import add``.

@@ -381,3 +381,131 @@ def bernoulli(input, p=None, *, generator=None):
     u = rand_like(probs) if generator is None else \
         _random((probs.shape,), probs.dtype, probs.device, generator, _uniform, False)
     return _wrap((u._data < probs._data).astype(probs.dtype.np), probs.dtype, probs.device)
+
+
+# --------------------------------------------------------------------------- more factories
+@op(kind="function", differentiable=False)
+def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):
+    """``steps`` values ``base ** e`` for exponents ``e`` evenly spaced from ``start`` to
+    ``end`` inclusive."""
+    dt = DEFAULT_FLOAT if dtype is None else as_dtype(dtype)
+    exponents = linspace(start, end, steps, dtype=float64)._data
+    with np.errstate(all="ignore"):
+        arr = np.power(float(_scalar(base)), exponents)
+    if not dt.is_floating_point:
+        arr = np.trunc(arr)
+    return _finish(arr.astype(dt.np), dt, device, requires_grad)
+
+
+def _tri_indices(name: str, row, col, offset, dtype, device, lower: bool) -> Tensor:
+    dt = DEFAULT_INT if dtype is None else as_dtype(dtype)
+    if dt.is_floating_point or dt is bool_:
+        raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
+            kernel=name, dtype={"float32": "Float", "float64": "Double", "float16": "Half",
+                                "bool": "Bool"}[dt.name]))
+    for what, n in (("row", row), ("col", col)):
+        if n < 0:
+            raise errors.EngineRuntimeError(f"{what} must be non-negative, got{n}")
+    pick = np.tril_indices if lower else np.triu_indices
+    rows, cols = pick(int(row), int(offset), int(col))
+    check_numel((2, rows.size))
+    return _finish(np.stack([rows, cols]).astype(dt.np).reshape(2, -1), dt, device, False)
+
+
+@op(kind="function", differentiable=False)
+def tril_indices(row, col, offset=0, *, dtype=None, device=None):
+    """The (row, column) indices of the lower triangle of a ``row`` x ``col`` matrix (on and
+    below diagonal ``offset``), as a 2 x N tensor in row-major order."""
+    return _tri_indices("tril_indices", row, col, offset, dtype, device, True)
+
+
+@op(kind="function", differentiable=False)
+def triu_indices(row, col, offset=0, *, dtype=None, device=None):
+    """The (row, column) indices of the upper triangle of a ``row`` x ``col`` matrix (on and
+    above diagonal ``offset``), as a 2 x N tensor in row-major order."""
+    return _tri_indices("triu_indices", row, col, offset, dtype, device, False)
+
+
+# --------------------------------------------------------------------------- Tensor.new_*
+def _new_size(name: str, size: tuple, kwargs: dict) -> tuple:
+    if "size" in kwargs:
+        if size:
+            raise errors.EngineTypeError(f"{name}() got multiple values for argument 'size'")
+        size = (kwargs.pop("size"),)
+    if not size:
+        raise errors.EngineTypeError(f'{name}() missing 1 required positional arguments: "size"')
+    return size
+
+
+def _new_filled(self: Tensor, name: str, size: tuple, value, dtype, device, requires_grad,
+                kwargs: dict) -> Tensor:
+    size = _new_size(name, size, kwargs)
+    if kwargs:
+        raise errors.EngineTypeError(
+            f"{name}() got an unexpected keyword argument '{next(iter(kwargs))}'")
+    dt = self.dtype if dtype is None else as_dtype(dtype)
+    return _filled(size, value, dt, self.device if device is None else device, requires_grad)
+
+
+@op(kind="method", differentiable=False)
+def new_zeros(self, *size, dtype=None, device=None, requires_grad=False, **kwargs):
+    """Zeros of the given size, with this tensor's dtype and device unless given."""
+    return _new_filled(self, "new_zeros", size, 0, dtype, device, requires_grad, kwargs)
+
+
+@op(kind="method", differentiable=False)
+def new_ones(self, *size, dtype=None, device=None, requires_grad=False, **kwargs):
+    """Ones of the given size, with this tensor's dtype and device unless given."""
+    return _new_filled(self, "new_ones", size, 1, dtype, device, requires_grad, kwargs)
+
+
+@op(kind="method", differentiable=False)
+def new_empty(self, *size, dtype=None, device=None, requires_grad=False, **kwargs):
+    """A tensor of the given size with this tensor's dtype and device unless given
+    (zero-filled here; never uninitialised memory)."""
+    return _new_filled(self, "new_empty", size, 0, dtype, device, requires_grad, kwargs)
+
+
+@op(kind="method", differentiable=False)
+def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
+    """``fill_value`` in the given size, with this tensor's dtype and device unless given."""
+    return _new_filled(self, "new_full", (size,), _scalar(fill_value), dtype, device,
+                       requires_grad, {})
+
+
+def _size_signature(*fns) -> None:
+    """Show ``new_zeros(size, *, dtype=None, ...)`` in the catalog, as PyTorch documents it
+    (the functions also take the size as several ints, or as ``size=``)."""
+    import inspect
+
+    P = inspect.Parameter
+    params = [P("self", P.POSITIONAL_ONLY), P("size", P.POSITIONAL_OR_KEYWORD)] + [
+        P(name, P.KEYWORD_ONLY, default=d) for name, d in
+        (("dtype", None), ("device", None), ("requires_grad", False))]
+    for fn in fns:
+        fn.__signature__ = inspect.Signature(params)
+
+
+_size_signature(new_zeros, new_ones, new_empty)
+
+_NEW_TENSOR_WARNING = (
+    "To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() or "
+    "sourceTensor.detach().clone().requires_grad_(True), rather than tensor.new_tensor("
+    "sourceTensor).")
+
+
+@op(kind="method", differentiable=False)
+def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
+    """A new tensor (a copy) of ``data``, with this tensor's dtype and device unless given."""
+    if isinstance(data, Tensor):
+        import warnings
+
+        warnings.warn(_NEW_TENSOR_WARNING, UserWarning, stacklevel=2)
+    dt = self.dtype if dtype is None else as_dtype(dtype)
+    if isinstance(data, Tensor):
+        values = data.detach()
+    else:
+        values = _plain(data)
+        _infer_dtype(values)  # the same TypeError as tensor() for what is not a number
+    return tensor(values, dtype=dt, device=self.device if device is None else device,
+                  requires_grad=requires_grad)

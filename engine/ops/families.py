@@ -9,6 +9,8 @@ import re
 
 from .. import errors
 from ..autograd import OUTPUT, record
+from ..autograd.forward_ad import elementwise_rules, transfer_tangent
+from ..autograd.graph import FW_ACTIVE
 from ..dtypes import DEFAULT_FLOAT, bool_, promote
 from ..modes import _grad_enabled, check_numel
 from ..tensor import Tensor, _wrap
@@ -28,7 +30,7 @@ def unary(name: str, fwd, grad=None, *, save=("input",), floating=True, node=Non
     """An elementwise op of one tensor. ``fwd(xp, array) -> array``; ``grad(g, *saved)`` where
     ``saved`` lists "input" and/or "out". ``floating`` ops compute ints in the default float."""
     node = node or node_name(name)
-    rule = (grad,)
+    rule = elementwise_rules((grad,))  # its reverse rule is its tangent rule
 
     def forward(input):
         if type(input) is not Tensor:
@@ -47,7 +49,7 @@ def unary(name: str, fwd, grad=None, *, save=("input",), floating=True, node=Non
             if res.dtype != dt.np:
                 res = res.astype(dt.np)
             out = _wrap(res, dt, dev)
-        if grad is not None and input.requires_grad and _grad_enabled.get():
+        if grad is not None and (input.requires_grad and _grad_enabled.get() or FW_ACTIVE[0]):
             record(out, node, rule, (input,), tuple(OUTPUT if s == "out" else input
                                                     for s in save))
         return out
@@ -78,6 +80,8 @@ def binary(name: str, fwd, grads=None, *, save=("input", "other"), out="promote"
     keep = () if cross else tuple(save)
     float_out = out == "float"
     bool_out = out == "bool"
+    if grads is not None:
+        elementwise_rules(grads, cross)  # its reverse rules are its tangent rules
 
     def slow(input, other):
         dt = promote_args(input, other)
@@ -113,9 +117,9 @@ def binary(name: str, fwd, grads=None, *, save=("input", "other"), out="promote"
             result = _wrap(fwd(dev.xp, input, other._data), other.dtype, dev)
         else:
             result = slow(input, other)
-        if grads is not None and _grad_enabled.get() and (
+        if grads is not None and (_grad_enabled.get() and (
                 type(input) is Tensor and input.requires_grad or
-                type(other) is Tensor and other.requires_grad):
+                type(other) is Tensor and other.requires_grad) or FW_ACTIVE[0]):
             if cross:  # each operand is needed only for the other's gradient
                 saved = (input if type(other) is Tensor and other.requires_grad else None,
                          other if type(other) is not Tensor or
@@ -168,6 +172,8 @@ def apply_inplace(self: Tensor, result: Tensor) -> Tensor:
     xp = self.device.xp
     xp.copyto(self._data, result._data, casting="unsafe")
     self._vc[0] += 1
+    if FW_ACTIVE[0]:
+        transfer_tangent(result, self)
     if node is not None:
         if self._base is not None:  # the base joins the graph even if it had no history
             _rebase_view(self, result)
@@ -243,7 +249,8 @@ def inplace_twin(name: str, forward, differentiable: bool | None = None,
                 t_other is Tensor and other.dtype is self.dtype and
                 other.device is self.device and other._data.shape == self._data.shape)
             if direct and not (_grad_enabled.get() and (
-                    self.requires_grad or t_other is Tensor and other.requires_grad)):
+                    self.requires_grad or t_other is Tensor and other.requires_grad)) and \
+                    not FW_ACTIVE[0]:
                 arr = self._data
                 getattr(self.device.xp, ufunc)(
                     arr, other._data if t_other is Tensor else other, out=arr)

@@ -16,6 +16,7 @@ import numpy as np
 
 from .. import errors
 from ..autograd import needs_grad, record
+from ..autograd.graph import FW_ACTIVE
 from ..dtypes import DEFAULT_INT, from_numpy_dtype
 from ..modes import check_numel, is_grad_enabled
 from ..tensor import Tensor, _wrap
@@ -101,8 +102,8 @@ def _finish(input: Tensor, res, dt, node: str, rule, saved: tuple = ()) -> Tenso
     if res.dtype != dt.np:
         res = res.astype(dt.np)
     out = _wrap(res, dt, input.device)
-    if rule is not None and input.requires_grad and is_grad_enabled():
-        record(out, node, (rule,), (input,), saved)
+    if rule is not None and (input.requires_grad and is_grad_enabled() or FW_ACTIVE[0]):
+        record(out, node, (rule,), (input,), saved, jvp=lambda ts: rule(ts[0], *saved))
     return out
 
 

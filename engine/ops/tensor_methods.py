@@ -6,7 +6,7 @@ from .. import errors
 from ..autograd import needs_grad, record
 from ..device import bind
 from ..device import device as as_device
-from ..dtypes import as_dtype, bool_, float16, float32, float64, int32, int64
+from ..dtypes import TYPE_NAMES, as_dtype, bool_, float16, float32, float64, int32, int64
 from ..tensor import Size, Tensor, _wrap
 from ._args import norm_dim
 from .families import apply_inplace, check_inplace
@@ -228,3 +228,36 @@ def is_tensor(obj):
     """Whether ``obj`` is a tensor."""
     return isinstance(obj, Tensor)
 
+
+
+@op(name="nelement", kind="method", differentiable=False)
+def _nelement(self):
+    """The number of elements (``numel``)."""
+    return int(self._data.size)
+
+
+_TYPE_NAMES = {f"torch.{name}": dt for dt, name in TYPE_NAMES.items()}
+
+
+@op(name="type", kind="method", grad_fns=("ToCopyBackward0",))
+def type_(self, dtype=None, non_blocking=False, **kwargs):
+    """Without ``dtype``: the type name, e.g. ``'torch.FloatTensor'``; with a dtype or such a
+    name (``'torch.cuda.DoubleTensor'`` also moves to the GPU): ``self`` cast to it."""
+    if "async" in kwargs:
+        non_blocking = kwargs.pop("async")
+    if kwargs:
+        raise errors.EngineTypeError(
+            f"type() got an unexpected keyword argument '{next(iter(kwargs))}'")
+    if dtype is None:
+        return errors.type_name(self)
+    device = None
+    if isinstance(dtype, str):
+        name = dtype
+        cuda = name.startswith("torch.cuda.")
+        dt = _TYPE_NAMES.get(name.replace("torch.cuda.", "torch.", 1) if cuda else name)
+        if dt is None:
+            raise errors.EngineValueError(f"invalid type: '{name}'")
+        dtype, device = dt, ("cuda" if cuda else "cpu")
+        if (device == "cuda") == (self.device.type == "cuda"):
+            device = None
+    return to(self, as_dtype(dtype), device=device, non_blocking=non_blocking)

@@ -33,8 +33,6 @@ def server_url():
     port = _free_port()
     env = {
         **os.environ,
-        "MALLOC_MMAP_THRESHOLD_": "67108864",
-        "MALLOC_TRIM_THRESHOLD_": "268435456",
         "AUTOGRAD_API_KEYS": "",  # whatever a local .env says: these examples send no key
         "AUTOGRAD_DEVICE": "cpu",
     }

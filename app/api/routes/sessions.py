@@ -13,6 +13,7 @@ from app.core.errors import InvalidRequest
 from app.models.problems import error_responses
 from app.models.sessions import SessionCreate, SessionInfo, SessionList, VariableInfo
 from app.services.devices import resolve_device
+from app.services.graph import short_repr
 from app.services.sessions import Session
 from app.wire import kind_of
 
@@ -30,6 +31,9 @@ def _variables(session: Session) -> list[VariableInfo]:
         if info.kind == "tensor":
             info.shape, info.dtype = list(value.shape), value.dtype.name
             info.requires_grad = bool(value.requires_grad)
+            info.grad_fn = value.grad_fn.name() if value.grad_fn is not None else None
+            if value.is_leaf or getattr(value, "retains_grad", False):  # no warning
+                info.grad = short_repr(value.grad)
         infos.append(info)
     return infos
 

@@ -28,7 +28,7 @@ def test_get_shows_variables_memory_and_mode(client, session_id):
     assert body["memory_bytes"] >= 16
     variables = {v["name"]: v for v in body["variables"]}
     assert variables["x"] == {"name": "x", "kind": "tensor", "shape": [4], "dtype": "float32",
-                              "requires_grad": True}
+                              "requires_grad": True, "grad_fn": None, "grad": None}
     assert variables["n"]["kind"] == "number"
 
 

@@ -1,0 +1,378 @@
+"""Forward-mode AD: ``torch.autograd.forward_ad`` (dual tensors).
+
+A dual tensor carries, per open level, a tangent (``Tensor._fw``: level -> tangent). Ops find
+out about tangents where they already decide whether to record a graph node: ``needs_grad`` and
+the families' checks consult ``FW_ACTIVE`` only when nothing requires grad, and ``record`` calls
+``propagate`` only while a level is open somewhere. So with no level open, an op pays nothing.
+
+``propagate`` computes an op's output tangent in one of three ways, cheapest first:
+
+- an explicit rule handed to ``record(..., jvp=f)``: ``f(tangents)`` -> output tangent(s), with
+  None for inputs without a tangent (linear ops apply themselves to the tangent, bilinear ones
+  take the product rule);
+- the op's own reverse rule, for elementwise families registered with ``elementwise_rules``: a
+  pointwise op's Jacobian is diagonal, so its vector-Jacobian rule applied to a tangent IS the
+  Jacobian-vector product (the tangent is broadcast to the output's shape);
+- otherwise the generic fallback, the "double vjp": with ``u`` a fresh zero cotangent,
+  ``J t = d/du <vjp(u), t>``. It is exact for every op whose reverse rule is written with engine
+  ops (which create_graph needs anyway), and costs the reverse rule once plus one backward
+  through it (about three times the op's own work).
+
+Levels nest (``torch.func.jvp`` inside ``jvp`` gives forward-over-forward): a tangent for level
+``L`` is computed with levels ``>= L`` hidden, so it carries the tangents of the outer levels.
+The public ``dual_level`` refuses nesting, as PyTorch's does.
+"""
+
+from __future__ import annotations
+
+import itertools
+import weakref
+from collections import namedtuple
+from contextvars import ContextVar
+
+from .. import errors
+from ..modes import _grad_enabled, enable_grad
+from ..tensor import Tensor
+from .graph import FW_ACTIVE, OUTPUT
+
+__all__ = ["UnpackedDualTensor", "dual_level", "enter_dual_level", "exit_dual_level",
+           "make_dual", "unpack_dual"]
+
+# open levels of this context, outermost first; and how many are visible (the rest are hidden
+# while a tangent rule of a lower level runs)
+_levels: ContextVar[tuple] = ContextVar("fw_levels", default=())
+_visible: ContextVar[int | None] = ContextVar("fw_visible", default=None)
+_inference: ContextVar[bool] = ContextVar("fw_inference", default=False)
+_ids = itertools.count(1)
+_holders: dict[int, list] = {}  # level -> weakrefs of the tensors holding a tangent there
+
+UnpackedDualTensor = namedtuple("UnpackedDualTensor", ["primal", "tangent"])
+
+# reverse rules (the tuple handed to ``record``) that are their own tangent rules
+_ELEMENTWISE: dict[int, tuple] = {}
+
+
+def elementwise_rules(rules: tuple, cross: bool = False) -> tuple:
+    """Mark an elementwise op's per-input reverse rules as its tangent rules too. ``cross``:
+    the op saves its operands crosswise (``mul``), so the rules get the inputs themselves."""
+    _ELEMENTWISE[id(rules)] = (rules, cross)
+    return rules
+
+
+# --------------------------------------------------------------------------- levels
+def visible_levels() -> tuple:
+    levels = _levels.get()
+    if not levels or _inference.get():
+        return ()
+    n = _visible.get()
+    return levels if n is None else levels[:n]
+
+
+def _open(nested: bool) -> int:
+    levels = _levels.get()
+    if levels and not nested:
+        raise errors.EngineRuntimeError(
+            "Nested forward mode AD is not supported at the moment")
+    level = next(_ids)
+    _levels.set(levels + (level,))
+    _holders[level] = []
+    FW_ACTIVE[0] += 1
+    return level
+
+
+def _close(level: int) -> None:
+    levels = _levels.get()
+    if not levels or levels[-1] != level:
+        raise errors.EngineRuntimeError(
+            "Trying to exit a forward AD level that was not the last one that was created. "
+            "This is not supported.")
+    _levels.set(levels[:-1])
+    FW_ACTIVE[0] -= 1
+    for ref in _holders.pop(level, ()):
+        t = ref()
+        if t is not None:
+            fw = t._fw
+            fw.pop(level, None)
+    return None
+
+
+def enter_dual_level() -> int:
+    """Open a forward-AD level (PyTorch allows one at a time) and return it."""
+    return _open(False)
+
+
+def exit_dual_level(*, level: int | None = None) -> None:
+    levels = _levels.get()
+    if level is None:
+        if not levels:
+            raise errors.EngineRuntimeError(
+                "Trying to exit a forward AD level that was not the last one that was created. "
+                "This is not supported.")
+        level = levels[-1]
+    _close(level)
+
+
+class dual_level:
+    """``with dual_level():`` the scope in which dual tensors live; on exit their tangents are
+    dropped."""
+
+    def __enter__(self) -> int:
+        self._level = enter_dual_level()
+        return self._level
+
+    def __exit__(self, *exc) -> bool:
+        _close(self._level)
+        return False
+
+    def __call__(self, fn):
+        def wrapper(*args, **kwargs):
+            with dual_level():
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+class nested_level:
+    """An internal level that may nest (``torch.func.jvp`` / ``jacfwd``)."""
+
+    def __enter__(self) -> int:
+        self._level = _open(True)
+        return self._level
+
+    def __exit__(self, *exc) -> bool:
+        _close(self._level)
+        return False
+
+
+class _Hidden:
+    """Hide levels ``>= level`` (while a tangent rule of that level runs)."""
+
+    __slots__ = ("_n", "_token")
+
+    def __init__(self, level: int):
+        levels = visible_levels()
+        n = 0
+        while n < len(levels) and levels[n] < level:
+            n += 1
+        self._n = n
+
+    def __enter__(self):
+        self._token = _visible.set(self._n)
+
+    def __exit__(self, *exc):
+        _visible.reset(self._token)
+        return False
+
+
+# --------------------------------------------------------------------------- tangents
+def get_tangent(t, level: int):
+    fw = getattr(t, "_fw", None)
+    return None if not fw else fw.get(level)
+
+
+def set_tangent(t: Tensor, level: int, tangent: Tensor) -> None:
+    fw = getattr(t, "_fw", None)
+    if fw is None:
+        t._fw = fw = {}
+    if level not in fw:
+        holders = _holders.get(level)
+        if holders is not None:
+            holders.append(weakref.ref(t))
+    fw[level] = tangent
+
+
+def _any_tangent(xs) -> bool:
+    """Does any of ``xs`` carry a tangent at a visible level? (Only called while
+    ``FW_ACTIVE``.)"""
+    if not FW_ACTIVE[0]:
+        return False
+    levels = visible_levels()
+    if not levels:
+        return False
+    for x in xs:
+        fw = getattr(x, "_fw", None) if type(x) is Tensor else None
+        if fw:
+            for lv in levels:
+                if lv in fw:
+                    return True
+    return False
+
+
+def tangent_text(t: Tensor) -> str | None:
+    """The ``tangent=...`` text of a tensor's repr (the innermost visible level)."""
+    levels = visible_levels()
+    fw = getattr(t, "_fw", None)
+    if not fw or not levels:
+        return None
+    for lv in reversed(levels):
+        tan = fw.get(lv)
+        if tan is not None:
+            return repr(tan.item()) if tan._data.ndim == 0 else repr(tan)
+    return None
+
+
+# --------------------------------------------------------------------------- public API
+def _current_level(level):
+    levels = visible_levels()
+    if level is None:
+        if not levels:
+            return None
+        return levels[-1]
+    return level
+
+
+def make_dual(tensor: Tensor, tangent: Tensor, *, level: int | None = None) -> Tensor:
+    """A view of ``tensor`` that carries ``tangent`` as its forward gradient at ``level``."""
+    lvl = _current_level(level)
+    if lvl is None:
+        raise errors.EngineRuntimeError(
+            "Trying to create a dual Tensor for forward AD but no level exists, make sure to "
+            "enter_dual_level() first.")
+    if not isinstance(tensor, Tensor) or not isinstance(tangent, Tensor):
+        raise errors.EngineTypeError("make_dual(): expected Tensors for primal and tangent")
+    if not tangent.dtype.is_floating_point:
+        raise errors.EngineValueError("Expected tangent to be floating point or complex, but "
+                                      f"got: torch.{tangent.dtype.name}")
+    if not tensor.dtype.is_floating_point:
+        raise errors.EngineValueError(
+            f"Expected primal to be floating point or complex, but got: torch.{tensor.dtype.name}")
+    if tangent.shape != tensor.shape:
+        raise errors.EngineRuntimeError(
+            "Trying to set a forward gradient that has a different size than that of the "
+            "original Tensor, this is not supported. Tensor is of size "
+            f"{errors.shape_text(tensor.shape)} while the given forward gradient is of size "
+            f"{errors.shape_text(tangent.shape)}.")
+    if tangent.dtype is not tensor.dtype:
+        tangent = tangent.to(tensor.dtype)
+    with _Hidden(lvl):  # the view must not carry an older tangent of this level
+        dual = tensor.view(tensor.shape)
+    set_tangent(dual, lvl, tangent)
+    return dual
+
+
+def unpack_dual(tensor, *, level: int | None = None) -> UnpackedDualTensor:
+    """``(primal, tangent)`` of a dual tensor: the primal is a view without the tangent; the
+    tangent is None for a tensor that has none at this level."""
+    lvl = _current_level(level)
+    if lvl is None:
+        return UnpackedDualTensor(tensor, None)
+    tangent = get_tangent(tensor, lvl) if lvl in visible_levels() else None
+    if tangent is None:
+        return UnpackedDualTensor(tensor.view(tensor.shape) if isinstance(tensor, Tensor)
+                                  else tensor, None)
+    with _Hidden(lvl):
+        primal = tensor.view(tensor.shape)
+    return UnpackedDualTensor(primal, tangent)
+
+
+# --------------------------------------------------------------------------- propagation
+def propagate(outputs, rule, inputs: tuple, saved: tuple, per_input: bool, jvp) -> bool:
+    """Give ``outputs`` their tangents at every visible level where an input has one. Returns
+    True when no reverse-mode node is needed (grad mode off, or no input requires grad)."""
+    levels = visible_levels()
+    if levels:
+        for lvl in levels:
+            tangents = [get_tangent(x, lvl) if type(x) is Tensor else None for x in inputs]
+            if any(t is not None for t in tangents):
+                with _Hidden(lvl):
+                    _attach(outputs, lvl, _tangents(outputs, rule, inputs, saved, per_input,
+                                                    jvp, tangents))
+    if not _grad_enabled.get():
+        return True
+    for x in inputs:
+        if type(x) is Tensor and x.requires_grad:
+            return False
+    return True
+
+
+def _attach(outputs, lvl: int, result) -> None:
+    outs = (outputs,) if type(outputs) is Tensor else tuple(outputs)
+    result = result if isinstance(result, (tuple, list)) else (result,)
+    for o, t in zip(outs, result):
+        if t is None or type(o) is not Tensor or not o.dtype.is_floating_point:
+            continue
+        if t._data.shape != o._data.shape:
+            t = t.expand(o.shape) if len(t.shape) <= len(o.shape) else t.reshape(o.shape)
+        if t.dtype is not o.dtype:
+            t = t.to(o.dtype)
+        set_tangent(o, lvl, t)
+
+
+def _resolve(saved: tuple, outputs) -> tuple:
+    first = outputs if type(outputs) is Tensor else outputs[0]
+    return tuple(first if s is OUTPUT else s for s in saved)
+
+
+def _tangents(outputs, rule, inputs, saved, per_input, jvp, tangents):
+    if jvp is not None:
+        return jvp(tangents)
+    known = _ELEMENTWISE.get(id(rule))
+    if known is not None and known[0] is rule:
+        rules, cross = known
+        args = tuple(inputs) if cross else _resolve(saved, outputs)
+        total = None
+        for f, t in zip(rules, tangents):
+            if t is None or f is None:
+                continue
+            part = f(t, *args)
+            total = part if total is None else total + part
+        return total
+    return _double_vjp(outputs, rule, inputs, _resolve(saved, outputs), per_input, tangents)
+
+
+def _double_vjp(outputs, rule, inputs, saved, per_input, tangents):
+    """``J t`` from the reverse rule: differentiate ``<vjp(u), t>`` with respect to ``u``."""
+    from .engine import run_backward
+
+    outs = (outputs,) if type(outputs) is Tensor else tuple(outputs)
+    us = []
+    for o in outs:
+        u = _zeros(o)
+        u.requires_grad = True
+        us.append(u)
+    wants_graph = _grad_enabled.get() and any(
+        type(x) is Tensor and x.requires_grad for x in tuple(tangents) + tuple(saved))
+    with enable_grad():
+        g = us[0] if len(us) == 1 else tuple(us)
+        if per_input:
+            gins = [None if t is None or f is None else f(g, *saved)
+                    for f, t in zip(rule, tangents)]
+        else:
+            needs = tuple(t is not None for t in tangents)
+            gins = list(rule(g, needs, *saved))
+        total = None
+        for gi, t in zip(gins, tangents):
+            if gi is None or t is None:
+                continue
+            part = (gi * t).sum()
+            total = part if total is None else total + part
+        floating = [i for i, o in enumerate(outs) if o.dtype.is_floating_point]
+        if total is None or not total.requires_grad:
+            return tuple(_zeros(o) for o in outs)
+        got = run_backward([total], [None], wants_graph, wants_graph,
+                           inputs=[us[i] for i in floating], accumulate=False,
+                           allow_unused=True)
+    result = [None] * len(outs)
+    for i, gi in zip(floating, got):
+        result[i] = _zeros(outs[i]) if gi is None else gi if wants_graph else gi.detach()
+    return tuple(result)
+
+
+def _zeros(o: Tensor) -> Tensor:
+    from ..ops import zeros
+
+    return zeros(o.shape, dtype=o.dtype, device=o.device)
+
+
+def transfer_tangent(result: Tensor, target: Tensor) -> None:
+    """An in-place op wrote ``result`` into ``target``: ``target`` takes its tangents."""
+    fw = getattr(result, "_fw", None)
+    levels = visible_levels()
+    for lv in levels:
+        t = fw.get(lv) if fw else None
+        if t is not None:
+            set_tangent(target, lv, t)
+        else:
+            old = getattr(target, "_fw", None)
+            if old and lv in old:
+                del old[lv]

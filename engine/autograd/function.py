@@ -1,0 +1,272 @@
+"""Custom gradient rules: ``torch.autograd.Function``.
+
+``apply_function`` is the machinery as one plain call (the language calls it for classes
+written in programs); ``Function`` is the Python base class on top of it. The context object a
+user's ``forward``/``backward`` receive IS the graph node, as in PyTorch: its name is
+``<ClassName>Backward``, and attributes set on it in ``forward`` are there in ``backward``.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+
+from .. import errors
+from ..modes import _grad_enabled, no_grad
+from ..tensor import Tensor, _wrap
+from .graph import Node, record
+
+_node_classes: dict[str, type] = {}
+
+
+class FunctionCtx(Node):
+    """The ``ctx`` of a custom Function and, once its forward has run, its graph node."""
+
+    # no __slots__: user code sets attributes on ctx (``ctx.k = k``), as in PyTorch
+
+    def __init__(self) -> None:  # the Node fields are filled in when the outputs exist
+        Node.__init__(self, type(self).__name__, None, False, (), False, (), (), 1)
+        self.to_save = ()
+        self.non_differentiable = ()
+        self.dirty_tensors = ()
+        self.materialize_grads = True
+        self.needs_input_grad = ()
+        self.saved_for_forward = ()
+
+    def __repr__(self) -> str:
+        return f"<torch.autograd.function.{self._name} object at {id(self):#x}>"
+
+    def save_for_backward(self, *tensors) -> None:
+        for t in tensors:
+            if t is not None and not isinstance(t, Tensor):
+                raise errors.EngineTypeError(
+                    "save_for_backward can only save variables, but argument "
+                    f"{tensors.index(t)} is of type {type(t).__name__}")
+        self.to_save = tensors
+
+    def save_for_forward(self, *tensors) -> None:
+        self.saved_for_forward = tensors
+
+    def mark_non_differentiable(self, *tensors) -> None:
+        self.non_differentiable = tensors
+
+    def mark_dirty(self, *tensors) -> None:
+        self.dirty_tensors = tensors
+
+    def set_materialize_grads(self, value: bool) -> None:
+        self.materialize_grads = bool(value)
+
+    @property
+    def saved_tensors(self) -> tuple:
+        if self._rule is None:  # still in forward: what was handed to save_for_backward
+            return tuple(self.to_save)
+        return tuple(self._unpack())
+
+    @property
+    def saved_variables(self) -> tuple:
+        return self.saved_tensors
+
+
+def _node_class(name: str) -> type:
+    cls = _node_classes.get(name)
+    if cls is None:
+        cls = _node_classes[name] = type(name, (FunctionCtx,), {"__module__": __name__})
+    return cls
+
+
+def _is_expandable(shape: tuple, to: tuple) -> bool:
+    if len(shape) > len(to):
+        return False
+    for s, t in zip(reversed(shape), reversed(to)):
+        if s != t and s != 1:
+            return False
+    return True
+
+
+def apply_function(name: str, forward: Callable, backward: Callable, args: tuple, *,
+                   setup_context: Callable | None = None, once_differentiable: bool = False,
+                   jvp: Callable | None = None):
+    """Run a custom Function called ``name`` on ``args``.
+
+    ``forward(ctx, *args)`` (or ``forward(*args)`` with ``setup_context(ctx, inputs, output)``)
+    runs with grad mode off; its tensor outputs get a ``<name>Backward`` node whose gradient is
+    ``backward(ctx, *grad_outputs)``, one gradient (or None) per argument. ``jvp(ctx,
+    *tangents)`` is the forward-mode rule, when the class has one.
+    """
+    args = tuple(args)
+    node_name = name + "Backward"
+    ctx = _node_class(node_name)()
+    ctx.needs_input_grad = tuple(type(a) is Tensor and a.requires_grad for a in args)
+    with no_grad():
+        if setup_context is None:
+            output = forward(ctx, *args)
+        else:
+            output = forward(*args)
+            setup_context(ctx, args, output)
+    single = not isinstance(output, tuple)
+    outs = (output,) if single else tuple(output)
+    # an input handed back unchanged becomes a new tensor viewing it (PyTorch does the same)
+    fixed = []
+    for o in outs:
+        if type(o) is Tensor and any(o is a for a in args):
+            alias = _wrap(o._data, o.dtype, o.device)
+            alias._base, alias._vc = o, o._vc
+            o = alias
+        fixed.append(o)
+    tensors = [o for o in fixed if type(o) is Tensor]
+    differentiable = any(ctx.needs_input_grad) and _grad_enabled.get()
+    from . import forward_ad
+
+    has_tangents = forward_ad._any_tangent(args)
+    if tensors and (differentiable or has_tangents):
+        rule = _backward_rule(ctx, node_name, backward, args, len(tensors), once_differentiable)
+        tangent_rule = None
+        if has_tangents:
+            tangent_rule = functools.partial(_custom_jvp, ctx, node_name, jvp, args)
+        record(tensors[0] if len(tensors) == 1 else tuple(tensors), node_name, rule, args,
+               ctx.to_save, per_input=False, node=ctx, jvp=tangent_rule)
+        marked = ctx.non_differentiable
+        for t in tensors:
+            if any(t is m for m in marked) or not t.dtype.is_floating_point:
+                t.grad_fn, t.requires_grad = None, False
+    if single:
+        return fixed[0]
+    return type(output)(fixed) if type(output) is tuple else tuple(fixed)
+
+
+def _backward_rule(ctx, node_name, backward, args, n_out, once):
+    n_in = len(args)
+    tensor_arg = tuple(type(a) is Tensor for a in args)
+
+    def rule(g, needs, *saved):
+        grads = g if n_out > 1 else (g,)
+        if once:
+            with no_grad():
+                result = backward(ctx, *grads)
+        else:
+            result = backward(ctx, *grads)
+        result = result if isinstance(result, tuple) else (result,)
+        if len(result) != n_in:
+            # PyTorch lets extra trailing Nones through
+            if len(result) > n_in and all(r is None for r in result[n_in:]):
+                result = result[:n_in]
+            else:
+                raise errors.EngineRuntimeError(
+                    f"function {node_name} returned an incorrect number of gradients "
+                    f"(expected {n_in}, got {len(result)})")
+        out = []
+        for i, (r, a) in enumerate(zip(result, args)):
+            if r is None:
+                out.append(None)
+                continue
+            if not tensor_arg[i]:
+                raise errors.EngineRuntimeError(
+                    f"function {node_name} returned a gradient different than None at position "
+                    f"{i + 1}, but the corresponding forward input was not a Variable")
+            if not isinstance(r, Tensor):
+                raise errors.EngineTypeError(
+                    f"function {node_name} returned a gradient of type {type(r).__name__} at "
+                    f"position {i}; expected a Tensor or None")
+            if r.shape != a.shape and not _is_expandable(a.shape, r.shape):
+                raise errors.EngineRuntimeError(
+                    f"Function {node_name} returned an invalid gradient at index {i} - got "
+                    f"{list(r.shape)} but expected shape compatible with {list(a.shape)}")
+            if once and r.requires_grad is False and any(
+                    isinstance(x, Tensor) and x.requires_grad for x in grads) and \
+                    _grad_enabled.get():
+                r = _delayed_error(r, grads)
+            out.append(r if needs[i] else None)
+        return tuple(out)
+
+    return rule
+
+
+def _delayed_error(t: Tensor, grads: tuple) -> Tensor:
+    """The result of a once_differentiable backward under create_graph: differentiating it
+    again raises, as PyTorch's ``DelayedError`` node does."""
+    out = _wrap(t._data, t.dtype, t.device)
+
+    def fail(g, *_):
+        raise errors.EngineRuntimeError(
+            "trying to differentiate twice a function that was marked with "
+            "@once_differentiable")
+
+    inputs = tuple(g for g in grads if isinstance(g, Tensor) and g.requires_grad)
+    record(out, "DelayedError", (fail,) * len(inputs), inputs)
+    return out
+
+
+def _custom_jvp(ctx, node_name, jvp, args, tangents):
+    if jvp is None:
+        raise errors.NotSupported(
+            "You must implement the jvp function for custom autograd.Function to use it with "
+            "forward mode AD.")
+    result = jvp(ctx, *tangents)
+    return result if isinstance(result, tuple) else (result,)
+
+
+def once_differentiable(fn: Callable) -> Callable:
+    """Decorator for a ``backward`` that is not itself differentiable: it runs with grad mode
+    off, and differentiating its result again raises."""
+
+    @functools.wraps(fn)
+    def wrapper(ctx, *grads):
+        return fn(ctx, *grads)
+
+    wrapper._once_differentiable = True
+    return wrapper
+
+
+class _FunctionMeta(type):
+    """Gives each Function subclass its node class (``<Name>Backward``), as PyTorch's does."""
+
+    def __init__(cls, name, bases, attrs):
+        super().__init__(name, bases, attrs)
+        cls._backward_cls = _node_class(name + "Backward")
+
+
+class Function(metaclass=_FunctionMeta):
+    """Base class of custom autograd operations: subclass it with ``forward`` and ``backward``
+    staticmethods (and optionally ``setup_context`` and ``jvp``), then call ``Cls.apply``."""
+
+    def __init__(self, *args, **kwargs):
+        raise errors.EngineRuntimeError(
+            "Legacy autograd function with non-static forward method is deprecated. Please use "
+            "new-style autograd function with static forward method. (Example: "
+            "https://pytorch.org/docs/stable/autograd.html#torch.autograd.Function)")
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        raise errors.NotSupported(
+            "You must implement the forward function for custom autograd.Function.")
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        raise errors.NotSupported(
+            "You must implement either the backward or vjp method for your custom "
+            "autograd.Function to use it with backward mode AD.")
+
+    vjp = backward
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        raise errors.NotSupported("setup_context is not implemented.")
+
+    jvp = None
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        if kwargs:
+            raise errors.EngineTypeError("apply() takes no keyword arguments")
+        uses_setup = cls.setup_context is not Function.setup_context
+        backward = cls.backward
+        if backward is Function.backward and cls.vjp is not Function.vjp:
+            backward = cls.vjp
+        return apply_function(
+            cls.__name__, cls.forward, backward, args,
+            setup_context=cls.setup_context if uses_setup else None,
+            once_differentiable=getattr(backward, "_once_differentiable", False),
+            jvp=cls.jvp)
+
+
+__all__ = ["Function", "FunctionCtx", "apply_function", "once_differentiable"]

@@ -1,0 +1,394 @@
+"""Fused multiply-adds: ``input * beta + alpha * (a product)`` with PyTorch's argument checks,
+in the order PyTorch makes them, and one node each: ``addmm`` (matrix product), ``addmv``
+(matrix-vector), ``addr`` (outer product), ``baddbmm`` (batched, per batch), ``addbmm`` (batched,
+summed over the batch), and the elementwise ``addcmul`` / ``addcdiv``.
+
+As in BLAS, ``beta == 0`` ignores ``input`` (NaNs in it do not propagate) and ``alpha == 0``
+ignores the product.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from .. import errors
+from ..autograd import needs_grad, record
+from ..dtypes import bool_
+from ..modes import check_numel
+from ..tensor import Tensor, _wrap
+from ._args import broadcast_shape, device_of, promote_args
+from .families import _torch_scalar_name, apply_inplace, check_inplace, inplace_twin
+from .linalg import bmm, mm, mv, outer
+from .registry import op, register
+from .shape import expand
+
+
+# --------------------------------------------------------------------------- arguments
+def _tensors(name: str, **named) -> None:
+    for pos, (arg, value) in enumerate(named.items(), 1):
+        if not isinstance(value, Tensor):
+            raise errors.EngineTypeError(errors.MUST_BE_TENSOR.format(
+                op=name, arg=arg, pos=pos, type=type(value).__name__))
+
+
+def _number(name: str, arg: str, value):
+    """A Number argument (``beta``, ``alpha``, ``value``); a one-element tensor is read out."""
+    if isinstance(value, Tensor):
+        if value._data.ndim == 0:
+            return value.item()
+        raise errors.EngineTypeError(
+            f"{name}(): argument '{arg}' must be Number, not Tensor")
+    if not isinstance(value, numbers.Number):
+        raise errors.EngineTypeError(
+            f"{name}(): argument '{arg}' must be Number, not {type(value).__name__}")
+    return value
+
+
+def _as_dtype_scalar(value, dt):
+    """A Number as PyTorch converts it to the computation's dtype (floats truncate for ints)."""
+    if dt is bool_:
+        return bool(value)
+    if not dt.is_floating_point:
+        return int(value)
+    return float(value)
+
+
+def _fused(xp, input_arr, product, beta, alpha, dt):
+    """``beta * input + alpha * product`` with BLAS's zero rules, in ``dt``."""
+    if dt is bool_:
+        return xp.logical_or(xp.logical_and(product, bool(alpha)),
+                             xp.logical_and(input_arr, bool(beta)))
+    beta, alpha = _as_dtype_scalar(beta, dt), _as_dtype_scalar(alpha, dt)
+    out = product * alpha if alpha != 1 else product
+    if alpha == 0:
+        out = xp.zeros_like(product)
+    if beta != 0:
+        out = out + (input_arr * beta if beta != 1 else input_arr)
+    return xp.asarray(out, dtype=dt.np)
+
+
+def _scaled(g: Tensor, factor):
+    return g if factor == 1 else g * factor
+
+
+def _record_fused(out, node, input, a, b, beta, alpha, grad_a, grad_b):
+    """Record ``out = beta * input + alpha * f(a, b)``: ``grad_a(g, b)`` and ``grad_b(g, a)``
+    are the product's gradients; each operand is saved only if the other needs a gradient."""
+    rules = (lambda g, x, y: _scaled(g, beta),
+             lambda g, x, y: _scaled(grad_a(g, y), alpha),
+             lambda g, x, y: _scaled(grad_b(g, x), alpha))
+    saved = (a if needs_grad(b) else None, b if needs_grad(a) else None)
+    record(out, node, rules, (input, a, b), saved)
+
+
+def _dtype_name(dt) -> str:
+    return _torch_scalar_name(dt)
+
+
+def _same_dtype(first: str, a: Tensor, second: str, b: Tensor) -> None:
+    if a.dtype is not b.dtype:
+        raise errors.EngineRuntimeError(
+            f"{first} and {second} must have the same dtype, but got {_dtype_name(a.dtype)} and "
+            f"{_dtype_name(b.dtype)}")
+
+
+def _expand_input(input: Tensor, shape: tuple) -> Tensor:
+    """``input`` broadcast to the result's shape (PyTorch's expand error when it can't be)."""
+    if input._data.shape == shape:
+        return input
+    from ..modes import no_grad
+
+    with no_grad():
+        return expand(input, shape)
+
+
+def _inplace_shape(self: Tensor, shape: tuple) -> None:
+    if self._data.shape != tuple(shape):
+        raise errors.EngineRuntimeError(
+            f"Bad in-place call: input tensor size {list(self._data.shape)} and output tensor "
+            f"size {list(shape)} should match")
+
+
+def _inplace(name: str, fn, check_shape):
+    def method(self, *args, **kwargs):
+        check_inplace(self)
+        check_shape(self, *args)
+        return apply_inplace(self, fn(self, *args, **kwargs))
+
+    method.__name__ = method.__qualname__ = name + "_"
+    register(name + "_", method, doc=f"In-place version of {name}.", kind="method",
+             inplace=True, grad_fns=(f"{name.capitalize()}Backward0",))
+
+
+# --------------------------------------------------------------------------- matrix forms
+@op(grad_fns=("AddmmBackward0",))
+def addmm(input, mat1, mat2, *, beta=1, alpha=1):
+    """``beta * input + alpha * (mat1 @ mat2)`` for matrices (``input`` broadcasts)."""
+    _tensors("addmm", input=input, mat1=mat1, mat2=mat2)
+    beta, alpha = _number("addmm", "beta", beta), _number("addmm", "alpha", alpha)
+    _same_dtype("mat1", mat1, "mat2", mat2)
+    _same_dtype("self", input, "mat2", mat2)
+    for arg, t in (("mat1", mat1), ("mat2", mat2)):
+        if t._data.ndim != 2:
+            raise errors.EngineRuntimeError(
+                f"{arg} must be a matrix, got {t._data.ndim}-D tensor")
+    (n, k), (k2, m) = mat1._data.shape, mat2._data.shape
+    if k != k2:
+        raise errors.EngineRuntimeError(
+            f"mat1 and mat2 shapes cannot be multiplied ({n}x{k} and {k2}x{m})")
+    base = _expand_input(input, (n, m))
+    if input.dtype is bool_:
+        raise _no_kernel_named("addmm_impl_cpu_", input)
+    xp = input.device.xp
+    check_numel((n, m))
+    out = _wrap(_fused(xp, base._data, xp.matmul(mat1._data, mat2._data), beta, alpha,
+                       input.dtype), input.dtype, input.device)
+    if needs_grad(input, mat1, mat2):
+        _record_fused(out, "AddmmBackward0", input, mat1, mat2, beta, alpha,
+                      lambda g, b: mm(g, b.t()), lambda g, a: mm(a.t(), g))
+    return out
+
+
+def _no_kernel_named(kernel: str, t: Tensor) -> errors.KernelNotImplemented:
+    """PyTorch's kernel error with the kernel's full name (these carry no device suffix)."""
+    dev = t.device.type
+    if dev != "cpu":
+        kernel = kernel.replace("_cpu", "_cuda")
+    return errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
+        kernel=kernel, dtype=_torch_scalar_name(t.dtype)))
+
+
+@op(grad_fns=("AddmvBackward0",))
+def addmv(input, mat, vec, *, beta=1, alpha=1):
+    """``beta * input + alpha * (mat @ vec)`` for a matrix and a vector."""
+    _tensors("addmv", input=input, mat=mat, vec=vec)
+    beta, alpha = _number("addmv", "beta", beta), _number("addmv", "alpha", alpha)
+    ni, nm, nv = input._data.ndim, mat._data.ndim, vec._data.ndim
+    if nm != 2 or nv != 1 or ni > 1:
+        raise errors.EngineRuntimeError(
+            f"vector + matrix @ vector expected, got {ni}, {nm}, {nv}")
+    (n, k), kv = mat._data.shape, vec._data.shape[0]
+    size = input._data.shape[0] if ni else n
+    if k != kv or (size != n and size != 1):
+        raise errors.EngineRuntimeError(
+            f"size mismatch, got input ({size}), mat ({n}x{k}), vec ({kv})")
+    if not (input.dtype is mat.dtype is vec.dtype):
+        raise errors.EngineRuntimeError(
+            "addmv input tensors must have the same dtype, but got "
+            f"{_dtype_name(input.dtype)}, {_dtype_name(mat.dtype)}, and "
+            f"{_dtype_name(vec.dtype)}")
+    if input.dtype is bool_:
+        raise _no_kernel_named("addmv_impl_cpu", input)
+    base = _expand_input(input, (n,))
+    xp = input.device.xp
+    out = _wrap(_fused(xp, base._data, xp.matmul(mat._data, vec._data), beta, alpha,
+                       input.dtype), input.dtype, input.device)
+    if needs_grad(input, mat, vec):
+        _record_fused(out, "AddmvBackward0", input, mat, vec, beta, alpha,
+                      lambda g, v: outer(g, v), lambda g, a: mv(a.t(), g))
+    return out
+
+
+@op(grad_fns=("AddrBackward0",))
+def addr(input, vec1, vec2, *, beta=1, alpha=1):
+    """``beta * input + alpha * outer(vec1, vec2)`` (dtypes promote; bool is logical)."""
+    _tensors("addr", input=input, vec1=vec1, vec2=vec2)
+    beta, alpha = _number("addr", "beta", beta), _number("addr", "alpha", alpha)
+    for arg, t in (("vec1", vec1), ("vec2", vec2)):
+        if t._data.ndim != 1:
+            raise errors.EngineRuntimeError(
+                f"addr: Expected 1-D argument {arg}, but got {t._data.ndim}-D")
+    dt = promote_args(input, vec1, vec2)
+    if not dt.is_floating_point:
+        for arg, v in (("beta", beta), ("alpha", alpha)):
+            if isinstance(v, float):
+                raise errors.EngineRuntimeError(
+                    f"For integral input tensors, argument {arg} must not be a floating point "
+                    "number.")
+    shape = (vec1._data.shape[0], vec2._data.shape[0])
+    base = _expand_input(input, shape)
+    check_numel(shape)
+    xp = device_of(input, vec1, vec2).xp
+    a, b = vec1._data.astype(dt.np, copy=False), vec2._data.astype(dt.np, copy=False)
+    product = xp.logical_and(a[:, None], b[None, :]) if dt is bool_ else xp.outer(a, b)
+    out = _wrap(_fused(xp, base._data.astype(dt.np, copy=False), product, beta, alpha, dt), dt,
+                input.device)
+    if needs_grad(input, vec1, vec2):
+        _record_fused(out, "AddrBackward0", input, vec1, vec2, beta, alpha,
+                      lambda g, v2: mv(g, v2), lambda g, v1: mv(g.t(), v1))
+    return out
+
+
+def _batch3(name: str, t: Tensor) -> None:
+    if t._data.ndim != 3:
+        raise errors.EngineRuntimeError(f"{name} must be a 3D tensor")
+
+
+def _bmm_grads(g, other, first: bool):
+    return bmm(g, other.transpose(1, 2)) if first else bmm(other.transpose(1, 2), g)
+
+
+@op(grad_fns=("BaddbmmBackward0",))
+def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    """``beta * input + alpha * (batch1 @ batch2)``, one matrix product per batch entry."""
+    _tensors("baddbmm", input=input, batch1=batch1, batch2=batch2)
+    beta, alpha = _number("baddbmm", "beta", beta), _number("baddbmm", "alpha", alpha)
+    _batch3("batch1", batch1)
+    if batch2._data.ndim < 3:
+        raise errors.EngineIndexError(errors.DIM_RANGE.format(
+            lo=-batch2._data.ndim, hi=batch2._data.ndim - 1, dim=2))
+    _batch3("batch2", batch2)
+    (b, n, k), (b2, k2, p) = batch1._data.shape, batch2._data.shape
+    base = _expand_input(input, (b, n, p))
+    if not (input.dtype is batch1.dtype is batch2.dtype):
+        raise errors.EngineRuntimeError(
+            f"Input dtypes must be the same, got: input {_short(input.dtype)}, batch1: "
+            f"{_short(batch1.dtype)}, batch2: {_short(batch2.dtype)}")
+    if (b2, k2) != (b, k):
+        raise errors.EngineRuntimeError(
+            f"Expected size for first two dimensions of batch2 tensor to be: [{b}, {k}] but "
+            f"got: [{b2}, {k2}].")
+    if input.dtype is bool_:
+        raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
+            kernel="baddbmm", dtype="Bool"))
+    xp = input.device.xp
+    check_numel((b, n, p))
+    out = _wrap(_fused(xp, base._data, xp.matmul(batch1._data, batch2._data), beta, alpha,
+                       input.dtype), input.dtype, input.device)
+    if needs_grad(input, batch1, batch2):
+        _record_fused(out, "BaddbmmBackward0", input, batch1, batch2, beta, alpha,
+                      lambda g, y: _bmm_grads(g, y, True), lambda g, x: _bmm_grads(g, x, False))
+    return out
+
+
+def _short(dt) -> str:
+    return {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int",
+            "int32": "int", "bool": "bool"}[dt.name]
+
+
+@op(grad_fns=("AddbmmBackward0",))
+def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    """``beta * input + alpha * sum_i(batch1[i] @ batch2[i])``: batched products, summed."""
+    _tensors("addbmm", input=input, batch1=batch1, batch2=batch2)
+    beta, alpha = _number("addbmm", "beta", beta), _number("addbmm", "alpha", alpha)
+    _batch3("batch1", batch1)
+    _batch3("batch2", batch2)
+    (b, n, k), (b2, k2, p) = batch1._data.shape, batch2._data.shape
+    if b != b2:
+        raise errors.EngineRuntimeError(
+            f"batch1 and batch2 must have same number of batches, got {b} and {b2}")
+    base = _expand_input(input, (n, p))
+    if k != k2:
+        raise errors.EngineRuntimeError(
+            f"Incompatible matrix sizes for bmm ({n}x{k} and {k2}x{p})")
+    _same_dtype("mat1", batch1, "mat2", batch2)
+    _same_dtype("self", input, "mat2", batch2)
+    if input.dtype is bool_:
+        raise _no_kernel_named("addmm_impl_cpu_", input)
+    xp = input.device.xp
+    product = xp.matmul(batch1._data, batch2._data).sum(axis=0, dtype=input.dtype.np) if b \
+        else xp.zeros((n, p), dtype=input.dtype.np)
+    out = _wrap(_fused(xp, base._data, product, beta, alpha, input.dtype), input.dtype,
+                input.device)
+    if needs_grad(input, batch1, batch2):
+        def spread(g):  # the summed gradient, once per batch entry
+            return g.unsqueeze(0).expand(b, n, p)
+
+        _record_fused(out, "AddbmmBackward0", input, batch1, batch2, beta, alpha,
+                      lambda g, y: _bmm_grads(spread(g), y, True),
+                      lambda g, x: _bmm_grads(spread(g), x, False))
+    return out
+
+
+_inplace("addmm", addmm, lambda self, m1, m2, **_: _inplace_shape(
+    self, (m1._data.shape[0], m2._data.shape[-1])) if _all_tensors(m1, m2) and
+    m1._data.ndim == 2 and m2._data.ndim == 2 else None)
+_inplace("addmv", addmv, lambda self, m, v, **_: _inplace_shape(
+    self, m._data.shape[:1]) if _all_tensors(m) and m._data.ndim == 2 else None)
+_inplace("baddbmm", baddbmm, lambda self, b1, b2, **_: _inplace_shape(
+    self, b1._data.shape[:2] + b2._data.shape[2:]) if _all_tensors(b1, b2) and
+    b1._data.ndim == 3 and b2._data.ndim == 3 else None)
+_inplace("addbmm", addbmm, lambda self, b1, b2, **_: _inplace_shape(
+    self, b1._data.shape[1:2] + b2._data.shape[2:]) if _all_tensors(b1, b2) and
+    b1._data.ndim == 3 and b2._data.ndim == 3 else None)
+
+
+def _all_tensors(*xs) -> bool:
+    return all(isinstance(x, Tensor) for x in xs)
+
+
+def _addr_inplace_shape(self: Tensor, v1, v2, **_) -> None:
+    if _all_tensors(v1, v2) and v1._data.ndim == 1 and v2._data.ndim == 1 and \
+            self._data.shape != (v1._data.shape[0], v2._data.shape[0]):
+        raise errors.EngineRuntimeError(
+            f"size mismatch, input: {list(self._data.shape)}, v1: {list(v1._data.shape)}, v2: "
+            f"{list(v2._data.shape)}")
+
+
+_inplace("addr", addr, _addr_inplace_shape)
+
+
+# --------------------------------------------------------------------------- elementwise
+_ADDCDIV_INT = (
+    "Integer division with addcdiv is no longer supported, and in a future  release addcdiv "
+    "will perform a true division of tensor1 and tensor2. The historic addcdiv behavior can be "
+    "implemented as (input + value * torch.trunc(tensor1 / tensor2)).to(input.dtype) for integer "
+    "inputs and as (input + value * tensor1 / tensor2) for float inputs. The future addcdiv "
+    "behavior is just the latter implementation: (input + value * tensor1 / tensor2), for all "
+    "dtypes.")
+
+
+def _pointwise3(name: str, input, tensor1, tensor2, value):
+    _tensors(name, input=input, tensor1=tensor1, tensor2=tensor2)
+    value = _number(name, "value", value)
+    if name == "addcdiv" and not tensor1.dtype.is_floating_point and \
+            not tensor2.dtype.is_floating_point:
+        raise errors.EngineRuntimeError(_ADDCDIV_INT)
+    dt = promote_args(input, tensor1, tensor2)
+    if dt is bool_:
+        raise _no_kernel_named(f"{name}_cpu_out", input)
+    dev = device_of(input, tensor1, tensor2)
+    shape = broadcast_shape(input._data.shape, tensor1._data.shape, tensor2._data.shape)
+    check_numel(shape)
+    xp = dev.xp
+    a, b, c = (t._data.astype(dt.np, copy=False) for t in (input, tensor1, tensor2))
+    v = _as_dtype_scalar(value, dt)
+    with np.errstate(all="ignore"):
+        res = a + (v * b * c if name == "addcmul" else v * b / c)
+    return _wrap(xp.asarray(res, dtype=dt.np), dt, dev), value
+
+
+@op(grad_fns=("AddcmulBackward0",))
+def addcmul(input, tensor1, tensor2, *, value=1):
+    """Elementwise ``input + value * tensor1 * tensor2`` (broadcasting, dtypes promote)."""
+    out, value = _pointwise3("addcmul", input, tensor1, tensor2, value)
+    if needs_grad(input, tensor1, tensor2):
+        record(out, "AddcmulBackward0",
+               (lambda g, a, b: g, lambda g, a, b: g * b * value, lambda g, a, b: g * a * value),
+               (input, tensor1, tensor2),
+               (tensor1 if needs_grad(tensor2) else None,
+                tensor2 if needs_grad(tensor1) else None))
+    return out
+
+
+@op(grad_fns=("AddcdivBackward0",))
+def addcdiv(input, tensor1, tensor2, *, value=1):
+    """Elementwise ``input + value * tensor1 / tensor2`` (broadcasting; integer division of
+    two integer tensors is refused, as in PyTorch)."""
+    out, value = _pointwise3("addcdiv", input, tensor1, tensor2, value)
+    if needs_grad(input, tensor1, tensor2):
+        record(out, "AddcdivBackward0",
+               (lambda g, a, b: g, lambda g, a, b: g * value / b,
+                lambda g, a, b: -g * value * a / (b * b)),
+               (input, tensor1, tensor2),
+               (tensor1 if needs_grad(tensor2) else None,
+                tensor2 if needs_grad(tensor1, tensor2) else None))
+    return out
+
+
+inplace_twin("addcmul", addcmul)
+inplace_twin("addcdiv", addcdiv)
+
+__all__ = ["addmm", "addmv", "addr", "baddbmm", "addbmm", "addcmul", "addcdiv"]

@@ -1,0 +1,185 @@
+"""Run one program against the engine and against torch 2.13 and compare everything a program
+can observe: the structure of the result, each tensor's dtype, shape, values, ``requires_grad``
+and ``grad_fn`` name, the gradients of the leaves, and (when both fail) the exception class and
+message.
+
+A case is a function ``case(m, F, leaf)``: ``m`` is ``engine`` or ``torch``, ``F`` is where the
+``torch.nn.functional`` ops live (``engine`` itself, or ``torch.nn.functional``) and
+``leaf(values, dtype=...)`` makes a floating tensor that requires grad (float64 by default).
+Tests import this module only after ``pytest.importorskip("torch")``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+import engine
+
+_DTYPES = {engine.float32: torch.float32, engine.float64: torch.float64,
+           engine.float16: torch.float16, engine.int64: torch.int64, engine.int32: torch.int32,
+           engine.bool_: torch.bool}
+
+
+class Run:
+    """One side of a comparison: what the case returned or raised, and its leaves' grads."""
+
+    def __init__(self, lib, case, seed: int = 0):
+        self.lib = lib
+        self.leaves: list = []
+        self.error: BaseException | None = None
+        self.value = None
+        self.grads: list | None = None
+        functional = engine if lib is engine else torch.nn.functional
+
+        def leaf(values, dtype=None, requires_grad=True):
+            dt = dtype or (engine.float64 if lib is engine else torch.float64)
+            if lib is not engine and isinstance(dt, engine.DType):
+                dt = _DTYPES[dt]
+            t = lib.tensor(values, dtype=dt, requires_grad=requires_grad)
+            self.leaves.append(t)
+            return t
+
+        try:
+            self.value = case(lib, functional, leaf)
+        except Exception as e:  # noqa: BLE001 (compared with the other side)
+            self.error = e
+            return
+        outs = [t for t in _tensors(self.value) if t.requires_grad and t.dtype.is_floating_point]
+        if outs and self.leaves:
+            rng = np.random.default_rng(seed)
+            total = None
+            for o in outs:
+                w = lib.tensor(rng.standard_normal(tuple(o.shape)), dtype=o.dtype)
+                term = (o * w).sum()
+                total = term if total is None else total + term
+            grads = (engine.grad if lib is engine else torch.autograd.grad)(
+                total, self.leaves, allow_unused=True)
+            self.grads = [None if g is None else _np(g) for g in grads]
+
+
+def _tensors(value) -> list:
+    if isinstance(value, (engine.Tensor, torch.Tensor)):
+        return [value]
+    if isinstance(value, (list, tuple)):
+        return [t for v in value for t in _tensors(v)]
+    return []
+
+
+def _np(t) -> np.ndarray:
+    if isinstance(t, engine.Tensor):
+        return engine.to_numpy(t)
+    return t.detach().cpu().numpy()
+
+
+def _dtype_name(t) -> str:
+    return str(t.dtype).replace("torch.", "")
+
+
+def _grad_fn(t):
+    fn = t.grad_fn
+    return None if fn is None else fn.name()
+
+
+def graph_names(t) -> list:
+    """The names of every node behind ``t``, depth first along ``next_functions``."""
+    out, stack, seen = [], [t.grad_fn], set()
+    while stack:
+        fn = stack.pop()
+        if fn is None or id(fn) in seen:
+            continue
+        seen.add(id(fn))
+        out.append(fn.name().replace("torch::autograd::", ""))
+        stack.extend(f for f, _ in reversed(fn.next_functions))
+    return out
+
+
+def _base_exception(e: BaseException) -> type:
+    for cls in type(e).__mro__:
+        if cls in (TypeError, ValueError, IndexError, NotImplementedError, RuntimeError):
+            return cls
+    return type(e)
+
+
+def close(a: np.ndarray, b: np.ndarray, rtol: float, atol: float) -> bool:
+    """Equal within tolerance, NaN matching NaN and infinities matching exactly."""
+    a, b = np.asarray(a), np.asarray(b)
+    if a.shape != b.shape:
+        return False
+    if a.dtype.kind in "biu" or b.dtype.kind in "biu":
+        return bool(np.array_equal(a, b))
+    a, b = a.astype(np.float64), b.astype(np.float64)
+    both_nan = np.isnan(a) & np.isnan(b)
+    with np.errstate(invalid="ignore"):
+        ok = both_nan | (a == b) | (np.abs(a - b) <= atol + rtol * np.abs(b))
+    return bool(np.all(ok))
+
+
+_RTOL = {"float16": 2e-3, "float32": 2e-6, "float64": 1e-12}
+
+
+def compare(case, rtol: float = 0.0, atol: float = 1e-9, grads: bool = True,
+            message: bool = True, values: bool = True, graph: bool = True) -> Run:
+    """Run ``case`` on both libraries and assert they agree; returns the engine's run.
+    Values must agree to ``rtol`` or the result dtype's own tolerance, whichever is larger;
+    with ``graph`` the whole chain of node names behind each result must agree too."""
+    ours, theirs = Run(engine, case), Run(torch, case)
+    if theirs.error is not None or ours.error is not None:
+        assert ours.error is not None, f"torch raised {theirs.error!r}, the engine returned " \
+                                       f"{ours.value!r}"
+        assert theirs.error is not None, f"the engine raised {ours.error!r}, torch returned " \
+                                         f"{theirs.value!r}"
+        assert _base_exception(ours.error) is _base_exception(theirs.error), \
+            f"exception class: {ours.error!r} vs torch's {theirs.error!r}"
+        if message:
+            assert str(ours.error) == str(theirs.error), \
+                f"message:\n  ours:  {ours.error}\n  torch: {theirs.error}"
+        return ours
+    _same_value(ours.value, theirs.value, rtol, atol, values, "result")
+    if graph:
+        for k, (a, b) in enumerate(zip(_tensors(ours.value), _tensors(theirs.value),
+                                       strict=True)):
+            assert graph_names(a) == graph_names(b), \
+                f"graph of result {k}: {graph_names(a)} vs torch's {graph_names(b)}"
+    if grads:
+        assert (ours.grads is None) == (theirs.grads is None), \
+            f"gradients: {ours.grads} vs torch's {theirs.grads}"
+        for k, (g, h) in enumerate(zip(ours.grads or (), theirs.grads or (), strict=True)):
+            assert (g is None) == (h is None), f"grad of leaf {k}: {g} vs torch's {h}"
+            if g is not None:
+                tol = max(rtol, _RTOL.get(str(h.dtype), 0.0)) * 10
+                assert close(g, h, tol, atol * 10), \
+                    f"grad of leaf {k}:\n  ours:  {g}\n  torch: {h}"
+    return ours
+
+
+def _same_value(a, b, rtol, atol, values: bool, where: str) -> None:
+    if isinstance(b, torch.Tensor):
+        assert isinstance(a, engine.Tensor), f"{where}: {a!r} is not a tensor (torch: {b!r})"
+        assert _dtype_name(a) == _dtype_name(b), f"{where}: dtype {a.dtype} vs torch's {b.dtype}"
+        assert tuple(a.shape) == tuple(b.shape), \
+            f"{where}: shape {tuple(a.shape)} vs torch's {tuple(b.shape)}"
+        assert a.requires_grad == b.requires_grad, f"{where}: requires_grad differs"
+        assert _grad_fn(a) == _grad_fn(b), \
+            f"{where}: grad_fn {_grad_fn(a)} vs torch's {_grad_fn(b)}"
+        if values:
+            rtol = max(rtol, _RTOL.get(_dtype_name(b), 0.0))
+            assert close(_np(a), _np(b), rtol, atol), \
+                f"{where} values:\n  ours:  {_np(a)}\n  torch: {_np(b)}"
+    elif isinstance(b, (list, tuple)):
+        assert isinstance(a, (list, tuple)) and len(a) == len(b), \
+            f"{where}: {a!r} vs torch's {b!r}"
+        if type(b).__module__ == "torch.return_types":
+            assert type(a).__name__ == type(b).__name__, f"{where}: {type(a)} vs {type(b)}"
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            _same_value(x, y, rtol, atol, values, f"{where}[{i}]")
+    elif isinstance(b, float) and math.isnan(b):
+        assert isinstance(a, float) and math.isnan(a), f"{where}: {a!r} vs torch's nan"
+    elif isinstance(b, torch.Size):
+        assert tuple(a) == tuple(b), f"{where}: {a!r} vs torch's {b!r}"
+    elif isinstance(b, torch.dtype):
+        assert str(a) == str(b), f"{where}: {a!r} vs torch's {b!r}"
+    else:
+        assert type(a) is type(b) and a == b, f"{where}: {a!r} vs torch's {b!r}"
