@@ -227,7 +227,8 @@ def call_step(step: Step, env: dict, be: Backend):
 
 def observe(x, be: Backend, values: bool = True, version: bool = True):
     """A plain record of a value (tensors, sizes, tuples, numbers). ``version``: record the
-    version counter (not for gradients: torch's formulas may build them in place)."""
+    version counter (torch builds some results and gradients in place, so only the changes
+    a program makes are compared: see ``_run``)."""
     if isinstance(x, be.Tensor):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -261,6 +262,13 @@ def _repr(x) -> str:
 def type_name(fn) -> str:
     """A node's name as the tensor's repr shows it (torch: its class; engine: ``name()``)."""
     return fn.name() if isinstance(fn, engine.autograd.Node) else type(fn).__name__
+
+
+def _versions(out, env, born) -> None:
+    for name in (() if out is None else out if isinstance(out, tuple) else (out,)):
+        v = env[name]
+        if hasattr(v, "_version"):
+            born[name] = v._version
 
 
 def _bind(out, result, env):
@@ -299,22 +307,27 @@ def _run(program: Program, be: Backend) -> Run:
     for lf in program.leaves:
         env[lf.name] = be.tensor(lf.values, lf.dtype, lf.requires_grad)
     last = None
+    born: dict = {}  # version counter of each variable when it was bound
     for i, step in enumerate(program.steps):
         try:
             res = call_step(step, env, be)
             _bind(step.out, res, env)
+            _versions(step.out, env, born)
         except Exception as e:  # noqa: BLE001 (every failure is an observation)
             return Run(obs, ErrorObs(f"step {i}", builtin_class(e), str(e)))
         last = step
         if step.out is not None:
-            obs.append((f"step {i} result", observe(res, be, vals)))
+            obs.append((f"step {i} result", observe(res, be, vals, False)))
     for name in program.retain:
         try:
             env[name].retain_grad()
         except Exception as e:  # noqa: BLE001
             return Run(obs, ErrorObs(f"{name}.retain_grad()", builtin_class(e), str(e)))
     for name, v in env.items():
-        obs.append((f"final {name}", observe(v, be, vals)))
+        o = observe(v, be, vals)
+        if isinstance(o, TensorObs):  # how many in-place changes it saw since it was bound
+            o.version -= born.get(name, 0)
+        obs.append((f"final {name}", o))
     if program.order == 0:
         return Run(obs)
 

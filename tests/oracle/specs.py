@@ -563,3 +563,68 @@ def _getitem(draw):
     s = shape(draw, ((3,), (2, 3), (2, 3, 4), (4, 1, 2), (), (0, 2)))
     key, _ = index_key(draw, s)
     return Call((any_tensor(draw, s), key), {})
+
+
+# added by the ops issue ---------------------------------------------------------------------
+@custom("equal", "allclose", "isclose")
+def _close(draw):
+    a, b = binary_args(draw)
+    kw = {}
+    if draw(st.booleans()):
+        kw["rtol"] = draw(st.sampled_from((0.0, 1e-5, 0.1)))
+        kw["atol"] = draw(st.sampled_from((0.0, 1e-8, 0.5)))
+    if draw(st.booleans()):
+        kw["equal_nan"] = draw(st.booleans())
+    return Call((a, b), kw if draw(st.booleans()) else {})
+
+
+@custom("nelement")
+def _nelement(draw):
+    return Call((any_tensor(draw),), {})
+
+
+@custom("logspace")
+def _logspace(draw):
+    args = (_number(draw), _number(draw), draw(st.sampled_from((0, 1, 2, 5))))
+    kw = {"base": draw(st.sampled_from((2.0, 10.0, 0.5)))} if draw(st.booleans()) else {}
+    return Call(args, {**kw, **_dtype_kw(draw), **_rg_kw(draw)})
+
+
+@custom("new_zeros", "new_ones")
+def _new_filled(draw):
+    return Call((any_tensor(draw), shape(draw)), {**_dtype_kw(draw), **_rg_kw(draw)})
+
+
+@custom("new_empty")
+def _new_empty(draw):
+    return Call((any_tensor(draw), shape(draw)), {**_dtype_kw(draw), **_rg_kw(draw)},
+                values=False)
+
+
+@custom("new_full")
+def _new_full(draw):
+    fill = draw(st.sampled_from((1.5, 2, True, float("inf"), -3)))
+    return Call((any_tensor(draw), shape(draw), fill), {**_dtype_kw(draw), **_rg_kw(draw)})
+
+
+@custom("new_tensor")
+def _new_tensor(draw):
+    return Call((any_tensor(draw), _nested(draw, draw(st.integers(0, 2)))),
+                {**_dtype_kw(draw), **_rg_kw(draw)})
+
+
+@custom("one_hot")
+def _one_hot(draw):
+    s = shape(draw, ((3,), (2, 3), (), (0,)))
+    t = TArg(s, lo=0, hi=3, dtype=draw(st.sampled_from(("int64", "int64", "int32"))),
+             integer=True, grad=False)
+    args = (t,) if draw(st.booleans()) else (t, draw(st.sampled_from((-1, 4, 5, 2))))
+    return Call(args, {})
+
+
+@custom("tril_indices", "triu_indices")
+def _tri_indices(draw):
+    args = (draw(st.integers(0, 4)), draw(st.integers(0, 4)))
+    if draw(st.booleans()):
+        args += (draw(st.integers(-2, 2)),)
+    return Call(args, _dtype_kw(draw, INTS + FLOATS))
