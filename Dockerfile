@@ -37,7 +37,7 @@ ARG VARIANT=cpu
 # CuPy package that the `cuda` extra picked is completed with its `ctk` extra: the CUDA runtime
 # libraries as wheels, so no CUDA base image is needed.
 # hadolint ignore=DL3013
-RUN mkdir -p engine app \
+RUN mkdir -p engine app client \
     && touch README.md engine/__init__.py app/__init__.py \
     && case "$VARIANT" in \
          cpu) pip install . ;; \
@@ -47,12 +47,13 @@ RUN mkdir -p engine app \
          *) echo "VARIANT must be cpu or cuda, not '$VARIANT'" >&2; exit 1 ;; \
        esac \
     && pip uninstall -y autograd-service \
-    && rm -rf build ./*.egg-info engine app README.md
+    && rm -rf build ./*.egg-info engine app client README.md
 
 # Then the project itself, without touching the dependencies installed above.
 COPY README.md ./
 COPY engine ./engine
 COPY app ./app
+COPY client ./client
 RUN pip install --no-deps . \
     && pip uninstall -y pip setuptools
 

@@ -32,7 +32,7 @@ oracle-long: setup $(BIN)/.oracle
 
 lint: setup
 	$(BIN)/pip install --quiet ruff
-	$(BIN)/ruff check engine app tests benchmarks
+	$(BIN)/ruff check engine app tests benchmarks client
 
 bench: setup
 	$(BIN)/python benchmarks/engine_bench.py
