@@ -40,6 +40,9 @@ class Mismatch(AssertionError):
 def check(program: Program) -> None:
     """Run ``program`` on the engine and on torch; raise ``Mismatch`` where they differ."""
     STATS["programs"] += 1
+    if os.environ.get("ORACLE_DUMP"):
+        with open(os.environ["ORACLE_DUMP"], "a") as f:
+            f.write(program.source() + "\n----\n")
     t = run(program, TORCH)
     e = run(program, ENGINE)
     if t.error is not None:

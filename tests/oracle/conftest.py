@@ -1,8 +1,24 @@
-"""Report the budget and seed of the differential suite, and how many programs it ran."""
+"""Report the budget and seed of the differential suite, and how many programs it ran; keep
+its programs the same whatever else the test run imported."""
 
 from __future__ import annotations
 
+import pytest
+
 from .budget import PROFILE, SCALE, SEED
+
+
+@pytest.fixture(autouse=True)
+def _no_local_constants(monkeypatch):
+    """Hypothesis mixes literals found in the project's loaded modules into what it draws, so
+    the programs would change with what other tests imported first: use none of them."""
+    try:
+        from hypothesis.internal.conjecture import providers
+    except ImportError:  # pragma: no cover
+        return
+    if hasattr(providers, "_get_local_constants") and hasattr(providers, "CONSTANTS_CACHE"):
+        monkeypatch.setattr(providers, "_get_local_constants", providers.Constants)
+        providers.CONSTANTS_CACHE.cache.clear()
 
 
 def pytest_report_header(config):
