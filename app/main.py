@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from app.api.deps import SECURITY, SECURITY_SCHEMES, requires_api_key
 from app.api.main import routers
-from app.api.responses import OrjsonResponse
+from app.api.responses import OrjsonResponse, forwarded_components
 from app.core.config import Settings, get_settings
 from app.core.cors import add_cors
 from app.core.errors import PROBLEM_MEDIA_TYPE, ApiError, install_error_handlers
@@ -25,8 +25,10 @@ from app.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from app.lang import Program
 from app.models.problems import ProblemBody
 from app.services.devices import check_device_computes
-from app.services.runner import Runner, new_environment
-from app.services.sessions import SessionStore
+from app.services.hosts.pool import HostPool
+from app.services.runner import Runner
+from app.services.sessions import SessionRegistry
+from app.services.store import open_store
 
 logger = logging.getLogger("app")
 
@@ -49,10 +51,14 @@ TAGS = [
 ]
 
 
-async def _cull_forever(store: SessionStore, metrics: Metrics, interval_s: float) -> None:
+async def _cull_forever(store: SessionRegistry, metrics: Metrics, interval_s: float) -> None:
     while True:
         await anyio.sleep(interval_s)
-        expired = store.cull()
+        try:
+            expired = await store.cull()
+        except Exception:  # the store is unreachable for now: try again next time
+            logger.exception("culling expired sessions failed")
+            continue
         if expired:
             metrics.sessions_expired.inc(expired)
 
@@ -60,16 +66,24 @@ async def _cull_forever(store: SessionStore, metrics: Metrics, interval_s: float
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     metrics = Metrics()
-    store = SessionStore(max_sessions=settings.max_sessions,
-                         default_ttl_s=settings.session_ttl_s, env_factory=new_environment)
-    metrics.track_sessions(lambda: len(store))
+    state = open_store(settings.state_dir, sync=settings.state_sync)
+    store = SessionRegistry(state, max_sessions=settings.max_sessions,
+                            default_ttl_s=settings.session_ttl_s,
+                            key_max_sessions=settings.key_max_sessions)
+    pool = HostPool(settings, metrics)
+    store.on_forget = pool.forget
+    metrics.track_sessions(lambda: store.alive)
+    metrics.hosts_alive.set_function(lambda: len(pool.hosts))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        pool.closing = False
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(_cull_forever, store, metrics, settings.cull_interval_s)
+            tasks.start_soon(pool.start, settings.hosts_warm)
             yield
             tasks.cancel_scope.cancel()
+        await pool.close(settings.shutdown_grace_s)
         store.clear()
 
     app = FastAPI(
@@ -80,7 +94,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.metrics = metrics
     app.state.store = store
-    app.state.runner = Runner(settings, metrics, store)
+    app.state.pool = pool
+    app.state.runner = Runner(settings, metrics, store, pool)
 
     install_error_handlers(app)
     app.add_middleware(HeadAsGetMiddleware)
@@ -112,6 +127,8 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     program = Program.model_json_schema(ref_template="#/components/schemas/{model}")
     components.update(program.pop("$defs", {}))
     components["Program"] = program
+    for name, component in forwarded_components().items():  # bodies the hosts validate
+        components.setdefault(name, component)
     components["ProblemBody"] = ProblemBody.model_json_schema(
         ref_template="#/components/schemas/{model}")
     for name in ("HTTPValidationError", "ValidationError"):

@@ -276,12 +276,64 @@ def big_elementwise(n: int = 10_000_000):
     return variants
 
 
+# --------------------------------------------------------------------------- 6. LeNet step
+def lenet_step(batch: int = 64, pool: str = "max"):
+    """A LeNet-style forward+backward: conv 1->6 (5x5, pad 2), ReLU, 2x2 pool, conv 6->16
+    (5x5), ReLU, 2x2 pool, 400-120-84-10, cross-entropy; gradients into the leaves."""
+    rng = np.random.default_rng(0)
+    shapes = [(6, 1, 5, 5), (6,), (16, 6, 5, 5), (16,), (120, 400), (120,), (84, 120), (84,),
+              (10, 84), (10,)]
+    arrays = [(rng.standard_normal(s) * 0.1).astype(np.float32) for s in shapes]
+    X = rng.standard_normal((batch, 1, 28, 28)).astype(np.float32)
+    Y = rng.integers(0, 10, size=batch)
+
+    def net(F, lib, p, x, y, pooling):
+        h = pooling(F.relu(F.conv2d(x, p[0], p[1], padding=2)), 2)
+        h = pooling(F.relu(F.conv2d(h, p[2], p[3])), 2)
+        h = h.reshape(h.shape[0], -1)
+        h = F.relu(F.linear(h, p[4], p[5]))
+        h = F.relu(F.linear(h, p[6], p[7]))
+        return F.cross_entropy(F.linear(h, p[8], p[9]), y)
+
+    pe = [engine.tensor(a, requires_grad=True) for a in arrays]
+    xe, ye = engine.tensor(X), engine.tensor(Y)
+    epool = engine.max_pool2d if pool == "max" else engine.avg_pool2d
+
+    def ours():
+        for t in pe:
+            t.grad = None
+        net(engine, engine, pe, xe, ye, epool).backward()
+
+    variants = {"engine": ours}
+    if torch is not None:
+        pt = [torch.tensor(a, requires_grad=True) for a in arrays]
+        xt, yt = torch.tensor(X), torch.tensor(Y)
+        tf = torch.nn.functional
+        tpool = tf.max_pool2d if pool == "max" else tf.avg_pool2d
+
+        def tch():
+            for t in pt:
+                t.grad = None
+            net(tf, torch, pt, xt, yt, tpool).backward()
+        variants["torch"] = tch
+    return variants
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="fewer repetitions")
     ap.add_argument("--gpu-batch", type=int, default=0,
                     help="only the MLP step at this batch, engine on cpu vs cuda")
+    ap.add_argument("--lenet", action="store_true", help="only the LeNet steps")
     args = ap.parse_args()
+    if args.lenet:
+        if torch is not None:
+            torch.set_num_threads(2)
+        q = 0.2 if args.quick else 1.0
+        for pool in ("max", "avg"):
+            compare(f"LeNet step ({pool} pool): batch 64, 1x28x28, forward+backward",
+                    lenet_step(pool=pool), max(1, int(20 * q)), 5, 1e-3, "ms/step")
+        return
     if args.gpu_batch:
         if torch is not None:
             torch.set_num_threads(2)
@@ -304,6 +356,8 @@ def main() -> None:
             int(200 * q) or 1, 5, 1e-3, "ms/step")
     compare("sum(sin(x) * x) on 10M float32, forward+backward", big_elementwise(),
             max(1, int(5 * q)), 5, 1e-3, "ms/call")
+    compare("LeNet step (max pool): batch 64, 1x28x28, forward+backward", lenet_step(),
+            max(1, int(20 * q)), 5, 1e-3, "ms/step")
 
 
 if __name__ == "__main__":

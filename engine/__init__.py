@@ -23,10 +23,8 @@ from .memory import held_bytes
 from .modes import (
     enable_grad,
     is_grad_enabled,
-    is_training,
     no_grad,
     set_grad_enabled,
-    set_training,
     use_limits,
 )
 from .ops.creation import _finish
@@ -56,9 +54,13 @@ def to_numpy(t: Tensor):
     return t.numpy(force=True)
 
 
+# the libraries, as ``import torch`` brings torch.nn, torch.optim and torch.utils.data
+from . import nn, optim  # noqa: E402, F401
+from .utils import data as _data  # noqa: E402, F401
+
 __all__ = ["Device", "DType", "Generator", "Size", "Tensor", "errors", "ops", "grad", "device",
            "default_device", "use_device", "cuda_device_count", "dtype_from_name", "as_dtype",
-           "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "set_training",
-           "is_training", "use_limits", "held_bytes", "use_generator", "manual_seed", "from_numpy",
+           "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
+           "use_limits", "held_bytes", "use_generator", "manual_seed", "from_numpy",
            "to_numpy", "float16", "float32", "float64", "int32", "int64", "bool_",
            "inference_mode", "is_inference_mode_enabled"]

@@ -1,4 +1,4 @@
-"""Per-context state: grad mode, train/eval flag, current generator, default device, limits.
+"""Per-context state: grad mode, current generator, default device, limits.
 
 All of it lives in ``contextvars``, so two sessions running on two threads (or two asyncio
 tasks) never see each other's mode.
@@ -10,7 +10,6 @@ import contextlib
 from contextvars import ContextVar
 
 _grad_enabled: ContextVar[bool] = ContextVar("grad_enabled", default=True)
-_training: ContextVar[bool] = ContextVar("training", default=True)
 _max_elements: ContextVar[int | None] = ContextVar("max_elements", default=None)
 
 is_grad_enabled = _grad_enabled.get
@@ -72,14 +71,6 @@ class set_grad_enabled(_GradMode):
         wrapper.__name__ = getattr(fn, "__name__", "wrapper")
         wrapper.__doc__ = getattr(fn, "__doc__", None)
         return wrapper
-
-
-def is_training() -> bool:
-    return _training.get()
-
-
-def set_training(flag: bool) -> None:
-    _training.set(bool(flag))
 
 
 class ContextSetting:

@@ -49,6 +49,7 @@ class Tensor:
         "_retains_grad",
         "_fw",            # forward-AD tangents by level; unset (not None) on most tensors, so
                           # op results pay nothing for it (see autograd.forward_ad)
+        "_is_param",      # set (True) only on nn.Parameter tensors; read with getattr default
         "__weakref__",
     )
 
@@ -225,11 +226,12 @@ class Tensor:
 
     def __repr__(self) -> str:
         fn = self.grad_fn
-        return format_tensor(
+        text = format_tensor(
             self._data if self.device.type == "cpu" else self._data.get(),
             dtype=self.dtype.name, device=str(self.device),
             requires_grad=self.requires_grad, grad_fn=None if fn is None else fn.name(),
             tangent=_autograd.forward_ad.tangent_text(self) if _FW_ACTIVE[0] else None)
+        return "Parameter containing:\n" + text if getattr(self, "_is_param", False) else text
 
     __str__ = __repr__
 

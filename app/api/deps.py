@@ -11,7 +11,7 @@ from app.core.config import Settings
 from app.core.metrics import Metrics
 from app.core.security import authenticate, presented_key
 from app.services.runner import Runner
-from app.services.sessions import Session, SessionStore
+from app.services.sessions import Session, SessionRegistry
 
 SECURITY_SCHEMES = {
     "APIKeyHeader": {"type": "apiKey", "in": "header", "name": "X-API-Key",
@@ -26,7 +26,7 @@ async def _settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-async def _store(request: Request) -> SessionStore:
+async def _store(request: Request) -> SessionRegistry:
     return request.app.state.store
 
 
@@ -39,7 +39,7 @@ async def _metrics(request: Request) -> Metrics:
 
 
 SettingsDep = Annotated[Settings, Depends(_settings)]
-StoreDep = Annotated[SessionStore, Depends(_store)]
+StoreDep = Annotated[SessionRegistry, Depends(_store)]
 RunnerDep = Annotated[Runner, Depends(_runner)]
 MetricsDep = Annotated[Metrics, Depends(_metrics)]
 
@@ -72,7 +72,7 @@ SessionId = Annotated[str, Path(description="The session id from POST /v1/sessio
 
 
 async def _owned_session(session_id: SessionId, owner: ApiKeyDep, store: StoreDep) -> Session:
-    return store.get(owner, session_id)
+    return await store.get(owner, session_id)
 
 
 OwnedSessionDep = Annotated[Session, Depends(_owned_session)]

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
+from fastapi import Body
 from fastapi.dependencies.models import Dependant
+from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
-from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -53,41 +54,30 @@ class OrjsonRoute(APIRoute):
 
 
 class DirectRoute(OrjsonRoute):
-    """For the hottest route (``/v1/evaluate``): a JSON body that parses and validates goes
-    straight to the endpoint, past FastAPI's general request handler (content-type sniffing,
-    the dependency solver, exit stacks: ~45 µs a request). Anything else (no or another content
-    type, an empty body, JSON that does not parse, a body that does not validate, dependency
-    overrides in tests) takes the general handler, so every error is exactly FastAPI's.
+    """For the hottest route (``/v1/evaluate``): an endpoint whose parameters are the
+    ``Request`` and dependencies that are ``async def dep(request)`` with nothing below them is
+    called straight away, past FastAPI's general request handler (content-type sniffing, the
+    dependency solver, exit stacks: ~45 µs a request). Any other route, and any request while
+    dependency overrides are set (tests), takes the general handler.
 
-    Only for a route whose parameters are the ``Request``, one pydantic body model and
-    dependencies that are ``async def dep(request)`` with nothing below them, and whose router is
-    included without router-level dependencies; any other route gets the general handler. With
-    OpenTelemetry configured the request's span is still recorded, but not FastAPI's inner
-    "dependencies" and "endpoint" spans of a direct call."""
+    The body is not a parameter: the endpoint forwards it, unparsed, to a session host, which
+    validates it against the model the route documents (:func:`forwarded_body`) and answers
+    FastAPI's own 422 for a body that does not fit. With OpenTelemetry configured the request's
+    span is still recorded, but not FastAPI's inner "dependencies" and "endpoint" spans."""
 
     def get_route_handler(self) -> Handler:
         plan = _direct_plan(self.dependant)
         if plan is None:
             return OrjsonRoute.get_route_handler(self)
-        general = APIRoute.get_route_handler(self)  # given our OrjsonRequest below
-        model, body_name, request_name, deps = plan
+        general = APIRoute.get_route_handler(self)
+        request_name, deps = plan
         endpoint = self.dependant.call
 
         async def direct(request: Request) -> Response:
             request = OrjsonRequest(request.scope, request.receive)
-            body = None
-            if _is_json(request.headers.get("content-type")) and \
-                    not request.app.dependency_overrides:
-                raw = await request.body()
-                try:
-                    body = model.model_validate(orjson.loads(raw)) if raw else None
-                except (orjson.JSONDecodeError, ValidationError):
-                    body = None
-            if body is None:
+            if request.app.dependency_overrides:
                 return await general(request)
-            values: dict[str, Any] = {body_name: body}
-            if request_name is not None:
-                values[request_name] = request
+            values: dict[str, Any] = {request_name: request}
             for name, call in deps:  # in declaration order, as FastAPI runs them
                 values[name] = await call(request)
             return await endpoint(**values)
@@ -95,28 +85,16 @@ class DirectRoute(OrjsonRoute):
         return direct
 
 
-def _is_json(content_type: str | None) -> bool:
-    if content_type is None:
-        return False
-    media = content_type.partition(";")[0].strip().lower()
-    return media == "application/json" or (media.startswith("application/")
-                                            and media.endswith("+json"))
-
-
-def _direct_plan(dependant: Dependant) -> tuple[type[BaseModel], str, str | None,
-                                                 list[tuple[str, Any]]] | None:
-    """What a direct call needs (body model, parameter names, dependencies), or None when the
-    route's parameters are more than a direct call handles."""
+def _direct_plan(dependant: Dependant) -> tuple[str, list[tuple[str, Any]]] | None:
+    """What a direct call needs (the request's parameter name, the dependencies), or None when
+    the route's parameters are more than a direct call handles."""
     if (dependant.path_params or dependant.query_params or dependant.header_params
-            or dependant.cookie_params or len(dependant.body_params) != 1
+            or dependant.cookie_params or dependant.body_params
+            or dependant.request_param_name is None
             or not inspect.iscoroutinefunction(dependant.call)
             or dependant.response_param_name or dependant.background_tasks_param_name
             or dependant.security_scopes_param_name or dependant.websocket_param_name
             or dependant.http_connection_param_name):
-        return None
-    field = dependant.body_params[0]
-    model = field.field_info.annotation
-    if not (isinstance(model, type) and issubclass(model, BaseModel)):
         return None
     deps = []
     for dep in dependant.dependencies:
@@ -128,4 +106,43 @@ def _direct_plan(dependant: Dependant) -> tuple[type[BaseModel], str, str | None
         if not simple or dep.name is None:
             return None
         deps.append((dep.name, dep.call))
-    return model, field.name, dependant.request_param_name, deps
+    return dependant.request_param_name, deps
+
+
+FORWARDED_BODIES: list[tuple[str, Any]] = []
+"""Bodies that routes forward unparsed to hosts (parameter name, type): ``app.main`` puts
+their JSON Schemas into the OpenAPI document's components (FastAPI only adds the bodies it
+parses itself)."""
+
+
+def _body_schemas(bodies: list[tuple[str, Any]]) -> dict[str, Any]:
+    """FastAPI's own OpenAPI document for routes taking these bodies (so that the schemas are
+    exactly the ones FastAPI would write for a body parameter of each type)."""
+    routes = []
+    for number, (name, body) in enumerate(bodies):
+        async def endpoint(**_values: Any) -> None: ...
+
+        endpoint.__signature__ = inspect.Signature([inspect.Parameter(  # type: ignore[attr-defined]
+            name, inspect.Parameter.KEYWORD_ONLY, annotation=Annotated[body, Body()])])
+        routes.append(APIRoute(f"/{number}", endpoint, methods=["POST"]))
+    return get_openapi(title="bodies", version="0", routes=routes)
+
+
+def forwarded_body(body: Any, *, examples: dict[str, Any] | None = None,
+                   name: str = "request") -> dict[str, Any]:
+    """``openapi_extra`` documenting a JSON request body that the route reads itself (and a
+    host validates), as FastAPI documents a body parameter ``name`` of type ``body``."""
+    FORWARDED_BODIES.append((name, body))
+    document = _body_schemas([(name, body)])
+    schema = document["paths"]["/0"]["post"]["requestBody"]["content"][
+        "application/json"]["schema"]
+    content: dict[str, Any] = {"schema": schema}
+    if examples:
+        content["examples"] = examples
+    return {"requestBody": {"content": {"application/json": content}, "required": True}}
+
+
+def forwarded_components() -> dict[str, Any]:
+    """The components the :func:`forwarded_body` schemas refer to."""
+    document = _body_schemas(FORWARDED_BODIES)
+    return document.get("components", {}).get("schemas", {})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from functools import lru_cache
 from typing import Annotated, Literal
@@ -58,15 +59,25 @@ class Settings(BaseSettings):
     max_loop_iterations: int = Field(1_000_000, ge=1)
     max_program_nodes: int = Field(100_000, ge=1)
     max_nesting_depth: int = Field(100, ge=1)
-    inline_evaluate: bool = Field(True, description="Try small /v1/evaluate runs on the event "
-                                  "loop under a tight budget before using a worker thread.")
-    worker_threads: int = Field(8, ge=1, description="Programs running at once (threads).")
     max_body_bytes: int = Field(64 * 1024 * 1024, ge=1024, description="Largest request body.")
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Origins a browser page may call the API from (CORS), e.g. "
                     "`https://app.example.com`; `*` allows any; empty (the default): none.",
     )
+
+    hosts: int = Field(0, ge=0, description="Most session hosts (worker processes) alive at "
+                       "once; 0: twice the CPUs, at least 4.")
+    hosts_warm: int = Field(1, ge=0, description="Hosts started with the service.")
+    run_grace_s: float = Field(5.0, gt=0, description="A run still going this long after its "
+                               "timeout has its host killed.")
+    state_dir: str = Field("autograd-state", description="Folder of the durable session store "
+                           "(SQLite); relative to the working directory.")
+    shutdown_grace_s: float = Field(10.0, ge=0, description="On shutdown, how long requests "
+                                    "in flight may finish before their hosts are ended.")
+    state_sync: Literal["normal", "full"] = Field(
+        "normal", description="normal: a 200 survives the crash of any process; full: also a "
+        "power cut (an fsync per request).")
 
     @field_validator("allowed_devices", "api_keys", "cors_origins", mode="before")
     @classmethod
@@ -99,6 +110,15 @@ class Settings(BaseSettings):
     @property
     def auth_enabled(self) -> bool:
         return bool(self.api_keys)
+
+    @property
+    def host_count(self) -> int:
+        """``hosts``, or its default for this machine."""
+        return self.hosts or max(4, 2 * (os.cpu_count() or 1))
+
+    @property
+    def key_max_sessions(self) -> int:
+        return self.max_sessions
 
 
 def device_allowed(device: str, allowed: list[str]) -> bool:

@@ -76,6 +76,29 @@ class LimitExceeded(ApiError):
     code, status, title = "limit_exceeded", 400, "Limit exceeded"
 
 
+class QuotaExceeded(ApiError):
+    """A per-key quota (sessions, concurrent runs, memory); says which and when to retry."""
+
+    code, status, title = "quota_exceeded", 429, "Quota exceeded"
+
+    def __init__(self, detail: str, *, retry_after_s: float = 1.0, **extra: Any) -> None:
+        super().__init__(detail, headers={"Retry-After": _seconds(retry_after_s)}, **extra)
+
+
+class ServerBusy(ApiError):
+    """The service's memory budget or capacity is reached, or the process running a request
+    stopped; nothing durable is lost and the request may be retried."""
+
+    code, status, title = "server_busy", 503, "Server busy"
+
+    def __init__(self, detail: str, *, retry_after_s: float = 1.0, **extra: Any) -> None:
+        super().__init__(detail, headers={"Retry-After": _seconds(retry_after_s)}, **extra)
+
+
+def _seconds(value: float) -> str:
+    return str(max(1, round(value)))
+
+
 class MethodNotAllowed(ApiError):
     code, status, title = "method_not_allowed", 405, "Method not allowed"
 
@@ -210,9 +233,12 @@ def problem_response(request: Request, exc: BaseException) -> Response:
     if problem.status == 405:
         problem.headers["Allow"] = _allowed_methods(request)
     request_id = getattr(request.state, "request_id", None)
-    if problem.status >= 500:
+    if problem.code == "internal_error":
         logger.error("unhandled error (request %s %s %s)", request_id, request.method,
                      request.url.path, exc_info=exc)
+    elif problem.status >= 500:
+        logger.warning("%s (request %s %s %s): %s", problem.code, request_id, request.method,
+                       request.url.path, problem.detail)
     metrics = getattr(request.app.state, "metrics", None)
     if metrics is not None:
         metrics.errors.labels(code=problem.code).inc()

@@ -43,6 +43,22 @@ class Metrics:
             "autograd_sessions_expired_total", "Sessions ended by their idle TTL.",
             registry=self.registry,
         )
+        self.hosts_started = Counter(
+            "autograd_hosts_started_total", "Session host processes started.",
+            registry=self.registry,
+        )
+        self.host_exits = Counter(
+            "autograd_host_exits_total", "Session hosts that ended: killed (past a deadline, "
+            "at shutdown) or died.", ["reason"], registry=self.registry,
+        )
+        self.hosts_alive = Gauge(
+            "autograd_hosts_alive", "Session host processes alive.", registry=self.registry,
+        )
+        self.restore_seconds = Histogram(
+            "autograd_session_restore_duration_seconds",
+            "Time a host took to restore a session from the store (replay).",
+            buckets=RUN_BUCKETS, registry=self.registry,
+        )
         self.errors = Counter(
             "autograd_errors_total", "Error replies by problem code.", ["code"],
             registry=self.registry,

@@ -197,19 +197,6 @@ def _sum(rs: RunState, iterable: Any, start: Any = 0) -> Any:
     return total
 
 
-def _train(rs: RunState, mode: bool = True) -> None:
-    rs.env.training = bool(mode)
-    engine.set_training(bool(mode))
-
-
-def _eval(rs: RunState, *args: Any, **kwargs: Any) -> None:
-    if args or kwargs:
-        raise ProgramError("eval() takes no arguments: it switches the session to evaluation "
-                           "mode (Python's eval does not exist in the language)",
-                           exception="TypeError")
-    _train(rs, False)
-
-
 def _manual_seed(rs: RunState, seed: Any) -> None:
     rs.env.generator.manual_seed(int(seed))
 
@@ -242,7 +229,7 @@ def _plain_builtin(fn: Callable[..., Any]) -> Callable[..., Any]:
 BUILTINS: dict[str, Callable[..., Any]] = {
     "print": _print, "range": _range, "list": _list, "tuple": _tuple, "enumerate": _enumerate,
     "zip": _zip, "reversed": _reversed, "sorted": _sorted, "str": _str, "repr": _repr,
-    "format": _format, "sum": _sum, "train": _train, "eval": _eval, "manual_seed": _manual_seed,
+    "format": _format, "sum": _sum, "manual_seed": _manual_seed,
     "append": _append, "extend": _extend, "pop": _pop,
     "len": _plain_builtin(py.len), "float": _plain_builtin(py.float),
     "int": _plain_builtin(py.int), "bool": _plain_builtin(py.bool),

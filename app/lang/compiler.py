@@ -40,10 +40,9 @@ MODULE_CONSTANTS = {
 CONVERSION_METHODS = {"float": "float32", "int": "int32", "bool": "bool"}
 # Python's builtins that reach outside a numeric program (files, the interpreter, introspection).
 # They do not exist in the language; naming one is a syntax_error at its line and column.
-# (``eval()`` with no arguments is the train/eval mode switch, as ``model.eval()``.)
 PYTHON_ONLY_CALLS = frozenset({
-    "open", "exec", "compile", "getattr", "setattr", "delattr", "hasattr", "globals", "locals",
-    "vars", "dir", "input", "breakpoint", "help", "exit", "quit", "memoryview", "type",
+    "open", "eval", "exec", "compile", "getattr", "setattr", "delattr", "hasattr", "globals",
+    "locals", "vars", "dir", "input", "breakpoint", "help", "exit", "quit", "memoryview", "type",
     "object", "super", "classmethod", "staticmethod", "property", "id", "hash", "iter", "next"})
 BINARY_OPS = {
     ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.FloorDiv: "floordiv",
@@ -319,7 +318,7 @@ class SourceCompiler:
             name = _check_name(func, func.id)
             if name in MODULE_NAMES:
                 raise _fail(func, f"{name!r} is a module, not a function")
-            if name in PYTHON_ONLY_CALLS or (name == "eval" and (args or kwargs)):
+            if name in PYTHON_ONLY_CALLS:
                 raise _fail(func, f"{name}() is not available in programs (no file, interpreter "
                                   "or introspection access)")
         elif isinstance(func, ast.Attribute):

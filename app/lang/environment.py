@@ -1,4 +1,4 @@
-"""A session's state between runs: variables, user functions, generator, mode, device."""
+"""A session's state between runs: variables, user functions, generator, device."""
 
 from __future__ import annotations
 
@@ -14,13 +14,12 @@ class Environment:
 
     ``variables`` maps names to values (tensors, numbers, strings, lists ...); ``functions``
     maps names to the user functions a program defined; ``generator`` is the session's own
-    random generator (``manual_seed`` seeds it); ``training`` is the train/eval flag.
+    random generator (``manual_seed`` seeds it).
     """
 
     variables: dict[str, Any] = field(default_factory=dict)
     functions: dict[str, Any] = field(default_factory=dict)
     generator: Any = None
-    training: bool = True
     device: str = "cpu"
     held_bytes_estimate: int = field(default=0, repr=False)
     """An upper estimate of :meth:`memory_bytes` kept by the interpreter between runs."""

@@ -671,7 +671,7 @@ def run_program(program: Program | list | dict, env: Environment, limits: Limits
                 *, source: str | None = None) -> RunResult:
     """Run ``program`` in ``env`` and return its :class:`RunResult`.
 
-    Safe to call from a worker thread: grad mode, the training flag, the session's generator,
+    Safe to call from a worker thread: grad mode, the session's generator,
     its device and the element limit are set inside the run (in a copy of the current context)
     and nothing leaks out. Statements that completed stay done when a later one fails; the
     failing top-level statement's variable and function bindings are rolled back. ``source``
@@ -696,9 +696,8 @@ def _run(code: CompiledProgram, env: Environment, rs: RunState) -> None:
     journal, fjournal = rs.journal, rs.fjournal
     with engine.use_device(_device(env.device)), engine.use_generator(env.generator), \
             engine.use_limits(max_elements=rs.limits.max_tensor_elements):
-        # plain setters are enough for these two: this runs in a copied context
+        # a plain setter is enough: this runs in a copied context
         engine.set_grad_enabled(True)
-        engine.set_training(env.training)
         for stmt in code.statements:
             if journal:
                 journal.clear()

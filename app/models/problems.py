@@ -58,6 +58,14 @@ EXAMPLES: dict[str, dict] = {
         "too_many_sessions", 429, "Too many sessions",
         "The limit of 1000 sessions is reached; end one (DELETE) or wait for one to expire.",
         limit=1000),
+    "quota_exceeded": _example(
+        "quota_exceeded", 429, "Quota exceeded",
+        "This API key has 4 runs in progress, its quota; retry when one ends.",
+        quota="concurrent_runs", limit=4),
+    "server_busy": _example(
+        "server_busy", 503, "Server busy",
+        "The service's memory budget is in use; nothing was lost: retry later.",
+        limit="memory_budget"),
 }
 
 BY_STATUS: dict[int, tuple[str, list[str]]] = {
@@ -67,8 +75,10 @@ BY_STATUS: dict[int, tuple[str, list[str]]] = {
     404: ("No such session or variable (also: expired, or another key's).", ["not_found"]),
     413: ("The request body or the program is too large.", ["body_too_large"]),
     422: ("The body does not match the schema.", ["invalid_request"]),
-    429: ("The session cap is reached.", ["too_many_sessions"]),
-    503: ("The device is not available.", ["device_missing"]),
+    429: ("The session cap or a per-key quota is reached (see `Retry-After`).",
+          ["too_many_sessions", "quota_exceeded"]),
+    503: ("The device is not available, or the service is at its memory budget or capacity "
+          "(see `Retry-After`).", ["device_missing", "server_busy"]),
 }
 
 

@@ -33,13 +33,12 @@ class VariableInfo(BaseModel):
 
 class SessionInfo(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{
-        "id": "s_Qm9n5V0Xq1yZ2k3r4t5u6w7x", "device": "cpu", "mode": "train",
+        "id": "s_Qm9n5V0Xq1yZ2k3r4t5u6w7x", "device": "cpu",
         "created_at": "2026-11-25T17:00:00Z", "expires_at": "2026-11-25T17:30:00Z",
         "ttl_s": 1800, "memory_bytes": 0, "variables": []}]})
 
     id: str
     device: str
-    mode: Literal["train", "eval"]
     created_at: datetime
     expires_at: datetime
     ttl_s: float = Field(description="Idle time in seconds after which the session ends.")

@@ -1,163 +1,243 @@
-"""Running programs: off the event loop, one at a time per session, with the configured limits.
+"""The serving process's side of every request that runs something: read the body, pick a host,
+send it, wait (bounded), answer with the host's reply.
 
-The run itself (decoding inputs, interpreting, encoding and serializing the reply) happens in a
-worker thread, so health checks and other sessions keep being answered; the session's FIFO lock is
-held around it, so runs on one session go in arrival order. The interpreter checks its deadline
-between steps, which is how a run that takes too long ends and frees its session.
-
-One exception, for throughput: a small stateless ``/v1/evaluate`` is first tried on the event loop
-under a tight budget (:data:`INLINE_BUDGET`: a few milliseconds, steps and tensor elements, so
-the loop is never held longer than that plus one small op). A run that outgrows the budget is
-thrown away and run again from scratch in a worker thread with the real limits — safe because an
-evaluate starts from a fresh environment and leaves nothing behind. A thread hop costs about as
-much as the seed program itself, and the GIL hand-over between the loop and a worker adds
-latency spikes on top.
+Nothing here parses a program body, compiles, or runs an op: bodies go to hosts as the client's
+bytes (a large one streamed into a memfd as it arrives, so it is never held twice), and the
+host's reply (its status, media type and bytes, a problem included) is passed on as it is; a
+large reply is streamed from the host's memfd. What this process adds: authentication and
+session ownership (in the routes), run order per session, the hard deadline, and the problems
+for a host that died or was killed.
 """
 
 from __future__ import annotations
 
+import mmap
+import os
 import time
-from dataclasses import dataclass, replace
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
-import anyio
-import anyio.to_thread
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
 
 from app.core.config import Settings
-from app.core.errors import ApiError
+from app.core.errors import LimitExceeded, ServerBusy
 from app.core.metrics import Metrics
-from app.lang import (
-    Environment,
-    LangError,
-    LimitExceeded,
-    Limits,
-    ProgramError,
-    parse_program,
-    parse_source,
-    run_program,
-)
-from app.models.runs import EvaluateRequest, RunRequest
 from app.services.devices import resolve_device
-from app.services.sessions import Session, SessionStore
-from app.wire import decode_inputs, dumps, encode_value
+from app.services.hosts.pool import DeadlineExceeded, HostGone, HostPool
+from app.services.hosts.protocol import INLINE_MAX, Payload
+from app.services.sessions import Session, SessionRegistry
 
-
-def limits_from(settings: Settings) -> Limits:
-    return Limits(
-        max_steps=settings.max_steps,
-        timeout_s=settings.run_timeout_s,
-        max_tensor_elements=settings.max_tensor_elements,
-        max_session_bytes=settings.max_session_bytes,
-        max_recursion_depth=settings.max_recursion_depth,
-        max_loop_iterations=settings.max_loop_iterations,
-        max_program_nodes=settings.max_program_nodes,
-        max_nesting_depth=settings.max_nesting_depth,
-    )
-
-
-def new_environment(device: str, seed: int | None) -> Environment:
-    env = Environment(device=device)
-    if seed is not None:
-        env.generator.manual_seed(seed)
-    return env
-
-
-INLINE_BUDGET = {"timeout_s": 0.004, "max_steps": 5_000, "max_tensor_elements": 65_536,
-                 "max_loop_iterations": 5_000}
-"""Bounds of an evaluate tried on the event loop (each is also capped by the configured one)."""
-INLINE_MAX_BODY_BYTES = 16 * 1024
-"""Larger request bodies (big input tensors) always go to a worker thread."""
+STREAM_CHUNK = 1 << 20
 
 
 @dataclass
-class RunOutcome:
-    body: bytes
-    steps: int
-    elapsed_ms: float
+class Body:
+    """A request body on its way to a host: bytes, or a memfd holding ``size`` bytes."""
+
+    data: bytes | None = None
+    fd: int | None = None
+    size: int = 0
+    is_json: bool = True
+
+    def close(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+
+def is_json(content_type: str | None) -> bool:
+    """Whether FastAPI would parse a body of this type as JSON."""
+    if content_type is None:
+        return False
+    media = content_type.partition(";")[0].strip().lower()
+    return media == "application/json" or (media.startswith("application/")
+                                            and media.endswith("+json"))
+
+
+async def read_body(http: Request) -> Body:
+    """The body, bounded by the body-size middleware: small ones as bytes, larger ones written
+    into a memfd chunk by chunk as they arrive."""
+    json_body = is_json(http.headers.get("content-type"))
+    declared = http.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) <= INLINE_MAX:
+        return Body(data=await http.body(), is_json=json_body)
+    fd = os.memfd_create("autograd-body", os.MFD_CLOEXEC)
+    size = 0
+    try:
+        async for chunk in http.stream():
+            view = memoryview(chunk)
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+                size += written
+    except BaseException:
+        os.close(fd)
+        raise
+    if size <= INLINE_MAX:
+        data = os.pread(fd, size, 0)
+        os.close(fd)
+        return Body(data=data, is_json=json_body)
+    return Body(fd=fd, size=size, is_json=json_body)
+
+
+class MappedResponse(StreamingResponse):
+    """A large reply streamed from the host's memfd, a chunk at a time (never copied whole)."""
+
+    def __init__(self, mapping: mmap.mmap, status_code: int, media_type: str,
+                 headers: dict[str, str]) -> None:
+        async def chunks() -> AsyncIterator[bytes]:
+            try:
+                for start in range(0, len(mapping), STREAM_CHUNK):
+                    yield mapping[start:start + STREAM_CHUNK]
+            finally:
+                mapping.close()
+
+        super().__init__(chunks(), status_code=status_code, media_type=media_type,
+                         headers={**headers, "content-length": str(len(mapping))})
+
+
+def to_response(reply: dict[str, Any], payload: Payload, status: int | None = None) -> Response:
+    status = status or reply["status"]
+    headers = reply.get("headers") or {}
+    if isinstance(payload, mmap.mmap):
+        return MappedResponse(payload, status, reply["type"], headers)
+    return Response(bytes(payload), status_code=status, media_type=reply["type"],
+                    headers=headers)
+
+
+def request_context(http: Request) -> dict[str, Any]:
+    return {"path": http.url.path, "rid": http.scope.get("state", {}).get("request_id")}
 
 
 class Runner:
-    """Executes run and evaluate requests; owns the worker-thread limiter and the run metrics."""
+    """Every request that needs a host goes through here."""
 
-    def __init__(self, settings: Settings, metrics: Metrics, store: SessionStore) -> None:
+    def __init__(self, settings: Settings, metrics: Metrics, sessions: SessionRegistry,
+                 pool: HostPool) -> None:
         self.settings = settings
-        self.limits = limits_from(settings)
         self.metrics = metrics
-        self.store = store
-        self.threads = anyio.CapacityLimiter(settings.worker_threads)
-        self.inline_limits = replace(self.limits, **{
-            name: min(value, getattr(self.limits, name)) for name, value in INLINE_BUDGET.items()})
+        self.sessions = sessions
+        self.pool = pool
+        self.deadline_s = settings.run_timeout_s + settings.run_grace_s
 
-    async def run(self, session: Session, request: RunRequest) -> bytes:
-        async with self.store.exclusive(session):
-            return await self._in_thread("run", session.env, request, None)
+    # ------------------------------------------------------------------ stateless
 
-    async def evaluate(self, request: EvaluateRequest, body_bytes: int) -> bytes:
-        # the default device must be usable: a 503 device_unavailable, not a program error
-        if self.settings.device != "cpu":  # the CPU always is
+    async def stateless(self, op: str, owner: str, http: Request) -> Response:
+        """``evaluate`` or ``compile``, on any host."""
+        if op == "evaluate" and self.settings.device != "cpu":  # the CPU always is usable
+            # the default device must be: a 503 device_unavailable, not a program error
             resolve_device(self.settings.device, self.settings.allowed_devices)
-        if self.settings.inline_evaluate and body_bytes <= INLINE_MAX_BODY_BYTES:
-            env = new_environment(self.settings.device, None)
-            try:
-                outcome = self._execute(env, request, request.gradients, self.inline_limits)
-            except LimitExceeded:
-                pass  # outgrew the inline budget: start over in a worker thread
-            except (LangError, ApiError) as exc:
-                self.metrics.run_seconds.labels(endpoint="evaluate", outcome=exc.code).observe(0)
-                raise
-            else:
-                self.metrics.observe_run("evaluate", outcome.elapsed_ms / 1000, outcome.steps)
-                return outcome.body
-        env = new_environment(self.settings.device, None)
-        return await self._in_thread("evaluate", env, request, request.gradients)
-
-    async def call(self, session: Session, fn: Any, *args: Any) -> Any:
-        """Anything else that touches a session's values (variables, graphs), in its turn."""
-        async with self.store.exclusive(session):
-            return await anyio.to_thread.run_sync(fn, session.env, *args, limiter=self.threads)
-
-    async def _in_thread(self, endpoint: str, env: Environment, request: RunRequest,
-                         gradients: list[str] | None) -> bytes:
+        body = await read_body(http)
         started = time.perf_counter()
         try:
-            outcome = await anyio.to_thread.run_sync(
-                self._execute, env, request, gradients, self.limits, limiter=self.threads)
-        except (LangError, ApiError) as exc:
-            self.metrics.run_seconds.labels(endpoint=endpoint, outcome=exc.code).observe(
-                time.perf_counter() - started)
-            raise
-        self.metrics.observe_run(endpoint, outcome.elapsed_ms / 1000, outcome.steps)
-        return outcome.body
+            header = {"op": op, "json": body.is_json, **request_context(http)}
+            for attempt in (1, 2):
+                host = await self.pool.acquire(owner)
+                try:
+                    reply, payload = await self.pool.exchange(
+                        host, header, body.data, payload_fd=body.fd, payload_size=body.size,
+                        timeout_s=self.deadline_s)
+                    break
+                except HostGone as exc:
+                    if exc.sent or attempt == 2:
+                        raise self._gone(exc) from None
+                except DeadlineExceeded:
+                    raise self._overran() from None
+                finally:
+                    self.pool.release(host)
+        finally:
+            body.close()
+        self._observe(op, reply, started)
+        return to_response(reply, payload)
 
-    def _execute(self, env: Environment, request: RunRequest, gradients: list[str] | None,
-                 limits: Limits) -> RunOutcome:
-        if request.source is not None:
-            program = parse_source(request.source, limits)
+    # ------------------------------------------------------------------ sessions
+
+    async def on_session(self, session: Session, op: str, http: Request,
+                         body: Body | None = None, **fields: Any) -> tuple[dict[str, Any],
+                                                                          Payload]:
+        """One request on a session's state, in its turn, on the host that holds it (or one
+        that restores it)."""
+        started = time.perf_counter()
+        try:
+            async with self.sessions.exclusive(session):
+                reply, payload = await self._on_host(session, op, http, body, fields)
+        finally:
+            if body is not None:
+                body.close()
+        if reply.get("gone"):
+            self.sessions.forget(session)
+        self._observe(op, reply, started)
+        return reply, payload
+
+    async def _on_host(self, session: Session, op: str, http: Request, body: Body | None,
+                       fields: dict[str, Any]) -> tuple[dict[str, Any], Payload]:
+        header = {"op": op, "sid": session.id, "fence": session.fence,
+                  "json": body.is_json if body is not None else True,
+                  **request_context(http), **fields}
+        for attempt in (1, 2):
+            host = await self.pool.acquire(session.owner, session.id, session.replay_ms)
+            timeout = self.deadline_s
+            if not self.pool.holds(session.id, host):  # it restores the session first
+                timeout += max(30.0, 4 * session.replay_ms / 1000)
+            header["seq"] = session.head
+            try:
+                reply, payload = await self.pool.exchange(
+                    host, header, body.data if body is not None else None,
+                    payload_fd=body.fd if body is not None else None,
+                    payload_size=body.size if body is not None else 0, timeout_s=timeout)
+                self.pool.place(session.id, host)
+            except HostGone as exc:
+                session.head = None  # the host may have logged the request before it died
+                if exc.sent or attempt == 2:
+                    raise self._gone(exc) from None
+                continue
+            except DeadlineExceeded:
+                session.head = None
+                raise self._overran() from None
+            finally:
+                self.pool.release(host)
+            if "seq" in reply:
+                session.head = reply["seq"]
+                session.replay_ms += float(reply.get("replay_ms", 0.0))
+            elif reply.get("status", 500) >= 500:
+                session.head = None
+            if "session_memory" in reply:
+                session.memory_bytes = int(reply["session_memory"])
+            if "restored_ms" in reply:
+                self.metrics.restore_seconds.observe(reply["restored_ms"] / 1000)
+            return reply, payload
+        raise AssertionError("unreachable")
+
+    async def run(self, session: Session, http: Request) -> Response:
+        reply, payload = await self.on_session(session, "run", http, await read_body(http))
+        return to_response(reply, payload)
+
+    # ------------------------------------------------------------------ helpers
+
+    def _observe(self, op: str, reply: dict[str, Any], started: float) -> None:
+        code = reply.get("code")
+        if code is not None:
+            self.metrics.errors.labels(code=code).inc()
+        if op not in ("run", "evaluate"):
+            return
+        if code is None:
+            self.metrics.observe_run(op, float(reply.get("elapsed_ms", 0.0)) / 1000,
+                                     int(reply.get("steps", 0)))
         else:
-            program = parse_program(request.program, limits)
-        env.variables.update(decode_inputs(request.inputs, device=env.device,
-                                           max_elements=self.settings.max_tensor_elements))
-        result = run_program(program, env, limits, source=request.source)
-        encoding = request.encoding
-        reply: dict[str, Any] = {
-            "result": encode_value(result.result, encoding),
-            "outputs": {name: encode_value(_variable(env, name, "outputs", i), encoding)
-                        for i, name in enumerate(request.outputs)},
-            "printed": result.printed,
-            "stats": {"steps": result.steps, "elapsed_ms": round(result.elapsed_ms, 3)},
-        }
-        if gradients is not None:
-            reply["gradients"] = {
-                name: encode_value(getattr(_variable(env, name, "gradients", i), "grad", None),
-                                   encoding)
-                for i, name in enumerate(gradients)
-            }
-        return RunOutcome(dumps(reply), result.steps, result.elapsed_ms)
+            self.metrics.run_seconds.labels(endpoint=op, outcome=code).observe(
+                time.perf_counter() - started)
 
+    def _gone(self, exc: HostGone) -> ServerBusy:
+        return ServerBusy(
+            f"The process running this request stopped ({exc.host.exit_reason()}). The "
+            "session keeps every request answered before this one; retry.", retry_after_s=1)
 
-def _variable(env: Environment, name: str, field: str, index: int) -> Any:
-    try:
-        return env.variables[name]
-    except KeyError:
-        raise ProgramError(f"name '{name}' is not defined",
-                           location={"pointer": f"#/{field}/{index}"}) from None
+    def _overran(self) -> LimitExceeded:
+        timeout = self.settings.run_timeout_s
+        return LimitExceeded(
+            f"the run took longer than {timeout:g} s and did not stop within "
+            f"{self.settings.run_grace_s:g} s more, so its process was ended; the session "
+            "keeps every request answered before this one (timeout_s)",
+            limit="timeout_s", value=timeout)

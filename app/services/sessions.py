@@ -1,17 +1,30 @@
-"""The in-memory session store: ids, owners, idle TTL, the global cap, per-session run order."""
+"""Sessions as the serving process knows them: ids, owners, idle TTL, the caps, run order.
+
+The durable record of a session lives in the store (``app.services.store``); this registry keeps
+the sessions in use in memory (so a request for a known session touches no disk) and loads the
+others from the store on first use: after a restart, sessions come back lazily. Their
+*environments* (variables, graphs, functions) live in hosts, never here.
+
+Store calls run in worker threads: the event loop never waits on the disk.
+"""
 
 from __future__ import annotations
 
+import os
 import secrets
+import socket
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
 
 import anyio
+import anyio.to_thread
 
-from app.core.errors import NotFound, TooManySessions
+from app.core.errors import NotFound, QuotaExceeded, ServerBusy, TooManySessions
+from app.services.store import SessionRecord, StateStore
+
+LEASE_TTL_S = 60.0
 
 
 @dataclass(eq=False)
@@ -19,96 +32,188 @@ class Session:
     id: str
     owner: str
     device: str
-    env: Any
+    seed: int
     ttl_s: float
     created_at: float
     last_used: float
+    fence: int
+    head: int | None = 0
+    """The log entry the session's last request left it at; None when unknown (a host died
+    with a request in flight: the next host reads it from the store)."""
+    replay_ms: float = 0.0
+    memory_bytes: int = 0
     lock: anyio.Lock = field(default_factory=lambda: anyio.Lock(fast_acquire=True))
-    """FIFO hand-off lock: runs on one session go in arrival order."""
+    """FIFO hand-off lock: requests on one session go in arrival order."""
     pending: int = 0
-    """Requests using or waiting for the session; a session with any is never culled."""
     closed: bool = False
 
     @property
     def expires_at(self) -> float:
         return self.last_used + self.ttl_s
 
+    @classmethod
+    def from_record(cls, record: SessionRecord, fence: int) -> Session:
+        return cls(id=record.id, owner=record.owner, device=record.device, seed=record.seed,
+                   ttl_s=record.ttl_s, created_at=record.created_at,
+                   last_used=record.last_used, fence=fence, head=record.head,
+                   replay_ms=record.replay_ms, memory_bytes=record.memory_bytes)
 
-class SessionStore:
+
+def replica_id() -> str:
+    """This serving process, as a lease holder: host name, pid and a random part."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+
+
+class SessionRegistry:
     """Sessions by id. A session owned by another key, an expired one and an unknown id are the
     same :class:`NotFound` (no way to probe for ids)."""
 
-    def __init__(self, *, max_sessions: int, default_ttl_s: float,
-                 env_factory: Callable[[str, int | None], Any],
+    def __init__(self, store: StateStore, *, max_sessions: int, default_ttl_s: float,
+                 key_max_sessions: int, holder: str | None = None,
                  clock: Callable[[], float] = time.time) -> None:
+        self.store = store
         self.max_sessions = max_sessions
+        self.key_max_sessions = key_max_sessions
         self.default_ttl_s = default_ttl_s
-        self.env_factory = env_factory
+        self.holder = holder or replica_id()
         self.clock = clock
         self._sessions: dict[str, Session] = {}
+        self._touched: dict[str, float] = {}
+        self.alive = 0
+        """Sessions alive in the store, as of the last count (metrics)."""
+        self.on_forget: Callable[[str], None] = lambda sid: None
 
     def __len__(self) -> int:
         return len(self._sessions)
 
-    def create(self, owner: str, device: str, *, seed: int | None = None,
-               ttl_s: float | None = None) -> Session:
-        if len(self._sessions) >= self.max_sessions:
-            self.cull()
-        if len(self._sessions) >= self.max_sessions:
-            raise TooManySessions(f"The limit of {self.max_sessions} sessions is reached; "
-                                  "end one (DELETE) or wait for one to expire.",
-                                  limit=self.max_sessions)
+    async def _io(self, fn: Callable, *args: object) -> object:
+        return await anyio.to_thread.run_sync(fn, *args)
+
+    async def create(self, owner: str, device: str, *, seed: int | None = None,
+                     ttl_s: float | None = None) -> Session:
         now = self.clock()
-        session = Session(
+        record = SessionRecord(
             id="s_" + secrets.token_urlsafe(18), owner=owner, device=device,
-            env=self.env_factory(device, seed), ttl_s=ttl_s or self.default_ttl_s,
-            created_at=now, last_used=now,
-        )
+            seed=secrets.randbits(63) if seed is None else seed,
+            ttl_s=float(ttl_s or self.default_ttl_s), created_at=now, last_used=now)
+
+        def insert() -> int:
+            alive = self.store.count_alive(now)
+            if alive >= self.max_sessions:
+                raise TooManySessions(f"The limit of {self.max_sessions} sessions is reached; "
+                                      "end one (DELETE) or wait for one to expire.",
+                                      limit=self.max_sessions)
+            if self.store.count_alive(now, owner) >= self.key_max_sessions:
+                raise QuotaExceeded(
+                    f"This API key holds {self.key_max_sessions} sessions, its quota; end one "
+                    "(DELETE) or wait for one to expire.", quota="sessions",
+                    limit=self.key_max_sessions, retry_after_s=60)
+            self.store.create(record)
+            fence = self.store.acquire(record.id, self.holder, LEASE_TTL_S, now)
+            self.alive = alive + 1
+            return fence
+
+        fence = await self._io(insert)
+        session = Session.from_record(record, fence)
+        session.head = 0
         self._sessions[session.id] = session
         return session
 
-    def get(self, owner: str, session_id: str) -> Session:
+    async def get(self, owner: str, session_id: str) -> Session:
         session = self._sessions.get(session_id)
+        if session is None:
+            session = await self._load(session_id)
         if session is None or session.owner != owner:
             raise NotFound(f"No session {session_id!r}.", session=session_id)
         if session.pending == 0 and self.clock() >= session.expires_at:
-            self._remove(session)
+            await self._end(session)
             raise NotFound(f"No session {session_id!r}.", session=session_id)
         return session
 
-    def list(self, owner: str) -> list[Session]:
-        self.cull()
-        return sorted((s for s in self._sessions.values() if s.owner == owner),
-                      key=lambda s: s.created_at)
+    async def _load(self, session_id: str) -> Session | None:
+        """A session this process has not seen since it started: from the store, with its
+        lease."""
+        def load() -> tuple[SessionRecord, int | None] | None:
+            record = self.store.get(session_id)
+            if record is None:
+                return None
+            return record, self.store.acquire(session_id, self.holder, LEASE_TTL_S,
+                                              self.clock())
 
-    def delete(self, owner: str, session_id: str) -> None:
-        self._remove(self.get(owner, session_id))
+        found = await self._io(load)
+        if found is None:
+            return None
+        record, fence = found
+        if fence is None:
+            raise ServerBusy("The session is in use by another replica of the service.",
+                             retry_after_s=2)
+        cached = self._sessions.get(session_id)
+        if cached is not None:  # loaded meanwhile by another request
+            return cached
+        session = Session.from_record(record, fence)
+        self._sessions[session_id] = session
+        return session
 
-    def cull(self) -> int:
-        """Free every idle session past its TTL; returns how many."""
-        now = self.clock()
-        expired = [s for s in self._sessions.values()
-                   if s.pending == 0 and now >= s.expires_at]
-        for session in expired:
-            self._remove(session)
-        return len(expired)
+    async def list(self, owner: str) -> list[Session]:
+        records = await self._io(self.store.list, owner, self.clock())
+        listed = []
+        for record in records:
+            cached = self._sessions.get(record.id)
+            listed.append(cached if cached is not None
+                          else Session.from_record(record, record.fence))
+        return listed
 
-    def clear(self) -> None:
-        for session in list(self._sessions.values()):
-            self._remove(session)
+    async def delete(self, owner: str, session_id: str) -> None:
+        await self._end(await self.get(owner, session_id))
 
-    def _remove(self, session: Session) -> None:
+    async def _end(self, session: Session) -> None:
+        self._forget(session)
+        await self._io(self.store.delete, session.id)
+
+    def forget(self, session: Session) -> None:
+        """The session is gone from the store (deleted elsewhere): drop it here too."""
+        self._forget(session)
+
+    def _forget(self, session: Session) -> None:
         self._sessions.pop(session.id, None)
+        self._touched.pop(session.id, None)
         session.closed = True
-        session.env = None  # drop the tensors now, even if a request still holds the Session
+        self.on_forget(session.id)
+
+    async def cull(self) -> int:
+        """Ends every session past its TTL (in the store, and here); returns how many. Also
+        writes the last-used times of sessions only read since (runs write theirs)."""
+        now = self.clock()
+        touched, self._touched = self._touched, {}
+        for session in self._sessions.values():
+            if session.pending:  # in use: never expires meanwhile
+                touched[session.id] = now
+
+        def sweep() -> tuple[list[str], int]:
+            self.store.touch(touched)
+            expired = self.store.expired(now)
+            for sid in expired:
+                self.store.delete(sid)
+            return expired, self.store.count_alive(now)
+
+        expired, self.alive = await self._io(sweep)
+        for sid in expired:
+            session = self._sessions.get(sid)
+            if session is not None and session.pending == 0:
+                self._forget(session)
+        for session in [s for s in self._sessions.values()
+                        if s.pending == 0 and now >= s.expires_at]:
+            self._forget(session)
+        return len(expired)
 
     def touch(self, session: Session) -> None:
         session.last_used = self.clock()
+        self._touched[session.id] = session.last_used
 
     @asynccontextmanager
     async def exclusive(self, session: Session) -> AsyncIterator[Session]:
-        """Hold ``session`` for one run: waits its turn (arrival order), keeps it from expiring
-        meanwhile, and 404s if it was deleted while this request waited."""
+        """Hold ``session`` for one request: waits its turn (arrival order), keeps it from
+        expiring meanwhile, and 404s if it was deleted while this request waited."""
         session.pending += 1
         try:
             async with session.lock:
@@ -120,3 +225,8 @@ class SessionStore:
                     self.touch(session)
         finally:
             session.pending -= 1
+
+    def clear(self) -> None:
+        for session in list(self._sessions.values()):
+            session.closed = True
+        self._sessions.clear()

@@ -2,23 +2,30 @@
 and Python operators on ``Tensor``.
 
 Modules by family: creation, pointwise, reduction, linalg, shape, indexing, nn, tensor_methods;
-and arrange, comparison, fused, pointwise_extra.
+and arrange, comparison, fused, pointwise_extra; activation and normalization
+(torch.nn.functional).
+Convolution, pooling and interpolation: conv, pooling, sampling.
 """
 
 from __future__ import annotations
 
 from ..tensor import Tensor
 from . import (  # noqa: F401
+    activation,
     arrange,
     comparison,
+    conv,
     creation,
     fused,
     indexing,
     linalg,
     nn,
+    normalization,
     pointwise,
     pointwise_extra,
+    pooling,
     reduction,
+    sampling,
     shape,
     tensor_methods,
 )

@@ -18,7 +18,7 @@ import numpy as np
 from .. import errors
 from ..autograd import OUTPUT, needs_grad, record
 from ..dtypes import DEFAULT_FLOAT, bool_, int32, int64
-from ..modes import _grad_enabled, check_numel, is_training
+from ..modes import _grad_enabled, check_numel
 from ..random import current_generator
 from ..tensor import Size, Tensor, _wrap
 from ._args import check_same_device, ensure_tensor, norm_dim, promote_args
@@ -381,6 +381,55 @@ def linear(input, weight, bias=None):
     return out
 
 
+def _trilinear(x1: Tensor, x2: Tensor, w: Tensor) -> Tensor:
+    """``y[n, o] = sum_ij x1[n, i] w[o, i, j] x2[n, j]`` for 2-D ``x1``, ``x2``."""
+    from .linalg import einsum
+
+    xp = x1.device.xp
+    out = _wrap(xp.einsum("ni,oij,nj->no", x1._data, w._data, x2._data, optimize=True),
+                x1.dtype, x1.device)
+    if needs_grad(x1, x2, w):
+        rules = (lambda g, a, b, c: einsum("no,oij,nj->ni", g, c, b),
+                 lambda g, a, b, c: einsum("no,oij,ni->nj", g, c, a),
+                 lambda g, a, b, c: einsum("no,ni,nj->oij", g, a, b))
+        record(out, "TrilinearBackward0", rules, (x1, x2, w), (x1, x2, w))
+    return out
+
+
+@op(kind="function", grad_fns=("ViewBackward0", "AddBackward0", "TrilinearBackward0"))
+def bilinear(input1, input2, weight, bias=None):
+    """``y = x1ᵀ A x2 + b`` for each output feature: ``weight`` is ``(out, in1, in2)``."""
+    s1, s2 = input1._data.shape, input2._data.shape
+    if input1.ndim != input2.ndim:
+        raise errors.EngineRuntimeError(
+            f"bilinear(): input dimensions do not match: got {input1.ndim} and {input2.ndim}")
+    for i in range(input1.ndim - 1):
+        if s1[i] != s2[i]:
+            raise errors.EngineRuntimeError(
+                f"bilinear(): input batch dimensions do not match at dim {i}: got {s1[i]} and "
+                f"{s2[i]}")
+    if weight.ndim != 3:
+        raise errors.EngineRuntimeError(
+            f"bilinear(): weight must be 3-dimensional, got {weight.ndim}")
+    o, i1, i2 = weight._data.shape
+    if s1[-1] != i1:
+        raise errors.EngineRuntimeError(
+            f"bilinear(): input1 size does not match weight size: got {s1[-1]} but expected "
+            f"{i1}")
+    if s2[-1] != i2:
+        raise errors.EngineRuntimeError(
+            f"bilinear(): input2 size does not match weight size: got {s2[-1]} but expected "
+            f"{i2}")
+    if bias is not None and (bias.ndim != 1 or bias._data.shape[0] != o):
+        raise errors.EngineRuntimeError(
+            f"bilinear(): bias size does not match weight size: got "
+            f"{bias._data.shape[-1] if bias.ndim else 0} but expected {o}")
+    _same_device(input1, input2, weight, bias)
+    out = _trilinear(input1.reshape(-1, i1), input2.reshape(-1, i2), weight)
+    out = out.reshape(s1[:-1] + (o,))
+    return out if bias is None else out + bias
+
+
 def _check_bias(bias: Tensor, out_shape: tuple, input: Tensor) -> None:
     bs = bias._data.shape
     if bias.dtype is not input.dtype:
@@ -403,14 +452,12 @@ def _check_bias(bias: Tensor, out_shape: tuple, input: Tensor) -> None:
 
 # --------------------------------------------------------------------------- dropout
 @op(kind="function", grad_fns=("MulBackward0",))
-def dropout(input, p=0.5, training=None, inplace=False):
-    """Zero elements with probability ``p`` and scale the rest by ``1/(1-p)``; ``training=None``
-    (unlike torch's True) follows the session's train/eval mode (``engine.is_training()``)."""
+def dropout(input, p=0.5, training=True, inplace=False):
+    """Zero elements with probability ``p`` and scale the rest by ``1/(1-p)`` when
+    ``training`` (``nn.Dropout`` passes its module's mode)."""
     if p < 0 or p > 1:
         raise errors.EngineValueError(
             f"dropout probability has to be between 0 and 1, but got {p}")
-    if training is None:
-        training = is_training()
     if not training or p == 0:
         return input
     dev = input.device
@@ -512,10 +559,7 @@ def _layer_norm_rule(g, needs, x, w, mean, rstd, axes, eps):
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
                momentum=0.1, eps=1e-5):
     """Normalize each channel (dim 1) by batch statistics (``training``, which also updates the
-    running stats in place) or by the running stats; ``training=None`` follows the session's
-    train/eval mode."""
-    if training is None:
-        training = is_training()
+    running stats in place) or by the running stats."""
     _same_device(input, running_mean, running_var, weight, bias)
     shape = input._data.shape
     c = shape[1] if len(shape) >= 2 else 0

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -12,18 +15,29 @@ from fastapi.testclient import TestClient
 from app.core.config import Settings
 from app.main import create_app
 
+STATE_ROOT = tempfile.mkdtemp(prefix="autograd-tests-")
+atexit.register(shutil.rmtree, STATE_ROOT, ignore_errors=True)
+
 
 def make_settings(**overrides: Any) -> Settings:
-    """Settings for tests: the environment and any .env file are ignored."""
+    """Settings for tests: the environment and any .env file are ignored; each gets a session
+    store of its own (a fresh folder)."""
+    overrides.setdefault("state_dir", tempfile.mkdtemp(dir=STATE_ROOT))
     return Settings(_env_file=None, **overrides)
 
 
 @pytest.fixture
-def make_app() -> Callable[..., FastAPI]:
-    def build(**overrides: Any) -> FastAPI:
-        return create_app(make_settings(**overrides))
+def make_app() -> Iterator[Callable[..., FastAPI]]:
+    apps: list[FastAPI] = []
 
-    return build
+    def build(**overrides: Any) -> FastAPI:
+        app = create_app(make_settings(**overrides))
+        apps.append(app)
+        return app
+
+    yield build
+    for app in apps:  # the hosts of an app whose lifespan never ran (no `with client`)
+        app.state.pool.close_now()
 
 
 @pytest.fixture

@@ -1,14 +1,17 @@
-"""``DirectRoute``: /v1/evaluate's fast path answers exactly as FastAPI's general handler does."""
+"""``DirectRoute``: /v1/evaluate's fast path answers exactly as FastAPI's general handler does,
+and bodies forwarded unparsed to hosts get exactly the 422s FastAPI gives for a body parameter."""
 
 from __future__ import annotations
 
 import fastapi.routing
 import pytest
-from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.testclient import TestClient
 
 from app.api.deps import ApiKeyDep
 from app.api.responses import DirectRoute, _direct_plan
+from app.core.errors import install_error_handlers
+from app.models.runs import EvaluateRequest
 from tests.app.helpers import assert_problem
 
 SEED = {"inputs": {"x": {"type": "tensor", "data": [0.0, 1.0, 2.0, 3.0],
@@ -63,16 +66,41 @@ def test_fast_and_general_paths_answer_alike(make_app, body):
         _comparable(general.post("/v1/evaluate", json=body))
 
 
-@pytest.mark.parametrize("content, headers, status, code", [
-    (b'{"source": ', {"content-type": "application/json"}, 422, "invalid_request"),
-    (b'{"source": 5}', {"content-type": "application/json"}, 422, "invalid_request"),
-    (b'{"source": "1"}', {"content-type": "text/plain"}, 422, "invalid_request"),
-    (b'{"source": "1"}', {}, 422, "invalid_request"),
-    (b"", {"content-type": "application/json"}, 422, "invalid_request"),
-])
-def test_bodies_the_fast_path_declines_get_fastapis_errors(client, content, headers, status,
-                                                           code):
-    assert_problem(client.post("/v1/evaluate", content=content, headers=headers), status, code)
+BAD_BODIES = [
+    (b'{"source": ', {"content-type": "application/json"}),
+    (b'{"source": 5}', {"content-type": "application/json"}),
+    (b'{"source": "1", "extra": 1}', {"content-type": "application/json"}),
+    (b'{"source": "1", "program": []}', {"content-type": "application/json"}),
+    (b'{"source": "1"}', {"content-type": "text/plain"}),
+    (b'{"source": "1"}', {}),
+    (b"", {"content-type": "application/json"}),
+    (b"null", {"content-type": "application/json"}),
+    (b"[1]", {"content-type": "application/problem+json"}),
+    (b'{"inputs": {"x": {"type": "tensor", "dtype": "float99", "data": [1]}}, "source": "x"}',
+     {"content-type": "application/json"}),
+]
+
+
+def _fastapi_reference():
+    """FastAPI parsing the same body itself, with the service's error handlers."""
+    reference = FastAPI()
+    install_error_handlers(reference)
+
+    @reference.post("/v1/evaluate")
+    async def evaluate(body: EvaluateRequest) -> None: ...
+
+    return TestClient(reference)
+
+
+@pytest.mark.parametrize("content, headers", BAD_BODIES)
+def test_bad_bodies_get_fastapis_own_errors(client, content, headers):
+    ours = client.post("/v1/evaluate", content=content, headers=headers)
+    theirs = _fastapi_reference().post("/v1/evaluate", content=content, headers=headers)
+    assert_problem(ours, 422, "invalid_request")
+    mine, reference = ours.json(), theirs.json()
+    for body in (mine, reference):
+        body.pop("request_id", None)
+    assert mine == reference
 
 
 def test_validation_error_points_at_the_field(client):
@@ -91,10 +119,6 @@ def test_fast_path_still_authenticates(make_client, solver_calls):
     assert solver_calls == []
 
 
-class _Body(BaseModel):
-    a: int
-
-
 async def _dep_with_sub(owner: ApiKeyDep) -> str:
     return owner
 
@@ -103,19 +127,24 @@ def test_plan_only_for_simple_routes():
     router = APIRouter(route_class=DirectRoute)
 
     @router.post("/simple")
-    async def simple(body: _Body, request: Request, owner: ApiKeyDep) -> None: ...
+    async def simple(request: Request, owner: ApiKeyDep) -> None: ...
 
     @router.post("/path/{item}")
-    async def with_path(item: str, body: _Body) -> None: ...
+    async def with_path(item: str, request: Request) -> None: ...
 
     @router.post("/nested")
-    async def nested(body: _Body, who: str = Depends(_dep_with_sub)) -> None: ...
+    async def nested(request: Request, who: str = Depends(_dep_with_sub)) -> None: ...
 
     @router.post("/sync")
-    def sync(body: _Body) -> None: ...
+    def sync(request: Request) -> None: ...
+
+    @router.post("/body")
+    async def with_body(request: Request, body: dict) -> None: ...
 
     plans = {route.path: _direct_plan(route.dependant) for route in router.routes}
-    assert plans["/simple"] is not None and plans["/simple"][:3] == (_Body, "body", "request")
+    assert plans["/simple"] is not None and plans["/simple"][0] == "request"
+    assert [name for name, _ in plans["/simple"][1]] == ["owner"]
     assert plans["/path/{item}"] is None
     assert plans["/nested"] is None
     assert plans["/sync"] is None
+    assert plans["/body"] is None

@@ -67,7 +67,7 @@ def test_unexpected_exception_is_a_logged_500_problem_with_request_id(make_clien
     def explode(*args, **kwargs):
         raise ZeroDivisionError("boom")
 
-    monkeypatch.setattr("app.services.runner.Runner._execute", explode)
+    monkeypatch.setattr("app.services.hosts.pool.HostPool.acquire", explode)
     with caplog.at_level(logging.ERROR, logger="app.errors"):
         reply = client.post("/v1/evaluate", json={"source": "1"},
                             headers={"x-request-id": "trace-1"})

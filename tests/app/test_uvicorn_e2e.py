@@ -22,9 +22,10 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server():
+def server(tmp_path_factory):
     port = free_port()
-    env = {**os.environ, "AUTOGRAD_API_KEYS": "e2e-key", "AUTOGRAD_MAX_BODY_BYTES": "65536"}
+    env = {**os.environ, "AUTOGRAD_API_KEYS": "e2e-key", "AUTOGRAD_MAX_BODY_BYTES": "65536",
+           "AUTOGRAD_STATE_DIR": str(tmp_path_factory.mktemp("state"))}
     proc = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port",
          str(port), "--loop", "uvloop", "--http", "httptools", "--log-level", "warning"],

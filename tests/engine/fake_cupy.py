@@ -4,7 +4,8 @@ without a GPU.
 Its arrays are a distinct type (``DeviceArray``) that refuses to mix with plain NumPy arrays in
 ufuncs and array functions — the mistake that breaks on a real GPU ("Unsupported type
 <class 'numpy.ndarray'>") — and it exposes only what the engine may use of CuPy: the NumPy-like
-namespace, ``asnumpy``, ``ndarray.get()``, ``cuda.Device`` and ``random.default_rng``.
+namespace, ``asnumpy``, ``ndarray.get()``, ``cuda.Device``, ``random.default_rng`` and
+``lib.stride_tricks.as_strided``.
 """
 
 from __future__ import annotations
@@ -121,4 +122,6 @@ def make_module() -> types.ModuleType:
         is_available=lambda: True,
         runtime=types.SimpleNamespace(getDeviceCount=lambda: 1))
     mod.random = types.SimpleNamespace(default_rng=_Generator)
+    mod.lib = types.SimpleNamespace(stride_tricks=types.SimpleNamespace(
+        as_strided=_device_fn(np.lib.stride_tricks.as_strided)))
     return mod

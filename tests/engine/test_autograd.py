@@ -197,19 +197,18 @@ def test_modes_are_per_thread():
     seen = {}
     barrier = threading.Barrier(2)
 
-    def worker(name, grad, train):
+    def worker(name, grad):
         with engine.set_grad_enabled(grad):
-            engine.set_training(train)
             barrier.wait()
-            seen[name] = (engine.is_grad_enabled(), engine.is_training())
+            seen[name] = engine.is_grad_enabled()
 
-    threads = [threading.Thread(target=worker, args=("a", False, False)),
-               threading.Thread(target=worker, args=("b", True, True))]
+    threads = [threading.Thread(target=worker, args=("a", False)),
+               threading.Thread(target=worker, args=("b", True))]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert seen == {"a": (False, False), "b": (True, True)}
+    assert seen == {"a": False, "b": True}
 
 
 def test_detach_cuts_the_graph_and_shares_storage():

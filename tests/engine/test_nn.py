@@ -257,13 +257,8 @@ def test_relu_in_place_on_a_leaf_that_requires_grad_fails():
 
 
 # --------------------------------------------------------------------------- dropout
-def test_dropout_without_training_follows_the_session_mode():
+def test_dropout_trains_by_default_as_torch():
     x = engine.ones(100)
-    engine.set_training(False)
-    try:
-        assert engine.dropout(x) is x
-    finally:
-        engine.set_training(True)
     assert (engine.dropout(x).numpy() == 0).any()
     assert engine.dropout(x, training=False) is x and engine.dropout(x, p=0.0) is x
 
@@ -303,17 +298,13 @@ def test_batch_norm_updates_running_stats_with_unbiased_variance():
                                             43.42672577831818], rtol=1e-13)
 
 
-def test_batch_norm_training_none_follows_the_session_mode():
+def test_batch_norm_uses_running_stats_by_default_as_torch():
     x = t64(np.arange(12.0).reshape(4, 3))
     rm, rv = t64(np.zeros(3)), t64(np.ones(3))
-    engine.set_training(False)
-    try:
-        out = engine.batch_norm(x, rm, rv, training=None)
-    finally:
-        engine.set_training(True)
+    out = engine.batch_norm(x, rm, rv)
     np.testing.assert_allclose(out.numpy(), x.numpy() / np.sqrt(1 + 1e-5))
     assert rm.numpy().tolist() == [0.0, 0.0, 0.0]
-    engine.batch_norm(x, rm, rv, training=None)
+    engine.batch_norm(x, rm, rv, training=True)
     assert rm.numpy().tolist() == pytest.approx([0.45, 0.55, 0.65])
 
 

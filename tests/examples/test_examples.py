@@ -29,9 +29,10 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server_url():
+def server_url(tmp_path_factory):
     port = _free_port()
     env = {
+        "AUTOGRAD_STATE_DIR": str(tmp_path_factory.mktemp("state")),
         **os.environ,
         "AUTOGRAD_API_KEYS": "",  # whatever a local .env says: these examples send no key
         "AUTOGRAD_DEVICE": "cpu",

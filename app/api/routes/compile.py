@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
+from starlette.responses import Response
 
-from app.api.deps import ApiKeyDep, SettingsDep
-from app.api.responses import OrjsonRoute
-from app.lang import Program, compile_source, parse_program
+from app.api.deps import ApiKeyDep, RunnerDep
+from app.api.responses import OrjsonRoute, forwarded_body
+from app.lang import Program
 from app.models.problems import error_responses
 from app.models.runs import CompileReply, CompileRequest
-from app.services.runner import limits_from
 
 router = APIRouter(prefix="/v1", tags=["language"], route_class=OrjsonRoute)
 
@@ -20,14 +20,12 @@ router = APIRouter(prefix="/v1", tags=["language"], route_class=OrjsonRoute)
     "/compile", response_model=CompileReply, summary="Compile source to the JSON form",
     description="Parses and checks `source`; answers its JSON form, or a `syntax_error` with "
                 "line and column.",
-    responses=error_responses(400, 401, 413, 422, only={400: ["syntax_error", "limit_exceeded"]}),
+    responses=error_responses(400, 401, 413, 422, 503,
+                              only={400: ["syntax_error", "limit_exceeded"], 503: ["server_busy"]}),
+    openapi_extra=forwarded_body(CompileRequest),
 )
-async def compile_program(_owner: ApiKeyDep, settings: SettingsDep,
-                          request: CompileRequest) -> dict[str, Any]:
-    limits = limits_from(settings)
-    program = compile_source(request.source, limits)
-    parse_program(program, limits)  # the size and depth limits a run would apply
-    return {"program": program}
+async def compile_program(owner: ApiKeyDep, runner: RunnerDep, http: Request) -> Response:
+    return await runner.stateless("compile", owner, http)
 
 
 @router.get("/schema", summary="JSON Schema of the program form",

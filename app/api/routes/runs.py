@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Request
+from starlette.responses import Response
 
 from app.api.deps import OwnedSessionDep, RunnerDep
-from app.api.responses import OrjsonRoute, RawJSONResponse
+from app.api.responses import OrjsonRoute, forwarded_body
 from app.models.examples import RUN_EXAMPLES
 from app.models.problems import error_responses
 from app.models.runs import RunReply, RunRequest
@@ -19,11 +18,10 @@ router = APIRouter(prefix="/v1/sessions", tags=["runs"], route_class=OrjsonRoute
     "/{session_id}/run", response_model=RunReply, summary="Run a program in a session",
     description="Runs `source` or `program` after binding `inputs`; the session keeps what the "
                 "run leaves (a failed run keeps what ran before the failing statement). Runs "
-                "on one session go one at a time, in arrival order.",
-    responses=error_responses(400, 401, 404, 413, 422),
+                "on one session go one at a time, in arrival order. A `200` is durable: its "
+                "effects survive a crash or restart of any process of the service.",
+    responses=error_responses(400, 401, 404, 413, 422, 429, 503),
+    openapi_extra=forwarded_body(RunRequest, examples=RUN_EXAMPLES),
 )
-async def run(
-    session: OwnedSessionDep, runner: RunnerDep,
-    request: Annotated[RunRequest, Body(openapi_examples=RUN_EXAMPLES)],
-) -> RawJSONResponse:
-    return RawJSONResponse(await runner.run(session, request))
+async def run(session: OwnedSessionDep, runner: RunnerDep, http: Request) -> Response:
+    return await runner.run(session, http)

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Body, Path, Query, Response, status
+from fastapi import APIRouter, Path, Query, Request, Response, status
 
-from app.api.deps import OwnedSessionDep, RunnerDep, SettingsDep
-from app.api.responses import OrjsonRoute, RawJSONResponse
-from app.core.errors import NotFound
+from app.api.deps import OwnedSessionDep, RunnerDep
+from app.api.responses import OrjsonRoute, forwarded_body
 from app.models.problems import error_responses
 from app.models.runs import NAME_PATTERN
 from app.models.sessions import VariableValue
 from app.models.values import Encoding, WireValue
-from app.wire import decode_value, dumps, encode_value
+from app.services.runner import read_body, to_response
 
 router = APIRouter(prefix="/v1/sessions", tags=["variables"], route_class=OrjsonRoute)
 
@@ -32,56 +31,37 @@ VALUE_EXAMPLES = {
 }
 
 
-def _lookup(env: Any, name: str) -> Any:
-    try:
-        return env.variables[name]
-    except KeyError:
-        raise NotFound(f"No variable {name!r} in this session.", variable=name) from None
-
-
-def _reply(name: str, value: Any, encoding: str) -> bytes:
-    grad = getattr(value, "grad", None) if hasattr(value, "grad_fn") else None
-    return dumps({"name": name, "value": encode_value(value, encoding),
-                  "grad": encode_value(grad, encoding)})
-
-
 @router.put("/{session_id}/variables/{name}", response_model=VariableValue,
             summary="Bind a variable",
             description="Binds `name` to the tensor (or other value) in the body; a tensor may "
                         "carry `requires_grad: true`. Replaces any earlier value.",
-            responses=error_responses(400, 401, 404, 413, 422))
-async def put_variable(
-    session: OwnedSessionDep, runner: RunnerDep, settings: SettingsDep, name: VariableName,
-    value: Annotated[WireValue, Body(openapi_examples=VALUE_EXAMPLES)],
-) -> RawJSONResponse:
-    def bind(env: Any) -> bytes:
-        decoded = decode_value(value, device=env.device,
-                               max_elements=settings.max_tensor_elements, pointer="#")
-        env.variables[name] = decoded
-        return _reply(name, decoded, "json")
-
-    return RawJSONResponse(await runner.call(session, bind))
+            responses=error_responses(400, 401, 404, 413, 422, 503, only={503: ["server_busy"]}),
+            openapi_extra=forwarded_body(WireValue, examples=VALUE_EXAMPLES, name="value"))
+async def put_variable(session: OwnedSessionDep, runner: RunnerDep, name: VariableName,
+                       http: Request) -> Response:
+    reply, payload = await runner.on_session(session, "put", http, await read_body(http),
+                                             name=name)
+    return to_response(reply, payload)
 
 
 @router.get("/{session_id}/variables/{name}", response_model=VariableValue,
             summary="Read a variable",
             description="Its value; for a tensor also its `grad` (a tensor or null).",
-            responses=error_responses(401, 404))
+            responses=error_responses(401, 404, 503, only={503: ["server_busy"]}))
 async def get_variable(
-    session: OwnedSessionDep, runner: RunnerDep, name: VariableName,
+    session: OwnedSessionDep, runner: RunnerDep, name: VariableName, http: Request,
     encoding: Annotated[Encoding, Query(description="How tensors carry their data.")] = "json",
-) -> RawJSONResponse:
-    return RawJSONResponse(
-        await runner.call(session, lambda env: _reply(name, _lookup(env, name), encoding)))
+) -> Response:
+    reply, payload = await runner.on_session(session, "get", http, name=name, encoding=encoding)
+    return to_response(reply, payload)
 
 
 @router.delete("/{session_id}/variables/{name}", status_code=status.HTTP_204_NO_CONTENT,
-               summary="Remove a variable", responses=error_responses(401, 404))
-async def delete_variable(session: OwnedSessionDep, runner: RunnerDep,
-                          name: VariableName) -> Response:
-    def remove(env: Any) -> None:
-        _lookup(env, name)
-        del env.variables[name]
-
-    await runner.call(session, remove)
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
+               summary="Remove a variable",
+               responses=error_responses(401, 404, 503, only={503: ["server_busy"]}))
+async def delete_variable(session: OwnedSessionDep, runner: RunnerDep, name: VariableName,
+                          http: Request) -> Response:
+    reply, payload = await runner.on_session(session, "delete", http, name=name)
+    if reply["status"] == 200:
+        return Response(status_code=status.HTTP_204_NO_CONTENT)
+    return to_response(reply, payload)

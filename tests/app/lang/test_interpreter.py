@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 import engine
-from app.lang import Environment, Limits, ProgramError, run_program
+from app.lang import (
+    Environment,
+    Limits,
+    ProgramError,
+    SourceSyntaxError,
+    compile_source,
+    run_program,
+)
 
 from .conftest import needs_ops, run_source
 
@@ -264,12 +271,11 @@ def test_sum_of_a_list_of_tensors_adds_them(form):
     assert repr(result) == "tensor(3.)"
 
 
-def test_train_eval_and_manual_seed_set_session_state(form):
-    env = Environment()
-    form("eval()", env)
-    assert env.training is False
-    form("train()", env)
-    assert env.training is True
+def test_the_session_wide_train_and_eval_builtins_are_gone():
+    with pytest.raises(SourceSyntaxError, match="eval\\(\\) is not available"):
+        compile_source("eval()")
+    with pytest.raises(ProgramError, match="name 'train' is not defined"):
+        run_source("train()", Environment())
 
 
 @needs_ops("randn")
@@ -282,17 +288,14 @@ def test_manual_seed_makes_runs_reproducible(form):
 def test_modes_are_set_inside_the_run_and_do_not_leak(monkeypatch):
     from app.lang import builtins as bi
 
-    monkeypatch.setitem(bi.BUILTINS, "probe_modes",
-                        lambda rs: [engine.is_training(), engine.is_grad_enabled()])
+    monkeypatch.setitem(bi.BUILTINS, "probe_modes", lambda rs: [engine.is_grad_enabled()])
     env = Environment()
-    assert run_source("eval()\nprobe_modes()", env).result == [False, True]
+    assert run_source("probe_modes()", env).result == [True]
     assert run_source("with torch.no_grad():\n    m = probe_modes()\nm", env).result == \
-        [False, False]
-    assert run_source("train()\nprobe_modes()", env).result == [True, True]
-    run_source("eval()", env)
-    assert engine.is_training() is True and engine.is_grad_enabled() is True
+        [False]
+    assert engine.is_grad_enabled() is True
     with engine.no_grad():  # a caller's no_grad does not reach into the run
-        assert run_source("probe_modes()", env).result == [False, True]
+        assert run_source("probe_modes()", env).result == [True]
 
 
 @needs_ops("arange", "dot")

@@ -11,16 +11,20 @@ from app.lang import builtins as bi
 from .conftest import needs_ops
 
 
-def test_sessions_in_parallel_threads_keep_their_own_mode(monkeypatch):
-    monkeypatch.setitem(bi.BUILTINS, "probe_training", lambda rs: engine.is_training())
+def test_sessions_in_parallel_threads_keep_their_own_grad_mode(monkeypatch):
+    monkeypatch.setitem(bi.BUILTINS, "probe_grad", lambda rs: engine.is_grad_enabled())
     program = compile_source("seen = []\nfor i in range(200):\n"
-                             "    seen.append(probe_training())\nseen")
-    envs = [Environment(training=i % 2 == 0) for i in range(8)]
+                             "    seen.append(probe_grad())\nseen")
+    off = compile_source("seen = []\nwith torch.no_grad():\n    for i in range(200):\n"
+                         "        seen.append(probe_grad())\nseen")
+    envs = [Environment() for _ in range(8)]
     with ThreadPoolExecutor(4) as pool:
-        results = list(pool.map(lambda env: run_program(program, env, Limits()).result, envs))
-    for env, seen in zip(envs, results, strict=True):
-        assert set(seen) == {env.training}
-    assert engine.is_training() is True
+        results = list(pool.map(
+            lambda i: run_program(program if i % 2 else off, envs[i], Limits()).result,
+            range(8)))
+    for i, seen in enumerate(results):
+        assert set(seen) == {bool(i % 2)}
+    assert engine.is_grad_enabled() is True
 
 
 @needs_ops("randn")

@@ -42,8 +42,3 @@ def test_runs_that_outgrow_the_inline_budget_are_redone_in_a_thread(client):
         "source": "print('once')\ni = 0\nwhile i < 20000:\n    i = i + 1\ni"}).json()
     assert body["result"] == 20000
     assert body["printed"] == ["once"]  # the abandoned inline attempt leaves no trace
-
-
-def test_inline_evaluate_can_be_turned_off(make_client):
-    client = make_client(inline_evaluate=False)
-    assert client.post("/v1/evaluate", json={"source": "6 * 7"}).json()["result"] == 42

@@ -10,7 +10,7 @@ def test_create_answers_201_location_and_the_session(client):
     assert reply.status_code == 201
     body = reply.json()
     assert reply.headers["location"] == f"/v1/sessions/{body['id']}"
-    assert body["device"] == "cpu" and body["mode"] == "train"
+    assert body["device"] == "cpu" and "mode" not in body
     created = datetime.fromisoformat(body["created_at"])
     expires = datetime.fromisoformat(body["expires_at"])
     assert abs((expires - created).total_seconds() - 120) < 1
@@ -20,11 +20,10 @@ def test_create_without_a_body(client):
     assert client.post("/v1/sessions").status_code == 201
 
 
-def test_get_shows_variables_memory_and_mode(client, session_id):
-    assert run(client, session_id, "x = torch.arange(4.0, requires_grad=True)\nn = 3\n"
-                                    "eval()").status_code == 200
+def test_get_shows_variables_and_memory(client, session_id):
+    assert run(client, session_id,
+               "x = torch.arange(4.0, requires_grad=True)\nn = 3").status_code == 200
     body = client.get(f"/v1/sessions/{session_id}").json()
-    assert body["mode"] == "eval"
     assert body["memory_bytes"] >= 16
     variables = {v["name"]: v for v in body["variables"]}
     assert variables["x"] == {"name": "x", "kind": "tensor", "shape": [4], "dtype": "float32",

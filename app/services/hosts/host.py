@@ -1,0 +1,319 @@
+"""A session host: the worker process that runs programs (never the serving process).
+
+A host holds any number of sessions' environments (a cache: the store is the truth), takes one
+request at a time from its socket, and answers it. A session it does not hold, or holds behind
+the log, it first restores by replay (``app.services.replay``). Every request that changed a
+session is appended to the session's log, committed, before the host answers: that is what
+makes a ``200`` durable. A run whose outcome was not deterministic (the memory budget, a
+``MemoryError``) is not logged; the session is dropped from this host instead, so the next
+request restores it as it was before that run.
+
+The serving process may kill a host at any moment (a run past its hard deadline); nothing is
+lost but the request in flight.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import gc
+import logging
+import os
+import signal
+import socket
+import sqlite3
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from app.core.config import Settings
+from app.core.errors import PROBLEM_MEDIA_TYPE, ApiError, NotFound, ServerBusy, problem_for
+from app.core.errors import render_problem as render
+from app.lang import Environment, LangError, RunResult
+from app.models.runs import RunRequest
+from app.services import execution, replay
+from app.services.devices import check_device_computes
+from app.services.hosts.protocol import Payload, PeerGone, receive, send
+from app.services.store import SessionRecord, StaleFence, open_store
+
+logger = logging.getLogger("app.host")
+
+_PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def rss_bytes() -> int:
+    """Resident memory of this process (what the memory budget counts for a host)."""
+    with open("/proc/self/statm", "rb") as statm:
+        return int(statm.read().split()[1]) * _PAGE
+
+
+def _trim() -> None:
+    """Hands freed heap back to the operating system (after dropping sessions)."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
+
+
+@dataclass(eq=False)
+class Resident:
+    """A session this host holds: its environment, at entry ``seq`` of its log."""
+
+    record: SessionRecord
+    env: Environment
+    seq: int
+    fence: int
+
+
+def _memory_failure(exc: BaseException) -> bool:
+    """Whether a failure came from running out of memory (the budget, RLIMIT_AS): not a
+    deterministic outcome of the program, so never logged."""
+    seen = 0
+    cause: BaseException | None = exc
+    while cause is not None and seen < 16:
+        if isinstance(cause, MemoryError):
+            return True
+        cause = cause.__context__ or cause.__cause__
+        seen += 1
+    return False
+
+
+class Host:
+    def __init__(self, settings: Settings, slot: int) -> None:
+        self.settings = settings
+        self.slot = slot
+        self.limits = execution.limits_from(settings)
+        self.store = open_store(settings.state_dir, sync=settings.state_sync)
+        self.sessions: dict[str, Resident] = {}
+        self.handlers: dict[str, Callable[[dict, Payload, dict], bytes]] = {
+            "run": self.run, "evaluate": self.evaluate, "compile": self.compile,
+            "put": self.put_variable, "get": self.get_variable, "delete": self.delete_variable,
+            "graph": self.graph, "info": self.info, "ping": self.ping, "drop": self.nothing,
+        }
+
+    # ------------------------------------------------------------------ the loop
+
+    def serve(self, sock: socket.socket) -> None:
+        send(sock, {"op": "ready", "pid": os.getpid()})
+        while True:
+            try:
+                header, payload = receive(sock)
+            except PeerGone:
+                return
+            reply, body = self.handle(header, payload)
+            del payload
+            try:
+                send(sock, reply, body)
+            except PeerGone:
+                return
+
+    def handle(self, header: dict[str, Any], payload: Payload) -> tuple[dict[str, Any], bytes]:
+        dropped = [self.sessions.pop(sid, None) for sid in header.get("drop", ())]
+        if any(dropped):
+            del dropped
+            gc.collect()
+            _trim()
+        reply: dict[str, Any] = {"n": header.get("n"), "status": 200,
+                                 "type": "application/json"}
+        try:
+            body = self.handlers[header["op"]](header, payload, reply)
+        except Exception as exc:  # every failure becomes the problem the client sees
+            body = self.problem(exc, header, reply)
+        resident = self.sessions.get(header.get("sid", ""))
+        if resident is not None:
+            reply["session_memory"] = resident.env.held_bytes_estimate
+        reply["memory"] = rss_bytes()
+        return reply, body
+
+    def problem(self, exc: BaseException, header: dict[str, Any], reply: dict[str, Any]) -> bytes:
+        problem = problem_for(exc)
+        if problem.status >= 500 and not isinstance(exc, ApiError):
+            logger.error("unhandled error in host %s (request %s %s)", self.slot,
+                         header.get("rid"), header.get("path"), exc_info=exc)
+        reply.update(status=problem.status, code=problem.code, type=PROBLEM_MEDIA_TYPE,
+                     headers=problem.headers)
+        if isinstance(exc, NotFound) and "session" in exc.extra:
+            reply["gone"] = True
+        if "steps" in problem.extra:
+            reply["steps"] = problem.extra["steps"]
+        return render(problem, instance=header.get("path"), request_id=header.get("rid"))
+
+    # ------------------------------------------------------------------ sessions
+
+    def session(self, header: dict[str, Any], reply: dict[str, Any]) -> Resident:
+        """The session named in ``header``, at the head of its log (restored or caught up)."""
+        sid, fence, seq = header["sid"], header["fence"], header.get("seq")
+        resident = self.sessions.get(sid)
+        if resident is not None and resident.fence == fence:
+            if seq is not None and resident.seq == seq:
+                return resident
+            if self._catch_up(resident, reply):
+                return resident
+        started = time.perf_counter()
+        resident = self._restore(sid, fence)
+        reply["restored_ms"] = round((time.perf_counter() - started) * 1000, 3)
+        return resident
+
+    def _restore(self, sid: str, fence: int) -> Resident:
+        self.sessions.pop(sid, None)
+        record = self.store.get(sid)
+        if record is None:
+            raise NotFound(f"No session {sid!r}.", session=sid)
+        env = execution.new_environment(record.device, record.seed)
+        resident = Resident(record, env, 0, fence)
+        snapshot = self.store.snapshot(sid)
+        if snapshot is not None:
+            raise NotImplementedError("snapshots")
+        for entry in self.store.entries(sid, after=resident.seq):
+            replay.apply(env, entry, self.limits)
+            resident.seq = entry.seq
+        self.sessions[sid] = resident
+        return resident
+
+    def _catch_up(self, resident: Resident, reply: dict[str, Any]) -> bool:
+        """Replays the entries another host added since this one last ran the session; False
+        when the log no longer has them (a snapshot compacted it): restore instead."""
+        started = time.perf_counter()
+        for entry in self.store.entries(resident.record.id, after=resident.seq):
+            if entry.seq != resident.seq + 1:
+                return False
+            replay.apply(resident.env, entry, self.limits)
+            resident.seq = entry.seq
+        reply["restored_ms"] = round((time.perf_counter() - started) * 1000, 3)
+        return True
+
+    def _log(self, resident: Resident, kind: str, body: Payload, meta: dict[str, Any],
+             reply: dict[str, Any]) -> None:
+        """Appends the request to the session's log (committed) or drops the session."""
+        sid = resident.record.id
+        try:
+            seq = self.store.append(sid, resident.fence, resident.seq, kind, memoryview(body),
+                                    meta, last_used=time.time(),
+                                    memory_bytes=resident.env.held_bytes_estimate)
+        except StaleFence:
+            self.sessions.pop(sid, None)
+            raise ServerBusy("The session changed elsewhere while this request ran; it was not "
+                             "applied. Retry.") from None
+        except sqlite3.Error as exc:
+            self.sessions.pop(sid, None)
+            logger.error("cannot append to the log of %s: %s", sid, exc)
+            raise ServerBusy("The request could not be recorded durably, so it was not "
+                             "applied. Retry.", retry_after_s=5) from None
+        if seq is None:  # deleted meanwhile
+            self.sessions.pop(sid, None)
+            return
+        resident.seq = seq
+        reply["seq"] = seq
+        reply["replay_ms"] = meta.get("elapsed_ms", 0.0)
+
+    def _forget(self, sid: str) -> None:
+        if self.sessions.pop(sid, None) is not None:
+            gc.collect()
+            _trim()
+
+    # ------------------------------------------------------------------ handlers
+
+    def run(self, header: dict, payload: Payload, reply: dict) -> bytes:
+        request = execution.parse_body(RunRequest, payload, header.get("json", True))
+        resident = self.session(header, reply)
+        env = resident.env
+        prepared = execution.prepare(request, env, self.limits, self.settings.max_tensor_elements)
+        started = time.perf_counter()
+        result: RunResult | None = None
+        error: LangError | ApiError | None = None
+        try:
+            result = execution.perform(env, prepared, self.limits)
+        except (LangError, ApiError) as exc:
+            error = exc
+        except Exception:  # a bug: the session may be half-changed and nothing is logged
+            self._forget(resident.record.id)
+            raise
+        if error is not None and _memory_failure(error):
+            self._forget(resident.record.id)
+            raise ServerBusy("The service ran out of memory for this run; it was not applied "
+                             "and the session is as it was before it. Retry later.",
+                             retry_after_s=5) from None
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        body = b""
+        if result is not None:
+            try:
+                body = execution.encode_reply(env, request, result, None)
+            except (LangError, ApiError) as exc:
+                error = exc
+                error.extra.setdefault("steps", result.steps)
+        meta = replay.run_meta(self.limits, result if error is None else None, error,
+                               elapsed_ms)
+        self._log(resident, replay.RUN, payload, meta, reply)
+        if error is not None:
+            raise error
+        reply.update(steps=result.steps, elapsed_ms=result.elapsed_ms)
+        return body
+
+    def evaluate(self, header: dict, payload: Payload, reply: dict) -> bytes:
+        try:
+            body, result = execution.evaluate(payload, self.settings, self.limits,
+                                              header.get("json", True))
+        except (LangError, ApiError) as exc:
+            if _memory_failure(exc):
+                raise ServerBusy("The service ran out of memory for this run. Retry later.",
+                                 retry_after_s=5) from None
+            raise
+        reply.update(steps=result.steps, elapsed_ms=result.elapsed_ms)
+        return body
+
+    def compile(self, header: dict, payload: Payload, reply: dict) -> bytes:
+        return execution.compile_program(payload, self.limits, header.get("json", True))
+
+    def put_variable(self, header: dict, payload: Payload, reply: dict) -> bytes:
+        resident = self.session(header, reply)
+        name = header["name"]
+        value = execution.decode_variable(resident.env, payload,
+                                          self.settings.max_tensor_elements,
+                                          header.get("json", True))
+        resident.env.variables[name] = value
+        self._log(resident, replay.PUT, payload, {"name": name}, reply)
+        return execution.variable_reply(name, value, "json")
+
+    def get_variable(self, header: dict, payload: Payload, reply: dict) -> bytes:
+        resident = self.session(header, reply)
+        name = header["name"]
+        return execution.variable_reply(name, execution.lookup(resident.env, name),
+                                        header.get("encoding", "json"))
+
+    def delete_variable(self, header: dict, payload: Payload, reply: dict) -> bytes:
+        resident = self.session(header, reply)
+        name = header["name"]
+        execution.remove_variable(resident.env, name)
+        self._log(resident, replay.DELETE, b"", {"name": name}, reply)
+        return b""
+
+    def graph(self, header: dict, payload: Payload, reply: dict) -> bytes:
+        resident = self.session(header, reply)
+        body, media_type = execution.graph_reply(resident.env, header["name"],
+                                                 header.get("format", "json"))
+        reply["type"] = media_type
+        return body
+
+    def info(self, header: dict, payload: Payload, reply: dict) -> bytes:
+        resident = self.session(header, reply)
+        state = execution.session_state(resident.env, header.get("variables", False))
+        return execution.dumps(state)
+
+    def ping(self, header: dict, payload: Payload, reply: dict) -> bytes:
+        device = check_device_computes(header["device"], self.settings.allowed_devices)
+        return execution.dumps({"device": device})
+
+    def nothing(self, header: dict, payload: Payload, reply: dict) -> bytes:
+        return b""
+
+
+def host_main(sock: socket.socket, settings: Settings, slot: int) -> None:
+    """The host process's entry point (started by ``app.services.hosts.pool``)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the serving process to drain
+    try:  # die with the process that forked us (the serving process's fork server)
+        ctypes.CDLL("libc.so.6").prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    logging.basicConfig(level=settings.log_level.upper(),
+                        format=f"host {slot} %(levelname)s %(name)s: %(message)s")
+    Host(settings, slot).serve(sock)

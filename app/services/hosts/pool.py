@@ -1,0 +1,494 @@
+"""The host pool, in the serving process: starts, places, waits on, and replaces hosts.
+
+- **How many.** At most ``AUTOGRAD_HOSTS`` processes (default: twice the CPUs, at least 4),
+  started on demand (``AUTOGRAD_HOSTS_WARM`` of them at start-up) by a zygote that has already
+  imported the engine and the language (``app.services.hosts.zygote``), so a new host costs a
+  fork, not an interpreter start. More hosts than cores is deliberate: a host runs one request
+  at a time, and the operating system time-slices busy hosts, so a long run delays a short one
+  by a time slice, not by its whole length.
+- **Placement.** A session is *placed* on the host that last ran it (which holds its
+  environment). A request for a session goes to its host; if that host is busy with another
+  session's request, the session *moves* to an idle host when restoring it there (replaying its
+  log, ``replay_ms``) is expected to cost less than the wait; otherwise it waits for its host. A
+  session placed nowhere goes to the idle host holding the fewest sessions. Stateless requests
+  (evaluate, compile) go to any idle host. When every host is busy and no more may start,
+  requests wait in a queue that is fair across API keys (round robin).
+- **Failure.** A request past its hard deadline (``run_timeout_s + AUTOGRAD_RUN_GRACE_S``) has
+  its host killed (SIGKILL); a host that dies for any reason is replaced on demand, and the
+  sessions it held are restored from the store on their next request.
+
+Works with any number of event loops (the test client makes one per request): waiting and
+replies use the loop of the task that waits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+import os
+import signal
+import socket
+import threading
+import time
+from collections import OrderedDict, deque
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio.to_thread
+
+from app.core.config import Settings
+from app.core.errors import ServerBusy
+from app.core.metrics import Metrics
+from app.services.hosts.protocol import RECORD_MAX, Payload, PeerGone, decode, encode
+from app.services.hosts.zygote import shared_zygote
+
+logger = logging.getLogger("app.hosts")
+
+START_TIMEOUT_S = 120.0
+"""A new host must say it is ready within this (the first one also starts the zygote)."""
+MOVE_MIN_MS = 20.0
+"""A session moves off a busy host when its replay costs less than this, or than the wait."""
+SNDBUF = 1 << 18
+
+
+class HostGone(Exception):
+    """The host's process ended before it answered. ``sent``: whether it got the request."""
+
+    def __init__(self, host: HostProcess, sent: bool) -> None:
+        super().__init__(f"host {host.slot} (pid {host.pid}) ended: {host.exit_reason()}")
+        self.host, self.sent = host, sent
+
+
+class DeadlineExceeded(Exception):
+    """The request outlived its hard deadline; its host was killed."""
+
+
+@dataclass(eq=False)
+class Waiter:
+    loop: asyncio.AbstractEventLoop
+    future: asyncio.Future
+    owner: str
+    host: HostProcess | None = None
+    done: bool = False
+
+
+@dataclass(eq=False)
+class HostProcess:
+    """One host as the serving process sees it."""
+
+    slot: int
+    sock: socket.socket
+    pid: int
+    busy: bool = True
+    dead: bool = False
+    killed: str | None = None
+    started: float = 0.0
+    """When the request in flight began (``time.monotonic``)."""
+    sessions: set[str] = field(default_factory=set)
+    drops: set[str] = field(default_factory=set)
+    waiters: deque[Waiter] = field(default_factory=deque)
+    memory: int = 0
+    requests: int = 0
+
+    def exit_reason(self) -> str:
+        return self.killed or "it ended unexpectedly"
+
+
+class HostPool:
+    def __init__(self, settings: Settings, metrics: Metrics) -> None:
+        self.settings = settings
+        self.metrics = metrics
+        self.max_hosts = settings.host_count
+        self.grace_s = settings.run_grace_s
+        self.hosts: list[HostProcess] = []
+        self.placement: dict[str, HostProcess] = {}
+        self.closing = False
+        self._spawning = 0
+        self._lock = threading.Lock()
+        self._queue: OrderedDict[str, deque[Waiter]] = OrderedDict()
+        self._numbers = itertools.count(1)
+        self._slots = itertools.count()
+        self._zygote = shared_zygote()
+
+    # ------------------------------------------------------------------ acquiring a host
+
+    async def acquire(self, owner: str, sid: str | None = None,
+                      replay_ms: float = 0.0) -> HostProcess:
+        """A host reserved for one request (``release`` it): the session's own host, an idle
+        one, a new one, or the next one free, in that order."""
+        while True:
+            waiter: Waiter | None = None
+            spawn = False
+            with self._lock:
+                if self.closing:
+                    raise ServerBusy("The service is shutting down.", retry_after_s=2)
+                host, wait_on = self._choose(sid, replay_ms)
+                if host is None:
+                    if wait_on is None and self._room():
+                        self._spawning += 1
+                        spawn = True
+                    else:
+                        waiter = self._enqueue(owner, wait_on)
+            if host is not None:
+                return host
+            if spawn:
+                try:
+                    return await self._spawn()
+                finally:
+                    with self._lock:
+                        self._spawning -= 1
+            assert waiter is not None
+            host = await self._wait(waiter)
+            if host is not None:
+                return host
+
+    def _room(self) -> bool:
+        return len(self.hosts) + self._spawning < self.max_hosts
+
+    def _choose(self, sid: str | None, replay_ms: float) -> tuple[HostProcess | None,
+                                                                  HostProcess | None]:
+        """(a host now reserved, None) or (None, the host to wait for; None: any host)."""
+        placed = self.placement.get(sid) if sid is not None else None
+        if placed is not None:
+            if not placed.busy:
+                placed.busy = True
+                placed.started = time.monotonic()
+                return placed, None
+            waited_ms = (time.monotonic() - placed.started) * 1000
+            idle = self._idle()
+            if (idle is not None or self._room()) and replay_ms <= max(MOVE_MIN_MS, waited_ms):
+                self._unplace(sid)  # cheaper to restore it elsewhere than to wait
+                if idle is not None:
+                    return self._reserve(idle), None
+                return None, None
+            return None, placed
+        idle = self._idle()
+        if idle is not None:
+            return self._reserve(idle), None
+        return None, None
+
+    def _idle(self) -> HostProcess | None:
+        free = [h for h in self.hosts if not h.busy and not h.dead]
+        return min(free, key=lambda h: (len(h.sessions), h.memory)) if free else None
+
+    @staticmethod
+    def _reserve(host: HostProcess) -> HostProcess:
+        host.busy = True
+        host.started = time.monotonic()
+        return host
+
+    def _enqueue(self, owner: str, host: HostProcess | None) -> Waiter:
+        loop = asyncio.get_running_loop()
+        waiter = Waiter(loop, loop.create_future(), owner)
+        if host is not None:
+            host.waiters.append(waiter)
+        else:
+            self._queue.setdefault(owner, deque()).append(waiter)
+        return waiter
+
+    async def _wait(self, waiter: Waiter) -> HostProcess | None:
+        try:
+            await waiter.future
+        except BaseException:
+            with self._lock:
+                waiter.done = True
+                host = waiter.host
+                for queue in (*self._queue.values(),
+                              *(h.waiters for h in self.hosts)):
+                    with contextlib.suppress(ValueError):
+                        queue.remove(waiter)
+            if host is not None:
+                self.release(host)
+            raise
+        return waiter.host
+
+    def _next_waiter(self, host: HostProcess) -> Waiter | None:
+        """Who gets ``host`` next: its own sessions' requests first, then the fair queue (the
+        key after the last one served, round robin)."""
+        while host.waiters:
+            waiter = host.waiters.popleft()
+            if not waiter.done:
+                return waiter
+        while self._queue:
+            owner, queue = next(iter(self._queue.items()))
+            waiter = queue.popleft() if queue else None
+            if queue:
+                self._queue.move_to_end(owner)
+            else:
+                del self._queue[owner]
+            if waiter is not None and not waiter.done:
+                return waiter
+        return None
+
+    @staticmethod
+    def _wake(waiter: Waiter, host: HostProcess | None) -> None:
+        waiter.done = True
+        waiter.host = host
+
+        def resolve() -> None:
+            if not waiter.future.done():
+                waiter.future.set_result(None)
+
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is waiter.loop:
+            resolve()
+        else:
+            with contextlib.suppress(RuntimeError):  # that loop is closed: nobody waits
+                waiter.loop.call_soon_threadsafe(resolve)
+
+    def release(self, host: HostProcess) -> None:
+        with self._lock:
+            host.busy = False
+            if host.dead:
+                for waiter in host.waiters:  # they try again elsewhere
+                    self._wake(waiter, None)
+                host.waiters.clear()
+                waiter = self._next_waiter(host)
+                if waiter is not None:
+                    self._wake(waiter, None)
+                return
+            waiter = self._next_waiter(host)
+            if waiter is not None:
+                self._wake(waiter, self._reserve(host))
+
+    # ------------------------------------------------------------------ placement
+
+    def place(self, sid: str, host: HostProcess) -> None:
+        with self._lock:
+            if host.dead:
+                return
+            previous = self.placement.get(sid)
+            if previous is not None and previous is not host:
+                previous.sessions.discard(sid)
+                previous.drops.add(sid)
+            self.placement[sid] = host
+            host.sessions.add(sid)
+            host.drops.discard(sid)
+
+    def holds(self, sid: str, host: HostProcess) -> bool:
+        return self.placement.get(sid) is host
+
+    def forget(self, sid: str) -> None:
+        """The session ended: its host drops it with its next request."""
+        with self._lock:
+            self._unplace(sid)
+
+    def _unplace(self, sid: str) -> None:
+        host = self.placement.pop(sid, None)
+        if host is not None:
+            host.sessions.discard(sid)
+            host.drops.add(sid)
+
+    # ------------------------------------------------------------------ talking to a host
+
+    async def exchange(self, host: HostProcess, header: dict[str, Any],
+                       payload: Payload | None = None, *, payload_fd: int | None = None,
+                       payload_size: int = 0, timeout_s: float) -> tuple[dict[str, Any],
+                                                                         Payload]:
+        """Sends one request and waits for its reply, at most ``timeout_s`` (then the host is
+        killed: :class:`DeadlineExceeded`). :class:`HostGone` if the host ends first."""
+        number = next(self._numbers)
+        header = {**header, "n": number}
+        if host.drops:
+            header["drop"] = sorted(host.drops)
+            host.drops.clear()
+        record, fds = encode(header, payload, payload_fd, payload_size)
+        loop = asyncio.get_running_loop()
+        try:
+            await self._send(loop, host, record, fds)
+        finally:
+            for fd in fds:
+                if fd != payload_fd:
+                    os.close(fd)
+        host.requests += 1
+        future: asyncio.Future = loop.create_future()
+        fd = host.sock.fileno()
+
+        def readable() -> None:
+            if future.done():
+                return
+            try:
+                data, got, _flags, _addr = socket.recv_fds(host.sock, RECORD_MAX, 2)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:
+                future.set_exception(exc)
+                return
+            try:
+                reply, body = decode(data, got)
+            except Exception as exc:  # PeerGone, or a host that speaks nonsense
+                future.set_exception(exc)
+                return
+            if reply.get("n") == number:
+                future.set_result((reply, body))
+
+        def deadline() -> None:
+            if not future.done():
+                self.kill(host, f"killed after its hard deadline of {timeout_s:g} s")
+                future.set_exception(DeadlineExceeded())
+
+        loop.add_reader(fd, readable)
+        timer = loop.call_later(timeout_s, deadline)
+        try:
+            reply, body = await future
+        except DeadlineExceeded:
+            raise
+        except (PeerGone, OSError, ValueError):
+            self._died(host)
+            raise HostGone(host, sent=True) from None
+        except BaseException:  # cancelled: the host's state is unknown, start afresh
+            self.kill(host, "its request was cancelled")
+            raise
+        finally:
+            timer.cancel()
+            loop.remove_reader(fd)
+        host.memory = int(reply.get("memory", host.memory))
+        return reply, body
+
+    async def _send(self, loop: asyncio.AbstractEventLoop, host: HostProcess, record: bytes,
+                    fds: list[int]) -> None:
+        while True:
+            try:
+                if fds:
+                    socket.send_fds(host.sock, [record], fds)
+                else:
+                    host.sock.send(record)
+                return
+            except (BlockingIOError, InterruptedError):
+                ready = loop.create_future()
+                loop.add_writer(host.sock.fileno(), ready.set_result, None)
+                try:
+                    await ready
+                finally:
+                    loop.remove_writer(host.sock.fileno())
+            except OSError:
+                self._died(host)
+                raise HostGone(host, sent=False) from None
+
+    # ------------------------------------------------------------------ life and death
+
+    async def _spawn(self) -> HostProcess:
+        slot = next(self._slots)
+        started = time.perf_counter()
+        try:
+            pid, sock = await anyio.to_thread.run_sync(self._zygote.spawn, self.settings, slot)
+        except OSError as exc:
+            raise ServerBusy(f"A worker process could not start ({exc}).",
+                             retry_after_s=5) from exc
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SNDBUF)
+        sock.setblocking(False)
+        host = HostProcess(slot=slot, sock=sock, pid=pid)
+        with self._lock:
+            self.hosts.append(host)
+        self.metrics.hosts_started.inc()
+        try:
+            await self._ready(host)
+        except BaseException:
+            self.kill(host, "it did not start")
+            raise
+        logger.info("host %s started (pid %s) in %.0f ms", slot, host.pid,
+                    (time.perf_counter() - started) * 1000)
+        host.started = time.monotonic()
+        return host
+
+    async def _ready(self, host: HostProcess) -> None:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future = loop.create_future()
+
+        def readable() -> None:
+            if future.done():
+                return
+            try:
+                data, got, _flags, _addr = socket.recv_fds(host.sock, RECORD_MAX, 2)
+                future.set_result(decode(data, got)[0])
+            except (BlockingIOError, InterruptedError):
+                return
+            except Exception as exc:
+                future.set_exception(exc)
+
+        loop.add_reader(host.sock.fileno(), readable)
+        try:
+            with anyio.fail_after(START_TIMEOUT_S):
+                header = await future
+        except Exception as exc:
+            self._died(host)
+            raise ServerBusy(f"A worker process could not start: {host.exit_reason()}.",
+                             retry_after_s=5) from exc
+        finally:
+            loop.remove_reader(host.sock.fileno())
+        if header.get("op") != "ready":
+            raise ServerBusy("A worker process did not start properly.")
+
+    async def start(self, count: int) -> None:
+        """Starts ``count`` hosts now (at start-up, so the first requests find them ready);
+        takes requests again after a ``close``."""
+        self.closing = False
+        async def one() -> None:
+            with self._lock:
+                if not self._room():
+                    return
+                self._spawning += 1
+            try:
+                host = await self._spawn()
+            finally:
+                with self._lock:
+                    self._spawning -= 1
+            self.release(host)
+
+        for _ in range(count):  # one after the other: the fork server starts with the first
+            await one()
+
+    def kill(self, host: HostProcess, why: str) -> None:
+        if host.dead:
+            return
+        host.killed = why
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(host.pid, signal.SIGKILL)
+        self._died(host)
+
+    def _died(self, host: HostProcess) -> None:
+        with self._lock:
+            if host.dead:
+                return
+            host.dead = True
+            if host in self.hosts:
+                self.hosts.remove(host)
+            for sid in host.sessions:
+                if self.placement.get(sid) is host:
+                    del self.placement[sid]
+            host.sessions.clear()
+            with contextlib.suppress(OSError):
+                host.sock.close()
+        reason = "killed" if host.killed else "died"
+        self.metrics.host_exits.labels(reason=reason).inc()
+        logger.warning("host %s (pid %s) %s: %s", host.slot, host.pid, reason,
+                       host.exit_reason())
+
+    def busy_count(self) -> int:
+        return sum(1 for h in self.hosts if h.busy)
+
+    async def close(self, grace_s: float = 0.0) -> None:
+        """Stops taking requests, lets those in flight finish for up to ``grace_s``, then ends
+        every host."""
+        with self._lock:
+            self.closing = True
+            waiters = [w for q in self._queue.values() for w in q]
+            waiters += [w for h in self.hosts for w in h.waiters]
+            self._queue.clear()
+        for waiter in waiters:
+            self._wake(waiter, None)
+        deadline = time.monotonic() + grace_s
+        while self.busy_count() and time.monotonic() < deadline:
+            await anyio.sleep(0.05)
+        self.close_now()
+
+    def close_now(self) -> None:
+        """Ends every host at once (no event loop needed)."""
+        self.closing = True
+        for host in list(self.hosts):
+            self.kill(host, "the service stopped")

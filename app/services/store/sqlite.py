@@ -1,0 +1,280 @@
+"""The default store: one SQLite file (WAL) in ``AUTOGRAD_STATE_DIR``.
+
+Durability: every append is one committed transaction before the host answers. With
+``synchronous=NORMAL`` (the default, ``AUTOGRAD_STATE_SYNC=normal``) a committed transaction
+survives the crash of any process, the service's included (the WAL is in the operating system's
+hands once ``write`` returns); ``full`` also survives a power cut (an ``fsync`` per commit).
+
+Many processes open the file at once (the serving process and every host); SQLite serializes
+writers with its own lock and ``busy_timeout``.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sqlite3
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from app.services.store.base import Entry, SessionRecord, StaleFence
+
+FILE_NAME = "sessions.sqlite3"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS sessions (
+    id TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    device TEXT NOT NULL,
+    seed INTEGER NOT NULL,
+    ttl_s REAL NOT NULL,
+    created_at REAL NOT NULL,
+    last_used REAL NOT NULL,
+    head INTEGER NOT NULL DEFAULT 0,
+    snapshot_seq INTEGER NOT NULL DEFAULT 0,
+    replay_ms REAL NOT NULL DEFAULT 0,
+    memory_bytes INTEGER NOT NULL DEFAULT 0,
+    fence INTEGER NOT NULL DEFAULT 0,
+    holder TEXT,
+    lease_until REAL NOT NULL DEFAULT 0,
+    extra TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX IF NOT EXISTS sessions_by_owner ON sessions (owner, created_at);
+CREATE TABLE IF NOT EXISTS entries (
+    session TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    body BLOB NOT NULL,
+    meta TEXT NOT NULL,
+    PRIMARY KEY (session, seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS snapshots (
+    session TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL,
+    data BLOB NOT NULL
+);
+"""
+
+_COLUMNS = ("id, owner, device, seed, ttl_s, created_at, last_used, head, snapshot_seq, "
+            "replay_ms, memory_bytes, fence, extra")
+
+
+def _record(row: tuple) -> SessionRecord:
+    *fields, extra = row
+    return SessionRecord(*fields, extra=orjson.loads(extra))
+
+
+def _holder_is_dead(holder: str) -> bool:
+    """A holder on this machine whose process is gone (a replica killed without releasing)."""
+    try:
+        host, pid, _ = holder.split(":", 2)
+    except ValueError:
+        return False
+    if host != socket.gethostname():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, ValueError):
+        return False
+    return False
+
+
+class SqliteStore:
+    """:class:`~app.services.store.base.StateStore` on one SQLite file. One connection per
+    process (per instance), guarded by a lock so that worker threads may share it."""
+
+    def __init__(self, directory: str | os.PathLike, *, sync: str = "normal") -> None:
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.path = self.directory / FILE_NAME
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None,
+                                   check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute(f"PRAGMA synchronous={'FULL' if sync == 'full' else 'NORMAL'}")
+        self._db.execute("PRAGMA busy_timeout=30000")
+        with self._lock:
+            self._db.executescript(SCHEMA)
+
+    # ------------------------------------------------------------------ records
+
+    def create(self, record: SessionRecord) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO sessions (id, owner, device, seed, ttl_s, created_at, last_used, "
+                "fence, extra) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (record.id, record.owner, record.device, record.seed, record.ttl_s,
+                 record.created_at, record.last_used, record.fence,
+                 orjson.dumps(record.extra).decode()))
+
+    def get(self, session_id: str) -> SessionRecord | None:
+        with self._lock:
+            row = self._db.execute(f"SELECT {_COLUMNS} FROM sessions WHERE id = ?",
+                                   (session_id,)).fetchone()
+        return _record(row) if row else None
+
+    def list(self, owner: str, now: float) -> list[SessionRecord]:
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT {_COLUMNS} FROM sessions WHERE owner = ? AND last_used + ttl_s > ? "
+                "ORDER BY created_at", (owner, now)).fetchall()
+        return [_record(row) for row in rows]
+
+    def count_alive(self, now: float, owner: str | None = None) -> int:
+        with self._lock:
+            if owner is None:
+                row = self._db.execute("SELECT COUNT(*) FROM sessions WHERE last_used + ttl_s > ?",
+                                       (now,)).fetchone()
+            else:
+                row = self._db.execute(
+                    "SELECT COUNT(*) FROM sessions WHERE owner = ? AND last_used + ttl_s > ?",
+                    (owner, now)).fetchone()
+        return int(row[0])
+
+    def delete(self, session_id: str) -> bool:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                gone = self._db.execute("DELETE FROM sessions WHERE id = ?",
+                                        (session_id,)).rowcount
+                self._db.execute("DELETE FROM entries WHERE session = ?", (session_id,))
+                self._db.execute("DELETE FROM snapshots WHERE session = ?", (session_id,))
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+        return bool(gone)
+
+    def touch(self, last_used: dict[str, float]) -> None:
+        if not last_used:
+            return
+        with self._lock:
+            self._db.executemany(
+                "UPDATE sessions SET last_used = max(last_used, ?) WHERE id = ?",
+                [(ts, sid) for sid, ts in last_used.items()])
+
+    def expired(self, now: float, limit: int = 1000) -> list[str]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id FROM sessions WHERE last_used + ttl_s <= ? LIMIT ?",
+                (now, limit)).fetchall()
+        return [row[0] for row in rows]
+
+    # ------------------------------------------------------------------ the log
+
+    def append(self, session_id: str, fence: int, head: int, kind: str, body: bytes,
+               meta: dict[str, Any], *, last_used: float, memory_bytes: int) -> int | None:
+        elapsed = float(meta.get("elapsed_ms", 0.0))
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                row = self._db.execute("SELECT head, fence FROM sessions WHERE id = ?",
+                                       (session_id,)).fetchone()
+                if row is None:
+                    self._db.execute("ROLLBACK")
+                    return None
+                if row[1] != fence or row[0] != head:
+                    self._db.execute("ROLLBACK")
+                    raise StaleFence(session_id)
+                seq = head + 1
+                self._db.execute(
+                    "UPDATE sessions SET head = ?, replay_ms = replay_ms + ?, "
+                    "last_used = max(last_used, ?), memory_bytes = ? WHERE id = ?",
+                    (seq, elapsed, last_used, memory_bytes, session_id))
+                self._db.execute(
+                    "INSERT INTO entries (session, seq, kind, body, meta) VALUES (?, ?, ?, ?, ?)",
+                    (session_id, seq, kind, body, orjson.dumps(meta).decode()))
+            except StaleFence:
+                raise
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+        return seq
+
+    def entries(self, session_id: str, after: int = 0) -> Iterator[Entry]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT seq, kind, body, meta FROM entries WHERE session = ? AND seq > ? "
+                "ORDER BY seq", (session_id, after)).fetchall()
+        for seq, kind, body, meta in rows:
+            yield Entry(seq, kind, bytes(body), orjson.loads(meta))
+
+    # ------------------------------------------------------------------ snapshots
+
+    def put_snapshot(self, session_id: str, fence: int, seq: int, data: bytes) -> bool:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                row = self._db.execute("SELECT fence, head FROM sessions WHERE id = ?",
+                                       (session_id,)).fetchone()
+                if row is None or row[0] != fence or row[1] < seq:
+                    self._db.execute("ROLLBACK")
+                    return False
+                self._db.execute(
+                    "INSERT INTO snapshots (session, seq, data) VALUES (?, ?, ?) "
+                    "ON CONFLICT (session) DO UPDATE SET seq = excluded.seq, data = excluded.data",
+                    (session_id, seq, data))
+                self._db.execute("DELETE FROM entries WHERE session = ? AND seq <= ?",
+                                 (session_id, seq))
+                replay = self._db.execute(
+                    "SELECT COALESCE(SUM(json_extract(meta, '$.elapsed_ms')), 0) FROM entries "
+                    "WHERE session = ?", (session_id,)).fetchone()[0]
+                self._db.execute(
+                    "UPDATE sessions SET snapshot_seq = ?, replay_ms = ? WHERE id = ?",
+                    (seq, replay, session_id))
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+        return True
+
+    def snapshot(self, session_id: str) -> tuple[int, bytes] | None:
+        with self._lock:
+            row = self._db.execute("SELECT seq, data FROM snapshots WHERE session = ?",
+                                   (session_id,)).fetchone()
+        return (row[0], bytes(row[1])) if row else None
+
+    # ------------------------------------------------------------------ leases
+
+    def acquire(self, session_id: str, holder: str, ttl_s: float, now: float) -> int | None:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                row = self._db.execute(
+                    "SELECT holder, lease_until, fence FROM sessions WHERE id = ?",
+                    (session_id,)).fetchone()
+                if row is None:
+                    self._db.execute("ROLLBACK")
+                    return None
+                current, until, fence = row
+                if current not in (None, holder) and until > now and \
+                        not _holder_is_dead(current):
+                    self._db.execute("ROLLBACK")
+                    return None
+                if current != holder:
+                    fence += 1
+                self._db.execute(
+                    "UPDATE sessions SET holder = ?, lease_until = ?, fence = ? WHERE id = ?",
+                    (holder, now + ttl_s, fence, session_id))
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+        return fence
+
+    def release(self, session_id: str, holder: str) -> None:
+        with self._lock:
+            self._db.execute(
+                "UPDATE sessions SET holder = NULL, lease_until = 0 WHERE id = ? AND holder = ?",
+                (session_id, holder))
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()

@@ -1,0 +1,414 @@
+"""Recurrent layers ``RNN``, ``LSTM``, ``GRU`` and their cells, with torch's parameter names,
+shapes, initialisation (U(-1/sqrt(hidden), 1/sqrt(hidden)) for every weight and bias) and
+gate order (LSTM: input, forget, cell, output; GRU: reset, update, new).
+
+A layer projects the whole input sequence through ``weight_ih`` at once, then steps through
+time with engine ops, so the graph is the cells' own and gradients of every order follow.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any
+
+from ... import errors
+from ...ops.creation import empty, zeros
+from ...ops.shape import cat, stack
+from ...tensor import Tensor
+from .. import functional as F
+from .. import init
+from ..parameter import Parameter
+from .module import Module
+
+_GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
+
+
+def _shape_text(shape) -> str:
+    return "(" + ", ".join(str(s) for s in shape) + ")"
+
+
+# --------------------------------------------------------------------------- cell math
+def _rnn_step(gi: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None, relu: bool) -> Tensor:
+    pre = gi + F.linear(h, w_hh, b_hh)
+    return pre.relu() if relu else pre.tanh()
+
+
+def _lstm_step(gi: Tensor, h: Tensor, c: Tensor, w_hh: Tensor, b_hh: Tensor | None,
+               w_hr: Tensor | None) -> tuple[Tensor, Tensor]:
+    gates = gi + F.linear(h, w_hh, b_hh)
+    i, f, g, o = gates.chunk(4, -1)
+    c = f.sigmoid() * c + i.sigmoid() * g.tanh()
+    h = o.sigmoid() * c.tanh()
+    if w_hr is not None:
+        h = F.linear(h, w_hr)
+    return h, c
+
+
+def _gru_step(gi: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None) -> Tensor:
+    gh = F.linear(h, w_hh, b_hh)
+    i_r, i_z, i_n = gi.chunk(3, -1)
+    h_r, h_z, h_n = gh.chunk(3, -1)
+    r = (i_r + h_r).sigmoid()
+    z = (i_z + h_z).sigmoid()
+    n = (i_n + r * h_n).tanh()
+    return n + z * (h - n)
+
+
+# --------------------------------------------------------------------------- layers
+class RNNBase(Module):
+    """The common part of ``RNN``, ``LSTM`` and ``GRU``."""
+
+    def __init__(self, mode: str, input_size: int, hidden_size: int, num_layers: int = 1,
+                 bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
+                 bidirectional: bool = False, proj_size: int = 0, device=None,
+                 dtype=None) -> None:
+        super().__init__()
+        self.mode = mode
+        self.input_size = input_size
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.bias = bias
+        self.batch_first = batch_first
+        self.dropout = float(dropout)
+        self.bidirectional = bidirectional
+        self.proj_size = proj_size
+        if not isinstance(dropout, (int, float)) or isinstance(dropout, bool) or \
+                not 0 <= dropout <= 1:
+            raise errors.EngineValueError(
+                "dropout should be a number in range [0, 1] representing the probability of "
+                "an element being zeroed")
+        if dropout > 0 and num_layers == 1:
+            warnings.warn(
+                "dropout option adds dropout after all but last recurrent layer, so non-zero "
+                f"dropout expects num_layers greater than 1, but got dropout={dropout} and "
+                f"num_layers={num_layers}", stacklevel=3)
+        if not isinstance(hidden_size, int) or isinstance(hidden_size, bool):
+            raise errors.EngineTypeError(
+                f"hidden_size should be of type int, got: {type(hidden_size).__name__}")
+        if hidden_size <= 0:
+            raise errors.EngineValueError("hidden_size must be greater than zero")
+        if num_layers <= 0:
+            raise errors.EngineValueError("num_layers must be greater than zero")
+        if proj_size < 0:
+            raise errors.EngineValueError(
+                "proj_size should be a positive integer or zero to disable projections")
+        if proj_size >= hidden_size:
+            raise errors.EngineValueError("proj_size has to be smaller than hidden_size")
+        if mode not in _GATES:
+            raise errors.EngineValueError(f"Unrecognized RNN mode: {mode}")
+        gate_size = _GATES[mode] * hidden_size
+        directions = 2 if bidirectional else 1
+        real_hidden = proj_size if proj_size > 0 else hidden_size
+        kw = {"device": device, "dtype": dtype}
+        for layer in range(num_layers):
+            for direction in range(directions):
+                layer_in = input_size if layer == 0 else real_hidden * directions
+                suffix = f"_l{layer}" + ("_reverse" if direction == 1 else "")
+                setattr(self, "weight_ih" + suffix,
+                        Parameter(empty((gate_size, layer_in), **kw)))
+                setattr(self, "weight_hh" + suffix,
+                        Parameter(empty((gate_size, real_hidden), **kw)))
+                if bias:
+                    setattr(self, "bias_ih" + suffix, Parameter(empty(gate_size, **kw)))
+                    setattr(self, "bias_hh" + suffix, Parameter(empty(gate_size, **kw)))
+                if proj_size > 0:
+                    setattr(self, "weight_hr" + suffix,
+                            Parameter(empty((proj_size, hidden_size), **kw)))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
+        for weight in self.parameters():
+            init.uniform_(weight, -stdv, stdv)
+
+    def extra_repr(self) -> str:
+        s = f"{self.input_size}, {self.hidden_size}"
+        if self.proj_size != 0:
+            s += f", proj_size={self.proj_size}"
+        if self.num_layers != 1:
+            s += f", num_layers={self.num_layers}"
+        if self.bias is not True:
+            s += f", bias={self.bias}"
+        if self.batch_first is not False:
+            s += f", batch_first={self.batch_first}"
+        if self.dropout != 0:
+            s += f", dropout={self.dropout}"
+        if self.bidirectional is not False:
+            s += f", bidirectional={self.bidirectional}"
+        return s
+
+    # ------------------------------------------------------------------ forward
+    def _weights(self, layer: int, direction: int) -> tuple:
+        suffix = f"_l{layer}" + ("_reverse" if direction == 1 else "")
+        params = self._parameters
+        return (params["weight_ih" + suffix], params["weight_hh" + suffix],
+                params.get("bias_ih" + suffix), params.get("bias_hh" + suffix),
+                params.get("weight_hr" + suffix))
+
+    def _check_input(self, input: Tensor) -> bool:
+        if input.ndim not in (2, 3):
+            raise errors.EngineValueError(
+                f"{self._get_name()}: Expected input to be 2D or 3D, got {input.ndim}D tensor "
+                "instead")
+        if input.shape[-1] != self.input_size:
+            raise errors.EngineRuntimeError(
+                f"input.size(-1) must be equal to input_size. Expected {self.input_size}, got "
+                f"{input.shape[-1]}")
+        return input.ndim == 3
+
+    def _check_hidden(self, hx: Tensor, expected: tuple, batched: bool, label: str) -> None:
+        if not batched and hx.ndim != 2:
+            raise errors.EngineRuntimeError(
+                f"For unbatched 2-D input, hx should also be 2-D but got {hx.ndim}-D tensor")
+        if batched and hx.ndim != 3:
+            raise errors.EngineRuntimeError(
+                f"For batched 3-D input, hx should also be 3-D but got {hx.ndim}-D tensor")
+        shape = tuple(hx.shape) if batched else (hx.shape[0], 1, hx.shape[1])
+        if shape != expected:
+            got = list(shape) if batched else list(shape)
+            raise errors.EngineRuntimeError(
+                f"Expected {label} size {_shape_text(expected)}, got {got}")
+
+    def forward(self, input: Tensor, hx: Any = None) -> tuple:
+        batched = self._check_input(input)
+        if not batched:
+            input = input.unsqueeze(1)
+        elif self.batch_first:
+            input = input.transpose(0, 1)
+        steps, batch = input.shape[0], input.shape[1]
+        directions = 2 if self.bidirectional else 1
+        real_hidden = self.proj_size if self.proj_size > 0 else self.hidden_size
+        h_shape = (self.num_layers * directions, batch, real_hidden)
+        c_shape = (self.num_layers * directions, batch, self.hidden_size)
+        lstm = self.mode == "LSTM"
+        if hx is None:
+            kw = {"dtype": input.dtype, "device": input.device}
+            h0 = zeros(h_shape, **kw)
+            c0 = zeros(c_shape, **kw) if lstm else None
+        elif lstm:
+            if not isinstance(hx, (tuple, list)) or len(hx) != 2:
+                raise errors.EngineRuntimeError(
+                    "LSTM expects hx to be a tuple (h_0, c_0) of tensors")
+            h0, c0 = hx
+            self._check_hidden(h0, h_shape, batched, "hidden[0]")
+            self._check_hidden(c0, c_shape, batched, "hidden[1]")
+            if not batched:
+                h0, c0 = h0.unsqueeze(1), c0.unsqueeze(1)
+        else:
+            h0, c0 = hx, None
+            self._check_hidden(h0, h_shape, batched, "hidden")
+            if not batched:
+                h0 = h0.unsqueeze(1)
+        layer_input = input
+        h_last, c_last = [], []
+        for layer in range(self.num_layers):
+            outputs = []
+            for direction in range(directions):
+                k = layer * directions + direction
+                out, h, c = self._run_direction(layer_input, layer, direction, h0[k],
+                                                None if c0 is None else c0[k], steps)
+                outputs.append(out)
+                h_last.append(h)
+                c_last.append(c)
+            layer_input = outputs[0] if directions == 1 else cat(outputs, 2)
+            if self.dropout and self.training and layer < self.num_layers - 1:
+                layer_input = F.dropout(layer_input, self.dropout, True)
+        output = layer_input
+        h_n = stack(h_last, 0)
+        c_n = stack(c_last, 0) if lstm else None
+        if not batched:
+            output = output.squeeze(1)
+            h_n = h_n.squeeze(1)
+            c_n = c_n.squeeze(1) if lstm else None
+        elif self.batch_first:
+            output = output.transpose(0, 1)
+        return (output, (h_n, c_n)) if lstm else (output, h_n)
+
+    def _run_direction(self, x: Tensor, layer: int, direction: int, h: Tensor,
+                       c: Tensor | None, steps: int) -> tuple:
+        w_ih, w_hh, b_ih, b_hh, w_hr = self._weights(layer, direction)
+        gi_all = F.linear(x, w_ih, b_ih)
+        order = range(steps - 1, -1, -1) if direction == 1 else range(steps)
+        outs: list[Tensor] = [None] * steps  # type: ignore[list-item]
+        for t in order:
+            gi = gi_all[t]
+            if self.mode == "LSTM":
+                h, c = _lstm_step(gi, h, c, w_hh, b_hh, w_hr)
+            elif self.mode == "GRU":
+                h = _gru_step(gi, h, w_hh, b_hh)
+            else:
+                h = _rnn_step(gi, h, w_hh, b_hh, self.mode == "RNN_RELU")
+            outs[t] = h
+        return stack(outs, 0), h, c
+
+
+def _rnn_args(args: tuple, kwargs: dict, names: tuple) -> dict:
+    if len(args) > len(names):
+        raise errors.EngineTypeError(f"expected at most {len(names)} positional arguments, got "
+                                     f"{len(args)}")
+    merged = dict(zip(names, args))
+    for k, v in kwargs.items():
+        if k in merged:
+            raise errors.EngineTypeError(f"got multiple values for argument '{k}'")
+        merged[k] = v
+    return merged
+
+
+_COMMON = ("input_size", "hidden_size", "num_layers", "bias", "batch_first", "dropout",
+           "bidirectional")
+
+
+class RNN(RNNBase):
+    """Elman RNN: ``h' = tanh(x W_ihᵀ + b_ih + h W_hhᵀ + b_hh)`` (or ``relu``)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        names = ("input_size", "hidden_size", "num_layers", "nonlinearity", "bias",
+                 "batch_first", "dropout", "bidirectional", "device", "dtype")
+        merged = _rnn_args(args, kwargs, names)
+        if "proj_size" in merged:
+            raise errors.EngineValueError("proj_size argument is only supported for LSTM, "
+                                          "not RNN or GRU")
+        self.nonlinearity = merged.pop("nonlinearity", "tanh")
+        if self.nonlinearity == "tanh":
+            mode = "RNN_TANH"
+        elif self.nonlinearity == "relu":
+            mode = "RNN_RELU"
+        else:
+            raise errors.EngineValueError(
+                f"Unknown nonlinearity '{self.nonlinearity}'. Select from 'tanh' or 'relu'.")
+        super().__init__(mode, **merged)
+
+
+class LSTM(RNNBase):
+    """Long short-term memory; ``forward`` returns ``output, (h_n, c_n)``."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        merged = _rnn_args(args, kwargs, _COMMON + ("proj_size", "device", "dtype"))
+        super().__init__("LSTM", **merged)
+
+
+class GRU(RNNBase):
+    """Gated recurrent unit."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        merged = _rnn_args(args, kwargs, _COMMON + ("device", "dtype"))
+        if "proj_size" in merged:
+            raise errors.EngineValueError("proj_size argument is only supported for LSTM, "
+                                          "not RNN or GRU")
+        super().__init__("GRU", **merged)
+
+
+# --------------------------------------------------------------------------- cells
+class RNNCellBase(Module):
+    """The common part of the cells: ``weight_ih``, ``weight_hh`` and biases."""
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool, num_chunks: int,
+                 device=None, dtype=None) -> None:
+        super().__init__()
+        self.input_size = input_size
+        self.hidden_size = hidden_size
+        self.bias = bias
+        kw = {"device": device, "dtype": dtype}
+        self.weight_ih = Parameter(empty((num_chunks * hidden_size, input_size), **kw))
+        self.weight_hh = Parameter(empty((num_chunks * hidden_size, hidden_size), **kw))
+        if bias:
+            self.bias_ih = Parameter(empty(num_chunks * hidden_size, **kw))
+            self.bias_hh = Parameter(empty(num_chunks * hidden_size, **kw))
+        else:
+            self.register_parameter("bias_ih", None)
+            self.register_parameter("bias_hh", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
+        for weight in self.parameters():
+            init.uniform_(weight, -stdv, stdv)
+
+    def extra_repr(self) -> str:
+        s = f"{self.input_size}, {self.hidden_size}"
+        if self.bias is not True:
+            s += f", bias={self.bias}"
+        nonlinearity = getattr(self, "nonlinearity", "tanh")
+        if nonlinearity != "tanh":
+            s += f", nonlinearity={nonlinearity}"
+        return s
+
+    def _prepare(self, input: Tensor, hx: Tensor | None) -> tuple[Tensor, Tensor | None, bool]:
+        if input.ndim not in (1, 2):
+            raise errors.EngineValueError(
+                f"{self._get_name()}: Expected input to be 1D or 2D, got {input.ndim}D instead")
+        if hx is not None and hx.ndim not in (1, 2):
+            raise errors.EngineValueError(
+                f"{self._get_name()}: Expected hidden to be 1D or 2D, got {hx.ndim}D instead")
+        batched = input.ndim == 2
+        if not batched:
+            input = input.unsqueeze(0)
+            hx = None if hx is None else hx.unsqueeze(0)
+        if input.shape[1] != self.input_size:
+            raise errors.EngineRuntimeError(
+                f"input has inconsistent input_size: got {input.shape[1]} expected "
+                f"{self.input_size}")
+        if hx is not None and hx.shape[0] != input.shape[0]:
+            raise errors.EngineRuntimeError(
+                f"Input batch size {input.shape[0]} doesn't match hidden0 batch size "
+                f"{hx.shape[0]}")
+        return input, hx, batched
+
+    def _zeros(self, input: Tensor) -> Tensor:
+        return zeros((input.shape[0], self.hidden_size), dtype=input.dtype, device=input.device)
+
+
+class RNNCell(RNNCellBase):
+    """One Elman RNN step: ``h' = tanh(x W_ihᵀ + b_ih + h W_hhᵀ + b_hh)`` (or ``relu``)."""
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
+                 nonlinearity: str = "tanh", device=None, dtype=None) -> None:
+        super().__init__(input_size, hidden_size, bias, 1, device, dtype)
+        self.nonlinearity = nonlinearity
+
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
+        if self.nonlinearity not in ("tanh", "relu"):
+            raise errors.EngineRuntimeError(f"Unknown nonlinearity: {self.nonlinearity}")
+        input, hx, batched = self._prepare(input, hx)
+        if hx is None:
+            hx = self._zeros(input)
+        gi = F.linear(input, self.weight_ih, self.bias_ih)
+        h = _rnn_step(gi, hx, self.weight_hh, self.bias_hh, self.nonlinearity == "relu")
+        return h if batched else h.squeeze(0)
+
+
+class LSTMCell(RNNCellBase):
+    """One LSTM step; returns ``(h', c')``."""
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device=None,
+                 dtype=None) -> None:
+        super().__init__(input_size, hidden_size, bias, 4, device, dtype)
+
+    def forward(self, input: Tensor, hx: tuple | None = None) -> tuple[Tensor, Tensor]:
+        h0 = None if hx is None else hx[0]
+        input, h0, batched = self._prepare(input, h0)
+        if hx is None:
+            h0 = self._zeros(input)
+            c0 = self._zeros(input)
+        else:
+            c0 = hx[1] if batched else hx[1].unsqueeze(0)
+        gi = F.linear(input, self.weight_ih, self.bias_ih)
+        h, c = _lstm_step(gi, h0, c0, self.weight_hh, self.bias_hh, None)
+        return (h, c) if batched else (h.squeeze(0), c.squeeze(0))
+
+
+class GRUCell(RNNCellBase):
+    """One GRU step."""
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device=None,
+                 dtype=None) -> None:
+        super().__init__(input_size, hidden_size, bias, 3, device, dtype)
+
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
+        input, hx, batched = self._prepare(input, hx)
+        if hx is None:
+            hx = self._zeros(input)
+        gi = F.linear(input, self.weight_ih, self.bias_ih)
+        h = _gru_step(gi, hx, self.weight_hh, self.bias_hh)
+        return h if batched else h.squeeze(0)

@@ -1,0 +1,361 @@
+"""More ``torch.nn.functional`` activations (the common ones live in ``nn.py``): the hard and
+shrinking families, ``selu``/``celu``/``mish``/``logsigmoid``, ``glu``, ``prelu``, ``rrelu``,
+and the compositions torch writes with other ops (``softsign``, ``tanhshrink``, ``softmin``).
+
+Gradient rules are engine ops, so ``create_graph=True`` differentiates them again; masks fixed
+by the forward are kept as constants.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import errors
+from ..autograd import needs_grad, record
+from ..random import current_generator
+from ..tensor import Tensor, _wrap
+from ._args import norm_dim
+from .nn import _const, _floating, _maybe_inplace, _quiet, _scaled_by_mask
+from .registry import op
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def _masked(input: Tensor, res, mask, node: str) -> Tensor:
+    """An op whose gradient is the upstream gradient where ``mask`` holds, 0 elsewhere."""
+    return _scaled_by_mask(input, res, mask, node)
+
+
+@op(kind="function", grad_fns=("HardtanhBackward0", "HardtanhBackward1"))
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    """``input`` clamped to ``[min_val, max_val]`` (gradient 1 strictly inside)."""
+    if min_val > max_val:
+        raise errors.EngineValueError("min_val cannot be greater than max_val")
+    _floating(input, "hardtanh_backward_cpu")
+
+    def compute():
+        a = input._data
+        xp = input.device.xp
+        return _masked(input, xp.clip(a, min_val, max_val), (a > min_val) & (a < max_val),
+                       "HardtanhBackward1" if inplace else "HardtanhBackward0")
+
+    return _maybe_inplace(input, inplace, compute)
+
+
+@op(kind="function", grad_fns=("HardtanhBackward0",))
+def hardtanh_(input, min_val=-1.0, max_val=1.0):
+    """In-place ``hardtanh``."""
+    return hardtanh(input, min_val, max_val, inplace=True)
+
+
+@op(kind="function", grad_fns=("HardtanhBackward0", "HardtanhBackward1"))
+def relu6(input, inplace=False):
+    """``min(max(input, 0), 6)``."""
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def _threshold(input: Tensor, th, value, inplace: bool) -> Tensor:
+    def compute():
+        a = input._data
+        keep = a > th
+        xp = input.device.xp
+        res = xp.where(keep, a, value).astype(input.dtype.np)
+        if not input.dtype.is_floating_point:
+            return _wrap(res, input.dtype, input.device)
+        return _masked(input, res, keep, "ThresholdBackward1" if inplace else
+                       "ThresholdBackward0")
+
+    return _maybe_inplace(input, inplace, compute)
+
+
+@op(kind="function", grad_fns=("ThresholdBackward0", "ThresholdBackward1"))
+def threshold(input, threshold, value, inplace=False):
+    """``input`` where ``input > threshold``, ``value`` elsewhere."""
+    return _threshold(input, threshold, value, inplace)
+
+
+@op(kind="function", grad_fns=("ThresholdBackward1",))
+def threshold_(input, threshold, value):
+    """In-place ``threshold``."""
+    return _threshold(input, threshold, value, True)
+
+
+def _elu_family(input: Tensor, alpha: float, scale: float, input_scale: float, node: str,
+                grad_input_scale: float | None = None):
+    """``scale * elu(x * input_scale, alpha)``; the gradient may use its own input scale
+    (torch's celu backward uses ``1 / float32(alpha)``)."""
+    if grad_input_scale is None:
+        grad_input_scale = input_scale
+    a = input._data
+    xp = input.device.xp
+    pos = a > 0
+    with _quiet(xp):
+        res = xp.where(pos, a * scale,
+                       (alpha * scale) * xp.expm1(xp.minimum(a, 0) * input_scale))
+    out = _const(res, input)
+    if needs_grad(input):
+        m, neg = _const(pos, input), _const(a < 0, input)
+
+        def rule(g, x, m, n):
+            return g * (m * scale + (1 - m) * (alpha * scale * grad_input_scale) *
+                        (x * n * grad_input_scale).exp())
+
+        record(out, node, (rule,), (input,), (input, m, neg))
+    return out
+
+
+@op(kind="function", grad_fns=("EluBackward0", "EluBackward1"))
+def selu(input, inplace=False):
+    """``scale * elu(input, alpha)`` with the self-normalizing constants."""
+    _floating(input, "elu_cpu")
+    return _maybe_inplace(input, inplace, lambda: _elu_family(
+        input, _SELU_ALPHA, _SELU_SCALE, 1.0, "EluBackward1" if inplace else "EluBackward0"))
+
+
+@op(kind="function", grad_fns=("CeluBackward0", "CeluBackward1"))
+def celu(input, alpha=1.0, inplace=False):
+    """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``."""
+    if alpha == 0:
+        raise errors.EngineRuntimeError("ZeroDivisionError")
+    _floating(input, "elu_cpu")
+    return _maybe_inplace(input, inplace, lambda: _elu_family(
+        input, alpha, 1.0, 1.0 / alpha, "CeluBackward1" if inplace else "CeluBackward0",
+        1.0 / float(np.float32(alpha))))
+
+
+def _softplus_t(x: Tensor) -> Tensor:
+    return x.clamp(min=0) + (-x.abs()).exp().log1p()
+
+
+@op(kind="function", grad_fns=("MishBackward0",))
+def mish(input, inplace=False):
+    """``input * tanh(softplus(input))``."""
+    _floating(input, "mish_cpu")
+
+    def compute():
+        a = input._data
+        xp = input.device.xp
+        with _quiet(xp):
+            res = a * xp.tanh(xp.maximum(a, 0) + xp.log1p(xp.exp(-xp.abs(a))))
+        out = _const(res, input)
+        if needs_grad(input):
+            def rule(g, x):
+                t = _softplus_t(x).tanh()
+                return g * (t + x * x.sigmoid() * (1 - t * t))
+
+            record(out, "MishBackward0", (rule,), (input,), (input,))
+        return out
+
+    return _maybe_inplace(input, inplace, compute)
+
+
+@op(kind="function", grad_fns=("LogSigmoidBackward0",))
+def logsigmoid(input):
+    """``log(sigmoid(input))``, computed stably."""
+    _floating(input, "log_sigmoid_forward")
+    a = input._data
+    xp = input.device.xp
+    with _quiet(xp):
+        res = xp.minimum(a, 0) - xp.log1p(xp.exp(-xp.abs(a)))
+    out = _const(res, input)
+    if needs_grad(input):
+        record(out, "LogSigmoidBackward0", (lambda g, x: g * (-x).sigmoid(),), (input,),
+               (input,))
+    return out
+
+
+@op(kind="function", grad_fns=("HardsigmoidBackward0",))
+def hardsigmoid(input, inplace=False):
+    """``relu6(input + 3) / 6``."""
+    _floating(input, "hardsigmoid_cpu")
+
+    def compute():
+        a = input._data
+        xp = input.device.xp
+        inside = (a > -3) & (a < 3)
+        return _scaled_by_mask(input, xp.clip(a + 3, 0, 6) / 6, inside / 6,
+                               "HardsigmoidBackward0")
+
+    return _maybe_inplace(input, inplace, compute)
+
+
+@op(kind="function", grad_fns=("HardswishBackward0",))
+def hardswish(input, inplace=False):
+    """``input * relu6(input + 3) / 6``."""
+    _floating(input, "hardswish_cpu")
+
+    def compute():
+        a = input._data
+        xp = input.device.xp
+        out = _const(a * xp.clip(a + 3, 0, 6) / 6, input)
+        if needs_grad(input):
+            lo, mid = _const(a < -3, input), _const((a >= -3) & (a <= 3), input)
+
+            def rule(g, x, lo, mid):
+                return g * (mid * (x / 3 + 0.5) + (1 - lo - mid))
+
+            record(out, "HardswishBackward0", (rule,), (input,), (input, lo, mid))
+        return out
+
+    return _maybe_inplace(input, inplace, compute)
+
+
+@op(grad_fns=("HardshrinkBackward0",))
+def hardshrink(input, lambd=0.5):
+    """``input`` where ``|input| > lambd``, 0 elsewhere."""
+    _floating(input, "hardshrink_cpu")
+    a = input._data
+    keep = (a > lambd) | (a < -lambd)
+    return _masked(input, input.device.xp.where(keep, a, 0), keep, "HardshrinkBackward0")
+
+
+@op(kind="function", grad_fns=("SoftshrinkBackward0",))
+def softshrink(input, lambd=0.5):
+    """``input - lambd`` above ``lambd``, ``input + lambd`` below ``-lambd``, 0 between."""
+    if lambd < 0:
+        raise errors.EngineRuntimeError(
+            f"lambda must be greater or equal to 0, but found to be {lambd}.")
+    _floating(input, "softshrink_cpu")
+    a = input._data
+    xp = input.device.xp
+    keep = (a > lambd) | (a < -lambd)
+    res = xp.where(a > lambd, a - lambd, xp.where(a < -lambd, a + lambd, 0))
+    return _masked(input, res, keep, "SoftshrinkBackward0")
+
+
+@op(kind="function", grad_fns=("DivBackward0",))
+def softsign(input):
+    """``input / (1 + |input|)``."""
+    return input / (input.abs() + 1)
+
+
+@op(kind="function", grad_fns=("SubBackward0",))
+def tanhshrink(input):
+    """``input - tanh(input)``."""
+    return input - input.tanh()
+
+
+@op(kind="function", grad_fns=("SoftmaxBackward0",))
+def softmin(input, dim=None, _stacklevel=3, dtype=None):
+    """``softmax(-input, dim)``."""
+    from .nn import softmax
+
+    return softmax(-input, dim, _stacklevel + 1, dtype)
+
+
+@op(kind="function", grad_fns=("GluBackward0",))
+def glu(input, dim=-1):
+    """``a * sigmoid(b)`` where ``a`` and ``b`` are the halves of ``input`` along ``dim``."""
+    if input.ndim == 0:
+        raise errors.EngineRuntimeError("glu does not support scalars because halving size "
+                                         "must be even")
+    d = norm_dim(dim, input.ndim)
+    n = input._data.shape[d]
+    if n % 2:
+        raise errors.EngineRuntimeError(
+            f"Halving dimension must be even, but dimension {d} is size {n}")
+    _floating(input, "glu_cpu")
+    xp = input.device.xp
+    half = n // 2
+    lead = (slice(None),) * d
+    a, b = input._data[lead + (slice(0, half),)], input._data[lead + (slice(half, n),)]
+    with _quiet(xp):
+        res = a / (1 + xp.exp(-b))
+    out = _const(res, input)
+    if needs_grad(input):
+        def rule(g, x):
+            from .shape import cat
+
+            first, second = x.chunk(2, d)
+            s = second.sigmoid()
+            return cat([g * s, g * first * s * (1 - s)], d)
+
+        record(out, "GluBackward0", (rule,), (input,), (input,))
+    return out
+
+
+def _prelu_weight_view(weight: Tensor, input: Tensor) -> Tensor:
+    if weight._data.size == 1 or input.ndim < 2:
+        return weight.reshape(()) if weight.ndim else weight
+    shape = [1] * input.ndim
+    shape[1] = weight._data.size
+    return weight.reshape(shape)
+
+
+@op(grad_fns=("PreluKernelBackward0",))
+def prelu(input, weight):
+    """``input`` where positive, ``weight * input`` elsewhere (``weight`` per channel, dim 1,
+    or one shared value)."""
+    if not isinstance(weight, Tensor):
+        raise errors.EngineTypeError(
+            f"prelu(): argument 'weight' (position 2) must be Tensor, not "
+            f"{type(weight).__name__}")
+    if weight.ndim > 1:
+        raise errors.EngineRuntimeError(f"prelu: Expected `weight` to be a scalar or 1D "
+                                         f"tensor, but got: ndim = {weight.ndim}")
+    c = 1 if input.ndim < 2 else input._data.shape[1]
+    if weight._data.size != 1 and weight._data.size != c:
+        raise errors.EngineRuntimeError(
+            f"Mismatch of parameter numbers and input channel size. Found parameter numbers = "
+            f"{weight._data.size} and channel size = {c}.")
+    _floating(input, "prelu_cpu")
+    a = input._data
+    xp = input.device.xp
+    if weight._data.size == 1 or input.ndim < 2:
+        w = weight._data.reshape(())
+    else:
+        shape = [1] * input.ndim
+        shape[1] = c
+        w = weight._data.reshape(shape)
+    pos = a > 0
+    out = _const(xp.where(pos, a, w * a), input)
+    if needs_grad(input, weight):
+        m = _const(pos, input)
+
+        def rule(g, needs, x, wt, m):
+            wv = _prelu_weight_view(wt, x)
+            gx = g * (m + (1 - m) * wv) if needs[0] else None
+            gw = None
+            if needs[1]:
+                full = g * x * (1 - m)
+                if wt._data.size == 1 or x.ndim < 2:
+                    gw = full.sum().reshape(wt.shape)
+                else:
+                    axes = tuple(i for i in range(x.ndim) if i != 1)
+                    gw = full.sum(axes).reshape(wt.shape)
+            return gx, gw
+
+        record(out, "PreluKernelBackward0", rule, (input, weight), (input, weight, m),
+               per_input=False)
+    return out
+
+
+@op(kind="function", grad_fns=("RreluWithNoiseBackward0", "RreluWithNoiseBackward1"))
+def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
+    """Leaky ReLU whose negative slope is drawn from U(lower, upper) per element while
+    training, and is ``(lower + upper) / 2`` otherwise."""
+    _floating(input, "rrelu_with_noise_cpu")
+
+    def compute():
+        a = input._data
+        xp = input.device.xp
+        pos = a > 0
+        if training:
+            gen = current_generator(input.device)
+            with input.device.scope():
+                u = gen._rng.random(a.shape, dtype=np.float64 if a.dtype == np.float64
+                                    else np.float32)
+            slope = xp.where(pos, 1.0, lower + (upper - lower) * u)
+        else:
+            slope = xp.where(pos, 1.0, (lower + upper) / 2)
+        return _scaled_by_mask(input, a * slope, slope,
+                               "RreluWithNoiseBackward1" if inplace else
+                               "RreluWithNoiseBackward0")
+
+    return _maybe_inplace(input, inplace, compute)
+
+
+__all__ = ["hardtanh", "hardtanh_", "relu6", "threshold", "threshold_", "selu", "celu", "mish",
+           "logsigmoid", "hardsigmoid", "hardswish", "hardshrink", "softshrink", "softsign",
+           "tanhshrink", "softmin", "glu", "prelu", "rrelu"]

@@ -1,0 +1,63 @@
+"""``torch.optim.SGD``: stochastic gradient descent with momentum, dampening, Nesterov
+momentum, weight decay and ``maximize``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from ..tensor import _wrap
+from . import _fused
+from .optimizer import Optimizer, check, unsupported
+
+
+class SGD(Optimizer):
+    """``p -= lr * g`` where ``g`` is the gradient (plus ``weight_decay * p``), or its
+    momentum buffer ``buf = momentum * buf + (1 - dampening) * g`` (Nesterov: ``g + momentum *
+    buf``)."""
+
+    def __init__(self, params: Iterable[Any], lr: float = 1e-3, momentum: float = 0,
+                 dampening: float = 0, weight_decay: float = 0, nesterov: bool = False, *,
+                 maximize: bool = False, foreach: bool | None = None,
+                 differentiable: bool = False, fused: bool | None = None) -> None:
+        check(lr >= 0.0, f"Invalid learning rate: {lr}")
+        check(momentum >= 0.0, f"Invalid momentum value: {momentum}")
+        check(weight_decay >= 0.0, f"Invalid weight_decay value: {weight_decay}")
+        unsupported("SGD", differentiable=differentiable, fused=fused)
+        defaults = {"lr": lr, "momentum": momentum, "dampening": dampening,
+                    "weight_decay": weight_decay, "nesterov": nesterov, "maximize": maximize,
+                    "foreach": foreach, "differentiable": differentiable, "fused": fused}
+        check(not nesterov or (momentum > 0 and dampening == 0),
+              "Nesterov momentum requires a momentum and zero dampening")
+        super().__init__(params, defaults)
+
+    def _update_group(self, group: dict[str, Any]) -> None:
+        lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
+        weight_decay, nesterov, maximize = (group["weight_decay"], group["nesterov"],
+                                            group["maximize"])
+        for p, grad in self._with_grads(group):
+            xp = p.device.xp
+            g = grad._data
+            if maximize:
+                g = -g
+            if weight_decay != 0:
+                g = g.copy()
+                _fused.add_(g, p._data, weight_decay, xp)
+            if momentum != 0:
+                state = self.state[p]
+                buf = state.get("momentum_buffer")
+                if buf is None:
+                    buf = _wrap(g.copy(), p.dtype, p.device)
+                    state["momentum_buffer"] = buf
+                else:
+                    b = buf._data
+                    b *= _fused.scalar(momentum, b)
+                    _fused.add_(b, g, 1 - dampening, xp)
+                    buf._vc[0] += 2
+                if nesterov:
+                    g = g.copy() if g is grad._data else g
+                    _fused.add_(g, buf._data, momentum, xp)
+                else:
+                    g = buf._data
+            _fused.add_(p._data, g, -lr, xp)
+            p._vc[0] += 1

@@ -1,0 +1,3 @@
+"""``torch.utils``: ``data`` (datasets and loaders) is its own package."""
+
+__all__: list[str] = []

@@ -1,0 +1,177 @@
+"""The fault suite: processes killed mid-run and between runs, hung hosts, and sessions that
+go on afterwards with everything a 200 promised (variables, grads, functions, the generator).
+
+Bounded in time: every wait here has a deadline; the whole module takes well under a minute.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.app.helpers import assert_problem, run
+
+ROOT = Path(__file__).resolve().parents[2]
+
+SEED_CELLS = [
+    "x = torch.arange(4.0, requires_grad=True)",
+    "y = 2 * torch.dot(x, x)",
+    "def f(a):\n    b = a * 2\n    while b.norm().item() < 1000:\n        b = b * 2\n    return b",
+    "r = torch.randn(3)",
+]
+
+
+def _fill(client, sid: str) -> dict:
+    for cell in SEED_CELLS:
+        assert run(client, sid, cell).status_code == 200
+    return run(client, sid, "r").json()["result"]
+
+
+def _check(client, sid: str, r: dict) -> None:
+    """The state the cells left: a graph still there to backward through, a function, the
+    random draw, and the generator where it was (the next draw is the same as it would be)."""
+    reply = run(client, sid, "y.backward()\nx.grad")
+    assert reply.status_code == 200, reply.text
+    assert reply.json()["result"]["data"] == [0.0, 4.0, 8.0, 12.0]
+    assert run(client, sid, "f(torch.ones(1)).item()").json()["result"] == 1024.0
+    assert run(client, sid, "r").json()["result"] == r
+
+
+def _next_draw(client, sid: str) -> list:
+    return run(client, sid, "torch.randn(2)").json()["result"]["data"]
+
+
+def test_host_killed_mid_run_loses_only_that_run(make_client):
+    client = make_client(run_timeout_s=20, max_steps=10**9, max_loop_iterations=10**9)
+    sid = client.post("/v1/sessions", json={"seed": 1}).json()["id"]
+    twin = client.post("/v1/sessions", json={"seed": 1}).json()["id"]
+    r = _fill(client, sid)
+    _fill(client, twin)
+    pool = client.app.state.pool
+    replies = {}
+
+    def long_run() -> None:
+        replies["long"] = run(client, sid, "z = 1\ni = 0\nwhile i < 10 ** 8:\n    i = i + 1")
+
+    thread = threading.Thread(target=long_run)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not any(h.busy and sid in h.sessions for h in pool.hosts):
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    host = next(h for h in pool.hosts if sid in h.sessions)
+    os.kill(host.pid, signal.SIGKILL)
+    thread.join(20)
+    problem = assert_problem(replies["long"], 503, "server_busy")
+    assert replies["long"].headers["retry-after"]
+    assert "stopped" in problem["detail"]
+    # the killed run left nothing (z was its first statement); everything before it is there
+    assert run(client, sid, "z").json()["code"] == "program_error"
+    _check(client, sid, r)
+    _check(client, twin, r)  # a session that shared nothing with the kill
+
+
+def test_generator_position_survives_a_restore(make_client):
+    client = make_client()
+    sid = client.post("/v1/sessions", json={"seed": 5}).json()["id"]
+    twin = client.post("/v1/sessions", json={"seed": 5}).json()["id"]
+    for s in (sid, twin):
+        run(client, s, "a = torch.randn(3)")
+    for host in list(client.app.state.pool.hosts):  # every host: both sessions are restored
+        os.kill(host.pid, signal.SIGKILL)
+    time.sleep(0.1)
+    assert _next_draw(client, sid) == _next_draw(client, twin)
+    assert run(client, sid, "a").json()["result"] == run(client, twin, "a").json()["result"]
+
+
+def test_hung_host_is_killed_at_the_hard_deadline(make_client):
+    client = make_client(run_timeout_s=0.5, run_grace_s=0.5)
+    sid = client.post("/v1/sessions").json()["id"]
+    assert run(client, sid, "kept = 41").status_code == 200
+    pool = client.app.state.pool
+    host = next(h for h in pool.hosts if sid in h.sessions)
+    os.kill(host.pid, signal.SIGSTOP)  # as stuck as a host can be: it cannot even see a signal
+    try:
+        started = time.monotonic()
+        reply = run(client, sid, "kept = kept + 1")
+        took = time.monotonic() - started
+    finally:
+        with pytest.raises(ProcessLookupError):
+            os.kill(host.pid, signal.SIGCONT)  # already gone
+    body = assert_problem(reply, 400, "limit_exceeded")
+    assert body["limit"] == "timeout_s" and "ended" in body["detail"]
+    assert 0.9 <= took < 5
+    assert host.dead and host not in pool.hosts
+    assert run(client, sid, "kept").json()["result"] == 41  # restored, without the lost run
+    assert run(client, sid, "kept = kept + 1\nkept").json()["result"] == 42
+
+
+# ------------------------------------------------------------------ the serving process
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Service:
+    """``uvicorn app.main:app`` in a process of its own, on a state folder that outlives it."""
+
+    def __init__(self, state_dir: Path, **settings: str) -> None:
+        self.port = _free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        env = {**os.environ, "AUTOGRAD_STATE_DIR": str(state_dir), "AUTOGRAD_API_KEYS": "",
+               **{f"AUTOGRAD_{k.upper()}": v for k, v in settings.items()}}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port",
+             str(self.port), "--log-level", "warning"],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{self.base}/v1/health/live", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.proc.kill()
+                pytest.fail("the service did not start")
+            time.sleep(0.1)
+
+    def kill(self) -> None:
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+
+
+def test_service_killed_between_runs_comes_back_with_every_session(tmp_path):
+    first = Service(tmp_path)
+    try:
+        with httpx.Client(base_url=first.base, timeout=30) as client:
+            sids = [client.post("/v1/sessions", json={"seed": 2}).json()["id"]
+                    for _ in range(2)]
+            draws = [_fill(client, sid) for sid in sids]
+            client.put(f"/v1/sessions/{sids[0]}/variables/w",
+                       json={"type": "tensor", "data": [1.5, 2.5], "requires_grad": True})
+    finally:
+        first.kill()  # kill -9: no shutdown, no flush
+    second = Service(tmp_path)
+    try:
+        with httpx.Client(base_url=second.base, timeout=30) as client:
+            for sid, r in zip(sids, draws):
+                _check(client, sid, r)
+            w = client.get(f"/v1/sessions/{sids[0]}/variables/w").json()["value"]
+            assert w["data"] == [1.5, 2.5] and w["requires_grad"]
+            listed = {s["id"] for s in client.get("/v1/sessions").json()["sessions"]}
+            assert set(sids) <= listed
+    finally:
+        second.kill()
