@@ -2,7 +2,7 @@
 and Python operators on ``Tensor``.
 
 Modules by family: creation, pointwise, reduction, linalg, shape, indexing, nn, tensor_methods;
-and arrange, comparison, fused, pointwise_extra; activation and normalization
+and arrange, comparison, fused, matrices, pointwise_extra; activation and normalization
 (torch.nn.functional).
 Convolution, pooling and interpolation: conv, pooling, sampling.
 """
@@ -19,6 +19,7 @@ from . import (  # noqa: F401
     fused,
     indexing,
     linalg,
+    matrices,
     nn,
     normalization,
     pointwise,

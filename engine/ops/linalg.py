@@ -188,6 +188,9 @@ def trace(input):
             f"trace: expected a matrix, but got tensor with dim {input._data.ndim}")
     from ..dtypes import DEFAULT_INT
 
+    if input.dtype.name == "bool":
+        raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
+            kernel="trace", dtype="Bool"))
     dt = input.dtype if input.dtype.is_floating_point else DEFAULT_INT
     xp = input.device.xp
     out = _wrap(xp.asarray(xp.trace(input._data, dtype=dt.np)), dt, input.device)
