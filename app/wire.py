@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import orjson
+from pydantic import ValidationError
 
 import engine
 from app.core.errors import InvalidRequest, LimitExceeded
@@ -135,8 +136,38 @@ def encode_value(value: Any, encoding: str = "json", _depth: int = 0) -> Any:
     return describe(value)
 
 
+def encode_output(value: Any, encoding: str = "json") -> Any:
+    """A variable named in ``outputs``: a module gives its ``state_dict`` (tensors by name, in
+    torch's order), anything else its value."""
+    if isinstance(value, engine.nn.Module):
+        return encode_value(value.state_dict(), encoding)
+    return encode_value(value, encoding)
+
+
+#: Library objects a reply shows by their torch repr (the kind is the reply's ``type``).
+_LIBRARY_KINDS: tuple[tuple[type, str], ...] = (
+    (engine.nn.Module, "module"),
+    (engine.optim.Optimizer, "optimizer"),
+    (engine.optim.lr_scheduler.LRScheduler, "lr_scheduler"),
+    (engine.utils.data.DataLoader, "dataloader"),
+    (engine.utils.data.Dataset, "dataset"),
+)
+
+
+def _library_kind(value: Any) -> str | None:
+    for cls, kind in _LIBRARY_KINDS:
+        if isinstance(value, cls):
+            return kind
+    return None
+
+
 def describe(value: Any) -> dict[str, Any]:
-    """A value JSON cannot carry (a generator, a function, a dtype, a graph node)."""
+    """A value JSON cannot carry (a module, a generator, a function, a dtype, a graph node)."""
+    kind = _library_kind(value)
+    if kind == "module":  # the whole nested repr, as torch prints it
+        return {"type": kind, "name": value._get_name(), "repr": repr(value)}
+    if kind is not None:
+        return {"type": kind, "name": type(value).__name__, "repr": repr(value)}
     name_of = getattr(value, "name", None)
     if isinstance(value, engine.float32.__class__):
         return {"type": "dtype", "name": value.name, "repr": repr(value)}
@@ -165,6 +196,9 @@ def kind_of(value: Any) -> str:
         return "list"
     if isinstance(value, Mapping):
         return "dict"
+    kind = _library_kind(value)
+    if kind is not None:
+        return kind
     if callable(value):
         return "function"
     return type(value).__name__.lower()
@@ -285,10 +319,46 @@ def decode_tensor(spec: TensorIn | InferenceTensor, *, device: str, max_elements
     return t.requires_grad_() if requires_grad else t
 
 
+def _is_tensor_object(value: Any) -> bool:
+    return isinstance(value, dict) and (value.get("type") == "tensor" or "datatype" in value)
+
+
 def decode_value(value: Any, *, device: str, max_elements: int, pointer: str = "#") -> Any:
-    """A request value as the program sees it: tensors become engine tensors, the rest stays."""
+    """A request value as the program sees it: tensors become engine tensors; an object whose
+    members are all tensors (a ``state_dict``) becomes a dict of tensors; the rest stays."""
     if isinstance(value, (TensorIn, InferenceTensor)):
         return decode_tensor(value, device=device, max_elements=max_elements, pointer=pointer)
+    if isinstance(value, dict) and value and all(_is_tensor_object(v) for v in value.values()):
+        out = {}
+        for key, member in value.items():
+            where = f"{pointer}/{key}"
+            try:
+                spec = InferenceTensor.model_validate(member) if "datatype" in member \
+                    else TensorIn.model_validate(member)
+            except ValidationError as exc:
+                first = exc.errors()[0]
+                path = "/".join(str(p) for p in first["loc"])
+                raise InvalidRequest(f"{first['msg']} (at {where}/{path}).",
+                                     pointer=f"{where}/{path}") from None
+            out[key] = decode_tensor(spec, device=device, max_elements=max_elements,
+                                     pointer=where)
+        return out
+    return value
+
+
+def bind_variable(variables: dict[str, Any], name: str, value: Any) -> Any:
+    """``PUT .../variables/{name}``: a dict of tensors sent to a variable holding a module is
+    loaded into it (``load_state_dict``, strict, as torch's); any other value is bound. Returns
+    the variable's value afterwards."""
+    target = variables.get(name)
+    if isinstance(target, engine.nn.Module) and isinstance(value, dict) and value and \
+            all(isinstance(v, engine.Tensor) for v in value.values()):
+        try:
+            target.load_state_dict(value)
+        except (RuntimeError, TypeError, ValueError) as exc:
+            raise InvalidRequest(str(exc), pointer="#") from None
+        return target
+    variables[name] = value
     return value
 
 

@@ -7,6 +7,7 @@ from app.api.routes import (
     evaluate,
     graph,
     health,
+    library,
     metrics,
     ops,
     runs,
@@ -17,6 +18,6 @@ from app.api.routes import (
 
 routers: list[APIRouter] = [
     module.router
-    for module in (evaluate, runs, sessions, variables, graph, compile, ops, health, metrics,
-                   web)
+    for module in (evaluate, runs, sessions, variables, graph, compile, ops, library, health,
+                   metrics, web)
 ]

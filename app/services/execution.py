@@ -30,7 +30,7 @@ from app.lang import (
 from app.models.runs import CompileRequest, EvaluateRequest, RunRequest
 from app.models.values import WireValue
 from app.services.graph import build_graph, short_repr, to_dot
-from app.wire import decode_inputs, decode_value, dumps, encode_value, kind_of
+from app.wire import decode_inputs, decode_value, dumps, encode_output, encode_value, kind_of
 
 Model = TypeVar("Model", bound=BaseModel)
 _WIRE_VALUE = TypeAdapter(WireValue)
@@ -129,7 +129,7 @@ def encode_reply(env: Environment, request: RunRequest, result: RunResult,
     encoding = request.encoding
     reply: dict[str, Any] = {
         "result": encode_value(result.result, encoding),
-        "outputs": {name: encode_value(_variable(env, name, "outputs", i), encoding)
+        "outputs": {name: encode_output(_variable(env, name, "outputs", i), encoding)
                     for i, name in enumerate(request.outputs)},
         "printed": result.printed,
         "stats": {"steps": result.steps, "elapsed_ms": round(result.elapsed_ms, 3)},

@@ -22,6 +22,7 @@ from app.lang import LangError, Limits, RunResult
 from app.models.runs import RunRequest
 from app.services import execution
 from app.services.store import Entry
+from app.wire import bind_variable
 
 logger = logging.getLogger("app.replay")
 
@@ -61,7 +62,7 @@ def apply(env: Any, entry: Entry, base: Limits) -> bool:
     """Replays one entry into ``env``; False when it ended differently than it did first."""
     if entry.kind == PUT:  # it was accepted once: no element limit the second time
         name = entry.meta["name"]
-        env.variables[name] = execution.decode_variable(env, entry.body, 1 << 62)
+        bind_variable(env.variables, name, execution.decode_variable(env, entry.body, 1 << 62))
         return True
     if entry.kind == DELETE:
         env.variables.pop(entry.meta["name"], None)

@@ -34,7 +34,9 @@ VALUE_EXAMPLES = {
 @router.put("/{session_id}/variables/{name}", response_model=VariableValue,
             summary="Bind a variable",
             description="Binds `name` to the tensor (or other value) in the body; a tensor may "
-                        "carry `requires_grad: true`. Replaces any earlier value.",
+                        "carry `requires_grad: true`. Replaces any earlier value, except that an "
+                        "object of tensors sent to a variable holding a module is loaded into it "
+                        "(`load_state_dict`): a `state_dict` from a run's `outputs` goes back.",
             responses=error_responses(400, 401, 404, 413, 422, 503, only={503: ["server_busy"]}),
             openapi_extra=forwarded_body(WireValue, examples=VALUE_EXAMPLES, name="value"))
 async def put_variable(session: OwnedSessionDep, runner: RunnerDep, name: VariableName,

@@ -35,6 +35,7 @@ from app.services import execution, replay
 from app.services.devices import check_device_computes
 from app.services.hosts.protocol import Payload, PeerGone, receive, send
 from app.services.store import SessionRecord, StaleFence, open_store
+from app.wire import bind_variable
 
 logger = logging.getLogger("app.host")
 
@@ -270,7 +271,7 @@ class Host:
         value = execution.decode_variable(resident.env, payload,
                                           self.settings.max_tensor_elements,
                                           header.get("json", True))
-        resident.env.variables[name] = value
+        value = bind_variable(resident.env.variables, name, value)  # loads a module's state
         self._log(resident, replay.PUT, payload, {"name": name}, reply)
         return execution.variable_reply(name, value, "json")
 
