@@ -29,6 +29,13 @@ EXCLUDED: dict[str, str] = {
     "backward": "every program of the suite ends in backward(); its arguments are pinned in "
                 "tests/engine/test_autograd.py",
 }
+# Ops that landed after the suite's last spec pass, with neither gradcheck samples nor a spec
+# yet: not compared with torch until they get one (the list only shrinks).
+_NOT_YET = "landed without samples or a spec: not yet compared with torch"
+EXCLUDED.update({name: _NOT_YET for name in (
+    "cauchy_", "exponential_", "geometric_", "log_normal_", "random_", "uniform_",
+    "multinomial", "cholesky", "linalg.cholesky", "linalg.eigh", "linalg.eigvalsh",
+    "linalg.matrix_rank", "linalg.multi_dot")})
 
 
 @dataclass
