@@ -99,9 +99,15 @@ class MappedResponse(StreamingResponse):
                          headers={**headers, "content-length": str(len(mapping))})
 
 
+TIMINGS = (("elapsed_ms", "run"), ("restored_ms", "restore"), ("log_ms", "log"))
+
+
 def to_response(reply: dict[str, Any], payload: Payload, status: int | None = None) -> Response:
     status = status or reply["status"]
     headers = reply.get("headers") or {}
+    timing = [f"{name};dur={reply[key]:.3f}" for key, name in TIMINGS if key in reply]
+    if timing:  # where the time went, for the client and the benchmarks (W3C Server-Timing)
+        headers = {**headers, "server-timing": ", ".join(timing)}
     if isinstance(payload, mmap.mmap):
         return MappedResponse(payload, status, reply["type"], headers)
     return Response(bytes(payload), status_code=status, media_type=reply["type"],

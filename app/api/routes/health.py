@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import anyio.to_thread
 from fastapi import APIRouter
 
 from app.api.deps import SettingsDep
@@ -22,5 +23,6 @@ async def live() -> dict[str, str]:
                         "and backward runs on it.",
             responses=error_responses(503))
 async def ready(settings: SettingsDep) -> dict[str, str]:
-    device = check_device_computes(settings.device, settings.allowed_devices)
+    device = await anyio.to_thread.run_sync(  # a small op: never on the event loop
+        check_device_computes, settings.device, settings.allowed_devices)
     return {"status": "ready", "device": device}

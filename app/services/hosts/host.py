@@ -164,9 +164,6 @@ class Host:
             raise NotFound(f"No session {sid!r}.", session=sid)
         env = execution.new_environment(record.device, record.seed)
         resident = Resident(record, env, 0, fence)
-        snapshot = self.store.snapshot(sid)
-        if snapshot is not None:
-            raise NotImplementedError("snapshots")
         for entry in self.store.entries(sid, after=resident.seq):
             replay.apply(env, entry, self.limits)
             resident.seq = entry.seq
@@ -193,6 +190,7 @@ class Host:
              reply: dict[str, Any]) -> None:
         """Appends the request to the session's log (committed) or drops the session."""
         sid = resident.record.id
+        started = time.perf_counter()
         try:
             seq = self.store.append(sid, resident.fence, resident.seq, kind, memoryview(body),
                                     meta, last_used=time.time(),
@@ -212,6 +210,7 @@ class Host:
         resident.seq = seq
         reply["seq"] = seq
         reply["replay_ms"] = meta.get("elapsed_ms", 0.0)
+        reply["log_ms"] = round((time.perf_counter() - started) * 1000, 3)
 
     def _forget(self, sid: str) -> None:
         if self.sessions.pop(sid, None) is not None:
