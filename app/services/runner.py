@@ -155,13 +155,20 @@ class Runner:
                         keep: int = 0) -> tuple[dict[str, Any], Payload]:
         """Admits the request to the memory budget (its body, and ``restores``: the memory of
         a session the host must restore first; ``keep``: what the host holds that the
-        request needs), then sends it."""
+        request needs), then sends it; a request that ran out of its grant (and so was not
+        applied) is sent once more with all the room the budget has."""
         extra = (body.size if body is not None else 0) + restores
-        header["grant"] = self.pool.admit(host, extra, keep)
-        return await self.pool.exchange(
-            host, header, body.data if body is not None else None,
-            payload_fd=body.fd if body is not None else None,
-            payload_size=body.size if body is not None else 0, timeout_s=timeout_s)
+        want = self.pool.default_grant(keep or restores)
+        for attempt in (1, 2):
+            header["grant"] = grant = await self.pool.admit(host, extra, keep, want)
+            reply, payload = await self.pool.exchange(
+                host, header, body.data if body is not None else None,
+                payload_fd=body.fd if body is not None else None,
+                payload_size=body.size if body is not None else 0, timeout_s=timeout_s)
+            if attempt == 2 or not reply.get("oom") or self.pool.free_memory() <= grant:
+                return reply, payload
+            want = self.pool.budget
+        raise AssertionError("unreachable")
 
     # ------------------------------------------------------------------ stateless
 

@@ -1,6 +1,6 @@
 """The host pool, in the serving process: starts, places, waits on, and replaces hosts.
 
-- **How many.** At most ``AUTOGRAD_HOSTS`` processes (default: twice the CPUs, at least 4),
+- **How many.** At most ``AUTOGRAD_HOSTS`` processes (default: four times the CPUs, at least 8),
   started on demand (``AUTOGRAD_HOSTS_WARM`` of them at start-up) by a zygote that has already
   imported the engine and the language (``app.services.hosts.zygote``), so a new host costs a
   fork, not an interpreter start. More hosts than cores is deliberate: a host runs one request
@@ -15,12 +15,14 @@
   requests wait in a queue that is fair across API keys (round robin).
 - **Memory.** One budget (``AUTOGRAD_MEMORY_BUDGET``) for the serving process, the zygote and
   every host together. Each host reports its own memory with every reply; a request is
-  *admitted* only if the budget has room, and its host gets a *grant* (what is free, less a
-  reserve for the other requests in flight; at least half of it), set as the host's soft
-  ``RLIMIT_AS`` for that request, so an allocation past it fails at once
-  (``MemoryError``, before the memory is used) and the client gets ``503 server_busy``. When
-  there is no room, idle hosts are recycled (their sessions spill to the store, to be restored
-  on their next request) before a request is refused.
+  *admitted* only if the budget has room, and its host gets a *grant* (room for twice its
+  session's memory, at least 256 MiB, at most a quarter of the budget), set as the host's soft
+  ``RLIMIT_AS`` for that request: an allocation past it fails at once (``MemoryError``, before
+  the memory is used) and nothing of the request is applied; it is then admitted once more with
+  all the room the budget has, and only if that fails too the client gets ``503 server_busy``.
+  The grants of requests in flight count as used until they end. Without room, a request
+  waits briefly for grants to come back, then idle hosts are recycled (their sessions spill to
+  the store, to be restored on their next request), before it is refused.
 - **Failure.** A request past its hard deadline (``run_timeout_s + AUTOGRAD_RUN_GRACE_S``) has
   its host killed (SIGKILL); a host that dies for any reason is replaced on demand, and the
   sessions it held are restored from the store on their next request.
@@ -62,6 +64,10 @@ MOVE_MIN_MS = 20.0
 SNDBUF = 1 << 18
 MIN_GRANT = 32 << 20
 """The least memory a request is admitted with."""
+DEFAULT_GRANT = 256 << 20
+"""What a request is first admitted with, at least (see ``HostPool.default_grant``)."""
+ADMIT_WAIT_S = 5.0
+"""How long a request waits for memory that requests in flight hold before a 503."""
 
 
 class HostGone(Exception):
@@ -106,6 +112,9 @@ class HostProcess:
     waiters: deque[Waiter] = field(default_factory=deque)
     memory: int = 0
     """Its own memory, as of its last reply."""
+    idle_since: float = 0.0
+    demoted: bool = False
+    """Left at low CPU priority (it could not take its priority back): recycled when idle."""
     grant: int = 0
     """The memory the request in flight may add."""
     requests: int = 0
@@ -262,9 +271,12 @@ class HostPool:
                 waiter.loop.call_soon_threadsafe(resolve)
 
     def release(self, host: HostProcess) -> None:
+        if host.demoted and not host.dead and not host.waiters:
+            self.kill(host, "recycled: it could not take back its CPU priority")
         with self._lock:
             host.busy = False
             host.grant = 0
+            host.idle_since = time.monotonic()
             if host.dead:
                 for waiter in host.waiters:  # they try again elsewhere
                     self._wake(waiter, None)
@@ -294,36 +306,53 @@ class HostPool:
         used = sum(h.memory + (h.grant if h.busy else 0) for h in self.hosts)
         return self.budget - self.overhead() - used
 
-    def admit(self, host: HostProcess, extra: int = 0, keep: int = 0) -> int:
+    def default_grant(self, session_bytes: int = 0) -> int:
+        """What a request is first admitted with: room for twice its session's memory (at
+        least :data:`DEFAULT_GRANT`), at most a quarter of the budget. A request that needs
+        more gets ``MemoryError`` in its host, nothing is applied, and it is admitted once
+        more with all the room there is (``Runner``)."""
+        return min(self.budget // 4, max(DEFAULT_GRANT, 2 * session_bytes))
+
+    async def admit(self, host: HostProcess, extra: int = 0, keep: int = 0,
+                    want: int | None = None) -> int:
         """Reserves memory for ``host``'s next request (``extra``: what its body and a restore
-        will take); returns the grant. When the budget has no room, idle hosts are recycled
-        first, then ``host`` itself if it holds much more than the ``keep`` bytes the request
-        needs of it (:class:`Recycled`: try again on a fresh host); then :class:`ServerBusy`."""
+        will take; ``want``: the grant asked for, default :meth:`default_grant`) and returns
+        the grant. Without room, it waits for the grants of requests in flight to come back
+        (up to :data:`ADMIT_WAIT_S`), then recycles idle hosts, then ``host`` itself if it
+        holds much more than the ``keep`` bytes the request needs of it (:class:`Recycled`:
+        try again on a fresh host); then :class:`ServerBusy`."""
         need = MIN_GRANT + extra
-        for _attempt in range(3):
+        want = max(need, self.default_grant() if want is None else want)
+        deadline = time.monotonic() + ADMIT_WAIT_S
+        recycled = 0
+        while True:
             with self._lock:
                 host.grant = 0
                 free = self.free_memory()
                 if free >= need:
-                    busy = sum(1 for h in self.hosts if h.busy and h is not host)
-                    host.grant = max(need, free // 2, free - MIN_GRANT * (2 + 2 * busy))
+                    host.grant = max(need, min(want, free - 2 * MIN_GRANT))
                     return host.grant
-                idle = sorted((h for h in self.hosts if not h.busy and not h.dead),
-                              key=lambda h: -h.memory)
+                granted = any(h.busy and h.grant for h in self.hosts if h is not host)
                 victims, freed = [], 0
-                for candidate in idle:
-                    if free + freed >= need:
-                        break
-                    victims.append(candidate)
-                    freed += candidate.memory
-            if not victims:
-                if host.memory > keep + 2 * MIN_GRANT:
-                    self.kill(host, "recycled to free memory")
-                    raise Recycled(host, sent=False)
+                if not granted or time.monotonic() >= deadline:
+                    for candidate in sorted((h for h in self.hosts if not h.busy and not h.dead),
+                                            key=lambda h: -h.memory):
+                        if free + freed >= need:
+                            break
+                        victims.append(candidate)
+                        freed += candidate.memory
+            if granted and time.monotonic() < deadline:
+                await anyio.sleep(0.005)  # requests in flight give their grants back soon
+                continue
+            if not victims or recycled >= 3:
                 break
+            recycled += 1
             for victim in victims:  # their sessions are restored from the store when used
                 self.kill(victim, "recycled to free memory")
             self._overhead = (0.0, 0)
+        if host.memory > keep + 2 * MIN_GRANT:
+            self.kill(host, "recycled to free memory")
+            raise Recycled(host, sent=False)
         raise ServerBusy(
             f"The service's memory budget ({self.budget} bytes) is in use; nothing was lost. "
             "Retry later.", retry_after_s=2, limit="memory_budget", value=self.budget)
@@ -420,6 +449,7 @@ class HostPool:
             timer.cancel()
             loop.remove_reader(fd)
         host.memory = int(reply.get("memory", host.memory))
+        host.demoted = bool(reply.get("demoted"))
         return reply, body
 
     async def _send(self, loop: asyncio.AbstractEventLoop, host: HostProcess, record: bytes,
@@ -540,6 +570,19 @@ class HostPool:
         self.metrics.host_exits.labels(reason=reason).inc()
         logger.warning("host %s (pid %s) %s: %s", host.slot, host.pid, reason,
                        host.exit_reason())
+
+    def retire_idle(self, idle_s: float, keep: int) -> int:
+        """Ends hosts idle for ``idle_s`` beyond the ``keep`` most recently used (their
+        sessions are restored from the store when next used); returns how many."""
+        now = time.monotonic()
+        with self._lock:
+            idle = sorted((h for h in self.hosts if not h.busy and not h.dead),
+                          key=lambda h: h.idle_since)
+            spare = len(idle) - keep
+            stale = [h for h in idle[:max(spare, 0)] if now - h.idle_since > idle_s]
+        for host in stale:
+            self.kill(host, f"idle for more than {idle_s:g} s")
+        return len(stale)
 
     def busy_count(self) -> int:
         return sum(1 for h in self.hosts if h.busy)
