@@ -264,7 +264,7 @@ def main() -> None:
                                       "AUTOGRAD_STATE_DIR": tempfile.mkdtemp(prefix="bench-")},
                      ROOT)
     try:
-        sample = httpx.post(service.base + "/v1/evaluate", content=body,
+        sample = httpx.post(service.base + "/v1/evaluate", content=body, timeout=60,
                             headers={"content-type": "application/json"})
         assert sample.status_code == 200, sample.text
         bare = Server("http_bench:bare_app", {"BARE_REPLY": sample.text}, ROOT / "benchmarks")
