@@ -60,7 +60,7 @@ class Service:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
-                if httpx.get(self.base + "/v1/health/live", timeout=1).status_code == 200:
+                if httpx.get(self.base + "/v1/health/ready", timeout=5).status_code == 200:
                     break
             except httpx.TransportError:
                 time.sleep(0.1)

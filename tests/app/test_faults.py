@@ -96,6 +96,16 @@ def test_host_killed_mid_run_loses_only_that_run(make_client):
     _check(client, twin, r)  # a session that shared nothing with the kill
 
 
+def test_every_host_hashes_strings_alike(make_client):
+    """Replay runs a session's requests again in another host, maybe after a restart: string
+    hashing (the order of sets of strings) must not change between hosts or zygotes."""
+    client = make_client()
+    assert client.get("/v1/health/ready").status_code == 200
+    for host in client.app.state.pool.hosts:
+        environ = Path(f"/proc/{host.pid}/environ").read_bytes().split(b"\0")
+        assert b"PYTHONHASHSEED=0" in environ  # the zygote's, so its interpreter's secret
+
+
 def test_generator_position_survives_a_restore(make_client):
     client = make_client()
     sid = client.post("/v1/sessions", json={"seed": 5}).json()["id"]
@@ -162,7 +172,7 @@ class Service:
         deadline = time.monotonic() + 60
         while True:
             try:
-                if httpx.get(f"{self.base}/v1/health/live", timeout=1).status_code == 200:
+                if httpx.get(f"{self.base}/v1/health/ready", timeout=5).status_code == 200:
                     return
             except httpx.TransportError:
                 pass

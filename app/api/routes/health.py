@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import anyio.to_thread
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from app.api.deps import SettingsDep
 from app.api.responses import OrjsonRoute
+from app.core.errors import ServerBusy
 from app.models.problems import error_responses
 from app.services.devices import check_device_computes
 
@@ -19,10 +20,15 @@ async def live() -> dict[str, str]:
 
 
 @router.get("/ready", summary="Readiness",
-            description="Ready when the default device (AUTOGRAD_DEVICE) computes: a small forward "
-                        "and backward runs on it.",
+            description="Ready when a session host (the worker process that runs programs) has "
+                        "started, so a request does not wait for one to, and the default device "
+                        "(AUTOGRAD_DEVICE) computes: a small forward and backward runs on it. "
+                        "`503 server_busy` with `Retry-After` while the first host starts.",
             responses=error_responses(503))
-async def ready(settings: SettingsDep) -> dict[str, str]:
+async def ready(settings: SettingsDep, request: Request) -> dict[str, str]:
+    if not await request.app.state.pool.warm_up():
+        raise ServerBusy("The service is starting: its first worker process is not up yet.",
+                         retry_after_s=1)
     device = await anyio.to_thread.run_sync(  # a small op: never on the event loop
         check_device_computes, settings.device, settings.allowed_devices)
     return {"status": "ready", "device": device}

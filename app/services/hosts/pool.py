@@ -68,6 +68,8 @@ DEFAULT_GRANT = 256 << 20
 """What a request is first admitted with, at least (see ``HostPool.default_grant``)."""
 ADMIT_WAIT_S = 5.0
 """How long a request waits for memory that requests in flight hold before a 503."""
+READY_WAIT_S = 5.0
+"""How long a readiness check waits for the first host before it answers 503."""
 
 
 class HostGone(Exception):
@@ -140,6 +142,8 @@ class HostPool:
         self._zygote = shared_zygote()
         self.budget = settings.memory_budget_bytes
         self._overhead = (0.0, 0)
+        self.warm = False
+        """A host has started (the zygote is up): a request no longer waits for one to."""
 
     # ------------------------------------------------------------------ acquiring a host
 
@@ -496,6 +500,7 @@ class HostPool:
         logger.info("host %s started (pid %s) in %.0f ms", slot, host.pid,
                     (time.perf_counter() - started) * 1000)
         host.started = time.monotonic()
+        self.warm = True
         return host
 
     async def _ready(self, host: HostProcess) -> None:
@@ -544,6 +549,21 @@ class HostPool:
 
         for _ in range(count):  # one after the other: the fork server starts with the first
             await one()
+
+    async def warm_up(self, wait_s: float = READY_WAIT_S) -> bool:
+        """Whether a host has started (readiness): if none has and none is starting (no
+        lifespan ran), starts one; waits up to ``wait_s`` for it. A host that is cut short by
+        the wait is killed; the next call starts another (the zygote keeps starting)."""
+        if self.warm:
+            return True
+        with anyio.move_on_after(wait_s):
+            with self._lock:
+                start = not self.hosts and not self._spawning and not self.closing
+            if start:
+                await self.start(1)
+            while not self.warm:
+                await anyio.sleep(0.05)
+        return self.warm
 
     def kill(self, host: HostProcess, why: str) -> None:
         if host.dead:
