@@ -106,6 +106,35 @@ def test_every_host_hashes_strings_alike(make_client):
         assert b"PYTHONHASHSEED=0" in environ  # the zygote's, so its interpreter's secret
 
 
+def test_a_spare_host_starts_when_none_is_left_idle(make_client):
+    """The next request finds a host ready instead of waiting for one to start."""
+    client = make_client()
+    assert client.post("/v1/evaluate", json={"source": "1"}).status_code == 200
+    pool = client.app.state.pool
+    deadline = time.monotonic() + 60
+    while len(pool.hosts) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(pool.hosts) == 2 and not any(h.busy for h in pool.hosts)
+    assert client.post("/v1/evaluate", json={"source": "2"}).status_code == 200
+    time.sleep(0.3)
+    assert len(pool.hosts) == 2  # one stayed idle: no more spares
+
+
+def test_a_host_that_died_idle_is_not_sent_requests(make_client):
+    client = make_client()
+    sid = client.post("/v1/sessions").json()["id"]
+    assert run(client, sid, "kept = 41").status_code == 200
+    pool = client.app.state.pool
+    deadline = time.monotonic() + 60
+    while len(pool.hosts) < 2 and time.monotonic() < deadline:  # the session's and a spare
+        time.sleep(0.05)
+    assert len(pool.hosts) == 2
+    for host in list(pool.hosts):  # more dead hosts than a request's two tries
+        os.kill(host.pid, signal.SIGKILL)
+        assert _ended(host.pid)
+    assert run(client, sid, "kept + 1").json()["result"] == 42
+
+
 def test_generator_position_survives_a_restore(make_client):
     client = make_client()
     sid = client.post("/v1/sessions", json={"seed": 5}).json()["id"]

@@ -135,7 +135,9 @@ class HostPool:
         self.placement: dict[str, HostProcess] = {}
         self.closing = False
         self._spawning = 0
-        self._lock = threading.Lock()
+        self._spares = 0
+        """Hosts being started in the background (``_start_spare``)."""
+        self._lock = threading.RLock()
         self._queue: OrderedDict[str, deque[Waiter]] = OrderedDict()
         self._numbers = itertools.count(1)
         self._slots = itertools.count()
@@ -159,31 +161,89 @@ class HostPool:
                     raise ServerBusy("The service is shutting down.", retry_after_s=2)
                 host, wait_on = self._choose(sid, replay_ms)
                 if host is None:
-                    if wait_on is None and self._room():
+                    if wait_on is None and self._room() and not self._spares:
                         self._spawning += 1
                         spawn = True
-                    else:
+                    else:  # its host, or any: the next one free or the spare now starting
                         waiter = self._enqueue(owner, wait_on)
             if host is not None:
+                self._start_spare()
                 return host
             if spawn:
                 try:
-                    return await self._spawn()
+                    host = await self._spawn()
                 finally:
                     with self._lock:
                         self._spawning -= 1
-            assert waiter is not None
-            host = await self._wait(waiter)
+            else:
+                assert waiter is not None
+                host = await self._wait(waiter)
             if host is not None:
+                self._start_spare()
                 return host
 
     def _room(self) -> bool:
         return len(self.hosts) + self._spawning < self.max_hosts
 
+    def _start_spare(self) -> None:
+        """Starts one more host in the background when none is left idle (and there is room),
+        so that the next request finds one ready instead of waiting for a fork and a host's
+        start-up (a fraction of a second, seconds on a loaded machine)."""
+        with self._lock:
+            if (self.closing or self._spares or not self._room()
+                    or any(not h.busy and not h.dead for h in self.hosts)):
+                return
+            self._spares += 1
+            self._spawning += 1
+        threading.Thread(target=self._spare, name="host-spare", daemon=True).start()
+
+    def _spare(self) -> None:
+        """A host started in a thread of its own, then released to whoever waits (or idle)."""
+        host: HostProcess | None = None
+        try:
+            slot = next(self._slots)
+            pid, sock = self._zygote.spawn(self.settings, slot)
+            host = HostProcess(slot=slot, sock=sock, pid=pid)
+            with self._lock:
+                self.hosts.append(host)
+            self.metrics.hosts_started.inc()
+            sock.settimeout(START_TIMEOUT_S)
+            data, got, _flags, _addr = socket.recv_fds(sock, RECORD_MAX, 2)
+            if decode(data, got)[0].get("op") != "ready":
+                raise ConnectionError("it did not say it was ready")
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SNDBUF)
+            sock.setblocking(False)
+        except Exception as exc:
+            if host is not None:
+                self.kill(host, f"it did not start ({exc})")
+            else:
+                logger.warning("a spare host could not start: %s", exc)
+            host = None
+        finally:
+            with self._lock:
+                self._spares -= 1
+                self._spawning -= 1
+        if host is None:
+            with self._lock:  # requests that waited for it: they try again (and spawn)
+                waiters = [w for q in self._queue.values() for w in q]
+                self._queue.clear()
+            for waiter in waiters:
+                self._wake(waiter, None)
+            return
+        if self.closing:
+            self.kill(host, "the service stopped")
+            return
+        host.started = time.monotonic()
+        self.warm = True
+        self.release(host)
+
     def _choose(self, sid: str | None, replay_ms: float) -> tuple[HostProcess | None,
                                                                   HostProcess | None]:
         """(a host now reserved, None) or (None, the host to wait for; None: any host)."""
         placed = self.placement.get(sid) if sid is not None else None
+        if placed is not None and not placed.busy and not self._alive(placed):
+            self._died(placed)  # it died while idle: the session is restored elsewhere
+            placed = None
         if placed is not None:
             if not placed.busy:
                 placed.busy = True
@@ -203,8 +263,25 @@ class HostPool:
         return None, None
 
     def _idle(self) -> HostProcess | None:
-        free = [h for h in self.hosts if not h.busy and not h.dead]
-        return min(free, key=lambda h: (len(h.sessions), h.memory)) if free else None
+        while True:
+            free = [h for h in self.hosts if not h.busy and not h.dead]
+            if not free:
+                return None
+            host = min(free, key=lambda h: (len(h.sessions), h.memory))
+            if self._alive(host):
+                return host
+            self._died(host)
+
+    @staticmethod
+    def _alive(host: HostProcess) -> bool:
+        """Whether an idle host's process is still there (its end of the socket still open):
+        one non-blocking peek, so a request is not sent to a host that died while idle."""
+        try:
+            return bool(host.sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT))
+        except (BlockingIOError, InterruptedError):
+            return True
+        except OSError:
+            return False
 
     @staticmethod
     def _reserve(host: HostProcess) -> HostProcess:
