@@ -16,11 +16,12 @@ import numpy as np
 
 from .. import errors
 from ..autograd import needs_grad, record
+from ..autograd.graph import FW_ACTIVE
 from ..dtypes import bool_
 from ..modes import _grad_enabled
 from ..tensor import Tensor, _wrap
 from ._args import is_scalar, norm_dim
-from .families import apply_inplace, check_inplace, inplace_twin
+from .families import apply_inplace, check_inplace, check_overlap, inplace_twin
 from .registry import op
 from .shape import _fmt, alias, select_view, slice_view, unsqueeze
 
@@ -527,9 +528,11 @@ def setitem(self, key, value):
         value = tensor(value, dtype=target.dtype, device=target.device)
     if adv is None:
         if _grad_enabled.get() and (target.requires_grad or
-                                    (isinstance(value, Tensor) and value.requires_grad)):
+                                    (isinstance(value, Tensor) and value.requires_grad)) or \
+                FW_ACTIVE[0]:  # the target (or its base) may carry a tangent
             apply_inplace(target, _overwrite(target, value))
         else:
+            check_overlap(target)
             v = value
             if isinstance(v, Tensor):
                 v = v.expand(target._data.shape)._data
