@@ -2,8 +2,8 @@
 and Python operators on ``Tensor``.
 
 Modules by family: creation, pointwise, reduction, linalg, shape, indexing, nn, tensor_methods;
-and arrange, comparison, fused, matrices, pointwise_extra; activation and normalization
-(torch.nn.functional).
+and arrange, comparison, fused, matrices, pointwise_extra; activation, loss and
+normalization (torch.nn.functional).
 Convolution, pooling and interpolation: conv, pooling, sampling.
 """
 
@@ -19,6 +19,7 @@ from . import (  # noqa: F401
     fused,
     indexing,
     linalg,
+    loss,
     matrices,
     nn,
     normalization,
