@@ -31,17 +31,17 @@ WORKDIR /src
 # Dependencies first, from pyproject.toml alone (stub packages, removed again with their build
 # directory, whose older-looking files setuptools would otherwise keep), so that editing the code
 # does not reinstall NumPy and friends on the next build.
-COPY pyproject.toml ./
+COPY pyproject.toml requirements.lock ./
 ARG VARIANT=cpu
-# Versions come from pyproject.toml's ranges, as for `pip install .` anywhere else. For cuda, the
+# Versions come from requirements.lock (`make lock`), the ones CI tested. For cuda, the
 # CuPy package that the `cuda` extra picked is completed with its `ctk` extra: the CUDA runtime
 # libraries as wheels, so no CUDA base image is needed.
 # hadolint ignore=DL3013
 RUN mkdir -p engine app client \
     && touch README.md engine/__init__.py app/__init__.py \
     && case "$VARIANT" in \
-         cpu) pip install . ;; \
-         cuda) pip install ".[cuda]" \
+         cpu) pip install -c requirements.lock . ;; \
+         cuda) pip install -c requirements.lock ".[cuda]" \
                && cupy=$(pip freeze | grep -i '^cupy-cuda') \
                && pip install "${cupy%%==*}[ctk]==${cupy##*==}" ;; \
          *) echo "VARIANT must be cpu or cuda, not '$VARIANT'" >&2; exit 1 ;; \

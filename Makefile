@@ -4,28 +4,40 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup run test lint bench clean web
+.PHONY: setup run test lint bench clean web lock
 
-$(BIN)/.installed: pyproject.toml
+LOCK := requirements.lock
+UV_VERSION := 0.13.9
+
+# Every dependency, of every extra, at the version in requirements.lock (used as pip constraints:
+# it pins what an install picks without installing every extra).
+$(BIN)/.installed: pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[test]"
+	$(BIN)/pip install --quiet -c $(LOCK) -e ".[test]"
 	touch $@
 
 setup: $(BIN)/.installed
 
 run: setup
-	$(BIN)/uvicorn app.main:app --host $(HOST) --port $(PORT)
+	AUTOGRAD_HOST=$(HOST) AUTOGRAD_PORT=$(PORT) $(BIN)/python -m app
 
 test: setup
 	$(BIN)/python -m pytest
 
 lint: setup
-	$(BIN)/pip install --quiet ruff
+	$(BIN)/pip install --quiet -c $(LOCK) -e ".[lint]"
 	$(BIN)/ruff check engine app tests benchmarks client
 
 bench: setup
 	$(BIN)/python benchmarks/engine_bench.py
+
+# Re-resolves requirements.lock from pyproject.toml (all extras, every platform); run it after
+# changing a dependency, and commit the result.
+lock: setup
+	$(BIN)/pip install --quiet uv==$(UV_VERSION)
+	$(BIN)/uv pip compile pyproject.toml --all-extras --universal --python-version 3.11 --native-tls \
+		--upgrade --quiet --custom-compile-command "make lock" --output-file $(LOCK)
 
 # The playground and /docs assets in app/static/ (committed: `make run` needs no Node).
 web:

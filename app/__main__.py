@@ -1,10 +1,15 @@
-"""``python -m app``: uvicorn with uvloop and httptools on AUTOGRAD_HOST:AUTOGRAD_PORT."""
+"""``python -m app``: uvicorn with uvloop and httptools on AUTOGRAD_HOST:AUTOGRAD_PORT, with the
+connection limits of ``app.core.connections`` and graceful draining on SIGTERM/SIGINT."""
 
 import uvicorn
 
 from app.core.config import get_settings
+from app.core.connections import GuardedHttpToolsProtocol, configure
 
 if __name__ == "__main__":
     settings = get_settings()
+    configure(settings)
     uvicorn.run("app.main:app", host=settings.host, port=settings.port, loop="uvloop",
-                http="httptools", log_level=settings.log_level)
+                http=GuardedHttpToolsProtocol, log_level=settings.log_level,
+                timeout_keep_alive=settings.idle_timeout_s,
+                timeout_graceful_shutdown=settings.shutdown_grace_s)

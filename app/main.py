@@ -69,7 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     state = open_store(settings.state_dir, sync=settings.state_sync)
     store = SessionRegistry(state, max_sessions=settings.max_sessions,
                             default_ttl_s=settings.session_ttl_s,
-                            key_max_sessions=settings.key_max_sessions)
+                            key_max_sessions=settings.key_session_quota)
     pool = HostPool(settings, metrics)
     store.on_forget = pool.forget
     metrics.track_sessions(lambda: store.alive)

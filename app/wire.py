@@ -245,8 +245,61 @@ def _as_array(data: Any, pointer: str) -> np.ndarray:
                              f"(at {pointer}/data).", pointer=pointer + "/data") from exc
 
 
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+MAX_DIMS = 64
+"""NumPy's (and so the engine's) most dimensions."""
+OVERFLOW = "Overflow when unpacking long long"
+"""PyTorch's text for a Python integer that does not fit 64 bits."""
+
+
+def _has_float(data: Any) -> bool:
+    if isinstance(data, list):
+        return any(_has_float(v) for v in data)
+    return isinstance(data, float)
+
+
+def _wide_integers(arr: np.ndarray, data: Any, dtype: str | None,
+                   pointer: str) -> np.ndarray | None:
+    """Integers beyond 64 bits in ``data`` (an object or uint64 array): floats where the
+    tensor is floating (as PyTorch converts them), else PyTorch's overflow error."""
+    if arr.dtype == np.uint64:
+        wide = bool(arr.size) and int(arr.max()) > INT64_MAX
+    else:
+        wide = any(isinstance(v, int) and not isinstance(v, bool)
+                   and not INT64_MIN <= v <= INT64_MAX for v in arr.ravel().tolist())
+    if not wide:
+        return None
+    floating = dtype in ("float32", "float64", "float16") or (dtype is None and _has_float(data))
+    if not floating:
+        raise InvalidRequest(f"{OVERFLOW} (at {pointer}/data).", pointer=pointer + "/data")
+    return np.array(data, dtype=np.float64)
+
+
+def check_shape(shape: list[int], pointer: str) -> None:
+    """PyTorch's errors for shapes it cannot make (beyond 64 bits), and the engine's limit of
+    64 dimensions."""
+    if len(shape) > MAX_DIMS:
+        raise InvalidRequest(f"A tensor may have at most {MAX_DIMS} dimensions here, not "
+                             f"{len(shape)} (at {pointer}/shape).", pointer=pointer + "/shape")
+    if any(d > INT64_MAX for d in shape):
+        raise InvalidRequest(f"{OVERFLOW} (at {pointer}/shape).", pointer=pointer + "/shape")
+    stride = 1
+    for d in reversed(shape):  # PyTorch computes contiguous strides even for an empty tensor
+        stride *= max(d, 1)
+        if stride > INT64_MAX:
+            raise InvalidRequest(f"Stride calculation overflowed (at {pointer}/shape).",
+                                 pointer=pointer + "/shape")
+    if stride * 8 > INT64_MAX:  # NumPy also needs the bytes of the non-zero dims to fit
+        raise InvalidRequest(f"Storage size calculation overflowed with sizes={list(shape)} "
+                             f"(at {pointer}/shape).", pointer=pointer + "/shape")
+
+
 def _from_data(data: Any, dtype: str | None, shape: list[int] | None, pointer: str) -> np.ndarray:
     arr = _as_array(data, pointer)  # numbers only (the common case): no Python-level walk
+    if arr.dtype == object or arr.dtype == np.uint64:
+        widened = _wide_integers(arr, data, dtype, pointer)
+        if widened is not None:
+            arr = widened
     if arr.dtype.kind not in "biuf" and _needs_fix(data):
         arr = _as_array(_replace_non_finite(data, pointer + "/data"), pointer)
     if arr.dtype == object or arr.dtype.kind not in "biuf":
@@ -291,6 +344,8 @@ def _from_base64(text: str, dtype: str | None, shape: list[int] | None,
 
 def decode_tensor(spec: TensorIn | InferenceTensor, *, device: str, max_elements: int,
                   pointer: str = "#") -> engine.Tensor:
+    if spec.shape is not None:
+        check_shape(spec.shape, pointer)
     if isinstance(spec, InferenceTensor):
         dtype, shape, requires_grad = OIP_DTYPES[spec.datatype], spec.shape, spec.requires_grad
         elements = math.prod(shape)

@@ -6,6 +6,7 @@ import numpy as _np
 from . import _malloc, errors, ops  # noqa: F401 (_malloc: glibc thresholds, set at import)
 from .autograd import grad
 from .autograd.grad_mode import inference_mode, is_inference_mode_enabled
+from .cost import use_cost_meter
 from .device import Device, cuda_device_count, default_device, device, use_device
 from .dtypes import (
     DType,
@@ -61,6 +62,6 @@ from .utils import data as _data  # noqa: E402, F401
 __all__ = ["Device", "DType", "Generator", "Size", "Tensor", "errors", "ops", "grad", "device",
            "default_device", "use_device", "cuda_device_count", "dtype_from_name", "as_dtype",
            "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
-           "use_limits", "held_bytes", "use_generator", "manual_seed", "from_numpy",
-           "to_numpy", "float16", "float32", "float64", "int32", "int64", "bool_",
+           "use_limits", "use_cost_meter", "held_bytes", "use_generator", "manual_seed",
+           "from_numpy", "to_numpy", "float16", "float32", "float64", "int32", "int64", "bool_",
            "inference_mode", "is_inference_mode_enabled"]

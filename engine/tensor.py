@@ -274,6 +274,7 @@ def _init(t: Tensor, arr, dtype: DType, device: Device) -> None:
 
 _new = object.__new__
 _ndarray = np.ndarray
+_ARRAY_TYPES: dict = {}  # array type -> the device its tensors live on, given the asked one
 
 
 def _wrap(arr, dtype: DType, device: Device = CPU) -> Tensor:
@@ -281,8 +282,12 @@ def _wrap(arr, dtype: DType, device: Device = CPU) -> Tensor:
 
     It repeats ``_init``'s assignments inline on purpose: every op result goes through here, and
     the extra call would cost about 4% of a small op's forward+backward."""
-    if type(arr) is not _ndarray and device is CPU:
-        arr = np.asarray(arr)
+    if type(arr) is not _ndarray and (device is CPU or device.__class__ is not Device):
+        lift = _ARRAY_TYPES.get(type(arr))  # (engine.func's batched arrays keep their type)
+        if lift is None:
+            arr = np.asarray(arr)
+        else:
+            device = lift(device, arr)
     t = _new(Tensor)
     t._data = arr
     t.dtype = dtype

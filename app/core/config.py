@@ -75,6 +75,34 @@ class Settings(BaseSettings):
                            "(SQLite); relative to the working directory.")
     shutdown_grace_s: float = Field(10.0, ge=0, description="On shutdown, how long requests "
                                     "in flight may finish before their hosts are ended.")
+    memory_budget: int = Field(0, ge=0, description="Bytes all hosts and the serving process "
+                               "may use together; 0: 75% of the tightest of the cgroup limit, "
+                               "RLIMIT_AS and the physical memory.")
+    max_reply_bytes: int = Field(64 * 1024 * 1024, ge=1024, description="Largest reply body "
+                                 "(a larger one is refused with a hint to use base64).")
+    max_run_cost: float = Field(1e11, gt=0, description="Cost units (about a nanosecond of "
+                                "work each) the costly ops of one run may add up to; each is "
+                                "estimated from its shapes before it runs.")
+    cost_rate: float = Field(1e9, gt=0, description="Cost units this machine does per second: "
+                             "an op whose estimate cannot finish in the run's time left is "
+                             "refused before it starts.")
+    key_max_sessions: int = Field(0, ge=0, description="Sessions one API key may hold; 0: a "
+                                  "quarter of max_sessions with API keys, all without.")
+    key_max_runs: int = Field(0, ge=0, description="Requests one API key may have running or "
+                              "waiting for a host at once; 0: twice the hosts with API keys, "
+                              "eight times without.")
+    key_max_memory: int = Field(0, ge=0, description="Bytes the sessions of one API key may "
+                                "hold; 0: half the memory budget with API keys, all without.")
+    max_connections: int = Field(1000, ge=1, description="Open connections (`python -m app`); "
+                                 "one more is answered 503 and closed.")
+    max_header_bytes: int = Field(32 * 1024, ge=1024, description="Largest request line and "
+                                  "headers (431).")
+    header_timeout_s: float = Field(10.0, gt=0, description="Time to send a request's headers "
+                                    "(408).")
+    body_timeout_s: float = Field(30.0, gt=0, description="Longest pause while sending a body "
+                                  "(the connection is closed).")
+    idle_timeout_s: float = Field(5.0, gt=0, description="Idle time after which a kept-alive "
+                                  "connection is closed.")
     state_sync: Literal["normal", "full"] = Field(
         "normal", description="normal: a 200 survives the crash of any process; full: also a "
         "power cut (an fsync per request).")
@@ -117,8 +145,28 @@ class Settings(BaseSettings):
         return self.hosts or max(4, 2 * (os.cpu_count() or 1))
 
     @property
-    def key_max_sessions(self) -> int:
-        return self.max_sessions
+    def memory_budget_bytes(self) -> int:
+        """``memory_budget``, or its default for this machine."""
+        from app.services.memory import default_budget
+
+        return self.memory_budget or default_budget()
+
+    @property
+    def key_session_quota(self) -> int:
+        if self.key_max_sessions:
+            return self.key_max_sessions
+        return max(1, self.max_sessions // 4) if self.auth_enabled else self.max_sessions
+
+    @property
+    def key_run_quota(self) -> int:
+        return self.key_max_runs or (2 if self.auth_enabled else 8) * self.host_count
+
+    @property
+    def key_memory_quota(self) -> int:
+        if self.key_max_memory:
+            return self.key_max_memory
+        budget = self.memory_budget_bytes
+        return budget // 2 if self.auth_enabled else budget
 
 
 def device_allowed(device: str, allowed: list[str]) -> bool:

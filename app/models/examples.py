@@ -1,4 +1,8 @@
-"""The seed chapter's programs, used as OpenAPI examples (and by the tests)."""
+"""The seed chapter's programs, used as OpenAPI examples (and by the tests).
+
+Every example must work as a JavaScript client sends it, and JavaScript writes ``0.0`` as
+``0``: a tensor input that requires grad names its ``dtype``, and a float literal in the JSON
+form is explicit (tests/app/test_openapi_examples.py sends each example that way)."""
 
 from __future__ import annotations
 
@@ -58,7 +62,7 @@ RUN_EXAMPLES = {
     "inputs": {
         "summary": "Bind an input, return a variable",
         "value": {
-            "inputs": {"x": {"type": "tensor", "data": [0.0, 1.0, 2.0, 3.0],
+            "inputs": {"x": {"type": "tensor", "dtype": "float32", "data": [0.0, 1.0, 2.0, 3.0],
                              "requires_grad": True}},
             "source": "y = 2 * torch.dot(x, x)\ny.backward()",
             "outputs": ["y"],
@@ -70,7 +74,7 @@ EVALUATE_EXAMPLES = {
     "gradients": {
         "summary": "y = 2xᵀx and its gradient with respect to x",
         "value": {
-            "inputs": {"x": {"type": "tensor", "data": [0.0, 1.0, 2.0, 3.0],
+            "inputs": {"x": {"type": "tensor", "dtype": "float32", "data": [0.0, 1.0, 2.0, 3.0],
                              "requires_grad": True}},
             "source": "y = 2 * torch.dot(x, x)\ny.backward()\ny",
             "gradients": ["x"],

@@ -23,7 +23,8 @@ class TensorIn(BaseModel):
         strict=True,
         json_schema_extra={
             "examples": [
-                {"type": "tensor", "data": [0.0, 1.0, 2.0, 3.0], "requires_grad": True},
+                {"type": "tensor", "dtype": "float32", "data": [0.0, 1.0, 2.0, 3.0],
+                 "requires_grad": True},
                 {"type": "tensor", "dtype": "float32", "shape": [2, 2], "data": [1, 2, 3, 4]},
                 {"type": "tensor", "dtype": "float32", "shape": [2],
                  "base64": "AACAPwAAAEA="},

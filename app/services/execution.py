@@ -7,6 +7,10 @@ loop never parses a big body, compiles or runs an op.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import re
+import secrets
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -16,7 +20,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 import engine
 from app.core.config import Settings
-from app.core.errors import InvalidRequest, NotFound
+from app.core.errors import InvalidRequest, LimitExceeded, NotFound
 from app.lang import (
     Environment,
     Limits,
@@ -29,6 +33,7 @@ from app.lang import (
 )
 from app.models.runs import CompileRequest, EvaluateRequest, RunRequest
 from app.models.values import WireValue
+from app.services.costs import RunMeter
 from app.services.graph import build_graph, short_repr, to_dot
 from app.wire import decode_inputs, decode_value, dumps, encode_output, encode_value, kind_of
 
@@ -67,11 +72,39 @@ def _body(raw: bytes | memoryview, is_json: bool) -> Any:
     if not is_json:
         return bytes(raw)
     try:
+        if _LONG_NUMBER.search(raw):  # orjson turns integers beyond 64 bits into floats
+            return json.loads(bytes(raw), parse_constant=_no_constant)
         return orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
+    except (orjson.JSONDecodeError, json.JSONDecodeError) as exc:
         raise RequestValidationError([{
             "type": "json_invalid", "loc": ("body", exc.pos), "msg": "JSON decode error",
             "input": {}, "ctx": {"error": exc.msg}}]) from None
+
+
+_ADDRESS = re.compile(rb" at 0x([0-9a-fA-F]{6,16})\b")
+_ADDRESS_KEY = secrets.token_bytes(16)
+
+
+def hide_addresses(body: bytes) -> bytes:
+    """Python's default reprs (``<... object at 0x7f3a...>``, PyTorch's hook handles too) show
+    heap addresses; a reply carries a keyed stand-in instead (the same for the same object
+    within a host, unrelated to where it lives)."""
+    if b" at 0x" not in body:
+        return body
+
+    def stand_in(match: re.Match) -> bytes:
+        digest = hashlib.blake2b(match.group(1), key=_ADDRESS_KEY, digest_size=6).hexdigest()
+        return b" at 0x" + digest.encode()
+
+    return _ADDRESS.sub(stand_in, body)
+
+
+_LONG_NUMBER = re.compile(rb"[0-9]{19}")
+"""A run of digits that may be an integer orjson cannot keep exact (2**63 has 19 digits)."""
+
+
+def _no_constant(name: str) -> None:
+    raise json.JSONDecodeError(f"unexpected {name}", name, 0)  # JSON has no NaN (as orjson)
 
 
 def _located(exc: ValidationError) -> RequestValidationError:
@@ -118,29 +151,89 @@ def prepare(request: RunRequest, env: Environment, limits: Limits,
     return Prepared(request, program, inputs)
 
 
-def perform(env: Environment, prepared: Prepared, limits: Limits) -> RunResult:
-    """Bind the inputs and run: from here on the session may change."""
+def perform(env: Environment, prepared: Prepared, limits: Limits, max_cost: float,
+            cost_rate: float) -> RunResult:
+    """Bind the inputs and run, every costly op metered: from here on the session may
+    change."""
     env.variables.update(prepared.inputs)
-    return run_program(prepared.program, env, limits, source=prepared.request.source)
+    with engine.use_cost_meter(RunMeter(max_cost, cost_rate, limits.timeout_s)):
+        return run_program(prepared.program, env, limits, source=prepared.request.source)
+
+
+JSON_BYTES = {"float32": 16, "float64": 25, "float16": 11, "bfloat16": 16, "int64": 21,
+              "int32": 12, "int16": 7, "int8": 5, "uint8": 4, "bool": 6}
+"""The most characters one element of a tensor's ``data`` takes in JSON, its comma included."""
+TENSOR_OVERHEAD = 512
+"""A tensor's other members and a summarized repr."""
+
+
+def reply_size(value: Any, encoding: str, stop: int, _depth: int = 0) -> int:
+    """An upper estimate of ``value``'s size in a JSON reply, computed without encoding it (and
+    without walking further once past ``stop``)."""
+    if isinstance(value, engine.Tensor):
+        numel = value.numel()
+        if encoding == "base64":
+            data = (numel * value.element_size() + 2) // 3 * 4
+        else:
+            data = numel * JSON_BYTES.get(value.dtype.name, 25) + 2 * max(1, numel)
+        return data + TENSOR_OVERHEAD
+    if isinstance(value, str):
+        return 6 * len(value) + 2  # \uXXXX at worst
+    if isinstance(value, (list, tuple)):
+        total = 2
+        for item in value:
+            total += reply_size(item, encoding, stop, _depth + 1) + 1
+            if total > stop or _depth > 64:
+                break
+        return total
+    if isinstance(value, dict):
+        total = 2
+        for key, item in value.items():
+            total += reply_size(str(key), encoding, stop) + \
+                reply_size(item, encoding, stop, _depth + 1) + 2
+            if total > stop or _depth > 64:
+                break
+        return total
+    return 32 if isinstance(value, (int, float, bool)) or value is None else 256
+
+
+def check_reply_size(size: int, limit: int, encoding: str, exact: bool = False) -> None:
+    if size <= limit:
+        return
+    hint = (" Ask for fewer values, or read them in pieces." if encoding == "base64" else
+            ' Send "encoding": "base64" (about a third of the size of JSON numbers), or ask '
+            "for fewer values.")
+    raise LimitExceeded(f"The reply would be {'' if exact else 'about '}{size} bytes, over the "
+                        f"limit of {limit} (max_reply_bytes).{hint}", limit="max_reply_bytes",
+                        value=limit)
 
 
 def encode_reply(env: Environment, request: RunRequest, result: RunResult,
-                 gradients: list[str] | None) -> bytes:
+                 gradients: list[str] | None, max_reply_bytes: int = 1 << 62) -> bytes:
+    """The reply's bytes: refused before encoding when its estimated size is over
+    ``max_reply_bytes`` (so no huge reply is ever built), and checked again once built."""
     encoding = request.encoding
+    values: list[Any] = [result.result, result.printed]
+    values += [_variable(env, name, "outputs", i) for i, name in enumerate(request.outputs)]
+    sized = values[:2] + [v.state_dict() if isinstance(v, engine.nn.Module) else v
+                          for v in values[2:]]  # a module output is its state_dict
+    grads = [getattr(_variable(env, name, "gradients", i), "grad", None)
+             for i, name in enumerate(gradients or ())]
+    check_reply_size(reply_size(sized + grads, encoding, max_reply_bytes), max_reply_bytes,
+                     encoding)
     reply: dict[str, Any] = {
         "result": encode_value(result.result, encoding),
-        "outputs": {name: encode_output(_variable(env, name, "outputs", i), encoding)
-                    for i, name in enumerate(request.outputs)},
+        "outputs": {name: encode_output(value, encoding)
+                    for name, value in zip(request.outputs, values[2:])},
         "printed": result.printed,
         "stats": {"steps": result.steps, "elapsed_ms": round(result.elapsed_ms, 3)},
     }
     if gradients is not None:
-        reply["gradients"] = {
-            name: encode_value(getattr(_variable(env, name, "gradients", i), "grad", None),
-                               encoding)
-            for i, name in enumerate(gradients)
-        }
-    return dumps(reply)
+        reply["gradients"] = {name: encode_value(grad, encoding)
+                              for name, grad in zip(gradients, grads)}
+    body = hide_addresses(dumps(reply))
+    check_reply_size(len(body), max_reply_bytes, encoding, exact=True)
+    return body
 
 
 def evaluate(raw: bytes | memoryview, settings: Settings, limits: Limits,
@@ -149,8 +242,9 @@ def evaluate(raw: bytes | memoryview, settings: Settings, limits: Limits,
     request = parse_body(EvaluateRequest, raw, is_json)
     env = new_environment(settings.device, None)
     prepared = prepare(request, env, limits, settings.max_tensor_elements)
-    result = perform(env, prepared, limits)
-    return encode_reply(env, request, result, request.gradients), result
+    result = perform(env, prepared, limits, settings.max_run_cost, settings.cost_rate)
+    return encode_reply(env, request, result, request.gradients,
+                        settings.max_reply_bytes), result
 
 
 def compile_program(raw: bytes | memoryview, limits: Limits, is_json: bool = True) -> bytes:
@@ -177,10 +271,14 @@ def lookup(env: Environment, name: str) -> Any:
         raise NotFound(f"No variable {name!r} in this session.", variable=name) from None
 
 
-def variable_reply(name: str, value: Any, encoding: str) -> bytes:
+def variable_reply(name: str, value: Any, encoding: str, max_reply_bytes: int = 1 << 62) -> bytes:
     grad = getattr(value, "grad", None) if hasattr(value, "grad_fn") else None
-    return dumps({"name": name, "value": encode_value(value, encoding),
-                  "grad": encode_value(grad, encoding)})
+    check_reply_size(reply_size([value, grad], encoding, max_reply_bytes), max_reply_bytes,
+                     encoding)
+    body = hide_addresses(dumps({"name": name, "value": encode_value(value, encoding),
+                                 "grad": encode_value(grad, encoding)}))
+    check_reply_size(len(body), max_reply_bytes, encoding, exact=True)
+    return body
 
 
 def decode_variable(env: Environment, raw: bytes | memoryview, max_tensor_elements: int,

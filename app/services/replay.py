@@ -14,6 +14,7 @@ deadline) is never logged: such a run is dropped from the session, as if it had 
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import replace
 from typing import Any
 
@@ -27,17 +28,33 @@ from app.wire import bind_variable
 logger = logging.getLogger("app.replay")
 
 RUN, PUT, DELETE = "run", "put", "delete"
-REPLAY_TIMEOUT_S = 1e9
+REPLAY_TIMEOUT_S = math.inf
+COST_RATE = 1.0
+"""With no deadline, a replayed run's costly ops are checked against its cost budget only."""
 """Replays are bounded by steps; the serving process's deadline for a restore bounds the rest."""
 
 
+def memory_failure(exc: BaseException) -> bool:
+    """Whether a failure came from running out of memory (the budget, RLIMIT_AS): not a
+    deterministic outcome of the program, so never logged (nor accepted in a replay)."""
+    seen = 0
+    cause: BaseException | None = exc
+    while cause is not None and seen < 16:
+        if isinstance(cause, MemoryError):
+            return True
+        cause = cause.__context__ or cause.__cause__
+        seen += 1
+    return False
+
+
 def run_meta(limits: Limits, result: RunResult | None, error: BaseException | None,
-             elapsed_ms: float) -> dict[str, Any]:
-    """How a run ended, as its log entry records it."""
+             elapsed_ms: float, max_cost: float) -> dict[str, Any]:
+    """How a run ended, as its log entry records it (with the limits it ran under)."""
     meta: dict[str, Any] = {
         "elapsed_ms": round(elapsed_ms, 3),
         "limits": [limits.max_tensor_elements, limits.max_session_bytes,
-                   limits.max_recursion_depth, limits.max_loop_iterations, limits.max_steps],
+                   limits.max_recursion_depth, limits.max_loop_iterations, limits.max_steps,
+                   max_cost],
     }
     if result is not None:
         meta.update(steps=result.steps, outcome="ok")
@@ -51,7 +68,7 @@ def run_meta(limits: Limits, result: RunResult | None, error: BaseException | No
 
 
 def replay_limits(base: Limits, meta: dict[str, Any]) -> Limits:
-    elements, session_bytes, depth, loops, steps = meta["limits"]
+    elements, session_bytes, depth, loops, steps, _cost = meta["limits"]
     bound = meta["stop"] - 1 if "stop" in meta else min(int(meta["steps"]), steps)
     return replace(base, max_tensor_elements=elements, max_session_bytes=session_bytes,
                    max_recursion_depth=depth, max_loop_iterations=loops,
@@ -72,12 +89,11 @@ def apply(env: Any, entry: Entry, base: Limits) -> bool:
     outcome, steps = "ok", None
     try:
         prepared = execution.prepare(request, env, limits, limits.max_tensor_elements)
-        result = execution.perform(env, prepared, limits)
-        steps = result.steps
-        for name in request.outputs:  # a missing output failed the first run after it ran
-            if name not in env.variables:
-                outcome = "program_error"
+        steps = execution.perform(env, prepared, limits, entry.meta["limits"][5],
+                                  COST_RATE).steps
     except (LangError, ApiError) as exc:
+        if memory_failure(exc):  # the budget, not the program: this restore cannot finish now
+            raise MemoryError from exc
         outcome = exc.code
         steps = exc.extra.get("steps")
         if "stop" in entry.meta and getattr(exc, "limit", None) == "max_steps":

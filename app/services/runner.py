@@ -11,10 +11,11 @@ for a host that died or was killed.
 
 from __future__ import annotations
 
+import contextlib
 import mmap
 import os
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,10 +23,10 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from app.core.config import Settings
-from app.core.errors import LimitExceeded, ServerBusy
+from app.core.errors import LimitExceeded, QuotaExceeded, ServerBusy
 from app.core.metrics import Metrics
 from app.services.devices import resolve_device
-from app.services.hosts.pool import DeadlineExceeded, HostGone, HostPool
+from app.services.hosts.pool import DeadlineExceeded, HostGone, HostPool, HostProcess
 from app.services.hosts.protocol import INLINE_MAX, Payload
 from app.services.sessions import Session, SessionRegistry
 
@@ -121,6 +122,40 @@ class Runner:
         self.sessions = sessions
         self.pool = pool
         self.deadline_s = settings.run_timeout_s + settings.run_grace_s
+        self.key_runs = settings.key_run_quota
+        self.key_memory = settings.key_memory_quota
+        self._in_flight: dict[str, int] = {}
+
+    @contextlib.contextmanager
+    def _quota(self, owner: str) -> Iterator[None]:
+        """One of the key's requests running or waiting for a host (``AUTOGRAD_KEY_MAX_RUNS``;
+        requests waiting for their session's turn do not count)."""
+        count = self._in_flight.get(owner, 0)
+        if count >= self.key_runs:
+            raise QuotaExceeded(f"This API key has {count} requests running or waiting, its "
+                                "quota; retry when one ends.", quota="concurrent_runs",
+                                limit=self.key_runs, retry_after_s=1)
+        self._in_flight[owner] = count + 1
+        try:
+            yield
+        finally:
+            if self._in_flight[owner] == 1:
+                del self._in_flight[owner]
+            else:
+                self._in_flight[owner] -= 1
+
+    async def _exchange(self, host: HostProcess, header: dict[str, Any], body: Body | None,
+                        timeout_s: float, restores: int = 0,
+                        keep: int = 0) -> tuple[dict[str, Any], Payload]:
+        """Admits the request to the memory budget (its body, and ``restores``: the memory of
+        a session the host must restore first; ``keep``: what the host holds that the
+        request needs), then sends it."""
+        extra = (body.size if body is not None else 0) + restores
+        header["grant"] = self.pool.admit(host, extra, keep)
+        return await self.pool.exchange(
+            host, header, body.data if body is not None else None,
+            payload_fd=body.fd if body is not None else None,
+            payload_size=body.size if body is not None else 0, timeout_s=timeout_s)
 
     # ------------------------------------------------------------------ stateless
 
@@ -129,26 +164,28 @@ class Runner:
         if op == "evaluate" and self.settings.device != "cpu":  # the CPU always is usable
             # the default device must be: a 503 device_unavailable, not a program error
             resolve_device(self.settings.device, self.settings.allowed_devices)
-        body = await read_body(http)
+        with self._quota(owner):
+            body = await read_body(http)
+            try:
+                return await self._stateless(op, owner, http, body)
+            finally:
+                body.close()
+
+    async def _stateless(self, op: str, owner: str, http: Request, body: Body) -> Response:
         started = time.perf_counter()
-        try:
-            header = {"op": op, "json": body.is_json, **request_context(http)}
-            for attempt in (1, 2):
-                host = await self.pool.acquire(owner)
-                try:
-                    reply, payload = await self.pool.exchange(
-                        host, header, body.data, payload_fd=body.fd, payload_size=body.size,
-                        timeout_s=self.deadline_s)
-                    break
-                except HostGone as exc:
-                    if exc.sent or attempt == 2:
-                        raise self._gone(exc) from None
-                except DeadlineExceeded:
-                    raise self._overran() from None
-                finally:
-                    self.pool.release(host)
-        finally:
-            body.close()
+        header = {"op": op, "json": body.is_json, **request_context(http)}
+        for attempt in (1, 2):
+            host = await self.pool.acquire(owner)
+            try:
+                reply, payload = await self._exchange(host, header, body, self.deadline_s)
+                break
+            except HostGone as exc:
+                if exc.sent or attempt == 2:
+                    raise self._gone(exc) from None
+            except DeadlineExceeded:
+                raise self._overran() from None
+            finally:
+                self.pool.release(host)
         self._observe(op, reply, started)
         return to_response(reply, payload)
 
@@ -161,8 +198,15 @@ class Runner:
         that restores it)."""
         started = time.perf_counter()
         try:
-            async with self.sessions.exclusive(session):
-                reply, payload = await self._on_host(session, op, http, body, fields)
+            if op in ("run", "put") and \
+                    self.sessions.memory_of(session.owner) >= self.key_memory:
+                raise QuotaExceeded(
+                    f"The sessions of this API key hold {self.key_memory} bytes or more, its "
+                    "quota: delete variables or end sessions first.", quota="memory",
+                    limit=self.key_memory, retry_after_s=30)
+            async with self.sessions.exclusive(session):  # its own queue is not the key's
+                with self._quota(session.owner):
+                    reply, payload = await self._on_host(session, op, http, body, fields)
         finally:
             if body is not None:
                 body.close()
@@ -178,15 +222,14 @@ class Runner:
                   **request_context(http), **fields}
         for attempt in (1, 2):
             host = await self.pool.acquire(session.owner, session.id, session.replay_ms)
-            timeout = self.deadline_s
+            timeout, restores, keep = self.deadline_s, 0, session.memory_bytes
             if not self.pool.holds(session.id, host):  # it restores the session first
                 timeout += max(30.0, 4 * session.replay_ms / 1000)
+                restores, keep = session.memory_bytes, 0
             header["seq"] = session.head
             try:
-                reply, payload = await self.pool.exchange(
-                    host, header, body.data if body is not None else None,
-                    payload_fd=body.fd if body is not None else None,
-                    payload_size=body.size if body is not None else 0, timeout_s=timeout)
+                reply, payload = await self._exchange(host, header, body, timeout, restores,
+                                                      keep)
                 self.pool.place(session.id, host)
             except HostGone as exc:
                 session.head = None  # the host may have logged the request before it died

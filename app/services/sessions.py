@@ -206,6 +206,10 @@ class SessionRegistry:
             self._forget(session)
         return len(expired)
 
+    def memory_of(self, owner: str) -> int:
+        """Bytes the owner's sessions in use hold (as of their last requests)."""
+        return sum(s.memory_bytes for s in self._sessions.values() if s.owner == owner)
+
     def touch(self, session: Session) -> None:
         session.last_used = self.clock()
         self._touched[session.id] = session.last_used

@@ -266,9 +266,14 @@ def unpack_dual(tensor, *, level: int | None = None) -> UnpackedDualTensor:
 
 
 # --------------------------------------------------------------------------- propagation
-def propagate(outputs, rule, inputs: tuple, saved: tuple, per_input: bool, jvp) -> bool:
+# set by ``engine.func.vmap``: adapts a reverse rule where batched and unbatched inputs meet
+BATCH_BOUNDARY: list = [None]
+
+
+def propagate(outputs, rule, inputs: tuple, saved: tuple, per_input: bool, jvp):
     """Give ``outputs`` their tangents at every visible level where an input has one. Returns
-    True when no reverse-mode node is needed (grad mode off, or no input requires grad)."""
+    the reverse rule to record (adapted at a ``vmap`` boundary), or None when no reverse-mode
+    node is needed (grad mode off, or no input requires grad)."""
     levels = visible_levels()
     if levels:
         for lvl in levels:
@@ -278,11 +283,12 @@ def propagate(outputs, rule, inputs: tuple, saved: tuple, per_input: bool, jvp) 
                     _attach(outputs, lvl, _tangents(outputs, rule, inputs, saved, per_input,
                                                     jvp, tangents))
     if not _grad_enabled.get():
-        return True
+        return None
     for x in inputs:
         if type(x) is Tensor and x.requires_grad:
-            return False
-    return True
+            hook = BATCH_BOUNDARY[0]
+            return rule if hook is None else hook(outputs, rule, inputs, per_input)
+    return None
 
 
 def _attach(outputs, lvl: int, result) -> None:
@@ -354,7 +360,7 @@ def _double_vjp(outputs, rule, inputs, saved, per_input, tangents):
                            allow_unused=True)
     result = [None] * len(outs)
     for i, gi in zip(floating, got):
-        result[i] = _zeros(outs[i]) if gi is None else gi if wants_graph else gi.detach()
+        result[i] = _zeros(outs[i]) if gi is None else gi
     return tuple(result)
 
 

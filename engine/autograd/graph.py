@@ -213,8 +213,9 @@ def _refresh_view(t: Tensor) -> None:
 
 OUTPUT = object()  # marker in ``saved``: save the op's output
 
-# Non-zero while a forward-AD level is open or anomaly detection is on, in any context: only then
-# do ``record`` and ``needs_grad`` look further (``forward_ad``, ``anomaly``).
+# Non-zero while a forward-AD level or a ``vmap`` is open (FW_ACTIVE), or anomaly detection is on
+# (HOOKS_ACTIVE), in any context: only then do ``record`` and ``needs_grad`` look further
+# (``forward_ad``, ``engine.func.vmap``, ``anomaly``).
 FW_ACTIVE = [0]
 HOOKS_ACTIVE = [0]
 
@@ -232,8 +233,10 @@ def record(outputs, name: str, rule, inputs: tuple, saved: tuple = (), per_input
     forward-mode rule (``forward_ad`` explains the default). ``node``: a node object to fill in
     (a custom Function's ctx) instead of a new one.
     """
-    if FW_ACTIVE[0] and _forward_ad.propagate(outputs, rule, inputs, saved, per_input, jvp):
-        return None
+    if FW_ACTIVE[0]:
+        rule = _forward_ad.propagate(outputs, rule, inputs, saved, per_input, jvp)
+        if rule is None:  # tangents only: no reverse-mode node
+            return None
     edges = []
     meta = []
     for x in inputs:

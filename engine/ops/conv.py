@@ -18,6 +18,7 @@ import numpy as np
 
 from .. import errors
 from ..autograd import needs_grad, record
+from ..cost import charge, conv_cost
 from ..modes import _grad_enabled, check_numel
 from ..tensor import Tensor, _wrap
 from .registry import op
@@ -334,6 +335,11 @@ def convolution(input, weight, bias, stride, padding, dilation, transposed, outp
                 f"({' x '.join(map(str, input._data.shape[2:]))}). Calculated output size per "
                 f"channel: ({' x '.join(map(str, out_len))}). Output size is too small")
     _check_dtypes(input, weight, bias, transposed)
+    spatial = input._data.shape[2:] if transposed else _out_len(
+        input._data.shape[2:], weight._data.shape[2:], stride, padding, dilation, False,
+        output_padding)
+    charge("convolution", conv_cost(input._data.shape[0] * math.prod(spatial),
+                                    weight._data.size))
     params = _Params((stride, padding, dilation, transposed, output_padding, groups))
     xp = input.device.xp
     res = _forward_array(xp, input._data, weight._data, params)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import math
+
 from .. import errors
 from ..autograd import needs_grad, record
+from ..cost import charge, einsum_cost, product_cost
 from ..modes import check_numel
 from ..tensor import Tensor, _wrap
 from .registry import op
@@ -76,6 +79,7 @@ def matmul(input, other):
         raise _matmul_shape_error(a, b)
     out_shape = _matmul_shape(a._data.shape, b._data.shape)
     check_numel(out_shape)
+    charge("matmul", product_cost(math.prod(out_shape), a._data.shape[-1]))
     xp = a.device.xp
     out = _wrap(xp.matmul(a._data, b._data), a.dtype, a.device)
     if needs_grad(a, b):
@@ -142,6 +146,7 @@ def bmm(input, mat2):
             f"got: [{sb[0]}, {sb[1]}].")
     _scalar_type_check(input, mat2)
     check_numel((b, input._data.shape[1], sb[2]))
+    charge("bmm", product_cost(b * input._data.shape[1] * sb[2], k))
     out = _wrap(input.device.xp.matmul(input._data, mat2._data), input.dtype, input.device)
     if needs_grad(input, mat2):
         record(out, "BmmBackward0", (lambda g, a, m: bmm(g, m.mT), lambda g, a, m: bmm(a.mT, g)),
@@ -323,6 +328,7 @@ def einsum(equation, *operands):
         _scalar_type_check(operands[0], t)
     sizes = _letter_sizes(subs, shapes)
     check_numel(tuple(sizes[c] for c in out_sub))
+    charge("einsum", einsum_cost(subs, sizes, len(operands) > 2))
     xp = operands[0].device.xp
     arrays = [xp.broadcast_to(t._data, tuple(sizes[c] for c in s)) if len(s) == len(set(s))
               else t._data for t, s in zip(operands, subs, strict=True)]

@@ -17,6 +17,7 @@ import numpy as np
 
 from .. import errors
 from ..autograd import OUTPUT, needs_grad, record
+from ..cost import charge, sort_cost
 from ..dtypes import DEFAULT_FLOAT, DEFAULT_INT, as_dtype, bool_, float16, float32
 from ..modes import is_grad_enabled, no_grad
 from ..tensor import Tensor, _wrap
@@ -663,6 +664,7 @@ def sort(input, dim=-1, descending=False, stable=False):
     if not shape:
         return _picked_0d("sort", input)
     d = norm_dim(_int_dim("sort", dim), len(shape))
+    charge("sort", sort_cost(shape, d))
     idx = _sort_indices(input.device.xp, input._data, d, descending)
     return _sorted_pick("sort", input, d, idx)
 
@@ -685,6 +687,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
         raise errors.EngineRuntimeError("selected index k out of range")
     if not shape:
         return _picked_0d("topk", input)
+    charge("topk", sort_cost(shape, d))
     xp = input.device.xp
     idx = _sort_indices(xp, input._data, d, largest)
     idx = xp.ascontiguousarray(xp.take(idx, xp.arange(k), axis=d))

@@ -148,3 +148,38 @@ def test_plan_only_for_simple_routes():
     assert plans["/nested"] is None
     assert plans["/sync"] is None
     assert plans["/body"] is None
+
+
+# The FastAPI internals DirectRoute reads. A new kind of parameter in FastAPI's Dependant would
+# be one _direct_plan does not know to decline (and a direct call would then drop it), so the
+# whole field list is pinned: when FastAPI changes it, review _direct_plan, then this list.
+DEPENDANT_FIELDS = {
+    "background_tasks_param_name", "body_params", "call", "concurrency", "cookie_params",
+    "dependencies", "header_params", "http_connection_param_name", "name", "own_oauth_scopes",
+    "parent_oauth_scopes", "path", "path_params", "query_params", "request_param_name",
+    "response_param_name", "scope", "security_scopes_param_name", "use_cache",
+    "websocket_param_name",
+}
+
+
+def test_fastapi_dependant_is_the_one_direct_route_was_written_for():
+    import dataclasses
+
+    from fastapi.dependencies.models import Dependant
+    assert {f.name for f in dataclasses.fields(Dependant)} == DEPENDANT_FIELDS, \
+        "FastAPI's Dependant changed: review app.api.responses._direct_plan"
+
+
+def test_the_evaluate_route_takes_the_direct_path(make_app):
+    from app.api.routes.evaluate import router
+    route = next(r for r in router.routes if r.path == "/v1/evaluate")
+    assert isinstance(route, DirectRoute)
+    plan = _direct_plan(route.dependant)
+    assert plan is not None, "FastAPI's dependant for /v1/evaluate no longer fits a direct call"
+    request_name, deps = plan
+    assert request_name == "http"
+    assert [name for name, _ in deps] == ["owner"]
+    assert route.get_route_handler().__name__ == "direct"
+    # the general handler DirectRoute falls back to is still FastAPI's own
+    assert callable(fastapi.routing.APIRoute.get_route_handler)
+    assert callable(fastapi.routing.solve_dependencies)

@@ -37,6 +37,7 @@ def _missing(reason: str) -> None:
 
 try:
     from playwright.sync_api import Page, expect, sync_playwright
+    expect.set_options(timeout=30_000)  # two busy cores in CI: Redoc alone takes seconds
 except ImportError:  # pragma: no cover - the browser extra is not installed
     sync_playwright = None
 
@@ -75,7 +76,7 @@ def page(browser, server, request):
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.set_default_timeout(20_000)
+    page.set_default_timeout(30_000)
     yield page
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)

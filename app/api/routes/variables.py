@@ -21,7 +21,8 @@ VariableName = Annotated[str, Path(pattern=NAME_PATTERN, max_length=128,
 
 VALUE_EXAMPLES = {
     "tensor": {"summary": "A tensor that requires grad",
-               "value": {"type": "tensor", "data": [0.0, 1.0, 2.0, 3.0], "requires_grad": True}},
+               "value": {"type": "tensor", "dtype": "float32", "data": [0.0, 1.0, 2.0, 3.0],
+                         "requires_grad": True}},
     "flat": {"summary": "Flat data with a shape",
              "value": {"type": "tensor", "dtype": "float64", "shape": [2, 2],
                        "data": [1, 2, 3, "NaN"]}},

@@ -34,19 +34,11 @@ from app.models.runs import RunRequest
 from app.services import execution, replay
 from app.services.devices import check_device_computes
 from app.services.hosts.protocol import Payload, PeerGone, receive, send
+from app.services.memory import limit_address_space, shared_bytes, statm
 from app.services.store import SessionRecord, StaleFence, open_store
 from app.wire import bind_variable
 
 logger = logging.getLogger("app.host")
-
-_PAGE = os.sysconf("SC_PAGE_SIZE")
-
-
-def rss_bytes() -> int:
-    """Resident memory of this process (what the memory budget counts for a host)."""
-    with open("/proc/self/statm", "rb") as statm:
-        return int(statm.read().split()[1]) * _PAGE
-
 
 def _trim() -> None:
     """Hands freed heap back to the operating system (after dropping sessions)."""
@@ -66,17 +58,8 @@ class Resident:
     fence: int
 
 
-def _memory_failure(exc: BaseException) -> bool:
-    """Whether a failure came from running out of memory (the budget, RLIMIT_AS): not a
-    deterministic outcome of the program, so never logged."""
-    seen = 0
-    cause: BaseException | None = exc
-    while cause is not None and seen < 16:
-        if isinstance(cause, MemoryError):
-            return True
-        cause = cause.__context__ or cause.__cause__
-        seen += 1
-    return False
+OUT_OF_MEMORY = ("The service's memory budget does not leave room for this request; it was "
+                 "not applied and nothing was lost. Retry later, or with less data.")
 
 
 class Host:
@@ -86,6 +69,8 @@ class Host:
         self.limits = execution.limits_from(settings)
         self.store = open_store(settings.state_dir, sync=settings.state_sync)
         self.sessions: dict[str, Resident] = {}
+        self.shared = shared_bytes()
+        """Pages shared with the zygote at start: not this host's own memory."""
         self.handlers: dict[str, Callable[[dict, Payload, dict], bytes]] = {
             "run": self.run, "evaluate": self.evaluate, "compile": self.compile,
             "put": self.put_variable, "get": self.get_variable, "delete": self.delete_variable,
@@ -116,15 +101,32 @@ class Host:
             _trim()
         reply: dict[str, Any] = {"n": header.get("n"), "status": 200,
                                  "type": "application/json"}
+        if "grant" in header:  # the memory this request may add: past it, MemoryError
+            limit_address_space(statm()[0] + header["grant"])
+        out_of_memory = False
         try:
             body = self.handlers[header["op"]](header, payload, reply)
         except Exception as exc:  # every failure becomes the problem the client sees
+            out_of_memory = replay.memory_failure(exc)
+            if out_of_memory:
+                exc = ServerBusy(OUT_OF_MEMORY, retry_after_s=5, limit="memory_budget")
             body = self.problem(exc, header, reply)
+            del exc  # its traceback holds the frames (and the tensors) of the failed run
+        if out_of_memory:
+            gc.collect()
+            _trim()
+        if "grant" in header:
+            limit_address_space(None)  # between requests: only the hard limit
         resident = self.sessions.get(header.get("sid", ""))
         if resident is not None:
             reply["session_memory"] = resident.env.held_bytes_estimate
-        reply["memory"] = rss_bytes()
+        reply["memory"] = self.memory()
         return reply, body
+
+    def memory(self) -> int:
+        """This host's own memory: what it has resident beyond the pages it shares with the
+        zygote (what the memory budget counts for it)."""
+        return max(0, statm()[1] - self.shared)
 
     def problem(self, exc: BaseException, header: dict[str, Any], reply: dict[str, Any]) -> bytes:
         problem = problem_for(exc)
@@ -175,11 +177,15 @@ class Host:
         """Replays the entries another host added since this one last ran the session; False
         when the log no longer has them (a snapshot compacted it): restore instead."""
         started = time.perf_counter()
-        for entry in self.store.entries(resident.record.id, after=resident.seq):
-            if entry.seq != resident.seq + 1:
-                return False
-            replay.apply(resident.env, entry, self.limits)
-            resident.seq = entry.seq
+        try:
+            for entry in self.store.entries(resident.record.id, after=resident.seq):
+                if entry.seq != resident.seq + 1:
+                    return False
+                replay.apply(resident.env, entry, self.limits)
+                resident.seq = entry.seq
+        except BaseException:  # half caught up: not a state to keep
+            self.sessions.pop(resident.record.id, None)
+            raise
         reply["restored_ms"] = round((time.perf_counter() - started) * 1000, 3)
         return True
 
@@ -223,27 +229,32 @@ class Host:
         result: RunResult | None = None
         error: LangError | ApiError | None = None
         try:
-            result = execution.perform(env, prepared, self.limits)
+            result = execution.perform(env, prepared, self.limits,
+                                       self.settings.max_run_cost, self.settings.cost_rate)
         except (LangError, ApiError) as exc:
             error = exc
         except Exception:  # a bug: the session may be half-changed and nothing is logged
             self._forget(resident.record.id)
             raise
-        if error is not None and _memory_failure(error):
-            self._forget(resident.record.id)
-            raise ServerBusy("The service ran out of memory for this run; it was not applied "
-                             "and the session is as it was before it. Retry later.",
-                             retry_after_s=5) from None
+        if error is not None and replay.memory_failure(error):
+            self._forget(resident.record.id)  # not deterministic: as if it had not run
+            raise MemoryError
         elapsed_ms = (time.perf_counter() - started) * 1000
         body = b""
         if result is not None:
             try:
-                body = execution.encode_reply(env, request, result, None)
+                body = execution.encode_reply(env, request, result, None,
+                                              self.settings.max_reply_bytes)
             except (LangError, ApiError) as exc:
                 error = exc
                 error.extra.setdefault("steps", result.steps)
-        meta = replay.run_meta(self.limits, result if error is None else None, error,
-                               elapsed_ms)
+            except MemoryError:  # the run is done and kept; only its reply did not fit
+                error = ServerBusy(
+                    "The run is done and its effects are kept, but its reply does not fit the "
+                    "memory budget: read the values in pieces, or with encoding base64.",
+                    retry_after_s=5, limit="memory_budget", steps=result.steps)
+        meta = replay.run_meta(self.limits, result, error if result is None else None,
+                               elapsed_ms, self.settings.max_run_cost)
         self._log(resident, replay.RUN, payload, meta, reply)
         if error is not None:
             raise error
@@ -255,9 +266,8 @@ class Host:
             body, result = execution.evaluate(payload, self.settings, self.limits,
                                               header.get("json", True))
         except (LangError, ApiError) as exc:
-            if _memory_failure(exc):
-                raise ServerBusy("The service ran out of memory for this run. Retry later.",
-                                 retry_after_s=5) from None
+            if replay.memory_failure(exc):
+                raise MemoryError from None
             raise
         reply.update(steps=result.steps, elapsed_ms=result.elapsed_ms)
         return body
@@ -272,19 +282,22 @@ class Host:
                                           self.settings.max_tensor_elements,
                                           header.get("json", True))
         value = bind_variable(resident.env.variables, name, value)  # loads a module's state
+        resident.env.held_bytes_estimate = resident.env.memory_bytes()
         self._log(resident, replay.PUT, payload, {"name": name}, reply)
-        return execution.variable_reply(name, value, "json")
+        return execution.variable_reply(name, value, "json", self.settings.max_reply_bytes)
 
     def get_variable(self, header: dict, payload: Payload, reply: dict) -> bytes:
         resident = self.session(header, reply)
         name = header["name"]
         return execution.variable_reply(name, execution.lookup(resident.env, name),
-                                        header.get("encoding", "json"))
+                                        header.get("encoding", "json"),
+                                        self.settings.max_reply_bytes)
 
     def delete_variable(self, header: dict, payload: Payload, reply: dict) -> bytes:
         resident = self.session(header, reply)
         name = header["name"]
         execution.remove_variable(resident.env, name)
+        resident.env.held_bytes_estimate = resident.env.memory_bytes()
         self._log(resident, replay.DELETE, b"", {"name": name}, reply)
         return b""
 

@@ -13,6 +13,14 @@
   session placed nowhere goes to the idle host holding the fewest sessions. Stateless requests
   (evaluate, compile) go to any idle host. When every host is busy and no more may start,
   requests wait in a queue that is fair across API keys (round robin).
+- **Memory.** One budget (``AUTOGRAD_MEMORY_BUDGET``) for the serving process, the zygote and
+  every host together. Each host reports its own memory with every reply; a request is
+  *admitted* only if the budget has room, and its host gets a *grant* (what is free, less a
+  reserve for the other requests in flight; at least half of it), set as the host's soft
+  ``RLIMIT_AS`` for that request, so an allocation past it fails at once
+  (``MemoryError``, before the memory is used) and the client gets ``503 server_busy``. When
+  there is no room, idle hosts are recycled (their sessions spill to the store, to be restored
+  on their next request) before a request is refused.
 - **Failure.** A request past its hard deadline (``run_timeout_s + AUTOGRAD_RUN_GRACE_S``) has
   its host killed (SIGKILL); a host that dies for any reason is replaced on demand, and the
   sessions it held are restored from the store on their next request.
@@ -43,6 +51,7 @@ from app.core.errors import ServerBusy
 from app.core.metrics import Metrics
 from app.services.hosts.protocol import RECORD_MAX, Payload, PeerGone, decode, encode
 from app.services.hosts.zygote import shared_zygote
+from app.services.memory import resident_bytes, statm
 
 logger = logging.getLogger("app.hosts")
 
@@ -51,6 +60,8 @@ START_TIMEOUT_S = 120.0
 MOVE_MIN_MS = 20.0
 """A session moves off a busy host when its replay costs less than this, or than the wait."""
 SNDBUF = 1 << 18
+MIN_GRANT = 32 << 20
+"""The least memory a request is admitted with."""
 
 
 class HostGone(Exception):
@@ -59,6 +70,10 @@ class HostGone(Exception):
     def __init__(self, host: HostProcess, sent: bool) -> None:
         super().__init__(f"host {host.slot} (pid {host.pid}) ended: {host.exit_reason()}")
         self.host, self.sent = host, sent
+
+
+class Recycled(HostGone):
+    """The host was ended to free the memory it held (its sessions restore elsewhere)."""
 
 
 class DeadlineExceeded(Exception):
@@ -90,6 +105,9 @@ class HostProcess:
     drops: set[str] = field(default_factory=set)
     waiters: deque[Waiter] = field(default_factory=deque)
     memory: int = 0
+    """Its own memory, as of its last reply."""
+    grant: int = 0
+    """The memory the request in flight may add."""
     requests: int = 0
 
     def exit_reason(self) -> str:
@@ -111,6 +129,8 @@ class HostPool:
         self._numbers = itertools.count(1)
         self._slots = itertools.count()
         self._zygote = shared_zygote()
+        self.budget = settings.memory_budget_bytes
+        self._overhead = (0.0, 0)
 
     # ------------------------------------------------------------------ acquiring a host
 
@@ -244,6 +264,7 @@ class HostPool:
     def release(self, host: HostProcess) -> None:
         with self._lock:
             host.busy = False
+            host.grant = 0
             if host.dead:
                 for waiter in host.waiters:  # they try again elsewhere
                     self._wake(waiter, None)
@@ -255,6 +276,57 @@ class HostPool:
             waiter = self._next_waiter(host)
             if waiter is not None:
                 self._wake(waiter, self._reserve(host))
+
+    # ------------------------------------------------------------------ memory
+
+    def overhead(self) -> int:
+        """The serving process's and the zygote's memory (measured at most every 0.1 s)."""
+        taken, value = self._overhead
+        now = time.monotonic()
+        if now - taken > 0.1:
+            zygote = self._zygote.pid
+            value = statm()[1] + (resident_bytes(zygote) if zygote else 0)
+            self._overhead = (now, value)
+        return value
+
+    def free_memory(self) -> int:
+        """What the budget has left: minus every host's memory and every grant in flight."""
+        used = sum(h.memory + (h.grant if h.busy else 0) for h in self.hosts)
+        return self.budget - self.overhead() - used
+
+    def admit(self, host: HostProcess, extra: int = 0, keep: int = 0) -> int:
+        """Reserves memory for ``host``'s next request (``extra``: what its body and a restore
+        will take); returns the grant. When the budget has no room, idle hosts are recycled
+        first, then ``host`` itself if it holds much more than the ``keep`` bytes the request
+        needs of it (:class:`Recycled`: try again on a fresh host); then :class:`ServerBusy`."""
+        need = MIN_GRANT + extra
+        for _attempt in range(3):
+            with self._lock:
+                host.grant = 0
+                free = self.free_memory()
+                if free >= need:
+                    busy = sum(1 for h in self.hosts if h.busy and h is not host)
+                    host.grant = max(need, free // 2, free - MIN_GRANT * (2 + 2 * busy))
+                    return host.grant
+                idle = sorted((h for h in self.hosts if not h.busy and not h.dead),
+                              key=lambda h: -h.memory)
+                victims, freed = [], 0
+                for candidate in idle:
+                    if free + freed >= need:
+                        break
+                    victims.append(candidate)
+                    freed += candidate.memory
+            if not victims:
+                if host.memory > keep + 2 * MIN_GRANT:
+                    self.kill(host, "recycled to free memory")
+                    raise Recycled(host, sent=False)
+                break
+            for victim in victims:  # their sessions are restored from the store when used
+                self.kill(victim, "recycled to free memory")
+            self._overhead = (0.0, 0)
+        raise ServerBusy(
+            f"The service's memory budget ({self.budget} bytes) is in use; nothing was lost. "
+            "Retry later.", retry_after_s=2, limit="memory_budget", value=self.budget)
 
     # ------------------------------------------------------------------ placement
 

@@ -93,6 +93,11 @@ class Zygote:
         self._process: subprocess.Popen | None = None
         self._sock: socket.socket | None = None
 
+    @property
+    def pid(self) -> int | None:
+        process = self._process
+        return process.pid if process is not None and process.poll() is None else None
+
     def _start(self) -> None:
         mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         env = {**os.environ, "PYTHONHASHSEED": "0", ZYGOTE_FD_ENV: str(theirs.fileno())}

@@ -1,0 +1,479 @@
+"""``torch.func``: composable transforms of plain Python functions.
+
+``grad``/``grad_and_value``/``vjp``/``jacrev`` run the reverse-mode engine on fresh views of
+their inputs; ``jvp``/``jacfwd`` use forward-mode AD with their own (nestable) dual level;
+``vmap`` batches at the array level (``engine.func.batching``); ``jacrev`` and ``jacfwd`` are
+``vmap`` over ``vjp`` / ``jvp`` with the standard basis, so all of them compose:
+``jacfwd(jacrev(f))``, ``vmap(grad(f))``, ``grad(grad(f))``... Inputs and outputs may be
+tuples, lists and dicts of tensors.
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+
+from .. import errors
+from ..autograd import forward_ad as fw
+from ..autograd.engine import run_backward
+from ..modes import enable_grad
+from ..tensor import Tensor
+from ._pytree import tree_flatten, tree_unflatten
+from .vmap import vmap
+
+__all__ = ["functional_call", "grad", "grad_and_value", "hessian", "jacfwd", "jacrev", "jvp",
+           "vjp", "vmap"]
+
+_depth: ContextVar[int] = ContextVar("func_depth", default=0)
+
+
+class _Nest:
+    """Counts how deep in transforms we are: inside one, results keep their graph."""
+
+    def __enter__(self):
+        self._token = _depth.set(_depth.get() + 1)
+
+    def __exit__(self, *exc):
+        _depth.reset(self._token)
+        return False
+
+
+def _fn_name(func) -> str:
+    return getattr(func, "__name__", type(func).__name__)
+
+
+def _prep(t):
+    """A fresh tensor to differentiate with respect to: a view of ``t`` (so an enclosing
+    transform's graph and tangents still reach it) that requires grad."""
+    if not isinstance(t, Tensor):
+        return t
+    if not t.dtype.is_floating_point:
+        raise errors.EngineRuntimeError(errors.FLOAT_REQUIRES_GRAD_METHOD)
+    v = t.view_as(t)
+    if not v.requires_grad:
+        v.requires_grad_(True)
+    return v
+
+
+def _keeps_graph(leaves) -> bool:
+    if _depth.get() > 0:
+        return True
+    for t in leaves:
+        if isinstance(t, Tensor) and (t.requires_grad or fw._any_tangent((t,))):
+            return True
+    return False
+
+
+def _argnums(argnums, n: int, name: str) -> tuple:
+    nums = argnums if isinstance(argnums, tuple) else (argnums,)
+    if not nums:
+        raise errors.EngineRuntimeError(
+            f"{name}: argnums must be non-empty")
+    for a in nums:
+        if not isinstance(a, int):
+            raise errors.EngineRuntimeError(
+                f"{name}: argnums must be int or Tuple[int, ...], got: {type(argnums)}")
+        if not -n <= a < n:
+            raise errors.EngineRuntimeError(
+                f"Got argnums={a}, but only {n} positional inputs")
+    return tuple(a % n for a in nums)
+
+
+def _zeros_like(t: Tensor) -> Tensor:
+    from ..ops import zeros_like
+
+    return zeros_like(t)
+
+
+def _detach_tree(x, keep: bool):
+    if keep:
+        return x
+    leaves, spec = tree_flatten(x)
+    return tree_unflatten([v.detach() if isinstance(v, Tensor) else v for v in leaves], spec)
+
+
+# --------------------------------------------------------------------------- grad
+def grad_and_value(func, argnums=0, has_aux: bool = False):
+    """``grad_and_value(f)(*args)``: ``(gradient of f w.r.t. args[argnums], f(*args))``."""
+
+    def wrapped(*args, **kwargs):
+        nums = _argnums(argnums, len(args), "grad_and_value(f)(*args)")
+        keep = _keeps_graph(tree_flatten([args[i] for i in nums])[0])
+        with _Nest(), enable_grad():
+            args = list(args)
+            diff = []
+            for i in nums:
+                leaves, spec = tree_flatten(args[i])
+                prepped = [_prep(v) for v in leaves]
+                diff.append((prepped, spec))
+                args[i] = tree_unflatten(prepped, spec)
+            out = func(*args, **kwargs)
+            aux = None
+            if has_aux:
+                if not (isinstance(out, tuple) and len(out) == 2):
+                    raise errors.EngineRuntimeError(
+                        "grad_and_value(f)(*args): output of function f should be a tuple: "
+                        "(output, aux) if has_aux is True")
+                out, aux = out
+            if not isinstance(out, Tensor):
+                raise errors.EngineRuntimeError(
+                    "grad_and_value(f)(*args): Expected f(*args) to return a Tensor, got "
+                    f"{type(out)}")
+            if out.ndim != 0:
+                raise errors.EngineRuntimeError(
+                    "grad_and_value(f)(*args): Expected f(*args) to return a scalar Tensor, got "
+                    f"tensor with {out.ndim} dims. Maybe you wanted to use the vjp or jacrev APIs "
+                    "instead?")
+            flat_inputs = [t for prepped, _ in diff for t in prepped if isinstance(t, Tensor)]
+            if out.requires_grad:
+                got = run_backward([out], [None], keep, keep, inputs=flat_inputs,
+                                   accumulate=False, allow_unused=True)
+            else:
+                got = [None] * len(flat_inputs)
+            got = iter(got)
+            grads = []
+            for prepped, spec in diff:
+                leaves = []
+                for t in prepped:
+                    if isinstance(t, Tensor):
+                        g = next(got)
+                        leaves.append(_zeros_like(t) if g is None else g)
+                    else:
+                        leaves.append(t)
+                grads.append(tree_unflatten(leaves, spec))
+        result = grads[0] if not isinstance(argnums, tuple) else tuple(grads)
+        value = _detach_tree(out, keep)
+        if has_aux:
+            return result, (value, _detach_tree(aux, keep))
+        return result, value
+
+    wrapped.__name__ = f"grad_and_value({_fn_name(func)})"
+    return wrapped
+
+
+def grad(func, argnums=0, has_aux: bool = False):
+    """``grad(f)(*args)``: the gradient of scalar ``f`` w.r.t. ``args[argnums]``."""
+    gv = grad_and_value(func, argnums, has_aux)
+
+    def wrapped(*args, **kwargs):
+        g, value = gv(*args, **kwargs)
+        if has_aux:
+            return g, value[1]
+        return g
+
+    wrapped.__name__ = f"grad({_fn_name(func)})"
+    return wrapped
+
+
+# --------------------------------------------------------------------------- vjp
+def vjp(func, *primals, has_aux: bool = False):
+    """``(f(*primals), vjp_fn)``; ``vjp_fn(cotangents)`` gives one gradient per primal."""
+    keep = _keeps_graph(tree_flatten(primals)[0])
+    with _Nest(), enable_grad():
+        leaves, spec = tree_flatten(primals)
+        prepped = [_prep(v) for v in leaves]
+        out = func(*tree_unflatten(prepped, spec))
+        aux = None
+        if has_aux:
+            if not (isinstance(out, tuple) and len(out) == 2):
+                raise errors.EngineRuntimeError(
+                    "vjp(f, *primals): output of function f should be a tuple: (output, aux) if "
+                    "has_aux is True")
+            out, aux = out
+    out_leaves, out_spec = tree_flatten(out)
+    for o in out_leaves:
+        if not isinstance(o, Tensor):
+            raise errors.EngineRuntimeError(
+                "vjp(f, *primals): Expected f to be a function that has non-empty output, and "
+                f"whose output is a Tensor or a (nested) tuple/list/dict of Tensors, got {type(o)}")
+
+    def vjp_fn(*cotangents):
+        cts = cotangents[0] if len(cotangents) == 1 and not isinstance(out, tuple) and \
+            not isinstance(out, (list, dict)) else cotangents
+        if isinstance(out, (list, dict)) and len(cotangents) == 1:
+            cts = cotangents[0]
+        ct_leaves, _ = tree_flatten(cts)
+        if len(ct_leaves) != len(out_leaves):
+            raise errors.EngineRuntimeError(
+                "Expected pytree structure of cotangents to be the same as pytree structure of "
+                "outputs to the function")
+        for o, c in zip(out_leaves, ct_leaves):
+            if tuple(c.shape) != tuple(o.shape):
+                raise errors.EngineRuntimeError(
+                    f"Mismatch in shape: grad_output[0] has a shape of {c.shape} and output[0] "
+                    f"has a shape of {o.shape}.")
+        keep_inner = keep or _keeps_graph(ct_leaves)
+        with _Nest(), enable_grad():
+            pairs = [(o, c) for o, c in zip(out_leaves, ct_leaves) if o.requires_grad]
+            tensors = [t for t in prepped if isinstance(t, Tensor)]
+            if pairs:
+                got = run_backward([p[0] for p in pairs], [p[1] for p in pairs], True,
+                                   keep_inner, inputs=tensors, accumulate=False,
+                                   allow_unused=True)
+            else:
+                got = [None] * len(tensors)
+        it = iter(got)
+        res = [(_zeros_like(t) if (g := next(it)) is None else g) if isinstance(t, Tensor)
+               else t for t in prepped]
+        return tuple(tree_unflatten(res, spec))
+
+    value = _detach_tree(out, keep)
+    if has_aux:
+        return value, vjp_fn, _detach_tree(aux, keep)
+    return value, vjp_fn
+
+
+# --------------------------------------------------------------------------- jvp
+def jvp(func, primals, tangents, *, strict: bool = False, has_aux: bool = False):
+    """``(f(*primals), J tangents)`` by forward-mode AD."""
+    if not isinstance(primals, (tuple, list)):
+        raise errors.EngineRuntimeError(
+            "jvp(f, primals, tangents): Expected primals to be a tuple. E.g. it should be valid "
+            "to call f(*primals).")
+    if strict:
+        raise errors.EngineRuntimeError(
+            "jvp(f, primals, tangents, strict=True): strict=True is not implemented (PyTorch "
+            "does not implement it either)")
+    p_leaves, spec = tree_flatten(tuple(primals))
+    t_leaves, t_spec = tree_flatten(tuple(tangents))
+    if len(p_leaves) != len(t_leaves):
+        raise errors.EngineRuntimeError(
+            "jvp(f, primals, tangents): Expected primals and tangents to have the same python "
+            f"structure. For example, if primals is a tuple of 3 tensors, tangents also must be. "
+            f"Got primals with structure {primals} and tangents with structure {tangents}")
+    for p, t in zip(p_leaves, t_leaves):
+        if tuple(p.shape) != tuple(t.shape):
+            raise errors.EngineRuntimeError(
+                "jvp(f, primals, tangents): Expected primals and tangents to have the same "
+                f"shapes. Got primal shape {tuple(p.shape)} and tangent shape {tuple(t.shape)}")
+    with _Nest(), fw.nested_level() as level:
+        duals = [fw.make_dual(p, t, level=level) for p, t in zip(p_leaves, t_leaves)]
+        out = func(*tree_unflatten(duals, spec))
+        aux = None
+        if has_aux:
+            if not (isinstance(out, tuple) and len(out) == 2):
+                raise errors.EngineRuntimeError(
+                    "jvp(f, primals, tangents): output of function f should be a tuple: "
+                    "(output, aux) if has_aux is True")
+            out, aux = out
+        o_leaves, o_spec = tree_flatten(out)
+        prim, tang = [], []
+        for o in o_leaves:
+            if not isinstance(o, Tensor):
+                raise errors.EngineRuntimeError(
+                    "jvp(f, primals, tangents): Expected f(*primals) to return only tensors, got "
+                    f"unsupported type {type(o)}")
+            p, t = fw.unpack_dual(o, level=level)
+            prim.append(p)
+            tang.append(_zeros_like(p) if t is None else t)
+        if aux is not None:
+            a_leaves, a_spec = tree_flatten(aux)
+            aux = tree_unflatten([fw.unpack_dual(a, level=level).primal
+                                  if isinstance(a, Tensor) else a for a in a_leaves], a_spec)
+    result = (tree_unflatten(prim, o_spec), tree_unflatten(tang, o_spec))
+    return result + (aux,) if has_aux else result
+
+
+# --------------------------------------------------------------------------- jacobians
+def _basis_rows(leaves) -> list:
+    """The standard basis over all ``leaves`` together, one batched tensor per leaf with shape
+    (total,) + leaf.shape."""
+    from ..ops import cat, eye, zeros
+
+    sizes = [t.numel() for t in leaves]
+    total = sum(sizes)
+    out, offset = [], 0
+    for t, n in zip(leaves, sizes):
+        blocks = []
+        if offset:
+            blocks.append(zeros((n, offset), dtype=t.dtype, device=t.device))
+        blocks.append(eye(n, dtype=t.dtype, device=t.device))
+        if total - offset - n:
+            blocks.append(zeros((n, total - offset - n), dtype=t.dtype, device=t.device))
+        out.append(cat(blocks, 1).t().reshape((total,) + tuple(t.shape)))
+        offset += n
+    return out
+
+
+def _split_jac(col, out_shape, in_leaves, batch_dim_last: bool):
+    """Cut a (total,)+out_shape (jacrev) or out_shape+(total,) (jacfwd) block into one
+    out_shape + in.shape piece per input leaf."""
+    pieces, offset = [], 0
+    for t in in_leaves:
+        n = t.numel()
+        if batch_dim_last:
+            piece = col.narrow(col.ndim - 1, offset, n)
+            pieces.append(piece.reshape(tuple(out_shape) + tuple(t.shape)))
+        else:
+            piece = col.narrow(0, offset, n)
+            moved = piece.movedim(0, -1) if piece.ndim > 1 else piece
+            pieces.append(moved.reshape(tuple(out_shape) + tuple(t.shape)))
+        offset += n
+    return pieces
+
+
+def _assemble(per_output, out_spec, arg_specs, argnums):
+    """per_output[i] = flat list (over all argnum leaves) of jacobian pieces."""
+    result = []
+    for pieces in per_output:
+        it = iter(pieces)
+        per_arg = [tree_unflatten([next(it) for _ in range(s.num_leaves)], s) for s in arg_specs]
+        result.append(per_arg[0] if not isinstance(argnums, tuple) else tuple(per_arg))
+    return tree_unflatten(result, out_spec)
+
+
+def jacrev(func, argnums=0, *, has_aux: bool = False, chunk_size=None, _preallocate_and_copy=False):
+    """The Jacobian by reverse mode: ``vmap`` of ``vjp`` over the output's standard basis."""
+
+    def wrapped(*args, **kwargs):
+        nums = _argnums(argnums, len(args), "jacrev(f, ...)(*args)")
+        keep = _keeps_graph(tree_flatten(args)[0])
+        arg_specs, arg_leaves = [], []
+        for i in nums:
+            leaves, s = tree_flatten(args[i])
+            arg_specs.append(s)
+            arg_leaves.extend(leaves)
+
+        def f_of_diff(*diff_leaves):
+            new_args = list(args)
+            it = iter(diff_leaves)
+            for i, s in zip(nums, arg_specs):
+                new_args[i] = tree_unflatten([next(it) for _ in range(s.num_leaves)], s)
+            return func(*new_args, **kwargs)
+
+        res = vjp(f_of_diff, *arg_leaves, has_aux=has_aux)
+        out, vjp_fn = res[0], res[1]
+        out_leaves, out_spec = tree_flatten(out)
+        basis = _basis_rows(out_leaves)
+        rows = vmap(lambda *cts: vjp_fn(tree_unflatten(list(cts), out_spec)),
+                    chunk_size=chunk_size)(*basis)
+        per_output, offset = [], 0
+        for o in out_leaves:
+            n = o.numel()
+            pieces = []
+            for r, t in zip(rows, arg_leaves):
+                block = r.narrow(0, offset, n)
+                pieces.append(block.reshape(tuple(o.shape) + tuple(t.shape)))
+            per_output.append(pieces)
+            offset += n
+        jac = _detach_tree(_assemble(per_output, out_spec, arg_specs, argnums), keep)
+        return (jac, res[2]) if has_aux else jac
+
+    wrapped.__name__ = f"jacrev({_fn_name(func)})"
+    return wrapped
+
+
+def jacfwd(func, argnums=0, has_aux: bool = False, *, randomness: str = "error"):
+    """The Jacobian by forward mode: ``vmap`` of ``jvp`` over the inputs' standard basis."""
+
+    def wrapped(*args, **kwargs):
+        nums = _argnums(argnums, len(args), "jacfwd(f, ...)(*args)")
+        keep = _keeps_graph(tree_flatten(args)[0])
+        arg_specs, arg_leaves = [], []
+        for i in nums:
+            leaves, s = tree_flatten(args[i])
+            arg_specs.append(s)
+            arg_leaves.extend(leaves)
+
+        def f_of_diff(*diff_leaves):
+            new_args = list(args)
+            it = iter(diff_leaves)
+            for i, s in zip(nums, arg_specs):
+                new_args[i] = tree_unflatten([next(it) for _ in range(s.num_leaves)], s)
+            return func(*new_args, **kwargs)
+
+        basis = _basis_rows(arg_leaves)
+        state = {}
+
+        def push(*ts):
+            res = jvp(f_of_diff, tuple(arg_leaves), tuple(ts), has_aux=has_aux)
+            state["spec"] = tree_flatten(res[0])[1]
+            if has_aux:
+                return res[1], res[2]
+            return res[1]
+
+        if has_aux:
+            tangents, aux = vmap(push, randomness=randomness, out_dims=(-1, None))(*basis)
+        else:
+            tangents = vmap(push, randomness=randomness, out_dims=-1)(*basis)
+        t_leaves, out_spec = tree_flatten(tangents)
+        per_output = []
+        for t in t_leaves:
+            out_shape = tuple(t.shape[:-1])
+            per_output.append(_split_jac(t, out_shape, arg_leaves, True))
+        jac = _detach_tree(_assemble(per_output, out_spec, arg_specs, argnums), keep)
+        return (jac, _detach_tree(aux, keep)) if has_aux else jac
+
+    wrapped.__name__ = f"jacfwd({_fn_name(func)})"
+    return wrapped
+
+
+def hessian(func, argnums=0):
+    """``jacfwd(jacrev(func, argnums), argnums)``: forward over reverse."""
+    return jacfwd(jacrev(func, argnums), argnums)
+
+
+# --------------------------------------------------------------------------- modules
+def functional_call(module, parameter_and_buffer_dicts, args=None, kwargs=None, *,
+                    tie_weights: bool = True, strict: bool = False):
+    """Call ``module`` with some of its parameters and buffers replaced by the given tensors
+    (by dotted name), restoring them afterwards."""
+    if isinstance(parameter_and_buffer_dicts, (list, tuple)):
+        merged = {}
+        for d in parameter_and_buffer_dicts:
+            for k, v in d.items():
+                if k in merged:
+                    raise errors.EngineValueError(
+                        f"{k} appeared in multiple dictionaries; behavior of functional call is "
+                        "ambiguous")
+                merged[k] = v
+    else:
+        merged = dict(parameter_and_buffer_dicts)
+    if strict:
+        known = {name for name, _ in module.named_parameters()} | \
+            {name for name, _ in module.named_buffers()}
+        missing = sorted(known - set(merged))
+        unexpected = sorted(set(merged) - known)
+        if missing or unexpected:
+            parts = []
+            if unexpected:
+                parts.append("Unexpected key(s): " + ", ".join(f"'{k}'" for k in unexpected))
+            if missing:
+                parts.append("Missing key(s): " + ", ".join(f"'{k}'" for k in missing))
+            raise errors.EngineRuntimeError(
+                "Error(s) in reparametrizing for " + type(module).__name__ + ":\n\t" +
+                ".\n\t".join(parts) + ".")
+    if args is None:
+        args = ()
+    elif not isinstance(args, tuple):
+        args = (args,)
+    kwargs = kwargs or {}
+    saved = []
+    try:
+        for name, value in merged.items():
+            owner, attr = _owner(module, name)
+            table = _slot_table(owner, attr)
+            saved.append((table, attr, table[attr]))
+            table[attr] = value
+        return module(*args, **kwargs)
+    finally:
+        for table, attr, old in reversed(saved):
+            table[attr] = old
+
+
+def _owner(module, name: str):
+    parts = name.split(".")
+    owner = module
+    for p in parts[:-1]:
+        owner = getattr(owner, p)
+    return owner, parts[-1]
+
+
+def _slot_table(owner, attr: str) -> dict:
+    for table_name in ("_parameters", "_buffers"):
+        table = getattr(owner, table_name, None)
+        if isinstance(table, dict) and attr in table:
+            return table
+    raise errors.EngineAttributeError(
+        f"{type(owner).__name__} has no parameter or buffer named {attr!r}") \
+        if hasattr(errors, "EngineAttributeError") else AttributeError(
+        f"{type(owner).__name__} has no parameter or buffer named {attr!r}")
