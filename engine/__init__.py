@@ -3,7 +3,7 @@
 
 import numpy as _np
 
-from . import _malloc, errors, ops  # noqa: F401 (_malloc: glibc thresholds, set at import)
+from . import _malloc, errors, linalg, ops  # noqa: F401 (_malloc: glibc thresholds; linalg: torch.linalg)
 from .autograd import grad
 from .autograd.grad_mode import inference_mode, is_inference_mode_enabled
 from .cost import use_cost_meter

@@ -23,6 +23,11 @@ class EngineIndexError(EngineError, IndexError):
     pass
 
 
+class LinAlgError(EngineRuntimeError):
+    """``torch.linalg.LinAlgError``: a singular or not positive-definite matrix, an SVD that
+    did not converge."""
+
+
 class NotSupported(EngineError, NotImplementedError):
     """An op or argument that PyTorch has and this engine does not (yet)."""
 

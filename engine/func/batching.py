@@ -721,7 +721,9 @@ def _stack(results: list, level: int):
     if first is None:
         return None
     if isinstance(first, (tuple, list)):
-        return type(first)(_stack([r[i] for r in results], level) for i in range(len(first)))
+        items = [_stack([r[i] for r in results], level) for i in range(len(first))]
+        # a named tuple (numpy.linalg's SVDResult, ...) takes its fields as arguments
+        return type(first)(*items) if hasattr(first, "_fields") else type(first)(items)
     if isinstance(first, (np.ndarray, np.generic, BatchedArray)) or hasattr(first, "__array__"):
         return BatchedArray(np.stack([_as_array(r) for r in results]), level)
     if all(r == first for r in results):

@@ -4,7 +4,8 @@ and Python operators on ``Tensor``.
 Modules by family: creation, pointwise, reduction, linalg, shape, indexing, nn, tensor_methods;
 and arrange, comparison, fused, matrices, pointwise_extra; activation, loss and
 normalization (torch.nn.functional).
-Convolution, pooling and interpolation: conv, pooling, sampling.
+Convolution, pooling and interpolation: conv, pooling, sampling. torch.linalg (as "linalg.X"):
+decompositions, norms.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from . import (  # noqa: F401
     comparison,
     conv,
     creation,
+    decompositions,
     fused,
     indexing,
     linalg,
@@ -23,6 +25,7 @@ from . import (  # noqa: F401
     matrices,
     nn,
     normalization,
+    norms,
     pointwise,
     pointwise_extra,
     pooling,

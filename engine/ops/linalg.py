@@ -9,7 +9,7 @@ from ..autograd import needs_grad, record
 from ..cost import charge, einsum_cost, product_cost
 from ..modes import check_numel
 from ..tensor import Tensor, _wrap
-from .registry import op
+from .registry import op, register
 
 
 def _same_dtype(name: str, a: Tensor, b: Tensor) -> None:
@@ -371,5 +371,90 @@ def _einsum_grad(i: int, subs: list, out_sub: str, sizes: dict):
     return rule
 
 
+# --------------------------------------------------------------------------- multi_dot
+def _chain_order(dims: list) -> list:
+    """Split points of the cheapest parenthesization of a matrix chain (dynamic programming;
+    the first cheapest split wins ties)."""
+    n = len(dims) - 1
+    cost = [[0] * n for _ in range(n)]
+    split = [[0] * n for _ in range(n)]
+    for length in range(1, n):
+        for i in range(n - length):
+            j = i + length
+            cost[i][j] = None
+            for k in range(i, j):
+                q = cost[i][k] + cost[k + 1][j] + dims[i] * dims[k + 1] * dims[j + 1]
+                if cost[i][j] is None or q < cost[i][j]:
+                    cost[i][j], split[i][j] = q, k
+    return split
+
+
+def linalg_multi_dot(tensors):
+    """The product of a chain of matrices in the cheapest order; the first may be a row
+    vector, the last a column vector."""
+    ts = list(tensors)
+    n = len(ts)
+    if n < 2:
+        raise errors.EngineRuntimeError(
+            f"multi_dot(): expected at least 2 tensors but got {n}")
+    out_shape = []
+    first, last = ts[0], ts[-1]
+    if first._data.ndim == 1:
+        ts[0] = first.unsqueeze(0)
+    elif first._data.ndim == 2:
+        out_shape.append(first._data.shape[0])
+    else:
+        raise errors.EngineRuntimeError(
+            f"multi_dot(): the first tensor must be 1D or 2D but got {first._data.ndim}D")
+    if last._data.ndim == 1:
+        ts[-1] = last.unsqueeze(-1)
+    elif last._data.ndim == 2:
+        out_shape.append(last._data.shape[1])
+    else:
+        raise errors.EngineRuntimeError(
+            f"multi_dot(): the last tensor must be 1D or 2D but got {last._data.ndim}D")
+    for i in range(1, n - 1):
+        if ts[i]._data.ndim != 2:
+            raise errors.EngineRuntimeError(
+                f"multi_dot(): tensor {i} must be 2D but got {ts[i]._data.ndim}D")
+    c_names = {"float32": "float", "float64": "double", "float16": "c10::Half",
+               "int64": "long int", "int32": "int", "bool": "bool"}
+    for i in range(1, n):
+        if ts[i].dtype is not ts[0].dtype:
+            raise errors.EngineRuntimeError(
+                f"multi_dot(): all tensors must have be the same dtype but tensor 0 is "
+                f"{c_names[ts[0].dtype.name]} and tensor {i} {c_names[ts[i].dtype.name]}")
+        if ts[i - 1]._data.shape[-1] != ts[i]._data.shape[0]:
+            sa = list(tensors[i - 1]._data.shape)
+            sb = list(tensors[i]._data.shape)
+            raise errors.EngineRuntimeError(
+                f"multi_dot(): tensors {i - 1} and {i} with shapes {sa} and {sb} cannot be "
+                "multiplied")
+    if n == 2:
+        result = mm(ts[0], ts[1])
+    elif n == 3:
+        a, b = ts[0]._data.shape
+        c, d = ts[2]._data.shape
+        if (a * c) * (b + d) > (b * d) * (a + c):
+            result = mm(ts[0], mm(ts[1], ts[2]))
+        else:
+            result = mm(mm(ts[0], ts[1]), ts[2])
+    else:
+        split = _chain_order([t._data.shape[0] for t in ts] + [ts[-1]._data.shape[1]])
+
+        def chain(i, j):
+            if i == j:
+                return ts[i]
+            return mm(chain(i, split[i][j]), chain(split[i][j] + 1, j))
+
+        result = chain(0, n - 1)
+    return result.view(out_shape)
+
+
+linalg_multi_dot.__name__ = linalg_multi_dot.__qualname__ = "multi_dot"
+register("linalg.multi_dot", linalg_multi_dot, kind="function",
+         grad_fns=("MmBackward0", "ViewBackward0"))
+
+
 __all__ = ["dot", "matmul", "mm", "bmm", "mv", "outer", "trace", "tensordot", "einsum",
-           "Tensor"]
+           "linalg_multi_dot", "Tensor"]

@@ -74,8 +74,9 @@ def _int_dim(name: str, dim) -> int:
 
 
 def _sign(x: Tensor) -> Tensor:
-    """sign(x) as a constant of x's dtype (its derivative is zero everywhere it exists)."""
-    return (x > 0).to(x.dtype) - (x < 0).to(x.dtype)
+    """sign(x) (torch's ``sgn``): its derivative is zero, but under ``create_graph`` a gradient
+    built from it still depends on ``x``, as torch's does."""
+    return x.sign()
 
 
 def _nonzero_or_one(t: Tensor) -> Tensor:

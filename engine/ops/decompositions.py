@@ -1,0 +1,992 @@
+"""``torch.linalg`` factorizations, solvers and matrix functions, registered as ``linalg.X``
+(function-only: ``torch.linalg.det`` differs from ``torch.det`` only in name, but ``norm``
+does not), plus the ``torch.*`` spellings torch keeps (``det``, ``inverse``, ``svd``, ...).
+
+Forwards call the array module's LAPACK wrappers (batched). Gradients follow torch's formulas
+(``FunctionsManual.cpp``), written with engine ops so they differentiate again: ``det`` uses
+the adjugate through an SVD near singular inputs under ``create_graph`` (and gives 0 at an
+exactly singular input otherwise, as torch does); ``eigh``/``svd`` divide by eigenvalue
+(singular value squared) gaps, so repeated ones give inf/nan exactly where torch's do.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .. import errors
+from ..autograd import OUTPUT, needs_grad, record
+from ..dtypes import int64
+from ..modes import _grad_enabled, check_numel
+from ..tensor import Tensor, _wrap
+from .reduction import _return_type
+from .registry import register
+
+_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
+          "int32": "Int", "bool": "Bool"}
+
+
+class return_types:  # noqa: N801 (mirrors torch.return_types)
+    slogdet = _return_type("slogdet", ("sign", "logabsdet"))
+    linalg_slogdet = _return_type("linalg_slogdet", ("sign", "logabsdet"))
+    linalg_qr = _return_type("linalg_qr", ("Q", "R"))
+    qr = _return_type("qr", ("Q", "R"))
+    linalg_eigh = _return_type("linalg_eigh", ("eigenvalues", "eigenvectors"))
+    linalg_svd = _return_type("linalg_svd", ("U", "S", "Vh"))
+    svd = _return_type("svd", ("U", "S", "V"))
+    linalg_lstsq = _return_type("linalg_lstsq",
+                                ("solution", "residuals", "rank", "singular_values"))
+
+
+# --------------------------------------------------------------------------- checks
+def _tensor_arg(t, fn: str, name: str = "A", pos: int = 1) -> None:
+    if not isinstance(t, Tensor):
+        raise errors.EngineTypeError(errors.MUST_BE_TENSOR.format(
+            op=fn, arg=name, pos=pos, type=type(t).__name__))
+
+
+def check_matrix(A: Tensor, fn: str, *, square: bool = True, name: str = "A") -> None:
+    """torch's checks: at least 2-D, square (when asked), floating."""
+    _tensor_arg(A, fn, name)
+    if A._data.ndim < 2:
+        raise errors.EngineRuntimeError(
+            f"{fn}: The input tensor {name} must have at least 2 dimensions.")
+    m, n = A._data.shape[-2:]
+    if square and m != n:
+        raise errors.EngineRuntimeError(
+            f"{fn}: {name} must be batches of square matrices, but they are {m} by {n} "
+            "matrices")
+    if not A.dtype.is_floating_point:
+        raise errors.EngineRuntimeError(
+            f"{fn}: Expected a floating point or complex tensor as input. Got "
+            f"{_NAMES[A.dtype.name]}")
+
+
+def _no_half(A: Tensor, kernel: str) -> None:
+    if A.dtype.name == "float16":
+        raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
+            kernel=kernel, dtype="Half"))
+
+
+def _batch_prefix(index: int, batched: bool) -> str:
+    return f"(Batch element {index}): " if batched else ""
+
+
+def _eps(dtype) -> float:
+    return float(np.finfo(dtype.np).eps)
+
+
+def _host(xp, arr) -> np.ndarray:
+    """A host copy (CuPy arrays have ``get``; a vmap-batched array refuses, so ``vmap`` runs
+    the op once per sample)."""
+    if type(arr) is np.ndarray:
+        return arr
+    return arr.get() if hasattr(arr, "get") else np.asarray(arr)
+
+
+def _lu_info(a: np.ndarray) -> np.ndarray:
+    """LAPACK getrf's ``info`` for each matrix of a batch: the (1-based) index of the first
+    exactly zero pivot of an LU factorization with partial pivoting, 0 when there is none."""
+    a = np.array(a, dtype=np.float64).reshape((-1,) + a.shape[-2:])
+    n = a.shape[-1]
+    info = np.zeros(a.shape[0], dtype=np.int64)
+    rows = np.arange(a.shape[0])
+    for k in range(n):
+        p = k + np.argmax(np.abs(a[:, k:, k]), axis=1)
+        top = a[rows, k].copy()
+        a[rows, k] = a[rows, p]
+        a[rows, p] = top
+        piv = a[:, k, k]
+        zero = piv == 0
+        info[(info == 0) & zero] = k + 1
+        safe = np.where(zero, 1.0, piv)
+        factors = np.where(zero[:, None], 0.0, a[:, k + 1:, k] / safe[:, None])
+        a[:, k + 1:, k + 1:] -= factors[:, :, None] * a[:, k, None, k + 1:]
+    return info
+
+
+def _cholesky_info(a: np.ndarray) -> np.ndarray:
+    """LAPACK potrf's ``info``: the order of the first leading minor that is not positive
+    definite (reading the lower triangle), 0 when the factorization succeeds."""
+    a = np.array(a, dtype=np.float64).reshape((-1,) + a.shape[-2:])
+    n = a.shape[-1]
+    low = np.zeros_like(a)
+    info = np.zeros(a.shape[0], dtype=np.int64)
+    for j in range(n):
+        d = a[:, j, j] - (low[:, j, :j] ** 2).sum(-1)
+        bad = ~(d > 0)
+        info[(info == 0) & bad] = j + 1
+        root = np.sqrt(np.where(bad, 1.0, d))
+        low[:, j, j] = root
+        low[:, j + 1:, j] = (a[:, j + 1:, j] - np.einsum(
+            "bik,bk->bi", low[:, j + 1:, :j], low[:, j, :j])) / root[:, None]
+    return info
+
+
+def _first_failure(info: np.ndarray):
+    bad = np.nonzero(info)[0]
+    return (int(bad[0]), int(info[bad[0]])) if bad.size else None
+
+
+def _eye_like(t: Tensor, n: int) -> Tensor:
+    return _wrap(t.device.xp.eye(n, dtype=t.dtype.np), t.dtype, t.device)
+
+
+def diag_embed(v: Tensor) -> Tensor:
+    """``(..., n) -> (..., n, n)`` with ``v`` on the diagonal (engine ops: differentiable)."""
+    return v.unsqueeze(-1) * _eye_like(v, v._data.shape[-1])
+
+
+def _set_diagonal(M: Tensor, v: Tensor) -> Tensor:
+    eye = _eye_like(M, M._data.shape[-1])
+    return M * (1 - eye) + v.unsqueeze(-1) * eye
+
+
+# --------------------------------------------------------------------------- det, slogdet
+def _det(A: Tensor, fn: str) -> Tensor:
+    check_matrix(A, fn)
+    _no_half(A, "lu_cpu")
+    xp = A.device.xp
+    out = _wrap(xp.asarray(xp.linalg.det(A._data)).astype(A.dtype.np, copy=False), A.dtype,
+                A.device)
+    if needs_grad(A):
+        record(out, "LinalgDetBackward0", (_det_grad,), (A,), (A, OUTPUT))
+    return out
+
+
+def _det_grad(g: Tensor, A: Tensor, det: Tensor) -> Tensor:
+    if A._data.size == 0:
+        return A * 0
+    d = g * det
+    if not _grad_enabled.get():  # first order: A^{-T} det(A) g; 0 where A is singular
+        xp = A.device.xp
+        a = A._data
+        n = a.shape[-1]
+        singular = det._data == 0
+        if xp.any(singular):
+            a = xp.where(singular[..., None, None], xp.eye(n, dtype=a.dtype), a)
+        inv_t = xp.swapaxes(xp.linalg.inv(a), -1, -2)
+        return _wrap((d._data[..., None, None] * inv_t).astype(A.dtype.np, copy=False),
+                     A.dtype, A.device)
+    near = xp_any(det.abs()._data < 100 * _eps(A.dtype))
+    if not near:
+        n = A._data.shape[-1]
+        return linalg_solve(A.mT, d.unsqueeze(-1).unsqueeze(-1) * _eye_like(A, n))
+    U, S, Vh = linalg_svd(A)
+    alpha = linalg_det(U) * linalg_det(Vh) * g
+    D = alpha.unsqueeze(-1) * _prod_others(S)
+    return (U * D.unsqueeze(-2)) @ Vh
+
+
+def xp_any(arr) -> bool:
+    return bool(arr.any())
+
+
+def _present(g) -> bool:
+    """Whether an output's gradient takes part: the engine hands a multi-output rule zeros for
+    an output that got none, where torch's formulas see "undefined" (and skip terms that would
+    divide 0 by 0 at repeated values). A gradient that is a graph variable always counts."""
+    return g is not None and (g.requires_grad or xp_any(g._data != 0))
+
+
+def _prod_others(s: Tensor) -> Tensor:
+    """``out[..., i] = prod_{j != i} s[..., j]`` without division (zeros are fine)."""
+    from .shape import cat
+
+    n = s._data.shape[-1]
+    one = s[..., :1] * 0 + 1
+    left = cat([one, s[..., :n - 1]], -1).cumprod(-1)
+    right = cat([s[..., 1:], one], -1).flip(-1).cumprod(-1).flip(-1)
+    return left * right
+
+
+def linalg_det(A):
+    """Determinant of square matrices (batched)."""
+    return _det(A, "linalg.det")
+
+
+def det(input):
+    """Determinant of square matrices (``torch.det``, the same as ``torch.linalg.det``)."""
+    return _det(input, "linalg.det")
+
+
+def _slogdet(A: Tensor, fn: str, cls):
+    check_matrix(A, fn)
+    _no_half(A, "lu_cpu")
+    xp = A.device.xp
+    sign, logabs = xp.linalg.slogdet(A._data)
+    sign = _wrap(xp.asarray(sign).astype(A.dtype.np, copy=False), A.dtype, A.device)
+    logabs = _wrap(xp.asarray(logabs).astype(A.dtype.np, copy=False), A.dtype, A.device)
+    if needs_grad(A):
+        record((sign, logabs), "LinalgSlogdetBackward0", _slogdet_rule, (A,), (A,),
+               per_input=False)
+    return cls(sign, logabs)
+
+
+def _slogdet_rule(grads, needs, A):
+    g = grads[1]  # the sign of a real determinant has no gradient
+    n = A._data.shape[-1]
+    if not _grad_enabled.get():
+        xp = A.device.xp
+        a = A._data
+        try:
+            inv_t = xp.swapaxes(xp.linalg.inv(a), -1, -2)
+        except np.linalg.LinAlgError:  # singular: LU's division by a zero pivot
+            inv_t = xp.full(a.shape, np.nan, dtype=a.dtype)
+        return (_wrap((g._data[..., None, None] * inv_t).astype(A.dtype.np, copy=False),
+                      A.dtype, A.device),)
+    return (linalg_solve(A.mT, g.unsqueeze(-1).unsqueeze(-1) * _eye_like(A, n)),)
+
+
+def linalg_slogdet(A):
+    """Sign and natural log of the absolute value of the determinant: ``(sign, logabsdet)``."""
+    return _slogdet(A, "linalg.slogdet", return_types.linalg_slogdet)
+
+
+def slogdet(input):
+    """``torch.slogdet``: ``(sign, logabsdet)`` of square matrices."""
+    return _slogdet(input, "linalg.slogdet", return_types.slogdet)
+
+
+def logdet(input):
+    """Log-determinant: nan for a negative determinant, -inf for a zero one."""
+    from .pointwise import where
+
+    sign, logabs = _slogdet(input, "linalg.slogdet", return_types.slogdet)
+    return where(sign == -1, float("nan"), logabs)
+
+
+# --------------------------------------------------------------------------- inv, solve
+def _raise_singular_inv(A: Tensor, fn: str) -> None:
+    info = _lu_info(_host(A.device.xp, A._data))
+    bad = _first_failure(info)
+    if bad is not None:
+        index, k = bad
+        raise errors.LinAlgError(
+            f"{fn}: {_batch_prefix(index, A._data.ndim > 2)}The diagonal element {k} is zero, "
+            "the inversion could not be completed because the input matrix is singular.")
+
+
+def _inv(A: Tensor, fn: str = "linalg.inv") -> Tensor:
+    check_matrix(A, fn)
+    _no_half(A, "linalg_inv_out_cpu")
+    xp = A.device.xp
+    a = A._data
+    if a.size and xp_any(xp.linalg.det(a) == 0):
+        _raise_singular_inv(A, fn)
+    try:
+        res = xp.linalg.inv(a)
+    except np.linalg.LinAlgError:
+        _raise_singular_inv(A, fn)
+        raise
+    out = _wrap(res.astype(A.dtype.np, copy=False), A.dtype, A.device)
+    if needs_grad(A):
+        record(out, "LinalgInvExBackward0", (lambda g, inv: -(inv.mT @ g @ inv.mT),), (A,),
+               (OUTPUT,))
+    return out
+
+
+def linalg_inv(A):
+    """Inverse of square matrices (batched); a singular matrix raises ``LinAlgError``."""
+    return _inv(A)
+
+
+def inverse(input):
+    """``torch.inverse``: the same as ``torch.linalg.inv``."""
+    return _inv(input)
+
+
+def _is_vector_rhs(A: Tensor, B: Tensor) -> bool:
+    nb = B._data.ndim
+    return nb == 1 or (nb == A._data.ndim - 1 and B._data.shape == A._data.shape[:-1])
+
+
+def linalg_solve(A, B, *, left=True):
+    """The solution ``X`` of ``A X = B`` (``X A = B`` with ``left=False``); ``B`` may be a
+    (batch of) vector(s); batch dimensions broadcast."""
+    fn = "linalg.solve"
+    _tensor_arg(A, fn, "A", 1)
+    _tensor_arg(B, fn, "B", 2)
+    check_matrix(A, fn)
+    if B._data.ndim < 1 or B._data.ndim < 2 and not left:
+        raise errors.EngineRuntimeError(
+            f"{fn}: The input tensor B must have at least 2 dimensions.")
+    if A.dtype is not B.dtype:
+        raise errors.EngineRuntimeError(
+            f"{fn}: Expected A and B to have the same dtype, but found A of type "
+            f"{_NAMES[A.dtype.name]} and B of type {_NAMES[B.dtype.name]} instead")
+    _no_half(A, "linalg_lu_factor_ex_out")
+    vector = left and _is_vector_rhs(A, B)
+    xp = A.device.xp
+    a, b = A._data, B._data
+    if vector:
+        b = b[..., None]
+    if not left:
+        a, b = xp.swapaxes(a, -1, -2), xp.swapaxes(b, -1, -2)
+    n = a.shape[-1]
+    if b.shape[-2] != n:
+        eq = "AX = B" if left else "XA = B"
+        bs = B._data.shape if B._data.ndim > 1 else (B._data.shape[0], 1)
+        raise errors.EngineRuntimeError(
+            f"{fn}: Incompatible shapes of A and B for the equation {eq} "
+            f"({A._data.shape[-2]}x{A._data.shape[-1]} and {bs[-2]}x{bs[-1]})")
+    batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    a = xp.broadcast_to(a, batch + a.shape[-2:])
+    b = xp.broadcast_to(b, batch + b.shape[-2:])
+    check_numel(batch + b.shape[-2:])
+    if a.size:
+        singular = xp.linalg.det(a) == 0
+        if xp_any(singular):
+            index = int(np.flatnonzero(_host(xp, singular).reshape(-1))[0])
+            raise errors.LinAlgError(
+                f"torch.{fn}: {_batch_prefix(index, len(batch) > 0)}The solver failed because "
+                "the input matrix is singular.")
+    res = xp.linalg.solve(a, b) if a.size else xp.zeros(b.shape, dtype=b.dtype)
+    if not left:
+        res = xp.swapaxes(res, -1, -2)
+    if vector:
+        res = res[..., 0]
+    out = _wrap(xp.ascontiguousarray(res).astype(A.dtype.np, copy=False), A.dtype, A.device)
+    if needs_grad(A, B):
+        record(out, "LinalgSolveExBackward0", _solve_rule(left, vector), (A, B), (A, OUTPUT),
+               per_input=False)
+    return out
+
+
+def _solve_rule(left: bool, vector: bool):
+    def rule(g, needs, A, X):
+        gB = linalg_solve(A.mT, g, left=left)
+        gA = None
+        if needs[0]:
+            if vector:
+                gA = -(gB.unsqueeze(-1) @ X.unsqueeze(-2))
+            else:
+                gA = -(gB @ X.mT) if left else -(X.mT @ gB)
+        return gA, gB if needs[1] else None
+
+    return rule
+
+
+def linalg_solve_triangular(A, B, *, upper, left=True, unitriangular=False):
+    """The solution of ``A X = B`` (``X A = B``) for triangular ``A``: only its upper (or lower)
+    triangle is read, and with ``unitriangular`` its diagonal is taken as ones."""
+    fn = "linalg.solve_triangular"
+    _tensor_arg(A, fn, "A", 1)
+    _tensor_arg(B, fn, "B", 2)
+    check_matrix(A, fn)
+    if B._data.ndim < 2:
+        raise errors.EngineRuntimeError(
+            f"{fn}: The input tensor B must have at least 2 dimensions.")
+    if A.dtype is not B.dtype:
+        raise errors.EngineRuntimeError(
+            f"{fn}: Expected A and B to have the same dtype, but found A of type "
+            f"{_NAMES[A.dtype.name]} and B of type {_NAMES[B.dtype.name]} instead")
+    xp = A.device.xp
+    n = A._data.shape[-1]
+    tri = xp.triu(A._data) if upper else xp.tril(A._data)
+    if unitriangular:
+        eye = xp.eye(n, dtype=tri.dtype)
+        tri = tri * (1 - eye) + eye
+    a, b = tri, B._data
+    if not left:
+        a, b = xp.swapaxes(a, -1, -2), xp.swapaxes(b, -1, -2)
+    if b.shape[-2] != n:
+        eq = "AX = B" if left else "XA = B"
+        raise errors.EngineRuntimeError(
+            f"{fn}: Incompatible shapes of A and B for the equation {eq} ({n}x{n} and "
+            f"{B._data.shape[-2]}x{B._data.shape[-1]})")
+    batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    a = xp.broadcast_to(a, batch + a.shape[-2:])
+    b = xp.broadcast_to(b, batch + b.shape[-2:])
+    with np.errstate(all="ignore"):
+        diag = xp.diagonal(a, 0, -2, -1)
+        if a.size and xp_any(diag == 0):  # back substitution divides by the zero: inf/nan
+            res = _back_substitution(xp, a, b, lower=(upper != left))
+        else:
+            res = xp.linalg.solve(a, b) if a.size else xp.zeros(b.shape, dtype=b.dtype)
+    if not left:
+        res = xp.swapaxes(res, -1, -2)
+    out = _wrap(xp.ascontiguousarray(res).astype(A.dtype.np, copy=False), A.dtype, A.device)
+    if needs_grad(A, B):
+        record(out, "LinalgSolveTriangularBackward0",
+               _triangular_rule(upper, left, unitriangular), (A, B), (A, OUTPUT),
+               per_input=False)
+    return out
+
+
+def _back_substitution(xp, a, b, lower: bool):
+    n = a.shape[-1]
+    x = xp.zeros(b.shape, dtype=np.result_type(a.dtype, b.dtype))
+    order = range(n) if lower else range(n - 1, -1, -1)
+    for i in order:
+        acc = b[..., i, :] - (a[..., i, :, None] * x).sum(-2)
+        x[..., i, :] = acc / a[..., i, i, None]
+    return x
+
+
+def _triangular_rule(upper: bool, left: bool, unit: bool):
+    def rule(g, needs, A, X):
+        gB = linalg_solve_triangular(A.mT, g, upper=not upper, left=left, unitriangular=unit)
+        gA = None
+        if needs[0]:
+            gA = -(gB @ X.mT) if left else -(X.mT @ gB)
+            gA = gA.triu(int(unit)) if upper else gA.tril(-int(unit))
+        return gA, gB if needs[1] else None
+
+    return rule
+
+
+# --------------------------------------------------------------------------- cholesky
+def _cholesky(A: Tensor, upper: bool, fn: str, node: str) -> Tensor:
+    check_matrix(A, fn)
+    _no_half(A, "cholesky_cpu")
+    xp = A.device.xp
+    a = xp.swapaxes(A._data, -1, -2) if upper else A._data  # upper: read A's upper triangle
+    res = None
+    if a.size:
+        try:
+            res = xp.linalg.cholesky(a)
+        except np.linalg.LinAlgError:
+            res = None
+        if res is None or xp_any(xp.isnan(res)):
+            info = _cholesky_info(_host(xp, a))
+            bad = _first_failure(info)
+            if bad is not None:
+                index, k = bad
+                raise errors.LinAlgError(
+                    f"{fn}: {_batch_prefix(index, A._data.ndim > 2)}The factorization could "
+                    "not be completed because the input is not positive-definite (the "
+                    f"leading minor of order {k} is not positive-definite).")
+    else:
+        res = xp.zeros(a.shape, dtype=a.dtype)
+    if upper:
+        res = xp.swapaxes(res, -1, -2)
+    out = _wrap(xp.ascontiguousarray(res).astype(A.dtype.np, copy=False), A.dtype, A.device)
+    if needs_grad(A):
+        record(out, node, (lambda g, L: _cholesky_grad(g, L, upper),), (A,), (OUTPUT,))
+    return out
+
+
+def _cholesky_grad(gL: Tensor, L: Tensor, upper: bool) -> Tensor:
+    if upper:
+        L, gL = L.mT, gL.mT
+    gA = (L.mT @ gL).tril()
+    gA = 0.5 * (gA + gA.tril(-1).mT)
+    gA = linalg_solve_triangular(L.mT, gA, upper=True, left=True)
+    return linalg_solve_triangular(L, gA, upper=False, left=False)
+
+
+def linalg_cholesky(A, *, upper=False):
+    """Cholesky factor ``L`` (lower triangular, ``A = L L^T``) of symmetric positive-definite
+    matrices; ``upper=True`` gives ``L^T``."""
+    return _cholesky(A, bool(upper), "linalg.cholesky", "LinalgCholeskyExBackward0")
+
+
+def cholesky(input, upper=False):
+    """``torch.cholesky`` (deprecated in torch): the Cholesky factor, recorded as
+    ``CholeskyBackward0``."""
+    return _cholesky(input, bool(upper), "cholesky", "CholeskyBackward0")
+
+
+# --------------------------------------------------------------------------- qr
+def _qr(A: Tensor, mode: str, fn: str, cls):
+    if mode not in ("reduced", "complete", "r"):
+        raise errors.EngineRuntimeError(
+            f"qr received unrecognized mode '{mode}' but expected one of 'reduced' (default), "
+            "'r', or 'complete'")
+    check_matrix(A, fn, square=False)
+    _no_half(A, "geqrf_cpu")
+    xp = A.device.xp
+    a = A._data
+    m, n = a.shape[-2:]
+    if a.size:
+        q, r = xp.linalg.qr(a, mode="complete" if mode == "complete" else "reduced")
+    else:
+        k = m if mode == "complete" else min(m, n)
+        q = xp.broadcast_to(xp.eye(m, k, dtype=a.dtype), a.shape[:-2] + (m, k)).copy()
+        r = xp.zeros(a.shape[:-2] + (k, n), dtype=a.dtype)
+    if mode == "r":
+        q = xp.zeros((0,), dtype=a.dtype)
+    Q = _wrap(xp.ascontiguousarray(q).astype(A.dtype.np, copy=False), A.dtype, A.device)
+    R = _wrap(xp.ascontiguousarray(r).astype(A.dtype.np, copy=False), A.dtype, A.device)
+    if needs_grad(A):
+        record((Q, R), "LinalgQrBackward0", _qr_rule(mode), (A,), (Q, R), per_input=False)
+    return cls(Q, R)
+
+
+def _qr_rule(mode: str):
+    def rule(grads, needs, Q, R):
+        gQ, gR = grads
+        if mode == "r":
+            raise errors.EngineRuntimeError(
+                "The derivative of linalg.qr depends on Q, which is not computed when "
+                "mode='r'. Please use linalg.qr(A, mode='reduced') if you are going to "
+                "differentiate through linalg.qr.")
+        m, n = Q._data.shape[-2], R._data.shape[-1]
+        if mode == "complete" and m > n:
+            raise errors.EngineRuntimeError(
+                "The QR decomposition is not differentiable when mode='complete' and nrows > "
+                "ncols.")
+        M = gR @ R.mT - Q.mT @ gQ
+        if m >= n:
+            T = M.triu()
+            gA = Q @ (T + T.mT - diag_embed(T.diagonal(0, -2, -1))) + gQ
+            return (linalg_solve_triangular(R.mT, gA, upper=False, left=False),)
+        from .shape import cat
+
+        gA = Q @ (-M - (-M).mT).tril()
+        gA = linalg_solve_triangular(R[..., :m].mT, gA, upper=False, left=False)
+        gA = cat([gA, gA.new_zeros(gA._data.shape[:-1] + (n - m,))], -1)
+        return (gA + Q @ gR,)
+
+    return rule
+
+
+def linalg_qr(A, mode="reduced"):
+    """QR decomposition ``A = Q R``: ``mode`` 'reduced' (default), 'complete' or 'r'."""
+    return _qr(A, mode, "linalg.qr", return_types.linalg_qr)
+
+
+def qr(input, some=True):
+    """``torch.qr`` (deprecated in torch): ``linalg.qr`` with ``some`` for 'reduced'."""
+    return _qr(input, "reduced" if some else "complete", "linalg.qr", return_types.qr)
+
+
+# --------------------------------------------------------------------------- eigh
+def _eigh_arrays(A: Tensor, UPLO: str, fn: str):
+    if UPLO not in ("L", "U"):
+        raise errors.EngineRuntimeError(
+            f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
+    check_matrix(A, fn)
+    _no_half(A, "linalg_eigh_cpu")
+    xp = A.device.xp
+    a = A._data
+    if not a.size:
+        return xp.zeros(a.shape[:-1], dtype=a.dtype), xp.zeros(a.shape, dtype=a.dtype)
+    w, v = xp.linalg.eigh(a, UPLO=UPLO)
+    return w.astype(A.dtype.np, copy=False), xp.ascontiguousarray(v).astype(A.dtype.np,
+                                                                            copy=False)
+
+
+def linalg_eigh(A, UPLO="L"):
+    """Eigenvalues (ascending) and orthonormal eigenvectors of symmetric matrices, reading
+    the lower (``UPLO='L'``) or upper triangle."""
+    w, v = _eigh_arrays(A, UPLO, "linalg.eigh")
+    L, V = _wrap(w, A.dtype, A.device), _wrap(v, A.dtype, A.device)
+    if needs_grad(A):
+        record((L, V), "LinalgEighBackward0", _eigh_rule, (A,), (L, V), per_input=False)
+    return return_types.linalg_eigh(L, V)
+
+
+def _eigh_rule(grads, needs, L, V):
+    gL, gV = grads
+    if not _present(gV):  # eigenvalues only (eigvalsh, or V unused)
+        return ((V * gL.unsqueeze(-2)) @ V.mT,)
+    VhgV = V.mT @ gV
+    VhgV = 0.5 * (VhgV - VhgV.mT)
+    E = L.unsqueeze(-2) - L.unsqueeze(-1)
+    E = _set_diagonal(E, E.diagonal(0, -2, -1) * 0 + 1)
+    inner = _set_diagonal(VhgV / E, gL)
+    return (V @ (inner @ V.mT),)
+
+
+def linalg_eigvalsh(A, UPLO="L"):
+    """Eigenvalues (ascending) of symmetric matrices (the eigenvectors are kept for the
+    gradient, as torch does, so it differentiates twice)."""
+    return linalg_eigh(A, UPLO).eigenvalues
+
+
+# --------------------------------------------------------------------------- svd
+def _svd_arrays(A: Tensor, full_matrices: bool, fn: str):
+    check_matrix(A, fn, square=False)
+    _no_half(A, "linalg_svd_cpu")
+    xp = A.device.xp
+    a = A._data
+    m, n = a.shape[-2:]
+    k = min(m, n)
+    if a.size and not bool(xp.isfinite(a).all()):
+        raise errors.LinAlgError(
+            f"{fn}: The algorithm failed to converge because the input matrix contained "
+            "non-finite values.")
+    if not a.size:
+        mu, nv = (m, n) if full_matrices else (k, k)
+        return (xp.broadcast_to(xp.eye(m, mu, dtype=a.dtype), a.shape[:-2] + (m, mu)).copy(),
+                xp.zeros(a.shape[:-2] + (k,), dtype=a.dtype),
+                xp.broadcast_to(xp.eye(nv, n, dtype=a.dtype), a.shape[:-2] + (nv, n)).copy())
+    u, s, vh = xp.linalg.svd(a, full_matrices=full_matrices)
+    dt = A.dtype.np
+    return (xp.ascontiguousarray(u).astype(dt, copy=False), s.astype(dt, copy=False),
+            xp.ascontiguousarray(vh).astype(dt, copy=False))
+
+
+def linalg_svd(A, full_matrices=True):
+    """Singular value decomposition ``A = U diag(S) Vh`` (singular values descending)."""
+    u, s, vh = _svd_arrays(A, bool(full_matrices), "linalg.svd")
+    U, S, Vh = (_wrap(x, A.dtype, A.device) for x in (u, s, vh))
+    if needs_grad(A):
+        record((U, S, Vh), "LinalgSvdBackward0", _svd_rule(bool(full_matrices)), (A,),
+               (U, S, Vh), per_input=False)
+    return return_types.linalg_svd(U, S, Vh)
+
+
+def _svd_rule(full: bool):
+    def rule(grads, needs, U, S, Vh):
+        gU, gS, gVh = grads
+        k = S._data.shape[-1]
+        if full:
+            U, Vh = U[..., :k], Vh[..., :k, :]
+            gU, gVh = gU[..., :k], gVh[..., :k, :]
+        return (svd_backward(gU, gS, gVh, U, S, Vh),)
+
+    return rule
+
+
+def svd_backward(gU, gS, gVh, U, S, Vh) -> Tensor:
+    """torch's ``svd_backward`` for real inputs (constant zero ``gU``/``gVh`` count as
+    absent)."""
+    m, n = U._data.shape[-2], Vh._data.shape[-1]
+    has_u, has_v = _present(gU), _present(gVh)
+    if not has_u and not has_v:
+        return U @ (gS.unsqueeze(-1) * Vh) if m >= n else (U * gS.unsqueeze(-2)) @ Vh
+    S2 = S * S
+    E = S2.unsqueeze(-2) - S2.unsqueeze(-1)
+    E = _set_diagonal(E, E.diagonal(0, -2, -1) * 0 + 1)
+    UhgU = U.mT @ gU - (U.mT @ gU).mT if has_u else None
+    VhgV = Vh @ gVh.mT - (Vh @ gVh.mT).mT if has_v else None
+    if has_u and has_v:
+        ret = (UhgU * S.unsqueeze(-2) + S.unsqueeze(-1) * VhgV) / E
+    elif has_u:
+        ret = (UhgU / E) * S.unsqueeze(-2)
+    else:
+        ret = S.unsqueeze(-1) * (VhgV / E)
+    ret = ret + diag_embed(gS)
+    if m > n and has_u:
+        gA = U @ ret
+        gUSinv = gU / S.unsqueeze(-2)
+        gA = gA + gUSinv - U @ (U.mT @ gUSinv)
+        return gA @ Vh
+    if m < n and has_v:
+        gA = ret @ Vh
+        SinvgVh = gVh / S.unsqueeze(-1)
+        gA = gA + SinvgVh - (SinvgVh @ Vh.mT) @ Vh
+        return U @ gA
+    return U @ (ret @ Vh) if m >= n else (U @ ret) @ Vh
+
+
+def linalg_svdvals(A):
+    """Singular values (descending) of (batches of) matrices (the singular vectors are kept
+    for the gradient, as torch does, so it differentiates twice)."""
+    if not needs_grad(A):
+        _, s, _ = _svd_arrays(A, False, "linalg.svd")
+        return _wrap(s, A.dtype, A.device)
+    return linalg_svd(A, full_matrices=False).S
+
+
+def svd(input, some=True, compute_uv=True):
+    """``torch.svd`` (deprecated in torch): ``(U, S, V)`` with ``V = Vh^T``; without
+    ``compute_uv``, U and V are zero-filled ``(m, m)`` and ``(n, n)`` matrices."""
+    if not compute_uv:
+        S = linalg_svdvals(input)
+        xp = input.device.xp
+        m, n = input._data.shape[-2:]
+        lead = input._data.shape[:-2]
+        U = _wrap(xp.zeros(lead + (m, m), dtype=input.dtype.np), input.dtype, input.device)
+        V = _wrap(xp.zeros(lead + (n, n), dtype=input.dtype.np), input.dtype, input.device)
+        return return_types.svd(U, S, V)
+    U, S, Vh = linalg_svd(input, full_matrices=not some)
+    return return_types.svd(U, S, Vh.mT)
+
+
+# --------------------------------------------------------------------------- pinv, lstsq
+def _pinv_tol(atol, rtol, m: int, n: int, dtype):
+    """torch's default tolerances: ``rtol = eps * max(m, n)`` unless ``atol`` is given."""
+    if atol is None and rtol is None:
+        rtol = _eps(dtype) * max(m, n)
+    elif rtol is None:
+        rtol = 0.0
+    atol = 0.0 if atol is None else atol
+    return atol, rtol
+
+
+def _tol_array(value):
+    if isinstance(value, Tensor):
+        return value._data[..., None]
+    return value
+
+
+def linalg_pinv(A, *, atol=None, rtol=None, hermitian=False):
+    """Moore-Penrose pseudoinverse; singular values below ``max(atol, rtol * largest)`` are
+    treated as zero (default ``rtol = eps * max(m, n)``)."""
+    fn = "linalg.pinv"
+    _tensor_arg(A, fn)
+    if A._data.ndim < 2 or not A.dtype.is_floating_point:
+        shape = ", ".join(str(s) for s in A._data.shape)
+        raise errors.EngineRuntimeError(
+            f"linalg.pinv({_NAMES[A.dtype.name]}{{[{shape}]}}): expected a tensor with 2 or "
+            "more dimensions of float, double, cfloat or cdouble types")
+    _no_half(A, "linalg_svd_cpu")
+    xp = A.device.xp
+    a = A._data
+    m, n = a.shape[-2:]
+    at, rt = _pinv_tol(atol, rtol, m, n, A.dtype)
+    with np.errstate(all="ignore"):
+        if hermitian:
+            w, v = xp.linalg.eigh(a) if a.size else (xp.zeros(a.shape[:-1]), a)
+            big = xp.abs(w).max(-1, keepdims=True) if a.size else 0
+            tol = xp.maximum(_tol_array(at), _tol_array(rt) * big)
+            inv_w = xp.where(xp.abs(w) > tol, 1 / w, 0)
+            res = (v * inv_w[..., None, :]) @ xp.swapaxes(v, -1, -2)
+        elif a.size:
+            u, s, vh = xp.linalg.svd(a, full_matrices=False)
+            big = s[..., :1]
+            tol = xp.maximum(_tol_array(at), _tol_array(rt) * big)
+            inv_s = xp.where(s > tol, 1 / s, 0)
+            res = (xp.swapaxes(vh, -1, -2) * inv_s[..., None, :]) @ xp.swapaxes(u, -1, -2)
+        else:
+            res = xp.zeros(a.shape[:-2] + (n, m), dtype=a.dtype)
+    out = _wrap(xp.ascontiguousarray(res).astype(A.dtype.np, copy=False), A.dtype, A.device)
+    if needs_grad(A):
+        record(out, "LinalgPinvBackward0", (pinv_backward,), (A,), (A, OUTPUT))
+    return out
+
+
+def pinv_backward(g: Tensor, A: Tensor, P: Tensor) -> Tensor:
+    """torch's ``pinv_backward`` (Golub and Pereyra) for real inputs; ``P = pinv(A)``."""
+    m, n = A._data.shape[-2:]
+    Ph, gh = P.mT, g.mT
+    if m <= n:
+        K = gh @ P
+        KPh = K @ Ph
+        return -(P @ K).mT + KPh - (A @ P) @ KPh + (Ph @ P) @ (gh - K @ A)
+    K = P @ gh
+    PhK = Ph @ K
+    return -(K @ P).mT + (gh - A @ K) @ P @ Ph + PhK - PhK @ P @ A
+
+
+def pinverse(input, rcond=1e-15):
+    """``torch.pinverse``: ``linalg.pinv`` with ``rtol=rcond``."""
+    return linalg_pinv(input, rtol=rcond)
+
+
+_DRIVERS = ("gels", "gelsy", "gelsd", "gelss")
+
+
+def linalg_lstsq(A, B, rcond=None, *, driver=None):
+    """Least-squares solution of ``A X = B``: ``(solution, residuals, rank, singular_values)``
+    as torch's CPU drivers fill them (default 'gelsy': rank only)."""
+    fn = "torch.linalg.lstsq"
+    _tensor_arg(A, "linalg.lstsq", "self", 1)
+    _tensor_arg(B, "linalg.lstsq", "b", 2)
+    if driver is None:
+        driver = "gelsy"
+    if driver not in _DRIVERS:
+        raise errors.EngineRuntimeError(
+            f"{fn}: parameter `driver` should be one of (gels, gelsy, gelsd, gelss)")
+    check_matrix(A, "linalg.lstsq", square=False, name="A")
+    if A.dtype is not B.dtype:
+        raise errors.EngineRuntimeError(
+            f"{fn}: Expected input and other to have the same dtype, but got "
+            f"input's dtype {A.dtype} and other's dtype {B.dtype}")
+    vector = B._data.ndim == A._data.ndim - 1
+    b = B._data[..., None] if vector else B._data
+    if b.ndim < 2 or A._data.shape[-2] != b.shape[-2]:
+        raise errors.EngineRuntimeError(f"{fn}: input.size(-2) should match other.size(-2)")
+    xp = A.device.xp
+    a = A._data
+    m, n = a.shape[-2:]
+    batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    a = xp.broadcast_to(a, batch + a.shape[-2:])
+    b = xp.broadcast_to(b, batch + b.shape[-2:])
+    rc = _eps(A.dtype) * max(m, n) if rcond is None else rcond
+    ha, hb = _host(xp, a).astype(np.float64), _host(xp, b).astype(np.float64)
+    flat_a = ha.reshape((-1, m, n))
+    flat_b = hb.reshape((-1, m, b.shape[-1]))
+    sols, ranks, svs = [], [], []
+    for i in range(flat_a.shape[0]):
+        x, _, r, s = np.linalg.lstsq(flat_a[i], flat_b[i], rcond=rc)
+        sols.append(x)
+        ranks.append(r)
+        svs.append(s)
+    k = b.shape[-1]
+    sol = np.stack(sols).reshape(batch + (n, k)) if sols else np.zeros(batch + (n, k))
+    rank = np.asarray(ranks, dtype=np.int64).reshape(batch)
+    full = bool((rank == min(m, n)).all()) if rank.size else True
+    dt = A.dtype.np
+    want_res = driver == "gels" and m > n or driver in ("gelsd", "gelss") and m > n and full
+    if want_res:
+        resid = ((ha @ sol - hb) ** 2).sum(-2)
+        res = resid[..., 0] if vector else resid
+    else:
+        res = np.zeros((0,))
+    solution = sol[..., 0] if vector else sol
+    X = _wrap(xp.asarray(solution.astype(dt)), A.dtype, A.device)
+    R = _wrap(xp.asarray(res.astype(dt)), A.dtype, A.device)
+    rank_t = _wrap(xp.asarray(rank if driver != "gels" else np.zeros((0,), np.int64)), int64,
+                   A.device)
+    sv = np.stack(svs).reshape(batch + (min(m, n),)) if driver in ("gelsd", "gelss") and svs \
+        else np.zeros((0,))
+    S = _wrap(xp.asarray(sv.astype(dt)), A.dtype, A.device)
+    if needs_grad(A, B):
+        record((X, R), "LinalgLstsqBackward0", _lstsq_rule(vector), (A, B), (A, B, X),
+               per_input=False)
+    return return_types.linalg_lstsq(X, R, rank_t, S)
+
+
+def _lstsq_rule(vector: bool):
+    def rule(grads, needs, A, B, X):
+        gX, gL = grads
+        Bm = B.unsqueeze(-1) if vector else B
+        Xm = X.unsqueeze(-1) if vector else X
+        gXm = gX.unsqueeze(-1) if vector else gX
+        P = linalg_pinv(A)
+        gA = pinv_backward(gXm @ Bm.mT, A, P) if needs[0] else None
+        gB = P.mT @ gXm if needs[1] else None
+        if gB is not None and vector:
+            gB = gB.squeeze(-1)
+        if gL._data.size:
+            r = A @ Xm - Bm
+            gl = gL.unsqueeze(-1).unsqueeze(-2) if vector else gL.unsqueeze(-2)
+            if needs[0]:
+                gA = gA + 2 * (gl * r) @ Xm.mT
+            if needs[1]:
+                term = -2 * gl * r
+                gB = gB + (term.squeeze(-1) if vector else term)
+        return gA, gB
+
+    return rule
+
+
+# --------------------------------------------------------------------------- matrix_exp
+_PADE = {
+    3: (0.01495585217958292, (120.0, 60.0, 12.0, 1.0)),
+    5: (0.2539398330063230, (30240.0, 15120.0, 3360.0, 420.0, 30.0, 1.0)),
+    7: (0.9504178996162932, (17297280.0, 8648640.0, 1995840.0, 277200.0, 25200.0, 1512.0,
+                             56.0, 1.0)),
+    9: (2.097847961257068, (17643225600.0, 8821612800.0, 2075673600.0, 302702400.0,
+                            30270240.0, 2162160.0, 110880.0, 3960.0, 90.0, 1.0)),
+    13: (5.371920351148152, (64764752532480000.0, 32382376266240000.0, 7771770303897600.0,
+                             1187353796428800.0, 129060195264000.0, 10559470521600.0,
+                             670442572800.0, 33522128640.0, 1323241920.0, 40840800.0,
+                             960960.0, 16380.0, 182.0, 1.0)),
+}
+
+
+def _expm(xp, a):
+    """Matrix exponential of one matrix in float64: Higham's scaling and squaring with a
+    diagonal Pade approximant of degree 3 to 13 (SIAM J. Matrix Anal. Appl. 26, 2005)."""
+    n = a.shape[-1]
+    norm = float(xp.abs(a).sum(0).max()) if n else 0.0
+    eye = xp.eye(n, dtype=a.dtype)
+    s = 0
+    for degree in (3, 5, 7, 9, 13):
+        theta, b = _PADE[degree]
+        if norm <= theta or degree == 13:
+            break
+    if norm > theta:
+        s = max(0, int(math.ceil(math.log2(norm / theta))))
+        a = a / 2.0 ** s
+    powers = [eye, a @ a]
+    while len(powers) < (degree + 1) // 2:
+        powers.append(powers[-1] @ powers[1])
+    if degree < 13:
+        u = sum(b[2 * j + 1] * powers[j] for j in range(len(powers)))
+        u = a @ u
+        v = sum(b[2 * j] * powers[j] for j in range(len(powers)))
+    else:
+        a2, a4, a6 = powers[1], powers[1] @ powers[1], powers[1] @ powers[1] @ powers[1]
+        u = a @ (a6 @ (b[13] * a6 + b[11] * a4 + b[9] * a2) + b[7] * a6 + b[5] * a4 +
+                 b[3] * a2 + b[1] * eye)
+        v = a6 @ (b[12] * a6 + b[10] * a4 + b[8] * a2) + b[6] * a6 + b[4] * a4 + b[2] * a2 + \
+            b[0] * eye
+    r = xp.linalg.solve(v - u, v + u)
+    for _ in range(s):
+        r = r @ r
+    return r
+
+
+def linalg_matrix_exp(A):
+    """Matrix exponential of square matrices (batched)."""
+    check_matrix(A, "linalg.matrix_exp")
+    xp = A.device.xp
+    a = A._data.astype(np.float64)
+    flat = a.reshape((-1,) + a.shape[-2:])
+    with np.errstate(all="ignore"):
+        parts = [_expm(xp, flat[i]) for i in range(flat.shape[0])]
+    res = xp.stack(parts).reshape(a.shape) if parts else xp.zeros(a.shape)
+    out = _wrap(res.astype(A.dtype.np), A.dtype, A.device)
+    if needs_grad(A):
+        record(out, "LinalgMatrixExpBackward0", (_matrix_exp_grad,), (A,), (A,))
+    return out
+
+
+def _matrix_exp_grad(g: Tensor, A: Tensor) -> Tensor:
+    """The adjoint of the Frechet derivative: the top-right block of
+    ``exp([[A^T, g], [0, A^T]])`` (Mathias 1996)."""
+    from .shape import cat
+
+    n = A._data.shape[-1]
+    At = A.mT
+    top = cat([At, g], -1)
+    bottom = cat([At * 0, At], -1)
+    return linalg_matrix_exp(cat([top, bottom], -2))[..., :n, n:]
+
+
+def matrix_exp(input):
+    """``torch.matrix_exp``: the same as ``torch.linalg.matrix_exp``."""
+    return linalg_matrix_exp(input)
+
+
+# --------------------------------------------------------------------------- matrix_rank
+def linalg_matrix_rank(A, *, atol=None, rtol=None, hermitian=False):
+    """Numerical rank: the number of singular values (absolute eigenvalues with
+    ``hermitian``) above ``max(atol, rtol * largest)``."""
+    _tensor_arg(A, "linalg.matrix_rank")
+    if not A.dtype.is_floating_point:
+        raise errors.EngineRuntimeError(
+            "This function doesn't handle types other than float and double")
+    check_matrix(A, "linalg.matrix_rank", square=hermitian)
+    xp = A.device.xp
+    a = A._data
+    m, n = a.shape[-2:]
+    at, rt = _pinv_tol(atol, rtol, m, n, A.dtype)
+    if not a.size:
+        return _wrap(xp.zeros(a.shape[:-2], dtype=np.int64), int64, A.device)
+    s = xp.abs(xp.linalg.eigvalsh(a)) if hermitian else xp.linalg.svd(a, compute_uv=False)
+    big = s.max(-1, keepdims=True)
+    tol = xp.maximum(_tol_array(at), _tol_array(rt) * big)
+    return _wrap((s > tol).sum(-1).astype(np.int64), int64, A.device)
+
+
+# --------------------------------------------------------------------------- the table
+_LINALG = [
+    ("det", linalg_det, ("LinalgDetBackward0",)),
+    ("slogdet", linalg_slogdet, ("LinalgSlogdetBackward0",)),
+    ("inv", linalg_inv, ("LinalgInvExBackward0",)),
+    ("solve", linalg_solve, ("LinalgSolveExBackward0",)),
+    ("solve_triangular", linalg_solve_triangular, ("LinalgSolveTriangularBackward0",)),
+    ("cholesky", linalg_cholesky, ("LinalgCholeskyExBackward0",)),
+    ("qr", linalg_qr, ("LinalgQrBackward0",)),
+    ("eigh", linalg_eigh, ("LinalgEighBackward0",)),
+    ("eigvalsh", linalg_eigvalsh, ("LinalgEighBackward0",)),
+    ("svd", linalg_svd, ("LinalgSvdBackward0",)),
+    ("svdvals", linalg_svdvals, ("LinalgSvdBackward0",)),
+    ("pinv", linalg_pinv, ("LinalgPinvBackward0",)),
+    ("lstsq", linalg_lstsq, ("LinalgLstsqBackward0",)),
+    ("matrix_exp", linalg_matrix_exp, ("LinalgMatrixExpBackward0",)),
+]
+for _name, _fn, _nodes in _LINALG:
+    _fn.__name__ = _fn.__qualname__ = _name
+    register(f"linalg.{_name}", _fn, kind="function", grad_fns=_nodes)
+linalg_matrix_rank.__name__ = linalg_matrix_rank.__qualname__ = "matrix_rank"
+register("linalg.matrix_rank", linalg_matrix_rank, kind="function", differentiable=False)
+
+for _fn, _nodes in ((det, ("LinalgDetBackward0",)), (slogdet, ("LinalgSlogdetBackward0",)),
+                    (logdet, ("WhereBackward0", "LinalgSlogdetBackward0")),
+                    (inverse, ("LinalgInvExBackward0",)), (pinverse, ("LinalgPinvBackward0",)),
+                    (matrix_exp, ("LinalgMatrixExpBackward0",)),
+                    (cholesky, ("CholeskyBackward0",)), (svd, ("LinalgSvdBackward0",)),
+                    (qr, ("LinalgQrBackward0",))):
+    register(_fn.__name__, _fn, grad_fns=_nodes)
+
+__all__ = ["check_matrix", "diag_embed", "pinv_backward", "svd_backward", "return_types"]
