@@ -157,10 +157,14 @@ log "healthy after $((SECONDS - build_start)) s since the build started"
 # ---- 5. checks -------------------------------------------------------------------------------
 user=$(docker inspect -f '{{.Config.User}}' "$cid")
 case "$user" in ""|0|0:*|root|root:*) die "the container runs as root (User='$user')" ;; esac
-# Every process in the container but a passing healthcheck: exactly the one server process.
+# Every process in the container but a passing healthcheck: exactly one server process, and
+# the session hosts it started (its fork server and the hosts forked from it).
 procs=$(docker top "$cid" -eo pid,args | tail -n +2 | grep -v '/v1/health/live' || true)
-[ "$(printf '%s\n' "$procs" | grep -c .)" -eq 1 ] || { printf '%s\n' "$procs"; die "expected exactly one process"; }
-log "runs as user $user, one process: $procs"
+servers=$(printf '%s\n' "$procs" | grep -c -- ' -m app$' || true)
+strays=$(printf '%s\n' "$procs" | grep -v -e ' -m app$' -e ' -m app.services.hosts.zygote$' \
+    | grep -c . || true)
+[ "$servers" -eq 1 ] && [ "$strays" -eq 0 ] || { printf '%s\n' "$procs"; die "expected one server process and its hosts"; }
+log "runs as user $user, one server process and its hosts: $(printf '%s\n' "$procs" | awk '{$1=""; print}' | sort | uniq -c | tr -s ' ' | paste -sd ';')"
 read -r mem cpus < <(docker inspect -f '{{.HostConfig.Memory}} {{.HostConfig.NanoCpus}}' "$cid")
 [ "$mem" -gt 0 ] && [ "$cpus" -gt 0 ] || die "compose limits not applied (memory=$mem, nano_cpus=$cpus)"
 log "limits: memory $((mem / 1024 / 1024)) MiB, cpus $(awk -v n="$cpus" 'BEGIN {print n / 1e9}')"

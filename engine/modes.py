@@ -44,17 +44,13 @@ class set_grad_enabled(_GradMode):
     def __init__(self, mode: bool):
         self.mode = bool(mode)
         self._prev = _grad_enabled.get()
-        self._entered = []
         _grad_enabled.set(self.mode)
 
     def __enter__(self):
-        self._entered.append(_grad_enabled.get())
-        _grad_enabled.set(self.mode)
         return self
 
     def __exit__(self, *exc):
-        outer = self._entered.pop()
-        _grad_enabled.set(self._prev if not self._entered else outer)
+        _grad_enabled.set(self._prev)
         return False
 
     def __call__(self, fn):

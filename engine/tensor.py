@@ -274,7 +274,9 @@ def _init(t: Tensor, arr, dtype: DType, device: Device) -> None:
 
 _new = object.__new__
 _ndarray = np.ndarray
-_ARRAY_TYPES: dict = {}  # array type -> the device its tensors live on, given the asked one
+# set by engine.func: vmap's array type, and the device its tensors live on given the asked one
+_batched_type = None
+_batched_device = None
 
 
 def _wrap(arr, dtype: DType, device: Device = CPU) -> Tensor:
@@ -283,11 +285,10 @@ def _wrap(arr, dtype: DType, device: Device = CPU) -> Tensor:
     It repeats ``_init``'s assignments inline on purpose: every op result goes through here, and
     the extra call would cost about 4% of a small op's forward+backward."""
     if type(arr) is not _ndarray and (device is CPU or device.__class__ is not Device):
-        lift = _ARRAY_TYPES.get(type(arr))  # (engine.func's batched arrays keep their type)
-        if lift is None:
-            arr = np.asarray(arr)
+        if type(arr) is _batched_type:  # engine.func's batched arrays keep their type
+            device = _batched_device(device, arr)
         else:
-            device = lift(device, arr)
+            arr = np.asarray(arr)
     t = _new(Tensor)
     t._data = arr
     t.dtype = dtype

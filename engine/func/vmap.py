@@ -308,9 +308,11 @@ def _run_loop(func, flat, spec, dims, size, kwargs, randomness, out_dims):
 
 
 def _register() -> None:
-    from ..tensor import _ARRAY_TYPES
+    import sys
 
-    _ARRAY_TYPES[BatchedArray] = batched_device
+    tensor_module = sys.modules["engine.tensor"]
+    tensor_module._batched_type = BatchedArray
+    tensor_module._batched_device = batched_device
 
 
 _register()
