@@ -2,10 +2,10 @@
 and Python operators on ``Tensor``.
 
 Modules by family: creation, pointwise, reduction, linalg, shape, indexing, nn, tensor_methods;
-and arrange, comparison, fused, matrices, pointwise_extra; activation, loss and
-normalization (torch.nn.functional).
+and arrange, comparison, distance, fused, matrices, order_stats, padding, pointwise_extra,
+samplers (random draws), searching; activation, loss and normalization (torch.nn.functional).
 Convolution, pooling and interpolation: conv, pooling, sampling. torch.linalg (as "linalg.X"):
-decompositions, norms.
+decompositions, norms. NumPy's argument names (axis=, keepdims=): numpy_names.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from . import (  # noqa: F401
     conv,
     creation,
     decompositions,
+    distance,
     fused,
     indexing,
     linalg,
@@ -26,11 +27,16 @@ from . import (  # noqa: F401
     nn,
     normalization,
     norms,
+    numpy_names,
+    order_stats,
+    padding,
     pointwise,
     pointwise_extra,
     pooling,
     reduction,
+    samplers,
     sampling,
+    searching,
     shape,
     tensor_methods,
 )
@@ -84,5 +90,6 @@ def _install_tensor_api() -> None:
 
 
 _install_tensor_api()
+numpy_names.accept_numpy_names(OPS)  # after the Tensor methods: those stay the plain functions
 
 __all__ = ["OPS", "OpDef", "catalog", "lookup", "register"]
