@@ -1,8 +1,8 @@
 """More ``torch.nn.functional`` losses (the common ones live in ``nn.py``). Those torch
 composes from other ops (margin ranking, hinge and cosine embedding, triplet margin, Poisson and
 Gaussian NLL, multi-label soft margin) are composed here from the same ops in the same order,
-so values and node names are torch's; ``soft_margin_loss`` and ``multi_margin_loss`` are one
-node each, as in torch."""
+so values and node names are torch's; ``soft_margin_loss``, ``multi_margin_loss`` and
+``multilabel_margin_loss`` are one node each, as in torch."""
 
 from __future__ import annotations
 
@@ -261,3 +261,58 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
         record(out, "MultiMarginLossBackward0", (grad_input,), (input,), (coef_t,))
     return out
 
+
+
+@op(kind="function", grad_fns=("MultilabelMarginLossBackward0",))
+def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """Multi-label hinge loss: per sample, ``sum_j sum_{i not a target} max(0, 1 - (x[y_j] -
+    x[i])) / C`` over the target classes ``y_j``, read up to the first ``-1``."""
+    reduction = _reduction(size_average, reduce, reduction)
+    if not input.dtype.is_floating_point or input.dtype.name in ("float16", "bfloat16"):
+        raise errors.KernelNotImplemented(
+            '"multilabel_margin_loss_forward_out_frame" not implemented for '
+            f"'{_TORCH_NAMES[input.dtype.name]}'")
+    if input.ndim > 2 or (input.ndim == 2 and input.shape[1] == 0):
+        raise errors.EngineRuntimeError(
+            f"Expected non-empty vector or matrix with optional 0-dim batch size, but got: "
+            f"{list(input.shape)}")
+    if target.dtype is not int64:
+        raise errors.EngineRuntimeError(
+            f"expected scalar type Long but found {_TORCH_NAMES[target.dtype.name]}")
+    c = input.shape[-1] if input.ndim else 1
+    n = input.shape[0] if input.ndim == 2 else 1
+    if (target.ndim != max(input.ndim, 1) or target.numel() != n * c
+            or (input.ndim == 2 and tuple(target.shape) != tuple(input.shape))):
+        raise errors.EngineRuntimeError(
+            f"inconsistent target size: {list(target.shape)} for input of size: "
+            f"{list(input.shape)}")
+    xp = input.device.xp
+    x = input._data.reshape(n, c)
+    y = target._data.reshape(n, c)
+    if y.size and (bool((y < -1).any()) or bool((y >= c).any())):
+        raise errors.EngineRuntimeError("argument #2 'target' is out of range")
+    ended = xp.cumsum(y == -1, axis=1) > 0          # from the first -1 on, nothing counts
+    labels = xp.where(ended, 0, y)
+    rows = xp.arange(n)[:, None]
+    is_target = xp.zeros((n, c), dtype=bool)
+    is_target[xp.broadcast_to(rows, (n, c))[~ended], labels[~ended]] = True
+    x_target = xp.take_along_axis(x, labels, axis=1)          # x[y_j]: (n, k)
+    z = 1 - x_target[:, :, None] + x[:, None, :]               # (n, k, i)
+    active = (z > 0) & ~ended[:, :, None] & ~is_target[:, None, :]
+    per_sample = (z * active).sum(axis=(1, 2)) / c
+    if input.ndim < 2:
+        per_sample = per_sample.reshape(())
+    out = _const(_reduce_array(xp, per_sample.astype(x.dtype), reduction), input)
+    if needs_grad(input):
+        coef = active.sum(axis=1).astype(x.dtype) / c                       # + for x[i]
+        minus = (active.sum(axis=2) * ~ended).astype(x.dtype) / c          # - for x[y_j]
+        xp.add.at(coef, (xp.broadcast_to(rows, (n, c)), labels), -minus)
+        coef_t = _const(coef.reshape(input._data.shape), input)
+        count = n if reduction == "mean" else 1
+
+        def grad_input(g, k):
+            gg = g.reshape(-1, 1) if reduction == "none" and input.ndim == 2 else g
+            return gg * k / count
+
+        record(out, "MultilabelMarginLossBackward0", (grad_input,), (input,), (coef_t,))
+    return out

@@ -9,6 +9,7 @@ from ... import errors
 from ...ops.registry import OPS
 from ...tensor import Tensor
 from .. import functional as F
+from .distance import PairwiseDistance
 from .module import Module
 
 
@@ -202,6 +203,35 @@ class TripletMarginLoss(_Loss):
                                      eps=self.eps, swap=self.swap, reduction=self.reduction)
 
 
+class MultiLabelMarginLoss(_Loss):
+    """Multi-label hinge loss over the target classes listed in ``target`` (up to the first
+    ``-1``)."""
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return F.multilabel_margin_loss(input, target, reduction=self.reduction)
+
+
+class TripletMarginWithDistanceLoss(_Loss):
+    """Triplet margin loss with any distance: a callable of two tensors (a module, a function),
+    ``pairwise_distance`` by default."""
+
+    def __init__(self, *, distance_function=None, margin: float = 1.0, swap: bool = False,
+                 reduction: str = "mean") -> None:
+        super().__init__(size_average=None, reduce=None, reduction=reduction)
+        if margin <= 0:
+            raise errors.EngineValueError("TripletMarginWithDistanceLoss: expected margin to "
+                                          f"be greater than 0, got {margin} instead")
+        self.distance_function = (distance_function if distance_function is not None
+                                  else PairwiseDistance())
+        self.margin = margin
+        self.swap = swap
+
+    def forward(self, anchor: Tensor, positive: Tensor, negative: Tensor) -> Tensor:
+        return F.triplet_margin_with_distance_loss(
+            anchor, positive, negative, distance_function=self.distance_function,
+            margin=self.margin, swap=self.swap, reduction=self.reduction)
+
+
 class PoissonNLLLoss(_Loss):
     """Negative log-likelihood of a Poisson target with log-rate (or rate) ``input``."""
 
@@ -263,6 +293,7 @@ class MultiMarginLoss(_WeightedLoss):
 LOSSES = ["L1Loss", "MSELoss", "SmoothL1Loss", "HuberLoss", "NLLLoss", "CrossEntropyLoss",
           "BCELoss", "BCEWithLogitsLoss", "SoftMarginLoss", "MarginRankingLoss",
           "HingeEmbeddingLoss", "CosineEmbeddingLoss", "TripletMarginLoss", "PoissonNLLLoss",
-          "GaussianNLLLoss", "MultiLabelSoftMarginLoss", "MultiMarginLoss"]
+          "GaussianNLLLoss", "MultiLabelSoftMarginLoss", "MultiMarginLoss",
+          "MultiLabelMarginLoss", "TripletMarginWithDistanceLoss"]
 if "kl_div" in OPS:  # the op arrives with the everyday-ops work
     LOSSES.append("KLDivLoss")

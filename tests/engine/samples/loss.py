@@ -45,6 +45,10 @@ for _red in ("mean", "sum", "none"):
     samples("triplet_margin_loss",
             Sample((r(4, 3), r(4, 3), r(4, 3) + 3), {"margin": 5.0, "reduction": _red},
                    name=_red))
+    samples("multilabel_margin_loss",
+            Sample((r(3, 4), engine.tensor(np.array([[3, 0, -1, 1], [1, 1, -1, 0],
+                                                     [2, 0, 3, 1]]))),
+                   {"reduction": _red}, name=_red, second_order=False))
     samples("poisson_nll_loss",
             Sample((r(3, 4), engine.tensor(r(3, 4, lo=0.1, hi=3.0))), {"reduction": _red},
                    name=_red))
@@ -67,6 +71,9 @@ samples("gaussian_nll_loss",
 samples("triplet_margin_loss",
         Sample((r(4, 3), r(4, 3), r(4, 3) + 3), {"margin": 5.0, "p": 1, "swap": True},
                name="swap-p1"))
+samples("multilabel_margin_loss",
+        Sample((r(5), engine.tensor(np.array([4, 0, -1, 2, 2]))), {}, name="vector",
+               second_order=False))
 samples("multi_margin_loss",
         Sample((r(5, 4), engine.tensor(np.array([0, 3, 1, 2, 3]))),
                {"p": 2, "weight": engine.tensor(np.array([1.0, 0.5, 2.0, 1.5]))},
