@@ -441,11 +441,11 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
 
 
 def _norm_grad(g, x, out, p, dims, keepdim):
+    if p == 0:  # a count of nonzeros: PyTorch gives no gradient at all (None, not zeros)
+        return None
     shape = x._data.shape
     g = expand_reduced(g, shape, dims, keepdim)
     out = expand_reduced(out, shape, dims, keepdim)
-    if p == 0:
-        return g * 0
     sign = _sign(x)
     if p == 1:
         return sign * g
