@@ -118,8 +118,8 @@ def _median_dim(name: str, input: Tensor, dim, keepdim: bool, ignore_nan: bool):
     shape = input._data.shape
     d = norm_dim(dim, len(shape))
     if shape and shape[d] == 0:
-        raise errors.EngineIndexError(
-            f"{name}(): Expected reduction dim {d} to have non-zero size.")
+        raise errors.EngineIndexError(  # nanmedian's too: PyTorch says median()
+            f"median(): Expected reduction dim {d} to have non-zero size.")
     data, d = _along(input, dim)
     xp = input.device.xp
     order = _stable_order(xp, data)

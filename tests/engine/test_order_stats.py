@@ -101,6 +101,7 @@ def test_matches_torch(name):
     lambda m, x: m.nanquantile(x, 0.5, interpolation="foo"),
     lambda m, x: m.kthvalue(x.reshape(3, 1)[:, :0], 1, 1),
     lambda m, x: m.kthvalue(x[:0], 5),
+    lambda m, x: m.nanmedian(x[:0], 0),
     lambda m, x: m.kthvalue(x.reshape(3, 1)[:, :0], 1, 0),
 ])
 def test_edge_errors_as_torch(call):
