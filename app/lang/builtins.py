@@ -21,6 +21,7 @@ import engine
 from .errors import ProgramError
 from .exceptions import BUILTIN_EXCEPTIONS, is_exception_class
 from .guards import int_guard, length, size_guard, width_guard
+from .library import torch_class_name
 from .methods import (
     LIST_METHODS,
     iterate,
@@ -29,6 +30,7 @@ from .methods import (
     pairs,
 )
 from .runtime import RunState
+from .schema import READ_DUNDERS
 from .values import (
     BuiltinFunction,
     BuiltinType,
@@ -162,7 +164,14 @@ OPERATOR_NAMES = frozenset(BINARY) | frozenset(INPLACE) | frozenset(UNARY) | {
 
 # ------------------------------------------------------------------ output and text
 
+def _class_text(cls: type) -> str:
+    """An engine class as torch names it: ``<class 'torch.nn.modules.linear.Linear'>``."""
+    return f"<class '{torch_class_name(cls)[0]}'>"
+
+
 def to_str(rs: RunState, value: Any) -> str:
+    if isinstance(value, type) and value.__module__.startswith("engine."):
+        return _class_text(value)
     out = py.str(value)
     size_guard(rs, len(out), "a string")
     return out
@@ -184,6 +193,8 @@ def _print(rs: RunState, *values: Any, sep: Any = " ", end: Any = "\n", file: An
 def format_value(rs: RunState, value: Any, spec: Any = "") -> str:
     spec = py.str(spec)
     width_guard(spec)
+    if isinstance(value, type) and value.__module__.startswith("engine."):
+        return py.format(_class_text(value), spec)
     return py.format(value, spec)
 
 
@@ -192,6 +203,8 @@ def _str(rs: RunState, value: Any = "") -> str:
 
 
 def _repr(rs: RunState, value: Any) -> str:
+    if isinstance(value, type) and value.__module__.startswith("engine."):
+        return _class_text(value)
     out = py.repr(value)
     size_guard(rs, len(out), "a string")
     return out
@@ -440,9 +453,11 @@ _NO_VALUE = object()
 
 
 def _getattr(rs: RunState, obj: Any, name: Any, default: Any = _NO_VALUE) -> Any:
-    from .objects import get_attr
+    from .objects import dunder_attr, get_attr
 
     try:
+        if name in READ_DUNDERS:
+            return dunder_attr(rs, obj, name)
         return get_attr(rs, obj, _check_attr_name(name))
     except ProgramError as exc:
         if default is _NO_VALUE or exc.extra.get("exception") != "AttributeError":

@@ -20,11 +20,13 @@ from .objects import (
     call_method,
     call_op,
     call_value,
+    dunder_attr,
     instance_attr,
     numpy_aliases,
     tensor_method,
 )
 from .runtime import RETURN, Frame, RunState
+from .schema import READ_DUNDERS
 from .values import Function, Instance, NativeMethod, invoke
 
 Tensor = engine.Tensor
@@ -451,8 +453,20 @@ def global_call(name: str, arguments: Arguments) -> Closure:
 def method_call(name: str, receiver: Closure, arguments: Arguments,
                 fast_name: str | None = None) -> Closure:
     """``obj.name(...)``: a tensor's op, an object's method, or whatever the value has."""
-    tensor_fn = tensor_method(name)
     positional, keywords = arguments.positional, arguments.keywords
+    if name in READ_DUNDERS:  # `self.__class__(...)`
+        def run_dunder(fr: Frame) -> Any:
+            f = dunder_attr(fr.rs, receiver(fr), name)
+            values = positional(fr)
+            named = keywords(fr) if keywords is not None else _EMPTY
+            rs = fr.rs
+            rs.steps += 1
+            if rs.steps >= rs.next_check:
+                rs.check()
+            return call_value(rs, f, values, named)
+
+        return run_dunder
+    tensor_fn = tensor_method(name)
 
     def run(fr: Frame) -> Any:
         if fast_name is not None:

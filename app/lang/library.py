@@ -212,6 +212,24 @@ MAX_ADMIT = 1_000_000
 ENGINE_DIR = os.path.dirname(engine.__file__) + os.sep
 
 
+#: Engine classes whose torch names are not their own (``type(x.dtype)`` is ``torch.dtype``).
+_TORCH_CLASS_NAMES: dict[type, tuple[str, str]] = {
+    engine.Tensor: ("torch.Tensor", "Tensor"),
+    type(engine.ones(1).shape): ("torch.Size", "Size"),
+    type(engine.float32): ("torch.dtype", "dtype"),
+    type(engine.ones(1).device): ("torch.device", "device"),
+}
+
+
+def torch_class_name(cls: type) -> tuple[str, str]:
+    """An engine class's dotted path and ``__name__`` as torch has them
+    (``torch.nn.modules.linear.Linear``, ``Linear``; ``torch.dtype``, ``dtype``)."""
+    named = _TORCH_CLASS_NAMES.get(cls)
+    if named is not None:
+        return named
+    return f"torch{cls.__module__[6:]}.{cls.__qualname__}", cls.__name__
+
+
 def is_library_class(value: Any) -> bool:
     return isinstance(value, type) and value.__module__.startswith("engine.")
 

@@ -6,7 +6,8 @@
 - library objects (modules, optimizers, graph nodes ...): public attributes, through the
   firewall (:mod:`app.lang.library`);
 - Python's plain values: the str/list/dict/set methods of :mod:`app.lang.methods`.
-Nothing here ever reads a dunder of a Python object for a program.
+Nothing here reads a dunder of a Python object for a program but the names of engine
+classes and functions (:func:`dunder_attr` answers the few readable ones itself).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from .library import (
     is_library_object,
     member,
     not_supported,
+    torch_class_name,
 )
 from .runtime import RunState
 from .schema import READABLE_ATTRS, WRITABLE_ATTRS
@@ -154,14 +156,86 @@ def get_attr(rs: RunState, obj: Any, name: str) -> Any:
     raise no_attribute(obj, name)
 
 
+def _library_callable(obj: Any) -> Any:
+    """The engine class or function ``obj`` is (a bound library method's function), or None."""
+    if isinstance(obj, types.MethodType):
+        obj = obj.__func__
+    if isinstance(obj, type) and is_library_class(obj) or \
+            isinstance(obj, types.FunctionType) and is_library_function(obj):
+        return obj
+    return None
+
+
 def name_of(obj: Any) -> str:
-    if isinstance(obj, (Function, UserClass, BuiltinFunction, OpFunction, ContextFunction)):
+    """``obj.__name__``: a class's, function's, method's or module's name."""
+    if isinstance(obj, (Function, UserClass, BuiltinFunction, OpFunction, ContextFunction,
+                        BoundOp)):
         return obj.name
-    if isinstance(obj, type) and (is_library_class(obj)):
-        return obj.__name__
-    if isinstance(obj, types.FunctionType) and is_library_function(obj):
-        return obj.__name__
+    if type(obj) is BoundMethod:
+        return name_of(obj.func)
+    if type(obj) is LibModule:
+        return obj.path
+    lib = _library_callable(obj)
+    if lib is not None:
+        return torch_class_name(lib)[1] if isinstance(lib, type) else lib.__name__
     raise no_attribute(obj, "__name__")
+
+
+def qualname_of(obj: Any) -> str:
+    if isinstance(obj, (Function, UserClass, ContextFunction)):
+        return obj.qualname
+    if type(obj) is BoundMethod:
+        return qualname_of(obj.func)
+    if type(obj) is BoundOp:
+        return f"Tensor.{obj.name}"
+    if type(obj) is LibModule:
+        raise no_attribute(obj, "__qualname__")
+    lib = _library_callable(obj)
+    if lib is not None:
+        return torch_class_name(lib)[1] if isinstance(lib, type) else lib.__qualname__
+    try:
+        return name_of(obj)
+    except ProgramError:
+        raise no_attribute(obj, "__qualname__") from None
+
+
+def doc_of(obj: Any) -> str | None:
+    """A user function's or class's docstring (None when it has none); the engine's own
+    docstrings are not torch's, so a library object's is not offered."""
+    if type(obj) is BoundMethod:
+        obj = obj.func
+    if type(obj) is ContextFunction:
+        obj = obj.func
+    if type(obj) is Function:
+        return obj.code.doc
+    if isinstance(obj, Instance):
+        obj = obj.cls
+    elif not isinstance(obj, UserClass):
+        obj = user_class_of(obj) or obj
+    if isinstance(obj, UserClass) and not obj.builtin:
+        return obj.doc
+    raise ProgramError(f"'{type_name(obj)}' object's __doc__ is not available in programs "
+                       "(only user functions' and classes' docstrings)",
+                       exception="AttributeError")
+
+
+def dunder_attr(rs: RunState, obj: Any, name: str) -> Any:
+    """The dunder attributes a program may read (``schema.READ_DUNDERS``), read-only: the
+    value's class as ``type(obj)`` gives it, names and user docstrings. Nothing else."""
+    if name == "__class__":
+        from .builtins import class_of
+
+        return class_of(obj)
+    if name == "__name__":
+        return name_of(obj)
+    if name == "__qualname__":
+        return qualname_of(obj)
+    if name == "__doc__":
+        return doc_of(obj)
+    if name == "__init__":
+        return get_attr(rs, obj, name)
+    raise ProgramError(f"dunder attributes are not allowed: '{name}'",
+                       exception="AttributeError")
 
 
 def _bind(value: Any, obj: Any, cls: UserClass) -> Any:

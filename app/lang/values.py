@@ -33,12 +33,12 @@ class Code:
     """What a ``def`` or ``lambda`` compiled to, shared by every function value made from it."""
 
     __slots__ = ("name", "qualname", "params", "vararg", "kwonly", "kwarg", "body",
-                 "generator", "simple", "nparams", "argnames", "ndefaults")
+                 "generator", "simple", "nparams", "argnames", "ndefaults", "doc")
 
     def __init__(self, name: str, qualname: str, params: tuple[str, ...], ndefaults: int,
                  vararg: str | None, kwonly: tuple[str, ...], kwarg: str | None,
-                 body: Callable[[Frame], Any], generator: bool) -> None:
-        self.name, self.qualname = name, qualname
+                 body: Callable[[Frame], Any], generator: bool, doc: str | None = None) -> None:
+        self.name, self.qualname, self.doc = name, qualname, doc
         self.params, self.ndefaults = params, ndefaults
         self.vararg, self.kwonly, self.kwarg = vararg, kwonly, kwarg
         self.body, self.generator = body, generator
@@ -379,7 +379,7 @@ class UserClass:
     it whose objects library code handles (see :mod:`app.lang.library`)."""
 
     __slots__ = ("name", "qualname", "bases", "mro", "ns", "lib_base", "pytype", "builtin",
-                 "_cache", "_cache_version", "__weakref__")
+                 "doc", "_cache", "_cache_version", "__weakref__")
 
     def __init__(self, name: str, qualname: str, bases: tuple, ns: dict,
                  lib_base: type | None = None, builtin: bool = False) -> None:
@@ -387,6 +387,7 @@ class UserClass:
         self.lib_base = lib_base
         self.pytype: type | None = None
         self.builtin = builtin
+        self.doc: str | None = None
         self.mro: tuple[UserClass, ...] = (self, *c3_merge([list(b.mro) for b in bases]
                                                            + [list(bases)], name))
         self._cache: dict[str, Any] = {}
