@@ -18,6 +18,8 @@ from typing import Any
 
 import engine
 
+from .arrays import Array, ArrayDType
+from .arrays import from_numpy as array_from_numpy
 from .errors import ProgramError
 from .exceptions import BUILTIN_EXCEPTIONS, is_exception_class
 from .guards import int_guard, length, size_guard, width_guard
@@ -571,7 +573,8 @@ TYPES: dict[str, BuiltinType] = {
 TYPES_BY_PYTYPE: dict[type, BuiltinType] = {t.pytype: t for t in TYPES.values()}
 TYPES_BY_PYTYPE[type(None)] = BuiltinType("NoneType", _not_constructible("NoneType"),
                                           type(None))
-for _t, _n in ((Function, "function"), (GeneratorValue, "generator")):
+for _t, _n in ((Function, "function"), (GeneratorValue, "generator"),
+               (Array, "numpy.ndarray"), (ArrayDType, "numpy.dtype")):
     TYPES_BY_PYTYPE[_t] = BuiltinType(_n, _not_constructible(_n), _t)
 
 _FUNCTIONS: dict[str, Callable[..., Any]] = {
@@ -617,6 +620,7 @@ TORCH_BUILTINS: dict[str, Any] = {
     "seed": BuiltinFunction("seed", _seed),
     "initial_seed": BuiltinFunction("initial_seed", _initial_seed),
     "get_default_dtype": BuiltinFunction("get_default_dtype", _get_default_dtype),
+    "from_numpy": BuiltinFunction("from_numpy", array_from_numpy),
 }
 def _cuda_available(rs: RunState) -> bool:
     """``torch.cuda.is_available()``: whether the *session* computes on CUDA (a program

@@ -13,10 +13,12 @@ from typing import Any
 import engine
 
 from . import builtins as bi
+from .arrays import Array, array_tensor
 from .errors import LangError, ProgramError
 from .exceptions import convert_exception
 from .library import admit
 from .objects import (
+    array_retry,
     call_method,
     call_op,
     call_value,
@@ -156,7 +158,9 @@ def binary_closure(name: str, left: Closure, right: Closure, left_node: Any = No
                 except LangError:
                     raise
                 except Exception as exc:
-                    raise failed(rs, exc) from None
+                    if type(b) is not Array or not isinstance(a, Tensor):
+                        raise failed(rs, exc) from None
+                    return plain(rs, a, array_tensor(b))  # tensor <op> array, as torch
                 if type(out) is Tensor:
                     rs.alloc += out._data.nbytes
                     if rs.alloc > rs.alloc_budget:
@@ -342,7 +346,7 @@ def op_call(name: str, fn: Callable[..., Any], arguments: Arguments) -> Closure:
             except LangError:
                 raise
             except Exception as exc:
-                raise convert_exception(exc, name, rs.limits) from None
+                return array_retry(rs, name, fn, (value,), _EMPTY, exc)
             if type(out) is Tensor:
                 rs.alloc += out._data.nbytes
                 if rs.alloc > rs.alloc_budget:

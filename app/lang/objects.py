@@ -17,6 +17,8 @@ from typing import Any
 
 import engine
 
+from . import arrays
+from .arrays import Array
 from .errors import LangError, ProgramError
 from .exceptions import convert_exception
 from .library import _MISSING as MISSING
@@ -88,6 +90,19 @@ def tensor_method(name: str) -> Any:
     return fn
 
 
+def _numpy(rs: RunState, t: Any, *, force: bool = False) -> Array:
+    try:
+        return arrays.from_tensor(t, force=bool(force))
+    except LangError:
+        raise
+    except Exception as exc:
+        raise convert_exception(exc, "numpy", rs.limits) from None
+
+
+#: Tensor methods that are no ops: ``x.numpy()`` gives the language's read-only array.
+TENSOR_NATIVE = {"numpy": NativeMethod("numpy", _numpy)}
+
+
 def tensor_attr(obj: Any, name: str) -> Any:
     if name in READABLE_ATTRS:
         if name in ("values", "indices"):
@@ -96,6 +111,9 @@ def tensor_attr(obj: Any, name: str) -> Any:
     fn = tensor_method(name)
     if fn is not None:
         return BoundOp(obj, name, fn)
+    native = TENSOR_NATIVE.get(name)
+    if native is not None:
+        return BoundMethod(obj, native)
     raise not_supported(f"Tensor.{name}")
 
 
@@ -132,6 +150,12 @@ def get_attr(rs: RunState, obj: Any, name: str) -> Any:
     method = native_method(obj, name)
     if method is not None:
         return BoundMethod(obj, method)
+    if t is Array:
+        read = arrays.ATTRIBUTES.get(name)
+        if read is not None:
+            return read(obj)
+    if t is arrays.ArrayDType and name == "name":
+        return obj.name
     if t is Property and name in PROPERTY_ACCESSORS:
         return property_accessor(obj, name)
     if hasattr(t, "_lang_class"):
@@ -168,6 +192,8 @@ def _library_callable(obj: Any) -> Any:
 
 def name_of(obj: Any) -> str:
     """``obj.__name__``: a class's, function's, method's or module's name."""
+    if type(obj) is BuiltinType:
+        return obj.name.rpartition(".")[2]  # numpy.ndarray's is "ndarray"
     if isinstance(obj, (Function, UserClass, BuiltinFunction, OpFunction, ContextFunction,
                         BoundOp)):
         return obj.name
@@ -524,6 +550,16 @@ def numpy_aliases(kwargs: dict) -> dict:
     return kwargs
 
 
+def array_retry(rs: RunState, name: str, fn: Any, args: tuple | list, kwargs: dict,
+                exc: Exception) -> Any:
+    """``torch.tensor(a)`` / ``torch.as_tensor(a)`` of a program's NumPy array: the op again
+    with a copy of its values (the engine knows NumPy, not the language's arrays); any other
+    failure is the op's error."""
+    if name in arrays.ARRAY_TAKING_OPS and args and type(args[0]) is Array:
+        return call_op(rs, name, fn, (args[0].__array__(), *args[1:]), kwargs)
+    raise convert_exception(exc, name, rs.limits) from None
+
+
 def call_op(rs: RunState, name: str, fn: Any, args: tuple | list, kwargs: dict) -> Any:
     if kwargs:
         kwargs = numpy_aliases(kwargs)
@@ -532,7 +568,7 @@ def call_op(rs: RunState, name: str, fn: Any, args: tuple | list, kwargs: dict) 
     except LangError:
         raise
     except Exception as exc:
-        raise convert_exception(exc, name, rs.limits) from None
+        return array_retry(rs, name, fn, args, kwargs, exc)
     if type(out) is Tensor:
         rs.alloc += out._data.nbytes
         if rs.alloc > rs.alloc_budget:
@@ -564,6 +600,8 @@ def call_method(rs: RunState, obj: Any, name: str, args: tuple | list, kwargs: d
     if isinstance(obj, Tensor):
         fn = tensor_method(name)
         if fn is None:
+            if name in TENSOR_NATIVE:
+                return call_value(rs, TENSOR_NATIVE[name], (obj, *args), kwargs)
             if name in READABLE_ATTRS:
                 return call_value(rs, tensor_attr(obj, name), args, kwargs)
             raise not_supported(f"Tensor.{name}")
