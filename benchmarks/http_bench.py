@@ -1,4 +1,10 @@
-"""HTTP benchmark: /v1/evaluate with the seed program vs a bare async FastAPI endpoint.
+"""HTTP benchmark: one session run vs the same program in process; /v1/evaluate with the seed
+program vs a bare async FastAPI endpoint.
+
+First, one ``POST /v1/sessions/{id}/run`` of a program (a 900-op tanh chain with backward; 10
+MLP training steps) against the same program run in process with the engine and with torch,
+blocks alternated, and a session run's wall time beyond the ``elapsed_ms`` it reports
+(``--sessions-only`` stops there). Then the load test:
 
 Starts two uvicorn servers on free loopback ports (one worker each, uvloop + httptools):
 the real service (``app.main:app``) and a *bare* FastAPI app whose ``async def`` endpoint parses
@@ -9,6 +15,7 @@ interleaved (bare, service, bare, service, ...), with ``wrk`` if it is installed
 for serializing that tensor's reply.
 
     .venv/bin/python benchmarks/http_bench.py [--seconds 10] [--rounds 2] [--loader wrk|python]
+        [--skip-transfer] [--sessions-only]        (make bench-http)
 
 Loopback only; every loop is bounded in time and count.
 """
