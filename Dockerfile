@@ -12,9 +12,9 @@
 # sessions default to AUTOGRAD_DEVICE=cuda; where no GPU works, the service refuses to start with
 # one line saying why (run it with -e AUTOGRAD_DEVICE=cpu to use it on the CPU).
 #
-# Sessions live in the memory of one process, so the image runs exactly one uvicorn process
-# (`python -m app`, which never forks workers): scale by running more containers behind a proxy
-# with session affinity.
+# The image runs exactly one serving process (`python -m app`, which never forks uvicorn
+# workers; it starts its own session hosts): scale out with more containers behind nginx and a
+# shared Redis store (docker-compose.scale.yml; README, "Scale out").
 
 ARG PYTHON_IMAGE=python:3.11-slim
 

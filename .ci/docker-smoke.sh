@@ -211,3 +211,10 @@ assert grad["data"] == [0.0, 4.0, 8.0, 12.0], grad
 print(f"  gradient of 2*dot(x, x) at x = [0, 1, 2, 3]: {grad.get('repr', grad['data'])}")
 PY
 log "HTTP checks passed"
+
+# ---- 6. many replicas ------------------------------------------------------------------------
+# docker-compose.scale.yml with this engine and image: nginx, Redis, three replicas, a replica
+# killed and one added (.ci/docker-scale.sh). SMOKE_SKIP_SCALE=1 skips it.
+if [ -z "${SMOKE_SKIP_SCALE:-}" ]; then
+    bounded 1200 bash .ci/docker-scale.sh || die "the scale compose check (.ci/docker-scale.sh)"
+fi

@@ -65,11 +65,13 @@ async def _cull_forever(store: SessionRegistry, metrics: Metrics, interval_s: fl
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    metrics = Metrics()
-    state = open_store(settings.state_dir, sync=settings.state_sync)
+    metrics = Metrics(replica=settings.replica_name if settings.replica else None)
+    state = open_store(settings.state_dir, sync=settings.state_sync,
+                       url=settings.state_url)
     store = SessionRegistry(state, max_sessions=settings.max_sessions,
                             default_ttl_s=settings.session_ttl_s,
-                            key_max_sessions=settings.key_session_quota)
+                            key_max_sessions=settings.key_session_quota,
+                            lease_s=settings.lease_s, lease_wait_s=settings.lease_wait_s)
     pool = HostPool(settings, metrics)
     store.on_forget = pool.forget
     metrics.track_sessions(lambda: store.alive)
@@ -81,6 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(_cull_forever, store, metrics, settings.cull_interval_s)
             tasks.start_soon(pool.start, settings.hosts_warm)
+            tasks.start_soon(store.keep_leases)
             yield
             tasks.cancel_scope.cancel()
         await pool.close(settings.shutdown_grace_s)
@@ -100,7 +103,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(HeadAsGetMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, metrics=metrics)
-    app.add_middleware(RequestContextMiddleware, metrics=metrics)
+    app.add_middleware(RequestContextMiddleware, metrics=metrics,
+                       replica=settings.replica_name)
     add_cors(app, settings.cors_origins)
     for router in routers:  # one level of routers: each level adds to every request's match
         app.include_router(router)

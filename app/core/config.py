@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import socket
 from functools import lru_cache
 from typing import Annotated, Literal
 
@@ -107,10 +108,36 @@ class Settings(BaseSettings):
         "normal", description="normal: a 200 survives the crash of any process; full: also a "
         "power cut (an fsync per request).")
 
+    # -- many replicas (README, "Scale out")
+    state_url: str = Field("", description="A shared session store for replicas on many "
+                           "machines: redis://[:password@]host:6379/0 (or rediss://, unix://); "
+                           "empty: SQLite in state_dir (one machine).")
+    lease_s: float = Field(10.0, gt=0, description="How long a replica's hold on a session "
+                           "outlives its last request (renewed while requests run); another "
+                           "replica may take the session over after it.")
+    lease_wait_s: float = Field(15.0, ge=0, description="How long a request for a session held "
+                                "by another replica waits for its lease before a 503.")
+    session_id_header: str = Field("", description="A request header through which a trusted "
+                                   "proxy proposes the id of a session being created (the id it "
+                                   "hashed to pick this replica), e.g. X-Autograd-Session-Id; "
+                                   "empty: ids are drawn here. Set only behind such a proxy.")
+    replica: str = Field("", description="This replica's name, for a deployment of many: "
+                         "every metric gets a `replica` label with it; `auto`: the host name "
+                         "(a container's or a pod's). The X-Autograd-Replica header of every "
+                         "reply names it (empty: the host name, and no metric label).")
+
     @field_validator("allowed_devices", "api_keys", "cors_origins", mode="before")
     @classmethod
     def _lists_from_env(cls, value: object) -> object:
         return _split_list(value)
+
+    @field_validator("state_url")
+    @classmethod
+    def _state_url_scheme(cls, value: str) -> str:
+        value = value.strip()
+        if value and value.partition("://")[0].lower() not in ("redis", "rediss", "unix"):
+            raise ValueError("state_url must be a redis://, rediss:// or unix:// URL")
+        return value
 
     @field_validator("device")
     @classmethod
@@ -138,6 +165,11 @@ class Settings(BaseSettings):
     @property
     def auth_enabled(self) -> bool:
         return bool(self.api_keys)
+
+    @property
+    def replica_name(self) -> str:
+        """``replica``, or the host name (a container's or a pod's own)."""
+        return self.replica if self.replica not in ("", "auto") else socket.gethostname()
 
     @property
     def host_count(self) -> int:

@@ -6,17 +6,37 @@ session id, a variable name or an API key.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.metrics_core import Metric
 
 RUN_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 STEP_BUCKETS = (1, 10, 100, 1_000, 10_000, 100_000, 1_000_000)
 
 
+class ReplicaRegistry(CollectorRegistry):
+    """A registry whose every sample carries ``replica="<name>"`` (one of many replicas: their
+    metrics stay apart wherever they are collected together)."""
+
+    def __init__(self, replica: str) -> None:
+        super().__init__(auto_describe=True)
+        self.replica = replica
+
+    def collect(self) -> Iterator[Metric]:
+        for metric in super().collect():
+            labelled = Metric(metric.name, metric.documentation, metric.type, metric.unit)
+            labelled.samples = [sample._replace(labels={**sample.labels,
+                                                        "replica": self.replica})
+                                for sample in metric.samples]
+            yield labelled
+
+
 class Metrics:
-    def __init__(self) -> None:
-        self.registry = CollectorRegistry(auto_describe=True)
+    def __init__(self, replica: str | None = None) -> None:
+        """``replica``: label every metric with this replica's name."""
+        self.registry = (ReplicaRegistry(replica) if replica
+                         else CollectorRegistry(auto_describe=True))
         self.requests = Counter(
             "autograd_http_requests_total", "HTTP requests by method, route template and status.",
             ["method", "route", "status"], registry=self.registry,

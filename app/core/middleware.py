@@ -18,6 +18,8 @@ from app.core.metrics import Metrics
 logger = logging.getLogger("app.errors")
 
 REQUEST_ID_HEADER = b"x-request-id"
+REPLICA_HEADER = b"x-autograd-replica"
+"""Names the replica that served the request (many replicas behind a proxy)."""
 _CLIENT_ID = re.compile(rb"^[A-Za-z0-9._:-]{1,128}$")
 
 
@@ -39,12 +41,14 @@ async def _send_problem(send: Send, problem: Problem, scope: Scope, request_id: 
 
 class RequestContextMiddleware:
     """Outermost: gives every request an id (the client's ``X-Request-ID`` if sane), puts it on
-    every reply, records request metrics by route template, and turns an exception nothing else
-    handled into a logged 500 problem."""
+    every reply with the serving replica's name (``X-Autograd-Replica``), records request
+    metrics by route template, and turns an exception nothing else handled into a logged 500
+    problem."""
 
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+    def __init__(self, app: ASGIApp, metrics: Metrics, replica: str | None = None) -> None:
         self.app = app
         self.metrics = metrics
+        self.replica = [(REPLICA_HEADER, replica.encode())] if replica else []
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -63,7 +67,7 @@ class RequestContextMiddleware:
                 started = True
                 status = message["status"]
                 message["headers"] = [*message.get("headers", ()),
-                                      (REQUEST_ID_HEADER, request_id.encode())]
+                                      (REQUEST_ID_HEADER, request_id.encode()), *self.replica]
             await send(message)
 
         try:

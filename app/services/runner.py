@@ -210,7 +210,7 @@ class Runner:
         finally:
             if body is not None:
                 body.close()
-        if reply.get("gone"):
+        if reply.get("gone") or reply.get("stale"):  # stale: another replica took it over
             self.sessions.forget(session)
         self._observe(op, reply, started)
         return reply, payload

@@ -10,7 +10,9 @@ Store calls run in worker threads: the event loop never waits on the disk.
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 import secrets
 import socket
 import time
@@ -24,7 +26,13 @@ import anyio.to_thread
 from app.core.errors import NotFound, QuotaExceeded, ServerBusy, TooManySessions
 from app.services.store import SessionRecord, StateStore
 
+logger = logging.getLogger("app.sessions")
+
 LEASE_TTL_S = 60.0
+LEASE_POLL_S = 0.2
+"""How often a request waiting for another replica's lease asks again."""
+PROPOSED_ID = re.compile(r"^s_[A-Za-z0-9_-]{16,64}$")
+"""What a proxy may propose as a new session's id (``AUTOGRAD_SESSION_ID_HEADER``)."""
 
 
 @dataclass(eq=False)
@@ -46,6 +54,8 @@ class Session:
     """FIFO hand-off lock: requests on one session go in arrival order."""
     pending: int = 0
     closed: bool = False
+    lease_until: float = 0.0
+    """Until when this process holds the session's lease (its own clock)."""
 
     @property
     def expires_at(self) -> float:
@@ -70,13 +80,16 @@ class SessionRegistry:
 
     def __init__(self, store: StateStore, *, max_sessions: int, default_ttl_s: float,
                  key_max_sessions: int, holder: str | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, lease_s: float = LEASE_TTL_S,
+                 lease_wait_s: float = 0.0) -> None:
         self.store = store
         self.max_sessions = max_sessions
         self.key_max_sessions = key_max_sessions
         self.default_ttl_s = default_ttl_s
         self.holder = holder or replica_id()
         self.clock = clock
+        self.lease_s = lease_s
+        self.lease_wait_s = lease_wait_s
         self._sessions: dict[str, Session] = {}
         self._touched: dict[str, float] = {}
         self.alive = 0
@@ -90,10 +103,13 @@ class SessionRegistry:
         return await anyio.to_thread.run_sync(fn, *args)
 
     async def create(self, owner: str, device: str, *, seed: int | None = None,
-                     ttl_s: float | None = None) -> Session:
+                     ttl_s: float | None = None, session_id: str | None = None) -> Session:
+        """A new session; ``session_id`` is an id a trusted proxy proposed (the one whose hash
+        picked this replica), used if well formed and free, else one is drawn here."""
         now = self.clock()
         record = SessionRecord(
-            id="s_" + secrets.token_urlsafe(18), owner=owner, device=device,
+            id=session_id if session_id and PROPOSED_ID.match(session_id)
+            else "s_" + secrets.token_urlsafe(18), owner=owner, device=device,
             seed=secrets.randbits(63) if seed is None else seed,
             ttl_s=float(ttl_s or self.default_ttl_s), created_at=now, last_used=now)
 
@@ -108,14 +124,17 @@ class SessionRegistry:
                     f"This API key holds {self.key_max_sessions} sessions, its quota; end one "
                     "(DELETE) or wait for one to expire.", quota="sessions",
                     limit=self.key_max_sessions, retry_after_s=60)
+            if record.id == session_id and self.store.get(record.id) is not None:
+                record.id = "s_" + secrets.token_urlsafe(18)  # taken: not the proxy's
             self.store.create(record)
-            fence = self.store.acquire(record.id, self.holder, LEASE_TTL_S, now)
+            fence = self.store.acquire(record.id, self.holder, self.lease_s, now)
             self.alive = alive + 1
             return fence
 
         fence = await self._io(insert)
         session = Session.from_record(record, fence)
         session.head = 0
+        session.lease_until = now + self.lease_s
         self._sessions[session.id] = session
         return session
 
@@ -137,22 +156,81 @@ class SessionRegistry:
             record = self.store.get(session_id)
             if record is None:
                 return None
-            return record, self.store.acquire(session_id, self.holder, LEASE_TTL_S,
+            return record, self.store.acquire(session_id, self.holder, self.lease_s,
                                               self.clock())
 
-        found = await self._io(load)
-        if found is None:
-            return None
-        record, fence = found
-        if fence is None:
-            raise ServerBusy("The session is in use by another replica of the service.",
-                             retry_after_s=2)
+        waited = 0.0
+        while True:
+            found = await self._io(load)
+            if found is None:
+                return None
+            record, fence = found
+            if fence is not None:
+                break
+            waited = await self._wait_for_lease(waited)
         cached = self._sessions.get(session_id)
         if cached is not None:  # loaded meanwhile by another request
             return cached
         session = Session.from_record(record, fence)
+        session.lease_until = self.clock() + self.lease_s
         self._sessions[session_id] = session
         return session
+
+    async def _wait_for_lease(self, waited: float) -> float:
+        """Another replica holds the session's lease (it ran the session last, or runs it
+        now): wait a little for it to lapse, up to ``lease_wait_s`` in all, then 503."""
+        if waited >= self.lease_wait_s:
+            raise ServerBusy("The session is in use by another replica of the service.",
+                             retry_after_s=2)
+        await anyio.sleep(LEASE_POLL_S)
+        return waited + LEASE_POLL_S
+
+    async def hold(self, session: Session) -> None:
+        """Makes sure this process holds the session's lease for at least half a lease more
+        (a store write only when it is running out). If another replica had it meanwhile, the
+        session's state here is stale: it is taken from the store again."""
+        now = self.clock()
+        if session.lease_until - now >= self.lease_s / 2:
+            return
+        waited = 0.0
+        while True:
+            fence = await self._io(self.store.acquire, session.id, self.holder, self.lease_s,
+                                   now)
+            if fence is not None:
+                break
+            waited = await self._wait_for_lease(waited)
+            now = self.clock()
+        session.lease_until = now + self.lease_s
+        if fence != session.fence:  # another replica wrote to it since: start from the store
+            record = await self._io(self.store.get, session.id)
+            if record is None:
+                self._forget(session)
+                raise NotFound(f"No session {session.id!r}.", session=session.id)
+            session.fence, session.head = fence, None
+            session.replay_ms, session.memory_bytes = record.replay_ms, record.memory_bytes
+
+    def _renew(self, sessions: list[Session], now: float) -> list[int | None]:
+        return [self.store.acquire(s.id, self.holder, self.lease_s, now) for s in sessions]
+
+    async def keep_leases(self) -> None:
+        """Forever: renews the leases of sessions with requests in flight, so that a long run
+        keeps its session (idle sessions' leases lapse, and another replica may take them)."""
+        while True:
+            await anyio.sleep(self.lease_s / 3)
+            busy = [s for s in self._sessions.values() if s.pending]
+            if not busy:
+                continue
+            now = self.clock()
+
+            try:
+                fences = await self._io(self._renew, busy, now)
+            except Exception:  # the store is unreachable: appends will say so
+                logger.warning("renewing the leases of %d sessions failed", len(busy),
+                               exc_info=True)
+                continue
+            for session, fence in zip(busy, fences):
+                if fence == session.fence:
+                    session.lease_until = now + self.lease_s
 
     async def list(self, owner: str) -> list[Session]:
         records = await self._io(self.store.list, owner, self.clock())
@@ -223,6 +301,7 @@ class SessionRegistry:
             async with session.lock:
                 if session.closed:
                     raise NotFound(f"No session {session.id!r}.", session=session.id)
+                await self.hold(session)
                 try:
                     yield session
                 finally:

@@ -2,10 +2,10 @@
 and Python operators on ``Tensor``.
 
 Modules by family: creation, pointwise, reduction, linalg, shape, indexing, nn, tensor_methods;
-and arrange, comparison, fused, matrices, pointwise_extra; activation and normalization
-(torch.nn.functional).
+and arrange, comparison, distance, fused, matrices, order_stats, padding, pointwise_extra,
+samplers (random draws), searching; activation and normalization (torch.nn.functional).
 Convolution, pooling and interpolation: conv, pooling, sampling. torch.linalg (as "linalg.X"):
-decompositions, norms.
+decompositions, norms. NumPy's argument names (axis=, keepdims=): numpy_names.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from . import (  # noqa: F401
     conv,
     creation,
     decompositions,
+    distance,
     fused,
     indexing,
     linalg,
@@ -25,11 +26,16 @@ from . import (  # noqa: F401
     nn,
     normalization,
     norms,
+    numpy_names,
+    order_stats,
+    padding,
     pointwise,
     pointwise_extra,
     pooling,
     reduction,
+    samplers,
     sampling,
+    searching,
     shape,
     tensor_methods,
 )
@@ -83,5 +89,6 @@ def _install_tensor_api() -> None:
 
 
 _install_tensor_api()
+numpy_names.accept_numpy_names(OPS)  # after the Tensor methods: those stay the plain functions
 
 __all__ = ["OPS", "OpDef", "catalog", "lookup", "register"]

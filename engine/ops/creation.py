@@ -374,15 +374,6 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
     return out
 
 
-@op(kind="function", differentiable=False)
-def bernoulli(input, p=None, *, generator=None):
-    """0/1 samples with probability ``input`` (or ``p``)."""
-    probs = input if p is None else full_like(input, p)
-    u = rand_like(probs) if generator is None else \
-        _random((probs.shape,), probs.dtype, probs.device, generator, _uniform, False)
-    return _wrap((u._data < probs._data).astype(probs.dtype.np), probs.dtype, probs.device)
-
-
 # --------------------------------------------------------------------------- more factories
 @op(kind="function", differentiable=False)
 def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):

@@ -302,31 +302,43 @@ def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
     return out
 
 
-_inplace("addmm", addmm, lambda self, m1, m2, **_: _inplace_shape(
-    self, (m1._data.shape[0], m2._data.shape[-1])) if _all_tensors(m1, m2) and
-    m1._data.ndim == 2 and m2._data.ndim == 2 else None)
-_inplace("addmv", addmv, lambda self, m, v, **_: _inplace_shape(
-    self, m._data.shape[:1]) if _all_tensors(m) and m._data.ndim == 2 else None)
-_inplace("baddbmm", baddbmm, lambda self, b1, b2, **_: _inplace_shape(
-    self, b1._data.shape[:2] + b2._data.shape[2:]) if _all_tensors(b1, b2) and
-    b1._data.ndim == 3 and b2._data.ndim == 3 else None)
-_inplace("addbmm", addbmm, lambda self, b1, b2, **_: _inplace_shape(
-    self, b1._data.shape[1:2] + b2._data.shape[2:]) if _all_tensors(b1, b2) and
-    b1._data.ndim == 3 and b2._data.ndim == 3 else None)
+def _ranks(*pairs) -> bool:
+    """Whether each ``(tensor, ndim)`` pair is a tensor of that rank (else the op's own
+    checks report the problem)."""
+    return all(isinstance(t, Tensor) and t._data.ndim == n for t, n in pairs)
 
 
-def _all_tensors(*xs) -> bool:
-    return all(isinstance(x, Tensor) for x in xs)
+def _addmm_inplace_shape(self, m1, m2, **_) -> None:
+    if _ranks((m1, 2), (m2, 2)):
+        _inplace_shape(self, (m1._data.shape[0], m2._data.shape[1]))
+
+
+def _addmv_inplace_shape(self, m, v, **_) -> None:
+    if _ranks((m, 2)):
+        _inplace_shape(self, m._data.shape[:1])
+
+
+def _baddbmm_inplace_shape(self, b1, b2, **_) -> None:
+    if _ranks((b1, 3), (b2, 3)):
+        _inplace_shape(self, b1._data.shape[:2] + b2._data.shape[2:])
+
+
+def _addbmm_inplace_shape(self, b1, b2, **_) -> None:
+    if _ranks((b1, 3), (b2, 3)):
+        _inplace_shape(self, b1._data.shape[1:2] + b2._data.shape[2:])
 
 
 def _addr_inplace_shape(self: Tensor, v1, v2, **_) -> None:
-    if _all_tensors(v1, v2) and v1._data.ndim == 1 and v2._data.ndim == 1 and \
-            self._data.shape != (v1._data.shape[0], v2._data.shape[0]):
+    if _ranks((v1, 1), (v2, 1)) and self._data.shape != (v1._data.shape[0], v2._data.shape[0]):
         raise errors.EngineRuntimeError(
             f"size mismatch, input: {list(self._data.shape)}, v1: {list(v1._data.shape)}, v2: "
             f"{list(v2._data.shape)}")
 
 
+_inplace("addmm", addmm, _addmm_inplace_shape)
+_inplace("addmv", addmv, _addmv_inplace_shape)
+_inplace("baddbmm", baddbmm, _baddbmm_inplace_shape)
+_inplace("addbmm", addbmm, _addbmm_inplace_shape)
 _inplace("addr", addr, _addr_inplace_shape)
 
 

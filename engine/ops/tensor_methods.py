@@ -261,3 +261,15 @@ def type_(self, dtype=None, non_blocking=False, **kwargs):
         if (device == "cuda") == (self.device.type == "cuda"):
             device = None
     return to(self, as_dtype(dtype), device=device, non_blocking=non_blocking)
+
+
+def _type_signature():
+    import inspect
+
+    P = inspect.Parameter
+    return inspect.Signature([P("self", P.POSITIONAL_OR_KEYWORD),
+                              P("dtype", P.POSITIONAL_OR_KEYWORD, default=None),
+                              P("non_blocking", P.POSITIONAL_OR_KEYWORD, default=False)])
+
+
+type_.__signature__ = _type_signature()  # (``async=`` is also accepted, as in PyTorch)

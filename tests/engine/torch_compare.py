@@ -30,6 +30,7 @@ class Run:
         self.lib = lib
         self.leaves: list = []
         self.error: BaseException | None = None
+        self.grad_error: BaseException | None = None
         self.value = None
         self.grads: list | None = None
         functional = engine if lib is engine else torch.nn.functional
@@ -49,15 +50,22 @@ class Run:
             return
         outs = [t for t in _tensors(self.value) if t.requires_grad and t.dtype.is_floating_point]
         if outs and self.leaves:
-            rng = np.random.default_rng(seed)
-            total = None
-            for o in outs:
-                w = lib.tensor(rng.standard_normal(tuple(o.shape)), dtype=o.dtype)
-                term = (o * w).sum()
-                total = term if total is None else total + term
-            grads = (engine.grad if lib is engine else torch.autograd.grad)(
-                total, self.leaves, allow_unused=True)
-            self.grads = [None if g is None else _np(g) for g in grads]
+            try:
+                self._grads(lib, outs, seed)
+            except Exception as e:  # noqa: BLE001 (compared with the other side)
+                self.grad_error = e
+
+    def _grads(self, lib, outs, seed) -> None:
+        """The leaves' gradients of a fixed random weighting of the outputs."""
+        rng = np.random.default_rng(seed)
+        total = None
+        for o in outs:
+            w = lib.tensor(rng.standard_normal(tuple(o.shape)), dtype=o.dtype)
+            term = (o * w).sum()
+            total = term if total is None else total + term
+        grads = (engine.grad if lib is engine else torch.autograd.grad)(
+            total, self.leaves, allow_unused=True)
+        self.grads = [None if g is None else _np(g) for g in grads]
 
 
 def _tensors(value) -> list:
@@ -79,8 +87,12 @@ def _dtype_name(t) -> str:
 
 
 def _grad_fn(t):
+    """The node's name as ``repr`` shows it (torch's ``name()`` of a few C++ nodes carries a
+    ``torch::autograd::`` prefix that its repr, and the engine, leave out)."""
     fn = t.grad_fn
-    return None if fn is None else fn.name()
+    if fn is None:
+        return None
+    return type(fn).__name__ if isinstance(t, torch.Tensor) else fn.name()
 
 
 def graph_names(t) -> list:
@@ -91,7 +103,7 @@ def graph_names(t) -> list:
         if fn is None or id(fn) in seen:
             continue
         seen.add(id(fn))
-        out.append(fn.name().replace("torch::autograd::", ""))
+        out.append(fn.name().split("::")[-1])
         stack.extend(f for f, _ in reversed(fn.next_functions))
     return out
 
@@ -143,7 +155,13 @@ def compare(case, rtol: float = 0.0, atol: float = 1e-9, grads: bool = True,
                                        strict=True)):
             assert graph_names(a) == graph_names(b), \
                 f"graph of result {k}: {graph_names(a)} vs torch's {graph_names(b)}"
-    if grads:
+    if grads and (ours.grad_error or theirs.grad_error):
+        assert ours.grad_error is not None and theirs.grad_error is not None, \
+            f"backward: {ours.grad_error!r} vs torch's {theirs.grad_error!r}"
+        assert _base_exception(ours.grad_error) is _base_exception(theirs.grad_error)
+        assert str(ours.grad_error) == str(theirs.grad_error), \
+            f"backward message:\n  ours:  {ours.grad_error}\n  torch: {theirs.grad_error}"
+    elif grads:
         assert (ours.grads is None) == (theirs.grads is None), \
             f"gradients: {ours.grads} vs torch's {theirs.grads}"
         for k, (g, h) in enumerate(zip(ours.grads or (), theirs.grads or (), strict=True)):

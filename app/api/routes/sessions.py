@@ -51,7 +51,7 @@ def session_info(session: Session, state: dict[str, Any] | None = None) -> Sessi
 )
 async def create_session(
     owner: ApiKeyDep, store: StoreDep, settings: SettingsDep, metrics: MetricsDep,
-    response: Response,
+    response: Response, http: Request,
     body: Annotated[SessionCreate | None, Body()] = None,
 ) -> SessionInfo:
     body = body or SessionCreate()
@@ -59,7 +59,10 @@ async def create_session(
     if body.ttl_s is not None and body.ttl_s > settings.max_session_ttl_s:
         raise InvalidRequest(f"ttl_s may be at most {settings.max_session_ttl_s:g} "
                              "(at #/ttl_s).", pointer="#/ttl_s")
-    session = await store.create(owner, device, seed=body.seed, ttl_s=body.ttl_s)
+    proposed = (http.headers.get(settings.session_id_header)
+                if settings.session_id_header else None)  # from the proxy: see Scale out
+    session = await store.create(owner, device, seed=body.seed, ttl_s=body.ttl_s,
+                                 session_id=proposed)
     metrics.sessions_created.inc()
     response.headers["Location"] = f"/v1/sessions/{session.id}"
     return session_info(session)

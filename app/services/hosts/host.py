@@ -35,7 +35,7 @@ from app.services import execution, replay
 from app.services.devices import check_device_computes
 from app.services.hosts.protocol import Payload, PeerGone, receive, send
 from app.services.memory import limit_address_space, shared_bytes, statm
-from app.services.store import SessionRecord, StaleFence, open_store
+from app.services.store import SessionRecord, StaleFence, StoreUnavailable, open_store
 from app.wire import bind_variable
 
 logger = logging.getLogger("app.host")
@@ -67,7 +67,8 @@ class Host:
         self.settings = settings
         self.slot = slot
         self.limits = execution.limits_from(settings)
-        self.store = open_store(settings.state_dir, sync=settings.state_sync)
+        self.store = open_store(settings.state_dir, sync=settings.state_sync,
+                                url=settings.state_url)
         self.sessions: dict[str, Resident] = {}
         self.shared = shared_bytes()
         """Pages shared with the zygote at start: not this host's own memory."""
@@ -199,9 +200,10 @@ class Host:
                                     memory_bytes=resident.env.held_bytes_estimate)
         except StaleFence:
             self.sessions.pop(sid, None)
+            reply["stale"] = True
             raise ServerBusy("The session changed elsewhere while this request ran; it was not "
                              "applied. Retry.") from None
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, StoreUnavailable) as exc:
             self.sessions.pop(sid, None)
             logger.error("cannot append to the log of %s: %s", sid, exc)
             raise ServerBusy("The request could not be recorded durably, so it was not "

@@ -6,8 +6,9 @@ binds and deletes) in order, each with how it ended. A host rebuilds a session b
 log into a fresh environment (``app.services.replay``); a *snapshot* (the plain values of a
 session whose state has no functions or graphs in it) lets the log before it be dropped.
 
-Backends: :class:`~app.services.store.sqlite.SqliteStore` (the default, one machine). A shared
-backend (Redis, for replicas on many machines) implements the same methods; the *lease* methods
+Backends: :class:`~app.services.store.sqlite.SqliteStore` (the default, one machine) and
+:class:`~app.services.store.redis.RedisStore` (``AUTOGRAD_STATE_URL=redis://...``, shared by
+replicas on many machines) implement the same methods; the *lease* methods
 are what keep two replicas from running one session at once: a replica acquires a session's
 lease before it restores the session, every append carries the lease's *fence* (a number that
 grows each time the lease changes hands), and an append with a stale fence is refused, so a
@@ -22,6 +23,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+from app.core.errors import ServerBusy
 
 
 @dataclass
@@ -67,6 +70,16 @@ class Entry:
 class StaleFence(Exception):
     """The session's lease changed hands, or its log moved past the writer's state: this
     writer may not append to it."""
+
+
+class StoreUnavailable(ServerBusy):
+    """The store's server cannot be reached now (a shared backend): a ``503 server_busy`` to
+    retry. The request was not applied, or its outcome is unknown to the caller (the fences
+    and heads of the log keep it consistent either way)."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(f"The session store cannot be reached now ({detail}); retry.",
+                         retry_after_s=2)
 
 
 class StateStore(Protocol):

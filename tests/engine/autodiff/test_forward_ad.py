@@ -20,6 +20,10 @@ def _tensors(arrays, requires_grad=False):
     return [engine.tensor(a, dtype=engine.float64, requires_grad=requires_grad) for a in arrays]
 
 
+# ops whose forward mode PyTorch does not implement (the engine raises its error too)
+FORWARD_AD_REFUSED = {"cdist"}
+
+
 @pytest.mark.parametrize("name,index", CASES, ids=[f"{n}-{i}" for n, i in CASES])
 def test_tangent_rule(name, index):
     sample = SAMPLES[name][index]
@@ -30,7 +34,12 @@ def test_tangent_rule(name, index):
 
     with fwAD.dual_level():
         duals = [fwAD.make_dual(t, engine.tensor(v)) for t, v in zip(_tensors(arrays), vs)]
-        outs = _call(name, sample, pos, duals)
+        try:
+            outs = _call(name, sample, pos, duals)
+        except NotImplementedError as e:
+            if name in FORWARD_AD_REFUSED and str(e).startswith("Trying to use forward AD"):
+                pytest.skip("PyTorch has no forward-mode rule for this op and refuses, as here")
+            raise
         tangents = [fwAD.unpack_dual(o).tangent for o in outs]
         primals = [engine.to_numpy(fwAD.unpack_dual(o).primal) for o in outs]
     with engine.no_grad():

@@ -1,0 +1,309 @@
+"""Random sampling: ``multinomial``, ``bernoulli`` and the in-place samplers ``normal_``,
+``uniform_``, ``exponential_``, ``cauchy_``, ``log_normal_``, ``geometric_``, ``bernoulli_``,
+``random_``.
+
+Every draw comes from the generator of the tensor's device (the session's, inside a run; or
+``generator=``), so a seeded session reproduces its runs. Distributions are derived from the
+generator's uniform and normal streams with array ops (NumPy or CuPy alike). An in-place sampler
+on a tensor with history records PyTorch's node (``NormalBackward0``, ...), whose gradient is
+zero.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .. import errors
+from ..autograd import needs_grad, record
+from ..dtypes import DEFAULT_INT, bool_, float16, float32, float64, int32, int64
+from ..random import current_generator
+from ..tensor import Tensor, _wrap
+from .families import _torch_scalar_name, apply_inplace, check_inplace
+from .registry import op, register
+
+_P_RANGE = ("Expected p_in >= 0 && p_in <= 1 to be true, but got false.  (Could this error "
+            "message be improved?  If so, please report an enhancement request to PyTorch.)")
+
+
+def _num(x) -> str:
+    """A number as C++ streams a double (``-1``, ``0.5``, ``1e-09``)."""
+    return f"{float(x):g}"
+
+
+def _uniform(t: Tensor, generator, shape=None):
+    """Uniform [0, 1) draws in ``t``'s float type (float32 for float16 and non-floats)."""
+    gen = current_generator(t.device, generator)
+    np_dt = np.float64 if t.dtype is float64 else np.float32
+    with t.device.scope():
+        return gen._rng.random(t._data.shape if shape is None else shape, dtype=np_dt)
+
+
+def _normal(t: Tensor, generator):
+    gen = current_generator(t.device, generator)
+    np_dt = np.float64 if t.dtype is float64 else np.float32
+    with t.device.scope():
+        return gen._rng.standard_normal(t._data.shape, dtype=np_dt)
+
+
+def _zero_grad(g):
+    return g * 0
+
+
+def _fill(self: Tensor, values, node: str) -> Tensor:
+    """Write ``values`` into ``self`` in place; with history, through a node whose gradient is
+    zero (the old values no longer matter)."""
+    result = _wrap(self.device.xp.asarray(values).astype(self.dtype.np, copy=False),
+                   self.dtype, self.device)
+    if needs_grad(self):
+        record(result, node, (_zero_grad,), (self,))
+    return apply_inplace(self, result)
+
+
+def _sampler(name: str, doc: str):
+    def deco(fn):
+        fn.__name__ = fn.__qualname__ = name
+        fn.__doc__ = doc
+        register(name, fn, doc=doc, kind="method", inplace=True, differentiable=False)
+        return fn
+
+    return deco
+
+
+def _continuous_only(self: Tensor, kernel: str) -> None:
+    if not self.dtype.is_floating_point:
+        dev = "cpu" if self.device.type == "cpu" else "cuda"
+        raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
+            kernel=kernel.format(dev=dev), dtype=_torch_scalar_name(self.dtype)))
+
+
+def _continuous_distribution(self: Tensor, what: str, cpp_names: bool = False) -> None:
+    if not self.dtype.is_floating_point:
+        name = _cpp_name(self.dtype) if cpp_names else _torch_scalar_name(self.dtype)
+        raise errors.EngineRuntimeError(
+            f"{what} distribution is a continuous probability distribution. dtype must be a "
+            f"floating point but you specified {name}")
+
+
+def _cpp_name(dt) -> str:
+    return {"int64": "long int", "int32": "int", "bool": "bool"}[dt.name]
+
+
+# --------------------------------------------------------------------------- continuous
+@_sampler("normal_", "Fill in place with samples of the normal distribution N(mean, std**2).")
+def normal_(self, mean=0.0, std=1.0, *, generator=None):
+    check_inplace(self)
+    _continuous_only(self, "normal_kernel_{dev}")
+    if std < 0:
+        raise errors.EngineRuntimeError(f"normal expects std >= 0.0, but found std {_num(std)}")
+    return _fill(self, mean + std * _normal(self, generator), "NormalBackward0")
+
+
+@_sampler("uniform_", "Fill in place with samples of the uniform distribution on [from, to).")
+def uniform_(self, *args, generator=None, **kwargs):
+    check_inplace(self)
+    low, high = _two("uniform_", args, kwargs, ("from", 0.0), ("to", 1.0))
+    _continuous_only(self, "check_uniform_bounds")
+    if low > high:
+        raise errors.EngineRuntimeError(
+            f"uniform_ expects to return a [from, to) range, but found from={_num(low)} > "
+            f"to={_num(high)}")
+    return _fill(self, low + (high - low) * _uniform(self, generator), "UniformBackward0")
+
+
+def _two(name: str, args: tuple, kwargs: dict, first: tuple, second: tuple):
+    """Two optional arguments named ``from``/``to`` (Python keywords), by position or name."""
+    values = dict(zip((first[0], second[0]), args))
+    if len(args) > 2:
+        raise errors.EngineTypeError(
+            f"{name}() takes from 0 to 2 positional arguments but {len(args)} were given")
+    for key, value in kwargs.items():
+        if key not in (first[0], second[0]):
+            raise errors.EngineTypeError(f"{name}() got an unexpected keyword argument '{key}'")
+        if key in values:
+            raise errors.EngineTypeError(f"{name}() got multiple values for argument '{key}'")
+        values[key] = value
+    return values.get(first[0], first[1]), values.get(second[0], second[1])
+
+
+@_sampler("exponential_", "Fill in place with samples of the exponential distribution of rate "
+                          "``lambd``.")
+def exponential_(self, lambd=1.0, *, generator=None):
+    check_inplace(self)
+    _continuous_distribution(self, "Exponential")
+    if not lambd > 0:
+        raise errors.EngineRuntimeError(
+            f"exponential_ expects lambda > 0.0, but found lambda={_num(lambd)}")
+    xp = self.device.xp
+    return _fill(self, -xp.log1p(-_uniform(self, generator)) / lambd, "ExponentialBackward0")
+
+
+@_sampler("cauchy_", "Fill in place with samples of the Cauchy distribution (``median``, "
+                     "``sigma``).")
+def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
+    check_inplace(self)
+    _continuous_distribution(self, "Cauchy", cpp_names=True)
+    if not sigma > 0:
+        raise errors.EngineRuntimeError(
+            f"cauchy_ expects sigma > 0.0, but found sigma={_num(sigma)}")
+    xp = self.device.xp
+    u = _uniform(self, generator)
+    return _fill(self, median + sigma * xp.tan(math.pi * (u - 0.5)), "CauchyBackward0")
+
+
+@_sampler("log_normal_", "Fill in place with samples of the log-normal distribution: "
+                         "``exp`` of N(mean, std**2).")
+def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
+    check_inplace(self)
+    _continuous_only(self, "log_normal_{dev}")
+    if not std > 0:
+        raise errors.EngineRuntimeError(
+            f"log_normal_ expects std > 0.0, but found std={_num(std)}")
+    xp = self.device.xp
+    with np.errstate(over="ignore"):
+        return _fill(self, xp.exp(mean + std * _normal(self, generator)), "LogNormalBackward0")
+
+
+# --------------------------------------------------------------------------- discrete
+@_sampler("geometric_", "Fill in place with samples of the geometric distribution on 1, 2, ... "
+                        "(trials up to the first success of probability ``p``).")
+def geometric_(self, p, *, generator=None):
+    check_inplace(self)
+    if not 0 < p < 1:
+        raise errors.EngineRuntimeError(
+            f"geometric_ expects p to be in (0, 1), but got p={_num(p)}")
+    xp = self.device.xp
+    u = _uniform(self, generator).astype(np.float64)
+    return _fill(self, xp.floor(xp.log1p(-u) / math.log1p(-p)) + 1, "GeometricBackward0")
+
+
+@_sampler("bernoulli_", "Fill in place with 0/1 samples that are 1 with probability ``p`` (a "
+                        "number, or a tensor broadcasting to this one).")
+def bernoulli_(self, p=0.5, *, generator=None):
+    check_inplace(self)
+    if isinstance(p, Tensor):
+        if p._data.shape != self._data.shape:
+            from .shape import expand
+
+            p = expand(p, self._data.shape)
+        probs = p._data
+        if probs.size and not bool(((probs >= 0) & (probs <= 1)).all()):
+            raise errors.EngineRuntimeError(_P_RANGE)
+        node = "BernoulliBackward1"
+    else:
+        if not 0 <= p <= 1:
+            raise errors.EngineRuntimeError(
+                f"bernoulli_ expects p to be in [0, 1], but got p={_num(p)}")
+        probs, node = p, "BernoulliBackward2"
+    return _fill(self, _uniform(self, generator) < probs, node)
+
+
+_RANDOM_LIMITS = {float16: 2 ** 11, float32: 2 ** 24, float64: 2 ** 53, int64: 2 ** 63 - 1,
+                  int32: 2 ** 31 - 1, bool_: 1}
+
+
+@_sampler("random_", "Fill in place with random integers: in [0, to) or [from, to); without "
+                     "``to``, up to the dtype's largest exactly representable integer.")
+def random_(self, *args, generator=None, **kwargs):
+    check_inplace(self)
+    if not args and not kwargs:
+        low, high, node = 0, None, "RandomBackward2"
+    elif len(args) == 1 and not kwargs or not args and set(kwargs) == {"to"}:
+        low, high, node = 0, args[0] if args else kwargs["to"], "RandomBackward1"
+    else:
+        low, high = _two("random_", args, kwargs, ("from", 0), ("to", None))
+        node = "RandomBackward0"
+    top = _RANDOM_LIMITS[self.dtype]
+    if high is None:
+        high = top + 1
+    elif low >= high:
+        raise errors.EngineRuntimeError(
+            f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
+    elif not self.dtype.is_floating_point and high - 1 > top:
+        raise errors.EngineRuntimeError(
+            f"to - 1 is out of bounds for {_cpp_name(self.dtype).replace('long int', 'long')}")
+    gen = current_generator(self.device, generator)
+    with self.device.scope():
+        values = gen._rng.integers(int(low), int(high) - 1, size=self._data.shape,
+                                   dtype=np.int64, endpoint=True)
+    return _fill(self, values, node)
+
+
+# --------------------------------------------------------------------------- bernoulli
+@op(grad_fns=("BernoulliBackward0",), differentiable=False)
+def bernoulli(input, p=None, *, generator=None):
+    """0/1 samples: 1 with probability ``input`` (elementwise, in [0, 1]), or with probability
+    ``p`` for every element when ``p`` is given; shaped and typed like ``input``."""
+    if p is None:
+        if not input.dtype.is_floating_point:
+            raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
+                kernel="bernoulli_tensor_cpu_p_" if input.device.type == "cpu" else
+                "bernoulli_tensor_cuda_p_", dtype=_torch_scalar_name(input.dtype)))
+        probs = input._data
+        if probs.size and not bool(((probs >= 0) & (probs <= 1)).all()):
+            raise errors.EngineRuntimeError(_P_RANGE)
+    else:
+        if not 0 <= p <= 1:
+            raise errors.EngineRuntimeError(
+                f"bernoulli_ expects p to be in [0, 1], but got p={_num(p)}")
+        probs = p
+    draws = _uniform(input, generator) < probs
+    out = _wrap(draws.astype(input.dtype.np), input.dtype, input.device)
+    if needs_grad(input):  # a zero gradient; with a number p PyTorch has no derivative
+        if p is None:
+            record(out, "BernoulliBackward0", (_zero_grad,), (input,))
+        else:
+            record(out, "NotImplemented", (_no_bernoulli_derivative,), (input,))
+    return out
+
+
+def _no_bernoulli_derivative(g):
+    raise errors.EngineRuntimeError(errors.NO_DERIVATIVE.format(op="bernoulli"))
+
+
+# --------------------------------------------------------------------------- multinomial
+@op(differentiable=False)
+def multinomial(input, num_samples, replacement=False, *, generator=None):
+    """``num_samples`` category indices per row of (unnormalised) probabilities ``input`` (1-D
+    or 2-D): with replacement, independent draws; without, distinct categories."""
+    if not input.dtype.is_floating_point:
+        raise errors.EngineRuntimeError(
+            "multinomial only supports floating-point dtypes for input, got: "
+            f"{_torch_scalar_name(input.dtype)}")
+    if input._data.ndim not in (1, 2):
+        raise errors.EngineRuntimeError("prob_dist must be 1 or 2 dim")
+    n = int(num_samples)
+    if n <= 0:
+        raise errors.EngineRuntimeError("cannot sample n_sample <= 0 samples")
+    categories = input._data.shape[-1]
+    if not replacement and n > categories:
+        raise errors.EngineRuntimeError(
+            "cannot sample n_sample > prob_dist.size(-1) samples without replacement")
+    xp = input.device.xp
+    probs = input._data.astype(np.float64).reshape(-1, categories)
+    if probs.size and not bool((xp.isfinite(probs) & (probs >= 0)).all()):
+        raise errors.EngineRuntimeError(
+            "probability tensor contains either `inf`, `nan` or element < 0")
+    if probs.size and bool((probs.sum(axis=1) <= 0).any()):
+        raise errors.EngineRuntimeError(
+            "invalid multinomial distribution (sum of probabilities <= 0)")
+    rows = probs.shape[0]
+    gen = current_generator(input.device, generator)
+    with input.device.scope():
+        u = gen._rng.random((rows, n if replacement else categories), dtype=np.float64)
+    if replacement:  # invert the cumulative distribution of each row
+        cdf = xp.cumsum(probs, axis=1)
+        targets = u * cdf[:, -1:]
+        picks = xp.stack([xp.searchsorted(cdf[i], targets[i], side="right")
+                          for i in range(rows)]) if rows else xp.zeros((0, n), np.int64)
+        picks = xp.minimum(picks, categories - 1)
+    else:  # the n largest p / E with E ~ Exp(1): a draw without replacement
+        keys = probs / -xp.log1p(-u)
+        picks = xp.argsort(-keys, axis=1, kind="stable")[:, :n]
+    out = picks.reshape(input._data.shape[:-1] + (n,)).astype(np.int64)
+    return _wrap(xp.ascontiguousarray(out), DEFAULT_INT, input.device)
+
+
+__all__ = ["multinomial", "bernoulli", "normal_", "uniform_", "exponential_", "cauchy_",
+           "log_normal_", "geometric_", "bernoulli_", "random_"]

@@ -1,0 +1,82 @@
+"""deploy/nginx (the scale compose's proxy) run here with Debian's nginx, in front of whatever
+listens on the given ports. Where nginx is missing the tests skip, except in CI (``CI=true``),
+where ``.ci/run`` installs it and a missing nginx is a failure."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.live_server import free_port
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def nginx_binary() -> str:
+    binary = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx")
+                                       else None)
+    if binary is None:
+        message = "nginx is not installed (apt-get install nginx-light)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message + ": .ci/run installs it in CI")
+        pytest.skip(message)
+    return binary
+
+
+class Nginx:
+    def __init__(self, url: str, upstreams: Path, proc: subprocess.Popen) -> None:
+        self.url, self.upstreams, self.proc = url, upstreams, proc
+
+    def set_upstreams(self, ports: list[int], settle_s: float = 1.5) -> None:
+        """Rewrites the replica list; start.sh picks it up and reloads nginx."""
+        self.upstreams.write_text(",".join(f"127.0.0.1:{p}" for p in ports) + "\n")
+        time.sleep(settle_s)
+
+
+@contextmanager
+def nginx_proxy(ports: list[int]) -> Iterator[Nginx]:
+    """deploy/nginx/start.sh in front of ``127.0.0.1:<port>`` for each port."""
+    binary = nginx_binary()
+    folder = Path(tempfile.mkdtemp(prefix="autograd-nginx-"))
+    upstreams = folder / "upstreams.txt"
+    upstreams.write_text(",".join(f"127.0.0.1:{p}" for p in ports) + "\n")
+    port = free_port()
+    env = {**os.environ, "AUTOGRAD_UPSTREAMS_FILE": str(upstreams),
+           "AUTOGRAD_NGINX_LISTEN": f"127.0.0.1:{port}", "AUTOGRAD_RESOLVE_S": "0.2",
+           "AUTOGRAD_NGINX_RUN_DIR": str(folder / "run"), "AUTOGRAD_FAIL_S": "2",
+           "PATH": f"{os.path.dirname(binary)}:{os.environ.get('PATH', '')}"}
+    proc = subprocess.Popen(["sh", str(ROOT / "deploy/nginx/start.sh")], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                if httpx.get(url + "/nginx/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("nginx did not start: " + proc.stderr.read().decode()[-2000:])
+            time.sleep(0.05)
+        yield Nginx(url, upstreams, proc)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        shutil.rmtree(folder, ignore_errors=True)
