@@ -21,13 +21,19 @@ pool (threads do not survive ``fork``).
 from __future__ import annotations
 
 import contextvars
+import itertools
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-MIN_ELEMENTS = 1 << 17  # below this, handing chunks to threads costs more than it saves
+# From a million elements (a ufunc of a few ms) on: below that, on a machine whose cores are
+# busy with other work, handing chunks to threads measured slower than one thread.
+MIN_ELEMENTS = 1 << 20
 _ALIGN = 4096  # chunk boundaries: multiples of this many elements
+_MIN_CHUNK = 1 << 17
+_CHUNKS_PER_THREAD = 2  # more chunks than threads: a late thread leaves less to wait for
 _FLOATS = frozenset("efdFD")
 
 
@@ -93,13 +99,47 @@ def _plan(args: tuple):
     return shape, flat
 
 
-def _run_chunk(ctx, ufunc, flat, out, lo, hi):
-    ctx.run(ufunc, *[a[lo:hi] if type(a) is np.ndarray and a.ndim else a for a in flat],
-            out=out[lo:hi])
+class _Job:
+    """One chunked ufunc call. The calling thread and the pool's workers take chunks from a
+    shared counter until none is left, so a worker the OS does not schedule in time costs
+    nothing: the caller computes its chunks, and waits only for chunks a worker has begun."""
+
+    __slots__ = ("ufunc", "flat", "out", "bounds", "take", "left", "lock", "done", "error",
+                 "context")
+
+    def __init__(self, ufunc, flat, out, bounds):
+        self.ufunc, self.flat, self.out, self.bounds = ufunc, flat, out, bounds
+        self.take = itertools.count().__next__  # atomic under the GIL
+        self.left = len(bounds)
+        self.lock = threading.Lock()
+        self.done = threading.Event()
+        self.error = None
+        self.context = contextvars.copy_context()  # the caller's np.errstate, for the workers
+
+    def work(self) -> None:
+        bounds, ufunc, flat, out = self.bounds, self.ufunc, self.flat, self.out
+        while True:
+            i = self.take()
+            if i >= len(bounds):
+                return
+            lo, hi = bounds[i]
+            try:
+                ufunc(*[a[lo:hi] if type(a) is np.ndarray and a.ndim else a for a in flat],
+                      out=out[lo:hi])
+            except BaseException as e:  # handed to the caller
+                if self.error is None:
+                    self.error = e
+            with self.lock:
+                self.left -= 1
+                if not self.left:
+                    self.done.set()
+
+    def work_in_pool(self) -> None:
+        self.context.copy().run(self.work)
 
 
 def chunked(ufunc: np.ufunc, *args):
-    """``ufunc(*args)`` computed in chunks on the thread pool when it is large enough."""
+    """``ufunc(*args)``, computed in chunks on the thread pool when it is large enough."""
     plan = _plan(args) if THREADS > 1 else None
     if plan is None:
         return ufunc(*args)
@@ -115,18 +155,16 @@ def chunked(ufunc: np.ufunc, *args):
     except (TypeError, ValueError):  # no loop for these dtypes: NumPy gives the error
         return ufunc(*args)
     out = np.empty(shape, dtype=dtypes[-1])
-    out_flat = out.reshape(-1)
-    step = -(-n // THREADS)
+    step = max(-(-n // (THREADS * _CHUNKS_PER_THREAD)), _MIN_CHUNK)
     step = -(-step // _ALIGN) * _ALIGN
-    bounds = [(lo, min(lo + step, n)) for lo in range(0, n, step)]
+    job = _Job(ufunc, flat, out.reshape(-1), [(lo, min(lo + step, n)) for lo in range(0, n, step)])
     pool = _get_pool()
-    futures = [pool.submit(_run_chunk, contextvars.copy_context(), ufunc, flat, out_flat, lo, hi)
-               for lo, hi in bounds[1:]]
-    try:
-        _run_chunk(contextvars.copy_context(), ufunc, flat, out_flat, *bounds[0])
-    finally:
-        for f in futures:
-            f.result()
+    for _ in range(min(THREADS, len(job.bounds)) - 1):
+        pool.submit(job.work_in_pool)
+    job.work()
+    job.done.wait()
+    if job.error is not None:
+        raise job.error
     return out
 
 

@@ -19,6 +19,7 @@ N = 3 * _parallel._ALIGN + 5  # four chunks of two threads' work, the last one r
 def chunking(monkeypatch):
     """Chunk from a few thousand elements on, with two threads even on a one-core machine."""
     monkeypatch.setattr(_parallel, "MIN_ELEMENTS", 1024)
+    monkeypatch.setattr(_parallel, "_MIN_CHUNK", _parallel._ALIGN)
     monkeypatch.setattr(_parallel, "THREADS", 2)
     monkeypatch.setattr(_parallel, "_pool", None)
     calls = []
