@@ -370,15 +370,41 @@ def _zeros(o: Tensor) -> Tensor:
     return zeros(o.shape, dtype=o.dtype, device=o.device)
 
 
-def transfer_tangent(result: Tensor, target: Tensor) -> None:
-    """An in-place op wrote ``result`` into ``target``: ``target`` takes its tangents."""
+def transfer_tangent(result: Tensor | None, target: Tensor) -> None:
+    """An in-place op wrote ``result`` into ``target``: ``target`` takes its tangents (zeros
+    where ``result`` has none and ``target`` had one; ``result`` None: a fill). When ``target``
+    is a view, its base's tangent takes them in the viewed region (a base without a tangent gets
+    zeros elsewhere), as PyTorch's views share their base's forward gradient."""
     fw = getattr(result, "_fw", None)
     levels = visible_levels()
     for lv in levels:
         t = fw.get(lv) if fw else None
+        if target._base is not None and target._view_fn is not None and \
+                _write_into_base(target, lv, t):
+            continue
         if t is not None:
             set_tangent(target, lv, t)
+        elif get_tangent(target, lv) is not None:
+            set_tangent(target, lv, _zeros(target))
+
+
+def _write_into_base(view: Tensor, lvl: int, tangent) -> bool:
+    """Write ``tangent`` (None: zeros) into the region of the base's tangent that ``view``
+    covers. False where the view's tangent is its own (a dual made by ``make_dual`` and its
+    views: the base never had one), or where there is nothing to write."""
+    base = view._base
+    if not base.dtype.is_floating_point:
+        return False
+    current = get_tangent(base, lvl)
+    if current is None and (tangent is None or get_tangent(view, lvl) is not None):
+        return False
+    with _Hidden(lvl):
+        fresh = _zeros(base) if current is None else current.clone()
+        region = view._view_fn(fresh)
+        if tangent is None:
+            region.zero_()
         else:
-            old = getattr(target, "_fw", None)
-            if old and lv in old:
-                del old[lv]
+            region.copy_(tangent)
+        set_tangent(base, lvl, fresh)
+        set_tangent(view, lvl, view._view_fn(fresh))
+    return True

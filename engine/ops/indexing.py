@@ -16,6 +16,7 @@ import numpy as np
 
 from .. import errors
 from ..autograd import needs_grad, record
+from ..autograd.graph import FW_ACTIVE
 from ..dtypes import bool_
 from ..modes import _grad_enabled
 from ..tensor import Tensor, _wrap
@@ -527,7 +528,8 @@ def setitem(self, key, value):
         value = tensor(value, dtype=target.dtype, device=target.device)
     if adv is None:
         if _grad_enabled.get() and (target.requires_grad or
-                                    (isinstance(value, Tensor) and value.requires_grad)):
+                                    (isinstance(value, Tensor) and value.requires_grad)) or \
+                FW_ACTIVE[0]:  # the target (or its base) may carry a tangent
             apply_inplace(target, _overwrite(target, value))
         else:
             v = value

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from .. import errors
 from ..autograd import needs_grad, record
+from ..autograd.forward_ad import transfer_tangent
+from ..autograd.graph import FW_ACTIVE
 from ..device import bind
 from ..device import device as as_device
 from ..dtypes import TYPE_NAMES, as_dtype, bool_, float16, float32, float64, int32, int64
@@ -71,6 +73,8 @@ def fill_(self, value):
         value = value.item()
     self._data[...] = value
     self._vc[0] += 1
+    if FW_ACTIVE[0]:  # a filled tensor's tangent is zero
+        transfer_tangent(None, self)
     if needs_grad(self) and self.grad_fn is not None:  # the old value gets no gradient
         record(self, "FillBackward0", (lambda g: g * 0,), (self,))
     return self

@@ -214,3 +214,44 @@ def test_nodes_and_errors_match_torch(name):
     from tests.engine.torch_compare import compare
 
     compare(CASES[name], values=False)
+
+
+# ---------------------------------------------------------------- the random samples (oracle)
+def _random_cases():
+    from tests.engine.samples import RANDOM_SAMPLES
+
+    return [(name, i) for name, items in sorted(RANDOM_SAMPLES.items())
+            for i in range(len(items))]
+
+
+def test_every_random_op_has_random_samples():
+    from engine.ops import OPS
+    from engine.ops import samplers as sampler_ops
+    from tests.engine.samples import RANDOM_SAMPLES
+
+    ours = {n for n, d in OPS.items() if d.fn.__module__ == sampler_ops.__name__}
+    assert ours and ours <= set(RANDOM_SAMPLES), sorted(ours - set(RANDOM_SAMPLES))
+    assert set(RANDOM_SAMPLES) <= set(OPS)
+
+
+@pytest.mark.parametrize("name,index", _random_cases())
+@pytest.mark.parametrize("target", ["plain", "nonleaf"])
+def test_random_samples_match_torch_but_values(name, index, target):
+    """Each call of RANDOM_SAMPLES: dtype, shape, flags, node chain, gradients (zeros) and
+    errors as torch's (values are random)."""
+    pytest.importorskip("torch")
+    from tests.engine.samples import RANDOM_SAMPLES
+    from tests.engine.torch_compare import compare
+
+    sample = RANDOM_SAMPLES[name][index]
+
+    def case(m, F, leaf):
+        args = [m.tensor(a, dtype=m.float64) if isinstance(a, np.ndarray) else a
+                for a in sample.args]
+        if target == "nonleaf":
+            args[0] = leaf(sample.args[0]) * 1
+        fn = getattr(m, name, None)
+        return fn(*args, **sample.kwargs) if fn is not None and not name.endswith("_") \
+            else getattr(args[0], name)(*args[1:], **sample.kwargs)
+
+    compare(case, values=False)

@@ -39,10 +39,17 @@ class Sample:
 
 SAMPLES: dict[str, list[Sample]] = {}
 NOT_GRADCHECKED: dict[str, str] = {}
+# calls of the random ops (samplers): their values are random, so only what the call observes
+# besides them (dtype, shape, flags, grad_fn name, errors) can be compared with torch's
+RANDOM_SAMPLES: dict[str, list[Sample]] = {}
 
 
 def samples(op_name: str, *items: Sample) -> None:
     SAMPLES.setdefault(op_name, []).extend(items)
+
+
+def random_samples(op_name: str, *items: Sample) -> None:
+    RANDOM_SAMPLES.setdefault(op_name, []).extend(items)
 
 
 def skip(op_name: str, reason: str) -> None:
