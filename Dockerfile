@@ -67,18 +67,21 @@ LABEL org.opencontainers.image.title="autograd-service" \
 
 # A real home: CuPy keeps its compiled kernels in ~/.cupy (CUPY_CACHE_DIR to move them).
 RUN useradd --uid 10001 --user-group --create-home --home-dir /home/autograd \
-        --shell /usr/sbin/nologin autograd
+        --shell /usr/sbin/nologin autograd \
+    && mkdir -p /data/state && chown 10001:10001 /data/state
 COPY --from=build /opt/venv /opt/venv
 
 # AUTOGRAD_*: the service's settings (README.md lists them all); pass more with -e / environment.
 # AUTOGRAD_HOST/AUTOGRAD_PORT: where `python -m app` listens; 0.0.0.0 so that -p can reach it.
+# AUTOGRAD_STATE_DIR: the durable session store (SQLite); mount a volume there to keep sessions.
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     AUTOGRAD_HOST=0.0.0.0 \
     AUTOGRAD_PORT=8000 \
     NVIDIA_DRIVER_CAPABILITIES=compute,utility \
-    AUTOGRAD_DEVICE=${VARIANT}
+    AUTOGRAD_DEVICE=${VARIANT} \
+    AUTOGRAD_STATE_DIR=/data/state
 
 USER 10001:10001
 WORKDIR /srv/autograd-service

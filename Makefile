@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup run test lint bench bench-http clean web lock
+.PHONY: setup run test oracle-long lint bench bench-http clean web lock
 
 LOCK := requirements.lock
 UV_VERSION := 0.13.9
@@ -17,13 +17,23 @@ $(BIN)/.installed: pyproject.toml $(LOCK)
 	$(BIN)/pip install --quiet -c $(LOCK) -e ".[test]"
 	touch $@
 
+# The test extras plus torch, the oracle of tests/oracle (CPU wheel, ~20 s from a local file).
+$(BIN)/.oracle: $(BIN)/.installed
+	$(BIN)/pip install --quiet -c $(LOCK) -e ".[test,oracle]"
+	touch $@
+
 setup: $(BIN)/.installed
 
 run: setup
 	AUTOGRAD_HOST=$(HOST) AUTOGRAD_PORT=$(PORT) $(BIN)/python -m app
 
-test: setup
+test: setup $(BIN)/.oracle
 	$(BIN)/python -m pytest
+
+# The differential suite with ten times the programs and a random seed (printed in the header;
+# ORACLE_SEED=n replays a run, ORACLE_SCALE=n changes the budget).
+oracle-long: setup $(BIN)/.oracle
+	ORACLE_PROFILE=long $(BIN)/python -m pytest tests/oracle -p no:cacheprovider
 
 lint: setup
 	$(BIN)/pip install --quiet -c $(LOCK) -e ".[lint]"

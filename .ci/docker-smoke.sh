@@ -172,6 +172,7 @@ log "limits: memory $((mem / 1024 / 1024)) MiB, cpus $(awk -v n="$cpus" 'BEGIN {
 bounded 60 python3 - "$BASE_URL" <<'PY'
 import json
 import sys
+import time
 import urllib.error
 import urllib.request
 
@@ -193,8 +194,12 @@ status, body = call("GET", "/v1/health/live")
 print(f"  GET /v1/health/live -> {status} {body}")
 assert status == 200, "liveness"
 
-status, body = call("GET", "/v1/health/ready")
-print(f"  GET /v1/health/ready -> {status} {body}")
+for _ in range(30):  # 503 while the first session host starts (a few seconds at most)
+    status, body = call("GET", "/v1/health/ready")
+    print(f"  GET /v1/health/ready -> {status} {body}")
+    if status != 503:
+        break
+    time.sleep(2)
 assert status == 200, "readiness"
 
 program = {

@@ -31,6 +31,8 @@ from app.services.sessions import SessionRegistry
 from app.services.store import open_store
 
 logger = logging.getLogger("app")
+HOST_IDLE_S = 600.0
+"""Hosts idle this long are ended (beyond AUTOGRAD_HOSTS_WARM of them)."""
 
 DESCRIPTION = """\
 Reverse-mode automatic differentiation as a web service, with PyTorch's semantics.
@@ -51,9 +53,11 @@ TAGS = [
 ]
 
 
-async def _cull_forever(store: SessionRegistry, metrics: Metrics, interval_s: float) -> None:
+async def _cull_forever(store: SessionRegistry, pool: HostPool, metrics: Metrics,
+                        interval_s: float, hosts_warm: int) -> None:
     while True:
         await anyio.sleep(interval_s)
+        pool.retire_idle(HOST_IDLE_S, keep=hosts_warm)
         try:
             expired = await store.cull()
         except Exception:  # the store is unreachable for now: try again next time
@@ -81,7 +85,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         pool.closing = False
         async with anyio.create_task_group() as tasks:
-            tasks.start_soon(_cull_forever, store, metrics, settings.cull_interval_s)
+            tasks.start_soon(_cull_forever, store, pool, metrics, settings.cull_interval_s,
+                             settings.hosts_warm)
             tasks.start_soon(pool.start, settings.hosts_warm)
             tasks.start_soon(store.keep_leases)
             yield

@@ -383,10 +383,13 @@ def main() -> None:
     body = json.dumps(SEED_BODY).encode()
 
     service = Server("app.main:app", {"AUTOGRAD_MAX_TENSOR_ELEMENTS": "50000000",
-                                      "AUTOGRAD_MAX_BODY_BYTES": str(256 << 20)}, ROOT)
+                                      "AUTOGRAD_MAX_BODY_BYTES": str(256 << 20),
+                                      "AUTOGRAD_MAX_REPLY_BYTES": str(256 << 20),
+                                      "AUTOGRAD_STATE_DIR": tempfile.mkdtemp(prefix="bench-")},
+                     ROOT)
     try:
-        sample = httpx.post(service.base + "/v1/evaluate", content=body,
-                            headers={"content-type": "application/json"}, timeout=60)
+        sample = httpx.post(service.base + "/v1/evaluate", content=body, timeout=60,
+                            headers={"content-type": "application/json"})
         assert sample.status_code == 200, sample.text
         bare = Server("http_bench:bare_app", {"BARE_REPLY": sample.text}, ROOT / "benchmarks")
         try:

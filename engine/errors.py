@@ -87,6 +87,32 @@ DEVICE_MISMATCH = ("Expected all tensors to be on the same device, but found at 
                    "devices, {a} and {b}!")
 LEAF_VIEW_INPLACE = ("a view of a leaf Variable that requires grad is being used in an in-place "
                      "operation.")
+INTERNAL_OVERLAP = (
+    "unsupported operation: more than one element of the written-to tensor refers to a single "
+    "memory location. Please clone() the tensor before performing the operation.")
+DETACH_VIEW_INPLACE = (
+    "Can't detach views in-place. Use detach() instead. If you are using DistributedDataParallel "
+    "(DDP) for training, and gradient_as_bucket_view is set as True, gradients are views of DDP "
+    "buckets, and hence detach_() cannot be called on these gradients. To fix this error, please "
+    "refer to the Optimizer.zero_grad() function in torch/optim/optimizer.py as the solution.")
+# in-place on a view that may not be rebased (torch's handle_view_on_rebase): head + tail
+VIEW_REBASE_OUTPUT = "Output {nr} of {op} is a view and {modified} modified inplace."
+VIEW_REBASE_OUTPUT_NO_GRAD = ("Output {nr} of {op} is a view of a view which was created in "
+                              "no_grad mode and {modified} modified inplace with grad mode "
+                              "enabled.")
+VIEW_REBASE_NO_GRAD = ("A view was created in no_grad mode and {modified} modified inplace with "
+                       "grad mode enabled.")
+VIEW_MODIFIED = "is being"
+VIEW_MODIFIED_INDIRECT = "its base or another view of its base has been"
+VIEW_REBASE_MULTI = (
+    " This view is the output of a function that returns multiple views. Such functions do not "
+    "allow the output views to be modified inplace. You should replace the inplace operation by "
+    "an out-of-place one.")
+VIEW_REBASE_NO_GRAD_TAIL = (
+    " Given that this use case is ambiguous and error-prone, it is forbidden. You can clarify "
+    "your code by moving both the view and the inplace either both inside the no_grad block (if "
+    "you don't want the inplace to be tracked) or both outside (if you want the inplace to be "
+    "tracked).")
 BOOL_SUB = ("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` "
             "or `logical_xor()` operator instead.")
 VIEW_NOT_COMPATIBLE = ("view size is not compatible with input tensor's size and stride (at least "

@@ -68,10 +68,13 @@ class Settings(BaseSettings):
     )
 
     hosts: int = Field(0, ge=0, description="Most session hosts (worker processes) alive at "
-                       "once; 0: twice the CPUs, at least 4.")
+                       "once; 0: four times the CPUs, at least 8.")
     hosts_warm: int = Field(1, ge=0, description="Hosts started with the service.")
     run_grace_s: float = Field(5.0, gt=0, description="A run still going this long after its "
                                "timeout has its host killed.")
+    demote_after_ms: float = Field(50.0, ge=0, description="A request still running after this "
+                                   "long runs at low CPU priority (nice 10) so short requests "
+                                   "go first; 0: never.")
     state_dir: str = Field("autograd-state", description="Folder of the durable session store "
                            "(SQLite); relative to the working directory.")
     shutdown_grace_s: float = Field(10.0, ge=0, description="On shutdown, how long requests "
@@ -174,7 +177,7 @@ class Settings(BaseSettings):
     @property
     def host_count(self) -> int:
         """``hosts``, or its default for this machine."""
-        return self.hosts or max(4, 2 * (os.cpu_count() or 1))
+        return self.hosts or min(64, max(8, 4 * (os.cpu_count() or 1)))
 
     @property
     def memory_budget_bytes(self) -> int:

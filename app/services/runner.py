@@ -99,9 +99,15 @@ class MappedResponse(StreamingResponse):
                          headers={**headers, "content-length": str(len(mapping))})
 
 
+TIMINGS = (("elapsed_ms", "run"), ("restored_ms", "restore"), ("log_ms", "log"))
+
+
 def to_response(reply: dict[str, Any], payload: Payload, status: int | None = None) -> Response:
     status = status or reply["status"]
     headers = reply.get("headers") or {}
+    timing = [f"{name};dur={reply[key]:.3f}" for key, name in TIMINGS if key in reply]
+    if timing:  # where the time went, for the client and the benchmarks (W3C Server-Timing)
+        headers = {**headers, "server-timing": ", ".join(timing)}
     if isinstance(payload, mmap.mmap):
         return MappedResponse(payload, status, reply["type"], headers)
     return Response(bytes(payload), status_code=status, media_type=reply["type"],
@@ -149,13 +155,20 @@ class Runner:
                         keep: int = 0) -> tuple[dict[str, Any], Payload]:
         """Admits the request to the memory budget (its body, and ``restores``: the memory of
         a session the host must restore first; ``keep``: what the host holds that the
-        request needs), then sends it."""
+        request needs), then sends it; a request that ran out of its grant (and so was not
+        applied) is sent once more with all the room the budget has."""
         extra = (body.size if body is not None else 0) + restores
-        header["grant"] = self.pool.admit(host, extra, keep)
-        return await self.pool.exchange(
-            host, header, body.data if body is not None else None,
-            payload_fd=body.fd if body is not None else None,
-            payload_size=body.size if body is not None else 0, timeout_s=timeout_s)
+        want = self.pool.default_grant(keep or restores)
+        for attempt in (1, 2):
+            header["grant"] = grant = await self.pool.admit(host, extra, keep, want)
+            reply, payload = await self.pool.exchange(
+                host, header, body.data if body is not None else None,
+                payload_fd=body.fd if body is not None else None,
+                payload_size=body.size if body is not None else 0, timeout_s=timeout_s)
+            if attempt == 2 or not reply.get("oom") or self.pool.free_memory() <= grant:
+                return reply, payload
+            want = self.pool.budget
+        raise AssertionError("unreachable")
 
     # ------------------------------------------------------------------ stateless
 

@@ -9,20 +9,22 @@ from __future__ import annotations
 
 import weakref
 
+import numpy as np
+
 from .. import errors
-from ..modes import _grad_enabled
+from ..dtypes import int64
+from ..modes import _grad_enabled, no_grad
 from ..tensor import Tensor, _wrap
 
 
 class SavedTensor:
     """A tensor saved for backward, checked against in-place changes when it is used."""
 
-    __slots__ = ("tensor", "version", "vc", "owner", "owner_nr", "is_output", "ref")
+    __slots__ = ("tensor", "version", "vc", "owner_nr", "is_output", "ref")
 
     def __init__(self, t: Tensor, is_output: bool):
         self.vc = vc = t._vc
         self.version = vc[0]
-        self.owner = t.grad_fn
         self.owner_nr = t._output_nr
         self.is_output = is_output
         if is_output:  # no strong reference: output -> node -> output would be a cycle
@@ -35,7 +37,8 @@ class SavedTensor:
         if self.vc[0] != self.version:
             data, dtype, device = (self.tensor._data, self.tensor.dtype, self.tensor.device) \
                 if not self.is_output else self.tensor
-            fn = self.owner if not self.is_output else node
+            # a saved input is named by its producer now (a view written into has a new one)
+            fn = node if self.is_output else self.tensor.grad_fn
             # PyTorch names the producer without its "Backward<n>" suffix here
             owner = "" if fn is None else \
                 f", which is output {self.owner_nr} of {_op_name(fn.name())},"
@@ -55,8 +58,13 @@ class SavedTensor:
 
 
 def _op_name(node_name: str) -> str:
+    """How PyTorch names a node in errors: ``MulBackward0`` -> ``Mul``, ``PowBackward2`` ->
+    ``Pow2``."""
     i = node_name.rfind("Backward")
-    return node_name[:i] if i > 0 else node_name
+    if i <= 0:
+        return node_name
+    n = node_name[i + 8:]
+    return node_name[:i] + ("" if n == "0" else n)
 
 
 class Node:
@@ -202,13 +210,57 @@ def edge_of(t: Tensor):
 
 
 def _refresh_view(t: Tensor) -> None:
-    """The base of this view was changed in place since the view's graph was made: replay the
-    view on the base so gradients flow through the base's new history (as PyTorch does)."""
+    """The base of this view was changed in place since the view's graph was made: the view's
+    gradient now flows through the base's new history (as PyTorch does)."""
+    if t._base.requires_grad and _grad_enabled.get():
+        creation = getattr(t._view_fn, "creation", None)
+        if creation is not None:  # PyTorch cannot regenerate such a view's node: it refuses
+            raise view_rebase_error(t, creation, indirect=True)
+        regraph_view(t)
+    t._view_version = t._vc[0]
+
+
+def view_rebase_error(t: Tensor, creation: str, indirect: bool) -> Exception:
+    """PyTorch's error for a view that may not be rebased (``creation``: "multi" for one of
+    several views one op returned, "no_grad" for one made in no_grad mode), written into
+    (``indirect``: its base or another view of it was)."""
+    modified = errors.VIEW_MODIFIED_INDIRECT if indirect else errors.VIEW_MODIFIED
+    fn = t.grad_fn
+    if fn is None:
+        head = errors.VIEW_REBASE_NO_GRAD.format(modified=modified)
+    else:
+        head = (errors.VIEW_REBASE_OUTPUT if creation == "multi" else
+                errors.VIEW_REBASE_OUTPUT_NO_GRAD).format(nr=t._output_nr,
+                                                          op=_op_name(fn.name()),
+                                                          modified=modified)
+    tail = errors.VIEW_REBASE_MULTI if creation == "multi" else errors.VIEW_REBASE_NO_GRAD_TAIL
+    return errors.EngineRuntimeError(head + tail)
+
+
+def regraph_view(t: Tensor) -> None:
+    """Make ``t``'s node PyTorch's ``AsStridedBackward0`` of its base's current history: the
+    gradient of the base is the view's gradient put back where the view's elements live."""
     base = t._base
     t._view_version = t._vc[0]
-    if base.requires_grad and _grad_enabled.get():
+    if FW_ACTIVE[0]:  # tangents too: replay the view ops themselves
         fresh = t._view_fn(base)
         t.grad_fn, t._output_nr, t.requires_grad = fresh.grad_fn, fresh._output_nr, True
+        return
+    xp = base.device.xp
+    shape = base._data.shape
+    positions = _wrap(xp.arange(base._data.size, dtype=xp.int64).reshape(shape), int64,
+                      base.device)
+    with no_grad():
+        where = t._view_fn(positions)._data.reshape(-1)
+    where = _wrap(xp.ascontiguousarray(where), int64, base.device)
+    record(t, "AsStridedBackward0", (lambda g: _as_strided_backward(g, where, shape),), (base,))
+    t._output_nr = 0
+
+
+def _as_strided_backward(g: Tensor, where: Tensor, shape: tuple) -> Tensor:
+    flat = _wrap(g.device.xp.zeros(int(np.prod(shape)), dtype=g.dtype.np),
+                 g.dtype, g.device)
+    return flat.index_add(0, where, g.reshape(-1)).reshape(shape)
 
 
 OUTPUT = object()  # marker in ``saved``: save the op's output

@@ -6,6 +6,7 @@ the op in the table.
 from __future__ import annotations
 
 import re
+import weakref
 
 import numpy as np
 
@@ -13,7 +14,7 @@ from .. import errors
 from .._parallel import MIN_ELEMENTS, PARALLEL_NUMPY
 from ..autograd import OUTPUT, record
 from ..autograd.forward_ad import elementwise_rules, transfer_tangent
-from ..autograd.graph import FW_ACTIVE
+from ..autograd.graph import FW_ACTIVE, regraph_view, view_rebase_error
 from ..dtypes import DEFAULT_FLOAT, bool_, promote
 from ..modes import _grad_enabled, check_numel
 from ..tensor import Tensor, _wrap
@@ -160,13 +161,36 @@ def binary(name: str, fwd, grads=None, *, save=("input", "other"), out="promote"
 
 # --------------------------------------------------------------------------- in place
 def check_inplace(t: Tensor) -> None:
+    """PyTorch's checks before an in-place op on ``t`` (in grad mode): a view that may not be
+    rebased, a view of a leaf that requires grad, such a leaf itself."""
     if not _grad_enabled.get():
         return
+    base = t._base
+    if base is not None and (t.requires_grad or base.requires_grad):
+        check_view_rebase(t)
     if t.grad_fn is None and t.requires_grad:
         raise errors.EngineRuntimeError(errors.LEAF_INPLACE)
-    base = t._base
     if base is not None and base.grad_fn is None and base.requires_grad:
         raise errors.EngineRuntimeError(errors.LEAF_VIEW_INPLACE)
+
+
+def check_view_rebase(t: Tensor) -> None:
+    """Refuse an in-place op on a view PyTorch will not rebase: one of several views one op
+    returned (split, unbind, ...), or one made in no_grad mode (shape.make_view marks them)."""
+    creation = getattr(t._view_fn, "creation", None)
+    if creation is not None:
+        raise view_rebase_error(t, creation, indirect=False)
+
+
+def check_overlap(t: Tensor) -> None:
+    """PyTorch refuses to write a result into a tensor whose elements share memory (an
+    expanded view): each would be written more than once."""
+    arr = t._data
+    strides = getattr(arr, "strides", ())
+    if 0 in strides and arr.size:
+        for st, n in zip(strides, arr.shape):
+            if st == 0 and n > 1:
+                raise errors.EngineRuntimeError(errors.INTERNAL_OVERLAP)
 
 
 def apply_inplace(self: Tensor, result: Tensor) -> Tensor:
@@ -175,20 +199,25 @@ def apply_inplace(self: Tensor, result: Tensor) -> Tensor:
     The data is copied into ``self``'s own storage, so views and aliases see the change; the
     version counter moves on, so a saved copy of the old value fails loudly in backward.
     """
-    if result.dtype is not self.dtype and promote(result.dtype, self.dtype) is not self.dtype:
-        raise errors.EngineRuntimeError(
-            f"result type {_torch_scalar_name(result.dtype)} can't be cast to the desired "
-            f"output type {_torch_scalar_name(self.dtype)}")
+    node = result.grad_fn
+    if node is not None and self._base is not None:
+        check_view_rebase(self)
+    check_overlap(self)
     if result._data.shape != self._data.shape:
         raise errors.EngineRuntimeError(
             f"output with shape {list(self._data.shape)} doesn't match the broadcast shape "
             f"{list(result._data.shape)}")
-    node = result.grad_fn
+    if result.dtype is not self.dtype and promote(result.dtype, self.dtype) is not self.dtype:
+        raise errors.EngineRuntimeError(
+            f"result type {_torch_scalar_name(result.dtype)} can't be cast to the desired "
+            f"output type {_torch_scalar_name(self.dtype)}")
     if node is not None:
         _protect_saved_self(node, self)
     xp = self.device.xp
     xp.copyto(self._data, result._data, casting="unsafe")
     self._vc[0] += 1
+    if node is not None and node._had_tensors:
+        _saved_output_is_self(node, result, self)
     if FW_ACTIVE[0]:
         transfer_tangent(result, self)
     if node is not None:
@@ -201,8 +230,21 @@ def apply_inplace(self: Tensor, result: Tensor) -> Tensor:
     return self
 
 
+def _saved_output_is_self(node, result: Tensor, self: Tensor) -> None:
+    """The op's output, if its node saved it, is now ``self`` (at its new version): writing
+    into ``self`` again must fail the backward, as in PyTorch."""
+    from ..autograd import SavedTensor
+
+    for s in node._saved or ():
+        if type(s) is SavedTensor and s.is_output and s.vc is result._vc:
+            s.vc, s.version = self._vc, self._vc[0]
+            s.tensor = self._data, self.dtype, self.device
+            s.ref = weakref.ref(self)
+
+
 def _protect_saved_self(node, self: Tensor) -> None:
-    """If the node saved ``self`` (about to be overwritten), save a copy of its old value."""
+    """If the node saved ``self`` (about to be overwritten) as its first operand, save a copy
+    of its old value (PyTorch's ``original_self``); other saves of it still see the write."""
     from ..autograd import SavedTensor
 
     saved = node._saved
@@ -216,19 +258,17 @@ def _protect_saved_self(node, self: Tensor) -> None:
             if self.grad_fn is None and self.requires_grad:
                 old._acc = self._acc  # unreachable: in-place on such a leaf is an error
             node._saved = saved[:i] + (SavedTensor(old, False),) + saved[i + 1:]
-            saved = node._saved
+            return
 
 
 def _rebase_view(view: Tensor, result: Tensor) -> None:
     """In-place on a view of a tensor that requires grad: the base's history gets a
-    ``CopySlices`` node; the view is then the view of the new base."""
+    ``CopySlices`` node; the view is then the view of the new base (``AsStridedBackward0``)."""
     base = view._base
     record(base, "CopySlices", _copy_slices_rule, (base, result),
            (view._view_fn, base._data.shape), per_input=False)
-    view._view_version = -1  # the next use replays the view on the new base
-    fresh = view._view_fn(base)
-    view.grad_fn, view._output_nr, view.requires_grad = fresh.grad_fn, fresh._output_nr, True
-    view._view_version = view._vc[0]
+    base._output_nr = 0
+    regraph_view(view)
 
 
 def _copy_slices_rule(g, needs, view_fn, base_shape):
@@ -267,7 +307,7 @@ def inplace_twin(name: str, forward, differentiable: bool | None = None,
                 other.device is self.device and other._data.shape == self._data.shape)
             if direct and not (_grad_enabled.get() and (
                     self.requires_grad or t_other is Tensor and other.requires_grad)) and \
-                    not FW_ACTIVE[0]:
+                    not FW_ACTIVE[0] and 0 not in self._data.strides:
                 arr = self._data
                 getattr(self.device.xp, ufunc)(
                     arr, other._data if t_other is Tensor else other, out=arr)

@@ -21,7 +21,7 @@ from ..dtypes import bool_
 from ..modes import _grad_enabled
 from ..tensor import Tensor, _wrap
 from ._args import is_scalar, norm_dim
-from .families import apply_inplace, check_inplace, inplace_twin
+from .families import apply_inplace, check_inplace, check_overlap, inplace_twin
 from .registry import op
 from .shape import _fmt, alias, select_view, slice_view, unsqueeze
 
@@ -532,6 +532,7 @@ def setitem(self, key, value):
                 FW_ACTIVE[0]:  # the target (or its base) may carry a tangent
             apply_inplace(target, _overwrite(target, value))
         else:
+            check_overlap(target)
             v = value
             if isinstance(v, Tensor):
                 v = v.expand(target._data.shape)._data

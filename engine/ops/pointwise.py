@@ -288,7 +288,7 @@ def _pow_fwd(xp, a, b):
     return xp.where(b < 0, small, xp.power(a, mag))
 
 
-def _pow_grad_base(g, a, b, out):
+def _pow_grad_base(g, a, b, *out):
     if not isinstance(b, Tensor):
         return zeros_like(g) if b == 0 else g * b * a ** (b - 1)
     return where(b == 0, 0.0, g * b * a ** (b - 1))
@@ -302,11 +302,13 @@ def _pow_grad_exponent(g, a, b, out):
     return where((a == 0) & (b >= 0), 0.0, g * out * a.log())
 
 
+# What PyTorch saves: the result only where the exponent's gradient needs it.
 _pow_grads = (_pow_grad_base, _pow_grad_exponent)
-_pow_save = ("input", "other", "out")
-_pow0, _pow1, _pow2 = (
-    binary("pow", _quiet(_pow_fwd), _pow_grads, save=_pow_save, node=f"PowBackward{i}", doc="",
-           inplace=False, public=False) for i in range(3))
+_pow0, _pow1, _pow1_out, _pow2 = (
+    binary("pow", _quiet(_pow_fwd), _pow_grads, save=save, node=f"PowBackward{i}", doc="",
+           inplace=False, public=False)
+    for i, save in ((0, ("input", "other")), (1, ("input", "other")),
+                    (1, ("input", "other", "out")), (2, ("input", "other", "out"))))
 
 
 @op(grad_fns=("PowBackward0", "PowBackward1", "PowBackward2"))
@@ -316,6 +318,8 @@ def pow(input, exponent):
         return _pow2(input, exponent)
     if not isinstance(exponent, Tensor):
         return _pow0(input, exponent)
+    if exponent.requires_grad or FW_ACTIVE[0]:  # (a tangent of the exponent needs it too)
+        return _pow1_out(input, exponent)
     return _pow1(input, exponent)
 
 

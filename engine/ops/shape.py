@@ -9,24 +9,36 @@ import numpy as np
 from .. import errors
 from ..autograd import needs_grad, record
 from ..dtypes import as_dtype
-from ..modes import check_numel
+from ..modes import _grad_enabled, check_numel
 from ..tensor import Tensor, _wrap
 from ._args import norm_dim, promote_args, shape_arg
 from .families import inplace_twin
 from .registry import op
 
 
-def make_view(input: Tensor, arr, replay) -> Tensor:
+def make_view(input: Tensor, arr, replay, multi: bool = False) -> Tensor:
     """Wrap ``arr`` (a NumPy view of ``input``'s data) as a view tensor of ``input``'s base.
-    ``replay(t)`` re-applies the same view op to a tensor shaped like ``input``."""
+    ``replay(t)`` re-applies the same view op to a tensor shaped like ``input``. ``multi``: one
+    of several views one op returned (split, unbind): PyTorch forbids writing into those.
+
+    How the view was made, when in-place ops must refuse it, rides on the replay function as
+    its ``creation`` ("multi", "no_grad"; PyTorch's CreationMeta), inherited by views of it."""
     out = _wrap(arr, input.dtype, input.device)
     out._vc = input._vc
     if input._base is None:
-        out._base, out._view_fn = input, replay
+        out._base, fn, creation = input, replay, None
     else:
         prev = input._view_fn
         out._base = input._base
-        out._view_fn = lambda b: replay(prev(b))
+        creation = getattr(prev, "creation", None)
+        fn = lambda b: replay(prev(b))  # noqa: E731
+    if creation is None:
+        creation = "no_grad" if not _grad_enabled.get() else "multi" if multi else None
+    if creation is not None:
+        if fn is replay:  # never mark a shared function (``alias``)
+            fn = lambda b: replay(b)  # noqa: E731
+        fn.creation = creation
+    out._view_fn = fn
     out._view_version = input._vc[0]
     return out
 
@@ -150,10 +162,17 @@ def expand(self, *sizes):
             target.append(s)
     target = tuple(target)
     check_numel(target)
+    data = self._data
     if target == in_shape:
-        arr = self._data.view()
+        arr = data.view()
+    elif type(data) is np.ndarray and data.flags.writeable:
+        # a writable view, as PyTorch's: writes through it reach the input (in-place ops that
+        # would write one element twice refuse it: families.check_overlap)
+        strides = (0,) * lead + tuple(0 if c == 1 and s != 1 else st for c, s, st in
+                                      zip(in_shape, target[lead:], data.strides))
+        arr = np.lib.stride_tricks.as_strided(data, target, strides)
     else:
-        arr = self.device.xp.broadcast_to(self._data, target)
+        arr = self.device.xp.broadcast_to(data, target)
     out = make_view(self, arr, lambda t: t.expand(target))
     if needs_grad(self):
         record(out, "ExpandBackward0", (lambda g: g,), (self,))  # the engine sums back
@@ -607,7 +626,7 @@ def _nth(replay, i: int):
 
 def _multi_view(input: Tensor, arrays: list, replay, node: str, backward) -> tuple:
     """Several views of ``input`` made by one op (split, unbind): one node, many outputs."""
-    outs = tuple(make_view(input, a, _nth(replay, i)) for i, a in enumerate(arrays))
+    outs = tuple(make_view(input, a, _nth(replay, i), True) for i, a in enumerate(arrays))
     if outs and needs_grad(input):
         rule = (lambda gs: backward([gs])) if len(outs) == 1 else (lambda gs: backward(list(gs)))
         record(outs, node, (rule,), (input,))

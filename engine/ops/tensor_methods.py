@@ -38,7 +38,9 @@ def detach(self):
 
 @op(kind="method", differentiable=False, inplace=True)
 def detach_(self):
-    """Detach this tensor from the graph in place (it becomes a leaf)."""
+    """Detach this tensor from the graph in place (it becomes a leaf); views refuse."""
+    if self._base is not None:
+        raise errors.EngineRuntimeError(errors.DETACH_VIEW_INPLACE)
     self.grad_fn = None
     self.requires_grad = False
     return self
@@ -53,30 +55,45 @@ def clone(input, *, memory_format=None):
     return out
 
 
-@op(kind="method", differentiable=False)
+@op(kind="method", differentiable=True, grad_fns=("ZeroBackward0",))
 def zero_(self):
     """Fill with zeros in place."""
-    return fill_(self, 0)
+    return _fill(self, 0, "ZeroBackward0")
 
 
-@op(kind="method", differentiable=True, grad_fns=("FillBackward0",))
+@op(kind="method", differentiable=True, grad_fns=("FillBackward2", "FillBackward3"))
 def fill_(self, value):
     """Fill with ``value`` (a number or a 0-d tensor) in place."""
-    check_inplace(self)
     if isinstance(value, Tensor):
         if value._data.ndim != 0:
             raise errors.EngineRuntimeError(
                 "fill_ only supports 0-dimension value tensor but got tensor with "
                 f"{value._data.ndim} dimensions.")
-        if needs_grad(self, value):
-            return apply_inplace(self, value.expand(self._data.shape) + self * 0)
-        value = value.item()
-    self._data[...] = value
+        return _fill(self, value, "FillBackward3")
+    return _fill(self, value, "FillBackward2")
+
+
+def _fill(self: Tensor, value, node: str) -> Tensor:
+    """Every element becomes ``value``; the old contents get no gradient, a tensor ``value``
+    gets the sum of the gradient. Through a view, the base's history is rewritten."""
+    check_inplace(self)
+    tensor_value = isinstance(value, Tensor)
+    if self.dtype.is_floating_point and needs_grad(self, value if tensor_value else None):
+        from .creation import zeros_like
+
+        xp = self.device.xp
+        arr = xp.full(self._data.shape, value._data if tensor_value else value,
+                      dtype=self.dtype.np)
+        out = _wrap(arr, self.dtype, self.device)
+        if tensor_value:
+            record(out, node, (lambda g: zeros_like(g), lambda g: g.sum()), (self, value))
+        else:
+            record(out, node, (lambda g: zeros_like(g),), (self,))
+        return apply_inplace(self, out)
+    self._data[...] = value._data if tensor_value else value
     self._vc[0] += 1
     if FW_ACTIVE[0]:  # a filled tensor's tangent is zero
         transfer_tangent(None, self)
-    if needs_grad(self) and self.grad_fn is not None:  # the old value gets no gradient
-        record(self, "FillBackward0", (lambda g: g * 0,), (self,))
     return self
 
 

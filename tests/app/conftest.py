@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 
 from app.core.config import Settings
 from app.main import create_app
+from app.services.hosts.zygote import shared_zygote
 
 STATE_ROOT = tempfile.mkdtemp(prefix="autograd-tests-")
 atexit.register(shutil.rmtree, STATE_ROOT, ignore_errors=True)
@@ -24,6 +25,13 @@ def make_settings(**overrides: Any) -> Settings:
     store of its own (a fresh folder)."""
     overrides.setdefault("state_dir", tempfile.mkdtemp(dir=STATE_ROOT))
     return Settings(_env_file=None, **overrides)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _zygote_started() -> None:
+    """The process's host factory, started once before the first test (a readiness check
+    answers 503 while it imports, which a test's first request must not see)."""
+    shared_zygote().start()
 
 
 @pytest.fixture

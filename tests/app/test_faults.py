@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -95,6 +96,47 @@ def test_host_killed_mid_run_loses_only_that_run(make_client):
     _check(client, twin, r)  # a session that shared nothing with the kill
 
 
+def test_every_host_hashes_strings_alike(make_client):
+    """Replay runs a session's requests again in another host, maybe after a restart: string
+    hashing (the order of sets of strings) must not change between hosts or zygotes."""
+    client = make_client()
+    assert client.get("/v1/health/ready").status_code == 200
+    for host in client.app.state.pool.hosts:
+        environ = Path(f"/proc/{host.pid}/environ").read_bytes().split(b"\0")
+        assert b"PYTHONHASHSEED=0" in environ  # the zygote's, so its interpreter's secret
+
+
+def test_a_spare_host_starts_when_none_is_left_idle(make_client):
+    """The next request finds a host ready instead of waiting for one to start."""
+    client = make_client()
+    assert client.post("/v1/evaluate", json={"source": "1"}).status_code == 200
+    pool = client.app.state.pool
+    deadline = time.monotonic() + 60
+    while ((len(pool.hosts) < 2 or any(h.busy for h in pool.hosts))  # the spare starts
+           and time.monotonic() < deadline):
+        time.sleep(0.05)
+    assert len(pool.hosts) == 2 and not any(h.busy for h in pool.hosts)
+    assert client.post("/v1/evaluate", json={"source": "2"}).status_code == 200
+    time.sleep(0.3)
+    assert len(pool.hosts) == 2  # one stayed idle: no more spares
+
+
+def test_a_host_that_died_idle_is_not_sent_requests(make_client):
+    client = make_client()
+    sid = client.post("/v1/sessions").json()["id"]
+    assert run(client, sid, "kept = 41").status_code == 200
+    pool = client.app.state.pool
+    deadline = time.monotonic() + 60
+    while ((len(pool.hosts) < 2 or any(h.busy for h in pool.hosts))  # its host and a spare
+           and time.monotonic() < deadline):
+        time.sleep(0.05)
+    assert len(pool.hosts) == 2
+    for host in list(pool.hosts):  # more dead hosts than a request's two tries
+        os.kill(host.pid, signal.SIGKILL)
+        assert _ended(host.pid)
+    assert run(client, sid, "kept + 1").json()["result"] == 42
+
+
 def test_generator_position_survives_a_restore(make_client):
     client = make_client()
     sid = client.post("/v1/sessions", json={"seed": 5}).json()["id"]
@@ -143,18 +185,25 @@ def _free_port() -> int:
 class Service:
     """``python -m app`` in a process of its own, on a state folder that outlives it."""
 
-    def __init__(self, state_dir: Path, **settings: str) -> None:
+    def __init__(self, state_dir: Path, address_space: int | None = None,
+                 **settings: str) -> None:
         self.port = _free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, "AUTOGRAD_STATE_DIR": str(state_dir), "AUTOGRAD_API_KEYS": "",
                "AUTOGRAD_PORT": str(self.port), "AUTOGRAD_LOG_LEVEL": "warning",
                **{f"AUTOGRAD_{k.upper()}": str(v) for k, v in settings.items()}}
+
+        def limit() -> None:  # as `ulimit -v` (a container's limit is the cgroup's, alike)
+            if address_space is not None:
+                resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
+
         self.proc = subprocess.Popen([sys.executable, "-m", "app"], cwd=ROOT, env=env,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                     preexec_fn=limit)
         deadline = time.monotonic() + 60
         while True:
             try:
-                if httpx.get(f"{self.base}/v1/health/live", timeout=1).status_code == 200:
+                if httpx.get(f"{self.base}/v1/health/ready", timeout=5).status_code == 200:
                     return
             except httpx.TransportError:
                 pass
@@ -199,3 +248,73 @@ def test_service_killed_between_runs_comes_back_with_every_session(tmp_path):
             assert set(sids) <= listed
     finally:
         second.kill()
+
+
+def _tree_rss(root: int) -> int:
+    """Resident bytes of a process and all its descendants."""
+    parents: dict[int, int] = {}
+    rss: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            statm = (entry / "statm").read_text().split()
+        except OSError:
+            continue
+        pid = int(entry.name)
+        parents[pid], rss[pid] = int(stat[1]), int(statm[1]) * resource.getpagesize()
+    tree, frontier = {root}, [root]
+    while frontier:
+        parent = frontier.pop()
+        for pid, ppid in parents.items():
+            if ppid == parent and pid not in tree:
+                tree.add(pid)
+                frontier.append(pid)
+    return sum(rss.get(pid, 0) for pid in tree)
+
+
+def test_memory_flood_under_a_4_gib_limit(tmp_path):
+    """Big replies, full sessions and list-heavy sessions at once, under ``ulimit -v 4G``:
+    nothing but 200, 400 and 503 (with Retry-After), the whole process tree stays under the
+    limit, and the service serves others afterwards."""
+    limit = 4 << 30
+    service = Service(tmp_path, address_space=limit, run_timeout_s=60, hosts=6)
+    floods = [
+        ("evaluate", {"source": "torch.ones(25_000_000)"}),                      # a huge reply
+        ("evaluate", {"source": "torch.randn(12_000_000)", "encoding": "base64"}),
+        ("session", "xs = []\nfor i in range(5):\n    xs.append(torch.ones(50_000_000))"),
+        ("session", "xs = []\nfor i in range(5):\n    xs.append(torch.ones(50_000_000))"),
+        ("session", "l = [0.5] * 9_000_000\nm = []\nfor i in range(30):\n    m.append(l * 1)"),
+        ("session", "s = 'x' * 9_000_000\nt = []\nfor i in range(200):\n    t.append(s + str(i))"),
+    ]
+    statuses: list[tuple[int, str | None]] = []
+    peak = 0
+    try:
+        with httpx.Client(base_url=service.base, timeout=120) as client:
+            def flood(kind: str, body) -> None:
+                for _ in range(2):
+                    if kind == "evaluate":
+                        reply = client.post("/v1/evaluate", json=body)
+                    else:
+                        sid = client.post("/v1/sessions").json()["id"]
+                        reply = client.post(f"/v1/sessions/{sid}/run", json={"source": body})
+                    statuses.append((reply.status_code, reply.headers.get("retry-after")))
+
+            threads = [threading.Thread(target=flood, args=item) for item in floods]
+            for thread in threads:
+                thread.start()
+            while any(thread.is_alive() for thread in threads):
+                peak = max(peak, _tree_rss(service.proc.pid))
+                time.sleep(0.05)
+            assert service.proc.poll() is None  # alive
+            assert {status for status, _ in statuses} <= {200, 400, 503}, statuses
+            assert any(status == 503 for status, _ in statuses), statuses
+            assert all(after for status, after in statuses if status == 503)
+            assert peak < limit, peak
+            sid = client.post("/v1/sessions").json()["id"]  # and the next client is served
+            reply = client.post(f"/v1/sessions/{sid}/run", json={"source": "torch.ones(3).sum()"})
+            assert reply.status_code == 200, reply.text
+            assert client.post("/v1/evaluate", json={"source": "1 + 1"}).json()["result"] == 2
+    finally:
+        service.kill()

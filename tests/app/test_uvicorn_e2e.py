@@ -32,10 +32,10 @@ def server(tmp_path_factory):
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120  # a loaded CI machine: the first host may take seconds
     while True:
-        try:
-            if httpx.get(f"{base}/v1/health/live", timeout=1).status_code == 200:
+        try:  # ready: up, and its first session host (worker process) has started
+            if httpx.get(f"{base}/v1/health/ready", timeout=5).status_code == 200:
                 break
         except httpx.TransportError:
             pass

@@ -253,10 +253,19 @@ def test_modified_saved_leaf_text():
 def test_inplace_on_non_leaf_has_correct_gradient():
     x = leaf([1.0, 2.0])
     y = x * 2
-    y.mul_(y)  # y = (2x)^2, d/dx = 8x
+    y.mul_(x)  # y = 2x^2, d/dx = 4x (mul_ keeps the old self for x's gradient)
     assert y.grad_fn.name() == "MulBackward0"
     y.sum().backward()
-    np.testing.assert_allclose(x.grad.numpy(), [8.0, 16.0])
+    np.testing.assert_allclose(x.grad.numpy(), [4.0, 8.0])
+
+
+def test_inplace_with_itself_as_operand_fails_in_backward_as_in_torch():
+    x = leaf([1.0, 2.0])
+    y = x * 2
+    y.mul_(y)  # the operand y was saved, then overwritten: torch 2.13 raises in backward
+    with pytest.raises(RuntimeError, match=r"\[torch.FloatTensor \[2\]\], which is output 0 of "
+                                           r"Mul, is at version 1; expected version 0 instead"):
+        y.sum().backward()
 
 
 def test_long_chain_backprops_without_recursion():

@@ -95,9 +95,21 @@ def test_views_share_storage_with_base(fn):
     assert y._version == v._version == 1
 
 
+@pytest.mark.parametrize("fn, text", [
+    (lambda y: y.split(2, 1)[1], "Output 1 of Split is a view"),
+    (lambda y: y.unbind(0)[1], "Output 1 of Unbind is a view"),
+    (lambda y: y.chunk(2, 1)[0].T, "Output 0 of Permute is a view"),
+])
+def test_inplace_on_one_of_several_views_refuses_as_torch(fn, text):
+    y = t(requires_grad=True) * 1
+    with pytest.raises(RuntimeError, match=text + " and is being modified inplace. This view "
+                       "is the output of a function that returns multiple views."):
+        fn(y).mul_(3)
+
+
 @pytest.mark.parametrize("fn", [
-    lambda y: y.split(2, 1)[1], lambda y: y.unbind(0)[1], lambda y: y.diagonal(),
-    lambda y: y.movedim(2, 0), lambda y: y.narrow(2, 1, 2),
+    lambda y: y.diagonal(), lambda y: y.movedim(2, 0), lambda y: y.narrow(2, 1, 2),
+    lambda y: y.T, lambda y: y.view(-1), lambda y: y[1:, ::2].unsqueeze(0),
 ])
 def test_inplace_on_view_flows_gradient_through_copy_slices(fn):
     x = t(requires_grad=True)

@@ -20,14 +20,22 @@ async def live() -> dict[str, str]:
 
 
 @router.get("/ready", summary="Readiness",
-            description="Ready when the default device (AUTOGRAD_DEVICE) computes: a small forward "
-                        "and backward runs on it; the session store answers (a shared one: "
-                        "AUTOGRAD_STATE_URL); and the service is not shutting down (draining).",
+            description="Ready when a session host (the worker process that runs programs) has "
+                        "started, so a request does not wait for one to; the default device "
+                        "(AUTOGRAD_DEVICE) computes: a small forward and backward runs on it; the "
+                        "session store answers (a shared one: AUTOGRAD_STATE_URL); and the service "
+                        "is not shutting down (draining). `503 server_busy` with `Retry-After` "
+                        "while the first host starts or while draining.",
             responses=error_responses(503))
 async def ready(settings: SettingsDep, store: StoreDep, http: Request) -> dict[str, str]:
-    if http.app.state.pool.closing:
+    pool = http.app.state.pool
+    if pool.closing:
         raise ServerBusy("The service is shutting down (draining).", retry_after_s=2)
-    device = check_device_computes(settings.device, settings.allowed_devices)
+    if not await pool.warm_up():
+        raise ServerBusy("The service is starting: its first worker process is not up yet.",
+                         retry_after_s=1)
+    device = await anyio.to_thread.run_sync(  # a small op: never on the event loop
+        check_device_computes, settings.device, settings.allowed_devices)
     ping = getattr(store.store, "ping", None)
     if ping is not None:  # StoreUnavailable: 503
         await anyio.to_thread.run_sync(ping)

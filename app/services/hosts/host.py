@@ -48,6 +48,41 @@ def _trim() -> None:
         pass
 
 
+class Priority:
+    """Long requests yield the CPU to short ones (as a multilevel feedback queue does): a
+    request still running after ``after_s`` lowers its host's priority (``nice`` +10, about a
+    ninth of a normal process's share of a busy CPU) until it ends. Taking the priority back
+    needs ``RLIMIT_NICE`` (root, or ``ulimits: nice`` in compose); without it the host stays
+    low and says so, and the pool recycles it when it is idle."""
+
+    LOW = 10
+
+    def __init__(self, after_s: float) -> None:
+        self.after_s = after_s
+        self.low = os.getpriority(os.PRIO_PROCESS, 0) >= self.LOW
+        signal.signal(signal.SIGALRM, self._lower)
+
+    def _lower(self, _signum: int, _frame: object) -> None:
+        if not self.low:
+            os.setpriority(os.PRIO_PROCESS, 0, self.LOW)
+            self.low = True
+
+    def start(self) -> None:
+        if self.after_s > 0 and not self.low:
+            signal.setitimer(signal.ITIMER_REAL, self.after_s)
+
+    def stop(self) -> bool:
+        """Ends a request; False if the host is left at low priority."""
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        if self.low:
+            try:
+                os.setpriority(os.PRIO_PROCESS, 0, 0)
+                self.low = False
+            except PermissionError:
+                return False
+        return True
+
+
 @dataclass(eq=False)
 class Resident:
     """A session this host holds: its environment, at entry ``seq`` of its log."""
@@ -72,6 +107,7 @@ class Host:
         self.sessions: dict[str, Resident] = {}
         self.shared = shared_bytes()
         """Pages shared with the zygote at start: not this host's own memory."""
+        self.priority = Priority(settings.demote_after_ms / 1000)
         self.handlers: dict[str, Callable[[dict, Payload, dict], bytes]] = {
             "run": self.run, "evaluate": self.evaluate, "compile": self.compile,
             "put": self.put_variable, "get": self.get_variable, "delete": self.delete_variable,
@@ -104,6 +140,7 @@ class Host:
                                  "type": "application/json"}
         if "grant" in header:  # the memory this request may add: past it, MemoryError
             limit_address_space(statm()[0] + header["grant"])
+        self.priority.start()
         out_of_memory = False
         try:
             body = self.handlers[header["op"]](header, payload, reply)
@@ -113,9 +150,12 @@ class Host:
                 exc = ServerBusy(OUT_OF_MEMORY, retry_after_s=5, limit="memory_budget")
             body = self.problem(exc, header, reply)
             del exc  # its traceback holds the frames (and the tensors) of the failed run
-        if out_of_memory:
+        if out_of_memory:  # nothing of the request was applied: it may be tried again
+            reply["oom"] = True
             gc.collect()
             _trim()
+        if not self.priority.stop():
+            reply["demoted"] = True  # it could not take its priority back
         if "grant" in header:
             limit_address_space(None)  # between requests: only the hard limit
         resident = self.sessions.get(header.get("sid", ""))
@@ -165,9 +205,6 @@ class Host:
             raise NotFound(f"No session {sid!r}.", session=sid)
         env = execution.new_environment(record.device, record.seed)
         resident = Resident(record, env, 0, fence)
-        snapshot = self.store.snapshot(sid)
-        if snapshot is not None:
-            raise NotImplementedError("snapshots")
         for entry in self.store.entries(sid, after=resident.seq):
             replay.apply(env, entry, self.limits)
             resident.seq = entry.seq
@@ -194,6 +231,7 @@ class Host:
              reply: dict[str, Any]) -> None:
         """Appends the request to the session's log (committed) or drops the session."""
         sid = resident.record.id
+        started = time.perf_counter()
         try:
             seq = self.store.append(sid, resident.fence, resident.seq, kind, memoryview(body),
                                     meta, last_used=time.time(),
@@ -214,6 +252,7 @@ class Host:
         resident.seq = seq
         reply["seq"] = seq
         reply["replay_ms"] = meta.get("elapsed_ms", 0.0)
+        reply["log_ms"] = round((time.perf_counter() - started) * 1000, 3)
 
     def _forget(self, sid: str) -> None:
         if self.sessions.pop(sid, None) is not None:

@@ -1,6 +1,6 @@
 """The host pool, in the serving process: starts, places, waits on, and replaces hosts.
 
-- **How many.** At most ``AUTOGRAD_HOSTS`` processes (default: twice the CPUs, at least 4),
+- **How many.** At most ``AUTOGRAD_HOSTS`` processes (default: four times the CPUs, at least 8),
   started on demand (``AUTOGRAD_HOSTS_WARM`` of them at start-up) by a zygote that has already
   imported the engine and the language (``app.services.hosts.zygote``), so a new host costs a
   fork, not an interpreter start. More hosts than cores is deliberate: a host runs one request
@@ -15,12 +15,14 @@
   requests wait in a queue that is fair across API keys (round robin).
 - **Memory.** One budget (``AUTOGRAD_MEMORY_BUDGET``) for the serving process, the zygote and
   every host together. Each host reports its own memory with every reply; a request is
-  *admitted* only if the budget has room, and its host gets a *grant* (what is free, less a
-  reserve for the other requests in flight; at least half of it), set as the host's soft
-  ``RLIMIT_AS`` for that request, so an allocation past it fails at once
-  (``MemoryError``, before the memory is used) and the client gets ``503 server_busy``. When
-  there is no room, idle hosts are recycled (their sessions spill to the store, to be restored
-  on their next request) before a request is refused.
+  *admitted* only if the budget has room, and its host gets a *grant* (room for twice its
+  session's memory, at least 256 MiB, at most a quarter of the budget), set as the host's soft
+  ``RLIMIT_AS`` for that request: an allocation past it fails at once (``MemoryError``, before
+  the memory is used) and nothing of the request is applied; it is then admitted once more with
+  all the room the budget has, and only if that fails too the client gets ``503 server_busy``.
+  The grants of requests in flight count as used until they end. Without room, a request
+  waits briefly for grants to come back, then idle hosts are recycled (their sessions spill to
+  the store, to be restored on their next request), before it is refused.
 - **Failure.** A request past its hard deadline (``run_timeout_s + AUTOGRAD_RUN_GRACE_S``) has
   its host killed (SIGKILL); a host that dies for any reason is replaced on demand, and the
   sessions it held are restored from the store on their next request.
@@ -62,6 +64,12 @@ MOVE_MIN_MS = 20.0
 SNDBUF = 1 << 18
 MIN_GRANT = 32 << 20
 """The least memory a request is admitted with."""
+DEFAULT_GRANT = 256 << 20
+"""What a request is first admitted with, at least (see ``HostPool.default_grant``)."""
+ADMIT_WAIT_S = 5.0
+"""How long a request waits for memory that requests in flight hold before a 503."""
+READY_WAIT_S = 5.0
+"""How long a readiness check waits for the first host before it answers 503."""
 
 
 class HostGone(Exception):
@@ -106,6 +114,9 @@ class HostProcess:
     waiters: deque[Waiter] = field(default_factory=deque)
     memory: int = 0
     """Its own memory, as of its last reply."""
+    idle_since: float = 0.0
+    demoted: bool = False
+    """Left at low CPU priority (it could not take its priority back): recycled when idle."""
     grant: int = 0
     """The memory the request in flight may add."""
     requests: int = 0
@@ -124,13 +135,17 @@ class HostPool:
         self.placement: dict[str, HostProcess] = {}
         self.closing = False
         self._spawning = 0
-        self._lock = threading.Lock()
+        self._spares = 0
+        """Hosts being started in the background (``_start_spare``)."""
+        self._lock = threading.RLock()
         self._queue: OrderedDict[str, deque[Waiter]] = OrderedDict()
         self._numbers = itertools.count(1)
         self._slots = itertools.count()
         self._zygote = shared_zygote()
         self.budget = settings.memory_budget_bytes
         self._overhead = (0.0, 0)
+        self.warm = False
+        """A host has started (the zygote is up): a request no longer waits for one to."""
 
     # ------------------------------------------------------------------ acquiring a host
 
@@ -146,31 +161,89 @@ class HostPool:
                     raise ServerBusy("The service is shutting down.", retry_after_s=2)
                 host, wait_on = self._choose(sid, replay_ms)
                 if host is None:
-                    if wait_on is None and self._room():
+                    if wait_on is None and self._room() and not self._spares:
                         self._spawning += 1
                         spawn = True
-                    else:
+                    else:  # its host, or any: the next one free or the spare now starting
                         waiter = self._enqueue(owner, wait_on)
             if host is not None:
+                self._start_spare()
                 return host
             if spawn:
                 try:
-                    return await self._spawn()
+                    host = await self._spawn()
                 finally:
                     with self._lock:
                         self._spawning -= 1
-            assert waiter is not None
-            host = await self._wait(waiter)
+            else:
+                assert waiter is not None
+                host = await self._wait(waiter)
             if host is not None:
+                self._start_spare()
                 return host
 
     def _room(self) -> bool:
         return len(self.hosts) + self._spawning < self.max_hosts
 
+    def _start_spare(self) -> None:
+        """Starts one more host in the background when none is left idle (and there is room),
+        so that the next request finds one ready instead of waiting for a fork and a host's
+        start-up (a fraction of a second, seconds on a loaded machine)."""
+        with self._lock:
+            if (self.closing or self._spares or not self._room()
+                    or any(not h.busy and not h.dead for h in self.hosts)):
+                return
+            self._spares += 1
+            self._spawning += 1
+        threading.Thread(target=self._spare, name="host-spare", daemon=True).start()
+
+    def _spare(self) -> None:
+        """A host started in a thread of its own, then released to whoever waits (or idle)."""
+        host: HostProcess | None = None
+        try:
+            slot = next(self._slots)
+            pid, sock = self._zygote.spawn(self.settings, slot)
+            host = HostProcess(slot=slot, sock=sock, pid=pid)
+            with self._lock:
+                self.hosts.append(host)
+            self.metrics.hosts_started.inc()
+            sock.settimeout(START_TIMEOUT_S)
+            data, got, _flags, _addr = socket.recv_fds(sock, RECORD_MAX, 2)
+            if decode(data, got)[0].get("op") != "ready":
+                raise ConnectionError("it did not say it was ready")
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SNDBUF)
+            sock.setblocking(False)
+        except Exception as exc:
+            if host is not None:
+                self.kill(host, f"it did not start ({exc})")
+            else:
+                logger.warning("a spare host could not start: %s", exc)
+            host = None
+        finally:
+            with self._lock:
+                self._spares -= 1
+                self._spawning -= 1
+        if host is None:
+            with self._lock:  # requests that waited for it: they try again (and spawn)
+                waiters = [w for q in self._queue.values() for w in q]
+                self._queue.clear()
+            for waiter in waiters:
+                self._wake(waiter, None)
+            return
+        if self.closing:
+            self.kill(host, "the service stopped")
+            return
+        host.started = time.monotonic()
+        self.warm = True
+        self.release(host)
+
     def _choose(self, sid: str | None, replay_ms: float) -> tuple[HostProcess | None,
                                                                   HostProcess | None]:
         """(a host now reserved, None) or (None, the host to wait for; None: any host)."""
         placed = self.placement.get(sid) if sid is not None else None
+        if placed is not None and not placed.busy and not self._alive(placed):
+            self._died(placed)  # it died while idle: the session is restored elsewhere
+            placed = None
         if placed is not None:
             if not placed.busy:
                 placed.busy = True
@@ -190,8 +263,25 @@ class HostPool:
         return None, None
 
     def _idle(self) -> HostProcess | None:
-        free = [h for h in self.hosts if not h.busy and not h.dead]
-        return min(free, key=lambda h: (len(h.sessions), h.memory)) if free else None
+        while True:
+            free = [h for h in self.hosts if not h.busy and not h.dead]
+            if not free:
+                return None
+            host = min(free, key=lambda h: (len(h.sessions), h.memory))
+            if self._alive(host):
+                return host
+            self._died(host)
+
+    @staticmethod
+    def _alive(host: HostProcess) -> bool:
+        """Whether an idle host's process is still there (its end of the socket still open):
+        one non-blocking peek, so a request is not sent to a host that died while idle."""
+        try:
+            return bool(host.sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT))
+        except (BlockingIOError, InterruptedError):
+            return True
+        except OSError:
+            return False
 
     @staticmethod
     def _reserve(host: HostProcess) -> HostProcess:
@@ -262,9 +352,12 @@ class HostPool:
                 waiter.loop.call_soon_threadsafe(resolve)
 
     def release(self, host: HostProcess) -> None:
+        if host.demoted and not host.dead and not host.waiters:
+            self.kill(host, "recycled: it could not take back its CPU priority")
         with self._lock:
             host.busy = False
             host.grant = 0
+            host.idle_since = time.monotonic()
             if host.dead:
                 for waiter in host.waiters:  # they try again elsewhere
                     self._wake(waiter, None)
@@ -294,36 +387,53 @@ class HostPool:
         used = sum(h.memory + (h.grant if h.busy else 0) for h in self.hosts)
         return self.budget - self.overhead() - used
 
-    def admit(self, host: HostProcess, extra: int = 0, keep: int = 0) -> int:
+    def default_grant(self, session_bytes: int = 0) -> int:
+        """What a request is first admitted with: room for twice its session's memory (at
+        least :data:`DEFAULT_GRANT`), at most a quarter of the budget. A request that needs
+        more gets ``MemoryError`` in its host, nothing is applied, and it is admitted once
+        more with all the room there is (``Runner``)."""
+        return min(self.budget // 4, max(DEFAULT_GRANT, 2 * session_bytes))
+
+    async def admit(self, host: HostProcess, extra: int = 0, keep: int = 0,
+                    want: int | None = None) -> int:
         """Reserves memory for ``host``'s next request (``extra``: what its body and a restore
-        will take); returns the grant. When the budget has no room, idle hosts are recycled
-        first, then ``host`` itself if it holds much more than the ``keep`` bytes the request
-        needs of it (:class:`Recycled`: try again on a fresh host); then :class:`ServerBusy`."""
+        will take; ``want``: the grant asked for, default :meth:`default_grant`) and returns
+        the grant. Without room, it waits for the grants of requests in flight to come back
+        (up to :data:`ADMIT_WAIT_S`), then recycles idle hosts, then ``host`` itself if it
+        holds much more than the ``keep`` bytes the request needs of it (:class:`Recycled`:
+        try again on a fresh host); then :class:`ServerBusy`."""
         need = MIN_GRANT + extra
-        for _attempt in range(3):
+        want = max(need, self.default_grant() if want is None else want)
+        deadline = time.monotonic() + ADMIT_WAIT_S
+        recycled = 0
+        while True:
             with self._lock:
                 host.grant = 0
                 free = self.free_memory()
                 if free >= need:
-                    busy = sum(1 for h in self.hosts if h.busy and h is not host)
-                    host.grant = max(need, free // 2, free - MIN_GRANT * (2 + 2 * busy))
+                    host.grant = max(need, min(want, free - 2 * MIN_GRANT))
                     return host.grant
-                idle = sorted((h for h in self.hosts if not h.busy and not h.dead),
-                              key=lambda h: -h.memory)
+                granted = any(h.busy and h.grant for h in self.hosts if h is not host)
                 victims, freed = [], 0
-                for candidate in idle:
-                    if free + freed >= need:
-                        break
-                    victims.append(candidate)
-                    freed += candidate.memory
-            if not victims:
-                if host.memory > keep + 2 * MIN_GRANT:
-                    self.kill(host, "recycled to free memory")
-                    raise Recycled(host, sent=False)
+                if not granted or time.monotonic() >= deadline:
+                    for candidate in sorted((h for h in self.hosts if not h.busy and not h.dead),
+                                            key=lambda h: -h.memory):
+                        if free + freed >= need:
+                            break
+                        victims.append(candidate)
+                        freed += candidate.memory
+            if granted and time.monotonic() < deadline:
+                await anyio.sleep(0.005)  # requests in flight give their grants back soon
+                continue
+            if not victims or recycled >= 3:
                 break
+            recycled += 1
             for victim in victims:  # their sessions are restored from the store when used
                 self.kill(victim, "recycled to free memory")
             self._overhead = (0.0, 0)
+        if host.memory > keep + 2 * MIN_GRANT:
+            self.kill(host, "recycled to free memory")
+            raise Recycled(host, sent=False)
         raise ServerBusy(
             f"The service's memory budget ({self.budget} bytes) is in use; nothing was lost. "
             "Retry later.", retry_after_s=2, limit="memory_budget", value=self.budget)
@@ -420,6 +530,7 @@ class HostPool:
             timer.cancel()
             loop.remove_reader(fd)
         host.memory = int(reply.get("memory", host.memory))
+        host.demoted = bool(reply.get("demoted"))
         return reply, body
 
     async def _send(self, loop: asyncio.AbstractEventLoop, host: HostProcess, record: bytes,
@@ -466,6 +577,7 @@ class HostPool:
         logger.info("host %s started (pid %s) in %.0f ms", slot, host.pid,
                     (time.perf_counter() - started) * 1000)
         host.started = time.monotonic()
+        self.warm = True
         return host
 
     async def _ready(self, host: HostProcess) -> None:
@@ -515,6 +627,21 @@ class HostPool:
         for _ in range(count):  # one after the other: the fork server starts with the first
             await one()
 
+    async def warm_up(self, wait_s: float = READY_WAIT_S) -> bool:
+        """Whether a host has started (readiness): if none has and none is starting (no
+        lifespan ran), starts one; waits up to ``wait_s`` for it. A host that is cut short by
+        the wait is killed; the next call starts another (the zygote keeps starting)."""
+        if self.warm:
+            return True
+        with anyio.move_on_after(wait_s):
+            with self._lock:
+                start = not self.hosts and not self._spawning and not self.closing
+            if start:
+                await self.start(1)
+            while not self.warm:
+                await anyio.sleep(0.05)
+        return self.warm
+
     def kill(self, host: HostProcess, why: str) -> None:
         if host.dead:
             return
@@ -540,6 +667,19 @@ class HostPool:
         self.metrics.host_exits.labels(reason=reason).inc()
         logger.warning("host %s (pid %s) %s: %s", host.slot, host.pid, reason,
                        host.exit_reason())
+
+    def retire_idle(self, idle_s: float, keep: int) -> int:
+        """Ends hosts idle for ``idle_s`` beyond the ``keep`` most recently used (their
+        sessions are restored from the store when next used); returns how many."""
+        now = time.monotonic()
+        with self._lock:
+            idle = sorted((h for h in self.hosts if not h.busy and not h.dead),
+                          key=lambda h: h.idle_since)
+            spare = len(idle) - keep
+            stale = [h for h in idle[:max(spare, 0)] if now - h.idle_since > idle_s]
+        for host in stale:
+            self.kill(host, f"idle for more than {idle_s:g} s")
+        return len(stale)
 
     def busy_count(self) -> int:
         return sum(1 for h in self.hosts if h.busy)

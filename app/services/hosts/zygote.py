@@ -115,6 +115,12 @@ class Zygote:
             raise
         self._sock = mine
 
+    def start(self) -> None:
+        """Starts the zygote now if it is not running (blocks while it imports)."""
+        with self._lock:
+            if self._process is None or self._process.poll() is not None:
+                self._start()
+
     def spawn(self, settings: object, slot: int) -> tuple[int, socket.socket]:
         """A new host: its pid and the serving process's end of its socket."""
         mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)

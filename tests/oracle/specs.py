@@ -1,0 +1,637 @@
+"""What arguments each op of the table is called with in the differential suite.
+
+An op's spec comes, in this order, from: a custom spec in ``CUSTOM`` below; the gradcheck
+samples in ``tests/engine/samples`` (every sample's float arrays become generated tensors of the
+same shape and value range, its other arguments are kept); for an in-place op ``x_`` the spec of
+``x`` (called on a target that is a non-leaf, a plain tensor, a leaf that requires grad, or a
+view of a non-leaf). An op with none of these fails ``test_every_op_has_an_oracle_spec`` unless
+``EXCLUDED`` lists it with a reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from hypothesis import assume
+from hypothesis import strategies as st
+
+import engine
+from engine.ops import OPS
+from tests.engine.samples import SAMPLES, Sample
+
+from .generate import ALL_DTYPES, TArg, const
+from .program import DT, FLOATS, INTS
+
+EXCLUDED: dict[str, str] = {
+    "cuda": "needs a GPU: the GPU suite (tests/engine/test_gpu.py) covers the device",
+    "backward": "every program of the suite ends in backward(); its arguments are pinned in "
+                "tests/engine/test_autograd.py",
+}
+# Ops that landed after the suite's last spec pass, with neither gradcheck samples nor a spec
+# yet: not compared with torch until they get one (the list only shrinks).
+_NOT_YET = "landed without samples or a spec: not yet compared with torch"
+EXCLUDED.update({name: _NOT_YET for name in (
+    "cauchy_", "exponential_", "geometric_", "log_normal_", "random_", "uniform_",
+    "multinomial", "cholesky", "linalg.cholesky", "linalg.eigh", "linalg.eigvalsh",
+    "linalg.matrix_rank", "linalg.multi_dot")})
+
+
+@dataclass
+class Call:
+    args: tuple
+    kwargs: dict
+    order: int = 2      # highest derivative order to check
+    values: bool = True  # False: random results (only dtype, shape and flags are compared)
+
+
+@dataclass
+class OpSpec:
+    name: str
+    draw: Callable       # draw -> Call
+    origin: str
+
+
+# --------------------------------------------------------------------------- from samples
+def _targ(a: np.ndarray) -> TArg:
+    lo, hi = (float(a.min()), float(a.max())) if a.size else (-2.0, 2.0)
+    if hi - lo < 1e-3:
+        lo, hi = lo - 0.5, hi + 0.5
+    return TArg(tuple(a.shape), lo=lo, hi=hi, values=a)
+
+
+def _convert(x):
+    if isinstance(x, np.ndarray):
+        if x.dtype.kind == "f":
+            return _targ(x)
+        return const(x, "bool" if x.dtype == np.bool_ else "int64")
+    if isinstance(x, engine.Tensor):
+        vals = engine.to_numpy(x)
+        if x.dtype.is_floating_point:
+            t = _targ(vals)
+            t.grad = t.layout = False
+            return t
+        return const(vals, x.dtype.name)
+    if isinstance(x, engine.DType):
+        return DT(x.name)
+    if isinstance(x, tuple):
+        return tuple(_convert(v) for v in x)
+    if isinstance(x, list):
+        return [_convert(v) for v in x]
+    if isinstance(x, dict):
+        return {k: _convert(v) for k, v in x.items()}
+    return x
+
+
+def _kwargs_no_grad(kwargs: dict) -> dict:
+    out = {}
+    for k, v in kwargs.items():
+        v = _convert(v)
+        if isinstance(v, TArg):
+            v.grad = False
+        out[k] = v
+    return out
+
+
+def from_samples(samples: list[Sample]) -> Callable:
+    def draw_call(draw) -> Call:
+        s = draw(st.sampled_from(samples))
+        return Call(_convert(s.args), _kwargs_no_grad(s.kwargs), 2 if s.second_order else 1)
+
+    return draw_call
+
+
+# --------------------------------------------------------------------------- helpers
+SHAPES = ((), (1,), (3,), (2, 3), (3, 1), (1, 3), (2, 3, 4), (0,), (2, 0), (4, 1, 2))
+
+
+def shape(draw, shapes=SHAPES) -> tuple:
+    return draw(st.sampled_from(shapes))
+
+
+def broadcastable(draw, s: tuple) -> tuple:
+    """A shape that broadcasts with ``s`` (a suffix of it, some dims set to 1, or one more)."""
+    cut = draw(st.integers(0, len(s)))
+    out = [1 if d and draw(st.integers(0, 3)) == 0 else d for d in s[cut:]]
+    if draw(st.integers(0, 5)) == 0:
+        out.insert(0, 2)
+    return tuple(out)
+
+
+def any_tensor(draw, s: tuple | None = None, dtypes=ALL_DTYPES, **kw) -> TArg:
+    dt = draw(st.sampled_from(dtypes))
+    return TArg(shape(draw) if s is None else s, dtype=None if dt in FLOATS and
+                draw(st.booleans()) else dt, **kw)
+
+
+def scalar(draw, kinds=("float", "int", "bool")):
+    kind = draw(st.sampled_from(kinds))
+    if kind == "float":
+        return draw(st.sampled_from((0.5, -1.5, 2.0, 0.0, -0.0, float("inf"), float("nan"),
+                                     1e-3)))
+    if kind == "int":
+        return draw(st.sampled_from((0, 1, -2, 3)))
+    return draw(st.booleans())
+
+
+def binary_args(draw, dtypes=ALL_DTYPES) -> tuple:
+    a = any_tensor(draw, dtypes=dtypes)
+    if draw(st.integers(0, 3)) == 0:
+        b = scalar(draw)
+    else:
+        b = any_tensor(draw, broadcastable(draw, a.shape), dtypes=dtypes)
+    if draw(st.integers(0, 5)) == 0 and not isinstance(b, TArg):
+        return b, a  # a number first (``torch.eq(2, t)``: torch's argument checks)
+    return a, b
+
+
+def dim_arg(draw, ndim: int, allow_none=True):
+    choices = list(range(-max(ndim, 1), max(ndim, 1)))
+    if allow_none:
+        choices.append(None)
+    return draw(st.sampled_from(choices))
+
+
+# --------------------------------------------------------------------------- custom specs
+CUSTOM: dict[str, Callable] = {}
+
+
+def custom(*names: str):
+    def deco(fn):
+        for n in names:
+            CUSTOM[n] = fn
+        return fn
+
+    return deco
+
+
+@custom("eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or", "logical_xor")
+def _compare(draw):
+    return Call(binary_args(draw), {})
+
+
+@custom("bitwise_and", "bitwise_or", "bitwise_xor")
+def _bitwise(draw):
+    dtypes = draw(st.sampled_from((("int64", "int32", "bool"), ALL_DTYPES)))
+    a, b = binary_args(draw, dtypes)
+    return Call((a, b), {})
+
+
+@custom("isnan", "isinf", "isfinite", "logical_not", "bitwise_not", "bool", "float", "half",
+        "int", "long", "detach", "dim", "element_size", "is_contiguous", "is_floating_point",
+        "numel", "tolist", "item", "clone", "contiguous", "double", "detach_")
+def _unary_any(draw):
+    return Call((any_tensor(draw),), {})
+
+
+@custom("size")
+def _size(draw):
+    t = any_tensor(draw)
+    if draw(st.booleans()):
+        return Call((t,), {})
+    return Call((t, dim_arg(draw, len(t.shape), allow_none=False)), {})
+
+
+@custom("is_tensor")
+def _is_tensor(draw):
+    return Call((draw(st.sampled_from((any_tensor(draw), 1.5, [1, 2], None))),), {})
+
+
+@custom("all", "any")
+def _all_any(draw):
+    t = any_tensor(draw)
+    kw = {}
+    if draw(st.booleans()):
+        kw["dim"] = dim_arg(draw, len(t.shape), allow_none=False)
+        if draw(st.booleans()):
+            kw["keepdim"] = draw(st.booleans())
+    return Call((t,), kw)
+
+
+@custom("argmax", "argmin")
+def _argmax(draw):
+    t = any_tensor(draw, dtypes=FLOATS + INTS + ("bool",))
+    kw = {}
+    if draw(st.booleans()):
+        kw["dim"] = dim_arg(draw, len(t.shape))
+        if draw(st.booleans()):
+            kw["keepdim"] = draw(st.booleans())
+    return Call((t,), kw)
+
+
+@custom("cat", "stack")
+def _cat(draw):
+    s = shape(draw, ((2, 3), (3,), (1, 2, 2), (0,), (2, 0)))
+    n = draw(st.integers(1, 3))
+    dim = dim_arg(draw, len(s) + 1, allow_none=False)
+    ts = []
+    for _ in range(n):
+        s2 = list(s)
+        if s2 and draw(st.integers(0, 3)) == 0:
+            s2[draw(st.integers(0, len(s2) - 1))] = draw(st.integers(0, 3))
+        ts.append(TArg(tuple(s2)))
+    args = [ts if draw(st.booleans()) else tuple(ts)]
+    if draw(st.booleans()):
+        return Call(tuple(args), {"dim": dim})
+    return Call((args[0], dim), {})
+
+
+@custom("broadcast_shapes")
+def _broadcast_shapes(draw):
+    a = shape(draw)
+    b = broadcastable(draw, a) if draw(st.integers(0, 4)) else shape(draw)
+    return Call((a, b), {})
+
+
+@custom("copy_")
+def _copy(draw):
+    t = TArg(shape(draw))
+    src = any_tensor(draw, broadcastable(draw, t.shape))
+    return Call((t, src), {})
+
+
+@custom("fill_")
+def _fill(draw):
+    t = TArg(shape(draw))
+    v = scalar(draw) if draw(st.booleans()) else TArg((), dtype=draw(st.sampled_from(
+        ALL_DTYPES)))
+    return Call((t, v), {})
+
+
+@custom("zero_")
+def _zero(draw):
+    return Call((TArg(shape(draw)),), {})
+
+
+@custom("requires_grad_")
+def _requires_grad(draw):
+    t = any_tensor(draw, grad=draw(st.booleans()))
+    return Call((t,) + ((draw(st.booleans()),) if draw(st.booleans()) else ()), {})
+
+
+@custom("retain_grad")
+def _retain_grad(draw):
+    return Call((TArg(shape(draw, ((3,), (2, 3), ()))),), {})
+
+
+@custom("register_hook")
+def _register_hook(draw):
+    return Call((TArg(shape(draw, ((3,), (2, 3), ()))), HOOK), {})
+
+
+class _Hook:
+    """A gradient hook (``lambda g: g * 2``), the same Python function for both libraries."""
+
+    def __call__(self, g):
+        return g * 2
+
+    def __repr__(self) -> str:
+        return "lambda g: g * 2"
+
+
+HOOK = _Hook()
+
+
+# creation ------------------------------------------------------------------------------
+def _dtype_kw(draw, allow=ALL_DTYPES) -> dict:
+    return {} if draw(st.booleans()) else {"dtype": DT(draw(st.sampled_from(allow)))}
+
+
+def _rg_kw(draw) -> dict:
+    return {"requires_grad": True} if draw(st.integers(0, 4)) == 0 else {}
+
+
+def _number(draw):
+    return draw(st.sampled_from((0, 1, 3, -2, 5, 0.5, -1.5, 2.25, 4.0, 1e-3)))
+
+
+@custom("arange")
+def _arange(draw):
+    n = draw(st.integers(1, 3))
+    args = tuple(_number(draw) for _ in range(n))
+    return Call(args, {**_dtype_kw(draw), **_rg_kw(draw)})
+
+
+@custom("linspace")
+def _linspace(draw):
+    args = (_number(draw), _number(draw), draw(st.sampled_from((0, 1, 2, 5))))
+    return Call(args, {**_dtype_kw(draw), **_rg_kw(draw)})
+
+
+def _size_args(draw) -> tuple:
+    s = shape(draw)
+    form = draw(st.sampled_from(("varargs", "tuple", "list")))
+    return s if form == "varargs" else (s,) if form == "tuple" else (list(s),)
+
+
+@custom("zeros", "ones")
+def _zeros(draw):
+    return Call(_size_args(draw), {**_dtype_kw(draw), **_rg_kw(draw)})
+
+
+@custom("empty")
+def _empty(draw):
+    return Call(_size_args(draw), {**_dtype_kw(draw), **_rg_kw(draw)}, values=False)
+
+
+@custom("full")
+def _full(draw):
+    fill = draw(st.sampled_from((1.5, 2, True, float("inf"), float("nan"), -3, 0.0)))
+    return Call((shape(draw), fill), {**_dtype_kw(draw), **_rg_kw(draw)})
+
+
+@custom("eye")
+def _eye(draw):
+    args = (draw(st.integers(0, 3)),) + ((draw(st.integers(0, 3)),) if draw(st.booleans())
+                                         else ())
+    return Call(args, {**_dtype_kw(draw), **_rg_kw(draw)})
+
+
+def _nested(draw, depth: int):
+    kinds = draw(st.sampled_from((("float",), ("int",), ("bool",), ("float", "int", "bool"))))
+    if depth == 0:
+        return scalar(draw, kinds)
+    n = draw(st.integers(0, 3))
+    inner = draw(st.integers(0, depth - 1))
+    return [_nested(draw, inner) for _ in range(n)] if inner == 0 else \
+        [_nested_fixed(draw, inner, kinds) for _ in range(max(n, 1))]
+
+
+def _nested_fixed(draw, depth, kinds):
+    if depth == 0:
+        return scalar(draw, kinds)
+    return [_nested_fixed(draw, depth - 1, kinds) for _ in range(2)]
+
+
+@custom("tensor", "as_tensor")
+def _tensor(draw):
+    return Call((_nested(draw, draw(st.integers(0, 2))),), _dtype_kw(draw))
+
+
+@custom("zeros_like", "ones_like")
+def _like(draw):
+    return Call((any_tensor(draw),), {**_dtype_kw(draw), **_rg_kw(draw)})
+
+
+@custom("empty_like")
+def _empty_like(draw):
+    return Call((any_tensor(draw),), {**_dtype_kw(draw), **_rg_kw(draw)}, values=False)
+
+
+@custom("full_like")
+def _full_like(draw):
+    fill = draw(st.sampled_from((1.5, 2, True, float("inf"), -3)))
+    return Call((any_tensor(draw), fill), {**_dtype_kw(draw), **_rg_kw(draw)})
+
+
+@custom("rand", "randn")
+def _rand(draw):
+    return Call(_size_args(draw), {**_dtype_kw(draw), **_rg_kw(draw)}, values=False)
+
+
+@custom("rand_like", "randn_like")
+def _rand_like(draw):
+    return Call((any_tensor(draw),), {**_dtype_kw(draw), **_rg_kw(draw)}, values=False)
+
+
+@custom("randint")
+def _randint(draw):
+    hi = draw(st.integers(1, 5))
+    args = (hi, shape(draw)) if draw(st.booleans()) else (-2, hi, shape(draw))
+    return Call(args, _dtype_kw(draw), values=False)
+
+
+@custom("randperm")
+def _randperm(draw):
+    return Call((draw(st.integers(0, 5)),), _dtype_kw(draw), values=False)
+
+
+@custom("normal")
+def _normal(draw):
+    if draw(st.booleans()):
+        return Call((TArg((3,)), TArg((3,), lo=0.1, hi=1.0)), {}, values=False)
+    return Call((0.5, 2.0, shape(draw)), _dtype_kw(draw, FLOATS), values=False)
+
+
+@custom("bernoulli")
+def _bernoulli(draw):
+    return Call((TArg(shape(draw), lo=0.0, hi=1.0, specials=False),), {}, values=False)
+
+
+# --------------------------------------------------------------------------- the table
+OPERATOR = {"add": "+", "sub": "-", "mul": "*", "div": "/", "floor_divide": "//",
+            "remainder": "%", "pow": "**", "matmul": "@", "bitwise_and": "&",
+            "bitwise_or": "|", "bitwise_xor": "^", "eq": "==", "ne": "!=", "lt": "<",
+            "le": "<=", "gt": ">", "ge": ">=", "neg": "neg", "bitwise_not": "invert",
+            "abs": "abs", "positive": "pos"}
+INPLACE_OPERATOR = {f"{k}_": f"{v}=" for k, v in OPERATOR.items()
+                    if v in ("+", "-", "*", "/", "//", "%", "**", "&", "|", "^")}
+
+
+def canonical_names() -> list[str]:
+    return sorted({d.name for d in OPS.values()})
+
+
+def base_of_inplace(name: str) -> str | None:
+    """``add_`` -> ``add`` (through aliases: ``absolute_`` -> ``abs``), or None."""
+    if not name.endswith("_") or name.startswith("_"):
+        return None
+    d = OPS.get(name[:-1])
+    return None if d is None else d.name
+
+
+def spec_for(name: str) -> OpSpec | None:
+    if name in CUSTOM:
+        return OpSpec(name, CUSTOM[name], "custom")
+    if name in SAMPLES:
+        return OpSpec(name, from_samples(SAMPLES[name]), "samples")
+    base = base_of_inplace(name)
+    if base is not None and OPS[name].inplace:
+        inner = spec_for(base)
+        if inner is not None:
+            return OpSpec(name, _on_a_tensor(inner.draw), f"in-place twin of {base} "
+                                                          f"({inner.origin})")
+    return None
+
+
+def _on_a_tensor(draw_call: Callable) -> Callable:
+    """An in-place twin's calls: the out-of-place op's, where the first argument is a tensor."""
+
+    def draw_in_place(draw) -> Call:
+        call = draw_call(draw)
+        assume(bool(call.args) and isinstance(call.args[0], TArg) and call.args[0].grad)
+        return call
+
+    return draw_in_place
+
+
+def forms(name: str, args: tuple, kwargs: dict) -> list[str]:
+    """The ways a program may call the op with these arguments."""
+    kind = OPS[name].kind
+    from .program import Ref
+
+    first_tensor = bool(args) and isinstance(args[0], Ref)
+    out = []
+    if kind in ("function", "both"):
+        out.append("function")
+    if kind in ("method", "both") and first_tensor:
+        out.append("method")
+    if name in OPERATOR and not kwargs:
+        unary = OPERATOR[name] in ("neg", "invert", "abs", "pos")
+        if (unary and len(args) == 1 and first_tensor) or (not unary and len(args) == 2 and (
+                first_tensor or isinstance(args[1], Ref))):
+            out.append("operator")
+    if name in INPLACE_OPERATOR and not kwargs and len(args) == 2 and first_tensor:
+        out.append("operator")
+    if name == "getitem":
+        return ["getitem"]
+    if name == "setitem":
+        return ["setitem"]
+    return out or ["function"]
+
+
+# indexing ---------------------------------------------------------------------------------
+def index_key(draw, s: tuple):
+    """A key for ``t[key]`` on shape ``s`` (mostly valid), and the numpy key to size it."""
+    items, np_items = [], []
+    dims = list(s)
+    used_ellipsis = False
+    while dims and draw(st.integers(0, 3)):
+        n = dims.pop(0)
+        kind = draw(st.sampled_from(("int", "slice", "slice", "none", "ellipsis", "index",
+                                     "mask", "list")))
+        if kind == "int" and n:
+            i = draw(st.integers(-n, n - 1))
+            items.append(i)
+            np_items.append(i)
+        elif kind == "slice":
+            sl = slice(draw(st.sampled_from((None, 0, 1, -1))),
+                       draw(st.sampled_from((None, 2, -1, 5))),
+                       draw(st.sampled_from((None, None, 2))))
+            items.append(sl)
+            np_items.append(sl)
+        elif kind == "none":
+            items.append(None)
+            np_items.append(None)
+            dims.insert(0, n)
+        elif kind == "ellipsis" and not used_ellipsis:
+            used_ellipsis = True
+            items.append(Ellipsis)
+            np_items.append(Ellipsis)
+            dims.clear()
+        elif kind == "index" and n:
+            idx = np.asarray(draw(st.lists(st.integers(-n, n - 1), min_size=0, max_size=3)),
+                             dtype=np.int64)
+            items.append(const(idx, "int64"))
+            np_items.append(idx)
+        elif kind == "mask":
+            m = np.asarray(draw(st.lists(st.booleans(), min_size=n, max_size=n)), dtype=bool)
+            items.append(const(m, "bool"))
+            np_items.append(m)
+        elif kind == "list" and n:
+            idx = draw(st.lists(st.integers(0, n - 1), min_size=1, max_size=3))
+            items.append(idx)
+            np_items.append(np.asarray(idx))
+        else:
+            items.append(slice(None))
+            np_items.append(slice(None))
+    if len(items) == 1 and draw(st.booleans()):
+        return items[0], np_items[0]
+    return tuple(items), tuple(np_items)
+
+
+def _indexed_shape(s: tuple, np_key) -> tuple | None:
+    try:
+        return np.empty(s)[np_key].shape
+    except (IndexError, ValueError):
+        return None
+
+
+@custom("setitem")
+def _setitem(draw):
+    s = shape(draw, ((3,), (2, 3), (2, 3, 4), (4, 1, 2), ()))
+    key, np_key = index_key(draw, s)
+    sub = _indexed_shape(s, np_key)
+    if sub is None or draw(st.integers(0, 2)) == 0:
+        value = scalar(draw)
+    else:
+        value = TArg(broadcastable(draw, sub), mix=True)
+    return Call((TArg(s), key, value), {})
+
+
+_getitem_samples = from_samples(SAMPLES["getitem"])
+
+
+@custom("getitem")
+def _getitem(draw):
+    if draw(st.booleans()):
+        return _getitem_samples(draw)
+    s = shape(draw, ((3,), (2, 3), (2, 3, 4), (4, 1, 2), (), (0, 2)))
+    key, _ = index_key(draw, s)
+    return Call((any_tensor(draw, s), key), {})
+
+
+# added by the ops issue ---------------------------------------------------------------------
+@custom("equal", "allclose", "isclose")
+def _close(draw):
+    a, b = binary_args(draw)
+    kw = {}
+    if draw(st.booleans()):
+        kw["rtol"] = draw(st.sampled_from((0.0, 1e-5, 0.1)))
+        kw["atol"] = draw(st.sampled_from((0.0, 1e-8, 0.5)))
+    if draw(st.booleans()):
+        kw["equal_nan"] = draw(st.booleans())
+    return Call((a, b), kw if draw(st.booleans()) else {})
+
+
+@custom("nelement")
+def _nelement(draw):
+    return Call((any_tensor(draw),), {})
+
+
+@custom("logspace")
+def _logspace(draw):
+    args = (_number(draw), _number(draw), draw(st.sampled_from((0, 1, 2, 5))))
+    kw = {"base": draw(st.sampled_from((2.0, 10.0, 0.5)))} if draw(st.booleans()) else {}
+    return Call(args, {**kw, **_dtype_kw(draw), **_rg_kw(draw)})
+
+
+@custom("new_zeros", "new_ones")
+def _new_filled(draw):
+    return Call((any_tensor(draw), shape(draw)), {**_dtype_kw(draw), **_rg_kw(draw)})
+
+
+@custom("new_empty")
+def _new_empty(draw):
+    return Call((any_tensor(draw), shape(draw)), {**_dtype_kw(draw), **_rg_kw(draw)},
+                values=False)
+
+
+@custom("new_full")
+def _new_full(draw):
+    fill = draw(st.sampled_from((1.5, 2, True, float("inf"), -3)))
+    return Call((any_tensor(draw), shape(draw), fill), {**_dtype_kw(draw), **_rg_kw(draw)})
+
+
+@custom("new_tensor")
+def _new_tensor(draw):
+    return Call((any_tensor(draw), _nested(draw, draw(st.integers(0, 2)))),
+                {**_dtype_kw(draw), **_rg_kw(draw)})
+
+
+@custom("one_hot")
+def _one_hot(draw):
+    s = shape(draw, ((3,), (2, 3), (), (0,)))
+    t = TArg(s, lo=0, hi=3, dtype=draw(st.sampled_from(("int64", "int64", "int32"))),
+             integer=True, grad=False)
+    args = (t,) if draw(st.booleans()) else (t, draw(st.sampled_from((-1, 4, 5, 2))))
+    return Call(args, {})
+
+
+@custom("tril_indices", "triu_indices")
+def _tri_indices(draw):
+    args = (draw(st.integers(0, 4)), draw(st.integers(0, 4)))
+    if draw(st.booleans()):
+        args += (draw(st.integers(-2, 2)),)
+    return Call(args, _dtype_kw(draw, INTS + FLOATS))
