@@ -36,6 +36,48 @@ d = f(a)
 d.backward()"""
 
 
+CLOSURE_SETUP = """class Layer:
+    def __init__(self, scale):
+        self.scale = scale
+    def __call__(self, y):
+        return torch.tanh(y * self.scale + 0.1)
+    def shift(self, y):
+        return y - 0.01
+def make_step(layer):
+    def step(y):
+        return layer.shift(layer(y))
+    return step
+step = make_step(Layer(1.01))"""
+CLOSURE_LOOP = """y = x
+for i in range(300):
+    y = step(y)
+y.sum().backward()"""
+
+
+class DirectLayer:
+    def __init__(self, scale):
+        self.scale = scale
+
+    def __call__(self, y):
+        return engine.tanh(y * self.scale + 0.1)
+
+    def shift(self, y):
+        return y - 0.01
+
+
+def direct_make_step(layer):
+    def step(y):
+        return layer.shift(layer(y))
+    return step
+
+
+def direct_closure(x, step):
+    y = x
+    for _ in range(300):
+        y = step(y)
+    y.sum().backward()
+
+
 def direct_tanh(x):
     y = x
     for _ in range(300):
@@ -61,6 +103,100 @@ def direct_seed(gen):
         d.backward()
 
 
+#: Per construct: the same source text run by the interpreter and by CPython itself (``exec``
+#: here, in the benchmark only) with ``torch`` bound to the engine, so "direct" is exactly the
+#: program a user would run in Python on the engine. Each loop makes 300 tensor ops.
+CONSTRUCTS = {
+    "plain loop": ("", "for i in range(300):\n    y = torch.tanh(y * 1.01)"),
+    "def with default + keyword": (
+        "def f(y, scale=1.01, *, shift=0.0):\n    return torch.tanh(y * scale + shift)",
+        "for i in range(150):\n    y = f(y, shift=0.1)"),
+    "closure": (
+        "def make(scale):\n    def step(y):\n        return torch.tanh(y * scale)\n"
+        "    return step\nstep = make(1.01)",
+        "for i in range(300):\n    y = step(y)"),
+    "lambda": ("g = lambda y: torch.tanh(y * 1.01)", "for i in range(300):\n    y = g(y)"),
+    "*args/**kwargs forwarding": (
+        "def f(y, scale):\n    return torch.tanh(y * scale)\n"
+        "def wrap(*args, **kwargs):\n    return f(*args, **kwargs)",
+        "for i in range(300):\n    y = wrap(y, scale=1.01)"),
+    "decorator": (
+        "def logged(fn):\n    def inner(y):\n        return fn(y)\n    return inner\n"
+        "@logged\ndef f(y):\n    return torch.tanh(y * 1.01)",
+        "for i in range(300):\n    y = f(y)"),
+    "method on a user class": (
+        "class L:\n    def __init__(self, s):\n        self.s = s\n"
+        "    def step(self, y):\n        return torch.tanh(y * self.s)\nl = L(1.01)",
+        "for i in range(300):\n    y = l.step(y)"),
+    "__call__ + inheritance + super()": (
+        "class A:\n    def step(self, y):\n        return torch.tanh(y)\n"
+        "class B(A):\n    def __call__(self, y):\n        return super().step(y * 1.01)\n"
+        "b = B()",
+        "for i in range(300):\n    y = b(y)"),
+    "nn.Module subclass forward": (
+        "class M(torch.nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+        "        self.s = 1.01\n    def forward(self, y):\n        return torch.tanh(y * self.s)\n"
+        "m = M()",
+        "for i in range(150):\n    y = m(y)"),
+    "autograd.Function subclass": (
+        "class Tanh(torch.autograd.Function):\n    @staticmethod\n    def forward(ctx, y):\n"
+        "        out = torch.tanh(y)\n        ctx.save_for_backward(out)\n        return out\n"
+        "    @staticmethod\n    def backward(ctx, g):\n        out, = ctx.saved_tensors\n"
+        "        return g * (1 - out * out)",
+        "for i in range(150):\n    y = Tanh.apply(y * 1.01)"),
+    "generator": (
+        "def steps(y, n):\n    for i in range(n):\n        y = torch.tanh(y * 1.01)\n"
+        "        yield y",
+        "for y in steps(y, 300):\n    pass"),
+    "dict state": ("", "state = {'y': y}\nfor i in range(300):\n"
+                       "    state['y'] = torch.tanh(state['y'] * 1.01)\ny = state['y']"),
+    "list comprehension": ("", "ys = [y] * 10\nfor i in range(30):\n"
+                               "    ys = [torch.tanh(v * 1.01) for v in ys]\ny = ys[0]"),
+    "try/except in the loop": ("", "for i in range(300):\n    try:\n"
+                                   "        y = torch.tanh(y * 1.01)\n    except RuntimeError:\n"
+                                   "        pass"),
+    "with torch.no_grad()": ("", "for i in range(300):\n    with torch.no_grad():\n"
+                                 "        z = torch.tanh(y * 1.01)"),
+    "tuple unpacking + list comprehension": ("", "ws = [y, y * 2]\nfor i in range(150):\n"
+                                  "    a, b = [torch.tanh(w * 1.01) for w in ws]\n"
+                                  "    ws = [a, b]\ny = ws[0]"),
+}
+
+
+def constructs(number: int, rounds: int, limits: Limits) -> None:
+    """Each construct's loop (about 300 ops on a 1000-element tensor that requires grad, then
+    ``y.sum().backward()``): interpreter vs CPython running the same text on the engine."""
+    import engine.autograd
+    import engine.nn  # noqa: F401  (``torch.nn`` for the direct runs)
+
+    print("\nper construct (interpreter vs the same text run by CPython on the engine), "
+          "x of 1000 elements")
+    results = {}
+    for title, (setup, loop) in CONSTRUCTS.items():
+        body = loop + "\ny.sum().backward()"
+        env = Environment()
+        run_program(compile_source("x = torch.randn(1000, requires_grad=True)\n" + setup),
+                    env, limits, source=setup)
+        x = env.variables["x"]
+        program = parse_program(compile_source("y = x\n" + body))
+        scope = {"torch": engine, "x": x}
+        exec(compile(setup, "<setup>", "exec"), scope)  # the direct program (benchmark only)
+        direct_code = compile("y = x\n" + body, "<direct>", "exec")
+
+        def direct(x=x, scope=scope, code=direct_code):
+            x.grad = None
+            exec(code, scope)
+
+        def interp(x=x, env=env, program=program):
+            x.grad = None
+            run_program(program, env, limits)
+
+        results[title] = compare(title, {"direct": direct, "interpreter (Program)": interp},
+                                 number, rounds, quiet=True)["interpreter (Program)"]
+    for title, ratio in results.items():
+        print(f"  {title:<34} {ratio:5.2f}x")
+
+
 def per_call(fn, number: int) -> float:
     t0 = time.perf_counter()
     for _ in range(number):
@@ -68,7 +204,8 @@ def per_call(fn, number: int) -> float:
     return (time.perf_counter() - t0) / number
 
 
-def compare(title: str, variants: dict, number: int, rounds: int) -> dict[str, float]:
+def compare(title: str, variants: dict, number: int, rounds: int,
+            quiet: bool = False) -> dict[str, float]:
     """Time each variant ``number`` runs at a time, round-robin for ``rounds`` rounds; a ratio
     is the median over rounds of (variant / direct in the same round), which pairs runs made
     under the same machine load."""
@@ -79,22 +216,29 @@ def compare(title: str, variants: dict, number: int, rounds: int) -> dict[str, f
     for _ in range(rounds):
         for name, fn in variants.items():
             times[name].append(per_call(fn, number))
-    print(f"\n{title}")
+    if not quiet:
+        print(f"\n{title}")
     ratios = {}
     for name, samples in times.items():
         paired = [t / d for t, d in zip(samples, times["direct"], strict=True)]
         ratios[name] = statistics.median(paired)
-        print(f"  {name:<28} {statistics.median(samples) * 1e6:10.1f} us/run (median)"
-              f"   {ratios[name]:5.2f}x direct")
+        if not quiet:
+            print(f"  {name:<28} {statistics.median(samples) * 1e6:10.1f} us/run (median)"
+                  f"   {ratios[name]:5.2f}x direct")
     return ratios
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--constructs", action="store_true",
+                        help="only the per-construct table")
     args = parser.parse_args()
     number, rounds = (2, 3) if args.quick else (3, 61)
     limits = Limits()
+    if args.constructs:
+        constructs(number, rounds if args.quick else 21, limits)
+        return
 
     for n in (1, 1000):
         env = Environment()
@@ -124,6 +268,24 @@ def main() -> None:
                  "interpreter (JSON list)": interp_json,
                  "interpreter (source text)": interp_source}, number, rounds)
 
+    for n in (1, 1000):
+        env = Environment()
+        run_program(compile_source(TANH_SETUP.format(n=n) + "\n" + CLOSURE_SETUP), env, limits)
+        x = env.variables["x"]
+        step = direct_make_step(DirectLayer(1.01))
+        loop_program = parse_program(compile_source(CLOSURE_LOOP))
+
+        def direct(x=x, step=step):
+            x.grad = None
+            direct_closure(x, step)
+
+        def interp_program(env=env, x=x, program=loop_program):
+            x.grad = None
+            run_program(program, env, limits)
+
+        compare(f"closure + object method + __call__ in a 300-step loop, x of {n} element(s)",
+                {"direct": direct, "interpreter (Program)": interp_program}, number, rounds)
+
     env = Environment()
     run_program(compile_source(SEED_F), env, limits)
     seed_program = parse_program(compile_source(SEED_RUN))
@@ -135,6 +297,7 @@ def main() -> None:
              "interpreter (source text)":
                  lambda: run_program(compile_source(SEED_RUN), env, limits, source=SEED_RUN)},
             number * 10, rounds)
+    constructs(number, rounds if args.quick else 21, limits)
 
 
 if __name__ == "__main__":

@@ -44,14 +44,20 @@ class Nginx:
 
 
 @contextmanager
-def nginx_proxy(ports: list[int]) -> Iterator[Nginx]:
-    """deploy/nginx/start.sh in front of ``127.0.0.1:<port>`` for each port."""
+def nginx_proxy(ports: list[int], *, by_name: bool = False) -> Iterator[Nginx]:
+    """deploy/nginx/start.sh in front of ``127.0.0.1:<port>`` for each port; ``by_name``: given
+    as ``localhost:<port>`` in AUTOGRAD_UPSTREAMS (start.sh resolves names, as for compose's
+    ``api``), not in a file."""
     binary = nginx_binary()
     folder = Path(tempfile.mkdtemp(prefix="autograd-nginx-"))
     upstreams = folder / "upstreams.txt"
-    upstreams.write_text(",".join(f"127.0.0.1:{p}" for p in ports) + "\n")
+    if by_name:
+        listed = {"AUTOGRAD_UPSTREAMS": " ".join(f"localhost:{p}" for p in ports)}
+    else:
+        upstreams.write_text(",".join(f"127.0.0.1:{p}" for p in ports) + "\n")
+        listed = {"AUTOGRAD_UPSTREAMS_FILE": str(upstreams)}
     port = free_port()
-    env = {**os.environ, "AUTOGRAD_UPSTREAMS_FILE": str(upstreams),
+    env = {**os.environ, **listed,
            "AUTOGRAD_NGINX_LISTEN": f"127.0.0.1:{port}", "AUTOGRAD_RESOLVE_S": "0.2",
            "AUTOGRAD_NGINX_RUN_DIR": str(folder / "run"), "AUTOGRAD_FAIL_S": "2",
            "PATH": f"{os.path.dirname(binary)}:{os.environ.get('PATH', '')}"}

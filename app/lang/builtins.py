@@ -1,10 +1,11 @@
-"""The language's builtins (``print``, ``range``, ``len`` ...) and Python arithmetic on plain
-values with guards against size bombs (``"a" * 10**9``, ``10**10**10``).
+"""The language's builtins (``print``, ``range``, ``len``, ``isinstance`` ...), its operators on
+plain values (with guards against size bombs: ``"a" * 10**9``, ``10**10**10``) and the
+constants every program sees.
 
-Name resolution, in order: a user function; a builtin; an op of the engine's table. Names
-that are both a builtin and an op (``abs``, ``max``, ``min``, ``round``, ``sum``) are the op
-when the first argument is a tensor (``x.sum()``, ``max(t)``) and the builtin otherwise
-(``max(a, b)`` on numbers, ``sum(losses)`` over a list).
+A bare name resolves to a local, a session variable, then a builtin here, then an op of the
+engine's table. ``abs max min round sum`` are both builtins and ops: the op when the first
+argument is a tensor (``{"call": "sum", "args": [x]}`` is ``x.sum()``, SPEC §2), the builtin
+otherwise (``max(a, b)`` on numbers, ``sum(losses)`` over a list).
 """
 
 from __future__ import annotations
@@ -12,19 +13,41 @@ from __future__ import annotations
 import builtins as py
 import math
 import operator
-import re
 from collections.abc import Callable
 from typing import Any
 
 import engine
 
 from .errors import ProgramError
+from .exceptions import BUILTIN_EXCEPTIONS, is_exception_class
+from .guards import int_guard, length, size_guard, width_guard
+from .methods import (
+    LIST_METHODS,
+    iterate,
+    keyfunc,
+    materialize,
+    pairs,
+)
 from .runtime import RunState
+from .values import (
+    BuiltinFunction,
+    BuiltinType,
+    ClassMethod,
+    Function,
+    GeneratorValue,
+    Instance,
+    LangIterator,
+    Property,
+    StaticMethod,
+    SuperProxy,
+    UserClass,
+    user_class_of,
+)
 
 Tensor = engine.Tensor
 
-#: Variables every program sees unless it binds the name itself (``torch.float32`` compiles to
-#: ``{"var": "float32"}``).
+#: Variables every program sees unless it binds the name itself (the JSON form's
+#: ``{"var": "float32"}``; the source form writes ``torch.float32``).
 CONSTANTS: dict[str, Any] = {
     "float32": engine.float32, "float64": engine.float64, "float16": engine.float16,
     "int32": engine.int32, "int64": engine.int64, "bool": engine.bool_,
@@ -34,74 +57,90 @@ CONSTANTS: dict[str, Any] = {
 DUAL_NAMES = frozenset({"abs", "max", "min", "round", "sum"})
 
 
-def _size_guard(rs: RunState, n: int, what: str) -> None:
-    limit = rs.limits.max_value_elements
-    if n > limit:
-        raise rs.limit_error(f"{what} would have {n} elements, over the limit of {limit} "
-                             "(max_value_elements)", "max_value_elements", limit)
-
-
-def _int_guard(rs: RunState, bits: int) -> None:
-    limit = rs.limits.max_int_bits
-    if bits > limit:
-        raise rs.limit_error(f"an integer would have about {bits} bits, over the limit of "
-                             f"{limit} (max_int_bits)", "max_int_bits", limit)
-
-
-def _length(value: Any) -> int:
-    return len(value) if isinstance(value, (str, list, tuple, range)) else 0
-
-
 # ------------------------------------------------------------------ guarded Python arithmetic
 
 def py_add(rs: RunState, a: Any, b: Any) -> Any:
     if isinstance(a, (str, list, tuple)):
-        _size_guard(rs, _length(a) + _length(b), "a sequence")
+        size_guard(rs, length(a) + length(b), "a sequence")
     return a + b
 
 
 def py_mul(rs: RunState, a: Any, b: Any) -> Any:
     if isinstance(a, (str, list, tuple)) and isinstance(b, int):
-        _size_guard(rs, _length(a) * max(b, 0), "a repeated sequence")
+        size_guard(rs, length(a) * max(b, 0), "a repeated sequence")
     elif isinstance(b, (str, list, tuple)) and isinstance(a, int):
-        _size_guard(rs, _length(b) * max(a, 0), "a repeated sequence")
+        size_guard(rs, length(b) * max(a, 0), "a repeated sequence")
     elif type(a) is int and type(b) is int:
-        _int_guard(rs, a.bit_length() + b.bit_length())
+        int_guard(rs, a.bit_length() + b.bit_length())
     return a * b
 
 
 def py_pow(rs: RunState, a: Any, b: Any) -> Any:
     if type(a) in (int, bool) and type(b) in (int, bool) and b > 0 and abs(a) > 1:
-        _int_guard(rs, int(b) * abs(int(a)).bit_length() if b < 1 << 40 else 1 << 40)
+        int_guard(rs, int(b) * abs(int(a)).bit_length() if b < 1 << 40 else 1 << 40)
     out = a ** b
     if isinstance(out, complex):
-        raise ProgramError("complex numbers are not supported")
+        raise ProgramError("complex numbers are not supported", exception="TypeError")
     return out
 
 
-def _py_remainder(rs: RunState, a: Any, b: Any) -> Any:
+def py_lshift(rs: RunState, a: Any, b: Any) -> Any:
+    if type(a) in (int, bool) and type(b) in (int, bool) and a:
+        int_guard(rs, abs(int(a)).bit_length() + max(int(b), 0))
+    return a << b
+
+
+def py_remainder(rs: RunState, a: Any, b: Any) -> Any:
     if isinstance(a, str):
-        raise ProgramError("'%' string formatting is not supported; use format() or f-strings")
+        return percent_format(rs, a, b)
     return a % b
+
+
+def py_or(rs: RunState, a: Any, b: Any) -> Any:
+    if isinstance(a, (set, frozenset, dict)) and isinstance(b, (set, frozenset, dict)):
+        size_guard(rs, len(a) + len(b), "a set")
+    return a | b
+
+
+def percent_format(rs: RunState, template: str, values: Any) -> str:
+    """``"%d items" % n``: each ``%`` spec's width and precision checked before Python
+    formats it."""
+    import re
+
+    for match in re.finditer(r"%[-+ #0]*(\*|\d*)(?:\.(\*|\d*))?[a-zA-Z%]", template):
+        width, precision = match.group(1), match.group(2)
+        if "*" in (width, precision):
+            raise ProgramError("'*' widths in % formatting are not supported",
+                               exception="ValueError")
+        if (width and int(width) > 1000) or (precision and int(precision) > 1000):
+            raise ProgramError(f"format spec {match.group(0)[:40]!r} is too wide",
+                               exception="ValueError")
+    out = template % values
+    size_guard(rs, len(out), "a string")
+    return out
 
 
 def _plain(fn: Callable[[Any, Any], Any]) -> Callable[[RunState, Any, Any], Any]:
     return lambda rs, a, b: fn(a, b)
 
 
-#: Binary operators by call name: (tensor/general function, guarded function for plain values).
+#: Binary operators by call name: guarded functions for plain values.
 BINARY: dict[str, Callable[[RunState, Any, Any], Any]] = {
     "add": py_add, "sub": _plain(operator.sub), "mul": py_mul, "div": _plain(operator.truediv),
-    "floordiv": _plain(operator.floordiv), "remainder": _py_remainder, "pow": py_pow,
+    "floordiv": _plain(operator.floordiv), "remainder": py_remainder, "pow": py_pow,
     "matmul": _plain(operator.matmul), "lt": _plain(operator.lt), "le": _plain(operator.le),
     "gt": _plain(operator.gt), "ge": _plain(operator.ge), "eq": _plain(operator.eq),
-    "ne": _plain(operator.ne),
+    "ne": _plain(operator.ne), "and_": _plain(operator.and_), "or_": py_or,
+    "xor": _plain(operator.xor), "lshift": py_lshift, "rshift": _plain(operator.rshift),
 }
+#: The same operators as Python applies them when a tensor is involved (the engine's dunders).
 TENSOR_BINARY: dict[str, Callable[[Any, Any], Any]] = {
     "add": operator.add, "sub": operator.sub, "mul": operator.mul, "div": operator.truediv,
     "floordiv": operator.floordiv, "remainder": operator.mod, "pow": operator.pow,
     "matmul": operator.matmul, "lt": operator.lt, "le": operator.le, "gt": operator.gt,
-    "ge": operator.ge, "eq": operator.eq, "ne": operator.ne,
+    "ge": operator.ge, "eq": operator.eq, "ne": operator.ne, "and_": operator.and_,
+    "or_": operator.or_, "xor": operator.xor, "lshift": operator.lshift,
+    "rshift": operator.rshift,
 }
 #: ``x op= y``: in place on a tensor (every alias sees it), rebinding on plain values.
 INPLACE: dict[str, tuple[Callable[[Any, Any], Any], str]] = {
@@ -109,135 +148,494 @@ INPLACE: dict[str, tuple[Callable[[Any, Any], Any], str]] = {
     "imul": (operator.imul, "mul"), "idiv": (operator.itruediv, "div"),
     "ifloordiv": (operator.ifloordiv, "floordiv"), "iremainder": (operator.imod, "remainder"),
     "ipow": (operator.ipow, "pow"), "imatmul": (operator.imatmul, "matmul"),
+    "iand": (operator.iand, "and_"), "ior": (operator.ior, "or_"),
+    "ixor": (operator.ixor, "xor"), "ilshift": (operator.ilshift, "lshift"),
+    "irshift": (operator.irshift, "rshift"),
 }
-UNARY: dict[str, Callable[[Any], Any]] = {"neg": operator.neg}
+UNARY: dict[str, Callable[[Any], Any]] = {
+    "neg": operator.neg, "pos": operator.pos, "invert": operator.invert,
+}
 #: Names that are operators of the language: never shadowed by user functions.
 OPERATOR_NAMES = frozenset(BINARY) | frozenset(INPLACE) | frozenset(UNARY) | {
     "is_", "is_not", "contains"}
 
 
-# ------------------------------------------------------------------ builtins proper
+# ------------------------------------------------------------------ output and text
 
-def _print(rs: RunState, *values: Any, sep: str | None = " ", end: str | None = "\n") -> None:
-    line = (" " if sep is None else str(sep)).join(py.str(v) for v in values)
-    if end not in (None, "\n"):
-        line += str(end)
-    rs.printed_chars += len(line)
-    _size_guard(rs, rs.printed_chars, "the printed output")
-    rs.printed.append(line)
+def to_str(rs: RunState, value: Any) -> str:
+    out = py.str(value)
+    size_guard(rs, len(out), "a string")
+    return out
 
+
+def _print(rs: RunState, *values: Any, sep: Any = " ", end: Any = "\n", file: Any = None,
+           flush: bool = False) -> None:
+    if file is not None:
+        raise ProgramError("print(file=...) is not supported: printed lines go to the run's "
+                           "'printed' list", exception="TypeError")
+    for name, value in (("sep", sep), ("end", end)):
+        if value is not None and not isinstance(value, str):
+            raise ProgramError(f"{name} must be None or a string, not {type(value).__name__}",
+                               exception="TypeError")
+    text = (" " if sep is None else sep).join(to_str(rs, v) for v in values)
+    rs.write(text, "\n" if end is None else end)
+
+
+def format_value(rs: RunState, value: Any, spec: Any = "") -> str:
+    spec = py.str(spec)
+    width_guard(spec)
+    return py.format(value, spec)
+
+
+def _str(rs: RunState, value: Any = "") -> str:
+    return to_str(rs, value)
+
+
+def _repr(rs: RunState, value: Any) -> str:
+    out = py.repr(value)
+    size_guard(rs, len(out), "a string")
+    return out
+
+
+# ------------------------------------------------------------------ containers
 
 def _range(rs: RunState, *args: Any) -> range:
     return range(*args)
 
 
-def _materialize(rs: RunState, iterable: Any, what: str) -> list:
-    if isinstance(iterable, (str, list, tuple, range, Tensor)):
-        _size_guard(rs, len(iterable) if not isinstance(iterable, Tensor) or iterable.ndim
-                    else 0, what)
-    return py.list(iterable)
-
-
 def _list(rs: RunState, iterable: Any = ()) -> list:
-    return _materialize(rs, iterable, "a list")
+    return materialize(rs, iterable, "a list")
 
 
 def _tuple(rs: RunState, iterable: Any = ()) -> tuple:
-    return tuple(_materialize(rs, iterable, "a tuple"))
+    return tuple(materialize(rs, iterable, "a tuple"))
 
 
-def _enumerate(rs: RunState, iterable: Any, start: int = 0) -> list:
-    return py.list(py.enumerate(_materialize(rs, iterable, "enumerate()"), start))
+def _set(rs: RunState, iterable: Any = ()) -> set:
+    return set(materialize(rs, iterable, "a set"))
 
 
-def _zip(rs: RunState, *iterables: Any) -> list:
-    return py.list(py.zip(*(_materialize(rs, it, "zip()") for it in iterables), strict=False))
+def _frozenset(rs: RunState, iterable: Any = ()) -> frozenset:
+    return frozenset(materialize(rs, iterable, "a set"))
 
 
-def _reversed(rs: RunState, seq: Any) -> list:
-    return _materialize(rs, seq, "reversed()")[::-1]
+def _dict(rs: RunState, source: Any = (), **kwargs: Any) -> dict:
+    out = dict(pairs(rs, source, "a dict"))
+    size_guard(rs, len(out) + len(kwargs), "a dict")
+    out.update(kwargs)
+    return out
 
 
-def _sorted(rs: RunState, iterable: Any, reverse: bool = False) -> list:
-    return py.sorted(_materialize(rs, iterable, "sorted()"), reverse=reverse)
+def _enumerate(rs: RunState, iterable: Any, start: int = 0) -> LangIterator:
+    return LangIterator("enumerate", py.enumerate(iterate(rs, iterable), start))
 
 
-def _str(rs: RunState, value: Any = "") -> str:
-    return py.str(value)
+def _zip(rs: RunState, *iterables: Any, strict: bool = False) -> LangIterator:
+    return LangIterator("zip", py.zip(*(iterate(rs, it) for it in iterables), strict=strict))
 
 
-def _repr(rs: RunState, value: Any) -> str:
-    return py.repr(value)
+def _map(rs: RunState, fn: Any, *iterables: Any) -> LangIterator:
+    from .objects import call_value
+    from .runtime import current_rs
+
+    def items() -> Any:
+        for args in py.zip(*(iterate(rs, it) for it in iterables)):
+            yield call_value(current_rs(), fn, args, {})
+
+    return LangIterator("map", items())
 
 
-def _format(rs: RunState, value: Any, spec: str = "") -> str:
-    spec = py.str(spec)
-    widths = [int(w) for w in re.findall(r"\d+", spec)]
-    if len(spec) > 32 or (widths and max(widths) > 1000):
-        raise ProgramError(f"format spec {spec[:40]!r} is too wide or too long")
-    return py.format(value, spec)
+def _filter(rs: RunState, fn: Any, iterable: Any) -> LangIterator:
+    from .objects import call_value
+    from .runtime import current_rs
+
+    def items() -> Any:
+        for item in iterate(rs, iterable):
+            if (item if fn is None else call_value(current_rs(), fn, (item,), {})):
+                yield item
+
+    return LangIterator("filter", items())
+
+
+def _reversed(rs: RunState, seq: Any) -> LangIterator:
+    if isinstance(seq, (list, tuple, str, range)):
+        return LangIterator("reversed", py.reversed(seq))
+    if isinstance(seq, dict):
+        return LangIterator("reversed", py.reversed(list(seq)))
+    return LangIterator("reversed", iter(materialize(rs, seq, "reversed()")[::-1]))
+
+
+def _iter(rs: RunState, iterable: Any) -> Any:
+    it = iterate(rs, iterable)
+    if isinstance(it, (GeneratorValue, LangIterator, Instance)) or it is iterable:
+        return it
+    return LangIterator(type(it).__name__, it)
+
+
+_NO_DEFAULT = object()
+
+
+def _next(rs: RunState, iterator: Any, default: Any = _NO_DEFAULT) -> Any:
+    if not hasattr(type(iterator), "__next__"):
+        from .values import type_name
+
+        raise ProgramError(f"'{type_name(iterator)}' object is not an iterator",
+                           exception="TypeError")
+    try:
+        return next(iterator)
+    except StopIteration:
+        if default is not _NO_DEFAULT:
+            return default
+        raise ProgramError("StopIteration", exception="StopIteration") from None
+
+
+def _sorted(rs: RunState, iterable: Any, *, key: Any = None, reverse: bool = False) -> list:
+    items = materialize(rs, iterable, "sorted()")
+    items.sort(key=keyfunc(rs, key), reverse=reverse)
+    return items
 
 
 def _reducing(fn: Callable[..., Any], name: str) -> Callable[..., Any]:
-    """``min``/``max``/``any``/``all`` over one iterable: materialized under the size guard."""
+    """``min``/``max`` over one iterable (or several arguments), with ``key=`` and
+    ``default=``."""
 
-    def call(rs: RunState, *args: Any, **kwargs: Any) -> Any:
+    def call(rs: RunState, *args: Any, key: Any = None, **kwargs: Any) -> Any:
         if len(args) == 1:
-            args = (_materialize(rs, args[0], f"{name}()"),)
+            args = (materialize(rs, args[0], f"{name}()"),)
+        if key is not None:
+            kwargs["key"] = keyfunc(rs, key)
         return fn(*args, **kwargs)
 
     return call
 
 
+def _any(rs: RunState, iterable: Any) -> bool:
+    return py.any(iterate(rs, iterable))
+
+
+def _all(rs: RunState, iterable: Any) -> bool:
+    return py.all(iterate(rs, iterable))
+
+
 def _sum(rs: RunState, iterable: Any, start: Any = 0) -> Any:
     total = start
-    for item in _materialize(rs, iterable, "sum()"):
+    for item in materialize(rs, iterable, "sum()"):
         total = total + item if isinstance(total, Tensor) or isinstance(item, Tensor) \
             else BINARY["add"](rs, total, item)
     return total
 
 
+def _len(rs: RunState, value: Any) -> int:
+    return py.len(value)
+
+
+def _divmod(rs: RunState, a: Any, b: Any) -> tuple:
+    return py.divmod(a, b)
+
+
+def _pow(rs: RunState, base: Any, exp: Any, mod: Any = None) -> Any:
+    if mod is not None:
+        return py.pow(base, exp, mod)
+    return py_pow(rs, base, exp)
+
+
+def _slice(rs: RunState, *args: Any) -> slice:
+    return py.slice(*args)
+
+
+# ------------------------------------------------------------------ types and objects
+
+OBJECT = UserClass("object", "object", (), {}, builtin=True)
+OBJECT.mro = (OBJECT,)
+
+
+def class_of(value: Any) -> Any:
+    """``type(value)``: a user class, a library class, or a builtin type."""
+    cls = user_class_of(value)
+    if cls is not None:
+        return cls
+    t = type(value)
+    if t.__module__.startswith("engine."):
+        return t
+    builtin = TYPES_BY_PYTYPE.get(t)
+    if builtin is not None:
+        return builtin
+    return BuiltinType(t.__name__, _not_constructible(t.__name__), t)
+
+
+def _not_constructible(name: str) -> Callable[..., Any]:
+    def fail(rs: RunState, *args: Any, **kwargs: Any) -> Any:
+        raise ProgramError(f"cannot create '{name}' instances", exception="TypeError")
+
+    return fail
+
+
+def _type(rs: RunState, *args: Any) -> Any:
+    if len(args) != 1:
+        raise ProgramError("type() with 3 arguments (making a class) is not supported; use "
+                           "a class statement", exception="TypeError")
+    return class_of(args[0])
+
+
+def _is_type(spec: Any) -> bool:
+    return isinstance(spec, (UserClass, BuiltinType)) or (
+        isinstance(spec, type) and spec.__module__.startswith("engine."))
+
+
+def isinstance_of(value: Any, spec: Any) -> bool:
+    if isinstance(spec, tuple):
+        return any(isinstance_of(value, s) for s in spec)
+    if isinstance(spec, UserClass):
+        if spec is OBJECT:
+            return True
+        cls = user_class_of(value)
+        return cls is not None and spec in cls.mro
+    if isinstance(spec, BuiltinType):
+        if spec.pytype is type:
+            return _is_type(value)
+        return isinstance(value, spec.pytype) and user_class_of(value) is None
+    if isinstance(spec, type) and spec.__module__.startswith("engine."):
+        return isinstance(value, spec)
+    raise ProgramError("isinstance() arg 2 must be a type, a tuple of types, or a union",
+                       exception="TypeError")
+
+
+def _isinstance(rs: RunState, value: Any, spec: Any) -> bool:
+    return isinstance_of(value, spec)
+
+
+def _issubclass(rs: RunState, cls: Any, spec: Any) -> bool:
+    if not _is_type(cls):
+        raise ProgramError("issubclass() arg 1 must be a class", exception="TypeError")
+    if isinstance(spec, tuple):
+        return any(_issubclass(rs, cls, s) for s in spec)
+    if isinstance(spec, UserClass):
+        return spec is OBJECT or (isinstance(cls, UserClass) and spec in cls.mro)
+    if isinstance(spec, BuiltinType):
+        return isinstance(cls, BuiltinType) and issubclass(cls.pytype, spec.pytype) \
+            if isinstance(spec.pytype, type) else False
+    if isinstance(spec, type):
+        py_cls = cls.pytype if isinstance(cls, UserClass) else cls
+        return isinstance(py_cls, type) and issubclass(py_cls, spec)
+    raise ProgramError("issubclass() arg 2 must be a class, a tuple of classes, or a union",
+                       exception="TypeError")
+
+
+def _callable(rs: RunState, value: Any) -> bool:
+    if isinstance(value, Instance):
+        return value.cls.lookup("__call__") is not None
+    return py.callable(value) and not isinstance(value, (StaticMethod, ClassMethod))
+
+
+def _check_attr_name(name: Any) -> str:
+    if not isinstance(name, str):
+        raise ProgramError(f"attribute name must be string, not '{type(name).__name__}'",
+                           exception="TypeError")
+    if name.startswith("__") or not name.isidentifier():
+        raise ProgramError(f"attribute {name!r} is not allowed", exception="AttributeError")
+    return name
+
+
+_NO_VALUE = object()
+
+
+def _getattr(rs: RunState, obj: Any, name: Any, default: Any = _NO_VALUE) -> Any:
+    from .objects import get_attr
+
+    try:
+        return get_attr(rs, obj, _check_attr_name(name))
+    except ProgramError as exc:
+        if default is _NO_VALUE or exc.extra.get("exception") != "AttributeError":
+            raise
+        return default
+
+
+def _hasattr(rs: RunState, obj: Any, name: Any) -> bool:
+    missing = object()
+    return _getattr(rs, obj, name, missing) is not missing
+
+
+def _setattr(rs: RunState, obj: Any, name: Any, value: Any) -> None:
+    from .objects import set_attr
+
+    set_attr(rs, obj, _check_attr_name(name), value)
+
+
+def _delattr(rs: RunState, obj: Any, name: Any) -> None:
+    from .objects import del_attr
+
+    del_attr(rs, obj, _check_attr_name(name))
+
+
+def _super(rs: RunState, *args: Any) -> SuperProxy:
+    if len(args) != 2:
+        raise ProgramError("super(): no arguments (super() without arguments only works "
+                           "directly inside a method)", exception="RuntimeError")
+    cls, obj = args
+    if not isinstance(cls, UserClass):
+        raise ProgramError("super() argument 1 must be a class", exception="TypeError")
+    return SuperProxy(cls, obj)
+
+
+def _staticmethod(rs: RunState, func: Any) -> StaticMethod:
+    return StaticMethod(func)
+
+
+def _classmethod(rs: RunState, func: Any) -> ClassMethod:
+    return ClassMethod(func)
+
+
+def _property(rs: RunState, fget: Any = None, fset: Any = None, fdel: Any = None,
+              doc: Any = None) -> Property:
+    return Property(fget, fset, fdel)
+
+
+# ------------------------------------------------------------------ session and JSON-form builtins
+
 def _manual_seed(rs: RunState, seed: Any) -> None:
     rs.env.generator.manual_seed(int(seed))
 
 
-def _append(rs: RunState, seq: list, value: Any) -> None:
-    if not isinstance(seq, list):
-        raise ProgramError(f"'{type(seq).__name__}' object has no attribute 'append'")
-    _size_guard(rs, len(seq) + 1, "a list")
-    seq.append(value)
+def _seed(rs: RunState) -> int:
+    return rs.env.generator.seed()
 
 
-def _extend(rs: RunState, seq: list, values: Any) -> None:
-    if not isinstance(seq, list):
-        raise ProgramError(f"'{type(seq).__name__}' object has no attribute 'extend'")
-    values = _materialize(rs, values, "a list")
-    _size_guard(rs, len(seq) + len(values), "a list")
-    seq.extend(values)
+def _initial_seed(rs: RunState) -> int:
+    return rs.env.generator.initial_seed()
 
 
-def _pop(rs: RunState, seq: list, index: int = -1) -> Any:
-    if not isinstance(seq, list):
-        raise ProgramError(f"'{type(seq).__name__}' object has no attribute 'pop'")
-    return seq.pop(index)
+def _get_default_dtype(rs: RunState) -> Any:
+    return engine.float32
+
+
+def _pop(rs: RunState, seq: Any, *args: Any) -> Any:
+    if isinstance(seq, list):
+        return seq.pop(*args)
+    if isinstance(seq, dict):
+        from .methods import DICT_METHODS
+
+        return DICT_METHODS["pop"](rs, seq, *args)
+    raise ProgramError(f"'{type(seq).__name__}' object has no attribute 'pop'",
+                       exception="AttributeError")
+
+
+def _receiver(name: str, pytype: type) -> Callable[..., Any]:
+    fn = LIST_METHODS[name]
+
+    def call(rs: RunState, seq: Any, *args: Any) -> Any:
+        if not isinstance(seq, pytype):
+            raise ProgramError(f"'{type(seq).__name__}' object has no attribute '{name}'",
+                               exception="AttributeError")
+        return fn(rs, seq, *args)
+
+    return call
 
 
 def _plain_builtin(fn: Callable[..., Any]) -> Callable[..., Any]:
     return lambda rs, *args, **kwargs: fn(*args, **kwargs)
 
 
-BUILTINS: dict[str, Callable[..., Any]] = {
-    "print": _print, "range": _range, "list": _list, "tuple": _tuple, "enumerate": _enumerate,
-    "zip": _zip, "reversed": _reversed, "sorted": _sorted, "str": _str, "repr": _repr,
-    "format": _format, "sum": _sum, "manual_seed": _manual_seed,
-    "append": _append, "extend": _extend, "pop": _pop,
-    "len": _plain_builtin(py.len), "float": _plain_builtin(py.float),
-    "int": _plain_builtin(py.int), "bool": _plain_builtin(py.bool),
-    "abs": _plain_builtin(py.abs), "round": _plain_builtin(py.round),
-    "min": _reducing(py.min, "min"), "max": _reducing(py.max, "max"),
-    "any": _reducing(py.any, "any"), "all": _reducing(py.all, "all"),
+def _builtin_type(name: str, fn: Callable[..., Any], pytype: Any) -> BuiltinType:
+    return BuiltinType(name, fn, pytype)
+
+
+TYPES: dict[str, BuiltinType] = {
+    "int": _builtin_type("int", _plain_builtin(py.int), int),
+    "float": _builtin_type("float", _plain_builtin(py.float), float),
+    "bool": _builtin_type("bool", _plain_builtin(py.bool), bool),
+    "str": _builtin_type("str", _str, str),
+    "list": _builtin_type("list", _list, list),
+    "tuple": _builtin_type("tuple", _tuple, tuple),
+    "dict": _builtin_type("dict", _dict, dict),
+    "set": _builtin_type("set", _set, set),
+    "frozenset": _builtin_type("frozenset", _frozenset, frozenset),
+    "range": _builtin_type("range", _range, range),
+    "slice": _builtin_type("slice", _slice, slice),
+    "type": _builtin_type("type", _type, type),
+}
+TYPES_BY_PYTYPE: dict[type, BuiltinType] = {t.pytype: t for t in TYPES.values()}
+TYPES_BY_PYTYPE[type(None)] = BuiltinType("NoneType", _not_constructible("NoneType"),
+                                          type(None))
+for _t, _n in ((Function, "function"), (GeneratorValue, "generator")):
+    TYPES_BY_PYTYPE[_t] = BuiltinType(_n, _not_constructible(_n), _t)
+
+_FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "print": _print, "repr": _repr, "ascii": _plain_builtin(py.ascii), "format": format_value,
+    "len": _len, "abs": _plain_builtin(py.abs), "round": _plain_builtin(py.round),
+    "min": _reducing(py.min, "min"), "max": _reducing(py.max, "max"), "sum": _sum,
+    "any": _any, "all": _all, "sorted": _sorted, "reversed": _reversed,
+    "enumerate": _enumerate, "zip": _zip, "map": _map, "filter": _filter, "iter": _iter,
+    "next": _next, "isinstance": _isinstance, "issubclass": _issubclass,
+    "callable": _callable, "getattr": _getattr, "setattr": _setattr, "hasattr": _hasattr,
+    "delattr": _delattr,
+    "super": _super, "staticmethod": _staticmethod, "classmethod": _classmethod,
+    "property": _property, "divmod": _divmod, "pow": _pow, "chr": _plain_builtin(py.chr),
+    "ord": _plain_builtin(py.ord), "hex": _plain_builtin(py.hex),
+    "bin": _plain_builtin(py.bin), "oct": _plain_builtin(py.oct),
+    # the JSON form's receiver-first list helpers and session switches (SPEC §2)
+    "append": _receiver("append", list), "extend": _receiver("extend", list), "pop": _pop,
+    "manual_seed": _manual_seed,
     "isfinite": _plain_builtin(math.isfinite),
     "grad": _plain_builtin(lambda *a, **k: engine.grad(*a, **k)),
     "is_": _plain_builtin(operator.is_), "is_not": _plain_builtin(operator.is_not),
     "contains": _plain_builtin(operator.contains),
 }
+def _fromkeys(rs: RunState, keys: Any, value: Any = None) -> dict:
+    return dict.fromkeys(materialize(rs, keys, "a dict"), value)
+
+
+#: Attributes of builtin types (``dict.fromkeys``).
+TYPE_ATTRIBUTES: dict[tuple[str, str], Any] = {
+    ("dict", "fromkeys"): BuiltinFunction("fromkeys", _fromkeys),
+}
+#: Every builtin as the value a program sees (``print``, ``len``, ``int``, ``ValueError`` ...).
+BUILTIN_VALUES: dict[str, Any] = {name: BuiltinFunction(name, fn)
+                                  for name, fn in _FUNCTIONS.items()}
+BUILTIN_VALUES.update(TYPES)
+BUILTIN_VALUES.update(BUILTIN_EXCEPTIONS)
+BUILTIN_VALUES["object"] = OBJECT
+BUILTIN_VALUES["NotImplemented"] = NotImplemented
+BUILTIN_VALUES["Ellipsis"] = Ellipsis
+#: ``torch.X`` names that act on the session (its generator).
+TORCH_BUILTINS: dict[str, Any] = {
+    "manual_seed": BUILTIN_VALUES["manual_seed"],
+    "seed": BuiltinFunction("seed", _seed),
+    "initial_seed": BuiltinFunction("initial_seed", _initial_seed),
+    "get_default_dtype": BuiltinFunction("get_default_dtype", _get_default_dtype),
+}
+def _cuda_available(rs: RunState) -> bool:
+    """``torch.cuda.is_available()``: whether the *session* computes on CUDA (a program
+    moves its tensors to ``"cuda"`` only where the session may)."""
+    return rs.env.device.startswith("cuda")
+
+
+def _cuda_count(rs: RunState) -> int:
+    return 1 if _cuda_available(rs) else 0
+
+
+def _current_accelerator(rs: RunState) -> Any:
+    return engine.device(rs.env.device) if _cuda_available(rs) else None
+
+
+def _false(rs: RunState) -> bool:
+    return False
+
+
+#: Members of ``torch.cuda``, ``torch.accelerator``, ``torch.backends.mps``: the session's
+#: device, as programs ask it (``device = "cuda" if torch.cuda.is_available() else "cpu"``).
+DEVICE_MODULES: dict[str, dict[str, Any]] = {
+    "torch.cuda": {"is_available": BuiltinFunction("is_available", _cuda_available),
+                   "device_count": BuiltinFunction("device_count", _cuda_count)},
+    "torch.accelerator": {"is_available": BuiltinFunction("is_available", _cuda_available),
+                          "current_accelerator": BuiltinFunction("current_accelerator",
+                                                                 _current_accelerator)},
+    "torch.backends.mps": {"is_available": BuiltinFunction("is_available", _false),
+                           "is_built": BuiltinFunction("is_built", _false)},
+}
+#: Builtins a bare name reaches (``BUILTINS[name](rs, *args)``).
+BUILTINS: dict[str, Callable[..., Any]] = {name: value.fn for name, value in
+                                           BUILTIN_VALUES.items()
+                                           if isinstance(value, BuiltinFunction)}
+
+__all__ = ["BUILTINS", "BUILTIN_VALUES", "CONSTANTS", "OBJECT", "OPERATOR_NAMES",
+           "is_exception_class"]

@@ -1,7 +1,8 @@
-"""Calls: user functions, builtins, ops and operators, as closures the interpreter builds.
-
-Every call counts a step, converts what the engine or Python raises into a :class:`LangError`
-(with the op's name) and accounts the memory of the tensor it returns.
+"""Call closures: operators, ops, builtins, user functions and methods, as the code compiler
+builds them. Every call counts a step, turns what the engine or Python raises into a
+:class:`LangError` (with the op's name) and accounts the memory of the tensor it returns. The
+common cases (an operator on a tensor, a one-argument op, a method of a tensor or of an object)
+are inlined.
 """
 
 from __future__ import annotations
@@ -12,43 +13,24 @@ from typing import Any
 import engine
 
 from . import builtins as bi
-from .errors import LangError, LimitExceeded, ProgramError
-from .limits import DEFAULT_LIMITS, Limits
+from .errors import LangError, ProgramError
+from .exceptions import convert_exception
+from .library import admit
+from .objects import (
+    call_method,
+    call_op,
+    call_value,
+    instance_attr,
+    numpy_aliases,
+    tensor_method,
+)
 from .runtime import RETURN, Frame, RunState
+from .values import Function, Instance, NativeMethod, invoke
 
 Tensor = engine.Tensor
 Closure = Callable[[Frame], Any]
 _EMPTY: dict[str, Any] = {}
-
-
-# --------------------------------------------------------------------------- errors
-
-_PY_EXCEPTIONS = (RuntimeError, TypeError, ValueError, IndexError, KeyError,
-                  NotImplementedError, ZeroDivisionError, OverflowError, AttributeError,
-                  ArithmeticError)
-
-
-def convert_exception(exc: BaseException, op: str | None = None,
-                      limits: Limits | None = None) -> LangError:
-    """An exception raised while running (by the engine or Python) as a :class:`LangError`."""
-    if isinstance(exc, LangError):
-        return exc
-    if isinstance(exc, engine.errors.TensorTooLarge):
-        return LimitExceeded(str(exc) + " (max_tensor_elements)", limit="max_tensor_elements",
-                             value=exc.limit, op=op)
-    limits = limits or DEFAULT_LIMITS
-    if isinstance(exc, RecursionError):
-        return LimitExceeded("the program recursed too deeply (max_recursion_depth)",
-                             limit="max_recursion_depth", value=limits.max_recursion_depth)
-    if isinstance(exc, MemoryError):
-        return LimitExceeded("the operation ran out of memory (max_tensor_elements)",
-                             limit="max_tensor_elements", value=limits.max_tensor_elements,
-                             op=op)
-    kind = next((t.__name__ for t in type(exc).__mro__ if t in _PY_EXCEPTIONS), "Exception")
-    message = str(exc) if str(exc) else kind
-    if isinstance(exc, KeyError) and exc.args:
-        message = str(exc.args[0])
-    return ProgramError(message, op=op, exception=kind)
+_MISSING = object()
 
 
 def trace(exc: LangError, unit: bytes, pointer: str) -> None:
@@ -56,68 +38,9 @@ def trace(exc: LangError, unit: bytes, pointer: str) -> None:
     trace.append((unit, pointer))
 
 
-# --------------------------------------------------------------------------- user functions
-
-class UserFunction:
-    """A function a program defined with ``def``."""
-
-    __slots__ = ("name", "params", "body", "enclosing", "fscopes", "has_defs")
-
-    def __init__(self, name: str, params: list[str], body: Closure, enclosing: tuple,
-                 fscopes: tuple, has_defs: bool) -> None:
-        self.name, self.params, self.body = name, params, body
-        self.enclosing, self.fscopes, self.has_defs = enclosing, fscopes, has_defs
-
-    def __repr__(self) -> str:
-        return f"<function {self.name}>"
-
-    def bind(self, args: tuple | list, kwargs: dict) -> dict[str, Any]:
-        params = self.params
-        if len(args) > len(params):
-            raise ProgramError(
-                f"{self.name}() takes {len(params)} positional argument"
-                f"{'' if len(params) == 1 else 's'} but {len(args)} "
-                f"{'was' if len(args) == 1 else 'were'} given", exception="TypeError")
-        local = dict(zip(params, args, strict=False))
-        for key, value in kwargs.items():
-            if key not in params:
-                raise ProgramError(f"{self.name}() got an unexpected keyword argument '{key}'",
-                                   exception="TypeError")
-            if key in local:
-                raise ProgramError(f"{self.name}() got multiple values for argument '{key}'",
-                                   exception="TypeError")
-            local[key] = value
-        if len(local) < len(params):
-            missing = [p for p in params if p not in local]
-            names = " and ".join(f"'{p}'" for p in missing)
-            raise ProgramError(
-                f"{self.name}() missing {len(missing)} required positional argument"
-                f"{'' if len(missing) == 1 else 's'}: {names}", exception="TypeError")
-        return local
-
-
-def call_user(fr: Frame, func: UserFunction, args: tuple | list, kwargs: dict) -> Any:
-    rs = fr.rs
-    if rs.depth >= rs.limits.max_recursion_depth:
-        limit = rs.limits.max_recursion_depth
-        raise rs.limit_error(f"user functions nested more than {limit} calls deep "
-                             "(max_recursion_depth)", "max_recursion_depth", limit)
-    local = func.bind(args, kwargs)
-    fscopes = ({}, *func.fscopes) if func.has_defs else func.fscopes
-    new = Frame(rs, local, fr.glob, func.enclosing, fscopes)
-    rs.depth += 1
-    rs.frames.append(new)
-    try:
-        signal = func.body(new)
-    finally:
-        rs.depth -= 1
-        rs.frames.pop()
-    return new.retval if signal is RETURN else None
-
-
 #: Operators whose Python meaning on plain values cannot build a huge value.
 _SAFE_ON_PLAIN = frozenset({"sub", "div", "floordiv", "matmul", "lt", "le", "gt", "ge", "eq",
-                            "ne"})
+                            "ne", "and_", "xor", "rshift"})
 
 
 def _is_number(node: Any) -> bool:
@@ -125,8 +48,8 @@ def _is_number(node: Any) -> bool:
 
 
 def binary_closure(name: str, left: Closure, right: Closure, left_node: Any = None,
-                    right_node: Any = None, left_name: str | None = None,
-                    right_name: str | None = None) -> Closure:
+                   right_node: Any = None, left_name: str | None = None,
+                   right_name: str | None = None) -> Closure:
     """``a <op> b``: the engine for tensors, guarded Python arithmetic for plain values.
     A number literal operand is folded into the closure (the hot paths are inlined)."""
     tensor_fn = bi.TENSOR_BINARY[name]
@@ -162,6 +85,8 @@ def binary_closure(name: str, left: Closure, right: Closure, left_node: Any = No
             if isinstance(a, Tensor):
                 try:
                     out = tensor_fn(a, const)
+                except LangError:
+                    raise
                 except Exception as exc:
                     raise failed(rs, exc) from None
                 if type(out) is Tensor:
@@ -193,6 +118,8 @@ def binary_closure(name: str, left: Closure, right: Closure, left_node: Any = No
             if isinstance(b, Tensor):
                 try:
                     out = tensor_fn(const, b)
+                except LangError:
+                    raise
                 except Exception as exc:
                     raise failed(rs, exc) from None
                 if type(out) is Tensor:
@@ -203,8 +130,20 @@ def binary_closure(name: str, left: Closure, right: Closure, left_node: Any = No
             return plain(rs, const, b)
     else:
         def run(fr: Frame) -> Any:
-            a = left(fr)
-            b = right(fr)
+            if left_name is not None:
+                try:
+                    a = fr.locals[left_name]
+                except KeyError:
+                    a = left(fr)
+            else:
+                a = left(fr)
+            if right_name is not None:
+                try:
+                    b = fr.locals[right_name]
+                except KeyError:
+                    b = right(fr)
+            else:
+                b = right(fr)
             rs = fr.rs
             rs.steps += 1
             if rs.steps >= rs.next_check:
@@ -212,6 +151,8 @@ def binary_closure(name: str, left: Closure, right: Closure, left_node: Any = No
             if isinstance(a, Tensor) or isinstance(b, Tensor):
                 try:
                     out = tensor_fn(a, b)
+                except LangError:
+                    raise
                 except Exception as exc:
                     raise failed(rs, exc) from None
                 if type(out) is Tensor:
@@ -238,6 +179,13 @@ def inplace_closure(name: str, left: Closure, right: Closure) -> Closure:
         try:
             if isinstance(a, Tensor) or isinstance(b, Tensor):
                 return tensor_fn(a, b)
+            if isinstance(a, (list, dict, set)) or isinstance(a, Instance):
+                if isinstance(a, list):
+                    from .methods import LIST_METHODS
+
+                    LIST_METHODS["extend"](rs, a, b)
+                    return a
+                return tensor_fn(a, b)
             return plain_fn(rs, a, b)
         except LangError:
             raise
@@ -259,34 +207,202 @@ def unary_closure(name: str, operand: Closure) -> Closure:
             rs.check()
         try:
             return fn(a)
+        except LangError:
+            raise
         except Exception as exc:
             raise convert_exception(exc, name, rs.limits) from None
 
     return run
 
 
-def _resolve(name: str) -> tuple[Callable | None, Callable | None]:
-    """(builtin, op function) for a name; either may be None."""
+# --------------------------------------------------------------------------- arguments
+
+def _star_args(parts: tuple[tuple[bool, Closure], ...]) -> Callable[[Frame], tuple]:
+    def run(fr: Frame) -> tuple:
+        out: list[Any] = []
+        for star, part in parts:
+            if star:
+                value = part(fr)
+                from .methods import materialize
+
+                out.extend(materialize(fr.rs, value, "*arguments"))
+            else:
+                out.append(part(fr))
+        return tuple(out)
+
+    return run
+
+
+def _kwargs(pairs: tuple[tuple[str, Closure], ...],
+            stars: tuple[Closure, ...], callee: str) -> Callable[[Frame], dict]:
+    def run(fr: Frame) -> dict:
+        out = {key: part(fr) for key, part in pairs}
+        for star in stars:
+            mapping = star(fr)
+            if not isinstance(mapping, dict):
+                raise ProgramError(f"{callee}() argument after ** must be a mapping, not "
+                                   f"{type(mapping).__name__}", exception="TypeError")
+            for key, value in mapping.items():
+                if not isinstance(key, str):
+                    raise ProgramError("keywords must be strings", exception="TypeError")
+                if key in out:
+                    raise ProgramError(f"{callee}() got multiple values for keyword argument "
+                                       f"'{key}'", exception="TypeError")
+                out[key] = value
+        return out
+
+    return run
+
+
+class Arguments:
+    """The compiled arguments of a call: ``positional(fr)``, ``keywords(fr)``."""
+
+    __slots__ = ("positional", "keywords", "closures", "simple", "count")
+
+    def __init__(self, args: list[tuple[bool, Closure]], kwargs: list[tuple[str, Closure]],
+                 kwstar: list[Closure], callee: str) -> None:
+        self.closures = tuple(c for _, c in args)
+        self.simple = not any(star for star, _ in args)
+        self.count = len(args)
+        if self.simple:
+            closures = self.closures
+            if not closures:
+                self.positional = lambda fr: ()
+            elif len(closures) == 1:
+                (only,) = closures
+                self.positional = lambda fr: (only(fr),)
+            elif len(closures) == 2:
+                first, second = closures
+                self.positional = lambda fr: (first(fr), second(fr))
+            else:
+                self.positional = lambda fr: tuple([c(fr) for c in closures])
+        else:
+            self.positional = _star_args(tuple(args))
+        if kwargs or kwstar:
+            self.keywords = _kwargs(tuple(kwargs), tuple(kwstar), callee)
+        else:
+            self.keywords = None
+
+
+# --------------------------------------------------------------------------- calls
+
+def value_call(callee: Closure, arguments: Arguments) -> Closure:
+    """``f(...)`` where ``f`` is any value (a local, a call's result, an item ...)."""
+    positional, keywords = arguments.positional, arguments.keywords
+
+    def run(fr: Frame) -> Any:
+        f = callee(fr)
+        values = positional(fr)
+        named = keywords(fr) if keywords is not None else _EMPTY
+        rs = fr.rs
+        rs.steps += 1
+        if rs.steps >= rs.next_check:
+            rs.check()
+        if type(f) is Function:
+            code = f.code
+            if code.simple and not named and len(values) == code.nparams:
+                return _invoke_simple(rs, f, values)
+            return invoke(rs, f, values, named)
+        return call_value(rs, f, values, named)
+
+    return run
+
+
+def _invoke_simple(rs: RunState, f: Function, values: tuple) -> Any:
+    code = f.code
+    frame = Frame(rs, dict(zip(code.params, values)), f.glob, f.enclosing, f)
+    if rs.depth >= rs.max_depth:
+        raise rs.depth_error()
+    rs.depth += 1
+    rs.frames.append(frame)
+    try:
+        signal = code.body(frame)
+    finally:
+        rs.depth -= 1
+        rs.frames.pop()
+    return frame.retval if signal is RETURN else None
+
+
+def op_call(name: str, fn: Callable[..., Any], arguments: Arguments) -> Closure:
+    """A statically known op (``torch.tanh(x)``, ``F.relu(x)``)."""
+    positional, keywords = arguments.positional, arguments.keywords
+    if keywords is None and arguments.simple and arguments.count == 1:
+        (only,) = arguments.closures
+
+        def run1(fr: Frame) -> Any:
+            value = only(fr)
+            rs = fr.rs
+            rs.steps += 1
+            if rs.steps >= rs.next_check:
+                rs.check()
+            try:
+                out = fn(value)
+            except LangError:
+                raise
+            except Exception as exc:
+                raise convert_exception(exc, name, rs.limits) from None
+            if type(out) is Tensor:
+                rs.alloc += out._data.nbytes
+                if rs.alloc > rs.alloc_budget:
+                    rs.allocated(0)
+                return out
+            return admit(out)
+
+        return run1
+
+    def run(fr: Frame) -> Any:
+        values = positional(fr)
+        named = keywords(fr) if keywords is not None else _EMPTY
+        rs = fr.rs
+        rs.steps += 1
+        if rs.steps >= rs.next_check:
+            rs.check()
+        return call_op(rs, name, fn, values, named)
+
+    return run
+
+
+def static_call(value: Any, arguments: Arguments) -> Closure:
+    """A call of a value known when the program is compiled (a library path)."""
+    positional, keywords = arguments.positional, arguments.keywords
+
+    def run(fr: Frame) -> Any:
+        values = positional(fr)
+        named = keywords(fr) if keywords is not None else _EMPTY
+        rs = fr.rs
+        rs.steps += 1
+        if rs.steps >= rs.next_check:
+            rs.check()
+        return call_value(rs, value, values, named)
+
+    return run
+
+
+def global_call(name: str, arguments: Arguments) -> Closure:
+    """A bare name that is no local: a session variable (a user function), else a builtin,
+    else an op (for the names that are both, the op when the first argument is a tensor)."""
+    builtin = bi.BUILTINS.get(name)
     opdef = engine.ops.lookup(name)
-    return bi.BUILTINS.get(name), (opdef.fn if opdef is not None else None)
-
-
-def general_call(name: str, args: tuple[Closure, ...],
-                  kwargs: tuple[tuple[str, Closure], ...], fast: str | None = None) -> Closure:
-    """A call by name: a user function, else a builtin, else an op (see ``builtins``)."""
-    builtin, opfn = _resolve(name)
+    opfn = opdef.fn if opdef is not None else None
     dual = name in bi.DUAL_NAMES and builtin is not None and opfn is not None
-    shadowable = name not in bi.OPERATOR_NAMES
+    fallback = bi.BUILTIN_VALUES.get(name, _MISSING)
+    if fallback is _MISSING:
+        fallback = bi.CONSTANTS.get(name, _MISSING)
+    positional, keywords = arguments.positional, arguments.keywords
 
     def dispatch(fr: Frame, values: tuple, named: dict) -> Any:
         rs = fr.rs
         rs.steps += 1
         if rs.steps >= rs.next_check:
             rs.check()
-        if shadowable:
-            for functions in fr.fscopes:
-                if name in functions:
-                    return call_user(fr, functions[name], values, named)
+        f = fr.glob.get(name, _MISSING)
+        if f is not _MISSING:
+            if type(f) is Function:
+                code = f.code
+                if code.simple and not named and len(values) == code.nparams:
+                    return _invoke_simple(rs, f, values)
+                return invoke(rs, f, values, named)
+            return call_value(rs, f, values, named)
         if builtin is not None and not (dual and values and isinstance(values[0], Tensor)):
             try:
                 return builtin(rs, *values, **named)
@@ -294,56 +410,89 @@ def general_call(name: str, args: tuple[Closure, ...],
                 raise
             except Exception as exc:
                 raise convert_exception(exc, name, rs.limits) from None
-        if opfn is None:
-            raise ProgramError(f"name '{name}' is not defined", exception="NameError")
-        try:
-            out = opfn(*values, **named) if named else opfn(*values)
-        except Exception as exc:
-            raise convert_exception(exc, name, rs.limits) from None
-        if type(out) is Tensor:
-            rs.alloc += out._data.nbytes
-            if rs.alloc > rs.alloc_budget:
-                rs.allocated(0)
-        return out
+        if opfn is not None:
+            return call_op(rs, name, opfn, values, named)
+        if fallback is not _MISSING:
+            return call_value(rs, fallback, values, named)
+        raise ProgramError(f"name '{name}' is not defined", exception="NameError")
 
-    if kwargs:
-        def run(fr: Frame) -> Any:
-            values = tuple([arg(fr) for arg in args])
-            return dispatch(fr, values, {key: arg(fr) for key, arg in kwargs})
-        return run
-    if len(args) == 1 and shadowable and builtin is None and opfn is not None:
-        # the common case, a one-argument op (x.sum(), b.norm(), y.backward()), inlined
-        (only,) = args
+    if keywords is None and arguments.simple and arguments.count == 1 and builtin is None \
+            and opfn is not None:
+        (only,) = arguments.closures
 
-        def run_op1(fr: Frame) -> Any:
-            if fast is not None:
-                try:
-                    value = fr.locals[fast]
-                except KeyError:
-                    value = only(fr)
-            else:
-                value = only(fr)
+        def run_op1(fr: Frame) -> Any:  # x.sum()-style receiver-first op calls, inlined
+            value = only(fr)
             rs = fr.rs
+            glob = fr.glob
+            if name in glob:
+                return dispatch(fr, (value,), _EMPTY)
             rs.steps += 1
             if rs.steps >= rs.next_check:
                 rs.check()
-            for functions in fr.fscopes:
-                if name in functions:
-                    return call_user(fr, functions[name], (value,), _EMPTY)
             try:
                 out = opfn(value)
+            except LangError:
+                raise
             except Exception as exc:
                 raise convert_exception(exc, name, rs.limits) from None
             if type(out) is Tensor:
                 rs.alloc += out._data.nbytes
                 if rs.alloc > rs.alloc_budget:
                     rs.allocated(0)
-            return out
+                return out
+            return admit(out)
+
         return run_op1
-    if len(args) == 1:
-        (only,) = args
-        return lambda fr: dispatch(fr, (only(fr),), _EMPTY)
-    if len(args) == 2:
-        first, second = args
-        return lambda fr: dispatch(fr, (first(fr), second(fr)), _EMPTY)
-    return lambda fr: dispatch(fr, tuple([arg(fr) for arg in args]), _EMPTY)
+    if keywords is None:
+        return lambda fr: dispatch(fr, positional(fr), _EMPTY)
+    return lambda fr: dispatch(fr, positional(fr), keywords(fr))
+
+
+def method_call(name: str, receiver: Closure, arguments: Arguments,
+                fast_name: str | None = None) -> Closure:
+    """``obj.name(...)``: a tensor's op, an object's method, or whatever the value has."""
+    tensor_fn = tensor_method(name)
+    positional, keywords = arguments.positional, arguments.keywords
+
+    def run(fr: Frame) -> Any:
+        if fast_name is not None:
+            try:
+                obj = fr.locals[fast_name]
+            except KeyError:
+                obj = receiver(fr)
+        else:
+            obj = receiver(fr)
+        values = positional(fr)
+        named = keywords(fr) if keywords is not None else _EMPTY
+        rs = fr.rs
+        rs.steps += 1
+        if rs.steps >= rs.next_check:
+            rs.check()
+        if tensor_fn is not None and isinstance(obj, Tensor):
+            try:
+                out = tensor_fn(obj, *values, **numpy_aliases(named)) if named else \
+                    tensor_fn(obj, *values)
+            except LangError:
+                raise
+            except Exception as exc:
+                raise convert_exception(exc, name, rs.limits) from None
+            if type(out) is Tensor:
+                rs.alloc += out._data.nbytes
+                if rs.alloc > rs.alloc_budget:
+                    rs.allocated(0)
+                return out
+            return admit(out)
+        if isinstance(obj, Instance):
+            found = obj.cls.lookup(name)
+            t = type(found)
+            if t is Function and name not in obj.attrs:
+                code = found.code
+                if code.simple and not named and len(values) + 1 == code.nparams:
+                    return _invoke_simple(rs, found, (obj, *values))
+                return invoke(rs, found, (obj, *values), named)
+            if t is NativeMethod and name not in obj.attrs:
+                return call_value(rs, found, (obj, *values), named)
+            return call_value(rs, instance_attr(rs, obj, name), values, named)
+        return call_method(rs, obj, name, values, named)
+
+    return run

@@ -1,7 +1,8 @@
-"""The source form: a whitelisted subset of Python compiled to the JSON form (SPEC §2).
+"""The source form: Python as PyTorch programs are written, compiled to the JSON form (SPEC §2).
 
-The source is parsed with :mod:`ast` and walked; everything outside the subset is a
-:class:`SourceSyntaxError` with line and column. Nothing is ever evaluated here.
+The source is parsed with :mod:`ast` and walked; everything outside the language is a
+:class:`SourceSyntaxError` with line and column. Nothing is ever evaluated here. What each
+construct becomes is listed in ``app/lang/README.md``.
 """
 
 from __future__ import annotations
@@ -9,63 +10,70 @@ from __future__ import annotations
 import ast
 import functools
 import json
+import math
 from typing import Any
 
 from .errors import LimitExceeded, SourceSyntaxError
 from .limits import DEFAULT_LIMITS, Limits
-from .schema import READABLE_ATTRS, WRITABLE_ATTRS
+from .schema import ATTR_DUNDERS, SPECIAL_METHODS
 
-#: Module prefixes whose members are the op table's names (``torch.sum`` is ``sum``).
-MODULE_PREFIXES = (
-    "torch.nn.functional.", "torch.autograd.", "torch.nn.", "torch.", "nn.functional.", "F.",
-    "nn.", "autograd.",
-)
-MODULE_NAMES = frozenset({"torch", "F", "nn", "autograd", "functional"})
-ACCEPTED_IMPORTS = {
-    # (module, name or None, alias or None) for the no-op imports that let a pasted snippet run
-    ("torch", None, None), ("torch", None, "torch"),
-    ("torch.nn.functional", None, "F"), ("torch.nn", None, "nn"),
+#: Names that always mean a library module: ``torch.tanh(x)`` is the op whatever the program
+#: defines. ``F`` is ``torch.nn.functional``, ``nn`` is ``torch.nn``; ``builtins`` names the
+#: language's builtins (what f-strings use, so a user ``format`` never changes them).
+LIB_ROOTS = frozenset({"torch", "F", "nn", "math", "random", "autograd", "functional",
+                       "builtins"})
+#: ``import ...`` lines that bind a root to the module it always names: they compile to
+#: nothing. (module, name or None, alias or None)
+ROOT_IMPORTS = {
+    ("torch", None, None), ("torch", None, "torch"), ("math", None, None),
+    ("random", None, None), ("torch.nn.functional", None, "F"), ("torch.nn", None, "nn"),
     ("torch", "nn", None), ("torch", "nn", "nn"), ("torch.nn", "functional", "F"),
-    ("torch", "autograd", None), ("torch.autograd", None, None),
+    ("torch", "autograd", None), ("torch", "autograd", "autograd"),
     ("torch.nn.functional", None, None), ("torch.nn", None, None),
+    ("torch.autograd", None, None), ("torch.nn", "functional", None),
+    ("torch.nn", "functional", "functional"),
 }
-#: ``torch.<name>`` values that are not ops: dtypes and constants, as variables of the language.
-MODULE_CONSTANTS = {
-    "float32": "float32", "float": "float32", "float64": "float64", "double": "float64",
-    "float16": "float16", "half": "float16", "int64": "int64", "long": "int64",
-    "int32": "int32", "int": "int32", "bool": "bool", "pi": "pi", "e": "e", "inf": "inf",
-    "nan": "nan",
-}
-#: ``x.float()`` / ``x.int()`` / ``x.bool()`` are casts, while ``float(x)`` is Python's conversion
-CONVERSION_METHODS = {"float": "float32", "int": "int32", "bool": "bool"}
-# Python's builtins that reach outside a numeric program (files, the interpreter, introspection).
-# They do not exist in the language; naming one is a syntax_error at its line and column.
+#: Modules a program may import (``torch`` and its submodules are checked when the import
+#: runs, so an unknown one is "torch.fft is not supported", not a syntax error; of ``numpy``
+#: only the constants exist).
+IMPORTABLE_ROOTS = frozenset({"torch", "math", "random", "numpy", "functools"})
+# Python's builtins that reach outside a numeric program (files, the interpreter, the process,
+# introspection, object identity). They do not exist in the language: calling one is a
+# syntax_error at its line and column (a program may still use the names for its own
+# variables, `def forward(ctx, input)`; reading one it never bound is a NameError).
 PYTHON_ONLY_CALLS = frozenset({
-    "open", "eval", "exec", "compile", "getattr", "setattr", "delattr", "hasattr", "globals",
-    "locals", "vars", "dir", "input", "breakpoint", "help", "exit", "quit", "memoryview", "type",
-    "object", "super", "classmethod", "staticmethod", "property", "id", "hash", "iter", "next"})
+    "open", "eval", "exec", "compile", "globals", "locals", "vars", "dir", "input",
+    "breakpoint", "help", "exit", "quit", "memoryview", "id", "hash", "bytes", "bytearray",
+    "classmethod_descriptor", "__import__", "aiter", "anext", "license", "credits",
+    "copyright"})
+#: Builtins whose second argument is an attribute name: a literal dunder there is rejected
+#: here, as ``obj.__x__`` is (a computed one is checked when the call runs).
+ATTRIBUTE_BUILTINS = frozenset({"getattr", "setattr", "hasattr", "delattr"})
 BINARY_OPS = {
     ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.FloorDiv: "floordiv",
-    ast.Mod: "remainder", ast.Pow: "pow", ast.MatMult: "matmul",
+    ast.Mod: "remainder", ast.Pow: "pow", ast.MatMult: "matmul", ast.BitAnd: "and_",
+    ast.BitOr: "or_", ast.BitXor: "xor", ast.LShift: "lshift", ast.RShift: "rshift",
 }
 #: ``x op= y``: in place for tensors, rebinding for numbers (see the interpreter's builtins).
-INPLACE_OPS = {op: "i" + name for op, name in BINARY_OPS.items()}
+INPLACE_OPS = {op: "i" + name.rstrip("_") for op, name in BINARY_OPS.items()}
 COMPARE_OPS = {
     ast.Lt: "lt", ast.LtE: "le", ast.Gt: "gt", ast.GtE: "ge", ast.Eq: "eq", ast.NotEq: "ne",
     ast.Is: "is_", ast.IsNot: "is_not",
 }
+#: The language's operator names: ``{"call": "add"}`` is always ``+``. Calling a user function
+#: of one of these names compiles to ``{"call": {"var": name}}``.
+OPERATOR_NAMES = frozenset(BINARY_OPS.values()) | frozenset(INPLACE_OPS.values()) | {
+    "neg", "pos", "invert", "is_", "is_not", "contains", "lt", "le", "gt", "ge", "eq", "ne",
+    "bitwise_not", "positive"}
 GRAD_MODES = {"no_grad", "enable_grad"}
 MAX_SOURCE_CHARS = 1_000_000
 
 _NODE_NAMES = {
-    ast.ClassDef: "class definitions", ast.Global: "'global'", ast.Nonlocal: "'nonlocal'",
-    ast.Lambda: "lambda", ast.Try: "try statements", ast.Raise: "raise", ast.Delete: "del",
-    ast.Assert: "assert", ast.AsyncFunctionDef: "async functions", ast.Await: "await",
-    ast.Yield: "yield", ast.YieldFrom: "yield", ast.ListComp: "list comprehensions",
-    ast.DictComp: "dict comprehensions", ast.SetComp: "set comprehensions",
-    ast.GeneratorExp: "generator expressions", ast.Dict: "dict literals",
-    ast.Set: "set literals", ast.NamedExpr: "':=' assignments", ast.Starred: "'*' unpacking",
-    ast.Match: "match statements", ast.AsyncFor: "async for", ast.AsyncWith: "async with",
+    ast.AsyncFunctionDef: "async functions", ast.Await: "await",
+    ast.Yield: "yield inside an expression", ast.YieldFrom: "yield from inside an expression",
+    ast.NamedExpr: "':=' assignments", ast.Match: "match statements",
+    ast.AsyncFor: "async for", ast.AsyncWith: "async with",
+    ast.TryStar: "except* (exception groups)",
 }
 
 
@@ -106,12 +114,26 @@ def dotted_name(node: ast.AST) -> str | None:
     return ".".join(reversed(parts))
 
 
-def strip_module_prefix(name: str) -> str | None:
-    """The op-table name of ``torch.X`` / ``F.X`` / ...; None when there is no such prefix."""
-    for prefix in MODULE_PREFIXES:
-        if name.startswith(prefix):
-            return name[len(prefix):]
-    return None
+def library_path(node: ast.AST) -> str | None:
+    """The path of a library member (``torch.nn.Linear``, ``F.relu``): a dotted name whose
+    root is a library root and whose parts are not dunders; None otherwise."""
+    name = dotted_name(node)
+    if name is None:
+        return None
+    parts = name.split(".")
+    if parts[0] not in LIB_ROOTS or any(p.startswith("__") for p in parts):
+        return None
+    return name
+
+
+def _float(value: float) -> Any:
+    """A float literal as JSON: ``{"float": v}`` when JavaScript would turn it into an int
+    (``2.0``) or it is not finite; the plain number otherwise."""
+    if math.isnan(value):
+        return {"float": "NaN"}
+    if math.isinf(value):
+        return {"float": "Infinity" if value > 0 else "-Infinity"}
+    return {"float": value} if value == int(value) else value
 
 
 class SourceCompiler:
@@ -122,117 +144,34 @@ class SourceCompiler:
 
     # ------------------------------------------------------------------ statements
 
-    def block(self, nodes: list[ast.stmt], pointer: str, *, loop: bool, func: bool) -> list:
+    def block(self, nodes: list[ast.stmt], pointer: str, ctx: dict) -> list:
         out: list[dict] = []
         for node in nodes:
-            for stmt in self.statement(node, f"{pointer}/{len(out)}", loop=loop, func=func):
+            for stmt in self.statement(node, f"{pointer}/{len(out)}", ctx):
                 self.positions[f"{pointer}/{len(out)}"] = (node.lineno, node.col_offset + 1)
                 out.append(stmt)
         return out
 
-    def statement(self, node: ast.stmt, sub: str, *, loop: bool, func: bool) -> list[dict]:
-        """One source statement as JSON statements; ``sub`` is the pointer of the first."""
-        if isinstance(node, ast.Expr):
-            return [{"expr": self.expr(node.value)}]
-        if isinstance(node, ast.Assign):
-            return self.assign(node)
-        if isinstance(node, ast.AugAssign):
-            return [self.aug_assign(node)]
-        if isinstance(node, ast.AnnAssign):
-            if node.value is None:
-                return []
-            return self.assign(ast.Assign(targets=[node.target], value=node.value,
-                                          lineno=node.lineno, col_offset=node.col_offset))
-        if isinstance(node, ast.If):
-            out: dict[str, Any] = {
-                "if": self.expr(node.test),
-                "then": self.block(node.body, f"{sub}/then", loop=loop, func=func)}
-            if node.orelse:
-                out["else"] = self.block(node.orelse, f"{sub}/else", loop=loop, func=func)
-            return [out]
-        if isinstance(node, ast.While):
-            if node.orelse:
-                raise _fail(node, "'else' after a loop is not supported")
-            return [{"while": self.expr(node.test),
-                     "body": self.block(node.body, f"{sub}/body", loop=True, func=func)}]
-        if isinstance(node, ast.For):
-            if node.orelse:
-                raise _fail(node, "'else' after a loop is not supported")
-            return [{"for": self.targets(node.target), "in": self.expr(node.iter),
-                     "body": self.block(node.body, f"{sub}/body", loop=True, func=func)}]
-        if isinstance(node, ast.Break):
-            if not loop:
-                raise _fail(node, "'break' outside loop")
-            return [{"break": None}]
-        if isinstance(node, ast.Continue):
-            if not loop:
-                raise _fail(node, "'continue' not properly in loop")
-            return [{"continue": None}]
-        if isinstance(node, ast.Pass):
-            return []
-        if isinstance(node, ast.FunctionDef):
-            return [self.function_def(node, sub)]
-        if isinstance(node, ast.Return):
-            if not func:
-                raise _fail(node, "'return' outside function")
-            return [{"return": None if node.value is None else self.expr(node.value)}]
-        if isinstance(node, ast.With):
-            return [self.with_(node, sub, loop=loop, func=func)]
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
-            self.check_import(node)
-            return []
-        raise _fail(node, f"{_NODE_NAMES.get(type(node), type(node).__name__)} "
-                          "not supported in programs")
+    def statement(self, node: ast.stmt, sub: str, ctx: dict) -> list[dict]:
+        """One source statement as JSON statements; ``sub`` is the pointer of the first.
+        ``ctx`` says where it stands: ``loop``, ``func``, ``cls`` (directly in a class)."""
+        method = getattr(self, "stmt_" + type(node).__name__, None)
+        if method is None:
+            raise _fail(node, f"{_NODE_NAMES.get(type(node), type(node).__name__)} "
+                              "not supported in programs")
+        return method(node, sub, ctx)
 
-    def check_import(self, node: ast.Import | ast.ImportFrom) -> None:
-        if isinstance(node, ast.Import):
-            entries = [(alias.name, None, alias.asname) for alias in node.names]
-        else:
-            if node.level:
-                raise _fail(node, "relative imports are not allowed")
-            entries = [(node.module, alias.name, alias.asname) for alias in node.names]
-        for entry in entries:
-            if entry not in ACCEPTED_IMPORTS:
-                module, name, _ = entry
-                what = f"{module}.{name}" if name else module
-                raise _fail(node, f"import of {what!r} is not allowed (only 'import torch', "
-                                  "'import torch.nn.functional as F' and 'from torch import nn' "
-                                  "are accepted, and they do nothing)")
+    def stmt_Expr(self, node: ast.Expr, sub: str, ctx: dict) -> list[dict]:
+        value = node.value
+        if isinstance(value, (ast.Yield, ast.YieldFrom)):
+            if not ctx["func"]:
+                raise _fail(node, "'yield' outside function")
+            if isinstance(value, ast.YieldFrom):
+                return [{"yield_from": self.expr(value.value)}]
+            return [{"yield": None if value.value is None else self.expr(value.value)}]
+        return [{"expr": self.expr(value)}]
 
-    def function_def(self, node: ast.FunctionDef, sub: str) -> dict:
-        a = node.args
-        if node.decorator_list:
-            raise _fail(node.decorator_list[0], "decorators are not supported")
-        if a.vararg or a.kwarg or a.kwonlyargs or a.posonlyargs or a.defaults:
-            raise _fail(node, "only plain positional parameters are supported")
-        params = [_check_name(arg, arg.arg) for arg in a.args]
-        return {"def": _check_name(node, node.name), "params": params,
-                "body": self.block(node.body, f"{sub}/body", loop=False, func=True)}
-
-    def with_(self, node: ast.With, sub: str, *, loop: bool, func: bool) -> dict:
-        if len(node.items) != 1:
-            raise _fail(node, "only one context manager per 'with' is supported")
-        item = node.items[0]
-        ctx = item.context_expr
-        mode = None
-        if isinstance(ctx, ast.Call) and not ctx.args and not ctx.keywords:
-            name = dotted_name(ctx.func)
-            if name is not None:
-                mode = strip_module_prefix(name) or name
-        if mode not in GRAD_MODES or item.optional_vars is not None:
-            raise _fail(ctx, "only 'with torch.no_grad():' and 'with torch.enable_grad():' "
-                             "are supported")
-        return {"with": mode, "body": self.block(node.body, f"{sub}/body", loop=loop, func=func)}
-
-    def targets(self, node: ast.expr) -> str | list[str]:
-        if isinstance(node, ast.Name):
-            return _check_name(node, node.id)
-        if isinstance(node, (ast.Tuple, ast.List)) and all(
-                isinstance(e, ast.Name) for e in node.elts):
-            return [_check_name(e, e.id) for e in node.elts]
-        raise _fail(node, "only names and tuples of names can be assigned to here")
-
-    def assign(self, node: ast.Assign) -> list[dict]:
+    def stmt_Assign(self, node: ast.Assign, sub: str, ctx: dict) -> list[dict]:
         value = self.expr(node.value)
         first, *rest = node.targets
         out = [self.store(first, value)]
@@ -242,32 +181,270 @@ class SourceCompiler:
             out.append(self.store(target, {"var": first.id}))
         return out
 
-    def store(self, target: ast.expr, value: Any) -> dict:
-        if isinstance(target, ast.Subscript):
-            return {"setitem": self.expr(target.value), "key": self.key(target.slice),
-                    "value": value}
-        if isinstance(target, ast.Attribute):
-            _check_name(target, target.attr)
-            if target.attr not in WRITABLE_ATTRS:
-                raise _fail(target, f"attribute {target.attr!r} cannot be assigned "
-                                    f"(only {', '.join(WRITABLE_ATTRS)})")
-            return {"setattr": self.expr(target.value), "attr": target.attr, "value": value}
-        return {"assign": self.targets(target), "value": value}
+    def stmt_AnnAssign(self, node: ast.AnnAssign, sub: str, ctx: dict) -> list[dict]:
+        if node.value is None:
+            return []
+        return [self.store(node.target, self.expr(node.value))]
 
-    def aug_assign(self, node: ast.AugAssign) -> dict:
+    def stmt_AugAssign(self, node: ast.AugAssign, sub: str, ctx: dict) -> list[dict]:
         name = INPLACE_OPS.get(type(node.op))
-        if name is None:
-            raise _fail(node, f"operator {type(node.op).__name__} is not supported")
         target = node.target
         if isinstance(target, ast.Name):
-            current: Any = {"var": _check_name(target, target.id)}
+            current: Any = {"var": self.bind_name(target, target.id)}
         elif isinstance(target, (ast.Subscript, ast.Attribute)):
             current = self.expr(ast.copy_location(
                 type(target)(**{**{f: getattr(target, f) for f in target._fields},
                                 "ctx": ast.Load()}), target))
         else:
             raise _fail(target, "cannot assign to this")
-        return self.store(target, {"call": name, "args": [current, self.expr(node.value)]})
+        return [self.store(target, {"call": name, "args": [current, self.expr(node.value)]})]
+
+    def stmt_If(self, node: ast.If, sub: str, ctx: dict) -> list[dict]:
+        out: dict[str, Any] = {"if": self.expr(node.test),
+                               "then": self.block(node.body, f"{sub}/then", ctx)}
+        if node.orelse:
+            out["else"] = self.block(node.orelse, f"{sub}/else", ctx)
+        return [out]
+
+    def stmt_While(self, node: ast.While, sub: str, ctx: dict) -> list[dict]:
+        out = {"while": self.expr(node.test),
+               "body": self.block(node.body, f"{sub}/body", {**ctx, "loop": True})}
+        if node.orelse:
+            out["else"] = self.block(node.orelse, f"{sub}/else", ctx)
+        return [out]
+
+    def stmt_For(self, node: ast.For, sub: str, ctx: dict) -> list[dict]:
+        out = {"for": self.target(node.target), "in": self.expr(node.iter),
+               "body": self.block(node.body, f"{sub}/body", {**ctx, "loop": True})}
+        if node.orelse:
+            out["else"] = self.block(node.orelse, f"{sub}/else", ctx)
+        return [out]
+
+    def stmt_Break(self, node: ast.Break, sub: str, ctx: dict) -> list[dict]:
+        if not ctx["loop"]:
+            raise _fail(node, "'break' outside loop")
+        return [{"break": None}]
+
+    def stmt_Continue(self, node: ast.Continue, sub: str, ctx: dict) -> list[dict]:
+        if not ctx["loop"]:
+            raise _fail(node, "'continue' not properly in loop")
+        return [{"continue": None}]
+
+    def stmt_Pass(self, node: ast.Pass, sub: str, ctx: dict) -> list[dict]:
+        return []
+
+    def stmt_Return(self, node: ast.Return, sub: str, ctx: dict) -> list[dict]:
+        if not ctx["func"]:
+            raise _fail(node, "'return' outside function")
+        return [{"return": None if node.value is None else self.expr(node.value)}]
+
+    def stmt_Global(self, node: ast.Global, sub: str, ctx: dict) -> list[dict]:
+        return [{"global": [self.bind_name(node, n) for n in node.names]}]
+
+    def stmt_Nonlocal(self, node: ast.Nonlocal, sub: str, ctx: dict) -> list[dict]:
+        if not ctx["func"]:
+            raise _fail(node, "nonlocal declaration not allowed at module level")
+        return [{"nonlocal": [self.bind_name(node, n) for n in node.names]}]
+
+    def stmt_Delete(self, node: ast.Delete, sub: str, ctx: dict) -> list[dict]:
+        return [{"delete": [self.target(t) for t in node.targets]}]
+
+    def stmt_Assert(self, node: ast.Assert, sub: str, ctx: dict) -> list[dict]:
+        out: dict[str, Any] = {"assert": self.expr(node.test)}
+        if node.msg is not None:
+            out["msg"] = self.expr(node.msg)
+        return [out]
+
+    def stmt_Raise(self, node: ast.Raise, sub: str, ctx: dict) -> list[dict]:
+        out: dict[str, Any] = {"raise": None if node.exc is None else self.expr(node.exc)}
+        if node.cause is not None:
+            out["from"] = self.expr(node.cause)
+        return [out]
+
+    def stmt_Try(self, node: ast.Try, sub: str, ctx: dict) -> list[dict]:
+        out: dict[str, Any] = {"try": self.block(node.body, f"{sub}/try", ctx)}
+        handlers = []
+        for i, handler in enumerate(node.handlers):
+            entry: dict[str, Any] = {}
+            if handler.type is not None:
+                entry["type"] = self.expr(handler.type)
+            if handler.name is not None:
+                entry["as"] = self.bind_name(handler, handler.name)
+            entry["body"] = self.block(handler.body, f"{sub}/handlers/{i}/body", ctx)
+            handlers.append(entry)
+        if handlers:
+            out["handlers"] = handlers
+        if node.orelse:
+            out["else"] = self.block(node.orelse, f"{sub}/else", ctx)
+        if node.finalbody:
+            out["finally"] = self.block(node.finalbody, f"{sub}/finally", ctx)
+        return [out]
+
+    def stmt_With(self, node: ast.With, sub: str, ctx: dict) -> list[dict]:
+        body_pointer = f"{sub}/body"
+        stmts: list[dict] = []
+        outer = None
+        for i, item in enumerate(node.items):
+            entry: dict[str, Any] = {"with": self.context_manager(item)}
+            if item.optional_vars is not None:
+                entry["as"] = self.target(item.optional_vars)
+            if outer is None:
+                stmts.append(entry)
+            else:
+                outer["body"] = [entry]
+            outer = entry
+            if i:
+                body_pointer += "/0/body"
+        outer["body"] = self.block(node.body, body_pointer, ctx)
+        return stmts
+
+    def context_manager(self, item: ast.withitem) -> Any:
+        ctx = item.context_expr
+        if isinstance(ctx, ast.Call) and not ctx.args and not ctx.keywords \
+                and item.optional_vars is None:
+            path = library_path(ctx.func)
+            mode = path.rsplit(".", 1)[-1] if path else None
+            if path in ("torch.no_grad", "torch.enable_grad"):
+                return mode
+        return self.expr(ctx)
+
+    def stmt_Import(self, node: ast.Import, sub: str, ctx: dict) -> list[dict]:
+        out = []
+        for alias in node.names:
+            if (alias.name, None, alias.asname) in ROOT_IMPORTS:
+                continue
+            self.check_module(node, alias.name)
+            if alias.asname is None and alias.name.split(".", 1)[0] in LIB_ROOTS:
+                continue  # `import torch.optim` binds `torch`, which always names torch
+            entry: dict[str, Any] = {"import": alias.name}
+            if alias.asname is not None:
+                entry["as"] = self.bind_name(node, alias.asname)
+            else:
+                self.bind_name(node, alias.name.split(".", 1)[0])
+            out.append(entry)
+        return out
+
+    def stmt_ImportFrom(self, node: ast.ImportFrom, sub: str, ctx: dict) -> list[dict]:
+        if node.level:
+            raise _fail(node, "relative imports are not allowed")
+        module = node.module or ""
+        names: list[Any] = []
+        for alias in node.names:
+            if alias.name == "*":
+                raise _fail(node, f"'from {module} import *' is not supported: import the "
+                                  "names you use")
+            if (module, alias.name, alias.asname) in ROOT_IMPORTS:
+                continue
+            _check_name(node, alias.name)
+            if alias.asname is None:
+                names.append(self.bind_name(node, alias.name))
+            else:
+                names.append([alias.name, self.bind_name(node, alias.asname)])
+        if not names:
+            return []
+        self.check_module(node, module)
+        return [{"from_import": module, "names": names}]
+
+    def check_module(self, node: ast.AST, module: str) -> None:
+        if module.split(".", 1)[0] not in IMPORTABLE_ROOTS or any(
+                p.startswith("__") for p in module.split(".")):
+            raise _fail(node, f"import of {module!r} is not allowed (programs can import "
+                              "torch and its modules, math, random, functools and numpy's "
+                              "constants)")
+
+    def stmt_FunctionDef(self, node: ast.FunctionDef, sub: str, ctx: dict) -> list[dict]:
+        if ctx.get("cls") and node.name in SPECIAL_METHODS:
+            name = node.name
+        elif node.name.startswith("__"):
+            raise _fail(node, f"special method {node.name!r} is not supported"
+                        if ctx.get("cls") else f"dunder names are not allowed: {node.name!r}")
+        else:
+            name = self.bind_name(node, node.name)
+        out: dict[str, Any] = {"def": name, **self.parameters(node.args)}
+        if node.decorator_list:
+            out["decorators"] = [self.expr(d) for d in node.decorator_list]
+        out["body"] = self.block(node.body, f"{sub}/body",
+                                 {"loop": False, "func": True, "cls": False})
+        return [out]
+
+    def stmt_ClassDef(self, node: ast.ClassDef, sub: str, ctx: dict) -> list[dict]:
+        if node.keywords:
+            raise _fail(node.keywords[0].value, "class keywords (metaclass=...) are not "
+                                                "supported")
+        out: dict[str, Any] = {"class": self.bind_name(node, node.name)}
+        if node.bases:
+            out["bases"] = [self.expr(b) for b in node.bases]
+        if node.decorator_list:
+            out["decorators"] = [self.expr(d) for d in node.decorator_list]
+        out["body"] = self.block(node.body, f"{sub}/body",
+                                 {"loop": False, "func": False, "cls": True})
+        return [out]
+
+    def parameters(self, a: ast.arguments) -> dict[str, Any]:
+        if a.posonlyargs:
+            raise _fail(a.posonlyargs[0], "positional-only parameters ('/') are not "
+                                          "supported")
+        names = [arg.arg for arg in (*a.args, *a.kwonlyargs)]
+        names += [arg.arg for arg in (a.vararg, a.kwarg) if arg is not None]
+        if len(set(names)) != len(names):
+            raise _fail(a.args[0] if a.args else None,
+                        "duplicate argument in function definition")
+        params: list[Any] = []
+        first_default = len(a.args) - len(a.defaults)
+        for i, arg in enumerate(a.args):
+            name = self.bind_name(arg, arg.arg)
+            params.append({"name": name, "default": self.expr(a.defaults[i - first_default])}
+                          if i >= first_default else name)
+        out: dict[str, Any] = {"params": params}
+        if a.vararg is not None:
+            out["vararg"] = self.bind_name(a.vararg, a.vararg.arg)
+        if a.kwonlyargs:
+            out["kwonly"] = [
+                self.bind_name(arg, arg.arg) if default is None else
+                {"name": self.bind_name(arg, arg.arg), "default": self.expr(default)}
+                for arg, default in zip(a.kwonlyargs, a.kw_defaults, strict=True)]
+        if a.kwarg is not None:
+            out["kwarg"] = self.bind_name(a.kwarg, a.kwarg.arg)
+        return out
+
+    # ------------------------------------------------------------------ targets
+
+    def bind_name(self, node: ast.AST, name: str) -> str:
+        _check_name(node, name)
+        if name in LIB_ROOTS:
+            raise _fail(node, f"{name!r} names a library module and cannot be rebound")
+        return name
+
+    def target(self, node: ast.expr) -> Any:
+        if isinstance(node, ast.Name):
+            return self.bind_name(node, node.id)
+        if isinstance(node, (ast.Tuple, ast.List)):
+            stars = [e for e in node.elts if isinstance(e, ast.Starred)]
+            if len(stars) > 1:
+                raise _fail(stars[1], "multiple starred expressions in assignment")
+            return [{"star": self.target(e.value)} if isinstance(e, ast.Starred)
+                    else self.target(e) for e in node.elts]
+        if isinstance(node, ast.Subscript):
+            return {"index": self.expr(node.value), "key": self.key(node.slice)}
+        if isinstance(node, ast.Attribute):
+            return {"attr": self.attr_name(node, node.attr), "of": self.expr(node.value)}
+        if isinstance(node, ast.Starred):
+            raise _fail(node, "starred assignment target must be in a list or tuple")
+        raise _fail(node, "cannot assign to this")
+
+    def store(self, target: ast.expr, value: Any) -> dict:
+        if isinstance(target, ast.Subscript):
+            return {"setitem": self.expr(target.value), "key": self.key(target.slice),
+                    "value": value}
+        if isinstance(target, ast.Attribute):
+            return {"setattr": self.expr(target.value),
+                    "attr": self.attr_name(target, target.attr), "value": value}
+        return {"assign": self.target(target), "value": value}
+
+    def attr_name(self, node: ast.AST, name: str, *, call: bool = False) -> str:
+        if name.startswith("__") and not (name == "__name__" or call and name in ATTR_DUNDERS):
+            raise _fail(node, f"dunder attributes are not allowed: {name!r}")
+        return name
 
     # ------------------------------------------------------------------ expressions
 
@@ -280,78 +457,75 @@ class SourceCompiler:
 
     def expr_Constant(self, node: ast.Constant) -> Any:
         value = node.value
-        if value is None or isinstance(value, (bool, int, float, str)):
+        if isinstance(value, float):
+            return _float(value)
+        if value is None or isinstance(value, (bool, int, str)):
             return value
         if value is Ellipsis:
             raise _fail(node, "'...' is only allowed inside an index")
         raise _fail(node, f"{type(value).__name__} literals are not supported")
 
     def expr_Name(self, node: ast.Name) -> Any:
+        if node.id == "__name__":  # `if __name__ == "__main__":` in a pasted script
+            return "__main__"
         name = _check_name(node, node.id)
-        if name in MODULE_NAMES:
-            raise _fail(node, f"{name!r} is a module, not a value")
-        return {"var": name}
+        if name in LIB_ROOTS:
+            return {"lib": name}
+        return {"var": name}  # `input`, `id` ... are fine as a program's own variables
 
     def expr_Attribute(self, node: ast.Attribute) -> Any:
-        _check_name(node, node.attr)
-        dotted = dotted_name(node)
-        if dotted is not None and dotted.split(".", 1)[0] in MODULE_NAMES:
-            member = strip_module_prefix(dotted)
-            if member in MODULE_CONSTANTS:
-                return {"var": MODULE_CONSTANTS[member]}
-            raise _fail(node, f"{dotted!r} is not a value the language knows "
-                              "(call ops as functions, e.g. torch.sum(x))")
-        if node.attr not in READABLE_ATTRS:
-            raise _fail(node, f"attribute {node.attr!r} is not allowed "
-                              f"(allowed: {', '.join(READABLE_ATTRS)})")
-        return {"attr": node.attr, "of": self.expr(node.value)}
+        path = library_path(node)
+        if path is not None:
+            return {"lib": path}
+        return {"attr": self.attr_name(node, node.attr), "of": self.expr(node.value)}
 
-    def expr_Call(self, node: ast.Call) -> Any:
-        func = node.func
-        args = [self.expr(a) for a in node.args]
+    def arguments(self, node: ast.Call) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        args = [{"star": self.expr(a.value)} if isinstance(a, ast.Starred) else self.expr(a)
+                for a in node.args]
         kwargs: dict[str, Any] = {}
+        kwstar = []
         for kw in node.keywords:
             if kw.arg is None:
-                raise _fail(kw.value, "'**' arguments are not supported")
-            kwargs[_check_name(kw, kw.arg)] = self.expr(kw.value)
-        if isinstance(func, ast.Name):
-            name = _check_name(func, func.id)
-            if name in MODULE_NAMES:
-                raise _fail(func, f"{name!r} is a module, not a function")
-            if name in PYTHON_ONLY_CALLS:
-                raise _fail(func, f"{name}() is not available in programs (no file, interpreter "
-                                  "or introspection access)")
-        elif isinstance(func, ast.Attribute):
-            _check_name(func, func.attr)
-            dotted = dotted_name(func)
-            if dotted is not None and dotted.split(".", 1)[0] in MODULE_NAMES:
-                name = strip_module_prefix(dotted)
-                if name is None or "." in name:
-                    raise _fail(func, f"unknown function {dotted!r}")
-            else:  # a method: the receiver is the first argument
-                name = func.attr
-                if name == "where" and args:
-                    # x.where(cond, y) is torch.where(cond, x, y): the receiver is the input
-                    args.insert(1, self.expr(func.value))
-                else:
-                    args.insert(0, self.expr(func.value))
-                if name in CONVERSION_METHODS and len(args) == 1 and not kwargs:
-                    # float(x) is Python's conversion; x.float() is a dtype cast
-                    return {"call": "to", "args": [args[0], {"var": CONVERSION_METHODS[name]}]}
-        else:
-            raise _fail(func, "only names and methods can be called")
-        out: dict[str, Any] = {"call": name}
+                kwstar.append(self.expr(kw.value))
+            else:
+                kwargs[_check_name(kw, kw.arg)] = self.expr(kw.value)
         if args:
             out["args"] = args
         if kwargs:
             out["kwargs"] = kwargs
+        if kwstar:
+            out["kwstar"] = kwstar
         return out
 
+    def expr_Call(self, node: ast.Call) -> Any:
+        func = node.func
+        if isinstance(func, ast.Name):
+            name = _check_name(func, func.id)
+            if name in PYTHON_ONLY_CALLS:
+                raise _fail(func, f"{name}() is not available in programs (no file, interpreter "
+                                  "or introspection access)")
+            if name in ATTRIBUTE_BUILTINS and len(node.args) >= 2:
+                attr = node.args[1]
+                if isinstance(attr, ast.Constant) and isinstance(attr.value, str) \
+                        and attr.value.startswith("__"):
+                    raise _fail(attr, f"dunder attributes are not allowed: {attr.value!r}")
+            callee: Any = {"var": name} if name in OPERATOR_NAMES else \
+                name if name not in LIB_ROOTS else {"lib": name}
+            return {"call": callee, **self.arguments(node)}
+        if isinstance(func, ast.Attribute):
+            path = library_path(func)
+            if path is not None:
+                return {"call": path, **self.arguments(node)}
+            name = self.attr_name(func, func.attr, call=True)
+            out = self.arguments(node)
+            out["args"] = [self.expr(func.value), *out.get("args", [])]
+            return {"method": name, **out}
+        return {"call": self.expr(func), **self.arguments(node)}
+
     def expr_BinOp(self, node: ast.BinOp) -> Any:
-        name = BINARY_OPS.get(type(node.op))
-        if name is None:
-            raise _fail(node, f"operator {type(node.op).__name__} is not supported")
-        return {"call": name, "args": [self.expr(node.left), self.expr(node.right)]}
+        return {"call": BINARY_OPS[type(node.op)],
+                "args": [self.expr(node.left), self.expr(node.right)]}
 
     def expr_UnaryOp(self, node: ast.UnaryOp) -> Any:
         operand = self.expr(node.operand)
@@ -359,17 +533,20 @@ class SourceCompiler:
             return {"not": operand}
         if isinstance(node.op, ast.USub):
             if isinstance(operand, (int, float)) and not isinstance(operand, bool):
-                return -operand
+                return _float(-operand) if isinstance(operand, float) else -operand
+            if isinstance(operand, dict) and isinstance(operand.get("float"), (int, float)):
+                return _float(-float(operand["float"]))
             return {"call": "neg", "args": [operand]}
         if isinstance(node.op, ast.UAdd):
-            return {"call": "positive", "args": [operand]}
-        return {"call": "bitwise_not", "args": [operand]}
+            return {"call": "pos", "args": [operand]}
+        return {"call": "invert", "args": [operand]}
 
     def expr_BoolOp(self, node: ast.BoolOp) -> Any:
         key = "and" if isinstance(node.op, ast.And) else "or"
         return {key: [self.expr(v) for v in node.values]}
 
     def expr_Compare(self, node: ast.Compare) -> Any:
+        # a < b < c is (a < b) and (b < c): a middle operand is evaluated twice (README)
         parts = []
         left = node.left
         for op, right in zip(node.ops, node.comparators, strict=True):
@@ -387,13 +564,59 @@ class SourceCompiler:
         return {"ifexp": self.expr(node.test), "then": self.expr(node.body),
                 "else": self.expr(node.orelse)}
 
-    def expr_List(self, node: ast.List) -> Any:
-        return [self.expr(e) for e in node.elts]
+    def elements(self, elts: list[ast.expr]) -> list:
+        return [{"star": self.expr(e.value)} if isinstance(e, ast.Starred) else self.expr(e)
+                for e in elts]
 
-    expr_Tuple = expr_List
+    def expr_List(self, node: ast.List) -> Any:
+        return self.elements(node.elts)
+
+    def expr_Tuple(self, node: ast.Tuple) -> Any:
+        return {"tuple": self.elements(node.elts)}
+
+    def expr_Set(self, node: ast.Set) -> Any:
+        return {"set": self.elements(node.elts)}
+
+    def expr_Dict(self, node: ast.Dict) -> Any:
+        return {"dict": [{"starstar": self.expr(v)} if k is None else [self.expr(k), self.expr(v)]
+                         for k, v in zip(node.keys, node.values, strict=True)]}
+
+    def expr_Lambda(self, node: ast.Lambda) -> Any:
+        params = self.parameters(node.args)
+        out: dict[str, Any] = {"lambda": params.pop("params"), **params}
+        out["body"] = self.expr(node.body)
+        return out
+
+    def generators(self, gens: list[ast.comprehension]) -> list:
+        out = []
+        for gen in gens:
+            if gen.is_async:
+                raise _fail(gen.iter, "async comprehensions are not supported")
+            entry: dict[str, Any] = {"target": self.target(gen.target),
+                                     "in": self.expr(gen.iter)}
+            if gen.ifs:
+                entry["ifs"] = [self.expr(cond) for cond in gen.ifs]
+            out.append(entry)
+        return out
+
+    def expr_ListComp(self, node: ast.ListComp) -> Any:
+        return {"listcomp": self.expr(node.elt), "generators": self.generators(node.generators)}
+
+    def expr_SetComp(self, node: ast.SetComp) -> Any:
+        return {"setcomp": self.expr(node.elt), "generators": self.generators(node.generators)}
+
+    def expr_GeneratorExp(self, node: ast.GeneratorExp) -> Any:
+        return {"genexp": self.expr(node.elt), "generators": self.generators(node.generators)}
+
+    def expr_DictComp(self, node: ast.DictComp) -> Any:
+        return {"dictcomp": [self.expr(node.key), self.expr(node.value)],
+                "generators": self.generators(node.generators)}
 
     def expr_Subscript(self, node: ast.Subscript) -> Any:
         return {"index": self.expr(node.value), "key": self.key(node.slice)}
+
+    def expr_Starred(self, node: ast.Starred) -> Any:
+        raise _fail(node, "'*' unpacking is only allowed in calls, lists, tuples and sets")
 
     def expr_JoinedStr(self, node: ast.JoinedStr) -> Any:
         parts: list[Any] = []
@@ -403,14 +626,15 @@ class SourceCompiler:
                 continue
             inner = self.expr(value.value)
             if value.conversion == ord("r"):
-                inner = {"call": "repr", "args": [inner]}
-            spec = ""
+                inner = {"call": "builtins.repr", "args": [inner]}
+            elif value.conversion == ord("s"):
+                inner = {"call": "builtins.str", "args": [inner]}
+            elif value.conversion == ord("a"):
+                inner = {"call": "builtins.ascii", "args": [inner]}
+            spec: Any = ""
             if value.format_spec is not None:
-                pieces = value.format_spec.values
-                if not all(isinstance(p, ast.Constant) for p in pieces):
-                    raise _fail(value, "computed format specs are not supported")
-                spec = "".join(p.value for p in pieces)
-            parts.append({"call": "format", "args": [inner, spec]})
+                spec = self.expr_JoinedStr(value.format_spec)
+            parts.append({"call": "builtins.format", "args": [inner, spec]})
         out: Any = parts[0] if parts else ""
         if not isinstance(out, str):
             out = {"call": "add", "args": ["", out]}
@@ -427,7 +651,7 @@ class SourceCompiler:
         if isinstance(node, ast.Constant) and node.value is Ellipsis:
             return {"ellipsis": None}
         if isinstance(node, ast.List):
-            return {"call": "list", "args": [self.expr(node)]}
+            return {"call": "builtins.list", "args": [self.expr(node)]}
         return self.expr(node)
 
 
@@ -444,7 +668,12 @@ def _compile_cached(source: str, max_depth: int) -> tuple[str, dict[str, tuple[i
                             limit="max_nesting_depth", value=max_depth, status=413) from None
     _check_depth(tree, max_depth)
     compiler = SourceCompiler()
-    program = compiler.block(tree.body, "#/program", loop=False, func=False)
+    try:
+        program = compiler.block(tree.body, "#/program",
+                                 {"loop": False, "func": False, "cls": False})
+    except RecursionError:
+        raise LimitExceeded("the source is nested too deeply to compile",
+                            limit="max_nesting_depth", value=max_depth, status=413) from None
     return json.dumps(program), compiler.positions
 
 
@@ -462,10 +691,10 @@ def compile_source_with_positions(
 
 
 def compile_source(source: str, limits: Limits | None = None) -> list[dict]:
-    """Compile source text in the Python subset to the JSON form (a pure function; each call
-    returns a fresh list, from a cache of compiled texts).
+    """Compile source text to the JSON form (a pure function; each call returns a fresh list,
+    from a cache of compiled texts).
 
-    Raises :class:`SourceSyntaxError` (with ``line``/``col``) for anything outside the subset
+    Raises :class:`SourceSyntaxError` (with ``line``/``col``) for anything outside the language
     and :class:`LimitExceeded` for a source that is too long or nested too deeply.
     """
     return compile_source_with_positions(source, limits)[0]

@@ -1,4 +1,4 @@
-"""A session's state between runs: variables, user functions, generator, device."""
+"""A session's state between runs: variables, generator, device."""
 
 from __future__ import annotations
 
@@ -12,13 +12,13 @@ import engine
 class Environment:
     """What one run leaves for the next run of the same session (notebook semantics).
 
-    ``variables`` maps names to values (tensors, numbers, strings, lists ...); ``functions``
-    maps names to the user functions a program defined; ``generator`` is the session's own
-    random generator (``manual_seed`` seeds it).
+    ``variables`` maps names to values: tensors, numbers, strings, lists, dicts, and the
+    functions, classes, objects and generators a program made (a ``def`` binds a variable, as
+    in Python); ``generator`` is the session's own random generator (``manual_seed``,
+    ``random.seed`` seed it).
     """
 
     variables: dict[str, Any] = field(default_factory=dict)
-    functions: dict[str, Any] = field(default_factory=dict)
     generator: Any = None
     device: str = "cpu"
     held_bytes_estimate: int = field(default=0, repr=False)
@@ -29,5 +29,8 @@ class Environment:
             self.generator = engine.Generator(device=self.device)
 
     def memory_bytes(self) -> int:
-        """Bytes held by the session's tensors: variables, their ``.grad``, saved graph buffers."""
-        return engine.held_bytes(self.variables.values())
+        """Bytes held by the session's tensors: variables (and what their objects, closures
+        and generators hold), their ``.grad``, saved graph buffers."""
+        from .memory import reachable
+
+        return engine.held_bytes(reachable([self.variables]))

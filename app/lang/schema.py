@@ -3,6 +3,8 @@
 Statements and expressions are tagged unions whose tag is the key that is present
 (``{"assign": ...}`` is an assignment, ``{"call": ...}`` a call), so a wrong program gets one
 precise error. ``Program.model_json_schema()`` is the schema ``GET /v1/schema`` publishes.
+Every construct of the source form has one canonical node here; ``app/lang/README.md`` lists
+them with the Python each one stands for.
 """
 
 from __future__ import annotations
@@ -27,28 +29,59 @@ _IDENT = r"(?:[A-Za-z][A-Za-z0-9_]*|_(?:[A-Za-z0-9][A-Za-z0-9_]*)?)"  # no leadi
 NAME_PATTERN = rf"^{_IDENT}$"
 CALL_NAME_PATTERN = rf"^{_IDENT}(?:\.{_IDENT})*$"
 
+#: Special methods a class may define (and the interpreter calls); no other dunder exists.
+SPECIAL_METHODS = (
+    "__init__", "__call__", "__repr__", "__str__", "__len__", "__getitem__", "__setitem__",
+    "__delitem__", "__contains__", "__iter__", "__next__", "__enter__", "__exit__", "__eq__",
+    "__ne__", "__lt__", "__le__", "__gt__", "__ge__", "__hash__", "__bool__", "__add__",
+    "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__", "__rtruediv__",
+    "__floordiv__", "__rfloordiv__", "__mod__", "__rmod__", "__pow__", "__rpow__",
+    "__matmul__", "__rmatmul__", "__and__", "__rand__", "__or__", "__ror__", "__xor__",
+    "__rxor__", "__lshift__", "__rlshift__", "__rshift__", "__rrshift__", "__neg__", "__pos__",
+    "__abs__", "__invert__", "__iadd__", "__isub__", "__imul__", "__itruediv__",
+    "__ifloordiv__", "__imod__", "__ipow__", "__imatmul__", "__float__", "__int__",
+    "__index__", "__format__",
+)
+#: Dunder attributes a program may name: ``__init__`` (``super().__init__(...)``) and
+#: ``__name__`` (a class's or function's name).
+ATTR_DUNDERS = ("__init__", "__name__")
+_SPECIAL = "|".join(name[2:-2] for name in SPECIAL_METHODS)
+DEF_NAME_PATTERN = rf"^(?:{_IDENT}|__(?:{_SPECIAL})__)$"
+ATTR_NAME_PATTERN = rf"^(?:{_IDENT}|__init__|__name__)$"
+
 Name = Annotated[
     str,
     Field(pattern=NAME_PATTERN, max_length=128,
           description="A variable or function name (a Python identifier, not a dunder)."),
 ]
+DefName = Annotated[
+    str,
+    Field(pattern=DEF_NAME_PATTERN, max_length=128,
+          description="A function name; inside a class also a special method (`__init__`, "
+                      "`__call__`, `__len__`, `__getitem__`, `__repr__`, operators ...)."),
+]
+AttrName = Annotated[
+    str,
+    Field(pattern=ATTR_NAME_PATTERN, max_length=128,
+          description="An attribute name: public or `_private`, plus `__init__` and "
+                      "`__name__`; no other dunder."),
+]
 CallName = Annotated[
     str,
     Field(pattern=CALL_NAME_PATTERN, max_length=256,
-          description="An op, builtin or user function; `torch.`, `torch.nn.functional.`, `F.`, "
-                      "`nn.functional.` and `torch.autograd.` prefixes are accepted."),
+          description="A name (a user function, builtin or op, resolved as Python resolves a "
+                      "bare name), or a library path such as `torch.tanh`, `F.relu`, "
+                      "`nn.Linear`, `torch.optim.SGD`, `math.sqrt` (never a user function)."),
 ]
+ModulePath = Annotated[str, Field(pattern=CALL_NAME_PATTERN, max_length=256)]
 
+#: Tensor attributes a program may read (methods are the op table's).
 READABLE_ATTRS = (
     "grad", "shape", "dtype", "device", "requires_grad", "is_leaf", "grad_fn", "T", "mT",
-    "ndim", "data", "is_cuda", "values", "indices",
+    "ndim", "data", "is_cuda", "values", "indices", "retains_grad", "itemsize", "nbytes",
 )
-WRITABLE_ATTRS = ("grad", "requires_grad")
-ReadableAttr = Literal[
-    "grad", "shape", "dtype", "device", "requires_grad", "is_leaf", "grad_fn", "T", "mT",
-    "ndim", "data", "is_cuda", "values", "indices",
-]
-WritableAttr = Literal["grad", "requires_grad"]
+#: Tensor attributes a program may assign.
+WRITABLE_ATTRS = ("grad", "requires_grad", "data")
 GradMode = Literal["no_grad", "enable_grad"]
 
 
@@ -56,11 +89,28 @@ class _Node(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=False, frozen=True)
 
 
-# --------------------------------------------------------------------------- expressions
+# --------------------------------------------------------------------------- tags
 
 STATEMENT_KEYS = ("assign", "setitem", "setattr", "expr", "if", "while", "for", "break",
-                  "continue", "def", "return", "with")
-EXPRESSION_KEYS = ("var", "call", "attr", "index", "and", "or", "not", "ifexp")
+                  "continue", "def", "return", "with", "class", "try", "raise", "assert",
+                  "global", "nonlocal", "yield", "yield_from", "delete", "import",
+                  "from_import")
+EXPRESSION_KEYS = ("var", "call", "method", "attr", "index", "and", "or", "not", "ifexp",
+                   "lambda", "tuple", "set", "dict", "float", "lib", "listcomp", "setcomp",
+                   "dictcomp", "genexp")
+
+_EXPR_TAGS = {"var": "Var", "call": "Call", "method": "Method", "attr": "Attr",
+              "index": "Index", "and": "And", "or": "Or", "not": "Not", "ifexp": "IfExp",
+              "lambda": "Lambda", "tuple": "TupleLit", "set": "SetLit", "dict": "DictLit",
+              "float": "FloatLit", "lib": "Lib", "listcomp": "ListComp",
+              "setcomp": "SetComp", "dictcomp": "DictComp", "genexp": "GenExp"}
+_STMT_TAGS = {"assign": "Assign", "setitem": "SetItem", "setattr": "SetAttr", "expr": "ExprStmt",
+              "if": "If", "while": "While", "for": "For", "break": "Break",
+              "continue": "Continue", "def": "Def", "return": "Return", "with": "With",
+              "class": "ClassDef", "try": "Try", "raise": "Raise", "assert": "Assert",
+              "global": "Global", "nonlocal": "Nonlocal", "yield": "Yield",
+              "yield_from": "YieldFrom", "delete": "Delete", "import": "Import",
+              "from_import": "FromImport"}
 
 
 def _expr_tag(value: Any) -> str | None:
@@ -84,6 +134,12 @@ def _expr_tag(value: Any) -> str | None:
     return None
 
 
+def _element_tag(value: Any) -> str | None:
+    if isinstance(value, dict) and "star" in value or isinstance(value, Star):
+        return "Star"
+    return "Expr" if _expr_tag(value) is not None else None
+
+
 def _key_tag(value: Any) -> str | None:
     if isinstance(value, list):
         return "KeyTuple"
@@ -96,7 +152,44 @@ def _key_tag(value: Any) -> str | None:
         return "Slice"
     if isinstance(value, EllipsisKey):
         return "EllipsisKey"
-    return _expr_tag(value)
+    return "Expr" if _expr_tag(value) is not None else None
+
+
+def _target_tag(value: Any) -> str | None:
+    if isinstance(value, str):
+        return "Name"
+    if isinstance(value, list):
+        return "Unpack"
+    if isinstance(value, dict):
+        for key, tag in (("star", "Star"), ("index", "Index"), ("attr", "Attr")):
+            if key in value:
+                return tag
+        return None
+    if isinstance(value, BaseModel):
+        return type(value).__name__
+    return None
+
+
+def _callee_tag(value: Any) -> str | None:
+    if isinstance(value, str):
+        return "Name"
+    return "Expr" if _expr_tag(value) is not None else None
+
+
+def _param_tag(value: Any) -> str | None:
+    if isinstance(value, str):
+        return "Name"
+    if isinstance(value, (dict, ParamDefault)):
+        return "Default"
+    return None
+
+
+def _entry_tag(value: Any) -> str | None:
+    if isinstance(value, list):
+        return "Pair"
+    if isinstance(value, (dict, StarStar)):
+        return "StarStar"
+    return None
 
 
 def _stmt_tag(value: Any) -> str | None:
@@ -110,61 +203,63 @@ def _stmt_tag(value: Any) -> str | None:
     return None
 
 
-_EXPR_TAGS = {"var": "Var", "call": "Call", "attr": "Attr", "index": "Index", "and": "And",
-              "or": "Or", "not": "Not", "ifexp": "IfExp"}
-_STMT_TAGS = {"assign": "Assign", "setitem": "SetItem", "setattr": "SetAttr", "expr": "ExprStmt",
-              "if": "If", "while": "While", "for": "For", "break": "Break",
-              "continue": "Continue", "def": "Def", "return": "Return", "with": "With"}
-
 _EXPR_ERROR = ("expected an expression: a number, true/false, null, a string, a list, or an "
                "object with one of the keys " + ", ".join(EXPRESSION_KEYS))
 _STMT_ERROR = "expected a statement: an object with one of the keys " + ", ".join(STATEMENT_KEYS)
 
 Number = Annotated[Union[StrictInt, StrictFloat], Field(title="Number")]  # noqa: UP007
 
+_EXPR_CASES = (
+    Annotated[Number, Tag("Number")],
+    Annotated[StrictBool, Tag("Bool")],
+    Annotated[None, Tag("Null")],
+    Annotated[StrictStr, Tag("String")],
+    Annotated[list["Element"], Tag("List")],
+    Annotated["Var", Tag("Var")],
+    Annotated["Call", Tag("Call")],
+    Annotated["Method", Tag("Method")],
+    Annotated["Attr", Tag("Attr")],
+    Annotated["Index", Tag("Index")],
+    Annotated["And", Tag("And")],
+    Annotated["Or", Tag("Or")],
+    Annotated["Not", Tag("Not")],
+    Annotated["IfExp", Tag("IfExp")],
+    Annotated["Lambda", Tag("Lambda")],
+    Annotated["TupleLit", Tag("TupleLit")],
+    Annotated["SetLit", Tag("SetLit")],
+    Annotated["DictLit", Tag("DictLit")],
+    Annotated["FloatLit", Tag("FloatLit")],
+    Annotated["Lib", Tag("Lib")],
+    Annotated["ListComp", Tag("ListComp")],
+    Annotated["SetComp", Tag("SetComp")],
+    Annotated["DictComp", Tag("DictComp")],
+    Annotated["GenExp", Tag("GenExp")],
+)
+
 Expr = TypeAliasType(
     "Expr",
     Annotated[
-        Union[  # noqa: UP007 (string forward references need typing.Union)
-            Annotated[Number, Tag("Number")],
-            Annotated[StrictBool, Tag("Bool")],
-            Annotated[None, Tag("Null")],
-            Annotated[StrictStr, Tag("String")],
-            Annotated[list["Expr"], Tag("List")],
-            Annotated["Var", Tag("Var")],
-            Annotated["Call", Tag("Call")],
-            Annotated["Attr", Tag("Attr")],
-            Annotated["Index", Tag("Index")],
-            Annotated["And", Tag("And")],
-            Annotated["Or", Tag("Or")],
-            Annotated["Not", Tag("Not")],
-            Annotated["IfExp", Tag("IfExp")],
-        ],
+        Union[_EXPR_CASES],  # noqa: UP007 (string forward references need typing.Union)
         Discriminator(_expr_tag, custom_error_type="invalid_expression",
                       custom_error_message=_EXPR_ERROR),
+    ],
+)
+
+Element = TypeAliasType(
+    "Element",
+    Annotated[
+        Union[Annotated["Star", Tag("Star")], Annotated[Expr, Tag("Expr")]],  # noqa: UP007
+        Discriminator(_element_tag, custom_error_type="invalid_expression",
+                      custom_error_message=_EXPR_ERROR + " (or {\"star\": expression})"),
     ],
 )
 
 Key = TypeAliasType(
     "Key",
     Annotated[
-        Union[  # noqa: UP007
-            Annotated["SliceKey", Tag("Slice")],
-            Annotated["EllipsisKey", Tag("EllipsisKey")],
-            Annotated[list["Key"], Tag("KeyTuple")],
-            Annotated[Number, Tag("Number")],
-            Annotated[StrictBool, Tag("Bool")],
-            Annotated[None, Tag("Null")],
-            Annotated[StrictStr, Tag("String")],
-            Annotated["Var", Tag("Var")],
-            Annotated["Call", Tag("Call")],
-            Annotated["Attr", Tag("Attr")],
-            Annotated["Index", Tag("Index")],
-            Annotated["And", Tag("And")],
-            Annotated["Or", Tag("Or")],
-            Annotated["Not", Tag("Not")],
-            Annotated["IfExp", Tag("IfExp")],
-        ],
+        Union[Annotated["SliceKey", Tag("Slice")],  # noqa: UP007
+              Annotated["EllipsisKey", Tag("EllipsisKey")],
+              Annotated[list["Key"], Tag("KeyTuple")], Annotated[Expr, Tag("Expr")]],
         Discriminator(_key_tag, custom_error_type="invalid_index_key",
                       custom_error_message="expected an index key: an expression, "
                                            "{\"slice\": [start, stop, step]}, "
@@ -172,40 +267,126 @@ Key = TypeAliasType(
     ],
 )
 
+Target = TypeAliasType(
+    "Target",
+    Annotated[
+        Union[  # noqa: UP007
+            Annotated[Name, Tag("Name")],
+            Annotated[list["Target"], Tag("Unpack")],
+            Annotated["StarTarget", Tag("Star")],
+            Annotated["Index", Tag("Index")],
+            Annotated["Attr", Tag("Attr")],
+        ],
+        Discriminator(_target_tag, custom_error_type="invalid_target",
+                      custom_error_message="expected an assignment target: a name, a list of "
+                                           "targets, {\"star\": target}, an index or an "
+                                           "attribute"),
+    ],
+)
+
+Param = TypeAliasType(
+    "Param",
+    Annotated[
+        Union[Annotated[Name, Tag("Name")],  # noqa: UP007
+              Annotated["ParamDefault", Tag("Default")]],
+        Discriminator(_param_tag, custom_error_type="invalid_parameter",
+                      custom_error_message="expected a parameter: a name or "
+                                           "{\"name\": ..., \"default\": expression}"),
+    ],
+)
+
+
+# --------------------------------------------------------------------------- expressions
 
 class Var(_Node):
-    """A variable: a function local, then a session variable, then a constant such as
-    `float32` or `pi`. A JSON string is a string literal, never a variable."""
+    """A variable: a local, an enclosing function's local, a session variable, a builtin
+    (`print`, `len` ...), an op, or a constant such as `float32` or `pi`, in that order. A JSON
+    string is a string literal, never a variable."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"var": "x"}]})
     var: Name
 
 
+class Lib(_Node):
+    """A library member by its path: `torch.float32`, `nn.Linear`, `F.relu`, `math.pi`.
+    `F` is `torch.nn.functional` and `nn` is `torch.nn`; user names never shadow a path."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"lib": "torch.float64"}]})
+    lib: CallName
+
+
+class FloatLit(_Node):
+    """A float written so that it survives JavaScript, which writes `2.0` as `2`:
+    `{"float": 2}` is `2.0`; also `"NaN"`, `"Infinity"`, `"-Infinity"`."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"float": 0}]})
+    float: Number | Literal["NaN", "Infinity", "-Infinity"]
+
+
+class Star(_Node):
+    """`*value` inside a list, tuple, set or the arguments of a call."""
+
+    star: Expr
+
+
+class StarStar(_Node):
+    """`**value` inside a dict literal."""
+
+    starstar: Expr
+
+
 class Call(_Node):
-    """A call of an op, a builtin or a user function. Methods take the receiver first
-    (`x.sum()` is `{"call": "sum", "args": [x]}`); operators are calls too (`add`, `sub`, `mul`,
-    `div`, `floordiv`, `remainder`, `pow`, `matmul`, `neg`, `lt`, `le`, `gt`, `ge`, `eq`, `ne`)."""
+    """A call. `call` is a name (resolved as Python resolves a bare name: a local, a session
+    variable or user function, a builtin, an op), a library path (`torch.tanh`, `F.relu`:
+    never a user function), or an expression whose value is called (`f(x)(y)`,
+    `fs[0](x)`). Operators are calls of their names (`add`, `sub`, `mul`, `div`,
+    `floordiv`, `remainder`, `pow`, `matmul`, `neg`, `lt` ... `and_`, `or_`, `xor`,
+    `lshift`, `rshift`, `invert`): these names are always the operators. `{"star": E}` in
+    `args` is `*E`; `kwstar` lists the `**E` arguments."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [
-        {"call": "arange", "args": [4.0], "kwargs": {"requires_grad": True}},
-        {"call": "mul", "args": [2, {"call": "dot", "args": [{"var": "x"}, {"var": "x"}]}]},
+        {"call": "torch.arange", "args": [{"float": 4}], "kwargs": {"requires_grad": True}},
+        {"call": "mul", "args": [2, {"call": "torch.dot", "args": [{"var": "x"},
+                                                                    {"var": "x"}]}]},
     ]})
-    call: CallName
-    args: list[Expr] = Field(default_factory=list, description="Positional arguments.")
+    call: Annotated[
+        Union[Annotated[CallName, Tag("Name")], Annotated[Expr, Tag("Expr")]],  # noqa: UP007
+        Discriminator(_callee_tag, custom_error_type="invalid_callee",
+                      custom_error_message="expected a name, a library path or an "
+                                           "expression object"),
+    ]
+    args: list[Element] = Field(default_factory=list, description="Positional arguments.")
     kwargs: dict[Name, Expr] = Field(default_factory=dict, description="Keyword arguments.")
+    kwstar: list[Expr] = Field(default_factory=list, description="`**mapping` arguments.")
+
+
+class Method(_Node):
+    """A method call, receiver first: `x.sum(dim=0)` is
+    `{"method": "sum", "args": [x], "kwargs": {"dim": 0}}`. The method is looked up on the
+    receiver (a tensor's ops, an object's class, a list's, dict's or string's methods), never
+    among user functions."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"method": "backward", "args": [{"var": "y"}]}]})
+    method: AttrName
+    args: list[Element] = Field(min_length=1, description="The receiver, then the arguments.")
+    kwargs: dict[Name, Expr] = Field(default_factory=dict)
+    kwstar: list[Expr] = Field(default_factory=list)
 
 
 class Attr(_Node):
-    """A whitelisted attribute of a value (`x.grad`, `x.shape`, `m.values` ...)."""
+    """An attribute: a tensor's (`grad`, `shape`, `dtype` ...), an object's, a library
+    object's public ones. No dunder but `__name__` (and `__init__` to call it)."""
 
     model_config = ConfigDict(json_schema_extra={
         "examples": [{"attr": "grad", "of": {"var": "x"}}]})
-    attr: ReadableAttr
+    attr: AttrName
     of: Expr
 
 
 class Index(_Node):
-    """`x[key]`: integers, slices, `null` (a new axis), ellipsis, masks and index tensors."""
+    """`x[key]`: integers, slices, `null` (a new axis), ellipsis, masks, index tensors,
+    ranges and lists; dict keys."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [
         {"index": {"var": "x"}, "key": [{"slice": [None, None, None]}, 1]}]})
@@ -239,6 +420,85 @@ class IfExp(_Node):
     else_: Expr = Field(alias="else")
 
 
+class ParamDefault(_Node):
+    """A parameter with a default value (evaluated when the function is defined)."""
+
+    name: Name
+    default: Expr
+
+
+class Lambda(_Node):
+    """`lambda params: body`. Parameters as for `def`."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"lambda": ["x"], "body": {"call": "mul", "args": [{"var": "x"}, 2]}}]})
+    lambda_: list[Param] = Field(alias="lambda")
+    vararg: Name | None = None
+    kwonly: list[Param] = Field(default_factory=list)
+    kwarg: Name | None = None
+    body: Expr
+
+
+class TupleLit(_Node):
+    """`(a, b)`: a tuple (a JSON list is a Python list)."""
+
+    tuple: list[Element]
+
+
+class SetLit(_Node):
+    """`{a, b}`: a set."""
+
+    set: list[Element] = Field(min_length=1)
+
+
+class DictLit(_Node):
+    """`{k: v, **other}`: pairs `[key, value]` in order, and `{"starstar": mapping}`."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"dict": [["lr", 0.1]]}]})
+    entries: list[Annotated[
+        Union[Annotated[tuple[Expr, Expr], Tag("Pair")],  # noqa: UP007
+              Annotated[StarStar, Tag("StarStar")]],
+        Discriminator(_entry_tag, custom_error_type="invalid_entry",
+                      custom_error_message="expected [key, value] or {\"starstar\": mapping}"),
+    ]] = Field(alias="dict")
+
+
+class Comprehension(_Node):
+    """`for target in iterable if cond ...` inside a comprehension."""
+
+    target: Target
+    in_: Expr = Field(alias="in")
+    ifs: list[Expr] = Field(default_factory=list)
+
+
+class ListComp(_Node):
+    """`[elt for ... in ... if ...]`."""
+
+    listcomp: Expr
+    generators: list[Comprehension] = Field(min_length=1)
+
+
+class SetComp(_Node):
+    """`{elt for ... in ...}`."""
+
+    setcomp: Expr
+    generators: list[Comprehension] = Field(min_length=1)
+
+
+class DictComp(_Node):
+    """`{key: value for ... in ...}`: `dictcomp` is `[key, value]`."""
+
+    dictcomp: tuple[Expr, Expr]
+    generators: list[Comprehension] = Field(min_length=1)
+
+
+class GenExp(_Node):
+    """`(elt for ... in ...)`: a lazy generator."""
+
+    genexp: Expr
+    generators: list[Comprehension] = Field(min_length=1)
+
+
 class SliceKey(_Node):
     """`start:stop:step` inside a key; `null` leaves a part out."""
 
@@ -251,25 +511,18 @@ class EllipsisKey(_Node):
     ellipsis: None
 
 
+class StarTarget(_Node):
+    """`*rest` in an unpacking target."""
+
+    star: Target
+
+
 # --------------------------------------------------------------------------- statements
 
 Stmt = TypeAliasType(
     "Stmt",
     Annotated[
-        Union[  # noqa: UP007
-            Annotated["Assign", Tag("Assign")],
-            Annotated["SetItem", Tag("SetItem")],
-            Annotated["SetAttr", Tag("SetAttr")],
-            Annotated["ExprStmt", Tag("ExprStmt")],
-            Annotated["If", Tag("If")],
-            Annotated["While", Tag("While")],
-            Annotated["For", Tag("For")],
-            Annotated["Break", Tag("Break")],
-            Annotated["Continue", Tag("Continue")],
-            Annotated["Def", Tag("Def")],
-            Annotated["Return", Tag("Return")],
-            Annotated["With", Tag("With")],
-        ],
+        Union[tuple(Annotated[name, Tag(name)] for name in _STMT_TAGS.values())],  # noqa: UP007
         Discriminator(_stmt_tag, custom_error_type="invalid_statement",
                       custom_error_message=_STMT_ERROR),
     ],
@@ -279,12 +532,13 @@ Body = Annotated[list[Stmt], Field(description="A block of statements.")]
 
 
 class Assign(_Node):
-    """`name = value`, or `a, b = value` (unpacking) when `assign` is a list of names."""
+    """`target = value`: a name, `a, (b, *rest) = value` (a list of targets, `{"star": t}`),
+    `x[k] = value` (an index) or `obj.attr = value` (an attribute)."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [
-        {"assign": "x", "value": {"call": "arange", "args": [4.0],
+        {"assign": "x", "value": {"call": "torch.arange", "args": [{"float": 4}],
                                   "kwargs": {"requires_grad": True}}}]})
-    assign: Name | list[Name]
+    assign: Target
     value: Expr
 
 
@@ -297,12 +551,13 @@ class SetItem(_Node):
 
 
 class SetAttr(_Node):
-    """`target.grad = value` or `target.requires_grad = value`."""
+    """`target.attr = value`: a tensor's `grad`, `requires_grad` or `data`; an object's
+    attributes."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [
         {"setattr": {"var": "x"}, "attr": "grad", "value": None}]})
     setattr: Expr
-    attr: WritableAttr
+    attr: AttrName
     value: Expr
 
 
@@ -310,7 +565,7 @@ class ExprStmt(_Node):
     """An expression for its effect; as the program's last statement, its value is the result."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [
-        {"expr": {"call": "backward", "args": [{"var": "y"}]}}]})
+        {"expr": {"method": "backward", "args": [{"var": "y"}]}}]})
     expr: Expr
 
 
@@ -323,21 +578,24 @@ class If(_Node):
 
 
 class While(_Node):
-    """`while cond: body`."""
+    """`while cond: body else: else` (the `else` runs when the loop ends without `break`)."""
 
     while_: Expr = Field(alias="while")
     body: Body
+    else_: Body = Field(default_factory=list, alias="else")
 
 
 class For(_Node):
-    """`for name in iterable: body` over a range, a list, or a tensor's first dimension."""
+    """`for target in iterable: body else: else` over anything iterable (a range, a list,
+    a dict's keys, a generator, a tensor's first dimension ...)."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [
         {"for": "i", "in": {"call": "range", "args": [300]},
-         "body": [{"assign": "y", "value": {"call": "tanh", "args": [{"var": "y"}]}}]}]})
-    for_: Name | list[Name] = Field(alias="for")
+         "body": [{"assign": "y", "value": {"call": "torch.tanh", "args": [{"var": "y"}]}}]}]})
+    for_: Target = Field(alias="for")
     in_: Expr = Field(alias="in")
     body: Body
+    else_: Body = Field(default_factory=list, alias="else")
 
 
 class Break(_Node):
@@ -353,10 +611,30 @@ class Continue(_Node):
 
 
 class Def(_Node):
-    """`def name(params): body`: a user function (recursion allowed, bounded)."""
+    """`@decorators def name(params, *vararg, kwonly, **kwarg): body`. A parameter is a name
+    or `{"name": ..., "default": ...}`. A body with `yield` makes a generator function.
+    Recursion is allowed (bounded)."""
 
-    def_: Name = Field(alias="def")
-    params: list[Name]
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"def": "f", "params": ["x", {"name": "scale", "default": 2}],
+         "body": [{"return": {"call": "mul", "args": [{"var": "x"}, {"var": "scale"}]}}]}]})
+    def_: DefName = Field(alias="def")
+    params: list[Param]
+    vararg: Name | None = None
+    kwonly: list[Param] = Field(default_factory=list)
+    kwarg: Name | None = None
+    decorators: list[Expr] = Field(default_factory=list,
+                                   description="Applied bottom-up, as in Python.")
+    body: Body
+
+
+class ClassDef(_Node):
+    """`@decorators class name(bases): body`. Bases are user classes or library classes
+    (`nn.Module`, `torch.autograd.Function`, `torch.utils.data.Dataset`, exceptions)."""
+
+    class_: Name = Field(alias="class")
+    bases: list[Expr] = Field(default_factory=list)
+    decorators: list[Expr] = Field(default_factory=list)
     body: Body
 
 
@@ -367,17 +645,103 @@ class Return(_Node):
 
 
 class With(_Node):
-    """`with torch.no_grad():` / `with torch.enable_grad():`."""
+    """`with value as target: body`; `"no_grad"` / `"enable_grad"` are short for
+    `torch.no_grad()` / `torch.enable_grad()`."""
 
-    with_: GradMode = Field(alias="with")
+    with_: Annotated[
+        Union[Annotated[GradMode, Tag("Mode")], Annotated[Expr, Tag("Expr")]],  # noqa: UP007
+        Discriminator(lambda v: "Mode" if isinstance(v, str) else "Expr",
+                      custom_error_type="invalid_with",
+                      custom_error_message="expected 'no_grad', 'enable_grad' or an "
+                                           "expression object"),
+    ] = Field(alias="with")
+    as_: Target | None = Field(default=None, alias="as")
     body: Body
 
 
+class Handler(_Node):
+    """`except type as name: body` (`type` null or absent: a bare `except:`)."""
+
+    type: Expr | None = None
+    as_: Name | None = Field(default=None, alias="as")
+    body: Body
+
+
+class Try(_Node):
+    """`try: ... except ...: ... else: ... finally: ...`."""
+
+    try_: Body = Field(alias="try")
+    handlers: list[Handler] = Field(default_factory=list)
+    else_: Body = Field(default_factory=list, alias="else")
+    finally_: Body = Field(default_factory=list, alias="finally")
+
+
+class Raise(_Node):
+    """`raise value from cause`; `null` re-raises the exception being handled."""
+
+    raise_: Expr = Field(alias="raise")
+    from_: Expr | None = Field(default=None, alias="from")
+
+
+class Assert(_Node):
+    """`assert test, msg`."""
+
+    assert_: Expr = Field(alias="assert")
+    msg: Expr | None = None
+
+
+class Global(_Node):
+    """`global a, b` inside a function."""
+
+    global_: list[Name] = Field(alias="global", min_length=1)
+
+
+class Nonlocal(_Node):
+    """`nonlocal a, b` inside a nested function."""
+
+    nonlocal_: list[Name] = Field(alias="nonlocal", min_length=1)
+
+
+class Yield(_Node):
+    """`yield value` (in a generator function's body)."""
+
+    yield_: Expr = Field(alias="yield")
+
+
+class YieldFrom(_Node):
+    """`yield from iterable`."""
+
+    yield_from: Expr
+
+
+class Delete(_Node):
+    """`del a, x[k], obj.attr`."""
+
+    delete: list[Target] = Field(min_length=1)
+
+
+class Import(_Node):
+    """`import torch.nn as nn`: binds `as` (or the first part of the path) to the module.
+    Only `torch`, its library modules, `math` and `random` can be imported."""
+
+    import_: ModulePath = Field(alias="import")
+    as_: Name | None = Field(default=None, alias="as")
+
+
+class FromImport(_Node):
+    """`from torch.utils.data import DataLoader, TensorDataset as TD`: `names` are names or
+    `[name, alias]`."""
+
+    from_import: ModulePath
+    names: list[Name | tuple[Name, Name]] = Field(min_length=1)
+
+
 _SEED_EXAMPLE = [
-    {"assign": "x", "value": {"call": "arange", "args": [4.0], "kwargs": {"requires_grad": True}}},
+    {"assign": "x", "value": {"call": "torch.arange", "args": [{"float": 4}],
+                              "kwargs": {"requires_grad": True}}},
     {"assign": "y", "value": {"call": "mul", "args": [
-        2, {"call": "dot", "args": [{"var": "x"}, {"var": "x"}]}]}},
-    {"expr": {"call": "backward", "args": [{"var": "y"}]}},
+        2, {"call": "torch.dot", "args": [{"var": "x"}, {"var": "x"}]}]}},
+    {"expr": {"method": "backward", "args": [{"var": "y"}]}},
     {"expr": {"attr": "grad", "of": {"var": "x"}}},
 ]
 
@@ -392,12 +756,16 @@ class Program(RootModel[list[Stmt]]):
     )
 
 
-for _model in (Var, Call, Attr, Index, And, Or, Not, IfExp, SliceKey, EllipsisKey, Assign,
-               SetItem, SetAttr, ExprStmt, If, While, For, Break, Continue, Def, Return, With,
-               Program):
+for _model in (Var, Lib, FloatLit, Star, StarStar, Call, Method, Attr, Index, And, Or, Not,
+               IfExp, ParamDefault, Lambda, TupleLit, SetLit, DictLit, Comprehension, ListComp,
+               SetComp, DictComp, GenExp, SliceKey, EllipsisKey, StarTarget, Assign, SetItem,
+               SetAttr, ExprStmt, If, While, For, Break, Continue, Def, ClassDef, Return, With,
+               Handler, Try, Raise, Assert, Global, Nonlocal, Yield, YieldFrom, Delete, Import,
+               FromImport, Program):
     _model.model_rebuild()
 
-EXPRESSION_TAGS = frozenset(_EXPR_TAGS.values()) | {"Number", "Bool", "Null", "String", "List"}
-STATEMENT_TAGS = frozenset(_STMT_TAGS.values())
-KEY_TAGS = frozenset({"Slice", "EllipsisKey", "KeyTuple"})
+EXPRESSION_TAGS = frozenset(_EXPR_TAGS.values()) | {"Number", "Bool", "Null", "String", "List",
+                                                    "Star", "Pair", "StarStar", "Expr"}
+STATEMENT_TAGS = frozenset(_STMT_TAGS.values()) | {"Mode"}
+KEY_TAGS = frozenset({"Slice", "EllipsisKey", "KeyTuple", "Name", "Unpack", "Default"})
 ALL_TAGS = EXPRESSION_TAGS | STATEMENT_TAGS | KEY_TAGS

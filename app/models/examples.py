@@ -14,7 +14,7 @@ SEED_SIMPLE_SOURCE = (
 )
 
 SEED_SIMPLE_PROGRAM = [
-    {"assign": "x", "value": {"call": "arange", "args": [4.0],
+    {"assign": "x", "value": {"call": "arange", "args": [{"float": 4}],
                               "kwargs": {"requires_grad": True}}},
     {"assign": "y", "value": {"call": "mul", "args": [
         2, {"call": "dot", "args": [{"var": "x"}, {"var": "x"}]}]}},

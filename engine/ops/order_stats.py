@@ -75,6 +75,11 @@ def _take(xp, data, order, k):
 def kthvalue(input, k, dim=-1, keepdim=False):
     """``(values, indices)`` of the ``k``-th smallest element along ``dim`` (1-based)."""
     _no_bool("kthvalue", input)
+    shape = input._data.shape
+    if shape and shape[norm_dim(dim, len(shape))] == 0:
+        raise errors.EngineIndexError(
+            f"kthvalue(): Expected reduction dim {norm_dim(dim, len(shape))} to have non-zero "
+            "size.")
     data, d = _along(input, dim)
     n = data.shape[-1]
     if not 1 <= k <= n:
@@ -113,8 +118,8 @@ def _median_dim(name: str, input: Tensor, dim, keepdim: bool, ignore_nan: bool):
     shape = input._data.shape
     d = norm_dim(dim, len(shape))
     if shape and shape[d] == 0:
-        raise errors.EngineIndexError(
-            f"{name}(): Expected reduction dim {d} to have non-zero size.")
+        raise errors.EngineIndexError(  # nanmedian's too: PyTorch says median()
+            f"median(): Expected reduction dim {d} to have non-zero size.")
     data, d = _along(input, dim)
     xp = input.device.xp
     order = _stable_order(xp, data)
@@ -201,7 +206,8 @@ def _renamed(t: Tensor, name: str) -> Tensor:
     return t
 
 
-def _quantile(name: str, input, q, dim, keepdim: bool, interpolation: str, ignore_nan: bool):
+def _quantile(input, q, dim, keepdim: bool, interpolation: str, ignore_nan: bool):
+    name = "quantile"  # nanquantile's errors say quantile() too, as PyTorch's
     if not isinstance(q, Tensor):
         q = float(q)
         if not 0 <= q <= 1:
@@ -283,13 +289,13 @@ def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
     """The ``q``-th quantiles (``q`` a number or a 1-D tensor in [0, 1]) of all elements or
     along ``dim``, interpolating between neighbouring ranks ("linear", "lower", "higher",
     "midpoint" or "nearest"); NaN if the values include NaN."""
-    return _quantile("quantile", input, q, dim, keepdim, interpolation, False)
+    return _quantile(input, q, dim, keepdim, interpolation, False)
 
 
 @op(grad_fns=("SqueezeBackward4", "LerpBackward1", "GatherBackward0", "SortBackward0"))
 def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
     """``quantile`` ignoring NaNs (NaN only where every value is NaN)."""
-    return _quantile("nanquantile", input, q, dim, keepdim, interpolation, True)
+    return _quantile(input, q, dim, keepdim, interpolation, True)
 
 
 __all__ = ["kthvalue", "median", "nanmedian", "mode", "quantile", "nanquantile",

@@ -60,11 +60,11 @@ def pad(input, pad, mode="constant", value=None):
     ndim = input._data.ndim
     if mode not in _MODES:
         raise errors.NotSupported(f"Unrecognised padding mode {mode}")
+    if len(pads) > 2 * ndim:
+        raise errors.EngineRuntimeError(
+            "Padding length should be less than or equal to two times the input dimension "
+            f"but got padding length {len(pads)} and input of dimension {ndim}")
     if mode == "constant":
-        if len(pads) > 2 * ndim:
-            raise errors.EngineRuntimeError(
-                "Padding length should be less than or equal to two times the input dimension "
-                f"but got padding length {len(pads)} and input of dimension {ndim}")
         return _constant_pad(input, pads, 0 if value is None else value)
     if value is not None and value != 0:
         raise errors.EngineRuntimeError(

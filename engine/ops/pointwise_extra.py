@@ -99,7 +99,9 @@ def _xlogy_fwd(xp, x, y):
 
 
 def _xlogy_grad_self(g, x, y):
-    return g * xlogy(x != 0, y)
+    # PyTorch differentiates as ``log(other)`` even where x is 0, but keeps 0 there where
+    # other <= 0 (where the log is not finite)
+    return where((x == 0) & (y <= 0), 0.0, xlogy(g, y))
 
 
 def _xlogy_grad_other(g, x, y):

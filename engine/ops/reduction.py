@@ -415,9 +415,20 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     dims = norm_dims(dim, input._data.ndim)
     shape = input._data.shape
     if abs(p) == INF and _count(shape, dims) == 0 and input._data.ndim:
-        raise errors.EngineRuntimeError(
-            f"linalg.vector_norm cannot compute the {'' if p > 0 else '-'}inf norm on an empty "
-            "tensor because the operation does not have an identity")
+        sign = "" if p > 0 else "-"
+        if dim is None:
+            raise errors.EngineRuntimeError(
+                f"linalg.vector_norm cannot compute the {sign}inf norm on an empty tensor "
+                "because the operation does not have an identity")
+        given = (dim,) if isinstance(dim, int) else tuple(dim)
+        empty = [d for d in (norm_dim(d, len(shape)) for d in given) if shape[d] == 0]
+        if not empty:
+            raise errors.EngineRuntimeError(
+                f"linalg.vector_norm cannot compute the {sign}inf norm on an empty tensor "
+                "because the operation does not have an identity")
+        raise errors.EngineRuntimeError(  # sic: PyTorch's text has no space after the number
+            f"linalg.vector_norm cannot compute the {sign}inf norm on the dimension {empty[0]}"
+            "because this dimension is empty and the operation does not have an identity")
     xp = input.device.xp
     a = xp.abs(input._data.astype(_acc(dt), copy=False))
     with _quiet(xp):
@@ -442,11 +453,11 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
 
 
 def _norm_grad(g, x, out, p, dims, keepdim):
+    if p == 0:  # a count of nonzeros: PyTorch gives no gradient at all (None, not zeros)
+        return None
     shape = x._data.shape
     g = expand_reduced(g, shape, dims, keepdim)
     out = expand_reduced(out, shape, dims, keepdim)
-    if p == 0:
-        return g * 0
     sign = _sign(x)
     if p == 1:
         return sign * g

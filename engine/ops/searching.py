@@ -224,7 +224,13 @@ def _rows(input: Tensor, dim):
     xp = input.device.xp
     if dim is None:
         return input._data.reshape(-1, 1), None
-    d = norm_dim(dim, input._data.ndim)
+    shape = input._data.shape
+    if not shape:
+        raise errors.EngineIndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+    d = norm_dim(dim, len(shape))
+    if any(s == 0 for i, s in enumerate(shape) if i != d):
+        raise errors.EngineRuntimeError(
+            "There are 0 sized dimensions, and they aren't selected, so unique cannot be applied")
     moved = xp.moveaxis(input._data, d, 0)
     return moved.reshape(moved.shape[0], int(np.prod(moved.shape[1:]))), d
 

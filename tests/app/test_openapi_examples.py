@@ -2,9 +2,8 @@
 (``JSON.stringify`` writes an integral float such as ``4.0`` as ``4``), succeeds as documented.
 
 The examples are the first thing a user tries (Swagger UI's "Try it out" sends them from the
-browser). Examples in the JSON form that need a float literal surviving JavaScript (the
-``{"float": ...}`` node that issue 11 adds to app/lang/schema.py) are expected to fail until
-that node is in the schema; from then on they must pass like the others.
+browser). Examples in the JSON form write their floats as the ``{"float": ...}`` node, which
+survives JavaScript.
 """
 
 from __future__ import annotations
@@ -68,12 +67,7 @@ def _examples() -> list[tuple[str, str, str, Any]]:
     return cases
 
 
-def _has_float_literal() -> bool:
-    return '"float"' in json.dumps(_spec()["components"]["schemas"])
-
-
 CASES = _examples()
-FLOAT_LITERAL = _has_float_literal()
 
 
 def test_the_document_has_the_examples_we_mean_to_check():
@@ -92,13 +86,7 @@ def test_each_example_works_as_javascript_sends_it(client, case):
     reply = client.request(method.upper(), url, content=json.dumps(sent),
                            headers={"content-type": "application/json"})
     changed = json.dumps(sent) != json.dumps(body)  # (4 == 4.0 in Python)
-    if reply.status_code not in STATUS_OK[method] and changed and not FLOAT_LITERAL:
-        original = client.request(method.upper(), url, json=body)
-        if original.status_code in STATUS_OK[method]:
-            pytest.xfail("needs the JSON form's float literal ({'float': ...}, issue 11, "
-                         "engineer lang): " + reply.json().get("detail", ""))
     assert reply.status_code in STATUS_OK[method], (
-        f"{reply.text}\nsent: {sent}\n" + ("The schema has the float literal now: write this "
-                                           "example's floats as {'float': ...} (the program "
-                                           "examples are in app/models/examples.py and "
+        f"{reply.text}\nsent: {sent}\n" + ("Write this example's floats as {'float': ...} (the "
+                                           "program examples are in app/models/examples.py and "
                                            "app/lang/schema.py)." if changed else ""))

@@ -3,6 +3,7 @@ dtypes, node chains, gradients, errors and warnings."""
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -73,6 +74,15 @@ CASES = {
                                                                        m.ones(2, 4)),
     "pairwise_distance": lambda m, F, leaf: F.pairwise_distance(leaf(A), leaf(B[:2])),
     "pairwise_distance-p1": lambda m, F, leaf: F.pairwise_distance(leaf(A), leaf(B[:2]), p=1),
+    # a 0-norm counts nonzeros: no gradient at all (None), as torch
+    "pairwise_distance-p0": lambda m, F, leaf: F.pairwise_distance(leaf(A), leaf(B[:2]), p=0),
+    "vector_norm-ord0": lambda m, F, leaf: m.linalg.vector_norm(leaf(A), 0, dim=1),
+    "norm-p0-plus": lambda m, F, leaf: (lambda x: x.norm(0) + x.sum())(leaf(A)),
+    "vector_norm-inf-empty-dim":
+        lambda m, F, leaf: m.linalg.vector_norm(m.ones(3, 0, 0), -math.inf, dim=(2, 1)),
+    "vector_norm-inf-empty": lambda m, F, leaf: m.linalg.vector_norm(m.ones(3, 0), math.inf),
+    "pairwise_distance-inf-empty":
+        lambda m, F, leaf: F.pairwise_distance(m.ones(2, 0), m.ones(2, 0), p=math.inf),
     "pairwise_distance-keepdim": lambda m, F, leaf: F.pairwise_distance(leaf(A), leaf(B[:2]),
                                                                         keepdim=True),
     "pairwise_distance-same": lambda m, F, leaf: F.pairwise_distance(leaf(A), leaf(A)),

@@ -93,3 +93,16 @@ for _mode in ("linear", "lower", "higher", "nearest", "midpoint"):
 @pytest.mark.parametrize("name", list(CASES))
 def test_matches_torch(name):
     compare(CASES[name])
+
+
+@pytest.mark.parametrize("call", [
+    lambda m, x: m.nanquantile(x, 1.2),
+    lambda m, x: m.nanquantile(x[:0], 0.5),
+    lambda m, x: m.nanquantile(x, 0.5, interpolation="foo"),
+    lambda m, x: m.kthvalue(x.reshape(3, 1)[:, :0], 1, 1),
+    lambda m, x: m.kthvalue(x[:0], 5),
+    lambda m, x: m.nanmedian(x[:0], 0),
+    lambda m, x: m.kthvalue(x.reshape(3, 1)[:, :0], 1, 0),
+])
+def test_edge_errors_as_torch(call):
+    compare(lambda m, F, leaf: call(m, leaf([1.0, 2.0, 3.0])))

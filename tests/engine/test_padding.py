@@ -74,6 +74,8 @@ CASES = {
     "circular-wraps-twice": lambda m, F, leaf: F.pad(leaf(X3), (4, 1), mode="circular"),
     "circular-empty": lambda m, F, leaf: F.pad(m.ones(1, 1, 3), (-2, -1), mode="circular"),
     "bad-mode": lambda m, F, leaf: F.pad(leaf(X3), (1, 1), mode="foo"),
+    "reflect-0d-too-long": lambda m, F, leaf: F.pad(m.tensor(1.0), (1, 1), mode="reflect"),
+    "replicate-too-long": lambda m, F, leaf: F.pad(m.ones(3), (1, 1, 1, 1), mode="replicate"),
     "float-pad": lambda m, F, leaf: F.pad(m.ones(1, 1, 3), (1.5, 1)),
     "tensor-pad": lambda m, F, leaf: F.pad(m.ones(1, 1, 3), m.tensor([1, 1])),
 }

@@ -42,6 +42,8 @@ CASES = {
                                         leaf([0.0, 1.0, 0.0, 3.0, 0.25])),
     "xlogy-nan": lambda m, F, leaf: m.xlogy(m.tensor([0.0, 0.0, 1.0]),
                                             m.tensor([0.0, NAN, 0.0])),
+    "xlogy-zero-self": lambda m, F, leaf: m.xlogy(leaf([0.0] * 7), leaf(
+        [0.3, 0.0, -2.0, float("nan"), float("inf"), 1.0, 2.0])),
     "xlogy-scalar-self": lambda m, F, leaf: m.xlogy(2, leaf([1.0, 2.0, 3.0])),
     "xlogy-scalar-other": lambda m, F, leaf: m.xlogy(leaf([1.0, 0.0, 3.0]), 2),
     "xlogy-int": lambda m, F, leaf: m.xlogy(m.tensor([1, 2, 0]), m.tensor([1, 2, 3])),

@@ -115,6 +115,13 @@ CASES = {
     "unique-dim-lexicographic": lambda m, F, leaf: m.unique(
         m.tensor([[3, 2], [1, 9], [3, 1], [1, 2]]), dim=0, sorted=False),
     "unique-dim-empty": lambda m, F, leaf: m.unique(m.zeros(0, 2), dim=0),
+    "unique-dim-other-dim-empty": lambda m, F, leaf: m.unique(m.zeros(3, 0), dim=0),
+    "unique-dim-0d": lambda m, F, leaf: m.unique(m.tensor(1.0), dim=0),
+    "unique_consecutive-dim-0d": lambda m, F, leaf: m.unique_consecutive(m.tensor(1.0), dim=-1),
+    "unique_consecutive-dim-other-dim-empty":
+        lambda m, F, leaf: m.unique_consecutive(m.zeros(3, 0), dim=0),
+    "unique_consecutive-dim-selected-empty":
+        lambda m, F, leaf: m.unique_consecutive(m.zeros(3, 0), dim=1, return_counts=True),
     "unique-dim-bad": lambda m, F, leaf: m.unique(m.ones(2, 2), dim=2),
     "unique-dim-nan": lambda m, F, leaf: m.unique(m.tensor([[NAN, 1.0], [NAN, 1.0]]), dim=0),
     "unique-bool": lambda m, F, leaf: m.unique(m.tensor([True, False, True])),

@@ -138,6 +138,7 @@ def compare(case, rtol: float = 0.0, atol: float = 1e-9, grads: bool = True,
     Values must agree to ``rtol`` or the result dtype's own tolerance, whichever is larger;
     with ``graph`` the whole chain of node names behind each result must agree too."""
     ours, theirs = Run(engine, case), Run(torch, case)
+    assert not isinstance(theirs.error, NameError), f"the case itself is broken: {theirs.error}"
     if theirs.error is not None or ours.error is not None:
         assert ours.error is not None, f"torch raised {theirs.error!r}, the engine returned " \
                                        f"{ours.value!r}"

@@ -25,7 +25,8 @@ def value(form, source, env=None):
 
 @pytest.mark.parametrize("source, expected", [
     ("1", 1), ("2.5", 2.5), ("True", True), ("None", None), ("'x'", "x"),
-    ("[1, [2, 'a']]", [1, [2, "a"]]), ("(1, 2)", [1, 2]),
+    ("[1, [2, 'a']]", [1, [2, "a"]]), ("(1, 2)", (1, 2)), ("{1, 1}", {1}),
+    ("{'a': 1}['a']", 1), ("2.0", 2.0), ("type(2.0).__name__", "float"),
     ("7 // 2", 3), ("7 % 3", 1), ("2 ** 10", 1024), ("1 / 4", 0.25), ("-(3)", -3),
     ("3 - 5", -2), ("'a' + 'b'", "ab"), ("[1] * 3", [1, 1, 1]),
     ("1 < 2", True), ("2 <= 1", False), ("1 == 1.0", True), ("1 != 1", False),
@@ -39,8 +40,8 @@ def value(form, source, env=None):
     ("len([1, 2])", 2), ("float(1)", 1.0), ("int(2.7)", 2), ("bool(0)", False),
     ("abs(-2)", 2), ("round(2.567, 2)", 2.57), ("min(3, 1)", 1), ("max([1, 5, 2])", 5),
     ("sum([1, 2, 3])", 6), ("list(range(3))", [0, 1, 2]), ("tuple([1])", (1,)),
-    ("enumerate(['a'])", [(0, "a")]), ("zip([1], [2])", [(1, 2)]),
-    ("sorted([3, 1])", [1, 3]), ("reversed([1, 2])", [2, 1]), ("any([0, 1])", True),
+    ("list(enumerate(['a']))", [(0, "a")]), ("list(zip([1], [2]))", [(1, 2)]),
+    ("sorted([3, 1])", [1, 3]), ("list(reversed([1, 2]))", [2, 1]), ("any([0, 1])", True),
     ("all([1, 0])", False), ("str(1.5)", "1.5"), ("repr('a')", "'a'"),
     ("format(3.14159, '.2f')", "3.14"), ("f'{2 + 1}x{1.5:.0f}'", "3x2"),
     ("range(3)", [0, 1, 2]), ("torch.pi > 3", True), ("torch.float32", engine.float32),
@@ -340,17 +341,17 @@ def test_failed_statement_rolls_back_its_bindings_and_keeps_earlier_ones(form):
     assert env.variables == {"a": 1}
     with pytest.raises(ProgramError):
         form("def g():\n    return 1\ndef g():\n    return undefined\nq = g()", env)
-    assert "g" in env.functions and "q" not in env.variables
+    assert "g" in env.variables and "q" not in env.variables
     assert form("a + 1", env).result == 2  # the session still runs
 
 
 def test_failed_def_statement_leaves_the_old_function():
     env = Environment()
     run_source("def h():\n    return 1", env)
-    old = env.functions["h"]
+    old = env.variables["h"]
     with pytest.raises(ProgramError):
         run_source("x = 1\nfor i in range(2):\n    def h():\n        return 2\n    boom", env)
-    assert env.functions["h"] is old and env.variables["x"] == 1
+    assert env.variables["h"] is old and env.variables["x"] == 1
 
 
 def test_errors_inside_functions_defined_in_an_earlier_run_point_at_the_call():

@@ -18,7 +18,7 @@ from app.lang import (
     run_program,
 )
 
-from .test_seed import CELLS
+from .test_seed import CANONICAL, CELLS
 
 
 @pytest.mark.parametrize("program, pointer, words", [
@@ -26,13 +26,21 @@ from .test_seed import CELLS
     ([{"bogus": 1}], "#/program/0", "expected a statement"),
     ([{"expr": 1}, {"if": True, "then": [{"assign": "__x", "value": 1}]}],
      "#/program/1/then/0/assign", "pattern"),
-    ([{"expr": {"attr": "__class__", "of": 1}}], "#/program/0/expr/attr", "'grad'"),
+    ([{"expr": {"attr": "__class__", "of": 1}}], "#/program/0/expr/attr", "pattern"),
     ([{"assign": "x", "value": 1, "extra": 2}], "#/program/0/extra", "Extra inputs"),
     ([{"expr": {"call": "f", "args": [{"var": "x", "of": 1}]}}],
      "#/program/0/expr/args/0/of", "Extra inputs"),
     ([{"expr": {"index": {"var": "x"}, "key": [{"slice": [1]}]}}],
      "#/program/0/expr/key/0/slice", "at least 2"),
-    ([{"setattr": {"var": "x"}, "attr": "shape", "value": 1}], "#/program/0/attr", "'grad'"),
+    ([{"setattr": {"var": "x"}, "attr": "__dict__", "value": 1}], "#/program/0/attr",
+     "pattern"),
+    ([{"expr": {"call": "f", "args": [{"star": {"var": "x"}, "of": 1}]}}],
+     "#/program/0/expr/args/0/of", "Extra inputs"),
+    ([{"expr": {"method": "sum", "args": []}}], "#/program/0/expr/args", "at least 1"),
+    ([{"def": "__class__", "params": [], "body": []}], "#/program/0/def", "pattern"),
+    ([{"expr": {"dict": [[1]]}}], "#/program/0/expr/dict/0", "Field required"),
+    ([{"expr": {"float": "1.5"}}], "#/program/0/expr/float", "valid"),
+    ([{"assign": {"call": "f"}, "value": 1}], "#/program/0/assign", "assignment target"),
     ([{"with": "open", "body": []}], "#/program/0/with", "'no_grad'"),
     ([{"for": "i", "in": [1], "body": {}}], "#/program/0/body", "list"),
     ([{"expr": {"and": []}}], "#/program/0/expr/and", "at least 1"),
@@ -61,10 +69,12 @@ def test_parse_accepts_a_list_a_program_object_or_one_statement():
 
 
 def test_every_seed_cell_validates_and_round_trips():
-    for source, program, _ in CELLS:
-        parsed = parse_program(program)
-        assert parsed.model_dump(by_alias=True, exclude_unset=True) == program
-        assert compile_source(source) == program
+    for (source, program, _), canonical in zip(CELLS, CANONICAL, strict=True):
+        for form in (program, canonical):
+            parsed = parse_program(form)
+            assert json.loads(parsed.model_dump_json(by_alias=True, exclude_unset=True)) \
+                == form
+        assert compile_source(source) == canonical
 
 
 def test_published_schema_names_every_statement_and_expression():
@@ -72,10 +82,14 @@ def test_published_schema_names_every_statement_and_expression():
     text = json.dumps(schema)
     for name in ("Assign", "SetItem", "SetAttr", "ExprStmt", "If", "While", "For", "Break",
                  "Continue", "Def", "Return", "With", "Var", "Call", "Attr", "Index", "And",
-                 "Or", "Not", "IfExp", "SliceKey", "EllipsisKey"):
+                 "Or", "Not", "IfExp", "SliceKey", "EllipsisKey", "Method", "Lib", "FloatLit",
+                 "Lambda", "TupleLit", "SetLit", "DictLit", "ListComp", "SetComp", "DictComp",
+                 "GenExp", "Star", "StarStar", "ParamDefault", "ClassDef", "Try", "Handler",
+                 "Raise", "Assert", "Global", "Nonlocal", "Yield", "YieldFrom", "Delete",
+                 "Import", "FromImport", "StarTarget", "Comprehension"):
         assert name in schema["$defs"], name
         assert schema["$defs"][name].get("description"), name
-    assert schema["examples"] and '"arange"' in text
+    assert schema["examples"] and '"torch.arange"' in text
     assert schema["$defs"]["Assign"]["additionalProperties"] is False
 
 

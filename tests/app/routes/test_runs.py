@@ -90,15 +90,15 @@ def test_syntax_error_points_at_line_and_column(client, session_id):
     assert "line" in body["location"]
 
 
-@pytest.mark.parametrize("source", ["import os", "x.__class__", "lambda: 1", "global x",
-                                    "class A:\n    pass"])
+@pytest.mark.parametrize("source", ["import os", "x.__class__", "open('f')", "id(x)",
+                                    "getattr(x, '__dict__')"])
 def test_outside_the_subset_is_a_syntax_error(client, session_id, source):
     body = assert_problem(run(client, session_id, source), 400, "syntax_error")
     assert body["location"]["line"] == 1
 
 
 @pytest.mark.parametrize("source", ["open('/etc/passwd')", "exec('1')", "eval('1')",
-                                    "getattr(x, 'grad')", "compile('1', 'f', 'exec')"])
+                                    "globals()", "compile('1', 'f', 'exec')"])
 def test_python_builtins_do_not_exist(client, session_id, source):
     body = assert_problem(run(client, session_id, source), 400, "syntax_error")
     assert body["location"]["line"] == 1

@@ -157,3 +157,12 @@ def test_no_replica_at_all_is_a_503_problem(replicas):
         assert reply.json()["code"] == "server_busy"
         assert reply.headers["retry-after"] == "2"
         assert reply.json()["request_id"] == reply.headers["x-request-id"]
+
+
+def test_replicas_given_by_name_are_resolved(replicas):
+    two = replicas(2)  # as compose's `api:8000`, which resolves to every replica's address
+    with nginx_proxy([r.port for r in two], by_name=True) as nginx, \
+            httpx.Client(base_url=nginx.url) as client:
+        served = Counter(client.get("/v1/ops").json()["replica"] for _ in range(20))
+        assert set(served) == {"r1", "r2"}
+        assert client.get("/v1/sessions/s_abc/variables/x").status_code == 200

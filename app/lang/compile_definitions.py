@@ -1,0 +1,275 @@
+"""The code compiler, definitions: ``def``, ``lambda``, ``class`` and comprehensions — the
+constructs that open a scope of their own (see :mod:`app.lang.scopes`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from . import scopes
+from .builtins import OBJECT
+from .calls import Closure
+from .errors import ProgramError, ProgramValidationError
+from .guards import size_guard
+from .library import bind_static_dispatchers, library_base, make_library_subclass
+from .methods import iterate
+from .objects import apply_decorator
+from .runtime import RETURN, Frame
+from .schema import SPECIAL_METHODS
+from .scopes import Scope
+from .values import (
+    ClassMethod,
+    Code,
+    ContextFunction,
+    Function,
+    GeneratorValue,
+    Property,
+    StaticMethod,
+    UserClass,
+    classes_changed,
+)
+
+
+def enclosing_for(scope: Scope) -> Callable[[Frame], tuple]:
+    """How a scope defined in ``scope`` finds the locals of the functions around it."""
+    if scope.kind == scopes.FUNCTION:
+        return lambda fr: (fr.locals, *fr.enclosing)
+    if scope.kind == scopes.CLASS:
+        return lambda fr: fr.enclosing
+    return lambda fr: ()
+
+
+def _param_parts(params: list) -> tuple[tuple[str, ...], list[Any]]:
+    names = tuple(p if isinstance(p, str) else p["name"] for p in params)
+    defaults = [p["default"] for p in params if not isinstance(p, str)]
+    return names, defaults
+
+
+class DefinitionCompiler:
+    unit: bytes
+    expr: Callable[..., Closure]
+    block: Callable[..., Closure]
+    gen_block: Callable[..., Closure]
+    store_name: Callable[..., Any]
+    store: Callable[..., Any]
+
+    # ------------------------------------------------------------------ functions
+
+    def _function_parts(self, node: dict, params_key: str, scope: Scope, pointer: str
+                        ) -> tuple[tuple[str, ...], Closure, Closure, list[str]]:
+        params, defaults = _param_parts(node[params_key])
+        first_default = next((i for i, p in enumerate(node[params_key])
+                              if not isinstance(p, str)), len(params))
+        if any(isinstance(p, str) for p in node[params_key][first_default:]):
+            raise ProgramValidationError(f"{pointer}: parameter without a default follows "
+                                         "parameter with a default", pointer=pointer)
+        default_closures = tuple(self.expr(d, scope) for d in defaults)
+        kwonly, kwdefaults = [], []
+        for p in node.get("kwonly", ()):
+            if isinstance(p, str):
+                kwonly.append(p)
+            else:
+                kwonly.append(p["name"])
+                kwdefaults.append((p["name"], self.expr(p["default"], scope)))
+        kw_t = tuple(kwdefaults)
+        return (params, lambda fr: tuple([d(fr) for d in default_closures]),
+                lambda fr: {k: d(fr) for k, d in kw_t}, kwonly)
+
+    def _def(self, node: dict, pointer: str, scope: Scope, loop: bool, func: bool) -> Closure:
+        name = node["def"]
+        if name.startswith("__") and (scope.kind != scopes.CLASS
+                                      or name not in SPECIAL_METHODS):
+            raise ProgramValidationError(f"{pointer}/def: special method names ({name}) are "
+                                         "only for methods", pointer=f"{pointer}/def")
+        decorators = tuple(self.expr(d, scope) for d in node.get("decorators", ()))
+        params, defaults, kwdefaults, kwonly = self._function_parts(node, "params", scope,
+                                                                    pointer)
+        inner = scopes.function_scope(node, scope, pointer)
+        if inner.generator:
+            body = self.gen_block(node["body"], f"{pointer}/body", inner, loop=False)
+        else:
+            body = self.block(node["body"], f"{pointer}/body", inner, loop=False, func=True)
+        code = Code(name, inner.qualname, params, sum(1 for p in node["params"]
+                                                      if not isinstance(p, str)),
+                    node.get("vararg"), tuple(kwonly), node.get("kwarg"), body,
+                    inner.generator)
+        enclosing = enclosing_for(scope)
+        store = self.store_name(name, scope)
+
+        def run(fr: Frame) -> None:
+            decorating = [d(fr) for d in decorators]
+            value: Any = Function(code, defaults(fr), kwdefaults(fr), enclosing(fr), fr.glob)
+            for decorator in reversed(decorating):
+                value = apply_decorator(fr.rs, decorator, value)
+            store(fr, value)
+
+        return run
+
+    def _lambda(self, node: dict, scope: Scope) -> Closure:
+        params, defaults, kwdefaults, kwonly = self._function_parts(node, "lambda", scope,
+                                                                    "lambda")
+        inner = scopes.lambda_scope(node, scope)
+        value = self.expr(node["body"], inner)
+
+        def body(fr: Frame) -> Any:
+            fr.retval = value(fr)
+            return RETURN
+
+        code = Code("<lambda>", inner.qualname, params,
+                    sum(1 for p in node["lambda"] if not isinstance(p, str)),
+                    node.get("vararg"), tuple(kwonly), node.get("kwarg"), body, False)
+        enclosing = enclosing_for(scope)
+
+        def run(fr: Frame) -> Function:
+            return Function(code, defaults(fr), kwdefaults(fr), enclosing(fr), fr.glob)
+
+        return run
+
+    # ------------------------------------------------------------------ classes
+
+    def _class(self, node: dict, pointer: str, scope: Scope, loop: bool,
+               func: bool) -> Closure:
+        name = node["class"]
+        bases = tuple(self.expr(b, scope) for b in node.get("bases", ()))
+        decorators = tuple(self.expr(d, scope) for d in node.get("decorators", ()))
+        inner = scopes.class_scope(node, scope, pointer)
+        body = self.block(node["body"], f"{pointer}/body", inner, loop=False, func=False)
+        enclosing = enclosing_for(scope)
+        store = self.store_name(name, scope)
+        qualname = inner.qualname
+
+        def run(fr: Frame) -> None:
+            base_values = [b(fr) for b in bases]
+            decorating = [d(fr) for d in decorators]
+            ns: dict[str, Any] = {}
+            body(Frame(fr.rs, ns, fr.glob, enclosing(fr), fr.func))
+            value: Any = make_class(name, qualname, base_values, ns)
+            for decorator in reversed(decorating):
+                value = apply_decorator(fr.rs, decorator, value)
+            store(fr, value)
+
+        return run
+
+    # ------------------------------------------------------------------ comprehensions
+
+    def _comprehension(self, node: dict, scope: Scope, kind: str) -> Closure:
+        generators = node["generators"]
+        inner = scopes.comprehension_scope(generators, scope, kind)
+        first = self.expr(generators[0]["in"], scope)  # evaluated where the comprehension is
+        levels = []
+        for i, gen in enumerate(generators):
+            source = first if i == 0 else self.expr(gen["in"], inner)
+            target = gen["target"]
+            store = self.store(target, inner)
+            direct = target if isinstance(target, str) else None
+            conds = tuple(self.expr(c, inner) for c in gen.get("ifs", ()))
+            levels.append((source, store, direct, conds))
+        if kind == "dictcomp":
+            key_c = self.expr(node["dictcomp"][0], inner)
+            value_c = self.expr(node["dictcomp"][1], inner)
+            element = lambda fr: (key_c(fr), value_c(fr))  # noqa: E731
+        else:
+            element = self.expr(node[kind], inner)
+        levels_t = tuple(levels)
+        enclosing = enclosing_for(scope)
+        last = len(levels_t) - 1
+
+        def produce(child: Frame, level: int, iterable: Any) -> Any:
+            _, store, direct, conds = levels_t[level]
+            local = child.locals
+            for item in iterate(child.rs, iterable):
+                rs = child.rs
+                rs.steps += 1
+                if rs.steps >= rs.next_check:
+                    rs.check()
+                if direct is not None:
+                    local[direct] = item
+                else:
+                    store(child, item)
+                if conds and not all(c(child) for c in conds):
+                    continue
+                if level == last:
+                    yield element(child)
+                else:
+                    yield from produce(child, level + 1, levels_t[level + 1][0](child))
+
+        if kind == "genexp":
+            def run_gen(fr: Frame) -> GeneratorValue:
+                source = first(fr)
+                iterate(fr.rs, source)  # a non-iterable fails here, as in Python
+                child = Frame(fr.rs, {}, fr.glob, enclosing(fr), fr.func)
+                return GeneratorValue("<genexpr>", "<genexpr>", produce(child, 0, source),
+                                      child)
+            return run_gen
+
+        def run(fr: Frame) -> Any:
+            rs = fr.rs
+            child = Frame(rs, {}, fr.glob, enclosing(fr), fr.func)
+            limit = rs.limits.max_value_elements
+            if kind == "listcomp":
+                out: Any = []
+                add = out.append
+            elif kind == "setcomp":
+                out = set()
+                add = out.add
+            else:
+                out = {}
+
+                def add(pair: tuple) -> None:
+                    out[pair[0]] = pair[1]
+            for value in produce(child, 0, first(fr)):
+                add(value)
+                if len(out) > limit:
+                    size_guard(rs, len(out), "a comprehension")
+            return out
+
+        return run
+
+    def _listcomp(self, node: dict, scope: Scope) -> Closure:
+        return self._comprehension(node, scope, "listcomp")
+
+    def _setcomp(self, node: dict, scope: Scope) -> Closure:
+        return self._comprehension(node, scope, "setcomp")
+
+    def _dictcomp(self, node: dict, scope: Scope) -> Closure:
+        return self._comprehension(node, scope, "dictcomp")
+
+    def _genexp(self, node: dict, scope: Scope) -> Closure:
+        return self._comprehension(node, scope, "genexp")
+
+
+def _functions_in(value: Any) -> list[Function]:
+    if isinstance(value, Function):
+        return [value]
+    if isinstance(value, (StaticMethod, ClassMethod)):
+        return _functions_in(value.func)
+    if isinstance(value, ContextFunction):
+        return _functions_in(value.func)
+    if isinstance(value, Property):
+        return [f for part in (value.fget, value.fset, value.fdel) for f in _functions_in(part)]
+    return []
+
+
+def make_class(name: str, qualname: str, bases: list[Any], ns: dict[str, Any]) -> UserClass:
+    """A class from its bases and the namespace its body filled."""
+    for base in bases:
+        if not (isinstance(base, UserClass) or isinstance(base, type)
+                and base.__module__.startswith("engine.")):
+            from .values import type_name
+
+            raise ProgramError(f"{name}: bases must be classes, not '{type_name(base)}'",
+                               exception="TypeError")
+    lib = library_base(name, bases)
+    user_bases = tuple(b for b in bases if isinstance(b, UserClass))
+    if not user_bases and lib is None:
+        user_bases = (OBJECT,)
+    cls = UserClass(name, qualname, user_bases, ns, lib_base=lib)
+    for value in ns.values():
+        for function in _functions_in(value):
+            if function.owner is None:
+                function.owner = cls
+    classes_changed()
+    if lib is not None:
+        cls.pytype = make_library_subclass(cls)
+        bind_static_dispatchers(cls.pytype)
+    return cls

@@ -1,0 +1,420 @@
+"""The code compiler, expressions: each JSON expression becomes a closure ``fr -> value``."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import engine
+
+from . import builtins as bi
+from .calls import (
+    Arguments,
+    Closure,
+    binary_closure,
+    global_call,
+    inplace_closure,
+    method_call,
+    op_call,
+    static_call,
+    unary_closure,
+    value_call,
+)
+from .errors import LangError, ProgramError, ProgramValidationError
+from .exceptions import convert_exception
+from .library import LibModule, resolve_path
+from .methods import materialize
+from .objects import get_attr
+from .runtime import Frame
+from .schema import READABLE_ATTRS
+from .scopes import Scope
+from .values import Instance, OpFunction, Property, SuperProxy
+
+Tensor = engine.Tensor
+_MISSING = object()
+_FLOATS = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+
+
+def _unbound_local(name: str) -> ProgramError:
+    return ProgramError(f"cannot access local variable '{name}' where it is not associated "
+                        "with a value", exception="UnboundLocalError")
+
+
+def _unbound_free(name: str) -> ProgramError:
+    return ProgramError(f"cannot access free variable '{name}' where it is not associated "
+                        "with a value in enclosing scope", exception="NameError")
+
+
+def global_value(name: str) -> Any:
+    """What a name no program binds means: a builtin, a constant, a library root, an op."""
+    value = bi.BUILTIN_VALUES.get(name, _MISSING)
+    if value is not _MISSING:
+        return value
+    value = bi.CONSTANTS.get(name, _MISSING)
+    if value is not _MISSING:
+        return value
+    if name in ("torch", "F", "nn", "math", "random", "autograd", "functional"):
+        return resolve_path(name)
+    opdef = engine.ops.lookup(name)
+    if opdef is not None:
+        return OpFunction(name, opdef.fn)
+    return _MISSING
+
+
+class ExpressionCompiler:
+    unit: bytes
+
+    def expr(self, node: Any, scope: Scope) -> Closure:
+        if node is None or isinstance(node, (bool, int, float, str)):
+            return lambda fr: node
+        if isinstance(node, list):
+            return self._sequence(node, scope, list)
+        method = self._EXPRESSIONS.get(next((k for k in node if k in self._EXPRESSIONS), ""))
+        if method is None:  # pragma: no cover - the schema admits nothing else
+            raise ProgramValidationError("unknown expression")
+        return method(self, node, scope)
+
+    def _sequence(self, items: list, scope: Scope, kind: type) -> Closure:
+        if not any(isinstance(e, dict) and "star" in e for e in items):
+            parts = tuple(self.expr(e, scope) for e in items)
+            if kind is list:
+                return lambda fr: [part(fr) for part in parts]
+            if kind is tuple:
+                return lambda fr: tuple([part(fr) for part in parts])
+            return lambda fr: {part(fr) for part in parts}
+        starred = tuple((isinstance(e, dict) and "star" in e,
+                         self.expr(e["star"] if isinstance(e, dict) and "star" in e else e,
+                                   scope)) for e in items)
+
+        def run(fr: Frame) -> Any:
+            out: list[Any] = []
+            for star, part in starred:
+                if star:
+                    out.extend(materialize(fr.rs, part(fr), "an unpacked sequence"))
+                else:
+                    out.append(part(fr))
+            return out if kind is list else kind(out)
+
+        return run
+
+    def _tuple(self, node: dict, scope: Scope) -> Closure:
+        return self._sequence(node["tuple"], scope, tuple)
+
+    def _set(self, node: dict, scope: Scope) -> Closure:
+        return self._sequence(node["set"], scope, set)
+
+    def _dict(self, node: dict, scope: Scope) -> Closure:
+        entries = []
+        for entry in node["dict"]:
+            if isinstance(entry, dict):
+                entries.append((None, self.expr(entry["starstar"], scope)))
+            else:
+                entries.append((self.expr(entry[0], scope), self.expr(entry[1], scope)))
+        entries_t = tuple(entries)
+
+        def run(fr: Frame) -> dict:
+            out: dict[Any, Any] = {}
+            for key, value in entries_t:
+                if key is None:
+                    mapping = value(fr)
+                    if not isinstance(mapping, dict):
+                        raise ProgramError(f"'{type(mapping).__name__}' object is not a "
+                                           "mapping", exception="TypeError")
+                    out.update(mapping)
+                else:
+                    k = key(fr)
+                    try:
+                        out[k] = value(fr)
+                    except TypeError as exc:
+                        raise convert_exception(exc) from None
+            return out
+
+        return run
+
+    def _float(self, node: dict, scope: Scope) -> Closure:
+        raw = node["float"]
+        value = _FLOATS[raw] if isinstance(raw, str) else float(raw)
+        return lambda fr: value
+
+    def _lib(self, node: dict, scope: Scope) -> Closure:
+        try:
+            value = resolve_path(node["lib"])
+        except ProgramError as exc:
+            error = exc
+
+            def fail(fr: Frame) -> Any:
+                raise ProgramError(error.detail, **error.extra)
+
+            return fail
+        return lambda fr: value
+
+    # ------------------------------------------------------------------ names
+
+    def _var(self, node: dict, scope: Scope) -> Closure:
+        return self.read(node["var"], scope)
+
+    def read(self, name: str, scope: Scope) -> Closure:
+        kind, index = scope.resolve(name)
+        if kind == "local":
+            def local(fr: Frame) -> Any:
+                try:
+                    return fr.locals[name]
+                except KeyError:
+                    raise _unbound_local(name) from None
+            return local
+        if kind == "free":
+            def free(fr: Frame) -> Any:
+                try:
+                    return fr.enclosing[index][name]
+                except KeyError:
+                    raise _unbound_free(name) from None
+            return free
+        fallback = global_value(name)
+
+        def glob(fr: Frame) -> Any:
+            value = fr.glob.get(name, _MISSING)
+            if value is not _MISSING:
+                return value
+            if fallback is not _MISSING:
+                return fallback
+            raise ProgramError(f"name '{name}' is not defined", exception="NameError")
+
+        if kind == "global":
+            return glob
+        outer_kind, outer_index = scope.resolve_outside(name)
+        if outer_kind == "free":
+            def class_free(fr: Frame) -> Any:
+                value = fr.locals.get(name, _MISSING)
+                if value is not _MISSING:
+                    return value
+                try:
+                    return fr.enclosing[outer_index][name]
+                except KeyError:
+                    raise _unbound_free(name) from None
+            return class_free
+
+        def class_glob(fr: Frame) -> Any:
+            value = fr.locals.get(name, _MISSING)
+            return glob(fr) if value is _MISSING else value
+
+        return class_glob
+
+    def fast_name(self, node: Any, scope: Scope) -> str | None:
+        """The name of a variable operand that lives in ``fr.locals`` (every top-level name,
+        a function's own locals), which a closure can read inline; None otherwise."""
+        if isinstance(node, dict) and "var" in node:
+            name = node["var"]
+            if scope.top or scope.resolve(name)[0] == "local":
+                return name
+        return None
+
+    # ------------------------------------------------------------------ attributes, items
+
+    def _attr(self, node: dict, scope: Scope) -> Closure:
+        name = node["attr"]
+        obj = self.expr(node["of"], scope)
+        tensor_readable = name in READABLE_ATTRS and name not in ("values", "indices")
+
+        def run(fr: Frame) -> Any:
+            value = obj(fr)
+            if tensor_readable and isinstance(value, Tensor):
+                return getattr(value, name)
+            if isinstance(value, Instance):
+                attrs = value.attrs
+                if name in attrs and type(value.cls.lookup(name)) is not Property:
+                    return attrs[name]
+            return get_attr(fr.rs, value, name)
+
+        return run
+
+    def _index(self, node: dict, scope: Scope) -> Closure:
+        obj = self.expr(node["index"], scope)
+        key = self.key(node["key"], scope)
+
+        def run(fr: Frame) -> Any:
+            value = obj(fr)
+            k = key(fr)
+            try:
+                return value[k]
+            except LangError:
+                raise
+            except Exception as exc:
+                if isinstance(value, Tensor) and _has_range(k):
+                    return run_converted(fr, value, k)
+                raise convert_exception(exc, "index", fr.rs.limits) from None
+
+        def run_converted(fr: Frame, value: Any, k: Any) -> Any:
+            try:
+                return value[_ranges_to_lists(k)]
+            except LangError:
+                raise
+            except Exception as exc:
+                raise convert_exception(exc, "index", fr.rs.limits) from None
+
+        return run
+
+    def key(self, node: Any, scope: Scope) -> Closure:
+        if isinstance(node, list):
+            parts = tuple(self.key(k, scope) for k in node)
+            return lambda fr: tuple([part(fr) for part in parts])
+        if isinstance(node, dict) and "slice" in node:
+            parts = [None if p is None else self.expr(p, scope) for p in node["slice"]]
+            start, stop, step = (parts + [None])[:3]
+            none = lambda fr: None  # noqa: E731
+            start, stop, step = start or none, stop or none, step or none
+            return lambda fr: slice(start(fr), stop(fr), step(fr))
+        if isinstance(node, dict) and "ellipsis" in node:
+            return lambda fr: Ellipsis
+        return self.expr(node, scope)
+
+    # ------------------------------------------------------------------ logic
+
+    def _and_or(self, operands: list, scope: Scope, *, is_and: bool) -> Closure:
+        parts = tuple(self.expr(e, scope) for e in operands)
+        last = parts[-1]
+        head = parts[:-1]
+        if is_and:
+            def run(fr: Frame) -> Any:
+                for part in head:
+                    value = part(fr)
+                    if not value:
+                        return value
+                return last(fr)
+        else:
+            def run(fr: Frame) -> Any:
+                for part in head:
+                    value = part(fr)
+                    if value:
+                        return value
+                return last(fr)
+        return run
+
+    def _and(self, node: dict, scope: Scope) -> Closure:
+        return self._and_or(node["and"], scope, is_and=True)
+
+    def _or(self, node: dict, scope: Scope) -> Closure:
+        return self._and_or(node["or"], scope, is_and=False)
+
+    def _not(self, node: dict, scope: Scope) -> Closure:
+        operand = self.expr(node["not"], scope)
+        return lambda fr: not operand(fr)
+
+    def _ifexp(self, node: dict, scope: Scope) -> Closure:
+        cond = self.expr(node["ifexp"], scope)
+        then = self.expr(node["then"], scope)
+        orelse = self.expr(node["else"], scope)
+        return lambda fr: then(fr) if cond(fr) else orelse(fr)
+
+    # ------------------------------------------------------------------ calls
+
+    def arguments(self, node: dict, scope: Scope, callee: str, skip: int = 0) -> Arguments:
+        args = []
+        for a in node.get("args", ())[skip:]:
+            if isinstance(a, dict) and "star" in a:
+                args.append((True, self.expr(a["star"], scope)))
+            else:
+                args.append((False, self.expr(a, scope)))
+        kwargs = [(k, self.expr(v, scope)) for k, v in node.get("kwargs", {}).items()]
+        kwstar = [self.expr(v, scope) for v in node.get("kwstar", ())]
+        return Arguments(args, kwargs, kwstar, callee)
+
+    def _call(self, node: dict, scope: Scope) -> Closure:
+        callee = node["call"]
+        if not isinstance(callee, str):
+            if isinstance(callee, dict) and "attr" in callee:  # {"call": {"attr": m, "of": x}}
+                receiver = self.expr(callee["of"], scope)
+                return method_call(callee["attr"], receiver,
+                                   self.arguments(node, scope, callee["attr"]))
+            return value_call(self.expr(callee, scope), self.arguments(node, scope, "function"))
+        if "." in callee:
+            return self._library_call(callee, node, scope)
+        plain_args = node.get("args", [])
+        simple = not node.get("kwargs") and not node.get("kwstar") and not any(
+            isinstance(a, dict) and "star" in a for a in plain_args)
+        if simple:
+            if callee in bi.TENSOR_BINARY and len(plain_args) == 2:
+                left, right = (self.expr(a, scope) for a in plain_args)
+                return binary_closure(callee, left, right, *plain_args,
+                                      *(self.fast_name(a, scope) for a in plain_args))
+            if callee in bi.INPLACE and len(plain_args) == 2:
+                return inplace_closure(callee, *(self.expr(a, scope) for a in plain_args))
+            if callee in bi.UNARY and len(plain_args) == 1:
+                return unary_closure(callee, self.expr(plain_args[0], scope))
+            if callee == "bitwise_not" and len(plain_args) == 1:  # the old form of ~x
+                return unary_closure("invert", self.expr(plain_args[0], scope))
+            if callee == "positive" and len(plain_args) == 1:
+                return unary_closure("pos", self.expr(plain_args[0], scope))
+        if callee == "super" and not plain_args and not scope.top:
+            return self._super(scope)
+        arguments = self.arguments(node, scope, callee)
+        kind, _ = scope.resolve(callee)
+        if kind != "global" or callee in bi.OPERATOR_NAMES:
+            if callee in bi.OPERATOR_NAMES:  # with keywords: torch.add(x, y, alpha=2)
+                opdef = engine.ops.lookup({"div": "div", "remainder": "remainder"}.get(
+                    callee, callee))
+                if opdef is not None:
+                    return op_call(callee, opdef.fn, arguments)
+                return static_call(bi.BUILTIN_VALUES.get(callee), arguments)
+            return value_call(self.read(callee, scope), arguments)
+        return global_call(callee, arguments)
+
+    def _library_call(self, path: str, node: dict, scope: Scope) -> Closure:
+        arguments = self.arguments(node, scope, path.rsplit(".", 1)[-1])
+        try:
+            value = resolve_path(path)
+        except ProgramError as exc:
+            error = exc
+
+            def fail(fr: Frame) -> Any:
+                raise ProgramError(error.detail, **error.extra)
+
+            return fail
+        if isinstance(value, OpFunction):
+            return op_call(value.name, value.fn, arguments)
+        if isinstance(value, LibModule):
+            return static_call(value, arguments)
+        return static_call(value, arguments)
+
+    def _method(self, node: dict, scope: Scope) -> Closure:
+        name = node["method"]
+        first = node["args"][0]
+        if isinstance(first, dict) and "star" in first:
+            raise ProgramValidationError("a method's receiver cannot be '*' unpacked")
+        receiver = self.expr(first, scope)
+        return method_call(name, receiver, self.arguments(node, scope, name, skip=1),
+                           self.fast_name(first, scope))
+
+    def _super(self, scope: Scope) -> Closure:
+        first = scope.first_param
+
+        def run(fr: Frame) -> SuperProxy:
+            func = fr.func
+            owner = getattr(func, "owner", None)
+            if owner is None:
+                raise ProgramError("super(): __class__ cell not found",
+                                   exception="RuntimeError")
+            try:
+                obj = fr.locals[first] if first is not None else None
+            except KeyError:
+                obj = None
+            if obj is None:
+                raise ProgramError("super(): no arguments", exception="RuntimeError")
+            return SuperProxy(owner, obj)
+
+        return run
+
+    _EXPRESSIONS: dict[str, Any] = {
+        "call": _call, "var": _var, "method": _method, "attr": _attr, "index": _index,
+        "and": _and, "or": _or, "not": _not, "ifexp": _ifexp, "tuple": _tuple, "set": _set,
+        "dict": _dict, "float": _float, "lib": _lib,
+    }
+
+
+def _has_range(key: Any) -> bool:
+    return type(key) is range or (type(key) is tuple and any(type(k) is range for k in key))
+
+
+def _ranges_to_lists(key: Any) -> Any:
+    if type(key) is range:
+        return list(key)
+    return tuple(list(k) if type(k) is range else k for k in key)

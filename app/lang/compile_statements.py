@@ -1,0 +1,955 @@
+"""The code compiler, statements: each JSON statement becomes a closure ``fr -> signal`` (None,
+``BREAK``, ``CONTINUE`` or ``RETURN``). In a generator function's body, statements that contain
+a ``yield`` become Python generator functions instead, so ``yield`` suspends the body where it
+stands while every other statement keeps the plain, fast form.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import engine
+
+from .calls import Closure, trace
+from .errors import LangError, ProgramError, ProgramValidationError
+from .exceptions import (
+    catchable,
+    convert_exception,
+    exception_of,
+    is_exception,
+    is_exception_class,
+    raised,
+)
+from .library import _MISSING as LIB_MISSING
+from .library import MODULES, LibModule, canonical, member, not_supported
+from .methods import iterate
+from .objects import call_special, del_attr, instantiate, set_attr
+from .runtime import BREAK, CONTINUE, RETURN, UNBOUND, Frame, RunState
+from .schema import WRITABLE_ATTRS
+from .scopes import Scope
+from .values import Instance, Property, user_class_of
+
+Tensor = engine.Tensor
+_MISSING = UNBOUND
+Store = Callable[[Frame, Any], None]
+
+
+def invalid(pointer: str, message: str) -> ProgramValidationError:
+    return ProgramValidationError(f"{pointer}: {message}", pointer=pointer)
+
+
+def loop_limit(rs: RunState, limit: int) -> LangError:
+    return rs.limit_error(f"a loop ran more than {limit} iterations (max_loop_iterations)",
+                          "max_loop_iterations", limit)
+
+
+def has_yield(stmt: dict) -> bool:
+    """Whether a statement contains a ``yield`` (not looking into nested definitions)."""
+    stack = [stmt]
+    while stack:
+        s = stack.pop()
+        if "yield" in s or "yield_from" in s:
+            return True
+        if "def" in s or "class" in s:
+            continue
+        for key in ("then", "else", "body", "try", "finally"):
+            part = s.get(key)
+            if isinstance(part, list):
+                stack.extend(p for p in part if isinstance(p, dict))
+        for handler in s.get("handlers", ()) if "try" in s else ():
+            stack.extend(handler["body"])
+    return False
+
+
+def unpack(value: Any, n: int, star: int | None) -> list:
+    """The items of ``value`` for ``n`` targets (``star`` the index of ``*rest``), with
+    Python's error texts."""
+    try:
+        it = iter(value)
+    except TypeError:
+        if isinstance(value, Tensor):
+            raise
+        from .values import type_name
+
+        raise ProgramError(f"cannot unpack non-iterable {type_name(value)} object",
+                           exception="TypeError") from None
+    if star is None:
+        items = []
+        for item in it:
+            items.append(item)
+            if len(items) > n:
+                raise ProgramError(f"too many values to unpack (expected {n})",
+                                   exception="ValueError")
+        if len(items) < n:
+            raise ProgramError(f"not enough values to unpack (expected {n}, got {len(items)})",
+                               exception="ValueError")
+        return items
+    items = list(it)
+    if len(items) < n - 1:
+        raise ProgramError(f"not enough values to unpack (expected at least {n - 1}, got "
+                           f"{len(items)})", exception="ValueError")
+    after = n - 1 - star
+    return [*items[:star], items[star:len(items) - after], *items[len(items) - after:]]
+
+
+class StatementCompiler:
+    unit: bytes
+    expr: Callable[..., Closure]
+    key: Callable[..., Closure]
+    read: Callable[..., Closure]
+
+    # ------------------------------------------------------------------ blocks
+
+    def block(self, stmts: list, pointer: str, scope: Scope, *, loop: bool,
+              func: bool) -> Closure:
+        compiled = tuple(self.stmt(s, f"{pointer}/{i}", scope, loop=loop, func=func)
+                         for i, s in enumerate(stmts))
+        if not compiled:
+            return lambda fr: None
+        if len(compiled) == 1:
+            return compiled[0]
+
+        def run_block(fr: Frame) -> Any:
+            for stmt in compiled:
+                signal = stmt(fr)
+                if signal is not None:
+                    return signal
+            return None
+
+        return run_block
+
+    def gen_block(self, stmts: list, pointer: str, scope: Scope, *, loop: bool) -> Closure:
+        """A block of a generator's body, as a Python generator function."""
+        parts = []
+        for i, s in enumerate(stmts):
+            sub = f"{pointer}/{i}"
+            if has_yield(s):
+                parts.append((True, self.gen_stmt(s, sub, scope, loop=loop)))
+            else:
+                parts.append((False, self.stmt(s, sub, scope, loop=loop, func=True)))
+        parts_t = tuple(parts)
+
+        def run_block(fr: Frame) -> Any:
+            for is_gen, stmt in parts_t:
+                signal = (yield from stmt(fr)) if is_gen else stmt(fr)
+                if signal is not None:
+                    return signal
+            return None
+
+        return run_block
+
+    def stmt(self, node: dict, pointer: str, scope: Scope, *, loop: bool,
+             func: bool) -> Closure:
+        if "assign" in node:
+            return self._assign(node, pointer, scope)
+        if "yield" in node or "yield_from" in node:
+            raise invalid(pointer, "'yield' outside function")
+        if ("break" in node or "continue" in node) and not loop:
+            raise invalid(pointer, "'break' outside loop" if "break" in node
+                          else "'continue' not properly in loop")
+        if "return" in node and not func:
+            raise invalid(pointer, "'return' outside function")
+        key = next(k for k in node if k in self._STATEMENTS)
+        run = self._STATEMENTS[key](self, node, pointer, scope, loop, func)
+        return self.counted(run, pointer)
+
+    def counted(self, body: Closure, pointer: str) -> Closure:
+        unit = self.unit
+
+        def stmt(fr: Frame) -> Any:
+            rs = fr.rs
+            rs.steps += 1
+            if rs.steps >= rs.next_check:
+                rs.check()
+            try:
+                return body(fr)
+            except LangError as exc:
+                trace(exc, unit, pointer)
+                raise
+            except Exception as exc:
+                err = convert_exception(exc, None, fr.rs.limits)
+                trace(err, unit, pointer)
+                raise err from None
+
+        return stmt
+
+    def gen_counted(self, body: Closure, pointer: str) -> Closure:
+        unit = self.unit
+
+        def stmt(fr: Frame) -> Any:
+            rs = fr.rs
+            rs.steps += 1
+            if rs.steps >= rs.next_check:
+                rs.check()
+            try:
+                return (yield from body(fr))
+            except LangError as exc:
+                trace(exc, unit, pointer)
+                raise
+            except Exception as exc:
+                err = convert_exception(exc, None, fr.rs.limits)
+                trace(err, unit, pointer)
+                raise err from None
+
+        return stmt
+
+    def result_stmt(self, node: dict, pointer: str, scope: Scope) -> Closure:
+        value = self.expr(node["expr"], scope)
+
+        def run(fr: Frame) -> None:
+            fr.rs.result = value(fr)
+
+        return self.counted(run, pointer)
+
+    # ------------------------------------------------------------------ assignment
+
+    def store_name(self, name: str, scope: Scope) -> Store:
+        kind, index = scope.resolve(name)
+        if kind == "local" or kind == "class":
+            def local(fr: Frame, value: Any) -> None:
+                fr.locals[name] = value
+            return local
+        if kind == "free":
+            def free(fr: Frame, value: Any) -> None:
+                fr.enclosing[index][name] = value
+            return free
+
+        def glob(fr: Frame, value: Any) -> None:
+            g = fr.glob
+            journal = fr.rs.journal
+            if name not in journal:
+                journal[name] = g.get(name, _MISSING)
+            g[name] = value
+
+        return glob
+
+    def store(self, target: Any, scope: Scope) -> Store:
+        if isinstance(target, str):
+            return self.store_name(target, scope)
+        if isinstance(target, list):
+            stars = [i for i, t in enumerate(target) if isinstance(t, dict) and "star" in t]
+            if len(stars) > 1:
+                raise ProgramValidationError("multiple starred expressions in assignment")
+            star = stars[0] if stars else None
+            parts = tuple(self.store(t["star"] if i == star else t, scope)
+                          for i, t in enumerate(target))
+            n = len(parts)
+
+            def store_all(fr: Frame, value: Any) -> None:
+                for part, item in zip(parts, unpack(value, n, star), strict=True):
+                    part(fr, item)
+
+            return store_all
+        if "star" in target:
+            raise ProgramValidationError("starred assignment target must be in a list or tuple")
+        if "index" in target:
+            obj = self.expr(target["index"], scope)
+            key = self.key(target["key"], scope)
+
+            def store_item(fr: Frame, value: Any) -> None:
+                set_item(fr.rs, obj(fr), key(fr), value)
+
+            return store_item
+        obj = self.expr(target["of"], scope)
+        name = target["attr"]
+
+        def store_attr(fr: Frame, value: Any) -> None:
+            set_attr(fr.rs, obj(fr), name, value)
+
+        return store_attr
+
+    def _assign(self, node: dict, pointer: str, scope: Scope) -> Closure:
+        value = self.expr(node["value"], scope)
+        target = node["assign"]
+        unit = self.unit
+        if isinstance(target, str):
+            kind, _ = scope.resolve(target)
+            name = target
+            if kind == "local" or (kind == "class"):
+                def run_local(fr: Frame) -> None:
+                    rs = fr.rs
+                    rs.steps += 1
+                    if rs.steps >= rs.next_check:
+                        rs.check()
+                    try:
+                        fr.locals[name] = value(fr)
+                    except LangError as exc:
+                        trace(exc, unit, pointer)
+                        raise
+                    except Exception as exc:
+                        err = convert_exception(exc, None, fr.rs.limits)
+                        trace(err, unit, pointer)
+                        raise err from None
+                return run_local
+            if kind == "global":
+                def run_global(fr: Frame) -> None:
+                    rs = fr.rs
+                    rs.steps += 1
+                    if rs.steps >= rs.next_check:
+                        rs.check()
+                    try:
+                        v = value(fr)
+                    except LangError as exc:
+                        trace(exc, unit, pointer)
+                        raise
+                    except Exception as exc:
+                        err = convert_exception(exc, None, fr.rs.limits)
+                        trace(err, unit, pointer)
+                        raise err from None
+                    glob = fr.glob
+                    journal = rs.journal
+                    if name not in journal:
+                        journal[name] = glob.get(name, _MISSING)
+                    glob[name] = v
+                return run_global
+        store = self.store(target, scope)
+
+        def assign(fr: Frame) -> None:
+            store(fr, value(fr))
+
+        return self.counted(assign, pointer)
+
+    def _setitem(self, node: dict, pointer: str, scope: Scope, loop: bool,
+                 func: bool) -> Closure:
+        target = self.expr(node["setitem"], scope)
+        key = self.key(node["key"], scope)
+        value = self.expr(node["value"], scope)
+
+        def run(fr: Frame) -> None:
+            obj = target(fr)
+            k = key(fr)
+            set_item(fr.rs, obj, k, value(fr))
+
+        return run
+
+    def _setattr(self, node: dict, pointer: str, scope: Scope, loop: bool,
+                 func: bool) -> Closure:
+        target = self.expr(node["setattr"], scope)
+        attr = node["attr"]
+        value = self.expr(node["value"], scope)
+        tensor_writable = attr in WRITABLE_ATTRS
+
+        def run(fr: Frame) -> None:
+            obj = target(fr)
+            v = value(fr)
+            if tensor_writable and type(obj) is Tensor:
+                try:
+                    setattr(obj, attr, v)
+                except Exception as exc:
+                    raise convert_exception(exc, f"setattr {attr}", fr.rs.limits) from None
+                return
+            if isinstance(obj, Instance) and type(obj.cls.lookup(attr)) is not Property \
+                    and not attr.startswith("__"):
+                obj.attrs[attr] = v
+                return
+            set_attr(fr.rs, obj, attr, v)
+
+        return run
+
+    def _expr(self, node: dict, pointer: str, scope: Scope, loop: bool, func: bool) -> Closure:
+        body = self.expr(node["expr"], scope)
+
+        def run(fr: Frame) -> None:
+            body(fr)
+
+        return run
+
+    def _delete(self, node: dict, pointer: str, scope: Scope, loop: bool,
+                func: bool) -> Closure:
+        parts = tuple(self._deleter(t, scope) for t in node["delete"])
+
+        def run(fr: Frame) -> None:
+            for part in parts:
+                part(fr)
+
+        return run
+
+    def _deleter(self, target: Any, scope: Scope) -> Closure:
+        if isinstance(target, str):
+            name = target
+            kind, index = scope.resolve(name)
+            if kind == "global":
+                def delete_global(fr: Frame) -> None:
+                    glob = fr.glob
+                    if name not in glob:
+                        raise ProgramError(f"name '{name}' is not defined",
+                                           exception="NameError")
+                    journal = fr.rs.journal
+                    if name not in journal:
+                        journal[name] = glob[name]
+                    del glob[name]
+                return delete_global
+
+            def delete_local(fr: Frame) -> None:
+                space = fr.enclosing[index] if kind == "free" else fr.locals
+                if name not in space:
+                    raise ProgramError(f"cannot access local variable '{name}' where it is not "
+                                       "associated with a value",
+                                       exception="UnboundLocalError")
+                del space[name]
+            return delete_local
+        if isinstance(target, list):
+            parts = tuple(self._deleter(t, scope) for t in target)
+
+            def delete_all(fr: Frame) -> None:
+                for part in parts:
+                    part(fr)
+            return delete_all
+        if "index" in target:
+            obj = self.expr(target["index"], scope)
+            key = self.key(target["key"], scope)
+
+            def delete_item(fr: Frame) -> None:
+                container = obj(fr)
+                k = key(fr)
+                try:
+                    del container[k]
+                except LangError:
+                    raise
+                except Exception as exc:
+                    raise convert_exception(exc, "delitem", fr.rs.limits) from None
+            return delete_item
+        if "attr" in target:
+            obj = self.expr(target["of"], scope)
+            name = target["attr"]
+            return lambda fr: del_attr(fr.rs, obj(fr), name)
+        raise ProgramValidationError("cannot delete this target")
+
+    # ------------------------------------------------------------------ control flow
+
+    def _if(self, node: dict, pointer: str, scope: Scope, loop: bool, func: bool) -> Closure:
+        cond = self.expr(node["if"], scope)
+        then = self.block(node["then"], f"{pointer}/then", scope, loop=loop, func=func)
+        orelse = self.block(node.get("else", []), f"{pointer}/else", scope, loop=loop,
+                            func=func)
+
+        def run(fr: Frame) -> Any:
+            if cond(fr):
+                return then(fr)
+            return orelse(fr)
+
+        return run
+
+    def _while(self, node: dict, pointer: str, scope: Scope, loop: bool,
+               func: bool) -> Closure:
+        cond = self.expr(node["while"], scope)
+        body = self.block(node["body"], f"{pointer}/body", scope, loop=True, func=func)
+        orelse = self.block(node["else"], f"{pointer}/else", scope, loop=loop, func=func) \
+            if node.get("else") else None
+
+        def run(fr: Frame) -> Any:
+            rs = fr.rs
+            limit = rs.limits.max_loop_iterations
+            n = 0
+            while cond(fr):
+                n += 1
+                if n > limit:
+                    raise loop_limit(rs, limit)
+                rs.steps += 1
+                if rs.steps >= rs.next_check:
+                    rs.check()
+                signal = body(fr)
+                if signal is not None:
+                    if signal is BREAK:
+                        return None
+                    if signal is RETURN:
+                        return signal
+            if orelse is not None:
+                return orelse(fr)
+            return None
+
+        return run
+
+    def _for(self, node: dict, pointer: str, scope: Scope, loop: bool, func: bool) -> Closure:
+        iterable = self.expr(node["in"], scope)
+        body = self.block(node["body"], f"{pointer}/body", scope, loop=True, func=func)
+        orelse = self.block(node["else"], f"{pointer}/else", scope, loop=loop, func=func) \
+            if node.get("else") else None
+        target = node["for"]
+        store = self.store(target, scope)
+        name = target if isinstance(target, str) else None
+        kind = scope.resolve(name)[0] if name is not None else None
+        direct = kind in ("local", "class")  # the target is fr.locals[name]
+        top = kind == "global"
+
+        def run(fr: Frame) -> Any:
+            rs = fr.rs
+            limit = rs.limits.max_loop_iterations
+            it = iterate(rs, iterable(fr))
+            n = 0
+            local = fr.locals
+            for item in it:
+                n += 1
+                if n > limit:
+                    raise loop_limit(rs, limit)
+                rs.steps += 1
+                if rs.steps >= rs.next_check:
+                    rs.check()
+                if direct:
+                    local[name] = item
+                elif top:
+                    journal = rs.journal
+                    if name not in journal:
+                        journal[name] = fr.glob.get(name, _MISSING)
+                    fr.glob[name] = item
+                else:
+                    store(fr, item)
+                signal = body(fr)
+                if signal is not None:
+                    if signal is BREAK:
+                        return None
+                    if signal is RETURN:
+                        return signal
+            if orelse is not None:
+                return orelse(fr)
+            return None
+
+        return run
+
+    def _break(self, node: dict, pointer: str, scope: Scope, loop: bool,
+               func: bool) -> Closure:
+        return lambda fr: BREAK
+
+    def _continue(self, node: dict, pointer: str, scope: Scope, loop: bool,
+                  func: bool) -> Closure:
+        return lambda fr: CONTINUE
+
+    def _return(self, node: dict, pointer: str, scope: Scope, loop: bool,
+                func: bool) -> Closure:
+        value = self.expr(node["return"], scope)
+
+        def run(fr: Frame) -> Any:
+            fr.retval = value(fr)
+            return RETURN
+
+        return run
+
+    def _declaration(self, node: dict, pointer: str, scope: Scope, loop: bool,
+                     func: bool) -> Closure:
+        return lambda fr: None  # global / nonlocal: decided when the scope was analysed
+
+    # ------------------------------------------------------------------ with
+
+    def _manager(self, node: dict, scope: Scope) -> tuple[Closure | None, Any]:
+        """(closure making the manager, or None) and a fixed grad mode for the fast path."""
+        spec = node["with"]
+        if isinstance(spec, str):
+            return None, engine.no_grad if spec == "no_grad" else engine.enable_grad
+        if isinstance(spec, dict) and spec.get("call") in (
+                "torch.no_grad", "torch.enable_grad") and not spec.get("args") \
+                and not spec.get("kwargs") and node.get("as") is None:
+            return None, engine.no_grad if spec["call"] == "torch.no_grad" \
+                else engine.enable_grad
+        return self.expr(spec, scope), None
+
+    def _with(self, node: dict, pointer: str, scope: Scope, loop: bool, func: bool) -> Closure:
+        make, mode = self._manager(node, scope)
+        body = self.block(node["body"], f"{pointer}/body", scope, loop=loop, func=func)
+        if mode is not None:
+            def run_mode(fr: Frame) -> Any:
+                with mode():
+                    return body(fr)
+            return run_mode
+        store = self.store(node["as"], scope) if node.get("as") is not None else None
+
+        def run(fr: Frame) -> Any:
+            manager = make(fr)
+            exit_ = enter_manager(fr, manager, store)
+            try:
+                signal = body(fr)
+            except BaseException as exc:
+                if exit_(exc):
+                    return None
+                raise
+            exit_(None)
+            return signal
+
+        return run
+
+    # ------------------------------------------------------------------ exceptions
+
+    def _handlers(self, node: dict, pointer: str, scope: Scope, loop: bool, func: bool,
+                  gen: bool) -> tuple:
+        out = []
+        for i, handler in enumerate(node.get("handlers", ())):
+            kind = self.expr(handler["type"], scope) if handler.get("type") is not None \
+                else None
+            name = handler.get("as")
+            store = self.store_name(name, scope) if name else None
+            sub = f"{pointer}/handlers/{i}/body"
+            body = self.gen_block(handler["body"], sub, scope, loop=loop) if gen else \
+                self.block(handler["body"], sub, scope, loop=loop, func=func)
+            out.append((kind, name, store, body))
+        return tuple(out)
+
+    def _try(self, node: dict, pointer: str, scope: Scope, loop: bool, func: bool) -> Closure:
+        body = self.block(node["try"], f"{pointer}/try", scope, loop=loop, func=func)
+        handlers = self._handlers(node, pointer, scope, loop, func, gen=False)
+        orelse = self.block(node["else"], f"{pointer}/else", scope, loop=loop, func=func) \
+            if node.get("else") else None
+        final = self.block(node["finally"], f"{pointer}/finally", scope, loop=loop,
+                           func=func) if node.get("finally") else None
+
+        def attempt(fr: Frame) -> Any:
+            try:
+                signal = body(fr)
+            except ProgramError as exc:
+                handler = match_handler(fr, handlers, exc)
+                if handler is None:
+                    raise
+                _, name, store, handler_body = handler
+                rs = fr.rs
+                rs.handling.append(exc)
+                if store is not None:
+                    store(fr, exception_of(exc))
+                try:
+                    return handler_body(fr)
+                finally:
+                    rs.handling.pop()
+            if signal is None and orelse is not None:
+                return orelse(fr)
+            return signal
+
+        if final is None:
+            return attempt
+
+        def run(fr: Frame) -> Any:
+            try:
+                signal = attempt(fr)
+            except ProgramError:
+                after = final(fr)
+                if after is not None:
+                    return after
+                raise
+            after = final(fr)
+            return signal if after is None else after
+
+        return run
+
+    def _raise(self, node: dict, pointer: str, scope: Scope, loop: bool,
+               func: bool) -> Closure:
+        value = self.expr(node["raise"], scope) if node["raise"] is not None else None
+        cause = self.expr(node["from"], scope) if node.get("from") is not None else None
+
+        def run(fr: Frame) -> None:
+            rs = fr.rs
+            if value is None:
+                if not rs.handling:
+                    raise ProgramError("No active exception to reraise",
+                                       exception="RuntimeError")
+                raise rs.handling[-1]
+            raise raised(exception_value(rs, value(fr)),
+                         None if cause is None else cause(fr))
+
+        return run
+
+    def _assert(self, node: dict, pointer: str, scope: Scope, loop: bool,
+                func: bool) -> Closure:
+        test = self.expr(node["assert"], scope)
+        msg = self.expr(node["msg"], scope) if node.get("msg") is not None else None
+
+        def run(fr: Frame) -> None:
+            if not test(fr):
+                from .exceptions import BUILTIN_EXCEPTIONS
+
+                args = () if msg is None else (msg(fr),)
+                raise raised(instantiate(fr.rs, BUILTIN_EXCEPTIONS["AssertionError"], args,
+                                         {}))
+
+        return run
+
+    # ------------------------------------------------------------------ imports
+
+    def _import(self, node: dict, pointer: str, scope: Scope, loop: bool,
+                func: bool) -> Closure:
+        path = node["import"]
+        full = canonical(path)
+        alias = node.get("as")
+        store = self.store_name(alias or path.split(".", 1)[0], scope)
+        if full not in MODULES:
+            def fail(fr: Frame) -> None:
+                raise not_supported(path)
+            return fail
+        value = LibModule(full if alias else canonical(path.split(".", 1)[0]))
+        return lambda fr: store(fr, value)
+
+    def _from_import(self, node: dict, pointer: str, scope: Scope, loop: bool,
+                     func: bool) -> Closure:
+        module = node["from_import"]
+        full = canonical(module)
+        bindings = []
+        for entry in node["names"]:
+            name, alias = (entry, entry) if isinstance(entry, str) else entry
+            bindings.append((name, self.store_name(alias, scope)))
+
+        def run(fr: Frame) -> None:
+            if full not in MODULES:
+                raise not_supported(module)
+            for name, store in bindings:
+                value = member(full, name)
+                if value is LIB_MISSING:
+                    raise not_supported(f"{module}.{name}")
+                store(fr, value)
+
+        return run
+
+    # ------------------------------------------------------------------ generators
+
+    def gen_stmt(self, node: dict, pointer: str, scope: Scope, *, loop: bool) -> Closure:
+        """A statement with a ``yield`` in a generator's body, as a generator function."""
+        if "yield" in node:
+            value = self.expr(node["yield"], scope)
+
+            def run_yield(fr: Frame) -> Any:
+                yield value(fr)
+            return self.gen_counted(run_yield, pointer)
+        if "yield_from" in node:
+            source = self.expr(node["yield_from"], scope)
+
+            def run_yield_from(fr: Frame) -> Any:
+                yield from iterate(fr.rs, source(fr))
+            return self.gen_counted(run_yield_from, pointer)
+        if "if" in node:
+            cond = self.expr(node["if"], scope)
+            then = self.gen_block(node["then"], f"{pointer}/then", scope, loop=loop)
+            orelse = self.gen_block(node.get("else", []), f"{pointer}/else", scope, loop=loop)
+
+            def run_if(fr: Frame) -> Any:
+                return (yield from (then if cond(fr) else orelse)(fr))
+            return self.gen_counted(run_if, pointer)
+        if "while" in node:
+            return self.gen_counted(self._gen_while(node, pointer, scope, loop), pointer)
+        if "for" in node:
+            return self.gen_counted(self._gen_for(node, pointer, scope, loop), pointer)
+        if "with" in node:
+            return self.gen_counted(self._gen_with(node, pointer, scope, loop), pointer)
+        if "try" in node:
+            return self.gen_counted(self._gen_try(node, pointer, scope, loop), pointer)
+        raise invalid(pointer, "'yield' cannot appear in this statement")  # pragma: no cover
+
+    def _gen_while(self, node: dict, pointer: str, scope: Scope, loop: bool) -> Closure:
+        cond = self.expr(node["while"], scope)
+        body = self.gen_block(node["body"], f"{pointer}/body", scope, loop=True)
+        orelse = self.gen_block(node.get("else", []), f"{pointer}/else", scope, loop=loop)
+
+        def run(fr: Frame) -> Any:
+            n = 0
+            while cond(fr):
+                rs = fr.rs
+                n += 1
+                if n > rs.limits.max_loop_iterations:
+                    raise loop_limit(rs, rs.limits.max_loop_iterations)
+                rs.steps += 1
+                if rs.steps >= rs.next_check:
+                    rs.check()
+                signal = yield from body(fr)
+                if signal is BREAK:
+                    return None
+                if signal is RETURN:
+                    return signal
+            return (yield from orelse(fr))
+
+        return run
+
+    def _gen_for(self, node: dict, pointer: str, scope: Scope, loop: bool) -> Closure:
+        iterable = self.expr(node["in"], scope)
+        body = self.gen_block(node["body"], f"{pointer}/body", scope, loop=True)
+        orelse = self.gen_block(node.get("else", []), f"{pointer}/else", scope, loop=loop)
+        store = self.store(node["for"], scope)
+
+        def run(fr: Frame) -> Any:
+            it = iterate(fr.rs, iterable(fr))
+            n = 0
+            for item in it:
+                rs = fr.rs
+                n += 1
+                if n > rs.limits.max_loop_iterations:
+                    raise loop_limit(rs, rs.limits.max_loop_iterations)
+                rs.steps += 1
+                if rs.steps >= rs.next_check:
+                    rs.check()
+                store(fr, item)
+                signal = yield from body(fr)
+                if signal is BREAK:
+                    return None
+                if signal is RETURN:
+                    return signal
+            return (yield from orelse(fr))
+
+        return run
+
+    def _gen_with(self, node: dict, pointer: str, scope: Scope, loop: bool) -> Closure:
+        make, mode = self._manager(node, scope)
+        body = self.gen_block(node["body"], f"{pointer}/body", scope, loop=loop)
+        store = self.store(node["as"], scope) if node.get("as") is not None else None
+
+        def run(fr: Frame) -> Any:
+            manager = make(fr) if make is not None else mode()
+            exit_ = enter_manager(fr, manager, store)
+            try:
+                signal = yield from body(fr)
+            except BaseException as exc:
+                if exit_(exc):
+                    return None
+                raise
+            exit_(None)
+            return signal
+
+        return run
+
+    def _gen_try(self, node: dict, pointer: str, scope: Scope, loop: bool) -> Closure:
+        body = self.gen_block(node["try"], f"{pointer}/try", scope, loop=loop)
+        handlers = self._handlers(node, pointer, scope, loop, True, gen=True)
+        orelse = self.gen_block(node.get("else", []), f"{pointer}/else", scope, loop=loop)
+        final = self.gen_block(node.get("finally", []), f"{pointer}/finally", scope,
+                               loop=loop) if node.get("finally") else None
+
+        def attempt(fr: Frame) -> Any:
+            try:
+                signal = yield from body(fr)
+            except ProgramError as exc:
+                handler = match_handler(fr, handlers, exc)
+                if handler is None:
+                    raise
+                _, name, store, handler_body = handler
+                fr.rs.handling.append(exc)
+                if store is not None:
+                    store(fr, exception_of(exc))
+                try:
+                    return (yield from handler_body(fr))
+                finally:
+                    fr.rs.handling.pop()
+            if signal is None:
+                return (yield from orelse(fr))
+            return signal
+
+        def run(fr: Frame) -> Any:
+            if final is None:
+                return (yield from attempt(fr))
+            try:
+                signal = yield from attempt(fr)
+            except ProgramError:
+                after = yield from final(fr)
+                if after is not None:
+                    return after
+                raise
+            after = yield from final(fr)
+            return signal if after is None else after
+
+        return run
+
+    _STATEMENTS: dict[str, Any] = {
+        "setitem": _setitem, "setattr": _setattr, "expr": _expr, "if": _if, "while": _while,
+        "for": _for, "break": _break, "continue": _continue, "return": _return,
+        "with": _with, "try": _try, "raise": _raise, "assert": _assert,
+        "global": _declaration, "nonlocal": _declaration, "delete": _delete,
+        "import": _import, "from_import": _from_import,
+    }
+
+
+# --------------------------------------------------------------------------- helpers
+
+def set_item(rs: RunState, obj: Any, key: Any, value: Any) -> None:
+    """``obj[key] = value`` (tensors in place, lists, dicts, objects with ``__setitem__``)."""
+    from .guards import size_guard
+
+    try:
+        if isinstance(obj, list) and isinstance(key, slice):
+            from .methods import materialize
+
+            value = materialize(rs, value, "a list")
+            size_guard(rs, len(obj) + len(value), "a list")
+        elif isinstance(obj, dict) and key not in obj:
+            size_guard(rs, len(obj) + 1, "a dict")
+        obj[key] = value
+    except LangError:
+        raise
+    except Exception as exc:
+        raise convert_exception(exc, "setitem", rs.limits) from None
+
+
+def match_handler(fr: Frame, handlers: tuple, exc: ProgramError) -> Any:
+    if not catchable(exc):
+        return None
+    value = None
+    for handler in handlers:
+        kind = handler[0]
+        if kind is None:
+            return handler
+        spec = kind(fr)
+        if value is None:
+            value = exception_of(exc)
+        if exception_matches(value, spec):
+            return handler
+    return None
+
+
+def exception_matches(value: Any, spec: Any) -> bool:
+    specs = spec if isinstance(spec, tuple) else (spec,)
+    for cls in specs:
+        if not is_exception_class(cls):
+            raise ProgramError("catching classes that do not inherit from BaseException is "
+                               "not allowed", exception="TypeError")
+        if cls in user_class_of(value).mro:
+            return True
+    return False
+
+
+def exception_value(rs: RunState, value: Any) -> Any:
+    """What ``raise value`` raises: an exception object (a class is instantiated)."""
+    if is_exception_class(value):
+        return instantiate(rs, value, (), {})
+    if is_exception(value):
+        return value
+    raise ProgramError("exceptions must derive from BaseException", exception="TypeError")
+
+
+def enter_manager(fr: Frame, manager: Any, store: Store | None) -> Callable[[Any], bool]:
+    """Enter a context manager; return its exit, called with the exception (or None) and
+    answering whether the exception is suppressed."""
+    rs = fr.rs
+    if isinstance(manager, Instance):
+        enter = manager.cls.lookup("__enter__")
+        leave = manager.cls.lookup("__exit__")
+        if enter is None or leave is None:
+            raise ProgramError(f"'{manager.cls.name}' object does not support the context "
+                               "manager protocol", exception="TypeError")
+        value = call_special(rs, manager, enter, ())
+        if store is not None:
+            store(fr, value)
+
+        def exit_user(exc: Any) -> bool:
+            if exc is None:
+                call_special(rs, manager, leave, (None, None, None))
+                return False
+            if not isinstance(exc, ProgramError):
+                return False  # a limit: no user code runs after it
+            value = exception_of(exc)
+            return bool(call_special(rs, manager, leave, (value.cls, value, None)))
+
+        return exit_user
+    from .library import admit, is_library_object
+
+    if not (is_library_object(manager) and hasattr(type(manager), "__enter__")
+            and hasattr(type(manager), "__exit__")):
+        from .values import type_name
+
+        raise ProgramError(f"'{type_name(manager)}' object does not support the context "
+                           "manager protocol", exception="TypeError")
+    try:
+        value = admit(manager.__enter__())
+    except LangError:
+        raise
+    except Exception as exc:
+        raise convert_exception(exc, "__enter__", rs.limits) from None
+    if store is not None:
+        store(fr, value)
+
+    def exit_library(exc: Any) -> bool:
+        if exc is None or not isinstance(exc, ProgramError):
+            manager.__exit__(None, None, None)
+            return False
+        return bool(manager.__exit__(type(exc), exc, None))
+
+    return exit_library

@@ -1,0 +1,161 @@
+"""Exceptions as the language's values, with Python's classes and PyTorch's texts.
+
+Python's exception classes (``Exception``, ``RuntimeError``, ``ValueError`` ...) are classes
+of the language, so a program subclasses them, raises them and catches them with
+``except``. An error the engine raises (``RuntimeError: Trying to backward through the graph a
+second time ...``) reaches ``except`` as an object of the class PyTorch would raise, whose
+``str()`` is PyTorch's text. Limits (``limit_exceeded``) are not exceptions of the program:
+no ``except`` catches them and no ``finally`` runs after them.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import engine
+
+from .errors import LangError, LimitExceeded, ProgramError
+from .limits import DEFAULT_LIMITS, Limits
+from .values import Instance, NativeMethod, UserClass, new_instance, user_class_of
+
+#: (name, base) in an order where each base comes first: Python's hierarchy.
+_HIERARCHY = (
+    ("BaseException", None), ("Exception", "BaseException"),
+    ("ArithmeticError", "Exception"), ("ZeroDivisionError", "ArithmeticError"),
+    ("OverflowError", "ArithmeticError"), ("FloatingPointError", "ArithmeticError"),
+    ("LookupError", "Exception"), ("IndexError", "LookupError"), ("KeyError", "LookupError"),
+    ("RuntimeError", "Exception"), ("NotImplementedError", "RuntimeError"),
+    ("RecursionError", "RuntimeError"), ("TypeError", "Exception"),
+    ("ValueError", "Exception"), ("UnicodeError", "ValueError"),
+    ("AttributeError", "Exception"), ("NameError", "Exception"),
+    ("UnboundLocalError", "NameError"), ("AssertionError", "Exception"),
+    ("StopIteration", "Exception"), ("GeneratorExit", "BaseException"),
+    ("KeyboardInterrupt", "BaseException"), ("Warning", "Exception"),
+    ("UserWarning", "Warning"), ("DeprecationWarning", "Warning"),
+    ("RuntimeWarning", "Warning"),
+)
+
+
+def _init(rs: Any, self: Any, *args: Any) -> None:
+    self.attrs["args"] = args
+
+
+def _str(rs: Any, self: Any) -> str:
+    return exception_str(self)
+
+
+BUILTIN_EXCEPTIONS: dict[str, UserClass] = {}
+for _name, _base in _HIERARCHY:
+    BUILTIN_EXCEPTIONS[_name] = UserClass(
+        _name, _name, (BUILTIN_EXCEPTIONS[_base],) if _base else (),
+        {"__init__": NativeMethod("__init__", _init),
+         "__str__": NativeMethod("__str__", _str)} if _base is None else {},
+        builtin=True)
+BASE_EXCEPTION = BUILTIN_EXCEPTIONS["BaseException"]
+
+
+def is_exception_class(value: Any) -> bool:
+    return isinstance(value, UserClass) and BASE_EXCEPTION in value.mro
+
+
+def is_exception(value: Any) -> bool:
+    cls = user_class_of(value)
+    return cls is not None and BASE_EXCEPTION in cls.mro
+
+
+def exception_args(exc: Any) -> tuple:
+    args = exc.attrs.get("args", ()) if isinstance(exc, Instance) else ()
+    return args if isinstance(args, tuple) else (args,)
+
+
+def exception_str(exc: Any) -> str:
+    args = exception_args(exc)
+    if not args:
+        return ""
+    if len(args) == 1:
+        if exc.cls.lookup("__str__") is BASE_EXCEPTION.ns["__str__"] and \
+                BUILTIN_EXCEPTIONS["KeyError"] in exc.cls.mro:
+            return repr(args[0])
+        return str(args[0])
+    return str(args)
+
+
+def exception_repr(exc: Any) -> str:
+    args = exception_args(exc)
+    inner = repr(args[0]) if len(args) == 1 else ", ".join(repr(a) for a in args)
+    return f"{exc.cls.name}({inner})"
+
+
+def make_exception(kind: str, message: str) -> Instance:
+    cls = BUILTIN_EXCEPTIONS.get(kind) or BUILTIN_EXCEPTIONS["RuntimeError"]
+    obj = new_instance(cls)
+    obj.attrs["args"] = (message,) if message != "" else ()
+    return obj
+
+
+def exception_of(err: LangError) -> Any:
+    """The exception object a program sees for an error (made once, then kept on it)."""
+    value = err.__dict__.get("value")
+    if value is None:
+        kind = err.extra.get("exception") or "RuntimeError"
+        value = make_exception(kind, err.__dict__.get("key", err.detail) if kind == "KeyError"
+                               else err.detail if kind != "StopIteration" or err.detail
+                               != "StopIteration" else "")
+        err.__dict__["value"] = value
+    return value
+
+
+def raised(value: Any, cause: Any = None) -> ProgramError:
+    """The error that carries a raised exception object out of the statement."""
+    cls = user_class_of(value)
+    detail = exception_str(value) if cls is not None and cls.lookup("__str__") is \
+        BASE_EXCEPTION.ns["__str__"] else str(value)
+    err = ProgramError(detail or cls.name, exception=cls.name)
+    err.__dict__["value"] = value
+    if cause is not None:
+        err.__dict__["cause"] = cause
+    return err
+
+
+def catchable(err: BaseException) -> bool:
+    """Whether ``except`` may catch it: program errors yes, limits and invalid programs no."""
+    return isinstance(err, ProgramError)
+
+
+# --------------------------------------------------------------------------- engine errors
+
+_PY_EXCEPTIONS = ("StopIteration", "ZeroDivisionError", "OverflowError", "NotImplementedError",
+                  "RecursionError", "IndexError", "KeyError", "LookupError", "UnboundLocalError",
+                  "NameError", "AttributeError", "AssertionError", "TypeError", "ValueError",
+                  "ArithmeticError", "RuntimeError")
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+
+
+def convert_exception(exc: BaseException, op: str | None = None,
+                      limits: Limits | None = None) -> LangError:
+    """An exception raised while running (by the engine or Python) as a :class:`LangError`
+    that names the Python exception PyTorch raises (``exception``) and keeps its text."""
+    if isinstance(exc, LangError):
+        return exc
+    if isinstance(exc, engine.errors.TensorTooLarge):
+        return LimitExceeded(str(exc) + " (max_tensor_elements)", limit="max_tensor_elements",
+                             value=exc.limit, op=op)
+    limits = limits or DEFAULT_LIMITS
+    if isinstance(exc, RecursionError):
+        return LimitExceeded("the program recursed too deeply (max_recursion_depth)",
+                             limit="max_recursion_depth", value=limits.max_recursion_depth)
+    if isinstance(exc, MemoryError):
+        return LimitExceeded("the operation ran out of memory (max_tensor_elements)",
+                             limit="max_tensor_elements", value=limits.max_tensor_elements,
+                             op=op)
+    names = {t.__name__ for t in type(exc).__mro__}
+    kind = next((name for name in _PY_EXCEPTIONS if name in names), "RuntimeError")
+    if isinstance(exc, KeyError) and exc.args:
+        err = ProgramError(repr(exc.args[0]) if not isinstance(exc, engine.errors.EngineError)
+                           else str(exc.args[0]), op=op, exception=kind)
+        err.__dict__["key"] = exc.args[0]
+        return err
+    message = _ADDRESS.sub("", str(exc))
+    return ProgramError(message if message or kind == "StopIteration" else kind, op=op,
+                        exception=kind)

@@ -1,0 +1,442 @@
+"""The bridge to the engine's libraries: ``torch.X`` names, the firewall, library subclasses.
+
+- **Names.** ``torch.nn.Linear`` is found through whitelists: the engine package behind each
+  module (``torch.nn`` → ``engine.nn``) and its ``__all__``, the op table for ``torch.X`` and
+  ``F.X``, ``torch.linalg.X`` as the op ``linalg.X``, and a few more (``torch.no_grad``,
+  ``torch.Size`` ...). A name outside them is "torch.fft.fft is not supported".
+- **The firewall.** Every value library code hands back (a call's result, an attribute, an
+  item of an iterator it returned) goes through :func:`admit`: plain values, containers of
+  admitted values, tensors and engine objects pass; anything else (a NumPy array, a Python
+  module, a frame ...) is refused. Attributes of library objects are public ones only.
+- **Subclasses.** A user class whose base is a library class (``nn.Module``,
+  ``torch.autograd.Function``, ``Dataset`` ...) gets a Python subclass of that base whose
+  methods dispatch to the user's methods, so library code (``Module.__call__`` calling
+  ``self.forward``, ``DataLoader`` calling ``ds[i]``) runs the program's code.
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+import os
+import types
+from typing import Any
+
+import numpy as np
+
+import engine
+
+from .errors import ProgramError
+from .values import (
+    LANG_TYPES,
+    BuiltinFunction,
+    ClassMethod,
+    Function,
+    Instance,
+    LangIterator,
+    NativeMethod,
+    OpFunction,
+    Property,
+    StaticMethod,
+    UserClass,
+    current_rs,
+    type_name,
+)
+
+Tensor = engine.Tensor
+
+#: Roots that name a module path (``F.relu`` is ``torch.nn.functional.relu``).
+ROOT_ALIASES = {"F": "torch.nn.functional", "nn": "torch.nn", "autograd": "torch.autograd",
+                "functional": "torch.nn.functional"}
+#: The engine package whose ``__all__`` lists what a program may use from each module.
+PACKAGES = {
+    "torch.nn": "engine.nn", "torch.nn.functional": "engine.nn.functional",
+    "torch.nn.init": "engine.nn.init", "torch.nn.utils": "engine.nn.utils",
+    "torch.optim": "engine.optim", "torch.optim.lr_scheduler": "engine.optim.lr_scheduler",
+    "torch.utils.data": "engine.utils.data", "torch.func": "engine.func",
+    "torch.autograd": "engine.autograd",
+    "torch.autograd.functional": "engine.autograd.functional",
+    "torch.autograd.forward_ad": "engine.autograd.forward_ad",
+    "torch.autograd.function": "engine.autograd.function",
+}
+SUBMODULES = {
+    "torch": ("nn", "optim", "utils", "autograd", "func", "linalg", "cuda", "accelerator",
+              "backends"),
+    "torch.backends": ("mps",),
+    "torch.nn": ("functional", "init", "utils"), "torch.optim": ("lr_scheduler",),
+    "torch.utils": ("data",), "torch.autograd": ("functional", "forward_ad", "function"),
+}
+MODULES = frozenset(PACKAGES) | frozenset(SUBMODULES) | {
+    "torch.linalg", "torch.cuda", "torch.accelerator", "torch.backends.mps", "math", "random",
+    "builtins", "numpy", "functools"}
+#: ``torch.X`` names that are not ops of the table.
+TORCH_NAMES = {
+    "no_grad": engine.no_grad, "enable_grad": engine.enable_grad,
+    "set_grad_enabled": engine.set_grad_enabled, "is_grad_enabled": engine.is_grad_enabled,
+    "Size": engine.Size, "Tensor": engine.Tensor, "Generator": engine.Generator,
+    "device": engine.device, "dtype": engine.DType,
+    "float32": engine.float32, "float": engine.float32, "float64": engine.float64,
+    "double": engine.float64, "float16": engine.float16, "half": engine.float16,
+    "int64": engine.int64, "long": engine.int64, "int32": engine.int32, "int": engine.int32,
+    "bool": engine.bool_, "pi": math.pi, "e": math.e, "inf": math.inf, "nan": math.nan,
+}
+for _name in ("inference_mode", "Parameter"):
+    if hasattr(engine, _name):
+        TORCH_NAMES[_name] = getattr(engine, _name)
+MAX_LIBRARY_SUBCLASSES = 1000
+"""Library subclasses (Python classes) one run may make; each costs a Python type."""
+
+
+class LibModule:
+    """A library module as a value (``torch``, ``nn``, ``math`` ...): attributes only."""
+
+    __slots__ = ("path",)
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def __repr__(self) -> str:
+        return f"<module '{self.path}'>"
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is LibModule and other.path == self.path
+
+    def __hash__(self) -> int:
+        return hash(self.path)
+
+
+LibModule.__name__ = LibModule.__qualname__ = "module"
+
+
+def not_supported(path: str) -> ProgramError:
+    return ProgramError(f"{path} is not supported", exception="AttributeError")
+
+
+def canonical(path: str) -> str:
+    root, _, rest = path.partition(".")
+    root = ROOT_ALIASES.get(root, root)
+    return f"{root}.{rest}" if rest else root
+
+
+_members: dict[tuple[str, str], Any] = {}
+_MISSING = object()
+
+
+def member(path: str, name: str) -> Any:
+    """``path.name`` (``path`` canonical), or :data:`_MISSING`."""
+    key = (path, name)
+    value = _members.get(key, None)
+    if value is None:
+        value = _find_member(path, name)
+        if len(_members) < 100_000:
+            _members[key] = value
+    return value
+
+
+def _find_member(path: str, name: str) -> Any:
+    from . import builtins as bi
+    from . import pymodules
+
+    if name.startswith("_"):
+        return _MISSING
+    full = f"{path}.{name}"
+    if name in SUBMODULES.get(path, ()):
+        return LibModule(full)
+    if path == "builtins":
+        return bi.BUILTIN_VALUES.get(name, _MISSING)
+    if path in pymodules.MODULES:
+        return pymodules.MODULES[path].get(name, _MISSING)
+    if path in bi.DEVICE_MODULES:
+        return bi.DEVICE_MODULES[path].get(name, _MISSING)
+    if path == "torch.linalg":
+        opdef = engine.ops.lookup(f"linalg.{name}")
+        return OpFunction(f"linalg.{name}", opdef.fn) if opdef is not None else _MISSING
+    if path == "torch":
+        if name in TORCH_NAMES:
+            return TORCH_NAMES[name]
+        if name in bi.TORCH_BUILTINS:
+            return bi.TORCH_BUILTINS[name]
+    if path == "torch.autograd" and name == "grad":
+        return bi.BUILTIN_VALUES["grad"]
+    package = _package(path)
+    if package is not None and name in getattr(package, "__all__", ()):
+        value = getattr(package, name, _MISSING)
+        if isinstance(value, types.ModuleType):
+            return LibModule(full) if full in MODULES else _MISSING
+        if value is not _MISSING:
+            return admit(value)
+    if path in ("torch", "torch.nn.functional"):
+        opdef = engine.ops.lookup(name)
+        if opdef is not None:
+            return OpFunction(name, opdef.fn)
+    return _MISSING
+
+
+def _package(path: str) -> Any:
+    name = PACKAGES.get(path)
+    if name is None:
+        return None
+    try:
+        return importlib.import_module(name)  # a fixed name from PACKAGES, never a program's
+    except ImportError:
+        return None
+
+
+def resolve_path(path: str) -> Any:
+    """The value of a library path (``torch.nn.Linear``, ``F.relu``, ``math.pi``)."""
+    full = canonical(path)
+    parts = full.split(".")
+    if parts[0] not in ("torch", "math", "random", "builtins", "numpy", "functools"):
+        raise not_supported(path)
+    value: Any = LibModule(parts[0])
+    for part in parts[1:]:
+        if isinstance(value, LibModule):
+            found = member(value.path, part)
+        else:
+            found = public_attr(value, part, _MISSING)
+        if found is _MISSING:
+            raise not_supported(path)
+        value = found
+    return value
+
+
+# --------------------------------------------------------------------------- the firewall
+
+_SAFE = frozenset({type(None), bool, int, float, str, Tensor, engine.Size, engine.DType,
+                   engine.Device, range, slice, type(Ellipsis), LibModule})
+_LANG = frozenset(LANG_TYPES)
+_ITERATOR_VIEWS = (type({}.keys()), type({}.values()), type({}.items()))
+MAX_ADMIT = 1_000_000
+
+
+ENGINE_DIR = os.path.dirname(engine.__file__) + os.sep
+
+
+def is_library_class(value: Any) -> bool:
+    return isinstance(value, type) and value.__module__.startswith("engine.")
+
+
+def is_library_function(value: Any) -> bool:
+    """A Python function of the engine: defined in an engine module, or with its code in the
+    engine's folder (a wrapper ``functools.wraps`` gave a user function's name)."""
+    if getattr(value, "__module__", None) and value.__module__.startswith("engine."):
+        return True
+    code = getattr(value, "__code__", None)
+    return code is not None and code.co_filename.startswith(ENGINE_DIR)
+
+
+def is_library_object(value: Any) -> bool:
+    """An object of an engine library class (a module, an optimizer, a graph node ...)."""
+    module = type(value).__module__
+    return module.startswith("engine.") or hasattr(type(value), "_lang_class")
+
+
+def admit(value: Any) -> Any:
+    """``value`` as a program may hold it, or a :class:`ProgramError` (see the module doc)."""
+    t = type(value)
+    if t in _SAFE or t in _LANG:
+        return value
+    return _admit(value, [MAX_ADMIT])
+
+
+def _admit(value: Any, budget: list[int]) -> Any:
+    t = type(value)
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise ProgramError("a library value is too large to check", exception="TypeError")
+    if t in _SAFE or t in _LANG or isinstance(value, (Tensor, Instance)):
+        return value
+    if isinstance(value, (list, tuple, set, frozenset)):
+        for item in value:
+            _admit(item, budget)
+        return value
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _admit(key, budget)
+            _admit(item, budget)
+        return value
+    if isinstance(value, _ITERATOR_VIEWS):
+        for item in value:
+            _admit(item, budget)
+        return value
+    if isinstance(value, type):
+        lang = value.__dict__.get("_lang_class")
+        if lang is not None:
+            return lang
+        if value.__module__.startswith("engine."):
+            return value
+    elif isinstance(value, np.generic):
+        return value.item()
+    elif isinstance(value, types.FunctionType):
+        if is_library_function(value):
+            return value
+    elif isinstance(value, types.MethodType):
+        owner = value.__self__
+        if is_library_object(owner) or is_library_class(owner) or (
+                isinstance(owner, type) and "_lang_class" in owner.__dict__):
+            return value  # a method of a library object or class
+    elif is_library_object(value):
+        return value
+    elif hasattr(t, "__next__") and t.__module__ in ("builtins", "itertools"):
+        return LangIterator(t.__name__, _admitting(value))
+    raise ProgramError(f"a library value of type '{t.__name__}' cannot be used in programs",
+                       exception="TypeError")
+
+
+def _admitting(iterator: Any) -> Any:
+    for item in iterator:
+        yield admit(item)
+
+
+def admit_all(values: Any) -> Any:
+    """Arguments library code passes to user code (a tuple or a dict), admitted."""
+    if isinstance(values, dict):
+        for item in values.values():
+            admit(item)
+    else:
+        for item in values:
+            admit(item)
+    return values
+
+
+def public_attr(obj: Any, name: str, default: Any = _MISSING) -> Any:
+    """A public attribute of a library object or class, admitted."""
+    if name.startswith("_"):
+        return default
+    try:
+        value = getattr(obj, name)
+    except AttributeError:
+        return default
+    return admit(value)
+
+
+# --------------------------------------------------------------------------- subclasses
+
+def library_base(cls_name: str, bases: list[Any]) -> type | None:
+    """The library class among a new class's bases (at most one root), or None."""
+    found = None
+    for base in bases:
+        lib = base.lib_base if isinstance(base, UserClass) else base
+        if lib is None:
+            continue
+        if not is_library_class(lib):
+            raise ProgramError(f"{cls_name}: a class can only derive from user classes and "
+                               "library classes", exception="TypeError")
+        if issubclass(lib, Tensor):
+            raise ProgramError("subclassing torch.Tensor is not supported",
+                               exception="TypeError")
+        if found is not None and found is not lib:
+            if issubclass(lib, found):
+                found = lib
+            elif not issubclass(found, lib):
+                raise ProgramError(f"{cls_name}: more than one library base class is not "
+                                   "supported", exception="TypeError")
+        else:
+            found = lib
+    return found
+
+
+def make_library_subclass(cls: UserClass) -> type:
+    """The Python subclass of ``cls.lib_base`` whose methods run ``cls``'s methods."""
+    rs = current_rs()
+    rs.classes += 1
+    if rs.classes > MAX_LIBRARY_SUBCLASSES:
+        raise rs.limit_error(f"the run made more than {MAX_LIBRARY_SUBCLASSES} subclasses of "
+                             "library classes", "max_library_subclasses",
+                             MAX_LIBRARY_SUBCLASSES)
+    ns: dict[str, Any] = {"__module__": "__main__", "__qualname__": cls.qualname,
+                          "_lang_class": cls}
+    names: set[str] = set()
+    for base in cls.mro:
+        names.update(base.ns)
+    for name in names:
+        value = cls.lookup(name)
+        if isinstance(value, (Function, NativeMethod)):
+            ns[name] = _dispatcher(name)
+        elif isinstance(value, StaticMethod):
+            method = _static_dispatcher(name)
+            if getattr(value.func, "_once_differentiable", False):  # engine-made wrapper
+                method._once_differentiable = True
+            ns[name] = staticmethod(method)
+        elif isinstance(value, ClassMethod):
+            ns[name] = classmethod(_class_dispatcher(name))
+        elif isinstance(value, Property):
+            ns[name] = property(_dispatcher(name, "fget"),
+                                _dispatcher(name, "fset") if value.fset is not None else None)
+        elif not name.startswith("__"):
+            ns[name] = value
+    try:
+        return type(cls.lib_base)(cls.name, (cls.lib_base,), ns)
+    except TypeError as exc:
+        raise ProgramError(f"{cls.name}: cannot derive from {cls.lib_base.__name__} ({exc})",
+                           exception="TypeError") from None
+
+
+def _call_user(name: str, args: tuple, kwargs: dict, part: str | None = None) -> Any:
+    from .objects import call_value
+
+    rs = current_rs()
+    owner = args[0]
+    cls = owner if isinstance(owner, type) else type(owner)
+    value = cls._lang_class.lookup(name)
+    if part is not None:
+        value = getattr(value, part)
+    elif isinstance(value, (StaticMethod, ClassMethod)):
+        value = value.func
+    try:
+        return call_value(rs, value, admit_all(args), admit_all(kwargs))
+    except ProgramError as exc:
+        if name == "__next__" and exc.extra.get("exception") == "StopIteration":
+            raise StopIteration from None
+        raise
+
+
+def _dispatcher(name: str, part: str | None = None) -> Any:
+    def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+        return _call_user(name, (self, *args), kwargs, part)
+
+    method.__name__ = name
+    return method
+
+
+def _static_dispatcher(name: str) -> Any:
+    holder: list[type] = []
+
+    def method(*args: Any, **kwargs: Any) -> Any:
+        from .objects import call_value
+
+        value = holder[0]._lang_class.lookup(name)
+        return call_value(current_rs(), value.func, admit_all(args), admit_all(kwargs))
+
+    method.__name__ = name
+    method._lang_holder = holder  # filled in by bind_static_dispatchers
+    return method
+
+
+def bind_static_dispatchers(pytype: type) -> None:
+    for value in pytype.__dict__.values():
+        if isinstance(value, staticmethod):
+            holder = getattr(value.__func__, "_lang_holder", None)
+            if holder is not None:
+                holder.append(pytype)
+
+
+def _class_dispatcher(name: str) -> Any:
+    def method(pycls: type, *args: Any, **kwargs: Any) -> Any:
+        from .objects import call_value
+
+        cls = pycls._lang_class
+        value = cls.lookup(name)
+        return call_value(current_rs(), value.func, (cls, *admit_all(args)),
+                          admit_all(kwargs))
+
+    method.__name__ = name
+    return method
+
+
+def describe_library_value(value: Any) -> str:
+    return type_name(value)
+
+
+__all__ = ["BuiltinFunction", "LibModule", "admit", "admit_all", "resolve_path", "member",
+           "public_attr", "library_base", "make_library_subclass"]

@@ -1,0 +1,41 @@
+"""What a session's values hold: the tensors reachable from them through the language's own
+values (objects, closures, generators, classes) and library objects (modules, optimizers).
+
+``engine.held_bytes`` walks tensors, lists, tuples and dicts; this walk opens everything else a
+program can keep a tensor in, so the memory cap cannot be dodged by hiding tensors in an object.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import engine
+
+Tensor = engine.Tensor
+_PLAIN = (int, float, str, bool, bytes, type(None), range, slice)
+MAX_WALK = 2_000_000  # objects visited per measurement (a bound on the walk itself)
+
+
+def reachable(roots: list[Any]) -> list[Any]:
+    """The tensors reachable from ``roots`` (and every list/dict met on the way)."""
+    from .values import children  # the language's values know what they hold
+
+    out: list[Any] = []
+    seen: set[int] = set()
+    stack = list(roots)
+    visited = 0
+    while stack and visited < MAX_WALK:
+        value = stack.pop()
+        if isinstance(value, _PLAIN) or id(value) in seen:
+            continue
+        seen.add(id(value))
+        visited += 1
+        if isinstance(value, Tensor):
+            out.append(value)
+        elif isinstance(value, dict):
+            stack.extend(value.values())
+        elif isinstance(value, (list, tuple, set, frozenset)):
+            stack.extend(value)
+        else:
+            stack.extend(children(value))
+    return out

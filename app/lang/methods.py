@@ -1,0 +1,336 @@
+"""Methods of Python's plain values a program may call: ``str``, ``list``, ``dict``, ``set``,
+``tuple`` (and ``torch.Size``), ``int``/``float``, generators. Each is
+``fn(rs, self, *args, **kwargs)``; those that can build something big are guarded, those that
+take a function (``sort(key=...)``) call it through the interpreter.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Callable
+from typing import Any
+
+import engine
+
+from .errors import ProgramError
+from .guards import length, size_guard
+from .runtime import RunState
+from .values import GeneratorValue, NativeMethod
+
+Tensor = engine.Tensor
+
+
+def _plain(pytype: type, name: str) -> Callable[..., Any]:
+    fn = getattr(pytype, name)
+
+    def method(rs: RunState, self: Any, *args: Any, **kwargs: Any) -> Any:
+        return fn(self, *args, **kwargs)
+
+    return method
+
+
+def keyfunc(rs: RunState, key: Any) -> Any:
+    """A user ``key=`` function as a Python callable (each call runs the interpreter)."""
+    if key is None:
+        return None
+    from .objects import call_value
+
+    return lambda value: call_value(rs, key, (value,), {})
+
+
+def iterate(rs: RunState, iterable: Any) -> Any:
+    """``iter(iterable)`` with Python's error text."""
+    try:
+        return iter(iterable)
+    except TypeError:
+        if isinstance(iterable, Tensor):
+            raise
+        from .values import type_name
+
+        raise ProgramError(f"'{type_name(iterable)}' object is not iterable",
+                           exception="TypeError") from None
+
+
+def materialize(rs: RunState, iterable: Any, what: str) -> list:
+    """``list(iterable)`` under the size guard; pulling from a lazy iterator counts a step
+    per item, as a loop would."""
+    if isinstance(iterable, (str, list, tuple, range, dict, set, frozenset)):
+        size_guard(rs, len(iterable), what)
+        return list(iterable)
+    if isinstance(iterable, Tensor):
+        if iterable.ndim:
+            size_guard(rs, len(iterable), what)
+        return list(iterable)
+    out: list[Any] = []
+    limit = rs.limits.max_value_elements
+    for item in iterate(rs, iterable):
+        rs.steps += 1
+        if rs.steps >= rs.next_check:
+            rs.check()
+        out.append(item)
+        if len(out) > limit:
+            size_guard(rs, len(out), what)
+    return out
+
+
+# --------------------------------------------------------------------------- str
+
+def _join(rs: RunState, sep: str, iterable: Any) -> str:
+    parts = materialize(rs, iterable, "str.join()")
+    total = sum(len(p) if isinstance(p, str) else 0 for p in parts) + len(sep) * len(parts)
+    size_guard(rs, total, "a string")
+    return sep.join(parts)
+
+
+def _replace(rs: RunState, s: str, old: str, new: str, count: int = -1) -> str:
+    if isinstance(old, str) and isinstance(new, str):
+        n = s.count(old) if old else len(s) + 1
+        if count >= 0:
+            n = min(n, count)
+        size_guard(rs, len(s) + n * max(len(new) - len(old), 0), "a string")
+    return s.replace(old, new, count)
+
+
+def _padded(name: str) -> Callable[..., Any]:
+    fn = getattr(str, name)
+
+    def method(rs: RunState, s: str, width: Any, *args: Any) -> str:
+        if isinstance(width, int):
+            size_guard(rs, width, "a string")
+        return fn(s, width, *args)
+
+    return method
+
+
+def _expandtabs(rs: RunState, s: str, tabsize: int = 8) -> str:
+    if isinstance(tabsize, int):
+        size_guard(rs, len(s) * max(tabsize, 1), "a string")
+    return s.expandtabs(tabsize)
+
+
+_FORMATTER = string.Formatter()
+
+
+def format_string(rs: RunState, template: str, args: tuple, kwargs: dict) -> str:
+    """``template.format(*args, **kwargs)`` without attribute or index lookups in fields
+    (``{0.__class__}`` is refused) and with guarded widths."""
+    from .builtins import format_value
+
+    out: list[str] = []
+    auto = 0
+    total = 0
+    for literal, field, spec, conversion in _FORMATTER.parse(template):
+        out.append(literal)
+        total += len(literal)
+        if field is None:
+            continue
+        if "." in field or "[" in field:
+            raise ProgramError("attribute and index lookups in format fields are not "
+                               "supported", exception="ValueError")
+        if field == "":
+            key: Any = auto
+            auto += 1
+        elif field.isdigit():
+            key = int(field)
+        else:
+            key = field
+        try:
+            value = args[key] if isinstance(key, int) else kwargs[key]
+        except IndexError:
+            raise ProgramError(f"Replacement index {key} out of range for positional args "
+                               "tuple", exception="IndexError") from None
+        except KeyError:
+            raise ProgramError(repr(key), exception="KeyError") from None
+        if spec and "{" in spec:
+            spec = format_string(rs, spec, args, kwargs)
+        if conversion == "r":
+            value = repr(value)
+        elif conversion == "s":
+            value = str(value)
+        elif conversion == "a":
+            value = ascii(value)
+        text = format_value(rs, value, spec or "")
+        out.append(text)
+        total += len(text)
+        size_guard(rs, total, "a string")
+    return "".join(out)
+
+
+def _format(rs: RunState, template: str, *args: Any, **kwargs: Any) -> str:
+    return format_string(rs, template, args, kwargs)
+
+
+_STR_PLAIN = ("split", "rsplit", "splitlines", "strip", "lstrip", "rstrip", "lower", "upper",
+              "title", "capitalize", "casefold", "swapcase", "startswith", "endswith", "find",
+              "rfind", "index", "rindex", "count", "isdigit", "isalpha", "isalnum", "isspace",
+              "isupper", "islower", "isnumeric", "isdecimal", "isidentifier", "istitle",
+              "partition", "rpartition", "removeprefix", "removesuffix")
+STR_METHODS: dict[str, Callable[..., Any]] = {name: _plain(str, name) for name in _STR_PLAIN}
+STR_METHODS.update({"join": _join, "replace": _replace, "center": _padded("center"),
+                    "ljust": _padded("ljust"), "rjust": _padded("rjust"),
+                    "zfill": _padded("zfill"), "expandtabs": _expandtabs, "format": _format})
+
+
+# --------------------------------------------------------------------------- list / tuple
+
+def _append(rs: RunState, seq: list, value: Any) -> None:
+    size_guard(rs, len(seq) + 1, "a list")
+    seq.append(value)
+
+
+def _extend(rs: RunState, seq: list, values: Any) -> None:
+    values = materialize(rs, values, "a list")
+    size_guard(rs, len(seq) + len(values), "a list")
+    seq.extend(values)
+
+
+def _insert(rs: RunState, seq: list, index: int, value: Any) -> None:
+    size_guard(rs, len(seq) + 1, "a list")
+    seq.insert(index, value)
+
+
+def _sort(rs: RunState, seq: list, *, key: Any = None, reverse: bool = False) -> None:
+    seq.sort(key=keyfunc(rs, key), reverse=reverse)
+
+
+LIST_METHODS: dict[str, Callable[..., Any]] = {
+    name: _plain(list, name) for name in ("pop", "remove", "index", "count", "reverse",
+                                          "clear", "copy")}
+LIST_METHODS.update({"append": _append, "extend": _extend, "insert": _insert, "sort": _sort})
+TUPLE_METHODS = {name: _plain(tuple, name) for name in ("index", "count")}
+
+
+# --------------------------------------------------------------------------- dict / set
+
+def pairs(rs: RunState, source: Any, what: str) -> list:
+    """The (key, value) pairs of a mapping or an iterable of pairs."""
+    if isinstance(source, dict):
+        size_guard(rs, len(source), what)
+        return list(source.items())
+    items = materialize(rs, source, what)
+    out = []
+    for i, item in enumerate(items):
+        try:
+            key, value = item
+        except (TypeError, ValueError):
+            raise ProgramError(f"dictionary update sequence element #{i} has length "
+                               f"{length(item) if hasattr(item, '__len__') else 1}; 2 is "
+                               "required", exception="ValueError") from None
+        out.append((key, value))
+    return out
+
+
+def _update(rs: RunState, d: dict, other: Any = (), **kwargs: Any) -> None:
+    items = pairs(rs, other, "a dict")
+    size_guard(rs, len(d) + len(items) + len(kwargs), "a dict")
+    d.update(items)
+    d.update(kwargs)
+
+
+def _setdefault(rs: RunState, d: dict, key: Any, default: Any = None) -> Any:
+    size_guard(rs, len(d) + 1, "a dict")
+    return d.setdefault(key, default)
+
+
+def _dict_get(rs: RunState, d: dict, key: Any, default: Any = None) -> Any:
+    return d.get(key, default)
+
+
+_MISSING = object()
+
+
+def _dict_pop(rs: RunState, d: dict, key: Any, default: Any = _MISSING) -> Any:
+    if default is _MISSING:
+        if key not in d:
+            err = ProgramError(repr(key), exception="KeyError")
+            err.__dict__["key"] = key
+            raise err
+        return d.pop(key)
+    return d.pop(key, default)
+
+
+DICT_METHODS: dict[str, Callable[..., Any]] = {
+    name: _plain(dict, name) for name in ("keys", "values", "items", "popitem", "copy",
+                                          "clear")}
+DICT_METHODS.update({"get": _dict_get, "pop": _dict_pop, "setdefault": _setdefault,
+                     "update": _update})
+
+
+def _set_add(rs: RunState, s: set, value: Any) -> None:
+    size_guard(rs, len(s) + 1, "a set")
+    s.add(value)
+
+
+def _set_combining(name: str) -> Callable[..., Any]:
+    fn = getattr(set, name)
+
+    def method(rs: RunState, s: Any, *others: Any) -> Any:
+        materialized = [o if isinstance(o, (set, frozenset)) else
+                        materialize(rs, o, "a set") for o in others]
+        size_guard(rs, len(s) + sum(len(o) for o in materialized), "a set")
+        return fn(s, *materialized)
+
+    return method
+
+
+SET_METHODS: dict[str, Callable[..., Any]] = {
+    name: _plain(set, name) for name in ("remove", "discard", "pop", "clear", "copy",
+                                         "issubset", "issuperset", "isdisjoint")}
+SET_METHODS.update({"add": _set_add})
+SET_METHODS.update({name: _set_combining(name) for name in (
+    "update", "union", "intersection", "difference", "symmetric_difference",
+    "intersection_update", "difference_update", "symmetric_difference_update")})
+FROZENSET_METHODS = {name: SET_METHODS[name] for name in (
+    "copy", "issubset", "issuperset", "isdisjoint", "union", "intersection", "difference",
+    "symmetric_difference")}
+
+
+# --------------------------------------------------------------------------- numbers, generators
+
+INT_METHODS = {"bit_length": _plain(int, "bit_length")}
+FLOAT_METHODS = {"is_integer": _plain(float, "is_integer"),
+                 "as_integer_ratio": _plain(float, "as_integer_ratio")}
+
+
+def _gen_send(rs: RunState, gen: GeneratorValue, value: Any) -> Any:
+    if value is not None:
+        raise ProgramError("sending a value into a generator is not supported",
+                           exception="TypeError")
+    return next(gen)
+
+
+GENERATOR_METHODS = {"close": lambda rs, gen: gen.close(), "send": _gen_send}
+
+_TABLES: dict[type, dict[str, Callable[..., Any]]] = {
+    str: STR_METHODS, list: LIST_METHODS, tuple: TUPLE_METHODS, dict: DICT_METHODS,
+    set: SET_METHODS, frozenset: FROZENSET_METHODS, int: INT_METHODS, float: FLOAT_METHODS,
+    GeneratorValue: GENERATOR_METHODS,
+}
+_BASES = (str, list, tuple, dict, set, frozenset, float, int)
+_native: dict[tuple[type, str], NativeMethod] = {}
+
+
+def native_method(obj: Any, name: str) -> NativeMethod | None:
+    """The method ``name`` of a plain value, or None."""
+    t = type(obj)
+    table = _TABLES.get(t)
+    if table is None:
+        if t is bool or isinstance(obj, Tensor):
+            return None
+        for base in _BASES:
+            if isinstance(obj, base):
+                if t.__module__.startswith("engine.") and hasattr(t, name) and \
+                        name not in _TABLES[base]:
+                    return None  # torch.Size.numel and such: the library's own
+                table = _TABLES[base]
+                break
+        else:
+            return None
+    fn = table.get(name)
+    if fn is None:
+        return None
+    key = (t, name)
+    method = _native.get(key)
+    if method is None:
+        method = _native[key] = NativeMethod(name, fn)
+    return method

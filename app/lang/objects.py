@@ -1,0 +1,554 @@
+"""Attributes and calls: how a program reads ``obj.name``, calls ``f(...)`` and
+``obj.method(...)``, whatever ``obj`` and ``f`` are.
+
+- tensors: the whitelisted attributes (``grad``, ``shape`` ...) and the op table's methods;
+- the language's objects: their class's attributes along its MRO, properties, bound methods;
+- library objects (modules, optimizers, graph nodes ...): public attributes, through the
+  firewall (:mod:`app.lang.library`);
+- Python's plain values: the str/list/dict/set methods of :mod:`app.lang.methods`.
+Nothing here ever reads a dunder of a Python object for a program.
+"""
+
+from __future__ import annotations
+
+import types
+from typing import Any
+
+import engine
+
+from .errors import LangError, ProgramError
+from .exceptions import convert_exception
+from .library import _MISSING as MISSING
+from .library import (
+    LibModule,
+    admit,
+    is_library_class,
+    is_library_function,
+    is_library_object,
+    member,
+    not_supported,
+)
+from .runtime import RunState
+from .schema import READABLE_ATTRS, WRITABLE_ATTRS
+from .values import (
+    BoundMethod,
+    BoundOp,
+    BuiltinFunction,
+    BuiltinType,
+    ClassMethod,
+    ContextFunction,
+    Function,
+    Instance,
+    NativeMethod,
+    OpFunction,
+    Property,
+    StaticMethod,
+    SuperProxy,
+    UserClass,
+    classes_changed,
+    invoke,
+    new_instance,
+    type_name,
+    user_class_of,
+)
+
+Tensor = engine.Tensor
+FUNCTION_LIKE = (Function, NativeMethod, ContextFunction)
+_EMPTY: dict[str, Any] = {}
+
+
+def no_attribute(value: Any, name: str) -> ProgramError:
+    return ProgramError(f"'{type_name(value)}' object has no attribute '{name}'",
+                        exception="AttributeError")
+
+
+# --------------------------------------------------------------------------- tensors
+
+_TENSOR_METHODS: dict[str, Any] = {}
+
+
+def _where(self: Any, condition: Any, other: Any) -> Any:
+    return engine.ops.lookup("where").fn(condition, self, other)
+
+
+def tensor_method(name: str) -> Any:
+    """The op a tensor method calls (the receiver is its first argument), or None."""
+    fn = _TENSOR_METHODS.get(name)
+    if fn is None:
+        opdef = engine.ops.lookup(name)
+        if name == "where":
+            fn = _where
+        elif opdef is not None:
+            fn = opdef.fn
+        else:
+            return None
+        _TENSOR_METHODS[name] = fn
+    return fn
+
+
+def tensor_attr(obj: Any, name: str) -> Any:
+    if name in READABLE_ATTRS:
+        if name in ("values", "indices"):
+            raise no_attribute(obj, name)
+        return admit(getattr(obj, name))
+    fn = tensor_method(name)
+    if fn is not None:
+        return BoundOp(obj, name, fn)
+    raise not_supported(f"Tensor.{name}")
+
+
+# --------------------------------------------------------------------------- reading
+
+def get_attr(rs: RunState, obj: Any, name: str) -> Any:
+    """``obj.name`` as the language defines it."""
+    if isinstance(obj, Tensor):
+        return tensor_attr(obj, name)
+    if isinstance(obj, Instance):
+        return instance_attr(rs, obj, name)
+    t = type(obj)
+    if t is UserClass:
+        return class_attr(rs, obj, name)
+    if t is LibModule:
+        value = member(obj.path, name)
+        if value is MISSING:
+            raise not_supported(f"{obj.path}.{name}")
+        return value
+    if t is SuperProxy:
+        return super_attr(rs, obj, name)
+    if name == "__name__":
+        return name_of(obj)
+    if t is BuiltinType:
+        from .builtins import TYPE_ATTRIBUTES
+
+        found = TYPE_ATTRIBUTES.get((obj.name, name))
+        if found is not None:
+            return found
+        raise ProgramError(f"type object '{obj.name}' has no attribute '{name}'",
+                           exception="AttributeError")
+    from .methods import native_method
+
+    method = native_method(obj, name)
+    if method is not None:
+        return BoundMethod(obj, method)
+    if t is Property and name in PROPERTY_ACCESSORS:
+        return property_accessor(obj, name)
+    if hasattr(t, "_lang_class"):
+        return bridge_attr(rs, obj, name)
+    if isinstance(obj, (range, slice)) and name in ("start", "stop", "step"):
+        return getattr(obj, name)
+    if isinstance(obj, tuple) and hasattr(obj, "_fields") and name in obj._fields:
+        return admit(getattr(obj, name))  # named tuples (sort's values/indices ...)
+    if is_library_object(obj) or is_library_class(obj):
+        if name.startswith("_") and name != "__init__":
+            raise ProgramError(f"'{type_name(obj)}' object attribute '{name}' is private to "
+                               "the library", exception="AttributeError")
+        try:
+            value = getattr(obj, name)
+        except AttributeError as exc:
+            raise convert_exception(exc) from None
+        except LangError:
+            raise
+        except Exception as exc:
+            raise convert_exception(exc, name) from None
+        return admit(value)
+    raise no_attribute(obj, name)
+
+
+def name_of(obj: Any) -> str:
+    if isinstance(obj, (Function, UserClass, BuiltinFunction, OpFunction, ContextFunction)):
+        return obj.name
+    if isinstance(obj, type) and (is_library_class(obj)):
+        return obj.__name__
+    if isinstance(obj, types.FunctionType) and is_library_function(obj):
+        return obj.__name__
+    raise no_attribute(obj, "__name__")
+
+
+def _bind(value: Any, obj: Any, cls: UserClass) -> Any:
+    t = type(value)
+    if t is Function or t is NativeMethod or t is ContextFunction:
+        return BoundMethod(obj, value)
+    if t is StaticMethod:
+        return value.func
+    if t is ClassMethod:
+        return BoundMethod(cls, value.func)
+    return value
+
+
+def instance_attr(rs: RunState, obj: Instance, name: str) -> Any:
+    cls = obj.cls
+    found = cls.lookup(name)
+    if type(found) is Property:
+        if found.fget is None:
+            raise ProgramError(f"property '{name}' of '{cls.name}' object has no getter",
+                               exception="AttributeError")
+        return call_value(rs, found.fget, (obj,), _EMPTY)
+    attrs = obj.attrs
+    if name in attrs:
+        return attrs[name]
+    if found is not None:
+        return _bind(found, obj, cls)
+    if name == "__init__":
+        return BoundMethod(obj, NativeMethod("__init__", object_init))
+    raise no_attribute(obj, name)
+
+
+def object_init(rs: RunState, self: Any, *args: Any, **kwargs: Any) -> None:
+    if args or kwargs:
+        raise ProgramError("object.__init__() takes exactly one argument (the instance to "
+                           "initialize)", exception="TypeError")
+
+
+def class_attr(rs: RunState, cls: UserClass, name: str) -> Any:
+    if name == "__name__":
+        return cls.name
+    found = cls.lookup(name)
+    if found is not None:
+        t = type(found)
+        if t is StaticMethod:
+            return found.func
+        if t is ClassMethod:
+            return BoundMethod(cls, found.func)
+        return found
+    if cls.pytype is not None:
+        if name.startswith("_") and name != "__init__":
+            raise ProgramError(f"type object '{cls.name}' attribute '{name}' is private to "
+                               "the library", exception="AttributeError")
+        value = getattr(cls.pytype, name, MISSING)
+        if value is not MISSING:
+            return admit(value)
+    if name == "__init__":
+        return NativeMethod("__init__", object_init)
+    raise ProgramError(f"type object '{cls.name}' has no attribute '{name}'",
+                       exception="AttributeError")
+
+
+def super_attr(rs: RunState, sp: SuperProxy, name: str) -> Any:
+    obj = sp.obj
+    cls = obj if isinstance(obj, UserClass) else user_class_of(obj)
+    mro = cls.mro
+    from .builtins import OBJECT
+
+    start = mro.index(sp.owner) + 1 if sp.owner in mro else len(mro)
+    for base in mro[start:]:
+        if base is OBJECT:
+            break
+        if name in base.ns:
+            value = base.ns[name]
+            if isinstance(obj, UserClass):
+                if type(value) is ClassMethod:
+                    return BoundMethod(obj, value.func)
+                return value.func if type(value) is StaticMethod else value
+            if type(value) is Property:
+                return call_value(rs, value.fget, (obj,), _EMPTY)
+            return _bind(value, obj, cls)
+    if cls.lib_base is not None:
+        value = getattr(cls.lib_base, name, MISSING) if not name.startswith("_") or \
+            name == "__init__" else MISSING
+        if isinstance(value, types.FunctionType):
+            return types.MethodType(value, obj)
+        if value is not MISSING:
+            return admit(getattr(super(cls.pytype, obj), name)) if not isinstance(obj, UserClass) \
+                else admit(value)
+    if name == "__init__":
+        return BoundMethod(obj, NativeMethod("__init__", object_init))
+    raise ProgramError(f"'super' object has no attribute '{name}'", exception="AttributeError")
+
+
+def bridge_attr(rs: RunState, obj: Any, name: str) -> Any:
+    """An attribute of an object of a library subclass (``self.fc`` in a Module subclass)."""
+    cls = type(obj)._lang_class
+    found = cls.lookup(name)
+    if type(found) is Property:
+        return call_value(rs, found.fget, (obj,), _EMPTY)
+    d = getattr(obj, "__dict__", _EMPTY)
+    if name in d and (not name.startswith("_") or name in d.get("_lang_private", ())):
+        return admit(d[name])
+    if found is not None:
+        return _bind(found, obj, cls)
+    if name.startswith("_") and name != "__init__" and \
+            name not in d.get("_lang_private", ()):
+        raise ProgramError(f"'{cls.name}' object attribute '{name}' is private to the "
+                           "library", exception="AttributeError")
+    try:
+        value = getattr(obj, name)
+    except AttributeError as exc:
+        raise convert_exception(exc) from None
+    except LangError:
+        raise
+    except Exception as exc:
+        raise convert_exception(exc, name) from None
+    if type(value) is types.MethodType and value.__func__.__module__ == "app.lang.library":
+        return _bind(cls.lookup(name), obj, cls)
+    return admit(value)
+
+
+# --------------------------------------------------------------------------- writing
+
+def set_attr(rs: RunState, obj: Any, name: str, value: Any) -> None:
+    """``obj.name = value``."""
+    if name.startswith("__"):
+        raise ProgramError(f"cannot set dunder attribute '{name}'", exception="AttributeError")
+    if isinstance(obj, Tensor):
+        if name not in WRITABLE_ATTRS:
+            raise ProgramError(f"attribute '{name}' of 'Tensor' objects is not writable",
+                               exception="AttributeError")
+        try:
+            setattr(obj, name, value)
+        except LangError:
+            raise
+        except Exception as exc:
+            raise convert_exception(exc, f"setattr {name}", rs.limits) from None
+        return
+    if isinstance(obj, Instance):
+        found = obj.cls.lookup(name)
+        if type(found) is Property:
+            if found.fset is None:
+                raise ProgramError(f"property '{name}' of '{obj.cls.name}' object has no "
+                                   "setter", exception="AttributeError")
+            call_value(rs, found.fset, (obj, value), _EMPTY)
+            return
+        obj.attrs[name] = value
+        return
+    if type(obj) is UserClass:
+        obj.ns[name] = value
+        classes_changed()
+        if obj.pytype is not None and not isinstance(value, (Function, StaticMethod,
+                                                             ClassMethod, Property)):
+            setattr(obj.pytype, name, value)
+        return
+    if hasattr(type(obj), "_lang_class"):
+        found = type(obj)._lang_class.lookup(name)
+        if type(found) is Property:
+            call_value(rs, found.fset, (obj, value), _EMPTY)
+            return
+        _set_library_attr(rs, obj, name, value, bridge=True)
+        return
+    if _mutable_library_object(obj):
+        _set_library_attr(rs, obj, name, value, bridge=False)
+        return
+    raise ProgramError(f"cannot set attribute '{name}' of '{type_name(obj)}' objects",
+                       exception="AttributeError")
+
+
+def _mutable_library_object(obj: Any) -> bool:
+    """Library objects a program may set attributes on: its own modules, optimizers,
+    schedulers, data objects and custom-Function contexts (never shared ones: dtypes, devices,
+    classes, functions)."""
+    if isinstance(obj, type) or not is_library_object(obj):
+        return False
+    module = type(obj).__module__
+    return module.startswith(("engine.nn", "engine.optim", "engine.utils",
+                              "engine.autograd.function"))
+
+
+def _set_library_attr(rs: RunState, obj: Any, name: str, value: Any, *, bridge: bool) -> None:
+    d = getattr(obj, "__dict__", None)
+    if name.startswith("_"):
+        private = d.get("_lang_private") if d is not None else None
+        if not bridge or (private is None or name not in private) and (
+                name in d or hasattr(type(obj), name)):
+            raise ProgramError(f"'{type_name(obj)}' object attribute '{name}' is private to "
+                               "the library", exception="AttributeError")
+        if private is None:
+            private = set()
+            object.__setattr__(obj, "_lang_private", private)
+        private.add(name)
+    try:
+        setattr(obj, name, value)
+    except LangError:
+        raise
+    except Exception as exc:
+        raise convert_exception(exc, f"setattr {name}", rs.limits) from None
+
+
+def del_attr(rs: RunState, obj: Any, name: str) -> None:
+    if isinstance(obj, Instance) and name in obj.attrs:
+        del obj.attrs[name]
+        return
+    if type(obj) is UserClass and name in obj.ns:
+        del obj.ns[name]
+        classes_changed()
+        return
+    if (hasattr(type(obj), "_lang_class") or _mutable_library_object(obj)) \
+            and not name.startswith("_"):
+        try:
+            delattr(obj, name)
+        except Exception as exc:
+            raise convert_exception(exc, f"delattr {name}", rs.limits) from None
+        return
+    raise no_attribute(obj, name)
+
+
+# --------------------------------------------------------------------------- calling
+
+def call_value(rs: RunState, f: Any, args: tuple | list, kwargs: dict) -> Any:
+    """``f(*args, **kwargs)`` for anything a program can call."""
+    t = type(f)
+    if t is Function:
+        return invoke(rs, f, args, kwargs)
+    if t is BoundMethod:
+        return call_value(rs, f.func, (f.self_, *args), kwargs)
+    if t is OpFunction:
+        return call_op(rs, f.name, f.fn, args, kwargs)
+    if isinstance(f, BuiltinFunction):
+        try:
+            return f.fn(rs, *args, **kwargs)
+        except LangError:
+            raise
+        except Exception as exc:
+            raise convert_exception(exc, None, rs.limits) from None
+    if t is UserClass:
+        return instantiate(rs, f, args, kwargs)
+    if isinstance(f, Instance):
+        method = f.cls.lookup("__call__")
+        if method is None:
+            raise ProgramError(f"'{f.cls.name}' object is not callable", exception="TypeError")
+        return call_special(rs, f, method, args, kwargs)
+    if t is BoundOp:
+        return call_op(rs, f.name, f.fn, (f.self_, *args), kwargs)
+    if t is ContextFunction:
+        manager = f.enter()
+        try:
+            out = call_value(rs, f.func, args, kwargs)
+        except BaseException:
+            manager.__exit__(None, None, None)
+            raise
+        manager.__exit__(None, None, None)
+        return out
+    if t in (StaticMethod, ClassMethod):
+        raise ProgramError(f"'{t.__name__}' object is not callable", exception="TypeError")
+    if t is LibModule or not callable(f) or not (
+            is_library_object(f) or is_library_class(f) or isinstance(f, types.FunctionType)
+            or isinstance(f, types.MethodType)):
+        raise ProgramError(f"'{type_name(f)}' object is not callable", exception="TypeError")
+    return call_library(rs, f, args, kwargs)
+
+
+def call_special(rs: RunState, obj: Any, method: Any, args: tuple | list,
+                 kwargs: dict = _EMPTY) -> Any:
+    """Run a special method found on ``obj``'s class (``__len__``, ``__call__`` ...)."""
+    t = type(method)
+    if t is Function or t is NativeMethod or t is ContextFunction:
+        return call_value(rs, method, (obj, *args), kwargs)
+    if t is StaticMethod:
+        return call_value(rs, method.func, args, kwargs)
+    if t is ClassMethod:
+        return call_value(rs, method.func, (user_class_of(obj), *args), kwargs)
+    return call_value(rs, method, args, kwargs)
+
+
+def numpy_aliases(kwargs: dict) -> dict:
+    """torch's argument parser takes NumPy's ``axis`` / ``keepdims`` for ``dim`` / ``keepdim``
+    (``y_hat.argmax(axis=1)``); so do the ops here."""
+    if "axis" in kwargs or "keepdims" in kwargs:
+        kwargs = dict(kwargs)
+        if "axis" in kwargs and "dim" not in kwargs:
+            kwargs["dim"] = kwargs.pop("axis")
+        if "keepdims" in kwargs and "keepdim" not in kwargs:
+            kwargs["keepdim"] = kwargs.pop("keepdims")
+    return kwargs
+
+
+def call_op(rs: RunState, name: str, fn: Any, args: tuple | list, kwargs: dict) -> Any:
+    if kwargs:
+        kwargs = numpy_aliases(kwargs)
+    try:
+        out = fn(*args, **kwargs) if kwargs else fn(*args)
+    except LangError:
+        raise
+    except Exception as exc:
+        raise convert_exception(exc, name, rs.limits) from None
+    if type(out) is Tensor:
+        rs.alloc += out._data.nbytes
+        if rs.alloc > rs.alloc_budget:
+            rs.allocated(0)
+        return out
+    return admit(out)
+
+
+def call_library(rs: RunState, f: Any, args: tuple | list, kwargs: dict) -> Any:
+    try:
+        out = f(*args, **kwargs) if kwargs else f(*args)
+    except LangError:
+        raise
+    except Exception as exc:
+        name = getattr(f, "__name__", None) if isinstance(f, (types.FunctionType,
+                                                              types.MethodType, type)) \
+            else None
+        raise convert_exception(exc, name, rs.limits) from None
+    if type(out) is Tensor:
+        rs.alloc += out._data.nbytes
+        if rs.alloc > rs.alloc_budget:
+            rs.allocated(0)
+        return out
+    return admit(out)
+
+
+def call_method(rs: RunState, obj: Any, name: str, args: tuple | list, kwargs: dict) -> Any:
+    """``obj.name(*args, **kwargs)`` without making a bound method where it can be helped."""
+    if isinstance(obj, Tensor):
+        fn = tensor_method(name)
+        if fn is None:
+            if name in READABLE_ATTRS:
+                return call_value(rs, tensor_attr(obj, name), args, kwargs)
+            raise not_supported(f"Tensor.{name}")
+        return call_op(rs, name, fn, (obj, *args), kwargs)
+    if isinstance(obj, Instance):
+        found = obj.cls.lookup(name)
+        t = type(found)
+        if (t is Function or t is NativeMethod) and name not in obj.attrs:
+            return call_value(rs, found, (obj, *args), kwargs)
+        return call_value(rs, instance_attr(rs, obj, name), args, kwargs)
+    return call_value(rs, get_attr(rs, obj, name), args, kwargs)
+
+
+def instantiate(rs: RunState, cls: UserClass, args: tuple | list, kwargs: dict) -> Any:
+    """``cls(*args, **kwargs)``."""
+    if cls.pytype is not None:
+        return call_library(rs, cls.pytype, args, kwargs)
+    obj = new_instance(cls)
+    init = cls.lookup("__init__")
+    if init is None:
+        if args or kwargs:
+            raise ProgramError(f"{cls.name}() takes no arguments", exception="TypeError")
+        return obj
+    out = call_special(rs, obj, init, args, kwargs)
+    if out is not None:
+        raise ProgramError(f"__init__() should return None, not '{type_name(out)}'",
+                           exception="TypeError")
+    return obj
+
+
+def apply_decorator(rs: RunState, decorator: Any, func: Any) -> Any:
+    """``@decorator``: a context manager (``torch.no_grad()``, or its class) wraps each call;
+    anything else is called with the function."""
+    if isinstance(func, (Function, ContextFunction)):
+        if is_library_object(decorator) and hasattr(type(decorator), "__enter__") and \
+                not hasattr(type(decorator), "_lang_class"):
+            return ContextFunction(decorator, func)
+        if is_library_class(decorator) and hasattr(decorator, "__enter__"):
+            try:
+                manager = decorator()
+            except TypeError:
+                manager = None
+            if manager is not None:
+                return ContextFunction(manager, func)
+    return call_value(rs, decorator, (func,), _EMPTY)
+
+
+def _accessor(which: str) -> Any:
+    def make(rs: RunState, prop: Property, func: Any) -> Property:
+        parts = {"fget": prop.fget, "fset": prop.fset, "fdel": prop.fdel}
+        parts[which] = func
+        return Property(**parts)
+
+    return make
+
+
+PROPERTY_ACCESSORS = {"getter": _accessor("fget"), "setter": _accessor("fset"),
+                      "deleter": _accessor("fdel")}
+
+
+def property_accessor(prop: Property, name: str) -> Any:
+    return BoundMethod(prop, NativeMethod(name, PROPERTY_ACCESSORS[name]))

@@ -1,0 +1,210 @@
+"""The safe ``math`` and ``random`` modules (and ``numpy``'s constants).
+
+``math`` is Python's, function by function, with the integer functions that can build huge
+numbers (``factorial``, ``comb``, ``perm``, ``prod``) guarded. ``random`` draws from the
+session's generator (the one ``torch.manual_seed`` seeds; ``random.seed(n)`` seeds it too), so
+a run is reproducible from the session's seed, and a durable session replays the same draws.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections.abc import Callable
+from typing import Any
+
+import engine
+
+from .errors import ProgramError
+from .guards import int_guard, size_guard
+from .methods import materialize
+from .runtime import RunState
+from .values import BuiltinFunction, Partial
+
+_FLOAT_FUNCTIONS = (
+    "sqrt", "exp", "exp2", "log2", "log10", "log1p", "expm1", "sin", "cos", "tan", "asin",
+    "acos", "atan", "atan2", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "floor",
+    "ceil", "trunc", "fabs", "pow", "isfinite", "isinf", "isnan", "isclose", "fsum", "gcd",
+    "lcm", "hypot", "degrees", "radians", "copysign", "fmod", "modf", "frexp", "ldexp",
+    "erf", "erfc", "gamma", "lgamma", "dist", "isqrt", "remainder", "nextafter", "ulp",
+    "cbrt",
+)
+
+
+def _plain(fn: Callable[..., Any]) -> Callable[..., Any]:
+    return lambda rs, *args, **kwargs: fn(*args, **kwargs)
+
+
+def _log(rs: RunState, x: Any, base: Any = math.e) -> float:
+    return math.log(x, base)
+
+
+def _factorial(rs: RunState, n: Any) -> int:
+    if isinstance(n, int) and n > 2:
+        int_guard(rs, int(n * math.log2(n)))
+    return math.factorial(n)
+
+
+def _comb(rs: RunState, n: Any, k: Any) -> int:
+    if isinstance(n, int):
+        int_guard(rs, n)
+    return math.comb(n, k)
+
+
+def _perm(rs: RunState, n: Any, k: Any = None) -> int:
+    if isinstance(n, int) and n > 2:
+        int_guard(rs, int((n if k is None else k) * math.log2(n)))
+    return math.perm(n, k)
+
+
+def _prod(rs: RunState, iterable: Any, *, start: Any = 1) -> Any:
+    from .builtins import py_mul
+
+    total = start
+    for item in materialize(rs, iterable, "math.prod()"):
+        total = py_mul(rs, total, item)
+    return total
+
+
+MATH: dict[str, Any] = {name: BuiltinFunction(name, _plain(getattr(math, name)))
+                        for name in _FLOAT_FUNCTIONS if hasattr(math, name)}
+MATH.update({
+    "log": BuiltinFunction("log", _log), "factorial": BuiltinFunction("factorial", _factorial),
+    "comb": BuiltinFunction("comb", _comb), "perm": BuiltinFunction("perm", _perm),
+    "prod": BuiltinFunction("prod", _prod),
+    "pi": math.pi, "e": math.e, "tau": math.tau, "inf": math.inf, "nan": math.nan,
+})
+
+
+# --------------------------------------------------------------------------- random
+
+def _uniform01(rs: RunState) -> float:
+    """A float in [0, 1) from the session's generator, with 53 random bits as Python's."""
+    return engine.rand((), dtype=engine.float64, device="cpu").item()
+
+
+def _randbelow(rs: RunState, n: int) -> int:
+    if n <= 0:
+        raise ProgramError("empty range for randrange()", exception="ValueError")
+    return int(engine.randint(0, n, (), device="cpu").item())
+
+
+def _random(rs: RunState) -> float:
+    return _uniform01(rs)
+
+
+def _seed(rs: RunState, a: Any = None) -> None:
+    if a is None:
+        rs.env.generator.seed()
+        return
+    if not isinstance(a, int):
+        raise ProgramError("random.seed() takes an int here (the session's generator)",
+                           exception="TypeError")
+    rs.env.generator.manual_seed(a)
+
+
+def _randint(rs: RunState, a: int, b: int) -> int:
+    return a + _randbelow(rs, b - a + 1)
+
+
+def _randrange(rs: RunState, start: int, stop: int | None = None, step: int = 1) -> int:
+    if stop is None:
+        start, stop = 0, start
+    n = len(range(start, stop, step))
+    return start + step * _randbelow(rs, n)
+
+
+def _uniform(rs: RunState, a: float, b: float) -> float:
+    return a + (b - a) * _uniform01(rs)
+
+
+def _gauss(rs: RunState, mu: float = 0.0, sigma: float = 1.0) -> float:
+    return mu + sigma * engine.randn((), dtype=engine.float64, device="cpu").item()
+
+
+def _shuffle(rs: RunState, seq: list) -> None:
+    if not isinstance(seq, list):
+        raise ProgramError(f"random.shuffle() needs a list, not '{type(seq).__name__}'",
+                           exception="TypeError")
+    if len(seq) < 2:
+        return
+    order = engine.randperm(len(seq), device="cpu").tolist()
+    seq[:] = [seq[i] for i in order]
+
+
+def _choice(rs: RunState, seq: Any) -> Any:
+    if not len(seq):
+        raise ProgramError("Cannot choose from an empty sequence", exception="IndexError")
+    return seq[_randbelow(rs, len(seq))]
+
+
+def _sample(rs: RunState, population: Any, k: int) -> list:
+    items = materialize(rs, population, "random.sample()")
+    if not 0 <= k <= len(items):
+        raise ProgramError("Sample larger than population or is negative",
+                           exception="ValueError")
+    order = engine.randperm(len(items), device="cpu").tolist()[:k]
+    return [items[i] for i in order]
+
+
+def _choices(rs: RunState, population: Any, weights: Any = None, *, cum_weights: Any = None,
+             k: int = 1) -> list:
+    items = materialize(rs, population, "random.choices()")
+    size_guard(rs, k, "a list")
+    if weights is None and cum_weights is None:
+        return [items[_randbelow(rs, len(items))] for _ in range(k)]
+    if cum_weights is None:
+        cum_weights, total = [], 0.0
+        for w in weights:
+            total += w
+            cum_weights.append(total)
+    total = cum_weights[-1]
+    return [items[bisect.bisect(cum_weights, _uniform01(rs) * total, 0, len(items) - 1)]
+            for _ in range(k)]
+
+
+RANDOM: dict[str, Any] = {
+    name: BuiltinFunction(name, fn) for name, fn in (
+        ("random", _random), ("seed", _seed), ("randint", _randint),
+        ("randrange", _randrange), ("uniform", _uniform), ("gauss", _gauss),
+        ("normalvariate", _gauss), ("shuffle", _shuffle), ("choice", _choice),
+        ("sample", _sample), ("choices", _choices))}
+
+#: ``numpy``: a program may import it (pasted programs often do without using it); only its
+#: constants are here, anything else is "numpy.X is not supported".
+NUMPY: dict[str, Any] = {"pi": math.pi, "e": math.e, "inf": math.inf, "nan": math.nan,
+                         "newaxis": None}
+
+# --------------------------------------------------------------------------- functools
+
+def _partial(rs: RunState, func: Any, /, *args: Any, **keywords: Any) -> Partial:
+    from .builtins import _callable
+
+    if not _callable(rs, func):
+        raise ProgramError("the first argument must be callable", exception="TypeError")
+    return Partial(func, args, keywords)
+
+
+_NO_INITIAL = object()
+
+
+def _reduce(rs: RunState, function: Any, iterable: Any, initial: Any = _NO_INITIAL) -> Any:
+    from .objects import call_value
+
+    items = iter(materialize(rs, iterable, "reduce()"))
+    value = initial
+    if value is _NO_INITIAL:
+        try:
+            value = next(items)
+        except StopIteration:
+            raise ProgramError("reduce() of empty iterable with no initial value",
+                               exception="TypeError") from None
+    for item in items:
+        value = call_value(rs, function, (value, item), {})
+    return value
+
+
+FUNCTOOLS: dict[str, Any] = {"partial": BuiltinFunction("partial", _partial),
+                             "reduce": BuiltinFunction("reduce", _reduce)}
+
+MODULES = {"math": MATH, "random": RANDOM, "numpy": NUMPY, "functools": FUNCTOOLS}

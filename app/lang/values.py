@@ -1,0 +1,837 @@
+"""The language's own values: functions, methods, classes, objects, generators, iterators.
+
+They are interpreter values, not Python functions or classes a program could open: a program
+reaches them only through the language's attribute and call rules (no dunder reads, no
+``__globals__``, no frames). Library code (``jacobian(f, x)``, ``DataLoader(dataset)``,
+``model.apply(fn)``) sees them through ordinary Python protocols — ``__call__``, ``__len__``,
+``__getitem__``, ``__iter__`` ... — which run the user's code in the interpreter, under the
+budget of the run in progress.
+
+The Python type names are Python's (``function``, ``method``, ``type``, ``generator``), and an
+object's Python type is named after its class, so the texts of Python's own errors
+(``unsupported operand type(s) for +: 'Point' and 'int'``) read as they would in Python.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from typing import Any
+
+import engine
+
+from .errors import ProgramError
+from .runtime import RETURN, Frame, RunState, current_rs
+
+Tensor = engine.Tensor
+_EMPTY: dict[str, Any] = {}
+
+
+# --------------------------------------------------------------------------- functions
+
+class Code:
+    """What a ``def`` or ``lambda`` compiled to, shared by every function value made from it."""
+
+    __slots__ = ("name", "qualname", "params", "vararg", "kwonly", "kwarg", "body",
+                 "generator", "simple", "nparams", "argnames", "ndefaults")
+
+    def __init__(self, name: str, qualname: str, params: tuple[str, ...], ndefaults: int,
+                 vararg: str | None, kwonly: tuple[str, ...], kwarg: str | None,
+                 body: Callable[[Frame], Any], generator: bool) -> None:
+        self.name, self.qualname = name, qualname
+        self.params, self.ndefaults = params, ndefaults
+        self.vararg, self.kwonly, self.kwarg = vararg, kwonly, kwarg
+        self.body, self.generator = body, generator
+        self.nparams = len(params)
+        self.simple = vararg is None and kwarg is None and not kwonly and not generator
+        self.argnames = frozenset(params) | frozenset(kwonly)
+
+
+class Function:
+    """A user function (``def`` or ``lambda``): its code, defaults and the scopes it closes
+    over. Library code calls it like a Python function; the call runs the interpreter under
+    the budget of the run in progress."""
+
+    __slots__ = ("code", "defaults", "kwdefaults", "enclosing", "glob", "owner", "name",
+                 "qualname")
+
+    def __init__(self, code: Code, defaults: tuple, kwdefaults: dict, enclosing: tuple,
+                 glob: dict) -> None:
+        self.code, self.defaults, self.kwdefaults = code, defaults, kwdefaults
+        self.enclosing, self.glob = enclosing, glob
+        self.owner: UserClass | None = None  # the class whose body defined it (for super())
+        self.name, self.qualname = code.name, code.qualname
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        from .library import admit_all
+
+        return invoke(current_rs(), self, admit_all(args), admit_all(kwargs))
+
+    def __repr__(self) -> str:
+        return f"<function {self.qualname}>"
+
+
+def invoke(rs: RunState, func: Function, args: tuple | list, kwargs: dict) -> Any:
+    """Call a user function: bind the arguments, run the body in a new frame."""
+    code = func.code
+    if code.simple and not kwargs and len(args) == code.nparams:
+        local = dict(zip(code.params, args))
+    else:
+        local = bind(func, args, kwargs)
+    frame = Frame(rs, local, func.glob, func.enclosing, func)
+    if code.generator:
+        return GeneratorValue(code.name, code.qualname, code.body(frame), frame)
+    if rs.depth >= rs.max_depth:
+        raise rs.depth_error()
+    rs.depth += 1
+    rs.frames.append(frame)
+    try:
+        signal = code.body(frame)
+    finally:
+        rs.depth -= 1
+        rs.frames.pop()
+    return frame.retval if signal is RETURN else None
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _names(missing: list[str]) -> str:
+    quoted = [f"'{m}'" for m in missing]
+    if len(quoted) == 1:
+        return quoted[0]
+    if len(quoted) == 2:
+        return f"{quoted[0]} and {quoted[1]}"
+    return ", ".join(quoted[:-1]) + ", and " + quoted[-1]
+
+
+def bind(func: Function, args: tuple | list, kwargs: dict) -> dict[str, Any]:
+    """Python's argument binding, with Python's error texts."""
+    code = func.code
+    params, n = code.params, code.nparams
+    local: dict[str, Any] = {}
+    nargs = len(args)
+    if nargs > n:
+        if code.vararg is None:
+            low = n - code.ndefaults
+            takes = f"{n}" if low == n else f"from {low} to {n}"
+            plural = "argument" if n == 1 and low == n else "arguments"
+            raise ProgramError(f"{code.qualname}() takes {takes} positional {plural} but "
+                               f"{nargs} {'was' if nargs == 1 else 'were'} given",
+                               exception="TypeError")
+        local.update(zip(params, args))
+        local[code.vararg] = tuple(args[n:])
+    else:
+        local.update(zip(params, args))
+        if code.vararg is not None:
+            local[code.vararg] = ()
+    extra: dict[str, Any] | None = {} if code.kwarg is not None else None
+    for key, value in kwargs.items():
+        if key in code.argnames:
+            if key in local:
+                raise ProgramError(f"{code.qualname}() got multiple values for argument "
+                                   f"'{key}'", exception="TypeError")
+            local[key] = value
+        elif extra is not None:
+            extra[key] = value
+        else:
+            raise ProgramError(f"{code.qualname}() got an unexpected keyword argument '{key}'",
+                               exception="TypeError")
+    if nargs < n:
+        first_default = n - code.ndefaults
+        missing = []
+        for i in range(nargs, n):
+            name = params[i]
+            if name not in local:
+                if i >= first_default:
+                    local[name] = func.defaults[i - first_default]
+                else:
+                    missing.append(name)
+        if missing:
+            raise ProgramError(f"{code.qualname}() missing "
+                               f"{_plural(len(missing), 'required positional argument')}: "
+                               f"{_names(missing)}", exception="TypeError")
+    if code.kwonly:
+        missing = []
+        for name in code.kwonly:
+            if name not in local:
+                if name in func.kwdefaults:
+                    local[name] = func.kwdefaults[name]
+                else:
+                    missing.append(name)
+        if missing:
+            raise ProgramError(f"{code.qualname}() missing "
+                               f"{_plural(len(missing), 'required keyword-only argument')}: "
+                               f"{_names(missing)}", exception="TypeError")
+    if extra is not None:
+        local[code.kwarg] = extra
+    return local
+
+
+class BoundMethod:
+    """``obj.method`` as a value: the function with its receiver."""
+
+    __slots__ = ("self_", "func")
+
+    def __init__(self, self_: Any, func: Any) -> None:
+        self.self_, self.func = self_, func
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        from .library import admit_all
+        from .objects import call_value
+
+        return call_value(current_rs(), self.func, (self.self_, *admit_all(args)),
+                          admit_all(kwargs))
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is BoundMethod and other.self_ is self.self_ \
+            and other.func is self.func
+
+    def __hash__(self) -> int:
+        return hash((id(self.self_), id(self.func)))
+
+    def __repr__(self) -> str:
+        name = getattr(self.func, "qualname", "?")
+        return f"<bound method {name} of {safe_repr(self.self_)}>"
+
+
+class BuiltinFunction:
+    """A builtin of the language (``print``, ``len`` ...): ``fn(rs, *args, **kwargs)``."""
+
+    __slots__ = ("name", "fn")
+
+    def __init__(self, name: str, fn: Callable[..., Any]) -> None:
+        self.name, self.fn = name, fn
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        from .library import admit_all
+
+        return self.fn(current_rs(), *admit_all(args), **admit_all(kwargs))
+
+    def __repr__(self) -> str:
+        return f"<built-in function {self.name}>"
+
+
+class Partial(BuiltinFunction):
+    """``functools.partial(f, *args, **kwargs)``: calling it calls ``f`` with those first."""
+
+    __slots__ = ("func", "args", "keywords")
+
+    def __init__(self, func: Any, args: tuple, keywords: dict) -> None:
+        from .objects import call_value
+
+        if isinstance(func, Partial):  # flattened, as Python does
+            args, keywords = func.args + args, {**func.keywords, **keywords}
+            func = func.func
+        self.func, self.args, self.keywords = func, args, keywords
+        super().__init__("partial", lambda rs, *more, **named: call_value(
+            rs, func, args + more, {**keywords, **named} if named else keywords))
+
+    def __repr__(self) -> str:
+        parts = [repr(self.func), *(repr(a) for a in self.args),
+                 *(f"{k}={v!r}" for k, v in self.keywords.items())]
+        return f"functools.partial({', '.join(parts)})"
+
+
+class NativeMethod(BuiltinFunction):
+    """A builtin in a class namespace (the builtin exceptions' ``__init__``): binds to the
+    object like a user method."""
+
+    __slots__ = ()
+
+
+class BuiltinType(BuiltinFunction):
+    """A builtin that is also a type (``int``, ``list``, ``dict`` ...): callable, and usable
+    with ``isinstance`` and ``type(x) is ...``."""
+
+    __slots__ = ("pytype",)
+
+    def __init__(self, name: str, fn: Callable[..., Any], pytype: type | tuple) -> None:
+        super().__init__(name, fn)
+        self.pytype = pytype
+
+    def __repr__(self) -> str:
+        return f"<class '{self.name}'>"
+
+
+class OpFunction:
+    """An op of the engine's table as a value (``act = torch.relu``)."""
+
+    __slots__ = ("name", "fn")
+
+    def __init__(self, name: str, fn: Callable[..., Any]) -> None:
+        self.name, self.fn = name, fn
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        from .library import admit_all
+
+        return self.fn(*admit_all(args), **admit_all(kwargs))
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is OpFunction and other.fn is self.fn
+
+    def __hash__(self) -> int:
+        return hash(self.fn)
+
+    def __repr__(self) -> str:
+        return f"<built-in method {self.name} of type object>"
+
+
+class BoundOp:
+    """A tensor method as a value (``f = x.sum``)."""
+
+    __slots__ = ("self_", "name", "fn")
+
+    def __init__(self, self_: Any, name: str, fn: Callable[..., Any]) -> None:
+        self.self_, self.name, self.fn = self_, name, fn
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        from .library import admit_all
+
+        return self.fn(self.self_, *admit_all(args), **admit_all(kwargs))
+
+    def __repr__(self) -> str:
+        return f"<built-in method {self.name} of Tensor object>"
+
+
+class ContextFunction:
+    """A user function decorated with a context manager (``@torch.no_grad()``): each call runs
+    inside a fresh copy of the manager."""
+
+    __slots__ = ("manager", "func", "name", "qualname")
+
+    def __init__(self, manager: Any, func: Any) -> None:
+        self.manager, self.func = manager, func
+        self.name = getattr(func, "name", "function")
+        self.qualname = getattr(func, "qualname", self.name)
+
+    def enter(self) -> Any:
+        import copy
+
+        manager = copy.copy(self.manager)
+        manager.__enter__()
+        return manager
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        from .library import admit_all
+        from .objects import call_value
+
+        manager = self.enter()
+        try:
+            out = call_value(current_rs(), self.func, admit_all(args), admit_all(kwargs))
+        except BaseException:
+            manager.__exit__(None, None, None)
+            raise
+        manager.__exit__(None, None, None)
+        return out
+
+    def __repr__(self) -> str:
+        return f"<function {self.qualname}>"
+
+
+class StaticMethod:
+    __slots__ = ("func",)
+
+    def __init__(self, func: Any) -> None:
+        self.func = func
+
+    def __repr__(self) -> str:
+        return f"<staticmethod({self.func!r})>"
+
+
+class ClassMethod:
+    __slots__ = ("func",)
+
+    def __init__(self, func: Any) -> None:
+        self.func = func
+
+    def __repr__(self) -> str:
+        return f"<classmethod({self.func!r})>"
+
+
+class Property:
+    """``@property`` (with ``.setter`` / ``.deleter``)."""
+
+    __slots__ = ("fget", "fset", "fdel")
+
+    def __init__(self, fget: Any = None, fset: Any = None, fdel: Any = None) -> None:
+        self.fget, self.fset, self.fdel = fget, fset, fdel
+
+    def __repr__(self) -> str:
+        return "<property object>"
+
+
+# --------------------------------------------------------------------------- classes
+
+_class_version = itertools.count()
+CLASS_VERSION = [0]  # bumped whenever a class namespace changes: method caches are rebuilt
+
+
+def classes_changed() -> None:
+    CLASS_VERSION[0] = next(_class_version) + 1
+
+
+class UserClass:
+    """A class a program defined (or a builtin exception class). ``mro`` lists the language's
+    classes, most derived first; ``lib_base`` is the library class at its root, if any
+    (``nn.Module``, ``autograd.Function``, ``Dataset``), and ``pytype`` the Python subclass of
+    it whose objects library code handles (see :mod:`app.lang.library`)."""
+
+    __slots__ = ("name", "qualname", "bases", "mro", "ns", "lib_base", "pytype", "builtin",
+                 "_cache", "_cache_version", "__weakref__")
+
+    def __init__(self, name: str, qualname: str, bases: tuple, ns: dict,
+                 lib_base: type | None = None, builtin: bool = False) -> None:
+        self.name, self.qualname, self.bases, self.ns = name, qualname, bases, ns
+        self.lib_base = lib_base
+        self.pytype: type | None = None
+        self.builtin = builtin
+        self.mro: tuple[UserClass, ...] = (self, *c3_merge([list(b.mro) for b in bases]
+                                                           + [list(bases)], name))
+        self._cache: dict[str, Any] = {}
+        self._cache_version = -1
+
+    def lookup(self, name: str) -> Any:
+        """The class attribute ``name`` along the MRO (``None`` when none defines it)."""
+        if self._cache_version != CLASS_VERSION[0]:
+            self._cache = {}
+            self._cache_version = CLASS_VERSION[0]
+        cache = self._cache
+        try:
+            return cache[name]
+        except KeyError:
+            pass
+        found = None
+        for cls in self.mro:
+            if name in cls.ns:
+                found = cls.ns[name]
+                break
+        cache[name] = found
+        return found
+
+    def defines(self, name: str) -> bool:
+        return any(name in cls.ns for cls in self.mro)
+
+    def is_subclass(self, other: UserClass) -> bool:
+        return other in self.mro
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        from .library import admit_all
+        from .objects import instantiate
+
+        return instantiate(current_rs(), self, admit_all(args), admit_all(kwargs))
+
+    def __repr__(self) -> str:
+        module = "builtins" if self.builtin else "__main__"
+        return f"<class '{module}.{self.qualname}'>" if not self.builtin else \
+            f"<class '{self.name}'>"
+
+
+def c3_merge(seqs: list[list[UserClass]], name: str) -> list[UserClass]:
+    """C3 linearization (Python's method resolution order)."""
+    out: list[UserClass] = []
+    seqs = [list(s) for s in seqs if s]
+    while seqs:
+        for seq in seqs:
+            head = seq[0]
+            if not any(head in s[1:] for s in seqs):
+                break
+        else:
+            raise ProgramError("Cannot create a consistent method resolution order (MRO) "
+                               f"for bases of {name}", exception="TypeError")
+        out.append(head)
+        seqs = [[c for c in s if c is not head] for s in seqs]
+        seqs = [s for s in seqs if s]
+    return out
+
+
+class Instance:
+    """An object of a user class without a library base. Its Python type is a subclass named
+    after the class (see :func:`instance_type`); its attributes live in ``attrs``."""
+
+    __slots__ = ("cls", "attrs")
+
+    def __init__(self, cls: UserClass) -> None:
+        self.cls = cls
+        self.attrs: dict[str, Any] = {}
+
+    # The Python protocols library code and Python's own builtins use: each runs the user's
+    # special method when the class defines one.
+
+    def _special(self, name: str) -> Any:
+        return self.cls.lookup(name)
+
+    def _run(self, method: Any, *args: Any) -> Any:
+        from .objects import call_special
+
+        return call_special(current_rs(), self, method, args)
+
+    def __repr__(self) -> str:
+        method = self._special("__repr__")
+        if method is None:
+            return default_repr(self)
+        out = self._run(method)
+        if not isinstance(out, str):
+            raise ProgramError(f"__repr__ returned non-string (type {type_name(out)})",
+                               exception="TypeError")
+        return out
+
+    def __str__(self) -> str:
+        method = self._special("__str__")
+        if method is None:
+            return self.__repr__()
+        out = self._run(method)
+        if not isinstance(out, str):
+            raise ProgramError(f"__str__ returned non-string (type {type_name(out)})",
+                               exception="TypeError")
+        return out
+
+    def __format__(self, spec: str) -> str:
+        method = self._special("__format__")
+        if method is not None:
+            return self._run(method, spec)
+        if spec:
+            raise ProgramError(f"unsupported format string passed to {self.cls.name}.__format__",
+                               exception="TypeError")
+        return str(self)
+
+    def __len__(self) -> int:
+        method = self._special("__len__")
+        if method is None:
+            raise ProgramError(f"object of type '{self.cls.name}' has no len()",
+                               exception="TypeError")
+        return self._run(method)
+
+    def __bool__(self) -> bool:
+        method = self._special("__bool__")
+        if method is not None:
+            return self._run(method)
+        if self._special("__len__") is not None:
+            return len(self) != 0
+        return True
+
+    def __getitem__(self, key: Any) -> Any:
+        method = self._special("__getitem__")
+        if method is None:
+            raise ProgramError(f"'{self.cls.name}' object is not subscriptable",
+                               exception="TypeError")
+        return self._run(method, key)
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        method = self._special("__setitem__")
+        if method is None:
+            raise ProgramError(f"'{self.cls.name}' object does not support item assignment",
+                               exception="TypeError")
+        self._run(method, key, value)
+
+    def __delitem__(self, key: Any) -> None:
+        method = self._special("__delitem__")
+        if method is None:
+            raise ProgramError(f"'{self.cls.name}' object does not support item deletion",
+                               exception="TypeError")
+        self._run(method, key)
+
+    def __iter__(self) -> Any:
+        method = self._special("__iter__")
+        if method is not None:
+            out = self._run(method)
+            if not hasattr(type(out), "__next__"):
+                raise ProgramError(f"iter() returned non-iterator of type '{type_name(out)}'",
+                                   exception="TypeError")
+            return out
+        if self._special("__getitem__") is not None:
+            return _sequence_iter(self)
+        raise ProgramError(f"'{self.cls.name}' object is not iterable", exception="TypeError")
+
+    def __next__(self) -> Any:
+        method = self._special("__next__")
+        if method is None:
+            raise ProgramError(f"'{self.cls.name}' object is not an iterator",
+                               exception="TypeError")
+        try:
+            return self._run(method)
+        except ProgramError as exc:
+            if exc.extra.get("exception") == "StopIteration":
+                raise StopIteration from None
+            raise
+
+    def __contains__(self, item: Any) -> bool:
+        method = self._special("__contains__")
+        if method is not None:
+            return bool(self._run(method, item))
+        return any(x is item or x == item for x in iter(self))
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        from .library import admit_all
+        from .objects import call_value
+
+        return call_value(current_rs(), self, admit_all(args), admit_all(kwargs))
+
+    def __enter__(self) -> Any:
+        method = self._special("__enter__")
+        if method is None:
+            raise ProgramError(f"'{self.cls.name}' object does not support the context "
+                               "manager protocol", exception="TypeError")
+        return self._run(method)
+
+    def __exit__(self, *exc: Any) -> Any:
+        method = self._special("__exit__")
+        if method is None:
+            raise ProgramError(f"'{self.cls.name}' object does not support the context "
+                               "manager protocol", exception="TypeError")
+        return self._run(method, *exc)
+
+    def __hash__(self) -> int:
+        method = self._special("__hash__")
+        if method is not None:
+            return self._run(method)
+        if self._special("__eq__") is not None:
+            raise ProgramError(f"unhashable type: '{self.cls.name}'", exception="TypeError")
+        return object.__hash__(self)
+
+    def __float__(self) -> float:
+        return self._convert("__float__", "float() argument must be a string or a real "
+                                          f"number, not '{self.cls.name}'")
+
+    def __int__(self) -> int:
+        return self._convert("__int__", "int() argument must be a string, a bytes-like "
+                                        f"object or a real number, not '{self.cls.name}'")
+
+    def __index__(self) -> int:
+        return self._convert("__index__", f"'{self.cls.name}' object cannot be interpreted "
+                                          "as an integer")
+
+    def _convert(self, name: str, message: str) -> Any:
+        method = self._special(name)
+        if method is None:
+            raise ProgramError(message, exception="TypeError")
+        return self._run(method)
+
+
+def _binary(name: str) -> Callable[[Instance, Any], Any]:
+    def op(self: Instance, other: Any) -> Any:
+        method = self._special(name)
+        if method is None:
+            return NotImplemented
+        return self._run(method, other)
+
+    op.__name__ = name
+    return op
+
+
+def _unary(name: str, symbol: str) -> Callable[[Instance], Any]:
+    def op(self: Instance) -> Any:
+        method = self._special(name)
+        if method is None:
+            raise ProgramError(f"bad operand type for unary {symbol}: '{self.cls.name}'",
+                               exception="TypeError")
+        return self._run(method)
+
+    op.__name__ = name
+    return op
+
+
+for _name in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul", "and", "or",
+              "xor", "lshift", "rshift"):
+    for _form in (f"__{_name}__", f"__r{_name}__", f"__i{_name}__"):
+        setattr(Instance, _form, _binary(_form))
+for _form in ("__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__"):
+    setattr(Instance, _form, _binary(_form))
+for _form, _symbol in (("__neg__", "-"), ("__pos__", "+"), ("__abs__", "abs()"),
+                       ("__invert__", "~")):
+    setattr(Instance, _form, _unary(_form, _symbol))
+Instance.__hash__ = Instance.__dict__["__hash__"]  # defining __eq__ would have cleared it
+
+
+def _sequence_iter(obj: Instance) -> Any:
+    i = 0
+    while True:
+        try:
+            value = obj[i]
+        except ProgramError as exc:
+            if exc.extra.get("exception") in ("IndexError", "StopIteration"):
+                return
+            raise
+        yield value
+        i += 1
+
+
+_instance_types: dict[str, type] = {}
+
+
+def instance_type(name: str) -> type:
+    """The Python type of a user class's objects: an :class:`Instance` subclass with the
+    class's name (so Python's own error texts name it). Shared by classes of one name."""
+    pytype = _instance_types.get(name)
+    if pytype is None:
+        pytype = type(name, (Instance,), {"__slots__": (), "__module__": "__main__"})
+        if len(_instance_types) > 4096:
+            _instance_types.clear()
+        _instance_types[name] = pytype
+    return pytype
+
+
+def new_instance(cls: UserClass) -> Instance:
+    pytype = instance_type(cls.name)
+    obj = pytype.__new__(pytype)
+    obj.cls = cls
+    obj.attrs = {}
+    return obj
+
+
+class SuperProxy:
+    """``super()`` inside a method: attribute lookup starts after ``owner`` in the MRO of
+    ``obj``'s class."""
+
+    __slots__ = ("owner", "obj")
+
+    def __init__(self, owner: UserClass, obj: Any) -> None:
+        self.owner, self.obj = owner, obj
+
+    def __repr__(self) -> str:
+        return f"<super: <class '{self.owner.name}'>, <{type_name(self.obj)} object>>"
+
+
+# --------------------------------------------------------------------------- generators
+
+class GeneratorValue:
+    """A running generator (from a generator function or a generator expression). Each resume
+    runs under the budget of the run in progress, so a generator kept in the session goes on in
+    a later run."""
+
+    __slots__ = ("name", "qualname", "gen", "frame", "running")
+
+    def __init__(self, name: str, qualname: str, gen: Any, frame: Frame | None) -> None:
+        self.name, self.qualname, self.gen, self.frame = name, qualname, gen, frame
+        self.running = False
+
+    def __iter__(self) -> GeneratorValue:
+        return self
+
+    def __next__(self) -> Any:
+        if self.running:
+            raise ProgramError("generator already executing", exception="ValueError")
+        rs = current_rs()
+        if self.frame is not None:
+            self.frame.rs = rs
+        if rs.depth >= rs.max_depth:
+            raise rs.depth_error()
+        rs.depth += 1
+        self.running = True
+        try:
+            return next(self.gen)
+        finally:
+            self.running = False
+            rs.depth -= 1
+
+    def close(self) -> None:
+        self.gen.close()
+
+    def __repr__(self) -> str:
+        return f"<generator object {self.qualname}>"
+
+
+class LangIterator:
+    """A lazy iterator a builtin made (``enumerate``, ``zip``, ``map``, ``iter`` ...)."""
+
+    __slots__ = ("kind", "it")
+
+    def __init__(self, kind: str, it: Any) -> None:
+        self.kind, self.it = kind, it
+
+    def __iter__(self) -> LangIterator:
+        return self
+
+    def __next__(self) -> Any:
+        return next(self.it)
+
+    def __repr__(self) -> str:
+        return f"<{self.kind} object>"
+
+
+# --------------------------------------------------------------------------- helpers
+
+LANG_TYPES = (Function, BoundMethod, BuiltinFunction, OpFunction, BoundOp, ContextFunction,
+              StaticMethod, ClassMethod, Property, UserClass, Instance, SuperProxy,
+              GeneratorValue, LangIterator, Partial)
+
+Function.__name__ = Function.__qualname__ = "function"
+BoundMethod.__name__ = BoundMethod.__qualname__ = "method"
+BuiltinFunction.__name__ = BuiltinFunction.__qualname__ = "builtin_function_or_method"
+Partial.__name__ = Partial.__qualname__ = "partial"
+OpFunction.__name__ = OpFunction.__qualname__ = "builtin_function_or_method"
+BoundOp.__name__ = BoundOp.__qualname__ = "builtin_function_or_method"
+ContextFunction.__name__ = ContextFunction.__qualname__ = "function"
+UserClass.__name__ = UserClass.__qualname__ = "type"
+BuiltinType.__name__ = BuiltinType.__qualname__ = "type"
+GeneratorValue.__name__ = GeneratorValue.__qualname__ = "generator"
+SuperProxy.__name__ = SuperProxy.__qualname__ = "super"
+Property.__name__ = Property.__qualname__ = "property"
+StaticMethod.__name__ = StaticMethod.__qualname__ = "staticmethod"
+ClassMethod.__name__ = ClassMethod.__qualname__ = "classmethod"
+
+
+def user_class_of(value: Any) -> UserClass | None:
+    """The user class of an object (a plain object or a library-subclass object)."""
+    if isinstance(value, Instance):
+        return value.cls
+    return getattr(type(value), "_lang_class", None)
+
+
+def type_name(value: Any) -> str:
+    """The type name Python's messages would use."""
+    if isinstance(value, Tensor):
+        return "Tensor"
+    cls = user_class_of(value)
+    if cls is not None:
+        return cls.name
+    return type(value).__name__
+
+
+def default_repr(obj: Any) -> str:
+    """``<__main__.A object>``: Python's default repr without the address (runs must be
+    reproducible, and addresses are no business of a program)."""
+    cls = user_class_of(obj)
+    if cls is not None and cls.builtin:
+        from .exceptions import exception_repr
+
+        return exception_repr(obj)
+    name = cls.qualname if cls is not None else type(obj).__name__
+    return f"<__main__.{name} object>"
+
+
+def safe_repr(value: Any) -> str:
+    try:
+        return repr(value)
+    except Exception:  # a failing user __repr__ inside another value's repr
+        return f"<{type_name(value)} object>"
+
+
+def children(value: Any) -> list[Any]:
+    """What a value holds, for the session's memory walk (:mod:`app.lang.memory`)."""
+    if isinstance(value, Instance):
+        return [value.attrs]
+    if isinstance(value, Function):
+        return [value.defaults, value.kwdefaults, *value.enclosing]
+    if isinstance(value, (BoundMethod, BoundOp)):
+        return [value.self_, getattr(value, "func", None)]
+    if isinstance(value, ContextFunction):
+        return [value.func]
+    if isinstance(value, UserClass):
+        return [value.ns]
+    if isinstance(value, GeneratorValue):
+        frame = value.frame
+        return [] if frame is None else [frame.locals, *frame.enclosing]
+    if isinstance(value, (StaticMethod, ClassMethod)):
+        return [value.func]
+    if isinstance(value, Property):
+        return [value.fget, value.fset, value.fdel]
+    if isinstance(value, SuperProxy):
+        return [value.obj]
+    if type(value).__module__.startswith("engine.") or hasattr(type(value), "_lang_class"):
+        try:
+            return list(vars(value).values())
+        except TypeError:  # no __dict__
+            return []
+    return []

@@ -1,0 +1,184 @@
+"""Run a published PyTorch program cell by cell in a session and in torch 2.13 (the oracle),
+with both drawing the same random numbers.
+
+The engine's generator is not torch's, so on the torch side every random draw the programs
+make (``torch.randn/rand/normal/randint/randperm``, ``Tensor.normal_/uniform_`` and so the
+``nn`` layers' initialisation, Python's ``random``) is answered by a second engine generator
+seeded like the session's: the same draws in the same order give the same numbers, and the
+values the two runs print can be compared.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import io
+import math
+import random
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import engine
+from app.lang import Environment, Limits, compile_source, pymodules, run_program
+
+PROGRAMS = Path(__file__).parent / "programs"
+SEED = 0
+
+
+def cells_of(path: Path) -> list[str]:
+    """A program file's cells: the text between ``# %%`` lines."""
+    return [c.strip("\n") + "\n" for c in re.split(r"^# %%.*$", path.read_text(), flags=re.M)
+            if c.strip()]
+
+
+def run_ours(cells: list[str], limits: Limits | None = None, json: bool = False) -> list[str]:
+    """The lines a session prints for the cells, run one after another (source or JSON form)."""
+    env = Environment()
+    env.generator.manual_seed(SEED)
+    lines: list[str] = []
+    for cell in cells:
+        result = run_program(compile_source(cell), env, limits or Limits(),
+                             source=None if json else cell)
+        lines += [line for entry in result.printed for line in entry.split("\n")]
+        if result.result is not None:  # a notebook shows the cell's last expression
+            lines += repr(result.result).split("\n")
+    return lines
+
+
+def run_torch(cells: list[str]) -> list[str]:
+    """The lines torch prints for the cells, its random draws twinned with the session's."""
+    buffer = io.StringIO()
+    scope: dict[str, Any] = {"__name__": "__main__"}
+    with _twinned(), contextlib.redirect_stdout(buffer):
+        for cell in cells:
+            tree = ast.parse(cell)
+            last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
+            exec(compile(tree, "<cell>", "exec"), scope)  # the oracle
+            if last is not None:
+                value = eval(compile(ast.Expression(last.value), "<cell>", "eval"), scope)
+                if value is not None:
+                    print(repr(value))
+    text = buffer.getvalue()
+    return (text[:-1] if text.endswith("\n") else text).split("\n")
+
+
+ADDRESS = re.compile(r" at 0x[0-9a-f]+")  # object reprs: <AddBackward0 object at 0x...>
+NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?")
+
+
+def same_lines(ours: list[str], theirs: list[str], rtol: float = 2e-4,
+               atol: float = 1e-5) -> str | None:
+    """None when the lines agree (the words exactly, the numbers to float32 noise: NumPy and
+    torch sum in different orders); else the first difference."""
+    if len(ours) != len(theirs):
+        return f"{len(ours)} lines printed, torch printed {len(theirs)}"
+    for i, (a, b) in enumerate(zip(ours, theirs)):
+        a, b = ADDRESS.sub(" at 0x", a), ADDRESS.sub(" at 0x", b)
+        if a == b:
+            continue
+        if NUMBER.sub("#", a) != NUMBER.sub("#", b):
+            return f"line {i}: {a!r} != torch's {b!r}"
+        for x, y in zip(NUMBER.findall(a), NUMBER.findall(b)):
+            if not math.isclose(float(x), float(y), rel_tol=rtol, abs_tol=atol):
+                return f"line {i}: {a!r} != torch's {b!r}"
+    return None
+
+
+# --------------------------------------------------------------------------- twin draws
+
+@contextlib.contextmanager
+def _twinned() -> Iterator[None]:
+    import torch
+
+    twin = engine.Generator().manual_seed(SEED)
+    dtypes = {torch.float32: engine.float32, torch.float64: engine.float64,
+              torch.int64: engine.int64, torch.int32: engine.int32, None: None}
+
+    def to_torch(t: Any, dtype: Any = None, requires_grad: bool = False) -> Any:
+        out = torch.from_numpy(np.array(t.numpy(), copy=True))
+        if dtype is not None:
+            out = out.to(dtype)
+        return out.requires_grad_(requires_grad)
+
+    def size_of(size: tuple) -> tuple:
+        if len(size) == 1 and isinstance(size[0], (tuple, list, torch.Size)):
+            return tuple(size[0])
+        return tuple(size)
+
+    def drawing(name: str):
+        def draw(*args: Any, size: Any = None, dtype: Any = None, requires_grad: bool = False,
+                 generator: Any = None, device: Any = None, **kw: Any) -> Any:
+            assert generator is None and set(kw) <= {"mean", "std"}, (name, kw)
+            with engine.use_generator(twin):
+                if name in ("randn", "rand"):
+                    shape = size_of(args) if size is None else tuple(size)
+                    t = getattr(engine, name)(shape, dtype=dtypes[dtype])
+                elif name == "normal":
+                    args = args + tuple(kw.pop(k) for k in ("mean", "std") if k in kw)
+                    mean, std = args[0], args[1] if len(args) > 1 else 1.0
+                    shape = tuple(size if size is not None else args[2])
+                    t = engine.normal(float(mean), float(std), size=shape)
+                elif name == "randint":
+                    low, high = (0, args[0]) if len(args) == 2 else args[:2]
+                    shape = tuple(size if size is not None else args[-1])
+                    t = engine.randint(low, high, shape)
+                else:  # randperm
+                    t = engine.randperm(args[0])
+            assert not kw, (name, kw)
+            return to_torch(t, dtype, requires_grad)
+        return draw
+
+    def like(name: str):
+        def draw(x: Any, dtype: Any = None, requires_grad: bool = False) -> Any:
+            with engine.use_generator(twin):
+                t = getattr(engine, name)(tuple(x.shape), dtype=dtypes[dtype or x.dtype])
+            return to_torch(t, dtype or x.dtype, requires_grad)
+        return draw
+
+    def in_place(name: str):
+        def method(self: Any, *args: Any, generator: Any = None) -> Any:
+            assert generator is None
+            import engine.nn.init as init
+
+            with engine.use_generator(twin):
+                t = engine.zeros(tuple(self.shape), dtype=dtypes[self.dtype])
+                getattr(init, name)(t, *args)
+            with torch.no_grad():
+                self.copy_(to_torch(t))
+            return self
+        return method
+
+    def seeding(seed: int) -> Any:
+        twin.manual_seed(seed)
+        return real[(torch, "manual_seed")](seed)
+
+    def py(fn):
+        def call(*args: Any) -> Any:
+            with engine.use_generator(twin):
+                return fn(None, *args)
+        return call
+
+    patches = {(torch, n): drawing(n) for n in ("randn", "rand", "normal", "randint",
+                                                "randperm")}
+    patches.update({(torch, n): like(n.removesuffix("_like"))
+                    for n in ("randn_like", "rand_like")})
+    patches.update({(torch.Tensor, n): in_place(n) for n in ("normal_", "uniform_")})
+    patches[(torch, "manual_seed")] = seeding
+    patches.update({(random, n): py(getattr(pymodules, "_" + n))
+                    for n in ("shuffle", "randint", "random", "uniform", "gauss", "choice",
+                              "sample", "randrange")})
+    real = {key: getattr(*key) for key in patches}
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # the machine is shared: torch's spinning threads cost minutes
+    try:
+        for (owner, name), fn in patches.items():
+            setattr(owner, name, fn)
+        yield
+    finally:
+        for (owner, name), fn in real.items():
+            setattr(owner, name, fn)
+        torch.set_num_threads(threads)

@@ -1,0 +1,240 @@
+"""Constructs in both forms: notebook semantics across runs, the JSON form's own nodes, names
+that shadow only bare names, the memory and step accounting of every construct."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import engine
+from app.lang import (
+    Environment,
+    LangError,
+    Limits,
+    ProgramError,
+    compile_source,
+    parse_program,
+    run_program,
+)
+
+from .conftest import needs_ops
+
+
+def run(source, env=None, limits=None):
+    env = env if env is not None else Environment()
+    return run_program(compile_source(source), env, limits or Limits(), source=source)
+
+
+# ------------------------------------------------------------------ notebook semantics
+
+def test_functions_classes_objects_generators_and_dicts_live_between_runs(form):
+    env = Environment()
+    form("def sq(v):\n    return v * v\nclass C:\n    def __init__(self):\n        self.n = 0\n"
+         "    def bump(self):\n        self.n += 1\n        return self.n\n"
+         "def gen():\n    i = 0\n    while True:\n        i += 1\n        yield i\n"
+         "c = C()\ng = gen()\nd = {'a': [1]}\nnext(g)", env)
+    assert form("c.bump()\n[sq(3), c.bump(), next(g), next(g), d['a']]", env).result == \
+        [9, 2, 2, 3, [1]]
+    assert form("d['b'] = 2\nsorted(d)", env).result == ["a", "b"]
+
+
+def test_a_failing_statement_keeps_what_ran_before_it(form):
+    env = Environment()
+    with pytest.raises(ProgramError):
+        form("def f():\n    return 1\nclass A:\n    pass\nx = f()\nA.missing", env)
+    assert {"f", "A", "x"} <= set(env.variables)
+    with pytest.raises(ProgramError):
+        form("x = 2\ny = [x][5]", env)
+    assert env.variables["x"] == 2 and "y" not in env.variables
+
+
+def test_a_global_written_by_a_function_is_rolled_back_with_its_failing_statement(form):
+    env = Environment()
+    form("n = 1\ndef f():\n    global n\n    n = 99\n    raise ValueError('x')", env)
+    with pytest.raises(ProgramError):
+        form("f()", env)
+    assert env.variables["n"] == 1
+
+
+# ------------------------------------------------------------------ names
+
+@needs_ops("tensor", "relu", "exp")
+def test_a_user_function_named_like_an_op_shadows_only_the_bare_name(form):
+    source = """
+def relu(x):
+    return 'mine'
+def exp(x):
+    return torch.exp(x) + 1
+x = torch.tensor([-1.0, 0.0])
+[relu(x), F.relu(x).tolist(), x.relu().tolist(), torch.relu(x).tolist(), exp(x).tolist(),
+ torch.nn.functional.relu(x).tolist()]"""
+    assert form(source).result == ["mine", [0.0, 0.0], [0.0, 0.0], [0.0, 0.0],
+                                   [1.3678793907165527, 2.0], [0.0, 0.0]]
+
+
+def test_a_user_function_named_like_an_operator_is_called_by_name(form):
+    assert form("def add(a, b):\n    return a * b\n[add(2, 3), 2 + 3]").result == [6, 5]
+
+
+def test_unknown_torch_names_are_not_supported_naming_them(form):
+    for source, path in (("torch.fft.fft(1)", "torch.fft.fft"), ("F.nonexistent(1)",
+                                                                   "F.nonexistent"),
+                         ("torch.nonexistent", "torch.nonexistent")):
+        with pytest.raises(ProgramError) as info:
+            form(source)
+        assert info.value.detail == f"{path} is not supported"
+    with pytest.raises(ProgramError, match="Tensor.numpy is not supported"):
+        form("torch.zeros(1).numpy()")
+    with pytest.raises(ProgramError, match="name 'nonexistent' is not defined"):
+        form("nonexistent(1)")
+
+
+def test_imports_bind_library_modules(form):
+    result = form("import torch.nn.functional as fn\nfrom math import sqrt\n"
+                  "import random as rnd\n[fn.relu(torch.tensor([-1.0])).tolist(), sqrt(4.0), "
+                  "type(rnd.random()).__name__]").result
+    assert result == [[0.0], 2.0, "float"]
+
+
+# ------------------------------------------------------------------ the JSON form's own nodes
+
+def test_the_explicit_float_literal_survives_javascript():
+    env = Environment()
+    program = [{"assign": "x", "value": {"call": "torch.zeros", "args": [2],
+                                         "kwargs": {"requires_grad": True}}},
+               {"expr": {"call": "mul", "args": [{"var": "x"}, {"float": 0}]}}]
+    assert run_program(program, env).result.dtype == engine.float32
+    assert run_program([{"expr": {"float": 3}}], env).result == 3.0
+    assert isinstance(run_program([{"expr": {"float": 3}}], env).result, float)
+    assert run_program([{"expr": {"float": "-Infinity"}}], env).result == float("-inf")
+    # what the compiler writes for 2.0 is the float node
+    assert compile_source("x = 2.0") == [{"assign": "x", "value": {"float": 2.0}}]
+
+
+def test_the_spec_core_form_and_the_canonical_form_agree():
+    env = Environment()
+    core = [{"assign": "x", "value": {"call": "arange", "args": [4.0],
+                                      "kwargs": {"requires_grad": True}}},
+            {"assign": "y", "value": {"call": "sum", "args": [{"var": "x"}]}},
+            {"expr": {"call": "backward", "args": [{"var": "y"}]}},
+            {"expr": {"attr": "grad", "of": {"var": "x"}}}]
+    canonical = compile_source("x = torch.arange(4.0, requires_grad=True)\ny = x.sum()\n"
+                               "y.backward()\nx.grad")
+    assert repr(run_program(core, env).result) == repr(run_program(canonical, env).result)
+
+
+def test_a_call_of_any_expression_and_a_method_of_any_value(form):
+    assert form("fs = {'double': lambda v: 2 * v}\nfs['double'](4)").result == 8
+    program = [{"expr": {"call": {"lambda": ["v"], "body": {"call": "add",
+                                                            "args": [{"var": "v"}, 1]}},
+                         "args": [1]}}]
+    assert run_program(program, Environment()).result == 2
+    method = [{"expr": {"method": "upper", "args": ["abc"]}}]
+    assert run_program(method, Environment()).result == "ABC"
+
+
+def test_compiled_programs_round_trip_through_the_schema():
+    source = """
+class A(object):
+    def __init__(self, *args, k=1, **kw):
+        super().__init__()
+        self.v = [a for a in args if a] + [k]
+    @property
+    def total(self):
+        return sum(self.v)
+def gen(n):
+    yield from range(n)
+try:
+    out = {i: A(i, k=2).total for i in gen(3)}
+except (ValueError, KeyError) as e:
+    raise RuntimeError('no') from e
+else:
+    out['x'] = {*out}
+finally:
+    assert out, 'empty'
+del out['x']
+out"""
+    program = compile_source(source)
+    parsed = parse_program(json.loads(json.dumps(program)))
+    dumped = json.loads(parsed.model_dump_json(by_alias=True, exclude_unset=True))
+    assert dumped == program
+    assert run_program(dumped, Environment()).result == {0: 2, 1: 3, 2: 4}
+
+
+# ------------------------------------------------------------------ accounting
+
+@needs_ops("ones")
+def test_tensors_hidden_in_objects_closures_and_generators_count_against_the_session():
+    limits = Limits(max_session_bytes=2_000_000)
+    for source in (
+            "class Box:\n    pass\nboxes = []\nfor i in range(50):\n    b = Box()\n"
+            "    b.t = torch.ones(100_000)\n    boxes.append(b)",
+            "fs = []\nfor i in range(50):\n    t = torch.ones(100_000)\n"
+            "    fs.append(lambda t=t: t)",
+            "def keep():\n    t = torch.ones(100_000)\n    yield 1\n    yield t\n"
+            "gs = [keep() for i in range(50)]\nfor g in gs:\n    next(g)",
+            "d = {}\nfor i in range(50):\n    d[i] = {'k': (torch.ones(100_000),)}"):
+        with pytest.raises(LangError) as info:
+            run(source, limits=limits)
+        assert info.value.extra["limit"] == "max_session_bytes", source
+
+
+def test_every_construct_counts_steps():
+    limits = Limits(max_steps=1_000)
+    for source in ("[i for i in range(10**6)]", "{i: i for i in range(10**6)}",
+                   "sum(i for i in range(10**6))", "list(map(lambda v: v, range(10**6)))",
+                   "def g():\n    while True:\n        yield 1\nfor v in g():\n    pass",
+                   "class A:\n    def __iter__(self):\n        return self\n"
+                   "    def __next__(self):\n        return 1\nfor v in A():\n    pass",
+                   "sorted(range(10**6), key=lambda v: -v)"):
+        with pytest.raises(LangError) as info:
+            run(source, limits=limits)
+        assert info.value.extra["limit"] in ("max_steps", "max_loop_iterations"), source
+
+
+def test_runs_are_reproducible_from_the_session_seed():
+    def draws(seed):
+        env = Environment()
+        env.generator.manual_seed(seed)
+        return run("import random\nxs = list(range(10))\nrandom.shuffle(xs)\n"
+                   "[xs, random.random(), random.randint(1, 6), random.choice('abc')]",
+                   env).result
+    assert draws(1) == draws(1) != draws(2)
+    env = Environment()
+    a = run("random.seed(5)\nrandom.random()", env).result
+    b = run("torch.manual_seed(5)\nrandom.random()", env).result
+    assert a == b
+
+
+def test_printed_reprs_of_objects_have_no_addresses(form):
+    printed = form("class A:\n    pass\nprint(A(), A, lambda: 1, print)").printed
+    assert printed == ["<__main__.A object> <class '__main__.A'> <function <lambda>> "
+                       "<built-in function print>"]
+
+
+def test_python_only_names_are_free_for_a_programs_own_variables(form):
+    assert form("def forward(ctx, input):\n    return input * 2\nid = 3\nforward(None, id)"
+                ).result == 6
+    with pytest.raises(ProgramError, match="name 'open' is not defined"):
+        form("f = open")
+
+
+@needs_ops("zeros")
+def test_in_place_draws_follow_the_session_generator(form):
+    env = Environment()
+    env.generator.manual_seed(3)
+    first = form("w = torch.zeros(3)\nw.normal_(0, 0.01)\nw.uniform_(-1, 1).tolist()", env)
+    env.generator.manual_seed(3)
+    second = form("w = torch.zeros(3)\nw.normal_(0, 0.01)\nw.uniform_(-1, 1).tolist()", env)
+    assert first.result == second.result and all(-1 <= v < 1 for v in first.result)
+    with pytest.raises(ProgramError, match="a leaf Variable that requires grad"):
+        form("torch.zeros(2, requires_grad=True).normal_()")
+
+
+def test_programs_that_ask_for_an_accelerator_get_the_sessions_device(form):
+    assert form("device = 'cuda' if torch.cuda.is_available() else 'cpu'\ndevice").result \
+        == "cpu"
+    assert form("import numpy as np\nnp.pi").result == 3.141592653589793
+    with pytest.raises(ProgramError, match="numpy.array is not supported"):
+        form("import numpy as np\nnp.array([1])")
