@@ -8,6 +8,17 @@ from typing import Any
 from .autograd import AccumulateGrad, Node, SavedTensor
 from .tensor import Tensor
 
+#: Library classes whose instances hold tensors in their attributes (modules, optimizers,
+#: schedulers, datasets, loaders): ``held_bytes`` walks their ``__dict__``. Registered by the
+#: packages that define them (``register_holder``), so this module imports none of them.
+_HOLDERS: list[type] = []
+
+
+def register_holder(cls: type) -> type:
+    """Count what instances of ``cls`` (and its subclasses) hold in their attributes."""
+    _HOLDERS.append(cls)
+    return cls
+
 
 def _root_buffer(array: Any) -> Any:
     while getattr(array, "base", None) is not None:
@@ -18,7 +29,10 @@ def _root_buffer(array: Any) -> Any:
 def held_bytes(values: Iterable[Any]) -> int:
     """Bytes of the distinct array buffers reachable from ``values``: tensors (a view counts its
     base once), their ``.grad``, and what the graphs behind them saved for backward. Lists,
-    tuples and dicts among the values are walked too; anything else counts nothing."""
+    tuples and dicts among the values are walked too, and so are the attributes of library
+    objects (modules, optimizers, datasets: see ``register_holder``); anything else counts
+    nothing."""
+    holders = tuple(_HOLDERS)
     seen_buffers: set[int] = set()
     seen: set[int] = set()
     total = 0
@@ -46,6 +60,8 @@ def held_bytes(values: Iterable[Any]) -> int:
             stack.extend(value.values())
         elif isinstance(value, (list, tuple)):
             stack.extend(value)
+        elif holders and isinstance(value, holders):
+            stack.extend(vars(value).values())
         elif isinstance(value, Node):
             for saved in value._saved or ():
                 if type(saved) is SavedTensor:

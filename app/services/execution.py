@@ -74,7 +74,8 @@ def _body(raw: bytes | memoryview, is_json: bool) -> Any:
     try:
         if _LONG_NUMBER.search(raw):  # orjson turns integers beyond 64 bits into floats
             return json.loads(bytes(raw), parse_constant=_no_constant)
-        return orjson.loads(raw)
+        # a body over the inline size arrives as an mmap, which orjson does not read
+        return orjson.loads(raw if isinstance(raw, (bytes, memoryview)) else bytes(raw))
     except (orjson.JSONDecodeError, json.JSONDecodeError) as exc:
         raise RequestValidationError([{
             "type": "json_invalid", "loc": ("body", exc.pos), "msg": "JSON decode error",

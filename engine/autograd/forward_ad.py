@@ -270,10 +270,10 @@ def unpack_dual(tensor, *, level: int | None = None) -> UnpackedDualTensor:
 BATCH_BOUNDARY: list = [None]
 
 
-def propagate(outputs, rule, inputs: tuple, saved: tuple, per_input: bool, jvp):
-    """Give ``outputs`` their tangents at every visible level where an input has one. Returns
-    the reverse rule to record (adapted at a ``vmap`` boundary), or None when no reverse-mode
-    node is needed (grad mode off, or no input requires grad)."""
+def propagate(outputs, rule, inputs: tuple, saved: tuple, per_input: bool, jvp) -> None:
+    """Give ``outputs`` their tangents at every visible level where an input has one (called
+    after the outputs got their reverse-mode node, so tangents that read an output are
+    differentiable through it)."""
     levels = visible_levels()
     if levels:
         for lvl in levels:
@@ -282,6 +282,11 @@ def propagate(outputs, rule, inputs: tuple, saved: tuple, per_input: bool, jvp):
                 with _Hidden(lvl):
                     _attach(outputs, lvl, _tangents(outputs, rule, inputs, saved, per_input,
                                                     jvp, tangents))
+
+
+def reverse_rule(outputs, rule, inputs: tuple, per_input: bool):
+    """The reverse rule to record (adapted at a ``vmap`` boundary), or None when no
+    reverse-mode node is needed (grad mode off, or no input requires grad)."""
     if not _grad_enabled.get():
         return None
     for x in inputs:

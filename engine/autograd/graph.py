@@ -285,9 +285,15 @@ def record(outputs, name: str, rule, inputs: tuple, saved: tuple = (), per_input
     forward-mode rule (``forward_ad`` explains the default). ``node``: a node object to fill in
     (a custom Function's ctx) instead of a new one.
     """
-    if FW_ACTIVE[0]:
-        rule = _forward_ad.propagate(outputs, rule, inputs, saved, per_input, jvp)
+    fw = FW_ACTIVE[0]
+    if fw:
+        # Tangents are attached only once the outputs carry their node: a tangent rule that
+        # reads an output (exp's, tanh's, sqrt's) must see it as a function of the inputs, or
+        # reverse mode over forward mode (jacrev(jacfwd(f))) loses those terms.
+        fw_args = (outputs, rule, inputs, saved, per_input, jvp)
+        rule = _forward_ad.reverse_rule(outputs, rule, inputs, per_input)
         if rule is None:  # tangents only: no reverse-mode node
+            _forward_ad.propagate(*fw_args)
             return None
     edges = []
     meta = []
@@ -333,6 +339,8 @@ def record(outputs, name: str, rule, inputs: tuple, saved: tuple = (), per_input
         for i, o in enumerate(outputs):
             if o.dtype.is_floating_point:
                 o.grad_fn, o._output_nr, o.requires_grad = node, i, True
+    if fw:
+        _forward_ad.propagate(*fw_args)
     return node
 
 

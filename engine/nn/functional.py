@@ -1,10 +1,12 @@
 """``torch.nn.functional``: the functional ops of the op table under torch.nn.functional's
 names. They are the table's own functions (``functional.relu is engine.ops.OPS["relu"].fn``),
 so their signatures, docs and gradients are the table's; a name appears here once its op is in
-the table."""
+the table. ``triplet_margin_with_distance_loss``, which calls a distance the program passes, is
+composed here from table ops (as torch composes it)."""
 
 from __future__ import annotations
 
+from .. import errors
 from ..ops.registry import OPS
 
 #: torch.nn.functional's functional names (those the op table has are exported).
@@ -33,3 +35,37 @@ TORCH_NAMES = (
 
 __all__ = [name for name in TORCH_NAMES if name in OPS]
 globals().update({name: OPS[name].fn for name in __all__})
+
+
+def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None,
+                                      margin: float = 1.0, swap: bool = False,
+                                      reduction: str = "mean"):
+    """``max(0, margin + d(anchor, positive) - d(anchor, negative))`` for any distance ``d``
+    (a callable of two tensors; ``pairwise_distance`` by default). Composed of ops, as torch
+    composes it, so the graph's nodes are those of ``d`` and of the ops below."""
+    if margin <= 0:
+        raise errors.EngineValueError("TripletMarginWithDistanceLoss: expected margin to be "
+                                      f"greater than 0, got {margin} instead")
+    dims = (anchor.ndim, positive.ndim, negative.ndim)
+    if len(set(dims)) != 1:
+        raise errors.EngineRuntimeError(
+            "The anchor, positive, and negative tensors are expected to have the same number "
+            f"of dimensions, but got: anchor {dims[0]}D, positive {dims[1]}D, and negative "
+            f"{dims[2]}D inputs")
+    distance = OPS["pairwise_distance"].fn if distance_function is None else distance_function
+    dist_pos = distance(anchor, positive)
+    dist_neg = distance(anchor, negative)
+    if swap:
+        dist_neg = OPS["minimum"].fn(dist_neg, distance(positive, negative))
+    loss = OPS["clamp_min"].fn(margin + dist_pos - dist_neg, 0)
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    if reduction == "none":
+        return loss
+    raise errors.EngineValueError(f"{reduction} is not a valid value for reduction")
+
+
+if "pairwise_distance" in OPS:
+    __all__.append("triplet_margin_with_distance_loss")

@@ -3,7 +3,7 @@ and Python operators on ``Tensor``.
 
 Modules by family: creation, pointwise, reduction, linalg, shape, indexing, nn, tensor_methods;
 and arrange, comparison, distance, fused, matrices, order_stats, padding, pointwise_extra,
-samplers (random draws), searching; activation and normalization (torch.nn.functional).
+samplers (random draws), searching; activation, loss and normalization (torch.nn.functional).
 Convolution, pooling and interpolation: conv, pooling, sampling. torch.linalg (as "linalg.X"):
 decompositions, norms. NumPy's argument names (axis=, keepdims=): numpy_names.
 """
@@ -22,6 +22,7 @@ from . import (  # noqa: F401
     fused,
     indexing,
     linalg,
+    loss,
     matrices,
     nn,
     normalization,

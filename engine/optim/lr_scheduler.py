@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from .. import errors
+from ..memory import register_holder
 from .optimizer import Optimizer
 
 __all__ = ["LRScheduler", "LambdaLR", "StepLR", "MultiStepLR", "ExponentialLR",
@@ -44,6 +45,7 @@ def _per_group(name: str, optimizer: Optimizer, value: Any) -> list:
     return [value] * len(optimizer.param_groups)
 
 
+@register_holder
 class LRScheduler:
     """Base class: ``step()`` advances ``last_epoch`` and writes ``get_lr()`` into the
     optimizer's groups; ``get_last_lr()`` returns what it wrote."""

@@ -17,6 +17,7 @@ from typing import Any
 
 from .. import errors
 from ..dtypes import float32
+from ..memory import register_holder
 from ..modes import enable_grad, no_grad
 from ..tensor import Tensor, _wrap
 
@@ -64,6 +65,7 @@ class _Handle:
         self._hooks.pop(self.id, None)
 
 
+@register_holder
 class Optimizer:
     """Base class of the optimizers (``torch.optim.Optimizer``)."""
 

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from .. import errors
+from ..memory import register_holder
 from ..ops.creation import randperm, tensor
 from ..ops.shape import stack
 from ..random import Generator
@@ -27,6 +28,7 @@ __all__ = ["Dataset", "IterableDataset", "TensorDataset", "StackDataset", "Conca
 
 
 # --------------------------------------------------------------------------- datasets
+@register_holder
 class Dataset:
     """A map-style dataset: subclasses define ``__getitem__`` (and usually ``__len__``)."""
 
@@ -163,6 +165,7 @@ def random_split(dataset: Any, lengths: Sequence[int | float],
 
 
 # --------------------------------------------------------------------------- samplers
+@register_holder
 class Sampler:
     """Yields dataset indices (subclasses define ``__iter__``)."""
 
@@ -319,6 +322,7 @@ def get_worker_info() -> None:
 
 
 # --------------------------------------------------------------------------- loader
+@register_holder
 class DataLoader:
     """Iterates ``dataset`` in batches of ``batch_size`` (shuffled each epoch when
     ``shuffle``), collating samples with ``collate_fn`` (``default_collate``)."""

@@ -75,7 +75,10 @@ REPRS = [
     "nn.CrossEntropyLoss()", "nn.CrossEntropyLoss(weight=torch.ones(3), label_smoothing=0.1)",
     "nn.MSELoss()", "nn.MSELoss(reduction='sum')", "nn.L1Loss()", "nn.NLLLoss()",
     "nn.BCELoss()", "nn.BCEWithLogitsLoss(pos_weight=torch.ones(2))", "nn.SmoothL1Loss()",
-    "nn.HuberLoss(delta=0.5)",
+    "nn.HuberLoss(delta=0.5)", "nn.SoftMarginLoss()", "nn.MarginRankingLoss(0.5)",
+    "nn.HingeEmbeddingLoss()", "nn.CosineEmbeddingLoss()", "nn.TripletMarginLoss(p=1)",
+    "nn.PoissonNLLLoss()", "nn.GaussianNLLLoss()", "nn.MultiLabelSoftMarginLoss()",
+    "nn.MultiMarginLoss()",
 ]
 
 INITS = [
@@ -146,6 +149,16 @@ LAYERS = [
     ("mlp", "nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 3), nn.LogSoftmax(1))",
      [[5, 4]], "train"),
     ("dropout_eval", "nn.Sequential(nn.Dropout(0.5), nn.Linear(4, 2))", [[3, 4]], "eval"),
+    ("conv1d", "nn.Conv1d(2, 4, 3, stride=2, padding=1, dilation=2, groups=2)", [[2, 2, 9]],
+     "train"),
+    ("conv2d_same", "nn.Conv2d(2, 3, (3, 2), padding='same', bias=False)", [[2, 2, 5, 4]],
+     "train"),
+    ("conv_transpose2d", "nn.ConvTranspose2d(3, 2, 3, stride=2, padding=1, output_padding=1)",
+     [[2, 3, 4, 3]], "train"),
+    ("max_pool2d", "nn.MaxPool2d(2, 2)", [[2, 3, 6, 5]], "train"),
+    ("avg_pool2d", "nn.AvgPool2d(3, 2, 1, count_include_pad=False)", [[2, 3, 6, 5]],
+     "train"),
+    ("adaptive_avg_pool2d", "nn.AdaptiveAvgPool2d((2, 3))", [[2, 3, 5, 7]], "train"),
 ]
 
 LOSSES = [
@@ -159,6 +172,19 @@ LOSSES = [
     ("huber", "nn.HuberLoss(delta=0.5)", [[3, 4], [3, 4]]),
     ("bce_with_logits", "nn.BCEWithLogitsLoss()", [[3, 4], "prob 3 4"]),
     ("bce", "nn.BCELoss()", ["prob 3 4", "prob 3 4"]),
+    ("soft_margin", "nn.SoftMarginLoss()", [[3, 4], "sign 3 4"]),
+    ("margin_ranking", "nn.MarginRankingLoss(margin=0.2)", [[5], [5], "sign 5"]),
+    ("hinge_embedding", "nn.HingeEmbeddingLoss(margin=0.5, reduction='none')",
+     [[3, 4], "sign 3 4"]),
+    ("cosine_embedding", "nn.CosineEmbeddingLoss(margin=0.1)", [[4, 3], [4, 3], "sign 4"]),
+    ("triplet", "nn.TripletMarginLoss(swap=True)", [[4, 3], [4, 3], [4, 3]]),
+    ("poisson", "nn.PoissonNLLLoss()", [[3, 4], "prob 3 4"]),
+    ("poisson_full", "nn.PoissonNLLLoss(log_input=False, full=True, reduction='sum')",
+     ["prob 3 4", "count 3 4"]),
+    ("gaussian", "nn.GaussianNLLLoss(full=True)", [[3, 4], [3, 4], "prob 3 4"]),
+    ("multilabel_soft_margin", "nn.MultiLabelSoftMarginLoss(weight=torch.ones(4) * 0.5)",
+     [[3, 4], "bin 3 4"]),
+    ("multi_margin", "nn.MultiMarginLoss(p=2, margin=0.5)", [[5, 4], "long:4 5"]),
 ]
 
 
@@ -168,7 +194,14 @@ def make_input(spec, rng):
         if kind.startswith("long:"):
             n = int(kind.split(":")[1])
             return torch.tensor(rng.integers(0, n, size=[int(d) for d in dims]))
-        return torch.tensor(rng.uniform(0.05, 0.95, size=[int(d) for d in dims]))
+        shape = [int(d) for d in dims]
+        if kind == "sign":
+            return torch.tensor(rng.choice([-1.0, 1.0], size=shape))
+        if kind == "bin":
+            return torch.tensor(rng.choice([0.0, 1.0], size=shape))
+        if kind == "count":
+            return torch.tensor(rng.integers(0, 6, size=shape).astype(np.float64))
+        return torch.tensor(rng.uniform(0.05, 0.95, size=shape))
     if isinstance(spec[0], str):  # ["long:N", *shape]
         n = int(spec[0].split(":")[1])
         return torch.tensor(rng.integers(0, n, size=spec[1:]))
@@ -209,7 +242,8 @@ def record_layer(name: str, build: str, shapes: list, mode: str, rng) -> dict:
         "input_grads": [None if x.grad is None else x.grad.tolist() for x in inputs],
         "param_grads": {n: (None if p.grad is None else p.grad.tolist())
                         for n, p in module.named_parameters()},
-        "after": {k: v.tolist() for k, v in module.state_dict().items()},
+        "after": {k: v.tolist() for k, v in module.state_dict().items()
+                  if k not in dict(module.named_parameters())},  # buffers (running stats)
     }
 
 

@@ -4,6 +4,8 @@ addresses."""
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 
 from app.services.execution import hide_addresses
@@ -56,3 +58,17 @@ def test_replies_hide_heap_addresses():
     assert b"7f3a2c1b9d60" not in hidden and b"object at 0x" in hidden
     assert hidden == hide_addresses(body)  # the same object reads the same within a host
     assert hide_addresses(b'{"data": [1, 2]}') == b'{"data": [1, 2]}'
+
+
+@pytest.mark.parametrize("encoding", ["data", "base64"])
+def test_a_body_past_the_inline_size_arrives_whole(client, session_id, encoding):
+    """Bodies over 60 KiB reach the host in a memfd (mapped there): they parse as any other."""
+    n = 40_000
+    tensor = ({"type": "tensor", "data": [0.5] * n} if encoding == "data" else
+              {"type": "tensor", "dtype": "float32", "shape": [n],
+               "base64": base64.b64encode(b"\x00\x00\x00\x3f" * n).decode()})
+    body = {"source": "[x.shape[0], x.sum().item()]", "inputs": {"x": tensor}}
+    for reply in (client.post("/v1/evaluate", json=body),
+                  client.post(f"/v1/sessions/{session_id}/run", json=body)):
+        assert reply.status_code == 200, reply.text
+        assert reply.json()["result"] == [n, n / 2]

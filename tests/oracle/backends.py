@@ -129,7 +129,7 @@ def _torch_function(name: str):
     d = OPS[name]
     spaces = [("torch", torch), ("F", F), ("torch.linalg", torch.linalg),
               ("torch.special", torch.special)]
-    if d.fn.__module__.endswith(".nn"):
+    if d.fn.__module__.rsplit(".", 1)[-1] in ("nn", "loss", "activation", "normalization"):
         spaces.insert(0, spaces.pop(1))
     short = name.removeprefix("linalg_").removeprefix("linalg.")
     if short != name:
@@ -235,12 +235,14 @@ def observe(x, be: Backend, values: bool = True, version: bool = True):
             try:
                 fn = x.grad_fn
                 name = None if fn is None else type_name(fn)
+                is_leaf = x.is_leaf
             except Exception as e:  # noqa: BLE001 (torch raises for some modified views)
                 name = f"<raises {builtin_class(e).__name__}: {e}>"
+                is_leaf = None
             return TensorObs(
                 values=be.numpy(x) if values else np.zeros(0),
                 dtype=be.dtype_name(x), shape=tuple(x.shape), requires_grad=x.requires_grad,
-                is_leaf=x.is_leaf, grad_fn=name, repr=_repr(x) if values else "",
+                is_leaf=is_leaf, grad_fn=name, repr=_repr(x) if values else "",
                 version=x._version if version else 0)
     if isinstance(x, (tuple, list)):
         kind = "Size" if type(x).__name__ == "Size" else type(x).__name__
@@ -369,11 +371,18 @@ def _flat_outputs(be: Backend, outs) -> list:
     return flat
 
 
+def _is_leaf(x) -> bool:
+    try:
+        return x.is_leaf
+    except Exception:  # noqa: BLE001 (torch raises for some modified views: not a leaf)
+        return False
+
+
 def _gradient_phase(program: Program, be: Backend, env: dict, outs, obs) -> ErrorObs | None:
     # inputs, then leaves the steps made (``torch.ones(2, requires_grad=True)``)
     names = [lf.name for lf in program.leaves if lf.requires_grad]
     names += [n for n, v in env.items() if n not in names and isinstance(v, be.Tensor) and
-              v.is_leaf and v.requires_grad]
+              _is_leaf(v) and v.requires_grad]
     leaves = [env[n] for n in names]
     vals = program.values
     try:

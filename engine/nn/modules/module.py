@@ -18,6 +18,7 @@ from typing import Any
 from ... import errors
 from ...device import Device
 from ...dtypes import DType
+from ...memory import register_holder
 from ...modes import no_grad
 from ...tensor import Tensor
 from ..parameter import Buffer, is_parameter
@@ -85,6 +86,7 @@ def _check_name(name: Any, kind: str) -> None:
         raise KeyError(f'{kind} name can\'t be empty string ""')
 
 
+@register_holder
 class Module:
     """Base class for all neural network modules (``torch.nn.Module``)."""
 

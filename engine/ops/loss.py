@@ -1,0 +1,318 @@
+"""More ``torch.nn.functional`` losses (the common ones live in ``nn.py``). Those torch
+composes from other ops (margin ranking, hinge and cosine embedding, triplet margin, Poisson and
+Gaussian NLL, multi-label soft margin) are composed here from the same ops in the same order,
+so values and node names are torch's; ``soft_margin_loss``, ``multi_margin_loss`` and
+``multilabel_margin_loss`` are one node each, as in torch."""
+
+from __future__ import annotations
+
+import math
+
+from .. import errors
+from ..autograd import needs_grad, record
+from ..dtypes import int64
+from ..modes import no_grad
+from ..tensor import Tensor
+from ._args import ensure_tensor
+from .creation import ones_like, zeros_like
+from .nn import _REDUCTIONS, _TORCH_NAMES, _const, _quiet, _reduce_array, _reduction, _upstream
+from .pointwise import where
+from .registry import op
+
+
+def _reduce(loss: Tensor, reduction: str) -> Tensor:
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+
+
+@op(kind="function", grad_fns=("ClampMinBackward0", "MeanBackward0", "SumBackward0"))
+def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, reduce=None,
+                        reduction="mean"):
+    """``max(0, -target * (input1 - input2) + margin)``, reduced."""
+    reduction = _reduction(size_average, reduce, reduction)
+    if input1.ndim != input2.ndim or input1.ndim != target.ndim:
+        raise errors.EngineRuntimeError(
+            "margin_ranking_loss : All input tensors should have same dimension but got sizes: "
+            f"input1: {input1.shape}, input2: {input2.shape}, target: {target.shape} ")
+    return _reduce((-target * (input1 - input2) + margin).clamp_min(0), reduction)
+
+
+@op(kind="function", grad_fns=("AddBackward0", "MeanBackward0", "SumBackward0"))
+def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None,
+                         reduction="mean"):
+    """``input`` where ``target == 1``, ``max(0, margin - input)`` where ``target == -1``."""
+    reduction = _reduction(size_average, reduce, reduction)
+    zeros = zeros_like(input)
+    margin_clamp = (margin - input).clamp_min(0)
+    output_margin = where(target != 1, margin_clamp, zeros)
+    output_self = where(target != -1, input, zeros)
+    return _reduce(output_margin + output_self, reduction)
+
+
+_EPSILON = 1e-12
+
+
+@op(kind="function", grad_fns=("AddBackward0", "MeanBackward0", "SumBackward0"))
+def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, reduce=None,
+                          reduction="mean"):
+    """``1 - cos(x1, x2)`` where ``target == 1``, ``max(0, cos(x1, x2) - margin)`` where
+    ``target == -1`` (cosines along the last dim of 2-D inputs, or of 1-D ones)."""
+    reduction = _reduction(size_average, reduce, reduction)
+    targ_dim = target.ndim
+    if targ_dim not in (0, 1):
+        raise errors.EngineRuntimeError("0D or 1D target tensor expected, multi-target not "
+                                         "supported")
+    if targ_dim == 1 and (input1.ndim != 2 or input2.ndim != 2):
+        raise errors.EngineRuntimeError(
+            f"1D target tensor expects 2D input tensors, but found inputs with sizes "
+            f"{list(input1.shape)} and {list(input2.shape)}.")
+    if targ_dim == 0 and (input1.ndim != 1 or input2.ndim != 1):
+        raise errors.EngineRuntimeError(
+            f"0D target tensor expects 1D input tensors, but found inputs with sizes "
+            f"{list(input1.shape)} and {list(input2.shape)}.")
+    prod_sum = (input1 * input2).sum(targ_dim)
+    mag_square1 = (input1 * input1).sum(targ_dim) + _EPSILON
+    mag_square2 = (input2 * input2).sum(targ_dim) + _EPSILON
+    denom = (mag_square1 * mag_square2).sqrt()
+    cos = prod_sum / denom
+    zeros = zeros_like(cos)
+    pos = 1 - cos
+    neg = (cos - margin).clamp_min(0)
+    output_pos = where(target == 1, pos, zeros)
+    output_neg = where(target == -1, neg, zeros)
+    return _reduce(output_pos + output_neg, reduction)
+
+
+def _pairwise_distance(x1: Tensor, x2: Tensor, p: float, eps: float) -> Tensor:
+    from .reduction import norm
+
+    dim = max(x1.ndim, x2.ndim) - 1
+    return norm(x1 - x2 + eps, p, dim if dim >= 0 else None)
+
+
+@op(kind="function", grad_fns=("ClampMinBackward0", "MeanBackward0", "SumBackward0"))
+def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-06, swap=False,
+                        size_average=None, reduce=None, reduction="mean"):
+    """``max(0, margin + d(anchor, positive) - d(anchor, negative))`` with ``d`` the
+    ``p``-norm distance along the last dim."""
+    reduction = _reduction(size_average, reduce, reduction)
+    if margin <= 0:
+        raise errors.EngineValueError(f"margin must be greater than 0, got {margin}")
+    dims = (anchor.ndim, positive.ndim, negative.ndim)
+    if len(set(dims)) != 1:
+        raise errors.EngineRuntimeError(
+            "The anchor, positive, and negative tensors are expected to have the same number "
+            f"of dimensions, but got: anchor {dims[0]}D, positive {dims[1]}D, and negative "
+            f"{dims[2]}D inputs")
+    dist_pos = _pairwise_distance(anchor, positive, p, eps)
+    dist_neg = _pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        from .reduction import min as _min
+
+        dist_neg = _min(dist_neg, _pairwise_distance(positive, negative, p, eps))
+    return _reduce((margin + dist_pos - dist_neg).clamp_min(0), reduction)
+
+
+@op(kind="function", grad_fns=("SubBackward0", "AddBackward0", "MeanBackward0",
+                               "SumBackward0"))
+def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-08,
+                     reduce=None, reduction="mean"):
+    """Negative log-likelihood of ``target`` under a Poisson of rate ``exp(input)`` (or
+    ``input`` when not ``log_input``); ``full`` adds Stirling's term."""
+    reduction = _reduction(size_average, reduce, reduction)
+    if log_input:
+        loss = input.exp() - target * input
+    else:
+        loss = input - target * (input + eps).log()
+    if full:
+        stirling = target * target.log() - target + (target * (2 * math.pi)).log() * 0.5
+        loss = loss + stirling.masked_fill(target <= 1, 0)
+    return _reduce(loss, reduction)
+
+
+@op(kind="function", grad_fns=("MulBackward0", "AddBackward0", "MeanBackward0",
+                               "SumBackward0"))
+def gaussian_nll_loss(input, target, var, full=False, eps=1e-06, reduction="mean"):
+    """Negative log-likelihood of ``target`` under N(``input``, ``var``), up to a constant
+    (``full`` adds it); ``var`` is clamped below by ``eps`` without a gradient there."""
+    if not isinstance(var, Tensor):
+        if var < 0:
+            raise errors.EngineValueError("var has negative entry/entries")
+        var = var * ones_like(input)
+    elif bool((var < 0).any()):
+        raise errors.EngineValueError("var has negative entry/entries")
+    if var.shape != input.shape:
+        if input.shape[:-1] == var.shape:
+            var = var.unsqueeze(-1)
+        elif input.ndim == var.ndim and sum(
+                y for x, y in zip(input.shape, var.shape) if x != y) == 1:
+            pass
+        else:
+            raise errors.EngineValueError("var is of incorrect size")
+    if reduction not in _REDUCTIONS:
+        raise errors.EngineValueError(reduction + " is not valid")
+    var = var.clone()
+    with no_grad():
+        var.clamp_(min=eps)
+    loss = 0.5 * (var.log() + (input - target) ** 2 / var)
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return _reduce(loss, reduction)
+
+
+@op(kind="function", grad_fns=("DivBackward0", "MeanBackward0", "SumBackward0"))
+def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None,
+                                reduction="mean"):
+    """Per-class logistic loss of ``input`` against 0/1 ``target``, averaged over classes."""
+    from .activation import logsigmoid
+
+    reduction = _reduction(size_average, reduce, reduction)
+    loss = -(target * logsigmoid(input) + (1 - target) * logsigmoid(-input))
+    if weight is not None:
+        loss = loss * weight
+    class_dim = input.ndim - 1
+    loss = loss.sum(class_dim) / input.shape[class_dim]
+    return _reduce(loss, reduction)
+
+
+@op(kind="function", grad_fns=("SoftMarginLossBackward0",))
+def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """``log(1 + exp(-target * input))``, reduced."""
+    reduction = _reduction(size_average, reduce, reduction)
+    input = ensure_tensor(input)
+    target = ensure_tensor(target, dtype=input.dtype)
+    if target.shape != input.shape:
+        raise errors.EngineValueError(
+            f"Using a target size ({target.shape!r}) that is different to the input size "
+            f"({input.shape!r}) is deprecated. Please ensure they have the same size.")
+    xp = input.device.xp
+    z = -target._data * input._data
+    with _quiet(xp):
+        elem = xp.maximum(z, 0) + xp.log1p(xp.exp(-xp.abs(z)))
+    out = _const(_reduce_array(xp, elem, reduction), input)
+    if needs_grad(input, target):
+        n = input._data.size
+
+        def grad_input(g, x, y):
+            return _upstream(g, reduction, n) * -y * (-y * x).sigmoid()
+
+        def grad_target(g, x, y):
+            return _upstream(g, reduction, n) * -x * (-y * x).sigmoid()
+
+        record(out, "SoftMarginLossBackward0", (grad_input, grad_target), (input, target),
+               (input, target))
+    return out
+
+
+@op(kind="function", grad_fns=("MultiMarginLossBackward0",))
+def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None,
+                      reduce=None, reduction="mean"):
+    """Multi-class hinge loss: ``sum_{j != y} max(0, w[y] * (margin - x[y] + x[j]))^p / C``
+    per sample."""
+    reduction = _reduction(size_average, reduce, reduction)
+    if p not in (1, 2):
+        raise errors.EngineValueError("only p == 1 and p == 2 supported")
+    if weight is not None and weight.ndim != 1:
+        raise errors.EngineValueError("weight must be one-dimensional")
+    if input.ndim > 2:
+        raise errors.EngineRuntimeError(
+            f"Expected non-empty vector or matrix with optional 0-dim batch size, but got: "
+            f"{list(input.shape)}")
+    if target.dtype is not int64:
+        raise errors.EngineRuntimeError(
+            f"expected scalar type Long but found {_TORCH_NAMES[target.dtype.name]}")
+    x = input._data if input.ndim == 2 else input._data.reshape(1, -1)
+    y = target._data.reshape(-1)
+    n, c = x.shape
+    if y.shape[0] != n:
+        raise errors.EngineRuntimeError(
+            f"inconsistent target size, expected {n} but got {list(target.shape)}")
+    if y.size and (bool((y < 0).any()) or bool((y >= c).any())):
+        raise errors.EngineIndexError("target out of range")
+    xp = input.device.xp
+    rows = xp.arange(n)
+    xy = x[rows, y][:, None]
+    z = margin - xy + x
+    active = z > 0
+    active[rows, y] = False
+    w = None if weight is None else weight._data[y][:, None]
+    h = z * active
+    terms = h if p == 1 else h * h
+    if w is not None:
+        terms = terms * w
+    per_sample = terms.sum(axis=1) / c
+    if input.ndim == 1:
+        per_sample = per_sample.reshape(())
+    out = _const(_reduce_array(xp, per_sample, reduction), input)
+    if needs_grad(input):
+        coef = (active if p == 1 else 2 * h) * (1 if w is None else w) / c
+        coef = coef.astype(x.dtype)
+        coef[rows, y] = -coef.sum(axis=1)
+        coef_t = _const(coef.reshape(input._data.shape), input)
+        count = 1 if reduction != "mean" else n
+
+        def grad_input(g, k):
+            gg = g if reduction != "none" else (g.reshape(-1, 1) if input.ndim == 2 else g)
+            return gg * k / count
+
+        record(out, "MultiMarginLossBackward0", (grad_input,), (input,), (coef_t,))
+    return out
+
+
+
+@op(kind="function", grad_fns=("MultilabelMarginLossBackward0",))
+def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """Multi-label hinge loss: per sample, ``sum_j sum_{i not a target} max(0, 1 - (x[y_j] -
+    x[i])) / C`` over the target classes ``y_j``, read up to the first ``-1``."""
+    reduction = _reduction(size_average, reduce, reduction)
+    if not input.dtype.is_floating_point or input.dtype.name in ("float16", "bfloat16"):
+        raise errors.KernelNotImplemented(
+            '"multilabel_margin_loss_forward_out_frame" not implemented for '
+            f"'{_TORCH_NAMES[input.dtype.name]}'")
+    if input.ndim > 2 or (input.ndim == 2 and input.shape[1] == 0):
+        raise errors.EngineRuntimeError(
+            f"Expected non-empty vector or matrix with optional 0-dim batch size, but got: "
+            f"{list(input.shape)}")
+    if target.dtype is not int64:
+        raise errors.EngineRuntimeError(
+            f"expected scalar type Long but found {_TORCH_NAMES[target.dtype.name]}")
+    c = input.shape[-1] if input.ndim else 1
+    n = input.shape[0] if input.ndim == 2 else 1
+    if (target.ndim != max(input.ndim, 1) or target.numel() != n * c
+            or (input.ndim == 2 and tuple(target.shape) != tuple(input.shape))):
+        raise errors.EngineRuntimeError(
+            f"inconsistent target size: {list(target.shape)} for input of size: "
+            f"{list(input.shape)}")
+    xp = input.device.xp
+    x = input._data.reshape(n, c)
+    y = target._data.reshape(n, c)
+    if y.size and (bool((y < -1).any()) or bool((y >= c).any())):
+        raise errors.EngineRuntimeError("argument #2 'target' is out of range")
+    ended = xp.cumsum(y == -1, axis=1) > 0          # from the first -1 on, nothing counts
+    labels = xp.where(ended, 0, y)
+    rows = xp.arange(n)[:, None]
+    is_target = xp.zeros((n, c), dtype=bool)
+    is_target[xp.broadcast_to(rows, (n, c))[~ended], labels[~ended]] = True
+    x_target = xp.take_along_axis(x, labels, axis=1)          # x[y_j]: (n, k)
+    z = 1 - x_target[:, :, None] + x[:, None, :]               # (n, k, i)
+    active = (z > 0) & ~ended[:, :, None] & ~is_target[:, None, :]
+    per_sample = (z * active).sum(axis=(1, 2)) / c
+    if input.ndim < 2:
+        per_sample = per_sample.reshape(())
+    out = _const(_reduce_array(xp, per_sample.astype(x.dtype), reduction), input)
+    if needs_grad(input):
+        coef = active.sum(axis=1).astype(x.dtype) / c                       # + for x[i]
+        minus = (active.sum(axis=2) * ~ended).astype(x.dtype) / c          # - for x[y_j]
+        xp.add.at(coef, (xp.broadcast_to(rows, (n, c)), labels), -minus)
+        coef_t = _const(coef.reshape(input._data.shape), input)
+        count = n if reduction == "mean" else 1
+
+        def grad_input(g, k):
+            gg = g.reshape(-1, 1) if reduction == "none" and input.ndim == 2 else g
+            return gg * k / count
+
+        record(out, "MultilabelMarginLossBackward0", (grad_input,), (input,), (coef_t,))
+    return out
