@@ -207,6 +207,8 @@ _SAFE = frozenset({type(None), bool, int, float, str, Tensor, engine.Size, engin
 _LANG = frozenset(LANG_TYPES)
 _ITERATOR_VIEWS = (type({}.keys()), type({}.values()), type({}.items()))
 MAX_ADMIT = 1_000_000
+#: Types of library objects admitted so far (modules, optimizers, contexts, graph nodes ...).
+_LIBRARY_TYPES: set[type] = set()
 
 
 ENGINE_DIR = os.path.dirname(engine.__file__) + os.sep
@@ -252,7 +254,7 @@ def is_library_object(value: Any) -> bool:
 def admit(value: Any) -> Any:
     """``value`` as a program may hold it, or a :class:`ProgramError` (see the module doc)."""
     t = type(value)
-    if t in _SAFE or t in _LANG:
+    if t in _SAFE or t in _LANG or t in _LIBRARY_TYPES:
         return value
     return _admit(value, [MAX_ADMIT])
 
@@ -294,6 +296,7 @@ def _admit(value: Any, budget: list[int]) -> Any:
                 isinstance(owner, type) and "_lang_class" in owner.__dict__):
             return value  # a method of a library object or class
     elif is_library_object(value):
+        _LIBRARY_TYPES.add(t)  # the test is the type's alone: the next one is admitted at once
         return value
     elif hasattr(t, "__next__") and t.__module__ in ("builtins", "itertools"):
         return LangIterator(t.__name__, _admitting(value))
