@@ -17,19 +17,24 @@ from .arrays import Array, array_tensor
 from .errors import LangError, ProgramError
 from .exceptions import convert_exception
 from .library import admit
+from .methods import materialize
 from .objects import (
+    PLAIN_LIBRARY_TYPES,
     array_retry,
+    call_library,
     call_method,
     call_op,
     call_value,
     dunder_attr,
     instance_attr,
+    library_attr,
     numpy_aliases,
+    super_attr,
     tensor_method,
 )
 from .runtime import RETURN, Frame, RunState
 from .schema import READ_DUNDERS
-from .values import Function, Instance, NativeMethod, invoke
+from .values import BoundMethod, Function, Instance, NativeMethod, SuperProxy, invoke
 
 Tensor = engine.Tensor
 Closure = Callable[[Frame], Any]
@@ -224,14 +229,22 @@ def unary_closure(name: str, operand: Closure) -> Closure:
 # --------------------------------------------------------------------------- arguments
 
 def _star_args(parts: tuple[tuple[bool, Closure], ...]) -> Callable[[Frame], tuple]:
+    if len(parts) == 1:  # f(*args): forwarding
+        (_, only), = parts
+
+        def run_one(fr: Frame) -> tuple:
+            value = only(fr)
+            if type(value) is tuple:
+                return value
+            return tuple(materialize(fr.rs, value, "*arguments"))
+
+        return run_one
+
     def run(fr: Frame) -> tuple:
         out: list[Any] = []
         for star, part in parts:
             if star:
-                value = part(fr)
-                from .methods import materialize
-
-                out.extend(materialize(fr.rs, value, "*arguments"))
+                out.extend(materialize(fr.rs, part(fr), "*arguments"))
             else:
                 out.append(part(fr))
         return tuple(out)
@@ -241,6 +254,18 @@ def _star_args(parts: tuple[tuple[bool, Closure], ...]) -> Callable[[Frame], tup
 
 def _kwargs(pairs: tuple[tuple[str, Closure], ...],
             stars: tuple[Closure, ...], callee: str) -> Callable[[Frame], dict]:
+    if not pairs and len(stars) == 1:  # f(**kwargs): forwarding
+        (star,) = stars
+
+        def run_one(fr: Frame) -> dict:
+            mapping = star(fr)
+            if type(mapping) is dict:
+                for key in mapping:
+                    if type(key) is not str:
+                        raise ProgramError("keywords must be strings", exception="TypeError")
+                return mapping.copy()
+            return run(fr)
+
     def run(fr: Frame) -> dict:
         out = {key: part(fr) for key, part in pairs}
         for star in stars:
@@ -257,6 +282,8 @@ def _kwargs(pairs: tuple[tuple[str, Closure], ...],
                 out[key] = value
         return out
 
+    if not pairs and len(stars) == 1:
+        return run_one
     return run
 
 
@@ -511,6 +538,14 @@ def method_call(name: str, receiver: Closure, arguments: Arguments,
             if t is NativeMethod and name not in obj.attrs:
                 return call_value(rs, found, (obj, *values), named)
             return call_value(rs, instance_attr(rs, obj, name), values, named)
+        t = type(obj)
+        if t in PLAIN_LIBRARY_TYPES:  # ctx.save_for_backward(...), opt.step() ...
+            return call_library(rs, library_attr(obj, name), values, named)
+        if t is SuperProxy:
+            f = super_attr(rs, obj, name)
+            if type(f) is BoundMethod and type(f.func) is Function:
+                return invoke(rs, f.func, (f.self_, *values), named)
+            return call_value(rs, f, values, named)
         return call_method(rs, obj, name, values, named)
 
     return run

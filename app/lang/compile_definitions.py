@@ -204,6 +204,28 @@ class DefinitionCompiler:
                                       child)
             return run_gen
 
+        if kind == "listcomp" and last == 0 and levels_t[0][2] is not None \
+                and not levels_t[0][3]:
+            name = levels_t[0][2]
+
+            def run_simple(fr: Frame) -> list:  # [f(v) for v in xs]: no generator frames
+                rs = fr.rs
+                child = Frame(rs, {}, fr.glob, enclosing(fr), fr.func)
+                local = child.locals
+                limit = rs.limits.max_value_elements
+                out: list = []
+                for item in iterate(rs, first(fr)):
+                    rs.steps += 1
+                    if rs.steps >= rs.next_check:
+                        rs.check()
+                    local[name] = item
+                    out.append(element(child))
+                    if len(out) > limit:
+                        size_guard(rs, len(out), "a comprehension")
+                return out
+
+            return run_simple
+
         def run(fr: Frame) -> Any:
             rs = fr.rs
             child = Frame(rs, {}, fr.glob, enclosing(fr), fr.func)

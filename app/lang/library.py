@@ -40,6 +40,7 @@ from .values import (
     StaticMethod,
     UserClass,
     current_rs,
+    invoke,
     type_name,
 )
 
@@ -256,6 +257,8 @@ def admit(value: Any) -> Any:
     t = type(value)
     if t in _SAFE or t in _LANG or t in _LIBRARY_TYPES:
         return value
+    if t is types.MethodType and type(value.__self__) in _LIBRARY_TYPES:
+        return value  # a method of a library object (``ctx.save_for_backward``)
     return _admit(value, [MAX_ADMIT])
 
 
@@ -413,8 +416,23 @@ def _call_user(name: str, args: tuple, kwargs: dict, part: str | None = None) ->
 
 
 def _dispatcher(name: str, part: str | None = None) -> Any:
+    if part is not None or name == "__next__":
+        def general(self: Any, *args: Any, **kwargs: Any) -> Any:
+            return _call_user(name, (self, *args), kwargs, part)
+
+        general.__name__ = name
+        return general
+
     def method(self: Any, *args: Any, **kwargs: Any) -> Any:
-        return _call_user(name, (self, *args), kwargs, part)
+        value = type(self)._lang_class.lookup(name)
+        if type(value) is not Function:
+            return _call_user(name, (self, *args), kwargs, part)
+        for arg in args:  # ``admit_all``, inlined: ``forward(x)`` is every step of a model
+            if type(arg) not in _SAFE:
+                admit(arg)
+        if kwargs:
+            admit_all(kwargs)
+        return invoke(current_rs(), value, (self, *args), kwargs)
 
     method.__name__ = name
     return method
@@ -424,10 +442,17 @@ def _static_dispatcher(name: str) -> Any:
     holder: list[type] = []
 
     def method(*args: Any, **kwargs: Any) -> Any:
+        value = holder[0]._lang_class.lookup(name).func
+        for arg in args:
+            if type(arg) not in _SAFE:
+                admit(arg)
+        if kwargs:
+            admit_all(kwargs)
+        if type(value) is Function:
+            return invoke(current_rs(), value, args, kwargs)
         from .objects import call_value
 
-        value = holder[0]._lang_class.lookup(name)
-        return call_value(current_rs(), value.func, admit_all(args), admit_all(kwargs))
+        return call_value(current_rs(), value, args, kwargs)
 
     method.__name__ = name
     method._lang_holder = holder  # filled in by bind_static_dispatchers

@@ -135,6 +135,10 @@ def get_attr(rs: RunState, obj: Any, name: str) -> Any:
         return value
     if t is SuperProxy:
         return super_attr(rs, obj, name)
+    if t in PLAIN_LIBRARY_TYPES:
+        return library_attr(obj, name)
+    if hasattr(t, "_lang_class"):
+        return bridge_attr(rs, obj, name)
     if name == "__name__":
         return name_of(obj)
     if t is BuiltinType:
@@ -158,26 +162,40 @@ def get_attr(rs: RunState, obj: Any, name: str) -> Any:
         return obj.name
     if t is Property and name in PROPERTY_ACCESSORS:
         return property_accessor(obj, name)
-    if hasattr(t, "_lang_class"):
-        return bridge_attr(rs, obj, name)
     if isinstance(obj, (range, slice)) and name in ("start", "stop", "step"):
         return getattr(obj, name)
     if isinstance(obj, tuple) and hasattr(obj, "_fields") and name in obj._fields:
         return admit(getattr(obj, name))  # named tuples (sort's values/indices ...)
-    if is_library_object(obj) or is_library_class(obj):
-        if name.startswith("_") and name != "__init__":
-            raise ProgramError(f"'{type_name(obj)}' object attribute '{name}' is private to "
-                               "the library", exception="AttributeError")
-        try:
-            value = getattr(obj, name)
-        except AttributeError as exc:
-            raise convert_exception(exc) from None
-        except LangError:
-            raise
-        except Exception as exc:
-            raise convert_exception(exc, name) from None
-        return admit(value)
+    if is_library_object(obj):
+        if not isinstance(obj, _PLAIN_BASES):  # no str/list/... methods to find first
+            PLAIN_LIBRARY_TYPES.add(t)
+        return library_attr(obj, name)
+    if is_library_class(obj):
+        return library_attr(obj, name)
     raise no_attribute(obj, name)
+
+
+#: Types of library objects (optimizers, graph nodes, custom-Function contexts, engine modules
+#: ...) met so far that are neither bridges nor subclasses of str/list/tuple/...: ``get_attr``
+#: goes straight to :func:`library_attr` for them.
+PLAIN_LIBRARY_TYPES: set[type] = set()
+_PLAIN_BASES = (str, list, tuple, dict, set, frozenset, int, float, range, slice, type)
+
+
+def library_attr(obj: Any, name: str) -> Any:
+    """A public attribute of a library object or class, through the firewall."""
+    if name.startswith("_") and name != "__init__":
+        raise ProgramError(f"'{type_name(obj)}' object attribute '{name}' is private to "
+                           "the library", exception="AttributeError")
+    try:
+        value = getattr(obj, name)
+    except AttributeError as exc:
+        raise convert_exception(exc) from None
+    except LangError:
+        raise
+    except Exception as exc:
+        raise convert_exception(exc, name) from None
+    return admit(value)
 
 
 def _library_callable(obj: Any) -> Any:
@@ -327,11 +345,9 @@ def super_attr(rs: RunState, sp: SuperProxy, name: str) -> Any:
     obj = sp.obj
     cls = obj if isinstance(obj, UserClass) else user_class_of(obj)
     mro = cls.mro
-    from .builtins import OBJECT
-
     start = mro.index(sp.owner) + 1 if sp.owner in mro else len(mro)
     for base in mro[start:]:
-        if base is OBJECT:
+        if base.builtin and base.name == "object":
             break
         if name in base.ns:
             value = base.ns[name]
@@ -489,6 +505,10 @@ def call_value(rs: RunState, f: Any, args: tuple | list, kwargs: dict) -> Any:
         return invoke(rs, f, args, kwargs)
     if t is BoundMethod:
         return call_value(rs, f.func, (f.self_, *args), kwargs)
+    if t is Instance:
+        method = f.cls.lookup("__call__")
+        if method is not None:
+            return call_special(rs, f, method, args, kwargs)
     if t is OpFunction:
         return call_op(rs, f.name, f.fn, args, kwargs)
     if isinstance(f, BuiltinFunction):
@@ -498,6 +518,9 @@ def call_value(rs: RunState, f: Any, args: tuple | list, kwargs: dict) -> Any:
             raise
         except Exception as exc:
             raise convert_exception(exc, None, rs.limits) from None
+    if t is types.MethodType or t is types.FunctionType or t in PLAIN_LIBRARY_TYPES or \
+            hasattr(t, "_lang_class"):
+        return call_library(rs, f, args, kwargs)  # admitted: the library's own
     if t is UserClass:
         return instantiate(rs, f, args, kwargs)
     if isinstance(f, Instance):
