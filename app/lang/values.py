@@ -110,8 +110,29 @@ def bind(func: Function, args: tuple | list, kwargs: dict) -> dict[str, Any]:
     """Python's argument binding, with Python's error texts."""
     code = func.code
     params, n = code.params, code.nparams
-    local: dict[str, Any] = {}
     nargs = len(args)
+    if not code.kwonly:  # the common shapes, bound directly (any error: the general way)
+        if n == 0 and code.vararg is not None and code.kwarg is not None:
+            return {code.vararg: tuple(args), code.kwarg: dict(kwargs)}  # def f(*a, **k)
+        if code.vararg is None and code.kwarg is None and nargs <= n:
+            local = dict(zip(params, args))
+            names = code.argnames
+            for key in kwargs:
+                if key not in names or key in local:
+                    break
+                local[key] = kwargs[key]
+            else:
+                if len(local) == n:
+                    return local
+                first_default = n - code.ndefaults
+                defaults = func.defaults
+                for i in range(first_default, n):
+                    name = params[i]
+                    if name not in local:
+                        local[name] = defaults[i - first_default]
+                if len(local) == n:
+                    return local
+    local = {}
     if nargs > n:
         if code.vararg is None:
             low = n - code.ndefaults
