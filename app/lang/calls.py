@@ -34,7 +34,15 @@ from .objects import (
 )
 from .runtime import RETURN, Frame, RunState
 from .schema import READ_DUNDERS
-from .values import BoundMethod, Function, Instance, NativeMethod, SuperProxy, invoke
+from .values import (
+    BoundMethod,
+    Function,
+    Instance,
+    NativeMethod,
+    SuperProxy,
+    UserClass,
+    invoke,
+)
 
 Tensor = engine.Tensor
 Closure = Callable[[Frame], Any]
@@ -331,14 +339,24 @@ def value_call(callee: Closure, arguments: Arguments) -> Closure:
         rs.steps += 1
         if rs.steps >= rs.next_check:
             rs.check()
-        if type(f) is Function:
-            code = f.code
-            if code.simple and not named and len(values) == code.nparams:
-                return _invoke_simple(rs, f, values)
-            return invoke(rs, f, values, named)
-        return call_value(rs, f, values, named)
+        return call_fast(rs, f, values, named)
 
     return run
+
+
+def call_fast(rs: RunState, f: Any, values: tuple, named: dict) -> Any:
+    """``call_value`` with the calls of a program's inner loops first: its functions (simple
+    ones without binding) and its callable objects (``model(x)``)."""
+    if type(f) is Function:
+        code = f.code
+        if code.simple and not named and len(values) == code.nparams:
+            return _invoke_simple(rs, f, values)
+        return invoke(rs, f, values, named)
+    if isinstance(f, Instance):
+        method = f.cls.lookup("__call__")
+        if type(method) is Function:
+            return invoke(rs, method, (f, *values), named)
+    return call_value(rs, f, values, named)
 
 
 def _invoke_simple(rs: RunState, f: Function, values: tuple) -> Any:
@@ -430,12 +448,7 @@ def global_call(name: str, arguments: Arguments) -> Closure:
             rs.check()
         f = fr.glob.get(name, _MISSING)
         if f is not _MISSING:
-            if type(f) is Function:
-                code = f.code
-                if code.simple and not named and len(values) == code.nparams:
-                    return _invoke_simple(rs, f, values)
-                return invoke(rs, f, values, named)
-            return call_value(rs, f, values, named)
+            return call_fast(rs, f, values, named)
         if builtin is not None and not (dual and values and isinstance(values[0], Tensor)):
             try:
                 return builtin(rs, *values, **named)
@@ -541,6 +554,9 @@ def method_call(name: str, receiver: Closure, arguments: Arguments,
         t = type(obj)
         if t in PLAIN_LIBRARY_TYPES:  # ctx.save_for_backward(...), opt.step() ...
             return call_library(rs, library_attr(obj, name), values, named)
+        if t is UserClass and obj.pytype is not None and name[0] != "_" and \
+                obj.lookup(name) is None:
+            return call_library(rs, library_attr(obj.pytype, name), values, named)  # F.apply
         if t is SuperProxy:
             f = super_attr(rs, obj, name)
             if type(f) is BoundMethod and type(f.func) is Function:

@@ -257,8 +257,11 @@ def admit(value: Any) -> Any:
     t = type(value)
     if t in _SAFE or t in _LANG or t in _LIBRARY_TYPES:
         return value
-    if t is types.MethodType and type(value.__self__) in _LIBRARY_TYPES:
-        return value  # a method of a library object (``ctx.save_for_backward``)
+    if t is types.MethodType:
+        owner = value.__self__
+        if type(owner) in _LIBRARY_TYPES or isinstance(owner, type) and \
+                "_lang_class" in owner.__dict__:
+            return value  # ``ctx.save_for_backward``, ``Tanh.apply`` (a library subclass's)
     return _admit(value, [MAX_ADMIT])
 
 

@@ -505,10 +505,6 @@ def call_value(rs: RunState, f: Any, args: tuple | list, kwargs: dict) -> Any:
         return invoke(rs, f, args, kwargs)
     if t is BoundMethod:
         return call_value(rs, f.func, (f.self_, *args), kwargs)
-    if t is Instance:
-        method = f.cls.lookup("__call__")
-        if method is not None:
-            return call_special(rs, f, method, args, kwargs)
     if t is OpFunction:
         return call_op(rs, f.name, f.fn, args, kwargs)
     if isinstance(f, BuiltinFunction):
