@@ -32,7 +32,7 @@ from .objects import (
     super_attr,
     tensor_method,
 )
-from .runtime import RETURN, Frame, RunState
+from .runtime import Frame, RunState
 from .schema import READ_DUNDERS
 from .values import (
     BoundMethod,
@@ -348,30 +348,12 @@ def call_fast(rs: RunState, f: Any, values: tuple, named: dict) -> Any:
     """``call_value`` with the calls of a program's inner loops first: its functions (simple
     ones without binding) and its callable objects (``model(x)``)."""
     if type(f) is Function:
-        code = f.code
-        if code.simple and not named and len(values) == code.nparams:
-            return _invoke_simple(rs, f, values)
         return invoke(rs, f, values, named)
     if isinstance(f, Instance):
         method = f.cls.lookup("__call__")
         if type(method) is Function:
             return invoke(rs, method, (f, *values), named)
     return call_value(rs, f, values, named)
-
-
-def _invoke_simple(rs: RunState, f: Function, values: tuple) -> Any:
-    code = f.code
-    frame = Frame(rs, dict(zip(code.params, values)), f.glob, f.enclosing, f)
-    if rs.depth >= rs.max_depth:
-        raise rs.depth_error()
-    rs.depth += 1
-    rs.frames.append(frame)
-    try:
-        signal = code.body(frame)
-    finally:
-        rs.depth -= 1
-        rs.frames.pop()
-    return frame.retval if signal is RETURN else None
 
 
 def op_call(name: str, fn: Callable[..., Any], arguments: Arguments) -> Closure:
@@ -544,9 +526,6 @@ def method_call(name: str, receiver: Closure, arguments: Arguments,
             found = obj.cls.lookup(name)
             t = type(found)
             if t is Function and name not in obj.attrs:
-                code = found.code
-                if code.simple and not named and len(values) + 1 == code.nparams:
-                    return _invoke_simple(rs, found, (obj, *values))
                 return invoke(rs, found, (obj, *values), named)
             if t is NativeMethod and name not in obj.attrs:
                 return call_value(rs, found, (obj, *values), named)

@@ -187,15 +187,19 @@ def library_attr(obj: Any, name: str) -> Any:
     if name.startswith("_") and name != "__init__":
         raise ProgramError(f"'{type_name(obj)}' object attribute '{name}' is private to "
                            "the library", exception="AttributeError")
+    return admit(_library_getattr(obj, name))
+
+
+def _library_getattr(obj: Any, name: str) -> Any:
+    """``getattr`` on a library object, its errors as the program sees them."""
     try:
-        value = getattr(obj, name)
+        return getattr(obj, name)
     except AttributeError as exc:
         raise convert_exception(exc) from None
     except LangError:
         raise
     except Exception as exc:
         raise convert_exception(exc, name) from None
-    return admit(value)
 
 
 def _library_callable(obj: Any) -> Any:
@@ -386,14 +390,7 @@ def bridge_attr(rs: RunState, obj: Any, name: str) -> Any:
             name not in d.get("_lang_private", ()):
         raise ProgramError(f"'{cls.name}' object attribute '{name}' is private to the "
                            "library", exception="AttributeError")
-    try:
-        value = getattr(obj, name)
-    except AttributeError as exc:
-        raise convert_exception(exc) from None
-    except LangError:
-        raise
-    except Exception as exc:
-        raise convert_exception(exc, name) from None
+    value = _library_getattr(obj, name)
     if type(value) is types.MethodType and value.__func__.__module__ == "app.lang.library":
         return _bind(cls.lookup(name), obj, cls)
     return admit(value)
