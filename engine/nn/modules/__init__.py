@@ -42,6 +42,7 @@ from .loss import (
     LOSSES,
     BCELoss,
     BCEWithLogitsLoss,
+    CTCLoss,
     CosineEmbeddingLoss,
     CrossEntropyLoss,
     GaussianNLLLoss,
@@ -101,7 +102,7 @@ __all__ = [
     "HingeEmbeddingLoss", "CosineEmbeddingLoss", "TripletMarginLoss",
     "TripletMarginWithDistanceLoss", "PoissonNLLLoss",
     "GaussianNLLLoss", "MultiLabelSoftMarginLoss", "MultiMarginLoss",
-    "MultiLabelMarginLoss", "KLDivLoss",
+    "MultiLabelMarginLoss", "KLDivLoss", "CTCLoss",
     "PairwiseDistance", "CosineSimilarity",
     "RemovableHandle",
 ]
