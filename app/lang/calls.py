@@ -26,7 +26,7 @@ from .objects import (
     call_op,
     call_value,
     dunder_attr,
-    instance_attr,
+    instance_call,
     library_attr,
     numpy_aliases,
     super_attr,
@@ -38,7 +38,6 @@ from .values import (
     BoundMethod,
     Function,
     Instance,
-    NativeMethod,
     SuperProxy,
     UserClass,
     invoke,
@@ -523,13 +522,7 @@ def method_call(name: str, receiver: Closure, arguments: Arguments,
                 return out
             return admit(out)
         if isinstance(obj, Instance):
-            found = obj.cls.lookup(name)
-            t = type(found)
-            if t is Function and name not in obj.attrs:
-                return invoke(rs, found, (obj, *values), named)
-            if t is NativeMethod and name not in obj.attrs:
-                return call_value(rs, found, (obj, *values), named)
-            return call_value(rs, instance_attr(rs, obj, name), values, named)
+            return instance_call(rs, obj, name, values, named)
         t = type(obj)
         if t in PLAIN_LIBRARY_TYPES:  # ctx.save_for_backward(...), opt.step() ...
             return call_library(rs, library_attr(obj, name), values, named)
