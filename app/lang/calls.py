@@ -480,17 +480,7 @@ def method_call(name: str, receiver: Closure, arguments: Arguments,
     """``obj.name(...)``: a tensor's op, an object's method, or whatever the value has."""
     positional, keywords = arguments.positional, arguments.keywords
     if name in READ_DUNDERS:  # `self.__class__(...)`
-        def run_dunder(fr: Frame) -> Any:
-            f = dunder_attr(fr.rs, receiver(fr), name)
-            values = positional(fr)
-            named = keywords(fr) if keywords is not None else _EMPTY
-            rs = fr.rs
-            rs.steps += 1
-            if rs.steps >= rs.next_check:
-                rs.check()
-            return call_value(rs, f, values, named)
-
-        return run_dunder
+        return value_call(lambda fr: dunder_attr(fr.rs, receiver(fr), name), arguments)
     tensor_fn = tensor_method(name)
 
     def run(fr: Frame) -> Any:
