@@ -252,7 +252,7 @@ class Tensor:
     __str__ = __repr__
 
     def __format__(self, spec: str) -> str:
-        if self._data.ndim == 0 and spec:
+        if self._data.ndim == 0:  # as torch: a 0-d tensor formats as its number
             return format(self.item(), spec)
         return repr(self)
 

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 import engine
+import engine.func
 
 from .errors import ProgramError
 from .values import (
@@ -83,6 +84,7 @@ TORCH_NAMES = {
 for _name in ("inference_mode", "Parameter"):
     if hasattr(engine, _name):
         TORCH_NAMES[_name] = getattr(engine, _name)
+TORCH_NAMES["vmap"] = engine.func.vmap  # torch.vmap is torch.func.vmap
 MAX_LIBRARY_SUBCLASSES = 1000
 """Library subclasses (Python classes) one run may make; each costs a Python type."""
 

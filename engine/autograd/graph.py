@@ -290,7 +290,7 @@ def record(outputs, name: str, rule, inputs: tuple, saved: tuple = (), per_input
         # Tangents are attached only once the outputs carry their node: a tangent rule that
         # reads an output (exp's, tanh's, sqrt's) must see it as a function of the inputs, or
         # reverse mode over forward mode (jacrev(jacfwd(f))) loses those terms.
-        fw_args = (outputs, rule, inputs, saved, per_input, jvp)
+        fw_args = (outputs, rule, inputs, saved, per_input, jvp, None if node is not None else name)
         rule = _forward_ad.reverse_rule(outputs, rule, inputs, per_input)
         if rule is None:  # tangents only: no reverse-mode node
             _forward_ad.propagate(*fw_args)

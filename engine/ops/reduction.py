@@ -37,10 +37,8 @@ def expand_reduced(g: Tensor, shape: tuple, dims: tuple, keepdim: bool) -> Tenso
 def keep_dims(t: Tensor, dims: tuple, keepdim: bool) -> Tensor:
     """A reduced result with its reduced dims back as size 1 (a no-op when ``keepdim``)."""
     if not keepdim and dims:
-        kept = list(t._data.shape)
-        for d in dims:
-            kept.insert(d, 1)
-        t = t.reshape(tuple(kept))
+        for d in sorted(dims):  # one unsqueeze per dim, as PyTorch's double-backward graph
+            t = t.unsqueeze(d)
     return t
 
 

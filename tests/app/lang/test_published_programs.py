@@ -3,8 +3,8 @@ PyTorch's autograd tutorials, in ``programs/``) pasted into a session cell by ce
 torch 2.13 prints for the same cells, both drawing the same random numbers (``published.py``).
 
 Each program is as published except where its first lines say: data loading (generated data)
-and plotting (a print) replaced, long loops shortened. Three differ from torch because of the
-engine, not the language (marked below with the cause); they are expected to fail until the
+and plotting (a print) replaced, long loops shortened. Those that differ from torch because of the
+engine, not the language, are marked below with the cause; they are expected to fail until the
 engine is fixed, and fail loudly (strict) once it is.
 """
 
@@ -19,10 +19,6 @@ pytest.importorskip("engine.nn")
 ENGINE_DIFFERENCES = {
     "d2l_03_02_linear_regression_scratch": "engine: `4.2 - b` records SubBackward0, torch "
                                            "RsubBackward1 (Tensor.__rsub__)",
-    "pt_10_forward_mode_ad": "engine: a tangent computed from primals that require grad does "
-                             "not require grad (torch's has a grad_fn)",
-    "pt_11_jacobians_hessians": "engine: jacrev of a summed batch differs from vmap(jacrev) by "
-                                "float32 rounding (2e-6), so the tutorial's allclose fails",
 }
 #: RMSprop at lr=1e-3 ends oscillating by about lr around the optimum: float32 summation-order
 #: noise (NumPy's and torch's sums) sets the phase, so late values agree only to that size.
