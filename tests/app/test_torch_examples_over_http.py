@@ -193,3 +193,17 @@ def test_tutorials_over_http_give_what_torch_gives(client, session_id, name):
 
     cells = cells_of(PROGRAMS / f"{name}.py.txt")
     check_over_http(client, session_id, torch_says("", cells))
+
+
+def test_readme_transforms_example_over_http_prints_what_torch_and_its_comments_say(
+        client, session_id):
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    block = readme.split("<!-- transforms-example -->\n```python\n", 1)[1].split("```", 1)[0]
+    expected = torch_says("", [block])
+    check_over_http(client, session_id, expected)
+    # the comments after code and the indented comment lines show what is printed
+    shown = [line.split("# ", 1)[1] for line in block.split("\n")
+             if "# " in line and not line.startswith("#")]
+    assert " ".join(shown).split() == " ".join(expected[0]["printed"]).split()
