@@ -309,6 +309,8 @@ def record(outputs, name: str, rule, inputs: tuple, saved: tuple = (), per_input
     single = type(outputs) is Tensor
     first = outputs if single else outputs[0]
     had = False
+    if saved and _grad_mode.SEEN[0]:
+        _grad_mode.check_saved(saved)
     if saved:
         packed = []
         for s in saved:
@@ -356,3 +358,4 @@ def needs_grad(*xs) -> bool:
 # Last: these modules import this one.
 from . import anomaly as _anomaly  # noqa: E402
 from . import forward_ad as _forward_ad  # noqa: E402
+from . import grad_mode as _grad_mode  # noqa: E402
