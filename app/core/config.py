@@ -107,6 +107,10 @@ class Settings(BaseSettings):
                                   "(the connection is closed).")
     idle_timeout_s: float = Field(5.0, gt=0, description="Idle time after which a kept-alive "
                                   "connection is closed.")
+    snapshot_every: int = Field(64, ge=0, description="Log entries after which a session's "
+                                "state is snapshotted (when it is plain values: tensors without "
+                                "graphs, numbers, lists...) and the log before it dropped; "
+                                "0: never.")
     state_sync: Literal["normal", "full"] = Field(
         "normal", description="normal: a 200 survives the crash of any process; full: also a "
         "power cut (an fsync per request).")

@@ -31,7 +31,7 @@ from app.core.errors import PROBLEM_MEDIA_TYPE, ApiError, NotFound, ServerBusy, 
 from app.core.errors import render_problem as render
 from app.lang import Environment, LangError, RunResult
 from app.models.runs import RunRequest
-from app.services import execution, replay
+from app.services import execution, replay, snapshots
 from app.services.devices import check_device_computes
 from app.services.hosts.protocol import Payload, PeerGone, receive, send
 from app.services.memory import limit_address_space, shared_bytes, statm
@@ -91,7 +91,14 @@ class Resident:
     env: Environment
     seq: int
     fence: int
+    snapshot_seq: int = 0
+    """The entry the latest snapshot this host knows of includes."""
+    next_snapshot: int = 0
+    """The entry after which to try a snapshot again (the state was not plain before)."""
 
+
+SNAPSHOT_MAX_BYTES = 256 * 1024 * 1024
+"""A session holding more than this is not snapshotted (its log is kept instead)."""
 
 OUT_OF_MEMORY = ("The service's memory budget does not leave room for this request; it was "
                  "not applied and nothing was lost. Retry later, or with less data.")
@@ -191,7 +198,7 @@ class Host:
         if resident is not None and resident.fence == fence:
             if seq is not None and resident.seq == seq:
                 return resident
-            if self._catch_up(resident, reply):
+            if self._catch_up(resident, reply, seq):
                 return resident
         started = time.perf_counter()
         resident = self._restore(sid, fence)
@@ -205,13 +212,19 @@ class Host:
             raise NotFound(f"No session {sid!r}.", session=sid)
         env = execution.new_environment(record.device, record.seed)
         resident = Resident(record, env, 0, fence)
+        snapshot = self.store.snapshot(sid) if record.snapshot_seq else None
+        if snapshot is not None:
+            snapshots.restore(snapshot[1], env)
+            resident.seq = resident.snapshot_seq = resident.next_snapshot = snapshot[0]
         for entry in self.store.entries(sid, after=resident.seq):
+            if entry.seq != resident.seq + 1:  # compacted between the two reads
+                raise ServerBusy("The session's log changed while it was restored; retry.")
             replay.apply(env, entry, self.limits)
             resident.seq = entry.seq
         self.sessions[sid] = resident
         return resident
 
-    def _catch_up(self, resident: Resident, reply: dict[str, Any]) -> bool:
+    def _catch_up(self, resident: Resident, reply: dict[str, Any], head: int | None) -> bool:
         """Replays the entries another host added since this one last ran the session; False
         when the log no longer has them (a snapshot compacted it): restore instead."""
         started = time.perf_counter()
@@ -224,8 +237,35 @@ class Host:
         except BaseException:  # half caught up: not a state to keep
             self.sessions.pop(resident.record.id, None)
             raise
+        if head is None:  # the serving process lost track (a host died): ask the store
+            record = self.store.get(resident.record.id)
+            head = record.head if record is not None else resident.seq
+        if resident.seq != head:  # the entries went into a snapshot
+            return False
         reply["restored_ms"] = round((time.perf_counter() - started) * 1000, 3)
         return True
+
+    def _snapshot(self, resident: Resident, reply: dict[str, Any]) -> None:
+        """Snapshots the session at the head of its log, when its state is plain values, and
+        drops the entries the snapshot covers. A failure here loses nothing (the log stays)."""
+        every = self.settings.snapshot_every
+        resident.next_snapshot = resident.seq + every
+        if resident.env.held_bytes_estimate > SNAPSHOT_MAX_BYTES:
+            return
+        started = time.perf_counter()
+        try:
+            data = snapshots.capture(resident.env)
+            taken = self.store.put_snapshot(resident.record.id, resident.fence, resident.seq,
+                                            data)
+        except snapshots.NotPlain:
+            return
+        except (MemoryError, sqlite3.Error, StoreUnavailable) as exc:
+            logger.warning("no snapshot of %s: %s", resident.record.id, exc)
+            return
+        if taken:
+            resident.snapshot_seq = resident.seq
+            reply["compacted"] = True
+            reply["snapshot_ms"] = round((time.perf_counter() - started) * 1000, 3)
 
     def _log(self, resident: Resident, kind: str, body: Payload, meta: dict[str, Any],
              reply: dict[str, Any]) -> None:
@@ -253,6 +293,9 @@ class Host:
         reply["seq"] = seq
         reply["replay_ms"] = meta.get("elapsed_ms", 0.0)
         reply["log_ms"] = round((time.perf_counter() - started) * 1000, 3)
+        every = self.settings.snapshot_every
+        if every and seq - resident.snapshot_seq >= every and seq >= resident.next_snapshot:
+            self._snapshot(resident, reply)
 
     def _forget(self, sid: str) -> None:
         if self.sessions.pop(sid, None) is not None:
