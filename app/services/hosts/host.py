@@ -50,17 +50,20 @@ def _trim() -> None:
 
 class Priority:
     """Long requests yield the CPU to short ones (as a multilevel feedback queue does): a
-    request still running after ``after_s`` lowers its host's priority (``nice`` +10, about a
-    ninth of a normal process's share of a busy CPU) until it ends. Taking the priority back
-    needs ``RLIMIT_NICE`` (root, or ``ulimits: nice`` in compose); without it the host stays
-    low and says so, and the pool recycles it when it is idle."""
+    request that has used ``after_s`` of CPU time lowers its host's priority (``nice`` +10,
+    about a ninth of a normal process's share of a busy CPU) until it ends. CPU time, not wall
+    time: a short request that only waited for a CPU (a crowded machine) keeps its priority.
+    Taking the priority back needs ``RLIMIT_NICE`` (root, or ``ulimits: nice`` in compose);
+    without it the host stays low and says so, and the pool recycles it when it is idle."""
 
     LOW = 10
 
     def __init__(self, after_s: float) -> None:
-        self.after_s = after_s
-        self.low = os.getpriority(os.PRIO_PROCESS, 0) >= self.LOW
-        signal.signal(signal.SIGALRM, self._lower)
+        self.base = os.getpriority(os.PRIO_PROCESS, 0)
+        """The priority the service was started with: what a request ends at again."""
+        self.after_s = after_s if self.base < self.LOW else 0.0  # already low: nothing to do
+        self.low = False
+        signal.signal(signal.SIGPROF, self._lower)
 
     def _lower(self, _signum: int, _frame: object) -> None:
         if not self.low:
@@ -69,14 +72,14 @@ class Priority:
 
     def start(self) -> None:
         if self.after_s > 0 and not self.low:
-            signal.setitimer(signal.ITIMER_REAL, self.after_s)
+            signal.setitimer(signal.ITIMER_PROF, self.after_s)
 
     def stop(self) -> bool:
         """Ends a request; False if the host is left at low priority."""
-        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.setitimer(signal.ITIMER_PROF, 0)
         if self.low:
             try:
-                os.setpriority(os.PRIO_PROCESS, 0, 0)
+                os.setpriority(os.PRIO_PROCESS, 0, self.base)
                 self.low = False
             except PermissionError:
                 return False
