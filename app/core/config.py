@@ -82,6 +82,10 @@ class Settings(BaseSettings):
     memory_budget: int = Field(0, ge=0, description="Bytes all hosts and the serving process "
                                "may use together; 0: 75% of the tightest of the cgroup limit, "
                                "RLIMIT_AS and the physical memory.")
+    host_memory_max: int = Field(0, ge=0, description="Memory one session host may use (its "
+                                 "own memory cgroup, where the machine lets the service make "
+                                 "one; past it the kernel ends that host only); 0: the memory "
+                                 "budget.")
     max_reply_bytes: int = Field(64 * 1024 * 1024, ge=1024, description="Largest reply body "
                                  "(a larger one is refused with a hint to use base64).")
     max_run_cost: float = Field(1e11, gt=0, description="Cost units (about a nanosecond of "
