@@ -256,6 +256,27 @@ class Tensor:
             return format(self.item(), spec)
         return repr(self)
 
+    def __copy__(self) -> Tensor:
+        """``copy.copy``: a leaf sharing this tensor's storage (not its version counter), with its
+        ``requires_grad``; no ``.grad``, as torch."""
+        t = _wrap(self._data, self.dtype, self.device)
+        _mark_copy(t, self)
+        return t
+
+    def __deepcopy__(self, memo: dict) -> Tensor:
+        """``copy.deepcopy`` of a leaf: new storage; tensors that shared storage in the original
+        share it in the copy (through ``memo``), as torch's storage-level memo does."""
+        if id(self) in memo:
+            return memo[id(self)]
+        if self.grad_fn is not None:
+            raise errors.EngineRuntimeError(errors.DEEPCOPY_NON_LEAF)
+        t = _wrap(_deepcopy_array(self._data, self.device, memo), self.dtype, self.device)
+        _mark_copy(t, self)
+        memo[id(self)] = t
+        if self._grad is not None:
+            t._grad = self._grad.__deepcopy__(memo)
+        return t
+
     def __reduce_ex__(self, protocol):
         raise errors.NotSupported("pickling tensors is not supported")
 
@@ -269,6 +290,41 @@ class _HookHandle:
     def remove(self) -> None:
         if self._hook in self._hooks:
             self._hooks.remove(self._hook)
+
+
+def _mark_copy(t: Tensor, src: Tensor) -> None:
+    t.requires_grad = src.requires_grad
+    t._vc = [1]  # torch builds the copy with ``set_``, which counts as one write
+    if getattr(src, "_is_param", False):
+        t._is_param = True
+
+
+def _deepcopy_array(arr, device: Device, memo: dict):
+    """A copy of ``arr``; arrays that are views of one buffer stay views of one new buffer."""
+    root = arr
+    while True:  # the array owning the buffer (``as_strided`` puts a holder in between)
+        b = root.base
+        if isinstance(b, np.ndarray):
+            root = b
+        elif b is not None and isinstance(getattr(b, "base", None), np.ndarray):
+            root = b.base
+        else:
+            break
+    if device.type != "cpu" or root.base is not None or not root.flags.c_contiguous:
+        return arr.copy()  # a buffer NumPy does not own, or a device one: copied alone
+    key = ("engine.storage", id(root))
+    new_root = memo.get(key)
+    if new_root is None:
+        new_root = memo[key] = root.copy()
+        memo.setdefault(id(memo), []).append(root)  # keep ``root`` (and so its id) alive
+    if arr is root:
+        return new_root
+    start = arr.__array_interface__["data"][0] - root.__array_interface__["data"][0]
+    try:
+        return np.ndarray(arr.shape, arr.dtype, buffer=new_root, offset=start,
+                          strides=arr.strides)
+    except (TypeError, ValueError):  # pragma: no cover (a layout NumPy will not rebuild)
+        return arr.copy()
 
 
 def _init(t: Tensor, arr, dtype: DType, device: Device) -> None:
