@@ -53,10 +53,11 @@ class Tensor:
         "dtype",          # engine DType
         "device",         # engine Device
         "requires_grad",  # True for leaves that require grad and for every recorded output
-        "grad_fn",        # Node that produced it, None for leaves
+        "_grad_fn",       # Node that produced it, None for leaves (read ``grad_fn``)
         "_output_nr",     # which output of grad_fn this is
         "_grad",          # accumulated gradient (leaves, or non-leaves that retain_grad)
-        "_vc",            # version counter: a one-element list shared with views
+        "_vc",            # version counter [n], shared with views; then weakrefs to views of a
+                          # base that does not require grad (see shape.make_view)
         "_base",          # the tensor this one is a view of, or None
         "_view_fn",       # re-applies the view to a base (engine op), for views of graph tensors
         "_view_version",  # base version when this view's grad_fn was last made
@@ -88,6 +89,15 @@ class Tensor:
     @property
     def ndim(self) -> int:
         return self._data.ndim
+
+    @property
+    def grad_fn(self):
+        """The node that produced this tensor (None for leaves). A view whose base (or another
+        view of it) was written in place since gets its node regenerated, as in torch."""
+        if self._base is not None and self._vc[0] != self._view_version and \
+                self._view_fn is not None:
+            _autograd.graph._refresh_view(self)
+        return self._grad_fn
 
     @property
     def is_leaf(self) -> bool:
@@ -241,11 +251,15 @@ class Tensor:
         return arr if dtype is None else arr.astype(dtype)
 
     def __repr__(self) -> str:
-        fn = self.grad_fn
+        try:
+            fn = self.grad_fn
+            fn_name = None if fn is None else fn.name()
+        except errors.EngineRuntimeError:  # a view torch cannot regenerate a node for
+            fn_name = "Invalid"
         text = format_tensor(
             self._data if self.device.type == "cpu" else self._data.get(),
             dtype=self.dtype.name, device=str(self.device),
-            requires_grad=self.requires_grad, grad_fn=None if fn is None else fn.name(),
+            requires_grad=self.requires_grad, grad_fn=fn_name,
             tangent=_autograd.forward_ad.tangent_text(self) if _FW_ACTIVE[0] else None)
         return "Parameter containing:\n" + text if getattr(self, "_is_param", False) else text
 
@@ -332,7 +346,7 @@ def _init(t: Tensor, arr, dtype: DType, device: Device) -> None:
     t.dtype = dtype
     t.device = device
     t.requires_grad = False
-    t.grad_fn = None
+    t._grad_fn = None
     t._output_nr = 0
     t._grad = None
     t._vc = [0]
@@ -366,7 +380,7 @@ def _wrap(arr, dtype: DType, device: Device = CPU) -> Tensor:
     t.dtype = dtype
     t.device = device
     t.requires_grad = False
-    t.grad_fn = None
+    t._grad_fn = None
     t._output_nr = 0
     t._grad = None
     t._vc = [0]

@@ -115,3 +115,152 @@ def test_deepcopy_keeps_parameters_and_memo():
         lin2 = copy.deepcopy(lin)
         assert lin2.weight is not lin.weight and isinstance(lin2.weight, T.nn.Parameter)
         assert lin2.weight.tolist() == lin.weight.tolist() and lin2.weight.requires_grad
+
+
+# ----------------------------------------------------------------- views after their base changed
+def _base_a(T):
+    return T.tensor([[1.0, 2, 3], [4, 5, 6]], dtype=T.float64, requires_grad=True)
+
+
+def _grad_fn_read_after_base_write(T):
+    y = _base_a(T) * 2
+    v, w, s = y[1:], y.T, y[0]
+    y.mul_(3)
+    return [v, w, s, v.is_leaf]
+
+
+def _grad_fn_read_in_no_grad(T):
+    y = _base_a(T) * 2
+    v = y[:, 1:]
+    y.add_(1)
+    with T.no_grad():
+        name = v.grad_fn.name()
+    return [name, v]
+
+
+def _view_of_a_view_written(T):
+    y = _base_a(T) * 2
+    v = y[1:]
+    v2 = v[:, 1:]
+    v.mul_(2)
+    return [y, v, v2]
+
+
+def _multi_output_view_read_after_base_write(T):
+    y = _base_a(T) * 2
+    u = y.unbind(0)
+    y.mul_(2)
+    return [u[0].requires_grad, repr(u[0]).replace("engine.", "torch."), u[0].grad_fn]
+
+
+def _plain_base_copied_from_a_leaf(T):
+    a = _base_a(T)
+    b = T.zeros(2, 3, dtype=T.float64)
+    v, w = b[1:], b.T
+    b.copy_(a)
+    out = [b, v.requires_grad, v, w]
+    (v * a[1:]).sum().backward()  # v's path counts: a silent wrong gradient before
+    return out + [a.grad.clone()]
+
+
+def _plain_base_written_through_a_view(T):
+    a = _base_a(T)
+    b = T.zeros(2, 3, dtype=T.float64)
+    v, w = b[1:], b[:, 0]
+    v.copy_(a[:1])
+    (w * 3).sum().backward()
+    return [b, v, w, a.grad.clone()]
+
+
+def _plain_base_setitem(T):
+    a = _base_a(T)
+    b = T.zeros(2, 3, dtype=T.float64)
+    row = b[0]
+    b[0] = a[1]
+    (row ** 2).sum().backward()
+    return [b, row, a.grad.clone()]
+
+
+def _copy_into_integer_and_broadcast(T):
+    a = _base_a(T)
+    i = T.zeros(2, 3, dtype=T.int64).copy_(a)
+    h = T.zeros(2, 2, 3, dtype=T.float16).copy_(a[0])
+    h.sum().backward()
+    return [i, h, h.grad_fn.next_functions[0][0], a.grad.clone()]
+
+
+def _copy_shape_errors(T):
+    out = []
+    for dst, src in (((3,), (2,)), ((3,), (1, 3))):
+        try:
+            T.zeros(*dst).copy_(T.ones(*src))
+        except RuntimeError as e:
+            out.append(str(e))
+    return out
+
+
+@pytest.mark.parametrize("program", [
+    _grad_fn_read_after_base_write, _grad_fn_read_in_no_grad, _view_of_a_view_written,
+    _multi_output_view_read_after_base_write, _plain_base_copied_from_a_leaf,
+    _plain_base_written_through_a_view, _plain_base_setitem, _copy_into_integer_and_broadcast,
+    _copy_shape_errors,
+], ids=lambda f: f.__name__.strip("_"))
+def test_views_after_base_write(program):
+    _same(program)
+
+
+# ----------------------------------------------------------------- dtype rules of in-place ops
+def _f(T, dtype="float32", rg=False):
+    return T.tensor([1.5, 2.0, 3.0], dtype=getattr(T, dtype), requires_grad=rg)
+
+
+DTYPE_CASES = {
+    "float32 mul_ float64": lambda T: _f(T).mul_(_f(T, "float64")),
+    "float16 += float64": lambda T: _f(T, "float16").__iadd__(_f(T, "float64") / 7),
+    "int32 add_ int64": lambda T: T.tensor([1, 2], dtype=T.int32).add_(T.tensor([1, 2])),
+    "int64 mul_ float": lambda T: T.tensor([1, 2, 3]).mul_(_f(T)),
+    "int64 add_ 1.5": lambda T: T.tensor([1, 2, 3]).add_(1.5),
+    "bool add_ 1": lambda T: T.tensor([True, False]).add_(1),
+    "bool mul_ int": lambda T: T.tensor([True, False]).mul_(T.tensor([1, 2])),
+    "int div_": lambda T: T.tensor([1, 2]).div_(T.tensor([1, 2])),
+    "int div_ floor": lambda T: T.tensor([1, 2]).div_(2, rounding_mode="floor"),
+    "addcmul_ float64": lambda T: _f(T).addcmul_(_f(T, "float64"), _f(T)),
+    "graph mul_ float64": lambda T: (_f(T, rg=True) * 2).mul_(_f(T, "float64", True)),
+    "float64 masked = tensor(-4)": lambda T: _setitem(T, "float64", lambda y: y > 1, T.tensor(-4)),
+    "int64 masked = tensor(2.5)": lambda T: _setitem(T, "int64", lambda y: y > 1, T.tensor(2.5)),
+    "float64 masked 2-d = [-4.]": lambda T: _setitem(
+        T, "float64", lambda y: (slice(None), y[0] > 1), T.tensor([-4.0]), rows=True),
+    "float64 index = long": lambda T: _setitem(T, "float64", lambda y: T.tensor([0, 2]),
+                                               T.tensor([-4, 5])),
+    "float64 masked = float32 vector": lambda T: _setitem(T, "float64", lambda y: y > 1,
+                                                          T.tensor([1.0, 2.0])),
+    "index_put_ mask": lambda T: _f(T, "float64").index_put_((_f(T) > 1,), T.tensor(-4)),
+    "index_put_ long": lambda T: _f(T).index_put_((T.tensor([0]),), _f(T, "float64")[0]),
+    "index_put_ accumulate": lambda T: _f(T).index_put_((_f(T) > 1,), _f(T, "float64")[0],
+                                                        accumulate=True),
+}
+
+
+def _setitem(T, dtype, key, value, rows=False):
+    y = T.tensor([[1.0, 2.0, 3.0]] if rows else [1.0, 2.0, 3.0]).to(getattr(T, dtype))
+    y[key(y)] = value
+    return y
+
+
+def _mixed_dtype_gradient(T):
+    a = _f(T, rg=True)
+    y = (a * 2).half()
+    y.add_(a.double())
+    z = (a * 1).double()
+    z[z > 1.6] = a[0]
+    (y.sum() + z.sum()).backward()
+    return [y, z, a.grad.clone()]
+
+
+@pytest.mark.parametrize("name", list(DTYPE_CASES))
+def test_inplace_dtype_rules(name):
+    _same(DTYPE_CASES[name])
+
+
+def test_inplace_mixed_dtype_gradient():
+    _same(_mixed_dtype_gradient)
