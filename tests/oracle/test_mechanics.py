@@ -18,9 +18,18 @@ def _observe(x):
     if x is None or isinstance(x, (int, float, str, bool)):
         return x
     fn = x.grad_fn
-    return (x.tolist(), str(x.dtype).replace("torch.", ""), tuple(x.shape), x.requires_grad,
+    return (_round(x.tolist()), str(x.dtype).replace("torch.", ""), tuple(x.shape), x.requires_grad,
             x.is_leaf, None if fn is None else fn.name().replace("torch::autograd::", ""),
             x._version)
+
+
+def _round(v):
+    """Floats to 10 significant digits (formulas may round differently in the last bits)."""
+    if isinstance(v, list):
+        return [_round(i) for i in v]
+    if isinstance(v, float):
+        return "nan" if v != v else float(f"{v:.10g}")
+    return v
 
 
 def _run(program, T):
@@ -264,3 +273,58 @@ def test_inplace_dtype_rules(name):
 
 def test_inplace_mixed_dtype_gradient():
     _same(_mixed_dtype_gradient)
+
+
+# ----------------------------------------------------------------- nodes made by create_graph
+def _w(T):
+    return T.tensor([0.5, -1.0, 2.0, -0.25], dtype=T.float64)
+
+
+DOUBLE_BACKWARD = {
+    "relu": lambda T, F, x: F.relu(x), "relu6": lambda T, F, x: F.relu6(x * 4),
+    "leaky_relu": lambda T, F, x: F.leaky_relu(x, 0.1),
+    "threshold": lambda T, F, x: F.threshold(x, 0.5, 2.0),
+    "hardshrink": lambda T, F, x: F.hardshrink(x), "softshrink": lambda T, F, x: F.softshrink(x),
+    "hardtanh": lambda T, F, x: F.hardtanh(x), "hardtanh_": lambda T, F, x: F.hardtanh_(x * 1),
+    "rrelu": lambda T, F, x: F.rrelu(x), "tanh": lambda T, F, x: x.tanh(),
+    "sigmoid": lambda T, F, x: x.sigmoid(), "elu": lambda T, F, x: F.elu(x),
+    "selu": lambda T, F, x: F.selu(x), "celu": lambda T, F, x: F.celu(x, 0.5),
+    "softplus": lambda T, F, x: F.softplus(x), "logsigmoid": lambda T, F, x: F.logsigmoid(x),
+    "gelu": lambda T, F, x: F.gelu(x), "gelu tanh": lambda T, F, x: F.gelu(x, approximate="tanh"),
+    "hardswish": lambda T, F, x: F.hardswish(x),
+    "mse_loss": lambda T, F, x: F.mse_loss(x, _w(T)) * _w(T)[0],
+    "l1_loss": lambda T, F, x: F.l1_loss(x, _w(T)),
+    "huber_loss": lambda T, F, x: F.huber_loss(x, _w(T), delta=0.5),
+    "smooth_l1_loss": lambda T, F, x: F.smooth_l1_loss(x, _w(T), reduction="sum"),
+    "log_softmax": lambda T, F, x: F.log_softmax(x, 0), "softmax": lambda T, F, x: F.softmax(x, 0),
+    "atan2": lambda T, F, x: T.atan2(x, T.tensor(2.0, dtype=T.float64)),
+    "atan2 origin": lambda T, F, x: T.atan2(x * 0, x * 0),
+    "mul 0-d": lambda T, F, x: x * T.tensor(2.0, dtype=T.float64, requires_grad=True),
+    "normalize": lambda T, F, x: F.normalize(x, dim=0),
+}
+
+
+def _double_backward(T, f):
+    x = T.tensor([-1.5, 0.3, 2.0, 0.0], dtype=T.float64, requires_grad=True)
+    out = f(T, T.nn.functional, x)
+    g, = T.autograd.grad((out * (_w(T) if out.ndim else 1.0)).sum(), x, create_graph=True)
+    res = [g]
+    if g.requires_grad:
+        (g * _w(T)).sum().backward()
+        res.append(x.grad.clone())
+    return res
+
+
+@pytest.mark.parametrize("name", list(DOUBLE_BACKWARD))
+def test_double_backward_nodes(name):
+    _same(lambda T: _double_backward(T, DOUBLE_BACKWARD[name]))
+
+
+def test_hardsigmoid_double_backward_is_not_implemented():
+    def program(T):
+        x = T.tensor([-1.5, 0.3, 2.0], dtype=T.float64, requires_grad=True)
+        g, = T.autograd.grad(T.nn.functional.hardsigmoid(x).sum(), x, create_graph=True)
+        assert g.requires_grad and g.grad_fn.name().endswith("NotImplemented")
+        g.sum().backward()
+
+    _same(program)
