@@ -16,6 +16,7 @@ import warnings
 import numpy as np
 
 from .. import errors
+from .._parallel import is_numpy
 from ..autograd import OUTPUT, needs_grad, record
 from ..autograd.engine import grad_node, named_grad
 from ..autograd.graph import FW_ACTIVE
@@ -39,7 +40,7 @@ def _const(arr, like: Tensor) -> Tensor:
 
 
 def _quiet(xp):
-    return np.errstate(all="ignore") if xp is np else _NoOp()
+    return np.errstate(all="ignore") if is_numpy(xp) else _NoOp()
 
 
 class _NoOp:
