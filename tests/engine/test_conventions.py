@@ -85,48 +85,71 @@ ALPHA_CASES = {
                                                                           alpha=0.5),
 }
 
-REDUCTION_DTYPE_CASES = {
-    f"{name}-{dt}": (lambda call, dt: lambda m, F, leaf: call(leaf([[1.0, 2.0], [3.0, 4.0]]),
-                                                              getattr(m, dt)))(call, dt)
-    for name, call in {
-        "sum": lambda x, dt: x.sum(dtype=dt),
-        "sum-dim": lambda x, dt: x.sum(0, dtype=dt),
-        "prod": lambda x, dt: x.prod(dtype=dt),
-        "prod-dim": lambda x, dt: x.prod(1, dtype=dt),
-        "cumsum": lambda x, dt: x.cumsum(0, dtype=dt),
-        "cumprod": lambda x, dt: x.cumprod(1, dtype=dt),
-        "mean": lambda x, dt: x.mean(dtype=dt),
-        "norm": lambda x, dt: x.norm(dtype=dt),
-        "no-grad-sum": lambda x, dt: x.detach().sum(dtype=dt),
-        "no-grad-cumsum": lambda x, dt: x.detach().cumsum(0, dtype=dt),
-    }.items() for dt in ("int64", "int32", "bool", "float64")
+_REDUCTIONS = {
+    "sum": lambda x, dt: x.sum(dtype=dt),
+    "sum-dim": lambda x, dt: x.sum(0, dtype=dt),
+    "prod": lambda x, dt: x.prod(dtype=dt),
+    "prod-dim": lambda x, dt: x.prod(1, dtype=dt),
+    "cumsum": lambda x, dt: x.cumsum(0, dtype=dt),
+    "cumprod": lambda x, dt: x.cumprod(1, dtype=dt),
+    "mean": lambda x, dt: x.mean(dtype=dt),
+    "norm": lambda x, dt: x.norm(dtype=dt),
+    "no-grad-sum": lambda x, dt: x.detach().sum(dtype=dt),
+    "no-grad-cumsum": lambda x, dt: x.detach().cumsum(0, dtype=dt),
 }
+
+
+def _reduction_case(call, dt_name):
+    return lambda m, F, leaf: call(leaf([[1.0, 2.0], [3.0, 4.0]]), getattr(m, dt_name))
+
+
+REDUCTION_DTYPE_CASES = {f"{name}-{dt}": _reduction_case(call, dt)
+                         for name, call in _REDUCTIONS.items()
+                         for dt in ("int64", "int32", "bool", "float64")}
 REDUCTION_DTYPE_CASES["int-mean-dtype"] = lambda m, F, leaf: m.tensor([1, 2]).mean(dtype=m.int64)
 REDUCTION_DTYPE_CASES["int-mean"] = lambda m, F, leaf: m.tensor([1, 2]).mean()
 
+def _linspace_case(steps, dt_name):
+    return lambda m, F, leaf: m.linspace(-1.5, 5, steps, dtype=getattr(m, dt_name))
+
+
+def _arange_case(args, dt_name):
+    return lambda m, F, leaf: m.arange(
+        *args, dtype=None if dt_name == "default" else getattr(m, dt_name))
+
+
+def _fill_case(fn, value, dt_name):
+    def case(m, F, leaf):
+        dt = getattr(m, dt_name)
+        if fn == "full":
+            return m.full((2,), value, dtype=dt)
+        if fn == "fill_":
+            return m.zeros(2, dtype=dt).fill_(value)
+        return m.zeros(2, dtype=dt).masked_fill(m.tensor([True, False]), value)
+
+    return case
+
+
+def _index_select_case(shape, dim, index):
+    return lambda m, F, leaf: m.arange(24.0)[:_numel(shape)].reshape(shape).index_select(
+        dim, m.tensor(index))
+
+
 CREATION_CASES = {
-    **{f"linspace-{steps}-{dt}": (lambda steps, dt: lambda m, F, leaf: m.linspace(
-        -1.5, 5, steps, dtype=getattr(m, dt)))(steps, dt)
+    **{f"linspace-{steps}-{dt}": _linspace_case(steps, dt)
        for steps in (0, 1, 2, 5) for dt in ("float32", "float64", "int64", "int32", "bool")},
-    **{f"arange-{args}-{dt}": (lambda args, dt: lambda m, F, leaf: m.arange(
-        *args, dtype=None if dt == "default" else getattr(m, dt)))(args, dt)
+    **{f"arange-{args}-{dt}": _arange_case(args, dt)
        for args in ((0, 5, 1.5), (0.5, 5, 1.5), (0, 5.7, 1), (0, -5, -1.5), (0.9, 4.2, 0.7),
                     (4.0, 0), (0.001, -2), (-1.5,), (0, 5, 2.9))
        for dt in ("default", "int64", "int32", "float16", "float32", "bool")},
-    **{f"{fn}-{value}-{dt}": (lambda fn, value, dt: lambda m, F, leaf: {
-        "full": lambda: m.full((2,), value, dtype=getattr(m, dt)),
-        "fill_": lambda: m.zeros(2, dtype=getattr(m, dt)).fill_(value),
-        "masked_fill": lambda: m.zeros(2, dtype=getattr(m, dt)).masked_fill(
-            m.tensor([True, False]), value),
-    }[fn]())(fn, value, dt)
+    **{f"{fn}-{value}-{dt}": _fill_case(fn, value, dt)
        for fn in ("full", "fill_", "masked_fill")
        for value in (INF, NAN, 1e10, 2 ** 31, -2 ** 31, 1e39, 70000, -1, True, 2.7)
        for dt in ("int64", "int32", "float16", "float32", "bool")},
 }
 
 INDEX_SELECT_CASES = {
-    f"index_select-{shape}-{dim}-{index}": (lambda shape, dim, index: lambda m, F, leaf: m.arange(
-        24.0)[:_numel(shape)].reshape(shape).index_select(dim, m.tensor(index)))(shape, dim, index)
+    f"index_select-{shape}-{dim}-{index}": _index_select_case(shape, dim, index)
     for shape in ((3,), (2, 3), (2, 3, 4), ())
     for dim in range(-len(shape), max(len(shape), 1))
     for index in ([5], [-1], [1, -2, -1], [0], [5, -1], [-1, 5])
@@ -184,15 +207,16 @@ def reprs(case) -> None:
     assert ours == theirs, f"\n  ours:  {ours}\n  torch: {theirs}"
 
 
-SPECIAL = [INF, -INF, NAN, 0.0, -0.0, 2.5, -2.5, 1e10, -1e10]
+def _gelu_case(dt_name, n, approx):
+    return lambda m, leaf: m.nn.functional.gelu(
+        leaf([INF, -INF, 0.0, 10.0][:n], dtype=getattr(m, dt_name)), approximate=approx)
+
 
 PRINTED_CASES = {
     "zero-times-inf": lambda m, leaf: leaf([0.0, -0.0, 1.0]) * INF,
     "atan2-zeros": lambda m, leaf: m.atan2(leaf([0.0, -0.0, 0.0, -0.0]),
                                            leaf([0.0, 0.0, -0.0, -0.0])),
-    **{f"gelu-{dt}-{n}-{approx}": (lambda dt, n, approx: lambda m, leaf: m.nn.functional.gelu(
-        leaf([INF, -INF, 0.0, 10.0][:n], dtype=getattr(m, dt)), approximate=approx))(
-        dt, n, approx)
+    **{f"gelu-{dt}-{n}-{approx}": _gelu_case(dt, n, approx)
        for dt in ("float16", "float32", "float64") for n in (1, 4)
        for approx in ("none", "tanh")},
     "gelu-plus-inf-alone": lambda m, leaf: m.nn.functional.gelu(
