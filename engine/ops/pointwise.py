@@ -160,10 +160,17 @@ def _scaled(impl, node: str, input, other, alpha, scale_first: bool, grads) -> T
         return x.detach() if type(x) is Tensor else x
 
     a, b = plain(input), plain(other)
+    dt = promote_args(input, other)  # the scaled operand computes in the result's dtype
+
+    def scale(x):
+        if type(x) is Tensor and x.dtype is not dt:
+            x = x.to(dt)
+        return x * (alpha != 0) if dt is bool_ else x * alpha  # bools: a logical and
+
     if scale_first:
-        a = a * alpha
+        a = scale(a)
     else:
-        b = b * alpha
+        b = scale(b)
     out = impl(a, b)
     if needs_grad(input, other):
         if type(other) is Tensor or node != "RsubBackward1":

@@ -103,6 +103,25 @@ def _reduction_case(call, dt_name):
     return lambda m, F, leaf: call(leaf([[1.0, 2.0], [3.0, 4.0]]), getattr(m, dt_name))
 
 
+
+def _alpha_case(fn, a, b, alpha):
+    def case(m, F, leaf):
+        operands = {"int": m.tensor([[1, -2], [0, 3]]),
+                    "half": leaf([[0.5], [-1.25]], dtype=m.float16),
+                    "float": leaf([0.3, 0.7], dtype=m.float32), "double": leaf([0.3, 0.7]),
+                    "number": 2.5, "bool": m.tensor([True, False])}
+        return getattr(m, fn)(operands[a], operands[b], alpha=alpha)
+
+    return case
+
+
+ALPHA_CASES.update({
+    f"{fn}-{a}-{b}-alpha-{alpha}": _alpha_case(fn, a, b, alpha)
+    for fn in ("add", "sub", "rsub")
+    for a, b in (("int", "half"), ("half", "int"), ("int", "float"), ("float", "double"),
+                 ("int", "number"), ("half", "number"), ("bool", "bool"))
+    for alpha in (0.5, 2, True)})
+
 REDUCTION_DTYPE_CASES = {f"{name}-{dt}": _reduction_case(call, dt)
                          for name, call in _REDUCTIONS.items()
                          for dt in ("int64", "int32", "bool", "float64")}
