@@ -50,10 +50,14 @@ def _alternatives(union: dict[str, Any]) -> str:
 
 def _alternative(option: dict[str, Any]) -> str:
     if "$ref" in option:
-        name = option["$ref"].rsplit("/", 1)[-1]
-        return f"[{name}](#schema/{name})"
+        return _link(option["$ref"])
     if option.get("type") == "array" and "$ref" in option.get("items", {}):
-        return f"a list of `{option['items']['$ref'].rsplit('/', 1)[-1]}`"
+        return f"a list of {_link(option['items']['$ref'])}"
     if "title" in option:
         return f"a {option['title'].lower()}"
     return f"`{option.get('type', 'any value')}`"
+
+
+def _link(ref: str) -> str:
+    name = ref.rsplit("/", 1)[-1]
+    return f"[{name}](#schema/{name})"  # the id Redoc gives a schema's section
