@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup run test oracle-long lint bench clean web lock
+.PHONY: setup run test oracle-long lint bench bench-http clean web lock
 
 LOCK := requirements.lock
 UV_VERSION := 0.13.9
@@ -41,6 +41,11 @@ lint: setup
 
 bench: setup
 	$(BIN)/python benchmarks/engine_bench.py
+
+# The service over HTTP: one session run vs the same program in process, /v1/evaluate against a
+# bare FastAPI endpoint (wrk when installed), tensor transfer (benchmarks/README.md).
+bench-http: setup
+	$(BIN)/python benchmarks/http_bench.py --seconds 5 --rounds 3
 
 # Re-resolves requirements.lock from pyproject.toml (all extras, every platform); run it after
 # changing a dependency, and commit the result.

@@ -17,6 +17,7 @@ import numpy as np
 
 sys.path.insert(0, __file__.rsplit("/benchmarks/", 1)[0])
 import engine  # noqa: E402
+from engine import _parallel  # noqa: E402
 
 try:
     import torch
@@ -260,12 +261,19 @@ def big_elementwise(n: int = 10_000_000):
         xe.grad = None
         (xe.sin() * xe).sum().backward()
 
+    def one_thread():  # large ufuncs not chunked over threads (engine/_parallel.py)
+        threads, _parallel.THREADS = _parallel.THREADS, 1
+        try:
+            ours()
+        finally:
+            _parallel.THREADS = threads
+
     def hand():
         s = np.sin(x0)
         _ = (s * x0).sum()
         return np.cos(x0) * x0 + s  # d/dx sum(sin(x) x)
 
-    variants = {"numpy (hand)": hand, "engine": ours}
+    variants = {"numpy (hand)": hand, "engine": ours, "engine, 1 thread": one_thread}
     if torch is not None:
         xt = torch.tensor(x0, requires_grad=True)
 
@@ -325,6 +333,7 @@ def main() -> None:
     ap.add_argument("--gpu-batch", type=int, default=0,
                     help="only the MLP step at this batch, engine on cpu vs cuda")
     ap.add_argument("--lenet", action="store_true", help="only the LeNet steps")
+    ap.add_argument("--only", default="", help="comma-separated: tiny,dot,flow,mlp,big,lenet")
     args = ap.parse_args()
     if args.lenet:
         if torch is not None:
@@ -346,19 +355,24 @@ def main() -> None:
         torch.set_num_threads(2)
     print(f"numpy {np.__version__}" + (f", torch {torch.__version__}" if torch else "") +
           (", HIPS autograd" if autograd else ""))
-    compare("100-op chain on float32[4], forward+backward", tiny_chain(),
-            int(200 * q) or 1, 5, 100e-6, "us/op")
-    compare("seed: y = 2 * dot(x, x); y.backward()", seed_dot(), int(2000 * q) or 1, 5,
-            1e-6, "us/call")
-    compare("seed: control-flow f(a), forward+backward", seed_control_flow(),
-            int(1000 * q) or 1, 5, 1e-6, "us/call")
-    compare("MLP step: batch 64, 784-256-256-10, ReLU, cross-entropy, SGD", mlp_step(),
-            int(200 * q) or 1, 5, 1e-3, "ms/step")
-    compare("sum(sin(x) * x) on 10M float32, forward+backward", big_elementwise(),
-            max(1, int(5 * q)), 5, 1e-3, "ms/call")
-    compare("LeNet step (max pool): batch 64, 1x28x28, forward+backward", lenet_step(),
-            max(1, int(20 * q)), 5, 1e-3, "ms/step")
-
+    only = set(filter(None, args.only.split(",")))
+    cases = [
+        ("tiny", "100-op chain on float32[4], forward+backward", tiny_chain,
+         int(200 * q) or 1, 100e-6, "us/op"),
+        ("dot", "seed: y = 2 * dot(x, x); y.backward()", seed_dot, int(2000 * q) or 1,
+         1e-6, "us/call"),
+        ("flow", "seed: control-flow f(a), forward+backward", seed_control_flow,
+         int(1000 * q) or 1, 1e-6, "us/call"),
+        ("mlp", "MLP step: batch 64, 784-256-256-10, ReLU, cross-entropy, SGD", mlp_step,
+         int(200 * q) or 1, 1e-3, "ms/step"),
+        ("big", "sum(sin(x) * x) on 10M float32, forward+backward", big_elementwise,
+         max(1, int(5 * q)), 1e-3, "ms/call"),
+        ("lenet", "LeNet step (max pool): batch 64, 1x28x28, forward+backward", lenet_step,
+         max(1, int(20 * q)), 1e-3, "ms/step"),
+    ]
+    for key, title, make, number, unit, unit_name in cases:
+        if not only or key in only:
+            compare(title, make(), number, 5, unit, unit_name)
 
 if __name__ == "__main__":
     main()

@@ -1,4 +1,10 @@
-"""HTTP benchmark: /v1/evaluate with the seed program vs a bare async FastAPI endpoint.
+"""HTTP benchmark: one session run vs the same program in process; /v1/evaluate with the seed
+program vs a bare async FastAPI endpoint.
+
+First, one ``POST /v1/sessions/{id}/run`` of a program (a 900-op tanh chain with backward; 10
+MLP training steps) against the same program run in process with the engine and with torch,
+blocks alternated, and a session run's wall time beyond the ``elapsed_ms`` it reports
+(``--sessions-only`` stops there). Then the load test:
 
 Starts two uvicorn servers on free loopback ports (one worker each, uvloop + httptools):
 the real service (``app.main:app``) and a *bare* FastAPI app whose ``async def`` endpoint parses
@@ -9,6 +15,7 @@ interleaved (bare, service, bare, service, ...), with ``wrk`` if it is installed
 for serializing that tensor's reply.
 
     .venv/bin/python benchmarks/http_bench.py [--seconds 10] [--rounds 2] [--loader wrk|python]
+        [--skip-transfer] [--sessions-only]        (make bench-http)
 
 Loopback only; every loop is bounded in time and count.
 """
@@ -246,6 +253,121 @@ def codec_comparison(repeats: int = 5) -> list[tuple[str, float]]:
 
 # ------------------------------------------------------------------ main
 
+# ------------------------------------------------------------------ one session run vs in process
+
+CHAIN = """x = torch.ones(1000, requires_grad=True)
+y = x
+for i in range(300):
+    y = torch.tanh(y * 1.01 + 0.1)
+y.sum().backward()
+"""
+MLP_SETUP = """torch.manual_seed(0)
+w1 = (torch.randn(784, 256) * 0.05).requires_grad_()
+b1 = torch.zeros(256, requires_grad=True)
+w2 = (torch.randn(256, 256) * 0.08).requires_grad_()
+b2 = torch.zeros(256, requires_grad=True)
+w3 = (torch.randn(256, 10) * 0.08).requires_grad_()
+b3 = torch.zeros(10, requires_grad=True)
+params = [w1, b1, w2, b2, w3, b3]
+X = torch.randn(64, 784)
+Y = torch.randint(0, 10, (64,))
+"""
+MLP_STEPS = """for step in range(10):
+    h = torch.relu(X @ w1 + b1)
+    h = torch.relu(h @ w2 + b2)
+    loss = torch.nn.functional.cross_entropy(h @ w3 + b3, Y)
+    loss.backward()
+    with torch.no_grad():
+        for p in params:
+            p -= 0.01 * p.grad
+            p.grad = None
+"""
+
+
+def _in_process(lib, source: str, setup: str = ""):
+    """The same program as a Python function against ``lib`` (torch or the engine)."""
+    env: dict[str, Any] = {"torch": lib}
+    if setup:
+        exec(compile(setup, "<setup>", "exec"), env)  # our own benchmark text
+    code = compile(source, "<program>", "exec")
+    return lambda: exec(code, env)
+
+
+def session_runs(base: str, bare_base: str | None, blocks: int = 5,
+                 per_block: int = 10) -> None:
+    """One HTTP session run of a program against the same program in process, blocks
+    alternated; and a session run's wall time beyond the ``elapsed_ms`` it reports."""
+    try:
+        import torch
+        torch.set_num_threads(2)
+    except ImportError:
+        torch = None
+    import engine
+
+    headers = {"content-type": "application/json"}
+    bare_client = httpx.Client(base_url=bare_base or base, headers=headers, timeout=60)
+    with httpx.Client(base_url=base, headers=headers, timeout=60) as client, bare_client:
+        sid = client.post("/v1/sessions", json={"seed": 0}).raise_for_status().json()["id"]
+        run_url = f"/v1/sessions/{sid}/run"
+
+        def http(source: str):
+            body = json.dumps({"source": source}).encode()
+
+            def call() -> float:
+                r = client.post(run_url, content=body)
+                assert r.status_code == 200, r.text
+                return r.json()["stats"]["elapsed_ms"]
+            return call
+
+        client.post(run_url, json={"source": "import torch\n" + MLP_SETUP}).raise_for_status()
+        cases = [("900-op tanh chain (1000 elements) + backward", CHAIN, ""),
+                 ("10 MLP steps (64, 784-256-256-10)", MLP_STEPS, MLP_SETUP)]
+        print("## One session run through HTTP vs the same program in process "
+              f"({blocks} blocks of {per_block}, alternated; median per call)\n")
+        print("| program | HTTP run ms | engine in process ms | torch in process ms | "
+              "HTTP / torch | HTTP / engine |")
+        print("| --- | --- | --- | --- | --- | --- |")
+        for title, source, setup in cases:
+            variants = {"http": http(source), "engine": _in_process(engine, source, setup)}
+            if torch is not None:
+                variants["torch"] = _in_process(torch, source, setup)
+            times: dict[str, list[float]] = {k: [] for k in variants}
+            for fn in variants.values():
+                fn()
+            for _ in range(blocks):
+                for name, fn in variants.items():
+                    t0 = time.perf_counter()
+                    for _ in range(per_block):
+                        fn()
+                    times[name].append((time.perf_counter() - t0) / per_block * 1e3)
+            med = {k: statistics.median(v) for k, v in times.items()}
+            per_block_ratio = [h / t for h, t in zip(times["http"], times.get("torch", []))]
+            t_ms = f"{med['torch']:.2f}" if torch is not None else "—"
+            r_t = f"{statistics.median(per_block_ratio):.2f}" if per_block_ratio else "—"
+            print(f"| {title} | {med['http']:.2f} | {med['engine']:.2f} | {t_ms} | {r_t} | "
+                  f"{med['http'] / med['engine']:.2f} |")
+
+        trivial = http("1")
+        bare_body = json.dumps({"source": "1"}).encode()
+        over, bare = [], []
+        for _ in range(blocks):
+            for _ in range(per_block * 5):
+                t0 = time.perf_counter()
+                elapsed = trivial()
+                over.append((time.perf_counter() - t0) * 1e3 - elapsed)
+            if bare_base is not None:
+                for _ in range(per_block * 5):
+                    t0 = time.perf_counter()
+                    bare_client.post("/v1/evaluate", content=bare_body)
+                    bare.append((time.perf_counter() - t0) * 1e3)
+        client.delete(f"/v1/sessions/{sid}")
+    line = "\nA session run's wall time beyond its elapsed_ms (program `1`, seen by the " \
+        f"client): median {statistics.median(over):.3f} ms"
+    if bare:
+        line += f"; a bare FastAPI request {statistics.median(bare):.3f} ms"
+    print(line + " (target: overhead <= 0.3 ms)\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=int, default=10)
@@ -254,6 +376,8 @@ def main() -> None:
     parser.add_argument("--loader", choices=["wrk", "python"],
                         default="wrk" if shutil.which("wrk") else "python")
     parser.add_argument("--skip-transfer", action="store_true")
+    parser.add_argument("--sessions-only", action="store_true",
+                        help="only one session run vs the same program in process")
     args = parser.parse_args()
     load = load_wrk if args.loader == "wrk" else load_python
     body = json.dumps(SEED_BODY).encode()
@@ -269,6 +393,9 @@ def main() -> None:
         assert sample.status_code == 200, sample.text
         bare = Server("http_bench:bare_app", {"BARE_REPLY": sample.text}, ROOT / "benchmarks")
         try:
+            session_runs(service.base, bare.base)
+            if args.sessions_only:
+                return
             results: dict[str, list[dict[str, float]]] = {"bare": [], "service": [],
                                                           "service, program `1`": []}
             load(service.base + "/v1/evaluate", body, 2, args.connections)  # warm up

@@ -8,7 +8,10 @@ from __future__ import annotations
 import re
 import weakref
 
+import numpy as np
+
 from .. import errors
+from .._parallel import MIN_ELEMENTS, PARALLEL_NUMPY
 from ..autograd import OUTPUT, record
 from ..autograd.forward_ad import elementwise_rules, transfer_tangent
 from ..autograd.graph import FW_ACTIVE, regraph_view, view_rebase_error
@@ -43,7 +46,10 @@ def unary(name: str, fwd, grad=None, *, save=("input",), floating=True, node=Non
         else:
             arr = input._data
         dev = input.device
-        res = fwd(dev.xp, arr)
+        xp = dev.xp
+        if arr.size >= MIN_ELEMENTS and xp is np:  # large: its ufuncs run on every core
+            xp = PARALLEL_NUMPY
+        res = fwd(xp, arr)
         if bool_out:
             out = _wrap(res, bool_, dev)
         else:
@@ -92,7 +98,11 @@ def binary(name: str, fwd, grads=None, *, save=("input", "other"), out="promote"
         if type(input) is Tensor and type(other) is Tensor and \
                 input._data.shape != other._data.shape:
             check_numel(broadcast_shape(input._data.shape, other._data.shape))
-        res = fwd(dev.xp, operand(input, dt), operand(other, dt))
+        xp = dev.xp
+        if xp is np and (type(input) is Tensor and input._data.size >= MIN_ELEMENTS or
+                         type(other) is Tensor and other._data.size >= MIN_ELEMENTS):
+            xp = PARALLEL_NUMPY
+        res = fwd(xp, operand(input, dt), operand(other, dt))
         if bool_out:
             return _wrap(res, bool_, dev)
         if res.dtype != dt.np:
@@ -106,16 +116,23 @@ def binary(name: str, fwd, grads=None, *, save=("input", "other"), out="promote"
                 type(other) is float or type(other) is int or type(other) is Tensor and
                 other.dtype is input.dtype and other.device is input.device):
             dev = input.device
-            if type(other) is Tensor and other._data.shape != input._data.shape and \
-                    input._data.size != 1 and other._data.size != 1:  # (one element: fits)
-                check_numel(broadcast_shape(input._data.shape, other._data.shape))
-            result = _wrap(fwd(dev.xp, input._data,
-                               other._data if type(other) is Tensor else other),
-                           input.dtype, dev)
+            a = input._data
+            b = other._data if type(other) is Tensor else other
+            if type(other) is Tensor and b.shape != a.shape and \
+                    a.size != 1 and b.size != 1:  # (one element: fits)
+                check_numel(broadcast_shape(a.shape, b.shape))
+            xp = dev.xp
+            if a.size >= MIN_ELEMENTS and xp is np:  # large: its ufuncs run on every core
+                xp = PARALLEL_NUMPY
+            result = _wrap(fwd(xp, a, b), input.dtype, dev)
         elif (type(input) is float or type(input) is int) and type(other) is Tensor and \
                 other.dtype.is_floating_point and not bool_out:  # ``1 - t``
             dev = other.device
-            result = _wrap(fwd(dev.xp, input, other._data), other.dtype, dev)
+            b = other._data
+            xp = dev.xp
+            if b.size >= MIN_ELEMENTS and xp is np:
+                xp = PARALLEL_NUMPY
+            result = _wrap(fwd(xp, input, b), other.dtype, dev)
         else:
             result = slow(input, other)
         if grads is not None and (_grad_enabled.get() and (

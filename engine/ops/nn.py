@@ -16,6 +16,7 @@ import warnings
 import numpy as np
 
 from .. import errors
+from .._parallel import is_numpy
 from ..autograd import OUTPUT, needs_grad, record
 from ..dtypes import DEFAULT_FLOAT, bool_, int32, int64
 from ..modes import _grad_enabled, check_numel
@@ -37,7 +38,7 @@ def _const(arr, like: Tensor) -> Tensor:
 
 
 def _quiet(xp):
-    return np.errstate(all="ignore") if xp is np else _NoOp()
+    return np.errstate(all="ignore") if is_numpy(xp) else _NoOp()
 
 
 class _NoOp:

@@ -15,6 +15,7 @@ import math
 import numpy as np
 
 from .. import errors
+from .._parallel import is_numpy
 from ..autograd import needs_grad, record
 from ..autograd.graph import FW_ACTIVE
 from ..dtypes import DEFAULT_INT, from_numpy_dtype
@@ -39,7 +40,7 @@ def _quiet(fwd):
 
 def _no_kernel(kernel: str, xp, np_dtype, vml: bool = False) -> errors.KernelNotImplemented:
     """PyTorch's error for an op without a kernel for this dtype (``"abs_cpu" ... 'Bool'``)."""
-    dev = "cpu" if xp is np else "cuda"
+    dev = "cpu" if is_numpy(xp) else "cuda"
     suffix = "_vml_cpu" if vml and dev == "cpu" else f"_{dev}"
     return errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
         kernel=kernel + suffix, dtype=_torch_scalar_name(from_numpy_dtype(np_dtype))))

@@ -16,6 +16,7 @@ import warnings
 import numpy as np
 
 from .. import errors
+from .._parallel import is_numpy
 from ..autograd import OUTPUT, needs_grad, record
 from ..cost import charge, sort_cost
 from ..dtypes import DEFAULT_FLOAT, DEFAULT_INT, as_dtype, bool_, float16, float32
@@ -58,7 +59,7 @@ def _acc(dt) -> np.dtype:
 
 def _quiet(xp):
     """NumPy's warnings off for 0/0 and the like (PyTorch answers nan/inf silently)."""
-    return np.errstate(all="ignore") if xp is np else contextlib.nullcontext()
+    return np.errstate(all="ignore") if is_numpy(xp) else contextlib.nullcontext()
 
 
 def _scalar_name(dt) -> str:
