@@ -17,8 +17,6 @@ from .published import PROGRAMS, cells_of, run_ours, run_torch, same_lines
 pytest.importorskip("engine.nn")
 
 ENGINE_DIFFERENCES = {
-    "d2l_03_02_linear_regression_scratch": "engine: `4.2 - b` records SubBackward0, torch "
-                                           "RsubBackward1 (Tensor.__rsub__)",
     "pt_10_forward_mode_ad": "engine: a tangent computed from primals that require grad does "
                              "not require grad (torch's has a grad_fn)",
     "pt_11_jacobians_hessians": "engine: jacrev of a summed batch differs from vmap(jacrev) by "
