@@ -36,7 +36,7 @@ ROOT_IMPORTS = {
 #: Modules a program may import (``torch`` and its submodules are checked when the import
 #: runs, so an unknown one is "torch.fft is not supported", not a syntax error; of ``numpy``
 #: only the constants exist).
-IMPORTABLE_ROOTS = frozenset({"torch", "math", "random", "numpy", "functools"})
+IMPORTABLE_ROOTS = frozenset({"torch", "math", "random", "numpy", "functools", "copy"})
 # Python's builtins that reach outside a numeric program (files, the interpreter, the process,
 # introspection, object identity). They do not exist in the language: calling one is a
 # syntax_error at its line and column (a program may still use the names for its own
@@ -351,8 +351,8 @@ class SourceCompiler:
         if module.split(".", 1)[0] not in IMPORTABLE_ROOTS or any(
                 p.startswith("__") for p in module.split(".")):
             raise _fail(node, f"import of {module!r} is not allowed (programs can import "
-                              "torch and its modules, math, random, functools and numpy's "
-                              "constants)")
+                              "torch and its modules, math, random, functools, copy and "
+                              "numpy's constants)")
 
     def stmt_FunctionDef(self, node: ast.FunctionDef, sub: str, ctx: dict) -> list[dict]:
         if ctx.get("cls") and node.name in SPECIAL_METHODS:

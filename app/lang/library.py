@@ -70,7 +70,7 @@ SUBMODULES = {
 }
 MODULES = frozenset(PACKAGES) | frozenset(SUBMODULES) | {
     "torch.linalg", "torch.cuda", "torch.accelerator", "torch.backends.mps", "math", "random",
-    "builtins", "numpy", "functools"}
+    "builtins", "numpy", "functools", "copy"}
 #: ``torch.X`` names that are not ops of the table.
 TORCH_NAMES = {
     "no_grad": engine.no_grad, "enable_grad": engine.enable_grad,
@@ -189,7 +189,7 @@ def resolve_path(path: str) -> Any:
     """The value of a library path (``torch.nn.Linear``, ``F.relu``, ``math.pi``)."""
     full = canonical(path)
     parts = full.split(".")
-    if parts[0] not in ("torch", "math", "random", "builtins", "numpy", "functools"):
+    if parts[0] not in ("torch", "math", "random", "builtins", "numpy", "functools", "copy"):
         raise not_supported(path)
     value: Any = LibModule(parts[0])
     for part in parts[1:]:

@@ -1,4 +1,5 @@
-"""The safe ``math`` and ``random`` modules (and ``numpy``'s constants).
+"""The safe ``math``, ``random``, ``functools`` and ``copy`` modules (and ``numpy``'s
+constants).
 
 ``math`` is Python's, function by function, with the integer functions that can build huge
 numbers (``factorial``, ``comb``, ``perm``, ``prod``) guarded. ``random`` draws from the
@@ -9,6 +10,7 @@ a run is reproducible from the session's seed, and a durable session replays the
 from __future__ import annotations
 
 import bisect
+import copy
 import math
 from collections.abc import Callable
 from typing import Any
@@ -212,4 +214,25 @@ def _reduce(rs: RunState, function: Any, iterable: Any, initial: Any = _NO_INITI
 FUNCTOOLS: dict[str, Any] = {"partial": BuiltinFunction("partial", _partial),
                              "reduce": BuiltinFunction("reduce", _reduce)}
 
-MODULES = {"math": MATH, "random": RANDOM, "numpy": NUMPY, "functools": FUNCTOOLS}
+# --------------------------------------------------------------------------- copy
+
+def _deepcopy(rs: RunState, x: Any, memo: Any = None) -> Any:
+    """``copy.deepcopy``: Python's, over what programs hold (tensors copy as torch's do:
+    leaves only; modules, optimizers and containers member by member; functions and classes
+    are themselves)."""
+    if memo is not None:
+        raise ProgramError("copy.deepcopy(): the memo argument is not supported",
+                           exception="TypeError")
+    return copy.deepcopy(x)
+
+
+def _copy(rs: RunState, x: Any) -> Any:
+    """``copy.copy``: Python's shallow copy (a tensor's copy shares its storage, as torch's)."""
+    return copy.copy(x)
+
+
+COPY: dict[str, Any] = {"deepcopy": BuiltinFunction("deepcopy", _deepcopy),
+                        "copy": BuiltinFunction("copy", _copy)}
+
+MODULES = {"math": MATH, "random": RANDOM, "numpy": NUMPY, "functools": FUNCTOOLS,
+           "copy": COPY}

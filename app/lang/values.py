@@ -29,6 +29,12 @@ _EMPTY: dict[str, Any] = {}
 
 # --------------------------------------------------------------------------- functions
 
+
+def _atomic_copy(self: Any, memo: Any = None) -> Any:
+    """``copy.copy``/``copy.deepcopy`` of a function, method or class: the object itself, as
+    Python copies its functions and classes (a copy must never reach the run's scopes)."""
+    return self
+
 class Code:
     """What a ``def`` or ``lambda`` compiled to, shared by every function value made from it."""
 
@@ -51,6 +57,8 @@ class Function:
     """A user function (``def`` or ``lambda``): its code, defaults and the scopes it closes
     over. Library code calls it like a Python function; the call runs the interpreter under
     the budget of the run in progress."""
+
+    __copy__ = __deepcopy__ = _atomic_copy
 
     __slots__ = ("code", "defaults", "kwdefaults", "enclosing", "glob", "owner", "name",
                  "qualname")
@@ -193,6 +201,8 @@ def bind(func: Function, args: tuple | list, kwargs: dict) -> dict[str, Any]:
 class BoundMethod:
     """``obj.method`` as a value: the function with its receiver."""
 
+    __copy__ = __deepcopy__ = _atomic_copy
+
     __slots__ = ("self_", "func")
 
     def __init__(self, self_: Any, func: Any) -> None:
@@ -219,6 +229,8 @@ class BoundMethod:
 
 class BuiltinFunction:
     """A builtin of the language (``print``, ``len`` ...): ``fn(rs, *args, **kwargs)``."""
+
+    __copy__ = __deepcopy__ = _atomic_copy
 
     __slots__ = ("name", "fn")
 
@@ -279,6 +291,8 @@ class BuiltinType(BuiltinFunction):
 class OpFunction:
     """An op of the engine's table as a value (``act = torch.relu``)."""
 
+    __copy__ = __deepcopy__ = _atomic_copy
+
     __slots__ = ("name", "fn")
 
     def __init__(self, name: str, fn: Callable[..., Any]) -> None:
@@ -302,6 +316,8 @@ class OpFunction:
 class BoundOp:
     """A tensor method as a value (``f = x.sum``)."""
 
+    __copy__ = __deepcopy__ = _atomic_copy
+
     __slots__ = ("self_", "name", "fn")
 
     def __init__(self, self_: Any, name: str, fn: Callable[..., Any]) -> None:
@@ -319,6 +335,8 @@ class BoundOp:
 class ContextFunction:
     """A user function decorated with a context manager (``@torch.no_grad()``): each call runs
     inside a fresh copy of the manager."""
+
+    __copy__ = __deepcopy__ = _atomic_copy
 
     __slots__ = ("manager", "func", "name", "qualname")
 
@@ -352,6 +370,8 @@ class ContextFunction:
 
 
 class StaticMethod:
+
+    __copy__ = __deepcopy__ = _atomic_copy
     __slots__ = ("func",)
 
     def __init__(self, func: Any) -> None:
@@ -362,6 +382,8 @@ class StaticMethod:
 
 
 class ClassMethod:
+
+    __copy__ = __deepcopy__ = _atomic_copy
     __slots__ = ("func",)
 
     def __init__(self, func: Any) -> None:
@@ -373,6 +395,8 @@ class ClassMethod:
 
 class Property:
     """``@property`` (with ``.setter`` / ``.deleter``)."""
+
+    __copy__ = __deepcopy__ = _atomic_copy
 
     __slots__ = ("fget", "fset", "fdel")
 
@@ -398,6 +422,8 @@ class UserClass:
     classes, most derived first; ``lib_base`` is the library class at its root, if any
     (``nn.Module``, ``autograd.Function``, ``Dataset``), and ``pytype`` the Python subclass of
     it whose objects library code handles (see :mod:`app.lang.library`)."""
+
+    __copy__ = __deepcopy__ = _atomic_copy
 
     __slots__ = ("name", "qualname", "bases", "mro", "ns", "lib_base", "pytype", "builtin",
                  "doc", "_cache", "_cache_version", "__weakref__")
@@ -706,6 +732,8 @@ class SuperProxy:
     """``super()`` inside a method: attribute lookup starts after ``owner`` in the MRO of
     ``obj``'s class."""
 
+    __copy__ = __deepcopy__ = _atomic_copy
+
     __slots__ = ("owner", "obj")
 
     def __init__(self, owner: UserClass, obj: Any) -> None:
@@ -721,6 +749,11 @@ class GeneratorValue:
     """A running generator (from a generator function or a generator expression). Each resume
     runs under the budget of the run in progress, so a generator kept in the session goes on in
     a later run."""
+
+    def __deepcopy__(self, memo: Any = None) -> Any:
+        raise ProgramError("cannot pickle 'generator' object", exception="TypeError")
+
+    __copy__ = __deepcopy__
 
     __slots__ = ("name", "qualname", "gen", "frame", "running")
 
