@@ -115,7 +115,7 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
     root_edges, root_grads = _root_edges(outputs, grad_outputs)
     # Gradients that someone else may hold (the caller's ``gradient=``, one tensor handed to two
     # edges, a hook's return): a leaf must copy them before it updates .grad in place.
-    not_owned = {id(g) for g in root_grads}
+    not_owned = set(map(id, root_grads))
 
     targets = captured = target_nodes = None
     if inputs is not None:

@@ -135,17 +135,23 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
     if (end - start) / step < 0:
         raise errors.EngineRuntimeError(
             "upper bound and larger bound inconsistent with step sign")
+    is_float = isinstance(start, float) or isinstance(end, float) or isinstance(step, float)
     if dtype is None:
-        is_float = any(isinstance(v, float) for v in (start, end, step))
         dt = DEFAULT_FLOAT if is_float else DEFAULT_INT
     else:
         dt = as_dtype(dtype)
     n = max(0, math.ceil((end - start) / step))
     check_numel((n,))
-    # computed in double and cast, as PyTorch does for floating dtypes
-    arr = (start + np.arange(n, dtype=np.float64) * step) if dt.is_floating_point or \
-        any(isinstance(v, float) for v in (start, end, step)) else \
-        np.arange(start, start + n * step, step, dtype=np.int64)[:n]
+    if dt.is_floating_point or is_float:
+        # start + i * step computed in double and cast, as PyTorch does for floating dtypes
+        # (a step of 1 and a start of 0 change no value: those ops are skipped)
+        arr = np.arange(n, dtype=np.float64)
+        if step != 1:
+            arr = arr * step
+        if start != 0:
+            arr = start + arr
+    else:
+        arr = np.arange(start, start + n * step, step, dtype=np.int64)[:n]
     return _finish(arr.astype(dt.np), dt, device, requires_grad)
 
 
