@@ -113,6 +113,11 @@ VIEW_REBASE_NO_GRAD_TAIL = (
     "your code by moving both the view and the inplace either both inside the no_grad block (if "
     "you don't want the inplace to be tracked) or both outside (if you want the inplace to be "
     "tracked).")
+VIEW_REBASE_CUSTOM_TAIL = (
+    " This view was created inside a custom Function (or because an input was returned as-is) "
+    "and the autograd logic to handle view+inplace would override the custom backward "
+    "associated with the custom Function, leading to incorrect gradients. This behavior is "
+    "forbidden. You can fix this by cloning the output of the custom Function.")
 BOOL_SUB = ("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` "
             "or `logical_xor()` operator instead.")
 VIEW_NOT_COMPATIBLE = ("view size is not compatible with input tensor's size and stride (at least "

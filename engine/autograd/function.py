@@ -111,6 +111,7 @@ def apply_function(name: str, forward: Callable, backward: Callable, args: tuple
         if type(o) is Tensor and any(o is a for a in args):
             alias = _wrap(o._data, o.dtype, o.device)
             alias._base, alias._vc = o, o._vc
+            alias._view_fn = _returned_input
             o = alias
         fixed.append(o)
     tensors = [o for o in fixed if type(o) is Tensor]
@@ -132,6 +133,15 @@ def apply_function(name: str, forward: Callable, backward: Callable, args: tuple
     if single:
         return fixed[0]
     return type(output)(fixed) if type(output) is tuple else tuple(fixed)
+
+
+def _returned_input(base):
+    """The ``_view_fn`` of an input a custom Function returned as-is: never replayed, since
+    PyTorch refuses in-place writes on such a view, or on its base while it is used."""
+    raise AssertionError("a custom Function's returned input is not re-derived from its base")
+
+
+_returned_input.creation = "custom"
 
 
 def _backward_rule(ctx, node_name, backward, args, n_out, once):

@@ -222,7 +222,8 @@ def _refresh_view(t: Tensor) -> None:
 
 def view_rebase_error(t: Tensor, creation: str, indirect: bool) -> Exception:
     """PyTorch's error for a view that may not be rebased (``creation``: "multi" for one of
-    several views one op returned, "no_grad" for one made in no_grad mode), written into
+    several views one op returned, "no_grad" for one made in no_grad mode, "custom" for an input
+    a custom Function returned as-is), written into
     (``indirect``: its base or another view of it was)."""
     modified = errors.VIEW_MODIFIED_INDIRECT if indirect else errors.VIEW_MODIFIED
     fn = t.grad_fn
@@ -234,6 +235,10 @@ def view_rebase_error(t: Tensor, creation: str, indirect: bool) -> Exception:
                                                           op=_op_name(fn.name()),
                                                           modified=modified)
     tail = errors.VIEW_REBASE_MULTI if creation == "multi" else errors.VIEW_REBASE_NO_GRAD_TAIL
+    if creation == "custom":  # an input a custom Function handed back as its output
+        head = errors.VIEW_REBASE_OUTPUT.format(nr=t._output_nr, op=_op_name(fn.name()),
+                                                modified=modified)
+        tail = errors.VIEW_REBASE_CUSTOM_TAIL
     return errors.EngineRuntimeError(head + tail)
 
 

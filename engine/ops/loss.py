@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from .. import errors
-from ..autograd import needs_grad, record
+from ..autograd import OUTPUT, needs_grad, record
 from ..dtypes import int64
-from ..modes import no_grad
-from ..tensor import Tensor
+from ..modes import is_grad_enabled, no_grad
+from ..tensor import Tensor, _wrap
 from ._args import ensure_tensor
 from .creation import ones_like, zeros_like
 from .nn import _REDUCTIONS, _TORCH_NAMES, _const, _quiet, _reduce_array, _reduction, _upstream
@@ -316,3 +318,261 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
 
         record(out, "MultilabelMarginLossBackward0", (grad_input,), (input,), (coef_t,))
     return out
+
+
+# --------------------------------------------------------------------------- CTC
+_CTC_CHECK = " (while checking arguments for ctc_loss_allocate_outputs)"
+
+
+def _ctc_lengths(lengths, what: str) -> list[int]:
+    if isinstance(lengths, Tensor):
+        if lengths.dtype.is_floating_point or lengths.dtype.name == "bool":
+            raise errors.EngineRuntimeError(f"{what} must be integral")
+        return [int(v) for v in lengths._data.reshape(-1).tolist()]
+    if isinstance(lengths, int) and not isinstance(lengths, bool):
+        return [lengths]
+    if isinstance(lengths, (list, tuple)) and all(
+            isinstance(v, int) and not isinstance(v, bool) for v in lengths):
+        return list(lengths)
+    raise errors.EngineTypeError(
+        f"ctc_loss(): {what} must be a tuple of ints or a Tensor, not "
+        f"{type(lengths).__name__}")
+
+
+def _lse(xp, *terms):
+    """``log(sum(exp(terms)))`` the way PyTorch's CTC kernel takes it: about the largest term,
+    with an all ``-inf`` set giving ``-inf``."""
+    m = terms[0]
+    for t in terms[1:]:
+        m = xp.maximum(m, t)
+    m = xp.where(m == -np.inf, 0, m)
+    total = xp.exp(terms[0] - m)
+    for t in terms[1:]:
+        total = total + xp.exp(t - m)
+    return xp.log(total) + m
+
+
+def _shifted(xp, a, k: int):
+    """``a`` moved ``k`` places along its last axis (right for ``k > 0``), ``-inf`` filled."""
+    out = xp.full(a.shape, -np.inf, dtype=a.dtype)
+    if k > 0:
+        out[:, k:] = a[:, :-k]
+    else:
+        out[:, :k] = a[:, -k:]
+    return out
+
+
+def _ctc_forward(xp, lp, ext, il, tl):
+    """Log-space forward variables ``alpha[t, n, s]`` over the blank-extended targets ``ext``
+    (``n, 2 S + 1``) and each sample's negative log likelihood."""
+    t_max, n, _ = lp.shape
+    width = ext.shape[1]
+    dt = lp.dtype.type
+    ninf = dt(-np.inf)
+    emit = xp.take_along_axis(lp, xp.broadcast_to(ext[None], (t_max, n, width)), axis=2)
+    s_idx = xp.arange(width)
+    valid = s_idx[None, :] < (2 * tl + 1)[:, None]
+    skip = xp.zeros((n, width), dtype=bool)
+    if width > 2:
+        skip[:, 2:] = ext[:, 2:] != ext[:, :-2]     # a blank between differing labels
+    alpha = xp.full((t_max, n, width), ninf, dtype=lp.dtype)
+    if t_max:
+        alpha[0, :, 0] = emit[0, :, 0]
+        if width > 1:
+            alpha[0, :, 1] = xp.where(tl > 0, emit[0, :, 1], ninf)
+    with np.errstate(all="ignore"):
+        for t in range(1, t_max):
+            prev = alpha[t - 1]
+            one, two = _shifted(xp, prev, 1), _shifted(xp, prev, 2)
+            two = xp.where(skip, two, ninf)
+            alpha[t] = xp.where(valid, _lse(xp, prev, one, two) + emit[t], ninf)
+        rows = xp.arange(n)
+        last = xp.maximum(il - 1, 0)
+        l1 = alpha[last, rows, 2 * tl]
+        l2 = xp.where(tl > 0, alpha[last, rows, xp.maximum(2 * tl - 1, 0)], ninf)
+        nll = -_lse(xp, l1, l2)
+        empty = xp.where(tl == 0, dt(-0.0), dt(np.inf))
+        nll = xp.where(il == 0, empty, nll).astype(lp.dtype)
+    return emit, skip, valid, alpha, nll
+
+
+def _ctc_grad(xp, lp, ext, il, tl, emit, skip, valid, alpha, nll, zero_infinity):
+    """PyTorch's ``_ctc_loss_backward``: with the backward variables ``beta``, the gradient
+    ``exp(lp) - sum_{s: ext[s] = c} exp(alpha + beta + nll - lp)`` for ``t < input_length``
+    (the gradient of the loss through a ``log_softmax`` giving ``lp``, as PyTorch's is), zero
+    after each input's end, and zero for infinite losses under ``zero_infinity``."""
+    t_max, n, c = lp.shape
+    width = ext.shape[1]
+    ninf = lp.dtype.type(-np.inf)
+    beta = xp.full((t_max, n, width), ninf, dtype=lp.dtype)
+    s_idx = xp.arange(width)
+    ends = (s_idx[None, :] == (2 * tl)[:, None]) | (
+        (s_idx[None, :] == (2 * tl - 1)[:, None]) & (tl > 0)[:, None])
+    skip_fwd = xp.zeros((n, width), dtype=bool)
+    if width > 2:
+        skip_fwd[:, :-2] = skip[:, 2:]
+    with np.errstate(all="ignore"):
+        for t in range(t_max - 1, -1, -1):
+            start = xp.where(ends, emit[t], ninf)
+            if t + 1 < t_max:
+                nxt = beta[t + 1]
+                one, two = _shifted(xp, nxt, -1), _shifted(xp, nxt, -2)
+                two = xp.where(skip_fwd, two, ninf)
+                inner = xp.where(valid, _lse(xp, nxt, one, two) + emit[t], ninf)
+            else:
+                inner = xp.full((n, width), ninf, lp.dtype)
+            here = (t == il - 1)[:, None]
+            before = (t < il - 1)[:, None]
+            beta[t] = xp.where(here, start, xp.where(before, inner, ninf))
+        ab = alpha + beta                                               # (t, n, s)
+        idx = xp.broadcast_to(ext[None], ab.shape)
+        peak = xp.full((t_max, n, c), ninf, dtype=lp.dtype)
+        tt, nn_ = xp.meshgrid(xp.arange(t_max), xp.arange(n), indexing="ij")
+        tt = xp.broadcast_to(tt[..., None], ab.shape)
+        nn_ = xp.broadcast_to(nn_[..., None], ab.shape)
+        live = xp.broadcast_to(valid[None], ab.shape)
+        xp.maximum.at(peak, (tt[live], nn_[live], idx[live]), ab[live])
+        shift = xp.where(peak == ninf, 0, peak)
+        acc = xp.zeros((t_max, n, c), dtype=lp.dtype)
+        xp.add.at(acc, (tt[live], nn_[live], idx[live]),
+                  xp.exp(ab[live] - shift[tt[live], nn_[live], idx[live]]))
+        lcab = xp.log(acc) + shift
+        grad = xp.exp(lp) - xp.exp(lcab + nll[None, :, None] - lp)
+    inside = xp.arange(t_max)[:, None] < il[None, :]
+    keep = inside
+    if zero_infinity:
+        keep = keep & (nll != np.inf)[None, :]
+    return xp.where(keep[..., None], grad, 0).astype(lp.dtype)
+
+
+def _no_ctc_forward_ad(tangents):
+    raise errors.KernelNotImplemented(
+        "Trying to use forward AD with _ctc_loss that does not support it because it has "
+        "not been implemented yet.\nPlease file an issue to PyTorch at "
+        "https://github.com/pytorch/pytorch/issues/new?template=feature-request.yml so that we "
+        "can prioritize its implementation or submit a PR adding the implementation to "
+        "derivatives.yaml")
+
+
+def _no_ctc_double(g, *_):
+    raise errors.EngineRuntimeError(errors.NO_DERIVATIVE.format(op="_ctc_loss_backward"))
+
+
+def _ctc_node(log_probs: Tensor, targets, il: list, tl: list, blank: int,
+              zero_infinity: bool) -> Tensor:
+    """The per-sample negative log likelihoods ``(N,)``: one ``CtcLossBackward0`` node."""
+    xp = log_probs.device.xp
+    if log_probs.ndim != 3:
+        raise errors.EngineRuntimeError(
+            f"Expected 3-dimensional tensor, but got {log_probs.ndim}-dimensional tensor for "
+            f"argument #1 'log_probs'{_CTC_CHECK}")
+    t_max, n, c = log_probs.shape
+    if not 0 <= blank < c:
+        raise errors.EngineRuntimeError("blank must be in label range")
+    if len(il) != n:
+        raise errors.EngineRuntimeError("input_lengths must be of size batch_size")
+    if len(tl) != n:
+        raise errors.EngineRuntimeError("target_lengths must be of size batch_size")
+    for what, values in (("input_lengths", il), ("target_lengths", tl)):
+        for v in values:
+            if v < 0:
+                raise errors.EngineRuntimeError(
+                    f"Expected {what} to have value at least 0, but got value {v}{_CTC_CHECK}")
+    for v in il:
+        if v > t_max:
+            raise errors.EngineRuntimeError(
+                f"Expected input_lengths to have value at most {t_max}, but got value "
+                f"{v}{_CTC_CHECK}")
+    tdata = targets._data.astype(np.int64) if isinstance(targets, Tensor) else None
+    if tdata is None:
+        raise errors.EngineTypeError(
+            f"ctc_loss(): argument 'targets' must be Tensor, not {type(targets).__name__}")
+    s_max = max(tl, default=0)
+    padded = xp.full((n, s_max), blank, dtype=np.int64)
+    if tdata.ndim == 1:
+        total = sum(tl)
+        if tdata.shape[0] != total:
+            raise errors.EngineRuntimeError(
+                f"Expected tensor to have size {total} at dimension 0, but got size "
+                f"{tdata.shape[0]} for argument #2 'targets'{_CTC_CHECK}")
+        start = 0
+        for i, k in enumerate(tl):
+            padded[i, :k] = tdata[start:start + k]
+            start += k
+    elif tdata.ndim == 2:
+        for k in tl:
+            if tdata.shape[1] < k:
+                raise errors.EngineRuntimeError(
+                    f"Expected tensor to have size at least {k} at dimension 1, but got size "
+                    f"{tdata.shape[1]} for argument #2 'targets'{_CTC_CHECK}")
+        for i, k in enumerate(tl):
+            padded[i, :k] = tdata[i, :k]
+    else:
+        raise errors.EngineRuntimeError(
+            f"Expected tensor to have size at least 1 at dimension 1, but got size "
+            f"{tdata.shape[1] if tdata.ndim > 1 else 0} for argument #2 'targets'{_CTC_CHECK}")
+    if padded.size and (bool((padded < 0).any()) or bool((padded >= c).any())):
+        bad = int(padded[(padded < 0) | (padded >= c)][0])
+        raise errors.EngineIndexError(f"Target {bad} is out of bounds.")
+    ext = xp.full((n, 2 * s_max + 1), blank, dtype=np.int64)
+    ext[:, 1::2] = padded
+    il_a = xp.asarray(il, dtype=np.int64)
+    tl_a = xp.asarray(tl, dtype=np.int64)
+    lp = log_probs._data
+    emit, skip, valid, alpha, nll = _ctc_forward(xp, lp, ext, il_a, tl_a)
+    out = _wrap(nll, log_probs.dtype, log_probs.device)
+    if needs_grad(log_probs):
+        def grad_log_probs(g: Tensor, lp_t: Tensor, nll_t: Tensor) -> Tensor:
+            base = _ctc_grad(xp, lp_t._data, ext, il_a, tl_a, emit, skip, valid, alpha,
+                             nll_t._data, zero_infinity)
+            res = _wrap((base * g._data[None, :, None]).astype(lp.dtype, copy=False),
+                        log_probs.dtype, log_probs.device)
+            if is_grad_enabled() and needs_grad(g, lp_t):
+                record(res, "NotImplemented", (_no_ctc_double,) * 2, (g, lp_t))
+            return res
+
+        record(out, "CtcLossBackward0", (grad_log_probs,), (log_probs,), (log_probs, OUTPUT),
+               jvp=_no_ctc_forward_ad)
+    return out
+
+
+@op(kind="function", grad_fns=("CtcLossBackward0", "WhereBackward0", "DivBackward0",
+                               "MeanBackward0", "SumBackward0", "SqueezeBackward1"))
+def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean",
+             zero_infinity=False):
+    """Connectionist Temporal Classification loss of ``log_probs`` (``T, N, C`` or ``T, C``,
+    log-softmax outputs) against ``targets`` (padded ``N, S`` or concatenated), per sample the
+    negative log likelihood of all alignments; ``mean`` divides each by its target length
+    before averaging, as PyTorch does. ``zero_infinity`` zeroes impossible alignments' infinite
+    losses and their gradients."""
+    reduction = _reduction(None, None, reduction)
+    if not isinstance(log_probs, Tensor):
+        raise errors.EngineTypeError(
+            f"ctc_loss(): argument 'log_probs' must be Tensor, not {type(log_probs).__name__}")
+    if log_probs.dtype.name not in ("float32", "float64"):
+        raise errors.KernelNotImplemented(
+            f"\"ctc_loss_{log_probs.device.type}\" not implemented for "
+            f"'{_TORCH_NAMES.get(log_probs.dtype.name, log_probs.dtype.name)}'")
+    if isinstance(input_lengths, Tensor) != isinstance(target_lengths, Tensor):
+        raise errors.EngineTypeError(
+            "ctc_loss(): input_lengths and target_lengths must both be Tensors or both be "
+            "tuples of ints")
+    il = _ctc_lengths(input_lengths, "input_lengths")
+    tl = _ctc_lengths(target_lengths, "target_lengths")
+    if log_probs.numel() == 0:
+        raise errors.EngineRuntimeError("log_probs tensor must not be empty")
+    batched = log_probs.ndim == 3
+    if not batched:
+        log_probs = log_probs.unsqueeze(1)
+        if isinstance(targets, Tensor):
+            targets = targets.unsqueeze(0)
+    res = _ctc_node(log_probs, targets, il, tl, int(blank), bool(zero_infinity))
+    if zero_infinity:
+        res = where(res == math.inf, _const(res.device.xp.zeros(()), res), res)
+    if reduction == "mean":
+        lengths = _const(res.device.xp.maximum(
+            res.device.xp.asarray(tl, dtype=res.dtype.np), 1), res)
+        return (res / lengths).mean()
+    if reduction == "sum":
+        return res.sum()
+    return res if batched else res.squeeze(0)

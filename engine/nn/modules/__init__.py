@@ -44,6 +44,7 @@ from .loss import (
     BCEWithLogitsLoss,
     CosineEmbeddingLoss,
     CrossEntropyLoss,
+    CTCLoss,
     GaussianNLLLoss,
     HingeEmbeddingLoss,
     HuberLoss,
@@ -101,7 +102,7 @@ __all__ = [
     "HingeEmbeddingLoss", "CosineEmbeddingLoss", "TripletMarginLoss",
     "TripletMarginWithDistanceLoss", "PoissonNLLLoss",
     "GaussianNLLLoss", "MultiLabelSoftMarginLoss", "MultiMarginLoss",
-    "MultiLabelMarginLoss", "KLDivLoss",
+    "MultiLabelMarginLoss", "KLDivLoss", "CTCLoss",
     "PairwiseDistance", "CosineSimilarity",
     "RemovableHandle",
 ]

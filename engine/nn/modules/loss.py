@@ -211,6 +211,22 @@ class MultiLabelMarginLoss(_Loss):
         return F.multilabel_margin_loss(input, target, reduction=self.reduction)
 
 
+class CTCLoss(_Loss):
+    """Connectionist Temporal Classification loss: ``(log_probs, targets, input_lengths,
+    target_lengths)``, ``log_probs`` of shape ``(T, N, C)`` from a ``log_softmax``."""
+
+    def __init__(self, blank: int = 0, reduction: str = "mean",
+                 zero_infinity: bool = False) -> None:
+        super().__init__(reduction=reduction)
+        self.blank = blank
+        self.zero_infinity = zero_infinity
+
+    def forward(self, log_probs: Tensor, targets: Tensor, input_lengths,
+                target_lengths) -> Tensor:
+        return F.ctc_loss(log_probs, targets, input_lengths, target_lengths, self.blank,
+                          self.reduction, self.zero_infinity)
+
+
 class TripletMarginWithDistanceLoss(_Loss):
     """Triplet margin loss with any distance: a callable of two tensors (a module, a function),
     ``pairwise_distance`` by default."""
@@ -294,6 +310,6 @@ LOSSES = ["L1Loss", "MSELoss", "SmoothL1Loss", "HuberLoss", "NLLLoss", "CrossEnt
           "BCELoss", "BCEWithLogitsLoss", "SoftMarginLoss", "MarginRankingLoss",
           "HingeEmbeddingLoss", "CosineEmbeddingLoss", "TripletMarginLoss", "PoissonNLLLoss",
           "GaussianNLLLoss", "MultiLabelSoftMarginLoss", "MultiMarginLoss",
-          "MultiLabelMarginLoss", "TripletMarginWithDistanceLoss"]
+          "MultiLabelMarginLoss", "TripletMarginWithDistanceLoss", "CTCLoss"]
 if "kl_div" in OPS:  # the op arrives with the everyday-ops work
     LOSSES.append("KLDivLoss")

@@ -11,15 +11,17 @@ subclass made by the language's bridge behaves as a Python subclass would.
 from __future__ import annotations
 
 import itertools
+import warnings
 from collections import OrderedDict, namedtuple
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from ... import errors
+from ...autograd.function import apply_function
 from ...device import Device
 from ...dtypes import DType
 from ...memory import register_holder
-from ...modes import no_grad
+from ...modes import is_grad_enabled, no_grad
 from ...tensor import Tensor
 from ..parameter import Buffer, is_parameter
 
@@ -110,6 +112,8 @@ class Module:
         set_(self, "_forward_hooks", {})
         set_(self, "_forward_hooks_with_kwargs", {})
         set_(self, "_forward_hooks_always_called", {})
+        set_(self, "_backward_hooks", {})
+        set_(self, "_backward_pre_hooks", {})
 
     # ------------------------------------------------------------------ forward
     def forward(self, *args: Any, **kwargs: Any) -> Any:
@@ -117,7 +121,9 @@ class Module:
             f'Module [{self._get_name()}] is missing the required "forward" function')
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if self._forward_pre_hooks or self._forward_hooks:
+        d = self.__dict__
+        if d["_forward_pre_hooks"] or d["_forward_hooks"] or d.get("_backward_hooks") or \
+                d.get("_backward_pre_hooks"):
             return self._call_with_hooks(args, kwargs)
         return self.forward(*args, **kwargs)
 
@@ -135,6 +141,12 @@ class Module:
                 result = hook(self, args)
                 if result is not None:
                     args = result if isinstance(result, tuple) else (result,)
+        full = self.__dict__.get("_backward_hooks")
+        pre = self.__dict__.get("_backward_pre_hooks")
+        backward_hook = None
+        if full or pre:
+            backward_hook = _BackwardHook(self, list(full.values()), list(pre.values()))
+            args = backward_hook.setup_input_hook(args)
         called = set()
         try:
             result = self.forward(*args, **kwargs)
@@ -154,6 +166,8 @@ class Module:
                     else:
                         hook(self, args, None)
             raise
+        if backward_hook is not None:
+            result = backward_hook.setup_output_hook(result)
         return result
 
     def register_forward_pre_hook(self, hook: Callable, *, prepend: bool = False,
@@ -180,9 +194,22 @@ class Module:
             self._forward_hooks_always_called[handle.id] = True
         return handle
 
-    def register_full_backward_hook(self, hook: Callable, prepend: bool = False):
-        raise errors.NotSupported("Module.register_full_backward_hook is not supported; "
-                                  "register a hook on the output tensor instead")
+    def register_full_backward_pre_hook(self, hook: Callable,
+                                        prepend: bool = False) -> RemovableHandle:
+        """``hook(module, grad_output)`` runs when the gradients of the module's outputs are
+        ready; a non-None result (a tuple like ``grad_output``) replaces them."""
+        handle = RemovableHandle(self._backward_pre_hooks)
+        _insert(self._backward_pre_hooks, handle.id, hook, prepend)
+        return handle
+
+    def register_full_backward_hook(self, hook: Callable,
+                                    prepend: bool = False) -> RemovableHandle:
+        """``hook(module, grad_input, grad_output)`` runs when the gradients of the module's
+        positional inputs are ready (``None`` for arguments that are not tensors); a non-None
+        result (a tuple like ``grad_input``) replaces them."""
+        handle = RemovableHandle(self._backward_hooks)
+        _insert(self._backward_hooks, handle.id, hook, prepend)
+        return handle
 
     def register_backward_hook(self, hook: Callable):
         raise errors.NotSupported("Module.register_backward_hook is not supported; "
@@ -605,6 +632,105 @@ class Module:
         keys = set(dir(type(self))) | set(self.__dict__)
         keys |= set(self._parameters) | set(self._buffers) | set(self._modules)
         return sorted(k for k in keys if not k[:1].isdigit())
+
+
+_NO_INPUT_GRAD_WARNING = (
+    "Full backward hook is firing when gradients are computed with respect to module outputs "
+    "since no inputs require gradients. See https://docs.pytorch.org/docs/main/generated/"
+    "torch.nn.Module.html#torch.nn.Module.register_full_backward_hook for more details.")
+
+
+class _BackwardHook:
+    """One call's full backward hooks: the module's tensor arguments and its tensor outputs
+    pass through identity nodes (``BackwardHookFunctionBackward``, as in torch). The outputs'
+    node sees ``grad_output`` first (pre-hooks may replace it); the inputs' node then sees
+    ``grad_input`` and calls the hooks with both."""
+
+    def __init__(self, module: Module, hooks: list, pre_hooks: list) -> None:
+        self.module = module
+        self.hooks = hooks
+        self.pre_hooks = pre_hooks
+        self.n_inputs = 0
+        self.input_index: list[int] | None = None
+        self.grad_outputs: tuple | None = None
+
+    @staticmethod
+    def _through_identity(values: tuple, backward: Callable) -> tuple[list[int], tuple] | None:
+        index = [i for i, v in enumerate(values) if isinstance(v, Tensor)]
+        if not (is_grad_enabled() and any(values[i].requires_grad for i in index)):
+            return None
+
+        def forward(ctx, *tensors):
+            ctx.set_materialize_grads(False)
+            out = tuple(t if t.requires_grad else t.detach() for t in tensors)
+            ctx.mark_non_differentiable(*[t for t in out if not t.requires_grad])
+            return out
+
+        out = apply_function("BackwardHookFunction", forward,
+                             lambda ctx, *grads: backward(grads),
+                             tuple(values[i] for i in index))
+        new = list(values)
+        for i, t in zip(index, out):
+            new[i] = t
+        return index, tuple(new)
+
+    def setup_input_hook(self, args: tuple) -> tuple:
+        self.n_inputs = len(args)
+        if not self.hooks:
+            return args
+        wrapped = self._through_identity(args, self._input_grads)
+        if wrapped is None:
+            return args
+        self.input_index, args = wrapped
+        return args
+
+    def setup_output_hook(self, result: Any) -> Any:
+        single = not isinstance(result, tuple)
+        wrapped = self._through_identity((result,) if single else result, self._output_grads)
+        if wrapped is None:
+            return result
+        return wrapped[1][0] if single else type(result)(wrapped[1])
+
+    def _input_grads(self, grads: tuple) -> tuple:
+        grad_input = tuple(grads[self.input_index.index(i)] if i in self.input_index else None
+                           for i in range(self.n_inputs))
+        for hook in self.hooks:
+            out = hook(self.module, grad_input, self.grad_outputs)
+            if out is None:
+                continue
+            grad_input = _checked(out, len(grad_input), "Backward hook", "grad_input")
+        self.grad_outputs = None
+        return tuple(grad_input[i] for i in self.input_index)
+
+    def _output_grads(self, grads: tuple) -> tuple:
+        for hook in self.pre_hooks:
+            out = hook(self.module, grads)
+            if out is None:
+                continue
+            grads = _checked(out, len(grads), "Backward pre hook", "grad_output")
+        self.grad_outputs = grads
+        if self.input_index is None and self.hooks:
+            warnings.warn(_NO_INPUT_GRAD_WARNING, UserWarning, stacklevel=2)
+            grad_input = tuple(None for _ in range(self.n_inputs))
+            for hook in self.hooks:
+                out = hook(self.module, grad_input, grads)
+                if out is not None and not (isinstance(out, tuple) and
+                                            all(g is None for g in out)):
+                    raise errors.EngineRuntimeError(
+                        "Backward hook for Modules where no input requires gradient should "
+                        "always return None or None for all gradients.")
+            self.grad_outputs = None
+        return tuple(grads)
+
+
+def _checked(out: Any, expected: int, who: str, what: str) -> tuple:
+    if not isinstance(out, (tuple, list)):
+        raise errors.EngineRuntimeError("hook 'hook' has changed the size of value")
+    if len(out) != expected:
+        raise errors.EngineRuntimeError(
+            f"{who} returned an invalid number of {what}, got {len(out)}, but expected "
+            f"{expected}")
+    return tuple(out)
 
 
 def _insert(table: dict, key: int, hook: Callable, prepend: bool) -> None:

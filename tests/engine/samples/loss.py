@@ -4,7 +4,7 @@ import numpy as np
 
 import engine
 
-from . import Sample, samples
+from . import Sample, samples, skip
 
 rng = np.random.default_rng(23)
 
@@ -78,3 +78,7 @@ samples("multi_margin_loss",
         Sample((r(5, 4), engine.tensor(np.array([0, 3, 1, 2, 3]))),
                {"p": 2, "weight": engine.tensor(np.array([1.0, 0.5, 2.0, 1.5]))},
                name="p2-weight", second_order=False))
+
+skip("ctc_loss", "torch's gradient is the derivative through the log_softmax that makes "
+     "log_probs, not the plain derivative: tests/engine/test_ctc_loss.py compares it with "
+     "torch's and gradchecks the log_softmax composition")
