@@ -117,9 +117,12 @@ class _Job:
         self.context = contextvars.copy_context()  # the caller's np.errstate, for the workers
 
     def work(self) -> None:
-        bounds, ufunc, flat, out = self.bounds, self.ufunc, self.flat, self.out
+        bounds = self.bounds
+        i = self.take()
+        if i >= len(bounds):  # a worker that came late: it never touches the arrays
+            return
+        ufunc, flat, out = self.ufunc, self.flat, self.out
         while True:
-            i = self.take()
             if i >= len(bounds):
                 return
             lo, hi = bounds[i]
@@ -133,6 +136,7 @@ class _Job:
                 self.left -= 1
                 if not self.left:
                     self.done.set()
+            i = self.take()
 
     def work_in_pool(self) -> None:
         self.context.copy().run(self.work)
@@ -163,6 +167,9 @@ def chunked(ufunc: np.ufunc, *args):
         pool.submit(job.work_in_pool)
     job.work()
     job.done.wait()
+    # A pool task that has not started yet still holds the job: it must not hold the arrays,
+    # or their memory is freed late and the next step's temporaries fault in fresh heap pages.
+    job.flat = job.out = None
     if job.error is not None:
         raise job.error
     return out

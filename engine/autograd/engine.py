@@ -107,10 +107,6 @@ def sum_to(g: Tensor, shape: tuple) -> Tensor:
     return g
 
 
-def _add(a: Tensor | None, b: Tensor) -> Tensor:
-    return b if a is None else a + b
-
-
 def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                  accumulate=True, allow_unused=False):
     """The engine. With ``accumulate`` gradients go into leaves' ``.grad`` (only those of
@@ -121,7 +117,7 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
     root_edges, root_grads = _root_edges(outputs, grad_outputs)
     # Gradients that someone else may hold (the caller's ``gradient=``, one tensor handed to two
     # edges, a hook's return): a leaf must copy them before it updates .grad in place.
-    not_owned = {id(g) for g in root_grads}
+    not_owned = set(map(id, root_grads))
 
     targets = captured = target_nodes = None
     if inputs is not None:
@@ -133,25 +129,31 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
         captured = [None] * len(inputs)
         target_nodes = {e[0] for e in targets}
 
-    root = Node("GraphRoot", None, True, (), False, tuple(root_edges), (), 1)
-    deps, _ = _discover([root])
-    needed = None if targets is None else _needed([root], deps, target_nodes)
+    # The roots' nodes start the walk (no GraphRoot node: deps count only the graph's own
+    # edges, so a root node is ready once no other node still owes it a gradient).
+    if len(root_edges) == 1:
+        root_nodes = [root_edges[0][0]]
+    else:
+        root_nodes = list(dict.fromkeys(e[0] for e in root_edges))
+    deps, _ = _discover(root_nodes)
+    needed = None if targets is None else _needed(root_nodes, deps, target_nodes)
 
     pending = {}
     for e, g in zip(root_edges, root_grads):
-        buf = pending.setdefault(e[0], [None] * e[0]._nout)
-        buf[e[1]] = _add(buf[e[1]], g)
+        buf = pending.get(e[0])
+        if buf is None:
+            buf = pending[e[0]] = [None] * e[0]._nout
+        buf[e[1]] = g if buf[e[1]] is None else buf[e[1]] + g
     buffers = {}
     ready = []
-    for e in root_edges:
-        deps[e[0]] -= 1
-    for e in root_edges:
-        if deps[e[0]] == 0 and e[0] in pending:
-            buffers[e[0]] = pending.pop(e[0])
-            ready.append(e[0])
+    for node in root_nodes:
+        if node not in deps and node in pending:
+            buffers[node] = pending.pop(node)
+            ready.append(node)
 
     anomaly = HOOKS_ACTIVE[0] and _anomaly.enabled()
-    with set_grad_enabled(create_graph):
+    token = _grad_enabled.set(bool(create_graph))
+    try:
         while ready:
             node = ready.pop()
             grads = buffers.pop(node)
@@ -183,7 +185,11 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                 in_grads = _run_post_hooks(node, in_grads, grads)
             if not retain_graph and node._had_tensors:  # free what backward saved
                 node._saved = None
-            if len(in_grads) > 1:
+            if len(in_grads) == 2:  # (the common case of _mark_shared, inline)
+                g = in_grads[0]
+                if g is not None and g is in_grads[1]:
+                    not_owned.add(id(g))
+            elif len(in_grads) > 2:
                 _mark_shared(in_grads, not_owned)
             for e, g, meta in zip(node._edges, in_grads, node._meta):
                 if e is None:
@@ -203,6 +209,8 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                     if buf is not None:
                         buffers[nxt] = buf
                         ready.append(nxt)
+    finally:
+        _grad_enabled.reset(token)
 
     if captured is None:
         return None

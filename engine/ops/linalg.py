@@ -35,9 +35,11 @@ def dot(input, tensor):
         raise errors.EngineRuntimeError(
             f"inconsistent tensor size, expected tensor [{n}] and src [{m}] to have the same "
             f"number of elements, but got {n} and {m} elements respectively")
-    _same_dtype("dot", input, tensor)
+    if input.dtype is not tensor.dtype:
+        _same_dtype("dot", input, tensor)
     xp = input.device.xp
-    out = _wrap(xp.asarray(xp.dot(input._data, tensor._data)), input.dtype, input.device)
+    # the array's own method: ``xp.dot`` goes through NumPy's __array_function__ dispatch
+    out = _wrap(xp.asarray(input._data.dot(tensor._data)), input.dtype, input.device)
     if needs_grad(input, tensor):
         record(out, "DotBackward0", (lambda g, a, b: g * b, lambda g, a, b: g * a),
                (input, tensor), (input, tensor))

@@ -454,20 +454,25 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
             f"linalg.vector_norm cannot compute the {sign}inf norm on the dimension {empty[0]}"
             "because this dimension is empty and the operation does not have an identity")
     xp = input.device.xp
-    a = xp.abs(input._data.astype(_acc(dt), copy=False))
-    with _quiet(xp):
-        if p == INF:
-            res = a.max(axis=dims, keepdims=keepdim)
-        elif p == -INF:
-            res = a.min(axis=dims, keepdims=keepdim)
-        elif p == 0:
-            res = (a != 0).sum(axis=dims, keepdims=keepdim, dtype=a.dtype)
-        elif p == 1:
-            res = a.sum(axis=dims, keepdims=keepdim)
-        elif p == 2:
-            res = xp.sqrt((a * a).sum(axis=dims, keepdims=keepdim))
-        else:
-            res = (a ** p).sum(axis=dims, keepdims=keepdim) ** (1 / p)
+    if p == 2 and xp is np:  # the common case, without abs (a * a is |a| * |a|) or .sum's wrapper
+        a = input._data.astype(_acc(dt), copy=False)
+        with np.errstate(all="ignore"):
+            res = np.sqrt(np.add.reduce(a * a, axis=dims, keepdims=keepdim))
+    else:
+        a = xp.abs(input._data.astype(_acc(dt), copy=False))
+        with _quiet(xp):
+            if p == INF:
+                res = a.max(axis=dims, keepdims=keepdim)
+            elif p == -INF:
+                res = a.min(axis=dims, keepdims=keepdim)
+            elif p == 0:
+                res = (a != 0).sum(axis=dims, keepdims=keepdim, dtype=a.dtype)
+            elif p == 1:
+                res = a.sum(axis=dims, keepdims=keepdim)
+            elif p == 2:
+                res = xp.sqrt((a * a).sum(axis=dims, keepdims=keepdim))
+            else:
+                res = (a ** p).sum(axis=dims, keepdims=keepdim) ** (1 / p)
     out = _wrap(xp.asarray(res).astype(dt.np, copy=False), dt, input.device)
     if needs_grad(input):
         record(out, "LinalgVectorNormBackward0",
