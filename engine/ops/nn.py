@@ -1150,13 +1150,16 @@ def _nll(input: Tensor, target: Tensor, weight, ignore_index: int, reduction: st
         if from_logits:
             probs = xp.exp(logp)
             base = (probs - onehot) * coef
-        else:
-            base = -(onehot * coef)
+        else:  # +0 off the target class (torch's kernel writes only there)
+            base = xp.where(onehot, -coef, dt.np.type(0))
         if one:
             base, onehot, coef = base[0], onehot[0], coef[0]
         consts = (_const(base, input), _const(onehot, input), _const(coef, input))
-        rule = _ce_grad if from_logits else _nll_grad
-        record(out, _nll_node(input, reduction), (rule,), (input,),
+        node = _nll_node(input, reduction)
+        # the gradient's own node, as torch records it under create_graph
+        rule = named_grad("LogSoftmaxBackwardDataBackward0", _ce_grad) if from_logits else \
+            named_grad(node[:-1] + "Backward0", _nll_grad) if node.startswith("Nll") else _nll_grad
+        record(out, node, (rule,), (input,),
                (input, reduction == "none" and not one, 0 if one else 1) + consts)
     return out
 
@@ -1171,7 +1174,7 @@ def _nll_node(input: Tensor, reduction: str) -> str:
 
 
 def _nll_grad(g, x, per_item, cls, base, onehot, coef):
-    return (g.unsqueeze(cls) if per_item else g) * base
+    return _where_keep((g.unsqueeze(cls) if per_item else g) * base, onehot._data != 0)
 
 
 def _ce_grad(g, x, per_item, cls, base, onehot, coef):

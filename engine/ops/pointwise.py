@@ -709,8 +709,10 @@ for _name, _ufunc, _aliases in (("eq", "equal", ()), ("ne", "not_equal", ("not_e
                                 ("lt", "less", ("less",)), ("le", "less_equal", ("less_equal",)),
                                 ("gt", "greater", ("greater",)),
                                 ("ge", "greater_equal", ("greater_equal",))):
-    binary(_name, (lambda u: lambda xp, a, b: getattr(xp, u)(a, b))(_ufunc), None, out="bool",
-           doc=f"Elementwise ``{_name}`` comparison (bool result).", aliases=_aliases)
+    _cmp = binary(_name, (lambda u: lambda xp, a, b: getattr(xp, u)(a, b))(_ufunc), None,
+                  out="bool", doc=f"Elementwise ``{_name}`` comparison (bool result).",
+                  aliases=_aliases, inplace=False)
+    inplace_twin(_name, _cmp, zero_grad=_name.capitalize() + "Backward")
 
 
 def _float_checks(a) -> bool:

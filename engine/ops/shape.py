@@ -100,7 +100,9 @@ def _reshape_like(name: str, input: Tensor, shape: tuple, must_view: bool) -> Te
     else:
         out = make_view(input, arr, lambda t: t.reshape(shape))
     if needs_grad(input):
-        node = "UnsafeViewBackward0" if copied else "ViewBackward0"
+        # torch's reshape of a non-contiguous tensor that it can view is ``_reshape_alias``
+        node = "UnsafeViewBackward0" if copied else "ViewBackward0" if must_view or \
+            getattr(input._data.flags, "c_contiguous", True) else "ReshapeAliasBackward0"
         record(out, node, (lambda g: g.reshape(in_shape),), (input,))
     return out
 
@@ -349,8 +351,7 @@ def unflatten(input, dim, sizes):
         raise errors.EngineRuntimeError(
             f"unflatten: Provided sizes {_fmt(sizes)} don't multiply up to the size of dim {dim} "
             f"({shape[d]}) in the input tensor")
-    return view(input, shape[:d] + sizes + shape[d + 1:]) if input._data.flags.c_contiguous \
-        else reshape(input, shape[:d] + sizes + shape[d + 1:])
+    return _reshape_like("view", input, shape[:d] + sizes + shape[d + 1:], True)
 
 
 # --------------------------------------------------------------------------- slicing views
