@@ -313,7 +313,8 @@ def _torch_scalar_name(dt) -> str:
 
 
 def inplace_twin(name: str, forward, differentiable: bool | None = None,
-                 ufunc: str | None = None, zero_grad: str | None = None) -> None:
+                 ufunc: str | None = None, zero_grad: str | None = None,
+                 autograd_checks: bool = True) -> None:
     """Register ``name_``: the op applied in place on its first argument.
 
     With ``ufunc`` (the array module's function name), a call that records nothing and needs no
@@ -323,10 +324,13 @@ def inplace_twin(name: str, forward, differentiable: bool | None = None,
     ``zero_grad`` (torch's comparisons, e.g. "EqBackward"): the op has zero gradients; in place
     on a tensor that requires grad its result takes the tensor's dtype and a node of that name
     (``EqBackward0`` for a number operand, ``EqBackward1`` for a tensor).
+    ``autograd_checks=False``: an op torch does not differentiate at all (logical_and_ ...)
+    writes even into a leaf that requires grad, as torch's does.
     """
 
     def method(self, *args, **kwargs):
-        check_inplace(self)
+        if autograd_checks:
+            check_inplace(self)
         if ufunc is not None and len(args) == 1 and not kwargs and \
                 self.dtype.is_floating_point:
             other = args[0]

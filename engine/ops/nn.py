@@ -108,7 +108,8 @@ def _relu_backward(g: Tensor, y: Tensor) -> Tensor:
     return _where_keep(g, y._data > 0)
 
 
-def _scaled_by_mask(input: Tensor, out_arr, factor_arr, node: str) -> Tensor:
+def _scaled_by_mask(input: Tensor, out_arr, factor_arr, node: str,
+                    inplace: bool | None = None) -> Tensor:
     """An op whose gradient is ``g * factor`` with ``factor`` fixed by the forward. Its
     gradient formula is torch's ``<Op>BackwardBackward0`` node under create_graph: of the
     incoming gradient and of the input (the result for in-place ``...Backward1`` nodes)."""
@@ -122,8 +123,9 @@ def _scaled_by_mask(input: Tensor, out_arr, factor_arr, node: str) -> Tensor:
             def rule(g, f, x):
                 return grad_node(name, _times_factor, g, f, x)
 
-        record(out, node, (rule,), (input,),
-               (factor, OUTPUT if node.endswith("Backward1") else input))
+        if inplace is None:
+            inplace = node.endswith("Backward1")
+        record(out, node, (rule,), (input,), (factor, OUTPUT if inplace else input))
     return out
 
 

@@ -736,13 +736,14 @@ def _logical(name: str, ufunc: str) -> None:
                   inplace=False, public=False)
     word = name.split("_")[1].upper()
     fn = _tensor_only(name, impl, f"Elementwise logical {word} of truth values (bool result).")
-    inplace_twin(name, fn)
+    inplace_twin(name, fn, autograd_checks=False)
 
 
 for _name in ("logical_and", "logical_or", "logical_xor"):
     _logical(_name, _name)
 logical_not = unary("logical_not", lambda xp, a: xp.logical_not(a), floating=False,
-                    bool_out=True, doc="Elementwise logical NOT (bool result).")
+                    bool_out=True, doc="Elementwise logical NOT (bool result).", inplace=False)
+inplace_twin("logical_not", logical_not, autograd_checks=False)
 
 
 def _bitwise(name: str, ufunc: str):

@@ -735,8 +735,10 @@ def roll(input, shifts, dims=None):
         if len(sh) != 1:
             raise errors.EngineRuntimeError(
                 f"shifts and dimensions must align. shifts: {len(sh)}, dims:0")
-        flat = roll(reshape(input, -1), sh[0], 0)
-        return reshape(flat, input._data.shape)
+        out = _wrap(input.device.xp.roll(input._data, sh[0]), input.dtype, input.device)
+        if needs_grad(input):  # one node, as torch's (it flattens inside the kernel)
+            record(out, "RollBackward0", (lambda g: g.roll(-sh[0]),), (input,))
+        return out
     ds = [int(dims)] if isinstance(dims, (int, np.integer)) else [int(x) for x in dims]
     if len(sh) != len(ds):
         raise errors.EngineRuntimeError(

@@ -383,3 +383,42 @@ FIRST_ORDER = {
 @pytest.mark.parametrize("name", list(FIRST_ORDER))
 def test_first_order_gradient_nodes(name):
     _same(lambda T: _first_order(T, FIRST_ORDER[name], [[0.2, -0.3], [0.1, 0.9]]))
+
+
+def _logical_into(T, op):
+    x = T.tensor([1.0, 0.0], requires_grad=True)
+    r = getattr(x, op)(T.tensor([True, True])) if op != "logical_not_" else x.logical_not_()
+    y = T.tensor([1.0, 0.0], requires_grad=True) * 2
+    v = y[1:]
+    getattr(v, op)(T.tensor([True])) if op != "logical_not_" else v.logical_not_()
+    return [r, r.is_leaf, y, v]
+
+
+@pytest.mark.parametrize("op", ["logical_and_", "logical_or_", "logical_xor_", "logical_not_"])
+def test_logical_inplace_skips_autograd_checks(op):
+    _same(lambda T: _logical_into(T, op))
+
+
+def _roll_flat(T):
+    x = T.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    r = T.roll(x.T, -3)
+    r.backward(T.tensor([[1.0, 2.0], [3.0, 4.0]]))
+    return [r, x.grad.clone()]
+
+
+def test_roll_without_dims_is_one_node():
+    _same(_roll_flat)
+
+
+def _inplace_activation_nodes(T):
+    F = T.nn.functional
+    a = T.tensor([1.0, -2.0, 3.0], dtype=T.float64, requires_grad=True)
+    outs = [F.hardtanh_(a * 1), F.hardtanh(a * 1, inplace=True), F.relu6(a * 1, inplace=True),
+            F.threshold_(a * 1, 0.5, 1.0), F.leaky_relu(a * 1, inplace=True), F.elu(a * 1, inplace=True),
+            F.relu_(a * 1)]
+    sum(o.sum() for o in outs).backward()
+    return outs + [a.grad.clone()]
+
+
+def test_inplace_activation_nodes():
+    _same(_inplace_activation_nodes)
