@@ -88,7 +88,7 @@ def _relu(input: Tensor) -> Tensor:
     if needs_grad(input):
         record(out, "ReluBackward0",
                (lambda g, y: grad_node("ThresholdBackwardBackward0", _relu_backward, g, y),),
-               (input,), (OUTPUT,))
+               (input,), (OUTPUT,), jvp=lambda ts: _where_keep(ts[0], out._data > 0))
     return out
 
 
@@ -125,7 +125,8 @@ def _scaled_by_mask(input: Tensor, out_arr, factor_arr, node: str,
 
         if inplace is None:
             inplace = node.endswith("Backward1")
-        record(out, node, (rule,), (input,), (factor, OUTPUT if inplace else input))
+        record(out, node, (rule,), (input,), (factor, OUTPUT if inplace else input),
+               jvp=lambda ts: ts[0] * factor)
     return out
 
 
@@ -237,7 +238,7 @@ def gelu(input, approximate="none"):
     out = _const(res, input)
     if needs_grad(input):
         record(out, "GeluBackward0", (named_grad("GeluBackwardBackward0", rule),), (input,),
-               (input,))
+               (input,), jvp=lambda ts: rule(ts[0], input))
     return out
 
 
@@ -258,7 +259,8 @@ def silu(input, inplace=False):
             res = a / (1 + xp.exp(-a))
         out = _const(res, input)
         if needs_grad(input):
-            record(out, "SiluBackward0", (_silu_grad,), (input,), (input,))
+            record(out, "SiluBackward0", (_silu_grad,), (input,), (input,),
+                   jvp=lambda ts: _silu_grad(ts[0], input))
         return out
 
     return _maybe_inplace(input, inplace, compute)
@@ -279,7 +281,8 @@ def elu(input, alpha=1.0, inplace=False):
             m, neg = _const(pos, input), _const(a < 0, input)
             rule = lambda g, x, m, n: g * (m + (1 - m) * alpha * (x * n).exp())  # noqa: E731
             record(out, "EluBackward1" if inplace else "EluBackward0",
-                   (named_grad("EluBackwardBackward0", rule),), (input,), (input, m, neg))
+                   (named_grad("EluBackwardBackward0", rule),), (input,), (input, m, neg),
+                   jvp=lambda ts: rule(ts[0], input, m, neg))
         return out
 
     return _maybe_inplace(input, inplace, compute)
@@ -299,7 +302,7 @@ def softplus(input, beta=1, threshold=20):
         m = _const(linear, input)
         rule = lambda g, x, m: g * (m + (1 - m) * (x * beta).sigmoid())  # noqa: E731
         record(out, "SoftplusBackward0", (named_grad("SoftplusBackwardBackward0", rule),),
-               (input,), (input, m))
+               (input,), (input, m), jvp=lambda ts: rule(ts[0], input, m))
     return out
 
 
@@ -346,10 +349,11 @@ def softmax(input, dim=None, _stacklevel=3, dtype=None):
     x, d = _softmax_input(input, dim, dtype, "softmax")
     out = _wrap(_softmax_arrays(x.device.xp, x._data, d, False), x.dtype, x.device)
     if needs_grad(x):
-        record(out, "SoftmaxBackward0",
+        record(out, "SoftmaxBackward0",  # (its Jacobian is symmetric: the same rule forward)
                (named_grad("SoftmaxBackwardDataBackward0",
                            lambda g, y: y * (g - (g * y).sum(d, keepdim=True))),),
-               (x,), (OUTPUT,))
+               (x,), (OUTPUT,),
+               jvp=lambda ts: out * (ts[0] - (ts[0] * out).sum(d, keepdim=True)))
     return out
 
 
@@ -362,7 +366,8 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
         record(out, "LogSoftmaxBackward0",
                (named_grad("LogSoftmaxBackwardDataBackward0",
                            lambda g, y: g - y.exp() * g.sum(d, keepdim=True)),),
-               (x,), (OUTPUT,))
+               (x,), (OUTPUT,),
+               jvp=lambda ts: ts[0] - (out.exp() * ts[0]).sum(d, keepdim=True))
     return out
 
 
@@ -430,7 +435,19 @@ def linear(input, weight, bias=None):
             node = "SqueezeBackward4"
         else:
             node = "UnsafeViewBackward0" if bias is None else "ViewBackward0"
-        record(out, node, _LINEAR_RULE, (input, weight, bias), (input, weight))
+        record(out, node, _LINEAR_RULE, (input, weight, bias), (input, weight),
+               jvp=lambda ts: _linear_jvp(input, weight, ts))
+    return out
+
+
+def _linear_jvp(x, w, tangents):
+    """``linear(tx, w) + linear(x, tw) + tb`` (terms without a tangent left out)."""
+    tx, tw, tb = tangents
+    out = None if tx is None else linear(tx, w)
+    if tw is not None:
+        out = linear(x, tw) if out is None else out + linear(x, tw)
+    if tb is not None:
+        out = tb if out is None else out + tb
     return out
 
 

@@ -103,7 +103,8 @@ def _reshape_like(name: str, input: Tensor, shape: tuple, must_view: bool) -> Te
         # torch's reshape of a non-contiguous tensor that it can view is ``_reshape_alias``
         node = "UnsafeViewBackward0" if copied else "ViewBackward0" if must_view or \
             getattr(input._data.flags, "c_contiguous", True) else "ReshapeAliasBackward0"
-        record(out, node, (lambda g: g.reshape(in_shape),), (input,))
+        record(out, node, (lambda g: g.reshape(in_shape),), (input,),
+               jvp=lambda ts: ts[0].reshape(shape))
     return out
 
 
@@ -185,7 +186,8 @@ def expand(self, *sizes):
         arr = self.device.xp.broadcast_to(data, target)
     out = make_view(self, arr, lambda t: t.expand(target))
     if needs_grad(self):
-        record(out, "ExpandBackward0", (lambda g: g,), (self,))  # the engine sums back
+        record(out, "ExpandBackward0", (lambda g: g,), (self,),  # the engine sums back
+               jvp=lambda ts: ts[0].expand(target))
     return out
 
 
@@ -208,7 +210,8 @@ def unsqueeze(input, dim):
     arr = input.device.xp.expand_dims(input._data, d)
     out = make_view(input, arr, lambda t: t.unsqueeze(d))
     if needs_grad(input):
-        record(out, "UnsqueezeBackward0", (lambda g: g.squeeze(d),), (input,))
+        record(out, "UnsqueezeBackward0", (lambda g: g.squeeze(d),), (input,),
+               jvp=lambda ts: ts[0].unsqueeze(d))
     return out
 
 
@@ -226,7 +229,8 @@ def squeeze(input, dim=None):
     out = make_view(input, arr, lambda t: t.squeeze(dim))
     if needs_grad(input):
         name = "SqueezeBackward0" if dim is None else "SqueezeBackward1"
-        record(out, name, (lambda g: g.reshape(shape),), (input,))
+        record(out, name, (lambda g: g.reshape(shape),), (input,),
+               jvp=lambda ts: ts[0].squeeze(dim))
     return out
 
 
@@ -238,7 +242,8 @@ def transpose(input, dim0, dim1):
     arr = input.device.xp.swapaxes(input._data, d0, d1) if n else input._data.view()
     out = make_view(input, arr, lambda t: t.transpose(d0, d1))
     if needs_grad(input):
-        record(out, "TransposeBackward0", (lambda g: g.transpose(d0, d1),), (input,))
+        record(out, "TransposeBackward0", (lambda g: g.transpose(d0, d1),), (input,),
+               jvp=lambda ts: ts[0].transpose(d0, d1))
     return out
 
 
@@ -264,7 +269,8 @@ def _permute(input: Tensor, perm: tuple, node: str) -> Tensor:
     out = make_view(input, arr, lambda t: _permute(t, perm, node))
     if needs_grad(input):
         inv = tuple(int(i) for i in np.argsort(perm))
-        record(out, node, (lambda g: g.permute(inv),), (input,))
+        record(out, node, (lambda g: g.permute(inv),), (input,),
+               jvp=lambda ts: _permute(ts[0], perm, node))
     return out
 
 
@@ -380,7 +386,7 @@ def slice_view(input: Tensor, dim: int, start: int, stop: int, step: int = 1) ->
     if needs_grad(input):
         record(out, "SliceBackward0",
                (lambda g: _embed(g, shape, lambda z: z[key], replay, "SliceBackwardBackward0"),),
-               (input,))
+               (input,), jvp=lambda ts: replay(ts[0]))
     return out
 
 
@@ -397,7 +403,7 @@ def select_view(input: Tensor, dim: int, index: int) -> Tensor:
         record(out, "SelectBackward0",
                (lambda g: _embed(g, shape, lambda z: z[key], replay,
                                  "SelectBackwardBackward0"),),
-               (input,))
+               (input,), jvp=lambda ts: replay(ts[0]))
     return out
 
 
@@ -405,7 +411,7 @@ def alias(input: Tensor) -> Tensor:
     """A view of all of ``input`` (``x[...]``)."""
     out = make_view(input, input._data.view(), alias)
     if needs_grad(input):
-        record(out, "AliasBackward0", (lambda g: g,), (input,))
+        record(out, "AliasBackward0", (lambda g: g,), (input,), jvp=lambda ts: alias(ts[0]))
     return out
 
 
