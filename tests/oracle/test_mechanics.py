@@ -414,8 +414,8 @@ def _inplace_activation_nodes(T):
     F = T.nn.functional
     a = T.tensor([1.0, -2.0, 3.0], dtype=T.float64, requires_grad=True)
     outs = [F.hardtanh_(a * 1), F.hardtanh(a * 1, inplace=True), F.relu6(a * 1, inplace=True),
-            F.threshold_(a * 1, 0.5, 1.0), F.leaky_relu(a * 1, inplace=True), F.elu(a * 1, inplace=True),
-            F.relu_(a * 1)]
+            F.threshold_(a * 1, 0.5, 1.0), F.leaky_relu(a * 1, inplace=True),
+            F.elu(a * 1, inplace=True), F.relu_(a * 1)]
     sum(o.sum() for o in outs).backward()
     return outs + [a.grad.clone()]
 
