@@ -75,7 +75,7 @@ def unary(name: str, fwd, grad=None, *, save=("input",), floating=True, node=Non
 
 def binary(name: str, fwd, grads=None, *, save=("input", "other"), out="promote", node=None,
            doc: str, aliases=(), kind="both", inplace=True, public=True,
-           ufunc: str | None = None):
+           ufunc: str | None = None, check=None, number_edges: bool = True):
     """An elementwise broadcasting op of two operands (tensors or Python scalars).
 
     ``out``: "promote" (PyTorch's promotion), "float" (ints become the default float), or
@@ -83,6 +83,10 @@ def binary(name: str, fwd, grads=None, *, save=("input", "other"), out="promote"
     ``f(g, *saved)`` per operand (None where not differentiable); ``save`` names what to keep:
     "input", "other" and "out", or is "cross" for products (``f(g, input, other)`` where each
     operand is kept only when the other one requires grad, as PyTorch saves them).
+    ``check(input, other)`` refuses operands before promotion; it runs off the fast paths
+    only, so it may only refuse what those never see (bool tensors or Python bools).
+    ``number_edges=False``: a Python number operand is no input of the node (PyTorch's Scalar
+    overloads: ``x ** 2`` is PowBackward0 with one edge, where ``x * 2`` keeps an empty one).
     """
     node = node or node_name(name)
     cross = save == "cross"
@@ -93,6 +97,8 @@ def binary(name: str, fwd, grads=None, *, save=("input", "other"), out="promote"
         elementwise_rules(grads, cross)  # its reverse rules are its tangent rules
 
     def slow(input, other):
+        if check is not None:
+            check(input, other)
         dt = promote_args(input, other)
         if float_out:
             dt = float_dtype(dt)
@@ -147,7 +153,12 @@ def binary(name: str, fwd, grads=None, *, save=("input", "other"), out="promote"
             else:
                 saved = tuple(input if s == "input" else other if s == "other" else OUTPUT
                               for s in keep)
-            record(result, node, grads, (input, other), saved, saves_scalars=cross)
+            if number_edges or type(input) is Tensor and type(other) is Tensor:
+                record(result, node, grads, (input, other), saved, saves_scalars=cross)
+            elif type(input) is Tensor:
+                record(result, node, grads[:1], (input,), saved, saves_scalars=cross)
+            else:
+                record(result, node, grads[1:], (other,), saved, saves_scalars=cross)
         return result
 
     forward.__name__ = name

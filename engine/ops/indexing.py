@@ -20,7 +20,7 @@ from ..autograd.graph import FW_ACTIVE
 from ..dtypes import bool_
 from ..modes import _grad_enabled, no_grad
 from ..tensor import Tensor, _wrap
-from ._args import is_scalar, norm_dim
+from ._args import check_fits, is_scalar, norm_dim
 from .families import apply_inplace, check_inplace, check_overlap, inplace_twin
 from .registry import op
 from .shape import _fmt, alias, select_view, slice_view, unsqueeze
@@ -387,10 +387,15 @@ def index_select(input, dim, index):
     d = norm_dim(dim, len(shape))
     idx = _on(input, index).reshape(-1)
     n = shape[d] if shape else 1
-    if idx.size and (int(idx.max()) >= n or int(idx.min()) < -n):
-        bad = int(idx.max()) if int(idx.max()) >= n else int(idx.min())
-        raise errors.EngineRuntimeError(
-            f"INDICES element is out of DATA bounds, id={bad} axis_dim={n}")
+    if not shape and idx.size != 1:
+        raise errors.EngineRuntimeError("index_select(): Index to scalar can have only 1 value, "
+                                        f"got {idx.size} value(s)")
+    if idx.size and (int(idx.max()) >= n or int(idx.min()) < 0):  # no negative indices
+        if len(shape) > 1 and d == 1:  # torch's dim-1 kernel names the first bad index
+            bad = int(idx[((idx < 0) | (idx >= n)).argmax()])
+            raise errors.EngineRuntimeError(
+                f"INDICES element is out of DATA bounds, id={bad} axis_dim={n}")
+        raise errors.EngineIndexError("index out of range in self")
     data = input._data if shape else input._data.reshape(1)
     out = _wrap(input.device.xp.take(data, idx, axis=d), input.dtype, input.device)
     if not shape:
@@ -455,6 +460,7 @@ def masked_fill(input, mask, value):
                 f"{value._data.ndim} dimension(s).")
         fill = value._data.astype(input.dtype.np)
     elif is_scalar(value):
+        check_fits(value, input.dtype)
         fill = xp.asarray(value).astype(input.dtype.np)
     else:
         raise errors.EngineTypeError(
@@ -466,9 +472,12 @@ def masked_fill(input, mask, value):
     out = _wrap(xp.where(mask._data, fill, input._data), input.dtype, input.device)
     if needs_grad(input, value):
         keep = _wrap(xp.logical_not(mask._data), bool_, mask.device)
-        record(out, "MaskedFillBackward1" if tensor_value else "MaskedFillBackward0",
-               (lambda g: g.masked_fill(mask, 0), lambda g: g.masked_fill(keep, 0).sum()),
-               (input, value))
+        if tensor_value:
+            record(out, "MaskedFillBackward1",
+                   (lambda g: g.masked_fill(mask, 0), lambda g: g.masked_fill(keep, 0).sum()),
+                   (input, value))
+        else:  # a number is no input of the node
+            record(out, "MaskedFillBackward0", (lambda g: g.masked_fill(mask, 0),), (input,))
     return out
 
 

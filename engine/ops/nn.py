@@ -234,6 +234,10 @@ def gelu(input, approximate="none"):
         rule = _gelu_tanh_grad
     else:
         res = a * (0.5 * (1.0 + _erf(xp, a / _SQRT2)))
+        if a.dtype != np.float64 and a.size > 1:
+            # torch's vectorized float32/float16 kernel gives NaN at +inf (one element, or
+            # float64, take the scalar formula: inf)
+            res = xp.where(xp.isposinf(a), xp.nan, res)
         rule = lambda g, x: g * (_normal_cdf(x) + x * _normal_pdf(x))  # noqa: E731
     out = _const(res, input)
     if needs_grad(input):

@@ -10,7 +10,7 @@ from ..device import bind
 from ..device import device as as_device
 from ..dtypes import TYPE_NAMES, as_dtype, bool_, float16, float32, float64, int32, int64
 from ..tensor import Size, Tensor, _wrap
-from ._args import norm_dim
+from ._args import check_fits, norm_dim
 from .families import apply_inplace, check_inplace
 from .registry import op, register
 
@@ -70,6 +70,7 @@ def fill_(self, value):
                 "fill_ only supports 0-dimension value tensor but got tensor with "
                 f"{value._data.ndim} dimensions.")
         return _fill(self, value, "FillBackward3")
+    check_fits(value, self.dtype)
     return _fill(self, value, "FillBackward2")
 
 
