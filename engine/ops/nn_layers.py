@@ -1,8 +1,9 @@
 """``torch.nn.functional`` forms of more layers: channel-wise dropout (``dropout1d/2d/3d``),
 alpha dropout (``alpha_dropout``, ``feature_alpha_dropout``), ``pixel_shuffle``,
-``pixel_unshuffle`` and ``channel_shuffle``. Masks draw from the session's generator; the
-graph is torch's (``input * mask``: ``MulBackward0``; alpha dropout ``input * a + b``:
-``AddBackward0``; the shuffles are one node each whose gradient is the inverse shuffle)."""
+``pixel_unshuffle``, ``channel_shuffle`` and ``rms_norm``. Masks draw from the session's
+generator; the graph is torch's (``input * mask``: ``MulBackward0``; alpha dropout
+``input * a + b``: ``AddBackward0``; the shuffles are one node each whose gradient is the
+inverse shuffle)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from ..autograd import needs_grad, record
 from ..dtypes import DEFAULT_FLOAT
 from ..random import current_generator
 from ..tensor import Tensor, _wrap
-from .nn import _maybe_inplace
+from .nn import _TORCH_NAMES, _maybe_inplace
 from .registry import op
 
 _ALPHA = 1.7580993408473766  # SELU's -scale * alpha: the value dropped units take
@@ -219,3 +220,48 @@ def channel_shuffle(input, groups):
     if needs_grad(input):
         record(out, "ChannelShuffleBackward0", (lambda gr: channel_shuffle(gr, k),), (input,))
     return out
+
+
+# --------------------------------------------------------------------------- rms_norm
+def _add_scalar(t: Tensor, value: float) -> Tensor:
+    """``t + value`` recorded as torch's scalar overload (``AddBackward1``)."""
+    out = _wrap(t._data + t.dtype.np.type(value), t.dtype, t.device)
+    if needs_grad(t):
+        record(out, "AddBackward1", (lambda g: g,), (t,))
+    return out
+
+
+@op(kind="function", grad_fns=("MulBackward0", "RsqrtBackward0", "AddBackward1",
+                               "MeanBackward1", "PowBackward0"))
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    """``input / sqrt(mean(input², trailing dims) + eps) * weight``; ``eps`` defaults to the
+    dtype's machine epsilon. Composed as torch composes it, so the nodes are torch's."""
+    if isinstance(normalized_shape, (int, np.integer)) or not isinstance(
+            normalized_shape, (tuple, list)):
+        raise errors.EngineTypeError(
+            "rms_norm(): argument 'normalized_shape' (position 2) must be tuple of ints, not "
+            f"{type(normalized_shape).__name__}")
+    ns = tuple(int(s) for s in normalized_shape)
+    shape = tuple(input.shape)
+    k = len(ns)
+    if len(shape) < k or shape[len(shape) - k:] != ns:
+        raise errors.EngineRuntimeError(
+            f"Given normalized_shape={list(ns)}, expected input with shape "
+            f"[*{', '.join(str(s) for s in ns)}], but got input of size{list(shape)}")
+    if weight is not None and tuple(weight.shape) != ns:
+        raise errors.EngineRuntimeError(
+            "Expected weight to be of same shape as normalized_shape, but got weight of shape "
+            f"{list(weight.shape)} and normalized_shape = {list(ns)}")
+    if not input.dtype.is_floating_point:
+        raise errors.KernelNotImplemented(
+            f"\"rms_norm\" not implemented for '{_TORCH_NAMES.get(input.dtype.name)}'")
+    half = input.dtype.name in ("float16", "bfloat16")  # computed in float32, as torch
+    if eps is None:
+        eps = float(np.finfo(np.float32 if half else input.dtype.np).eps)
+    dims = tuple(range(len(shape) - k, len(shape)))
+    x = input.float() if half else input
+    scale = _add_scalar(x.pow(2).mean(dims, keepdim=True), eps).rsqrt()
+    out = x.mul(scale)
+    if weight is not None:
+        out = out.mul(weight)
+    return out.to(input.dtype)

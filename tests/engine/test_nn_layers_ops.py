@@ -156,3 +156,35 @@ def test_module_reprs():
     m = nn.Dropout2d(0.5)
     x = engine.ones(2, 3, 2, 2)
     assert engine.equal(m.eval()(x), x)
+
+
+@pytest.mark.parametrize("case", ["plain", "weight", "eps", "float32"])
+def test_rms_norm_matches_torch(case):
+    x = RNG.normal(size=(2, 3, 4))
+    w = RNG.normal(size=(3, 4))
+    res = []
+    for lib in (engine, torch):
+        dt = lib.float32 if case == "float32" else lib.float64
+        t = lib.tensor(x, dtype=dt, requires_grad=True)
+        weight = lib.tensor(w, dtype=dt, requires_grad=True) if case == "weight" else None
+        shape = (3, 4) if case == "weight" else (4,)
+        eps = 1e-3 if case == "eps" else None
+        y = lib.nn.functional.rms_norm(t, shape, weight, eps)
+        y.pow(3).sum().backward()
+        res.append((y.detach().numpy(), t.grad.numpy(), chain(y)))
+    tol = 1e-6 if case == "float32" else 1e-12
+    np.testing.assert_allclose(res[0][0], res[1][0], rtol=tol, atol=tol)
+    np.testing.assert_allclose(res[0][1], res[1][1], rtol=tol * 10, atol=tol * 10)
+    assert res[0][2] == res[1][2]
+
+
+def test_rms_norm_module_and_errors():
+    for case in ("RMSNorm(4)", "RMSNorm([3, 4], eps=1e-5, elementwise_affine=False)"):
+        ours, theirs = eval("nn." + case), eval("torch.nn." + case)
+        assert repr(ours) == repr(theirs)
+        assert list(ours.state_dict()) == list(theirs.state_dict())
+    for shape, weight in (((5,), None), ((2, 5), None), ((4,), (3,))):
+        (ours, _), (theirs, _) = both(lambda lib, shape=shape, weight=weight: (
+            lib.nn.functional.rms_norm(lib.ones(2, 3, 4), shape,
+                                       None if weight is None else lib.ones(*weight))))
+        assert ours == theirs and ours[0] == "error"

@@ -82,7 +82,7 @@ from .loss import (
     TripletMarginWithDistanceLoss,
 )
 from .module import Module, RemovableHandle
-from .normalization import GroupNorm, LayerNorm
+from .normalization import GroupNorm, LayerNorm, RMSNorm
 from .padding import (
     PADDINGS,
     CircularPad1d,
@@ -137,6 +137,7 @@ _NEEDS_OP = {
     "Dropout3d": "dropout3d", "AlphaDropout": "alpha_dropout",
     "FeatureAlphaDropout": "feature_alpha_dropout", "PixelShuffle": "pixel_shuffle",
     "PixelUnshuffle": "pixel_unshuffle", "ChannelShuffle": "channel_shuffle",
+    "RMSNorm": "rms_norm",
     **{name: "pad" for name in PADDINGS},
 }
 
@@ -161,7 +162,7 @@ __all__ = [
     "LazyConvTranspose2d", "LazyConvTranspose3d", "LazyBatchNorm1d", "LazyBatchNorm2d",
     "LazyBatchNorm3d",
     "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout",
-    "PixelShuffle", "PixelUnshuffle", "ChannelShuffle",
+    "PixelShuffle", "PixelUnshuffle", "ChannelShuffle", "RMSNorm",
     "L1Loss", "MSELoss", "SmoothL1Loss", "HuberLoss", "NLLLoss", "CrossEntropyLoss",
     "BCELoss", "BCEWithLogitsLoss", "SoftMarginLoss", "MarginRankingLoss",
     "HingeEmbeddingLoss", "CosineEmbeddingLoss", "TripletMarginLoss",

@@ -310,3 +310,7 @@ samples("pixel_unshuffle",
 samples("channel_shuffle",
         Sample((r(2, 6, 2, 2), 3), name="4-d"),
         Sample((r(1, 4, 3), 2), name="3-d"))
+samples("rms_norm",
+        Sample((r(2, 3, 4), (4,)), name="last-dim"),
+        Sample((r(2, 3, 4), (3, 4), r(3, 4)), name="two-dims-weight"),
+        Sample((r(3, 4), [4], r(4)), {"eps": 1e-3}, name="eps"))
