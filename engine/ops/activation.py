@@ -101,7 +101,8 @@ def _elu_family(input: Tensor, alpha: float, scale: float, input_scale: float, n
             return g * (m * scale + (1 - m) * (alpha * scale * grad_input_scale) *
                         (x * n * grad_input_scale).exp())
 
-        record(out, node, (rule,), (input,), (input, m, neg))
+        record(out, node, (rule,), (input,), (input, m, neg),
+               jvp=lambda ts: rule(ts[0], input, m, neg))
     return out
 
 
@@ -144,7 +145,8 @@ def mish(input, inplace=False):
                 t = _softplus_t(x).tanh()
                 return g * (t + x * x.sigmoid() * (1 - t * t))
 
-            record(out, "MishBackward0", (rule,), (input,), (input,))
+            record(out, "MishBackward0", (rule,), (input,), (input,),
+                   jvp=lambda ts: rule(ts[0], input))
         return out
 
     return _maybe_inplace(input, inplace, compute)
@@ -161,7 +163,7 @@ def logsigmoid(input):
     out = _const(res, input)
     if needs_grad(input):
         record(out, "LogSigmoidBackward0", (lambda g, x: g * (-x).sigmoid(),), (input,),
-               (input,))
+               (input,), jvp=lambda ts: ts[0] * (-input).sigmoid())
     return out
 
 
@@ -195,7 +197,8 @@ def hardswish(input, inplace=False):
             def rule(g, x, lo, mid):
                 return g * (mid * (x / 3 + 0.5) + (1 - lo - mid))
 
-            record(out, "HardswishBackward0", (rule,), (input,), (input, lo, mid))
+            record(out, "HardswishBackward0", (rule,), (input,), (input, lo, mid),
+                   jvp=lambda ts: rule(ts[0], input, lo, mid))
         return out
 
     return _maybe_inplace(input, inplace, compute)
