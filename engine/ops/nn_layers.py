@@ -166,7 +166,8 @@ def pixel_shuffle(input, upscale_factor):
     out = _shuffled(input, (*lead, oc, r, r, h, w),
                     (*range(n), n, n + 3, n + 1, n + 4, n + 2), (*lead, oc, h * r, w * r))
     if needs_grad(input):
-        record(out, "PixelShuffleBackward0", (lambda g: pixel_unshuffle(g, r),), (input,))
+        record(out, "PixelShuffleBackward0", (lambda g: pixel_unshuffle(g, r),), (input,),
+               jvp=lambda ts: pixel_shuffle(ts[0], r))
     return out
 
 
@@ -194,7 +195,8 @@ def pixel_unshuffle(input, downscale_factor):
     out = _shuffled(input, (*lead, c, h // r, r, w // r, r),
                     (*range(n), n, n + 2, n + 4, n + 1, n + 3), (*lead, c * r * r, h // r, w // r))
     if needs_grad(input):
-        record(out, "PixelUnshuffleBackward0", (lambda g: pixel_shuffle(g, r),), (input,))
+        record(out, "PixelUnshuffleBackward0", (lambda g: pixel_shuffle(g, r),), (input,),
+               jvp=lambda ts: pixel_unshuffle(ts[0], r))
     return out
 
 
@@ -218,7 +220,8 @@ def channel_shuffle(input, groups):
     out = _shuffled(input, (n, g, k, *rest), (0, 2, 1, *range(3, 3 + len(rest))),
                     tuple(input.shape))
     if needs_grad(input):
-        record(out, "ChannelShuffleBackward0", (lambda gr: channel_shuffle(gr, k),), (input,))
+        record(out, "ChannelShuffleBackward0", (lambda gr: channel_shuffle(gr, k),), (input,),
+               jvp=lambda ts: channel_shuffle(ts[0], g))
     return out
 
 
