@@ -50,7 +50,8 @@ def _dropout_impl(input: Tensor, p: float, training: bool, inplace: bool, featur
         return input
     shape = _feature_shape(input) if feature else tuple(input.shape)
     if p == 1:
-        zero = _wrap(np.zeros((), dtype=input.dtype.np), input.dtype, input.device)
+        zero = _wrap(input.device.xp.zeros((), dtype=input.dtype.np), input.dtype,
+                     input.device)
         return _maybe_inplace(input, inplace, lambda: input * zero)
     keep, dt = _keep(input, p, shape)
     if not alpha:
