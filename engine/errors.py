@@ -28,6 +28,12 @@ class LinAlgError(EngineRuntimeError):
     did not converge."""
 
 
+DEEPCOPY_NON_LEAF = (
+    "Only Tensors created explicitly by the user (graph leaves) support the deepcopy protocol at "
+    "the moment.  If you were attempting to deepcopy a module, this may be because of a "
+    "torch.nn.utils.weight_norm usage, see https://github.com/pytorch/pytorch/pull/103001")
+
+
 class NotSupported(EngineError, NotImplementedError):
     """An op or argument that PyTorch has and this engine does not (yet)."""
 
@@ -120,6 +126,10 @@ VIEW_REBASE_CUSTOM_TAIL = (
     "forbidden. You can fix this by cloning the output of the custom Function.")
 BOOL_SUB = ("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` "
             "or `logical_xor()` operator instead.")
+BOOL_SUB_ONE = ("Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
+                "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
+ALPHA_BOOL = "Boolean alpha only supported for Boolean results."
+ALPHA_FLOAT = "For integral input tensors, argument alpha must not be a floating point number."
 VIEW_NOT_COMPATIBLE = ("view size is not compatible with input tensor's size and stride (at least "
                        "one dimension spans across two contiguous subspaces). Use .reshape(...) "
                        "instead.")

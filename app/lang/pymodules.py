@@ -17,6 +17,7 @@ from typing import Any
 
 import engine
 
+from .arrays import ArrayDType
 from .errors import ProgramError
 from .guards import int_guard, size_guard
 from .methods import materialize
@@ -173,9 +174,13 @@ RANDOM: dict[str, Any] = {
         ("sample", _sample), ("choices", _choices))}
 
 #: ``numpy``: a program may import it (pasted programs often do without using it); only its
-#: constants are here, anything else is "numpy.X is not supported".
+#: constants and dtype names (``a.astype(np.float32)``, ``a.dtype == np.float32``) are here,
+#: anything else is "numpy.X is not supported".
 NUMPY: dict[str, Any] = {"pi": math.pi, "e": math.e, "inf": math.inf, "nan": math.nan,
                          "newaxis": None}
+NUMPY.update({name: ArrayDType(name) for name in ("float16", "float32", "float64", "int32",
+                                                   "int64")})
+NUMPY["bool_"] = ArrayDType("bool")
 
 # --------------------------------------------------------------------------- functools
 

@@ -39,12 +39,12 @@ class Code:
     """What a ``def`` or ``lambda`` compiled to, shared by every function value made from it."""
 
     __slots__ = ("name", "qualname", "params", "vararg", "kwonly", "kwarg", "body",
-                 "generator", "simple", "nparams", "argnames", "ndefaults")
+                 "generator", "simple", "nparams", "argnames", "ndefaults", "doc")
 
     def __init__(self, name: str, qualname: str, params: tuple[str, ...], ndefaults: int,
                  vararg: str | None, kwonly: tuple[str, ...], kwarg: str | None,
-                 body: Callable[[Frame], Any], generator: bool) -> None:
-        self.name, self.qualname = name, qualname
+                 body: Callable[[Frame], Any], generator: bool, doc: str | None = None) -> None:
+        self.name, self.qualname, self.doc = name, qualname, doc
         self.params, self.ndefaults = params, ndefaults
         self.vararg, self.kwonly, self.kwarg = vararg, kwonly, kwarg
         self.body, self.generator = body, generator
@@ -118,8 +118,29 @@ def bind(func: Function, args: tuple | list, kwargs: dict) -> dict[str, Any]:
     """Python's argument binding, with Python's error texts."""
     code = func.code
     params, n = code.params, code.nparams
-    local: dict[str, Any] = {}
     nargs = len(args)
+    if not code.kwonly:  # the common shapes, bound directly (any error: the general way)
+        if n == 0 and code.vararg is not None and code.kwarg is not None:
+            return {code.vararg: tuple(args), code.kwarg: dict(kwargs)}  # def f(*a, **k)
+        if code.vararg is None and code.kwarg is None and nargs <= n:
+            local = dict(zip(params, args))
+            names = code.argnames
+            for key in kwargs:
+                if key not in names or key in local:
+                    break
+                local[key] = kwargs[key]
+            else:
+                if len(local) == n:
+                    return local
+                first_default = n - code.ndefaults
+                defaults = func.defaults
+                for i in range(first_default, n):
+                    name = params[i]
+                    if name not in local:
+                        local[name] = defaults[i - first_default]
+                if len(local) == n:
+                    return local
+    local = {}
     if nargs > n:
         if code.vararg is None:
             low = n - code.ndefaults
@@ -405,7 +426,7 @@ class UserClass:
     __copy__ = __deepcopy__ = _atomic_copy
 
     __slots__ = ("name", "qualname", "bases", "mro", "ns", "lib_base", "pytype", "builtin",
-                 "_cache", "_cache_version", "__weakref__")
+                 "doc", "_cache", "_cache_version", "__weakref__")
 
     def __init__(self, name: str, qualname: str, bases: tuple, ns: dict,
                  lib_base: type | None = None, builtin: bool = False) -> None:
@@ -413,6 +434,7 @@ class UserClass:
         self.lib_base = lib_base
         self.pytype: type | None = None
         self.builtin = builtin
+        self.doc: str | None = None
         self.mro: tuple[UserClass, ...] = (self, *c3_merge([list(b.mro) for b in bases]
                                                            + [list(bases)], name))
         self._cache: dict[str, Any] = {}

@@ -74,6 +74,11 @@ def _install_tensor_api() -> None:
         setattr(Tensor, f"__r{py}__", op_(name) if commutative else reflected(name))
         if name + "_" in OPS:
             setattr(Tensor, f"__i{py}__", op_(name + "_"))
+    # as PyTorch writes them: ``4.2 - x`` is rsub (RsubBackward1), ``2 / x`` is
+    # ``x.reciprocal() * 2`` (MulBackward0 over ReciprocalBackward0)
+    rsub, reciprocal, mul = op_("rsub"), op_("reciprocal"), op_("mul")
+    Tensor.__rsub__ = lambda self, other: rsub(self, other)
+    Tensor.__rtruediv__ = lambda self, other: mul(reciprocal(self), other)
     for py, name in (("eq", "eq"), ("ne", "ne"), ("lt", "lt"), ("le", "le"), ("gt", "gt"),
                      ("ge", "ge")):
         setattr(Tensor, f"__{py}__", op_(name))

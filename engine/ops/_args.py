@@ -164,3 +164,27 @@ def shape_arg(size) -> tuple[int, ...]:
         out.append(int(s))
     return tuple(out)
 
+
+
+_C_TYPE_NAMES = {"int32": "int", "int64": "int64_t", "float16": "c10::Half", "float32": "float",
+                 "float64": "double"}
+
+
+def check_fits(value, dt: DType) -> None:
+    """PyTorch's check before writing a Python number into a tensor of ``dt`` (``full``,
+    ``fill_``, ``masked_fill``): NaN or a value out of range for an integer dtype, a finite
+    value beyond a float dtype's largest, is an overflow. Negative values and bools pass."""
+    if dt.name == "bool" or isinstance(value, (bool, np.bool_)) or not is_scalar(value):
+        return
+    if dt.is_floating_point:
+        f = float(value) if not isinstance(value, int) or abs(value) < 2 ** 1000 else np.inf
+        over = np.isfinite(f) and abs(f) > float(np.finfo(dt.np).max)
+    else:
+        lim = np.iinfo(dt.np)
+        if isinstance(value, (float, np.floating)):
+            over = not (float(lim.min) <= value <= float(lim.max))  # NaN too
+        else:
+            over = not (lim.min <= int(value) <= lim.max)
+    if over:
+        raise errors.EngineRuntimeError(
+            f"value cannot be converted to type {_C_TYPE_NAMES[dt.name]} without overflow")

@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import errors
 from ..autograd import needs_grad, record
+from ..autograd.engine import named_grad
 from ..random import current_generator
 from ..tensor import Tensor, _wrap
 from ._args import norm_dim
@@ -101,7 +102,7 @@ def _elu_family(input: Tensor, alpha: float, scale: float, input_scale: float, n
             return g * (m * scale + (1 - m) * (alpha * scale * grad_input_scale) *
                         (x * n * grad_input_scale).exp())
 
-        record(out, node, (rule,), (input,), (input, m, neg),
+        record(out, node, (named_grad("EluBackwardBackward0", rule),), (input,), (input, m, neg),
                jvp=lambda ts: rule(ts[0], input, m, neg))
     return out
 
@@ -162,8 +163,10 @@ def logsigmoid(input):
         res = xp.minimum(a, 0) - xp.log1p(xp.exp(-xp.abs(a)))
     out = _const(res, input)
     if needs_grad(input):
-        record(out, "LogSigmoidBackward0", (lambda g, x: g * (-x).sigmoid(),), (input,),
-               (input,), jvp=lambda ts: ts[0] * (-input).sigmoid())
+        record(out, "LogSigmoidBackward0",
+               (named_grad("LogSigmoidBackwardBackward0", lambda g, x: g * (-x).sigmoid()),),
+               (input,), (input,),
+               jvp=lambda ts: ts[0] * (-input).sigmoid())
     return out
 
 
@@ -197,7 +200,8 @@ def hardswish(input, inplace=False):
             def rule(g, x, lo, mid):
                 return g * (mid * (x / 3 + 0.5) + (1 - lo - mid))
 
-            record(out, "HardswishBackward0", (rule,), (input,), (input, lo, mid),
+            record(out, "HardswishBackward0", (named_grad("HardswishBackwardBackward0", rule),),
+                   (input,), (input, lo, mid),
                    jvp=lambda ts: rule(ts[0], input, lo, mid))
         return out
 

@@ -14,7 +14,7 @@ from ..dtypes import DEFAULT_FLOAT, DEFAULT_INT, as_dtype, bool_, float64, from_
 from ..modes import check_numel
 from ..random import current_generator
 from ..tensor import Tensor, _wrap
-from ._args import shape_arg
+from ._args import check_fits, shape_arg
 from .registry import op
 
 
@@ -126,26 +126,40 @@ def _scalar(x):
 
 @op(kind="function")
 def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
-    """Values from ``start`` to ``end`` (exclusive) by ``step``; ``arange(n)`` is 0..n-1."""
+    """Values from ``start`` to ``end`` (exclusive) by ``step``; ``arange(n)`` is 0..n-1.
+
+    As PyTorch: int64 truncates ``start``, ``end`` and ``step`` first; the other integer
+    dtypes take the length from the exact bounds and the values from the truncated ones;
+    float16 computes in float32, the other floats in double."""
     start, end, step = _scalar(start), _scalar(end), _scalar(step)
     if end is None:
         start, end = 0, start
-    if step == 0:
-        raise errors.EngineRuntimeError("step must be nonzero")
-    if (end - start) / step < 0:
-        raise errors.EngineRuntimeError(
-            "upper bound and larger bound inconsistent with step sign")
     if dtype is None:
         is_float = any(isinstance(v, float) for v in (start, end, step))
         dt = DEFAULT_FLOAT if is_float else DEFAULT_INT
     else:
         dt = as_dtype(dtype)
-    n = max(0, math.ceil((end - start) / step))
+    if dt is bool_:
+        raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
+            kernel="arange_cpu", dtype="Bool"))
+    if step == 0:
+        raise errors.EngineRuntimeError("step must be nonzero")
+    if not (step > 0 and end >= start or step < 0 and end <= start):
+        raise errors.EngineRuntimeError("upper bound and lower bound inconsistent with step sign")
+    if dt.is_floating_point:
+        n = math.ceil((end - start) / step)
+        ct = np.float32 if dt.np == np.float16 else np.float64
+        arr = ct(start) + np.arange(n, dtype=ct) * ct(step)
+    else:
+        s, e, st = int(start), int(end), int(step)
+        if dt.np == np.int64:
+            if st == 0:
+                raise errors.EngineValueError("step must be nonzero")
+            n = max(0, -((s - e) // st))  # ceil((e - s) / st) in integers
+        else:
+            n = math.ceil((end - start) / step)
+        arr = s + np.arange(n, dtype=np.int64) * st
     check_numel((n,))
-    # computed in double and cast, as PyTorch does for floating dtypes
-    arr = (start + np.arange(n, dtype=np.float64) * step) if dt.is_floating_point or \
-        any(isinstance(v, float) for v in (start, end, step)) else \
-        np.arange(start, start + n * step, step, dtype=np.int64)[:n]
     return _finish(arr.astype(dt.np), dt, device, requires_grad)
 
 
@@ -158,14 +172,21 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False)
         raise errors.EngineRuntimeError("number of steps must be non-negative")
     check_numel((steps,))
     start, end = _scalar(start), _scalar(end)
+    if dt is bool_ and steps > 1:
+        raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
+            kernel="linspace_cpu", dtype="Bool"))
+    if not dt.is_floating_point:  # integer steps run between the truncated ends
+        start, end = int(start), int(end)
     # PyTorch fills the first half from start and the second half from end
     arr = np.empty(steps, dtype=np.float64)
     if steps:
-        step = (end - start) / (steps - 1) if steps > 1 else 0.0
+        step = (end - start) / (steps - 1) if steps > 1 else 0.0  # one step: ``start``
         half = steps // 2
         idx = np.arange(steps)
         arr[:half] = start + idx[:half] * step
         arr[half:] = end - (steps - 1 - idx[half:]) * step
+        if steps == 1:
+            arr[0] = start
     if not dt.is_floating_point:
         arr = np.trunc(arr)
     return _finish(arr.astype(dt.np), dt, device, requires_grad)
@@ -175,6 +196,7 @@ def _filled(size, value, dtype, device, requires_grad, default=DEFAULT_FLOAT):
     shape = shape_arg(size)
     check_numel(shape)
     dt = default if dtype is None else as_dtype(dtype)
+    check_fits(value, dt)
     dev = _device(device)
     with dev.scope():
         arr = dev.xp.full(shape, value, dtype=dt.np)

@@ -18,9 +18,9 @@ from .. import errors
 from ..autograd import needs_grad, record
 from ..autograd.graph import FW_ACTIVE
 from ..dtypes import bool_
-from ..modes import _grad_enabled
+from ..modes import _grad_enabled, no_grad
 from ..tensor import Tensor, _wrap
-from ._args import is_scalar, norm_dim
+from ._args import check_fits, is_scalar, norm_dim
 from .families import apply_inplace, check_inplace, check_overlap, inplace_twin
 from .registry import op
 from .shape import _fmt, alias, select_view, slice_view, unsqueeze
@@ -261,6 +261,10 @@ def _scalar_name(dt) -> str:
 def index_put(input, indices, values, accumulate=False):
     """A copy of ``input`` with ``values`` put at ``indices`` (a tuple of index tensors);
     ``accumulate`` adds instead, summing repeated indices."""
+    if not accumulate and isinstance(values, Tensor) and values.dtype is not input.dtype and \
+            values._data.size == 1 and isinstance(indices, (tuple, list)) and \
+            _single_mask("none" if i is None else _classify(i)[0] for i in indices):
+        values = _mask_fill_value(values, input)
     return _index_put(input, _key_from_indices(input, indices), values, bool(accumulate))
 
 
@@ -383,10 +387,15 @@ def index_select(input, dim, index):
     d = norm_dim(dim, len(shape))
     idx = _on(input, index).reshape(-1)
     n = shape[d] if shape else 1
-    if idx.size and (int(idx.max()) >= n or int(idx.min()) < -n):
-        bad = int(idx.max()) if int(idx.max()) >= n else int(idx.min())
-        raise errors.EngineRuntimeError(
-            f"INDICES element is out of DATA bounds, id={bad} axis_dim={n}")
+    if not shape and idx.size != 1:
+        raise errors.EngineRuntimeError("index_select(): Index to scalar can have only 1 value, "
+                                        f"got {idx.size} value(s)")
+    if idx.size and (int(idx.max()) >= n or int(idx.min()) < 0):  # no negative indices
+        if len(shape) > 1 and d == 1:  # torch's dim-1 kernel names the first bad index
+            bad = int(idx[((idx < 0) | (idx >= n)).argmax()])
+            raise errors.EngineRuntimeError(
+                f"INDICES element is out of DATA bounds, id={bad} axis_dim={n}")
+        raise errors.EngineIndexError("index out of range in self")
     data = input._data if shape else input._data.reshape(1)
     out = _wrap(input.device.xp.take(data, idx, axis=d), input.dtype, input.device)
     if not shape:
@@ -451,6 +460,7 @@ def masked_fill(input, mask, value):
                 f"{value._data.ndim} dimension(s).")
         fill = value._data.astype(input.dtype.np)
     elif is_scalar(value):
+        check_fits(value, input.dtype)
         fill = xp.asarray(value).astype(input.dtype.np)
     else:
         raise errors.EngineTypeError(
@@ -462,9 +472,12 @@ def masked_fill(input, mask, value):
     out = _wrap(xp.where(mask._data, fill, input._data), input.dtype, input.device)
     if needs_grad(input, value):
         keep = _wrap(xp.logical_not(mask._data), bool_, mask.device)
-        record(out, "MaskedFillBackward1" if tensor_value else "MaskedFillBackward0",
-               (lambda g: g.masked_fill(mask, 0), lambda g: g.masked_fill(keep, 0).sum()),
-               (input, value))
+        if tensor_value:
+            record(out, "MaskedFillBackward1",
+                   (lambda g: g.masked_fill(mask, 0), lambda g: g.masked_fill(keep, 0).sum()),
+                   (input, value))
+        else:  # a number is no input of the node
+            record(out, "MaskedFillBackward0", (lambda g: g.masked_fill(mask, 0),), (input,))
     return out
 
 
@@ -542,8 +555,25 @@ def setitem(self, key, value):
     if not isinstance(value, Tensor):
         value = _wrap(target.device.xp.asarray(value, dtype=target.dtype.np), target.dtype,
                       target.device)
+    elif value.dtype is not target.dtype and value._data.size == 1 and \
+            _single_mask(_classify(k)[0] for k in _as_items(key)):
+        value = _mask_fill_value(value, target)
     apply_inplace(target, _index_put(target, adv, value, False))
     return None
+
+
+def _single_mask(kinds) -> bool:
+    """Is the advanced part of an index one boolean mask (the rest full slices)? torch writes
+    a one-element value there as ``masked_fill_`` does: cast to the destination's dtype."""
+    kinds = list(kinds)
+    return kinds.count("mask") == 1 and "adv" not in kinds and "bool" not in kinds
+
+
+def _mask_fill_value(value: Tensor, target: Tensor) -> Tensor:
+    if target.dtype.is_floating_point:
+        return value.to(target.dtype)
+    with no_grad():
+        return value.to(target.dtype)
 
 
 __all__ = ["getitem", "setitem", "index_put", "gather", "scatter_add", "index_select",

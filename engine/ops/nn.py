@@ -18,6 +18,8 @@ import numpy as np
 from .. import errors
 from .._parallel import is_numpy
 from ..autograd import OUTPUT, needs_grad, record
+from ..autograd.engine import grad_node, named_grad
+from ..autograd.graph import FW_ACTIVE
 from ..dtypes import DEFAULT_FLOAT, bool_, int32, int64
 from ..modes import _grad_enabled, check_numel
 from ..random import current_generator
@@ -70,11 +72,8 @@ def _maybe_inplace(input: Tensor, inplace: bool, compute):
 
 def _where_keep(g: Tensor, keep) -> Tensor:
     """``g`` where the boolean array ``keep`` holds, 0 elsewhere; its own adjoint."""
-    xp = g.device.xp
-    res = g._data * keep
-    if not bool(xp.isfinite(res).all()):  # inf/nan upstream where not kept still gives 0
-        res = xp.where(keep, g._data, g.dtype.np.type(0))
-    out = _wrap(res, g.dtype, g.device)
+    # (not ``g * keep``: inf/nan upstream where not kept still gives 0, and -g gives +0 there)
+    out = _wrap(g.device.xp.where(keep, g._data, g.dtype.np.type(0)), g.dtype, g.device)
     if needs_grad(g):
         record(out, "ThresholdBackwardBackward0", (lambda gg: _where_keep(gg, keep),), (g,))
     return out
@@ -87,8 +86,10 @@ def _relu(input: Tensor) -> Tensor:
     xp = input.device.xp
     out = _wrap(xp.maximum(input._data, input.dtype.np.type(0)), input.dtype, input.device)
     if needs_grad(input):
-        record(out, "ReluBackward0", (lambda g, y: _where_keep(g, y._data > 0),), (input,),
-               (OUTPUT,), jvp=lambda ts: _where_keep(ts[0], out._data > 0))
+        record(out, "ReluBackward0",
+               (lambda g, y: grad_node("ThresholdBackwardBackward0", _relu_backward, g, y),),
+               (input,), (OUTPUT,),
+               jvp=lambda ts: _where_keep(ts[0], out._data > 0))
     return out
 
 
@@ -104,14 +105,58 @@ def relu_(input):
     return relu(input, inplace=True)
 
 
+def _relu_backward(g: Tensor, y: Tensor) -> Tensor:
+    return _where_keep(g, y._data > 0)
+
+
 def _scaled_by_mask(input: Tensor, out_arr, factor_arr, node: str) -> Tensor:
-    """An op whose gradient is ``g * factor`` with ``factor`` fixed by the forward."""
+    """An op whose gradient is ``g * factor`` with ``factor`` fixed by the forward. Its
+    gradient formula is torch's ``<Op>BackwardBackward0`` node under create_graph: of the
+    incoming gradient and of the input (the result for in-place ``...Backward1`` nodes)."""
     out = _wrap(out_arr.astype(input.dtype.np, copy=False), input.dtype, input.device)
     if needs_grad(input):
         factor = _const(factor_arr, input)
-        record(out, node, (lambda g, f: g * f,), (input,), (factor,),
+        name = _DOUBLE_BACKWARD.get(node) or node[:-1] + "Backward0"
+        if name == "NotImplemented":
+            rule = _not_implemented(node)
+        else:
+            def rule(g, f, x):
+                return grad_node(name, _times_factor, g, f, x)
+
+        record(out, node, (rule,), (input,),
+               (factor, OUTPUT if node.endswith("Backward1") else input),
                jvp=lambda ts: ts[0] * factor)
     return out
+
+
+# torch's double-backward nodes that are not named after the first-order node
+_DOUBLE_BACKWARD = {"HardsigmoidBackward0": "NotImplemented"}
+
+
+def _times_factor(g: Tensor, f: Tensor, x: Tensor) -> Tensor:
+    """``g * f``, with +0 where ``f`` is 0 (torch's backward kernels select there)."""
+    zero = f._data == 0
+    return _where_keep(g * f, ~zero) if zero.any() else g * f
+
+
+def _not_implemented(node: str):
+    """The first-order gradient of an op whose derivative torch does not implement: a
+    ``NotImplemented`` node under create_graph, which refuses to be differentiated."""
+    op_name = node[:node.rfind("Backward")].lower()
+
+    def refuse(gg, needs, *saved):
+        raise errors.EngineRuntimeError(
+            f"derivative for aten::{op_name}_backward is not implemented")
+
+    def rule(g, f, x):
+        if FW_ACTIVE[0] or not _grad_enabled.get() or not needs_grad(g, x):
+            return _times_factor(g, f, x)
+        res = _times_factor(g.detach(), f, x)
+        res = _wrap(res._data, res.dtype, res.device)
+        record(res, "NotImplemented", refuse, (g, x), per_input=False)
+        return res
+
+    return rule
 
 
 @op(kind="function", grad_fns=("LeakyReluBackward0", "LeakyReluBackward1"))
@@ -188,10 +233,15 @@ def gelu(input, approximate="none"):
         rule = _gelu_tanh_grad
     else:
         res = a * (0.5 * (1.0 + _erf(xp, a / _SQRT2)))
+        if a.dtype != np.float64 and a.size > 1:
+            # torch's vectorized float32/float16 kernel gives NaN at +inf (one element, or
+            # float64, take the scalar formula: inf)
+            res = xp.where(xp.isposinf(a), xp.nan, res)
         rule = lambda g, x: g * (_normal_cdf(x) + x * _normal_pdf(x))  # noqa: E731
     out = _const(res, input)
     if needs_grad(input):
-        record(out, "GeluBackward0", (rule,), (input,), (input,),
+        record(out, "GeluBackward0", (named_grad("GeluBackwardBackward0", rule),), (input,),
+               (input,),
                jvp=lambda ts: rule(ts[0], input))
     return out
 
@@ -234,8 +284,9 @@ def elu(input, alpha=1.0, inplace=False):
             # first order: alpha at 0 (x <= 0 branch); second order: 0 at 0 (x < 0), as torch
             m, neg = _const(pos, input), _const(a < 0, input)
             rule = lambda g, x, m, n: g * (m + (1 - m) * alpha * (x * n).exp())  # noqa: E731
-            record(out, "EluBackward1" if inplace else "EluBackward0", (rule,), (input,),
-                   (input, m, neg), jvp=lambda ts: rule(ts[0], input, m, neg))
+            record(out, "EluBackward1" if inplace else "EluBackward0",
+                   (named_grad("EluBackwardBackward0", rule),), (input,), (input, m, neg),
+                   jvp=lambda ts: rule(ts[0], input, m, neg))
         return out
 
     return _maybe_inplace(input, inplace, compute)
@@ -254,7 +305,8 @@ def softplus(input, beta=1, threshold=20):
     if needs_grad(input):
         m = _const(linear, input)
         rule = lambda g, x, m: g * (m + (1 - m) * (x * beta).sigmoid())  # noqa: E731
-        record(out, "SoftplusBackward0", (rule,), (input,), (input, m),
+        record(out, "SoftplusBackward0", (named_grad("SoftplusBackwardBackward0", rule),),
+               (input,), (input, m),
                jvp=lambda ts: rule(ts[0], input, m))
     return out
 
@@ -302,8 +354,10 @@ def softmax(input, dim=None, _stacklevel=3, dtype=None):
     x, d = _softmax_input(input, dim, dtype, "softmax")
     out = _wrap(_softmax_arrays(x.device.xp, x._data, d, False), x.dtype, x.device)
     if needs_grad(x):
-        record(out, "SoftmaxBackward0",  # (its Jacobian is symmetric: the same rule forward)
-               (lambda g, y: y * (g - (g * y).sum(d, keepdim=True)),), (x,), (OUTPUT,),
+        record(out, "SoftmaxBackward0",
+               (named_grad("SoftmaxBackwardDataBackward0",
+                           lambda g, y: y * (g - (g * y).sum(d, keepdim=True))),),
+               (x,), (OUTPUT,),
                jvp=lambda ts: out * (ts[0] - (ts[0] * out).sum(d, keepdim=True)))
     return out
 
@@ -315,7 +369,9 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     out = _wrap(_softmax_arrays(x.device.xp, x._data, d, True), x.dtype, x.device)
     if needs_grad(x):
         record(out, "LogSoftmaxBackward0",
-               (lambda g, y: g - y.exp() * g.sum(d, keepdim=True),), (x,), (OUTPUT,),
+               (named_grad("LogSoftmaxBackwardDataBackward0",
+                           lambda g, y: g - y.exp() * g.sum(d, keepdim=True)),),
+               (x,), (OUTPUT,),
                jvp=lambda ts: ts[0] - (out.exp() * ts[0]).sum(d, keepdim=True))
     return out
 
@@ -675,7 +731,8 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
         res = a / xp.maximum(n, eps)
     result = _const(res, input)
     if needs_grad(input):
-        record(result, "DivBackward0", (_normalize_grad,), (input,),
+        # torch's normalize is a composite: its gradient is the sum of two paths (AddBackward0)
+        record(result, "DivBackward0", (named_grad("AddBackward0", _normalize_grad),), (input,),
                (input, _const(xp.sign(a), input), _const(n > eps, input), p, d, eps))
     return result
 
@@ -859,7 +916,13 @@ def _difference_loss(input, target, reduction: str, node: str, value, slope, con
         def grad_target(g, x, y, *cs):
             return -grad_input(g, x, y, *cs)
 
-        record(out, node, (grad_input, grad_target), (input, target), (input, target) + cs)
+        if node in _L1_NODES.values():  # torch's composite: grad * sgn(d), negated for target
+            rules = (named_grad("MulBackward0", grad_input),
+                     named_grad("NegBackward0", grad_target))
+        else:  # MseLossBackwardBackward0 ... for both
+            rules = (named_grad(node[:-1] + "Backward0", grad_input),
+                     named_grad(node[:-1] + "Backward0", grad_target))
+        record(out, node, rules, (input, target), (input, target) + cs)
     return out
 
 

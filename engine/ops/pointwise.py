@@ -17,8 +17,9 @@ import numpy as np
 from .. import errors
 from .._parallel import is_numpy
 from ..autograd import needs_grad, record
+from ..autograd.engine import grad_node
 from ..autograd.graph import FW_ACTIVE
-from ..dtypes import DEFAULT_INT, from_numpy_dtype
+from ..dtypes import DEFAULT_INT, bool_, from_numpy_dtype
 from ..modes import check_numel, is_grad_enabled
 from ..tensor import Tensor, _wrap
 from ._args import broadcast_shape, device_of, operand, promote_args
@@ -121,15 +122,21 @@ _add = binary("add", lambda xp, a, b: xp.add(a, b), (lambda g, *_: g, lambda g, 
               save=(), doc="", inplace=False, public=False)
 
 
-def _subtract(xp, a, b):
-    if getattr(a, "dtype", None) is not None and a.dtype.kind == "b" and \
-            getattr(b, "dtype", None) is not None and b.dtype.kind == "b":
+def _is_bool(x) -> bool:
+    return type(x) is bool or type(x) is Tensor and x.dtype is bool_
+
+
+def _sub_check(a, b) -> None:
+    """PyTorch refuses ``-`` on bool operands (a Python bool counts as a bool tensor)."""
+    a_bool, b_bool = _is_bool(a), _is_bool(b)
+    if a_bool and b_bool:
         raise errors.EngineRuntimeError(errors.BOOL_SUB)
-    return xp.subtract(a, b)
+    if a_bool or b_bool:
+        raise errors.EngineRuntimeError(errors.BOOL_SUB_ONE)
 
 
-_sub = binary("sub", _subtract, (lambda g, *_: g, lambda g, *_: -g),
-              save=(), doc="", inplace=False, public=False)
+_sub = binary("sub", lambda xp, a, b: xp.subtract(a, b), (lambda g, *_: g, lambda g, *_: -g),
+              save=(), doc="", inplace=False, public=False, check=_sub_check)
 _div = binary("div", _quiet(lambda xp, a, b: xp.true_divide(a, b)),
               (lambda g, a, b: g / b, lambda g, a, b: -g * a / (b * b)),
               out="float", doc="", inplace=False, public=False)
@@ -139,29 +146,89 @@ mul = binary("mul", lambda xp, a, b: xp.multiply(a, b),
              ufunc="multiply")
 
 
-def _check_alpha(alpha, *xs):
-    if alpha != 1 and isinstance(alpha, float) and all(
-            not isinstance(x, Tensor) or not x.dtype.is_floating_point for x in xs):
-        raise errors.EngineRuntimeError(
-            "For integral input tensors, argument alpha must not be a floating point number.")
+def _check_alpha(alpha, input, other) -> None:
+    """PyTorch's checks of ``alpha`` against the result's dtype."""
+    dt = promote_args(input, other)
+    if type(alpha) is bool and dt is not bool_:
+        raise errors.EngineRuntimeError(errors.ALPHA_BOOL)
+    if isinstance(alpha, float) and not dt.is_floating_point:
+        raise errors.EngineRuntimeError(errors.ALPHA_FLOAT)
+
+
+def _scaled(impl, node: str, input, other, alpha, scale_first: bool, grads) -> Tensor:
+    """``impl`` with one operand times ``alpha``, recorded as ONE node (PyTorch's AddBackward0
+    with alpha, not a Mul then an Add); ``grads`` are the rules of the two operands."""
+    def plain(x):
+        return x.detach() if type(x) is Tensor else x
+
+    a, b = plain(input), plain(other)
+    dt = promote_args(input, other)  # the scaled operand computes in the result's dtype
+
+    def scale(x):
+        if type(x) is Tensor and x.dtype is not dt:
+            x = x.to(dt)
+        return x * (alpha != 0) if dt is bool_ else x * alpha  # bools: a logical and
+
+    if scale_first:
+        a = scale(a)
+    else:
+        b = scale(b)
+    out = impl(a, b)
+    if needs_grad(input, other):
+        if type(other) is Tensor or node != "RsubBackward1":
+            record(out, node, grads, (input, other))
+        else:
+            record(out, node, grads[:1], (input,))
+    return out
 
 
 @op(grad_fns=("AddBackward0",))
 def add(input, other, *, alpha=1):
     """Elementwise ``input + alpha * other`` (broadcasting)."""
-    if alpha != 1:
+    if alpha != 1 or type(alpha) is not int:
         _check_alpha(alpha, input, other)
-        other = other * alpha
+        if alpha != 1:
+            return _scaled(_add, "AddBackward0", input, other, alpha, False,
+                           (lambda g: g, lambda g: g * alpha))
     return _add(input, other)
 
 
 @op(grad_fns=("SubBackward0",), aliases=("subtract",))
 def sub(input, other, *, alpha=1):
     """Elementwise ``input - alpha * other`` (broadcasting)."""
-    if alpha != 1:
+    if alpha != 1 or type(alpha) is not int:
+        _sub_check(input, other)
         _check_alpha(alpha, input, other)
-        other = other * alpha
+        if alpha != 1:
+            return _scaled(_sub, "SubBackward0", input, other, alpha, False,
+                           (lambda g: g, lambda g: -g * alpha))
     return _sub(input, other)
+
+
+_rsub_grads = (lambda g, *_: -g, lambda g, *_: g)
+_rsub0 = binary("rsub", lambda xp, a, b: xp.subtract(b, a), _rsub_grads, save=(),
+                node="RsubBackward0", doc="", inplace=False, public=False, check=_sub_check)
+_rsub1 = binary("rsub", lambda xp, a, b: xp.subtract(b, a), _rsub_grads, save=(),
+                node="RsubBackward1", doc="", inplace=False, public=False, check=_sub_check,
+                number_edges=False)
+
+
+@op(kind="function", grad_fns=("RsubBackward0", "RsubBackward1"))
+def rsub(input, other, *, alpha=1):
+    """``other - alpha * input`` (``other`` a tensor or a number): ``4.2 - x``."""
+    if not isinstance(input, Tensor):
+        raise _invalid_combination("rsub", (input, other), (
+            "Tensor input, Tensor other, *, Number alpha = 1",
+            "Tensor input, Number other, Number alpha = 1"))
+    tensor_other = isinstance(other, Tensor)
+    impl = _rsub0 if tensor_other else _rsub1
+    if alpha != 1 or type(alpha) is not int:
+        _sub_check(input, other)
+        _check_alpha(alpha, input, other)
+        if alpha != 1:
+            return _scaled(impl, "RsubBackward0" if tensor_other else "RsubBackward1", input,
+                           other, alpha, True, (lambda g: -g * alpha, lambda g: g))
+    return impl(input, other)
 
 
 @op(grad_fns=("DivBackward0", "DivBackward2"), aliases=("divide", "true_divide"))
@@ -235,13 +302,15 @@ _remainder_grads = (lambda g, a, b: g, lambda g, a, b: -g * div(a, b, rounding_m
 _fmod_grads = (lambda g, a, b: g, lambda g, a, b: -g * div(a, b, rounding_mode="trunc"))
 _scalar_other_grads = (lambda g: g, None)
 _remainder0 = binary("remainder", _quiet(_remainder_fwd), _scalar_other_grads, save=(),
-                     node="RemainderBackward0", doc="", inplace=False, public=False)
+                     node="RemainderBackward0", doc="", inplace=False, public=False,
+                     number_edges=False)
 _remainder1 = binary("remainder", _quiet(_remainder_fwd), _remainder_grads,
                      node="RemainderBackward1", doc="", inplace=False, public=False)
 _remainder2 = binary("remainder", _quiet(_remainder_fwd), (None, _no_derivative("remainder")),
-                     save=(), node="NotImplemented", doc="", inplace=False, public=False)
+                     save=(), node="NotImplemented", doc="", inplace=False, public=False,
+                     number_edges=False)
 _fmod0 = binary("fmod", _quiet(_fmod_fwd), _scalar_other_grads, save=(), node="FmodBackward0",
-                doc="", inplace=False, public=False)
+                doc="", inplace=False, public=False, number_edges=False)
 _fmod1 = binary("fmod", _quiet(_fmod_fwd), _fmod_grads, node="FmodBackward1", doc="",
                 inplace=False, public=False)
 
@@ -306,7 +375,7 @@ def _pow_grad_exponent(g, a, b, out):
 _pow_grads = (_pow_grad_base, _pow_grad_exponent)
 _pow0, _pow1, _pow1_out, _pow2 = (
     binary("pow", _quiet(_pow_fwd), _pow_grads, save=save, node=f"PowBackward{i}", doc="",
-           inplace=False, public=False)
+           inplace=False, public=False, number_edges=False)
     for i, save in ((0, ("input", "other")), (1, ("input", "other")),
                     (1, ("input", "other", "out")), (2, ("input", "other", "out"))))
 
@@ -350,6 +419,12 @@ def _tensor_only(name: str, impl, doc: str, grad_fns=(), aliases=()):
     return fn
 
 
+def _atan2_recip(y: Tensor, x: Tensor) -> Tensor:
+    """``1 / (y² + x²)``, 0 at the origin: atan2's gradient there is 0, as torch's."""
+    d = y * y + x * x
+    return where(d == 0, 0.0, d.reciprocal())
+
+
 maximum = _tensor_only("maximum", binary(
     "maximum", lambda xp, a, b: xp.maximum(a, b),
     (_ties(lambda x, y: x < y), _ties(lambda x, y: x > y)), doc="", inplace=False,
@@ -360,9 +435,15 @@ minimum = _tensor_only("minimum", binary(
     (_ties(lambda x, y: x > y), _ties(lambda x, y: x < y)), doc="", inplace=False,
     public=False), "Elementwise minimum (NaN wins; ties split the gradient).",
     ("MinimumBackward0",))
+def _atan2_recip(y: Tensor, x: Tensor) -> Tensor:
+    """``1 / (y² + x²)``, 0 where both are 0 (torch's atan2 gradient is 0 at the origin)."""
+    d = y * y + x * x
+    return d.reciprocal().masked_fill(_wrap(d._data == 0, bool_, d.device), 0)
+
+
 atan2 = _tensor_only("atan2", binary(
     "atan2", lambda xp, a, b: xp.arctan2(a, b),
-    (lambda g, y, x: g * x / (y * y + x * x), lambda g, y, x: g * -y / (y * y + x * x)),
+    (lambda g, y, x: g * x * _atan2_recip(y, x), lambda g, y, x: g * -y * _atan2_recip(y, x)),
     out="float", doc="", inplace=False, public=False),
     "Elementwise angle of the point ``(other, input)`` (``atan(input / other)`` by quadrant).",
     ("Atan2Backward0",), aliases=("arctan2",))
@@ -476,10 +557,19 @@ sinh = unary("sinh", _quiet(lambda xp, a: xp.sinh(a)), lambda g, x: g * x.cosh()
              doc="Elementwise hyperbolic sine.")
 cosh = unary("cosh", _quiet(lambda xp, a: xp.cosh(a)), lambda g, x: g * x.sinh(),
              doc="Elementwise hyperbolic cosine.")
-tanh = unary("tanh", lambda xp, a: xp.tanh(a), lambda g, out: g * (1 - out * out),
+tanh = unary("tanh", lambda xp, a: xp.tanh(a),
+             lambda g, out: grad_node("TanhBackwardBackward0", _tanh_backward, g, out),
              save=("out",), doc="Elementwise hyperbolic tangent.")
 erf = unary("erf", _erf, lambda g, x: g * _TWO_OVER_SQRT_PI * (-x * x).exp(),
             doc="Elementwise Gauss error function.")
+
+
+def _tanh_backward(g, out):
+    return g * (1 - out * out)
+
+
+def _sigmoid_backward(g, out):
+    return g * out * (1 - out)
 
 
 def _sigmoid(xp, a):
@@ -492,8 +582,9 @@ def _sigmoid(xp, a):
     return out
 
 
-sigmoid = unary("sigmoid", _sigmoid, lambda g, out: g * out * (1 - out), save=("out",),
-                doc="Elementwise logistic sigmoid.")
+sigmoid = unary("sigmoid", _sigmoid,
+                lambda g, out: grad_node("SigmoidBackwardBackward0", _sigmoid_backward, g, out),
+                save=("out",), doc="Elementwise logistic sigmoid.")
 _alias_twins(("negative", "neg"), ("absolute", "abs"), ("fix", "trunc"), ("arcsin", "asin"),
              ("arccos", "acos"), ("arctan", "atan"))
 

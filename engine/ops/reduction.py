@@ -60,6 +60,13 @@ def _quiet(xp):
     return np.errstate(all="ignore") if is_numpy(xp) else contextlib.nullcontext()
 
 
+def _check_grad_dtype(input: Tensor, dt) -> None:
+    """PyTorch refuses an integer or bool result ``dtype=`` on an input that needs a
+    gradient (the result could not require grad)."""
+    if not dt.is_floating_point and input.requires_grad and is_grad_enabled():
+        raise errors.EngineRuntimeError(f"Autograd not support dtype: {_scalar_name(dt)}")
+
+
 def _scalar_name(dt) -> str:
     return {"int64": "Long", "int32": "Int", "bool": "Bool", "float32": "Float",
             "float64": "Double", "float16": "Half"}[dt.name]
@@ -140,6 +147,8 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):
         dt = input.dtype
     else:
         dt = DEFAULT_INT  # ints and bools sum in int64, as in PyTorch
+    if dtype is not None:
+        _check_grad_dtype(input, dt)
     res = input._data.sum(axis=dims, keepdims=keepdim, dtype=_acc(dt))
     out = _wrap(res.astype(dt.np, copy=False), dt, input.device)
     if needs_grad(input):
@@ -155,9 +164,10 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
     """Mean of all elements, or along ``dim``."""
     dt = input.dtype if dtype is None else as_dtype(dtype)
     if not dt.is_floating_point:
+        which = "Input" if dtype is None else "Optional"
         raise errors.EngineRuntimeError(
-            "mean(): could not infer output dtype. Input dtype must be either a floating point "
-            f"or complex dtype. Got: {_scalar_name(dt)}")
+            f"mean(): could not infer output dtype. {which} dtype must be either a floating "
+            f"point or complex dtype. Got: {_scalar_name(dt)}")
     dims = norm_dims(dim, input._data.ndim)
     shape = input._data.shape
     count = _count(shape, dims)
@@ -180,6 +190,8 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
     """Product of all elements, or along one ``dim``; ints and bools multiply in int64."""
     dt = as_dtype(dtype) if dtype is not None else \
         input.dtype if input.dtype.is_floating_point else DEFAULT_INT
+    if dtype is not None:
+        _check_grad_dtype(input, dt)
     ndim = input._data.ndim
     d = None if dim is None else norm_dim(_int_dim("prod", dim), ndim)
     axes = tuple(range(ndim)) if d is None else (d,) if ndim else ()
@@ -223,10 +235,15 @@ def _product_of_others(x: Tensor, d: int, out: Tensor) -> Tensor:
 
 
 # --------------------------------------------------------------------------- scans
-def _scan_dtype(input: Tensor, dtype):
-    if dtype is not None:
-        return as_dtype(dtype)
-    return input.dtype if input.dtype.is_floating_point else DEFAULT_INT
+def _scan_dtype(name: str, input: Tensor, dtype):
+    if dtype is None:
+        return input.dtype if input.dtype.is_floating_point else DEFAULT_INT
+    dt = as_dtype(dtype)
+    if dt is bool_:
+        raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
+            kernel=f"{name}_out_cpu", dtype="Bool"))
+    _check_grad_dtype(input, dt)
+    return dt
 
 
 def _scan(xp, fn, arr, d, dt):
@@ -239,7 +256,7 @@ def _scan(xp, fn, arr, d, dt):
 def cumsum(input, dim, *, dtype=None):
     """Cumulative sums along ``dim``; ints and bools add up in int64."""
     d = norm_dim(_int_dim("cumsum", dim), input._data.ndim)
-    dt = _scan_dtype(input, dtype)
+    dt = _scan_dtype("cumsum", input, dtype)
     xp = input.device.xp
     out = _wrap(_scan(xp, xp.cumsum, input._data, d, dt), dt, input.device)
     if needs_grad(input):
@@ -263,7 +280,7 @@ def _reverse_cumsum(t: Tensor, d: int) -> Tensor:
 def cumprod(input, dim, *, dtype=None):
     """Cumulative products along ``dim``; ints and bools multiply in int64."""
     d = norm_dim(_int_dim("cumprod", dim), input._data.ndim)
-    dt = _scan_dtype(input, dtype)
+    dt = _scan_dtype("cumprod", input, dtype)
     xp = input.device.xp
     out = _wrap(_scan(xp, xp.cumprod, input._data, d, dt), dt, input.device)
     if needs_grad(input):
@@ -291,7 +308,7 @@ def _cumprod_grad(g: Tensor, x: Tensor, out: Tensor, d: int) -> Tensor:
     # weighted cumprod after it; past z: 0 (every term holds the factor x_z = 0).
     zeros_so_far = cumsum(x == 0, d)
     before = zeros_so_far == 0
-    first = (zeros_so_far == 1) * (x == 0)
+    first = ((zeros_so_far == 1) & (x == 0)).long()
     past = (zeros_so_far - first) >= 1
     head = x * before + (zeros_so_far != 0)  # x before z, ones from z on
     tail = x * past + (zeros_so_far - first < 1)  # ones up to z, x after it
@@ -412,6 +429,13 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
             "linalg.vector_norm: Expected a floating point or complex tensor as input. "
             f"Got {_scalar_name(input.dtype)}")
     dt = input.dtype if dtype is None else as_dtype(dtype)
+    if dtype is not None and not dt.is_floating_point:
+        raise errors.EngineRuntimeError("linalg.vector_norm: dtype should be floating point or "
+                                        f"complex, but got {_scalar_name(dt)}")
+    if dtype is not None and dt.itemsize < input.dtype.itemsize:
+        raise errors.EngineRuntimeError(
+            f"linalg.vector_norm: the dtype of the input ({_scalar_name(input.dtype)}) should "
+            f"be convertible without narrowing to the specified dtype ({_scalar_name(dt)})")
     dims = norm_dims(dim, input._data.ndim)
     shape = input._data.shape
     if abs(p) == INF and _count(shape, dims) == 0 and input._data.ndim:

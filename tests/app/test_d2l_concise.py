@@ -613,8 +613,6 @@ net.apply(init_weights)
     assert twin.ours[0] == "Sequential(" and twin.ours[-4] == "training on cpu"
 
 
-@pytest.mark.xfail(strict=True, reason="the language refuses dunder attributes "
-                   "(layer.__class__.__name__): issue 11, engineer lang")
 def test_lenet_layer_shapes(client):
     twin = Twin(client, {})
     twin.cell(LENET + LENET_SHAPES)

@@ -31,6 +31,10 @@ samples("add",
 samples("sub",
         Sample((r(3, 4), r(4)), oracle=lambda np_, a, b: a - b),
         Sample((r(2, 3), r(2, 1)), {"alpha": 0.5}, oracle=lambda np_, a, b: a - 0.5 * b))
+samples("rsub",
+        Sample((r(3, 4), r(4)), oracle=lambda np_, a, b: b - a),
+        Sample((r(2, 3), r(2, 1)), {"alpha": 0.5}, oracle=lambda np_, a, b: b - 0.5 * a),
+        Sample((r(2, 3), 4.2), oracle=lambda np_, a: 4.2 - a, name="number-other"))
 samples("div",
         Sample((r(3, 4), pos(4)), oracle=lambda np_, a, b: a / b),
         Sample((1.5, pos(2, 3)), oracle=lambda np_, b: 1.5 / b, name="scalar-first"),
