@@ -23,12 +23,12 @@ _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
 
 
-def _masked(input: Tensor, res, mask, node: str) -> Tensor:
+def _masked(input: Tensor, res, mask, node: str, inplace: bool | None = None) -> Tensor:
     """An op whose gradient is the upstream gradient where ``mask`` holds, 0 elsewhere."""
-    return _scaled_by_mask(input, res, mask, node)
+    return _scaled_by_mask(input, res, mask, node, inplace)
 
 
-@op(kind="function", grad_fns=("HardtanhBackward0", "HardtanhBackward1"))
+@op(kind="function", grad_fns=("HardtanhBackward0",))
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     """``input`` clamped to ``[min_val, max_val]`` (gradient 1 strictly inside)."""
     if min_val > max_val:
@@ -38,8 +38,9 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     def compute():
         a = input._data
         xp = input.device.xp
+        # torch names in-place hardtanh's node HardtanhBackward0 too (it saves the result)
         return _masked(input, xp.clip(a, min_val, max_val), (a > min_val) & (a < max_val),
-                       "HardtanhBackward1" if inplace else "HardtanhBackward0")
+                       "HardtanhBackward0", inplace)
 
     return _maybe_inplace(input, inplace, compute)
 
@@ -50,7 +51,7 @@ def hardtanh_(input, min_val=-1.0, max_val=1.0):
     return hardtanh(input, min_val, max_val, inplace=True)
 
 
-@op(kind="function", grad_fns=("HardtanhBackward0", "HardtanhBackward1"))
+@op(kind="function", grad_fns=("HardtanhBackward0",))
 def relu6(input, inplace=False):
     """``min(max(input, 0), 6)``."""
     return hardtanh(input, 0.0, 6.0, inplace)
@@ -165,8 +166,7 @@ def logsigmoid(input):
     if needs_grad(input):
         record(out, "LogSigmoidBackward0",
                (named_grad("LogSigmoidBackwardBackward0", lambda g, x: g * (-x).sigmoid()),),
-               (input,), (input,),
-               jvp=lambda ts: ts[0] * (-input).sigmoid())
+               (input,), (input,), jvp=lambda ts: ts[0] * (-input).sigmoid())
     return out
 
 
@@ -201,8 +201,7 @@ def hardswish(input, inplace=False):
                 return g * (mid * (x / 3 + 0.5) + (1 - lo - mid))
 
             record(out, "HardswishBackward0", (named_grad("HardswishBackwardBackward0", rule),),
-                   (input,), (input, lo, mid),
-                   jvp=lambda ts: rule(ts[0], input, lo, mid))
+                   (input,), (input, lo, mid), jvp=lambda ts: rule(ts[0], input, lo, mid))
         return out
 
     return _maybe_inplace(input, inplace, compute)
