@@ -25,6 +25,7 @@ from . import (  # noqa: F401
     loss,
     matrices,
     nn,
+    nn_layers,
     normalization,
     norms,
     numpy_names,

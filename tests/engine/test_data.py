@@ -123,3 +123,26 @@ def test_concat_and_subset():
     assert len(both) == 5 and both[3][1].item() == 1
     sub = data.Subset(dataset(), [4, 0])
     assert sub[0][1].item() == 4 and len(sub) == 2
+
+
+def test_weighted_random_sampler():
+    s = data.WeightedRandomSampler([0.0, 1.0, 0.0], 5)
+    assert list(s) == [1] * 5 and len(s) == 5 and s.weights.dtype is engine.float64
+    engine.manual_seed(0)
+    assert sorted(data.WeightedRandomSampler([0.1, 0.9, 0.4], 3, replacement=False)) == [0, 1, 2]
+    g = engine.Generator().manual_seed(3)
+    drawn = list(data.WeightedRandomSampler(engine.tensor([1.0, 3.0]), 400, generator=g))
+    assert 240 < drawn.count(1) < 360  # 3 to 1
+    loader = data.DataLoader(range(3), batch_size=2, sampler=data.WeightedRandomSampler(
+        [1.0, 0.0, 0.0], 4))
+    assert [b.tolist() for b in loader] == [[0, 0], [0, 0]]
+    for kwargs, text in ((dict(num_samples=0), "num_samples should be a positive integer "
+                                               "value, but got num_samples=0"),
+                         (dict(num_samples=2.5), "num_samples=2.5"),
+                         (dict(num_samples=2, replacement=1), "replacement should be a boolean "
+                                                              "value, but got replacement=1")):
+        with pytest.raises(ValueError, match=text):
+            data.WeightedRandomSampler([1.0], **kwargs)
+    with pytest.raises(ValueError, match=r"weights should be a 1d sequence but given weights "
+                                         r"have shape \(1, 2\)"):
+        data.WeightedRandomSampler([[1.0, 2.0]], 2)

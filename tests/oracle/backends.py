@@ -129,7 +129,8 @@ def _torch_function(name: str):
     d = OPS[name]
     spaces = [("torch", torch), ("F", F), ("torch.linalg", torch.linalg),
               ("torch.special", torch.special)]
-    if d.fn.__module__.rsplit(".", 1)[-1] in ("nn", "loss", "activation", "normalization"):
+    if d.fn.__module__.rsplit(".", 1)[-1] in ("nn", "loss", "activation", "normalization",
+                                              "nn_layers"):
         spaces.insert(0, spaces.pop(1))
     short = name.removeprefix("linalg_").removeprefix("linalg.")
     if short != name:

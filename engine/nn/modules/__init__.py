@@ -35,7 +35,14 @@ from .batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d
 from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 from .distance import CosineSimilarity, PairwiseDistance
-from .dropout import Dropout
+from .dropout import (
+    AlphaDropout,
+    Dropout,
+    Dropout1d,
+    Dropout2d,
+    Dropout3d,
+    FeatureAlphaDropout,
+)
 from .flatten import Flatten, Unflatten
 from .lazy import (
     LazyBatchNorm1d,
@@ -75,7 +82,7 @@ from .loss import (
     TripletMarginWithDistanceLoss,
 )
 from .module import Module, RemovableHandle
-from .normalization import GroupNorm, LayerNorm
+from .normalization import GroupNorm, LayerNorm, RMSNorm
 from .padding import (
     PADDINGS,
     CircularPad1d,
@@ -94,6 +101,7 @@ from .padding import (
     ZeroPad2d,
     ZeroPad3d,
 )
+from .pixelshuffle import ChannelShuffle, PixelShuffle, PixelUnshuffle
 from .pooling import (
     AdaptiveAvgPool1d,
     AdaptiveAvgPool2d,
@@ -125,7 +133,11 @@ _NEEDS_OP = {
     "AdaptiveAvgPool3d": "adaptive_avg_pool3d", "AdaptiveMaxPool1d": "adaptive_max_pool1d",
     "AdaptiveMaxPool3d": "adaptive_max_pool3d", "Upsample": "interpolate",
     "UpsamplingNearest2d": "interpolate", "UpsamplingBilinear2d": "interpolate",
-    "Fold": "fold", "Unfold": "unfold",
+    "Fold": "fold", "Unfold": "unfold", "Dropout1d": "dropout1d", "Dropout2d": "dropout2d",
+    "Dropout3d": "dropout3d", "AlphaDropout": "alpha_dropout",
+    "FeatureAlphaDropout": "feature_alpha_dropout", "PixelShuffle": "pixel_shuffle",
+    "PixelUnshuffle": "pixel_unshuffle", "ChannelShuffle": "channel_shuffle",
+    "RMSNorm": "rms_norm",
     **{name: "pad" for name in PADDINGS},
 }
 
@@ -149,6 +161,8 @@ __all__ = [
     "LazyLinear", "LazyConv1d", "LazyConv2d", "LazyConv3d", "LazyConvTranspose1d",
     "LazyConvTranspose2d", "LazyConvTranspose3d", "LazyBatchNorm1d", "LazyBatchNorm2d",
     "LazyBatchNorm3d",
+    "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout",
+    "PixelShuffle", "PixelUnshuffle", "ChannelShuffle", "RMSNorm",
     "L1Loss", "MSELoss", "SmoothL1Loss", "HuberLoss", "NLLLoss", "CrossEntropyLoss",
     "BCELoss", "BCEWithLogitsLoss", "SoftMarginLoss", "MarginRankingLoss",
     "HingeEmbeddingLoss", "CosineEmbeddingLoss", "TripletMarginLoss",

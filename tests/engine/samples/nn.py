@@ -286,3 +286,31 @@ samples("cross_entropy",
         Sample((r(0, 3), engine.tensor([], dtype=engine.int64)), {"reduction": "sum"},
                name="empty"))
 samples("nll_loss", Sample((r(3), engine.tensor(2)), name="1-d"))
+
+# --------------------------------------------------------------------------- nn_layers.py
+# channel-wise and alpha dropout: the deterministic settings (random masks: test_nn_layers_ops)
+for _name in ("dropout1d", "dropout2d", "dropout3d"):
+    _shape = {"dropout1d": (2, 3, 4), "dropout2d": (2, 3, 2, 2), "dropout3d": (1, 2, 2, 2, 2)}
+    samples(_name,
+            Sample((r(*_shape[_name]),), {"training": False}, oracle=lambda anp, a: a,
+                   name="eval"),
+            Sample((r(*_shape[_name]),), {"p": 1.0}, oracle=lambda anp, a: a * 0.0, name="p=1"))
+for _name in ("alpha_dropout", "feature_alpha_dropout"):
+    samples(_name,
+            Sample((r(2, 3, 2),), {"training": False}, oracle=lambda anp, a: a, name="eval"),
+            Sample((r(2, 3, 2),), {"p": 1.0, "training": True},
+                   oracle=lambda anp, a: a * 0.0, name="p=1"))
+samples("pixel_shuffle",
+        Sample((r(2, 8, 2, 3), 2), name="batch"),
+        Sample((r(9, 2, 2), 3), name="unbatched"),
+        Sample((r(2, 2, 4, 1, 2), 2), name="two-leading"))
+samples("pixel_unshuffle",
+        Sample((r(2, 2, 4, 6), 2), name="batch"),
+        Sample((r(1, 3, 3), 3), name="unbatched"))
+samples("channel_shuffle",
+        Sample((r(2, 6, 2, 2), 3), name="4-d"),
+        Sample((r(1, 4, 3), 2), name="3-d"))
+samples("rms_norm",
+        Sample((r(2, 3, 4), (4,)), name="last-dim"),
+        Sample((r(2, 3, 4), (3, 4), r(3, 4)), name="two-dims-weight"),
+        Sample((r(3, 4), [4], r(4)), {"eps": 1e-3}, name="eps"))
