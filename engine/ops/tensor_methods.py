@@ -245,7 +245,7 @@ def is_floating_point(input):
     return input.dtype.is_floating_point
 
 
-@op(differentiable=False)
+@op(kind="function", differentiable=False)
 def is_tensor(obj):
     """Whether ``obj`` is a tensor."""
     return isinstance(obj, Tensor)
