@@ -42,7 +42,13 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     """``input`` clamped to ``[min_val, max_val]`` (gradient 1 strictly inside)."""
     if min_val > max_val:
         raise errors.EngineValueError("min_val cannot be greater than max_val")
-    _floating(input, "hardtanh_backward_cpu")
+    if input.dtype is bool_:
+        raise errors.EngineRuntimeError("Bool inputs not supported for hardtanh")
+    if not input.dtype.is_floating_point:  # integers clamp to the truncated bounds
+        lo, hi = int(min_val), int(max_val)
+        return _maybe_inplace(input, inplace, lambda: _wrap(
+            input.device.xp.clip(input._data, lo, hi).astype(input.dtype.np), input.dtype,
+            input.device))
 
     def compute():
         a = input._data
@@ -186,7 +192,7 @@ def hardsigmoid(input, inplace=False):
         xp = input.device.xp
         inside = (a > -3) & (a < 3)
         return _masked(input, xp.clip(a + 3, 0, 6) / 6, inside, "HardsigmoidBackward0",
-                       inplace, 1.0 / 6, "aten::hardsigmoid_backward")
+                       inplace, float(np.float32(1.0 / 6)), "aten::hardsigmoid_backward")
 
     return _maybe_inplace(input, inplace, compute)
 
@@ -348,7 +354,7 @@ def prelu(input, weight):
 def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
     """Leaky ReLU whose negative slope is drawn from U(lower, upper) per element while
     training, and is ``(lower + upper) / 2`` otherwise."""
-    _floating(input, "rrelu_with_noise_cpu")
+    _floating(input, "rrelu_with_noise_out_cpu" if training else "leaky_relu_cpu")
 
     def compute():
         a = input._data
