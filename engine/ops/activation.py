@@ -33,7 +33,8 @@ def _masked(input: Tensor, res, keep, node: str, inplace: bool = False,
     if needs_grad(input):
         twice = twice or node[:node.rindex("Backward")] + "BackwardBackward0"
         record(out, node, (lambda g, x: _where_keep(g, keep, x, twice, scale),), (input,),
-               (OUTPUT if inplace else input,))
+               (OUTPUT if inplace else input,),
+               jvp=lambda ts: _where_keep(ts[0], keep, None, twice, scale))
     return out
 
 

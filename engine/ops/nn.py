@@ -80,7 +80,7 @@ def _where_keep(g: Tensor, keep, x: Tensor | None = None,
     res = xp.where(keep, gd, g.dtype.np.type(0)).astype(g.dtype.np, copy=False)
     out = _wrap(res, g.dtype, g.device)
     if node.startswith("aten::"):  # torch has no derivative of this backward
-        if needs_grad(x):
+        if x is not None and x.requires_grad and _grad_enabled.get():
             record(out, "NotImplemented", (_no_derivative(node[6:]),), (x,))
     elif needs_grad(g, x):
         record(out, node, (lambda gg: _where_keep(gg, keep, x, node, scale),
@@ -129,7 +129,7 @@ def _scaled_by_mask(input: Tensor, out_arr, factor_arr, node: str,
         factor = factor_arr.astype(input.dtype.np, copy=False)
         twice = node[:node.rindex("Backward")] + "BackwardBackward0"
         record(out, node, (lambda g, x: _times(g, factor, x, twice),), (input,),
-               (OUTPUT if inplace else input,))
+               (OUTPUT if inplace else input,), jvp=lambda ts: _times(ts[0], factor, None, twice))
     return out
 
 
