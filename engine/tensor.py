@@ -148,6 +148,8 @@ class Tensor:
             return self
         if requires_grad and not self.dtype.is_floating_point:
             raise errors.EngineRuntimeError(errors.FLOAT_REQUIRES_GRAD_METHOD)
+        if requires_grad and _grad_mode.SEEN[0]:
+            _grad_mode.check_requires_grad(self)
         self.requires_grad = bool(requires_grad)
         return self
 
@@ -252,7 +254,7 @@ class Tensor:
     __str__ = __repr__
 
     def __format__(self, spec: str) -> str:
-        if self._data.ndim == 0 and spec:
+        if self._data.ndim == 0:  # as torch: a 0-d tensor formats as its number
             return format(self.item(), spec)
         return repr(self)
 
@@ -325,4 +327,5 @@ def _wrap(arr, dtype: DType, device: Device = CPU) -> Tensor:
 
 # Last: autograd imports this module (a function-level import here cost ~2k instructions a call).
 from . import autograd as _autograd  # noqa: E402
+from .autograd import grad_mode as _grad_mode  # noqa: E402
 from .autograd.graph import FW_ACTIVE as _FW_ACTIVE  # noqa: E402

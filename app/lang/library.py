@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 import engine
+import engine.func
 
 from .errors import ProgramError
 from .values import (
@@ -80,9 +81,10 @@ TORCH_NAMES = {
     "int64": engine.int64, "long": engine.int64, "int32": engine.int32, "int": engine.int32,
     "bool": engine.bool_, "pi": math.pi, "e": math.e, "inf": math.inf, "nan": math.nan,
 }
-for _name in ("inference_mode", "Parameter"):
+for _name in ("inference_mode", "Parameter", "is_inference_mode_enabled"):
     if hasattr(engine, _name):
         TORCH_NAMES[_name] = getattr(engine, _name)
+TORCH_NAMES["vmap"] = engine.func.vmap  # torch.vmap is torch.func.vmap
 MAX_LIBRARY_SUBCLASSES = 1000
 """Library subclasses (Python classes) one run may make; each costs a Python type."""
 

@@ -174,7 +174,7 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                 if node._hooks is not None:
                     _run_post_hooks(node, (), grads)
                 continue
-            if node._nout > 1:
+            if node._nout > 1 and getattr(node, "materialize_grads", True):
                 grads = [_zeros_for(node, nr) if g is None else g for nr, g in enumerate(grads)]
             in_grads = _anomaly.apply(node, grads) if anomaly else node.apply(grads)
             if node._hooks is not None:

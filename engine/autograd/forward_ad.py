@@ -25,6 +25,7 @@ The public ``dual_level`` refuses nesting, as PyTorch's does.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import weakref
 from collections import namedtuple
@@ -270,18 +271,90 @@ def unpack_dual(tensor, *, level: int | None = None) -> UnpackedDualTensor:
 BATCH_BOUNDARY: list = [None]
 
 
-def propagate(outputs, rule, inputs: tuple, saved: tuple, per_input: bool, jvp) -> None:
+def propagate(outputs, rule, inputs: tuple, saved: tuple, per_input: bool, jvp,
+              name: str | None = None) -> None:
     """Give ``outputs`` their tangents at every visible level where an input has one (called
     after the outputs got their reverse-mode node, so tangents that read an output are
-    differentiable through it)."""
+    differentiable through it). ``name``: the op's node name (None for a custom Function)."""
     levels = visible_levels()
     if levels:
         for lvl in levels:
             tangents = [get_tangent(x, lvl) if type(x) is Tensor else None for x in inputs]
             if any(t is not None for t in tangents):
                 with _Hidden(lvl):
-                    _attach(outputs, lvl, _tangents(outputs, rule, inputs, saved, per_input,
-                                                    jvp, tangents))
+                    result = _tangents(outputs, rule, inputs, saved, per_input, jvp, tangents)
+                    if name is not None and name not in PRIMAL_FREE and \
+                            _grad_enabled.get():
+                        result = _read_primals(result, inputs)
+                    _attach(outputs, lvl, result)
+
+
+# Ops whose tangent formula in PyTorch reads no primal (linear ops, and ops that only select
+# or mask by the primals' values): their tangent requires grad only through the tangents. Every
+# other op's formula reads its primals (those without a tangent enter as zero tangents times a
+# primal), so in grad mode its tangent requires grad whenever one of its inputs does.
+PRIMAL_FREE = frozenset("""
+    AddBackward0 AddBackward1 SubBackward0 SubBackward1 RsubBackward0 RsubBackward1 NegBackward0
+    PositiveBackward0 CloneBackward0 AliasBackward0 ToCopyBackward0 CopyBackwards CopySlices
+    ViewBackward0 UnsafeViewBackward0 ReshapeAliasBackward0 ExpandBackward0 SqueezeBackward0
+    SqueezeBackward1 SqueezeBackward2 SqueezeBackward3 SqueezeBackward4 UnsqueezeBackward0
+    TBackward0 TBackward1 TransposeBackward0 TransposeBackward1 PermuteBackward0 SelectBackward0
+    SliceBackward0 NarrowBackward0 AsStridedBackward0 DiagonalBackward0 DiagonalBackward0_copy
+    DiagEmbedBackward0 TraceBackward0 TrilBackward0 TriuBackward0 FlipBackward0 RollBackward0
+    RepeatBackward0 UnfoldBackward0 CatBackward0 StackBackward0 SplitBackward0
+    SplitWithSizesBackward0 UnbindBackward0 SumBackward0 SumBackward1 MeanBackward0
+    MeanBackward1 CumsumBackward0 IndexBackward0 IndexSelectBackward0 GatherBackward0
+    IndexAddBackward0 IndexPutBackward0 ScatterAddBackward0 MaskedFillBackward0
+    MaskedFillBackward1 WhereBackward0 FillBackward2 FillBackward3 ZeroBackward0
+    EmbeddingBackward0 ConstantPadNdBackward0 ReflectionPad1DBackward0 ReflectionPad2DBackward0
+    ReflectionPad3DBackward0 ReplicationPad1DBackward0 ReplicationPad2DBackward0
+    ReplicationPad3DBackward0 DivBackward2 RemainderBackward0 FmodBackward0 XlogyBackward2
+    Col2ImBackward0 Im2ColBackward0 AvgPool2DBackward0 AvgPool3DBackward0
+    AdaptiveAvgPool2DBackward0 AdaptiveAvgPool3DBackward0 AdaptiveMaxPool2DBackward0
+    AdaptiveMaxPool3DBackward0 MaxPool2DWithIndicesBackward0 MaxPool3DWithIndicesBackward0
+    UpsampleBicubic2DBackward0 UpsampleBilinear2DBackward0 UpsampleLinear1DBackward0
+    UpsampleNearest1DBackward0 UpsampleNearest2DBackward0 UpsampleNearest3DBackward0
+    UpsampleNearestExact1DBackward0 UpsampleNearestExact2DBackward0
+    UpsampleNearestExact3DBackward0 UpsampleTrilinear3DBackward0 MaxBackward0 MaxBackward1
+    MinBackward0 MinBackward1 AmaxBackward0 AminBackward0 MaximumBackward0 MinimumBackward0
+    MedianBackward0 MedianBackward1 NanmedianBackward0 NanmedianBackward1 KthvalueBackward0
+    ModeBackward0 SortBackward0 TopkBackward0 ClampBackward0 ClampBackward1 ClampMaxBackward0
+    ClampMaxBackward1 ClampMinBackward0 ClampMinBackward1 NanToNumBackward0 LerpBackward0
+    Deg2RadBackward0 Rad2DegBackward0 FloorBackward0 CeilBackward0 RoundBackward0
+    RoundBackward1 TruncBackward0 FracBackward0 SignBackward0
+""".split())
+
+
+def _read_primals(result, inputs: tuple):
+    """Tangents that do not require grad, of an op whose PyTorch formula reads its primals:
+    made differentiable with respect to the inputs that require grad (a zero gradient, as the
+    zero-tangent terms of that formula give)."""
+    primals = [x for x in inputs if type(x) is Tensor and x.requires_grad]
+    if not primals:
+        return result
+    outs = result if isinstance(result, (tuple, list)) else (result,)
+    fixed = []
+    for t in outs:
+        if t is not None and not t.requires_grad and t.dtype.is_floating_point:
+            t = _connected(t, primals)
+        fixed.append(t)
+    return tuple(fixed) if isinstance(result, (tuple, list)) else fixed[0]
+
+
+def _connected(t: Tensor, primals: list) -> Tensor:
+    from ..tensor import _wrap
+    from .graph import record
+
+    out = _wrap(t._data, t.dtype, t.device)
+    rules = tuple(functools.partial(_zero_grad, p.shape, p.dtype, p.device) for p in primals)
+    record(out, "AddBackward0", rules, tuple(primals))
+    return out
+
+
+def _zero_grad(shape, dtype, device, g, *saved) -> Tensor:
+    from ..ops import zeros
+
+    return zeros(shape, dtype=dtype, device=device)
 
 
 def reverse_rule(outputs, rule, inputs: tuple, per_input: bool):

@@ -58,6 +58,8 @@ class FunctionCtx(Node):
 
     @property
     def saved_tensors(self) -> tuple:
+        if self.__dict__.get("_in_jvp"):  # what was handed to save_for_forward
+            return tuple(self.saved_for_forward)
         if self._rule is None:  # still in forward: what was handed to save_for_backward
             return tuple(self.to_save)
         return tuple(self._unpack())
@@ -211,8 +213,21 @@ def _custom_jvp(ctx, node_name, jvp, args, tangents):
         raise errors.NotSupported(
             "You must implement the jvp function for custom autograd.Function to use it with "
             "forward mode AD.")
-    result = jvp(ctx, *tangents)
+    if ctx.materialize_grads:  # a tensor input without a tangent gets zeros
+        tangents = [_zeros_like(a) if t is None and type(a) is Tensor and
+                    a.dtype.is_floating_point else t for a, t in zip(args, tangents)]
+    ctx._in_jvp = True
+    try:
+        result = jvp(ctx, *tangents)
+    finally:
+        ctx._in_jvp = False
     return result if isinstance(result, tuple) else (result,)
+
+
+def _zeros_like(t: Tensor) -> Tensor:
+    from ..ops import zeros_like
+
+    return zeros_like(t)
 
 
 def once_differentiable(fn: Callable) -> Callable:

@@ -295,7 +295,7 @@ def record(outputs, name: str, rule, inputs: tuple, saved: tuple = (), per_input
         # Tangents are attached only once the outputs carry their node: a tangent rule that
         # reads an output (exp's, tanh's, sqrt's) must see it as a function of the inputs, or
         # reverse mode over forward mode (jacrev(jacfwd(f))) loses those terms.
-        fw_args = (outputs, rule, inputs, saved, per_input, jvp)
+        fw_args = (outputs, rule, inputs, saved, per_input, jvp, None if node is not None else name)
         rule = _forward_ad.reverse_rule(outputs, rule, inputs, per_input)
         if rule is None:  # tangents only: no reverse-mode node
             _forward_ad.propagate(*fw_args)
@@ -314,6 +314,8 @@ def record(outputs, name: str, rule, inputs: tuple, saved: tuple = (), per_input
     single = type(outputs) is Tensor
     first = outputs if single else outputs[0]
     had = False
+    if saved and _grad_mode.SEEN[0]:
+        _grad_mode.check_saved(saved)
     if saved:
         packed = []
         for s in saved:
@@ -361,3 +363,4 @@ def needs_grad(*xs) -> bool:
 # Last: these modules import this one.
 from . import anomaly as _anomaly  # noqa: E402
 from . import forward_ad as _forward_ad  # noqa: E402
+from . import grad_mode as _grad_mode  # noqa: E402

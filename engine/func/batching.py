@@ -361,6 +361,12 @@ def _matmul(inputs, kwargs, level):
         raise ValueError("matmul: Input operand does not have enough dimensions")
     pa = a.phys if ba else a
     pb = b.phys if bb else b
+    if ba and not bb and nb == 2 and type(pa) is not BatchedArray and \
+            type(pb) is not BatchedArray:
+        # rows @ a shared matrix: one product with the batch folded into the rows, the very
+        # product (and rounding) of the unbatched call on the whole batch
+        rows = np.matmul(pa.reshape((-1, pa.shape[-1])), pb)
+        return BatchedArray(rows.reshape(tuple(pa.shape[:-1]) + (rows.shape[-1],)), level)
     if ba and na == 1:
         pa = pa.reshape((pa.shape[0], 1, pa.shape[1]))
     elif na == 1:

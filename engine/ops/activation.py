@@ -119,7 +119,8 @@ def _elu_family(input: Tensor, alpha: float, scale: float, input_scale: float, n
             return g * (m * scale + (1 - m) * (alpha * scale * grad_input_scale) *
                         (x.masked_fill(off, 0) * grad_input_scale).exp())
 
-        record(out, node, (rule,), (input,), (input, m, off))
+        record(out, node, (rule,), (input,), (input, m, off),
+               jvp=lambda ts: rule(ts[0], input, m, off))
     return out
 
 
@@ -162,7 +163,8 @@ def mish(input, inplace=False):
                 t = _softplus_t(x).tanh()
                 return g * (t + x * x.sigmoid() * (1 - t * t))
 
-            record(out, "MishBackward0", (rule,), (input,), (input,))
+            record(out, "MishBackward0", (rule,), (input,), (input,),
+                   jvp=lambda ts: rule(ts[0], input))
         return out
 
     return _maybe_inplace(input, inplace, compute)
@@ -179,7 +181,7 @@ def logsigmoid(input):
     out = _const(res, input)
     if needs_grad(input):
         record(out, "LogSigmoidBackward0", (lambda g, x: g * (-x).sigmoid(),), (input,),
-               (input,))
+               (input,), jvp=lambda ts: ts[0] * (-input).sigmoid())
     return out
 
 
@@ -214,7 +216,8 @@ def hardswish(input, inplace=False):
             def rule(g, x, lo, mid):  # torch's selects: NaN passes g, 0 below -3 is +0
                 return where(lo, 0.0, where(mid, g * (x / 3 + 0.5), g))
 
-            record(out, "HardswishBackward0", (rule,), (input,), (input, lo, mid))
+            record(out, "HardswishBackward0", (rule,), (input,), (input, lo, mid),
+                   jvp=lambda ts: rule(ts[0], input, lo, mid))
         return out
 
     return _maybe_inplace(input, inplace, compute)

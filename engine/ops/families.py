@@ -14,6 +14,8 @@ from .. import errors
 from .._parallel import MIN_ELEMENTS, PARALLEL_NUMPY
 from ..autograd import OUTPUT, record
 from ..autograd.forward_ad import elementwise_rules, transfer_tangent
+from ..autograd.grad_mode import SEEN as _INFERENCE_SEEN
+from ..autograd.grad_mode import check_inplace as _inference_inplace
 from ..autograd.graph import FW_ACTIVE, regraph_view, view_rebase_error
 from ..dtypes import DEFAULT_FLOAT, bool_, promote
 from ..modes import _grad_enabled, check_numel
@@ -194,6 +196,8 @@ def _operand_ok(x) -> bool:
 def check_inplace(t: Tensor) -> None:
     """PyTorch's checks before an in-place op on ``t`` (in grad mode): a view that may not be
     rebased, a view of a leaf that requires grad, such a leaf itself."""
+    if _INFERENCE_SEEN[0]:
+        _inference_inplace(t)
     if not _grad_enabled.get():
         return
     base = t._base

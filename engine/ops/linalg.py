@@ -86,8 +86,17 @@ def matmul(input, other):
     if needs_grad(a, b):
         node = "MmBackward0" if na == 2 and nb == 2 else "MvBackward0" if na == 2 and nb == 1 \
             else "BmmBackward0" if na == 3 and nb == 3 else "UnsafeViewBackward0"
-        record(out, node, (_matmul_grad_a, _matmul_grad_b), (a, b), (a, b))
+        record(out, node, (_matmul_grad_a, _matmul_grad_b), (a, b), (a, b),
+               jvp=lambda ts: product_rule(matmul, a, b, ts))
     return out
+
+
+def product_rule(fn, a, b, tangents):
+    """The tangent of a bilinear ``fn(a, b)``: ``fn(ta, b) + fn(a, tb)`` (None: no tangent)."""
+    ta, tb = tangents
+    left = None if ta is None else fn(ta, b)
+    right = None if tb is None else fn(a, tb)
+    return right if left is None else left if right is None else left + right
 
 
 def _matmul_shape(sa, sb):
@@ -151,7 +160,7 @@ def bmm(input, mat2):
     out = _wrap(input.device.xp.matmul(input._data, mat2._data), input.dtype, input.device)
     if needs_grad(input, mat2):
         record(out, "BmmBackward0", (lambda g, a, m: bmm(g, m.mT), lambda g, a, m: bmm(a.mT, g)),
-               (input, mat2), (input, mat2))
+               (input, mat2), (input, mat2), jvp=lambda ts: product_rule(bmm, input, mat2, ts))
     return out
 
 
@@ -172,7 +181,7 @@ def mv(input, vec):
     out = _wrap(input.device.xp.matmul(input._data, vec._data), input.dtype, input.device)
     if needs_grad(input, vec):
         record(out, "MvBackward0", (lambda g, m, v: outer(g, v), lambda g, m, v: mv(m.t(), g)),
-               (input, vec), (input, vec))
+               (input, vec), (input, vec), jvp=lambda ts: product_rule(mv, input, vec, ts))
     return out
 
 

@@ -104,7 +104,7 @@ def _relu(input: Tensor) -> Tensor:
     out = _wrap(xp.maximum(input.dtype.np.type(0), input._data), input.dtype, input.device)
     if needs_grad(input):
         record(out, "ReluBackward0", (lambda g, y: _where_keep(g, ~(y._data <= 0), y),),
-               (input,), (OUTPUT,))
+               (input,), (OUTPUT,), jvp=lambda ts: _where_keep(ts[0], ~(out._data <= 0)))
     return out
 
 
@@ -224,7 +224,8 @@ def gelu(input, approximate="none"):
         rule = lambda g, x: g * (_normal_cdf(x) + x * _normal_pdf(x))  # noqa: E731
     out = _const(res, input)
     if needs_grad(input):
-        record(out, "GeluBackward0", (rule,), (input,), (input,))
+        record(out, "GeluBackward0", (rule,), (input,), (input,),
+               jvp=lambda ts: rule(ts[0], input))
     return out
 
 
@@ -245,7 +246,8 @@ def silu(input, inplace=False):
             res = a / (1 + xp.exp(-a))
         out = _const(res, input)
         if needs_grad(input):
-            record(out, "SiluBackward0", (_silu_grad,), (input,), (input,))
+            record(out, "SiluBackward0", (_silu_grad,), (input,), (input,),
+                   jvp=lambda ts: _silu_grad(ts[0], input))
         return out
 
     return _maybe_inplace(input, inplace, compute)
@@ -271,7 +273,7 @@ def elu(input, alpha=1.0, inplace=False):
                 return g * (m + (1 - m) * alpha * x.masked_fill(off, 0).exp())
 
             record(out, "EluBackward1" if inplace else "EluBackward0", (rule,), (input,),
-                   (input, m, off))
+                   (input, m, off), jvp=lambda ts: rule(ts[0], input, m, off))
         return out
 
     return _maybe_inplace(input, inplace, compute)
@@ -290,7 +292,8 @@ def softplus(input, beta=1, threshold=20):
     if needs_grad(input):
         m = _const(linear, input)
         rule = lambda g, x, m: g * (m + (1 - m) * (x * beta).sigmoid())  # noqa: E731
-        record(out, "SoftplusBackward0", (rule,), (input,), (input, m))
+        record(out, "SoftplusBackward0", (rule,), (input,), (input, m),
+               jvp=lambda ts: rule(ts[0], input, m))
     return out
 
 
@@ -337,8 +340,9 @@ def softmax(input, dim=None, _stacklevel=3, dtype=None):
     x, d = _softmax_input(input, dim, dtype, "softmax")
     out = _wrap(_softmax_arrays(x.device.xp, x._data, d, False), x.dtype, x.device)
     if needs_grad(x):
-        record(out, "SoftmaxBackward0",
-               (lambda g, y: y * (g - (g * y).sum(d, keepdim=True)),), (x,), (OUTPUT,))
+        record(out, "SoftmaxBackward0",  # (its Jacobian is symmetric: the same rule forward)
+               (lambda g, y: y * (g - (g * y).sum(d, keepdim=True)),), (x,), (OUTPUT,),
+               jvp=lambda ts: out * (ts[0] - (ts[0] * out).sum(d, keepdim=True)))
     return out
 
 
@@ -349,7 +353,8 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     out = _wrap(_softmax_arrays(x.device.xp, x._data, d, True), x.dtype, x.device)
     if needs_grad(x):
         record(out, "LogSoftmaxBackward0",
-               (lambda g, y: g - y.exp() * g.sum(d, keepdim=True),), (x,), (OUTPUT,))
+               (lambda g, y: g - y.exp() * g.sum(d, keepdim=True),), (x,), (OUTPUT,),
+               jvp=lambda ts: ts[0] - (out.exp() * ts[0]).sum(d, keepdim=True))
     return out
 
 
@@ -417,7 +422,19 @@ def linear(input, weight, bias=None):
             node = "SqueezeBackward4"
         else:
             node = "UnsafeViewBackward0" if bias is None else "ViewBackward0"
-        record(out, node, _LINEAR_RULE, (input, weight, bias), (input, weight))
+        record(out, node, _LINEAR_RULE, (input, weight, bias), (input, weight),
+               jvp=lambda ts: _linear_jvp(input, weight, ts))
+    return out
+
+
+def _linear_jvp(x, w, tangents):
+    """``linear(tx, w) + linear(x, tw) + tb`` (terms without a tangent left out)."""
+    tx, tw, tb = tangents
+    out = None if tx is None else linear(tx, w)
+    if tw is not None:
+        out = linear(x, tw) if out is None else out + linear(x, tw)
+    if tb is not None:
+        out = tb if out is None else out + tb
     return out
 
 

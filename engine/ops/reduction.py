@@ -38,10 +38,8 @@ def expand_reduced(g: Tensor, shape: tuple, dims: tuple, keepdim: bool) -> Tenso
 def keep_dims(t: Tensor, dims: tuple, keepdim: bool) -> Tensor:
     """A reduced result with its reduced dims back as size 1 (a no-op when ``keepdim``)."""
     if not keepdim and dims:
-        kept = list(t._data.shape)
-        for d in dims:
-            kept.insert(d, 1)
-        t = t.reshape(tuple(kept))
+        for d in sorted(dims):  # one unsqueeze per dim, as PyTorch's double-backward graph
+            t = t.unsqueeze(d)
     return t
 
 
@@ -158,7 +156,8 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):
     if needs_grad(input):
         shape = input._data.shape
         name = "SumBackward0" if dim is None else "SumBackward1"
-        record(out, name, (lambda g: expand_reduced(g, shape, dims, keepdim),), (input,))
+        record(out, name, (lambda g: expand_reduced(g, shape, dims, keepdim),), (input,),
+               jvp=lambda ts: sum(ts[0], dim, keepdim, dtype=dt))  # linear: itself on t
     return out
 
 
@@ -182,7 +181,8 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
     if needs_grad(input):
         name = "MeanBackward0" if dim is None else "MeanBackward1"
         record(out, name, (lambda g: expand_reduced(g / builtins.max(count, 1), shape, dims,
-                                                    keepdim),), (input,))
+                                                    keepdim),), (input,),
+               jvp=lambda ts: mean(ts[0], dim, keepdim, dtype=dt))
     return out
 
 

@@ -93,7 +93,8 @@ def _reshape_like(name: str, input: Tensor, shape: tuple, must_view: bool) -> Te
         out = make_view(input, arr, lambda t: t.reshape(shape))
     if needs_grad(input):
         node = "UnsafeViewBackward0" if copied else "ViewBackward0"
-        record(out, node, (lambda g: g.reshape(in_shape),), (input,))
+        record(out, node, (lambda g: g.reshape(in_shape),), (input,),
+               jvp=lambda ts: ts[0].reshape(shape))
     return out
 
 
@@ -175,7 +176,8 @@ def expand(self, *sizes):
         arr = self.device.xp.broadcast_to(data, target)
     out = make_view(self, arr, lambda t: t.expand(target))
     if needs_grad(self):
-        record(out, "ExpandBackward0", (lambda g: g,), (self,))  # the engine sums back
+        record(out, "ExpandBackward0", (lambda g: g,), (self,),  # the engine sums back
+               jvp=lambda ts: ts[0].expand(target))
     return out
 
 
@@ -198,7 +200,8 @@ def unsqueeze(input, dim):
     arr = input.device.xp.expand_dims(input._data, d)
     out = make_view(input, arr, lambda t: t.unsqueeze(d))
     if needs_grad(input):
-        record(out, "UnsqueezeBackward0", (lambda g: g.squeeze(d),), (input,))
+        record(out, "UnsqueezeBackward0", (lambda g: g.squeeze(d),), (input,),
+               jvp=lambda ts: ts[0].unsqueeze(d))
     return out
 
 
@@ -216,7 +219,8 @@ def squeeze(input, dim=None):
     out = make_view(input, arr, lambda t: t.squeeze(dim))
     if needs_grad(input):
         name = "SqueezeBackward0" if dim is None else "SqueezeBackward1"
-        record(out, name, (lambda g: g.reshape(shape),), (input,))
+        record(out, name, (lambda g: g.reshape(shape),), (input,),
+               jvp=lambda ts: ts[0].squeeze(dim))
     return out
 
 
@@ -228,7 +232,8 @@ def transpose(input, dim0, dim1):
     arr = input.device.xp.swapaxes(input._data, d0, d1) if n else input._data.view()
     out = make_view(input, arr, lambda t: t.transpose(d0, d1))
     if needs_grad(input):
-        record(out, "TransposeBackward0", (lambda g: g.transpose(d0, d1),), (input,))
+        record(out, "TransposeBackward0", (lambda g: g.transpose(d0, d1),), (input,),
+               jvp=lambda ts: ts[0].transpose(d0, d1))
     return out
 
 
@@ -254,7 +259,8 @@ def _permute(input: Tensor, perm: tuple, node: str) -> Tensor:
     out = make_view(input, arr, lambda t: _permute(t, perm, node))
     if needs_grad(input):
         inv = tuple(int(i) for i in np.argsort(perm))
-        record(out, node, (lambda g: g.permute(inv),), (input,))
+        record(out, node, (lambda g: g.permute(inv),), (input,),
+               jvp=lambda ts: _permute(ts[0], perm, node))
     return out
 
 
@@ -371,7 +377,7 @@ def slice_view(input: Tensor, dim: int, start: int, stop: int, step: int = 1) ->
     if needs_grad(input):
         record(out, "SliceBackward0",
                (lambda g: _embed(g, shape, lambda z: z[key], replay, "SliceBackwardBackward0"),),
-               (input,))
+               (input,), jvp=lambda ts: replay(ts[0]))
     return out
 
 
@@ -388,7 +394,7 @@ def select_view(input: Tensor, dim: int, index: int) -> Tensor:
         record(out, "SelectBackward0",
                (lambda g: _embed(g, shape, lambda z: z[key], replay,
                                  "SelectBackwardBackward0"),),
-               (input,))
+               (input,), jvp=lambda ts: replay(ts[0]))
     return out
 
 
@@ -396,7 +402,7 @@ def alias(input: Tensor) -> Tensor:
     """A view of all of ``input`` (``x[...]``)."""
     out = make_view(input, input._data.view(), alias)
     if needs_grad(input):
-        record(out, "AliasBackward0", (lambda g: g,), (input,))
+        record(out, "AliasBackward0", (lambda g: g,), (input,), jvp=lambda ts: alias(ts[0]))
     return out
 
 

@@ -245,6 +245,14 @@ def is_floating_point(input):
     return input.dtype.is_floating_point
 
 
+@op(differentiable=False)
+def is_inference(input):
+    """Whether the tensor was made in inference mode (or views one that was)."""
+    from ..autograd.grad_mode import is_inference as made_in_inference_mode
+
+    return made_in_inference_mode(input)
+
+
 @op(kind="function", differentiable=False)
 def is_tensor(obj):
     """Whether ``obj`` is a tensor."""

@@ -182,7 +182,7 @@ def _bitwise(draw):
 
 @custom("isnan", "isinf", "isfinite", "logical_not", "bitwise_not", "bool", "float", "half",
         "int", "long", "detach", "dim", "element_size", "is_contiguous", "is_floating_point",
-        "numel", "tolist", "item", "clone", "contiguous", "double", "detach_")
+        "is_inference", "numel", "tolist", "item", "clone", "contiguous", "double", "detach_")
 def _unary_any(draw):
     return Call((any_tensor(draw),), {})
 

@@ -661,7 +661,8 @@ class _BackwardHook:
             return None
 
         def forward(ctx, *tensors):
-            ctx.set_materialize_grads(False)
+            # (grads stay materialized: an unused output's grad arrives as zeros, which the
+            # hooks here show where torch's do)
             out = tuple(t if t.requires_grad else t.detach() for t in tensors)
             ctx.mark_non_differentiable(*[t for t in out if not t.requires_grad])
             return out

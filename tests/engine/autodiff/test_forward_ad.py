@@ -158,3 +158,61 @@ def test_custom_function_jvp():
         assert fwAD.unpack_dual(Square.apply(x)).tangent.tolist() == [6.0]
         with pytest.raises(NotImplementedError, match="You must implement the jvp function"):
             NoJvp.apply(x)
+
+
+# Where the engine's tangent requires grad differently from torch's: torch builds these ops from
+# others (einsum of one operand is a permute/sum, l1_loss an abs then a mean), or its formula
+# for these inputs reads no primal (slogdet's, prod of one element, an integer-order norm).
+REQUIRES_GRAD_DIFFERS = {"einsum", "l1_loss", "smooth_l1_loss", "linalg.slogdet", "slogdet",
+                         "logdet", "prod", "norm"}
+
+
+def test_tangents_require_grad_as_torch_does():
+    """A tangent requires grad when torch's does: in grad mode, when the op's formula reads a
+    primal that requires grad (``x @ W`` with ``W`` a dual parameter), not for linear ops."""
+    torch = pytest.importorskip("torch")
+    import torch.autograd.forward_ad as tfw
+
+    from tests.oracle.backends import _torch_function
+
+    differ, compared = set(), 0
+    for name, samples in SAMPLES.items():
+        d = OPS.get(name)
+        fn = _torch_function(name) if d is not None and d.differentiable else None
+        for sample in samples if fn is not None else ():
+            pos = _diff_positions(sample)
+            if not pos:
+                continue
+            try:
+                with tfw.dual_level():
+                    args = [torch.tensor(a) if isinstance(a, np.ndarray) else a
+                            for a in sample.args]
+                    for p in pos:
+                        args[p] = torch.tensor(np.asarray(sample.args[p], dtype=np.float64),
+                                               requires_grad=True)
+                    args[pos[0]] = tfw.make_dual(args[pos[0]], torch.ones_like(args[pos[0]]))
+                    kwargs = {k: torch.tensor(v) if isinstance(v, np.ndarray) else v
+                              for k, v in sample.kwargs.items()}
+                    outs = _float(fn(*args, **kwargs), torch.Tensor)
+                    want = [_requires(tfw.unpack_dual(o).tangent) for o in outs]
+            except (TypeError, RuntimeError):  # torch's signature differs from the table's
+                continue
+            with fwAD.dual_level():
+                ts = _tensors([sample.args[p] for p in pos], requires_grad=True)
+                ts[0] = fwAD.make_dual(ts[0], engine.ones_like(ts[0]))
+                got = [_requires(fwAD.unpack_dual(o).tangent)
+                       for o in _call(name, sample, pos, ts)]
+            compared += 1
+            if got != want:
+                differ.add(name)
+    assert compared > 400
+    assert differ == REQUIRES_GRAD_DIFFERS
+
+
+def _float(out, cls) -> list:
+    outs = out if isinstance(out, (tuple, list)) else (out,)
+    return [o for o in outs if isinstance(o, cls) and o.is_floating_point()]
+
+
+def _requires(t) -> bool | None:
+    return None if t is None else t.requires_grad

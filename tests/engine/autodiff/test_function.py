@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import engine
+import engine.autograd.forward_ad as fwAD
 from engine.autograd import Function, apply_function, gradcheck, gradgradcheck, once_differentiable
 
 
@@ -292,3 +293,53 @@ def test_retain_grad_and_next_functions():
     assert y.grad.tolist() == [4.0, 8.0]
     names = [f.name() for f, _ in z.grad_fn.next_functions]
     assert names == ["MulBackward0"]
+
+
+def test_set_materialize_grads_false_passes_none_for_unused_outputs_and_tangents():
+    seen = []
+
+    class Two(engine.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, materialize):
+            ctx.set_materialize_grads(materialize)
+            ctx.save_for_forward(x)
+            return x * 2, x * 3
+
+        @staticmethod
+        def backward(ctx, ga, gb):
+            seen.append((ga, gb))
+            return ga * 2 + (0 if gb is None else gb * 3), None
+
+        @staticmethod
+        def jvp(ctx, tx, tm):
+            return tx * 2, tx * 3
+
+    class Mul(engine.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, y, materialize):
+            ctx.set_materialize_grads(materialize)
+            ctx.save_for_forward(x, y)
+            return x * y
+
+        @staticmethod
+        def jvp(ctx, tx, ty, tm):
+            seen.append((tx, ty, tm))
+            x, y = ctx.saved_tensors  # in jvp: what save_for_forward kept (as in torch)
+            return tx * y + (0 if ty is None else ty * x)
+
+    x = engine.tensor([1.0, 2.0], requires_grad=True)
+    for materialize in (True, False):
+        a, _ = Two.apply(x, materialize)
+        a.sum().backward()
+        ga, gb = seen.pop()
+        assert ga.tolist() == [1.0, 1.0]
+        assert (gb is None) if not materialize else gb.tolist() == [0.0, 0.0]
+        assert x.grad.tolist() == [2.0, 2.0]
+        x.grad = None
+        with fwAD.dual_level():
+            d = fwAD.make_dual(engine.tensor([1.0, 2.0]), engine.ones(2))
+            out = Mul.apply(d, engine.tensor([3.0, 4.0]), materialize)
+            assert fwAD.unpack_dual(out).tangent.tolist() == [3.0, 4.0]
+        tx, ty, tm = seen.pop()
+        assert tm is None and tx.tolist() == [1.0, 1.0]
+        assert (ty is None) if not materialize else ty.tolist() == [0.0, 0.0]
