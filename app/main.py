@@ -14,6 +14,7 @@ from fastapi.routing import APIRoute
 from pydantic import ValidationError
 
 from app.api.deps import SECURITY, SECURITY_SCHEMES, requires_api_key
+from app.api.json_form_doc import document_json_form
 from app.api.main import routers
 from app.api.responses import OrjsonResponse, forwarded_components
 from app.core.config import Settings, get_settings
@@ -134,8 +135,10 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
                     operation["security"] = SECURITY
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     program = Program.model_json_schema(ref_template="#/components/schemas/{model}")
-    components.update(program.pop("$defs", {}))
+    nodes = program.pop("$defs", {})
+    components.update(nodes)
     components["Program"] = program
+    document_json_form(schema, ["Program", *nodes])
     for name, component in forwarded_components().items():  # bodies the hosts validate
         components.setdefault(name, component)
     components["ProblemBody"] = ProblemBody.model_json_schema(

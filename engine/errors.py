@@ -28,6 +28,12 @@ class LinAlgError(EngineRuntimeError):
     did not converge."""
 
 
+DEEPCOPY_NON_LEAF = (
+    "Only Tensors created explicitly by the user (graph leaves) support the deepcopy protocol at "
+    "the moment.  If you were attempting to deepcopy a module, this may be because of a "
+    "torch.nn.utils.weight_norm usage, see https://github.com/pytorch/pytorch/pull/103001")
+
+
 class NotSupported(EngineError, NotImplementedError):
     """An op or argument that PyTorch has and this engine does not (yet)."""
 

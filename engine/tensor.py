@@ -53,10 +53,11 @@ class Tensor:
         "dtype",          # engine DType
         "device",         # engine Device
         "requires_grad",  # True for leaves that require grad and for every recorded output
-        "grad_fn",        # Node that produced it, None for leaves
+        "_grad_fn",       # Node that produced it, None for leaves (read ``grad_fn``)
         "_output_nr",     # which output of grad_fn this is
         "_grad",          # accumulated gradient (leaves, or non-leaves that retain_grad)
-        "_vc",            # version counter: a one-element list shared with views
+        "_vc",            # version counter [n], shared with views; then weakrefs to views of a
+                          # base that does not require grad (see shape.make_view)
         "_base",          # the tensor this one is a view of, or None
         "_view_fn",       # re-applies the view to a base (engine op), for views of graph tensors
         "_view_version",  # base version when this view's grad_fn was last made
@@ -88,6 +89,15 @@ class Tensor:
     @property
     def ndim(self) -> int:
         return self._data.ndim
+
+    @property
+    def grad_fn(self):
+        """The node that produced this tensor (None for leaves). A view whose base (or another
+        view of it) was written in place since gets its node regenerated, as in torch."""
+        if self._base is not None and self._vc[0] != self._view_version and \
+                self._view_fn is not None:
+            _autograd.graph._refresh_view(self)
+        return self._grad_fn
 
     @property
     def is_leaf(self) -> bool:
@@ -243,11 +253,15 @@ class Tensor:
         return arr if dtype is None else arr.astype(dtype)
 
     def __repr__(self) -> str:
-        fn = self.grad_fn
+        try:
+            fn = self.grad_fn
+            fn_name = None if fn is None else fn.name()
+        except errors.EngineRuntimeError:  # a view torch cannot regenerate a node for
+            fn_name = "Invalid"
         text = format_tensor(
             self._data if self.device.type == "cpu" else self._data.get(),
             dtype=self.dtype.name, device=str(self.device),
-            requires_grad=self.requires_grad, grad_fn=None if fn is None else fn.name(),
+            requires_grad=self.requires_grad, grad_fn=fn_name,
             tangent=_autograd.forward_ad.tangent_text(self) if _FW_ACTIVE[0] else None)
         return "Parameter containing:\n" + text if getattr(self, "_is_param", False) else text
 
@@ -257,6 +271,27 @@ class Tensor:
         if self._data.ndim == 0:  # as torch: a 0-d tensor formats as its number
             return format(self.item(), spec)
         return repr(self)
+
+    def __copy__(self) -> Tensor:
+        """``copy.copy``: a leaf sharing this tensor's storage (not its version counter), with its
+        ``requires_grad``; no ``.grad``, as torch."""
+        t = _wrap(self._data, self.dtype, self.device)
+        _mark_copy(t, self)
+        return t
+
+    def __deepcopy__(self, memo: dict) -> Tensor:
+        """``copy.deepcopy`` of a leaf: new storage; tensors that shared storage in the original
+        share it in the copy (through ``memo``), as torch's storage-level memo does."""
+        if id(self) in memo:
+            return memo[id(self)]
+        if self.grad_fn is not None:
+            raise errors.EngineRuntimeError(errors.DEEPCOPY_NON_LEAF)
+        t = _wrap(_deepcopy_array(self._data, self.device, memo), self.dtype, self.device)
+        _mark_copy(t, self)
+        memo[id(self)] = t
+        if self._grad is not None:
+            t._grad = self._grad.__deepcopy__(memo)
+        return t
 
     def __reduce_ex__(self, protocol):
         raise errors.NotSupported("pickling tensors is not supported")
@@ -273,12 +308,47 @@ class _HookHandle:
             self._hooks.remove(self._hook)
 
 
+def _mark_copy(t: Tensor, src: Tensor) -> None:
+    t.requires_grad = src.requires_grad
+    t._vc = [1]  # torch builds the copy with ``set_``, which counts as one write
+    if getattr(src, "_is_param", False):
+        t._is_param = True
+
+
+def _deepcopy_array(arr, device: Device, memo: dict):
+    """A copy of ``arr``; arrays that are views of one buffer stay views of one new buffer."""
+    root = arr
+    while True:  # the array owning the buffer (``as_strided`` puts a holder in between)
+        b = root.base
+        if isinstance(b, np.ndarray):
+            root = b
+        elif b is not None and isinstance(getattr(b, "base", None), np.ndarray):
+            root = b.base
+        else:
+            break
+    if device.type != "cpu" or root.base is not None or not root.flags.c_contiguous:
+        return arr.copy()  # a buffer NumPy does not own, or a device one: copied alone
+    key = ("engine.storage", id(root))
+    new_root = memo.get(key)
+    if new_root is None:
+        new_root = memo[key] = root.copy()
+        memo.setdefault(id(memo), []).append(root)  # keep ``root`` (and so its id) alive
+    if arr is root:
+        return new_root
+    start = arr.__array_interface__["data"][0] - root.__array_interface__["data"][0]
+    try:
+        return np.ndarray(arr.shape, arr.dtype, buffer=new_root, offset=start,
+                          strides=arr.strides)
+    except (TypeError, ValueError):  # pragma: no cover (a layout NumPy will not rebuild)
+        return arr.copy()
+
+
 def _init(t: Tensor, arr, dtype: DType, device: Device) -> None:
     t._data = arr
     t.dtype = dtype
     t.device = device
     t.requires_grad = False
-    t.grad_fn = None
+    t._grad_fn = None
     t._output_nr = 0
     t._grad = None
     t._vc = [0]
@@ -312,7 +382,7 @@ def _wrap(arr, dtype: DType, device: Device = CPU) -> Tensor:
     t.dtype = dtype
     t.device = device
     t.requires_grad = False
-    t.grad_fn = None
+    t._grad_fn = None
     t._output_nr = 0
     t._grad = None
     t._vc = [0]

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Path, Request
 from fastapi.dependencies.models import Dependant
 
+from app.api.responses import DIRECT_DEPENDENCIES, NotDirect
 from app.core.config import Settings
 from app.core.metrics import Metrics
 from app.core.security import authenticate, presented_key
@@ -74,6 +75,18 @@ SessionId = Annotated[str, Path(description="The session id from POST /v1/sessio
 async def _owned_session(session_id: SessionId, owner: ApiKeyDep, store: StoreDep) -> Session:
     return await store.get(owner, session_id)
 
+
+async def _owned_session_direct(request: Request) -> Session:
+    """:func:`_owned_session` for a direct call (``app.api.responses.DirectRoute``): the same
+    checks in the same order (the key first, then the session); an id FastAPI's path
+    validation would refuse goes to FastAPI."""
+    session_id = request.path_params.get("session_id")
+    if not isinstance(session_id, str) or len(session_id) > 64:
+        raise NotDirect
+    return await request.app.state.store.get(await _owner(request), session_id)
+
+
+DIRECT_DEPENDENCIES[_owned_session] = _owned_session_direct
 
 OwnedSessionDep = Annotated[Session, Depends(_owned_session)]
 """The session named in the path, if it exists, is alive and belongs to the caller; else 404."""

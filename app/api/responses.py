@@ -54,11 +54,13 @@ class OrjsonRoute(APIRoute):
 
 
 class DirectRoute(OrjsonRoute):
-    """For the hottest route (``/v1/evaluate``): an endpoint whose parameters are the
-    ``Request`` and dependencies that are ``async def dep(request)`` with nothing below them is
-    called straight away, past FastAPI's general request handler (content-type sniffing, the
-    dependency solver, exit stacks: ~45 µs a request). Any other route, and any request while
-    dependency overrides are set (tests), takes the general handler.
+    """For the hottest routes (``/v1/evaluate``, a session's run): an endpoint whose parameters
+    are the ``Request`` and dependencies that are ``async def dep(request)`` with nothing below
+    them (or that have a stand-in in :data:`DIRECT_DEPENDENCIES`) is called straight away,
+    past FastAPI's general request handler (content-type sniffing, the dependency solver, exit
+    stacks: ~45 µs a request, more with a path parameter and sub-dependencies). Any other
+    route, and any request while dependency overrides are set (tests), takes the general
+    handler.
 
     The body is not a parameter: the endpoint forwards it, unparsed, to a session host, which
     validates it against the model the route documents (:func:`forwarded_body`) and answers
@@ -78,11 +80,26 @@ class DirectRoute(OrjsonRoute):
             if request.app.dependency_overrides:
                 return await general(request)
             values: dict[str, Any] = {request_name: request}
-            for name, call in deps:  # in declaration order, as FastAPI runs them
-                values[name] = await call(request)
+            try:
+                for name, call in deps:  # in declaration order, as FastAPI runs them
+                    values[name] = await call(request)
+            except NotDirect:  # e.g. a path parameter FastAPI would refuse: its own 422
+                return await general(request)
             return await endpoint(**values)
 
         return direct
+
+
+class NotDirect(Exception):
+    """Raised by a :data:`DIRECT_DEPENDENCIES` stand-in: let FastAPI's general handler answer
+    this request (before anything was done for it)."""
+
+
+DIRECT_DEPENDENCIES: dict[Callable[..., Any], Callable[[Request], Coroutine[Any, Any, Any]]] = {}
+"""Dependencies with parameters of their own (a path parameter, sub-dependencies) that a
+direct call may still make, through a stand-in ``async def (request)`` that computes the same
+value, or raises :class:`NotDirect` where FastAPI would answer differently (a problem it
+finds first)."""
 
 
 def _direct_plan(dependant: Dependant) -> tuple[str, list[tuple[str, Any]]] | None:
@@ -98,6 +115,10 @@ def _direct_plan(dependant: Dependant) -> tuple[str, list[tuple[str, Any]]] | No
         return None
     deps = []
     for dep in dependant.dependencies:
+        stand_in = DIRECT_DEPENDENCIES.get(dep.call)  # type: ignore[arg-type]
+        if stand_in is not None and dep.name is not None:
+            deps.append((dep.name, stand_in))
+            continue
         simple = (dep.request_param_name is not None and not dep.dependencies
                   and not (dep.path_params or dep.query_params or dep.header_params
                            or dep.cookie_params or dep.body_params)

@@ -72,9 +72,9 @@ class Settings(BaseSettings):
     hosts_warm: int = Field(1, ge=0, description="Hosts started with the service.")
     run_grace_s: float = Field(5.0, gt=0, description="A run still going this long after its "
                                "timeout has its host killed.")
-    demote_after_ms: float = Field(50.0, ge=0, description="A request still running after this "
-                                   "long runs at low CPU priority (nice 10) so short requests "
-                                   "go first; 0: never.")
+    demote_after_ms: float = Field(10.0, ge=0, description="A request that has used this much "
+                                   "CPU time runs on at low CPU priority (nice 10) so short "
+                                   "requests go first; 0: never.")
     state_dir: str = Field("autograd-state", description="Folder of the durable session store "
                            "(SQLite); relative to the working directory.")
     shutdown_grace_s: float = Field(10.0, ge=0, description="On shutdown, how long requests "
@@ -82,6 +82,10 @@ class Settings(BaseSettings):
     memory_budget: int = Field(0, ge=0, description="Bytes all hosts and the serving process "
                                "may use together; 0: 75% of the tightest of the cgroup limit, "
                                "RLIMIT_AS and the physical memory.")
+    host_memory_max: int = Field(0, ge=0, description="Memory one session host may use (its "
+                                 "own memory cgroup, where the machine lets the service make "
+                                 "one; past it the kernel ends that host only); 0: the memory "
+                                 "budget.")
     max_reply_bytes: int = Field(64 * 1024 * 1024, ge=1024, description="Largest reply body "
                                  "(a larger one is refused with a hint to use base64).")
     max_run_cost: float = Field(1e11, gt=0, description="Cost units (about a nanosecond of "
@@ -107,6 +111,10 @@ class Settings(BaseSettings):
                                   "(the connection is closed).")
     idle_timeout_s: float = Field(5.0, gt=0, description="Idle time after which a kept-alive "
                                   "connection is closed.")
+    snapshot_every: int = Field(64, ge=0, description="Log entries after which a session's "
+                                "state is snapshotted (when it is plain values: tensors without "
+                                "graphs, numbers, lists...) and the log before it dropped; "
+                                "0: never.")
     state_sync: Literal["normal", "full"] = Field(
         "normal", description="normal: a 200 survives the crash of any process; full: also a "
         "power cut (an fsync per request).")

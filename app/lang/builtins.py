@@ -18,9 +18,12 @@ from typing import Any
 
 import engine
 
+from .arrays import Array, ArrayDType
+from .arrays import from_numpy as array_from_numpy
 from .errors import ProgramError
 from .exceptions import BUILTIN_EXCEPTIONS, is_exception_class
 from .guards import int_guard, length, size_guard, width_guard
+from .library import torch_class_name
 from .methods import (
     LIST_METHODS,
     iterate,
@@ -29,6 +32,7 @@ from .methods import (
     pairs,
 )
 from .runtime import RunState
+from .schema import READ_DUNDERS
 from .values import (
     BuiltinFunction,
     BuiltinType,
@@ -162,7 +166,14 @@ OPERATOR_NAMES = frozenset(BINARY) | frozenset(INPLACE) | frozenset(UNARY) | {
 
 # ------------------------------------------------------------------ output and text
 
+def _class_text(cls: type) -> str:
+    """An engine class as torch names it: ``<class 'torch.nn.modules.linear.Linear'>``."""
+    return f"<class '{torch_class_name(cls)[0]}'>"
+
+
 def to_str(rs: RunState, value: Any) -> str:
+    if isinstance(value, type) and value.__module__.startswith("engine."):
+        return _class_text(value)
     out = py.str(value)
     size_guard(rs, len(out), "a string")
     return out
@@ -184,6 +195,8 @@ def _print(rs: RunState, *values: Any, sep: Any = " ", end: Any = "\n", file: An
 def format_value(rs: RunState, value: Any, spec: Any = "") -> str:
     spec = py.str(spec)
     width_guard(spec)
+    if isinstance(value, type) and value.__module__.startswith("engine."):
+        return py.format(_class_text(value), spec)
     return py.format(value, spec)
 
 
@@ -192,6 +205,8 @@ def _str(rs: RunState, value: Any = "") -> str:
 
 
 def _repr(rs: RunState, value: Any) -> str:
+    if isinstance(value, type) and value.__module__.startswith("engine."):
+        return _class_text(value)
     out = py.repr(value)
     size_guard(rs, len(out), "a string")
     return out
@@ -440,9 +455,11 @@ _NO_VALUE = object()
 
 
 def _getattr(rs: RunState, obj: Any, name: Any, default: Any = _NO_VALUE) -> Any:
-    from .objects import get_attr
+    from .objects import dunder_attr, get_attr
 
     try:
+        if name in READ_DUNDERS:
+            return dunder_attr(rs, obj, name)
         return get_attr(rs, obj, _check_attr_name(name))
     except ProgramError as exc:
         if default is _NO_VALUE or exc.extra.get("exception") != "AttributeError":
@@ -556,7 +573,8 @@ TYPES: dict[str, BuiltinType] = {
 TYPES_BY_PYTYPE: dict[type, BuiltinType] = {t.pytype: t for t in TYPES.values()}
 TYPES_BY_PYTYPE[type(None)] = BuiltinType("NoneType", _not_constructible("NoneType"),
                                           type(None))
-for _t, _n in ((Function, "function"), (GeneratorValue, "generator")):
+for _t, _n in ((Function, "function"), (GeneratorValue, "generator"),
+               (Array, "numpy.ndarray"), (ArrayDType, "numpy.dtype")):
     TYPES_BY_PYTYPE[_t] = BuiltinType(_n, _not_constructible(_n), _t)
 
 _FUNCTIONS: dict[str, Callable[..., Any]] = {
@@ -602,6 +620,7 @@ TORCH_BUILTINS: dict[str, Any] = {
     "seed": BuiltinFunction("seed", _seed),
     "initial_seed": BuiltinFunction("initial_seed", _initial_seed),
     "get_default_dtype": BuiltinFunction("get_default_dtype", _get_default_dtype),
+    "from_numpy": BuiltinFunction("from_numpy", array_from_numpy),
 }
 def _cuda_available(rs: RunState) -> bool:
     """``torch.cuda.is_available()``: whether the *session* computes on CUDA (a program

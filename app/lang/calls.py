@@ -13,19 +13,36 @@ from typing import Any
 import engine
 
 from . import builtins as bi
+from .arrays import Array, array_tensor
 from .errors import LangError, ProgramError
 from .exceptions import convert_exception
 from .library import admit
+from .methods import materialize
 from .objects import (
+    PLAIN_LIBRARY_TYPES,
+    array_retry,
+    call_library,
     call_method,
     call_op,
     call_value,
+    dunder_attr,
     instance_attr,
+    library_attr,
     numpy_aliases,
+    super_attr,
     tensor_method,
 )
-from .runtime import RETURN, Frame, RunState
-from .values import Function, Instance, NativeMethod, invoke
+from .runtime import Frame, RunState
+from .schema import READ_DUNDERS
+from .values import (
+    BoundMethod,
+    Function,
+    Instance,
+    NativeMethod,
+    SuperProxy,
+    UserClass,
+    invoke,
+)
 
 Tensor = engine.Tensor
 Closure = Callable[[Frame], Any]
@@ -154,7 +171,9 @@ def binary_closure(name: str, left: Closure, right: Closure, left_node: Any = No
                 except LangError:
                     raise
                 except Exception as exc:
-                    raise failed(rs, exc) from None
+                    if type(b) is not Array or not isinstance(a, Tensor):
+                        raise failed(rs, exc) from None
+                    return plain(rs, a, array_tensor(b))  # tensor <op> array, as torch
                 if type(out) is Tensor:
                     rs.alloc += out._data.nbytes
                     if rs.alloc > rs.alloc_budget:
@@ -218,14 +237,22 @@ def unary_closure(name: str, operand: Closure) -> Closure:
 # --------------------------------------------------------------------------- arguments
 
 def _star_args(parts: tuple[tuple[bool, Closure], ...]) -> Callable[[Frame], tuple]:
+    if len(parts) == 1:  # f(*args): forwarding
+        (_, only), = parts
+
+        def run_one(fr: Frame) -> tuple:
+            value = only(fr)
+            if type(value) is tuple:
+                return value
+            return tuple(materialize(fr.rs, value, "*arguments"))
+
+        return run_one
+
     def run(fr: Frame) -> tuple:
         out: list[Any] = []
         for star, part in parts:
             if star:
-                value = part(fr)
-                from .methods import materialize
-
-                out.extend(materialize(fr.rs, value, "*arguments"))
+                out.extend(materialize(fr.rs, part(fr), "*arguments"))
             else:
                 out.append(part(fr))
         return tuple(out)
@@ -235,6 +262,18 @@ def _star_args(parts: tuple[tuple[bool, Closure], ...]) -> Callable[[Frame], tup
 
 def _kwargs(pairs: tuple[tuple[str, Closure], ...],
             stars: tuple[Closure, ...], callee: str) -> Callable[[Frame], dict]:
+    if not pairs and len(stars) == 1:  # f(**kwargs): forwarding
+        (star,) = stars
+
+        def run_one(fr: Frame) -> dict:
+            mapping = star(fr)
+            if type(mapping) is dict:
+                for key in mapping:
+                    if type(key) is not str:
+                        raise ProgramError("keywords must be strings", exception="TypeError")
+                return mapping.copy()
+            return run(fr)
+
     def run(fr: Frame) -> dict:
         out = {key: part(fr) for key, part in pairs}
         for star in stars:
@@ -251,6 +290,8 @@ def _kwargs(pairs: tuple[tuple[str, Closure], ...],
                 out[key] = value
         return out
 
+    if not pairs and len(stars) == 1:
+        return run_one
     return run
 
 
@@ -298,29 +339,21 @@ def value_call(callee: Closure, arguments: Arguments) -> Closure:
         rs.steps += 1
         if rs.steps >= rs.next_check:
             rs.check()
-        if type(f) is Function:
-            code = f.code
-            if code.simple and not named and len(values) == code.nparams:
-                return _invoke_simple(rs, f, values)
-            return invoke(rs, f, values, named)
-        return call_value(rs, f, values, named)
+        return call_fast(rs, f, values, named)
 
     return run
 
 
-def _invoke_simple(rs: RunState, f: Function, values: tuple) -> Any:
-    code = f.code
-    frame = Frame(rs, dict(zip(code.params, values)), f.glob, f.enclosing, f)
-    if rs.depth >= rs.max_depth:
-        raise rs.depth_error()
-    rs.depth += 1
-    rs.frames.append(frame)
-    try:
-        signal = code.body(frame)
-    finally:
-        rs.depth -= 1
-        rs.frames.pop()
-    return frame.retval if signal is RETURN else None
+def call_fast(rs: RunState, f: Any, values: tuple, named: dict) -> Any:
+    """``call_value`` with the calls of a program's inner loops first: its functions (simple
+    ones without binding) and its callable objects (``model(x)``)."""
+    if type(f) is Function:
+        return invoke(rs, f, values, named)
+    if isinstance(f, Instance):
+        method = f.cls.lookup("__call__")
+        if type(method) is Function:
+            return invoke(rs, method, (f, *values), named)
+    return call_value(rs, f, values, named)
 
 
 def op_call(name: str, fn: Callable[..., Any], arguments: Arguments) -> Closure:
@@ -340,7 +373,7 @@ def op_call(name: str, fn: Callable[..., Any], arguments: Arguments) -> Closure:
             except LangError:
                 raise
             except Exception as exc:
-                raise convert_exception(exc, name, rs.limits) from None
+                return array_retry(rs, name, fn, (value,), _EMPTY, exc)
             if type(out) is Tensor:
                 rs.alloc += out._data.nbytes
                 if rs.alloc > rs.alloc_budget:
@@ -397,12 +430,7 @@ def global_call(name: str, arguments: Arguments) -> Closure:
             rs.check()
         f = fr.glob.get(name, _MISSING)
         if f is not _MISSING:
-            if type(f) is Function:
-                code = f.code
-                if code.simple and not named and len(values) == code.nparams:
-                    return _invoke_simple(rs, f, values)
-                return invoke(rs, f, values, named)
-            return call_value(rs, f, values, named)
+            return call_fast(rs, f, values, named)
         if builtin is not None and not (dual and values and isinstance(values[0], Tensor)):
             try:
                 return builtin(rs, *values, **named)
@@ -451,8 +479,20 @@ def global_call(name: str, arguments: Arguments) -> Closure:
 def method_call(name: str, receiver: Closure, arguments: Arguments,
                 fast_name: str | None = None) -> Closure:
     """``obj.name(...)``: a tensor's op, an object's method, or whatever the value has."""
-    tensor_fn = tensor_method(name)
     positional, keywords = arguments.positional, arguments.keywords
+    if name in READ_DUNDERS:  # `self.__class__(...)`
+        def run_dunder(fr: Frame) -> Any:
+            f = dunder_attr(fr.rs, receiver(fr), name)
+            values = positional(fr)
+            named = keywords(fr) if keywords is not None else _EMPTY
+            rs = fr.rs
+            rs.steps += 1
+            if rs.steps >= rs.next_check:
+                rs.check()
+            return call_value(rs, f, values, named)
+
+        return run_dunder
+    tensor_fn = tensor_method(name)
 
     def run(fr: Frame) -> Any:
         if fast_name is not None:
@@ -486,13 +526,21 @@ def method_call(name: str, receiver: Closure, arguments: Arguments,
             found = obj.cls.lookup(name)
             t = type(found)
             if t is Function and name not in obj.attrs:
-                code = found.code
-                if code.simple and not named and len(values) + 1 == code.nparams:
-                    return _invoke_simple(rs, found, (obj, *values))
                 return invoke(rs, found, (obj, *values), named)
             if t is NativeMethod and name not in obj.attrs:
                 return call_value(rs, found, (obj, *values), named)
             return call_value(rs, instance_attr(rs, obj, name), values, named)
+        t = type(obj)
+        if t in PLAIN_LIBRARY_TYPES:  # ctx.save_for_backward(...), opt.step() ...
+            return call_library(rs, library_attr(obj, name), values, named)
+        if t is UserClass and obj.pytype is not None and name[0] != "_" and \
+                obj.lookup(name) is None:
+            return call_library(rs, library_attr(obj.pytype, name), values, named)  # F.apply
+        if t is SuperProxy:
+            f = super_attr(rs, obj, name)
+            if type(f) is BoundMethod and type(f.func) is Function:
+                return invoke(rs, f.func, (f.self_, *values), named)
+            return call_value(rs, f, values, named)
         return call_method(rs, obj, name, values, named)
 
     return run

@@ -92,7 +92,7 @@ class DefinitionCompiler:
         code = Code(name, inner.qualname, params, sum(1 for p in node["params"]
                                                       if not isinstance(p, str)),
                     node.get("vararg"), tuple(kwonly), node.get("kwarg"), body,
-                    inner.generator)
+                    inner.generator, docstring(node["body"]))
         enclosing = enclosing_for(scope)
         store = self.store_name(name, scope)
 
@@ -137,6 +137,7 @@ class DefinitionCompiler:
         enclosing = enclosing_for(scope)
         store = self.store_name(name, scope)
         qualname = inner.qualname
+        doc = docstring(node["body"])
 
         def run(fr: Frame) -> None:
             base_values = [b(fr) for b in bases]
@@ -144,6 +145,7 @@ class DefinitionCompiler:
             ns: dict[str, Any] = {}
             body(Frame(fr.rs, ns, fr.glob, enclosing(fr), fr.func))
             value: Any = make_class(name, qualname, base_values, ns)
+            value.doc = doc
             for decorator in reversed(decorating):
                 value = apply_decorator(fr.rs, decorator, value)
             store(fr, value)
@@ -202,6 +204,28 @@ class DefinitionCompiler:
                                       child)
             return run_gen
 
+        if kind == "listcomp" and last == 0 and levels_t[0][2] is not None \
+                and not levels_t[0][3]:
+            name = levels_t[0][2]
+
+            def run_simple(fr: Frame) -> list:  # [f(v) for v in xs]: no generator frames
+                rs = fr.rs
+                child = Frame(rs, {}, fr.glob, enclosing(fr), fr.func)
+                local = child.locals
+                limit = rs.limits.max_value_elements
+                out: list = []
+                for item in iterate(rs, first(fr)):
+                    rs.steps += 1
+                    if rs.steps >= rs.next_check:
+                        rs.check()
+                    local[name] = item
+                    out.append(element(child))
+                    if len(out) > limit:
+                        size_guard(rs, len(out), "a comprehension")
+                return out
+
+            return run_simple
+
         def run(fr: Frame) -> Any:
             rs = fr.rs
             child = Frame(rs, {}, fr.glob, enclosing(fr), fr.func)
@@ -248,6 +272,14 @@ def _functions_in(value: Any) -> list[Function]:
     if isinstance(value, Property):
         return [f for part in (value.fget, value.fset, value.fdel) for f in _functions_in(part)]
     return []
+
+
+def docstring(body: list) -> str | None:
+    """A body's docstring: its first statement when that is a string literal."""
+    first = body[0] if body else None
+    if isinstance(first, dict) and len(first) == 1 and isinstance(first.get("expr"), str):
+        return first["expr"]
+    return None
 
 
 def make_class(name: str, qualname: str, bases: list[Any], ns: dict[str, Any]) -> UserClass:

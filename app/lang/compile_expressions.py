@@ -24,9 +24,9 @@ from .errors import LangError, ProgramError, ProgramValidationError
 from .exceptions import convert_exception
 from .library import LibModule, resolve_path
 from .methods import materialize
-from .objects import get_attr
+from .objects import dunder_attr, get_attr
 from .runtime import Frame
-from .schema import READABLE_ATTRS
+from .schema import READ_DUNDERS, READABLE_ATTRS
 from .scopes import Scope
 from .values import Instance, OpFunction, Property, SuperProxy
 
@@ -213,6 +213,8 @@ class ExpressionCompiler:
     def _attr(self, node: dict, scope: Scope) -> Closure:
         name = node["attr"]
         obj = self.expr(node["of"], scope)
+        if name in READ_DUNDERS:
+            return lambda fr: dunder_attr(fr.rs, obj(fr), name)
         tensor_readable = name in READABLE_ATTRS and name not in ("values", "indices")
 
         def run(fr: Frame) -> Any:

@@ -65,6 +65,9 @@ def has_yield(stmt: dict) -> bool:
 def unpack(value: Any, n: int, star: int | None) -> list:
     """The items of ``value`` for ``n`` targets (``star`` the index of ``*rest``), with
     Python's error texts."""
+    t = type(value)
+    if (t is tuple or t is list) and star is None and len(value) == n:
+        return value
     try:
         it = iter(value)
     except TypeError:
@@ -235,6 +238,16 @@ class StatementCompiler:
             parts = tuple(self.store(t["star"] if i == star else t, scope)
                           for i, t in enumerate(target))
             n = len(parts)
+
+            if n == 2:  # `a, b = ...`, `for i, (x, y) in ...`
+                first, second = parts
+
+                def store_two(fr: Frame, value: Any) -> None:
+                    a, b = unpack(value, 2, star)
+                    first(fr, a)
+                    second(fr, b)
+
+                return store_two
 
             def store_all(fr: Frame, value: Any) -> None:
                 for part, item in zip(parts, unpack(value, n, star), strict=True):

@@ -15,7 +15,7 @@ from typing import Any
 
 from .errors import LimitExceeded, SourceSyntaxError
 from .limits import DEFAULT_LIMITS, Limits
-from .schema import ATTR_DUNDERS, SPECIAL_METHODS
+from .schema import ATTR_DUNDERS, READ_DUNDERS, SPECIAL_METHODS
 
 #: Names that always mean a library module: ``torch.tanh(x)`` is the op whatever the program
 #: defines. ``F`` is ``torch.nn.functional``, ``nn`` is ``torch.nn``; ``builtins`` names the
@@ -36,7 +36,7 @@ ROOT_IMPORTS = {
 #: Modules a program may import (``torch`` and its submodules are checked when the import
 #: runs, so an unknown one is "torch.fft is not supported", not a syntax error; of ``numpy``
 #: only the constants exist).
-IMPORTABLE_ROOTS = frozenset({"torch", "math", "random", "numpy", "functools"})
+IMPORTABLE_ROOTS = frozenset({"torch", "math", "random", "numpy", "functools", "copy"})
 # Python's builtins that reach outside a numeric program (files, the interpreter, the process,
 # introspection, object identity). They do not exist in the language: calling one is a
 # syntax_error at its line and column (a program may still use the names for its own
@@ -47,8 +47,10 @@ PYTHON_ONLY_CALLS = frozenset({
     "classmethod_descriptor", "__import__", "aiter", "anext", "license", "credits",
     "copyright"})
 #: Builtins whose second argument is an attribute name: a literal dunder there is rejected
-#: here, as ``obj.__x__`` is (a computed one is checked when the call runs).
+#: here, as ``obj.__x__`` is (a computed one is checked when the call runs); the readable
+#: dunders only for the reading ones.
 ATTRIBUTE_BUILTINS = frozenset({"getattr", "setattr", "hasattr", "delattr"})
+READING_BUILTINS = frozenset({"getattr", "hasattr"})
 BINARY_OPS = {
     ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.FloorDiv: "floordiv",
     ast.Mod: "remainder", ast.Pow: "pow", ast.MatMult: "matmul", ast.BitAnd: "and_",
@@ -349,8 +351,8 @@ class SourceCompiler:
         if module.split(".", 1)[0] not in IMPORTABLE_ROOTS or any(
                 p.startswith("__") for p in module.split(".")):
             raise _fail(node, f"import of {module!r} is not allowed (programs can import "
-                              "torch and its modules, math, random, functools and numpy's "
-                              "constants)")
+                              "torch and its modules, math, random, functools, copy and "
+                              "numpy's constants)")
 
     def stmt_FunctionDef(self, node: ast.FunctionDef, sub: str, ctx: dict) -> list[dict]:
         if ctx.get("cls") and node.name in SPECIAL_METHODS:
@@ -427,7 +429,8 @@ class SourceCompiler:
         if isinstance(node, ast.Subscript):
             return {"index": self.expr(node.value), "key": self.key(node.slice)}
         if isinstance(node, ast.Attribute):
-            return {"attr": self.attr_name(node, node.attr), "of": self.expr(node.value)}
+            return {"attr": self.attr_name(node, node.attr, store=True),
+                    "of": self.expr(node.value)}
         if isinstance(node, ast.Starred):
             raise _fail(node, "starred assignment target must be in a list or tuple")
         raise _fail(node, "cannot assign to this")
@@ -438,12 +441,16 @@ class SourceCompiler:
                     "value": value}
         if isinstance(target, ast.Attribute):
             return {"setattr": self.expr(target.value),
-                    "attr": self.attr_name(target, target.attr), "value": value}
+                    "attr": self.attr_name(target, target.attr, store=True), "value": value}
         return {"assign": self.target(target), "value": value}
 
-    def attr_name(self, node: ast.AST, name: str, *, call: bool = False) -> str:
-        if name.startswith("__") and not (name == "__name__" or call and name in ATTR_DUNDERS):
-            raise _fail(node, f"dunder attributes are not allowed: {name!r}")
+    def attr_name(self, node: ast.AST, name: str, *, call: bool = False,
+                  store: bool = False) -> str:
+        if name.startswith("__"):
+            if store and name in READ_DUNDERS:
+                raise _fail(node, f"dunder attribute {name!r} is read-only")
+            if store or name not in (ATTR_DUNDERS if call else READ_DUNDERS):
+                raise _fail(node, f"dunder attributes are not allowed: {name!r}")
         return name
 
     # ------------------------------------------------------------------ expressions
@@ -508,7 +515,8 @@ class SourceCompiler:
             if name in ATTRIBUTE_BUILTINS and len(node.args) >= 2:
                 attr = node.args[1]
                 if isinstance(attr, ast.Constant) and isinstance(attr.value, str) \
-                        and attr.value.startswith("__"):
+                        and attr.value.startswith("__") and not (
+                            name in READING_BUILTINS and attr.value in READ_DUNDERS):
                     raise _fail(attr, f"dunder attributes are not allowed: {attr.value!r}")
             callee: Any = {"var": name} if name in OPERATOR_NAMES else \
                 name if name not in LIB_ROOTS else {"lib": name}

@@ -41,6 +41,7 @@ from .values import (
     StaticMethod,
     UserClass,
     current_rs,
+    invoke,
     type_name,
 )
 
@@ -69,7 +70,7 @@ SUBMODULES = {
 }
 MODULES = frozenset(PACKAGES) | frozenset(SUBMODULES) | {
     "torch.linalg", "torch.cuda", "torch.accelerator", "torch.backends.mps", "math", "random",
-    "builtins", "numpy", "functools"}
+    "builtins", "numpy", "functools", "copy"}
 #: ``torch.X`` names that are not ops of the table.
 TORCH_NAMES = {
     "no_grad": engine.no_grad, "enable_grad": engine.enable_grad,
@@ -188,7 +189,7 @@ def resolve_path(path: str) -> Any:
     """The value of a library path (``torch.nn.Linear``, ``F.relu``, ``math.pi``)."""
     full = canonical(path)
     parts = full.split(".")
-    if parts[0] not in ("torch", "math", "random", "builtins", "numpy", "functools"):
+    if parts[0] not in ("torch", "math", "random", "builtins", "numpy", "functools", "copy"):
         raise not_supported(path)
     value: Any = LibModule(parts[0])
     for part in parts[1:]:
@@ -209,9 +210,29 @@ _SAFE = frozenset({type(None), bool, int, float, str, Tensor, engine.Size, engin
 _LANG = frozenset(LANG_TYPES)
 _ITERATOR_VIEWS = (type({}.keys()), type({}.values()), type({}.items()))
 MAX_ADMIT = 1_000_000
+#: Types of library objects admitted so far (modules, optimizers, contexts, graph nodes ...).
+_LIBRARY_TYPES: set[type] = set()
 
 
 ENGINE_DIR = os.path.dirname(engine.__file__) + os.sep
+
+
+#: Engine classes whose torch names are not their own (``type(x.dtype)`` is ``torch.dtype``).
+_TORCH_CLASS_NAMES: dict[type, tuple[str, str]] = {
+    engine.Tensor: ("torch.Tensor", "Tensor"),
+    type(engine.ones(1).shape): ("torch.Size", "Size"),
+    type(engine.float32): ("torch.dtype", "dtype"),
+    type(engine.ones(1).device): ("torch.device", "device"),
+}
+
+
+def torch_class_name(cls: type) -> tuple[str, str]:
+    """An engine class's dotted path and ``__name__`` as torch has them
+    (``torch.nn.modules.linear.Linear``, ``Linear``; ``torch.dtype``, ``dtype``)."""
+    named = _TORCH_CLASS_NAMES.get(cls)
+    if named is not None:
+        return named
+    return f"torch{cls.__module__[6:]}.{cls.__qualname__}", cls.__name__
 
 
 def is_library_class(value: Any) -> bool:
@@ -236,8 +257,13 @@ def is_library_object(value: Any) -> bool:
 def admit(value: Any) -> Any:
     """``value`` as a program may hold it, or a :class:`ProgramError` (see the module doc)."""
     t = type(value)
-    if t in _SAFE or t in _LANG:
+    if t in _SAFE or t in _LANG or t in _LIBRARY_TYPES:
         return value
+    if t is types.MethodType:
+        owner = value.__self__
+        if type(owner) in _LIBRARY_TYPES or isinstance(owner, type) and \
+                "_lang_class" in owner.__dict__:
+            return value  # ``ctx.save_for_backward``, ``Tanh.apply`` (a library subclass's)
     return _admit(value, [MAX_ADMIT])
 
 
@@ -278,6 +304,7 @@ def _admit(value: Any, budget: list[int]) -> Any:
                 isinstance(owner, type) and "_lang_class" in owner.__dict__):
             return value  # a method of a library object or class
     elif is_library_object(value):
+        _LIBRARY_TYPES.add(t)  # the test is the type's alone: the next one is admitted at once
         return value
     elif hasattr(t, "__next__") and t.__module__ in ("builtins", "itertools"):
         return LangIterator(t.__name__, _admitting(value))
@@ -394,8 +421,23 @@ def _call_user(name: str, args: tuple, kwargs: dict, part: str | None = None) ->
 
 
 def _dispatcher(name: str, part: str | None = None) -> Any:
+    if part is not None or name == "__next__":
+        def general(self: Any, *args: Any, **kwargs: Any) -> Any:
+            return _call_user(name, (self, *args), kwargs, part)
+
+        general.__name__ = name
+        return general
+
     def method(self: Any, *args: Any, **kwargs: Any) -> Any:
-        return _call_user(name, (self, *args), kwargs, part)
+        value = type(self)._lang_class.lookup(name)
+        if type(value) is not Function:
+            return _call_user(name, (self, *args), kwargs, part)
+        for arg in args:  # ``admit_all``, inlined: ``forward(x)`` is every step of a model
+            if type(arg) not in _SAFE:
+                admit(arg)
+        if kwargs:
+            admit_all(kwargs)
+        return invoke(current_rs(), value, (self, *args), kwargs)
 
     method.__name__ = name
     return method
@@ -405,10 +447,17 @@ def _static_dispatcher(name: str) -> Any:
     holder: list[type] = []
 
     def method(*args: Any, **kwargs: Any) -> Any:
+        value = holder[0]._lang_class.lookup(name).func
+        for arg in args:
+            if type(arg) not in _SAFE:
+                admit(arg)
+        if kwargs:
+            admit_all(kwargs)
+        if type(value) is Function:
+            return invoke(current_rs(), value, args, kwargs)
         from .objects import call_value
 
-        value = holder[0]._lang_class.lookup(name)
-        return call_value(current_rs(), value.func, admit_all(args), admit_all(kwargs))
+        return call_value(current_rs(), value, args, kwargs)
 
     method.__name__ = name
     method._lang_holder = holder  # filled in by bind_static_dispatchers

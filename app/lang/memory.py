@@ -11,6 +11,8 @@ from typing import Any
 
 import engine
 
+from .arrays import Array
+
 Tensor = engine.Tensor
 _PLAIN = (int, float, str, bool, bytes, type(None), range, slice)
 MAX_WALK = 2_000_000  # objects visited per measurement (a bound on the walk itself)
@@ -32,6 +34,8 @@ def reachable(roots: list[Any]) -> list[Any]:
         visited += 1
         if isinstance(value, Tensor):
             out.append(value)
+        elif isinstance(value, Array):
+            stack.append(value._owner)
         elif isinstance(value, dict):
             stack.extend(value.values())
         elif isinstance(value, (list, tuple, set, frozenset)):

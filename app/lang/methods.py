@@ -12,6 +12,8 @@ from typing import Any
 
 import engine
 
+from .arrays import METHODS as ARRAY_METHODS
+from .arrays import SCALAR_METHODS, SCALAR_TYPES, Array
 from .errors import ProgramError
 from .guards import length, size_guard
 from .runtime import RunState
@@ -304,8 +306,10 @@ GENERATOR_METHODS = {"close": lambda rs, gen: gen.close(), "send": _gen_send}
 _TABLES: dict[type, dict[str, Callable[..., Any]]] = {
     str: STR_METHODS, list: LIST_METHODS, tuple: TUPLE_METHODS, dict: DICT_METHODS,
     set: SET_METHODS, frozenset: FROZENSET_METHODS, int: INT_METHODS, float: FLOAT_METHODS,
-    GeneratorValue: GENERATOR_METHODS,
+    GeneratorValue: GENERATOR_METHODS, Array: ARRAY_METHODS,
 }
+_TABLES.update({t: {**FLOAT_METHODS, **SCALAR_METHODS} if issubclass(t, float) else
+                SCALAR_METHODS for t in SCALAR_TYPES})
 _BASES = (str, list, tuple, dict, set, frozenset, float, int)
 _native: dict[tuple[type, str], NativeMethod] = {}
 

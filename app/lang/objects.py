@@ -6,7 +6,8 @@
 - library objects (modules, optimizers, graph nodes ...): public attributes, through the
   firewall (:mod:`app.lang.library`);
 - Python's plain values: the str/list/dict/set methods of :mod:`app.lang.methods`.
-Nothing here ever reads a dunder of a Python object for a program.
+Nothing here reads a dunder of a Python object for a program but the names of engine
+classes and functions (:func:`dunder_attr` answers the few readable ones itself).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from typing import Any
 
 import engine
 
+from . import arrays
+from .arrays import Array
 from .errors import LangError, ProgramError
 from .exceptions import convert_exception
 from .library import _MISSING as MISSING
@@ -27,6 +30,7 @@ from .library import (
     is_library_object,
     member,
     not_supported,
+    torch_class_name,
 )
 from .runtime import RunState
 from .schema import READABLE_ATTRS, WRITABLE_ATTRS
@@ -86,6 +90,19 @@ def tensor_method(name: str) -> Any:
     return fn
 
 
+def _numpy(rs: RunState, t: Any, *, force: bool = False) -> Array:
+    try:
+        return arrays.from_tensor(t, force=bool(force))
+    except LangError:
+        raise
+    except Exception as exc:
+        raise convert_exception(exc, "numpy", rs.limits) from None
+
+
+#: Tensor methods that are no ops: ``x.numpy()`` gives the language's read-only array.
+TENSOR_NATIVE = {"numpy": NativeMethod("numpy", _numpy)}
+
+
 def tensor_attr(obj: Any, name: str) -> Any:
     if name in READABLE_ATTRS:
         if name in ("values", "indices"):
@@ -94,6 +111,9 @@ def tensor_attr(obj: Any, name: str) -> Any:
     fn = tensor_method(name)
     if fn is not None:
         return BoundOp(obj, name, fn)
+    native = TENSOR_NATIVE.get(name)
+    if native is not None:
+        return BoundMethod(obj, native)
     raise not_supported(f"Tensor.{name}")
 
 
@@ -115,6 +135,10 @@ def get_attr(rs: RunState, obj: Any, name: str) -> Any:
         return value
     if t is SuperProxy:
         return super_attr(rs, obj, name)
+    if t in PLAIN_LIBRARY_TYPES:
+        return library_attr(obj, name)
+    if hasattr(t, "_lang_class"):
+        return bridge_attr(rs, obj, name)
     if name == "__name__":
         return name_of(obj)
     if t is BuiltinType:
@@ -130,38 +154,136 @@ def get_attr(rs: RunState, obj: Any, name: str) -> Any:
     method = native_method(obj, name)
     if method is not None:
         return BoundMethod(obj, method)
+    if t is Array:
+        read = arrays.ATTRIBUTES.get(name)
+        if read is not None:
+            return read(obj)
+    if t is arrays.ArrayDType and name == "name":
+        return obj.name
     if t is Property and name in PROPERTY_ACCESSORS:
         return property_accessor(obj, name)
-    if hasattr(t, "_lang_class"):
-        return bridge_attr(rs, obj, name)
     if isinstance(obj, (range, slice)) and name in ("start", "stop", "step"):
         return getattr(obj, name)
     if isinstance(obj, tuple) and hasattr(obj, "_fields") and name in obj._fields:
         return admit(getattr(obj, name))  # named tuples (sort's values/indices ...)
-    if is_library_object(obj) or is_library_class(obj):
-        if name.startswith("_") and name != "__init__":
-            raise ProgramError(f"'{type_name(obj)}' object attribute '{name}' is private to "
-                               "the library", exception="AttributeError")
-        try:
-            value = getattr(obj, name)
-        except AttributeError as exc:
-            raise convert_exception(exc) from None
-        except LangError:
-            raise
-        except Exception as exc:
-            raise convert_exception(exc, name) from None
-        return admit(value)
+    if is_library_object(obj):
+        if not isinstance(obj, _PLAIN_BASES):  # no str/list/... methods to find first
+            PLAIN_LIBRARY_TYPES.add(t)
+        return library_attr(obj, name)
+    if is_library_class(obj):
+        return library_attr(obj, name)
     raise no_attribute(obj, name)
 
 
+#: Types of library objects (optimizers, graph nodes, custom-Function contexts, engine modules
+#: ...) met so far that are neither bridges nor subclasses of str/list/tuple/...: ``get_attr``
+#: goes straight to :func:`library_attr` for them.
+PLAIN_LIBRARY_TYPES: set[type] = set()
+_PLAIN_BASES = (str, list, tuple, dict, set, frozenset, int, float, range, slice, type)
+
+
+def library_attr(obj: Any, name: str) -> Any:
+    """A public attribute of a library object or class, through the firewall."""
+    if name.startswith("_") and name != "__init__":
+        raise ProgramError(f"'{type_name(obj)}' object attribute '{name}' is private to "
+                           "the library", exception="AttributeError")
+    return admit(_library_getattr(obj, name))
+
+
+def _library_getattr(obj: Any, name: str) -> Any:
+    """``getattr`` on a library object, its errors as the program sees them."""
+    try:
+        return getattr(obj, name)
+    except AttributeError as exc:
+        raise convert_exception(exc) from None
+    except LangError:
+        raise
+    except Exception as exc:
+        raise convert_exception(exc, name) from None
+
+
+def _library_callable(obj: Any) -> Any:
+    """The engine class or function ``obj`` is (a bound library method's function), or None."""
+    if isinstance(obj, types.MethodType):
+        obj = obj.__func__
+    if isinstance(obj, type) and is_library_class(obj) or \
+            isinstance(obj, types.FunctionType) and is_library_function(obj):
+        return obj
+    return None
+
+
 def name_of(obj: Any) -> str:
-    if isinstance(obj, (Function, UserClass, BuiltinFunction, OpFunction, ContextFunction)):
+    """``obj.__name__``: a class's, function's, method's or module's name."""
+    if type(obj) is BuiltinType:
+        return obj.name.rpartition(".")[2]  # numpy.ndarray's is "ndarray"
+    if isinstance(obj, (Function, UserClass, BuiltinFunction, OpFunction, ContextFunction,
+                        BoundOp)):
         return obj.name
-    if isinstance(obj, type) and (is_library_class(obj)):
-        return obj.__name__
-    if isinstance(obj, types.FunctionType) and is_library_function(obj):
-        return obj.__name__
+    if type(obj) is BoundMethod:
+        return name_of(obj.func)
+    if type(obj) is LibModule:
+        return obj.path
+    lib = _library_callable(obj)
+    if lib is not None:
+        return torch_class_name(lib)[1] if isinstance(lib, type) else lib.__name__
     raise no_attribute(obj, "__name__")
+
+
+def qualname_of(obj: Any) -> str:
+    if isinstance(obj, (Function, UserClass, ContextFunction)):
+        return obj.qualname
+    if type(obj) is BoundMethod:
+        return qualname_of(obj.func)
+    if type(obj) is BoundOp:
+        return f"Tensor.{obj.name}"
+    if type(obj) is LibModule:
+        raise no_attribute(obj, "__qualname__")
+    lib = _library_callable(obj)
+    if lib is not None:
+        return torch_class_name(lib)[1] if isinstance(lib, type) else lib.__qualname__
+    try:
+        return name_of(obj)
+    except ProgramError:
+        raise no_attribute(obj, "__qualname__") from None
+
+
+def doc_of(obj: Any) -> str | None:
+    """A user function's or class's docstring (None when it has none); the engine's own
+    docstrings are not torch's, so a library object's is not offered."""
+    if type(obj) is BoundMethod:
+        obj = obj.func
+    if type(obj) is ContextFunction:
+        obj = obj.func
+    if type(obj) is Function:
+        return obj.code.doc
+    if isinstance(obj, Instance):
+        obj = obj.cls
+    elif not isinstance(obj, UserClass):
+        obj = user_class_of(obj) or obj
+    if isinstance(obj, UserClass) and not obj.builtin:
+        return obj.doc
+    raise ProgramError(f"'{type_name(obj)}' object's __doc__ is not available in programs "
+                       "(only user functions' and classes' docstrings)",
+                       exception="AttributeError")
+
+
+def dunder_attr(rs: RunState, obj: Any, name: str) -> Any:
+    """The dunder attributes a program may read (``schema.READ_DUNDERS``), read-only: the
+    value's class as ``type(obj)`` gives it, names and user docstrings. Nothing else."""
+    if name == "__class__":
+        from .builtins import class_of
+
+        return class_of(obj)
+    if name == "__name__":
+        return name_of(obj)
+    if name == "__qualname__":
+        return qualname_of(obj)
+    if name == "__doc__":
+        return doc_of(obj)
+    if name == "__init__":
+        return get_attr(rs, obj, name)
+    raise ProgramError(f"dunder attributes are not allowed: '{name}'",
+                       exception="AttributeError")
 
 
 def _bind(value: Any, obj: Any, cls: UserClass) -> Any:
@@ -227,11 +349,9 @@ def super_attr(rs: RunState, sp: SuperProxy, name: str) -> Any:
     obj = sp.obj
     cls = obj if isinstance(obj, UserClass) else user_class_of(obj)
     mro = cls.mro
-    from .builtins import OBJECT
-
     start = mro.index(sp.owner) + 1 if sp.owner in mro else len(mro)
     for base in mro[start:]:
-        if base is OBJECT:
+        if base.builtin and base.name == "object":
             break
         if name in base.ns:
             value = base.ns[name]
@@ -270,14 +390,7 @@ def bridge_attr(rs: RunState, obj: Any, name: str) -> Any:
             name not in d.get("_lang_private", ()):
         raise ProgramError(f"'{cls.name}' object attribute '{name}' is private to the "
                            "library", exception="AttributeError")
-    try:
-        value = getattr(obj, name)
-    except AttributeError as exc:
-        raise convert_exception(exc) from None
-    except LangError:
-        raise
-    except Exception as exc:
-        raise convert_exception(exc, name) from None
+    value = _library_getattr(obj, name)
     if type(value) is types.MethodType and value.__func__.__module__ == "app.lang.library":
         return _bind(cls.lookup(name), obj, cls)
     return admit(value)
@@ -398,6 +511,9 @@ def call_value(rs: RunState, f: Any, args: tuple | list, kwargs: dict) -> Any:
             raise
         except Exception as exc:
             raise convert_exception(exc, None, rs.limits) from None
+    if t is types.MethodType or t is types.FunctionType or t in PLAIN_LIBRARY_TYPES or \
+            hasattr(t, "_lang_class"):
+        return call_library(rs, f, args, kwargs)  # admitted: the library's own
     if t is UserClass:
         return instantiate(rs, f, args, kwargs)
     if isinstance(f, Instance):
@@ -450,6 +566,16 @@ def numpy_aliases(kwargs: dict) -> dict:
     return kwargs
 
 
+def array_retry(rs: RunState, name: str, fn: Any, args: tuple | list, kwargs: dict,
+                exc: Exception) -> Any:
+    """``torch.tensor(a)`` / ``torch.as_tensor(a)`` of a program's NumPy array: the op again
+    with a copy of its values (the engine knows NumPy, not the language's arrays); any other
+    failure is the op's error."""
+    if name in arrays.ARRAY_TAKING_OPS and args and type(args[0]) is Array:
+        return call_op(rs, name, fn, (args[0].__array__(), *args[1:]), kwargs)
+    raise convert_exception(exc, name, rs.limits) from None
+
+
 def call_op(rs: RunState, name: str, fn: Any, args: tuple | list, kwargs: dict) -> Any:
     if kwargs:
         kwargs = numpy_aliases(kwargs)
@@ -458,7 +584,7 @@ def call_op(rs: RunState, name: str, fn: Any, args: tuple | list, kwargs: dict) 
     except LangError:
         raise
     except Exception as exc:
-        raise convert_exception(exc, name, rs.limits) from None
+        return array_retry(rs, name, fn, args, kwargs, exc)
     if type(out) is Tensor:
         rs.alloc += out._data.nbytes
         if rs.alloc > rs.alloc_budget:
@@ -490,6 +616,8 @@ def call_method(rs: RunState, obj: Any, name: str, args: tuple | list, kwargs: d
     if isinstance(obj, Tensor):
         fn = tensor_method(name)
         if fn is None:
+            if name in TENSOR_NATIVE:
+                return call_value(rs, TENSOR_NATIVE[name], (obj, *args), kwargs)
             if name in READABLE_ATTRS:
                 return call_value(rs, tensor_attr(obj, name), args, kwargs)
             raise not_supported(f"Tensor.{name}")

@@ -1,4 +1,5 @@
-"""The safe ``math`` and ``random`` modules (and ``numpy``'s constants).
+"""The safe ``math``, ``random``, ``functools`` and ``copy`` modules (and ``numpy``'s
+constants).
 
 ``math`` is Python's, function by function, with the integer functions that can build huge
 numbers (``factorial``, ``comb``, ``perm``, ``prod``) guarded. ``random`` draws from the
@@ -9,12 +10,14 @@ a run is reproducible from the session's seed, and a durable session replays the
 from __future__ import annotations
 
 import bisect
+import copy
 import math
 from collections.abc import Callable
 from typing import Any
 
 import engine
 
+from .arrays import ArrayDType
 from .errors import ProgramError
 from .guards import int_guard, size_guard
 from .methods import materialize
@@ -171,9 +174,13 @@ RANDOM: dict[str, Any] = {
         ("sample", _sample), ("choices", _choices))}
 
 #: ``numpy``: a program may import it (pasted programs often do without using it); only its
-#: constants are here, anything else is "numpy.X is not supported".
+#: constants and dtype names (``a.astype(np.float32)``, ``a.dtype == np.float32``) are here,
+#: anything else is "numpy.X is not supported".
 NUMPY: dict[str, Any] = {"pi": math.pi, "e": math.e, "inf": math.inf, "nan": math.nan,
                          "newaxis": None}
+NUMPY.update({name: ArrayDType(name) for name in ("float16", "float32", "float64", "int32",
+                                                   "int64")})
+NUMPY["bool_"] = ArrayDType("bool")
 
 # --------------------------------------------------------------------------- functools
 
@@ -207,4 +214,25 @@ def _reduce(rs: RunState, function: Any, iterable: Any, initial: Any = _NO_INITI
 FUNCTOOLS: dict[str, Any] = {"partial": BuiltinFunction("partial", _partial),
                              "reduce": BuiltinFunction("reduce", _reduce)}
 
-MODULES = {"math": MATH, "random": RANDOM, "numpy": NUMPY, "functools": FUNCTOOLS}
+# --------------------------------------------------------------------------- copy
+
+def _deepcopy(rs: RunState, x: Any, memo: Any = None) -> Any:
+    """``copy.deepcopy``: Python's, over what programs hold (tensors copy as torch's do:
+    leaves only; modules, optimizers and containers member by member; functions and classes
+    are themselves)."""
+    if memo is not None:
+        raise ProgramError("copy.deepcopy(): the memo argument is not supported",
+                           exception="TypeError")
+    return copy.deepcopy(x)
+
+
+def _copy(rs: RunState, x: Any) -> Any:
+    """``copy.copy``: Python's shallow copy (a tensor's copy shares its storage, as torch's)."""
+    return copy.copy(x)
+
+
+COPY: dict[str, Any] = {"deepcopy": BuiltinFunction("deepcopy", _deepcopy),
+                        "copy": BuiltinFunction("copy", _copy)}
+
+MODULES = {"math": MATH, "random": RANDOM, "numpy": NUMPY, "functools": FUNCTOOLS,
+           "copy": COPY}

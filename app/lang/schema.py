@@ -42,12 +42,15 @@ SPECIAL_METHODS = (
     "__ifloordiv__", "__imod__", "__ipow__", "__imatmul__", "__float__", "__int__",
     "__index__", "__format__",
 )
-#: Dunder attributes a program may name: ``__init__`` (``super().__init__(...)``) and
-#: ``__name__`` (a class's or function's name).
-ATTR_DUNDERS = ("__init__", "__name__")
+#: Dunder attributes a program may read, never write: a value's class (``x.__class__``), a
+#: class's or function's names and a user function's or class's docstring. None of them leads
+#: to Python's internals (see :func:`app.lang.objects.dunder_attr`).
+READ_DUNDERS = ("__class__", "__name__", "__qualname__", "__doc__")
+#: Dunder attributes a program may name: those, and ``__init__`` (``super().__init__(...)``).
+ATTR_DUNDERS = ("__init__", *READ_DUNDERS)
 _SPECIAL = "|".join(name[2:-2] for name in SPECIAL_METHODS)
 DEF_NAME_PATTERN = rf"^(?:{_IDENT}|__(?:{_SPECIAL})__)$"
-ATTR_NAME_PATTERN = rf"^(?:{_IDENT}|__init__|__name__)$"
+ATTR_NAME_PATTERN = rf"^(?:{_IDENT}|{'|'.join(ATTR_DUNDERS)})$"
 
 Name = Annotated[
     str,
@@ -63,8 +66,9 @@ DefName = Annotated[
 AttrName = Annotated[
     str,
     Field(pattern=ATTR_NAME_PATTERN, max_length=128,
-          description="An attribute name: public or `_private`, plus `__init__` and "
-                      "`__name__`; no other dunder."),
+          description="An attribute name: public or `_private`, plus `__init__` and the "
+                      "read-only `__class__`, `__name__`, `__qualname__`, `__doc__`; no "
+                      "other dunder."),
 ]
 CallName = Annotated[
     str,
@@ -376,7 +380,8 @@ class Method(_Node):
 
 class Attr(_Node):
     """An attribute: a tensor's (`grad`, `shape`, `dtype` ...), an object's, a library
-    object's public ones. No dunder but `__name__` (and `__init__` to call it)."""
+    object's public ones. No dunder but the read-only `__class__`, `__name__`, `__qualname__`,
+    `__doc__` (and `__init__` to call it)."""
 
     model_config = ConfigDict(json_schema_extra={
         "examples": [{"attr": "grad", "of": {"var": "x"}}]})

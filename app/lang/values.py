@@ -29,16 +29,22 @@ _EMPTY: dict[str, Any] = {}
 
 # --------------------------------------------------------------------------- functions
 
+
+def _atomic_copy(self: Any, memo: Any = None) -> Any:
+    """``copy.copy``/``copy.deepcopy`` of a function, method or class: the object itself, as
+    Python copies its functions and classes (a copy must never reach the run's scopes)."""
+    return self
+
 class Code:
     """What a ``def`` or ``lambda`` compiled to, shared by every function value made from it."""
 
     __slots__ = ("name", "qualname", "params", "vararg", "kwonly", "kwarg", "body",
-                 "generator", "simple", "nparams", "argnames", "ndefaults")
+                 "generator", "simple", "nparams", "argnames", "ndefaults", "doc")
 
     def __init__(self, name: str, qualname: str, params: tuple[str, ...], ndefaults: int,
                  vararg: str | None, kwonly: tuple[str, ...], kwarg: str | None,
-                 body: Callable[[Frame], Any], generator: bool) -> None:
-        self.name, self.qualname = name, qualname
+                 body: Callable[[Frame], Any], generator: bool, doc: str | None = None) -> None:
+        self.name, self.qualname, self.doc = name, qualname, doc
         self.params, self.ndefaults = params, ndefaults
         self.vararg, self.kwonly, self.kwarg = vararg, kwonly, kwarg
         self.body, self.generator = body, generator
@@ -51,6 +57,8 @@ class Function:
     """A user function (``def`` or ``lambda``): its code, defaults and the scopes it closes
     over. Library code calls it like a Python function; the call runs the interpreter under
     the budget of the run in progress."""
+
+    __copy__ = __deepcopy__ = _atomic_copy
 
     __slots__ = ("code", "defaults", "kwdefaults", "enclosing", "glob", "owner", "name",
                  "qualname")
@@ -110,8 +118,29 @@ def bind(func: Function, args: tuple | list, kwargs: dict) -> dict[str, Any]:
     """Python's argument binding, with Python's error texts."""
     code = func.code
     params, n = code.params, code.nparams
-    local: dict[str, Any] = {}
     nargs = len(args)
+    if not code.kwonly:  # the common shapes, bound directly (any error: the general way)
+        if n == 0 and code.vararg is not None and code.kwarg is not None:
+            return {code.vararg: tuple(args), code.kwarg: dict(kwargs)}  # def f(*a, **k)
+        if code.vararg is None and code.kwarg is None and nargs <= n:
+            local = dict(zip(params, args))
+            names = code.argnames
+            for key in kwargs:
+                if key not in names or key in local:
+                    break
+                local[key] = kwargs[key]
+            else:
+                if len(local) == n:
+                    return local
+                first_default = n - code.ndefaults
+                defaults = func.defaults
+                for i in range(first_default, n):
+                    name = params[i]
+                    if name not in local:
+                        local[name] = defaults[i - first_default]
+                if len(local) == n:
+                    return local
+    local = {}
     if nargs > n:
         if code.vararg is None:
             low = n - code.ndefaults
@@ -172,6 +201,8 @@ def bind(func: Function, args: tuple | list, kwargs: dict) -> dict[str, Any]:
 class BoundMethod:
     """``obj.method`` as a value: the function with its receiver."""
 
+    __copy__ = __deepcopy__ = _atomic_copy
+
     __slots__ = ("self_", "func")
 
     def __init__(self, self_: Any, func: Any) -> None:
@@ -198,6 +229,8 @@ class BoundMethod:
 
 class BuiltinFunction:
     """A builtin of the language (``print``, ``len`` ...): ``fn(rs, *args, **kwargs)``."""
+
+    __copy__ = __deepcopy__ = _atomic_copy
 
     __slots__ = ("name", "fn")
 
@@ -258,6 +291,8 @@ class BuiltinType(BuiltinFunction):
 class OpFunction:
     """An op of the engine's table as a value (``act = torch.relu``)."""
 
+    __copy__ = __deepcopy__ = _atomic_copy
+
     __slots__ = ("name", "fn")
 
     def __init__(self, name: str, fn: Callable[..., Any]) -> None:
@@ -281,6 +316,8 @@ class OpFunction:
 class BoundOp:
     """A tensor method as a value (``f = x.sum``)."""
 
+    __copy__ = __deepcopy__ = _atomic_copy
+
     __slots__ = ("self_", "name", "fn")
 
     def __init__(self, self_: Any, name: str, fn: Callable[..., Any]) -> None:
@@ -298,6 +335,8 @@ class BoundOp:
 class ContextFunction:
     """A user function decorated with a context manager (``@torch.no_grad()``): each call runs
     inside a fresh copy of the manager."""
+
+    __copy__ = __deepcopy__ = _atomic_copy
 
     __slots__ = ("manager", "func", "name", "qualname")
 
@@ -331,6 +370,8 @@ class ContextFunction:
 
 
 class StaticMethod:
+
+    __copy__ = __deepcopy__ = _atomic_copy
     __slots__ = ("func",)
 
     def __init__(self, func: Any) -> None:
@@ -341,6 +382,8 @@ class StaticMethod:
 
 
 class ClassMethod:
+
+    __copy__ = __deepcopy__ = _atomic_copy
     __slots__ = ("func",)
 
     def __init__(self, func: Any) -> None:
@@ -352,6 +395,8 @@ class ClassMethod:
 
 class Property:
     """``@property`` (with ``.setter`` / ``.deleter``)."""
+
+    __copy__ = __deepcopy__ = _atomic_copy
 
     __slots__ = ("fget", "fset", "fdel")
 
@@ -378,8 +423,10 @@ class UserClass:
     (``nn.Module``, ``autograd.Function``, ``Dataset``), and ``pytype`` the Python subclass of
     it whose objects library code handles (see :mod:`app.lang.library`)."""
 
+    __copy__ = __deepcopy__ = _atomic_copy
+
     __slots__ = ("name", "qualname", "bases", "mro", "ns", "lib_base", "pytype", "builtin",
-                 "_cache", "_cache_version", "__weakref__")
+                 "doc", "_cache", "_cache_version", "__weakref__")
 
     def __init__(self, name: str, qualname: str, bases: tuple, ns: dict,
                  lib_base: type | None = None, builtin: bool = False) -> None:
@@ -387,6 +434,7 @@ class UserClass:
         self.lib_base = lib_base
         self.pytype: type | None = None
         self.builtin = builtin
+        self.doc: str | None = None
         self.mro: tuple[UserClass, ...] = (self, *c3_merge([list(b.mro) for b in bases]
                                                            + [list(bases)], name))
         self._cache: dict[str, Any] = {}
@@ -684,6 +732,8 @@ class SuperProxy:
     """``super()`` inside a method: attribute lookup starts after ``owner`` in the MRO of
     ``obj``'s class."""
 
+    __copy__ = __deepcopy__ = _atomic_copy
+
     __slots__ = ("owner", "obj")
 
     def __init__(self, owner: UserClass, obj: Any) -> None:
@@ -699,6 +749,11 @@ class GeneratorValue:
     """A running generator (from a generator function or a generator expression). Each resume
     runs under the budget of the run in progress, so a generator kept in the session goes on in
     a later run."""
+
+    def __deepcopy__(self, memo: Any = None) -> Any:
+        raise ProgramError("cannot pickle 'generator' object", exception="TypeError")
+
+    __copy__ = __deepcopy__
 
     __slots__ = ("name", "qualname", "gen", "frame", "running")
 

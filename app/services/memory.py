@@ -52,10 +52,20 @@ def default_budget() -> int:
     return int(machine_limit() * BUDGET_FRACTION)
 
 
+_statm = [-1, -1]
+"""An open ``/proc/self/statm`` and the process it belongs to (a forked host opens its own)."""
+
+
 def statm() -> tuple[int, int]:
-    """(virtual size, resident size) of this process, in bytes (one small read)."""
-    with open("/proc/self/statm", "rb") as f:
-        fields = f.read().split()
+    """(virtual size, resident size) of this process, in bytes (one small read from a file
+    kept open: every request of a host asks, twice)."""
+    fd, pid = _statm
+    if pid != os.getpid():
+        if fd >= 0:  # the parent's, inherited by a fork
+            os.close(fd)
+        fd = os.open("/proc/self/statm", os.O_RDONLY | os.O_CLOEXEC)
+        _statm[:] = fd, os.getpid()
+    fields = os.pread(fd, 256, 0).split()
     return int(fields[0]) * PAGE, int(fields[1]) * PAGE
 
 

@@ -257,6 +257,8 @@ class Runner:
             if "seq" in reply:
                 session.head = reply["seq"]
                 session.replay_ms += float(reply.get("replay_ms", 0.0))
+                if reply.get("compacted"):  # a snapshot at the head: nothing left to replay
+                    session.replay_ms = 0.0
             elif reply.get("status", 500) >= 500:
                 session.head = None
             if "session_memory" in reply:

@@ -6,9 +6,9 @@ shape in one place, and accumulates into leaves through ``AccumulateGrad`` nodes
 from __future__ import annotations
 
 from .. import errors
-from ..modes import set_grad_enabled
+from ..modes import _grad_enabled, set_grad_enabled
 from ..tensor import Tensor, _wrap
-from .graph import HOOKS_ACTIVE, AccumulateGrad, Node, edge_of
+from .graph import FW_ACTIVE, HOOKS_ACTIVE, AccumulateGrad, Node, edge_of, needs_grad, record
 
 
 def _root_edges(outputs, grad_outputs):
@@ -91,6 +91,8 @@ def _fit(g: Tensor, meta) -> Tensor:
 def sum_to(g: Tensor, shape: tuple) -> Tensor:
     """Undo broadcasting: sum ``g`` over the dimensions that were broadcast to reach its shape."""
     gshape = g._data.shape
+    if not shape and gshape:  # to a 0-d input: one sum, as torch's sum_to
+        return g.sum()
     lead = len(gshape) - len(shape)
     if lead < 0:
         return g.reshape(shape)
@@ -344,6 +346,47 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
 
         result = [zeros_like(t) if g is None else g for g, t in zip(result, inputs)]
     return tuple(result)
+
+
+def grad_node(name: str, rule, *args):
+    """``rule(*args)``: an op's first-order gradient formula (``args``: the incoming gradient and
+    what the forward saved). When ``create_graph`` records it, it is ONE node named as torch
+    names it (``TanhBackwardBackward0``), with an edge to each tensor in ``args``, as torch's
+    backward-of-backward ops have; so it requires grad when a saved tensor does, even if the
+    formula uses that tensor only as a constant (a mask: its gradient is then zeros, as torch's).
+    Its own gradient is the formula's vector-Jacobian product (the formula run again with grad
+    on), so higher orders stay exact."""
+    if not _grad_enabled.get() or FW_ACTIVE[0] or not needs_grad(*args):
+        return rule(*args)
+    with set_grad_enabled(False):
+        out = rule(*args)
+    inputs = tuple(a if type(a) is Tensor and a.dtype.is_floating_point else None for a in args)
+
+    def vjp(gg, needs, *saved):
+        targets = [t for t, n in zip(saved, needs, strict=True) if n]
+        outer = _grad_enabled.get()
+        with set_grad_enabled(True):
+            again = rule(*saved)
+            got = iter(run_backward([again], [gg], True, outer, inputs=targets,
+                                    accumulate=False, allow_unused=True)) \
+                if again.requires_grad else iter([None] * len(targets))
+        res = []
+        for t, n in zip(saved, needs, strict=True):
+            g = next(got) if n else None
+            res.append(_zeros_like(t) if n and g is None else g)
+        return tuple(res)
+
+    record(out, name, vjp, inputs, args, per_input=False)
+    return out
+
+
+def named_grad(name: str, rule):
+    """``rule`` (a gradient formula ``rule(g, *saved)``) as a ``grad_node`` named ``name``."""
+    return lambda g, *saved: grad_node(name, rule, g, *saved)
+
+
+def _zeros_like(t: Tensor) -> Tensor:
+    return _wrap(t.device.xp.zeros(t._data.shape, dtype=t.dtype.np), t.dtype, t.device)
 
 
 from . import anomaly as _anomaly  # noqa: E402

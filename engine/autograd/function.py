@@ -131,7 +131,7 @@ def apply_function(name: str, forward: Callable, backward: Callable, args: tuple
         marked = ctx.non_differentiable
         for t in tensors:
             if any(t is m for m in marked) or not t.dtype.is_floating_point:
-                t.grad_fn, t.requires_grad = None, False
+                t._grad_fn, t.requires_grad = None, False
     if single:
         return fixed[0]
     return type(output)(fixed) if type(output) is tuple else tuple(fixed)

@@ -52,7 +52,7 @@ class SavedTensor:
         if t is None:  # rebuild the output as the graph knew it
             data, dtype, device = self.tensor
             t = _wrap(data, dtype, device)
-            t.grad_fn, t.requires_grad, t._vc = node, True, self.vc
+            t._grad_fn, t.requires_grad, t._vc = node, True, self.vc
             self.ref = weakref.ref(t)
         return t
 
@@ -201,7 +201,7 @@ def edge_of(t: Tensor):
     """Where a gradient for ``t`` flows: its producer's output, or its leaf accumulator."""
     if t._base is not None and t._view_fn is not None and t._vc[0] != t._view_version:
         _refresh_view(t)
-    fn = t.grad_fn
+    fn = t._grad_fn
     if fn is not None:
         return (fn, t._output_nr)
     if t.requires_grad:
@@ -212,7 +212,7 @@ def edge_of(t: Tensor):
 def _refresh_view(t: Tensor) -> None:
     """The base of this view was changed in place since the view's graph was made: the view's
     gradient now flows through the base's new history (as PyTorch does)."""
-    if t._base.requires_grad and _grad_enabled.get():
+    if t._base.requires_grad:
         creation = getattr(t._view_fn, "creation", None)
         if creation is not None:  # PyTorch cannot regenerate such a view's node: it refuses
             raise view_rebase_error(t, creation, indirect=True)
@@ -226,7 +226,7 @@ def view_rebase_error(t: Tensor, creation: str, indirect: bool) -> Exception:
     a custom Function returned as-is), written into
     (``indirect``: its base or another view of it was)."""
     modified = errors.VIEW_MODIFIED_INDIRECT if indirect else errors.VIEW_MODIFIED
-    fn = t.grad_fn
+    fn = t._grad_fn
     if fn is None:
         head = errors.VIEW_REBASE_NO_GRAD.format(modified=modified)
     else:
@@ -249,7 +249,7 @@ def regraph_view(t: Tensor) -> None:
     t._view_version = t._vc[0]
     if FW_ACTIVE[0]:  # tangents too: replay the view ops themselves
         fresh = t._view_fn(base)
-        t.grad_fn, t._output_nr, t.requires_grad = fresh.grad_fn, fresh._output_nr, True
+        t._grad_fn, t._output_nr, t.requires_grad = fresh._grad_fn, fresh._output_nr, True
         return
     xp = base.device.xp
     shape = base._data.shape
@@ -304,7 +304,7 @@ def record(outputs, name: str, rule, inputs: tuple, saved: tuple = (), per_input
     meta = []
     for x in inputs:
         if type(x) is Tensor and x.requires_grad:
-            fn = x.grad_fn
+            fn = x._grad_fn
             edges.append((fn, x._output_nr) if fn is not None and x._base is None
                          else edge_of(x))
             meta.append((x._data.shape, x.dtype))
@@ -339,13 +339,13 @@ def record(outputs, name: str, rule, inputs: tuple, saved: tuple = (), per_input
         _anomaly.note_forward(node)
     if single:
         node._out_meta = ((outputs._data.shape, outputs.dtype, outputs.device),)
-        outputs.grad_fn = node
+        outputs._grad_fn = node
         outputs.requires_grad = True
     else:
         node._out_meta = tuple((o._data.shape, o.dtype, o.device) for o in outputs)
         for i, o in enumerate(outputs):
             if o.dtype.is_floating_point:
-                o.grad_fn, o._output_nr, o.requires_grad = node, i, True
+                o._grad_fn, o._output_nr, o.requires_grad = node, i, True
     if fw:
         _forward_ad.propagate(*fw_args)
     return node

@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import errors
 from ..autograd import OUTPUT, needs_grad, record
+from ..autograd.engine import named_grad
 from ..dtypes import bool_
 from ..random import current_generator
 from ..tensor import Tensor, _wrap
@@ -119,7 +120,7 @@ def _elu_family(input: Tensor, alpha: float, scale: float, input_scale: float, n
             return g * (m * scale + (1 - m) * (alpha * scale * grad_input_scale) *
                         (x.masked_fill(off, 0) * grad_input_scale).exp())
 
-        record(out, node, (rule,), (input,), (input, m, off),
+        record(out, node, (named_grad("EluBackwardBackward0", rule),), (input,), (input, m, off),
                jvp=lambda ts: rule(ts[0], input, m, off))
     return out
 
@@ -180,8 +181,10 @@ def logsigmoid(input):
         res = xp.minimum(a, 0) - xp.log1p(xp.exp(-xp.abs(a)))
     out = _const(res, input)
     if needs_grad(input):
-        record(out, "LogSigmoidBackward0", (lambda g, x: g * (-x).sigmoid(),), (input,),
-               (input,), jvp=lambda ts: ts[0] * (-input).sigmoid())
+        record(out, "LogSigmoidBackward0",
+               (named_grad("LogSigmoidBackwardBackward0", lambda g, x: g * (-x).sigmoid()),),
+               (input,), (input,),
+               jvp=lambda ts: ts[0] * (-input).sigmoid())
     return out
 
 
@@ -216,7 +219,8 @@ def hardswish(input, inplace=False):
             def rule(g, x, lo, mid):  # torch's selects: NaN passes g, 0 below -3 is +0
                 return where(lo, 0.0, where(mid, g * (x / 3 + 0.5), g))
 
-            record(out, "HardswishBackward0", (rule,), (input,), (input, lo, mid),
+            record(out, "HardswishBackward0", (named_grad("HardswishBackwardBackward0", rule),),
+                   (input,), (input, lo, mid),
                    jvp=lambda ts: rule(ts[0], input, lo, mid))
         return out
 
@@ -374,7 +378,7 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
             slope = xp.where(pos, 1.0, (lower + upper) / 2)
         return _scaled_by_mask(input, a * slope, slope,
                                "RreluWithNoiseBackward1" if inplace else
-                               "RreluWithNoiseBackward0", inplace)
+                               "RreluWithNoiseBackward0")
 
     return _maybe_inplace(input, inplace, compute)
 

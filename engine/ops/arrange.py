@@ -177,10 +177,10 @@ def t_(self):
     flipped = t(self)
     self._data = flipped._data
     self._vc[0] += 1
-    fn = flipped.grad_fn
+    fn = flipped._grad_fn
     if fn is not None:
         fn._name = "TBackward1"
-        self.grad_fn, self._output_nr, self.requires_grad = fn, 0, True
+        self._grad_fn, self._output_nr, self.requires_grad = fn, 0, True
     if self._base is not None:
         self._view_fn = flipped._view_fn
         self._view_version = self._vc[0]

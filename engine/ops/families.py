@@ -17,7 +17,7 @@ from ..autograd.forward_ad import elementwise_rules, transfer_tangent
 from ..autograd.grad_mode import SEEN as _INFERENCE_SEEN
 from ..autograd.grad_mode import check_inplace as _inference_inplace
 from ..autograd.graph import FW_ACTIVE, regraph_view, view_rebase_error
-from ..dtypes import DEFAULT_FLOAT, bool_, promote
+from ..dtypes import DEFAULT_FLOAT, bool_
 from ..modes import _grad_enabled, check_numel
 from ..tensor import Tensor, _wrap
 from ._args import (
@@ -242,7 +242,7 @@ def apply_inplace(self: Tensor, result: Tensor) -> Tensor:
         raise errors.EngineRuntimeError(
             f"output with shape {list(self._data.shape)} doesn't match the broadcast shape "
             f"{list(result._data.shape)}")
-    if result.dtype is not self.dtype and promote(result.dtype, self.dtype) is not self.dtype:
+    if result.dtype is not self.dtype and not _can_cast(result.dtype, self.dtype):
         raise errors.EngineRuntimeError(
             f"result type {_torch_scalar_name(result.dtype)} can't be cast to the desired "
             f"output type {_torch_scalar_name(self.dtype)}")
@@ -256,13 +256,38 @@ def apply_inplace(self: Tensor, result: Tensor) -> Tensor:
     if FW_ACTIVE[0]:
         transfer_tangent(result, self)
     if node is not None:
+        root = self if self._base is None else self._base
+        if not root.requires_grad:
+            _views_require_grad(root)
         if self._base is not None:  # the base joins the graph even if it had no history
             _rebase_view(self, result)
         else:
-            self.grad_fn, self._output_nr, self.requires_grad = node, result._output_nr, True
-            if result.dtype is not self.dtype:
-                self.grad_fn = self.to(self.dtype).grad_fn  # pragma: no cover (rare)
+            self._grad_fn, self._output_nr, self.requires_grad = node, result._output_nr, True
+        if result.dtype is not self.dtype:  # computed wider, cast back: the node's output is
+            nr = result._output_nr           # of self's dtype, as torch records it
+            node._out_meta = tuple((m[0], self.dtype, m[2]) if i == nr else m
+                                   for i, m in enumerate(node._out_meta))
     return self
+
+
+def _can_cast(src, dst) -> bool:
+    """torch's ``canCast`` for writing a result into a tensor: never floating into integral
+    (or bool), never a number into bool; narrowing within a kind is allowed."""
+    if src.is_floating_point:
+        return dst.is_floating_point
+    if dst is bool_:
+        return src is bool_
+    return True
+
+
+def _views_require_grad(base: Tensor) -> None:
+    """``base`` comes to require grad by an in-place op: so do the views of it made before
+    (``shape.make_view`` lists them, weakly, after the version in the shared counter); their
+    nodes are made when next read, over the base's new history."""
+    for ref in base._vc[1:]:
+        v = ref()
+        if v is not None and v._base is base:
+            v.requires_grad = True
 
 
 def _saved_output_is_self(node, result: Tensor, self: Tensor) -> None:
@@ -288,7 +313,7 @@ def _protect_saved_self(node, self: Tensor) -> None:
     for i, s in enumerate(saved):
         if type(s) is SavedTensor and s.tensor is self:
             old = _wrap(self._data.copy(), self.dtype, self.device)
-            old.grad_fn, old._output_nr, old.requires_grad = \
+            old._grad_fn, old._output_nr, old.requires_grad = \
                 self.grad_fn, self._output_nr, self.requires_grad
             if self.grad_fn is None and self.requires_grad:
                 old._acc = self._acc  # unreachable: in-place on such a leaf is an error

@@ -18,7 +18,7 @@ from .. import errors
 from ..autograd import needs_grad, record
 from ..autograd.graph import FW_ACTIVE
 from ..dtypes import bool_
-from ..modes import _grad_enabled
+from ..modes import _grad_enabled, no_grad
 from ..tensor import Tensor, _wrap
 from ._args import check_fits, is_scalar, norm_dim
 from .families import apply_inplace, check_inplace, check_overlap, inplace_twin
@@ -261,6 +261,10 @@ def _scalar_name(dt) -> str:
 def index_put(input, indices, values, accumulate=False):
     """A copy of ``input`` with ``values`` put at ``indices`` (a tuple of index tensors);
     ``accumulate`` adds instead, summing repeated indices."""
+    if not accumulate and isinstance(values, Tensor) and values.dtype is not input.dtype and \
+            values._data.size == 1 and isinstance(indices, (tuple, list)) and \
+            _single_mask("none" if i is None else _classify(i)[0] for i in indices):
+        values = _mask_fill_value(values, input)
     return _index_put(input, _key_from_indices(input, indices), values, bool(accumulate))
 
 
@@ -551,8 +555,25 @@ def setitem(self, key, value):
     if not isinstance(value, Tensor):
         value = _wrap(target.device.xp.asarray(value, dtype=target.dtype.np), target.dtype,
                       target.device)
+    elif value.dtype is not target.dtype and value._data.size == 1 and \
+            _single_mask(_classify(k)[0] for k in _as_items(key)):
+        value = _mask_fill_value(value, target)
     apply_inplace(target, _index_put(target, adv, value, False))
     return None
+
+
+def _single_mask(kinds) -> bool:
+    """Is the advanced part of an index one boolean mask (the rest full slices)? torch writes
+    a one-element value there as ``masked_fill_`` does: cast to the destination's dtype."""
+    kinds = list(kinds)
+    return kinds.count("mask") == 1 and "adv" not in kinds and "bool" not in kinds
+
+
+def _mask_fill_value(value: Tensor, target: Tensor) -> Tensor:
+    if target.dtype.is_floating_point:
+        return value.to(target.dtype)
+    with no_grad():
+        return value.to(target.dtype)
 
 
 __all__ = ["getitem", "setitem", "index_put", "gather", "scatter_add", "index_select",

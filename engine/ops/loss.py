@@ -425,17 +425,12 @@ def _ctc_grad(xp, lp, ext, il, tl, emit, skip, valid, alpha, nll, zero_infinity)
             before = (t < il - 1)[:, None]
             beta[t] = xp.where(here, start, xp.where(before, inner, ninf))
         ab = alpha + beta                                               # (t, n, s)
-        idx = xp.broadcast_to(ext[None], ab.shape)
-        peak = xp.full((t_max, n, c), ninf, dtype=lp.dtype)
-        tt, nn_ = xp.meshgrid(xp.arange(t_max), xp.arange(n), indexing="ij")
-        tt = xp.broadcast_to(tt[..., None], ab.shape)
-        nn_ = xp.broadcast_to(nn_[..., None], ab.shape)
-        live = xp.broadcast_to(valid[None], ab.shape)
-        xp.maximum.at(peak, (tt[live], nn_[live], idx[live]), ab[live])
-        shift = xp.where(peak == ninf, 0, peak)
-        acc = xp.zeros((t_max, n, c), dtype=lp.dtype)
-        xp.add.at(acc, (tt[live], nn_[live], idx[live]),
-                  xp.exp(ab[live] - shift[tt[live], nn_[live], idx[live]]))
+        # log-sum-exp of alpha * beta over the positions of each label, about each step's
+        # largest term (a one-hot product: no scatter, so CuPy runs it as NumPy does)
+        shift = ab.max(axis=2, keepdims=True)
+        shift = xp.where(shift == ninf, 0, shift)
+        onehot = (ext[:, :, None] == xp.arange(c)[None, None, :]) & valid[:, :, None]
+        acc = xp.einsum("tns,nsc->tnc", xp.exp(ab - shift), onehot.astype(lp.dtype))
         lcab = xp.log(acc) + shift
         grad = xp.exp(lp) - xp.exp(lcab + nll[None, :, None] - lp)
     inside = xp.arange(t_max)[:, None] < il[None, :]

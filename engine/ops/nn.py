@@ -18,6 +18,8 @@ import numpy as np
 from .. import errors
 from .._parallel import is_numpy
 from ..autograd import OUTPUT, needs_grad, record
+from ..autograd.engine import grad_node, named_grad
+from ..autograd.graph import FW_ACTIVE
 from ..dtypes import DEFAULT_FLOAT, bool_, int32, int64
 from ..modes import _grad_enabled, check_numel
 from ..random import current_generator
@@ -120,26 +122,58 @@ def relu_(input):
     return relu(input, inplace=True)
 
 
-def _scaled_by_mask(input: Tensor, out_arr, factor_arr, node: str,
-                    inplace: bool = False) -> Tensor:
-    """An op whose gradient is ``g * factor`` with ``factor`` fixed by the forward; the
-    gradient's own node is torch's ``XBackwardBackward0`` over ``g`` and the saved tensor."""
+def _relu_backward(g: Tensor, y: Tensor) -> Tensor:
+    return _where_keep(g, y._data > 0)
+
+
+def _scaled_by_mask(input: Tensor, out_arr, factor_arr, node: str) -> Tensor:
+    """An op whose gradient is ``g * factor`` with ``factor`` fixed by the forward. Its
+    gradient formula is torch's ``<Op>BackwardBackward0`` node under create_graph: of the
+    incoming gradient and of the input (the result for in-place ``...Backward1`` nodes)."""
     out = _wrap(out_arr.astype(input.dtype.np, copy=False), input.dtype, input.device)
     if needs_grad(input):
-        factor = factor_arr.astype(input.dtype.np, copy=False)
-        twice = node[:node.rindex("Backward")] + "BackwardBackward0"
-        record(out, node, (lambda g, x: _times(g, factor, x, twice),), (input,),
-               (OUTPUT if inplace else input,), jvp=lambda ts: _times(ts[0], factor, None, twice))
+        factor = _const(factor_arr, input)
+        name = _DOUBLE_BACKWARD.get(node) or node[:-1] + "Backward0"
+        if name == "NotImplemented":
+            rule = _not_implemented(node)
+        else:
+            def rule(g, f, x):
+                return grad_node(name, _times_factor, g, f, x)
+
+        record(out, node, (rule,), (input,),
+               (factor, OUTPUT if node.endswith("Backward1") else input),
+               jvp=lambda ts: ts[0] * factor)
     return out
 
 
-def _times(g: Tensor, factor, x: Tensor, node: str) -> Tensor:
-    """``g * factor`` (an array fixed by the forward): its own adjoint; ``x`` gets zeros."""
-    out = _wrap((g._data * factor).astype(g.dtype.np, copy=False), g.dtype, g.device)
-    if needs_grad(g, x):
-        record(out, node, (lambda gg: _times(gg, factor, x, node), lambda gg: zeros_like(gg)),
-               (g, x))
-    return out
+# torch's double-backward nodes that are not named after the first-order node
+_DOUBLE_BACKWARD = {"HardsigmoidBackward0": "NotImplemented"}
+
+
+def _times_factor(g: Tensor, f: Tensor, x: Tensor) -> Tensor:
+    """``g * f``, with +0 where ``f`` is 0 (torch's backward kernels select there)."""
+    zero = f._data == 0
+    return _where_keep(g * f, ~zero) if zero.any() else g * f
+
+
+def _not_implemented(node: str):
+    """The first-order gradient of an op whose derivative torch does not implement: a
+    ``NotImplemented`` node under create_graph, which refuses to be differentiated."""
+    op_name = node[:node.rfind("Backward")].lower()
+
+    def refuse(gg, needs, *saved):
+        raise errors.EngineRuntimeError(
+            f"derivative for aten::{op_name}_backward is not implemented")
+
+    def rule(g, f, x):
+        if FW_ACTIVE[0] or not _grad_enabled.get() or not needs_grad(g, x):
+            return _times_factor(g, f, x)
+        res = _times_factor(g.detach(), f, x)
+        res = _wrap(res._data, res.dtype, res.device)
+        record(res, "NotImplemented", refuse, (g, x), per_input=False)
+        return res
+
+    return rule
 
 
 @op(kind="function", grad_fns=("LeakyReluBackward0", "LeakyReluBackward1"))
@@ -153,8 +187,7 @@ def leaky_relu(input, negative_slope=0.01, inplace=False):
         xp = input.device.xp
         return _scaled_by_mask(input, xp.where(pos, a, a * negative_slope),
                                xp.where(pos, 1.0, negative_slope),
-                               "LeakyReluBackward1" if inplace else "LeakyReluBackward0",
-                               inplace)
+                               "LeakyReluBackward1" if inplace else "LeakyReluBackward0")
 
     return _maybe_inplace(input, inplace, compute)
 
@@ -224,7 +257,8 @@ def gelu(input, approximate="none"):
         rule = lambda g, x: g * (_normal_cdf(x) + x * _normal_pdf(x))  # noqa: E731
     out = _const(res, input)
     if needs_grad(input):
-        record(out, "GeluBackward0", (rule,), (input,), (input,),
+        record(out, "GeluBackward0", (named_grad("GeluBackwardBackward0", rule),), (input,),
+               (input,),
                jvp=lambda ts: rule(ts[0], input))
     return out
 
@@ -272,8 +306,9 @@ def elu(input, alpha=1.0, inplace=False):
             def rule(g, x, m, off):
                 return g * (m + (1 - m) * alpha * x.masked_fill(off, 0).exp())
 
-            record(out, "EluBackward1" if inplace else "EluBackward0", (rule,), (input,),
-                   (input, m, off), jvp=lambda ts: rule(ts[0], input, m, off))
+            record(out, "EluBackward1" if inplace else "EluBackward0",
+                   (named_grad("EluBackwardBackward0", rule),), (input,), (input, m, off),
+                   jvp=lambda ts: rule(ts[0], input, m, off))
         return out
 
     return _maybe_inplace(input, inplace, compute)
@@ -292,7 +327,8 @@ def softplus(input, beta=1, threshold=20):
     if needs_grad(input):
         m = _const(linear, input)
         rule = lambda g, x, m: g * (m + (1 - m) * (x * beta).sigmoid())  # noqa: E731
-        record(out, "SoftplusBackward0", (rule,), (input,), (input, m),
+        record(out, "SoftplusBackward0", (named_grad("SoftplusBackwardBackward0", rule),),
+               (input,), (input, m),
                jvp=lambda ts: rule(ts[0], input, m))
     return out
 
@@ -340,8 +376,10 @@ def softmax(input, dim=None, _stacklevel=3, dtype=None):
     x, d = _softmax_input(input, dim, dtype, "softmax")
     out = _wrap(_softmax_arrays(x.device.xp, x._data, d, False), x.dtype, x.device)
     if needs_grad(x):
-        record(out, "SoftmaxBackward0",  # (its Jacobian is symmetric: the same rule forward)
-               (lambda g, y: y * (g - (g * y).sum(d, keepdim=True)),), (x,), (OUTPUT,),
+        record(out, "SoftmaxBackward0",
+               (named_grad("SoftmaxBackwardDataBackward0",
+                           lambda g, y: y * (g - (g * y).sum(d, keepdim=True))),),
+               (x,), (OUTPUT,),
                jvp=lambda ts: out * (ts[0] - (ts[0] * out).sum(d, keepdim=True)))
     return out
 
@@ -353,7 +391,9 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     out = _wrap(_softmax_arrays(x.device.xp, x._data, d, True), x.dtype, x.device)
     if needs_grad(x):
         record(out, "LogSoftmaxBackward0",
-               (lambda g, y: g - y.exp() * g.sum(d, keepdim=True),), (x,), (OUTPUT,),
+               (named_grad("LogSoftmaxBackwardDataBackward0",
+                           lambda g, y: g - y.exp() * g.sum(d, keepdim=True)),),
+               (x,), (OUTPUT,),
                jvp=lambda ts: ts[0] - (out.exp() * ts[0]).sum(d, keepdim=True))
     return out
 
@@ -713,7 +753,8 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
         res = a / xp.maximum(n, eps)
     result = _const(res, input)
     if needs_grad(input):
-        record(result, "DivBackward0", (_normalize_grad,), (input,),
+        # torch's normalize is a composite: its gradient is the sum of two paths (AddBackward0)
+        record(result, "DivBackward0", (named_grad("AddBackward0", _normalize_grad),), (input,),
                (input, _const(xp.sign(a), input), _const(n > eps, input), p, d, eps))
     return result
 
@@ -897,7 +938,13 @@ def _difference_loss(input, target, reduction: str, node: str, value, slope, con
         def grad_target(g, x, y, *cs):
             return -grad_input(g, x, y, *cs)
 
-        record(out, node, (grad_input, grad_target), (input, target), (input, target) + cs)
+        if node in _L1_NODES.values():  # torch's composite: grad * sgn(d), negated for target
+            rules = (named_grad("MulBackward0", grad_input),
+                     named_grad("NegBackward0", grad_target))
+        else:  # MseLossBackwardBackward0 ... for both
+            rules = (named_grad(node[:-1] + "Backward0", grad_input),
+                     named_grad(node[:-1] + "Backward0", grad_target))
+        record(out, node, rules, (input, target), (input, target) + cs)
     return out
 
 

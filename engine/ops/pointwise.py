@@ -17,6 +17,7 @@ import numpy as np
 from .. import errors
 from .._parallel import is_numpy
 from ..autograd import needs_grad, record
+from ..autograd.engine import grad_node
 from ..autograd.graph import FW_ACTIVE
 from ..dtypes import DEFAULT_INT, bool_, from_numpy_dtype
 from ..modes import check_numel, is_grad_enabled
@@ -434,6 +435,12 @@ minimum = _tensor_only("minimum", binary(
     (_ties(lambda x, y: x > y), _ties(lambda x, y: x < y)), doc="", inplace=False,
     public=False), "Elementwise minimum (NaN wins; ties split the gradient).",
     ("MinimumBackward0",))
+def _atan2_recip(y: Tensor, x: Tensor) -> Tensor:
+    """``1 / (y² + x²)``, 0 where both are 0 (torch's atan2 gradient is 0 at the origin)."""
+    d = y * y + x * x
+    return d.reciprocal().masked_fill(_wrap(d._data == 0, bool_, d.device), 0)
+
+
 atan2 = _tensor_only("atan2", binary(
     "atan2", lambda xp, a, b: xp.arctan2(a, b),
     (lambda g, y, x: g * x * _atan2_recip(y, x), lambda g, y, x: g * -y * _atan2_recip(y, x)),
@@ -550,10 +557,19 @@ sinh = unary("sinh", _quiet(lambda xp, a: xp.sinh(a)), lambda g, x: g * x.cosh()
              doc="Elementwise hyperbolic sine.")
 cosh = unary("cosh", _quiet(lambda xp, a: xp.cosh(a)), lambda g, x: g * x.sinh(),
              doc="Elementwise hyperbolic cosine.")
-tanh = unary("tanh", lambda xp, a: xp.tanh(a), lambda g, out: g * (1 - out * out),
+tanh = unary("tanh", lambda xp, a: xp.tanh(a),
+             lambda g, out: grad_node("TanhBackwardBackward0", _tanh_backward, g, out),
              save=("out",), doc="Elementwise hyperbolic tangent.")
 erf = unary("erf", _erf, lambda g, x: g * _TWO_OVER_SQRT_PI * (-x * x).exp(),
             doc="Elementwise Gauss error function.")
+
+
+def _tanh_backward(g, out):
+    return g * (1 - out * out)
+
+
+def _sigmoid_backward(g, out):
+    return g * out * (1 - out)
 
 
 def _sigmoid(xp, a):
@@ -566,8 +582,9 @@ def _sigmoid(xp, a):
     return out
 
 
-sigmoid = unary("sigmoid", _sigmoid, lambda g, out: g * out * (1 - out), save=("out",),
-                doc="Elementwise logistic sigmoid.")
+sigmoid = unary("sigmoid", _sigmoid,
+                lambda g, out: grad_node("SigmoidBackwardBackward0", _sigmoid_backward, g, out),
+                save=("out",), doc="Elementwise logistic sigmoid.")
 _alias_twins(("negative", "neg"), ("absolute", "abs"), ("fix", "trunc"), ("arcsin", "asin"),
              ("arccos", "acos"), ("arctan", "atan"))
 

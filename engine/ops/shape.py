@@ -4,6 +4,8 @@ in-place ops on views need."""
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 
 from .. import errors
@@ -39,7 +41,13 @@ def make_view(input: Tensor, arr, replay, multi: bool = False) -> Tensor:
             fn = lambda b: replay(b)  # noqa: E731
         fn.creation = creation
     out._view_fn = fn
-    out._view_version = input._vc[0]
+    vc = input._vc
+    out._view_version = vc[0]
+    if not out._base.requires_grad:  # it may come to (in place): then so does this view
+        vc.append(weakref.ref(out))
+        n = len(vc)
+        if n >= 64 and not n & (n - 1):
+            vc[1:] = [r for r in vc[1:] if r() is not None]
     return out
 
 

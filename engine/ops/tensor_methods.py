@@ -41,7 +41,7 @@ def detach_(self):
     """Detach this tensor from the graph in place (it becomes a leaf); views refuse."""
     if self._base is not None:
         raise errors.EngineRuntimeError(errors.DETACH_VIEW_INPLACE)
-    self.grad_fn = None
+    self._grad_fn = None
     self.requires_grad = False
     return self
 
@@ -110,15 +110,24 @@ def copy_(self, src, non_blocking=False):
 
 
 def _copy_result(self: Tensor, src: Tensor) -> Tensor:
-    from .shape import expand
+    """What ``self`` holds after ``copy_(src)``, recorded as PyTorch's ``CopyBackwards``: the
+    gradient goes to ``src`` (summed over broadcasting, cast back), none to the old ``self``."""
+    from ._args import broadcast_shape
+    from .creation import zeros_like
 
-    out = expand(src, self._data.shape)
-    if out.dtype is not self.dtype:
-        out = to(out, self.dtype)
-    if out.grad_fn is None and self.requires_grad and needs_grad(self):
-        # the old value of self is overwritten: no gradient flows to it
-        out = out + self * 0
-    return out if out is not src else clone(out)
+    shape = self._data.shape
+    if src._data.shape != shape:
+        full = broadcast_shape(shape, src._data.shape)
+        if full != shape:
+            raise errors.EngineRuntimeError(
+                f"output with shape {list(shape)} doesn't match the broadcast shape {list(full)}")
+    xp = self.device.xp
+    out = _wrap(xp.array(xp.broadcast_to(src._data, shape), dtype=self.dtype.np), self.dtype,
+                self.device)
+    if self.dtype.is_floating_point and needs_grad(self, src):
+        record(out, "CopyBackwards", (lambda g: zeros_like(g), lambda g: g), (self, src),
+               jvp=lambda tangents: tangents[1])
+    return out
 
 
 # --------------------------------------------------------------------------- casts, devices

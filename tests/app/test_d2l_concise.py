@@ -613,10 +613,45 @@ net.apply(init_weights)
     assert twin.ours[0] == "Sequential(" and twin.ours[-4] == "training on cpu"
 
 
-@pytest.mark.xfail(strict=True, reason="the language refuses dunder attributes "
-                   "(layer.__class__.__name__): issue 11, engineer lang")
 def test_lenet_layer_shapes(client):
     twin = Twin(client, {})
     twin.cell(LENET + LENET_SHAPES)
     twin.assert_same_prints()
     assert twin.ours[-1] == "Linear output shape: \t torch.Size([1, 10])"
+
+
+# d2l 1.0 (the current edition) writes LeNet with lazy layers sized by a first call.
+LENET_LAZY = '''
+import torch
+from torch import nn
+
+def init_cnn(module):
+    """Initialize weights for CNNs."""
+    if type(module) == nn.Linear or type(module) == nn.Conv2d:
+        nn.init.xavier_uniform_(module.weight)
+
+net = nn.Sequential(
+    nn.LazyConv2d(6, kernel_size=5, padding=2), nn.Sigmoid(),
+    nn.AvgPool2d(kernel_size=2, stride=2),
+    nn.LazyConv2d(16, kernel_size=5), nn.Sigmoid(),
+    nn.AvgPool2d(kernel_size=2, stride=2),
+    nn.Flatten(),
+    nn.LazyLinear(120), nn.Sigmoid(),
+    nn.LazyLinear(84), nn.Sigmoid(),
+    nn.LazyLinear(10))
+print(net)
+X = torch.randn(1, 1, 28, 28)
+print(net(X).shape)
+net.apply(init_cnn)
+print(net)
+'''
+
+
+def test_lenet_lazy_concise(client):
+    twin = Twin(client, images(7, n_train=64, n_test=16))
+    twin.cell(D2L_HELPERS + LENET_LAZY)
+    twin.share("net")  # the xavier draws become torch's values
+    twin.cell(LENET_TRAINING)
+    twin.assert_same_prints(rtol=1e-3, atol=2e-3)
+    assert twin.ours[0] == "Sequential(" and "LazyConv2d(0, 6, kernel_size=(5, 5)" in twin.ours[1]
+    assert "  (0): Conv2d(1, 6, kernel_size=(5, 5), stride=(1, 1), padding=(2, 2))" in twin.ours

@@ -4,6 +4,7 @@ and bodies forwarded unparsed to hosts get exactly the 422s FastAPI gives for a 
 from __future__ import annotations
 
 import fastapi.routing
+import orjson
 import pytest
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.testclient import TestClient
@@ -183,3 +184,39 @@ def test_the_evaluate_route_takes_the_direct_path(make_app):
     # the general handler DirectRoute falls back to is still FastAPI's own
     assert callable(fastapi.routing.APIRoute.get_route_handler)
     assert callable(fastapi.routing.solve_dependencies)
+
+
+def test_a_session_run_takes_the_direct_path(client, solver_calls):
+    from app.api.routes.runs import router
+    route = next(r for r in router.routes if r.path.endswith("/run"))
+    assert isinstance(route, DirectRoute) and _direct_plan(route.dependant) is not None
+    sid = client.post("/v1/sessions").json()["id"]
+    solver_calls.clear()
+    reply = client.post(f"/v1/sessions/{sid}/run", json={"source": "a = 2\na * 3"})
+    assert reply.status_code == 200 and reply.json()["result"] == 6
+    assert solver_calls == []
+
+
+@pytest.mark.parametrize("case", ["ok", "unknown", "too long", "no key", "wrong key",
+                                  "someone else's", "bad body"])
+def test_session_run_fast_and_general_paths_answer_alike(make_app, case):
+    answers = []
+    for general in (False, True):
+        client = TestClient(make_app(api_keys=["k1", "k2"]))
+        if general:
+            client.app.dependency_overrides[object] = object
+        sid = client.post("/v1/sessions", headers={"x-api-key": "k1"}).json()["id"]
+        headers = {"x-api-key": "k2" if case == "someone else's" else "k1"}
+        if case == "no key":
+            headers = {}
+        elif case == "wrong key":
+            headers = {"x-api-key": "nope"}
+        path_id = {"unknown": "s_" + "0" * 30, "too long": "s" * 65}.get(case, sid)
+        body = {"source": 5} if case == "bad body" else {"source": "1 + 1"}
+        reply = client.post(f"/v1/sessions/{path_id}/run", json=body, headers=headers)
+        status, media_type, got = _comparable(reply)
+        answers.append((status, media_type, orjson.loads(orjson.dumps(got).replace(
+            sid.encode(), b"SID"))))
+    assert answers[0] == answers[1]
+    assert answers[0][0] == {"ok": 200, "unknown": 404, "too long": 422, "no key": 401,
+                             "wrong key": 401, "someone else's": 404, "bad body": 422}[case]

@@ -11,6 +11,7 @@ import os
 import resource
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -20,6 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from app.services.store.sqlite import FILE_NAME
 from tests.app.helpers import assert_problem, run
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -248,6 +250,43 @@ def test_service_killed_between_runs_comes_back_with_every_session(tmp_path):
             assert set(sids) <= listed
     finally:
         second.kill()
+
+
+def test_service_killed_after_its_logs_were_compacted_restores_from_snapshots(tmp_path):
+    """Plain sessions are snapshotted every few entries and their logs cut; after a kill -9
+    the restart restores them from snapshot + tail to exactly where replay from the start
+    puts a twin (same seed, same requests) whose log is never compacted."""
+    step = ("loss = ((w - torch.randn(3)) ** 2).sum()\nloss.backward()\n"
+            "with torch.no_grad():\n    w -= 0.1 * w.grad\nw.grad = None\n"
+            "hist.append(loss.item())\ndel loss")
+    probe = "[w.tolist(), hist, torch.randn(2).tolist()]"
+    twin_dir = tmp_path / "twin"
+    results = []
+    for folder, every in ((tmp_path / "compacted", "2"), (twin_dir, "0")):
+        first = Service(folder, snapshot_every=every)
+        try:
+            with httpx.Client(base_url=first.base, timeout=30) as client:
+                sid = client.post("/v1/sessions", json={"seed": 8}).json()["id"]
+                for body in ["w = torch.zeros(3, requires_grad=True)\nhist = []"] + [step] * 7:
+                    assert client.post(f"/v1/sessions/{sid}/run",
+                                       json={"source": body}).status_code == 200
+        finally:
+            first.kill()
+        # what is on disk: a snapshot and a short tail, or the whole log
+        with contextlib.closing(sqlite3.connect(folder / FILE_NAME)) as db:
+            kept = db.execute("SELECT COUNT(*) FROM entries").fetchone()[0]
+            snaps = db.execute("SELECT COUNT(*) FROM snapshots").fetchone()[0]
+        assert (kept, snaps) == ((0, 1) if every == "2" else (8, 0))
+        second = Service(folder, snapshot_every=every)
+        try:
+            with httpx.Client(base_url=second.base, timeout=30) as client:
+                reply = client.post(f"/v1/sessions/{sid}/run", json={"source": probe})
+                assert reply.status_code == 200, reply.text
+                results.append(reply.json()["result"])
+        finally:
+            second.kill()
+    assert results[0] == results[1]
+    assert len(results[0][1]) == 7
 
 
 def _tree_rss(root: int) -> int:

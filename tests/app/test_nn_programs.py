@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import engine
 from tests.app.test_d2l_concise import Twin
 
 pytest.importorskip("torch")
@@ -91,3 +92,67 @@ def test_full_backward_hooks_program(client):
                             "nn.Linear(4, 1))\n", ""))
     twin.assert_same_prints(rtol=1e-5, atol=1e-6)
     assert twin.ours[0] == "BackwardHookFunctionBackward"
+
+
+DEEPCOPY = """
+import copy
+import torch
+from torch import nn
+
+class MLP(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.hidden = nn.Linear(4, 8)
+        self.out = nn.Linear(8, 1)
+        self.scale = 2.0
+        self.act = torch.relu
+
+    def forward(self, x):
+        return self.out(self.act(self.hidden(x))) * self.scale
+
+model = MLP()
+"""
+
+DEEPCOPY_TRAINING = """
+optimizer = torch.optim.Adam(model.parameters(), lr=0.05)
+best_loss, best_state, best_model = float('inf'), None, None
+for epoch in range(6):
+    loss = ((model(x) - y) ** 2).mean()
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    if loss.item() < best_loss:
+        best_loss = loss.item()
+        best_state = copy.deepcopy(model.state_dict())
+        best_model = copy.deepcopy(model)
+    print(f'epoch {epoch}: {loss.item():.5f}')
+twin = copy.deepcopy(model)
+print(twin is model, twin.hidden.weight is model.hidden.weight, twin.scale, twin.act is model.act)
+print(torch.equal(twin.hidden.weight, model.hidden.weight), twin.hidden.weight.requires_grad)
+with torch.no_grad():
+    twin.hidden.weight.add_(1.0)
+print(torch.equal(twin.hidden.weight, model.hidden.weight))
+print(round(((best_model(x) - y) ** 2).mean().item(), 5), round(best_loss, 5))
+saved = copy.deepcopy(optimizer.state_dict())
+print(sorted(saved['state'][0]), saved['state'][0]['step'], saved['param_groups'][0]['lr'])
+model.load_state_dict(best_state)
+print(round(((model(x) - y) ** 2).mean().item(), 5))
+shallow = copy.copy([1, [2, 3]])
+print(shallow, copy.deepcopy({'a': (1, [2])}))
+try:
+    copy.deepcopy(model(x))
+except RuntimeError as e:
+    print('RuntimeError', str(e)[:60])
+"""
+
+
+@pytest.mark.skipif(not hasattr(engine.Tensor, "__deepcopy__"),
+                    reason="Tensor.__deepcopy__ (engine/tensor.py, issue 10) not here yet")
+def test_deepcopy_program(client):
+    twin = Twin(client, {"x": RNG.normal(size=(16, 4)).astype(np.float32),
+                         "y": RNG.normal(size=(16, 1)).astype(np.float32)})
+    twin.cell(DEEPCOPY)
+    twin.share("model")
+    twin.cell(DEEPCOPY_TRAINING)
+    twin.assert_same_prints(rtol=1e-4, atol=1e-5)
+    assert twin.ours[6] == "False False 2.0 True"

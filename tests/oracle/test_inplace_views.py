@@ -252,8 +252,6 @@ def test_in_place_semantics_agree_with_torch(program):
     _same(program)
 
 
-@pytest.mark.xfail(strict=True, reason="the engine regenerates a view's node when the view is "
-                   "next used, torch when .grad_fn is read (gradients agree either way)")
 def test_a_views_grad_fn_is_regenerated_when_read():
     def program(T):
         y = _a(T) * 2

@@ -6,12 +6,12 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from app.api.deps import OwnedSessionDep, RunnerDep
-from app.api.responses import OrjsonRoute, forwarded_body
+from app.api.responses import DirectRoute, forwarded_body
 from app.models.examples import RUN_EXAMPLES
 from app.models.problems import error_responses
 from app.models.runs import RunReply, RunRequest
 
-router = APIRouter(prefix="/v1/sessions", tags=["runs"], route_class=OrjsonRoute)
+router = APIRouter(prefix="/v1/sessions", tags=["runs"], route_class=DirectRoute)
 
 
 @router.post(

@@ -12,12 +12,14 @@ import hashlib
 import json
 import mimetypes
 from functools import cache
+from html import escape
 from pathlib import Path
 
 from fastapi import APIRouter, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse, Response
 
+from app.api.json_form_doc import REDOC_NAMED_ONLY
 from app.core.errors import NotFound
 
 STATIC_DIR = Path(__file__).resolve().parents[2] / "static"
@@ -109,6 +111,11 @@ async def swagger_ui() -> HTMLResponse:
     return page
 
 
+# Redoc's options, as attributes of its element. Expr and Stmt by name only: expanded, the JSON
+# form's recursion makes Redoc build models without end (app/api/json_form_doc.py).
+REDOC_OPTIONS = {"ignore-named-schemas": ",".join(REDOC_NAMED_ONLY)}
+
+
 @router.get("/redoc")
 async def redoc() -> HTMLResponse:
     page = get_redoc_html(
@@ -116,5 +123,10 @@ async def redoc() -> HTMLResponse:
         redoc_js_url=asset_url("redoc.standalone.js"),
         redoc_favicon_url=asset_url("favicon.svg"), with_google_fonts=False,
     )
-    page.headers["Cache-Control"] = PAGE_CACHE
-    return page
+    element = '<redoc spec-url="/openapi.json">'
+    html = page.body.decode()
+    if element not in html:  # FastAPI changed its page: the options would be lost
+        raise RuntimeError("FastAPI's Redoc page has no <redoc spec-url> element any more")
+    attributes = "".join(f' {name}="{escape(value)}"' for name, value in REDOC_OPTIONS.items())
+    html = html.replace(element, element[:-1] + attributes + ">")
+    return HTMLResponse(html, headers={"Cache-Control": PAGE_CACHE})

@@ -31,7 +31,7 @@ from app.core.errors import PROBLEM_MEDIA_TYPE, ApiError, NotFound, ServerBusy, 
 from app.core.errors import render_problem as render
 from app.lang import Environment, LangError, RunResult
 from app.models.runs import RunRequest
-from app.services import execution, replay
+from app.services import execution, replay, snapshots
 from app.services.devices import check_device_computes
 from app.services.hosts.protocol import Payload, PeerGone, receive, send
 from app.services.memory import limit_address_space, shared_bytes, statm
@@ -50,17 +50,20 @@ def _trim() -> None:
 
 class Priority:
     """Long requests yield the CPU to short ones (as a multilevel feedback queue does): a
-    request still running after ``after_s`` lowers its host's priority (``nice`` +10, about a
-    ninth of a normal process's share of a busy CPU) until it ends. Taking the priority back
-    needs ``RLIMIT_NICE`` (root, or ``ulimits: nice`` in compose); without it the host stays
-    low and says so, and the pool recycles it when it is idle."""
+    request that has used ``after_s`` of CPU time lowers its host's priority (``nice`` +10,
+    about a ninth of a normal process's share of a busy CPU) until it ends. CPU time, not wall
+    time: a short request that only waited for a CPU (a crowded machine) keeps its priority.
+    Taking the priority back needs ``RLIMIT_NICE`` (root, or ``ulimits: nice`` in compose);
+    without it the host stays low and says so, and the pool recycles it when it is idle."""
 
     LOW = 10
 
     def __init__(self, after_s: float) -> None:
-        self.after_s = after_s
-        self.low = os.getpriority(os.PRIO_PROCESS, 0) >= self.LOW
-        signal.signal(signal.SIGALRM, self._lower)
+        self.base = os.getpriority(os.PRIO_PROCESS, 0)
+        """The priority the service was started with: what a request ends at again."""
+        self.after_s = after_s if self.base < self.LOW else 0.0  # already low: nothing to do
+        self.low = False
+        signal.signal(signal.SIGPROF, self._lower)
 
     def _lower(self, _signum: int, _frame: object) -> None:
         if not self.low:
@@ -69,14 +72,14 @@ class Priority:
 
     def start(self) -> None:
         if self.after_s > 0 and not self.low:
-            signal.setitimer(signal.ITIMER_REAL, self.after_s)
+            signal.setitimer(signal.ITIMER_PROF, self.after_s)
 
     def stop(self) -> bool:
         """Ends a request; False if the host is left at low priority."""
-        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.setitimer(signal.ITIMER_PROF, 0)
         if self.low:
             try:
-                os.setpriority(os.PRIO_PROCESS, 0, 0)
+                os.setpriority(os.PRIO_PROCESS, 0, self.base)
                 self.low = False
             except PermissionError:
                 return False
@@ -91,7 +94,14 @@ class Resident:
     env: Environment
     seq: int
     fence: int
+    snapshot_seq: int = 0
+    """The entry the latest snapshot this host knows of includes."""
+    next_snapshot: int = 0
+    """The entry after which to try a snapshot again (the state was not plain before)."""
 
+
+SNAPSHOT_MAX_BYTES = 256 * 1024 * 1024
+"""A session holding more than this is not snapshotted (its log is kept instead)."""
 
 OUT_OF_MEMORY = ("The service's memory budget does not leave room for this request; it was "
                  "not applied and nothing was lost. Retry later, or with less data.")
@@ -191,7 +201,7 @@ class Host:
         if resident is not None and resident.fence == fence:
             if seq is not None and resident.seq == seq:
                 return resident
-            if self._catch_up(resident, reply):
+            if self._catch_up(resident, reply, seq):
                 return resident
         started = time.perf_counter()
         resident = self._restore(sid, fence)
@@ -205,13 +215,19 @@ class Host:
             raise NotFound(f"No session {sid!r}.", session=sid)
         env = execution.new_environment(record.device, record.seed)
         resident = Resident(record, env, 0, fence)
+        snapshot = self.store.snapshot(sid) if record.snapshot_seq else None
+        if snapshot is not None:
+            snapshots.restore(snapshot[1], env)
+            resident.seq = resident.snapshot_seq = resident.next_snapshot = snapshot[0]
         for entry in self.store.entries(sid, after=resident.seq):
+            if entry.seq != resident.seq + 1:  # compacted between the two reads
+                raise ServerBusy("The session's log changed while it was restored; retry.")
             replay.apply(env, entry, self.limits)
             resident.seq = entry.seq
         self.sessions[sid] = resident
         return resident
 
-    def _catch_up(self, resident: Resident, reply: dict[str, Any]) -> bool:
+    def _catch_up(self, resident: Resident, reply: dict[str, Any], head: int | None) -> bool:
         """Replays the entries another host added since this one last ran the session; False
         when the log no longer has them (a snapshot compacted it): restore instead."""
         started = time.perf_counter()
@@ -224,8 +240,35 @@ class Host:
         except BaseException:  # half caught up: not a state to keep
             self.sessions.pop(resident.record.id, None)
             raise
+        if head is None:  # the serving process lost track (a host died): ask the store
+            record = self.store.get(resident.record.id)
+            head = record.head if record is not None else resident.seq
+        if resident.seq != head:  # the entries went into a snapshot
+            return False
         reply["restored_ms"] = round((time.perf_counter() - started) * 1000, 3)
         return True
+
+    def _snapshot(self, resident: Resident, reply: dict[str, Any]) -> None:
+        """Snapshots the session at the head of its log, when its state is plain values, and
+        drops the entries the snapshot covers. A failure here loses nothing (the log stays)."""
+        every = self.settings.snapshot_every
+        resident.next_snapshot = resident.seq + every
+        if resident.env.held_bytes_estimate > SNAPSHOT_MAX_BYTES:
+            return
+        started = time.perf_counter()
+        try:
+            data = snapshots.capture(resident.env)
+            taken = self.store.put_snapshot(resident.record.id, resident.fence, resident.seq,
+                                            data)
+        except snapshots.NotPlain:
+            return
+        except (MemoryError, sqlite3.Error, StoreUnavailable) as exc:
+            logger.warning("no snapshot of %s: %s", resident.record.id, exc)
+            return
+        if taken:
+            resident.snapshot_seq = resident.seq
+            reply["compacted"] = True
+            reply["snapshot_ms"] = round((time.perf_counter() - started) * 1000, 3)
 
     def _log(self, resident: Resident, kind: str, body: Payload, meta: dict[str, Any],
              reply: dict[str, Any]) -> None:
@@ -253,6 +296,9 @@ class Host:
         reply["seq"] = seq
         reply["replay_ms"] = meta.get("elapsed_ms", 0.0)
         reply["log_ms"] = round((time.perf_counter() - started) * 1000, 3)
+        every = self.settings.snapshot_every
+        if every and seq - resident.snapshot_seq >= every and seq >= resident.next_snapshot:
+            self._snapshot(resident, reply)
 
     def _forget(self, sid: str) -> None:
         if self.sessions.pop(sid, None) is not None:

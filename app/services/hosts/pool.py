@@ -51,6 +51,7 @@ import anyio.to_thread
 from app.core.config import Settings
 from app.core.errors import ServerBusy
 from app.core.metrics import Metrics
+from app.services.hosts.cgroups import HostCgroups
 from app.services.hosts.protocol import RECORD_MAX, Payload, PeerGone, decode, encode
 from app.services.hosts.zygote import shared_zygote
 from app.services.memory import resident_bytes, statm
@@ -143,6 +144,7 @@ class HostPool:
         self._slots = itertools.count()
         self._zygote = shared_zygote()
         self.budget = settings.memory_budget_bytes
+        self.cgroups = HostCgroups(settings.host_memory_max or self.budget)
         self._overhead = (0.0, 0)
         self.warm = False
         """A host has started (the zygote is up): a request no longer waits for one to."""
@@ -204,6 +206,7 @@ class HostPool:
             slot = next(self._slots)
             pid, sock = self._zygote.spawn(self.settings, slot)
             host = HostProcess(slot=slot, sock=sock, pid=pid)
+            self.cgroups.attach(pid)
             with self._lock:
                 self.hosts.append(host)
             self.metrics.hosts_started.inc()
@@ -566,6 +569,7 @@ class HostPool:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SNDBUF)
         sock.setblocking(False)
         host = HostProcess(slot=slot, sock=sock, pid=pid)
+        self.cgroups.attach(pid)
         with self._lock:
             self.hosts.append(host)
         self.metrics.hosts_started.inc()
@@ -663,6 +667,7 @@ class HostPool:
             host.sessions.clear()
             with contextlib.suppress(OSError):
                 host.sock.close()
+            self.cgroups.release(host.pid)
         reason = "killed" if host.killed else "died"
         self.metrics.host_exits.labels(reason=reason).inc()
         logger.warning("host %s (pid %s) %s: %s", host.slot, host.pid, reason,

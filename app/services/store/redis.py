@@ -100,12 +100,14 @@ local start = math.max(tonumber(ARGV[1]) - base, 0)
 return redis.call('LRANGE', KEYS[2], start, -1)
 """
 
-# ARGV: now, fence, seq, data, prefix. 0: refused (gone, stale fence, or seq past the head).
+# ARGV: now, fence, seq, data, prefix. 0: refused (gone, stale fence, seq past the head or
+# before the latest snapshot).
 _SNAPSHOT = _EXPIRE + """
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 local f = redis.call('HMGET', KEYS[1], 'fence', 'head', 'snapshot_seq')
 local seq = tonumber(ARGV[3])
-if tonumber(f[1]) ~= tonumber(ARGV[2]) or tonumber(f[2]) < seq then return 0 end
+if tonumber(f[1]) ~= tonumber(ARGV[2]) or tonumber(f[2]) < seq or
+   tonumber(f[3]) > seq then return 0 end
 redis.call('HSET', KEYS[3], 'seq', seq, 'data', ARGV[4])
 local drop = seq - tonumber(f[3])
 if drop > 0 then redis.call('LTRIM', KEYS[2], drop, -1) end

@@ -212,9 +212,10 @@ class SqliteStore:
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                row = self._db.execute("SELECT fence, head FROM sessions WHERE id = ?",
-                                       (session_id,)).fetchone()
-                if row is None or row[0] != fence or row[1] < seq:
+                row = self._db.execute(
+                    "SELECT fence, head, snapshot_seq FROM sessions WHERE id = ?",
+                    (session_id,)).fetchone()
+                if row is None or row[0] != fence or row[1] < seq or row[2] > seq:
                     self._db.execute("ROLLBACK")
                     return False
                 self._db.execute(

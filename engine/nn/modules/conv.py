@@ -1,4 +1,4 @@
-"""``Conv1d``, ``Conv2d``, ``ConvTranspose2d`` over the functional conv ops, with torch's
+"""``Conv1d/2d/3d`` and ``ConvTranspose1d/2d/3d`` over the functional conv ops, with torch's
 weight layout and default initialisation (kaiming_uniform with a = sqrt(5), bias from
 U(-1/sqrt(fan_in), 1/sqrt(fan_in)))."""
 
@@ -147,8 +147,28 @@ class Conv2d(_ConvNd):
                         self.dilation, self.groups)
 
 
-class ConvTranspose2d(_ConvNd):
-    """2-D transposed convolution (the gradient of ``Conv2d`` with respect to its input)."""
+class Conv3d(_ConvNd):
+    """3-D convolution over ``(N, C_in, D, H, W)`` inputs."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
+                 dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
+                 device=None, dtype=None) -> None:
+        super().__init__(in_channels, out_channels, _ntuple(kernel_size, 3),
+                         _ntuple(stride, 3),
+                         padding if isinstance(padding, str) else _ntuple(padding, 3),
+                         _ntuple(dilation, 3), False, (0, 0, 0), groups, bias, padding_mode,
+                         device, dtype)
+
+    def forward(self, input: Tensor) -> Tensor:
+        if self.padding_mode != "zeros":
+            return F.conv3d(self._padded(input), self.weight, self.bias, self.stride, (0, 0, 0),
+                            self.dilation, self.groups)
+        return F.conv3d(input, self.weight, self.bias, self.stride, self.padding,
+                        self.dilation, self.groups)
+
+
+class _ConvTransposeNd(_ConvNd):
+    _n = 2
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
                  output_padding=0, groups: int = 1, bias: bool = True, dilation=1,
@@ -156,29 +176,64 @@ class ConvTranspose2d(_ConvNd):
         if padding_mode != "zeros":
             raise errors.EngineValueError(
                 f'Only "zeros" padding mode is supported for {type(self).__name__}')
-        super().__init__(in_channels, out_channels, _ntuple(kernel_size, 2),
-                         _ntuple(stride, 2), _ntuple(padding, 2), _ntuple(dilation, 2), True,
-                         _ntuple(output_padding, 2), groups, bias, padding_mode, device, dtype)
+        n = self._n
+        super().__init__(in_channels, out_channels, _ntuple(kernel_size, n),
+                         _ntuple(stride, n), _ntuple(padding, n), _ntuple(dilation, n), True,
+                         _ntuple(output_padding, n), groups, bias, padding_mode, device, dtype)
 
     def _output_padding(self, input: Tensor, output_size) -> tuple:
         if output_size is None:
             return self.output_padding
-        size = list(output_size)[-2:]
-        result = []
-        for d in range(2):
-            dim_size = input.shape[d + input.ndim - 2]
-            smallest = ((dim_size - 1) * self.stride[d] - 2 * self.padding[d] +
-                        self.dilation[d] * (self.kernel_size[d] - 1) + 1)
-            largest = smallest + self.stride[d] - 1
-            if not smallest <= size[d] <= largest:
+        n = self._n
+        batch_dims = 2 if input.ndim == n + 2 else 1
+        size = output_size
+        if len(size) == n + batch_dims:
+            size = size[batch_dims:]
+        if len(size) != n:
+            raise errors.EngineValueError(
+                f"ConvTranspose{n}D: for {input.ndim}D input, output_size must have {n} or "
+                f"{n + batch_dims} elements (got {len(output_size)})")
+        smallest, largest = [], []
+        for d in range(n):
+            dim_size = input.shape[d + batch_dims]
+            low = ((dim_size - 1) * self.stride[d] - 2 * self.padding[d] +
+                   self.dilation[d] * (self.kernel_size[d] - 1) + 1)
+            smallest.append(low)
+            largest.append(low + self.stride[d] - 1)
+        for d in range(n):
+            if not smallest[d] <= size[d] <= largest[d]:
                 raise errors.EngineValueError(
                     f"requested an output size of {size}, but valid sizes range from "
-                    f"[{smallest}, {smallest}] to [{largest}, {largest}] (for an input of "
-                    f"{list(input.shape[2:])})")
-            result.append(size[d] - smallest)
-        return tuple(result)
+                    f"{smallest} to {largest} (for an input of {input.shape[batch_dims:]})")
+        return tuple(size[d] - smallest[d] for d in range(n))
+
+
+class ConvTranspose1d(_ConvTransposeNd):
+    """1-D transposed convolution (the gradient of ``Conv1d`` with respect to its input)."""
+
+    _n = 1
+
+    def forward(self, input: Tensor, output_size=None) -> Tensor:
+        output_padding = self._output_padding(input, output_size)
+        return F.conv_transpose1d(input, self.weight, self.bias, self.stride, self.padding,
+                                  output_padding, self.groups, self.dilation)
+
+
+class ConvTranspose2d(_ConvTransposeNd):
+    """2-D transposed convolution (the gradient of ``Conv2d`` with respect to its input)."""
 
     def forward(self, input: Tensor, output_size=None) -> Tensor:
         output_padding = self._output_padding(input, output_size)
         return F.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding,
+                                  output_padding, self.groups, self.dilation)
+
+
+class ConvTranspose3d(_ConvTransposeNd):
+    """3-D transposed convolution (the gradient of ``Conv3d`` with respect to its input)."""
+
+    _n = 3
+
+    def forward(self, input: Tensor, output_size=None) -> Tensor:
+        output_padding = self._output_padding(input, output_size)
+        return F.conv_transpose3d(input, self.weight, self.bias, self.stride, self.padding,
                                   output_padding, self.groups, self.dilation)

@@ -18,7 +18,8 @@ from .published import PROGRAMS, cells_of, run_ours, run_torch, same_lines
 
 pytest.importorskip("engine.nn")
 
-ENGINE_DIFFERENCES: dict[str, str] = {}
+ENGINE_DIFFERENCES = {
+}
 #: RMSprop at lr=1e-3 ends oscillating by about lr around the optimum: float32 summation-order
 #: noise (NumPy's and torch's sums) sets the phase, so late values agree only to that size.
 TOLERANCES = {"pt_07_lpwe_optim": {"rtol": 2e-2, "atol": 2e-3}}

@@ -446,6 +446,37 @@ try:
 except TypeError as e:
     print(e)
 """,
+    # ------------------------------------------------------------------ dunder attributes
+    "readable dunder attributes": """
+class Base:
+    \"\"\"A base.\"\"\"
+    def describe(self):
+        \"\"\"Say what I am.\"\"\"
+        return self.__class__.__name__ + "/" + type(self).__qualname__
+class Child(Base):
+    pass
+def outer():
+    def inner():
+        pass
+    return inner
+c = Child()
+print(c.describe(), Base().describe(), c.__class__ is Child, type(c) is c.__class__)
+print(Child.__name__, Child.__qualname__, Base.__doc__, Child.__doc__, c.__doc__)
+print(Base.describe.__doc__, c.describe.__name__, c.describe.__qualname__)
+print(outer.__name__, outer().__name__, outer().__qualname__, outer.__doc__)
+print((lambda: 0).__name__, print.__name__, len.__qualname__, int.__name__)
+print((1).__class__.__name__, "s".__class__, [].__class__.__name__, None.__class__.__name__)
+print(getattr(c, "__class__").__name__, hasattr(c, "__name__"), hasattr(Child, "__name__"))
+print(c.__class__().describe(), type(c).__class__.__name__, Child.__class__)
+try:
+    raise KeyError("k")
+except Exception as e:
+    print(e.__class__.__name__, type(e).__name__, e.__class__)
+try:
+    c.__name__
+except AttributeError as e:
+    print(e)
+""",
 }
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 
 import pytest
 
@@ -193,6 +194,27 @@ print(x.size(), x.size(1), x.dim(), x.numel(), torch.Size([1, 2]))
 n, c, h = x.shape
 print(n * c * h, x.reshape(s[0], -1).shape)
 """,
+    "class names of tensors, modules and library types": """
+import torch
+from torch import nn
+class Net(nn.Module):
+    \"\"\"Two layers.\"\"\"
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 2))
+    def forward(self, X):
+        return self.body(X)
+net = Net()
+X = torch.ones(1, 4)
+for layer in net.body:
+    X = layer(X)
+    print(layer.__class__.__name__, 'output shape:\t', X.shape)
+print(net.__class__.__name__, type(net).__name__, Net.__doc__, net.forward.__name__)
+print(type(X), X.__class__, type(X.shape), type(X.dtype), type(X.device), type(X).__name__)
+print(nn.Linear, nn.Linear.__name__, nn.Linear.__qualname__, torch.optim.SGD.__name__)
+print([m.__class__.__name__ for m in net.modules()], f"{type(X)}", repr(type(X.shape)))
+print(torch.relu.__name__, torch.nn.functional.relu.__name__, X.dtype.__class__.__name__)
+""",
 }
 
 
@@ -205,8 +227,12 @@ def _torch_prints(source: str) -> list[str]:
     return text[:-1].split("\n") if text.endswith("\n") else text.split("\n")
 
 
-def _our_prints(source: str) -> list[str]:
-    result = run_program(compile_source(source), Environment(), Limits(), source=source)
+def _our_prints(source: str, form: str) -> list[str]:
+    program = compile_source(source)
+    if form == "json":
+        result = run_program(json.loads(json.dumps(program)), Environment(), Limits())
+    else:
+        result = run_program(program, Environment(), Limits(), source=source)
     return [line for entry in result.printed for line in entry.split("\n")]
 
 
@@ -215,10 +241,11 @@ NEEDS = {"softmax pieces (d2l 3.6)": ("type", "argmax"),
          "autograd tutorial pieces": ("eye", "ones_like")}
 
 
+@pytest.mark.parametrize("form", ["source", "json"])
 @pytest.mark.parametrize("name", list(PROGRAMS))
-def test_program_prints_what_torch_prints(name):
+def test_program_prints_what_torch_prints(name, form):
     missing = missing_ops(*NEEDS.get(name, ()))
     if missing:
         pytest.skip(f"engine lacks ops {missing}")
     source = PROGRAMS[name]
-    assert _our_prints(source) == _torch_prints(source)
+    assert _our_prints(source, form) == _torch_prints(source)

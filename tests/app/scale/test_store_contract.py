@@ -97,6 +97,8 @@ def test_a_snapshot_drops_the_entries_it_covers(store):
     store.append("s_a", fence, 3, "run", b"{}", {"elapsed_ms": 1.0}, last_used=time.time(),
                  memory_bytes=0)
     assert [e.seq for e in store.entries("s_a", after=3)] == [4]
+    assert not store.put_snapshot("s_a", fence, 1, b"older")  # before the latest snapshot
+    assert store.snapshot("s_a") == (2, b"state")
 
 
 def test_listing_counting_expiry_and_delete(store):

@@ -50,11 +50,12 @@ _unary("celu", lambda anp, a: anp.where(a > 0, a, 0.5 * (anp.exp(a / 0.5) - 1)),
        lambda *s: away(*s), alpha=0.5)
 _unary("mish", lambda anp, a: a * anp.tanh(_softplus(anp, a)), r)
 _unary("logsigmoid", lambda anp, a: -_softplus(anp, -a), r)
-# torch has no derivative of hardsigmoid_backward: its second order raises, as here
+# second order: torch does not implement hardsigmoid's (a NotImplemented node that refuses)
 samples("hardsigmoid", *(
-    Sample(args, oracle=lambda anp, a: anp.clip(a + 3, 0, 6) / 6, second_order=False, name=n)
-    for args, n in (((away(3, 4, points=(-3.0, 3.0), lo=-5, hi=5),), ""),
-                    ((away(points=(-3.0, 3.0), lo=-5, hi=5),), "0-d"), ((r(0, 3),), "empty"))))
+    Sample((make,), oracle=lambda anp, a: anp.clip(a + 3, 0, 6) / 6, name=name,
+           second_order=False)
+    for make, name in ((away(3, 4, points=(-3.0, 3.0), lo=-5, hi=5), ""),
+                       (away(points=(-3.0, 3.0), lo=-5, hi=5), "0-d"), (r(0, 3), "empty"))))
 _unary("hardswish", lambda anp, a: a * anp.clip(a + 3, 0, 6) / 6,
        lambda *s: away(*s, points=(-3.0, 3.0), lo=-5, hi=5))
 _unary("hardshrink", lambda anp, a: anp.where(anp.abs(a) > 0.5, a, 0.0),
