@@ -26,7 +26,7 @@ from .objects import (
     call_op,
     call_value,
     dunder_attr,
-    instance_attr,
+    instance_call,
     library_attr,
     numpy_aliases,
     super_attr,
@@ -38,7 +38,6 @@ from .values import (
     BoundMethod,
     Function,
     Instance,
-    NativeMethod,
     SuperProxy,
     UserClass,
     invoke,
@@ -481,17 +480,7 @@ def method_call(name: str, receiver: Closure, arguments: Arguments,
     """``obj.name(...)``: a tensor's op, an object's method, or whatever the value has."""
     positional, keywords = arguments.positional, arguments.keywords
     if name in READ_DUNDERS:  # `self.__class__(...)`
-        def run_dunder(fr: Frame) -> Any:
-            f = dunder_attr(fr.rs, receiver(fr), name)
-            values = positional(fr)
-            named = keywords(fr) if keywords is not None else _EMPTY
-            rs = fr.rs
-            rs.steps += 1
-            if rs.steps >= rs.next_check:
-                rs.check()
-            return call_value(rs, f, values, named)
-
-        return run_dunder
+        return value_call(lambda fr: dunder_attr(fr.rs, receiver(fr), name), arguments)
     tensor_fn = tensor_method(name)
 
     def run(fr: Frame) -> Any:
@@ -523,13 +512,7 @@ def method_call(name: str, receiver: Closure, arguments: Arguments,
                 return out
             return admit(out)
         if isinstance(obj, Instance):
-            found = obj.cls.lookup(name)
-            t = type(found)
-            if t is Function and name not in obj.attrs:
-                return invoke(rs, found, (obj, *values), named)
-            if t is NativeMethod and name not in obj.attrs:
-                return call_value(rs, found, (obj, *values), named)
-            return call_value(rs, instance_attr(rs, obj, name), values, named)
+            return instance_call(rs, obj, name, values, named)
         t = type(obj)
         if t in PLAIN_LIBRARY_TYPES:  # ctx.save_for_backward(...), opt.step() ...
             return call_library(rs, library_attr(obj, name), values, named)

@@ -153,9 +153,35 @@ class StatementCompiler:
                           else "'continue' not properly in loop")
         if "return" in node and not func:
             raise invalid(pointer, "'return' outside function")
+        if "return" in node and node["return"] is not None:
+            return self._counted_return(node, pointer, scope)
         key = next(k for k in node if k in self._STATEMENTS)
         run = self._STATEMENTS[key](self, node, pointer, scope, loop, func)
         return self.counted(run, pointer)
+
+    def _counted_return(self, node: dict, pointer: str, scope: Scope) -> Closure:
+        """``return value``, counted as ``counted`` counts a statement, in one closure (it
+        ends every user function call)."""
+        value = self.expr(node["return"], scope)
+        unit = self.unit
+
+        def stmt(fr: Frame) -> Any:
+            rs = fr.rs
+            rs.steps += 1
+            if rs.steps >= rs.next_check:
+                rs.check()
+            try:
+                fr.retval = value(fr)
+            except LangError as exc:
+                trace(exc, unit, pointer)
+                raise
+            except Exception as exc:
+                err = convert_exception(exc, None, fr.rs.limits)
+                trace(err, unit, pointer)
+                raise err from None
+            return RETURN
+
+        return stmt
 
     def counted(self, body: Closure, pointer: str) -> Closure:
         unit = self.unit

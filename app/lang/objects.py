@@ -623,12 +623,21 @@ def call_method(rs: RunState, obj: Any, name: str, args: tuple | list, kwargs: d
             raise not_supported(f"Tensor.{name}")
         return call_op(rs, name, fn, (obj, *args), kwargs)
     if isinstance(obj, Instance):
-        found = obj.cls.lookup(name)
-        t = type(found)
-        if (t is Function or t is NativeMethod) and name not in obj.attrs:
-            return call_value(rs, found, (obj, *args), kwargs)
-        return call_value(rs, instance_attr(rs, obj, name), args, kwargs)
+        return instance_call(rs, obj, name, args, kwargs)
     return call_value(rs, get_attr(rs, obj, name), args, kwargs)
+
+
+def instance_call(rs: RunState, obj: Instance, name: str, args: tuple | list,
+                  kwargs: dict) -> Any:
+    """``obj.name(...)`` on a program's object: its class's method run with ``obj`` first,
+    unless an attribute of the object shadows it."""
+    found = obj.cls.lookup(name)
+    t = type(found)
+    if t is Function and name not in obj.attrs:
+        return invoke(rs, found, (obj, *args), kwargs)
+    if t is NativeMethod and name not in obj.attrs:
+        return call_value(rs, found, (obj, *args), kwargs)
+    return call_value(rs, instance_attr(rs, obj, name), args, kwargs)
 
 
 def instantiate(rs: RunState, cls: UserClass, args: tuple | list, kwargs: dict) -> Any:

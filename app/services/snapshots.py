@@ -45,7 +45,7 @@ def _root(arr: np.ndarray) -> Any:
 class _Writer:
     def __init__(self) -> None:
         self.tensors: list[dict[str, Any]] = []
-        self.chunks: list[bytes] = []
+        self.chunks: list[np.ndarray] = []
         self.offset = 0
         self.seen: dict[int, int] = {}  # id of a list, dict or tensor -> its reference number
         self.keep: list[Any] = []  # the objects behind those ids stay alive while writing
@@ -98,14 +98,14 @@ class _Writer:
                 raise NotPlain("tensors share storage")
             self.storages.add(shared)
         self.keep.append(t._vc)
-        raw = data.tobytes()
+        size = int(data.nbytes)
         entry: dict[str, Any] = {"dtype": t.dtype.name, "shape": list(data.shape),
-                                 "at": self.offset, "size": len(raw),
+                                 "at": self.offset, "size": size,
                                  "rg": bool(t.requires_grad)}
         if getattr(t, "_is_param", False):
             entry["param"] = True
-        self.chunks.append(raw)
-        self.offset += len(raw)
+        self.chunks.append(data)
+        self.offset += size
         index = len(self.tensors)
         self.tensors.append(entry)
         grad = t._grad
@@ -116,8 +116,9 @@ class _Writer:
         return index
 
 
-def capture(env: Environment) -> bytes:
-    """The snapshot of ``env``; :class:`NotPlain` if it holds something one cannot rebuild."""
+def capture(env: Environment) -> bytearray:
+    """The snapshot of ``env``; :class:`NotPlain` if it holds something one cannot rebuild.
+    The tensors' bytes are copied once, straight into the snapshot."""
     generator = env.generator
     if getattr(generator, "_per_device", None):
         raise NotPlain("a generator per device")
@@ -130,7 +131,15 @@ def capture(env: Environment) -> bytes:
     variables = [[name, writer.value(value)] for name, value in env.variables.items()]
     header = orjson.dumps({"variables": variables, "tensors": writer.tensors,
                            "generator": gen, "device": env.device})
-    return b"".join([MAGIC, struct.pack("<Q", len(header)), header, *writer.chunks])
+    start = len(MAGIC) + 8 + len(header)
+    out = bytearray(start + writer.offset)
+    out[:start] = MAGIC + struct.pack("<Q", len(header)) + header
+    view = memoryview(out)
+    for data, spec in zip(writer.chunks, writer.tensors):
+        if spec["size"]:
+            view[start + spec["at"]:start + spec["at"] + spec["size"]] = \
+                memoryview(data.reshape(-1)).cast("B")
+    return out
 
 
 class _Reader:
@@ -181,7 +190,7 @@ class _Reader:
         return t
 
 
-def restore(data: bytes, env: Environment) -> None:
+def restore(data: bytes | bytearray, env: Environment) -> None:
     """Fills a fresh ``env`` (made from the session's device and seed) from a snapshot."""
     if not data.startswith(MAGIC):
         raise ValueError("not a session snapshot")

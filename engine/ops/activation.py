@@ -183,8 +183,7 @@ def logsigmoid(input):
     if needs_grad(input):
         record(out, "LogSigmoidBackward0",
                (named_grad("LogSigmoidBackwardBackward0", lambda g, x: g * (-x).sigmoid()),),
-               (input,), (input,),
-               jvp=lambda ts: ts[0] * (-input).sigmoid())
+               (input,), (input,), jvp=lambda ts: ts[0] * (-input).sigmoid())
     return out
 
 
@@ -220,8 +219,7 @@ def hardswish(input, inplace=False):
                 return where(lo, 0.0, where(mid, g * (x / 3 + 0.5), g))
 
             record(out, "HardswishBackward0", (named_grad("HardswishBackwardBackward0", rule),),
-                   (input,), (input, lo, mid),
-                   jvp=lambda ts: rule(ts[0], input, lo, mid))
+                   (input,), (input, lo, mid), jvp=lambda ts: rule(ts[0], input, lo, mid))
         return out
 
     return _maybe_inplace(input, inplace, compute)

@@ -348,16 +348,24 @@ def _torch_scalar_name(dt) -> str:
 
 
 def inplace_twin(name: str, forward, differentiable: bool | None = None,
-                 ufunc: str | None = None) -> None:
+                 ufunc: str | None = None, zero_grad: str | None = None,
+                 autograd_checks: bool = True) -> None:
     """Register ``name_``: the op applied in place on its first argument.
 
     With ``ufunc`` (the array module's function name), a call that records nothing and needs no
     promotion or broadcasting writes straight into the tensor's storage (``p -= lr * p.grad``
     under ``no_grad`` costs one pass over the data, not two and an allocation).
+
+    ``zero_grad`` (torch's comparisons, e.g. "EqBackward"): the op has zero gradients; in place
+    on a tensor that requires grad its result takes the tensor's dtype and a node of that name
+    (``EqBackward0`` for a number operand, ``EqBackward1`` for a tensor).
+    ``autograd_checks=False``: an op torch does not differentiate at all (logical_and_ ...)
+    writes even into a leaf that requires grad, as torch's does.
     """
 
     def method(self, *args, **kwargs):
-        check_inplace(self)
+        if autograd_checks:
+            check_inplace(self)
         if ufunc is not None and len(args) == 1 and not kwargs and \
                 self.dtype.is_floating_point:
             other = args[0]
@@ -373,12 +381,29 @@ def inplace_twin(name: str, forward, differentiable: bool | None = None,
                     arr, other._data if t_other is Tensor else other, out=arr)
                 self._vc[0] += 1
                 return self
-        return apply_inplace(self, forward(self, *args, **kwargs))
+        result = forward(self, *args, **kwargs)
+        if zero_grad is not None and _grad_enabled.get() and (  # (torch: integer self too)
+                self.requires_grad or any(type(a) is Tensor and a.requires_grad for a in args)):
+            result = _zero_grad_result(result, self, args, zero_grad)
+        return apply_inplace(self, result)
 
     method.__name__ = method.__qualname__ = name + "_"
     register(name + "_", method, doc=f"In-place version of {name}.", kind="method",
              differentiable=_differentiable(name) if differentiable is None else differentiable,
              inplace=True)
+
+
+def _zero_grad_result(result: Tensor, self: Tensor, args: tuple, node: str) -> Tensor:
+    out = _wrap(result._data.astype(self.dtype.np), self.dtype, self.device)
+    other = args[0] if args else None
+    tensor = type(other) is Tensor
+    record(out, node + ("1" if tensor else "0"), (_zeros_of, _zeros_of if tensor else None),
+           (self, other if tensor else None))
+    return out
+
+
+def _zeros_of(g: Tensor) -> Tensor:
+    return _wrap(g.device.xp.zeros(g._data.shape, dtype=g.dtype.np), g.dtype, g.device)
 
 
 def _differentiable(name: str) -> bool:

@@ -392,8 +392,8 @@ def addcdiv(input, tensor1, tensor2, *, value=1):
     out, value = _pointwise3("addcdiv", input, tensor1, tensor2, value)
     if needs_grad(input, tensor1, tensor2):
         record(out, "AddcdivBackward0",
-               (lambda g, a, b: g, lambda g, a, b: g * value / b,
-                lambda g, a, b: -g * value * a / (b * b)),
+               (lambda g, a, b: g, lambda g, a, b: g * (value / b),
+                lambda g, a, b: -g * (value * a / (b * b))),
                (input, tensor1, tensor2),
                (tensor1 if needs_grad(tensor2) else None,
                 tensor2 if needs_grad(tensor1, tensor2) else None))

@@ -126,7 +126,8 @@ def _relu_backward(g: Tensor, y: Tensor) -> Tensor:
     return _where_keep(g, y._data > 0)
 
 
-def _scaled_by_mask(input: Tensor, out_arr, factor_arr, node: str) -> Tensor:
+def _scaled_by_mask(input: Tensor, out_arr, factor_arr, node: str,
+                    inplace: bool | None = None) -> Tensor:
     """An op whose gradient is ``g * factor`` with ``factor`` fixed by the forward. Its
     gradient formula is torch's ``<Op>BackwardBackward0`` node under create_graph: of the
     incoming gradient and of the input (the result for in-place ``...Backward1`` nodes)."""
@@ -140,8 +141,9 @@ def _scaled_by_mask(input: Tensor, out_arr, factor_arr, node: str) -> Tensor:
             def rule(g, f, x):
                 return grad_node(name, _times_factor, g, f, x)
 
-        record(out, node, (rule,), (input,),
-               (factor, OUTPUT if node.endswith("Backward1") else input),
+        if inplace is None:
+            inplace = node.endswith("Backward1")
+        record(out, node, (rule,), (input,), (factor, OUTPUT if inplace else input),
                jvp=lambda ts: ts[0] * factor)
     return out
 
@@ -258,8 +260,7 @@ def gelu(input, approximate="none"):
     out = _const(res, input)
     if needs_grad(input):
         record(out, "GeluBackward0", (named_grad("GeluBackwardBackward0", rule),), (input,),
-               (input,),
-               jvp=lambda ts: rule(ts[0], input))
+               (input,), jvp=lambda ts: rule(ts[0], input))
     return out
 
 
@@ -328,8 +329,7 @@ def softplus(input, beta=1, threshold=20):
         m = _const(linear, input)
         rule = lambda g, x, m: g * (m + (1 - m) * (x * beta).sigmoid())  # noqa: E731
         record(out, "SoftplusBackward0", (named_grad("SoftplusBackwardBackward0", rule),),
-               (input,), (input, m),
-               jvp=lambda ts: rule(ts[0], input, m))
+               (input,), (input, m), jvp=lambda ts: rule(ts[0], input, m))
     return out
 
 
@@ -376,7 +376,7 @@ def softmax(input, dim=None, _stacklevel=3, dtype=None):
     x, d = _softmax_input(input, dim, dtype, "softmax")
     out = _wrap(_softmax_arrays(x.device.xp, x._data, d, False), x.dtype, x.device)
     if needs_grad(x):
-        record(out, "SoftmaxBackward0",
+        record(out, "SoftmaxBackward0",  # (its Jacobian is symmetric: the same rule forward)
                (named_grad("SoftmaxBackwardDataBackward0",
                            lambda g, y: y * (g - (g * y).sum(d, keepdim=True))),),
                (x,), (OUTPUT,),
@@ -1196,13 +1196,16 @@ def _nll(input: Tensor, target: Tensor, weight, ignore_index: int, reduction: st
         if from_logits:
             probs = xp.exp(logp)
             base = (probs - onehot) * coef
-        else:
-            base = -(onehot * coef)
+        else:  # +0 off the target class (torch's kernel writes only there)
+            base = xp.where(onehot, -coef, dt.np.type(0))
         if one:
             base, onehot, coef = base[0], onehot[0], coef[0]
         consts = (_const(base, input), _const(onehot, input), _const(coef, input))
-        rule = _ce_grad if from_logits else _nll_grad
-        record(out, _nll_node(input, reduction), (rule,), (input,),
+        node = _nll_node(input, reduction)
+        # the gradient's own node, as torch records it under create_graph
+        rule = named_grad("LogSoftmaxBackwardDataBackward0", _ce_grad) if from_logits else \
+            named_grad(node[:-1] + "Backward0", _nll_grad) if node.startswith("Nll") else _nll_grad
+        record(out, node, (rule,), (input,),
                (input, reduction == "none" and not one, 0 if one else 1) + consts)
     return out
 
@@ -1217,7 +1220,7 @@ def _nll_node(input: Tensor, reduction: str) -> str:
 
 
 def _nll_grad(g, x, per_item, cls, base, onehot, coef):
-    return (g.unsqueeze(cls) if per_item else g) * base
+    return _where_keep((g.unsqueeze(cls) if per_item else g) * base, onehot._data != 0)
 
 
 def _ce_grad(g, x, per_item, cls, base, onehot, coef):

@@ -794,9 +794,10 @@ for _name, _ufunc, _aliases in (("eq", "equal", ()), ("ne", "not_equal", ("not_e
                                 ("lt", "less", ("less",)), ("le", "less_equal", ("less_equal",)),
                                 ("gt", "greater", ("greater",)),
                                 ("ge", "greater_equal", ("greater_equal",))):
-    binary(_name, (lambda u: lambda xp, a, b: getattr(xp, u)(a, b))(_ufunc), None, out="bool",
-           doc=f"Elementwise ``{_name}`` comparison (bool result).", aliases=_aliases,
-           check=_compare_check(_name))
+    _cmp = binary(_name, (lambda u: lambda xp, a, b: getattr(xp, u)(a, b))(_ufunc), None,
+                  out="bool", doc=f"Elementwise ``{_name}`` comparison (bool result).",
+                  aliases=_aliases, inplace=False, check=_compare_check(_name))
+    inplace_twin(_name, _cmp, zero_grad=_name.capitalize() + "Backward")
 
 
 def _float_checks(a) -> bool:
@@ -820,13 +821,14 @@ def _logical(name: str, ufunc: str) -> None:
                   inplace=False, public=False)
     word = name.split("_")[1].upper()
     fn = _tensor_only(name, impl, f"Elementwise logical {word} of truth values (bool result).")
-    inplace_twin(name, fn)
+    inplace_twin(name, fn, autograd_checks=False)
 
 
 for _name in ("logical_and", "logical_or", "logical_xor"):
     _logical(_name, _name)
 logical_not = unary("logical_not", lambda xp, a: xp.logical_not(a), floating=False,
-                    bool_out=True, doc="Elementwise logical NOT (bool result).")
+                    bool_out=True, doc="Elementwise logical NOT (bool result).", inplace=False)
+inplace_twin("logical_not", logical_not, autograd_checks=False)
 
 
 def _bitwise(name: str, ufunc: str):

@@ -209,9 +209,11 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
 
 def _prod_grad(g: Tensor, x: Tensor, out: Tensor, axes: tuple, keepdim: bool) -> Tensor:
     shape = x._data.shape
+    if not shape:  # torch hands a 0-d input's gradient through as it is
+        return g
     g, out = keep_dims(g, axes, keepdim), keep_dims(out, axes, keepdim)
     if not bool((x._data == 0).any()):
-        return g * out / x
+        return g * (out / x)
     if len(axes) != 1:  # a full reduction: as a product along one flat dim
         flat = x.reshape(-1)
         return (g.reshape(1) * _product_of_others(flat, 0, out.reshape(1))).reshape(shape)

@@ -100,7 +100,9 @@ def _reshape_like(name: str, input: Tensor, shape: tuple, must_view: bool) -> Te
     else:
         out = make_view(input, arr, lambda t: t.reshape(shape))
     if needs_grad(input):
-        node = "UnsafeViewBackward0" if copied else "ViewBackward0"
+        # torch's reshape of a non-contiguous tensor that it can view is ``_reshape_alias``
+        node = "UnsafeViewBackward0" if copied else "ViewBackward0" if must_view or \
+            getattr(input._data.flags, "c_contiguous", True) else "ReshapeAliasBackward0"
         record(out, node, (lambda g: g.reshape(in_shape),), (input,),
                jvp=lambda ts: ts[0].reshape(shape))
     return out
@@ -355,8 +357,7 @@ def unflatten(input, dim, sizes):
         raise errors.EngineRuntimeError(
             f"unflatten: Provided sizes {_fmt(sizes)} don't multiply up to the size of dim {dim} "
             f"({shape[d]}) in the input tensor")
-    return view(input, shape[:d] + sizes + shape[d + 1:]) if input._data.flags.c_contiguous \
-        else reshape(input, shape[:d] + sizes + shape[d + 1:])
+    return _reshape_like("view", input, shape[:d] + sizes + shape[d + 1:], True)
 
 
 # --------------------------------------------------------------------------- slicing views
@@ -740,8 +741,10 @@ def roll(input, shifts, dims=None):
         if len(sh) != 1:
             raise errors.EngineRuntimeError(
                 f"shifts and dimensions must align. shifts: {len(sh)}, dims:0")
-        flat = roll(reshape(input, -1), sh[0], 0)
-        return reshape(flat, input._data.shape)
+        out = _wrap(input.device.xp.roll(input._data, sh[0]), input.dtype, input.device)
+        if needs_grad(input):  # one node, as torch's (it flattens inside the kernel)
+            record(out, "RollBackward0", (lambda g: g.roll(-sh[0]),), (input,))
+        return out
     ds = [int(dims)] if isinstance(dims, (int, np.integer)) else [int(x) for x in dims]
     if len(sh) != len(ds):
         raise errors.EngineRuntimeError(

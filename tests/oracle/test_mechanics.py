@@ -328,3 +328,97 @@ def test_hardsigmoid_double_backward_is_not_implemented():
         g.sum().backward()
 
     _same(program)
+
+
+# ----------------------------------------------------------------- node names
+def _y(T):
+    return T.tensor([[1.0, 2, 3], [4, 5, 6]], requires_grad=True) * 1
+
+
+NODE_NAMES = {
+    "reshape contiguous": lambda T: _y(T).reshape(6),
+    "reshape transposed (copy)": lambda T: _y(T).T.reshape(6),
+    "reshape transposed (view)": lambda T: _y(T).T.reshape(3, 2),
+    "reshape sliced (view)": lambda T: _y(T)[:, 1:].reshape(2, 2),
+    "reshape unsqueezed": lambda T: _y(T).unsqueeze(0).reshape(6),
+    "flatten transposed": lambda T: _y(T).T.flatten(),
+    "flatten sliced": lambda T: _y(T)[:, 1:, None].flatten(1),
+    "unflatten transposed": lambda T: _y(T).T.unflatten(0, (3, 1)),
+    "view": lambda T: _y(T).view(6),
+    "eq_ number": lambda T: _y(T).eq_(2.0),
+    "lt_ tensor": lambda T: _y(T).lt_(T.tensor([2.0, 3.0, 1.0], requires_grad=True)),
+    "ge_ into a plain int": lambda T: T.tensor([2, -1, 0]).ge_(T.tensor(-1.5, requires_grad=True)),
+    "ne_ through a view": lambda T: _eq_view(T),
+}
+
+
+def _eq_view(T):
+    y = _y(T)
+    y[0].ne_(2.0)
+    (y * 3).sum().backward()
+    return y
+
+
+@pytest.mark.parametrize("name", list(NODE_NAMES))
+def test_node_names(name):
+    _same(NODE_NAMES[name])
+
+
+def _first_order(T, f, *shapes):
+    xs = [T.tensor(s, dtype=T.float64, requires_grad=True) for s in shapes]
+    gs = T.autograd.grad(f(T, *xs), xs, create_graph=True, allow_unused=True)
+    return list(gs)
+
+
+FIRST_ORDER = {
+    "nll_loss": lambda T, x: T.nn.functional.nll_loss(x, T.tensor([0, 1])),
+    "nll_loss sum": lambda T, x: T.nn.functional.nll_loss(x, T.tensor([1, 1]), reduction="sum"),
+    "cross_entropy": lambda T, x: T.nn.functional.cross_entropy(x, T.tensor([0, 1])),
+    "prod": lambda T, x: x.prod(),
+    "prod 0-d": lambda T, x: x.sum().prod() * 2,
+    "addcdiv": lambda T, x: T.addcdiv(x, x, x + 3, value=0.5).sum(),
+}
+
+
+@pytest.mark.parametrize("name", list(FIRST_ORDER))
+def test_first_order_gradient_nodes(name):
+    _same(lambda T: _first_order(T, FIRST_ORDER[name], [[0.2, -0.3], [0.1, 0.9]]))
+
+
+def _logical_into(T, op):
+    x = T.tensor([1.0, 0.0], requires_grad=True)
+    r = getattr(x, op)(T.tensor([True, True])) if op != "logical_not_" else x.logical_not_()
+    y = T.tensor([1.0, 0.0], requires_grad=True) * 2
+    v = y[1:]
+    getattr(v, op)(T.tensor([True])) if op != "logical_not_" else v.logical_not_()
+    return [r, r.is_leaf, y, v]
+
+
+@pytest.mark.parametrize("op", ["logical_and_", "logical_or_", "logical_xor_", "logical_not_"])
+def test_logical_inplace_skips_autograd_checks(op):
+    _same(lambda T: _logical_into(T, op))
+
+
+def _roll_flat(T):
+    x = T.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    r = T.roll(x.T, -3)
+    r.backward(T.tensor([[1.0, 2.0], [3.0, 4.0]]))
+    return [r, x.grad.clone()]
+
+
+def test_roll_without_dims_is_one_node():
+    _same(_roll_flat)
+
+
+def _inplace_activation_nodes(T):
+    F = T.nn.functional
+    a = T.tensor([1.0, -2.0, 3.0], dtype=T.float64, requires_grad=True)
+    outs = [F.hardtanh_(a * 1), F.hardtanh(a * 1, inplace=True), F.relu6(a * 1, inplace=True),
+            F.threshold_(a * 1, 0.5, 1.0), F.leaky_relu(a * 1, inplace=True),
+            F.elu(a * 1, inplace=True), F.relu_(a * 1)]
+    sum(o.sum() for o in outs).backward()
+    return outs + [a.grad.clone()]
+
+
+def test_inplace_activation_nodes():
+    _same(_inplace_activation_nodes)
