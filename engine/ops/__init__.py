@@ -41,6 +41,7 @@ from . import (  # noqa: F401
     shape,
     tensor_methods,
 )
+from ._args import is_scalar
 from .registry import OPS, OpDef, catalog, lookup, register
 
 # Every function-style op is importable from here: ``from engine.ops import add``.
@@ -55,11 +56,23 @@ def _install_tensor_api() -> None:
     def op_(name):
         # an op may name a leaner function for its operator form (``add`` without ``alpha``)
         fn = OPS[name].fn
-        return getattr(fn, "operator", fn)
+        fn = getattr(fn, "operator", fn)
+        return getattr(fn, "operator_form", fn)  # NotImplemented for a non-number operand
+
+    def guarded(fn):
+        # ``x % "a"``: NotImplemented, so Python raises its own TypeError as for torch
+        return lambda self, other: fn(self, other) if isinstance(other, Tensor) or \
+            is_scalar(other) else NotImplemented
+
+    for name in ("remainder", "matmul"):
+        fn = OPS[name].fn
+        if not hasattr(fn, "operator_form"):
+            fn.operator_form = guarded(getattr(fn, "operator", fn))
 
     def reflected(name):
         fn = op_(name)
-        return lambda self, other: fn(other, self)
+        return lambda self, other: fn(other, self) if isinstance(other, Tensor) or \
+            is_scalar(other) else NotImplemented
 
     binary = {"add": "add", "sub": "sub", "mul": "mul", "truediv": "div",
               "floordiv": "floor_divide", "mod": "remainder", "pow": "pow",
@@ -77,8 +90,10 @@ def _install_tensor_api() -> None:
     # as PyTorch writes them: ``4.2 - x`` is rsub (RsubBackward1), ``2 / x`` is
     # ``x.reciprocal() * 2`` (MulBackward0 over ReciprocalBackward0)
     rsub, reciprocal, mul = op_("rsub"), op_("reciprocal"), op_("mul")
-    Tensor.__rsub__ = lambda self, other: rsub(self, other)
-    Tensor.__rtruediv__ = lambda self, other: mul(reciprocal(self), other)
+    Tensor.__rsub__ = lambda self, other: rsub(self, other) if is_scalar(other) else \
+        NotImplemented
+    Tensor.__rtruediv__ = lambda self, other: mul(reciprocal(self), other) if \
+        is_scalar(other) else NotImplemented
     for py, name in (("eq", "eq"), ("ne", "ne"), ("lt", "lt"), ("le", "le"), ("gt", "gt"),
                      ("ge", "ge")):
         setattr(Tensor, f"__{py}__", op_(name))

@@ -11,21 +11,32 @@ from __future__ import annotations
 import numpy as np
 
 from .. import errors
-from ..autograd import needs_grad, record
+from ..autograd import OUTPUT, needs_grad, record
 from ..autograd.engine import named_grad
+from ..dtypes import bool_
 from ..random import current_generator
 from ..tensor import Tensor, _wrap
 from ._args import norm_dim
-from .nn import _const, _floating, _maybe_inplace, _quiet, _scaled_by_mask
+from .nn import _const, _floating, _maybe_inplace, _quiet, _scaled_by_mask, _where_keep
+from .pointwise import where
 from .registry import op
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
 
 
-def _masked(input: Tensor, res, mask, node: str, inplace: bool | None = None) -> Tensor:
-    """An op whose gradient is the upstream gradient where ``mask`` holds, 0 elsewhere."""
-    return _scaled_by_mask(input, res, mask, node, inplace)
+def _masked(input: Tensor, res, keep, node: str, inplace: bool = False,
+            scale: float | None = None, twice: str | None = None) -> Tensor:
+    """An op whose gradient is the upstream gradient (times ``scale``) where ``keep`` holds,
+    +0 elsewhere, as torch selects (NaN or inf upstream included). ``twice``: the node of
+    the gradient's own graph ("aten::X" where torch has no derivative of X)."""
+    out = _wrap(res.astype(input.dtype.np, copy=False), input.dtype, input.device)
+    if needs_grad(input):
+        twice = twice or node[:node.rindex("Backward")] + "BackwardBackward0"
+        record(out, node, (lambda g, x: _where_keep(g, keep, x, twice, scale),), (input,),
+               (OUTPUT if inplace else input,),
+               jvp=lambda ts: _where_keep(ts[0], keep, None, twice, scale))
+    return out
 
 
 @op(kind="function", grad_fns=("HardtanhBackward0",))
@@ -33,13 +44,18 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     """``input`` clamped to ``[min_val, max_val]`` (gradient 1 strictly inside)."""
     if min_val > max_val:
         raise errors.EngineValueError("min_val cannot be greater than max_val")
-    _floating(input, "hardtanh_backward_cpu")
+    if input.dtype is bool_:
+        raise errors.EngineRuntimeError("Bool inputs not supported for hardtanh")
+    if not input.dtype.is_floating_point:  # integers clamp to the truncated bounds
+        lo, hi = int(min_val), int(max_val)
+        return _maybe_inplace(input, inplace, lambda: _wrap(
+            input.device.xp.clip(input._data, lo, hi).astype(input.dtype.np), input.dtype,
+            input.device))
 
     def compute():
         a = input._data
         xp = input.device.xp
-        # torch names in-place hardtanh's node HardtanhBackward0 too (it saves the result)
-        return _masked(input, xp.clip(a, min_val, max_val), (a > min_val) & (a < max_val),
+        return _masked(input, xp.clip(a, min_val, max_val), ~((a <= min_val) | (a >= max_val)),
                        "HardtanhBackward0", inplace)
 
     return _maybe_inplace(input, inplace, compute)
@@ -60,13 +76,13 @@ def relu6(input, inplace=False):
 def _threshold(input: Tensor, th, value, inplace: bool) -> Tensor:
     def compute():
         a = input._data
-        keep = a > th
+        keep = ~(a <= th)  # NaN is kept, as torch
         xp = input.device.xp
         res = xp.where(keep, a, value).astype(input.dtype.np)
         if not input.dtype.is_floating_point:
             return _wrap(res, input.dtype, input.device)
         return _masked(input, res, keep, "ThresholdBackward1" if inplace else
-                       "ThresholdBackward0")
+                       "ThresholdBackward0", inplace)
 
     return _maybe_inplace(input, inplace, compute)
 
@@ -94,17 +110,18 @@ def _elu_family(input: Tensor, alpha: float, scale: float, input_scale: float, n
     pos = a > 0
     with _quiet(xp):
         res = xp.where(pos, a * scale,
-                       (alpha * scale) * xp.expm1(xp.minimum(a, 0) * input_scale))
+                       (alpha * scale) * xp.expm1(xp.minimum(0, a) * input_scale))
     out = _const(res, input)
     if needs_grad(input):
-        m, neg = _const(pos, input), _const(a < 0, input)
+        # NaN takes the x > 0 branch, as torch; x < 0 alone feeds exp (0 at 0 in second order)
+        m, off = _const(~(a <= 0), input), _wrap(~(a < 0), bool_, input.device)
 
-        def rule(g, x, m, n):
+        def rule(g, x, m, off):
             return g * (m * scale + (1 - m) * (alpha * scale * grad_input_scale) *
-                        (x * n * grad_input_scale).exp())
+                        (x.masked_fill(off, 0) * grad_input_scale).exp())
 
-        record(out, node, (named_grad("EluBackwardBackward0", rule),), (input,), (input, m, neg),
-               jvp=lambda ts: rule(ts[0], input, m, neg))
+        record(out, node, (named_grad("EluBackwardBackward0", rule),), (input,), (input, m, off),
+               jvp=lambda ts: rule(ts[0], input, m, off))
     return out
 
 
@@ -179,8 +196,8 @@ def hardsigmoid(input, inplace=False):
         a = input._data
         xp = input.device.xp
         inside = (a > -3) & (a < 3)
-        return _scaled_by_mask(input, xp.clip(a + 3, 0, 6) / 6, inside / 6,
-                               "HardsigmoidBackward0")
+        return _masked(input, xp.clip(a + 3, 0, 6) / 6, inside, "HardsigmoidBackward0",
+                       inplace, float(np.float32(1.0 / 6)), "aten::hardsigmoid_backward")
 
     return _maybe_inplace(input, inplace, compute)
 
@@ -195,10 +212,11 @@ def hardswish(input, inplace=False):
         xp = input.device.xp
         out = _const(a * xp.clip(a + 3, 0, 6) / 6, input)
         if needs_grad(input):
-            lo, mid = _const(a < -3, input), _const((a >= -3) & (a <= 3), input)
+            lo = _wrap(a <= -3, bool_, input.device)
+            mid = _wrap((a > -3) & (a < 3), bool_, input.device)
 
-            def rule(g, x, lo, mid):
-                return g * (mid * (x / 3 + 0.5) + (1 - lo - mid))
+            def rule(g, x, lo, mid):  # torch's selects: NaN passes g, 0 below -3 is +0
+                return where(lo, 0.0, where(mid, g * (x / 3 + 0.5), g))
 
             record(out, "HardswishBackward0", (named_grad("HardswishBackwardBackward0", rule),),
                    (input,), (input, lo, mid), jvp=lambda ts: rule(ts[0], input, lo, mid))
@@ -212,7 +230,7 @@ def hardshrink(input, lambd=0.5):
     """``input`` where ``|input| > lambd``, 0 elsewhere."""
     _floating(input, "hardshrink_cpu")
     a = input._data
-    keep = (a > lambd) | (a < -lambd)
+    keep = ~((a >= -lambd) & (a <= lambd))  # NaN is kept
     return _masked(input, input.device.xp.where(keep, a, 0), keep, "HardshrinkBackward0")
 
 
@@ -225,8 +243,9 @@ def softshrink(input, lambd=0.5):
     _floating(input, "softshrink_cpu")
     a = input._data
     xp = input.device.xp
-    keep = (a > lambd) | (a < -lambd)
-    res = xp.where(a > lambd, a - lambd, xp.where(a < -lambd, a + lambd, 0))
+    keep = ~((a >= -lambd) & (a <= lambd))
+    # inside, x * 0 keeps the sign (torch's scalar kernel; its vectorized one gives +0)
+    res = xp.where(a > lambd, a - lambd, xp.where(a < -lambd, a + lambd, a * 0))
     return _masked(input, res, keep, "SoftshrinkBackward0")
 
 
@@ -341,7 +360,7 @@ def prelu(input, weight):
 def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
     """Leaky ReLU whose negative slope is drawn from U(lower, upper) per element while
     training, and is ``(lower + upper) / 2`` otherwise."""
-    _floating(input, "rrelu_with_noise_cpu")
+    _floating(input, "rrelu_with_noise_out_cpu" if training else "leaky_relu_cpu")
 
     def compute():
         a = input._data

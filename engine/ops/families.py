@@ -20,7 +20,15 @@ from ..autograd.graph import FW_ACTIVE, regraph_view, view_rebase_error
 from ..dtypes import DEFAULT_FLOAT, bool_
 from ..modes import _grad_enabled, check_numel
 from ..tensor import Tensor, _wrap
-from ._args import broadcast_shape, device_of, ensure_tensor, float_dtype, operand, promote_args
+from ._args import (
+    broadcast_shape,
+    device_of,
+    ensure_tensor,
+    float_dtype,
+    is_scalar,
+    operand,
+    promote_args,
+)
 from .registry import register
 
 
@@ -117,49 +125,57 @@ def binary(name: str, fwd, grads=None, *, save=("input", "other"), out="promote"
             res = res.astype(dt.np)
         return _wrap(res, dt, dev)
 
-    def forward(input, other):
-        # Fast path: a floating tensor with a same-typed tensor on its device, or with a
-        # Python scalar (weak, so it never changes the dtype).
-        if type(input) is Tensor and input.dtype.is_floating_point and not bool_out and (
-                type(other) is float or type(other) is int or type(other) is Tensor and
-                other.dtype is input.dtype and other.device is input.device):
-            dev = input.device
-            a = input._data
-            b = other._data if type(other) is Tensor else other
-            if type(other) is Tensor and b.shape != a.shape and \
-                    a.size != 1 and b.size != 1:  # (one element: fits)
-                check_numel(broadcast_shape(a.shape, b.shape))
-            xp = dev.xp
-            if a.size >= MIN_ELEMENTS and xp is np:  # large: its ufuncs run on every core
-                xp = PARALLEL_NUMPY
-            result = _wrap(fwd(xp, a, b), input.dtype, dev)
-        elif (type(input) is float or type(input) is int) and type(other) is Tensor and \
-                other.dtype.is_floating_point and not bool_out:  # ``1 - t``
-            dev = other.device
-            b = other._data
-            xp = dev.xp
-            if b.size >= MIN_ELEMENTS and xp is np:
-                xp = PARALLEL_NUMPY
-            result = _wrap(fwd(xp, input, b), other.dtype, dev)
-        else:
-            result = slow(input, other)
-        if grads is not None and (_grad_enabled.get() and (
-                type(input) is Tensor and input.requires_grad or
-                type(other) is Tensor and other.requires_grad) or FW_ACTIVE[0]):
-            if cross:  # each operand is needed only for the other's gradient
-                saved = (input if type(other) is Tensor and other.requires_grad else None,
-                         other if type(other) is not Tensor or
-                         type(input) is Tensor and input.requires_grad else None)
+    def make(as_operator: bool):
+        def forward(input, other):
+            # Fast path: a floating tensor with a same-typed tensor on its device, or with a
+            # Python scalar (weak, so it never changes the dtype).
+            if type(input) is Tensor and input.dtype.is_floating_point and not bool_out and (
+                    type(other) is float or type(other) is int or type(other) is Tensor and
+                    other.dtype is input.dtype and other.device is input.device):
+                dev = input.device
+                a = input._data
+                b = other._data if type(other) is Tensor else other
+                if type(other) is Tensor and b.shape != a.shape and \
+                        a.size != 1 and b.size != 1:  # (one element: fits)
+                    check_numel(broadcast_shape(a.shape, b.shape))
+                xp = dev.xp
+                if a.size >= MIN_ELEMENTS and xp is np:  # large: its ufuncs run on every core
+                    xp = PARALLEL_NUMPY
+                result = _wrap(fwd(xp, a, b), input.dtype, dev)
+            elif (type(input) is float or type(input) is int) and type(other) is Tensor and \
+                    other.dtype.is_floating_point and not bool_out:  # ``1 - t``
+                dev = other.device
+                b = other._data
+                xp = dev.xp
+                if b.size >= MIN_ELEMENTS and xp is np:
+                    xp = PARALLEL_NUMPY
+                result = _wrap(fwd(xp, input, b), other.dtype, dev)
+            elif as_operator and not (_operand_ok(input) and _operand_ok(other)):
+                return NotImplemented  # Python then tries the other side, then says so
             else:
-                saved = tuple(input if s == "input" else other if s == "other" else OUTPUT
-                              for s in keep)
-            if number_edges or type(input) is Tensor and type(other) is Tensor:
-                record(result, node, grads, (input, other), saved, saves_scalars=cross)
-            elif type(input) is Tensor:
-                record(result, node, grads[:1], (input,), saved, saves_scalars=cross)
-            else:
-                record(result, node, grads[1:], (other,), saved, saves_scalars=cross)
-        return result
+                result = slow(input, other)
+            if grads is not None and (_grad_enabled.get() and (
+                    type(input) is Tensor and input.requires_grad or
+                    type(other) is Tensor and other.requires_grad) or FW_ACTIVE[0]):
+                if cross:  # each operand is needed only for the other's gradient
+                    saved = (input if type(other) is Tensor and other.requires_grad else None,
+                             other if type(other) is not Tensor or
+                             type(input) is Tensor and input.requires_grad else None)
+                else:
+                    saved = tuple(input if s == "input" else other if s == "other" else OUTPUT
+                                  for s in keep)
+                if number_edges or type(input) is Tensor and type(other) is Tensor:
+                    record(result, node, grads, (input, other), saved, saves_scalars=cross)
+                elif type(input) is Tensor:
+                    record(result, node, grads[:1], (input,), saved, saves_scalars=cross)
+                else:
+                    record(result, node, grads[1:], (other,), saved, saves_scalars=cross)
+            return result
+
+        return forward
+
+    forward = make(False)
+    forward.operator_form = make(True)
 
     forward.__name__ = name
     forward.__qualname__ = name
@@ -170,6 +186,10 @@ def binary(name: str, fwd, grads=None, *, save=("input", "other"), out="promote"
     if inplace:
         inplace_twin(name, forward, ufunc=ufunc)
     return forward
+
+
+def _operand_ok(x) -> bool:
+    return type(x) is Tensor or is_scalar(x)
 
 
 # --------------------------------------------------------------------------- in place

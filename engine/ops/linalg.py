@@ -7,6 +7,7 @@ import math
 from .. import errors
 from ..autograd import needs_grad, record
 from ..cost import charge, einsum_cost, product_cost
+from ..dtypes import bool_
 from ..modes import check_numel
 from ..tensor import Tensor, _wrap
 from .registry import op, register
@@ -214,14 +215,16 @@ def trace(input):
         n, m = input._data.shape
 
         def rule(g):
-            eye = _wrap(xp.eye(n, m, dtype=g.dtype.np), g.dtype, g.device)
-            return eye * g
+            from .pointwise import where
+
+            eye = _wrap(xp.eye(n, m, dtype=bool), bool_, g.device)
+            return where(eye, g, 0.0)  # +0 off the diagonal, as torch
 
         record(out, "TraceBackward0", (rule,), (input,))
     return out
 
 
-@op(grad_fns=("ViewBackward0",))
+@op(kind="function", grad_fns=("ViewBackward0",))
 def tensordot(a, b, dims=2):
     """Sum of products over the dims ``dims`` of ``a`` and ``b`` (an int: the last ``dims`` of
     ``a`` with the first of ``b``; or two lists of dims)."""

@@ -25,6 +25,7 @@ from ..modes import _grad_enabled, check_numel
 from ..random import current_generator
 from ..tensor import Size, Tensor, _wrap
 from ._args import check_same_device, ensure_tensor, norm_dim, promote_args
+from .creation import zeros_like
 from .families import apply_inplace, check_inplace
 from .registry import op
 
@@ -70,13 +71,30 @@ def _maybe_inplace(input: Tensor, inplace: bool, compute):
     return apply_inplace(input, compute())
 
 
-def _where_keep(g: Tensor, keep) -> Tensor:
-    """``g`` where the boolean array ``keep`` holds, 0 elsewhere; its own adjoint."""
-    # (not ``g * keep``: inf/nan upstream where not kept still gives 0, and -g gives +0 there)
-    out = _wrap(g.device.xp.where(keep, g._data, g.dtype.np.type(0)), g.dtype, g.device)
-    if needs_grad(g):
-        record(out, "ThresholdBackwardBackward0", (lambda gg: _where_keep(gg, keep),), (g,))
+def _where_keep(g: Tensor, keep, x: Tensor | None = None,
+                node: str = "ThresholdBackwardBackward0", scale: float | None = None) -> Tensor:
+    """``g`` (times ``scale``) where the boolean array ``keep`` holds, +0 elsewhere (whatever
+    ``g`` holds there, NaN and inf too): torch's select in its threshold-like backwards. It is
+    its own adjoint; ``x``, the forward's saved tensor, is the node's other input (its
+    gradient is zeros, as torch's ``XBackwardBackward0``)."""
+    xp = g.device.xp
+    gd = g._data if scale is None else g._data * scale
+    res = xp.where(keep, gd, g.dtype.np.type(0)).astype(g.dtype.np, copy=False)
+    out = _wrap(res, g.dtype, g.device)
+    if node.startswith("aten::"):  # torch has no derivative of this backward
+        if x is not None and x.requires_grad and _grad_enabled.get():
+            record(out, "NotImplemented", (_no_derivative(node[6:]),), (x,))
+    elif needs_grad(g, x):
+        record(out, node, (lambda gg: _where_keep(gg, keep, x, node, scale),
+                           lambda gg: zeros_like(gg)), (g, x))
     return out
+
+
+def _no_derivative(name: str):
+    def rule(g):
+        raise errors.EngineRuntimeError(errors.NO_DERIVATIVE.format(op=name))
+
+    return rule
 
 
 # --------------------------------------------------------------------------- activations
@@ -84,11 +102,11 @@ def _relu(input: Tensor) -> Tensor:
     if input.dtype is bool_:
         raise errors.EngineRuntimeError("Boolean inputs not supported for relu")
     xp = input.device.xp
-    out = _wrap(xp.maximum(input._data, input.dtype.np.type(0)), input.dtype, input.device)
+    # max(0, x): -0 stays -0 and NaN stays NaN, as torch's
+    out = _wrap(xp.maximum(input.dtype.np.type(0), input._data), input.dtype, input.device)
     if needs_grad(input):
-        record(out, "ReluBackward0",
-               (lambda g, y: grad_node("ThresholdBackwardBackward0", _relu_backward, g, y),),
-               (input,), (OUTPUT,), jvp=lambda ts: _where_keep(ts[0], out._data > 0))
+        record(out, "ReluBackward0", (lambda g, y: _where_keep(g, ~(y._data <= 0), y),),
+               (input,), (OUTPUT,), jvp=lambda ts: _where_keep(ts[0], ~(out._data <= 0)))
     return out
 
 
@@ -279,14 +297,19 @@ def elu(input, alpha=1.0, inplace=False):
         a = input._data
         xp = input.device.xp
         pos = a > 0
-        out = _const(xp.where(pos, a, alpha * xp.expm1(xp.minimum(a, 0))), input)
+        out = _const(xp.where(pos, a, alpha * xp.expm1(xp.minimum(0, a))), input)
         if needs_grad(input):
-            # first order: alpha at 0 (x <= 0 branch); second order: 0 at 0 (x < 0), as torch
-            m, neg = _const(pos, input), _const(a < 0, input)
-            rule = lambda g, x, m, n: g * (m + (1 - m) * alpha * (x * n).exp())  # noqa: E731
+            # first order: alpha at 0 (x <= 0 branch), NaN takes the x > 0 branch; second
+            # order: 0 at 0 (x < 0), as torch
+            m = _const(~(a <= 0), input)
+            off = _wrap(~(a < 0), bool_, input.device)
+
+            def rule(g, x, m, off):
+                return g * (m + (1 - m) * alpha * x.masked_fill(off, 0).exp())
+
             record(out, "EluBackward1" if inplace else "EluBackward0",
-                   (named_grad("EluBackwardBackward0", rule),), (input,), (input, m, neg),
-                   jvp=lambda ts: rule(ts[0], input, m, neg))
+                   (named_grad("EluBackwardBackward0", rule),), (input,), (input, m, off),
+                   jvp=lambda ts: rule(ts[0], input, m, off))
         return out
 
     return _maybe_inplace(input, inplace, compute)

@@ -22,7 +22,7 @@ from ..autograd.graph import FW_ACTIVE
 from ..dtypes import DEFAULT_INT, bool_, from_numpy_dtype
 from ..modes import check_numel, is_grad_enabled
 from ..tensor import Tensor, _wrap
-from ._args import broadcast_shape, device_of, operand, promote_args
+from ._args import broadcast_shape, device_of, is_scalar, operand, promote_args
 from .creation import zeros_like
 from .families import _torch_scalar_name, binary, inplace_twin, unary
 from .registry import op, register
@@ -779,13 +779,24 @@ def lerp(input, end, weight):
 inplace_twin("lerp", lerp)
 
 # --------------------------------------------------------------------------- comparisons
+def _compare_check(name: str):
+    """torch's overloads of a comparison: a tensor first, then a tensor or a number."""
+    def check(a, b):
+        if type(a) is not Tensor or not (type(b) is Tensor or is_scalar(b)):
+            raise _invalid_combination(name, (a, b), (
+                "Tensor input, Tensor other, *, Tensor out = None",
+                "Tensor input, Number other, *, Tensor out = None"))
+
+    return check
+
+
 for _name, _ufunc, _aliases in (("eq", "equal", ()), ("ne", "not_equal", ("not_equal",)),
                                 ("lt", "less", ("less",)), ("le", "less_equal", ("less_equal",)),
                                 ("gt", "greater", ("greater",)),
                                 ("ge", "greater_equal", ("greater_equal",))):
     _cmp = binary(_name, (lambda u: lambda xp, a, b: getattr(xp, u)(a, b))(_ufunc), None,
                   out="bool", doc=f"Elementwise ``{_name}`` comparison (bool result).",
-                  aliases=_aliases, inplace=False)
+                  aliases=_aliases, inplace=False, check=_compare_check(_name))
     inplace_twin(_name, _cmp, zero_grad=_name.capitalize() + "Backward")
 
 

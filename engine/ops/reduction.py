@@ -133,7 +133,9 @@ def _select_grad(g: Tensor, indices: Tensor, shape: tuple, d: int, keepdim: bool
     where = [1] * len(shape)
     where[d] = shape[d]
     positions = arange(shape[d], device=g.device).reshape(tuple(where))
-    return (positions == idx) * g
+    from .pointwise import where as select
+
+    return select(positions == idx, g, 0.0)  # +0 elsewhere, as torch's scatter into zeros
 
 
 # --------------------------------------------------------------------------- sums and means
@@ -315,7 +317,10 @@ def _cumprod_grad(g: Tensor, x: Tensor, out: Tensor, d: int) -> Tensor:
     head = x * before + (zeros_so_far != 0)  # x before z, ones from z on
     tail = x * past + (zeros_so_far - first < 1)  # ones up to z, x after it
     at_first = head.cumprod(d) * _reverse_cumsum(g * tail.cumprod(d) * (zeros_so_far >= 1), d)
-    return before * _reverse_cumsum(g * out, d) / head + first * at_first
+    from .pointwise import where
+
+    # selected, not masked by products: NaN or inf in one region stays out of the others
+    return where(before, _reverse_cumsum(g * out, d) / head, where(first.bool(), at_first, 0.0))
 
 
 def _scan_inplace(name: str, scan):
@@ -637,7 +642,9 @@ def _max_min(name: str, input, dim, keepdim, other):
 
 def _spread_full_grad(g, x, out):
     hit = (x != x) if bool(out._data != out._data) else (x == out)  # a nan max is every nan
-    return g * hit / hit.sum()
+    from .pointwise import where
+
+    return where(hit, g / hit.sum(), 0.0)  # +0 elsewhere, as torch's masked fill of zeros
 
 
 @op(grad_fns=("MaxBackward0", "MaxBackward1", "MaximumBackward0"))

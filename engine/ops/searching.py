@@ -97,7 +97,7 @@ def _search(xp, seq, values, side: str):
     return out.reshape(values.shape)
 
 
-@op(differentiable=False)
+@op(kind="function", differentiable=False)
 def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None,
                  sorter=None):
     """For each value, the index where it would be inserted into ``sorted_sequence`` (along its
@@ -132,7 +132,7 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
     return _index_tensor(_search(xp, data, values, s), seq.device, out_int32)
 
 
-@op(differentiable=False)
+@op(kind="function", differentiable=False)
 def bucketize(input, boundaries, *, out_int32=False, right=False):
     """For each value of ``input``, the index of its bucket among the 1-D ``boundaries``
     (``searchsorted(boundaries, input)``)."""

@@ -262,7 +262,7 @@ def is_inference(input):
     return made_in_inference_mode(input)
 
 
-@op(differentiable=False)
+@op(kind="function", differentiable=False)
 def is_tensor(obj):
     """Whether ``obj`` is a tensor."""
     return isinstance(obj, Tensor)

@@ -246,3 +246,106 @@ PRINTED_CASES = {
 @pytest.mark.parametrize("name", list(PRINTED_CASES))
 def test_prints_as_torch(name):
     reprs(PRINTED_CASES[name])
+
+
+# ------------------------------------------------------------------ activations at the edges
+# ±0, NaN, ±inf and the kinks, seven values: torch's scalar kernels (its vectorized ones, on
+# blocks of 8+ elements, differ at NaN and -0 for some of these)
+EDGES = [-0.0, 0.0, NAN, -1.0, 2.0, INF, -3.0]
+WEIGHTS = [-1.0, -0.5, -0.25, 0.25, 0.5, 1.0, 1.5]
+ACTIVATIONS = {
+    "relu": lambda F, x: F.relu(x), "relu6": lambda F, x: F.relu6(x),
+    "hardtanh": lambda F, x: F.hardtanh(x), "threshold": lambda F, x: F.threshold(x, 0.0, 0.0),
+    "leaky_relu": lambda F, x: F.leaky_relu(x), "rrelu": lambda F, x: F.rrelu(x),
+    "hardsigmoid": lambda F, x: F.hardsigmoid(x), "hardswish": lambda F, x: F.hardswish(x),
+    "hardshrink": lambda F, x: F.hardshrink(x), "softshrink": lambda F, x: F.softshrink(x),
+    "elu": lambda F, x: F.elu(x), "selu": lambda F, x: F.selu(x),
+    "celu": lambda F, x: F.celu(x),
+    "relu6-inplace": lambda F, x: F.relu6(x * 1, inplace=True),
+    "hardtanh-inplace": lambda F, x: F.hardtanh(x * 1, inplace=True),
+    "threshold-inplace": lambda F, x: F.threshold(x * 1, 0.0, 0.0, inplace=True),
+    "leaky_relu-inplace": lambda F, x: F.leaky_relu(x * 1, inplace=True),
+}
+# first-order gradients whose own graph (node names, edges) is torch's too
+TWICE = ("relu", "relu6", "hardtanh", "threshold", "leaky_relu", "rrelu", "hardsigmoid",
+         "hardshrink", "softshrink", "relu6-inplace", "hardtanh-inplace", "threshold-inplace",
+         "leaky_relu-inplace")
+
+
+def _activation(lib, name, order):
+    F = lib.nn.functional
+    x = lib.tensor(EDGES, dtype=lib.float64, requires_grad=True)
+    w = lib.tensor(WEIGHTS, dtype=lib.float64)
+    y = ACTIVATIONS[name](F, x)
+    seen = [repr(y.detach()), y.grad_fn.name()]
+    if order == 1:
+        (y * w).sum().backward()
+        return seen + [repr(x.grad)]
+    (g,) = lib.autograd.grad((y * w).sum(), x, create_graph=True)
+    seen += [repr(g.detach()), g.requires_grad, g.grad_fn and g.grad_fn.name()]
+    try:
+        (g * w.flip(0)).sum().backward()
+    except RuntimeError as e:
+        return seen + [str(e)]
+    return seen + [repr(x.grad)]
+
+
+@pytest.mark.parametrize("name", list(ACTIVATIONS))
+def test_activation_edges_as_torch(name):
+    assert _activation(engine, name, 1) == _activation(torch, name, 1)
+
+
+@pytest.mark.parametrize("name", TWICE)
+def test_activation_second_order_as_torch(name):
+    ours, theirs = _activation(engine, name, 2), _activation(torch, name, 2)
+    if ours[-3:-1] == [True, "NotImplemented"]:  # torch names it torch::autograd::NotImplemented
+        ours[-2] = theirs[-2]
+    assert ours == theirs
+
+
+# ------------------------------------------------------------------ operands torch refuses
+def _operator_case(expr):
+    def case(m, F, leaf):
+        t = m.tensor([1.0, 2.0])
+        return eval(expr, {"t": t, "m": m})  # noqa: S307 (a fixed test expression)
+
+    return case
+
+
+OPERAND_CASES = {
+    **{f"{fn}({a}, {b})": _operator_case(f"m.{fn}({a}, {b})")
+       for fn in ("eq", "ne", "lt", "le", "gt", "ge")
+       for a, b in (("2.5", "t"), ("t", "2.5"), ("t", "'a'"), ("2", "1"), ("True", "t"),
+                    ("t", "None"))},
+    **{f"t {op} {other}": _operator_case(f"t {op} {other}")
+       for op in ("+", "-", "*", "/", "//", "%", "<", "<=", ">", ">=", "==", "!=", "&", "|",
+                  "^", "@")
+       for other in ("'a'", "None", "[1]")},
+    **{f"{other} {op} t": _operator_case(f"{other} {op} t")
+       for op in ("+", "-", "*", "/", "//", "%", "<", "==", "@")
+       for other in ("'a'", "None", "[1]")},
+    **{f"method-{name}": _operator_case(f"t.{name}")
+       for name in ("bucketize", "searchsorted", "tensordot", "is_tensor", "rsub")},
+}
+
+
+@pytest.mark.parametrize("name", list(OPERAND_CASES))
+def test_operands_as_torch(name):
+    compare(OPERAND_CASES[name])
+
+
+# ------------------------------------------------------------------ zeros in gradients
+ZERO_GRAD_CASES = {
+    "max-dim": lambda m, leaf: leaf([[1.0, -2.0, 3.0], [0.5, 4.0, -1.0]]).max(1)[0],
+    "min-dim": lambda m, leaf: leaf([[1.0, -2.0, 3.0], [0.5, 4.0, -1.0]]).min(0)[0],
+    "max-all": lambda m, leaf: leaf([[1.0, -2.0], [3.0, 3.0]]).max(),
+    "median-dim": lambda m, leaf: leaf([[1.0, -2.0, 3.0], [0.5, 4.0, -1.0]]).median(1)[0],
+    "kthvalue": lambda m, leaf: leaf([[1.0, -2.0, 3.0], [0.5, 4.0, -1.0]]).kthvalue(2, 1)[0],
+    "trace": lambda m, leaf: leaf([[1.0, -2.0, 3.0], [0.5, 4.0, -1.0]]).trace() * -1,
+    "cumprod-zero": lambda m, leaf: leaf([-1.0, 0.0, 1.0, 2.0, -1.0]).cumprod(0),
+}
+
+
+@pytest.mark.parametrize("name", list(ZERO_GRAD_CASES))
+def test_zero_gradients_print_as_torch(name):
+    reprs(ZERO_GRAD_CASES[name])
