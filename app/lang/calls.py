@@ -16,9 +16,10 @@ from . import builtins as bi
 from .arrays import Array, array_tensor
 from .errors import LangError, ProgramError
 from .exceptions import convert_exception
-from .library import admit
+from .library import admit, apply_plan, function_plan
 from .methods import materialize
 from .objects import (
+    LIBRARY_METHODS,
     PLAIN_LIBRARY_TYPES,
     array_retry,
     call_library,
@@ -28,6 +29,7 @@ from .objects import (
     dunder_attr,
     instance_call,
     library_attr,
+    library_method,
     numpy_aliases,
     super_attr,
     tensor_method,
@@ -515,10 +517,19 @@ def method_call(name: str, receiver: Closure, arguments: Arguments,
             return instance_call(rs, obj, name, values, named)
         t = type(obj)
         if t in PLAIN_LIBRARY_TYPES:  # ctx.save_for_backward(...), opt.step() ...
+            method = LIBRARY_METHODS.get((t, name), _MISSING)
+            if method is _MISSING:
+                method = library_method(t, name)
+            if method is not None and name not in getattr(obj, "__dict__", _EMPTY):
+                return call_library(rs, method, (obj, *values), named)
             return call_library(rs, library_attr(obj, name), values, named)
         if t is UserClass and obj.pytype is not None and name[0] != "_" and \
                 obj.lookup(name) is None:
-            return call_library(rs, library_attr(obj.pytype, name), values, named)  # F.apply
+            if name == "apply":  # a custom autograd.Function's, without its Python layers
+                plan = function_plan(obj)
+                if plan is not None:
+                    return apply_plan(rs, plan, values, named)
+            return call_library(rs, library_attr(obj.pytype, name), values, named)
         if t is SuperProxy:
             f = super_attr(rs, obj, name)
             if type(f) is BoundMethod and type(f.func) is Function:

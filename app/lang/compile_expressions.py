@@ -22,9 +22,9 @@ from .calls import (
 )
 from .errors import LangError, ProgramError, ProgramValidationError
 from .exceptions import convert_exception
-from .library import LibModule, resolve_path
+from .library import LibModule, admit, resolve_path
 from .methods import materialize
-from .objects import dunder_attr, get_attr
+from .objects import PLAIN_LIBRARY_TYPES, dunder_attr, get_attr, library_getattr
 from .runtime import Frame
 from .schema import READ_DUNDERS, READABLE_ATTRS
 from .scopes import Scope
@@ -216,6 +216,7 @@ class ExpressionCompiler:
         if name in READ_DUNDERS:
             return lambda fr: dunder_attr(fr.rs, obj(fr), name)
         tensor_readable = name in READABLE_ATTRS and name not in ("values", "indices")
+        public = not name.startswith("_")
 
         def run(fr: Frame) -> Any:
             value = obj(fr)
@@ -225,6 +226,8 @@ class ExpressionCompiler:
                 attrs = value.attrs
                 if name in attrs and type(value.cls.lookup(name)) is not Property:
                     return attrs[name]
+            elif public and type(value) in PLAIN_LIBRARY_TYPES:  # ctx.saved_tensors ...
+                return admit(library_getattr(value, name))
             return get_attr(fr.rs, value, name)
 
         return run
