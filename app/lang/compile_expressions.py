@@ -217,9 +217,16 @@ class ExpressionCompiler:
             return lambda fr: dunder_attr(fr.rs, obj(fr), name)
         tensor_readable = name in READABLE_ATTRS and name not in ("values", "indices")
         public = not name.startswith("_")
+        fast = self.fast_name(node["of"], scope)
 
         def run(fr: Frame) -> Any:
-            value = obj(fr)
+            if fast is not None:
+                try:
+                    value = fr.locals[fast]
+                except KeyError:
+                    value = obj(fr)
+            else:
+                value = obj(fr)
             if tensor_readable and isinstance(value, Tensor):
                 return getattr(value, name)
             if isinstance(value, Instance):
@@ -227,7 +234,13 @@ class ExpressionCompiler:
                 if name in attrs and type(value.cls.lookup(name)) is not Property:
                     return attrs[name]
             elif public and type(value) in PLAIN_LIBRARY_TYPES:  # ctx.saved_tensors ...
-                return admit(library_getattr(value, name))
+                try:
+                    found = getattr(value, name)
+                except LangError:
+                    raise
+                except Exception:
+                    found = library_getattr(value, name)  # the error as programs see it
+                return admit(found)
             return get_attr(fr.rs, value, name)
 
         return run
@@ -314,14 +327,17 @@ class ExpressionCompiler:
 
     def arguments(self, node: dict, scope: Scope, callee: str, skip: int = 0) -> Arguments:
         args = []
+        names: list[str | None] = []
         for a in node.get("args", ())[skip:]:
             if isinstance(a, dict) and "star" in a:
                 args.append((True, self.expr(a["star"], scope)))
+                names.append(None)
             else:
                 args.append((False, self.expr(a, scope)))
+                names.append(self.fast_name(a, scope))
         kwargs = [(k, self.expr(v, scope)) for k, v in node.get("kwargs", {}).items()]
         kwstar = [self.expr(v, scope) for v in node.get("kwstar", ())]
-        return Arguments(args, kwargs, kwstar, callee)
+        return Arguments(args, kwargs, kwstar, callee, tuple(names))
 
     def _call(self, node: dict, scope: Scope) -> Closure:
         callee = node["call"]

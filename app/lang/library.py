@@ -31,6 +31,7 @@ from engine.autograd.function import apply_function
 
 from .errors import LangError, ProgramError
 from .exceptions import convert_exception
+from .runtime import CURRENT, RETURN, Frame
 from .values import (
     CLASS_VERSION,
     LANG_TYPES,
@@ -502,13 +503,13 @@ _HOOKS = ("forward", "backward", "vjp", "setup_context", "jvp")
 
 
 def function_plan(cls: UserClass) -> tuple | None:
-    """How ``cls.apply(...)`` runs for a program's ``torch.autograd.Function`` subclass whose
-    hooks (``forward``, ``backward`` or ``vjp``, optional ``setup_context`` and ``jvp``) are
-    plain ``@staticmethod`` functions: ``(name, forward, backward, setup_context, jvp)``,
-    callables that run the user's functions straight away, for
-    :func:`engine.autograd.function.apply_function`. None for any other shape (the class
-    then goes through its Python subclass's ``apply``, as library code calls it). Kept in the
-    class's lookup cache, so a change to any class namespace makes it again."""
+    """How ``cls.apply(...)`` runs for a program's ``torch.autograd.Function`` subclass that
+    defines no ``apply`` of its own and whose hooks (``forward``, ``backward`` or ``vjp``,
+    optional ``setup_context`` and ``jvp``) are plain ``@staticmethod`` functions:
+    ``(name, forward, backward, setup_context, jvp)``, callables that run the user's functions
+    straight away, for :func:`engine.autograd.function.apply_function`. None for any other
+    shape (the class then goes through its Python subclass's ``apply``, as library code calls
+    it). Kept in the class's lookup cache, so a change to any class namespace makes it again."""
     if cls._cache_version != CLASS_VERSION[0]:
         cls.lookup("apply")  # brings the class's cache up to date
     plan = cls._cache.get(_PLAN, _MISSING)
@@ -519,7 +520,8 @@ def function_plan(cls: UserClass) -> tuple | None:
 
 def _make_plan(cls: UserClass) -> tuple | None:
     pytype = cls.pytype
-    if pytype is None or not issubclass(pytype, EngineFunction) or \
+    if pytype is None or cls.lookup("apply") is not None or \
+            not issubclass(pytype, EngineFunction) or \
             getattr(pytype.apply, "__func__", None) is not EngineFunction.apply.__func__:
         return None
     hooks: dict[str, Any] = {}
@@ -540,12 +542,46 @@ def _make_plan(cls: UserClass) -> tuple | None:
 def _runner(func: Function) -> Any:
     """A Python callable that runs ``func`` under the run in progress (the engine calls a
     backward later, maybe in another run), its arguments admitted."""
+    code = func.code
+    if not code.simple:
+        def general(*args: Any) -> Any:
+            admit_all(args)
+            return invoke(current_rs(), func, args, _NO_KWARGS)
+
+        return general
+    params, nparams = code.params, code.nparams
+    first, second = (params + (None, None))[:2]
+
     def run(*args: Any) -> Any:
         for arg in args:  # ctx, tensors, grads: checked by type alone
             t = type(arg)
             if t not in _SAFE and t not in _LIBRARY_TYPES:
                 admit(arg)
-        return invoke(current_rs(), func, args, _NO_KWARGS)
+        rs = CURRENT.get() or current_rs()
+        if len(args) != nparams:
+            return invoke(rs, func, args, _NO_KWARGS)  # Python's error text
+        if nparams == 2:  # (ctx, x), (ctx, grad)
+            local = {first: args[0], second: args[1]}
+        else:
+            local = dict(zip(params, args))
+        frame = Frame(rs, local, func.glob, func.enclosing, func)
+        if rs.depth >= rs.max_depth:
+            raise rs.depth_error()
+        rs.depth += 1
+        rs.frames.append(frame)
+        try:
+            stmts = code.stmts
+            if stmts is None:
+                signal = code.body(frame)
+            else:
+                for stmt in stmts:
+                    signal = stmt(frame)
+                    if signal is not None:
+                        break
+        finally:
+            rs.depth -= 1
+            rs.frames.pop()
+        return frame.retval if signal is RETURN else None
 
     return run
 

@@ -191,13 +191,17 @@ def library_attr(obj: Any, name: str) -> Any:
 
 
 LIBRARY_METHODS: dict[tuple[type, str], Any] = {}
+#: Attribute names programs have set on library objects (``ctx.k = k``): a method call of such
+#: a name reads the object's attribute (which may shadow its class's method) the long way.
+ASSIGNED_NAMES: set[str] = set()
 
 
 def library_method(t: type, name: str) -> Any:
     """The engine's plain function ``name`` on library type ``t`` (found along its MRO), when
     ``obj.name(...)`` is ``function(obj, ...)`` for its objects — no bound method to make and
     admit — or None (a private name, a descriptor, a type with its own attribute lookup).
-    An object's own attribute of that name still wins: the caller checks its ``__dict__``."""
+    An object's own attribute of that name would shadow it: the caller checks
+    :data:`ASSIGNED_NAMES` (reading an object's ``__dict__`` would make one)."""
     key = (t, name)
     try:
         return LIBRARY_METHODS[key]
@@ -464,6 +468,7 @@ def set_attr(rs: RunState, obj: Any, name: str, value: Any) -> None:
         _set_library_attr(rs, obj, name, value, bridge=True)
         return
     if _mutable_library_object(obj):
+        ASSIGNED_NAMES.add(name)  # from now on ``obj.name(...)`` looks at the object first
         _set_library_attr(rs, obj, name, value, bridge=False)
         return
     raise ProgramError(f"cannot set attribute '{name}' of '{type_name(obj)}' objects",
@@ -634,7 +639,7 @@ def call_library(rs: RunState, f: Any, args: tuple | list, kwargs: dict) -> Any:
         if rs.alloc > rs.alloc_budget:
             rs.allocated(0)
         return out
-    return admit(out)
+    return admit(out) if out is not None else None
 
 
 def call_method(rs: RunState, obj: Any, name: str, args: tuple | list, kwargs: dict) -> Any:

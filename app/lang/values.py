@@ -39,7 +39,7 @@ class Code:
     """What a ``def`` or ``lambda`` compiled to, shared by every function value made from it."""
 
     __slots__ = ("name", "qualname", "params", "vararg", "kwonly", "kwarg", "body",
-                 "generator", "simple", "nparams", "argnames", "ndefaults", "doc")
+                 "generator", "simple", "nparams", "argnames", "ndefaults", "doc", "stmts")
 
     def __init__(self, name: str, qualname: str, params: tuple[str, ...], ndefaults: int,
                  vararg: str | None, kwonly: tuple[str, ...], kwarg: str | None,
@@ -51,6 +51,8 @@ class Code:
         self.nparams = len(params)
         self.simple = vararg is None and kwarg is None and not kwonly and not generator
         self.argnames = frozenset(params) | frozenset(kwonly)
+        #: the statements of a body of several, which a call runs without the block's closure
+        self.stmts: tuple | None = getattr(body, "stmts", None)
 
 
 class Function:
@@ -94,7 +96,14 @@ def invoke(rs: RunState, func: Function, args: tuple | list, kwargs: dict) -> An
     rs.depth += 1
     rs.frames.append(frame)
     try:
-        signal = code.body(frame)
+        stmts = code.stmts
+        if stmts is None:
+            signal = code.body(frame)
+        else:
+            for stmt in stmts:
+                signal = stmt(frame)
+                if signal is not None:
+                    break
     finally:
         rs.depth -= 1
         rs.frames.pop()
