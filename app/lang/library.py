@@ -564,11 +564,11 @@ def _runner(func: Function) -> Any:
             local = {first: args[0], second: args[1]}
         else:
             local = dict(zip(params, args))
-        frame = Frame(rs, local, func.glob, func.enclosing, func)
+        frame = Frame(rs, local, func.glob, func.enclosing, func, rs.top)
         if rs.depth >= rs.max_depth:
             raise rs.depth_error()
         rs.depth += 1
-        rs.frames.append(frame)
+        rs.top = frame
         try:
             stmts = code.stmts
             if stmts is None:
@@ -580,7 +580,7 @@ def _runner(func: Function) -> Any:
                         break
         finally:
             rs.depth -= 1
-            rs.frames.pop()
+            rs.top = frame.back
         return frame.retval if signal is RETURN else None
 
     return run

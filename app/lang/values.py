@@ -85,16 +85,17 @@ def invoke(rs: RunState, func: Function, args: tuple | list, kwargs: dict) -> An
     """Call a user function: bind the arguments, run the body in a new frame."""
     code = func.code
     if code.simple and not kwargs and len(args) == code.nparams:
-        local = dict(zip(code.params, args))
+        local = dict(zip(code.params, args)) if code.nparams != 1 else {code.params[0]: args[0]}
     else:
         local = bind(func, args, kwargs)
-    frame = Frame(rs, local, func.glob, func.enclosing, func)
-    if code.generator:
+    if code.generator:  # its frame outlives the call: no link to the caller's
+        frame = Frame(rs, local, func.glob, func.enclosing, func)
         return GeneratorValue(code.name, code.qualname, code.body(frame), frame)
+    frame = Frame(rs, local, func.glob, func.enclosing, func, rs.top)
     if rs.depth >= rs.max_depth:
         raise rs.depth_error()
     rs.depth += 1
-    rs.frames.append(frame)
+    rs.top = frame
     try:
         stmts = code.stmts
         if stmts is None:
@@ -106,7 +107,7 @@ def invoke(rs: RunState, func: Function, args: tuple | list, kwargs: dict) -> An
                     break
     finally:
         rs.depth -= 1
-        rs.frames.pop()
+        rs.top = frame.back
     return frame.retval if signal is RETURN else None
 
 
