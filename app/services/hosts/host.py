@@ -142,6 +142,7 @@ class Host:
                 return
 
     def handle(self, header: dict[str, Any], payload: Payload) -> tuple[dict[str, Any], bytes]:
+        received = time.perf_counter()
         dropped = [self.sessions.pop(sid, None) for sid in header.get("drop", ())]
         if any(dropped):
             del dropped
@@ -173,6 +174,7 @@ class Host:
         if resident is not None:
             reply["session_memory"] = resident.env.held_bytes_estimate
         reply["memory"] = self.memory()
+        reply["host_ms"] = round((time.perf_counter() - received) * 1000, 3)
         return reply, body
 
     def memory(self) -> int:
