@@ -16,8 +16,9 @@ from ..dtypes import int64
 from ..modes import is_grad_enabled, no_grad
 from ..tensor import Tensor, _wrap
 from ._args import ensure_tensor
-from .creation import ones_like, zeros_like
-from .nn import _REDUCTIONS, _TORCH_NAMES, _const, _quiet, _reduce_array, _reduction, _upstream
+from .creation import full_like, ones_like, zeros_like
+from .nn import (_REDUCTIONS, _TORCH_NAMES, _const, _no_grad_for, _quiet, _reduce_array,
+                 _reduction, _upstream)
 from .pointwise import where
 from .registry import op
 
@@ -48,7 +49,8 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
     """``input`` where ``target == 1``, ``max(0, margin - input)`` where ``target == -1``."""
     reduction = _reduction(size_average, reduce, reduction)
     zeros = zeros_like(input)
-    margin_clamp = (margin - input).clamp_min(0)
+    # ATen's ``margin - input``: ``margin`` filled into input's dtype, then subtracted
+    margin_clamp = full_like(input, margin).sub_(input).clamp_min_(0)
     output_margin = where(target != 1, margin_clamp, zeros)
     output_self = where(target != -1, input, zeros)
     return _reduce(output_margin + output_self, reduction)
@@ -182,30 +184,46 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
 
 @op(kind="function", grad_fns=("SoftMarginLossBackward0",))
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
-    """``log(1 + exp(-target * input))``, reduced."""
+    """``log(1 + exp(-target * input))``, reduced; computed in ``input``'s dtype as ATen does
+    (``-input``, then ``*= target``, ``exp_``, ``log1p_``: the same errors, infinities and
+    NaNs)."""
     reduction = _reduction(size_average, reduce, reduction)
     input = ensure_tensor(input)
     target = ensure_tensor(target, dtype=input.dtype)
-    if target.shape != input.shape:
-        raise errors.EngineValueError(
-            f"Using a target size ({target.shape!r}) that is different to the input size "
-            f"({input.shape!r}) is deprecated. Please ensure they have the same size.")
-    xp = input.device.xp
-    z = -target._data * input._data
-    with _quiet(xp):
-        elem = xp.maximum(z, 0) + xp.log1p(xp.exp(-xp.abs(z)))
-    out = _const(_reduce_array(xp, elem, reduction), input)
-    if needs_grad(input, target):
-        n = input._data.size
+    _no_grad_for("soft_margin_loss", "target", target)
+    with no_grad():
+        elem = input.detach().neg()
+        elem.mul_(target.detach()).exp_().log1p_()
+        out = _reduce(elem, reduction)
+    if needs_grad(input):
+        record(out, "SoftMarginLossBackward0",
+               (lambda g, x, y: _soft_margin_backward(g, x, y, reduction), None),
+               (input, target), (input, target))
+    return out
 
-        def grad_input(g, x, y):
-            return _upstream(g, reduction, n) * -y * (-y * x).sigmoid()
 
-        def grad_target(g, x, y):
-            return _upstream(g, reduction, n) * -x * (-y * x).sigmoid()
+def _soft_margin_backward(g: Tensor, x: Tensor, y: Tensor, reduction: str) -> Tensor:
+    """``-y * exp(-y x) / (1 + exp(-y x)) * g``, ATen's steps each rounded to ``x``'s dtype;
+    under create_graph one ``SoftMarginLossBackwardBackward0`` node with torch's formulas."""
+    with no_grad():
+        z = (-y * x).exp()
+        gi = (y * z).to(x.dtype) * (-1.0 / x.numel() if reduction == "mean" else -1.0)
+        out = ((gi / (z + 1)).to(x.dtype) * g).to(x.dtype)
+    if is_grad_enabled() and needs_grad(g, x):
+        def wrt_g(gg, g, x, y):
+            if reduction == "none":
+                return _soft_margin_backward(gg, x, y, reduction)
+            return (_soft_margin_backward(ones_like(g), x, y, reduction) * gg).sum()
 
-        record(out, "SoftMarginLossBackward0", (grad_input, grad_target), (input, target),
-               (input, target))
+        def wrt_x(gg, g, x, y):
+            z = (x * -y).exp()
+            res = y * y * z / ((z + 1) * (z + 1))
+            if reduction == "mean":
+                res = res / y.numel()
+            return res * (gg * g)
+
+        record(out, "SoftMarginLossBackwardBackward0", (wrt_g, wrt_x, None), (g, x, y),
+               (g, x, y))
     return out
 
 
