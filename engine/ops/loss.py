@@ -159,9 +159,21 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-06, reduction="mean
     if reduction not in _REDUCTIONS:
         raise errors.EngineValueError(reduction + " is not valid")
     var = var.clone()
+    if isinstance(eps, float) and not var.dtype.is_floating_point:
+        # PyTorch's clamp_ with a float bound names the integer dtype as C++ does
+        c_name = {"int64": "long int", "int32": "int"}.get(var.dtype.name, var.dtype.name)
+        raise errors.EngineRuntimeError(
+            f"result type Float can't be cast to the desired output type {c_name}")
     with no_grad():
         var.clamp_(min=eps)
-    loss = 0.5 * (var.log() + (input - target) ** 2 / var)
+    sq = (input - target) ** 2 / var
+    if var.dtype.name == "float32" and sq.dtype.name == "float64":
+        # a float32 log that the float64 result exposes: rounded from float64 as torch's
+        # vectorised log is (NumPy's float32 log is off by an ulp in a quarter of cases)
+        log_var = var.double().log().to(var.dtype)
+    else:
+        log_var = var.log()
+    loss = 0.5 * (log_var + sq)
     if full:
         loss = loss + 0.5 * math.log(2 * math.pi)
     return _reduce(loss, reduction)
@@ -241,15 +253,22 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
         raise errors.EngineRuntimeError(
             f"Expected non-empty vector or matrix with optional 0-dim batch size, but got: "
             f"{list(input.shape)}")
-    if target.dtype is not int64:
-        raise errors.EngineRuntimeError(
-            f"expected scalar type Long but found {_TORCH_NAMES[target.dtype.name]}")
     x = input._data if input.ndim == 2 else input._data.reshape(1, -1)
     y = target._data.reshape(-1)
     n, c = x.shape
     if y.shape[0] != n:
         raise errors.EngineRuntimeError(
             f"inconsistent target size, expected {n} but got {list(target.shape)}")
+    if input.dtype.name not in ("float32", "float64"):  # the kernel's dtypes, then target's
+        raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
+            kernel="multi_margin_loss_cpu_kernel", dtype=_TORCH_NAMES[input.dtype.name]))
+    if target.dtype is not int64:
+        raise errors.EngineRuntimeError(
+            f"expected scalar type Long but found {_TORCH_NAMES[target.dtype.name]}")
+    if weight is not None and weight.dtype is not input.dtype:
+        raise errors.EngineRuntimeError(
+            f"expected scalar type {_TORCH_NAMES[input.dtype.name]} but found "
+            f"{_TORCH_NAMES[weight.dtype.name]}")
     if y.size and (bool((y < 0).any()) or bool((y >= c).any())):
         raise errors.EngineIndexError("target out of range")
     xp = input.device.xp
@@ -259,18 +278,20 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     active = z > 0
     active[rows, y] = False
     w = None if weight is None else weight._data[y][:, None]
-    h = z * active
+    h = xp.where(active, z, 0)  # inactive terms skipped (no inf * 0), as the kernel does
     terms = h if p == 1 else h * h
     if w is not None:
-        terms = terms * w
+        terms = xp.where(active, terms * w, 0)
     per_sample = terms.sum(axis=1) / c
     if input.ndim == 1:
         per_sample = per_sample.reshape(())
     out = _const(_reduce_array(xp, per_sample, reduction), input)
     if needs_grad(input):
-        coef = (active if p == 1 else 2 * h) * (1 if w is None else w) / c
+        coef = (active if p == 1 else 2 * h) / c
+        if w is not None:
+            coef = xp.where(active, coef * w, 0)
         coef = coef.astype(x.dtype)
-        coef[rows, y] = -coef.sum(axis=1)
+        coef[rows, y] = 0 - coef.sum(axis=1)  # +0 when no term is active, as the kernel
         coef_t = _const(coef.reshape(input._data.shape), input)
         count = 1 if reduction != "mean" else n
 
