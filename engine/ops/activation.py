@@ -17,8 +17,16 @@ from ..dtypes import bool_
 from ..random import current_generator
 from ..tensor import Tensor, _wrap
 from ._args import norm_dim
-from .nn import _TORCH_NAMES, _const, _floating, _maybe_inplace, _quiet, _scaled_by_mask, _where_keep
 from .creation import zeros_like
+from .nn import (
+    _TORCH_NAMES,
+    _const,
+    _floating,
+    _maybe_inplace,
+    _quiet,
+    _scaled_by_mask,
+    _where_keep,
+)
 from .pointwise import where
 from .registry import op
 

@@ -17,8 +17,14 @@ from ..modes import is_grad_enabled, no_grad
 from ..tensor import Tensor, _wrap
 from ._args import ensure_tensor
 from .creation import full_like, ones_like, zeros_like
-from .nn import (_REDUCTIONS, _TORCH_NAMES, _const, _no_grad_for, _quiet, _reduce_array,
-                 _reduction, _upstream)
+from .nn import (
+    _REDUCTIONS,
+    _TORCH_NAMES,
+    _const,
+    _no_grad_for,
+    _reduce_array,
+    _reduction,
+)
 from .pointwise import where
 from .registry import op
 

@@ -134,14 +134,14 @@ def _second_order(L, F, loss_fn, n_inputs):
     return tuple(gs) + tuple(L.autograd.grad(total, leaves, allow_unused=True))
 
 
-def test_soft_margin_double_backward():
+@pytest.mark.parametrize("red", ["mean", "none"])
+def test_soft_margin_double_backward(red):
     def inputs(L):
         return (_t(L, [[1.76, 0.54, -0.0092], [-1.07, 0.0, 0.98]], rg=True),
                 _t(L, [[1.0, -1.0, 1.0], [1.0, -1.0, -1.0]]))
 
-    for red in ("mean", "none"):
-        _both(lambda L, F: _second_order(
-            L, lambda x, y: F.soft_margin_loss(x, y, reduction=red), inputs, 1))
+    _both(lambda L, F: _second_order(
+        L, lambda x, y: F.soft_margin_loss(x, y, reduction=red), inputs, 1))
 
 
 @pytest.mark.parametrize("w_grad,x_grad", [(True, True), (True, False), (False, True)])
