@@ -509,19 +509,23 @@ def _overwrite(target: Tensor, value) -> Tensor:
     from .creation import zeros_like
 
     xp = target.device.xp
+    # PyTorch: copy_ when the value has the target's shape (a number is a 0-d value), else
+    # fill_ for a 0-d value, else copy_ of the expanded value
+    fill = target._data.ndim > 0 and (not isinstance(value, Tensor) or value._data.ndim == 0)
     if isinstance(value, Tensor):
-        src = _strip_leading_ones(value, target._data.ndim).expand(target._data.shape)
+        src = value if fill else \
+            _strip_leading_ones(value, target._data.ndim).expand(target._data.shape)
         if src.dtype is not target.dtype:
             src = src.to(target.dtype)
-        arr = xp.array(src._data, dtype=target.dtype.np)
-        node = "CopyBackwards"
+        arr = xp.array(xp.broadcast_to(src._data, target._data.shape), dtype=target.dtype.np)
     else:
         src = None
         arr = xp.full(target._data.shape, value, dtype=target.dtype.np)
-        node = "FillBackward3"
     out = _wrap(arr, target.dtype, target.device)
     if needs_grad(target, src):
-        record(out, node, (lambda g: zeros_like(g), lambda g: g), (target, src))
+        record(out, "FillBackward3" if fill else "CopyBackwards",
+               (lambda g: zeros_like(g), (lambda g: g.sum()) if fill else (lambda g: g)),
+               (target, src))
     return out
 
 

@@ -138,7 +138,7 @@ def _sub_check(a, b) -> None:
 _sub = binary("sub", lambda xp, a, b: xp.subtract(a, b), (lambda g, *_: g, lambda g, *_: -g),
               save=(), doc="", inplace=False, public=False, check=_sub_check)
 _div = binary("div", _quiet(lambda xp, a, b: xp.true_divide(a, b)),
-              (lambda g, a, b: g / b, lambda g, a, b: -g * a / (b * b)),
+              (lambda g, a, b: g / b, lambda g, a, b: -g * ((a / b) / b)),  # (torch's)
               out="float", doc="", inplace=False, public=False)
 mul = binary("mul", lambda xp, a, b: xp.multiply(a, b),
              (lambda g, a, b: g * b, lambda g, a, b: g * a),
@@ -231,7 +231,7 @@ def rsub(input, other, *, alpha=1):
     return impl(input, other)
 
 
-@op(grad_fns=("DivBackward0", "DivBackward2"), aliases=("divide", "true_divide"))
+@op(grad_fns=("DivBackward0", "DivBackward2"), aliases=("divide",))
 def div(input, other, *, rounding_mode=None):
     """Elementwise division; ``rounding_mode`` None (true), "trunc" or "floor"."""
     if rounding_mode is None:
@@ -243,6 +243,12 @@ def div(input, other, *, rounding_mode=None):
     raise errors.EngineRuntimeError(
         "div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
         f"'{rounding_mode}'")
+
+
+@op(grad_fns=("DivBackward0",))
+def true_divide(input, other):
+    """Elementwise true division (``div`` without ``rounding_mode``, which it refuses)."""
+    return _div(input, other)
 
 
 add.operator, sub.operator, div.operator = _add, _sub, _div  # ``a + b`` has no alpha to parse

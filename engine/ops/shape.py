@@ -717,10 +717,42 @@ def _unbind(input: Tensor, d: int) -> tuple:
 
 
 @op()
-def flip(input, dims, *more_dims):
-    """A copy with the order of elements reversed along ``dims``."""
+def flip(input, dims):
+    """A copy with the order of elements reversed along ``dims`` (a tuple or list of ints;
+    the method also takes them one by one: ``x.flip(0, 1)``)."""
+    if not isinstance(dims, (list, tuple)):
+        raise errors.EngineTypeError(
+            f"flip(): argument 'dims' (position 2) must be tuple of ints, not "
+            f"{type(dims).__name__}")
+    return _flip(input, dims)
+
+
+def _flip_method(self, *dims, **kwargs):
+    """``x.flip(0, 1)`` or ``x.flip((0, 1))`` or ``x.flip(dims=(0, 1))``."""
+    if kwargs:
+        extra = next((k for k in kwargs if k != "dims"), None)
+        if extra is not None:
+            raise errors.EngineTypeError(f"flip() got an unexpected keyword argument '{extra}'")
+        if dims:
+            raise errors.EngineTypeError("flip() got multiple values for argument 'dims'")
+        if not isinstance(kwargs["dims"], (list, tuple)):
+            raise errors.EngineTypeError("flip(): argument 'dims' must be tuple of ints, not "
+                                         f"{type(kwargs['dims']).__name__}")
+        return _flip(self, kwargs["dims"])
+    if not dims:
+        raise errors.EngineTypeError('flip() missing 1 required positional arguments: "dims"')
+    if len(dims) > 1 and not isinstance(dims[0], (int, np.integer)):
+        raise errors.EngineTypeError(
+            f"flip() takes 1 positional argument but {len(dims)} were given")
+    return _flip(self, dims)
+
+
+Tensor.flip = _flip_method
+
+
+def _flip(input, dims):
     n = input._data.ndim
-    ds = _dims_arg((dims,) + more_dims if more_dims else dims)
+    ds = _dims_arg(dims)
     axes = [norm_dim(x, n) for x in ds]
     if len(set(axes)) != len(axes):
         dup = next(x for x in ds if ds.count(x) > 1)
@@ -819,7 +851,8 @@ def broadcast_tensors(*tensors):
     target: tuple = ()
     for t in tensors:
         target = _broadcast_pair(target, t._data.shape)
-    return tuple(expand(t, target) for t in tensors)
+    # a tensor already of that shape is returned itself, as PyTorch does
+    return tuple(t if t._data.shape == target else expand(t, target) for t in tensors)
 
 
 def _broadcast_pair(a: tuple, b: tuple) -> tuple:

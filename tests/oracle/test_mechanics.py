@@ -4,6 +4,7 @@ written in place, nodes recorded by ``create_graph=True``, and the dtype rules o
 and ``index_put``."""
 
 import copy
+import math
 
 import pytest
 
@@ -422,3 +423,124 @@ def _inplace_activation_nodes(T):
 
 def test_inplace_activation_nodes():
     _same(_inplace_activation_nodes)
+
+
+# ----------------------------------------------------------------- session 4: CopySlices & co
+def _signs(t):
+    """The values with the sign of every zero spelled out (``-0.`` and ``0.`` differ)."""
+    return [("-0" if math.copysign(1.0, v) < 0 else "+0") if v == 0 else
+            _round(v) for v in t.detach().reshape(-1).tolist()]
+
+
+def _inplace_on_view_zero_signs(T, op, view):
+    x = T.tensor([[1.0, -0.0, 0.5], [0.0, -2.0, 0.25]], dtype=T.float64, requires_grad=True)
+    y = x * 2
+    v = {"ellipsis": lambda: y[...], "slice": lambda: y[:, 1:], "T": lambda: y.T,
+         "view": lambda: y.view(3, 2)}[view]()
+    getattr(v, op)()
+    w = T.tensor([1.0, 0.0, -1.0, 0.0, 2.0, 0.0], dtype=T.float64)
+    ((v * w[:v.numel()].reshape(v.shape)).sum() + (y * -w.reshape(2, 3)).sum()).backward()
+    return [_signs(x.grad), y.grad_fn.name(), v.grad_fn.name()]
+
+
+@pytest.mark.parametrize("view", ["ellipsis", "slice", "T", "view"])
+@pytest.mark.parametrize("op", ["neg_", "tanh_", "sqrt_", "cos_", "atan_"])
+def test_inplace_on_view_keeps_gradient_zero_signs(op, view):
+    # CopySlices writes the gradient of the view's old values into the base's gradient (it
+    # does not add it to zeros), and a regenerated view's AsStridedBackward0 copies too
+    got = _inplace_on_view_zero_signs(engine, op, view)
+    want = _inplace_on_view_zero_signs(torch, op, view)
+    want[1] = want[1].replace("torch::autograd::", "")
+    assert got == want
+
+
+def _copy_slices_second_order(T):
+    x = T.tensor([0.5, -1.0, 2.0], dtype=T.float64, requires_grad=True)
+    y = x.clone()
+    y[1:].mul_(x[1:])
+    (g,) = T.autograd.grad(y.sum(), x, create_graph=True)
+    g.sum().backward()
+    return [g, x.grad.clone(), y.grad_fn.next_functions[1][0].name()]
+
+
+def test_copy_slices_gradient_under_create_graph():
+    _same(_copy_slices_second_order)
+
+
+def _fill_expanded_view(T, op):
+    x = T.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    v = y[0:1].expand(3)
+    getattr(v, op)(*(() if op == "zero_" else (3.0,)))
+    out = [y.detach().clone(), v.grad_fn.name()]
+    try:
+        y.sum().backward()
+    except RuntimeError as e:
+        out.append(str(e))
+    z = T.zeros(2)
+    getattr(z[0:1].expand(3), op)(*(() if op == "zero_" else (5.0,)))
+    return out + [z]
+
+
+@pytest.mark.parametrize("op", ["fill_", "zero_"])
+def test_fill_writes_an_expanded_view_and_backward_refuses(op):
+    _same(lambda T: _fill_expanded_view(T, op))
+
+
+def _setitem_nodes(T):
+    x = T.tensor(1.5, requires_grad=True)
+    w = T.tensor(3.0, requires_grad=True)
+    outs = []
+    for key, value in (((), float("nan")), ((), T.tensor(2.0)), ((...), 2.0),
+                       ((...), T.tensor([2.0]))):
+        for shape in ((), (1,), (3,)):
+            y = (x * T.ones(shape)).clone()
+            if shape == () and key == (...) and isinstance(value, float):
+                key = ()
+            y[key] = value
+            outs.append(y)
+    y = T.ones(3, requires_grad=True).clone()
+    y[...] = w
+    y.sum().backward()
+    return outs + [y, w.grad.clone()]
+
+
+def test_setitem_is_copy_or_fill_as_torch_decides():
+    _same(_setitem_nodes)
+
+
+def _broadcast_identity(T):
+    a = T.tensor([1.0, 2.0], requires_grad=True)
+    b = T.tensor([[1.0], [2.0]])
+    c = T.ones(2, 2)
+    ra, rb, rc = T.broadcast_tensors(a, b, c)
+    return [ra, rb, rc, rc is c, ra.is_leaf, rc.is_leaf]
+
+
+def test_broadcast_tensors_returns_inputs_of_the_shape_itself():
+    _same(_broadcast_identity)
+
+
+@pytest.mark.parametrize("call", ["torch.flip(x, -1)", "torch.flip(x, 0, 1)", "x.flip(-1)",
+                                  "x.flip(0, 1)", "x.flip([0, 1])", "torch.flip(x, [0])",
+                                  "x.flip(dims=1)", "x.flip()", "x.flip((0,), 1)",
+                                  "torch.true_divide(x, 2, rounding_mode='floor')",
+                                  "torch.true_divide(x, 2)", "x.true_divide(x)"])
+def test_flip_and_true_divide_arguments(call):
+    def run(T):
+        x = T.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+        return eval(call, {"torch": T, "x": x})  # noqa: S307 — fixed test expressions
+
+    _same(run)
+
+
+def _div_second_order_at_inf(T):
+    a = T.tensor([0.5, -1.0], requires_grad=True)
+    b = T.tensor([-float("inf"), 2.0], requires_grad=True)
+    (ga, gb) = T.autograd.grad((a / b).sum(), (a, b), create_graph=True)
+    gb.sum().backward()
+    return [ga, gb, a.grad.clone(), b.grad.clone()]
+
+
+def test_div_gradient_formula_is_torchs():
+    _same(_div_second_order_at_inf)
