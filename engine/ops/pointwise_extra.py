@@ -14,7 +14,7 @@ import numpy as np
 from .. import errors
 from ..autograd import needs_grad, record
 from ..dtypes import DEFAULT_FLOAT, float16, promote
-from ..modes import check_numel
+from ..modes import _grad_enabled, check_numel
 from ..tensor import Tensor, _wrap
 from ._args import broadcast_shape, device_of, operand, promote_args
 from .families import _torch_scalar_name, apply_inplace, binary, check_inplace, inplace_twin, unary
@@ -154,6 +154,8 @@ def _logit_grad(g, x, eps):
     inside = x * (1 - x)
     if eps is None:  # outside [0, 1] the derivative is NaN, as in PyTorch
         return where((x < 0) | (x > 1), math.nan, g / inside)
+    if _grad_enabled.get():  # torch's differentiable form (create_graph): 0 at NaN too
+        return where((x >= eps) & (x <= 1 - eps), g / inside, 0.0)
     return where((x < eps) | (x > 1 - eps), 0.0, g / inside)
 
 

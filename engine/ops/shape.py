@@ -100,10 +100,16 @@ def _reshape_like(name: str, input: Tensor, shape: tuple, must_view: bool) -> Te
     else:
         out = make_view(input, arr, lambda t: t.reshape(shape))
     if needs_grad(input):
-        # torch's reshape of a non-contiguous tensor that it can view is ``_reshape_alias``
+        # torch's reshape of a non-contiguous tensor that it can view is ``_reshape_alias``;
+        # one it cannot view is ``clone`` then ``_unsafe_view`` (two nodes)
+        src = input
+        if copied:
+            src = _wrap(arr.reshape(in_shape), input.dtype, input.device)
+            record(src, "CloneBackward0", (lambda g: g,), (input,), jvp=lambda ts: ts[0])
+            out = _wrap(arr, input.dtype, input.device)
         node = "UnsafeViewBackward0" if copied else "ViewBackward0" if must_view or \
             getattr(input._data.flags, "c_contiguous", True) else "ReshapeAliasBackward0"
-        record(out, node, (lambda g: g.reshape(in_shape),), (input,),
+        record(out, node, (lambda g: g.reshape(in_shape),), (src,),
                jvp=lambda ts: ts[0].reshape(shape))
     return out
 

@@ -544,3 +544,54 @@ def _div_second_order_at_inf(T):
 
 def test_div_gradient_formula_is_torchs():
     _same(_div_second_order_at_inf)
+
+
+def _einsum_chain(T, equation, shapes, dtype):
+    def chain(fn):
+        if fn is None:
+            return None
+        name = fn.name().replace("torch::autograd::", "")
+        kids = [chain(f) for f, _ in fn.next_functions if f is not None]
+        return name if name == "AccumulateGrad" else [name] + kids
+
+    floating = dtype == "float64"
+    ops = [(T.arange(int(math.prod(s)), dtype=T.float64).reshape(s) - 1.5).to(
+        getattr(T, dtype)).requires_grad_(floating) for s in shapes]
+    r = T.einsum(equation, *ops)
+    out = [r, chain(r.grad_fn)]
+    if floating:
+        gs = T.autograd.grad(r.sum(), ops, create_graph=True)
+        out += [list(gs)]
+    return out
+
+
+@pytest.mark.parametrize("equation,shapes", [
+    ("ij,jk->ik", [(2, 3), (3, 4)]), ("bij,bjk", [(2, 2, 3), (2, 3, 2)]), ("ii->i", [(3, 3)]),
+    ("ij->", [(2, 3)]), ("i,j->ij", [(3,), (2,)]),
+    ("...ij,...jk->...ik", [(2, 1, 2, 3), (4, 3, 2)]), ("ij,ij,ij->i", [(2, 3)] * 3),
+    ("iij,jk->ik", [(2, 2, 3), (3, 4)]), ("ij,jk->ik", [(2, 1), (3, 4)]),
+    ("ijk,jl->il", [(2, 3, 4), (3, 5)]), ("ij,ab->", [(2, 3), (4, 5)]), ("aB", [(2, 3)])])
+@pytest.mark.parametrize("dtype", ["float64", "int32"])
+def test_einsum_records_torchs_chain_of_ops(equation, shapes, dtype):
+    _same(lambda T: _einsum_chain(T, equation, shapes, dtype))
+
+
+def _logit_eps_create_graph(T):
+    x = T.tensor([float("nan"), 0.05, 0.5, 2.0], requires_grad=True)
+    (g,) = T.autograd.grad(x.logit(eps=0.1).sum(), x, create_graph=True)
+    (h,) = T.autograd.grad(x.logit(eps=0.1).sum(), x)
+    return [g, h]
+
+
+def test_logit_eps_gradient_at_nan_as_torch():
+    _same(_logit_eps_create_graph)
+
+
+def _reshape_copy_nodes(T):
+    x = T.ones(2, 3, 4, requires_grad=True)
+    r = x.permute(1, 0, 2).reshape(6, 4)
+    return [r, r.grad_fn.next_functions[0][0].name()]
+
+
+def test_reshape_that_copies_is_clone_then_unsafe_view():
+    _same(_reshape_copy_nodes)

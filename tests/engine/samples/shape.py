@@ -38,7 +38,7 @@ samples("diagonal", Sample((r(3, 4),), oracle=lambda np_, a: a[np.arange(3), np.
         Sample((r(2, 2), 5), name="empty"))
 samples("movedim", Sample((r(2, 3, 4), 0, 2)), Sample((r(2, 3, 4), (0, 1), (2, 0))))
 samples("flip", Sample((r(3, 4), (0, 1)), oracle=lambda np_, a: a[::-1, ::-1]),
-        Sample((r(3, 4), -1)), Sample((r(), ()), name="0-d"))
+        Sample((r(3, 4), [-1]), name="list"), Sample((r(), ()), name="0-d"))
 samples("roll", Sample((r(3, 4), 1, 0)), Sample((r(3, 4), (1, -2), (0, 1))),
         Sample((r(3, 4), 5), name="flat"))
 samples("tril", Sample((r(3, 4),), oracle=lambda np_, a: np_.tril(a)),
