@@ -431,13 +431,24 @@ def _atan2_recip(y: Tensor, x: Tensor) -> Tensor:
     return where(d == 0, 0.0, d.reciprocal())
 
 
+def first_on_ties(xp, res, first):
+    """``res`` (a maximum or minimum of ``first`` and another operand) with torch's rule for
+    equal elements: the first operand's, so ``maximum(-0., 0.)`` is ``-0.``. (torch's SIMD
+    loop returns the second one instead; which elements it covers depends on the CPU and
+    the position, see docs/oracle.md: the engine follows the scalar loop everywhere.)"""
+    dt = getattr(res, "dtype", None)
+    if dt is None or dt.kind != "f":
+        return res
+    return xp.where(res == first, first, res).astype(dt, copy=False)
+
+
 maximum = _tensor_only("maximum", binary(
-    "maximum", lambda xp, a, b: xp.maximum(a, b),
+    "maximum", lambda xp, a, b: first_on_ties(xp, xp.maximum(a, b), a),
     (_ties(lambda x, y: x < y), _ties(lambda x, y: x > y)), doc="", inplace=False,
     public=False), "Elementwise maximum (NaN wins; ties split the gradient).",
     ("MaximumBackward0",))
 minimum = _tensor_only("minimum", binary(
-    "minimum", lambda xp, a, b: xp.minimum(a, b),
+    "minimum", lambda xp, a, b: first_on_ties(xp, xp.minimum(a, b), a),
     (_ties(lambda x, y: x > y), _ties(lambda x, y: x < y)), doc="", inplace=False,
     public=False), "Elementwise minimum (NaN wins; ties split the gradient).",
     ("MinimumBackward0",))
@@ -673,9 +684,9 @@ def clamp(input, min=None, max=None):
     xp = dev.xp
     res = operand(input, dt)
     if min is not None:
-        res = xp.maximum(res, operand(min, dt))
+        res = first_on_ties(xp, xp.maximum(res, operand(min, dt)), res)
     if max is not None:
-        res = xp.minimum(res, operand(max, dt))
+        res = first_on_ties(xp, xp.minimum(res, operand(max, dt)), res)
     if res.dtype != dt.np:
         res = res.astype(dt.np)
     out = _wrap(res, dt, dev)

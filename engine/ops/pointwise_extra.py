@@ -24,6 +24,7 @@ from .pointwise import (
     _lerp_dtype_name,
     _no_kernel,
     _require_tensors,
+    first_on_ties,
     where,
 )
 from .registry import op, register
@@ -218,7 +219,8 @@ def _clamp_one_sided(name: str, input, bound) -> Tensor:
         check_numel(broadcast_shape(input._data.shape, bound._data.shape))
     xp = dev.xp
     pick = xp.maximum if arg == "min" else xp.minimum
-    res = pick(operand(input, dt), operand(bound, dt))
+    first = operand(input, dt)
+    res = first_on_ties(xp, pick(first, operand(bound, dt)), first)
     if res.dtype != dt.np:
         res = res.astype(dt.np)
     out = _wrap(xp.asarray(res), dt, dev)

@@ -595,3 +595,52 @@ def _reshape_copy_nodes(T):
 
 def test_reshape_that_copies_is_clone_then_unsafe_view():
     _same(_reshape_copy_nodes)
+
+
+def _zero_ties(T):
+    a = T.tensor([-0.0, 0.0, -0.0, 0.0], dtype=T.float64)
+    b = T.tensor([0.0, -0.0, -0.0, 0.0], dtype=T.float64)
+    outs = [T.maximum(a, b), T.minimum(a, b), T.max(a, b), T.min(a, b), T.clamp_min(a, b),
+            T.clamp_max(a, b), T.clamp(a, b, b), T.clamp(a, -0.0, 0.0), T.clamp(a, 0.0, -0.0),
+            T.clamp_min(a, 0.0), T.clamp_max(a, -0.0), a.clone().clamp_min_(b),
+            T.clamp(T.tensor(-0.0), 0.0)]
+    return [_signs(o) for o in outs]
+
+
+def test_max_min_clamp_keep_the_first_operand_on_ties():
+    # torch's scalar loop (small tensors); its SIMD loop differs: docs/oracle.md
+    _same(_zero_ties)
+
+
+def _cumprod_create_graph(T, xs, inplace):
+    x = T.tensor(xs, dtype=T.float64, requires_grad=True)
+    v = x.clone()
+    w = T.tensor([0.5, -1.0, 2.0, 0.25, -0.5, 1.5][:v.numel()], dtype=T.float64)
+    y = v.cumprod_(0) if inplace else T.cumprod(v, 0)
+    (g,) = T.autograd.grad((y * w).sum(), x, create_graph=True)
+    (g * T.arange(1.0, x.numel() + 1, dtype=T.float64)).sum().backward()
+    return [_signs(g), g.grad_fn.name(), _signs(x.grad)]
+
+
+@pytest.mark.parametrize("xs", [[2.0, 3.0, 0.0, 0.0, 5.0], [0.0, -2.0, 3.0],
+                                [float("inf"), float("inf"), 0.0, 0.0, -float("inf")],
+                                [1.0, -0.0, 2.0, 0.0, 3.0, 4.0]])
+@pytest.mark.parametrize("inplace", [False, True])
+def test_cumprod_gradient_with_zeros_under_create_graph(xs, inplace):
+    # torch writes it slice by slice (CopySlices); values and signs of zero as torch's
+    got = _cumprod_create_graph(engine, xs, inplace)
+    want = _cumprod_create_graph(torch, xs, inplace)
+    want[1] = want[1].replace("torch::autograd::", "")
+    assert got == want
+
+
+def _scans_of_zeros(T):
+    x = T.tensor([[-0.0, 1.0], [-0.0, -0.0]], requires_grad=True)
+    c = x.cumsum(0)
+    b = T.tensor(False)
+    b.cumprod_(0)
+    return [_signs(c), _signs(T.tensor(-0.0).cumsum(0)), b, b._version]
+
+
+def test_cumsum_starts_from_plus_zero_and_0d_bool_scans():
+    _same(_scans_of_zeros)
