@@ -53,7 +53,6 @@ KNOWN: dict[str, str] = {
     "hinge_embedding_loss": "integer inputs: torch's mean() refuses Long, the engine's does not",
     "huber_loss": "grad(loss, x2, create_graph=True): grad_fn: engine 'NegBackward0', torch 'Huber",
     "hypot": "disagrees with torch (found by the suite; to fix)",
-    "hypot_": "step 2 result: grad_fn: engine 'ViewBackward0', torch 'ReshapeAliasBackward0' engin",
     "inverse": "step 0: engine raised NotImplementedError: 'linalg_inv_out_cpu' not implemente",
     "kl_div": "torch raised where the engine did not: TypeError: kl_div(): argument 'reductio",
     "kron": "disagrees with torch (found by the suite; to fix)",
