@@ -317,7 +317,8 @@ def _cumprod_grad(g: Tensor, x: Tensor, out: Tensor, d: int) -> Tensor:
     from .pointwise import where
 
     # selected, not masked by products: NaN or inf in one region stays out of the others
-    return where(before, _reverse_cumsum(g * out, d) / head, where(first.bool(), at_first, 0.0))
+    return where(before, _reverse_cumsum((g * out).masked_fill(~before, 0), d) / head,
+                 where(first.bool(), at_first, 0.0))
 
 
 def _scan_inplace(name: str, scan):

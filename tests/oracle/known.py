@@ -38,7 +38,6 @@ KNOWN: dict[str, str] = {
     "convolution": "argument checks: torch raises TypeError",
     "cosine_similarity": "engine raised where torch did not: RuntimeError: linalg.vector_norm: Exp",
     "cross_entropy": "NaN where torch gives 0 (all targets ignored)",
-    "cumprod": "x1.grad: sign of zero differs at (2, 3): engine np.float64(-0.0), torch np.float64",
     "elu": "grad(loss, x1, create_graph=True): grad_fn: engine 'MulBackward0', torch 'EluBackwardB",
     "equal": "error text differs from torch's",
     "floor_divide_": "error text differs from torch's",

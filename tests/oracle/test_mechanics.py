@@ -668,3 +668,15 @@ def test_hypot_inplace_mixed_dtypes_second_order():
     # the division in hypot's gradient differentiates as torch's (-g * ((a / b) / b)), so the
     # float16 rounding of the saved result enters at the same place
     _same(_hypot_mixed_second_order)
+
+
+def _cumprod_inf_after_zero(T):
+    x = T.tensor([[0.5, 2.0], [0.0, 3.0], [float("inf"), 0.0]], requires_grad=True)
+    x.cumprod(0).backward(T.tensor([[2.0, 1.0], [0.5, -1.0], [1.0, 0.25]]))
+    return [x.grad]
+
+
+def test_cumprod_gradient_before_a_zero_ignores_what_follows():
+    # torch masks the products past the first zero before its reverse cumsum (inf * 0 there
+    # would be NaN)
+    _same(_cumprod_inf_after_zero)
