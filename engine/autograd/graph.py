@@ -145,7 +145,11 @@ class Node:
 
     def apply(self, grads: list) -> tuple:
         """Gradients for each edge (None where no gradient flows)."""
-        saved = self._unpack()
+        saved = self._saved
+        if saved is None:
+            raise errors.EngineRuntimeError(errors.BACKWARD_TWICE)
+        if self._had_tensors:  # (``_unpack``, inline)
+            saved = [s.unpack(self) if type(s) is SavedTensor else s for s in saved]
         g = grads[0] if self._nout == 1 else tuple(grads)
         if self._per_input:
             out = []
@@ -300,23 +304,50 @@ def record(outputs, name: str, rule, inputs: tuple, saved: tuple = (), per_input
         if rule is None:  # tangents only: no reverse-mode node
             _forward_ad.propagate(*fw_args)
             return None
-    edges = []
-    meta = []
-    for x in inputs:
+    n = len(inputs)
+    if n == 1:  # (the common cases without the lists)
+        x = inputs[0]
         if type(x) is Tensor and x.requires_grad:
             fn = x._grad_fn
-            edges.append((fn, x._output_nr) if fn is not None and x._base is None
-                         else edge_of(x))
-            meta.append((x._data.shape, x.dtype))
+            edges = ((fn, x._output_nr) if fn is not None and x._base is None
+                     else edge_of(x),)
+            meta = ((x._data.shape, x.dtype),)
         else:
-            edges.append(None)
-            meta.append(None)
+            edges = meta = (None,)
+    elif n == 2:
+        x, y = inputs
+        if type(x) is Tensor and x.requires_grad:
+            fn = x._grad_fn
+            ex = (fn, x._output_nr) if fn is not None and x._base is None else edge_of(x)
+            mx = (x._data.shape, x.dtype)
+        else:
+            ex = mx = None
+        if type(y) is Tensor and y.requires_grad:
+            fn = y._grad_fn
+            ey = (fn, y._output_nr) if fn is not None and y._base is None else edge_of(y)
+            my = (y._data.shape, y.dtype)
+        else:
+            ey = my = None
+        edges, meta = (ex, ey), (mx, my)
+    else:
+        edges = []
+        meta = []
+        for x in inputs:
+            if type(x) is Tensor and x.requires_grad:
+                fn = x._grad_fn
+                edges.append((fn, x._output_nr) if fn is not None and x._base is None
+                             else edge_of(x))
+                meta.append((x._data.shape, x.dtype))
+            else:
+                edges.append(None)
+                meta.append(None)
+        edges, meta = tuple(edges), tuple(meta)
     single = type(outputs) is Tensor
     first = outputs if single else outputs[0]
     had = False
-    if saved and _grad_mode.SEEN[0]:
-        _grad_mode.check_saved(saved)
     if saved:
+        if _grad_mode.SEEN[0]:
+            _grad_mode.check_saved(saved)
         packed = []
         for s in saved:
             if s is OUTPUT:
@@ -330,10 +361,10 @@ def record(outputs, name: str, rule, inputs: tuple, saved: tuple = (), per_input
                 had = had or saves_scalars and s is not None
         saved = tuple(packed)
     if node is None:
-        node = Node(name, rule, per_input, saved, had, tuple(edges), tuple(meta),
+        node = Node(name, rule, per_input, saved, had, edges, meta,
                     1 if single else len(outputs))
     else:
-        Node.__init__(node, name, rule, per_input, saved, had, tuple(edges), tuple(meta),
+        Node.__init__(node, name, rule, per_input, saved, had, edges, meta,
                       1 if single else len(outputs))
     if HOOKS_ACTIVE[0]:
         _anomaly.note_forward(node)
