@@ -144,19 +144,16 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
         if buf is None:
             buf = pending[e[0]] = [None] * e[0]._nout
         buf[e[1]] = g if buf[e[1]] is None else buf[e[1]] + g
-    buffers = {}
-    ready = []
+    ready = []  # (node, its gradients), for nodes no other node still owes a gradient
     for node in root_nodes:
         if node not in deps and node in pending:
-            buffers[node] = pending.pop(node)
-            ready.append(node)
+            ready.append((node, pending.pop(node)))
 
     anomaly = HOOKS_ACTIVE[0] and _anomaly.enabled()
     token = _grad_enabled.set(bool(create_graph))
     try:
         while ready:
-            node = ready.pop()
-            grads = buffers.pop(node)
+            node, grads = ready.pop()
             if needed is not None and node not in needed:
                 continue
             if node._hooks is not None or node._retains is not None:
@@ -195,20 +192,22 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                 if e is None:
                     continue
                 nxt, nr = e
+                d = deps[nxt] - 1
+                deps[nxt] = d
                 if g is not None:
                     if g._data.shape != meta[0] or g.dtype is not meta[1]:
                         g = _fit(g, meta)
+                    if d == 0 and nxt._nout == 1 and nxt not in pending:  # its only gradient
+                        ready.append((nxt, [g]))
+                        continue
                     buf = pending.get(nxt)
                     if buf is None:
                         buf = pending[nxt] = [None] * nxt._nout
                     buf[nr] = g if buf[nr] is None else buf[nr] + g
-                d = deps[nxt] - 1
-                deps[nxt] = d
                 if d == 0:
                     buf = pending.pop(nxt, None)
                     if buf is not None:
-                        buffers[nxt] = buf
-                        ready.append(nxt)
+                        ready.append((nxt, buf))
     finally:
         _grad_enabled.reset(token)
 

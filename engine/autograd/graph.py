@@ -272,6 +272,9 @@ def _as_strided_backward(g: Tensor, where: Tensor, shape: tuple) -> Tensor:
     return flat.index_add(0, where, g.reshape(-1)).reshape(shape)
 
 
+_new = object.__new__
+_weakref = weakref.ref
+
 OUTPUT = object()  # marker in ``saved``: save the op's output
 
 # Non-zero while a forward-AD level or a ``vmap`` is open (FW_ACTIVE), or anomaly detection is on
@@ -350,19 +353,42 @@ def record(outputs, name: str, rule, inputs: tuple, saved: tuple = (), per_input
             _grad_mode.check_saved(saved)
         packed = []
         for s in saved:
-            if s is OUTPUT:
-                packed.append(SavedTensor(first, True))
+            if s is OUTPUT or s is first:  # (SavedTensor(first, True), inline)
+                st = _new(SavedTensor)
+                st.vc = vc = first._vc
+                st.version = vc[0]
+                st.owner_nr = first._output_nr
+                st.is_output = True
+                st.tensor = first._data, first.dtype, first.device
+                st.ref = _weakref(first)
+                packed.append(st)
                 had = True
-            elif type(s) is Tensor:
-                packed.append(SavedTensor(s, s is first))
+            elif type(s) is Tensor:  # (SavedTensor(s, False), inline)
+                st = _new(SavedTensor)
+                st.vc = vc = s._vc
+                st.version = vc[0]
+                st.owner_nr = s._output_nr
+                st.is_output = False
+                st.tensor = s
+                packed.append(st)
                 had = True
             else:
                 packed.append(s)
                 had = had or saves_scalars and s is not None
         saved = tuple(packed)
-    if node is None:
-        node = Node(name, rule, per_input, saved, had, edges, meta,
-                    1 if single else len(outputs))
+    if node is None:  # (Node(...), inline: a Python __init__ is a nested interpreter call)
+        node = _new(Node)
+        node._name = name
+        node._rule = rule
+        node._per_input = per_input
+        node._saved = saved
+        node._had_tensors = had
+        node._edges = edges
+        node._meta = meta
+        node._nout = 1 if single else len(outputs)
+        node._out_meta = None
+        node._hooks = None
+        node._retains = None
     else:
         Node.__init__(node, name, rule, per_input, saved, had, edges, meta,
                       1 if single else len(outputs))
