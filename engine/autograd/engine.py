@@ -39,6 +39,21 @@ def _root_edges(outputs, grad_outputs):
 def _discover(root_nodes):
     """Dependency count of every node reachable from the roots (iterative DFS)."""
     deps = {}
+    if len(root_nodes) == 1:  # one root, never reached from itself: deps doubles as "seen"
+        stack = list(root_nodes)
+        while stack:
+            node = stack.pop()
+            for e in node._edges:
+                if e is None:
+                    continue
+                nxt = e[0]
+                d = deps.get(nxt)
+                if d is None:
+                    deps[nxt] = 1
+                    stack.append(nxt)
+                else:
+                    deps[nxt] = d + 1
+        return deps, None
     seen = set(root_nodes)
     stack = list(root_nodes)
     while stack:
@@ -139,15 +154,24 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
     needed = None if targets is None else _needed(root_nodes, deps, target_nodes)
 
     pending = {}
-    for e, g in zip(root_edges, root_grads):
-        buf = pending.get(e[0])
-        if buf is None:
-            buf = pending[e[0]] = [None] * e[0]._nout
-        buf[e[1]] = g if buf[e[1]] is None else buf[e[1]] + g
     ready = []  # (node, its gradients), for nodes no other node still owes a gradient
-    for node in root_nodes:
-        if node not in deps and node in pending:
-            ready.append((node, pending.pop(node)))
+    if len(root_edges) == 1:  # (the common case of the loops below)
+        node, nr = root_edges[0]
+        buf = [None] * node._nout
+        buf[nr] = root_grads[0]
+        if node in deps:
+            pending[node] = buf
+        else:
+            ready.append((node, buf))
+    else:
+        for e, g in zip(root_edges, root_grads):
+            buf = pending.get(e[0])
+            if buf is None:
+                buf = pending[e[0]] = [None] * e[0]._nout
+            buf[e[1]] = g if buf[e[1]] is None else buf[e[1]] + g
+        for node in root_nodes:
+            if node not in deps and node in pending:
+                ready.append((node, pending.pop(node)))
 
     anomaly = HOOKS_ACTIVE[0] and _anomaly.enabled()
     token = _grad_enabled.set(bool(create_graph))

@@ -152,8 +152,12 @@ class Node:
             saved = [s.unpack(self) if type(s) is SavedTensor else s for s in saved]
         g = grads[0] if self._nout == 1 else tuple(grads)
         if self._per_input:
+            edges = self._edges
+            if len(edges) == 1:
+                f = self._rule[0]
+                return [None if edges[0] is None or f is None else f(g, *saved)]
             out = []
-            for e, f in zip(self._edges, self._rule):
+            for e, f in zip(edges, self._rule):
                 out.append(None if e is None or f is None else f(g, *saved))
             return out
         needs = tuple(e is not None for e in self._edges)

@@ -500,15 +500,18 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
 def _norm2_all(input: Tensor, keepdim: bool) -> Tensor:
     """``norm(input)`` of a floating CPU tensor: the 2-norm over all elements, as below."""
     dt = input.dtype
-    data = input._data
-    dims = tuple(range(data.ndim))
-    a = data.astype(_acc(dt), copy=False)
+    a = input._data
+    dims = tuple(range(a.ndim))
+    if dt is float16:
+        a = a.astype(_acc(dt))
     token = ignore_fp()
     try:
         res = np.sqrt(np.add.reduce(a * a, axis=dims, keepdims=keepdim))
     finally:
         restore_fp(token)
-    out = _wrap(np.asarray(res).astype(dt.np, copy=False), dt, input.device)
+    if type(res) is not np.ndarray or res.dtype != dt.np:
+        res = np.asarray(res).astype(dt.np, copy=False)
+    out = _wrap(res, dt, input.device)
     if needs_grad(input):
         record(out, "LinalgVectorNormBackward0",
                (lambda g, x, y: _norm_grad(g, x, y, 2.0, dims, keepdim),), (input,),
