@@ -35,8 +35,7 @@ EXCLUDED: dict[str, str] = {
 # yet: not compared with torch until they get one (the list only shrinks).
 _NOT_YET = "landed without samples or a spec: not yet compared with torch"
 EXCLUDED.update({name: _NOT_YET for name in (
-    "cauchy_", "exponential_", "geometric_", "log_normal_", "random_", "uniform_",
-    "multinomial", "cholesky", "linalg.cholesky", "linalg.eigh", "linalg.eigvalsh",
+    "cholesky", "linalg.cholesky", "linalg.eigh", "linalg.eigvalsh",
     "linalg.matrix_rank", "linalg.multi_dot")})
 
 
@@ -419,6 +418,90 @@ def _normal(draw):
 @custom("bernoulli")
 def _bernoulli(draw):
     return Call((TArg(shape(draw), lo=0.0, hi=1.0, specials=False),), {}, values=False)
+
+
+# in-place samplers: values are random (only dtype, shape, flags, nodes and errors compare;
+# tests/oracle/test_samplers.py checks supports, moments and gradients against torch)
+def _sample_target(draw) -> TArg:
+    return any_tensor(draw, shape(draw, ((3,), (2, 3), (), (0,), (4, 1, 2))))
+
+
+def _param(draw, values):
+    return draw(st.sampled_from(values))
+
+
+def _sampler_call(draw, names_values, positional_ok=True) -> Call:
+    """The target, then each parameter left out, given by position or by keyword."""
+    args, kwargs = [_sample_target(draw)], {}
+    by_name = not positional_ok or draw(st.booleans())
+    for name, values in names_values:
+        if not draw(st.integers(0, 2)):
+            by_name = True  # a parameter left out: the next ones by keyword
+            continue
+        v = _param(draw, values)
+        if by_name:
+            kwargs[name] = v
+        else:
+            args.append(v)
+    return Call(tuple(args), kwargs, order=1, values=False)
+
+
+_REALS = (0.0, 1.5, -2.0, 0.25, 3)
+_SCALES = (1.0, 0.5, 2, 0.0, -1.0, float("inf"), float("nan"))
+
+
+@custom("uniform_")
+def _uniform_(draw):
+    return _sampler_call(draw, (("from", (-2.0, 0.0, 0.5, 3)), ("to", (1.0, 2.5, 0.0, -1))),
+                         positional_ok=True)
+
+
+@custom("exponential_")
+def _exponential_(draw):
+    return _sampler_call(draw, (("lambd", _SCALES),))
+
+
+@custom("cauchy_")
+def _cauchy_(draw):
+    return _sampler_call(draw, (("median", _REALS), ("sigma", _SCALES)))
+
+
+@custom("log_normal_")
+def _log_normal_(draw):
+    return _sampler_call(draw, (("mean", _REALS), ("std", _SCALES)))
+
+
+@custom("geometric_")
+def _geometric_(draw):
+    call = _sampler_call(draw, (("p", (0.3, 0.9, 0.5, 0.0, 1.0, 1.5, -0.2)),))
+    if len(call.args) == 1 and "p" not in call.kwargs:  # p has no default
+        call.kwargs["p"] = 0.5
+    return call
+
+
+@custom("random_")
+def _random_(draw):
+    target = _sample_target(draw)
+    form = draw(st.sampled_from(("none", "to", "from-to", "kw")))
+    ends = (0, 1, 3, -2, 10, 2 ** 12, 2 ** 40)
+    if form == "none":
+        return Call((target,), {}, order=1, values=False)
+    if form == "to":
+        return Call((target, _param(draw, ends[1:])), {}, order=1, values=False)
+    if form == "from-to":
+        return Call((target, _param(draw, ends), _param(draw, ends)), {}, order=1,
+                    values=False)
+    return Call((target,), {"to": _param(draw, ends[1:])}, order=1, values=False)
+
+
+@custom("multinomial")
+def _multinomial(draw):
+    s = shape(draw, ((4,), (2, 4), (3,), (1, 5), (0,), (2, 0), ()))
+    probs = TArg(s, lo=0.0, hi=1.0, specials=draw(st.integers(0, 4)) == 0, grad=False,
+                 dtype=draw(st.sampled_from(("float64", "float32", "float64", "int64"))))
+    args = (probs, draw(st.sampled_from((1, 2, 3, 5, 0))))
+    kw = {"replacement": draw(st.booleans())} if draw(st.booleans()) else {}
+    return Call(args, kw, order=0, values=False)
 
 
 # --------------------------------------------------------------------------- the table
