@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from .. import errors
 from ..autograd import needs_grad, record
 from ..modes import _grad_enabled
@@ -49,7 +51,9 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
     xp = input.device.xp
     n = shape[0]
     grouped = (n, num_groups, -1)
-    a = input._data.reshape(grouped)
+    # half computes in float, as ATen's opmath (x * scale + shift cancels otherwise)
+    data = input._data.astype(np.float32) if input.dtype.name == "float16" else input._data
+    a = data.reshape(grouped)
     with _quiet(xp):
         mean, centered, var = _moments(xp, a, (2,))
         rstd = 1.0 / xp.sqrt(var + eps)
@@ -62,7 +66,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
             scale = scale * weight._data.reshape(1, num_groups, -1, 1)
         shift = -scale * mean.reshape(n, num_groups, 1, 1) + (
             0.0 if bias is None else bias._data.reshape(1, num_groups, -1, 1))
-        res = (input._data.reshape(per_group) * scale + shift).reshape(shape)
+        res = (data.reshape(per_group) * scale + shift).reshape(shape)
     out = _const(res, input)
     if needs_grad(input, weight, bias):
         record(out, "NativeGroupNormBackward0", _group_norm_rule, (input, weight, bias),
