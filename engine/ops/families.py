@@ -161,9 +161,11 @@ def binary(name: str, fwd, grads=None, *, save=("input", "other"), out="promote"
                     saved = (input if type(other) is Tensor and other.requires_grad else None,
                              other if type(other) is not Tensor or
                              type(input) is Tensor and input.requires_grad else None)
-                else:
+                elif keep:
                     saved = tuple(input if s == "input" else other if s == "other" else OUTPUT
                                   for s in keep)
+                else:
+                    saved = ()
                 if number_edges or type(input) is Tensor and type(other) is Tensor:
                     record(result, node, grads, (input, other), saved, saves_scalars=cross)
                 elif type(input) is Tensor:

@@ -17,6 +17,7 @@ import warnings
 import numpy as np
 
 from .. import errors
+from .._fperr import Quiet
 from .._parallel import is_numpy
 from ..autograd import OUTPUT, needs_grad, record
 from ..autograd.engine import grad_node, named_grad
@@ -42,7 +43,7 @@ def _const(arr, like: Tensor) -> Tensor:
 
 
 def _quiet(xp):
-    return np.errstate(all="ignore") if is_numpy(xp) else _NoOp()
+    return Quiet() if is_numpy(xp) else _NoOp()
 
 
 class _NoOp:
