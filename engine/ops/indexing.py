@@ -356,14 +356,16 @@ def scatter_add(input, dim, index, src):
         src_shape = src._data.shape
 
         def rule_src(g):
+            # torch's formula gathers an index-shaped gradient; its engine then sums one
+            # that expands to src's shape and refuses any other
             picked = gather(g, d, index)
-            if picked._data.shape == src_shape:
-                return picked
-            from .shape import _embed
-
-            region = tuple(slice(0, n) for n in ishape)
-            return _embed(picked, src_shape, lambda z: z[region], lambda gg: gg[region],
-                          "SliceBackwardBackward0")
+            got = picked._data.shape
+            if got != src_shape and not (len(got) <= len(src_shape) and all(
+                    a in (b, 1) for a, b in zip(got[::-1], src_shape[::-1]))):
+                raise errors.EngineRuntimeError(
+                    f"Function ScatterAddBackward0 returned an invalid gradient at index 1 - "
+                    f"got {list(got)} but expected shape compatible with {list(src_shape)}")
+            return picked
 
         record(out, "ScatterAddBackward0", (lambda g: g, rule_src), (input, src))
     return out
