@@ -12,7 +12,7 @@ import weakref
 import numpy as np
 
 from .. import errors
-from ..dtypes import int64
+from ..dtypes import bool_, int64
 from ..modes import _grad_enabled, no_grad
 from ..tensor import Tensor, _wrap
 
@@ -145,11 +145,19 @@ class Node:
 
     def apply(self, grads: list) -> tuple:
         """Gradients for each edge (None where no gradient flows)."""
-        saved = self._unpack()
+        saved = self._saved
+        if saved is None:
+            raise errors.EngineRuntimeError(errors.BACKWARD_TWICE)
+        if self._had_tensors:  # (``_unpack``, inline)
+            saved = [s.unpack(self) if type(s) is SavedTensor else s for s in saved]
         g = grads[0] if self._nout == 1 else tuple(grads)
         if self._per_input:
+            edges = self._edges
+            if len(edges) == 1:
+                f = self._rule[0]
+                return [None if edges[0] is None or f is None else f(g, *saved)]
             out = []
-            for e, f in zip(self._edges, self._rule):
+            for e, f in zip(edges, self._rule):
                 out.append(None if e is None or f is None else f(g, *saved))
             return out
         needs = tuple(e is not None for e in self._edges)
@@ -253,20 +261,96 @@ def regraph_view(t: Tensor) -> None:
         return
     xp = base.device.xp
     shape = base._data.shape
-    positions = _wrap(xp.arange(base._data.size, dtype=xp.int64).reshape(shape), int64,
-                      base.device)
-    with no_grad():
-        where = t._view_fn(positions)._data.reshape(-1)
+    where = _view_positions(base, t._view_fn)
+    unique = xp.unique(where).size == where.size
     where = _wrap(xp.ascontiguousarray(where), int64, base.device)
-    record(t, "AsStridedBackward0", (lambda g: _as_strided_backward(g, where, shape),), (base,))
+    record(t, "AsStridedBackward0", (lambda g: _as_strided_backward(g, where, shape, unique),),
+           (base,))
     t._output_nr = 0
 
 
-def _as_strided_backward(g: Tensor, where: Tensor, shape: tuple) -> Tensor:
+def _as_strided_backward(g: Tensor, where: Tensor, shape: tuple, unique: bool) -> Tensor:
+    """The view's gradient put where its elements live: copied (so ``-0.`` stays ``-0.``, as
+    PyTorch's) unless elements share memory (an expanded view), where they add up."""
     flat = _wrap(g.device.xp.zeros(int(np.prod(shape)), dtype=g.dtype.np),
                  g.dtype, g.device)
+    if unique:
+        return flat.index_put((where,), g.reshape(-1)).reshape(shape)
     return flat.index_add(0, where, g.reshape(-1)).reshape(shape)
 
+
+def _view_positions(base: Tensor, view_fn):
+    """The flat positions in ``base`` of the elements of ``view_fn(base)``."""
+    xp = base.device.xp
+    positions = _wrap(xp.arange(base._data.size, dtype=xp.int64).reshape(base._data.shape),
+                      int64, base.device)
+    with no_grad():
+        return view_fn(positions)._data.reshape(-1)
+
+
+def copy_slices(base: Tensor, view: Tensor, fn) -> bool:
+    """In-place op on ``view`` (of ``base``) whose out-of-place node is ``fn``: give ``base``
+    PyTorch's ``CopySlices`` node. Its backward runs ``fn`` on the view's part of the gradient
+    and writes (not adds: signs of zero stay as PyTorch's) the result for the view's old values
+    into that part; ``fn``'s other inputs get theirs directly. False (nothing recorded) where
+    ``fn`` does not take the view as its first input (a composite op's last node)."""
+    if FW_ACTIVE[0] or fn is None or fn._nout != 1 or type(fn) is not Node:
+        return False
+    first = fn._edges[0] if fn._edges else None
+    if first is not None and (first[0] is not view._grad_fn or first[1] != view._output_nr):
+        return False
+    view_fn = view._view_fn
+    base_edge = edge_of(base) if base.requires_grad else None
+    meta0 = fn._meta[0] if fn._meta else None
+
+    def rule(g, needs):
+        out = fn.apply([view_fn(g).clone()])
+        if not needs[0]:
+            return (None,) + tuple(out[1:])
+        where = _view_positions(g, view_fn)
+        if g.device.xp.unique(where).size != where.size:  # PyTorch copies into an overlapping view
+            raise errors.EngineRuntimeError(errors.INTERNAL_OVERLAP)
+        r0 = out[0] if len(out) else None
+        if r0 is not None and meta0 is not None and (
+                r0._data.shape != meta0[0] or r0.dtype is not meta0[1]):
+            r0 = _fit_grad(r0, meta0)
+        return (_write_slice(g, r0, view_fn),) + tuple(out[1:])
+
+    node = Node("CopySlices", rule, False, (), fn._had_tensors,
+                (base_edge,) + tuple(fn._edges[1:]),
+                ((base._data.shape, base.dtype),) + tuple(fn._meta[1:]), 1)
+    if HOOKS_ACTIVE[0]:
+        _anomaly.note_forward(node)
+    node._out_meta = ((base._data.shape, base.dtype, base.device),)
+    base._grad_fn, base._output_nr, base.requires_grad = node, 0, True
+    return True
+
+
+def _fit_grad(g: Tensor, meta) -> Tensor:
+    from .engine import _fit
+
+    return _fit(g, meta)
+
+
+def _write_slice(g: Tensor, r0, view_fn) -> Tensor:
+    """A copy of ``g`` with the view's part replaced by ``r0`` (zeros where None), recorded as
+    PyTorch's ``CopySlices`` when building a graph."""
+    arr = g._data.copy()
+    out = _wrap(arr, g.dtype, g.device)
+    with no_grad():
+        part = view_fn(out)._data
+    part[...] = 0 if r0 is None else r0._data
+    if _grad_enabled.get() and (g.requires_grad or r0 is not None and r0.requires_grad):
+        written = _wrap(g.device.xp.zeros(arr.shape, dtype=bool), bool_, g.device)
+        with no_grad():
+            view_fn(written)._data[...] = True
+        record(out, "CopySlices", (lambda gg: gg.masked_fill(written, 0),
+                                   lambda gg: view_fn(gg)), (g, r0))
+    return out
+
+
+_new = object.__new__
+_weakref = weakref.ref
 
 OUTPUT = object()  # marker in ``saved``: save the op's output
 
@@ -300,40 +384,90 @@ def record(outputs, name: str, rule, inputs: tuple, saved: tuple = (), per_input
         if rule is None:  # tangents only: no reverse-mode node
             _forward_ad.propagate(*fw_args)
             return None
-    edges = []
-    meta = []
-    for x in inputs:
+    n = len(inputs)
+    if n == 1:  # (the common cases without the lists)
+        x = inputs[0]
         if type(x) is Tensor and x.requires_grad:
             fn = x._grad_fn
-            edges.append((fn, x._output_nr) if fn is not None and x._base is None
-                         else edge_of(x))
-            meta.append((x._data.shape, x.dtype))
+            edges = ((fn, x._output_nr) if fn is not None and x._base is None
+                     else edge_of(x),)
+            meta = ((x._data.shape, x.dtype),)
         else:
-            edges.append(None)
-            meta.append(None)
+            edges = meta = (None,)
+    elif n == 2:
+        x, y = inputs
+        if type(x) is Tensor and x.requires_grad:
+            fn = x._grad_fn
+            ex = (fn, x._output_nr) if fn is not None and x._base is None else edge_of(x)
+            mx = (x._data.shape, x.dtype)
+        else:
+            ex = mx = None
+        if type(y) is Tensor and y.requires_grad:
+            fn = y._grad_fn
+            ey = (fn, y._output_nr) if fn is not None and y._base is None else edge_of(y)
+            my = (y._data.shape, y.dtype)
+        else:
+            ey = my = None
+        edges, meta = (ex, ey), (mx, my)
+    else:
+        edges = []
+        meta = []
+        for x in inputs:
+            if type(x) is Tensor and x.requires_grad:
+                fn = x._grad_fn
+                edges.append((fn, x._output_nr) if fn is not None and x._base is None
+                             else edge_of(x))
+                meta.append((x._data.shape, x.dtype))
+            else:
+                edges.append(None)
+                meta.append(None)
+        edges, meta = tuple(edges), tuple(meta)
     single = type(outputs) is Tensor
     first = outputs if single else outputs[0]
     had = False
-    if saved and _grad_mode.SEEN[0]:
-        _grad_mode.check_saved(saved)
     if saved:
+        if _grad_mode.SEEN[0]:
+            _grad_mode.check_saved(saved)
         packed = []
         for s in saved:
-            if s is OUTPUT:
-                packed.append(SavedTensor(first, True))
+            if s is OUTPUT or s is first:  # (SavedTensor(first, True), inline)
+                st = _new(SavedTensor)
+                st.vc = vc = first._vc
+                st.version = vc[0]
+                st.owner_nr = first._output_nr
+                st.is_output = True
+                st.tensor = first._data, first.dtype, first.device
+                st.ref = _weakref(first)
+                packed.append(st)
                 had = True
-            elif type(s) is Tensor:
-                packed.append(SavedTensor(s, s is first))
+            elif type(s) is Tensor:  # (SavedTensor(s, False), inline)
+                st = _new(SavedTensor)
+                st.vc = vc = s._vc
+                st.version = vc[0]
+                st.owner_nr = s._output_nr
+                st.is_output = False
+                st.tensor = s
+                packed.append(st)
                 had = True
             else:
                 packed.append(s)
                 had = had or saves_scalars and s is not None
         saved = tuple(packed)
-    if node is None:
-        node = Node(name, rule, per_input, saved, had, tuple(edges), tuple(meta),
-                    1 if single else len(outputs))
+    if node is None:  # (Node(...), inline: a Python __init__ is a nested interpreter call)
+        node = _new(Node)
+        node._name = name
+        node._rule = rule
+        node._per_input = per_input
+        node._saved = saved
+        node._had_tensors = had
+        node._edges = edges
+        node._meta = meta
+        node._nout = 1 if single else len(outputs)
+        node._out_meta = None
+        node._hooks = None
+        node._retains = None
     else:
-        Node.__init__(node, name, rule, per_input, saved, had, tuple(edges), tuple(meta),
+        Node.__init__(node, name, rule, per_input, saved, had, edges, meta,
                       1 if single else len(outputs))
     if HOOKS_ACTIVE[0]:
         _anomaly.note_forward(node)
