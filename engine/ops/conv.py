@@ -154,6 +154,19 @@ def expand_param(value, name: str, k: int, *, fn: str | None = None) -> tuple:
     return tuple(int(v) for v in items)
 
 
+def _int_list(value, name: str, pos: int):
+    """``torch.convolution``'s ``int[]`` arguments: a list or tuple of ints, never one int."""
+    if not isinstance(value, (list, tuple)):
+        raise errors.EngineTypeError(f"convolution(): argument '{name}' (position {pos}) must "
+                                     f"be tuple of ints, not {type(value).__name__}")
+    for i, v in enumerate(value):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+            raise errors.EngineTypeError(
+                f"convolution(): argument '{name}' (position {pos}) must be tuple of ints, but "
+                f"found element of type {type(v).__name__} at pos {i}")
+    return value
+
+
 def _int_arg(value, name: str, fn: str) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise errors.EngineTypeError(
@@ -171,27 +184,75 @@ def _check_tensor(t, name: str, fn: str, pos: int) -> None:
             op=fn, arg=name, pos=pos, type=type(t).__name__))
 
 
-def _check_dtypes(input: Tensor, weight: Tensor, bias, transposed: bool) -> None:
-    if weight.dtype is not input.dtype:
-        if input.dtype.name == "float32":
-            raise errors.EngineRuntimeError(
-                f"Input type (torch.FloatTensor) and weight type "
-                f"(torch.{_TORCH_NAMES[weight.dtype.name]}Tensor) should be the same or input "
-                "should be a MKLDNN tensor and weight is a dense tensor")
+def _uses_onednn(input: Tensor, weight: Tensor, groups: int) -> bool:
+    """Whether torch's CPU convolution picks its oneDNN backend for these arguments (half
+    always; float when grouped, batched, large or with a kernel over 3x3). That backend checks
+    the parameters' dtypes first and words the error its own way."""
+    name = input.dtype.name
+    if name != "float32":
+        return name == "float16"
+    xs, ws = input._data.shape, weight._data.shape
+    if len(xs) == 3:  # 1-D runs as 2-D with a height of 1
+        xs, ws = xs[:2] + (1,) + xs[2:], ws[:2] + (1,) + ws[2:]
+    return (groups > 1 or (ws[-1] > 3 and ws[-2] > 3) or xs[0] > 1 or
+            math.prod(xs[:4]) > 20480)
+
+
+_LEGACY = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
+           "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte"}
+
+
+def _legacy_type(t: Tensor) -> str:
+    """torch's legacy tensor type name (``torch.FloatTensor``; ``CPUBoolType`` for bool)."""
+    name = _LEGACY.get(t.dtype.name)
+    return f"torch.{name}Tensor" if name else f"CPU{_TORCH_NAMES.get(t.dtype.name, 'Bool')}Type"
+
+
+def _dtype_mismatch(input: Tensor, other: Tensor) -> errors.EngineRuntimeError:
+    return errors.EngineRuntimeError(
+        f"expected scalar type {_TORCH_NAMES[input.dtype.name]} but found "
+        f"{_TORCH_NAMES[other.dtype.name]}")
+
+
+def _check_dtypes(input: Tensor, weight: Tensor, bias, transposed: bool, groups: int,
+                  stride: tuple, padding: tuple) -> None:
+    """torch's dtype checks, in its order: the bias first (plain convolution), then the
+    backend's own (oneDNN: weight then bias; the native kernels refuse bool first)."""
+    nd = weight._data.ndim - 2
+    name = input.dtype.name
+    if not transposed and bias is not None and bias.dtype is not input.dtype:
         raise errors.EngineRuntimeError(
-            f"expected scalar type {_TORCH_NAMES[input.dtype.name]} but found "
-            f"{_TORCH_NAMES[weight.dtype.name]}")
-    if bias is not None and bias.dtype is not input.dtype:
-        raise errors.EngineRuntimeError(
-            f"Input type ({_C_NAMES[input.dtype.name]}) and bias type "
+            f"Input type ({_C_NAMES[name]}) and bias type "
             f"({_C_NAMES[bias.dtype.name]}) should be the same")
-    if input.dtype.name == "bool":
+    if transposed and name in ("bool", "int32"):  # the transposed kernels dispatch first
         raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
-            kernel="slow_conv2d_cpu", dtype="Bool"))
-    if transposed and input.dtype.name == "int32":
-        nd = max(weight._data.ndim - 2, 2)
+            kernel=f"slow_conv_transpose{max(nd, 2)}d_out_cpu", dtype=_TORCH_NAMES[name]))
+    if _uses_onednn(input, weight, groups):
+        for t, what in ((weight, "weight"), (bias, "bias")):
+            if t is not None and t.dtype is not input.dtype:
+                raise errors.EngineRuntimeError(
+                    f"Input type ({_legacy_type(input)}) and {what} type ({_legacy_type(t)}) "
+                    f"should be the same or input should be a MKLDNN tensor and {what} is a "
+                    "dense tensor")
+        return
+    if name == "bool":
+        kernel = "slow_conv2d_cpu"
+        if nd == 3:
+            pointwise = (groups == 1 and all(k == 1 for k in weight._data.shape[2:]) and
+                         all(s == 1 for s in stride) and all(p == 0 for p in padding))
+            kernel = "slow_conv3d_cpu" if pointwise else "compute_columns3d"
         raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
-            kernel=f"slow_conv_transpose{nd}d_out_cpu", dtype="Int"))
+            kernel=kernel, dtype="Bool"))
+    if weight.dtype is not input.dtype:
+        raise _dtype_mismatch(input, weight)
+    if transposed and bias is not None and bias.dtype is not input.dtype:
+        if nd == 3:
+            raise _dtype_mismatch(input, bias)
+        # the 1-D/2-D kernels add the bias into the result in place
+        if not input.dtype.is_floating_point and bias.dtype.is_floating_point:
+            raise errors.EngineRuntimeError(
+                f"result type {_TORCH_NAMES[bias.dtype.name]} can't be cast to the desired "
+                f"output type {_TORCH_NAMES[name]}")
     for t in (weight, bias):
         if t is not None and t.device != input.device:
             raise errors.EngineRuntimeError(
@@ -315,11 +376,18 @@ def convolution(input, weight, bias, stride, padding, dilation, transposed, outp
     k = weight._data.ndim - 2
     if k <= 0:
         raise errors.EngineRuntimeError("weight should have at least three dimensions")
-    stride = expand_param(stride, "stride", k)
-    padding = expand_param(padding, "padding", k)
-    dilation = expand_param(dilation, "dilation", k)
-    output_padding = expand_param(output_padding, "output_padding", k)
-    groups = _int_arg(groups, "groups", "convolution")
+    stride = expand_param(_int_list(stride, "stride", 4), "stride", k)
+    padding = expand_param(_int_list(padding, "padding", 5), "padding", k)
+    dilation = expand_param(_int_list(dilation, "dilation", 6), "dilation", k)
+    if not isinstance(transposed, (bool, np.bool_)):
+        raise errors.EngineTypeError("convolution(): argument 'transposed' (position 7) must be "
+                                     f"bool, not {type(transposed).__name__}")
+    output_padding = expand_param(_int_list(output_padding, "output_padding", 8),
+                                  "output_padding", k)
+    if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)):
+        raise errors.EngineTypeError("convolution(): argument 'groups' (position 9) must be "
+                                     f"int, not {type(groups).__name__}")
+    groups = int(groups)
     transposed = bool(transposed)
     _check_shapes(input, weight, bias, stride, padding, dilation, transposed, output_padding,
                   groups)
@@ -334,7 +402,7 @@ def convolution(input, weight, bias, stride, padding, dilation, transposed, outp
                 f"Given input size per channel: "
                 f"({' x '.join(map(str, input._data.shape[2:]))}). Calculated output size per "
                 f"channel: ({' x '.join(map(str, out_len))}). Output size is too small")
-    _check_dtypes(input, weight, bias, transposed)
+    _check_dtypes(input, weight, bias, transposed, groups, stride, padding)
     spatial = input._data.shape[2:] if transposed else _out_len(
         input._data.shape[2:], weight._data.shape[2:], stride, padding, dilation, False,
         output_padding)

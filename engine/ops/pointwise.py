@@ -442,12 +442,6 @@ def _tensor_only(name: str, impl, doc: str, grad_fns=(), aliases=()):
     return fn
 
 
-def _atan2_recip(y: Tensor, x: Tensor) -> Tensor:
-    """``1 / (y² + x²)``, 0 at the origin: atan2's gradient there is 0, as torch's."""
-    d = y * y + x * x
-    return where(d == 0, 0.0, d.reciprocal())
-
-
 def first_on_ties(xp, res, first):
     """``res`` (a maximum or minimum of ``first`` and another operand) with torch's rule for
     equal elements: the first operand's, so ``maximum(-0., 0.)`` is ``-0.``. (torch's SIMD
