@@ -216,14 +216,10 @@ def _dtype_mismatch(input: Tensor, other: Tensor) -> errors.EngineRuntimeError:
 
 def _check_dtypes(input: Tensor, weight: Tensor, bias, transposed: bool, groups: int,
                   stride: tuple, padding: tuple) -> None:
-    """torch's dtype checks, in its order: the bias first (plain convolution), then the
-    backend's own (oneDNN: weight then bias; the native kernels refuse bool first)."""
+    """torch's dtype checks of ``convolution``, in its order: the backend's own (oneDNN:
+    weight then bias; the transposed native kernels refuse bool/int first)."""
     nd = weight._data.ndim - 2
     name = input.dtype.name
-    if not transposed and bias is not None and bias.dtype is not input.dtype:
-        raise errors.EngineRuntimeError(
-            f"Input type ({_C_NAMES[name]}) and bias type "
-            f"({_C_NAMES[bias.dtype.name]}) should be the same")
     if transposed and name in ("bool", "int32"):  # the transposed kernels dispatch first
         raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
             kernel=f"slow_conv_transpose{max(nd, 2)}d_out_cpu", dtype=_TORCH_NAMES[name]))
@@ -412,7 +408,9 @@ def convolution(input, weight, bias, stride, padding, dilation, transposed, outp
     xp = input.device.xp
     res = _forward_array(xp, input._data, weight._data, params)
     if bias is not None:
-        res += bias._data.reshape((-1,) + (1,) * k)
+        # a bias of another dtype is cast into the result's (torch's native kernels copy it
+        # into the output first: a float bias truncates into an integer result)
+        res += bias._data.reshape((-1,) + (1,) * k).astype(res.dtype, copy=False)
     out = _wrap(res, input.dtype, input.device)
     if needs_grad(input, weight, bias):
         record(out, "ConvolutionBackward0", _convolution_rule, (input, weight, bias),
@@ -501,6 +499,10 @@ def _conv_nd(name: str, nd: int, transposed: bool, input, weight, bias, stride, 
         raise errors.EngineRuntimeError(
             f"Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to {name}, but got "
             f"input of size: {_shape(input)}")
+    if not transposed and bias is not None and bias.dtype is not input.dtype:
+        raise errors.EngineRuntimeError(  # conv1d/2d/3d check it before anything else
+            f"Input type ({_C_NAMES[input.dtype.name]}) and bias type "
+            f"({_C_NAMES[bias.dtype.name]}) should be the same")
     batched = n == nd + 2
     if not batched:
         input = input.unsqueeze(0)

@@ -20,7 +20,7 @@ from ..autograd import needs_grad, record
 from ..modes import check_numel, is_grad_enabled, no_grad
 from ..tensor import Tensor, _wrap
 from ._args import broadcast_shape, promote_args
-from .families import _torch_scalar_name
+from .families import _torch_scalar_name, cpp_type_name
 from .registry import op
 
 _COMPUTE_MODES = {None: 0, "use_mm_for_euclid_dist_if_necessary": 0,
@@ -50,20 +50,30 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
     p = float(p)
     if p < 0:
         raise errors.EngineRuntimeError("cdist only supports non-negative p values")
-    if x1.dtype is not x2.dtype:
+    r1, r2 = x1._data.shape[-2], x2._data.shape[-2]
+    mode = _COMPUTE_MODES[compute_mode]
+    empty = x1._data.size == 0 or x2._data.size == 0
+    use_mm = not empty and p == 2 and (mode == 1 or mode == 0 and (r1 > 25 or r2 > 25))
+    batch = broadcast_shape(x1._data.shape[:-2], x2._data.shape[:-2])
+    if use_mm:  # torch's matrix-product form: any float dtype, matmul's dtype check
+        if x1.dtype is not x2.dtype:
+            if x2._data.ndim == 2 and math.prod(batch) == 1:  # folds into one mm
+                raise errors.EngineRuntimeError(
+                    "expected m1 and m2 to have the same dtype, but got: "
+                    f"{cpp_type_name(x1.dtype)} != {cpp_type_name(x2.dtype)}")
+            raise errors.EngineRuntimeError(  # a batched product
+                f"expected scalar type {_torch_scalar_name(x1.dtype)} but found "
+                f"{_torch_scalar_name(x2.dtype)}")
+    elif x1.dtype.name == "float16":  # the direct kernel: no half; x1's dtype decides
+        raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
+            kernel="cdist", dtype="Half"))
+    elif x1.dtype is not x2.dtype:
         raise errors.EngineRuntimeError(
             f"expected scalar type {_torch_scalar_name(x1.dtype)} but found "
             f"{_torch_scalar_name(x2.dtype)}")
-    if x1.dtype.name == "float16":
-        raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
-            kernel="cdist", dtype="Half"))
-    r1, r2 = x1._data.shape[-2], x2._data.shape[-2]
-    batch = broadcast_shape(x1._data.shape[:-2], x2._data.shape[:-2])
     out_shape = tuple(batch) + (r1, r2)
     check_numel(out_shape + (c1,))
-    mode = _COMPUTE_MODES[compute_mode]
-    empty = x1._data.size == 0 or x2._data.size == 0
-    if not empty and p == 2 and (mode == 1 or mode == 0 and (r1 > 25 or r2 > 25)):
+    if use_mm:
         n = int(np.prod(batch)) if batch else 1
         if n == 1:
             dist = _euclidean_dist(x1, x2)
@@ -195,7 +205,10 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-08):
         raise errors.EngineRuntimeError(
             "expected common dtype to be floating point, yet common dtype is "
             f"{_torch_scalar_name(dt)}")
-    a, b = x1, x2  # (each normalised in its own dtype; the product promotes)
+    # an integral input is cast to the common dtype first; floating ones are each normalised
+    # in their own dtype (the product promotes), as torch
+    a = x1 if x1.dtype.is_floating_point else x1.to(dt)
+    b = x2 if x2.dtype.is_floating_point else x2.to(dt)
     if a._data.shape != b._data.shape:
         shape = broadcast_shape(a._data.shape, b._data.shape)
         a, b = a.expand(shape), b.expand(shape)

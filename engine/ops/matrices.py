@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import warnings
 
+import numpy as np
+
 from .. import errors
 from ..autograd import needs_grad, record
 from ..dtypes import bool_
@@ -95,6 +97,83 @@ def _unsafe_view(t: Tensor, shape: tuple) -> Tensor:
     return out
 
 
+def _view_strides(shape: tuple, strides: tuple, new_shape: tuple) -> list:
+    """The strides torch gives a view of a (shape, strides) tensor in ``new_shape`` (the
+    reshape is known to be viewable: only size-1 dims are inserted). Memory is walked in
+    chunks of dims that are contiguous with each other, from the last dim."""
+    new = [0] * len(new_shape)
+    view_d = len(new_shape) - 1
+    base = strides[-1] if strides else 1
+    numel = view_numel = 1
+    for d in range(len(shape) - 1, -1, -1):
+        numel *= shape[d]
+        if d == 0 or (shape[d - 1] != 1 and strides[d - 1] != numel * base):
+            while view_d >= 0 and (view_numel < numel or new_shape[view_d] == 1):
+                new[view_d] = view_numel * base
+                view_numel *= new_shape[view_d]
+                view_d -= 1
+            if d > 0:
+                base, numel, view_numel = strides[d - 1], 1, 1
+    while view_d >= 0:  # a 0-d tensor: only size-1 dims
+        new[view_d] = 1
+        view_d -= 1
+    return new
+
+
+def _iterator_order(shape: tuple, operand_strides: list) -> list:
+    """The order (fastest first) in which torch's TensorIterator lays out the result of a
+    pointwise op over operands with these (broadcast, element) strides."""
+    perm = list(range(len(shape) - 1, -1, -1))
+
+    def should_swap(d0: int, d1: int) -> int:
+        for st in operand_strides:
+            s0, s1 = st[d0], st[d1]
+            if s0 == 0 or s1 == 0:
+                continue
+            if s0 != s1:
+                return -1 if s0 < s1 else 1
+            if shape[d0] > shape[d1]:
+                return 1
+        return 0
+
+    for i in range(1, len(shape)):
+        d1 = i
+        for d0 in range(i - 1, -1, -1):
+            c = should_swap(perm[d0], perm[d1])
+            if c > 0:
+                perm[d0], perm[d1] = perm[d1], perm[d0]
+                d1 = d0
+            elif c < 0:
+                break
+    return perm
+
+
+def _check_product_viewable(input: Tensor, other: Tensor, a_shape: tuple, b_shape: tuple):
+    """torch's kron multiplies the interleaved views and then *views* the product in the
+    result's shape; with a transposed operand the product's layout (TensorIterator's) may not
+    allow that, and torch raises its view error. Raise it where torch does."""
+    shape = tuple(y if x == 1 else x for x, y in zip(a_shape, b_shape, strict=True))
+    strides = []
+    for t, view_shape in ((input, a_shape), (other, b_shape)):
+        arr = t._data
+        st = _view_strides(arr.shape, tuple(x // arr.itemsize for x in arr.strides),
+                           view_shape)
+        strides.append([0 if view_shape[d] == 1 and shape[d] != 1 else st[d]
+                        for d in range(len(shape))])
+    if 0 in shape:
+        return
+    perm = _iterator_order(shape, strides)
+    if perm == list(range(len(shape) - 1, -1, -1)):
+        return
+    slow_first = perm[::-1]
+    arr = np.empty(tuple(shape[d] for d in slow_first), np.int8).transpose(
+        np.argsort(slow_first))
+    try:
+        arr.view().shape = tuple(x * y for x, y in zip(shape[0::2], shape[1::2], strict=True))
+    except AttributeError:
+        raise errors.EngineRuntimeError(errors.VIEW_NOT_COMPATIBLE) from None
+
+
 @op(grad_fns=("UnsafeViewBackward0", "MulBackward0"))
 def kron(input, other):
     """The Kronecker product: every element of ``input`` times the whole of ``other``, laid
@@ -105,8 +184,11 @@ def kron(input, other):
     sb = (1,) * (nd - other._data.ndim) + other._data.shape
     check_numel(tuple(x * y for x, y in zip(sa, sb, strict=True)))
     # a as (a0, 1, a1, 1, ...) and b as (1, b0, 1, b1, ...): their product interleaves blocks
-    a = _unsafe_view(input, tuple(x for s in sa for x in (s, 1)))
-    b = _unsafe_view(other, tuple(x for s in sb for x in (1, s)))
+    a_shape = tuple(x for s in sa for x in (s, 1))
+    b_shape = tuple(x for s in sb for x in (1, s))
+    _check_product_viewable(input, other, a_shape, b_shape)
+    a = _unsafe_view(input, a_shape)
+    b = _unsafe_view(other, b_shape)
     return _unsafe_view(a * b, tuple(x * y for x, y in zip(sa, sb, strict=True)))
 
 
