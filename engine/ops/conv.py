@@ -413,6 +413,9 @@ def convolution(input, weight, bias, stride, padding, dilation, transposed, outp
         res += bias._data.reshape((-1,) + (1,) * k).astype(res.dtype, copy=False)
     out = _wrap(res, input.dtype, input.device)
     if needs_grad(input, weight, bias):
+        if not input.dtype.is_floating_point:  # an integer result of a float bias with grad
+            raise errors.EngineRuntimeError(
+                f"Autograd not support dtype: {_TORCH_NAMES[input.dtype.name]}")
         record(out, "ConvolutionBackward0", _convolution_rule, (input, weight, bias),
                (input, weight, params), per_input=False)
     return out
