@@ -361,6 +361,25 @@ def _forward_array(xp, x, w, p: _Params):
     return conv_forward(xp, x, w, p.stride, p.padding, p.dilation, p.groups, out_len)
 
 
+def _forward_skipping_padding(xp, x, w, p: _Params):
+    """The forward as oneDNN computes it: the zero padding takes no part in the products, so
+    an infinite weight over it gives no ``0 * inf = NaN`` (the native kernels' im2col does).
+    Products taken one by one; only for a non-finite weight with padding."""
+    ksize = w.shape[2:]
+    out_len = _out_len(x.shape[2:], ksize, p.stride, p.padding, p.dilation, False,
+                       p.output_padding)
+    check_numel(x.shape[:1] + (w.shape[0],) + out_len)
+    n, o, g = x.shape[0], w.shape[0], p.groups
+    cols = _columns(xp, x, ksize, p.stride, p.padding, p.dilation, out_len, g)
+    inside = _columns(xp, xp.ones((1,) + x.shape[1:], dtype=bool), ksize, p.stride,
+                      p.padding, p.dilation, out_len, g)
+    wg = w.reshape(g, o // g, -1)
+    with np.errstate(invalid="ignore", over="ignore"):
+        prod = wg[None, :, :, :, None] * cols[:, :, None, :, :]
+    prod = xp.where(inside[:, :, None, :, :], prod, xp.zeros((), dtype=prod.dtype))
+    return prod.sum(axis=3).reshape((n, o) + tuple(out_len))
+
+
 @op(kind="function", grad_fns=("ConvolutionBackward0",))
 def convolution(input, weight, bias, stride, padding, dilation, transposed, output_padding,
                 groups):
@@ -406,7 +425,11 @@ def convolution(input, weight, bias, stride, padding, dilation, transposed, outp
                                     weight._data.size))
     params = _Params((stride, padding, dilation, transposed, output_padding, groups))
     xp = input.device.xp
-    res = _forward_array(xp, input._data, weight._data, params)
+    if (not transposed and any(padding) and _uses_onednn(input, weight, groups) and
+            not bool(xp.isfinite(weight._data).all())):
+        res = _forward_skipping_padding(xp, input._data, weight._data, params)
+    else:
+        res = _forward_array(xp, input._data, weight._data, params)
     if bias is not None:
         # a bias of another dtype is cast into the result's (torch's native kernels copy it
         # into the output first: a float bias truncates into an integer result)

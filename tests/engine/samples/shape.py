@@ -79,8 +79,9 @@ samples("gather",
         Sample((r(3, 4), 1, idx(np.zeros((3, 0), dtype=np.int64))), name="empty"))
 samples("scatter_add",
         Sample((r(3, 4), 1, idx([[0, 0], [3, 1], [2, 2]]), r(3, 2))),
-        # src larger than index: torch refuses src's (index-shaped) gradient, so a constant
-        Sample((r(3), 0, idx([1, 1]), engine.tensor(r(4))), name="src-larger"))
+        # src larger than index: torch refuses src's (index-shaped) gradient at backward
+        Sample((r(3), 0, idx([1, 1]), r(4)), name="src-larger"),
+        Sample((r(3), 0, idx([1, 1]), engine.tensor(r(4))), name="src-larger-constant"))
 samples("index_select",
         Sample((r(3, 4), 1, idx([3, 0, 3])), oracle=lambda np_, a: a[:, np.array([3, 0, 3])]),
         Sample((r(3, 4), 0, idx(1)), name="0-d-index"))
