@@ -112,7 +112,12 @@ def _cdist_grad(g: Tensor, x1: Tensor, x2: Tensor, dist: Tensor, p: float, first
     """PyTorch's ``_cdist_backward``: computed on arrays; a node that refuses to differentiate
     it again, as PyTorch's does."""
     xp = g.device.xp
-    diff = x1._data[..., :, None, :] - x2._data[..., None, :, :]
+    # each side's own difference (x2's gradient is torch's backward with the roles swapped,
+    # not the negated x1 one: x - x is +0 either way)
+    if first:
+        diff = x1._data[..., :, None, :] - x2._data[..., None, :, :]
+    else:
+        diff = x2._data[..., None, :, :] - x1._data[..., :, None, :]
     d = dist._data[..., None]
     gg = g._data[..., None]
     sign = xp.sign(diff)
@@ -131,7 +136,7 @@ def _cdist_grad(g: Tensor, x1: Tensor, x2: Tensor, dist: Tensor, p: float, first
         else:
             term = xp.where((d == 0) | ((diff == 0) & (p < 2)), 0,
                             gg * sign * xp.abs(diff) ** (p - 1) / d ** (p - 1))
-    res = term.sum(axis=-2) if first else -term.sum(axis=-3)
+    res = term.sum(axis=-2) if first else term.sum(axis=-3)
     out = _wrap(xp.ascontiguousarray(res).astype(g.dtype.np, copy=False), g.dtype, g.device)
     if is_grad_enabled() and needs_grad(g, x1, x2):
         record(out, "CdistBackwardBackward0", (_no_cdist_double,) * 3, (g, x1, x2))
