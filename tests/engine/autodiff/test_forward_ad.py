@@ -60,6 +60,8 @@ def test_tangent_rule(name, index):
         np.testing.assert_allclose(got, numeric, atol=sample.atol, rtol=sample.rtol,
                                    err_msg=f"tangent of output {k} vs finite differences")
 
+    if sample.grad_error:  # torch refuses this call's reverse gradient (as the engine)
+        return
     # against the reverse rule: w . (J v) == (J^T w) . v
     inputs = _tensors(arrays, requires_grad=True)
     outs = _call(name, sample, pos, inputs)

@@ -25,6 +25,8 @@ class Sample:
     agree with it. ``second_order``: also check the gradient of the gradient.
     ``noncontig``: also run with non-contiguous views as inputs.
     ``out_index``: for ops returning tuples, which float outputs to check (None = all float).
+    ``grad_error``: torch itself refuses this call's gradient (the text it raises); gradcheck
+    then checks that backward raises it (the differential suite compares it with torch's).
     """
 
     args: tuple
@@ -35,6 +37,7 @@ class Sample:
     name: str = ""
     atol: float = 1e-5
     rtol: float = 1e-3
+    grad_error: str = ""
 
 
 SAMPLES: dict[str, list[Sample]] = {}
