@@ -367,7 +367,12 @@ def scatter_add(input, dim, index, src):
                     f"got {list(got)} but expected shape compatible with {list(src_shape)}")
             return picked
 
-        record(out, "ScatterAddBackward0", (lambda g: g, rule_src), (input, src))
+        def jvp(ts):  # linear in both: torch's self_t.scatter_add(dim, index, src_t)
+            t_in = input.new_zeros(input.shape) if ts[0] is None else ts[0]
+            return scatter_add(t_in, dim, index, src.new_zeros(src.shape) if ts[1] is None
+                               else ts[1])
+
+        record(out, "ScatterAddBackward0", (lambda g: g, rule_src), (input, src), jvp=jvp)
     return out
 
 
