@@ -10,6 +10,7 @@ from ..cost import charge, einsum_cost, product_cost
 from ..dtypes import bool_
 from ..modes import check_numel
 from ..tensor import Tensor, _wrap
+from ._args import broadcast_shape
 from .families import cpp_type_name
 from .registry import op, register
 
@@ -49,17 +50,24 @@ def dot(input, tensor):
 
 
 def _matmul_shape_error(a, b):
+    """The size error of the product torch folds ``matmul(a, b)`` into."""
     sa, sb = a._data.shape, b._data.shape
-    if a._data.ndim == 2 and b._data.ndim == 2:
+    rows = math.prod(sa[:-1])
+    if len(sb) == 2:
         return errors.EngineRuntimeError(
-            f"mat1 and mat2 shapes cannot be multiplied ({sa[0]}x{sa[1]} and {sb[0]}x{sb[1]})")
+            f"mat1 and mat2 shapes cannot be multiplied ({rows}x{sa[-1]} and "
+            f"{sb[0]}x{sb[1]})")
+    if len(sb) == 1:
+        return errors.EngineRuntimeError(
+            f"size mismatch, got input ({rows}), mat ({rows}x{sa[-1]}), vec ({sb[0]})")
+    batch = math.prod(broadcast_shape(sa[:-2], sb[:-2]))
     return errors.EngineRuntimeError(
-        f"Expected size for first two dimensions of batch2 tensor to be: "
-        f"[{sb[0] if sb else 0}, {sa[-1]}] but got: [{', '.join(str(s) for s in sb)}].")
+        f"Expected size for first two dimensions of batch2 tensor to be: [{batch}, {sa[-1]}] "
+        f"but got: [{batch}, {sb[-2]}].")
 
 
-@op(grad_fns=("MmBackward0", "MvBackward0", "DotBackward0", "BmmBackward0",
-              "UnsafeViewBackward0", "ExpandBackward0"))
+@op(grad_fns=("MmBackward0", "MvBackward0", "DotBackward0", "SqueezeBackward4",
+              "CloneBackward0", "UnsafeViewBackward0", "ExpandBackward0"))
 def matmul(input, other):
     """Matrix product with NumPy/PyTorch broadcasting rules (1-D, 2-D and batched)."""
     a, b = input, other
@@ -69,16 +77,21 @@ def matmul(input, other):
             f"both arguments to matmul need to be at least 1D, but they are {na}D and {nb}D")
     if na == 1 and nb == 1:
         return dot(a, b)
-    if a.dtype is not b.dtype:
+    if a.dtype is not b.dtype:  # the text of the product torch folds the call into
+        if nb == 1:
+            raise errors.EngineRuntimeError(
+                f"addmv input tensors must have the same dtype, but got {_short(b.dtype)}, "
+                f"{_short(a.dtype)}, and {_short(b.dtype)}")
+        if nb > 2:
+            if a.dtype is bool_:
+                raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
+                    kernel="bmm", dtype="Bool"))
+            raise errors.EngineRuntimeError(
+                f"expected scalar type {_short(a.dtype)} but found {_short(b.dtype)}")
         raise errors.EngineRuntimeError(
             "expected m1 and m2 to have the same dtype, but got: "
             f"{cpp_type_name(a.dtype)} != {cpp_type_name(b.dtype)}")
     if a._data.shape[-1] != b._data.shape[-2 if nb > 1 else 0]:
-        if na == 2 and nb == 1:
-            sa = a._data.shape
-            raise errors.EngineRuntimeError(
-                f"size mismatch, got input ({sa[0]}), mat ({sa[0]}x{sa[1]}), vec "
-                f"({b._data.shape[0]})")
         raise _matmul_shape_error(a, b)
     out_shape = _matmul_shape(a._data.shape, b._data.shape)
     check_numel(out_shape)
@@ -90,8 +103,11 @@ def matmul(input, other):
         res = xp.matmul(a._data, b._data)
     out = _wrap(res, a.dtype, a.device)
     if needs_grad(a, b):
+        # the last node of torch's decomposition (1-D @ 2-D: unsqueeze, mm, squeeze; 2-D @
+        # batched: a transposed product made contiguous; batched: bmm then _unsafe_view)
         node = "MmBackward0" if na == 2 and nb == 2 else "MvBackward0" if na == 2 and nb == 1 \
-            else "BmmBackward0" if na == 3 and nb == 3 else "UnsafeViewBackward0"
+            else "SqueezeBackward4" if na == 1 and nb == 2 else "CloneBackward0" if na == 2 \
+            else "UnsafeViewBackward0"
         record(out, node, (_matmul_grad_a, _matmul_grad_b), (a, b), (a, b),
                jvp=lambda ts: product_rule(matmul, a, b, ts))
     return out

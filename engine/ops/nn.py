@@ -437,59 +437,69 @@ def _linear_grad_bias(g, x, w):
     return g.sum(0) if g._data.ndim == 2 else g
 
 
-_LINEAR_RULE = (_linear_grad_input, _linear_grad_weight, _linear_grad_bias)
+def _linear_grad_weight_t(g, x, w):
+    """The gradient of ``weight.t()`` (torch's mm gradient of its second operand)."""
+    return _linear_grad_weight(g, x, w).t()
 
 
-@op(kind="function", grad_fns=("AddmmBackward0", "MmBackward0", "ViewBackward0",
-                               "UnsafeViewBackward0", "SqueezeBackward4", "MvBackward0"))
+_LINEAR_2D_RULE = (_linear_grad_bias, _linear_grad_input, _linear_grad_weight_t)
+
+
+@op(kind="function", grad_fns=("AddmmBackward0", "MmBackward0", "ViewBackward0", "TBackward0",
+                               "UnsafeViewBackward0", "SqueezeBackward4", "AddBackward0"))
 def linear(input, weight, bias=None):
-    """``input @ weight.T + bias`` over the last dimension of ``input``."""
+    """``input @ weight.T + bias`` over the last dimension of ``input``, recorded as torch
+    decomposes it: ``addmm(bias, input, weight.t())`` for a 2-D input with a bias (and, through
+    a flattening view, for a contiguous one with a 1-D bias), else ``matmul(input,
+    weight.t())`` plus the bias in place."""
     nx, nw = input._data.ndim, weight._data.ndim
     if nx == 0 or nw == 0:
         raise errors.EngineRuntimeError(
             f"both arguments to linear need to be at least 1D, but they are {nx}D and {nw}D")
     _same_device(input, weight, bias)
-    if nw != 2:
-        out = input.matmul(weight)
-        return out if bias is None else out + bias
-    k = input._data.shape[-1]
-    n_out, n_in = weight._data.shape
-    if k != n_in:
-        rows = int(np.prod(input._data.shape[:-1], dtype=np.int64))
-        raise errors.EngineRuntimeError(
-            f"mat1 and mat2 shapes cannot be multiplied ({rows}x{k} and {n_in}x{n_out})")
-    if input.dtype is not weight.dtype:
-        raise errors.EngineRuntimeError(
-            f"expected m1 and m2 to have the same dtype, but got: "
-            f"{_mm_dtype_name(input.dtype)} != {_mm_dtype_name(weight.dtype)}")
-    out_shape = input._data.shape[:-1] + (n_out,)
-    if bias is not None:
-        _check_bias(bias, out_shape, input)
+    if nx == 2 and nw == 2 and input.dtype is weight.dtype and \
+            input._data.shape[1] == weight._data.shape[1] and (
+                bias is None or (bias.dtype is input.dtype and bias._data.ndim == 1 and
+                                 bias._data.shape[0] == weight._data.shape[0])):
+        return _linear_2d(input, weight, bias)  # (the usual case, one product)
+    from .fused import addmm
+    from .linalg import matmul
+
+    wt = weight.t()
+    if bias is not None and (nx == 2 or input.is_contiguous() and (
+            nx == 3 or bias._data.ndim == 1)):
+        if nx == 2:
+            return addmm(bias, input, wt)
+        lead = input._data.shape[:-1]
+        res = addmm(bias, input.reshape(math.prod(lead), input._data.shape[-1]), wt)
+        return res.view(lead + (res._data.shape[1],))
+    out = matmul(input, wt)
+    return out if bias is None else out.add_(bias)
+
+
+def _linear_2d(input, weight, bias):
+    """``addmm(bias, input, weight.t())`` / ``mm(input, weight.t())`` for a 2-D input whose
+    arguments check out: one product, with torch's nodes (the weight through TBackward0)."""
+    out_shape = (input._data.shape[0], weight._data.shape[0])
     check_numel(out_shape)
-    xp = input.device.xp
-    a = input._data
-    res = xp.matmul(a if nx <= 2 else a.reshape(-1, k), weight._data.T)
+    res = input.device.xp.matmul(input._data, weight._data.T)
     if bias is not None:
         res += bias._data
-    out = _wrap(res.reshape(out_shape) if nx > 2 else res, input.dtype, input.device)
+    out = _wrap(res, input.dtype, input.device)
     if needs_grad(input, weight, bias):
-        if nx == 2:
-            node = "MmBackward0" if bias is None else "AddmmBackward0"
-        elif nx == 1 and bias is None:
-            node = "SqueezeBackward4"
-        else:
-            node = "UnsafeViewBackward0" if bias is None else "ViewBackward0"
-        record(out, node, _LINEAR_RULE, (input, weight, bias), (input, weight),
-               jvp=lambda ts: _linear_jvp(input, weight, ts))
+        wt = weight.t()
+        record(out, "MmBackward0" if bias is None else "AddmmBackward0", _LINEAR_2D_RULE,
+               (bias, input, wt), (input, weight),
+               jvp=lambda ts: _linear_jvp(input, wt, ts))
     return out
 
 
-def _linear_jvp(x, w, tangents):
-    """``linear(tx, w) + linear(x, tw) + tb`` (terms without a tangent left out)."""
-    tx, tw, tb = tangents
-    out = None if tx is None else linear(tx, w)
-    if tw is not None:
-        out = linear(x, tw) if out is None else out + linear(x, tw)
+def _linear_jvp(x, wt, tangents):
+    """``tb + tx @ wt + x @ twt`` (terms without a tangent left out)."""
+    tb, tx, twt = tangents
+    out = None if tx is None else tx.mm(wt)
+    if twt is not None:
+        out = x.mm(twt) if out is None else out + x.mm(twt)
     if tb is not None:
         out = tb if out is None else out + tb
     return out

@@ -272,9 +272,15 @@ def _permute(input: Tensor, perm: tuple, node: str) -> Tensor:
     arr = input.device.xp.transpose(input._data, perm)
     out = make_view(input, arr, lambda t: _permute(t, perm, node))
     if needs_grad(input):
-        inv = tuple(int(i) for i in np.argsort(perm))
-        record(out, node, (lambda g: g.permute(inv),), (input,),
-               jvp=lambda ts: _permute(ts[0], perm, node))
+        if node == "TBackward0":  # its gradient is a t() again (TBackward0 under create_graph)
+            back = t
+        else:
+            inv = tuple(int(i) for i in np.argsort(perm))
+
+            def back(g):
+                return g.permute(inv)
+
+        record(out, node, (back,), (input,), jvp=lambda ts: _permute(ts[0], perm, node))
     return out
 
 
