@@ -356,19 +356,24 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     return tuple(result)
 
 
-def grad_node(name: str, rule, *args):
+def grad_node(name: str, rule, *args, grads=None):
     """``rule(*args)``: an op's first-order gradient formula (``args``: the incoming gradient and
     what the forward saved). When ``create_graph`` records it, it is ONE node named as torch
     names it (``TanhBackwardBackward0``), with an edge to each tensor in ``args``, as torch's
     backward-of-backward ops have; so it requires grad when a saved tensor does, even if the
     formula uses that tensor only as a constant (a mask: its gradient is then zeros, as torch's).
     Its own gradient is the formula's vector-Jacobian product (the formula run again with grad
-    on), so higher orders stay exact."""
+    on), so higher orders stay exact. ``grads``: instead, one ``f(gg, *args)`` per arg (None
+    where there is no edge), torch's double-backward formulas written in its order, so that
+    the signs of zeros and the NaN/inf they give are torch's."""
     if not _grad_enabled.get() or FW_ACTIVE[0] or not needs_grad(*args):
         return rule(*args)
     with set_grad_enabled(False):
         out = rule(*args)
     inputs = tuple(a if type(a) is Tensor and a.dtype.is_floating_point else None for a in args)
+    if grads is not None:
+        record(out, name, grads, inputs, args)
+        return out
 
     def vjp(gg, needs, *saved):
         targets = [t for t, n in zip(saved, needs, strict=True) if n]
@@ -388,9 +393,10 @@ def grad_node(name: str, rule, *args):
     return out
 
 
-def named_grad(name: str, rule):
-    """``rule`` (a gradient formula ``rule(g, *saved)``) as a ``grad_node`` named ``name``."""
-    return lambda g, *saved: grad_node(name, rule, g, *saved)
+def named_grad(name: str, rule, grads=None):
+    """``rule`` (a gradient formula ``rule(g, *saved)``) as a ``grad_node`` named ``name``
+    (``grads``: its own gradient formulas, as ``grad_node``'s)."""
+    return lambda g, *saved: grad_node(name, rule, g, *saved, grads=grads)
 
 
 def _zeros_like(t: Tensor) -> Tensor:

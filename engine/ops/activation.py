@@ -12,12 +12,12 @@ import numpy as np
 
 from .. import errors
 from ..autograd import OUTPUT, needs_grad, record
-from ..autograd.engine import named_grad
+from ..autograd.engine import grad_node, named_grad
 from ..dtypes import bool_
 from ..random import current_generator
 from ..tensor import Tensor, _wrap
 from ._args import norm_dim
-from .nn import _const, _floating, _maybe_inplace, _quiet, _scaled_by_mask, _where_keep
+from .nn import _const, _floating, _maybe_inplace, _quiet, _scaled_by_mask, _where_keep, elu_family
 from .pointwise import where
 from .registry import op
 
@@ -99,37 +99,11 @@ def threshold_(input, threshold, value):
     return _threshold(input, threshold, value, True)
 
 
-def _elu_family(input: Tensor, alpha: float, scale: float, input_scale: float, node: str,
-                grad_input_scale: float | None = None):
-    """``scale * elu(x * input_scale, alpha)``; the gradient may use its own input scale
-    (torch's celu backward uses ``1 / float32(alpha)``)."""
-    if grad_input_scale is None:
-        grad_input_scale = input_scale
-    a = input._data
-    xp = input.device.xp
-    pos = a > 0
-    with _quiet(xp):
-        res = xp.where(pos, a * scale,
-                       (alpha * scale) * xp.expm1(xp.minimum(0, a) * input_scale))
-    out = _const(res, input)
-    if needs_grad(input):
-        # NaN takes the x > 0 branch, as torch; x < 0 alone feeds exp (0 at 0 in second order)
-        m, off = _const(~(a <= 0), input), _wrap(~(a < 0), bool_, input.device)
-
-        def rule(g, x, m, off):
-            return g * (m * scale + (1 - m) * (alpha * scale * grad_input_scale) *
-                        (x.masked_fill(off, 0) * grad_input_scale).exp())
-
-        record(out, node, (named_grad("EluBackwardBackward0", rule),), (input,), (input, m, off),
-               jvp=lambda ts: rule(ts[0], input, m, off))
-    return out
-
-
 @op(kind="function", grad_fns=("EluBackward0", "EluBackward1"))
 def selu(input, inplace=False):
     """``scale * elu(input, alpha)`` with the self-normalizing constants."""
     _floating(input, "elu_cpu")
-    return _maybe_inplace(input, inplace, lambda: _elu_family(
+    return _maybe_inplace(input, inplace, lambda: elu_family(
         input, _SELU_ALPHA, _SELU_SCALE, 1.0, "EluBackward1" if inplace else "EluBackward0"))
 
 
@@ -139,7 +113,7 @@ def celu(input, alpha=1.0, inplace=False):
     if alpha == 0:
         raise errors.EngineRuntimeError("ZeroDivisionError")
     _floating(input, "elu_cpu")
-    return _maybe_inplace(input, inplace, lambda: _elu_family(
+    return _maybe_inplace(input, inplace, lambda: elu_family(
         input, alpha, 1.0, 1.0 / alpha, "CeluBackward1" if inplace else "CeluBackward0",
         1.0 / float(np.float32(alpha))))
 
@@ -174,17 +148,29 @@ def mish(input, inplace=False):
 @op(kind="function", grad_fns=("LogSigmoidBackward0",))
 def logsigmoid(input):
     """``log(sigmoid(input))``, computed stably."""
-    _floating(input, "log_sigmoid_forward")
+    _floating(input, "log_sigmoid_cpu")
     a = input._data
     xp = input.device.xp
     with _quiet(xp):
         res = xp.minimum(a, 0) - xp.log1p(xp.exp(-xp.abs(a)))
     out = _const(res, input)
     if needs_grad(input):
-        record(out, "LogSigmoidBackward0",
-               (named_grad("LogSigmoidBackwardBackward0", lambda g, x: g * (-x).sigmoid()),),
-               (input,), (input,), jvp=lambda ts: ts[0] * (-input).sigmoid())
+        record(out, "LogSigmoidBackward0", (_logsigmoid_backward,), (input,), (input,),
+               jvp=lambda ts: ts[0] * (-input).sigmoid())
     return out
+
+
+def _logsigmoid_backward(g, x):
+    return grad_node("LogSigmoidBackwardBackward0", lambda g, x: g * (-x).sigmoid(), g, x,
+                     grads=_LOGSIGMOID_DOUBLE)
+
+
+def _logsigmoid_double(gg, g, x):
+    z = x.sigmoid()
+    return gg * g * (z - 1) * z
+
+
+_LOGSIGMOID_DOUBLE = (lambda gg, g, x: _logsigmoid_backward(gg, x), _logsigmoid_double)
 
 
 @op(kind="function", grad_fns=("HardsigmoidBackward0",))

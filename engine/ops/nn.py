@@ -292,27 +292,54 @@ def silu(input, inplace=False):
 def elu(input, alpha=1.0, inplace=False):
     """``input`` where positive, ``alpha * (exp(input) - 1)`` elsewhere."""
     _floating(input, "elu_cpu")
+    return _maybe_inplace(input, inplace, lambda: elu_family(
+        input, alpha, 1.0, 1.0, "EluBackward1" if inplace else "EluBackward0"))
 
-    def compute():
-        a = input._data
-        xp = input.device.xp
-        pos = a > 0
-        out = _const(xp.where(pos, a, alpha * xp.expm1(xp.minimum(0, a))), input)
-        if needs_grad(input):
-            # first order: alpha at 0 (x <= 0 branch), NaN takes the x > 0 branch; second
-            # order: 0 at 0 (x < 0), as torch
-            m = _const(~(a <= 0), input)
-            off = _wrap(~(a < 0), bool_, input.device)
 
-            def rule(g, x, m, off):
-                return g * (m + (1 - m) * alpha * x.masked_fill(off, 0).exp())
+def elu_family(input: Tensor, alpha: float, scale: float, input_scale: float, node: str,
+               grad_input_scale: float | None = None) -> Tensor:
+    """``scale * elu(x * input_scale, alpha)`` (elu, selu, celu); the gradient may use its own
+    input scale (torch's celu backward uses ``1 / float32(alpha)``)."""
+    if grad_input_scale is None:
+        grad_input_scale = input_scale
+    a = input._data
+    xp = input.device.xp
+    pos = a > 0
+    with _quiet(xp):  # expm1 keeps -0. (torch's kernel)
+        res = xp.where(pos, a * scale, xp.expm1(xp.where(pos, 0, a) * input_scale) *
+                       (alpha * scale))
+    out = _const(res, input)
+    if needs_grad(input):
+        args = (alpha, scale, grad_input_scale)
+        record(out, node, (lambda g, x: elu_backward(g, x, *args),), (input,), (input,),
+               jvp=lambda ts: _elu_backward_formula(ts[0], input, *args))
+    return out
 
-            record(out, "EluBackward1" if inplace else "EluBackward0",
-                   (named_grad("EluBackwardBackward0", rule),), (input,), (input, m, off),
-                   jvp=lambda ts: rule(ts[0], input, m, off))
-        return out
 
-    return _maybe_inplace(input, inplace, compute)
+def elu_backward(g: Tensor, x: Tensor, alpha: float, scale: float, input_scale: float):
+    """torch's ``elu_backward`` on the input; under create_graph its node
+    ``EluBackwardBackward0``."""
+    return grad_node("EluBackwardBackward0", _elu_backward_formula, g, x, alpha, scale,
+                     input_scale, grads=_ELU_DOUBLE)
+
+
+def _elu_backward_formula(g, x, alpha, scale, input_scale):
+    from .pointwise import where
+
+    neg = x <= 0  # NaN takes the linear branch
+    e = (x.masked_fill(~neg, 0) * input_scale).exp()
+    return where(neg, g * input_scale * (alpha * scale) * e, g * scale)
+
+
+def _elu_double_x(gg, g, x, alpha, scale, input_scale):
+    neg = _const(x._data < 0, x)  # the second derivative is 0 at 0
+    return elu_backward(gg * g * input_scale, x, alpha, scale, input_scale) * neg
+
+
+_ELU_DOUBLE = (lambda gg, g, x, *args: elu_backward(gg, x, *args), _elu_double_x,
+               None, None, None)
+
+
 
 
 @op(kind="function", grad_fns=("SoftplusBackward0",))

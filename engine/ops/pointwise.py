@@ -569,7 +569,16 @@ def _tanh_backward(g, out):
 
 
 def _sigmoid_backward(g, out):
-    return g * out * (1 - out)
+    return grad_node("SigmoidBackwardBackward0", _sigmoid_backward_formula, g, out,
+                     grads=_SIGMOID_DOUBLE)
+
+
+def _sigmoid_backward_formula(g, out):
+    return g * (1 - out) * out
+
+
+_SIGMOID_DOUBLE = (lambda gg, g, out: _sigmoid_backward(gg, out),
+                   lambda gg, g, out: gg * g * (-2 * out + 1))
 
 
 def _sigmoid(xp, a):
@@ -583,7 +592,7 @@ def _sigmoid(xp, a):
 
 
 sigmoid = unary("sigmoid", _sigmoid,
-                lambda g, out: grad_node("SigmoidBackwardBackward0", _sigmoid_backward, g, out),
+                _sigmoid_backward,
                 save=("out",), doc="Elementwise logistic sigmoid.")
 _alias_twins(("negative", "neg"), ("absolute", "abs"), ("fix", "trunc"), ("arcsin", "asin"),
              ("arccos", "acos"), ("arctan", "atan"))
