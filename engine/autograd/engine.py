@@ -5,6 +5,8 @@ shape in one place, and accumulates into leaves through ``AccumulateGrad`` nodes
 
 from __future__ import annotations
 
+import weakref
+
 from .. import errors
 from ..modes import _grad_enabled, set_grad_enabled
 from ..tensor import Tensor, _wrap
@@ -201,7 +203,14 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                     buf = pending.get(nxt)
                     if buf is None:
                         buf = pending[nxt] = [None] * nxt._nout
-                    buf[nr] = g if buf[nr] is None else buf[nr] + g
+                    old = buf[nr]
+                    if old is None:
+                        buf[nr] = g
+                    elif _ZEROS and (is_zero_gradient(g) or is_zero_gradient(old)):
+                        if is_zero_gradient(old):
+                            buf[nr] = g
+                    else:
+                        buf[nr] = old + g
                 d = deps[nxt] - 1
                 deps[nxt] = d
                 if d == 0:
@@ -303,6 +312,8 @@ def _accumulate(var: Tensor, g: Tensor, create_graph: bool, not_owned: set) -> N
                 g = out
                 not_owned.add(id(out))
     old = var._grad
+    if old is not None and _ZEROS and is_zero_gradient(g):
+        return
     if old is None:
         if create_graph:
             var._grad = g
@@ -397,6 +408,24 @@ def named_grad(name: str, rule, grads=None):
     """``rule`` (a gradient formula ``rule(g, *saved)``) as a ``grad_node`` named ``name``
     (``grads``: its own gradient formulas, as ``grad_node``'s)."""
     return lambda g, *saved: grad_node(name, rule, g, *saved, grads=grads)
+
+
+# zero gradients that adding leaves the other addend as it is (torch's ZeroTensor, which some of
+# its backward formulas return: -0. + ZeroTensor stays -0.): id -> weak reference
+_ZEROS: dict[int, weakref.ref] = {}
+
+
+def zero_gradient(like: Tensor) -> Tensor:
+    """Zeros shaped as ``like`` that the engine skips when it sums gradients."""
+    z = _zeros_like(like)
+    key = id(z)
+    _ZEROS[key] = weakref.ref(z, lambda _, k=key: _ZEROS.pop(k, None))
+    return z
+
+
+def is_zero_gradient(g) -> bool:
+    ref = _ZEROS.get(id(g))
+    return ref is not None and ref() is g
 
 
 def _zeros_like(t: Tensor) -> Tensor:

@@ -201,14 +201,25 @@ def hardswish(input, inplace=False):
             lo = _wrap(a <= -3, bool_, input.device)
             mid = _wrap((a > -3) & (a < 3), bool_, input.device)
 
-            def rule(g, x, lo, mid):  # torch's selects: NaN passes g, 0 below -3 is +0
-                return where(lo, 0.0, where(mid, g * (x / 3 + 0.5), g))
-
-            record(out, "HardswishBackward0", (named_grad("HardswishBackwardBackward0", rule),),
+            rule = _hardswish_backward  # torch's selects: NaN passes g, 0 below -3 is +0
+            record(out, "HardswishBackward0",
+                   (named_grad("HardswishBackwardBackward0", rule, _HARDSWISH_DOUBLE),),
                    (input,), (input, lo, mid), jvp=lambda ts: rule(ts[0], input, lo, mid))
         return out
 
     return _maybe_inplace(input, inplace, compute)
+
+
+def _hardswish_backward(g, x, lo, mid):
+    return where(lo, 0.0, where(mid, g * (x / 3 + 0.5), g))
+
+
+# torch's: the incoming gradient's edge is hardswish_backward again; the input's is
+# ``gg * g / 3`` strictly inside (-3, 3), +0 elsewhere (NaN included)
+_HARDSWISH_DOUBLE = (
+    lambda gg, g, x, lo, mid: grad_node("HardswishBackwardBackward0", _hardswish_backward, gg, x,
+                                        lo, mid, grads=_HARDSWISH_DOUBLE),
+    lambda gg, g, x, lo, mid: where(mid, gg * g / 3.0, 0.0), None, None)
 
 
 @op(grad_fns=("HardshrinkBackward0",))

@@ -256,12 +256,44 @@ def gelu(input, approximate="none"):
             # torch's vectorized float32/float16 kernel gives NaN at +inf (one element, or
             # float64, take the scalar formula: inf)
             res = xp.where(xp.isposinf(a), xp.nan, res)
-        rule = lambda g, x: g * (_normal_cdf(x) + x * _normal_pdf(x))  # noqa: E731
+        rule = _gelu_grad
     out = _const(res, input)
     if needs_grad(input):
-        record(out, "GeluBackward0", (named_grad("GeluBackwardBackward0", rule),), (input,),
-               (input,), jvp=lambda ts: rule(ts[0], input))
+        backward = _gelu_backward_tanh if approximate == "tanh" else _gelu_backward
+        record(out, "GeluBackward0", (backward,), (input,), (input,),
+               jvp=lambda ts: rule(ts[0], input))
     return out
+
+
+def _gelu_grad(g, x):
+    return g * (_normal_cdf(x) + x * _normal_pdf(x))
+
+
+def _gelu_backward(g, x):
+    return grad_node("GeluBackwardBackward0", _gelu_grad, g, x, grads=_GELU_DOUBLE)
+
+
+def _gelu_backward_tanh(g, x):
+    return grad_node("GeluBackwardBackward0", _gelu_tanh_grad, g, x, grads=_GELU_TANH_DOUBLE)
+
+
+def _gelu_second(x):
+    pdf = _normal_pdf(x)
+    return 2 * pdf - x * x * pdf
+
+
+def _gelu_tanh_second(x):
+    t = ((x + x * x * x * _TANH_A) * _TANH_K).tanh()
+    sech2 = 1 - t * t
+    h = (1 + 3 * _TANH_A * x * x) * _TANH_K
+    return sech2 * h + 0.5 * x * (sech2 * (-2 * t * h * h) + sech2 * (6 * _TANH_A * _TANH_K) * x)
+
+
+# torch's gelu double backward: the incoming gradient's edge is gelu_backward again, the
+# input's is ``gg * g * gelu''(x)`` (one product: the sign of a zero is the product's)
+_GELU_DOUBLE = (lambda gg, g, x: _gelu_backward(gg, x), lambda gg, g, x: gg * g * _gelu_second(x))
+_GELU_TANH_DOUBLE = (lambda gg, g, x: _gelu_backward_tanh(gg, x),
+                     lambda gg, g, x: gg * g * _gelu_tanh_second(x))
 
 
 def _silu_grad(g, x):

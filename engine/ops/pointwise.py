@@ -17,7 +17,7 @@ import numpy as np
 from .. import errors
 from .._parallel import is_numpy
 from ..autograd import needs_grad, record
-from ..autograd.engine import grad_node
+from ..autograd.engine import grad_node, zero_gradient
 from ..autograd.graph import FW_ACTIVE
 from ..dtypes import DEFAULT_INT, bool_, from_numpy_dtype
 from ..modes import check_numel, is_grad_enabled
@@ -138,7 +138,7 @@ def _sub_check(a, b) -> None:
 _sub = binary("sub", lambda xp, a, b: xp.subtract(a, b), (lambda g, *_: g, lambda g, *_: -g),
               save=(), doc="", inplace=False, public=False, check=_sub_check)
 _div = binary("div", _quiet(lambda xp, a, b: xp.true_divide(a, b)),
-              (lambda g, a, b: g / b, lambda g, a, b: -g * a / (b * b)),
+              (lambda g, a, b: g / b, lambda g, a, b: -g * (a / b / b)),
               out="float", doc="", inplace=False, public=False)
 mul = binary("mul", lambda xp, a, b: xp.multiply(a, b),
              (lambda g, a, b: g * b, lambda g, a, b: g * a),
@@ -509,7 +509,16 @@ _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
 neg = unary("neg", _neg, lambda g, *_: -g, save=(), floating=False,
             doc="Elementwise negation.", aliases=("negative",))
-abs = unary("abs", _abs, lambda g, x: g * x.sign(), floating=False,
+def _sgn(x: Tensor) -> Tensor:
+    """``x.sgn()`` inside abs's gradient: its own gradient is torch's zero tensor (which leaves
+    the signs of zeros it is added to as they are)."""
+    out = _wrap(_sign(x.device.xp, x._data), x.dtype, x.device)
+    if needs_grad(x):
+        record(out, "SgnBackward0", (lambda g: zero_gradient(g),), (x,))
+    return out
+
+
+abs = unary("abs", _abs, lambda g, x: g * _sgn(x), floating=False,
             doc="Elementwise absolute value (gradient 0 at 0).", aliases=("absolute",))
 sign = unary("sign", _sign, _zero_grad, save=(), floating=False,
              doc="Elementwise sign: -1, 0 or 1 (0 for NaN); zero gradient.")

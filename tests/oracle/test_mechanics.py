@@ -431,8 +431,11 @@ def _signed(x):
         return [_signed(i) for i in x]
     if x is None:
         return None
+    x_ = x.detach()
+    if getattr(x_, "_is_zerotensor", lambda: False)():  # what some torch formulas return
+        x_ = x_.new_zeros(x_.shape)
     vals = [("nan" if v != v else "-0" if v == 0 and str(v).startswith("-") else
-             float(f"{v:.10g}")) for v in x.detach().reshape(-1).tolist()]
+             float(f"{v:.10g}")) for v in x_.reshape(-1).tolist()]
     fn = x.grad_fn
     return (vals, tuple(x.shape), x.requires_grad,
             None if fn is None else fn.name().replace("torch::autograd::", ""))
