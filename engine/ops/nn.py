@@ -972,9 +972,13 @@ def _check_weight_size(weight: Tensor, input: Tensor) -> None:
 
 
 # --------------------------------------------------------------------------- regression losses
-def _difference_loss(input, target, reduction: str, node: str, value, slope, consts=()):
-    """A loss of ``d = input - target`` (broadcast): ``value(xp, d)`` elementwise, reduced; its
-    derivative ``slope(d, *consts)`` is written with engine ops on ``d``."""
+def _difference_loss(input, target, reduction: str, node: str, value, backward, param=None,
+                     kernel: str = "", input_dtype: bool = False):
+    """A loss of ``d = input - target`` (broadcast): ``value(xp, d)`` elementwise, reduced.
+    ``backward`` is torch's ``<loss>_backward(g, self, target)`` (``_LossBackward``): the
+    target's gradient is it with the operands swapped, as torch computes it. ``kernel``: its
+    name in torch's error for integer operands; ``input_dtype``: the result has ``input``'s
+    dtype (torch's huber_loss)."""
     input = ensure_tensor(input)
     target = ensure_tensor(target, dtype=input.dtype)
     _same_device(input, target)
@@ -983,28 +987,96 @@ def _difference_loss(input, target, reduction: str, node: str, value, slope, con
     check_numel(shape)
     xp = input.device.xp
     dt = promote_args(input, target)
+    if input_dtype and dt.is_floating_point and not input.dtype.is_floating_point:
+        raise errors.EngineRuntimeError(
+            f"result type {_TORCH_NAMES[dt.name]} can't be cast to the desired output type "
+            f"{_TORCH_NAMES[input.dtype.name]}")
+    if not dt.is_floating_point:
+        raise errors.NotSupported(f"\"{kernel}\" not implemented for '{_TORCH_NAMES[dt.name]}'")
+    if input_dtype:
+        dt = input.dtype
     d = input._data.astype(dt.np, copy=False) - target._data.astype(dt.np, copy=False)
-    const_arrays = tuple(c(xp, d) for c in consts)
     out = _wrap(_reduce_array(xp, value(xp, d), reduction).astype(dt.np, copy=False), dt,
                 input.device)
     if needs_grad(input, target):
         n = int(np.prod(shape, dtype=np.int64))
-        cs = tuple(_wrap(c.astype(dt.np, copy=False), dt, input.device) for c in const_arrays)
-
-        def grad_input(g, x, y, *cs):
-            return _upstream(g, reduction, n) * slope(x - y, *cs)
-
-        def grad_target(g, x, y, *cs):
-            return -grad_input(g, x, y, *cs)
-
-        if node in _L1_NODES.values():  # torch's composite: grad * sgn(d), negated for target
-            rules = (named_grad("MulBackward0", grad_input),
-                     named_grad("NegBackward0", grad_target))
-        else:  # MseLossBackwardBackward0 ... for both
-            rules = (named_grad(node[:-1] + "Backward0", grad_input),
-                     named_grad(node[:-1] + "Backward0", grad_target))
-        record(out, node, rules, (input, target), (input, target) + cs)
+        back = backward(reduction, n, param)
+        record(out, node, (lambda g, x, y: back(g, x, y), lambda g, x, y: back(g, y, x)),
+               (input, target), (input, target))
     return out
+
+
+class _LossBackward:
+    """torch's ``<loss>_backward(grad_output, self, target)`` of a regression loss, and under
+    ``create_graph`` its node ``<Loss>BackwardBackward0`` with torch's own second-derivative
+    formulas: the incoming gradient's, ``self``'s and ``target``'s (its negation)."""
+
+    name = ""
+
+    def __init__(self, reduction: str, n: int, param):
+        self.reduction, self.n, self.param = reduction, n, param
+        self.norm = 1.0 / n if reduction == "mean" and n else 1.0
+        self.grads = (self._grad_output, self._self, lambda gg, g, a, b: -self._self(gg, g, a, b))
+
+    def __call__(self, g, a, b):
+        if not b.dtype.is_floating_point:  # (an integer or bool operand: it has no gradient)
+            b = b.to(a.dtype)
+        elif not a.dtype.is_floating_point:
+            a = a.to(b.dtype)
+        return grad_node(self.name, self._in_dtype_of_a, g, a, b, grads=self.grads)
+
+    def _in_dtype_of_a(self, g, a, b):  # torch's grad_input is zeros_like(self)
+        r = self.formula(g, a, b)
+        return r if r.dtype is a.dtype else r.to(a.dtype)
+
+    def _mean(self, t):
+        return t / self.n if self.reduction == "mean" and self.n else t
+
+    def _grad_output(self, gg, g, a, b):
+        if self.reduction == "none":
+            return self(gg, a, b)
+        return (self(zeros_like(g) + 1, a, b) * gg).sum()
+
+
+class _MseBackward(_LossBackward):
+    name = "MseLossBackwardBackward0"
+
+    def formula(self, g, a, b):
+        return (a - b) * (2 * self.norm) * g
+
+    def _self(self, gg, g, a, b):
+        return self._mean(2 * (gg * g))
+
+    def _grad_output(self, gg, g, a, b):
+        return self(gg, a, b)
+
+
+class _HuberBackward(_LossBackward):
+    name = "HuberLossBackwardBackward0"
+
+    def formula(self, g, a, b):
+        from .pointwise import where
+
+        x, delta = a - b, self.param
+        return where(x <= -delta, g * (-self.norm * delta),
+                     where(x >= delta, g * (self.norm * delta), x * g * self.norm))
+
+    def _self(self, gg, g, a, b):
+        return self._mean(gg * g * ((a - b).abs() < self.param))
+
+
+class _SmoothL1Backward(_LossBackward):
+    name = "SmoothL1LossBackwardBackward0"
+
+    def formula(self, g, a, b):
+        from .pointwise import where
+
+        x, beta = a - b, self.param
+        return where(x <= -beta, g * -self.norm,
+                     where(x >= beta, g * self.norm, x * g * (self.norm / beta)))
+
+    def _self(self, gg, g, a, b):
+        return self._mean(gg * g * ((a - b).abs() < self.param).to(g.dtype) / self.param)
 
 
 def _weighted(unweighted, weight: Tensor, reduction: str, mean_by_weight: bool):
@@ -1016,10 +1088,6 @@ def _weighted(unweighted, weight: Tensor, reduction: str, mean_by_weight: bool):
     return loss.sum() / weight.sum() if mean_by_weight else loss.mean()
 
 
-def _sign(xp, d):
-    return xp.sign(d)
-
-
 @op(kind="function", grad_fns=("MseLossBackward0",))
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """Mean squared error ``(input - target)**2``, reduced by ``reduction``."""
@@ -1028,7 +1096,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
         _check_weight_size(weight, input)
         return _weighted(mse_loss(input, target, reduction="none"), weight, reduction, True)
     return _difference_loss(input, target, reduction, "MseLossBackward0",
-                            lambda xp, d: d * d, lambda d: d * 2)
+                            lambda xp, d: d * d, _MseBackward, kernel="mse_cpu")
 
 
 _L1_NODES = {"none": "AbsBackward0", "mean": "MeanBackward0", "sum": "SumBackward0"}
@@ -1041,8 +1109,13 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
     if weight is not None:
         _check_weight_size(weight, input)
         return _weighted(l1_loss(input, target, reduction="none"), weight, reduction, True)
-    return _difference_loss(input, target, reduction, _L1_NODES[reduction],
-                            lambda xp, d: xp.abs(d), lambda d, s: s, (_sign,))
+    # torch's composite: (input - target).abs(), reduced
+    input = ensure_tensor(input)
+    target = ensure_tensor(target, dtype=input.dtype)
+    _same_device(input, target)
+    _warn_size(input, target)
+    loss = (input - target).abs()
+    return loss if reduction == "none" else loss.sum() if reduction == "sum" else loss.mean()
 
 
 @op(kind="function", grad_fns=("SmoothL1LossBackward0",))
@@ -1057,8 +1130,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     return _difference_loss(
         input, target, reduction, "SmoothL1LossBackward0",
         lambda xp, d: xp.where(xp.abs(d) < beta, 0.5 * d * d / beta, xp.abs(d) - 0.5 * beta),
-        lambda d, m, s: d * (m / beta) + s * (1 - m),
-        (lambda xp, d: xp.abs(d) < beta, _sign))
+        _SmoothL1Backward, beta, kernel="smooth_l1_cpu")
 
 
 @op(kind="function", grad_fns=("HuberLossBackward0",))
@@ -1076,8 +1148,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
         input, target, reduction, "HuberLossBackward0",
         lambda xp, d: xp.where(xp.abs(d) < delta, 0.5 * d * d,
                                delta * (xp.abs(d) - 0.5 * delta)),
-        lambda d, m, s: d * m + s * (delta * (1 - m)),
-        (lambda xp, d: xp.abs(d) < delta, _sign))
+        _HuberBackward, delta, kernel="huber_cpu", input_dtype=True)
 
 
 # --------------------------------------------------------------------------- binary losses
