@@ -405,7 +405,7 @@ def _softmax_input(input: Tensor, dim, dtype, name: str):
     if dtype is not None:
         input = input.to(dtype)
     d = _softmax_dim(input, dim, name)
-    if not input.dtype.is_floating_point:
+    if not input.dtype.is_floating_point and input._data.size:  # (torch: no kernel runs)
         last = d == max(input._data.ndim - 1, 0)
         kernel = f"{name}_lastdim_kernel_impl" if last else f"{name}_kernel_impl"
         raise errors.NotSupported(
@@ -1294,6 +1294,13 @@ def _nll(input: Tensor, target: Tensor, weight, ignore_index: int, reduction: st
     log-softmax over classes is taken first, inside the same node)."""
     _no_grad_for("nll_loss_forward", "weight", weight)
     c = _check_class_target(input, target, weight)
+    if not input.dtype.is_floating_point:
+        if from_logits:
+            _softmax_input(input, 1 if input._data.ndim > 1 else 0, None, "log_softmax")
+        kernel = "nll_loss_out_frame" if input._data.ndim <= 2 else \
+            "nll_loss2d_forward_out_frame"
+        raise errors.NotSupported(
+            f"\"{kernel}\" not implemented for '{_TORCH_NAMES[input.dtype.name]}'")
     xp = input.device.xp
     one = input._data.ndim == 1
     a = input._data[None] if one else input._data
@@ -1309,7 +1316,7 @@ def _nll(input: Tensor, target: Tensor, weight, ignore_index: int, reduction: st
     with _quiet(xp):
         logp = _softmax_arrays(xp, a, 1, True) if from_logits else a
         picked = xp.take_along_axis(logp, tc[:, None], axis=1)[:, 0]
-        losses = -(w_t * picked)
+        losses = xp.where(valid, -(w_t * picked), 0)  # ignored: 0, whatever the input holds
         if reduction == "none":
             res = losses.reshape(()) if one else losses
             total = None
@@ -1323,9 +1330,8 @@ def _nll(input: Tensor, target: Tensor, weight, ignore_index: int, reduction: st
         shape = (1, c) + (1,) * (a.ndim - 2)
         onehot = xp.arange(c).reshape(shape) == tc[:, None]
         coef = w_t[:, None] if reduction != "mean" else w_t[:, None] / total
-        if from_logits:
-            probs = xp.exp(logp)
-            base = (probs - onehot) * coef
+        if from_logits:  # softmax: log_softmax's backward reads exp(output)
+            base = xp.exp(logp)
         else:  # +0 off the target class (torch's kernel writes only there)
             base = xp.where(onehot, -coef, dt.np.type(0))
         if one:
@@ -1333,7 +1339,8 @@ def _nll(input: Tensor, target: Tensor, weight, ignore_index: int, reduction: st
         consts = (_const(base, input), _const(onehot, input), _const(coef, input))
         node = _nll_node(input, reduction)
         # the gradient's own node, as torch records it under create_graph
-        rule = named_grad("LogSoftmaxBackwardDataBackward0", _ce_grad) if from_logits else \
+        rule = named_grad("LogSoftmaxBackwardDataBackward0", _ce_grad, _CE_DOUBLE) \
+            if from_logits else \
             named_grad(node[:-1] + "Backward0", _nll_grad) if node.startswith("Nll") else _nll_grad
         record(out, node, (rule,), (input,),
                (input, reduction == "none" and not one, 0 if one else 1) + consts)
@@ -1353,11 +1360,42 @@ def _nll_grad(g, x, per_item, cls, base, onehot, coef):
     return _where_keep((g.unsqueeze(cls) if per_item else g) * base, onehot._data != 0)
 
 
-def _ce_grad(g, x, per_item, cls, base, onehot, coef):
+def _ce_grad(g, x, per_item, cls, probs, onehot, coef):
+    """torch's: nll_loss's backward (``-weight * g`` at the target class, +0 elsewhere and in
+    ignored rows), then log_softmax's (``grad - exp(output) * grad.sum()``)."""
+    from .pointwise import where
+
     g = g.unsqueeze(cls) if per_item else g
-    if not _grad_enabled.get():
-        return g * base
-    return (softmax(x, cls) - onehot) * (coef * g)
+    gnll = where(onehot != 0, -(coef * g), 0.0)
+    if _grad_enabled.get():  # (forward-mode tangents: a function of x)
+        probs = softmax(x, cls)
+    return gnll - probs * gnll.sum(cls, keepdim=True)
+
+
+def _ce_double_x(gg, g, x, per_item, cls, base, onehot, coef):
+    """torch's path to the logits: log_softmax's double backward (its ``output`` edge), plus
+    nll's zeros for its input (so -0. sums to +0.), through log_softmax's backward."""
+    from .pointwise import where
+
+    g = g.unsqueeze(cls) if per_item else g
+    y = log_softmax(x, cls)
+    gnll = where(onehot != 0, -(coef * g), 0.0)
+    t = -gnll.sum(cls, keepdim=True) * y.exp() * gg + 0.0
+    return t - y.exp() * t.sum(cls, keepdim=True)
+
+
+def _ce_double_g(gg, g, x, per_item, cls, base, onehot, coef):
+    """torch's path to the incoming gradient: log_softmax's double backward (its
+    ``grad_output`` edge), then nll_loss of that."""
+    from .pointwise import where
+
+    y = log_softmax(x, cls)
+    h = gg - (gg * y.exp()).sum(cls, keepdim=True)
+    picked = -(where(onehot != 0, h * coef, 0.0)).sum(cls)
+    return picked if per_item else picked.sum()
+
+
+_CE_DOUBLE = (_ce_double_g, _ce_double_x, None, None, None, None, None)
 
 
 def _div_scalar(x: Tensor, n) -> Tensor:
@@ -1426,7 +1464,7 @@ def _cross_entropy_smoothed(input, target, weight, ignore_index, reduction, labe
     nll = _nll(logp, target, weight, ignore_index, reduction, False)
     kept = target._data != ignore_index
     terms = logp if weight is None else logp * _class_view(weight, input, cls)
-    smooth = -terms.sum(cls) * _const(kept, logp)
+    smooth = (-terms.sum(cls)).masked_fill(_wrap(~kept, bool_, logp.device), 0.0)
     if reduction == "mean":
         if weight is None:
             smooth = smooth.sum() / int(kept.sum())

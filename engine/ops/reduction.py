@@ -265,10 +265,17 @@ def cumsum(input, dim, *, dtype=None):
     d = norm_dim(_int_dim("cumsum", dim), input._data.ndim)
     dt = _scan_dtype("cumsum", input, dtype)
     xp = input.device.xp
-    out = _wrap(_scan(xp, xp.cumsum, input._data, d, dt), dt, input.device)
+    out = _wrap(_plus_zero(_scan(xp, xp.cumsum, input._data, d, dt)), dt, input.device)
     if needs_grad(input):
         record(out, "CumsumBackward0", (lambda g: _reverse_cumsum(g, d),), (input,))
     return out
+
+
+def _plus_zero(arr):
+    """torch's sums start from +0.: a running sum of -0. is +0. (NumPy's keeps -0.)."""
+    if arr.ndim and arr.dtype.kind == "f":
+        arr += 0.0
+    return arr
 
 
 def _reverse_cumsum(t: Tensor, d: int) -> Tensor:
@@ -276,7 +283,7 @@ def _reverse_cumsum(t: Tensor, d: int) -> Tensor:
     if t._data.ndim == 0:
         return t
     xp = t.device.xp
-    arr = xp.flip(xp.cumsum(xp.flip(t._data, d), axis=d), d)
+    arr = _plus_zero(xp.flip(xp.cumsum(xp.flip(t._data, d), axis=d), d))
     out = _wrap(xp.ascontiguousarray(arr), t.dtype, t.device)
     if needs_grad(t):
         record(out, "ReverseCumsumBackward0", (lambda g: cumsum(g, d),), (t,))

@@ -489,3 +489,23 @@ def test_signed_double_backward(name, nan):
     got, want = (_signed_double_backward(T, SIGNED_DOUBLE_BACKWARD[name], nan)
                  for T in (engine, torch))
     assert got == want
+
+
+# ----------------------------------------------------------------- ties and NaN in selections
+_NAN = float("nan")
+SELECTIONS = {
+    "kthvalue ties": lambda T: T.kthvalue(T.tensor([[0, 0, -1, 0, -1], [1, -1, 0, 0, 0],
+                                                    [0, 0, 1, 0, 0]]), 2),
+    "kthvalue nan": lambda T: T.kthvalue(T.tensor([[_NAN, 1.0, 1.0, _NAN, 0.0, 1.0]]), 3),
+    "mode nan": lambda T: T.mode(T.tensor([[_NAN, -0.3, -0.5], [-5.0, 0.4, 1.0],
+                                           [_NAN, 0.4, -0.5]]), 0),
+    "mode nan first": lambda T: T.mode(T.tensor([[_NAN, 1.0], [1.0, _NAN], [_NAN, 1.0]]), 1),
+    "cumsum -0.": lambda T: T.tensor([[-0.0, -0.0], [1.0, -0.0]]).cumsum(1),
+}
+
+
+@pytest.mark.parametrize("name", list(SELECTIONS))
+def test_selections_as_torch(name):
+    got, want = (SELECTIONS[name](T) for T in (engine, torch))
+    assert _signed(list(got) if isinstance(got, tuple) else got) == \
+        _signed(list(want) if isinstance(want, tuple) else want)
