@@ -451,10 +451,28 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     if needs_grad(x):
         record(out, "LogSoftmaxBackward0",
                (named_grad("LogSoftmaxBackwardDataBackward0",
-                           lambda g, y: g - y.exp() * g.sum(d, keepdim=True)),),
+                           lambda g, y: g - y.exp() * _class_sum(g, d),
+                           _log_softmax_double(d)),),
                (x,), (OUTPUT,),
                jvp=lambda ts: ts[0] - (out.exp() * ts[0]).sum(d, keepdim=True))
     return out
+
+
+def _class_sum(g: Tensor, d: int) -> Tensor:
+    """``g.sum(d, keepdim=True)`` as torch's log_softmax backward kernel takes it: over the
+    last dim the sum of -0.s is -0. (elsewhere, as ``sum``, +0.)."""
+    s = g.sum(d, keepdim=True)
+    if g._data.ndim and d == g._data.ndim - 1 and not needs_grad(g):
+        xp, a = g.device.xp, g._data
+        negative_zeros = xp.all(xp.signbit(a) & (a == 0), axis=d, keepdims=True)
+        s = _wrap(xp.where(negative_zeros, -s._data, s._data), g.dtype, g.device)
+    return s
+
+
+def _log_softmax_double(d: int):
+    """torch's double backward of log_softmax: its incoming gradient's and output's."""
+    return (lambda gg, g, y: gg - (gg * y.exp()).sum(d, keepdim=True),
+            lambda gg, g, y: -g.sum(d, keepdim=True) * y.exp() * gg)
 
 
 # --------------------------------------------------------------------------- linear
@@ -1301,6 +1319,10 @@ def _nll(input: Tensor, target: Tensor, weight, ignore_index: int, reduction: st
             "nll_loss2d_forward_out_frame"
         raise errors.NotSupported(
             f"\"{kernel}\" not implemented for '{_TORCH_NAMES[input.dtype.name]}'")
+    if weight is not None and weight.dtype is not input.dtype:
+        raise errors.EngineRuntimeError(
+            f"expected scalar type {_TORCH_NAMES[input.dtype.name]} but found "
+            f"{_TORCH_NAMES[weight.dtype.name]}")
     xp = input.device.xp
     one = input._data.ndim == 1
     a = input._data[None] if one else input._data
@@ -1328,7 +1350,7 @@ def _nll(input: Tensor, target: Tensor, weight, ignore_index: int, reduction: st
     out = _wrap(xp.asarray(res, dtype=dt.np), dt, input.device)
     if needs_grad(input):
         shape = (1, c) + (1,) * (a.ndim - 2)
-        onehot = xp.arange(c).reshape(shape) == tc[:, None]
+        onehot = (xp.arange(c).reshape(shape) == tc[:, None]) & valid[:, None]  # not ignored
         coef = w_t[:, None] if reduction != "mean" else w_t[:, None] / total
         if from_logits:  # softmax: log_softmax's backward reads exp(output)
             base = xp.exp(logp)
@@ -1369,7 +1391,7 @@ def _ce_grad(g, x, per_item, cls, probs, onehot, coef):
     gnll = where(onehot != 0, -(coef * g), 0.0)
     if _grad_enabled.get():  # (forward-mode tangents: a function of x)
         probs = softmax(x, cls)
-    return gnll - probs * gnll.sum(cls, keepdim=True)
+    return gnll - probs * _class_sum(gnll, cls)
 
 
 def _ce_double_x(gg, g, x, per_item, cls, base, onehot, coef):

@@ -504,6 +504,30 @@ SELECTIONS = {
 }
 
 
+def _ce_grads(T, target, **kw):
+    x = T.tensor([[0.5, -1.0, 2.0], [1.0, 0.0, -0.5], [0.25, 0.5, -2.0]], dtype=T.float64,
+                 requires_grad=True)
+    loss = T.nn.functional.cross_entropy(x, target(T), **kw)
+    g, = T.autograd.grad(loss, x, T.zeros_like(loss), create_graph=True)
+    return [loss, g]
+
+
+CLASS_LOSSES = {
+    "cross_entropy ignored row": lambda T: _ce_grads(T, lambda T: T.tensor([0, -100, 2]),
+                                                     reduction="none"),
+    "cross_entropy probabilities": lambda T: _ce_grads(
+        T, lambda T: T.tensor([[0.2, 0.3, 0.5]] * 3, dtype=T.float64)),
+    "cross_entropy smoothed, NaN weight": lambda T: _ce_grads(
+        T, lambda T: T.tensor([0, -100, 2]), reduction="none", label_smoothing=0.2,
+        weight=T.tensor([_NAN, 1.0, 2.0], dtype=T.float64)),
+}
+
+
+@pytest.mark.parametrize("name", list(CLASS_LOSSES))
+def test_class_losses_as_torch(name):
+    assert _signed(CLASS_LOSSES[name](engine)) == _signed(CLASS_LOSSES[name](torch))
+
+
 @pytest.mark.parametrize("name", list(SELECTIONS))
 def test_selections_as_torch(name):
     got, want = (SELECTIONS[name](T) for T in (engine, torch))
