@@ -296,15 +296,46 @@ def glu(input, dim=-1):
         res = a / (1 + xp.exp(-b))
     out = _const(res, input)
     if needs_grad(input):
-        def rule(g, x):
-            from .shape import cat
-
-            first, second = x.chunk(2, d)
-            s = second.sigmoid()
-            return cat([g * s, g * first * s * (1 - s)], d)
-
-        record(out, "GluBackward0", (rule,), (input,), (input,))
+        record(out, "GluBackward0", (lambda g, x: _glu_backward(g, x, d),), (input,), (input,))
     return out
+
+
+def _glu_backward(g, x, d: int):
+    """torch's glu_backward; under create_graph its node ``GluBackwardBackward0``."""
+    return grad_node("GluBackwardBackward0", _glu_backward_formula, g, x, d,
+                     grads=_GLU_DOUBLE)
+
+
+def _glu_backward_formula(g, x, d):
+    from .shape import cat
+
+    first, second = x.chunk(2, d)
+    s = second.sigmoid()
+    return cat([s * g, (1 - s) * s * first * g], d)
+
+
+def _glu_double_g(gg, g, x, d):
+    """The incoming gradient's: ``gg`` times glu_backward of ones, both halves added."""
+    tmp = gg * _glu_backward(zeros_like(g) + 1, x, d)
+    first, second = tmp.chunk(2, d)
+    return first + second
+
+
+def _glu_double_x(gg, g, x, d):
+    from .shape import cat
+
+    a, b = x.chunk(2, d)
+    gg_a, gg_b = gg.chunk(2, d)
+    s = b.sigmoid()
+    one_minus = 1 - s
+    s_dash = s * one_minus
+    second_order = s_dash * one_minus - s * s_dash
+    grad_a = gg_b * g * s_dash
+    grad_b = gg_b * a * g * second_order + gg_a * g * s_dash
+    return cat([grad_a, grad_b], d)
+
+
+_GLU_DOUBLE = (_glu_double_g, _glu_double_x, None)
 
 
 def _prelu_weight_view(weight: Tensor, input: Tensor) -> Tensor:
