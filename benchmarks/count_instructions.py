@@ -7,7 +7,9 @@ cancels out. Counts still vary by a few per cent from run to run (allocator and 
 
     python benchmarks/count_instructions.py [CASE ...]
 
-CASE: execute, forward, forward_backward, repr, encode, decode, validate.
+CASE: execute, forward, forward_backward, repr, encode, decode, validate; or a variant of
+``benchmarks/engine_bench.py`` as ``bench:CASE:VARIANT`` with CASE one of tiny, dot, flow, mlp
+and VARIANT "engine" or "hand" (NumPy by hand), e.g. ``bench:mlp:hand``; BLAS runs on one thread.
 
 Needs ``valgrind`` (Debian's package). Slow: about a minute per case.
 """
@@ -56,14 +58,30 @@ def _setup() -> dict:
     }
 
 
+_BENCH = {"tiny": "tiny_chain", "dot": "seed_dot", "flow": "seed_control_flow",
+          "mlp": "mlp_step"}
+
+
+def _bench_case(case: str):
+    """A variant of engine_bench.py (torch and HIPS autograd not imported: too slow here)."""
+    _, name, variant = case.split(":")
+    sys.modules["torch"] = sys.modules["autograd"] = None  # engine_bench then skips them
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import engine_bench
+
+    variants = getattr(engine_bench, _BENCH[name])()
+    return variants["numpy (hand)" if variant == "hand" else variant]
+
+
 def _child(case: str, n: int) -> None:
-    fn = _setup()[case]
+    fn = _bench_case(case) if case.startswith("bench:") else _setup()[case]
     for _ in range(n):
         fn()
 
 
 def _count(case: str, n: int) -> int:
-    env = {**os.environ, "PYTHONHASHSEED": "0", "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONHASHSEED": "0", "PYTHONPATH": str(ROOT),
+           "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
     out = subprocess.run(
         ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable,
          __file__, "--child", case, str(n)], capture_output=True, text=True, env=env,

@@ -194,7 +194,10 @@ class Tensor:
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Compute the gradient of this tensor w.r.t. graph leaves (accumulated into ``.grad``)."""
-        _autograd.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+        if inputs is None:  # (autograd.backward without its argument handling)
+            _run_backward([self], [gradient], retain_graph, create_graph)
+        else:
+            _autograd.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     # ----------------------------------------------------------------- conversions
     def numpy(self, *, force: bool = False) -> np.ndarray:
@@ -398,4 +401,5 @@ def _wrap(arr, dtype: DType, device: Device = CPU) -> Tensor:
 # Last: autograd imports this module (a function-level import here cost ~2k instructions a call).
 from . import autograd as _autograd  # noqa: E402
 from .autograd import grad_mode as _grad_mode  # noqa: E402
+from .autograd.engine import run_backward as _run_backward  # noqa: E402
 from .autograd.graph import FW_ACTIVE as _FW_ACTIVE  # noqa: E402

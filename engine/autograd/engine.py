@@ -41,6 +41,21 @@ def _root_edges(outputs, grad_outputs):
 def _discover(root_nodes):
     """Dependency count of every node reachable from the roots (iterative DFS)."""
     deps = {}
+    if len(root_nodes) == 1:  # one root, never reached from itself: deps doubles as "seen"
+        stack = list(root_nodes)
+        while stack:
+            node = stack.pop()
+            for e in node._edges:
+                if e is None:
+                    continue
+                nxt = e[0]
+                d = deps.get(nxt)
+                if d is None:
+                    deps[nxt] = 1
+                    stack.append(nxt)
+                else:
+                    deps[nxt] = d + 1
+        return deps, None
     seen = set(root_nodes)
     stack = list(root_nodes)
     while stack:
@@ -141,24 +156,30 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
     needed = None if targets is None else _needed(root_nodes, deps, target_nodes)
 
     pending = {}
-    for e, g in zip(root_edges, root_grads):
-        buf = pending.get(e[0])
-        if buf is None:
-            buf = pending[e[0]] = [None] * e[0]._nout
-        buf[e[1]] = g if buf[e[1]] is None else buf[e[1]] + g
-    buffers = {}
-    ready = []
-    for node in root_nodes:
-        if node not in deps and node in pending:
-            buffers[node] = pending.pop(node)
-            ready.append(node)
+    ready = []  # (node, its gradients), for nodes no other node still owes a gradient
+    if len(root_edges) == 1:  # (the common case of the loops below)
+        node, nr = root_edges[0]
+        buf = [None] * node._nout
+        buf[nr] = root_grads[0]
+        if node in deps:
+            pending[node] = buf
+        else:
+            ready.append((node, buf))
+    else:
+        for e, g in zip(root_edges, root_grads):
+            buf = pending.get(e[0])
+            if buf is None:
+                buf = pending[e[0]] = [None] * e[0]._nout
+            buf[e[1]] = g if buf[e[1]] is None else buf[e[1]] + g
+        for node in root_nodes:
+            if node not in deps and node in pending:
+                ready.append((node, pending.pop(node)))
 
     anomaly = HOOKS_ACTIVE[0] and _anomaly.enabled()
     token = _grad_enabled.set(bool(create_graph))
     try:
         while ready:
-            node = ready.pop()
-            grads = buffers.pop(node)
+            node, grads = ready.pop()
             if needed is not None and node not in needed:
                 continue
             if node._hooks is not None or node._retains is not None:
@@ -197,9 +218,14 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                 if e is None:
                     continue
                 nxt, nr = e
+                d = deps[nxt] - 1
+                deps[nxt] = d
                 if g is not None:
                     if g._data.shape != meta[0] or g.dtype is not meta[1]:
                         g = _fit(g, meta)
+                    if d == 0 and nxt._nout == 1 and nxt not in pending:  # its only gradient
+                        ready.append((nxt, [g]))
+                        continue
                     buf = pending.get(nxt)
                     if buf is None:
                         buf = pending[nxt] = [None] * nxt._nout
@@ -211,13 +237,10 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                             buf[nr] = g
                     else:
                         buf[nr] = old + g
-                d = deps[nxt] - 1
-                deps[nxt] = d
                 if d == 0:
                     buf = pending.pop(nxt, None)
                     if buf is not None:
-                        buffers[nxt] = buf
-                        ready.append(nxt)
+                        ready.append((nxt, buf))
     finally:
         _grad_enabled.reset(token)
 

@@ -145,11 +145,19 @@ class Node:
 
     def apply(self, grads: list) -> tuple:
         """Gradients for each edge (None where no gradient flows)."""
-        saved = self._unpack()
+        saved = self._saved
+        if saved is None:
+            raise errors.EngineRuntimeError(errors.BACKWARD_TWICE)
+        if self._had_tensors:  # (``_unpack``, inline)
+            saved = [s.unpack(self) if type(s) is SavedTensor else s for s in saved]
         g = grads[0] if self._nout == 1 else tuple(grads)
         if self._per_input:
+            edges = self._edges
+            if len(edges) == 1:
+                f = self._rule[0]
+                return [None if edges[0] is None or f is None else f(g, *saved)]
             out = []
-            for e, f in zip(self._edges, self._rule):
+            for e, f in zip(edges, self._rule):
                 out.append(None if e is None or f is None else f(g, *saved))
             return out
         needs = tuple(e is not None for e in self._edges)
@@ -268,6 +276,9 @@ def _as_strided_backward(g: Tensor, where: Tensor, shape: tuple) -> Tensor:
     return flat.index_add(0, where, g.reshape(-1)).reshape(shape)
 
 
+_new = object.__new__
+_weakref = weakref.ref
+
 OUTPUT = object()  # marker in ``saved``: save the op's output
 
 # Non-zero while a forward-AD level or a ``vmap`` is open (FW_ACTIVE), or anomaly detection is on
@@ -300,40 +311,90 @@ def record(outputs, name: str, rule, inputs: tuple, saved: tuple = (), per_input
         if rule is None:  # tangents only: no reverse-mode node
             _forward_ad.propagate(*fw_args)
             return None
-    edges = []
-    meta = []
-    for x in inputs:
+    n = len(inputs)
+    if n == 1:  # (the common cases without the lists)
+        x = inputs[0]
         if type(x) is Tensor and x.requires_grad:
             fn = x._grad_fn
-            edges.append((fn, x._output_nr) if fn is not None and x._base is None
-                         else edge_of(x))
-            meta.append((x._data.shape, x.dtype))
+            edges = ((fn, x._output_nr) if fn is not None and x._base is None
+                     else edge_of(x),)
+            meta = ((x._data.shape, x.dtype),)
         else:
-            edges.append(None)
-            meta.append(None)
+            edges = meta = (None,)
+    elif n == 2:
+        x, y = inputs
+        if type(x) is Tensor and x.requires_grad:
+            fn = x._grad_fn
+            ex = (fn, x._output_nr) if fn is not None and x._base is None else edge_of(x)
+            mx = (x._data.shape, x.dtype)
+        else:
+            ex = mx = None
+        if type(y) is Tensor and y.requires_grad:
+            fn = y._grad_fn
+            ey = (fn, y._output_nr) if fn is not None and y._base is None else edge_of(y)
+            my = (y._data.shape, y.dtype)
+        else:
+            ey = my = None
+        edges, meta = (ex, ey), (mx, my)
+    else:
+        edges = []
+        meta = []
+        for x in inputs:
+            if type(x) is Tensor and x.requires_grad:
+                fn = x._grad_fn
+                edges.append((fn, x._output_nr) if fn is not None and x._base is None
+                             else edge_of(x))
+                meta.append((x._data.shape, x.dtype))
+            else:
+                edges.append(None)
+                meta.append(None)
+        edges, meta = tuple(edges), tuple(meta)
     single = type(outputs) is Tensor
     first = outputs if single else outputs[0]
     had = False
-    if saved and _grad_mode.SEEN[0]:
-        _grad_mode.check_saved(saved)
     if saved:
+        if _grad_mode.SEEN[0]:
+            _grad_mode.check_saved(saved)
         packed = []
         for s in saved:
-            if s is OUTPUT:
-                packed.append(SavedTensor(first, True))
+            if s is OUTPUT or s is first:  # (SavedTensor(first, True), inline)
+                st = _new(SavedTensor)
+                st.vc = vc = first._vc
+                st.version = vc[0]
+                st.owner_nr = first._output_nr
+                st.is_output = True
+                st.tensor = first._data, first.dtype, first.device
+                st.ref = _weakref(first)
+                packed.append(st)
                 had = True
-            elif type(s) is Tensor:
-                packed.append(SavedTensor(s, s is first))
+            elif type(s) is Tensor:  # (SavedTensor(s, False), inline)
+                st = _new(SavedTensor)
+                st.vc = vc = s._vc
+                st.version = vc[0]
+                st.owner_nr = s._output_nr
+                st.is_output = False
+                st.tensor = s
+                packed.append(st)
                 had = True
             else:
                 packed.append(s)
                 had = had or saves_scalars and s is not None
         saved = tuple(packed)
-    if node is None:
-        node = Node(name, rule, per_input, saved, had, tuple(edges), tuple(meta),
-                    1 if single else len(outputs))
+    if node is None:  # (Node(...), inline: a Python __init__ is a nested interpreter call)
+        node = _new(Node)
+        node._name = name
+        node._rule = rule
+        node._per_input = per_input
+        node._saved = saved
+        node._had_tensors = had
+        node._edges = edges
+        node._meta = meta
+        node._nout = 1 if single else len(outputs)
+        node._out_meta = None
+        node._hooks = None
+        node._retains = None
     else:
-        Node.__init__(node, name, rule, per_input, saved, had, tuple(edges), tuple(meta),
+        Node.__init__(node, name, rule, per_input, saved, had, edges, meta,
                       1 if single else len(outputs))
     if HOOKS_ACTIVE[0]:
         _anomaly.note_forward(node)

@@ -169,7 +169,8 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
     if end is None:
         start, end = 0, start
     if dtype is None:
-        is_float = any(isinstance(v, float) for v in (start, end, step))
+        is_float = isinstance(start, float) or isinstance(end, float) or \
+            isinstance(step, float)
         dt = DEFAULT_FLOAT if is_float else DEFAULT_INT
     else:
         dt = as_dtype(dtype)
@@ -183,7 +184,10 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
     if dt.is_floating_point:
         n = math.ceil((end - start) / step)
         ct = np.float32 if dt.np == np.float16 else np.float64
-        arr = ct(start) + np.arange(n, dtype=ct) * ct(step)
+        if step == 1 and start == 0:  # ``+ 0. * 1.`` changes nothing (no -0. for step > 0)
+            arr = np.arange(n, dtype=ct)
+        else:
+            arr = ct(start) + np.arange(n, dtype=ct) * ct(step)
     else:
         s, e, st = int(start), int(end), int(step)
         if dt.np == np.int64:

@@ -16,6 +16,9 @@ import warnings
 import numpy as np
 
 from .. import errors
+from .._fperr import Quiet
+from .._fperr import ignore as ignore_fp
+from .._fperr import restore as restore_fp
 from .._parallel import is_numpy
 from ..autograd import OUTPUT, needs_grad, record
 from ..cost import charge, sort_cost
@@ -57,7 +60,7 @@ def _acc(dt) -> np.dtype:
 
 def _quiet(xp):
     """NumPy's warnings off for 0/0 and the like (PyTorch answers nan/inf silently)."""
-    return np.errstate(all="ignore") if is_numpy(xp) else contextlib.nullcontext()
+    return Quiet() if is_numpy(xp) else contextlib.nullcontext()
 
 
 def _check_grad_dtype(input: Tensor, dt) -> None:
@@ -434,6 +437,9 @@ def _std_grad(g, x, out, dims, keepdim, dof):
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     """Vector p-norm over ``dim`` (all elements by default): ``p`` a number, ``inf``, ``-inf``
     or "fro" (the 2-norm)."""
+    if type(p) is str and p == "fro" and dim is None and dtype is None and \
+            input.dtype.is_floating_point and input.device.xp is np:
+        return _norm2_all(input, keepdim)  # ``x.norm()``: the checks below cannot fail
     if isinstance(p, str):
         if p == "nuc":
             raise errors.NotSupported("norm(p='nuc'): the nuclear norm is not supported")
@@ -473,8 +479,11 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     xp = input.device.xp
     if p == 2 and xp is np:  # the common case, without abs (a * a is |a| * |a|) or .sum's wrapper
         a = input._data.astype(_acc(dt), copy=False)
-        with np.errstate(all="ignore"):
+        token = ignore_fp()
+        try:
             res = np.sqrt(np.add.reduce(a * a, axis=dims, keepdims=keepdim))
+        finally:
+            restore_fp(token)
     else:
         a = xp.abs(input._data.astype(_acc(dt), copy=False))
         with _quiet(xp):
@@ -494,6 +503,28 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     if needs_grad(input):
         record(out, "LinalgVectorNormBackward0",
                (lambda g, x, y: _norm_grad(g, x, y, p, dims, keepdim),), (input,),
+               (input, OUTPUT))
+    return out
+
+
+def _norm2_all(input: Tensor, keepdim: bool) -> Tensor:
+    """``norm(input)`` of a floating CPU tensor: the 2-norm over all elements, as below."""
+    dt = input.dtype
+    a = input._data
+    dims = tuple(range(a.ndim))
+    if dt is float16:
+        a = a.astype(_acc(dt))
+    token = ignore_fp()
+    try:
+        res = np.sqrt(np.add.reduce(a * a, axis=dims, keepdims=keepdim))
+    finally:
+        restore_fp(token)
+    if type(res) is not np.ndarray or res.dtype != dt.np:
+        res = np.asarray(res).astype(dt.np, copy=False)
+    out = _wrap(res, dt, input.device)
+    if needs_grad(input):
+        record(out, "LinalgVectorNormBackward0",
+               (lambda g, x, y: _norm_grad(g, x, y, 2.0, dims, keepdim),), (input,),
                (input, OUTPUT))
     return out
 
