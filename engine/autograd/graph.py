@@ -12,7 +12,7 @@ import weakref
 import numpy as np
 
 from .. import errors
-from ..dtypes import int64
+from ..dtypes import bool_, int64
 from ..modes import _grad_enabled, no_grad
 from ..tensor import Tensor, _wrap
 
@@ -261,19 +261,92 @@ def regraph_view(t: Tensor) -> None:
         return
     xp = base.device.xp
     shape = base._data.shape
-    positions = _wrap(xp.arange(base._data.size, dtype=xp.int64).reshape(shape), int64,
-                      base.device)
-    with no_grad():
-        where = t._view_fn(positions)._data.reshape(-1)
+    where = _view_positions(base, t._view_fn)
+    unique = xp.unique(where).size == where.size
     where = _wrap(xp.ascontiguousarray(where), int64, base.device)
-    record(t, "AsStridedBackward0", (lambda g: _as_strided_backward(g, where, shape),), (base,))
+    record(t, "AsStridedBackward0", (lambda g: _as_strided_backward(g, where, shape, unique),),
+           (base,))
     t._output_nr = 0
 
 
-def _as_strided_backward(g: Tensor, where: Tensor, shape: tuple) -> Tensor:
+def _as_strided_backward(g: Tensor, where: Tensor, shape: tuple, unique: bool) -> Tensor:
+    """The view's gradient put where its elements live: copied (so ``-0.`` stays ``-0.``, as
+    PyTorch's) unless elements share memory (an expanded view), where they add up."""
     flat = _wrap(g.device.xp.zeros(int(np.prod(shape)), dtype=g.dtype.np),
                  g.dtype, g.device)
+    if unique:
+        return flat.index_put((where,), g.reshape(-1)).reshape(shape)
     return flat.index_add(0, where, g.reshape(-1)).reshape(shape)
+
+
+def _view_positions(base: Tensor, view_fn):
+    """The flat positions in ``base`` of the elements of ``view_fn(base)``."""
+    xp = base.device.xp
+    positions = _wrap(xp.arange(base._data.size, dtype=xp.int64).reshape(base._data.shape),
+                      int64, base.device)
+    with no_grad():
+        return view_fn(positions)._data.reshape(-1)
+
+
+def copy_slices(base: Tensor, view: Tensor, fn) -> bool:
+    """In-place op on ``view`` (of ``base``) whose out-of-place node is ``fn``: give ``base``
+    PyTorch's ``CopySlices`` node. Its backward runs ``fn`` on the view's part of the gradient
+    and writes (not adds: signs of zero stay as PyTorch's) the result for the view's old values
+    into that part; ``fn``'s other inputs get theirs directly. False (nothing recorded) where
+    ``fn`` does not take the view as its first input (a composite op's last node)."""
+    if FW_ACTIVE[0] or fn is None or fn._nout != 1 or type(fn) is not Node:
+        return False
+    first = fn._edges[0] if fn._edges else None
+    if first is not None and (first[0] is not view._grad_fn or first[1] != view._output_nr):
+        return False
+    view_fn = view._view_fn
+    base_edge = edge_of(base) if base.requires_grad else None
+    meta0 = fn._meta[0] if fn._meta else None
+
+    def rule(g, needs):
+        out = fn.apply([view_fn(g).clone()])
+        if not needs[0]:
+            return (None,) + tuple(out[1:])
+        where = _view_positions(g, view_fn)
+        if g.device.xp.unique(where).size != where.size:  # PyTorch copies into an overlapping view
+            raise errors.EngineRuntimeError(errors.INTERNAL_OVERLAP)
+        r0 = out[0] if len(out) else None
+        if r0 is not None and meta0 is not None and (
+                r0._data.shape != meta0[0] or r0.dtype is not meta0[1]):
+            r0 = _fit_grad(r0, meta0)
+        return (_write_slice(g, r0, view_fn),) + tuple(out[1:])
+
+    node = Node("CopySlices", rule, False, (), fn._had_tensors,
+                (base_edge,) + tuple(fn._edges[1:]),
+                ((base._data.shape, base.dtype),) + tuple(fn._meta[1:]), 1)
+    if HOOKS_ACTIVE[0]:
+        _anomaly.note_forward(node)
+    node._out_meta = ((base._data.shape, base.dtype, base.device),)
+    base._grad_fn, base._output_nr, base.requires_grad = node, 0, True
+    return True
+
+
+def _fit_grad(g: Tensor, meta) -> Tensor:
+    from .engine import _fit
+
+    return _fit(g, meta)
+
+
+def _write_slice(g: Tensor, r0, view_fn) -> Tensor:
+    """A copy of ``g`` with the view's part replaced by ``r0`` (zeros where None), recorded as
+    PyTorch's ``CopySlices`` when building a graph."""
+    arr = g._data.copy()
+    out = _wrap(arr, g.dtype, g.device)
+    with no_grad():
+        part = view_fn(out)._data
+    part[...] = 0 if r0 is None else r0._data
+    if _grad_enabled.get() and (g.requires_grad or r0 is not None and r0.requires_grad):
+        written = _wrap(g.device.xp.zeros(arr.shape, dtype=bool), bool_, g.device)
+        with no_grad():
+            view_fn(written)._data[...] = True
+        record(out, "CopySlices", (lambda gg: gg.masked_fill(written, 0),
+                                   lambda gg: view_fn(gg)), (g, r0))
+    return out
 
 
 _new = object.__new__

@@ -427,7 +427,9 @@ def prelu(input, weight):
             if needs[1]:
                 w_edge = None if needs[0] else wt
                 full = _prelu_grad_weight(g, x, w_edge, m)
-                if wt._data.size == 1 or x.ndim < 2:
+                if x.ndim == 1 and wt.ndim == 1:  # torch: one sum keeping the dim
+                    gw = full.sum(0, keepdim=True)
+                elif wt._data.size == 1 or x.ndim < 2:
                     gw = full.sum().reshape(wt.shape)
                 else:
                     axes = tuple(i for i in range(x.ndim) if i != 1)

@@ -8,6 +8,7 @@ import math
 import numpy as np
 
 from .. import errors
+from ..autograd import needs_grad
 from ..device import bind, default_device
 from ..device import device as as_device
 from ..dtypes import DEFAULT_FLOAT, DEFAULT_INT, as_dtype, bool_, float64, from_numpy_dtype
@@ -418,7 +419,7 @@ def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False)
                    requires_grad, DEFAULT_INT)
 
 
-@op(kind="function", differentiable=False)
+@op(kind="function", grad_fns=("NormalBackward1", "NormalBackward2", "NormalBackward3"))
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None,
            requires_grad=False):
     """Normal random numbers with the given mean and std (scalars or tensors, broadcast)."""
@@ -426,9 +427,9 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
 
     def _check_std(s):
         if isinstance(s, Tensor):
-            if s.numel() and s.min().item() < 0:
+            if s.numel() and not s.min().item() >= 0:  # NaN fails too, as torch's check
                 raise errors.EngineRuntimeError("normal expects all elements of std >= 0.0")
-        elif s < 0:
+        elif not s >= 0:
             raise errors.EngineRuntimeError(f"normal expects std >= 0.0, but found std {s:g}")
 
     _check_std(std)
@@ -436,7 +437,18 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
         ref = mean if isinstance(mean, Tensor) else std
         shape = ops.broadcast_shapes(getattr(mean, "shape", ()), getattr(std, "shape", ()))
         noise = randn(shape, generator=generator, dtype=ref.dtype, device=ref.device)
-        return (noise * std + mean).detach()
+        from ..modes import no_grad
+
+        with no_grad():  # in the result's dtype (mean's, else std's), as torch's in place steps
+            out = noise.mul_(std).add_(mean)
+        given = tuple(t for t in (mean, std) if isinstance(t, Tensor))
+        if needs_grad(*given):  # torch's rule: zero gradients (nothing is reparameterized)
+            from ..autograd import record
+
+            node = "NormalBackward3" if len(given) == 2 else \
+                "NormalBackward1" if isinstance(mean, Tensor) else "NormalBackward2"
+            record(out, node, tuple((lambda g: zeros_like(g)) for _ in given), given)
+        return out
     if size is None:
         raise errors.EngineTypeError("normal() missing required argument 'size'")
     noise = randn(size, generator=generator, dtype=dtype, device=device)

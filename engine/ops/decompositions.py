@@ -46,8 +46,10 @@ def _tensor_arg(t, fn: str, name: str = "A", pos: int = 1) -> None:
             op=fn, arg=name, pos=pos, type=type(t).__name__))
 
 
-def check_matrix(A: Tensor, fn: str, *, square: bool = True, name: str = "A") -> None:
-    """torch's checks: at least 2-D, square (when asked), floating."""
+def check_matrix(A: Tensor, fn: str, *, square: bool = True, name: str = "A",
+                 kernel: str | None = None) -> None:
+    """torch's checks: at least 2-D, square (when asked), floating (for ops that go straight
+    to their ``kernel``, its "not implemented for" error)."""
     _tensor_arg(A, fn, name)
     if A._data.ndim < 2:
         raise errors.EngineRuntimeError(
@@ -58,6 +60,9 @@ def check_matrix(A: Tensor, fn: str, *, square: bool = True, name: str = "A") ->
             f"{fn}: {name} must be batches of square matrices, but they are {m} by {n} "
             "matrices")
     if not A.dtype.is_floating_point:
+        if kernel is not None:
+            raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
+                kernel=kernel, dtype=_NAMES[A.dtype.name]))
         raise errors.EngineRuntimeError(
             f"{fn}: Expected a floating point or complex tensor as input. Got "
             f"{_NAMES[A.dtype.name]}")
@@ -439,7 +444,7 @@ def _triangular_rule(upper: bool, left: bool, unit: bool):
 
 # --------------------------------------------------------------------------- cholesky
 def _cholesky(A: Tensor, upper: bool, fn: str, node: str) -> Tensor:
-    check_matrix(A, fn)
+    check_matrix(A, fn, kernel="cholesky_cpu" if fn == "cholesky" else None)
     _no_half(A, "cholesky_cpu")
     xp = A.device.xp
     a = xp.swapaxes(A._data, -1, -2) if upper else A._data  # upper: read A's upper triangle
@@ -558,7 +563,7 @@ def _eigh_arrays(A: Tensor, UPLO: str, fn: str):
     if UPLO not in ("L", "U"):
         raise errors.EngineRuntimeError(
             f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
-    check_matrix(A, fn)
+    check_matrix(A, fn, kernel="linalg_eigh_cpu")
     _no_half(A, "linalg_eigh_cpu")
     xp = A.device.xp
     a = A._data
@@ -945,7 +950,8 @@ def linalg_matrix_rank(A, *, atol=None, rtol=None, hermitian=False):
     if not A.dtype.is_floating_point:
         raise errors.EngineRuntimeError(
             "This function doesn't handle types other than float and double")
-    check_matrix(A, "linalg.matrix_rank", square=hermitian)
+    # hermitian: the eigenvalues' check names linalg.eigh
+    check_matrix(A, "linalg.eigh" if hermitian else "linalg.matrix_rank", square=hermitian)
     xp = A.device.xp
     a = A._data
     m, n = a.shape[-2:]

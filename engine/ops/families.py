@@ -16,7 +16,7 @@ from ..autograd import OUTPUT, record
 from ..autograd.forward_ad import elementwise_rules, transfer_tangent
 from ..autograd.grad_mode import SEEN as _INFERENCE_SEEN
 from ..autograd.grad_mode import check_inplace as _inference_inplace
-from ..autograd.graph import FW_ACTIVE, regraph_view, view_rebase_error
+from ..autograd.graph import FW_ACTIVE, copy_slices, regraph_view, view_rebase_error
 from ..dtypes import DEFAULT_FLOAT, bool_
 from ..modes import _grad_enabled, check_numel
 from ..tensor import Tensor, _wrap
@@ -230,16 +230,18 @@ def check_overlap(t: Tensor) -> None:
                 raise errors.EngineRuntimeError(errors.INTERNAL_OVERLAP)
 
 
-def apply_inplace(self: Tensor, result: Tensor) -> Tensor:
+def apply_inplace(self: Tensor, result: Tensor, overlap_ok: bool = False) -> Tensor:
     """Write an op's out-of-place ``result`` into ``self`` and make ``self`` its output.
 
     The data is copied into ``self``'s own storage, so views and aliases see the change; the
     version counter moves on, so a saved copy of the old value fails loudly in backward.
+    ``overlap_ok``: PyTorch writes this op (``fill_``) even into an expanded view.
     """
     node = result.grad_fn
     if node is not None and self._base is not None:
         check_view_rebase(self)
-    check_overlap(self)
+    if not overlap_ok:
+        check_overlap(self)
     if result._data.shape != self._data.shape:
         raise errors.EngineRuntimeError(
             f"output with shape {list(self._data.shape)} doesn't match the broadcast shape "
@@ -327,9 +329,10 @@ def _rebase_view(view: Tensor, result: Tensor) -> None:
     """In-place on a view of a tensor that requires grad: the base's history gets a
     ``CopySlices`` node; the view is then the view of the new base (``AsStridedBackward0``)."""
     base = view._base
-    record(base, "CopySlices", _copy_slices_rule, (base, result),
-           (view._view_fn, base._data.shape), per_input=False)
-    base._output_nr = 0
+    if not copy_slices(base, view, result._grad_fn):  # (a composite op's last node)
+        record(base, "CopySlices", _copy_slices_rule, (base, result),
+               (view._view_fn, base._data.shape), per_input=False)
+        base._output_nr = 0
     regraph_view(view)
 
 

@@ -356,14 +356,16 @@ def scatter_add(input, dim, index, src):
         src_shape = src._data.shape
 
         def rule_src(g):
+            # torch's formula gathers an index-shaped gradient; its engine then sums one
+            # that expands to src's shape and refuses any other
             picked = gather(g, d, index)
-            if picked._data.shape == src_shape:
-                return picked
-            from .shape import _embed
-
-            region = tuple(slice(0, n) for n in ishape)
-            return _embed(picked, src_shape, lambda z: z[region], lambda gg: gg[region],
-                          "SliceBackwardBackward0")
+            got = picked._data.shape
+            if got != src_shape and not (len(got) <= len(src_shape) and all(
+                    a in (b, 1) for a, b in zip(got[::-1], src_shape[::-1]))):
+                raise errors.EngineRuntimeError(
+                    f"Function ScatterAddBackward0 returned an invalid gradient at index 1 - "
+                    f"got {list(got)} but expected shape compatible with {list(src_shape)}")
+            return picked
 
         record(out, "ScatterAddBackward0", (lambda g: g, rule_src), (input, src))
     return out
@@ -509,19 +511,23 @@ def _overwrite(target: Tensor, value) -> Tensor:
     from .creation import zeros_like
 
     xp = target.device.xp
+    # PyTorch: copy_ when the value has the target's shape (a number is a 0-d value), else
+    # fill_ for a 0-d value, else copy_ of the expanded value
+    fill = target._data.ndim > 0 and (not isinstance(value, Tensor) or value._data.ndim == 0)
     if isinstance(value, Tensor):
-        src = _strip_leading_ones(value, target._data.ndim).expand(target._data.shape)
+        src = value if fill else \
+            _strip_leading_ones(value, target._data.ndim).expand(target._data.shape)
         if src.dtype is not target.dtype:
             src = src.to(target.dtype)
-        arr = xp.array(src._data, dtype=target.dtype.np)
-        node = "CopyBackwards"
+        arr = xp.array(xp.broadcast_to(src._data, target._data.shape), dtype=target.dtype.np)
     else:
         src = None
         arr = xp.full(target._data.shape, value, dtype=target.dtype.np)
-        node = "FillBackward3"
     out = _wrap(arr, target.dtype, target.device)
     if needs_grad(target, src):
-        record(out, node, (lambda g: zeros_like(g), lambda g: g), (target, src))
+        record(out, "FillBackward3" if fill else "CopyBackwards",
+               (lambda g: zeros_like(g), (lambda g: g.sum()) if fill else (lambda g: g)),
+               (target, src))
     return out
 
 

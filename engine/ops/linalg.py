@@ -159,6 +159,9 @@ def bmm(input, mat2):
             f"Expected size for first two dimensions of batch2 tensor to be: [{b}, {k}] but "
             f"got: [{sb[0]}, {sb[1]}].")
     _scalar_type_check(input, mat2)
+    if input.dtype is bool_:
+        raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(kernel="bmm",
+                                                                            dtype="Bool"))
     check_numel((b, input._data.shape[1], sb[2]))
     charge("bmm", product_cost(b * input._data.shape[1] * sb[2], k))
     out = _wrap(input.device.xp.matmul(input._data, mat2._data), input.dtype, input.device)
@@ -261,6 +264,7 @@ def tensordot(a, b, dims=2):
 
 # --------------------------------------------------------------------------- einsum
 _LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_TORCH_LABELS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"  # PyTorch's label order
 
 
 def _parse_einsum(equation: str, shapes: list) -> tuple[list[str], str]:
@@ -305,7 +309,7 @@ def _parse_einsum(equation: str, shapes: list) -> tuple[list[str], str]:
             for c in s:
                 counts[c] = counts.get(c, 0) + 1
         out = ell + "".join(sorted((c for c, n in counts.items() if n == 1 and c not in ell),
-                                   key=_LETTERS.index))
+                                   key=_TORCH_LABELS.index))
     for c in out:
         if out.count(c) > 1:
             raise errors.EngineRuntimeError(
@@ -345,46 +349,103 @@ def einsum(equation, *operands):
     sizes = _letter_sizes(subs, shapes)
     check_numel(tuple(sizes[c] for c in out_sub))
     charge("einsum", einsum_cost(subs, sizes, len(operands) > 2))
-    xp = operands[0].device.xp
-    arrays = [xp.broadcast_to(t._data, tuple(sizes[c] for c in s)) if len(s) == len(set(s))
-              else t._data for t, s in zip(operands, subs, strict=True)]
-    res = xp.einsum(",".join(subs) + "->" + out_sub, *arrays, optimize=len(arrays) > 2)
-    out = _wrap(xp.asarray(res, dtype=operands[0].dtype.np), operands[0].dtype,
-                operands[0].device)
-    if needs_grad(*operands):
-        record(out, "EinsumBackward0",
-               tuple(_einsum_grad(i, subs, out_sub, sizes) for i in range(len(operands))),
-               tuple(operands), tuple(operands))
-    return out
+    # as PyTorch computes it: the same chain of ops (so the same nodes record, the same dtype
+    # comes out — an integer sum is int64 — and values round as bmm rounds them)
+    ell = "".join(c for c in _LETTERS if c not in equation and any(c in x for x in subs))
+    return _einsum_ops(list(operands), subs, out_sub, ell)
 
 
-def _einsum_grad(i: int, subs: list, out_sub: str, sizes: dict):
-    """The gradient for operand ``i``: an einsum of the output's gradient with the other
-    operands. Subscripts only operand ``i`` has are broadcast with a ones vector; a subscript
-    repeated in operand ``i`` (a diagonal) is spread with identity matrices."""
-    def rule(g, *ops):
-        from .creation import eye, ones
+def _einsum_ops(operands: list, subs: list, out_sub: str, ell: str) -> Tensor:
+    """einsum as PyTorch computes it (so the same nodes record): each operand's repeated
+    subscripts become diagonals, missing ones size-1 dims, then all are permuted to one order
+    (the output's subscripts, then the summed ones); operands are contracted left to right, a
+    subscript summed as soon as no later operand has it (``bmm`` when both have it, ``sum``
+    when one does, ``mul`` when nothing is summed); the summed size-1 dims are viewed away."""
+    summed = [c for c in ell if c not in out_sub] + sorted(
+        {c for x in subs for c in x if c not in out_sub and c not in ell},
+        key=_TORCH_LABELS.index)
+    order = list(out_sub) + summed
+    out_size, n = len(out_sub), len(order)
+    ops = []
+    for t, sub in zip(operands, subs, strict=True):
+        where: dict = {}
+        dim = 0
+        for c in sub:
+            if c not in where:
+                where[c] = dim
+                dim += 1
+            else:  # a repeated subscript: its diagonal, in the first one's place
+                t = t.diagonal(0, where[c], dim).movedim(-1, where[c])
+        for c in order:
+            if c not in where:
+                t = t.unsqueeze(dim)
+                where[c] = dim
+                dim += 1
+        ops.append(t.permute([where[c] for c in order]))
+    if len(ops) == 1:
+        return ops[0].sum(list(range(out_size, n))) if n > out_size else ops[0]
+    counts = [sum(1 for t in ops if t._data.shape[d] != 1) for d in range(n)]
+    result = ops[0]
+    for b in ops[1:]:
+        a = result
+        sum_dims, a_sum, b_sum = [], [], []
+        for d in range(out_size, n):
+            if a._data.shape[d] != 1 and b._data.shape[d] != 1:
+                counts[d] -= 1
+                if counts[d] == 1:
+                    sum_dims.append(d)
+                    counts[d] = 0
+            elif counts[d] == 1:
+                if a._data.shape[d] != 1:
+                    a_sum.append(d)
+                    counts[d] = 0
+                elif b._data.shape[d] != 1:
+                    b_sum.append(d)
+                    counts[d] = 0
+        if a_sum:
+            a = a.sum(a_sum, keepdim=True)
+        if b_sum:
+            b = b.sum(b_sum, keepdim=True)
+        result = _sumproduct_pair(a, b, sum_dims)
+    if n > out_size:
+        result = result.view(list(result._data.shape[:out_size]))
+    return result
 
-        used = set("".join(subs) + out_sub)
-        fresh = iter(c for c in _LETTERS if c not in used)
-        terms = [out_sub] + [s for j, s in enumerate(subs) if j != i]
-        tensors = [g] + [t for j, t in enumerate(ops) if j != i]
-        target, seen = [], set()
-        for c in subs[i]:
-            if c in seen:
-                alt = next(fresh)
-                terms.append(c + alt)
-                tensors.append(eye(sizes[c], dtype=g.dtype, device=g.device))
-                target.append(alt)
-                continue
-            seen.add(c)
-            target.append(c)
-            if not any(c in t for t in terms[:len(subs)]):
-                terms.append(c)
-                tensors.append(ones(sizes[c], dtype=g.dtype, device=g.device))
-        return einsum(",".join(terms) + "->" + "".join(target), *tensors)
 
-    return rule
+def _sumproduct_pair(left: Tensor, right: Tensor, sum_dims: list) -> Tensor:
+    """``(left * right).sum(sum_dims, keepdim=True)`` for aligned operands, as one ``bmm``."""
+    if not sum_dims:
+        return left * right
+    lro, lo, ro = [], [], []
+    lro_size = lo_size = ro_size = sum_size = 1
+    for i in range(left._data.ndim):
+        sl, sr = left._data.shape[i] != 1, right._data.shape[i] != 1
+        if i in sum_dims:
+            if sl and sr:
+                sum_size *= left._data.shape[i]
+            elif sl:
+                left = left.sum(i, keepdim=True)
+            elif sr:
+                right = right.sum(i, keepdim=True)
+        elif sl and sr:
+            lro.append(i)
+            lro_size *= left._data.shape[i]
+        elif sl:
+            lo.append(i)
+            lo_size *= left._data.shape[i]
+        else:
+            ro.append(i)
+            ro_size *= right._data.shape[i]
+    out_shape = ([left._data.shape[d] for d in lro] + [left._data.shape[d] for d in lo] +
+                 [1] * len(sum_dims) + [right._data.shape[d] for d in ro])
+    lperm = lro + lo + sum_dims + ro
+    rperm = lro + sum_dims + ro + lo
+    operm = [0] * len(out_shape)
+    for i, d in enumerate(lro + lo + sum_dims + ro):
+        operm[d] = i
+    left = left.permute(lperm).reshape(lro_size, lo_size, sum_size)
+    right = right.permute(rperm).reshape(lro_size, sum_size, ro_size)
+    return bmm(left, right).view(out_shape).permute(operm)
 
 
 # --------------------------------------------------------------------------- multi_dot

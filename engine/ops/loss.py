@@ -172,14 +172,7 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-06, reduction="mean
             f"result type Float can't be cast to the desired output type {c_name}")
     with no_grad():
         var.clamp_(min=eps)
-    sq = (input - target) ** 2 / var
-    if var.dtype.name == "float32" and sq.dtype.name == "float64":
-        # a float32 log that the float64 result exposes: rounded from float64 as torch's
-        # vectorised log is (NumPy's float32 log is off by an ulp in a quarter of cases)
-        log_var = var.double().log().to(var.dtype)
-    else:
-        log_var = var.log()
-    loss = 0.5 * (log_var + sq)
+    loss = 0.5 * (var.log() + (input - target) ** 2 / var)
     if full:
         loss = loss + 0.5 * math.log(2 * math.pi)
     return _reduce(loss, reduction)

@@ -27,7 +27,7 @@ from ..modes import _grad_enabled, check_numel
 from ..random import current_generator
 from ..tensor import Size, Tensor, _wrap
 from ._args import check_same_device, ensure_tensor, norm_dim, promote_args
-from .creation import zeros_like
+from .creation import full_like, zeros_like
 from .families import apply_inplace, check_inplace, cpp_type_name
 from .registry import op
 
@@ -1199,6 +1199,13 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
             "same size.")
     _no_grad_for("binary_cross_entropy", "weight", weight)
     _same_device(input, target, weight)
+    if target.dtype is not input.dtype:
+        raise errors.EngineRuntimeError(
+            f"Found dtype {_TORCH_NAMES[target.dtype.name]} but expected "
+            f"{_TORCH_NAMES[input.dtype.name]}")
+    if not input.dtype.is_floating_point:
+        raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
+            kernel="binary_cross_entropy", dtype=_TORCH_NAMES[input.dtype.name]))
     xp = input.device.xp
     x, t = input._data, target._data.astype(input.dtype.np, copy=False)
     if not bool(((x >= 0) & (x <= 1)).all()):
@@ -1212,27 +1219,61 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     with _quiet(xp):
         log_x, log_1mx = xp.log(x), xp.log1p(-x)
         loss = -(t * xp.maximum(log_x, -100) + (1 - t) * xp.maximum(log_1mx, -100))
-        small = x * (1 - x) < 1e-12
     if w is not None:
         loss = loss * w
     out = _const(_reduce_array(xp, loss, reduction), input)
     if needs_grad(input, target):
         n = x.size
         wt = None if w is None else _const(w, input)
-        consts = (_const(small, input), wt)
 
-        def grad_input(g, x, t, small, wt):
-            den = x * (1 - x)
-            den = den * (1 - small) + 1e-12 * small
-            out = _upstream(g, reduction, n) * (x - t) / den
-            return out if wt is None else out * wt
+        def grad_input(g, x, t):
+            return _bce_backward(g, x, t, wt, reduction, n)
 
-        def grad_target(g, x, t, small, wt):  # not clamped, as in PyTorch
-            out = _upstream(g, reduction, n) * ((1 - x).log() - x.log())
-            return out if wt is None else out * wt
+        def grad_target(g, x, t):  # torch's: -logit(x) * g (* weight) (/ numel), unclamped
+            out = -x.logit() * g
+            if wt is not None:
+                out = out * wt
+            return _div_scalar(out, n) if reduction == "mean" else out
 
         record(out, "BinaryCrossEntropyBackward0", (grad_input, grad_target), (input, target),
-               (input, target) + consts)
+               (input, target))
+    return out
+
+
+_BCE_EPS = 1e-12
+
+
+def _bce_backward(g: Tensor, x: Tensor, t: Tensor, wt, reduction: str, n: int) -> Tensor:
+    """``g * (x - t) / max(x (1 - x), 1e-12)`` (times the weight, over the numel for a mean);
+    under create_graph one ``BinaryCrossEntropyBackwardBackward0`` node with torch's
+    double-backward formulas."""
+    from ..modes import no_grad
+
+    mean = reduction == "mean" and n
+    with no_grad():
+        out = g * (x - t) / ((1 - x) * x).clamp_min(_BCE_EPS)
+        if wt is not None:
+            out = out * wt
+        if mean:
+            out = out / n
+    if _grad_enabled.get() and needs_grad(g, x, t):
+        def scaled(v):
+            if wt is not None:
+                v = v * wt
+            return v / n if mean else v
+
+        def wrt_g(gg):
+            ggo = scaled((x - t) / ((x + _BCE_EPS) * (1 - x + _BCE_EPS)))
+            return ggo * gg if reduction == "none" else (ggo * gg).sum()
+
+        def wrt_x(gg):
+            gi = (x * x - 2 * x * t + t) / ((x + _BCE_EPS).pow(2) * (1 - x + _BCE_EPS).pow(2))
+            return scaled(gi * (gg * g))
+
+        def wrt_t(gg):
+            return scaled(-gg * g / ((1 - x) * x).clamp_min(_BCE_EPS))
+
+        record(out, "BinaryCrossEntropyBackwardBackward0", (wrt_g, wrt_x, wrt_t), (g, x, t))
     return out
 
 
@@ -1249,46 +1290,56 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     _no_grad_for("binary_cross_entropy_with_logits", "weight", weight)
     _no_grad_for("binary_cross_entropy_with_logits", "pos_weight", pos_weight)
     _same_device(input, target, weight, pos_weight)
-    xp = input.device.xp
-    x, t = input._data, target._data.astype(input.dtype.np, copy=False)
-    shape = x.shape
-    for extra in (weight, pos_weight):
-        if extra is not None:
-            shape = _broadcast_shapes(shape, extra._data.shape)
-    check_numel(shape)
-    pw = None if pos_weight is None else pos_weight._data.astype(x.dtype, copy=False)
-    w = None if weight is None else weight._data.astype(x.dtype, copy=False)
-    with _quiet(xp):
-        softplus_neg = xp.maximum(-x, 0) + xp.log1p(xp.exp(-xp.abs(x)))
-        log_weight = 1 if pw is None else 1 + (pw - 1) * t
-        loss = (1 - t) * x + log_weight * softplus_neg
-        if w is not None:
-            loss = loss * w
-    loss = xp.broadcast_to(loss, shape)
-    out = _const(_reduce_array(xp, loss, reduction), input)
+    from ..modes import no_grad
+    from .activation import logsigmoid
+
+    if not input.dtype.is_floating_point:
+        raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
+            kernel="log_sigmoid_cpu", dtype=_TORCH_NAMES[input.dtype.name]))
+    # ATen's composition, step by step (the in-place steps keep target's dtype: a float32
+    # target makes a float32 loss, an integer or bool one fails as there)
+    with no_grad():
+        x, t = input.detach(), target.detach()
+        log_sig = logsigmoid(x)
+        if pos_weight is not None:
+            log_sig = log_sig.mul_((pos_weight.detach() - 1).mul(t).add_(1))
+        # ``1 - t`` as ATen's ``Scalar - Tensor``: 1 filled into t's dtype, then ``-= t``
+        loss = full_like(t, 1).sub_(t).mul_(x).sub_(log_sig)
+        if weight is not None:
+            loss = loss.mul_(weight.detach())
+        out = _reduce_loss(loss, reduction)
     if needs_grad(input, target):
-        n = int(np.prod(shape, dtype=np.int64))
-        sign = _const(xp.sign(x), input)
-        pwt = None if pw is None else _const(pw, input)
-        wt = None if w is None else _const(w, input)
+        n, nt = input.numel(), target.numel()
 
-        def grad_input(g, x, t, sign, pwt, wt):
-            s = x.sigmoid()
-            out = s - t if pwt is None else (1 - t) - (1 + (pwt - 1) * t) * (1 - s)
-            out = _upstream(g, reduction, n) * out
-            return out if wt is None else out * wt
+        def grad_input(g, x, t):
+            if pos_weight is None:
+                gi = x.sigmoid() - t
+            else:
+                pt = pos_weight * t
+                gi = (pt + 1 - t) * x.sigmoid() - pt
+            gi = gi * g
+            if weight is not None:
+                gi = gi * weight
+            return _div_scalar(gi, n) if reduction == "mean" else gi
 
-        def grad_target(g, x, t, sign, pwt, wt):
-            out = -x
-            if pwt is not None:
-                softplus_neg = _relu(-x) + (1 + (-(x * sign)).exp()).log()
-                out = out + (pwt - 1) * softplus_neg
-            out = _upstream(g, reduction, n) * out
-            return out if wt is None else out * wt
+        def grad_target(g, x, t):
+            if pos_weight is None:
+                gt = -x * g
+            else:
+                gt = (logsigmoid(-x) - logsigmoid(x) * pos_weight) * g
+            if weight is not None:
+                gt = gt * weight
+            return _div_scalar(gt, nt) if reduction == "mean" else gt
 
         record(out, "BinaryCrossEntropyWithLogitsBackward0", (grad_input, grad_target),
-               (input, target), (input, target, sign, pwt, wt))
+               (input, target), (input, target))
     return out
+
+
+def _reduce_loss(loss: Tensor, reduction: str) -> Tensor:
+    if reduction == "mean":
+        return loss.mean()
+    return loss.sum() if reduction == "sum" else loss
 
 
 # --------------------------------------------------------------------------- nll, cross-entropy

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from .. import errors
 from ..autograd import needs_grad, record
 from ..modes import _grad_enabled
 from ..tensor import Tensor
-from .nn import _batch_stats, _const, _floating, _fmt, _moments, _norm_grad_input, _quiet
+from .nn import (
+    _TORCH_NAMES,
+    _batch_stats,
+    _const,
+    _floating,
+    _fmt,
+    _moments,
+    _norm_grad_input,
+    _quiet,
+)
 from .nn import _same_device as _check_devices
 from .registry import op
 
@@ -35,26 +46,56 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
                 f"input, but got {label} of shape {_fmt(t._data.shape)} and input of shape "
                 f"{_fmt(shape)}")
     _check_devices(input, weight, bias)
+    _check_param_dtypes(input, weight, bias)
     _floating(input, "GroupNormKernelImpl")
     xp = input.device.xp
     n = shape[0]
     grouped = (n, num_groups, -1)
-    a = input._data.reshape(grouped)
+    # half computes in float, as ATen's opmath (x * scale + shift cancels otherwise)
+    data = input._data.astype(np.float32) if input.dtype.name == "float16" else input._data
+    a = data.reshape(grouped)
     with _quiet(xp):
         mean, centered, var = _moments(xp, a, (2,))
         rstd = 1.0 / xp.sqrt(var + eps)
-        res = (centered * rstd).reshape(shape)
-    cshape = _channel_shape(input)
-    if weight is not None:
-        res = res * weight._data.reshape(cshape)
-    if bias is not None:
-        res = res + bias._data.reshape(cshape)
+        # ATen's form: x * scale + shift, scale = rstd * weight, shift = bias - scale * mean
+        # per (sample, channel) (so x == mean gives +0, whatever the weight's sign)
+        per_group = (n, num_groups, c // num_groups, -1)
+        scale = xp.broadcast_to(rstd.reshape(n, num_groups, 1, 1), (n, num_groups,
+                                                                    c // num_groups, 1))
+        if weight is not None:
+            scale = scale * weight._data.reshape(1, num_groups, -1, 1)
+        shift = -scale * mean.reshape(n, num_groups, 1, 1) + (
+            0.0 if bias is None else bias._data.reshape(1, num_groups, -1, 1))
+        res = (data.reshape(per_group) * scale + shift).reshape(shape)
     out = _const(res, input)
     if needs_grad(input, weight, bias):
         record(out, "NativeGroupNormBackward0", _group_norm_rule, (input, weight, bias),
                (input, weight, _const(mean, input), _const(rstd, input), num_groups, eps),
                per_input=False)
     return out
+
+
+def _check_param_dtypes(input: Tensor, *params) -> None:
+    """ATen's CPU rule: parameters of another dtype than the input (the first given one
+    decides) must be float32 with a float16 input; else every parameter has its dtype."""
+    given = [p for p in params if p is not None]
+    if not given:
+        return
+    if given[0].dtype is not input.dtype:
+        if any(p.dtype.name != "float32" for p in given):
+            raise errors.EngineRuntimeError(
+                "mixed dtype (CPU): expect parameter to have scalar type of Float")
+        if input.dtype.name not in ("float16", "bfloat16"):
+            raise errors.EngineRuntimeError(
+                "mixed dtype (CPU): all inputs must share same datatype.")
+        return
+    if not input.dtype.is_floating_point:  # the kernel's dtype check comes first
+        return
+    for p in given[1:]:
+        if p.dtype is not input.dtype:
+            raise errors.EngineRuntimeError(
+                f"expected scalar type {_TORCH_NAMES[input.dtype.name]} but found "
+                f"{_TORCH_NAMES[p.dtype.name]}")
 
 
 def _group_norm_rule(g, needs, x, w, mean, rstd, groups, eps):
@@ -72,6 +113,12 @@ def _group_norm_rule(g, needs, x, w, mean, rstd, groups, eps):
         gx = _norm_grad_input(gxh, xhat, rstd, (2,)).reshape(shape)
     if needs[1]:
         gw = (g * xhat.reshape(shape)).sum(axes)
+        if _grad_enabled.get() and w.requires_grad and not gw.requires_grad:
+            # torch's double-backward node has an edge to the weight too (the weight's
+            # gradient requires grad under create_graph), through which nothing flows
+            gw = gw.detach()
+            record(gw, "NativeGroupNormBackwardBackward0", (lambda gg: None,), (w,))
+        gw = gw.view(w.shape)
     if needs[2]:
         gb = g.sum(axes)
     return gx, gw, gb

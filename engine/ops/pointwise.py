@@ -245,7 +245,7 @@ def rsub(input, other, *, alpha=1):
     return impl(input, other)
 
 
-@op(grad_fns=("DivBackward0", "DivBackward2"), aliases=("divide", "true_divide"))
+@op(grad_fns=("DivBackward0", "DivBackward2"), aliases=("divide",))
 def div(input, other, *, rounding_mode=None):
     """Elementwise division; ``rounding_mode`` None (true), "trunc" or "floor"."""
     if rounding_mode is None:
@@ -257,6 +257,12 @@ def div(input, other, *, rounding_mode=None):
     raise errors.EngineRuntimeError(
         "div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
         f"'{rounding_mode}'")
+
+
+@op(grad_fns=("DivBackward0",))
+def true_divide(input, other):
+    """Elementwise true division (``div`` without ``rounding_mode``, which it refuses)."""
+    return _div(input, other)
 
 
 add.operator, sub.operator, div.operator = _add, _sub, _div  # ``a + b`` has no alpha to parse
@@ -442,13 +448,24 @@ def _atan2_recip(y: Tensor, x: Tensor) -> Tensor:
     return where(d == 0, 0.0, d.reciprocal())
 
 
+def first_on_ties(xp, res, first):
+    """``res`` (a maximum or minimum of ``first`` and another operand) with torch's rule for
+    equal elements: the first operand's, so ``maximum(-0., 0.)`` is ``-0.``. (torch's SIMD
+    loop returns the second one instead; which elements it covers depends on the CPU and
+    the position, see docs/oracle.md: the engine follows the scalar loop everywhere.)"""
+    dt = getattr(res, "dtype", None)
+    if dt is None or dt.kind != "f":
+        return res
+    return xp.where(res == first, first, res).astype(dt, copy=False)
+
+
 maximum = _tensor_only("maximum", binary(
-    "maximum", lambda xp, a, b: xp.maximum(a, b),
+    "maximum", lambda xp, a, b: first_on_ties(xp, xp.maximum(a, b), a),
     (_ties(lambda x, y: x < y), _ties(lambda x, y: x > y)), doc="", inplace=False,
     public=False), "Elementwise maximum (NaN wins; ties split the gradient).",
     ("MaximumBackward0",))
 minimum = _tensor_only("minimum", binary(
-    "minimum", lambda xp, a, b: xp.minimum(a, b),
+    "minimum", lambda xp, a, b: first_on_ties(xp, xp.minimum(a, b), a),
     (_ties(lambda x, y: x > y), _ties(lambda x, y: x < y)), doc="", inplace=False,
     public=False), "Elementwise minimum (NaN wins; ties split the gradient).",
     ("MinimumBackward0",))

@@ -14,7 +14,7 @@ import numpy as np
 from .. import errors
 from ..autograd import needs_grad, record
 from ..dtypes import DEFAULT_FLOAT, float16, promote
-from ..modes import check_numel
+from ..modes import _grad_enabled, check_numel
 from ..tensor import Tensor, _wrap
 from ._args import broadcast_shape, device_of, operand, promote_args
 from .families import (
@@ -32,6 +32,7 @@ from .pointwise import (
     _lerp_dtype_name,
     _no_kernel,
     _require_tensors,
+    first_on_ties,
     where,
 )
 from .registry import op, register
@@ -163,6 +164,8 @@ def _logit_grad(g, x, eps):
     inside = x * (1 - x)
     if eps is None:  # outside [0, 1] the derivative is NaN, as in PyTorch
         return where((x < 0) | (x > 1), math.nan, g / inside)
+    if _grad_enabled.get():  # torch's differentiable form (create_graph): 0 at NaN too
+        return where((x >= eps) & (x <= 1 - eps), g / inside, 0.0)
     return where((x < eps) | (x > 1 - eps), 0.0, g / inside)
 
 
@@ -225,7 +228,8 @@ def _clamp_one_sided(name: str, input, bound) -> Tensor:
         check_numel(broadcast_shape(input._data.shape, bound._data.shape))
     xp = dev.xp
     pick = xp.maximum if arg == "min" else xp.minimum
-    res = pick(operand(input, dt), operand(bound, dt))
+    first = operand(input, dt)
+    res = first_on_ties(xp, pick(first, operand(bound, dt)), first)
     if res.dtype != dt.np:
         res = res.astype(dt.np)
     out = _wrap(xp.asarray(res), dt, dev)

@@ -268,17 +268,13 @@ def cumsum(input, dim, *, dtype=None):
     d = norm_dim(_int_dim("cumsum", dim), input._data.ndim)
     dt = _scan_dtype("cumsum", input, dtype)
     xp = input.device.xp
-    out = _wrap(_plus_zero(_scan(xp, xp.cumsum, input._data, d, dt)), dt, input.device)
+    res = _scan(xp, xp.cumsum, input._data, d, dt)
+    if dt.is_floating_point and res.ndim:  # torch's sum starts at +0: a leading -0. is 0.
+        res += 0.0
+    out = _wrap(res, dt, input.device)
     if needs_grad(input):
         record(out, "CumsumBackward0", (lambda g: _reverse_cumsum(g, d),), (input,))
     return out
-
-
-def _plus_zero(arr):
-    """torch's sums start from +0.: a running sum of -0. is +0. (NumPy's keeps -0.)."""
-    if arr.ndim and arr.dtype.kind == "f":
-        arr += 0.0
-    return arr
 
 
 def _reverse_cumsum(t: Tensor, d: int) -> Tensor:
@@ -286,8 +282,10 @@ def _reverse_cumsum(t: Tensor, d: int) -> Tensor:
     if t._data.ndim == 0:
         return t
     xp = t.device.xp
-    arr = _plus_zero(xp.flip(xp.cumsum(xp.flip(t._data, d), axis=d), d))
+    arr = xp.flip(xp.cumsum(xp.flip(t._data, d), axis=d), d)
     out = _wrap(xp.ascontiguousarray(arr), t.dtype, t.device)
+    if t.dtype.is_floating_point:  # (a sum from +0, as torch's cumsum)
+        out._data += 0.0
     if needs_grad(t):
         record(out, "ReverseCumsumBackward0", (lambda g: cumsum(g, d),), (t,))
     return out
@@ -312,15 +310,7 @@ def _cumprod_grad(g: Tensor, x: Tensor, out: Tensor, d: int) -> Tensor:
     if not bool((x._data == 0).any()):
         return _reverse_cumsum(g * out, d) / x
     if is_grad_enabled():
-        # d out_k / d x_i = prod_{m <= k, m != i} x_m: the cumprod of x with x_i set to 1
-        n = x._data.shape[d]
-        from .creation import eye
-
-        eye_n = eye(n, dtype=x.dtype, device=x.device)
-        later = _upper(n, x.device)
-        rows = x.transpose(d, -1).unsqueeze(-2) * (1 - eye_n) + eye_n
-        return (rows.cumprod(-1) * later * g.transpose(d, -1).unsqueeze(-2)).sum(-1) \
-            .transpose(d, -1)
+        return _cumprod_grad_differentiable(g, x, d)
     # Up to a slice's first zero z: the usual formula; at z: the product before it times the
     # weighted cumprod after it; past z: 0 (every term holds the factor x_z = 0).
     zeros_so_far = cumsum(x == 0, d)
@@ -333,13 +323,19 @@ def _cumprod_grad(g: Tensor, x: Tensor, out: Tensor, d: int) -> Tensor:
     from .pointwise import where
 
     # selected, not masked by products: NaN or inf in one region stays out of the others
-    return where(before, _reverse_cumsum(g * out, d) / head, where(first.bool(), at_first, 0.0))
+    return where(before, _reverse_cumsum((g * out).masked_fill(~before, 0), d) / head,
+                 where(first.bool(), at_first, 0.0))
 
 
 def _scan_inplace(name: str, scan):
     def method(self, dim, *, dtype=None):
         if self.dtype is bool_:
-            raise errors.EngineRuntimeError(f'"{name}_out_cpu" not implemented for \'Bool\'')
+            if self._data.ndim:
+                raise errors.EngineRuntimeError(
+                    f'"{name}_out_cpu" not implemented for \'Bool\'')
+            norm_dim(_int_dim(name, dim), 0)
+            self._vc[0] += 1  # a 0-d scan is a copy of itself: torch writes it back as is
+            return self
         check_inplace(self)
         return apply_inplace(self, scan(self, dim, dtype=self.dtype if dtype is None else dtype))
 
@@ -352,12 +348,31 @@ _scan_inplace("cumsum", cumsum)
 _scan_inplace("cumprod", cumprod)
 
 
-def _upper(n: int, device) -> Tensor:
-    """The constant mask ``k >= i`` over an ``n`` x ``n`` grid."""
-    from .creation import arange
+def _cumprod_grad_differentiable(g: Tensor, x: Tensor, d: int) -> Tensor:
+    """cumprod's gradient at an input with zeros, built as torch builds it under
+    create_graph: slice ``k`` of the gradient is ``sum_{j >= k} g_j * prod_{m <= j, m != k}
+    x_m``, written into a zero tensor slice by slice (so its node is CopySlices, as torch's)."""
+    from .creation import ones, zeros
+    from .shape import cat
 
-    i = arange(n, device=device)
-    return i.unsqueeze(0) >= i.unsqueeze(1)
+    n = x._data.shape[d]
+    if n == 1:
+        return g
+    one_shape = list(x._data.shape)
+    one_shape[d] = 1
+    unit = ones(1, dtype=x.dtype, device=x.device).expand(one_shape)
+    out = zeros(x._data.shape, dtype=g.dtype, device=g.device)
+    for k in range(n):
+        if k == 0:
+            omitted = cat([unit, x.narrow(d, 1, n - 1).cumprod(d)], d)
+        elif k == n - 1:
+            omitted = x.narrow(d, 0, k).prod(d, keepdim=True)
+        else:
+            before = x.narrow(d, 0, k).prod(d, keepdim=True)
+            after = x.narrow(d, k + 1, n - k - 1).cumprod(d)
+            omitted = cat([before, before.expand_as(after) * after], d)
+        out.select(d, k).copy_((g.narrow(d, k, n - k) * omitted).sum(d))
+    return out
 
 
 # --------------------------------------------------------------------------- moments

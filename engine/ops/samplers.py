@@ -92,12 +92,30 @@ def _cpp_name(dt) -> str:
 
 # --------------------------------------------------------------------------- continuous
 @_sampler("normal_", "Fill in place with samples of the normal distribution N(mean, std**2).")
-def normal_(self, mean=0.0, std=1.0, *, generator=None):
+def normal_(self, *args, generator=None, **kwargs):
+    mean, std = _two("normal_", args, kwargs, ("mean", 0.0), ("std", 1.0))
+    mean = _float_arg("normal_", "mean", mean, 1 if args else None)
+    std = _float_arg("normal_", "std", std, 2 if len(args) > 1 else None)
     check_inplace(self)
-    _continuous_only(self, "normal_kernel_{dev}")
-    if std < 0:
+    if not std >= 0:  # NaN too
         raise errors.EngineRuntimeError(f"normal expects std >= 0.0, but found std {_num(std)}")
+    if self._data.size:  # PyTorch's kernel (and its dtype check) never runs on an empty one
+        _continuous_only(self, "normal_kernel_{dev}")
     return _fill(self, mean + std * _normal(self, generator), "NormalBackward0")
+
+
+def _signature(fn, *params) -> None:
+    """Show PyTorch's documented signature (the function parses its arguments itself)."""
+    import inspect
+
+    P = inspect.Parameter
+    fn.__signature__ = inspect.Signature(
+        [P("self", P.POSITIONAL_ONLY)] + [P(n, P.POSITIONAL_OR_KEYWORD, default=d)
+                                          for n, d in params]
+        + [P("generator", P.KEYWORD_ONLY, default=None)])
+
+
+_signature(normal_, ("mean", 0.0), ("std", 1.0))
 
 
 @_sampler("uniform_", "Fill in place with samples of the uniform distribution on [from, to).")
@@ -110,6 +128,17 @@ def uniform_(self, *args, generator=None, **kwargs):
             f"uniform_ expects to return a [from, to) range, but found from={_num(low)} > "
             f"to={_num(high)}")
     return _fill(self, low + (high - low) * _uniform(self, generator), "UniformBackward0")
+
+
+def _float_arg(fn: str, name: str, value, position: int | None) -> float:
+    """A ``float`` argument as PyTorch's binding reads it: a Python number or a 0-d tensor."""
+    if isinstance(value, Tensor) and value.ndim == 0:
+        return value.item()
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return value
+    where = "" if position is None else f" (position {position})"
+    kind = "Tensor" if isinstance(value, Tensor) else type(value).__name__
+    raise errors.EngineTypeError(f"{fn}(): argument '{name}'{where} must be float, not {kind}")
 
 
 def _two(name: str, args: tuple, kwargs: dict, first: tuple, second: tuple):
@@ -131,10 +160,11 @@ def _two(name: str, args: tuple, kwargs: dict, first: tuple, second: tuple):
                           "``lambd``.")
 def exponential_(self, lambd=1.0, *, generator=None):
     check_inplace(self)
-    _continuous_distribution(self, "Exponential")
     if not lambd > 0:
         raise errors.EngineRuntimeError(
             f"exponential_ expects lambda > 0.0, but found lambda={_num(lambd)}")
+    if self._data.size:  # no kernel (and no dtype check) on an empty tensor
+        _continuous_distribution(self, "Exponential")
     xp = self.device.xp
     return _fill(self, -xp.log1p(-_uniform(self, generator)) / lambd, "ExponentialBackward0")
 
@@ -143,10 +173,10 @@ def exponential_(self, lambd=1.0, *, generator=None):
                      "``sigma``).")
 def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
     check_inplace(self)
-    _continuous_distribution(self, "Cauchy", cpp_names=True)
     if not sigma > 0:
         raise errors.EngineRuntimeError(
             f"cauchy_ expects sigma > 0.0, but found sigma={_num(sigma)}")
+    _continuous_distribution(self, "Cauchy", cpp_names=True)
     xp = self.device.xp
     u = _uniform(self, generator)
     return _fill(self, median + sigma * xp.tan(math.pi * (u - 0.5)), "CauchyBackward0")
@@ -156,10 +186,11 @@ def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
                          "``exp`` of N(mean, std**2).")
 def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
     check_inplace(self)
-    _continuous_only(self, "log_normal_{dev}")
     if not std > 0:
         raise errors.EngineRuntimeError(
             f"log_normal_ expects std > 0.0, but found std={_num(std)}")
+    if self._data.size:  # no kernel (and no dtype check) on an empty tensor
+        _continuous_only(self, "log_normal_{dev}")
     xp = self.device.xp
     with np.errstate(over="ignore"):
         return _fill(self, xp.exp(mean + std * _normal(self, generator)), "LogNormalBackward0")
@@ -173,6 +204,9 @@ def geometric_(self, p, *, generator=None):
     if not 0 < p < 1:
         raise errors.EngineRuntimeError(
             f"geometric_ expects p to be in (0, 1), but got p={_num(p)}")
+    if self.dtype is bool_ and self._data.size:
+        raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
+            kernel="geometric_cpu", dtype="Bool"))
     xp = self.device.xp
     u = _uniform(self, generator).astype(np.float64)
     return _fill(self, xp.floor(xp.log1p(-u) / math.log1p(-p)) + 1, "GeometricBackward0")
@@ -203,6 +237,14 @@ _RANDOM_LIMITS = {float16: 2 ** 11, float32: 2 ** 24, float64: 2 ** 53, int64: 2
                   int32: 2 ** 31 - 1, bool_: 1}
 
 
+# the values ``from`` and ``to - 1`` must fit in (PyTorch's check, naming the C++ type)
+_RANDOM_BOUNDS = {"bool": ("bool", 0, 1), "int32": ("int", -2 ** 31, 2 ** 31 - 1),
+                  "int64": ("long", -2 ** 63, 2 ** 63 - 1),
+                  "float16": ("c10::Half", -65504.0, 65504.0),
+                  "float32": ("float", -3.4028234663852886e38, 3.4028234663852886e38),
+                  "float64": ("double", -1.7976931348623157e308, 1.7976931348623157e308)}
+
+
 @_sampler("random_", "Fill in place with random integers: in [0, to) or [from, to); without "
                      "``to``, up to the dtype's largest exactly representable integer.")
 def random_(self, *args, generator=None, **kwargs):
@@ -220,9 +262,11 @@ def random_(self, *args, generator=None, **kwargs):
     elif low >= high:
         raise errors.EngineRuntimeError(
             f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
-    elif not self.dtype.is_floating_point and high - 1 > top:
-        raise errors.EngineRuntimeError(
-            f"to - 1 is out of bounds for {_cpp_name(self.dtype).replace('long int', 'long')}")
+    else:
+        c_name, lo, hi = _RANDOM_BOUNDS[self.dtype.name]
+        for what, v in (("from", low), ("to - 1", high - 1)):
+            if not lo <= v <= hi:
+                raise errors.EngineRuntimeError(f"{what} is out of bounds for {c_name}")
     gen = current_generator(self.device, generator)
     with self.device.scope():
         values = gen._rng.integers(int(low), int(high) - 1, size=self._data.shape,
@@ -267,12 +311,12 @@ def _no_bernoulli_derivative(g):
 def multinomial(input, num_samples, replacement=False, *, generator=None):
     """``num_samples`` category indices per row of (unnormalised) probabilities ``input`` (1-D
     or 2-D): with replacement, independent draws; without, distinct categories."""
+    if input._data.ndim not in (1, 2):
+        raise errors.EngineRuntimeError("prob_dist must be 1 or 2 dim")
     if not input.dtype.is_floating_point:
         raise errors.EngineRuntimeError(
             "multinomial only supports floating-point dtypes for input, got: "
             f"{_torch_scalar_name(input.dtype)}")
-    if input._data.ndim not in (1, 2):
-        raise errors.EngineRuntimeError("prob_dist must be 1 or 2 dim")
     n = int(num_samples)
     if n <= 0:
         raise errors.EngineRuntimeError("cannot sample n_sample <= 0 samples")
@@ -280,8 +324,26 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
     if not replacement and n > categories:
         raise errors.EngineRuntimeError(
             "cannot sample n_sample > prob_dist.size(-1) samples without replacement")
+    if categories == 0:  # PyTorch's single-draw path checks with aminmax, the other sums
+        raise errors.EngineRuntimeError(
+            "aminmax(): cannot compute aminmax over an empty dimension as the operation has "
+            "no identity." if n == 1 else
+            "invalid multinomial distribution (sum of probabilities <= 0)")
     xp = input.device.xp
     probs = input._data.astype(np.float64).reshape(-1, categories)
+    if replacement and n > 1:  # PyTorch's kernel checks each row's entries, then its sum
+        for row in probs.tolist() if probs.size else ():
+            for v in row:
+                if not v >= 0:
+                    raise errors.EngineRuntimeError(
+                        "invalid multinomial distribution (encountering probability entry < 0)")
+                if not math.isfinite(v):
+                    raise errors.EngineRuntimeError(
+                        "invalid multinomial distribution (encountering probability entry = "
+                        "infinity or NaN)")
+            if not sum(row) > 0:
+                raise errors.EngineRuntimeError(
+                    "invalid multinomial distribution (sum of probabilities <= 0)")
     if probs.size and not bool((xp.isfinite(probs) & (probs >= 0)).all()):
         raise errors.EngineRuntimeError(
             "probability tensor contains either `inf`, `nan` or element < 0")

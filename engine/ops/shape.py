@@ -100,10 +100,16 @@ def _reshape_like(name: str, input: Tensor, shape: tuple, must_view: bool) -> Te
     else:
         out = make_view(input, arr, lambda t: t.reshape(shape))
     if needs_grad(input):
-        # torch's reshape of a non-contiguous tensor that it can view is ``_reshape_alias``
+        # torch's reshape of a non-contiguous tensor that it can view is ``_reshape_alias``;
+        # one it cannot view is ``clone`` then ``_unsafe_view`` (two nodes)
+        src = input
+        if copied:
+            src = _wrap(arr.reshape(in_shape), input.dtype, input.device)
+            record(src, "CloneBackward0", (lambda g: g,), (input,), jvp=lambda ts: ts[0])
+            out = _wrap(arr, input.dtype, input.device)
         node = "UnsafeViewBackward0" if copied else "ViewBackward0" if must_view or \
             getattr(input._data.flags, "c_contiguous", True) else "ReshapeAliasBackward0"
-        record(out, node, (lambda g: g.reshape(in_shape),), (input,),
+        record(out, node, (lambda g: g.reshape(in_shape),), (src,),
                jvp=lambda ts: ts[0].reshape(shape))
     return out
 
@@ -715,10 +721,42 @@ def _unbind(input: Tensor, d: int) -> tuple:
 
 
 @op()
-def flip(input, dims, *more_dims):
-    """A copy with the order of elements reversed along ``dims``."""
+def flip(input, dims):
+    """A copy with the order of elements reversed along ``dims`` (a tuple or list of ints;
+    the method also takes them one by one: ``x.flip(0, 1)``)."""
+    if not isinstance(dims, (list, tuple)):
+        raise errors.EngineTypeError(
+            f"flip(): argument 'dims' (position 2) must be tuple of ints, not "
+            f"{type(dims).__name__}")
+    return _flip(input, dims)
+
+
+def _flip_method(self, *dims, **kwargs):
+    """``x.flip(0, 1)`` or ``x.flip((0, 1))`` or ``x.flip(dims=(0, 1))``."""
+    if kwargs:
+        extra = next((k for k in kwargs if k != "dims"), None)
+        if extra is not None:
+            raise errors.EngineTypeError(f"flip() got an unexpected keyword argument '{extra}'")
+        if dims:
+            raise errors.EngineTypeError("flip() got multiple values for argument 'dims'")
+        if not isinstance(kwargs["dims"], (list, tuple)):
+            raise errors.EngineTypeError("flip(): argument 'dims' must be tuple of ints, not "
+                                         f"{type(kwargs['dims']).__name__}")
+        return _flip(self, kwargs["dims"])
+    if not dims:
+        raise errors.EngineTypeError('flip() missing 1 required positional arguments: "dims"')
+    if len(dims) > 1 and not isinstance(dims[0], (int, np.integer)):
+        raise errors.EngineTypeError(
+            f"flip() takes 1 positional argument but {len(dims)} were given")
+    return _flip(self, dims)
+
+
+Tensor.flip = _flip_method
+
+
+def _flip(input, dims):
     n = input._data.ndim
-    ds = _dims_arg((dims,) + more_dims if more_dims else dims)
+    ds = _dims_arg(dims)
     axes = [norm_dim(x, n) for x in ds]
     if len(set(axes)) != len(axes):
         dup = next(x for x in ds if ds.count(x) > 1)
@@ -827,7 +865,8 @@ def broadcast_tensors(*tensors):
     target: tuple = ()
     for t in tensors:
         target = _broadcast_pair(target, t._data.shape)
-    return tuple(expand(t, target) for t in tensors)
+    # a tensor already of that shape is returned itself, as PyTorch does
+    return tuple(t if t._data.shape == target else expand(t, target) for t in tensors)
 
 
 def _broadcast_pair(a: tuple, b: tuple) -> tuple:

@@ -90,7 +90,7 @@ def _fill(self: Tensor, value, node: str) -> Tensor:
             record(out, node, (lambda g: zeros_like(g), lambda g: g.sum()), (self, value))
         else:
             record(out, node, (lambda g: zeros_like(g),), (self,))
-        return apply_inplace(self, out)
+        return apply_inplace(self, out, overlap_ok=True)
     self._data[...] = value._data if tensor_value else value
     self._vc[0] += 1
     if FW_ACTIVE[0]:  # a filled tensor's tangent is zero

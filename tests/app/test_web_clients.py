@@ -110,7 +110,8 @@ def test_ops_lists_each_op_once_with_its_aliases(client):
     aliases = [a for op in ops for a in op["aliases"]]
     assert not set(aliases) & set(names), "an alias is listed as an op of its own"
     by_name = {op["name"]: op for op in ops}
-    assert {"divide", "true_divide"} <= set(by_name["div"]["aliases"])
+    assert "divide" in by_name["div"]["aliases"]  # (true_divide is its own op: no rounding_mode)
+    assert "true_divide" in by_name
     assert "swapaxes" not in by_name and "swapaxes" in by_name["transpose"]["aliases"]
     assert "arctan2_" in by_name["atan2_"]["aliases"]
 

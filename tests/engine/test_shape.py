@@ -74,7 +74,8 @@ def test_split_chunk_unbind_pieces():
     (lambda y: y.unflatten(2, (2, 2)), "ViewBackward0"), (lambda y: y.view_as(y), "ViewBackward0"),
     (lambda y: y.reshape_as(y), "ViewBackward0"), (lambda y: y.narrow(1, 0, 2), "SliceBackward0"),
     (lambda y: y.select(1, 0), "SelectBackward0"),
-    (lambda y: E.broadcast_tensors(y, E.zeros(3, 1))[0], "ExpandBackward0"),
+    (lambda y: E.broadcast_tensors(y, E.zeros(3, 1))[0], "MulBackward0"),  # (y itself)
+    (lambda y: E.broadcast_tensors(y, E.zeros(5, 1, 1, 1))[0], "ExpandBackward0"),
 ])
 def test_node_names_match_torch(fn, node):
     y = t(requires_grad=True) * 1

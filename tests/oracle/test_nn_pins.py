@@ -115,7 +115,42 @@ LOSSES = {
         weight=_t(L, [math.nan, 1.0, 1.0])),
     "prelu-promoting": lambda L, F: F.prelu(_t(L, X), _t(L, [0, 0, 0], "int64")),
     "prelu-0d": lambda L, F: F.prelu(_t(L, 1.0), _t(L, [0.5, 0.5])),
+    "bce-target-dtype": lambda L, F: F.binary_cross_entropy(_t(L, [0.5, 0.2]),
+                                                            _t(L, [True, False], "bool")),
+    "bce-int": lambda L, F: F.binary_cross_entropy(_t(L, [0, 1], "int64"),
+                                                   _t(L, [0, 1], "int64")),
+    "bce-logits-target-dtype": lambda L, F: F.binary_cross_entropy_with_logits(
+        _t(L, [0.5, -1.0]), _t(L, [0.25, 1.0], "float32")),
+    "bce-logits-bool-target": lambda L, F: F.binary_cross_entropy_with_logits(
+        _t(L, [0.5, -1.0]), _t(L, [True, False], "bool")),
+    "bce-logits-int": lambda L, F: F.binary_cross_entropy_with_logits(
+        _t(L, [1, 2], "int64"), _t(L, [0.0, 1.0])),
+    "group-norm-mixed": lambda L, F: F.group_norm(_t(L, [[1.0, 2.0], [3.0, 5.0]], "float32"), 1,
+                                                  _t(L, [1.0, 2.0])),
+    "group-norm-bias-dtype": lambda L, F: F.group_norm(_t(L, [[1.0, 2.0], [3.0, 5.0]]), 1,
+                                                       _t(L, [1.0, 2.0]), _t(L, [0, 1], "int64")),
+    "group-norm-zero-weight": lambda L, F: F.group_norm(
+        _t(L, [[1.0, -2.0], [3.0, 5.0]]), 1, _t(L, [0.0, 1.0])),
+    "normal-nan-std": lambda L, F: L.normal(_t(L, [0.0, 1.0]), _t(L, [math.nan, 1.0])),
+    "normal-dtype": lambda L, F: L.normal(_t(L, [0.0], "float32"), _t(L, [0.0])),
+    "normal_-tensor-mean": lambda L, F: _t(L, [0.0, 1.0]).normal_(_t(L, [0.0, 1.0])),
+    "normal_-std-keyword": lambda L, F: _t(L, [0.0, 1.0]).normal_(std=_t(L, [0.0, 1.0])),
+    "multinomial-0d": lambda L, F: L.multinomial(_t(L, 1, "int32"), 1),
+    "multinomial-nan-replacement": lambda L, F: L.multinomial(_t(L, [0.1, math.nan]), 2, True),
+    "multinomial-empty": lambda L, F: L.multinomial(_t(L, []), 1, True),
+    "random_-half-bound": lambda L, F: _t(L, [0.0], "float16").random_(0, 2 ** 40),
+    "exponential_-empty-int": lambda L, F: _t(L, [], "int64").exponential_(),
+    "cauchy_-sigma-first": lambda L, F: _t(L, [1], "int64").cauchy_(0.0, -1.0),
 }
+
+
+def test_scatter_add_refuses_an_index_shaped_src_gradient():
+    def f(L, F):
+        src = _t(L, [0.9, 0.8, -0.3, 1.4], rg=True)
+        out = L.scatter_add(_t(L, [0.5, 0.1, -1.9]), 0, _t(L, [1, 1], "int64"), src)
+        return L.autograd.grad(out.sum(), src)
+
+    _both(f)
 
 
 @pytest.mark.parametrize("name", LOSSES)

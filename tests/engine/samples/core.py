@@ -40,6 +40,7 @@ samples("div",
         Sample((1.5, pos(2, 3)), oracle=lambda np_, b: 1.5 / b, name="scalar-first"),
         Sample((r(2, 3), pos(2, 3)), {"rounding_mode": "floor"}, second_order=False,
                name="floor"))
+samples("true_divide", Sample((r(3, 4), pos(4)), oracle=lambda np_, a, b: a / b))
 samples("floor_divide", Sample((r(2, 3) * 3, pos(2, 3)), second_order=False))
 samples("pow",
         Sample((pos(3, 4), r(4)), oracle=lambda np_, a, b: a ** b),
