@@ -1127,9 +1127,16 @@ def _weighted(unweighted, weight: Tensor, reduction: str, mean_by_weight: bool):
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """Mean squared error ``(input - target)**2``, reduced by ``reduction``."""
     reduction = _reduction(size_average, reduce, reduction)
-    if weight is not None:
+    if weight is not None:  # torch's composite: pow(input - target, 2) * weight, reduced
+        from .pointwise import pow
+        from .shape import broadcast_tensors
+
+        input = ensure_tensor(input)
+        target = ensure_tensor(target, dtype=input.dtype)
+        _warn_size(input, target)
+        a, b = broadcast_tensors(input, target)
         _check_weight_size(weight, input)
-        return _weighted(mse_loss(input, target, reduction="none"), weight, reduction, True)
+        return _weighted(pow(a - b, 2), weight, reduction, True)
     return _difference_loss(input, target, reduction, "MseLossBackward0",
                             lambda xp, d: d * d, _MseBackward, kernel="mse_cpu")
 
