@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 import engine
 from app.core.errors import InvalidRequest, LimitExceeded
+from app.lang.arrays import Array
 from app.models.values import InferenceTensor, TensorIn
 
 OIP_DTYPES = {"FP32": "float32", "FP64": "float64", "FP16": "float16", "INT32": "int32",
@@ -114,6 +115,20 @@ def encode_tensor(t: engine.Tensor, encoding: str = "json") -> dict[str, Any]:
     return out
 
 
+def encode_array(a: Array, encoding: str = "json") -> dict[str, Any]:
+    """A program's NumPy array (``t.numpy()``): its values as a tensor's, NumPy's dtype name
+    and repr."""
+    arr = a.__array__()
+    out: dict[str, Any] = {"type": "ndarray", "dtype": arr.dtype.name, "shape": list(arr.shape)}
+    if encoding == "base64":
+        little = arr.astype(arr.dtype.newbyteorder("<"), copy=False)
+        out["base64"] = base64.b64encode(np.ascontiguousarray(little).tobytes()).decode()
+    else:
+        out["data"] = array_data(arr)
+    out["repr"] = repr(a)
+    return out
+
+
 def encode_value(value: Any, encoding: str = "json", _depth: int = 0) -> Any:
     """Any value a program can leave behind, as JSON-ready data. Never raises for an unknown
     type: such a value becomes ``{"type": <kind>, "repr": ...}``."""
@@ -127,6 +142,8 @@ def encode_value(value: Any, encoding: str = "json", _depth: int = 0) -> Any:
         return encode_tensor(value, encoding)
     if isinstance(value, np.generic):
         return encode_value(value.item(), encoding, _depth)
+    if isinstance(value, Array):
+        return encode_array(value, encoding)
     if _depth >= MAX_DEPTH:
         return {"type": "object", "repr": "..."}
     if isinstance(value, (list, tuple)):  # tuples, named tuples and torch.Size become lists

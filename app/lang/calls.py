@@ -16,9 +16,11 @@ from . import builtins as bi
 from .arrays import Array, array_tensor
 from .errors import LangError, ProgramError
 from .exceptions import convert_exception
-from .library import admit
+from .library import admit, apply_plan, function_plan
 from .methods import materialize
 from .objects import (
+    ASSIGNED_NAMES,
+    LIBRARY_METHODS,
     PLAIN_LIBRARY_TYPES,
     array_retry,
     call_library,
@@ -28,6 +30,7 @@ from .objects import (
     dunder_attr,
     instance_call,
     library_attr,
+    library_method,
     numpy_aliases,
     super_attr,
     tensor_method,
@@ -297,13 +300,16 @@ def _kwargs(pairs: tuple[tuple[str, Closure], ...],
 class Arguments:
     """The compiled arguments of a call: ``positional(fr)``, ``keywords(fr)``."""
 
-    __slots__ = ("positional", "keywords", "closures", "simple", "count")
+    __slots__ = ("positional", "keywords", "closures", "simple", "count", "names")
 
     def __init__(self, args: list[tuple[bool, Closure]], kwargs: list[tuple[str, Closure]],
-                 kwstar: list[Closure], callee: str) -> None:
+                 kwstar: list[Closure], callee: str,
+                 names: tuple[str | None, ...] | None = None) -> None:
         self.closures = tuple(c for _, c in args)
         self.simple = not any(star for star, _ in args)
         self.count = len(args)
+        #: per argument, the name of the frame's own local it reads (read inline), or None
+        self.names = names if names is not None else (None,) * len(args)
         if self.simple:
             closures = self.closures
             if not closures:
@@ -360,9 +366,16 @@ def op_call(name: str, fn: Callable[..., Any], arguments: Arguments) -> Closure:
     positional, keywords = arguments.positional, arguments.keywords
     if keywords is None and arguments.simple and arguments.count == 1:
         (only,) = arguments.closures
+        (only_name,) = arguments.names
 
         def run1(fr: Frame) -> Any:
-            value = only(fr)
+            if only_name is not None:
+                try:
+                    value = fr.locals[only_name]
+                except KeyError:
+                    value = only(fr)
+            else:
+                value = only(fr)
             rs = fr.rs
             rs.steps += 1
             if rs.steps >= rs.next_check:
@@ -482,6 +495,8 @@ def method_call(name: str, receiver: Closure, arguments: Arguments,
     if name in READ_DUNDERS:  # `self.__class__(...)`
         return value_call(lambda fr: dunder_attr(fr.rs, receiver(fr), name), arguments)
     tensor_fn = tensor_method(name)
+    one = arguments.closures[0] if arguments.simple and arguments.count == 1 else None
+    one_name = arguments.names[0] if one is not None else None
 
     def run(fr: Frame) -> Any:
         if fast_name is not None:
@@ -491,7 +506,15 @@ def method_call(name: str, receiver: Closure, arguments: Arguments,
                 obj = receiver(fr)
         else:
             obj = receiver(fr)
-        values = positional(fr)
+        if one is None:
+            values = positional(fr)
+        elif one_name is not None:  # one argument, a local: read inline
+            try:
+                values = (fr.locals[one_name],)
+            except KeyError:
+                values = (one(fr),)
+        else:
+            values = (one(fr),)
         named = keywords(fr) if keywords is not None else _EMPTY
         rs = fr.rs
         rs.steps += 1
@@ -515,10 +538,19 @@ def method_call(name: str, receiver: Closure, arguments: Arguments,
             return instance_call(rs, obj, name, values, named)
         t = type(obj)
         if t in PLAIN_LIBRARY_TYPES:  # ctx.save_for_backward(...), opt.step() ...
+            method = LIBRARY_METHODS.get((t, name), _MISSING)
+            if method is _MISSING:
+                method = library_method(t, name)
+            if method is not None and name not in ASSIGNED_NAMES:
+                return call_library(rs, method, (obj, *values), named)
             return call_library(rs, library_attr(obj, name), values, named)
-        if t is UserClass and obj.pytype is not None and name[0] != "_" and \
-                obj.lookup(name) is None:
-            return call_library(rs, library_attr(obj.pytype, name), values, named)  # F.apply
+        if t is UserClass and obj.pytype is not None and name[0] != "_":
+            if name == "apply":  # a custom autograd.Function's, without its Python layers
+                plan = function_plan(obj)
+                if plan is not None:
+                    return apply_plan(rs, plan, values, named)
+            if obj.lookup(name) is None:
+                return call_library(rs, library_attr(obj.pytype, name), values, named)
         if t is SuperProxy:
             f = super_attr(rs, obj, name)
             if type(f) is BoundMethod and type(f.func) is Function:

@@ -22,9 +22,9 @@ from .calls import (
 )
 from .errors import LangError, ProgramError, ProgramValidationError
 from .exceptions import convert_exception
-from .library import LibModule, resolve_path
+from .library import LibModule, admit, resolve_path
 from .methods import materialize
-from .objects import dunder_attr, get_attr
+from .objects import PLAIN_LIBRARY_TYPES, dunder_attr, get_attr, library_getattr
 from .runtime import Frame
 from .schema import READ_DUNDERS, READABLE_ATTRS
 from .scopes import Scope
@@ -216,15 +216,31 @@ class ExpressionCompiler:
         if name in READ_DUNDERS:
             return lambda fr: dunder_attr(fr.rs, obj(fr), name)
         tensor_readable = name in READABLE_ATTRS and name not in ("values", "indices")
+        public = not name.startswith("_")
+        fast = self.fast_name(node["of"], scope)
 
         def run(fr: Frame) -> Any:
-            value = obj(fr)
+            if fast is not None:
+                try:
+                    value = fr.locals[fast]
+                except KeyError:
+                    value = obj(fr)
+            else:
+                value = obj(fr)
             if tensor_readable and isinstance(value, Tensor):
                 return getattr(value, name)
             if isinstance(value, Instance):
                 attrs = value.attrs
                 if name in attrs and type(value.cls.lookup(name)) is not Property:
                     return attrs[name]
+            elif public and type(value) in PLAIN_LIBRARY_TYPES:  # ctx.saved_tensors ...
+                try:
+                    found = getattr(value, name)
+                except LangError:
+                    raise
+                except Exception:
+                    found = library_getattr(value, name)  # the error as programs see it
+                return admit(found)
             return get_attr(fr.rs, value, name)
 
         return run
@@ -311,14 +327,17 @@ class ExpressionCompiler:
 
     def arguments(self, node: dict, scope: Scope, callee: str, skip: int = 0) -> Arguments:
         args = []
+        names: list[str | None] = []
         for a in node.get("args", ())[skip:]:
             if isinstance(a, dict) and "star" in a:
                 args.append((True, self.expr(a["star"], scope)))
+                names.append(None)
             else:
                 args.append((False, self.expr(a, scope)))
+                names.append(self.fast_name(a, scope))
         kwargs = [(k, self.expr(v, scope)) for k, v in node.get("kwargs", {}).items()]
         kwstar = [self.expr(v, scope) for v in node.get("kwstar", ())]
-        return Arguments(args, kwargs, kwstar, callee)
+        return Arguments(args, kwargs, kwstar, callee, tuple(names))
 
     def _call(self, node: dict, scope: Scope) -> Closure:
         callee = node["call"]

@@ -101,6 +101,7 @@ class StatementCompiler:
     expr: Callable[..., Closure]
     key: Callable[..., Closure]
     read: Callable[..., Closure]
+    fast_name: Callable[..., str | None]
 
     # ------------------------------------------------------------------ blocks
 
@@ -120,6 +121,7 @@ class StatementCompiler:
                     return signal
             return None
 
+        run_block.stmts = compiled  # type: ignore[attr-defined]  # a call runs them inline
         return run_block
 
     def gen_block(self, stmts: list, pointer: str, scope: Scope, *, loop: bool) -> Closure:
@@ -155,6 +157,8 @@ class StatementCompiler:
             raise invalid(pointer, "'return' outside function")
         if "return" in node and node["return"] is not None:
             return self._counted_return(node, pointer, scope)
+        if "expr" in node and len(node) == 1:
+            return self._counted_expr(node, pointer, scope)
         key = next(k for k in node if k in self._STATEMENTS)
         run = self._STATEMENTS[key](self, node, pointer, scope, loop, func)
         return self.counted(run, pointer)
@@ -164,12 +168,16 @@ class StatementCompiler:
         ends every user function call)."""
         value = self.expr(node["return"], scope)
         unit = self.unit
+        fast = self.fast_name(node["return"], scope)
 
         def stmt(fr: Frame) -> Any:
             rs = fr.rs
             rs.steps += 1
             if rs.steps >= rs.next_check:
                 rs.check()
+            if fast is not None and fast in fr.locals:  # `return name`
+                fr.retval = fr.locals[fast]
+                return RETURN
             try:
                 fr.retval = value(fr)
             except LangError as exc:
@@ -180,6 +188,30 @@ class StatementCompiler:
                 trace(err, unit, pointer)
                 raise err from None
             return RETURN
+
+        return stmt
+
+    def _counted_expr(self, node: dict, pointer: str, scope: Scope) -> Closure:
+        """An expression statement (``ctx.save_for_backward(out)``, ``opt.step()``), counted
+        as ``counted`` counts a statement, in one closure."""
+        value = self.expr(node["expr"], scope)
+        unit = self.unit
+
+        def stmt(fr: Frame) -> Any:
+            rs = fr.rs
+            rs.steps += 1
+            if rs.steps >= rs.next_check:
+                rs.check()
+            try:
+                value(fr)
+            except LangError as exc:
+                trace(exc, unit, pointer)
+                raise
+            except Exception as exc:
+                err = convert_exception(exc, None, fr.rs.limits)
+                trace(err, unit, pointer)
+                raise err from None
+            return None
 
         return stmt
 
@@ -342,12 +374,43 @@ class StatementCompiler:
                         journal[name] = glob.get(name, _MISSING)
                     glob[name] = v
                 return run_global
+        if isinstance(target, list) and target and all(
+                isinstance(t, str) and scope.resolve(t)[0] in ("local", "class")
+                for t in target):
+            return self._unpack_locals(value, tuple(target), pointer)
         store = self.store(target, scope)
 
         def assign(fr: Frame) -> None:
             store(fr, value(fr))
 
         return self.counted(assign, pointer)
+
+    def _unpack_locals(self, value: Closure, names: tuple[str, ...], pointer: str) -> Closure:
+        """``a, b = value`` into names of the frame's own locals, counted, in one closure."""
+        unit = self.unit
+        n = len(names)
+
+        def run(fr: Frame) -> None:
+            rs = fr.rs
+            rs.steps += 1
+            if rs.steps >= rs.next_check:
+                rs.check()
+            try:
+                items = value(fr)
+                if (type(items) is not tuple and type(items) is not list) or len(items) != n:
+                    items = unpack(items, n, None)
+            except LangError as exc:
+                trace(exc, unit, pointer)
+                raise
+            except Exception as exc:
+                err = convert_exception(exc, None, fr.rs.limits)
+                trace(err, unit, pointer)
+                raise err from None
+            local = fr.locals
+            for name, item in zip(names, items):
+                local[name] = item
+
+        return run
 
     def _setitem(self, node: dict, pointer: str, scope: Scope, loop: bool,
                  func: bool) -> Closure:

@@ -14,6 +14,7 @@ import re
 from typing import Any
 
 import engine
+from engine.func.batching import BatchingError
 
 from .errors import LangError, LimitExceeded, ProgramError
 from .limits import DEFAULT_LIMITS, Limits
@@ -133,10 +134,19 @@ _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 
 
 def convert_exception(exc: BaseException, op: str | None = None,
-                      limits: Limits | None = None) -> LangError:
+                      limits: Limits | None = None, *,
+                      final: bool = False) -> LangError | BatchingError:
     """An exception raised while running (by the engine or Python) as a :class:`LangError`
-    that names the Python exception PyTorch raises (``exception``) and keeps its text."""
+    that names the Python exception PyTorch raises (``exception``) and keeps its text.
+
+    A ``BatchingError`` is ``vmap``'s signal that a batched run cannot go on and the function
+    must run once per sample: it is handed back as it is, so it travels through the program's
+    frames (no ``except`` catches it, as no ``finally`` runs after it) to ``vmap``. Only where
+    the run itself ends (``final``: a batched tensor kept past its ``vmap``) it becomes the
+    program's error."""
     if isinstance(exc, LangError):
+        return exc
+    if isinstance(exc, BatchingError) and not final:
         return exc
     if isinstance(exc, engine.errors.TensorTooLarge):
         return LimitExceeded(str(exc) + " (max_tensor_elements)", limit="max_tensor_elements",

@@ -157,7 +157,10 @@ def _run(code: CompiledProgram, env: Environment, rs: RunState) -> None:
                 _rollback(env.variables, journal)
                 if isinstance(exc, LangError):
                     raise
-                raise convert_exception(exc, None, rs.limits) from None
+                err = convert_exception(exc, None, rs.limits, final=True)
+                if "trace" in getattr(exc, "__dict__", ()):  # where a BatchingError passed
+                    err.__dict__.setdefault("trace", exc.__dict__["trace"])
+                raise err from None
 
 
 @functools.lru_cache(maxsize=64)

@@ -68,7 +68,7 @@ def no_attribute(value: Any, name: str) -> ProgramError:
 
 # --------------------------------------------------------------------------- tensors
 
-_TENSOR_METHODS: dict[str, Any] = {}
+_TENSORLIBRARY_METHODS: dict[str, Any] = {}
 
 
 def _where(self: Any, condition: Any, other: Any) -> Any:
@@ -77,7 +77,7 @@ def _where(self: Any, condition: Any, other: Any) -> Any:
 
 def tensor_method(name: str) -> Any:
     """The op a tensor method calls (the receiver is its first argument), or None."""
-    fn = _TENSOR_METHODS.get(name)
+    fn = _TENSORLIBRARY_METHODS.get(name)
     if fn is None:
         opdef = engine.ops.lookup(name)
         if name == "where":
@@ -86,7 +86,7 @@ def tensor_method(name: str) -> Any:
             fn = opdef.fn
         else:
             return None
-        _TENSOR_METHODS[name] = fn
+        _TENSORLIBRARY_METHODS[name] = fn
     return fn
 
 
@@ -187,10 +187,40 @@ def library_attr(obj: Any, name: str) -> Any:
     if name.startswith("_") and name != "__init__":
         raise ProgramError(f"'{type_name(obj)}' object attribute '{name}' is private to "
                            "the library", exception="AttributeError")
-    return admit(_library_getattr(obj, name))
+    return admit(library_getattr(obj, name))
 
 
-def _library_getattr(obj: Any, name: str) -> Any:
+LIBRARY_METHODS: dict[tuple[type, str], Any] = {}
+#: Attribute names programs have set on library objects (``ctx.k = k``): a method call of such
+#: a name reads the object's attribute (which may shadow its class's method) the long way.
+ASSIGNED_NAMES: set[str] = set()
+
+
+def library_method(t: type, name: str) -> Any:
+    """The engine's plain function ``name`` on library type ``t`` (found along its MRO), when
+    ``obj.name(...)`` is ``function(obj, ...)`` for its objects — no bound method to make and
+    admit — or None (a private name, a descriptor, a type with its own attribute lookup).
+    An object's own attribute of that name would shadow it: the caller checks
+    :data:`ASSIGNED_NAMES` (reading an object's ``__dict__`` would make one)."""
+    key = (t, name)
+    try:
+        return LIBRARY_METHODS[key]
+    except KeyError:
+        pass
+    found = None
+    if name[0] != "_" and t.__getattribute__ is object.__getattribute__:
+        for klass in t.__mro__:
+            if name in klass.__dict__:
+                value = klass.__dict__[name]
+                if type(value) is types.FunctionType and is_library_function(value):
+                    found = value
+                break
+    if len(LIBRARY_METHODS) < 10_000:
+        LIBRARY_METHODS[key] = found
+    return found
+
+
+def library_getattr(obj: Any, name: str) -> Any:
     """``getattr`` on a library object, its errors as the program sees them."""
     try:
         return getattr(obj, name)
@@ -390,7 +420,7 @@ def bridge_attr(rs: RunState, obj: Any, name: str) -> Any:
             name not in d.get("_lang_private", ()):
         raise ProgramError(f"'{cls.name}' object attribute '{name}' is private to the "
                            "library", exception="AttributeError")
-    value = _library_getattr(obj, name)
+    value = library_getattr(obj, name)
     if type(value) is types.MethodType and value.__func__.__module__ == "app.lang.library":
         return _bind(cls.lookup(name), obj, cls)
     return admit(value)
@@ -438,6 +468,7 @@ def set_attr(rs: RunState, obj: Any, name: str, value: Any) -> None:
         _set_library_attr(rs, obj, name, value, bridge=True)
         return
     if _mutable_library_object(obj):
+        ASSIGNED_NAMES.add(name)  # from now on ``obj.name(...)`` looks at the object first
         _set_library_attr(rs, obj, name, value, bridge=False)
         return
     raise ProgramError(f"cannot set attribute '{name}' of '{type_name(obj)}' objects",
@@ -608,7 +639,7 @@ def call_library(rs: RunState, f: Any, args: tuple | list, kwargs: dict) -> Any:
         if rs.alloc > rs.alloc_budget:
             rs.allocated(0)
         return out
-    return admit(out)
+    return admit(out) if out is not None else None
 
 
 def call_method(rs: RunState, obj: Any, name: str, args: tuple | list, kwargs: dict) -> Any:

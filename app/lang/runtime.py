@@ -28,23 +28,24 @@ class Frame:
     call, a class body or a comprehension. ``enclosing`` holds the locals of the function scopes
     around it, innermost first (see :mod:`app.lang.scopes`)."""
 
-    __slots__ = ("rs", "locals", "glob", "enclosing", "retval", "func")
+    __slots__ = ("rs", "locals", "glob", "enclosing", "retval", "func", "back")
 
     def __init__(self, rs: RunState, locals_: dict, glob: dict, enclosing: tuple,
-                 func: Any = None) -> None:
+                 func: Any = None, back: Frame | None = None) -> None:
         self.rs = rs
         self.locals = locals_
         self.glob = glob
         self.enclosing = enclosing
         self.retval: Any = None
         self.func = func  # the user function being run (for super()), None at the top level
+        self.back = back  # the call's caller while it runs (``RunState.top``)
 
 
 class RunState:
     """Counters and output of one run; ``check`` is called when ``steps`` reaches ``next_check``."""
 
     __slots__ = ("env", "limits", "steps", "next_check", "deadline", "started", "printed",
-                 "printed_chars", "pending", "depth", "frames", "journal", "alloc", "mem_base",
+                 "printed_chars", "pending", "depth", "top", "journal", "alloc", "mem_base",
                  "alloc_budget", "result", "handling", "classes", "max_depth")
 
     def __init__(self, env: Environment, limits: Limits) -> None:
@@ -59,7 +60,7 @@ class RunState:
         self.pending: str | None = None  # a printed line not ended yet (print(..., end=""))
         self.depth = 0
         self.max_depth = limits.max_recursion_depth
-        self.frames: list[Frame] = []
+        self.top: Frame | None = None  # the innermost user call running; ``back`` links out
         self.journal: dict[str, Any] = {}   # variable -> value before this top-level statement
         self.alloc = 0
         self.mem_base = env.held_bytes_estimate
@@ -112,7 +113,10 @@ class RunState:
         from .memory import reachable
 
         roots: list[Any] = [self.env.variables]
-        roots.extend(frame.locals for frame in self.frames)
+        frame = self.top
+        while frame is not None:
+            roots.append(frame.locals)
+            frame = frame.back
         return engine.held_bytes(reachable(roots))
 
     def elapsed_ms(self) -> float:

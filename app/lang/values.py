@@ -39,7 +39,7 @@ class Code:
     """What a ``def`` or ``lambda`` compiled to, shared by every function value made from it."""
 
     __slots__ = ("name", "qualname", "params", "vararg", "kwonly", "kwarg", "body",
-                 "generator", "simple", "nparams", "argnames", "ndefaults", "doc")
+                 "generator", "simple", "nparams", "argnames", "ndefaults", "doc", "stmts")
 
     def __init__(self, name: str, qualname: str, params: tuple[str, ...], ndefaults: int,
                  vararg: str | None, kwonly: tuple[str, ...], kwarg: str | None,
@@ -51,6 +51,8 @@ class Code:
         self.nparams = len(params)
         self.simple = vararg is None and kwarg is None and not kwonly and not generator
         self.argnames = frozenset(params) | frozenset(kwonly)
+        #: the statements of a body of several, which a call runs without the block's closure
+        self.stmts: tuple | None = getattr(body, "stmts", None)
 
 
 class Function:
@@ -83,21 +85,29 @@ def invoke(rs: RunState, func: Function, args: tuple | list, kwargs: dict) -> An
     """Call a user function: bind the arguments, run the body in a new frame."""
     code = func.code
     if code.simple and not kwargs and len(args) == code.nparams:
-        local = dict(zip(code.params, args))
+        local = dict(zip(code.params, args)) if code.nparams != 1 else {code.params[0]: args[0]}
     else:
         local = bind(func, args, kwargs)
-    frame = Frame(rs, local, func.glob, func.enclosing, func)
-    if code.generator:
+    if code.generator:  # its frame outlives the call: no link to the caller's
+        frame = Frame(rs, local, func.glob, func.enclosing, func)
         return GeneratorValue(code.name, code.qualname, code.body(frame), frame)
+    frame = Frame(rs, local, func.glob, func.enclosing, func, rs.top)
     if rs.depth >= rs.max_depth:
         raise rs.depth_error()
     rs.depth += 1
-    rs.frames.append(frame)
+    rs.top = frame
     try:
-        signal = code.body(frame)
+        stmts = code.stmts
+        if stmts is None:
+            signal = code.body(frame)
+        else:
+            for stmt in stmts:
+                signal = stmt(frame)
+                if signal is not None:
+                    break
     finally:
         rs.depth -= 1
-        rs.frames.pop()
+        rs.top = frame.back
     return frame.retval if signal is RETURN else None
 
 

@@ -99,7 +99,8 @@ class MappedResponse(StreamingResponse):
                          headers={**headers, "content-length": str(len(mapping))})
 
 
-TIMINGS = (("elapsed_ms", "run"), ("restored_ms", "restore"), ("log_ms", "log"))
+TIMINGS = (("elapsed_ms", "run"), ("restored_ms", "restore"), ("log_ms", "log"),
+           ("host_ms", "host"))
 
 
 def to_response(reply: dict[str, Any], payload: Payload, status: int | None = None) -> Response:

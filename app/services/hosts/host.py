@@ -49,25 +49,44 @@ def _trim() -> None:
 
 
 class Priority:
-    """Long requests yield the CPU to short ones (as a multilevel feedback queue does): a
-    request that has used ``after_s`` of CPU time lowers its host's priority (``nice`` +10,
-    about a ninth of a normal process's share of a busy CPU) until it ends. CPU time, not wall
-    time: a short request that only waited for a CPU (a crowded machine) keeps its priority.
-    Taking the priority back needs ``RLIMIT_NICE`` (root, or ``ulimits: nice`` in compose);
-    without it the host stays low and says so, and the pool recycles it when it is idle."""
-
-    LOW = 10
+    """Long requests yield the CPU to short ones (as a multilevel feedback queue does): once a
+    request has used ``after_s`` of CPU time, every thread of its host drops to the
+    ``SCHED_IDLE`` policy until the request ends. The kernel then lets any normal task that
+    wakes up (a short request's host, the serving process) preempt it at once, instead of
+    after the rest of its time slice, and gives it a weight of 3 against a normal task's
+    1024: short requests keep their latency next to long ones, and long ones still use every
+    CPU left idle. CPU time, not wall time: a short request that only waited for a CPU (a
+    crowded machine) keeps its priority. Taking the normal policy back needs ``RLIMIT_NICE``
+    (root, or ``ulimits: nice`` in compose); without it the host stays low and says so, and
+    the pool recycles it when it is idle."""
 
     def __init__(self, after_s: float) -> None:
-        self.base = os.getpriority(os.PRIO_PROCESS, 0)
-        """The priority the service was started with: what a request ends at again."""
-        self.after_s = after_s if self.base < self.LOW else 0.0  # already low: nothing to do
+        self.after_s = after_s if os.sched_getscheduler(0) == os.SCHED_OTHER else 0.0
         self.low = False
         signal.signal(signal.SIGPROF, self._lower)
 
+    @staticmethod
+    def _threads() -> list[int]:
+        """This process's threads (the engine's thread pool too: each has its own policy)."""
+        try:
+            return [int(tid) for tid in os.listdir("/proc/self/task")]
+        except OSError:
+            return [0]
+
+    def _set(self, policy: int) -> bool:
+        done = True
+        for tid in self._threads():
+            try:
+                os.sched_setscheduler(tid, policy, os.sched_param(0))
+            except PermissionError:
+                done = False
+            except ProcessLookupError:  # the thread just ended
+                pass
+        return done
+
     def _lower(self, _signum: int, _frame: object) -> None:
         if not self.low:
-            os.setpriority(os.PRIO_PROCESS, 0, self.LOW)
+            self._set(os.SCHED_IDLE)
             self.low = True
 
     def start(self) -> None:
@@ -78,11 +97,9 @@ class Priority:
         """Ends a request; False if the host is left at low priority."""
         signal.setitimer(signal.ITIMER_PROF, 0)
         if self.low:
-            try:
-                os.setpriority(os.PRIO_PROCESS, 0, self.base)
-                self.low = False
-            except PermissionError:
+            if not self._set(os.SCHED_OTHER):
                 return False
+            self.low = False
         return True
 
 
@@ -142,6 +159,7 @@ class Host:
                 return
 
     def handle(self, header: dict[str, Any], payload: Payload) -> tuple[dict[str, Any], bytes]:
+        received = time.perf_counter()
         dropped = [self.sessions.pop(sid, None) for sid in header.get("drop", ())]
         if any(dropped):
             del dropped
@@ -173,6 +191,7 @@ class Host:
         if resident is not None:
             reply["session_memory"] = resident.env.held_bytes_estimate
         reply["memory"] = self.memory()
+        reply["host_ms"] = round((time.perf_counter() - received) * 1000, 3)
         return reply, body
 
     def memory(self) -> int:
@@ -274,6 +293,7 @@ class Host:
     def _log(self, resident: Resident, kind: str, body: Payload, meta: dict[str, Any],
              reply: dict[str, Any]) -> None:
         """Appends the request to the session's log (committed) or drops the session."""
+        self.priority.stop()  # the writers' lock is never held at low priority (inversion)
         sid = resident.record.id
         started = time.perf_counter()
         try:
