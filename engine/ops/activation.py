@@ -17,7 +17,16 @@ from ..dtypes import bool_
 from ..random import current_generator
 from ..tensor import Tensor, _wrap
 from ._args import norm_dim
-from .nn import _const, _floating, _maybe_inplace, _quiet, _scaled_by_mask, _where_keep
+from .creation import zeros_like
+from .nn import (
+    _TORCH_NAMES,
+    _const,
+    _floating,
+    _maybe_inplace,
+    _quiet,
+    _scaled_by_mask,
+    _where_keep,
+)
 from .pointwise import where
 from .registry import op
 
@@ -308,6 +317,36 @@ def _prelu_weight_view(weight: Tensor, input: Tensor) -> Tensor:
     return weight.reshape(shape)
 
 
+def _prelu_grad_input(g: Tensor, x, wv: Tensor, m: Tensor, x_values: Tensor) -> Tensor:
+    """``x > 0 ? g : w * g``; under create_graph a PreluKernelBackwardBackward0 node with
+    torch's formulas (``x >= 0`` selects there)."""
+    from ..modes import is_grad_enabled, no_grad
+
+    with no_grad():
+        out = where(m != 0, g, wv * g)
+    if is_grad_enabled() and needs_grad(g, x, wv):
+        keep = x_values >= 0
+        record(out, "PreluKernelBackwardBackward0",
+               (lambda gg: where(keep, gg, gg * wv), lambda gg: zeros_like(gg),
+                lambda gg: where(keep, 0.0, g * gg)), (g, x, wv))
+    return out
+
+
+def _prelu_grad_weight(g: Tensor, x: Tensor, wt, m: Tensor) -> Tensor:
+    """``x > 0 ? 0 : x * g`` (before the sum over the non-channel dims), as
+    ``_prelu_grad_input``."""
+    from ..modes import is_grad_enabled, no_grad
+
+    with no_grad():
+        out = where(m != 0, 0.0, x * g)
+    if is_grad_enabled() and needs_grad(g, x, wt):
+        keep = x >= 0
+        record(out, "PreluKernelBackwardBackward0",
+               (lambda gg: where(keep, 0.0, gg * x), lambda gg: where(keep, 0.0, g * gg),
+                lambda gg: zeros_like(wt)), (g, x, wt))
+    return out
+
+
 @op(grad_fns=("PreluKernelBackward0",))
 def prelu(input, weight):
     """``input`` where positive, ``weight * input`` elsewhere (``weight`` per channel, dim 1,
@@ -316,14 +355,21 @@ def prelu(input, weight):
         raise errors.EngineTypeError(
             f"prelu(): argument 'weight' (position 2) must be Tensor, not "
             f"{type(weight).__name__}")
+    if input.dtype is not weight.dtype:
+        raise errors.EngineRuntimeError(
+            f"prelu: Type promoting not supported. Got {_TORCH_NAMES[input.dtype.name]} and "
+            f"{_TORCH_NAMES[weight.dtype.name]}")
+    c = 1 if input.ndim < 2 else input._data.shape[1]
+    if weight._data.size != 1:
+        if input.ndim == 0:
+            raise errors.EngineRuntimeError("Not allow zero-dim input tensor.")
+        if weight._data.size != c:
+            raise errors.EngineRuntimeError(
+                f"Mismatch of parameter numbers and input channel size. Found parameter "
+                f"numbers = {weight._data.size} and channel size = {c}.")
     if weight.ndim > 1:
         raise errors.EngineRuntimeError(f"prelu: Expected `weight` to be a scalar or 1D "
                                          f"tensor, but got: ndim = {weight.ndim}")
-    c = 1 if input.ndim < 2 else input._data.shape[1]
-    if weight._data.size != 1 and weight._data.size != c:
-        raise errors.EngineRuntimeError(
-            f"Mismatch of parameter numbers and input channel size. Found parameter numbers = "
-            f"{weight._data.size} and channel size = {c}.")
     _floating(input, "prelu_cpu")
     a = input._data
     xp = input.device.xp
@@ -339,11 +385,19 @@ def prelu(input, weight):
         m = _const(pos, input)
 
         def rule(g, needs, x, wt, m):
+            # The kernel selects (``x > 0 ? g : w * g``), so signed zeros are torch's. Torch
+            # computes both gradients in one PreluKernelBackwardBackward0 node with edges to
+            # (grad, input, weight); here two nodes of that name, each holding the edge whose
+            # gradient it defines (the other only when the other node is not built).
             wv = _prelu_weight_view(wt, x)
-            gx = g * (m + (1 - m) * wv) if needs[0] else None
+            gx = None
+            if needs[0]:
+                x_edge = None if needs[1] else x
+                gx = _prelu_grad_input(g, x_edge, wv, m, x)
             gw = None
             if needs[1]:
-                full = g * x * (1 - m)
+                w_edge = None if needs[0] else wt
+                full = _prelu_grad_weight(g, x, w_edge, m)
                 if wt._data.size == 1 or x.ndim < 2:
                     gw = full.sum().reshape(wt.shape)
                 else:

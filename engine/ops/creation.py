@@ -19,7 +19,8 @@ from .registry import op
 
 
 def _size_kw(fn):
-    """Let ``zeros(size=(2, 3))`` mean ``zeros(2, 3)``, as PyTorch's bindings allow."""
+    """Let ``zeros(size=(2, 3))`` mean ``zeros(2, 3)``, as PyTorch's bindings allow, and
+    refuse a call without a size as they do."""
 
     @functools.wraps(fn)
     def wrapper(*size, **kwargs):
@@ -28,9 +29,42 @@ def _size_kw(fn):
                 raise errors.EngineTypeError(
                     f"{fn.__name__}() got multiple values for argument 'size'")
             size = (kwargs.pop("size"),)
+        elif not size:
+            raise _missing_size(fn.__name__, kwargs)
         return fn(*size, **kwargs)
 
     return wrapper
+
+
+# ``rand``/``randn`` have two overloads in PyTorch's bindings (with a required keyword
+# ``generator``, and without): a call without a size names the missing argument only when
+# exactly one overload takes that many arguments (one keyword), else lists both.
+_RANDOM_OVERLOADS = tuple(
+    f"tuple of ints size, *, {g}Tensor out = None, torch.dtype dtype = None, torch.layout "
+    f"layout = None, torch.device device = None, bool pin_memory = False, bool requires_grad = "
+    f"False" for g in ("torch.Generator generator, ", ""))
+
+
+def _arg_type_name(value) -> str:
+    from ..device import Device
+    from ..dtypes import DType
+    from ..random import Generator
+
+    for cls, name in ((DType, "torch.dtype"), (Device, "torch.device"),
+                      (Generator, "torch._C.Generator"), (Tensor, "Tensor")):
+        if isinstance(value, cls):
+            return name
+    return type(value).__name__
+
+
+def _missing_size(name: str, kwargs: dict) -> Exception:
+    if name not in ("rand", "randn") or len(kwargs) == 1:
+        return errors.EngineTypeError(f'{name}() missing 1 required positional arguments: "size"')
+    # PyTorch lists the keywords given last to first
+    got = "".join(f"{k}={_arg_type_name(v)}, " for k, v in reversed(kwargs.items()))
+    lines = "".join(f" * ({o})\n" for o in _RANDOM_OVERLOADS)
+    return errors.EngineTypeError(f"{name}() received an invalid combination of arguments - got "
+                                  f"({got}), but expected one of:\n{lines}")
 
 
 def _device(device):
@@ -293,8 +327,8 @@ def _random(size, dtype, device, generator, draw, requires_grad, default=DEFAULT
 
 def _float_only(dt, name):
     if not dt.is_floating_point:
-        raise errors.EngineRuntimeError(f'"{name}" not implemented for '
-                                        f"'{_scalar_name(dt)}'")
+        raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
+            kernel=name, dtype=_scalar_name(dt)))
 
 
 def _scalar_name(dt):
@@ -307,7 +341,8 @@ def _uniform(rng, shape, dt):
 
 
 def _normal(rng, shape, dt):
-    _float_only(dt, "normal_kernel_cpu")
+    if math.prod(shape):  # PyTorch's normal kernel never runs on an empty tensor
+        _float_only(dt, "normal_kernel_cpu")
     return rng.standard_normal(shape, dtype=np.float64 if dt is float64 else np.float32) \
         .astype(dt.np)
 
@@ -340,6 +375,10 @@ def randn_like(input, *, dtype=None, device=None, requires_grad=False):
     return _random((shape,), dt, dev, None, _normal, requires_grad)
 
 
+_INT_BOUNDS = {"bool": ("bool", 0, 1), "int32": ("int", -2 ** 31, 2 ** 31 - 1),
+               "int64": ("long", -2 ** 63, 2 ** 63 - 1)}
+
+
 @op(kind="function", differentiable=False)
 def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=None,
             requires_grad=False):
@@ -353,6 +392,13 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=N
     if low >= high:
         raise errors.EngineRuntimeError(
             f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
+    dt = DEFAULT_INT if dtype is None else as_dtype(dtype)
+    bounds = _INT_BOUNDS.get(dt.name)
+    if bounds is not None:
+        c_name, lo, hi = bounds
+        for what, v in (("from", low), ("to - 1", high - 1)):
+            if not lo <= v <= hi:
+                raise errors.EngineRuntimeError(f"{what} is out of bounds for {c_name}")
 
     def draw(rng, shape, dt):
         return rng.integers(low, high, size=shape).astype(dt.np)
@@ -402,10 +448,16 @@ def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_
     """``steps`` values ``base ** e`` for exponents ``e`` evenly spaced from ``start`` to
     ``end`` inclusive."""
     dt = DEFAULT_FLOAT if dtype is None else as_dtype(dtype)
+    if dt is bool_ and int(steps) > 1:
+        raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
+            kernel="logspace_cpu", dtype="Bool"))
+    if not dt.is_floating_point and int(steps) > 1:
+        # integer results: the exponents run between the truncated ends
+        start, end = math.trunc(_scalar(start)), math.trunc(_scalar(end))
     exponents = linspace(start, end, steps, dtype=float64)._data
     with np.errstate(all="ignore"):
         arr = np.power(float(_scalar(base)), exponents)
-    if not dt.is_floating_point:
+    if not dt.is_floating_point and dt is not bool_:
         arr = np.trunc(arr)
     return _finish(arr.astype(dt.np), dt, device, requires_grad)
 

@@ -16,8 +16,15 @@ from ..dtypes import int64
 from ..modes import is_grad_enabled, no_grad
 from ..tensor import Tensor, _wrap
 from ._args import ensure_tensor
-from .creation import ones_like, zeros_like
-from .nn import _REDUCTIONS, _TORCH_NAMES, _const, _quiet, _reduce_array, _reduction, _upstream
+from .creation import full_like, ones_like, zeros_like
+from .nn import (
+    _REDUCTIONS,
+    _TORCH_NAMES,
+    _const,
+    _no_grad_for,
+    _reduce_array,
+    _reduction,
+)
 from .pointwise import where
 from .registry import op
 
@@ -48,7 +55,8 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
     """``input`` where ``target == 1``, ``max(0, margin - input)`` where ``target == -1``."""
     reduction = _reduction(size_average, reduce, reduction)
     zeros = zeros_like(input)
-    margin_clamp = (margin - input).clamp_min(0)
+    # ATen's ``margin - input``: ``margin`` filled into input's dtype, then subtracted
+    margin_clamp = full_like(input, margin).sub_(input).clamp_min_(0)
     output_margin = where(target != 1, margin_clamp, zeros)
     output_self = where(target != -1, input, zeros)
     return _reduce(output_margin + output_self, reduction)
@@ -157,9 +165,21 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-06, reduction="mean
     if reduction not in _REDUCTIONS:
         raise errors.EngineValueError(reduction + " is not valid")
     var = var.clone()
+    if isinstance(eps, float) and not var.dtype.is_floating_point:
+        # PyTorch's clamp_ with a float bound names the integer dtype as C++ does
+        c_name = {"int64": "long int", "int32": "int"}.get(var.dtype.name, var.dtype.name)
+        raise errors.EngineRuntimeError(
+            f"result type Float can't be cast to the desired output type {c_name}")
     with no_grad():
         var.clamp_(min=eps)
-    loss = 0.5 * (var.log() + (input - target) ** 2 / var)
+    sq = (input - target) ** 2 / var
+    if var.dtype.name == "float32" and sq.dtype.name == "float64":
+        # a float32 log that the float64 result exposes: rounded from float64 as torch's
+        # vectorised log is (NumPy's float32 log is off by an ulp in a quarter of cases)
+        log_var = var.double().log().to(var.dtype)
+    else:
+        log_var = var.log()
+    loss = 0.5 * (log_var + sq)
     if full:
         loss = loss + 0.5 * math.log(2 * math.pi)
     return _reduce(loss, reduction)
@@ -182,30 +202,46 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
 
 @op(kind="function", grad_fns=("SoftMarginLossBackward0",))
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
-    """``log(1 + exp(-target * input))``, reduced."""
+    """``log(1 + exp(-target * input))``, reduced; computed in ``input``'s dtype as ATen does
+    (``-input``, then ``*= target``, ``exp_``, ``log1p_``: the same errors, infinities and
+    NaNs)."""
     reduction = _reduction(size_average, reduce, reduction)
     input = ensure_tensor(input)
     target = ensure_tensor(target, dtype=input.dtype)
-    if target.shape != input.shape:
-        raise errors.EngineValueError(
-            f"Using a target size ({target.shape!r}) that is different to the input size "
-            f"({input.shape!r}) is deprecated. Please ensure they have the same size.")
-    xp = input.device.xp
-    z = -target._data * input._data
-    with _quiet(xp):
-        elem = xp.maximum(z, 0) + xp.log1p(xp.exp(-xp.abs(z)))
-    out = _const(_reduce_array(xp, elem, reduction), input)
-    if needs_grad(input, target):
-        n = input._data.size
+    _no_grad_for("soft_margin_loss", "target", target)
+    with no_grad():
+        elem = input.detach().neg()
+        elem.mul_(target.detach()).exp_().log1p_()
+        out = _reduce(elem, reduction)
+    if needs_grad(input):
+        record(out, "SoftMarginLossBackward0",
+               (lambda g, x, y: _soft_margin_backward(g, x, y, reduction), None),
+               (input, target), (input, target))
+    return out
 
-        def grad_input(g, x, y):
-            return _upstream(g, reduction, n) * -y * (-y * x).sigmoid()
 
-        def grad_target(g, x, y):
-            return _upstream(g, reduction, n) * -x * (-y * x).sigmoid()
+def _soft_margin_backward(g: Tensor, x: Tensor, y: Tensor, reduction: str) -> Tensor:
+    """``-y * exp(-y x) / (1 + exp(-y x)) * g``, ATen's steps each rounded to ``x``'s dtype;
+    under create_graph one ``SoftMarginLossBackwardBackward0`` node with torch's formulas."""
+    with no_grad():
+        z = (-y * x).exp()
+        gi = (y * z).to(x.dtype) * (-1.0 / x.numel() if reduction == "mean" else -1.0)
+        out = ((gi / (z + 1)).to(x.dtype) * g).to(x.dtype)
+    if is_grad_enabled() and needs_grad(g, x):
+        def wrt_g(gg, g, x, y):
+            if reduction == "none":
+                return _soft_margin_backward(gg, x, y, reduction)
+            return (_soft_margin_backward(ones_like(g), x, y, reduction) * gg).sum()
 
-        record(out, "SoftMarginLossBackward0", (grad_input, grad_target), (input, target),
-               (input, target))
+        def wrt_x(gg, g, x, y):
+            z = (x * -y).exp()
+            res = y * y * z / ((z + 1) * (z + 1))
+            if reduction == "mean":
+                res = res / y.numel()
+            return res * (gg * g)
+
+        record(out, "SoftMarginLossBackwardBackward0", (wrt_g, wrt_x, None), (g, x, y),
+               (g, x, y))
     return out
 
 
@@ -223,15 +259,22 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
         raise errors.EngineRuntimeError(
             f"Expected non-empty vector or matrix with optional 0-dim batch size, but got: "
             f"{list(input.shape)}")
-    if target.dtype is not int64:
-        raise errors.EngineRuntimeError(
-            f"expected scalar type Long but found {_TORCH_NAMES[target.dtype.name]}")
     x = input._data if input.ndim == 2 else input._data.reshape(1, -1)
     y = target._data.reshape(-1)
     n, c = x.shape
     if y.shape[0] != n:
         raise errors.EngineRuntimeError(
             f"inconsistent target size, expected {n} but got {list(target.shape)}")
+    if input.dtype.name not in ("float32", "float64"):  # the kernel's dtypes, then target's
+        raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
+            kernel="multi_margin_loss_cpu_kernel", dtype=_TORCH_NAMES[input.dtype.name]))
+    if target.dtype is not int64:
+        raise errors.EngineRuntimeError(
+            f"expected scalar type Long but found {_TORCH_NAMES[target.dtype.name]}")
+    if weight is not None and weight.dtype is not input.dtype:
+        raise errors.EngineRuntimeError(
+            f"expected scalar type {_TORCH_NAMES[input.dtype.name]} but found "
+            f"{_TORCH_NAMES[weight.dtype.name]}")
     if y.size and (bool((y < 0).any()) or bool((y >= c).any())):
         raise errors.EngineIndexError("target out of range")
     xp = input.device.xp
@@ -241,18 +284,20 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     active = z > 0
     active[rows, y] = False
     w = None if weight is None else weight._data[y][:, None]
-    h = z * active
+    h = xp.where(active, z, 0)  # inactive terms skipped (no inf * 0), as the kernel does
     terms = h if p == 1 else h * h
     if w is not None:
-        terms = terms * w
+        terms = xp.where(active, terms * w, 0)
     per_sample = terms.sum(axis=1) / c
     if input.ndim == 1:
         per_sample = per_sample.reshape(())
     out = _const(_reduce_array(xp, per_sample, reduction), input)
     if needs_grad(input):
-        coef = (active if p == 1 else 2 * h) * (1 if w is None else w) / c
+        coef = (active if p == 1 else 2 * h) / c
+        if w is not None:
+            coef = xp.where(active, coef * w, 0)
         coef = coef.astype(x.dtype)
-        coef[rows, y] = -coef.sum(axis=1)
+        coef[rows, y] = 0 - coef.sum(axis=1)  # +0 when no term is active, as the kernel
         coef_t = _const(coef.reshape(input._data.shape), input)
         count = 1 if reduction != "mean" else n
 

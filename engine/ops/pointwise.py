@@ -138,7 +138,7 @@ def _sub_check(a, b) -> None:
 _sub = binary("sub", lambda xp, a, b: xp.subtract(a, b), (lambda g, *_: g, lambda g, *_: -g),
               save=(), doc="", inplace=False, public=False, check=_sub_check)
 _div = binary("div", _quiet(lambda xp, a, b: xp.true_divide(a, b)),
-              (lambda g, a, b: g / b, lambda g, a, b: -g * a / (b * b)),
+              (lambda g, a, b: g / b, lambda g, a, b: -g * ((a / b) / b)),  # torch's formula
               out="float", doc="", inplace=False, public=False)
 mul = binary("mul", lambda xp, a, b: xp.multiply(a, b),
              (lambda g, a, b: g * b, lambda g, a, b: g * a),

@@ -313,7 +313,7 @@ def test_type_promotion(a, b, want):
         if not isinstance(spec, tuple):
             return spec
         dtype, ndim = spec
-        return engine.ones(*([2] * ndim), dtype=dtype)
+        return engine.ones([2] * ndim, dtype=dtype)
 
     assert (make(a) * make(b)).dtype.name == want
 
