@@ -16,7 +16,7 @@ from . import builtins as bi
 from .arrays import Array, array_tensor
 from .errors import LangError, ProgramError
 from .exceptions import convert_exception
-from .library import admit, apply_plan, function_plan
+from .library import NO_PLAN, admit, apply_custom
 from .methods import materialize
 from .objects import (
     ASSIGNED_NAMES,
@@ -33,6 +33,7 @@ from .objects import (
     library_method,
     numpy_aliases,
     super_attr,
+    super_function,
     tensor_method,
 )
 from .runtime import Frame, RunState
@@ -101,7 +102,7 @@ def binary_closure(name: str, left: Closure, right: Closure, left_node: Any = No
             rs.steps += 1
             if rs.steps >= rs.next_check:
                 rs.check()
-            if isinstance(a, Tensor):
+            if type(a) is Tensor or isinstance(a, Tensor):
                 try:
                     out = tensor_fn(a, const)
                 except LangError:
@@ -134,7 +135,7 @@ def binary_closure(name: str, left: Closure, right: Closure, left_node: Any = No
             rs.steps += 1
             if rs.steps >= rs.next_check:
                 rs.check()
-            if isinstance(b, Tensor):
+            if type(b) is Tensor or isinstance(b, Tensor):
                 try:
                     out = tensor_fn(const, b)
                 except LangError:
@@ -167,7 +168,8 @@ def binary_closure(name: str, left: Closure, right: Closure, left_node: Any = No
             rs.steps += 1
             if rs.steps >= rs.next_check:
                 rs.check()
-            if isinstance(a, Tensor) or isinstance(b, Tensor):
+            if type(a) is Tensor or type(b) is Tensor or isinstance(a, Tensor) or \
+                    isinstance(b, Tensor):
                 try:
                     out = tensor_fn(a, b)
                 except LangError:
@@ -488,6 +490,32 @@ def global_call(name: str, arguments: Arguments) -> Closure:
     return lambda fr: dispatch(fr, positional(fr), keywords(fr))
 
 
+def super_method_call(name: str, first: str, arguments: Arguments, general: Closure) -> Closure:
+    """``super().name(...)`` in a method whose first parameter is ``first``: the method found
+    after the defining class in the MRO of the object's class (cached per class), called with
+    the object first, without a ``super`` object or a bound method; anything but a program's
+    object and a plain method goes the ``general`` way."""
+    positional, keywords = arguments.positional, arguments.keywords
+
+    def run(fr: Frame) -> Any:
+        obj = fr.locals.get(first)
+        owner = getattr(fr.func, "owner", None)
+        if owner is None or not isinstance(obj, Instance):
+            return general(fr)
+        found = super_function(obj.cls, owner, name)
+        if found is None:
+            return general(fr)
+        values = positional(fr)
+        named = keywords(fr) if keywords is not None else _EMPTY
+        rs = fr.rs
+        rs.steps += 1
+        if rs.steps >= rs.next_check:
+            rs.check()
+        return invoke(rs, found, (obj, *values), named)
+
+    return run
+
+
 def method_call(name: str, receiver: Closure, arguments: Arguments,
                 fast_name: str | None = None) -> Closure:
     """``obj.name(...)``: a tensor's op, an object's method, or whatever the value has."""
@@ -546,9 +574,9 @@ def method_call(name: str, receiver: Closure, arguments: Arguments,
             return call_library(rs, library_attr(obj, name), values, named)
         if t is UserClass and obj.pytype is not None and name[0] != "_":
             if name == "apply":  # a custom autograd.Function's, without its Python layers
-                plan = function_plan(obj)
-                if plan is not None:
-                    return apply_plan(rs, plan, values, named)
+                out = apply_custom(rs, obj, values, named)
+                if out is not NO_PLAN:
+                    return out
             if obj.lookup(name) is None:
                 return call_library(rs, library_attr(obj.pytype, name), values, named)
         if t is SuperProxy:

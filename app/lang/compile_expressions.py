@@ -17,6 +17,7 @@ from .calls import (
     method_call,
     op_call,
     static_call,
+    super_method_call,
     unary_closure,
     value_call,
 )
@@ -402,8 +403,11 @@ class ExpressionCompiler:
         if isinstance(first, dict) and "star" in first:
             raise ProgramValidationError("a method's receiver cannot be '*' unpacked")
         receiver = self.expr(first, scope)
-        return method_call(name, receiver, self.arguments(node, scope, name, skip=1),
-                           self.fast_name(first, scope))
+        arguments = self.arguments(node, scope, name, skip=1)
+        general = method_call(name, receiver, arguments, self.fast_name(first, scope))
+        if first == {"call": "super"} and not scope.top and scope.first_param is not None:
+            return super_method_call(name, scope.first_param, arguments, general)
+        return general
 
     def _super(self, scope: Scope) -> Closure:
         first = scope.first_param

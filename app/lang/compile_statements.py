@@ -159,6 +159,8 @@ class StatementCompiler:
             return self._counted_return(node, pointer, scope)
         if "expr" in node and len(node) == 1:
             return self._counted_expr(node, pointer, scope)
+        if "with" in node and self._grad_mode(node) is not None:
+            return self._counted_grad_mode(node, pointer, scope, loop, func)
         key = next(k for k in node if k in self._STATEMENTS)
         run = self._STATEMENTS[key](self, node, pointer, scope, loop, func)
         return self.counted(run, pointer)
@@ -212,6 +214,32 @@ class StatementCompiler:
                 trace(err, unit, pointer)
                 raise err from None
             return None
+
+        return stmt
+
+    def _counted_grad_mode(self, node: dict, pointer: str, scope: Scope, loop: bool,
+                           func: bool) -> Closure:
+        """``with torch.no_grad():`` (or ``enable_grad``) and its body, counted as ``counted``
+        counts a statement, in one closure."""
+        mode = self._grad_mode(node)
+        body = self.block(node["body"], f"{pointer}/body", scope, loop=loop, func=func)
+        unit = self.unit
+
+        def stmt(fr: Frame) -> Any:
+            rs = fr.rs
+            rs.steps += 1
+            if rs.steps >= rs.next_check:
+                rs.check()
+            try:
+                with mode():
+                    return body(fr)
+            except LangError as exc:
+                trace(exc, unit, pointer)
+                raise
+            except Exception as exc:
+                err = convert_exception(exc, None, fr.rs.limits)
+                trace(err, unit, pointer)
+                raise err from None
 
         return stmt
 
@@ -633,17 +661,25 @@ class StatementCompiler:
 
     # ------------------------------------------------------------------ with
 
-    def _manager(self, node: dict, scope: Scope) -> tuple[Closure | None, Any]:
-        """(closure making the manager, or None) and a fixed grad mode for the fast path."""
+    @staticmethod
+    def _grad_mode(node: dict) -> Any:
+        """The grad mode a ``with`` statement sets with no manager value to keep
+        (``with torch.no_grad():``), or None."""
         spec = node["with"]
         if isinstance(spec, str):
-            return None, engine.no_grad if spec == "no_grad" else engine.enable_grad
+            return engine.no_grad if spec == "no_grad" else engine.enable_grad
         if isinstance(spec, dict) and spec.get("call") in (
                 "torch.no_grad", "torch.enable_grad") and not spec.get("args") \
                 and not spec.get("kwargs") and node.get("as") is None:
-            return None, engine.no_grad if spec["call"] == "torch.no_grad" \
-                else engine.enable_grad
-        return self.expr(spec, scope), None
+            return engine.no_grad if spec["call"] == "torch.no_grad" else engine.enable_grad
+        return None
+
+    def _manager(self, node: dict, scope: Scope) -> tuple[Closure | None, Any]:
+        """(closure making the manager, or None) and a fixed grad mode for the fast path."""
+        mode = self._grad_mode(node)
+        if mode is not None:
+            return None, mode
+        return self.expr(node["with"], scope), None
 
     def _with(self, node: dict, pointer: str, scope: Scope, loop: bool, func: bool) -> Closure:
         make, mode = self._manager(node, scope)

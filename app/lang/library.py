@@ -31,7 +31,7 @@ from engine.autograd.function import apply_function
 
 from .errors import LangError, ProgramError
 from .exceptions import convert_exception
-from .runtime import CURRENT, RETURN, Frame
+from .runtime import CURRENT, RETURN, Frame, new_frame
 from .values import (
     CLASS_VERSION,
     LANG_TYPES,
@@ -564,7 +564,14 @@ def _runner(func: Function) -> Any:
             local = {first: args[0], second: args[1]}
         else:
             local = dict(zip(params, args))
-        frame = Frame(rs, local, func.glob, func.enclosing, func, rs.top)
+        frame = new_frame(Frame)  # Frame(...) without running a Python __init__
+        frame.rs = rs
+        frame.locals = local
+        frame.glob = func.glob
+        frame.enclosing = func.enclosing
+        frame.retval = None
+        frame.func = func
+        frame.back = rs.top
         if rs.depth >= rs.max_depth:
             raise rs.depth_error()
         rs.depth += 1
@@ -589,8 +596,20 @@ def _runner(func: Function) -> Any:
 _NO_KWARGS: dict[str, Any] = {}
 
 
-def apply_plan(rs: Any, plan: tuple, args: tuple | list, kwargs: dict) -> Any:
-    """``Cls.apply(*args)`` by a :func:`function_plan`: what ``Function.apply`` does."""
+NO_PLAN = object()
+
+
+def apply_custom(rs: Any, cls: UserClass, args: tuple | list, kwargs: dict) -> Any:
+    """``cls.apply(*args)`` by the class's :func:`function_plan` (what ``Function.apply``
+    does), or :data:`NO_PLAN` when it has none."""
+    if cls._cache_version == CLASS_VERSION[0]:
+        plan = cls._cache.get(_PLAN, _MISSING)
+        if plan is _MISSING:
+            plan = function_plan(cls)
+    else:
+        plan = function_plan(cls)
+    if plan is None:
+        return NO_PLAN
     if kwargs:
         raise ProgramError("apply() takes no keyword arguments", exception="TypeError")
     name, forward, backward, setup_context, jvp = plan

@@ -35,6 +35,7 @@ from .library import (
 from .runtime import RunState
 from .schema import READABLE_ATTRS, WRITABLE_ATTRS
 from .values import (
+    CLASS_VERSION,
     BoundMethod,
     BoundOp,
     BuiltinFunction,
@@ -373,6 +374,32 @@ def class_attr(rs: RunState, cls: UserClass, name: str) -> Any:
         return NativeMethod("__init__", object_init)
     raise ProgramError(f"type object '{cls.name}' has no attribute '{name}'",
                        exception="AttributeError")
+
+
+def super_function(cls: UserClass, owner: UserClass, name: str) -> Function | None:
+    """The plain method ``super().name`` finds for an object of ``cls`` in a method of
+    ``owner`` (a user function found in a class after ``owner`` in the MRO), or None for
+    anything else (:func:`super_attr` then answers). Kept in ``cls``'s lookup cache."""
+    if cls._cache_version != CLASS_VERSION[0]:
+        cls.lookup(name)  # brings the cache up to date
+    key = (owner, name)
+    cache = cls._cache
+    try:
+        return cache[key]
+    except KeyError:
+        pass
+    found = None
+    mro = cls.mro
+    if owner in mro:
+        for base in mro[mro.index(owner) + 1:]:
+            if base.builtin and base.name == "object":
+                break
+            if name in base.ns:
+                value = base.ns[name]
+                found = value if type(value) is Function else None
+                break
+    cache[key] = found
+    return found
 
 
 def super_attr(rs: RunState, sp: SuperProxy, name: str) -> Any:

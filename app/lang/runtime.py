@@ -41,6 +41,11 @@ class Frame:
         self.back = back  # the call's caller while it runs (``RunState.top``)
 
 
+#: ``new_frame(Frame)`` then its fields set one by one: a call's frame without a Python-level
+#: ``__init__`` (the hot paths in :func:`app.lang.values.invoke` and the library runners).
+new_frame = object.__new__
+
+
 class RunState:
     """Counters and output of one run; ``check`` is called when ``steps`` reaches ``next_check``."""
 

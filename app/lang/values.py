@@ -21,7 +21,7 @@ from typing import Any
 import engine
 
 from .errors import ProgramError
-from .runtime import RETURN, Frame, RunState, current_rs
+from .runtime import RETURN, Frame, RunState, current_rs, new_frame
 
 Tensor = engine.Tensor
 _EMPTY: dict[str, Any] = {}
@@ -91,7 +91,14 @@ def invoke(rs: RunState, func: Function, args: tuple | list, kwargs: dict) -> An
     if code.generator:  # its frame outlives the call: no link to the caller's
         frame = Frame(rs, local, func.glob, func.enclosing, func)
         return GeneratorValue(code.name, code.qualname, code.body(frame), frame)
-    frame = Frame(rs, local, func.glob, func.enclosing, func, rs.top)
+    frame = new_frame(Frame)  # Frame(...) without running a Python __init__
+    frame.rs = rs
+    frame.locals = local
+    frame.glob = func.glob
+    frame.enclosing = func.enclosing
+    frame.retval = None
+    frame.func = func
+    frame.back = rs.top
     if rs.depth >= rs.max_depth:
         raise rs.depth_error()
     rs.depth += 1

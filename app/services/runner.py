@@ -116,7 +116,11 @@ def to_response(reply: dict[str, Any], payload: Payload, status: int | None = No
 
 
 def request_context(http: Request) -> dict[str, Any]:
-    return {"path": http.url.path, "rid": http.scope.get("state", {}).get("request_id")}
+    scope = http.scope
+    path = scope["path"]
+    if "?" in path or "#" in path or "\\" in path or path.startswith("//"):
+        path = http.url.path  # Starlette escapes these; building its URL costs ~10 µs
+    return {"path": path, "rid": scope.get("state", {}).get("request_id")}
 
 
 class Runner:

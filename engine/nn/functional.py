@@ -35,6 +35,8 @@ TORCH_NAMES = (
 
 __all__ = [name for name in TORCH_NAMES if name in OPS]
 globals().update({name: OPS[name].fn for name in __all__})
+if "kl_div" in OPS:  # torch.kl_div takes the reduction as an enum; F.kl_div by name
+    from ..ops.distance import functional_kl_div as kl_div  # noqa: F401
 
 
 def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None,

@@ -3,21 +3,28 @@ within tolerances) and ``allclose`` (all of ``isclose``), with PyTorch's dtype r
 
 from __future__ import annotations
 
+import inspect
+
 from .. import errors
 from ..dtypes import DEFAULT_FLOAT, bool_
 from ..modes import check_numel
 from ..tensor import Tensor, _wrap
 from ._args import broadcast_shape, device_of
-from .families import _torch_scalar_name
+from .families import _torch_scalar_name, method_form
 from .pointwise import _require_tensors
 from .registry import op
 
 
+def _equal_signature(input, other): ...
+
+
 @op(differentiable=False)
-def equal(input, other):
+def equal(input, other, **unexpected):
     """``True`` if both tensors have the same shape and the same elements (NaN is never
     equal); a Python bool."""
-    _require_tensors("equal", input, other)
+    _require_tensors("equal", input, other)  # (torch checks these before the keywords)
+    for key in unexpected:
+        raise errors.EngineTypeError(f"equal() got an unexpected keyword argument '{key}'")
     device_of(input, other)
     if input._data.shape != other._data.shape:
         return False
@@ -62,7 +69,12 @@ def _number_text(x) -> str:
 @op(differentiable=False)
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     """Whether ``isclose`` holds for every element (broadcasting); a Python bool."""
+    _require_tensors("allclose", input, other)
     return bool(isclose(input, other, rtol, atol, equal_nan)._data.all())
 
+
+equal.__signature__ = inspect.signature(_equal_signature)
+for _name, _fn in (("equal", equal), ("isclose", isclose), ("allclose", allclose)):
+    setattr(Tensor, _name, method_form(_fn, _name))
 
 __all__ = ["equal", "isclose", "allclose", "Tensor"]

@@ -9,6 +9,7 @@ PyTorch, so their node chains and derivatives of every order are PyTorch's.
 
 from __future__ import annotations
 
+import inspect
 import math
 import warnings
 
@@ -222,14 +223,62 @@ _KL_MEAN_WARNING = (
     "'mean' will be changed to behave the same as 'batchmean' in the next major release.")
 
 
-@op(kind="function", grad_fns=("SubBackward0", "XlogyBackward0", "MulBackward0",
-                               "ExpBackward0", "MeanBackward0", "SumBackward0", "DivBackward0"))
-def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
-    """The Kullback-Leibler divergence loss ``target * (log(target) - input)`` for log-
-    probabilities ``input`` (``target`` as probabilities, or as log-probabilities with
-    ``log_target``), reduced by "mean", "batchmean", "sum" or "none"."""
-    from .nn import _reduction
+_KL_GRAD_FNS = ("SubBackward0", "XlogyBackward0", "MulBackward0", "ExpBackward0",
+                "MeanBackward0", "SumBackward0", "DivBackward0")
+
+
+def _kl_div_signature(input, target, reduction=0, *, log_target=False): ...
+
+
+@op(kind="function", grad_fns=_KL_GRAD_FNS)
+def kl_div(input, target, *args, **kwargs):
+    """``torch.kl_div``: the Kullback-Leibler divergence ``target * (log(target) - input)``
+    for log-probabilities ``input`` (``target`` as probabilities, or as log-probabilities with
+    ``log_target``); ``reduction`` is torch's enum: 1 mean, 2 sum, any other (0 by default)
+    none. ``torch.nn.functional.kl_div`` takes the reduction by name (and "batchmean")."""
+    if len(args) > 1:
+        raise errors.EngineTypeError(
+            f"kl_div() takes from 2 to 3 positional arguments but {len(args) + 2} were given")
+    for key in kwargs:
+        if key not in ("reduction", "log_target") or key == "reduction" and args:
+            raise errors.EngineTypeError(f"kl_div() got an unexpected keyword argument '{key}'")
+    for pos, (arg, value) in enumerate((("input", input), ("target", target)), 1):
+        if not isinstance(value, Tensor):
+            raise errors.EngineTypeError(
+                f"kl_div(): argument '{arg}' (position {pos}) must be Tensor, not "
+                f"{type(value).__name__}")
+    reduction = args[0] if args else kwargs.get("reduction", 0)  # (torch 2.13: none)
+    if type(reduction) is not int:
+        where = " (position 3)" if args else ""
+        raise errors.EngineTypeError(f"kl_div(): argument 'reduction'{where} must be int, not "
+                                     f"{type(reduction).__name__}")
+    log_target = kwargs.get("log_target", False)
+    if type(log_target) is not bool:
+        raise errors.EngineTypeError(
+            f"kl_div(): argument 'log_target' must be bool, not {type(log_target).__name__}")
+    loss = _kl_div_loss(input, target, log_target)
+    return loss.mean() if reduction == 1 else loss.sum() if reduction == 2 else loss
+
+
+kl_div.__signature__ = inspect.signature(_kl_div_signature)
+
+
+def _kl_div_loss(input: Tensor, target: Tensor, log_target: bool) -> Tensor:
     from .pointwise_extra import xlogy
+
+    if not input.dtype.is_floating_point or not target.dtype.is_floating_point:
+        raise errors.EngineRuntimeError("kl_div: Integral inputs not supported.")
+    if log_target:
+        return target.exp() * (target - input)
+    return xlogy(target, target) - target * input
+
+
+def functional_kl_div(input, target, size_average=None, reduce=None, reduction="mean",
+                      log_target=False):
+    """``torch.nn.functional.kl_div``: ``torch.kl_div`` with the reduction by name: "mean",
+    "batchmean" (the sum over the batch size, the divergence's definition), "sum" or
+    "none"."""
+    from .nn import _reduction
 
     if size_average is not None or reduce is not None:
         reduction = _reduction(size_average, reduce, reduction)
@@ -237,17 +286,8 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
         raise errors.EngineValueError(f"{reduction} is not a valid value for reduction")
     if reduction == "mean":
         warnings.warn(_KL_MEAN_WARNING, UserWarning, stacklevel=2)
-    if not input.dtype.is_floating_point or not target.dtype.is_floating_point:
-        raise errors.EngineRuntimeError("kl_div: Integral inputs not supported.")
-    if log_target:
-        loss = target.exp() * (target - input)
-    else:
-        loss = xlogy(target, target) - target * input
-    if reduction == "none":
-        return loss
-    if reduction == "mean":
-        return loss.mean()
-    total = loss.sum()
+    code = {"none": 0, "mean": 1, "sum": 2, "batchmean": 2}[reduction]
+    total = kl_div(input, target, code, log_target=bool(log_target))
     if reduction == "batchmean" and input._data.ndim:
         return total / input._data.shape[0]
     return total

@@ -347,6 +347,12 @@ def _torch_scalar_name(dt) -> str:
             "int32": "Int", "bool": "Bool"}[dt.name]
 
 
+def cpp_type_name(dt) -> str:
+    """The C++ name torch's kernels print for a dtype (``long int``, ``c10::Half``)."""
+    return {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int",
+            "int32": "int", "bool": "bool"}[dt.name]
+
+
 def inplace_twin(name: str, forward, differentiable: bool | None = None,
                  ufunc: str | None = None, zero_grad: str | None = None,
                  autograd_checks: bool = True) -> None:
@@ -366,6 +372,8 @@ def inplace_twin(name: str, forward, differentiable: bool | None = None,
     def method(self, *args, **kwargs):
         if autograd_checks:
             check_inplace(self)
+        if 0 in self._data.strides:  # (torch checks the overlap before the shapes)
+            check_overlap(self)
         if ufunc is not None and len(args) == 1 and not kwargs and \
                 self.dtype.is_floating_point:
             other = args[0]
@@ -381,7 +389,10 @@ def inplace_twin(name: str, forward, differentiable: bool | None = None,
                     arr, other._data if t_other is Tensor else other, out=arr)
                 self._vc[0] += 1
                 return self
-        result = forward(self, *args, **kwargs)
+        try:
+            result = forward(self, *args, **kwargs)
+        except errors.EngineTypeError as e:
+            raise _as_method_error(e, name) from None
         if zero_grad is not None and _grad_enabled.get() and (  # (torch: integer self too)
                 self.requires_grad or any(type(a) is Tensor and a.requires_grad for a in args)):
             result = _zero_grad_result(result, self, args, zero_grad)
@@ -391,6 +402,33 @@ def inplace_twin(name: str, forward, differentiable: bool | None = None,
     register(name + "_", method, doc=f"In-place version of {name}.", kind="method",
              differentiable=_differentiable(name) if differentiable is None else differentiable,
              inplace=True)
+
+
+def _as_method_error(e: errors.EngineTypeError, name: str,
+                     suffix: str = "_") -> errors.EngineTypeError:
+    """An argument error of ``name(input, ...)`` as torch words it for ``input.name_(...)``
+    or ``input.name(...)`` (``suffix`` ""): positions count after ``self``."""
+    text = str(e)
+    if not text.startswith(name + "("):
+        return e
+    text = name + suffix + re.sub(r"\(position (\d+)\)",
+                                  lambda m: f"(position {int(m[1]) - 1})", text[len(name):])
+    return errors.EngineTypeError(text)
+
+
+def method_form(fn, name: str):
+    """``fn`` as the Tensor method ``name``: its argument errors count positions after
+    ``self``, as torch's method parser does (for ops whose function form checks types)."""
+    def method(self, *args, **kwargs):
+        try:
+            return fn(self, *args, **kwargs)
+        except errors.EngineTypeError as e:
+            raise _as_method_error(e, name, "") from None
+
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = fn.__doc__
+    method.__wrapped__ = fn
+    return method
 
 
 def _zero_grad_result(result: Tensor, self: Tensor, args: tuple, node: str) -> Tensor:

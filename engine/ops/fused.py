@@ -15,11 +15,17 @@ import numpy as np
 
 from .. import errors
 from ..autograd import needs_grad, record
-from ..dtypes import bool_
+from ..dtypes import bool_, promote
 from ..modes import check_numel
 from ..tensor import Tensor, _wrap
 from ._args import broadcast_shape, device_of, promote_args
-from .families import _torch_scalar_name, apply_inplace, check_inplace, inplace_twin
+from .families import (
+    _torch_scalar_name,
+    apply_inplace,
+    check_inplace,
+    cpp_type_name,
+    inplace_twin,
+)
 from .linalg import bmm, mm, mv, outer
 from .registry import op, register
 from .shape import expand
@@ -70,7 +76,14 @@ def _fused(xp, input_arr, product, beta, alpha, dt):
 
 
 def _scaled(g: Tensor, factor):
-    return g if factor == 1 else g * factor
+    """``g * factor`` as torch's backward formulas scale (``mul(Tensor, Scalar)``: a
+    MulBackward1 node under ``create_graph``)."""
+    if factor == 1:
+        return g
+    out = g * factor
+    if out.grad_fn is not None:
+        out.grad_fn._name = "MulBackward1"
+    return out
 
 
 def _record_fused(out, node, input, a, b, beta, alpha, grad_a, grad_b):
@@ -94,8 +107,12 @@ def _same_dtype(first: str, a: Tensor, second: str, b: Tensor) -> None:
             f"{_dtype_name(b.dtype)}")
 
 
-def _expand_input(input: Tensor, shape: tuple) -> Tensor:
-    """``input`` broadcast to the result's shape (PyTorch's expand error when it can't be)."""
+def _expand_input(input: Tensor, shape: tuple, inplace: bool = False) -> Tensor:
+    """``input`` broadcast to the result's shape (PyTorch's expand error when it can't be); in
+    place, ``input`` must have that shape (checked where torch checks it: after the op's own
+    argument checks)."""
+    if inplace:
+        _inplace_shape(input, shape)
     if input._data.shape == shape:
         return input
     from ..modes import no_grad
@@ -111,11 +128,10 @@ def _inplace_shape(self: Tensor, shape: tuple) -> None:
             f"size {list(shape)} should match")
 
 
-def _inplace(name: str, fn, check_shape):
+def _inplace(name: str, fn):
     def method(self, *args, **kwargs):
         check_inplace(self)
-        check_shape(self, *args)
-        return apply_inplace(self, fn(self, *args, **kwargs))
+        return apply_inplace(self, fn(self, *args, inplace=True, **kwargs))
 
     method.__name__ = method.__qualname__ = name + "_"
     register(name + "_", method, doc=f"In-place version of {name}.", kind="method",
@@ -126,10 +142,14 @@ def _inplace(name: str, fn, check_shape):
 @op(grad_fns=("AddmmBackward0",))
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     """``beta * input + alpha * (mat1 @ mat2)`` for matrices (``input`` broadcasts)."""
+    return _addmm(input, mat1, mat2, beta=beta, alpha=alpha)
+
+
+def _addmm(input, mat1, mat2, *, beta=1, alpha=1, inplace=False):
     _tensors("addmm", input=input, mat1=mat1, mat2=mat2)
     beta, alpha = _number("addmm", "beta", beta), _number("addmm", "alpha", alpha)
-    _same_dtype("mat1", mat1, "mat2", mat2)
     _same_dtype("self", input, "mat2", mat2)
+    _same_dtype("mat1", mat1, "mat2", mat2)
     for arg, t in (("mat1", mat1), ("mat2", mat2)):
         if t._data.ndim != 2:
             raise errors.EngineRuntimeError(
@@ -138,7 +158,7 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     if k != k2:
         raise errors.EngineRuntimeError(
             f"mat1 and mat2 shapes cannot be multiplied ({n}x{k} and {k2}x{m})")
-    base = _expand_input(input, (n, m))
+    base = _expand_input(input, (n, m), inplace)
     if input.dtype is bool_:
         raise _no_kernel_named("addmm_impl_cpu_", input)
     xp = input.device.xp
@@ -163,6 +183,10 @@ def _no_kernel_named(kernel: str, t: Tensor) -> errors.KernelNotImplemented:
 @op(grad_fns=("AddmvBackward0",))
 def addmv(input, mat, vec, *, beta=1, alpha=1):
     """``beta * input + alpha * (mat @ vec)`` for a matrix and a vector."""
+    return _addmv(input, mat, vec, beta=beta, alpha=alpha)
+
+
+def _addmv(input, mat, vec, *, beta=1, alpha=1, inplace=False):
     _tensors("addmv", input=input, mat=mat, vec=vec)
     beta, alpha = _number("addmv", "beta", beta), _number("addmv", "alpha", alpha)
     ni, nm, nv = input._data.ndim, mat._data.ndim, vec._data.ndim
@@ -172,6 +196,8 @@ def addmv(input, mat, vec, *, beta=1, alpha=1):
     (n, k), kv = mat._data.shape, vec._data.shape[0]
     size = input._data.shape[0] if ni else n
     if k != kv or (size != n and size != 1):
+        if not ni:  # (torch's message reads the size of a 0-d input)
+            raise errors.EngineIndexError("Dimension specified as 0 but tensor has no dimensions")
         raise errors.EngineRuntimeError(
             f"size mismatch, got input ({size}), mat ({n}x{k}), vec ({kv})")
     if not (input.dtype is mat.dtype is vec.dtype):
@@ -181,7 +207,7 @@ def addmv(input, mat, vec, *, beta=1, alpha=1):
             f"{_dtype_name(vec.dtype)}")
     if input.dtype is bool_:
         raise _no_kernel_named("addmv_impl_cpu", input)
-    base = _expand_input(input, (n,))
+    base = _expand_input(input, (n,), inplace)
     xp = input.device.xp
     out = _wrap(_fused(xp, base._data, xp.matmul(mat._data, vec._data), beta, alpha,
                        input.dtype), input.dtype, input.device)
@@ -194,13 +220,17 @@ def addmv(input, mat, vec, *, beta=1, alpha=1):
 @op(grad_fns=("AddrBackward0",))
 def addr(input, vec1, vec2, *, beta=1, alpha=1):
     """``beta * input + alpha * outer(vec1, vec2)`` (dtypes promote; bool is logical)."""
+    return _addr(input, vec1, vec2, beta=beta, alpha=alpha)
+
+
+def _addr(input, vec1, vec2, *, beta=1, alpha=1, inplace=False):
     _tensors("addr", input=input, vec1=vec1, vec2=vec2)
     beta, alpha = _number("addr", "beta", beta), _number("addr", "alpha", alpha)
     for arg, t in (("vec1", vec1), ("vec2", vec2)):
         if t._data.ndim != 1:
             raise errors.EngineRuntimeError(
                 f"addr: Expected 1-D argument {arg}, but got {t._data.ndim}-D")
-    dt = promote_args(input, vec1, vec2)
+    dt = promote(promote(input.dtype, vec1.dtype), vec2.dtype)  # (a 0-d input counts in full)
     if not dt.is_floating_point:
         for arg, v in (("beta", beta), ("alpha", alpha)):
             if isinstance(v, float):
@@ -208,6 +238,14 @@ def addr(input, vec1, vec2, *, beta=1, alpha=1):
                     f"For integral input tensors, argument {arg} must not be a floating point "
                     "number.")
     shape = (vec1._data.shape[0], vec2._data.shape[0])
+    if inplace:
+        if input._data.ndim != 2:
+            raise errors.EngineRuntimeError(
+                f"2D tensor expected, got {input._data.ndim}D tensor for input")
+        if input._data.shape != shape:
+            raise errors.EngineRuntimeError(
+                f"size mismatch, input: {list(input._data.shape)}, v1: {list(vec1._data.shape)}, "
+                f"v2: {list(vec2._data.shape)}")
     base = _expand_input(input, shape)
     check_numel(shape)
     xp = device_of(input, vec1, vec2).xp
@@ -233,6 +271,10 @@ def _bmm_grads(g, other, first: bool):
 @op(grad_fns=("BaddbmmBackward0",))
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
     """``beta * input + alpha * (batch1 @ batch2)``, one matrix product per batch entry."""
+    return _baddbmm(input, batch1, batch2, beta=beta, alpha=alpha)
+
+
+def _baddbmm(input, batch1, batch2, *, beta=1, alpha=1, inplace=False):
     _tensors("baddbmm", input=input, batch1=batch1, batch2=batch2)
     beta, alpha = _number("baddbmm", "beta", beta), _number("baddbmm", "alpha", alpha)
     _batch3("batch1", batch1)
@@ -242,7 +284,7 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
     _batch3("batch2", batch2)
     (b, n, k), (b2, k2, p) = batch1._data.shape, batch2._data.shape
     base = _expand_input(input, (b, n, p))
-    if not (input.dtype is batch1.dtype is batch2.dtype):
+    if input.dtype is not batch1.dtype:
         raise errors.EngineRuntimeError(
             f"Input dtypes must be the same, got: input {_short(input.dtype)}, batch1: "
             f"{_short(batch1.dtype)}, batch2: {_short(batch2.dtype)}")
@@ -250,6 +292,16 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
         raise errors.EngineRuntimeError(
             f"Expected size for first two dimensions of batch2 tensor to be: [{b}, {k}] but "
             f"got: [{b2}, {k2}].")
+    if inplace:  # (torch's result takes batch2's dtype)
+        if input.dtype is not batch2.dtype:
+            raise errors.EngineRuntimeError(
+                f"Bad in-place call: input tensor dtype {_short(input.dtype)} and output tensor "
+                f"dtype {_short(batch2.dtype)} should match")
+        _inplace_shape(input, (b, n, p))
+    elif batch2.dtype is not input.dtype:
+        raise errors.EngineRuntimeError(
+            f"expected scalar type {_dtype_name(input.dtype)} but found "
+            f"{_dtype_name(batch2.dtype)}")
     if input.dtype is bool_:
         raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
             kernel="baddbmm", dtype="Bool"))
@@ -263,28 +315,32 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
     return out
 
 
-def _short(dt) -> str:
-    return {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int",
-            "int32": "int", "bool": "bool"}[dt.name]
+_short = cpp_type_name
 
 
 @op(grad_fns=("AddbmmBackward0",))
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
     """``beta * input + alpha * sum_i(batch1[i] @ batch2[i])``: batched products, summed."""
+    return _addbmm(input, batch1, batch2, beta=beta, alpha=alpha)
+
+
+def _addbmm(input, batch1, batch2, *, beta=1, alpha=1, inplace=False):
     _tensors("addbmm", input=input, batch1=batch1, batch2=batch2)
     beta, alpha = _number("addbmm", "beta", beta), _number("addbmm", "alpha", alpha)
     _batch3("batch1", batch1)
     _batch3("batch2", batch2)
     (b, n, k), (b2, k2, p) = batch1._data.shape, batch2._data.shape
+    base = _expand_input(input, (n, p))  # (torch broadcasts self before the other checks)
     if b != b2:
         raise errors.EngineRuntimeError(
             f"batch1 and batch2 must have same number of batches, got {b} and {b2}")
-    base = _expand_input(input, (n, p))
     if k != k2:
         raise errors.EngineRuntimeError(
             f"Incompatible matrix sizes for bmm ({n}x{k} and {k2}x{p})")
-    _same_dtype("mat1", batch1, "mat2", batch2)
     _same_dtype("self", input, "mat2", batch2)
+    _same_dtype("mat1", batch1, "mat2", batch2)
+    if inplace:  # (torch resizes self to the result's shape: see docs/oracle.md)
+        _inplace_shape(input, (n, p))
     if input.dtype is bool_:
         raise _no_kernel_named("addmm_impl_cpu_", input)
     xp = input.device.xp
@@ -302,44 +358,11 @@ def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
     return out
 
 
-def _ranks(*pairs) -> bool:
-    """Whether each ``(tensor, ndim)`` pair is a tensor of that rank (else the op's own
-    checks report the problem)."""
-    return all(isinstance(t, Tensor) and t._data.ndim == n for t, n in pairs)
-
-
-def _addmm_inplace_shape(self, m1, m2, **_) -> None:
-    if _ranks((m1, 2), (m2, 2)):
-        _inplace_shape(self, (m1._data.shape[0], m2._data.shape[1]))
-
-
-def _addmv_inplace_shape(self, m, v, **_) -> None:
-    if _ranks((m, 2)):
-        _inplace_shape(self, m._data.shape[:1])
-
-
-def _baddbmm_inplace_shape(self, b1, b2, **_) -> None:
-    if _ranks((b1, 3), (b2, 3)):
-        _inplace_shape(self, b1._data.shape[:2] + b2._data.shape[2:])
-
-
-def _addbmm_inplace_shape(self, b1, b2, **_) -> None:
-    if _ranks((b1, 3), (b2, 3)):
-        _inplace_shape(self, b1._data.shape[1:2] + b2._data.shape[2:])
-
-
-def _addr_inplace_shape(self: Tensor, v1, v2, **_) -> None:
-    if _ranks((v1, 1), (v2, 1)) and self._data.shape != (v1._data.shape[0], v2._data.shape[0]):
-        raise errors.EngineRuntimeError(
-            f"size mismatch, input: {list(self._data.shape)}, v1: {list(v1._data.shape)}, v2: "
-            f"{list(v2._data.shape)}")
-
-
-_inplace("addmm", addmm, _addmm_inplace_shape)
-_inplace("addmv", addmv, _addmv_inplace_shape)
-_inplace("baddbmm", baddbmm, _baddbmm_inplace_shape)
-_inplace("addbmm", addbmm, _addbmm_inplace_shape)
-_inplace("addr", addr, _addr_inplace_shape)
+_inplace("addmm", _addmm)
+_inplace("addmv", _addmv)
+_inplace("baddbmm", _baddbmm)
+_inplace("addbmm", _addbmm)
+_inplace("addr", _addr)
 
 
 # --------------------------------------------------------------------------- elementwise

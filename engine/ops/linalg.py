@@ -10,6 +10,7 @@ from ..cost import charge, einsum_cost, product_cost
 from ..dtypes import bool_
 from ..modes import check_numel
 from ..tensor import Tensor, _wrap
+from .families import cpp_type_name
 from .registry import op, register
 
 
@@ -71,8 +72,7 @@ def matmul(input, other):
     if a.dtype is not b.dtype:
         raise errors.EngineRuntimeError(
             "expected m1 and m2 to have the same dtype, but got: "
-            f"{a.dtype.name.replace('float32', 'float')} != "
-            f"{b.dtype.name.replace('float32', 'float')}")
+            f"{cpp_type_name(a.dtype)} != {cpp_type_name(b.dtype)}")
     if a._data.shape[-1] != b._data.shape[-2 if nb > 1 else 0]:
         if na == 2 and nb == 1:
             sa = a._data.shape

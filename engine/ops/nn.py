@@ -11,6 +11,7 @@ inputs with engine ops.
 from __future__ import annotations
 
 import math
+import numbers
 import warnings
 
 import numpy as np
@@ -26,7 +27,7 @@ from ..random import current_generator
 from ..tensor import Size, Tensor, _wrap
 from ._args import check_same_device, ensure_tensor, norm_dim, promote_args
 from .creation import zeros_like
-from .families import apply_inplace, check_inplace
+from .families import apply_inplace, check_inplace, cpp_type_name
 from .registry import op
 
 _TORCH_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
@@ -192,6 +193,23 @@ def leaky_relu(input, negative_slope=0.01, inplace=False):
                                "LeakyReluBackward1" if inplace else "LeakyReluBackward0")
 
     return _maybe_inplace(input, inplace, compute)
+
+
+def _inplace_args(name: str, input, number_arg: str, value) -> None:
+    """torch's argument checks of ``F.leaky_relu_``/``F.elu_``."""
+    if not isinstance(input, Tensor):
+        raise errors.EngineTypeError(f"{name}(): argument 'input' (position 1) must be Tensor, "
+                                     f"not {type(input).__name__}")
+    if isinstance(value, Tensor) or not isinstance(value, numbers.Number):
+        raise errors.EngineTypeError(f"{name}(): argument '{number_arg}' (position 2) must be "
+                                     f"Number, not {type(value).__name__}")
+
+
+@op(kind="function", grad_fns=("LeakyReluBackward1",))
+def leaky_relu_(input, negative_slope=0.01):
+    """In-place ``leaky_relu`` (``torch.nn.functional.leaky_relu_``)."""
+    _inplace_args("leaky_relu_", input, "negative_slope", negative_slope)
+    return leaky_relu(input, negative_slope, inplace=True)
 
 
 def _erf(xp, a):
@@ -399,9 +417,7 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
 
 
 # --------------------------------------------------------------------------- linear
-def _mm_dtype_name(dt) -> str:
-    return {"float32": "float", "float64": "double", "float16": "c10::Half"}.get(dt.name,
-                                                                               dt.name)
+_mm_dtype_name = cpp_type_name
 
 
 def _linear_grad_input(g, x, w):

@@ -24,7 +24,16 @@ from ..modes import check_numel, is_grad_enabled
 from ..tensor import Tensor, _wrap
 from ._args import broadcast_shape, device_of, is_scalar, operand, promote_args
 from .creation import zeros_like
-from .families import _torch_scalar_name, binary, inplace_twin, unary
+from .families import (
+    _can_cast,
+    _torch_scalar_name,
+    apply_inplace,
+    binary,
+    check_inplace,
+    inplace_twin,
+    method_form,
+    unary,
+)
 from .registry import op, register
 
 
@@ -278,7 +287,9 @@ floor_divide = binary("floor_divide", _quiet(_floor_div),
                       doc="", inplace=False, public=False)
 register("floor_divide", floor_divide, doc="Elementwise division rounded down (Python's ``//``).",
          differentiable=False)
-inplace_twin("floor_divide", floor_divide)
+inplace_twin("floor_divide", binary(  # its backward error names the in-place op, as torch's
+    "floor_divide", _quiet(_floor_div), (_no_derivative("floor_divide_"),) * 2, save=(),
+    node="NotImplemented", doc="", inplace=False, public=False))
 
 
 def _remainder_fwd(xp, a, b):
@@ -416,6 +427,7 @@ def _tensor_only(name: str, impl, doc: str, grad_fns=(), aliases=()):
     fn.__name__ = fn.__qualname__ = name
     register(name, fn, doc=doc, differentiable=bool(grad_fns), grad_fns=grad_fns,
              aliases=aliases)
+    setattr(Tensor, name, method_form(fn, name))
     return fn
 
 
@@ -652,10 +664,53 @@ _clamp_rules = (lambda g, x, lo, hi: where(_clamp_input_mask(x, lo, hi), g, 0.0)
                 lambda g, x, lo, hi: where(_clamp_max_mask(x, lo, hi), g, 0.0))
 
 
+_CLAMP_OVERLOADS = ("Tensor input, Tensor min = None, Tensor max = None, *, Tensor out = None",
+                    "Tensor input, Number min = None, Number max = None, *, Tensor out = None")
+_CLAMP_METHOD_OVERLOADS = ("Tensor min = None, Tensor max = None",
+                           "Number min = None, Number max = None")
+
+
+def _clamp_bounds(name: str, method: bool, input, min, max) -> tuple:
+    """torch's argument parser on a tensor bound next to a number bound: that is the Number
+    overload, where a tensor passes as a number only when 0-d and not requiring grad."""
+    t = min if type(min) is Tensor else max if type(max) is Tensor else None
+    if t is None or not (is_scalar(min) or is_scalar(max)):
+        return min, max
+    if t._data.ndim == 0 and not t.requires_grad:
+        return (t.item(), max) if t is min else (min, t.item())
+    if not method:
+        raise _invalid_combination(name, (input, min, max), _CLAMP_OVERLOADS)
+    got = ", ".join(_type_label(a) for a in (min, max))
+    marked = ", ".join(f"!{_type_label(a)}!" for a in (min, max))
+    lines = "".join(f" * ({o})\n      didn't match because some of the arguments have invalid "
+                    f"types: ({marked})\n" for o in _CLAMP_METHOD_OVERLOADS)
+    raise errors.EngineTypeError(f"{name}() received an invalid combination of arguments - got "
+                                 f"({got}), but expected one of:\n{lines}")
+
+
 @op(aliases=("clip",), grad_fns=("ClampBackward1", "ClampBackward0"))
 def clamp(input, min=None, max=None):
     """Elementwise ``minimum(maximum(input, min), max)``; bounds are scalars or tensors (a
     bound above the other wins: the result is ``max``)."""
+    if type(min) is Tensor or type(max) is Tensor:
+        min, max = _clamp_bounds("clamp", False, input, min, max)
+    return _clamp(input, min, max)
+
+
+def _clamp_method(name: str):
+    """``Tensor.clamp``/``clip`` and their in-place twins: torch's method parser words its
+    errors apart from the function's."""
+    def method(self, min=None, max=None):
+        if type(min) is Tensor or type(max) is Tensor:
+            min, max = _clamp_bounds(name, True, self, min, max)
+        return _clamp(self, min, max)
+
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = clamp.__doc__
+    return method
+
+
+def _clamp(input, min, max) -> Tensor:
     if min is None and max is None:
         raise errors.EngineRuntimeError(errors.CLAMP_NO_BOUNDS)
     bounds = tuple(b for b in (min, max) if b is not None)
@@ -666,10 +721,14 @@ def clamp(input, min=None, max=None):
         check_numel(broadcast_shape(*(t._data.shape for t in tensors)))
     xp = dev.xp
     res = operand(input, dt)
+    # as torch's scalar kernel: a tie (``-0.`` vs ``0.``) keeps the input's value; a NaN
+    # bound gives NaN
     if min is not None:
-        res = xp.maximum(res, operand(min, dt))
+        lo = operand(min, dt)
+        res = xp.where((res < lo) | (lo != lo), lo, res)
     if max is not None:
-        res = xp.minimum(res, operand(max, dt))
+        hi = operand(max, dt)
+        res = xp.where((res > hi) | (hi != hi), hi, res)
     if res.dtype != dt.np:
         res = res.astype(dt.np)
     out = _wrap(res, dt, dev)
@@ -681,8 +740,21 @@ def clamp(input, min=None, max=None):
     return out
 
 
-inplace_twin("clamp", clamp)
-inplace_twin("clip", clamp)
+def _clamp_inplace(name: str) -> None:
+    def method(self, min=None, max=None):
+        if type(min) is Tensor or type(max) is Tensor:  # (torch parses before its checks)
+            min, max = _clamp_bounds(name, True, self, min, max)
+        check_inplace(self)
+        return apply_inplace(self, _clamp(self, min, max))
+
+    method.__name__ = method.__qualname__ = name
+    register(name, method, doc=f"In-place version of {name[:-1]}.", kind="method",
+             inplace=True)
+
+
+Tensor.clamp, Tensor.clip = _clamp_method("clamp"), _clamp_method("clip")
+_clamp_inplace("clamp_")
+_clamp_inplace("clip_")
 
 
 _WHERE_OVERLOADS = ("Tensor condition",
@@ -841,10 +913,31 @@ def _bitwise(name: str, ufunc: str):
     return fwd
 
 
+def _cast_checked(fn):
+    """``fn`` in place: torch checks the result's shape, then its dtype, fit ``self`` before
+    the kernel runs."""
+    def forward(self, other):
+        if type(other) is Tensor and other._data.shape != self._data.shape:
+            shape = broadcast_shape(self._data.shape, other._data.shape)
+            if shape != self._data.shape:
+                raise errors.EngineRuntimeError(
+                    f"output with shape {list(self._data.shape)} doesn't match the broadcast "
+                    f"shape {list(shape)}")
+        dt = promote_args(self, other)
+        if dt is not self.dtype and not _can_cast(dt, self.dtype):
+            raise errors.EngineRuntimeError(
+                f"result type {_torch_scalar_name(dt)} can't be cast to the desired output type "
+                f"{_torch_scalar_name(self.dtype)}")
+        return fn(self, other)
+
+    return forward
+
+
 for _name, _ufunc in (("and", "bitwise_and"), ("or", "bitwise_or"), ("xor", "bitwise_xor")):
-    binary(f"bitwise_{_name}", _bitwise(f"bitwise_{_name}", _ufunc), None,
-           doc=f"Elementwise bitwise {_name.upper()} of integer or bool tensors "
-               f"(the ``{dict(_and='&', _or='|', _xor='^')['_' + _name]}`` operator).")
+    inplace_twin(f"bitwise_{_name}", _cast_checked(binary(
+        f"bitwise_{_name}", _bitwise(f"bitwise_{_name}", _ufunc), None, inplace=False,
+        doc=f"Elementwise bitwise {_name.upper()} of integer or bool tensors "
+            f"(the ``{dict(_and='&', _or='|', _xor='^')['_' + _name]}`` operator).")))
 
 
 def _bitwise_not(xp, a):

@@ -17,7 +17,15 @@ from ..dtypes import DEFAULT_FLOAT, float16, promote
 from ..modes import check_numel
 from ..tensor import Tensor, _wrap
 from ._args import broadcast_shape, device_of, operand, promote_args
-from .families import _torch_scalar_name, apply_inplace, binary, check_inplace, inplace_twin, unary
+from .families import (
+    _torch_scalar_name,
+    apply_inplace,
+    binary,
+    check_inplace,
+    inplace_twin,
+    method_form,
+    unary,
+)
 from .pointwise import (
     _finish,
     _invalid_combination,
@@ -68,6 +76,7 @@ def _tensors_only(name: str, impl, doc: str, node: str):
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = doc
     register(name, fn, doc=doc, grad_fns=(node,))
+    setattr(Tensor, name, method_form(fn, name))
     return fn
 
 

@@ -5,6 +5,7 @@ it. Family helpers (``unary``, ``binary``, ...) live in ``families.py``.
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -57,8 +58,33 @@ def register(name: str, fn: Callable, *, doc: str | None = None, differentiable:
     for a in aliases:
         if a in OPS:
             raise ValueError(f"alias {a!r} clashes with an op")
-        OPS[a] = d
+        OPS[a] = dataclasses.replace(d, fn=_called_as(fn, name, a))
     return d
+
+
+def _called_as(fn: Callable, name: str, alias: str) -> Callable:
+    """``fn`` under the name ``alias``: torch's argument errors name the function called
+    (``greater_equal() received an invalid combination ...``, not ``ge()``)."""
+    from ..errors import EngineTypeError
+
+    prefix = name + "("
+
+    def call(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except EngineTypeError as e:
+            text = str(e)
+            if not text.startswith(prefix):
+                raise
+            raise EngineTypeError(alias + text[len(name):]) from None
+
+    call.__name__ = call.__qualname__ = alias
+    call.__doc__ = fn.__doc__
+    call.__wrapped__ = fn  # (its signature, for the catalog)
+    for attr in ("operator", "operator_form"):
+        if hasattr(fn, attr):
+            setattr(call, attr, getattr(fn, attr))
+    return call
 
 
 def op(name: str | None = None, **meta):

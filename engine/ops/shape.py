@@ -152,25 +152,23 @@ def expand(self, *sizes):
             "number of sizes provided (%d) must be greater or equal to the number of dimensions "
             "in the tensor (%d)" % (len(sizes), len(in_shape)))
     lead = len(sizes) - len(in_shape)
-    target = []
-    for i, s in enumerate(sizes):
+    target = list(sizes)
+    for i in reversed(range(len(sizes))):  # torch checks from the last dimension
+        s = sizes[i]
         if i < lead:
             if s < 0:
                 raise errors.EngineRuntimeError(
                     f"The expanded size of the tensor ({s}) isn't allowed in a leading, "
-                    "non-existing dimension 0")
-            target.append(s)
+                    f"non-existing dimension {i}")
             continue
         cur = in_shape[i - lead]
         if s == -1:
-            target.append(cur)
+            target[i] = cur
         elif cur != 1 and s != cur:
             raise errors.EngineRuntimeError(
                 f"The expanded size of the tensor ({s}) must match the existing size ({cur}) at "
                 f"non-singleton dimension {i}.  Target sizes: {_fmt(sizes)}.  Tensor sizes: "
                 f"{_fmt(in_shape)}")
-        else:
-            target.append(s)
     target = tuple(target)
     check_numel(target)
     data = self._data
@@ -785,21 +783,31 @@ triu = _tri("triu", lambda xp, a, k: xp.triu(a, k))
 # --------------------------------------------------------------------------- broadcasting
 @op(kind="function", differentiable=False)
 def broadcast_shapes(*shapes):
-    """The shape that all ``shapes`` broadcast to."""
-    dims: list = []
-    norm = [(s,) if isinstance(s, (int, np.integer)) else tuple(s) for s in shapes]
-    for idx, s in enumerate(norm):
-        for k in range(1, len(s) + 1):
-            n = s[-k]
-            if k > len(dims):
-                dims.insert(0, n)
-            elif dims[-k] == 1:
-                dims[-k] = n
-            elif n != 1 and n != dims[-k]:
+    """The shape that all ``shapes`` broadcast to (each an int or a sequence of ints)."""
+    norm = []
+    for s in shapes:
+        if isinstance(s, (int, np.integer)):
+            norm.append((s, (s,)))
+        elif isinstance(s, (tuple, list, str)):
+            norm.append((s, s))
+        else:
+            raise errors.EngineRuntimeError("Input shapes should be of type ints, a tuple of "
+                                            f"ints, or a list of ints, got {s}")
+    # As torch: every shape is matched against the longest one's length, padded with ones.
+    dims: list = [1] * max((len(seq) for _, seq in norm), default=0)
+    for idx, (given, seq) in enumerate(norm):
+        for k in range(1, len(seq) + 1):
+            n = seq[-k]
+            if n == 1 or n == dims[-k]:
+                continue
+            if dims[-k] != 1:
                 raise errors.EngineRuntimeError(
                     f"Attempting to broadcast a dimension of length {n} at {-k}! Mismatching "
-                    f"argument at index {idx} had {tuple(s)}; but expected shape should be "
-                    f"broadcastable to {_fmt(dims)}")
+                    f"argument at index {idx} had {given if given is seq else (given,)}; but "
+                    f"expected shape should be broadcastable to {_fmt(dims)}")
+            dims[-k] = n
+    if any(n < 0 for n in dims):
+        raise errors.EngineValueError("Attempting to broadcast a dimension with negative length!")
     from ..tensor import Size
 
     return Size(dims)

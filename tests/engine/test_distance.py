@@ -127,9 +127,35 @@ def test_matches_torch(name):
 
 def test_kl_div_mean_warns_as_torch_does():
     import engine
+    import engine.nn.functional as F
 
     with pytest.warns(UserWarning, match="^reduction: 'mean' divides the total loss by both"):
+        F.kl_div(engine.tensor([-1.0]), engine.tensor([0.5]))
+    with warnings.catch_warnings():  # torch.kl_div (the reduction as an enum) does not warn
+        warnings.simplefilter("error")
         engine.kl_div(engine.tensor([-1.0]), engine.tensor([0.5]))
+
+
+KL_ENUM_CASES = {  # torch.kl_div: reduction is torch's enum; its argument checks
+    "mean": lambda m: m.kl_div(m.tensor(INP), m.tensor(TGT)),
+    "none": lambda m: m.kl_div(m.tensor(INP), m.tensor(TGT), 0),
+    "sum": lambda m: m.kl_div(m.tensor(INP), m.tensor(TGT), reduction=2),
+    "other-is-none": lambda m: m.kl_div(m.tensor(INP), m.tensor(TGT), reduction=5),
+    "log-target": lambda m: m.kl_div(m.tensor(INP), m.tensor(INP), 2, log_target=True),
+    "name-positional": lambda m: m.kl_div(m.tensor(INP), m.tensor(TGT), "mean"),
+    "name-keyword": lambda m: m.kl_div(m.tensor(INP), m.tensor(TGT), reduction="sum"),
+    "bool": lambda m: m.kl_div(m.tensor(INP), m.tensor(TGT), reduction=True),
+    "float": lambda m: m.kl_div(m.tensor(INP), m.tensor(TGT), 1.0),
+    "log-target-int": lambda m: m.kl_div(m.tensor(INP), m.tensor(TGT), log_target=1),
+    "four-positional": lambda m: m.kl_div(m.tensor(INP), m.tensor(TGT), 1, True),
+    "size-average": lambda m: m.kl_div(m.tensor(INP), m.tensor(TGT), size_average=None),
+    "number-input": lambda m: m.kl_div(1.0, m.tensor(TGT)),
+}
+
+
+@pytest.mark.parametrize("name", list(KL_ENUM_CASES))
+def test_torch_kl_div_takes_the_reduction_enum(name):
+    compare(lambda m, F, leaf: KL_ENUM_CASES[name](m))
 
 
 def test_cdist_second_derivative_is_refused_as_in_torch():

@@ -23,6 +23,16 @@ _DTYPES = {engine.float32: torch.float32, engine.float64: torch.float64,
            engine.bool_: torch.bool}
 
 
+class _EngineFunctional:
+    """``F`` for the engine: ``engine.nn.functional`` where it has the name (``F.kl_div`` is not
+    ``torch.kl_div``), else the op table's function."""
+
+    def __getattr__(self, name: str):
+        import engine.nn.functional as functional
+
+        return getattr(functional, name) if name in functional.__all__ else getattr(engine, name)
+
+
 class Run:
     """One side of a comparison: what the case returned or raised, and its leaves' grads."""
 
@@ -33,7 +43,7 @@ class Run:
         self.grad_error: BaseException | None = None
         self.value = None
         self.grads: list | None = None
-        functional = engine if lib is engine else torch.nn.functional
+        functional = _EngineFunctional() if lib is engine else torch.nn.functional
 
         def leaf(values, dtype=None, requires_grad=True):
             dt = dtype or (engine.float64 if lib is engine else torch.float64)

@@ -249,6 +249,45 @@ print(p, p.norm2(), p.swapped, Point.origin(), len(p), list(p), p[0], p == Point
 print(Point.dims, p.dims, isinstance(p, Point), type(p).__name__, type(p) is Point)
 print(str(p), [p], {"p": p})
 """,
+    "super() calls across three classes, after the classes change": """
+class A:
+    def f(self, x):
+        return "A.f" + str(x)
+    @property
+    def p(self):
+        return "A.p"
+    @classmethod
+    def c(cls):
+        return "A.c " + cls.__name__
+    @staticmethod
+    def s(v):
+        return "A.s" + str(v)
+class B(A):
+    def f(self, x):
+        return "B>" + super().f(x)
+    def g(self):
+        return super().p, super().c(), super().s(1)
+class C(B):
+    def f(self, x, *rest, k=0):
+        return "C>" + super().f(x + k) + str(rest)
+c = C()
+print(c.f(1), c.g())
+for i in range(3):
+    print(c.f(i, i, k=1))
+def newf(self, x):
+    return "A2.f" + str(x * 10)
+A.f = newf
+print(c.f(1))
+B.f = lambda self, x: "B2"
+print(c.f(1))
+class D(A):
+    def h(self):
+        return super().missing()
+try:
+    D().h()
+except AttributeError as e:
+    print(e)
+""",
     "inheritance and super": """
 class Animal:
     sound = "..."
