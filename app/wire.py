@@ -106,13 +106,18 @@ def encode_tensor(t: engine.Tensor, encoding: str = "json") -> dict[str, Any]:
         "grad_fn": grad_fn.name() if grad_fn is not None else None,
         "device": str(t.device),
     }
+    _put_values(out, arr, encoding)
+    out["repr"] = repr(t)
+    return out
+
+
+def _put_values(out: dict[str, Any], arr: np.ndarray, encoding: str) -> None:
+    """Puts ``arr``'s values into a reply entry: little-endian bytes as base64, or JSON data."""
     if encoding == "base64":
         little = arr.astype(arr.dtype.newbyteorder("<"), copy=False)
         out["base64"] = base64.b64encode(np.ascontiguousarray(little).tobytes()).decode()
     else:
         out["data"] = array_data(arr)
-    out["repr"] = repr(t)
-    return out
 
 
 def encode_array(a: Array, encoding: str = "json") -> dict[str, Any]:
@@ -120,11 +125,7 @@ def encode_array(a: Array, encoding: str = "json") -> dict[str, Any]:
     and repr."""
     arr = a.__array__()
     out: dict[str, Any] = {"type": "ndarray", "dtype": arr.dtype.name, "shape": list(arr.shape)}
-    if encoding == "base64":
-        little = arr.astype(arr.dtype.newbyteorder("<"), copy=False)
-        out["base64"] = base64.b64encode(np.ascontiguousarray(little).tobytes()).decode()
-    else:
-        out["data"] = array_data(arr)
+    _put_values(out, arr, encoding)
     out["repr"] = repr(a)
     return out
 
