@@ -812,7 +812,8 @@ def linalg_pinv(A, *, atol=None, rtol=None, hermitian=False):
             inv_w = xp.where(xp.abs(w) > tol, 1 / w, 0)
             res = (v * inv_w[..., None, :]) @ xp.swapaxes(v, -1, -2)
         elif a.size:
-            u, s, vh = xp.linalg.svd(a, full_matrices=False)
+            # through _svd_arrays: LAPACK's svd can loop forever on a non-finite matrix
+            u, s, vh = _svd_arrays(A, False, "linalg.svd")
             big = s[..., :1]
             tol = xp.maximum(_tol_array(at), _tol_array(rt) * big)
             inv_s = xp.where(s > tol, 1 / s, 0)
