@@ -70,7 +70,7 @@ def col2im(xp, cols, spatial: tuple, stride: tuple, padding: tuple, dilation: tu
         where = tuple(slice(k[i] * dilation[i], k[i] * dilation[i] + stride[i] *
                             (out_len[i] - 1) + 1, stride[i]) for i in range(nd))
         out[(slice(None), slice(None)) + where] += cols[(slice(None), slice(None)) + k]
-    if any(padding):
+    if any(padding) or any(right):
         out = out[(slice(None), slice(None)) +
                   tuple(slice(padding[i], padding[i] + spatial[i]) for i in range(nd))]
     return out
@@ -128,23 +128,27 @@ def conv_weight_grad(xp, x, g, ksize, stride, padding, dilation, groups):
 
 
 # --------------------------------------------------------------------------- arguments
-def expand_param(value, name: str, k: int, *, fn: str | None = None) -> tuple:
-    """An int or a sequence of ints as a k-tuple (torch's ``expand_param_if_needed``)."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer, list, tuple)):
+def expand_param(value, name: str, k: int, *, fn: str | None = None,
+                 pos: int | None = None) -> tuple:
+    """An int or a sequence of ints as a k-tuple (torch's ``expand_param_if_needed``); with
+    ``pos`` (torch.convolution's unsized ``int[]`` arguments) a plain int is refused."""
+    where = f"{fn or 'convolution'}(): argument '{name}'" + (
+        f" (position {pos})" if pos else "")
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer, list, tuple)) or (
+            pos and isinstance(value, (int, np.integer))):
         if isinstance(value, Tensor):
             value = value.tolist()
         else:
             raise errors.EngineTypeError(
-                f"{fn or 'convolution'}(): argument '{name}' must be tuple of ints, not "
-                f"{type(value).__name__}")
+                f"{where} must be tuple of ints, not {type(value).__name__}")
     if isinstance(value, (int, np.integer)):
         return (int(value),) * k
     items = list(value)
     for v in items:
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
             raise errors.EngineTypeError(
-                f"{fn or 'convolution'}(): argument '{name}' must be tuple of ints, but found "
-                f"element of type {type(v).__name__} at pos {items.index(v)}")
+                f"{where} must be tuple of ints, but found element of type "
+                f"{type(v).__name__} at pos {items.index(v)}")
     if len(items) == 1:
         return (int(items[0]),) * k
     if len(items) != k:
@@ -167,10 +171,11 @@ def _int_list(value, name: str, pos: int):
     return value
 
 
-def _int_arg(value, name: str, fn: str) -> int:
+def _int_arg(value, name: str, fn: str, pos: int | None = None) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        where = f" (position {pos})" if pos else ""
         raise errors.EngineTypeError(
-            f"{fn}(): argument '{name}' must be int, not {type(value).__name__}")
+            f"{fn}(): argument '{name}'{where} must be int, not {type(value).__name__}")
     return int(value)
 
 
@@ -184,10 +189,15 @@ def _check_tensor(t, name: str, fn: str, pos: int) -> None:
             op=fn, arg=name, pos=pos, type=type(t).__name__))
 
 
-def _uses_onednn(input: Tensor, weight: Tensor, groups: int) -> bool:
+def _uses_onednn(input: Tensor, weight: Tensor, groups: int, transposed: bool = False,
+                 output_padding=(), stride=()) -> bool:
     """Whether torch's CPU convolution picks its oneDNN backend for these arguments (half
-    always; float when grouped, batched, large or with a kernel over 3x3). That backend checks
-    the parameters' dtypes first and words the error its own way."""
+    always; float when grouped, batched, large or with a kernel over 3x3; never a transposed
+    one with an output padding as large as its stride). That backend checks the parameters'
+    dtypes first and words the error its own way. Modelled on a multi-threaded torch on a CPU
+    with AVX512-FP16, as the machines the oracle runs on."""
+    if transposed and any(o >= s for o, s in zip(output_padding, stride, strict=True)):
+        return False
     name = input.dtype.name
     if name != "float32":
         return name == "float16"
@@ -215,7 +225,7 @@ def _dtype_mismatch(input: Tensor, other: Tensor) -> errors.EngineRuntimeError:
 
 
 def _check_dtypes(input: Tensor, weight: Tensor, bias, transposed: bool, groups: int,
-                  stride: tuple, padding: tuple) -> None:
+                  stride: tuple, padding: tuple, output_padding: tuple) -> None:
     """torch's dtype checks of ``convolution``, in its order: the backend's own (oneDNN:
     weight then bias; the transposed native kernels refuse bool/int first)."""
     nd = weight._data.ndim - 2
@@ -223,7 +233,7 @@ def _check_dtypes(input: Tensor, weight: Tensor, bias, transposed: bool, groups:
     if transposed and name in ("bool", "int32"):  # the transposed kernels dispatch first
         raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
             kernel=f"slow_conv_transpose{max(nd, 2)}d_out_cpu", dtype=_TORCH_NAMES[name]))
-    if _uses_onednn(input, weight, groups):
+    if _uses_onednn(input, weight, groups, transposed, output_padding, stride):
         for t, what in ((weight, "weight"), (bias, "bias")):
             if t is not None and t.dtype is not input.dtype:
                 raise errors.EngineRuntimeError(
@@ -417,7 +427,7 @@ def convolution(input, weight, bias, stride, padding, dilation, transposed, outp
                 f"Given input size per channel: "
                 f"({' x '.join(map(str, input._data.shape[2:]))}). Calculated output size per "
                 f"channel: ({' x '.join(map(str, out_len))}). Output size is too small")
-    _check_dtypes(input, weight, bias, transposed, groups, stride, padding)
+    _check_dtypes(input, weight, bias, transposed, groups, stride, padding, output_padding)
     spatial = input._data.shape[2:] if transposed else _out_len(
         input._data.shape[2:], weight._data.shape[2:], stride, padding, dilation, False,
         output_padding)
@@ -516,19 +526,26 @@ def _double_rule(mask):
 
 
 # --------------------------------------------------------------------------- conv1d/2d/3d
+def _check_bias_dtype(input: Tensor, bias) -> None:
+    """conv1d/2d/3d's own check, before anything else (torch.convolution and the transposed
+    ones lack it)."""
+    if isinstance(bias, Tensor) and bias.dtype is not input.dtype:
+        raise errors.EngineRuntimeError(
+            f"Input type ({_C_NAMES[input.dtype.name]}) and bias type "
+            f"({_C_NAMES[bias.dtype.name]}) should be the same")
+
+
 def _conv_nd(name: str, nd: int, transposed: bool, input, weight, bias, stride, padding,
              dilation, groups, output_padding=0):
     _check_tensor(input, "input", name, 1)
     _check_tensor(weight, "weight", name, 2)
+    if not transposed:
+        _check_bias_dtype(input, bias)
     n = input._data.ndim
     if n not in (nd + 1, nd + 2):
         raise errors.EngineRuntimeError(
             f"Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to {name}, but got "
             f"input of size: {_shape(input)}")
-    if not transposed and bias is not None and bias.dtype is not input.dtype:
-        raise errors.EngineRuntimeError(  # conv1d/2d/3d check it before anything else
-            f"Input type ({_C_NAMES[input.dtype.name]}) and bias type "
-            f"({_C_NAMES[bias.dtype.name]}) should be the same")
     batched = n == nd + 2
     if not batched:
         input = input.unsqueeze(0)
