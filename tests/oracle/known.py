@@ -5,9 +5,7 @@ only shrinks; see docs/oracle.md."""
 import os
 
 KNOWN: dict[str, str] = {
-    "addbmm": "disagrees with torch (found by the suite; to fix)",
     "addbmm_": "error text differs from torch's",
-    "addmv": "disagrees with torch (found by the suite; to fix)",
     "addmv_": "error text differs from torch's",
     "batch_norm": "-0. vs 0. in results or gradients",
     "bilinear": "grad(loss, x3, create_graph=True): grad_fn: engine 'EinsumBackward0', torch 'Tril",
@@ -21,7 +19,6 @@ KNOWN: dict[str, str] = {
     "linalg.solve_triangular": "step 2 result: NaN where the other is not, at (0, 1): engine np.fl",
     "linalg.svd": "step 0 result: item 0: values differ at (0, 1): engine np.float64(-0.169243185",
     "linalg.svdvals": "step 2: error texts differ: engine: linalg.svd: The algorithm failed to con",
-    "linear": "step 0: error texts differ: engine: expected m1 and m2 to have the same dtype, but",
     "logdet": "step 2: engine raised NotImplementedError: 'lu_cpu' not implemented for 'Half'",
     "matrix_exp": "grad(loss, x1, create_graph=True): infinities differ at (0, 1): engine np.floa",
     "pinverse": "step 1: engine raised NotImplementedError: 'linalg_svd_cpu' not implemented fo",
