@@ -463,6 +463,23 @@ minimum = _tensor_only("minimum", binary(
     (_ties(lambda x, y: x > y), _ties(lambda x, y: x < y)), doc="", inplace=False,
     public=False), "Elementwise minimum (NaN wins; ties split the gradient).",
     ("MinimumBackward0",))
+def _nan_aware(keep_first):
+    """fmax/fmin's gradients: the first operand's where it was chosen (ties included, or the
+    other is NaN), the second's elsewhere, as torch's masked_fill formulas."""
+    return (lambda g, x, y: g.masked_fill((keep_first(x, y) | y.isnan()).logical_not(), 0),
+            lambda g, x, y: g.masked_fill(keep_first(x, y) | y.isnan(), 0))
+
+
+fmax = _tensor_only("fmax", binary(
+    "fmax", lambda xp, a, b: first_on_ties(xp, xp.fmax(a, b), a),
+    _nan_aware(lambda x, y: x >= y), doc="", inplace=False, public=False),
+    "Elementwise maximum ignoring NaN (NaN only where both are NaN).", ("FmaxBackward0",))
+fmin = _tensor_only("fmin", binary(
+    "fmin", lambda xp, a, b: first_on_ties(xp, xp.fmin(a, b), a),
+    _nan_aware(lambda x, y: x <= y), doc="", inplace=False, public=False),
+    "Elementwise minimum ignoring NaN (NaN only where both are NaN).", ("FminBackward0",))
+
+
 def _atan2_recip(y: Tensor, x: Tensor) -> Tensor:
     """``1 / (y² + x²)``, 0 where both are 0 (torch's atan2 gradient is 0 at the origin)."""
     d = y * y + x * x

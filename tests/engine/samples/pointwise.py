@@ -90,6 +90,14 @@ samples("maximum",
         Sample((r(3, 1), away(1, 4)), oracle=lambda np_, a, b: np_.maximum(a, b),
                name="broadcast"),
         Sample((r(), r(2)), name="0-d"), Sample((r(0, 2), r(2)), name="empty"))
+samples("fmax",
+        Sample((_a, _b), oracle=lambda np_, a, b: np_.maximum(a, b)),
+        Sample((r(3, 1), away(1, 4)), name="broadcast"),
+        Sample((r(), r(2)), name="0-d"), Sample((r(0, 2), r(2)), name="empty"))
+samples("fmin",
+        Sample((_a, _b), oracle=lambda np_, a, b: np_.minimum(a, b)),
+        Sample((r(3, 1), away(1, 4)), name="broadcast"),
+        Sample((r(), r(2)), name="0-d"), Sample((r(0, 2), r(2)), name="empty"))
 samples("minimum",
         Sample((_a, _b), oracle=lambda np_, a, b: np_.minimum(a, b)),
         Sample((r(3, 1), away(1, 4)), oracle=lambda np_, a, b: np_.minimum(a, b),
