@@ -77,7 +77,9 @@ def matmul(input, other):
             f"both arguments to matmul need to be at least 1D, but they are {na}D and {nb}D")
     if na == 1 and nb == 1:
         return dot(a, b)
-    if a.dtype is not b.dtype:  # the text of the product torch folds the call into
+    if a._data.shape[-1] != b._data.shape[-2 if nb > 1 else 0]:
+        raise _matmul_shape_error(a, b)
+    if a.dtype is not b.dtype:  # (after the sizes) the text of the product torch folds into
         if nb == 1:
             raise errors.EngineRuntimeError(
                 f"addmv input tensors must have the same dtype, but got {_short(b.dtype)}, "
@@ -91,8 +93,6 @@ def matmul(input, other):
         raise errors.EngineRuntimeError(
             "expected m1 and m2 to have the same dtype, but got: "
             f"{cpp_type_name(a.dtype)} != {cpp_type_name(b.dtype)}")
-    if a._data.shape[-1] != b._data.shape[-2 if nb > 1 else 0]:
-        raise _matmul_shape_error(a, b)
     out_shape = _matmul_shape(a._data.shape, b._data.shape)
     check_numel(out_shape)
     charge("matmul", product_cost(math.prod(out_shape), a._data.shape[-1]))

@@ -213,6 +213,15 @@ def leaky_relu_(input, negative_slope=0.01):
     return leaky_relu(input, negative_slope, inplace=True)
 
 
+@op(kind="function", grad_fns=("EluBackward1",))
+def elu_(input, alpha=1.0):
+    """In-place ``elu`` (``torch.nn.functional.elu_``)."""
+    if isinstance(alpha, Tensor) and alpha._data.ndim == 0:  # a Scalar argument
+        alpha = alpha.item()
+    _inplace_args("elu_", input, "alpha", alpha)
+    return elu(input, alpha, inplace=True)
+
+
 def _erf(xp, a):
     """Error function in float64 to ~1e-15: a positive-term series below 2.5, the continued
     fraction of erfc above."""
@@ -362,9 +371,32 @@ def elu_family(input: Tensor, alpha: float, scale: float, input_scale: float, no
     out = _const(res, input)
     if needs_grad(input):
         args = (alpha, scale, grad_input_scale)
-        record(out, node, (lambda g, x: elu_backward(g, x, *args),), (input,), (input,),
-               jvp=lambda ts: _elu_backward_formula(ts[0], input, *args))
+        if node.endswith("Backward1"):  # in place: torch's formula reads the result
+            record(out, node, (lambda g, r: elu_backward_of_result(g, r, *args),), (input,),
+                   (OUTPUT,), jvp=lambda ts: _elu_backward_formula(ts[0], input, *args))
+        else:
+            record(out, node, (lambda g, x: elu_backward(g, x, *args),), (input,), (input,),
+                   jvp=lambda ts: _elu_backward_formula(ts[0], input, *args))
     return out
+
+
+def elu_backward_of_result(g: Tensor, r: Tensor, alpha: float, scale: float,
+                           input_scale: float):
+    """torch's ``elu_backward`` with ``is_result``: from the in-place op's result ``r``
+    (``g * input_scale * (r + alpha * scale)`` where ``r <= 0``); under create_graph its node
+    ``EluBackwardBackward0`` reaches the input through the result's own node."""
+    return grad_node("EluBackwardBackward0", _elu_result_formula, g, r, alpha, scale,
+                     input_scale, grads=_ELU_RESULT_DOUBLE)
+
+
+def _elu_result_formula(g, r, alpha, scale, input_scale):
+    from .pointwise import where
+
+    return where(r <= 0, g * input_scale * (r + alpha * scale), g * scale)
+
+
+def _elu_result_double_r(gg, g, r, alpha, scale, input_scale):
+    return gg * g * input_scale * _const(r._data < 0, r)
 
 
 def elu_backward(g: Tensor, x: Tensor, alpha: float, scale: float, input_scale: float):
@@ -389,6 +421,8 @@ def _elu_double_x(gg, g, x, alpha, scale, input_scale):
 
 _ELU_DOUBLE = (lambda gg, g, x, *args: elu_backward(gg, x, *args), _elu_double_x,
                None, None, None)
+_ELU_RESULT_DOUBLE = (lambda gg, g, r, *args: elu_backward_of_result(gg, r, *args),
+                      _elu_result_double_r, None, None, None)
 
 
 

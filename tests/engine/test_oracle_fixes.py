@@ -172,3 +172,124 @@ CONVOLUTION_DTYPES = {
 @pytest.mark.parametrize("name", sorted(CONVOLUTION_DTYPES))
 def test_convolution_bias_dtype(name):
     compare(CONVOLUTION_DTYPES[name])
+
+
+def _lin(shape, bias, noncontig=False, weight_shape=(5, 4), dtypes=("float64",) * 3):
+    def case(m, F, leaf):
+        x = m.tensor(np.linspace(-1, 1, int(np.prod(shape))).reshape(shape).tolist(),
+                     dtype=getattr(m, dtypes[0]), requires_grad=True)
+        if noncontig:
+            x = x.transpose(-1, -2).contiguous().transpose(-1, -2)
+        w = m.tensor(np.linspace(-2, 1, int(np.prod(weight_shape))).reshape(
+            weight_shape).tolist(), dtype=getattr(m, dtypes[1]), requires_grad=True)
+        b = m.tensor([0.5] * weight_shape[0], dtype=getattr(m, dtypes[2]),
+                     requires_grad=True) if bias else None
+        return F.linear(x, w, b)
+
+    return case
+
+
+# linear records what torch's decomposition records (addmm/mm with the weight through
+# TBackward0, a flattening view, matmul plus add_), and raises the folded product's texts
+LINEAR = {
+    f"{shape}-{'bias' if bias else 'nobias'}{'-nc' if nc else ''}": _lin(shape, bias, nc)
+    for shape in ((3, 4), (4,), (2, 3, 4), (2, 2, 3, 4)) for bias in (True, False)
+    for nc in (False, True) if not (nc and len(shape) == 1)}
+LINEAR.update({
+    "1d-weight": _lin((3, 4), False, weight_shape=(4,)),
+    "1d-weight-half": _lin((3, 4), False, weight_shape=(4,),
+                           dtypes=("float64", "float16", "float64")),
+    "bias-dtype": _lin((3, 4), True, dtypes=("float64", "float64", "int64")),
+    "weight-dtype": _lin((3, 4), True, dtypes=("float64", "float32", "float64")),
+    "3d-weight-dtype": _lin((2, 3, 4), False, dtypes=("float64", "float32", "float64")),
+    "1d-shape": _lin((4,), False, weight_shape=(3, 5)),
+})
+
+
+# through matmul (no bias, or a bias with a non-contiguous input): the engine's matmul is
+# one node under torch's last one (its inner mm/view nodes are not recorded)
+THROUGH_MATMUL = {"(4,)-nobias", "(2, 3, 4)-nobias", "(2, 3, 4)-nobias-nc",
+                  "(2, 2, 3, 4)-nobias", "(2, 2, 3, 4)-nobias-nc", "(2, 3, 4)-bias-nc",
+                  "(2, 2, 3, 4)-bias-nc"}
+
+
+@pytest.mark.parametrize("name", sorted(set(LINEAR) - THROUGH_MATMUL))
+def test_linear_as_torch_decomposes_it(name):
+    compare(LINEAR[name])
+
+
+@pytest.mark.parametrize("name", sorted(THROUGH_MATMUL))
+def test_linear_through_matmul_top_node(name):
+    import torch
+    import torch.nn.functional as TF
+
+    import engine
+    import engine.nn.functional as EF
+
+    ours, theirs = LINEAR[name](engine, EF, None), LINEAR[name](torch, TF, None)
+    assert ours.grad_fn.name() == theirs.grad_fn.name()
+    np.testing.assert_allclose(np.asarray(ours.tolist()), theirs.detach().numpy(), rtol=1e-12)
+
+
+# the errors of the product torch folds matmul into (sizes first, then dtypes), for operands
+# that need no grad (torch folds differently when they do); the last node with grads
+MATMUL = {f"{a}@{b}-{da}-{db}": (a, b, da, db)
+          for a, b in (((5, 4), (4,)), ((2, 5, 4), (4,)), ((4,), (4, 5)), ((4,), (2, 4, 5)),
+                       ((5, 4), (2, 4, 3)), ((2, 5, 4), (2, 4, 3)), ((4,), (5, 3)),
+                       ((2, 3, 4), (5, 3)), ((2, 2, 4), (2, 5, 3)), ((2, 3, 4), (5,)),
+                       ((2, 4), (5,)), ((2, 4), (5, 3)))
+          for da, db in (("float64", "float64"), ("float64", "float16"), ("bool", "float32"))}
+
+
+@pytest.mark.parametrize("name", sorted(MATMUL))
+def test_matmul_texts(name):
+    a, b, da, db = MATMUL[name]
+    compare(lambda m, F, leaf: m.matmul(m.ones(a, dtype=getattr(m, da)),
+                                        m.ones(b, dtype=getattr(m, db))))
+
+
+@pytest.mark.parametrize("shapes", [((4,), (4, 5)), ((5, 4), (2, 4, 3)), ((2, 5, 4), (2, 4, 3)),
+                                    ((2, 5, 4), (4,)), ((5, 4), (4, 3)), ((5, 4), (4,)),
+                                    ((2, 5, 4), (4, 3)), ((4,), (2, 4, 5))])
+def test_matmul_last_node(shapes):
+    import torch
+
+    import engine
+
+    names = [m.matmul(m.ones(shapes[0], dtype=m.float64, requires_grad=True),
+                      m.ones(shapes[1], dtype=m.float64, requires_grad=True)).grad_fn.name()
+             for m in (engine, torch)]
+    assert names[0] == names[1]
+
+
+NAN = float("nan")
+
+
+@pytest.mark.parametrize("fn", ["fmax", "fmin"])
+@pytest.mark.parametrize("dtype", ["float64", "int64", "bool"])
+def test_fmax_fmin(fn, dtype):
+    def case(m, F, leaf):
+        if dtype == "bool":
+            return getattr(m, fn)(m.tensor([True, False, False]), m.tensor([False, False, True]))
+        x = m.tensor([[1.0, 2.0, NAN, 3.0, -0.0, 0.0, NAN]], dtype=getattr(m, dtype)
+                     if dtype != "int64" else m.float64, requires_grad=True)
+        y = m.tensor([1.0, 1.0, 2.0, NAN, 0.0, -0.0, NAN], dtype=m.float64,
+                     requires_grad=True)
+        if dtype == "int64":
+            return getattr(m, fn)(m.tensor([1, 5, -2]), m.tensor([1.5, 0.5, -3.0]))
+        return getattr(m, fn)(x, y)
+
+    compare(case)
+
+
+@pytest.mark.parametrize("name", ["elu_", "elu", "selu", "celu"])
+def test_inplace_elu_family_saves_the_result(name):
+    def case(m, F, leaf):
+        x = m.tensor([-1.0, 0.0, 2.0, NAN, -0.0, -3.0], dtype=m.float64, requires_grad=True)
+        y = x * 1
+        z = F.elu_(y, 0.5) if name == "elu_" else getattr(F, name)(y, inplace=True)
+        w = m.tensor(np.linspace(-1, 2, 6).tolist(), dtype=m.float64)
+        g, = m.autograd.grad((z * w).sum(), x, create_graph=True)
+        return g, m.autograd.grad((g * w).sum(), x)[0]
+
+    compare(case)
