@@ -599,7 +599,9 @@ def _extreme(name: str, reduce, input, dim, keepdim):
     dims = norm_dims(dim, input._data.ndim)
     shape = input._data.shape
     _no_empty_reduction(name, shape, dims, full=dim is None or dim == () or dim == [])
-    out = _wrap(reduce(input._data, axis=dims, keepdims=keepdim), input.dtype, input.device)
+    kw = {"xp": input.device.xp} if name in ("amax", "amin") else {}
+    out = _wrap(reduce(input._data, axis=dims, keepdims=keepdim, **kw), input.dtype,
+                input.device)
     if needs_grad(input):
         record(out, f"{name.capitalize()}Backward0",
                (lambda g, x, y: _spread_grad(g, x, y, dims, keepdim),), (input,),
@@ -614,16 +616,41 @@ def _spread_grad(g, x, out, dims, keepdim):
     return expand_reduced(g, shape, dims, keepdim) * hit / hit.sum(dims, keepdim=True)
 
 
+def _first_of_ties(reduce):
+    """``reduce`` (max or min over ``axis``) where a zero result is the first of the tied
+    zeros in the slice (torch's reduction keeps the element it met first, so -0. and 0. tie
+    to whichever comes first; NumPy's may return either)."""
+    def fn(a, axis, keepdims, xp=np):
+        res = reduce(a, axis=axis, keepdims=keepdims)
+        if a.dtype.kind != "f" or not a.size:
+            return res
+        zero = res == 0
+        if not bool(zero.any()):
+            return res
+        axes = tuple(range(a.ndim)) if axis in ((), None) else axis
+        keep = [d for d in range(a.ndim) if d not in axes]
+        moved = xp.transpose(a, keep + list(axes))
+        flat = moved.reshape(moved.shape[:len(keep)] + (-1,))
+        full = reduce(a, axis=axes, keepdims=False)
+        first = xp.take_along_axis(flat, xp.argmax(flat == full[..., None], axis=-1)[..., None],
+                                   axis=-1)[..., 0]
+        if keepdims:
+            first = first.reshape(res.shape)
+        return xp.where(zero, first, res)
+
+    return fn
+
+
 @op(grad_fns=("AmaxBackward0",))
 def amax(input, dim=(), keepdim=False):
     """Largest element along ``dim`` (all by default); gradient split evenly over ties."""
-    return _extreme("amax", lambda a, **k: a.max(**k), input, dim, keepdim)
+    return _extreme("amax", _first_of_ties(lambda a, **k: a.max(**k)), input, dim, keepdim)
 
 
 @op(grad_fns=("AminBackward0",))
 def amin(input, dim=(), keepdim=False):
     """Smallest element along ``dim`` (all by default); gradient split evenly over ties."""
-    return _extreme("amin", lambda a, **k: a.min(**k), input, dim, keepdim)
+    return _extreme("amin", _first_of_ties(lambda a, **k: a.min(**k)), input, dim, keepdim)
 
 
 def _arg_extreme(name: str, pick, input, dim, keepdim):

@@ -293,3 +293,13 @@ def test_inplace_elu_family_saves_the_result(name):
         return g, m.autograd.grad((g * w).sum(), x)[0]
 
     compare(case)
+
+
+@pytest.mark.parametrize("fn", ["amax", "amin"])
+@pytest.mark.parametrize("vals", [[-0.0, 0.0], [0.0, -0.0], [-0.0, -0.0, 0.0, 1.0],
+                                  [-1.0, -0.0, 0.0], [NAN, 0.0, -0.0]])
+@pytest.mark.parametrize("dim", [0, 1, (0, 1)])
+def test_amax_amin_signed_zero_ties(fn, vals, dim):
+    """A zero result is the first of the tied zeros, as torch's reduction keeps it."""
+    compare(lambda m, F, leaf: getattr(m, fn)(
+        m.tensor([vals, vals[::-1]], dtype=m.float64, requires_grad=True), dim))
