@@ -410,10 +410,14 @@ def grad_node(name: str, rule, *args, grads=None):
         return out
 
     def vjp(gg, needs, *saved):
-        targets = [t for t, n in zip(saved, needs, strict=True) if n]
         outer = _grad_enabled.get()
         with set_grad_enabled(True):
-            again = rule(*saved)
+            # each needed argument through its own alias: the gradient of one slot must not
+            # also take the paths through another (the incoming gradient may BE a saved tensor,
+            # or depend on one, as an output saved next to its input does)
+            slots = tuple(t.view_as(t) if n else t for t, n in zip(saved, needs, strict=True))
+            targets = [t for t, n in zip(slots, needs, strict=True) if n]
+            again = rule(*slots)
             got = iter(run_backward([again], [gg], True, outer, inputs=targets,
                                     accumulate=False, allow_unused=True)) \
                 if again.requires_grad else iter([None] * len(targets))
