@@ -317,6 +317,7 @@ PRIMAL_FREE = frozenset("""
     UpsampleNearestExact1DBackward0 UpsampleNearestExact2DBackward0
     UpsampleNearestExact3DBackward0 UpsampleTrilinear3DBackward0 MaxBackward0 MaxBackward1
     MinBackward0 MinBackward1 AmaxBackward0 AminBackward0 MaximumBackward0 MinimumBackward0
+    FmaxBackward0 FminBackward0
     MedianBackward0 MedianBackward1 NanmedianBackward0 NanmedianBackward1 KthvalueBackward0
     ModeBackward0 SortBackward0 TopkBackward0 ClampBackward0 ClampBackward1 ClampMaxBackward0
     ClampMaxBackward1 ClampMinBackward0 ClampMinBackward1 NanToNumBackward0 LerpBackward0
