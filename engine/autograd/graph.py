@@ -304,7 +304,15 @@ def copy_slices(base: Tensor, view: Tensor, fn) -> bool:
     meta0 = fn._meta[0] if fn._meta else None
 
     def rule(g, needs):
-        out = fn.apply([view_fn(g).clone()])
+        try:
+            out = fn.apply([view_fn(g).clone()])
+        except errors.EngineRuntimeError as e:  # a gradient the wrapped node refused: torch's
+            head = f"Function {fn.name()} returned an invalid gradient"  # engine names the
+            if not str(e).startswith(head):                               # CopySlices
+                raise
+            raise errors.EngineRuntimeError(
+                "Function torch::autograd::CopySlices" + str(e)[len(f"Function {fn.name()}"):]
+            ) from None
         if not needs[0]:
             return (None,) + tuple(out[1:])
         where = _view_positions(g, view_fn)

@@ -225,7 +225,8 @@ def _dtype_mismatch(input: Tensor, other: Tensor) -> errors.EngineRuntimeError:
 
 
 def _check_dtypes(input: Tensor, weight: Tensor, bias, transposed: bool, groups: int,
-                  stride: tuple, padding: tuple, output_padding: tuple) -> None:
+                  stride: tuple, padding: tuple, output_padding: tuple,
+                  dilation: tuple = ()) -> None:
     """torch's dtype checks of ``convolution``, in its order: the backend's own (oneDNN:
     weight then bias; the transposed native kernels refuse bool/int first)."""
     nd = weight._data.ndim - 2
@@ -241,6 +242,9 @@ def _check_dtypes(input: Tensor, weight: Tensor, bias, transposed: bool, groups:
                     f"should be the same or input should be a MKLDNN tensor and {what} is a "
                     "dense tensor")
         return
+    if not transposed and any(d > 1 for d in dilation) and name in ("bool", "int32"):
+        raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
+            kernel="slow_conv_dilated<>", dtype=_TORCH_NAMES[name]))
     if name == "bool":
         kernel = "slow_conv2d_cpu"
         if nd == 3:
@@ -427,7 +431,8 @@ def convolution(input, weight, bias, stride, padding, dilation, transposed, outp
                 f"Given input size per channel: "
                 f"({' x '.join(map(str, input._data.shape[2:]))}). Calculated output size per "
                 f"channel: ({' x '.join(map(str, out_len))}). Output size is too small")
-    _check_dtypes(input, weight, bias, transposed, groups, stride, padding, output_padding)
+    _check_dtypes(input, weight, bias, transposed, groups, stride, padding, output_padding,
+                  dilation)
     spatial = input._data.shape[2:] if transposed else _out_len(
         input._data.shape[2:], weight._data.shape[2:], stride, padding, dilation, False,
         output_padding)

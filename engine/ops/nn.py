@@ -561,7 +561,7 @@ _LINEAR_2D_RULE = (_linear_grad_bias, _linear_grad_input, _linear_grad_weight_t)
 def linear(input, weight, bias=None):
     """``input @ weight.T + bias`` over the last dimension of ``input``, recorded as torch
     decomposes it: ``addmm(bias, input, weight.t())`` for a 2-D input with a bias (and, through
-    a flattening view, for a contiguous one with a 1-D bias), else ``matmul(input,
+    a flattening view, for a contiguous one with a contiguous 1-D bias), else ``matmul(input,
     weight.t())`` plus the bias in place."""
     nx, nw = input._data.ndim, weight._data.ndim
     if nx == 0 or nw == 0:
@@ -577,7 +577,7 @@ def linear(input, weight, bias=None):
     from .linalg import matmul
 
     wt = weight.t()
-    if bias is not None and (nx == 2 or input.is_contiguous() and (
+    if bias is not None and (nx == 2 or input.is_contiguous() and bias.is_contiguous() and (
             nx == 3 or bias._data.ndim == 1)):
         if nx == 2:
             return addmm(bias, input, wt)
