@@ -13,7 +13,6 @@ KNOWN: dict[str, str] = {
     "addmv": "disagrees with torch (found by the suite; to fix)",
     "addmv_": "error text differs from torch's",
     "avg_pool3d": "torch raises NotImplementedError for some dtype",
-    "batch_norm": "-0. vs 0. in results or gradients",
     "bilinear": "grad(loss, x3, create_graph=True): grad_fn: engine 'EinsumBackward0', torch 'Tril",
     "bucketize": "torch raised where the engine did not: AttributeError: 'Tensor' object has no",
     "cdist": "step 2: engine raised RuntimeError: expected scalar type Half but found Float,",
