@@ -708,42 +708,131 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
             raise errors.EngineRuntimeError(
                 f"Expected {label} to be of same shape as normalized_shape, but got {label} of "
                 f"shape {_fmt(t._data.shape)} and normalized_shape = {_fmt(ns)}")
+    from .normalization import _check_param_dtypes
+
+    _check_param_dtypes(input, weight, bias)  # (before the kernel's dtype check)
     _floating(input, "LayerNormKernelImpl")
     xp = input.device.xp
     axes = tuple(range(len(shape) - k, len(shape)))
     a = input._data
+    acc = np.float32 if a.dtype == np.float16 else a.dtype  # (a float16 input computes in float)
+    a = a.astype(acc, copy=False)
     if a.size == 0:
         mean = xp.zeros(shape[:len(shape) - k] + (1,) * k, dtype=a.dtype)
         rstd, xhat = mean, a.copy()
     else:
         mean, centered, var = _moments(xp, a, axes)
         rstd = 1.0 / xp.sqrt(var + eps)
-        xhat = centered * rstd
+        # ATen's form: (x * rstd + (-rstd * mean)) * gamma + beta, gamma 1 and beta 0 when
+        # only one of them is given (so x == mean gives +0., and a zero weight +0.)
+        xhat = a * rstd + (-rstd * mean)
     res = xhat
-    if weight is not None:
-        res = res * weight._data
-    if bias is not None:
-        res = res + bias._data
+    if weight is not None or bias is not None:
+        if weight is not None:
+            res = res * weight._data.astype(acc, copy=False)
+        res = res + (0.0 if bias is None else bias._data.astype(acc, copy=False))
     out = _const(res, input)
     if needs_grad(input, weight, bias):
         record(out, "NativeLayerNormBackward0", _layer_norm_rule, (input, weight, bias),
-               (input, weight, _const(mean, input), _const(rstd, input), axes, eps),
-               per_input=False)
+               (input, weight, _const(mean, input), _const(rstd, input), axes,
+                (bias if weight is None else weight).dtype if needs_grad(weight, bias)
+                else None), per_input=False)
     return out
 
 
-def _layer_norm_rule(g, needs, x, w, mean, rstd, axes, eps):
-    if _grad_enabled.get():
-        mean, rstd = _batch_stats(x, axes, eps)
-    xhat = (x - mean) * rstd
+def _layer_norm_rule(g, needs, x, w, mean, rstd, axes, param_dtype):
+    return _norm_backward_node("NativeLayerNormBackwardBackward0", _layer_norm_first,
+                               _layer_norm_double, g, needs, x, w, mean, rstd, axes,
+                               param_dtype)
+
+
+def _layer_norm_first(g, needs, x, w, mean, rstd, axes, param_dtype):
+    """ATen's layer_norm_backward (a float16 input computes in float):
+    dx = rstd * dy * gamma + b * x + c, with ds = sum(dy * gamma * x), db = sum(dy * gamma),
+    b = (db * mean - ds) * rstd**3 / N, c = -b * mean - db * rstd / N."""
+    half = x.dtype.name == "float16"
+    if half:
+        g, x, mean, rstd = (t.float() for t in (g, x, mean, rstd))
+        w = None if w is None else w.float()
+    lead = tuple(range(x.ndim - len(axes)))
     gx = gw = gb = None
     if needs[0]:
-        gx = _norm_grad_input(g if w is None else g * w, xhat, rstd, axes)
+        scale = 1.0 / int(np.prod([x.shape[d] for d in axes], dtype=np.int64))
+        dyg = g if w is None else g * w
+        ds = (dyg * x).sum(axes, keepdim=True)
+        db = dyg.sum(axes, keepdim=True)
+        b = (db * mean - ds) * rstd * rstd * rstd * scale
+        c = -b * mean - db * rstd * scale
+        gx = rstd * dyg + b * x + c
     if needs[1]:
-        gw = g * xhat
+        gw = g * ((x - mean) * rstd)
+        gw = gw.sum(lead) if lead else gw
     if needs[2]:
-        gb = g
+        gb = g.sum(lead) if lead else g
+    if half:  # (the parameters' gradients in their dtype: float32 ones with a float16 input)
+        gx = None if gx is None else gx.half()
+        gw, gb = (None if t is None else t.to(param_dtype) for t in (gw, gb))
     return gx, gw, gb
+
+
+def _layer_norm_double(ggs, needs, g, x, w, mean, rstd, axes, param_dtype):
+    """torch's layer_norm_double_backward, on the (M, N) matrix of rows it normalizes:
+    gradients for (grad_out, input, weight) from those of (grad_input, grad_weight,
+    grad_bias)."""
+    ggI, ggW, ggB = ggs
+    shape = x.shape
+    n = int(np.prod(shape[len(shape) - len(axes):], dtype=np.int64))
+    m = int(np.prod(shape[:len(shape) - len(axes)], dtype=np.int64))
+    x2, g2 = x.reshape(m, n), g.reshape(m, n)
+    affine = w is not None
+    gamma = w.reshape(1, n) if affine else 1.0
+    ggWe = ggW.reshape(1, n) if affine and ggW is not None else None
+    ggBe = ggB.reshape(1, n) if affine and ggB is not None else None
+    ggIe = ggI.reshape(m, n) if ggI is not None else None
+    xmu = x2 - mean.reshape(m, 1)
+    s1 = rstd.reshape(m, 1)
+    s2, s3 = s1 ** 2, s1 ** 3
+    xs3 = xmu * s3
+    gI = None
+    if ggIe is not None:
+        gxhat = g2 * gamma
+        gxhat_mu_sum = (gxhat * xmu).sum(1, keepdim=True)
+        gxhat_sum = gxhat.sum(1, keepdim=True)
+        ggI_sum = ggIe.sum(1, keepdim=True)
+        ggI_mu_sum = (ggIe * xmu).sum(1, keepdim=True)
+        all_sub = ((ggI_sum * gxhat_sum) / n - (ggIe * gxhat).sum(1, keepdim=True) +
+                   (s2 * gxhat_mu_sum * ggI_mu_sum) * (3.0 / n))
+        t0 = (xs3 * all_sub) / n
+        t1 = (ggI_mu_sum * s3) / n * (gxhat_sum / n - gxhat)
+        t2 = (gxhat_mu_sum * s3) / n * (ggI_sum / n - ggIe)
+        gI = t0 + t1 + t2
+    if ggWe is not None:
+        t0 = g2 * ggWe * s1
+        t1 = (s1 * (g2 * ggWe).sum(1, keepdim=True)) / -n
+        t2 = (xs3 * (g2 * ggWe * xmu).sum(1, keepdim=True)) / n
+        term = t0 + t1 - t2
+        gI = term if gI is None else gI + term
+
+    def first_back(go, gam):
+        h0 = (gam * s1) / n
+        h1 = n * go - go.sum(1, keepdim=True) - (xmu * s2) * (go * xmu).sum(1, keepdim=True)
+        return h0 * h1
+
+    gG = None
+    if affine and ggIe is not None:
+        gG = (g2 * first_back(ggIe, 1.0)).sum(0).reshape(w.shape)
+    ggO = None
+    if ggIe is not None:
+        ggO = first_back(ggIe, gamma)
+    if ggWe is not None:
+        ggO = ggWe * xmu * s1 if ggO is None else ggO + ggWe * xmu * s1
+    if ggBe is not None:
+        ggO = ggBe if ggO is None else ggO + ggBe
+    if ggO is not None:
+        ggO = ggO.expand(m, n).reshape(shape)
+    if gI is not None:
+        gI = gI.reshape(shape)
+    return (ggO if needs[0] else None, gI if needs[1] else None, gG if needs[2] else None)
 
 
 @op(kind="function", grad_fns=("NativeBatchNormBackward0",))

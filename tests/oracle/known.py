@@ -25,7 +25,6 @@ KNOWN: dict[str, str] = {
     "cosine_similarity": "engine raised where torch did not: RuntimeError: linalg.vector_norm: Exp",
     "inverse": "step 0: engine raised NotImplementedError: 'linalg_inv_out_cpu' not implemente",
     "kron": "disagrees with torch (found by the suite; to fix)",
-    "layer_norm": "step 0 result: sign of zero differs at (0, 2): engine np.float64(-0.0), torch n",
     "linalg.inv": "step 0: engine raised NotImplementedError: 'linalg_inv_out_cpu' not implemente",
     "linalg.lstsq": "step 0: engine raised ValueError: SVD did not converge in Linear Least Square",
     "linalg.matrix_exp": "step 0 result: infinities differ at (0, 0): engine np.float64(1.41015625",
