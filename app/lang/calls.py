@@ -14,9 +14,10 @@ import engine
 
 from . import builtins as bi
 from .arrays import Array, array_tensor
+from .custom_functions import NO_PLAN, apply_custom
 from .errors import LangError, ProgramError
 from .exceptions import convert_exception
-from .library import NO_PLAN, admit, apply_custom
+from .library import admit
 from .methods import materialize
 from .objects import (
     ASSIGNED_NAMES,

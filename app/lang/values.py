@@ -21,7 +21,7 @@ from typing import Any
 import engine
 
 from .errors import ProgramError
-from .runtime import RETURN, Frame, RunState, current_rs, new_frame
+from .runtime import RETURN, Frame, RunState, current_rs, make_frame
 
 Tensor = engine.Tensor
 _EMPTY: dict[str, Any] = {}
@@ -85,13 +85,20 @@ def invoke(rs: RunState, func: Function, args: tuple | list, kwargs: dict) -> An
     """Call a user function: bind the arguments, run the body in a new frame."""
     code = func.code
     if code.simple and not kwargs and len(args) == code.nparams:
-        local = dict(zip(code.params, args)) if code.nparams != 1 else {code.params[0]: args[0]}
+        n = code.nparams
+        if n == 1:
+            local = {code.params[0]: args[0]}
+        elif n == 2:
+            first, second = code.params
+            local = {first: args[0], second: args[1]}
+        else:
+            local = dict(zip(code.params, args))
     else:
         local = bind(func, args, kwargs)
     if code.generator:  # its frame outlives the call: no link to the caller's
-        frame = Frame(rs, local, func.glob, func.enclosing, func)
+        frame = make_frame(rs, local, func.glob, func.enclosing, func)
         return GeneratorValue(code.name, code.qualname, code.body(frame), frame)
-    frame = new_frame(Frame)  # Frame(...) without running a Python __init__
+    frame = Frame()
     frame.rs = rs
     frame.locals = local
     frame.glob = func.glob
