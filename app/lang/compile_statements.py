@@ -11,7 +11,7 @@ from typing import Any
 
 import engine
 
-from .calls import Closure, trace
+from .calls import Closure
 from .errors import LangError, ProgramError, ProgramValidationError
 from .exceptions import (
     catchable,
@@ -19,6 +19,7 @@ from .exceptions import (
     exception_of,
     is_exception,
     is_exception_class,
+    located,
     raised,
 )
 from .library import _MISSING as LIB_MISSING
@@ -156,63 +157,47 @@ class StatementCompiler:
         if "return" in node and not func:
             raise invalid(pointer, "'return' outside function")
         if "return" in node and node["return"] is not None:
-            return self._counted_return(node, pointer, scope)
-        if "expr" in node and len(node) == 1:
-            return self._counted_expr(node, pointer, scope)
+            return self.counted_value(self.expr(node["return"], scope), pointer, returns=True,
+                                      fast=self.fast_name(node["return"], scope))
+        if "expr" in node and len(node) == 1:  # ``ctx.save_for_backward(out)``, ``opt.step()``
+            return self.counted_value(self.expr(node["expr"], scope), pointer)
         if "with" in node and self._grad_mode(node) is not None:
             return self._counted_grad_mode(node, pointer, scope, loop, func)
         key = next(k for k in node if k in self._STATEMENTS)
         run = self._STATEMENTS[key](self, node, pointer, scope, loop, func)
         return self.counted(run, pointer)
 
-    def _counted_return(self, node: dict, pointer: str, scope: Scope) -> Closure:
-        """``return value``, counted as ``counted`` counts a statement, in one closure (it
-        ends every user function call)."""
-        value = self.expr(node["return"], scope)
+    def counted_value(self, value: Closure, pointer: str, *, returns: bool = False,
+                      store: str | None = None, glob: str | None = None,
+                      fast: str | None = None) -> Closure:
+        """A statement that is one expression and what becomes of its value: an expression
+        statement (dropped), ``return value`` (``returns``), ``name = value`` into the frame's
+        own locals (``store``) or a global (``glob``: the session's variables, journaled for the
+        notebook's undo); ``fast``: the value is that local, read inline. Counted as
+        :meth:`counted` counts a statement, in one closure: the expression runs with no call
+        level of the statement's own around it (every user call ends in a ``return``)."""
         unit = self.unit
-        fast = self.fast_name(node["return"], scope)
 
         def stmt(fr: Frame) -> Any:
             rs = fr.rs
             rs.steps += 1
             if rs.steps >= rs.next_check:
                 rs.check()
-            if fast is not None and fast in fr.locals:  # `return name`
-                fr.retval = fr.locals[fast]
+            try:
+                v = fr.locals[fast] if fast is not None and fast in fr.locals else value(fr)
+            except Exception as exc:
+                raise located(exc, unit, pointer, fr.rs.limits) from None
+            if returns:
+                fr.retval = v
                 return RETURN
-            try:
-                fr.retval = value(fr)
-            except LangError as exc:
-                trace(exc, unit, pointer)
-                raise
-            except Exception as exc:
-                err = convert_exception(exc, None, fr.rs.limits)
-                trace(err, unit, pointer)
-                raise err from None
-            return RETURN
-
-        return stmt
-
-    def _counted_expr(self, node: dict, pointer: str, scope: Scope) -> Closure:
-        """An expression statement (``ctx.save_for_backward(out)``, ``opt.step()``), counted
-        as ``counted`` counts a statement, in one closure."""
-        value = self.expr(node["expr"], scope)
-        unit = self.unit
-
-        def stmt(fr: Frame) -> Any:
-            rs = fr.rs
-            rs.steps += 1
-            if rs.steps >= rs.next_check:
-                rs.check()
-            try:
-                value(fr)
-            except LangError as exc:
-                trace(exc, unit, pointer)
-                raise
-            except Exception as exc:
-                err = convert_exception(exc, None, fr.rs.limits)
-                trace(err, unit, pointer)
-                raise err from None
+            if store is not None:
+                fr.locals[store] = v
+            elif glob is not None:
+                space = fr.glob
+                journal = rs.journal
+                if glob not in journal:
+                    journal[glob] = space.get(glob, _MISSING)
+                space[glob] = v
             return None
 
         return stmt
@@ -233,17 +218,13 @@ class StatementCompiler:
             try:
                 with mode():
                     return body(fr)
-            except LangError as exc:
-                trace(exc, unit, pointer)
-                raise
             except Exception as exc:
-                err = convert_exception(exc, None, fr.rs.limits)
-                trace(err, unit, pointer)
-                raise err from None
+                raise located(exc, unit, pointer, fr.rs.limits) from None
 
         return stmt
 
     def counted(self, body: Closure, pointer: str) -> Closure:
+        """A statement's closure ``body`` counted as a step, what it raises located at it."""
         unit = self.unit
 
         def stmt(fr: Frame) -> Any:
@@ -253,13 +234,8 @@ class StatementCompiler:
                 rs.check()
             try:
                 return body(fr)
-            except LangError as exc:
-                trace(exc, unit, pointer)
-                raise
             except Exception as exc:
-                err = convert_exception(exc, None, fr.rs.limits)
-                trace(err, unit, pointer)
-                raise err from None
+                raise located(exc, unit, pointer, fr.rs.limits) from None
 
         return stmt
 
@@ -273,13 +249,8 @@ class StatementCompiler:
                 rs.check()
             try:
                 return (yield from body(fr))
-            except LangError as exc:
-                trace(exc, unit, pointer)
-                raise
             except Exception as exc:
-                err = convert_exception(exc, None, fr.rs.limits)
-                trace(err, unit, pointer)
-                raise err from None
+                raise located(exc, unit, pointer, fr.rs.limits) from None
 
         return stmt
 
@@ -361,47 +332,12 @@ class StatementCompiler:
     def _assign(self, node: dict, pointer: str, scope: Scope) -> Closure:
         value = self.expr(node["value"], scope)
         target = node["assign"]
-        unit = self.unit
         if isinstance(target, str):
             kind, _ = scope.resolve(target)
-            name = target
-            if kind == "local" or (kind == "class"):
-                def run_local(fr: Frame) -> None:
-                    rs = fr.rs
-                    rs.steps += 1
-                    if rs.steps >= rs.next_check:
-                        rs.check()
-                    try:
-                        fr.locals[name] = value(fr)
-                    except LangError as exc:
-                        trace(exc, unit, pointer)
-                        raise
-                    except Exception as exc:
-                        err = convert_exception(exc, None, fr.rs.limits)
-                        trace(err, unit, pointer)
-                        raise err from None
-                return run_local
+            if kind == "local" or kind == "class":
+                return self.counted_value(value, pointer, store=target)
             if kind == "global":
-                def run_global(fr: Frame) -> None:
-                    rs = fr.rs
-                    rs.steps += 1
-                    if rs.steps >= rs.next_check:
-                        rs.check()
-                    try:
-                        v = value(fr)
-                    except LangError as exc:
-                        trace(exc, unit, pointer)
-                        raise
-                    except Exception as exc:
-                        err = convert_exception(exc, None, fr.rs.limits)
-                        trace(err, unit, pointer)
-                        raise err from None
-                    glob = fr.glob
-                    journal = rs.journal
-                    if name not in journal:
-                        journal[name] = glob.get(name, _MISSING)
-                    glob[name] = v
-                return run_global
+                return self.counted_value(value, pointer, glob=target)
         if isinstance(target, list) and target and all(
                 isinstance(t, str) and scope.resolve(t)[0] in ("local", "class")
                 for t in target):
@@ -427,13 +363,8 @@ class StatementCompiler:
                 items = value(fr)
                 if (type(items) is not tuple and type(items) is not list) or len(items) != n:
                     items = unpack(items, n, None)
-            except LangError as exc:
-                trace(exc, unit, pointer)
-                raise
             except Exception as exc:
-                err = convert_exception(exc, None, fr.rs.limits)
-                trace(err, unit, pointer)
-                raise err from None
+                raise located(exc, unit, pointer, fr.rs.limits) from None
             local = fr.locals
             for name, item in zip(names, items):
                 local[name] = item
@@ -535,8 +466,6 @@ class StatementCompiler:
                 k = key(fr)
                 try:
                     del container[k]
-                except LangError:
-                    raise
                 except Exception as exc:
                     raise convert_exception(exc, "delitem", fr.rs.limits) from None
             return delete_item
@@ -1001,8 +930,6 @@ def set_item(rs: RunState, obj: Any, key: Any, value: Any) -> None:
         elif isinstance(obj, dict) and key not in obj:
             size_guard(rs, len(obj) + 1, "a dict")
         obj[key] = value
-    except LangError:
-        raise
     except Exception as exc:
         raise convert_exception(exc, "setitem", rs.limits) from None
 
@@ -1077,8 +1004,6 @@ def enter_manager(fr: Frame, manager: Any, store: Store | None) -> Callable[[Any
                            "manager protocol", exception="TypeError")
     try:
         value = admit(manager.__enter__())
-    except LangError:
-        raise
     except Exception as exc:
         raise convert_exception(exc, "__enter__", rs.limits) from None
     if store is not None:

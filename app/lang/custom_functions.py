@@ -19,7 +19,7 @@ import engine
 from engine.autograd.function import Function as EngineFunction
 from engine.autograd.function import apply_function
 
-from .errors import LangError, ProgramError
+from .errors import ProgramError
 from .exceptions import convert_exception
 from .library import _LIBRARY_TYPES, _MISSING, _SAFE, admit
 from .runtime import CURRENT
@@ -118,8 +118,6 @@ def apply_custom(rs: Any, cls: UserClass, args: tuple, kwargs: dict) -> Any:
     try:
         out = apply_function(name, forward, backward, args, setup_context=setup_context,
                              jvp=jvp)
-    except LangError:
-        raise
     except Exception as exc:
         raise convert_exception(exc, "apply", rs.limits) from None
     if type(out) is Tensor:
