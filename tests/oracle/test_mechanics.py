@@ -899,3 +899,35 @@ def test_layer_norm_gradients_in_each_operands_dtype(dtypes):
         return [y, x.grad, w.grad, b.grad]
 
     _same(run)
+
+
+_INF = float("inf")
+
+
+@pytest.mark.parametrize("xs", [[0.0, _INF, 0.0], [1.5, -1.0, 0.0, _INF], [0.0, 2.0, -0.5],
+                                [_INF, 0.0, 2.0, 0.0],
+                                [[1.0, _INF, 0.0, -1.5], [0.0, 2.0, 3.0, 0.0]]])
+@pytest.mark.parametrize("dim", [None, -1])
+@pytest.mark.parametrize("order", [1, 2])
+def test_prod_gradient_with_zeros_as_torch(xs, dim, order):
+    # torch's prod_backward: exclusive cumprods from each side (and zeros for a full product
+    # with several zeros outside grad mode); cumprod's own gradient keeps an inf before the
+    # first zero out of the products after it
+    def run(T):
+        x = T.tensor(xs, requires_grad=True)
+        y = x.prod() if dim is None else x.prod(dim)
+        w = T.full(y.shape, -0.75)
+        if order == 1:
+            (y * w).sum().backward()
+            return [y, x.grad]
+        (g,) = T.autograd.grad((y * w).sum(), x, create_graph=True)
+        (g * T.linspace(-1.0, 2.0, g.numel()).reshape(g.shape)).sum().backward()
+        return [y, g, x.grad.clone()]  # (torch's version counter of a gradient: not compared)
+
+    _same(run)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32", "float16", "int64", "bool"])
+@pytest.mark.parametrize("lambd", [-0.5, 1e39, _INF, float("nan"), 70000.0, 0.25])
+def test_softshrink_argument_checks_as_torch(dtype, lambd):
+    _same(lambda T: T.nn.functional.softshrink(T.zeros(2, dtype=getattr(T, dtype)), lambd))
