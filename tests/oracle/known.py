@@ -9,7 +9,6 @@ KNOWN: dict[str, str] = {
     "addbmm_": "error text differs from torch's",
     "addmv": "disagrees with torch (found by the suite; to fix)",
     "addmv_": "error text differs from torch's",
-    "bilinear": "grad(loss, x3, create_graph=True): grad_fn: engine 'EinsumBackward0', torch 'Tril",
     "cdist": "step 2: engine raised RuntimeError: expected scalar type Half but found Float,",
     "clamp": "disagrees with torch (found by the suite; to fix)",
     "convolution": "argument checks: torch raises TypeError",

@@ -931,3 +931,35 @@ def test_prod_gradient_with_zeros_as_torch(xs, dim, order):
 @pytest.mark.parametrize("lambd", [-0.5, 1e39, _INF, float("nan"), 70000.0, 0.25])
 def test_softshrink_argument_checks_as_torch(dtype, lambd):
     _same(lambda T: T.nn.functional.softshrink(T.zeros(2, dtype=getattr(T, dtype)), lambd))
+
+
+@pytest.mark.parametrize("dtypes", [("float64",) * 3, ("int64",) * 3, ("float16",) * 3,
+                                    ("float32", "float64", "float32"),
+                                    ("float32", "float32", "int64", "float64"), ("bool",) * 3])
+def test_bilinear_dtypes_as_torch(dtypes):
+    def run(T):
+        x1, x2, w = (T.ones(s, dtype=getattr(T, d)) for s, d in zip(((2, 3), (2, 4), (5, 3, 4)),
+                                                                    dtypes, strict=False))
+        b = T.ones(5, dtype=getattr(T, dtypes[3])) if len(dtypes) > 3 else None
+        return T.nn.functional.bilinear(x1, x2, w, b)
+
+    _same(run)
+
+
+def _bilinear_orders(T):
+    x1 = T.tensor([[0.5, _INF, -1.0], [2.0, 0.0, -0.0]], dtype=T.float64, requires_grad=True)
+    x2 = T.tensor([[1.0, -2.0], [-_INF, 0.5]], dtype=T.float64, requires_grad=True)
+    w = T.tensor([[[0.0, 1.0], [-1.0, 0.5], [2.0, 0.0]], [[1.5, -0.5], [0.0, -0.0], [1.0, 1.0]]],
+                 dtype=T.float64, requires_grad=True)
+    y = T.nn.functional.bilinear(x1, x2, w)
+    gs = T.autograd.grad((y * T.tensor([[1.0, -0.5], [0.25, 2.0]], dtype=T.float64)).sum(),
+                         (x1, x2, w), create_graph=True)
+    (gs[2] * T.arange(12.0, dtype=T.float64).reshape(2, 3, 2)).sum().backward()
+    return [y] + list(gs) + [None if t.grad is None else t.grad.clone() for t in (x1, x2, w)]
+
+
+def test_bilinear_is_trilinear_at_every_order():
+    # ATen's _trilinear: (x1 * w) contracted first, then with x2, slice by slice over the
+    # output features; its gradients are _trilinear again (TrilinearBackward0), so inf and
+    # NaN land where torch's do
+    _same(_bilinear_orders)
