@@ -572,25 +572,75 @@ def _linear_jvp(x, w, tangents):
     return out
 
 
-def _trilinear(x1: Tensor, x2: Tensor, w: Tensor) -> Tensor:
-    """``y[n, o] = sum_ij x1[n, i] w[o, i, j] x2[n, j]`` for 2-D ``x1``, ``x2``."""
-    from .linalg import einsum
+def _trilinear(i1: Tensor, i2: Tensor, i3: Tensor, e1: tuple, e2: tuple, e3: tuple,
+               sumdim: tuple, unroll_dim: int = 1) -> Tensor:
+    """ATen's ``_trilinear``: each input unsqueezed at its ``e`` dims (to one rank), their
+    product summed over ``sumdim``. Computed as ATen does: slice by slice along
+    ``unroll_dim``, (i1 * i2) contracted over the dims i3 lacks, then with i3, each slice's
+    result added to zeros (or summed into one when ``unroll_dim`` is summed). Its gradients
+    are ``_trilinear`` again (TrilinearBackward0 at every order)."""
+    total = i1.ndim + len(e1)
+    letters = "abcdefghijklmnopqrstuvwxyz"[:total]
+    ins = (i1, i2, i3)
+    exps = tuple(frozenset(e) for e in (e1, e2, e3))
+    sums = frozenset(sumdim)
+    dims = [[d for d in range(total) if d not in e] for e in exps]  # each input's real dims
+    size = {}
+    for t, ds in zip(ins, dims, strict=True):
+        for axis, d in enumerate(ds):
+            size[d] = t._data.shape[axis]
+    sum12 = {d for d in sums if d in exps[2] and d != unroll_dim}
+    sum23 = {d for d in sums if d not in exps[2] and d != unroll_dim}
+    xp = i1.device.xp
+    dt = i1.dtype
+    out_dims = [d for d in range(total) if d not in sums]
+    out = xp.zeros(tuple(size.get(d, 1) for d in out_dims), dtype=dt.np)
+    n_unroll = size.get(unroll_dim, 1)
+    if all(t._data.size for t in ins):
+        for k in range(n_unroll):
+            parts = []
+            for t, ds in zip(ins, dims, strict=True):
+                a = t._data
+                if unroll_dim in ds:
+                    a = xp.take(a, k, axis=ds.index(unroll_dim))
+                parts.append((a, [d for d in ds if d != unroll_dim]))
+            (a, da), (b, db), (c, dc) = parts
+            d12 = sorted((set(da) | set(db)) - sum12)
+            buf = xp.einsum(f"{_sub(letters, da)},{_sub(letters, db)}->{_sub(letters, d12)}",
+                            a, b)
+            drest = sorted((set(d12) | set(dc)) - sum23)
+            buf = xp.einsum(f"{_sub(letters, d12)},{_sub(letters, dc)}->{_sub(letters, drest)}",
+                            buf, c)
+            # as the output's dims (missing ones: size 1), then added to the zeros
+            target = [d for d in out_dims if d != unroll_dim]
+            buf = buf.reshape(tuple(size.get(d, 1) if d in drest else 1 for d in target))
+            if unroll_dim in sums:
+                out = out + buf
+            else:
+                sl = out_dims.index(unroll_dim)
+                idx = (slice(None),) * sl + (k,)
+                out[idx] = out[idx] + buf.reshape(out[idx].shape)
+    res = _wrap(out.astype(dt.np, copy=False), dt, i1.device)
+    if needs_grad(i1, i2, i3):
+        rules = (lambda g, a, b, c: _trilinear(g, b, c, sumdim, e2, e3, e1, unroll_dim),
+                 lambda g, a, b, c: _trilinear(a, g, c, e1, sumdim, e3, e2, unroll_dim),
+                 lambda g, a, b, c: _trilinear(a, b, g, e1, e2, sumdim, e3, unroll_dim))
+        record(res, "TrilinearBackward0", rules, (i1, i2, i3), (i1, i2, i3))
+    return res
 
-    xp = x1.device.xp
-    out = _wrap(xp.einsum("ni,oij,nj->no", x1._data, w._data, x2._data, optimize=True),
-                x1.dtype, x1.device)
-    if needs_grad(x1, x2, w):
-        rules = (lambda g, a, b, c: einsum("no,oij,nj->ni", g, c, b),
-                 lambda g, a, b, c: einsum("no,oij,ni->nj", g, c, a),
-                 lambda g, a, b, c: einsum("no,ni,nj->oij", g, a, b))
-        record(out, "TrilinearBackward0", rules, (x1, x2, w), (x1, x2, w))
-    return out
+
+def _sub(letters: str, ds) -> str:
+    return "".join(letters[d] for d in ds)
 
 
 @op(kind="function", grad_fns=("ViewBackward0", "AddBackward0", "TrilinearBackward0"))
 def bilinear(input1, input2, weight, bias=None):
     """``y = x1ᵀ A x2 + b`` for each output feature: ``weight`` is ``(out, in1, in2)``."""
     s1, s2 = input1._data.shape, input2._data.shape
+    given = (("input1", input1), ("input2", input2), ("weight", weight), ("bias", bias))
+    if len({t.dtype for _, t in given if t is not None}) > 1:
+        raise errors.EngineRuntimeError("All tensors must have the same dtype, got " + ", ".join(
+            f"{label}: {cpp_type_name(t.dtype)}" for label, t in given if t is not None))
     if input1.ndim != input2.ndim:
         raise errors.EngineRuntimeError(
             f"bilinear(): input dimensions do not match: got {input1.ndim} and {input2.ndim}")
@@ -616,7 +666,11 @@ def bilinear(input1, input2, weight, bias=None):
             f"bilinear(): bias size does not match weight size: got "
             f"{bias._data.shape[-1] if bias.ndim else 0} but expected {o}")
     _same_device(input1, input2, weight, bias)
-    out = _trilinear(input1.reshape(-1, i1), input2.reshape(-1, i2), weight)
+    if input1.dtype is bool_:  # (ATen contracts with bmm)
+        raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(kernel="bmm",
+                                                                            dtype="Bool"))
+    out = _trilinear(input1.reshape(-1, i1), weight, input2.reshape(-1, i2), (1, 3), (0,),
+                     (1, 2), (2, 3))
     out = out.reshape(s1[:-1] + (o,))
     return out if bias is None else out + bias
 
