@@ -47,7 +47,7 @@ def _tensor_arg(t, fn: str, name: str = "A", pos: int = 1) -> None:
 
 
 def check_matrix(A: Tensor, fn: str, *, square: bool = True, name: str = "A",
-                 kernel: str | None = None) -> None:
+                 kernel: str | None = None, floating: bool = True) -> None:
     """torch's checks: at least 2-D, square (when asked), floating (for ops that go straight
     to their ``kernel``, its "not implemented for" error)."""
     _tensor_arg(A, fn, name)
@@ -59,7 +59,7 @@ def check_matrix(A: Tensor, fn: str, *, square: bool = True, name: str = "A",
         raise errors.EngineRuntimeError(
             f"{fn}: {name} must be batches of square matrices, but they are {m} by {n} "
             "matrices")
-    if not A.dtype.is_floating_point:
+    if floating and not A.dtype.is_floating_point:
         if kernel is not None:
             raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
                 kernel=kernel, dtype=_NAMES[A.dtype.name]))
@@ -72,6 +72,12 @@ def _no_half(A: Tensor, kernel: str) -> None:
     if A.dtype.name == "float16":
         raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
             kernel=kernel, dtype="Half"))
+
+
+def _no_low_precision(A: Tensor, fn: str) -> None:
+    """torch's check before the LU-based ops that refuse float16 by name."""
+    if A.dtype.name == "float16":
+        raise errors.EngineRuntimeError(f"{fn}: Low precision dtypes not supported. Got Half")
 
 
 def _batch_prefix(index: int, batched: bool) -> str:
@@ -218,7 +224,7 @@ def det(input):
 
 def _slogdet(A: Tensor, fn: str, cls):
     check_matrix(A, fn)
-    _no_half(A, "lu_cpu")
+    _no_low_precision(A, fn)
     xp = A.device.xp
     sign, logabs = xp.linalg.slogdet(A._data)
     sign = _wrap(xp.asarray(sign).astype(A.dtype.np, copy=False), A.dtype, A.device)
@@ -258,7 +264,7 @@ def logdet(input):
     """Log-determinant: nan for a negative determinant, -inf for a zero one."""
     from .pointwise import where
 
-    sign, logabs = _slogdet(input, "linalg.slogdet", return_types.slogdet)
+    sign, logabs = _slogdet(input, "logdet", return_types.slogdet)
     return where(sign == -1, float("nan"), logabs)
 
 
@@ -275,7 +281,7 @@ def _raise_singular_inv(A: Tensor, fn: str) -> None:
 
 def _inv(A: Tensor, fn: str = "linalg.inv") -> Tensor:
     check_matrix(A, fn)
-    _no_half(A, "linalg_inv_out_cpu")
+    _no_low_precision(A, fn)
     xp = A.device.xp
     a = A._data
     if a.size and xp_any(xp.linalg.det(a) == 0):
@@ -321,7 +327,7 @@ def linalg_solve(A, B, *, left=True):
         raise errors.EngineRuntimeError(
             f"{fn}: Expected A and B to have the same dtype, but found A of type "
             f"{_NAMES[A.dtype.name]} and B of type {_NAMES[B.dtype.name]} instead")
-    _no_half(A, "linalg_lu_factor_ex_out")
+    _no_half(A, "lu_cpu")
     vector = left and _is_vector_rhs(A, B)
     xp = A.device.xp
     a, b = A._data, B._data
@@ -361,7 +367,10 @@ def linalg_solve(A, B, *, left=True):
 
 def _solve_rule(left: bool, vector: bool):
     def rule(g, needs, A, X):
-        gB = linalg_solve(A.mT, g, left=left)
+        if vector:  # torch solves for a one-column matrix and squeezes it (SqueezeBackward1)
+            gB = linalg_solve(A.mT, g.unsqueeze(-1), left=left).squeeze(-1)
+        else:
+            gB = linalg_solve(A.mT, g, left=left)
         gA = None
         if needs[0]:
             if vector:
@@ -379,21 +388,18 @@ def linalg_solve_triangular(A, B, *, upper, left=True, unitriangular=False):
     fn = "linalg.solve_triangular"
     _tensor_arg(A, fn, "A", 1)
     _tensor_arg(B, fn, "B", 2)
-    check_matrix(A, fn)
+    check_matrix(A, fn, kernel="triangular_solve_cpu")
+    _no_half(A, "triangular_solve_cpu")
     if B._data.ndim < 2:
         raise errors.EngineRuntimeError(
             f"{fn}: The input tensor B must have at least 2 dimensions.")
-    if A.dtype is not B.dtype:
-        raise errors.EngineRuntimeError(
-            f"{fn}: Expected A and B to have the same dtype, but found A of type "
-            f"{_NAMES[A.dtype.name]} and B of type {_NAMES[B.dtype.name]} instead")
     xp = A.device.xp
     n = A._data.shape[-1]
     tri = xp.triu(A._data) if upper else xp.tril(A._data)
     if unitriangular:
         eye = xp.eye(n, dtype=tri.dtype)
         tri = tri * (1 - eye) + eye
-    a, b = tri, B._data
+    a, b = tri, B._data.astype(A.dtype.np, copy=False)  # torch computes in A's dtype
     if not left:
         a, b = xp.swapaxes(a, -1, -2), xp.swapaxes(b, -1, -2)
     if b.shape[-2] != n:
@@ -415,7 +421,7 @@ def linalg_solve_triangular(A, B, *, upper, left=True, unitriangular=False):
     out = _wrap(xp.ascontiguousarray(res).astype(A.dtype.np, copy=False), A.dtype, A.device)
     if needs_grad(A, B):
         record(out, "LinalgSolveTriangularBackward0",
-               _triangular_rule(upper, left, unitriangular), (A, B), (A, OUTPUT),
+               _triangular_rule(upper, left, unitriangular, B.dtype), (A, B), (A, OUTPUT),
                per_input=False)
     return out
 
@@ -430,13 +436,15 @@ def _back_substitution(xp, a, b, lower: bool):
     return x
 
 
-def _triangular_rule(upper: bool, left: bool, unit: bool):
+def _triangular_rule(upper: bool, left: bool, unit: bool, b_dtype):
     def rule(g, needs, A, X):
         gB = linalg_solve_triangular(A.mT, g, upper=not upper, left=left, unitriangular=unit)
         gA = None
         if needs[0]:
             gA = -(gB @ X.mT) if left else -(X.mT @ gB)
             gA = gA.triu(int(unit)) if upper else gA.tril(-int(unit))
+        if needs[1] and gB.dtype is not b_dtype:
+            gB = gB.to(b_dtype)
         return gA, gB if needs[1] else None
 
     return rule
@@ -563,10 +571,13 @@ def _eigh_arrays(A: Tensor, UPLO: str, fn: str):
     if UPLO not in ("L", "U"):
         raise errors.EngineRuntimeError(
             f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
-    check_matrix(A, fn, kernel="linalg_eigh_cpu")
-    _no_half(A, "linalg_eigh_cpu")
+    check_matrix(A, fn, kernel="linalg_eigh_cpu", floating=A._data.size > 0)
     xp = A.device.xp
     a = A._data
+    if not A.dtype.is_floating_point:  # an empty one: torch's kernel is never reached
+        return xp.zeros(a.shape[:-1], dtype=a.dtype), xp.zeros(a.shape, dtype=a.dtype)
+    if a.size:
+        _no_half(A, "linalg_eigh_cpu")
     if not a.size:
         return xp.zeros(a.shape[:-1], dtype=a.dtype), xp.zeros(a.shape, dtype=a.dtype)
     w, v = xp.linalg.eigh(a, UPLO=UPLO)
@@ -605,21 +616,25 @@ def linalg_eigvalsh(A, UPLO="L"):
 # --------------------------------------------------------------------------- svd
 def _svd_arrays(A: Tensor, full_matrices: bool, fn: str):
     check_matrix(A, fn, square=False)
-    _no_half(A, "linalg_svd_cpu")
     xp = A.device.xp
     a = A._data
+    if a.size:
+        _no_half(A, "linalg_svd_cpu")
     m, n = a.shape[-2:]
     k = min(m, n)
     if a.size and not bool(xp.isfinite(a).all()):
+        bad = ~xp.isfinite(a).reshape((-1,) + a.shape[-2:]).all(axis=(-2, -1))
+        index = int(np.flatnonzero(_host(xp, bad))[0])
         raise errors.LinAlgError(
-            f"{fn}: The algorithm failed to converge because the input matrix contained "
-            "non-finite values.")
+            f"{fn}: {_batch_prefix(index, a.ndim > 2)}The algorithm failed to converge "
+            "because the input matrix contained non-finite values.")
     if not a.size:
         mu, nv = (m, n) if full_matrices else (k, k)
         return (xp.broadcast_to(xp.eye(m, mu, dtype=a.dtype), a.shape[:-2] + (m, mu)).copy(),
                 xp.zeros(a.shape[:-2] + (k,), dtype=a.dtype),
                 xp.broadcast_to(xp.eye(nv, n, dtype=a.dtype), a.shape[:-2] + (nv, n)).copy())
     u, s, vh = xp.linalg.svd(a, full_matrices=full_matrices)
+    s = s + 0.0  # LAPACK may return -0. for a zero singular value; torch's is +0.
     dt = A.dtype.np
     return (xp.ascontiguousarray(u).astype(dt, copy=False), s.astype(dt, copy=False),
             xp.ascontiguousarray(vh).astype(dt, copy=False))
@@ -725,12 +740,11 @@ def linalg_pinv(A, *, atol=None, rtol=None, hermitian=False):
     treated as zero (default ``rtol = eps * max(m, n)``)."""
     fn = "linalg.pinv"
     _tensor_arg(A, fn)
-    if A._data.ndim < 2 or not A.dtype.is_floating_point:
+    if A._data.ndim < 2 or A.dtype.name not in ("float32", "float64"):
         shape = ", ".join(str(s) for s in A._data.shape)
         raise errors.EngineRuntimeError(
             f"linalg.pinv({_NAMES[A.dtype.name]}{{[{shape}]}}): expected a tensor with 2 or "
             "more dimensions of float, double, cfloat or cdouble types")
-    _no_half(A, "linalg_svd_cpu")
     xp = A.device.xp
     a = A._data
     m, n = a.shape[-2:]
@@ -788,11 +802,14 @@ def linalg_lstsq(A, B, rcond=None, *, driver=None):
     if driver not in _DRIVERS:
         raise errors.EngineRuntimeError(
             f"{fn}: parameter `driver` should be one of (gels, gelsy, gelsd, gelss)")
-    check_matrix(A, "linalg.lstsq", square=False, name="A")
     if A.dtype is not B.dtype:
         raise errors.EngineRuntimeError(
             f"{fn}: Expected input and other to have the same dtype, but got "
-            f"input's dtype {A.dtype} and other's dtype {B.dtype}")
+            f"input's dtype {_NAMES[A.dtype.name]} and other's dtype {_NAMES[B.dtype.name]}")
+    if A.dtype.name not in ("float32", "float64"):
+        raise errors.EngineRuntimeError(
+            "This function doesn't handle types other than float and double")
+    check_matrix(A, "linalg.lstsq", square=False, name="A")
     vector = B._data.ndim == A._data.ndim - 1
     b = B._data[..., None] if vector else B._data
     if b.ndim < 2 or A._data.shape[-2] != b.shape[-2]:
@@ -809,7 +826,14 @@ def linalg_lstsq(A, B, rcond=None, *, driver=None):
     flat_b = hb.reshape((-1, m, b.shape[-1]))
     sols, ranks, svs = [], [], []
     for i in range(flat_a.shape[0]):
-        x, _, r, s = np.linalg.lstsq(flat_a[i], flat_b[i], rcond=rc)
+        a_ok, b_ok = np.isfinite(flat_a[i]).all(), np.isfinite(flat_b[i]).all()
+        if a_ok and b_ok:
+            x, _, r, s = np.linalg.lstsq(flat_a[i], flat_b[i], rcond=rc)
+        else:  # NaN/inf: LAPACK's answer is its arithmetic on them; never NumPy's error
+            x = np.full((n, flat_b.shape[-1]), np.nan)
+            s = np.linalg.svd(flat_a[i], compute_uv=False) if a_ok else \
+                np.full(min(m, n), np.nan)
+            r = int((s > rc * s.max()).sum()) if a_ok and s.size else 0
         sols.append(x)
         ranks.append(r)
         svs.append(s)
@@ -882,6 +906,8 @@ def _expm(xp, a):
     diagonal Pade approximant of degree 3 to 13 (SIAM J. Matrix Anal. Appl. 26, 2005)."""
     n = a.shape[-1]
     norm = float(xp.abs(a).sum(0).max()) if n else 0.0
+    if not math.isfinite(norm):  # torch: a NaN or infinite entry makes the whole result NaN
+        return xp.full(a.shape, np.nan, dtype=a.dtype)
     eye = xp.eye(n, dtype=a.dtype)
     s = 0
     for degree in (3, 5, 7, 9, 13):
@@ -947,17 +973,26 @@ def linalg_matrix_rank(A, *, atol=None, rtol=None, hermitian=False):
     """Numerical rank: the number of singular values (absolute eigenvalues with
     ``hermitian``) above ``max(atol, rtol * largest)``."""
     _tensor_arg(A, "linalg.matrix_rank")
-    if not A.dtype.is_floating_point:
-        raise errors.EngineRuntimeError(
-            "This function doesn't handle types other than float and double")
-    # hermitian: the eigenvalues' check names linalg.eigh
-    check_matrix(A, "linalg.eigh" if hermitian else "linalg.matrix_rank", square=hermitian)
     xp = A.device.xp
     a = A._data
+    if rtol is not None and atol is None:  # torch's rtol-only path: straight to the values
+        if not a.size:
+            return _wrap(xp.zeros(a.shape[:-2], dtype=np.int64), int64, A.device)
+        if hermitian:
+            check_matrix(A, "linalg.eigh", kernel="linalg_eigh_cpu")
+            _no_half(A, "linalg_eigh_cpu")
+        else:
+            check_matrix(A, "linalg.svd", square=False)
+            _no_half(A, "linalg_svd_cpu")
+    if A.dtype.name not in ("float32", "float64"):
+        raise errors.EngineRuntimeError(
+            "This function doesn't handle types other than float and double")
+    if a.ndim >= 2 and not a.size:
+        return _wrap(xp.zeros(a.shape[:-2], dtype=np.int64), int64, A.device)
+    # hermitian: the eigenvalues' check names linalg.eigh
+    check_matrix(A, "linalg.eigh" if hermitian else "linalg.matrix_rank", square=hermitian)
     m, n = a.shape[-2:]
     at, rt = _pinv_tol(atol, rtol, m, n, A.dtype)
-    if not a.size:
-        return _wrap(xp.zeros(a.shape[:-2], dtype=np.int64), int64, A.device)
     s = xp.abs(xp.linalg.eigvalsh(a)) if hermitian else xp.linalg.svd(a, compute_uv=False)
     big = s.max(-1, keepdims=True)
     tol = xp.maximum(_tol_array(at), _tol_array(rt) * big)
