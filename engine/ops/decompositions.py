@@ -245,8 +245,10 @@ def _slogdet_rule(grads, needs, A):
             inv_t = xp.swapaxes(xp.linalg.inv(a), -1, -2)
         except np.linalg.LinAlgError:  # singular: LU's division by a zero pivot
             inv_t = xp.full(a.shape, np.nan, dtype=a.dtype)
-        return (_wrap((g._data[..., None, None] * inv_t).astype(A.dtype.np, copy=False),
-                      A.dtype, A.device),)
+        # torch solves A^T X = g I; BLAS's triangular solves skip zero entries, so its zeros
+        # are +0. (a zero g gives +0. everywhere)
+        gA = g._data[..., None, None] * inv_t + 0.0
+        return (_wrap(gA.astype(A.dtype.np, copy=False), A.dtype, A.device),)
     return (linalg_solve(A.mT, g.unsqueeze(-1).unsqueeze(-1) * _eye_like(A, n)),)
 
 
