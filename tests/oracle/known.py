@@ -37,9 +37,7 @@ KNOWN: dict[str, str] = {
     "l1_loss": "grad(loss, x1, create_graph=True): requires_grad: engine False, torch True engine:",
     "layer_norm": "step 0 result: sign of zero differs at (0, 2): engine np.float64(-0.0), torch n",
     "linalg.matrix_exp": "step 0 result: infinities differ at (0, 0): engine np.float64(1.41015625",
-    "linalg.matrix_norm": "step 0: engine raised NotImplementedError: 'linalg_svd_cpu' not impleme",
     "linalg.slogdet": "step 1: engine raised NotImplementedError: 'lu_cpu' not implemented for 'Ha",
-    "linalg.svd": "step 0 result: item 0: values differ at (0, 1): engine np.float64(-0.169243185",
     "linalg.vector_norm": "grad(loss, x1, create_graph=True): grad_fn: engine 'DivBackward0', torc",
     "linear": "step 0: error texts differ: engine: expected m1 and m2 to have the same dtype, but",
     "log_softmax": "grad(loss, x1, create_graph=True): grad_fn: engine 'SubBackward0', torch 'LogS",
@@ -60,7 +58,6 @@ KNOWN: dict[str, str] = {
     "smooth_l1_loss": "grad(loss, x1, create_graph=True): NaN where the other is not, at (0, 1, 0)",
     "softshrink": "grad(loss, x1, create_graph=True): requires_grad: engine False, torch True engi",
     "softsign": "disagrees with torch (found by the suite; to fix)",
-    "svd": "engine raised where torch did not: RuntimeError: linalg.svd: The algorithm fai",
     "tensordot": "Tensor.tensordot does not exist in torch",
     "xlogy_": "error text differs from torch's",
 }
