@@ -235,21 +235,58 @@ def _slogdet(A: Tensor, fn: str, cls):
     return cls(sign, logabs)
 
 
+def _lu_solve_transposed(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``X`` with ``A^T X = B`` through LAPACK's steps (getrf with partial pivoting, then getrs
+    'T': ``U^T`` forward, ``L^T`` backward, the pivots undone), batched. torch takes this
+    path for an input that is not row-major contiguous; the order of the operations decides
+    the signs of zeros (and where NaN/inf appear)."""
+    a = np.array(a, dtype=np.float64).reshape((-1,) + a.shape[-2:])
+    y = np.array(b, dtype=np.float64).reshape(a.shape)
+    batch, n = a.shape[0], a.shape[-1]
+    rows = np.arange(batch)
+    perm = np.tile(np.arange(n), (batch, 1))
+    with np.errstate(all="ignore"):
+        for k in range(n):
+            p = k + np.argmax(np.abs(a[:, k:, k]), axis=1)
+            a[rows, k], a[rows, p] = a[rows, p], a[rows, k].copy()
+            perm[rows, k], perm[rows, p] = perm[rows, p], perm[rows, k].copy()
+            piv = a[:, k, k]
+            scale = np.where(piv != 0, 1.0 / np.where(piv != 0, piv, 1.0), 1.0)
+            a[:, k + 1:, k] *= scale[:, None]
+            a[:, k + 1:, k + 1:] -= a[:, k + 1:, k, None] * a[:, k, None, k + 1:]
+        for i in range(n):  # U^T y = b
+            y[:, i] = y[:, i] / a[:, i, i, None]
+            y[:, i + 1:] -= a[:, i, i + 1:, None] * y[:, i, None, :]
+        for i in range(n - 1, -1, -1):  # L^T z = y (unit diagonal)
+            y[:, :i] -= a[:, i, :i, None] * y[:, i, None, :]
+    x = np.empty_like(y)
+    x[rows[:, None], perm] = y
+    return x.reshape(b.shape)
+
+
 def _slogdet_rule(grads, needs, A):
+    """torch's: solve ``A^T X = diag_embed(g)`` (the off-diagonal zeros of the right-hand side
+    are +0.). torch factors ``A^T`` when ``A`` is row-major contiguous (it is then column-major
+    for LAPACK), else ``A`` itself and solves with its transpose: the same gradient, with the
+    signs of its zeros from that path."""
+    from .matrices import diag_embed as diag_embed_op
+
     g = grads[1]  # the sign of a real determinant has no gradient
-    n = A._data.shape[-1]
     if not _grad_enabled.get():
         xp = A.device.xp
-        a = A._data
-        try:
-            inv_t = xp.swapaxes(xp.linalg.inv(a), -1, -2)
-        except np.linalg.LinAlgError:  # singular: LU's division by a zero pivot
-            inv_t = xp.full(a.shape, np.nan, dtype=a.dtype)
-        # torch solves A^T X = g I; BLAS's triangular solves skip zero entries, so its zeros
-        # are +0. (a zero g gives +0. everywhere)
-        gA = g._data[..., None, None] * inv_t + 0.0
-        return (_wrap(gA.astype(A.dtype.np, copy=False), A.dtype, A.device),)
-    return (linalg_solve(A.mT, g.unsqueeze(-1).unsqueeze(-1) * _eye_like(A, n)),)
+        a = _host(xp, A._data)
+        rhs = np.zeros(a.shape, dtype=np.float64)
+        idx = np.arange(a.shape[-1])
+        rhs[..., idx, idx] = _host(xp, g._data)[..., None]
+        if a.flags.c_contiguous:
+            try:
+                gA = np.linalg.solve(np.swapaxes(a, -1, -2), rhs)
+            except np.linalg.LinAlgError:  # singular: LU's division by a zero pivot
+                gA = np.full(a.shape, np.nan)
+        else:
+            gA = _lu_solve_transposed(a, rhs)
+        return (_wrap(xp.asarray(gA.astype(A.dtype.np, copy=False)), A.dtype, A.device),)
+    return (linalg_solve(A.mT, diag_embed_op(g.unsqueeze(-1).expand(A._data.shape[:-1]))),)
 
 
 def linalg_slogdet(A):

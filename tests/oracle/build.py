@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from engine.ops import OPS
 
-from .gauge import GAUGED
+from .gauge import GAUGED, ON_INPUT
 from .generate import Builder, TArg
 from .program import FLOATS, Program, Ref
 from .specs import INPLACE_OPERATOR, OPERATOR, forms, spec_for
@@ -168,6 +168,8 @@ def op_program(name: str, draw) -> Program:
     p = b.program(order, loss=loss, values=call.values, label=f"op {name}")
     if name in GAUGED and isinstance(out, str):
         p.gauge = ((out, GAUGED[name]),)
+    if name in ON_INPUT and args and isinstance(args[0], Ref):
+        p.gauge = ((args[0].name, ON_INPUT[name]),)
     return p
 
 

@@ -121,8 +121,35 @@ def _batched_matmul_node(T):
     return [a @ T.ones(2, 3, 3), a.mT @ T.ones(1, 3, 2)]
 
 
+_DETS = ([[0.0, 1.0, -1.0], [0.0, 0.0, -1.0], [3.0, 2.0, 1.0]],
+         [[2.0, 2.0, 4.0], [5.0, -1.0, 0.0], [4.0, 5.0, 0.0]],
+         [[-2.0, 1.0], [1.0, 2.0]])
+
+
+def _slogdet_zero_signs(T):
+    """The gradient's zeros (a zero weight, logdet's masked NaN branch): torch solves with an
+    LU of A^T for a row-major A, of A itself for a transposed or strided one."""
+    out = []
+    for vals in _DETS:
+        for layout in ("plain", "transposed", "strided"):
+            base = T.tensor(vals, dtype=T.float64, requires_grad=True)
+            A = base
+            if layout == "transposed":
+                base = T.tensor(vals, dtype=T.float64).T.contiguous().requires_grad_()
+                A = base.T
+            elif layout == "strided":
+                base = T.stack([T.tensor(vals, dtype=T.float64)] * 2, -1).requires_grad_()
+                A = base[..., 0]
+            for w in (0.0, -0.5):
+                g, = T.autograd.grad(T.linalg.slogdet(A)[1] * w, base)
+                out.append(g)
+            g, = T.autograd.grad(T.logdet(A), base)
+            out.append(g)
+    return out
+
+
 @pytest.mark.parametrize("program", [_solve_triangular_grads, _solve_vector_create_graph,
-                                     _batched_matmul_node])
+                                     _batched_matmul_node, _slogdet_zero_signs])
 def test_linalg_mechanics_as_torch(program):
     _same(program)
 
