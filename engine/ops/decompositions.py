@@ -172,18 +172,20 @@ def _det_grad(g: Tensor, A: Tensor, det: Tensor) -> Tensor:
     d = g * det
     if not _grad_enabled.get():  # first order: A^{-T} det(A) g; 0 where A is singular
         xp = A.device.xp
+        singular = det._data == 0
+        if not xp.any(singular):
+            return _solve_transposed_diag(A, d._data)
         a = A._data
         n = a.shape[-1]
-        singular = det._data == 0
-        if xp.any(singular):
-            a = xp.where(singular[..., None, None], xp.eye(n, dtype=a.dtype), a)
+        a = xp.where(singular[..., None, None], xp.eye(n, dtype=a.dtype), a)
         inv_t = xp.swapaxes(xp.linalg.inv(a), -1, -2)
         return _wrap((d._data[..., None, None] * inv_t).astype(A.dtype.np, copy=False),
                      A.dtype, A.device)
     near = xp_any(det.abs()._data < 100 * _eps(A.dtype))
     if not near:
-        n = A._data.shape[-1]
-        return linalg_solve(A.mT, d.unsqueeze(-1).unsqueeze(-1) * _eye_like(A, n))
+        from .matrices import diag_embed as diag_embed_op
+
+        return linalg_solve(A.mT, diag_embed_op(d.unsqueeze(-1).expand(A._data.shape[:-1])))
     U, S, Vh = linalg_svd(A)
     alpha = linalg_det(U) * linalg_det(Vh) * g
     D = alpha.unsqueeze(-1) * _prod_others(S)
@@ -264,6 +266,25 @@ def _lu_solve_transposed(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return x.reshape(b.shape)
 
 
+def _solve_transposed_diag(A: Tensor, diag) -> Tensor:
+    """``X`` with ``A^T X = diag_embed(diag)`` as torch's det/slogdet backward gets it: an LU of
+    ``A^T`` for a row-major contiguous ``A`` (column-major for LAPACK), else of ``A`` with a
+    transposed solve (the path decides the signs of zeros and where NaN/inf land)."""
+    xp = A.device.xp
+    a = _host(xp, A._data)
+    rhs = np.zeros(a.shape, dtype=np.float64)
+    idx = np.arange(a.shape[-1])
+    rhs[..., idx, idx] = _host(xp, diag)[..., None]
+    if a.flags.c_contiguous:
+        try:
+            gA = np.linalg.solve(np.swapaxes(a, -1, -2), rhs)
+        except np.linalg.LinAlgError:  # singular: LU's division by a zero pivot
+            gA = np.full(a.shape, np.nan)
+    else:
+        gA = _lu_solve_transposed(a, rhs)
+    return _wrap(xp.asarray(gA.astype(A.dtype.np, copy=False)), A.dtype, A.device)
+
+
 def _slogdet_rule(grads, needs, A):
     """torch's: solve ``A^T X = diag_embed(g)`` (the off-diagonal zeros of the right-hand side
     are +0.). torch factors ``A^T`` when ``A`` is row-major contiguous (it is then column-major
@@ -273,19 +294,7 @@ def _slogdet_rule(grads, needs, A):
 
     g = grads[1]  # the sign of a real determinant has no gradient
     if not _grad_enabled.get():
-        xp = A.device.xp
-        a = _host(xp, A._data)
-        rhs = np.zeros(a.shape, dtype=np.float64)
-        idx = np.arange(a.shape[-1])
-        rhs[..., idx, idx] = _host(xp, g._data)[..., None]
-        if a.flags.c_contiguous:
-            try:
-                gA = np.linalg.solve(np.swapaxes(a, -1, -2), rhs)
-            except np.linalg.LinAlgError:  # singular: LU's division by a zero pivot
-                gA = np.full(a.shape, np.nan)
-        else:
-            gA = _lu_solve_transposed(a, rhs)
-        return (_wrap(xp.asarray(gA.astype(A.dtype.np, copy=False)), A.dtype, A.device),)
+        return (_solve_transposed_diag(A, g._data),)
     return (linalg_solve(A.mT, diag_embed_op(g.unsqueeze(-1).expand(A._data.shape[:-1]))),)
 
 

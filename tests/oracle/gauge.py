@@ -29,7 +29,8 @@ import numpy as np
 GAUGED = {"linalg.svd": "svd", "svd": "svd_v", "linalg.eigh": "eigh", "linalg.qr": "qr",
           "qr": "qr"}
 # op name -> a documented domain on the op's INPUT (the first argument)
-ON_INPUT = {"linalg.slogdet": "regular", "slogdet": "regular", "logdet": "regular"}
+ON_INPUT = {"linalg.slogdet": "regular", "slogdet": "regular", "logdet": "regular",
+            "linalg.det": "regular", "det": "regular"}
 _EPS = {"float64": 2.0 ** -52, "float32": 2.0 ** -23, "float16": 2.0 ** -10}
 _TOL = {"float64": 1e-9, "float32": 2e-4, "float16": 2e-2}
 

@@ -566,7 +566,7 @@ FINITE_ONLY = frozenset((
     "linalg.svd", "svd", "linalg.svdvals", "linalg.pinv", "pinverse", "linalg.qr", "qr",
     "linalg.solve", "linalg.solve_triangular", "linalg.slogdet", "slogdet", "logdet",
     "linalg.lstsq", "linalg.eigh", "linalg.eigvalsh", "linalg.matrix_rank", "linalg.inv",
-    "inverse", "linalg.matrix_norm"))
+    "inverse", "linalg.matrix_norm", "linalg.det", "det"))
 
 
 def _finite(a):
