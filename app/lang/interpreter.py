@@ -31,7 +31,7 @@ from .exceptions import convert_exception
 from .limits import DEFAULT_LIMITS, Limits
 from .runtime import CURRENT, UNBOUND, Frame, RunState
 from .schema import Program
-from .validation import parse_program, raw_of
+from .validation import CACHE_MAX_NODES, BoundedCache, nodes_of, parse_program, raw_of
 from .values import Code
 
 
@@ -97,7 +97,7 @@ class CompiledProgram:
 
 
 _CODE_CACHE_SIZE = 512
-_code_cache: dict[bytes, CompiledProgram] = {}
+_code_cache = BoundedCache(_CODE_CACHE_SIZE, CACHE_MAX_NODES)
 _code_lock = threading.Lock()
 compile_count = 0  # how many programs were compiled (not served from the cache); for tests
 
@@ -114,9 +114,7 @@ def compiled(program: Program | list | dict, limits: Limits | None = None) -> Co
     code = CompiledProgram(key, compiler.program(raw), compiler.codes)
     with _code_lock:
         compile_count += 1
-        _code_cache[key] = code
-        if len(_code_cache) > _CODE_CACHE_SIZE:
-            del _code_cache[next(iter(_code_cache))]
+        _code_cache.put(key, code, nodes_of(parsed) or 1)
     return code
 
 
