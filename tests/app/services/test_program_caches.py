@@ -4,8 +4,7 @@ bytes")."""
 
 from __future__ import annotations
 
-from app.lang import compile_source, parse_program, run_program
-from app.lang import compiler, interpreter, validation
+from app.lang import compile_source, compiler, interpreter, parse_program, run_program, validation
 from app.services.execution import new_environment
 
 
