@@ -156,6 +156,8 @@ class _Writer:
             if t in (set, frozenset):
                 return {"S" if t is set else "FS": [self.key(x) for x in v], "n": ref}
             source = v if t in (OrderedDict, defaultdict) else _attributes(v)
+            if source is not v and any("hook" in k and x for k, x in source.items()):
+                raise NotPlain("hooks (their handles' ids are the process's)")
             items = [[self.key(k), self.value(x)] for k, x in source.items()]
             if t is OrderedDict:
                 return {"OD": items, "n": ref}

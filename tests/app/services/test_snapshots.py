@@ -73,6 +73,8 @@ def test_generator_position_is_kept():
     lambda: (lambda m: (m.register_forward_hook(lambda *a: None), {"m": m})[1])(
         engine.nn.Linear(2, 2)),                                   # a Python function inside
     lambda: {"c": __import__("collections").Counter("ab")},
+    lambda: (lambda m: (m.register_forward_pre_hook(None), {"m": m})[1])(
+        engine.nn.Linear(2, 2)),                                   # hooks, even plain ones
     lambda: (lambda t: {"a": t, "b": t.detach()})(engine.Tensor(np.ones(2, np.float32))),
 ])
 def test_anything_not_plain_is_refused(make):
@@ -227,6 +229,8 @@ def test_the_programs_functions_round_trip():
     "f = torch.sin",                                                     # a library function
     "def f():\n    return 1\ndef g(t=torch.ones(2, requires_grad=True) * 2):\n    return t",
     "def f(x=1180591620717411303424):\n    return x",                  # no exact JSON form
+    "m = torch.nn.Linear(2, 2)\ndef hook(mod, inp):\n    return None\n"
+    "m.register_forward_pre_hook(hook)\n1",                              # a hook (its id)
 ])
 def test_functions_with_what_is_not_plain_are_refused(source):
     env = new_environment("cpu", 0)
