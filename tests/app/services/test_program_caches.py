@@ -26,14 +26,15 @@ def test_bounded_cache_evicts_by_nodes_first_in_first_out():
 
 def test_the_hosts_program_caches_count_nodes():
     program = [{"assign": f"v{i}", "value": i} for i in range(300)]
-    before = validation._cache.nodes
     parsed = parse_program(program)
+    key = validation.raw_of(parsed)[1]
     assert validation.nodes_of(parsed) >= 600
-    assert validation._cache.nodes - before in (0, validation.nodes_of(parsed))
-    compiled_before = interpreter._code_cache.nodes
+    assert validation._cache._weights[key] == validation.nodes_of(parsed)
     run_program(program + [{"expr": {"var": "v7"}}], new_environment("cpu", 0))
-    assert interpreter._code_cache.nodes > compiled_before
+    latest = next(reversed(interpreter._code_cache))
+    assert interpreter._code_cache._weights[latest] >= 600
     for cache in (validation._cache, validation._source_cache, interpreter._code_cache):
+        assert cache.nodes == sum(cache._weights.values())
         assert cache.nodes <= validation.CACHE_MAX_NODES or len(cache) == 1
 
 
