@@ -66,15 +66,18 @@ class FastPath:
             await self.app(scope, receive, send)
             return
         length = api_key = authorization = request_id = None
-        for name, value in scope["headers"]:
+        for name, value in scope["headers"]:  # the first of each, as Starlette's Headers.get
             if name == b"content-length":
+                if length is not None:  # sent twice: the full stack decides
+                    length = None
+                    break
                 length = value
             elif name == b"x-api-key":
-                api_key = value
+                api_key = value if api_key is None else api_key
             elif name == b"authorization":
-                authorization = value
+                authorization = value if authorization is None else authorization
             elif name == b"x-request-id":
-                request_id = value
+                request_id = value if request_id is None else request_id
             elif name in _SKIP:
                 length = None
                 break
