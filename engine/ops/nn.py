@@ -29,6 +29,7 @@ from ..tensor import Size, Tensor, _wrap
 from ._args import check_same_device, ensure_tensor, norm_dim, promote_args
 from .creation import full_like, zeros_like
 from .families import apply_inplace, check_inplace, cpp_type_name
+from .linalg import plain_mm
 from .registry import op
 
 _TORCH_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
@@ -440,6 +441,10 @@ _mm_dtype_name = cpp_type_name
 
 
 def _linear_grad_input(g, x, w):
+    if g._data.ndim == 2 and g.dtype is w.dtype:
+        out = plain_mm(g, g._data, w._data)
+        if out is not None:
+            return out
     return g @ w
 
 
@@ -447,6 +452,10 @@ def _linear_grad_weight(g, x, w):
     if x._data.ndim == 1:
         return g.unsqueeze(1) * x
     if x._data.ndim == 2:
+        if g.dtype is x.dtype:
+            out = plain_mm(g, g._data.T, x._data)
+            if out is not None:
+                return out
         return g.t() @ x
     return g.reshape(-1, g._data.shape[-1]).t() @ x.reshape(-1, x._data.shape[-1])
 
