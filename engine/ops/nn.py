@@ -294,12 +294,44 @@ def gelu(input, approximate="none"):
             # torch's vectorized float32/float16 kernel gives NaN at +inf (one element, or
             # float64, take the scalar formula: inf)
             res = xp.where(xp.isposinf(a), xp.nan, res)
-        rule = lambda g, x: g * (_normal_cdf(x) + x * _normal_pdf(x))  # noqa: E731
+        rule = _gelu_grad
     out = _const(res, input)
     if needs_grad(input):
-        record(out, "GeluBackward0", (named_grad("GeluBackwardBackward0", rule),), (input,),
-               (input,), jvp=lambda ts: rule(ts[0], input))
+        backward = _gelu_backward_tanh if approximate == "tanh" else _gelu_backward
+        record(out, "GeluBackward0", (backward,), (input,), (input,),
+               jvp=lambda ts: rule(ts[0], input))
     return out
+
+
+def _gelu_grad(g, x):
+    return g * (_normal_cdf(x) + x * _normal_pdf(x))
+
+
+def _gelu_backward(g, x):
+    return grad_node("GeluBackwardBackward0", _gelu_grad, g, x, grads=_GELU_DOUBLE)
+
+
+def _gelu_backward_tanh(g, x):
+    return grad_node("GeluBackwardBackward0", _gelu_tanh_grad, g, x, grads=_GELU_TANH_DOUBLE)
+
+
+def _gelu_second(x):
+    pdf = _normal_pdf(x)
+    return 2 * pdf - x * x * pdf
+
+
+def _gelu_tanh_second(x):
+    t = ((x + x * x * x * _TANH_A) * _TANH_K).tanh()
+    sech2 = 1 - t * t
+    h = (1 + 3 * _TANH_A * x * x) * _TANH_K
+    return sech2 * h + 0.5 * x * (sech2 * (-2 * t * h * h) + sech2 * (6 * _TANH_A * _TANH_K) * x)
+
+
+# torch's gelu double backward: the incoming gradient's edge is gelu_backward again, the
+# input's is ``gg * g * gelu''(x)`` (one product: the sign of a zero is the product's)
+_GELU_DOUBLE = (lambda gg, g, x: _gelu_backward(gg, x), lambda gg, g, x: gg * g * _gelu_second(x))
+_GELU_TANH_DOUBLE = (lambda gg, g, x: _gelu_backward_tanh(gg, x),
+                     lambda gg, g, x: gg * g * _gelu_tanh_second(x))
 
 
 def _silu_grad(g, x):
@@ -330,27 +362,54 @@ def silu(input, inplace=False):
 def elu(input, alpha=1.0, inplace=False):
     """``input`` where positive, ``alpha * (exp(input) - 1)`` elsewhere."""
     _floating(input, "elu_cpu")
+    return _maybe_inplace(input, inplace, lambda: elu_family(
+        input, alpha, 1.0, 1.0, "EluBackward1" if inplace else "EluBackward0"))
 
-    def compute():
-        a = input._data
-        xp = input.device.xp
-        pos = a > 0
-        out = _const(xp.where(pos, a, alpha * xp.expm1(xp.minimum(0, a))), input)
-        if needs_grad(input):
-            # first order: alpha at 0 (x <= 0 branch), NaN takes the x > 0 branch; second
-            # order: 0 at 0 (x < 0), as torch
-            m = _const(~(a <= 0), input)
-            off = _wrap(~(a < 0), bool_, input.device)
 
-            def rule(g, x, m, off):
-                return g * (m + (1 - m) * alpha * x.masked_fill(off, 0).exp())
+def elu_family(input: Tensor, alpha: float, scale: float, input_scale: float, node: str,
+               grad_input_scale: float | None = None) -> Tensor:
+    """``scale * elu(x * input_scale, alpha)`` (elu, selu, celu); the gradient may use its own
+    input scale (torch's celu backward uses ``1 / float32(alpha)``)."""
+    if grad_input_scale is None:
+        grad_input_scale = input_scale
+    a = input._data
+    xp = input.device.xp
+    pos = a > 0
+    with _quiet(xp):  # expm1 keeps -0. (torch's kernel)
+        res = xp.where(pos, a * scale, xp.expm1(xp.where(pos, 0, a) * input_scale) *
+                       (alpha * scale))
+    out = _const(res, input)
+    if needs_grad(input):
+        args = (alpha, scale, grad_input_scale)
+        record(out, node, (lambda g, x: elu_backward(g, x, *args),), (input,), (input,),
+               jvp=lambda ts: _elu_backward_formula(ts[0], input, *args))
+    return out
 
-            record(out, "EluBackward1" if inplace else "EluBackward0",
-                   (named_grad("EluBackwardBackward0", rule),), (input,), (input, m, off),
-                   jvp=lambda ts: rule(ts[0], input, m, off))
-        return out
 
-    return _maybe_inplace(input, inplace, compute)
+def elu_backward(g: Tensor, x: Tensor, alpha: float, scale: float, input_scale: float):
+    """torch's ``elu_backward`` on the input; under create_graph its node
+    ``EluBackwardBackward0``."""
+    return grad_node("EluBackwardBackward0", _elu_backward_formula, g, x, alpha, scale,
+                     input_scale, grads=_ELU_DOUBLE)
+
+
+def _elu_backward_formula(g, x, alpha, scale, input_scale):
+    from .pointwise import where
+
+    neg = x <= 0  # NaN takes the linear branch
+    e = (x.masked_fill(~neg, 0) * input_scale).exp()
+    return where(neg, g * input_scale * (alpha * scale) * e, g * scale)
+
+
+def _elu_double_x(gg, g, x, alpha, scale, input_scale):
+    neg = _const(x._data < 0, x)  # the second derivative is 0 at 0
+    return elu_backward(gg * g * input_scale, x, alpha, scale, input_scale) * neg
+
+
+_ELU_DOUBLE = (lambda gg, g, x, *args: elu_backward(gg, x, *args), _elu_double_x,
+               None, None, None)
+
+
 
 
 @op(kind="function", grad_fns=("SoftplusBackward0",))
@@ -384,7 +443,7 @@ def _softmax_input(input: Tensor, dim, dtype, name: str):
     if dtype is not None:
         input = input.to(dtype)
     d = _softmax_dim(input, dim, name)
-    if not input.dtype.is_floating_point:
+    if not input.dtype.is_floating_point and input._data.size:  # (torch: no kernel runs)
         last = d == max(input._data.ndim - 1, 0)
         kernel = f"{name}_lastdim_kernel_impl" if last else f"{name}_kernel_impl"
         raise errors.NotSupported(
@@ -430,10 +489,28 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     if needs_grad(x):
         record(out, "LogSoftmaxBackward0",
                (named_grad("LogSoftmaxBackwardDataBackward0",
-                           lambda g, y: g - y.exp() * g.sum(d, keepdim=True)),),
+                           lambda g, y: g - y.exp() * _class_sum(g, d),
+                           _log_softmax_double(d)),),
                (x,), (OUTPUT,),
                jvp=lambda ts: ts[0] - (out.exp() * ts[0]).sum(d, keepdim=True))
     return out
+
+
+def _class_sum(g: Tensor, d: int) -> Tensor:
+    """``g.sum(d, keepdim=True)`` as torch's log_softmax backward kernel takes it: over the
+    last dim the sum of -0.s is -0. (elsewhere, as ``sum``, +0.)."""
+    s = g.sum(d, keepdim=True)
+    if g._data.ndim and d == g._data.ndim - 1 and not needs_grad(g):
+        xp, a = g.device.xp, g._data
+        negative_zeros = xp.all(xp.signbit(a) & (a == 0), axis=d, keepdims=True)
+        s = _wrap(xp.where(negative_zeros, -s._data, s._data), g.dtype, g.device)
+    return s
+
+
+def _log_softmax_double(d: int):
+    """torch's double backward of log_softmax: its incoming gradient's and output's."""
+    return (lambda gg, g, y: gg - (gg * y.exp()).sum(d, keepdim=True),
+            lambda gg, g, y: -g.sum(d, keepdim=True) * y.exp() * gg)
 
 
 # --------------------------------------------------------------------------- linear
@@ -957,9 +1034,13 @@ def _check_weight_size(weight: Tensor, input: Tensor) -> None:
 
 
 # --------------------------------------------------------------------------- regression losses
-def _difference_loss(input, target, reduction: str, node: str, value, slope, consts=()):
-    """A loss of ``d = input - target`` (broadcast): ``value(xp, d)`` elementwise, reduced; its
-    derivative ``slope(d, *consts)`` is written with engine ops on ``d``."""
+def _difference_loss(input, target, reduction: str, node: str, value, backward, param=None,
+                     kernel: str = "", input_dtype: bool = False):
+    """A loss of ``d = input - target`` (broadcast): ``value(xp, d)`` elementwise, reduced.
+    ``backward`` is torch's ``<loss>_backward(g, self, target)`` (``_LossBackward``): the
+    target's gradient is it with the operands swapped, as torch computes it. ``kernel``: its
+    name in torch's error for integer operands; ``input_dtype``: the result has ``input``'s
+    dtype (torch's huber_loss)."""
     input = ensure_tensor(input)
     target = ensure_tensor(target, dtype=input.dtype)
     _same_device(input, target)
@@ -968,28 +1049,96 @@ def _difference_loss(input, target, reduction: str, node: str, value, slope, con
     check_numel(shape)
     xp = input.device.xp
     dt = promote_args(input, target)
+    if input_dtype and dt.is_floating_point and not input.dtype.is_floating_point:
+        raise errors.EngineRuntimeError(
+            f"result type {_TORCH_NAMES[dt.name]} can't be cast to the desired output type "
+            f"{_TORCH_NAMES[input.dtype.name]}")
+    if not dt.is_floating_point:
+        raise errors.NotSupported(f"\"{kernel}\" not implemented for '{_TORCH_NAMES[dt.name]}'")
+    if input_dtype:
+        dt = input.dtype
     d = input._data.astype(dt.np, copy=False) - target._data.astype(dt.np, copy=False)
-    const_arrays = tuple(c(xp, d) for c in consts)
     out = _wrap(_reduce_array(xp, value(xp, d), reduction).astype(dt.np, copy=False), dt,
                 input.device)
     if needs_grad(input, target):
         n = int(np.prod(shape, dtype=np.int64))
-        cs = tuple(_wrap(c.astype(dt.np, copy=False), dt, input.device) for c in const_arrays)
-
-        def grad_input(g, x, y, *cs):
-            return _upstream(g, reduction, n) * slope(x - y, *cs)
-
-        def grad_target(g, x, y, *cs):
-            return -grad_input(g, x, y, *cs)
-
-        if node in _L1_NODES.values():  # torch's composite: grad * sgn(d), negated for target
-            rules = (named_grad("MulBackward0", grad_input),
-                     named_grad("NegBackward0", grad_target))
-        else:  # MseLossBackwardBackward0 ... for both
-            rules = (named_grad(node[:-1] + "Backward0", grad_input),
-                     named_grad(node[:-1] + "Backward0", grad_target))
-        record(out, node, rules, (input, target), (input, target) + cs)
+        back = backward(reduction, n, param)
+        record(out, node, (lambda g, x, y: back(g, x, y), lambda g, x, y: back(g, y, x)),
+               (input, target), (input, target))
     return out
+
+
+class _LossBackward:
+    """torch's ``<loss>_backward(grad_output, self, target)`` of a regression loss, and under
+    ``create_graph`` its node ``<Loss>BackwardBackward0`` with torch's own second-derivative
+    formulas: the incoming gradient's, ``self``'s and ``target``'s (its negation)."""
+
+    name = ""
+
+    def __init__(self, reduction: str, n: int, param):
+        self.reduction, self.n, self.param = reduction, n, param
+        self.norm = 1.0 / n if reduction == "mean" and n else 1.0
+        self.grads = (self._grad_output, self._self, lambda gg, g, a, b: -self._self(gg, g, a, b))
+
+    def __call__(self, g, a, b):
+        if not b.dtype.is_floating_point:  # (an integer or bool operand: it has no gradient)
+            b = b.to(a.dtype)
+        elif not a.dtype.is_floating_point:
+            a = a.to(b.dtype)
+        return grad_node(self.name, self._in_dtype_of_a, g, a, b, grads=self.grads)
+
+    def _in_dtype_of_a(self, g, a, b):  # torch's grad_input is zeros_like(self)
+        r = self.formula(g, a, b)
+        return r if r.dtype is a.dtype else r.to(a.dtype)
+
+    def _mean(self, t):
+        return t / self.n if self.reduction == "mean" and self.n else t
+
+    def _grad_output(self, gg, g, a, b):
+        if self.reduction == "none":
+            return self(gg, a, b)
+        return (self(zeros_like(g) + 1, a, b) * gg).sum()
+
+
+class _MseBackward(_LossBackward):
+    name = "MseLossBackwardBackward0"
+
+    def formula(self, g, a, b):
+        return (a - b) * (2 * self.norm) * g
+
+    def _self(self, gg, g, a, b):
+        return self._mean(2 * (gg * g))
+
+    def _grad_output(self, gg, g, a, b):
+        return self(gg, a, b)
+
+
+class _HuberBackward(_LossBackward):
+    name = "HuberLossBackwardBackward0"
+
+    def formula(self, g, a, b):
+        from .pointwise import where
+
+        x, delta = a - b, self.param
+        return where(x <= -delta, g * (-self.norm * delta),
+                     where(x >= delta, g * (self.norm * delta), x * g * self.norm))
+
+    def _self(self, gg, g, a, b):
+        return self._mean(gg * g * ((a - b).abs() < self.param))
+
+
+class _SmoothL1Backward(_LossBackward):
+    name = "SmoothL1LossBackwardBackward0"
+
+    def formula(self, g, a, b):
+        from .pointwise import where
+
+        x, beta = a - b, self.param
+        return where(x <= -beta, g * -self.norm,
+                     where(x >= beta, g * self.norm, x * g * (self.norm / beta)))
+
+    def _self(self, gg, g, a, b):
+        return self._mean(gg * g * ((a - b).abs() < self.param).to(g.dtype) / self.param)
 
 
 def _weighted(unweighted, weight: Tensor, reduction: str, mean_by_weight: bool):
@@ -1001,19 +1150,22 @@ def _weighted(unweighted, weight: Tensor, reduction: str, mean_by_weight: bool):
     return loss.sum() / weight.sum() if mean_by_weight else loss.mean()
 
 
-def _sign(xp, d):
-    return xp.sign(d)
-
-
 @op(kind="function", grad_fns=("MseLossBackward0",))
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """Mean squared error ``(input - target)**2``, reduced by ``reduction``."""
     reduction = _reduction(size_average, reduce, reduction)
-    if weight is not None:
+    if weight is not None:  # torch's composite: pow(input - target, 2) * weight, reduced
+        from .pointwise import pow
+        from .shape import broadcast_tensors
+
+        input = ensure_tensor(input)
+        target = ensure_tensor(target, dtype=input.dtype)
+        _warn_size(input, target)
+        a, b = broadcast_tensors(input, target)
         _check_weight_size(weight, input)
-        return _weighted(mse_loss(input, target, reduction="none"), weight, reduction, True)
+        return _weighted(pow(a - b, 2), weight, reduction, True)
     return _difference_loss(input, target, reduction, "MseLossBackward0",
-                            lambda xp, d: d * d, lambda d: d * 2)
+                            lambda xp, d: d * d, _MseBackward, kernel="mse_cpu")
 
 
 _L1_NODES = {"none": "AbsBackward0", "mean": "MeanBackward0", "sum": "SumBackward0"}
@@ -1026,8 +1178,13 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
     if weight is not None:
         _check_weight_size(weight, input)
         return _weighted(l1_loss(input, target, reduction="none"), weight, reduction, True)
-    return _difference_loss(input, target, reduction, _L1_NODES[reduction],
-                            lambda xp, d: xp.abs(d), lambda d, s: s, (_sign,))
+    # torch's composite: (input - target).abs(), reduced
+    input = ensure_tensor(input)
+    target = ensure_tensor(target, dtype=input.dtype)
+    _same_device(input, target)
+    _warn_size(input, target)
+    loss = (input - target).abs()
+    return loss if reduction == "none" else loss.sum() if reduction == "sum" else loss.mean()
 
 
 @op(kind="function", grad_fns=("SmoothL1LossBackward0",))
@@ -1042,8 +1199,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     return _difference_loss(
         input, target, reduction, "SmoothL1LossBackward0",
         lambda xp, d: xp.where(xp.abs(d) < beta, 0.5 * d * d / beta, xp.abs(d) - 0.5 * beta),
-        lambda d, m, s: d * (m / beta) + s * (1 - m),
-        (lambda xp, d: xp.abs(d) < beta, _sign))
+        _SmoothL1Backward, beta, kernel="smooth_l1_cpu")
 
 
 @op(kind="function", grad_fns=("HuberLossBackward0",))
@@ -1061,8 +1217,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
         input, target, reduction, "HuberLossBackward0",
         lambda xp, d: xp.where(xp.abs(d) < delta, 0.5 * d * d,
                                delta * (xp.abs(d) - 0.5 * delta)),
-        lambda d, m, s: d * m + s * (delta * (1 - m)),
-        (lambda xp, d: xp.abs(d) < delta, _sign))
+        _HuberBackward, delta, kernel="huber_cpu", input_dtype=True)
 
 
 # --------------------------------------------------------------------------- binary losses
@@ -1259,6 +1414,17 @@ def _nll(input: Tensor, target: Tensor, weight, ignore_index: int, reduction: st
     log-softmax over classes is taken first, inside the same node)."""
     _no_grad_for("nll_loss_forward", "weight", weight)
     c = _check_class_target(input, target, weight)
+    if not input.dtype.is_floating_point:
+        if from_logits:
+            _softmax_input(input, 1 if input._data.ndim > 1 else 0, None, "log_softmax")
+        kernel = "nll_loss_out_frame" if input._data.ndim <= 2 else \
+            "nll_loss2d_forward_out_frame"
+        raise errors.NotSupported(
+            f"\"{kernel}\" not implemented for '{_TORCH_NAMES[input.dtype.name]}'")
+    if weight is not None and weight.dtype is not input.dtype:
+        raise errors.EngineRuntimeError(
+            f"expected scalar type {_TORCH_NAMES[input.dtype.name]} but found "
+            f"{_TORCH_NAMES[weight.dtype.name]}")
     xp = input.device.xp
     one = input._data.ndim == 1
     a = input._data[None] if one else input._data
@@ -1268,6 +1434,7 @@ def _nll(input: Tensor, target: Tensor, weight, ignore_index: int, reduction: st
             0 <= int(t.min()) and int(t.max()) < c:  # (the usual case, with fewer array ops)
         tc = t  # every target is a class, none is ignored: the weights are all 1
         w_t = xp.ones(t.shape, dtype=dt.np)
+        valid = None
     else:
         valid = t != ignore_index
         bad = valid & ((t < 0) | (t >= c))
@@ -1281,7 +1448,8 @@ def _nll(input: Tensor, target: Tensor, weight, ignore_index: int, reduction: st
         logp = _softmax_arrays(xp, a, 1, True) if from_logits else a
         picked = logp[xp.arange(a.shape[0]), tc] if a.ndim == 2 else \
             xp.take_along_axis(logp, tc[:, None], axis=1)[:, 0]
-        losses = -(w_t * picked)
+        losses = -(w_t * picked) if valid is None else \
+            xp.where(valid, -(w_t * picked), 0)  # ignored: 0, whatever the input holds
         if reduction == "none":
             res = losses.reshape(()) if one else losses
             total = None
@@ -1294,10 +1462,11 @@ def _nll(input: Tensor, target: Tensor, weight, ignore_index: int, reduction: st
     if needs_grad(input):
         shape = (1, c) + (1,) * (a.ndim - 2)
         onehot = xp.arange(c).reshape(shape) == tc[:, None]
+        if valid is not None:
+            onehot &= valid[:, None]  # not ignored
         coef = w_t[:, None] if reduction != "mean" else w_t[:, None] / total
-        if from_logits:
-            probs = xp.exp(logp)
-            base = (probs - onehot) * coef
+        if from_logits:  # softmax: log_softmax's backward reads exp(output)
+            base = xp.exp(logp)
         else:  # +0 off the target class (torch's kernel writes only there)
             base = xp.where(onehot, -coef, dt.np.type(0))
         if one:
@@ -1305,7 +1474,8 @@ def _nll(input: Tensor, target: Tensor, weight, ignore_index: int, reduction: st
         consts = (_const(base, input), _const(onehot, input), _const(coef, input))
         node = _nll_node(input, reduction)
         # the gradient's own node, as torch records it under create_graph
-        rule = named_grad("LogSoftmaxBackwardDataBackward0", _ce_grad) if from_logits else \
+        rule = named_grad("LogSoftmaxBackwardDataBackward0", _ce_grad, _CE_DOUBLE) \
+            if from_logits else \
             named_grad(node[:-1] + "Backward0", _nll_grad) if node.startswith("Nll") else _nll_grad
         record(out, node, (rule,), (input,),
                (input, reduction == "none" and not one, 0 if one else 1) + consts)
@@ -1325,11 +1495,42 @@ def _nll_grad(g, x, per_item, cls, base, onehot, coef):
     return _where_keep((g.unsqueeze(cls) if per_item else g) * base, onehot._data != 0)
 
 
-def _ce_grad(g, x, per_item, cls, base, onehot, coef):
+def _ce_grad(g, x, per_item, cls, probs, onehot, coef):
+    """torch's: nll_loss's backward (``-weight * g`` at the target class, +0 elsewhere and in
+    ignored rows), then log_softmax's (``grad - exp(output) * grad.sum()``)."""
+    from .pointwise import where
+
     g = g.unsqueeze(cls) if per_item else g
-    if not _grad_enabled.get():
-        return g * base
-    return (softmax(x, cls) - onehot) * (coef * g)
+    gnll = where(onehot != 0, -(coef * g), 0.0)
+    if _grad_enabled.get():  # (forward-mode tangents: a function of x)
+        probs = softmax(x, cls)
+    return gnll - probs * _class_sum(gnll, cls)
+
+
+def _ce_double_x(gg, g, x, per_item, cls, base, onehot, coef):
+    """torch's path to the logits: log_softmax's double backward (its ``output`` edge), plus
+    nll's zeros for its input (so -0. sums to +0.), through log_softmax's backward."""
+    from .pointwise import where
+
+    g = g.unsqueeze(cls) if per_item else g
+    y = log_softmax(x, cls)
+    gnll = where(onehot != 0, -(coef * g), 0.0)
+    t = -gnll.sum(cls, keepdim=True) * y.exp() * gg + 0.0
+    return t - y.exp() * t.sum(cls, keepdim=True)
+
+
+def _ce_double_g(gg, g, x, per_item, cls, base, onehot, coef):
+    """torch's path to the incoming gradient: log_softmax's double backward (its
+    ``grad_output`` edge), then nll_loss of that."""
+    from .pointwise import where
+
+    y = log_softmax(x, cls)
+    h = gg - (gg * y.exp()).sum(cls, keepdim=True)
+    picked = -(where(onehot != 0, h * coef, 0.0)).sum(cls)
+    return picked if per_item else picked.sum()
+
+
+_CE_DOUBLE = (_ce_double_g, _ce_double_x, None, None, None, None, None)
 
 
 def _div_scalar(x: Tensor, n) -> Tensor:
@@ -1398,7 +1599,7 @@ def _cross_entropy_smoothed(input, target, weight, ignore_index, reduction, labe
     nll = _nll(logp, target, weight, ignore_index, reduction, False)
     kept = target._data != ignore_index
     terms = logp if weight is None else logp * _class_view(weight, input, cls)
-    smooth = -terms.sum(cls) * _const(kept, logp)
+    smooth = (-terms.sum(cls)).masked_fill(_wrap(~kept, bool_, logp.device), 0.0)
     if reduction == "mean":
         if weight is None:
             smooth = smooth.sum() / int(kept.sum())

@@ -425,6 +425,123 @@ def test_inplace_activation_nodes():
     _same(_inplace_activation_nodes)
 
 
+# ----------------------------------------------------------------- signs in double backward
+def _signed(x):
+    """Values with the sign of every zero and the place of every NaN (``-0.`` vs ``0.``)."""
+    if isinstance(x, (list, tuple)):
+        return [_signed(i) for i in x]
+    if x is None:
+        return None
+    x_ = x.detach()
+    if getattr(x_, "_is_zerotensor", lambda: False)():  # what some torch formulas return
+        x_ = x_.new_zeros(x_.shape)
+    vals = [("nan" if v != v else "-0" if v == 0 and str(v).startswith("-") else
+             float(f"{v:.10g}")) for v in x_.reshape(-1).tolist()]
+    fn = x.grad_fn
+    return (vals, tuple(x.shape), x.requires_grad,
+            None if fn is None else fn.name().replace("torch::autograd::", ""))
+
+
+_X = [-1.5, 0.3, 2.0, 0.0, -0.0, -4.0, 5.0, -0.4]
+_W1 = [0.0, -0.5, 0.0, 1.0, 0.0, 0.0, 2.0, -1.0]   # zeros: first-order gradients of +-0
+_W2 = [-1.0, 0.0, 2.0, -0.5, 1.5, -2.0, 0.0, 0.25]
+
+
+def _signed_double_backward(T, f, nan: bool):
+    x = T.tensor(_X[:-1] + [float("nan")] if nan else _X, dtype=T.float64, requires_grad=True)
+    out = f(T, T.nn.functional, x)
+    w1, w2 = (T.tensor(w, dtype=T.float64) for w in (_W1, _W2))
+    g, = T.autograd.grad((out * (w1[:out.shape[-1]] if out.ndim else 1.0)).sum(), x,
+                         create_graph=True)
+    res = [out, g]
+    if g.requires_grad:
+        (g * w2).sum().backward()
+        res.append(x.grad)
+    return _signed(res)
+
+
+def _t(T):
+    return T.tensor([0.5, -1.0, 0.0, -0.0, 2.0, -0.25, 0.0, 1.0], dtype=T.float64)
+
+
+SIGNED_DOUBLE_BACKWARD = {
+    "sigmoid": lambda T, F, x: x.sigmoid(), "logsigmoid": lambda T, F, x: F.logsigmoid(x),
+    "elu": lambda T, F, x: F.elu(x), "selu": lambda T, F, x: F.selu(x),
+    "celu": lambda T, F, x: F.celu(x, 0.5),
+    "gelu": lambda T, F, x: F.gelu(x), "gelu tanh": lambda T, F, x: F.gelu(x, approximate="tanh"),
+    "hardswish": lambda T, F, x: F.hardswish(x), "softsign": lambda T, F, x: F.softsign(x),
+    "glu": lambda T, F, x: F.glu(x),
+    "pad reflect": lambda T, F, x: F.pad(x[None, :5], (2, 1), "reflect"),
+    "pad replicate": lambda T, F, x: F.pad(x[None, :6], (1, 1), "replicate"),
+    "log_softmax": lambda T, F, x: F.log_softmax(x, 0),
+    "mse_loss": lambda T, F, x: F.mse_loss(x, _t(T), reduction="none"),
+    "mse_loss mean": lambda T, F, x: F.mse_loss(x, _t(T)),
+    "mse_loss weighted": lambda T, F, x: F.mse_loss(x, _t(T), weight=_t(T).abs() + 0.5),
+    "mse_loss weighted none": lambda T, F, x: F.mse_loss(_t(T), x, reduction="none",
+                                                         weight=_t(T).abs()),
+    "l1_loss": lambda T, F, x: F.l1_loss(x, _t(T), reduction="none"),
+    "huber_loss": lambda T, F, x: F.huber_loss(x, _t(T), reduction="none", delta=0.5),
+    "smooth_l1_loss": lambda T, F, x: F.smooth_l1_loss(x, _t(T), reduction="none", beta=0.5),
+    "norm": lambda T, F, x: x.norm(), "norm 1": lambda T, F, x: x.norm(1),
+    "norm 3": lambda T, F, x: x.norm(3),
+    "vector_norm": lambda T, F, x: T.linalg.vector_norm(x),
+    "vector_norm inf": lambda T, F, x: T.linalg.vector_norm(x, float("inf")),
+    "cumsum": lambda T, F, x: x.cumsum(0), "pad": lambda T, F, x: F.pad(x, (1, -2)),
+}
+
+
+@pytest.mark.parametrize("nan", [False, True], ids=["finite", "nan"])
+@pytest.mark.parametrize("name", list(SIGNED_DOUBLE_BACKWARD))
+def test_signed_double_backward(name, nan):
+    got, want = (_signed_double_backward(T, SIGNED_DOUBLE_BACKWARD[name], nan)
+                 for T in (engine, torch))
+    assert got == want
+
+
+# ----------------------------------------------------------------- ties and NaN in selections
+_NAN = float("nan")
+SELECTIONS = {
+    "kthvalue ties": lambda T: T.kthvalue(T.tensor([[0, 0, -1, 0, -1], [1, -1, 0, 0, 0],
+                                                    [0, 0, 1, 0, 0]]), 2),
+    "kthvalue nan": lambda T: T.kthvalue(T.tensor([[_NAN, 1.0, 1.0, _NAN, 0.0, 1.0]]), 3),
+    "mode nan": lambda T: T.mode(T.tensor([[_NAN, -0.3, -0.5], [-5.0, 0.4, 1.0],
+                                           [_NAN, 0.4, -0.5]]), 0),
+    "mode nan first": lambda T: T.mode(T.tensor([[_NAN, 1.0], [1.0, _NAN], [_NAN, 1.0]]), 1),
+    "cumsum -0.": lambda T: T.tensor([[-0.0, -0.0], [1.0, -0.0]]).cumsum(1),
+}
+
+
+def _ce_grads(T, target, **kw):
+    x = T.tensor([[0.5, -1.0, 2.0], [1.0, 0.0, -0.5], [0.25, 0.5, -2.0]], dtype=T.float64,
+                 requires_grad=True)
+    loss = T.nn.functional.cross_entropy(x, target(T), **kw)
+    g, = T.autograd.grad(loss, x, T.zeros_like(loss), create_graph=True)
+    return [loss, g]
+
+
+CLASS_LOSSES = {
+    "cross_entropy ignored row": lambda T: _ce_grads(T, lambda T: T.tensor([0, -100, 2]),
+                                                     reduction="none"),
+    "cross_entropy probabilities": lambda T: _ce_grads(
+        T, lambda T: T.tensor([[0.2, 0.3, 0.5]] * 3, dtype=T.float64)),
+    "cross_entropy smoothed, NaN weight": lambda T: _ce_grads(
+        T, lambda T: T.tensor([0, -100, 2]), reduction="none", label_smoothing=0.2,
+        weight=T.tensor([_NAN, 1.0, 2.0], dtype=T.float64)),
+}
+
+
+@pytest.mark.parametrize("name", list(CLASS_LOSSES))
+def test_class_losses_as_torch(name):
+    assert _signed(CLASS_LOSSES[name](engine)) == _signed(CLASS_LOSSES[name](torch))
+
+
+@pytest.mark.parametrize("name", list(SELECTIONS))
+def test_selections_as_torch(name):
+    got, want = (SELECTIONS[name](T) for T in (engine, torch))
+    assert _signed(list(got) if isinstance(got, tuple) else got) == \
+        _signed(list(want) if isinstance(want, tuple) else want)
+
+
 # ----------------------------------------------------------------- session 4: CopySlices & co
 def _signs(t):
     """The values with the sign of every zero spelled out (``-0.`` and ``0.`` differ)."""
