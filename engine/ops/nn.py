@@ -600,6 +600,11 @@ def linear(input, weight, bias=None):
                 bias is None or (bias.dtype is input.dtype and bias._data.ndim == 1 and
                                  bias._data.shape[0] == weight._data.shape[0])):
         return _linear_2d(input, weight, bias)  # (the usual case, one product)
+    if nx == 1 and nw == 2 and bias is not None and input.dtype is weight.dtype and \
+            bias.dtype is input.dtype and bias._data.ndim == 1 and bias.is_contiguous() and \
+            input._data.shape[0] == weight._data.shape[1] and \
+            bias._data.shape[0] == weight._data.shape[0]:
+        return _linear_1d(input, weight, bias)
     from .fused import addmm
     from .linalg import matmul
 
@@ -630,6 +635,23 @@ def _linear_2d(input, weight, bias):
                (bias, input, wt), (input, weight),
                jvp=lambda ts: _linear_jvp(input, wt, ts))
     return out
+
+
+def _linear_1d(input, weight, bias):
+    """A 1-D input with a bias: torch flattens it to one row (``view(1, k)``), runs addmm and
+    views the row back; computed as one vector-matrix product (under vmap: one matrix
+    product over the batch, as the batched call's)."""
+    n = weight._data.shape[0]
+    res = input.device.xp.matmul(input._data, weight._data.T)
+    res += bias._data
+    if not needs_grad(input, weight, bias):
+        return _wrap(res, input.dtype, input.device)
+    row = input.view(1, input._data.shape[0])
+    wt = weight.t()
+    mid = _wrap(res.reshape(1, n), input.dtype, input.device)
+    record(mid, "AddmmBackward0", _LINEAR_2D_RULE, (bias, row, wt), (row, weight),
+           jvp=lambda ts: _linear_jvp(row, wt, ts))
+    return mid.view(n)
 
 
 def _linear_jvp(x, wt, tangents):

@@ -633,8 +633,8 @@ def _first_of_ties(reduce):
     to whichever comes first; NumPy's may return either)."""
     def fn(a, axis, keepdims, xp=np):
         res = reduce(a, axis=axis, keepdims=keepdims)
-        if a.dtype.kind != "f" or not a.size:
-            return res
+        if a.dtype.kind != "f" or not a.size or not isinstance(a, xp.ndarray):
+            return res  # (vmap's batched arrays: the batched reduction as it is)
         zero = res == 0
         if not bool(zero.any()):
             return res
