@@ -104,6 +104,30 @@ def conv_forward(xp, x, w, stride, padding, dilation, groups, out_len):
     return out.reshape((n, o) + tuple(out_len))
 
 
+def conv_forward_skipping_padding(xp, x, w, stride, padding, dilation, groups, out_len):
+    """``conv_forward`` where the padding is skipped rather than multiplied (oneDNN's
+    direct convolution): an infinite or NaN weight meets no padded zero, so no ``0 * inf``.
+    The finite weights run as usual; the non-finite ones add their products at real input
+    positions only (dense, but only reached with a non-finite weight)."""
+    finite = xp.isfinite(w)
+    out = conv_forward(xp, x, xp.where(finite, w, 0), stride, padding, dilation, groups,
+                       out_len)
+    n, o = out.shape[:2]
+    ones = xp.ones((1,) + x.shape[1:], dtype=x.dtype)
+    cols = _columns(xp, x, w.shape[2:], stride, padding, dilation, out_len, groups)
+    real = _columns(xp, ones, w.shape[2:], stride, padding, dilation, out_len, groups) != 0
+    wn = w.reshape(groups, o // groups, -1)
+    hot = ~finite.reshape(wn.shape)
+    gi, oi, qi = (a for a in xp.nonzero(hot))
+    with np.errstate(invalid="ignore"):
+        terms = cols[:, gi, qi, :] * wn[gi, oi, qi][None, :, None]
+    terms = xp.where(real[:, gi, qi, :], terms, 0)
+    flat = out.reshape(n, o, -1)
+    xp.add.at(flat, (slice(None), gi * (o // groups) + oi), terms)
+    return flat.reshape(out.shape)
+
+
+
 def conv_input_grad(xp, g, w, spatial, stride, padding, dilation, groups):
     """The adjoint of ``conv_forward`` in its input: ``(N, O, *L) -> (N, C, *spatial)``."""
     n, o = g.shape[:2]
@@ -376,22 +400,13 @@ def _forward_array(xp, x, w, p: _Params):
 
 
 def _forward_skipping_padding(xp, x, w, p: _Params):
-    """The forward as oneDNN computes it: the zero padding takes no part in the products, so
-    an infinite weight over it gives no ``0 * inf = NaN`` (the native kernels' im2col does).
-    Products taken one by one; only for a non-finite weight with padding."""
-    ksize = w.shape[2:]
-    out_len = _out_len(x.shape[2:], ksize, p.stride, p.padding, p.dilation, False,
+    """The forward as oneDNN computes it: the zero padding takes no part in the products (no
+    ``0 * inf = NaN`` where an infinite weight meets it)."""
+    out_len = _out_len(x.shape[2:], w.shape[2:], p.stride, p.padding, p.dilation, False,
                        p.output_padding)
     check_numel(x.shape[:1] + (w.shape[0],) + out_len)
-    n, o, g = x.shape[0], w.shape[0], p.groups
-    cols = _columns(xp, x, ksize, p.stride, p.padding, p.dilation, out_len, g)
-    inside = _columns(xp, xp.ones((1,) + x.shape[1:], dtype=bool), ksize, p.stride,
-                      p.padding, p.dilation, out_len, g)
-    wg = w.reshape(g, o // g, -1)
-    with np.errstate(invalid="ignore", over="ignore"):
-        prod = wg[None, :, :, :, None] * cols[:, :, None, :, :]
-    prod = xp.where(inside[:, :, None, :, :], prod, xp.zeros((), dtype=prod.dtype))
-    return prod.sum(axis=3).reshape((n, o) + tuple(out_len))
+    return conv_forward_skipping_padding(xp, x, w, p.stride, p.padding, p.dilation, p.groups,
+                                         out_len)
 
 
 @op(kind="function", grad_fns=("ConvolutionBackward0",))
