@@ -50,3 +50,31 @@ def test_cross_entropy_fast_path_is_the_general_form(reduction):
         assert np.array_equal(a, b)
     with pytest.raises(IndexError, match="Target 5 is out of bounds."):
         F["cross_entropy"].fn(engine.tensor(x0), engine.tensor([5] + [0] * 11))
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_cross_entropy_backward_on_arrays_is_the_ops_bit_for_bit(dtype, reduction, monkeypatch):
+    rng = np.random.default_rng(2)
+    x0 = rng.standard_normal((9, 4)).astype(dtype)
+    x0[0] = [np.inf, 0.0, 1.0, -np.inf]
+    t = engine.tensor([0, 1, 2, 3, 1, -100, 2, 0, 3])  # one ignored row: its gradient is -0./+0.
+    w = engine.tensor(np.array([0.5, 2.0, 1.0, 0.0], dtype))
+    g_out = engine.tensor(rng.standard_normal(9).astype(dtype)) if reduction == "none" else None
+    u = np.dtype(f"u{np.dtype(dtype).itemsize}")
+    for weight in (None, w):
+        for x3 in (False, True):  # (batch, classes, d): classes are not the last dim
+            xs = x0.reshape(9, 4, 1).repeat(2, axis=2) if x3 else x0
+            tt = engine.tensor(np.stack([t.numpy()] * 2, 1)) if x3 else t
+            grads = []
+            for fast in (True, False):
+                if not fast:
+                    monkeypatch.setattr(nn_ops, "_ce_grad_arrays", lambda *a: None)
+                x = engine.tensor(xs, requires_grad=True)
+                loss = F["cross_entropy"].fn(x, tt, weight=weight, reduction=reduction)
+                gout = None if g_out is None else (
+                    engine.tensor(np.stack([g_out.numpy()] * 2, 1)) if x3 else g_out)
+                loss.backward(gout)
+                grads.append(x.grad.numpy())
+                monkeypatch.undo()
+            assert np.array_equal(grads[0].view(u), grads[1].view(u)), (weight, x3)
