@@ -78,3 +78,22 @@ def test_cross_entropy_backward_on_arrays_is_the_ops_bit_for_bit(dtype, reductio
                 grads.append(x.grad.numpy())
                 monkeypatch.undo()
             assert np.array_equal(grads[0].view(u), grads[1].view(u)), (weight, x3)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_sum_to_on_arrays_is_the_ops_bit_for_bit(dtype):
+    from engine.autograd.engine import sum_to
+
+    rng = np.random.default_rng(3)
+    u = np.dtype(f"u{np.dtype(dtype).itemsize}")
+    cases = [((64, 256), (256,)), ((5, 3, 4), (3, 1)), ((5, 3, 4), (1, 4)), ((2, 3, 4), (1, 1, 1)),
+             ((7, 1, 4), (1, 4)), ((3, 4), (3, 1)), ((6, 5), (1, 5))]
+    for gshape, shape in cases:
+        g = engine.tensor((rng.standard_normal(gshape) * 100).astype(dtype))
+        g.requires_grad_()  # the ops' path records (grad mode on), the arrays' path does not
+        want = sum_to(g, shape)
+        with engine.no_grad():
+            got = sum_to(g, shape)
+        assert want.requires_grad and not got.requires_grad
+        assert got.shape == want.shape == shape and got.dtype == want.dtype
+        assert np.array_equal(got.numpy().view(u), want.detach().numpy().view(u)), gshape
