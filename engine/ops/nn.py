@@ -538,7 +538,14 @@ def _linear_grad_weight(g, x, w):
 
 
 def _linear_grad_bias(g, x, w):
-    return g.sum(0) if g._data.ndim == 2 else g
+    if g._data.ndim != 2:
+        return g
+    a = g._data
+    if type(a) is np.ndarray and a.dtype.kind == "f" and not _grad_enabled.get() and \
+            not FW_ACTIVE[0]:  # nothing records it: ``sum(0)``'s own reduction, on the array
+        r = np.add.reduce(a, axis=(0,), dtype=np.float32 if a.dtype == np.float16 else a.dtype)
+        return _wrap(r.astype(a.dtype, copy=False), g.dtype, g.device)
+    return g.sum(0)
 
 
 _LINEAR_RULE = (_linear_grad_input, _linear_grad_weight, _linear_grad_bias)

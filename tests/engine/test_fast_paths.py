@@ -97,3 +97,18 @@ def test_sum_to_on_arrays_is_the_ops_bit_for_bit(dtype):
         assert want.requires_grad and not got.requires_grad
         assert got.shape == want.shape == shape and got.dtype == want.dtype
         assert np.array_equal(got.numpy().view(u), want.detach().numpy().view(u)), gshape
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_linear_gradients_on_arrays_are_the_ops_bit_for_bit(dtype):
+    rng = np.random.default_rng(4)
+    u = np.dtype(f"u{np.dtype(dtype).itemsize}")
+    x0, w0, b0 = (rng.standard_normal(s).astype(dtype) for s in ((33, 7), (5, 7), (5,)))
+    g0 = (rng.standard_normal((33, 5)) * 10).astype(dtype)
+    grads = []
+    for create_graph in (False, True):  # True: the rules run as recorded ops
+        x, w, b = (engine.tensor(a, requires_grad=True) for a in (x0, w0, b0))
+        F["linear"].fn(x, w, b).backward(engine.tensor(g0), create_graph=create_graph)
+        grads.append([t.grad.detach().numpy() for t in (x, w, b)])
+    for a, b in zip(*grads):
+        assert a.dtype == b.dtype and np.array_equal(a.view(u), b.view(u))
