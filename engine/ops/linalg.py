@@ -92,7 +92,7 @@ def matmul(input, other):
     out = _wrap(res, a.dtype, a.device)
     if needs_grad(a, b):
         node = "MmBackward0" if na == 2 and nb == 2 else "MvBackward0" if na == 2 and nb == 1 \
-            else "BmmBackward0" if na == 3 and nb == 3 else "UnsafeViewBackward0"
+            else "UnsafeViewBackward0"  # torch 2.13 folds batched products: bmm + _unsafe_view
         record(out, node, (_matmul_grad_a, _matmul_grad_b), (a, b), (a, b),
                jvp=lambda ts: product_rule(matmul, a, b, ts))
     return out
