@@ -81,14 +81,22 @@ def _make_plan(cls: UserClass) -> tuple | None:
     else:
         def bind(args: tuple, kwargs: dict) -> tuple:
             return bind_signature(forward, args, kwargs)
-    return (cls.name, _runner(forward), _runner(backward),
-            _runner(setup) if setup is not None else None,
+    return (cls.name, _runner(forward, admitting=False), _runner(backward),
+            _runner(setup, admitting=False) if setup is not None else None,
             _runner(hooks["jvp"]) if hooks["jvp"] is not None else None, bind)
 
 
-def _runner(func: Function) -> Any:
+def _runner(func: Function, admitting: bool = True) -> Any:
     """A Python callable that runs ``func`` under the run in progress (the engine calls a
-    backward later, maybe in another run), its arguments admitted."""
+    backward later, maybe in another run), its arguments admitted; without ``admitting`` for
+    ``forward`` and ``setup_context``, which get only what the program handed to ``apply``,
+    what its own ``forward`` returned and the ``ctx`` :func:`apply_function` made."""
+    if not admitting:
+        def run_given(*args: Any) -> Any:
+            return invoke(CURRENT.get() or current_rs(), func, args, _NO_KWARGS)
+
+        return run_given
+
     def run(*args: Any) -> Any:
         for arg in args:  # ctx, tensors, grads: checked by type alone
             t = type(arg)
