@@ -59,7 +59,7 @@ def _setup() -> dict:
 
 
 _BENCH = {"tiny": "tiny_chain", "dot": "seed_dot", "flow": "seed_control_flow",
-          "mlp": "mlp_step"}
+          "mlp": "mlp_step", "mlpnn": "mlp_nn_step"}
 
 
 def _bench_case(case: str):

@@ -251,6 +251,68 @@ def mlp_step(batch: int = 64, sizes=(784, 256, 256, 10), lr: float = 0.01,
     return variants
 
 
+def mlp_nn_step(batch: int = 64, sizes=(784, 256, 256, 10), lr: float = 0.01):
+    """The MLP step as a training loop writes it: ``F.linear`` layers (nn.Linear's one
+    ``AddmmBackward0`` node each), cross-entropy, ``optim.SGD``'s ``zero_grad()`` and
+    ``step()``. Same data and arithmetic as ``mlp_step`` (weights stored as nn.Linear stores
+    them, ``(out, in)``)."""
+    rng = np.random.default_rng(0)
+    ws = [np.ascontiguousarray(((rng.standard_normal((i, o)) * (2 / i) ** 0.5)
+                                .astype(np.float32)).T) for i, o in zip(sizes[:-1], sizes[1:])]
+    bs = [np.zeros(o, dtype=np.float32) for o in sizes[1:]]
+    X = rng.standard_normal((batch, sizes[0])).astype(np.float32)
+    Y = rng.integers(0, sizes[-1], size=batch)
+
+    def make(lib, F, tensor):
+        params = [tensor(a.copy(), requires_grad=True) for pair in zip(ws, bs) for a in pair]
+        opt = lib.optim.SGD(params, lr=lr)
+        xt, yt = tensor(X), tensor(Y)
+
+        def step():
+            opt.zero_grad()
+            h = xt
+            for k in range(0, len(params), 2):
+                h = F.linear(h, params[k], params[k + 1])
+                if k < len(params) - 2:
+                    h = F.relu(h)
+            F.cross_entropy(h, yt).backward()
+            opt.step()
+        return step
+
+    hw = [w.T.copy() for w in ws]
+    hb = [b.copy() for b in bs]
+
+    def hand():
+        acts = [X]
+        h = X
+        for k in range(len(hw)):
+            h = h @ hw[k] + hb[k]
+            if k < len(hw) - 1:
+                h = np.maximum(h, 0)
+            acts.append(h)
+        z = h - h.max(axis=1, keepdims=True)
+        p = np.exp(z)
+        p /= p.sum(axis=1, keepdims=True)
+        g = p
+        g[np.arange(batch), Y] -= 1
+        g /= batch
+        for k in reversed(range(len(hw))):
+            gw = acts[k].T @ g
+            gb = g.sum(axis=0)
+            if k > 0:
+                g = (g @ hw[k].T) * (acts[k] > 0)
+            hw[k] -= lr * gw
+            hb[k] -= lr * gb
+
+    import engine.nn.functional as ef
+    import engine.optim  # noqa: F401
+
+    variants = {"numpy (hand)": hand, "engine": make(engine, ef, engine.tensor)}
+    if torch is not None:
+        variants["torch"] = make(torch, torch.nn.functional, torch.tensor)
+    return variants
+
+
 # --------------------------------------------------------------------------- 5. big elementwise
 def big_elementwise(n: int = 10_000_000):
     rng = np.random.default_rng(0)
@@ -333,7 +395,7 @@ def main() -> None:
     ap.add_argument("--gpu-batch", type=int, default=0,
                     help="only the MLP step at this batch, engine on cpu vs cuda")
     ap.add_argument("--lenet", action="store_true", help="only the LeNet steps")
-    ap.add_argument("--only", default="", help="comma-separated: tiny,dot,flow,mlp,big,lenet")
+    ap.add_argument("--only", default="", help="comma-separated: tiny,dot,flow,mlp,mlpnn,big,lenet")
     args = ap.parse_args()
     if args.lenet:
         if torch is not None:
@@ -365,6 +427,8 @@ def main() -> None:
          int(1000 * q) or 1, 1e-6, "us/call"),
         ("mlp", "MLP step: batch 64, 784-256-256-10, ReLU, cross-entropy, SGD", mlp_step,
          int(200 * q) or 1, 1e-3, "ms/step"),
+        ("mlpnn", "MLP step as nn.Linear + optim.SGD write it: F.linear, cross-entropy, "
+         "zero_grad, step", mlp_nn_step, int(200 * q) or 1, 1e-3, "ms/step"),
         ("big", "sum(sin(x) * x) on 10M float32, forward+backward", big_elementwise,
          max(1, int(5 * q)), 1e-3, "ms/call"),
         ("lenet", "LeNet step (max pool): batch 64, 1x28x28, forward+backward", lenet_step,

@@ -158,10 +158,15 @@ def chunked(ufunc: np.ufunc, *args):
             type(a) if type(a) is float or type(a) is int else a.dtype for a in flat) + (None,))
     except (TypeError, ValueError):  # no loop for these dtypes: NumPy gives the error
         return ufunc(*args)
-    out = np.empty(shape, dtype=dtypes[-1])
+    return _run(ufunc, flat, shape, n, dtypes[-1])
+
+
+def _run(fn, flat: list, shape: tuple, n: int, dtype):
+    """``fn(*chunks, out=out_chunk)`` over every chunk of a new array of ``shape``."""
+    out = np.empty(shape, dtype=dtype)
     step = max(-(-n // (THREADS * _CHUNKS_PER_THREAD)), _MIN_CHUNK)
     step = -(-step // _ALIGN) * _ALIGN
-    job = _Job(ufunc, flat, out.reshape(-1), [(lo, min(lo + step, n)) for lo in range(0, n, step)])
+    job = _Job(fn, flat, out.reshape(-1), [(lo, min(lo + step, n)) for lo in range(0, n, step)])
     pool = _get_pool()
     for _ in range(min(THREADS, len(job.bounds)) - 1):
         pool.submit(job.work_in_pool)
@@ -172,6 +177,44 @@ def chunked(ufunc: np.ufunc, *args):
     job.flat = job.out = None
     if job.error is not None:
         raise job.error
+    return out
+
+
+# Elements per block of ``times_ufunc``: a block's intermediate stays in the core's cache.
+_BLOCK = 1 << 15
+
+
+def times_ufunc(g: np.ndarray, ufunc: np.ufunc, x: np.ndarray):
+    """``g * ufunc(x)`` (a gradient rule such as sine's ``g * cos(x)``) in one pass: block by
+    block, ``ufunc`` writes into the output and the product overwrites it while it is still in
+    cache, instead of a whole temporary written and read back. Every element goes through the
+    same two loops as the two-call form (the same bits); large arrays are split over the
+    threads as ``chunked`` splits them. None when the operands do not qualify (float arrays of
+    one dtype and shape, C-contiguous or 1-d): the caller computes it the plain way."""
+    dt = x.dtype
+    if type(g) is not np.ndarray or type(x) is not np.ndarray or g.dtype != dt or \
+            dt.char not in _FLOATS or g.shape != x.shape or x.size < _BLOCK:
+        return None
+    plan = _plan((g, x))
+    if plan is None:
+        return None
+    shape, flat = plan
+    if len(flat[0].shape) != 1 or len(flat[1].shape) != 1:  # (a one-element operand: no)
+        return None
+    n = x.size
+
+    def blocks(gc, xc, out):
+        m = out.shape[0]
+        for lo in range(0, m, _BLOCK):
+            hi = min(lo + _BLOCK, m)
+            o = out[lo:hi]
+            ufunc(xc[lo:hi], out=o)
+            np.multiply(gc[lo:hi], o, out=o)
+
+    if THREADS > 1 and n >= MIN_ELEMENTS:
+        return _run(blocks, flat, shape, n, dt)
+    out = np.empty(shape, dtype=dt)
+    blocks(flat[0], flat[1], out.reshape(-1))
     return out
 
 

@@ -179,6 +179,11 @@ class Runner:
 
     async def stateless(self, op: str, owner: str, http: Request) -> Response:
         """``evaluate`` or ``compile``, on any host."""
+        return to_response(*await self.stateless_reply(op, owner, http))
+
+    async def stateless_reply(self, op: str, owner: str,
+                              http: Request) -> tuple[dict[str, Any], Payload]:
+        """:meth:`stateless` as the host's reply and payload."""
         if op == "evaluate" and self.settings.device != "cpu":  # the CPU always is usable
             # the default device must be: a 503 device_unavailable, not a program error
             resolve_device(self.settings.device, self.settings.allowed_devices)
@@ -189,7 +194,8 @@ class Runner:
             finally:
                 body.close()
 
-    async def _stateless(self, op: str, owner: str, http: Request, body: Body) -> Response:
+    async def _stateless(self, op: str, owner: str, http: Request,
+                         body: Body) -> tuple[dict[str, Any], Payload]:
         started = time.perf_counter()
         header = {"op": op, "json": body.is_json, **request_context(http)}
         for attempt in (1, 2):
@@ -205,7 +211,7 @@ class Runner:
             finally:
                 self.pool.release(host)
         self._observe(op, reply, started)
-        return to_response(reply, payload)
+        return reply, payload
 
     # ------------------------------------------------------------------ sessions
 
@@ -274,8 +280,11 @@ class Runner:
         raise AssertionError("unreachable")
 
     async def run(self, session: Session, http: Request) -> Response:
-        reply, payload = await self.on_session(session, "run", http, await read_body(http))
-        return to_response(reply, payload)
+        return to_response(*await self.run_reply(session, http))
+
+    async def run_reply(self, session: Session, http: Request) -> tuple[dict[str, Any], Payload]:
+        """:meth:`run` as the host's reply and payload."""
+        return await self.on_session(session, "run", http, await read_body(http))
 
     # ------------------------------------------------------------------ helpers
 

@@ -5,6 +5,8 @@ shape in one place, and accumulates into leaves through ``AccumulateGrad`` nodes
 
 from __future__ import annotations
 
+import weakref
+
 from .. import errors
 from ..modes import _grad_enabled, set_grad_enabled
 from ..tensor import Tensor, _wrap
@@ -227,7 +229,14 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                     buf = pending.get(nxt)
                     if buf is None:
                         buf = pending[nxt] = [None] * nxt._nout
-                    buf[nr] = g if buf[nr] is None else buf[nr] + g
+                    old = buf[nr]
+                    if old is None:
+                        buf[nr] = g
+                    elif _ZEROS and (is_zero_gradient(g) or is_zero_gradient(old)):
+                        if is_zero_gradient(old):
+                            buf[nr] = g
+                    else:
+                        buf[nr] = old + g
                 if d == 0:
                     buf = pending.pop(nxt, None)
                     if buf is not None:
@@ -326,6 +335,8 @@ def _accumulate(var: Tensor, g: Tensor, create_graph: bool, not_owned: set) -> N
                 g = out
                 not_owned.add(id(out))
     old = var._grad
+    if old is not None and _ZEROS and is_zero_gradient(g):
+        return
     if old is None:
         if create_graph:
             var._grad = g
@@ -379,19 +390,24 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     return tuple(result)
 
 
-def grad_node(name: str, rule, *args):
+def grad_node(name: str, rule, *args, grads=None):
     """``rule(*args)``: an op's first-order gradient formula (``args``: the incoming gradient and
     what the forward saved). When ``create_graph`` records it, it is ONE node named as torch
     names it (``TanhBackwardBackward0``), with an edge to each tensor in ``args``, as torch's
     backward-of-backward ops have; so it requires grad when a saved tensor does, even if the
     formula uses that tensor only as a constant (a mask: its gradient is then zeros, as torch's).
     Its own gradient is the formula's vector-Jacobian product (the formula run again with grad
-    on), so higher orders stay exact."""
+    on), so higher orders stay exact. ``grads``: instead, one ``f(gg, *args)`` per arg (None
+    where there is no edge), torch's double-backward formulas written in its order, so that
+    the signs of zeros and the NaN/inf they give are torch's."""
     if not _grad_enabled.get() or FW_ACTIVE[0] or not needs_grad(*args):
         return rule(*args)
     with set_grad_enabled(False):
         out = rule(*args)
     inputs = tuple(a if type(a) is Tensor and a.dtype.is_floating_point else None for a in args)
+    if grads is not None:
+        record(out, name, grads, inputs, args)
+        return out
 
     def vjp(gg, needs, *saved):
         targets = [t for t, n in zip(saved, needs, strict=True) if n]
@@ -411,9 +427,28 @@ def grad_node(name: str, rule, *args):
     return out
 
 
-def named_grad(name: str, rule):
-    """``rule`` (a gradient formula ``rule(g, *saved)``) as a ``grad_node`` named ``name``."""
-    return lambda g, *saved: grad_node(name, rule, g, *saved)
+def named_grad(name: str, rule, grads=None):
+    """``rule`` (a gradient formula ``rule(g, *saved)``) as a ``grad_node`` named ``name``
+    (``grads``: its own gradient formulas, as ``grad_node``'s)."""
+    return lambda g, *saved: grad_node(name, rule, g, *saved, grads=grads)
+
+
+# zero gradients that adding leaves the other addend as it is (torch's ZeroTensor, which some of
+# its backward formulas return: -0. + ZeroTensor stays -0.): id -> weak reference
+_ZEROS: dict[int, weakref.ref] = {}
+
+
+def zero_gradient(like: Tensor) -> Tensor:
+    """Zeros shaped as ``like`` that the engine skips when it sums gradients."""
+    z = _zeros_like(like)
+    key = id(z)
+    _ZEROS[key] = weakref.ref(z, lambda _, k=key: _ZEROS.pop(k, None))
+    return z
+
+
+def is_zero_gradient(g) -> bool:
+    ref = _ZEROS.get(id(g))
+    return ref is not None and ref() is g
 
 
 def _zeros_like(t: Tensor) -> Tensor:

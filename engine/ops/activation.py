@@ -12,7 +12,7 @@ import numpy as np
 
 from .. import errors
 from ..autograd import OUTPUT, needs_grad, record
-from ..autograd.engine import named_grad
+from ..autograd.engine import grad_node, named_grad
 from ..dtypes import bool_
 from ..random import current_generator
 from ..tensor import Tensor, _wrap
@@ -26,6 +26,7 @@ from .nn import (
     _quiet,
     _scaled_by_mask,
     _where_keep,
+    elu_family,
 )
 from .pointwise import where
 from .registry import op
@@ -108,37 +109,11 @@ def threshold_(input, threshold, value):
     return _threshold(input, threshold, value, True)
 
 
-def _elu_family(input: Tensor, alpha: float, scale: float, input_scale: float, node: str,
-                grad_input_scale: float | None = None):
-    """``scale * elu(x * input_scale, alpha)``; the gradient may use its own input scale
-    (torch's celu backward uses ``1 / float32(alpha)``)."""
-    if grad_input_scale is None:
-        grad_input_scale = input_scale
-    a = input._data
-    xp = input.device.xp
-    pos = a > 0
-    with _quiet(xp):
-        res = xp.where(pos, a * scale,
-                       (alpha * scale) * xp.expm1(xp.minimum(0, a) * input_scale))
-    out = _const(res, input)
-    if needs_grad(input):
-        # NaN takes the x > 0 branch, as torch; x < 0 alone feeds exp (0 at 0 in second order)
-        m, off = _const(~(a <= 0), input), _wrap(~(a < 0), bool_, input.device)
-
-        def rule(g, x, m, off):
-            return g * (m * scale + (1 - m) * (alpha * scale * grad_input_scale) *
-                        (x.masked_fill(off, 0) * grad_input_scale).exp())
-
-        record(out, node, (named_grad("EluBackwardBackward0", rule),), (input,), (input, m, off),
-               jvp=lambda ts: rule(ts[0], input, m, off))
-    return out
-
-
 @op(kind="function", grad_fns=("EluBackward0", "EluBackward1"))
 def selu(input, inplace=False):
     """``scale * elu(input, alpha)`` with the self-normalizing constants."""
     _floating(input, "elu_cpu")
-    return _maybe_inplace(input, inplace, lambda: _elu_family(
+    return _maybe_inplace(input, inplace, lambda: elu_family(
         input, _SELU_ALPHA, _SELU_SCALE, 1.0, "EluBackward1" if inplace else "EluBackward0"))
 
 
@@ -148,7 +123,7 @@ def celu(input, alpha=1.0, inplace=False):
     if alpha == 0:
         raise errors.EngineRuntimeError("ZeroDivisionError")
     _floating(input, "elu_cpu")
-    return _maybe_inplace(input, inplace, lambda: _elu_family(
+    return _maybe_inplace(input, inplace, lambda: elu_family(
         input, alpha, 1.0, 1.0 / alpha, "CeluBackward1" if inplace else "CeluBackward0",
         1.0 / float(np.float32(alpha))))
 
@@ -183,17 +158,29 @@ def mish(input, inplace=False):
 @op(kind="function", grad_fns=("LogSigmoidBackward0",))
 def logsigmoid(input):
     """``log(sigmoid(input))``, computed stably."""
-    _floating(input, "log_sigmoid_forward")
+    _floating(input, "log_sigmoid_cpu")
     a = input._data
     xp = input.device.xp
     with _quiet(xp):
         res = xp.minimum(a, 0) - xp.log1p(xp.exp(-xp.abs(a)))
     out = _const(res, input)
     if needs_grad(input):
-        record(out, "LogSigmoidBackward0",
-               (named_grad("LogSigmoidBackwardBackward0", lambda g, x: g * (-x).sigmoid()),),
-               (input,), (input,), jvp=lambda ts: ts[0] * (-input).sigmoid())
+        record(out, "LogSigmoidBackward0", (_logsigmoid_backward,), (input,), (input,),
+               jvp=lambda ts: ts[0] * (-input).sigmoid())
     return out
+
+
+def _logsigmoid_backward(g, x):
+    return grad_node("LogSigmoidBackwardBackward0", lambda g, x: g * (-x).sigmoid(), g, x,
+                     grads=_LOGSIGMOID_DOUBLE)
+
+
+def _logsigmoid_double(gg, g, x):
+    z = x.sigmoid()
+    return gg * g * (z - 1) * z
+
+
+_LOGSIGMOID_DOUBLE = (lambda gg, g, x: _logsigmoid_backward(gg, x), _logsigmoid_double)
 
 
 @op(kind="function", grad_fns=("HardsigmoidBackward0",))
@@ -224,14 +211,25 @@ def hardswish(input, inplace=False):
             lo = _wrap(a <= -3, bool_, input.device)
             mid = _wrap((a > -3) & (a < 3), bool_, input.device)
 
-            def rule(g, x, lo, mid):  # torch's selects: NaN passes g, 0 below -3 is +0
-                return where(lo, 0.0, where(mid, g * (x / 3 + 0.5), g))
-
-            record(out, "HardswishBackward0", (named_grad("HardswishBackwardBackward0", rule),),
+            rule = _hardswish_backward  # torch's selects: NaN passes g, 0 below -3 is +0
+            record(out, "HardswishBackward0",
+                   (named_grad("HardswishBackwardBackward0", rule, _HARDSWISH_DOUBLE),),
                    (input,), (input, lo, mid), jvp=lambda ts: rule(ts[0], input, lo, mid))
         return out
 
     return _maybe_inplace(input, inplace, compute)
+
+
+def _hardswish_backward(g, x, lo, mid):
+    return where(lo, 0.0, where(mid, g * (x / 3 + 0.5), g))
+
+
+# torch's: the incoming gradient's edge is hardswish_backward again; the input's is
+# ``gg * g / 3`` strictly inside (-3, 3), +0 elsewhere (NaN included)
+_HARDSWISH_DOUBLE = (
+    lambda gg, g, x, lo, mid: grad_node("HardswishBackwardBackward0", _hardswish_backward, gg, x,
+                                        lo, mid, grads=_HARDSWISH_DOUBLE),
+    lambda gg, g, x, lo, mid: where(mid, gg * g / 3.0, 0.0), None, None)
 
 
 @op(grad_fns=("HardshrinkBackward0",))
@@ -298,15 +296,46 @@ def glu(input, dim=-1):
         res = a / (1 + xp.exp(-b))
     out = _const(res, input)
     if needs_grad(input):
-        def rule(g, x):
-            from .shape import cat
-
-            first, second = x.chunk(2, d)
-            s = second.sigmoid()
-            return cat([g * s, g * first * s * (1 - s)], d)
-
-        record(out, "GluBackward0", (rule,), (input,), (input,))
+        record(out, "GluBackward0", (lambda g, x: _glu_backward(g, x, d),), (input,), (input,))
     return out
+
+
+def _glu_backward(g, x, d: int):
+    """torch's glu_backward; under create_graph its node ``GluBackwardBackward0``."""
+    return grad_node("GluBackwardBackward0", _glu_backward_formula, g, x, d,
+                     grads=_GLU_DOUBLE)
+
+
+def _glu_backward_formula(g, x, d):
+    from .shape import cat
+
+    first, second = x.chunk(2, d)
+    s = second.sigmoid()
+    return cat([s * g, (1 - s) * s * first * g], d)
+
+
+def _glu_double_g(gg, g, x, d):
+    """The incoming gradient's: ``gg`` times glu_backward of ones, both halves added."""
+    tmp = gg * _glu_backward(zeros_like(g) + 1, x, d)
+    first, second = tmp.chunk(2, d)
+    return first + second
+
+
+def _glu_double_x(gg, g, x, d):
+    from .shape import cat
+
+    a, b = x.chunk(2, d)
+    gg_a, gg_b = gg.chunk(2, d)
+    s = b.sigmoid()
+    one_minus = 1 - s
+    s_dash = s * one_minus
+    second_order = s_dash * one_minus - s * s_dash
+    grad_a = gg_b * g * s_dash
+    grad_b = gg_b * a * g * second_order + gg_a * g * s_dash
+    return cat([grad_a, grad_b], d)
+
+
+_GLU_DOUBLE = (_glu_double_g, _glu_double_x, None)
 
 
 def _prelu_weight_view(weight: Tensor, input: Tensor) -> Tensor:

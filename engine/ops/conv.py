@@ -25,6 +25,8 @@ from .registry import op
 
 _TORCH_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
                 "int32": "Int", "bool": "Bool"}
+_TENSOR_TYPES = {k: f"torch.{v}Tensor" for k, v in _TORCH_NAMES.items()} | {
+    "bool": "CPUBoolType"}  # what a tensor's toString() says
 _C_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half",
             "int64": "long int", "int32": "int", "bool": "bool"}
 
@@ -70,7 +72,7 @@ def col2im(xp, cols, spatial: tuple, stride: tuple, padding: tuple, dilation: tu
         where = tuple(slice(k[i] * dilation[i], k[i] * dilation[i] + stride[i] *
                             (out_len[i] - 1) + 1, stride[i]) for i in range(nd))
         out[(slice(None), slice(None)) + where] += cols[(slice(None), slice(None)) + k]
-    if any(padding):
+    if any(padding) or any(right):
         out = out[(slice(None), slice(None)) +
                   tuple(slice(padding[i], padding[i] + spatial[i]) for i in range(nd))]
     return out
@@ -104,6 +106,29 @@ def conv_forward(xp, x, w, stride, padding, dilation, groups, out_len):
     return out.reshape((n, o) + tuple(out_len))
 
 
+def conv_forward_skipping_padding(xp, x, w, stride, padding, dilation, groups, out_len):
+    """``conv_forward`` where the padding is skipped rather than multiplied (oneDNN's
+    direct convolution): an infinite or NaN weight meets no padded zero, so no ``0 * inf``.
+    The finite weights run as usual; the non-finite ones add their products at real input
+    positions only (dense, but only reached with a non-finite weight)."""
+    finite = xp.isfinite(w)
+    out = conv_forward(xp, x, xp.where(finite, w, 0), stride, padding, dilation, groups,
+                       out_len)
+    n, o = out.shape[:2]
+    ones = xp.ones((1,) + x.shape[1:], dtype=x.dtype)
+    cols = _columns(xp, x, w.shape[2:], stride, padding, dilation, out_len, groups)
+    real = _columns(xp, ones, w.shape[2:], stride, padding, dilation, out_len, groups) != 0
+    wn = w.reshape(groups, o // groups, -1)
+    hot = ~finite.reshape(wn.shape)
+    gi, oi, qi = (a for a in xp.nonzero(hot))
+    with np.errstate(invalid="ignore"):
+        terms = cols[:, gi, qi, :] * wn[gi, oi, qi][None, :, None]
+    terms = xp.where(real[:, gi, qi, :], terms, 0)
+    flat = out.reshape(n, o, -1)
+    xp.add.at(flat, (slice(None), gi * (o // groups) + oi), terms)
+    return flat.reshape(out.shape)
+
+
 def conv_input_grad(xp, g, w, spatial, stride, padding, dilation, groups):
     """The adjoint of ``conv_forward`` in its input: ``(N, O, *L) -> (N, C, *spatial)``."""
     n, o = g.shape[:2]
@@ -128,23 +153,27 @@ def conv_weight_grad(xp, x, g, ksize, stride, padding, dilation, groups):
 
 
 # --------------------------------------------------------------------------- arguments
-def expand_param(value, name: str, k: int, *, fn: str | None = None) -> tuple:
-    """An int or a sequence of ints as a k-tuple (torch's ``expand_param_if_needed``)."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer, list, tuple)):
+def expand_param(value, name: str, k: int, *, fn: str | None = None,
+                 pos: int | None = None) -> tuple:
+    """An int or a sequence of ints as a k-tuple (torch's ``expand_param_if_needed``); with
+    ``pos`` (torch.convolution's unsized ``int[]`` arguments) a plain int is refused."""
+    where = f"{fn or 'convolution'}(): argument '{name}'" + (
+        f" (position {pos})" if pos else "")
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer, list, tuple)) or (
+            pos and isinstance(value, (int, np.integer))):
         if isinstance(value, Tensor):
             value = value.tolist()
         else:
             raise errors.EngineTypeError(
-                f"{fn or 'convolution'}(): argument '{name}' must be tuple of ints, not "
-                f"{type(value).__name__}")
+                f"{where} must be tuple of ints, not {type(value).__name__}")
     if isinstance(value, (int, np.integer)):
         return (int(value),) * k
     items = list(value)
     for v in items:
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
             raise errors.EngineTypeError(
-                f"{fn or 'convolution'}(): argument '{name}' must be tuple of ints, but found "
-                f"element of type {type(v).__name__} at pos {items.index(v)}")
+                f"{where} must be tuple of ints, but found element of type "
+                f"{type(v).__name__} at pos {items.index(v)}")
     if len(items) == 1:
         return (int(items[0]),) * k
     if len(items) != k:
@@ -154,10 +183,11 @@ def expand_param(value, name: str, k: int, *, fn: str | None = None) -> tuple:
     return tuple(int(v) for v in items)
 
 
-def _int_arg(value, name: str, fn: str) -> int:
+def _int_arg(value, name: str, fn: str, pos: int | None = None) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        where = f" (position {pos})" if pos else ""
         raise errors.EngineTypeError(
-            f"{fn}(): argument '{name}' must be int, not {type(value).__name__}")
+            f"{fn}(): argument '{name}'{where} must be int, not {type(value).__name__}")
     return int(value)
 
 
@@ -171,20 +201,53 @@ def _check_tensor(t, name: str, fn: str, pos: int) -> None:
             op=fn, arg=name, pos=pos, type=type(t).__name__))
 
 
-def _check_dtypes(input: Tensor, weight: Tensor, bias, transposed: bool) -> None:
-    if weight.dtype is not input.dtype:
-        if input.dtype.name == "float32":
-            raise errors.EngineRuntimeError(
-                f"Input type (torch.FloatTensor) and weight type "
-                f"(torch.{_TORCH_NAMES[weight.dtype.name]}Tensor) should be the same or input "
-                "should be a MKLDNN tensor and weight is a dense tensor")
-        raise errors.EngineRuntimeError(
-            f"expected scalar type {_TORCH_NAMES[input.dtype.name]} but found "
-            f"{_TORCH_NAMES[weight.dtype.name]}")
-    if bias is not None and bias.dtype is not input.dtype:
+def _uses_mkldnn(input: Tensor, weight: Tensor, stride, dilation, transposed: bool,
+                 output_padding, groups: int) -> bool:
+    """Whether torch's CPU dispatch (``select_conv_backend``) runs this convolution through
+    oneDNN, whose dtype check has its own text. Modelled on a multi-threaded torch on a CPU
+    with AVX512-FP16 (half precision goes to oneDNN); a 1-D convolution is viewed as 2-D."""
+    if transposed and any(o >= s for o, s in zip(output_padding, stride, strict=True)):
+        return False
+    if input.dtype.name == "float16":
+        return True
+    if input.dtype.name != "float32":
+        return False
+    xs, ws = input._data.shape, weight._data.shape
+    if len(xs) == 3:
+        xs, ws = xs[:2] + (1,) + xs[2:], ws[:2] + (1,) + ws[2:]
+    return (groups > 1 or (ws[-1] > 3 and ws[-2] > 3) or xs[0] > 1
+            or math.prod(xs[:4]) > 20480)
+
+
+def _check_bias_dtype(input: Tensor, bias) -> None:
+    """conv1d/2d/3d's own check (torch.convolution and the transposed ones lack it)."""
+    if isinstance(bias, Tensor) and bias.dtype is not input.dtype:
         raise errors.EngineRuntimeError(
             f"Input type ({_C_NAMES[input.dtype.name]}) and bias type "
             f"({_C_NAMES[bias.dtype.name]}) should be the same")
+
+
+def _check_dtypes(input: Tensor, weight: Tensor, bias, transposed: bool, mkldnn: bool) -> None:
+    """oneDNN checks weight and bias dtypes; torch's slow kernels only the weight's (a bias of
+    another dtype is added in the input's)."""
+    for t, name in ((weight, "weight"), (bias, "bias")):
+        if t is None or t.dtype is input.dtype:
+            continue
+        if mkldnn:
+            raise errors.EngineRuntimeError(
+                f"Input type ({_TENSOR_TYPES[input.dtype.name]}) and {name} type "
+                f"({_TENSOR_TYPES[t.dtype.name]}) should be the same or input "
+                f"should be a MKLDNN tensor and {name} is a dense tensor")
+        if transposed and input.dtype.name == "int32":
+            break  # the kernel refuses Int first (below)
+        if t is weight or (transposed and weight._data.ndim == 5):
+            raise errors.EngineRuntimeError(
+                f"expected scalar type {_TORCH_NAMES[input.dtype.name]} but found "
+                f"{_TORCH_NAMES[t.dtype.name]}")
+        if transposed and not input.dtype.is_floating_point and t.dtype.is_floating_point:
+            raise errors.EngineRuntimeError(
+                f"result type {_TORCH_NAMES[t.dtype.name]} can't be cast to the desired "
+                f"output type {_TORCH_NAMES[input.dtype.name]}")
     if input.dtype.name == "bool":
         raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
             kernel="slow_conv2d_cpu", dtype="Bool"))
@@ -315,11 +378,15 @@ def convolution(input, weight, bias, stride, padding, dilation, transposed, outp
     k = weight._data.ndim - 2
     if k <= 0:
         raise errors.EngineRuntimeError("weight should have at least three dimensions")
-    stride = expand_param(stride, "stride", k)
-    padding = expand_param(padding, "padding", k)
-    dilation = expand_param(dilation, "dilation", k)
-    output_padding = expand_param(output_padding, "output_padding", k)
-    groups = _int_arg(groups, "groups", "convolution")
+    stride = expand_param(stride, "stride", k, pos=4)
+    padding = expand_param(padding, "padding", k, pos=5)
+    dilation = expand_param(dilation, "dilation", k, pos=6)
+    if not isinstance(transposed, (bool, np.bool_)):
+        raise errors.EngineTypeError(
+            "convolution(): argument 'transposed' (position 7) must be bool, not "
+            f"{type(transposed).__name__}")
+    output_padding = expand_param(output_padding, "output_padding", k, pos=8)
+    groups = _int_arg(groups, "groups", "convolution", pos=9)
     transposed = bool(transposed)
     _check_shapes(input, weight, bias, stride, padding, dilation, transposed, output_padding,
                   groups)
@@ -334,7 +401,8 @@ def convolution(input, weight, bias, stride, padding, dilation, transposed, outp
                 f"Given input size per channel: "
                 f"({' x '.join(map(str, input._data.shape[2:]))}). Calculated output size per "
                 f"channel: ({' x '.join(map(str, out_len))}). Output size is too small")
-    _check_dtypes(input, weight, bias, transposed)
+    mkldnn = _uses_mkldnn(input, weight, stride, dilation, transposed, output_padding, groups)
+    _check_dtypes(input, weight, bias, transposed, mkldnn)
     spatial = input._data.shape[2:] if transposed else _out_len(
         input._data.shape[2:], weight._data.shape[2:], stride, padding, dilation, False,
         output_padding)
@@ -342,9 +410,15 @@ def convolution(input, weight, bias, stride, padding, dilation, transposed, outp
                                     weight._data.size))
     params = _Params((stride, padding, dilation, transposed, output_padding, groups))
     xp = input.device.xp
-    res = _forward_array(xp, input._data, weight._data, params)
+    if mkldnn and not transposed and any(padding) and not bool(xp.isfinite(weight._data).all()):
+        res = conv_forward_skipping_padding(xp, input._data, weight._data, stride, padding,
+                                            dilation, groups, _out_len(
+                                                input._data.shape[2:], weight._data.shape[2:],
+                                                stride, padding, dilation, False, None))
+    else:
+        res = _forward_array(xp, input._data, weight._data, params)
     if bias is not None:
-        res += bias._data.reshape((-1,) + (1,) * k)
+        res += bias._data.reshape((-1,) + (1,) * k).astype(res.dtype, copy=False)
     out = _wrap(res, input.dtype, input.device)
     if needs_grad(input, weight, bias):
         record(out, "ConvolutionBackward0", _convolution_rule, (input, weight, bias),
@@ -428,6 +502,8 @@ def _conv_nd(name: str, nd: int, transposed: bool, input, weight, bias, stride, 
              dilation, groups, output_padding=0):
     _check_tensor(input, "input", name, 1)
     _check_tensor(weight, "weight", name, 2)
+    if not transposed:
+        _check_bias_dtype(input, bias)
     n = input._data.ndim
     if n not in (nd + 1, nd + 2):
         raise errors.EngineRuntimeError(

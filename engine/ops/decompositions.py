@@ -68,6 +68,11 @@ def check_matrix(A: Tensor, fn: str, *, square: bool = True, name: str = "A",
             f"{_NAMES[A.dtype.name]}")
 
 
+def _no_low_precision(A: Tensor, fn: str) -> None:
+    if A.dtype.name == "float16":
+        raise errors.EngineRuntimeError(f"{fn}: Low precision dtypes not supported. Got Half")
+
+
 def _no_half(A: Tensor, kernel: str) -> None:
     if A.dtype.name == "float16":
         raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
@@ -216,11 +221,41 @@ def det(input):
     return _det(input, "linalg.det")
 
 
-def _slogdet(A: Tensor, fn: str, cls):
-    check_matrix(A, fn)
-    _no_half(A, "lu_cpu")
+def _lu_sign(a: np.ndarray) -> np.ndarray:
+    """The determinant's sign as LAPACK's getrf gives it for matrices with NaN: the pivot is
+    the first largest magnitude (a NaN never wins unless it comes first), and the sign is the
+    permutation's times the signs of U's diagonal (a NaN's sign is 0)."""
+    a = np.array(a, dtype=np.float64).reshape((-1,) + a.shape[-2:])
+    n = a.shape[-1]
+    sign = np.ones(a.shape[0])
+    rows = np.arange(a.shape[0])
+    with np.errstate(all="ignore"):
+        for k in range(n):
+            col = np.abs(a[:, k:, k])
+            p = k + np.where(np.isnan(col[:, 0]), 0,
+                             np.argmax(np.where(np.isnan(col), -1.0, col), axis=1))
+            top = a[rows, k].copy()
+            a[rows, k] = a[rows, p]
+            a[rows, p] = top
+            sign = np.where(p != k, -sign, sign)
+            piv = a[:, k, k]
+            factors = a[:, k + 1:, k] / piv[:, None]
+            a[:, k + 1:, k + 1:] -= factors[:, :, None] * a[:, k, None, k + 1:]
+        d = np.diagonal(a, 0, -2, -1)
+        return np.sign(d).prod(-1) * sign
+
+
+def _slogdet(A: Tensor, fn: str, cls, check: str | None = None):
+    check_matrix(A, check or fn)
+    _no_low_precision(A, check or fn)
     xp = A.device.xp
     sign, logabs = xp.linalg.slogdet(A._data)
+    if A._data.size and bool(xp.isnan(logabs).any()):  # NaN inputs: LU's own sign
+        host = _host(xp, A._data)
+        fixed = np.where(np.isnan(_host(xp, logabs)).reshape(-1),
+                         np.nan_to_num(_lu_sign(host), nan=0.0),
+                         _host(xp, sign).reshape(-1)).reshape(host.shape[:-2])
+        sign = xp.asarray(fixed)
     sign = _wrap(xp.asarray(sign).astype(A.dtype.np, copy=False), A.dtype, A.device)
     logabs = _wrap(xp.asarray(logabs).astype(A.dtype.np, copy=False), A.dtype, A.device)
     if needs_grad(A):
@@ -235,12 +270,14 @@ def _slogdet_rule(grads, needs, A):
     if not _grad_enabled.get():
         xp = A.device.xp
         a = A._data
-        try:
-            inv_t = xp.swapaxes(xp.linalg.inv(a), -1, -2)
+        rhs = g._data[..., None, None] * xp.eye(n, dtype=a.dtype)
+        try:  # torch solves A^T X = g I (signs of zeros as a solve gives them)
+            res = xp.linalg.solve(xp.swapaxes(a, -1, -2), rhs)
         except np.linalg.LinAlgError:  # singular: LU's division by a zero pivot
-            inv_t = xp.full(a.shape, np.nan, dtype=a.dtype)
-        return (_wrap((g._data[..., None, None] * inv_t).astype(A.dtype.np, copy=False),
-                      A.dtype, A.device),)
+            res = xp.full(a.shape, np.nan, dtype=a.dtype)
+        nan = xp.isnan(a).any(axis=(-2, -1))  # LU spreads a NaN over the whole solution
+        res = xp.where(nan[..., None, None], np.nan, res)
+        return (_wrap(res.astype(A.dtype.np, copy=False), A.dtype, A.device),)
     return (linalg_solve(A.mT, g.unsqueeze(-1).unsqueeze(-1) * _eye_like(A, n)),)
 
 
@@ -258,7 +295,7 @@ def logdet(input):
     """Log-determinant: nan for a negative determinant, -inf for a zero one."""
     from .pointwise import where
 
-    sign, logabs = _slogdet(input, "linalg.slogdet", return_types.slogdet)
+    sign, logabs = _slogdet(input, "linalg.slogdet", return_types.slogdet, check="logdet")
     return where(sign == -1, float("nan"), logabs)
 
 
@@ -275,7 +312,7 @@ def _raise_singular_inv(A: Tensor, fn: str) -> None:
 
 def _inv(A: Tensor, fn: str = "linalg.inv") -> Tensor:
     check_matrix(A, fn)
-    _no_half(A, "linalg_inv_out_cpu")
+    _no_low_precision(A, fn)
     xp = A.device.xp
     a = A._data
     if a.size and xp_any(xp.linalg.det(a) == 0):
@@ -321,7 +358,7 @@ def linalg_solve(A, B, *, left=True):
         raise errors.EngineRuntimeError(
             f"{fn}: Expected A and B to have the same dtype, but found A of type "
             f"{_NAMES[A.dtype.name]} and B of type {_NAMES[B.dtype.name]} instead")
-    _no_half(A, "linalg_lu_factor_ex_out")
+    _no_half(A, "lu_cpu")
     vector = left and _is_vector_rhs(A, B)
     xp = A.device.xp
     a, b = A._data, B._data
@@ -361,13 +398,15 @@ def linalg_solve(A, B, *, left=True):
 
 def _solve_rule(left: bool, vector: bool):
     def rule(g, needs, A, X):
-        gB = linalg_solve(A.mT, g, left=left)
+        if vector:  # torch solves for a matrix and squeezes (SqueezeBackward1)
+            gB_ = linalg_solve(A.mT, g.unsqueeze(-1), left=left)
+            gB = gB_.squeeze(-1)
+            X = X.unsqueeze(-1)
+        else:
+            gB_ = gB = linalg_solve(A.mT, g, left=left)
         gA = None
         if needs[0]:
-            if vector:
-                gA = -(gB.unsqueeze(-1) @ X.unsqueeze(-2))
-            else:
-                gA = -(gB @ X.mT) if left else -(X.mT @ gB)
+            gA = -(gB_ @ X.mT) if left else -(X.mT @ gB_)
         return gA, gB if needs[1] else None
 
     return rule
@@ -379,14 +418,17 @@ def linalg_solve_triangular(A, B, *, upper, left=True, unitriangular=False):
     fn = "linalg.solve_triangular"
     _tensor_arg(A, fn, "A", 1)
     _tensor_arg(B, fn, "B", 2)
-    check_matrix(A, fn)
+    if A._data.ndim < 2 or not A._data.shape[-1] == A._data.shape[-2]:
+        check_matrix(A, fn)
     if B._data.ndim < 2:
         raise errors.EngineRuntimeError(
             f"{fn}: The input tensor B must have at least 2 dimensions.")
-    if A.dtype is not B.dtype:
-        raise errors.EngineRuntimeError(
-            f"{fn}: Expected A and B to have the same dtype, but found A of type "
-            f"{_NAMES[A.dtype.name]} and B of type {_NAMES[B.dtype.name]} instead")
+    if not A.dtype.is_floating_point or A.dtype.name == "float16":
+        _no_half(A, "triangular_solve_cpu")
+        raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
+            kernel="triangular_solve_cpu", dtype=_NAMES[A.dtype.name]))
+    if A.dtype is not B.dtype:  # torch computes in A's dtype
+        B = B.to(A.dtype)
     xp = A.device.xp
     n = A._data.shape[-1]
     tri = xp.triu(A._data) if upper else xp.tril(A._data)
@@ -406,7 +448,10 @@ def linalg_solve_triangular(A, B, *, upper, left=True, unitriangular=False):
     b = xp.broadcast_to(b, batch + b.shape[-2:])
     with np.errstate(all="ignore"):
         diag = xp.diagonal(a, 0, -2, -1)
-        if a.size and xp_any(diag == 0):  # back substitution divides by the zero: inf/nan
+        if a.size and (xp_any(diag == 0) or not bool(xp.isfinite(b).all()) or
+                       not bool(xp.isfinite(a).all())):
+            # back substitution as trsm: a zero pivot gives inf/nan, a NaN in B stays in the
+            # columns and rows it reaches
             res = _back_substitution(xp, a, b, lower=(upper != left))
         else:
             res = xp.linalg.solve(a, b) if a.size else xp.zeros(b.shape, dtype=b.dtype)
@@ -425,7 +470,10 @@ def _back_substitution(xp, a, b, lower: bool):
     x = xp.zeros(b.shape, dtype=np.result_type(a.dtype, b.dtype))
     order = range(n) if lower else range(n - 1, -1, -1)
     for i in order:
-        acc = b[..., i, :] - (a[..., i, :, None] * x).sum(-2)
+        done = slice(0, i) if lower else slice(i + 1, n)
+        # trsm's sum over the solved entries starts from -0 (so -0 - sum = +0 when empty)
+        part = a[..., i, done, None] * x[..., done, :]
+        acc = b[..., i, :] - (part.sum(-2) if part.shape[-2] else -0.0)
         x[..., i, :] = acc / a[..., i, i, None]
     return x
 
@@ -610,10 +658,31 @@ def _svd_arrays(A: Tensor, full_matrices: bool, fn: str):
     a = A._data
     m, n = a.shape[-2:]
     k = min(m, n)
-    if a.size and not bool(xp.isfinite(a).all()):
+    if a.size and bool(xp.isnan(a).any()):
+        bad = _host(xp, xp.isnan(a).reshape((-1, m * n)).any(-1))
         raise errors.LinAlgError(
-            f"{fn}: The algorithm failed to converge because the input matrix contained "
-            "non-finite values.")
+            f"{fn}: {_batch_prefix(int(np.flatnonzero(bad)[0]), a.ndim > 2)}The algorithm "
+            "failed to converge because the input matrix contained non-finite values.")
+    if a.size and not bool(xp.isfinite(a).all()):
+        # LAPACK returns NaN singular values (and flipped identities as vectors) where a
+        # matrix holds an infinity; torch passes them on
+        mu, nv = (m, n) if full_matrices else (k, k)
+        flip = xp.eye(max(m, n), dtype=a.dtype)
+        flip[:k, :k] = flip[:k, :k][::-1]
+        u = xp.broadcast_to(flip[:m, :mu], a.shape[:-2] + (m, mu))
+        vh = xp.broadcast_to(flip[:nv, :n], a.shape[:-2] + (nv, n))
+        s = xp.zeros(a.shape[:-2] + (k,), dtype=a.dtype)
+        finite = xp.isfinite(a).reshape(a.shape[:-2] + (-1,)).all(-1)
+        if bool(finite.any()):
+            u0, s0, vh0 = xp.linalg.svd(xp.where(finite[..., None, None], a, 0),
+                                        full_matrices=full_matrices)
+            u = xp.where(finite[..., None, None], u0, u)
+            vh = xp.where(finite[..., None, None], vh0, vh)
+            s = s0
+        s = xp.where(finite[..., None], s, np.nan)
+        dt = A.dtype.np
+        return (xp.ascontiguousarray(u).astype(dt), s.astype(dt, copy=False),
+                xp.ascontiguousarray(vh).astype(dt))
     if not a.size:
         mu, nv = (m, n) if full_matrices else (k, k)
         return (xp.broadcast_to(xp.eye(m, mu, dtype=a.dtype), a.shape[:-2] + (m, mu)).copy(),
@@ -725,7 +794,7 @@ def linalg_pinv(A, *, atol=None, rtol=None, hermitian=False):
     treated as zero (default ``rtol = eps * max(m, n)``)."""
     fn = "linalg.pinv"
     _tensor_arg(A, fn)
-    if A._data.ndim < 2 or not A.dtype.is_floating_point:
+    if A._data.ndim < 2 or A.dtype.name not in ("float32", "float64"):
         shape = ", ".join(str(s) for s in A._data.shape)
         raise errors.EngineRuntimeError(
             f"linalg.pinv({_NAMES[A.dtype.name]}{{[{shape}]}}): expected a tensor with 2 or "
@@ -743,7 +812,8 @@ def linalg_pinv(A, *, atol=None, rtol=None, hermitian=False):
             inv_w = xp.where(xp.abs(w) > tol, 1 / w, 0)
             res = (v * inv_w[..., None, :]) @ xp.swapaxes(v, -1, -2)
         elif a.size:
-            u, s, vh = xp.linalg.svd(a, full_matrices=False)
+            # through _svd_arrays: LAPACK's svd can loop forever on a non-finite matrix
+            u, s, vh = _svd_arrays(A, False, "linalg.svd")
             big = s[..., :1]
             tol = xp.maximum(_tol_array(at), _tol_array(rt) * big)
             inv_s = xp.where(s > tol, 1 / s, 0)
@@ -788,17 +858,29 @@ def linalg_lstsq(A, B, rcond=None, *, driver=None):
     if driver not in _DRIVERS:
         raise errors.EngineRuntimeError(
             f"{fn}: parameter `driver` should be one of (gels, gelsy, gelsd, gelss)")
-    check_matrix(A, "linalg.lstsq", square=False, name="A")
+    if A._data.ndim < 2:
+        check_matrix(A, "linalg.lstsq", square=False, name="A")
     if A.dtype is not B.dtype:
         raise errors.EngineRuntimeError(
             f"{fn}: Expected input and other to have the same dtype, but got "
-            f"input's dtype {A.dtype} and other's dtype {B.dtype}")
+            f"input's dtype {_NAMES[A.dtype.name]} and other's dtype {_NAMES[B.dtype.name]}")
+    if A.dtype.name not in ("float32", "float64"):
+        raise errors.EngineRuntimeError(
+            "This function doesn't handle types other than float and double")
     vector = B._data.ndim == A._data.ndim - 1
     b = B._data[..., None] if vector else B._data
     if b.ndim < 2 or A._data.shape[-2] != b.shape[-2]:
         raise errors.EngineRuntimeError(f"{fn}: input.size(-2) should match other.size(-2)")
     xp = A.device.xp
     a = A._data
+    for arr, pos in ((a, 4), (b, 6)):  # LAPACK's argument check refuses NaN
+        if arr.size and bool(xp.isnan(arr).any()):
+            raise errors.EngineRuntimeError(
+                'false INTERNAL ASSERT FAILED at "/__w/pytorch/pytorch/aten/src/ATen/native/'
+                'BatchLinearAlgebra.cpp":1613, please report a bug to PyTorch. '
+                f"torch.linalg.lstsq: Argument {pos + (driver == 'gels')} has illegal value. "
+                "Most certainly there is a bug in the implementation calling the backend "
+                "library.")
     m, n = a.shape[-2:]
     batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
     a = xp.broadcast_to(a, batch + a.shape[-2:])
@@ -917,7 +999,8 @@ def linalg_matrix_exp(A):
     a = A._data.astype(np.float64)
     flat = a.reshape((-1,) + a.shape[-2:])
     with np.errstate(all="ignore"):
-        parts = [_expm(xp, flat[i]) for i in range(flat.shape[0])]
+        parts = [_expm(xp, flat[i]) if bool(xp.isfinite(flat[i]).all()) else
+                 xp.full(flat.shape[1:], np.nan) for i in range(flat.shape[0])]
     res = xp.stack(parts).reshape(a.shape) if parts else xp.zeros(a.shape)
     out = _wrap(res.astype(A.dtype.np), A.dtype, A.device)
     if needs_grad(A):

@@ -50,13 +50,21 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
     p = float(p)
     if p < 0:
         raise errors.EngineRuntimeError("cdist only supports non-negative p values")
+    r1, r2 = x1._data.shape[-2], x2._data.shape[-2]
+    mode = _COMPUTE_MODES[compute_mode]
+    mm = p == 2 and (mode == 1 or mode == 0 and (r1 > 25 or r2 > 25))  # the matmul path
+    if x1.dtype.name == "float16" and not mm:  # the kernel dispatches on x1's dtype first
+        raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
+            kernel="cdist", dtype="Half"))
     if x1.dtype is not x2.dtype:
+        if mm:
+            c = {"float32": "float", "float64": "double", "float16": "c10::Half"}
+            raise errors.EngineRuntimeError(
+                "expected m1 and m2 to have the same dtype, but got: "
+                f"{c[x1.dtype.name]} != {c.get(x2.dtype.name, x2.dtype.name)}")
         raise errors.EngineRuntimeError(
             f"expected scalar type {_torch_scalar_name(x1.dtype)} but found "
             f"{_torch_scalar_name(x2.dtype)}")
-    if x1.dtype.name == "float16":
-        raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
-            kernel="cdist", dtype="Half"))
     r1, r2 = x1._data.shape[-2], x2._data.shape[-2]
     batch = broadcast_shape(x1._data.shape[:-2], x2._data.shape[:-2])
     out_shape = tuple(batch) + (r1, r2)

@@ -84,7 +84,11 @@ def matmul(input, other):
     check_numel(out_shape)
     charge("matmul", product_cost(math.prod(out_shape), a._data.shape[-1]))
     xp = a.device.xp
-    out = _wrap(xp.matmul(a._data, b._data), a.dtype, a.device)
+    if a._data.shape[-1] == 1 and na > 1 and nb > 1:  # one product per element: its own sign
+        res = a._data * b._data[..., :1, :]              # of zero, as torch's (BLAS adds +0.)
+    else:
+        res = xp.matmul(a._data, b._data)
+    out = _wrap(res, a.dtype, a.device)
     if needs_grad(a, b):
         node = "MmBackward0" if na == 2 and nb == 2 else "MvBackward0" if na == 2 and nb == 1 \
             else "BmmBackward0" if na == 3 and nb == 3 else "UnsafeViewBackward0"
@@ -244,21 +248,28 @@ def tensordot(a, b, dims=2):
         da, db = ([d] if isinstance(d, int) else list(d) for d in dims)
         if len(da) != len(db):
             raise errors.EngineRuntimeError("both dimension lists should have same length")
+    if a.dtype is not b.dtype:
+        raise errors.EngineRuntimeError("both inputs should have same dtype")
     sa, sb = a._data.shape, b._data.shape
     ca = [norm_dim(d, len(sa)) for d in da]
     cb = [norm_dim(d, len(sb)) for d in db]
     for x, y, nx, ny in zip(da, db, ca, cb, strict=True):
         if sa[nx] != sb[ny]:
-            raise errors.EngineRuntimeError(
-                f"contracted dimensions need to match, but first has size {sa[nx]} in dim {x} "
-                f"and second has size {sb[ny]} in dim {y}")
+            # as torch: a contracted dim of size 1 on one side sums the other side's out
+            if sb[ny] == 1:
+                a = a.sum(nx, keepdim=True)
+            elif sa[nx] == 1:
+                b = b.sum(ny, keepdim=True)
+            else:
+                raise errors.EngineRuntimeError(
+                    f"contracted dimensions need to match, but first has size {sa[nx]} in dim "
+                    f"{x} and second has size {sb[ny]} in dim {y}")
+    sa, sb = a._data.shape, b._data.shape
     fa = [d for d in range(len(sa)) if d not in ca]
     fb = [d for d in range(len(sb)) if d not in cb]
-    k = 1
-    for d in ca:
-        k *= sa[d]
-    left = a.permute(fa + ca).reshape(-1, k)
-    right = b.permute(cb + fb).reshape(k, -1)
+    k = math.prod(sa[d] for d in ca)
+    left = a.permute(fa + ca).reshape(math.prod(sa[d] for d in fa), k)
+    right = b.permute(cb + fb).reshape(k, math.prod(sb[d] for d in fb))
     return mm(left, right).reshape([sa[d] for d in fa] + [sb[d] for d in fb])
 
 

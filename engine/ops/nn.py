@@ -21,9 +21,9 @@ from .._fperr import Quiet
 from .._parallel import is_numpy
 from ..autograd import OUTPUT, needs_grad, record
 from ..autograd.engine import grad_node, named_grad
-from ..autograd.graph import FW_ACTIVE
+from ..autograd.graph import FW_ACTIVE, Node
 from ..dtypes import DEFAULT_FLOAT, bool_, int32, int64
-from ..modes import _grad_enabled, check_numel
+from ..modes import _grad_enabled, check_numel, set_grad_enabled
 from ..random import current_generator
 from ..tensor import Size, Tensor, _wrap
 from ._args import check_same_device, ensure_tensor, norm_dim, promote_args
@@ -275,12 +275,44 @@ def gelu(input, approximate="none"):
             # torch's vectorized float32/float16 kernel gives NaN at +inf (one element, or
             # float64, take the scalar formula: inf)
             res = xp.where(xp.isposinf(a), xp.nan, res)
-        rule = lambda g, x: g * (_normal_cdf(x) + x * _normal_pdf(x))  # noqa: E731
+        rule = _gelu_grad
     out = _const(res, input)
     if needs_grad(input):
-        record(out, "GeluBackward0", (named_grad("GeluBackwardBackward0", rule),), (input,),
-               (input,), jvp=lambda ts: rule(ts[0], input))
+        backward = _gelu_backward_tanh if approximate == "tanh" else _gelu_backward
+        record(out, "GeluBackward0", (backward,), (input,), (input,),
+               jvp=lambda ts: rule(ts[0], input))
     return out
+
+
+def _gelu_grad(g, x):
+    return g * (_normal_cdf(x) + x * _normal_pdf(x))
+
+
+def _gelu_backward(g, x):
+    return grad_node("GeluBackwardBackward0", _gelu_grad, g, x, grads=_GELU_DOUBLE)
+
+
+def _gelu_backward_tanh(g, x):
+    return grad_node("GeluBackwardBackward0", _gelu_tanh_grad, g, x, grads=_GELU_TANH_DOUBLE)
+
+
+def _gelu_second(x):
+    pdf = _normal_pdf(x)
+    return 2 * pdf - x * x * pdf
+
+
+def _gelu_tanh_second(x):
+    t = ((x + x * x * x * _TANH_A) * _TANH_K).tanh()
+    sech2 = 1 - t * t
+    h = (1 + 3 * _TANH_A * x * x) * _TANH_K
+    return sech2 * h + 0.5 * x * (sech2 * (-2 * t * h * h) + sech2 * (6 * _TANH_A * _TANH_K) * x)
+
+
+# torch's gelu double backward: the incoming gradient's edge is gelu_backward again, the
+# input's is ``gg * g * gelu''(x)`` (one product: the sign of a zero is the product's)
+_GELU_DOUBLE = (lambda gg, g, x: _gelu_backward(gg, x), lambda gg, g, x: gg * g * _gelu_second(x))
+_GELU_TANH_DOUBLE = (lambda gg, g, x: _gelu_backward_tanh(gg, x),
+                     lambda gg, g, x: gg * g * _gelu_tanh_second(x))
 
 
 def _silu_grad(g, x):
@@ -311,27 +343,54 @@ def silu(input, inplace=False):
 def elu(input, alpha=1.0, inplace=False):
     """``input`` where positive, ``alpha * (exp(input) - 1)`` elsewhere."""
     _floating(input, "elu_cpu")
+    return _maybe_inplace(input, inplace, lambda: elu_family(
+        input, alpha, 1.0, 1.0, "EluBackward1" if inplace else "EluBackward0"))
 
-    def compute():
-        a = input._data
-        xp = input.device.xp
-        pos = a > 0
-        out = _const(xp.where(pos, a, alpha * xp.expm1(xp.minimum(0, a))), input)
-        if needs_grad(input):
-            # first order: alpha at 0 (x <= 0 branch), NaN takes the x > 0 branch; second
-            # order: 0 at 0 (x < 0), as torch
-            m = _const(~(a <= 0), input)
-            off = _wrap(~(a < 0), bool_, input.device)
 
-            def rule(g, x, m, off):
-                return g * (m + (1 - m) * alpha * x.masked_fill(off, 0).exp())
+def elu_family(input: Tensor, alpha: float, scale: float, input_scale: float, node: str,
+               grad_input_scale: float | None = None) -> Tensor:
+    """``scale * elu(x * input_scale, alpha)`` (elu, selu, celu); the gradient may use its own
+    input scale (torch's celu backward uses ``1 / float32(alpha)``)."""
+    if grad_input_scale is None:
+        grad_input_scale = input_scale
+    a = input._data
+    xp = input.device.xp
+    pos = a > 0
+    with _quiet(xp):  # expm1 keeps -0. (torch's kernel)
+        res = xp.where(pos, a * scale, xp.expm1(xp.where(pos, 0, a) * input_scale) *
+                       (alpha * scale))
+    out = _const(res, input)
+    if needs_grad(input):
+        args = (alpha, scale, grad_input_scale)
+        record(out, node, (lambda g, x: elu_backward(g, x, *args),), (input,), (input,),
+               jvp=lambda ts: _elu_backward_formula(ts[0], input, *args))
+    return out
 
-            record(out, "EluBackward1" if inplace else "EluBackward0",
-                   (named_grad("EluBackwardBackward0", rule),), (input,), (input, m, off),
-                   jvp=lambda ts: rule(ts[0], input, m, off))
-        return out
 
-    return _maybe_inplace(input, inplace, compute)
+def elu_backward(g: Tensor, x: Tensor, alpha: float, scale: float, input_scale: float):
+    """torch's ``elu_backward`` on the input; under create_graph its node
+    ``EluBackwardBackward0``."""
+    return grad_node("EluBackwardBackward0", _elu_backward_formula, g, x, alpha, scale,
+                     input_scale, grads=_ELU_DOUBLE)
+
+
+def _elu_backward_formula(g, x, alpha, scale, input_scale):
+    from .pointwise import where
+
+    neg = x <= 0  # NaN takes the linear branch
+    e = (x.masked_fill(~neg, 0) * input_scale).exp()
+    return where(neg, g * input_scale * (alpha * scale) * e, g * scale)
+
+
+def _elu_double_x(gg, g, x, alpha, scale, input_scale):
+    neg = _const(x._data < 0, x)  # the second derivative is 0 at 0
+    return elu_backward(gg * g * input_scale, x, alpha, scale, input_scale) * neg
+
+
+_ELU_DOUBLE = (lambda gg, g, x, *args: elu_backward(gg, x, *args), _elu_double_x,
+               None, None, None)
+
+
 
 
 @op(kind="function", grad_fns=("SoftplusBackward0",))
@@ -365,7 +424,7 @@ def _softmax_input(input: Tensor, dim, dtype, name: str):
     if dtype is not None:
         input = input.to(dtype)
     d = _softmax_dim(input, dim, name)
-    if not input.dtype.is_floating_point:
+    if not input.dtype.is_floating_point and input._data.size:  # (torch: no kernel runs)
         last = d == max(input._data.ndim - 1, 0)
         kernel = f"{name}_lastdim_kernel_impl" if last else f"{name}_kernel_impl"
         raise errors.NotSupported(
@@ -411,10 +470,28 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     if needs_grad(x):
         record(out, "LogSoftmaxBackward0",
                (named_grad("LogSoftmaxBackwardDataBackward0",
-                           lambda g, y: g - y.exp() * g.sum(d, keepdim=True)),),
+                           lambda g, y: g - y.exp() * _class_sum(g, d),
+                           _log_softmax_double(d)),),
                (x,), (OUTPUT,),
                jvp=lambda ts: ts[0] - (out.exp() * ts[0]).sum(d, keepdim=True))
     return out
+
+
+def _class_sum(g: Tensor, d: int) -> Tensor:
+    """``g.sum(d, keepdim=True)`` as torch's log_softmax backward kernel takes it: over the
+    last dim the sum of -0.s is -0. (elsewhere, as ``sum``, +0.)."""
+    s = g.sum(d, keepdim=True)
+    if g._data.ndim and d == g._data.ndim - 1 and not needs_grad(g):
+        xp, a = g.device.xp, g._data
+        negative_zeros = xp.all(xp.signbit(a) & (a == 0), axis=d, keepdims=True)
+        s = _wrap(xp.where(negative_zeros, -s._data, s._data), g.dtype, g.device)
+    return s
+
+
+def _log_softmax_double(d: int):
+    """torch's double backward of log_softmax: its incoming gradient's and output's."""
+    return (lambda gg, g, y: gg - (gg * y.exp()).sum(d, keepdim=True),
+            lambda gg, g, y: -g.sum(d, keepdim=True) * y.exp() * gg)
 
 
 # --------------------------------------------------------------------------- linear
@@ -631,42 +708,131 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
             raise errors.EngineRuntimeError(
                 f"Expected {label} to be of same shape as normalized_shape, but got {label} of "
                 f"shape {_fmt(t._data.shape)} and normalized_shape = {_fmt(ns)}")
+    from .normalization import _check_param_dtypes
+
+    _check_param_dtypes(input, weight, bias)  # (before the kernel's dtype check)
     _floating(input, "LayerNormKernelImpl")
     xp = input.device.xp
     axes = tuple(range(len(shape) - k, len(shape)))
     a = input._data
+    acc = np.float32 if a.dtype == np.float16 else a.dtype  # (a float16 input computes in float)
+    a = a.astype(acc, copy=False)
     if a.size == 0:
         mean = xp.zeros(shape[:len(shape) - k] + (1,) * k, dtype=a.dtype)
         rstd, xhat = mean, a.copy()
     else:
         mean, centered, var = _moments(xp, a, axes)
         rstd = 1.0 / xp.sqrt(var + eps)
-        xhat = centered * rstd
+        # ATen's form: (x * rstd + (-rstd * mean)) * gamma + beta, gamma 1 and beta 0 when
+        # only one of them is given (so x == mean gives +0., and a zero weight +0.)
+        xhat = a * rstd + (-rstd * mean)
     res = xhat
-    if weight is not None:
-        res = res * weight._data
-    if bias is not None:
-        res = res + bias._data
+    if weight is not None or bias is not None:
+        if weight is not None:
+            res = res * weight._data.astype(acc, copy=False)
+        res = res + (0.0 if bias is None else bias._data.astype(acc, copy=False))
     out = _const(res, input)
     if needs_grad(input, weight, bias):
         record(out, "NativeLayerNormBackward0", _layer_norm_rule, (input, weight, bias),
-               (input, weight, _const(mean, input), _const(rstd, input), axes, eps),
-               per_input=False)
+               (input, weight, _const(mean, input), _const(rstd, input), axes,
+                (bias if weight is None else weight).dtype if needs_grad(weight, bias)
+                else None), per_input=False)
     return out
 
 
-def _layer_norm_rule(g, needs, x, w, mean, rstd, axes, eps):
-    if _grad_enabled.get():
-        mean, rstd = _batch_stats(x, axes, eps)
-    xhat = (x - mean) * rstd
+def _layer_norm_rule(g, needs, x, w, mean, rstd, axes, param_dtype):
+    return _norm_backward_node("NativeLayerNormBackwardBackward0", _layer_norm_first,
+                               _layer_norm_double, g, needs, x, w, mean, rstd, axes,
+                               param_dtype)
+
+
+def _layer_norm_first(g, needs, x, w, mean, rstd, axes, param_dtype):
+    """ATen's layer_norm_backward (a float16 input computes in float):
+    dx = rstd * dy * gamma + b * x + c, with ds = sum(dy * gamma * x), db = sum(dy * gamma),
+    b = (db * mean - ds) * rstd**3 / N, c = -b * mean - db * rstd / N."""
+    half = x.dtype.name == "float16"
+    if half:
+        g, x, mean, rstd = (t.float() for t in (g, x, mean, rstd))
+        w = None if w is None else w.float()
+    lead = tuple(range(x.ndim - len(axes)))
     gx = gw = gb = None
     if needs[0]:
-        gx = _norm_grad_input(g if w is None else g * w, xhat, rstd, axes)
+        scale = 1.0 / int(np.prod([x.shape[d] for d in axes], dtype=np.int64))
+        dyg = g if w is None else g * w
+        ds = (dyg * x).sum(axes, keepdim=True)
+        db = dyg.sum(axes, keepdim=True)
+        b = (db * mean - ds) * rstd * rstd * rstd * scale
+        c = -b * mean - db * rstd * scale
+        gx = rstd * dyg + b * x + c
     if needs[1]:
-        gw = g * xhat
+        gw = g * ((x - mean) * rstd)
+        gw = gw.sum(lead) if lead else gw
     if needs[2]:
-        gb = g
+        gb = g.sum(lead) if lead else g
+    if half:  # (the parameters' gradients in their dtype: float32 ones with a float16 input)
+        gx = None if gx is None else gx.half()
+        gw, gb = (None if t is None else t.to(param_dtype) for t in (gw, gb))
     return gx, gw, gb
+
+
+def _layer_norm_double(ggs, needs, g, x, w, mean, rstd, axes, param_dtype):
+    """torch's layer_norm_double_backward, on the (M, N) matrix of rows it normalizes:
+    gradients for (grad_out, input, weight) from those of (grad_input, grad_weight,
+    grad_bias)."""
+    ggI, ggW, ggB = ggs
+    shape = x.shape
+    n = int(np.prod(shape[len(shape) - len(axes):], dtype=np.int64))
+    m = int(np.prod(shape[:len(shape) - len(axes)], dtype=np.int64))
+    x2, g2 = x.reshape(m, n), g.reshape(m, n)
+    affine = w is not None
+    gamma = w.reshape(1, n) if affine else 1.0
+    ggWe = ggW.reshape(1, n) if affine and ggW is not None else None
+    ggBe = ggB.reshape(1, n) if affine and ggB is not None else None
+    ggIe = ggI.reshape(m, n) if ggI is not None else None
+    xmu = x2 - mean.reshape(m, 1)
+    s1 = rstd.reshape(m, 1)
+    s2, s3 = s1 ** 2, s1 ** 3
+    xs3 = xmu * s3
+    gI = None
+    if ggIe is not None:
+        gxhat = g2 * gamma
+        gxhat_mu_sum = (gxhat * xmu).sum(1, keepdim=True)
+        gxhat_sum = gxhat.sum(1, keepdim=True)
+        ggI_sum = ggIe.sum(1, keepdim=True)
+        ggI_mu_sum = (ggIe * xmu).sum(1, keepdim=True)
+        all_sub = ((ggI_sum * gxhat_sum) / n - (ggIe * gxhat).sum(1, keepdim=True) +
+                   (s2 * gxhat_mu_sum * ggI_mu_sum) * (3.0 / n))
+        t0 = (xs3 * all_sub) / n
+        t1 = (ggI_mu_sum * s3) / n * (gxhat_sum / n - gxhat)
+        t2 = (gxhat_mu_sum * s3) / n * (ggI_sum / n - ggIe)
+        gI = t0 + t1 + t2
+    if ggWe is not None:
+        t0 = g2 * ggWe * s1
+        t1 = (s1 * (g2 * ggWe).sum(1, keepdim=True)) / -n
+        t2 = (xs3 * (g2 * ggWe * xmu).sum(1, keepdim=True)) / n
+        term = t0 + t1 - t2
+        gI = term if gI is None else gI + term
+
+    def first_back(go, gam):
+        h0 = (gam * s1) / n
+        h1 = n * go - go.sum(1, keepdim=True) - (xmu * s2) * (go * xmu).sum(1, keepdim=True)
+        return h0 * h1
+
+    gG = None
+    if affine and ggIe is not None:
+        gG = (g2 * first_back(ggIe, 1.0)).sum(0).reshape(w.shape)
+    ggO = None
+    if ggIe is not None:
+        ggO = first_back(ggIe, gamma)
+    if ggWe is not None:
+        ggO = ggWe * xmu * s1 if ggO is None else ggO + ggWe * xmu * s1
+    if ggBe is not None:
+        ggO = ggBe if ggO is None else ggO + ggBe
+    if ggO is not None:
+        ggO = ggO.expand(m, n).reshape(shape)
+    if gI is not None:
+        gI = gI.reshape(shape)
+    return (ggO if needs[0] else None, gI if needs[1] else None, gG if needs[2] else None)
 
 
 @op(kind="function", grad_fns=("NativeBatchNormBackward0",))
@@ -690,6 +856,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         raise errors.NotSupported(
             "batch_norm(momentum=None) (a cumulative moving average) is not supported")
     _floating(input, "batch_norm")
+    _batch_norm_dtypes(input, weight, bias, running_mean, running_var, training)
     axes = (0,) + tuple(range(2, len(shape)))
     count = int(np.prod([shape[i] for i in axes], dtype=np.int64))
     if training and count == 1:
@@ -721,6 +888,44 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     return out
 
 
+def _batch_norm_dtypes(input: Tensor, weight, bias, running_mean, running_var,
+                       training: bool) -> None:
+    """torch's CPU rules for parameters of another dtype than the input: its mixed-dtype
+    checks, then the kernel's; a strided input or parameter (the kernels want them contiguous,
+    the input may be channels-last) goes through a TensorIterator loop, which asserts instead."""
+    from .normalization import _check_param_dtypes
+
+    params = (weight, bias, running_mean, running_var)
+    given = [p for p in params if p is not None]
+    if given and given[0].dtype is input.dtype and input.dtype.is_floating_point:
+        # not mixed: training updates the running statistics first, then normalizes
+        for p in (running_mean, running_var) if training else ():
+            if p is not None and p.dtype is not input.dtype:
+                raise errors.EngineRuntimeError(
+                    f"expected scalar type {_TORCH_NAMES[input.dtype.name]} but found "
+                    f"{_TORCH_NAMES[p.dtype.name]}")
+        if any(p.dtype is not input.dtype for p in given) and (
+                not _dense_layout(input._data) or
+                any(not p._data.flags.c_contiguous for p in given)):
+            raise errors.EngineRuntimeError(errors.LOOPS_DYNAMIC_CASTING)
+    _check_param_dtypes(input, *params)
+
+
+def _dense_layout(a) -> bool:
+    """Contiguous, or channels-last contiguous (4-D and 5-D), as torch decides it."""
+    if a.flags.c_contiguous:
+        return True
+    if a.ndim not in (4, 5):
+        return False
+    order = (0,) + tuple(range(2, a.ndim)) + (1,)
+    expected = a.itemsize
+    for d in reversed(order):
+        if a.shape[d] != 1 and a.strides[d] != expected:
+            return False
+        expected *= a.shape[d]
+    return True
+
+
 def _update_running(running_mean, running_var, mean, var, count: int, momentum: float) -> None:
     """PyTorch's running statistics: the variance enters unbiased (n / (n - 1))."""
     if running_mean is not None:
@@ -734,8 +939,12 @@ def _update_running(running_mean, running_var, mean, var, count: int, momentum: 
 
 
 def _batch_norm_rule(g, needs, x, w, mean, rstd, axes, bshape, eps, training):
-    if training and _grad_enabled.get():
-        mean, rstd = _batch_stats(x, axes, eps)
+    return _norm_backward_node("NativeBatchNormBackwardBackward0", _batch_norm_first,
+                               _batch_norm_double, g, needs, x, w, mean, rstd, axes, bshape,
+                               training)
+
+
+def _batch_norm_first(g, needs, x, w, mean, rstd, axes, bshape, training):
     xhat = (x - mean) * rstd
     gx = gw = gb = None
     if needs[0]:
@@ -746,6 +955,95 @@ def _batch_norm_rule(g, needs, x, w, mean, rstd, axes, bshape, eps, training):
     if needs[2]:
         gb = g.sum(axes)
     return gx, gw, gb
+
+
+class _Unmaterialized(Node):
+    """A node whose unused outputs' gradients stay None (torch's undefined gradients)."""
+
+    __slots__ = ()
+    materialize_grads = False
+
+
+def _norm_backward_node(name: str, first, double, g, needs, x, w, *saved):
+    """A normalization's backward ``first(g, needs, x, w, *saved)`` -> (gx, gw, gb); under
+    ``create_graph`` its results share ONE node ``name`` with edges to ``g``, ``x`` and ``w``
+    (torch's native_*_backward), whose gradients are ``double``: torch's double-backward
+    formulas, given the outputs' gradients (None where undefined)."""
+    if not _grad_enabled.get() or FW_ACTIVE[0] or not needs_grad(g, x, w):
+        return first(g, needs, x, w, *saved)
+    with set_grad_enabled(False):
+        outs = first(g, needs, x, w, *saved)
+    present = tuple(o is not None for o in outs)
+
+    def rule(grads, edge_needs, g, x, w, *saved):
+        it = iter(grads if type(grads) is tuple else (grads,))
+        ggs = [next(it) if p else None for p in present]
+        return double(ggs, edge_needs, g, x, w, *saved)
+
+    inputs = tuple(t if type(t) is Tensor and t.dtype.is_floating_point else None
+                   for t in (g, x, w))
+    record(tuple(o for o in outs if o is not None), name, rule, inputs, (g, x, w) + saved,
+           per_input=False, node=_Unmaterialized.__new__(_Unmaterialized))
+    return outs
+
+
+def _sum_exclude_dim1(t: Tensor, keepdim: bool = True) -> Tensor:
+    """Sums over every dim but 1: dim 0 first, then the others from the last (torch's order)."""
+    r = t.sum(0, keepdim=keepdim)
+    for d in range(r.ndim - 1, 1 if keepdim else 0, -1):
+        r = r.sum(d, keepdim=keepdim)
+    return r
+
+
+def _batch_norm_double(ggs, needs, g, x, w, mean, rstd, axes, bshape, training):
+    """torch's batchnorm_double_backward: gradients for (grad_out, input, weight) from the
+    gradients ``ggs`` of (grad_input, grad_weight, grad_bias)."""
+    ggI, ggW, ggB = ggs
+    affine = w is not None
+    gamma = w.reshape(bshape) if affine else 1.0
+    ggWe = ggW.reshape(bshape) if affine and ggW is not None else None
+    ggBe = ggB.reshape(bshape) if affine and ggB is not None else None
+    m = int(np.prod([x.shape[i] for i in axes], dtype=np.int64))
+    xmu = x - mean
+    s1 = rstd
+    s2, s3 = s1 ** 2, s1 ** 3
+    xs3 = xmu * s3
+    gxmu_sum = _sum_exclude_dim1(g * xmu)
+    g_sum = _sum_exclude_dim1(g)
+    gI = None
+    if ggI is not None and training:
+        ggI_sum = _sum_exclude_dim1(ggI)
+        ggIxmu_sum = _sum_exclude_dim1(ggI * xmu)
+        all_sub = ((ggI_sum * g_sum) / m - _sum_exclude_dim1(g * ggI) +
+                   (s2 * gxmu_sum * ggIxmu_sum) * (3.0 / m))
+        t0 = (xs3 * all_sub) / m
+        t1 = (ggIxmu_sum * s3) / m * (g_sum / m - g)
+        t2 = (gxmu_sum * s3) / m * (ggI_sum / m - ggI)
+        gI = gamma * (t0 + t1 + t2)
+    if ggWe is not None:
+        if training:
+            term = ggWe * (g * s1 + (s1 * g_sum) / -m + (xs3 * _sum_exclude_dim1(g * xmu)) / -m)
+        else:
+            term = ggWe * s1 * g
+        gI = term if gI is None else gI + term
+
+    def first_back(go, gam):
+        h0 = (gam * s1) / m
+        h1 = m * go - _sum_exclude_dim1(go) - (xmu * s2) * _sum_exclude_dim1(go * xmu)
+        return h0 * h1
+
+    gG = None
+    if affine and ggI is not None:
+        gG = _sum_exclude_dim1(ggI * first_back(g, 1.0) if training else ggI * g * s1, False)
+    ggO = None
+    if ggI is not None:
+        ggO = first_back(ggI, gamma) if training else ggI * s1 * gamma
+    if ggWe is not None:
+        ggO = ggWe * xmu * s1 if ggO is None else ggO + ggWe * xmu * s1
+    if ggBe is not None:
+        ggO = ggBe if ggO is None else ggO + ggBe
+    # (an undefined gradient stays None: torch's leaf gets no .grad from it)
+    return (ggO if needs[0] else None, gI if needs[1] else None, gG if needs[2] else None)
 
 
 @op(kind="function", grad_fns=("DivBackward0",))
@@ -930,9 +1228,13 @@ def _check_weight_size(weight: Tensor, input: Tensor) -> None:
 
 
 # --------------------------------------------------------------------------- regression losses
-def _difference_loss(input, target, reduction: str, node: str, value, slope, consts=()):
-    """A loss of ``d = input - target`` (broadcast): ``value(xp, d)`` elementwise, reduced; its
-    derivative ``slope(d, *consts)`` is written with engine ops on ``d``."""
+def _difference_loss(input, target, reduction: str, node: str, value, backward, param=None,
+                     kernel: str = "", input_dtype: bool = False):
+    """A loss of ``d = input - target`` (broadcast): ``value(xp, d)`` elementwise, reduced.
+    ``backward`` is torch's ``<loss>_backward(g, self, target)`` (``_LossBackward``): the
+    target's gradient is it with the operands swapped, as torch computes it. ``kernel``: its
+    name in torch's error for integer operands; ``input_dtype``: the result has ``input``'s
+    dtype (torch's huber_loss)."""
     input = ensure_tensor(input)
     target = ensure_tensor(target, dtype=input.dtype)
     _same_device(input, target)
@@ -941,28 +1243,96 @@ def _difference_loss(input, target, reduction: str, node: str, value, slope, con
     check_numel(shape)
     xp = input.device.xp
     dt = promote_args(input, target)
+    if input_dtype and dt.is_floating_point and not input.dtype.is_floating_point:
+        raise errors.EngineRuntimeError(
+            f"result type {_TORCH_NAMES[dt.name]} can't be cast to the desired output type "
+            f"{_TORCH_NAMES[input.dtype.name]}")
+    if not dt.is_floating_point:
+        raise errors.NotSupported(f"\"{kernel}\" not implemented for '{_TORCH_NAMES[dt.name]}'")
+    if input_dtype:
+        dt = input.dtype
     d = input._data.astype(dt.np, copy=False) - target._data.astype(dt.np, copy=False)
-    const_arrays = tuple(c(xp, d) for c in consts)
     out = _wrap(_reduce_array(xp, value(xp, d), reduction).astype(dt.np, copy=False), dt,
                 input.device)
     if needs_grad(input, target):
         n = int(np.prod(shape, dtype=np.int64))
-        cs = tuple(_wrap(c.astype(dt.np, copy=False), dt, input.device) for c in const_arrays)
-
-        def grad_input(g, x, y, *cs):
-            return _upstream(g, reduction, n) * slope(x - y, *cs)
-
-        def grad_target(g, x, y, *cs):
-            return -grad_input(g, x, y, *cs)
-
-        if node in _L1_NODES.values():  # torch's composite: grad * sgn(d), negated for target
-            rules = (named_grad("MulBackward0", grad_input),
-                     named_grad("NegBackward0", grad_target))
-        else:  # MseLossBackwardBackward0 ... for both
-            rules = (named_grad(node[:-1] + "Backward0", grad_input),
-                     named_grad(node[:-1] + "Backward0", grad_target))
-        record(out, node, rules, (input, target), (input, target) + cs)
+        back = backward(reduction, n, param)
+        record(out, node, (lambda g, x, y: back(g, x, y), lambda g, x, y: back(g, y, x)),
+               (input, target), (input, target))
     return out
+
+
+class _LossBackward:
+    """torch's ``<loss>_backward(grad_output, self, target)`` of a regression loss, and under
+    ``create_graph`` its node ``<Loss>BackwardBackward0`` with torch's own second-derivative
+    formulas: the incoming gradient's, ``self``'s and ``target``'s (its negation)."""
+
+    name = ""
+
+    def __init__(self, reduction: str, n: int, param):
+        self.reduction, self.n, self.param = reduction, n, param
+        self.norm = 1.0 / n if reduction == "mean" and n else 1.0
+        self.grads = (self._grad_output, self._self, lambda gg, g, a, b: -self._self(gg, g, a, b))
+
+    def __call__(self, g, a, b):
+        if not b.dtype.is_floating_point:  # (an integer or bool operand: it has no gradient)
+            b = b.to(a.dtype)
+        elif not a.dtype.is_floating_point:
+            a = a.to(b.dtype)
+        return grad_node(self.name, self._in_dtype_of_a, g, a, b, grads=self.grads)
+
+    def _in_dtype_of_a(self, g, a, b):  # torch's grad_input is zeros_like(self)
+        r = self.formula(g, a, b)
+        return r if r.dtype is a.dtype else r.to(a.dtype)
+
+    def _mean(self, t):
+        return t / self.n if self.reduction == "mean" and self.n else t
+
+    def _grad_output(self, gg, g, a, b):
+        if self.reduction == "none":
+            return self(gg, a, b)
+        return (self(zeros_like(g) + 1, a, b) * gg).sum()
+
+
+class _MseBackward(_LossBackward):
+    name = "MseLossBackwardBackward0"
+
+    def formula(self, g, a, b):
+        return (a - b) * (2 * self.norm) * g
+
+    def _self(self, gg, g, a, b):
+        return self._mean(2 * (gg * g))
+
+    def _grad_output(self, gg, g, a, b):
+        return self(gg, a, b)
+
+
+class _HuberBackward(_LossBackward):
+    name = "HuberLossBackwardBackward0"
+
+    def formula(self, g, a, b):
+        from .pointwise import where
+
+        x, delta = a - b, self.param
+        return where(x <= -delta, g * (-self.norm * delta),
+                     where(x >= delta, g * (self.norm * delta), x * g * self.norm))
+
+    def _self(self, gg, g, a, b):
+        return self._mean(gg * g * ((a - b).abs() < self.param))
+
+
+class _SmoothL1Backward(_LossBackward):
+    name = "SmoothL1LossBackwardBackward0"
+
+    def formula(self, g, a, b):
+        from .pointwise import where
+
+        x, beta = a - b, self.param
+        return where(x <= -beta, g * -self.norm,
+                     where(x >= beta, g * self.norm, x * g * (self.norm / beta)))
+
+    def _self(self, gg, g, a, b):
+        return self._mean(gg * g * ((a - b).abs() < self.param).to(g.dtype) / self.param)
 
 
 def _weighted(unweighted, weight: Tensor, reduction: str, mean_by_weight: bool):
@@ -974,19 +1344,22 @@ def _weighted(unweighted, weight: Tensor, reduction: str, mean_by_weight: bool):
     return loss.sum() / weight.sum() if mean_by_weight else loss.mean()
 
 
-def _sign(xp, d):
-    return xp.sign(d)
-
-
 @op(kind="function", grad_fns=("MseLossBackward0",))
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """Mean squared error ``(input - target)**2``, reduced by ``reduction``."""
     reduction = _reduction(size_average, reduce, reduction)
-    if weight is not None:
+    if weight is not None:  # torch's composite: pow(input - target, 2) * weight, reduced
+        from .pointwise import pow
+        from .shape import broadcast_tensors
+
+        input = ensure_tensor(input)
+        target = ensure_tensor(target, dtype=input.dtype)
+        _warn_size(input, target)
+        a, b = broadcast_tensors(input, target)
         _check_weight_size(weight, input)
-        return _weighted(mse_loss(input, target, reduction="none"), weight, reduction, True)
+        return _weighted(pow(a - b, 2), weight, reduction, True)
     return _difference_loss(input, target, reduction, "MseLossBackward0",
-                            lambda xp, d: d * d, lambda d: d * 2)
+                            lambda xp, d: d * d, _MseBackward, kernel="mse_cpu")
 
 
 _L1_NODES = {"none": "AbsBackward0", "mean": "MeanBackward0", "sum": "SumBackward0"}
@@ -999,8 +1372,13 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
     if weight is not None:
         _check_weight_size(weight, input)
         return _weighted(l1_loss(input, target, reduction="none"), weight, reduction, True)
-    return _difference_loss(input, target, reduction, _L1_NODES[reduction],
-                            lambda xp, d: xp.abs(d), lambda d, s: s, (_sign,))
+    # torch's composite: (input - target).abs(), reduced
+    input = ensure_tensor(input)
+    target = ensure_tensor(target, dtype=input.dtype)
+    _same_device(input, target)
+    _warn_size(input, target)
+    loss = (input - target).abs()
+    return loss if reduction == "none" else loss.sum() if reduction == "sum" else loss.mean()
 
 
 @op(kind="function", grad_fns=("SmoothL1LossBackward0",))
@@ -1015,8 +1393,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     return _difference_loss(
         input, target, reduction, "SmoothL1LossBackward0",
         lambda xp, d: xp.where(xp.abs(d) < beta, 0.5 * d * d / beta, xp.abs(d) - 0.5 * beta),
-        lambda d, m, s: d * (m / beta) + s * (1 - m),
-        (lambda xp, d: xp.abs(d) < beta, _sign))
+        _SmoothL1Backward, beta, kernel="smooth_l1_cpu")
 
 
 @op(kind="function", grad_fns=("HuberLossBackward0",))
@@ -1034,8 +1411,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
         input, target, reduction, "HuberLossBackward0",
         lambda xp, d: xp.where(xp.abs(d) < delta, 0.5 * d * d,
                                delta * (xp.abs(d) - 0.5 * delta)),
-        lambda d, m, s: d * m + s * (delta * (1 - m)),
-        (lambda xp, d: xp.abs(d) < delta, _sign))
+        _HuberBackward, delta, kernel="huber_cpu", input_dtype=True)
 
 
 # --------------------------------------------------------------------------- binary losses
@@ -1232,6 +1608,17 @@ def _nll(input: Tensor, target: Tensor, weight, ignore_index: int, reduction: st
     log-softmax over classes is taken first, inside the same node)."""
     _no_grad_for("nll_loss_forward", "weight", weight)
     c = _check_class_target(input, target, weight)
+    if not input.dtype.is_floating_point:
+        if from_logits:
+            _softmax_input(input, 1 if input._data.ndim > 1 else 0, None, "log_softmax")
+        kernel = "nll_loss_out_frame" if input._data.ndim <= 2 else \
+            "nll_loss2d_forward_out_frame"
+        raise errors.NotSupported(
+            f"\"{kernel}\" not implemented for '{_TORCH_NAMES[input.dtype.name]}'")
+    if weight is not None and weight.dtype is not input.dtype:
+        raise errors.EngineRuntimeError(
+            f"expected scalar type {_TORCH_NAMES[input.dtype.name]} but found "
+            f"{_TORCH_NAMES[weight.dtype.name]}")
     xp = input.device.xp
     one = input._data.ndim == 1
     a = input._data[None] if one else input._data
@@ -1247,7 +1634,7 @@ def _nll(input: Tensor, target: Tensor, weight, ignore_index: int, reduction: st
     with _quiet(xp):
         logp = _softmax_arrays(xp, a, 1, True) if from_logits else a
         picked = xp.take_along_axis(logp, tc[:, None], axis=1)[:, 0]
-        losses = -(w_t * picked)
+        losses = xp.where(valid, -(w_t * picked), 0)  # ignored: 0, whatever the input holds
         if reduction == "none":
             res = losses.reshape(()) if one else losses
             total = None
@@ -1259,11 +1646,10 @@ def _nll(input: Tensor, target: Tensor, weight, ignore_index: int, reduction: st
     out = _wrap(xp.asarray(res, dtype=dt.np), dt, input.device)
     if needs_grad(input):
         shape = (1, c) + (1,) * (a.ndim - 2)
-        onehot = xp.arange(c).reshape(shape) == tc[:, None]
+        onehot = (xp.arange(c).reshape(shape) == tc[:, None]) & valid[:, None]  # not ignored
         coef = w_t[:, None] if reduction != "mean" else w_t[:, None] / total
-        if from_logits:
-            probs = xp.exp(logp)
-            base = (probs - onehot) * coef
+        if from_logits:  # softmax: log_softmax's backward reads exp(output)
+            base = xp.exp(logp)
         else:  # +0 off the target class (torch's kernel writes only there)
             base = xp.where(onehot, -coef, dt.np.type(0))
         if one:
@@ -1271,7 +1657,8 @@ def _nll(input: Tensor, target: Tensor, weight, ignore_index: int, reduction: st
         consts = (_const(base, input), _const(onehot, input), _const(coef, input))
         node = _nll_node(input, reduction)
         # the gradient's own node, as torch records it under create_graph
-        rule = named_grad("LogSoftmaxBackwardDataBackward0", _ce_grad) if from_logits else \
+        rule = named_grad("LogSoftmaxBackwardDataBackward0", _ce_grad, _CE_DOUBLE) \
+            if from_logits else \
             named_grad(node[:-1] + "Backward0", _nll_grad) if node.startswith("Nll") else _nll_grad
         record(out, node, (rule,), (input,),
                (input, reduction == "none" and not one, 0 if one else 1) + consts)
@@ -1291,11 +1678,42 @@ def _nll_grad(g, x, per_item, cls, base, onehot, coef):
     return _where_keep((g.unsqueeze(cls) if per_item else g) * base, onehot._data != 0)
 
 
-def _ce_grad(g, x, per_item, cls, base, onehot, coef):
+def _ce_grad(g, x, per_item, cls, probs, onehot, coef):
+    """torch's: nll_loss's backward (``-weight * g`` at the target class, +0 elsewhere and in
+    ignored rows), then log_softmax's (``grad - exp(output) * grad.sum()``)."""
+    from .pointwise import where
+
     g = g.unsqueeze(cls) if per_item else g
-    if not _grad_enabled.get():
-        return g * base
-    return (softmax(x, cls) - onehot) * (coef * g)
+    gnll = where(onehot != 0, -(coef * g), 0.0)
+    if _grad_enabled.get():  # (forward-mode tangents: a function of x)
+        probs = softmax(x, cls)
+    return gnll - probs * _class_sum(gnll, cls)
+
+
+def _ce_double_x(gg, g, x, per_item, cls, base, onehot, coef):
+    """torch's path to the logits: log_softmax's double backward (its ``output`` edge), plus
+    nll's zeros for its input (so -0. sums to +0.), through log_softmax's backward."""
+    from .pointwise import where
+
+    g = g.unsqueeze(cls) if per_item else g
+    y = log_softmax(x, cls)
+    gnll = where(onehot != 0, -(coef * g), 0.0)
+    t = -gnll.sum(cls, keepdim=True) * y.exp() * gg + 0.0
+    return t - y.exp() * t.sum(cls, keepdim=True)
+
+
+def _ce_double_g(gg, g, x, per_item, cls, base, onehot, coef):
+    """torch's path to the incoming gradient: log_softmax's double backward (its
+    ``grad_output`` edge), then nll_loss of that."""
+    from .pointwise import where
+
+    y = log_softmax(x, cls)
+    h = gg - (gg * y.exp()).sum(cls, keepdim=True)
+    picked = -(where(onehot != 0, h * coef, 0.0)).sum(cls)
+    return picked if per_item else picked.sum()
+
+
+_CE_DOUBLE = (_ce_double_g, _ce_double_x, None, None, None, None, None)
 
 
 def _div_scalar(x: Tensor, n) -> Tensor:
@@ -1364,7 +1782,7 @@ def _cross_entropy_smoothed(input, target, weight, ignore_index, reduction, labe
     nll = _nll(logp, target, weight, ignore_index, reduction, False)
     kept = target._data != ignore_index
     terms = logp if weight is None else logp * _class_view(weight, input, cls)
-    smooth = -terms.sum(cls) * _const(kept, logp)
+    smooth = (-terms.sum(cls)).masked_fill(_wrap(~kept, bool_, logp.device), 0.0)
     if reduction == "mean":
         if weight is None:
             smooth = smooth.sum() / int(kept.sum())

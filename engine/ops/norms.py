@@ -68,6 +68,9 @@ def linalg_matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None)
             return linalg_vector_norm(A, 2, (d0, d1), keepdim, dtype=dtype)
     elif not _is_number(ord) or abs(ord) not in (1, 2, math.inf):
         raise errors.EngineRuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
+    if (ord == "nuc" or abs(ord) == 2) and A.dtype.name == "float16":
+        raise errors.EngineRuntimeError(
+            "linalg.matrix_norm: Low precision dtypes not supported. Got Half")
     if dtype is not None:
         A = A.to(dtype)
     if ord == "nuc" or abs(ord) == 2:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import errors
+from .._parallel import is_numpy
 from ..autograd import OUTPUT, needs_grad, record
 from ..dtypes import DEFAULT_INT, bool_, float32, float64
 from ..tensor import Tensor, _wrap
@@ -87,7 +88,62 @@ def kthvalue(input, k, dim=-1, keepdim=False):
             f"kthvalue(): selected number k out of range for dimension {d}")
     xp = input.device.xp
     values, indices = _take(xp, data, _stable_order(xp, data), k - 1)
+    # Among equal values (and NaN) the index is the one torch's quickselect leaves at k - 1
+    tied = (data == values[..., None]).sum(-1) > 1
+    if data.dtype.kind == "f":
+        tied |= xp.isnan(data).any(-1)
+    if bool(tied.any()):
+        host = (data if is_numpy(xp) else xp.asnumpy(data)).reshape(-1, n)
+        found = np.array(indices if is_numpy(xp) else xp.asnumpy(indices)).reshape(-1)
+        for row in np.flatnonzero(tied if is_numpy(xp) else xp.asnumpy(tied)):
+            found[row] = _quickselect(host[row].tolist(), k - 1)
+        indices = xp.asarray(found.reshape(indices.shape))
+        values = xp.take_along_axis(data, indices[..., None], axis=-1)[..., 0]
     return _pick("kthvalue", input, d, keepdim, values, indices, "KthvalueBackward0")
+
+
+def _after(a, b) -> bool:
+    """``a`` sorts after ``b`` (NaN after every number)."""
+    return (a != a and b == b) or a > b
+
+
+def _quickselect(values: list, k: int) -> int:
+    """The index of the ``k``-th smallest of ``values`` (0-based) as torch's CPU kthvalue
+    finds it: a quickselect with a median-of-three pivot, swapping values with their indices
+    (which of several equal values it picks depends on that order)."""
+    v, at = values, list(range(len(values)))
+
+    def swap(a, b):
+        v[a], v[b] = v[b], v[a]
+        at[a], at[b] = at[b], at[a]
+
+    lo, hi = 0, len(v) - 1
+    while hi > lo:
+        if hi == lo + 1:
+            if _after(v[lo], v[hi]):
+                swap(lo, hi)
+            break
+        swap(lo + (hi - lo) // 2, lo + 1)
+        for a, b in ((lo + 1, hi), (lo, hi), (lo + 1, lo)):
+            if _after(v[a], v[b]):
+                swap(a, b)
+        i, j, pivot = lo + 1, hi, v[lo]
+        while True:
+            i += 1
+            while _after(pivot, v[i]):
+                i += 1
+            j -= 1
+            while _after(v[j], pivot):
+                j -= 1
+            if j < i:
+                break
+            swap(i, j)
+        swap(lo, j)
+        if j <= k:
+            lo = i
+        if j >= k:
+            hi = j - 1
+    return at[k]
 
 
 # --------------------------------------------------------------------------- median
@@ -168,6 +224,14 @@ def mode(input, dim=-1, keepdim=False):
     data, d = _along(input, dim)
     xp = input.device.xp
     order = _stable_order(xp, data)
+    if data.dtype.kind == "f" and is_numpy(xp) and bool(np.isnan(data).any()):
+        # torch sorts with std::sort and ``<``, which NaN does not order: on a few elements an
+        # insertion sort, so NaNs stay where they are and split the runs around them
+        rows = order.reshape(-1, data.shape[-1]).copy()
+        flat = data.reshape(rows.shape)
+        for row in np.flatnonzero(np.isnan(flat).any(-1)):
+            rows[row] = _insertion_order(flat[row].tolist())
+        order = rows.reshape(order.shape)
     ordered = xp.take_along_axis(data, order, axis=-1)
     n = data.shape[-1]
     # run lengths in sorted order: where each run of equal values ends, and its length
@@ -182,6 +246,23 @@ def mode(input, dim=-1, keepdim=False):
     values = xp.take_along_axis(ordered, best[..., None], axis=-1)[..., 0]
     indices = xp.take_along_axis(order, best[..., None], axis=-1)[..., 0]
     return _pick("mode", input, d, keepdim, values, indices, "ModeBackward0")
+
+
+def _insertion_order(row: list) -> list:
+    """The order an insertion sort comparing with ``<`` leaves ``row`` in."""
+    idx = list(range(len(row)))
+    for i in range(1, len(row)):
+        cur = idx[i]
+        if row[cur] < row[idx[0]]:
+            idx[1:i + 1] = idx[0:i]
+            idx[0] = cur
+            continue
+        j = i
+        while row[cur] < row[idx[j - 1]]:
+            idx[j] = idx[j - 1]
+            j -= 1
+        idx[j] = cur
+    return idx
 
 
 def _running_max(xp, a):

@@ -16,6 +16,7 @@ from ..autograd import needs_grad, record
 from ..dtypes import bool_
 from ..modes import check_numel
 from ..tensor import Tensor, _wrap
+from .creation import zeros_like
 from .families import _torch_scalar_name
 from .registry import op
 
@@ -158,12 +159,13 @@ def _gather_pad(input: Tensor, pads: list, mode: str, k: int) -> Tensor:
     xp = input.device.xp
     index = [(d, xp.asarray(_source_index(shape[d], before, after, mode)))
              for d, before, after in dims]
-    return _gather(input, index, f"{node}Backward0", f"{node}BackwardBackward0")
+    return _gather(input, index, f"{node}Backward0", f"{node}BackwardBackward0", True)
 
 
-def _gather(t: Tensor, index: list, node: str, back: str) -> Tensor:
+def _gather(t: Tensor, index: list, node: str, back: str, saves_input: bool = False) -> Tensor:
     """``t`` gathered along each ``(dim, positions)`` in turn; nodes ``node`` and, for its
-    gradient, ``back``."""
+    gradient, ``back``. ``saves_input``: the backward reads the input (torch's padding
+    backwards do), so its node has an edge to it (a zero gradient)."""
     xp = t.device.xp
     arr = t._data
     for d, idx in index:
@@ -171,11 +173,16 @@ def _gather(t: Tensor, index: list, node: str, back: str) -> Tensor:
     out = _wrap(xp.ascontiguousarray(arr), t.dtype, t.device)
     if needs_grad(t):
         shape = t._data.shape
-        record(out, node, (lambda g: _scatter(g, index, shape, node, back),), (t,))
+        if saves_input:
+            record(out, node, (lambda g, x: _scatter(g, index, shape, node, back, x),), (t,),
+                   (t,))
+        else:
+            record(out, node, (lambda g: _scatter(g, index, shape, node, back),), (t,))
     return out
 
 
-def _scatter(g: Tensor, index: list, shape: tuple, node: str, back: str) -> Tensor:
+def _scatter(g: Tensor, index: list, shape: tuple, node: str, back: str,
+             x: Tensor | None = None) -> Tensor:
     """The adjoint of ``_gather``: each output's gradient added back to its source."""
     xp = g.device.xp
     arr = g._data
@@ -187,7 +194,10 @@ def _scatter(g: Tensor, index: list, shape: tuple, node: str, back: str) -> Tens
         xp.add.at(moved, idx, xp.moveaxis(arr, d, 0))
         arr = acc
     out = _wrap(arr, g.dtype, g.device)
-    if needs_grad(g):
+    if x is not None and needs_grad(g, x):
+        record(out, back, (lambda gg: _gather(gg, index, node, back, True),
+                           lambda gg: zeros_like(x)), (g, x))
+    elif needs_grad(g):
         record(out, back, (lambda gg: _gather(gg, index, node, back),), (g,))
     return out
 

@@ -17,12 +17,12 @@ import numpy as np
 from .. import errors
 from .._fperr import ignore as ignore_fp
 from .._fperr import restore as restore_fp
-from .._parallel import is_numpy
+from .._parallel import is_numpy, times_ufunc
 from ..autograd import needs_grad, record
-from ..autograd.engine import grad_node
+from ..autograd.engine import grad_node, zero_gradient
 from ..autograd.graph import FW_ACTIVE
 from ..dtypes import DEFAULT_INT, bool_, from_numpy_dtype
-from ..modes import check_numel, is_grad_enabled
+from ..modes import _grad_enabled, check_numel, is_grad_enabled
 from ..tensor import Tensor, _wrap
 from ._args import broadcast_shape, device_of, is_scalar, operand, promote_args
 from .creation import zeros_like
@@ -543,7 +543,16 @@ _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
 neg = unary("neg", _neg, lambda g, *_: -g, save=(), floating=False,
             doc="Elementwise negation.", aliases=("negative",))
-abs = unary("abs", _abs, lambda g, x: g * x.sign(), floating=False,
+def _sgn(x: Tensor) -> Tensor:
+    """``x.sgn()`` inside abs's gradient: its own gradient is torch's zero tensor (which leaves
+    the signs of zeros it is added to as they are)."""
+    out = _wrap(_sign(x.device.xp, x._data), x.dtype, x.device)
+    if needs_grad(x):
+        record(out, "SgnBackward0", (lambda g: zero_gradient(g),), (x,))
+    return out
+
+
+abs = unary("abs", _abs, lambda g, x: g * _sgn(x), floating=False,
             doc="Elementwise absolute value (gradient 0 at 0).", aliases=("absolute",))
 sign = unary("sign", _sign, _zero_grad, save=(), floating=False,
              doc="Elementwise sign: -1, 0 or 1 (0 for NaN); zero gradient.")
@@ -575,8 +584,21 @@ rsqrt = unary("rsqrt", _quiet(lambda xp, a: 1 / xp.sqrt(a)),
 reciprocal = unary("reciprocal", _quiet(lambda xp, a: 1 / a),
                    lambda g, out: -g * (out * out), save=("out",),
                    doc="Elementwise ``1 / input``.")
-sin = unary("sin", lambda xp, a: xp.sin(a), lambda g, x: g * x.cos(), doc="Elementwise sine.")
-cos = unary("cos", lambda xp, a: xp.cos(a), lambda g, x: -g * x.sin(),
+def _times(g: Tensor, name: str, x: Tensor) -> Tensor:
+    """``g * x.<name>()`` (a gradient rule). When nothing records it (a plain backward) and the
+    arrays are large NumPy ones, it is one fused pass (``_parallel.times_ufunc``: the same
+    bits, one temporary fewer)."""
+    if not _grad_enabled.get() and not FW_ACTIVE[0] and type(g) is Tensor and \
+            g.device is x.device:
+        res = times_ufunc(g._data, getattr(np, name), x._data)
+        if res is not None:
+            return _wrap(res, x.dtype, x.device)
+    return g * getattr(x, name)()
+
+
+sin = unary("sin", lambda xp, a: xp.sin(a), lambda g, x: _times(g, "cos", x),
+            doc="Elementwise sine.")
+cos = unary("cos", lambda xp, a: xp.cos(a), lambda g, x: _times(-g, "sin", x),
             doc="Elementwise cosine.")
 tan = unary("tan", lambda xp, a: xp.tan(a), lambda g, out: g * (1 + out * out),
             save=("out",), doc="Elementwise tangent.")
@@ -603,7 +625,16 @@ def _tanh_backward(g, out):
 
 
 def _sigmoid_backward(g, out):
-    return g * out * (1 - out)
+    return grad_node("SigmoidBackwardBackward0", _sigmoid_backward_formula, g, out,
+                     grads=_SIGMOID_DOUBLE)
+
+
+def _sigmoid_backward_formula(g, out):
+    return g * (1 - out) * out
+
+
+_SIGMOID_DOUBLE = (lambda gg, g, out: _sigmoid_backward(gg, out),
+                   lambda gg, g, out: gg * g * (-2 * out + 1))
 
 
 def _sigmoid(xp, a):
@@ -617,7 +648,7 @@ def _sigmoid(xp, a):
 
 
 sigmoid = unary("sigmoid", _sigmoid,
-                lambda g, out: grad_node("SigmoidBackwardBackward0", _sigmoid_backward, g, out),
+                _sigmoid_backward,
                 save=("out",), doc="Elementwise logistic sigmoid.")
 _alias_twins(("negative", "neg"), ("absolute", "abs"), ("fix", "trunc"), ("arcsin", "asin"),
              ("arccos", "acos"), ("arctan", "atan"))

@@ -111,7 +111,7 @@ def _xlogy_fwd(xp, x, y):
 def _xlogy_grad_self(g, x, y):
     # PyTorch differentiates as ``log(other)`` even where x is 0, but keeps 0 there where
     # other <= 0 (where the log is not finite)
-    return where((x == 0) & (y <= 0), 0.0, xlogy(g, y))
+    return xlogy(g, y).masked_fill((x == 0) & (y <= 0), 0.0)  # (torch's MaskedFillBackward0)
 
 
 def _xlogy_grad_other(g, x, y):
@@ -122,7 +122,7 @@ def _xlogy_grad_self_number(g, x, y):
     # with a Number ``other`` PyTorch differentiates as ``log(other)`` even where x is 0
     # (but keeps 0 there when other <= 0, where the log is not finite)
     out = xlogy(g, y)
-    return where(x == 0, 0.0, out) if y <= 0 else out
+    return out.masked_fill(x == 0, 0.0) if y <= 0 else out
 
 
 _xlogy_fwd_op = _opmath(_xlogy_fwd)

@@ -418,7 +418,7 @@ def _avg_pool(x: Tensor, nd: int, ks, st, pad, ceil_mode, cip, override, fn: str
             f"Expected {nd + 1}D or {nd + 2}D (batch mode) tensor with optional 0 dim batch "
             f"size for input, but got:{_shape(x._data.shape)}")
     _shape_check(x, nd, ks, st, pad, (1,) * nd, out_len)
-    if x.dtype.name == "bool" or x.dtype.name == "int32":
+    if x.dtype.name in ("bool", "int32") or nd == 3 and x.dtype.name == "float16":
         raise _not_for(fn if nd == 2 else "avg_pool3d_out_frame", x)
     arr, batched = _batched(x, nd)
     check_numel(arr.shape[:2] + out_len)
@@ -607,7 +607,11 @@ def _adaptive_max(x: Tensor, nd: int, out_size: tuple):
         order = tuple(range(lead)) + tuple(lead + 2 * i for i in range(nd)) + \
             tuple(lead + 2 * i + 1 for i in range(nd))
         flat = picked.transpose(order).reshape(arr.shape[:lead] + out_size + (-1,))
-        which = xp.argmax(flat, axis=-1)
+        which = xp.argmax(flat, axis=-1)  # the first maximum; but the LAST NaN (torch)
+        nan = xp.isnan(flat)
+        if bool(nan.any()):
+            last = flat.shape[-1] - 1 - xp.argmax(nan[..., ::-1], axis=-1)
+            which = xp.where(nan.any(axis=-1), last, which)
         values = xp.take_along_axis(flat, which[..., None], axis=-1)[..., 0]
         index = None
         for i, k in enumerate(_unravel(xp, which, ks)):

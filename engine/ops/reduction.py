@@ -84,8 +84,11 @@ def _int_dim(name: str, dim) -> int:
 
 def _sign(x: Tensor) -> Tensor:
     """sign(x) (torch's ``sgn``): its derivative is zero, but under ``create_graph`` a gradient
-    built from it still depends on ``x``, as torch's does."""
-    return x.sign()
+    built from it still depends on ``x``, as torch's does (through a zero gradient that leaves
+    the signs of zeros it is added to as they are)."""
+    from .pointwise import _sgn
+
+    return _sgn(x)
 
 
 def _nonzero_or_one(t: Tensor) -> Tensor:
@@ -542,23 +545,25 @@ def _norm2_all(input: Tensor, keepdim: bool) -> Tensor:
 
 
 def _norm_grad(g, x, out, p, dims, keepdim):
+    """torch's vector-norm backward, in its formula order (the signs of zeros and the places
+    of NaN in its gradients, and in their gradients under ``create_graph``, are torch's)."""
     if p == 0:  # a count of nonzeros: PyTorch gives no gradient at all (None, not zeros)
         return None
-    shape = x._data.shape
-    g = expand_reduced(g, shape, dims, keepdim)
-    out = expand_reduced(out, shape, dims, keepdim)
-    sign = _sign(x)
+    g = keep_dims(g, dims, keepdim)
+    out = keep_dims(out, dims, keepdim)
     if p == 1:
-        return sign * g
+        return _sign(x) * g
     if p == 2:
-        return x * (g / _nonzero_or_one(out))  # x is 0 wherever the norm is
-    a = x * sign
-    if abs(p) == INF:  # spread over the elements that reach the norm
-        hit = a == out
-        return sign * hit * g / hit.sum(dims, keepdim=True)
-    if p > 1:
-        return sign * a ** (p - 1) * (g / _nonzero_or_one(out) ** (p - 1))
-    return sign * _nonzero_or_one(a) ** (p - 1) * g * out ** (1 - p)  # 0 at zeros, as torch
+        return g * (x / out).masked_fill(out == 0, 0)
+    if abs(p) == INF:  # spread over the elements that reach the norm (or are NaN)
+        a = x.abs()
+        hit = (a == out) | a.isnan()
+        return _sign(x) * ((g / hit.sum(dims, keepdim=True)) * hit)
+    if p < 1:
+        scaled = _sign(x) * x.abs().pow(p - 1).masked_fill(x == 0, 0)
+        return scaled * g * out.pow(1 - p)
+    scaled = _sign(x) * x.abs().pow(p - 1) if p < 2 else x * x.abs().pow(p - 2)
+    return scaled * (g / out.pow(p - 1)).masked_fill(out == 0, 0)
 
 
 # --------------------------------------------------------------------------- logsumexp

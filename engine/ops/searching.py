@@ -85,16 +85,33 @@ def _side(right: bool, side) -> str:
     return "right" if right else "left"
 
 
-def _search(xp, seq, values, side: str):
-    """``searchsorted`` of ``values`` in the last dim of ``seq`` (leading dims matched)."""
-    if seq.ndim == 1:
-        return xp.searchsorted(seq, values, side=side)
-    rows = seq.reshape(-1, seq.shape[-1])
-    vals = values.reshape(rows.shape[0], -1)
-    out = xp.empty(vals.shape, dtype=np.int64)
-    for i in range(rows.shape[0]):
-        out[i] = xp.searchsorted(rows[i], vals[i], side=side)
-    return out.reshape(values.shape)
+def _search(xp, seq, values, side: str, sorter=None):
+    """``searchsorted`` of ``values`` in the last dim of ``seq`` (leading dims matched), by
+    torch's bisection (so an unsorted sequence gives torch's answer too): a value goes right of
+    ``seq[mid]`` unless ``seq[mid] >= value`` ("left") or ``seq[mid] > value`` ("right"), NaN
+    included; ``sorter`` reads ``seq`` through its indices."""
+    n = seq.shape[-1]
+    lead = math.prod(seq.shape[:-1])
+    rows = seq.reshape(lead, n)
+    order = None if sorter is None else sorter.reshape(lead, n)
+    vals = values.reshape(1 if seq.ndim == 1 else rows.shape[0], -1)
+    lo = xp.zeros(vals.shape, dtype=np.int64)
+    hi = xp.full(vals.shape, n, dtype=np.int64)
+    row = xp.arange(vals.shape[0])[:, None]
+    with np.errstate(invalid="ignore"):
+        while n:
+            active = lo < hi
+            if not active.any():
+                break
+            mid = lo + ((hi - lo) >> 1)
+            at = xp.minimum(mid, n - 1)
+            if order is not None:
+                at = order[row, at]
+            m = rows[row, at]
+            right = ~(m >= vals) if side == "left" else ~(m > vals)
+            lo = xp.where(active & right, mid + 1, lo)
+            hi = xp.where(active & ~right, mid, hi)
+    return lo.reshape(values.shape)
 
 
 @op(kind="function", differentiable=False)
@@ -111,7 +128,7 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
     s = _side(right, side)
     scalar = not isinstance(input, Tensor)
     xp = seq.device.xp
-    values = xp.asarray(input, dtype=seq.dtype.np) if scalar else input._data
+    values = xp.asarray(input) if scalar else input._data  # (compared in the common dtype)
     if seq._data.ndim > 1 and (scalar or values.shape[:-1] != seq._data.shape[:-1]):
         raise errors.EngineRuntimeError(
             "torch.searchsorted(): boundaries tensor should be 1 dimension or the first N-1 "
@@ -124,12 +141,11 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
                 "torch.searchsorted(): boundary and sorter must have the same size, but got "
                 f"boundary tensor {list(seq._data.shape)}and got sorter tensor "
                 f"{list(sorter._data.shape)}")
-        data = xp.take_along_axis(seq._data, sorter._data.astype(np.int64), axis=-1)
-    else:
-        data = seq._data
-    if seq.dtype is bool_ or not scalar and input.dtype is bool_:
-        raise _kernel_error("searchsorted_out_{dev}", seq if seq.dtype is bool_ else input)
-    return _index_tensor(_search(xp, data, values, s), seq.device, out_int32)
+    if seq.dtype is bool_ and (scalar and type(input) is bool or
+                               not scalar and input.dtype is bool_):
+        raise _kernel_error("searchsorted_out_{dev}", seq)
+    order = None if sorter is None else sorter._data.astype(np.int64)
+    return _index_tensor(_search(xp, seq._data, values, s, order), seq.device, out_int32)
 
 
 @op(kind="function", differentiable=False)

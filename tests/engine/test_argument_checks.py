@@ -12,6 +12,7 @@ pytest.importorskip("torch")
 from tests.engine.torch_compare import compare  # noqa: E402
 
 X = [[-1.5, -0.0, 0.0, 2.0], [0.5, 1.0, -2.0, 0.25]]
+NAN, INF = float("nan"), float("inf")
 
 
 def _rg(m, v):
@@ -108,6 +109,40 @@ CASES = {
     "F.leaky_relu_-str": lambda m, F, leaf: F.leaky_relu_(leaf(X).clone(), "a"),
     "F.leaky_relu_-number-input": lambda m, F, leaf: F.leaky_relu_(1.0),
     "F.leaky_relu_-long": lambda m, F, leaf: F.leaky_relu_(m.ones(2, dtype=m.int64)),
+    # searchsorted/bucketize: torch's bisection (an unsorted sequence too), the common dtype
+    "searchsorted-unsorted": lambda m, F, leaf: m.searchsorted(
+        m.tensor([[1.0, 0.0, 2.0, 2.0, 1.0], [-1.0, -2.0, 1.0, -2.0, -1.0]]),
+        m.tensor([[0.0, -2.0, -1.0], [-2.0, -2.0, -1.0]]), right=True),
+    "searchsorted-nan": lambda m, F, leaf: m.searchsorted(
+        m.tensor([NAN, NAN, 0.0, 0.0, -0.0]), m.tensor([-INF, 0.0, -0.0, INF]), right=True),
+    "searchsorted-bool-values": lambda m, F, leaf: m.searchsorted(
+        m.tensor([0.0, 0.5, 1.0]), m.tensor([True, False, True])),
+    "searchsorted-bool-both": lambda m, F, leaf: m.searchsorted(
+        m.tensor([False, True]), m.tensor([True, False])),
+    "searchsorted-int-seq-float-number": lambda m, F, leaf: m.searchsorted(
+        m.tensor([0, 1, 2]), 0.5),
+    "searchsorted-empty-rows": lambda m, F, leaf: m.searchsorted(
+        m.ones(2, 0), m.ones(2, 3)),
+    "searchsorted-sorter": lambda m, F, leaf: m.searchsorted(
+        m.tensor([3.0, 1.0, 2.0]), m.tensor([0.5, 2.5, 9.0]), sorter=m.tensor([1, 2, 0])),
+    "bucketize-unsorted": lambda m, F, leaf: m.bucketize(
+        m.tensor([[-0.96, 0.33, 0.31, 0.94]]), m.tensor([-0.62, 0.25, 1.1, 0.015, 0.65])),
+    "bucketize-bool-input": lambda m, F, leaf: m.bucketize(
+        m.tensor([True, False]), m.tensor([-1.0, 0.5, 2.0])),
+    # tensordot: torch's dtype text, size-1 contracted dims, empty contractions, -0. products
+    "tensordot-dtype": lambda m, F, leaf: m.tensordot(m.ones(2, 3), m.ones(4, 5, dtype=m.int64),
+                                                      1),
+    "tensordot-size-1": lambda m, F, leaf: m.tensordot(leaf([[1.0, 2.0, 3.0]]),
+                                                       leaf([[1.0, 2.0]]), ([1], [0])),
+    "tensordot-size-1-first": lambda m, F, leaf: m.tensordot(leaf([[1.0], [2.0]]),
+                                                             leaf(X[:1] * 3), 1),
+    "tensordot-empty": lambda m, F, leaf: m.tensordot(m.ones(2, 0), m.ones(0, 2), 1),
+    "tensordot-outer-zero-signs": lambda m, F, leaf: m.tensordot(
+        m.tensor([-1.5, 2.0]), m.tensor([0.0, -0.0, NAN]), dims=0),
+    "mm-k1-zero-signs": lambda m, F, leaf: m.mm(m.tensor([[-1.5], [2.0]]),
+                                                m.tensor([[0.0, -0.0]])),
+    # xlogy: torch masks the input's gradient with masked_fill
+    "xlogy-grads": lambda m, F, leaf: _grads_of(m, lambda a, b: m.xlogy(a - 2, b - 1), (3,), (3,)),
     # broadcast_shapes: padded to the longest shape, as torch reports it
     "broadcast_shapes-report": lambda m, F, leaf: m.broadcast_shapes((2, 0), (4, 1, 2)),
     "broadcast_shapes-list": lambda m, F, leaf: m.broadcast_shapes([2, 3], [4, 1, 2]),

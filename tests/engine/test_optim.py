@@ -314,3 +314,46 @@ def test_mlp_with_adam_matches_torch():
     for k, v in model.state_dict().items():
         np.testing.assert_allclose(v.numpy(), np.array(case["final"][k], dtype=np.float32),
                                    rtol=1e-4, atol=1e-6, err_msg=k)
+
+
+def test_a_large_parameters_update_is_the_one_call_form_bit_for_bit(monkeypatch):
+    """``_fused.add_`` streams a large float32 update through float64 blocks: the same bits as
+    the whole-array float64 form, with momentum and weight decay too."""
+    from engine.optim import _fused
+
+    rng = np.random.default_rng(5)
+    n = 3 * _fused._CHUNK + 11
+    a0 = (rng.standard_normal(n) * 10.0 ** rng.integers(-6, 6, n)).astype(np.float32)
+    x = (rng.standard_normal(n) * 10.0 ** rng.integers(-6, 6, n)).astype(np.float32)
+    for alpha in (-0.01, 0.9, -3.3, 1e-30):
+        want = a0.copy()
+        np.add(want, np.multiply(x, np.float64(np.float32(alpha)), dtype=np.float64), out=want,
+               casting="unsafe")
+        got = a0.copy()
+        _fused.add_(got, x, alpha, np)
+        assert np.array_equal(got, want), alpha
+    m = n // 64 * 64
+    steps = []
+    for chunk in (_fused._CHUNK, n + 1):  # streamed, then the one-call form
+        monkeypatch.setattr(_fused, "_CHUNK", chunk)
+        p = engine.tensor(a0[:m].reshape(-1, 64), requires_grad=True)
+        opt = optim.SGD([p], lr=0.05, momentum=0.9, weight_decay=1e-3)
+        for k in range(3):
+            p.grad = engine.tensor(np.roll(x[:m], k).reshape(-1, 64))
+            opt.step()
+        steps.append(p.detach().numpy())
+    assert np.array_equal(steps[0], steps[1])
+
+
+def test_a_large_sgd_step_is_torchs_bit_for_bit():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(6)
+    w0 = rng.standard_normal((256, 300)).astype(np.float32)
+    g0 = rng.standard_normal((256, 300)).astype(np.float32)
+    p = engine.tensor(w0.copy(), requires_grad=True)
+    tp = torch.tensor(w0.copy(), requires_grad=True)
+    opt, topt = optim.SGD([p], lr=0.0123), torch.optim.SGD([tp], lr=0.0123)
+    p.grad, tp.grad = engine.tensor(g0), torch.tensor(g0)
+    opt.step()
+    topt.step()
+    assert np.array_equal(p.detach().numpy(), tp.detach().numpy())

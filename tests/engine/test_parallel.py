@@ -110,3 +110,53 @@ def test_a_forked_child_gets_its_own_pool(chunking):
             os._exit(0 if ok else 1)
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_times_ufunc_is_the_two_call_form(dtype, chunking, monkeypatch):
+    monkeypatch.setattr(_parallel, "_BLOCK", 1024)  # several blocks per chunk
+    rng = np.random.default_rng(3)
+    x = (rng.standard_normal(N) * 4).astype(dtype)
+    g = rng.standard_normal(N).astype(dtype)
+    scalar = np.broadcast_to(np.array(2.5, dtype), (N,))  # an expanded one-element gradient
+    with np.errstate(all="ignore"):
+        for threads in (2, 1):
+            monkeypatch.setattr(_parallel, "THREADS", threads)
+            for gg in (g, scalar):
+                for u in (np.cos, np.sin, np.exp):
+                    assert _same(_parallel.times_ufunc(gg, u, x), gg * u(x)), (threads, u)
+            m = x[: N - N % 7].reshape(-1, 7)
+            assert _same(_parallel.times_ufunc(m * 2, np.cos, m), (m * 2) * np.cos(m))
+    assert _parallel.times_ufunc(g.astype(np.float64), np.cos, x.astype(np.float32)) is None
+    assert _parallel.times_ufunc(g, np.cos, x[:-1]) is None
+    assert _parallel.times_ufunc(g[::2], np.cos, x[::2].reshape(1, -1)) is None
+    assert _parallel.times_ufunc(g.astype(np.int64), np.cos, x.astype(np.int64)) is None
+
+
+def test_sine_and_cosine_backward_fuse_and_keep_their_graph(chunking, monkeypatch):
+    monkeypatch.setattr(_parallel, "_BLOCK", 1024)
+    x0 = np.random.default_rng(4).standard_normal(N).astype(np.float32)
+    fused = []
+    times = _parallel.times_ufunc
+
+    def counting(g, u, x):
+        out = times(g, u, x)
+        fused.append(u.__name__ if out is not None else None)
+        return out
+
+    monkeypatch.setattr(engine.ops.pointwise, "times_ufunc", counting)
+    x = engine.tensor(x0, requires_grad=True)
+    (x.sin() * x).sum().backward()
+    (x.cos() * 3.0).sum().backward()
+    assert fused == ["cos", "sin"]
+    one = np.ones(N, np.float32)
+    want = (one * x0) * np.cos(x0) + one * np.sin(x0)
+    want += -(one * np.float32(3.0)) * np.sin(x0)
+    assert _same(x.grad.numpy(), want)
+    # under create_graph the rule is recorded op by op, as torch records it
+    x.grad = None
+    (gx,) = engine.autograd.grad(x.sin().sum(), x, create_graph=True)
+    assert gx.grad_fn.name() == "MulBackward0"
+    assert "CosBackward0" in [f.name() for f, _ in gx.grad_fn.next_functions if f is not None]
+    (ggx,) = engine.autograd.grad(gx.sum(), x)
+    assert _same(ggx.numpy(), -np.sin(x0))

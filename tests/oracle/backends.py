@@ -129,8 +129,10 @@ def _torch_function(name: str):
     d = OPS[name]
     spaces = [("torch", torch), ("F", F), ("torch.linalg", torch.linalg),
               ("torch.special", torch.special)]
+    # the pooling ops are F's (torch.max_pool2d refuses return_indices, and
+    # torch.adaptive_max_pool1d always returns indices; F's do as the engine's op)
     if d.fn.__module__.rsplit(".", 1)[-1] in ("nn", "loss", "activation", "normalization",
-                                              "nn_layers"):
+                                              "nn_layers", "pooling"):
         spaces.insert(0, spaces.pop(1))
     short = name.removeprefix("linalg_").removeprefix("linalg.")
     if short != name:

@@ -425,6 +425,123 @@ def test_inplace_activation_nodes():
     _same(_inplace_activation_nodes)
 
 
+# ----------------------------------------------------------------- signs in double backward
+def _signed(x):
+    """Values with the sign of every zero and the place of every NaN (``-0.`` vs ``0.``)."""
+    if isinstance(x, (list, tuple)):
+        return [_signed(i) for i in x]
+    if x is None:
+        return None
+    x_ = x.detach()
+    if getattr(x_, "_is_zerotensor", lambda: False)():  # what some torch formulas return
+        x_ = x_.new_zeros(x_.shape)
+    vals = [("nan" if v != v else "-0" if v == 0 and str(v).startswith("-") else
+             float(f"{v:.10g}")) for v in x_.reshape(-1).tolist()]
+    fn = x.grad_fn
+    return (vals, tuple(x.shape), x.requires_grad,
+            None if fn is None else fn.name().replace("torch::autograd::", ""))
+
+
+_X = [-1.5, 0.3, 2.0, 0.0, -0.0, -4.0, 5.0, -0.4]
+_W1 = [0.0, -0.5, 0.0, 1.0, 0.0, 0.0, 2.0, -1.0]   # zeros: first-order gradients of +-0
+_W2 = [-1.0, 0.0, 2.0, -0.5, 1.5, -2.0, 0.0, 0.25]
+
+
+def _signed_double_backward(T, f, nan: bool):
+    x = T.tensor(_X[:-1] + [float("nan")] if nan else _X, dtype=T.float64, requires_grad=True)
+    out = f(T, T.nn.functional, x)
+    w1, w2 = (T.tensor(w, dtype=T.float64) for w in (_W1, _W2))
+    g, = T.autograd.grad((out * (w1[:out.shape[-1]] if out.ndim else 1.0)).sum(), x,
+                         create_graph=True)
+    res = [out, g]
+    if g.requires_grad:
+        (g * w2).sum().backward()
+        res.append(x.grad)
+    return _signed(res)
+
+
+def _t(T):
+    return T.tensor([0.5, -1.0, 0.0, -0.0, 2.0, -0.25, 0.0, 1.0], dtype=T.float64)
+
+
+SIGNED_DOUBLE_BACKWARD = {
+    "sigmoid": lambda T, F, x: x.sigmoid(), "logsigmoid": lambda T, F, x: F.logsigmoid(x),
+    "elu": lambda T, F, x: F.elu(x), "selu": lambda T, F, x: F.selu(x),
+    "celu": lambda T, F, x: F.celu(x, 0.5),
+    "gelu": lambda T, F, x: F.gelu(x), "gelu tanh": lambda T, F, x: F.gelu(x, approximate="tanh"),
+    "hardswish": lambda T, F, x: F.hardswish(x), "softsign": lambda T, F, x: F.softsign(x),
+    "glu": lambda T, F, x: F.glu(x),
+    "pad reflect": lambda T, F, x: F.pad(x[None, :5], (2, 1), "reflect"),
+    "pad replicate": lambda T, F, x: F.pad(x[None, :6], (1, 1), "replicate"),
+    "log_softmax": lambda T, F, x: F.log_softmax(x, 0),
+    "mse_loss": lambda T, F, x: F.mse_loss(x, _t(T), reduction="none"),
+    "mse_loss mean": lambda T, F, x: F.mse_loss(x, _t(T)),
+    "mse_loss weighted": lambda T, F, x: F.mse_loss(x, _t(T), weight=_t(T).abs() + 0.5),
+    "mse_loss weighted none": lambda T, F, x: F.mse_loss(_t(T), x, reduction="none",
+                                                         weight=_t(T).abs()),
+    "l1_loss": lambda T, F, x: F.l1_loss(x, _t(T), reduction="none"),
+    "huber_loss": lambda T, F, x: F.huber_loss(x, _t(T), reduction="none", delta=0.5),
+    "smooth_l1_loss": lambda T, F, x: F.smooth_l1_loss(x, _t(T), reduction="none", beta=0.5),
+    "norm": lambda T, F, x: x.norm(), "norm 1": lambda T, F, x: x.norm(1),
+    "norm 3": lambda T, F, x: x.norm(3),
+    "vector_norm": lambda T, F, x: T.linalg.vector_norm(x),
+    "vector_norm inf": lambda T, F, x: T.linalg.vector_norm(x, float("inf")),
+    "cumsum": lambda T, F, x: x.cumsum(0), "pad": lambda T, F, x: F.pad(x, (1, -2)),
+}
+
+
+@pytest.mark.parametrize("nan", [False, True], ids=["finite", "nan"])
+@pytest.mark.parametrize("name", list(SIGNED_DOUBLE_BACKWARD))
+def test_signed_double_backward(name, nan):
+    got, want = (_signed_double_backward(T, SIGNED_DOUBLE_BACKWARD[name], nan)
+                 for T in (engine, torch))
+    assert got == want
+
+
+# ----------------------------------------------------------------- ties and NaN in selections
+_NAN = float("nan")
+SELECTIONS = {
+    "kthvalue ties": lambda T: T.kthvalue(T.tensor([[0, 0, -1, 0, -1], [1, -1, 0, 0, 0],
+                                                    [0, 0, 1, 0, 0]]), 2),
+    "kthvalue nan": lambda T: T.kthvalue(T.tensor([[_NAN, 1.0, 1.0, _NAN, 0.0, 1.0]]), 3),
+    "mode nan": lambda T: T.mode(T.tensor([[_NAN, -0.3, -0.5], [-5.0, 0.4, 1.0],
+                                           [_NAN, 0.4, -0.5]]), 0),
+    "mode nan first": lambda T: T.mode(T.tensor([[_NAN, 1.0], [1.0, _NAN], [_NAN, 1.0]]), 1),
+    "cumsum -0.": lambda T: T.tensor([[-0.0, -0.0], [1.0, -0.0]]).cumsum(1),
+}
+
+
+def _ce_grads(T, target, **kw):
+    x = T.tensor([[0.5, -1.0, 2.0], [1.0, 0.0, -0.5], [0.25, 0.5, -2.0]], dtype=T.float64,
+                 requires_grad=True)
+    loss = T.nn.functional.cross_entropy(x, target(T), **kw)
+    g, = T.autograd.grad(loss, x, T.zeros_like(loss), create_graph=True)
+    return [loss, g]
+
+
+CLASS_LOSSES = {
+    "cross_entropy ignored row": lambda T: _ce_grads(T, lambda T: T.tensor([0, -100, 2]),
+                                                     reduction="none"),
+    "cross_entropy probabilities": lambda T: _ce_grads(
+        T, lambda T: T.tensor([[0.2, 0.3, 0.5]] * 3, dtype=T.float64)),
+    "cross_entropy smoothed, NaN weight": lambda T: _ce_grads(
+        T, lambda T: T.tensor([0, -100, 2]), reduction="none", label_smoothing=0.2,
+        weight=T.tensor([_NAN, 1.0, 2.0], dtype=T.float64)),
+}
+
+
+@pytest.mark.parametrize("name", list(CLASS_LOSSES))
+def test_class_losses_as_torch(name):
+    assert _signed(CLASS_LOSSES[name](engine)) == _signed(CLASS_LOSSES[name](torch))
+
+
+@pytest.mark.parametrize("name", list(SELECTIONS))
+def test_selections_as_torch(name):
+    got, want = (SELECTIONS[name](T) for T in (engine, torch))
+    assert _signed(list(got) if isinstance(got, tuple) else got) == \
+        _signed(list(want) if isinstance(want, tuple) else want)
+
+
 # ----------------------------------------------------------------- session 4: CopySlices & co
 def _signs(t):
     """The values with the sign of every zero spelled out (``-0.`` and ``0.`` differ)."""
@@ -680,3 +797,105 @@ def test_cumprod_gradient_before_a_zero_ignores_what_follows():
     # torch masks the products past the first zero before its reverse cumsum (inf * 0 there
     # would be NaN)
     _same(_cumprod_inf_after_zero)
+
+
+# ----------------------------------------------------------------- session 5: normalizations
+_BN_LAYOUTS = {"contiguous": lambda x: x, "strided": lambda x: x.transpose(0, 2),
+               "channels-last": lambda x: x[:, :, None].permute(0, 3, 2, 1)[:, :, :, :]}
+
+
+def _batch_norm_dtypes(T, layout, training, dtypes):
+    x = T.ones(2, 3, 2, dtype=getattr(T, dtypes[0]))
+    x = _BN_LAYOUTS[layout](x if layout != "strided" else x.transpose(0, 2).contiguous())
+    w, b, rm, rv = (None if d is None else T.ones(3, dtype=getattr(T, d)) for d in dtypes[1:])
+    return T.nn.functional.batch_norm(x, rm, rv, w, b, training=training)
+
+
+@pytest.mark.parametrize("layout", list(_BN_LAYOUTS))
+@pytest.mark.parametrize("training", [True, False])
+@pytest.mark.parametrize("dtypes", [
+    ("float32", None, "int64", "float32", "float32"),
+    ("float32", "float32", "float64", None, None),
+    ("float64", "float32", "float32", None, None),
+    ("float16", "float32", None, "float32", "float32"),
+    ("float16", "float16", None, "float32", "float32"),
+    ("float16", "float32", "float16", None, None),
+    ("float64", "float64", "float64", "float64", "float16")])
+def test_batch_norm_parameter_dtypes_as_torch(layout, training, dtypes):
+    # the mixed-dtype checks, then the kernel's "expected scalar type"; a strided input goes
+    # through a TensorIterator loop that asserts instead
+    if not training and (dtypes[3] is None or dtypes[4] is None):
+        dtypes = dtypes[:3] + ("float32", "float32")
+    _same(lambda T: _batch_norm_dtypes(T, layout, training, dtypes))
+
+
+def _norm_double_backward(T, op, training, use):
+    x = T.tensor([[[0.5, -1.0], [2.0, 0.0]], [[1.5, -0.5], [-2.0, 0.25]],
+                  [[0.0, 3.0], [-1.0, 1.0]]], dtype=T.float64, requires_grad=True)
+    w = T.tensor([0.5, -2.0], dtype=T.float64)
+    b = T.tensor([1.0, -0.25], dtype=T.float64)
+    if op == "layer_norm":  # (over 4 elements: their gradients are not all cancellation)
+        w, b = T.stack([w, w * -3]), T.stack([b, b * 2 + 1])
+    w, b = w.requires_grad_(), b.requires_grad_()
+    if op == "batch_norm":
+        y = T.nn.functional.batch_norm(x, T.tensor([0.1, -0.2], dtype=T.float64),
+                                       T.tensor([1.5, 0.5], dtype=T.float64), w, b,
+                                       training=training)
+    else:
+        y = T.nn.functional.layer_norm(x, (2, 2), w, b)
+    gs = T.autograd.grad((y * T.arange(12.0, dtype=T.float64).reshape(3, 2, 2).cos()).sum(),
+                         (x, w, b), create_graph=True)
+    loss = sum((gs[i] * (T.arange(float(gs[i].numel()), dtype=T.float64).reshape(gs[i].shape)
+                         .sin() + i)).sum() for i in use)
+    loss.backward()
+    # (clones: torch's version counters of gradients built in place are not compared)
+    return list(gs) + [None if t.grad is None else t.grad.clone() for t in (x, w, b)]
+
+
+@pytest.mark.parametrize("op,training", [("batch_norm", True), ("batch_norm", False),
+                                         ("layer_norm", True)])
+@pytest.mark.parametrize("use", [(0,), (1,), (2,), (1, 2), (0, 1, 2)])
+def test_normalization_double_backward_is_one_node(op, training, use):
+    # torch's Native*NormBackwardBackward0: every first-order gradient comes from one node with
+    # edges to the input and the weight; the gradients it returns for the unused ones are None
+    _same(lambda T: _norm_double_backward(T, op, training, use))
+
+
+@pytest.mark.parametrize("dtypes", [
+    ("float32", None, "float64"), ("float32", "float32", "int64"), ("float64", "float32", None),
+    ("float16", "float32", "float32"), ("float16", "float16", "float32"),
+    ("int64", "float32", None), ("int64", None, "float64"), ("int64", "int64", "int64")])
+def test_layer_norm_parameter_dtypes_as_torch(dtypes):
+    def run(T):
+        w, b = (None if d is None else T.full((3,), 0.5, dtype=getattr(T, d)) for d in dtypes[1:])
+        x = T.tensor([[1, 2, 3], [3, 0, 3]], dtype=getattr(T, dtypes[0]))
+        return T.nn.functional.layer_norm(x, (3,), w, b)
+
+    _same(run)
+
+
+def test_layer_norm_zero_signs_as_atens_kernel():
+    # (x * rstd + (-rstd * mean)) * gamma + beta: x == mean and a zero weight give +0.
+    def run(T):
+        x = T.tensor([[1.0, 2.0, 3.0, -4.0], [0.0, 0.0, 0.0, 0.0]], dtype=T.float64)
+        w = T.tensor([0.0, -0.0, 1.0, -1.0], dtype=T.float64)
+        out = [T.nn.functional.layer_norm(x, (4,), w), T.nn.functional.layer_norm(x, (4,)),
+               T.nn.functional.layer_norm(x, (4,), None, -w)]
+        return [_signs(o) for o in out]
+
+    _same(run)
+
+
+@pytest.mark.parametrize("dtypes", [("float16", "float32"), ("float16", "float16"),
+                                    ("float32", "float32")])
+def test_layer_norm_gradients_in_each_operands_dtype(dtypes):
+    def run(T):
+        x = T.tensor([[0.5, -1.0, 2.0], [1.0, float("inf"), 0.25]], dtype=getattr(T, dtypes[0]),
+                     requires_grad=True)
+        w, b = (T.tensor(v, dtype=getattr(T, dtypes[1]), requires_grad=True)
+                for v in ([1.5, -0.5, 2.0], [0.0, 1.0, -1.0]))
+        y = T.nn.functional.layer_norm(x, (3,), w, b)
+        y.backward(T.tensor([[1.0, -2.0, 0.5], [0.25, 1.0, -1.0]], dtype=y.dtype))
+        return [y, x.grad, w.grad, b.grad]
+
+    _same(run)

@@ -135,6 +135,9 @@ class Host:
         self.sessions: dict[str, Resident] = {}
         self.shared = shared_bytes()
         """Pages shared with the zygote at start: not this host's own memory."""
+        self._virtual: int | None = None
+        """The address space in use when the last request ended (nothing runs between
+        requests), or None: read it afresh."""
         self.priority = Priority(settings.demote_after_ms / 1000)
         self.handlers: dict[str, Callable[[dict, Payload, dict], bytes]] = {
             "run": self.run, "evaluate": self.evaluate, "compile": self.compile,
@@ -165,10 +168,14 @@ class Host:
             del dropped
             gc.collect()
             _trim()
+            self._virtual = None
         reply: dict[str, Any] = {"n": header.get("n"), "status": 200,
                                  "type": "application/json"}
         if "grant" in header:  # the memory this request may add: past it, MemoryError
-            limit_address_space(statm()[0] + header["grant"])
+            virtual = self._virtual
+            if virtual is None or not isinstance(payload, bytes):  # a payload mapped since
+                virtual = statm()[0]
+            limit_address_space(virtual + header["grant"])
         self.priority.start()
         out_of_memory = False
         try:
@@ -190,7 +197,9 @@ class Host:
         resident = self.sessions.get(header.get("sid", ""))
         if resident is not None:
             reply["session_memory"] = resident.env.held_bytes_estimate
-        reply["memory"] = self.memory()
+        virtual, resident_now = statm()
+        self._virtual = virtual if isinstance(payload, bytes) else None  # a mapping ends now
+        reply["memory"] = max(0, resident_now - self.shared)
         reply["host_ms"] = round((time.perf_counter() - received) * 1000, 3)
         return reply, body
 

@@ -192,19 +192,19 @@ class SqliteStore:
         with self._writing():
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                row = self._db.execute("SELECT head, fence FROM sessions WHERE id = ?",
-                                       (session_id,)).fetchone()
-                if row is None:
-                    self._db.execute("ROLLBACK")
-                    return None
-                if row[1] != fence or row[0] != head:
-                    self._db.execute("ROLLBACK")
-                    raise StaleFence(session_id)
                 seq = head + 1
-                self._db.execute(
+                moved = self._db.execute(  # only from the head this writer knows, under its fence
                     "UPDATE sessions SET head = ?, replay_ms = replay_ms + ?, "
-                    "last_used = max(last_used, ?), memory_bytes = ? WHERE id = ?",
-                    (seq, elapsed, last_used, memory_bytes, session_id))
+                    "last_used = max(last_used, ?), memory_bytes = ? "
+                    "WHERE id = ? AND fence = ? AND head = ?",
+                    (seq, elapsed, last_used, memory_bytes, session_id, fence, head)).rowcount
+                if not moved:
+                    gone = self._db.execute("SELECT 1 FROM sessions WHERE id = ?",
+                                            (session_id,)).fetchone() is None
+                    self._db.execute("ROLLBACK")
+                    if gone:
+                        return None
+                    raise StaleFence(session_id)
                 self._db.execute(
                     "INSERT INTO entries (session, seq, kind, body, meta) VALUES (?, ?, ?, ?, ?)",
                     (session_id, seq, kind, body, orjson.dumps(meta).decode()))

@@ -161,10 +161,9 @@ def test_custom_function_jvp():
 
 
 # Where the engine's tangent requires grad differently from torch's: torch builds these ops from
-# others (l1_loss an abs then a mean), or its formula for these inputs reads no primal
-# (slogdet's, prod of one element, an integer-order norm). (einsum is built as torch's now.)
-REQUIRES_GRAD_DIFFERS = {"l1_loss", "smooth_l1_loss", "linalg.slogdet", "slogdet",
-                         "logdet", "prod", "norm"}
+# others, or its formula for these inputs reads no primal (slogdet's, prod of one element, an
+# integer-order norm). (einsum is built as torch's now; l1_loss and smooth_l1_loss too.)
+REQUIRES_GRAD_DIFFERS = {"linalg.slogdet", "slogdet", "logdet", "prod", "norm"}
 
 
 def test_tangents_require_grad_as_torch_does():

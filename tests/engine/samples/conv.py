@@ -22,7 +22,8 @@ def distinct(*shape):
 
 samples("convolution",
         Sample((r(1, 2, 4, 3), r(3, 2, 2, 2), r(3), (1, 2), (1, 0), (1, 1), False, (0, 0), 1)),
-        Sample((r(1, 4, 3, 2), r(4, 1, 2, 2), None, 2, 1, 1, True, 1, 2), name="transposed"))
+        Sample((r(1, 4, 3, 2), r(4, 1, 2, 2), None, (2, 2), (1, 1), (1, 1), True, (1, 1), 2),
+               name="transposed"))
 samples("conv1d",
         Sample((r(2, 2, 5), r(3, 2, 2), r(3)), {"stride": 2, "padding": 1}),
         Sample((r(1, 4, 5), r(4, 2, 2)), {"padding": "same", "groups": 2, "dilation": 1},
