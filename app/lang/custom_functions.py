@@ -136,6 +136,20 @@ def apply_custom(rs: Any, cls: UserClass, args: tuple, kwargs: dict) -> Any:
     return admit(out)
 
 
+def bind_apply(cls: UserClass, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
+    """``apply``'s arguments bound as torch binds them for a class without a plan (a hook
+    that is not a plain static function, e.g. an ``@once_differentiable`` backward) whose
+    ``forward`` is still the program's static function; as they are otherwise."""
+    forward = cls.lookup("forward")
+    if type(forward) is not StaticMethod or type(forward.func) is not Function:
+        return args, kwargs
+    if cls.lookup("setup_context") is not None:
+        return bind_signature(forward.func, args, kwargs), {}
+    if kwargs:
+        return bind_positions(forward.func, args, kwargs), {}
+    return args, kwargs
+
+
 def _type_error(message: str) -> ProgramError:
     return ProgramError(message, exception="TypeError")
 
@@ -202,4 +216,5 @@ def bind_signature(forward: Function, args: tuple, kwargs: dict) -> tuple:
     return tuple(out)
 
 
-__all__ = ["NO_PLAN", "apply_custom", "bind_positions", "bind_signature", "function_plan"]
+__all__ = ["NO_PLAN", "apply_custom", "bind_apply", "bind_positions", "bind_signature",
+           "function_plan"]
