@@ -40,7 +40,7 @@ class Code:
 
     __slots__ = ("name", "qualname", "params", "vararg", "kwonly", "kwarg", "body",
                  "generator", "simple", "nparams", "argnames", "ndefaults", "doc", "stmts",
-                 "arity")
+                 "arity", "origin")
 
     def __init__(self, name: str, qualname: str, params: tuple[str, ...], ndefaults: int,
                  vararg: str | None, kwonly: tuple[str, ...], kwarg: str | None,
@@ -56,6 +56,9 @@ class Code:
         self.argnames = frozenset(params) | frozenset(kwonly)
         #: the statements of a body of several, which a call runs without the block's closure
         self.stmts: tuple | None = getattr(body, "stmts", None)
+        #: (the program's JSON form, the ``def``/``lambda`` node in it): compiling that
+        #: program again makes the same code (session snapshots store functions this way)
+        self.origin: tuple[list, dict] | None = None
 
 
 class Function:

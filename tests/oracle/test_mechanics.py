@@ -899,3 +899,67 @@ def test_layer_norm_gradients_in_each_operands_dtype(dtypes):
         return [y, x.grad, w.grad, b.grad]
 
     _same(run)
+
+
+_INF = float("inf")
+
+
+@pytest.mark.parametrize("xs", [[0.0, _INF, 0.0], [1.5, -1.0, 0.0, _INF], [0.0, 2.0, -0.5],
+                                [_INF, 0.0, 2.0, 0.0],
+                                [[1.0, _INF, 0.0, -1.5], [0.0, 2.0, 3.0, 0.0]]])
+@pytest.mark.parametrize("dim", [None, -1])
+@pytest.mark.parametrize("order", [1, 2])
+def test_prod_gradient_with_zeros_as_torch(xs, dim, order):
+    # torch's prod_backward: exclusive cumprods from each side (and zeros for a full product
+    # with several zeros outside grad mode); cumprod's own gradient keeps an inf before the
+    # first zero out of the products after it
+    def run(T):
+        x = T.tensor(xs, requires_grad=True)
+        y = x.prod() if dim is None else x.prod(dim)
+        w = T.full(y.shape, -0.75)
+        if order == 1:
+            (y * w).sum().backward()
+            return [y, x.grad]
+        (g,) = T.autograd.grad((y * w).sum(), x, create_graph=True)
+        (g * T.linspace(-1.0, 2.0, g.numel()).reshape(g.shape)).sum().backward()
+        return [y, g, x.grad.clone()]  # (torch's version counter of a gradient: not compared)
+
+    _same(run)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32", "float16", "int64", "bool"])
+@pytest.mark.parametrize("lambd", [-0.5, 1e39, _INF, float("nan"), 70000.0, 0.25])
+def test_softshrink_argument_checks_as_torch(dtype, lambd):
+    _same(lambda T: T.nn.functional.softshrink(T.zeros(2, dtype=getattr(T, dtype)), lambd))
+
+
+@pytest.mark.parametrize("dtypes", [("float64",) * 3, ("int64",) * 3, ("float16",) * 3,
+                                    ("float32", "float64", "float32"),
+                                    ("float32", "float32", "int64", "float64"), ("bool",) * 3])
+def test_bilinear_dtypes_as_torch(dtypes):
+    def run(T):
+        x1, x2, w = (T.ones(s, dtype=getattr(T, d)) for s, d in zip(((2, 3), (2, 4), (5, 3, 4)),
+                                                                    dtypes, strict=False))
+        b = T.ones(5, dtype=getattr(T, dtypes[3])) if len(dtypes) > 3 else None
+        return T.nn.functional.bilinear(x1, x2, w, b)
+
+    _same(run)
+
+
+def _bilinear_orders(T):
+    x1 = T.tensor([[0.5, _INF, -1.0], [2.0, 0.0, -0.0]], dtype=T.float64, requires_grad=True)
+    x2 = T.tensor([[1.0, -2.0], [-_INF, 0.5]], dtype=T.float64, requires_grad=True)
+    w = T.tensor([[[0.0, 1.0], [-1.0, 0.5], [2.0, 0.0]], [[1.5, -0.5], [0.0, -0.0], [1.0, 1.0]]],
+                 dtype=T.float64, requires_grad=True)
+    y = T.nn.functional.bilinear(x1, x2, w)
+    gs = T.autograd.grad((y * T.tensor([[1.0, -0.5], [0.25, 2.0]], dtype=T.float64)).sum(),
+                         (x1, x2, w), create_graph=True)
+    (gs[2] * T.arange(12.0, dtype=T.float64).reshape(2, 3, 2)).sum().backward()
+    return [y] + list(gs) + [None if t.grad is None else t.grad.clone() for t in (x1, x2, w)]
+
+
+def test_bilinear_is_trilinear_at_every_order():
+    # ATen's _trilinear: (x1 * w) contracted first, then with x2, slice by slice over the
+    # output features; its gradients are _trilinear again (TrilinearBackward0), so inf and
+    # NaN land where torch's do
+    _same(_bilinear_orders)
