@@ -14,7 +14,7 @@ from .guards import size_guard
 from .library import bind_static_dispatchers, library_base, make_library_subclass
 from .methods import iterate
 from .objects import apply_decorator
-from .runtime import RETURN, Frame
+from .runtime import RETURN, Frame, make_frame
 from .schema import SPECIAL_METHODS
 from .scopes import Scope
 from .values import (
@@ -145,7 +145,7 @@ class DefinitionCompiler:
             base_values = [b(fr) for b in bases]
             decorating = [d(fr) for d in decorators]
             ns: dict[str, Any] = {}
-            body(Frame(fr.rs, ns, fr.glob, enclosing(fr), fr.func))
+            body(make_frame(fr.rs, ns, fr.glob, enclosing(fr), fr.func))
             value: Any = make_class(name, qualname, base_values, ns)
             value.doc = doc
             for decorator in reversed(decorating):
@@ -201,7 +201,7 @@ class DefinitionCompiler:
             def run_gen(fr: Frame) -> GeneratorValue:
                 source = first(fr)
                 iterate(fr.rs, source)  # a non-iterable fails here, as in Python
-                child = Frame(fr.rs, {}, fr.glob, enclosing(fr), fr.func)
+                child = make_frame(fr.rs, {}, fr.glob, enclosing(fr), fr.func)
                 return GeneratorValue("<genexpr>", "<genexpr>", produce(child, 0, source),
                                       child)
             return run_gen
@@ -212,7 +212,7 @@ class DefinitionCompiler:
 
             def run_simple(fr: Frame) -> list:  # [f(v) for v in xs]: no generator frames
                 rs = fr.rs
-                child = Frame(rs, {}, fr.glob, enclosing(fr), fr.func)
+                child = make_frame(rs, {}, fr.glob, enclosing(fr), fr.func)
                 local = child.locals
                 limit = rs.limits.max_value_elements
                 out: list = []
@@ -230,7 +230,7 @@ class DefinitionCompiler:
 
         def run(fr: Frame) -> Any:
             rs = fr.rs
-            child = Frame(rs, {}, fr.glob, enclosing(fr), fr.func)
+            child = make_frame(rs, {}, fr.glob, enclosing(fr), fr.func)
             limit = rs.limits.max_value_elements
             if kind == "listcomp":
                 out: Any = []

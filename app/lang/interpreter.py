@@ -29,7 +29,7 @@ from .environment import Environment
 from .errors import LangError
 from .exceptions import convert_exception
 from .limits import DEFAULT_LIMITS, Limits
-from .runtime import CURRENT, UNBOUND, Frame, RunState
+from .runtime import CURRENT, UNBOUND, RunState, make_frame
 from .schema import Program
 from .validation import CACHE_MAX_NODES, BoundedCache, nodes_of, parse_program, raw_of
 from .values import Code
@@ -153,7 +153,7 @@ def run_program(program: Program | list | dict, env: Environment, limits: Limits
 
 
 def _run(code: CompiledProgram, env: Environment, rs: RunState) -> None:
-    frame = Frame(rs, env.variables, env.variables, ())
+    frame = make_frame(rs, env.variables, env.variables, ())
     journal = rs.journal
     CURRENT.set(rs)
     with engine.use_device(_device(env.device)), engine.use_generator(env.generator), \
