@@ -52,6 +52,7 @@ class DefinitionCompiler:
     gen_block: Callable[..., Closure]
     store_name: Callable[..., Any]
     store: Callable[..., Any]
+    register: Callable[[Code, dict], Code]
 
     # ------------------------------------------------------------------ functions
 
@@ -89,10 +90,10 @@ class DefinitionCompiler:
             body = self.gen_block(node["body"], f"{pointer}/body", inner, loop=False)
         else:
             body = self.block(node["body"], f"{pointer}/body", inner, loop=False, func=True)
-        code = Code(name, inner.qualname, params, sum(1 for p in node["params"]
-                                                      if not isinstance(p, str)),
-                    node.get("vararg"), tuple(kwonly), node.get("kwarg"), body,
-                    inner.generator, docstring(node["body"]))
+        code = self.register(Code(name, inner.qualname, params,
+                                  sum(1 for p in node["params"] if not isinstance(p, str)),
+                                  node.get("vararg"), tuple(kwonly), node.get("kwarg"), body,
+                                  inner.generator, docstring(node["body"])), node)
         enclosing = enclosing_for(scope)
         store = self.store_name(name, scope)
 
@@ -115,9 +116,10 @@ class DefinitionCompiler:
             fr.retval = value(fr)
             return RETURN
 
-        code = Code("<lambda>", inner.qualname, params,
-                    sum(1 for p in node["lambda"] if not isinstance(p, str)),
-                    node.get("vararg"), tuple(kwonly), node.get("kwarg"), body, False)
+        code = self.register(Code("<lambda>", inner.qualname, params,
+                                  sum(1 for p in node["lambda"] if not isinstance(p, str)),
+                                  node.get("vararg"), tuple(kwonly), node.get("kwarg"), body,
+                                  False), node)
         enclosing = enclosing_for(scope)
 
         def run(fr: Frame) -> Function:

@@ -39,7 +39,8 @@ class Code:
     """What a ``def`` or ``lambda`` compiled to, shared by every function value made from it."""
 
     __slots__ = ("name", "qualname", "params", "vararg", "kwonly", "kwarg", "body",
-                 "generator", "simple", "nparams", "argnames", "ndefaults", "doc", "stmts")
+                 "generator", "simple", "nparams", "argnames", "ndefaults", "doc", "stmts",
+                 "origin")
 
     def __init__(self, name: str, qualname: str, params: tuple[str, ...], ndefaults: int,
                  vararg: str | None, kwonly: tuple[str, ...], kwarg: str | None,
@@ -53,6 +54,9 @@ class Code:
         self.argnames = frozenset(params) | frozenset(kwonly)
         #: the statements of a body of several, which a call runs without the block's closure
         self.stmts: tuple | None = getattr(body, "stmts", None)
+        #: (the program's JSON form, the ``def``/``lambda`` node in it): compiling that
+        #: program again makes the same code (session snapshots store functions this way)
+        self.origin: tuple[list, dict] | None = None
 
 
 class Function:

@@ -17,6 +17,7 @@ import numpy as np
 
 from .. import errors
 from ..autograd import OUTPUT, needs_grad, record
+from ..cost import charge, factorization_cost
 from ..dtypes import int64
 from ..modes import _grad_enabled, check_numel
 from ..tensor import Tensor, _wrap
@@ -47,7 +48,7 @@ def _tensor_arg(t, fn: str, name: str = "A", pos: int = 1) -> None:
 
 
 def check_matrix(A: Tensor, fn: str, *, square: bool = True, name: str = "A",
-                 kernel: str | None = None) -> None:
+                 kernel: str | None = None, floating: bool = True) -> None:
     """torch's checks: at least 2-D, square (when asked), floating (for ops that go straight
     to their ``kernel``, its "not implemented for" error)."""
     _tensor_arg(A, fn, name)
@@ -59,13 +60,20 @@ def check_matrix(A: Tensor, fn: str, *, square: bool = True, name: str = "A",
         raise errors.EngineRuntimeError(
             f"{fn}: {name} must be batches of square matrices, but they are {m} by {n} "
             "matrices")
-    if not A.dtype.is_floating_point:
+    if floating and not A.dtype.is_floating_point:
         if kernel is not None:
             raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
                 kernel=kernel, dtype=_NAMES[A.dtype.name]))
         raise errors.EngineRuntimeError(
             f"{fn}: Expected a floating point or complex tensor as input. Got "
             f"{_NAMES[A.dtype.name]}")
+    if fn not in _NOT_FACTORED:  # priced before it runs (engine.cost)
+        charge(fn, factorization_cost(A._data.shape))
+
+
+_NOT_FACTORED = frozenset({"linalg.matrix_norm", "linalg.solve_triangular"})
+"""Callers of :func:`check_matrix` that do no factorization of ``A`` (a norm; a substitution,
+quadratic per right-hand side)."""
 
 
 def _no_low_precision(A: Tensor, fn: str) -> None:
@@ -171,18 +179,20 @@ def _det_grad(g: Tensor, A: Tensor, det: Tensor) -> Tensor:
     d = g * det
     if not _grad_enabled.get():  # first order: A^{-T} det(A) g; 0 where A is singular
         xp = A.device.xp
+        singular = det._data == 0
+        if not xp.any(singular):
+            return _solve_transposed_diag(A, d._data)
         a = A._data
         n = a.shape[-1]
-        singular = det._data == 0
-        if xp.any(singular):
-            a = xp.where(singular[..., None, None], xp.eye(n, dtype=a.dtype), a)
+        a = xp.where(singular[..., None, None], xp.eye(n, dtype=a.dtype), a)
         inv_t = xp.swapaxes(xp.linalg.inv(a), -1, -2)
         return _wrap((d._data[..., None, None] * inv_t).astype(A.dtype.np, copy=False),
                      A.dtype, A.device)
     near = xp_any(det.abs()._data < 100 * _eps(A.dtype))
     if not near:
-        n = A._data.shape[-1]
-        return linalg_solve(A.mT, d.unsqueeze(-1).unsqueeze(-1) * _eye_like(A, n))
+        from .matrices import diag_embed as diag_embed_op
+
+        return linalg_solve(A.mT, diag_embed_op(d.unsqueeze(-1).expand(A._data.shape[:-1])))
     U, S, Vh = linalg_svd(A)
     alpha = linalg_det(U) * linalg_det(Vh) * g
     D = alpha.unsqueeze(-1) * _prod_others(S)
@@ -264,21 +274,70 @@ def _slogdet(A: Tensor, fn: str, cls, check: str | None = None):
     return cls(sign, logabs)
 
 
-def _slogdet_rule(grads, needs, A):
-    g = grads[1]  # the sign of a real determinant has no gradient
-    n = A._data.shape[-1]
-    if not _grad_enabled.get():
-        xp = A.device.xp
-        a = A._data
-        rhs = g._data[..., None, None] * xp.eye(n, dtype=a.dtype)
-        try:  # torch solves A^T X = g I (signs of zeros as a solve gives them)
-            res = xp.linalg.solve(xp.swapaxes(a, -1, -2), rhs)
+def _lu_solve_transposed(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``X`` with ``A^T X = B`` through LAPACK's steps (getrf with partial pivoting, then getrs
+    'T': ``U^T`` forward, ``L^T`` backward, the pivots undone), batched. torch takes this
+    path for an input that is not row-major contiguous; the order of the operations decides
+    the signs of zeros (and where NaN/inf appear)."""
+    a = np.array(a, dtype=np.float64).reshape((-1,) + a.shape[-2:])
+    y = np.array(b, dtype=np.float64).reshape(a.shape)
+    batch, n = a.shape[0], a.shape[-1]
+    rows = np.arange(batch)
+    perm = np.tile(np.arange(n), (batch, 1))
+    with np.errstate(all="ignore"):
+        for k in range(n):
+            p = k + np.argmax(np.abs(a[:, k:, k]), axis=1)
+            a[rows, k], a[rows, p] = a[rows, p], a[rows, k].copy()
+            perm[rows, k], perm[rows, p] = perm[rows, p], perm[rows, k].copy()
+            piv = a[:, k, k]
+            scale = np.where(piv != 0, 1.0 / np.where(piv != 0, piv, 1.0), 1.0)
+            a[:, k + 1:, k] *= scale[:, None]
+            a[:, k + 1:, k + 1:] -= a[:, k + 1:, k, None] * a[:, k, None, k + 1:]
+        for i in range(n):  # U^T y = b
+            y[:, i] = y[:, i] / a[:, i, i, None]
+            y[:, i + 1:] -= a[:, i, i + 1:, None] * y[:, i, None, :]
+        for i in range(n - 1, -1, -1):  # L^T z = y (unit diagonal)
+            y[:, :i] -= a[:, i, :i, None] * y[:, i, None, :]
+    x = np.empty_like(y)
+    x[rows[:, None], perm] = y
+    return x.reshape(b.shape)
+
+
+def _solve_transposed_diag(A: Tensor, diag) -> Tensor:
+    """``X`` with ``A^T X = diag_embed(diag)`` as torch's det/slogdet backward gets it: an LU of
+    ``A^T`` for a row-major contiguous ``A`` (column-major for LAPACK), else of ``A`` with a
+    transposed solve (the path decides the signs of zeros and where NaN/inf land)."""
+    xp = A.device.xp
+    a = _host(xp, A._data)
+    rhs = np.zeros(a.shape, dtype=np.float64)
+    idx = np.arange(a.shape[-1])
+    rhs[..., idx, idx] = _host(xp, diag)[..., None]
+    if a.flags.c_contiguous:
+        try:
+            gA = np.linalg.solve(np.swapaxes(a, -1, -2), rhs)
         except np.linalg.LinAlgError:  # singular: LU's division by a zero pivot
-            res = xp.full(a.shape, np.nan, dtype=a.dtype)
-        nan = xp.isnan(a).any(axis=(-2, -1))  # LU spreads a NaN over the whole solution
-        res = xp.where(nan[..., None, None], np.nan, res)
-        return (_wrap(res.astype(A.dtype.np, copy=False), A.dtype, A.device),)
-    return (linalg_solve(A.mT, g.unsqueeze(-1).unsqueeze(-1) * _eye_like(A, n)),)
+            gA = np.full(a.shape, np.nan)
+    else:
+        gA = _lu_solve_transposed(a, rhs)
+    return _wrap(xp.asarray(gA.astype(A.dtype.np, copy=False)), A.dtype, A.device)
+
+
+def _slogdet_rule(grads, needs, A):
+    """torch's: solve ``A^T X = diag_embed(g)`` (the off-diagonal zeros of the right-hand side
+    are +0.). torch factors ``A^T`` when ``A`` is row-major contiguous (it is then column-major
+    for LAPACK), else ``A`` itself and solves with its transpose: the same gradient, with the
+    signs of its zeros from that path."""
+    from .matrices import diag_embed as diag_embed_op
+
+    g = grads[1]  # the sign of a real determinant has no gradient
+    if not _grad_enabled.get():
+        res = _solve_transposed_diag(A, g._data)
+        xp = A.device.xp
+        nan = xp.isnan(A._data).any(axis=(-2, -1))  # LU spreads a NaN over the whole solution
+        if bool(nan.any()):
+            res = _wrap(xp.where(nan[..., None, None], np.nan, res._data), A.dtype, A.device)
+        return (res,)
+    return (linalg_solve(A.mT, diag_embed_op(g.unsqueeze(-1).expand(A._data.shape[:-1]))),)
 
 
 def linalg_slogdet(A):
@@ -435,7 +494,7 @@ def linalg_solve_triangular(A, B, *, upper, left=True, unitriangular=False):
     if unitriangular:
         eye = xp.eye(n, dtype=tri.dtype)
         tri = tri * (1 - eye) + eye
-    a, b = tri, B._data
+    a, b = tri, B._data.astype(A.dtype.np, copy=False)  # torch computes in A's dtype
     if not left:
         a, b = xp.swapaxes(a, -1, -2), xp.swapaxes(b, -1, -2)
     if b.shape[-2] != n:
@@ -460,7 +519,7 @@ def linalg_solve_triangular(A, B, *, upper, left=True, unitriangular=False):
     out = _wrap(xp.ascontiguousarray(res).astype(A.dtype.np, copy=False), A.dtype, A.device)
     if needs_grad(A, B):
         record(out, "LinalgSolveTriangularBackward0",
-               _triangular_rule(upper, left, unitriangular), (A, B), (A, OUTPUT),
+               _triangular_rule(upper, left, unitriangular, B.dtype), (A, B), (A, OUTPUT),
                per_input=False)
     return out
 
@@ -478,13 +537,15 @@ def _back_substitution(xp, a, b, lower: bool):
     return x
 
 
-def _triangular_rule(upper: bool, left: bool, unit: bool):
+def _triangular_rule(upper: bool, left: bool, unit: bool, b_dtype):
     def rule(g, needs, A, X):
         gB = linalg_solve_triangular(A.mT, g, upper=not upper, left=left, unitriangular=unit)
         gA = None
         if needs[0]:
             gA = -(gB @ X.mT) if left else -(X.mT @ gB)
             gA = gA.triu(int(unit)) if upper else gA.tril(-int(unit))
+        if needs[1] and gB.dtype is not b_dtype:
+            gB = gB.to(b_dtype)
         return gA, gB if needs[1] else None
 
     return rule
@@ -611,10 +672,13 @@ def _eigh_arrays(A: Tensor, UPLO: str, fn: str):
     if UPLO not in ("L", "U"):
         raise errors.EngineRuntimeError(
             f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
-    check_matrix(A, fn, kernel="linalg_eigh_cpu")
-    _no_half(A, "linalg_eigh_cpu")
+    check_matrix(A, fn, kernel="linalg_eigh_cpu", floating=A._data.size > 0)
     xp = A.device.xp
     a = A._data
+    if not A.dtype.is_floating_point:  # an empty one: torch's kernel is never reached
+        return xp.zeros(a.shape[:-1], dtype=a.dtype), xp.zeros(a.shape, dtype=a.dtype)
+    if a.size:
+        _no_half(A, "linalg_eigh_cpu")
     if not a.size:
         return xp.zeros(a.shape[:-1], dtype=a.dtype), xp.zeros(a.shape, dtype=a.dtype)
     w, v = xp.linalg.eigh(a, UPLO=UPLO)
@@ -653,9 +717,10 @@ def linalg_eigvalsh(A, UPLO="L"):
 # --------------------------------------------------------------------------- svd
 def _svd_arrays(A: Tensor, full_matrices: bool, fn: str):
     check_matrix(A, fn, square=False)
-    _no_half(A, "linalg_svd_cpu")
     xp = A.device.xp
     a = A._data
+    if a.size:
+        _no_half(A, "linalg_svd_cpu")
     m, n = a.shape[-2:]
     k = min(m, n)
     if a.size and bool(xp.isnan(a).any()):
@@ -689,6 +754,7 @@ def _svd_arrays(A: Tensor, full_matrices: bool, fn: str):
                 xp.zeros(a.shape[:-2] + (k,), dtype=a.dtype),
                 xp.broadcast_to(xp.eye(nv, n, dtype=a.dtype), a.shape[:-2] + (nv, n)).copy())
     u, s, vh = xp.linalg.svd(a, full_matrices=full_matrices)
+    s = s + 0.0  # LAPACK may return -0. for a zero singular value; torch's is +0.
     dt = A.dtype.np
     return (xp.ascontiguousarray(u).astype(dt, copy=False), s.astype(dt, copy=False),
             xp.ascontiguousarray(vh).astype(dt, copy=False))
@@ -799,7 +865,6 @@ def linalg_pinv(A, *, atol=None, rtol=None, hermitian=False):
         raise errors.EngineRuntimeError(
             f"linalg.pinv({_NAMES[A.dtype.name]}{{[{shape}]}}): expected a tensor with 2 or "
             "more dimensions of float, double, cfloat or cdouble types")
-    _no_half(A, "linalg_svd_cpu")
     xp = A.device.xp
     a = A._data
     m, n = a.shape[-2:]
@@ -891,7 +956,14 @@ def linalg_lstsq(A, B, rcond=None, *, driver=None):
     flat_b = hb.reshape((-1, m, b.shape[-1]))
     sols, ranks, svs = [], [], []
     for i in range(flat_a.shape[0]):
-        x, _, r, s = np.linalg.lstsq(flat_a[i], flat_b[i], rcond=rc)
+        a_ok, b_ok = np.isfinite(flat_a[i]).all(), np.isfinite(flat_b[i]).all()
+        if a_ok and b_ok:
+            x, _, r, s = np.linalg.lstsq(flat_a[i], flat_b[i], rcond=rc)
+        else:  # NaN/inf: LAPACK's answer is its arithmetic on them; never NumPy's error
+            x = np.full((n, flat_b.shape[-1]), np.nan)
+            s = np.linalg.svd(flat_a[i], compute_uv=False) if a_ok else \
+                np.full(min(m, n), np.nan)
+            r = int((s > rc * s.max()).sum()) if a_ok and s.size else 0
         sols.append(x)
         ranks.append(r)
         svs.append(s)
@@ -964,6 +1036,8 @@ def _expm(xp, a):
     diagonal Pade approximant of degree 3 to 13 (SIAM J. Matrix Anal. Appl. 26, 2005)."""
     n = a.shape[-1]
     norm = float(xp.abs(a).sum(0).max()) if n else 0.0
+    if not math.isfinite(norm):  # torch: a NaN or infinite entry makes the whole result NaN
+        return xp.full(a.shape, np.nan, dtype=a.dtype)
     eye = xp.eye(n, dtype=a.dtype)
     s = 0
     for degree in (3, 5, 7, 9, 13):
@@ -1030,17 +1104,26 @@ def linalg_matrix_rank(A, *, atol=None, rtol=None, hermitian=False):
     """Numerical rank: the number of singular values (absolute eigenvalues with
     ``hermitian``) above ``max(atol, rtol * largest)``."""
     _tensor_arg(A, "linalg.matrix_rank")
-    if not A.dtype.is_floating_point:
-        raise errors.EngineRuntimeError(
-            "This function doesn't handle types other than float and double")
-    # hermitian: the eigenvalues' check names linalg.eigh
-    check_matrix(A, "linalg.eigh" if hermitian else "linalg.matrix_rank", square=hermitian)
     xp = A.device.xp
     a = A._data
+    if rtol is not None and atol is None:  # torch's rtol-only path: straight to the values
+        if not a.size:
+            return _wrap(xp.zeros(a.shape[:-2], dtype=np.int64), int64, A.device)
+        if hermitian:
+            check_matrix(A, "linalg.eigh", kernel="linalg_eigh_cpu")
+            _no_half(A, "linalg_eigh_cpu")
+        else:
+            check_matrix(A, "linalg.svd", square=False)
+            _no_half(A, "linalg_svd_cpu")
+    if A.dtype.name not in ("float32", "float64"):
+        raise errors.EngineRuntimeError(
+            "This function doesn't handle types other than float and double")
+    if a.ndim >= 2 and not a.size:
+        return _wrap(xp.zeros(a.shape[:-2], dtype=np.int64), int64, A.device)
+    # hermitian: the eigenvalues' check names linalg.eigh
+    check_matrix(A, "linalg.eigh" if hermitian else "linalg.matrix_rank", square=hermitian)
     m, n = a.shape[-2:]
     at, rt = _pinv_tol(atol, rtol, m, n, A.dtype)
-    if not a.size:
-        return _wrap(xp.zeros(a.shape[:-2], dtype=np.int64), int64, A.device)
     s = xp.abs(xp.linalg.eigvalsh(a)) if hermitian else xp.linalg.svd(a, compute_uv=False)
     big = s.max(-1, keepdims=True)
     tol = xp.maximum(_tol_array(at), _tol_array(rt) * big)

@@ -6,9 +6,10 @@ import math
 
 from .. import errors
 from ..autograd import needs_grad, record
+from ..autograd.graph import FW_ACTIVE
 from ..cost import charge, einsum_cost, product_cost
 from ..dtypes import bool_
-from ..modes import check_numel
+from ..modes import _grad_enabled, check_numel
 from ..tensor import Tensor, _wrap
 from .families import cpp_type_name
 from .registry import op, register
@@ -91,7 +92,7 @@ def matmul(input, other):
     out = _wrap(res, a.dtype, a.device)
     if needs_grad(a, b):
         node = "MmBackward0" if na == 2 and nb == 2 else "MvBackward0" if na == 2 and nb == 1 \
-            else "BmmBackward0" if na == 3 and nb == 3 else "UnsafeViewBackward0"
+            else "UnsafeViewBackward0"  # torch 2.13 folds batched products: bmm + _unsafe_view
         record(out, node, (_matmul_grad_a, _matmul_grad_b), (a, b), (a, b),
                jvp=lambda ts: product_rule(matmul, a, b, ts))
     return out
@@ -118,7 +119,25 @@ def _matmul_shape(sa, sb):
     return tuple(batch) + (sa[-2], sb[-1])
 
 
+def plain_mm(g: Tensor, x, y):
+    """The matrix product of two arrays (``g``'s dtype, views of matrices) as a gradient rule
+    gets it from ``matmul`` when nothing records it (a plain backward): the same product and
+    charge, without the op's dispatch (transposed views, checks of shapes the forward checked).
+    None when something records (``create_graph``, forward AD, vmap): the rule then uses the
+    ops, whose nodes are torch's."""
+    if _grad_enabled.get() or FW_ACTIVE[0]:
+        return None
+    out_shape = (x.shape[0], y.shape[1])
+    check_numel(out_shape)
+    charge("matmul", product_cost(out_shape[0] * out_shape[1], x.shape[1]))
+    return _wrap(g.device.xp.matmul(x, y), g.dtype, g.device)
+
+
 def _matmul_grad_a(g, a, b):
+    if a._data.ndim == 2 and b._data.ndim == 2 and g.dtype is b.dtype:
+        out = plain_mm(g, g._data, b._data.T)
+        if out is not None:
+            return out
     if b._data.ndim == 1:  # (..., n, k) @ (k,) -> (..., n)
         return g.unsqueeze(-1) * b
     if a._data.ndim == 1:  # (k,) @ (..., k, m) -> (..., m)
@@ -127,6 +146,10 @@ def _matmul_grad_a(g, a, b):
 
 
 def _matmul_grad_b(g, a, b):
+    if a._data.ndim == 2 and b._data.ndim == 2 and g.dtype is a.dtype:
+        out = plain_mm(g, a._data.T, g._data)
+        if out is not None:
+            return out
     if b._data.ndim == 1:
         return (a.mT @ g.unsqueeze(-1)).squeeze(-1) if a._data.ndim > 2 else a.mT @ g
     if a._data.ndim == 1:

@@ -29,6 +29,7 @@ from ..tensor import Size, Tensor, _wrap
 from ._args import check_same_device, ensure_tensor, norm_dim, promote_args
 from .creation import full_like, zeros_like
 from .families import apply_inplace, check_inplace, cpp_type_name
+from .linalg import plain_mm
 from .registry import op
 
 _TORCH_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
@@ -81,7 +82,11 @@ def _where_keep(g: Tensor, keep, x: Tensor | None = None,
     gradient is zeros, as torch's ``XBackwardBackward0``)."""
     xp = g.device.xp
     gd = g._data if scale is None else g._data * scale
-    res = xp.where(keep, gd, g.dtype.np.type(0)).astype(g.dtype.np, copy=False)
+    if type(gd) is np.ndarray and type(keep) is np.ndarray and keep.dtype == np.bool_ and \
+            gd.dtype.kind == "f" and gd.dtype.itemsize in (2, 4, 8):
+        res = _keep_bits(keep, gd).astype(g.dtype.np, copy=False)
+    else:
+        res = xp.where(keep, gd, g.dtype.np.type(0)).astype(g.dtype.np, copy=False)
     out = _wrap(res, g.dtype, g.device)
     if node.startswith("aten::"):  # torch has no derivative of this backward
         if x is not None and x.requires_grad and _grad_enabled.get():
@@ -90,6 +95,20 @@ def _where_keep(g: Tensor, keep, x: Tensor | None = None,
         record(out, node, (lambda gg: _where_keep(gg, keep, x, node, scale),
                            lambda gg: zeros_like(gg)), (g, x))
     return out
+
+
+def _keep_bits(keep: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """``numpy.where(keep, a, +0.0)`` for a float array, bit for bit, as an AND of ``a``'s bits
+    with a mask of all ones or all zeros: NumPy's ``where`` branches per element, and on a
+    mask like ReLU's (half true, at random) it measured 10x slower (66 vs 7 us on 64x256)."""
+    u = np.dtype(f"u{a.dtype.itemsize}")
+    mask = keep.astype(u)
+    np.negative(mask, out=mask)  # 1 -> all ones
+    if mask.shape == a.shape:
+        np.bitwise_and(a.view(u), mask, out=mask)
+    else:  # (broadcasting)
+        mask = np.bitwise_and(a.view(u), mask)
+    return mask.view(a.dtype)
 
 
 def _no_derivative(name: str):
@@ -499,6 +518,10 @@ _mm_dtype_name = cpp_type_name
 
 
 def _linear_grad_input(g, x, w):
+    if g._data.ndim == 2 and g.dtype is w.dtype:
+        out = plain_mm(g, g._data, w._data)
+        if out is not None:
+            return out
     return g @ w
 
 
@@ -506,6 +529,10 @@ def _linear_grad_weight(g, x, w):
     if x._data.ndim == 1:
         return g.unsqueeze(1) * x
     if x._data.ndim == 2:
+        if g.dtype is x.dtype:
+            out = plain_mm(g, g._data.T, x._data)
+            if out is not None:
+                return out
         return g.t() @ x
     return g.reshape(-1, g._data.shape[-1]).t() @ x.reshape(-1, x._data.shape[-1])
 
@@ -1703,17 +1730,26 @@ def _nll(input: Tensor, target: Tensor, weight, ignore_index: int, reduction: st
     a = input._data[None] if one else input._data
     t = target._data.reshape(1) if one else target._data
     dt = input.dtype
-    valid = t != ignore_index
-    bad = valid & ((t < 0) | (t >= c))
-    if bool(bad.any()):
-        raise errors.EngineIndexError(f"Target {int(t[bad].reshape(-1)[0])} is out of bounds.")
-    tc = xp.where(valid, t, 0)
-    w_t = valid.astype(dt.np) if weight is None else \
-        weight._data.astype(dt.np, copy=False)[tc] * valid
+    if weight is None and not 0 <= ignore_index < c and t.size and \
+            0 <= int(t.min()) and int(t.max()) < c:  # (the usual case, with fewer array ops)
+        tc = t  # every target is a class, none is ignored: the weights are all 1
+        w_t = xp.ones(t.shape, dtype=dt.np)
+        valid = None
+    else:
+        valid = t != ignore_index
+        bad = valid & ((t < 0) | (t >= c))
+        if bool(bad.any()):
+            raise errors.EngineIndexError(
+                f"Target {int(t[bad].reshape(-1)[0])} is out of bounds.")
+        tc = xp.where(valid, t, 0)
+        w_t = valid.astype(dt.np) if weight is None else \
+            weight._data.astype(dt.np, copy=False)[tc] * valid
     with _quiet(xp):
         logp = _softmax_arrays(xp, a, 1, True) if from_logits else a
-        picked = xp.take_along_axis(logp, tc[:, None], axis=1)[:, 0]
-        losses = xp.where(valid, -(w_t * picked), 0)  # ignored: 0, whatever the input holds
+        picked = logp[xp.arange(a.shape[0]), tc] if a.ndim == 2 else \
+            xp.take_along_axis(logp, tc[:, None], axis=1)[:, 0]
+        losses = -(w_t * picked) if valid is None else \
+            xp.where(valid, -(w_t * picked), 0)  # ignored: 0, whatever the input holds
         if reduction == "none":
             res = losses.reshape(()) if one else losses
             total = None
@@ -1725,7 +1761,9 @@ def _nll(input: Tensor, target: Tensor, weight, ignore_index: int, reduction: st
     out = _wrap(xp.asarray(res, dtype=dt.np), dt, input.device)
     if needs_grad(input):
         shape = (1, c) + (1,) * (a.ndim - 2)
-        onehot = (xp.arange(c).reshape(shape) == tc[:, None]) & valid[:, None]  # not ignored
+        onehot = xp.arange(c).reshape(shape) == tc[:, None]
+        if valid is not None:
+            onehot &= valid[:, None]  # not ignored
         coef = w_t[:, None] if reduction != "mean" else w_t[:, None] / total
         if from_logits:  # softmax: log_softmax's backward reads exp(output)
             base = xp.exp(logp)

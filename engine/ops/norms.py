@@ -74,6 +74,9 @@ def linalg_matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None)
     if dtype is not None:
         A = A.to(dtype)
     if ord == "nuc" or abs(ord) == 2:
+        if A.dtype.name == "float16":  # torch's check before its SVD
+            raise errors.EngineRuntimeError(
+                "linalg.matrix_norm: Low precision dtypes not supported. Got Half")
         order = [i for i in range(A._data.ndim) if i not in (d0, d1)] + [d0, d1]
         values = linalg_svdvals(A.permute(order))
         out = values.sum(-1, keepdim) if ord == "nuc" else \

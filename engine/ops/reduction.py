@@ -157,7 +157,10 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):
         dt = DEFAULT_INT  # ints and bools sum in int64, as in PyTorch
     if dtype is not None:
         _check_grad_dtype(input, dt)
-    res = input._data.sum(axis=dims, keepdims=keepdim, dtype=_acc(dt))
+    a = input._data
+    # (NumPy: ndarray.sum's own call, without its Python wrapper)
+    res = np.add.reduce(a, axis=dims, dtype=_acc(dt), keepdims=keepdim) \
+        if type(a) is np.ndarray else a.sum(axis=dims, keepdims=keepdim, dtype=_acc(dt))
     out = _wrap(res.astype(dt.np, copy=False), dt, input.device)
     if needs_grad(input):
         shape = input._data.shape

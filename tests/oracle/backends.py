@@ -23,6 +23,7 @@ import torch.nn.functional as F
 import engine
 from engine.ops import OPS
 
+from .gauge import canonical_obs, fix_for_loss
 from .program import DT, TORCH_PATHS, Program, Ref, Step
 
 # --------------------------------------------------------------------------- observations
@@ -309,6 +310,7 @@ def _run(program: Program, be: Backend) -> Run:
     obs: list = []
     env: dict = {}
     vals = program.values
+    gauge = dict(program.gauge)
     for lf in program.leaves:
         env[lf.name] = be.tensor(lf.values, lf.dtype, lf.requires_grad)
     last = None
@@ -322,7 +324,10 @@ def _run(program: Program, be: Backend) -> Run:
             return Run(obs, ErrorObs(f"step {i}", builtin_class(e), str(e)))
         last = step
         if step.out is not None:
-            obs.append((f"step {i} result", observe(res, be, vals, False)))
+            o = observe(res, be, vals, False)
+            if step.out in gauge:
+                o = canonical_obs(gauge[step.out], o)
+            obs.append((f"step {i} result", o))
     for name in program.retain:
         try:
             env[name].retain_grad()
@@ -330,6 +335,8 @@ def _run(program: Program, be: Backend) -> Run:
             return Run(obs, ErrorObs(f"{name}.retain_grad()", builtin_class(e), str(e)))
     for name, v in env.items():
         o = observe(v, be, vals)
+        if name in gauge:
+            o = canonical_obs(gauge[name], o)
         if isinstance(o, TensorObs):  # how many in-place changes it saw since it was bound
             o.version -= born.get(name, 0)
         obs.append((f"final {name}", o))
@@ -338,7 +345,7 @@ def _run(program: Program, be: Backend) -> Run:
 
     names = program.loss or (() if last is None or last.out is None else
                              last.out if isinstance(last.out, tuple) else (last.out,))
-    outs = [env[n] for n in names]
+    outs = [fix_for_loss(gauge[n], env[n], be) if n in gauge else env[n] for n in names]
     err = _gradient_phase(program, be, env, outs, obs)
     return Run(obs, err)
 

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from engine.ops import OPS
 
+from .gauge import GAUGED, ON_INPUT
 from .generate import Builder, TArg
 from .program import FLOATS, Program, Ref
 from .specs import INPLACE_OPERATOR, OPERATOR, forms, spec_for
@@ -164,7 +165,12 @@ def op_program(name: str, draw) -> Program:
     elif out is None:
         loss = ()
     order = draw(st.sampled_from((0, 1, 1, 2, 2) if call.order >= 2 else (0, 1, 1)))
-    return b.program(order, loss=loss, values=call.values, label=f"op {name}")
+    p = b.program(order, loss=loss, values=call.values, label=f"op {name}")
+    if name in GAUGED and isinstance(out, str):
+        p.gauge = ((out, GAUGED[name]),)
+    if name in ON_INPUT and args and isinstance(args[0], Ref):
+        p.gauge = ((args[0].name, ON_INPUT[name]),)
+    return p
 
 
 def _inplace_target(b: Builder, t: TArg):

@@ -67,6 +67,7 @@ class Program:
     seed: int = 0                        # for the loss weights
     values: bool = True                  # compare values (off for random ops)
     label: str = ""
+    gauge: tuple[tuple[str, str], ...] = ()  # (variable, kind): results with a gauge freedom
 
     def with_dtypes(self, mapping: dict[str, str]) -> Program:
         """The same program with float dtypes swapped (for torch's float64 reference run)."""
