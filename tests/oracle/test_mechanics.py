@@ -978,3 +978,22 @@ def test_cumprod_gradient_between_zeros_as_torch(xs):
         return [y, x.grad.clone()]  # (torch's version counter of a gradient: not compared)
 
     _same(run)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float64"])
+@pytest.mark.parametrize("training", [True, False])
+def test_batch_norm_backward_kernel_zero_signs(dtype, training):
+    # ATen's kernel: (dy - mean(dy) - (x - mean) * k) * invstd * w (float16 in float), so a
+    # zero weight gives the sign of the bracket; grad_weight = dot * invstd
+    def run(T):
+        dt = getattr(T, dtype)
+        x = T.tensor([[-2.0, -1.0, 2.0], [0.0, -1.0, 2.0], [-1.0, 2.0, -2.0], [0.0, -2.0, -2.0]],
+                     dtype=dt, requires_grad=True)
+        w = T.tensor([1.0, -0.0, 0.0], dtype=dt, requires_grad=True)
+        b = T.tensor([0.0, -0.0, 0.5], dtype=dt, requires_grad=True)
+        y = T.nn.functional.batch_norm(x, T.zeros(3, dtype=dt), T.ones(3, dtype=dt), w, b,
+                                       training=training)
+        y.backward(T.tensor([[1.0, -0.5, 0.25]] * 2 + [[-1.0, 0.5, 2.0]] * 2, dtype=dt))
+        return [_signs(t) for t in (y, x.grad, w.grad, b.grad)]
+
+    _same(run)
