@@ -64,6 +64,13 @@ def einsum_cost(subscripts: list[str], sizes: dict[str, int], optimized: bool) -
     return total
 
 
+def factorization_cost(shape: tuple) -> float:
+    """A LAPACK factorization (LU, Cholesky, QR, eigen, SVD) of each ``m x n`` matrix of a
+    batch: about ``m n min(m, n)`` multiply-adds, times 5 for the slowest of them (SVD)."""
+    m, n = shape[-2:]
+    return FLOP * 10.0 * math.prod(shape[:-2]) * m * n * min(m, n)
+
+
 def conv_cost(positions: int, weight_numel: int) -> float:
     """A convolution: every weight element at every position of the batch (the output's for a
     convolution, the input's for a transposed one); twice a product's, for the unfolding."""

@@ -151,6 +151,11 @@ CLAMP_NO_BOUNDS = "torch.clamp: At least one of 'min' or 'max' must not be None"
 WHERE_CONDITION = ("where expected condition to be a boolean tensor, but got a tensor with dtype "
                    "{dtype}")
 DTYPE_EXPECTED = "expected dtype {want} for `{arg}` but got dtype {got}"
+# what torch's CPU TensorIterator loops assert when operands of several dtypes reach a kernel
+# that cannot cast (batch_norm of a strided input with parameters of another dtype)
+LOOPS_DYNAMIC_CASTING = ('!needs_dynamic_casting<func_t>::check(iter) INTERNAL ASSERT FAILED at '
+                         '"/__w/pytorch/pytorch/aten/src/ATen/native/cpu/Loops.h":311, please '
+                         'report a bug to PyTorch. ')
 
 
 class EngineAssertionError(EngineError, AssertionError):

@@ -25,7 +25,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.responses import OrjsonRequest
-from app.core.errors import problem_for, render_problem
+from app.core.errors import PROBLEM_MEDIA_TYPE, problem_for, render_problem
 from app.core.middleware import REPLICA_HEADER, REQUEST_ID_HEADER
 from app.core.security import authenticate, presented_key
 from app.services.hosts.protocol import INLINE_MAX
@@ -66,15 +66,18 @@ class FastPath:
             await self.app(scope, receive, send)
             return
         length = api_key = authorization = request_id = None
-        for name, value in scope["headers"]:
+        for name, value in scope["headers"]:  # the first of each, as Starlette's Headers.get
             if name == b"content-length":
+                if length is not None:  # sent twice: the full stack decides
+                    length = None
+                    break
                 length = value
             elif name == b"x-api-key":
-                api_key = value
+                api_key = value if api_key is None else api_key
             elif name == b"authorization":
-                authorization = value
+                authorization = value if authorization is None else authorization
             elif name == b"x-request-id":
-                request_id = value
+                request_id = value if request_id is None else request_id
             elif name in _SKIP:
                 length = None
                 break
@@ -97,6 +100,7 @@ class FastPath:
         status = 500
         extra = [(REQUEST_ID_HEADER, request_id.encode()), *self.replica]
         request = OrjsonRequest(scope, receive)
+        responding = False
         try:
             owner = authenticate(
                 presented_key(api_key.decode("latin-1") if api_key else None,
@@ -110,10 +114,19 @@ class FastPath:
                 reply, payload = await runner.run_reply(session, request)
             status = reply["status"]
             if isinstance(payload, mmap.mmap):  # a large reply, streamed
-                await to_response(reply, payload)(scope, receive, _adding(send, extra))
+                response = to_response(reply, payload)
+                responding = True
+                await response(scope, receive, _adding(send, extra))
             else:
-                await _send_reply(send, reply, payload, extra)
+                start, body = _reply_messages(reply, payload, extra)
+                responding = True
+                await send(start)
+                await send(body)
         except Exception as exc:
+            if responding:  # the reply may have begun: nothing else can be sent
+                logger.error("error while replying (request %s %s %s)", request_id,
+                             scope.get("method"), scope.get("path"), exc_info=exc)
+                raise
             status = await self._problem(app, scope, receive, send, request, exc, extra)
         finally:
             state.metrics.observe_request("POST", template, status,
@@ -136,17 +149,20 @@ class FastPath:
             app.state.metrics.errors.labels(code=problem.code).inc()
             body = render_problem(problem, instance=scope.get("path"),
                                   request_id=scope["state"]["request_id"])
-            headers = {**problem.headers, "content-type": "application/problem+json"}
-            await _send_reply(send, {"status": problem.status, "type": headers.pop(
-                "content-type"), "headers": headers}, body, extra)
+            start, end = _reply_messages({"status": problem.status, "type": PROBLEM_MEDIA_TYPE,
+                                          "headers": problem.headers}, body, extra)
+            await send(start)
+            await send(end)
             return problem.status
         response = await handler(request, exc)
         await response(scope, receive, _adding(send, extra))
         return response.status_code
 
 
-async def _send_reply(send: Send, reply: dict[str, Any], payload: Any,
-                      extra: list[tuple[bytes, bytes]]) -> None:
+def _reply_messages(reply: dict[str, Any], payload: Any,
+                    extra: list[tuple[bytes, bytes]]) -> tuple[Message, Message]:
+    """The ASGI messages of a host's reply (as :func:`app.services.runner.to_response` and
+    Starlette's ``Response`` would send them)."""
     body = bytes(payload)
     media = reply["type"]
     if media.startswith("text/") and "charset=" not in media:
@@ -158,8 +174,8 @@ async def _send_reply(send: Send, reply: dict[str, Any], payload: Any,
         headers.append((b"server-timing", ", ".join(timing).encode()))
     headers += [(b"content-length", str(len(body)).encode()),
                 (b"content-type", media.encode("latin-1")), *extra]
-    await send({"type": "http.response.start", "status": reply["status"], "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+    return ({"type": "http.response.start", "status": reply["status"], "headers": headers},
+            {"type": "http.response.body", "body": body})
 
 
 def _adding(send: Send, extra: list[tuple[bytes, bytes]]) -> Send:

@@ -14,9 +14,10 @@ import engine
 
 from . import builtins as bi
 from .arrays import Array, array_tensor
+from .custom_functions import NO_PLAN, apply_custom
 from .errors import LangError, ProgramError
 from .exceptions import convert_exception
-from .library import NO_PLAN, admit, apply_custom
+from .library import admit
 from .methods import materialize
 from .objects import (
     ASSIGNED_NAMES,
@@ -53,11 +54,6 @@ _EMPTY: dict[str, Any] = {}
 _MISSING = object()
 
 
-def trace(exc: LangError, unit: bytes, pointer: str) -> None:
-    trace = exc.__dict__.setdefault("trace", [])
-    trace.append((unit, pointer))
-
-
 #: Operators whose Python meaning on plain values cannot build a huge value.
 _SAFE_ON_PLAIN = frozenset({"sub", "div", "floordiv", "matmul", "lt", "le", "gt", "ge", "eq",
                             "ne", "and_", "xor", "rshift"})
@@ -79,8 +75,6 @@ def binary_closure(name: str, left: Closure, right: Closure, left_node: Any = No
     def plain(rs: RunState, a: Any, b: Any) -> Any:
         try:
             return tensor_fn(a, b) if safe else guarded(rs, a, b)
-        except LangError:
-            raise
         except Exception as exc:
             raise convert_exception(exc, name, rs.limits) from None
 
@@ -105,8 +99,6 @@ def binary_closure(name: str, left: Closure, right: Closure, left_node: Any = No
             if type(a) is Tensor or isinstance(a, Tensor):
                 try:
                     out = tensor_fn(a, const)
-                except LangError:
-                    raise
                 except Exception as exc:
                     raise failed(rs, exc) from None
                 if type(out) is Tensor:
@@ -138,8 +130,6 @@ def binary_closure(name: str, left: Closure, right: Closure, left_node: Any = No
             if type(b) is Tensor or isinstance(b, Tensor):
                 try:
                     out = tensor_fn(const, b)
-                except LangError:
-                    raise
                 except Exception as exc:
                     raise failed(rs, exc) from None
                 if type(out) is Tensor:
@@ -210,8 +200,6 @@ def inplace_closure(name: str, left: Closure, right: Closure) -> Closure:
                     return a
                 return tensor_fn(a, b)
             return plain_fn(rs, a, b)
-        except LangError:
-            raise
         except Exception as exc:
             raise convert_exception(exc, plain + ("_" if isinstance(a, Tensor) else ""),
                                     rs.limits) from None
@@ -230,8 +218,6 @@ def unary_closure(name: str, operand: Closure) -> Closure:
             rs.check()
         try:
             return fn(a)
-        except LangError:
-            raise
         except Exception as exc:
             raise convert_exception(exc, name, rs.limits) from None
 
@@ -448,8 +434,6 @@ def global_call(name: str, arguments: Arguments) -> Closure:
         if builtin is not None and not (dual and values and isinstance(values[0], Tensor)):
             try:
                 return builtin(rs, *values, **named)
-            except LangError:
-                raise
             except Exception as exc:
                 raise convert_exception(exc, name, rs.limits) from None
         if opfn is not None:
@@ -473,8 +457,6 @@ def global_call(name: str, arguments: Arguments) -> Closure:
                 rs.check()
             try:
                 out = opfn(value)
-            except LangError:
-                raise
             except Exception as exc:
                 raise convert_exception(exc, name, rs.limits) from None
             if type(out) is Tensor:
@@ -552,8 +534,6 @@ def method_call(name: str, receiver: Closure, arguments: Arguments,
             try:
                 out = tensor_fn(obj, *values, **numpy_aliases(named)) if named else \
                     tensor_fn(obj, *values)
-            except LangError:
-                raise
             except Exception as exc:
                 raise convert_exception(exc, name, rs.limits) from None
             if type(out) is Tensor:

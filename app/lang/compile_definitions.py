@@ -14,7 +14,7 @@ from .guards import size_guard
 from .library import bind_static_dispatchers, library_base, make_library_subclass
 from .methods import iterate
 from .objects import apply_decorator
-from .runtime import RETURN, Frame
+from .runtime import RETURN, Frame, make_frame
 from .schema import SPECIAL_METHODS
 from .scopes import Scope
 from .values import (
@@ -52,6 +52,7 @@ class DefinitionCompiler:
     gen_block: Callable[..., Closure]
     store_name: Callable[..., Any]
     store: Callable[..., Any]
+    register: Callable[[Code, dict], Code]
 
     # ------------------------------------------------------------------ functions
 
@@ -89,10 +90,10 @@ class DefinitionCompiler:
             body = self.gen_block(node["body"], f"{pointer}/body", inner, loop=False)
         else:
             body = self.block(node["body"], f"{pointer}/body", inner, loop=False, func=True)
-        code = Code(name, inner.qualname, params, sum(1 for p in node["params"]
-                                                      if not isinstance(p, str)),
-                    node.get("vararg"), tuple(kwonly), node.get("kwarg"), body,
-                    inner.generator, docstring(node["body"]))
+        code = self.register(Code(name, inner.qualname, params,
+                                  sum(1 for p in node["params"] if not isinstance(p, str)),
+                                  node.get("vararg"), tuple(kwonly), node.get("kwarg"), body,
+                                  inner.generator, docstring(node["body"])), node)
         enclosing = enclosing_for(scope)
         store = self.store_name(name, scope)
 
@@ -115,9 +116,10 @@ class DefinitionCompiler:
             fr.retval = value(fr)
             return RETURN
 
-        code = Code("<lambda>", inner.qualname, params,
-                    sum(1 for p in node["lambda"] if not isinstance(p, str)),
-                    node.get("vararg"), tuple(kwonly), node.get("kwarg"), body, False)
+        code = self.register(Code("<lambda>", inner.qualname, params,
+                                  sum(1 for p in node["lambda"] if not isinstance(p, str)),
+                                  node.get("vararg"), tuple(kwonly), node.get("kwarg"), body,
+                                  False), node)
         enclosing = enclosing_for(scope)
 
         def run(fr: Frame) -> Function:
@@ -143,7 +145,7 @@ class DefinitionCompiler:
             base_values = [b(fr) for b in bases]
             decorating = [d(fr) for d in decorators]
             ns: dict[str, Any] = {}
-            body(Frame(fr.rs, ns, fr.glob, enclosing(fr), fr.func))
+            body(make_frame(fr.rs, ns, fr.glob, enclosing(fr), fr.func))
             value: Any = make_class(name, qualname, base_values, ns)
             value.doc = doc
             for decorator in reversed(decorating):
@@ -199,7 +201,7 @@ class DefinitionCompiler:
             def run_gen(fr: Frame) -> GeneratorValue:
                 source = first(fr)
                 iterate(fr.rs, source)  # a non-iterable fails here, as in Python
-                child = Frame(fr.rs, {}, fr.glob, enclosing(fr), fr.func)
+                child = make_frame(fr.rs, {}, fr.glob, enclosing(fr), fr.func)
                 return GeneratorValue("<genexpr>", "<genexpr>", produce(child, 0, source),
                                       child)
             return run_gen
@@ -210,7 +212,7 @@ class DefinitionCompiler:
 
             def run_simple(fr: Frame) -> list:  # [f(v) for v in xs]: no generator frames
                 rs = fr.rs
-                child = Frame(rs, {}, fr.glob, enclosing(fr), fr.func)
+                child = make_frame(rs, {}, fr.glob, enclosing(fr), fr.func)
                 local = child.locals
                 limit = rs.limits.max_value_elements
                 out: list = []
@@ -228,7 +230,7 @@ class DefinitionCompiler:
 
         def run(fr: Frame) -> Any:
             rs = fr.rs
-            child = Frame(rs, {}, fr.glob, enclosing(fr), fr.func)
+            child = make_frame(rs, {}, fr.glob, enclosing(fr), fr.func)
             limit = rs.limits.max_value_elements
             if kind == "listcomp":
                 out: Any = []

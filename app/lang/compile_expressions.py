@@ -265,8 +265,6 @@ class ExpressionCompiler:
         def run_converted(fr: Frame, value: Any, k: Any) -> Any:
             try:
                 return value[_ranges_to_lists(k)]
-            except LangError:
-                raise
             except Exception as exc:
                 raise convert_exception(exc, "index", fr.rs.limits) from None
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import engine
 
-from .calls import Closure, trace
+from .calls import Closure
 from .errors import LangError, ProgramError, ProgramValidationError
 from .exceptions import (
     catchable,
@@ -19,6 +19,7 @@ from .exceptions import (
     exception_of,
     is_exception,
     is_exception_class,
+    located,
     raised,
 )
 from .library import _MISSING as LIB_MISSING
@@ -62,7 +63,7 @@ def has_yield(stmt: dict) -> bool:
     return False
 
 
-def unpack(value: Any, n: int, star: int | None) -> list:
+def unpack_items(value: Any, n: int, star: int | None) -> list:
     """The items of ``value`` for ``n`` targets (``star`` the index of ``*rest``), with
     Python's error texts."""
     t = type(value)
@@ -156,73 +157,64 @@ class StatementCompiler:
         if "return" in node and not func:
             raise invalid(pointer, "'return' outside function")
         if "return" in node and node["return"] is not None:
-            return self._counted_return(node, pointer, scope)
-        if "expr" in node and len(node) == 1:
-            return self._counted_expr(node, pointer, scope)
-        if "with" in node and self._grad_mode(node) is not None:
-            return self._counted_grad_mode(node, pointer, scope, loop, func)
+            return self.counted_value(self.expr(node["return"], scope), pointer, returns=True,
+                                      fast=self.fast_name(node["return"], scope))
+        if "expr" in node and len(node) == 1:  # ``ctx.save_for_backward(out)``, ``opt.step()``
+            return self.counted_value(self.expr(node["expr"], scope), pointer)
+        if "with" in node and self._grad_mode(node) is not None:  # ``with torch.no_grad():``
+            return self.counted(self.block(node["body"], f"{pointer}/body", scope, loop=loop,
+                                           func=func), pointer, mode=self._grad_mode(node))
         key = next(k for k in node if k in self._STATEMENTS)
         run = self._STATEMENTS[key](self, node, pointer, scope, loop, func)
         return self.counted(run, pointer)
 
-    def _counted_return(self, node: dict, pointer: str, scope: Scope) -> Closure:
-        """``return value``, counted as ``counted`` counts a statement, in one closure (it
-        ends every user function call)."""
-        value = self.expr(node["return"], scope)
+    def counted_value(self, value: Closure, pointer: str, *, returns: bool = False,
+                      store: str | None = None, glob: str | None = None,
+                      unpack: tuple[str, ...] | None = None, fast: str | None = None) -> Closure:
+        """A statement that is one expression and what becomes of its value: an expression
+        statement (dropped), ``return value`` (``returns``), ``name = value`` into the frame's
+        own locals (``store``) or a global (``glob``: the session's variables, journaled for the
+        notebook's undo), ``a, b = value`` into the frame's own locals (``unpack``); ``fast``:
+        the value is that local, read inline. Counted as
+        :meth:`counted` counts a statement, in one closure: the expression runs with no call
+        level of the statement's own around it (every user call ends in a ``return``)."""
         unit = self.unit
-        fast = self.fast_name(node["return"], scope)
+        n = len(unpack) if unpack is not None else 0
 
         def stmt(fr: Frame) -> Any:
             rs = fr.rs
             rs.steps += 1
             if rs.steps >= rs.next_check:
                 rs.check()
-            if fast is not None and fast in fr.locals:  # `return name`
-                fr.retval = fr.locals[fast]
+            try:
+                v = fr.locals[fast] if fast is not None and fast in fr.locals else value(fr)
+                if unpack is not None and (type(v) is not tuple and type(v) is not list or
+                                           len(v) != n):
+                    v = unpack_items(v, n, None)
+            except Exception as exc:
+                raise located(exc, unit, pointer, fr.rs.limits) from None
+            if returns:
+                fr.retval = v
                 return RETURN
-            try:
-                fr.retval = value(fr)
-            except LangError as exc:
-                trace(exc, unit, pointer)
-                raise
-            except Exception as exc:
-                err = convert_exception(exc, None, fr.rs.limits)
-                trace(err, unit, pointer)
-                raise err from None
-            return RETURN
-
-        return stmt
-
-    def _counted_expr(self, node: dict, pointer: str, scope: Scope) -> Closure:
-        """An expression statement (``ctx.save_for_backward(out)``, ``opt.step()``), counted
-        as ``counted`` counts a statement, in one closure."""
-        value = self.expr(node["expr"], scope)
-        unit = self.unit
-
-        def stmt(fr: Frame) -> Any:
-            rs = fr.rs
-            rs.steps += 1
-            if rs.steps >= rs.next_check:
-                rs.check()
-            try:
-                value(fr)
-            except LangError as exc:
-                trace(exc, unit, pointer)
-                raise
-            except Exception as exc:
-                err = convert_exception(exc, None, fr.rs.limits)
-                trace(err, unit, pointer)
-                raise err from None
+            if store is not None:
+                fr.locals[store] = v
+            elif glob is not None:
+                space = fr.glob
+                journal = rs.journal
+                if glob not in journal:
+                    journal[glob] = space.get(glob, _MISSING)
+                space[glob] = v
+            elif unpack is not None:
+                local = fr.locals
+                for name, item in zip(unpack, v):
+                    local[name] = item
             return None
 
         return stmt
 
-    def _counted_grad_mode(self, node: dict, pointer: str, scope: Scope, loop: bool,
-                           func: bool) -> Closure:
-        """``with torch.no_grad():`` (or ``enable_grad``) and its body, counted as ``counted``
-        counts a statement, in one closure."""
-        mode = self._grad_mode(node)
-        body = self.block(node["body"], f"{pointer}/body", scope, loop=loop, func=func)
+    def counted(self, body: Closure, pointer: str, mode: Any = None) -> Closure:
+        """A statement's closure ``body`` counted as a step, what it raises located at it;
+        ``mode``: a grad mode (``torch.no_grad``) the body runs under, in the same closure."""
         unit = self.unit
 
         def stmt(fr: Frame) -> Any:
@@ -231,35 +223,12 @@ class StatementCompiler:
             if rs.steps >= rs.next_check:
                 rs.check()
             try:
+                if mode is None:
+                    return body(fr)
                 with mode():
                     return body(fr)
-            except LangError as exc:
-                trace(exc, unit, pointer)
-                raise
             except Exception as exc:
-                err = convert_exception(exc, None, fr.rs.limits)
-                trace(err, unit, pointer)
-                raise err from None
-
-        return stmt
-
-    def counted(self, body: Closure, pointer: str) -> Closure:
-        unit = self.unit
-
-        def stmt(fr: Frame) -> Any:
-            rs = fr.rs
-            rs.steps += 1
-            if rs.steps >= rs.next_check:
-                rs.check()
-            try:
-                return body(fr)
-            except LangError as exc:
-                trace(exc, unit, pointer)
-                raise
-            except Exception as exc:
-                err = convert_exception(exc, None, fr.rs.limits)
-                trace(err, unit, pointer)
-                raise err from None
+                raise located(exc, unit, pointer, fr.rs.limits) from None
 
         return stmt
 
@@ -273,13 +242,8 @@ class StatementCompiler:
                 rs.check()
             try:
                 return (yield from body(fr))
-            except LangError as exc:
-                trace(exc, unit, pointer)
-                raise
             except Exception as exc:
-                err = convert_exception(exc, None, fr.rs.limits)
-                trace(err, unit, pointer)
-                raise err from None
+                raise located(exc, unit, pointer, fr.rs.limits) from None
 
         return stmt
 
@@ -329,14 +293,14 @@ class StatementCompiler:
                 first, second = parts
 
                 def store_two(fr: Frame, value: Any) -> None:
-                    a, b = unpack(value, 2, star)
+                    a, b = unpack_items(value, 2, star)
                     first(fr, a)
                     second(fr, b)
 
                 return store_two
 
             def store_all(fr: Frame, value: Any) -> None:
-                for part, item in zip(parts, unpack(value, n, star), strict=True):
+                for part, item in zip(parts, unpack_items(value, n, star), strict=True):
                     part(fr, item)
 
             return store_all
@@ -361,84 +325,22 @@ class StatementCompiler:
     def _assign(self, node: dict, pointer: str, scope: Scope) -> Closure:
         value = self.expr(node["value"], scope)
         target = node["assign"]
-        unit = self.unit
         if isinstance(target, str):
             kind, _ = scope.resolve(target)
-            name = target
-            if kind == "local" or (kind == "class"):
-                def run_local(fr: Frame) -> None:
-                    rs = fr.rs
-                    rs.steps += 1
-                    if rs.steps >= rs.next_check:
-                        rs.check()
-                    try:
-                        fr.locals[name] = value(fr)
-                    except LangError as exc:
-                        trace(exc, unit, pointer)
-                        raise
-                    except Exception as exc:
-                        err = convert_exception(exc, None, fr.rs.limits)
-                        trace(err, unit, pointer)
-                        raise err from None
-                return run_local
+            if kind == "local" or kind == "class":
+                return self.counted_value(value, pointer, store=target)
             if kind == "global":
-                def run_global(fr: Frame) -> None:
-                    rs = fr.rs
-                    rs.steps += 1
-                    if rs.steps >= rs.next_check:
-                        rs.check()
-                    try:
-                        v = value(fr)
-                    except LangError as exc:
-                        trace(exc, unit, pointer)
-                        raise
-                    except Exception as exc:
-                        err = convert_exception(exc, None, fr.rs.limits)
-                        trace(err, unit, pointer)
-                        raise err from None
-                    glob = fr.glob
-                    journal = rs.journal
-                    if name not in journal:
-                        journal[name] = glob.get(name, _MISSING)
-                    glob[name] = v
-                return run_global
+                return self.counted_value(value, pointer, glob=target)
         if isinstance(target, list) and target and all(
                 isinstance(t, str) and scope.resolve(t)[0] in ("local", "class")
                 for t in target):
-            return self._unpack_locals(value, tuple(target), pointer)
+            return self.counted_value(value, pointer, unpack=tuple(target))
         store = self.store(target, scope)
 
         def assign(fr: Frame) -> None:
             store(fr, value(fr))
 
         return self.counted(assign, pointer)
-
-    def _unpack_locals(self, value: Closure, names: tuple[str, ...], pointer: str) -> Closure:
-        """``a, b = value`` into names of the frame's own locals, counted, in one closure."""
-        unit = self.unit
-        n = len(names)
-
-        def run(fr: Frame) -> None:
-            rs = fr.rs
-            rs.steps += 1
-            if rs.steps >= rs.next_check:
-                rs.check()
-            try:
-                items = value(fr)
-                if (type(items) is not tuple and type(items) is not list) or len(items) != n:
-                    items = unpack(items, n, None)
-            except LangError as exc:
-                trace(exc, unit, pointer)
-                raise
-            except Exception as exc:
-                err = convert_exception(exc, None, fr.rs.limits)
-                trace(err, unit, pointer)
-                raise err from None
-            local = fr.locals
-            for name, item in zip(names, items):
-                local[name] = item
-
-        return run
 
     def _setitem(self, node: dict, pointer: str, scope: Scope, loop: bool,
                  func: bool) -> Closure:
@@ -535,8 +437,6 @@ class StatementCompiler:
                 k = key(fr)
                 try:
                     del container[k]
-                except LangError:
-                    raise
                 except Exception as exc:
                     raise convert_exception(exc, "delitem", fr.rs.limits) from None
             return delete_item
@@ -1001,8 +901,6 @@ def set_item(rs: RunState, obj: Any, key: Any, value: Any) -> None:
         elif isinstance(obj, dict) and key not in obj:
             size_guard(rs, len(obj) + 1, "a dict")
         obj[key] = value
-    except LangError:
-        raise
     except Exception as exc:
         raise convert_exception(exc, "setitem", rs.limits) from None
 
@@ -1077,8 +975,6 @@ def enter_manager(fr: Frame, manager: Any, store: Store | None) -> Callable[[Any
                            "manager protocol", exception="TypeError")
     try:
         value = admit(manager.__enter__())
-    except LangError:
-        raise
     except Exception as exc:
         raise convert_exception(exc, "__enter__", rs.limits) from None
     if store is not None:

@@ -663,8 +663,12 @@ class SourceCompiler:
         return self.expr(node)
 
 
-@functools.lru_cache(maxsize=256)
-def _compile_cached(source: str, max_depth: int) -> tuple[str, dict[str, tuple[int, int]]]:
+CACHED_SOURCE_CHARS = 16_384
+"""Sources up to this long are kept compiled (256 of them: a few tens of MB at most); a longer
+one is compiled each time it comes."""
+
+
+def _compile(source: str, max_depth: int) -> tuple[str, dict[str, tuple[int, int]]]:
     try:
         tree = ast.parse(source, mode="exec")
     except SyntaxError as exc:
@@ -685,6 +689,9 @@ def _compile_cached(source: str, max_depth: int) -> tuple[str, dict[str, tuple[i
     return json.dumps(program), compiler.positions
 
 
+_compile_cached = functools.lru_cache(maxsize=256)(_compile)
+
+
 def compile_source_with_positions(
         source: str, limits: Limits | None = None) -> tuple[list, dict[str, tuple[int, int]]]:
     """Compile ``source``; also return each statement's JSON pointer → (line, col)."""
@@ -694,7 +701,8 @@ def compile_source_with_positions(
     if len(source) > MAX_SOURCE_CHARS:
         raise LimitExceeded(f"the source is longer than {MAX_SOURCE_CHARS} characters",
                             limit="max_source_chars", value=MAX_SOURCE_CHARS, status=413)
-    text, positions = _compile_cached(source, limits.max_nesting_depth)
+    compile_text = _compile_cached if len(source) <= CACHED_SOURCE_CHARS else _compile
+    text, positions = compile_text(source, limits.max_nesting_depth)
     return json.loads(text), positions
 
 

@@ -169,3 +169,20 @@ def convert_exception(exc: BaseException, op: str | None = None,
     message = _ADDRESS.sub("", str(exc))
     return ProgramError(message if message or kind == "StopIteration" else kind, op=op,
                         exception=kind)
+
+
+
+def located(exc: BaseException, unit: bytes, pointer: str,
+            limits: Limits | None = None) -> BaseException:
+    """What a statement closure raises (``from None``) for what its body raised: the error
+    as :func:`convert_exception` makes it (a :class:`LangError` stays the same object: a
+    program's ``raise X from Y`` keeps its cause in the error's ``cause``), with the statement
+    at ``pointer`` of ``unit`` added to where it passed."""
+    err = convert_exception(exc, None, limits)
+    trace(err, unit, pointer)
+    return err
+
+
+def trace(exc: BaseException, unit: bytes, pointer: str) -> None:
+    """Add a statement (``pointer`` in the program ``unit``) to where ``exc`` passed."""
+    exc.__dict__.setdefault("trace", []).append((unit, pointer))

@@ -29,9 +29,10 @@ from .environment import Environment
 from .errors import LangError
 from .exceptions import convert_exception
 from .limits import DEFAULT_LIMITS, Limits
-from .runtime import CURRENT, UNBOUND, Frame, RunState
+from .runtime import CURRENT, UNBOUND, RunState, make_frame
 from .schema import Program
-from .validation import parse_program, raw_of
+from .validation import CACHE_MAX_NODES, BoundedCache, nodes_of, parse_program, raw_of
+from .values import Code
 
 
 @dataclass
@@ -59,8 +60,17 @@ class CodeCompiler(StatementCompiler, ExpressionCompiler, DefinitionCompiler):
 
     def __init__(self, unit: bytes) -> None:
         self.unit = unit
+        self.raw: list = []
+        self.codes: list[Code] = []
+
+    def register(self, code: Code, node: dict) -> Code:
+        """Records that ``code`` was compiled from ``node`` of this program."""
+        code.origin = (self.raw, node)
+        self.codes.append(code)
+        return code
 
     def program(self, raw: list) -> list[Closure]:
+        self.raw = raw
         scope = scopes.module_scope()
         out = []
         for i, stmt in enumerate(raw):
@@ -77,14 +87,17 @@ class CodeCompiler(StatementCompiler, ExpressionCompiler, DefinitionCompiler):
 class CompiledProgram:
     """A program's top-level statement closures, compiled once and shared by every run."""
 
-    __slots__ = ("unit", "statements")
+    __slots__ = ("unit", "statements", "codes")
 
-    def __init__(self, unit: bytes, statements: list[Closure]) -> None:
+    def __init__(self, unit: bytes, statements: list[Closure],
+                 codes: list[Code] | None = None) -> None:
         self.unit, self.statements = unit, statements
+        self.codes = codes or []
+        """Every ``def`` and ``lambda`` of the program (:meth:`CodeCompiler.register`)."""
 
 
 _CODE_CACHE_SIZE = 512
-_code_cache: dict[bytes, CompiledProgram] = {}
+_code_cache = BoundedCache(_CODE_CACHE_SIZE, CACHE_MAX_NODES)
 _code_lock = threading.Lock()
 compile_count = 0  # how many programs were compiled (not served from the cache); for tests
 
@@ -97,12 +110,11 @@ def compiled(program: Program | list | dict, limits: Limits | None = None) -> Co
     code = _code_cache.get(key)  # a plain read is atomic; eviction is first-in, first-out
     if code is not None:
         return code
-    code = CompiledProgram(key, CodeCompiler(key).program(raw))
+    compiler = CodeCompiler(key)
+    code = CompiledProgram(key, compiler.program(raw), compiler.codes)
     with _code_lock:
         compile_count += 1
-        _code_cache[key] = code
-        if len(_code_cache) > _CODE_CACHE_SIZE:
-            del _code_cache[next(iter(_code_cache))]
+        _code_cache.put(key, code, nodes_of(parsed) or 1)
     return code
 
 
@@ -141,7 +153,7 @@ def run_program(program: Program | list | dict, env: Environment, limits: Limits
 
 
 def _run(code: CompiledProgram, env: Environment, rs: RunState) -> None:
-    frame = Frame(rs, env.variables, env.variables, ())
+    frame = make_frame(rs, env.variables, env.variables, ())
     journal = rs.journal
     CURRENT.set(rs)
     with engine.use_device(_device(env.device)), engine.use_generator(env.generator), \

@@ -26,14 +26,9 @@ import numpy as np
 
 import engine
 import engine.func
-from engine.autograd.function import Function as EngineFunction
-from engine.autograd.function import apply_function
 
-from .errors import LangError, ProgramError
-from .exceptions import convert_exception
-from .runtime import CURRENT, RETURN, Frame, new_frame
+from .errors import ProgramError
 from .values import (
-    CLASS_VERSION,
     LANG_TYPES,
     BuiltinFunction,
     ClassMethod,
@@ -494,138 +489,6 @@ def _class_dispatcher(name: str) -> Any:
 
     method.__name__ = name
     return method
-
-
-# --------------------------------------------------------------------------- custom Functions
-
-_PLAN = "(custom Function plan)"  # a key no attribute name can be
-_HOOKS = ("forward", "backward", "vjp", "setup_context", "jvp")
-
-
-def function_plan(cls: UserClass) -> tuple | None:
-    """How ``cls.apply(...)`` runs for a program's ``torch.autograd.Function`` subclass that
-    defines no ``apply`` of its own and whose hooks (``forward``, ``backward`` or ``vjp``,
-    optional ``setup_context`` and ``jvp``) are plain ``@staticmethod`` functions:
-    ``(name, forward, backward, setup_context, jvp)``, callables that run the user's functions
-    straight away, for :func:`engine.autograd.function.apply_function`. None for any other
-    shape (the class then goes through its Python subclass's ``apply``, as library code calls
-    it). Kept in the class's lookup cache, so a change to any class namespace makes it again."""
-    if cls._cache_version != CLASS_VERSION[0]:
-        cls.lookup("apply")  # brings the class's cache up to date
-    plan = cls._cache.get(_PLAN, _MISSING)
-    if plan is _MISSING:
-        plan = cls._cache[_PLAN] = _make_plan(cls)
-    return plan
-
-
-def _make_plan(cls: UserClass) -> tuple | None:
-    pytype = cls.pytype
-    if pytype is None or cls.lookup("apply") is not None or \
-            not issubclass(pytype, EngineFunction) or \
-            getattr(pytype.apply, "__func__", None) is not EngineFunction.apply.__func__:
-        return None
-    hooks: dict[str, Any] = {}
-    for name in _HOOKS:
-        value = cls.lookup(name)
-        if value is not None and (type(value) is not StaticMethod or
-                                  type(value.func) is not Function):
-            return None
-        hooks[name] = value.func if value is not None else None
-    backward = hooks["backward"] or hooks["vjp"]
-    if hooks["forward"] is None or backward is None:
-        return None  # the engine's own error texts, through the Python subclass
-    return (cls.name, _runner(hooks["forward"]), _runner(backward),
-            _runner(hooks["setup_context"]) if hooks["setup_context"] is not None else None,
-            _runner(hooks["jvp"]) if hooks["jvp"] is not None else None)
-
-
-def _runner(func: Function) -> Any:
-    """A Python callable that runs ``func`` under the run in progress (the engine calls a
-    backward later, maybe in another run), its arguments admitted."""
-    code = func.code
-    if not code.simple:
-        def general(*args: Any) -> Any:
-            admit_all(args)
-            return invoke(current_rs(), func, args, _NO_KWARGS)
-
-        return general
-    params, nparams = code.params, code.nparams
-    first, second = (params + (None, None))[:2]
-
-    def run(*args: Any) -> Any:
-        for arg in args:  # ctx, tensors, grads: checked by type alone
-            t = type(arg)
-            if t not in _SAFE and t not in _LIBRARY_TYPES:
-                admit(arg)
-        rs = CURRENT.get() or current_rs()
-        if len(args) != nparams:
-            return invoke(rs, func, args, _NO_KWARGS)  # Python's error text
-        if nparams == 2:  # (ctx, x), (ctx, grad)
-            local = {first: args[0], second: args[1]}
-        else:
-            local = dict(zip(params, args))
-        frame = new_frame(Frame)  # Frame(...) without running a Python __init__
-        frame.rs = rs
-        frame.locals = local
-        frame.glob = func.glob
-        frame.enclosing = func.enclosing
-        frame.retval = None
-        frame.func = func
-        frame.back = rs.top
-        if rs.depth >= rs.max_depth:
-            raise rs.depth_error()
-        rs.depth += 1
-        rs.top = frame
-        try:
-            stmts = code.stmts
-            if stmts is None:
-                signal = code.body(frame)
-            else:
-                for stmt in stmts:
-                    signal = stmt(frame)
-                    if signal is not None:
-                        break
-        finally:
-            rs.depth -= 1
-            rs.top = frame.back
-        return frame.retval if signal is RETURN else None
-
-    return run
-
-
-_NO_KWARGS: dict[str, Any] = {}
-
-
-NO_PLAN = object()
-
-
-def apply_custom(rs: Any, cls: UserClass, args: tuple | list, kwargs: dict) -> Any:
-    """``cls.apply(*args)`` by the class's :func:`function_plan` (what ``Function.apply``
-    does), or :data:`NO_PLAN` when it has none."""
-    if cls._cache_version == CLASS_VERSION[0]:
-        plan = cls._cache.get(_PLAN, _MISSING)
-        if plan is _MISSING:
-            plan = function_plan(cls)
-    else:
-        plan = function_plan(cls)
-    if plan is None:
-        return NO_PLAN
-    if kwargs:
-        raise ProgramError("apply() takes no keyword arguments", exception="TypeError")
-    name, forward, backward, setup_context, jvp = plan
-    try:
-        out = apply_function(name, forward, backward, args, setup_context=setup_context,
-                             jvp=jvp)
-    except LangError:
-        raise
-    except Exception as exc:
-        raise convert_exception(exc, "apply", rs.limits) from None
-    if type(out) is Tensor:
-        rs.alloc += out._data.nbytes
-        if rs.alloc > rs.alloc_budget:
-            rs.allocated(0)
-        return out
-    return admit(out)
 
 
 def describe_library_value(value: Any) -> str:

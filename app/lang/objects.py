@@ -94,8 +94,6 @@ def tensor_method(name: str) -> Any:
 def _numpy(rs: RunState, t: Any, *, force: bool = False) -> Array:
     try:
         return arrays.from_tensor(t, force=bool(force))
-    except LangError:
-        raise
     except Exception as exc:
         raise convert_exception(exc, "numpy", rs.limits) from None
 
@@ -227,8 +225,6 @@ def library_getattr(obj: Any, name: str) -> Any:
         return getattr(obj, name)
     except AttributeError as exc:
         raise convert_exception(exc) from None
-    except LangError:
-        raise
     except Exception as exc:
         raise convert_exception(exc, name) from None
 
@@ -465,8 +461,6 @@ def set_attr(rs: RunState, obj: Any, name: str, value: Any) -> None:
                                exception="AttributeError")
         try:
             setattr(obj, name, value)
-        except LangError:
-            raise
         except Exception as exc:
             raise convert_exception(exc, f"setattr {name}", rs.limits) from None
         return
@@ -527,8 +521,6 @@ def _set_library_attr(rs: RunState, obj: Any, name: str, value: Any, *, bridge: 
         private.add(name)
     try:
         setattr(obj, name, value)
-    except LangError:
-        raise
     except Exception as exc:
         raise convert_exception(exc, f"setattr {name}", rs.limits) from None
 
@@ -565,8 +557,6 @@ def call_value(rs: RunState, f: Any, args: tuple | list, kwargs: dict) -> Any:
     if isinstance(f, BuiltinFunction):
         try:
             return f.fn(rs, *args, **kwargs)
-        except LangError:
-            raise
         except Exception as exc:
             raise convert_exception(exc, None, rs.limits) from None
     if t is types.MethodType or t is types.FunctionType or t in PLAIN_LIBRARY_TYPES or \

@@ -26,24 +26,23 @@ DETACHED_LIMITS = Limits(max_steps=10_000, timeout_s=1.0, max_recursion_depth=50
 class Frame:
     """One scope being run: the top level (locals are the session's variables), a function
     call, a class body or a comprehension. ``enclosing`` holds the locals of the function scopes
-    around it, innermost first (see :mod:`app.lang.scopes`)."""
+    around it, innermost first (see :mod:`app.lang.scopes`). ``Frame()`` runs no Python-level
+    ``__init__`` (a call's frame is made on every user call); :func:`make_frame` fills one."""
 
     __slots__ = ("rs", "locals", "glob", "enclosing", "retval", "func", "back")
 
-    def __init__(self, rs: RunState, locals_: dict, glob: dict, enclosing: tuple,
-                 func: Any = None, back: Frame | None = None) -> None:
-        self.rs = rs
-        self.locals = locals_
-        self.glob = glob
-        self.enclosing = enclosing
-        self.retval: Any = None
-        self.func = func  # the user function being run (for super()), None at the top level
-        self.back = back  # the call's caller while it runs (``RunState.top``)
 
-
-#: ``new_frame(Frame)`` then its fields set one by one: a call's frame without a Python-level
-#: ``__init__`` (the hot paths in :func:`app.lang.values.invoke` and the library runners).
-new_frame = object.__new__
+def make_frame(rs: RunState, locals_: dict, glob: dict, enclosing: tuple, func: Any = None,
+          back: Frame | None = None) -> Frame:
+    fr = Frame()
+    fr.rs = rs
+    fr.locals = locals_
+    fr.glob = glob
+    fr.enclosing = enclosing
+    fr.retval = None
+    fr.func = func  # the user function being run (for super()), None at the top level
+    fr.back = back  # the call's caller while it runs (``RunState.top``)
+    return fr
 
 
 class RunState:

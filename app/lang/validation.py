@@ -20,9 +20,46 @@ from .errors import LimitExceeded, ProgramValidationError
 from .limits import DEFAULT_LIMITS, Limits
 from .schema import ALL_TAGS, Program
 
+
+class BoundedCache(dict):
+    """A cache of programs, first in first out, bounded in entries and in the program nodes
+    they hold together (so in bytes: a node is a few hundred bytes at most, validated or
+    compiled). Writers hold a lock; a plain ``get`` is atomic."""
+
+    def __init__(self, size: int, max_nodes: int) -> None:
+        super().__init__()
+        self.size, self.max_nodes = size, max_nodes
+        self.nodes = 0
+        self._weights: dict[Any, int] = {}
+
+    def put(self, key: Any, value: Any, nodes: int) -> None:
+        if key in self:
+            return
+        self[key] = value
+        self._weights[key] = nodes
+        self.nodes += nodes
+        while len(self) > self.size or (self.nodes > self.max_nodes and len(self) > 1):
+            oldest = next(iter(self))
+            del self[oldest]
+            self.nodes -= self._weights.pop(oldest)
+
+    def clear(self) -> None:
+        super().clear()
+        self._weights.clear()
+        self.nodes = 0
+
+
+CACHE_MAX_NODES = 1_000_000
+"""Program nodes each program cache (validated programs, sources, compiled programs) may hold
+together: ten of the largest programs the default limits allow."""
 _CACHE_SIZE = 512
-_cache: dict[bytes, tuple[Program, int, int]] = {}  # hash -> (program, its nodes, its depth)
+_cache = BoundedCache(_CACHE_SIZE, CACHE_MAX_NODES)  # hash -> (program, its nodes, its depth)
 _cache_lock = threading.Lock()
+
+
+def nodes_of(program: Program) -> int:
+    """The node count recorded when ``program`` was validated (0 if it was not)."""
+    return getattr(program, "_nodes", 0)
 
 
 def measure(document: Any, limits: Limits) -> tuple[int, int]:
@@ -147,17 +184,17 @@ def _parse(program: Any, limits: Limits | None) -> tuple[Program, int, int]:
     # a private copy: the caller may reuse its lists
     object.__setattr__(parsed, "_raw", json.loads(json.dumps(program)))
     object.__setattr__(parsed, "_hash", key)
+    object.__setattr__(parsed, "_nodes", nodes)
     entry = (parsed, nodes, depth)
     with _cache_lock:
-        _cache[key] = entry
-        if len(_cache) > _CACHE_SIZE:
-            del _cache[next(iter(_cache))]
+        _cache.put(key, entry, nodes)
     return entry
 
 
 _SOURCE_CACHE_SIZE = 256
 _SOURCE_CACHE_MAX_CHARS = 16_384
-_source_cache: dict[tuple[str, int], tuple[Program, int, int]] = {}
+_source_cache = BoundedCache(_SOURCE_CACHE_SIZE, CACHE_MAX_NODES)
+"""(source, depth limit) -> (program, its nodes, its depth)"""
 
 
 def parse_source(source: str, limits: Limits | None = None) -> Program:
@@ -173,9 +210,7 @@ def parse_source(source: str, limits: Limits | None = None) -> Program:
     entry = _parse(compile_source(source, limits), limits)
     if len(source) <= _SOURCE_CACHE_MAX_CHARS:
         with _cache_lock:
-            _source_cache[key] = entry
-            if len(_source_cache) > _SOURCE_CACHE_SIZE:
-                del _source_cache[next(iter(_source_cache))]
+            _source_cache.put(key, entry, entry[1])
     return entry[0]
 
 

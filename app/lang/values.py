@@ -21,7 +21,7 @@ from typing import Any
 import engine
 
 from .errors import ProgramError
-from .runtime import RETURN, Frame, RunState, current_rs, new_frame
+from .runtime import RETURN, Frame, RunState, current_rs, make_frame
 
 Tensor = engine.Tensor
 _EMPTY: dict[str, Any] = {}
@@ -39,7 +39,8 @@ class Code:
     """What a ``def`` or ``lambda`` compiled to, shared by every function value made from it."""
 
     __slots__ = ("name", "qualname", "params", "vararg", "kwonly", "kwarg", "body",
-                 "generator", "simple", "nparams", "argnames", "ndefaults", "doc", "stmts")
+                 "generator", "simple", "nparams", "argnames", "ndefaults", "doc", "stmts",
+                 "origin")
 
     def __init__(self, name: str, qualname: str, params: tuple[str, ...], ndefaults: int,
                  vararg: str | None, kwonly: tuple[str, ...], kwarg: str | None,
@@ -53,6 +54,9 @@ class Code:
         self.argnames = frozenset(params) | frozenset(kwonly)
         #: the statements of a body of several, which a call runs without the block's closure
         self.stmts: tuple | None = getattr(body, "stmts", None)
+        #: (the program's JSON form, the ``def``/``lambda`` node in it): compiling that
+        #: program again makes the same code (session snapshots store functions this way)
+        self.origin: tuple[list, dict] | None = None
 
 
 class Function:
@@ -84,24 +88,31 @@ class Function:
 def invoke(rs: RunState, func: Function, args: tuple | list, kwargs: dict) -> Any:
     """Call a user function: bind the arguments, run the body in a new frame."""
     code = func.code
-    if code.simple and not kwargs and len(args) == code.nparams:
-        local = dict(zip(code.params, args)) if code.nparams != 1 else {code.params[0]: args[0]}
+    n = code.nparams
+    if code.simple and len(args) == n and not kwargs:  # simple: not a generator either
+        if n == 1:
+            local = {code.params[0]: args[0]}
+        elif n == 2:
+            first, second = code.params
+            local = {first: args[0], second: args[1]}
+        else:
+            local = dict(zip(code.params, args))
     else:
         local = bind(func, args, kwargs)
-    if code.generator:  # its frame outlives the call: no link to the caller's
-        frame = Frame(rs, local, func.glob, func.enclosing, func)
-        return GeneratorValue(code.name, code.qualname, code.body(frame), frame)
-    frame = new_frame(Frame)  # Frame(...) without running a Python __init__
+        if code.generator:  # its frame outlives the call: no link to the caller's
+            frame = make_frame(rs, local, func.glob, func.enclosing, func)
+            return GeneratorValue(code.name, code.qualname, code.body(frame), frame)
+    frame = Frame()  # ``retval`` is set by whatever returns RETURN
     frame.rs = rs
     frame.locals = local
     frame.glob = func.glob
     frame.enclosing = func.enclosing
-    frame.retval = None
     frame.func = func
-    frame.back = rs.top
-    if rs.depth >= rs.max_depth:
+    frame.back = back = rs.top
+    depth = rs.depth
+    if depth >= rs.max_depth:
         raise rs.depth_error()
-    rs.depth += 1
+    rs.depth = depth + 1
     rs.top = frame
     try:
         stmts = code.stmts
@@ -113,8 +124,8 @@ def invoke(rs: RunState, func: Function, args: tuple | list, kwargs: dict) -> An
                 if signal is not None:
                     break
     finally:
-        rs.depth -= 1
-        rs.top = frame.back
+        rs.depth = depth
+        rs.top = back
     return frame.retval if signal is RETURN else None
 
 

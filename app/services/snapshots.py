@@ -1,12 +1,15 @@
 """Snapshots of a session: its state as plain values, so the log before it can be dropped.
 
 A snapshot is taken only when everything the session holds has a plain form that rebuilds it
-exactly: its variables are numbers, strings, ``None``, lists, tuples and dicts of them, and
-CPU tensors that are leaves (no graph behind them), own their memory (no views, no two
-variables sharing storage), carry no hooks or forward-mode tangents, and whose ``.grad`` is
-such a tensor too; its generator is a CPU one (or has not drawn yet). Anything else (a
-function, a class, a module, an optimizer, a tensor with a ``grad_fn``) has no safe serialized
-form, so such a session keeps its log and is rebuilt by replay (``app.services.replay``).
+exactly: its variables are numbers, strings, ``None``, lists, tuples and dicts of them, CPU
+tensors that are leaves (no graph behind them), own their memory (no views, no two variables
+sharing storage), carry no hooks or forward-mode tangents, and whose ``.grad`` is such a tensor
+too, and the program's own functions (``def`` and ``lambda``, closures included: stored as the
+program that defined them, the place of the definition in it, their defaults and the enclosing
+calls' locals they close over, all plain in turn); its generator is a CPU one (or has not drawn
+yet). Anything else (a class or its instances, a method, a module, an optimizer, a library
+function held in a variable, a tensor with a ``grad_fn``) has no safe serialized form, so such
+a session keeps its log and is rebuilt by replay (``app.services.replay``).
 
 The format is ours, never pickle (a snapshot is read back into a host that runs untrusted
 programs): ``MAGIC``, the header's length (8 bytes, little-endian), a JSON header (the values
@@ -17,15 +20,20 @@ then ``a.append(1)``) survives a restore.
 
 from __future__ import annotations
 
+import functools
+import importlib
 import math
 import struct
+from collections import OrderedDict, defaultdict
 from typing import Any
 
 import numpy as np
 import orjson
 
 import engine
-from app.lang import Environment
+from app.lang import Environment, Limits
+from app.lang.interpreter import compiled
+from app.lang.values import Function
 from engine.dtypes import dtype_from_name
 
 MAGIC = b"AGSNAP1\n"
@@ -42,8 +50,55 @@ def _root(arr: np.ndarray) -> Any:
     return base.base if base.base is not None else base
 
 
+LIBRARY_PACKAGES = ("engine.nn", "engine.optim", "engine.optim.lr_scheduler")
+"""Where the library classes whose objects a snapshot may hold are (their public names)."""
+
+
+@functools.cache
+def library_classes() -> dict[type, str]:
+    """Every public class of :data:`LIBRARY_PACKAGES`, by its stored name (``package:Name``)
+    and back. A class with ``__slots__`` anywhere above it, or built on a container, is left
+    out: its objects keep state beside their ``__dict__``."""
+    found: dict[Any, Any] = {}
+    for package in LIBRARY_PACKAGES:
+        module = importlib.import_module(package)
+        for name in getattr(module, "__all__", ()):
+            cls = getattr(module, name, None)
+            if isinstance(cls, type) and cls not in found and \
+                    not issubclass(cls, (dict, list, set, tuple, BaseException)) and \
+                    not any("__slots__" in vars(k) for k in cls.__mro__ if k is not object):
+                found[cls] = f"{package}:{name}"
+                found[f"{package}:{name}"] = cls
+    return found
+
+
+def _attributes(obj: Any) -> dict[str, Any]:
+    state = getattr(obj, "__dict__", None)
+    if type(state) is not dict:
+        raise NotPlain("an object without its attributes in a __dict__")
+    return state
+
+
+def _path_to(tree: Any, node: Any) -> list[Any] | None:
+    """The keys and indices leading from ``tree`` (a program's JSON form) to ``node``."""
+    stack: list[tuple[Any, list[Any]]] = [(tree, [])]
+    while stack:
+        here, path = stack.pop()
+        if here is node:
+            return path
+        if isinstance(here, dict):
+            stack.extend((v, [*path, k]) for k, v in here.items() if isinstance(v, (dict, list)))
+        elif isinstance(here, list):
+            stack.extend((v, [*path, i]) for i, v in enumerate(here)
+                         if isinstance(v, (dict, list)))
+    return None
+
+
 class _Writer:
-    def __init__(self) -> None:
+    def __init__(self, glob: dict[str, Any] | None = None) -> None:
+        self.glob = glob  # the session's variables: the globals of its functions
+        self.programs: list[list] = []
+        self.program_refs: dict[int, int] = {}
         self.tensors: list[dict[str, Any]] = []
         self.chunks: list[np.ndarray] = []
         self.offset = 0
@@ -79,12 +134,77 @@ class _Writer:
                 self.depth -= 1
         if t is tuple:
             return {"t": [self.value(x) for x in v]}
+        if t is Function:
+            return self.function(v)
+        if t in (set, frozenset, defaultdict, OrderedDict) or t in library_classes():
+            return self.container(v)
         raise NotPlain(type(v).__name__)
 
+    def container(self, v: Any) -> Any:
+        """Sets, ``defaultdict(dict | list)``, ``OrderedDict`` and the objects of library
+        classes (modules, optimizers, schedulers: their attributes, as plain values)."""
+        ref = self.seen.get(id(v))
+        if ref is not None:
+            return {"r": ref}
+        ref = self.seen[id(v)] = len(self.seen)
+        self.keep.append(v)
+        t = type(v)
+        self.depth += 1
+        if self.depth > 200:
+            raise NotPlain("nested too deeply")
+        try:
+            if t in (set, frozenset):
+                return {"S" if t is set else "FS": [self.key(x) for x in v], "n": ref}
+            source = v if t in (OrderedDict, defaultdict) else _attributes(v)
+            if source is not v and any("hook" in k and x for k, x in source.items()):
+                raise NotPlain("hooks (their handles' ids are the process's)")
+            items = [[self.key(k), self.value(x)] for k, x in source.items()]
+            if t is OrderedDict:
+                return {"OD": items, "n": ref}
+            if t is defaultdict:
+                factory = {dict: "dict", list: "list"}.get(v.default_factory)  # type: ignore
+                if factory is None:
+                    raise NotPlain("a defaultdict of another factory")
+                return {"DD": [factory, items], "n": ref}
+            return {"O": [library_classes()[t], items], "n": ref}
+        finally:
+            self.depth -= 1
+
+    def function(self, f: Function) -> Any:
+        """A user function as the program that defined it (stored once per program), the
+        number of its code there, and its own values: defaults and the enclosing functions'
+        locals it closes over. A method (``owner``) or a function renamed since is not plain."""
+        ref = self.seen.get(id(f))
+        if ref is not None:
+            return {"r": ref}
+        code = f.code
+        if code.origin is None or f.owner is not None or f.glob is not self.glob or \
+                f.name != code.name or f.qualname != code.qualname:
+            raise NotPlain("a method or a function from elsewhere")
+        ref = self.seen[id(f)] = len(self.seen)
+        self.keep.append(f)
+        raw, node = code.origin
+        path = _path_to(raw, node)
+        if path is None:
+            raise NotPlain("a function whose definition is not in its program")
+        program = self.program_refs.get(id(raw))
+        if program is None:
+            try:  # JSON has no NaN or infinity, orjson no integer past 64 bits
+                exact = orjson.loads(orjson.dumps(raw)) == raw
+            except (orjson.JSONEncodeError, TypeError):
+                exact = False
+            if not exact:
+                raise NotPlain("a program without an exact JSON form")
+            program = self.program_refs[id(raw)] = len(self.programs)
+            self.programs.append(raw)
+            self.keep.append(raw)
+        return {"F": [program, path, self.value(f.defaults), self.value(f.kwdefaults),
+                      [self.value(scope) for scope in f.enclosing]], "n": ref}
+
     def key(self, k: Any) -> Any:
-        if type(k) in (list, dict) or isinstance(k, engine.Tensor):
-            raise NotPlain("unhashable or tensor key")
-        return self.value(k)
+        if type(k) in (list, dict, set):
+            raise NotPlain("unhashable key")
+        return self.value(k)  # a tensor key (an optimizer's state) hashes by identity
 
     def tensor(self, t: Any, is_grad: bool = False) -> int:
         if t.device.type != "cpu" or t.grad_fn is not None or t._base is not None or \
@@ -127,10 +247,11 @@ def capture(env: Environment) -> bytearray:
         if generator.device.type != "cpu":
             raise NotPlain("a device generator")
         gen["state"] = _Writer().value(generator.get_state())
-    writer = _Writer()
+    writer = _Writer(env.variables)
     variables = [[name, writer.value(value)] for name, value in env.variables.items()]
     header = orjson.dumps({"variables": variables, "tensors": writer.tensors,
-                           "generator": gen, "device": env.device})
+                           "generator": gen, "device": env.device,
+                           "programs": writer.programs})
     start = len(MAGIC) + 8 + len(header)
     out = bytearray(start + writer.offset)
     out[:start] = MAGIC + struct.pack("<Q", len(header)) + header
@@ -143,9 +264,14 @@ def capture(env: Environment) -> bytearray:
 
 
 class _Reader:
-    def __init__(self, tensors: list[dict[str, Any]], data: memoryview) -> None:
+    def __init__(self, tensors: list[dict[str, Any]], data: memoryview,
+                 programs: list[list] | None = None, glob: dict[str, Any] | None = None,
+                 limits: Limits | None = None) -> None:
         self.specs = tensors
         self.data = data
+        self.programs = programs or []
+        self.glob = glob
+        self.limits = limits
         self.made: dict[int, Any] = {}
         self.refs: dict[int, Any] = {}
 
@@ -174,7 +300,55 @@ class _Reader:
             return d
         if "t" in v:
             return tuple(self.value(x) for x in v["t"])
+        if "F" in v:
+            return self.function(v)
+        if "S" in v or "FS" in v:
+            if "FS" in v:
+                out_fs = self.refs[v["n"]] = frozenset(self.value(x) for x in v["FS"])
+                return out_fs
+            out_s: set[Any] = set()
+            self.refs[v["n"]] = out_s
+            out_s.update(self.value(x) for x in v["S"])
+            return out_s
+        if "OD" in v or "DD" in v:
+            if "OD" in v:
+                out_d: dict[Any, Any] = OrderedDict()
+                items = v["OD"]
+            else:
+                factory, items = v["DD"]
+                out_d = defaultdict({"dict": dict, "list": list}[factory])
+            self.refs[v["n"]] = out_d
+            for k, x in items:
+                out_d[self.value(k)] = self.value(x)
+            return out_d
+        if "O" in v:
+            name, items = v["O"]
+            cls = library_classes().get(name)
+            if not isinstance(cls, type):
+                raise ValueError(f"not a library class: {name!r}")
+            obj = self.refs[v["n"]] = cls.__new__(cls)
+            state = _attributes(obj)
+            for k, x in items:
+                state[self.value(k)] = self.value(x)
+            return obj
         raise ValueError(f"not a snapshot value: {sorted(v)}")
+
+    def function(self, v: dict[str, Any]) -> Function:
+        """The function, its code compiled again from its program (validated as any program
+        is; the same program compiles to the same codes, in the same order)."""
+        program, path, defaults, kwdefaults, enclosing = v["F"]
+        codes = compiled(self.programs[program], self.limits).codes
+        node: Any = codes[0].origin[0] if codes and codes[0].origin else None
+        for step in path:
+            node = node[step]
+        code = next((c for c in codes if c.origin is not None and c.origin[1] is node), None)
+        if code is None:
+            raise ValueError("a snapshot's function has no code in its program")
+        f = self.refs[v["n"]] = Function(code, (), {}, (), self.glob)
+        f.defaults = self.value(defaults)
+        f.kwdefaults = self.value(kwdefaults)
+        f.enclosing = tuple(self.value(scope) for scope in enclosing)
+        return f
 
     def tensor(self, index: int) -> Any:
         spec = self.specs[index]
@@ -190,14 +364,16 @@ class _Reader:
         return t
 
 
-def restore(data: bytes | bytearray, env: Environment) -> None:
-    """Fills a fresh ``env`` (made from the session's device and seed) from a snapshot."""
+def restore(data: bytes | bytearray, env: Environment, limits: Limits | None = None) -> None:
+    """Fills a fresh ``env`` (made from the session's device and seed) from a snapshot
+    (``limits``: the ones the session's programs were compiled under)."""
     if not data.startswith(MAGIC):
         raise ValueError("not a session snapshot")
     start = len(MAGIC) + 8
     (length,) = struct.unpack_from("<Q", data, len(MAGIC))
     header = orjson.loads(data[start:start + length])
-    reader = _Reader(header["tensors"], memoryview(data)[start + length:])
+    reader = _Reader(header["tensors"], memoryview(data)[start + length:],
+                     header.get("programs"), env.variables, limits)
     env.variables.clear()
     for name, value in header["variables"]:
         env.variables[name] = reader.value(value)

@@ -244,10 +244,13 @@ def hardshrink(input, lambd=0.5):
 @op(kind="function", grad_fns=("SoftshrinkBackward0",))
 def softshrink(input, lambd=0.5):
     """``input - lambd`` above ``lambd``, ``input + lambd`` below ``-lambd``, 0 between."""
-    if lambd < 0:
+    _floating(input, "softshrink_check")
+    top = float(np.finfo(input.dtype.np).max)
+    if not 0 <= lambd <= top:  # (NaN and inf included)
         raise errors.EngineRuntimeError(
-            f"lambda must be greater or equal to 0, but found to be {lambd}.")
-    _floating(input, "softshrink_cpu")
+            f"lambda must be in range [0, {top:g}] for input dtype "
+            f"{ {'float32': 'Float', 'float64': 'Double'}.get(input.dtype.name, 'Half')}, "
+            f"but found {lambd:g}")
     a = input._data
     xp = input.device.xp
     keep = ~((a >= -lambd) & (a <= lambd))

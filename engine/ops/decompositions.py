@@ -17,6 +17,7 @@ import numpy as np
 
 from .. import errors
 from ..autograd import OUTPUT, needs_grad, record
+from ..cost import charge, factorization_cost
 from ..dtypes import int64
 from ..modes import _grad_enabled, check_numel
 from ..tensor import Tensor, _wrap
@@ -66,6 +67,13 @@ def check_matrix(A: Tensor, fn: str, *, square: bool = True, name: str = "A",
         raise errors.EngineRuntimeError(
             f"{fn}: Expected a floating point or complex tensor as input. Got "
             f"{_NAMES[A.dtype.name]}")
+    if fn not in _NOT_FACTORED:  # priced before it runs (engine.cost)
+        charge(fn, factorization_cost(A._data.shape))
+
+
+_NOT_FACTORED = frozenset({"linalg.matrix_norm", "linalg.solve_triangular"})
+"""Callers of :func:`check_matrix` that do no factorization of ``A`` (a norm; a substitution,
+quadratic per right-hand side)."""
 
 
 def _no_low_precision(A: Tensor, fn: str) -> None:

@@ -6,9 +6,10 @@ import math
 
 from .. import errors
 from ..autograd import needs_grad, record
+from ..autograd.graph import FW_ACTIVE
 from ..cost import charge, einsum_cost, product_cost
 from ..dtypes import bool_
-from ..modes import check_numel
+from ..modes import _grad_enabled, check_numel
 from ..tensor import Tensor, _wrap
 from .families import cpp_type_name
 from .registry import op, register
@@ -118,10 +119,28 @@ def _matmul_shape(sa, sb):
     return tuple(batch) + (sa[-2], sb[-1])
 
 
+def plain_mm(g: Tensor, x, y):
+    """The matrix product of two arrays (``g``'s dtype, views of matrices) as a gradient rule
+    gets it from ``matmul`` when nothing records it (a plain backward): the same product and
+    charge, without the op's dispatch (transposed views, checks of shapes the forward checked).
+    None when something records (``create_graph``, forward AD, vmap): the rule then uses the
+    ops, whose nodes are torch's."""
+    if _grad_enabled.get() or FW_ACTIVE[0]:
+        return None
+    out_shape = (x.shape[0], y.shape[1])
+    check_numel(out_shape)
+    charge("matmul", product_cost(out_shape[0] * out_shape[1], x.shape[1]))
+    return _wrap(g.device.xp.matmul(x, y), g.dtype, g.device)
+
+
 def _matmul_grad_a(g, a, b):
+    na, nb = a._data.ndim, b._data.ndim
+    if na == 2 and nb == 2 and g.dtype is b.dtype:
+        out = plain_mm(g, g._data, b._data.T)
+        if out is not None:
+            return out
     # torch folds batched operands into a matrix (mm/mv) and views the result back: the
     # gradients are built the same way, so create_graph records torch's nodes
-    na, nb = a._data.ndim, b._data.ndim
     if nb == 1:  # (..., n, k) @ (k,) -> (..., n)
         if na > 2:
             return (g.reshape(-1).unsqueeze(-1) * b).view(a._data.shape)
@@ -139,6 +158,10 @@ def _matmul_grad_a(g, a, b):
 
 def _matmul_grad_b(g, a, b):
     na, nb = a._data.ndim, b._data.ndim
+    if na == 2 and nb == 2 and g.dtype is a.dtype:
+        out = plain_mm(g, a._data.T, g._data)
+        if out is not None:
+            return out
     if nb == 1:
         if na > 2:
             return a.reshape(-1, a._data.shape[-1]).t().mv(g.reshape(-1))

@@ -157,7 +157,10 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):
         dt = DEFAULT_INT  # ints and bools sum in int64, as in PyTorch
     if dtype is not None:
         _check_grad_dtype(input, dt)
-    res = input._data.sum(axis=dims, keepdims=keepdim, dtype=_acc(dt))
+    a = input._data
+    # (NumPy: ndarray.sum's own call, without its Python wrapper)
+    res = np.add.reduce(a, axis=dims, dtype=_acc(dt), keepdims=keepdim) \
+        if type(a) is np.ndarray else a.sum(axis=dims, keepdims=keepdim, dtype=_acc(dt))
     out = _wrap(res.astype(dt.np, copy=False), dt, input.device)
     if needs_grad(input):
         shape = input._data.shape
@@ -208,40 +211,46 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
     if needs_grad(input):
         keep = keepdim and d is not None
         name = "ProdBackward0" if d is None else "ProdBackward1"
-        record(out, name, (lambda g, x, y: _prod_grad(g, x, y, axes, keep),), (input,),
-               (input, OUTPUT))
+        record(out, name, (lambda g, x, y: _prod_grad(g, x, y, axes, keep, d is None),),
+               (input,), (input, OUTPUT))
     return out
 
 
-def _prod_grad(g: Tensor, x: Tensor, out: Tensor, axes: tuple, keepdim: bool) -> Tensor:
+def _prod_grad(g: Tensor, x: Tensor, out: Tensor, axes: tuple, keepdim: bool,
+               full: bool) -> Tensor:
+    """torch's prod_backward: ``g * out / x`` without zeros; else the product of the others
+    from exclusive cumulative products from each side (a full product with several zeros
+    outside grad mode: zeros)."""
     shape = x._data.shape
     if not shape:  # torch hands a 0-d input's gradient through as it is
         return g
+    zeros = int((x._data == 0).sum())
+    if full:
+        if not zeros:
+            return g * (out / x)
+        if zeros > 1 and not is_grad_enabled():
+            return _wrap(x.device.xp.zeros(shape, dtype=x.dtype.np), x.dtype, x.device)
+        return _prod_safe_zeros(g, x.contiguous().view(-1), 0).view(shape)
     g, out = keep_dims(g, axes, keepdim), keep_dims(out, axes, keepdim)
-    if not bool((x._data == 0).any()):
+    if not zeros:
         return g * (out / x)
-    if len(axes) != 1:  # a full reduction: as a product along one flat dim
-        flat = x.reshape(-1)
-        return (g.reshape(1) * _product_of_others(flat, 0, out.reshape(1))).reshape(shape)
-    return g * _product_of_others(x, axes[0], out)
+    return _prod_safe_zeros(g, x, axes[0])
 
 
-def _product_of_others(x: Tensor, d: int, out: Tensor) -> Tensor:
-    """For each element, the product of the other elements of its slice along ``d`` (``x``
-    has zeros). Under ``create_graph`` a form that differentiates again (quadratic in the
-    slice length); otherwise the direct form: only a slice's single zero gets a non-zero
-    value, the product of the rest."""
-    if is_grad_enabled():
-        n = x._data.shape[d]
-        from .creation import eye
+def _prod_safe_zeros(g: Tensor, x: Tensor, d: int) -> Tensor:
+    """torch's prod_safe_zeros_backward: ``g`` times the product of the elements before (an
+    exclusive cumprod) and after (one from the end) each element along ``d``."""
+    from .shape import cat, flip, narrow
 
-        eye_n = eye(n, dtype=x.dtype, device=x.device)
-        rows = x.transpose(d, -1).unsqueeze(-2) * (1 - eye_n) + eye_n  # row i: x with x_i = 1
-        return rows.prod(-1).transpose(d, -1)
-    zero = x == 0
-    zeros_in_slice = zero.sum(d, keepdim=True)
-    rest = _nonzero_or_one(x).prod(d, keepdim=True)
-    return zero * (zeros_in_slice == 1) * rest + (zeros_in_slice == 0) * out / _nonzero_or_one(x)
+    n = x._data.shape[d]
+    if x._data.size == 0:
+        return g.expand_as(x)
+    ones_shape = list(x._data.shape)
+    ones_shape[d] = 1
+    ones = _wrap(x.device.xp.ones(ones_shape, dtype=g.dtype.np), g.dtype, g.device)
+    before = cumprod(cat([ones, narrow(x, d, 0, n - 1)], d), d)
+    after = flip(cumprod(cat([ones, flip(narrow(x, d, 1, n - 1), (d,))], d), d), (d,))
+    return g * (before * after)
 
 
 # --------------------------------------------------------------------------- scans
@@ -317,11 +326,13 @@ def _cumprod_grad(g: Tensor, x: Tensor, out: Tensor, d: int) -> Tensor:
     before = zeros_so_far == 0
     first = ((zeros_so_far == 1) & (x == 0)).long()
     past = (zeros_so_far - first) >= 1
-    head = x * before + (zeros_so_far != 0)  # x before z, ones from z on
-    tail = x * past + (zeros_so_far - first < 1)  # ones up to z, x after it
-    at_first = head.cumprod(d) * _reverse_cumsum(g * tail.cumprod(d) * (zeros_so_far >= 1), d)
     from .pointwise import where
 
+    # (selected, not masked by products: an inf before z must not make the tail NaN)
+    head = where(before, x, 1.0)  # x before z, ones from z on
+    tail = where(past, x, 1.0)  # ones up to z, x after it
+    at_first = head.cumprod(d) * _reverse_cumsum(
+        where(zeros_so_far >= 1, g * tail.cumprod(d), 0.0), d)
     # selected, not masked by products: NaN or inf in one region stays out of the others
     return where(before, _reverse_cumsum((g * out).masked_fill(~before, 0), d) / head,
                  where(first.bool(), at_first, 0.0))

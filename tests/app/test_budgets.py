@@ -75,6 +75,9 @@ def test_a_run_whose_reply_is_refused_still_happened(make_client):
     ('torch.einsum("i,j->", torch.ones(1_000_000), torch.ones(1_000_000))', "einsum"),
     ("torch.ones(7_000, 1_000) @ torch.ones(1_000, 7_000)", "matmul"),  # 4.9e9 units
     ("torch.sort(torch.ones(40_000_000))", "sort"),
+    ("torch.linalg.svd(torch.ones(3_000, 3_000))", "linalg.svd"),  # 1.35e10 units
+    ("torch.linalg.inv(torch.eye(3_000) + 1)", "linalg.inv"),
+    ("torch.linalg.eigh(torch.eye(3_000))", "linalg.eigh"),
 ])
 def test_costly_ops_are_refused_before_they_run(make_client, source, op):
     client = make_client(run_timeout_s=2)

@@ -44,7 +44,9 @@ def _both(client, served, path, **kwargs):
     served.clear()
     fast = client.post(path, **kwargs)
     assert served == [1], "the fast path did not answer"
-    full = client.post(path, headers={**kwargs.pop("headers", {}), **FULL}, **kwargs)
+    headers = kwargs.pop("headers", {})
+    headers = [*(headers.items() if isinstance(headers, dict) else headers), *FULL.items()]
+    full = client.post(path, headers=headers, **kwargs)
     assert served == [1], "the full stack was not used"
     return fast, full
 
@@ -85,6 +87,15 @@ def test_unknown_sessions_and_keys(make_client, served):
     reply = client.post(f"/v1/sessions/{sid}/run", json={"source": "2"},
                         headers={"authorization": "Bearer k1"})
     assert reply.status_code == 200 and reply.json()["result"] == 2
+
+
+def test_the_first_of_repeated_headers_counts(make_client, served):
+    client = make_client(api_keys=["k1"])
+    fast, full = _both(client, served, "/v1/evaluate", json={"source": "1"},
+                       headers=[("x-api-key", "k1"), ("x-api-key", "k2"),
+                                ("x-request-id", "first"), ("x-request-id", "second")])
+    assert fast.status_code == 200 and fast.headers["x-request-id"] == "first"
+    assert _comparable(fast) == _comparable(full)
 
 
 def test_request_ids_replica_and_metrics(make_client, served):

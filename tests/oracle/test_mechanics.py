@@ -797,3 +797,169 @@ def test_cumprod_gradient_before_a_zero_ignores_what_follows():
     # torch masks the products past the first zero before its reverse cumsum (inf * 0 there
     # would be NaN)
     _same(_cumprod_inf_after_zero)
+
+
+# ----------------------------------------------------------------- session 5: normalizations
+_BN_LAYOUTS = {"contiguous": lambda x: x, "strided": lambda x: x.transpose(0, 2),
+               "channels-last": lambda x: x[:, :, None].permute(0, 3, 2, 1)[:, :, :, :]}
+
+
+def _batch_norm_dtypes(T, layout, training, dtypes):
+    x = T.ones(2, 3, 2, dtype=getattr(T, dtypes[0]))
+    x = _BN_LAYOUTS[layout](x if layout != "strided" else x.transpose(0, 2).contiguous())
+    w, b, rm, rv = (None if d is None else T.ones(3, dtype=getattr(T, d)) for d in dtypes[1:])
+    return T.nn.functional.batch_norm(x, rm, rv, w, b, training=training)
+
+
+@pytest.mark.parametrize("layout", list(_BN_LAYOUTS))
+@pytest.mark.parametrize("training", [True, False])
+@pytest.mark.parametrize("dtypes", [
+    ("float32", None, "int64", "float32", "float32"),
+    ("float32", "float32", "float64", None, None),
+    ("float64", "float32", "float32", None, None),
+    ("float16", "float32", None, "float32", "float32"),
+    ("float16", "float16", None, "float32", "float32"),
+    ("float16", "float32", "float16", None, None),
+    ("float64", "float64", "float64", "float64", "float16")])
+def test_batch_norm_parameter_dtypes_as_torch(layout, training, dtypes):
+    # the mixed-dtype checks, then the kernel's "expected scalar type"; a strided input goes
+    # through a TensorIterator loop that asserts instead
+    if not training and (dtypes[3] is None or dtypes[4] is None):
+        dtypes = dtypes[:3] + ("float32", "float32")
+    _same(lambda T: _batch_norm_dtypes(T, layout, training, dtypes))
+
+
+def _norm_double_backward(T, op, training, use):
+    x = T.tensor([[[0.5, -1.0], [2.0, 0.0]], [[1.5, -0.5], [-2.0, 0.25]],
+                  [[0.0, 3.0], [-1.0, 1.0]]], dtype=T.float64, requires_grad=True)
+    w = T.tensor([0.5, -2.0], dtype=T.float64)
+    b = T.tensor([1.0, -0.25], dtype=T.float64)
+    if op == "layer_norm":  # (over 4 elements: their gradients are not all cancellation)
+        w, b = T.stack([w, w * -3]), T.stack([b, b * 2 + 1])
+    w, b = w.requires_grad_(), b.requires_grad_()
+    if op == "batch_norm":
+        y = T.nn.functional.batch_norm(x, T.tensor([0.1, -0.2], dtype=T.float64),
+                                       T.tensor([1.5, 0.5], dtype=T.float64), w, b,
+                                       training=training)
+    else:
+        y = T.nn.functional.layer_norm(x, (2, 2), w, b)
+    gs = T.autograd.grad((y * T.arange(12.0, dtype=T.float64).reshape(3, 2, 2).cos()).sum(),
+                         (x, w, b), create_graph=True)
+    loss = sum((gs[i] * (T.arange(float(gs[i].numel()), dtype=T.float64).reshape(gs[i].shape)
+                         .sin() + i)).sum() for i in use)
+    loss.backward()
+    # (clones: torch's version counters of gradients built in place are not compared)
+    return list(gs) + [None if t.grad is None else t.grad.clone() for t in (x, w, b)]
+
+
+@pytest.mark.parametrize("op,training", [("batch_norm", True), ("batch_norm", False),
+                                         ("layer_norm", True)])
+@pytest.mark.parametrize("use", [(0,), (1,), (2,), (1, 2), (0, 1, 2)])
+def test_normalization_double_backward_is_one_node(op, training, use):
+    # torch's Native*NormBackwardBackward0: every first-order gradient comes from one node with
+    # edges to the input and the weight; the gradients it returns for the unused ones are None
+    _same(lambda T: _norm_double_backward(T, op, training, use))
+
+
+@pytest.mark.parametrize("dtypes", [
+    ("float32", None, "float64"), ("float32", "float32", "int64"), ("float64", "float32", None),
+    ("float16", "float32", "float32"), ("float16", "float16", "float32"),
+    ("int64", "float32", None), ("int64", None, "float64"), ("int64", "int64", "int64")])
+def test_layer_norm_parameter_dtypes_as_torch(dtypes):
+    def run(T):
+        w, b = (None if d is None else T.full((3,), 0.5, dtype=getattr(T, d)) for d in dtypes[1:])
+        x = T.tensor([[1, 2, 3], [3, 0, 3]], dtype=getattr(T, dtypes[0]))
+        return T.nn.functional.layer_norm(x, (3,), w, b)
+
+    _same(run)
+
+
+def test_layer_norm_zero_signs_as_atens_kernel():
+    # (x * rstd + (-rstd * mean)) * gamma + beta: x == mean and a zero weight give +0.
+    def run(T):
+        x = T.tensor([[1.0, 2.0, 3.0, -4.0], [0.0, 0.0, 0.0, 0.0]], dtype=T.float64)
+        w = T.tensor([0.0, -0.0, 1.0, -1.0], dtype=T.float64)
+        out = [T.nn.functional.layer_norm(x, (4,), w), T.nn.functional.layer_norm(x, (4,)),
+               T.nn.functional.layer_norm(x, (4,), None, -w)]
+        return [_signs(o) for o in out]
+
+    _same(run)
+
+
+@pytest.mark.parametrize("dtypes", [("float16", "float32"), ("float16", "float16"),
+                                    ("float32", "float32")])
+def test_layer_norm_gradients_in_each_operands_dtype(dtypes):
+    def run(T):
+        x = T.tensor([[0.5, -1.0, 2.0], [1.0, float("inf"), 0.25]], dtype=getattr(T, dtypes[0]),
+                     requires_grad=True)
+        w, b = (T.tensor(v, dtype=getattr(T, dtypes[1]), requires_grad=True)
+                for v in ([1.5, -0.5, 2.0], [0.0, 1.0, -1.0]))
+        y = T.nn.functional.layer_norm(x, (3,), w, b)
+        y.backward(T.tensor([[1.0, -2.0, 0.5], [0.25, 1.0, -1.0]], dtype=y.dtype))
+        return [y, x.grad, w.grad, b.grad]
+
+    _same(run)
+
+
+_INF = float("inf")
+
+
+@pytest.mark.parametrize("xs", [[0.0, _INF, 0.0], [1.5, -1.0, 0.0, _INF], [0.0, 2.0, -0.5],
+                                [_INF, 0.0, 2.0, 0.0],
+                                [[1.0, _INF, 0.0, -1.5], [0.0, 2.0, 3.0, 0.0]]])
+@pytest.mark.parametrize("dim", [None, -1])
+@pytest.mark.parametrize("order", [1, 2])
+def test_prod_gradient_with_zeros_as_torch(xs, dim, order):
+    # torch's prod_backward: exclusive cumprods from each side (and zeros for a full product
+    # with several zeros outside grad mode); cumprod's own gradient keeps an inf before the
+    # first zero out of the products after it
+    def run(T):
+        x = T.tensor(xs, requires_grad=True)
+        y = x.prod() if dim is None else x.prod(dim)
+        w = T.full(y.shape, -0.75)
+        if order == 1:
+            (y * w).sum().backward()
+            return [y, x.grad]
+        (g,) = T.autograd.grad((y * w).sum(), x, create_graph=True)
+        (g * T.linspace(-1.0, 2.0, g.numel()).reshape(g.shape)).sum().backward()
+        return [y, g, x.grad.clone()]  # (torch's version counter of a gradient: not compared)
+
+    _same(run)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32", "float16", "int64", "bool"])
+@pytest.mark.parametrize("lambd", [-0.5, 1e39, _INF, float("nan"), 70000.0, 0.25])
+def test_softshrink_argument_checks_as_torch(dtype, lambd):
+    _same(lambda T: T.nn.functional.softshrink(T.zeros(2, dtype=getattr(T, dtype)), lambd))
+
+
+@pytest.mark.parametrize("dtypes", [("float64",) * 3, ("int64",) * 3, ("float16",) * 3,
+                                    ("float32", "float64", "float32"),
+                                    ("float32", "float32", "int64", "float64"), ("bool",) * 3])
+def test_bilinear_dtypes_as_torch(dtypes):
+    def run(T):
+        x1, x2, w = (T.ones(s, dtype=getattr(T, d)) for s, d in zip(((2, 3), (2, 4), (5, 3, 4)),
+                                                                    dtypes, strict=False))
+        b = T.ones(5, dtype=getattr(T, dtypes[3])) if len(dtypes) > 3 else None
+        return T.nn.functional.bilinear(x1, x2, w, b)
+
+    _same(run)
+
+
+def _bilinear_orders(T):
+    x1 = T.tensor([[0.5, _INF, -1.0], [2.0, 0.0, -0.0]], dtype=T.float64, requires_grad=True)
+    x2 = T.tensor([[1.0, -2.0], [-_INF, 0.5]], dtype=T.float64, requires_grad=True)
+    w = T.tensor([[[0.0, 1.0], [-1.0, 0.5], [2.0, 0.0]], [[1.5, -0.5], [0.0, -0.0], [1.0, 1.0]]],
+                 dtype=T.float64, requires_grad=True)
+    y = T.nn.functional.bilinear(x1, x2, w)
+    gs = T.autograd.grad((y * T.tensor([[1.0, -0.5], [0.25, 2.0]], dtype=T.float64)).sum(),
+                         (x1, x2, w), create_graph=True)
+    (gs[2] * T.arange(12.0, dtype=T.float64).reshape(2, 3, 2)).sum().backward()
+    return [y] + list(gs) + [None if t.grad is None else t.grad.clone() for t in (x1, x2, w)]
+
+
+def test_bilinear_is_trilinear_at_every_order():
+    # ATen's _trilinear: (x1 * w) contracted first, then with x2, slice by slice over the
+    # output features; its gradients are _trilinear again (TrilinearBackward0), so inf and
+    # NaN land where torch's do
+    _same(_bilinear_orders)

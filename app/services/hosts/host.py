@@ -246,7 +246,7 @@ class Host:
         resident = Resident(record, env, 0, fence)
         snapshot = self.store.snapshot(sid) if record.snapshot_seq else None
         if snapshot is not None:
-            snapshots.restore(snapshot[1], env)
+            snapshots.restore(snapshot[1], env, self.limits)
             resident.seq = resident.snapshot_seq = resident.next_snapshot = snapshot[0]
         for entry in self.store.entries(sid, after=resident.seq):
             if entry.seq != resident.seq + 1:  # compacted between the two reads

@@ -111,6 +111,80 @@ x.grad = None
 Bad.apply(x).sum().backward()
 print(x.grad)
 """,
+    "apply with keyword arguments, bound as torch binds them": """
+import torch
+class Scale(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, k=2.0, shift=None):
+        print(ctx.needs_input_grad)
+        ctx.k = k
+        return x * k if shift is None else x * k + shift
+    @staticmethod
+    def backward(ctx, g):
+        return g * ctx.k, None, g
+x = torch.tensor([1.0, 2.0], requires_grad=True)
+s = torch.ones(2, requires_grad=True)
+print(Scale.apply(x, k=3.0))
+print(Scale.apply(x))
+print(Scale.apply(k=0.5, x=x))
+y = Scale.apply(x, 1.5, shift=s)
+y.sum().backward()
+print(x.grad, s.grad)
+cases = [((x,), {"j": 1}), ((x,), {"x": x}), ((x,), {"shift": 1.0}), ((), {"k": 1.0}),
+         ((x, 1.0, 2.0), {"k": 3.0}), ((x,), {"ctx": 1}), ((x,), {"j": 1, "x": 2}),
+         ((x,), {"x": 2, "j": 1})]
+for args, kwargs in cases:
+    try:
+        Scale.apply(*args, **kwargs)
+    except TypeError as e:
+        print(e)
+class Affine(torch.autograd.Function):
+    @staticmethod
+    def forward(x, w, b=0.5, *rest):
+        return x * w + b
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        print(len(inputs), ctx.needs_input_grad)
+        ctx.w = inputs[1]
+    @staticmethod
+    def backward(ctx, g):
+        return g * ctx.w, None, None
+x.grad = None
+Affine.apply(x, 3.0).sum().backward()
+print(x.grad)
+print(Affine.apply(w=2.0, x=x), Affine.apply(x, b=1.0, w=2.0))
+with torch.no_grad():
+    print(Affine.apply(x, 1.0, 0.0, 7, 8))
+class KeywordOnly(torch.autograd.Function):
+    @staticmethod
+    def forward(x, *, k=1.0):
+        return x * k
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        pass
+    @staticmethod
+    def backward(ctx, g):
+        return g
+class Plain(torch.autograd.Function):
+    @staticmethod
+    def forward(x, y):
+        return x * y
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        print(len(inputs))
+    @staticmethod
+    def backward(ctx, g):
+        return g, g
+print(Plain.apply(y=x, x=x))
+for f in (lambda: Affine.apply(x), lambda: Affine.apply(x, 2.0, w=1.0),
+          lambda: Affine.apply(x, w=2.0, z=1), lambda: Affine.apply(x, 1.0, b=2.0, w=3.0),
+          lambda: KeywordOnly.apply(x), lambda: KeywordOnly.apply(x, k=2.0),
+          lambda: Plain.apply(x, x, x), lambda: Plain.apply(x), lambda: Plain.apply(x, z=1)):
+    try:
+        f()
+    except TypeError as e:
+        print(e)
+""",
     "a program's attribute shadows a library object's method": """
 import torch
 w = torch.ones(2, requires_grad=True)
