@@ -14,7 +14,7 @@ import engine
 
 from . import builtins as bi
 from .arrays import Array, array_tensor
-from .custom_functions import NO_PLAN, apply_custom
+from .custom_functions import NO_PLAN, apply_custom, bind_apply
 from .errors import LangError, ProgramError
 from .exceptions import convert_exception
 from .library import admit
@@ -557,6 +557,7 @@ def method_call(name: str, receiver: Closure, arguments: Arguments,
                 out = apply_custom(rs, obj, values, named)
                 if out is not NO_PLAN:
                     return out
+                values, named = bind_apply(obj, values, named)
             if obj.lookup(name) is None:
                 return call_library(rs, library_attr(obj.pytype, name), values, named)
         if t is SuperProxy:

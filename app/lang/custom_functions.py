@@ -81,14 +81,22 @@ def _make_plan(cls: UserClass) -> tuple | None:
     else:
         def bind(args: tuple, kwargs: dict) -> tuple:
             return bind_signature(forward, args, kwargs)
-    return (cls.name, _runner(forward), _runner(backward),
-            _runner(setup) if setup is not None else None,
+    return (cls.name, _runner(forward, admitting=False), _runner(backward),
+            _runner(setup, admitting=False) if setup is not None else None,
             _runner(hooks["jvp"]) if hooks["jvp"] is not None else None, bind)
 
 
-def _runner(func: Function) -> Any:
+def _runner(func: Function, admitting: bool = True) -> Any:
     """A Python callable that runs ``func`` under the run in progress (the engine calls a
-    backward later, maybe in another run), its arguments admitted."""
+    backward later, maybe in another run), its arguments admitted; without ``admitting`` for
+    ``forward`` and ``setup_context``, which get only what the program handed to ``apply``,
+    what its own ``forward`` returned and the ``ctx`` :func:`apply_function` made."""
+    if not admitting:
+        def run_given(*args: Any) -> Any:
+            return invoke(CURRENT.get() or current_rs(), func, args, _NO_KWARGS)
+
+        return run_given
+
     def run(*args: Any) -> Any:
         for arg in args:  # ctx, tensors, grads: checked by type alone
             t = type(arg)
@@ -126,6 +134,20 @@ def apply_custom(rs: Any, cls: UserClass, args: tuple, kwargs: dict) -> Any:
             rs.allocated(0)
         return out
     return admit(out)
+
+
+def bind_apply(cls: UserClass, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
+    """``apply``'s arguments bound as torch binds them for a class without a plan (a hook
+    that is not a plain static function, e.g. an ``@once_differentiable`` backward) whose
+    ``forward`` is still the program's static function; as they are otherwise."""
+    forward = cls.lookup("forward")
+    if type(forward) is not StaticMethod or type(forward.func) is not Function:
+        return args, kwargs
+    if cls.lookup("setup_context") is not None:
+        return bind_signature(forward.func, args, kwargs), {}
+    if kwargs:
+        return bind_positions(forward.func, args, kwargs), {}
+    return args, kwargs
 
 
 def _type_error(message: str) -> ProgramError:
@@ -194,4 +216,5 @@ def bind_signature(forward: Function, args: tuple, kwargs: dict) -> tuple:
     return tuple(out)
 
 
-__all__ = ["NO_PLAN", "apply_custom", "bind_positions", "bind_signature", "function_plan"]
+__all__ = ["NO_PLAN", "apply_custom", "bind_apply", "bind_positions", "bind_signature",
+           "function_plan"]

@@ -27,22 +27,30 @@ class Frame:
     """One scope being run: the top level (locals are the session's variables), a function
     call, a class body or a comprehension. ``enclosing`` holds the locals of the function scopes
     around it, innermost first (see :mod:`app.lang.scopes`). ``Frame()`` runs no Python-level
-    ``__init__`` (a call's frame is made on every user call); :func:`make_frame` fills one."""
+    ``__init__``: a user call's frame (made on every call) is filled in field by field;
+    :class:`FilledFrame` (``make_frame``) makes the others."""
 
     __slots__ = ("rs", "locals", "glob", "enclosing", "retval", "func", "back")
 
 
-def make_frame(rs: RunState, locals_: dict, glob: dict, enclosing: tuple, func: Any = None,
-          back: Frame | None = None) -> Frame:
-    fr = Frame()
-    fr.rs = rs
-    fr.locals = locals_
-    fr.glob = glob
-    fr.enclosing = enclosing
-    fr.retval = None
-    fr.func = func  # the user function being run (for super()), None at the top level
-    fr.back = back  # the call's caller while it runs (``RunState.top``)
-    return fr
+class FilledFrame(Frame):
+    """A frame whose fields its constructor fills in (the top level, comprehensions, class
+    bodies, generators)."""
+
+    __slots__ = ()
+
+    def __init__(self, rs: RunState, locals_: dict, glob: dict, enclosing: tuple,
+                 func: Any = None, back: Frame | None = None) -> None:
+        self.rs = rs
+        self.locals = locals_
+        self.glob = glob
+        self.enclosing = enclosing
+        self.retval: Any = None
+        self.func = func  # the user function being run (for super()), None at the top level
+        self.back = back  # the call's caller while it runs (``RunState.top``)
+
+
+make_frame = FilledFrame
 
 
 class RunState:

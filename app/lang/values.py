@@ -40,7 +40,7 @@ class Code:
 
     __slots__ = ("name", "qualname", "params", "vararg", "kwonly", "kwarg", "body",
                  "generator", "simple", "nparams", "argnames", "ndefaults", "doc", "stmts",
-                 "origin")
+                 "arity", "origin")
 
     def __init__(self, name: str, qualname: str, params: tuple[str, ...], ndefaults: int,
                  vararg: str | None, kwonly: tuple[str, ...], kwarg: str | None,
@@ -51,6 +51,8 @@ class Code:
         self.body, self.generator = body, generator
         self.nparams = len(params)
         self.simple = vararg is None and kwarg is None and not kwonly and not generator
+        #: how many positional arguments a call binds without :func:`bind` (-1: none)
+        self.arity = self.nparams if self.simple else -1
         self.argnames = frozenset(params) | frozenset(kwonly)
         #: the statements of a body of several, which a call runs without the block's closure
         self.stmts: tuple | None = getattr(body, "stmts", None)
@@ -88,13 +90,13 @@ class Function:
 def invoke(rs: RunState, func: Function, args: tuple | list, kwargs: dict) -> Any:
     """Call a user function: bind the arguments, run the body in a new frame."""
     code = func.code
-    n = code.nparams
-    if code.simple and len(args) == n and not kwargs:  # simple: not a generator either
-        if n == 1:
-            local = {code.params[0]: args[0]}
-        elif n == 2:
+    n = code.arity
+    if len(args) == n and not kwargs:  # a simple function (not a generator either)
+        if n == 2:
             first, second = code.params
             local = {first: args[0], second: args[1]}
+        elif n == 1:
+            local = {code.params[0]: args[0]}
         else:
             local = dict(zip(code.params, args))
     else:

@@ -273,7 +273,7 @@ class Runner:
             elif reply.get("status", 500) >= 500:
                 session.head = None
             if "session_memory" in reply:
-                session.memory_bytes = int(reply["session_memory"])
+                self.sessions.set_memory(session, int(reply["session_memory"]))
             if "restored_ms" in reply:
                 self.metrics.restore_seconds.observe(reply["restored_ms"] / 1000)
             return reply, payload

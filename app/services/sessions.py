@@ -92,6 +92,9 @@ class SessionRegistry:
         self.lease_wait_s = lease_wait_s
         self._sessions: dict[str, Session] = {}
         self._touched: dict[str, float] = {}
+        self._owner_memory: dict[str, int] = {}
+        """Each owner's ``memory_bytes`` summed over its sessions here (kept as they change:
+        the memory quota is checked on every run)."""
         self.alive = 0
         """Sessions alive in the store, as of the last count (metrics)."""
         self.on_forget: Callable[[str], None] = lambda sid: None
@@ -135,7 +138,7 @@ class SessionRegistry:
         session = Session.from_record(record, fence)
         session.head = 0
         session.lease_until = now + self.lease_s
-        self._sessions[session.id] = session
+        self._keep(session)
         return session
 
     async def get(self, owner: str, session_id: str) -> Session:
@@ -173,8 +176,19 @@ class SessionRegistry:
             return cached
         session = Session.from_record(record, fence)
         session.lease_until = self.clock() + self.lease_s
-        self._sessions[session_id] = session
+        self._keep(session)
         return session
+
+    def _keep(self, session: Session) -> None:
+        self._sessions[session.id] = session
+        self._owner_memory[session.owner] = \
+            self._owner_memory.get(session.owner, 0) + session.memory_bytes
+
+    def set_memory(self, session: Session, memory_bytes: int) -> None:
+        """What ``session`` holds now (as its host last said)."""
+        if self._sessions.get(session.id) is session:
+            self._owner_memory[session.owner] += memory_bytes - session.memory_bytes
+        session.memory_bytes = memory_bytes
 
     async def _wait_for_lease(self, waited: float) -> float:
         """Another replica holds the session's lease (it ran the session last, or runs it
@@ -207,7 +221,8 @@ class SessionRegistry:
                 self._forget(session)
                 raise NotFound(f"No session {session.id!r}.", session=session.id)
             session.fence, session.head = fence, None
-            session.replay_ms, session.memory_bytes = record.replay_ms, record.memory_bytes
+            session.replay_ms = record.replay_ms
+            self.set_memory(session, record.memory_bytes)
 
     def _renew(self, sessions: list[Session], now: float) -> list[int | None]:
         return [self.store.acquire(s.id, self.holder, self.lease_s, now) for s in sessions]
@@ -253,7 +268,9 @@ class SessionRegistry:
         self._forget(session)
 
     def _forget(self, session: Session) -> None:
-        self._sessions.pop(session.id, None)
+        kept = self._sessions.pop(session.id, None)
+        if kept is not None:
+            self._owner_memory[kept.owner] -= kept.memory_bytes
         self._touched.pop(session.id, None)
         session.closed = True
         self.on_forget(session.id)
@@ -286,7 +303,7 @@ class SessionRegistry:
 
     def memory_of(self, owner: str) -> int:
         """Bytes the owner's sessions in use hold (as of their last requests)."""
-        return sum(s.memory_bytes for s in self._sessions.values() if s.owner == owner)
+        return self._owner_memory.get(owner, 0)
 
     def touch(self, session: Session) -> None:
         session.last_used = self.clock()
@@ -313,3 +330,4 @@ class SessionRegistry:
         for session in list(self._sessions.values()):
             session.closed = True
         self._sessions.clear()
+        self._owner_memory.clear()

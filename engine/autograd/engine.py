@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import weakref
 
+import numpy as np
+
 from .. import errors
 from ..modes import _grad_enabled, set_grad_enabled
 from ..tensor import Tensor, _wrap
@@ -117,6 +119,14 @@ def sum_to(g: Tensor, shape: tuple) -> Tensor:
     for i, s in enumerate(shape):
         if s == 1 and gshape[i + lead] != 1:
             axes.append(i + lead)
+    a = g._data
+    if axes and type(a) is np.ndarray and a.dtype.kind == "f" and not _grad_enabled.get() and \
+            not FW_ACTIVE[0]:  # nothing records it: ``sum``'s own reduction, on the array
+        inner = len(axes) > lead  # (then keep dims, and reshape as below)
+        r = np.add.reduce(a, axis=tuple(axes), keepdims=inner,
+                          dtype=np.float32 if a.dtype == np.float16 else a.dtype)
+        r = r.astype(a.dtype, copy=False)
+        return _wrap(r.reshape(shape) if inner else r, g.dtype, g.device)
     if axes:
         g = g.sum(dim=tuple(axes), keepdim=True)
     if lead or g._data.shape != shape:

@@ -52,8 +52,25 @@ def promote_args(*xs) -> DType:
     return dt
 
 
+_broadcast_cache: dict = {}  # (shape, shape) -> the shape they broadcast to
+
+
 def broadcast_shape(*shapes) -> tuple[int, ...]:
     """The shape that operands of these shapes broadcast to (PyTorch's text when they don't)."""
+    if len(shapes) == 2:  # (the binary ops': the pairs a program uses repeat every step)
+        key = (shapes[0], shapes[1])
+        out = _broadcast_cache.get(key)
+        if out is None and type(key[0]) is tuple and type(key[1]) is tuple:
+            out = _broadcast_shape(shapes)
+            if len(_broadcast_cache) >= 4096:
+                _broadcast_cache.clear()
+            _broadcast_cache[key] = out
+        if out is not None:
+            return out
+    return _broadcast_shape(shapes)
+
+
+def _broadcast_shape(shapes) -> tuple[int, ...]:
     out: tuple[int, ...] = ()
     for s in shapes:
         s = tuple(s)

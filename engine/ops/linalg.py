@@ -150,26 +150,48 @@ def plain_mm(g: Tensor, x, y):
 
 
 def _matmul_grad_a(g, a, b):
-    if a._data.ndim == 2 and b._data.ndim == 2 and g.dtype is b.dtype:
+    na, nb = a._data.ndim, b._data.ndim
+    if na == 2 and nb == 2 and g.dtype is b.dtype:
         out = plain_mm(g, g._data, b._data.T)
         if out is not None:
             return out
-    if b._data.ndim == 1:  # (..., n, k) @ (k,) -> (..., n)
+    # torch folds batched operands into a matrix (mm/mv) and views the result back: the
+    # gradients are built the same way, so create_graph records torch's nodes
+    if nb == 1:  # (..., n, k) @ (k,) -> (..., n)
+        if na > 2:
+            return (g.reshape(-1).unsqueeze(-1) * b).view(a._data.shape)
         return g.unsqueeze(-1) * b
-    if a._data.ndim == 1:  # (k,) @ (..., k, m) -> (..., m)
+    if na == 1:  # (k,) @ (..., k, m) -> (..., m)
+        if nb > 2:
+            return b.mT.reshape(-1, b._data.shape[-2]).t().mv(g.reshape(-1))
         return (g.unsqueeze(-2) @ b.mT).squeeze(-2)
+    if na > 2 and nb == 2:
+        return (g.reshape(-1, g._data.shape[-1]) @ b.mT).view(a._data.shape)
+    if na > 2 and nb > 2 and a._data.shape[:-2] == b._data.shape[:-2]:
+        return (g @ b.mT).view(a._data.shape)
     return g @ b.mT  # the engine sums broadcast batch dims back
 
 
 def _matmul_grad_b(g, a, b):
-    if a._data.ndim == 2 and b._data.ndim == 2 and g.dtype is a.dtype:
+    na, nb = a._data.ndim, b._data.ndim
+    if na == 2 and nb == 2 and g.dtype is a.dtype:
         out = plain_mm(g, a._data.T, g._data)
         if out is not None:
             return out
-    if b._data.ndim == 1:
-        return (a.mT @ g.unsqueeze(-1)).squeeze(-1) if a._data.ndim > 2 else a.mT @ g
-    if a._data.ndim == 1:
+    if nb == 1:
+        if na > 2:
+            return a.reshape(-1, a._data.shape[-1]).t().mv(g.reshape(-1))
+        return a.mT @ g
+    if na == 1:
+        if nb > 2:
+            k, m = b._data.shape[-2:]
+            outer_ = g.reshape(-1).unsqueeze(-1) * a
+            return outer_.reshape(b._data.shape[:-2] + (m, k)).transpose(-1, -2)
         return a.unsqueeze(-1) * g.unsqueeze(-2)
+    if na > 2 and nb == 2:
+        return a.reshape(-1, a._data.shape[-1]).t() @ g.reshape(-1, g._data.shape[-1])
+    if na > 2 and nb > 2 and a._data.shape[:-2] == b._data.shape[:-2]:
+        return (a.mT @ g).view(b._data.shape)
     return a.mT @ g
 
 

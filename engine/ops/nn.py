@@ -572,7 +572,14 @@ def _linear_grad_weight(g, x, w):
 
 
 def _linear_grad_bias(g, x, w):
-    return g.sum(0) if g._data.ndim == 2 else g
+    if g._data.ndim != 2:
+        return g
+    a = g._data
+    if type(a) is np.ndarray and a.dtype.kind == "f" and not _grad_enabled.get() and \
+            not FW_ACTIVE[0]:  # nothing records it: ``sum(0)``'s own reduction, on the array
+        r = np.add.reduce(a, axis=(0,), dtype=np.float32 if a.dtype == np.float16 else a.dtype)
+        return _wrap(r.astype(a.dtype, copy=False), g.dtype, g.device)
+    return g.sum(0)
 
 
 def _linear_grad_weight_t(g, x, w):
@@ -1020,18 +1027,26 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         else:
             mean = running_mean._data.reshape(bshape).astype(a.dtype)
             var = running_var._data.reshape(bshape).astype(a.dtype)
-            centered = a - mean
         rstd = 1.0 / xp.sqrt(var + eps)
-        res = centered * rstd
-    if weight is not None:
-        res = res * weight._data.reshape(bshape)
-    if bias is not None:
-        res = res + bias._data.reshape(bshape)
+        # ATen's forms (a float16 input computes in float): its contiguous kernels compute
+        # x * alpha + beta, alpha = invstd * weight, beta = bias - mean * alpha; its
+        # TensorIterator loop (strided operands) ((x - mean) * invstd) * weight + bias
+        acc = np.float32 if a.dtype == np.float16 else a.dtype
+        w = 1.0 if weight is None else weight._data.reshape(bshape).astype(acc, copy=False)
+        b = 0.0 if bias is None else bias._data.reshape(bshape).astype(acc, copy=False)
+        m, r, x = mean.astype(acc), rstd.astype(acc), a.astype(acc, copy=False)
+        given = [t for t in (weight, bias, running_mean, running_var) if t is not None]
+        if _dense_layout(a) and all(t._data.flags.c_contiguous for t in given):
+            alpha = r * w
+            res = x * alpha + (b - m * alpha)
+        else:
+            res = ((x - m) * r) * w + b
     out = _const(res, input)
     if needs_grad(input, weight, bias):
         record(out, "NativeBatchNormBackward0", _batch_norm_rule, (input, weight, bias),
-               (input, weight, _const(mean, input), _const(rstd, input), axes, bshape, eps,
-                training), per_input=False)
+               (input, weight, _const(mean, input), _const(rstd, input), axes, bshape,
+                (bias if weight is None else weight).dtype if needs_grad(weight, bias)
+                else None, training), per_input=False)
     return out
 
 
@@ -1085,22 +1100,39 @@ def _update_running(running_mean, running_var, mean, var, count: int, momentum: 
         rv[...] = (1 - momentum) * rv + momentum * unbiased
 
 
-def _batch_norm_rule(g, needs, x, w, mean, rstd, axes, bshape, eps, training):
+def _batch_norm_rule(g, needs, x, w, mean, rstd, axes, bshape, param_dtype, training):
     return _norm_backward_node("NativeBatchNormBackwardBackward0", _batch_norm_first,
                                _batch_norm_double, g, needs, x, w, mean, rstd, axes, bshape,
-                               training)
+                               training, param_dtype=param_dtype)
 
 
-def _batch_norm_first(g, needs, x, w, mean, rstd, axes, bshape, training):
-    xhat = (x - mean) * rstd
+def _batch_norm_first(g, needs, x, w, mean, rstd, axes, bshape, training, param_dtype=None):
+    """ATen's batch_norm backward kernel, per channel (a float16 input computes in float):
+    dot = sum((x - mean) * dy), grad_weight = dot * invstd, grad_bias = sum(dy);
+    training: dx = (dy - sum(dy) / N - (x - mean) * (dot * invstd * invstd / N)) * invstd * w;
+    evaluation: dx = dy * invstd * w."""
+    half = x.dtype.name == "float16"
+    if half:
+        g, x, mean, rstd = (t.float() for t in (g, x, mean, rstd))
+        w = None if w is None else w.float()
+    n = int(np.prod([x.shape[i] for i in axes], dtype=np.int64))
     gx = gw = gb = None
+    dot = ((x - mean) * g).sum(axes, keepdim=True) if needs[0] or needs[1] else None
     if needs[0]:
-        gxh = g if w is None else g * w.reshape(bshape)
-        gx = _norm_grad_input(gxh, xhat, rstd, axes) if training else gxh * rstd
+        if training:
+            k = dot * rstd * rstd / n
+            gx = (g - g.sum(axes, keepdim=True) / n - (x - mean) * k) * rstd
+        else:
+            gx = g * rstd
+        if w is not None:
+            gx = gx * w.reshape(bshape)
     if needs[1]:
-        gw = (g * xhat).sum(axes)
+        gw = (dot * rstd).reshape(-1)
     if needs[2]:
         gb = g.sum(axes)
+    if half:  # (the parameters' gradients in their dtype: float32 ones with a float16 input)
+        gx = None if gx is None else gx.half()
+        gw, gb = (None if t is None else t.to(param_dtype) for t in (gw, gb))
     return gx, gw, gb
 
 
@@ -1111,15 +1143,15 @@ class _Unmaterialized(Node):
     materialize_grads = False
 
 
-def _norm_backward_node(name: str, first, double, g, needs, x, w, *saved):
-    """A normalization's backward ``first(g, needs, x, w, *saved)`` -> (gx, gw, gb); under
-    ``create_graph`` its results share ONE node ``name`` with edges to ``g``, ``x`` and ``w``
-    (torch's native_*_backward), whose gradients are ``double``: torch's double-backward
+def _norm_backward_node(name: str, first, double, g, needs, x, w, *saved, **kw):
+    """A normalization's backward ``first(g, needs, x, w, *saved, **kw)`` -> (gx, gw, gb);
+    under ``create_graph`` its results share ONE node ``name`` with edges to ``g``, ``x`` and
+    ``w`` (torch's native_*_backward), whose gradients are ``double``: torch's double-backward
     formulas, given the outputs' gradients (None where undefined)."""
     if not _grad_enabled.get() or FW_ACTIVE[0] or not needs_grad(g, x, w):
-        return first(g, needs, x, w, *saved)
+        return first(g, needs, x, w, *saved, **kw)
     with set_grad_enabled(False):
-        outs = first(g, needs, x, w, *saved)
+        outs = first(g, needs, x, w, *saved, **kw)
     present = tuple(o is not None for o in outs)
 
     def rule(grads, edge_needs, g, x, w, *saved):
@@ -1841,11 +1873,37 @@ def _ce_grad(g, x, per_item, cls, probs, onehot, coef):
     ignored rows), then log_softmax's (``grad - exp(output) * grad.sum()``)."""
     from .pointwise import where
 
+    if not _grad_enabled.get() and not FW_ACTIVE[0]:
+        out = _ce_grad_arrays(g, per_item, cls, probs, onehot, coef)
+        if out is not None:
+            return out
     g = g.unsqueeze(cls) if per_item else g
     gnll = where(onehot != 0, -(coef * g), 0.0)
     if _grad_enabled.get():  # (forward-mode tangents: a function of x)
         probs = softmax(x, cls)
     return gnll - probs * _class_sum(gnll, cls)
+
+
+def _ce_grad_arrays(g, per_item, cls, probs, onehot, coef):
+    """``_ce_grad`` when nothing records (a plain backward): the same NumPy operations in the
+    same order on the arrays, without a dozen ops' dispatch (it measured ~10x the forward's
+    cost on a 64x10 batch). None where the ops must do it (other array types, mixed dtypes)."""
+    dt = g.dtype
+    gd, p, oh, cf = g._data, probs._data, onehot._data, coef._data
+    if not (type(gd) is np.ndarray and type(p) is np.ndarray and type(oh) is np.ndarray and
+            type(cf) is np.ndarray) or not dt.is_floating_point or \
+            not (probs.dtype is dt and onehot.dtype is dt and coef.dtype is dt) or \
+            dt.np.itemsize not in (2, 4, 8):
+        return None
+    if per_item:
+        gd = np.expand_dims(gd, cls)
+    gnll = _keep_bits(oh != 0, np.negative(np.multiply(cf, gd)))  # where(onehot, -(coef*g), 0)
+    acc = np.float32 if dt.np == np.float16 else dt.np  # (sum's accumulator)
+    s = np.add.reduce(gnll, axis=(cls,), dtype=acc, keepdims=True).astype(dt.np, copy=False)
+    if cls == gnll.ndim - 1:  # (_class_sum's -0. rule)
+        negative_zeros = np.all(np.signbit(gnll) & (gnll == 0), axis=cls, keepdims=True)
+        s = np.where(negative_zeros, np.negative(s), s)
+    return _wrap(np.subtract(gnll, np.multiply(p, s)), dt, g.device)
 
 
 def _ce_double_x(gg, g, x, per_item, cls, base, onehot, coef):

@@ -314,7 +314,7 @@ def cumprod(input, dim, *, dtype=None):
 
 
 def _cumprod_grad(g: Tensor, x: Tensor, out: Tensor, d: int) -> Tensor:
-    if x._data.ndim == 0 or x._data.size == 0:
+    if x._data.size <= 1 or x._data.shape[d] == 1:  # (torch hands it through)
         return g
     if not bool((x._data == 0).any()):
         return _reverse_cumsum(g * out, d) / x
@@ -330,9 +330,10 @@ def _cumprod_grad(g: Tensor, x: Tensor, out: Tensor, d: int) -> Tensor:
 
     # (selected, not masked by products: an inf before z must not make the tail NaN)
     head = where(before, x, 1.0)  # x before z, ones from z on
-    tail = where(past, x, 1.0)  # ones up to z, x after it
-    at_first = head.cumprod(d) * _reverse_cumsum(
-        where(zeros_so_far >= 1, g * tail.cumprod(d), 0.0), d)
+    # x strictly between z and the next zero, ones elsewhere; the terms past the next zero are
+    # masked off by a product, as torch's (an inf between the zeros makes them NaN there)
+    tail = where(past & (zeros_so_far == 1), x, 1.0)
+    at_first = head.cumprod(d) * _reverse_cumsum(g * tail.cumprod(d) * (zeros_so_far == 1), d)
     # selected, not masked by products: NaN or inf in one region stays out of the others
     return where(before, _reverse_cumsum((g * out).masked_fill(~before, 0), d) / head,
                  where(first.bool(), at_first, 0.0))

@@ -50,3 +50,65 @@ def test_cross_entropy_fast_path_is_the_general_form(reduction):
         assert np.array_equal(a, b)
     with pytest.raises(IndexError, match="Target 5 is out of bounds."):
         F["cross_entropy"].fn(engine.tensor(x0), engine.tensor([5] + [0] * 11))
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_cross_entropy_backward_on_arrays_is_the_ops_bit_for_bit(dtype, reduction, monkeypatch):
+    rng = np.random.default_rng(2)
+    x0 = rng.standard_normal((9, 4)).astype(dtype)
+    x0[0] = [np.inf, 0.0, 1.0, -np.inf]
+    t = engine.tensor([0, 1, 2, 3, 1, -100, 2, 0, 3])  # one ignored row: its gradient is -0./+0.
+    w = engine.tensor(np.array([0.5, 2.0, 1.0, 0.0], dtype))
+    g_out = engine.tensor(rng.standard_normal(9).astype(dtype)) if reduction == "none" else None
+    u = np.dtype(f"u{np.dtype(dtype).itemsize}")
+    for weight in (None, w):
+        for x3 in (False, True):  # (batch, classes, d): classes are not the last dim
+            xs = x0.reshape(9, 4, 1).repeat(2, axis=2) if x3 else x0
+            tt = engine.tensor(np.stack([t.numpy()] * 2, 1)) if x3 else t
+            grads = []
+            for fast in (True, False):
+                if not fast:
+                    monkeypatch.setattr(nn_ops, "_ce_grad_arrays", lambda *a: None)
+                x = engine.tensor(xs, requires_grad=True)
+                loss = F["cross_entropy"].fn(x, tt, weight=weight, reduction=reduction)
+                gout = None if g_out is None else (
+                    engine.tensor(np.stack([g_out.numpy()] * 2, 1)) if x3 else g_out)
+                loss.backward(gout)
+                grads.append(x.grad.numpy())
+                monkeypatch.undo()
+            assert np.array_equal(grads[0].view(u), grads[1].view(u)), (weight, x3)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_sum_to_on_arrays_is_the_ops_bit_for_bit(dtype):
+    from engine.autograd.engine import sum_to
+
+    rng = np.random.default_rng(3)
+    u = np.dtype(f"u{np.dtype(dtype).itemsize}")
+    cases = [((64, 256), (256,)), ((5, 3, 4), (3, 1)), ((5, 3, 4), (1, 4)), ((2, 3, 4), (1, 1, 1)),
+             ((7, 1, 4), (1, 4)), ((3, 4), (3, 1)), ((6, 5), (1, 5))]
+    for gshape, shape in cases:
+        g = engine.tensor((rng.standard_normal(gshape) * 100).astype(dtype))
+        g.requires_grad_()  # the ops' path records (grad mode on), the arrays' path does not
+        want = sum_to(g, shape)
+        with engine.no_grad():
+            got = sum_to(g, shape)
+        assert want.requires_grad and not got.requires_grad
+        assert got.shape == want.shape == shape and got.dtype == want.dtype
+        assert np.array_equal(got.numpy().view(u), want.detach().numpy().view(u)), gshape
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_linear_gradients_on_arrays_are_the_ops_bit_for_bit(dtype):
+    rng = np.random.default_rng(4)
+    u = np.dtype(f"u{np.dtype(dtype).itemsize}")
+    x0, w0, b0 = (rng.standard_normal(s).astype(dtype) for s in ((33, 7), (5, 7), (5,)))
+    g0 = (rng.standard_normal((33, 5)) * 10).astype(dtype)
+    grads = []
+    for create_graph in (False, True):  # True: the rules run as recorded ops
+        x, w, b = (engine.tensor(a, requires_grad=True) for a in (x0, w0, b0))
+        F["linear"].fn(x, w, b).backward(engine.tensor(g0), create_graph=create_graph)
+        grads.append([t.grad.detach().numpy() for t in (x, w, b)])
+    for a, b in zip(*grads):
+        assert a.dtype == b.dtype and np.array_equal(a.view(u), b.view(u))

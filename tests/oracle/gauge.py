@@ -39,15 +39,29 @@ def _fixed(m: int, g: int) -> np.ndarray:
     return np.random.default_rng([m, g, 7]).standard_normal((m, max(g, 1)))[:, :g]
 
 
+def _flip(B: np.ndarray) -> np.ndarray:
+    """Signs (per column) that make each column's dot product with a fixed vector positive:
+    exact, for a vector that is unique up to its sign."""
+    d = np.sign(_fixed(B.shape[0], 1)[:, 0] @ B)
+    d[d == 0] = 1
+    return d
+
+
 def _basis(B: np.ndarray) -> np.ndarray:
-    """The canonical orthonormal basis of the column space of ``B`` (orthonormal columns)."""
+    """The canonical orthonormal basis of the column space of ``B`` (orthonormal columns):
+    one vector keeps its values (its sign fixed); a larger space gets the orthonormalized
+    projection of a fixed matrix, rounded (``_snap``) since building it adds rounding."""
     m, g = B.shape
-    if g == 0:
-        return B
+    if g <= 1:
+        return B * _flip(B) if g else B
     q, r = np.linalg.qr(B @ (B.T @ _fixed(m, g)))
     d = np.sign(np.diagonal(r))
     d[d == 0] = 1
-    return q * d
+    return _snap(q * d)
+
+
+def _snap(x: np.ndarray) -> np.ndarray:
+    return np.round(x, 6) + 0.0  # (a rounded zero has no meaningful sign)
 
 
 def _groups(vals: np.ndarray, tol: float) -> list[list[int]]:
@@ -73,15 +87,38 @@ def _canon_svd(U: np.ndarray, S: np.ndarray, Vh: np.ndarray, tol: float):
         grp = [i for i in grp if i not in zero]
         if not grp:
             continue
+        if len(grp) == 1:
+            d = _flip(U[:, grp])
+            U[:, grp] *= d
+            Vh[grp, :] *= d[:, None]
+            continue
         C = _basis(U[:, grp])
         rot = U[:, grp].T @ C
         U[:, grp] = C
-        Vh[grp, :] = rot.T @ Vh[grp, :]
+        Vh[grp, :] = _snap(rot.T @ Vh[grp, :])
+    # the vectors of zero singular values (and the full_matrices complement): any orthonormal
+    # vectors orthogonal to the others (with reduced matrices, fewer than that space holds)
+    nz = [i for i in range(k) if i not in zero]
     left = zero + list(range(k, U.shape[1]))
     right = zero + list(range(k, Vh.shape[0]))
-    U[:, left] = _basis(U[:, left])
-    Vh[right, :] = _basis(Vh[right, :].T).T
+    U[:, left] = _complement_basis(U[:, nz], U[:, left])
+    Vh[right, :] = _complement_basis(Vh[nz, :].T, Vh[right, :].T).T
     return U, Vh
+
+
+def _complement_basis(B: np.ndarray, X: np.ndarray) -> np.ndarray:
+    """Canonical replacements for the columns ``X``: orthonormal vectors orthogonal to the
+    columns of ``B``, as many as ``X`` has (exactly ``X`` with fixed signs when that space is
+    one vector)."""
+    m, g = X.shape
+    if g == 0:
+        return X
+    if g == 1 and m - B.shape[1] == 1:
+        return X * _flip(X)
+    q, r = np.linalg.qr((np.eye(m) - B @ B.T) @ _fixed(m, g))
+    d = np.sign(np.diagonal(r))
+    d[d == 0] = 1
+    return _snap(q * d)
 
 
 def in_domain(program, torch_run) -> bool:
@@ -96,6 +133,8 @@ def in_domain(program, torch_run) -> bool:
         o = seen.get(f"final {var}")
         if kind == "regular" and not _regular(o):
             return False
+        if kind in VECTORS and VECTORS[kind] and program.order >= 1 and not _separated(kind, o):
+            return False
         if kind != "qr" or not (isinstance(o, tuple) and len(o) == 2 and len(o[1]) == 2):
             continue
         R = o[1][1]
@@ -108,6 +147,35 @@ def in_domain(program, torch_run) -> bool:
         if not (d > _TOL.get(R.dtype, 1e-9) * scale).all():
             return False
     return True
+
+
+def _separated(kind: str, o) -> bool:
+    """torch documents the gradients through singular vectors / eigenvectors as finite only
+    for distinct values and numerically unstable when two are close (they divide by the
+    gaps), and for rectangular SVDs also when a singular value is small (they divide by it):
+    programs that differentiate through such vectors are compared only when the values are
+    apart (relative gap above ``_GAP``) and, rectangular, away from zero."""
+    from .backends import TensorObs
+
+    if not (isinstance(o, tuple) and len(o) == 2 and isinstance(o[1], tuple)):
+        return True
+    vals = o[1][0 if kind == "eigh" else 1]
+    if not isinstance(vals, TensorObs) or vals.values.shape[-1:] in ((), (0,), (1,)):
+        return True
+    v = np.sort(vals.values.astype(np.float64), axis=-1)
+    if not np.isfinite(v).all():
+        return True
+    scale = np.maximum(np.abs(v).max(axis=-1, keepdims=True), 1e-300)
+    gap = _GAP.get(vals.dtype, 1e-6)
+    if kind != "eigh":  # rectangular: "also unstable when A has small singular values" (1/s)
+        U, W = o[1][0], o[1][2]
+        m, n = U.shape[-2], W.shape[-1] if kind == "svd" else W.shape[-2]
+        if m != n and not (v[..., :1] > gap * scale).all():
+            return False
+    return bool((np.diff(v, axis=-1) > gap * scale).all())
+
+
+_GAP = {"float64": 1e-6, "float32": 1e-3}
 
 
 def _regular(o) -> bool:
@@ -168,7 +236,8 @@ def canonical_obs(kind: str, obs):
     arrays = canonical(kind, [x.values for x in items], items[0].dtype)
     for i in VECTORS[kind]:
         x = items[i]
-        items[i] = TensorObs(arrays[i].astype(x.values.dtype), x.dtype, x.shape,
+        # (+ 0.: a zero component's sign flips with its vector, so it carries no meaning)
+        items[i] = TensorObs((arrays[i] + 0.0).astype(x.values.dtype), x.dtype, x.shape,
                              x.requires_grad, x.is_leaf, x.grad_fn, "", x.version)
     return (obs[0], tuple(items))
 

@@ -963,3 +963,37 @@ def test_bilinear_is_trilinear_at_every_order():
     # output features; its gradients are _trilinear again (TrilinearBackward0), so inf and
     # NaN land where torch's do
     _same(_bilinear_orders)
+
+
+@pytest.mark.parametrize("xs", [[-0.0, -_INF, -0.0], [0.0, _INF, 0.0, 2.0, 0.25, 0.0],
+                                [-_INF], [[1.5, 0.0], [0.0, -_INF], [_INF, 0.0]],
+                                [0.0, -0.0, _INF], [2.0, _INF, 0.0, -1.0, 0.0, _INF]])
+def test_cumprod_gradient_between_zeros_as_torch(xs):
+    # at the first zero: the terms up to the next zero (later ones are masked by a product, so
+    # an inf between the zeros gives NaN as torch's); a slice of one element hands g through
+    def run(T):
+        x = T.tensor(xs, dtype=T.float64, requires_grad=True)
+        y = x.cumprod(0)
+        y.backward(T.linspace(-1.0, 2.0, y.numel(), dtype=T.float64).reshape(y.shape))
+        return [y, x.grad.clone()]  # (torch's version counter of a gradient: not compared)
+
+    _same(run)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float64"])
+@pytest.mark.parametrize("training", [True, False])
+def test_batch_norm_backward_kernel_zero_signs(dtype, training):
+    # ATen's kernel: (dy - mean(dy) - (x - mean) * k) * invstd * w (float16 in float), so a
+    # zero weight gives the sign of the bracket; grad_weight = dot * invstd
+    def run(T):
+        dt = getattr(T, dtype)
+        x = T.tensor([[-2.0, -1.0, 2.0], [0.0, -1.0, 2.0], [-1.0, 2.0, -2.0], [0.0, -2.0, -2.0]],
+                     dtype=dt, requires_grad=True)
+        w = T.tensor([1.0, -0.0, 0.0], dtype=dt, requires_grad=True)
+        b = T.tensor([0.0, -0.0, 0.5], dtype=dt, requires_grad=True)
+        y = T.nn.functional.batch_norm(x, T.zeros(3, dtype=dt), T.ones(3, dtype=dt), w, b,
+                                       training=training)
+        y.backward(T.tensor([[1.0, -0.5, 0.25]] * 2 + [[-1.0, 0.5, 2.0]] * 2, dtype=dt))
+        return [_signs(t) for t in (y, x.grad, w.grad, b.grad)]
+
+    _same(run)

@@ -185,6 +185,40 @@ for f in (lambda: Affine.apply(x), lambda: Affine.apply(x, 2.0, w=1.0),
     except TypeError as e:
         print(e)
 """,
+    "apply keywords for a class without a plan (once_differentiable backward)": """
+import torch
+from torch.autograd.function import once_differentiable
+class Scale(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, k=2.0):
+        ctx.k = k
+        return x * k
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, g):
+        return g * ctx.k, None
+class Shift(torch.autograd.Function):
+    @staticmethod
+    def forward(x, b=1.0):
+        return x + b
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        print(len(inputs), ctx.needs_input_grad)
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, g):
+        return g, None
+x = torch.tensor([1.0, 2.0], requires_grad=True)
+y = Scale.apply(x, k=3.0)
+y.sum().backward()
+print(y, x.grad)
+print(Shift.apply(x), Shift.apply(x, b=0.5))
+for f in (lambda: Scale.apply(x, j=1), lambda: Shift.apply(x, 1.0, 2.0)):
+    try:
+        f()
+    except TypeError as e:
+        print(e)
+""",
     "a program's attribute shadows a library object's method": """
 import torch
 w = torch.ones(2, requires_grad=True)

@@ -228,6 +228,14 @@ HOSTILE = [
      "limit_exceeded", None, ("ones", "cat")),
     ("session memory", "xs = []\nfor i in range(1000):\n    xs.append(torch.ones(1000000))",
      "limit_exceeded", "max_session_bytes", ("ones",)),
+    ("custom Function recursing through apply",
+     "class A(torch.autograd.Function):\n    @staticmethod\n    def forward(ctx, x):\n"
+     "        return A.apply(x)\n    @staticmethod\n    def backward(ctx, g):\n        return g\n"
+     "A.apply(torch.ones(1))", "limit_exceeded", "max_recursion_depth", ("ones",)),
+    ("custom Function apply with a dunder keyword",
+     "class A(torch.autograd.Function):\n    @staticmethod\n    def forward(ctx, x, k=1):\n"
+     "        return x * k\n    @staticmethod\n    def backward(ctx, g):\n        return g, None\n"
+     "A.apply(torch.ones(1), **{'__class__': 1})", "program_error", None, ("ones",)),
     # mul saves its inputs, so the graph behind y holds every step's tensor
     ("graph memory", "w = torch.ones(1000000, requires_grad=True)\ny = w\n"
      "for i in range(1000):\n    y = y * w", "limit_exceeded", "max_session_bytes", ("ones",)),
