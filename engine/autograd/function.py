@@ -9,6 +9,8 @@ user's ``forward``/``backward`` receive IS the graph node, as in PyTorch: its na
 from __future__ import annotations
 
 import functools
+import inspect
+import weakref
 from collections.abc import Callable
 
 from .. import errors
@@ -281,9 +283,11 @@ class Function(metaclass=_FunctionMeta):
 
     @classmethod
     def apply(cls, *args, **kwargs):
-        if kwargs:
-            raise errors.EngineTypeError("apply() takes no keyword arguments")
         uses_setup = cls.setup_context is not Function.setup_context
+        if uses_setup:
+            args = _bind_signature(cls.forward, args, kwargs)
+        elif kwargs:
+            args = _bind_positions(cls.forward, args, kwargs)
         backward = cls.backward
         if backward is Function.backward and cls.vjp is not Function.vjp:
             backward = cls.vjp
@@ -292,6 +296,72 @@ class Function(metaclass=_FunctionMeta):
             setup_context=cls.setup_context if uses_setup else None,
             once_differentiable=getattr(backward, "_once_differentiable", False),
             jvp=cls.jvp)
+
+
+_signatures: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _signature(forward: Callable) -> inspect.Signature | None:
+    try:
+        return _signatures[forward]
+    except (KeyError, TypeError):
+        pass
+    try:
+        sig = inspect.signature(forward)
+    except (TypeError, ValueError):  # a callable without a Python signature
+        sig = None
+    try:
+        _signatures[forward] = sig
+    except TypeError:  # not weakly referenceable: not cached
+        pass
+    return sig
+
+
+def _bind_signature(forward: Callable, args: tuple, kwargs: dict) -> tuple:
+    """``apply``'s arguments for a class with ``setup_context`` (``forward(*args)``), as torch
+    binds them: ``inspect.Signature.bind`` with the defaults applied, so ``inputs`` holds every
+    parameter; what would still go by keyword (keyword-only, ``**kwargs``) is refused."""
+    sig = _signature(forward)
+    if sig is None:
+        if kwargs:
+            raise errors.EngineTypeError("apply() takes no keyword arguments")
+        return args
+    try:
+        bound = sig.bind(*args, **kwargs)
+    except TypeError as e:
+        raise errors.EngineTypeError(str(e)) from None
+    bound.apply_defaults()
+    if bound.kwargs:
+        raise errors.EngineTypeError(
+            f"forward() got an unexpected keyword argument '{next(iter(bound.kwargs))}'")
+    return bound.args
+
+
+def _bind_positions(forward: Callable, args: tuple, kwargs: dict) -> tuple:
+    """``apply``'s keywords for a class without ``setup_context`` (``forward(ctx, ...)``): each
+    goes to its parameter's position; no defaults are filled in, and every position up to the
+    last one given must have a value (torch's texts)."""
+    sig = _signature(forward)
+    if sig is None:
+        raise errors.EngineTypeError("apply() takes no keyword arguments")
+    names = [p.name for p in sig.parameters.values()
+             if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)][1:]  # after ctx
+    given = len(args)
+    placed: dict[int, object] = {}
+    for key, value in kwargs.items():
+        if key not in names:
+            raise errors.EngineTypeError(f"forward() got an unexpected keyword argument '{key}'")
+        i = names.index(key)
+        if i < given:
+            raise errors.EngineTypeError(f"forward() got multiple values for argument '{key}'")
+        placed[i] = value
+    out = list(args)
+    for i in range(given, max(placed) + 1):
+        if i not in placed:
+            raise errors.EngineTypeError(
+                f"forward() missing required argument: '{names[i]}' (position {i})")
+        out.append(placed[i])
+    return tuple(out)
 
 
 __all__ = ["Function", "FunctionCtx", "apply_function", "once_differentiable"]
