@@ -223,13 +223,21 @@ def bmm(input, mat2):
         raise errors.EngineRuntimeError(
             f"Expected size for first two dimensions of batch2 tensor to be: [{b}, {k}] but "
             f"got: [{sb[0]}, {sb[1]}].")
-    _scalar_type_check(input, mat2)
-    if input.dtype is bool_:
-        raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(kernel="bmm",
-                                                                            dtype="Bool"))
-    check_numel((b, input._data.shape[1], sb[2]))
-    charge("bmm", product_cost(b * input._data.shape[1] * sb[2], k))
-    out = _wrap(input.device.xp.matmul(input._data, mat2._data), input.dtype, input.device)
+    shape = (b, input._data.shape[1], sb[2])
+    if k == 0 or 0 in shape:
+        # torch's kernel returns before its dtype checks: an empty result, or zeros when
+        # nothing is summed, made with mat2's options (its dtype, any dtype pair)
+        check_numel(shape)
+        xp = input.device.xp
+        out = _wrap(xp.zeros(shape, dtype=mat2.dtype.np), mat2.dtype, input.device)
+    else:
+        if input.dtype is bool_:  # before the dtype pair, as torch's kernel dispatch
+            raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
+                kernel="bmm", dtype="Bool"))
+        _scalar_type_check(input, mat2)
+        check_numel(shape)
+        charge("bmm", product_cost(b * input._data.shape[1] * sb[2], k))
+        out = _wrap(input.device.xp.matmul(input._data, mat2._data), input.dtype, input.device)
     if needs_grad(input, mat2):
         record(out, "BmmBackward0", (lambda g, a, m: bmm(g, m.mT), lambda g, a, m: bmm(a.mT, g)),
                (input, mat2), (input, mat2), jvp=lambda ts: product_rule(bmm, input, mat2, ts))
