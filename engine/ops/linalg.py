@@ -80,7 +80,12 @@ def matmul(input, other):
         return dot(a, b)
     if a._data.shape[-1] != b._data.shape[-2 if nb > 1 else 0]:
         raise _matmul_shape_error(a, b)
-    if a.dtype is not b.dtype:  # (after the sizes) the text of the product torch folds into
+    out_dtype = a.dtype
+    if a.dtype is not b.dtype and na > 2 and nb > 2 and a._data.shape[:-2] == \
+            b._data.shape[:-2] and (a._data.shape[-1] == 0 or 0 in a._data.shape[:-1] or
+                                    b._data.shape[-1] == 0):
+        out_dtype = b.dtype  # one bmm, which returns before its dtype checks when empty
+    elif a.dtype is not b.dtype:  # (after the sizes) the text of the product torch folds into
         if nb == 1:
             raise errors.EngineRuntimeError(
                 f"addmv input tensors must have the same dtype, but got {_short(b.dtype)}, "
@@ -95,14 +100,19 @@ def matmul(input, other):
             "expected m1 and m2 to have the same dtype, but got: "
             f"{cpp_type_name(a.dtype)} != {cpp_type_name(b.dtype)}")
     out_shape = _matmul_shape(a._data.shape, b._data.shape)
+    if a.dtype is bool_ and nb > 2 and a._data.shape[-1] and 0 not in out_shape:
+        raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
+            kernel="bmm", dtype="Bool"))
     check_numel(out_shape)
     charge("matmul", product_cost(math.prod(out_shape), a._data.shape[-1]))
     xp = a.device.xp
-    if a._data.shape[-1] == 1 and na > 1 and nb > 1:  # one product per element: its own sign
-        res = a._data * b._data[..., :1, :]              # of zero, as torch's (BLAS adds +0.)
+    if out_dtype is not a.dtype:  # empty, or nothing summed: zeros
+        res = xp.zeros(out_shape, dtype=out_dtype.np)
+    elif a._data.shape[-1] == 1 and na > 1 and nb > 1:  # one product per element: its own
+        res = a._data * b._data[..., :1, :]               # sign of zero, as torch's (BLAS +0.)
     else:
         res = xp.matmul(a._data, b._data)
-    out = _wrap(res, a.dtype, a.device)
+    out = _wrap(res, out_dtype, a.device)
     if needs_grad(a, b):
         # the last node of torch's decomposition (1-D @ 2-D: unsqueeze, mm, squeeze; 2-D @
         # batched: a transposed product made contiguous; batched: bmm then _unsafe_view)
@@ -149,6 +159,13 @@ def plain_mm(g: Tensor, x, y):
     return _wrap(g.device.xp.matmul(x, y), g.dtype, g.device)
 
 
+def _rows(t: Tensor) -> Tensor:
+    """``t`` as a matrix of its last dim's rows, sizes spelled out (``reshape(-1, 0)`` of an
+    empty tensor is ambiguous, and an error)."""
+    shape = t._data.shape
+    return t.reshape(math.prod(shape[:-1]), shape[-1])
+
+
 def _matmul_grad_a(g, a, b):
     na, nb = a._data.ndim, b._data.ndim
     if na == 2 and nb == 2 and g.dtype is b.dtype:
@@ -163,10 +180,10 @@ def _matmul_grad_a(g, a, b):
         return g.unsqueeze(-1) * b
     if na == 1:  # (k,) @ (..., k, m) -> (..., m)
         if nb > 2:
-            return b.mT.reshape(-1, b._data.shape[-2]).t().mv(g.reshape(-1))
+            return _rows(b.mT).t().mv(g.reshape(-1))
         return (g.unsqueeze(-2) @ b.mT).squeeze(-2)
     if na > 2 and nb == 2:
-        return (g.reshape(-1, g._data.shape[-1]) @ b.mT).view(a._data.shape)
+        return (_rows(g) @ b.mT).view(a._data.shape)
     if na > 2 and nb > 2 and a._data.shape[:-2] == b._data.shape[:-2]:
         return (g @ b.mT).view(a._data.shape)
     return g @ b.mT  # the engine sums broadcast batch dims back
@@ -180,7 +197,7 @@ def _matmul_grad_b(g, a, b):
             return out
     if nb == 1:
         if na > 2:
-            return a.reshape(-1, a._data.shape[-1]).t().mv(g.reshape(-1))
+            return _rows(a).t().mv(g.reshape(-1))
         return a.mT @ g
     if na == 1:
         if nb > 2:
@@ -189,7 +206,7 @@ def _matmul_grad_b(g, a, b):
             return outer_.reshape(b._data.shape[:-2] + (m, k)).transpose(-1, -2)
         return a.unsqueeze(-1) * g.unsqueeze(-2)
     if na > 2 and nb == 2:
-        return a.reshape(-1, a._data.shape[-1]).t() @ g.reshape(-1, g._data.shape[-1])
+        return _rows(a).t() @ _rows(g)
     if na > 2 and nb > 2 and a._data.shape[:-2] == b._data.shape[:-2]:
         return (a.mT @ g).view(b._data.shape)
     return a.mT @ g

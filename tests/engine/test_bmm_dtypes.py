@@ -39,3 +39,48 @@ def outcome(lib, da, db, sa, sb):
 def test_bmm_dtype_pairs_as_torch(sa, sb):
     for da, db in itertools.product(DTYPES, DTYPES):
         assert outcome(engine, da, db, sa, sb) == outcome(torch, da, db, sa, sb), (da, db)
+
+
+MATMUL_SHAPES = [((0, 3, 4), (0, 4, 5)), ((2, 3, 0), (2, 0, 5)), ((0,), (2, 0, 5)),
+                 ((2, 3, 4), (2, 4, 0)), ((2, 3, 0), (0, 5)), ((2, 3, 4), (4, 0)),
+                 ((0, 3, 4), (4, 5)), ((2, 3, 4), (2, 4, 5)), ((3, 4), (2, 4, 5)),
+                 ((4,), (2, 4, 5))]
+
+
+def matmul_outcome(lib, dt, sa, sb):
+    floats = dt.startswith("float")
+    a = lib.ones(sa, dtype=getattr(lib, dt), requires_grad=floats)
+    b = lib.ones(sb, dtype=getattr(lib, dt), requires_grad=floats)
+    try:
+        r = lib.matmul(a, b)
+    except (RuntimeError, NotImplementedError) as e:
+        return str(e)
+    out = [tuple(r.shape), r.detach().double().sum().item()]
+    if floats:
+        ga, gb = lib.autograd.grad(r.sum(), (a, b))
+        out += [tuple(ga.shape), ga.double().sum().item(), tuple(gb.shape),
+                gb.double().sum().item()]
+    return tuple(out)
+
+
+@pytest.mark.parametrize("sa,sb", MATMUL_SHAPES)
+@pytest.mark.parametrize("dt", ["float64", "int64", "bool"])
+def test_matmul_empty_and_bool_operands_as_torch(dt, sa, sb):
+    """Gradients of products with an empty operand (``reshape(-1, 0)`` used to raise), and
+    bool operands folded into ``bmm`` (torch: not implemented for Bool)."""
+    assert matmul_outcome(engine, dt, sa, sb) == matmul_outcome(torch, dt, sa, sb)
+
+
+@pytest.mark.parametrize("da,db", [("float16", "float64"), ("float64", "float32"),
+                                   ("int64", "float32"), ("bool", "float64")])
+@pytest.mark.parametrize("sa,sb", [MATMUL_SHAPES[i] for i in (0, 1, 3)])  # batched @ batched
+def test_matmul_one_empty_bmm_skips_the_dtype_check(da, db, sa, sb):
+    def run(lib):
+        a, b = lib.ones(sa, dtype=getattr(lib, da)), lib.ones(sb, dtype=getattr(lib, db))
+        try:
+            r = lib.matmul(a, b)
+        except (RuntimeError, NotImplementedError) as e:
+            return str(e)
+        return str(r.dtype).split(".")[-1], tuple(r.shape), r.double().sum().item()
+
+    assert run(engine) == run(torch)
