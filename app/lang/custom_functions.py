@@ -17,7 +17,7 @@ from typing import Any
 
 import engine
 from engine.autograd.function import Function as EngineFunction
-from engine.autograd.function import apply_function
+from engine.autograd.function import apply_function, keywords_at_positions
 
 from .errors import ProgramError
 from .exceptions import convert_exception
@@ -156,25 +156,9 @@ def _type_error(message: str) -> ProgramError:
 
 def bind_positions(forward: Function, args: tuple, kwargs: dict) -> tuple:
     """``apply``'s keywords put at the positions of ``forward(ctx, ...)``'s parameters of
-    those names (a class without ``setup_context``): no defaults are filled in, but every
-    position up to the last one given must have a value."""
-    names = forward.code.params[1:]  # after ctx
-    given = len(args)
-    placed: dict[int, Any] = {}
-    for key, value in kwargs.items():
-        if key not in names:
-            raise _type_error(f"forward() got an unexpected keyword argument '{key}'")
-        i = names.index(key)
-        if i < given:
-            raise _type_error(f"forward() got multiple values for argument '{key}'")
-        placed[i] = value
-    out = list(args)
-    for i in range(given, max(placed) + 1):
-        if i not in placed:
-            raise _type_error(f"forward() missing required argument: '{names[i]}' "
-                              f"(position {i})")
-        out.append(placed[i])
-    return tuple(out)
+    those names (a class without ``setup_context``), as the engine's ``Function.apply`` puts
+    them."""
+    return keywords_at_positions(forward.code.params[1:], args, kwargs)
 
 
 def bind_signature(forward: Function, args: tuple, kwargs: dict) -> tuple:

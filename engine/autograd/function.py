@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import inspect
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from .. import errors
 from ..modes import _grad_enabled, no_grad
@@ -338,14 +338,20 @@ def _bind_signature(forward: Callable, args: tuple, kwargs: dict) -> tuple:
 
 
 def _bind_positions(forward: Callable, args: tuple, kwargs: dict) -> tuple:
-    """``apply``'s keywords for a class without ``setup_context`` (``forward(ctx, ...)``): each
-    goes to its parameter's position; no defaults are filled in, and every position up to the
-    last one given must have a value (torch's texts)."""
+    """``apply``'s keywords for a class without ``setup_context`` (``forward(ctx, ...)``)."""
     sig = _signature(forward)
     if sig is None:
         raise errors.EngineTypeError("apply() takes no keyword arguments")
     names = [p.name for p in sig.parameters.values()
              if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)][1:]  # after ctx
+    return keywords_at_positions(names, args, kwargs)
+
+
+def keywords_at_positions(names: Sequence[str], args: tuple, kwargs: dict) -> tuple:
+    """``apply``'s arguments for a class without ``setup_context``, as torch binds them: each
+    keyword goes to the position of its name in ``names`` (``forward``'s parameters after
+    ``ctx``); no defaults are filled in, and every position up to the last one given must have
+    a value (torch's texts). The language binds a program's classes with it too."""
     given = len(args)
     placed: dict[int, object] = {}
     for key, value in kwargs.items():
