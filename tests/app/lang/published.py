@@ -25,6 +25,7 @@ import numpy as np
 
 import engine
 from app.lang import Environment, Limits, compile_source, pymodules, run_program
+from app.lang.builtins import torch_repr
 
 PROGRAMS = Path(__file__).parent / "programs"
 SEED = 0
@@ -46,7 +47,7 @@ def run_ours(cells: list[str], limits: Limits | None = None, json: bool = False)
                              source=None if json else cell)
         lines += [line for entry in result.printed for line in entry.split("\n")]
         if result.result is not None:  # a notebook shows the cell's last expression
-            lines += repr(result.result).split("\n")
+            lines += torch_repr(result.result).split("\n")
     return lines
 
 

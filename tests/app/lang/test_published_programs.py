@@ -1,7 +1,7 @@
 """Issue 11's headline: 25 published programs (the d2l book's from-scratch chapters and
-PyTorch's autograd tutorials, in ``programs/``), and three tried later from outside the tests
-(PyTorch's 60-minute blitz network, "What is torch.nn really?", Karpathy's makemore bigram
-model), pasted into a session cell by cell print what torch 2.13 prints for the same cells,
+PyTorch's autograd tutorials, in ``programs/``), and four tried later from outside the tests
+(d2l's builders' guide, PyTorch's 60-minute blitz network, "What is torch.nn really?",
+Karpathy's makemore bigram model), pasted into a session cell by cell print what torch 2.13 prints for the same cells,
 both drawing the same random numbers (``published.py``).
 
 Each program is as published except where its first lines say: data loading (generated data)
@@ -32,9 +32,9 @@ LIMITS = {"pt_11_jacobians_hessians": Limits(timeout_s=600)}
 NAMES = sorted(p.name.removesuffix(".py.txt") for p in PROGRAMS.glob("*.py.txt"))
 
 
-def test_there_are_the_28_programs():
-    assert len(NAMES) == 28
-    assert sum(n.startswith("d2l_") for n in NAMES) == 14
+def test_there_are_the_29_programs():
+    assert len(NAMES) == 29
+    assert sum(n.startswith("d2l_") for n in NAMES) == 15
     assert sum(n.startswith("km_") for n in NAMES) == 1
 
 
