@@ -194,3 +194,27 @@ def test_a_library_class_comes_back_under_its_torch_name(client):
         {"type": "type", "name": "Parameter", "repr": "<class 'torch.nn.parameter.Parameter'>"},
         {"type": "type", "name": "Linear", "repr": "<class 'torch.nn.modules.linear.Linear'>"},
         {"type": "type", "name": "Tensor", "repr": "<class 'torch.Tensor'>"}]
+
+
+GRADCHECK_ERROR = """
+import torch
+class Bad(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * 2
+    @staticmethod
+    def backward(ctx, g):
+        return g * 3
+x = torch.ones(2, dtype=torch.double, requires_grad=True)
+try:
+    torch.autograd.gradcheck(Bad.apply, x)
+except RuntimeError as e:
+    print(type(e).__name__, isinstance(e, RuntimeError), str(e).split(",")[0])
+print(torch.autograd.gradcheck(Bad.apply, x, raise_exception=False))
+"""
+
+
+def test_gradcheck_failures_are_gradcheck_errors():
+    pytest.importorskip("engine.autograd.gradcheck")
+    assert ours(GRADCHECK_ERROR) == torch_prints(GRADCHECK_ERROR)
