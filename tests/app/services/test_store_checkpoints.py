@@ -1,6 +1,7 @@
 """The WAL is copied back into the database by each connection every CHECKPOINT_EVERY writes
-(or CHECKPOINT_BYTES written), after the writers' lock is released (SQLite's own automatic checkpoint is off: it ran inside
-the commit that crossed its threshold, with every other process's commit waiting)."""
+(or CHECKPOINT_BYTES written), after the writers' lock is released (SQLite's own automatic
+checkpoint is off: it ran inside the commit that crossed its threshold, with every other
+process's commit waiting)."""
 
 from __future__ import annotations
 
