@@ -6,6 +6,7 @@ shape in one place, and accumulates into leaves through ``AccumulateGrad`` nodes
 from __future__ import annotations
 
 import weakref
+from contextvars import ContextVar
 
 import numpy as np
 
@@ -187,11 +188,28 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
 
     anomaly = HOOKS_ACTIVE[0] and _anomaly.enabled()
     token = _grad_enabled.set(bool(create_graph))
+    # [may rules borrow, how many gradients borrow now]: not while recording, nor where
+    # saved-tensor hooks or anomaly mode run user code
+    borrowing = [not create_graph and not HOOKS_ACTIVE[0], 0]
+    borrow_token = _BORROW.set(borrowing)
     try:
         while ready:
             node, grads = ready.pop()
             if needed is not None and node not in needed:
                 continue
+            if borrowing[0]:
+                kind = type(node)
+                if node._hooks is not None or node._retains is not None or \
+                        kind is not Node and kind is not AccumulateGrad or \
+                        kind is AccumulateGrad and node.variable._hooks:
+                    # user code runs next (hooks, a custom Function's backward): from here
+                    # on every gradient owns its memory
+                    borrowing[0] = False
+                    if borrowing[1]:
+                        grads = _own_borrowed(borrowing, grads, ready, pending, captured)
+                elif borrowing[1] and kind is AccumulateGrad and \
+                        node.variable._grad is not None:  # .grad is updated in place next
+                    _own_borrowed(borrowing, (), ready, pending, captured)
             if node._hooks is not None or node._retains is not None:
                 grads = _run_tensor_hooks(node, grads, create_graph, not_owned)
             if target_nodes is not None and node in target_nodes:
@@ -252,10 +270,13 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                     if buf is not None:
                         ready.append((nxt, buf))
     finally:
+        _BORROW.reset(borrow_token)
         _grad_enabled.reset(token)
 
     if captured is None:
         return None
+    if borrowing[1]:
+        captured = _own_borrowed(borrowing, captured)
     if accumulate:  # backward(inputs=...) also fills .grad of non-leaf inputs
         for t, g in zip(inputs, captured):
             if g is not None and t.grad_fn is not None:
@@ -266,6 +287,69 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
             if g is None:
                 raise errors.EngineRuntimeError(errors.UNUSED_INPUT.format(i=i))
     return captured
+
+
+# Gradients that borrow a forward tensor's memory. A gradient rule may hand on an operand's own
+# values as a gradient instead of computing them again (a product's rule when the incoming
+# gradient is one 1 broadcast: 1 * x is x, bit for bit), as a read-only array over the
+# operand's memory whose owner is a ``_Borrowed``. run_backward allows it in a plain backward
+# only, and gives every such gradient its own memory before anything could see or change the
+# borrowed memory: before user code runs (hooks, a custom Function's backward), before a
+# ``.grad`` is updated in place, for what ``grad()`` returns; ``.grad`` itself copies views.
+_BORROW: ContextVar = ContextVar("engine_borrow", default=None)
+_BORROW_MIN = 1 << 16  # elements: below this the pass it saves costs less than borrowing
+
+
+class _Borrowed:
+    """The owner of a read-only array over a forward tensor's memory (see ``borrow``)."""
+
+    __slots__ = ("__array_interface__", "source")
+
+    def __init__(self, source: np.ndarray):
+        self.source = source  # keeps the memory alive as long as the array
+        self.__array_interface__ = source.__array_interface__
+
+
+def borrow(t: Tensor) -> Tensor | None:
+    """``t``'s values as a gradient that shares ``t``'s memory, read-only; None where the
+    running backward does not allow it (recording, hooks or user code, no backward at all) or
+    ``t`` is small or no NumPy array."""
+    state = _BORROW.get()
+    data = t._data
+    if state is None or not state[0] or type(data) is not np.ndarray or \
+            data.size < _BORROW_MIN or _grad_enabled.get() or FW_ACTIVE[0]:
+        return None
+    arr = np.asarray(_Borrowed(data))
+    arr.flags.writeable = False
+    state[1] += 1
+    return _wrap(arr, t.dtype, t.device)
+
+
+def _is_borrowed(g) -> bool:
+    base = getattr(g._data, "base", None)
+    if type(base) is np.ndarray:  # a view of a borrowed array (NumPy keeps one level)
+        base = base.base
+    return type(base) is _Borrowed
+
+
+def _own(g):
+    if g is not None and type(g) is Tensor and _is_borrowed(g):
+        return _wrap(g._data.copy(), g.dtype, g.device)
+    return g
+
+
+def _own_borrowed(borrowing: list, grads, ready=(), pending=None, captured=None) -> list:
+    """``grads`` with borrowed gradients copied; the same in place for every gradient in
+    flight (the ready list, the pending buffers, what ``grad()`` captured so far)."""
+    for i, (node, buf) in enumerate(ready):
+        ready[i] = (node, [_own(g) for g in buf])
+    if pending:
+        for buf in pending.values():
+            buf[:] = [_own(g) for g in buf]
+    if captured is not None:
+        captured[:] = [_own(g) for g in captured]
+    borrowing[1] = 0
+    return [_own(g) for g in grads]
 
 
 def _mark_shared(grads, not_owned: set) -> None:
