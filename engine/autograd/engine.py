@@ -188,8 +188,8 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
 
     anomaly = HOOKS_ACTIVE[0] and _anomaly.enabled()
     token = _grad_enabled.set(bool(create_graph))
-    # [may rules borrow, how many gradients borrow now]: not while recording, nor where
-    # saved-tensor hooks or anomaly mode run user code
+    # [may rules borrow, how many borrowed gradients may be in flight]: not while recording,
+    # nor under anomaly mode
     borrowing = [not create_graph and not HOOKS_ACTIVE[0], 0]
     borrow_token = _BORROW.set(borrowing)
     try:
@@ -197,20 +197,9 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
             node, grads = ready.pop()
             if needed is not None and node not in needed:
                 continue
-            if borrowing[0]:
-                kind = type(node)
-                if node._hooks is not None or node._retains is not None or \
-                        kind is not Node and kind is not AccumulateGrad or \
-                        kind is AccumulateGrad and node.variable._hooks:
-                    # user code runs next (hooks, a custom Function's backward): from here
-                    # on every gradient owns its memory
-                    borrowing[0] = False
-                    if borrowing[1]:
-                        grads = _own_borrowed(borrowing, grads, ready, pending, captured)
-                elif borrowing[1] and kind is AccumulateGrad and \
-                        node.variable._grad is not None:  # .grad is updated in place next
-                    _own_borrowed(borrowing, (), ready, pending, captured)
             if node._hooks is not None or node._retains is not None:
+                if borrowing[1]:  # user code runs next: no borrowed memory in its sight
+                    grads = _own_borrowed(borrowing, grads, ready, pending, captured)
                 grads = _run_tensor_hooks(node, grads, create_graph, not_owned)
             if target_nodes is not None and node in target_nodes:
                 for nr in range(node._nout):
@@ -218,6 +207,9 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                         captured[i] = grads[nr]
                 if type(node) is AccumulateGrad:
                     if accumulate:
+                        if borrowing[1]:
+                            grads = _before_accumulate(node, borrowing, grads, ready, pending,
+                                                       captured)
                         _accumulate(node.variable, grads[0], create_graph, not_owned)
                         if node._hooks is not None:
                             _run_post_hooks(node, (), grads)
@@ -225,14 +217,20 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                 if not any(e is not None and e[0] in needed for e in node._edges):
                     continue
             elif type(node) is AccumulateGrad:
+                if borrowing[1]:
+                    grads = _before_accumulate(node, borrowing, grads, ready, pending, captured)
                 _accumulate(node.variable, grads[0], create_graph, not_owned)
                 if node._hooks is not None:
                     _run_post_hooks(node, (), grads)
                 continue
+            if borrowing[1] and type(node) is not Node:  # a custom Function's backward
+                grads = _own_borrowed(borrowing, grads, ready, pending, captured)
             if node._nout > 1 and getattr(node, "materialize_grads", True):
                 grads = [_zeros_for(node, nr) if g is None else g for nr, g in enumerate(grads)]
             in_grads = _anomaly.apply(node, grads) if anomaly else node.apply(grads)
             if node._hooks is not None:
+                if borrowing[1]:
+                    in_grads = _own_borrowed(borrowing, in_grads, ready, pending, captured)
                 in_grads = _run_post_hooks(node, in_grads, grads)
             if not retain_graph and node._had_tensors:  # free what backward saved
                 node._saved = None
@@ -350,6 +348,17 @@ def _own_borrowed(borrowing: list, grads, ready=(), pending=None, captured=None)
         captured[:] = [_own(g) for g in captured]
     borrowing[1] = 0
     return [_own(g) for g in grads]
+
+
+def _before_accumulate(node: AccumulateGrad, borrowing: list, grads, ready, pending, captured):
+    """Borrowed gradients before a leaf's accumulation: its hooks see none, and none may
+    borrow the ``.grad`` that is updated in place next (the incoming one is only read)."""
+    var = node.variable
+    if var._hooks or node._hooks is not None:
+        return _own_borrowed(borrowing, grads, ready, pending, captured)
+    if var._grad is not None:
+        _own_borrowed(borrowing, (), ready, pending, captured)
+    return grads
 
 
 def _mark_shared(grads, not_owned: set) -> None:

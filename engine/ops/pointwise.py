@@ -158,12 +158,11 @@ def _times_other(g: Tensor, other) -> Tensor:
     """A product's gradient rule, ``g * other``. When ``g`` is one 1 broadcast to ``other``'s
     shape and dtype (the gradient ``y.sum().backward()`` hands on), the product is ``other``
     bit for bit: a plain backward borrows its memory instead of a pass over it."""
-    if type(other) is Tensor and type(g) is Tensor:
+    od = other._data
+    if od.size >= 65536 and type(g) is Tensor:
         d = g._data
-        od = other._data
-        if d.shape == od.shape and d.dtype == od.dtype and od.size >= 65536 and \
-                type(d) is np.ndarray and not any(d.strides) and d.item(0) == 1 and \
-                g.device is other.device:
+        if d.shape == od.shape and d.dtype == od.dtype and type(d) is np.ndarray and \
+                not any(d.strides) and d.item(0) == 1 and g.device is other.device:
             res = borrow(other)
             if res is not None:
                 return res
@@ -171,7 +170,8 @@ def _times_other(g: Tensor, other) -> Tensor:
 
 
 mul = binary("mul", lambda xp, a, b: xp.multiply(a, b),
-             (lambda g, a, b: _times_other(g, b), lambda g, a, b: _times_other(g, a)),
+             (lambda g, a, b: _times_other(g, b) if type(b) is Tensor else g * b,
+              lambda g, a, b: _times_other(g, a) if type(a) is Tensor else g * a),
              save="cross", doc="Elementwise product (broadcasting).", aliases=("multiply",),
              ufunc="multiply")
 

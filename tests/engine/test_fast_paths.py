@@ -178,6 +178,17 @@ def test_hooks_and_functions_see_gradients_of_their_own():
     assert not np.shares_memory(seen[0]._data, w._data)
     assert np.array_equal(x.grad._data, 2 * w._data)
 
+    post, leaf = [], []
+    y = x * w
+    y.grad_fn.register_hook(lambda grad_inputs, grad_outputs: post.append(grad_inputs))
+    hx = x.register_hook(lambda g: leaf.append(g))
+    x.grad = None
+    y.sum().backward()
+    hx.remove()
+    for g in (*post[0], leaf[0]):
+        assert g._data.flags.writeable
+        assert not np.shares_memory(g._data, w._data) and not np.shares_memory(g._data, x._data)
+
     class Twice(engine.autograd.Function):
         @staticmethod
         def forward(ctx, t):
