@@ -339,7 +339,8 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     x_target = xp.take_along_axis(x, labels, axis=1)          # x[y_j]: (n, k)
     z = 1 - x_target[:, :, None] + x[:, None, :]               # (n, k, i)
     active = (z > 0) & ~ended[:, :, None] & ~is_target[:, None, :]
-    per_sample = (z * active).sum(axis=(1, 2)) / c
+    # inactive terms skipped as the kernel does (no -inf * 0 turning into NaN)
+    per_sample = xp.where(active, z, 0).sum(axis=(1, 2)) / c
     if input.ndim < 2:
         per_sample = per_sample.reshape(())
     out = _const(_reduce_array(xp, per_sample.astype(x.dtype), reduction), input)

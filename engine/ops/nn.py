@@ -1615,10 +1615,12 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
             kernel="binary_cross_entropy", dtype=_TORCH_NAMES[input.dtype.name]))
     xp = input.device.xp
     x, t = input._data, target._data.astype(input.dtype.np, copy=False)
-    if not bool(((x >= 0) & (x <= 1)).all()):
-        raise errors.EngineRuntimeError("all elements of input should be between 0 and 1")
-    if not bool(((t >= 0) & (t <= 1)).all()):
-        raise errors.EngineRuntimeError("all elements of target should be between 0 and 1")
+    bad_x, bad_t = ~((x >= 0) & (x <= 1)), ~((t >= 0) & (t <= 1))
+    if bool(bad_x.any()) or bool(bad_t.any()):
+        # the kernel checks element by element (input, then target): the first bad one tells
+        first = int(xp.argmax((bad_x | bad_t).reshape(-1)))
+        what = "input" if bool(bad_x.reshape(-1)[first]) else "target"
+        raise errors.EngineRuntimeError(f"all elements of {what} should be between 0 and 1")
     w = None
     if weight is not None:
         _broadcast_shapes(weight._data.shape, x.shape)
@@ -1648,6 +1650,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
 
 
 _BCE_EPS = 1e-12
+_BCE_KERNEL_EPS = float(np.float32(1e-12))  # the first-order kernel's EPSILON is a float
 
 
 def _bce_backward(g: Tensor, x: Tensor, t: Tensor, wt, reduction: str, n: int) -> Tensor:
@@ -1658,7 +1661,7 @@ def _bce_backward(g: Tensor, x: Tensor, t: Tensor, wt, reduction: str, n: int) -
 
     mean = reduction == "mean" and n
     with no_grad():
-        out = g * (x - t) / ((1 - x) * x).clamp_min(_BCE_EPS)
+        out = g * (x - t) / ((1 - x) * x).clamp_min(_BCE_KERNEL_EPS)
         if wt is not None:
             out = out * wt
         if mean:

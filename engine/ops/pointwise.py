@@ -649,13 +649,15 @@ _SIGMOID_DOUBLE = (lambda gg, g, out: _sigmoid_backward(gg, out),
 
 
 def _sigmoid(xp, a):
-    # split by sign so neither branch overflows
-    out = xp.empty_like(a)
-    pos = a >= 0
-    out[pos] = 1 / (1 + xp.exp(-a[pos]))
-    e = xp.exp(a[~pos])
-    out[~pos] = e / (1 + e)
-    return out
+    # torch's kernel: 1 / (1 + exp(-x)) (an infinite exp(-x) gives 0), float16 in float32
+    # and rounded once
+    half = a.dtype == np.float16
+    token = ignore_fp()
+    try:
+        out = 1 / (1 + xp.exp(-(a.astype(np.float32) if half else a)))
+    finally:
+        restore_fp(token)
+    return out.astype(np.float16) if half else out
 
 
 sigmoid = unary("sigmoid", _sigmoid,
