@@ -296,11 +296,28 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
 
         def grad_input(g, k):
             gg = g if reduction != "none" else (g.reshape(-1, 1) if input.ndim == 2 else g)
-            return gg * k / count
+            with no_grad():
+                res = gg * k / count
+            return _no_derivative_of_backward("multi_margin_loss", res, g, input)
 
         record(out, "MultiMarginLossBackward0", (grad_input,), (input,), (coef_t,))
     return out
 
+
+
+def _no_derivative_of_backward(op_name: str, res: Tensor, *inputs) -> Tensor:
+    """``res``, the first-order gradient of an op whose backward torch cannot differentiate,
+    as torch records it under create_graph: a ``NotImplemented`` node over the backward's
+    inputs (so it requires grad when one of them does) that refuses to be differentiated."""
+    if not is_grad_enabled() or not needs_grad(*inputs):
+        return res
+
+    def refuse(gg, needs, *saved):
+        raise errors.EngineRuntimeError(
+            f"derivative for aten::{op_name}_backward is not implemented")
+
+    record(res, "NotImplemented", refuse, inputs, per_input=False)
+    return res
 
 
 @op(kind="function", grad_fns=("MultilabelMarginLossBackward0",))
@@ -353,7 +370,9 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
 
         def grad_input(g, k):
             gg = g.reshape(-1, 1) if reduction == "none" and input.ndim == 2 else g
-            return gg * k / count
+            with no_grad():
+                res = gg * k / count
+            return _no_derivative_of_backward("multilabel_margin_loss", res, g, input)
 
         record(out, "MultilabelMarginLossBackward0", (grad_input,), (input,), (coef_t,))
     return out

@@ -1447,6 +1447,7 @@ class _LossBackward:
     formulas: the incoming gradient's, ``self``'s and ``target``'s (its negation)."""
 
     name = ""
+    same_dtype = False  # torch's kernel refuses operands of another dtype than ``self``
 
     def __init__(self, reduction: str, n: int, param):
         self.reduction, self.n, self.param = reduction, n, param
@@ -1454,6 +1455,12 @@ class _LossBackward:
         self.grads = (self._grad_output, self._self, lambda gg, g, a, b: -self._self(gg, g, a, b))
 
     def __call__(self, g, a, b):
+        if self.same_dtype:  # a TensorIterator that does not promote: (grad_input,) a, b, g
+            for t in (b, g):
+                if t.dtype is not a.dtype:
+                    raise errors.EngineRuntimeError(
+                        f"Found dtype {_TORCH_NAMES[t.dtype.name]} but expected "
+                        f"{_TORCH_NAMES[a.dtype.name]}")
         if not b.dtype.is_floating_point:  # (an integer or bool operand: it has no gradient)
             b = b.to(a.dtype)
         elif not a.dtype.is_floating_point:
@@ -1488,6 +1495,7 @@ class _MseBackward(_LossBackward):
 
 class _HuberBackward(_LossBackward):
     name = "HuberLossBackwardBackward0"
+    same_dtype = True
 
     def formula(self, g, a, b):
         from .pointwise import where
