@@ -300,7 +300,8 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
                 res = gg * k / count
             return _no_derivative_of_backward("multi_margin_loss", res, g, input)
 
-        record(out, "MultiMarginLossBackward0", (grad_input,), (input,), (coef_t,))
+        record(out, "MultiMarginLossBackward0", (grad_input,), (input,), (coef_t,),
+               jvp=_no_forward_ad("multi_margin_loss"))
     return out
 
 
@@ -374,7 +375,8 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
                 res = gg * k / count
             return _no_derivative_of_backward("multilabel_margin_loss", res, g, input)
 
-        record(out, "MultilabelMarginLossBackward0", (grad_input,), (input,), (coef_t,))
+        record(out, "MultilabelMarginLossBackward0", (grad_input,), (input,), (coef_t,),
+               jvp=_no_forward_ad("multilabel_margin_loss_forward"))
     return out
 
 
@@ -498,13 +500,20 @@ def _ctc_grad(xp, lp, ext, il, tl, emit, skip, valid, alpha, nll, zero_infinity)
     return xp.where(keep[..., None], grad, 0).astype(lp.dtype)
 
 
-def _no_ctc_forward_ad(tangents):
-    raise errors.KernelNotImplemented(
-        "Trying to use forward AD with _ctc_loss that does not support it because it has "
-        "not been implemented yet.\nPlease file an issue to PyTorch at "
-        "https://github.com/pytorch/pytorch/issues/new?template=feature-request.yml so that we "
-        "can prioritize its implementation or submit a PR adding the implementation to "
-        "derivatives.yaml")
+def _no_forward_ad(aten: str):
+    """The tangent rule of an op torch has no forward-mode formula for: its refusal."""
+    def refuse(tangents):
+        raise errors.KernelNotImplemented(
+            f"Trying to use forward AD with {aten} that does not support it because it has "
+            "not been implemented yet.\nPlease file an issue to PyTorch at "
+            "https://github.com/pytorch/pytorch/issues/new?template=feature-request.yml so that "
+            "we can prioritize its implementation or submit a PR adding the implementation to "
+            "derivatives.yaml")
+
+    return refuse
+
+
+_no_ctc_forward_ad = _no_forward_ad("_ctc_loss")
 
 
 def _no_ctc_double(g, *_):
