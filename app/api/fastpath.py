@@ -10,7 +10,9 @@ the middleware and exception handlers give. Every other request, and these when 
 them is unusual, go through the full stack unchanged. What this skips is layers, not work: the
 request-context, body-limit and HEAD middleware wrappers, Starlette's route matching, the route
 handler and a ``Response`` object (together ~0.1 ms of the serving process's CPU per request,
-`benchmarks/README.md`).
+`benchmarks/README.md`). :class:`ServiceApp` puts it in front of FastAPI's own ``__call__`` (its
+telemetry check, Starlette's error middleware and its wrapper around every ``send``), and the
+body is read from ``receive`` itself, without a ``Request``.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ import secrets
 import time
 from typing import Any
 
+from fastapi import FastAPI
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.responses import OrjsonRequest
@@ -29,7 +33,7 @@ from app.core.errors import PROBLEM_MEDIA_TYPE, problem_for, render_problem
 from app.core.middleware import REPLICA_HEADER, REQUEST_ID_HEADER
 from app.core.security import authenticate, presented_key
 from app.services.hosts.protocol import INLINE_MAX
-from app.services.runner import TIMINGS, to_response
+from app.services.runner import TIMINGS, Body, is_json, request_context, to_response
 
 logger = logging.getLogger("app.errors")
 
@@ -38,12 +42,28 @@ RUN_SUFFIX = "/run"
 RUN_TEMPLATE = "/v1/sessions/{session_id}/run"
 EVALUATE = "/v1/evaluate"
 _CLIENT_ID = re.compile(rb"^[A-Za-z0-9._:-]{1,128}$")
+_ESCAPED = re.compile(r"[?#\\]|^//")
+"""Paths Starlette's URL escapes (``request_context``)."""
 _SKIP = {b"origin", b"transfer-encoding", b"expect"}
 """Headers that send a request the long way (CORS, a streamed body, ``100-continue``)."""
 
 
+class ServiceApp(FastAPI):
+    """The service's FastAPI app, with :class:`FastPath` in front of FastAPI's ``__call__``
+    (``fast``, set by ``app.main.create_app``)."""
+
+    fast: FastPath | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.fast is not None and scope["type"] == "http":
+            scope["app"] = self  # as Starlette sets it (the full stack does it again)
+            await self.fast(scope, receive, send)
+        else:
+            await super().__call__(scope, receive, send)
+
+
 class FastPath:
-    """Outermost ASGI layer (inside Starlette's last-resort error middleware)."""
+    """The outermost ASGI layer: the two hot requests, or ``app`` (the whole stack)."""
 
     def __init__(self, app: ASGIApp, max_body_bytes: int, replica: str | None = None) -> None:
         self.app = app
@@ -65,7 +85,7 @@ class FastPath:
         else:
             await self.app(scope, receive, send)
             return
-        length = api_key = authorization = request_id = None
+        length = api_key = authorization = request_id = content_type = None
         for name, value in scope["headers"]:  # the first of each, as Starlette's Headers.get
             if name == b"content-length":
                 if length is not None:  # sent twice: the full stack decides
@@ -78,6 +98,8 @@ class FastPath:
                 authorization = value if authorization is None else authorization
             elif name == b"x-request-id":
                 request_id = value if request_id is None else request_id
+            elif name == b"content-type":
+                content_type = value if content_type is None else content_type
             elif name in _SKIP:
                 length = None
                 break
@@ -86,11 +108,12 @@ class FastPath:
                 or app.dependency_overrides):
             await self.app(scope, receive, send)
             return
-        await self._serve(app, scope, receive, send, sid, api_key, authorization, request_id)
+        await self._serve(app, scope, receive, send, sid, api_key, authorization, request_id,
+                          content_type)
 
     async def _serve(self, app: Any, scope: Scope, receive: Receive, send: Send,
                      sid: str | None, api_key: bytes | None, authorization: bytes | None,
-                     given_id: bytes | None) -> None:
+                     given_id: bytes | None, content_type: bytes | None) -> None:
         started = time.perf_counter()
         request_id = (given_id.decode() if given_id and _CLIENT_ID.match(given_id)
                       else secrets.token_hex(8))
@@ -99,19 +122,24 @@ class FastPath:
         template = EVALUATE if sid is None else RUN_TEMPLATE
         status = 500
         extra = [(REQUEST_ID_HEADER, request_id.encode()), *self.replica]
-        request = OrjsonRequest(scope, receive)
         responding = False
+        reply = None
         try:
             owner = authenticate(
                 presented_key(api_key.decode("latin-1") if api_key else None,
                               authorization.decode("latin-1") if authorization else None),
                 state.settings.api_keys)
             runner = state.runner
+            context = request_context(OrjsonRequest(scope, receive)) if _ESCAPED.search(
+                scope["path"]) else {"path": scope["path"], "rid": request_id}
+            json_body = is_json(content_type.decode("latin-1") if content_type else None)
             if sid is None:
-                reply, payload = await runner.stateless_reply("evaluate", owner, request)
+                body = Body(data=await _read(receive), is_json=json_body)
+                reply, payload = await runner.stateless_inline("evaluate", owner, body, context)
             else:
                 session = await state.store.get(owner, sid)
-                reply, payload = await runner.run_reply(session, request)
+                body = Body(data=await _read(receive), is_json=json_body)
+                reply, payload = await runner.on_session_inline(session, "run", context, body)
             status = reply["status"]
             if isinstance(payload, mmap.mmap):  # a large reply, streamed
                 response = to_response(reply, payload)
@@ -127,8 +155,11 @@ class FastPath:
                 logger.error("error while replying (request %s %s %s)", request_id,
                              scope.get("method"), scope.get("path"), exc_info=exc)
                 raise
-            status = await self._problem(app, scope, receive, send, request, exc, extra)
+            status = await self._problem(app, scope, receive, send,
+                                         OrjsonRequest(scope, receive), exc, extra)
         finally:
+            if reply is not None:
+                state.runner.observe("evaluate" if sid is None else "run", reply, started)
             state.metrics.observe_request("POST", template, status,
                                           time.perf_counter() - started)
 
@@ -157,6 +188,20 @@ class FastPath:
         response = await handler(request, exc)
         await response(scope, receive, _adding(send, extra))
         return response.status_code
+
+
+async def _read(receive: Receive) -> bytes:
+    """The request's body (small: its ``Content-Length`` was checked), as Starlette's
+    ``Request.body`` reads it."""
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.request":
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                return b"".join(chunks)
+        elif message["type"] == "http.disconnect":
+            raise ClientDisconnect
 
 
 def _reply_messages(reply: dict[str, Any], payload: Any,

@@ -141,6 +141,33 @@ def conv_input_grad(xp, g, w, spatial, stride, padding, dilation, groups):
     return col2im(xp, cols, tuple(spatial), stride, padding, dilation)
 
 
+def input_grad_tail_products(xp, gi, g, w, spatial, stride, padding, dilation, groups):
+    """oneDNN's backward-data with a stride that does not divide the input's last extent:
+    along that axis it also multiplies the weight by the zeros of the gradient's border, for
+    every input position a stride-aligned tap reaches outside the output, so an infinite or
+    NaN weight puts NaN there (``0 * inf``). Only those NaN are added to ``gi``."""
+    s, pad, k = stride[-1], padding[-1], w.shape[-1]
+    size, length = spatial[-1], g.shape[-1]
+    before = max(0, -((pad - k + 1) // s))
+    last = (size - 1 + pad) // s
+    after = max(0, last + 1 - length)
+    if not before and not after:
+        return gi
+    widths = ((0, 0),) * (g.ndim - 1) + ((before, after),)
+    ge = xp.pad(g, widths)
+    n, o = ge.shape[:2]
+    og = o // groups
+    wt = w.reshape(groups, og, -1).transpose(0, 2, 1)
+    with np.errstate(invalid="ignore"):
+        cols = xp.matmul(wt, ge.reshape(n, groups, og, -1))
+    cols = cols.reshape((n, w.shape[1] * groups) + tuple(w.shape[2:]) + tuple(ge.shape[2:]))
+    left = tuple(padding[:-1]) + (pad + before * s,)
+    reach = (ge.shape[-1] - 1) * s + k
+    right = tuple(padding[:-1]) + (max(0, reach - size - left[-1]),)
+    wide = col2im(xp, cols, tuple(spatial), stride, left, dilation, right)
+    return xp.where(xp.isnan(wide) & ~xp.isnan(gi), wide, gi)
+
+
 def conv_weight_grad(xp, x, g, ksize, stride, padding, dilation, groups):
     """The adjoint of ``conv_forward`` in its weight: ``sum_n g[n] @ cols[n]^T`` (one product
     per sample: BLAS reads the columns transposed, no second copy)."""
@@ -489,11 +516,25 @@ def convolution_backward(grad_output: Tensor, input: Tensor, weight: Tensor, par
     gi = gw = gb = None
     if output_mask[0]:
         if p.transposed:
-            gi = conv_forward(xp, g, w, p.stride, p.padding, p.dilation, p.groups,
-                              x.shape[2:])
+            # float: oneDNN's general kernel (no groups) and its depthwise one skip the
+            # padding; other grouped ones run natively
+            depthwise = w.shape[0] == p.groups and w.shape[1] == 1
+            skip = (any(p.padding) and
+                    (p.groups == 1 or depthwise or input.dtype.name == "float16") and
+                    _uses_onednn(input, weight, p.groups, True, p.output_padding, p.stride)
+                    and not bool(xp.isfinite(w).all()))
+            gi = (conv_forward_skipping_padding if skip else conv_forward)(
+                xp, g, w, p.stride, p.padding, p.dilation, p.groups, x.shape[2:])
         else:
             gi = conv_input_grad(xp, g, w, x.shape[2:], p.stride, p.padding, p.dilation,
                                  p.groups)
+            if (p.stride[-1] > 1 and all(d == 1 for d in p.dilation) and
+                    x.shape[-1] % p.stride[-1] and
+                    (p.groups == 1 or input.dtype.name == "float16") and
+                    _uses_onednn(input, weight, p.groups) and
+                    not bool(xp.isfinite(w).all())):
+                gi = input_grad_tail_products(xp, gi, g, w, x.shape[2:], p.stride,
+                                              p.padding, p.dilation, p.groups)
     if output_mask[1]:
         if p.transposed:
             gw = conv_weight_grad(xp, g, x, w.shape[2:], p.stride, p.padding, p.dilation,

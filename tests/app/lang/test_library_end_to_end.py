@@ -218,3 +218,24 @@ print(torch.autograd.gradcheck(Bad.apply, x, raise_exception=False))
 def test_gradcheck_failures_are_gradcheck_errors():
     pytest.importorskip("engine.autograd.gradcheck")
     assert ours(GRADCHECK_ERROR) == torch_prints(GRADCHECK_ERROR)
+
+
+GRAD_MODES = """
+import torch
+print(torch.is_grad_enabled())
+with torch.no_grad():
+    print(torch.is_grad_enabled())
+    with torch.enable_grad():
+        print(torch.is_grad_enabled())
+check = torch.is_grad_enabled
+@torch.no_grad()
+def inside():
+    return check()
+print(inside(), check(), torch.is_inference_mode_enabled())
+with torch.set_grad_enabled(False):
+    print(torch.is_grad_enabled())
+"""
+
+
+def test_grad_mode_queries_are_callable_from_programs():
+    assert ours(GRAD_MODES) == torch_prints(GRAD_MODES)
