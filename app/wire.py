@@ -21,6 +21,7 @@ from pydantic import ValidationError
 import engine
 from app.core.errors import InvalidRequest, LimitExceeded
 from app.lang.arrays import Array
+from app.lang.library import torch_class_name
 from app.models.values import InferenceTensor, TensorIn
 
 OIP_DTYPES = {"FP32": "float32", "FP64": "float64", "FP16": "float16", "INT32": "int32",
@@ -191,6 +192,9 @@ def describe(value: Any) -> dict[str, Any]:
         return {"type": "dtype", "name": value.name, "repr": repr(value)}
     if value.__class__.__name__ == "Device" and hasattr(value, "type"):
         return {"type": "device", "name": str(value), "repr": repr(value)}
+    if isinstance(value, type) and value.__module__.startswith("engine."):
+        path, name = torch_class_name(value)  # a library class under torch's name
+        return {"type": "type", "name": name, "repr": f"<class '{path}'>"}
     if callable(name_of) and hasattr(value, "next_functions"):
         return {"type": "grad_fn", "name": name_of(), "repr": f"<{name_of()} object>"}
     kind = type(value).__name__.lower()

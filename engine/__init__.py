@@ -5,7 +5,7 @@ import numpy as _np
 
 from . import _malloc, errors, linalg, ops  # noqa: F401 (_malloc: glibc thresholds; linalg: torch.linalg)
 from .autograd import grad
-from .autograd.grad_mode import inference_mode, is_inference_mode_enabled
+from .autograd.grad_mode import inference_mode, is_grad_enabled, is_inference_mode_enabled
 from .cost import use_cost_meter
 from .device import Device, cuda_device_count, default_device, device, use_device
 from .dtypes import (
@@ -23,7 +23,6 @@ from .dtypes import (
 from .memory import held_bytes
 from .modes import (
     enable_grad,
-    is_grad_enabled,
     no_grad,
     set_grad_enabled,
     use_limits,

@@ -171,10 +171,53 @@ def _class_text(cls: type) -> str:
     return f"<class '{torch_class_name(cls)[0]}'>"
 
 
-def to_str(rs: RunState, value: Any) -> str:
+_CONTAINERS = (list, tuple, dict, set, frozenset)
+
+
+def torch_repr(value: Any) -> str:
+    """``repr(value)`` as the program's Python shows it: engine classes under torch's names
+    (``<class 'torch.Tensor'>``), also inside lists, tuples, dicts and sets."""
     if isinstance(value, type) and value.__module__.startswith("engine."):
         return _class_text(value)
-    out = py.str(value)
+    text = py.repr(value)
+    if type(value) not in _CONTAINERS or "<class 'engine." not in text:
+        return text
+    return _container_repr(value, set())
+
+
+def _container_repr(value: Any, open_ids: set[int]) -> str:
+    """A container's repr built item by item (the slow path of :func:`torch_repr`); a
+    container met again inside itself is ``[...]`` / ``{...}`` as Python shows it."""
+    if isinstance(value, type) and value.__module__.startswith("engine."):
+        return _class_text(value)
+    kind = type(value)
+    if kind not in _CONTAINERS:
+        return py.repr(value)
+    if id(value) in open_ids:
+        return "[...]" if kind is list else "{...}"
+    open_ids.add(id(value))
+    try:
+        if kind is dict:
+            inner = ", ".join(f"{_container_repr(k, open_ids)}: {_container_repr(v, open_ids)}"
+                              for k, v in value.items())
+            return "{" + inner + "}"
+        inner = ", ".join(_container_repr(v, open_ids) for v in value)
+        if kind is list:
+            return "[" + inner + "]"
+        if kind is tuple:
+            return "(" + inner + ("," if len(value) == 1 else "") + ")"
+        if not value:
+            return "set()" if kind is set else "frozenset()"
+        return "{" + inner + "}" if kind is set else "frozenset({" + inner + "})"
+    finally:
+        open_ids.discard(id(value))
+
+
+def to_str(rs: RunState, value: Any) -> str:
+    if type(value) in _CONTAINERS or isinstance(value, type):
+        out = torch_repr(value)
+    else:
+        out = py.str(value)
     size_guard(rs, len(out), "a string")
     return out
 
@@ -195,8 +238,8 @@ def _print(rs: RunState, *values: Any, sep: Any = " ", end: Any = "\n", file: An
 def format_value(rs: RunState, value: Any, spec: Any = "") -> str:
     spec = py.str(spec)
     width_guard(spec)
-    if isinstance(value, type) and value.__module__.startswith("engine."):
-        return py.format(_class_text(value), spec)
+    if type(value) in _CONTAINERS or isinstance(value, type):
+        return py.format(torch_repr(value), spec)
     return py.format(value, spec)
 
 
@@ -205,9 +248,7 @@ def _str(rs: RunState, value: Any = "") -> str:
 
 
 def _repr(rs: RunState, value: Any) -> str:
-    if isinstance(value, type) and value.__module__.startswith("engine."):
-        return _class_text(value)
-    out = py.repr(value)
+    out = torch_repr(value)
     size_guard(rs, len(out), "a string")
     return out
 
@@ -371,7 +412,8 @@ def class_of(value: Any) -> Any:
         return cls
     t = type(value)
     if t.__module__.startswith("engine."):
-        return t
+        parameter = t is engine.Tensor and isinstance(value, engine.nn.Parameter)
+        return engine.nn.Parameter if parameter else t
     builtin = TYPES_BY_PYTYPE.get(t)
     if builtin is not None:
         return builtin

@@ -54,6 +54,11 @@ for _name, _base in _HIERARCHY:
          "__str__": NativeMethod("__str__", _str)} if _base is None else {},
         builtin=True)
 BASE_EXCEPTION = BUILTIN_EXCEPTIONS["BaseException"]
+#: Exception classes of torch's libraries that engine errors arrive as (not builtin names: a
+#: program meets them by catching): gradcheck's ``GradcheckError`` is a ``RuntimeError``.
+LIBRARY_EXCEPTIONS: dict[str, UserClass] = {
+    "GradcheckError": UserClass("GradcheckError", "GradcheckError",
+                                (BUILTIN_EXCEPTIONS["RuntimeError"],), {}, builtin=True)}
 
 
 def is_exception_class(value: Any) -> bool:
@@ -89,7 +94,8 @@ def exception_repr(exc: Any) -> str:
 
 
 def make_exception(kind: str, message: str) -> Instance:
-    cls = BUILTIN_EXCEPTIONS.get(kind) or BUILTIN_EXCEPTIONS["RuntimeError"]
+    cls = BUILTIN_EXCEPTIONS.get(kind) or LIBRARY_EXCEPTIONS.get(kind) or \
+        BUILTIN_EXCEPTIONS["RuntimeError"]
     obj = new_instance(cls)
     obj.attrs["args"] = (message,) if message != "" else ()
     return obj
@@ -126,10 +132,11 @@ def catchable(err: BaseException) -> bool:
 
 # --------------------------------------------------------------------------- engine errors
 
-_PY_EXCEPTIONS = ("StopIteration", "ZeroDivisionError", "OverflowError", "NotImplementedError",
-                  "RecursionError", "IndexError", "KeyError", "LookupError", "UnboundLocalError",
-                  "NameError", "AttributeError", "AssertionError", "TypeError", "ValueError",
-                  "ArithmeticError", "RuntimeError")
+_PY_EXCEPTIONS = ("GradcheckError", "StopIteration", "ZeroDivisionError", "OverflowError",
+                  "NotImplementedError", "RecursionError", "IndexError", "KeyError",
+                  "LookupError", "UnboundLocalError", "NameError", "AttributeError",
+                  "AssertionError", "TypeError", "ValueError", "ArithmeticError",
+                  "RuntimeError")
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 
 

@@ -8,7 +8,7 @@ import weakref
 from contextvars import ContextVar
 
 from .. import errors
-from ..modes import _grad_enabled, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from ..modes import _grad_enabled, enable_grad, no_grad, set_grad_enabled
 from ..tensor import Tensor
 from . import forward_ad
 
@@ -16,6 +16,13 @@ __all__ = ["enable_grad", "inference_mode", "is_grad_enabled", "is_inference",
            "is_inference_mode_enabled", "no_grad", "set_grad_enabled"]
 
 _inference: ContextVar[bool] = ContextVar("inference_mode", default=False)
+
+
+def is_grad_enabled() -> bool:
+    """Whether ops on tensors that require grad record a graph (``torch.is_grad_enabled``).
+    A Python function, so programs may call it; the ops' hot paths use
+    ``engine.modes.is_grad_enabled``, the context variable's own ``get``."""
+    return _grad_enabled.get()
 
 # Inference tensors: the tensors made while inference mode is on (views of them are too; a view
 # made there of a normal tensor is normal). While any inference_mode is open, the tensor

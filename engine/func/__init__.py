@@ -21,7 +21,7 @@ from ._pytree import tree_flatten, tree_unflatten
 from .vmap import vmap
 
 __all__ = ["functional_call", "grad", "grad_and_value", "hessian", "jacfwd", "jacrev", "jvp",
-           "vjp", "vmap"]
+           "stack_module_state", "vjp", "vmap"]
 
 _depth: ContextVar[int] = ContextVar("func_depth", default=0)
 
@@ -514,3 +514,36 @@ def _slot_table(owner, attr: str) -> dict:
         f"{type(owner).__name__} has no parameter or buffer named {attr!r}") \
         if hasattr(errors, "EngineAttributeError") else AttributeError(
         f"{type(owner).__name__} has no parameter or buffer named {attr!r}")
+
+
+def stack_module_state(models) -> tuple[dict, dict]:
+    """``(params, buffers)``: each parameter and buffer of ``M`` modules of one class stacked
+    along a new first dimension, by name (for :func:`vmap` over :func:`functional_call`).
+    Stacks of tensors that require grad are new leaves, unrelated to the modules' own."""
+    from ..ops.shape import stack
+
+    if len(models) == 0:
+        raise errors.EngineRuntimeError(
+            "stack_module_state: Expected at least one model, got 0.")
+    first = models[0]
+    if any(m.training != first.training for m in models):
+        raise errors.EngineRuntimeError(
+            "stack_module_state: Expected all models to have the same training/eval mode.")
+    if any(type(m) is not type(first) for m in models):
+        raise errors.EngineRuntimeError(
+            "stack_module_state: Expected all models to be of the same class.")
+
+    def stacked(named) -> dict:
+        per_model = [dict(named(m)) for m in models]
+        out = {}
+        for name in per_model[0]:
+            tensors = [d[name] for d in per_model]
+            wanted = {t.requires_grad for t in tensors}
+            if len(wanted) > 1:
+                raise errors.EngineRuntimeError(
+                    f"Expected {name} from each model to have the same .requires_grad")
+            result = stack(tensors)
+            out[name] = result.detach().requires_grad_() if True in wanted else result
+        return out
+
+    return (stacked(lambda m: m.named_parameters()), stacked(lambda m: m.named_buffers()))

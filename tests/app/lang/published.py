@@ -2,10 +2,11 @@
 with both drawing the same random numbers.
 
 The engine's generator is not torch's, so on the torch side every random draw the programs
-make (``torch.randn/rand/normal/randint/randperm``, ``Tensor.normal_/uniform_`` and so the
-``nn`` layers' initialisation, Python's ``random``) is answered by a second engine generator
-seeded like the session's: the same draws in the same order give the same numbers, and the
-values the two runs print can be compared.
+make (``torch.randn/rand/normal/randint/randperm/multinomial``, ``Tensor.normal_/uniform_`` and
+so the ``nn`` layers' initialisation, Python's ``random``) is answered by a second engine
+generator seeded like the session's, and a ``torch.Generator()`` by an engine generator seeded
+like the program's: the same draws in the same order give the same numbers, and the values the
+two runs print can be compared.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import numpy as np
 
 import engine
 from app.lang import Environment, Limits, compile_source, pymodules, run_program
+from app.lang.builtins import torch_repr
 
 PROGRAMS = Path(__file__).parent / "programs"
 SEED = 0
@@ -45,7 +47,7 @@ def run_ours(cells: list[str], limits: Limits | None = None, json: bool = False)
                              source=None if json else cell)
         lines += [line for entry in result.printed for line in entry.split("\n")]
         if result.result is not None:  # a notebook shows the cell's last expression
-            lines += repr(result.result).split("\n")
+            lines += torch_repr(result.result).split("\n")
     return lines
 
 
@@ -109,11 +111,26 @@ def _twinned() -> Iterator[None]:
             return tuple(size[0])
         return tuple(size)
 
+    class TwinGenerator:
+        """``torch.Generator()`` in the torch run: its draws come from an engine generator
+        seeded the same, as the session's ``torch.Generator()`` draws."""
+
+        def __init__(self, device: Any = "cpu") -> None:
+            self.engine = engine.Generator()
+
+        def manual_seed(self, seed: int) -> TwinGenerator:
+            self.engine.manual_seed(seed)
+            return self
+
+    def source(generator: Any) -> Any:
+        assert generator is None or isinstance(generator, TwinGenerator), generator
+        return twin if generator is None else generator.engine
+
     def drawing(name: str):
         def draw(*args: Any, size: Any = None, dtype: Any = None, requires_grad: bool = False,
                  generator: Any = None, device: Any = None, **kw: Any) -> Any:
-            assert generator is None and set(kw) <= {"mean", "std"}, (name, kw)
-            with engine.use_generator(twin):
+            assert set(kw) <= {"mean", "std"}, (name, kw)
+            with engine.use_generator(source(generator)):
                 if name in ("randn", "rand"):
                     shape = size_of(args) if size is None else tuple(size)
                     t = getattr(engine, name)(shape, dtype=dtypes[dtype])
@@ -131,6 +148,13 @@ def _twinned() -> Iterator[None]:
             assert not kw, (name, kw)
             return to_torch(t, dtype, requires_grad)
         return draw
+
+    def multinomial(input: Any, num_samples: int, replacement: bool = False, *,
+                    generator: Any = None) -> Any:
+        probabilities = engine.tensor(input.detach().numpy())
+        with engine.use_generator(source(generator)):
+            t = engine.multinomial(probabilities, num_samples, replacement)
+        return to_torch(t)
 
     def like(name: str):
         def draw(x: Any, dtype: Any = None, requires_grad: bool = False) -> Any:
@@ -168,6 +192,8 @@ def _twinned() -> Iterator[None]:
                     for n in ("randn_like", "rand_like")})
     patches.update({(torch.Tensor, n): in_place(n) for n in ("normal_", "uniform_")})
     patches[(torch, "manual_seed")] = seeding
+    patches[(torch, "Generator")] = TwinGenerator
+    patches[(torch, "multinomial")] = multinomial
     patches.update({(random, n): py(getattr(pymodules, "_" + n))
                     for n in ("shuffle", "randint", "random", "uniform", "gauss", "choice",
                               "sample", "randrange")})

@@ -140,11 +140,29 @@ net.eval()
 print(net.training, net[0].training, [n for n, p in net.named_parameters()])
 """
 
+TYPES = """
+import torch
+from torch import nn
+x = torch.ones(2)
+p = nn.Parameter(torch.ones(2))
+lin = nn.Linear(2, 2)
+print(type(x), type(p), type(lin), type(torch.optim.SGD([p], lr=0.1)), type(x.shape))
+print(type(x) is torch.Tensor, type(p) is torch.Tensor, isinstance(p, torch.Tensor),
+      type(p) == nn.Parameter, type(lin.weight) == nn.Parameter, type(lin.weight * 2))
+print(type(p).__name__, type(lin.bias).__name__, type(torch.float32).__name__)
+print((type(lin.bias), lin.bias.shape), [torch.Tensor, {nn.ReLU: [nn.Parameter]}])
+print(repr((nn.Linear,)), str({nn.Linear}), f"{[torch.Tensor]}", frozenset([torch.Tensor]))
+loop = [nn.Linear]
+loop.append(loop)
+print(loop, {"k": (nn.Linear, "<class 'engine.x'>")})
+"""
+
 
 @pytest.mark.parametrize("name, source", [("module training", MODULE_TRAINING),
                                           ("custom Function", CUSTOM_FUNCTION),
                                           ("Dataset subclass", DATASET),
-                                          ("Sequential and init", SEQUENTIAL)])
+                                          ("Sequential and init", SEQUENTIAL),
+                                          ("types under torch's names", TYPES)])
 def test_library_programs_print_what_torch_prints(name, source):
     if name == "custom Function":
         pytest.importorskip("engine.autograd.function")
@@ -164,3 +182,60 @@ def test_a_module_subclass_trains_over_http(client):
     again = client.post(f"/v1/sessions/{sid}/run", json={"source": "model(X[:1])"})
     assert again.status_code == 200, again.text
     assert again.json()["result"]["grad_fn"] == "AddmmBackward0"
+
+
+def test_a_library_class_comes_back_under_its_torch_name(client):
+    sid = client.post("/v1/sessions").json()["id"]
+    reply = client.post(f"/v1/sessions/{sid}/run", json={
+        "source": "import torch\nfrom torch import nn\n"
+                  "type(nn.Parameter(torch.ones(1))), nn.Linear, torch.Tensor"})
+    assert reply.status_code == 200, reply.text
+    assert reply.json()["result"] == [
+        {"type": "type", "name": "Parameter", "repr": "<class 'torch.nn.parameter.Parameter'>"},
+        {"type": "type", "name": "Linear", "repr": "<class 'torch.nn.modules.linear.Linear'>"},
+        {"type": "type", "name": "Tensor", "repr": "<class 'torch.Tensor'>"}]
+
+
+GRADCHECK_ERROR = """
+import torch
+class Bad(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * 2
+    @staticmethod
+    def backward(ctx, g):
+        return g * 3
+x = torch.ones(2, dtype=torch.double, requires_grad=True)
+try:
+    torch.autograd.gradcheck(Bad.apply, x)
+except RuntimeError as e:
+    print(type(e).__name__, isinstance(e, RuntimeError), str(e).split(",")[0])
+print(torch.autograd.gradcheck(Bad.apply, x, raise_exception=False))
+"""
+
+
+def test_gradcheck_failures_are_gradcheck_errors():
+    pytest.importorskip("engine.autograd.gradcheck")
+    assert ours(GRADCHECK_ERROR) == torch_prints(GRADCHECK_ERROR)
+
+
+GRAD_MODES = """
+import torch
+print(torch.is_grad_enabled())
+with torch.no_grad():
+    print(torch.is_grad_enabled())
+    with torch.enable_grad():
+        print(torch.is_grad_enabled())
+check = torch.is_grad_enabled
+@torch.no_grad()
+def inside():
+    return check()
+print(inside(), check(), torch.is_inference_mode_enabled())
+with torch.set_grad_enabled(False):
+    print(torch.is_grad_enabled())
+"""
+
+
+def test_grad_mode_queries_are_callable_from_programs():
+    assert ours(GRAD_MODES) == torch_prints(GRAD_MODES)

@@ -76,3 +76,54 @@ def test_vmap_over_a_shared_weight_is_the_batched_call_bit_for_bit():
         ft.vmap(_predict, in_dims=(None, None, 0))(w, b, xs).numpy(), _predict(w, b, xs).numpy())
     m = engine.randn(64, 3, 31)
     np.testing.assert_array_equal(ft.vmap(lambda a: a @ w.T)(m).numpy(), (m @ w.T).numpy())
+
+
+def _stacking_cases(nn):
+    mixed = [nn.Linear(2, 2), nn.Linear(2, 2)]
+    mixed[1].bias.requires_grad_(False)
+    frozen = [nn.Linear(3, 2), nn.Linear(3, 2)]
+    for m in frozen:
+        m.weight.requires_grad_(False)
+    return {"none": [], "sizes": [nn.Linear(2, 2), nn.Linear(2, 3)],
+            "classes": [nn.Linear(2, 2), nn.ReLU()],
+            "modes": [nn.Linear(2, 2), nn.ReLU().eval()], "requires_grad": mixed,
+            "frozen": frozen, "batch_norm": [nn.BatchNorm1d(3), nn.BatchNorm1d(3).train()]}
+
+
+@pytest.mark.parametrize("case", ["none", "sizes", "classes", "modes", "requires_grad",
+                                  "frozen", "batch_norm"])
+def test_stack_module_state_as_torch(case):
+    torch = pytest.importorskip("torch")
+    import engine.nn as enn
+
+    results = []
+    for lib, nn, stack_state in ((engine, enn, ft.stack_module_state),
+                                 (torch, torch.nn, torch.func.stack_module_state)):
+        lib.manual_seed(0)
+        try:
+            params, buffers = stack_state(_stacking_cases(nn)[case])
+        except RuntimeError as e:
+            results.append(("error", str(e)))
+            continue
+        results.append(("ok", [(group, name, tuple(t.shape), str(t.dtype).split(".")[-1],
+                                t.requires_grad, t.is_leaf, t.grad_fn is None)
+                               for group, d in (("p", params), ("b", buffers))
+                               for name, t in d.items()]))
+    assert results[0] == results[1]
+
+
+def test_stacked_parameters_are_new_leaves_holding_copies():
+    import engine.nn as nn
+
+    models = [nn.Linear(3, 2), nn.Linear(3, 2)]
+    params, _ = ft.stack_module_state(models)
+    assert params["weight"].shape == (2, 2, 3) and params["weight"].is_leaf
+    np.testing.assert_array_equal(params["weight"][1].detach().numpy(),
+                                  models[1].weight.detach().numpy())
+    with engine.no_grad():
+        models[0].weight.add_(1)
+    assert not engine.equal(params["weight"][0], models[0].weight)
+    out = ft.vmap(lambda p, x: ft.functional_call(models[0], p, (x,)))(params, engine.ones(2, 3))
+    out.sum().backward()
+    np.testing.assert_array_equal(params["bias"].grad.numpy(), np.ones((2, 2), np.float32))
+    assert models[0].weight.grad is None
