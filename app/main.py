@@ -14,7 +14,7 @@ from fastapi.routing import APIRoute
 from pydantic import ValidationError
 
 from app.api.deps import SECURITY, SECURITY_SCHEMES, requires_api_key
-from app.api.fastpath import FastPath
+from app.api.fastpath import FastPath, ServiceApp
 from app.api.json_form_doc import document_json_form
 from app.api.main import routers
 from app.api.responses import OrjsonResponse, forwarded_components
@@ -96,7 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await pool.close(settings.shutdown_grace_s)
         store.clear()
 
-    app = FastAPI(
+    app = ServiceApp(
         title="autograd-service", version="0.1.0", description=DESCRIPTION,
         openapi_tags=TAGS, lifespan=lifespan, default_response_class=OrjsonResponse,
         docs_url=None, redoc_url=None,  # served from local assets by app.api.routes.web
@@ -113,8 +113,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestContextMiddleware, metrics=metrics,
                        replica=settings.replica_name)
     add_cors(app, settings.cors_origins)
-    app.add_middleware(FastPath, max_body_bytes=settings.max_body_bytes,  # outermost
-                       replica=settings.replica_name)
+    app.fast = FastPath(super(ServiceApp, app).__call__,  # outermost: see app.api.fastpath
+                        max_body_bytes=settings.max_body_bytes, replica=settings.replica_name)
     for router in routers:  # one level of routers: each level adds to every request's match
         app.include_router(router)
     app.state.allowed_methods = AllowedMethods(

@@ -10,18 +10,24 @@ the middleware and exception handlers give. Every other request, and these when 
 them is unusual, go through the full stack unchanged. What this skips is layers, not work: the
 request-context, body-limit and HEAD middleware wrappers, Starlette's route matching, the route
 handler and a ``Response`` object (together ~0.1 ms of the serving process's CPU per request,
-`benchmarks/README.md`).
+`benchmarks/README.md`). :class:`ServiceApp` puts it in front of FastAPI's own ``__call__`` (its
+telemetry check, Starlette's error middleware and its wrapper around every ``send``), and the
+body is read from ``receive`` itself, without a ``Request``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import mmap
 import re
 import secrets
+import socket
 import time
 from typing import Any
 
+from fastapi import FastAPI
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.responses import OrjsonRequest
@@ -29,7 +35,7 @@ from app.core.errors import PROBLEM_MEDIA_TYPE, problem_for, render_problem
 from app.core.middleware import REPLICA_HEADER, REQUEST_ID_HEADER
 from app.core.security import authenticate, presented_key
 from app.services.hosts.protocol import INLINE_MAX
-from app.services.runner import TIMINGS, to_response
+from app.services.runner import TIMINGS, Body, is_json, request_context, to_response
 
 logger = logging.getLogger("app.errors")
 
@@ -38,12 +44,28 @@ RUN_SUFFIX = "/run"
 RUN_TEMPLATE = "/v1/sessions/{session_id}/run"
 EVALUATE = "/v1/evaluate"
 _CLIENT_ID = re.compile(rb"^[A-Za-z0-9._:-]{1,128}$")
+_ESCAPED = re.compile(r"[?#\\]|^//")
+"""Paths Starlette's URL escapes (``request_context``)."""
 _SKIP = {b"origin", b"transfer-encoding", b"expect"}
 """Headers that send a request the long way (CORS, a streamed body, ``100-continue``)."""
 
 
+class ServiceApp(FastAPI):
+    """The service's FastAPI app, with :class:`FastPath` in front of FastAPI's ``__call__``
+    (``fast``, set by ``app.main.create_app``)."""
+
+    fast: FastPath | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.fast is not None and scope["type"] == "http":
+            scope["app"] = self  # as Starlette sets it (the full stack does it again)
+            await self.fast(scope, receive, send)
+        else:
+            await super().__call__(scope, receive, send)
+
+
 class FastPath:
-    """Outermost ASGI layer (inside Starlette's last-resort error middleware)."""
+    """The outermost ASGI layer: the two hot requests, or ``app`` (the whole stack)."""
 
     def __init__(self, app: ASGIApp, max_body_bytes: int, replica: str | None = None) -> None:
         self.app = app
@@ -65,7 +87,7 @@ class FastPath:
         else:
             await self.app(scope, receive, send)
             return
-        length = api_key = authorization = request_id = None
+        length = api_key = authorization = request_id = content_type = None
         for name, value in scope["headers"]:  # the first of each, as Starlette's Headers.get
             if name == b"content-length":
                 if length is not None:  # sent twice: the full stack decides
@@ -78,6 +100,8 @@ class FastPath:
                 authorization = value if authorization is None else authorization
             elif name == b"x-request-id":
                 request_id = value if request_id is None else request_id
+            elif name == b"content-type":
+                content_type = value if content_type is None else content_type
             elif name in _SKIP:
                 length = None
                 break
@@ -86,11 +110,12 @@ class FastPath:
                 or app.dependency_overrides):
             await self.app(scope, receive, send)
             return
-        await self._serve(app, scope, receive, send, sid, api_key, authorization, request_id)
+        await self._serve(app, scope, receive, send, sid, api_key, authorization, request_id,
+                          content_type)
 
     async def _serve(self, app: Any, scope: Scope, receive: Receive, send: Send,
                      sid: str | None, api_key: bytes | None, authorization: bytes | None,
-                     given_id: bytes | None) -> None:
+                     given_id: bytes | None, content_type: bytes | None) -> None:
         started = time.perf_counter()
         request_id = (given_id.decode() if given_id and _CLIENT_ID.match(given_id)
                       else secrets.token_hex(8))
@@ -99,19 +124,24 @@ class FastPath:
         template = EVALUATE if sid is None else RUN_TEMPLATE
         status = 500
         extra = [(REQUEST_ID_HEADER, request_id.encode()), *self.replica]
-        request = OrjsonRequest(scope, receive)
         responding = False
+        reply = None
         try:
             owner = authenticate(
                 presented_key(api_key.decode("latin-1") if api_key else None,
                               authorization.decode("latin-1") if authorization else None),
                 state.settings.api_keys)
             runner = state.runner
+            context = request_context(OrjsonRequest(scope, receive)) if _ESCAPED.search(
+                scope["path"]) else {"path": scope["path"], "rid": request_id}
+            json_body = is_json(content_type.decode("latin-1") if content_type else None)
             if sid is None:
-                reply, payload = await runner.stateless_reply("evaluate", owner, request)
+                body = Body(data=await _read(receive), is_json=json_body)
+                reply, payload = await runner.stateless_inline("evaluate", owner, body, context)
             else:
                 session = await state.store.get(owner, sid)
-                reply, payload = await runner.run_reply(session, request)
+                body = Body(data=await _read(receive), is_json=json_body)
+                reply, payload = await runner.on_session_inline(session, "run", context, body)
             status = reply["status"]
             if isinstance(payload, mmap.mmap):  # a large reply, streamed
                 response = to_response(reply, payload)
@@ -120,15 +150,24 @@ class FastPath:
             else:
                 start, body = _reply_messages(reply, payload, extra)
                 responding = True
-                await send(start)
-                await send(body)
+                corked = _cork(send)
+                try:
+                    await send(start)
+                    await send(body)
+                finally:
+                    if corked is not None:
+                        with contextlib.suppress(OSError):  # the client is gone
+                            corked.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 0)
         except Exception as exc:
             if responding:  # the reply may have begun: nothing else can be sent
                 logger.error("error while replying (request %s %s %s)", request_id,
                              scope.get("method"), scope.get("path"), exc_info=exc)
                 raise
-            status = await self._problem(app, scope, receive, send, request, exc, extra)
+            status = await self._problem(app, scope, receive, send,
+                                         OrjsonRequest(scope, receive), exc, extra)
         finally:
+            if reply is not None:
+                state.runner.observe("evaluate" if sid is None else "run", reply, started)
             state.metrics.observe_request("POST", template, status,
                                           time.perf_counter() - started)
 
@@ -159,6 +198,20 @@ class FastPath:
         return response.status_code
 
 
+async def _read(receive: Receive) -> bytes:
+    """The request's body (small: its ``Content-Length`` was checked), as Starlette's
+    ``Request.body`` reads it."""
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.request":
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                return b"".join(chunks)
+        elif message["type"] == "http.disconnect":
+            raise ClientDisconnect
+
+
 def _reply_messages(reply: dict[str, Any], payload: Any,
                     extra: list[tuple[bytes, bytes]]) -> tuple[Message, Message]:
     """The ASGI messages of a host's reply (as :func:`app.services.runner.to_response` and
@@ -176,6 +229,21 @@ def _reply_messages(reply: dict[str, Any], payload: Any,
                 (b"content-type", media.encode("latin-1")), *extra]
     return ({"type": "http.response.start", "status": reply["status"], "headers": headers},
             {"type": "http.response.body", "body": body})
+
+
+def _cork(send: Send) -> Any:
+    """The client's TCP socket, corked (uvicorn writes a reply's head and body with a write
+    each: two segments, the client woken for each), or None when ``send`` is not uvicorn's
+    own or the connection is not TCP. Uncorking sends what was written as one segment."""
+    transport = getattr(getattr(send, "__self__", None), "transport", None)
+    sock = transport.get_extra_info("socket") if transport is not None else None
+    if sock is None or sock.family not in (socket.AF_INET, socket.AF_INET6):
+        return None
+    try:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
+    except OSError:
+        return None
+    return sock
 
 
 def _adding(send: Send, extra: list[tuple[bytes, bytes]]) -> Send:

@@ -11,11 +11,10 @@ for a host that died or was killed.
 
 from __future__ import annotations
 
-import contextlib
 import mmap
 import os
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -137,23 +136,22 @@ class Runner:
         self.key_memory = settings.key_memory_quota
         self._in_flight: dict[str, int] = {}
 
-    @contextlib.contextmanager
-    def _quota(self, owner: str) -> Iterator[None]:
+    def _take_quota(self, owner: str) -> None:
         """One of the key's requests running or waiting for a host (``AUTOGRAD_KEY_MAX_RUNS``;
-        requests waiting for their session's turn do not count)."""
+        requests waiting for their session's turn do not count); :meth:`_give_quota` ends
+        it."""
         count = self._in_flight.get(owner, 0)
         if count >= self.key_runs:
             raise QuotaExceeded(f"This API key has {count} requests running or waiting, its "
                                 "quota; retry when one ends.", quota="concurrent_runs",
                                 limit=self.key_runs, retry_after_s=1)
         self._in_flight[owner] = count + 1
-        try:
-            yield
-        finally:
-            if self._in_flight[owner] == 1:
-                del self._in_flight[owner]
-            else:
-                self._in_flight[owner] -= 1
+
+    def _give_quota(self, owner: str) -> None:
+        if self._in_flight[owner] == 1:
+            del self._in_flight[owner]
+        else:
+            self._in_flight[owner] -= 1
 
     async def _exchange(self, host: HostProcess, header: dict[str, Any], body: Body | None,
                         timeout_s: float, restores: int = 0,
@@ -184,20 +182,39 @@ class Runner:
     async def stateless_reply(self, op: str, owner: str,
                               http: Request) -> tuple[dict[str, Any], Payload]:
         """:meth:`stateless` as the host's reply and payload."""
+        started = time.perf_counter()
+        self._check_device(op)
+        self._take_quota(owner)
+        try:
+            body = await read_body(http)
+            try:
+                reply, payload = await self._stateless(op, owner, request_context(http), body)
+            finally:
+                body.close()
+        finally:
+            self._give_quota(owner)
+        self.observe(op, reply, started)
+        return reply, payload
+
+    async def stateless_inline(self, op: str, owner: str, body: Body,
+                               context: dict[str, Any]) -> tuple[dict[str, Any], Payload]:
+        """:meth:`stateless_reply` for a body already read (``app.api.fastpath``), without
+        the metrics: the caller calls :meth:`observe` once the reply is sent."""
+        self._check_device(op)
+        self._take_quota(owner)
+        try:
+            return await self._stateless(op, owner, context, body)
+        finally:
+            self._give_quota(owner)
+
+    def _check_device(self, op: str) -> None:
         if op == "evaluate" and self.settings.device != "cpu":  # the CPU always is usable
             # the default device must be: a 503 device_unavailable, not a program error
             resolve_device(self.settings.device, self.settings.allowed_devices)
-        with self._quota(owner):
-            body = await read_body(http)
-            try:
-                return await self._stateless(op, owner, http, body)
-            finally:
-                body.close()
 
-    async def _stateless(self, op: str, owner: str, http: Request,
+    async def _stateless(self, op: str, owner: str, context: dict[str, Any],
                          body: Body) -> tuple[dict[str, Any], Payload]:
-        started = time.perf_counter()
-        header = {"op": op, "json": body.is_json, **request_context(http)}
+        header = {"op": op, "json": body.is_json, **context}
         for attempt in (1, 2):
             host = await self.pool.acquire(owner)
             try:
@@ -210,7 +227,6 @@ class Runner:
                 raise self._overran() from None
             finally:
                 self.pool.release(host)
-        self._observe(op, reply, started)
         return reply, payload
 
     # ------------------------------------------------------------------ sessions
@@ -221,6 +237,16 @@ class Runner:
         """One request on a session's state, in its turn, on the host that holds it (or one
         that restores it)."""
         started = time.perf_counter()
+        reply, payload = await self.on_session_inline(session, op, request_context(http), body,
+                                                      **fields)
+        self.observe(op, reply, started)
+        return reply, payload
+
+    async def on_session_inline(self, session: Session, op: str, context: dict[str, Any],
+                                body: Body | None = None,
+                                **fields: Any) -> tuple[dict[str, Any], Payload]:
+        """:meth:`on_session` with the request's context given (``app.api.fastpath``) and
+        without the metrics: the caller calls :meth:`observe` once the reply is sent."""
         try:
             if op in ("run", "put") and \
                     self.sessions.memory_of(session.owner) >= self.key_memory:
@@ -229,21 +255,23 @@ class Runner:
                     "quota: delete variables or end sessions first.", quota="memory",
                     limit=self.key_memory, retry_after_s=30)
             async with self.sessions.exclusive(session):  # its own queue is not the key's
-                with self._quota(session.owner):
-                    reply, payload = await self._on_host(session, op, http, body, fields)
+                self._take_quota(session.owner)
+                try:
+                    reply, payload = await self._on_host(session, op, context, body, fields)
+                finally:
+                    self._give_quota(session.owner)
         finally:
             if body is not None:
                 body.close()
         if reply.get("gone") or reply.get("stale"):  # stale: another replica took it over
             self.sessions.forget(session)
-        self._observe(op, reply, started)
         return reply, payload
 
-    async def _on_host(self, session: Session, op: str, http: Request, body: Body | None,
-                       fields: dict[str, Any]) -> tuple[dict[str, Any], Payload]:
+    async def _on_host(self, session: Session, op: str, context: dict[str, Any],
+                       body: Body | None, fields: dict[str, Any]) -> tuple[dict[str, Any],
+                                                                          Payload]:
         header = {"op": op, "sid": session.id, "fence": session.fence,
-                  "json": body.is_json if body is not None else True,
-                  **request_context(http), **fields}
+                  "json": body.is_json if body is not None else True, **context, **fields}
         for attempt in (1, 2):
             host = await self.pool.acquire(session.owner, session.id, session.replay_ms)
             timeout, restores, keep = self.deadline_s, 0, session.memory_bytes
@@ -288,7 +316,9 @@ class Runner:
 
     # ------------------------------------------------------------------ helpers
 
-    def _observe(self, op: str, reply: dict[str, Any], started: float) -> None:
+    def observe(self, op: str, reply: dict[str, Any], started: float) -> None:
+        """The metrics of a host's reply: errors by code; a run's time and steps (a failed
+        one's: the time since ``started``, a ``time.perf_counter``)."""
         code = reply.get("code")
         if code is not None:
             self.metrics.errors.labels(code=code).inc()

@@ -41,9 +41,15 @@ def dot(input, tensor):
             f"number of elements, but got {n} and {m} elements respectively")
     if input.dtype is not tensor.dtype:
         _same_dtype("dot", input, tensor)
+    if input.dtype is bool_:
+        raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
+            kernel="dot", dtype="Bool"))
     xp = input.device.xp
     # the array's own method: ``xp.dot`` goes through NumPy's __array_function__ dispatch
-    out = _wrap(xp.asarray(input._data.dot(tensor._data)), input.dtype, input.device)
+    res = xp.asarray(input._data.dot(tensor._data))
+    if input._data.shape[0] == 1 and input.dtype.is_floating_point:
+        res = res + res.dtype.type(0)  # torch's (BLAS's) sum starts from +0.: never -0.
+    out = _wrap(res, input.dtype, input.device)
     if needs_grad(input, tensor):
         record(out, "DotBackward0", (lambda g, a, b: g * b, lambda g, a, b: g * a),
                (input, tensor), (input, tensor))
@@ -68,7 +74,7 @@ def _matmul_shape_error(a, b):
 
 
 @op(grad_fns=("MmBackward0", "MvBackward0", "DotBackward0", "SqueezeBackward4",
-              "CloneBackward0", "UnsafeViewBackward0", "ExpandBackward0"))
+              "CloneBackward0", "UnsafeViewBackward0", "BmmBackward0", "SqueezeBackward1"))
 def matmul(input, other):
     """Matrix product with NumPy/PyTorch broadcasting rules (1-D, 2-D and batched)."""
     a, b = input, other
@@ -78,50 +84,113 @@ def matmul(input, other):
             f"both arguments to matmul need to be at least 1D, but they are {na}D and {nb}D")
     if na == 1 and nb == 1:
         return dot(a, b)
+    if na > 2 or nb > 2:
+        return _batched_matmul(a, b)
     if a._data.shape[-1] != b._data.shape[-2 if nb > 1 else 0]:
         raise _matmul_shape_error(a, b)
-    out_dtype = a.dtype
-    if a.dtype is not b.dtype and na > 2 and nb > 2 and a._data.shape[:-2] == \
-            b._data.shape[:-2] and (a._data.shape[-1] == 0 or 0 in a._data.shape[:-1] or
-                                    b._data.shape[-1] == 0):
-        out_dtype = b.dtype  # one bmm, which returns before its dtype checks when empty
-    elif a.dtype is not b.dtype:  # (after the sizes) the text of the product torch folds into
+    if a.dtype is not b.dtype:  # (after the sizes) the text of the product torch uses
         if nb == 1:
             raise errors.EngineRuntimeError(
                 f"addmv input tensors must have the same dtype, but got {_short(b.dtype)}, "
                 f"{_short(a.dtype)}, and {_short(b.dtype)}")
-        if nb > 2:
-            if a.dtype is bool_:
-                raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
-                    kernel="bmm", dtype="Bool"))
-            raise errors.EngineRuntimeError(
-                f"expected scalar type {_short(a.dtype)} but found {_short(b.dtype)}")
         raise errors.EngineRuntimeError(
             "expected m1 and m2 to have the same dtype, but got: "
             f"{cpp_type_name(a.dtype)} != {cpp_type_name(b.dtype)}")
     out_shape = _matmul_shape(a._data.shape, b._data.shape)
-    if a.dtype is bool_ and nb > 2 and a._data.shape[-1] and 0 not in out_shape:
-        raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
-            kernel="bmm", dtype="Bool"))
+    if a.dtype is bool_:
+        _no_bool_product(a, out_shape, "addmv_impl_cpu" if nb == 1 else "addmm_impl_cpu_")
     check_numel(out_shape)
     charge("matmul", product_cost(math.prod(out_shape), a._data.shape[-1]))
     xp = a.device.xp
-    if out_dtype is not a.dtype:  # empty, or nothing summed: zeros
-        res = xp.zeros(out_shape, dtype=out_dtype.np)
-    elif a._data.shape[-1] == 1 and na > 1 and nb > 1:  # one product per element: its own
-        res = a._data * b._data[..., :1, :]               # sign of zero, as torch's (BLAS +0.)
+    if a._data.shape[-1] == 1 and na > 1 and nb > 1 and a.dtype.itemsize > 2:
+        # one product per element: its sign of zero, as BLAS's gemm (float16: torch's own
+        # kernel sums from +0.)
+        res = a._data * b._data[..., :1, :]
     else:
         res = xp.matmul(a._data, b._data)
-    out = _wrap(res, out_dtype, a.device)
+    out = _wrap(res, a.dtype, a.device)
     if needs_grad(a, b):
-        # the last node of torch's decomposition (1-D @ 2-D: unsqueeze, mm, squeeze; 2-D @
-        # batched: a transposed product made contiguous; batched: bmm then _unsafe_view)
-        node = "MmBackward0" if na == 2 and nb == 2 else "MvBackward0" if na == 2 and nb == 1 \
-            else "SqueezeBackward4" if na == 1 and nb == 2 else "CloneBackward0" if na == 2 \
-            else "UnsafeViewBackward0"
+        # the last node of torch's decomposition (1-D @ 2-D: unsqueeze, mm, squeeze)
+        node = "MmBackward0" if na == 2 and nb == 2 else "MvBackward0" if na == 2 \
+            else "SqueezeBackward4"
         record(out, node, (_matmul_grad_a, _matmul_grad_b), (a, b), (a, b),
                jvp=lambda ts: product_rule(matmul, a, b, ts))
     return out
+
+
+def _no_bool_product(a: Tensor, out_shape: tuple, kernel: str) -> None:
+    """torch's mm/mv kernels refuse Bool, after returning early for an empty result or when
+    nothing is summed."""
+    if a._data.shape[-1] and 0 not in out_shape:
+        raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
+            kernel=kernel, dtype="Bool"))
+
+
+def _unsafe_view(t: Tensor, shape: tuple) -> Tensor:
+    """``t`` (a fresh result) in ``shape`` as torch's ``_unsafe_view``."""
+    in_shape = t._data.shape
+    out = _wrap(t._data.reshape(shape), t.dtype, t.device)
+    if needs_grad(t):
+        record(out, "UnsafeViewBackward0", (lambda g: g.reshape(in_shape),), (t,),
+               jvp=lambda ts: ts[0].reshape(shape))
+    return out
+
+
+def _should_fold(a: Tensor, b: Tensor) -> bool:
+    """Whether torch folds the batched operand of a batched @ 1-D/2-D product into a matrix
+    (one mm/mv) rather than expanding both into a bmm: always when the small operand requires
+    grad (no batch-sized gradient to reduce); never for a matrix on the left (the result would
+    need a transposed copy); else when the fold is a view (empty, or the batch dims and the
+    rows are one run of memory)."""
+    left_larger = a._data.ndim >= b._data.ndim
+    big, small = (a, b) if left_larger else (b, a)
+    if not (big._data.ndim >= 3 and small._data.ndim <= 2):
+        return False
+    if small.requires_grad:
+        return True
+    if a._data.ndim == 2:
+        return False
+    arr = big._data
+    if arr.size == 0:
+        return True
+    try:
+        strides = list(arr.strides)
+    except errors.EngineError:  # a vmap-batched array has no per-sample strides: fold
+        return True
+    shape = list(arr.shape)
+    if not left_larger:  # the batched operand transposed (mT)
+        shape[-2:], strides[-2:] = shape[:-3:-1], strides[:-3:-1]
+    return all(strides[i] == strides[i + 1] * shape[i + 1] for i in range(len(shape) - 2))
+
+
+def _batched_matmul(a: Tensor, b: Tensor) -> Tensor:
+    """torch's decomposition of a product with a batched operand, op by op (so its checks,
+    texts, dtypes, nodes and the arithmetic of each product are those of the op it uses)."""
+    na, nb = a._data.ndim, b._data.ndim
+    if _should_fold(a, b):
+        # the batch of the larger operand folded into the rows of one mm/mv
+        transpose = nb > na
+        t1 = b.mT if transpose else a
+        t2 = (a.t() if na == 2 else a) if transpose else b
+        sizes = t1._data.shape
+        out_shape = sizes[:-1]
+        folded = t1.reshape(math.prod(out_shape), sizes[-1])
+        if t2._data.ndim == 2:
+            out = _unsafe_view(mm(folded, t2), out_shape + (t2._data.shape[1],))
+            return out.mT.contiguous() if transpose else out
+        return _unsafe_view(mv(folded, t2), out_shape)
+    sa, sb = a._data.shape, b._data.shape
+    n = sa[-2] if na > 1 else 1
+    m1 = sa[-1]
+    m2 = sb[-2] if nb > 1 else sb[0]
+    p = sb[-1] if nb > 1 else 1
+    batch = tuple(broadcast_shape(sa[:-2], sb[:-2]))
+    count = math.prod(batch)
+    a3 = a.expand(batch + (n, m1)).reshape(count, n, m1)
+    b3 = (b if nb > 1 else b.unsqueeze(-1)).expand(batch + (m2, p)).reshape(count, m2, p)
+    out_shape = batch + ((n,) if na > 1 else ()) + ((p,) if nb > 1 else ())
+    prod = bmm(a3, b3)
+    return _unsafe_view(prod if nb > 1 else prod.squeeze(-1), out_shape)
 
 
 def product_rule(fn, a, b, tangents):
@@ -159,56 +228,28 @@ def plain_mm(g: Tensor, x, y):
     return _wrap(g.device.xp.matmul(x, y), g.dtype, g.device)
 
 
-def _rows(t: Tensor) -> Tensor:
-    """``t`` as a matrix of its last dim's rows, sizes spelled out (``reshape(-1, 0)`` of an
-    empty tensor is ambiguous, and an error)."""
-    shape = t._data.shape
-    return t.reshape(math.prod(shape[:-1]), shape[-1])
-
-
 def _matmul_grad_a(g, a, b):
-    na, nb = a._data.ndim, b._data.ndim
-    if na == 2 and nb == 2 and g.dtype is b.dtype:
-        out = plain_mm(g, g._data, b._data.T)
-        if out is not None:
-            return out
-    # torch folds batched operands into a matrix (mm/mv) and views the result back: the
-    # gradients are built the same way, so create_graph records torch's nodes
-    if nb == 1:  # (..., n, k) @ (k,) -> (..., n)
-        if na > 2:
-            return (g.reshape(-1).unsqueeze(-1) * b).view(a._data.shape)
-        return g.unsqueeze(-1) * b
-    if na == 1:  # (k,) @ (..., k, m) -> (..., m)
-        if nb > 2:
-            return _rows(b.mT).t().mv(g.reshape(-1))
-        return (g.unsqueeze(-2) @ b.mT).squeeze(-2)
-    if na > 2 and nb == 2:
-        return (_rows(g) @ b.mT).view(a._data.shape)
-    if na > 2 and nb > 2 and a._data.shape[:-2] == b._data.shape[:-2]:
-        return (g @ b.mT).view(a._data.shape)
-    return g @ b.mT  # the engine sums broadcast batch dims back
+    """The gradient of a 1-D/2-D @ 1-D/2-D product for its left operand."""
+    if b._data.ndim == 2:
+        if a._data.ndim == 2 and g.dtype is b.dtype:
+            out = plain_mm(g, g._data, b._data.T)
+            if out is not None:
+                return out
+        if a._data.ndim == 1:  # (unsqueeze, mm, squeeze)
+            return (g.unsqueeze(-2) @ b.mT).squeeze(-2)
+        return g @ b.mT
+    return g.unsqueeze(-1) * b  # matrix @ vector
 
 
 def _matmul_grad_b(g, a, b):
-    na, nb = a._data.ndim, b._data.ndim
-    if na == 2 and nb == 2 and g.dtype is a.dtype:
-        out = plain_mm(g, a._data.T, g._data)
-        if out is not None:
-            return out
-    if nb == 1:
-        if na > 2:
-            return _rows(a).t().mv(g.reshape(-1))
-        return a.mT @ g
-    if na == 1:
-        if nb > 2:
-            k, m = b._data.shape[-2:]
-            outer_ = g.reshape(-1).unsqueeze(-1) * a
-            return outer_.reshape(b._data.shape[:-2] + (m, k)).transpose(-1, -2)
-        return a.unsqueeze(-1) * g.unsqueeze(-2)
-    if na > 2 and nb == 2:
-        return _rows(a).t() @ _rows(g)
-    if na > 2 and nb > 2 and a._data.shape[:-2] == b._data.shape[:-2]:
-        return (a.mT @ g).view(b._data.shape)
+    """The gradient of a 1-D/2-D @ 1-D/2-D product for its right operand."""
+    if b._data.ndim == 2:
+        if a._data.ndim == 2 and g.dtype is a.dtype:
+            out = plain_mm(g, a._data.T, g._data)
+            if out is not None:
+                return out
+        if a._data.ndim == 1:  # (unsqueeze, mm, squeeze): mm's gradient for mat2
+            return a.unsqueeze(-2).mT @ g.unsqueeze(-2)
     return a.mT @ g
 
 
@@ -275,6 +316,8 @@ def mv(input, vec):
         raise errors.EngineRuntimeError(
             f"addmv input tensors must have the same dtype, but got {_short(vec.dtype)}, "
             f"{_short(input.dtype)}, and {_short(vec.dtype)}")
+    if input.dtype is bool_:
+        _no_bool_product(input, (n,), "addmv_impl_cpu")
     out = _wrap(input.device.xp.matmul(input._data, vec._data), input.dtype, input.device)
     if needs_grad(input, vec):
         record(out, "MvBackward0", (lambda g, m, v: outer(g, v), lambda g, m, v: mv(m.t(), g)),
@@ -441,13 +484,13 @@ def einsum(equation, *operands):
         raise errors.NotSupported("einsum's sublist format is not supported; use an equation")
     shapes = [t._data.shape for t in operands]
     subs, out_sub = _parse_einsum(equation, shapes)
-    for t in operands[1:]:
-        _scalar_type_check(operands[0], t)
     sizes = _letter_sizes(subs, shapes)
     check_numel(tuple(sizes[c] for c in out_sub))
     charge("einsum", einsum_cost(subs, sizes, len(operands) > 2))
     # as PyTorch computes it: the same chain of ops (so the same nodes record, the same dtype
-    # comes out — an integer sum is int64 — and values round as bmm rounds them)
+    # comes out — an integer sum is int64 — and values round as bmm rounds them; operands of
+    # different dtypes are refused by a bmm only where one sums over a dim both have, else a
+    # product promotes them)
     ell = "".join(c for c in _LETTERS if c not in equation and any(c in x for x in subs))
     return _einsum_ops(list(operands), subs, out_sub, ell)
 

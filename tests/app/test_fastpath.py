@@ -143,8 +143,8 @@ def test_an_unexpected_error_is_a_500_problem(make_client, served, monkeypatch):
     async def broken(*_args, **_kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(runner, "stateless_reply", broken)
-    monkeypatch.setattr(runner, "stateless", broken)
+    monkeypatch.setattr(runner, "stateless_inline", broken)  # the fast path's
+    monkeypatch.setattr(runner, "stateless", broken)  # the route's
     fast, full = _both(client, served, "/v1/evaluate", json={"source": "1"})
     assert_problem(fast, 500, "internal_error")
     assert _comparable(fast) == _comparable(full)

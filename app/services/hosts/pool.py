@@ -38,6 +38,7 @@ import contextlib
 import itertools
 import logging
 import os
+import select
 import signal
 import socket
 import threading
@@ -121,6 +122,11 @@ class HostProcess:
     grant: int = 0
     """The memory the request in flight may add."""
     requests: int = 0
+    poller: select.poll = field(default_factory=select.poll)
+    """Its socket's events (registered in ``__post_init__``): whether it is still there."""
+
+    def __post_init__(self) -> None:
+        self.poller.register(self.sock.fileno(), select.POLLIN)
 
     def exit_reason(self) -> str:
         return self.killed or "it ended unexpectedly"
@@ -278,8 +284,17 @@ class HostPool:
     @staticmethod
     def _alive(host: HostProcess) -> bool:
         """Whether an idle host's process is still there (its end of the socket still open):
-        one non-blocking peek, so a request is not sent to a host that died while idle."""
+        one ``poll`` that does not wait (a closed end reads as ``POLLHUP``), so a request is
+        not sent to a host that died while idle."""
         try:
+            events = host.poller.poll(0)
+        except OSError:
+            return False
+        if not events:
+            return True
+        if events[0][1] & (select.POLLHUP | select.POLLERR | select.POLLNVAL):
+            return False
+        try:  # something to read from an idle host: look at it
             return bool(host.sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT))
         except (BlockingIOError, InterruptedError):
             return True

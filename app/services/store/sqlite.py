@@ -33,6 +33,8 @@ FILE_NAME = "sessions.sqlite3"
 CHECKPOINT_EVERY = 500
 """Writes of one connection between its WAL checkpoints (SQLite's default is one every 1,000
 WAL pages, about 400 of our commits, by whichever connection crosses it)."""
+CHECKPOINT_BYTES = 4 << 20
+"""Or fewer writes, once they carried this many bytes of entries and snapshots."""
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (
@@ -112,6 +114,7 @@ class SqliteStore:
         self._db.execute("PRAGMA busy_timeout=30000")
         self._db.execute("PRAGMA wal_autocheckpoint=0")  # see _writing
         self._commits = 0
+        self._written = 0
         with self._writing():
             self._db.executescript(SCHEMA)
 
@@ -119,11 +122,14 @@ class SqliteStore:
     def _writing(self) -> Iterator[None]:
         """This process's lock, then the writers' lock of every process (see the module).
 
-        Every :data:`CHECKPOINT_EVERY` writes of this connection (and after a snapshot) it
-        copies the WAL back into the database (a passive checkpoint: it waits for no reader
-        or writer) once the writers' lock is released. SQLite's own automatic checkpoint runs
-        inside the commit that crosses its threshold, so every other process's commit waited
-        for its page copies and two ``fsync``s (a snapshot of a few MB: ~0.1 s)."""
+        Every :data:`CHECKPOINT_EVERY` writes of this connection, or :data:`CHECKPOINT_BYTES`
+        of entries and snapshots written, it copies the WAL back into the database (a passive
+        checkpoint: it waits for no reader or writer) once the writers' lock is released.
+        SQLite's own automatic checkpoint runs inside the commit that crosses its threshold,
+        so every other process's commit waited for its page copies and two ``fsync``s (a
+        snapshot of a few MB: ~0.1 s). A checkpoint after every snapshot, as before, put
+        those ``fsync``s into one request in 64 of every small session (the snapshot's
+        ``AUTOGRAD_SNAPSHOT_EVERY``)."""
         with self._lock:
             fcntl.flock(self._writer_fd, fcntl.LOCK_EX)
             try:
@@ -131,8 +137,8 @@ class SqliteStore:
             finally:
                 fcntl.flock(self._writer_fd, fcntl.LOCK_UN)
             self._commits += 1
-            if self._commits >= CHECKPOINT_EVERY:
-                self._commits = 0
+            if self._commits >= CHECKPOINT_EVERY or self._written >= CHECKPOINT_BYTES:
+                self._commits = self._written = 0
                 with contextlib.suppress(sqlite3.OperationalError):  # busy: the next one
                     self._db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
 
@@ -224,6 +230,7 @@ class SqliteStore:
                 self._db.execute(
                     "INSERT INTO entries (session, seq, kind, body, meta) VALUES (?, ?, ?, ?, ?)",
                     (session_id, seq, kind, body, orjson.dumps(meta).decode()))
+                self._written += len(body)
             except StaleFence:
                 raise
             except BaseException:
@@ -268,7 +275,7 @@ class SqliteStore:
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
-            self._commits = CHECKPOINT_EVERY  # many pages: checkpoint once the lock is free
+            self._written += len(data)
         return True
 
     def snapshot(self, session_id: str) -> tuple[int, bytes] | None:
