@@ -38,5 +38,5 @@ samples("rot90", Sample((r(2, 3),), oracle=lambda np_, a: np_.rot90(a)),
 samples("diff", Sample((r(5),), oracle=lambda np_, a: a[1:] - a[:-1]),
         Sample((r(3, 4), 2, 0), name="n2-dim0"), Sample((r(3), 4), name="n-past-size"),
         Sample((r(2, 3), 1, 1, r(2, 1)), name="prepend"),
-        Sample((r(2, 3), 1, 0), {"append": r(2, 3)}, name="append"),
+        Sample((r(2, 3), 1, 0, None, r(2, 3)), name="append"),
         Sample((r(4), 0), name="n0"))
