@@ -11,7 +11,7 @@ from typing import Any
 
 import engine
 
-from .calls import Closure
+from .calls import Closure, op1_statement
 from .errors import LangError, ProgramError, ProgramValidationError
 from .exceptions import (
     catchable,
@@ -171,6 +171,20 @@ class StatementCompiler:
     def counted_value(self, value: Closure, pointer: str, *, returns: bool = False,
                       store: str | None = None, glob: str | None = None,
                       unpack: tuple[str, ...] | None = None, fast: str | None = None) -> Closure:
+        """:meth:`statement_value`, in one closure with its expression where that is a
+        one-argument op (:func:`op1_statement`)."""
+        general = self.statement_value(value, pointer, returns=returns, store=store, glob=glob,
+                                       unpack=unpack, fast=fast)
+        op1 = getattr(value, "op1", None)
+        if op1 is None or unpack is not None:
+            return general
+        return op1_statement(op1, general, self.unit, pointer, store=store, glob=glob,
+                             returns=returns)
+
+    def statement_value(self, value: Closure, pointer: str, *, returns: bool = False,
+                        store: str | None = None, glob: str | None = None,
+                        unpack: tuple[str, ...] | None = None,
+                        fast: str | None = None) -> Closure:
         """A statement that is one expression and what becomes of its value: an expression
         statement (dropped), ``return value`` (``returns``; ``fast``: the value is that local,
         read inline), ``name = value`` into the frame's own locals (``store``) or a global
