@@ -82,6 +82,46 @@ for i in range(2):
     opt.step()
     print(w)
 """,
+    "unpacking attributes: a library object's, an object's, a property, errors": """
+import torch
+class P:
+    def __init__(self):
+        self.pair = (1, 2)
+    @property
+    def both(self):
+        print('property')
+        return [3, 4]
+class Two(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return x * y
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        try:
+            only, = ctx.saved_tensors
+        except ValueError as e:
+            print(e)
+        try:
+            a, = ctx.not_there
+        except AttributeError as e:
+            print(e)
+        return g * y, g * x
+def f(p):
+    a, b = p.pair
+    c, d = p.both
+    try:
+        e, = later.pair
+    except NameError as e:
+        print(type(e).__name__)
+    later = p
+    return a + b + c + d
+print(f(P()))
+x = torch.ones(2, requires_grad=True)
+Two.apply(x, x * 2).sum().backward()
+print(x.grad)
+""",
 }
 
 
