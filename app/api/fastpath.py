@@ -17,10 +17,12 @@ body is read from ``receive`` itself, without a ``Request``.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import mmap
 import re
 import secrets
+import socket
 import time
 from typing import Any
 
@@ -148,8 +150,14 @@ class FastPath:
             else:
                 start, body = _reply_messages(reply, payload, extra)
                 responding = True
-                await send(start)
-                await send(body)
+                corked = _cork(send)
+                try:
+                    await send(start)
+                    await send(body)
+                finally:
+                    if corked is not None:
+                        with contextlib.suppress(OSError):  # the client is gone
+                            corked.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 0)
         except Exception as exc:
             if responding:  # the reply may have begun: nothing else can be sent
                 logger.error("error while replying (request %s %s %s)", request_id,
@@ -221,6 +229,21 @@ def _reply_messages(reply: dict[str, Any], payload: Any,
                 (b"content-type", media.encode("latin-1")), *extra]
     return ({"type": "http.response.start", "status": reply["status"], "headers": headers},
             {"type": "http.response.body", "body": body})
+
+
+def _cork(send: Send) -> Any:
+    """The client's TCP socket, corked (uvicorn writes a reply's head and body with a write
+    each: two segments, the client woken for each), or None when ``send`` is not uvicorn's
+    own or the connection is not TCP. Uncorking sends what was written as one segment."""
+    transport = getattr(getattr(send, "__self__", None), "transport", None)
+    sock = transport.get_extra_info("socket") if transport is not None else None
+    if sock is None or sock.family not in (socket.AF_INET, socket.AF_INET6):
+        return None
+    try:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
+    except OSError:
+        return None
+    return sock
 
 
 def _adding(send: Send, extra: list[tuple[bytes, bytes]]) -> Send:

@@ -11,6 +11,7 @@ import hashlib
 import json
 import re
 import secrets
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -113,13 +114,34 @@ def _located(exc: ValidationError) -> RequestValidationError:
         [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)])
 
 
+PARSED_MAX = 64
+PARSED_BODY_MAX = 16 * 1024
+_parsed: OrderedDict[tuple[type, bool, bytes], BaseModel] = OrderedDict()
+"""Bodies validated lately (the same program run again and again, as a training loop's runs
+are): at most :data:`PARSED_MAX`, each at most :data:`PARSED_BODY_MAX` bytes, only those whose
+model holds nothing but strings (no ``inputs``, no ``program``: nothing a run could change or
+share between two runs), so validating the same bytes again would give an equal model."""
+
+
 def parse_body(model: type[Model], raw: bytes | memoryview, is_json: bool = True) -> Model:
     """``raw`` validated as ``model``; failures are the 422 FastAPI would give for a body
     parameter of that model (the same ``errors``, located under ``body``)."""
+    key = (model, is_json, raw) if type(raw) is bytes and len(raw) <= PARSED_BODY_MAX else None
+    if key is not None:
+        parsed = _parsed.get(key)
+        if parsed is not None:
+            _parsed.move_to_end(key)
+            return parsed  # type: ignore[return-value]
     try:
-        return model.model_validate(_body(raw, is_json), from_attributes=True)
+        parsed = model.model_validate(_body(raw, is_json), from_attributes=True)
     except ValidationError as exc:
         raise _located(exc) from None
+    if key is not None and not getattr(parsed, "inputs", None) and \
+            getattr(parsed, "program", None) is None:
+        _parsed[key] = parsed
+        if len(_parsed) > PARSED_MAX:
+            _parsed.popitem(last=False)
+    return parsed
 
 
 def parse_value(raw: bytes | memoryview, is_json: bool = True) -> Any:

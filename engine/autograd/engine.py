@@ -6,6 +6,7 @@ shape in one place, and accumulates into leaves through ``AccumulateGrad`` nodes
 from __future__ import annotations
 
 import weakref
+from contextvars import ContextVar
 
 import numpy as np
 
@@ -187,12 +188,18 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
 
     anomaly = HOOKS_ACTIVE[0] and _anomaly.enabled()
     token = _grad_enabled.set(bool(create_graph))
+    # [may rules borrow, how many borrowed gradients may be in flight]: not while recording,
+    # nor under anomaly mode
+    borrowing = [not create_graph and not HOOKS_ACTIVE[0], 0]
+    borrow_token = _BORROW.set(borrowing)
     try:
         while ready:
             node, grads = ready.pop()
             if needed is not None and node not in needed:
                 continue
             if node._hooks is not None or node._retains is not None:
+                if borrowing[1]:  # user code runs next: no borrowed memory in its sight
+                    grads = _own_borrowed(borrowing, grads, ready, pending, captured)
                 grads = _run_tensor_hooks(node, grads, create_graph, not_owned)
             if target_nodes is not None and node in target_nodes:
                 for nr in range(node._nout):
@@ -200,6 +207,9 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                         captured[i] = grads[nr]
                 if type(node) is AccumulateGrad:
                     if accumulate:
+                        if borrowing[1]:
+                            grads = _before_accumulate(node, borrowing, grads, ready, pending,
+                                                       captured)
                         _accumulate(node.variable, grads[0], create_graph, not_owned)
                         if node._hooks is not None:
                             _run_post_hooks(node, (), grads)
@@ -207,14 +217,20 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                 if not any(e is not None and e[0] in needed for e in node._edges):
                     continue
             elif type(node) is AccumulateGrad:
+                if borrowing[1]:
+                    grads = _before_accumulate(node, borrowing, grads, ready, pending, captured)
                 _accumulate(node.variable, grads[0], create_graph, not_owned)
                 if node._hooks is not None:
                     _run_post_hooks(node, (), grads)
                 continue
+            if borrowing[1] and type(node) is not Node:  # a custom Function's backward
+                grads = _own_borrowed(borrowing, grads, ready, pending, captured)
             if node._nout > 1 and getattr(node, "materialize_grads", True):
                 grads = [_zeros_for(node, nr) if g is None else g for nr, g in enumerate(grads)]
             in_grads = _anomaly.apply(node, grads) if anomaly else node.apply(grads)
             if node._hooks is not None:
+                if borrowing[1]:
+                    in_grads = _own_borrowed(borrowing, in_grads, ready, pending, captured)
                 in_grads = _run_post_hooks(node, in_grads, grads)
             if not retain_graph and node._had_tensors:  # free what backward saved
                 node._saved = None
@@ -252,10 +268,13 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                     if buf is not None:
                         ready.append((nxt, buf))
     finally:
+        _BORROW.reset(borrow_token)
         _grad_enabled.reset(token)
 
     if captured is None:
         return None
+    if borrowing[1]:
+        captured = _own_borrowed(borrowing, captured)
     if accumulate:  # backward(inputs=...) also fills .grad of non-leaf inputs
         for t, g in zip(inputs, captured):
             if g is not None and t.grad_fn is not None:
@@ -266,6 +285,80 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
             if g is None:
                 raise errors.EngineRuntimeError(errors.UNUSED_INPUT.format(i=i))
     return captured
+
+
+# Gradients that borrow a forward tensor's memory. A gradient rule may hand on an operand's own
+# values as a gradient instead of computing them again (a product's rule when the incoming
+# gradient is one 1 broadcast: 1 * x is x, bit for bit), as a read-only array over the
+# operand's memory whose owner is a ``_Borrowed``. run_backward allows it in a plain backward
+# only, and gives every such gradient its own memory before anything could see or change the
+# borrowed memory: before user code runs (hooks, a custom Function's backward), before a
+# ``.grad`` is updated in place, for what ``grad()`` returns; ``.grad`` itself copies views.
+_BORROW: ContextVar = ContextVar("engine_borrow", default=None)
+_BORROW_MIN = 1 << 16  # elements: below this the pass it saves costs less than borrowing
+
+
+class _Borrowed:
+    """The owner of a read-only array over a forward tensor's memory (see ``borrow``)."""
+
+    __slots__ = ("__array_interface__", "source")
+
+    def __init__(self, source: np.ndarray):
+        self.source = source  # keeps the memory alive as long as the array
+        self.__array_interface__ = source.__array_interface__
+
+
+def borrow(t: Tensor) -> Tensor | None:
+    """``t``'s values as a gradient that shares ``t``'s memory, read-only; None where the
+    running backward does not allow it (recording, hooks or user code, no backward at all) or
+    ``t`` is small or no NumPy array."""
+    state = _BORROW.get()
+    data = t._data
+    if state is None or not state[0] or type(data) is not np.ndarray or \
+            data.size < _BORROW_MIN or _grad_enabled.get() or FW_ACTIVE[0]:
+        return None
+    arr = np.asarray(_Borrowed(data))
+    arr.flags.writeable = False
+    state[1] += 1
+    return _wrap(arr, t.dtype, t.device)
+
+
+def _is_borrowed(g) -> bool:
+    base = getattr(g._data, "base", None)
+    if type(base) is np.ndarray:  # a view of a borrowed array (NumPy keeps one level)
+        base = base.base
+    return type(base) is _Borrowed
+
+
+def _own(g):
+    if g is not None and type(g) is Tensor and _is_borrowed(g):
+        return _wrap(g._data.copy(), g.dtype, g.device)
+    return g
+
+
+def _own_borrowed(borrowing: list, grads, ready=(), pending=None, captured=None) -> list:
+    """``grads`` with borrowed gradients copied; the same in place for every gradient in
+    flight (the ready list, the pending buffers, what ``grad()`` captured so far)."""
+    for i, (node, buf) in enumerate(ready):
+        ready[i] = (node, [_own(g) for g in buf])
+    if pending:
+        for buf in pending.values():
+            buf[:] = [_own(g) for g in buf]
+    if captured is not None:
+        captured[:] = [_own(g) for g in captured]
+    borrowing[1] = 0
+    return [_own(g) for g in grads]
+
+
+def _before_accumulate(node: AccumulateGrad, borrowing: list, grads, ready, pending, captured):
+    """Borrowed gradients before a leaf's accumulation: its hooks see none, and none may
+    borrow the ``.grad`` that is updated in place next (the incoming one is only read)."""
+    var = node.variable
+    if var._hooks or node._hooks is not None:
+        return _own_borrowed(borrowing, grads, ready, pending, captured)
+    if var._grad is not None:
+        _own_borrowed(borrowing, (), ready, pending, captured)
+    return grads
 
 
 def _mark_shared(grads, not_owned: set) -> None:

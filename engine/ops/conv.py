@@ -107,25 +107,39 @@ def conv_forward(xp, x, w, stride, padding, dilation, groups, out_len):
 def conv_forward_skipping_padding(xp, x, w, stride, padding, dilation, groups, out_len):
     """``conv_forward`` where the padding is skipped rather than multiplied (oneDNN's
     direct convolution): an infinite or NaN weight meets no padded zero, so no ``0 * inf``.
-    The finite weights run as usual; the non-finite ones add their products at real input
-    positions only (dense, but only reached with a non-finite weight)."""
-    finite = xp.isfinite(w)
-    out = conv_forward(xp, x, xp.where(finite, w, 0), stride, padding, dilation, groups,
-                       out_len)
-    n, o = out.shape[:2]
-    ones = xp.ones((1,) + x.shape[1:], dtype=x.dtype)
+    The kernel offsets where a weight is not finite are left out of the product (neither
+    their weights nor their inputs take part: no ``0 * inf`` with an infinite input there);
+    their products are added at real input positions only."""
+    n, o = x.shape[0], w.shape[0]
+    og = o // groups
     cols = _columns(xp, x, w.shape[2:], stride, padding, dilation, out_len, groups)
-    real = _columns(xp, ones, w.shape[2:], stride, padding, dilation, out_len, groups) != 0
-    wn = w.reshape(groups, o // groups, -1)
-    hot = ~finite.reshape(wn.shape)
-    gi, oi, qi = (a for a in xp.nonzero(hot))
-    with np.errstate(invalid="ignore"):
-        terms = cols[:, gi, qi, :] * wn[gi, oi, qi][None, :, None]
-    terms = xp.where(real[:, gi, qi, :], terms, 0)
-    flat = out.reshape(n, o, -1)
-    xp.add.at(flat, (slice(None), gi * (o // groups) + oi), terms)
-    return flat.reshape(out.shape)
-
+    wn = w.reshape(groups, og, -1)
+    finite = xp.isfinite(wn)
+    if bool(xp.isfinite(x).all()):  # the zeroed weights meet finite inputs only
+        out = xp.matmul(xp.where(finite, wn, 0), cols)
+        hot_o = ~finite
+        gi, oi, qi = xp.nonzero(hot_o)
+        if gi.size:
+            ones = xp.ones((1,) + x.shape[1:], dtype=x.dtype)
+            real = _columns(xp, ones, w.shape[2:], stride, padding, dilation, out_len,
+                            groups) != 0
+            with np.errstate(invalid="ignore", over="ignore"):
+                terms = cols[:, gi, qi, :] * wn[gi, oi, qi][None, :, None]
+            terms = xp.where(real[:, gi, qi, :], terms, 0)
+            flat = out.reshape(n, o, -1)
+            xp.add.at(flat, (slice(None), gi * og + oi), terms)
+        return out.reshape((n, o) + tuple(out_len))
+    hot = ~finite.all(axis=1)  # (G, Q): offsets with a non-finite weight
+    out = xp.matmul(xp.where(hot[:, None, :], 0, wn), xp.where(hot[None, :, :, None], 0, cols))
+    gi, qi = xp.nonzero(hot)
+    if gi.size:
+        ones = xp.ones((1,) + x.shape[1:], dtype=x.dtype)
+        real = _columns(xp, ones, w.shape[2:], stride, padding, dilation, out_len, groups) != 0
+        with np.errstate(invalid="ignore", over="ignore"):
+            terms = cols[:, gi, qi, :][:, :, None, :] * wn[gi, :, qi][None, :, :, None]
+        terms = xp.where(real[:, gi, qi, :][:, :, None, :], terms, 0)
+        xp.add.at(out, (slice(None), gi), terms)
+    return out.reshape((n, o) + tuple(out_len))
 
 
 def conv_input_grad(xp, g, w, spatial, stride, padding, dilation, groups):
@@ -139,6 +153,33 @@ def conv_input_grad(xp, g, w, spatial, stride, padding, dilation, groups):
     cols = xp.matmul(wt, g.reshape(n, groups, og, -1))
     cols = cols.reshape((n, w.shape[1] * groups) + tuple(ksize) + tuple(out_len))
     return col2im(xp, cols, tuple(spatial), stride, padding, dilation)
+
+
+def input_grad_tail_products(xp, gi, g, w, spatial, stride, padding, dilation, groups):
+    """oneDNN's backward-data with a stride that does not divide the input's last extent:
+    along that axis it also multiplies the weight by the zeros of the gradient's border, for
+    every input position a stride-aligned tap reaches outside the output, so an infinite or
+    NaN weight puts NaN there (``0 * inf``). Only those NaN are added to ``gi``."""
+    s, pad, k = stride[-1], padding[-1], w.shape[-1]
+    size, length = spatial[-1], g.shape[-1]
+    before = max(0, -((pad - k + 1) // s))
+    last = (size - 1 + pad) // s
+    after = max(0, last + 1 - length)
+    if not before and not after:
+        return gi
+    widths = ((0, 0),) * (g.ndim - 1) + ((before, after),)
+    ge = xp.pad(g, widths)
+    n, o = ge.shape[:2]
+    og = o // groups
+    wt = w.reshape(groups, og, -1).transpose(0, 2, 1)
+    with np.errstate(invalid="ignore"):
+        cols = xp.matmul(wt, ge.reshape(n, groups, og, -1))
+    cols = cols.reshape((n, w.shape[1] * groups) + tuple(w.shape[2:]) + tuple(ge.shape[2:]))
+    left = tuple(padding[:-1]) + (pad + before * s,)
+    reach = (ge.shape[-1] - 1) * s + k
+    right = tuple(padding[:-1]) + (max(0, reach - size - left[-1]),)
+    wide = col2im(xp, cols, tuple(spatial), stride, left, dilation, right)
+    return xp.where(xp.isnan(wide) & ~xp.isnan(gi), wide, gi)
 
 
 def conv_weight_grad(xp, x, g, ksize, stride, padding, dilation, groups):
@@ -489,11 +530,25 @@ def convolution_backward(grad_output: Tensor, input: Tensor, weight: Tensor, par
     gi = gw = gb = None
     if output_mask[0]:
         if p.transposed:
-            gi = conv_forward(xp, g, w, p.stride, p.padding, p.dilation, p.groups,
-                              x.shape[2:])
+            # float: oneDNN's general kernel (no groups) and its depthwise one skip the
+            # padding; other grouped ones run natively
+            depthwise = w.shape[0] == p.groups and w.shape[1] == 1
+            skip = (any(p.padding) and
+                    (p.groups == 1 or depthwise or input.dtype.name == "float16") and
+                    _uses_onednn(input, weight, p.groups, True, p.output_padding, p.stride)
+                    and not bool(xp.isfinite(w).all()))
+            gi = (conv_forward_skipping_padding if skip else conv_forward)(
+                xp, g, w, p.stride, p.padding, p.dilation, p.groups, x.shape[2:])
         else:
             gi = conv_input_grad(xp, g, w, x.shape[2:], p.stride, p.padding, p.dilation,
                                  p.groups)
+            if (p.stride[-1] > 1 and all(d == 1 for d in p.dilation) and
+                    x.shape[-1] % p.stride[-1] and
+                    (p.groups == 1 or input.dtype.name == "float16") and
+                    _uses_onednn(input, weight, p.groups) and
+                    not bool(xp.isfinite(w).all())):
+                gi = input_grad_tail_products(xp, gi, g, w, x.shape[2:], p.stride,
+                                              p.padding, p.dilation, p.groups)
     if output_mask[1]:
         if p.transposed:
             gw = conv_weight_grad(xp, g, x, w.shape[2:], p.stride, p.padding, p.dilation,

@@ -11,8 +11,6 @@ exactly singular input otherwise, as torch does); ``eigh``/``svd`` divide by eig
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from .. import errors
@@ -181,7 +179,7 @@ def _det_grad(g: Tensor, A: Tensor, det: Tensor) -> Tensor:
         xp = A.device.xp
         singular = det._data == 0
         if not xp.any(singular):
-            return _solve_transposed_diag(A, d._data)
+            return _solve_transposed_diag(A, d._data, lapack_order=True)
         a = A._data
         n = a.shape[-1]
         a = xp.where(singular[..., None, None], xp.eye(n, dtype=a.dtype), a)
@@ -274,27 +272,42 @@ def _slogdet(A: Tensor, fn: str, cls, check: str | None = None):
     return cls(sign, logabs)
 
 
-def _lu_solve_transposed(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``X`` with ``A^T X = B`` through LAPACK's steps (getrf with partial pivoting, then getrs
-    'T': ``U^T`` forward, ``L^T`` backward, the pivots undone), batched. torch takes this
-    path for an input that is not row-major contiguous; the order of the operations decides
-    the signs of zeros (and where NaN/inf appear)."""
-    a = np.array(a, dtype=np.float64).reshape((-1,) + a.shape[-2:])
-    y = np.array(b, dtype=np.float64).reshape(a.shape)
+def _lu_solve(a: np.ndarray, b: np.ndarray, adjoint: bool) -> np.ndarray:
+    """``X`` with ``A X = B`` (``adjoint``: ``A^T X = B``) through LAPACK's steps in ``a``'s
+    dtype, batched: getrf (partial pivoting, the column below a pivot scaled by its reciprocal,
+    rank-1 updates), then getrs: 'N' swaps the rows of ``B``, ``L`` forward, ``U`` backward;
+    'T' runs ``U^T`` forward, ``L^T`` backward and undoes the swaps; each substitution in axpy
+    order with the diagonal's reciprocal. The order of the operations decides the signs of
+    zeros (and where NaN/inf appear): a determinant's gradient for a zero incoming gradient is
+    all zeros, signed by this arithmetic."""
+    dt = a.dtype if a.dtype in (np.float32, np.float64) else np.dtype(np.float64)
+    a = np.array(a, dtype=dt).reshape((-1,) + a.shape[-2:])
+    y = np.array(b, dtype=dt).reshape(a.shape[:1] + b.shape[-2:])
     batch, n = a.shape[0], a.shape[-1]
     rows = np.arange(batch)
     perm = np.tile(np.arange(n), (batch, 1))
+    one = dt.type(1)
     with np.errstate(all="ignore"):
         for k in range(n):
             p = k + np.argmax(np.abs(a[:, k:, k]), axis=1)
             a[rows, k], a[rows, p] = a[rows, p], a[rows, k].copy()
             perm[rows, k], perm[rows, p] = perm[rows, p], perm[rows, k].copy()
             piv = a[:, k, k]
-            scale = np.where(piv != 0, 1.0 / np.where(piv != 0, piv, 1.0), 1.0)
+            nonzero = piv != 0
+            scale = np.where(nonzero, one / np.where(nonzero, piv, one), one)
             a[:, k + 1:, k] *= scale[:, None]
             a[:, k + 1:, k + 1:] -= a[:, k + 1:, k, None] * a[:, k, None, k + 1:]
+        recip = one / a[:, np.arange(n), np.arange(n)]
+        if not adjoint:
+            y = y[rows[:, None], perm]
+            for k in range(n):  # L y = P b (unit diagonal)
+                y[:, k + 1:] -= a[:, k + 1:, k, None] * y[:, k, None, :]
+            for k in range(n - 1, -1, -1):  # U x = y
+                y[:, k] = y[:, k] * recip[:, k, None]
+                y[:, :k] -= a[:, :k, k, None] * y[:, k, None, :]
+            return y.reshape(b.shape)
         for i in range(n):  # U^T y = b
-            y[:, i] = y[:, i] / a[:, i, i, None]
+            y[:, i] = y[:, i] * recip[:, i, None]
             y[:, i + 1:] -= a[:, i, i + 1:, None] * y[:, i, None, :]
         for i in range(n - 1, -1, -1):  # L^T z = y (unit diagonal)
             y[:, :i] -= a[:, i, :i, None] * y[:, i, None, :]
@@ -303,22 +316,27 @@ def _lu_solve_transposed(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return x.reshape(b.shape)
 
 
-def _solve_transposed_diag(A: Tensor, diag) -> Tensor:
+def _solve_transposed_diag(A: Tensor, diag, lapack_order: bool = False) -> Tensor:
     """``X`` with ``A^T X = diag_embed(diag)`` as torch's det/slogdet backward gets it: an LU of
     ``A^T`` for a row-major contiguous ``A`` (column-major for LAPACK), else of ``A`` with a
-    transposed solve (the path decides the signs of zeros and where NaN/inf land)."""
+    transposed solve (the path decides the signs of zeros and where NaN/inf land).
+    ``lapack_order``: the contiguous path through :func:`_lu_solve` too (det: its right-hand
+    side is ``g * det``, all zeros for a zero ``g``, whose signs only that order reproduces;
+    slogdet's agree with NumPy's solve as often)."""
     xp = A.device.xp
     a = _host(xp, A._data)
-    rhs = np.zeros(a.shape, dtype=np.float64)
+    rhs = np.zeros(a.shape, dtype=a.dtype if lapack_order else np.float64)
     idx = np.arange(a.shape[-1])
     rhs[..., idx, idx] = _host(xp, diag)[..., None]
-    if a.flags.c_contiguous:
+    if a.flags.c_contiguous and lapack_order:
+        gA = _lu_solve(np.swapaxes(a, -1, -2), rhs, adjoint=False)
+    elif a.flags.c_contiguous:
         try:
             gA = np.linalg.solve(np.swapaxes(a, -1, -2), rhs)
         except np.linalg.LinAlgError:  # singular: LU's division by a zero pivot
             gA = np.full(a.shape, np.nan)
     else:
-        gA = _lu_solve_transposed(a, rhs)
+        gA = _lu_solve(a, rhs, adjoint=True)
     return _wrap(xp.asarray(gA.astype(A.dtype.np, copy=False)), A.dtype, A.device)
 
 
@@ -1017,66 +1035,164 @@ def _lstsq_rule(vector: bool):
 
 
 # --------------------------------------------------------------------------- matrix_exp
-_PADE = {
-    3: (0.01495585217958292, (120.0, 60.0, 12.0, 1.0)),
-    5: (0.2539398330063230, (30240.0, 15120.0, 3360.0, 420.0, 30.0, 1.0)),
-    7: (0.9504178996162932, (17297280.0, 8648640.0, 1995840.0, 277200.0, 25200.0, 1512.0,
-                             56.0, 1.0)),
-    9: (2.097847961257068, (17643225600.0, 8821612800.0, 2075673600.0, 302702400.0,
-                            30270240.0, 2162160.0, 110880.0, 3960.0, 90.0, 1.0)),
-    13: (5.371920351148152, (64764752532480000.0, 32382376266240000.0, 7771770303897600.0,
-                             1187353796428800.0, 129060195264000.0, 10559470521600.0,
-                             670442572800.0, 33522128640.0, 1323241920.0, 40840800.0,
-                             960960.0, 16380.0, 182.0, 1.0)),
+# Scaling and squaring with the degree-optimized Taylor polynomials of Bader, Blanes and Casas,
+# "Computing the matrix exponential with an optimized Taylor polynomial approximation"
+# (Mathematics 7, 1174, 2019), as torch evaluates them: degrees 1, 2, 4, 8, 12 and 18 chosen
+# by the 1-norm (their bounds theta_m for double and for single precision); above the last one
+# the matrix is scaled by 2^-s, T18 evaluated and squared s times. A batch of more than one
+# matrix uses the scaled T18 for every matrix, as torch does.
+_THETAS = {
+    "float64": (2.220446049250313e-16, 2.580956802971767e-08, 3.397168839976962e-04,
+                4.991228871115323e-02, 2.996158913811580e-01, 1.090863719290036e+00),
+    "float32": (1.192092800768788e-07, 5.978858893805233e-04, 5.116619363445086e-02,
+                5.800524627688768e-01, 1.461661507209034e+00, 3.010066362817634e+00),
 }
+_SQRT177 = 13.30413469565007072504
+_X3 = 2.0 / 3.0
+# T8 = I + A + y2 A^2 + (x3 A^2 + A4)(x4 I + x5 A + x6 A^2 + x7 A4), A4 = A^2 (x1 A + x2 A^2)
+_T8 = dict(x1=_X3 * ((1.0 + _SQRT177) / 88.0), x2=_X3 * ((1.0 + _SQRT177) / 352.0), x3=_X3,
+           x4=(-271.0 + 29.0 * _SQRT177) / (315.0 * _X3),
+           x5=(-11.0 + 11.0 * _SQRT177) / (1260.0 * _X3),
+           x6=(-99.0 + 11.0 * _SQRT177) / (5040.0 * _X3),
+           x7=(89.0 - _SQRT177) / (5040.0 * _X3),  # torch's x7 (the paper's has x3 squared)
+           y2=(857.0 - 58.0 * _SQRT177) / 630.0)
+# T12: B_k = sum_i b[k][i] A^i (i = 0..3); A6 = B2 + B3 B3; T12 = B0 + (B1 + A6) A6
+_T12 = ((9.0198e-16, 0.46932117595418237389, -0.20099424927047284052, -0.04623946134063071740),
+        (5.31597895759871264183, 1.19926790417132231573, 0.01179296240992997031,
+         0.01108844528519167989),
+        (0.18188869982170434744, 0.05502798439925399070, 0.09351590770535414968,
+         0.00610700528898058230),
+        (-2.0861320e-13, -0.13181061013830184015, -0.02027855540589259079,
+         -0.00675951846863086359))
+# T18: B_k = sum over (I, A, A^2, A^3, A^6); A9 = B3 + B0 B4; T18 = B1 + (B2 + A9) A9
+_T18 = ((0.0, -1.00365581030144618291e-01, -8.02924648241156932449e-03,
+         -8.92138498045729985177e-04, 0.0),
+        (0.0, 3.97849749499645077844e-01, 1.36783778460411720168e+00,
+         4.98289622525382669416e-01, -6.37898194594723280150e-04),
+        (-1.09676396052962061844e+01, 1.68015813878906206114e+00, 5.71779846478865511061e-02,
+         -6.98210122488052056106e-03, 3.34975017086070470649e-05),
+        (-9.04316832390810593223e-02, -6.76404519071381882256e-02, 6.75961301770459654925e-02,
+         2.95552570429315521194e-02, -1.39180257516060693404e-05),
+        (0.0, 0.0, -9.23364619367118555360e-02, -1.69364939002081722752e-02,
+         -1.40086798182036094347e-05))
 
 
-def _expm(xp, a):
-    """Matrix exponential of one matrix in float64: Higham's scaling and squaring with a
-    diagonal Pade approximant of degree 3 to 13 (SIAM J. Matrix Anal. Appl. 26, 2005)."""
-    n = a.shape[-1]
-    norm = float(xp.abs(a).sum(0).max()) if n else 0.0
-    if not math.isfinite(norm):  # torch: a NaN or infinite entry makes the whole result NaN
-        return xp.full(a.shape, np.nan, dtype=a.dtype)
-    eye = xp.eye(n, dtype=a.dtype)
-    s = 0
-    for degree in (3, 5, 7, 9, 13):
-        theta, b = _PADE[degree]
-        if norm <= theta or degree == 13:
-            break
-    if norm > theta:
-        s = max(0, int(math.ceil(math.log2(norm / theta))))
-        a = a / 2.0 ** s
-    powers = [eye, a @ a]
-    while len(powers) < (degree + 1) // 2:
-        powers.append(powers[-1] @ powers[1])
-    if degree < 13:
-        u = sum(b[2 * j + 1] * powers[j] for j in range(len(powers)))
-        u = a @ u
-        v = sum(b[2 * j] * powers[j] for j in range(len(powers)))
+class _TaylorArith:
+    """The arithmetic of one dtype: products in it (half: float products rounded once, as
+    torch's CPU half matmul) and its coefficient tables. torch 2.13 keeps the tables of a
+    half input in double precision and reads their bytes as half values (every coefficient
+    becomes 16 bits of a double: T4 gives 0, T8/T12 NaN, T18 about -2.1e4 on the diagonal);
+    that is what torch returns for half, so it is reproduced here."""
+
+    def __init__(self, xp, dtype):
+        self.xp, self.dt = xp, dtype
+        self.half = dtype == np.float16
+
+    def coefs(self, values):
+        arr = np.asarray(values, dtype=np.float64)
+        if self.half:
+            return arr.ravel().view(np.float16)[:arr.size].reshape(arr.shape)
+        return arr.astype(self.dt)
+
+    def mm(self, a, b):
+        if self.half:
+            return (a.astype(np.float32) @ b.astype(np.float32)).astype(np.float16)
+        return a @ b
+
+    def comb(self, mats, values, raw=None):
+        """sum_i c_i mats[i], accumulated in the dtype one term at a time (``raw``: the
+        coefficients already in the dtype)."""
+        out = None
+        for c, m in zip(self.coefs(values) if raw is None else raw, mats, strict=True):
+            term = self.dt.type(c) * m
+            out = term if out is None else out + term
+        return out
+
+
+def _taylor(ar: _TaylorArith, a, degree: int):
+    """The Taylor approximant of degree 1, 2, 4, 8, 12 or 18 of a stack ``a`` (B, n, n)."""
+    xp = ar.xp
+    eye = xp.broadcast_to(xp.eye(a.shape[-1], dtype=ar.dt), a.shape)
+    if degree == 1:
+        return eye + a
+    a2 = ar.mm(a, a)
+    if degree == 2:
+        return eye + a + a2 / ar.dt.type(2)
+    if degree == 4:
+        a4 = ar.mm(a2, ar.comb([eye, a, a2], (1 / 2.0, 1 / 6.0, 1 / 24.0)))
+        return ar.comb([eye, a, a2, a4], (1.0, 1.0, 0.0, 1.0))
+    if degree == 8:
+        c = _T8
+        a4 = ar.mm(a2, ar.comb([a, a2], (c["x1"], c["x2"])))
+        a8 = ar.mm(ar.comb([a2, a4], (c["x3"], 1.0)),
+                   ar.comb([eye, a, a2, a4], (c["x4"], c["x5"], c["x6"], c["x7"])))
+        return ar.comb([eye, a, a2, a4, a8], (1.0, 1.0, c["y2"], 0.0, 1.0))
+    a3 = ar.mm(a2, a)
+    if degree == 12:
+        b = [ar.comb([eye, a, a2, a3], None, row) for row in ar.coefs(_T12)]
+        a6 = b[2] + ar.mm(b[3], b[3])
+        return b[0] + ar.mm(b[1] + a6, a6)
+    powers = [eye, a, a2, a3, ar.mm(a3, a3)]
+    b = [ar.comb(powers, None, row) for row in ar.coefs(_T18)]
+    a9 = b[3] + ar.mm(b[0], b[4])
+    return b[1] + ar.mm(b[2] + a9, a9)
+
+
+def _expm_stack(xp, a, highest: bool):
+    """``exp`` of every matrix of a finite stack ``a`` (B, n, n), n >= 2, in a's dtype
+    (``highest``: the scaled T18 for all, torch's choice for a batch of several)."""
+    dt = a.dtype
+    ar = _TaylorArith(xp, dt)
+    thetas = [dt.type(t) for t in _THETAS["float32" if dt == np.float32 else "float64"]]
+    norm = xp.abs(a).astype(np.float32 if ar.half else dt).sum(-2).max(-1).astype(dt)
+    out = xp.empty_like(a)
+    if not highest:
+        lower = dt.type(-1)
+        for degree, theta in zip((1, 2, 4, 8, 12), thetas[:5], strict=True):
+            idx = xp.nonzero((norm > lower) & (norm <= theta))[0]
+            if idx.size:
+                out[idx] = _taylor(ar, a[idx], degree)
+            lower = theta
+        large = xp.nonzero(norm >= thetas[4])[0]
     else:
-        a2, a4, a6 = powers[1], powers[1] @ powers[1], powers[1] @ powers[1] @ powers[1]
-        u = a @ (a6 @ (b[13] * a6 + b[11] * a4 + b[9] * a2) + b[7] * a6 + b[5] * a4 +
-                 b[3] * a2 + b[1] * eye)
-        v = a6 @ (b[12] * a6 + b[10] * a4 + b[8] * a2) + b[6] * a6 + b[4] * a4 + b[2] * a2 + \
-            b[0] * eye
-    r = xp.linalg.solve(v - u, v + u)
-    for _ in range(s):
-        r = r @ r
-    return r
+        large = xp.arange(a.shape[0])
+    if large.size:
+        nrm = norm[large]
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            s = xp.maximum(dt.type(0), xp.ceil(xp.log2(nrm / thetas[5])))
+            ok = xp.isfinite(s)  # torch's cast of an infinite s to int64 makes 2^s zero
+            s = xp.where(ok, s, 0).astype(np.int64)
+            pow2 = xp.where(ok, 2.0 ** s.astype(np.float64), 0.0).astype(dt)
+            scaled = a[large] / pow2[:, None, None]
+        res = _taylor(ar, scaled, 18)
+        for i, k in enumerate(s.tolist()):
+            r = res[i]
+            for _ in range(k):
+                r = ar.mm(r, r)
+            out[large[i]] = r
+    return out
 
 
 def linalg_matrix_exp(A):
     """Matrix exponential of square matrices (batched)."""
     check_matrix(A, "linalg.matrix_exp")
     xp = A.device.xp
-    a = A._data.astype(np.float64)
-    flat = a.reshape((-1,) + a.shape[-2:])
-    with np.errstate(all="ignore"):
-        parts = [_expm(xp, flat[i]) if bool(xp.isfinite(flat[i]).all()) else
-                 xp.full(flat.shape[1:], np.nan) for i in range(flat.shape[0])]
-    res = xp.stack(parts).reshape(a.shape) if parts else xp.zeros(a.shape)
-    out = _wrap(res.astype(A.dtype.np), A.dtype, A.device)
+    a = A._data
+    n = a.shape[-1]
+    if n <= 1:
+        res = xp.exp(a) if n else a.copy()
+    else:
+        flat = a.reshape((-1, n, n))
+        finite = xp.isfinite(flat).all(axis=(-2, -1))
+        # torch: a NaN or infinite entry makes that matrix's whole result NaN
+        res = xp.full(flat.shape, np.nan, dtype=a.dtype)
+        idx = xp.nonzero(finite)[0]
+        if idx.size:
+            with np.errstate(all="ignore"):
+                res[idx] = _expm_stack(xp, xp.ascontiguousarray(flat[idx]),
+                                       flat.shape[0] > 1)
+        res = res.reshape(a.shape)
+    out = _wrap(res, A.dtype, A.device)
     if needs_grad(A):
         record(out, "LinalgMatrixExpBackward0", (_matrix_exp_grad,), (A,), (A,))
     return out
@@ -1085,12 +1201,15 @@ def linalg_matrix_exp(A):
 def _matrix_exp_grad(g: Tensor, A: Tensor) -> Tensor:
     """The adjoint of the Frechet derivative: the top-right block of
     ``exp([[A^T, g], [0, A^T]])`` (Mathias 1996)."""
+    from .creation import zeros_like
     from .shape import cat
 
     n = A._data.shape[-1]
     At = A.mT
     top = cat([At, g], -1)
-    bottom = cat([At * 0, At], -1)
+    # a constant zero block, as torch's (no path back to A: an infinite gradient of the
+    # block must not meet a 0 * inf there)
+    bottom = cat([zeros_like(At), At], -1)
     return linalg_matrix_exp(cat([top, bottom], -2))[..., :n, n:]
 
 

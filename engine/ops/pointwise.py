@@ -19,7 +19,7 @@ from .._fperr import ignore as ignore_fp
 from .._fperr import restore as restore_fp
 from .._parallel import is_numpy, times_ufunc
 from ..autograd import needs_grad, record
-from ..autograd.engine import grad_node, zero_gradient
+from ..autograd.engine import borrow, grad_node, zero_gradient
 from ..autograd.graph import FW_ACTIVE
 from ..dtypes import DEFAULT_INT, bool_, from_numpy_dtype
 from ..modes import _grad_enabled, check_numel, is_grad_enabled
@@ -154,8 +154,24 @@ _sub = binary("sub", lambda xp, a, b: xp.subtract(a, b), (lambda g, *_: g, lambd
 _div = binary("div", _quiet(lambda xp, a, b: xp.true_divide(a, b)),
               (lambda g, a, b: g / b, lambda g, a, b: -g * ((a / b) / b)),  # torch's formula
               out="float", doc="", inplace=False, public=False)
+def _times_other(g: Tensor, other) -> Tensor:
+    """A product's gradient rule, ``g * other``. When ``g`` is one 1 broadcast to ``other``'s
+    shape and dtype (the gradient ``y.sum().backward()`` hands on), the product is ``other``
+    bit for bit: a plain backward borrows its memory instead of a pass over it."""
+    od = other._data
+    if od.size >= 65536 and type(g) is Tensor:
+        d = g._data
+        if d.shape == od.shape and d.dtype == od.dtype and type(d) is np.ndarray and \
+                not any(d.strides) and d.item(0) == 1 and g.device is other.device:
+            res = borrow(other)
+            if res is not None:
+                return res
+    return g * other
+
+
 mul = binary("mul", lambda xp, a, b: xp.multiply(a, b),
-             (lambda g, a, b: g * b, lambda g, a, b: g * a),
+             (lambda g, a, b: _times_other(g, b) if type(b) is Tensor else g * b,
+              lambda g, a, b: _times_other(g, a) if type(a) is Tensor else g * a),
              save="cross", doc="Elementwise product (broadcasting).", aliases=("multiply",),
              ufunc="multiply")
 

@@ -112,3 +112,113 @@ def test_linear_gradients_on_arrays_are_the_ops_bit_for_bit(dtype):
         grads.append([t.grad.detach().numpy() for t in (x, w, b)])
     for a, b in zip(*grads):
         assert a.dtype == b.dtype and np.array_equal(a.view(u), b.view(u))
+
+
+# --------------------------------------------------------------------------- borrowed gradients
+N_BORROW = 1 << 17  # above engine.autograd.engine._BORROW_MIN
+
+
+def _no_borrowing(monkeypatch):
+    from engine.autograd import engine as autograd_engine
+
+    monkeypatch.setattr(autograd_engine, "_BORROW_MIN", 1 << 62)
+
+
+def _big(seed: int, dtype=np.float32):
+    return np.random.default_rng(seed).standard_normal(N_BORROW).astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_borrowed_product_gradients_are_the_products_bit_for_bit(dtype, monkeypatch):
+    a0, b0 = _big(0, dtype), _big(1, dtype)
+    a0[:4] = [np.nan, -0.0, np.inf, -np.inf]
+
+    def run():
+        a = engine.tensor(a0, requires_grad=True)
+        b = engine.tensor(b0, requires_grad=True)
+        (a.sin() * a + a * b).sum().backward()
+        return a.grad._data.copy(), b.grad._data.copy()
+
+    got = run()
+    _no_borrowing(monkeypatch)
+    want = run()
+    u = np.dtype(f"u{np.dtype(dtype).itemsize}")
+    for g, w in zip(got, want, strict=True):
+        assert np.array_equal(g.view(u), w.view(u))
+
+
+def test_borrowed_gradients_never_share_memory_with_what_the_user_holds():
+    a = engine.tensor(_big(2), requires_grad=True)
+    w = engine.tensor(_big(3), requires_grad=True)
+    (a * w).sum().backward()  # each .grad is the other operand's values, in its own memory
+    assert not np.shares_memory(a.grad._data, w._data)
+    assert a.grad._data.flags.writeable and np.array_equal(a.grad._data, w._data)
+
+    (ga, gw) = engine.autograd.grad((a * w).sum(), [a, w])
+    assert ga._data.flags.writeable and not np.shares_memory(ga._data, w._data)
+    before = w._data.copy()
+    with engine.no_grad():
+        w.add_(1.0)
+    assert np.array_equal(ga._data, before)
+    ga.add_(1.0)  # what grad() returns is the caller's to change
+
+    # through a view of the borrowed gradient (reshape's backward) into grad()
+    x = engine.tensor(_big(4).reshape(-1, 2), requires_grad=True)
+    (gx,) = engine.autograd.grad((x.reshape(-1) * w).sum(), [x])
+    assert gx._data.flags.writeable and not np.shares_memory(gx._data, w._data)
+
+
+def test_hooks_and_functions_see_gradients_of_their_own():
+    w = engine.tensor(_big(5), requires_grad=True)
+    x = engine.tensor(_big(6), requires_grad=True)
+    seen = []
+    h = x * 1.0
+    h.register_hook(lambda g: seen.append(g) or g.mul_(2))  # a hook that changes its grad
+    (h * w).sum().backward()
+    assert not np.shares_memory(seen[0]._data, w._data)
+    assert np.array_equal(x.grad._data, 2 * w._data)
+
+    post, leaf = [], []
+    y = x * w
+    y.grad_fn.register_hook(lambda grad_inputs, grad_outputs: post.append(grad_inputs))
+    hx = x.register_hook(lambda g: leaf.append(g))
+    x.grad = None
+    y.sum().backward()
+    hx.remove()
+    for g in (*post[0], leaf[0]):
+        assert g._data.flags.writeable
+        assert not np.shares_memory(g._data, w._data) and not np.shares_memory(g._data, x._data)
+
+    class Twice(engine.autograd.Function):
+        @staticmethod
+        def forward(ctx, t):
+            return t * 1.0
+
+        @staticmethod
+        def backward(ctx, g):
+            return g.mul_(2)  # in place on its incoming gradient, as torch allows
+
+    x.grad = None
+    w0 = w._data.copy()
+    (Twice.apply(x) * w).sum().backward()
+    assert np.array_equal(w._data, w0) and np.array_equal(x.grad._data, 2 * w0)
+
+
+def test_in_place_accumulation_never_changes_a_borrowed_gradient():
+    # a's gradient is b.grad's values; b's .grad is then updated in place
+    b = engine.tensor(_big(7), requires_grad=True)
+    b.grad = engine.tensor(_big(8))
+    c = engine.tensor(_big(9))
+    a = engine.tensor(_big(10), requires_grad=True)
+    bg0 = b.grad._data.copy()
+    # (the order matters: a's borrowed gradient is still pending when b's .grad grows)
+    (((a * 2).sum() + (b * c).sum()) + (a * b.grad).sum()).backward()
+    assert np.array_equal(a.grad._data, bg0 + 2)
+    assert np.array_equal(b.grad._data, bg0 + c._data)
+
+
+def test_create_graph_records_the_product():
+    a = engine.tensor(_big(11, np.float64), requires_grad=True)
+    w = engine.tensor(_big(12, np.float64), requires_grad=True)
+    (ga,) = engine.autograd.grad((a * w).sum(), [a], create_graph=True)
+    assert ga.grad_fn is not None and ga.grad_fn.name() == "MulBackward0"

@@ -233,6 +233,17 @@ def _cat(draw):
     return Call((args[0], dim), {})
 
 
+@custom("hstack", "vstack", "row_stack", "dstack", "column_stack")
+def _stack_helpers(draw):
+    shapes = ((), (3,), (2, 3), (3, 1), (2, 3, 2), (0,), (1, 3), (2, 0))
+    first = shape(draw, shapes)
+    ts = [TArg(first)]
+    for _ in range(draw(st.integers(0, 2))):
+        s = first if draw(st.integers(0, 2)) else shape(draw, shapes)
+        ts.append(any_tensor(draw, s) if draw(st.integers(0, 4)) == 0 else TArg(s))
+    return Call((ts if draw(st.booleans()) else tuple(ts),), {})
+
+
 @custom("broadcast_shapes")
 def _broadcast_shapes(draw):
     a = shape(draw)
