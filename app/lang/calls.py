@@ -465,6 +465,39 @@ def op1_statement(op1: tuple, general: Closure, unit: bytes, pointer: str, *,
     return run
 
 
+def call_statement(library1: tuple, general: Closure, unit: bytes, pointer: str) -> Closure:
+    """An expression statement ``obj.name(arg)`` or ``obj.name()`` (``ctx.save_for_backward(out)``,
+    ``opt.step()``), ``obj`` and ``arg`` variables of the frame's own locals, in one closure with
+    the call when ``obj`` is a library object whose class has the plain method (what
+    :func:`method_call`'s ``run`` calls then), counting the statement's step and the call's
+    together; any other receiver, or two steps that would reach the next check, go the
+    ``general`` way (the statement closure around ``run``), which counts and fails the same."""
+    name, fast_name, one_name = library1
+
+    def run(fr: Frame) -> None:
+        local = fr.locals
+        try:
+            obj = local[fast_name]
+            values = (local[one_name],) if one_name is not None else ()
+        except KeyError:
+            return general(fr)
+        t = type(obj)
+        if t not in PLAIN_LIBRARY_TYPES or name in ASSIGNED_NAMES:
+            return general(fr)
+        method = LIBRARY_METHODS.get((t, name))
+        rs = fr.rs
+        steps = rs.steps + 2
+        if method is None or steps >= rs.next_check:
+            return general(fr)
+        rs.steps = steps
+        try:
+            call_library(rs, method, (obj, *values), _EMPTY)
+        except Exception as exc:
+            raise located(exc, unit, pointer, rs.limits) from None
+
+    return run
+
+
 def static_call(value: Any, arguments: Arguments) -> Closure:
     """A call of a value known when the program is compiled (a library path)."""
     positional, keywords = arguments.positional, arguments.keywords
@@ -645,6 +678,9 @@ def method_call(name: str, receiver: Closure, arguments: Arguments,
             return call_value(rs, f, values, named)
         return call_method(rs, obj, name, values, named)
 
+    if fast_name is not None and keywords is None and tensor_fn is None and \
+            arguments.simple and arguments.count <= 1 and None not in arguments.names:
+        run.library1 = (name, fast_name, one_name)  # type: ignore[attr-defined]  # call_statement
     if name == "apply" and pure_receiver and one is not None and keywords is None:
         def run_apply(fr: Frame) -> Any:  # ``Cls.apply(x)``: a custom Function's first
             if fast_name is not None:

@@ -11,7 +11,7 @@ from typing import Any
 
 import engine
 
-from .calls import Closure, op1_statement
+from .calls import Closure, call_statement, op1_statement
 from .errors import LangError, ProgramError, ProgramValidationError
 from .exceptions import (
     catchable,
@@ -222,7 +222,8 @@ class StatementCompiler:
                       store: str | None = None, glob: str | None = None,
                       unpack: tuple[str, ...] | None = None, fast: str | None = None) -> Closure:
         """:meth:`statement_value`, in one closure with its expression where that is a
-        one-argument op (:func:`op1_statement`) or, for unpacking, a variable's attribute
+        one-argument op (:func:`op1_statement`), a library method of a variable
+        (:func:`call_statement`) or, for unpacking, a variable's attribute
         (:func:`unpack_attr`)."""
         general = self.statement_value(value, pointer, returns=returns, store=store, glob=glob,
                                        unpack=unpack, fast=fast)
@@ -231,6 +232,10 @@ class StatementCompiler:
             if attr is not None:
                 return unpack_attr(attr, unpack, self.unit, pointer)
             return general
+        if not returns and store is None and glob is None:
+            library1 = getattr(value, "library1", None)
+            if library1 is not None:
+                return call_statement(library1, general, self.unit, pointer)
         op1 = getattr(value, "op1", None)
         if op1 is None:
             return general

@@ -122,6 +122,33 @@ x = torch.ones(2, requires_grad=True)
 Two.apply(x, x * 2).sum().backward()
 print(x.grad)
 """,
+    "library methods as statements: errors, an unbound receiver, a shadowing attribute": """
+import torch
+w = torch.ones(2, requires_grad=True)
+opt = torch.optim.SGD([w], lr=0.1)
+def run(o, arg):
+    o.zero_grad()
+    try:
+        o.step(arg)
+    except TypeError as e:
+        print(type(e).__name__)
+    try:
+        later.step()
+    except NameError as e:
+        print(type(e).__name__)
+    later = o
+    o.step()
+(w * w).sum().backward()
+run(opt, 5)
+print(w)
+def mine():
+    print('mine')
+other = torch.optim.SGD([w], lr=0.1)
+other.step = mine
+run(other, 1)
+run(opt, 2)
+print(w)
+""",
 }
 
 
