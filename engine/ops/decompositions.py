@@ -398,7 +398,12 @@ def _inv(A: Tensor, fn: str = "linalg.inv") -> Tensor:
         res = xp.linalg.inv(a)
     except np.linalg.LinAlgError:
         _raise_singular_inv(A, fn)
-        raise
+        try:  # an exactly zero pivot in NumPy's LU but not in torch's: torch answers
+            res = xp.swapaxes(xp.linalg.inv(xp.swapaxes(a, -1, -2)), -1, -2)
+        except np.linalg.LinAlgError:
+            raise errors.LinAlgError(
+                f"{fn}: The diagonal element {a.shape[-1]} is zero, the inversion could not "
+                "be completed because the input matrix is singular.") from None
     out = _wrap(res.astype(A.dtype.np, copy=False), A.dtype, A.device)
     if needs_grad(A):
         record(out, "LinalgInvExBackward0", (lambda g, inv: -(inv.mT @ g @ inv.mT),), (A,),

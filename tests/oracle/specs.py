@@ -93,7 +93,10 @@ def _kwargs_no_grad(kwargs: dict) -> dict:
 def from_samples(samples: list[Sample]) -> Callable:
     def draw_call(draw) -> Call:
         s = draw(st.sampled_from(samples))
-        return Call(_convert(s.args), _kwargs_no_grad(s.kwargs), 2 if s.second_order else 1)
+        # second order even where the gradcheck skips it (``second_order=False``: torch's
+        # derivative is not implemented or not smooth there): whether torch refuses it (a
+        # ``NotImplemented`` node) or computes it, the engine must do the same
+        return Call(_convert(s.args), _kwargs_no_grad(s.kwargs), 2)
 
     return draw_call
 
