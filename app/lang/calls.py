@@ -499,16 +499,21 @@ def super_method_call(name: str, first: str, arguments: Arguments, general: Clos
 
 
 def method_call(name: str, receiver: Closure, arguments: Arguments,
-                fast_name: str | None = None) -> Closure:
-    """``obj.name(...)``: a tensor's op, an object's method, or whatever the value has."""
+                fast_name: str | None = None, pure_receiver: bool = False) -> Closure:
+    """``obj.name(...)``: a tensor's op, an object's method, or whatever the value has
+    (``pure_receiver``: the receiver is a variable, which can be read twice)."""
     positional, keywords = arguments.positional, arguments.keywords
     if name in READ_DUNDERS:  # `self.__class__(...)`
         return value_call(lambda fr: dunder_attr(fr.rs, receiver(fr), name), arguments)
     tensor_fn = tensor_method(name)
     one = arguments.closures[0] if arguments.simple and arguments.count == 1 else None
     one_name = arguments.names[0] if one is not None else None
+    #: the library type this call's receiver had last and its plain method
+    #: (:func:`library_method`: fixed per type and name)
+    site: tuple[Any, Any] = (_MISSING, None)
 
     def run(fr: Frame) -> Any:
+        nonlocal site
         if fast_name is not None:
             try:
                 obj = fr.locals[fast_name]
@@ -545,11 +550,14 @@ def method_call(name: str, receiver: Closure, arguments: Arguments,
         if isinstance(obj, Instance):
             return instance_call(rs, obj, name, values, named)
         t = type(obj)
+        if t is site[0] and name not in ASSIGNED_NAMES:  # this call's last library type
+            return call_library(rs, site[1], (obj, *values), named)
         if t in PLAIN_LIBRARY_TYPES:  # ctx.save_for_backward(...), opt.step() ...
             method = LIBRARY_METHODS.get((t, name), _MISSING)
             if method is _MISSING:
                 method = library_method(t, name)
             if method is not None and name not in ASSIGNED_NAMES:
+                site = (t, method)
                 return call_library(rs, method, (obj, *values), named)
             return call_library(rs, library_attr(obj, name), values, named)
         if t is UserClass and obj.pytype is not None and name[0] != "_":
@@ -567,4 +575,35 @@ def method_call(name: str, receiver: Closure, arguments: Arguments,
             return call_value(rs, f, values, named)
         return call_method(rs, obj, name, values, named)
 
+    if name == "apply" and pure_receiver and one is not None and keywords is None:
+        def run_apply(fr: Frame) -> Any:  # ``Cls.apply(x)``: a custom Function's first
+            if fast_name is not None:
+                try:
+                    obj = fr.locals[fast_name]
+                except KeyError:
+                    obj = receiver(fr)
+            else:
+                obj = receiver(fr)
+            if type(obj) is not UserClass or obj.pytype is None:
+                return run(fr)  # reads the receiver again: a variable (``pure_receiver``)
+            if one_name is not None:
+                try:
+                    values = (fr.locals[one_name],)
+                except KeyError:
+                    values = (one(fr),)
+            else:
+                values = (one(fr),)
+            rs = fr.rs
+            rs.steps += 1
+            if rs.steps >= rs.next_check:
+                rs.check()
+            out = apply_custom(rs, obj, values, _EMPTY)
+            if out is not NO_PLAN:
+                return out
+            values, named = bind_apply(obj, values, _EMPTY)
+            if obj.lookup(name) is None:
+                return call_library(rs, library_attr(obj.pytype, name), values, named)
+            return call_method(rs, obj, name, values, named)
+
+        return run_apply
     return run

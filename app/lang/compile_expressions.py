@@ -402,7 +402,8 @@ class ExpressionCompiler:
             raise ProgramValidationError("a method's receiver cannot be '*' unpacked")
         receiver = self.expr(first, scope)
         arguments = self.arguments(node, scope, name, skip=1)
-        general = method_call(name, receiver, arguments, self.fast_name(first, scope))
+        general = method_call(name, receiver, arguments, self.fast_name(first, scope),
+                              isinstance(first, dict) and first.keys() == {"var"})
         if first == {"call": "super"} and not scope.top and scope.first_param is not None:
             return super_method_call(name, scope.first_param, arguments, general)
         return general

@@ -228,6 +228,7 @@ class StatementCompiler:
             return run_global
         if unpack is not None:
             n = len(unpack)
+            only = unpack[0]
 
             def run_unpack(fr: Frame) -> None:
                 rs = fr.rs
@@ -240,9 +241,12 @@ class StatementCompiler:
                         items = unpack_items(items, n, None)
                 except Exception as exc:
                     raise located(exc, unit, pointer, fr.rs.limits) from None
-                local = fr.locals
-                for name, item in zip(unpack, items):
-                    local[name] = item
+                if n == 1:
+                    fr.locals[only] = items[0]
+                else:
+                    local = fr.locals
+                    for name, item in zip(unpack, items):
+                        local[name] = item
 
             return run_unpack
 

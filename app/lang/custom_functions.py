@@ -13,6 +13,7 @@ the last one given is an error, even for a parameter with a default. Error texts
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import engine
@@ -22,7 +23,7 @@ from engine.autograd.function import apply_function, keywords_at_positions
 from .errors import ProgramError
 from .exceptions import convert_exception
 from .library import _LIBRARY_TYPES, _MISSING, _SAFE, admit
-from .runtime import CURRENT
+from .runtime import CURRENT, RETURN, Frame
 from .values import CLASS_VERSION, Function, StaticMethod, UserClass, current_rs, invoke
 
 Tensor = engine.Tensor
@@ -30,6 +31,7 @@ Tensor = engine.Tensor
 _PLAN = "(custom Function plan)"  # a key no attribute name can be
 _HOOKS = ("forward", "backward", "vjp", "setup_context", "jvp")
 _NO_KWARGS: dict[str, Any] = {}
+_NO_ARG = object()  # a hook called with one argument
 
 #: What :func:`apply_custom` answers for a class it cannot run by a plan.
 NO_PLAN = object()
@@ -39,9 +41,10 @@ def function_plan(cls: UserClass) -> tuple | None:
     """How ``cls.apply(...)`` runs for a program's ``torch.autograd.Function`` subclass that
     defines no ``apply`` of its own and whose hooks (``forward``, ``backward`` or ``vjp``,
     optional ``setup_context`` and ``jvp``) are plain ``@staticmethod`` functions:
-    ``(name, forward, backward, setup_context, jvp, bind)``: callables that run the user's
-    functions straight away, for :func:`engine.autograd.function.apply_function`, and how
-    ``apply``'s arguments become ``forward``'s (None: as they are, unless there are keywords).
+    ``(call, bind)``: :func:`engine.autograd.function.apply_function` with the class's name
+    and hooks bound (callables that run the user's functions straight away), to call with
+    ``forward``'s arguments, and how ``apply``'s arguments become those (None: as they are,
+    unless there are keywords).
     None for any other shape (the class then goes through its Python subclass's ``apply``, as
     library code calls it). Kept in the class's lookup cache, so a change to any class
     namespace makes it again."""
@@ -81,9 +84,11 @@ def _make_plan(cls: UserClass) -> tuple | None:
     else:
         def bind(args: tuple, kwargs: dict) -> tuple:
             return bind_signature(forward, args, kwargs)
-    return (cls.name, _runner(forward, admitting=False), _runner(backward),
-            _runner(setup, admitting=False) if setup is not None else None,
-            _runner(hooks["jvp"]) if hooks["jvp"] is not None else None, bind)
+    call = functools.partial(
+        apply_function, cls.name, _runner(forward, admitting=False), _runner(backward),
+        setup_context=_runner(setup, admitting=False) if setup is not None else None,
+        jvp=_runner(hooks["jvp"]) if hooks["jvp"] is not None else None)
+    return call, bind
 
 
 def _runner(func: Function, admitting: bool = True) -> Any:
@@ -91,6 +96,8 @@ def _runner(func: Function, admitting: bool = True) -> Any:
     backward later, maybe in another run), its arguments admitted; without ``admitting`` for
     ``forward`` and ``setup_context``, which get only what the program handed to ``apply``,
     what its own ``forward`` returned and the ``ctx`` :func:`apply_function` made."""
+    if func.code.arity == 2:
+        return _runner2(func, admitting)
     if not admitting:
         def run_given(*args: Any) -> Any:
             return invoke(CURRENT.get() or current_rs(), func, args, _NO_KWARGS)
@@ -107,6 +114,55 @@ def _runner(func: Function, admitting: bool = True) -> Any:
     return run
 
 
+def _runner2(func: Function, admitting: bool) -> Any:
+    """:func:`_runner` for a hook of two parameters (``forward(ctx, x)``, ``backward(ctx,
+    g)``: the common shape), running the body in its own frame without :func:`invoke`'s
+    binding (what ``invoke`` does after binding, inlined: this is the custom Function's inner
+    loop). Any other number of arguments goes through ``invoke`` (its binding and texts)."""
+    code = func.code
+    first, second = code.params
+    stmts = code.stmts if code.stmts is not None else (code.body,)
+    glob, enclosing = func.glob, func.enclosing
+
+    def run2(a: Any, b: Any = _NO_ARG, *more: Any) -> Any:
+        rs = CURRENT.get() or current_rs()
+        if admitting:  # ``a`` is the ctx apply_function made (forward got it as it is)
+            t = type(b)
+            if t not in _SAFE and t not in _LIBRARY_TYPES and b is not _NO_ARG:
+                admit(b)
+        if b is _NO_ARG or more:
+            args = (a,) if b is _NO_ARG else (a, b, *more)
+            if admitting:
+                for arg in more:
+                    t = type(arg)
+                    if t not in _SAFE and t not in _LIBRARY_TYPES:
+                        admit(arg)
+            return invoke(rs, func, args, _NO_KWARGS)
+        frame = Frame()  # ``retval`` is set by whatever returns RETURN
+        frame.rs = rs
+        frame.locals = {first: a, second: b}
+        frame.glob = glob
+        frame.enclosing = enclosing
+        frame.func = func
+        frame.back = back = rs.top
+        depth = rs.depth
+        if depth >= rs.max_depth:
+            raise rs.depth_error()
+        rs.depth = depth + 1
+        rs.top = frame
+        try:
+            for stmt in stmts:
+                signal = stmt(frame)
+                if signal is not None:
+                    break
+        finally:
+            rs.depth = depth
+            rs.top = back
+        return frame.retval if signal is RETURN else None
+
+    return run2
+
+
 def apply_custom(rs: Any, cls: UserClass, args: tuple, kwargs: dict) -> Any:
     """``cls.apply(*args, **kwargs)`` by the class's :func:`function_plan` (what
     ``Function.apply`` does), or :data:`NO_PLAN` when it has none."""
@@ -118,14 +174,13 @@ def apply_custom(rs: Any, cls: UserClass, args: tuple, kwargs: dict) -> Any:
         plan = function_plan(cls)
     if plan is None:
         return NO_PLAN
-    name, forward, backward, setup_context, jvp, bind = plan
+    call, bind = plan
     if bind is not None:
         args = bind(args, kwargs)
     elif kwargs:
         args = bind_positions(cls.lookup("forward").func, args, kwargs)
     try:
-        out = apply_function(name, forward, backward, args, setup_context=setup_context,
-                             jvp=jvp)
+        out = call(args)
     except Exception as exc:
         raise convert_exception(exc, "apply", rs.limits) from None
     if type(out) is Tensor:

@@ -257,19 +257,21 @@ def is_library_object(value: Any) -> bool:
 def admit(value: Any) -> Any:
     """``value`` as a program may hold it, or a :class:`ProgramError` (see the module doc)."""
     t = type(value)
-    if t in _SAFE or t in _LANG or t in _LIBRARY_TYPES:
+    if t in _SAFE:
         return value
-    if t is types.MethodType:
-        owner = value.__self__
-        if type(owner) in _LIBRARY_TYPES or isinstance(owner, type) and \
-                "_lang_class" in owner.__dict__:
-            return value  # ``ctx.save_for_backward``, ``Tanh.apply`` (a library subclass's)
-    elif t is tuple:  # ``ctx.saved_tensors``, an op's tuple of tensors
+    if t is tuple:  # ``ctx.saved_tensors``, an op's tuple of tensors
         for item in value:
             if type(item) not in _SAFE:
                 break
         else:
             return value
+    elif t in _LANG or t in _LIBRARY_TYPES:
+        return value
+    elif t is types.MethodType:
+        owner = value.__self__
+        if type(owner) in _LIBRARY_TYPES or isinstance(owner, type) and \
+                "_lang_class" in owner.__dict__:
+            return value  # ``ctx.save_for_backward``, ``Tanh.apply`` (a library subclass's)
     return _admit(value, [MAX_ADMIT])
 
 

@@ -107,25 +107,39 @@ def conv_forward(xp, x, w, stride, padding, dilation, groups, out_len):
 def conv_forward_skipping_padding(xp, x, w, stride, padding, dilation, groups, out_len):
     """``conv_forward`` where the padding is skipped rather than multiplied (oneDNN's
     direct convolution): an infinite or NaN weight meets no padded zero, so no ``0 * inf``.
-    The finite weights run as usual; the non-finite ones add their products at real input
-    positions only (dense, but only reached with a non-finite weight)."""
-    finite = xp.isfinite(w)
-    out = conv_forward(xp, x, xp.where(finite, w, 0), stride, padding, dilation, groups,
-                       out_len)
-    n, o = out.shape[:2]
-    ones = xp.ones((1,) + x.shape[1:], dtype=x.dtype)
+    The kernel offsets where a weight is not finite are left out of the product (neither
+    their weights nor their inputs take part: no ``0 * inf`` with an infinite input there);
+    their products are added at real input positions only."""
+    n, o = x.shape[0], w.shape[0]
+    og = o // groups
     cols = _columns(xp, x, w.shape[2:], stride, padding, dilation, out_len, groups)
-    real = _columns(xp, ones, w.shape[2:], stride, padding, dilation, out_len, groups) != 0
-    wn = w.reshape(groups, o // groups, -1)
-    hot = ~finite.reshape(wn.shape)
-    gi, oi, qi = (a for a in xp.nonzero(hot))
-    with np.errstate(invalid="ignore"):
-        terms = cols[:, gi, qi, :] * wn[gi, oi, qi][None, :, None]
-    terms = xp.where(real[:, gi, qi, :], terms, 0)
-    flat = out.reshape(n, o, -1)
-    xp.add.at(flat, (slice(None), gi * (o // groups) + oi), terms)
-    return flat.reshape(out.shape)
-
+    wn = w.reshape(groups, og, -1)
+    finite = xp.isfinite(wn)
+    if bool(xp.isfinite(x).all()):  # the zeroed weights meet finite inputs only
+        out = xp.matmul(xp.where(finite, wn, 0), cols)
+        hot_o = ~finite
+        gi, oi, qi = xp.nonzero(hot_o)
+        if gi.size:
+            ones = xp.ones((1,) + x.shape[1:], dtype=x.dtype)
+            real = _columns(xp, ones, w.shape[2:], stride, padding, dilation, out_len,
+                            groups) != 0
+            with np.errstate(invalid="ignore", over="ignore"):
+                terms = cols[:, gi, qi, :] * wn[gi, oi, qi][None, :, None]
+            terms = xp.where(real[:, gi, qi, :], terms, 0)
+            flat = out.reshape(n, o, -1)
+            xp.add.at(flat, (slice(None), gi * og + oi), terms)
+        return out.reshape((n, o) + tuple(out_len))
+    hot = ~finite.all(axis=1)  # (G, Q): offsets with a non-finite weight
+    out = xp.matmul(xp.where(hot[:, None, :], 0, wn), xp.where(hot[None, :, :, None], 0, cols))
+    gi, qi = xp.nonzero(hot)
+    if gi.size:
+        ones = xp.ones((1,) + x.shape[1:], dtype=x.dtype)
+        real = _columns(xp, ones, w.shape[2:], stride, padding, dilation, out_len, groups) != 0
+        with np.errstate(invalid="ignore", over="ignore"):
+            terms = cols[:, gi, qi, :][:, :, None, :] * wn[gi, :, qi][None, :, :, None]
+        terms = xp.where(real[:, gi, qi, :][:, :, None, :], terms, 0)
+        xp.add.at(out, (slice(None), gi), terms)
+    return out.reshape((n, o) + tuple(out_len))
 
 
 def conv_input_grad(xp, g, w, spatial, stride, padding, dilation, groups):

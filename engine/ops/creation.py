@@ -135,6 +135,9 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False):
     try:
         arr = np.array(plain, dtype=dt.np)
     except ValueError as e:
+        if "NaN to integer" in str(e):  # NaN into an integral dtype: torch's overflow check
+            raise errors.EngineRuntimeError(f"value cannot be converted to type {dt.name} "
+                                            "without overflow") from None
         raise errors.EngineValueError(
             f"expected sequence of equal-length lists: {e}") from None
     except OverflowError:

@@ -179,7 +179,7 @@ def _det_grad(g: Tensor, A: Tensor, det: Tensor) -> Tensor:
         xp = A.device.xp
         singular = det._data == 0
         if not xp.any(singular):
-            return _solve_transposed_diag(A, d._data)
+            return _solve_transposed_diag(A, d._data, lapack_order=True)
         a = A._data
         n = a.shape[-1]
         a = xp.where(singular[..., None, None], xp.eye(n, dtype=a.dtype), a)
@@ -272,27 +272,42 @@ def _slogdet(A: Tensor, fn: str, cls, check: str | None = None):
     return cls(sign, logabs)
 
 
-def _lu_solve_transposed(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``X`` with ``A^T X = B`` through LAPACK's steps (getrf with partial pivoting, then getrs
-    'T': ``U^T`` forward, ``L^T`` backward, the pivots undone), batched. torch takes this
-    path for an input that is not row-major contiguous; the order of the operations decides
-    the signs of zeros (and where NaN/inf appear)."""
-    a = np.array(a, dtype=np.float64).reshape((-1,) + a.shape[-2:])
-    y = np.array(b, dtype=np.float64).reshape(a.shape)
+def _lu_solve(a: np.ndarray, b: np.ndarray, adjoint: bool) -> np.ndarray:
+    """``X`` with ``A X = B`` (``adjoint``: ``A^T X = B``) through LAPACK's steps in ``a``'s
+    dtype, batched: getrf (partial pivoting, the column below a pivot scaled by its reciprocal,
+    rank-1 updates), then getrs: 'N' swaps the rows of ``B``, ``L`` forward, ``U`` backward;
+    'T' runs ``U^T`` forward, ``L^T`` backward and undoes the swaps; each substitution in axpy
+    order with the diagonal's reciprocal. The order of the operations decides the signs of
+    zeros (and where NaN/inf appear): a determinant's gradient for a zero incoming gradient is
+    all zeros, signed by this arithmetic."""
+    dt = a.dtype if a.dtype in (np.float32, np.float64) else np.dtype(np.float64)
+    a = np.array(a, dtype=dt).reshape((-1,) + a.shape[-2:])
+    y = np.array(b, dtype=dt).reshape(a.shape[:1] + b.shape[-2:])
     batch, n = a.shape[0], a.shape[-1]
     rows = np.arange(batch)
     perm = np.tile(np.arange(n), (batch, 1))
+    one = dt.type(1)
     with np.errstate(all="ignore"):
         for k in range(n):
             p = k + np.argmax(np.abs(a[:, k:, k]), axis=1)
             a[rows, k], a[rows, p] = a[rows, p], a[rows, k].copy()
             perm[rows, k], perm[rows, p] = perm[rows, p], perm[rows, k].copy()
             piv = a[:, k, k]
-            scale = np.where(piv != 0, 1.0 / np.where(piv != 0, piv, 1.0), 1.0)
+            nonzero = piv != 0
+            scale = np.where(nonzero, one / np.where(nonzero, piv, one), one)
             a[:, k + 1:, k] *= scale[:, None]
             a[:, k + 1:, k + 1:] -= a[:, k + 1:, k, None] * a[:, k, None, k + 1:]
+        recip = one / a[:, np.arange(n), np.arange(n)]
+        if not adjoint:
+            y = y[rows[:, None], perm]
+            for k in range(n):  # L y = P b (unit diagonal)
+                y[:, k + 1:] -= a[:, k + 1:, k, None] * y[:, k, None, :]
+            for k in range(n - 1, -1, -1):  # U x = y
+                y[:, k] = y[:, k] * recip[:, k, None]
+                y[:, :k] -= a[:, :k, k, None] * y[:, k, None, :]
+            return y.reshape(b.shape)
         for i in range(n):  # U^T y = b
-            y[:, i] = y[:, i] / a[:, i, i, None]
+            y[:, i] = y[:, i] * recip[:, i, None]
             y[:, i + 1:] -= a[:, i, i + 1:, None] * y[:, i, None, :]
         for i in range(n - 1, -1, -1):  # L^T z = y (unit diagonal)
             y[:, :i] -= a[:, i, :i, None] * y[:, i, None, :]
@@ -301,22 +316,27 @@ def _lu_solve_transposed(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return x.reshape(b.shape)
 
 
-def _solve_transposed_diag(A: Tensor, diag) -> Tensor:
+def _solve_transposed_diag(A: Tensor, diag, lapack_order: bool = False) -> Tensor:
     """``X`` with ``A^T X = diag_embed(diag)`` as torch's det/slogdet backward gets it: an LU of
     ``A^T`` for a row-major contiguous ``A`` (column-major for LAPACK), else of ``A`` with a
-    transposed solve (the path decides the signs of zeros and where NaN/inf land)."""
+    transposed solve (the path decides the signs of zeros and where NaN/inf land).
+    ``lapack_order``: the contiguous path through :func:`_lu_solve` too (det: its right-hand
+    side is ``g * det``, all zeros for a zero ``g``, whose signs only that order reproduces;
+    slogdet's agree with NumPy's solve as often)."""
     xp = A.device.xp
     a = _host(xp, A._data)
-    rhs = np.zeros(a.shape, dtype=np.float64)
+    rhs = np.zeros(a.shape, dtype=a.dtype if lapack_order else np.float64)
     idx = np.arange(a.shape[-1])
     rhs[..., idx, idx] = _host(xp, diag)[..., None]
-    if a.flags.c_contiguous:
+    if a.flags.c_contiguous and lapack_order:
+        gA = _lu_solve(np.swapaxes(a, -1, -2), rhs, adjoint=False)
+    elif a.flags.c_contiguous:
         try:
             gA = np.linalg.solve(np.swapaxes(a, -1, -2), rhs)
         except np.linalg.LinAlgError:  # singular: LU's division by a zero pivot
             gA = np.full(a.shape, np.nan)
     else:
-        gA = _lu_solve_transposed(a, rhs)
+        gA = _lu_solve(a, rhs, adjoint=True)
     return _wrap(xp.asarray(gA.astype(A.dtype.np, copy=False)), A.dtype, A.device)
 
 
@@ -378,7 +398,12 @@ def _inv(A: Tensor, fn: str = "linalg.inv") -> Tensor:
         res = xp.linalg.inv(a)
     except np.linalg.LinAlgError:
         _raise_singular_inv(A, fn)
-        raise
+        try:  # an exactly zero pivot in NumPy's LU but not in torch's: torch answers
+            res = xp.swapaxes(xp.linalg.inv(xp.swapaxes(a, -1, -2)), -1, -2)
+        except np.linalg.LinAlgError:
+            raise errors.LinAlgError(
+                f"{fn}: The diagonal element {a.shape[-1]} is zero, the inversion could not "
+                "be completed because the input matrix is singular.") from None
     out = _wrap(res.astype(A.dtype.np, copy=False), A.dtype, A.device)
     if needs_grad(A):
         record(out, "LinalgInvExBackward0", (lambda g, inv: -(inv.mT @ g @ inv.mT),), (A,),

@@ -415,12 +415,24 @@ def addcdiv(input, tensor1, tensor2, *, value=1):
     out, value = _pointwise3("addcdiv", input, tensor1, tensor2, value)
     if needs_grad(input, tensor1, tensor2):
         record(out, "AddcdivBackward0",
-               (lambda g, a, b: g, lambda g, a, b: g * (value / b),
+               (lambda g, a, b: g, lambda g, a, b: g * _scalar_over(value, b),
                 lambda g, a, b: -g * (value * a / (b * b))),
                (input, tensor1, tensor2),
                (tensor1 if needs_grad(tensor2) else None,
                 tensor2 if needs_grad(tensor1, tensor2) else None))
     return out
+
+
+def _scalar_over(value, b: Tensor) -> Tensor:
+    """ATen's ``Scalar / Tensor`` (addcdiv's gradient): ``value`` filled into a tensor like
+    ``b``, then divided in place by ``b``, so an integral or bool ``b`` cannot hold it."""
+    if not b.dtype.is_floating_point:
+        raise errors.EngineRuntimeError(
+            "result type Float can't be cast to the desired output type "
+            f"{_torch_scalar_name(b.dtype)}")
+    from .creation import full_like
+
+    return full_like(b, value) / b
 
 
 inplace_twin("addcmul", addcmul)

@@ -484,13 +484,13 @@ def einsum(equation, *operands):
         raise errors.NotSupported("einsum's sublist format is not supported; use an equation")
     shapes = [t._data.shape for t in operands]
     subs, out_sub = _parse_einsum(equation, shapes)
-    for t in operands[1:]:
-        _scalar_type_check(operands[0], t)
     sizes = _letter_sizes(subs, shapes)
     check_numel(tuple(sizes[c] for c in out_sub))
     charge("einsum", einsum_cost(subs, sizes, len(operands) > 2))
     # as PyTorch computes it: the same chain of ops (so the same nodes record, the same dtype
-    # comes out — an integer sum is int64 — and values round as bmm rounds them)
+    # comes out — an integer sum is int64 — and values round as bmm rounds them; operands of
+    # different dtypes are refused by a bmm only where one sums over a dim both have, else a
+    # product promotes them)
     ell = "".join(c for c in _LETTERS if c not in equation and any(c in x for x in subs))
     return _einsum_ops(list(operands), subs, out_sub, ell)
 

@@ -296,11 +296,29 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
 
         def grad_input(g, k):
             gg = g if reduction != "none" else (g.reshape(-1, 1) if input.ndim == 2 else g)
-            return gg * k / count
+            with no_grad():
+                res = gg * k / count
+            return _no_derivative_of_backward("multi_margin_loss", res, g, input)
 
-        record(out, "MultiMarginLossBackward0", (grad_input,), (input,), (coef_t,))
+        record(out, "MultiMarginLossBackward0", (grad_input,), (input,), (coef_t,),
+               jvp=_no_forward_ad("multi_margin_loss"))
     return out
 
+
+
+def _no_derivative_of_backward(op_name: str, res: Tensor, *inputs) -> Tensor:
+    """``res``, the first-order gradient of an op whose backward torch cannot differentiate,
+    as torch records it under create_graph: a ``NotImplemented`` node over the backward's
+    inputs (so it requires grad when one of them does) that refuses to be differentiated."""
+    if not is_grad_enabled() or not needs_grad(*inputs):
+        return res
+
+    def refuse(gg, needs, *saved):
+        raise errors.EngineRuntimeError(
+            f"derivative for aten::{op_name}_backward is not implemented")
+
+    record(res, "NotImplemented", refuse, inputs, per_input=False)
+    return res
 
 
 @op(kind="function", grad_fns=("MultilabelMarginLossBackward0",))
@@ -339,7 +357,8 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     x_target = xp.take_along_axis(x, labels, axis=1)          # x[y_j]: (n, k)
     z = 1 - x_target[:, :, None] + x[:, None, :]               # (n, k, i)
     active = (z > 0) & ~ended[:, :, None] & ~is_target[:, None, :]
-    per_sample = (z * active).sum(axis=(1, 2)) / c
+    # inactive terms skipped as the kernel does (no -inf * 0 turning into NaN)
+    per_sample = xp.where(active, z, 0).sum(axis=(1, 2)) / c
     if input.ndim < 2:
         per_sample = per_sample.reshape(())
     out = _const(_reduce_array(xp, per_sample.astype(x.dtype), reduction), input)
@@ -352,9 +371,12 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
 
         def grad_input(g, k):
             gg = g.reshape(-1, 1) if reduction == "none" and input.ndim == 2 else g
-            return gg * k / count
+            with no_grad():
+                res = gg * k / count
+            return _no_derivative_of_backward("multilabel_margin_loss", res, g, input)
 
-        record(out, "MultilabelMarginLossBackward0", (grad_input,), (input,), (coef_t,))
+        record(out, "MultilabelMarginLossBackward0", (grad_input,), (input,), (coef_t,),
+               jvp=_no_forward_ad("multilabel_margin_loss_forward"))
     return out
 
 
@@ -478,13 +500,20 @@ def _ctc_grad(xp, lp, ext, il, tl, emit, skip, valid, alpha, nll, zero_infinity)
     return xp.where(keep[..., None], grad, 0).astype(lp.dtype)
 
 
-def _no_ctc_forward_ad(tangents):
-    raise errors.KernelNotImplemented(
-        "Trying to use forward AD with _ctc_loss that does not support it because it has "
-        "not been implemented yet.\nPlease file an issue to PyTorch at "
-        "https://github.com/pytorch/pytorch/issues/new?template=feature-request.yml so that we "
-        "can prioritize its implementation or submit a PR adding the implementation to "
-        "derivatives.yaml")
+def _no_forward_ad(aten: str):
+    """The tangent rule of an op torch has no forward-mode formula for: its refusal."""
+    def refuse(tangents):
+        raise errors.KernelNotImplemented(
+            f"Trying to use forward AD with {aten} that does not support it because it has "
+            "not been implemented yet.\nPlease file an issue to PyTorch at "
+            "https://github.com/pytorch/pytorch/issues/new?template=feature-request.yml so that "
+            "we can prioritize its implementation or submit a PR adding the implementation to "
+            "derivatives.yaml")
+
+    return refuse
+
+
+_no_ctc_forward_ad = _no_forward_ad("_ctc_loss")
 
 
 def _no_ctc_double(g, *_):

@@ -1447,6 +1447,7 @@ class _LossBackward:
     formulas: the incoming gradient's, ``self``'s and ``target``'s (its negation)."""
 
     name = ""
+    same_dtype = False  # torch's kernel refuses operands of another dtype than ``self``
 
     def __init__(self, reduction: str, n: int, param):
         self.reduction, self.n, self.param = reduction, n, param
@@ -1454,6 +1455,12 @@ class _LossBackward:
         self.grads = (self._grad_output, self._self, lambda gg, g, a, b: -self._self(gg, g, a, b))
 
     def __call__(self, g, a, b):
+        if self.same_dtype:  # a TensorIterator that does not promote: (grad_input,) a, b, g
+            for t in (b, g):
+                if t.dtype is not a.dtype:
+                    raise errors.EngineRuntimeError(
+                        f"Found dtype {_TORCH_NAMES[t.dtype.name]} but expected "
+                        f"{_TORCH_NAMES[a.dtype.name]}")
         if not b.dtype.is_floating_point:  # (an integer or bool operand: it has no gradient)
             b = b.to(a.dtype)
         elif not a.dtype.is_floating_point:
@@ -1488,6 +1495,7 @@ class _MseBackward(_LossBackward):
 
 class _HuberBackward(_LossBackward):
     name = "HuberLossBackwardBackward0"
+    same_dtype = True
 
     def formula(self, g, a, b):
         from .pointwise import where
@@ -1615,10 +1623,12 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
             kernel="binary_cross_entropy", dtype=_TORCH_NAMES[input.dtype.name]))
     xp = input.device.xp
     x, t = input._data, target._data.astype(input.dtype.np, copy=False)
-    if not bool(((x >= 0) & (x <= 1)).all()):
-        raise errors.EngineRuntimeError("all elements of input should be between 0 and 1")
-    if not bool(((t >= 0) & (t <= 1)).all()):
-        raise errors.EngineRuntimeError("all elements of target should be between 0 and 1")
+    bad_x, bad_t = ~((x >= 0) & (x <= 1)), ~((t >= 0) & (t <= 1))
+    if bool(bad_x.any()) or bool(bad_t.any()):
+        # the kernel checks element by element (input, then target): the first bad one tells
+        first = int(xp.argmax((bad_x | bad_t).reshape(-1)))
+        what = "input" if bool(bad_x.reshape(-1)[first]) else "target"
+        raise errors.EngineRuntimeError(f"all elements of {what} should be between 0 and 1")
     w = None
     if weight is not None:
         _broadcast_shapes(weight._data.shape, x.shape)
@@ -1648,6 +1658,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
 
 
 _BCE_EPS = 1e-12
+_BCE_KERNEL_EPS = float(np.float32(1e-12))  # the first-order kernel's EPSILON is a float
 
 
 def _bce_backward(g: Tensor, x: Tensor, t: Tensor, wt, reduction: str, n: int) -> Tensor:
@@ -1658,7 +1669,7 @@ def _bce_backward(g: Tensor, x: Tensor, t: Tensor, wt, reduction: str, n: int) -
 
     mean = reduction == "mean" and n
     with no_grad():
-        out = g * (x - t) / ((1 - x) * x).clamp_min(_BCE_EPS)
+        out = g * (x - t) / ((1 - x) * x).clamp_min(_BCE_KERNEL_EPS)
         if wt is not None:
             out = out * wt
         if mean:

@@ -396,17 +396,23 @@ def _pow_fwd(xp, a, b):
 
 
 def _pow_grad_base(g, a, b, *out):
+    # torch's pow_backward / pow_backward_self: grad * (b * a^(b - 1)), zero where b == 0
     if not isinstance(b, Tensor):
-        return zeros_like(g) if b == 0 else g * b * a ** (b - 1)
-    return where(b == 0, 0.0, g * b * a ** (b - 1))
+        return zeros_like(g) if b == 0 else g * (b * a ** (b - 1))
+    return where(b == 0, 0.0, g * (b * a ** (b - 1)))
 
 
 def _pow_grad_exponent(g, a, b, out):
+    # torch's pow_backward_exponent: grad * where(a == 0 & b >= 0, 0, out * log(a)), the log
+    # of the base in the result's dtype (so its double backward has torch's NaNs and nodes)
     if not isinstance(a, Tensor):
+        log_a = math.log(a) if a > 0 else float("-inf") if a == 0 else float("nan")
         if a == 0:
-            return where(b >= 0, 0.0, g * out * float("-inf"))
-        return g * out * (math.log(a) if a > 0 else float("nan"))
-    return where((a == 0) & (b >= 0), 0.0, g * out * a.log())
+            return g * where(b >= 0, 0.0, out * log_a)
+        return g * (out * log_a)
+    if a.dtype is not out.dtype:
+        a = a.to(out.dtype)
+    return g * where((a == 0) & (b >= 0), 0.0, out * a.log())
 
 
 # What PyTorch saves: the result only where the exponent's gradient needs it.
@@ -562,7 +568,7 @@ def _erf(xp, a):
     for k in range(30, 0, -1):
         frac = big + (k / 2.0) / frac
     tail = 1.0 - xp.exp(-big * big) / (math.sqrt(math.pi) * frac)
-    return xp.where(mag < 2.5, series, tail) * xp.sign(x)
+    return xp.copysign(xp.where(mag < 2.5, series, tail), x)  # erf(-0.) is -0.
 
 
 _LN2, _LN10 = math.log(2.0), math.log(10.0)
@@ -665,13 +671,15 @@ _SIGMOID_DOUBLE = (lambda gg, g, out: _sigmoid_backward(gg, out),
 
 
 def _sigmoid(xp, a):
-    # split by sign so neither branch overflows
-    out = xp.empty_like(a)
-    pos = a >= 0
-    out[pos] = 1 / (1 + xp.exp(-a[pos]))
-    e = xp.exp(a[~pos])
-    out[~pos] = e / (1 + e)
-    return out
+    # torch's kernel: 1 / (1 + exp(-x)) (an infinite exp(-x) gives 0), float16 in float32
+    # and rounded once
+    half = a.dtype == np.float16
+    token = ignore_fp()
+    try:
+        out = 1 / (1 + xp.exp(-(a.astype(np.float32) if half else a)))
+    finally:
+        restore_fp(token)
+    return out.astype(np.float16) if half else out
 
 
 sigmoid = unary("sigmoid", _sigmoid,

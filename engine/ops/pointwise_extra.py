@@ -194,9 +194,11 @@ def _sinc(xp, a):
 
 
 def _sinc_grad(g, x):
-    y = _PI * x
-    safe = where(x == 0, 1.0, x)  # keeps the masked branch finite (and its gradient)
-    return where(x == 0, 0.0, g * (y * y.cos() - y.sin()) / (_PI * safe * safe))
+    # torch's sinc_backward: zero where pi x^2 is zero (x == 0, or x^2 underflowing), the
+    # quotient elsewhere; its double backward is that of these ops (NaN at 0, as torch's)
+    y = x * _PI
+    sq = x * x * _PI
+    return where(sq == 0, 0.0, g * (y * y.cos() - y.sin()) / sq)
 
 
 sinc = unary("sinc", _opmath(_sinc), _sinc_grad,

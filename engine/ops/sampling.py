@@ -54,7 +54,10 @@ def apply_taps(xp, arr, axis: int, taps: Taps):
             part = xp.where(_along(xp, taps.valid[:, t], nd, axis), part, 0)
         if taps.weight is not None:
             part = part * _along(xp, taps.weight[:, t], nd, axis, arr.dtype)
-        acc = part if acc is None else acc + part
+        if acc is None:  # an average's sum starts from +0. as torch's kernels (-0. + 0. is 0.)
+            acc = part + 0.0 if taps.divisor is not None else part
+        else:
+            acc = acc + part
     if acc is None:
         acc = xp.zeros(arr.shape[:axis] + (0,) + arr.shape[axis + 1:], dtype=arr.dtype)
     if taps.divisor is not None:

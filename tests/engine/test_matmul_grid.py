@@ -137,3 +137,27 @@ if __name__ == "__main__":
         print(key)
         print("  engine:", e)
         print("  torch: ", t)
+
+
+EINSUM = [("i,j->ij", (3,), (2,)), ("i,i->i", (3,), (3,)), ("i,i->", (3,), (3,)),
+          ("ij,jk->ik", (2, 3), (3, 2)), ("i,j->", (3,), (2,)), ("ij,j->i", (2, 3), (3,)),
+          ("bij,bjk->bik", (2, 2, 3), (2, 3, 2)), ("ij,ij->", (2, 3), (2, 3)),
+          ("ii,i->i", (3, 3), (3,)), ("i,->i", (3,), ()), ("ij,kj->ik", (0, 3), (2, 3)),
+          ("ij,jk->ik", (2, 0), (0, 2))]
+
+
+def _einsum(lib, eq, sa, sb, da, db):
+    a, b = lib.ones(sa, dtype=getattr(lib, da)), lib.ones(sb, dtype=getattr(lib, db))
+    try:
+        r = lib.einsum(eq, a, b)
+    except (RuntimeError, NotImplementedError, TypeError) as e:
+        return _cls(e), str(e)
+    return str(r.dtype).split(".")[-1], tuple(r.shape), r.double().sum().item()
+
+
+@pytest.mark.parametrize("eq,sa,sb", EINSUM)
+def test_einsum_dtype_pairs_as_torch(eq, sa, sb):
+    """torch refuses operands of different dtypes only where a bmm sums over a dim both have
+    (its text); elsewhere the product promotes them."""
+    for da, db in itertools.product(DTYPES, DTYPES):
+        assert _einsum(engine, eq, sa, sb, da, db) == _einsum(torch, eq, sa, sb, da, db), (da, db)

@@ -129,3 +129,18 @@ def test_conv_transpose_input_grad_with_a_non_finite_weight(name):
     args = (list(stride), list(padding), list(dilation), [0] * len(spatial), groups)
     _same(_grads(engine, dtype, x, w, args, True), _grads(torch, dtype, x, w, args, True),
           2e-2)
+
+
+def test_conv_forward_infinite_weight_meets_infinite_input():
+    """oneDNN skips the padding; an infinite weight times an infinite input is still inf (the
+    engine's padding-skipping product once multiplied a zeroed weight by it: NaN)."""
+    inf, nan = np.inf, np.nan
+    x = [[[[0.46, 0.0, 0.0, nan], [1.13, -inf, -inf, -0.0], [-inf, -0.0, -inf, 0.0],
+           [-0.0, 0.0, 0.81, 0.0], [1.32, nan, -0.81, -0.0]],
+          [[-1.83, -inf, 0.59, -inf], [inf, -inf, -0.0, 1.76], [0.65, nan, 0.66, -0.47],
+           [-1.43, nan, -0.0, -0.0], [-0.11, 0.0, nan, inf]]]]
+    w = [[[[inf, 0.26], [1.17, inf]]], [[[inf, -0.0], [1.12, inf]]],
+         [[[0.0, 0.49], [-1.82, 0.0]]], [[[-1.35, 1.03], [-inf, -1.36]]]]
+    out = [m.conv2d(m.tensor(x, dtype=m.float16), m.tensor(w, dtype=m.float16), stride=(2, 1),
+                    padding=(1, 0), dilation=(1, 2), groups=2) for m in (engine, torch)]
+    _same(*out, 2e-3)

@@ -168,8 +168,9 @@ def op_program(name: str, draw) -> Program:
     p = b.program(order, loss=loss, values=call.values, label=f"op {name}")
     if name in GAUGED and isinstance(out, str):
         p.gauge = ((out, GAUGED[name]),)
-    if name in ON_INPUT and args and isinstance(args[0], Ref):
-        p.gauge = ((args[0].name, ON_INPUT[name]),)
+    key = f"{name}/{kwargs.get('driver')}" if name == "linalg.lstsq" else name
+    if key in ON_INPUT and args and isinstance(args[0], Ref):
+        p.gauge = ((args[0].name, ON_INPUT[key]),)
     return p
 
 

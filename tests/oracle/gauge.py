@@ -30,7 +30,8 @@ GAUGED = {"linalg.svd": "svd", "svd": "svd_v", "linalg.eigh": "eigh", "linalg.qr
           "qr": "qr"}
 # op name -> a documented domain on the op's INPUT (the first argument)
 ON_INPUT = {"linalg.slogdet": "regular", "slogdet": "regular", "logdet": "regular",
-            "linalg.det": "regular", "det": "regular"}
+            "linalg.det": "regular", "det": "regular", "linalg.inv": "regular",
+            "inverse": "regular", "linalg.lstsq/gels": "full_rank"}
 _EPS = {"float64": 2.0 ** -52, "float32": 2.0 ** -23, "float16": 2.0 ** -10}
 _TOL = {"float64": 1e-9, "float32": 2e-4, "float16": 2e-2}
 
@@ -131,7 +132,11 @@ def in_domain(program, torch_run) -> bool:
     seen = dict(torch_run.obs)
     for var, kind in program.gauge:
         o = seen.get(f"final {var}")
+        if o is None:  # torch raised at the op: its input as the step that made it saw it
+            o = _made(program, seen, var)
         if kind == "regular" and not _regular(o):
+            return False
+        if kind == "full_rank" and not _regular(o, full_rank=True):
             return False
         if kind in VECTORS and VECTORS[kind] and program.order >= 1 and not _separated(kind, o):
             return False
@@ -147,6 +152,20 @@ def in_domain(program, torch_run) -> bool:
         if not (d > _TOL.get(R.dtype, 1e-9) * scale).all():
             return False
     return True
+
+
+def _made(program, seen: dict, var: str):
+    """The observation of ``var`` right after the step (or leaf) that made it, or None."""
+    from .backends import TensorObs
+
+    for lf in program.leaves:
+        if lf.name == var:
+            vals = np.asarray(lf.values)
+            return TensorObs(vals, lf.dtype, vals.shape, False, True, None, "", 0)
+    for i, step in enumerate(program.steps):
+        if step.out == var:
+            return seen.get(f"step {i} result")
+    return None
 
 
 def _separated(kind: str, o) -> bool:
@@ -178,20 +197,23 @@ def _separated(kind: str, o) -> bool:
 _GAP = {"float64": 1e-6, "float32": 1e-3}
 
 
-def _regular(o) -> bool:
+def _regular(o, full_rank: bool = False) -> bool:
     """``torch.linalg.slogdet`` documents ``(0, -inf)`` for a zero determinant, but for a
     matrix singular to working precision what LU delivers is rounding (a tiny pivot of
-    either sign): such inputs are not compared (docs/oracle.md)."""
+    either sign, or an exactly zero one: whether ``linalg.inv`` raises "The diagonal element
+    k is zero" or returns entries of 1e15 is MKL's operation order): such inputs are not
+    compared (docs/oracle.md). ``full_rank``: a (rectangular) ``A`` of ``linalg.lstsq`` with
+    ``driver='gels'``, which torch documents for full-rank matrices only."""
     from .backends import TensorObs
 
     if not isinstance(o, TensorObs) or o.dtype not in _EPS or not o.values.size or \
-            o.values.ndim < 2 or o.values.shape[-1] != o.values.shape[-2]:
+            o.values.ndim < 2 or (o.values.shape[-1] != o.values.shape[-2] and not full_rank):
         return True
     a = o.values.astype(np.float64)
     if not np.isfinite(a).all():
         return True
     s = np.linalg.svd(a.reshape((-1,) + a.shape[-2:]), compute_uv=False)
-    n = a.shape[-1]
+    n = max(a.shape[-2:])
     return bool((s[:, -1] > 10 * n * _EPS[o.dtype] * s[:, 0]).all())
 
 

@@ -93,7 +93,10 @@ def _kwargs_no_grad(kwargs: dict) -> dict:
 def from_samples(samples: list[Sample]) -> Callable:
     def draw_call(draw) -> Call:
         s = draw(st.sampled_from(samples))
-        return Call(_convert(s.args), _kwargs_no_grad(s.kwargs), 2 if s.second_order else 1)
+        # second order even where the gradcheck skips it (``second_order=False``: torch's
+        # derivative is not implemented or not smooth there): whether torch refuses it (a
+        # ``NotImplemented`` node) or computes it, the engine must do the same
+        return Call(_convert(s.args), _kwargs_no_grad(s.kwargs), 2)
 
     return draw_call
 
@@ -231,6 +234,17 @@ def _cat(draw):
     if draw(st.booleans()):
         return Call(tuple(args), {"dim": dim})
     return Call((args[0], dim), {})
+
+
+@custom("hstack", "vstack", "row_stack", "dstack", "column_stack")
+def _stack_helpers(draw):
+    shapes = ((), (3,), (2, 3), (3, 1), (2, 3, 2), (0,), (1, 3), (2, 0))
+    first = shape(draw, shapes)
+    ts = [TArg(first)]
+    for _ in range(draw(st.integers(0, 2))):
+        s = first if draw(st.integers(0, 2)) else shape(draw, shapes)
+        ts.append(any_tensor(draw, s) if draw(st.integers(0, 4)) == 0 else TArg(s))
+    return Call((ts if draw(st.booleans()) else tuple(ts),), {})
 
 
 @custom("broadcast_shapes")

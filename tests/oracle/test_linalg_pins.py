@@ -148,8 +148,34 @@ def _slogdet_zero_signs(T):
     return out
 
 
+_DET_FOUND = [[2.3149142265319824, 0.9762297868728638, 1.2178646326065063],  # ORACLE_SCALE=3
+              [-0.6247652173042297, 2.44726824760437, 1.1972179412841797],
+              [0.38519272208213806, 2.994744300842285, -0.0373830571770668]]
+
+
+def _det_zero_signs(T):
+    """A zero incoming gradient: every entry of det's gradient is a zero signed by LAPACK's
+    arithmetic (getrf, then getrs on ``diag_embed(g * det)``: 'N' with an LU of A^T for a
+    row-major A, 'T' with an LU of A otherwise). (_DETS[0], with its structural zeros, is
+    left out: MKL's order there is not the one emulated.)"""
+    out = []
+    for vals in _DETS[1:] + (_DET_FOUND,):
+        for dtype in (T.float32, T.float64):
+            for layout in ("plain", "transposed"):
+                base = T.tensor(vals, dtype=dtype)
+                if layout == "transposed":
+                    base = base.T.contiguous()
+                base.requires_grad_()
+                A = base.T if layout == "transposed" else base
+                for w in (0.0, -0.5):
+                    g, = T.autograd.grad(T.linalg.det(A) * w, base)
+                    out.append(g)
+    return out
+
+
 @pytest.mark.parametrize("program", [_solve_triangular_grads, _solve_vector_create_graph,
-                                     _batched_matmul_node, _slogdet_zero_signs])
+                                     _batched_matmul_node, _slogdet_zero_signs,
+                                     _det_zero_signs])
 def test_linalg_mechanics_as_torch(program):
     _same(program)
 

@@ -236,6 +236,74 @@ setattr(opt, "zero_grad", mine)
 opt.zero_grad()
 print(w.grad)
 """,
+    "hooks of two parameters called with other counts, apply from functions and classes": """
+import torch
+class Sq(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * x
+    @staticmethod
+    def backward(ctx, g):
+        x, = ctx.saved_tensors
+        return 2 * x * g
+class Pair(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x + 1, x * 3
+    @staticmethod
+    def backward(ctx, ga, gb):
+        return ga + 3 * gb
+class Nested(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        return Sq.apply(x) + 1
+    @staticmethod
+    def backward(ctx, g):
+        return g * 5
+class Plain:
+    @staticmethod
+    def apply(x):
+        return x + 100
+def through(x):
+    return Sq.apply(x)
+x = torch.tensor([1.0, -2.0], requires_grad=True)
+for cls in [Sq, Nested]:
+    x.grad = None
+    cls.apply(x).sum().backward()
+    print(cls.__name__, x.grad)
+a, b = Pair.apply(x)
+x.grad = None
+(a * b).sum().backward()
+print(a, b, x.grad)
+x.grad = None
+through(x).sum().backward()
+print(x.grad)
+print(Plain.apply(1), Plain.apply(x))
+for args in [(x, 2), ()]:
+    try:
+        Sq.apply(*args)
+    except TypeError as e:
+        print(e)
+""",
+    "one call site, library objects of several types and a shadowing attribute": """
+import torch
+w = torch.ones(2, requires_grad=True)
+sgd = torch.optim.SGD([w], lr=0.5)
+adam = torch.optim.Adam([w], lr=0.1)
+def step_all(opts):
+    for o in opts:
+        o.step()
+def mine():
+    print("mine")
+(w * w).sum().backward()
+step_all([sgd, adam, sgd])
+print(w)
+other = torch.optim.SGD([w], lr=0.5)
+other.step = mine
+step_all([sgd, other, adam])
+print(w)
+""",
 }
 
 

@@ -1,0 +1,116 @@
+"""The stacking and splitting helpers (engine/ops/stacking.py) against torch 2.13: results,
+dtypes, node chains, gradients and error texts; and gradchecks of the list-taking ones, which
+the sample-driven gradchecks cannot feed."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+import engine
+from engine.autograd.gradcheck import gradcheck, gradgradcheck
+
+pytest.importorskip("torch")
+from tests.engine.torch_compare import compare  # noqa: E402
+
+SHAPES = [(), (3,), (2, 3), (3, 1), (1, 3), (2, 3, 2), (0,), (2, 0)]
+LIST_OPS = ["hstack", "vstack", "row_stack", "dstack", "column_stack"]
+
+
+def _values(shape, k):
+    return np.arange(k, k + int(np.prod(shape)), dtype=np.float64).reshape(shape) * 0.5 - 1
+
+
+@pytest.mark.parametrize("name", LIST_OPS)
+@pytest.mark.parametrize("shapes", [pair for pair in itertools.product(SHAPES, repeat=2)])
+def test_list_ops_as_torch(name, shapes):
+    def case(m, F, leaf):
+        ts = [leaf(_values(s, 3 * i)) for i, s in enumerate(shapes)]
+        return getattr(m, name)(ts)
+
+    compare(case)
+
+
+@pytest.mark.parametrize("name", LIST_OPS)
+def test_list_op_arguments_as_torch(name):
+    compare(lambda m, F, leaf: getattr(m, name)([]))
+    compare(lambda m, F, leaf: getattr(m, name)(leaf([1.0, 2.0])))
+    compare(lambda m, F, leaf: getattr(m, name)((leaf([1.0]), 2)))
+    compare(lambda m, F, leaf: getattr(m, name)(
+        (leaf([1.0, 2.0]), m.tensor([3, 4]), leaf([5.0, 6.0], dtype=m.float32))))
+
+
+@pytest.mark.parametrize("name", ["atleast_1d", "atleast_2d", "atleast_3d"])
+def test_atleast_as_torch(name):
+    for s in SHAPES + [(1, 2, 3, 2)]:
+        compare(lambda m, F, leaf, s=s: getattr(m, name)(leaf(_values(s, 1))))
+    compare(lambda m, F, leaf: getattr(m, name)(leaf(1.0), leaf([2.0, 3.0])))
+    compare(lambda m, F, leaf: getattr(m, name)([leaf(1.0), leaf([[2.0]])]))
+    compare(lambda m, F, leaf: getattr(m, name)((leaf([1.0]),)))
+    compare(lambda m, F, leaf: getattr(m, name)([]))
+    compare(lambda m, F, leaf: getattr(m, name)())
+    compare(lambda m, F, leaf: getattr(m, name)(1))
+
+
+def test_atleast_returns_the_tensor_itself_when_it_has_the_dimensions():
+    t = engine.ones(2, 3, 4)
+    assert engine.atleast_3d(t) is t and engine.atleast_1d(t) is t
+    v = engine.atleast_2d(engine.ones(3))
+    assert v._base is not None
+
+
+SPLITS = [3, 1, 5, [1, 3], [4, 2, 9, -1], [], [0, 0]]
+
+
+@pytest.mark.parametrize("arg", SPLITS + ["t0", "t1", "tf", "t2d", "tb", "ti"], ids=str)
+@pytest.mark.parametrize("dim", [0, 1, -1, 2])
+def test_tensor_split_as_torch(arg, dim):
+    def case(m, F, leaf):
+        x = leaf(_values((4, 5), 0))
+        a = {"t0": m.tensor(2), "t1": m.tensor([1, 3]), "tf": m.tensor([1.0]),
+             "t2d": m.tensor([[1]]), "tb": m.tensor([True]),
+             "ti": m.tensor([1], dtype=m.int32)}.get(arg, arg) if isinstance(arg, str) else arg
+        return m.tensor_split(x, a, dim)
+
+    compare(case)
+
+
+def test_tensor_split_forms_as_torch():
+    compare(lambda m, F, leaf: m.tensor_split(leaf(2.0), 1))
+    compare(lambda m, F, leaf: m.tensor_split(leaf([1.0, 2.0]), 0))
+    compare(lambda m, F, leaf: m.tensor_split(leaf([1.0, 2.0]), 1.5))
+    compare(lambda m, F, leaf: m.tensor_split(leaf([1.0, 2.0, 3.0]), sections=2))
+    compare(lambda m, F, leaf: m.tensor_split(leaf([1.0, 2.0, 3.0]), indices=[1]))
+    compare(lambda m, F, leaf: leaf([1.0, 2.0, 3.0]).tensor_split(2))
+    compare(lambda m, F, leaf: m.tensor_split(leaf(_values((0, 2), 0)), 3))
+
+
+@pytest.mark.parametrize("name", ["hsplit", "vsplit", "dsplit"])
+@pytest.mark.parametrize("shape", [(), (6,), (2, 6), (6, 2, 4), (2, 3, 2, 2)], ids=str)
+@pytest.mark.parametrize("arg", [2, 3, 0, [1, 2], [], "tensor"], ids=str)
+def test_directional_splits_as_torch(name, shape, arg):
+    def case(m, F, leaf):
+        x = leaf(_values(shape, 0))
+        return getattr(m, name)(x, m.tensor([1]) if arg == "tensor" else arg)
+
+    compare(case)
+    compare(lambda m, F, leaf: getattr(leaf(_values(shape, 0)), name)(
+        2 if arg == "tensor" else arg))
+
+
+@pytest.mark.parametrize("name", LIST_OPS)
+def test_list_ops_gradcheck_first_and_second_order(name):
+    def f(*ts):
+        return getattr(engine, name)(list(ts))
+
+    for shapes in ([(3,), (3,)], [(2, 3), (1, 3)], [(), ()], [(2, 3, 2), (2, 3, 2)]):
+        try:
+            f(*[engine.ones(s) for s in shapes])
+        except RuntimeError:
+            continue
+        ts = [engine.tensor(_values(s, 2 * i) + 0.1, dtype=engine.float64, requires_grad=True)
+              for i, s in enumerate(shapes)]
+        assert gradcheck(f, ts)
+        assert gradgradcheck(f, ts)
