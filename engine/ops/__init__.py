@@ -3,10 +3,10 @@ and Python operators on ``Tensor``.
 
 Modules by family: creation, pointwise, reduction, linalg, shape, indexing, nn, tensor_methods;
 and arrange, comparison, distance, fused, matrices, order_stats, padding, pointwise_extra,
-samplers (random draws), searching, stacking (hstack, tensor_split ...); activation, loss and
-normalization (torch.nn.functional). Convolution, pooling and interpolation: conv, pooling,
-sampling. torch.linalg (as "linalg.X"): decompositions, norms. NumPy's argument names (axis=,
-keepdims=): numpy_names.
+samplers (random draws), searching, shape_extra (rot90, diff), stacking (hstack, tensor_split
+...); activation, loss and normalization (torch.nn.functional). Convolution, pooling and
+interpolation: conv, pooling, sampling. torch.linalg (as "linalg.X"): decompositions, norms.
+NumPy's argument names (axis=, keepdims=): numpy_names.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ from . import (  # noqa: F401
     sampling,
     searching,
     shape,
+    shape_extra,
     stacking,
     tensor_methods,
 )

@@ -114,3 +114,65 @@ def test_list_ops_gradcheck_first_and_second_order(name):
               for i, s in enumerate(shapes)]
         assert gradcheck(f, ts)
         assert gradgradcheck(f, ts)
+
+
+ROT_DIMS = [(0, 1), (1, 0), (-2, -1), (0, 0), (0, -2), (1, -1), (0, 2), (0, 1, 1), (0,)]
+
+
+@pytest.mark.parametrize("shape", [(), (3,), (2, 3), (2, 3, 2), (0, 2)], ids=str)
+@pytest.mark.parametrize("k", [0, 1, 2, 3, 5, -1, -6])
+@pytest.mark.parametrize("dims", ROT_DIMS, ids=str)
+def test_rot90_as_torch(shape, k, dims):
+    compare(lambda m, F, leaf: m.rot90(leaf(_values(shape, 0)), k, list(dims)))
+
+
+def test_rot90_forms_as_torch():
+    compare(lambda m, F, leaf: leaf(_values((2, 3), 0)).rot90())
+    compare(lambda m, F, leaf: m.rot90(leaf(_values((2, 3), 0)), 1.0))
+    compare(lambda m, F, leaf: m.rot90(m.tensor([[1, 2], [3, 4]])))
+    compare(lambda m, F, leaf: m.rot90(leaf(_values((2, 3), 0)), dims=(1, 0)))
+
+
+def test_rot90_double_backward_records_rot90():
+    def case(m, F, leaf):
+        x = leaf(_values((2, 3), 0))
+        w = leaf(_values((3, 2), 1))
+        g, = m.autograd.grad(m.rot90(x, 1), x, w, create_graph=True)
+        return g
+
+    compare(case)
+
+
+DIFF_CASES = {
+    "plain": lambda m, leaf: m.diff(leaf(_values((5,), 0) ** 2)),
+    "n2-dim0": lambda m, leaf: m.diff(leaf(_values((3, 4), 0) ** 2), 2, 0),
+    "n-past": lambda m, leaf: m.diff(leaf(_values((3,), 0)), 5),
+    "n0": lambda m, leaf: m.diff(leaf(_values((3,), 0)), 0),
+    "n0-prepend": lambda m, leaf: m.diff(leaf(_values((3,), 0)), 0, prepend=leaf([1.0, 2.0])),
+    "n0-int": lambda m, leaf: m.diff(m.tensor([1, 5]), 0),
+    "negative": lambda m, leaf: m.diff(leaf([1.0]), -1),
+    "0-d": lambda m, leaf: m.diff(leaf(1.0), -1),
+    "dim": lambda m, leaf: m.diff(leaf(_values((2, 3), 0)), dim=3, prepend=leaf([[1.0]])),
+    "prepend": lambda m, leaf: m.diff(leaf(_values((2, 3), 0)), dim=1,
+                                      prepend=leaf(_values((2, 2), 4))),
+    "append-f32": lambda m, leaf: m.diff(leaf(_values((2, 3), 0)), dim=0,
+                                         append=leaf(_values((1, 3), 4), dtype=m.float32)),
+    "both": lambda m, leaf: m.diff(leaf(_values((3,), 0)), 2, prepend=leaf([0.0]),
+                                   append=leaf([5.0, 7.0])),
+    "prepend-0d": lambda m, leaf: m.diff(leaf(_values((3,), 0)), prepend=leaf(1.0)),
+    "prepend-shape": lambda m, leaf: m.diff(leaf(_values((2, 3), 0)), dim=1,
+                                            prepend=leaf(_values((3, 1), 0))),
+    "prepend-int": lambda m, leaf: m.diff(leaf(_values((3,), 0)), prepend=2),
+    "n-float": lambda m, leaf: m.diff(leaf(_values((3,), 0)), 1.0),
+    "bool": lambda m, leaf: m.diff(m.tensor([True, False, False, True]), 2),
+    "bool-float-prepend": lambda m, leaf: m.diff(m.tensor([True, False]),
+                                                 prepend=leaf([1.0])),
+    "int": lambda m, leaf: m.diff(m.tensor([1, 4, 9, 16])),
+    "inf": lambda m, leaf: m.diff(leaf([1.0, float("inf"), float("inf")])),
+    "method": lambda m, leaf: leaf(_values((2, 3), 0) ** 2).diff(dim=0),
+}
+
+
+@pytest.mark.parametrize("name", DIFF_CASES)
+def test_diff_as_torch(name):
+    compare(lambda m, F, leaf: DIFF_CASES[name](m, leaf))

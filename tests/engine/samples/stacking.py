@@ -32,3 +32,11 @@ samples("dsplit", Sample((r(2, 1, 4), 2)), Sample((r(1, 2, 3, 2), [1, 2]), name=
 for _name in ("hstack", "vstack", "row_stack", "dstack", "column_stack"):
     skip(_name, "takes a list of tensors: compared with torch (values, gradients to second "
                 "order, nodes, errors) in tests/engine/test_stacking.py")
+samples("rot90", Sample((r(2, 3),), oracle=lambda np_, a: np_.rot90(a)),
+        Sample((r(2, 3, 2), 2, [2, 0]), name="k2-dims"), Sample((r(3, 2), -1), name="k-1"),
+        Sample((r(2, 2), 0), name="k0"), Sample((r(2, 0, 3), 3, [-1, 0]), name="empty"))
+samples("diff", Sample((r(5),), oracle=lambda np_, a: a[1:] - a[:-1]),
+        Sample((r(3, 4), 2, 0), name="n2-dim0"), Sample((r(3), 4), name="n-past-size"),
+        Sample((r(2, 3), 1, 1, r(2, 1)), name="prepend"),
+        Sample((r(2, 3), 1, 0, None, r(2, 3)), name="append"),
+        Sample((r(4), 0), name="n0"))
