@@ -40,3 +40,4 @@ samples("diff", Sample((r(5),), oracle=lambda np_, a: a[1:] - a[:-1]),
         Sample((r(2, 3), 1, 1, r(2, 1)), name="prepend"),
         Sample((r(2, 3), 1, 0, None, r(2, 3)), name="append"),
         Sample((r(4), 0), name="n0"))
+samples("sgn", Sample((r(2, 3),)), Sample((r(),), name="0-d"))
