@@ -1,6 +1,7 @@
-"""The stacking and splitting helpers (engine/ops/stacking.py) against torch 2.13: results,
-dtypes, node chains, gradients and error texts; and gradchecks of the list-taking ones, which
-the sample-driven gradchecks cannot feed."""
+"""Ops added after issue 10's list, against torch 2.13: the stacking and splitting helpers
+(engine/ops/stacking.py), rot90 and diff (shape_extra.py), sgn, signbit and isin
+(pointwise_more.py): results, dtypes, node chains, gradients and error texts; and gradchecks of
+the list-taking ones, which the sample-driven gradchecks cannot feed."""
 
 from __future__ import annotations
 
