@@ -212,10 +212,13 @@ class Tensor:
         return self._data
 
     def item(self):
-        if self._data.size != 1:
-            raise errors.EngineRuntimeError(errors.ITEM_MULTI.format(n=self._data.size))
-        return self._data.reshape(()).item() if self.device.type == "cpu" else \
-            self._data.reshape(()).get().item()
+        data = self._data
+        if data.size != 1:
+            raise errors.EngineRuntimeError(errors.ITEM_MULTI.format(n=data.size))
+        if type(data) is _ndarray:  # (one element, any shape)
+            return data.item()
+        return data.reshape(()).item() if self.device.type == "cpu" else \
+            data.reshape(()).get().item()
 
     def tolist(self):
         arr = self._data if self.device.type == "cpu" else self._data.get()

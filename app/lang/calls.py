@@ -16,7 +16,7 @@ from . import builtins as bi
 from .arrays import Array, array_tensor
 from .custom_functions import NO_PLAN, apply_custom, bind_apply
 from .errors import LangError, ProgramError
-from .exceptions import convert_exception
+from .exceptions import convert_exception, located
 from .library import admit
 from .methods import materialize
 from .objects import (
@@ -37,7 +37,7 @@ from .objects import (
     super_function,
     tensor_method,
 )
-from .runtime import Frame, RunState
+from .runtime import RETURN, UNBOUND, Frame, RunState
 from .schema import READ_DUNDERS
 from .values import (
     BoundMethod,
@@ -381,6 +381,7 @@ def op_call(name: str, fn: Callable[..., Any], arguments: Arguments) -> Closure:
                 return out
             return admit(out)
 
+        run1.op1 = (name, fn, only, only_name)  # type: ignore[attr-defined]  # op1_statement
         return run1
 
     def run(fr: Frame) -> Any:
@@ -391,6 +392,108 @@ def op_call(name: str, fn: Callable[..., Any], arguments: Arguments) -> Closure:
         if rs.steps >= rs.next_check:
             rs.check()
         return call_op(rs, name, fn, values, named)
+
+    return run
+
+
+def op1_statement(op1: tuple, general: Closure, unit: bytes, pointer: str, *,
+                  store: str | None = None, glob: str | None = None,
+                  returns: bool = False) -> Closure:
+    """A statement whose expression is a one-argument op (``op1``, what :func:`op_call`'s
+    ``run1`` carries), in one closure with the op: ``name = torch.tanh(arg)`` into the
+    frame's locals (``store``) or a global (``glob``, journaled), ``return torch.tanh(arg)``
+    (``returns``) or the bare expression. It counts and fails exactly as ``general`` (the
+    statement closure around ``run1``): when the argument is a variable of the frame's own
+    locals (read with no effect), the statement's step and the op's are counted together,
+    unless the two would reach the next check (``general`` then counts them one by one)."""
+    name, fn, only, only_name = op1
+
+    def run(fr: Frame) -> Any:
+        rs = fr.rs
+        if only_name is not None:
+            try:
+                value = fr.locals[only_name]
+            except KeyError:
+                return general(fr)
+            steps = rs.steps + 2
+            if steps >= rs.next_check:
+                return general(fr)
+            rs.steps = steps
+        else:
+            rs.steps += 1
+            if rs.steps >= rs.next_check:
+                rs.check()
+            try:
+                value = only(fr)
+                rs.steps += 1
+                if rs.steps >= rs.next_check:
+                    rs.check()
+            except Exception as exc:
+                raise located(exc, unit, pointer, rs.limits) from None
+        try:
+            out = fn(value)
+        except LangError as exc:
+            raise located(exc, unit, pointer, rs.limits) from None
+        except Exception as exc:
+            try:
+                out = array_retry(rs, name, fn, (value,), _EMPTY, exc)
+            except Exception as err:
+                raise located(err, unit, pointer, rs.limits) from None
+        else:
+            try:
+                if type(out) is Tensor:
+                    rs.alloc += out._data.nbytes
+                    if rs.alloc > rs.alloc_budget:
+                        rs.allocated(0)
+                else:
+                    out = admit(out)
+            except Exception as exc:
+                raise located(exc, unit, pointer, rs.limits) from None
+        if store is not None:
+            fr.locals[store] = out
+        elif glob is not None:
+            space = fr.glob
+            journal = rs.journal
+            if glob not in journal:
+                journal[glob] = space.get(glob, UNBOUND)
+            space[glob] = out
+        elif returns:
+            fr.retval = out
+            return RETURN
+        return None
+
+    return run
+
+
+def call_statement(library1: tuple, general: Closure, unit: bytes, pointer: str) -> Closure:
+    """An expression statement ``obj.name(arg)`` or ``obj.name()`` (``ctx.save_for_backward(out)``,
+    ``opt.step()``), ``obj`` and ``arg`` variables of the frame's own locals, in one closure with
+    the call when ``obj`` is a library object whose class has the plain method (what
+    :func:`method_call`'s ``run`` calls then), counting the statement's step and the call's
+    together; any other receiver, or two steps that would reach the next check, go the
+    ``general`` way (the statement closure around ``run``), which counts and fails the same."""
+    name, fast_name, one_name = library1
+
+    def run(fr: Frame) -> None:
+        local = fr.locals
+        try:
+            obj = local[fast_name]
+            values = (local[one_name],) if one_name is not None else ()
+        except KeyError:
+            return general(fr)
+        t = type(obj)
+        if t not in PLAIN_LIBRARY_TYPES or name in ASSIGNED_NAMES:
+            return general(fr)
+        method = LIBRARY_METHODS.get((t, name))
+        rs = fr.rs
+        steps = rs.steps + 2
+        if method is None or steps >= rs.next_check:
+            return general(fr)
+        rs.steps = steps
+        try:
+            call_library(rs, method, (obj, *values), _EMPTY)
+        except Exception as exc:
+            raise located(exc, unit, pointer, rs.limits) from None
 
     return run
 
@@ -575,6 +678,9 @@ def method_call(name: str, receiver: Closure, arguments: Arguments,
             return call_value(rs, f, values, named)
         return call_method(rs, obj, name, values, named)
 
+    if fast_name is not None and keywords is None and tensor_fn is None and \
+            arguments.simple and arguments.count <= 1 and None not in arguments.names:
+        run.library1 = (name, fast_name, one_name)  # type: ignore[attr-defined]  # call_statement
     if name == "apply" and pure_receiver and one is not None and keywords is None:
         def run_apply(fr: Frame) -> Any:  # ``Cls.apply(x)``: a custom Function's first
             if fast_name is not None:

@@ -244,6 +244,15 @@ class ExpressionCompiler:
                 return admit(found)
             return get_attr(fr.rs, value, name)
 
+        if fast is not None and public and not tensor_readable:
+            def other(rs: Any, value: Any) -> Any:  # what ``run`` does for any other value
+                if isinstance(value, Instance):
+                    attrs = value.attrs
+                    if name in attrs and type(value.cls.lookup(name)) is not Property:
+                        return attrs[name]
+                return get_attr(rs, value, name)
+
+            run.attr = (fast, obj, name, other)  # type: ignore[attr-defined]  # unpack_attr
         return run
 
     def _index(self, node: dict, scope: Scope) -> Closure:

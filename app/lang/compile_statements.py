@@ -11,7 +11,7 @@ from typing import Any
 
 import engine
 
-from .calls import Closure
+from .calls import Closure, call_statement, op1_statement
 from .errors import LangError, ProgramError, ProgramValidationError
 from .exceptions import (
     catchable,
@@ -23,9 +23,16 @@ from .exceptions import (
     raised,
 )
 from .library import _MISSING as LIB_MISSING
-from .library import MODULES, LibModule, canonical, member, not_supported
+from .library import MODULES, LibModule, admit, canonical, member, not_supported
 from .methods import iterate
-from .objects import call_special, del_attr, instantiate, set_attr
+from .objects import (
+    PLAIN_LIBRARY_TYPES,
+    call_special,
+    del_attr,
+    instantiate,
+    library_getattr,
+    set_attr,
+)
 from .runtime import BREAK, CONTINUE, RETURN, UNBOUND, Frame, RunState
 from .schema import WRITABLE_ATTRS
 from .scopes import Scope
@@ -95,6 +102,49 @@ def unpack_items(value: Any, n: int, star: int | None) -> list:
                            f"{len(items)})", exception="ValueError")
     after = n - 1 - star
     return [*items[:star], items[star:len(items) - after], *items[len(items) - after:]]
+
+
+def unpack_attr(attr: tuple, names: tuple[str, ...], unit: bytes, pointer: str) -> Closure:
+    """``a, b = obj.name`` into the frame's own locals (``x, = ctx.saved_tensors``), ``obj`` a
+    variable: :meth:`StatementCompiler.statement_value`'s unpacking with the attribute read
+    (``attr``, what the compiled ``obj.name`` carries) in the same closure; a library object's
+    attribute is read there, any other value's as the attribute's closure reads it."""
+    fast, obj, name, other = attr
+    n = len(names)
+    only = names[0]
+
+    def run(fr: Frame) -> None:
+        rs = fr.rs
+        rs.steps += 1
+        if rs.steps >= rs.next_check:
+            rs.check()
+        try:
+            try:
+                value = fr.locals[fast]
+            except KeyError:
+                value = obj(fr)
+            if type(value) in PLAIN_LIBRARY_TYPES:
+                try:
+                    items = getattr(value, name)
+                except LangError:
+                    raise
+                except Exception:
+                    items = library_getattr(value, name)  # the error as programs see it
+                items = admit(items)
+            else:
+                items = other(rs, value)
+            if type(items) is not tuple and type(items) is not list or len(items) != n:
+                items = unpack_items(items, n, None)
+        except Exception as exc:
+            raise located(exc, unit, pointer, rs.limits) from None
+        if n == 1:
+            fr.locals[only] = items[0]
+        else:
+            local = fr.locals
+            for target, item in zip(names, items):
+                local[target] = item
+
+    return run
 
 
 class StatementCompiler:
@@ -171,6 +221,31 @@ class StatementCompiler:
     def counted_value(self, value: Closure, pointer: str, *, returns: bool = False,
                       store: str | None = None, glob: str | None = None,
                       unpack: tuple[str, ...] | None = None, fast: str | None = None) -> Closure:
+        """:meth:`statement_value`, in one closure with its expression where that is a
+        one-argument op (:func:`op1_statement`), a library method of a variable
+        (:func:`call_statement`) or, for unpacking, a variable's attribute
+        (:func:`unpack_attr`)."""
+        general = self.statement_value(value, pointer, returns=returns, store=store, glob=glob,
+                                       unpack=unpack, fast=fast)
+        if unpack is not None:
+            attr = getattr(value, "attr", None)
+            if attr is not None:
+                return unpack_attr(attr, unpack, self.unit, pointer)
+            return general
+        if not returns and store is None and glob is None:
+            library1 = getattr(value, "library1", None)
+            if library1 is not None:
+                return call_statement(library1, general, self.unit, pointer)
+        op1 = getattr(value, "op1", None)
+        if op1 is None:
+            return general
+        return op1_statement(op1, general, self.unit, pointer, store=store, glob=glob,
+                             returns=returns)
+
+    def statement_value(self, value: Closure, pointer: str, *, returns: bool = False,
+                        store: str | None = None, glob: str | None = None,
+                        unpack: tuple[str, ...] | None = None,
+                        fast: str | None = None) -> Closure:
         """A statement that is one expression and what becomes of its value: an expression
         statement (dropped), ``return value`` (``returns``; ``fast``: the value is that local,
         read inline), ``name = value`` into the frame's own locals (``store``) or a global

@@ -192,6 +192,28 @@ def conv_weight_grad(xp, x, g, ksize, stride, padding, dilation, groups):
     return gw.reshape((o, x.shape[1] // groups) + tuple(ksize))
 
 
+def conv_weight_grad_skipping_padding(xp, x, g, ksize, stride, padding, dilation, groups):
+    """``conv_weight_grad`` as oneDNN computes it: the zero padding of ``x`` takes no part (a
+    non-finite ``g`` meets no padded zero). The output positions where ``g`` is not finite are
+    left out of the product and added at real input positions only."""
+    n, o = g.shape[:2]
+    og = o // groups
+    cols = _columns(xp, x, ksize, stride, padding, dilation, g.shape[2:], groups)
+    gg = g.reshape(n, groups, og, -1)
+    hot = ~xp.isfinite(gg).all(axis=2)  # (N, G, L)
+    gw = xp.matmul(xp.where(hot[:, :, None, :], 0, gg),
+                   xp.where(hot[:, :, None, :], 0, cols).swapaxes(-1, -2)).sum(axis=0)
+    ni, gi, li = xp.nonzero(hot)
+    if ni.size:
+        ones = xp.ones((1,) + x.shape[1:], dtype=x.dtype)
+        real = _columns(xp, ones, ksize, stride, padding, dilation, g.shape[2:], groups) != 0
+        with np.errstate(invalid="ignore", over="ignore"):
+            terms = gg[ni, gi, :, li][:, :, None] * cols[ni, gi, :, li][:, None, :]
+        terms = xp.where(real[0, gi, :, li][:, None, :], terms, 0)
+        xp.add.at(gw, gi, terms)
+    return gw.reshape((o, x.shape[1] // groups) + tuple(ksize))
+
+
 # --------------------------------------------------------------------------- arguments
 def expand_param(value, name: str, k: int, *, fn: str | None = None,
                  pos: int | None = None) -> tuple:
@@ -551,8 +573,17 @@ def convolution_backward(grad_output: Tensor, input: Tensor, weight: Tensor, par
                                               p.padding, p.dilation, p.groups)
     if output_mask[1]:
         if p.transposed:
-            gw = conv_weight_grad(xp, g, x, w.shape[2:], p.stride, p.padding, p.dilation,
-                                  p.groups)
+            depthwise = w.shape[0] == p.groups and w.shape[1] == 1
+            # float: one both dilated and strided along a leading axis runs natively
+            # (multiplying the padding)
+            native = any(d > 1 and s > 1 for d, s in zip(p.dilation[:-1], p.stride[:-1],
+                                                         strict=True))
+            skip = (any(p.padding) and (input.dtype.name == "float16" or (
+                        (p.groups == 1 or depthwise) and not native)) and
+                    _uses_onednn(input, weight, p.groups, True, p.output_padding, p.stride)
+                    and not bool(xp.isfinite(x).all()))
+            gw = (conv_weight_grad_skipping_padding if skip else conv_weight_grad)(
+                xp, g, x, w.shape[2:], p.stride, p.padding, p.dilation, p.groups)
         else:
             gw = conv_weight_grad(xp, x, g, w.shape[2:], p.stride, p.padding, p.dilation,
                                   p.groups)

@@ -102,10 +102,8 @@ def matmul(input, other):
     check_numel(out_shape)
     charge("matmul", product_cost(math.prod(out_shape), a._data.shape[-1]))
     xp = a.device.xp
-    if a._data.shape[-1] == 1 and na > 1 and nb > 1 and a.dtype.itemsize > 2:
-        # one product per element: its sign of zero, as BLAS's gemm (float16: torch's own
-        # kernel sums from +0.)
-        res = a._data * b._data[..., :1, :]
+    if na == 2 and nb == 2:
+        res = _mm_arrays(xp, a._data, b._data)
     else:
         res = xp.matmul(a._data, b._data)
     out = _wrap(res, a.dtype, a.device)
@@ -225,7 +223,17 @@ def plain_mm(g: Tensor, x, y):
     out_shape = (x.shape[0], y.shape[1])
     check_numel(out_shape)
     charge("matmul", product_cost(out_shape[0] * out_shape[1], x.shape[1]))
-    return _wrap(g.device.xp.matmul(x, y), g.dtype, g.device)
+    return _wrap(_mm_arrays(g.device.xp, x, y), g.dtype, g.device)
+
+
+def _mm_arrays(xp, x, y):
+    """The product of two matrices with torch's signs of zero: a single-term product of a
+    float32/float64 result with more than one row and column is gemm's own product (-0. for
+    0 * negative); BLAS's gemv-like paths (one row or column) and the half kernel sum from +0.,
+    as NumPy's matmul does."""
+    if x.shape[1] == 1 and x.shape[0] > 1 and y.shape[1] > 1 and x.dtype.itemsize > 2:
+        return x * y
+    return xp.matmul(x, y)
 
 
 def _matmul_grad_a(g, a, b):
@@ -237,8 +245,21 @@ def _matmul_grad_a(g, a, b):
                 return out
         if a._data.ndim == 1:  # (unsqueeze, mm, squeeze)
             return (g.unsqueeze(-2) @ b.mT).squeeze(-2)
+        if _column_major(a):  # torch returns it column-major: (mat2 @ grad^T)^T
+            return (b @ g.t()).t()
         return g @ b.mT
     return g.unsqueeze(-1) * b  # matrix @ vector
+
+
+def _column_major(t: Tensor) -> bool:
+    """torch's test in mm's gradients: ``strides[0] == 1 and strides[1] == sizes[0]``."""
+    arr = t._data
+    try:
+        strides = arr.strides
+    except errors.EngineError:  # a vmap-batched array
+        return False
+    step = arr.itemsize
+    return strides[0] == step and strides[1] == arr.shape[0] * step
 
 
 def _matmul_grad_b(g, a, b):
@@ -250,6 +271,8 @@ def _matmul_grad_b(g, a, b):
                 return out
         if a._data.ndim == 1:  # (unsqueeze, mm, squeeze): mm's gradient for mat2
             return a.unsqueeze(-2).mT @ g.unsqueeze(-2)
+        if _column_major(b):
+            return (g.t() @ a).t()
     return a.mT @ g
 
 

@@ -31,7 +31,8 @@ SHAPES = [
     ((4,), (2, 1, 4, 5), ""), ((3, 4), (2, 2, 4, 5), ""), ((2, 2, 3, 4), (4, 5), ""),
     ((2, 1, 3, 4), (2, 4, 5), ""), ((1,), (3, 1, 5), ""), ((3, 1), (2, 1, 5), ""),
     ((4,), (2, 4, 5), "b"), ((3, 4), (2, 4, 5), "b"), ((2, 3, 4), (4,), "a"),
-    ((2, 3, 4), (4, 5), "a"),
+    ((2, 3, 4), (4, 5), "a"), ((1, 1), (1, 4), ""), ((4, 1), (1, 1), ""), ((3, 1), (1, 5), ""),
+    ((2, 1, 1), (1, 4), ""), ((1,), (1, 4), ""), ((3, 4), (4, 5), "a"), ((3, 4), (4, 5), "b"),
 ]
 GRADS = ["", "a", "b", "ab"]
 
@@ -161,3 +162,20 @@ def test_einsum_dtype_pairs_as_torch(eq, sa, sb):
     (its text); elsewhere the product promotes them."""
     for da, db in itertools.product(DTYPES, DTYPES):
         assert _einsum(engine, eq, sa, sb, da, db) == _einsum(torch, eq, sa, sb, da, db), (da, db)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+@pytest.mark.parametrize("sa,sb", [((3, 1), (1, 5)), ((3, 2), (2, 5)), ((1, 4), (4, 1)),
+                                   ((1, 3), (3, 1)), ((2, 3), (3, 1)), ((1, 3), (3, 2))])
+def test_plain_backward_signs_of_zero_as_torch(dtype, sa, sb):
+    """A backward that records nothing takes the engine's direct product (plain_mm): a one-term
+    product keeps gemm's sign of zero (-0. for 0 * negative), as torch's mm gradient."""
+    def run(lib):
+        a = _make(lib, sa, dtype, True, False, 4)
+        b = _make(lib, sb, dtype, True, False, 5)
+        w = lib.tensor(_values(sa[0] * sb[1], "float64", 6).reshape(sa[0], sb[1]),
+                       dtype=getattr(lib, dtype))
+        ((a @ b) * w).sum().backward()
+        return _sig(a.grad), _sig(b.grad)
+
+    assert run(engine) == run(torch)

@@ -144,3 +144,31 @@ def test_conv_forward_infinite_weight_meets_infinite_input():
     out = [m.conv2d(m.tensor(x, dtype=m.float16), m.tensor(w, dtype=m.float16), stride=(2, 1),
                     padding=(1, 0), dilation=(1, 2), groups=2) for m in (engine, torch)]
     _same(*out, 2e-3)
+
+
+# transposed, an infinite input: (dtype, batch, channels in, weight shape, spatial, stride,
+# padding, dilation, output padding, groups)
+CONV_T_WEIGHT = {
+    "half-grouped": ("float16", 1, 4, (4, 1, 2, 2), (3, 2), (2, 2), (1, 1), (1, 1), (1, 1), 2),
+    "float-batched": ("float32", 2, 1, (1, 1, 3), (4,), (2,), (1,), (1,), (0,), 1),
+    "float-dilated-last-axis": ("float32", 2, 1, (1, 1, 2, 2), (4, 2), (1, 2), (1, 0),
+                                (1, 2), (0, 0), 1),
+    "float-dilated-strided-native": ("float32", 2, 1, (1, 1, 3, 3), (2, 2), (2, 2), (1, 1),
+                                     (2, 2), (0, 0), 1),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CONV_T_WEIGHT))
+def test_conv_transpose_weight_grad_with_a_non_finite_input(name):
+    dtype, n, c, wshape, spatial, stride, padding, dilation, opad, groups = CONV_T_WEIGHT[name]
+    x = _RNG.standard_normal((n, c) + spatial)
+    x.flat[1] = np.inf
+    w = _RNG.standard_normal(wshape)
+    out = []
+    for m in (engine, torch):
+        wt = m.tensor(w, dtype=getattr(m, dtype), requires_grad=True)
+        y = m.convolution(m.tensor(x, dtype=getattr(m, dtype)), wt, None, list(stride),
+                          list(padding), list(dilation), True, list(opad), groups)
+        y.backward(m.ones(tuple(y.shape), dtype=getattr(m, dtype)) * 0.5)
+        out.append(wt.grad)
+    _same(*out, 2e-2)

@@ -58,11 +58,19 @@ class Priority:
     CPU left idle. CPU time, not wall time: a short request that only waited for a CPU (a
     crowded machine) keeps its priority. Taking the normal policy back needs ``RLIMIT_NICE``
     (root, or ``ulimits: nice`` in compose); without it the host stays low and says so, and
-    the pool recycles it when it is idle."""
+    the pool recycles it when it is idle.
+
+    A session whose last run here used ``after_s`` of CPU starts its next run low at once
+    (:meth:`lower`, as a feedback queue remembers a task's last quantum): a user who runs long
+    programs over and over then never competes with short requests at the normal priority,
+    not even for the first ``after_s`` of each run. One run that stays under ``after_s`` gives
+    the session its normal start back."""
 
     def __init__(self, after_s: float) -> None:
         self.after_s = after_s if os.sched_getscheduler(0) == os.SCHED_OTHER else 0.0
         self.low = False
+        self.cpu_started = 0.0
+        """``time.process_time`` when the request began (what ``ITIMER_PROF`` counts)."""
         signal.signal(signal.SIGPROF, self._lower)
 
     @staticmethod
@@ -91,7 +99,17 @@ class Priority:
 
     def start(self) -> None:
         if self.after_s > 0 and not self.low:
+            self.cpu_started = time.process_time()
             signal.setitimer(signal.ITIMER_PROF, self.after_s)
+
+    def lower(self) -> None:
+        """Low priority now, for the rest of the request (a session that ran long before)."""
+        if self.after_s > 0:
+            self._lower(signal.SIGPROF, None)
+
+    def was_long(self) -> bool:
+        """Whether the request so far has used ``after_s`` of CPU."""
+        return self.after_s > 0 and time.process_time() - self.cpu_started >= self.after_s
 
     def stop(self) -> bool:
         """Ends a request; False if the host is left at low priority."""
@@ -115,6 +133,8 @@ class Resident:
     """The entry the latest snapshot this host knows of includes."""
     next_snapshot: int = 0
     """The entry after which to try a snapshot again (the state was not plain before)."""
+    ran_long: bool = False
+    """Its last run here used the priority's ``after_s`` of CPU: the next starts low."""
 
 
 SNAPSHOT_MAX_BYTES = 64 * 1024 * 1024
@@ -340,6 +360,8 @@ class Host:
     def run(self, header: dict, payload: Payload, reply: dict) -> bytes:
         request = execution.parse_body(RunRequest, payload, header.get("json", True))
         resident = self.session(header, reply)
+        if resident.ran_long:
+            self.priority.lower()
         env = resident.env
         prepared = execution.prepare(request, env, self.limits, self.settings.max_tensor_elements)
         started = time.perf_counter()
@@ -353,6 +375,7 @@ class Host:
         except Exception:  # a bug: the session may be half-changed and nothing is logged
             self._forget(resident.record.id)
             raise
+        resident.ran_long = self.priority.was_long()
         if error is not None and replay.memory_failure(error):
             self._forget(resident.record.id)  # not deterministic: as if it had not run
             raise MemoryError

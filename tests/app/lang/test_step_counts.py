@@ -1,0 +1,182 @@
+"""Statements that run in one closure with their expression (``op1_statement`` and the other
+fused shapes) count steps and fail exactly as the statement closure around the expression's
+own closure: for every ``max_steps`` a program can be stopped at, the same outcome (printed
+lines, the error, its ``steps`` and location), in both forms."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from app.lang import Environment, Limits, compile_source, interpreter, run_program
+from app.lang.compile_statements import StatementCompiler
+from app.lang.errors import LangError
+
+PROGRAMS = {
+    "ops into locals, globals, returns and bare; a function in a loop": """
+import torch
+def f(y):
+    out = torch.tanh(y)
+    print('a')
+    z = torch.relu(out)
+    torch.sigmoid(z)
+    return torch.exp(z)
+x = torch.ones(2)
+for i in range(3):
+    x = f(x)
+    print(i)
+w = torch.tanh(x * 2 + 1)
+torch.sin(w)
+""",
+    "an unbound argument, a missing name, an op's error, caught": """
+import torch
+def g(y):
+    try:
+        q = torch.tanh(nope)
+    except NameError as e:
+        print('name', e)
+    try:
+        q = torch.tanh(later)
+        later = 1
+    except Exception as e:
+        print(type(e).__name__, e)
+    try:
+        r = torch.tanh('s')
+    except Exception as e:
+        print(type(e).__name__)
+    return torch.tanh(y)
+print(g(torch.zeros(1)))
+""",
+    "a custom autograd.Function in a loop, with backward": """
+import torch
+class Tanh(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, y):
+        out = torch.tanh(y)
+        ctx.save_for_backward(out)
+        return out
+    @staticmethod
+    def backward(ctx, g):
+        out, = ctx.saved_tensors
+        return g * (1 - out * out)
+y = torch.ones(3, requires_grad=True)
+z = y
+for i in range(4):
+    z = Tanh.apply(z * 1.01)
+z.sum().backward()
+print(y.grad)
+""",
+    "methods and binary operators as statements": """
+import torch
+w = torch.ones(2, requires_grad=True)
+opt = torch.optim.SGD([w], lr=0.1)
+def loss_of(a, b):
+    c = a * b
+    d = c + a
+    return d.sum()
+for i in range(2):
+    opt.zero_grad()
+    loss = loss_of(w, w)
+    loss.backward()
+    opt.step()
+    print(w)
+""",
+    "unpacking attributes: a library object's, an object's, a property, errors": """
+import torch
+class P:
+    def __init__(self):
+        self.pair = (1, 2)
+    @property
+    def both(self):
+        print('property')
+        return [3, 4]
+class Two(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return x * y
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        try:
+            only, = ctx.saved_tensors
+        except ValueError as e:
+            print(e)
+        try:
+            a, = ctx.not_there
+        except AttributeError as e:
+            print(e)
+        return g * y, g * x
+def f(p):
+    a, b = p.pair
+    c, d = p.both
+    try:
+        e, = later.pair
+    except NameError as e:
+        print(type(e).__name__)
+    later = p
+    return a + b + c + d
+print(f(P()))
+x = torch.ones(2, requires_grad=True)
+Two.apply(x, x * 2).sum().backward()
+print(x.grad)
+""",
+    "library methods as statements: errors, an unbound receiver, a shadowing attribute": """
+import torch
+w = torch.ones(2, requires_grad=True)
+opt = torch.optim.SGD([w], lr=0.1)
+def run(o, arg):
+    o.zero_grad()
+    try:
+        o.step(arg)
+    except TypeError as e:
+        print(type(e).__name__)
+    try:
+        later.step()
+    except NameError as e:
+        print(type(e).__name__)
+    later = o
+    o.step()
+(w * w).sum().backward()
+run(opt, 5)
+print(w)
+def mine():
+    print('mine')
+other = torch.optim.SGD([w], lr=0.1)
+other.step = mine
+run(other, 1)
+run(opt, 2)
+print(w)
+""",
+}
+
+
+def _outcomes(source: str, form: str) -> list[tuple]:
+    program = compile_source(source)
+    if form == "json":
+        program = json.loads(json.dumps(program))
+    total = run_program(program, Environment(), Limits()).steps
+    seen = []
+    for k in range(1, total + 2):
+        try:
+            result = run_program(program, Environment(), Limits(max_steps=k),
+                                 source=source if form == "source" else None)
+            seen.append(("ok", result.steps, result.printed))
+        except LangError as exc:
+            seen.append((type(exc).__name__, str(exc), json.dumps(exc.extra, sort_keys=True,
+                                                                  default=str)))
+    return seen
+
+
+@pytest.mark.parametrize("form", ["source", "json"])
+@pytest.mark.parametrize("name", list(PROGRAMS))
+def test_fused_statements_count_and_fail_as_separate_closures(name, form, monkeypatch):
+    interpreter._code_cache.clear()  # compiled closures are cached by the program's content
+    fused = _outcomes(PROGRAMS[name], form)
+    monkeypatch.setattr(StatementCompiler, "counted_value", StatementCompiler.statement_value)
+    interpreter._code_cache.clear()
+    separate = _outcomes(PROGRAMS[name], form)
+    interpreter._code_cache.clear()
+    assert fused == separate
+    assert fused[-1][0] == "ok" and fused[-2][0] == "ok" and fused[-3][0] == "LimitExceeded"
