@@ -343,7 +343,7 @@ def _scan_inplace(name: str, scan):
     def method(self, dim, *, dtype=None):
         if self.dtype is bool_:
             if self._data.ndim:
-                raise errors.EngineRuntimeError(
+                raise errors.KernelNotImplemented(
                     f'"{name}_out_cpu" not implemented for \'Bool\'')
             norm_dim(_int_dim(name, dim), 0)
             self._vc[0] += 1  # a 0-d scan is a copy of itself: torch writes it back as is
