@@ -85,6 +85,10 @@ def relu6(input, inplace=False):
 
 
 def _threshold(input: Tensor, th, value, inplace: bool) -> Tensor:
+    if input.dtype is bool_:
+        raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
+            kernel="threshold_cpu", dtype="Bool"))
+
     def compute():
         a = input._data
         keep = ~(a <= th)  # NaN is kept, as torch

@@ -833,6 +833,8 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
     n = shape[d] if shape else 1
     if not 0 <= k <= n:
         raise errors.EngineRuntimeError("selected index k out of range")
+    if input.dtype.name == "bool":
+        raise errors.EngineRuntimeError("topk does not support bool dtypes on CPU")
     if not shape:
         return _picked_0d("topk", input)
     charge("topk", sort_cost(shape, d))

@@ -32,7 +32,10 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     except ImportError:  # torch is not installed: the suite was skipped
         return
     if STATS["programs"]:
+        # (the header above is not shown under -q: the seed of a long run is repeated here)
+        seed = f"; seed {SEED}, replay with ORACLE_SEED={SEED}" if SEED is not None else ""
         terminalreporter.write_line(
             f"oracle: {STATS['programs']} programs compared with torch "
             f"({STATS['torch_errors']} raising in torch, {STATS['order2']} second order, "
-            f"{STATS['compared_tensors']} tensors compared)")
+            f"{STATS['compared_tensors']} tensors compared; profile {PROFILE}, budget "
+            f"x{SCALE:g}{seed})")

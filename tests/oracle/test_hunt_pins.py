@@ -150,6 +150,12 @@ CASES = {
     "cross_entropy smoothed int logits": lambda T: T.nn.functional.cross_entropy(
         T.tensor([[0, 2, 2], [2, -1, 2]], dtype=T.int32), T.tensor([0, 2], dtype=T.int32),
         label_smoothing=0.1),
+    "threshold bool": lambda T: T.nn.functional.threshold(T.tensor([True, False]), 0.5, 1.0),
+    "randperm bool": lambda T: T.randperm(2, dtype=T.bool),
+    "topk bool": lambda T: T.tensor([True, False]).topk(1),
+    "topk bool, k out of range first": lambda T: T.tensor([True, False]).topk(3),
+    "index_add source dtype before alpha": lambda T: T.index_add(
+        T.zeros(2, 3), 1, T.tensor([1]), T.tensor([[1], [2]], dtype=T.int32), alpha=2.5),
     "tensor(nan) as int64": lambda T: T.as_tensor(_NAN, dtype=T.int64),
     "new_tensor nan as int": lambda T: T.tensor([1, 2]).new_tensor([False, _NAN]),
     # huber_loss_backward's TensorIterator does not promote: mixed dtypes fail in backward
