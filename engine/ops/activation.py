@@ -27,6 +27,7 @@ from .nn import (
     _scaled_by_mask,
     _where_keep,
     elu_family,
+    softplus,
 )
 from .pointwise import where
 from .registry import op
@@ -128,10 +129,6 @@ def celu(input, alpha=1.0, inplace=False):
         1.0 / float(np.float32(alpha))))
 
 
-def _softplus_t(x: Tensor) -> Tensor:
-    return x.clamp(min=0) + (-x.abs()).exp().log1p()
-
-
 @op(kind="function", grad_fns=("MishBackward0",))
 def mish(input, inplace=False):
     """``input * tanh(softplus(input))``."""
@@ -144,8 +141,8 @@ def mish(input, inplace=False):
             res = a * xp.tanh(xp.maximum(a, 0) + xp.log1p(xp.exp(-xp.abs(a))))
         out = _const(res, input)
         if needs_grad(input):
-            def rule(g, x):
-                t = _softplus_t(x).tanh()
+            def rule(g, x):  # torch's math_mish_backward: smooth at 0 under create_graph
+                t = softplus(x).tanh()
                 return g * (t + x * x.sigmoid() * (1 - t * t))
 
             record(out, "MishBackward0", (rule,), (input,), (input,),

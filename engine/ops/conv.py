@@ -462,6 +462,18 @@ def _forward_array(xp, x, w, p: _Params):
     return conv_forward(xp, x, w, p.stride, p.padding, p.dilation, p.groups, out_len)
 
 
+def _direct_float_kernel(input, weight, groups, padding, dilation) -> bool:
+    """Whether oneDNN's forward skips the padding: always for half; for float only without
+    groups (or depthwise) and with no padding past the dilated kernel's reach (else the
+    products with the padding are made, as measured against torch 2.13)."""
+    if input.dtype.name == "float16":
+        return True
+    ws = weight._data.shape
+    if groups > 1 and not (ws[0] == groups and ws[1] == 1):
+        return False
+    return all(p <= (k - 1) * d for p, k, d in zip(padding, ws[2:], dilation, strict=True))
+
+
 def _forward_skipping_padding(xp, x, w, p: _Params):
     """The forward as oneDNN computes it: the zero padding takes no part in the products (no
     ``0 * inf = NaN`` where an infinite weight meets it)."""
@@ -519,6 +531,7 @@ def convolution(input, weight, bias, stride, padding, dilation, transposed, outp
     params = _Params((stride, padding, dilation, transposed, output_padding, groups))
     xp = input.device.xp
     if (not transposed and any(padding) and _uses_onednn(input, weight, groups) and
+            _direct_float_kernel(input, weight, groups, padding, dilation) and
             not bool(xp.isfinite(weight._data).all())):
         res = _forward_skipping_padding(xp, input._data, weight._data, params)
     else:

@@ -417,6 +417,9 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=N
 @op(kind="function", differentiable=False)
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False):
     """A random permutation of 0..n-1."""
+    if getattr(dtype, "name", None) == "bool":  # torch's kernel has no bool variant
+        raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
+            kernel="randperm", dtype="Bool"))
     return _random(((int(n),),), dtype, device, generator,
                    lambda rng, shape, dt: rng.permutation(shape[0]).astype(dt.np),
                    requires_grad, DEFAULT_INT)

@@ -171,12 +171,31 @@ def _det(A: Tensor, fn: str) -> Tensor:
     return out
 
 
+def _det_singular(A: Tensor, det: Tensor):
+    """Where ``A`` is singular to working precision: ``|det|`` within rounding of Hadamard's
+    bound (the product of the row norms). There ``det(A) A^{-T}`` is rounding over rounding
+    (or 0 over 0), while the gradient, the adjugate, is well defined: torch computes it from
+    the SVD. (A false positive costs only time: the SVD formula holds for every matrix.)"""
+    xp = A.device.xp
+    a = A._data
+    n = a.shape[-1]
+    bound = xp.prod(xp.sqrt((a.astype(np.float64) ** 2).sum(-1)), axis=-1)
+    return xp.abs(det._data.astype(np.float64)) <= 1e3 * n * _eps(A.dtype) * bound
+
+
+def _det_grad_svd(g: Tensor, A: Tensor) -> Tensor:
+    U, S, Vh = linalg_svd(A)
+    alpha = linalg_det(U) * linalg_det(Vh) * g
+    D = alpha.unsqueeze(-1) * _prod_others(S)
+    return (U * D.unsqueeze(-2)) @ Vh
+
+
 def _det_grad(g: Tensor, A: Tensor, det: Tensor) -> Tensor:
     if A._data.size == 0:
         return A * 0
     d = g * det
-    if not _grad_enabled.get():  # first order: A^{-T} det(A) g; 0 where A is singular
-        xp = A.device.xp
+    xp = A.device.xp
+    if not _grad_enabled.get():  # torch's kernel: A^{-T} det(A) g, so 0 where det(A) is 0
         singular = det._data == 0
         if not xp.any(singular):
             return _solve_transposed_diag(A, d._data, lapack_order=True)
@@ -186,15 +205,13 @@ def _det_grad(g: Tensor, A: Tensor, det: Tensor) -> Tensor:
         inv_t = xp.swapaxes(xp.linalg.inv(a), -1, -2)
         return _wrap((d._data[..., None, None] * inv_t).astype(A.dtype.np, copy=False),
                      A.dtype, A.device)
-    near = xp_any(det.abs()._data < 100 * _eps(A.dtype))
-    if not near:
+    # under create_graph torch's gradient is the adjugate, from the SVD where A is singular
+    singular = _det_singular(A, det) if xp.isfinite(A._data).all() else det._data == 0
+    if not xp.any(singular):
         from .matrices import diag_embed as diag_embed_op
 
         return linalg_solve(A.mT, diag_embed_op(d.unsqueeze(-1).expand(A._data.shape[:-1])))
-    U, S, Vh = linalg_svd(A)
-    alpha = linalg_det(U) * linalg_det(Vh) * g
-    D = alpha.unsqueeze(-1) * _prod_others(S)
-    return (U * D.unsqueeze(-2)) @ Vh
+    return _det_grad_svd(g, A)
 
 
 def xp_any(arr) -> bool:
@@ -273,14 +290,14 @@ def _slogdet(A: Tensor, fn: str, cls, check: str | None = None):
 
 
 def _lu_solve(a: np.ndarray, b: np.ndarray, adjoint: bool) -> np.ndarray:
-    """``X`` with ``A X = B`` (``adjoint``: ``A^T X = B``) through LAPACK's steps in ``a``'s
-    dtype, batched: getrf (partial pivoting, the column below a pivot scaled by its reciprocal,
-    rank-1 updates), then getrs: 'N' swaps the rows of ``B``, ``L`` forward, ``U`` backward;
+    """``X`` with ``A X = B`` (``adjoint``: ``A^T X = B``) through LAPACK's steps, batched:
+    getrf (partial pivoting, the column below a pivot scaled by its reciprocal, rank-1
+    updates), then getrs: 'N' swaps the rows of ``B``, runs ``L`` forward, ``U`` backward;
     'T' runs ``U^T`` forward, ``L^T`` backward and undoes the swaps; each substitution in axpy
     order with the diagonal's reciprocal. The order of the operations decides the signs of
     zeros (and where NaN/inf appear): a determinant's gradient for a zero incoming gradient is
     all zeros, signed by this arithmetic."""
-    dt = a.dtype if a.dtype in (np.float32, np.float64) else np.dtype(np.float64)
+    dt = np.dtype(np.float64)  # (float32 too: torch's float32 solve is that accurate)
     a = np.array(a, dtype=dt).reshape((-1,) + a.shape[-2:])
     y = np.array(b, dtype=dt).reshape(a.shape[:1] + b.shape[-2:])
     batch, n = a.shape[0], a.shape[-1]
@@ -325,7 +342,7 @@ def _solve_transposed_diag(A: Tensor, diag, lapack_order: bool = False) -> Tenso
     slogdet's agree with NumPy's solve as often)."""
     xp = A.device.xp
     a = _host(xp, A._data)
-    rhs = np.zeros(a.shape, dtype=a.dtype if lapack_order else np.float64)
+    rhs = np.zeros(a.shape, dtype=np.float64)
     idx = np.arange(a.shape[-1])
     rhs[..., idx, idx] = _host(xp, diag)[..., None]
     if a.flags.c_contiguous and lapack_order:

@@ -423,12 +423,14 @@ def index_add(input, dim, index, source, *, alpha=1):
     _check_index_vector("index_add", index)
     shape = input._data.shape
     d = norm_dim(dim, len(shape))
-    if alpha != 1:
-        source = source * alpha
     if source.dtype is not input.dtype:
         raise errors.EngineRuntimeError(
             f"index_add_(): self ({_scalar_name(input.dtype)}) and source "
             f"({_scalar_name(source.dtype)}) must have the same scalar type")
+    if alpha != 1:
+        if not input.dtype.is_floating_point and not isinstance(alpha, bool):
+            alpha = int(alpha)  # torch takes alpha in the integer type (2.5 adds 2x)
+        source = source * alpha
     xp = input.device.xp
     arr = input._data.copy()
     idx = _on(input, index).reshape(-1)

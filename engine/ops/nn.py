@@ -22,7 +22,7 @@ from .._parallel import is_numpy
 from ..autograd import OUTPUT, needs_grad, record
 from ..autograd.engine import grad_node, named_grad
 from ..autograd.graph import FW_ACTIVE, Node
-from ..dtypes import DEFAULT_FLOAT, bool_, int32, int64
+from ..dtypes import bool_, int32, int64
 from ..modes import _grad_enabled, check_numel, set_grad_enabled
 from ..random import current_generator
 from ..tensor import Size, Tensor, _wrap
@@ -123,8 +123,13 @@ def _relu(input: Tensor) -> Tensor:
     if input.dtype is bool_:
         raise errors.EngineRuntimeError("Boolean inputs not supported for relu")
     xp = input.device.xp
-    # max(0, x): -0 stays -0 and NaN stays NaN, as torch's
-    out = _wrap(xp.maximum(input.dtype.np.type(0), input._data), input.dtype, input.device)
+    # torch's clamp_min(x, 0): x on a tie (-0 stays -0), NaN stays NaN; NumPy's maximum
+    # keeps -0 too, except in float16, where it returns the other operand
+    a = input._data
+    res = xp.maximum(input.dtype.np.type(0), a)
+    if a.dtype == np.float16:
+        res = xp.where(res == a, a, res)
+    out = _wrap(res, input.dtype, input.device)
     if needs_grad(input):
         record(out, "ReluBackward0", (lambda g, y: _where_keep(g, ~(y._data <= 0), y),),
                (input,), (OUTPUT,), jvp=lambda ts: _where_keep(ts[0], ~(out._data <= 0)))
@@ -459,7 +464,18 @@ def softplus(input, beta=1, threshold=20):
     if needs_grad(input):
         m = _const(linear, input)
         rule = lambda g, x, m: g * (m + (1 - m) * (x * beta).sigmoid())  # noqa: E731
-        record(out, "SoftplusBackward0", (named_grad("SoftplusBackwardBackward0", rule),),
+
+        def double(gg, g, x, m):  # torch's softplus_double_backward: 0 from the threshold on
+            z = x * beta
+            s = z.sigmoid()
+            out = (gg * g) * (1 - s) * s * (z < threshold).to(g.dtype) * beta
+            if out.grad_fn is not None:  # mul(Tensor, Scalar)
+                out.grad_fn._name = "MulBackward1"
+            return out
+
+        grads = (lambda gg, g, x, m: rule(gg, x, m), double, None)
+        record(out, "SoftplusBackward0",
+               (named_grad("SoftplusBackwardBackward0", rule, grads),),
                (input,), (input, m), jvp=lambda ts: rule(ts[0], input, m))
     return out
 
@@ -803,10 +819,17 @@ def dropout(input, p=0.5, training=True, inplace=False):
     if p < 0 or p > 1:
         raise errors.EngineValueError(
             f"dropout probability has to be between 0 and 1, but got {p}")
-    if not training or p == 0:
+    if not training or p == 0 or input._data.size == 0:
         return input
     dev = input.device
-    dt = input.dtype if input.dtype.is_floating_point else DEFAULT_FLOAT
+    if not input.dtype.is_floating_point:  # ATen's noise has the input's dtype
+        if p == 1:
+            return _maybe_inplace(input, inplace, lambda: input * _wrap(
+                dev.xp.zeros((), dtype=input.dtype.np), input.dtype, dev))
+        raise errors.EngineRuntimeError(
+            "result type Float can't be cast to the desired output type "
+            f"{_TORCH_NAMES[input.dtype.name]}")
+    dt = input.dtype
     gen = current_generator(dev)
     with dev.scope():
         u = gen._rng.random(input._data.shape, dtype=np.float64 if dt.np == np.float64
@@ -1796,11 +1819,11 @@ def _nll(input: Tensor, target: Tensor, weight, ignore_index: int, reduction: st
          from_logits: bool) -> Tensor:
     """``nll_loss`` of ``input`` (log-probabilities, or logits when ``from_logits``: then the
     log-softmax over classes is taken first, inside the same node)."""
+    if from_logits and not input.dtype.is_floating_point:  # torch's log_softmax runs first
+        _softmax_input(input, 1 if input._data.ndim > 1 else 0, None, "log_softmax")
     _no_grad_for("nll_loss_forward", "weight", weight)
     c = _check_class_target(input, target, weight)
     if not input.dtype.is_floating_point:
-        if from_logits:
-            _softmax_input(input, 1 if input._data.ndim > 1 else 0, None, "log_softmax")
         kernel = "nll_loss_out_frame" if input._data.ndim <= 2 else \
             "nll_loss2d_forward_out_frame"
         raise errors.NotSupported(
@@ -2002,10 +2025,10 @@ def _cross_entropy_probs(input, target, weight, reduction, label_smoothing):
 
 
 def _cross_entropy_smoothed(input, target, weight, ignore_index, reduction, label_smoothing):
+    cls = 1 if input._data.ndim > 1 else 0
+    logp = log_softmax(input, cls)  # (torch's order: before nll_loss's checks)
     _no_grad_for("nll_loss_forward", "weight", weight)
     c = _check_class_target(input, target, weight)
-    cls = 1 if input._data.ndim > 1 else 0
-    logp = log_softmax(input, cls)
     nll = _nll(logp, target, weight, ignore_index, reduction, False)
     kept = target._data != ignore_index
     terms = logp if weight is None else logp * _class_view(weight, input, cls)

@@ -48,11 +48,14 @@ def _dropout_impl(input: Tensor, p: float, training: bool, inplace: bool, featur
     _check_p(p)
     if not training or p == 0 or input.numel() == 0:
         return input
-    shape = _feature_shape(input) if feature else tuple(input.shape)
     if p == 1:
         zero = _wrap(input.device.xp.zeros((), dtype=input.dtype.np), input.dtype,
                      input.device)
         return _maybe_inplace(input, inplace, lambda: input * zero)
+    if feature and input.ndim < 2:  # (ATen's make_feature_noise)
+        raise errors.EngineRuntimeError(
+            "Feature dropout requires at least 2 dimensions in the input")
+    shape = _feature_shape(input) if feature else tuple(input.shape)
     keep, dt = _keep(input, p, shape)
     if not alpha:
         mask = _wrap(keep * dt.np.type(1.0 / (1.0 - p)), dt, input.device)

@@ -162,6 +162,8 @@ def _float_input(input: Tensor):
 
 def _logit_grad(g, x, eps):
     inside = x * (1 - x)
+    if not _grad_enabled.get():  # torch's (scalar) kernel: x == -0. is 0., g * inf there
+        inside = inside + 0.0
     if eps is None:  # outside [0, 1] the derivative is NaN, as in PyTorch
         return where((x < 0) | (x > 1), math.nan, g / inside)
     if _grad_enabled.get():  # torch's differentiable form (create_graph): 0 at NaN too

@@ -11,7 +11,7 @@ from ..device import device as as_device
 from ..dtypes import TYPE_NAMES, as_dtype, bool_, float16, float32, float64, int32, int64
 from ..tensor import Size, Tensor, _wrap
 from ._args import check_fits, norm_dim
-from .families import apply_inplace, check_inplace
+from .families import apply_inplace, check_inplace, check_overlap
 from .registry import op, register
 
 register("backward", Tensor.backward, kind="method", differentiable=False,
@@ -79,6 +79,8 @@ def _fill(self: Tensor, value, node: str) -> Tensor:
     gets the sum of the gradient. Through a view, the base's history is rewritten."""
     check_inplace(self)
     tensor_value = isinstance(value, Tensor)
+    if tensor_value:  # fill_(Tensor) refuses an internally overlapping target; fill_(Scalar)
+        check_overlap(self)  # writes an expanded one
     if self.dtype.is_floating_point and needs_grad(self, value if tensor_value else None):
         from .creation import zeros_like
 

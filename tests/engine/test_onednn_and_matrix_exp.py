@@ -172,3 +172,27 @@ def test_conv_transpose_weight_grad_with_a_non_finite_input(name):
         y.backward(m.ones(tuple(y.shape), dtype=getattr(m, dtype)) * 0.5)
         out.append(wt.grad)
     _same(*out, 2e-2)
+
+
+# forward, one infinite weight: (dtype, batch, channels in, weight shape, spatial, stride,
+# padding, dilation, groups): does the padding take part (0 * inf = NaN) as in torch?
+CONV_FWD = {
+    "float-batched-skips": ("float32", 2, 2, (1, 2, 3), (4,), (1,), (1,), (1,), 1),
+    "float-padding-past-kernel": ("float32", 2, 2, (1, 2, 1), (6,), (1,), (1,), (1,), 1),
+    "float-grouped": ("float32", 1, 2, (4, 1, 1, 2), (4, 4), (1, 1), (0, 2), (2, 1), 2),
+    "float-depthwise": ("float32", 1, 2, (2, 1, 3), (6,), (1,), (2,), (1,), 2),
+    "half-padding-past-kernel": ("float16", 1, 2, (1, 2, 1), (6,), (1,), (1,), (1,), 1),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CONV_FWD))
+def test_conv_forward_padding_with_a_non_finite_weight(name):
+    dtype, n, c, wshape, spatial, stride, padding, dilation, groups = CONV_FWD[name]
+    x = _RNG.standard_normal((n, c) + spatial)
+    w = _RNG.standard_normal(wshape)
+    w.flat[0] = np.inf
+    out = [m.convolution(m.tensor(x, dtype=getattr(m, dtype)),
+                         m.tensor(w, dtype=getattr(m, dtype)), None, list(stride), list(padding),
+                         list(dilation), False, [0] * len(spatial), groups)
+           for m in (engine, torch)]
+    _same(*out, 2e-3)

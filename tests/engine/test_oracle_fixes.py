@@ -329,3 +329,19 @@ def test_double_backward_counts_each_path_once(name):
     for ours, theirs in zip(case(engine, EF, None), case(torch, TF, None), strict=True):
         np.testing.assert_allclose(np.asarray(ours.tolist()), theirs.detach().numpy(),
                                    rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("n", [0, 3])
+def test_randperm_refuses_bool(n):
+    compare(lambda m, F, leaf: m.randperm(n, dtype=m.bool))
+
+
+@pytest.mark.parametrize("dtypes", [("float64", "int64"), ("int64", "int64"), ("int32", "int32"),
+                                    ("float32", "float32")])
+def test_index_add_alpha_and_dtype_check(dtypes):
+    def case(m, F, leaf):
+        x = m.zeros(3, 4, dtype=getattr(m, dtypes[0]))
+        s = m.tensor([[1], [-1], [1]], dtype=getattr(m, dtypes[1]))
+        return x.index_add(1, m.tensor([1]), s, alpha=2.5)
+
+    compare(case)
