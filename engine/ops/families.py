@@ -23,7 +23,6 @@ from ..tensor import Tensor, _wrap
 from ._args import (
     broadcast_shape,
     device_of,
-    ensure_tensor,
     float_dtype,
     is_scalar,
     operand,
@@ -47,8 +46,10 @@ def unary(name: str, fwd, grad=None, *, save=("input",), floating=True, node=Non
     rule = elementwise_rules((grad,))  # its reverse rule is its tangent rule
 
     def forward(input):
-        if type(input) is not Tensor:
-            input = ensure_tensor(input)
+        if type(input) is not Tensor and not isinstance(input, Tensor):
+            raise errors.EngineTypeError(  # torch's text: a number is not a tensor
+                f"{name}(): argument 'input' (position 1) must be Tensor, not "
+                f"{type(input).__name__}")
         dt = input.dtype
         if floating and not dt.is_floating_point:
             arr = input._data.astype(DEFAULT_FLOAT.np)
