@@ -217,3 +217,10 @@ ISIN_CASES = {
 @pytest.mark.parametrize("name", ISIN_CASES)
 def test_isin_as_torch(name):
     compare(lambda m, F, leaf: ISIN_CASES[name](m))
+
+
+@pytest.mark.parametrize("name", ["tanh", "abs", "absolute", "exp", "sin", "sigmoid", "sgn",
+                                  "neg", "floor"])
+@pytest.mark.parametrize("value", [3, 2.5, True])
+def test_unary_ops_refuse_numbers_as_torch(name, value):
+    compare(lambda m, F, leaf: getattr(m, name)(value))
