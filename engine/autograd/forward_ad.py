@@ -323,7 +323,7 @@ PRIMAL_FREE = frozenset("""
     ClampMaxBackward1 ClampMinBackward0 ClampMinBackward1 NanToNumBackward0 LerpBackward0
     Deg2RadBackward0 Rad2DegBackward0 FloorBackward0 CeilBackward0 RoundBackward0
     RoundBackward1 TruncBackward0 FracBackward0 SignBackward0 PixelShuffleBackward0
-    PixelUnshuffleBackward0 ChannelShuffleBackward0 Rot90Backward0
+    PixelUnshuffleBackward0 ChannelShuffleBackward0 Rot90Backward0 SgnBackward0
 """.split())
 
 

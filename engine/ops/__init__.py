@@ -3,10 +3,11 @@ and Python operators on ``Tensor``.
 
 Modules by family: creation, pointwise, reduction, linalg, shape, indexing, nn, tensor_methods;
 and arrange, comparison, distance, fused, matrices, order_stats, padding, pointwise_extra,
-samplers (random draws), searching, shape_extra (rot90, diff), stacking (hstack, tensor_split
-...); activation, loss and normalization (torch.nn.functional). Convolution, pooling and
-interpolation: conv, pooling, sampling. torch.linalg (as "linalg.X"): decompositions, norms.
-NumPy's argument names (axis=, keepdims=): numpy_names.
+pointwise_more (sgn, signbit, isin), samplers (random draws), searching, shape_extra (rot90,
+diff), stacking (hstack, tensor_split ...); activation, loss and normalization
+(torch.nn.functional). Convolution, pooling and interpolation: conv, pooling, sampling.
+torch.linalg (as "linalg.X"): decompositions, norms. NumPy's argument names (axis=, keepdims=):
+numpy_names.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from . import (  # noqa: F401
     padding,
     pointwise,
     pointwise_extra,
+    pointwise_more,
     pooling,
     reduction,
     samplers,

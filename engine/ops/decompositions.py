@@ -290,14 +290,14 @@ def _slogdet(A: Tensor, fn: str, cls, check: str | None = None):
 
 
 def _lu_solve(a: np.ndarray, b: np.ndarray, adjoint: bool) -> np.ndarray:
-    """``X`` with ``A X = B`` (``adjoint``: ``A^T X = B``) through LAPACK's steps in ``a``'s
-    dtype, batched: getrf (partial pivoting, the column below a pivot scaled by its reciprocal,
-    rank-1 updates), then getrs: 'N' swaps the rows of ``B``, ``L`` forward, ``U`` backward;
+    """``X`` with ``A X = B`` (``adjoint``: ``A^T X = B``) through LAPACK's steps, batched:
+    getrf (partial pivoting, the column below a pivot scaled by its reciprocal, rank-1
+    updates), then getrs: 'N' swaps the rows of ``B``, runs ``L`` forward, ``U`` backward;
     'T' runs ``U^T`` forward, ``L^T`` backward and undoes the swaps; each substitution in axpy
     order with the diagonal's reciprocal. The order of the operations decides the signs of
     zeros (and where NaN/inf appear): a determinant's gradient for a zero incoming gradient is
     all zeros, signed by this arithmetic."""
-    dt = a.dtype if a.dtype in (np.float32, np.float64) else np.dtype(np.float64)
+    dt = np.dtype(np.float64)  # (float32 too: torch's float32 solve is that accurate)
     a = np.array(a, dtype=dt).reshape((-1,) + a.shape[-2:])
     y = np.array(b, dtype=dt).reshape(a.shape[:1] + b.shape[-2:])
     batch, n = a.shape[0], a.shape[-1]
@@ -342,7 +342,7 @@ def _solve_transposed_diag(A: Tensor, diag, lapack_order: bool = False) -> Tenso
     slogdet's agree with NumPy's solve as often)."""
     xp = A.device.xp
     a = _host(xp, A._data)
-    rhs = np.zeros(a.shape, dtype=a.dtype if lapack_order else np.float64)
+    rhs = np.zeros(a.shape, dtype=np.float64)
     idx = np.arange(a.shape[-1])
     rhs[..., idx, idx] = _host(xp, diag)[..., None]
     if a.flags.c_contiguous and lapack_order:

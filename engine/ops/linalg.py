@@ -309,6 +309,8 @@ def bmm(input, mat2):
         # torch's kernel returns before its dtype checks: an empty result, or zeros when
         # nothing is summed, made with mat2's options (its dtype, any dtype pair)
         check_numel(shape)
+        if not mat2.dtype.is_floating_point and needs_grad(input, mat2):
+            raise errors.EngineRuntimeError(f"Autograd not support dtype: {_short(mat2.dtype)}")
         xp = input.device.xp
         out = _wrap(xp.zeros(shape, dtype=mat2.dtype.np), mat2.dtype, input.device)
     else:

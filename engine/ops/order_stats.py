@@ -148,7 +148,7 @@ def _quickselect(values: list, k: int) -> int:
 
 # --------------------------------------------------------------------------- median
 def _median_full(name: str, input: Tensor, ignore_nan: bool) -> Tensor:
-    _no_bool(name, input)
+    _no_bool("median", input)  # nanmedian's kernel is median's too
     xp = input.device.xp
     flat = input._data.reshape(-1)
     if flat.size == 0:
@@ -170,7 +170,9 @@ def _median_full(name: str, input: Tensor, ignore_nan: bool) -> Tensor:
 
 
 def _median_dim(name: str, input: Tensor, dim, keepdim: bool, ignore_nan: bool):
-    _no_bool(name, input)
+    if input.dtype is bool_:  # torch's kernel for both, named without a device
+        raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
+            kernel="median_out", dtype="Bool"))
     shape = input._data.shape
     d = norm_dim(dim, len(shape))
     if shape and shape[d] == 0:

@@ -342,9 +342,9 @@ def _cumprod_grad(g: Tensor, x: Tensor, out: Tensor, d: int) -> Tensor:
 def _scan_inplace(name: str, scan):
     def method(self, dim, *, dtype=None):
         if self.dtype is bool_:
-            if self._data.ndim:  # (torch's NotImplementedError, as the out-of-place form)
-                raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
-                    kernel=f"{name}_out_cpu", dtype="Bool"))
+            if self._data.ndim:
+                raise errors.KernelNotImplemented(
+                    f'"{name}_out_cpu" not implemented for \'Bool\'')
             norm_dim(_int_dim(name, dim), 0)
             self._vc[0] += 1  # a 0-d scan is a copy of itself: torch writes it back as is
             return self

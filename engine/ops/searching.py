@@ -171,6 +171,8 @@ def _edge_text(x: float, from_data: bool) -> str:
 def histc(input, bins=100, min=0, max=0):
     """Counts of the elements in ``bins`` equal-width bins over ``[min, max]`` (the data's own
     range when both are equal); elements outside are ignored. Same dtype as ``input``."""
+    if input.dtype is bool_:  # torch fails building the bin edges first
+        raise _kernel_error("linspace_{dev}", input)
     if not input.dtype.is_floating_point:
         raise _kernel_error("histogram_{dev}", input)
     bins = int(bins)

@@ -345,3 +345,19 @@ def test_index_add_alpha_and_dtype_check(dtypes):
         return x.index_add(1, m.tensor([1]), s, alpha=2.5)
 
     compare(case)
+
+
+BOOL_KERNELS = {
+    "median": lambda m, b: m.median(b),
+    "median-dim": lambda m, b: m.median(b, 1),
+    "nanmedian": lambda m, b: m.nanmedian(b),
+    "nanmedian-dim": lambda m, b: m.nanmedian(b, 1),
+    "histc": lambda m, b: m.histc(b, bins=5, min=-1.0, max=1.0),
+    "cumsum_": lambda m, b: b.clone().cumsum_(1),
+    "cumprod_": lambda m, b: b.clone().cumprod_(1),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BOOL_KERNELS))
+def test_bool_kernel_errors(name):
+    compare(lambda m, F, leaf: BOOL_KERNELS[name](m, m.tensor([[True, False], [True, True]])))

@@ -247,6 +247,30 @@ def _stack_helpers(draw):
     return Call((ts if draw(st.booleans()) else tuple(ts),), {})
 
 
+@custom("signbit", "sgn")
+def _sign_ops(draw):
+    return Call((any_tensor(draw),), {})
+
+
+@custom("isin")
+def _isin(draw):
+    def operand():
+        if draw(st.integers(0, 4)) == 0:
+            return draw(st.sampled_from((0, 1, 2.0, -0.0, 2.5, float("nan"))))
+        dt = draw(st.sampled_from(ALL_DTYPES))
+        return TArg(shape(draw, ((3,), (2, 2), (), (0,), (2, 3))), lo=-1, hi=3,
+                    dtype=None if dt in FLOATS and draw(st.booleans()) else dt,
+                    integer=draw(st.integers(0, 3)) > 0)
+
+    a, b = operand(), operand()
+    kw = {}
+    if draw(st.booleans()):
+        kw["invert"] = draw(st.booleans())
+    if draw(st.integers(0, 3)) == 0:
+        kw["assume_unique"] = True
+    return Call((a, b), kw)
+
+
 @custom("broadcast_shapes")
 def _broadcast_shapes(draw):
     a = shape(draw)

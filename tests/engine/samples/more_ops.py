@@ -1,4 +1,4 @@
-"""Stacking and splitting helpers (engine/ops/stacking.py)."""
+"""Ops added after issue 10's list: engine/ops/stacking.py, shape_extra.py, pointwise_more.py."""
 
 import numpy as np
 
@@ -31,7 +31,7 @@ samples("vsplit", Sample((r(4, 2), 2)), Sample((r(5, 2), [1]), name="indices"))
 samples("dsplit", Sample((r(2, 1, 4), 2)), Sample((r(1, 2, 3, 2), [1, 2]), name="indices"))
 for _name in ("hstack", "vstack", "row_stack", "dstack", "column_stack"):
     skip(_name, "takes a list of tensors: compared with torch (values, gradients to second "
-                "order, nodes, errors) in tests/engine/test_stacking.py")
+                "order, nodes, errors) in tests/engine/test_more_ops.py")
 samples("rot90", Sample((r(2, 3),), oracle=lambda np_, a: np_.rot90(a)),
         Sample((r(2, 3, 2), 2, [2, 0]), name="k2-dims"), Sample((r(3, 2), -1), name="k-1"),
         Sample((r(2, 2), 0), name="k0"), Sample((r(2, 0, 3), 3, [-1, 0]), name="empty"))
@@ -40,3 +40,4 @@ samples("diff", Sample((r(5),), oracle=lambda np_, a: a[1:] - a[:-1]),
         Sample((r(2, 3), 1, 1, r(2, 1)), name="prepend"),
         Sample((r(2, 3), 1, 0, None, r(2, 3)), name="append"),
         Sample((r(4), 0), name="n0"))
+samples("sgn", Sample((r(2, 3),)), Sample((r(),), name="0-d"))

@@ -1,6 +1,7 @@
-"""The stacking and splitting helpers (engine/ops/stacking.py) against torch 2.13: results,
-dtypes, node chains, gradients and error texts; and gradchecks of the list-taking ones, which
-the sample-driven gradchecks cannot feed."""
+"""Ops added after issue 10's list, against torch 2.13: the stacking and splitting helpers
+(engine/ops/stacking.py), rot90 and diff (shape_extra.py), sgn, signbit and isin
+(pointwise_more.py): results, dtypes, node chains, gradients and error texts; and gradchecks of
+the list-taking ones, which the sample-driven gradchecks cannot feed."""
 
 from __future__ import annotations
 
@@ -176,3 +177,43 @@ DIFF_CASES = {
 @pytest.mark.parametrize("name", DIFF_CASES)
 def test_diff_as_torch(name):
     compare(lambda m, F, leaf: DIFF_CASES[name](m, leaf))
+
+
+SIGN_VALUES = [1.0, -0.0, 0.0, float("nan"), -2.0, float("-inf"), float("inf")]
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32", "float16", "int64", "int32", "bool"])
+def test_sgn_and_signbit_as_torch(dtype):
+    def values(m):
+        v = SIGN_VALUES if dtype.startswith("float") else [3, 0, -2] if dtype != "bool" \
+            else [True, False]
+        return m.tensor(v, dtype=getattr(m, dtype))
+
+    compare(lambda m, F, leaf: m.signbit(values(m)))
+    compare(lambda m, F, leaf: m.sgn(values(m)))
+    compare(lambda m, F, leaf: values(m).sgn_())
+
+
+ISIN_CASES = {
+    "ints": lambda m: m.isin(m.tensor([1, 2, 3, 4]), m.tensor([2, 4])),
+    "number-element": lambda m: m.isin(2, m.tensor([2, 4])),
+    "number-test": lambda m: m.isin(m.tensor([1, 2]), 2),
+    "invert": lambda m: m.isin(m.tensor([1, 2, 3]), m.tensor([2]), invert=True),
+    "float-int": lambda m: m.isin(m.tensor([1.0, 2.5]), m.tensor([1, 2])),
+    "nan": lambda m: m.isin(m.tensor([float("nan"), 1.0]), m.tensor([float("nan")])),
+    "2-d": lambda m: m.isin(m.tensor([[1, 2], [3, 4]]), m.tensor([[4]])),
+    "bool": lambda m: m.isin(m.tensor([True, False]), m.tensor([True])),
+    "bool-test": lambda m: m.isin(m.tensor([1]), m.tensor([True])),
+    "numbers": lambda m: m.isin(1, 2),
+    "numbers-kw": lambda m: m.isin(1, 2, invert=True),
+    "signed-zero": lambda m: m.isin(m.tensor([-0.0]), m.tensor([0.0])),
+    "assume-unique": lambda m: m.isin(m.tensor([1, 2]), m.tensor([2]), assume_unique=True),
+    "half": lambda m: m.isin(m.tensor([1.0], dtype=m.float16), m.tensor([1.0])),
+    "empty": lambda m: m.isin(m.tensor([]), m.tensor([1.0])),
+    "grad": lambda m: m.isin(m.tensor([1.0], requires_grad=True), m.tensor([1.0])),
+}
+
+
+@pytest.mark.parametrize("name", ISIN_CASES)
+def test_isin_as_torch(name):
+    compare(lambda m, F, leaf: ISIN_CASES[name](m))
