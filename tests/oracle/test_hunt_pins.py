@@ -156,6 +156,8 @@ CASES = {
     "topk bool, k out of range first": lambda T: T.tensor([True, False]).topk(3),
     "index_add source dtype before alpha": lambda T: T.index_add(
         T.zeros(2, 3), 1, T.tensor([1]), T.tensor([[1], [2]], dtype=T.int32), alpha=2.5),
+    "cumsum_ bool": lambda T: T.tensor([True, False]).cumsum_(0),
+    "cumprod_ bool": lambda T: T.tensor([[True], [False]]).cumprod_(1),
     "tensor(nan) as int64": lambda T: T.as_tensor(_NAN, dtype=T.int64),
     "new_tensor nan as int": lambda T: T.tensor([1, 2]).new_tensor([False, _NAN]),
     # huber_loss_backward's TensorIterator does not promote: mixed dtypes fail in backward
