@@ -156,8 +156,7 @@ class FastPath:
                     await send(body)
                 finally:
                     if corked is not None:
-                        with contextlib.suppress(OSError):  # the client is gone
-                            corked.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 0)
+                        _uncork(corked)
         except Exception as exc:
             if responding:  # the reply may have begun: nothing else can be sent
                 logger.error("error while replying (request %s %s %s)", request_id,
@@ -241,9 +240,15 @@ def _cork(send: Send) -> Any:
         return None
     try:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
-    except OSError:
+    except (OSError, ValueError):  # the client is gone (uvloop: "negative file descriptor")
         return None
     return sock
+
+
+def _uncork(sock: Any) -> None:
+    """Send what was written; nothing to do when the client has gone meanwhile."""
+    with contextlib.suppress(OSError, ValueError):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 0)
 
 
 def _adding(send: Send, extra: list[tuple[bytes, bytes]]) -> Send:

@@ -148,3 +148,37 @@ def test_an_unexpected_error_is_a_500_problem(make_client, served, monkeypatch):
     fast, full = _both(client, served, "/v1/evaluate", json={"source": "1"})
     assert_problem(fast, 500, "internal_error")
     assert _comparable(fast) == _comparable(full)
+
+
+class _GoneSocket:
+    """A client socket uvloop has already closed: its fd is -1, so every option call raises
+    ``ValueError: negative file descriptor`` (seen under wrk at the end of a round)."""
+
+    family = __import__("socket").AF_INET
+
+    def __init__(self, error: type[Exception]) -> None:
+        self.error, self.calls = error, 0
+
+    def setsockopt(self, *args) -> None:
+        self.calls += 1
+        raise self.error("negative file descriptor")
+
+
+class _Protocol:
+    def __init__(self, sock) -> None:
+        self.transport = self
+        self.sock = sock
+
+    def get_extra_info(self, name):
+        return self.sock if name == "socket" else None
+
+    async def send(self, message) -> None:
+        pass
+
+
+@pytest.mark.parametrize("error", [ValueError, OSError])
+def test_a_reply_to_a_client_that_is_gone_is_not_an_error(error):
+    sock = _GoneSocket(error)
+    assert fastpath._cork(_Protocol(sock).send) is None
+    fastpath._uncork(sock)  # nothing raised
+    assert sock.calls == 2
