@@ -166,6 +166,35 @@ def seed_control_flow():
 
 
 # --------------------------------------------------------------------------- 4. MLP step
+def _hand_mlp_step(X, Y, hw: list, hb: list, batch: int, lr: float):
+    """The anchor of both MLP rows: one SGD step of the ReLU MLP with cross-entropy, by hand
+    in NumPy, updating ``hw`` / ``hb`` in place (``h @ hw[k] + hb[k]`` per layer)."""
+
+    def hand():
+        acts = [X]
+        h = X
+        for k in range(len(hw)):
+            h = h @ hw[k] + hb[k]
+            if k < len(hw) - 1:
+                h = np.maximum(h, 0)
+            acts.append(h)
+        z = h - h.max(axis=1, keepdims=True)
+        p = np.exp(z)
+        p /= p.sum(axis=1, keepdims=True)
+        g = p
+        g[np.arange(batch), Y] -= 1
+        g /= batch
+        for k in reversed(range(len(hw))):
+            gw = acts[k].T @ g
+            gb = g.sum(axis=0)
+            if k > 0:
+                g = (g @ hw[k].T) * (acts[k] > 0)
+            hw[k] -= lr * gw
+            hb[k] -= lr * gb
+
+    return hand
+
+
 def mlp_step(batch: int = 64, sizes=(784, 256, 256, 10), lr: float = 0.01,
              devices=("cpu",)):
     rng = np.random.default_rng(0)
@@ -198,30 +227,7 @@ def mlp_step(batch: int = 64, sizes=(784, 256, 256, 10), lr: float = 0.01,
                 engine.to_numpy(loss)  # wait for the device
         return step
 
-    hw = [w.copy() for w in ws]
-    hb = [b.copy() for b in bs]
-
-    def hand():
-        acts = [X]
-        h = X
-        for k in range(len(hw)):
-            h = h @ hw[k] + hb[k]
-            if k < len(hw) - 1:
-                h = np.maximum(h, 0)
-            acts.append(h)
-        z = h - h.max(axis=1, keepdims=True)
-        p = np.exp(z)
-        p /= p.sum(axis=1, keepdims=True)
-        g = p
-        g[np.arange(batch), Y] -= 1
-        g /= batch
-        for k in reversed(range(len(hw))):
-            gw = acts[k].T @ g
-            gb = g.sum(axis=0)
-            if k > 0:
-                g = (g @ hw[k].T) * (acts[k] > 0)
-            hw[k] -= lr * gw
-            hb[k] -= lr * gb
+    hand = _hand_mlp_step(X, Y, [w.copy() for w in ws], [b.copy() for b in bs], batch, lr)
 
     variants = {"numpy (hand)": hand}
     for dev in devices:
@@ -279,30 +285,8 @@ def mlp_nn_step(batch: int = 64, sizes=(784, 256, 256, 10), lr: float = 0.01):
             opt.step()
         return step
 
-    hw = [w.T.copy() for w in ws]
-    hb = [b.copy() for b in bs]
-
-    def hand():
-        acts = [X]
-        h = X
-        for k in range(len(hw)):
-            h = h @ hw[k] + hb[k]
-            if k < len(hw) - 1:
-                h = np.maximum(h, 0)
-            acts.append(h)
-        z = h - h.max(axis=1, keepdims=True)
-        p = np.exp(z)
-        p /= p.sum(axis=1, keepdims=True)
-        g = p
-        g[np.arange(batch), Y] -= 1
-        g /= batch
-        for k in reversed(range(len(hw))):
-            gw = acts[k].T @ g
-            gb = g.sum(axis=0)
-            if k > 0:
-                g = (g @ hw[k].T) * (acts[k] > 0)
-            hw[k] -= lr * gw
-            hb[k] -= lr * gb
+    hand = _hand_mlp_step(X, Y, [w.T.copy() for w in ws], [b.copy() for b in bs], batch,
+                          lr)
 
     import engine.nn.functional as ef
     import engine.optim  # noqa: F401
