@@ -576,16 +576,14 @@ _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
 neg = unary("neg", _neg, lambda g, *_: -g, save=(), floating=False,
             doc="Elementwise negation.", aliases=("negative",))
-def _sgn(x: Tensor) -> Tensor:
-    """``x.sgn()`` inside abs's gradient: its own gradient is torch's zero tensor (which leaves
-    the signs of zeros it is added to as they are)."""
-    out = _wrap(_sign(x.device.xp, x._data), x.dtype, x.device)
-    if needs_grad(x):
-        record(out, "SgnBackward0", (lambda g: zero_gradient(g),), (x,))
-    return out
+# ``sgn`` is also abs's gradient (``g * x.sgn()``), as torch's: its own gradient is torch's
+# zero tensor, which leaves the signs of zeros it is added to as they are
+sgn = unary("sgn", _sign, lambda g: zero_gradient(g), save=(), floating=False,
+            doc="Elementwise sign of a real tensor, as ``sign`` (0 for NaN); its gradient is "
+                "torch's zero tensor.")
 
 
-abs = unary("abs", _abs, lambda g, x: g * _sgn(x), floating=False,
+abs = unary("abs", _abs, lambda g, x: g * sgn(x), floating=False,
             doc="Elementwise absolute value (gradient 0 at 0).", aliases=("absolute",))
 sign = unary("sign", _sign, _zero_grad, save=(), floating=False,
              doc="Elementwise sign: -1, 0 or 1 (0 for NaN); zero gradient.")

@@ -1,5 +1,5 @@
-"""More elementwise ops: ``sgn`` (``sign`` under its own node, as torch records it for real
-tensors), ``signbit`` and ``isin``."""
+"""More elementwise ops: ``signbit`` and ``isin`` (``sgn`` lives beside ``abs``, whose
+gradient it is)."""
 
 from __future__ import annotations
 
@@ -8,17 +8,12 @@ import inspect
 import numpy as np
 
 from .. import errors
-from ..autograd.engine import zero_gradient
 from ..dtypes import bool_
 from ..tensor import Tensor, _wrap
 from ._args import ensure_tensor, promote_args
 from .families import unary
-from .pointwise import _sign
 from .registry import register
 
-sgn = unary("sgn", _sign, lambda g: zero_gradient(g), save=(), floating=False,
-            doc="Elementwise sign of a real tensor, as ``sign`` (0 for NaN); its gradient is "
-                "torch's zero tensor.")
 signbit = unary("signbit", lambda xp, a: a < 0 if a.dtype.kind in "iub" else xp.signbit(a),
                 None, save=(), floating=False, bool_out=True, inplace=False,
                 doc="Elementwise: whether the sign bit is set (true for -0. and negative "

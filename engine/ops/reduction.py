@@ -86,9 +86,9 @@ def _sign(x: Tensor) -> Tensor:
     """sign(x) (torch's ``sgn``): its derivative is zero, but under ``create_graph`` a gradient
     built from it still depends on ``x``, as torch's does (through a zero gradient that leaves
     the signs of zeros it is added to as they are)."""
-    from .pointwise import _sgn
+    from .pointwise import sgn
 
-    return _sgn(x)
+    return sgn(x)
 
 
 def _nonzero_or_one(t: Tensor) -> Tensor:
