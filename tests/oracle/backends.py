@@ -62,6 +62,15 @@ def builtin_class(exc: BaseException) -> type:
     return Exception  # pragma: no cover
 
 
+def observed(program, lib, observe):
+    """``observe(program(lib))``, or ``("raised", class, text)`` when it raises: the nearest
+    builtin exception class and the text, which is what the pinned comparisons compare."""
+    try:
+        return observe(program(lib))
+    except Exception as e:  # noqa: BLE001 - the class and text are what is compared
+        return ("raised", builtin_class(e).__name__, str(e))
+
+
 # --------------------------------------------------------------------------- backends
 
 OPERATORS = {

@@ -12,6 +12,8 @@ torch = pytest.importorskip("torch")
 import engine  # noqa: E402
 import engine.nn.functional as EF  # noqa: E402
 
+from .backends import builtin_class  # noqa: E402
+
 TF = torch.nn.functional
 
 
@@ -19,8 +21,7 @@ def _outcome(fn):
     try:
         r = fn()
     except Exception as e:  # noqa: BLE001 - the class and text are what is compared
-        cls = next(c for c in type(e).__mro__ if c.__module__ == "builtins")
-        return "error", cls.__name__, str(e)
+        return "error", builtin_class(e).__name__, str(e)
     return "value", r
 
 
