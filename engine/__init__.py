@@ -5,6 +5,7 @@ import numpy as _np
 
 from . import _malloc, errors, linalg, ops  # noqa: F401 (_malloc: glibc thresholds; linalg: torch.linalg)
 from .autograd import grad
+from .autograd.anomaly import is_anomaly_check_nan_enabled, is_anomaly_enabled
 from .autograd.grad_mode import inference_mode, is_grad_enabled, is_inference_mode_enabled
 from .cost import use_cost_meter
 from .device import Device, cuda_device_count, default_device, device, use_device
@@ -63,4 +64,5 @@ __all__ = ["Device", "DType", "Generator", "Size", "Tensor", "errors", "ops", "g
            "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
            "use_limits", "use_cost_meter", "held_bytes", "use_generator", "manual_seed",
            "from_numpy", "to_numpy", "float16", "float32", "float64", "int32", "int64", "bool_",
-           "inference_mode", "is_inference_mode_enabled"]
+           "inference_mode", "is_inference_mode_enabled", "is_anomaly_enabled",
+           "is_anomaly_check_nan_enabled"]

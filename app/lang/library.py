@@ -82,7 +82,8 @@ TORCH_NAMES = {
     "int64": engine.int64, "long": engine.int64, "int32": engine.int32, "int": engine.int32,
     "bool": engine.bool_, "pi": math.pi, "e": math.e, "inf": math.inf, "nan": math.nan,
 }
-for _name in ("inference_mode", "Parameter", "is_inference_mode_enabled"):
+for _name in ("inference_mode", "Parameter", "is_inference_mode_enabled", "is_anomaly_enabled",
+              "is_anomaly_check_nan_enabled"):
     if hasattr(engine, _name):
         TORCH_NAMES[_name] = getattr(engine, _name)
 TORCH_NAMES["vmap"] = engine.func.vmap  # torch.vmap is torch.func.vmap

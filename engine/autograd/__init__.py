@@ -3,29 +3,25 @@
 API (``functional``), ``gradcheck``, grad modes and anomaly detection.
 
 ``__all__`` is what programs may reach as ``torch.autograd.*``; the rest (``record``,
-``run_backward``, ...) is the engine's own plumbing."""
+``run_backward``, the grad-mode and anomaly queries torch keeps on ``torch`` ...) is the engine's
+own."""
 
 from . import forward_ad, functional
-from .anomaly import (
-           detect_anomaly,
-           is_anomaly_check_nan_enabled,
-           is_anomaly_enabled,
-           set_detect_anomaly,
-)
+from .anomaly import detect_anomaly, set_detect_anomaly
+from .anomaly import is_anomaly_check_nan_enabled as is_anomaly_check_nan_enabled
+from .anomaly import is_anomaly_enabled as is_anomaly_enabled
 from .engine import backward, grad
 from .engine import run_backward as run_backward
 from .engine import sum_to as sum_to
-from .function import Function, FunctionCtx, once_differentiable
+from .function import Function
+from .function import FunctionCtx as FunctionCtx
 from .function import apply_function as apply_function
-from .grad_mode import (
-           enable_grad,
-           inference_mode,
-           is_grad_enabled,
-           is_inference_mode_enabled,
-           no_grad,
-           set_grad_enabled,
-)
-from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from .function import once_differentiable as once_differentiable
+from .grad_mode import enable_grad, inference_mode, no_grad, set_grad_enabled
+from .grad_mode import is_grad_enabled as is_grad_enabled
+from .grad_mode import is_inference_mode_enabled as is_inference_mode_enabled
+from .gradcheck import GradcheckError as GradcheckError
+from .gradcheck import gradcheck, gradgradcheck
 from .graph import OUTPUT as OUTPUT
 from .graph import AccumulateGrad as AccumulateGrad
 from .graph import Node as Node
@@ -35,8 +31,10 @@ from .graph import grad_accumulator as grad_accumulator
 from .graph import needs_grad as needs_grad
 from .graph import record as record
 
-__all__ = ["Function", "FunctionCtx", "GradcheckError", "backward", "detect_anomaly",
-           "enable_grad", "forward_ad", "functional", "grad", "gradcheck", "gradgradcheck",
-           "inference_mode", "is_anomaly_check_nan_enabled", "is_anomaly_enabled",
-           "is_grad_enabled", "is_inference_mode_enabled", "no_grad", "once_differentiable",
+# only what torch 2.13's ``torch.autograd`` has: ``is_grad_enabled``,
+# ``is_inference_mode_enabled`` and the anomaly queries live on ``torch`` itself, and
+# ``FunctionCtx``, ``once_differentiable`` and ``GradcheckError`` in their submodules (a program
+# reaching them here sees torch's AttributeError; the engine's own imports are unaffected)
+__all__ = ["Function", "backward", "detect_anomaly", "enable_grad", "forward_ad", "functional",
+           "grad", "gradcheck", "gradgradcheck", "inference_mode", "no_grad",
            "set_detect_anomaly", "set_grad_enabled"]

@@ -17,10 +17,10 @@ import numpy as np
 from .. import errors
 from ..autograd import needs_grad, record
 from ..autograd.graph import FW_ACTIVE
-from ..dtypes import bool_
+from ..dtypes import TYPE_NAMES, bool_, float64
 from ..modes import _grad_enabled, no_grad
 from ..tensor import Tensor, _wrap
-from ._args import check_fits, is_scalar, norm_dim
+from ._args import _C_TYPE_NAMES, check_fits, is_scalar, norm_dim
 from .families import apply_inplace, check_inplace, check_overlap, inplace_twin
 from .registry import op
 from .shape import _fmt, alias, select_view, slice_view, unsqueeze
@@ -543,15 +543,12 @@ def _overwrite(target: Tensor, value) -> Tensor:
 def setitem(self, key, value):
     """``self[key] = value`` in place (value: a number or a broadcastable tensor, cast to
     ``self``'s dtype); views of ``self`` see the write."""
+    value = _assigned_value(value, self.dtype)
     target, adv, _ = _walk(self, key, setting=True)
     check_inplace(target)
     if isinstance(value, Tensor):
         value = _strip_leading_ones(value, target._data.ndim if adv is None else
                                     len(_result_shape(target._data.shape, adv)))
-    elif not is_scalar(value):
-        from .creation import tensor
-
-        value = tensor(value, dtype=target.dtype, device=target.device)
     if adv is None:
         if _grad_enabled.get() and (target.requires_grad or
                                     (isinstance(value, Tensor) and value.requires_grad)) or \
@@ -573,6 +570,33 @@ def setitem(self, key, value):
         value = _mask_fill_value(value, target)
     apply_inplace(target, _index_put(target, adv, value, False))
     return None
+
+
+def _assigned_value(value, dt):
+    """The value of ``t[key] = value`` as torch reads it, before the key: a tensor, or a
+    Python number checked against the destination's dtype (an int must fit in 64 bits, a float
+    in the dtype's range, half read as double; a complex number needs a zero imaginary part);
+    anything else (lists included) is refused."""
+    if isinstance(value, Tensor):
+        return value
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, np.integer)):
+        value = int(value)
+        if not -2 ** 63 <= value < 2 ** 63:
+            raise errors.EngineValueError("Overflow when unpacking long long")
+    elif isinstance(value, complex):
+        if value.imag != 0 and dt is not bool_:
+            name = "double" if dt.name == "float16" else _C_TYPE_NAMES[dt.name]
+            raise errors.EngineRuntimeError(
+                f"value cannot be converted to type {name} without overflow")
+        value = bool(value) if dt is bool_ else value.real
+    elif not isinstance(value, float):  # (NumPy's float64 is a float, its float32 is not)
+        kind = type(value)
+        name = f"numpy.{kind.__name__}" if kind.__module__ == "numpy" else kind.__name__
+        raise errors.EngineTypeError(f"can't assign a {name} to a torch.{TYPE_NAMES[dt]}")
+    check_fits(value, float64 if dt.name == "float16" else dt)
+    return value
 
 
 def _single_mask(kinds) -> bool:

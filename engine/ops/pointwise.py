@@ -1034,3 +1034,15 @@ def _bitwise_not(xp, a):
 
 bitwise_not = unary("bitwise_not", _bitwise_not, floating=False,
                     doc="Elementwise bitwise NOT of integer or bool tensors (``~``).")
+
+
+def _invert(self):
+    # ``~x`` checks the dtype in torch's Python binding, before the kernel (a TypeError, where
+    # ``bitwise_not`` of a float tensor raises the kernel's NotImplementedError)
+    if self.dtype.is_floating_point:
+        raise errors.EngineTypeError(
+            "~ (operator.invert) is only implemented on integer and Boolean-type tensors")
+    return bitwise_not(self)
+
+
+bitwise_not.operator_form = _invert

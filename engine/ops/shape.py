@@ -552,15 +552,15 @@ def repeat(self, *sizes):
 
 
 def _tensor_list(tensors, name: str) -> list:
-    if isinstance(tensors, Tensor):
+    if not isinstance(tensors, (list, tuple)):
         raise errors.EngineTypeError(
-            f"{name}(): argument 'tensors' (position 1) must be tuple of Tensors, not Tensor")
+            f"{name}(): argument 'tensors' (position 1) must be tuple of Tensors, not "
+            f"{type(tensors).__name__}")
     out = list(tensors)
-    for t in out:
+    for i, t in enumerate(out):
         if not isinstance(t, Tensor):
             raise errors.EngineTypeError(
-                f"expected Tensor as element {out.index(t)} in argument 0, but got "
-                f"{type(t).__name__}")
+                f"expected Tensor as element {i} in argument 0, but got {type(t).__name__}")
     return out
 
 
@@ -568,6 +568,9 @@ def _tensor_list(tensors, name: str) -> list:
 def cat(tensors, dim=0):
     """Join tensors along an existing dimension ``dim`` (dtypes promote)."""
     ts = _tensor_list(tensors, "cat")
+    if isinstance(dim, bool) or not isinstance(dim, (int, np.integer, Tensor)):
+        raise errors.EngineTypeError(
+            f"cat(): argument 'dim' must be int, not {type(dim).__name__}")
     if not ts:
         raise errors.EngineValueError("torch.cat(): expected a non-empty list of Tensors")
     for i, t in enumerate(ts):
@@ -579,7 +582,8 @@ def cat(tensors, dim=0):
     used = [t for t, s in zip(ts, skipped, strict=True) if not s]
     ref = used[0] if used else ts[0]
     n = ref._data.ndim
-    d = norm_dim(dim, n)
+    # with nothing but legacy empty tensors torch never reads ``dim``
+    d = norm_dim(dim, n) if used else 0
     for i, t in enumerate(ts):
         if skipped[i] and used:
             continue
@@ -625,12 +629,12 @@ def stack(tensors, dim=0):
     if not ts:
         raise errors.EngineRuntimeError("stack expects a non-empty TensorList")
     shape = ts[0]._data.shape
+    d = norm_dim(dim, len(shape) + 1)  # (torch wraps dim by the first tensor, then compares)
     for i, t in enumerate(ts):
         if t._data.shape != shape:
             raise errors.EngineRuntimeError(
                 f"stack expects each tensor to be equal size, but got {_fmt(shape)} at entry 0 "
                 f"and {_fmt(t._data.shape)} at entry {i}")
-    d = norm_dim(dim, len(shape) + 1)
     dt = promote_args(*ts)
     check_numel((len(ts),) + shape)
     xp = ts[0].device.xp

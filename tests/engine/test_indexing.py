@@ -302,8 +302,10 @@ def test_setitem_casts_and_broadcasts_value():
     z = E.zeros(3, 4)
     z[0] = E.ones(1, 1, 4)
     z[[1]] = E.ones(1, 1, 1, 4) * 2
-    z[2, 1:3] = [5.0, 6.0]
+    z[2, 1:3] = E.tensor([5.0, 6.0])
     assert z.tolist() == [[1.0] * 4, [2.0] * 4, [0.0, 5.0, 6.0, 0.0]]
+    with pytest.raises(TypeError, match="can't assign a list to a torch.FloatTensor"):
+        z[2, 1:3] = [5.0, 6.0]  # torch takes a tensor or a number, never a list
 
 
 @pytest.mark.parametrize("key,value,text", [

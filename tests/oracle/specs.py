@@ -224,12 +224,18 @@ def _cat(draw):
     s = shape(draw, ((2, 3), (3,), (1, 2, 2), (0,), (2, 0)))
     n = draw(st.integers(1, 3))
     dim = dim_arg(draw, len(s) + 1, allow_none=False)
+    if draw(st.integers(0, 5)) == 0:  # past every tensor's rank (torch never reads it when
+        dim = draw(st.sampled_from((3, -4, 5)))  # all are legacy empty ones)
     ts = []
     for _ in range(n):
         s2 = list(s)
         if s2 and draw(st.integers(0, 3)) == 0:
             s2[draw(st.integers(0, len(s2) - 1))] = draw(st.integers(0, 3))
         ts.append(TArg(tuple(s2)))
+    if draw(st.integers(0, 3)) == 0:  # a legacy empty tensor (shape (0,)) beside any others:
+        # cat skips it (its dtype still promotes), stack does not
+        ts.insert(draw(st.integers(0, len(ts))), TArg((0,), dtype=draw(st.sampled_from(
+            (None, "int64", "bool", "float64")))))
     args = [ts if draw(st.booleans()) else tuple(ts)]
     if draw(st.booleans()):
         return Call(tuple(args), {"dim": dim})
@@ -739,13 +745,19 @@ def _indexed_shape(s: tuple, np_key) -> tuple | None:
         return None
 
 
+# values torch refuses before it reads the key (or casts as it reads them): an int past 64
+# bits, a float past the target's range (half is read as double), NaN into an integer
+# tensor, a list
+_ODD_VALUES = (2 ** 70, -2 ** 63 - 1, 1e300, 70000.0, float("nan"), float("-inf"), [1.0, 2.0])
+
+
 @custom("setitem")
 def _setitem(draw):
     s = shape(draw, ((3,), (2, 3), (2, 3, 4), (4, 1, 2), ()))
     key, np_key = index_key(draw, s)
     sub = _indexed_shape(s, np_key)
     if sub is None or draw(st.integers(0, 2)) == 0:
-        value = scalar(draw)
+        value = scalar(draw) if draw(st.integers(0, 3)) else draw(st.sampled_from(_ODD_VALUES))
     else:
         value = TArg(broadcastable(draw, sub), mix=True)
     return Call((TArg(s), key, value), {})

@@ -1,0 +1,165 @@
+"""Pinned cases of the faithfulness list (issue 10, session 7: error texts and check orders,
+in-place writes into integer tensors, ties and zero signs, grad_fn names), engine and torch
+2.13 side by side. Each case is a small program run on both; what is compared: the result's
+dtype, shape, requires_grad, grad_fn name and values (signs of zeros, NaN placement; others
+to 7 significant digits), or the error's builtin class and text. Each case failed on the
+engine before its fix."""
+
+import math
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+import engine  # noqa: E402
+
+from .backends import observed  # noqa: E402
+
+_NAN, _INF = float("nan"), float("inf")
+
+
+def _obs(x):
+    if isinstance(x, (list, tuple)):
+        return [_obs(i) for i in x]
+    if x is None or isinstance(x, (bool, int, str)):
+        return x
+    if isinstance(x, float):
+        return "nan" if x != x else (x, math.copysign(1.0, x))
+    if not hasattr(x, "grad_fn"):  # a dtype, a Size ...
+        return str(x).replace("torch.", "")
+    fn = x.grad_fn
+    vals = np.asarray(x.detach().tolist(), dtype=np.float64).reshape(-1)
+    return (str(x.dtype).replace("torch.", ""), tuple(x.shape), x.requires_grad,
+            None if fn is None else fn.name().replace("torch::autograd::", ""),
+            ["nan" if v != v else (float(f"{v:.7g}"), bool(np.signbit(v))) for v in vals])
+
+
+def _same(program):
+    assert observed(program, engine, _obs) == observed(program, torch, _obs)
+
+
+def _set(T, x, key, value):
+    x[key] = value
+    return x
+
+
+def _f(T, v, dtype="float32", rg=False):
+    return T.tensor(v, dtype=getattr(T, dtype), requires_grad=rg)
+
+
+# ----------------------------------------------------------------- 1. texts and check orders
+ERRORS = {
+    # ``~`` checks the dtype in torch's Python binding: a TypeError, not the kernel's text
+    "~float": lambda T: ~_f(T, [1.0, 2.0]),
+    "~half 0-d": lambda T: ~_f(T, 1.5, "float16"),
+    "~float requires grad": lambda T: ~_f(T, [1.0], rg=True),
+    "~float empty": lambda T: ~T.zeros(0),
+    "~int": lambda T: ~_f(T, [1, -2], "int64"),
+    "bitwise_not float (the kernel's text)": lambda T: _f(T, [1.0]).bitwise_not(),
+    # t[key] = value: the value is read (and refused) before the key
+    "setitem str before the key": lambda T: _set(T, T.zeros(3), 5, "a"),
+    "setitem list": lambda T: _set(T, T.zeros(3, 4), 0, [1.0, 2.0, 3.0, 4.0]),
+    "setitem list into int": lambda T: _set(T, T.zeros(3, dtype=T.int64), 0, [1]),
+    "setitem list with mask": lambda T: _set(T, T.zeros(3), T.tensor([True, False, True]),
+                                             [1.0, 2.0]),
+    "setitem None": lambda T: _set(T, T.zeros(3), 0, None),
+    "setitem tuple into bool": lambda T: _set(T, T.zeros(3, dtype=T.bool), 0, (1,)),
+    "setitem list into a leaf": lambda T: _set(T, T.zeros(3, requires_grad=True), 0, [1.0]),
+    "setitem numpy float32": lambda T: _set(T, T.zeros(2), 0, np.float32(1)),
+    "setitem numpy array": lambda T: _set(T, T.zeros(2), 0, np.ones(1)),
+    "setitem numpy float64 and int64": lambda T: _set(
+        T, _set(T, T.zeros(2), 0, np.float64(2.5)), 1, np.int64(3)),
+    "setitem int past 64 bits": lambda T: _set(T, T.zeros(3), 0, 2 ** 70),
+    "setitem int past 64 bits, out of range key": lambda T: _set(T, T.zeros(2), 5, 2 ** 70),
+    "setitem 2**63 into int64": lambda T: _set(T, T.zeros(3, dtype=T.int64), 0, 2 ** 63),
+    "setitem -2**63-1 with a mask": lambda T: _set(
+        T, T.zeros(2, dtype=T.bool), T.tensor([True, False]), -2 ** 63 - 1),
+    "setitem 1e300 into float32": lambda T: _set(T, T.zeros(3), 0, 1e300),
+    "setitem 1e300 before the key": lambda T: _set(T, T.zeros(2), 5, 1e300),
+    "setitem 1e300 into a leaf": lambda T: _set(T, T.zeros(2, requires_grad=True), 0, 1e300),
+    "setitem 1e300 empty mask": lambda T: _set(T, T.zeros(2), T.tensor([False, False]), 1e300),
+    "setitem 1e300 into float16 (read as double)": lambda T: _set(
+        T, T.zeros(2, dtype=T.float16), 0, 1e300),
+    "setitem 70000 into float16": lambda T: _set(T, T.zeros(2, dtype=T.float16), 0, 70000.0),
+    "setitem nan into int32": lambda T: _set(T, T.zeros(3, dtype=T.int32), 0, _NAN),
+    "setitem inf into int64 by index": lambda T: _set(
+        T, T.zeros(3, dtype=T.int64), T.tensor([0]), _INF),
+    "setitem 3e9 into int32": lambda T: _set(T, T.zeros(3, dtype=T.int32), slice(None), 3e9),
+    "setitem complex": lambda T: _set(T, T.zeros(3), T.tensor([0]), 1j),
+    "setitem complex into half": lambda T: _set(T, T.zeros(3, dtype=T.float16), 0, 2j),
+    "setitem real complex": lambda T: _set(T, T.zeros(3, dtype=T.int64), 0, 3 + 0j),
+    "setitem complex into bool": lambda T: _set(T, T.zeros(3, dtype=T.bool), 0, 1j),
+    # (these agreed before: the checks after the value's)
+    "setitem shape mismatch": lambda T: _set(T, T.zeros(3, 4), slice(None), T.ones(2, 4)),
+    "setitem mask length": lambda T: _set(T, T.zeros(3, 4), T.tensor([True, False]), 1.0),
+    "setitem index out of range": lambda T: _set(T, T.zeros(3, 4), (slice(None), T.tensor([9])),
+                                                 1.0),
+    "setitem dtype by index": lambda T: _set(T, T.zeros(3, 4), T.tensor([0]),
+                                             T.ones(1, 4, dtype=T.float64)),
+    # hypot_ on integers: the kernel's text (torch checks the dtype before the cast)
+    "hypot_ int": lambda T: _f(T, [3, 4], "int64").hypot_(_f(T, [4, 3], "int64")),
+    "hypot_ int, float other": lambda T: _f(T, [3, 4], "int64").hypot_(_f(T, [4.0, 3.0])),
+    "hypot_ bool": lambda T: _f(T, [True], "bool").hypot_(_f(T, [True], "bool")),
+    # cat: legacy empty tensors (shape (0,)) are skipped, and with nothing else dim is not read
+    "cat legacy only, dim past the rank": lambda T: T.cat(
+        [T.tensor([]), T.tensor([], dtype=T.int64)], dim=5),
+    "cat legacy only, negative dim, requires grad": lambda T: T.cat(
+        [T.tensor([], requires_grad=True), T.tensor([])], dim=-5),
+    "cat legacy only, dtypes promote": lambda T: T.cat(
+        [T.tensor([], dtype=T.int32), T.tensor([], dtype=T.bool)], dim=-7),
+    "concat and concatenate legacy": lambda T: [
+        T.concat([T.tensor([]), T.tensor([], dtype=T.int64)], dim=3),
+        T.concatenate([T.tensor([]), T.tensor([])], axis=3)],
+    "cat legacy beside 2-d, dim out of range": lambda T: T.cat(
+        [T.tensor([]), _f(T, [[1, 2]], "int64")], dim=2),
+    "cat legacy beside 2-d promotes": lambda T: T.cat(
+        [T.tensor([], dtype=T.float64), _f(T, [[1.0]], rg=True)]),
+    "cat legacy beside (0, 3)": lambda T: T.cat([T.tensor([]), T.zeros(0, 3)], dim=1),
+    "cat legacy gradients": lambda T: (lambda a, b: (
+        T.cat([a, b, T.tensor([])], dim=1).sum().backward(), a.grad, b.grad)[1:])(
+        T.tensor([], dtype=T.float64, requires_grad=True), T.ones(2, 2, requires_grad=True)),
+    "cat a number in the list": lambda T: T.cat([T.tensor([]), 1.0]),
+    "cat a generator": lambda T: T.cat(x for x in [T.ones(2)]),
+    "cat an int": lambda T: T.cat(3),
+    "stack a generator": lambda T: T.stack(x for x in [T.ones(2)]),
+    "stack: dim before sizes": lambda T: T.stack((T.zeros(0), T.zeros(0, 3)), 3),
+    "stack: sizes": lambda T: T.stack((T.zeros(0), T.zeros(0, 3)), 1),
+    "cat dim str": lambda T: T.cat([T.tensor([])], dim="a"),
+    "cat dim bool": lambda T: T.cat([T.ones(2)], dim=True),
+    "cat dim float": lambda T: T.cat([T.ones(2)], dim=1.0),
+    "cat dim None": lambda T: T.cat([T.ones(2)], dim=None),
+    "cat dim 0-d tensor": lambda T: T.cat([T.ones(2)], dim=T.tensor(0)),
+}
+
+
+@pytest.mark.parametrize("name", list(ERRORS))
+def test_texts_and_check_orders_as_torch(name):
+    _same(ERRORS[name])
+
+
+# ----------------------------------------------------------------- 10. torch.autograd's names
+def test_autograd_namespace_has_only_torchs_names():
+    """A program sees ``engine.autograd.__all__`` as ``torch.autograd``: a name torch 2.13
+    lacks there (``is_grad_enabled`` lives on ``torch``) must raise its AttributeError."""
+    assert [n for n in engine.autograd.__all__ if not hasattr(torch.autograd, n)] == []
+    with pytest.raises(AttributeError):
+        torch.autograd.is_grad_enabled  # noqa: B018 - torch 2.13 has no such name
+
+
+def test_programs_see_torchs_autograd_namespace():
+    from app.lang import Environment, Limits, ProgramError, compile_source, run_program
+
+    def run(src):
+        return run_program(compile_source(src), Environment(), Limits(), source=src).result
+
+    src = ("try:\n    torch.autograd.is_grad_enabled()\n    r = 'answered'\n"
+           "except AttributeError:\n    r = 'AttributeError'\nr")
+    assert run(src) == "AttributeError"
+    assert run("torch.is_grad_enabled()") is True
+    assert run("torch.is_anomaly_enabled()") is False
+    assert run("hasattr(torch.autograd, 'is_anomaly_enabled')") is False
+    with pytest.raises(ProgramError):
+        run("torch.autograd.FunctionCtx")
+    assert run("torch.autograd.function.once_differentiable") is \
+        engine.autograd.once_differentiable
