@@ -267,14 +267,6 @@ class ExpressionCompiler:
             except LangError:
                 raise
             except Exception as exc:
-                if isinstance(value, Tensor) and _has_range(k):
-                    return run_converted(fr, value, k)
-                raise convert_exception(exc, "index", fr.rs.limits) from None
-
-        def run_converted(fr: Frame, value: Any, k: Any) -> Any:
-            try:
-                return value[_ranges_to_lists(k)]
-            except Exception as exc:
                 raise convert_exception(exc, "index", fr.rs.limits) from None
 
         return run
@@ -441,13 +433,3 @@ class ExpressionCompiler:
         "and": _and, "or": _or, "not": _not, "ifexp": _ifexp, "tuple": _tuple, "set": _set,
         "dict": _dict, "float": _float, "lib": _lib,
     }
-
-
-def _has_range(key: Any) -> bool:
-    return type(key) is range or (type(key) is tuple and any(type(k) is range for k in key))
-
-
-def _ranges_to_lists(key: Any) -> Any:
-    if type(key) is range:
-        return list(key)
-    return tuple(list(k) if type(k) is range else k for k in key)

@@ -38,7 +38,7 @@ def _as_items(key) -> tuple:
         return key
     # PyTorch (like old NumPy) reads a list holding sequences, slices, None or ... as a tuple
     if isinstance(key, list) and any(
-            k is None or k is Ellipsis or isinstance(k, (list, tuple, slice, Tensor))
+            k is None or k is Ellipsis or isinstance(k, (list, tuple, range, slice, Tensor))
             for k in key):
         return tuple(key)
     return (key,)
@@ -64,7 +64,7 @@ def _classify(item):
         if item._data.ndim == 0:
             return "int", int(item.item())
         return "adv", item._data.astype(np.int64, copy=False)
-    if isinstance(item, (list, tuple, np.ndarray)):
+    if isinstance(item, (list, tuple, range, np.ndarray)):  # torch reads a range as a list
         arr = np.asarray(item)
         if arr.dtype == np.bool_:
             return ("bool", bool(arr)) if arr.ndim == 0 else \

@@ -436,3 +436,15 @@ def test_index_put_out_of_place_and_accumulate():
     assert x.tolist() == [0.0, 5.0, 0.0, 5.0]
     y = E.ones(4, requires_grad=True) * 1
     assert y.index_put(i, E.tensor(1.0)).grad_fn.name() == "IndexPutBackward0"
+
+
+def test_a_range_indexes_as_a_list_does_in_torch():
+    # torch reads a range as the list of its ints, in reads and writes (recorded from torch 2.13)
+    x = E.zeros(4, 3)
+    x[range(2), [0, 1]] = 1.0
+    x[range(3)] -= 1
+    assert x.tolist() == [[0, -1, -1], [-1, 0, -1], [-1, -1, -1], [0, 0, 0]]
+    assert x[range(1, 3)].tolist() == [[-1, 0, -1], [-1, -1, -1]]
+    assert x[(range(2),)].shape == (2, 3)
+    assert E.arange(5.0)[range(4, 0, -2)].tolist() == [4.0, 2.0]
+    assert x[[range(2), [0, 2]]].tolist() == [0.0, -1.0]  # a list holding a range is a tuple

@@ -192,6 +192,8 @@ def _twinned() -> Iterator[None]:
                     for n in ("randn_like", "rand_like")})
     patches.update({(torch.Tensor, n): in_place(n) for n in ("normal_", "uniform_")})
     patches[(torch, "manual_seed")] = seeding
+    # a program's random.seed(n) seeds the session's generator (app/lang/pymodules.py)
+    patches[(random, "seed")] = lambda a: twin.manual_seed(a) and None
     patches[(torch, "Generator")] = TwinGenerator
     patches[(torch, "multinomial")] = multinomial
     patches.update({(random, n): py(getattr(pymodules, "_" + n))
