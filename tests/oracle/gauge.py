@@ -32,6 +32,10 @@ GAUGED = {"linalg.svd": "svd", "svd": "svd_v", "linalg.eigh": "eigh", "linalg.qr
 ON_INPUT = {"linalg.slogdet": "regular", "slogdet": "regular", "logdet": "regular",
             "linalg.det": "regular", "det": "regular", "linalg.inv": "regular",
             "inverse": "regular", "linalg.lstsq/gels": "full_rank"}
+# ops whose programs off the domain (values rounding) still compare whether and how they raise:
+# ``linalg.inv`` raises exactly where torch's LU (MKL's getrf) meets an exactly zero pivot,
+# which the engine models in MKL's order (engine/ops/decompositions.py ``_getrf``)
+ERRORS_ON_INPUT = frozenset(("linalg.inv", "inverse"))
 _EPS = {"float64": 2.0 ** -52, "float32": 2.0 ** -23, "float16": 2.0 ** -10}
 _TOL = {"float64": 1e-9, "float32": 2e-4, "float16": 2e-2}
 
@@ -296,3 +300,8 @@ def fix_for_loss(kind: str, result, be):
         if s is not None:
             items[i] = items[i] * be.tensor(s, be.dtype_name(items[i]), False)
     return tuple(items)
+
+
+def errors_compared(program) -> bool:
+    """Whether a program off its op's domain still compares its errors (``ERRORS_ON_INPUT``)."""
+    return bool(program.label) and program.label.removeprefix("op ") in ERRORS_ON_INPUT
