@@ -9,7 +9,9 @@ cancels out. Counts still vary by a few per cent from run to run (allocator and 
 
 CASE: execute, forward, forward_backward, repr, encode, decode, validate; or a variant of
 ``benchmarks/engine_bench.py`` as ``bench:CASE:VARIANT`` with CASE one of tiny, dot, flow, mlp
-and VARIANT "engine" or "hand" (NumPy by hand), e.g. ``bench:mlp:hand``; BLAS runs on one thread.
+and VARIANT "engine" or "hand" (NumPy by hand), e.g. ``bench:mlp:hand``; BLAS runs on one thread;
+or a construct of ``benchmarks/interpreter_bench.py`` as ``lang:WORD:interp`` / ``lang:WORD:direct``
+(e.g. ``lang:Function:interp``; run with ``--short 2 --long 6``: each iteration is a whole loop).
 
 Needs ``valgrind`` (Debian's package). Slow: about a minute per case.
 """
@@ -73,8 +75,27 @@ def _bench_case(case: str):
     return variants["numpy (hand)" if variant == "hand" else variant]
 
 
+def _lang_case(case: str):
+    """A construct of ``benchmarks/interpreter_bench.py`` as ``lang:WORD:VARIANT``: the first
+    construct whose title contains WORD (e.g. ``Function``, ``no_grad``, ``super``), run by the
+    interpreter (VARIANT "interp") or by CPython on the same text ("direct"), x of 10
+    elements (the engine's share small, so the interpreter's difference shows)."""
+    _, word, variant = case.split(":")
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import interpreter_bench
+
+    title = next(t for t in interpreter_bench.CONSTRUCTS if word in t)
+    return interpreter_bench.construct_variants(title, 10)["direct" if variant == "direct"
+                                                           else "interpreter (Program)"]
+
+
 def _child(case: str, n: int) -> None:
-    fn = _bench_case(case) if case.startswith("bench:") else _setup()[case]
+    if case.startswith("bench:"):
+        fn = _bench_case(case)
+    elif case.startswith("lang:"):
+        fn = _lang_case(case)
+    else:
+        fn = _setup()[case]
     for _ in range(n):
         fn()
 

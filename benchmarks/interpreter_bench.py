@@ -2,7 +2,7 @@
 in Python against the engine. Variants run interleaved, several rounds; we report the median
 time per run and the ratio to the direct version (target: at most 1.3x).
 
-    python benchmarks/interpreter_bench.py [--quick]
+    python benchmarks/interpreter_bench.py [--quick] [--constructs [--only WORD]]
 """
 
 from __future__ import annotations
@@ -163,35 +163,45 @@ CONSTRUCTS = {
 }
 
 
-def constructs(number: int, rounds: int, limits: Limits) -> None:
-    """Each construct's loop (about 300 ops on a 1000-element tensor that requires grad, then
-    ``y.sum().backward()``): interpreter vs CPython running the same text on the engine."""
+def construct_variants(title: str, n: int = 1000, limits: Limits | None = None) -> dict:
+    """The construct ``title``'s two runs, x of ``n`` elements: "direct" (CPython running the
+    text on the engine) and "interpreter (Program)"."""
     import engine.autograd
     import engine.nn  # noqa: F401  (``torch.nn`` for the direct runs)
 
+    limits = limits or Limits()
+    setup, loop = CONSTRUCTS[title]
+    body = loop + "\ny.sum().backward()"
+    env = Environment()
+    run_program(compile_source(f"x = torch.randn({n}, requires_grad=True)\n" + setup),
+                env, limits, source=setup)
+    x = env.variables["x"]
+    program = parse_program(compile_source("y = x\n" + body))
+    scope = {"torch": engine, "x": x}
+    exec(compile(setup, "<setup>", "exec"), scope)  # the direct program (benchmark only)
+    direct_code = compile("y = x\n" + body, "<direct>", "exec")
+
+    def direct(x=x, scope=scope, code=direct_code):
+        x.grad = None
+        exec(code, scope)
+
+    def interp(x=x, env=env, program=program):
+        x.grad = None
+        run_program(program, env, limits)
+
+    return {"direct": direct, "interpreter (Program)": interp}
+
+
+def constructs(number: int, rounds: int, limits: Limits, only: str | None = None) -> None:
+    """Each construct's loop (about 300 ops on a 1000-element tensor that requires grad, then
+    ``y.sum().backward()``): interpreter vs CPython running the same text on the engine."""
     print("\nper construct (interpreter vs the same text run by CPython on the engine), "
           "x of 1000 elements")
     results = {}
-    for title, (setup, loop) in CONSTRUCTS.items():
-        body = loop + "\ny.sum().backward()"
-        env = Environment()
-        run_program(compile_source("x = torch.randn(1000, requires_grad=True)\n" + setup),
-                    env, limits, source=setup)
-        x = env.variables["x"]
-        program = parse_program(compile_source("y = x\n" + body))
-        scope = {"torch": engine, "x": x}
-        exec(compile(setup, "<setup>", "exec"), scope)  # the direct program (benchmark only)
-        direct_code = compile("y = x\n" + body, "<direct>", "exec")
-
-        def direct(x=x, scope=scope, code=direct_code):
-            x.grad = None
-            exec(code, scope)
-
-        def interp(x=x, env=env, program=program):
-            x.grad = None
-            run_program(program, env, limits)
-
-        results[title] = compare(title, {"direct": direct, "interpreter (Program)": interp},
+    for title in CONSTRUCTS:
+        if only is not None and only not in title:
+            continue
+        results[title] = compare(title, construct_variants(title, 1000, limits),
                                  number, rounds, quiet=True)["interpreter (Program)"]
     for title, ratio in results.items():
         print(f"  {title:<34} {ratio:5.2f}x")
@@ -235,11 +245,13 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--constructs", action="store_true",
                         help="only the per-construct table")
+    parser.add_argument("--only", metavar="WORD",
+                        help="with --constructs: only the constructs whose title has WORD")
     args = parser.parse_args()
     number, rounds = (2, 3) if args.quick else (3, 61)
     limits = Limits()
     if args.constructs:
-        constructs(number, rounds if args.quick else 21, limits)
+        constructs(number, rounds if args.quick else 21, limits, args.only)
         return
 
     for n in (1, 1000):

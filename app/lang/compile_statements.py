@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 import engine
+from engine.modes import _grad_enabled
 
 from .calls import Closure, call_statement, op1_statement
 from .errors import LangError, ProgramError, ProgramValidationError
@@ -41,6 +42,10 @@ from .values import Instance, Property, user_class_of
 Tensor = engine.Tensor
 _MISSING = UNBOUND
 Store = Callable[[Frame, Any], None]
+#: ``with torch.no_grad():`` / ``torch.enable_grad()`` as what their ``__enter__`` and
+#: ``__exit__`` do (the mode's context variable set, then reset), without making the manager
+#: and two Python-level calls: a program cannot see the manager it does not bind.
+set_grad, reset_grad = _grad_enabled.set, _grad_enabled.reset
 
 
 def invalid(pointer: str, message: str) -> ProgramValidationError:
@@ -343,14 +348,19 @@ class StatementCompiler:
         closure of its own: a test of ``mode`` in every statement costs 2 bytecodes each)."""
         unit = self.unit
         if mode is not None:
+            enabled = mode is engine.enable_grad
+
             def run_under_mode(fr: Frame) -> Any:
                 rs = fr.rs
                 rs.steps += 1
                 if rs.steps >= rs.next_check:
                     rs.check()
                 try:
-                    with mode():
+                    token = set_grad(enabled)
+                    try:
                         return body(fr)
+                    finally:
+                        reset_grad(token)
                 except Exception as exc:
                     raise located(exc, unit, pointer, fr.rs.limits) from None
 
@@ -721,9 +731,14 @@ class StatementCompiler:
         make, mode = self._manager(node, scope)
         body = self.block(node["body"], f"{pointer}/body", scope, loop=loop, func=func)
         if mode is not None:
+            enabled = mode is engine.enable_grad
+
             def run_mode(fr: Frame) -> Any:
-                with mode():
+                token = set_grad(enabled)
+                try:
                     return body(fr)
+                finally:
+                    reset_grad(token)
             return run_mode
         store = self.store(node["as"], scope) if node.get("as") is not None else None
 

@@ -238,3 +238,43 @@ def test_programs_that_ask_for_an_accelerator_get_the_sessions_device(form):
     assert form("import numpy as np\nnp.pi").result == 3.141592653589793
     with pytest.raises(ProgramError, match="numpy.array is not supported"):
         form("import numpy as np\nnp.array([1])")
+
+
+# ------------------------------------------------------------------ grad modes
+
+GRAD_MODE_EXITS = """import torch
+seen = []
+def inside(fail):
+    with torch.no_grad():
+        seen.append(torch.is_grad_enabled())
+        torch.set_grad_enabled(True)
+        seen.append(torch.is_grad_enabled())
+        if fail:
+            raise ValueError('out')
+        return 1
+for fail in (False, True):
+    try:
+        inside(fail)
+    except ValueError as e:
+        seen.append(str(e))
+    seen.append(torch.is_grad_enabled())
+torch.set_grad_enabled(False)
+with torch.enable_grad():
+    seen.append(torch.is_grad_enabled())
+    for i in range(2):
+        with torch.no_grad():
+            if i == 1:
+                break
+            seen.append(torch.is_grad_enabled())
+    seen.append(torch.is_grad_enabled())
+seen.append(torch.is_grad_enabled())
+torch.set_grad_enabled(True)
+seen"""
+
+
+def test_a_grad_mode_block_restores_the_mode_however_it_ends(form):
+    """``with torch.no_grad():`` / ``enable_grad()`` put back the mode they found, on a normal
+    exit, ``return``, ``break`` and an exception, undoing a ``set_grad_enabled`` inside them,
+    as torch's managers do (torch 2.13 prints the same list)."""
+    assert form(GRAD_MODE_EXITS).result == [
+        False, True, True, False, True, "out", True, True, False, True, False]
