@@ -50,7 +50,7 @@ class Generator:
         return self._rng.bit_generator.state if self.device.type == "cpu" else None
 
     def __repr__(self) -> str:
-        return f"<torch._C.Generator object (device={self.device}, seed={self._seed})>"
+        return f"<torch._C.Generator object at {hex(id(self))}>"  # torch's: the default repr
 
 
 _default_generators: dict = {}

@@ -551,8 +551,9 @@ def _property(rs: RunState, fget: Any = None, fset: Any = None, fdel: Any = None
 
 # ------------------------------------------------------------------ session and JSON-form builtins
 
-def _manual_seed(rs: RunState, seed: Any) -> None:
-    rs.env.generator.manual_seed(int(seed))
+def _manual_seed(rs: RunState, seed: Any) -> Any:
+    # the session's generator is the current one inside a run; torch returns it
+    return engine.manual_seed(int(seed))
 
 
 def _seed(rs: RunState) -> int:

@@ -224,6 +224,7 @@ _TORCH_CLASS_NAMES: dict[type, tuple[str, str]] = {
     type(engine.ones(1).shape): ("torch.Size", "Size"),
     type(engine.float32): ("torch.dtype", "dtype"),
     type(engine.ones(1).device): ("torch.device", "device"),
+    engine.Generator: ("torch._C.Generator", "Generator"),
 }
 
 

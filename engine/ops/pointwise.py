@@ -381,6 +381,14 @@ def _pow_fwd(xp, a, b):
         raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
             kernel="pow", dtype="Bool"))
     if dt.kind not in "iu":
+        if dt.kind == "f" and dt.itemsize >= 4 and type(b) in (int, float):
+            # torch's kernel takes these exponents as products (bit for bit its rounding)
+            if b == 3:
+                return a * a * a
+            if b == -2:
+                return 1 / (a * a)
+            if b == -0.5:
+                return 1 / xp.sqrt(a)
         return xp.power(a, b)
     if not hasattr(b, "dtype"):
         if b < 0:

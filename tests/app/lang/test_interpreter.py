@@ -286,6 +286,16 @@ def test_manual_seed_makes_runs_reproducible(form):
     assert a == b
 
 
+@needs_ops("randn")
+def test_manual_seed_returns_the_sessions_generator_as_torch_does(form):
+    # torch: <torch._C.Generator object at 0x...>, its class torch._C.Generator
+    got = value(form, "g = torch.manual_seed(7)\na = torch.randn(2, generator=g)\n"
+                      "g.manual_seed(7)\n"
+                      "[g.initial_seed(), repr(g)[:32], str(type(g)), a.tolist() == "
+                      "torch.randn(2).tolist()]")
+    assert got == [7, "<torch._C.Generator object at 0x", "<class 'torch._C.Generator'>", True]
+
+
 def test_modes_are_set_inside_the_run_and_do_not_leak(monkeypatch):
     from app.lang import builtins as bi
 
