@@ -236,8 +236,18 @@ def _flash(query, key, value, attn_mask, is_causal, scale, enable_gqa) -> Tensor
     out = _wrap(res._data, query.dtype, query.device)
     if needs_grad(query, key, value):
         record(out, _FLASH_NODE, _flash_rule, (query, key, value),
-               (query, key, value, OUTPUT, mask, scale, enable_gqa), per_input=False)
+               (query, key, value, OUTPUT, mask, scale, enable_gqa), per_input=False,
+               jvp=_no_forward_ad)
     return out
+
+
+def _no_forward_ad(tangents):
+    raise errors.KernelNotImplemented(
+        "Trying to use forward AD with _scaled_dot_product_flash_attention_for_cpu that does "
+        "not support it because it has not been implemented yet.\nPlease file an issue to "
+        "PyTorch at https://github.com/pytorch/pytorch/issues/new?template=feature-request.yml "
+        "so that we can prioritize its implementation or submit a PR adding the implementation "
+        "to derivatives.yaml")
 
 
 def _refuse(gg, needs, *saved):

@@ -258,3 +258,21 @@ def test_negative_dropout(value):
                                                                        else V6), dropout_p=-0.5)
 
     compare(case, rtol=1e-10)
+
+
+def test_forward_ad_refused_by_the_fused_kernel_only():
+    fwAD = engine.autograd.forward_ad
+    F = engine.nn.functional
+    q, k, v, v6 = (engine.tensor(a, dtype=engine.float64) for a in (Q, K, V, V6))
+    with fwAD.dual_level():
+        d = fwAD.make_dual(q, engine.ones_like(q))
+        with pytest.raises(NotImplementedError) as ours:
+            F.scaled_dot_product_attention(d, k, v)
+        assert fwAD.unpack_dual(F.scaled_dot_product_attention(d, k, v6)).tangent is not None
+    tfw = torch.autograd.forward_ad
+    tq, tk, tv = (torch.tensor(a, dtype=torch.float64) for a in (Q, K, V))
+    with tfw.dual_level():
+        with pytest.raises(NotImplementedError) as theirs:
+            torch.nn.functional.scaled_dot_product_attention(
+                tfw.make_dual(tq, torch.ones_like(tq)), tk, tv)
+    assert str(ours.value) == str(theirs.value)
