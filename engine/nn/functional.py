@@ -71,3 +71,7 @@ def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_fu
 
 if "pairwise_distance" in OPS:
     __all__.append("triplet_margin_with_distance_loss")
+
+from ._mha import multi_head_attention_forward  # noqa: E402, F401  (composed of table ops)
+
+__all__.append("multi_head_attention_forward")

@@ -16,6 +16,7 @@ from ..tensor import Tensor
 from . import (  # noqa: F401
     activation,
     arrange,
+    attention,
     comparison,
     conv,
     creation,

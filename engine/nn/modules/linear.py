@@ -82,3 +82,8 @@ class Bilinear(Module):
     def extra_repr(self) -> str:
         return (f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
                 f"out_features={self.out_features}, bias={self.bias is not None}")
+
+
+class NonDynamicallyQuantizableLinear(Linear):
+    """``Linear`` under the name torch gives ``MultiheadAttention.out_proj`` (its repr shows
+    it); not exported from ``torch.nn``, as in torch."""
