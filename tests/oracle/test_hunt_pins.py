@@ -168,6 +168,48 @@ CASES = {
     "huber_loss float64 target requires grad": lambda T: _grads(
         T, lambda x, y: T.nn.functional.huber_loss(x, y), _t(T, [1.0, -1.0], "float32"),
         _t(T, [0.5, 3.0])),
+    # group_norm under create_graph: torch's infinitely differentiable backward in the input's
+    # dtype; in float16 rstd ** 3 overflows (a group of two close values: NaN where 0 * inf)
+    "group_norm float16 double backward overflow": lambda T: _grads(
+        T, lambda x: T.nn.functional.group_norm(x.transpose(0, 1), 3),
+        _t(T, [[0.74609375, 0.477294921875, 1.7431640625],
+               [-0.76123046875, -0.90869140625, -1.3623046875],
+               [-1.5693359375, 1.521484375, -0.88916015625],
+               [-0.2069091796875, -0.8466796875, 1.7060546875],
+               [-0.078857421875, -1.5712890625, -0.60791015625],
+               [-0.126953125, -0.60400390625, 1.3720703125]], "float16"),
+        weights=T.full((3, 6), 0.5, dtype=T.float16)),
+    "group_norm -inf weight double backward": lambda T: _grads(
+        T, lambda x, w: T.nn.functional.group_norm(x, 2, w, _t(T, [-0.19, -1.53, 0.45, -1.32],
+                                                                  rg=False)),
+        _t(T, [[[1.556, -1.001, 0.506], [-1.621, 1.096, -0.701], [1.140, -0.645, 0.949],
+                [1.546, -0.085, 1.304]], [[-1.677, -0.166, -1.498], [-0.929, -0.383, -0.494],
+                                          [-0.293, 1.829, 1.893], [-0.341, -0.874, -0.585]]]),
+        _t(T, [-0.0, -_INF, -_INF, -0.0]),
+        weights=(T.arange(24.0, dtype=T.float64).reshape(2, 4, 3) % 5 - 2) / 4),
+    # the weight's gradient under create_graph is a view of torch's formula (its statistics
+    # are outputs of the forward's node) also when the input does not require grad
+    "group_norm weight gradient node": lambda T: _grads(
+        T, lambda w: T.nn.functional.group_norm(
+            _t(T, [[[1.0, 2.0, -2.0], [2.0, 0.0, 0.0], [1.0, -1.0, 2.0], [-2.0, -1.0, -1.0]],
+                   [[0.0, 0.0, -2.0], [-2.0, -2.0, -2.0], [-2.0, 2.0, -2.0], [1.0, 1.0, -1.0]]],
+               rg=False), 2, w, _t(T, [-0.82, -0.16, 0.40, 0.78], rg=False)),
+        _t(T, [1.56, 1.14, 1.46, 1.62]),
+        weights=(T.arange(24.0, dtype=T.float64).reshape(2, 4, 3) % 5 - 2) / 4),
+    # without parameters: (x - mean) * rstd, the mean of -0. is +0.
+    "group_norm -0.": lambda T: T.nn.functional.group_norm(
+        _t(T, [[1.55, _INF, -0.0, -0.0, -_INF, _NAN], [-0.14, -_INF, 0.0, -0.35, 1.0, 1.5]],
+           rg=False), 3),
+    # F.group_norm's checks: C // num_groups first, then a single value per group
+    "group_norm 0 groups": lambda T: T.nn.functional.group_norm(T.ones(2, 2, 3), 0),
+    "group_norm -1 groups": lambda T: T.nn.functional.group_norm(T.ones(2, 2, 3), -1),
+    "group_norm one value per group": lambda T: T.nn.functional.group_norm(T.ones(1, 4), 4),
+    "group_norm one value, bad weight": lambda T: T.nn.functional.group_norm(
+        T.ones(1, 2), 2, T.ones(3)),
+    "group_norm empty batch": lambda T: _grads(
+        T, lambda x, w: T.nn.functional.group_norm(x, 2, w), _t(T, [[]] * 0 or T.zeros(0, 4)
+                                                               .tolist()),
+        _t(T, [1.0, 2.0, 3.0, 4.0])),
 }
 
 
@@ -281,3 +323,25 @@ def test_lu_model_is_torchs_lu():
         mine, my_info = _getrf(a)
         assert int(my_info[0]) == int(info), a
         np.testing.assert_array_equal(mine[0], lu.numpy())
+
+
+def test_group_norm_gradient_nodes_under_create_graph():
+    """The first-order gradients' nodes for every combination of inputs requiring grad (the
+    weight's is a view of torch's formula also when the input does not require grad)."""
+    import itertools
+
+    names = {}
+    for T in (torch, engine):
+        for xr, wr, br in itertools.product((True, False), repeat=3):
+            x = T.tensor([[1.0, 2.0, -2.0, 0.5], [2.0, 0.0, 0.3, 1.0]], requires_grad=xr)
+            w = T.tensor([1.5, 0.5, 2.0, -1.0], requires_grad=wr)
+            b = T.tensor([0.1, 0.2, 0.3, 0.4], requires_grad=br)
+            y = T.nn.functional.group_norm(x, 2, w, b)
+            ins = [t for t in (x, w, b) if t.requires_grad]
+            if not ins:
+                continue
+            gs = T.autograd.grad((y * T.tensor([[1.0, -2.0, 0.5, 0.25], [0.5, 1.0, -1.0, 2.0]]))
+                                 .sum(), ins, create_graph=True)
+            names.setdefault(T.__name__, []).append(
+                [None if g.grad_fn is None else g.grad_fn.name() for g in gs])
+    assert names["engine"] == names["torch"]
