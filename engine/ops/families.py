@@ -43,10 +43,10 @@ def unary(name: str, fwd, grad=None, *, save=("input",), floating=True, node=Non
           doc: str, aliases=(), kind="both", inplace=True, bool_out=False, arith=None):
     """An elementwise op of one tensor. ``fwd(xp, array) -> array``; ``grad(g, *saved)`` where
     ``saved`` lists "input" and/or "out". ``floating`` ops compute ints in the default float.
-    ``arith``: ``grad``'s first-order formula (True: ``grad`` itself) when it is plain
-    arithmetic (``+ - * /``, unary minus, Python numbers) of operands of one floating dtype, so
-    that the same expression on their NumPy arrays makes the same NumPy calls in the same order
-    as the engine's ops would; a plain backward then runs it on the arrays (``arith_rule``)."""
+    ``arith``: ``grad``'s first-order formula for NumPy arrays of one floating dtype, making
+    the NumPy calls the engine's ops make, in their order (True: ``grad`` itself, when it is
+    plain arithmetic: ``+ - * /``, unary minus, Python numbers); a plain backward then runs it
+    on the arrays (``arith_rule``)."""
     node = node or node_name(name)
     if arith is not None and grad is not None:
         grad = arith_rule(grad, grad if arith is True else arith)
@@ -96,10 +96,10 @@ def arith_rule(rule, formula):
     NumPy arrays of one floating dtype, not 0-d (NumPy would go on in scalar arithmetic, whose
     NaNs may carry another sign), below the size where ops chunk over threads, and NumPy's
     error state "ignore all" (the engine's: a few engine ops silence warnings of their own).
-    ``formula`` must be plain arithmetic, so that it makes the very NumPy calls the engine's
-    ops make (their same-dtype fast path is one ufunc per operator; a commutative one may take
-    a number first, which IEEE arithmetic does not see): the same values to the bit, without
-    an op's dispatch, result tensor and checks per operator (~150 bytecodes each)."""
+    ``formula`` must make the very NumPy calls the engine's ops make (plain arithmetic does:
+    their same-dtype fast path is one ufunc per operator; a commutative one may take a number
+    first, which IEEE arithmetic does not see): the same values to the bit, without an op's
+    dispatch, result tensor and checks per operator (~150 bytecodes each)."""
 
     def run(g, saved):
         if not FW_ACTIVE[0] and not _grad_enabled.get():

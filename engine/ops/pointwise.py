@@ -679,9 +679,21 @@ def _one_minus_square(b):
     return s + (t - e)
 
 
+def _tanh_backward_arrays(g, out):
+    """``_tanh_backward``'s plain-backward branch on NumPy arrays: the same NumPy calls (the
+    casts are the ones ``.double()``, ``.float()`` and ``.half()`` make)."""
+    if out.dtype == np.float64:
+        return g * _one_minus_square(out)
+    b = out.astype(np.float64)
+    one_minus = (1 - b * b).astype(np.float32)
+    if out.dtype == np.float16:
+        return (g.astype(np.float32) * one_minus).astype(np.float16)
+    return g * one_minus
+
+
 tanh = unary("tanh", lambda xp, a: xp.tanh(a),
              lambda g, out: grad_node("TanhBackwardBackward0", _tanh_backward, g, out),
-             save=("out",), arith=_tanh_backward, doc="Elementwise hyperbolic tangent.")
+             save=("out",), arith=_tanh_backward_arrays, doc="Elementwise hyperbolic tangent.")
 erf = unary("erf", _erf, lambda g, x: g * _TWO_OVER_SQRT_PI * (-x * x).exp(),
             doc="Elementwise Gauss error function.")
 
