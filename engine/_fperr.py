@@ -43,6 +43,25 @@ else:  # pragma: no cover
         token.__exit__(None, None, None)
 
 
+if _extobj_contextvar is not None:
+    _quiet_seen = [None]  # the last error state found to ignore everything
+
+    def all_ignored() -> bool:
+        """Does NumPy's current error state ignore every floating-point error (what the engine
+        sets at import)? A state object once found so is remembered, so this is one identity
+        test in the common case."""
+        cur = _get()
+        if cur is _quiet_seen[0]:
+            return True
+        if set(np.geterr().values()) == {"ignore"}:
+            _quiet_seen[0] = cur
+            return True
+        return False
+else:  # pragma: no cover
+    def all_ignored() -> bool:
+        return set(np.geterr().values()) == {"ignore"}
+
+
 class Quiet:
     """``with Quiet():`` is ``with np.errstate(all="ignore"):`` at a fraction of the cost."""
 

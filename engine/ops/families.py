@@ -11,6 +11,7 @@ import weakref
 import numpy as np
 
 from .. import errors
+from .._fperr import all_ignored
 from .._parallel import MIN_ELEMENTS, PARALLEL_NUMPY
 from ..autograd import OUTPUT, record
 from ..autograd.forward_ad import elementwise_rules, transfer_tangent
@@ -39,10 +40,16 @@ def node_name(op_name: str, n: int = 0) -> str:
 
 
 def unary(name: str, fwd, grad=None, *, save=("input",), floating=True, node=None,
-          doc: str, aliases=(), kind="both", inplace=True, bool_out=False):
+          doc: str, aliases=(), kind="both", inplace=True, bool_out=False, arith=None):
     """An elementwise op of one tensor. ``fwd(xp, array) -> array``; ``grad(g, *saved)`` where
-    ``saved`` lists "input" and/or "out". ``floating`` ops compute ints in the default float."""
+    ``saved`` lists "input" and/or "out". ``floating`` ops compute ints in the default float.
+    ``arith``: ``grad``'s first-order formula for NumPy arrays of one floating dtype, making
+    the NumPy calls the engine's ops make, in their order (True: ``grad`` itself, when it is
+    plain arithmetic: ``+ - * /``, unary minus, Python numbers); a plain backward then runs it
+    on the arrays (``arith_rule``)."""
     node = node or node_name(name)
+    if arith is not None and grad is not None:
+        grad = arith_rule(grad, grad if arith is True else arith)
     rule = elementwise_rules((grad,))  # its reverse rule is its tangent rule
 
     def forward(input):
@@ -80,6 +87,36 @@ def unary(name: str, fwd, grad=None, *, save=("input",), floating=True, node=Non
     if inplace:
         inplace_twin(name, forward)
     return forward
+
+
+def arith_rule(rule, formula):
+    """``rule(g, saved)`` (a unary op's gradient rule made of engine ops: the gradient and one
+    saved tensor) that runs ``formula`` on the NumPy arrays instead when nothing can tell the
+    difference: a plain backward (grad mode off, no forward-AD level or vmap), both operands
+    NumPy arrays of one floating dtype, not 0-d (NumPy would go on in scalar arithmetic, whose
+    NaNs may carry another sign), below the size where ops chunk over threads, and NumPy's
+    error state "ignore all" (the engine's: a few engine ops silence warnings of their own).
+    ``formula`` must make the very NumPy calls the engine's ops make (plain arithmetic does:
+    their same-dtype fast path is one ufunc per operator; a commutative one may take a number
+    first, which IEEE arithmetic does not see): the same values to the bit, without an op's
+    dispatch, result tensor and checks per operator (~150 bytecodes each)."""
+
+    def run(g, saved):
+        if not FW_ACTIVE[0] and not _grad_enabled.get():
+            d = g._data
+            dt = g.dtype
+            if type(d) is np.ndarray and dt.is_floating_point and d.size < MIN_ELEMENTS and \
+                    d.ndim and type(saved) is Tensor and saved.dtype is dt:
+                a = saved._data
+                if type(a) is np.ndarray and all_ignored():
+                    res = formula(d, a)
+                    if type(res) is np.ndarray and res.dtype == d.dtype:
+                        return _wrap(res, dt, g.device)
+        return rule(g, saved)
+
+    run.__name__ = run.__qualname__ = getattr(rule, "__name__", "rule")
+    run.tensor_rule, run.formula = rule, formula  # (for the tests)
+    return run
 
 
 def binary(name: str, fwd, grads=None, *, save=("input", "other"), out="promote", node=None,

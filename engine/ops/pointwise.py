@@ -604,25 +604,26 @@ trunc = unary("trunc", _rounding("trunc", "trunc"), _zero_grad, save=(), floatin
 frac = unary("frac", _frac, lambda g: g, save=(), floating=False,
              doc="Elementwise fractional part ``input - trunc(input)``.")
 exp = unary("exp", lambda xp, a: xp.exp(a), lambda g, out: g * out, save=("out",),
-            doc="Elementwise exponential.")
+            arith=True, doc="Elementwise exponential.")
 expm1 = unary("expm1", _quiet(lambda xp, a: xp.expm1(a)), lambda g, out: g * (out + 1),
-              save=("out",), doc="Elementwise ``exp(input) - 1``, accurate near 0.")
+              save=("out",), arith=True,
+              doc="Elementwise ``exp(input) - 1``, accurate near 0.")
 log = unary("log", _quiet(lambda xp, a: xp.log(a)), lambda g, x: g / x,
-            doc="Elementwise natural logarithm.")
+            arith=True, doc="Elementwise natural logarithm.")
 log1p = unary("log1p", _quiet(lambda xp, a: xp.log1p(a)), lambda g, x: g / (x + 1),
-              doc="Elementwise ``log(1 + input)``, accurate near 0.")
+              arith=True, doc="Elementwise ``log(1 + input)``, accurate near 0.")
 log2 = unary("log2", _quiet(lambda xp, a: xp.log2(a)), lambda g, x: g / (x * _LN2),
-             doc="Elementwise base-2 logarithm.")
+             arith=True, doc="Elementwise base-2 logarithm.")
 log10 = unary("log10", _quiet(lambda xp, a: xp.log10(a)), lambda g, x: g / (x * _LN10),
-              doc="Elementwise base-10 logarithm.")
+              arith=True, doc="Elementwise base-10 logarithm.")
 sqrt = unary("sqrt", _quiet(lambda xp, a: xp.sqrt(a)), lambda g, out: g / (2 * out),
-             save=("out",), doc="Elementwise square root (gradient inf at 0).")
+             save=("out",), arith=True, doc="Elementwise square root (gradient inf at 0).")
 rsqrt = unary("rsqrt", _quiet(lambda xp, a: 1 / xp.sqrt(a)),
               lambda g, out: -0.5 * g * out ** 3, save=("out",),
               doc="Elementwise ``1 / sqrt(input)``.")
 reciprocal = unary("reciprocal", _quiet(lambda xp, a: 1 / a),
                    lambda g, out: -g * (out * out), save=("out",),
-                   doc="Elementwise ``1 / input``.")
+                   arith=True, doc="Elementwise ``1 / input``.")
 def _times(g: Tensor, name: str, x: Tensor) -> Tensor:
     """``g * x.<name>()`` (a gradient rule). When nothing records it (a plain backward) and the
     arrays are large NumPy ones, it is one fused pass (``_parallel.times_ufunc``: the same
@@ -640,23 +641,18 @@ sin = unary("sin", lambda xp, a: xp.sin(a), lambda g, x: _times(g, "cos", x),
 cos = unary("cos", lambda xp, a: xp.cos(a), lambda g, x: _times(-g, "sin", x),
             doc="Elementwise cosine.")
 tan = unary("tan", lambda xp, a: xp.tan(a), lambda g, out: g * (1 + out * out),
-            save=("out",), doc="Elementwise tangent.")
+            save=("out",), arith=True, doc="Elementwise tangent.")
 asin = unary("asin", _quiet(lambda xp, a: xp.arcsin(a)), lambda g, x: g * (1 - x * x).rsqrt(),
              doc="Elementwise inverse sine.", aliases=("arcsin",))
 acos = unary("acos", _quiet(lambda xp, a: xp.arccos(a)),
              lambda g, x: -g * (1 - x * x).rsqrt(), doc="Elementwise inverse cosine.",
              aliases=("arccos",))
 atan = unary("atan", lambda xp, a: xp.arctan(a), lambda g, x: g / (x * x + 1),
-             doc="Elementwise inverse tangent.", aliases=("arctan",))
+             arith=True, doc="Elementwise inverse tangent.", aliases=("arctan",))
 sinh = unary("sinh", _quiet(lambda xp, a: xp.sinh(a)), lambda g, x: g * x.cosh(),
              doc="Elementwise hyperbolic sine.")
 cosh = unary("cosh", _quiet(lambda xp, a: xp.cosh(a)), lambda g, x: g * x.sinh(),
              doc="Elementwise hyperbolic cosine.")
-tanh = unary("tanh", lambda xp, a: xp.tanh(a),
-             lambda g, out: grad_node("TanhBackwardBackward0", _tanh_backward, g, out),
-             save=("out",), doc="Elementwise hyperbolic tangent.")
-erf = unary("erf", _erf, lambda g, x: g * _TWO_OVER_SQRT_PI * (-x * x).exp(),
-            doc="Elementwise Gauss error function.")
 
 
 def _tanh_backward(g, out):
@@ -691,6 +687,25 @@ def _one_minus_square(b):
     return s + (t - e)
 
 
+def _tanh_backward_arrays(g, out):
+    """``_tanh_backward``'s plain-backward branch on NumPy arrays: the same NumPy calls (the
+    casts are the ones ``.double()``, ``.float()`` and ``.half()`` make)."""
+    if out.dtype == np.float64:
+        return g * _one_minus_square(out)
+    b = out.astype(np.float64)
+    one_minus = (1 - b * b).astype(np.float32)
+    if out.dtype == np.float16:
+        return (g.astype(np.float32) * one_minus).astype(np.float16)
+    return g * one_minus
+
+
+tanh = unary("tanh", lambda xp, a: xp.tanh(a),
+             lambda g, out: grad_node("TanhBackwardBackward0", _tanh_backward, g, out),
+             save=("out",), arith=_tanh_backward_arrays, doc="Elementwise hyperbolic tangent.")
+erf = unary("erf", _erf, lambda g, x: g * _TWO_OVER_SQRT_PI * (-x * x).exp(),
+            doc="Elementwise Gauss error function.")
+
+
 def _sigmoid_backward(g, out):
     return grad_node("SigmoidBackwardBackward0", _sigmoid_backward_formula, g, out,
                      grads=_SIGMOID_DOUBLE)
@@ -718,7 +733,8 @@ def _sigmoid(xp, a):
 
 sigmoid = unary("sigmoid", _sigmoid,
                 _sigmoid_backward,
-                save=("out",), doc="Elementwise logistic sigmoid.")
+                save=("out",), arith=_sigmoid_backward_formula,
+                doc="Elementwise logistic sigmoid.")
 _alias_twins(("negative", "neg"), ("absolute", "abs"), ("fix", "trunc"), ("arcsin", "asin"),
              ("arccos", "acos"), ("arctan", "atan"))
 
