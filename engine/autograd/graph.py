@@ -8,6 +8,7 @@ It holds, per differentiable input, an edge ``(next_node, output_nr)`` and the i
 from __future__ import annotations
 
 import weakref
+from contextvars import ContextVar
 
 import numpy as np
 
@@ -253,6 +254,16 @@ def view_rebase_error(t: Tensor, creation: str, indirect: bool) -> Exception:
 def regraph_view(t: Tensor) -> None:
     """Make ``t``'s node PyTorch's ``AsStridedBackward0`` of its base's current history: the
     gradient of the base is the view's gradient put back where the view's elements live."""
+    if t.dtype.is_floating_point:
+        return _regraph_view(t)
+    token = WRITING_INTEGRAL.set(True)  # (a view of an integer tensor written in place)
+    try:
+        return _regraph_view(t)
+    finally:
+        WRITING_INTEGRAL.reset(token)
+
+
+def _regraph_view(t: Tensor) -> None:
     base = t._base
     t._view_version = t._vc[0]
     if FW_ACTIVE[0]:  # tangents too: replay the view ops themselves
@@ -368,6 +379,13 @@ OUTPUT = object()  # marker in ``saved``: save the op's output
 FW_ACTIVE = [0]
 HOOKS_ACTIVE = [0]
 
+#: True while an in-place op computes what it writes into an integer or bool tensor: torch
+#: rebases that tensor's history (``x_int.masked_fill_(m, v)`` with ``v`` requiring grad records
+#: ``MaskedFillBackward1`` on it) without the check an out-of-place result gets, "Autograd not
+#: support dtype" (``record`` below). ``engine.ops.families.writing_into`` sets it.
+WRITING_INTEGRAL: ContextVar = ContextVar("engine_writing_integral", default=False)
+_SCALAR_NAMES = {"int64": "Long", "int32": "Int", "bool": "Bool"}
+
 
 def record(outputs, name: str, rule, inputs: tuple, saved: tuple = (), per_input: bool = True,
            saves_scalars: bool = False, *, jvp=None, node=None):
@@ -382,6 +400,10 @@ def record(outputs, name: str, rule, inputs: tuple, saved: tuple = (), per_input
     forward-mode rule (``forward_ad`` explains the default). ``node``: a node object to fill in
     (a custom Function's ctx) instead of a new one.
     """
+    if type(outputs) is Tensor and not outputs.dtype.is_floating_point and \
+            not WRITING_INTEGRAL.get():
+        raise errors.EngineRuntimeError(
+            f"Autograd not support dtype: {_SCALAR_NAMES[outputs.dtype.name]}")
     fw = FW_ACTIVE[0]
     if fw:
         # Tangents are attached only once the outputs carry their node: a tangent rule that
@@ -479,6 +501,9 @@ def record(outputs, name: str, rule, inputs: tuple, saved: tuple = (), per_input
                       1 if single else len(outputs))
     if HOOKS_ACTIVE[0]:
         _anomaly.note_forward(node)
+    if single and not outputs.dtype.is_floating_point:  # (written in place: WRITING_INTEGRAL)
+        node._rule = _integer_gradient if not per_input else \
+            tuple(None if r is None else _integer_gradient for r in rule)
     if single:
         node._out_meta = ((outputs._data.shape, outputs.dtype, outputs.device),)
         outputs._grad_fn = node
@@ -491,6 +516,18 @@ def record(outputs, name: str, rule, inputs: tuple, saved: tuple = (), per_input
     if fw:
         _forward_ad.propagate(*fw_args)
     return node
+
+
+# torch's words when a gradient reaches an integer or bool tensor that requires grad (only an
+# in-place write of a value that requires grad makes one): its engine's internal assert
+INTEGER_GRADIENT = (
+    'isDifferentiableType(grad.scalar_type()) INTERNAL ASSERT FAILED at '
+    '"/__w/pytorch/pytorch/torch/csrc/autograd/engine.cpp":998, please report a bug to '
+    'PyTorch. ')
+
+
+def _integer_gradient(*args):
+    raise errors.EngineRuntimeError(INTEGER_GRADIENT)
 
 
 def needs_grad(*xs) -> bool:

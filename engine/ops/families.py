@@ -17,7 +17,13 @@ from ..autograd import OUTPUT, record
 from ..autograd.forward_ad import elementwise_rules, transfer_tangent
 from ..autograd.grad_mode import SEEN as _INFERENCE_SEEN
 from ..autograd.grad_mode import check_inplace as _inference_inplace
-from ..autograd.graph import FW_ACTIVE, copy_slices, regraph_view, view_rebase_error
+from ..autograd.graph import (
+    FW_ACTIVE,
+    WRITING_INTEGRAL,
+    copy_slices,
+    regraph_view,
+    view_rebase_error,
+)
 from ..dtypes import DEFAULT_FLOAT, bool_
 from ..modes import _grad_enabled, check_numel
 from ..tensor import Tensor, _wrap
@@ -432,6 +438,11 @@ def inplace_twin(name: str, forward, differentiable: bool | None = None,
                     arr, other._data if t_other is Tensor else other, out=arr)
                 self._vc[0] += 1
                 return self
+        if self.dtype.is_floating_point:
+            return write(self, *args, **kwargs)
+        return writing_into(self, write, self, *args, **kwargs)
+
+    def write(self, *args, **kwargs):
         try:
             result = forward(self, *args, **kwargs)
         except errors.EngineTypeError as e:
@@ -445,6 +456,20 @@ def inplace_twin(name: str, forward, differentiable: bool | None = None,
     register(name + "_", method, doc=f"In-place version of {name}.", kind="method",
              differentiable=_differentiable(name) if differentiable is None else differentiable,
              inplace=True)
+
+
+def writing_into(self: Tensor, fn, *args, **kwargs):
+    """``fn(*args, **kwargs)``: an in-place op's computation of what it writes into ``self``.
+    Into an integer or bool tensor a result may be recorded (torch rebases ``self``'s history,
+    where an out-of-place integer result that needs a gradient raises "Autograd not support
+    dtype")."""
+    if self.dtype.is_floating_point:
+        return fn(*args, **kwargs)
+    token = WRITING_INTEGRAL.set(True)
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        WRITING_INTEGRAL.reset(token)
 
 
 def _as_method_error(e: errors.EngineTypeError, name: str,

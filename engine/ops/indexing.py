@@ -21,7 +21,7 @@ from ..dtypes import TYPE_NAMES, bool_, float64
 from ..modes import _grad_enabled, no_grad
 from ..tensor import Tensor, _wrap
 from ._args import _C_TYPE_NAMES, check_fits, is_scalar, norm_dim
-from .families import apply_inplace, check_inplace, check_overlap, inplace_twin
+from .families import apply_inplace, check_inplace, check_overlap, inplace_twin, writing_into
 from .registry import op
 from .shape import _fmt, alias, select_view, slice_view, unsqueeze
 
@@ -217,8 +217,10 @@ def _result_shape(shape: tuple, key: tuple) -> tuple:
     return np.broadcast_to(np.empty((), dtype=np.int8), shape)[host].shape
 
 
-def _index_put(input: Tensor, key: tuple, values: Tensor, accumulate: bool) -> Tensor:
-    """A copy of ``input`` with ``values`` written (or added, repeats summed) at ``key``."""
+def _index_put(input: Tensor, key: tuple, values: Tensor, accumulate: bool,
+               source: Tensor | None = None) -> Tensor:
+    """A copy of ``input`` with ``values`` written (or added, repeats summed) at ``key``.
+    ``source``: what ``values`` was cast from, the node's input in its place."""
     if values.dtype is not input.dtype:
         raise errors.EngineRuntimeError(
             f"Index put requires the source and destination dtypes match, got "
@@ -241,6 +243,8 @@ def _index_put(input: Tensor, key: tuple, values: Tensor, accumulate: bool) -> T
     else:
         arr[key] = vals
     out = _wrap(arr, input.dtype, input.device)
+    if source is not None:
+        values = source
     if needs_grad(input, values):
         def rule_input(g):
             if accumulate:
@@ -467,6 +471,7 @@ def masked_fill(input, mask, value):
             raise errors.EngineRuntimeError(
                 "masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
                 f"{value._data.ndim} dimension(s).")
+        check_fits(value._data.item(), input.dtype)  # (torch reads the value as a number)
         fill = value._data.astype(input.dtype.np)
     elif is_scalar(value):
         check_fits(value, input.dtype)
@@ -524,8 +529,8 @@ def _overwrite(target: Tensor, value) -> Tensor:
     if isinstance(value, Tensor):
         src = value if fill else \
             _strip_leading_ones(value, target._data.ndim).expand(target._data.shape)
-        if src.dtype is not target.dtype:
-            src = src.to(target.dtype)
+        if src.dtype is not target.dtype and not fill:  # (fill_ casts as it writes: the
+            src = src.to(target.dtype)                    # node's input is the value itself)
         arr = xp.array(xp.broadcast_to(src._data, target._data.shape), dtype=target.dtype.np)
     else:
         src = None
@@ -553,7 +558,7 @@ def setitem(self, key, value):
         if _grad_enabled.get() and (target.requires_grad or
                                     (isinstance(value, Tensor) and value.requires_grad)) or \
                 FW_ACTIVE[0]:  # the target (or its base) may carry a tangent
-            apply_inplace(target, _overwrite(target, value))
+            writing_into(target, _write, target, value)
         else:
             check_overlap(target)
             v = value
@@ -567,9 +572,20 @@ def setitem(self, key, value):
                       target.device)
     elif value.dtype is not target.dtype and value._data.size == 1 and \
             _single_mask(_classify(k)[0] for k in _as_items(key)):
-        value = _mask_fill_value(value, target)
-    apply_inplace(target, _index_put(target, adv, value, False))
+        # torch's node takes the value itself as its input (into an integer tensor too)
+        source, value = value, _mask_fill_value(value, target)
+        writing_into(target, _write_at, target, adv, value, source)
+        return None
+    writing_into(target, _write_at, target, adv, value)
     return None
+
+
+def _write(target: Tensor, value) -> None:
+    apply_inplace(target, _overwrite(target, value))
+
+
+def _write_at(target: Tensor, key: tuple, value: Tensor, source: Tensor | None = None) -> None:
+    apply_inplace(target, _index_put(target, key, value, False, source))
 
 
 def _assigned_value(value, dt):

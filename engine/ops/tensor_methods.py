@@ -11,7 +11,7 @@ from ..device import device as as_device
 from ..dtypes import TYPE_NAMES, as_dtype, bool_, float16, float32, float64, int32, int64
 from ..tensor import Size, Tensor, _wrap
 from ._args import check_fits, norm_dim
-from .families import apply_inplace, check_inplace, check_overlap
+from .families import apply_inplace, check_inplace, check_overlap, writing_into
 from .registry import op, register
 
 register("backward", Tensor.backward, kind="method", differentiable=False,
@@ -81,23 +81,26 @@ def _fill(self: Tensor, value, node: str) -> Tensor:
     tensor_value = isinstance(value, Tensor)
     if tensor_value:  # fill_(Tensor) refuses an internally overlapping target; fill_(Scalar)
         check_overlap(self)  # writes an expanded one
-    if self.dtype.is_floating_point and needs_grad(self, value if tensor_value else None):
-        from .creation import zeros_like
-
-        xp = self.device.xp
-        arr = xp.full(self._data.shape, value._data if tensor_value else value,
-                      dtype=self.dtype.np)
-        out = _wrap(arr, self.dtype, self.device)
-        if tensor_value:
-            record(out, node, (lambda g: zeros_like(g), lambda g: g.sum()), (self, value))
-        else:
-            record(out, node, (lambda g: zeros_like(g),), (self,))
-        return apply_inplace(self, out, overlap_ok=True)
+    if needs_grad(self, value if tensor_value else None):  # (an integer self too, as torch)
+        return writing_into(self, _fill_recorded, self, value, node)
     self._data[...] = value._data if tensor_value else value
     self._vc[0] += 1
     if FW_ACTIVE[0]:  # a filled tensor's tangent is zero
         transfer_tangent(None, self)
     return self
+
+
+def _fill_recorded(self: Tensor, value, node: str) -> Tensor:
+    from .creation import zeros_like
+
+    arr = self.device.xp.full(self._data.shape, value._data if isinstance(value, Tensor)
+                              else value, dtype=self.dtype.np)
+    out = _wrap(arr, self.dtype, self.device)
+    if isinstance(value, Tensor):
+        record(out, node, (lambda g: zeros_like(g), lambda g: g.sum()), (self, value))
+    else:
+        record(out, node, (lambda g: zeros_like(g),), (self,))
+    return apply_inplace(self, out, overlap_ok=True)
 
 
 @op(kind="method", grad_fns=("CopyBackwards",))

@@ -760,7 +760,27 @@ def _setitem(draw):
         value = scalar(draw) if draw(st.integers(0, 3)) else draw(st.sampled_from(_ODD_VALUES))
     else:
         value = TArg(broadcastable(draw, sub), mix=True)
-    return Call((TArg(s), key, value), {})
+    # an integer or bool target written with a value that requires grad: torch records the
+    # write on it (FillBackward3, CopySlices, IndexPutBackward0), then refuses its gradient
+    dtype = draw(st.sampled_from((None, None, None, "int64", "int32", "bool")))
+    return Call((TArg(s, dtype=dtype), key, value), {})
+
+
+_masked_fill_samples = from_samples(SAMPLES["masked_fill"])
+
+
+@custom("masked_fill")
+def _masked_fill(draw):
+    """The samples, and integer or bool inputs with a 0-d value that may require grad (torch:
+    "Autograd not support dtype" out of place; in place the write is recorded)."""
+    if draw(st.booleans()):
+        return _masked_fill_samples(draw)
+    s = shape(draw, ((3,), (2, 3), ()))
+    m = np.asarray(draw(st.lists(st.booleans(), min_size=int(np.prod(s)),
+                                 max_size=int(np.prod(s)))), dtype=bool).reshape(s)
+    value = TArg((), mix=True) if draw(st.integers(0, 2)) else scalar(draw)
+    t = any_tensor(draw, s, dtypes=("int64", "int32", "bool", "float32"))
+    return Call((t, const(m, "bool"), value), {})
 
 
 _getitem_samples = from_samples(SAMPLES["getitem"])

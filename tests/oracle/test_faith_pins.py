@@ -163,3 +163,88 @@ def test_programs_see_torchs_autograd_namespace():
         run("torch.autograd.FunctionCtx")
     assert run("torch.autograd.function.once_differentiable") is \
         engine.autograd.once_differentiable
+
+
+# ----------------------------------------------------------------- 2. integer targets, values
+# that require grad: torch records in-place writes into integer and bool tensors (rebasing
+# their history without a dtype check), refuses an out-of-place integer result that needs a
+# gradient ("Autograd not support dtype"), and fails any gradient that reaches such a tensor
+# with its engine's internal assert
+def _rg(T, v=0.7):
+    return T.tensor(v, requires_grad=True)
+
+
+def _mask(T):
+    return T.tensor([[True, False, True], [False, False, True]])
+
+
+def _written(T, dt, write):
+    x = T.tensor([[1, 0, 2], [3, 4, 5]], dtype=getattr(T, dt))
+    v = _rg(T)
+    write(T, x, v)
+    return x, v
+
+
+def _then(T, dt, write, after):
+    x, v = _written(T, dt, write)
+    out = [x]
+    try:
+        out.append(after(T, x, v))
+    except RuntimeError as e:
+        out.append(("raised", str(e)))
+    return out
+
+
+def _backward(T, y, v):
+    y.sum().backward()
+    return v.grad
+
+
+WRITES = {
+    "masked_fill_": lambda T, x, v: x.masked_fill_(_mask(T), v),
+    "fill_": lambda T, x, v: x.fill_(v),
+    "setitem int key": lambda T, x, v: x.__setitem__(0, v),
+    "setitem ...": lambda T, x, v: x.__setitem__(Ellipsis, v.clone()),
+    "setitem mask": lambda T, x, v: x.__setitem__(_mask(T), v),
+    "setitem row (copy: no record)": lambda T, x, v: x.__setitem__(
+        slice(0, 1), T.full((3,), 0.7, requires_grad=True)),
+}
+AFTER = {
+    "": lambda T, x, v: None,
+    "sum": lambda T, x, v: x.sum(),
+    "* 2": lambda T, x, v: x * 2,
+    "* 2.5": lambda T, x, v: x * 2.5,
+    "clone": lambda T, x, v: x.clone(),
+    "view": lambda T, x, v: x.view(6),
+    "add_(1)": lambda T, x, v: x.add_(1),
+    "float() backward": lambda T, x, v: _backward(T, x.float(), v),
+    "* 2.5 backward": lambda T, x, v: _backward(T, x * 2.5, v),
+    "+ float backward": lambda T, x, v: _backward(T, x + T.ones(3, requires_grad=True), v),
+    "backward(int)": lambda T, x, v: x.backward(T.ones_like(x)),
+}
+INTEGER_TARGETS = {
+    f"{dt} {w} then {a}": (lambda T, dt=dt, w=w, a=a: _then(T, dt, WRITES[w], AFTER[a]))
+    for dt in ("int64", "bool") for w in WRITES for a in AFTER
+    if not (dt == "bool" and a in ("* 2", "add_(1)"))}
+INTEGER_TARGETS.update({
+    "masked_fill int": lambda T: T.tensor([1, 0]).masked_fill(T.tensor([True, False]), _rg(T)),
+    "masked_fill bool, non-leaf value": lambda T: T.tensor([True, False]).masked_fill(
+        T.tensor([True, False]), _rg(T) * 2),
+    "masked_fill int32, float64 value": lambda T: T.tensor([1, 0], dtype=T.int32).masked_fill(
+        T.tensor([True, False]), T.tensor(0.5, dtype=T.float64, requires_grad=True)),
+    "masked_fill int under no_grad": lambda T: (
+        lambda g: [T.set_grad_enabled(False), T.tensor([1, 0]).masked_fill(
+            T.tensor([True, False]), _rg(T)), T.set_grad_enabled(g)][1])(T.is_grad_enabled()),
+    "masked_fill_ int, an inf value tensor": lambda T: T.tensor([1, 0]).masked_fill_(
+        T.tensor([True, False]), T.tensor(_INF)),
+    "masked_fill half, 1e6 value tensor": lambda T: T.zeros(2, dtype=T.float16).masked_fill(
+        T.tensor([True, False]), T.tensor(1e6, dtype=T.float64)),
+    "a view of a bool tensor written through another view": lambda T: (
+        lambda x1: (lambda v2: [v2.view(()).ge_(_rg(T, 1.5)), v2, x1][1:])(x1.permute((0,))))(
+        T.tensor([True])),
+})
+
+
+@pytest.mark.parametrize("name", list(INTEGER_TARGETS))
+def test_integer_targets_of_values_that_require_grad_as_torch(name):
+    _same(INTEGER_TARGETS[name])
