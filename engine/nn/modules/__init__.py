@@ -83,7 +83,7 @@ from .loss import (
     TripletMarginWithDistanceLoss,
 )
 from .module import Module, RemovableHandle
-from .normalization import GroupNorm, LayerNorm, RMSNorm
+from .normalization import GroupNorm, LayerNorm, LocalResponseNorm, RMSNorm
 from .padding import (
     PADDINGS,
     CircularPad1d,
@@ -179,7 +179,7 @@ __all__ = [
     "MultiLabelMarginLoss", "KLDivLoss", "CTCLoss",
     "PairwiseDistance", "CosineSimilarity",
     "MultiheadAttention", "Transformer", "TransformerEncoder", "TransformerDecoder",
-    "TransformerEncoderLayer", "TransformerDecoderLayer",
+    "TransformerEncoderLayer", "TransformerDecoderLayer", "LocalResponseNorm",
     "RemovableHandle",
 ]
 # what programs may use: modules whose functional op is in the table (RemovableHandle comes
