@@ -61,3 +61,36 @@ def gumbel_softmax(logits, tau: float = 1, hard: bool = False, eps: float = 1e-1
                               device=logits.device).view(shape)
     y_hard = (positions == index).to(logits.dtype)  # (one-hot at the argmax, as a scatter)
     return y_hard - y_soft.detach() + y_soft
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
+                  use_input_stats: bool = True, momentum: float = 0.1, eps: float = 1e-5):
+    """Normalize each channel of each sample over its spatial positions; as ATen computes it:
+    a batch norm of the input viewed as one sample of ``N * C`` channels, with the running
+    statistics (when given) updated by the mean over the batch."""
+    if use_input_stats:
+        prod = 1
+        for s in input.shape[2:]:
+            prod *= s
+        if prod == 1:
+            raise errors.EngineValueError("Expected more than 1 spatial element when training, "
+                                          f"got input size {input.shape}")
+    shape = list(input.shape)
+    b, c = shape[0], shape[1]
+    shape[1] = b * c
+    shape[0] = 1
+
+    def repeated(t):
+        return None if t is None else t.repeat(b)
+
+    mean_, var_ = repeated(running_mean), repeated(running_var)
+    out = _op("batch_norm")(input.contiguous().view(shape), mean_, var_, repeated(weight),
+                            repeated(bias), use_input_stats, momentum, eps)
+    from ..modes import no_grad
+
+    with no_grad():
+        if running_mean is not None:
+            running_mean.copy_(mean_.view(b, c).mean(0))
+        if running_var is not None:
+            running_var.copy_(var_.view(b, c).mean(0))
+    return out.view(input.shape)

@@ -76,6 +76,6 @@ from ._mha import multi_head_attention_forward  # noqa: E402, F401  (composed of
 
 __all__.append("multi_head_attention_forward")
 
-from ._composed import gumbel_softmax, local_response_norm  # noqa: E402, F401
+from ._composed import gumbel_softmax, instance_norm, local_response_norm  # noqa: E402, F401
 
-__all__ += ["gumbel_softmax", "local_response_norm"]
+__all__ += ["gumbel_softmax", "local_response_norm", "instance_norm"]
