@@ -1242,8 +1242,8 @@ def _batch_norm_double(ggs, needs, g, x, w, mean, rstd, axes, bshape, training):
         ggO = first_back(ggI, gamma) if training else ggI * s1 * gamma
     if ggWe is not None:
         ggO = ggWe * xmu * s1 if ggO is None else ggO + ggWe * xmu * s1
-    if ggBe is not None:
-        ggO = ggBe if ggO is None else ggO + ggBe
+    if ggBe is not None:  # (alone, spread over the incoming gradient's shape)
+        ggO = ggBe.expand(g.shape) if ggO is None else ggO + ggBe
     # (an undefined gradient stays None: torch's leaf gets no .grad from it)
     return (ggO if needs[0] else None, gI if needs[1] else None, gG if needs[2] else None)
 
