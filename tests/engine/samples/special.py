@@ -1,0 +1,42 @@
+"""engine/ops/special.py (inverse hyperbolics, exp2, erfc, erfinv, the gamma family, Bessel
+functions, torch.special) and engine/ops/reduction_more.py (nansum, nanmean, cummax, cummin,
+logcumsumexp ...). Inputs keep inside each function's domain and away from its poles."""
+
+import numpy as np
+
+from . import Sample, samples
+
+rng = np.random.default_rng(29)
+
+
+def r(*shape, lo=-2.0, hi=2.0):
+    return rng.uniform(lo, hi, size=shape)
+
+
+samples("asinh", Sample((r(3, 4),), oracle=lambda np_, a: np_.arcsinh(a)),
+        Sample((r(),), name="0-d"), Sample((r(0, 2),), name="empty"))
+samples("acosh", Sample((r(3, 4, lo=1.2, hi=4.0),), oracle=lambda np_, a: np_.arccosh(a)),
+        Sample((r(lo=1.2, hi=3.0),), name="0-d"))
+samples("atanh", Sample((r(3, 4, lo=-0.9, hi=0.9),), oracle=lambda np_, a: np_.arctanh(a)),
+        Sample((r(2, lo=-0.8, hi=0.8),), name="1-d"))
+samples("exp2", Sample((r(3, 4),), oracle=lambda np_, a: np_.exp2(a)),
+        Sample((r(),), name="0-d"))
+samples("erfc", Sample((r(3, 4, lo=-3.0, hi=3.0),)), Sample((r(),), name="0-d"))
+samples("erfinv", Sample((r(3, 4, lo=-0.95, hi=0.95),)), Sample((r(lo=-0.5, hi=0.5),),
+                                                                 name="0-d"))
+
+# ---- reductions
+# (the differential suite draws NaN into these inputs itself; a NaN in a sample's array
+# would leave it no value range to draw from)
+samples("nansum", Sample((r(3, 4),)), Sample((r(3, 4), 1), name="dim"),
+        Sample((r(2, 3, 2), (0, 2), True), name="dims-keepdim"),
+        Sample((r(),), name="0-d"), Sample((r(0, 3), 0), name="empty"))
+samples("nanmean", Sample((r(3, 4),)), Sample((r(3, 4), 1), name="dim"),
+        Sample((r(2, 3, 2), (0, 2), True), name="dims-keepdim"),
+        Sample((r(),), name="0-d"))
+samples("cummax", Sample((r(3, 5), 1)), Sample((r(4, 2), 0), name="dim0"),
+        Sample((r(), 0), name="0-d"), Sample((r(0, 3), 1), name="empty"))
+samples("cummin", Sample((r(3, 5), 1)), Sample((r(4, 2), -2), name="dim-neg"),
+        Sample((r(), 0), name="0-d"))
+samples("logcumsumexp", Sample((r(3, 5), 1)), Sample((r(4, 2), 0), name="dim0"),
+        Sample((r(), 0), name="0-d"), Sample((r(0, 3), 1), name="empty"))
