@@ -172,8 +172,20 @@ def logcumsumexp(input, dim):
     out = _wrap(res.astype(dt.np, copy=False), dt, input.device)
     if needs_grad(input):
         record(out, "LogcumsumexpBackward0",
-               (lambda g, x, y: _logcumsumexp_grad(g, x, y, d),), (input,), (input, OUTPUT))
+               (lambda g, x, y: _logcumsumexp_grad(g, x, y, d),), (input,), (input, OUTPUT),
+               jvp=lambda ts: _logcumsumexp_jvp(ts[0], input, out, d))
     return out
+
+
+def _logcumsumexp_jvp(t: Tensor, x: Tensor, out: Tensor, d: int) -> Tensor:
+    """``t_out_i = sum_{j <= i} t_j exp(x_j - out_i)``, scaled by the largest finite ``x``
+    along ``d`` so that nothing overflows."""
+    from .pointwise import where
+
+    if x._data.ndim == 0:
+        return t
+    top = where(x.isfinite(), x, 0.0).amax(d, keepdim=True).detach() if x._data.size else x
+    return (t * (x - top).exp()).cumsum(d) * (top - out).exp()
 
 
 def _logcumsumexp_grad(g: Tensor, x: Tensor, out: Tensor, d: int) -> Tensor:

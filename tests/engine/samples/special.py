@@ -40,3 +40,18 @@ samples("cummin", Sample((r(3, 5), 1)), Sample((r(4, 2), -2), name="dim-neg"),
         Sample((r(), 0), name="0-d"))
 samples("logcumsumexp", Sample((r(3, 5), 1)), Sample((r(4, 2), 0), name="dim0"),
         Sample((r(), 0), name="0-d"), Sample((r(0, 3), 1), name="empty"))
+
+# ---- the gamma family (positive arguments: lgamma's accuracy near its negative zeros is
+# NumPy arithmetic's, not glibc's; see the note)
+samples("lgamma", Sample((r(3, 4, lo=0.2, hi=6.0),)), Sample((r(lo=1.5, hi=3.0),), name="0-d"))
+samples("digamma", Sample((r(3, 4, lo=0.2, hi=6.0),)),
+        Sample((r(2, 3, lo=-2.9, hi=-2.1),), name="negative"))
+samples("polygamma", Sample((1, r(3, 4, lo=0.2, hi=6.0))), Sample((2, r(2, 3, lo=0.5, hi=4.0)),
+                                                                 name="n2"),
+        Sample((0, r(3, lo=0.5, hi=3.0)), name="n0"), Sample((3, r(lo=1.0, hi=3.0)), name="n3"))
+samples("mvlgamma", Sample((r(3, 4, lo=1.6, hi=5.0), 2)), Sample((r(3, lo=0.6, hi=4.0), 1),
+                                                                 name="p1"),
+        Sample((r(2, lo=2.2, hi=4.0), 4), name="p4"))
+# (the method's receiver comes first: x.polygamma_(n))
+samples("polygamma_", Sample((r(3, 4, lo=0.2, hi=6.0), 1)),
+        Sample((r(2, 3, lo=0.5, hi=4.0), 2), name="n2"))
