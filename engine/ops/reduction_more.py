@@ -46,7 +46,8 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None):
         shape = input._data.shape
         record(out, "NansumBackward0",
                (lambda g, x: expand_reduced(g, shape, dims, keepdim) * x.isnan().logical_not(),),
-               (input,), (input,))
+               (input,), (input,),
+               jvp=lambda ts: ts[0].masked_fill(input.isnan(), 0).sum(dims, keepdim))
     return out
 
 
@@ -83,7 +84,8 @@ def _cum_extreme(name: str, input, dim):
     if needs_grad(input):
         shape = input._data.shape
         record(values, f"{name.capitalize()}Backward0",
-               (lambda g, i: _cum_extreme_grad(g, i, shape, d),), (input,), (indices,))
+               (lambda g, i: _cum_extreme_grad(g, i, shape, d),), (input,), (indices,),
+               jvp=lambda ts: ts[0] if not shape else ts[0].gather(d, indices))
     return out_t(values, indices)
 
 

@@ -24,7 +24,7 @@ from ..modes import is_grad_enabled, no_grad
 from ..tensor import Tensor
 from .families import inplace_twin, unary
 from .pointwise import _erf, _no_kernel, _quiet
-from .registry import OPS, register
+from .registry import OPS, _called_as, register
 
 _SQRT_PI = math.sqrt(math.pi)
 _LN2 = math.log(2.0)
@@ -53,11 +53,12 @@ def _floating_only(kernel: str, fn):
 
 
 def _smul(t: Tensor, c: float) -> Tensor:
-    """``t * c`` as torch's derivative formulas scale by a C++ double (``mul(Tensor,
-    Scalar)``: ``MulBackward1`` under ``create_graph``)."""
-    out = t * c
-    if out.grad_fn is not None:
-        out.grad_fn._name = "MulBackward1"
+    """``t * c`` as torch's C++ formulas scale by a double (``mul(Tensor, Scalar)``): the
+    node is ``MulBackward1``, and its own backward scales the same way."""
+    with no_grad():
+        out = t * c
+    if t.requires_grad and is_grad_enabled() or FW_ACTIVE[0]:
+        record(out, "MulBackward1", (lambda g: _smul(g, c),), (t,))
     return out
 
 
@@ -463,3 +464,353 @@ def _mvlgamma_(self, p):
 
 _mvlgamma_.__name__ = _mvlgamma_.__qualname__ = "mvlgamma_"
 register("mvlgamma_", _mvlgamma_, doc="In-place version of mvlgamma.", kind="method")
+
+
+# --------------------------------------------------------------------------- Bessel I0, I1
+_BESSEL_SWITCH = 22.0  # below: the power series; above: the asymptotic one
+
+
+def _bessel_series(xp, x, order: int):
+    """``I_order(x)`` (order 0 or 1) by its power series (all terms positive), in Horner's
+    form from the 60th term down."""
+    q = x * x / 4.0
+    total = xp.ones_like(x)
+    for k in range(60, 0, -1):
+        total = 1.0 + total * (q / (k * (k + order)))
+    return total if order == 0 else total * (x / 2.0)
+
+
+def _bessel_asymptotic_scaled(xp, ax, order: int):
+    """``exp(-x) I_order(x)`` for large ``x > 0``: ``(2 pi x)^-1/2 sum_k a_k / x^k``,
+    ``a_k = (-1)^k prod_{j <= k} (4 order^2 - (2j - 1)^2) / (k! 8^k)``."""
+    mu = 4.0 * order * order
+    coef = 1.0
+    total = xp.ones_like(ax)
+    power = xp.ones_like(ax)
+    for k in range(1, 40):
+        coef = coef * -(mu - (2 * k - 1) ** 2) / (k * 8.0)
+        power = power / ax
+        total = total + coef * power
+    return total / xp.sqrt(2.0 * math.pi * ax)
+
+
+def _bessel(xp, x, order: int, scaled: bool):
+    """``I_order(x)``, or ``exp(-|x|) I_order(x)`` when ``scaled`` (float64)."""
+    ax = xp.abs(x)
+    small = ax < _BESSEL_SWITCH
+    xs = xp.where(small, x, 0.0)
+    series = _bessel_series(xp, xs, order)
+    if scaled:
+        series = series * xp.exp(-xp.abs(xs))
+    big = xp.where(small | ~xp.isfinite(ax), _BESSEL_SWITCH, ax)
+    asym = _bessel_asymptotic_scaled(xp, big, order)
+    if not scaled:
+        asym = asym * xp.exp(big)
+    if order == 1:
+        asym = xp.copysign(asym, x)
+    res = xp.where(small, series, asym)
+    if order == 1:
+        res = xp.where(x == 0, 0.0, res)  # +0 for -0. too, as torch's
+    if scaled:
+        res = xp.where(xp.isinf(x), xp.copysign(0.0, x) if order else 0.0, res)
+    else:
+        res = xp.where(xp.isinf(x), np.nan, res)  # (torch's: inf * 0 in its series)
+    return xp.where(xp.isnan(x), np.nan, res)
+
+
+def _i1_rule(g, x, out):
+    # torch's i1_backward: i0(x) - i1(x) / x, 0.5 where |x| <= eps (the limit at 0)
+    return _bessel_rule(g, x, out, lambda s, o: s.i0() - o * s.reciprocal(),
+                        "i1_backward")
+
+
+def _i1e_rule(g, x, out):
+    return _bessel_rule(g, x, out,
+                        lambda s, o: special_i0e(s) - o * (s.sgn() + s.reciprocal()),
+                        "i1e_backward")
+
+
+def _bessel_rule(g, x, out, formula, kernel: str):
+    from .pointwise import where
+
+    if x.dtype.name == "float16":  # torch has no half kernel for these backwards
+        raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
+            kernel=kernel, dtype="Half"))
+    eps = float(np.finfo(x.dtype.np).eps)
+    not_tiny = x.abs() > eps
+    safe = where(not_tiny, x, eps)
+    return g * where(not_tiny, formula(safe, out), 0.5)
+
+
+i0 = unary("i0", _f64(lambda xp, a: _bessel(xp, a, 0, False)),
+           lambda g, x: g * special_i1(x),
+           doc="Elementwise modified Bessel function of the first kind, order 0.")
+special_i0e = unary("special_i0e", _f64(lambda xp, a: _bessel(xp, a, 0, True)),
+                    lambda g, x, out: g * (special_i1e(x) - x.sgn() * out),
+                    save=("input", "out"), kind="function", inplace=False,
+                    node="SpecialI0EBackward0",
+                    doc="Elementwise exponentially scaled Bessel I0: ``exp(-|x|) i0(x)``.")
+special_i1 = unary("special_i1", _f64(lambda xp, a: _bessel(xp, a, 1, False)), _i1_rule,
+                   save=("input", "out"), kind="function", inplace=False,
+                   doc="Elementwise modified Bessel function of the first kind, order 1.")
+special_i1e = unary("special_i1e", _f64(lambda xp, a: _bessel(xp, a, 1, True)), _i1e_rule,
+                    save=("input", "out"), kind="function", inplace=False,
+                    node="SpecialI1EBackward0",
+                    doc="Elementwise exponentially scaled Bessel I1: ``exp(-|x|) i1(x)``.")
+
+
+# --------------------------------------------------------------------------- erfcx, ndtr ...
+def _no_half(kernel: str, fn):
+    """A forward torch has no float16 kernel for (its error)."""
+
+    def run(xp, a):
+        if a.dtype == np.float16:
+            raise _no_kernel(kernel.removesuffix("_cpu"), xp, a.dtype)
+        return fn(xp, a)
+
+    return run
+
+
+def _split(xp, x):
+    """``x = hi + lo`` with ``hi`` of 26 significant bits (``hi * hi`` is exact)."""
+    c = x * 134217729.0
+    hi = c - (c - x)
+    return hi, x - hi
+
+
+def _erfcx(xp, x):
+    """``exp(x^2) erfc(x)``: the continued fraction from 5 on, else erfc times ``exp(x^2)``
+    (x^2 split so that the exponent carries no rounding); ``2 exp(x^2) - erfcx(-x)`` below
+    0, with ``x^2`` rounded there as torch rounds it (its values carry that error, up to
+    ~2 x^2 ulp)."""
+    ax = xp.abs(x)
+    big = xp.where(ax >= 5.0, ax, 5.0)
+    frac = big.copy()
+    for k in range(60, 0, -1):
+        frac = big + (k / 2.0) / frac
+    cf = 1.0 / (_SQRT_PI * frac)
+    small = xp.where(ax < 5.0, ax, 0.0)
+    hi, lo = _split(xp, small)
+    mid = _erfc(xp, small) * xp.exp(hi * hi) * xp.exp(2.0 * hi * lo + lo * lo)
+    pos = xp.where(ax >= 5.0, cf, mid)
+    xn = xp.where(xp.isfinite(x), x, 0.0)
+    res = xp.where(x < 0, 2.0 * xp.exp(xn * xn) - pos, pos)  # (x * x rounded, as torch's)
+    res = xp.where(x == np.inf, 0.0, xp.where(x == -np.inf, np.inf, res))
+    return xp.where(xp.isnan(x), np.nan, res)
+
+
+def _erfcinv(xp, z):
+    """The ``x`` with ``erfc(x) = z`` for ``z`` in (0, 1] (float64): Winitzki's guess, then
+    Halley steps on erfc, in relative terms (so tiny ``z`` keeps its digits)."""
+    w = -xp.log(z * (2.0 - z))
+    a = 0.147
+    b = 2 / (math.pi * a) - w / 2
+    x = xp.sqrt(xp.sqrt(b * b + w / a) - b)
+    log_z = xp.log(z)
+    for _ in range(5):
+        # r = (erfc(x) - z) / erfc'(x), with z e^{x^2} as exp(log z + x^2)
+        r = -(_SQRT_PI / 2.0) * (_erfc(xp, x) / z - 1.0) * xp.exp(log_z + x * x)
+        x = x - r / (1 + x * r)
+    return x
+
+
+def _ndtri(xp, p):
+    """The standard normal quantile: ``sqrt(2) erfinv(2p - 1)`` in the middle (2p - 1 is
+    exact there), ``-sqrt(2) erfcinv(2p)`` from the nearer tail."""
+    central = (p > 0.25) & (p < 0.75)
+    mid = math.sqrt(2.0) * _erfinv(xp, xp.where(central, 2.0 * p - 1.0, 0.0))
+    lower = p < 0.5
+    z = xp.where(lower, 2.0 * p, 2.0 - 2.0 * p)  # in (0, 1]: exact
+    inside = (p > 0) & (p < 1)
+    x = _erfcinv(xp, xp.where(inside, z, 1.0))
+    res = xp.where(lower, -x, x) * math.sqrt(2.0)
+    res = xp.where(p == 0, -np.inf, xp.where(p == 1, np.inf, res))
+    res = xp.where(central, mid, res)
+    return xp.where(inside | (p == 0) | (p == 1), res, np.nan)
+
+
+_SQRT1_2 = math.sqrt(0.5)
+
+
+def _log_ndtr(xp, x):
+    t = x * _SQRT1_2  # (erfc's argument rounded as torch's: its error grows as 2 t^2)
+    low = x < -1.0
+    tl = xp.where(low, t, -1.0)
+    left = xp.log(_erfcx(xp, -tl) / 2.0) - tl * tl
+    right = xp.log1p(-_erfc(xp, xp.where(low, 0.0, t)) / 2.0)
+    return xp.where(low, left, right)
+
+
+def _entr(xp, x):
+    res = -x * xp.log(xp.where(x > 0, x, 1.0))
+    res = xp.where(x == 0, 0.0, xp.where(x < 0, -np.inf, res))
+    return xp.where(xp.isnan(x), np.nan, res)
+
+
+_SQRT_2PI = math.sqrt(2.0 * math.pi)
+special_erfcx = unary("special_erfcx", _no_half("erfcx_cpu", _f64(_erfcx)),
+                      lambda g, x, out: (_smul(x, 2.0) * out - 2.0 / _SQRT_PI) * g,
+                      save=("input", "out"), kind="function", inplace=False,
+                      doc="Elementwise scaled complementary error function "
+                          "``exp(input^2) erfc(input)``.")
+special_ndtri = unary("special_ndtri", _no_half("ndtri_cpu", _f64(_ndtri)),
+                      lambda g, out: _smul(g, _SQRT_2PI) * (out.square() / 2).exp(),
+                      save=("out",), kind="function", inplace=False,
+                      doc="Elementwise inverse of the standard normal CDF.")
+special_log_ndtr = unary("special_log_ndtr", _no_half("log_ndtr_cpu", _f64(_log_ndtr)),
+                         lambda g, x, out: g / _SQRT_2PI * (out + x.pow(2) / 2).neg().exp(),
+                         save=("input", "out"), kind="function", inplace=False,
+                         doc="Elementwise log of the standard normal CDF, accurate in its "
+                             "left tail.")
+special_entr = unary("special_entr", _f64(_entr), lambda g, x: g * (-(1 + x.log())),
+                     kind="function", inplace=False,
+                     doc="Elementwise entropy term ``-x log(x)`` (0 at 0, -inf below).")
+
+
+def special_ndtr(input):
+    """Elementwise standard normal CDF ``(1 + erf(input / sqrt(2))) / 2``."""
+    if not isinstance(input, Tensor):
+        raise errors.EngineTypeError(
+            "special_ndtr(): argument 'input' (position 1) must be Tensor, not "
+            f"{type(input).__name__}")
+    # torch's composite, node for node: mul(Tensor, Scalar), erf, add(Tensor, Scalar), mul
+    half = _renamed(_smul(input, _SQRT1_2).erf() + 1, "AddBackward1")
+    return _smul(half, 0.5)
+
+
+def _renamed(t: Tensor, name: str) -> Tensor:
+    if t.grad_fn is not None:
+        t.grad_fn._name = name
+    return t
+
+
+register("special_ndtr", special_ndtr, kind="function",
+         grad_fns=("MulBackward1",))
+
+
+# --------------------------------------------------------------------------- xlog1py
+def _xlog1py_fwd(xp, x, y):
+    # 0 * log1p(y) is 0 (even for y = -1 or inf), but a NaN y stays NaN
+    return xp.where((x == 0) & ~xp.isnan(y), 0, x * xp.log1p(y))
+
+
+def _xlog1py_grad_self(g, x, y):
+    return special_xlog1py(g, y).masked_fill((x == 0) & (y <= -1), 0.0)
+
+
+def _xlog1py_grad_other(g, x, y):
+    return g * x / (y + 1)
+
+
+def _xlog1py_grad_self_number(g, x, y):
+    out = special_xlog1py(g, y)
+    return out.masked_fill(x == 0, 0.0) if y <= -1 else out
+
+
+def _xlog1py_ops():
+    from .families import binary
+    from .pointwise_extra import _opmath
+
+    fwd = _opmath(_xlog1py_fwd)
+    return tuple(binary("special_xlog1py", fwd, grads, out="float",
+                        node=f"SpecialXlog1PyBackward{i}", doc="", inplace=False, public=False)
+                 for i, grads in enumerate(((_xlog1py_grad_self, _xlog1py_grad_other),
+                                            (None, _xlog1py_grad_other),
+                                            (_xlog1py_grad_self_number, None))))
+
+
+_xlog1py0, _xlog1py1, _xlog1py2 = _xlog1py_ops()
+
+
+def special_xlog1py(input, other):
+    """Elementwise ``input * log1p(other)``, 0 where ``input`` is 0 (unless ``other`` is
+    NaN)."""
+    if isinstance(input, Tensor):
+        return _xlog1py0(input, other) if isinstance(other, Tensor) else \
+            _xlog1py2(input, other)
+    if isinstance(other, Tensor):
+        return _xlog1py1(input, other)
+    from .pointwise import _invalid_combination
+
+    raise _invalid_combination("special_xlog1py", (input, other), (
+        "Tensor input, Tensor other, *, Tensor out = None",
+        "Number self, Tensor other, *, Tensor out = None",
+        "Tensor input, Number other, *, Tensor out = None"))
+
+
+register("special_xlog1py", special_xlog1py, kind="function",
+         grad_fns=("SpecialXlog1PyBackward0", "SpecialXlog1PyBackward1",
+                   "SpecialXlog1PyBackward2"))
+
+
+# --------------------------------------------------------------------------- torch.special
+def _special_round(input, *, decimals=0):
+    """``torch.special.round``: ``round`` whose node is torch's ``RoundBackward1`` (the
+    ``decimals`` overload) even for 0 decimals, and which, as that overload, refuses integer
+    inputs."""
+    if not isinstance(input, Tensor):
+        raise errors.EngineTypeError(
+            "special_round(): argument 'input' (position 1) must be Tensor, not "
+            f"{type(input).__name__}")
+    if decimals == 0 and not input.dtype.is_floating_point:
+        raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
+            kernel="round_vml_cpu",
+            dtype=_scalar_label(input.dtype)))
+    return _renamed(OPS["round"].fn(input, decimals=decimals), "RoundBackward1")
+
+
+def _scalar_label(dt) -> str:
+    from .families import _torch_scalar_name
+
+    return _torch_scalar_name(dt)
+
+
+def _special_softmax(name: str):
+    fn = OPS[name].fn
+
+    def call(input, dim=None, *, dtype=None, **_given):
+        if not isinstance(input, Tensor):
+            raise errors.EngineTypeError(
+                f"special_{name}(): argument 'input' (position 1) must be Tensor, not "
+                f"{type(input).__name__}")
+        if dim is None:
+            raise errors.EngineTypeError(
+                f'special_{name}() missing 1 required positional arguments: "dim"')
+        return fn(input, dim, dtype=dtype, **_given)
+
+    call.__name__ = call.__qualname__ = name
+    call.__doc__ = fn.__doc__
+    return call
+
+
+# torch.special.X -> the table's op it computes (torch.special's own functions name
+# themselves ``special_X`` in their argument errors)
+SPECIAL = {
+    "expit": "sigmoid", "logit": "logit", "xlogy": "xlogy", "xlog1py": "special_xlog1py",
+    "gammaln": "lgamma", "digamma": "digamma", "psi": "digamma", "polygamma": "polygamma",
+    "multigammaln": "mvlgamma", "i0": "i0", "i0e": "special_i0e", "i1": "special_i1",
+    "i1e": "special_i1e", "ndtr": "special_ndtr", "ndtri": "special_ndtri",
+    "log_ndtr": "special_log_ndtr", "erf": "erf", "erfc": "erfc", "erfcx": "special_erfcx",
+    "erfinv": "erfinv", "entr": "special_entr", "sinc": "sinc", "expm1": "expm1",
+    "exp2": "exp2", "log1p": "log1p", "logsumexp": "logsumexp",
+}
+
+
+def _register_special() -> None:
+    for short, target in SPECIAL.items():
+        # torch has no ``torch.special_i0e``: such ops live in the table as special.X only
+        d = OPS.pop(target) if target.startswith("special_") else OPS[target]
+        fn = d.fn if target.startswith("special_") else _called_as(
+            d.fn, target, "special_" + short)
+        register("special." + short, fn, doc=d.doc, differentiable=d.differentiable,
+                 kind="function", grad_fns=d.grad_fns)
+    register("special.round", _called_as(_special_round, "round", "special_round"),
+             doc=OPS["round"].doc, kind="function", grad_fns=("RoundBackward1",))
+    for name in ("softmax", "log_softmax"):
+        d = OPS[name]
+        register("special." + name, _called_as(_special_softmax(name), name,
+                                               "special_" + name),
+                 doc=d.doc, kind="function", grad_fns=d.grad_fns)
+
+
+_register_special()

@@ -55,3 +55,41 @@ samples("mvlgamma", Sample((r(3, 4, lo=1.6, hi=5.0), 2)), Sample((r(3, lo=0.6, h
 # (the method's receiver comes first: x.polygamma_(n))
 samples("polygamma_", Sample((r(3, 4, lo=0.2, hi=6.0), 1)),
         Sample((r(2, 3, lo=0.5, hi=4.0), 2), name="n2"))
+
+# ---- Bessel functions and torch.special's own
+samples("i0", Sample((r(3, 4, lo=-5.0, hi=5.0),)), Sample((r(),), name="0-d"),
+        Sample((r(4, lo=20.0, hi=40.0),), name="large"))
+samples("special.i0e", Sample((r(3, 4, lo=-5.0, hi=5.0),)),
+        Sample((r(4, lo=20.0, hi=40.0),), name="large"))
+samples("special.i1", Sample((r(3, 4, lo=-5.0, hi=5.0),)),
+        Sample((r(4, lo=20.0, hi=40.0),), name="large"))
+samples("special.i1e", Sample((r(3, 4, lo=-5.0, hi=5.0),)),
+        Sample((r(4, lo=-40.0, hi=-20.0),), name="large"))
+samples("special.erfcx", Sample((r(3, 4, lo=-3.0, hi=8.0),)), Sample((r(),), name="0-d"))
+samples("special.ndtr", Sample((r(3, 4, lo=-4.0, hi=4.0),)), Sample((r(),), name="0-d"))
+samples("special.ndtri", Sample((r(3, 4, lo=0.02, hi=0.98),)),
+        Sample((r(lo=0.3, hi=0.7),), name="0-d"))
+samples("special.log_ndtr", Sample((r(3, 4, lo=-6.0, hi=4.0),)),
+        Sample((r(3, lo=-30.0, hi=-10.0),), name="tail"))
+samples("special.entr", Sample((r(3, 4, lo=0.1, hi=3.0),)), Sample((r(lo=0.2, hi=2.0),),
+                                                                  name="0-d"))
+samples("special.xlog1py", Sample((r(3, 4), r(3, 4, lo=-0.5, hi=3.0))),
+        Sample((r(3, 1), r(4, lo=-0.5, hi=3.0)), name="broadcast"),
+        Sample((2.5, r(2, 3, lo=-0.5, hi=3.0)), name="number-self"),
+        Sample((r(2, 3), 1.5), name="number-other"))
+
+
+def _same_samples(alias: str, op: str, **kwargs) -> None:
+    from . import SAMPLES
+
+    samples(alias, *SAMPLES[op])
+
+
+for _short, _op in (("expit", "sigmoid"), ("logit", "logit"), ("xlogy", "xlogy"),
+                    ("gammaln", "lgamma"), ("digamma", "digamma"), ("psi", "digamma"),
+                    ("polygamma", "polygamma"), ("multigammaln", "mvlgamma"), ("i0", "i0"),
+                    ("erf", "erf"), ("erfc", "erfc"), ("erfinv", "erfinv"), ("sinc", "sinc"),
+                    ("expm1", "expm1"), ("exp2", "exp2"), ("log1p", "log1p"),
+                    ("logsumexp", "logsumexp"), ("round", "round"), ("softmax", "softmax"),
+                    ("log_softmax", "log_softmax")):
+    _same_samples("special." + _short, _op)
