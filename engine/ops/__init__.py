@@ -35,6 +35,7 @@ from . import (  # noqa: F401
     order_stats,
     padding,
     pointwise,
+    pointwise_binary,
     pointwise_extra,
     pointwise_inplace,
     pointwise_more,

@@ -93,3 +93,20 @@ for _short, _op in (("expit", "sigmoid"), ("logit", "logit"), ("xlogy", "xlogy")
                     ("logsumexp", "logsumexp"), ("round", "round"), ("softmax", "softmax"),
                     ("log_softmax", "log_softmax")):
     _same_samples("special." + _short, _op)
+
+# ---- engine/ops/pointwise_binary.py
+samples("copysign", Sample((r(3, 4), r(3, 4))), Sample((r(2, 1), r(3)), name="broadcast"),
+        Sample((r(2, 3), -1.5), name="number"))
+samples("float_power", Sample((r(3, 4, lo=0.3, hi=2.0), r(3, 4))),
+        Sample((r(2, 3, lo=0.3, hi=2.0), 2.5), name="number-exponent"),
+        Sample((1.7, r(2, 3)), name="number-base"))
+samples("msort", Sample((r(4, 3),)), Sample((r(5),), name="1-d"), Sample((r(),), name="0-d"))
+samples("heaviside", Sample((np.array([-1.0, 0.0, 2.0, 0.0]), r(4))),
+        Sample((r(2, 3), r(3)), name="broadcast"))
+samples("gcd", Sample((np.array([[4, 6, -9], [0, 7, 12]]), np.array([6, -4, 3]))))
+samples("lcm", Sample((np.array([[4, 6, -9], [0, 7, 12]]), np.array([6, -4, 3]))))
+for _name in ("isposinf", "isneginf", "isreal"):
+    samples(_name, Sample((r(3, 4),)), Sample((r(),), name="0-d"))
+# (integer in-place targets: the in-place specs drawn from gcd's would want a float target)
+samples("gcd_", Sample((np.array([[4, 6, -9], [0, 7, 12]]), np.array([6, -4, 3]))))
+samples("lcm_", Sample((np.array([[4, 6, -9], [0, 7, 12]]), np.array([6, -4, 3]))))
