@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .. import errors
@@ -206,3 +208,127 @@ def _logcumsumexp_grad(g: Tensor, x: Tensor, out: Tensor, d: int) -> Tensor:
     pos = where(g > 0, log_abs, lowest)
     neg = where(g < 0, log_abs, lowest)
     return (reverse(pos - out) + x).exp() - (reverse(neg - out) + x).exp()
+
+
+# --------------------------------------------------------------------------- var_mean, std_mean
+def _moments_mean(name: str, input, dim, unbiased, keepdim, correction, take_root: bool):
+    from .reduction import _moments_args, _std_grad, _var_forward, _var_grad
+
+    if not input.dtype.is_floating_point:
+        raise errors.EngineRuntimeError(
+            f"{name} only support floating point and complex dtypes")
+    dims, correction = _moments_args(name, input, dim, unbiased, correction)
+    res, dof = _var_forward(name, input, dims, correction, keepdim)
+    xp = input.device.xp
+    if take_root:
+        res = xp.sqrt(res)
+    spread = _wrap(xp.asarray(res).astype(input.dtype.np, copy=False), input.dtype,
+                   input.device)
+    with _quiet(xp):
+        count = 1
+        for d in dims:
+            count *= input._data.shape[d]
+        data = input._data.astype(_acc(input.dtype))
+        m = data.sum(axis=dims, keepdims=keepdim)
+        m = m / count if count else m * xp.nan
+        if count and bool(xp.isinf(data).any()):  # torch's running (Welford) mean there
+            m = xp.where(xp.isinf(data).any(axis=dims, keepdims=keepdim),
+                         _welford_mean(xp, data, dims, keepdim), m)
+    mean = _wrap(xp.asarray(m).astype(input.dtype.np, copy=False), input.dtype, input.device)
+    if needs_grad(input):
+        shape = input._data.shape
+
+        def rule(grads, needs, x, out):
+            g_spread, g_mean = grads
+            total = None
+            if g_spread is not None:
+                total = _std_grad(g_spread, x, out, dims, keepdim, dof) if take_root else \
+                    _var_grad(g_spread, x, dims, keepdim, dof)
+            if g_mean is not None:
+                part = expand_reduced(g_mean / max(count, 1), shape, dims, keepdim)
+                total = part if total is None else total + part
+            return (total,)
+
+        def jvp(ts):
+            # the spread's tangent reads the primal (it requires grad, as torch's); the mean's
+            # is the mean of the tangent (it does not)
+            t = ts[0]
+            d_var = ((input - input.mean(dims, keepdim=True)) * t).sum(dims, keepdim) * \
+                (2 / dof if dof else math.inf)
+            d_spread = d_var / (2 * spread) if take_root else d_var
+            return d_spread, t.mean(dims, keepdim)
+
+        record((spread, mean), "StdMeanBackward0" if take_root else "VarMeanBackward0", rule,
+               (input,), (input, OUTPUT), per_input=False, jvp=jvp)
+    return spread, mean
+
+
+def _welford_mean(xp, data, dims: tuple, keepdim: bool):
+    """The mean as torch's var_mean runs it, ``m += (x - m) / n`` element by element (so an
+    infinity followed by anything but itself gives NaN)."""
+    keep = [d for d in range(data.ndim) if d not in dims]
+    moved = xp.transpose(data, keep + list(dims))
+    flat = moved.reshape(moved.shape[:len(keep)] + (-1,))
+    m = xp.zeros(flat.shape[:-1], dtype=data.dtype)
+    for n in range(flat.shape[-1]):
+        m = m + (flat[..., n] - m) / (n + 1)
+    if keepdim:
+        m = m.reshape(tuple(1 if d in dims else s for d, s in enumerate(data.shape)))
+    return m
+
+
+@op(kind="function", grad_fns=("VarMeanBackward0",))
+def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """``(var, mean)`` along ``dim`` (all by default); ``correction`` as for ``var``."""
+    return _moments_mean("var_mean", input, dim, unbiased, keepdim, correction, False)
+
+
+@op(kind="function", grad_fns=("StdMeanBackward0",))
+def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """``(std, mean)`` along ``dim`` (all by default); ``correction`` as for ``std``."""
+    return _moments_mean("std_mean", input, dim, unbiased, keepdim, correction, True)
+
+
+# --------------------------------------------------------------------------- aminmax
+return_types.aminmax = _return_type("aminmax", ("min", "max"))
+
+
+@op(grad_fns=("AminmaxBackward0",))
+def aminmax(input, *, dim=None, keepdim=False):
+    """``(min, max)`` of all elements or along ``dim``; each gradient split evenly over its
+    ties."""
+    from .reduction import _first_of_ties
+
+    xp = input.device.xp
+    a = input._data
+    if dim is None:
+        if a.size == 0:
+            raise errors.EngineRuntimeError(
+                "aminmax(): cannot compute aminmax over an empty dimension as the operation "
+                "has no identity.")
+        dims = tuple(range(a.ndim))
+        if keepdim is False:
+            pass
+    else:
+        d = norm_dim(_int_dim("aminmax", dim), a.ndim)
+        dims = (d,) if a.ndim else ()
+        if a.ndim and a.shape[d] == 0:
+            raise errors.EngineIndexError(
+                "aminmax(): Expected reduction dim " + str(d) + " to have non-zero size.")
+    lo = _first_of_ties(lambda arr, **k: arr.min(**k))(a, axis=dims, keepdims=keepdim, xp=xp)
+    hi = _first_of_ties(lambda arr, **k: arr.max(**k))(a, axis=dims, keepdims=keepdim, xp=xp)
+    mn = _wrap(xp.asarray(lo), input.dtype, input.device)
+    mx = _wrap(xp.asarray(hi), input.dtype, input.device)
+    if needs_grad(input):
+        from .reduction import _spread_grad
+
+        def rule(grads, needs, x, lo_t, hi_t):
+            total = None
+            for g, out in zip(grads, (lo_t, hi_t), strict=True):
+                if g is not None:
+                    part = _spread_grad(g, x, out, dims, keepdim)
+                    total = part if total is None else total + part
+            return (total,)
+
+        record((mn, mx), "AminmaxBackward0", rule, (input,), (input, mn, mx), per_input=False)
+    return return_types.aminmax(mn, mx)

@@ -110,3 +110,11 @@ for _name in ("isposinf", "isneginf", "isreal"):
 # (integer in-place targets: the in-place specs drawn from gcd's would want a float target)
 samples("gcd_", Sample((np.array([[4, 6, -9], [0, 7, 12]]), np.array([6, -4, 3]))))
 samples("lcm_", Sample((np.array([[4, 6, -9], [0, 7, 12]]), np.array([6, -4, 3]))))
+samples("var_mean", Sample((r(3, 4),)), Sample((r(3, 4), 1), name="dim"),
+        Sample((r(2, 3, 2), (0, 2)), {"keepdim": True, "correction": 0},
+               name="dims-correction"))
+samples("std_mean", Sample((r(3, 4),)), Sample((r(3, 4), 1), name="dim"),
+        Sample((r(2, 3, 2), (0, 2)), {"keepdim": True, "correction": 0},
+               name="dims-correction"))
+samples("aminmax", Sample((r(3, 4),)), Sample((r(3, 4),), {"dim": 1}, name="dim"),
+        Sample((r(2, 3),), {"dim": 0, "keepdim": True}, name="keepdim"))
