@@ -35,15 +35,19 @@ from . import (  # noqa: F401
     order_stats,
     padding,
     pointwise,
+    pointwise_binary,
     pointwise_extra,
+    pointwise_inplace,
     pointwise_more,
     pooling,
     reduction,
+    reduction_more,
     samplers,
     sampling,
     searching,
     shape,
     shape_extra,
+    special,
     stacking,
     tensor_methods,
 )
@@ -116,6 +120,7 @@ def _install_tensor_api() -> None:
     Tensor.mT = property(shape.matrix_T)
 
 
+pointwise_inplace.alias_twins()  # after every module: aliases registered anywhere
 _install_tensor_api()
 numpy_names.accept_numpy_names(OPS)  # after the Tensor methods: those stay the plain functions
 
