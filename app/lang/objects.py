@@ -641,16 +641,22 @@ def call_op(rs: RunState, name: str, fn: Any, args: tuple | list, kwargs: dict) 
     return admit(out)
 
 
+def library_error(rs: RunState, f: Any, exc: Exception) -> Exception:
+    """What a program sees of ``exc``, raised by the library callable ``f``."""
+    if isinstance(exc, LangError):
+        return exc
+    name = getattr(f, "__name__", None) if isinstance(f, (types.FunctionType,
+                                                          types.MethodType, type)) else None
+    return convert_exception(exc, name, rs.limits)
+
+
 def call_library(rs: RunState, f: Any, args: tuple | list, kwargs: dict) -> Any:
     try:
         out = f(*args, **kwargs) if kwargs else f(*args)
     except LangError:
         raise
     except Exception as exc:
-        name = getattr(f, "__name__", None) if isinstance(f, (types.FunctionType,
-                                                              types.MethodType, type)) \
-            else None
-        raise convert_exception(exc, name, rs.limits) from None
+        raise library_error(rs, f, exc) from None
     if type(out) is Tensor:
         rs.alloc += out._data.nbytes
         if rs.alloc > rs.alloc_budget:
