@@ -34,6 +34,7 @@ from .objects import (
     library_error,
     library_method,
     numpy_aliases,
+    special_method_call,
     super_attr,
     super_function,
     tensor_method,
@@ -719,6 +720,18 @@ def method_call(name: str, receiver: Closure, arguments: Arguments,
     positional, keywords = arguments.positional, arguments.keywords
     if name in READ_DUNDERS:  # `self.__class__(...)`
         return value_call(lambda fr: dunder_attr(fr.rs, receiver(fr), name), arguments)
+    if name[:2] == "__" and name != "__init__":  # `self.__getitem__(k)`: a program's own
+        def run_special(fr: Frame) -> Any:
+            obj = receiver(fr)
+            values = positional(fr)
+            named = keywords(fr) if keywords is not None else _EMPTY
+            rs = fr.rs
+            rs.steps += 1
+            if rs.steps >= rs.next_check:
+                rs.check()
+            return special_method_call(rs, obj, name, values, named)
+
+        return run_special
     tensor_fn = tensor_method(name)
     one = arguments.closures[0] if arguments.simple and arguments.count == 1 else None
     one_name = arguments.names[0] if one is not None else None
