@@ -248,3 +248,31 @@ INTEGER_TARGETS.update({
 @pytest.mark.parametrize("name", list(INTEGER_TARGETS))
 def test_integer_targets_of_values_that_require_grad_as_torch(name):
     _same(INTEGER_TARGETS[name])
+
+
+# ----------------------------------------------------------------- 5. median ties at +0/-0
+# torch's median()/nanmedian() of all elements is libstdc++'s nth_element (NaN last for
+# nanmedian) on a copy: which zero it leaves at the median follows that algorithm's moves
+_ZEROS = ([-0.0, -0.0, 0.0, 0.0], [0.0, 0.0, -0.0, -0.0], [_NAN, 0.0, -0.0],
+          [-0.0, _NAN, 0.0, -0.0], [1.0, -0.0, 0.0, 2.0], [0.0, -0.0, 0.0, -0.0, 1.0, -1.0],
+          [-0.0, 0.0] * 9 + [2.0, _NAN, -1.0], [0.0, -0.0, -0.0, 0.0, _NAN, 0.0, 1.0] * 5)
+MEDIANS = {
+    f"{fn} {dt} {i}": (lambda T, fn=fn, dt=dt, v=v: [
+        getattr(T, fn)(T.tensor(v, dtype=getattr(T, dt))),
+        getattr(T, fn)(T.tensor(v, dtype=getattr(T, dt)), 0)])
+    for fn in ("median", "nanmedian") for dt in ("float32", "float64")
+    for i, v in enumerate(_ZEROS)}
+
+
+@pytest.mark.parametrize("name", list(MEDIANS))
+def test_median_zero_ties_as_torch(name):
+    _same(MEDIANS[name])
+
+
+def test_median_zero_ties_on_random_inputs():
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        vals = rng.choice([0.0, -0.0, 1.0, -1.0, _NAN], size=int(rng.integers(1, 60)),
+                          p=[0.35, 0.35, 0.1, 0.1, 0.1]).tolist()
+        for fn in ("median", "nanmedian"):
+            _same(lambda T, fn=fn, vals=vals: getattr(T, fn)(T.tensor(vals, dtype=T.float64)))
