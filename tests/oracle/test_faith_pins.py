@@ -276,3 +276,36 @@ def test_median_zero_ties_on_random_inputs():
                           p=[0.35, 0.35, 0.1, 0.1, 0.1]).tolist()
         for fn in ("median", "nanmedian"):
             _same(lambda T, fn=fn, vals=vals: getattr(T, fn)(T.tensor(vals, dtype=T.float64)))
+
+
+# ----------------------------------------------------------------- 8. nodes of the losses
+def _chain(t, depth=6):
+    """The grad_fn names along the first input of each node (what next_functions shows)."""
+    out, fn = [], t.grad_fn
+    while fn is not None and len(out) < depth:
+        out.append(fn.name().replace("torch::autograd::", ""))
+        nxt = [f for f, _ in fn.next_functions if f is not None and
+               "AccumulateGrad" not in f.name()]
+        fn = nxt[0] if nxt else None
+    return out
+
+
+def _logits(T):
+    return T.tensor([[0.5, -1.0, 2.0, 0.0]] * 3, requires_grad=True) * 0.5
+
+
+CHAINS = {
+    "cross_entropy label_smoothing (mul by a double: MulBackward1)": lambda T: _chain(
+        T.nn.functional.cross_entropy(_logits(T), T.tensor([0, 1, 2]), label_smoothing=0.1)),
+    "cross_entropy label_smoothing, sum": lambda T: _chain(T.nn.functional.cross_entropy(
+        _logits(T), T.tensor([0, 1, 2]), reduction="sum", label_smoothing=0.3)),
+    "cross_entropy label_smoothing, weight, none": lambda T: _chain(
+        T.nn.functional.cross_entropy(_logits(T), T.tensor([0, 1, 2]), weight=T.ones(4),
+                                      reduction="none", label_smoothing=0.3)),
+    "rms_norm": lambda T: _chain(T.nn.functional.rms_norm(_logits(T), (4,))),
+}
+
+
+@pytest.mark.parametrize("name", list(CHAINS))
+def test_loss_node_chains_as_torch(name):
+    _same(CHAINS[name])
