@@ -303,6 +303,8 @@ CHAINS = {
         T.nn.functional.cross_entropy(_logits(T), T.tensor([0, 1, 2]), weight=T.ones(4),
                                       reduction="none", label_smoothing=0.3)),
     "rms_norm": lambda T: _chain(T.nn.functional.rms_norm(_logits(T), (4,))),
+    "margin_ranking_loss (add of a double: AddBackward1)": lambda T: _chain(
+        T.nn.functional.margin_ranking_loss(_logits(T)[0], T.ones(4), T.ones(4), margin=0.5)),
 }
 
 
