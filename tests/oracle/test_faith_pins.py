@@ -311,3 +311,29 @@ CHAINS = {
 @pytest.mark.parametrize("name", list(CHAINS))
 def test_loss_node_chains_as_torch(name):
     _same(CHAINS[name])
+
+
+# ----------------------------------------------------------------- 7. fold/unfold on bool
+def _bools(shape, seed):
+    return (np.random.default_rng(seed).random(shape) > 0.6).tolist()
+
+
+FOLDS = {
+    "unfold bool": lambda T: T.nn.functional.unfold(T.tensor(_bools((1, 2, 5, 4), 0)), 2,
+                                                     dilation=2, padding=1, stride=1),
+    "unfold bool unbatched": lambda T: T.nn.functional.unfold(T.tensor(_bools((2, 3, 3), 1)),
+                                                               2, padding=1),
+    "fold bool (overlaps or)": lambda T: T.nn.functional.fold(T.tensor(_bools((1, 8, 9), 2)),
+                                                               (4, 4), 2),
+    "fold bool padded, unbatched": lambda T: T.nn.functional.fold(
+        T.tensor(_bools((8, 4), 3)), (3, 3), 2, padding=1),
+    "unfold int64 (refused)": lambda T: T.nn.functional.unfold(T.ones(1, 1, 3, 3,
+                                                                      dtype=T.int64), 2),
+    "fold int32 (refused)": lambda T: T.nn.functional.fold(T.ones(1, 4, 4, dtype=T.int32),
+                                                            (3, 3), 2),
+}
+
+
+@pytest.mark.parametrize("name", list(FOLDS))
+def test_fold_and_unfold_of_bool_as_torch(name):
+    _same(FOLDS[name])
