@@ -1983,7 +1983,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
 
 
 @op(kind="function", grad_fns=("NllLossBackward0", "NllLoss2DBackward0", "DivBackward1",
-                               "NegBackward0", "AddBackward0"))
+                               "NegBackward0", "AddBackward0", "MulBackward1"))
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
                   reduction="mean", label_smoothing=0.0):
     """Cross-entropy of logits ``input`` (classes on dim 1) against class indices or class
@@ -2041,5 +2041,13 @@ def _cross_entropy_smoothed(input, target, weight, ignore_index, reduction, labe
             smooth = smooth.sum() / float(weight._data[tc].sum())
     elif reduction == "sum":
         smooth = smooth.sum()
-    return nll * (1 - label_smoothing) + smooth * (label_smoothing / c)
+    # torch's C++ multiplies by doubles: mul(Tensor, Scalar), MulBackward1
+    return _scalar_mul(nll, 1 - label_smoothing) + _scalar_mul(smooth, label_smoothing / c)
+
+
+def _scalar_mul(t: Tensor, s: float) -> Tensor:
+    out = t * s
+    if out.grad_fn is not None and out.grad_fn is not t.grad_fn:
+        out.grad_fn._name = "MulBackward1"
+    return out
 
