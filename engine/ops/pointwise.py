@@ -17,6 +17,7 @@ import numpy as np
 from .. import errors
 from .._fperr import ignore as ignore_fp
 from .._fperr import restore as restore_fp
+from .._parallel import MIN_ELEMENTS as _MIN_ELEMENTS
 from .._parallel import is_numpy, times_ufunc
 from ..autograd import needs_grad, record
 from ..autograd.engine import borrow, grad_node, zero_gradient
@@ -169,9 +170,22 @@ def _times_other(g: Tensor, other) -> Tensor:
     return g * other
 
 
+def _times_number(g: Tensor, n) -> Tensor:
+    """A product's gradient rule for a Python number operand, ``g * n``. In a plain backward
+    (grad mode off, no forward-AD level or vmap) with ``g`` a floating NumPy array below the
+    threaded size, that is exactly what ``mul``'s fast path computes (one ``numpy.multiply``,
+    the result in ``g``'s dtype), without the op's dispatch."""
+    d = g._data
+    if type(d) is np.ndarray and not FW_ACTIVE[0] and not _grad_enabled.get() and \
+            g.dtype.is_floating_point and d.size < _MIN_ELEMENTS and \
+            (type(n) is float or type(n) is int):
+        return _wrap(np.multiply(d, n), g.dtype, g.device)
+    return g * n
+
+
 mul = binary("mul", lambda xp, a, b: xp.multiply(a, b),
-             (lambda g, a, b: _times_other(g, b) if type(b) is Tensor else g * b,
-              lambda g, a, b: _times_other(g, a) if type(a) is Tensor else g * a),
+             (lambda g, a, b: _times_other(g, b) if type(b) is Tensor else _times_number(g, b),
+              lambda g, a, b: _times_other(g, a) if type(a) is Tensor else _times_number(g, a)),
              save="cross", doc="Elementwise product (broadcasting).", aliases=("multiply",),
              ufunc="multiply")
 

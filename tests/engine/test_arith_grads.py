@@ -164,3 +164,33 @@ def test_guards_fall_back_to_the_ops(monkeypatch):
     # grad mode on (a graph could be recorded): the ops
     rule(engine.tensor([1.0]), engine.tensor([2.0]))
     assert calls == [1]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_product_by_a_number_backward_is_the_op(dtype):
+    """``mul``'s gradient for a Python number operand on the array (``_times_number``) is the
+    op's own result: dtype, shape and bits; 0-d, views and zero strides included."""
+    from engine.ops.pointwise import _times_number
+
+    for shape in ((), (0,), (7,), (3, 4)):
+        g0 = _values(dtype, shape) * dtype(-1.25)
+        for g in (engine.tensor(g0), engine.tensor(g0).T if len(shape) == 2 else None,
+                  engine.tensor(np.ones((), dtype=dtype)).expand(5)):
+            if g is None:
+                continue
+            for n in (2, 1.01, -0.5, 0, float("nan"), 1e300, -(2**70)):
+                with engine.no_grad():
+                    got, want = _times_number(g, n), g * n
+                assert type(got._data) is np.ndarray
+                assert got.dtype is want.dtype and _same(got._data, want._data), (shape, n)
+    x = engine.tensor(_values(dtype, (4,)), requires_grad=True)
+    (x * 3.5 * 2).sum().backward()
+    assert x.grad.dtype is x.dtype and np.all(x.grad.numpy() == dtype(7.0))
+
+
+def test_product_by_a_number_backward_records_under_create_graph():
+    x = engine.tensor([0.5, 2.0], requires_grad=True)
+    (g,) = engine.autograd.grad((x * x * 3.0).sum(), x, create_graph=True)
+    assert g.grad_fn is not None
+    (gg,) = engine.autograd.grad(g.sum(), x)
+    assert np.array_equal(gg.numpy(), [6.0, 6.0])
