@@ -34,9 +34,9 @@ LIMITS = {"pt_11_jacobians_hessians": Limits(timeout_s=600)}
 NAMES = sorted(p.name.removesuffix(".py.txt") for p in PROGRAMS.glob("*.py.txt"))
 
 
-def test_there_are_the_41_programs():
-    assert len(NAMES) == 41
-    assert sum(n.startswith("d2l_") for n in NAMES) == 18
+def test_there_are_the_42_programs():
+    assert len(NAMES) == 42
+    assert sum(n.startswith("d2l_") for n in NAMES) == 19
     assert sum(n.startswith("km_") for n in NAMES) == 7
 
 
