@@ -25,10 +25,6 @@ from .published import PROGRAMS, cells_of, run_ours, run_torch, same_lines
 pytest.importorskip("engine.nn")
 
 ENGINE_DIFFERENCES = {
-    "pt_18_nlp_lstm_tagger": "torch runs a float32 nn.LSTM layer as oneDNN's fused kernel: its "
-    "output is one MkldnnRnnLayerBackward0 node (edges to the input and the four weights, h_n "
-    "and c_n its outputs 1 and 2); the engine composes the layer from table ops, so the "
-    "printed output says grad_fn=<StackBackward0> (values and gradients agree)",
 }
 #: RMSprop at lr=1e-3 ends oscillating by about lr around the optimum: float32 summation-order
 #: noise (NumPy's and torch's sums) sets the phase, so late values agree only to that size.
