@@ -273,19 +273,25 @@ def _onednn_lstm_layer(args: tuple, reverse: bool) -> tuple:
     """One LSTM layer (one direction) as torch records it on the CPU in float32: ONE
     ``MkldnnRnnLayerBackward0`` node over (input, w_ih, w_hh, b_ih, b_hh, h0, c0) with the
     outputs (output, h, c), saving its output (modifying it in place breaks backward, as in
-    torch). Forward runs without a graph; backward runs the cells again with one (so
-    ``create_graph`` differentiates through it)."""
-    with set_grad_enabled(False):
-        out, hy, cy = _lstm_cells(*args, reverse)
+    torch). The cells' own graph is built on detached copies of the inputs and kept inside the
+    node: a plain backward runs through it; under ``create_graph`` the node runs the cells
+    again from the real inputs, so higher orders see every dependence."""
+    with set_grad_enabled(True):
+        inner = tuple(t.detach().requires_grad_() if type(t) is Tensor and t.requires_grad
+                      else t for t in args)
+        kept = _lstm_cells(*inner, reverse)
+    out, hy, cy = (t.detach() for t in kept)
 
     def rule(grads, needs, out_saved, *saved):
-        outer = is_grad_enabled()
+        outer = is_grad_enabled()  # create_graph
         with set_grad_enabled(True):
-            # each input through an alias of its own, as grad_node does: the gradient of one
-            # slot must not take the paths through another
-            slots = tuple(t.view_as(t) if n else t for t, n in zip(saved, needs, strict=True))
+            if outer:  # each input through an alias of its own, as grad_node does
+                slots = tuple(t.view_as(t) if n else t
+                              for t, n in zip(saved, needs, strict=True))
+                again = _lstm_cells(*slots, reverse)
+            else:
+                slots, again = inner, kept
             targets = [t for t, n in zip(slots, needs, strict=True) if n]
-            again = _lstm_cells(*slots, reverse)
             got = iter(run_backward(list(again), list(grads), True, outer, inputs=targets,
                                     accumulate=False, allow_unused=True))
         return tuple(next(got) if n else None for n in needs)
