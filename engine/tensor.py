@@ -251,6 +251,10 @@ class Tensor:
             raise errors.EngineTypeError("iteration over a 0-d tensor")
         return iter(self.unbind(0))
 
+    def __reversed__(self) -> Tensor:
+        """torch's: the tensor flipped along dim 0 (a 0-d tensor itself), not an iterator."""
+        return self if self._data.ndim == 0 else self.flip(0)
+
     def __hash__(self) -> int:
         return id(self)
 

@@ -313,7 +313,9 @@ def _filter(rs: RunState, fn: Any, iterable: Any) -> LangIterator:
     return LangIterator("filter", items())
 
 
-def _reversed(rs: RunState, seq: Any) -> LangIterator:
+def _reversed(rs: RunState, seq: Any) -> Any:
+    if isinstance(seq, engine.Tensor):
+        return py.reversed(seq)  # torch's Tensor.__reversed__: a flipped tensor
     if isinstance(seq, (list, tuple, str, range)):
         return LangIterator("reversed", py.reversed(seq))
     if isinstance(seq, dict):

@@ -138,11 +138,51 @@ def _float(value: float) -> Any:
     return {"float": value} if value == int(value) else value
 
 
+def _local_roots(node: ast.FunctionDef | ast.Lambda) -> frozenset[str]:
+    """The library roots a function binds in its own scope (parameters, assignment and loop
+    targets, ``with ... as``, ``except ... as``, nested definitions), less those it declares
+    ``global``: Python makes such a name local to the whole function. (An import of a root
+    still names the library, as everywhere.)"""
+    a = node.args
+    bound = {arg.arg for arg in (*a.posonlyargs, *a.args, *a.kwonlyargs, a.vararg, a.kwarg)
+             if arg is not None}
+    declared: set[str] = set()
+    todo: list[ast.AST] = list(node.body) if isinstance(node, ast.FunctionDef) else [node.body]
+    while todo:
+        n = todo.pop()
+        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(n.name)
+            todo.extend(n.decorator_list)
+            continue  # their bodies are scopes of their own
+        if isinstance(n, (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp,
+                          ast.GeneratorExp)):
+            continue
+        if isinstance(n, ast.Name) and isinstance(n.ctx, (ast.Store, ast.Del)):
+            bound.add(n.id)
+        elif isinstance(n, ast.ExceptHandler) and n.name:
+            bound.add(n.name)
+        elif isinstance(n, ast.Global):
+            declared.update(n.names)
+        elif isinstance(n, ast.NamedExpr):
+            bound.add(n.target.id)
+        todo.extend(ast.iter_child_nodes(n))
+    return frozenset((bound - declared) & LIB_ROOTS)
+
+
 class SourceCompiler:
     """Walks a parsed module and emits the JSON form plus a statement → (line, col) map."""
 
     def __init__(self) -> None:
         self.positions: dict[str, tuple[int, int]] = {}
+        #: Library roots that the function being compiled (or one around it) binds as its own
+        #: local, as d2l's LSTM binds ``F`` to its forget gate: there, and in the functions
+        #: nested in it, the name is that variable, as in Python.
+        self.shadowed: frozenset[str] = frozenset()
+
+    def lib_path(self, node: ast.AST) -> str | None:
+        """:func:`library_path`, unless its root is a local variable here."""
+        path = library_path(node)
+        return None if path is None or path.split(".", 1)[0] in self.shadowed else path
 
     # ------------------------------------------------------------------ statements
 
@@ -304,7 +344,7 @@ class SourceCompiler:
         ctx = item.context_expr
         if isinstance(ctx, ast.Call) and not ctx.args and not ctx.keywords \
                 and item.optional_vars is None:
-            path = library_path(ctx.func)
+            path = self.lib_path(ctx.func)
             mode = path.rsplit(".", 1)[-1] if path else None
             if path in ("torch.no_grad", "torch.enable_grad"):
                 return mode
@@ -362,11 +402,19 @@ class SourceCompiler:
                         if ctx.get("cls") else f"dunder names are not allowed: {node.name!r}")
         else:
             name = self.bind_name(node, node.name)
-        out: dict[str, Any] = {"def": name, **self.parameters(node.args)}
+        outer = self.shadowed
+        inner = outer | _local_roots(node)
         if node.decorator_list:
-            out["decorators"] = [self.expr(d) for d in node.decorator_list]
-        out["body"] = self.block(node.body, f"{sub}/body",
-                                 {"loop": False, "func": True, "cls": False})
+            decorators = [self.expr(d) for d in node.decorator_list]
+        self.shadowed = inner
+        try:
+            out: dict[str, Any] = {"def": name, **self.parameters(node.args, outer)}
+            if node.decorator_list:
+                out["decorators"] = decorators
+            out["body"] = self.block(node.body, f"{sub}/body",
+                                     {"loop": False, "func": True, "cls": False})
+        finally:
+            self.shadowed = outer
         return [out]
 
     def stmt_ClassDef(self, node: ast.ClassDef, sub: str, ctx: dict) -> list[dict]:
@@ -382,7 +430,18 @@ class SourceCompiler:
                                  {"loop": False, "func": False, "cls": True})
         return [out]
 
-    def parameters(self, a: ast.arguments) -> dict[str, Any]:
+    def parameters(self, a: ast.arguments, outer: frozenset[str] = frozenset()) -> dict[str, Any]:
+        """The parameters (bound in the function's scope, ``self.shadowed``); their defaults
+        are evaluated where the function is defined (``outer``'s shadowed roots)."""
+        inner = self.shadowed
+
+        def default(node: ast.expr) -> Any:
+            self.shadowed = outer
+            try:
+                return self.expr(node)
+            finally:
+                self.shadowed = inner
+
         if a.posonlyargs:
             raise _fail(a.posonlyargs[0], "positional-only parameters ('/') are not "
                                           "supported")
@@ -395,16 +454,16 @@ class SourceCompiler:
         first_default = len(a.args) - len(a.defaults)
         for i, arg in enumerate(a.args):
             name = self.bind_name(arg, arg.arg)
-            params.append({"name": name, "default": self.expr(a.defaults[i - first_default])}
+            params.append({"name": name, "default": default(a.defaults[i - first_default])}
                           if i >= first_default else name)
         out: dict[str, Any] = {"params": params}
         if a.vararg is not None:
             out["vararg"] = self.bind_name(a.vararg, a.vararg.arg)
         if a.kwonlyargs:
             out["kwonly"] = [
-                self.bind_name(arg, arg.arg) if default is None else
-                {"name": self.bind_name(arg, arg.arg), "default": self.expr(default)}
-                for arg, default in zip(a.kwonlyargs, a.kw_defaults, strict=True)]
+                self.bind_name(arg, arg.arg) if value is None else
+                {"name": self.bind_name(arg, arg.arg), "default": default(value)}
+                for arg, value in zip(a.kwonlyargs, a.kw_defaults, strict=True)]
         if a.kwarg is not None:
             out["kwarg"] = self.bind_name(a.kwarg, a.kwarg.arg)
         return out
@@ -413,7 +472,7 @@ class SourceCompiler:
 
     def bind_name(self, node: ast.AST, name: str) -> str:
         _check_name(node, name)
-        if name in LIB_ROOTS:
+        if name in LIB_ROOTS and name not in self.shadowed:
             raise _fail(node, f"{name!r} names a library module and cannot be rebound")
         return name
 
@@ -477,12 +536,12 @@ class SourceCompiler:
         if node.id == "__name__":  # `if __name__ == "__main__":` in a pasted script
             return "__main__"
         name = _check_name(node, node.id)
-        if name in LIB_ROOTS:
+        if name in LIB_ROOTS and name not in self.shadowed:
             return {"lib": name}
         return {"var": name}  # `input`, `id` ... are fine as a program's own variables
 
     def expr_Attribute(self, node: ast.Attribute) -> Any:
-        path = library_path(node)
+        path = self.lib_path(node)
         if path is not None:
             return {"lib": path}
         return {"attr": self.attr_name(node, node.attr), "of": self.expr(node.value)}
@@ -520,10 +579,10 @@ class SourceCompiler:
                             name in READING_BUILTINS and attr.value in READ_DUNDERS):
                     raise _fail(attr, f"dunder attributes are not allowed: {attr.value!r}")
             callee: Any = {"var": name} if name in OPERATOR_NAMES else \
-                name if name not in LIB_ROOTS else {"lib": name}
+                name if name not in LIB_ROOTS or name in self.shadowed else {"lib": name}
             return {"call": callee, **self.arguments(node)}
         if isinstance(func, ast.Attribute):
-            path = library_path(func)
+            path = self.lib_path(func)
             if path is not None:
                 return {"call": path, **self.arguments(node)}
             name = self.attr_name(func, func.attr, call=True)
@@ -591,9 +650,14 @@ class SourceCompiler:
                          for k, v in zip(node.keys, node.values, strict=True)]}
 
     def expr_Lambda(self, node: ast.Lambda) -> Any:
-        params = self.parameters(node.args)
-        out: dict[str, Any] = {"lambda": params.pop("params"), **params}
-        out["body"] = self.expr(node.body)
+        outer = self.shadowed
+        self.shadowed = outer | _local_roots(node)
+        try:
+            params = self.parameters(node.args, outer)
+            out: dict[str, Any] = {"lambda": params.pop("params"), **params}
+            out["body"] = self.expr(node.body)
+        finally:
+            self.shadowed = outer
         return out
 
     def generators(self, gens: list[ast.comprehension]) -> list:

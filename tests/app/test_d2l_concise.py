@@ -40,6 +40,7 @@ class Twin:
     def __init__(self, client, inputs: dict[str, np.ndarray]):
         self.client = client
         self.sid = client.post("/v1/sessions", json={"seed": 0}).json()["id"]
+        torch.manual_seed(0)  # torch's side draws (a DataLoader's shuffle) the same every run
         self.inputs = {name: wire(value) for name, value in inputs.items()}
         self.namespace = {"__name__": "__main__",
                           **{name: torch.from_numpy(value.copy())

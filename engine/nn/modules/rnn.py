@@ -3,7 +3,11 @@ shapes, initialisation (U(-1/sqrt(hidden), 1/sqrt(hidden)) for every weight and 
 gate order (LSTM: input, forget, cell, output; GRU: reset, update, new).
 
 A layer projects the whole input sequence through ``weight_ih`` at once, then steps through
-time with engine ops, so the graph is the cells' own and gradients of every order follow.
+time with engine ops, so the graph is the cells' own and gradients of every order follow. A
+float32 LSTM layer (without ``proj_size``) is one node instead, as torch's oneDNN kernel is on
+the CPU (``MkldnnRnnLayerBackward0``: edges to the input, the four weights, h0 and c0; outputs
+the layer's output, h and c; the output saved): its backward runs the same cells again with
+the graph recorded, so its gradients are the composed ones, of every order.
 """
 
 from __future__ import annotations
@@ -13,6 +17,10 @@ import warnings
 from typing import Any
 
 from ... import errors
+from ...autograd.engine import run_backward
+from ...autograd.graph import FW_ACTIVE, OUTPUT, needs_grad, record
+from ...dtypes import float32
+from ...modes import is_grad_enabled, set_grad_enabled
 from ...ops.creation import empty, zeros
 from ...ops.shape import cat, stack
 from ...tensor import Tensor
@@ -176,7 +184,7 @@ class RNNBase(Module):
             input = input.unsqueeze(1)
         elif self.batch_first:
             input = input.transpose(0, 1)
-        steps, batch = input.shape[0], input.shape[1]
+        batch = input.shape[1]
         directions = 2 if self.bidirectional else 1
         real_hidden = self.proj_size if self.proj_size > 0 else self.hidden_size
         h_shape = (self.num_layers * directions, batch, real_hidden)
@@ -207,7 +215,7 @@ class RNNBase(Module):
             for direction in range(directions):
                 k = layer * directions + direction
                 out, h, c = self._run_direction(layer_input, layer, direction, h0[k],
-                                                None if c0 is None else c0[k], steps)
+                                                None if c0 is None else c0[k])
                 outputs.append(out)
                 h_last.append(h)
                 c_last.append(c)
@@ -226,21 +234,71 @@ class RNNBase(Module):
         return (output, (h_n, c_n)) if lstm else (output, h_n)
 
     def _run_direction(self, x: Tensor, layer: int, direction: int, h: Tensor,
-                       c: Tensor | None, steps: int) -> tuple:
+                       c: Tensor | None) -> tuple:
         w_ih, w_hh, b_ih, b_hh, w_hr = self._weights(layer, direction)
-        gi_all = F.linear(x, w_ih, b_ih)
-        order = range(steps - 1, -1, -1) if direction == 1 else range(steps)
-        outs: list[Tensor] = [None] * steps  # type: ignore[list-item]
-        for t in order:
-            gi = gi_all[t]
-            if self.mode == "LSTM":
-                h, c = _lstm_step(gi, h, c, w_hh, b_hh, w_hr)
-            elif self.mode == "GRU":
-                h = _gru_step(gi, h, w_hh, b_hh)
+        if self.mode == "LSTM" and w_hr is None and x.dtype is float32 and \
+                x.device.type == "cpu" and not FW_ACTIVE[0]:
+            args = (x, w_ih, w_hh, b_ih, b_hh, h, c)
+            if needs_grad(*args):
+                return _onednn_lstm_layer(args, direction == 1)
+        return _layer_cells(self.mode, x, w_ih, w_hh, b_ih, b_hh, w_hr, h, c, direction == 1)
+
+
+def _layer_cells(mode: str, x: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None,
+                 b_hh: Tensor | None, w_hr: Tensor | None, h: Tensor, c: Tensor | None,
+                 reverse: bool) -> tuple:
+    """One layer in one direction, cell by cell: (output, last h, last c)."""
+    steps = x.shape[0]
+    gi_all = F.linear(x, w_ih, b_ih)
+    order = range(steps - 1, -1, -1) if reverse else range(steps)
+    outs: list[Tensor] = [None] * steps  # type: ignore[list-item]
+    for t in order:
+        gi = gi_all[t]
+        if mode == "LSTM":
+            h, c = _lstm_step(gi, h, c, w_hh, b_hh, w_hr)
+        elif mode == "GRU":
+            h = _gru_step(gi, h, w_hh, b_hh)
+        else:
+            h = _rnn_step(gi, h, w_hh, b_hh, mode == "RNN_RELU")
+        outs[t] = h
+    return stack(outs, 0), h, c
+
+
+def _lstm_cells(x: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None,
+                b_hh: Tensor | None, h: Tensor, c: Tensor, reverse: bool) -> tuple:
+    return _layer_cells("LSTM", x, w_ih, w_hh, b_ih, b_hh, None, h, c, reverse)
+
+
+def _onednn_lstm_layer(args: tuple, reverse: bool) -> tuple:
+    """One LSTM layer (one direction) as torch records it on the CPU in float32: ONE
+    ``MkldnnRnnLayerBackward0`` node over (input, w_ih, w_hh, b_ih, b_hh, h0, c0) with the
+    outputs (output, h, c), saving its output (modifying it in place breaks backward, as in
+    torch). The cells' own graph is built on detached copies of the inputs and kept inside the
+    node: a plain backward runs through it; under ``create_graph`` the node runs the cells
+    again from the real inputs, so higher orders see every dependence."""
+    with set_grad_enabled(True):
+        inner = tuple(t.detach().requires_grad_() if type(t) is Tensor and t.requires_grad
+                      else t for t in args)
+        kept = _lstm_cells(*inner, reverse)
+    out, hy, cy = (t.detach() for t in kept)
+
+    def rule(grads, needs, out_saved, *saved):
+        outer = is_grad_enabled()  # create_graph
+        with set_grad_enabled(True):
+            if outer:  # each input through an alias of its own, as grad_node does
+                slots = tuple(t.view_as(t) if n else t
+                              for t, n in zip(saved, needs, strict=True))
+                again = _lstm_cells(*slots, reverse)
             else:
-                h = _rnn_step(gi, h, w_hh, b_hh, self.mode == "RNN_RELU")
-            outs[t] = h
-        return stack(outs, 0), h, c
+                slots, again = inner, kept
+            targets = [t for t, n in zip(slots, needs, strict=True) if n]
+            got = iter(run_backward(list(again), list(grads), True, outer, inputs=targets,
+                                    accumulate=False, allow_unused=True))
+        return tuple(next(got) if n else None for n in needs)
+
+    record((out, hy, cy), "MkldnnRnnLayerBackward0", rule, args, (OUTPUT, *args),
+           per_input=False)
+    return out, hy, cy
 
 
 def _rnn_args(args: tuple, kwargs: dict, names: tuple) -> dict:

@@ -73,6 +73,33 @@ x = torch.tensor([-1.0, 0.0])
                                    [1.3678793907165527, 2.0], [0.0, 0.0]]
 
 
+@needs_ops("tensor", "sigmoid", "relu", "flip")
+def test_a_function_may_bind_a_library_root_as_its_own_local(form):
+    # d2l's LSTM names its forget gate F; Python makes F local to the whole function (and
+    # to the functions nested in it), while F outside it (and in defaults) is still the module
+    source = """
+def gate(x):
+    F = torch.sigmoid(x)
+    return F * 2
+def outer(x):
+    F = 3
+    def inner():
+        return F + 1
+    return inner() + (lambda: F)()
+def param(nn, y=F.relu(torch.tensor(-1.0))):
+    return nn + y.item()
+[gate(torch.tensor(0.0)).item(), F.relu(torch.tensor(-2.0)).item(), outer(0), param(5),
+ (lambda torch: torch * 2)(4)]"""
+    assert form(source).result == [1.0, 0.0, 7, 5.0, 8]
+
+
+@needs_ops("arange", "flip")
+def test_reversed_of_a_tensor_is_the_tensor_flipped_as_in_torch(form):
+    got = form("x = torch.arange(6.0).reshape(3, 2)\nr = reversed(x)\n"
+               "[type(r).__name__, r.tolist(), reversed(torch.tensor(3.0)).item()]").result
+    assert got == ["Tensor", [[4.0, 5.0], [2.0, 3.0], [0.0, 1.0]], 3.0]
+
+
 def test_a_user_function_named_like_an_operator_is_called_by_name(form):
     assert form("def add(a, b):\n    return a * b\n[add(2, 3), 2 + 3]").result == [6, 5]
 

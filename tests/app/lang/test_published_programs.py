@@ -3,8 +3,11 @@ PyTorch's autograd tutorials, in ``programs/``), and ten tried later from outsid
 (d2l's builders' guide, convolutions, modern CNNs, RNN and attention chapters, PyTorch's "Learn
 the Basics" and 60-minute blitz networks, its torch.func per-sample-gradient and ensembling
 tutorials and double backward with custom Functions, "What is torch.nn really?", Karpathy's
-makemore bigram model), pasted into a session cell by cell print what torch 2.13 prints for the
-same cells, both drawing the same random numbers (``published.py``).
+makemore bigram model), ten more in session 7 (Karpathy's micrograd, makemore parts 2-5 and
+GPT from scratch; d2l's modern RNNs; PyTorch's NLP word-embedding and LSTM-tagger tutorials and
+its nn.TransformerEncoder language model),
+pasted into a session cell by cell print what torch 2.13 prints for the same cells, both drawing
+the same random numbers (``published.py``).
 
 Each program is as published except where its first lines say: data loading (generated data)
 and plotting (a print) replaced, long loops shortened. Those that differ from torch because of the
@@ -34,10 +37,10 @@ LIMITS = {"pt_11_jacobians_hessians": Limits(timeout_s=600)}
 NAMES = sorted(p.name.removesuffix(".py.txt") for p in PROGRAMS.glob("*.py.txt"))
 
 
-def test_there_are_the_40_programs():
-    assert len(NAMES) == 40
-    assert sum(n.startswith("d2l_") for n in NAMES) == 18
-    assert sum(n.startswith("km_") for n in NAMES) == 6
+def test_there_are_the_45_programs():
+    assert len(NAMES) == 45
+    assert sum(n.startswith("d2l_") for n in NAMES) == 19
+    assert sum(n.startswith("km_") for n in NAMES) == 7
 
 
 @pytest.mark.parametrize("name", [
