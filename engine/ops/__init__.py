@@ -3,7 +3,8 @@ and Python operators on ``Tensor``.
 
 Modules by family: creation, pointwise, reduction, linalg, shape, indexing, nn, tensor_methods;
 and arrange, comparison, distance, fused, matrices, order_stats, padding, pointwise_extra,
-pointwise_more (sgn, signbit, isin), samplers (random draws), searching, shape_extra (rot90,
+pointwise_more (sgn, signbit, isin), samplers (random draws), scatter (scatter, scatter_reduce,
+take, put, masked_select ...), searching, shape_extra (rot90,
 diff), stacking (hstack, tensor_split ...); activation, loss and normalization
 (torch.nn.functional). Convolution, pooling and interpolation: conv, pooling, sampling.
 torch.linalg (as "linalg.X"): decompositions, norms. NumPy's argument names (axis=, keepdims=):
@@ -41,6 +42,7 @@ from . import (  # noqa: F401
     reduction,
     samplers,
     sampling,
+    scatter,
     searching,
     shape,
     shape_extra,
