@@ -4,11 +4,11 @@ and Python operators on ``Tensor``.
 Modules by family: creation, pointwise, reduction, linalg, shape, indexing, nn, tensor_methods;
 and arrange, comparison, distance, fused, matrices, order_stats, padding, pointwise_extra,
 pointwise_more (sgn, signbit, isin), samplers (random draws), scatter (scatter, scatter_reduce,
-take, put, masked_select ...), searching, shape_extra (rot90,
-diff), stacking (hstack, tensor_split ...); activation, loss and normalization
-(torch.nn.functional). Convolution, pooling and interpolation: conv, pooling, sampling.
-torch.linalg (as "linalg.X"): decompositions, norms. NumPy's argument names (axis=, keepdims=):
-numpy_names.
+take, put, masked_select, slice_scatter ...), searching, shape_extra (rot90, diff), shape_more
+(tile, ravel, stride, in-place squeeze_ ...), stacking (hstack, tensor_split ...); activation,
+loss and normalization (torch.nn.functional). Convolution, pooling and interpolation: conv,
+pooling, sampling. torch.linalg (as "linalg.X"): decompositions, norms. NumPy's argument names
+(axis=, keepdims=): numpy_names.
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ from . import (  # noqa: F401
     searching,
     shape,
     shape_extra,
+    shape_more,
     stacking,
     tensor_methods,
 )

@@ -13,6 +13,7 @@ from .. import errors
 from ..autograd import OUTPUT, needs_grad, record
 from ..autograd.engine import sum_to
 from ..dtypes import bool_
+from ..modes import is_grad_enabled
 from ..tensor import Tensor, _wrap
 from ._args import is_scalar, norm_dim
 from .families import inplace_twin
@@ -142,12 +143,19 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
             record(out, "NotImplemented", (refuse,) * len(inputs), inputs)
         elif tensor_src:
             sshape = src._data.shape
+
+            def jvp(ts):  # linear in both: torch's self_t.scatter(dim, index, src_t)
+                t_in = input.new_zeros(input.shape) if ts[0] is None else ts[0]
+                return scatter(t_in, d, index, src.new_zeros(sshape) if ts[1] is None
+                               else ts[1])
+
             record(out, "ScatterBackward0",
                    (lambda g: scatter(g, d, index, 0),
                     lambda g: _fit_grad("ScatterBackward0", 1, gather(g, d, index), sshape)),
-                   inputs)
+                   inputs, jvp=jvp)
         else:
-            record(out, "ScatterBackward1", (lambda g: scatter(g, d, index, 0),), inputs)
+            record(out, "ScatterBackward1", (lambda g: scatter(g, d, index, 0),), inputs,
+                   jvp=lambda ts: scatter(ts[0], d, index, 0))
     return out
 
 
@@ -498,3 +506,111 @@ def _masked_scatter_in_place(input, mask, source):
 
 
 inplace_twin("masked_scatter", _masked_scatter_in_place)
+
+
+# --------------------------------------------------------------------------- view scatters
+def _check_src(name: str, input: Tensor, src) -> None:
+    if not isinstance(src, Tensor):
+        raise errors.EngineTypeError(
+            f"{name}(): argument 'src' (position 2) must be Tensor, not {type(src).__name__}")
+
+
+def _view_scatter(name: str, node: str, input: Tensor, src: Tensor, view, back_input):
+    """A copy of ``input`` with ``src`` written into the region ``view(t)`` picks; ``view`` is
+    a table op (so the gradient for ``src`` is that view of the gradient)."""
+    region = view(input)
+    if tuple(region._data.shape) != tuple(src._data.shape):
+        raise errors.EngineRuntimeError(
+            f"expected src to have a size equal to the slice of self. src size = "
+            f"{list(src._data.shape)}, slice size = {list(region._data.shape)}")
+    if src.dtype is not input.dtype:  # torch converts src (a ToCopyBackward0 node)
+        if src.requires_grad and not input.dtype.is_floating_point and is_grad_enabled():
+            raise errors.EngineRuntimeError(
+                f"Autograd not support dtype: {_scalar_type(input.dtype)}")
+        src = src.to(input.dtype)
+    arr = input._data.copy()
+    picked = view(_wrap(arr, input.dtype, input.device))._data
+    picked[...] = src._data
+    out = _wrap(arr, input.dtype, input.device)
+    if needs_grad(input, src):
+        sshape = src._data.shape
+        record(out, node, (lambda g: back_input(g, sshape), lambda g: view(g)), (input, src))
+    return out
+
+
+def _slice_scatter(input, src, d, start, end, step):
+    from .shape import slice_view
+
+    def view(t):
+        return slice_view(t, d, start, end, step)
+
+    return _view_scatter("slice_scatter", "SliceScatterBackward0", input, src, view,
+                         lambda g, sshape: _slice_scatter(g, g.new_zeros(sshape), d, start, end,
+                                                          step))
+
+
+@op(grad_fns=("SliceScatterBackward0",))
+def slice_scatter(input, src, dim=0, start=None, end=None, step=1):
+    """A copy of ``input`` with ``src`` written into ``input[..., start:end:step]`` (along
+    ``dim``)."""
+    _check_src("slice_scatter", input, src)
+    shape = input._data.shape
+    if not shape:
+        raise errors.EngineIndexError(
+            "Dimension specified as 0 but tensor has no dimensions"
+            if dim in (0, -1) else f"Dimension out of range (expected to be in range of [-1, 0], "
+                                   f"but got {dim})")
+    d = norm_dim(dim, len(shape))
+    if step is None:
+        step = 1
+    if int(step) <= 0:
+        raise errors.EngineRuntimeError("slice step must be positive")
+    s, e, st = slice(start, end, int(step)).indices(shape[d])
+    e = max(e, s)
+    return _slice_scatter(input, src, d, s, e, st)
+
+
+@op(grad_fns=("SelectScatterBackward0",))
+def select_scatter(input, src, dim, index):
+    """A copy of ``input`` with ``src`` written into ``input.select(dim, index)``."""
+    _check_src("select_scatter", input, src)
+    from .shape import select_view
+
+    shape = input._data.shape
+    if not shape:
+        raise errors.EngineIndexError("select() cannot be applied to a 0-dim tensor.")
+    d = norm_dim(dim, len(shape))
+    i = int(index)
+    if not -shape[d] <= i < shape[d]:
+        raise errors.EngineIndexError(
+            f"select(): index {i} out of range for tensor of size {list(shape)} at dimension {d}")
+    i = i + shape[d] if i < 0 else i
+
+    def view(t):
+        return select_view(t, d, i)
+
+    def back(g, sshape):
+        return select_scatter(g, g.new_zeros(sshape), d, i)
+
+    return _view_scatter("select_scatter", "SelectScatterBackward0", input, src, view, back)
+
+
+@op(grad_fns=("DiagonalScatterBackward0",))
+def diagonal_scatter(input, src, offset=0, dim1=0, dim2=1):
+    """A copy of ``input`` with ``src`` written into ``input.diagonal(offset, dim1, dim2)``."""
+    _check_src("diagonal_scatter", input, src)
+    from .shape import _diagonal
+
+    n = input._data.ndim
+    d1, d2 = norm_dim(dim1, n), norm_dim(dim2, n)
+    if d1 == d2:
+        raise errors.EngineRuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    k = int(offset)
+
+    def view(t):
+        return _diagonal(t, k, d1, d2)
+
+    def back(g, sshape):
+        return diagonal_scatter(g, g.new_zeros(sshape), k, d1, d2)
+
+    return _view_scatter("diagonal_scatter", "DiagonalScatterBackward0", input, src, view, back)

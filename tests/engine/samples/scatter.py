@@ -61,3 +61,17 @@ samples("masked_scatter",
         Sample((r(3), i(np.array([[True, False, True], [False, True, False]])), r(2, 3)),
                name="broadcast-mask"),
         Sample((r(2, 3), i(r(2, 3) > 0), r(8)), name="longer-source"))
+samples("slice_scatter",
+        Sample((r(3, 4), r(3, 2), 1, 1, 3)),
+        Sample((r(3, 4), r(2, 4)), {"start": 1}, name="start"),
+        Sample((r(3, 4), r(3, 2), 1, None, None, 2), name="step"),
+        Sample((r(3, 4), r(0, 4), 0, 3, 1), name="empty"))
+samples("select_scatter",
+        Sample((r(3, 4), r(4), 0, 1)),
+        Sample((r(3, 4), r(3), 1, -1), name="neg-index"),
+        Sample((r(3), r(), 0, 2), name="1-d"))
+samples("diagonal_scatter",
+        Sample((r(3, 4), r(3))),
+        Sample((r(3, 4), r(3), 1), name="offset"),
+        Sample((r(3, 4), r(2), -1), name="below"),
+        Sample((r(2, 3, 3), r(3, 2), 0, 0, 1), name="batched"))
