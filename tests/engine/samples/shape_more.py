@@ -2,6 +2,8 @@
 
 import numpy as np
 
+import engine
+
 from . import Sample, samples
 
 rng = np.random.default_rng(29)
@@ -29,3 +31,10 @@ samples("cartesian_prod", Sample((r(2), r(3))), Sample((r(3),), name="one"),
         Sample((r(2), r(1), r(2)), name="three"))
 samples("combinations", Sample((r(4),)), Sample((r(4), 3), name="r3"),
         Sample((r(3), 2, True), name="with-replacement"))
+# not differentiable: their calls still run through the differential suite
+samples("stride", Sample((r(2, 3),)), Sample((r(2, 3), 1), name="dim"),
+        Sample((r(2, 3), -2), name="neg-dim"), Sample((r(),), name="0-d"))
+samples("storage_offset", Sample((r(2, 3),)), Sample((r(),), name="0-d"))
+samples("unravel_index", Sample((engine.tensor([5, -7, 12, 30]), (3, 4))),
+        Sample((engine.tensor(5), (3, 4)), name="0-d"),
+        Sample((engine.tensor([[1, 2]]), 5), name="int-shape"))
