@@ -8,7 +8,8 @@ take, put, masked_select, slice_scatter ...), searching, shape_extra (rot90, dif
 (tile, ravel, stride, in-place squeeze_ ...), stacking (hstack, tensor_split ...); activation,
 loss and normalization (torch.nn.functional). Convolution, pooling and interpolation: conv,
 pooling, sampling. torch.linalg (as "linalg.X"): decompositions, norms. NumPy's argument names
-(axis=, keepdims=): numpy_names.
+(axis=, keepdims=): numpy_names. Statistics (cov, bincount, dist ...): stats_more; matrix_power,
+linalg.vecdot ...: linalg_more.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from . import (  # noqa: F401
     fused,
     indexing,
     linalg,
+    linalg_more,
     loss,
     matrices,
     nn,
@@ -48,6 +50,7 @@ from . import (  # noqa: F401
     shape_extra,
     shape_more,
     stacking,
+    stats_more,
     tensor_methods,
 )
 from ._args import is_scalar
