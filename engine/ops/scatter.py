@@ -523,14 +523,13 @@ def _view_scatter(name: str, node: str, input: Tensor, src: Tensor, view, back_i
         raise errors.EngineRuntimeError(
             f"expected src to have a size equal to the slice of self. src size = "
             f"{list(src._data.shape)}, slice size = {list(region._data.shape)}")
-    if src.dtype is not input.dtype:  # torch converts src (a ToCopyBackward0 node)
-        if src.requires_grad and not input.dtype.is_floating_point and is_grad_enabled():
-            raise errors.EngineRuntimeError(
-                f"Autograd not support dtype: {_scalar_type(input.dtype)}")
-        src = src.to(input.dtype)
+    if src.dtype is not input.dtype and src.requires_grad and \
+            not input.dtype.is_floating_point and is_grad_enabled():
+        raise errors.EngineRuntimeError(
+            f"Autograd not support dtype: {_scalar_type(input.dtype)}")
     arr = input._data.copy()
     picked = view(_wrap(arr, input.dtype, input.device))._data
-    picked[...] = src._data
+    picked[...] = src._data.astype(input.dtype.np)  # (torch converts src without a node)
     out = _wrap(arr, input.dtype, input.device)
     if needs_grad(input, src):
         sshape = src._data.shape
@@ -614,3 +613,124 @@ def diagonal_scatter(input, src, offset=0, dim1=0, dim2=1):
         return diagonal_scatter(g, g.new_zeros(sshape), k, d1, d2)
 
     return _view_scatter("diagonal_scatter", "DiagonalScatterBackward0", input, src, view, back)
+
+
+# --------------------------------------------------------------------------- index_copy / fill
+def _index_positions(input: Tensor, d: int, index: Tensor):
+    """The key that picks the slices ``index`` along dimension ``d`` of ``input``'s array."""
+    idx = _on(input, index).reshape(-1)
+    return (slice(None),) * d + (idx,)
+
+
+@op(grad_fns=("IndexCopyBackward0",))
+def index_copy(input, dim, index, source):
+    """A copy of ``input`` with the slices of ``source`` written along ``dim`` at the
+    positions ``index`` (in order: a repeated position keeps the last)."""
+    if not isinstance(index, Tensor) or not isinstance(source, Tensor):
+        bad, got = ("index", index) if not isinstance(index, Tensor) else ("source", source)
+        raise errors.EngineTypeError(
+            f"index_copy(): argument '{bad}' (position {3 if bad == 'index' else 4}) must be "
+            f"Tensor, not {type(got).__name__}")
+    shape = input._data.shape
+    d = norm_dim(dim, len(shape))
+    if index._data.ndim > 1:
+        raise errors.EngineIndexError(
+            f"index_copy_(): Index should have dimension 1 or 0 (got {index._data.ndim})")
+    n_idx = index._data.size
+    sshape = source._data.shape
+    s_at = sshape[d] if sshape else 1
+    if n_idx != s_at:
+        raise errors.EngineIndexError(
+            f"index_copy_(): Number of indices ({n_idx}) should be equal to source.size(dim) "
+            f"({s_at})")
+    if index.dtype.name != "int64":
+        raise errors.EngineRuntimeError(
+            "index_copy_(): Expected a long tensor for index, but got "
+            + _scalar_type(index.dtype))
+    if source.dtype is not input.dtype:
+        raise errors.EngineRuntimeError(
+            f"index_copy_(): self and source expected to have the same dtype, but got (self) "
+            f"{_scalar_type(input.dtype)} and (source) {_scalar_type(source.dtype)}")
+    n = shape[d] if shape else 1
+    idx = np.asarray(index._data).reshape(-1)
+    if idx.size:
+        bad = idx[(idx < 0) | (idx >= n)]
+        if bad.size:
+            raise errors.EngineIndexError(
+                f"index_copy_(): index {int(bad[0])} is out of bounds for dimension {d} with "
+                f"size {n}")
+    arr = _as_1d(input._data.copy())
+    if idx.size:
+        arr[_index_positions(_wrap(arr, input.dtype, input.device), d, index)] = \
+            _as_1d(source._data)
+    out = _wrap(arr.reshape(shape), input.dtype, input.device)
+    if needs_grad(input, source):
+        def rule_source(g):
+            picked = _table("index_select")(g, d, index)
+            return picked.reshape(sshape) if tuple(picked.shape) != tuple(sshape) else picked
+
+        record(out, "IndexCopyBackward0",
+               (lambda g: index_fill(g, d, index, 0), rule_source), (input, source))
+    return out
+
+
+inplace_twin("index_copy", index_copy)
+
+
+def _table(name: str):
+    from .registry import OPS
+
+    return OPS[name].fn
+
+
+@op(grad_fns=("IndexFillBackward0", "IndexFillBackward1"))
+def index_fill(input, dim, index, value):
+    """A copy of ``input`` with ``value`` (a number or a 0-d tensor) written into the slices
+    at the positions ``index`` along ``dim`` (negative positions count from the end)."""
+    if not isinstance(index, Tensor):
+        raise errors.EngineTypeError(
+            f"index_fill(): argument 'index' (position 3) must be Tensor, not "
+            f"{type(index).__name__}")
+    tensor_value = isinstance(value, Tensor)
+    if not tensor_value and not is_scalar(value):
+        raise errors.EngineTypeError(
+            f"index_fill(): argument 'value' (position 4) must be Number, not "
+            f"{type(value).__name__}")
+    shape = input._data.shape
+    d = norm_dim(dim, len(shape))
+    if index.dtype.name != "int64":
+        raise errors.EngineIndexError("index_fill_(): Expected dtype int64 for index.")
+    if index._data.ndim > 1:
+        raise errors.EngineRuntimeError("Index has to be a vector/scalar")
+    if tensor_value and value._data.ndim:
+        raise errors.EngineRuntimeError(
+            "index_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+            f"{value._data.ndim} dimension(s).")
+    n = shape[d] if shape else 1
+    idx = np.asarray(index._data).reshape(-1)
+    if idx.size:
+        bad = idx[(idx < -n) | (idx >= n)]
+        if bad.size:
+            raise errors.EngineIndexError(
+                f"index {int(bad[0])} is out of bounds for dimension {d} with size {n}")
+    arr = _as_1d(input._data.copy())
+    if idx.size:
+        arr[(slice(None),) * d + (input.device.xp.asarray(idx % max(n, 1)),)] = \
+            _scatter_value(input, value)
+    out = _wrap(arr.reshape(shape), input.dtype, input.device)
+    inputs = (input, value) if tensor_value else (input,)
+    if needs_grad(*inputs):
+        if tensor_value:
+            from .registry import OPS
+
+            uniq = _wrap(input.device.xp.asarray(np.unique(idx % max(n, 1))), index.dtype,
+                         input.device)
+            record(out, "IndexFillBackward1",
+                   (lambda g: index_fill(g, d, index, 0),
+                    lambda g: OPS["index_select"].fn(g, d, uniq).sum()), inputs)
+        else:
+            record(out, "IndexFillBackward0", (lambda g: index_fill(g, d, index, 0),), inputs)
+    return out
+
+
+inplace_twin("index_fill", index_fill)

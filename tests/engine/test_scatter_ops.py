@@ -153,3 +153,40 @@ def test_take_along_dim_index_dtypes_as_torch():
     compare(lambda m, F, leaf: m.take_along_dim(leaf(X), m.tensor([1], dtype=m.int32)))
     compare(lambda m, F, leaf: m.take_along_dim(leaf(X), m.tensor([1.0])))
     compare(lambda m, F, leaf: m.take_along_dim(leaf(X), m.tensor([[1]], dtype=m.int32), 1))
+
+
+@pytest.mark.parametrize("case", [
+    lambda m, F, leaf: leaf(X).index_copy(1, m.tensor([0, 2]), leaf(X)[:, :2] * 3),
+    lambda m, F, leaf: m.index_copy(leaf(X), 0, m.tensor([2, 0]), leaf(X)[:2] * 1),
+    lambda m, F, leaf: m.index_copy(leaf(X), 0, m.tensor(1), leaf(X)[:1] * 1),
+    lambda m, F, leaf: leaf(X).index_copy(1, m.tensor([0, 2]), leaf(X)[:, :1] * 1),
+    lambda m, F, leaf: leaf(X).index_copy(1, m.tensor([0, 2]), leaf(X, dtype=m.float32)[:, :2]),
+    lambda m, F, leaf: leaf(X).index_copy(1, m.tensor([0, 2.0]), leaf(X)[:, :2]),
+    lambda m, F, leaf: leaf(X).index_copy(1, m.tensor([0, 5]), leaf(X)[:, :2]),
+    lambda m, F, leaf: leaf(X).index_copy(1, m.tensor([0, -1]), leaf(X)[:, :2]),
+    lambda m, F, leaf: leaf(X).index_copy(1, m.tensor([[0, 2]]), leaf(X)[:, :2]),
+    lambda m, F, leaf: leaf(X).index_copy(1, m.tensor([0, 2], dtype=m.int32), leaf(X)[:, :2]),
+    lambda m, F, leaf: m.tensor(2.0).index_copy(0, m.tensor([0]), m.tensor(3.0)),
+    lambda m, F, leaf: leaf(X).index_fill(1, m.tensor([0, 2]), -1.0),
+    lambda m, F, leaf: leaf(X).index_fill(1, m.tensor([0, -1]), 2),
+    lambda m, F, leaf: m.index_fill(leaf(X), 0, m.tensor([2, 2]), leaf(3.0)),
+    lambda m, F, leaf: m.index_fill(leaf(X), 0, m.tensor([2]), leaf(3.0, dtype=m.float32)),
+    lambda m, F, leaf: leaf(X).index_fill(1, m.tensor([0, 5]), 1.0),
+    lambda m, F, leaf: leaf(X).index_fill(1, m.tensor([0, 2.0]), 1.0),
+    lambda m, F, leaf: leaf(X).index_fill(1, m.tensor([[0, 2]]), 1.0),
+    lambda m, F, leaf: leaf(X).index_fill(1, m.tensor([0, 2]), leaf([1.0, 2.0])),
+    lambda m, F, leaf: m.ones(3, dtype=m.int64).index_fill(0, m.tensor([0]), 2.7),
+    lambda m, F, leaf: m.tensor(2.0).index_fill(0, m.tensor([0]), 1.0),
+], ids=range(21))
+def test_index_copy_fill_as_torch(case):
+    compare(case)
+
+
+def test_index_copy_fill_in_place_as_torch():
+    def case(m, F, leaf):
+        y = leaf(X) * 1
+        y.index_copy_(0, m.tensor([1]), leaf([X[0]]) * 2)
+        y.t().index_fill_(0, m.tensor([3]), 0.5)
+        return y
+
+    compare(case)

@@ -141,3 +141,14 @@ def test_view_scatters_as_torch():
     compare(lambda m, F, leaf: m.diagonal_scatter(leaf(X), leaf([1.0, 2.0]), -1))
     compare(lambda m, F, leaf: m.diagonal_scatter(leaf(X), leaf([1.0, 2.0]), 2, 1, 0))
     compare(lambda m, F, leaf: m.diagonal_scatter(leaf(X), leaf([1.0, 2.0, 3.0]), 2))
+
+
+def test_view_scatters_convert_src_as_torch():
+    compare(lambda m, F, leaf: m.select_scatter(leaf(X), leaf([1.0, 2.0, 3.0, 4.0],
+                                                              dtype=m.float32), 0, 1))
+    compare(lambda m, F, leaf: m.diagonal_scatter(leaf(X), leaf([1.0, 2.0, 3.0],
+                                                                dtype=m.float32)))
+    compare(lambda m, F, leaf: m.slice_scatter(leaf(X, dtype=m.float32),
+                                               leaf(_values((3, 2))), 1, 1, 3))
+    compare(lambda m, F, leaf: m.select_scatter(m.ones(3, 4, dtype=m.int64),
+                                                leaf([1.0, 2.0, 3.0, 4.0]), 0, 1))

@@ -75,3 +75,11 @@ samples("diagonal_scatter",
         Sample((r(3, 4), r(3), 1), name="offset"),
         Sample((r(3, 4), r(2), -1), name="below"),
         Sample((r(2, 3, 3), r(3, 2), 0, 0, 1), name="batched"))
+samples("index_copy",
+        Sample((r(3, 4), 1, i([0, 2]), r(3, 2))),
+        Sample((r(3, 4), 0, i([2, 0]), r(2, 4)), name="dim0"),
+        Sample((r(3, 4), -1, i(3), r(3, 1)), name="0-d-index"))
+samples("index_fill",
+        Sample((r(3, 4), 1, i([0, 2]), -1.0)),
+        Sample((r(3, 4), 0, i([2, -1]), 2), name="neg-index"),
+        Sample((r(3, 4), 0, i([2, 0, 2]), r()), name="tensor-value"))
