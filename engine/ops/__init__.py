@@ -9,7 +9,7 @@ take, put, masked_select, slice_scatter ...), searching, shape_extra (rot90, dif
 loss and normalization (torch.nn.functional). Convolution, pooling and interpolation: conv,
 pooling, sampling. torch.linalg (as "linalg.X"): decompositions, norms. NumPy's argument names
 (axis=, keepdims=): numpy_names. Statistics (cov, bincount, dist ...): stats_more; matrix_power,
-linalg.vecdot ...: linalg_more.
+linalg.vecdot ...: linalg_more. result_type, promote_types, can_cast ...: dtype_utils.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from . import (  # noqa: F401
     creation,
     decompositions,
     distance,
+    dtype_utils,
     fused,
     indexing,
     linalg,
