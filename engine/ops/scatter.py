@@ -435,7 +435,8 @@ def masked_select(input, mask):
             full = masked_scatter(g.new_zeros(shape), mask.expand(shape), g)
             return sum_to(full, xshape) if shape != xshape else full
 
-        record(out, "MaskedSelectBackward0", (rule,), (input,))
+        record(out, "MaskedSelectBackward0", (rule,), (input,),
+               jvp=lambda ts: masked_select(ts[0], mask))
     return out
 
 
@@ -533,7 +534,14 @@ def _view_scatter(name: str, node: str, input: Tensor, src: Tensor, view, back_i
     out = _wrap(arr, input.dtype, input.device)
     if needs_grad(input, src):
         sshape = src._data.shape
-        record(out, node, (lambda g: back_input(g, sshape), lambda g: view(g)), (input, src))
+
+        def jvp(ts):  # linear in both
+            t_in = input.new_zeros(input.shape) if ts[0] is None else ts[0]
+            t_src = src.new_zeros(sshape) if ts[1] is None else ts[1]
+            return _view_scatter(name, node, t_in, t_src, view, back_input)
+
+        record(out, node, (lambda g: back_input(g, sshape), lambda g: view(g)), (input, src),
+               jvp=jvp)
     return out
 
 

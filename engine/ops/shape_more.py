@@ -132,7 +132,8 @@ def narrow_copy(input, dim, start, length):
                     f"({g._data.shape[d]}) at non-singleton dimension {d}")
             return _slice_scatter(g.new_zeros(shape), g, d, s, e, 1)
 
-        record(out, "NarrowCopyBackward0", (rule,), (input,))
+        record(out, "NarrowCopyBackward0", (rule,), (input,),
+               jvp=lambda ts: narrow_copy(ts[0], dim, start, length))
     return out
 
 

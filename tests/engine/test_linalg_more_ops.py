@@ -59,3 +59,25 @@ def test_matrix_power_edges_as_torch(case):
 ], ids=range(13))
 def test_vecdot_diagonal_as_torch(case):
     compare(case)
+
+
+SPD = (np.array(A) @ np.array(A).T + np.eye(3)).tolist()
+
+
+@pytest.mark.parametrize("case", [
+    lambda m, F, leaf: m.cholesky_solve(leaf(X), m.linalg.cholesky(leaf(SPD))),
+    lambda m, F, leaf: m.cholesky_solve(leaf(X), m.linalg.cholesky(leaf(SPD)).mT, upper=True),
+    lambda m, F, leaf: leaf(X)[:, :2].cholesky_solve(m.linalg.cholesky(leaf(SPD))),
+    lambda m, F, leaf: m.cholesky_solve(leaf(X).expand(2, 3, 4), m.linalg.cholesky(leaf(SPD))),
+    lambda m, F, leaf: m.cholesky_solve(leaf(X[0][:3]), leaf(SPD)),
+    lambda m, F, leaf: m.cholesky_solve(leaf(X), leaf(SPD)[:2, :2]),
+    lambda m, F, leaf: m.cholesky_solve(leaf(X, dtype=m.float32), leaf(SPD)),
+    lambda m, F, leaf: m.cholesky_inverse(m.linalg.cholesky(leaf(SPD))),
+    lambda m, F, leaf: m.cholesky_inverse(m.linalg.cholesky(leaf(SPD)).mT, upper=True),
+    lambda m, F, leaf: m.linalg.cholesky(leaf(SPD)).cholesky_inverse(),
+    lambda m, F, leaf: m.cholesky_inverse(leaf(X)),
+    lambda m, F, leaf: m.cholesky_inverse(leaf([1.0])),
+], ids=range(12))
+def test_cholesky_solvers_as_torch(case):
+    compare(case)
+
