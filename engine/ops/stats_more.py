@@ -86,12 +86,15 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
         if scaled.grad_fn is not None:  # torch's mul(Tensor, Scalar)
             scaled.grad_fn._name = "MulBackward1"
         norm = sub(w_sum, div(scaled, w_sum))
-    else:
+    elif w_sum.dtype.is_floating_point:
         norm = sub(w_sum, correction)
-    if bool(np.asarray((norm <= 0)._data)):
+    else:  # an integer count: nothing to differentiate (and no node for it, as torch)
+        norm = _wrap(w_sum._data - correction, w_sum.dtype, w_sum.device)
+    if bool(np.asarray(norm._data <= 0)):
         warnings.warn("cov(): degrees of freedom is <= 0. Correction should be strictly less "
                       "than the number of observations.", UserWarning, stacklevel=2)
-        norm = norm * 0
+        norm = norm * 0 if norm.dtype.is_floating_point else \
+            _wrap(norm._data * 0, norm.dtype, norm.device)
     centred = sub(x, avg.unsqueeze(1))
     c = OPS["mm"].fn(centred, (mul(centred, w) if w is not None else centred).t())
     return div(c, norm).squeeze()
