@@ -14,7 +14,7 @@ import engine
 
 from . import builtins as bi
 from .arrays import Array, array_tensor
-from .custom_functions import NO_PLAN, apply_custom, bind_apply
+from .custom_functions import NO_PLAN, PLAN_KEY, apply_custom, apply_function, bind_apply
 from .errors import LangError, ProgramError
 from .exceptions import convert_exception, located
 from .library import admit
@@ -31,8 +31,10 @@ from .objects import (
     dunder_attr,
     instance_call,
     library_attr,
+    library_error,
     library_method,
     numpy_aliases,
+    special_method_call,
     super_attr,
     super_function,
     tensor_method,
@@ -40,6 +42,7 @@ from .objects import (
 from .runtime import RETURN, UNBOUND, Frame, RunState
 from .schema import READ_DUNDERS
 from .values import (
+    CLASS_VERSION,
     BoundMethod,
     Function,
     Instance,
@@ -81,6 +84,10 @@ def binary_closure(name: str, left: Closure, right: Closure, left_node: Any = No
     def failed(rs: RunState, exc: Exception) -> LangError:
         return convert_exception(exc, name, rs.limits)
 
+    if left_name is not None:
+        general = binary_closure(name, left, right, left_node, right_node)  # no fast reads
+        return _binary_from_local(name, general, left_name, right_name, right, right_node,
+                                  tensor_fn, plain, failed)
     if _is_number(right_node):
         const = right_node
 
@@ -176,6 +183,101 @@ def binary_closure(name: str, left: Closure, right: Closure, left_node: Any = No
             return plain(rs, a, b)
 
     return run
+
+
+def _binary_from_local(name: str, general: Closure, left_name: str, right_name: str | None,
+                       right: Closure, right_node: Any, tensor_fn: Any, plain: Any,
+                       failed: Any) -> Closure:
+    """``a <op> b`` where ``a`` is a variable of the frame's own locals and ``b`` one too, a
+    number literal or any expression: the tensor case with the operands read without tests
+    of their kind (each shape its own closure); an unbound variable or operands that are not
+    tensors go the ``general`` way (reading a local has no effect, so it may be read again)."""
+    if right_name is not None:
+        def run_names(fr: Frame) -> Any:
+            local = fr.locals
+            try:
+                a = local[name_a]
+                b = local[right_name]
+            except KeyError:
+                return general(fr)
+            if type(a) is not Tensor and type(b) is not Tensor:
+                return general(fr)
+            rs = fr.rs
+            rs.steps += 1
+            if rs.steps >= rs.next_check:
+                rs.check()
+            try:
+                out = tensor_fn(a, b)
+            except LangError:
+                raise
+            except Exception as exc:
+                if type(b) is not Array or not isinstance(a, Tensor):
+                    raise failed(rs, exc) from None
+                return plain(rs, a, array_tensor(b))  # tensor <op> array, as torch
+            if type(out) is Tensor:
+                rs.alloc += out._data.nbytes
+                if rs.alloc > rs.alloc_budget:
+                    rs.allocated(0)
+            return out
+
+        name_a = left_name
+        return run_names
+    if _is_number(right_node):
+        const = right_node
+
+        def run_const(fr: Frame) -> Any:
+            try:
+                a = fr.locals[name_a]
+            except KeyError:
+                return general(fr)
+            if type(a) is not Tensor:
+                return general(fr)
+            rs = fr.rs
+            rs.steps += 1
+            if rs.steps >= rs.next_check:
+                rs.check()
+            try:
+                out = tensor_fn(a, const)
+            except Exception as exc:
+                raise failed(rs, exc) from None
+            if type(out) is Tensor:
+                rs.alloc += out._data.nbytes
+                if rs.alloc > rs.alloc_budget:
+                    rs.allocated(0)
+            return out
+
+        name_a = left_name
+        return run_const
+
+    def run_expr(fr: Frame) -> Any:
+        try:
+            a = fr.locals[name_a]
+        except KeyError:
+            return general(fr)
+        b = right(fr)
+        rs = fr.rs
+        rs.steps += 1
+        if rs.steps >= rs.next_check:
+            rs.check()
+        if type(a) is Tensor or type(b) is Tensor or isinstance(a, Tensor) or \
+                isinstance(b, Tensor):
+            try:
+                out = tensor_fn(a, b)
+            except LangError:
+                raise
+            except Exception as exc:
+                if type(b) is not Array or not isinstance(a, Tensor):
+                    raise failed(rs, exc) from None
+                return plain(rs, a, array_tensor(b))  # tensor <op> array, as torch
+            if type(out) is Tensor:
+                rs.alloc += out._data.nbytes
+                if rs.alloc > rs.alloc_budget:
+                    rs.allocated(0)
+            return out
+        return plain(rs, a, b)
+
+    name_a = left_name
+    return run_expr
 
 
 def inplace_closure(name: str, left: Closure, right: Closure) -> Closure:
@@ -478,7 +580,7 @@ def call_statement(library1: tuple, general: Closure, unit: bytes, pointer: str)
         local = fr.locals
         try:
             obj = local[fast_name]
-            values = (local[one_name],) if one_name is not None else ()
+            arg = local[one_name] if one_name is not None else None
         except KeyError:
             return general(fr)
         t = type(obj)
@@ -490,10 +592,20 @@ def call_statement(library1: tuple, general: Closure, unit: bytes, pointer: str)
         if method is None or steps >= rs.next_check:
             return general(fr)
         rs.steps = steps
-        try:
-            call_library(rs, method, (obj, *values), _EMPTY)
+        try:  # what call_library does, inline
+            out = method(obj, arg) if one_name is not None else method(obj)
         except Exception as exc:
-            raise located(exc, unit, pointer, rs.limits) from None
+            raise located(library_error(rs, method, exc), unit, pointer, rs.limits) from None
+        if out is not None:
+            try:
+                if type(out) is Tensor:
+                    rs.alloc += out._data.nbytes
+                    if rs.alloc > rs.alloc_budget:
+                        rs.allocated(0)
+                else:
+                    admit(out)
+            except Exception as exc:
+                raise located(exc, unit, pointer, rs.limits) from None
 
     return run
 
@@ -608,6 +720,18 @@ def method_call(name: str, receiver: Closure, arguments: Arguments,
     positional, keywords = arguments.positional, arguments.keywords
     if name in READ_DUNDERS:  # `self.__class__(...)`
         return value_call(lambda fr: dunder_attr(fr.rs, receiver(fr), name), arguments)
+    if name[:2] == "__" and name != "__init__":  # `self.__getitem__(k)`: a program's own
+        def run_special(fr: Frame) -> Any:
+            obj = receiver(fr)
+            values = positional(fr)
+            named = keywords(fr) if keywords is not None else _EMPTY
+            rs = fr.rs
+            rs.steps += 1
+            if rs.steps >= rs.next_check:
+                rs.check()
+            return special_method_call(rs, obj, name, values, named)
+
+        return run_special
     tensor_fn = tensor_method(name)
     one = arguments.closures[0] if arguments.simple and arguments.count == 1 else None
     one_name = arguments.names[0] if one is not None else None
@@ -703,6 +827,20 @@ def method_call(name: str, receiver: Closure, arguments: Arguments,
             rs.steps += 1
             if rs.steps >= rs.next_check:
                 rs.check()
+            if obj._cache_version == CLASS_VERSION[0]:  # apply_custom's way, inline
+                plan = obj._cache.get(PLAN_KEY)
+                if plan is not None and plan[5] is None:
+                    try:
+                        out = apply_function(plan[0], plan[1], plan[2], values,
+                                             setup_context=plan[3], jvp=plan[4])
+                    except Exception as exc:
+                        raise convert_exception(exc, "apply", rs.limits) from None
+                    if type(out) is Tensor:
+                        rs.alloc += out._data.nbytes
+                        if rs.alloc > rs.alloc_budget:
+                            rs.allocated(0)
+                        return out
+                    return admit(out)
             out = apply_custom(rs, obj, values, _EMPTY)
             if out is not NO_PLAN:
                 return out

@@ -449,7 +449,8 @@ class SourceCompiler:
         if name.startswith("__"):
             if store and name in READ_DUNDERS:
                 raise _fail(node, f"dunder attribute {name!r} is read-only")
-            if store or name not in (ATTR_DUNDERS if call else READ_DUNDERS):
+            if store or name not in (ATTR_DUNDERS if call else READ_DUNDERS) and not (
+                    call and name in SPECIAL_METHODS):  # `self.__getitem__(k)`
                 raise _fail(node, f"dunder attributes are not allowed: {name!r}")
         return name
 

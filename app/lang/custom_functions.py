@@ -27,7 +27,7 @@ from .values import CLASS_VERSION, Function, StaticMethod, UserClass, current_rs
 
 Tensor = engine.Tensor
 
-_PLAN = "(custom Function plan)"  # a key no attribute name can be
+_PLAN = PLAN_KEY = "(custom Function plan)"  # a key no attribute name can be
 _HOOKS = ("forward", "backward", "vjp", "setup_context", "jvp")
 _NO_KWARGS: dict[str, Any] = {}
 _NO_ARG = object()  # a hook called with one argument
@@ -254,5 +254,5 @@ def bind_signature(forward: Function, args: tuple, kwargs: dict) -> tuple:
     return tuple(out)
 
 
-__all__ = ["NO_PLAN", "apply_custom", "bind_apply", "bind_positions", "bind_signature",
-           "function_plan"]
+__all__ = ["NO_PLAN", "PLAN_KEY", "apply_custom", "apply_function", "bind_apply",
+           "bind_positions", "bind_signature", "function_plan"]

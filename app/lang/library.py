@@ -62,15 +62,15 @@ PACKAGES = {
     "torch.autograd.function": "engine.autograd.function",
 }
 SUBMODULES = {
-    "torch": ("nn", "optim", "utils", "autograd", "func", "linalg", "cuda", "accelerator",
-              "backends"),
+    "torch": ("nn", "optim", "utils", "autograd", "func", "linalg", "special", "cuda",
+              "accelerator", "backends"),
     "torch.backends": ("mps",),
     "torch.nn": ("functional", "init", "utils"), "torch.optim": ("lr_scheduler",),
     "torch.utils": ("data",), "torch.autograd": ("functional", "forward_ad", "function"),
 }
 MODULES = frozenset(PACKAGES) | frozenset(SUBMODULES) | {
-    "torch.linalg", "torch.cuda", "torch.accelerator", "torch.backends.mps", "math", "random",
-    "builtins", "numpy", "functools", "copy"}
+    "torch.linalg", "torch.special", "torch.cuda", "torch.accelerator", "torch.backends.mps",
+    "math", "random", "builtins", "numpy", "functools", "copy"}
 #: ``torch.X`` names that are not ops of the table.
 TORCH_NAMES = {
     "no_grad": engine.no_grad, "enable_grad": engine.enable_grad,
@@ -152,9 +152,10 @@ def _find_member(path: str, name: str) -> Any:
         return pymodules.MODULES[path].get(name, _MISSING)
     if path in bi.DEVICE_MODULES:
         return bi.DEVICE_MODULES[path].get(name, _MISSING)
-    if path == "torch.linalg":
-        opdef = engine.ops.lookup(f"linalg.{name}")
-        return OpFunction(f"linalg.{name}", opdef.fn) if opdef is not None else _MISSING
+    if path in ("torch.linalg", "torch.special"):  # the table's "linalg.X" / "special.X"
+        key = f"{path.removeprefix('torch.')}.{name}"
+        opdef = engine.ops.lookup(key)
+        return OpFunction(key, opdef.fn) if opdef is not None else _MISSING
     if path == "torch":
         if name in TORCH_NAMES:
             return TORCH_NAMES[name]

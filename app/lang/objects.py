@@ -313,6 +313,59 @@ def dunder_attr(rs: RunState, obj: Any, name: str) -> Any:
                        exception="AttributeError")
 
 
+#: Special methods every Python object has (from ``object``): called by name on a program's
+#: object whose class does not define them, they are refused rather than said to be missing.
+_OBJECT_SPECIALS = frozenset({"__repr__", "__str__", "__eq__", "__ne__", "__lt__", "__le__",
+                              "__gt__", "__ge__", "__hash__", "__format__", "__init__"})
+
+
+def special_method_call(rs: RunState, obj: Any, name: str, args: tuple | list,
+                        kwargs: dict) -> Any:
+    """``obj.__getitem__(k)``, ``Cls.__len__(obj)``, ``super().__repr__()``: a special method
+    (``schema.SPECIAL_METHODS``) called by name, which runs only where a program's own class
+    defines it (a user function found in the class namespaces of the program's classes). On a
+    program's object whose class lacks it, Python's AttributeError text; on any other value
+    (a tensor, a list, a library object, a library class's own special method) refused: those
+    lead to Python's and the library's internals."""
+    t = type(obj)
+    if t is Instance or isinstance(obj, Instance):
+        found = obj.cls.lookup(name)
+        if type(found) is Function and name not in obj.attrs:
+            return invoke(rs, found, (obj, *args), kwargs)
+        if found is None and name not in obj.attrs and name not in _OBJECT_SPECIALS and \
+                obj.cls.pytype is None:
+            raise ProgramError(f"'{obj.cls.name}' object has no attribute '{name}'",
+                               exception="AttributeError")
+        if found is None and (name == "__repr__" or name == "__str__") and not args and \
+                not kwargs and obj.cls.pytype is None:  # object's own: what repr() prints
+            from .builtins import BUILTINS
+
+            return BUILTINS["repr" if name == "__repr__" else "str"](rs, obj)
+    elif t is UserClass:
+        found = obj.lookup(name)
+        if type(found) is Function:
+            return invoke(rs, found, args, kwargs)
+        if found is None and name not in _OBJECT_SPECIALS and obj.pytype is None:
+            raise ProgramError(f"type object '{obj.name}' has no attribute '{name}'",
+                               exception="AttributeError")
+    elif t is SuperProxy:
+        cls = obj.obj if isinstance(obj.obj, UserClass) else user_class_of(obj.obj)
+        mro = cls.mro
+        start = mro.index(obj.owner) + 1 if obj.owner in mro else len(mro)
+        for base in mro[start:]:
+            if base.builtin:
+                break
+            value = base.ns.get(name)
+            if value is not None:
+                if type(value) is Function:
+                    first = () if isinstance(obj.obj, UserClass) else (obj.obj,)
+                    return invoke(rs, value, (*first, *args), kwargs)
+                break
+    raise ProgramError(f"dunder attributes are not allowed: '{name}' (a special method can be "
+                       "called by name only where a program's own class defines it)",
+                       exception="AttributeError")
+
+
 def _bind(value: Any, obj: Any, cls: UserClass) -> Any:
     t = type(value)
     if t is Function or t is NativeMethod or t is ContextFunction:
@@ -641,16 +694,22 @@ def call_op(rs: RunState, name: str, fn: Any, args: tuple | list, kwargs: dict) 
     return admit(out)
 
 
+def library_error(rs: RunState, f: Any, exc: Exception) -> Exception:
+    """What a program sees of ``exc``, raised by the library callable ``f``."""
+    if isinstance(exc, LangError):
+        return exc
+    name = getattr(f, "__name__", None) if isinstance(f, (types.FunctionType,
+                                                          types.MethodType, type)) else None
+    return convert_exception(exc, name, rs.limits)
+
+
 def call_library(rs: RunState, f: Any, args: tuple | list, kwargs: dict) -> Any:
     try:
         out = f(*args, **kwargs) if kwargs else f(*args)
     except LangError:
         raise
     except Exception as exc:
-        name = getattr(f, "__name__", None) if isinstance(f, (types.FunctionType,
-                                                              types.MethodType, type)) \
-            else None
-        raise convert_exception(exc, name, rs.limits) from None
+        raise library_error(rs, f, exc) from None
     if type(out) is Tensor:
         rs.alloc += out._data.nbytes
         if rs.alloc > rs.alloc_budget:

@@ -51,6 +51,9 @@ ATTR_DUNDERS = ("__init__", *READ_DUNDERS)
 _SPECIAL = "|".join(name[2:-2] for name in SPECIAL_METHODS)
 DEF_NAME_PATTERN = rf"^(?:{_IDENT}|__(?:{_SPECIAL})__)$"
 ATTR_NAME_PATTERN = rf"^(?:{_IDENT}|{'|'.join(ATTR_DUNDERS)})$"
+#: A method call's name may also be a special method (``self.__getitem__(k)``), which runs only
+#: where a program's class defines it (:func:`app.lang.objects.special_method_call`).
+METHOD_NAME_PATTERN = rf"^(?:{_IDENT}|{'|'.join(READ_DUNDERS)}|__(?:{_SPECIAL})__)$"
 
 Name = Annotated[
     str,
@@ -69,6 +72,13 @@ AttrName = Annotated[
           description="An attribute name: public or `_private`, plus `__init__` and the "
                       "read-only `__class__`, `__name__`, `__qualname__`, `__doc__`; no "
                       "other dunder."),
+]
+MethodName = Annotated[
+    str,
+    Field(pattern=METHOD_NAME_PATTERN, max_length=128,
+          description="A method name: an attribute name, or a special method (`__getitem__`, "
+                      "`__len__`, `__repr__` ...) called by name, which runs only where the "
+                      "program's own class defines it."),
 ]
 CallName = Annotated[
     str,
@@ -372,7 +382,7 @@ class Method(_Node):
 
     model_config = ConfigDict(json_schema_extra={"examples": [
         {"method": "backward", "args": [{"var": "y"}]}]})
-    method: AttrName
+    method: MethodName
     args: list[Element] = Field(min_length=1, description="The receiver, then the arguments.")
     kwargs: dict[Name, Expr] = Field(default_factory=dict)
     kwstar: list[Expr] = Field(default_factory=list)

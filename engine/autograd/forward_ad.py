@@ -326,6 +326,8 @@ PRIMAL_FREE = frozenset("""
     PixelUnshuffleBackward0 ChannelShuffleBackward0 Rot90Backward0 SgnBackward0
     SliceScatterBackward0 SelectScatterBackward0 DiagonalScatterBackward0 NarrowCopyBackward0
     MaskedSelectBackward0
+    NansumBackward0 CummaxBackward0 CumminBackward0 SpecialXlog1PyBackward2 AminmaxBackward0
+    VarMeanBackward0 StdMeanBackward0
 """.split())
 
 

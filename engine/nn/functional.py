@@ -75,3 +75,7 @@ if "pairwise_distance" in OPS:
 from ._mha import multi_head_attention_forward  # noqa: E402, F401  (composed of table ops)
 
 __all__.append("multi_head_attention_forward")
+
+from ._composed import gumbel_softmax, instance_norm, local_response_norm  # noqa: E402, F401
+
+__all__ += ["gumbel_softmax", "local_response_norm", "instance_norm"]

@@ -39,10 +39,13 @@ from . import (  # noqa: F401
     order_stats,
     padding,
     pointwise,
+    pointwise_binary,
     pointwise_extra,
+    pointwise_inplace,
     pointwise_more,
     pooling,
     reduction,
+    reduction_more,
     samplers,
     sampling,
     scatter,
@@ -50,6 +53,7 @@ from . import (  # noqa: F401
     shape,
     shape_extra,
     shape_more,
+    special,
     stacking,
     stats_more,
     tensor_methods,
@@ -123,6 +127,7 @@ def _install_tensor_api() -> None:
     Tensor.mT = property(shape.matrix_T)
 
 
+pointwise_inplace.alias_twins()  # after every module: aliases registered anywhere
 _install_tensor_api()
 numpy_names.accept_numpy_names(OPS)  # after the Tensor methods: those stay the plain functions
 

@@ -828,7 +828,7 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
         raise errors.EngineRuntimeError(
             f"Expected 3D or 4D (batch mode) tensor with possibly 0 batch size and other "
             f"non-zero dimensions for input, but got: {_shape(input)}")
-    if not input.dtype.is_floating_point:
+    if not input.dtype.is_floating_point and input.dtype.name != "bool":  # (bool computes)
         raise _not_floating("im2col_out_cpu", input)
     batched = n == 4
     x = input._data if batched else input._data[None]
@@ -864,7 +864,7 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
         raise errors.EngineRuntimeError(
             f"Expected 2D or 3D (batch mode) tensor for input with possibly 0 batch size and "
             f"non-zero dimensions for input, but got: {_shape(input)}")
-    if not input.dtype.is_floating_point:
+    if not input.dtype.is_floating_point and input.dtype.name != "bool":  # (bool computes)
         raise _not_floating("col2im_out_cpu", input)
     batched = n == 3
     cols = input._data if batched else input._data[None]

@@ -46,7 +46,10 @@ def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, red
         raise errors.EngineRuntimeError(
             "margin_ranking_loss : All input tensors should have same dimension but got sizes: "
             f"input1: {input1.shape}, input2: {input2.shape}, target: {target.shape} ")
-    return _reduce((-target * (input1 - input2) + margin).clamp_min(0), reduction)
+    shifted = -target * (input1 - input2) + margin
+    if shifted.grad_fn is not None:  # torch's C++ add(Tensor, Scalar)
+        shifted.grad_fn._name = "AddBackward1"
+    return _reduce(shifted.clamp_min(0), reduction)
 
 
 @op(kind="function", grad_fns=("AddBackward0", "MeanBackward0", "SumBackward0"))

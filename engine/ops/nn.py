@@ -1242,8 +1242,8 @@ def _batch_norm_double(ggs, needs, g, x, w, mean, rstd, axes, bshape, training):
         ggO = first_back(ggI, gamma) if training else ggI * s1 * gamma
     if ggWe is not None:
         ggO = ggWe * xmu * s1 if ggO is None else ggO + ggWe * xmu * s1
-    if ggBe is not None:
-        ggO = ggBe if ggO is None else ggO + ggBe
+    if ggBe is not None:  # (alone, spread over the incoming gradient's shape)
+        ggO = ggBe.expand(g.shape) if ggO is None else ggO + ggBe
     # (an undefined gradient stays None: torch's leaf gets no .grad from it)
     return (ggO if needs[0] else None, gI if needs[1] else None, gG if needs[2] else None)
 
@@ -1983,7 +1983,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
 
 
 @op(kind="function", grad_fns=("NllLossBackward0", "NllLoss2DBackward0", "DivBackward1",
-                               "NegBackward0", "AddBackward0"))
+                               "NegBackward0", "AddBackward0", "MulBackward1"))
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
                   reduction="mean", label_smoothing=0.0):
     """Cross-entropy of logits ``input`` (classes on dim 1) against class indices or class
@@ -2041,5 +2041,13 @@ def _cross_entropy_smoothed(input, target, weight, ignore_index, reduction, labe
             smooth = smooth.sum() / float(weight._data[tc].sum())
     elif reduction == "sum":
         smooth = smooth.sum()
-    return nll * (1 - label_smoothing) + smooth * (label_smoothing / c)
+    # torch's C++ multiplies by doubles: mul(Tensor, Scalar), MulBackward1
+    return _scalar_mul(nll, 1 - label_smoothing) + _scalar_mul(smooth, label_smoothing / c)
+
+
+def _scalar_mul(t: Tensor, s: float) -> Tensor:
+    out = t * s
+    if out.grad_fn is not None and out.grad_fn is not t.grad_fn:
+        out.grad_fn._name = "MulBackward1"
+    return out
 

@@ -147,6 +147,61 @@ def _quickselect(values: list, k: int) -> int:
 
 
 # --------------------------------------------------------------------------- median
+def _nth_element_median(values: list, ignore_nan: bool) -> float:
+    """torch's CPU ``median()`` / ``nanmedian()`` of all elements when +0 and -0 tie: its
+    ``std::nth_element`` (nanmedian: NaN ordered after every number, the lower median of the
+    numbers) as libstdc++ runs it: introselect (median-of-three pivot moved to the front,
+    unguarded partition) down to at most three elements, then an insertion sort. Equal values
+    differ only in the sign of zero, which is what this decides."""
+    v = list(values)
+
+    def lt(a, b):  # (torch.median never gets here with a NaN)
+        return a < b or (b != b and a == a)
+
+    first, last = 0, len(v)
+    count = sum(1 for x in v if x == x) if ignore_nan else last
+    nth = (count - 1) // 2
+    depth = 2 * (last.bit_length() - 1)
+    while last - first > 3:
+        if depth == 0:  # libstdc++'s heap select: not emulated (not met on ties of zeros)
+            return sorted(v[first:last], key=lambda x: (x != x, x))[nth - first]
+        depth -= 1
+        mid = first + (last - first) // 2
+        a, b, c = first + 1, mid, last - 1
+        if lt(v[a], v[b]):
+            m = b if lt(v[b], v[c]) else c if lt(v[a], v[c]) else a
+        else:
+            m = a if lt(v[a], v[c]) else c if lt(v[b], v[c]) else b
+        v[first], v[m] = v[m], v[first]
+        lo, hi, pivot = first + 1, last, v[first]
+        while True:
+            while lt(v[lo], pivot):
+                lo += 1
+            hi -= 1
+            while lt(pivot, v[hi]):
+                hi -= 1
+            if not lo < hi:
+                break
+            v[lo], v[hi] = v[hi], v[lo]
+            lo += 1
+        if lo <= nth:
+            first = lo
+        else:
+            last = lo
+    for i in range(first + 1, last):
+        x = v[i]
+        if lt(x, v[first]):
+            v[first + 1:i + 1] = v[first:i]
+            v[first] = x
+        else:
+            j = i
+            while lt(x, v[j - 1]):
+                v[j] = v[j - 1]
+                j -= 1
+            v[j] = x
+    return v[nth]
+
+
 def _median_full(name: str, input: Tensor, ignore_nan: bool) -> Tensor:
     _no_bool("median", input)  # nanmedian's kernel is median's too
     xp = input.device.xp
@@ -162,6 +217,13 @@ def _median_full(name: str, input: Tensor, ignore_nan: bool) -> Tensor:
             res = xp.asarray(np.nan, dtype=input.dtype.np)
         else:
             res = ordered[max(count - 1, 0) // 2]
+            if input.dtype.is_floating_point and res == 0 and bool((flat == 0).any()) and \
+                    bool(xp.signbit(flat[flat == 0]).any()) and \
+                    not bool(xp.signbit(flat[flat == 0]).all()):
+                # +0 and -0 tie: which one torch returns is where its nth_element leaves them
+                host = flat if is_numpy(xp) else xp.asnumpy(flat)
+                res = xp.asarray(_nth_element_median(host.tolist(), ignore_nan),
+                                 dtype=input.dtype.np)
     out = _wrap(xp.asarray(res, dtype=input.dtype.np), input.dtype, input.device)
     if needs_grad(input):
         node = "MedianBackward0" if name == "median" else "NanmedianBackward0"

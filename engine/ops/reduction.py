@@ -25,6 +25,7 @@ from ..cost import charge, sort_cost
 from ..dtypes import DEFAULT_FLOAT, DEFAULT_INT, as_dtype, bool_, float16, float32
 from ..modes import is_grad_enabled, no_grad
 from ..tensor import Tensor, _wrap
+from . import _stl
 from ._args import norm_dim, norm_dims
 from .families import apply_inplace, check_inplace
 from .registry import OPS, op, register
@@ -794,6 +795,12 @@ def _sort_indices(xp, arr, d: int, descending: bool):
     return xp.ascontiguousarray(n - 1 - xp.flip(flipped, d))
 
 
+def _host(xp, a) -> np.ndarray:
+    if type(a) is np.ndarray:
+        return a
+    return a.get() if hasattr(a, "get") else np.asarray(a)
+
+
 def _sorted_pick(name: str, input, d: int, idx) -> tuple:
     indices = _wrap(idx.astype(np.int64, copy=False), DEFAULT_INT, input.device)
     with no_grad():
@@ -839,9 +846,58 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
         return _picked_0d("topk", input)
     charge("topk", sort_cost(shape, d))
     xp = input.device.xp
-    idx = _sort_indices(xp, input._data, d, largest)
-    idx = xp.ascontiguousarray(xp.take(idx, xp.arange(k), axis=d))
+    order = _sort_indices(xp, input._data, d, largest)
+    idx = xp.ascontiguousarray(xp.take(order, xp.arange(k), axis=d))
+    idx = _topk_ties(xp, input._data, d, order, idx, k, largest, sorted)
     return _sorted_pick("topk", input, d, idx)
+
+
+def _topk_ties(xp, data, d: int, order, idx, k: int, largest: bool, sorted_: bool):
+    """torch's CPU topk selects per row with the C++ library's ``nth_element`` on (value,
+    index) pairs, then sorts the first ``k - 1`` with ``sort`` (``partial_sort`` when ``64 k
+    <= n``), comparing values only (NaN above every number for ``largest``, below for
+    ``smallest``): which of equal values it returns and their order, and the whole order
+    with ``sorted=False``, are those algorithms' (engine/ops/_stl.py). A row whose first
+    ``k + 1`` values in order are all different keeps the sorted order computed above."""
+    n = data.shape[d]
+    if k == 0 or n == 0:
+        return idx
+    rows = np.moveaxis(_host(xp, data), d, -1).reshape(-1, n)
+    top = np.moveaxis(_host(xp, idx), d, -1).reshape(-1, k)
+    if sorted_:
+        first = np.moveaxis(_host(xp, order), d, -1).reshape(-1, n)[:, :k + 1]
+        vals = np.take_along_axis(rows, first, axis=1)
+        same = vals[:, 1:] == vals[:, :-1]
+        if vals.dtype.kind == "f":
+            same |= np.isnan(vals[:, 1:]) & np.isnan(vals[:, :-1])
+        redo = np.flatnonzero(same.any(axis=1))
+        if not redo.size:
+            return idx
+    else:
+        redo = np.arange(rows.shape[0])
+    top = top.copy()
+    floating = rows.dtype.kind == "f"
+
+    def nan(v):
+        return floating and v != v
+
+    if largest:
+        def less(a, b):
+            return (nan(a[0]) and not nan(b[0])) or a[0] > b[0]
+    else:
+        def less(a, b):
+            return (not nan(a[0]) and nan(b[0])) or a[0] < b[0]
+    for r in redo:
+        q = list(zip(rows[r].tolist(), range(n)))
+        if k * 64 <= n:
+            _stl.partial_sort(q, 0, k, n, less)
+        else:
+            _stl.nth_element(q, 0, k - 1, n, less)
+            if sorted_:
+                _stl.sort(q, 0, k - 1, less)
+        top[r] = [i for _, i in q[:k]]
+    out_shape = tuple(s for i, s in enumerate(data.shape) if i != d) + (k,)
+    return xp.ascontiguousarray(xp.asarray(np.moveaxis(top.reshape(out_shape), -1, d)))
 
 
 # --------------------------------------------------------------------------- logical

@@ -452,3 +452,38 @@ def test_state_dict_from_torch_loads_and_trains_the_same():
         lt.backward()
         opt_o.step()
         opt_t.step()
+
+
+@pytest.mark.parametrize("norm_first", [False, True])
+@pytest.mark.parametrize("masks", ["attn-row", "bool-row", "all-padded", "both", "per-head"])
+def test_encoder_layer_inference_fast_path_nans(norm_first, masks):
+    """In eval mode without grad torch runs a fused kernel that gives NaN for query rows with
+    every key masked; with grad (or in training) the same call gives numbers. Both as torch."""
+    ours_m, theirs_m = twin(lambda nn: nn.TransformerEncoderLayer(8, 2, 16, batch_first=True,
+                                                                  norm_first=norm_first))
+    ours_m.eval()
+    theirs_m.eval()
+    x = RNG.standard_normal((2, 4, 8))
+    kw = {}
+    if masks == "attn-row":
+        m = np.zeros((4, 4))
+        m[1] = -np.inf
+        kw["src_mask"] = m
+    if masks in ("bool-row", "both"):
+        m = np.zeros((4, 4), dtype=bool)
+        m[2] = True
+        kw["src_mask"] = m
+    if masks in ("all-padded", "both"):
+        kw["src_key_padding_mask"] = np.array([[True] * 4, [False] * 4])
+    if masks == "per-head":
+        m = np.zeros((4, 4, 4), dtype=bool)
+        m[3, 0] = True  # second sample, second head, first query row
+        kw["src_mask"] = m
+    for grad in (False, True):
+        with engine.set_grad_enabled(grad):
+            out_o = ours_m(engine.tensor(x), **{k: engine.tensor(v) for k, v in kw.items()})
+        with torch.set_grad_enabled(grad):
+            out_t = theirs_m(torch.tensor(x), **{k: torch.tensor(v) for k, v in kw.items()})
+        np.testing.assert_allclose(engine.to_numpy(out_o), out_t.detach().numpy(), rtol=1e-9,
+                                   atol=1e-10)
+        assert np.isnan(engine.to_numpy(out_o)).any() == (not grad)

@@ -147,6 +147,8 @@ def _torch_function(name: str):
     short = name.removeprefix("linalg_").removeprefix("linalg.")
     if short != name:
         spaces = [("torch.linalg", torch.linalg)]
+    if name.startswith("special."):  # torch.special's functions (engine/ops/special.py)
+        short, spaces = name.removeprefix("special."), [("torch.special", torch.special)]
     for path, mod in spaces:
         fn = getattr(mod, short, None)
         if fn is not None:

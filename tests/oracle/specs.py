@@ -861,3 +861,25 @@ def _tri_indices(draw):
     if draw(st.booleans()):
         args += (draw(st.integers(-2, 2)),)
     return Call(args, _dtype_kw(draw, INTS + FLOATS))
+
+
+# selection with ties -------------------------------------------------------------------------
+@custom("topk")
+def _topk(draw):
+    """Rows with ties and NaNs (integer-valued draws), every ``k`` from 0 to the size, both
+    directions, ``sorted=False`` too (torch's order is its C++ library's selection order)."""
+    s = shape(draw, ((5,), (3, 5), (2, 3, 4), (1,), (0,), (), (2, 70), (4, 1, 2)))
+    dim = dim_arg(draw, len(s), allow_none=False)
+    n = s[dim] if s else 1
+    k = draw(st.integers(0, n)) if n else 0
+    args = (any_tensor(draw, s, dtypes=FLOATS + INTS, lo=-3, hi=3), k)
+    kw = {}
+    if draw(st.booleans()):
+        kw["dim"] = dim
+    elif dim not in (-1, len(s) - 1) and s:
+        args += (dim,)
+    if draw(st.booleans()):
+        kw["largest"] = draw(st.booleans())
+    if draw(st.booleans()):
+        kw["sorted"] = draw(st.booleans())
+    return Call(args, kw)

@@ -248,3 +248,92 @@ INTEGER_TARGETS.update({
 @pytest.mark.parametrize("name", list(INTEGER_TARGETS))
 def test_integer_targets_of_values_that_require_grad_as_torch(name):
     _same(INTEGER_TARGETS[name])
+
+
+# ----------------------------------------------------------------- 5. median ties at +0/-0
+# torch's median()/nanmedian() of all elements is libstdc++'s nth_element (NaN last for
+# nanmedian) on a copy: which zero it leaves at the median follows that algorithm's moves
+_ZEROS = ([-0.0, -0.0, 0.0, 0.0], [0.0, 0.0, -0.0, -0.0], [_NAN, 0.0, -0.0],
+          [-0.0, _NAN, 0.0, -0.0], [1.0, -0.0, 0.0, 2.0], [0.0, -0.0, 0.0, -0.0, 1.0, -1.0],
+          [-0.0, 0.0] * 9 + [2.0, _NAN, -1.0], [0.0, -0.0, -0.0, 0.0, _NAN, 0.0, 1.0] * 5)
+MEDIANS = {
+    f"{fn} {dt} {i}": (lambda T, fn=fn, dt=dt, v=v: [
+        getattr(T, fn)(T.tensor(v, dtype=getattr(T, dt))),
+        getattr(T, fn)(T.tensor(v, dtype=getattr(T, dt)), 0)])
+    for fn in ("median", "nanmedian") for dt in ("float32", "float64")
+    for i, v in enumerate(_ZEROS)}
+
+
+@pytest.mark.parametrize("name", list(MEDIANS))
+def test_median_zero_ties_as_torch(name):
+    _same(MEDIANS[name])
+
+
+def test_median_zero_ties_on_random_inputs():
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        vals = rng.choice([0.0, -0.0, 1.0, -1.0, _NAN], size=int(rng.integers(1, 60)),
+                          p=[0.35, 0.35, 0.1, 0.1, 0.1]).tolist()
+        for fn in ("median", "nanmedian"):
+            _same(lambda T, fn=fn, vals=vals: getattr(T, fn)(T.tensor(vals, dtype=T.float64)))
+
+
+# ----------------------------------------------------------------- 8. nodes of the losses
+def _chain(t, depth=6):
+    """The grad_fn names along the first input of each node (what next_functions shows)."""
+    out, fn = [], t.grad_fn
+    while fn is not None and len(out) < depth:
+        out.append(fn.name().replace("torch::autograd::", ""))
+        nxt = [f for f, _ in fn.next_functions if f is not None and
+               "AccumulateGrad" not in f.name()]
+        fn = nxt[0] if nxt else None
+    return out
+
+
+def _logits(T):
+    return T.tensor([[0.5, -1.0, 2.0, 0.0]] * 3, requires_grad=True) * 0.5
+
+
+CHAINS = {
+    "cross_entropy label_smoothing (mul by a double: MulBackward1)": lambda T: _chain(
+        T.nn.functional.cross_entropy(_logits(T), T.tensor([0, 1, 2]), label_smoothing=0.1)),
+    "cross_entropy label_smoothing, sum": lambda T: _chain(T.nn.functional.cross_entropy(
+        _logits(T), T.tensor([0, 1, 2]), reduction="sum", label_smoothing=0.3)),
+    "cross_entropy label_smoothing, weight, none": lambda T: _chain(
+        T.nn.functional.cross_entropy(_logits(T), T.tensor([0, 1, 2]), weight=T.ones(4),
+                                      reduction="none", label_smoothing=0.3)),
+    "rms_norm": lambda T: _chain(T.nn.functional.rms_norm(_logits(T), (4,))),
+    "margin_ranking_loss (add of a double: AddBackward1)": lambda T: _chain(
+        T.nn.functional.margin_ranking_loss(_logits(T)[0], T.ones(4), T.ones(4), margin=0.5)),
+}
+
+
+@pytest.mark.parametrize("name", list(CHAINS))
+def test_loss_node_chains_as_torch(name):
+    _same(CHAINS[name])
+
+
+# ----------------------------------------------------------------- 7. fold/unfold on bool
+def _bools(shape, seed):
+    return (np.random.default_rng(seed).random(shape) > 0.6).tolist()
+
+
+FOLDS = {
+    "unfold bool": lambda T: T.nn.functional.unfold(T.tensor(_bools((1, 2, 5, 4), 0)), 2,
+                                                     dilation=2, padding=1, stride=1),
+    "unfold bool unbatched": lambda T: T.nn.functional.unfold(T.tensor(_bools((2, 3, 3), 1)),
+                                                               2, padding=1),
+    "fold bool (overlaps or)": lambda T: T.nn.functional.fold(T.tensor(_bools((1, 8, 9), 2)),
+                                                               (4, 4), 2),
+    "fold bool padded, unbatched": lambda T: T.nn.functional.fold(
+        T.tensor(_bools((8, 4), 3)), (3, 3), 2, padding=1),
+    "unfold int64 (refused)": lambda T: T.nn.functional.unfold(T.ones(1, 1, 3, 3,
+                                                                      dtype=T.int64), 2),
+    "fold int32 (refused)": lambda T: T.nn.functional.fold(T.ones(1, 4, 4, dtype=T.int32),
+                                                            (3, 3), 2),
+}
+
+
+@pytest.mark.parametrize("name", list(FOLDS))
+def test_fold_and_unfold_of_bool_as_torch(name):
+    _same(FOLDS[name])

@@ -210,6 +210,19 @@ CASES = {
         T, lambda x, w: T.nn.functional.group_norm(x, 2, w), _t(T, [[]] * 0 or T.zeros(0, 4)
                                                                .tolist()),
         _t(T, [1.0, 2.0, 3.0, 4.0])),
+    # topk: which of equal values and in which order is the C++ library's nth_element/sort
+    "topk ties": lambda T: T.topk(_t(T, [[-3.0, 0.0, 0.0, -1.0, 1.0], [0.0, -5.0, -4.0, -3.0, 2.0],
+                                          [1.0, 1.0, 1.0, 1.0, 1.0]], rg=False), 2),
+    "topk ties smallest, dim 0": lambda T: T.tensor([[2, 1, 2], [2, 1, 1], [0, 1, 2], [2, 0, 2]])
+    .topk(3, 0, largest=False),
+    "topk unsorted": lambda T: T.topk(_t(T, [3.0, -1.0, 2.0, 5.0, 0.5, 4.0, -2.0, 1.0], rg=False),
+                                      5, sorted=False),
+    "topk NaNs and -0.": lambda T: T.topk(_t(T, [_NAN, 0.0, -0.0, _NAN, 1.0, 0.0, _NAN], rg=False),
+                                          4),
+    "topk partial sort (64 k <= n)": lambda T: T.topk(
+        (T.arange(130, dtype=T.float64) % 7 - 3) * (T.arange(130) % 3 - 1), 2),
+    "topk gradient follows the index": lambda T: _grads(
+        T, lambda x: x.topk(2).values, _t(T, [1.0, 3.0, 3.0, 3.0, -1.0])),
 }
 
 

@@ -45,6 +45,7 @@ from .dropout import (
     FeatureAlphaDropout,
 )
 from .flatten import Flatten, Unflatten
+from .instancenorm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
 from .lazy import (
     LazyBatchNorm1d,
     LazyBatchNorm2d,
@@ -83,7 +84,7 @@ from .loss import (
     TripletMarginWithDistanceLoss,
 )
 from .module import Module, RemovableHandle
-from .normalization import GroupNorm, LayerNorm, RMSNorm
+from .normalization import GroupNorm, LayerNorm, LocalResponseNorm, RMSNorm
 from .padding import (
     PADDINGS,
     CircularPad1d,
@@ -179,7 +180,8 @@ __all__ = [
     "MultiLabelMarginLoss", "KLDivLoss", "CTCLoss",
     "PairwiseDistance", "CosineSimilarity",
     "MultiheadAttention", "Transformer", "TransformerEncoder", "TransformerDecoder",
-    "TransformerEncoderLayer", "TransformerDecoderLayer",
+    "TransformerEncoderLayer", "TransformerDecoderLayer", "LocalResponseNorm",
+    "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d",
     "RemovableHandle",
 ]
 # what programs may use: modules whose functional op is in the table (RemovableHandle comes

@@ -115,7 +115,22 @@ class TransformerEncoderLayer(Module):
             x = self.norm1(x + self._sa_block(x, src_mask, src_key_padding_mask,
                                               is_causal=is_causal))
             x = self.norm2(x + self._ff_block(x))
+        if (src_mask is not None or src_key_padding_mask is not None) and self._fast_path(src):
+            x = _blank_dead_rows(x, src_mask, src_key_padding_mask, self.self_attn.num_heads)
         return x
+
+    def _fast_path(self, src) -> bool:
+        """Whether torch runs its fused inference kernel for this call (its conditions)."""
+        a = self.self_attn
+        if src.ndim != 3 or self.training or not a.batch_first or a.in_proj_bias is None:
+            return False
+        if not a._qkv_same_embed_dim or not self.activation_relu_or_gelu:
+            return False
+        if self.norm1.eps != self.norm2.eps or a.num_heads % 2 == 1:
+            return False
+        if any(m._forward_hooks or m._forward_pre_hooks for m in self.modules()):
+            return False
+        return not _needs_grad(self._fast_path_tensors(src))
 
     def _sa_block(self, x, attn_mask, key_padding_mask, is_causal=False):
         x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
@@ -234,10 +249,29 @@ class TransformerEncoder(Module):
                          src_key_padding_mask=padding_for_layers)
         if keep is not None:
             # (batch_first: (N, S) keeps; the nested path needs batch_first)
-            output = output * keep.unsqueeze(-1).to(output.dtype)
+            output = OPS["where"].fn(keep.unsqueeze(-1), output, 0.0)
         if self.norm is not None:
             output = self.norm(output)
         return output
+
+
+def _blank_dead_rows(x: Tensor, src_mask, padding_mask, heads: int) -> Tensor:
+    """NaN where torch's fused encoder-layer kernel gives NaN: query rows whose every key is
+    masked out in some head (by the attention mask, the padding mask or both); the composed
+    path gives numbers there. ``x`` is batch first, as the fused kernel needs."""
+    xp = x.device.xp
+    n, length = x.shape[0], x.shape[1]
+    blocked = xp.zeros((n, 1, length, length), dtype=bool)
+    if src_mask is not None:
+        m = xp.isneginf(src_mask._data)
+        blocked = blocked | (m.reshape(n, heads, length, length) if m.ndim == 3 else m)
+    if padding_mask is not None:
+        blocked = blocked | xp.isneginf(padding_mask._data)[:, None, None, :]
+    dead = blocked.all(axis=-1).any(axis=1)
+    if not dead.any():
+        return x
+    nan = _wrap(xp.asarray(float("nan"), dtype=x.dtype.np), x.dtype, x.device)
+    return OPS["where"].fn(_wrap(dead[..., None], bool_, x.device), nan, x)
 
 
 def _why_no_nested(layer) -> str:

@@ -278,3 +278,38 @@ def test_a_grad_mode_block_restores_the_mode_however_it_ends(form):
     as torch's managers do (torch 2.13 prints the same list)."""
     assert form(GRAD_MODE_EXITS).result == [
         False, True, True, False, True, "out", True, True, False, True, False]
+
+
+SPECIAL_BY_NAME = """class V:
+    def __init__(self, d):
+        self.d = d
+    def __getitem__(self, k):
+        if isinstance(k, list):
+            return [self.__getitem__(i) for i in k]
+        return self.d.get(k, -1)
+    def __len__(self):
+        return len(self.d)
+class W(V):
+    def __getitem__(self, k):
+        return ('W', super().__getitem__(k))
+v = V({'a': 1})
+out = [v[['a', 'b']], v.__len__(), V.__len__(v), W(v.d)['a'], W(v.d).__getitem__('a'),
+       v.__repr__() == repr(v), v.__str__() == str(v)]
+try:
+    v.__iter__()
+except AttributeError as e:
+    out.append(str(e))
+try:
+    V.__iter__(v)
+except AttributeError as e:
+    out.append(str(e))
+out"""
+
+
+def test_a_special_method_a_class_defines_is_called_by_name(form):
+    """``self.__getitem__(k)`` (d2l's ``Vocab``), ``Cls.__len__(obj)``, ``super().__getitem__``
+    run the program's own special methods; a missing one is Python's AttributeError (torch
+    2.13's Python prints the same list)."""
+    assert form(SPECIAL_BY_NAME).result == [
+        [1, -1], 1, 1, ("W", 1), ("W", 1), True, True,
+        "'V' object has no attribute '__iter__'", "type object 'V' has no attribute '__iter__'"]

@@ -1,0 +1,187 @@
+"""More elementwise ops of two operands and tests of one: ``copysign``, ``heaviside``,
+``gcd``, ``lcm``, ``float_power`` (with their in-place twins), ``isposinf``, ``isneginf``,
+``isreal``; and ``msort``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import errors
+from ..dtypes import float64
+from ..tensor import Tensor
+from .families import apply_inplace, binary, check_inplace, inplace_twin, method_form, unary
+from .pointwise import (
+    _invalid_combination,
+    _no_derivative,
+    _no_kernel,
+    _quiet,
+    _require_tensors,
+)
+from .registry import register
+
+
+# --------------------------------------------------------------------------- copysign
+def _copysign_grad_self(g, x, out):
+    # torch's: g * (result / self), 0 where self is 0
+    ratio = (out / x).masked_fill(x == 0, 0)
+    return g * ratio
+
+
+def _copysign_grad_other(g, *_):
+    from .creation import zeros_like
+
+    return zeros_like(g)
+
+
+_copysign0 = binary("copysign", _quiet(lambda xp, a, b: xp.copysign(a, b)),
+                    (_copysign_grad_self, _copysign_grad_other), save=("input", "out"),
+                    out="float", node="CopysignBackward0", doc="", inplace=False, public=False)
+_copysign1 = binary("copysign", _quiet(lambda xp, a, b: xp.copysign(a, b)),
+                    (_copysign_grad_self, None), save=("input", "out"), out="float",
+                    node="CopysignBackward1", doc="", inplace=False, public=False,
+                    number_edges=False)
+
+
+def copysign(input, other):
+    """Elementwise magnitude of ``input`` with the sign of ``other`` (a floating result)."""
+    if not isinstance(input, Tensor):
+        raise _invalid_combination("copysign", (input, other), (
+            "Tensor input, Tensor other, *, Tensor out = None",
+            "Tensor input, Number other, *, Tensor out = None"))
+    return _copysign0(input, other) if isinstance(other, Tensor) else _copysign1(input, other)
+
+
+register("copysign", copysign, grad_fns=("CopysignBackward0", "CopysignBackward1"))
+inplace_twin("copysign", copysign)
+
+
+# --------------------------------------------------------------------------- heaviside
+def _heaviside_fwd(xp, a, b):
+    return xp.where(a == 0, b, (a > 0).astype(b.dtype if hasattr(b, "dtype") else a.dtype))
+
+
+_heaviside = binary("heaviside", _heaviside_fwd, (_no_derivative("heaviside"),) * 2, save=(),
+                    node="NotImplemented", doc="", inplace=False, public=False)
+
+
+def heaviside(input, values):
+    """Elementwise step function: 0 below 0, 1 above, ``values`` at 0 (the same dtype)."""
+    _require_tensors("heaviside", input, values)
+    if input.dtype is not values.dtype:
+        raise errors.EngineRuntimeError(
+            "heaviside is not yet implemented for tensors with different dtypes.")
+    return _heaviside(input, values)
+
+
+register("heaviside", heaviside, differentiable=False)
+Tensor.heaviside = method_form(heaviside, "heaviside")
+# (its backward error names the in-place op, as torch's)
+_heaviside_in_place = binary("heaviside", _heaviside_fwd,
+                             (_no_derivative("heaviside_"),) * 2, save=(),
+                             node="NotImplemented", doc="", inplace=False, public=False)
+
+
+def _heaviside_(input, values):
+    _require_tensors("heaviside", input, values)
+    if input.dtype is not values.dtype:
+        raise errors.EngineRuntimeError(
+            "heaviside is not yet implemented for tensors with different dtypes.")
+    return _heaviside_in_place(input, values)
+
+
+inplace_twin("heaviside", _heaviside_, differentiable=False)
+
+
+# --------------------------------------------------------------------------- gcd, lcm
+def _integer_only(kernel: str, fn):
+    def run(xp, a, b):
+        for x in (a, b):
+            dt = getattr(x, "dtype", None)
+            if dt is not None and dt.kind not in "iu":
+                raise _no_kernel(kernel, xp, dt)
+        return fn(xp, a, b)
+
+    return run
+
+
+def _lcm(xp, a, b):
+    g = xp.gcd(a, b)
+    safe = xp.where(g == 0, 1, g)
+    return xp.abs((a // safe) * b)
+
+
+gcd = binary("gcd", _integer_only("gcd", lambda xp, a, b: xp.gcd(a, b)), None,
+             doc="Elementwise greatest common divisor of integer tensors (non-negative).")
+lcm = binary("lcm", _integer_only("lcm", _lcm), None,
+             doc="Elementwise least common multiple of integer tensors (non-negative).")
+
+
+# --------------------------------------------------------------------------- float_power
+def float_power(input, exponent):
+    """Elementwise power computed in double precision (a float64 result)."""
+    from .pointwise import pow as power
+
+    if not isinstance(input, Tensor) and not isinstance(exponent, Tensor):
+        raise _invalid_combination("float_power", (input, exponent), (
+            "Tensor input, Tensor exponent, *, Tensor out = None",
+            "Number self, Tensor exponent, *, Tensor out = None",
+            "Tensor input, Number exponent, *, Tensor out = None"))
+    a = input.to(float64) if isinstance(input, Tensor) else float(input)
+    b = exponent.to(float64) if isinstance(exponent, Tensor) else float(exponent)
+    return power(a, b)
+
+
+def _float_power_(self, exponent):
+    if self.dtype is not float64:
+        raise errors.EngineRuntimeError(
+            f"the base given to float_power_ has dtype {_label(self.dtype)} but the "
+            "operation's result requires dtype Double")
+    check_inplace(self)
+    return apply_inplace(self, float_power(self, exponent))
+
+
+def _label(dt) -> str:
+    from .families import _torch_scalar_name
+
+    return _torch_scalar_name(dt)
+
+
+_float_power_.__name__ = _float_power_.__qualname__ = "float_power_"
+register("float_power", float_power, grad_fns=("PowBackward0", "PowBackward1", "PowBackward2"))
+register("float_power_", _float_power_, doc="In-place version of float_power.", kind="method")
+
+
+# --------------------------------------------------------------------------- tests
+def _is_inf(sign: int):
+    def run(xp, a):
+        if a.dtype.kind == "f":
+            return a == sign * np.inf
+        return xp.zeros(a.shape, dtype=bool)
+
+    return run
+
+
+isposinf = unary("isposinf", _is_inf(1), floating=False, bool_out=True, inplace=False,
+                 doc="Elementwise test for +inf.")
+isneginf = unary("isneginf", _is_inf(-1), floating=False, bool_out=True, inplace=False,
+                 doc="Elementwise test for -inf.")
+isreal = unary("isreal", lambda xp, a: xp.ones(a.shape, dtype=bool), floating=False,
+               bool_out=True, inplace=False,
+               doc="Elementwise test for a real value (always true: the engine has no "
+                   "complex dtypes).")
+
+
+# --------------------------------------------------------------------------- msort
+def msort(input):
+    """``input`` sorted along its first dimension (``sort(input, 0).values``)."""
+    from .reduction import sort
+
+    if not isinstance(input, Tensor):
+        raise errors.EngineTypeError(
+            f"msort(): argument 'input' (position 1) must be Tensor, not "
+            f"{type(input).__name__}")
+    return sort(input, 0).values
+
+
+register("msort", msort, grad_fns=("SortBackward0",))
