@@ -324,6 +324,8 @@ PRIMAL_FREE = frozenset("""
     Deg2RadBackward0 Rad2DegBackward0 FloorBackward0 CeilBackward0 RoundBackward0
     RoundBackward1 TruncBackward0 FracBackward0 SignBackward0 PixelShuffleBackward0
     PixelUnshuffleBackward0 ChannelShuffleBackward0 Rot90Backward0 SgnBackward0
+    SliceScatterBackward0 SelectScatterBackward0 DiagonalScatterBackward0 NarrowCopyBackward0
+    MaskedSelectBackward0
     NansumBackward0 CummaxBackward0 CumminBackward0 SpecialXlog1PyBackward2 AminmaxBackward0
     VarMeanBackward0 StdMeanBackward0
 """.split())

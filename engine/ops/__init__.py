@@ -3,11 +3,13 @@ and Python operators on ``Tensor``.
 
 Modules by family: creation, pointwise, reduction, linalg, shape, indexing, nn, tensor_methods;
 and arrange, comparison, distance, fused, matrices, order_stats, padding, pointwise_extra,
-pointwise_more (sgn, signbit, isin), samplers (random draws), searching, shape_extra (rot90,
-diff), stacking (hstack, tensor_split ...); activation, loss and normalization
-(torch.nn.functional). Convolution, pooling and interpolation: conv, pooling, sampling.
-torch.linalg (as "linalg.X"): decompositions, norms. NumPy's argument names (axis=, keepdims=):
-numpy_names.
+pointwise_more (sgn, signbit, isin), samplers (random draws), scatter (scatter, scatter_reduce,
+take, put, masked_select, slice_scatter ...), searching, shape_extra (rot90, diff), shape_more
+(tile, ravel, stride, in-place squeeze_ ...), stacking (hstack, tensor_split ...); activation,
+loss and normalization (torch.nn.functional). Convolution, pooling and interpolation: conv,
+pooling, sampling. torch.linalg (as "linalg.X"): decompositions, norms. NumPy's argument names
+(axis=, keepdims=): numpy_names. Statistics (cov, bincount, dist ...): stats_more; matrix_power,
+linalg.vecdot ...: linalg_more. result_type, promote_types, can_cast ...: dtype_utils.
 """
 
 from __future__ import annotations
@@ -22,9 +24,11 @@ from . import (  # noqa: F401
     creation,
     decompositions,
     distance,
+    dtype_utils,
     fused,
     indexing,
     linalg,
+    linalg_more,
     loss,
     matrices,
     nn,
@@ -44,11 +48,14 @@ from . import (  # noqa: F401
     reduction_more,
     samplers,
     sampling,
+    scatter,
     searching,
     shape,
     shape_extra,
+    shape_more,
     special,
     stacking,
+    stats_more,
     tensor_methods,
 )
 from ._args import is_scalar

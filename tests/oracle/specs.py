@@ -30,6 +30,9 @@ EXCLUDED: dict[str, str] = {
                 "tests/engine/test_autograd.py",
     "ctc_loss": "needs valid lengths and label sequences: compared with torch (values, nodes, "
                 "gradients, errors) in tests/engine/test_ctc_loss.py",
+    "cholesky_inverse": "reads one triangle of its argument and torch's gradient is not masked "
+                        "to it, so no generated input gradchecks: compared with torch (values, "
+                        "nodes, gradients, errors) in tests/engine/test_linalg_more_ops.py",
 }
 
 
