@@ -146,6 +146,11 @@ def get_attr(rs: RunState, obj: Any, name: str) -> Any:
         found = TYPE_ATTRIBUTES.get((obj.name, name))
         if found is not None:
             return found
+        from .methods import unbound_method
+
+        found = unbound_method(obj.pytype, obj.name, name)  # ``key=str.lower``
+        if found is not None:
+            return found
         raise ProgramError(f"type object '{obj.name}' has no attribute '{name}'",
                            exception="AttributeError")
     from .methods import native_method

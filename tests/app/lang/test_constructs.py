@@ -340,3 +340,26 @@ def test_a_special_method_a_class_defines_is_called_by_name(form):
     assert form(SPECIAL_BY_NAME).result == [
         [1, -1], 1, 1, ("W", 1), ("W", 1), True, True,
         "'V' object has no attribute '__iter__'", "type object 'V' has no attribute '__iter__'"]
+
+
+UNBOUND_METHODS = """out = [sorted(['b', 'a', 'C'], key=str.lower), str.join(',', ['x', 'y']),
+       repr(str.lower)]
+xs = []
+list.append(xs, 1)
+out += [xs, dict.get({1: 2}, 1), dict.get({}, 1, 'd'), list(map(str.upper, ['a'])),
+        int.bit_length(5)]
+for bad in (True, False):
+    try:
+        str.lower(5) if bad else str.lower()
+    except TypeError as e:
+        out.append(str(e))
+out"""
+
+
+def test_a_plain_types_method_read_from_the_type(form):
+    """``sorted(words, key=str.lower)``, ``list.append(xs, 1)``: the method with its receiver
+    first, Python's texts for a wrong or missing receiver (Python 3.11 gives the same list)."""
+    assert form(UNBOUND_METHODS).result == [
+        ["a", "b", "C"], "x,y", "<method 'lower' of 'str' objects>", [1], 2, "d", ["A"], 3,
+        "descriptor 'lower' for 'str' objects doesn't apply to a 'int' object",
+        "unbound method str.lower() needs an argument"]
