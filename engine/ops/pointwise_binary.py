@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import errors
 from ..dtypes import float64
-from ..tensor import Tensor
+from ..tensor import Tensor, _wrap
 from .families import apply_inplace, binary, check_inplace, inplace_twin, method_form, unary
 from .pointwise import (
     _invalid_combination,
@@ -193,7 +193,14 @@ register("msort", msort, grad_fns=("SortBackward0",))
 def _ldexp_grad_self(g, x, e, out):
     from .pointwise import pow as power
 
-    return g * power(2, e)  # (as torch's: 2 ** a negative integer exponent is 0 there)
+    if e.dtype.is_floating_point:
+        return g * power(2, e)
+    # torch's 2 ** e in e's integer dtype (a negative exponent gives 0), a constant: an integer
+    # exponent has no gradient and no tangent, so nothing is recorded for it
+    d = e._data
+    xp = e.device.xp
+    factor = xp.where(d < 0, 0, xp.power(d.dtype.type(2), xp.maximum(d, 0)))
+    return g * _wrap(factor, e.dtype, e.device)
 
 
 def _ldexp_grad_other(g, x, e, out):
