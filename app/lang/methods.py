@@ -17,7 +17,7 @@ from .arrays import SCALAR_METHODS, SCALAR_TYPES, Array
 from .errors import ProgramError
 from .guards import length, size_guard
 from .runtime import RunState
-from .values import GeneratorValue, NativeMethod
+from .values import BuiltinFunction, GeneratorValue, NativeMethod, type_name
 
 Tensor = engine.Tensor
 
@@ -337,4 +337,46 @@ def native_method(obj: Any, name: str) -> NativeMethod | None:
     method = _native.get(key)
     if method is None:
         method = _native[key] = NativeMethod(name, fn)
+    return method
+
+
+class UnboundMethod(BuiltinFunction):
+    """A plain type's method read from the type (``str.lower``, ``list.append``, ``dict.get``),
+    as in ``sorted(words, key=str.lower)``: called with the receiver first, which must be of
+    that type (Python's texts otherwise)."""
+
+    __slots__ = ("owner",)
+
+    def __init__(self, owner: str, name: str, fn: Callable[..., Any]) -> None:
+        super().__init__(name, fn)
+        self.owner = owner
+
+    def __repr__(self) -> str:
+        return f"<method '{self.name}' of '{self.owner}' objects>"
+
+
+_unbound: dict[tuple[type, str], UnboundMethod] = {}
+
+
+def unbound_method(pytype: Any, owner: str, name: str) -> UnboundMethod | None:
+    """``owner.name`` for a plain type (``str``, ``list``, ``tuple``, ``dict``, ``set``,
+    ``frozenset``, ``int``, ``float``) that has that method, or None."""
+    if not isinstance(pytype, type) or pytype not in _BASES:
+        return None
+    fn = _TABLES[pytype].get(name)
+    if fn is None:
+        return None
+    key = (pytype, name)
+    method = _unbound.get(key)
+    if method is None:
+        def call(rs: RunState, *args: Any, **kwargs: Any) -> Any:
+            if not args:
+                raise ProgramError(f"unbound method {owner}.{name}() needs an argument",
+                                   exception="TypeError")
+            if not isinstance(args[0], pytype):
+                raise ProgramError(f"descriptor '{name}' for '{owner}' objects doesn't apply to "
+                                   f"a '{type_name(args[0])}' object", exception="TypeError")
+            return fn(rs, *args, **kwargs)
+
+        method = _unbound[key] = UnboundMethod(owner, name, call)
     return method

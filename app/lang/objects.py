@@ -76,6 +76,12 @@ def _where(self: Any, condition: Any, other: Any) -> Any:
     return engine.ops.lookup("where").fn(condition, self, other)
 
 
+#: Tensor methods whose signature is not the op's function form: ``x.flip(0, 1)`` and
+#: ``x.tile(2)`` take their ints one by one, ``torch.flip(x, (0, 1))`` a tuple; the program
+#: calls the engine's Tensor method, as torch's Tensor does.
+_METHOD_FORMS = frozenset({"flip", "tile"})
+
+
 def tensor_method(name: str) -> Any:
     """The op a tensor method calls (the receiver is its first argument), or None."""
     fn = _TENSORLIBRARY_METHODS.get(name)
@@ -83,6 +89,8 @@ def tensor_method(name: str) -> Any:
         opdef = engine.ops.lookup(name)
         if name == "where":
             fn = _where
+        elif name in _METHOD_FORMS:
+            fn = getattr(engine.Tensor, name)
         elif opdef is not None:
             fn = opdef.fn
         else:
@@ -144,6 +152,11 @@ def get_attr(rs: RunState, obj: Any, name: str) -> Any:
         from .builtins import TYPE_ATTRIBUTES
 
         found = TYPE_ATTRIBUTES.get((obj.name, name))
+        if found is not None:
+            return found
+        from .methods import unbound_method
+
+        found = unbound_method(obj.pytype, obj.name, name)  # ``key=str.lower``
         if found is not None:
             return found
         raise ProgramError(f"type object '{obj.name}' has no attribute '{name}'",

@@ -94,7 +94,8 @@ def _install_tensor_api() -> None:
     binary = {"add": "add", "sub": "sub", "mul": "mul", "truediv": "div",
               "floordiv": "floor_divide", "mod": "remainder", "pow": "pow",
               "matmul": "matmul", "and": "bitwise_and", "or": "bitwise_or",
-              "xor": "bitwise_xor"}
+              "xor": "bitwise_xor", "lshift": "bitwise_left_shift",
+              "rshift": "bitwise_right_shift"}
     for py, name in binary.items():
         if name not in OPS:
             continue

@@ -5,11 +5,13 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .. import errors
 from ..dtypes import float64
-from ..tensor import Tensor
+from ..tensor import Tensor, _wrap
 from .families import apply_inplace, binary, check_inplace, inplace_twin, method_form, unary
 from .pointwise import (
     _invalid_combination,
@@ -185,3 +187,66 @@ def msort(input):
 
 
 register("msort", msort, grad_fns=("SortBackward0",))
+
+
+# --------------------------------------------------------------------------- ldexp
+def _ldexp_grad_self(g, x, e, out):
+    from .pointwise import pow as power
+
+    if e.dtype.is_floating_point:
+        return g * power(2, e)
+    # torch's 2 ** e in e's integer dtype (a negative exponent gives 0), a constant: an integer
+    # exponent has no gradient and no tangent, so nothing is recorded for it
+    d = e._data
+    xp = e.device.xp
+    factor = xp.where(d < 0, 0, xp.power(d.dtype.type(2), xp.maximum(d, 0)))
+    return g * _wrap(factor, e.dtype, e.device)
+
+
+def _ldexp_grad_other(g, x, e, out):
+    from .special import _smul
+
+    return _smul(g * out, math.log(2.0))
+
+
+_ldexp = binary("ldexp", _quiet(lambda xp, a, b: a * xp.power(a.dtype.type(2), b)),
+                (_ldexp_grad_self, _ldexp_grad_other), save=("input", "other", "out"),
+                out="float", node="LdexpBackward0", doc="", inplace=False, public=False)
+
+
+def ldexp(input, other):
+    """Elementwise ``input * 2 ** other`` (a floating result)."""
+    _require_tensors("ldexp", input, other)
+    return _ldexp(input, other)
+
+
+register("ldexp", ldexp, grad_fns=("LdexpBackward0",))
+Tensor.ldexp = method_form(ldexp, "ldexp")
+inplace_twin("ldexp", ldexp)
+
+
+# --------------------------------------------------------------------------- shifts
+def _shift(kernel: str, left: bool):
+    def run(xp, a, b):
+        for x in (a, b):
+            dt = getattr(x, "dtype", None)
+            if dt is not None and dt.kind == "f":
+                raise _no_kernel(kernel, xp, dt)
+        res_dt = np.result_type(a, b)
+        bits = res_dt.itemsize * 8
+        bb = xp.asarray(b)
+        ok = (bb >= 0) & (bb < bits)  # torch: a shift out of [0, bits) gives 0
+        amount = xp.where(ok, bb, 0).astype(res_dt)
+        aa = xp.asarray(a).astype(res_dt)
+        shifted = xp.left_shift(aa, amount) if left else xp.right_shift(aa, amount)
+        return xp.where(ok, shifted, 0).astype(res_dt)
+
+    return run
+
+
+bitwise_left_shift = binary(
+    "bitwise_left_shift", _shift("lshift", True), None,
+    doc="Elementwise ``input << other`` of integer tensors (0 for shifts outside the width).")
+bitwise_right_shift = binary(
+    "bitwise_right_shift", _shift("rshift", False), None,
+    doc="Elementwise ``input >> other`` of integer tensors (0 for shifts outside the width).")

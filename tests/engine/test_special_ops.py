@@ -146,3 +146,12 @@ def test_a_program_reaches_them_through_the_language():
     from tests.app.lang.test_library_end_to_end import ours, torch_prints
 
     assert ours(PROGRAM) == torch_prints(PROGRAM)
+
+
+def test_ldexp_and_shifts_as_torch():
+    compare(lambda m, F, leaf: m.ldexp(leaf([0.5, -1.5, 2.0]), m.tensor([1, -2, 0])))
+    compare(lambda m, F, leaf: m.ldexp(leaf([0.5]), 2))
+    compare(lambda m, F, leaf: m.tensor([1, -8, 3]) << m.tensor([1, 2, 70]))
+    compare(lambda m, F, leaf: m.tensor([1, -8, 3]) >> m.tensor([1, 2, 70]))
+    compare(lambda m, F, leaf: m.tensor([True]) << 1)
+    compare(lambda m, F, leaf: m.tensor([1.0]) << 1)

@@ -100,6 +100,19 @@ def test_reversed_of_a_tensor_is_the_tensor_flipped_as_in_torch(form):
     assert got == ["Tensor", [[4.0, 5.0], [2.0, 3.0], [0.0, 1.0]], 3.0]
 
 
+@needs_ops("arange", "flip", "tile")
+def test_tensor_methods_take_torchs_method_signature(form):
+    # x.flip(0) and x.tile(2) take ints one by one; torch.flip(x, 0) wants a tuple (torch 2.13)
+    got = form("x = torch.arange(6.0).reshape(2, 3)\n"
+               "out = [x.flip(0).tolist(), x.flip(0, 1)[0].tolist(), list(x.tile(2).shape),\n"
+               "       list(x.tile(2, 1).shape), torch.flip(x, (1,))[0].tolist()]\n"
+               "try:\n    torch.flip(x, 0)\nexcept TypeError as e:\n    out.append(str(e))\n"
+               "out").result
+    assert got == [[[3.0, 4.0, 5.0], [0.0, 1.0, 2.0]], [5.0, 4.0, 3.0], [2, 6], [4, 3],
+                   [2.0, 1.0, 0.0],
+                   "flip(): argument 'dims' (position 2) must be tuple of ints, not int"]
+
+
 def test_a_user_function_named_like_an_operator_is_called_by_name(form):
     assert form("def add(a, b):\n    return a * b\n[add(2, 3), 2 + 3]").result == [6, 5]
 
@@ -340,3 +353,26 @@ def test_a_special_method_a_class_defines_is_called_by_name(form):
     assert form(SPECIAL_BY_NAME).result == [
         [1, -1], 1, 1, ("W", 1), ("W", 1), True, True,
         "'V' object has no attribute '__iter__'", "type object 'V' has no attribute '__iter__'"]
+
+
+UNBOUND_METHODS = """out = [sorted(['b', 'a', 'C'], key=str.lower), str.join(',', ['x', 'y']),
+       repr(str.lower)]
+xs = []
+list.append(xs, 1)
+out += [xs, dict.get({1: 2}, 1), dict.get({}, 1, 'd'), list(map(str.upper, ['a'])),
+        int.bit_length(5)]
+for bad in (True, False):
+    try:
+        str.lower(5) if bad else str.lower()
+    except TypeError as e:
+        out.append(str(e))
+out"""
+
+
+def test_a_plain_types_method_read_from_the_type(form):
+    """``sorted(words, key=str.lower)``, ``list.append(xs, 1)``: the method with its receiver
+    first, Python's texts for a wrong or missing receiver (Python 3.11 gives the same list)."""
+    assert form(UNBOUND_METHODS).result == [
+        ["a", "b", "C"], "x,y", "<method 'lower' of 'str' objects>", [1], 2, "d", ["A"], 3,
+        "descriptor 'lower' for 'str' objects doesn't apply to a 'int' object",
+        "unbound method str.lower() needs an argument"]

@@ -4,6 +4,8 @@ logcumsumexp ...). Inputs keep inside each function's domain and away from its p
 
 import numpy as np
 
+import engine
+
 from . import Sample, samples
 
 rng = np.random.default_rng(29)
@@ -118,3 +120,13 @@ samples("std_mean", Sample((r(3, 4),)), Sample((r(3, 4), 1), name="dim"),
                name="dims-correction"))
 samples("aminmax", Sample((r(3, 4),)), Sample((r(3, 4),), {"dim": 1}, name="dim"),
         Sample((r(2, 3),), {"dim": 0, "keepdim": True}, name="keepdim"))
+# (torch's gradient for a negative integer exponent is 0, not 2^e: compared with torch in
+# test_special_ops.py; finite differences would disagree)
+samples("ldexp", Sample((r(3, 4), engine.tensor([1, 2, 0, 3]))), Sample((r(2, 3), r(2, 3)),
+                                                                    name="float-exponent"))
+samples("bitwise_left_shift", Sample((np.array([[1, -8, 3], [0, 5, 7]]), np.array([1, 2, 70]))))
+samples("bitwise_right_shift", Sample((np.array([[1, -8, 3], [0, 5, 7]]),
+                                       np.array([1, 2, 70]))))
+samples("bitwise_left_shift_", Sample((np.array([[1, -8, 3], [0, 5, 7]]), np.array([1, 2, 3]))))
+samples("bitwise_right_shift_", Sample((np.array([[1, -8, 3], [0, 5, 7]]),
+                                        np.array([1, 2, 3]))))
