@@ -11,6 +11,7 @@ where it happened, its class and its text.
 from __future__ import annotations
 
 import contextlib
+import math
 import operator
 import warnings
 from dataclasses import dataclass
@@ -436,3 +437,21 @@ def _gradient_phase(program: Program, be: Backend, env: dict, outs, obs) -> Erro
             obs.append((f"{name}.grad (retained)", observe(env[name].grad, be, vals, False)))
     return None
 
+
+def pinned_obs(x):
+    """What a pinned case compares of a result: dtype, shape, requires_grad, grad_fn name and
+    values (signs of zeros, NaN placement; others to 7 significant digits); lists item by
+    item; numbers, strings and None as they are; other objects (a dtype, a Size) as text."""
+    if isinstance(x, (list, tuple)):
+        return [pinned_obs(i) for i in x]
+    if x is None or isinstance(x, (bool, int, str)):
+        return x
+    if isinstance(x, float):
+        return "nan" if x != x else (x, math.copysign(1.0, x))
+    if not hasattr(x, "grad_fn"):  # a dtype, a Size ...
+        return str(x).replace("torch.", "")
+    fn = x.grad_fn
+    vals = np.asarray(x.detach().tolist(), dtype=np.float64).reshape(-1)
+    return (str(x.dtype).replace("torch.", ""), tuple(x.shape), x.requires_grad,
+            None if fn is None else fn.name().replace("torch::autograd::", ""),
+            ["nan" if v != v else (float(f"{v:.7g}"), bool(np.signbit(v))) for v in vals])
