@@ -28,9 +28,8 @@ def _short(dt) -> str:
             "int32": "Int", "bool": "Bool"}[dt.name]
 
 
-@op(grad_fns=("DotBackward0",))
-def dot(input, tensor):
-    """Inner product of two 1-D tensors."""
+def check_dot_sizes(input, tensor) -> None:
+    """torch's checks of ``dot``/``vdot`` operands: both 1-D, of one length."""
     if input._data.ndim != 1 or tensor._data.ndim != 1:
         raise errors.EngineRuntimeError(
             f"1D tensors expected, but got {input._data.ndim}D and {tensor._data.ndim}D tensors")
@@ -39,6 +38,12 @@ def dot(input, tensor):
         raise errors.EngineRuntimeError(
             f"inconsistent tensor size, expected tensor [{n}] and src [{m}] to have the same "
             f"number of elements, but got {n} and {m} elements respectively")
+
+
+@op(grad_fns=("DotBackward0",))
+def dot(input, tensor):
+    """Inner product of two 1-D tensors."""
+    check_dot_sizes(input, tensor)
     if input.dtype is not tensor.dtype:
         _same_dtype("dot", input, tensor)
     if input.dtype is bool_:

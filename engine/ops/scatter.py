@@ -581,17 +581,9 @@ def slice_scatter(input, src, dim=0, start=None, end=None, step=1):
 def select_scatter(input, src, dim, index):
     """A copy of ``input`` with ``src`` written into ``input.select(dim, index)``."""
     _check_src("select_scatter", input, src)
-    from .shape import select_view
+    from .shape import select_position, select_view
 
-    shape = input._data.shape
-    if not shape:
-        raise errors.EngineIndexError("select() cannot be applied to a 0-dim tensor.")
-    d = norm_dim(dim, len(shape))
-    i = int(index)
-    if not -shape[d] <= i < shape[d]:
-        raise errors.EngineIndexError(
-            f"select(): index {i} out of range for tensor of size {list(shape)} at dimension {d}")
-    i = i + shape[d] if i < 0 else i
+    d, i = select_position(input._data.shape, dim, index)
 
     def view(t):
         return select_view(t, d, i)

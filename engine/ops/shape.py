@@ -428,7 +428,11 @@ def alias(input: Tensor) -> Tensor:
 @op()
 def select(input, dim, index):
     """A view of the slice at ``index`` along ``dim`` (that dimension removed)."""
-    shape = input._data.shape
+    return select_view(input, *select_position(input._data.shape, dim, index))
+
+
+def select_position(shape: tuple, dim, index) -> tuple[int, int]:
+    """``select``'s (dim, index), both made non-negative, after torch's checks."""
     if not shape:
         raise errors.EngineIndexError("select() cannot be applied to a 0-dim tensor.")
     d = norm_dim(dim, len(shape))
@@ -436,7 +440,7 @@ def select(input, dim, index):
     if not -shape[d] <= i < shape[d]:
         raise errors.EngineIndexError(
             f"select(): index {i} out of range for tensor of size {_fmt(shape)} at dimension {d}")
-    return select_view(input, d, i + shape[d] if i < 0 else i)
+    return d, i + shape[d] if i < 0 else i
 
 
 @op()

@@ -15,6 +15,7 @@ from ..autograd.engine import sum_to
 from ..dtypes import as_dtype, float64
 from ..tensor import Tensor, _wrap
 from ._args import promote_args
+from .linalg import check_dot_sizes
 from .registry import OPS, op
 
 _NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
@@ -169,14 +170,7 @@ def inner(input, other):
 def vdot(input, other):
     """The dot product of two 1-D tensors (the first conjugated: the same for real ones)."""
     _tensor_arg("vdot", "other", other, 2)
-    if input._data.ndim != 1 or other._data.ndim != 1:
-        raise errors.EngineRuntimeError(
-            f"1D tensors expected, but got {input._data.ndim}D and {other._data.ndim}D tensors")
-    if input._data.shape[0] != other._data.shape[0]:
-        a, b = input._data.shape[0], other._data.shape[0]
-        raise errors.EngineRuntimeError(
-            f"inconsistent tensor size, expected tensor [{a}] and src [{b}] to have the same "
-            f"number of elements, but got {a} and {b} elements respectively")
+    check_dot_sizes(input, other)
     if input.dtype is not other.dtype:
         raise errors.EngineRuntimeError(
             f"dot : expected both vectors to have same dtype, but found "
