@@ -166,12 +166,7 @@ class Optimizer:
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """One optimization step; ``closure`` (re-evaluating the loss) is called first, with
         gradients enabled, and its value returned."""
-        for hook in list(self._step_pre_hooks.values()):
-            result = hook(self, (), {})
-            if result is not None:
-                raise errors.EngineRuntimeError(
-                    f"optimizer step pre-hook must return None or a tuple of (new_args, "
-                    f"new_kwargs), but got {result}.")
+        self._run_pre_hooks()
         loss = None
         if closure is not None:
             with enable_grad():
@@ -180,9 +175,20 @@ class Optimizer:
             for group in self.param_groups:
                 self._update_group(group)
         self._opt_called = True
+        self._run_post_hooks()
+        return loss
+
+    def _run_pre_hooks(self) -> None:
+        for hook in list(self._step_pre_hooks.values()):
+            result = hook(self, (), {})
+            if result is not None:
+                raise errors.EngineRuntimeError(
+                    f"optimizer step pre-hook must return None or a tuple of (new_args, "
+                    f"new_kwargs), but got {result}.")
+
+    def _run_post_hooks(self) -> None:
         for hook in list(self._step_post_hooks.values()):
             hook(self, (), {})
-        return loss
 
     def _update_group(self, group: dict[str, Any]) -> None:
         raise NotImplementedError
