@@ -13,6 +13,7 @@ from __future__ import annotations
 import builtins as py
 import math
 import operator
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -31,8 +32,9 @@ from .methods import (
     materialize,
     pairs,
 )
+from .pycollections import TYPES as COLLECTION_TYPES
 from .runtime import RunState
-from .schema import READ_DUNDERS
+from .schema import READ_DUNDERS, SPECIAL_METHODS
 from .values import (
     BuiltinFunction,
     BuiltinType,
@@ -64,15 +66,15 @@ DUAL_NAMES = frozenset({"abs", "max", "min", "round", "sum"})
 # ------------------------------------------------------------------ guarded Python arithmetic
 
 def py_add(rs: RunState, a: Any, b: Any) -> Any:
-    if isinstance(a, (str, list, tuple)):
+    if isinstance(a, (str, list, tuple, deque)):
         size_guard(rs, length(a) + length(b), "a sequence")
     return a + b
 
 
 def py_mul(rs: RunState, a: Any, b: Any) -> Any:
-    if isinstance(a, (str, list, tuple)) and isinstance(b, int):
+    if isinstance(a, (str, list, tuple, deque)) and isinstance(b, int):
         size_guard(rs, length(a) * max(b, 0), "a repeated sequence")
-    elif isinstance(b, (str, list, tuple)) and isinstance(a, int):
+    elif isinstance(b, (str, list, tuple, deque)) and isinstance(a, int):
         size_guard(rs, length(b) * max(a, 0), "a repeated sequence")
     elif type(a) is int and type(b) is int:
         int_guard(rs, a.bit_length() + b.bit_length())
@@ -419,6 +421,9 @@ def class_of(value: Any) -> Any:
     builtin = TYPES_BY_PYTYPE.get(t)
     if builtin is not None:
         return builtin
+    made = getattr(t, "_lang_type", None)  # a program's named tuple (collections.namedtuple)
+    if made is not None:
+        return made
     return BuiltinType(t.__name__, _not_constructible(t.__name__), t)
 
 
@@ -512,6 +517,10 @@ def _getattr(rs: RunState, obj: Any, name: Any, default: Any = _NO_VALUE) -> Any
 
 
 def _hasattr(rs: RunState, obj: Any, name: Any) -> bool:
+    if name in SPECIAL_METHODS:  # ``hasattr(x, '__len__')``: a yes or no, never the method
+        from .objects import has_special
+
+        return has_special(rs, obj, name)
     missing = object()
     return _getattr(rs, obj, name, missing) is not missing
 
@@ -616,6 +625,7 @@ TYPES: dict[str, BuiltinType] = {
     "type": _builtin_type("type", _type, type),
 }
 TYPES_BY_PYTYPE: dict[type, BuiltinType] = {t.pytype: t for t in TYPES.values()}
+TYPES_BY_PYTYPE.update(COLLECTION_TYPES)
 TYPES_BY_PYTYPE[type(None)] = BuiltinType("NoneType", _not_constructible("NoneType"),
                                           type(None))
 for _t, _n in ((Function, "function"), (GeneratorValue, "generator"),

@@ -36,7 +36,8 @@ ROOT_IMPORTS = {
 #: Modules a program may import (``torch`` and its submodules are checked when the import
 #: runs, so an unknown one is "torch.fft is not supported", not a syntax error; of ``numpy``
 #: only the constants exist).
-IMPORTABLE_ROOTS = frozenset({"torch", "math", "random", "numpy", "functools", "copy"})
+IMPORTABLE_ROOTS = frozenset({"torch", "math", "random", "numpy", "functools", "copy",
+                              "collections"})
 # Python's builtins that reach outside a numeric program (files, the interpreter, the process,
 # introspection, object identity). They do not exist in the language: calling one is a
 # syntax_error at its line and column (a program may still use the names for its own
@@ -576,7 +577,8 @@ class SourceCompiler:
                 attr = node.args[1]
                 if isinstance(attr, ast.Constant) and isinstance(attr.value, str) \
                         and attr.value.startswith("__") and not (
-                            name in READING_BUILTINS and attr.value in READ_DUNDERS):
+                            name in READING_BUILTINS and attr.value in READ_DUNDERS) and not (
+                            name == "hasattr" and attr.value in SPECIAL_METHODS):
                     raise _fail(attr, f"dunder attributes are not allowed: {attr.value!r}")
             callee: Any = {"var": name} if name in OPERATOR_NAMES else \
                 name if name not in LIB_ROOTS or name in self.shadowed else {"lib": name}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from typing import Any
 
 from .runtime import RunState
@@ -22,8 +23,8 @@ def int_guard(rs: RunState, bits: int) -> None:
 
 
 def length(value: Any) -> int:
-    return len(value) if isinstance(value, (str, list, tuple, range, dict, set, frozenset)) \
-        else 0
+    return len(value) if isinstance(value, (str, list, tuple, range, dict, set, frozenset,
+                                            deque)) else 0
 
 
 def width_guard(spec: str) -> None:

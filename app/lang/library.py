@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import collections
 import importlib
 import math
 import os
@@ -70,7 +71,7 @@ SUBMODULES = {
 }
 MODULES = frozenset(PACKAGES) | frozenset(SUBMODULES) | {
     "torch.linalg", "torch.special", "torch.cuda", "torch.accelerator", "torch.backends.mps",
-    "math", "random", "builtins", "numpy", "functools", "copy"}
+    "math", "random", "builtins", "numpy", "functools", "copy", "collections"}
 #: ``torch.X`` names that are not ops of the table.
 TORCH_NAMES = {
     "no_grad": engine.no_grad, "enable_grad": engine.enable_grad,
@@ -191,7 +192,8 @@ def resolve_path(path: str) -> Any:
     """The value of a library path (``torch.nn.Linear``, ``F.relu``, ``math.pi``)."""
     full = canonical(path)
     parts = full.split(".")
-    if parts[0] not in ("torch", "math", "random", "builtins", "numpy", "functools", "copy"):
+    if parts[0] not in ("torch", "math", "random", "builtins", "numpy", "functools", "copy",
+                        "collections"):
         raise not_supported(path)
     value: Any = LibModule(parts[0])
     for part in parts[1:]:
@@ -285,7 +287,7 @@ def _admit(value: Any, budget: list[int]) -> Any:
         raise ProgramError("a library value is too large to check", exception="TypeError")
     if t in _SAFE or t in _LANG or isinstance(value, (Tensor, Instance)):
         return value
-    if isinstance(value, (list, tuple, set, frozenset)):
+    if isinstance(value, (list, tuple, set, frozenset, collections.deque)):
         for item in value:
             _admit(item, budget)
         return value

@@ -7,6 +7,7 @@ program can keep a tensor in, so the memory cap cannot be dodged by hiding tenso
 
 from __future__ import annotations
 
+from collections import defaultdict, deque
 from typing import Any
 
 import engine
@@ -38,7 +39,9 @@ def reachable(roots: list[Any]) -> list[Any]:
             stack.append(value._owner)
         elif isinstance(value, dict):
             stack.extend(value.values())
-        elif isinstance(value, (list, tuple, set, frozenset)):
+            if isinstance(value, defaultdict):  # its factory may close over tensors
+                stack.append(value.default_factory)
+        elif isinstance(value, (list, tuple, set, frozenset, deque)):
             stack.extend(value)
         else:
             stack.extend(children(value))

@@ -311,6 +311,15 @@ _TABLES: dict[type, dict[str, Callable[..., Any]]] = {
 _TABLES.update({t: {**FLOAT_METHODS, **SCALAR_METHODS} if issubclass(t, float) else
                 SCALAR_METHODS for t in SCALAR_TYPES})
 _BASES = (str, list, tuple, dict, set, frozenset, float, int)
+
+
+def _collections_tables() -> None:
+    from .pycollections import TABLES
+
+    _TABLES.update(TABLES)
+
+
+_collections_tables()
 _native: dict[tuple[type, str], NativeMethod] = {}
 
 
@@ -327,6 +336,11 @@ def native_method(obj: Any, name: str) -> NativeMethod | None:
                         name not in _TABLES[base]:
                     return None  # torch.Size.numel and such: the library's own
                 table = _TABLES[base]
+                if base is tuple and hasattr(t, "_lang_type"):  # a program's named tuple
+                    from .pycollections import NAMEDTUPLE_METHODS
+
+                    table = {**table, **NAMEDTUPLE_METHODS}
+                    _TABLES[t] = table
                 break
         else:
             return None

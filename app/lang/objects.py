@@ -17,7 +17,7 @@ from typing import Any
 
 import engine
 
-from . import arrays
+from . import arrays, pycollections
 from .arrays import Array
 from .errors import LangError, ProgramError
 from .exceptions import convert_exception
@@ -32,6 +32,7 @@ from .library import (
     not_supported,
     torch_class_name,
 )
+from .pycollections import ATTRIBUTES as COLLECTION_ATTRIBUTES
 from .runtime import RunState
 from .schema import READABLE_ATTRS, WRITABLE_ATTRS
 from .values import (
@@ -166,6 +167,9 @@ def get_attr(rs: RunState, obj: Any, name: str) -> Any:
     method = native_method(obj, name)
     if method is not None:
         return BoundMethod(obj, method)
+    read = COLLECTION_ATTRIBUTES.get((t, name))
+    if read is not None:  # deque.maxlen, defaultdict.default_factory
+        return read(obj)
     if t is Array:
         read = arrays.ATTRIBUTES.get(name)
         if read is not None:
@@ -330,6 +334,23 @@ def dunder_attr(rs: RunState, obj: Any, name: str) -> Any:
 #: object whose class does not define them, they are refused rather than said to be missing.
 _OBJECT_SPECIALS = frozenset({"__repr__", "__str__", "__eq__", "__ne__", "__lt__", "__le__",
                               "__gt__", "__ge__", "__hash__", "__format__", "__init__"})
+
+
+def has_special(rs: RunState, obj: Any, name: str) -> bool:
+    """``hasattr(obj, name)`` for a special method (``schema.SPECIAL_METHODS``), as Python
+    answers it: a program's object or class has it where its class (or a library base)
+    defines it or ``object`` does; a function has ``__call__``; any other value where its
+    type has it. Only the answer reaches the program."""
+    cls = obj.cls if isinstance(obj, Instance) else obj if type(obj) is UserClass else None
+    if cls is not None:
+        if name in _OBJECT_SPECIALS or cls.lookup(name) is not None:
+            return True
+        return cls.pytype is not None and hasattr(cls.pytype, name)
+    if name == "__call__":
+        from .builtins import _callable
+
+        return _callable(rs, obj)
+    return hasattr(type(obj), name)
 
 
 def special_method_call(rs: RunState, obj: Any, name: str, args: tuple | list,
@@ -539,6 +560,14 @@ def set_attr(rs: RunState, obj: Any, name: str, value: Any) -> None:
             call_value(rs, found.fset, (obj, value), _EMPTY)
             return
         obj.attrs[name] = value
+        return
+    if type(obj) is pycollections.defaultdict and name == "default_factory":
+        from .builtins import _callable
+
+        if value is not None and not _callable(rs, value):
+            raise ProgramError("default_factory must be callable or None",
+                               exception="TypeError")
+        obj.default_factory = value
         return
     if type(obj) is UserClass:
         obj.ns[name] = value

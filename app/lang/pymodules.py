@@ -21,6 +21,7 @@ from .arrays import ArrayDType
 from .errors import ProgramError
 from .guards import int_guard, size_guard
 from .methods import materialize
+from .pycollections import COLLECTIONS
 from .runtime import RunState
 from .values import BuiltinFunction, Partial
 
@@ -235,4 +236,4 @@ COPY: dict[str, Any] = {"deepcopy": BuiltinFunction("deepcopy", _deepcopy),
                         "copy": BuiltinFunction("copy", _copy)}
 
 MODULES = {"math": MATH, "random": RANDOM, "numpy": NUMPY, "functools": FUNCTOOLS,
-           "copy": COPY}
+           "copy": COPY, "collections": COLLECTIONS}

@@ -315,6 +315,9 @@ class BuiltinType(BuiltinFunction):
         self.pytype = pytype
 
     def __repr__(self) -> str:
+        module = getattr(self.pytype, "__module__", None)
+        if module == "collections" or module == "__main__":  # Counter, a named tuple's class
+            return f"<class '{module}.{self.name}'>"
         return f"<class '{self.name}'>"
 
 

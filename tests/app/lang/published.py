@@ -6,7 +6,9 @@ make (``torch.randn/rand/normal/randint/randperm/multinomial``, ``Tensor.normal_
 so the ``nn`` layers' initialisation, Python's ``random``) is answered by a second engine
 generator seeded like the session's, and a ``torch.Generator()`` by an engine generator seeded
 like the program's: the same draws in the same order give the same numbers, and the values the
-two runs print can be compared.
+two runs print can be compared. Dropout in train mode (``F.dropout``, so ``nn.Dropout``) takes
+its mask from the twin too: the engine draws it from its own generator, whose bits no seed
+makes torch's.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import numpy as np
 import engine
 from app.lang import Environment, Limits, compile_source, pymodules, run_program
 from app.lang.builtins import torch_repr
+from app.lang.runtime import RunState
 
 PROGRAMS = Path(__file__).parent / "programs"
 SEED = 0
@@ -95,6 +98,7 @@ def same_lines(ours: list[str], theirs: list[str], rtol: float = 2e-4,
 @contextlib.contextmanager
 def _twinned() -> Iterator[None]:
     import torch
+    import torch.nn.functional as F
 
     twin = engine.Generator().manual_seed(SEED)
     dtypes = {torch.float32: engine.float32, torch.float64: engine.float64,
@@ -180,11 +184,29 @@ def _twinned() -> Iterator[None]:
         twin.manual_seed(seed)
         return real[(torch, "manual_seed")](seed)
 
+    # Python's ``random`` as the session runs it (pymodules), on a run state of its own: the
+    # functions check sizes against its limits
+    state = RunState(Environment(), Limits())
+
     def py(fn):
-        def call(*args: Any) -> Any:
+        def call(*args: Any, **kwargs: Any) -> Any:
             with engine.use_generator(twin):
-                return fn(None, *args)
+                return fn(state, *args, **kwargs)
         return call
+
+    def dropout(input: Any, p: float = 0.5, training: bool = True,
+                inplace: bool = False) -> Any:
+        """The engine's dropout draws its mask from its own generator (NumPy's PCG64, not
+        torch's mt19937: no seed makes the bits agree), so the torch run takes the mask the
+        twin draws for the same shape and dtype, and applies it with torch."""
+        if not training or p == 0 or not 0 <= p <= 1 or not input.dtype.is_floating_point \
+                or input.numel() == 0:
+            return real[(F, "dropout")](input, p, training, inplace)
+        with engine.use_generator(twin):
+            mask = engine.nn.functional.dropout(
+                engine.ones(tuple(input.shape), dtype=dtypes[input.dtype]), p, True)
+        scaled = to_torch(mask)
+        return input.mul_(scaled) if inplace else input * scaled
 
     patches = {(torch, n): drawing(n) for n in ("randn", "rand", "normal", "randint",
                                                 "randperm")}
@@ -196,6 +218,7 @@ def _twinned() -> Iterator[None]:
     patches[(random, "seed")] = lambda a: twin.manual_seed(a) and None
     patches[(torch, "Generator")] = TwinGenerator
     patches[(torch, "multinomial")] = multinomial
+    patches[(F, "dropout")] = dropout
     patches.update({(random, n): py(getattr(pymodules, "_" + n))
                     for n in ("shuffle", "randint", "random", "uniform", "gauss", "choice",
                               "sample", "randrange")})

@@ -54,3 +54,30 @@ def test_program_prints_what_torch_prints(name):
     ours = run_ours(cells, LIMITS.get(name))
     difference = same_lines(ours, theirs, **TOLERANCES.get(name, {}))
     assert difference is None, difference
+
+
+def test_the_twin_draws_cover_random_sample_and_dropout_in_train_mode():
+    """The torch run draws what the session draws: Python's ``random.sample`` (with the
+    session's size checks) and dropout masks in train mode (``nn.Dropout``, ``F.dropout``,
+    in place too); eval mode is the identity in both."""
+    pytest.importorskip("torch")
+    cells = cells_of_text(
+        "import random\nimport torch\nfrom torch import nn\nimport torch.nn.functional as F\n"
+        "torch.manual_seed(3)\nprint(random.sample(range(100), 5), random.sample('abcdef', k=2))\n"
+        "# %%\nnet = nn.Sequential(nn.Linear(4, 6), nn.Dropout(0.4), nn.Linear(6, 2))\n"
+        "x = torch.randn(5, 4)\ny = net(x)\nprint(y)\ny.sum().backward()\n"
+        "print(net[0].weight.grad)\n"
+        "# %%\nz = torch.ones(3, 4, dtype=torch.float64)\nprint(F.dropout(z, 0.5))\n"
+        "F.dropout(z, 0.25, inplace=True)\nprint(z)\n"
+        "net.eval()\nprint(torch.equal(net(x), net(x)), F.dropout(x, 0.5, training=False).sum())\n")
+    theirs = run_torch(cells)
+    assert same_lines(run_ours(cells), theirs) is None
+    masked = "\n".join(theirs)
+    assert "0., 2." in masked or "2., 0." in masked, masked  # the masks drop and keep some
+    assert theirs[-1].startswith("True")
+
+
+def cells_of_text(text):
+    import re
+
+    return [c.strip("\n") + "\n" for c in re.split(r"^# %%.*$", text, flags=re.M) if c.strip()]
