@@ -35,6 +35,7 @@ from . import (  # noqa: F401
     nn_layers,
     normalization,
     norms,
+    numeric_more,
     numpy_names,
     order_stats,
     padding,
