@@ -55,6 +55,7 @@ from . import (  # noqa: F401
     shape_extra,
     shape_more,
     special,
+    special_more,
     stacking,
     stats_more,
     tensor_methods,
