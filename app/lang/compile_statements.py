@@ -24,7 +24,15 @@ from .exceptions import (
     raised,
 )
 from .library import _MISSING as LIB_MISSING
-from .library import MODULES, LibModule, admit, canonical, member, not_supported
+from .library import (
+    MODULES,
+    LibModule,
+    admit,
+    canonical,
+    member,
+    missing_import,
+    missing_module,
+)
 from .methods import iterate
 from .objects import (
     PLAIN_LIBRARY_TYPES,
@@ -858,7 +866,7 @@ class StatementCompiler:
         store = self.store_name(alias or path.split(".", 1)[0], scope)
         if full not in MODULES:
             def fail(fr: Frame) -> None:
-                raise not_supported(path)
+                raise missing_module(full, path)
             return fail
         value = LibModule(full if alias else canonical(path.split(".", 1)[0]))
         return lambda fr: store(fr, value)
@@ -874,11 +882,11 @@ class StatementCompiler:
 
         def run(fr: Frame) -> None:
             if full not in MODULES:
-                raise not_supported(module)
+                raise missing_module(full, module)
             for name, store in bindings:
                 value = member(full, name)
                 if value is LIB_MISSING:
-                    raise not_supported(f"{module}.{name}")
+                    raise missing_import(full, name, f"{module}.{name}")
                 store(fr, value)
 
         return run
