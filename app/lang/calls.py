@@ -500,15 +500,19 @@ def op_call(name: str, fn: Callable[..., Any], arguments: Arguments) -> Closure:
 
 def op1_statement(op1: tuple, general: Closure, unit: bytes, pointer: str, *,
                   store: str | None = None, glob: str | None = None,
-                  returns: bool = False) -> Closure:
+                  returns: bool = False, value_form: bool = False) -> Closure:
     """A statement whose expression is a one-argument op (``op1``, what :func:`op_call`'s
     ``run1`` carries), in one closure with the op: ``name = torch.tanh(arg)`` into the
     frame's locals (``store``) or a global (``glob``, journaled), ``return torch.tanh(arg)``
     (``returns``) or the bare expression. It counts and fails exactly as ``general`` (the
     statement closure around ``run1``): when the argument is a variable of the frame's own
     locals (read with no effect), the statement's step and the op's are counted together,
-    unless the two would reach the next check (``general`` then counts them one by one)."""
+    unless the two would reach the next check (``general`` then counts them one by one).
+    ``value_form``: ``return torch.tanh(arg)`` giving the value instead (a call's
+    straight body, ``compile_statements.straight_body``; ``general`` has its own)."""
     name, fn, only, only_name = op1
+    if value_form:
+        general = general.value
 
     def run(fr: Frame) -> Any:
         rs = fr.rs
@@ -559,6 +563,8 @@ def op1_statement(op1: tuple, general: Closure, unit: bytes, pointer: str, *,
             if glob not in journal:
                 journal[glob] = space.get(glob, UNBOUND)
             space[glob] = out
+        elif value_form:
+            return out
         elif returns:
             fr.retval = out
             return RETURN

@@ -89,7 +89,8 @@ class DefinitionCompiler:
         if inner.generator:
             body = self.gen_block(node["body"], f"{pointer}/body", inner, loop=False)
         else:
-            body = self.block(node["body"], f"{pointer}/body", inner, loop=False, func=True)
+            body = self.block(node["body"], f"{pointer}/body", inner, loop=False, func=True,
+                              body=True)
         code = self.register(Code(name, inner.qualname, params,
                                   sum(1 for p in node["params"] if not isinstance(p, str)),
                                   node.get("vararg"), tuple(kwonly), node.get("kwarg"), body,
@@ -115,6 +116,8 @@ class DefinitionCompiler:
         def body(fr: Frame) -> Any:
             fr.retval = value(fr)
             return RETURN
+
+        body.straight = value  # type: ignore[attr-defined]  # a call returns it directly
 
         code = self.register(Code("<lambda>", inner.qualname, params,
                                   sum(1 for p in node["lambda"] if not isinstance(p, str)),

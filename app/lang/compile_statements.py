@@ -24,7 +24,15 @@ from .exceptions import (
     raised,
 )
 from .library import _MISSING as LIB_MISSING
-from .library import MODULES, LibModule, admit, canonical, member, not_supported
+from .library import (
+    MODULES,
+    LibModule,
+    admit,
+    canonical,
+    member,
+    missing_import,
+    missing_module,
+)
 from .methods import iterate
 from .objects import (
     PLAIN_LIBRARY_TYPES,
@@ -162,13 +170,24 @@ class StatementCompiler:
     # ------------------------------------------------------------------ blocks
 
     def block(self, stmts: list, pointer: str, scope: Scope, *, loop: bool,
-              func: bool) -> Closure:
+              func: bool, body: bool = False) -> Closure:
+        """The statements ``stmts``; ``body``: they are a function's body (which also gets
+        its :func:`straight_body` where it has one)."""
         compiled = tuple(self.stmt(s, f"{pointer}/{i}", scope, loop=loop, func=func)
                          for i, s in enumerate(stmts))
         if not compiled:
             return lambda fr: None
+        straight = straight_body(compiled) if body else None
         if len(compiled) == 1:
-            return compiled[0]
+            if straight is None:
+                return compiled[0]
+
+            def run_one(fr: Frame) -> Any:  # the statement, as a block (its closure is shared)
+                return stmt(fr)
+
+            stmt = compiled[0]
+            run_one.straight = straight  # type: ignore[attr-defined]
+            return run_one
 
         def run_block(fr: Frame) -> Any:
             for stmt in compiled:
@@ -178,6 +197,7 @@ class StatementCompiler:
             return None
 
         run_block.stmts = compiled  # type: ignore[attr-defined]  # a call runs them inline
+        run_block.straight = straight  # type: ignore[attr-defined]
         return run_block
 
     def gen_block(self, stmts: list, pointer: str, scope: Scope, *, loop: bool) -> Closure:
@@ -230,6 +250,18 @@ class StatementCompiler:
         one-argument op (:func:`op1_statement`), a library method of a variable
         (:func:`call_statement`) or, for unpacking, a variable's attribute
         (:func:`unpack_attr`)."""
+        run = self._counted_value(value, pointer, returns=returns, store=store, glob=glob,
+                                  unpack=unpack, fast=fast)
+        if returns:
+            run.returning = True  # type: ignore[attr-defined]  # always RETURN (or raises)
+        else:
+            run.plain = True  # type: ignore[attr-defined]  # always None (or raises)
+        return run
+
+    def _counted_value(self, value: Closure, pointer: str, *, returns: bool = False,
+                       store: str | None = None, glob: str | None = None,
+                       unpack: tuple[str, ...] | None = None,
+                       fast: str | None = None) -> Closure:
         general = self.statement_value(value, pointer, returns=returns, store=store, glob=glob,
                                        unpack=unpack, fast=fast)
         if unpack is not None:
@@ -244,8 +276,12 @@ class StatementCompiler:
         op1 = getattr(value, "op1", None)
         if op1 is None:
             return general
-        return op1_statement(op1, general, self.unit, pointer, store=store, glob=glob,
-                             returns=returns)
+        run = op1_statement(op1, general, self.unit, pointer, store=store, glob=glob,
+                            returns=returns)
+        if returns:
+            run.value = op1_statement(op1, general, self.unit, pointer,  # type: ignore
+                                      returns=True, value_form=True)
+        return run
 
     def statement_value(self, value: Closure, pointer: str, *, returns: bool = False,
                         store: str | None = None, glob: str | None = None,
@@ -276,6 +312,21 @@ class StatementCompiler:
                     raise located(exc, unit, pointer, fr.rs.limits) from None
                 return RETURN
 
+            def return_value(fr: Frame) -> Any:  # run_return giving the value (a call's)
+                rs = fr.rs
+                rs.steps += 1
+                if rs.steps >= rs.next_check:
+                    rs.check()
+                if fast is not None:  # `return name`
+                    local = fr.locals
+                    if fast in local:
+                        return local[fast]
+                try:
+                    return value(fr)
+                except Exception as exc:
+                    raise located(exc, unit, pointer, fr.rs.limits) from None
+
+            run_return.value = return_value  # type: ignore[attr-defined]
             return run_return
         if store is not None:
             def run_local(fr: Frame) -> None:
@@ -858,7 +909,7 @@ class StatementCompiler:
         store = self.store_name(alias or path.split(".", 1)[0], scope)
         if full not in MODULES:
             def fail(fr: Frame) -> None:
-                raise not_supported(path)
+                raise missing_module(full, path)
             return fail
         value = LibModule(full if alias else canonical(path.split(".", 1)[0]))
         return lambda fr: store(fr, value)
@@ -874,11 +925,11 @@ class StatementCompiler:
 
         def run(fr: Frame) -> None:
             if full not in MODULES:
-                raise not_supported(module)
+                raise missing_module(full, module)
             for name, store in bindings:
                 value = member(full, name)
                 if value is LIB_MISSING:
-                    raise not_supported(f"{module}.{name}")
+                    raise missing_import(full, name, f"{module}.{name}")
                 store(fr, value)
 
         return run
@@ -1138,3 +1189,84 @@ def enter_manager(fr: Frame, manager: Any, store: Store | None) -> Callable[[Any
         return bool(manager.__exit__(type(exc), exc, None))
 
     return exit_library
+
+
+
+def straight_body(compiled: tuple) -> Closure | None:
+    """A function body of plain statements (assignments, unpacking and expression
+    statements, each compiled by ``counted_value``: none breaks, continues or returns) and
+    an optional final ``return value``, as one closure giving the call's value: the
+    statements run one after another with no signal to test and the value comes back with no
+    stop in ``frame.retval``. Each statement closure counts its own step and locates its own
+    error, so steps, checks and errors are those of the statement loop. None for any other
+    body."""
+    *plain, last = compiled
+    if not all(getattr(s, "plain", False) for s in plain):
+        return None
+    if getattr(last, "plain", False):
+        plain.append(last)
+        final = None
+    elif getattr(last, "returning", False) and getattr(last, "value", None) is not None:
+        final = last.value
+    else:
+        return None
+    n = len(plain)
+    if final is None:
+        return _plain_runner(tuple(plain))
+    if n == 0:
+        return final
+    if n == 1:
+        s0 = plain[0]
+
+        def run1(fr: Frame) -> Any:
+            s0(fr)
+            return final(fr)
+
+        return run1
+    if n == 2:
+        s0, s1 = plain
+
+        def run2(fr: Frame) -> Any:
+            s0(fr)
+            s1(fr)
+            return final(fr)
+
+        return run2
+    if n == 3:
+        s0, s1, s2 = plain
+
+        def run3(fr: Frame) -> Any:
+            s0(fr)
+            s1(fr)
+            s2(fr)
+            return final(fr)
+
+        return run3
+    stmts = tuple(plain)
+
+    def run(fr: Frame) -> Any:
+        for stmt in stmts:
+            stmt(fr)
+        return final(fr)
+
+    return run
+
+
+def _plain_runner(stmts: tuple) -> Closure:
+    """:func:`straight_body` of plain statements only (the call's value is None)."""
+    if len(stmts) == 1:
+        return stmts[0]  # it returns None
+    if len(stmts) == 2:
+        s0, s1 = stmts
+
+        def run2(fr: Frame) -> None:
+            s0(fr)
+            s1(fr)
+
+        return run2
+
+    def run(fr: Frame) -> None:
+        for stmt in stmts:
+            stmt(fr)
+
+    return run

@@ -392,8 +392,8 @@ class SourceCompiler:
         if module.split(".", 1)[0] not in IMPORTABLE_ROOTS or any(
                 p.startswith("__") for p in module.split(".")):
             raise _fail(node, f"import of {module!r} is not allowed (programs can import "
-                              "torch and its modules, math, random, functools, copy and "
-                              "numpy's constants)")
+                              "torch and its modules, math, random, functools, copy, "
+                              "collections and numpy's constants)")
 
     def stmt_FunctionDef(self, node: ast.FunctionDef, sub: str, ctx: dict) -> list[dict]:
         if ctx.get("cls") and node.name in SPECIAL_METHODS:

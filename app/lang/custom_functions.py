@@ -120,6 +120,7 @@ def _runner2(func: Function, admitting: bool) -> Any:
     code = func.code
     first, second = code.params
     stmts = code.stmts if code.stmts is not None else (code.body,)
+    straight = code.straight
     glob, enclosing = func.glob, func.enclosing
 
     def run2(a: Any, b: Any = _NO_ARG, *more: Any) -> Any:
@@ -149,6 +150,8 @@ def _runner2(func: Function, admitting: bool) -> Any:
         rs.depth = depth + 1
         rs.top = frame
         try:
+            if straight is not None:
+                return straight(frame)
             for stmt in stmts:
                 signal = stmt(frame)
                 if signal is not None:

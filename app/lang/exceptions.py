@@ -34,7 +34,8 @@ _HIERARCHY = (
     ("StopIteration", "Exception"), ("GeneratorExit", "BaseException"),
     ("KeyboardInterrupt", "BaseException"), ("Warning", "Exception"),
     ("UserWarning", "Warning"), ("DeprecationWarning", "Warning"),
-    ("RuntimeWarning", "Warning"),
+    ("RuntimeWarning", "Warning"), ("ImportError", "Exception"),
+    ("ModuleNotFoundError", "ImportError"),
 )
 
 

@@ -117,6 +117,70 @@ def not_supported(path: str) -> ProgramError:
     return ProgramError(f"{path} is not supported", exception="AttributeError")
 
 
+_torch_names: dict[str, frozenset[str]] = {}
+
+
+def torch_names(path: str) -> frozenset[str] | None:
+    """torch 2.13's public names in the module ``path`` (canonical), or ``Tensor``'s for
+    ``"torch.Tensor"`` (recorded in ``torch_names.py``); Python's for the standard modules a
+    program imports and NumPy's; None for any other path."""
+    if not _torch_names:
+        from .torch_names import MODULE_NAMES, TENSOR_NAMES
+
+        _torch_names.update({p: frozenset(n.split()) for p, n in MODULE_NAMES.items()})
+        _torch_names["torch.Tensor"] = frozenset(TENSOR_NAMES.split())
+        for name in ("math", "random", "functools", "copy", "collections", "numpy"):
+            module = importlib.import_module(name)  # fixed names, never a program's
+            _torch_names[name] = frozenset(n for n in dir(module) if not n.startswith("_"))
+    return _torch_names.get(path)
+
+
+def torch_lacks(path: str, name: str) -> bool:
+    """Whether torch itself has no public ``path.name`` (a module recorded, or
+    ``torch.Tensor``): then the error is torch's own text, not "... is not supported"."""
+    names = torch_names(path)
+    return names is not None and not name.startswith("_") and name not in names
+
+
+def missing_member(path: str, name: str, shown: str) -> ProgramError:
+    """The error for ``path.name`` (``path`` canonical) that the service does not have:
+    torch's AttributeError text where torch lacks it too, else "``shown`` is not
+    supported" (torch has it, the service does not)."""
+    if torch_lacks(path, name):
+        return ProgramError(f"module '{path}' has no attribute '{name}'",
+                            exception="AttributeError")
+    return not_supported(shown)
+
+
+def missing_tensor_attr(name: str, of_class: bool = False) -> ProgramError:
+    """``x.name`` (or ``torch.Tensor.name``) the service lacks: Python's text where torch's
+    Tensor lacks it too."""
+    if torch_lacks("torch.Tensor", name):
+        return ProgramError(f"type object 'Tensor' has no attribute '{name}'" if of_class else
+                            f"'Tensor' object has no attribute '{name}'",
+                            exception="AttributeError")
+    return not_supported(f"{'torch.' if of_class else ''}Tensor.{name}")
+
+
+def missing_module(full: str, shown: str) -> ProgramError:
+    """``import full`` (canonical) of a module the service lacks: Python's
+    ModuleNotFoundError where torch has no such module either."""
+    parent, _, name = full.rpartition(".")
+    while parent and parent not in MODULES:
+        parent, _, name = parent.rpartition(".")
+    if parent and torch_lacks(parent, name):
+        return ProgramError(f"No module named '{full}'", exception="ModuleNotFoundError")
+    return not_supported(shown)
+
+
+def missing_import(module: str, name: str, shown: str) -> ProgramError:
+    """``from module import name`` (``module`` canonical) the service lacks."""
+    if torch_lacks(module, name):
+        return ProgramError(f"cannot import name '{name}' from '{module}' (unknown location)",
+                            exception="ImportError")
+    return not_supported(shown)
+
+
 def canonical(path: str) -> str:
     root, _, rest = path.partition(".")
     root = ROOT_ALIASES.get(root, root)
@@ -199,10 +263,13 @@ def resolve_path(path: str) -> Any:
     for part in parts[1:]:
         if isinstance(value, LibModule):
             found = member(value.path, part)
+            if found is _MISSING:
+                raise missing_member(value.path, part, path)
         else:
             found = public_attr(value, part, _MISSING)
-        if found is _MISSING:
-            raise not_supported(path)
+            if found is _MISSING:
+                raise missing_tensor_attr(part, of_class=True) if value is Tensor else \
+                    not_supported(path)
         value = found
     return value
 

@@ -29,7 +29,8 @@ from .library import (
     is_library_function,
     is_library_object,
     member,
-    not_supported,
+    missing_member,
+    missing_tensor_attr,
     torch_class_name,
 )
 from .pycollections import ATTRIBUTES as COLLECTION_ATTRIBUTES
@@ -123,7 +124,7 @@ def tensor_attr(obj: Any, name: str) -> Any:
     native = TENSOR_NATIVE.get(name)
     if native is not None:
         return BoundMethod(obj, native)
-    raise not_supported(f"Tensor.{name}")
+    raise missing_tensor_attr(name)
 
 
 # --------------------------------------------------------------------------- reading
@@ -140,7 +141,7 @@ def get_attr(rs: RunState, obj: Any, name: str) -> Any:
     if t is LibModule:
         value = member(obj.path, name)
         if value is MISSING:
-            raise not_supported(f"{obj.path}.{name}")
+            raise missing_member(obj.path, name, f"{obj.path}.{name}")
         return value
     if t is SuperProxy:
         return super_attr(rs, obj, name)
@@ -770,7 +771,7 @@ def call_method(rs: RunState, obj: Any, name: str, args: tuple | list, kwargs: d
                 return call_value(rs, TENSOR_NATIVE[name], (obj, *args), kwargs)
             if name in READABLE_ATTRS:
                 return call_value(rs, tensor_attr(obj, name), args, kwargs)
-            raise not_supported(f"Tensor.{name}")
+            raise missing_tensor_attr(name)
         return call_op(rs, name, fn, (obj, *args), kwargs)
     if isinstance(obj, Instance):
         return instance_call(rs, obj, name, args, kwargs)

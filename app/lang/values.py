@@ -40,7 +40,7 @@ class Code:
 
     __slots__ = ("name", "qualname", "params", "vararg", "kwonly", "kwarg", "body",
                  "generator", "simple", "nparams", "argnames", "ndefaults", "doc", "stmts",
-                 "arity", "origin")
+                 "arity", "origin", "straight")
 
     def __init__(self, name: str, qualname: str, params: tuple[str, ...], ndefaults: int,
                  vararg: str | None, kwonly: tuple[str, ...], kwarg: str | None,
@@ -56,6 +56,9 @@ class Code:
         self.argnames = frozenset(params) | frozenset(kwonly)
         #: the statements of a body of several, which a call runs without the block's closure
         self.stmts: tuple | None = getattr(body, "stmts", None)
+        #: a body of plain statements (none can break, continue or return) and an optional
+        #: final ``return``, as one closure returning the call's value (``straight_body``)
+        self.straight: Callable[[Frame], Any] | None = getattr(body, "straight", None)
         #: (the program's JSON form, the ``def``/``lambda`` node in it): compiling that
         #: program again makes the same code (session snapshots store functions this way)
         self.origin: tuple[list, dict] | None = None
@@ -117,6 +120,9 @@ def invoke(rs: RunState, func: Function, args: tuple | list, kwargs: dict) -> An
     rs.depth = depth + 1
     rs.top = frame
     try:
+        straight = code.straight
+        if straight is not None:
+            return straight(frame)
         stmts = code.stmts
         if stmts is None:
             signal = code.body(frame)

@@ -117,10 +117,12 @@ def test_a_user_function_named_like_an_operator_is_called_by_name(form):
     assert form("def add(a, b):\n    return a * b\n[add(2, 3), 2 + 3]").result == [6, 5]
 
 
-def test_unknown_torch_names_are_not_supported_naming_them(form):
-    for source, path in (("torch.fft.fft(1)", "torch.fft.fft"), ("F.nonexistent(1)",
-                                                                   "F.nonexistent"),
-                         ("torch.nonexistent", "torch.nonexistent")):
+def test_names_torch_has_and_the_service_lacks_are_not_supported_naming_them(form):
+    for source, path in (("torch.fft.fft(1)", "torch.fft.fft"), ("import torch.fft as f",
+                                                                   "torch.fft"),
+                         ("torch.Tensor.to_sparse", "torch.Tensor.to_sparse"),
+                         ("from torch.nn.utils import parametrize", "torch.nn.utils.parametrize"),
+                         ("torch.autograd.Variable", "torch.autograd.Variable")):
         with pytest.raises(ProgramError) as info:
             form(source)
         assert info.value.detail == f"{path} is not supported"
@@ -376,3 +378,47 @@ def test_a_plain_types_method_read_from_the_type(form):
         ["a", "b", "C"], "x,y", "<method 'lower' of 'str' objects>", [1], 2, "d", ["A"], 3,
         "descriptor 'lower' for 'str' objects doesn't apply to a 'int' object",
         "unbound method str.lower() needs an argument"]
+
+
+@pytest.mark.parametrize("source", [
+    "torch.autograd.is_grad_enabled", "torch.autograd.is_grad_enabled()", "torch.nonexistent",
+    "torch.nonexistent.x", "F.nonexistent(1)", "torch.nn.functional.nonexistent",
+    "nn.Conv9d(1, 1, 1)", "torch.optim.Adamm", "torch.utils.data.DataLoder",
+    "torch.zeros(1).nonexistent", "torch.zeros(1).nonexistent()", "torch.Tensor.nonexistent",
+    "import torch.nonexistent as t", "from torch.nonexistent import x",
+    "from torch import nonexistent", "from torch.nn import Foo", "math.nonexistent",
+    "import random\nrandom.nonexistent", "from math import foo",
+])
+def test_names_torch_lacks_too_fail_with_torchs_own_text(form, source):
+    """The text (and class) torch 2.13 and Python give for a name torch itself lacks, from
+    the names recorded by scripts/torch_goldens/record_torch_names.py."""
+    torch = pytest.importorskip("torch")
+    import importlib
+    import math  # noqa: F401 (the programs' standard modules)
+    import random  # noqa: F401
+
+    scope = {"torch": torch, "nn": torch.nn, "F": torch.nn.functional,
+             "importlib": importlib, "math": math}
+    with pytest.raises(Exception) as theirs:
+        exec(source, scope)  # the oracle
+    with pytest.raises(ProgramError) as ours:
+        form(source)
+    assert ours.value.extra["exception"] == type(theirs.value).__name__
+    expected = str(theirs.value)
+    if isinstance(theirs.value, ImportError) and " (" in expected:
+        expected = expected.split(" (")[0] + " (unknown location)"  # no file path
+    assert ours.value.detail == expected
+
+
+def test_the_recorded_names_are_torchs():
+    torch = pytest.importorskip("torch")
+    from app.lang.torch_names import MODULE_NAMES, TENSOR_NAMES, TORCH_VERSION
+
+    if not torch.__version__.startswith(TORCH_VERSION):
+        pytest.skip(f"names recorded from torch {TORCH_VERSION}, oracle is {torch.__version__}")
+    import importlib
+
+    for path, names in MODULE_NAMES.items():
+        public = {n for n in dir(importlib.import_module(path)) if not n.startswith("_")}
+        assert set(names.split()) == public, path
+    assert set(TENSOR_NAMES.split()) == {n for n in dir(torch.Tensor) if not n.startswith("_")}

@@ -161,7 +161,8 @@ def run(source, env=None, limits=None):
 def test_names_come_from_the_packages_all(standin):
     assert run("torch.func.Linear").result is standin.Linear
     assert run("from torch.func import Linear as L\nL").result is standin.Linear
-    with pytest.raises(ProgramError, match=r"torch\.func\.hidden is not supported"):
+    # not in the package's __all__: not reachable (and torch.func has no 'hidden': torch's text)
+    with pytest.raises(ProgramError, match=r"module 'torch\.func' has no attribute 'hidden'"):
         run("torch.func.hidden")
     with pytest.raises(ProgramError, match=r"torch\.fft\.fft is not supported"):
         run("torch.fft.fft(torch.ones(2))")

@@ -151,6 +151,47 @@ print(w)
 """,
 }
 
+STRAIGHT = """
+import torch
+def zero(y):
+    return y
+def one(y):
+    a = y * 2
+    return torch.exp(a)
+def two(y):
+    a = y * 2
+    b = torch.tanh(a)
+    return a + b
+def three(y):
+    a = y * 2
+    print('three', a)
+    b, c = a, a
+    return later + b
+def five(y):
+    a = y * 2
+    b = a + 1
+    c = b - 1
+    d = torch.relu(c)
+    e = d * d
+    return e.sum()
+def none(y):
+    a = y * 2
+    print('none', a)
+def deep(n):
+    m = n - 1
+    return n if m < 0 else deep(m) + 1
+sq = lambda v: v * v
+bad = lambda v: v.nope
+x = torch.ones(2)
+for f in (zero, one, two, five, none, sq, bad, three, deep):
+    try:
+        print(f(x) if f is not deep else f(3))
+    except Exception as e:
+        print(type(e).__name__, e)
+    later = 1
+print(three(x))
+"""
+
 
 def _outcomes(source: str, form: str) -> list[tuple]:
     program = compile_source(source)
@@ -180,3 +221,32 @@ def test_fused_statements_count_and_fail_as_separate_closures(name, form, monkey
     interpreter._code_cache.clear()
     assert fused == separate
     assert fused[-1][0] == "ok" and fused[-2][0] == "ok" and fused[-3][0] == "LimitExceeded"
+
+
+@pytest.mark.parametrize("form", ["source", "json"])
+@pytest.mark.parametrize("name", ["straight", *PROGRAMS])
+def test_straight_bodies_count_and_fail_as_the_statement_loop(name, form, monkeypatch):
+    """A function body of plain statements and a final return runs as one closure
+    (``straight_body``): for every ``max_steps``, the same outcome as the statement loop."""
+    from app.lang import compile_statements
+
+    source = STRAIGHT if name == "straight" else PROGRAMS[name]
+    interpreter._code_cache.clear()
+    straight = _outcomes(source, form)
+    monkeypatch.setattr(compile_statements, "straight_body", lambda compiled: None)
+    interpreter._code_cache.clear()
+    looped = _outcomes(source, form)
+    interpreter._code_cache.clear()
+    assert straight == looped
+    assert straight[-1][0] == "ok" and straight[-3][0] == "LimitExceeded"
+
+
+def test_the_straight_bodies_are_taken():
+    from app.lang.values import Function
+
+    env = Environment()
+    run_program(compile_source(STRAIGHT.split("sq = lambda")[0] + "sq = lambda v: v * v"),
+                env, Limits())
+    for name in ("zero", "one", "two", "three", "five", "none", "deep", "sq"):
+        value = env.variables[name]
+        assert isinstance(value, Function) and value.code.straight is not None, name
