@@ -11,7 +11,11 @@ CASE: execute, forward, forward_backward, repr, encode, decode, validate; or a v
 ``benchmarks/engine_bench.py`` as ``bench:CASE:VARIANT`` with CASE one of tiny, dot, flow, mlp
 and VARIANT "engine" or "hand" (NumPy by hand), e.g. ``bench:mlp:hand``; BLAS runs on one thread;
 or a construct of ``benchmarks/interpreter_bench.py`` as ``lang:WORD:interp`` / ``lang:WORD:direct``
-(e.g. ``lang:Function:interp``; run with ``--short 2 --long 6``: each iteration is a whole loop).
+(e.g. ``lang:Function:interp``; run with ``--short 2 --long 6``: each iteration is a whole loop);
+or a program of ``benchmarks/http_bench.py`` (``chain``: the 900-op tanh chain + backward;
+``mlp``: 10 MLP steps) as ``program:NAME:interp`` (the interpreter, as a session run executes
+it, without the HTTP and host layers) or ``program:NAME:direct`` (CPython on the engine); run
+with ``--short 2 --long 6``.
 
 Needs ``valgrind`` (Debian's package). Slow: about a minute per case.
 """
@@ -89,9 +93,34 @@ def _lang_case(case: str):
                                                            else "interpreter (Program)"]
 
 
+def _program_case(case: str):
+    """A program of ``benchmarks/http_bench.py`` as ``program:NAME:VARIANT`` (NAME chain or
+    mlp; VARIANT "interp": run by the interpreter in one environment, as a session run runs it;
+    "direct": CPython running the same text on the engine)."""
+    _, name, variant = case.split(":")
+    sys.modules["torch"] = None  # (http_bench's in-process anchor is not needed)
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import http_bench
+
+    import engine
+    from app.lang import Environment, Limits, compile_source, parse_program, run_program
+
+    source, setup = {"chain": (http_bench.CHAIN, ""),
+                     "mlp": (http_bench.MLP_STEPS, http_bench.MLP_SETUP)}[name]
+    if variant == "direct":
+        return http_bench._in_process(engine, source, setup)
+    env, limits = Environment(), Limits()
+    if setup:
+        run_program(compile_source(setup), env, limits, source=setup)
+    program = parse_program(compile_source(source))
+    return lambda: run_program(program, env, limits, source=source)
+
+
 def _child(case: str, n: int) -> None:
     if case.startswith("bench:"):
         fn = _bench_case(case)
+    elif case.startswith("program:"):
+        fn = _program_case(case)
     elif case.startswith("lang:"):
         fn = _lang_case(case)
     else:

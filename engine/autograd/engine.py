@@ -13,7 +13,16 @@ import numpy as np
 from .. import errors
 from ..modes import _grad_enabled, set_grad_enabled
 from ..tensor import Tensor, _wrap
-from .graph import FW_ACTIVE, HOOKS_ACTIVE, AccumulateGrad, Node, edge_of, needs_grad, record
+from .graph import (
+    FW_ACTIVE,
+    HOOKS_ACTIVE,
+    AccumulateGrad,
+    Node,
+    SavedTensor,
+    edge_of,
+    needs_grad,
+    record,
+)
 
 
 def _root_edges(outputs, grad_outputs):
@@ -192,48 +201,82 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
     # nor under anomaly mode
     borrowing = [not create_graph and not HOOKS_ACTIVE[0], 0]
     borrow_token = _BORROW.set(borrowing)
+    # a plain node (no hooks nor retained gradients, one output, no custom Function) runs
+    # Node.apply inline when no target filter nor anomaly mode needs the general path
+    plain = needed is None and not anomaly
     try:
         while ready:
             node, grads = ready.pop()
-            if needed is not None and node not in needed:
-                continue
-            if node._hooks is not None or node._retains is not None:
-                if borrowing[1]:  # user code runs next: no borrowed memory in its sight
+            if plain and node._hooks is None:  # (a plain Node: see Node's ``_hooks``)
+                saved = node._saved
+                if saved is None:
+                    raise errors.EngineRuntimeError(errors.BACKWARD_TWICE)
+                had = node._had_tensors
+                if had is True:  # (Node._unpack, inline)
+                    if len(saved) == 1:
+                        s = saved[0]
+                        saved = (s.unpack(node) if type(s) is SavedTensor else s,)
+                    else:
+                        saved = [s.unpack(node) if type(s) is SavedTensor else s for s in saved]
+                g = grads[0]
+                edges = node._edges
+                if not node._per_input:
+                    in_grads = node._rule(g, tuple(e is not None for e in edges), *saved)
+                    if type(in_grads) is not tuple:
+                        in_grads = (in_grads,)
+                elif len(edges) == 2:
+                    e0, e1 = edges
+                    f0, f1 = node._rule
+                    in_grads = (None if e0 is None or f0 is None else f0(g, *saved),
+                                None if e1 is None or f1 is None else f1(g, *saved))
+                elif len(edges) == 1:
+                    f0 = node._rule[0]
+                    in_grads = (None if edges[0] is None or f0 is None else f0(g, *saved),)
+                else:
+                    in_grads = [None if e is None or f is None else f(g, *saved)
+                                for e, f in zip(edges, node._rule)]
+                if had and not retain_graph:  # free what backward saved
+                    node._saved = None
+            else:
+                if needed is not None and node not in needed:
+                    continue
+                if node._hooks or node._retains is not None:
+                    if borrowing[1]:  # user code runs next: no borrowed memory in its sight
+                        grads = _own_borrowed(borrowing, grads, ready, pending, captured)
+                    grads = _run_tensor_hooks(node, grads, create_graph, not_owned)
+                if target_nodes is not None and node in target_nodes:
+                    for nr in range(node._nout):
+                        for i in targets.get((node, nr), ()):
+                            captured[i] = grads[nr]
+                    if type(node) is AccumulateGrad:
+                        if accumulate:
+                            if borrowing[1]:
+                                grads = _before_accumulate(node, borrowing, grads, ready, pending,
+                                                           captured)
+                            _accumulate(node.variable, grads[0], create_graph, not_owned)
+                            if node._hooks:
+                                _run_post_hooks(node, (), grads)
+                        continue
+                    if not any(e is not None and e[0] in needed for e in node._edges):
+                        continue
+                elif type(node) is AccumulateGrad:
+                    if borrowing[1]:
+                        grads = _before_accumulate(node, borrowing, grads, ready, pending, captured)
+                    _accumulate(node.variable, grads[0], create_graph, not_owned)
+                    if node._hooks:
+                        _run_post_hooks(node, (), grads)
+                    continue
+                if borrowing[1] and type(node) is not Node:  # a custom Function's backward
                     grads = _own_borrowed(borrowing, grads, ready, pending, captured)
-                grads = _run_tensor_hooks(node, grads, create_graph, not_owned)
-            if target_nodes is not None and node in target_nodes:
-                for nr in range(node._nout):
-                    for i in targets.get((node, nr), ()):
-                        captured[i] = grads[nr]
-                if type(node) is AccumulateGrad:
-                    if accumulate:
-                        if borrowing[1]:
-                            grads = _before_accumulate(node, borrowing, grads, ready, pending,
-                                                       captured)
-                        _accumulate(node.variable, grads[0], create_graph, not_owned)
-                        if node._hooks is not None:
-                            _run_post_hooks(node, (), grads)
-                    continue
-                if not any(e is not None and e[0] in needed for e in node._edges):
-                    continue
-            elif type(node) is AccumulateGrad:
-                if borrowing[1]:
-                    grads = _before_accumulate(node, borrowing, grads, ready, pending, captured)
-                _accumulate(node.variable, grads[0], create_graph, not_owned)
-                if node._hooks is not None:
-                    _run_post_hooks(node, (), grads)
-                continue
-            if borrowing[1] and type(node) is not Node:  # a custom Function's backward
-                grads = _own_borrowed(borrowing, grads, ready, pending, captured)
-            if node._nout > 1 and getattr(node, "materialize_grads", True):
-                grads = [_zeros_for(node, nr) if g is None else g for nr, g in enumerate(grads)]
-            in_grads = _anomaly.apply(node, grads) if anomaly else node.apply(grads)
-            if node._hooks is not None:
-                if borrowing[1]:
-                    in_grads = _own_borrowed(borrowing, in_grads, ready, pending, captured)
-                in_grads = _run_post_hooks(node, in_grads, grads)
-            if not retain_graph and node._had_tensors:  # free what backward saved
-                node._saved = None
+                if node._nout > 1 and getattr(node, "materialize_grads", True):
+                    grads = [_zeros_for(node, nr) if g is None else g for nr, g in enumerate(grads)]
+                in_grads = _anomaly.apply(node, grads) if anomaly else node.apply(grads)
+                if node._hooks:
+                    if borrowing[1]:
+                        in_grads = _own_borrowed(borrowing, in_grads, ready, pending, captured)
+                    in_grads = _run_post_hooks(node, in_grads, grads)
+                if not retain_graph and node._had_tensors:  # free what backward saved
+                    node._saved = None
             if len(in_grads) == 2:  # (the common case of _mark_shared, inline)
                 g = in_grads[0]
                 if g is not None and g is in_grads[1]:
@@ -250,7 +293,7 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                     if g._data.shape != meta[0] or g.dtype is not meta[1]:
                         g = _fit(g, meta)
                     if d == 0 and nxt._nout == 1 and nxt not in pending:  # its only gradient
-                        ready.append((nxt, [g]))
+                        ready.append((nxt, (g,)))
                         continue
                     buf = pending.get(nxt)
                     if buf is None:

@@ -69,7 +69,11 @@ def _op_name(node_name: str) -> str:
 
 
 class Node:
-    """One recorded op. ``name()`` is PyTorch's node name, e.g. ``MulBackward0``."""
+    """One recorded op. ``name()`` is PyTorch's node name, e.g. ``MulBackward0``.
+
+    ``_hooks`` is None only on a plain node: of this very class, one output, no hooks, no
+    metadata, no retained gradient (run_backward's fast path tests this one slot); every
+    other node has a dict there, empty when it has none of those."""
 
     __slots__ = ("_name", "_rule", "_per_input", "_saved", "_had_tensors", "_edges", "_meta",
                  "_nout", "_out_meta", "_hooks", "_retains", "__weakref__")
@@ -129,6 +133,8 @@ class Node:
         return self._hooks.setdefault(output_nr, [])
 
     def _add_retain(self, output_nr: int, t: Tensor) -> None:
+        if self._hooks is None:  # (run_backward's fast path looks at ``_hooks`` alone)
+            self._hooks = {}
         if self._retains is None:
             self._retains = {}
         self._retains[output_nr] = weakref.ref(t)
@@ -137,7 +143,7 @@ class Node:
         saved = self._saved
         if saved is None:
             raise errors.EngineRuntimeError(errors.BACKWARD_TWICE)
-        if not self._had_tensors:
+        if self._had_tensors is not True:
             return saved
         out = []
         for s in saved:
@@ -149,7 +155,7 @@ class Node:
         saved = self._saved
         if saved is None:
             raise errors.EngineRuntimeError(errors.BACKWARD_TWICE)
-        if self._had_tensors:  # (``_unpack``, inline)
+        if self._had_tensors is True:  # (``_unpack``, inline)
             saved = [s.unpack(self) if type(s) is SavedTensor else s for s in saved]
         g = grads[0] if self._nout == 1 else tuple(grads)
         if self._per_input:
@@ -194,6 +200,7 @@ class AccumulateGrad(Node):
 
     def __init__(self, variable: Tensor):
         super().__init__("AccumulateGrad", None, False, (), False, (), (), 1)
+        self._hooks = {}  # (not a plain Node: see Node)
         self.variable = variable
 
 
@@ -373,6 +380,11 @@ _weakref = weakref.ref
 
 OUTPUT = object()  # marker in ``saved``: save the op's output
 
+#: ``Node._had_tensors`` of a node whose ``saved`` holds Python numbers that count as saved
+#: tensors (``record``'s ``saves_scalars``) but no ``SavedTensor``: freed after backward like
+#: tensors (truthy), with nothing to unpack (``is True`` marks the nodes that must unpack).
+SCALARS_ONLY = 2
+
 # Non-zero while a forward-AD level or a ``vmap`` is open (FW_ACTIVE), or anomaly detection is on
 # (HOOKS_ACTIVE), in any context: only then do ``record`` and ``needs_grad`` look further
 # (``forward_ad``, ``engine.func.vmap``, ``anomaly``).
@@ -400,8 +412,9 @@ def record(outputs, name: str, rule, inputs: tuple, saved: tuple = (), per_input
     forward-mode rule (``forward_ad`` explains the default). ``node``: a node object to fill in
     (a custom Function's ctx) instead of a new one.
     """
-    if type(outputs) is Tensor and not outputs.dtype.is_floating_point and \
-            not WRITING_INTEGRAL.get():
+    single = type(outputs) is Tensor
+    integral = single and not outputs.dtype.is_floating_point
+    if integral and not WRITING_INTEGRAL.get():
         raise errors.EngineRuntimeError(
             f"Autograd not support dtype: {_SCALAR_NAMES[outputs.dtype.name]}")
     fw = FW_ACTIVE[0]
@@ -452,12 +465,11 @@ def record(outputs, name: str, rule, inputs: tuple, saved: tuple = (), per_input
                 edges.append(None)
                 meta.append(None)
         edges, meta = tuple(edges), tuple(meta)
-    single = type(outputs) is Tensor
-    first = outputs if single else outputs[0]
     had = False
     if saved:
-        if _grad_mode.SEEN[0]:
+        if _SEEN[0]:
             _grad_mode.check_saved(saved)
+        first = outputs if single else outputs[0]
         packed = []
         for s in saved:
             if s is OUTPUT or s is first:  # (SavedTensor(first, True), inline)
@@ -481,8 +493,22 @@ def record(outputs, name: str, rule, inputs: tuple, saved: tuple = (), per_input
                 had = True
             else:
                 packed.append(s)
-                had = had or saves_scalars and s is not None
-        saved = tuple(packed)
+        if had:
+            saved = tuple(packed)
+        else:
+            if type(saved) is not tuple:
+                saved = tuple(saved)
+            if saves_scalars:  # numbers only: freed after backward, nothing to unpack
+                for s in saved:
+                    if s is not None:
+                        had = SCALARS_ONLY
+                        break
+    if single:
+        out_meta = ((outputs._data.shape, outputs.dtype, outputs.device),)
+        nout = 1
+    else:
+        out_meta = tuple((o._data.shape, o.dtype, o.device) for o in outputs)
+        nout = len(outputs)
     if node is None:  # (Node(...), inline: a Python __init__ is a nested interpreter call)
         node = _new(Node)
         node._name = name
@@ -492,24 +518,22 @@ def record(outputs, name: str, rule, inputs: tuple, saved: tuple = (), per_input
         node._had_tensors = had
         node._edges = edges
         node._meta = meta
-        node._nout = 1 if single else len(outputs)
-        node._out_meta = None
-        node._hooks = None
+        node._nout = nout
+        node._hooks = None if single else {}  # (see Node: None only on a plain Node)
         node._retains = None
-    else:
-        Node.__init__(node, name, rule, per_input, saved, had, edges, meta,
-                      1 if single else len(outputs))
+    else:  # a custom Function's node (or another Node subclass): never plain
+        Node.__init__(node, name, rule, per_input, saved, had, edges, meta, nout)
+        node._hooks = {}
+    node._out_meta = out_meta
     if HOOKS_ACTIVE[0]:
         _anomaly.note_forward(node)
-    if single and not outputs.dtype.is_floating_point:  # (written in place: WRITING_INTEGRAL)
+    if integral:  # (written in place: WRITING_INTEGRAL)
         node._rule = _integer_gradient if not per_input else \
             tuple(None if r is None else _integer_gradient for r in rule)
     if single:
-        node._out_meta = ((outputs._data.shape, outputs.dtype, outputs.device),)
         outputs._grad_fn = node
         outputs.requires_grad = True
     else:
-        node._out_meta = tuple((o._data.shape, o.dtype, o.device) for o in outputs)
         for i, o in enumerate(outputs):
             if o.dtype.is_floating_point:
                 o._grad_fn, o._output_nr, o.requires_grad = node, i, True
@@ -543,3 +567,5 @@ def needs_grad(*xs) -> bool:
 from . import anomaly as _anomaly  # noqa: E402
 from . import forward_ad as _forward_ad  # noqa: E402
 from . import grad_mode as _grad_mode  # noqa: E402
+
+_SEEN = _grad_mode.SEEN

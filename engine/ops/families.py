@@ -57,6 +57,9 @@ def unary(name: str, fwd, grad=None, *, save=("input",), floating=True, node=Non
     if arith is not None and grad is not None:
         grad = arith_rule(grad, grad if arith is True else arith)
     rule = elementwise_rules((grad,))  # its reverse rule is its tangent rule
+    # what ``record`` saves, without a generator per call in the common cases
+    saves_out = (OUTPUT,) * len(save) if all(s == "out" for s in save) else None
+    saves_input = tuple(save) == ("input",)
 
     def forward(input):
         if type(input) is not Tensor and not isinstance(input, Tensor):
@@ -81,8 +84,9 @@ def unary(name: str, fwd, grad=None, *, save=("input",), floating=True, node=Non
                 res = res.astype(dt.np)
             out = _wrap(res, dt, dev)
         if grad is not None and (input.requires_grad and _grad_enabled.get() or FW_ACTIVE[0]):
-            record(out, node, rule, (input,), tuple(OUTPUT if s == "out" else input
-                                                    for s in save))
+            record(out, node, rule, (input,), saves_out if saves_out is not None else
+                   (input,) if saves_input else tuple(OUTPUT if s == "out" else input
+                                                      for s in save))
         return out
 
     forward.__name__ = name
