@@ -71,7 +71,8 @@ SUBMODULES = {
 }
 MODULES = frozenset(PACKAGES) | frozenset(SUBMODULES) | {
     "torch.linalg", "torch.special", "torch.cuda", "torch.accelerator", "torch.backends.mps",
-    "math", "random", "builtins", "numpy", "functools", "copy", "collections"}
+    "math", "random", "builtins", "numpy", "functools", "copy", "collections",
+    "dataclasses"}
 #: ``torch.X`` names that are not ops of the table.
 TORCH_NAMES = {
     "no_grad": engine.no_grad, "enable_grad": engine.enable_grad,
@@ -260,7 +261,7 @@ def resolve_path(path: str) -> Any:
     full = canonical(path)
     parts = full.split(".")
     if parts[0] not in ("torch", "math", "random", "builtins", "numpy", "functools", "copy",
-                        "collections"):
+                        "collections", "dataclasses"):
         raise not_supported(path)
     value: Any = LibModule(parts[0])
     for part in parts[1:]:

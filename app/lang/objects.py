@@ -19,6 +19,8 @@ import engine
 
 from . import arrays, pycollections
 from .arrays import Array
+from .dataclass_module import PARAMS as DATACLASS_PARAMS
+from .dataclass_module import frozen_error
 from .errors import LangError, ProgramError
 from .exceptions import convert_exception
 from .library import _MISSING as MISSING
@@ -555,6 +557,10 @@ def set_attr(rs: RunState, obj: Any, name: str, value: Any) -> None:
         return
     if isinstance(obj, Instance):
         found = obj.cls.lookup(name)
+        if obj.cls.lookup(DATACLASS_PARAMS) is not None:
+            refused = frozen_error(obj, name)
+            if refused is not None:
+                raise refused
         if type(found) is Property:
             if found.fset is None:
                 raise ProgramError(f"property '{name}' of '{obj.cls.name}' object has no "
@@ -623,6 +629,10 @@ def _set_library_attr(rs: RunState, obj: Any, name: str, value: Any, *, bridge: 
 
 
 def del_attr(rs: RunState, obj: Any, name: str) -> None:
+    if isinstance(obj, Instance) and obj.cls.lookup(DATACLASS_PARAMS) is not None:
+        refused = frozen_error(obj, name, "delete")
+        if refused is not None:
+            raise refused
     if isinstance(obj, Instance) and name in obj.attrs:
         del obj.attrs[name]
         return

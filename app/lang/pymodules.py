@@ -17,8 +17,10 @@ from typing import Any
 
 import engine
 
+from . import dataclass_module
 from .arrays import ArrayDType
 from .errors import ProgramError
+from .exceptions import LIBRARY_EXCEPTIONS
 from .guards import int_guard, size_guard
 from .methods import materialize
 from .pycollections import COLLECTIONS
@@ -235,5 +237,8 @@ def _copy(rs: RunState, x: Any) -> Any:
 COPY: dict[str, Any] = {"deepcopy": BuiltinFunction("deepcopy", _deepcopy),
                         "copy": BuiltinFunction("copy", _copy)}
 
+DATACLASSES = dataclass_module.module(LIBRARY_EXCEPTIONS["FrozenInstanceError"])
+
 MODULES = {"math": MATH, "random": RANDOM, "numpy": NUMPY, "functools": FUNCTOOLS,
-           "copy": COPY, "collections": COLLECTIONS}
+           "copy": COPY, "collections": COLLECTIONS,
+           "dataclasses": DATACLASSES}

@@ -5,8 +5,8 @@ the Basics" and 60-minute blitz networks, its torch.func per-sample-gradient and
 tutorials and double backward with custom Functions, "What is torch.nn really?", Karpathy's
 makemore bigram model), ten more in session 7 (Karpathy's micrograd, makemore parts 2-5 and
 GPT from scratch; d2l's modern RNNs; PyTorch's NLP word-embedding and LSTM-tagger tutorials and
-its nn.TransformerEncoder language model), two in session 8 (PyTorch's DCGAN tutorial and its
-neural style transfer with L-BFGS),
+its nn.TransformerEncoder language model), three in session 8 (PyTorch's DCGAN tutorial and its
+neural style transfer with L-BFGS; Karpathy's nanoGPT model.py with its dataclass config),
 pasted into a session cell by cell print what torch 2.13 prints for the same cells, both drawing
 the same random numbers (``published.py``).
 
@@ -42,10 +42,10 @@ LIMITS = {"pt_11_jacobians_hessians": Limits(timeout_s=600)}
 NAMES = sorted(p.name.removesuffix(".py.txt") for p in PROGRAMS.glob("*.py.txt"))
 
 
-def test_there_are_the_47_programs():
-    assert len(NAMES) == 47
+def test_there_are_the_48_programs():
+    assert len(NAMES) == 48
     assert sum(n.startswith("d2l_") for n in NAMES) == 19
-    assert sum(n.startswith("km_") for n in NAMES) == 7
+    assert sum(n.startswith("km_") for n in NAMES) == 8
 
 
 @pytest.mark.parametrize("name", [
