@@ -233,6 +233,9 @@ def _twinned() -> Iterator[None]:
                     for n in ("shuffle", "randint", "random", "uniform", "gauss", "choice",
                               "sample", "randrange")})
     real = {key: getattr(*key) for key in patches}
+    # a program's torch.use_deterministic_algorithms(True) must not outlive its torch run
+    deterministic = (torch.are_deterministic_algorithms_enabled(),
+                     torch.is_deterministic_algorithms_warn_only_enabled())
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # the machine is shared: torch's spinning threads cost minutes
     try:
@@ -243,3 +246,4 @@ def _twinned() -> Iterator[None]:
         for (owner, name), fn in real.items():
             setattr(owner, name, fn)
         torch.set_num_threads(threads)
+        torch.use_deterministic_algorithms(deterministic[0], warn_only=deterministic[1])
