@@ -40,6 +40,7 @@ from .modes import (
     use_limits,
 )
 from .ops.creation import _finish
+from .printing import set_printoptions
 from .random import Generator, manual_seed, use_generator
 from .tensor import Size, Tensor
 
@@ -79,4 +80,4 @@ __all__ = ["Device", "DType", "Generator", "Size", "Tensor", "errors", "ops", "g
            "is_anomaly_check_nan_enabled", "use_deterministic_algorithms",
            "are_deterministic_algorithms_enabled",
            "is_deterministic_algorithms_warn_only_enabled", "get_default_device",
-           "set_default_device"]
+           "set_default_device", "set_printoptions"]

@@ -126,6 +126,16 @@ def use_deterministic_algorithms(mode: bool, *, warn_only: bool = False) -> None
     _deterministic.set((mode, warn_only))
 
 
+def use_deterministic(state: tuple[bool, bool]) -> ContextSetting:
+    """A context in which ``use_deterministic_algorithms`` is ``state`` (mode, warn_only)."""
+    return ContextSetting(_deterministic, state)
+
+
+def deterministic_state() -> tuple[bool, bool]:
+    """(mode, warn_only) now (to keep them beyond a context, e.g. in a session)."""
+    return _deterministic.get()
+
+
 def are_deterministic_algorithms_enabled() -> bool:
     """``torch.are_deterministic_algorithms_enabled()``."""
     return _deterministic.get()[0]
