@@ -705,6 +705,9 @@ DEVICE_MODULES: dict[str, dict[str, Any]] = {
                                                                  _current_accelerator)},
     "torch.backends.mps": {"is_available": BuiltinFunction("is_available", _false),
                            "is_built": BuiltinFunction("is_built", _false)},
+    # and the switches enabled/benchmark/deterministic/allow_tf32 (objects.get_attr/set_attr)
+    "torch.backends.cudnn": {"is_available": BuiltinFunction("is_available", _false),
+                             "version": BuiltinFunction("version", lambda rs: None)},
 }
 #: Builtins a bare name reaches (``BUILTINS[name](rs, *args)``).
 BUILTINS: dict[str, Callable[..., Any]] = {name: value.fn for name, value in

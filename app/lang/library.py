@@ -65,12 +65,13 @@ PACKAGES = {
 SUBMODULES = {
     "torch": ("nn", "optim", "utils", "autograd", "func", "linalg", "special", "cuda",
               "accelerator", "backends"),
-    "torch.backends": ("mps",),
+    "torch.backends": ("mps", "cudnn"),
     "torch.nn": ("functional", "init", "utils"), "torch.optim": ("lr_scheduler",),
     "torch.utils": ("data",), "torch.autograd": ("functional", "forward_ad", "function"),
 }
 MODULES = frozenset(PACKAGES) | frozenset(SUBMODULES) | {
     "torch.linalg", "torch.special", "torch.cuda", "torch.accelerator", "torch.backends.mps",
+    "torch.backends.cudnn",
     "math", "random", "builtins", "numpy", "functools", "copy", "collections",
     "dataclasses"}
 #: ``torch.X`` names that are not ops of the table.

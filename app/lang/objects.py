@@ -16,6 +16,7 @@ import types
 from typing import Any
 
 import engine
+from engine.backends import CUDNN_FLAGS, cudnn_flag, set_cudnn_flag
 
 from . import arrays, pycollections
 from .arrays import Array
@@ -141,6 +142,8 @@ def get_attr(rs: RunState, obj: Any, name: str) -> Any:
     if t is UserClass:
         return class_attr(rs, obj, name)
     if t is LibModule:
+        if obj.path == "torch.backends.cudnn" and name in CUDNN_FLAGS:
+            return cudnn_flag(name)
         value = member(obj.path, name)
         if value is MISSING:
             raise missing_member(obj.path, name, f"{obj.path}.{name}")
@@ -546,6 +549,12 @@ def set_attr(rs: RunState, obj: Any, name: str, value: Any) -> None:
     """``obj.name = value``."""
     if name.startswith("__"):
         raise ProgramError(f"cannot set dunder attribute '{name}'", exception="AttributeError")
+    if type(obj) is LibModule and obj.path == "torch.backends.cudnn" and name in CUDNN_FLAGS:
+        try:
+            set_cudnn_flag(name, value)
+        except Exception as exc:
+            raise convert_exception(exc, f"setattr {name}", rs.limits) from None
+        return
     if isinstance(obj, Tensor):
         if name not in WRITABLE_ATTRS:
             raise ProgramError(f"attribute '{name}' of 'Tensor' objects is not writable",

@@ -252,7 +252,7 @@ def capture(env: Environment) -> bytearray:
     variables = [[name, writer.value(value)] for name, value in env.variables.items()]
     settings = {"print_options": None if env.print_options is None
                 else writer.value(list(env.print_options)),
-                "deterministic": list(env.deterministic)}
+                "deterministic": list(env.deterministic), "cudnn": list(env.cudnn)}
     header = orjson.dumps({"variables": variables, "tensors": writer.tensors,
                            "generator": gen, "device": env.device,
                            "programs": writer.programs, "settings": settings})
@@ -385,6 +385,7 @@ def restore(data: bytes | bytearray, env: Environment, limits: Limits | None = N
     if settings.get("print_options") is not None:
         env.print_options = PrintOptions(*reader.value(settings["print_options"]))
     env.deterministic = tuple(settings.get("deterministic", (False, False)))
+    env.cudnn = tuple(settings.get("cudnn", (True, False, False, True)))
     generator = env.generator
     generator.manual_seed(int(header["generator"]["seed"]))
     if "state" in header["generator"]:

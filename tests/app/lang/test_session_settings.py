@@ -44,3 +44,51 @@ def test_a_snapshot_keeps_the_settings(form):
                restored)
     assert out.printed[0] == "tensor([249.750, 250.000]) 1001" and out.result is True
     assert "..." not in out.printed[1] and out.printed[1].count(",") == 1000
+
+
+CUDNN = """\
+import torch
+import random
+import torch.backends.cudnn as cudnn
+from torch.backends import cudnn as also
+def seed_everything(seed=42):
+    random.seed(seed)
+    torch.manual_seed(seed)
+    torch.backends.cudnn.deterministic = True
+    torch.backends.cudnn.benchmark = False
+before = (cudnn.enabled, cudnn.benchmark, cudnn.deterministic, cudnn.allow_tf32)
+seed_everything()
+print(before, torch.backends.cudnn.deterministic, also.deterministic, cudnn.benchmark)
+print(torch.backends.cudnn.enabled, torch.backends.cudnn.allow_tf32,
+      torch.backends.cudnn.is_available(), torch.backends.cudnn.version())
+for name in ('enabled', 'benchmark', 'deterministic', 'allow_tf32'):
+    try:
+        setattr(cudnn, name, 1)
+    except RuntimeError as e:
+        print(e)
+"""
+
+
+def test_cudnn_switches_as_torch_keeps_them(form):
+    import contextlib
+    import io
+
+    import torch
+
+    saved = tuple(getattr(torch.backends.cudnn, n) for n in
+                  ("enabled", "benchmark", "deterministic", "allow_tf32"))
+    out = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(out):
+            exec(compile(CUDNN, "<program>", "exec"), {"__name__": "__main__"})  # the oracle
+    finally:
+        for n, v in zip(("enabled", "benchmark", "deterministic", "allow_tf32"), saved):
+            setattr(torch.backends.cudnn, n, v)
+    env = Environment()
+    ours = [line for entry in form(CUDNN, env).printed for line in entry.split("\n")]
+    assert ours == out.getvalue().splitlines()
+    restored = Environment()
+    restore(capture(Environment(variables={}, cudnn=env.cudnn)), restored)
+    assert form("import torch\ntorch.backends.cudnn.deterministic", restored).result is True
+    assert form("import torch\ntorch.backends.cudnn.deterministic", Environment()).result \
+        is False
