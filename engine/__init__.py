@@ -17,6 +17,7 @@ from .device import (
     set_default_device,
     use_device,
 )
+from .dtype_info import finfo, iinfo
 from .dtypes import (
     DType,
     as_dtype,
@@ -80,4 +81,4 @@ __all__ = ["Device", "DType", "Generator", "Size", "Tensor", "errors", "ops", "g
            "is_anomaly_check_nan_enabled", "use_deterministic_algorithms",
            "are_deterministic_algorithms_enabled",
            "is_deterministic_algorithms_warn_only_enabled", "get_default_device",
-           "set_default_device", "set_printoptions"]
+           "set_default_device", "set_printoptions", "finfo", "iinfo"]
