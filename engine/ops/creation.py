@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections import deque
 
 import numpy as np
 
@@ -88,13 +89,17 @@ def _finish(arr, dtype, device, requires_grad: bool) -> Tensor:
     return _leaf(_wrap(arr, dtype, dev), requires_grad)
 
 
+#: The sequences torch's ``tensor()`` reads element by element besides lists and tuples.
+_SEQUENCES = (list, tuple, deque, range)
+
+
 def _infer_dtype(values) -> object:
     """PyTorch's inference for nested Python data: bool < int (int64) < float (float32)."""
     kind = -1  # nothing seen yet: an empty list is float32, as in PyTorch
     stack = [values]
     while stack:
         v = stack.pop()
-        if isinstance(v, (list, tuple)):
+        if isinstance(v, _SEQUENCES):
             stack.extend(v)
         elif isinstance(v, Tensor):
             k = 2 if v.dtype.is_floating_point else (0 if v.dtype is bool_ else 1)
@@ -114,7 +119,7 @@ def _infer_dtype(values) -> object:
 def _plain(values):
     if isinstance(values, Tensor):
         return values.tolist()
-    if isinstance(values, (list, tuple)):
+    if isinstance(values, _SEQUENCES):
         return [_plain(v) for v in values]
     return values
 

@@ -40,3 +40,15 @@ def test_errors_are_torchs(call):
             call(lib)
         texts.append(str(info.value))
     assert texts[0] == texts[1]
+
+
+def test_tensor_reads_deques_and_ranges_as_torch_does():
+    """``torch.tensor`` of a deque (REINFORCE's returns) or a range, nested too."""
+    import collections
+
+    for data in (collections.deque([1.5, 2.0]), range(3), collections.deque(),
+                 [collections.deque([1, 2]), collections.deque([3, 4])], (range(2), [5, 6])):
+        ours, theirs = engine.tensor(data), torch.tensor(data)
+        assert repr(ours) == repr(theirs)
+    assert repr(engine.as_tensor(collections.deque([True]))) == \
+        repr(torch.as_tensor(collections.deque([True])))
