@@ -1,4 +1,4 @@
-"""``import collections``: Counter, defaultdict, OrderedDict, deque and namedtuple as CPython has
+"""``import collections`` (and ``typing``'s names, for annotations and aliases): Counter, defaultdict, OrderedDict, deque and namedtuple as CPython has
 them (each program's printed lines are compared with CPython running the same source), in both
 forms; d2l's ``Vocab`` unchanged; the values live in the session between runs."""
 
@@ -148,6 +148,23 @@ print(hasattr(wv, '__len__'), hasattr(wv, '__iter__'), hasattr(3, '__len__'),
 """
 
 
+TYPING = """\
+from typing import List, Optional, Tuple, Dict, Any, Callable, Union, cast, TypeVar
+import typing
+Pair = Tuple[float, float]
+T = TypeVar("T")
+def first(xs: List[int], default: Optional[int] = None) -> Optional[int]:
+    return xs[0] if xs else default
+def pair(x: float) -> Pair:
+    return x, x * 2
+cache: Dict[str, Any] = {}
+total: int
+print(first([4]), first([], 7), pair(1.5), cast(int, 3), cache)
+print(Pair, Optional[int], List, typing.Any, Dict[str, List[float]], Callable[[int], str])
+print(Union[int, None], T, List[int] == List[int], typing.TYPE_CHECKING)
+"""
+
+
 def cpython_lines(source: str) -> list[str]:
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
@@ -155,9 +172,10 @@ def cpython_lines(source: str) -> list[str]:
     return out.getvalue().splitlines()
 
 
-@pytest.mark.parametrize("source", [COUNTER, DEFAULTDICT, ORDERED_DEQUE, NAMEDTUPLE, VOCAB],
+@pytest.mark.parametrize("source", [COUNTER, DEFAULTDICT, ORDERED_DEQUE, NAMEDTUPLE, VOCAB,
+                                    TYPING],
                          ids=["Counter", "defaultdict", "OrderedDict+deque", "namedtuple",
-                              "d2l Vocab"])
+                              "d2l Vocab", "typing"])
 def test_programs_print_what_cpython_prints(form, source):
     ours = [line for entry in form(source).printed for line in entry.split("\n")]
     assert ours == cpython_lines(source)
@@ -240,6 +258,12 @@ def test_hostile_growth_is_stopped_by_the_budget(form, source, limit):
     ("import collections\ncollections._sys", "collections._sys is not supported"),
     ("from collections import deque\ngetattr(deque(), '__init__')", "not allowed"),
     ("from collections import Counter\ngetattr(Counter(), '_keep_positive')", "no attribute"),
+    ("from typing import List\nList.__origin__", "dunder attributes are not allowed"),
+    ("from typing import List\nList._name", "no attribute"),
+    ("from typing import List\nList()", "not callable"),
+    ("from typing import List\nList[int][str]", "is not a generic class"),
+    ("import typing\ntyping.get_type_hints", "typing.get_type_hints is not supported"),
+    ("import typing\ntyping.Nope", "module 'typing' has no attribute 'Nope'"),
     ("from collections import defaultdict\nd = defaultdict(int)\n"
      "getattr(d.default_factory, '__globals__')", "not allowed"),
 ])
