@@ -22,6 +22,7 @@ from .errors import ProgramError
 from .guards import int_guard, size_guard
 from .methods import materialize
 from .pycollections import COLLECTIONS
+from .pyitertools import ITERTOOLS
 from .runtime import RunState
 from .values import BuiltinFunction, Partial
 
@@ -305,4 +306,4 @@ TYPING.update({"cast": BuiltinFunction("cast", _cast),
                "TypeVar": BuiltinFunction("TypeVar", _type_var), "TYPE_CHECKING": False})
 
 MODULES = {"math": MATH, "random": RANDOM, "numpy": NUMPY, "functools": FUNCTOOLS,
-           "copy": COPY, "collections": COLLECTIONS, "typing": TYPING}
+           "copy": COPY, "collections": COLLECTIONS, "typing": TYPING, "itertools": ITERTOOLS}
