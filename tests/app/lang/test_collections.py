@@ -168,15 +168,23 @@ print(Union[int, None], T, List[int] == List[int], typing.TYPE_CHECKING)
 
 ITERTOOLS = """\
 import itertools
-from itertools import chain, product, count, islice, groupby, accumulate, zip_longest, combinations, permutations, cycle, repeat, starmap, takewhile, dropwhile, filterfalse, compress, pairwise, tee, combinations_with_replacement
+from itertools import chain, product, count, islice, groupby, accumulate, zip_longest
+from itertools import combinations, permutations, cycle, repeat, starmap, takewhile
+from itertools import dropwhile, filterfalse, compress, pairwise, tee
+from itertools import combinations_with_replacement
 print(list(chain([1, 2], (3,), "ab")), list(chain.from_iterable([[1], [2, 3]])), chain)
 print(list(product("ab", range(2))), len(list(product(range(3), repeat=2))))
 print(list(islice(count(5, 2), 3)), list(islice(cycle("xy"), 5)), list(repeat(7, 3)))
-print([(k, list(g)) for k, g in groupby("aabbbc")], [(k, len(list(g))) for k, g in groupby([1, 3, 2, 4], key=lambda v: v % 2)])
-print(list(accumulate([1, 2, 3])), list(accumulate([1, 2, 3], lambda a, b: a * b)), list(accumulate([1, 2], initial=10)))
-print(list(zip_longest("ab", [1], fillvalue=0)), list(combinations(range(4), 2)), list(permutations("abc", 2))[:3])
-print(list(starmap(pow, [(2, 3), (3, 2)])), list(takewhile(lambda v: v < 3, [1, 2, 5, 1])), list(dropwhile(lambda v: v < 3, [1, 2, 5, 1])))
-print(list(filterfalse(lambda v: v % 2, range(6))), list(compress("abc", [1, 0, 1])), list(pairwise([1, 2, 3])))
+print([(k, list(g)) for k, g in groupby("aabbbc")])
+print([(k, len(list(g))) for k, g in groupby([1, 3, 2, 4], key=lambda v: v % 2)])
+print(list(accumulate([1, 2, 3])), list(accumulate([1, 2, 3], lambda a, b: a * b)),
+      list(accumulate([1, 2], initial=10)))
+print(list(zip_longest("ab", [1], fillvalue=0)), list(combinations(range(4), 2)),
+      list(permutations("abc", 2))[:3])
+print(list(starmap(pow, [(2, 3), (3, 2)])), list(takewhile(lambda v: v < 3, [1, 2, 5, 1])),
+      list(dropwhile(lambda v: v < 3, [1, 2, 5, 1])))
+print(list(filterfalse(lambda v: v % 2, range(6))), list(compress("abc", [1, 0, 1])),
+      list(pairwise([1, 2, 3])))
 a, b = tee([1, 2])
 print(list(a), list(b), list(combinations_with_replacement("ab", 2)))
 def gen():
