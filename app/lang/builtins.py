@@ -33,6 +33,7 @@ from .methods import (
     pairs,
 )
 from .pycollections import TYPES as COLLECTION_TYPES
+from .pyitertools import TYPE_ATTRIBUTES as ITERTOOLS_TYPE_ATTRIBUTES
 from .runtime import RunState
 from .schema import READ_DUNDERS, SPECIAL_METHODS
 from .values import (
@@ -660,6 +661,7 @@ def _fromkeys(rs: RunState, keys: Any, value: Any = None) -> dict:
 #: Attributes of builtin types (``dict.fromkeys``).
 TYPE_ATTRIBUTES: dict[tuple[str, str], Any] = {
     ("dict", "fromkeys"): BuiltinFunction("fromkeys", _fromkeys),
+    **ITERTOOLS_TYPE_ATTRIBUTES,  # chain.from_iterable
 }
 #: Every builtin as the value a program sees (``print``, ``len``, ``int``, ``ValueError`` ...).
 BUILTIN_VALUES: dict[str, Any] = {name: BuiltinFunction(name, fn)

@@ -322,7 +322,7 @@ class BuiltinType(BuiltinFunction):
 
     def __repr__(self) -> str:
         module = getattr(self.pytype, "__module__", None)
-        if module == "collections" or module == "__main__":  # Counter, a named tuple's class
+        if module in ("collections", "__main__", "itertools"):  # Counter, a named tuple's class
             return f"<class '{module}.{self.name}'>"
         return f"<class '{self.name}'>"
 
