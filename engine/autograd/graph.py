@@ -207,9 +207,21 @@ class AccumulateGrad(Node):
 def grad_accumulator(t: Tensor) -> AccumulateGrad:
     ref = t._acc
     node = None if ref is None else ref()
-    if node is None:
-        node = AccumulateGrad(t)
-        t._acc = weakref.ref(node)
+    if node is None:  # (AccumulateGrad(t), inline: two nested __init__ calls less)
+        node = _new(AccumulateGrad)
+        node._name = "AccumulateGrad"
+        node._rule = None
+        node._per_input = False
+        node._saved = ()
+        node._had_tensors = False
+        node._edges = ()
+        node._meta = ()
+        node._nout = 1
+        node._out_meta = None
+        node._hooks = {}  # (not a plain Node: see Node)
+        node._retains = None
+        node.variable = t
+        t._acc = _weakref(node)
     return node
 
 
