@@ -518,9 +518,11 @@ def record(outputs, name: str, rule, inputs: tuple, saved: tuple = (), per_input
     if single:
         out_meta = ((outputs._data.shape, outputs.dtype, outputs.device),)
         nout = 1
+        hooks = None
     else:
         out_meta = tuple((o._data.shape, o.dtype, o.device) for o in outputs)
         nout = len(outputs)
+        hooks = {}  # (see Node: None only on a plain Node)
     if node is None:  # (Node(...), inline: a Python __init__ is a nested interpreter call)
         node = _new(Node)
         node._name = name
@@ -531,7 +533,7 @@ def record(outputs, name: str, rule, inputs: tuple, saved: tuple = (), per_input
         node._edges = edges
         node._meta = meta
         node._nout = nout
-        node._hooks = None if single else {}  # (see Node: None only on a plain Node)
+        node._hooks = hooks
         node._retains = None
     else:  # a custom Function's node (or another Node subclass): never plain
         Node.__init__(node, name, rule, per_input, saved, had, edges, meta, nout)
