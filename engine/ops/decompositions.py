@@ -101,6 +101,16 @@ def _host(xp, arr) -> np.ndarray:
     return arr.get() if hasattr(arr, "get") else np.asarray(arr)
 
 
+def lapack_layout(xp, arr):
+    """``arr`` laid out as LAPACK writes torch's results: each matrix (the last two dims)
+    column-major, the batch row-major (torch's strides: ``(n*n, 1, n)``). A view or reshape
+    of the result then records what torch's does (ReshapeAliasBackward0, not ViewBackward0;
+    ``view`` refuses where torch's does). 1-d arrays are returned as they are."""
+    if arr.ndim < 2:
+        return arr
+    return xp.swapaxes(xp.ascontiguousarray(xp.swapaxes(arr, -1, -2)), -1, -2)
+
+
 _SPLIT = 134217729.0  # 2**27 + 1: Dekker's split of a float64 into two 26-bit halves
 
 
@@ -525,7 +535,7 @@ def _inv(A: Tensor, fn: str = "linalg.inv") -> Tensor:
         _raise_singular_inv(A, fn, info)
     if res is None:  # not in torch's
         res = _solve_lu(xp, a, xp.eye(a.shape[-1], dtype=a.dtype))
-    out = _wrap(res.astype(A.dtype.np, copy=False), A.dtype, A.device)
+    out = _wrap(lapack_layout(xp, res.astype(A.dtype.np, copy=False)), A.dtype, A.device)
     if needs_grad(A):
         record(out, "LinalgInvExBackward0", (lambda g, inv: -(inv.mT @ g @ inv.mT),), (A,),
                (OUTPUT,))
@@ -562,17 +572,17 @@ def linalg_solve(A, B, *, left=True):
             f"{fn}: Expected A and B to have the same dtype, but found A of type "
             f"{_NAMES[A.dtype.name]} and B of type {_NAMES[B.dtype.name]} instead")
     _no_half(A, "lu_cpu")
-    vector = left and _is_vector_rhs(A, B)
+    vector = _is_vector_rhs(A, B)  # (torch's test ignores ``left``: XA = B then fails)
     xp = A.device.xp
     a, b = A._data, B._data
     if vector:
         b = b[..., None]
+    bs = b.shape[-2:]
     if not left:
         a, b = xp.swapaxes(a, -1, -2), xp.swapaxes(b, -1, -2)
     n = a.shape[-1]
     if b.shape[-2] != n:
         eq = "AX = B" if left else "XA = B"
-        bs = B._data.shape if B._data.ndim > 1 else (B._data.shape[0], 1)
         raise errors.EngineRuntimeError(
             f"{fn}: Incompatible shapes of A and B for the equation {eq} "
             f"({A._data.shape[-2]}x{A._data.shape[-1]} and {bs[-2]}x{bs[-1]})")
@@ -594,7 +604,11 @@ def linalg_solve(A, B, *, left=True):
         res = xp.swapaxes(res, -1, -2)
     if vector:
         res = res[..., 0]
-    out = _wrap(xp.ascontiguousarray(res).astype(A.dtype.np, copy=False), A.dtype, A.device)
+    # torch's layout: LAPACK's with left=True (a batch of vectors as the columns of matrices
+    # too), row-major with left=False (it solves the transposed system)
+    res = res.astype(A.dtype.np, copy=False)
+    out = _wrap(lapack_layout(xp, res) if left else xp.ascontiguousarray(res), A.dtype,
+                A.device)
     if needs_grad(A, B):
         record(out, "LinalgSolveExBackward0", _solve_rule(left, vector), (A, B), (A, OUTPUT),
                per_input=False)
@@ -662,7 +676,7 @@ def linalg_solve_triangular(A, B, *, upper, left=True, unitriangular=False):
             res = xp.linalg.solve(a, b) if a.size else xp.zeros(b.shape, dtype=b.dtype)
     if not left:
         res = xp.swapaxes(res, -1, -2)
-    out = _wrap(xp.ascontiguousarray(res).astype(A.dtype.np, copy=False), A.dtype, A.device)
+    out = _wrap(lapack_layout(xp, res.astype(A.dtype.np, copy=False)), A.dtype, A.device)
     if needs_grad(A, B):
         record(out, "LinalgSolveTriangularBackward0",
                _triangular_rule(upper, left, unitriangular, B.dtype), (A, B), (A, OUTPUT),
@@ -722,7 +736,7 @@ def _cholesky(A: Tensor, upper: bool, fn: str, node: str) -> Tensor:
         res = xp.zeros(a.shape, dtype=a.dtype)
     if upper:
         res = xp.swapaxes(res, -1, -2)
-    out = _wrap(xp.ascontiguousarray(res).astype(A.dtype.np, copy=False), A.dtype, A.device)
+    out = _wrap(lapack_layout(xp, res.astype(A.dtype.np, copy=False)), A.dtype, A.device)
     if needs_grad(A):
         record(out, node, (lambda g, L: _cholesky_grad(g, L, upper),), (A,), (OUTPUT,))
     return out
@@ -768,8 +782,8 @@ def _qr(A: Tensor, mode: str, fn: str, cls):
         r = xp.zeros(a.shape[:-2] + (k, n), dtype=a.dtype)
     if mode == "r":
         q = xp.zeros((0,), dtype=a.dtype)
-    Q = _wrap(xp.ascontiguousarray(q).astype(A.dtype.np, copy=False), A.dtype, A.device)
-    R = _wrap(xp.ascontiguousarray(r).astype(A.dtype.np, copy=False), A.dtype, A.device)
+    Q = _wrap(lapack_layout(xp, q.astype(A.dtype.np, copy=False)), A.dtype, A.device)
+    R = _wrap(lapack_layout(xp, r.astype(A.dtype.np, copy=False)), A.dtype, A.device)
     if needs_grad(A):
         record((Q, R), "LinalgQrBackward0", _qr_rule(mode), (A,), (Q, R), per_input=False)
     return cls(Q, R)
@@ -828,8 +842,8 @@ def _eigh_arrays(A: Tensor, UPLO: str, fn: str):
     if not a.size:
         return xp.zeros(a.shape[:-1], dtype=a.dtype), xp.zeros(a.shape, dtype=a.dtype)
     w, v = xp.linalg.eigh(a, UPLO=UPLO)
-    return w.astype(A.dtype.np, copy=False), xp.ascontiguousarray(v).astype(A.dtype.np,
-                                                                            copy=False)
+    return w.astype(A.dtype.np, copy=False), lapack_layout(xp, v.astype(A.dtype.np,
+                                                                         copy=False))
 
 
 def linalg_eigh(A, UPLO="L"):
@@ -892,18 +906,20 @@ def _svd_arrays(A: Tensor, full_matrices: bool, fn: str):
             s = s0
         s = xp.where(finite[..., None], s, np.nan)
         dt = A.dtype.np
-        return (xp.ascontiguousarray(u).astype(dt), s.astype(dt, copy=False),
-                xp.ascontiguousarray(vh).astype(dt))
+        return (lapack_layout(xp, u.astype(dt)), s.astype(dt, copy=False),
+                lapack_layout(xp, vh.astype(dt)))
     if not a.size:
         mu, nv = (m, n) if full_matrices else (k, k)
-        return (xp.broadcast_to(xp.eye(m, mu, dtype=a.dtype), a.shape[:-2] + (m, mu)).copy(),
+        return (lapack_layout(xp, xp.broadcast_to(xp.eye(m, mu, dtype=a.dtype),
+                                                  a.shape[:-2] + (m, mu))),
                 xp.zeros(a.shape[:-2] + (k,), dtype=a.dtype),
-                xp.broadcast_to(xp.eye(nv, n, dtype=a.dtype), a.shape[:-2] + (nv, n)).copy())
+                lapack_layout(xp, xp.broadcast_to(xp.eye(nv, n, dtype=a.dtype),
+                                                  a.shape[:-2] + (nv, n))))
     u, s, vh = xp.linalg.svd(a, full_matrices=full_matrices)
     s = s + 0.0  # LAPACK may return -0. for a zero singular value; torch's is +0.
     dt = A.dtype.np
-    return (xp.ascontiguousarray(u).astype(dt, copy=False), s.astype(dt, copy=False),
-            xp.ascontiguousarray(vh).astype(dt, copy=False))
+    return (lapack_layout(xp, u.astype(dt, copy=False)), s.astype(dt, copy=False),
+            lapack_layout(xp, vh.astype(dt, copy=False)))
 
 
 def linalg_svd(A, full_matrices=True):
@@ -1075,6 +1091,10 @@ def linalg_lstsq(A, B, rcond=None, *, driver=None):
         raise errors.EngineRuntimeError(
             f"{fn}: Expected input and other to have the same dtype, but got "
             f"input's dtype {_NAMES[A.dtype.name]} and other's dtype {_NAMES[B.dtype.name]}")
+    if not 0 <= A._data.ndim - B._data.ndim <= 1:  # (A's batch does not broadcast B's up)
+        raise errors.EngineRuntimeError(
+            f"{fn}: input.dim() must be greater or equal to other.dim() and "
+            "(input.dim() - other.dim()) <= 1")
     if A.dtype.name not in ("float32", "float64"):
         raise errors.EngineRuntimeError(
             "This function doesn't handle types other than float and double")
@@ -1124,8 +1144,13 @@ def linalg_lstsq(A, B, rcond=None, *, driver=None):
         res = resid[..., 0] if vector else resid
     else:
         res = np.zeros((0,))
-    solution = sol[..., 0] if vector else sol
-    X = _wrap(xp.asarray(solution.astype(dt)), A.dtype, A.device)
+    if vector:
+        solution = xp.asarray(sol[..., 0].astype(dt))
+    else:  # torch's: the first n rows of LAPACK's column-major (max(m, n), k) buffer
+        buf = lapack_layout(xp, xp.zeros(sol.shape[:-2] + (max(m, n), sol.shape[-1]), dt))
+        buf[..., :n, :] = sol
+        solution = buf[..., :n, :]
+    X = _wrap(solution, A.dtype, A.device)
     R = _wrap(xp.asarray(res.astype(dt)), A.dtype, A.device)
     rank_t = _wrap(xp.asarray(rank if driver != "gels" else np.zeros((0,), np.int64)), int64,
                    A.device)

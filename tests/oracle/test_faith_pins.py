@@ -400,3 +400,106 @@ FOLDS = {
 @pytest.mark.parametrize("name", list(FOLDS))
 def test_fold_and_unfold_of_bool_as_torch(name):
     _same(FOLDS[name])
+
+
+# ----------------------------------------------------------------- 1. tensordot's chain,
+# LAPACK's layouts (session 8)
+def _ones(T, shape, kind=""):
+    """Ones of ``shape`` requiring grad: plain (through a mul), transposed or strided."""
+    if kind == "T":
+        return T.ones(shape[::-1], requires_grad=True).permute(*range(len(shape) - 1, -1, -1))
+    if kind == "step":
+        return T.ones([2 * s for s in shape], requires_grad=True)[
+            tuple(slice(None, None, 2) for _ in shape)]
+    return T.ones(shape, requires_grad=True) * 1
+
+
+def _td(T, sa, sb, dims, ka="", kb="", dtype=None):
+    a, b = _ones(T, sa, ka), _ones(T, sb, kb)
+    if dtype is not None:
+        a, b = a.detach().to(getattr(T, dtype)), b.detach().to(getattr(T, dtype))
+    y = T.tensordot(a, b, dims=dims)
+    return [y, _graph(y), y.stride()]
+
+
+TENSORDOT = {
+    "1-d . 1-d (DotBackward0)": lambda T: _td(T, (4,), (4,), 1),
+    "1-d . 1-d, dims lists": lambda T: _td(T, (4,), (4,), ([0], [0])),
+    "empty 1-d": lambda T: _td(T, (0,), (0,), 1),
+    "all dims of 2-d (flattened: a view each)": lambda T: _td(T, (3, 4), (3, 4), 2),
+    "size-1 free dims": lambda T: _td(T, (1, 4), (4, 1), 1),
+    "transposed contraction (squeezed product summed)": lambda T: _td(
+        T, (3, 4), (4, 3), ([0, 1], [1, 0])),
+    "a strided 1-d operand": lambda T: _td(T, (4,), (4,), 1, "", "step"),
+    "a transposed operand": lambda T: _td(T, (3, 4), (3, 4), 2, "T"),
+    "int32 product summed in int32": lambda T: _td(T, (3, 4), (4, 3), ([0, 1], [1, 0]),
+                                                   dtype="int32"),
+    "size-1 contracted dims on both sides: a's summed": lambda T: _td(T, (3, 1), (1,), 1),
+    "matrix (mm)": lambda T: _td(T, (3, 4), (4, 2), 1),
+}
+
+
+@pytest.mark.parametrize("name", list(TENSORDOT))
+def test_tensordot_as_torch(name):
+    _same(TENSORDOT[name])
+
+
+def _spd(T, *shape):
+    return T.eye(shape[-1], dtype=T.float64) * 3 + T.ones(*shape, dtype=T.float64) * 0.1
+
+
+def _rand(T, *shape):
+    return T.randn(*shape, dtype=T.float64, generator=T.Generator().manual_seed(0))
+
+
+def _layout(r):
+    return [tuple(r.shape), r.stride(), r.is_contiguous()]
+
+
+LAYOUTS = {
+    "inv batched @ matrix (ReshapeAliasBackward0 under bmm)": lambda T: _graph(
+        T.linalg.inv(_spd(T, 2, 3, 3).requires_grad_()) @ T.ones(3, 2, dtype=T.float64)),
+    "inverse batched @ vector": lambda T: _graph(
+        T.inverse(_spd(T, 2, 3, 3).requires_grad_()) @ T.ones(3, dtype=T.float64)),
+    "matrix_power -2 batched": lambda T: _graph(
+        T.linalg.matrix_power(_spd(T, 2, 3, 3).requires_grad_(), -2)),
+    "inv then view(-1) (refused as torch)": lambda T: T.linalg.inv(_spd(T, 3, 3)).view(-1),
+    "inv then reshape(-1)": lambda T: _graph(
+        T.linalg.inv(_spd(T, 2, 3, 3).requires_grad_()).reshape(-1)),
+    "inv, inverse, cholesky, eigh strides": lambda T: [_layout(f(_spd(T, *s))) for f in (
+        T.linalg.inv, T.inverse, T.linalg.cholesky, lambda a: T.linalg.cholesky(a, upper=True),
+        lambda a: T.linalg.eigh(a).eigenvectors, lambda a: T.linalg.matrix_power(a, -1),
+        lambda a: T.cholesky_inverse(T.linalg.cholesky(a)))
+        for s in ((3, 3), (2, 3, 3), (4, 2, 3, 3))],
+    "solve strides (vectors: the batch's last dim as columns)": lambda T: [
+        _layout(T.linalg.solve(_spd(T, *sa), _rand(T, *sb), left=left)) for sa, sb, left in (
+            ((3, 3), (3,), True), ((2, 3, 3), (3,), True), ((2, 3, 3), (2, 3), True),
+            ((4, 2, 3, 3), (4, 2, 3), True), ((2, 3, 3), (3, 2), True),
+            ((3, 3), (2, 3, 2), True), ((2, 3, 3), (2, 4, 3), False), ((3, 3), (4, 3), False))],
+    "solve: a vector B with left=False fails as torch (XA = B, 3x1)": lambda T: T.linalg.solve(
+        _spd(T, 2, 3, 3), _rand(T, 2, 3), left=False),
+    "solve_triangular, cholesky_solve strides": lambda T: [
+        _layout(f(_spd(T, *sa), _rand(T, *sb))) for sa, sb in (
+            ((2, 3, 3), (3, 2)), ((3, 3), (2, 3, 2)), ((2, 3, 3), (2, 3, 4)))
+        for f in (lambda a, b: T.linalg.solve_triangular(a, b, upper=True),
+                  lambda a, b: T.linalg.solve_triangular(a, b.mT, upper=False, left=False),
+                  lambda a, b: T.cholesky_solve(b, a))],
+    "qr, svd strides": lambda T: [
+        _layout(x) for s in ((4, 3), (3, 4), (2, 4, 3), (2, 3, 4))
+        for x in (*T.linalg.qr(_rand(T, *s)), *T.linalg.qr(_rand(T, *s), mode="complete"),
+                  T.linalg.qr(_rand(T, *s), mode="r").R, *T.linalg.svd(_rand(T, *s)),
+                  *T.linalg.svd(_rand(T, *s), full_matrices=False))],
+    "lstsq solution strides (rows of a max(m, n) buffer)": lambda T: [
+        _layout(T.linalg.lstsq(_rand(T, *s), _rand(T, *(s[:-1] + (2,)))).solution)
+        for s in ((4, 3), (3, 4), (2, 4, 3), (2, 3, 4), (3, 3))],
+    "lstsq: B of more dims than A": lambda T: T.linalg.lstsq(_spd(T, 3, 3), _rand(T, 2, 3, 2)),
+    "lstsq: int B of more dims (the dims first)": lambda T: T.linalg.lstsq(
+        T.ones(3, 3, dtype=T.int64), T.ones(2, 3, 2, dtype=T.int64)),
+}
+
+
+@pytest.mark.parametrize("name", list(LAYOUTS))
+def test_linalg_layouts_as_torch(name):
+    """torch's LAPACK results are column-major matrices: what a following view, reshape or
+    matmul records (and whether ``view`` works) follows from it."""
+    _same(LAYOUTS[name])
