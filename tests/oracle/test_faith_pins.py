@@ -503,3 +503,35 @@ def test_linalg_layouts_as_torch(name):
     """torch's LAPACK results are column-major matrices: what a following view, reshape or
     matmul records (and whether ``view`` works) follows from it."""
     _same(LAYOUTS[name])
+
+
+# ----------------------------------------------------------------- 2. unique(dim) with NaN rows
+# torch's CPU unique_dim std::sorts the row indices with "the first column where a value is
+# below (above) the other's decides", where a NaN compares neither way, then merges equal
+# neighbours (NaN never equal); above 16 rows the sort is not stable, so which of two rows
+# equal but for zero signs is kept is libstdc++'s
+_UROWS = ([[_NAN, 1.0], [0.0, 2.0], [_NAN, 0.0], [0.0, 1.0]],
+          [[1.0, _NAN], [1.0, 0.0], [0.0, _NAN], [1.0, -1.0], [0.0, 0.0]],
+          [[_NAN], [1.0], [_NAN], [0.0], [-1.0]],
+          [[0.0, 1.0], [-0.0, 1.0]] * 9 + [[-0.0, -1.0], [2.0, 0.0]],
+          [[-0.0], [0.0]] * 12 + [[_NAN], [1.0]])
+UNIQUE_DIM = {
+    f"rows {i} dim {d} {dt}": (lambda T, v=v, d=d, dt=dt: T.unique(
+        (lambda x: x if d == 0 else x.T.contiguous())(T.tensor(v, dtype=getattr(T, dt))),
+        dim=d, return_inverse=True, return_counts=True))
+    for i, v in enumerate(_UROWS) for d in (0, 1) for dt in ("float32", "float64")}
+
+
+@pytest.mark.parametrize("name", list(UNIQUE_DIM))
+def test_unique_dim_order_as_torch(name):
+    _same(UNIQUE_DIM[name])
+
+
+def test_unique_dim_on_random_rows_with_nan_and_zeros():
+    rng = np.random.default_rng(4)
+    for _ in range(150):
+        v = rng.choice([0.0, -0.0, 1.0, -1.0, _NAN], size=(int(rng.choice([3, 9, 17, 30])),
+                                                          int(rng.integers(1, 4))),
+                       p=[0.3, 0.3, 0.15, 0.15, 0.1]).tolist()
+        _same(lambda T, v=v: T.unique(T.tensor(v), dim=0, return_inverse=True,
+                                      return_counts=True))
