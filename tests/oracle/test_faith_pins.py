@@ -535,3 +535,27 @@ def test_unique_dim_on_random_rows_with_nan_and_zeros():
                        p=[0.3, 0.3, 0.15, 0.15, 0.1]).tolist()
         _same(lambda T, v=v: T.unique(T.tensor(v), dim=0, return_inverse=True,
                                       return_counts=True))
+
+
+# ----------------------------------------------------------------- 3. det's zero signs
+# torch's CPU det: MKL's getrf of the transposed data, det(P) * prod(diag(U)) left to right
+_SINGULAR = ([[1.0, 2.0], [2.0, 4.0]], [[0.0, 1.0], [0.0, 2.0]], [[-0.0, 1.0], [0.0, -2.0]],
+             [[2.0, 1.0, -2.0, -2.0], [2.0, 0.0, 0.0, 0.0], [-1.0, 0.0, 0.0, -1.0],
+              [0.0, 0.0, -0.0, -0.0]],
+             [[2.0, 2.0, 0.0, 1.0], [1.0, 1.0, 0.0, 2.0], [2.0, -2.0, 0.0, 2.0],
+              [-2.0, -1.0, 0.0, -1.0]],
+             [[1.0, 0.0, -1.0], [-2.0, -2.0, 2.0], [-2.0, -2.0, 2.0]],
+             [[1.0, 2.0, 3.0, 4.0, 5.0]] * 2 + [[0.0, 1.0, -1.0, 2.0, -2.0],
+                                                [3.0, 1.0, 4.0, 1.0, 5.0],
+                                                [-1.0, 0.0, 2.0, 0.0, 1.0]])
+DETS = {f"det {i} {dt}": (lambda T, v=v, dt=dt: [
+    T.linalg.det(T.tensor(v, dtype=getattr(T, dt))), T.det(T.tensor(v, dtype=getattr(T, dt))),
+    T.linalg.det(T.tensor([v, v], dtype=getattr(T, dt)).mT),
+    T.linalg.det(T.tensor([[c * 1.0 for c in r] * 2 for r in v], dtype=getattr(T, dt))[
+        :, ::2])])
+    for i, v in enumerate(_SINGULAR) for dt in ("float32", "float64")}
+
+
+@pytest.mark.parametrize("name", list(DETS))
+def test_det_zero_signs_as_torch(name):
+    _same(DETS[name])
