@@ -15,7 +15,7 @@ from ..autograd.engine import sum_to
 from ..dtypes import bool_
 from ..modes import is_grad_enabled
 from ..tensor import Tensor, _wrap
-from ._args import is_scalar, norm_dim
+from ._args import check_scalar_int, is_scalar, norm_dim
 from .families import inplace_twin
 from .indexing import _along, _on, gather, scatter_add
 from .registry import op
@@ -696,6 +696,7 @@ def index_fill(input, dim, index, value):
         raise errors.EngineTypeError(
             f"index_fill(): argument 'value' (position 4) must be Number, not "
             f"{type(value).__name__}")
+    check_scalar_int(value)
     shape = input._data.shape
     d = norm_dim(dim, len(shape))
     if index.dtype.name != "int64":

@@ -559,3 +559,31 @@ DETS = {f"det {i} {dt}": (lambda T, v=v, dt=dt: [
 @pytest.mark.parametrize("name", list(DETS))
 def test_det_zero_signs_as_torch(name):
     _same(DETS[name])
+
+
+# ----------------------------------------------------------------- 5. Python ints as Scalars
+# torch reads a Python int argument as an int64 Scalar, or a uint64 above int64's range;
+# beyond both: Python's OverflowError texts, before any other check
+_BIG = (2 ** 64, 2 ** 64 + 5, -2 ** 63 - 1, -2 ** 70, 10 ** 30, 2 ** 63, 2 ** 64 - 1, -2 ** 63)
+SCALAR_INTS = {
+    f"{name} {v}": (lambda T, f=f, v=v: f(T, v)) for v in _BIG for name, f in {
+        "fill_": lambda T, v: T.zeros(2).fill_(v),
+        "fill_ int64": lambda T, v: T.zeros(2, dtype=T.int64).fill_(v),
+        "masked_fill": lambda T, v: T.zeros(2).masked_fill(T.tensor([True, False]), v),
+        "masked_fill_ int32": lambda T, v: T.zeros(2, dtype=T.int32).masked_fill_(
+            T.tensor([True, False]), v),
+        "full": lambda T, v: T.full((2,), v),
+        "full float32": lambda T, v: T.full((2,), v, dtype=T.float32),
+        "new_full": lambda T, v: T.zeros(2).new_full((2,), v),
+        "x + v": lambda T, v: T.zeros(2) + v,
+        "x * v": lambda T, v: T.ones(2) * v,
+        "v - x": lambda T, v: v - T.ones(2),
+        "x ** v": lambda T, v: T.ones(2) ** v,
+        "add alpha": lambda T, v: T.zeros(2).add(T.ones(2), alpha=v),
+        "index_fill": lambda T, v: T.zeros(3).index_fill(0, T.tensor([1]), v),
+    }.items()}
+
+
+@pytest.mark.parametrize("name", list(SCALAR_INTS))
+def test_python_ints_as_scalars_as_torch(name):
+    _same(SCALAR_INTS[name])
