@@ -587,3 +587,30 @@ SCALAR_INTS = {
 @pytest.mark.parametrize("name", list(SCALAR_INTS))
 def test_python_ints_as_scalars_as_torch(name):
     _same(SCALAR_INTS[name])
+
+
+# ----------------------------------------------------------------- 5. repeat, reshape of empty
+def _repeat_grad(T, shape, reps):
+    x = T.zeros(*shape, requires_grad=True)
+    x.repeat(*reps).sum().backward()
+    return x.grad
+
+
+REPEATS = {
+    "a negative count of a size-0 dim": lambda T: T.zeros(2, 0).repeat(1, -1),
+    "a negative count of a size-0 dim, doubled": lambda T: T.zeros(2, 0).repeat(2, -3),
+    "a negative count of a new dim": lambda T: T.zeros(2, 0).repeat(-1, 1, 1),
+    "a negative count of a size-2 dim": lambda T: T.zeros(2, 0).repeat(-1, 1),
+    "two negative targets: the first named": lambda T: T.zeros(2, 3).repeat(-2, -1),
+    "empty 1-d, count -1": lambda T: T.zeros(0).repeat(-1),
+    "its backward: torch's reshape of the counts fails": lambda T: _repeat_grad(T, (2, 0),
+                                                                               (2, -1)),
+    "reshape of 0 elements with -1 (ambiguous)": lambda T: T.zeros(0).reshape(2, 0, -1),
+    "view of 0 elements with -1 (ambiguous)": lambda T: T.zeros(3, 0).view(-1, 0),
+    "reshape of 0 elements with -1 (inferred 0)": lambda T: T.zeros(0).reshape(2, -1),
+}
+
+
+@pytest.mark.parametrize("name", list(REPEATS))
+def test_repeat_and_empty_reshapes_as_torch(name):
+    _same(REPEATS[name])
