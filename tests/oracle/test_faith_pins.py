@@ -614,3 +614,21 @@ REPEATS = {
 @pytest.mark.parametrize("name", list(REPEATS))
 def test_repeat_and_empty_reshapes_as_torch(name):
     _same(REPEATS[name])
+
+
+# ----------------------------------------------------------------- 5. scatter_add's src gradient
+def _scatter_src_grad(T, fn, ishape):
+    x, src = T.zeros(3, 4, requires_grad=True), T.ones(3, 4, requires_grad=True)
+    getattr(T, fn)(x, 0, T.zeros(ishape, dtype=T.int64), src).sum().backward()
+    return src.grad
+
+
+SCATTER_GRADS = {f"{fn} index {s}": (lambda T, fn=fn, s=s: _scatter_src_grad(T, fn, s))
+                 for fn in ("scatter_add", "scatter") for s in ((1, 4), (3, 4), (2, 3), (3, 1))}
+
+
+@pytest.mark.parametrize("name", list(SCATTER_GRADS))
+def test_scatter_src_gradient_shapes_as_torch(name):
+    """torch's engine checks a gradient's shape: the input's shape must expand to it (then it
+    is summed down), so an index-shaped [1, 4] gradient for a [3, 4] src is refused."""
+    _same(SCATTER_GRADS[name])
