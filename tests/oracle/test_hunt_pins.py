@@ -208,6 +208,32 @@ CASES = {
         (T.arange(130, dtype=T.float64) % 7 - 3) * (T.arange(130) % 3 - 1), 2),
     "topk gradient follows the index": lambda T: _grads(
         T, lambda x: x.topk(2).values, _t(T, [1.0, 3.0, 3.0, 3.0, -1.0])),
+    # session 8: a max pool window's index starts at its first element inside the input, so a
+    # window of -inf sends its gradient there; a window wholly in the padding (dilation,
+    # ceil mode) has the index of its start past the input
+    "max_pool1d window of -inf": lambda T: _grads(
+        T, lambda x: T.nn.functional.max_pool1d(x, 3, stride=2, padding=1, ceil_mode=True),
+        _t(T, [[[-_INF, -_INF, -0.0, -_INF, _INF, -2.25, -0.0]]], "float16")),
+    "max_pool1d -inf, padding": lambda T: T.nn.functional.max_pool1d(
+        _t(T, [[[-_INF, -_INF, -_INF, -_INF]]], rg=False), 3, 1, 1, return_indices=True),
+    "max_pool2d empty windows": lambda T: T.nn.functional.max_pool2d(
+        _t(T, [[[1.0], [2.0], [-_INF]], [[3.0], [-4.0], [5.0]]], rg=False), [2, 3], [2, 3],
+        [0, 1], [1, 2], True, True),
+    "max_pool3d empty windows": lambda T: T.nn.functional.max_pool3d(
+        _t(T, [[[[1.0], [2.0], [-_INF], [0.5]]]], rg=False), [2, 1, 1], [2, 2, 1], [1, 0, 0],
+        [2, 1, 2], True, True),
+    # normalize is torch's composite (norm, clamp_min, expand, div): a slice of zeros gets a
+    # finite first-order gradient and a NaN second-order one (the norm's backward meets 0 / 0)
+    "normalize zero rows twice": lambda T: _grads(
+        T, lambda x: T.nn.functional.normalize(x),
+        _t(T, [[-_INF, _INF, 0.0, -0.0], [0.0, 0.0, -0.0, -0.0], [-0.0, _NAN, -0.0, -0.0]],
+           "float32")),
+    "normalize p=inf, float16": lambda T: _grads(
+        T, lambda x: T.nn.functional.normalize(x, float("inf"), 0, 0.1),
+        _t(T, [[0.0, 1.5, 0.0], [0.0, 1e-4, -2.0], [0.0, 1.0, -0.0]], "float16")),
+    "normalize p=1.5, eps": lambda T: _grads(
+        T, lambda x: T.nn.functional.normalize(x, 1.5, -1, 0.1),
+        _t(T, [[0.0, 0.5, 0.0], [0.0, -0.0, 3.0]])),
 }
 
 
@@ -343,3 +369,15 @@ def test_group_norm_gradient_nodes_under_create_graph():
             names.setdefault(T.__name__, []).append(
                 [None if g.grad_fn is None else g.grad_fn.name() for g in gs])
     assert names["engine"] == names["torch"]
+
+
+@pytest.mark.parametrize("fn", ["median", "nanmedian"])
+def test_median_of_expanded_rows_is_the_rows_median(fn):
+    """torch 2.13's median/nanmedian along a dim of stride 0 (an expanded input) reads the row
+    as contiguous memory, past the row and out of the storage (its values change from run to
+    run); the oracle does not compare such programs (build.py ``ROW_READERS``) and the engine
+    gives the median of the row's values: torch's on the same values made contiguous."""
+    col = [[-0.145], [0.171], [-_INF], [_NAN]]
+    got = getattr(engine.tensor(col, dtype=engine.float64).expand(4, 5), fn)(1)
+    want = getattr(torch.tensor(col, dtype=torch.float64).expand(4, 5).contiguous(), fn)(1)
+    assert pinned_obs(list(got)) == pinned_obs(list(want))
