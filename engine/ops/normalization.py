@@ -171,5 +171,7 @@ def _group_norm_rule(g, needs, x, w, mean, rstd, groups, eps, stats_dtype):
     if needs[1]:
         gw = ((dyx - dys * m) * r).sum(0).reshape(c)
     if needs[2]:
+        if grad and w is None:  # torch reshapes the bias's gradient like the absent weight
+            raise errors.EngineRuntimeError(f"shape '[0]' is invalid for input of size {c}")
         gb = dys.sum(0).reshape(c)
     return gx, gw, gb

@@ -195,6 +195,11 @@ CASES = {
         T, lambda x, w: T.nn.functional.group_norm(x, 2, w), _t(T, [[]] * 0 or T.zeros(0, 4)
                                                                .tolist()),
         _t(T, [1.0, 2.0, 3.0, 4.0])),
+    # torch's create_graph formula reshapes the bias's gradient like the (absent) weight
+    "group_norm bias without weight, create_graph": lambda T: _grads(
+        T, lambda x, b: T.nn.functional.group_norm(x, 2, bias=b),
+        _t(T, [[[1.0, 0.0, 0.0], [2.0, 1.0, 1.0], [1.0, -2.0, 2.0], [-1.0, 1.0, -1.0]]]),
+        _t(T, [2.0, 2.0, 0.0, 1.0])),
     # topk: which of equal values and in which order is the C++ library's nth_element/sort
     "topk ties": lambda T: T.topk(_t(T, [[-3.0, 0.0, 0.0, -1.0, 1.0], [0.0, -5.0, -4.0, -3.0, 2.0],
                                           [1.0, 1.0, 1.0, 1.0, 1.0]], rg=False), 2),
