@@ -136,6 +136,11 @@ def _group_norm_rule(g, needs, x, w, mean, rstd, groups, eps, stats_dtype):
     hw = x._data.size // (n * c) if n * c else 0
     s = 1.0 / (d * hw) if d * hw else float("inf")
     grad = _grad_enabled.get()
+    if needs[2] and w is None:
+        # torch makes the bias's gradient like the (absent) weight: its kernel allocates it
+        # with empty_like(weight), its create_graph formula reshapes it to the weight's shape
+        raise errors.EngineRuntimeError(f"shape '[0]' is invalid for input of size {c}" if grad
+                                        else "tensor does not have a device")
     x4 = x.reshape(n, groups, d, hw)
     dy = g.reshape(n, groups, d, hw)
     if grad:
@@ -171,7 +176,5 @@ def _group_norm_rule(g, needs, x, w, mean, rstd, groups, eps, stats_dtype):
     if needs[1]:
         gw = ((dyx - dys * m) * r).sum(0).reshape(c)
     if needs[2]:
-        if grad and w is None:  # torch reshapes the bias's gradient like the absent weight
-            raise errors.EngineRuntimeError(f"shape '[0]' is invalid for input of size {c}")
         gb = dys.sum(0).reshape(c)
     return gx, gw, gb

@@ -898,16 +898,9 @@ def _group_norm(draw):
     s = shape(draw, ((2, 4, 3), (1, 4), (3, 6), (0, 4), (1, 2, 1), (2, 2), (1, 3, 0), (2,)))
     c = s[1] if len(s) > 1 else 1
     groups = draw(st.sampled_from((1, 2, c, 0, -1, 3)))
-    args = [TArg(s)]
     kw = {}
-    if draw(st.booleans()):
-        args += [groups]
-    else:
-        kw["num_groups"] = groups
     if draw(st.booleans()):
         kw["weight"] = TArg((c,), lo=-2, hi=2)
     if draw(st.booleans()):
         kw["bias"] = TArg((c,))
-    if "num_groups" in kw:
-        args.append(kw.pop("num_groups"))
-    return Call(tuple(args), kw)
+    return Call((TArg(s), groups), kw)
