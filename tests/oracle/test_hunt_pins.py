@@ -47,6 +47,13 @@ def _kernel_grad(T, f, v):
     return out
 
 
+def _bias_only_first_order(T):
+    b = _t(T, [2.0, 2.0, 0.0, 1.0])
+    T.nn.functional.group_norm(_t(T, [[1.0, 0.0, 2.0, -1.0]], rg=False), 1, bias=b).sum() \
+        .backward()
+    return b.grad
+
+
 def _t(T, v, dtype="float64", rg=True):
     return T.tensor(v, dtype=getattr(T, dtype), requires_grad=rg)
 
@@ -200,6 +207,7 @@ CASES = {
         T, lambda x, b: T.nn.functional.group_norm(x, 2, bias=b),
         _t(T, [[[1.0, 0.0, 0.0], [2.0, 1.0, 1.0], [1.0, -2.0, 2.0], [-1.0, 1.0, -1.0]]]),
         _t(T, [2.0, 2.0, 0.0, 1.0])),
+    "group_norm bias without weight, first order": lambda T: _bias_only_first_order(T),
     # topk: which of equal values and in which order is the C++ library's nth_element/sort
     "topk ties": lambda T: T.topk(_t(T, [[-3.0, 0.0, 0.0, -1.0, 1.0], [0.0, -5.0, -4.0, -3.0, 2.0],
                                           [1.0, 1.0, 1.0, 1.0, 1.0]], rg=False), 2),
