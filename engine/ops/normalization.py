@@ -98,7 +98,8 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
     return out
 
 
-_MODELLED = 1024  # groups up to this many elements get torch's statistics bit for bit
+_MODELLED = 64  # groups up to this many elements get torch's statistics bit for bit (a Python
+# loop over vectors, 20-400 us; larger groups keep NumPy's two-pass statistics)
 
 
 def _torch_moments(a: np.ndarray, eps: float, half: bool):
@@ -165,8 +166,12 @@ def _torch_moments(a: np.ndarray, eps: float, half: bool):
         m0 += 1
         m1 = m1 + d / T(m0)
         m2 = m2 + d * (x - m1)
-    for lane in range(lanes):
-        m0, m1, m2 = merge(n * width // lanes, s1[0][:, lane], s2[0][:, lane], m0, m1, m2, True)
+    if n:
+        for lane in range(lanes):
+            m0, m1, m2 = merge(n * width // lanes, s1[0][:, lane], s2[0][:, lane], m0, m1, m2,
+                               True)
+    else:  # empty lanes: c = 0, each merge adds 0 * delta (once is enough: -0. to +0., inf to NaN)
+        m0, m1, m2 = merge(0, z[:, 0], z[:, 0], m0, m1, m2, False)
     var = np.maximum(m2 / T(L), T(0)) if L else m2 / T(L)  # (NaN stays NaN, as std::max)
     rstd = (1.0 / np.sqrt(var.astype(np.float64) + eps)).astype(T)
     shape = a.shape[:-1] + (1,)
