@@ -1771,13 +1771,16 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
             return _div_scalar(gi, n) if reduction == "mean" else gi
 
         def grad_target(g, x, t):
+            # ATen's target backward, its in-place steps included: with pos_weight they keep
+            # logsigmoid's dtype (the input's), so a float32 target of a float16 input gets a
+            # float16 gradient, cast (ToCopyBackward0)
             if pos_weight is None:
                 gt = -x * g
             else:
-                gt = (logsigmoid(-x) - logsigmoid(x) * pos_weight) * g
+                gt = logsigmoid(-x).sub_(logsigmoid(x).mul_(pos_weight)).mul_(g)
             if weight is not None:
-                gt = gt * weight
-            return _div_scalar(gt, nt) if reduction == "mean" else gt
+                gt = gt.mul_(weight)
+            return _div_scalar(gt, nt) if reduction == "mean" else gt  # (div_ keeps the dtype)
 
         record(out, "BinaryCrossEntropyWithLogitsBackward0", (grad_input, grad_target),
                (input, target), (input, target))

@@ -133,10 +133,11 @@ def bincount(input, weights=None, minlength=0):
     if weights is not None and (weights._data.ndim != 1 or weights._data.shape[0] != arr.size):
         raise errors.EngineRuntimeError("weights should be 1-d and have the same length as input")
     xp = input.device.xp
-    if weights is None:
+    if weights is None or not arr.size:  # (no elements: int64 zeros whatever the weights)
         counts = np.bincount(arr, minlength=int(minlength)).astype(np.int64)
         return _wrap(xp.asarray(counts), as_dtype("int64"), input.device)
-    dt = weights.dtype if weights.dtype.name in ("float32", "float64", "float16") else float64
+    # torch sums float32 weights in float32, any other weights (float16 too) in float64
+    dt = weights.dtype if weights.dtype.name == "float32" else float64
     sums = np.bincount(arr, weights=np.asarray(weights._data).astype(np.float64),
                        minlength=int(minlength))
     out = _wrap(xp.asarray(sums.astype(dt.np)), dt, input.device)
