@@ -46,7 +46,7 @@ def _check_weights(name: str, w: Tensor, n: int, integral: bool) -> None:
         raise errors.EngineRuntimeError(
             f"cov(): expected aweights to have floating point dtype but got aweights with "
             f"{_NAMES[w.dtype.name]} dtype")
-    if w._data.size and (np.asarray(w._data) < 0).any():
+    if w._data.size and not (np.asarray(w._data) >= 0).all():  # (NaN fails, as torch's ge)
         raise errors.EngineRuntimeError(f"cov(): {name} cannot be negative")
 
 
@@ -217,6 +217,10 @@ def dist(input, other, p=2):
     if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)):
         raise errors.EngineTypeError(
             f"dist(): argument 'p' (position 3) must be Number, not {type(p).__name__}")
+    if isinstance(other, Tensor) and "bool" in (input.dtype.name, other.dtype.name):
+        # torch's ``self - other`` comes first
+        raise errors.EngineRuntimeError(errors.BOOL_SUB if input.dtype is other.dtype else
+                                        errors.BOOL_SUB_ONE)
     dt = promote_args(input, other)
     if not dt.is_floating_point:
         raise errors.EngineRuntimeError(
