@@ -1492,6 +1492,7 @@ class _LossBackward:
                         f"Found dtype {_TORCH_NAMES[t.dtype.name]} but expected "
                         f"{_TORCH_NAMES[a.dtype.name]}")
         if not b.dtype.is_floating_point:  # (an integer or bool operand: it has no gradient)
+            self.bool_target = b.dtype is bool_
             b = b.to(a.dtype)
         elif not a.dtype.is_floating_point:
             a = a.to(b.dtype)
@@ -1549,6 +1550,8 @@ class _SmoothL1Backward(_LossBackward):
                      where(x >= beta, g * self.norm, x * g * (self.norm / beta)))
 
     def _self(self, gg, g, a, b):
+        if getattr(self, "bool_target", False):  # torch's double backward takes input - target
+            raise errors.EngineRuntimeError(errors.BOOL_SUB_ONE)
         return self._mean(gg * g * ((a - b).abs() < self.param).to(g.dtype) / self.param)
 
 
