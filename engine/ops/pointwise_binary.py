@@ -92,7 +92,13 @@ def _heaviside_(input, values):
     return _heaviside_in_place(input, values)
 
 
-inplace_twin("heaviside", _heaviside_, differentiable=False)
+def _same_dtypes(input, values):  # (heaviside's meta check: before the overlap check)
+    if isinstance(values, Tensor) and input.dtype is not values.dtype:
+        raise errors.EngineRuntimeError(
+            "heaviside is not yet implemented for tensors with different dtypes.")
+
+
+inplace_twin("heaviside", _heaviside_, differentiable=False, precheck=_same_dtypes)
 
 
 # --------------------------------------------------------------------------- gcd, lcm
