@@ -54,6 +54,20 @@ def _bias_only_first_order(T):
     return b.grad
 
 
+def _bce_target_grads(T):
+    x, t = _t(T, [[-1.5, -2.2], [1.25, 2.87]], "float16"), _t(T, [[1.0, 0.0], [0.25, 1.0]],
+                                                              "float32")
+    loss = T.nn.functional.binary_cross_entropy_with_logits(
+        x, t, reduction="mean", pos_weight=T.tensor([1.5, 2.0]), weight=T.tensor([0.5, 0.25]))
+    return list(T.autograd.grad(loss, (x, t), create_graph=True))
+
+
+def _cummax_empty(T):
+    x = T.zeros(0, 3, requires_grad=True)
+    g, = T.autograd.grad(x.cummax(1).values.sum(), x, create_graph=True)
+    return [g.requires_grad, g]
+
+
 def _t(T, v, dtype="float64", rg=True):
     return T.tensor(v, dtype=getattr(T, dtype), requires_grad=rg)
 
@@ -214,6 +228,31 @@ CASES = {
         T, lambda x, w: T.nn.functional.group_norm(x, 1, w), T.zeros(1, 3, 0, dtype=T.float64,
                                                                     requires_grad=True),
         _t(T, [1.0, 2.0, 3.0])),
+    # session 8, seed 5: kernels not run on no elements, dtypes of results, check orders
+    "bernoulli, int64, no elements": lambda T: T.zeros([0], dtype=T.int64).bernoulli(),
+    "bincount, float16 weights": lambda T: T.tensor([1, 1, 3]).bincount(
+        T.tensor([1.5, 0.5, -1.75], dtype=T.float16)),
+    "bincount, no elements": lambda T: T.tensor([], dtype=T.int64).bincount(
+        T.tensor([], dtype=T.float16), minlength=3),
+    "bce with logits, target gradient with pos_weight": lambda T: _bce_target_grads(T),
+    "cov, NaN aweight": lambda T: T.cov(T.ones(2, 4, dtype=T.float64),
+                                        aweights=_t(T, [1.0, _NAN, 1.0, 1.0], rg=False)),
+    "cross, bool input, float other": lambda T: T.cross(
+        T.tensor([[True], [False], [True]]), T.tensor([[1.0], [2.0], [3.0]]), 0),
+    "dist, bool other": lambda T: _t(T, [1.0, 2.0]).dist(T.tensor([True, False])),
+    "dist, bool operands": lambda T: T.tensor([True]).dist(T.tensor([False])),
+    "cumsum_, bool, no elements": lambda T: T.zeros(0, 3, dtype=T.bool).cumsum_(1),
+    "cumprod_, bool, no elements": lambda T: T.zeros(0, 3, dtype=T.bool).cumprod_(1)._version,
+    "cummax, no elements, create_graph": lambda T: _cummax_empty(T),
+    "smooth_l1_loss, bool target, second order": lambda T: _grads(
+        T, lambda x: T.nn.functional.smooth_l1_loss(x, T.tensor([[True, False], [True, True]]),
+                                                    beta=0.5),
+        _t(T, [[1.0, -1.0], [0.0, 0.5]], "float16")),
+    "heaviside_, dtypes before overlap": lambda T: (_t(T, [0.5], "float16") * 2).expand(4)[...]
+    .heaviside_(T.tensor([0.5, 0.7, -0.2, -0.1])),
+    "index_fill_, index dtype before overlap": lambda T: (_t(T, [[1.0, 2.0, 3.0]]) * 2)
+    .expand(3, 3).index_fill_(0, T.tensor([2, 0], dtype=T.int32), 1.5),
+    "ldexp, bool exponent": lambda T: T.ldexp(_t(T, [1.5, 2.0]), T.tensor([True, False])),
     # topk: which of equal values and in which order is the C++ library's nth_element/sort
     "topk ties": lambda T: T.topk(_t(T, [[-3.0, 0.0, 0.0, -1.0, 1.0], [0.0, -5.0, -4.0, -3.0, 2.0],
                                           [1.0, 1.0, 1.0, 1.0, 1.0]], rg=False), 2),
