@@ -1,0 +1,21 @@
+"""Probability distributions (``torch.distributions``): torch 2.13's classes, parameters,
+argument checks, reprs and KL divergences, computed with the engine's ops (so log-probabilities,
+entropies, reparameterized samples and KL divergences have gradients of every order) and drawn
+from the engine's generators (so a seeded session reproduces its draws)."""
+
+from . import constraints, kl  # noqa: F401
+from .bernoulli import Bernoulli
+from .categorical import Categorical
+from .distribution import Distribution
+from .exp_family import ExponentialFamily
+from .independent import Independent
+from .kl import kl_divergence, register_kl
+from .normal import Normal
+from .one_hot_categorical import OneHotCategorical, OneHotCategoricalStraightThrough
+from .uniform import Uniform
+
+__all__ = [
+    "Bernoulli", "Categorical", "Distribution", "ExponentialFamily", "Independent", "Normal",
+    "OneHotCategorical", "OneHotCategoricalStraightThrough", "Uniform", "kl_divergence",
+    "register_kl", "constraints", "kl",
+]

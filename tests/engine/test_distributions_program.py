@@ -1,0 +1,38 @@
+"""torch.distributions through the language: a VAE (Normal.rsample, kl_divergence) and
+REINFORCE (Categorical sample / log_prob / entropy) run in a session cell by cell and print
+what torch 2.13 prints for the same cells, both drawing the same random numbers
+(tests/app/lang/published.py twins torch's draws with the session's generator)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.app.lang.published import cells_of, run_ours, run_torch, same_lines
+
+PROGRAM = Path(__file__).parent / "dist_programs" / "vae_reinforce.py.txt"
+
+
+def test_vae_and_reinforce_print_what_torch_prints():
+    pytest.importorskip("torch")
+    cells = cells_of(PROGRAM)
+    assert len(cells) == 2
+    theirs = run_torch(cells)
+    ours = run_ours(cells)
+    assert len(ours) > 10
+    difference = same_lines(ours, theirs)
+    assert difference is None, (difference, ours, theirs)
+
+
+def test_imports_and_names_in_the_language():
+    ours = run_ours([
+        "import torch\nfrom torch.distributions import Normal, Bernoulli, kl_divergence\n"
+        "from torch.distributions.kl import register_kl\n"
+        "from torch.distributions import constraints\n"
+        "import torch.distributions as D\n"
+        "print(D.Categorical(torch.ones(3)), constraints.positive, D.kl.kl_divergence)\n"
+        "print(type(Normal(0.0, 1.0)), isinstance(Normal(0.0, 1.0), D.Distribution))\n"
+        "print(torch.distributions.Uniform(0.0, 1.0).entropy())\n"])
+    assert ours[0].startswith("Categorical(probs: torch.Size([3])) GreaterThan(lower_bound=0.0)")
+    assert ours[1:] == ["<class 'torch.distributions.normal.Normal'> True", "tensor(0.)"]
