@@ -5,17 +5,24 @@ from the engine's generators (so a seeded session reproduces its draws)."""
 
 from . import constraints, kl  # noqa: F401
 from .bernoulli import Bernoulli
+from .binomial import Binomial
 from .categorical import Categorical
 from .distribution import Distribution
 from .exp_family import ExponentialFamily
+from .exponential import Exponential
+from .geometric import Geometric
 from .independent import Independent
 from .kl import kl_divergence, register_kl
+from .laplace import Laplace
+from .multinomial import Multinomial
 from .normal import Normal
 from .one_hot_categorical import OneHotCategorical, OneHotCategoricalStraightThrough
+from .poisson import Poisson
 from .uniform import Uniform
 
 __all__ = [
     "Bernoulli", "Categorical", "Distribution", "ExponentialFamily", "Independent", "Normal",
     "OneHotCategorical", "OneHotCategoricalStraightThrough", "Uniform", "kl_divergence",
-    "register_kl", "constraints", "kl",
+    "register_kl", "constraints", "kl", "Exponential", "Laplace", "Poisson", "Geometric",
+    "Binomial", "Multinomial",
 ]

@@ -16,7 +16,7 @@ import torch  # noqa: E402
 
 import engine  # noqa: E402
 import engine.distributions  # noqa: E402, F401
-from tests.engine.torch_compare import _np, close, compare  # noqa: E402
+from tests.engine.torch_compare import _RTOL, _np, close, compare  # noqa: E402
 
 LOC = [[0.5, -1.0, 2.0], [0.0, 0.25, -3.0]]
 SCALE = [[1.5, 0.5, 2.0], [0.75, 1.0, 3.0]]
@@ -423,6 +423,16 @@ class _Twinned:
                 t.copy_(_to_torch(drawn))
             return t
 
+        def in_place(name):
+            def draw(t, *args):
+                with engine.use_generator(gen):
+                    drawn = getattr(engine.empty(tuple(t.shape), dtype=dtypes[t.dtype]),
+                                    name)(*args)
+                with torch.no_grad():
+                    t.copy_(_to_torch(drawn))
+                return t
+            return draw
+
         def rand(*shape, dtype=None, device=None):
             with engine.use_generator(gen):
                 return _to_torch(engine.rand(*shape, dtype=dtypes[dtype]))
@@ -439,13 +449,13 @@ class _Twinned:
             with engine.use_generator(gen):
                 return _to_torch(engine.multinomial(_to_engine(p), n, replacement))
 
-        self.saved = [(torch.Tensor, "normal_", torch.Tensor.normal_),
-                      (torch, "rand", torch.rand), (torch, "normal", torch.normal),
-                      (torch, "bernoulli", torch.bernoulli),
-                      (torch, "multinomial", torch.multinomial)]
-        for owner, name, fn in zip([torch.Tensor, torch, torch, torch, torch],
-                                   ["normal_", "rand", "normal", "bernoulli", "multinomial"],
-                                   [normal_, rand, normal, bernoulli, multinomial]):
+        patches = [(torch.Tensor, "normal_", normal_), (torch, "rand", rand),
+                   (torch, "normal", normal), (torch, "bernoulli", bernoulli),
+                   (torch, "multinomial", multinomial),
+                   (torch.Tensor, "exponential_", in_place("exponential_")),
+                   (torch.Tensor, "uniform_", in_place("uniform_"))]
+        self.saved = [(owner, name, getattr(owner, name)) for owner, name, _ in patches]
+        for owner, name, fn in patches:
             setattr(owner, name, fn)
         return self
 
@@ -486,7 +496,7 @@ def test_draws_match_torch_on_twinned_draws(name):
     theirs = theirs if isinstance(theirs, tuple) else (theirs,)
     for a, b in zip(ours, theirs, strict=True):
         assert str(a.dtype) == str(b.dtype) and tuple(a.shape) == tuple(b.shape)
-        assert close(_np(a), b.numpy(), 1e-15, 0), (a, b)
+        assert close(_np(a), b.numpy(), _RTOL.get(str(b.dtype)[6:], 0.0), 0), (a, b)
 
 
 def test_draws_follow_the_session_generator():

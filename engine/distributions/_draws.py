@@ -1,0 +1,40 @@
+"""Draws the engine's op table has no sampler for (``torch.poisson``, ``torch.binomial``,
+``torch._standard_gamma``): taken from the current generator's stream, so a seeded session
+reproduces them. (Values cannot equal torch's: the generators differ.)"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..random import current_generator
+from ..tensor import Tensor, _wrap
+
+
+def _result(t: Tensor, values) -> Tensor:
+    return _wrap(t.device.xp.asarray(values).astype(t.dtype.np, copy=False), t.dtype, t.device)
+
+
+def poisson(rate: Tensor) -> Tensor:
+    """Poisson counts with the given rates, in ``rate``'s dtype (``torch.poisson``)."""
+    gen = current_generator(rate.device)
+    with rate.device.scope():
+        lam = np.asarray(rate.numpy(force=True), dtype=np.float64)
+        return _result(rate, gen._rng.poisson(lam))
+
+
+def binomial(count: Tensor, prob: Tensor) -> Tensor:
+    """Binomial counts of ``count`` trials with success probability ``prob`` (same shape), in
+    ``count``'s dtype (``torch.binomial``)."""
+    gen = current_generator(count.device)
+    with count.device.scope():
+        n = np.asarray(count.numpy(force=True), dtype=np.float64).astype(np.int64)
+        p = np.asarray(prob.numpy(force=True), dtype=np.float64)
+        return _result(count, gen._rng.binomial(n, np.clip(p, 0.0, 1.0)))
+
+
+def standard_gamma(alpha: Tensor) -> np.ndarray:
+    """Gamma(alpha, 1) draws as a float64 array of ``alpha``'s shape."""
+    gen = current_generator(alpha.device)
+    with alpha.device.scope():
+        a = np.asarray(alpha.numpy(force=True), dtype=np.float64)
+        return gen._rng.standard_gamma(a)
