@@ -3,7 +3,7 @@ argument checks, reprs and KL divergences, computed with the engine's ops (so lo
 entropies, reparameterized samples and KL divergences have gradients of every order) and drawn
 from the engine's generators (so a seeded session reproduces its draws)."""
 
-from . import constraints, kl  # noqa: F401
+from . import constraints, kl, transforms  # noqa: F401
 from .bernoulli import Bernoulli
 from .binomial import Binomial
 from .categorical import Categorical
@@ -14,15 +14,30 @@ from .geometric import Geometric
 from .independent import Independent
 from .kl import kl_divergence, register_kl
 from .laplace import Laplace
+from .log_normal import LogNormal
 from .multinomial import Multinomial
 from .normal import Normal
 from .one_hot_categorical import OneHotCategorical, OneHotCategoricalStraightThrough
 from .poisson import Poisson
+from .transformed_distribution import TransformedDistribution
+from .transforms import (
+    AbsTransform,
+    AffineTransform,
+    ComposeTransform,
+    ExpTransform,
+    PowerTransform,
+    SigmoidTransform,
+    SoftmaxTransform,
+    TanhTransform,
+    Transform,
+)
 from .uniform import Uniform
 
 __all__ = [
     "Bernoulli", "Categorical", "Distribution", "ExponentialFamily", "Independent", "Normal",
     "OneHotCategorical", "OneHotCategoricalStraightThrough", "Uniform", "kl_divergence",
     "register_kl", "constraints", "kl", "Exponential", "Laplace", "Poisson", "Geometric",
-    "Binomial", "Multinomial",
+    "Binomial", "Multinomial", "LogNormal", "TransformedDistribution", "transforms",
+    "AbsTransform", "AffineTransform", "ComposeTransform", "ExpTransform", "PowerTransform",
+    "SigmoidTransform", "SoftmaxTransform", "TanhTransform", "Transform",
 ]
