@@ -16,6 +16,7 @@ from .kl import kl_divergence, register_kl
 from .laplace import Laplace
 from .log_normal import LogNormal
 from .multinomial import Multinomial
+from .multivariate_normal import MultivariateNormal
 from .normal import Normal
 from .one_hot_categorical import OneHotCategorical, OneHotCategoricalStraightThrough
 from .poisson import Poisson
@@ -39,5 +40,5 @@ __all__ = [
     "register_kl", "constraints", "kl", "Exponential", "Laplace", "Poisson", "Geometric",
     "Binomial", "Multinomial", "LogNormal", "TransformedDistribution", "transforms",
     "AbsTransform", "AffineTransform", "ComposeTransform", "ExpTransform", "PowerTransform",
-    "SigmoidTransform", "SoftmaxTransform", "TanhTransform", "Transform",
+    "SigmoidTransform", "SoftmaxTransform", "TanhTransform", "Transform", "MultivariateNormal",
 ]

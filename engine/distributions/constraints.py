@@ -8,6 +8,8 @@ rightmost ``event_dim`` dimensions are reduced); ``repr`` is torch's
 
 from __future__ import annotations
 
+import numpy as np
+
 import engine
 
 from .. import errors
@@ -293,7 +295,24 @@ class _PositiveDefinite(_Symmetric):
         symmetric = super().check(value)
         if not symmetric.all():
             return symmetric
-        return engine.linalg.cholesky_ex(value).info.eq(0)
+        return _cholesky_succeeds(value)
+
+
+def _cholesky_succeeds(value):
+    """Per matrix of the batch, whether a Cholesky factorisation exists (what torch reads from
+    ``linalg.cholesky_ex(value).info == 0``): LAPACK's test, through NumPy, on the lower
+    triangle."""
+    a = value.numpy(force=True)
+    n = a.shape[-1]
+    flat = a.reshape((-1, n, n))
+    ok = np.empty(len(flat), dtype=bool)
+    for i, m in enumerate(flat):
+        try:
+            np.linalg.cholesky(m)
+            ok[i] = True
+        except np.linalg.LinAlgError:
+            ok[i] = False
+    return engine.tensor(ok.reshape(a.shape[:-2]), device=value.device)
 
 
 class _Cat(Constraint):

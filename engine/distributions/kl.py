@@ -19,6 +19,7 @@ from .exponential import Exponential
 from .geometric import Geometric
 from .independent import Independent
 from .laplace import Laplace
+from .multivariate_normal import MultivariateNormal, _batch_mahalanobis
 from .normal import Normal
 from .one_hot_categorical import OneHotCategorical
 from .poisson import Poisson
@@ -275,3 +276,26 @@ def _kl_transformed_transformed(p, q):
     if p.event_shape != q.event_shape:
         raise NotImplementedError
     return kl_divergence(p.base_dist, q.base_dist)
+
+
+def _batch_trace_XXT(bmat):
+    """The trace of ``X X^T`` for each matrix of the batch (its squared Frobenius norm)."""
+    n, m = bmat.size(-1), bmat.size(-2)
+    return bmat.reshape(-1, m * n).pow(2).sum(-1).reshape(tuple(bmat.shape[:-2]))
+
+
+@register_kl(MultivariateNormal, MultivariateNormal)
+def _kl_multivariatenormal_multivariatenormal(p, q):
+    if p.event_shape != q.event_shape:
+        raise errors.EngineValueError(
+            "KL-divergence between two Multivariate Normals with                          "
+            "different event shapes cannot be computed")
+    pL, qL = p._unbroadcasted_scale_tril, q._unbroadcasted_scale_tril
+    half_term1 = qL.diagonal(dim1=-2, dim2=-1).log().sum(-1) \
+        - pL.diagonal(dim1=-2, dim2=-1).log().sum(-1)
+    batch = tuple(engine.broadcast_shapes(tuple(qL.shape[:-2]), tuple(pL.shape[:-2])))
+    n = p.event_shape[0]
+    term2 = _batch_trace_XXT(engine.linalg.solve_triangular(
+        qL.expand(batch + (n, n)), pL.expand(batch + (n, n)), upper=False))
+    term3 = _batch_mahalanobis(qL, (q.loc - p.loc))
+    return half_term1 + 0.5 * (term2 + term3 - n)
