@@ -5,11 +5,15 @@ from the engine's generators (so a seeded session reproduces its draws)."""
 
 from . import constraints, kl, transforms  # noqa: F401
 from .bernoulli import Bernoulli
+from .beta import Beta
 from .binomial import Binomial
 from .categorical import Categorical
+from .chi2 import Chi2
+from .dirichlet import Dirichlet
 from .distribution import Distribution
 from .exp_family import ExponentialFamily
 from .exponential import Exponential
+from .gamma import Gamma
 from .geometric import Geometric
 from .independent import Independent
 from .kl import kl_divergence, register_kl
@@ -20,6 +24,7 @@ from .multivariate_normal import MultivariateNormal
 from .normal import Normal
 from .one_hot_categorical import OneHotCategorical, OneHotCategoricalStraightThrough
 from .poisson import Poisson
+from .studentT import StudentT
 from .transformed_distribution import TransformedDistribution
 from .transforms import (
     AbsTransform,
@@ -41,4 +46,5 @@ __all__ = [
     "Binomial", "Multinomial", "LogNormal", "TransformedDistribution", "transforms",
     "AbsTransform", "AffineTransform", "ComposeTransform", "ExpTransform", "PowerTransform",
     "SigmoidTransform", "SoftmaxTransform", "TanhTransform", "Transform", "MultivariateNormal",
+    "Gamma", "Chi2", "StudentT", "Dirichlet", "Beta",
 ]
