@@ -183,7 +183,10 @@ def test_gradcheck(name):
 def _gamma_cdf(a: float, x: float) -> float:
     total, log_t = 0.0, a * math.log(x) - x - math.lgamma(a + 1)
     for n in range(4000):
-        total += math.exp(log_t)
+        term = math.exp(log_t)
+        total += term
+        if n > x and term < 1e-18 * total:
+            break
         log_t += math.log(x) - math.log(a + n + 1)
     return total
 
