@@ -64,11 +64,12 @@ PACKAGES = {
     "torch.distributions": "engine.distributions",
     "torch.distributions.kl": "engine.distributions.kl",
     "torch.distributions.constraints": "engine.distributions.constraints",
+    "torch.distributions.transforms": "engine.distributions.transforms",
 }
 SUBMODULES = {
     "torch": ("nn", "optim", "utils", "autograd", "func", "linalg", "special", "cuda",
               "accelerator", "backends", "distributions"),
-    "torch.distributions": ("kl", "constraints"),
+    "torch.distributions": ("kl", "constraints", "transforms"),
     "torch.backends": ("mps",),
     "torch.nn": ("functional", "init", "utils"), "torch.optim": ("lr_scheduler",),
     "torch.utils": ("data",), "torch.autograd": ("functional", "forward_ad", "function"),

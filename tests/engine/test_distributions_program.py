@@ -33,6 +33,11 @@ def test_imports_and_names_in_the_language():
         "import torch.distributions as D\n"
         "print(D.Categorical(torch.ones(3)), constraints.positive, D.kl.kl_divergence)\n"
         "print(type(Normal(0.0, 1.0)), isinstance(Normal(0.0, 1.0), D.Distribution))\n"
-        "print(torch.distributions.Uniform(0.0, 1.0).entropy())\n"])
+        "print(torch.distributions.Uniform(0.0, 1.0).entropy())\n"
+        "from torch.distributions.transforms import TanhTransform\n"
+        "import torch.distributions.transforms as T\n"
+        "d = D.TransformedDistribution(D.Normal(0.0, 1.0), [TanhTransform(), T.ExpTransform()])\n"
+        "print(d.batch_shape, D.LogNormal(0.0, 1.0).mean)\n"])
     assert ours[0].startswith("Categorical(probs: torch.Size([3])) GreaterThan(lower_bound=0.0)")
-    assert ours[1:] == ["<class 'torch.distributions.normal.Normal'> True", "tensor(0.)"]
+    assert ours[1:] == ["<class 'torch.distributions.normal.Normal'> True", "tensor(0.)",
+                        "torch.Size([]) tensor(1.6487)"]
