@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import math
+import types
 import warnings
 
 import engine
@@ -34,6 +35,7 @@ __all__ = ["register_kl", "kl_divergence"]
 
 _KL_REGISTRY: dict = {}  # (type_p, type_q) -> function, as registered
 _KL_MEMOIZE: dict = {}  # (type(p), type(q)) -> the function dispatch chose
+_LOADING = True  # while this module registers its own pairs
 
 
 def register_kl(type_p, type_q):
@@ -46,11 +48,25 @@ def register_kl(type_p, type_q):
             f"Expected type_q to be a Distribution subclass but got {type_q}")
 
     def decorator(fun):
+        if not _LOADING:  # the engine's own pairs, registered below, are exempt
+            _check_registrable(fun)
         _KL_REGISTRY[type_p, type_q] = fun
         _KL_MEMOIZE.clear()  # a new pair can change what is most specific
         return fun
 
     return decorator
+
+
+def _check_registrable(fun) -> None:
+    """The registry is one per process, so shared by every session: only Python functions
+    written outside the engine and the service (a Python user's, a test's) may join it. A
+    program's function (an interpreter value) or a library function handed over by a program
+    would change every other session's KL divergences."""
+    module = getattr(fun, "__module__", None) or ""
+    if not isinstance(fun, types.FunctionType) or module.split(".")[0] in ("engine", "app"):
+        raise errors.NotSupported(
+            "torch.distributions.kl.register_kl is not supported in programs: the KL registry "
+            "is shared by every session")
 
 
 @functools.total_ordering
@@ -379,3 +395,6 @@ def _kl_beta_normal(p, q):
 @register_kl(Gamma, Uniform)
 def _kl_gamma_infinity(p, q):
     return _infinite_like(p.concentration)
+
+
+_LOADING = False

@@ -41,3 +41,31 @@ def test_imports_and_names_in_the_language():
     assert ours[0].startswith("Categorical(probs: torch.Size([3])) GreaterThan(lower_bound=0.0)")
     assert ours[1:] == ["<class 'torch.distributions.normal.Normal'> True", "tensor(0.)",
                         "torch.Size([]) tensor(1.6487)"]
+
+
+def test_register_kl_from_a_program_cannot_reach_other_sessions():
+    """The registry is process-wide: a program's registration is refused (and so cannot change
+    another session's kl_divergence); a Python function outside the service may register."""
+    from app.lang.errors import ProgramError
+
+    with pytest.raises(ProgramError, match="register_kl is not supported"):
+        run_ours(["import torch.distributions as D\n@D.register_kl(D.Normal, D.Normal)\n"
+                  "def f(p, q):\n    return 0\n"])
+    with pytest.raises(ProgramError, match="register_kl is not supported"):
+        run_ours(["import torch.distributions as D\n"
+                  "D.register_kl(D.Normal, D.Normal)(D.kl_divergence)\n"])
+    assert run_ours(["import torch.distributions as D\n"
+                     "print(D.kl_divergence(D.Normal(0.0, 1.0), D.Normal(1.0, 1.0)))\n"]) == \
+        ["tensor(0.5000)"]
+
+    import engine.distributions as D
+
+    class Mine(D.Normal):
+        pass
+
+    @D.register_kl(Mine, Mine)
+    def _mine(p, q):
+        return p.loc * 0
+
+    assert D.kl_divergence(Mine(1.0, 1.0), Mine(0.0, 1.0)).item() == 0.0
+    assert D.kl_divergence(D.Normal(1.0, 1.0), D.Normal(0.0, 1.0)).item() == 0.5
