@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..modes import check_numel
 from ..random import current_generator
 from ..tensor import Tensor, _wrap
 
@@ -16,6 +17,7 @@ def _result(t: Tensor, values) -> Tensor:
 
 def poisson(rate: Tensor) -> Tensor:
     """Poisson counts with the given rates, in ``rate``'s dtype (``torch.poisson``)."""
+    check_numel(rate.shape)  # the session's element limit, before NumPy allocates
     gen = current_generator(rate.device)
     with rate.device.scope():
         lam = np.asarray(rate.numpy(force=True), dtype=np.float64)
@@ -25,6 +27,7 @@ def poisson(rate: Tensor) -> Tensor:
 def binomial(count: Tensor, prob: Tensor) -> Tensor:
     """Binomial counts of ``count`` trials with success probability ``prob`` (same shape), in
     ``count``'s dtype (``torch.binomial``)."""
+    check_numel(count.shape)
     gen = current_generator(count.device)
     with count.device.scope():
         n = np.asarray(count.numpy(force=True), dtype=np.float64).astype(np.int64)
@@ -34,6 +37,7 @@ def binomial(count: Tensor, prob: Tensor) -> Tensor:
 
 def standard_gamma(alpha: Tensor) -> np.ndarray:
     """Gamma(alpha, 1) draws as a float64 array of ``alpha``'s shape."""
+    check_numel(alpha.shape)
     gen = current_generator(alpha.device)
     with alpha.device.scope():
         a = np.asarray(alpha.numpy(force=True), dtype=np.float64)
