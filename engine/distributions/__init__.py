@@ -8,6 +8,7 @@ from .bernoulli import Bernoulli
 from .beta import Beta
 from .binomial import Binomial
 from .categorical import Categorical
+from .cauchy import Cauchy
 from .chi2 import Chi2
 from .dirichlet import Dirichlet
 from .distribution import Distribution
@@ -15,6 +16,8 @@ from .exp_family import ExponentialFamily
 from .exponential import Exponential
 from .gamma import Gamma
 from .geometric import Geometric
+from .gumbel import Gumbel
+from .half_normal import HalfNormal
 from .independent import Independent
 from .kl import kl_divergence, register_kl
 from .laplace import Laplace
@@ -46,5 +49,5 @@ __all__ = [
     "Binomial", "Multinomial", "LogNormal", "TransformedDistribution", "transforms",
     "AbsTransform", "AffineTransform", "ComposeTransform", "ExpTransform", "PowerTransform",
     "SigmoidTransform", "SoftmaxTransform", "TanhTransform", "Transform", "MultivariateNormal",
-    "Gamma", "Chi2", "StudentT", "Dirichlet", "Beta",
+    "Gamma", "Chi2", "StudentT", "Dirichlet", "Beta", "Cauchy", "HalfNormal", "Gumbel",
 ]

@@ -408,8 +408,9 @@ class _Twinned:
     our samples value for value when we make the same calls with the same shapes in the same
     order."""
 
-    def __init__(self, seed):
+    def __init__(self, seed, extra=()):
         self.gen = engine.Generator().manual_seed(seed)
+        self.extra = extra  # more in-place samplers to twin (``cauchy_`` ...)
 
     def __enter__(self):
         gen = self.gen
@@ -454,6 +455,7 @@ class _Twinned:
                    (torch, "multinomial", multinomial),
                    (torch.Tensor, "exponential_", in_place("exponential_")),
                    (torch.Tensor, "uniform_", in_place("uniform_"))]
+        patches += [(torch.Tensor, name, in_place(name)) for name in self.extra]
         self.saved = [(owner, name, getattr(owner, name)) for owner, name, _ in patches]
         for owner, name, fn in patches:
             setattr(owner, name, fn)
