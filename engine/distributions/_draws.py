@@ -20,7 +20,7 @@ def poisson(rate: Tensor) -> Tensor:
     check_numel(rate.shape)  # the session's element limit, before NumPy allocates
     gen = current_generator(rate.device)
     with rate.device.scope():
-        lam = np.asarray(rate.numpy(force=True), dtype=np.float64)
+        lam = rate.device.xp.asarray(np.asarray(rate.numpy(force=True), dtype=np.float64))
         return _result(rate, gen._rng.poisson(lam))
 
 
@@ -30,15 +30,17 @@ def binomial(count: Tensor, prob: Tensor) -> Tensor:
     check_numel(count.shape)
     gen = current_generator(count.device)
     with count.device.scope():
-        n = np.asarray(count.numpy(force=True), dtype=np.float64).astype(np.int64)
-        p = np.asarray(prob.numpy(force=True), dtype=np.float64)
-        return _result(count, gen._rng.binomial(n, np.clip(p, 0.0, 1.0)))
+        xp = count.device.xp
+        n = xp.asarray(np.asarray(count.numpy(force=True), dtype=np.float64).astype(np.int64))
+        p = xp.asarray(np.clip(np.asarray(prob.numpy(force=True), dtype=np.float64), 0.0, 1.0))
+        return _result(count, gen._rng.binomial(n, p))
 
 
-def standard_gamma(alpha: Tensor) -> np.ndarray:
-    """Gamma(alpha, 1) draws as a float64 array of ``alpha``'s shape."""
+def standard_gamma(alpha: Tensor):
+    """Gamma(alpha, 1) draws as a float64 array (of ``alpha``'s device) of its shape. On a GPU
+    these need CuPy's generator to have the sampler: not run on one yet."""
     check_numel(alpha.shape)
     gen = current_generator(alpha.device)
     with alpha.device.scope():
-        a = np.asarray(alpha.numpy(force=True), dtype=np.float64)
+        a = alpha.device.xp.asarray(np.asarray(alpha.numpy(force=True), dtype=np.float64))
         return gen._rng.standard_gamma(a)
