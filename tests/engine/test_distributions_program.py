@@ -23,6 +23,7 @@ def test_vae_and_reinforce_print_what_torch_prints():
     assert len(ours) > 10
     difference = same_lines(ours, theirs)
     assert difference is None, (difference, ours, theirs)
+    assert run_ours(cells, json=True) == ours  # the JSON form gives the same run
 
 
 def test_imports_and_names_in_the_language():
