@@ -61,10 +61,15 @@ PACKAGES = {
     "torch.autograd.functional": "engine.autograd.functional",
     "torch.autograd.forward_ad": "engine.autograd.forward_ad",
     "torch.autograd.function": "engine.autograd.function",
+    "torch.distributions": "engine.distributions",
+    "torch.distributions.kl": "engine.distributions.kl",
+    "torch.distributions.constraints": "engine.distributions.constraints",
+    "torch.distributions.transforms": "engine.distributions.transforms",
 }
 SUBMODULES = {
     "torch": ("nn", "optim", "utils", "autograd", "func", "linalg", "special", "cuda",
-              "accelerator", "backends"),
+              "accelerator", "backends", "distributions"),
+    "torch.distributions": ("kl", "constraints", "transforms"),
     "torch.backends": ("mps", "cudnn"),
     "torch.nn": ("functional", "init", "utils"), "torch.optim": ("lr_scheduler",),
     "torch.utils": ("data",), "torch.autograd": ("functional", "forward_ad", "function"),

@@ -415,7 +415,7 @@ def cpp_type_name(dt) -> str:
 
 def inplace_twin(name: str, forward, differentiable: bool | None = None,
                  ufunc: str | None = None, zero_grad: str | None = None,
-                 autograd_checks: bool = True) -> None:
+                 autograd_checks: bool = True, precheck=None) -> None:
     """Register ``name_``: the op applied in place on its first argument.
 
     With ``ufunc`` (the array module's function name), a call that records nothing and needs no
@@ -427,11 +427,15 @@ def inplace_twin(name: str, forward, differentiable: bool | None = None,
     (``EqBackward0`` for a number operand, ``EqBackward1`` for a tensor).
     ``autograd_checks=False``: an op torch does not differentiate at all (logical_and_ ...)
     writes even into a leaf that requires grad, as torch's does.
+    ``precheck(self, *args)``: the op's own argument checks that torch makes before the
+    overlap check (a structured kernel's meta function: heaviside's dtypes).
     """
 
     def method(self, *args, **kwargs):
         if autograd_checks:
             check_inplace(self)
+        if precheck is not None:
+            precheck(self, *args, **kwargs)
         if 0 in self._data.strides:  # (torch checks the overlap before the shapes)
             check_overlap(self)
         if ufunc is not None and len(args) == 1 and not kwargs and \

@@ -204,18 +204,18 @@ def _linalg_cross(name: str, input, other, dim) -> Tensor:
     if input._data.ndim != other._data.ndim:
         raise errors.EngineRuntimeError(
             "linalg.cross: inputs must have the same number of dimensions.")
-    if input.dtype is not other.dtype:
-        raise errors.EngineRuntimeError(
-            f"expected scalar type {_torch_scalar_name(input.dtype)} but found "
-            f"{_torch_scalar_name(other.dtype)}")
     d = norm_dim(dim, input._data.ndim)
     na, nb = input._data.shape[d], other._data.shape[d]
     if na != 3 or nb != 3:
         raise errors.EngineRuntimeError(
             f"linalg.cross: inputs dimension {dim} must have length 3. Got {na} and {nb}")
-    if input.dtype is bool_:
+    if input.dtype is bool_:  # the kernel's dispatch on the input's dtype comes first
         raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
             kernel="cross", dtype="Bool"))
+    if input.dtype is not other.dtype:
+        raise errors.EngineRuntimeError(
+            f"expected scalar type {_torch_scalar_name(input.dtype)} but found "
+            f"{_torch_scalar_name(other.dtype)}")
     shape = broadcast_shape(input._data.shape, other._data.shape)
     check_numel(shape)
     xp = input.device.xp

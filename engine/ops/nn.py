@@ -1282,39 +1282,14 @@ def _batch_norm_double(ggs, needs, g, x, w, mean, rstd, axes, bshape, training):
 
 @op(kind="function", grad_fns=("DivBackward0",))
 def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
-    """``input / max(norm_p(input, dim), eps)``: unit ``p``-norm slices along ``dim``."""
+    """``input / max(norm_p(input, dim), eps)``: unit ``p``-norm slices along ``dim``. torch's
+    composite, op for op (norm, clamp_min, expand, div), so its gradients, and theirs under
+    ``create_graph``, are torch's: NaN where the norm's backward meets ``0 / 0`` (a slice of
+    zeros differentiated twice), the two paths into ``input`` added (``AddBackward0``)."""
     if out is not None:
         raise errors.NotSupported("normalize(out=...) is not supported")
-    if not input.dtype.is_floating_point:
-        raise errors.EngineRuntimeError(
-            "linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
-            f"{_TORCH_NAMES[input.dtype.name]}")
-    if not (0 < p < math.inf):
-        raise errors.NotSupported(f"normalize(p={p}) is not supported: p must be finite and > 0")
-    d = norm_dim(dim, input._data.ndim)
-    xp = input.device.xp
-    a = input._data
-    with _quiet(xp):
-        if p == 2:
-            n = xp.sqrt((a * a).sum(axis=d, keepdims=True))
-        else:
-            n = (xp.abs(a) ** p).sum(axis=d, keepdims=True) ** (1.0 / p)
-        res = a / xp.maximum(n, eps)
-    result = _const(res, input)
-    if needs_grad(input):
-        # torch's normalize is a composite: its gradient is the sum of two paths (AddBackward0)
-        record(result, "DivBackward0", (named_grad("AddBackward0", _normalize_grad),), (input,),
-               (input, _const(xp.sign(a), input), _const(n > eps, input), p, d, eps))
-    return result
-
-
-def _normalize_grad(g, x, sign, m, p, d, eps):
-    absx = x * sign
-    total = (x * x if p == 2 else absx ** p).sum(d, keepdim=True)
-    norm = (total + (1 - m)) ** (1.0 / p)  # slices below eps use eps: keep their norm finite
-    den = norm * m + eps * (1 - m)
-    dnorm = x / norm if p == 2 else sign * absx ** (p - 1) * norm ** (1 - p)
-    return g / den - m * dnorm * (g * x).sum(d, keepdim=True) / (den * den)
+    denom = input.norm(p, dim, keepdim=True).clamp_min(eps).expand_as(input)
+    return input / denom
 
 
 # --------------------------------------------------------------------------- embedding
@@ -1517,6 +1492,7 @@ class _LossBackward:
                         f"Found dtype {_TORCH_NAMES[t.dtype.name]} but expected "
                         f"{_TORCH_NAMES[a.dtype.name]}")
         if not b.dtype.is_floating_point:  # (an integer or bool operand: it has no gradient)
+            self.bool_target = b.dtype is bool_
             b = b.to(a.dtype)
         elif not a.dtype.is_floating_point:
             a = a.to(b.dtype)
@@ -1574,6 +1550,8 @@ class _SmoothL1Backward(_LossBackward):
                      where(x >= beta, g * self.norm, x * g * (self.norm / beta)))
 
     def _self(self, gg, g, a, b):
+        if getattr(self, "bool_target", False):  # torch's double backward takes input - target
+            raise errors.EngineRuntimeError(errors.BOOL_SUB_ONE)
         return self._mean(gg * g * ((a - b).abs() < self.param).to(g.dtype) / self.param)
 
 
@@ -1796,13 +1774,16 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
             return _div_scalar(gi, n) if reduction == "mean" else gi
 
         def grad_target(g, x, t):
+            # ATen's target backward, its in-place steps included: with pos_weight they keep
+            # logsigmoid's dtype (the input's), so a float32 target of a float16 input gets a
+            # float16 gradient, cast (ToCopyBackward0)
             if pos_weight is None:
                 gt = -x * g
             else:
-                gt = (logsigmoid(-x) - logsigmoid(x) * pos_weight) * g
+                gt = logsigmoid(-x).sub_(logsigmoid(x).mul_(pos_weight)).mul_(g)
             if weight is not None:
-                gt = gt * weight
-            return _div_scalar(gt, nt) if reduction == "mean" else gt
+                gt = gt.mul_(weight)
+            return _div_scalar(gt, nt) if reduction == "mean" else gt  # (div_ keeps the dtype)
 
         record(out, "BinaryCrossEntropyWithLogitsBackward0", (grad_input, grad_target),
                (input, target), (input, target))

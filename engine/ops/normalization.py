@@ -65,12 +65,15 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
     data = input._data.astype(np.float32) if input.dtype.name == "float16" else input._data
     a = data.reshape(grouped)
     with _quiet(xp):
-        if a.size:
+        if xp is np and grouped[2] <= _MODELLED:
+            mean, rstd = _torch_moments(a, eps, input.dtype.name == "float16")
+        elif a.size:
             mean, centered, var = _moments(xp, a, (2,))
             mean = mean + 0.0  # torch's running mean starts from +0. (a group of -0. has +0.)
+            rstd = 1.0 / xp.sqrt(var + eps)
         else:  # no elements (the statistics of an empty group are never read)
             mean = var = xp.zeros((n, num_groups, 1), dtype=a.dtype)
-        rstd = 1.0 / xp.sqrt(var + eps)
+            rstd = 1.0 / xp.sqrt(var + eps)
         # ATen's form: x * scale + shift, scale = rstd * weight, shift = bias - scale * mean
         # per (sample, channel) (so x == mean gives +0, whatever the weight's sign)
         per_group = (n, num_groups, c // num_groups, grouped[2] // max(c // num_groups, 1))
@@ -93,6 +96,86 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
                (input, weight, _const(mean, like), _const(rstd, like), num_groups, eps,
                 like.dtype.name), per_input=False)
     return out
+
+
+_MODELLED = 64  # groups up to this many elements get torch's statistics bit for bit (a Python
+# loop over vectors, 20-400 us; larger groups keep NumPy's two-pass statistics)
+
+
+def _torch_moments(a: np.ndarray, eps: float, half: bool):
+    """Mean and rstd of each row of ``a`` (``(N, G, L)``, float32 for a float16 input) as
+    torch 2.13's CPU group-norm kernel computes them (ATen's ``RowwiseMoments``, as built for
+    AVX2: 8 floats or 4 doubles a vector, 16 halves split into two float vectors): Welford's
+    update per vector lane over chunks of 16 vectors (the compiler fuses ``m1 + d * c`` into
+    one multiply-add), the chunks' moments merged in a binary cascade (Chan's formula), the
+    elements past the last whole vector by a scalar Welford loop, then every lane merged in
+    (its ``m1 + c * delta`` fused), and ``rstd = 1 / sqrt(var + eps)`` in double. A group of
+    no elements has mean 0 and rstd NaN (0 / 0). Measured against torch.native_group_norm
+    (150 random calls a dtype, groups of up to 520 elements): every mean and 90-92 % of the
+    rstds bitwise in float32 and float64 (the others an ulp off), all of them for float16
+    once rounded; NumPy's two-pass statistics matched 26-35 % of the means, 27-45 % of the
+    rstds."""
+    from .decompositions import _fma
+
+    T = a.dtype.type
+    rows = a.reshape(int(np.prod(a.shape[:-1])), a.shape[-1])
+    count, L = rows.shape
+    width = 16 if half else (8 if T is np.float32 else 4)  # elements a vector load reads
+    lanes = 8 if half else width
+    n = L // width
+    z = np.zeros((count, lanes), T)
+    cs = [T(1) / T(j + 1) for j in range(16)]
+
+    def merge(m0_add, m1_add, m2_add, m0, m1, m2, fused):
+        total = m0 + m0_add
+        c = T(0) if total == 0 else T(T(m0_add) / T(total))
+        delta = m1_add - m1
+        m1 = _fma(np.broadcast_to(c, delta.shape).copy(), delta, m1) if fused else \
+            m1 + c * delta
+        return total, m1, m2 + (m2_add + delta * delta * c * T(m0))
+
+    chunks = -(-n // 16)
+    depth = 0 if chunks <= 1 else int(chunks - 1).bit_length()
+    s0, s1, s2 = [0] * max(depth, 1), [z] * max(depth, 1), [z] * max(depth, 1)
+    for i in range(chunks):
+        size = min(16, n - i * 16)
+        parts = [(z, z)] * (2 if half else 1)
+        for j in range(size):
+            start = (i * 16 + j) * width
+            for p in range(len(parts)):
+                x = rows[:, start + p * lanes:start + (p + 1) * lanes]
+                m1, m2 = parts[p]
+                d = x - m1
+                m1 = _fma(d, np.full_like(d, cs[j]), m1)
+                parts[p] = (m1, m2 + d * (x - m1))
+        for m1, m2 in parts:
+            s0[0], s1[0], s2[0] = merge(size, m1, m2, s0[0], s1[0], s2[0], False)
+        mask, j = i + 1, 1
+        while j < depth and (mask & 1) == 0:
+            s0[j], s1[j], s2[j] = merge(s0[j - 1], s1[j - 1], s2[j - 1], s0[j], s1[j], s2[j],
+                                        False)
+            s0[j - 1], s1[j - 1], s2[j - 1] = 0, z, z
+            mask >>= 1
+            j += 1
+    for i in range(1, depth):
+        s0[0], s1[0], s2[0] = merge(s0[i], s1[i], s2[i], s0[0], s1[0], s2[0], False)
+    m0, m1, m2 = 0, np.zeros(count, T), np.zeros(count, T)
+    for i in range(n * width, L):
+        x = rows[:, i]
+        d = x - m1
+        m0 += 1
+        m1 = m1 + d / T(m0)
+        m2 = m2 + d * (x - m1)
+    if n:
+        for lane in range(lanes):
+            m0, m1, m2 = merge(n * width // lanes, s1[0][:, lane], s2[0][:, lane], m0, m1, m2,
+                               True)
+    else:  # empty lanes: c = 0, each merge adds 0 * delta (once is enough: -0. to +0., inf to NaN)
+        m0, m1, m2 = merge(0, z[:, 0], z[:, 0], m0, m1, m2, False)
+    var = np.maximum(m2 / T(L), T(0)) if L else m2 / T(L)  # (NaN stays NaN, as std::max)
+    rstd = (1.0 / np.sqrt(var.astype(np.float64) + eps)).astype(T)
+    shape = a.shape[:-1] + (1,)
+    return m1.reshape(shape), rstd.reshape(shape)
 
 
 def _check_param_dtypes(input: Tensor, *params) -> None:
@@ -136,6 +219,11 @@ def _group_norm_rule(g, needs, x, w, mean, rstd, groups, eps, stats_dtype):
     hw = x._data.size // (n * c) if n * c else 0
     s = 1.0 / (d * hw) if d * hw else float("inf")
     grad = _grad_enabled.get()
+    if needs[2] and w is None:
+        # torch makes the bias's gradient like the (absent) weight: its kernel allocates it
+        # with empty_like(weight), its create_graph formula reshapes it to the weight's shape
+        raise errors.EngineRuntimeError(f"shape '[0]' is invalid for input of size {c}" if grad
+                                        else "tensor does not have a device")
     x4 = x.reshape(n, groups, d, hw)
     dy = g.reshape(n, groups, d, hw)
     if grad:

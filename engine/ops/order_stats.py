@@ -9,6 +9,8 @@ are PyTorch's.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from .. import errors
@@ -16,6 +18,7 @@ from .._parallel import is_numpy
 from ..autograd import OUTPUT, needs_grad, record
 from ..dtypes import DEFAULT_INT, bool_, float32, float64
 from ..tensor import Tensor, _wrap
+from . import _stl
 from ._args import norm_dim
 from .reduction import _return_type, _select_grad, _spread_full_grad
 from .registry import op
@@ -231,6 +234,14 @@ def _median_full(name: str, input: Tensor, ignore_nan: bool) -> Tensor:
     return out
 
 
+@functools.lru_cache(maxsize=64)
+def _first_of_equivalent(n: int) -> int:
+    """The index libstdc++'s ``nth_element`` puts first among ``n`` equivalent elements."""
+    v = list(range(n))
+    _stl.nth_element(v, 0, 0, n, lambda a, b: False)
+    return v[0]
+
+
 def _median_dim(name: str, input: Tensor, dim, keepdim: bool, ignore_nan: bool):
     if input.dtype is bool_:  # torch's kernel for both, named without a device
         raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
@@ -254,6 +265,10 @@ def _median_dim(name: str, input: Tensor, dim, keepdim: bool, ignore_nan: bool):
     else:
         k = xp.full(data.shape[:-1], (n - 1) // 2, dtype=np.int64)
     idx = xp.take_along_axis(order, k[..., None], axis=-1)[..., 0]
+    if ignore_nan and input.dtype.is_floating_point and n > 3 and bool((valid == 0).any()):
+        # a row of NaNs only: torch's comparator holds them all equivalent, and which index
+        # its std::nth_element leaves first depends only on the row's length
+        idx = xp.where(valid == 0, _first_of_equivalent(n), idx)
     values = xp.take_along_axis(data, idx[..., None], axis=-1)[..., 0]
     node = "MedianBackward1" if name == "median" else "NanmedianBackward1"
     return _pick(name, input, d, keepdim, values, idx, node)

@@ -92,7 +92,13 @@ def _heaviside_(input, values):
     return _heaviside_in_place(input, values)
 
 
-inplace_twin("heaviside", _heaviside_, differentiable=False)
+def _same_dtypes(input, values):  # (heaviside's meta check: before the overlap check)
+    if isinstance(values, Tensor) and input.dtype is not values.dtype:
+        raise errors.EngineRuntimeError(
+            "heaviside is not yet implemented for tensors with different dtypes.")
+
+
+inplace_twin("heaviside", _heaviside_, differentiable=False, precheck=_same_dtypes)
 
 
 # --------------------------------------------------------------------------- gcd, lcm
@@ -217,6 +223,10 @@ _ldexp = binary("ldexp", _quiet(lambda xp, a, b: a * xp.power(a.dtype.type(2), b
 def ldexp(input, other):
     """Elementwise ``input * 2 ** other`` (a floating result)."""
     _require_tensors("ldexp", input, other)
+    if other.dtype.name == "bool" and input.dtype.is_floating_point:
+        # torch's floating kernel has no bool exponent (an integer input takes another path)
+        raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
+            kernel="ldexp_cpu_exp", dtype="Bool"))
     return _ldexp(input, other)
 
 

@@ -194,6 +194,7 @@ def _max_pool_arrays(xp, arr, ks, st, pad, dil, out_len):
     steps = _plane_strides(spatial)
     floating = arr.dtype.kind == "f"
     best = index = None
+    padded = False  # some window starts in the padding: its index is set by its first inside
     for k in np.ndindex(*ks):
         v = win[(Ellipsis,) + k]
         offset = sum(k[i] * dil[i] * steps[i] for i in range(nd))
@@ -206,13 +207,25 @@ def _max_pool_arrays(xp, arr, ks, st, pad, dil, out_len):
         if best is None:
             best = xp.full(v.shape, _lowest(xp, arr.dtype), dtype=arr.dtype)
             index = xp.full(v.shape, -1, dtype=np.int64)
+            padded = True
         take = v > best
         if floating:
             take |= xp.isnan(v)
+        if padded:  # a window's first element inside the input is its start (torch's)
+            take |= index < 0
         if inside is not None:
-            take = (take | (index < 0)) & inside
+            take &= inside
         best = xp.where(take, v, best)
         index = xp.where(take, offset, index)
+    if padded:  # a window with no element inside (dilation): torch's index is its start
+        empty = index < 0
+        if empty.any():
+            start = 0
+            for i in range(nd):
+                first = np.arange(out_len[i]) * st[i] - pad[i]
+                step = np.where(first < 0, -(first // dil[i]) * dil[i], 0) * steps[i]
+                start = start + xp.asarray(step.reshape([-1] + [1] * (nd - 1 - i)))
+            index = xp.where(empty, start, index)
     for i in range(nd):  # the flat position of each window's origin
         index = index + _grid(xp, out_len[i], i, nd) * (st[i] * steps[i]) - pad[i] * steps[i]
     return best, index
@@ -239,6 +252,13 @@ def scatter_op(g: Tensor, x: Tensor, indices: Tensor, nd: int, name: str,
     """The gradient of a max pool: ``g`` added into zeros shaped like ``x`` at the saved
     ``indices``. Under ``create_graph`` it is recorded as ``name``; its gradient gathers at the
     same indices."""
+    plane = math.prod(x._data.shape[x._data.ndim - nd:])
+    if indices._data.size and int(indices._data.max()) >= plane:
+        # only a window lying wholly in the padding (dilation) has one: torch's kernel writes
+        # outside the gradient's memory there (heap corruption); see docs/oracle.md
+        raise errors.EngineRuntimeError(
+            f"max pooling backward: index {int(indices._data.max())} is outside the input plane "
+            f"of {plane} elements (a window with no element inside the input)")
     res = _scatter_to_planes(g.device.xp, g._data, indices._data, x._data.shape, nd, unique)
     out = _wrap(res, g.dtype, g.device)
     if needs_grad(g, x):

@@ -343,11 +343,13 @@ def _cumprod_grad(g: Tensor, x: Tensor, out: Tensor, d: int) -> Tensor:
 def _scan_inplace(name: str, scan):
     def method(self, dim, *, dtype=None):
         if self.dtype is bool_:
-            if self._data.ndim:
+            if self._data.size and self._data.ndim:
                 raise errors.KernelNotImplemented(
                     f'"{name}_out_cpu" not implemented for \'Bool\'')
-            norm_dim(_int_dim(name, dim), 0)
-            self._vc[0] += 1  # a 0-d scan is a copy of itself: torch writes it back as is
+            # a 0-d scan is a copy of itself, torch writes it back as is; no elements: its
+            # kernel (and dtype check) never runs
+            norm_dim(_int_dim(name, dim), self._data.ndim)
+            self._vc[0] += 1
             return self
         check_inplace(self)
         return apply_inplace(self, scan(self, dim, dtype=self.dtype if dtype is None else dtype))

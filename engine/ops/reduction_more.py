@@ -86,7 +86,8 @@ def _cum_extreme(name: str, input, dim):
     if needs_grad(input):
         shape = input._data.shape
         record(values, f"{name.capitalize()}Backward0",
-               (lambda g, i: _cum_extreme_grad(g, i, shape, d),), (input,), (indices,),
+               (lambda g, x, i: _cum_extreme_grad(g, x, i, shape, d),), (input,),
+               (input, indices),
                jvp=lambda ts: ts[0] if not shape else ts[0].gather(d, indices))
     return out_t(values, indices)
 
@@ -116,11 +117,13 @@ def _cum_scan(xp, a, d: int, largest: bool):
         xp.ascontiguousarray(xp.moveaxis(idx, 0, d))
 
 
-def _cum_extreme_grad(g: Tensor, indices: Tensor, shape: tuple, d: int) -> Tensor:
+def _cum_extreme_grad(g: Tensor, x: Tensor, indices: Tensor, shape: tuple, d: int) -> Tensor:
     from .creation import zeros
 
     if not shape:
         return g
+    if not x._data.size:  # torch's cummaxmin_backward returns the (empty) input itself
+        return x
     return zeros(shape, dtype=g.dtype, device=g.device).scatter_add(d, indices, g)
 
 

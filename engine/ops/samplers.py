@@ -280,7 +280,8 @@ def bernoulli(input, p=None, *, generator=None):
     """0/1 samples: 1 with probability ``input`` (elementwise, in [0, 1]), or with probability
     ``p`` for every element when ``p`` is given; shaped and typed like ``input``."""
     if p is None:
-        if not input.dtype.is_floating_point:
+        # (torch's kernel, and its dtype check, never runs on a tensor of no elements)
+        if not input.dtype.is_floating_point and input._data.size:
             raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
                 kernel="bernoulli_tensor_cpu_p_" if input.device.type == "cpu" else
                 "bernoulli_tensor_cuda_p_", dtype=_torch_scalar_name(input.dtype)))

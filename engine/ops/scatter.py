@@ -720,4 +720,9 @@ def index_fill(input, dim, index, value):
     return out
 
 
-inplace_twin("index_fill", index_fill)
+def _index_dtype(self, dim, index, value):  # torch's first check, before any overlap's
+    if isinstance(index, Tensor) and index.dtype.name != "int64":
+        raise errors.EngineIndexError("index_fill_(): Expected dtype int64 for index.")
+
+
+inplace_twin("index_fill", index_fill, precheck=_index_dtype)

@@ -46,7 +46,7 @@ def _check_weights(name: str, w: Tensor, n: int, integral: bool) -> None:
         raise errors.EngineRuntimeError(
             f"cov(): expected aweights to have floating point dtype but got aweights with "
             f"{_NAMES[w.dtype.name]} dtype")
-    if w._data.size and (np.asarray(w._data) < 0).any():
+    if w._data.size and not (np.asarray(w._data) >= 0).all():  # (NaN fails, as torch's ge)
         raise errors.EngineRuntimeError(f"cov(): {name} cannot be negative")
 
 
@@ -133,10 +133,11 @@ def bincount(input, weights=None, minlength=0):
     if weights is not None and (weights._data.ndim != 1 or weights._data.shape[0] != arr.size):
         raise errors.EngineRuntimeError("weights should be 1-d and have the same length as input")
     xp = input.device.xp
-    if weights is None:
+    if weights is None or not arr.size:  # (no elements: int64 zeros whatever the weights)
         counts = np.bincount(arr, minlength=int(minlength)).astype(np.int64)
         return _wrap(xp.asarray(counts), as_dtype("int64"), input.device)
-    dt = weights.dtype if weights.dtype.name in ("float32", "float64", "float16") else float64
+    # torch sums float32 weights in float32, any other weights (float16 too) in float64
+    dt = weights.dtype if weights.dtype.name == "float32" else float64
     sums = np.bincount(arr, weights=np.asarray(weights._data).astype(np.float64),
                        minlength=int(minlength))
     out = _wrap(xp.asarray(sums.astype(dt.np)), dt, input.device)
@@ -216,6 +217,10 @@ def dist(input, other, p=2):
     if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)):
         raise errors.EngineTypeError(
             f"dist(): argument 'p' (position 3) must be Number, not {type(p).__name__}")
+    if isinstance(other, Tensor) and "bool" in (input.dtype.name, other.dtype.name):
+        # torch's ``self - other`` comes first
+        raise errors.EngineRuntimeError(errors.BOOL_SUB if input.dtype is other.dtype else
+                                        errors.BOOL_SUB_ONE)
     dt = promote_args(input, other)
     if not dt.is_floating_point:
         raise errors.EngineRuntimeError(

@@ -891,3 +891,24 @@ def _topk(draw):
     if draw(st.booleans()):
         kw["sorted"] = draw(st.booleans())
     return Call(args, kw)
+
+
+_group_norm_samples = from_samples(SAMPLES["group_norm"])
+
+
+@custom("group_norm")
+def _group_norm(draw):
+    """Half the programs from the gradcheck samples; the others draw the group count (0 and
+    negative counts, one value per group, empty batches: F.group_norm's checks) and the
+    parameters' presence."""
+    if draw(st.booleans()):
+        return _group_norm_samples(draw)
+    s = shape(draw, ((2, 4, 3), (1, 4), (3, 6), (0, 4), (1, 2, 1), (2, 2), (1, 3, 0), (2,)))
+    c = s[1] if len(s) > 1 else 1
+    groups = draw(st.sampled_from((1, 2, c, 0, -1, 3)))
+    kw = {}
+    if draw(st.booleans()):
+        kw["weight"] = TArg((c,), lo=-2, hi=2)
+    if draw(st.booleans()):
+        kw["bias"] = TArg((c,))
+    return Call((TArg(s), groups), kw)

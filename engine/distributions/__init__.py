@@ -1,0 +1,53 @@
+"""Probability distributions (``torch.distributions``): torch 2.13's classes, parameters,
+argument checks, reprs and KL divergences, computed with the engine's ops (so log-probabilities,
+entropies, reparameterized samples and KL divergences have gradients of every order) and drawn
+from the engine's generators (so a seeded session reproduces its draws)."""
+
+from . import constraints, kl, transforms  # noqa: F401
+from .bernoulli import Bernoulli
+from .beta import Beta
+from .binomial import Binomial
+from .categorical import Categorical
+from .cauchy import Cauchy
+from .chi2 import Chi2
+from .dirichlet import Dirichlet
+from .distribution import Distribution
+from .exp_family import ExponentialFamily
+from .exponential import Exponential
+from .gamma import Gamma
+from .geometric import Geometric
+from .gumbel import Gumbel
+from .half_normal import HalfNormal
+from .independent import Independent
+from .kl import kl_divergence, register_kl
+from .laplace import Laplace
+from .log_normal import LogNormal
+from .multinomial import Multinomial
+from .multivariate_normal import MultivariateNormal
+from .normal import Normal
+from .one_hot_categorical import OneHotCategorical, OneHotCategoricalStraightThrough
+from .poisson import Poisson
+from .studentT import StudentT
+from .transformed_distribution import TransformedDistribution
+from .transforms import (
+    AbsTransform,
+    AffineTransform,
+    ComposeTransform,
+    ExpTransform,
+    PowerTransform,
+    SigmoidTransform,
+    SoftmaxTransform,
+    TanhTransform,
+    Transform,
+)
+from .uniform import Uniform
+
+__all__ = [
+    "Bernoulli", "Categorical", "Distribution", "ExponentialFamily", "Independent", "Normal",
+    "OneHotCategorical", "OneHotCategoricalStraightThrough", "Uniform", "kl_divergence",
+    "register_kl", "constraints", "kl", "Exponential", "Laplace", "Poisson", "Geometric",
+    "Binomial", "Multinomial", "LogNormal", "TransformedDistribution", "transforms",
+    "AbsTransform", "AffineTransform", "ComposeTransform", "ExpTransform", "PowerTransform",
+    "SigmoidTransform", "SoftmaxTransform", "TanhTransform", "Transform", "MultivariateNormal",
+    "Gamma", "Chi2", "StudentT", "Dirichlet", "Beta", "Cauchy", "HalfNormal", "Gumbel",
+]

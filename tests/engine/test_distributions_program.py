@@ -1,0 +1,72 @@
+"""torch.distributions through the language: a VAE (Normal.rsample, kl_divergence) and
+REINFORCE (Categorical sample / log_prob / entropy) run in a session cell by cell and print
+what torch 2.13 prints for the same cells, both drawing the same random numbers
+(tests/app/lang/published.py twins torch's draws with the session's generator)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.app.lang.published import cells_of, run_ours, run_torch, same_lines
+
+PROGRAM = Path(__file__).parent / "dist_programs" / "vae_reinforce.py.txt"
+
+
+def test_vae_and_reinforce_print_what_torch_prints():
+    pytest.importorskip("torch")
+    cells = cells_of(PROGRAM)
+    assert len(cells) == 2
+    theirs = run_torch(cells)
+    ours = run_ours(cells)
+    assert len(ours) > 10
+    difference = same_lines(ours, theirs)
+    assert difference is None, (difference, ours, theirs)
+    assert run_ours(cells, json=True) == ours  # the JSON form gives the same run
+
+
+def test_imports_and_names_in_the_language():
+    ours = run_ours([
+        "import torch\nfrom torch.distributions import Normal, Bernoulli, kl_divergence\n"
+        "from torch.distributions.kl import register_kl\n"
+        "from torch.distributions import constraints\n"
+        "import torch.distributions as D\n"
+        "print(D.Categorical(torch.ones(3)), constraints.positive, D.kl.kl_divergence)\n"
+        "print(type(Normal(0.0, 1.0)), isinstance(Normal(0.0, 1.0), D.Distribution))\n"
+        "print(torch.distributions.Uniform(0.0, 1.0).entropy())\n"
+        "from torch.distributions.transforms import TanhTransform\n"
+        "import torch.distributions.transforms as T\n"
+        "d = D.TransformedDistribution(D.Normal(0.0, 1.0), [TanhTransform(), T.ExpTransform()])\n"
+        "print(d.batch_shape, D.LogNormal(0.0, 1.0).mean)\n"])
+    assert ours[0].startswith("Categorical(probs: torch.Size([3])) GreaterThan(lower_bound=0.0)")
+    assert ours[1:] == ["<class 'torch.distributions.normal.Normal'> True", "tensor(0.)",
+                        "torch.Size([]) tensor(1.6487)"]
+
+
+def test_register_kl_from_a_program_cannot_reach_other_sessions():
+    """The registry is process-wide: a program's registration is refused (and so cannot change
+    another session's kl_divergence); a Python function outside the service may register."""
+    from app.lang.errors import ProgramError
+
+    with pytest.raises(ProgramError, match="register_kl is not supported"):
+        run_ours(["import torch.distributions as D\n@D.register_kl(D.Normal, D.Normal)\n"
+                  "def f(p, q):\n    return 0\n"])
+    with pytest.raises(ProgramError, match="register_kl is not supported"):
+        run_ours(["import torch.distributions as D\n"
+                  "D.register_kl(D.Normal, D.Normal)(D.kl_divergence)\n"])
+    assert run_ours(["import torch.distributions as D\n"
+                     "print(D.kl_divergence(D.Normal(0.0, 1.0), D.Normal(1.0, 1.0)))\n"]) == \
+        ["tensor(0.5000)"]
+
+    import engine.distributions as D
+
+    class Mine(D.Normal):
+        pass
+
+    @D.register_kl(Mine, Mine)
+    def _mine(p, q):
+        return p.loc * 0
+
+    assert D.kl_divergence(Mine(1.0, 1.0), Mine(0.0, 1.0)).item() == 0.0
+    assert D.kl_divergence(D.Normal(1.0, 1.0), D.Normal(0.0, 1.0)).item() == 0.5
