@@ -8,7 +8,7 @@ GPT from scratch; d2l's modern RNNs; PyTorch's NLP word-embedding and LSTM-tagge
 its nn.TransformerEncoder language model), three in session 8 (PyTorch's DCGAN tutorial and its
 neural style transfer with L-BFGS; Karpathy's nanoGPT model.py with its dataclass config;
 pytorch/examples' time-sequence prediction: LSTMCells in float64 trained with L-BFGS; its VAE,
-word language model and MNIST classifier),
+word language model, MNIST classifier and REINFORCE with torch.distributions),
 pasted into a session cell by cell print what torch 2.13 prints for the same cells, both drawing
 the same random numbers (``published.py``).
 
@@ -46,8 +46,8 @@ LIMITS = {"pt_11_jacobians_hessians": Limits(timeout_s=600),
 NAMES = sorted(p.name.removesuffix(".py.txt") for p in PROGRAMS.glob("*.py.txt"))
 
 
-def test_there_are_the_52_programs():
-    assert len(NAMES) == 52
+def test_there_are_the_53_programs():
+    assert len(NAMES) == 53
     assert sum(n.startswith("d2l_") for n in NAMES) == 19
     assert sum(n.startswith("km_") for n in NAMES) == 8
 
