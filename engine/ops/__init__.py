@@ -26,6 +26,7 @@ from . import (  # noqa: F401
     distance,
     dtype_utils,
     fused,
+    index_reduce,
     indexing,
     linalg,
     linalg_extra,

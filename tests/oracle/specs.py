@@ -613,7 +613,8 @@ FINITE_ONLY = frozenset((
     "linalg.svd", "svd", "linalg.svdvals", "linalg.pinv", "pinverse", "linalg.qr", "qr",
     "linalg.solve", "linalg.solve_triangular", "linalg.slogdet", "slogdet", "logdet",
     "linalg.lstsq", "linalg.eigh", "linalg.eigvalsh", "linalg.matrix_rank", "linalg.inv",
-    "inverse", "linalg.matrix_norm", "linalg.det", "det"))
+    "inverse", "linalg.matrix_norm", "linalg.det", "det", "linalg.inv_ex", "linalg.tensorinv",
+    "linalg.tensorsolve", "linalg.cond"))
 
 
 def _finite(a):
