@@ -32,6 +32,7 @@ from . import (  # noqa: F401
     linalg_extra,
     linalg_more,
     loss,
+    lu,
     matrices,
     matrix_build,
     nn,

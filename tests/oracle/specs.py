@@ -614,7 +614,8 @@ FINITE_ONLY = frozenset((
     "linalg.solve", "linalg.solve_triangular", "linalg.slogdet", "slogdet", "logdet",
     "linalg.lstsq", "linalg.eigh", "linalg.eigvalsh", "linalg.matrix_rank", "linalg.inv",
     "inverse", "linalg.matrix_norm", "linalg.det", "det", "linalg.inv_ex", "linalg.tensorinv",
-    "linalg.tensorsolve", "linalg.cond"))
+    "linalg.tensorsolve", "linalg.cond", "linalg.lu_factor", "linalg.lu_factor_ex", "linalg.lu",
+    "lu", "linalg.lu_solve", "lu_solve"))
 
 
 def _finite(a):
