@@ -14,10 +14,16 @@ from ..autograd import OUTPUT, needs_grad, record
 from ..dtypes import int32
 from ..tensor import Tensor, _wrap
 from .decompositions import (
+    _batch_prefix,
+    _cholesky,
+    _cholesky_grad,
+    _cholesky_info,
+    _first_failure,
     _fma,
     _getrf,
     _host,
     _inv,
+    _no_half,
     _no_low_precision,
     _raise_singular_inv,
     _singular_info,
@@ -29,6 +35,7 @@ from .registry import OPS, register
 
 class return_types:  # noqa: N801 (mirrors torch.return_types)
     linalg_inv_ex = _return_type("linalg_inv_ex", ("inverse", "info"))
+    linalg_cholesky_ex = _return_type("linalg_cholesky_ex", ("L", "info"))
 
 
 def _prod(shape) -> int:
@@ -210,6 +217,71 @@ def linalg_inv_ex(A, *, check_errors=False):
 register("linalg.inv_ex", linalg_inv_ex, kind="function", grad_fns=("LinalgInvExBackward0",))
 
 
+# --------------------------------------------------------------------------- cholesky_ex
+def _potrf_partial(a: np.ndarray) -> np.ndarray:
+    """LAPACK potrf's output (lower, batched) on matrices it stops on: the columns before the
+    failing one factored, the failing diagonal entry left holding its non-positive pivot
+    ``a_jj - sum L_jk^2``, everything below it and to its right the input's lower triangle."""
+    a = np.array(a, dtype=np.float64)
+    batch, n = a.shape[0], a.shape[-1]
+    out = np.tril(a)
+    with np.errstate(all="ignore"):
+        for b in range(batch):
+            low = out[b]
+            for j in range(n):
+                d = a[b, j, j] - np.dot(low[j, :j], low[j, :j])
+                if not d > 0:
+                    low[j, j] = d
+                    break
+                low[j, j] = np.sqrt(d)
+                low[j + 1:, j] = (a[b, j + 1:, j] - low[j + 1:, :j] @ low[j, :j]) / low[j, j]
+    return out
+
+
+def linalg_cholesky_ex(A, *, upper=False, check_errors=False):
+    """``(L, info)``: the Cholesky factor of symmetric positive-definite matrices (batched) and
+    LAPACK potrf's ``info`` (0, or the order of the first leading minor that is not positive
+    definite, where the returned factor is potrf's partial result), unless ``check_errors``
+    raises torch's error."""
+    upper = bool(upper)
+    check_matrix(A, "linalg.cholesky")
+    _no_half(A, "cholesky_cpu")
+    xp = A.device.xp
+    a = xp.swapaxes(A._data, -1, -2) if upper else A._data  # upper: read A's upper triangle
+    batch_shape = A._data.shape[:-2]
+    info = _cholesky_info(_host(xp, a)) if a.size else np.zeros(0, dtype=np.int64)
+    if not info.any():
+        L = _cholesky(A, upper, "linalg.cholesky", "LinalgCholeskyExBackward0")
+        return return_types.linalg_cholesky_ex(
+            L, _wrap(xp.asarray(np.zeros(batch_shape, dtype=np.int32)), int32, A.device))
+    if check_errors:
+        index, k = _first_failure(info)
+        raise errors.LinAlgError(
+            f"linalg.cholesky_ex: {_batch_prefix(index, A._data.ndim > 2)}The factorization "
+            "could not be completed because the input is not positive-definite (the leading "
+            f"minor of order {k} is not positive-definite).")
+    n = a.shape[-1]
+    flat = _host(xp, a).reshape((-1, n, n))
+    out = np.empty(flat.shape, dtype=np.float64)
+    good = info == 0
+    if good.any():
+        out[good] = np.linalg.cholesky(flat[good].astype(np.float64))
+    out[~good] = _potrf_partial(flat[~good])
+    out = out.reshape(a.shape).astype(A.dtype.np)
+    if upper:
+        out = np.swapaxes(out, -1, -2)
+    L = _wrap(xp.asarray(np.ascontiguousarray(out)), A.dtype, A.device)
+    if needs_grad(A):
+        record(L, "LinalgCholeskyExBackward0", (lambda g, L: _cholesky_grad(g, L, upper),),
+               (A,), (OUTPUT,))
+    return return_types.linalg_cholesky_ex(
+        L, _wrap(xp.asarray(info.reshape(batch_shape).astype(np.int32)), int32, A.device))
+
+
+register("linalg.cholesky_ex", linalg_cholesky_ex, kind="function",
+         grad_fns=("LinalgCholeskyExBackward0",))
+
+
 # --------------------------------------------------------------------------- cond
 _SVD_ORDERS = (None, 2, -2)
 _NORM_ORDERS = (1, -1, math.inf, -math.inf, "fro")
@@ -283,4 +355,5 @@ register("linalg.cond", linalg_cond, kind="function",
          grad_fns=("SqueezeBackward1", "DivBackward0", "SliceBackward0", "LinalgSvdBackward0",
                    "NanToNumBackward0", "MulBackward0", "SumBackward1", "ReciprocalBackward0"))
 
-__all__ = ["linalg_tensorinv", "linalg_tensorsolve", "linalg_inv_ex", "linalg_cond"]
+__all__ = ["linalg_tensorinv", "linalg_tensorsolve", "linalg_inv_ex", "linalg_cholesky_ex",
+           "linalg_cond"]

@@ -164,3 +164,37 @@ def test_inv_ex_large_singular_refuses():
     a = np.ones((17, 17))
     with pytest.raises(engine.errors.NotSupported, match="linalg.inv_ex"):
         engine.linalg.inv_ex(engine.tensor(a))
+
+
+PD = [[4.0, 2.0, 0.5], [2.0, 5.0, 1.0], [0.5, 1.0, 3.0]]
+NOT_PD = [[4.0, 2.0, 0], [2.0, 5.0, 1], [0, 1, -3]]
+SEMI = [[4.0, 2.0, 1.0], [2.0, 1.0, 3.0], [1.0, 3.0, 5.0]]  # the second minor is 0
+CHOLESKY_EX = [
+    lambda m, F, leaf, up: m.linalg.cholesky_ex(leaf(PD), upper=up),
+    lambda m, F, leaf, up: m.linalg.cholesky_ex(leaf(np.tril(PD)), upper=up),
+    lambda m, F, leaf, up: m.linalg.cholesky_ex(leaf(np.stack([PD, np.eye(3)])), upper=up),
+    lambda m, F, leaf, up: m.linalg.cholesky_ex(m.tensor(SEMI, dtype=m.float64), upper=up),
+    lambda m, F, leaf, up: m.linalg.cholesky_ex(m.tensor(NOT_PD), upper=up),
+    lambda m, F, leaf, up: m.linalg.cholesky_ex(m.tensor([[-1.0, 2.0], [2.0, 5.0]]), upper=up),
+    lambda m, F, leaf, up: m.linalg.cholesky_ex(m.stack([m.tensor(PD), m.tensor(NOT_PD)]),
+                                                upper=up),
+    lambda m, F, leaf, up: m.linalg.cholesky_ex(m.tensor(SEMI), upper=up, check_errors=True),
+    lambda m, F, leaf, up: m.linalg.cholesky_ex(m.stack([m.tensor(PD), m.tensor(NOT_PD)]),
+                                                upper=up, check_errors=True),
+    lambda m, F, leaf, up: m.linalg.cholesky_ex(m.ones(3), upper=up),
+    lambda m, F, leaf, up: m.linalg.cholesky_ex(m.ones(2, 3), upper=up),
+    lambda m, F, leaf, up: m.linalg.cholesky_ex(m.ones(3, 3, dtype=m.int64), upper=up),
+    lambda m, F, leaf, up: m.linalg.cholesky_ex(m.ones(3, 3, dtype=m.float16), upper=up),
+    lambda m, F, leaf, up: m.linalg.cholesky_ex(m.ones(2, 0, 0), upper=up),
+    lambda m, F, leaf, up: m.linalg.cholesky_ex(m.tensor([[1.0, float("nan")],
+                                                          [float("nan"), 1.0]]), upper=up),
+]
+
+
+@pytest.mark.parametrize("upper", [False, True])
+@pytest.mark.parametrize("k", range(len(CHOLESKY_EX)))
+def test_cholesky_ex_as_torch(k, upper):
+    """Positive-definite inputs as linalg.cholesky; otherwise potrf's partial factor and info
+    (gradients through a partial factor are not compared: its zero pivots make them inf/NaN
+    in an arithmetic order of LAPACK's)."""
+    compare(lambda m, F, leaf: CHOLESKY_EX[k](m, F, leaf, upper))

@@ -32,11 +32,11 @@ GAUGED = {"linalg.svd": "svd", "svd": "svd_v", "linalg.eigh": "eigh", "linalg.qr
 ON_INPUT = {"linalg.slogdet": "regular", "slogdet": "regular", "logdet": "regular",
             "linalg.det": "regular", "det": "regular", "linalg.inv": "regular",
             "inverse": "regular", "linalg.lstsq/gels": "full_rank", "linalg.inv_ex": "regular",
-            "linalg.cond": "regular"}
+            "linalg.cond": "regular", "linalg.cholesky_ex": "positive_definite"}
 # ops whose programs off the domain (values rounding) still compare whether and how they raise:
 # ``linalg.inv`` raises exactly where torch's LU (MKL's getrf) meets an exactly zero pivot,
 # which the engine models in MKL's order (engine/ops/decompositions.py ``_getrf``)
-ERRORS_ON_INPUT = frozenset(("linalg.inv", "inverse", "linalg.inv_ex"))
+ERRORS_ON_INPUT = frozenset(("linalg.inv", "inverse", "linalg.inv_ex", "linalg.cholesky_ex"))
 _EPS = {"float64": 2.0 ** -52, "float32": 2.0 ** -23, "float16": 2.0 ** -10}
 _TOL = {"float64": 1e-9, "float32": 2e-4, "float16": 2e-2}
 
@@ -145,6 +145,8 @@ def in_domain(program, torch_run) -> bool:
             return False
         if kind.startswith("tensor:") and not _tensor_regular(kind, o, seen, program):
             return False
+        if kind == "positive_definite" and not _positive_definite(o):
+            return False
         if kind in VECTORS and VECTORS[kind] and program.order >= 1 and not _separated(kind, o):
             return False
         if kind != "qr" or not (isinstance(o, tuple) and len(o) == 2 and len(o[1]) == 2):
@@ -222,6 +224,28 @@ def _regular(o, full_rank: bool = False) -> bool:
     s = np.linalg.svd(a.reshape((-1,) + a.shape[-2:]), compute_uv=False)
     n = max(a.shape[-2:])
     return bool((s[:, -1] > 10 * n * _EPS[o.dtype] * s[:, 0]).all())
+
+
+def _positive_definite(o) -> bool:
+    """``linalg.cholesky_ex`` on a matrix that is not positive definite returns LAPACK's
+    partial factor (undocumented values; tests/engine/test_matrix_build_ops.py checks them):
+    programs are compared when both triangles of the input make positive-definite matrices
+    (and, off that, whether ``check_errors`` raises)."""
+    from .backends import TensorObs
+
+    if not isinstance(o, TensorObs) or o.dtype not in _EPS or not o.values.size or \
+            o.values.ndim < 2 or o.values.shape[-1] != o.values.shape[-2]:
+        return True
+    a = o.values.astype(np.float64)
+    if not np.isfinite(a).all():
+        return False
+    for tri in (np.tril(a), np.triu(a)):
+        sym = tri + np.swapaxes(tri, -1, -2) - np.eye(a.shape[-1]) * np.diagonal(
+            tri, 0, -2, -1)[..., None, :]
+        if not (np.linalg.eigvalsh(sym) > 100 * a.shape[-1] * _EPS[o.dtype] *
+                np.abs(sym).max(axis=(-2, -1))[..., None]).all():
+            return False
+    return True
 
 
 def tensor_matrix_kind(name: str, args, kwargs) -> str:
