@@ -25,6 +25,7 @@ from . import (  # noqa: F401
     decompositions,
     distance,
     dtype_utils,
+    embedding_bag,
     fused,
     index_reduce,
     indexing,
