@@ -78,9 +78,10 @@ def _where(self: Any, condition: Any, other: Any) -> Any:
 
 
 #: Tensor methods whose signature is not the op's function form: ``x.flip(0, 1)`` and
-#: ``x.tile(2)`` take their ints one by one, ``torch.flip(x, (0, 1))`` a tuple; the program
-#: calls the engine's Tensor method, as torch's Tensor does.
-_METHOD_FORMS = frozenset({"flip", "tile"})
+#: ``x.tile(2)`` take their ints one by one, ``torch.flip(x, (0, 1))`` a tuple; ``x.unfold``
+#: is the view method, not ``F.unfold``; the program calls the engine's Tensor method, as
+#: torch's Tensor does.
+_METHOD_FORMS = frozenset({"flip", "tile", "unfold"})
 
 
 def tensor_method(name: str) -> Any:

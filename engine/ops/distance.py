@@ -185,10 +185,11 @@ def _euclidean_grad(g: Tensor, x1: Tensor, x2: Tensor, res: Tensor):
 @op(kind="function", grad_fns=("NormBackward1", "AddBackward1", "SubBackward0"))
 def pairwise_distance(x1, x2, p=2.0, eps=1e-06, keepdim=False):
     """The p-norm of ``x1 - x2 + eps`` along the last dim (the inputs broadcast)."""
+    from .pointwise import add_scalar
     from .reduction import norm
 
     dim = max(x1._data.ndim, x2._data.ndim) - 1
-    shifted = _renamed(x1 - x2 + eps, "AddBackward1")  # PyTorch's add(Tensor, Scalar)
+    shifted = add_scalar(x1 - x2, eps)  # PyTorch's add(Tensor, Scalar)
     return _renamed(norm(shifted, p, dim, keepdim), "NormBackward1")  # at::norm's node
 
 

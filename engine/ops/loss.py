@@ -25,7 +25,7 @@ from .nn import (
     _reduce_array,
     _reduction,
 )
-from .pointwise import where
+from .pointwise import add_scalar, sub_scalar, where
 from .registry import op
 
 
@@ -46,9 +46,7 @@ def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, red
         raise errors.EngineRuntimeError(
             "margin_ranking_loss : All input tensors should have same dimension but got sizes: "
             f"input1: {input1.shape}, input2: {input2.shape}, target: {target.shape} ")
-    shifted = -target * (input1 - input2) + margin
-    if shifted.grad_fn is not None:  # torch's C++ add(Tensor, Scalar)
-        shifted.grad_fn._name = "AddBackward1"
+    shifted = add_scalar(-target * (input1 - input2), margin)  # torch's C++ add(Tensor, Scalar)
     return _reduce(shifted.clamp_min(0), reduction)
 
 
@@ -68,7 +66,8 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
 _EPSILON = 1e-12
 
 
-@op(kind="function", grad_fns=("AddBackward0", "MeanBackward0", "SumBackward0"))
+@op(kind="function", grad_fns=("AddBackward0", "MeanBackward0", "SumBackward0", "SubBackward0",
+                               "SubBackward1", "AddBackward1", "WhereBackward0"))
 def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, reduce=None,
                           reduction="mean"):
     """``1 - cos(x1, x2)`` where ``target == 1``, ``max(0, cos(x1, x2) - margin)`` where
@@ -86,24 +85,19 @@ def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, r
         raise errors.EngineRuntimeError(
             f"0D target tensor expects 1D input tensors, but found inputs with sizes "
             f"{list(input1.shape)} and {list(input2.shape)}.")
+    # torch's C++ chain: ``+ EPSILON`` and ``- margin`` are Scalar overloads (AddBackward1,
+    # SubBackward1), ``1 - cos`` a sub of a filled tensor (SubBackward0 with an empty edge)
     prod_sum = (input1 * input2).sum(targ_dim)
-    mag_square1 = (input1 * input1).sum(targ_dim) + _EPSILON
-    mag_square2 = (input2 * input2).sum(targ_dim) + _EPSILON
+    mag_square1 = add_scalar((input1 * input1).sum(targ_dim), _EPSILON)
+    mag_square2 = add_scalar((input2 * input2).sum(targ_dim), _EPSILON)
     denom = (mag_square1 * mag_square2).sqrt()
     cos = prod_sum / denom
     zeros = zeros_like(cos)
-    pos = 1 - cos
-    neg = (cos - margin).clamp_min(0)
+    pos = ones_like(cos) - cos
+    neg = sub_scalar(cos, margin).clamp_min(0)
     output_pos = where(target == 1, pos, zeros)
     output_neg = where(target == -1, neg, zeros)
     return _reduce(output_pos + output_neg, reduction)
-
-
-def _pairwise_distance(x1: Tensor, x2: Tensor, p: float, eps: float) -> Tensor:
-    from .reduction import norm
-
-    dim = max(x1.ndim, x2.ndim) - 1
-    return norm(x1 - x2 + eps, p, dim if dim >= 0 else None)
 
 
 @op(kind="function", grad_fns=("ClampMinBackward0", "MeanBackward0", "SumBackward0"))
@@ -120,13 +114,16 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-06, 
             "The anchor, positive, and negative tensors are expected to have the same number "
             f"of dimensions, but got: anchor {dims[0]}D, positive {dims[1]}D, and negative "
             f"{dims[2]}D inputs")
-    dist_pos = _pairwise_distance(anchor, positive, p, eps)
-    dist_neg = _pairwise_distance(anchor, negative, p, eps)
+    from .distance import pairwise_distance
+
+    dist_pos = pairwise_distance(anchor, positive, p, eps)
+    dist_neg = pairwise_distance(anchor, negative, p, eps)
     if swap:
         from .reduction import min as _min
 
-        dist_neg = _min(dist_neg, _pairwise_distance(positive, negative, p, eps))
-    return _reduce((margin + dist_pos - dist_neg).clamp_min(0), reduction)
+        dist_neg = _min(dist_neg, pairwise_distance(positive, negative, p, eps))
+    # torch's C++ ``margin + dist_pos``: add(Tensor, Scalar), AddBackward1
+    return _reduce((add_scalar(dist_pos, margin) - dist_neg).clamp_min(0), reduction)
 
 
 @op(kind="function", grad_fns=("SubBackward0", "AddBackward0", "MeanBackward0",

@@ -502,7 +502,10 @@ def _softmax_input(input: Tensor, dim, dtype, name: str):
 
 
 def _softmax_arrays(xp, a, d: int, log: bool):
-    """Softmax (or log-softmax) along axis ``d``, shifted by the maximum so nothing overflows."""
+    """Softmax (or log-softmax) along axis ``d``, shifted by the maximum so nothing overflows;
+    contiguous whatever the input's layout, as torch's kernels write it."""
+    if not a.flags.c_contiguous and xp is np:
+        a = np.ascontiguousarray(a)
     if a.ndim == 0:
         return _softmax_arrays(xp, a.reshape(1), 0, log).reshape(())
     if a.size == 0:
@@ -539,7 +542,7 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     if needs_grad(x):
         record(out, "LogSoftmaxBackward0",
                (named_grad("LogSoftmaxBackwardDataBackward0",
-                           lambda g, y: g - y.exp() * _class_sum(g, d),
+                           lambda g, y: _log_softmax_grad(g, y, d),
                            _log_softmax_double(d)),),
                (x,), (OUTPUT,),
                jvp=lambda ts: ts[0] - (out.exp() * ts[0]).sum(d, keepdim=True))
@@ -555,6 +558,35 @@ def _class_sum(g: Tensor, d: int) -> Tensor:
         negative_zeros = xp.all(xp.signbit(a) & (a == 0), axis=d, keepdims=True)
         s = _wrap(xp.where(negative_zeros, -s._data, s._data), g.dtype, g.device)
     return s
+
+
+def _log_softmax_grad(g: Tensor, y: Tensor, d: int) -> Tensor:
+    """torch's log_softmax backward kernel: ``g - exp(y) * g.sum(d)``."""
+    if not _grad_enabled.get() and not FW_ACTIVE[0]:
+        out = _log_softmax_grad_arrays(g, y, d)
+        if out is not None:
+            return out
+    return g - y.exp() * _class_sum(g, d)
+
+
+def _log_softmax_grad_arrays(g: Tensor, y: Tensor, d: int):
+    """``_log_softmax_grad`` when nothing records (a plain backward): the same NumPy operations
+    in the same order on the arrays, without the ops' dispatch (cross_entropy's backward ran
+    ~10x its forward's cost on a 64x10 batch through the ops). None where the ops must do it
+    (other array types, mixed or integer dtypes)."""
+    dt = g.dtype
+    gd, yd = g._data, y._data
+    if not (type(gd) is np.ndarray and type(yd) is np.ndarray) or y.dtype is not dt or \
+            not dt.is_floating_point or dt.np.itemsize not in (2, 4, 8) or gd.ndim == 0 or \
+            gd.shape != yd.shape:
+        return None
+    acc = np.float32 if dt.np == np.float16 else dt.np  # (sum's accumulator)
+    s = np.add.reduce(gd, axis=(d,), dtype=acc, keepdims=True).astype(dt.np, copy=False)
+    if d == gd.ndim - 1:  # (_class_sum's -0. rule)
+        negative_zeros = np.all(np.signbit(gd) & (gd == 0), axis=d, keepdims=True)
+        s = np.where(negative_zeros, np.negative(s), s)
+    with np.errstate(all="ignore"):
+        return _wrap(np.subtract(gd, np.multiply(np.exp(yd), s)), dt, g.device)
 
 
 def _log_softmax_double(d: int):
@@ -1815,12 +1847,22 @@ def _check_class_target(input: Tensor, target: Tensor, weight) -> int:
     return c
 
 
-def _nll(input: Tensor, target: Tensor, weight, ignore_index: int, reduction: str,
-         from_logits: bool) -> Tensor:
-    """``nll_loss`` of ``input`` (log-probabilities, or logits when ``from_logits``: then the
-    log-softmax over classes is taken first, inside the same node)."""
-    if from_logits and not input.dtype.is_floating_point:  # torch's log_softmax runs first
-        _softmax_input(input, 1 if input._data.ndim > 1 else 0, None, "log_softmax")
+def _nll(input: Tensor, target: Tensor, weight, ignore_index: int, reduction: str) -> Tensor:
+    """``nll_loss`` of log-probabilities ``input``. torch's nll_loss_nd: a 3-d or over 4-d
+    input is made contiguous and viewed as ``(n, c, 1, -1)`` (target ``(n, 1, -1)``) for
+    nll_loss2d, and an unreduced result viewed back (ViewBackward0 on both sides)."""
+    nx = input._data.ndim
+    if nx == 3 or nx > 4:
+        _no_grad_for("nll_loss_forward", "weight", weight)
+        _check_class_target(input, target, weight)
+        n, c = input._data.shape[:2]
+        out_size = (n,) + input._data.shape[2:]
+        x4 = input.contiguous()
+        x4 = x4.view(n, c, 1, -1) if x4._data.size else x4.view(n, c, 0, 0)
+        t3 = target.contiguous()
+        t3 = t3.view(n, 1, -1) if t3._data.size else t3.view(n, 0, 0)
+        out = _nll(x4, t3, weight, ignore_index, reduction)
+        return out.view(out_size) if reduction == "none" else out
     _no_grad_for("nll_loss_forward", "weight", weight)
     c = _check_class_target(input, target, weight)
     if not input.dtype.is_floating_point:
@@ -1852,7 +1894,7 @@ def _nll(input: Tensor, target: Tensor, weight, ignore_index: int, reduction: st
         w_t = valid.astype(dt.np) if weight is None else \
             weight._data.astype(dt.np, copy=False)[tc] * valid
     with _quiet(xp):
-        logp = _softmax_arrays(xp, a, 1, True) if from_logits else a
+        logp = a
         picked = logp[xp.arange(a.shape[0]), tc] if a.ndim == 2 else \
             xp.take_along_axis(logp, tc[:, None], axis=1)[:, 0]
         losses = -(w_t * picked) if valid is None else \
@@ -1872,20 +1914,17 @@ def _nll(input: Tensor, target: Tensor, weight, ignore_index: int, reduction: st
         if valid is not None:
             onehot &= valid[:, None]  # not ignored
         coef = w_t[:, None] if reduction != "mean" else w_t[:, None] / total
-        if from_logits:  # softmax: log_softmax's backward reads exp(output)
-            base = xp.exp(logp)
-        else:  # +0 off the target class (torch's kernel writes only there)
-            base = xp.where(onehot, -coef, dt.np.type(0))
+        # +0 off the target class (torch's kernel writes only there)
+        base = xp.where(onehot, -coef, dt.np.type(0))
         if one:
             base, onehot, coef = base[0], onehot[0], coef[0]
-        consts = (_const(base, input), _const(onehot, input), _const(coef, input))
+        consts = (reduction == "none" and not one, 0 if one else 1, _const(base, input),
+                  _const(onehot, input), _const(coef, input))
         node = _nll_node(input, reduction)
-        # the gradient's own node, as torch records it under create_graph
-        rule = named_grad("LogSoftmaxBackwardDataBackward0", _ce_grad, _CE_DOUBLE) \
-            if from_logits else \
-            named_grad(node[:-1] + "Backward0", _nll_grad) if node.startswith("Nll") else _nll_grad
-        record(out, node, (rule,), (input,),
-               (input, reduction == "none" and not one, 0 if one else 1) + consts)
+        # the gradient's own node, as torch records it under create_graph: its edges are the
+        # incoming gradient's and the input's only (the constants are not its inputs)
+        rule = named_grad(node[:-1] + "Backward0", lambda g, x: _nll_grad(g, x, *consts))
+        record(out, node, (rule,), (input,), (input,))
     return out
 
 
@@ -1902,70 +1941,6 @@ def _nll_grad(g, x, per_item, cls, base, onehot, coef):
     return _where_keep((g.unsqueeze(cls) if per_item else g) * base, onehot._data != 0)
 
 
-def _ce_grad(g, x, per_item, cls, probs, onehot, coef):
-    """torch's: nll_loss's backward (``-weight * g`` at the target class, +0 elsewhere and in
-    ignored rows), then log_softmax's (``grad - exp(output) * grad.sum()``)."""
-    from .pointwise import where
-
-    if not _grad_enabled.get() and not FW_ACTIVE[0]:
-        out = _ce_grad_arrays(g, per_item, cls, probs, onehot, coef)
-        if out is not None:
-            return out
-    g = g.unsqueeze(cls) if per_item else g
-    gnll = where(onehot != 0, -(coef * g), 0.0)
-    if _grad_enabled.get():  # (forward-mode tangents: a function of x)
-        probs = softmax(x, cls)
-    return gnll - probs * _class_sum(gnll, cls)
-
-
-def _ce_grad_arrays(g, per_item, cls, probs, onehot, coef):
-    """``_ce_grad`` when nothing records (a plain backward): the same NumPy operations in the
-    same order on the arrays, without a dozen ops' dispatch (it measured ~10x the forward's
-    cost on a 64x10 batch). None where the ops must do it (other array types, mixed dtypes)."""
-    dt = g.dtype
-    gd, p, oh, cf = g._data, probs._data, onehot._data, coef._data
-    if not (type(gd) is np.ndarray and type(p) is np.ndarray and type(oh) is np.ndarray and
-            type(cf) is np.ndarray) or not dt.is_floating_point or \
-            not (probs.dtype is dt and onehot.dtype is dt and coef.dtype is dt) or \
-            dt.np.itemsize not in (2, 4, 8):
-        return None
-    if per_item:
-        gd = np.expand_dims(gd, cls)
-    gnll = _keep_bits(oh != 0, np.negative(np.multiply(cf, gd)))  # where(onehot, -(coef*g), 0)
-    acc = np.float32 if dt.np == np.float16 else dt.np  # (sum's accumulator)
-    s = np.add.reduce(gnll, axis=(cls,), dtype=acc, keepdims=True).astype(dt.np, copy=False)
-    if cls == gnll.ndim - 1:  # (_class_sum's -0. rule)
-        negative_zeros = np.all(np.signbit(gnll) & (gnll == 0), axis=cls, keepdims=True)
-        s = np.where(negative_zeros, np.negative(s), s)
-    return _wrap(np.subtract(gnll, np.multiply(p, s)), dt, g.device)
-
-
-def _ce_double_x(gg, g, x, per_item, cls, base, onehot, coef):
-    """torch's path to the logits: log_softmax's double backward (its ``output`` edge), plus
-    nll's zeros for its input (so -0. sums to +0.), through log_softmax's backward."""
-    from .pointwise import where
-
-    g = g.unsqueeze(cls) if per_item else g
-    y = log_softmax(x, cls)
-    gnll = where(onehot != 0, -(coef * g), 0.0)
-    t = -gnll.sum(cls, keepdim=True) * y.exp() * gg + 0.0
-    return t - y.exp() * t.sum(cls, keepdim=True)
-
-
-def _ce_double_g(gg, g, x, per_item, cls, base, onehot, coef):
-    """torch's path to the incoming gradient: log_softmax's double backward (its
-    ``grad_output`` edge), then nll_loss of that."""
-    from .pointwise import where
-
-    y = log_softmax(x, cls)
-    h = gg - (gg * y.exp()).sum(cls, keepdim=True)
-    picked = -(where(onehot != 0, h * coef, 0.0)).sum(cls)
-    return picked if per_item else picked.sum()
-
-
-_CE_DOUBLE = (_ce_double_g, _ce_double_x, None, None, None, None, None)
-
-
 def _div_scalar(x: Tensor, n) -> Tensor:
     """``x / n`` for a Python number, recorded as PyTorch's ``div.Scalar`` (DivBackward1)."""
     out = _wrap(x.device.xp.asarray(x._data / n, dtype=x.dtype.np), x.dtype, x.device)
@@ -1974,16 +1949,17 @@ def _div_scalar(x: Tensor, n) -> Tensor:
     return out
 
 
-@op(kind="function", grad_fns=("NllLossBackward0", "NllLoss2DBackward0"))
+@op(kind="function", grad_fns=("NllLossBackward0", "NllLoss2DBackward0", "ViewBackward0"))
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
              reduction="mean"):
     """Negative log-likelihood of class-index ``target`` under log-probabilities ``input``."""
     reduction = _reduction(size_average, reduce, reduction)
-    return _nll(input, target, weight, ignore_index, reduction, False)
+    return _nll(input, target, weight, ignore_index, reduction)
 
 
-@op(kind="function", grad_fns=("NllLossBackward0", "NllLoss2DBackward0", "DivBackward1",
-                               "NegBackward0", "AddBackward0", "MulBackward1"))
+@op(kind="function", grad_fns=("NllLossBackward0", "NllLoss2DBackward0", "LogSoftmaxBackward0",
+                               "ViewBackward0", "DivBackward1", "NegBackward0", "AddBackward0",
+                               "MulBackward1", "FillBackward2"))
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
                   reduction="mean", label_smoothing=0.0):
     """Cross-entropy of logits ``input`` (classes on dim 1) against class indices or class
@@ -1994,8 +1970,9 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
             f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     if target._data.shape == input._data.shape:
         return _cross_entropy_probs(input, target, weight, reduction, label_smoothing)
-    if label_smoothing == 0:
-        return _nll(input, target, weight, ignore_index, reduction, True)
+    if label_smoothing == 0:  # torch's: log_softmax, then nll_loss (two nodes)
+        return _nll(log_softmax(input, 1 if input._data.ndim > 1 else 0), target, weight,
+                    ignore_index, reduction)
     return _cross_entropy_smoothed(input, target, weight, ignore_index, reduction,
                                    label_smoothing)
 
@@ -2020,7 +1997,9 @@ def _cross_entropy_probs(input, target, weight, reduction, label_smoothing):
     if weight is not None:
         terms = terms * _class_view(weight, input, cls)
     if reduction == "mean":
-        return _div_scalar(-terms.sum(), input._data.size / c if c else float("nan"))
+        if input._data.size == 0:  # torch's: the sum filled with NaN in place, then negated
+            return -(terms.sum().fill_(float("nan")))
+        return _div_scalar(-terms.sum(), input._data.size / c)
     return -terms.sum() if reduction == "sum" else -terms.sum(cls)
 
 
@@ -2029,7 +2008,7 @@ def _cross_entropy_smoothed(input, target, weight, ignore_index, reduction, labe
     logp = log_softmax(input, cls)  # (torch's order: before nll_loss's checks)
     _no_grad_for("nll_loss_forward", "weight", weight)
     c = _check_class_target(input, target, weight)
-    nll = _nll(logp, target, weight, ignore_index, reduction, False)
+    nll = _nll(logp, target, weight, ignore_index, reduction)
     kept = target._data != ignore_index
     terms = logp if weight is None else logp * _class_view(weight, input, cls)
     smooth = (-terms.sum(cls)).masked_fill(_wrap(~kept, bool_, logp.device), 0.0)
@@ -2042,12 +2021,7 @@ def _cross_entropy_smoothed(input, target, weight, ignore_index, reduction, labe
     elif reduction == "sum":
         smooth = smooth.sum()
     # torch's C++ multiplies by doubles: mul(Tensor, Scalar), MulBackward1
-    return _scalar_mul(nll, 1 - label_smoothing) + _scalar_mul(smooth, label_smoothing / c)
+    from .pointwise import mul_scalar
 
-
-def _scalar_mul(t: Tensor, s: float) -> Tensor:
-    out = t * s
-    if out.grad_fn is not None and out.grad_fn is not t.grad_fn:
-        out.grad_fn._name = "MulBackward1"
-    return out
+    return mul_scalar(nll, 1 - label_smoothing) + mul_scalar(smooth, label_smoothing / c)
 

@@ -256,6 +256,19 @@ _rsub1 = binary("rsub", lambda xp, a, b: xp.subtract(b, a), _rsub_grads, save=()
                 node="RsubBackward1", doc="", inplace=False, public=False, check=_sub_check,
                 number_edges=False)
 
+# PyTorch's C++ Scalar overloads, as its composite ops call them (``at::add(t, eps)`` inside
+# pairwise_distance): one edge, named ...Backward1 (a Python ``t + 0.5`` is AddBackward0 with an
+# empty second edge). The number is the second operand.
+add_scalar = binary("add", lambda xp, a, b: xp.add(a, b), (lambda g, *_: g, None), save=(),
+                    node="AddBackward1", doc="", inplace=False, public=False, number_edges=False)
+sub_scalar = binary("sub", lambda xp, a, b: xp.subtract(a, b), (lambda g, *_: g, None),
+                    save=(), node="SubBackward1", doc="", inplace=False, public=False,
+                    check=_sub_check, number_edges=False)
+mul_scalar = binary("mul", lambda xp, a, b: xp.multiply(a, b),
+                    (lambda g, a, b: _times_number(g, b), None), save="cross",
+                    node="MulBackward1", doc="", inplace=False, public=False,
+                    number_edges=False)
+
 
 @op(kind="function", grad_fns=("RsubBackward0", "RsubBackward1"))
 def rsub(input, other, *, alpha=1):

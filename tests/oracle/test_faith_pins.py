@@ -291,9 +291,89 @@ CHAINS = {
 }
 
 
+def _graph(t, depth=12):
+    """Every node under ``t.grad_fn`` along every edge (next_functions, empty edges as None)."""
+    def walk(fn, d):
+        if fn is None:
+            return "None"
+        n = fn.name().replace("torch::autograd::", "")
+        if n == "AccumulateGrad" or d == depth:
+            return n
+        return n + "(" + ", ".join(walk(f, d + 1) for f, _ in fn.next_functions) + ")"
+    return walk(t.grad_fn, 0)
+
+
+def _ce_graphs(T, fn, shape, transposed=False):
+    """nll_loss/cross_entropy on an input of ``shape`` (transposed: a non-contiguous one), each
+    reduction, and the graph ``create_graph`` records for the gradient."""
+    F = T.nn.functional
+    n = int(np.prod(shape))
+    x = (T.arange(n) % 7 * 0.25 - 0.5).reshape(shape[::-1] if transposed else shape)
+    x.requires_grad_()
+    xx = x.permute(*range(len(shape) - 1, -1, -1)) if transposed else x
+    c = shape[1] if len(shape) > 1 else shape[0]
+    tshape = (shape[0],) + tuple(shape[2:]) if len(shape) > 1 else ()
+    t = (T.arange(int(np.prod(tshape))) % c).reshape(tshape)
+    out = []
+    for red in ("mean", "sum", "none"):
+        inp = xx if fn == "cross_entropy" else F.log_softmax(xx, 1 if len(shape) > 1 else 0)
+        y = getattr(F, fn)(inp, t, reduction=red)
+        g, = T.autograd.grad(y.sum(), x, create_graph=True)
+        out += [_graph(y), _graph(g), y.shape]
+    return out
+
+
+CE_GRAPHS = {f"{fn} {shape}{' transposed' if tr else ''}": (
+    lambda T, fn=fn, shape=shape, tr=tr: _ce_graphs(T, fn, shape, tr))
+    for fn in ("cross_entropy", "nll_loss")
+    for shape in ((5,), (3, 5), (3, 5, 2), (2, 5, 2, 2), (2, 5, 1, 2, 2), (0, 5, 2), (2, 5, 0))
+    for tr in ((False, True) if len(shape) > 2 else (False,))}
+
+
+def _three(T, shape=(3, 4)):
+    g = T.Generator().manual_seed(0)
+    return [T.randn(*shape, generator=g, requires_grad=True) for _ in range(3)]
+
+
+GRAPHS = {
+    "triplet_margin_loss": lambda T: _graph(T.nn.functional.triplet_margin_loss(*_three(T))),
+    "triplet_margin_loss swap, p=1, none": lambda T: _graph(T.nn.functional.triplet_margin_loss(
+        *_three(T), p=1, swap=True, reduction="none")),
+    "triplet_margin_loss 1-d, sum": lambda T: _graph(T.nn.functional.triplet_margin_loss(
+        *_three(T, (4,)), margin=0.5, reduction="sum")),
+    "pairwise_distance": lambda T: _graph(T.nn.functional.pairwise_distance(*_three(T)[:2])),
+    "cosine_embedding_loss": lambda T: _graph(T.nn.functional.cosine_embedding_loss(
+        *_three(T)[:2], T.tensor([1, -1, 1]))),
+    "cosine_embedding_loss margin, none": lambda T: _graph(T.nn.functional.cosine_embedding_loss(
+        *_three(T)[:2], T.tensor([1, -1, -1]), margin=0.2, reduction="none")),
+    "cosine_embedding_loss 1-d, sum": lambda T: _graph(T.nn.functional.cosine_embedding_loss(
+        *_three(T, (4,))[:2], T.tensor(-1), margin=-0.5, reduction="sum")),
+    "margin_ranking_loss": lambda T: _graph(T.nn.functional.margin_ranking_loss(
+        *_three(T, (4,))[:2], T.tensor([1.0, -1.0, 1.0, 1.0]), margin=0.1)),
+    "cross_entropy label_smoothing": lambda T: _graph(T.nn.functional.cross_entropy(
+        _three(T)[0], T.tensor([0, 3, 1]), label_smoothing=0.2)),
+    "cross_entropy probabilities, empty, each reduction": lambda T: [
+        (lambda y: [y, _graph(y)])(T.nn.functional.cross_entropy(
+            T.ones(0, 5, 2, requires_grad=True), T.ones(0, 5, 2), reduction=r))
+        for r in ("mean", "sum", "none")],
+    "softmax/log_softmax of a transposed input are contiguous": lambda T: [
+        f(T.ones(2, 3, 4).permute(2, 0, 1), d).stride()
+        for f in (T.softmax, T.log_softmax) for d in (0, 1, 2)],
+}
+GRAPHS.update(CE_GRAPHS)
+
+
 @pytest.mark.parametrize("name", list(CHAINS))
 def test_loss_node_chains_as_torch(name):
     _same(CHAINS[name])
+
+
+@pytest.mark.parametrize("name", list(GRAPHS))
+def test_loss_graphs_as_torch(name):
+    """Every node and edge, as next_functions shows them (session 8: plain cross_entropy is
+    NllLossBackward0 -> LogSoftmaxBackward0, nll_loss of 3-d or 5-d inputs views them for
+    nll_loss2d; the losses' C++ Scalar overloads have one edge)."""
+    _same(GRAPHS[name])
 
 
 # ----------------------------------------------------------------- 7. fold/unfold on bool
