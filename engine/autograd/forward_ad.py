@@ -327,7 +327,7 @@ PRIMAL_FREE = frozenset("""
     SliceScatterBackward0 SelectScatterBackward0 DiagonalScatterBackward0 NarrowCopyBackward0
     MaskedSelectBackward0
     NansumBackward0 CummaxBackward0 CumminBackward0 SpecialXlog1PyBackward2 AminmaxBackward0
-    VarMeanBackward0 StdMeanBackward0
+    VarMeanBackward0 StdMeanBackward0 BlockDiagBackward0 LuUnpackBackward0
     MulBackward1 DivBackward1 FrexpBackward0 NextafterBackward0
 """.split())
 

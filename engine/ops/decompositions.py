@@ -152,14 +152,18 @@ def _fma(a, b, c):
         v, ve = _two_sum(tl, ul)
         r = th + _to_odd(v, ve)
         big = ~np.isfinite(r) | (np.abs(a) > 1e150) | (np.abs(b) > 1e150)  # Dekker's range
+        # an exact zero: then ``a * b`` is exact too, and the plain sum has IEEE's sign (-0
+        # for -0 + -0, as the fused instruction)
+        big |= r == 0
         return np.where(big, a * b + c, r) if big.any() else r
 
 
-def _getrf(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _getrf(a: np.ndarray, pivots: bool = False) -> tuple[np.ndarray, ...]:
     """LU with partial pivoting in the order of torch's LAPACK (MKL) ``getrf``, batched, in the
-    matrices' own dtype (float32 or float64): ``(LU, info, swaps)``, ``info`` the 1-based column
-    of the first exactly zero pivot (0: none), which is what torch checks before it calls a
-    matrix singular, ``swaps`` the number of row exchanges (det(P) = (-1) ** swaps). Per
+    matrices' own dtype (float32 or float64): ``(LU, info, swaps)``, or with ``pivots``
+    ``(LU, ipiv, info)``; ``info`` the 1-based column of the first exactly zero pivot (0: none),
+    which is what torch checks before it calls a matrix singular, ``swaps`` the number of row
+    exchanges (det(P) = (-1) ** swaps), ``ipiv`` LAPACK's 1-based pivot rows. Per
     column: the first largest magnitude pivots, the column below is scaled
     by the pivot's reciprocal (by a division in the last step of a square matrix of order 2 to
     4), the trailing matrix gets a rank-1 update with fused multiply-adds. Measured against
@@ -172,11 +176,13 @@ def _getrf(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     rows = np.arange(batch)
     info = np.zeros(batch, dtype=np.int64)
     swaps = np.zeros(batch, dtype=np.int64)  # row exchanges: det(P) = (-1) ** swaps
+    ipiv = np.zeros((batch, min(m, n)), dtype=np.int64)
     one = a.dtype.type(1)
     with np.errstate(all="ignore"):
         for j in range(min(m, n)):
             p = j + np.argmax(np.abs(a[:, j:, j]), axis=1)
             zero = a[rows, p, j] == 0
+            ipiv[:, j] = np.where(zero, j, p) + 1
             info[(info == 0) & zero] = j + 1
             swaps += ~zero & (p != j)
             top = a[rows, j].copy()
@@ -188,7 +194,7 @@ def _getrf(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             a[:, j + 1:, j] = np.where(zero[:, None], below, scaled)
             a[:, j + 1:, j + 1:] = _fma(-a[:, j + 1:, j, None], a[:, j, None, j + 1:],
                                         a[:, j + 1:, j + 1:])
-    return a, info, swaps
+    return (a, ipiv, info) if pivots else (a, info, swaps)
 
 
 def _lu_info(a: np.ndarray) -> np.ndarray:

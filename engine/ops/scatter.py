@@ -264,9 +264,25 @@ def _scatter_reduce_grads(g: Tensor, input: Tensor, d: int, index: Tensor, src: 
         src_result = scatter_reduce(input, d, index, src_nz, "prod", include_self=include_self)
         g_src = where(single, gather(g * src_result, d, index),
                       gather(g * result, d, index) / masked_fill(src, src_zero, 1))
+        if is_grad_enabled() and bool((zeros_at._data > 1).any()):
+            g_src = delayed_error(g_src, "scatter_reduce(): Double backward is unsupported for "
+                                  "src when >1 zeros in src are scattered to the same "
+                                  "position in self")
     if not include_self:
         g_self = scatter(g_self, d, index, 0)
     return g_self, g_src
+
+
+def delayed_error(t: Tensor, message: str) -> Tensor:
+    """``t`` (sharing its data) behind torch's ``Error`` node: a gradient computed under
+    ``create_graph`` whose own gradient torch refuses, raising ``message`` only if reached."""
+    out = _wrap(t._data, t.dtype, t.device)
+
+    def refuse(g):
+        raise errors.EngineRuntimeError(message)
+
+    record(out, "Error", (refuse,), (t,))
+    return out
 
 
 @op(grad_fns=("TakeBackward0",))

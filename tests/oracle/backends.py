@@ -143,7 +143,7 @@ def _torch_function(name: str):
     # the pooling ops are F's (torch.max_pool2d refuses return_indices, and
     # torch.adaptive_max_pool1d always returns indices; F's do as the engine's op)
     if d.fn.__module__.rsplit(".", 1)[-1] in ("nn", "loss", "activation", "normalization",
-                                              "nn_layers", "pooling"):
+                                              "nn_layers", "pooling", "embedding_bag"):
         spaces.insert(0, spaces.pop(1))
     short = name.removeprefix("linalg_").removeprefix("linalg.")
     if short != name:

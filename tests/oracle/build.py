@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from engine.ops import OPS
 
-from .gauge import GAUGED, ON_INPUT
+from .gauge import GAUGED, ON_INPUT, tensor_matrix_kind
 from .generate import Builder, TArg
 from .program import FLOATS, Program, Ref
 from .specs import INPLACE_OPERATOR, OPERATOR, forms, spec_for
@@ -174,6 +174,8 @@ def op_program(name: str, draw) -> Program:
     key = f"{name}/{kwargs.get('driver')}" if name == "linalg.lstsq" else name
     if key in ON_INPUT and args and isinstance(args[0], Ref):
         p.gauge = ((args[0].name, ON_INPUT[key]),)
+    if name in ("linalg.tensorinv", "linalg.tensorsolve") and args and isinstance(args[0], Ref):
+        p.gauge = ((args[0].name, tensor_matrix_kind(name, args, kwargs)),)
     return p
 
 

@@ -31,11 +31,12 @@ GAUGED = {"linalg.svd": "svd", "svd": "svd_v", "linalg.eigh": "eigh", "linalg.qr
 # op name -> a documented domain on the op's INPUT (the first argument)
 ON_INPUT = {"linalg.slogdet": "regular", "slogdet": "regular", "logdet": "regular",
             "linalg.det": "regular", "det": "regular", "linalg.inv": "regular",
-            "inverse": "regular", "linalg.lstsq/gels": "full_rank"}
+            "inverse": "regular", "linalg.lstsq/gels": "full_rank", "linalg.inv_ex": "regular",
+            "linalg.cond": "regular", "linalg.cholesky_ex": "positive_definite"}
 # ops whose programs off the domain (values rounding) still compare whether and how they raise:
 # ``linalg.inv`` raises exactly where torch's LU (MKL's getrf) meets an exactly zero pivot,
 # which the engine models in MKL's order (engine/ops/decompositions.py ``_getrf``)
-ERRORS_ON_INPUT = frozenset(("linalg.inv", "inverse"))
+ERRORS_ON_INPUT = frozenset(("linalg.inv", "inverse", "linalg.inv_ex", "linalg.cholesky_ex"))
 _EPS = {"float64": 2.0 ** -52, "float32": 2.0 ** -23, "float16": 2.0 ** -10}
 _TOL = {"float64": 1e-9, "float32": 2e-4, "float16": 2e-2}
 
@@ -142,6 +143,10 @@ def in_domain(program, torch_run) -> bool:
             return False
         if kind == "full_rank" and not _regular(o, full_rank=True):
             return False
+        if kind.startswith("tensor:") and not _tensor_regular(kind, o, seen, program):
+            return False
+        if kind == "positive_definite" and not _positive_definite(o):
+            return False
         if kind in VECTORS and VECTORS[kind] and program.order >= 1 and not _separated(kind, o):
             return False
         if kind != "qr" or not (isinstance(o, tuple) and len(o) == 2 and len(o[1]) == 2):
@@ -219,6 +224,70 @@ def _regular(o, full_rank: bool = False) -> bool:
     s = np.linalg.svd(a.reshape((-1,) + a.shape[-2:]), compute_uv=False)
     n = max(a.shape[-2:])
     return bool((s[:, -1] > 10 * n * _EPS[o.dtype] * s[:, 0]).all())
+
+
+def _positive_definite(o) -> bool:
+    """``linalg.cholesky_ex`` on a matrix that is not positive definite returns LAPACK's
+    partial factor (undocumented values; tests/engine/test_matrix_build_ops.py checks them):
+    programs are compared when both triangles of the input make positive-definite matrices
+    (and, off that, whether ``check_errors`` raises)."""
+    from .backends import TensorObs
+
+    if not isinstance(o, TensorObs) or o.dtype not in _EPS or not o.values.size or \
+            o.values.ndim < 2 or o.values.shape[-1] != o.values.shape[-2]:
+        return True
+    a = o.values.astype(np.float64)
+    if not np.isfinite(a).all():
+        return False
+    for tri in (np.tril(a), np.triu(a)):
+        sym = tri + np.swapaxes(tri, -1, -2) - np.eye(a.shape[-1]) * np.diagonal(
+            tri, 0, -2, -1)[..., None, :]
+        if not (np.linalg.eigvalsh(sym) > 100 * a.shape[-1] * _EPS[o.dtype] *
+                np.abs(sym).max(axis=(-2, -1))[..., None]).all():
+            return False
+    return True
+
+
+def tensor_matrix_kind(name: str, args, kwargs) -> str:
+    """The domain of ``linalg.tensorinv`` / ``tensorsolve``: the square matrix the op reads
+    its input as must be regular (as ``linalg.inv``'s / ``solve``'s input; an expanded layout
+    makes it singular). The kind names how to find that matrix: ``tensor:<rows>:<dims>``, rows
+    an int (``ind``) or the name of ``B`` (its number of dimensions)."""
+    from .program import Ref
+
+    if name == "linalg.tensorinv":
+        ind = args[1] if len(args) > 1 else kwargs.get("ind", 2)
+        return f"tensor:{int(ind) if isinstance(ind, int) else 0}:"
+    b = args[1] if len(args) > 1 else kwargs.get("B")
+    dims = args[2] if len(args) > 2 else kwargs.get("dims")
+    rows = b.name if isinstance(b, Ref) else "0"
+    return f"tensor:{rows}:{','.join(map(str, dims)) if dims else ''}"
+
+
+def _tensor_regular(kind: str, o, seen: dict, program) -> bool:
+    from .backends import TensorObs
+
+    _, rows, dims = kind.split(":")
+    if not isinstance(o, TensorObs) or o.dtype not in _EPS or not o.values.size:
+        return True
+    a = o.values.astype(np.float64)
+    if dims:
+        moved = [int(d) % a.ndim for d in dims.split(",")]
+        a = np.moveaxis(a, moved, list(range(a.ndim - len(moved), a.ndim)))
+    if rows.isdigit():
+        k = int(rows)
+    else:
+        b = seen.get(f"final {rows}") or _made(program, seen, rows)
+        if not isinstance(b, TensorObs):
+            return True
+        k = b.values.ndim
+    if not 0 < k <= a.ndim:
+        return True
+    m = int(np.prod(a.shape[:k]))
+    if m == 0 or a.size != m * m:
+        return True
+    mat = TensorObs(a.reshape(m, m), o.dtype, (m, m), False, True, None, "", 0)
+    return _regular(mat)
 
 
 def canonical(kind: str, items: list[np.ndarray], dtype: str) -> list[np.ndarray]:

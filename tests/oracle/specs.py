@@ -549,7 +549,7 @@ def _multinomial(draw):
 _SPD = np.array([[4.0, 1.0, 0.5], [1.0, 3.0, 0.25], [0.5, 0.25, 2.0]])
 
 
-@custom("cholesky", "linalg.cholesky")
+@custom("cholesky", "linalg.cholesky", "linalg.cholesky_ex")
 def _cholesky(draw):
     s = draw(st.sampled_from(((3, 3), (2, 3, 3))))
     vals = _SPD if s == (3, 3) else np.stack([_SPD, 2 * _SPD])
@@ -613,7 +613,9 @@ FINITE_ONLY = frozenset((
     "linalg.svd", "svd", "linalg.svdvals", "linalg.pinv", "pinverse", "linalg.qr", "qr",
     "linalg.solve", "linalg.solve_triangular", "linalg.slogdet", "slogdet", "logdet",
     "linalg.lstsq", "linalg.eigh", "linalg.eigvalsh", "linalg.matrix_rank", "linalg.inv",
-    "inverse", "linalg.matrix_norm", "linalg.det", "det"))
+    "inverse", "linalg.matrix_norm", "linalg.det", "det", "linalg.inv_ex", "linalg.tensorinv",
+    "linalg.tensorsolve", "linalg.cond", "linalg.lu_factor", "linalg.lu_factor_ex", "linalg.lu",
+    "lu", "linalg.lu_solve", "lu_solve", "linalg.cholesky_ex"))
 # torch.special's orthogonal polynomials: for a NaN x and n >= 2 several of torch 2.13's kernels
 # return uninitialized memory (6.95e-310, 5e-324, 0 ...: no value to compare), so their x is
 # drawn finite too (engine/ops/special_more.py gives NaN there)

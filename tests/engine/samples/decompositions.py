@@ -70,5 +70,6 @@ skip("linalg.multi_dot", "takes a list of tensors (the harness differentiates po
 _SYMMETRIC = ("reads one triangle of its input, and torch's gradient is the symmetric one: "
               "checked by a symmetrized finite-difference test (tests/engine/"
               "test_decompositions.py) and against torch (test_linalg_torch.py)")
-for _name in ("linalg.cholesky", "cholesky", "linalg.eigh", "linalg.eigvalsh"):
+for _name in ("linalg.cholesky", "cholesky", "linalg.eigh", "linalg.eigvalsh",
+              "linalg.cholesky_ex"):
     skip(_name, _SYMMETRIC)

@@ -1,0 +1,261 @@
+"""``torch.nn.functional.embedding_bag`` (table op ``embedding_bag``): sums, means or maxima of
+bags of ``weight`` rows, the bags given by ``offsets`` into a 1-D ``input`` (or the rows of a
+2-D one), with ``per_sample_weights`` (mode sum), ``padding_idx`` (entries skipped),
+``include_last_offset``, ``max_norm`` and ``scale_grad_by_freq``; checks and texts as
+torch's (its Python wrapper's, then ATen's). One ``EmbeddingBagBackward0`` node; the weight
+gradient under ``create_graph`` with per-sample weights is ``EmbeddingBagBackwardBackward0``
+and the per-sample weights' gradient refuses a second derivative as torch's
+(``NotImplemented``)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import errors
+from ..autograd import needs_grad, record
+from ..tensor import Tensor, _wrap
+from .decompositions import _host
+from .nn import _renorm_rows
+from .registry import op
+
+_TYPE = {"float32": "torch.FloatTensor", "float64": "torch.DoubleTensor",
+         "float16": "torch.HalfTensor", "int64": "torch.LongTensor", "int32": "torch.IntTensor",
+         "bool": "torch.BoolTensor"}
+
+
+def _index_type(t: Tensor) -> None:
+    if t.dtype.name not in ("int64", "int32"):
+        raise errors.EngineRuntimeError(
+            "Expected tensor for argument #1 'indices' to have one of the following scalar "
+            f"types: Long, Int; but got {_TYPE[t.dtype.name]} instead (while checking "
+            "arguments for embedding_bag)")
+
+
+def _bags(idx: np.ndarray, offsets: np.ndarray, include_last: bool):
+    """``(starts, ends)`` of each bag (checked as torch checks the offsets)."""
+    n = idx.shape[0]
+    off = offsets.astype(np.int64)
+    if off.size and off[0] != 0:
+        raise errors.EngineRuntimeError(
+            "offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to start "
+            f"from position 0. However, got {int(off[0])}\n[ torch.LongTensor{{}} ]")
+    if off.size and off[-1] > n:
+        raise errors.EngineRuntimeError(
+            f"offsets[-1] can not be greater than input's length {n} but got offsets[-1] of "
+            f"{int(off[-1])}")
+    if off.size > 1 and (np.diff(off) < 0).any():
+        raise errors.EngineRuntimeError(
+            "Expected i < index_size to be true, but got false.  (Could this error message be "
+            "improved?  If so, please report an enhancement request to PyTorch.)")
+    if include_last:
+        starts, ends = off[:-1], off[1:]
+    else:
+        starts, ends = off, np.append(off[1:], n)
+    return starts, ends
+
+
+@op(kind="function", grad_fns=("EmbeddingBagBackward0",))
+def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2,
+                  scale_grad_by_freq=False, mode="mean", sparse=False, per_sample_weights=None,
+                  include_last_offset=False, padding_idx=None):
+    """Reduce (sum, mean or max) bags of ``weight`` rows picked by ``input``: a 1-D input cut
+    into bags at ``offsets``, or each row of a 2-D input a bag; ``per_sample_weights`` scales
+    each row (sum only); ``padding_idx`` entries are left out."""
+    psw = per_sample_weights
+    if psw is not None and tuple(input.shape) != tuple(psw.shape):
+        raise errors.EngineValueError(
+            f"embedding_bag: If per_sample_weights ({psw.shape}) is not None, then it must "
+            f"have the same shape as the input ({input.shape})")
+    if weight._data.ndim != 2:
+        raise errors.EngineValueError(
+            f"weight has to be a 2D Tensor, but got Tensor of dimension {weight._data.ndim}")
+    if input._data.ndim == 2:
+        if offsets is not None:
+            kind = "<class 'torch.Tensor'>" if isinstance(offsets, Tensor) else \
+                str(type(offsets))
+            raise errors.EngineValueError(
+                "if input is 2D, then offsets has to be None, as input is treated is a "
+                "mini-batch of fixed length sequences. However, found offsets of type "
+                f"{kind}")
+        rows, width = input._data.shape
+        off = np.arange(0, rows * width, width if width else 1, dtype=np.int64)[:rows]
+        idx = _host(input.device.xp, input._data).reshape(-1)
+        if psw is not None:
+            psw = psw.reshape(-1)
+        psw_arr = None if psw is None else _host(psw.device.xp, psw._data)
+    elif input._data.ndim == 1:
+        if offsets is None:
+            raise errors.EngineValueError("offsets has to be a 1D Tensor but got None")
+        if offsets._data.ndim != 1:
+            raise errors.EngineValueError("offsets has to be a 1D Tensor")
+        _index_type(offsets)
+        off = _host(offsets.device.xp, offsets._data)
+        idx = _host(input.device.xp, input._data)
+        psw_arr = None if psw is None else _host(psw.device.xp, psw._data)
+    else:
+        raise errors.EngineValueError(
+            f"input has to be 1D or 2D Tensor, but got Tensor of dimension {input._data.ndim}")
+    if mode not in ("sum", "mean", "max"):
+        raise errors.EngineValueError("mode has to be one of sum, mean or max")
+    if mode == "max" and scale_grad_by_freq:
+        raise errors.EngineValueError(
+            "max mode does not support scaling the gradient by the frequency")
+    if sparse:
+        if mode == "max":
+            raise errors.EngineValueError("max mode does not support sparse weights")
+        raise errors.NotSupported("embedding_bag(sparse=True) is not supported: there are no "
+                                  "sparse gradients")
+    _index_type(input)
+    if weight.dtype.name not in ("float16", "float32", "float64"):
+        cpu = {"int64": "CPULongType", "int32": "CPUIntType", "bool": "CPUBoolType"}
+        raise errors.EngineRuntimeError(
+            "Expected tensor for argument #1 'weight' to have one of the following scalar "
+            f"types: Half, BFloat16, Float, Double; but got {cpu[weight.dtype.name]} instead "
+            "(while checking arguments for embedding_bag)")
+    if scale_grad_by_freq:
+        raise errors.NotSupported(
+            "embedding_bag(scale_grad_by_freq=True) is not supported: torch 2.13's CPU kernel "
+            "scales by counts this engine does not reproduce")
+    num = weight._data.shape[0]
+    if max_norm is not None:
+        _renorm_rows(weight, idx, max_norm, norm_type)
+    if psw is not None and mode != "sum":
+        raise errors.KernelNotImplemented(
+            "embedding_bag: per_sample_weights was not None. per_sample_weights is only "
+            f"supported for mode='sum' (got mode='{mode}'). Please open a feature request on "
+            "GitHub.")
+    if psw is not None and psw.dtype is not weight.dtype:
+        raise errors.EngineRuntimeError(
+            f"Expected tensor for argument #1 'weight' to have the same type as tensor for "
+            f"argument #1 'per_sample_weights'; but type {_TYPE[weight.dtype.name]} does not "
+            f"equal {_TYPE[psw.dtype.name]} (while checking arguments for embedding_bag)")
+    if padding_idx is not None:
+        if not -num <= padding_idx < num:
+            raise errors.EngineRuntimeError(
+                f"padding_idx must be within the number of embeddings, -{num} through "
+                f"{num - 1}, but got {padding_idx}")
+        if padding_idx < 0:
+            padding_idx += num
+    starts, ends = _bags(idx, off, bool(include_last_offset))
+    bad = np.nonzero((idx < 0) | (idx >= num))[0]
+    if bad.size and needs_grad(weight, psw):  # (the kernel that records checks with this)
+        raise errors.EngineRuntimeError(
+            "embedding_bag: Expected idx >= 0 && idx < num_embeddings but found idx to be "
+            f"{int(idx[bad[0]])}")
+    if bad.size:
+        raise errors.EngineIndexError(
+            f"Index {int(bad[0])} of input takes value {int(idx[bad[0]])} which is not in the "
+            f"valid range [0, {num})")
+    xp = weight.device.xp
+    w = _host(xp, weight._data)
+    dim = w.shape[1]
+    keep = np.ones(idx.shape, dtype=bool) if padding_idx is None else idx != padding_idx
+    bag_of = np.repeat(np.arange(starts.size), ends - starts)
+    pos = np.concatenate([np.arange(s, e) for s, e in zip(starts, ends, strict=True)]) \
+        if starts.size else np.zeros(0, dtype=np.int64)
+    pos, bag_of = pos[keep[pos]], bag_of[keep[pos]]
+    rows = w[idx[pos]]
+    if psw_arr is not None:
+        rows = rows * np.asarray(psw_arr)[pos, None]
+    out = np.zeros((starts.size, dim), dtype=w.dtype)
+    counts = np.bincount(bag_of, minlength=starts.size)
+    argmax = None
+    if mode == "max":
+        argmax = np.full((starts.size, dim), -1, dtype=np.int64)
+        for k in range(pos.size):  # in order: the first largest value wins, NaN spreads
+            b, r = bag_of[k], rows[k]
+            first = argmax[b] < 0
+            take = first | (r > out[b]) | np.isnan(r)
+            take &= ~np.isnan(out[b]) | first
+            out[b] = np.where(take, r, out[b])
+            argmax[b] = np.where(take, idx[pos[k]], argmax[b])
+    else:
+        np.add.at(out, bag_of, rows)
+        if mode == "mean":
+            out = (out / np.maximum(counts, 1)[:, None]).astype(w.dtype)
+    result = _wrap(xp.asarray(out), weight.dtype, weight.device)
+    inputs = (weight, psw) if psw is not None else (weight,)
+    if needs_grad(*inputs):
+        scale = None
+        bag_info = (pos, bag_of, counts, argmax, idx, num, mode, scale, psw_arr)
+
+        def rule(g, needs):
+            gw = _weight_grad(g, weight, psw, bag_info) if needs[0] else None
+            gp = _psw_grad(g, weight, psw, bag_info) if len(needs) > 1 and needs[1] else None
+            return (gw, gp) if len(needs) > 1 else (gw,)
+
+        record(result, "EmbeddingBagBackward0", rule, inputs, per_input=False,
+               jvp=_no_forward_ad)
+    return result
+
+
+def _no_forward_ad(tangents):
+    raise errors.KernelNotImplemented(
+        "Trying to use forward AD with _embedding_bag that does not support it because it has "
+        "not been implemented yet.\nPlease file an issue to PyTorch at "
+        "https://github.com/pytorch/pytorch/issues/new?template=feature-request.yml so that we "
+        "can prioritize its implementation or submit a PR adding the implementation to "
+        "derivatives.yaml")
+
+
+def _weight_grad(g: Tensor, weight: Tensor, psw, info) -> Tensor:
+    pos, bag_of, counts, argmax, idx, num, mode, scale, _ = info
+    xp = g.device.xp
+    ga = np.asarray(g._data)
+    dim = ga.shape[-1]
+    res = np.zeros((num, dim), dtype=ga.dtype)
+    if mode == "max":
+        for b in range(argmax.shape[0]):
+            sel = argmax[b] >= 0
+            np.add.at(res, (argmax[b][sel], np.nonzero(sel)[0]), ga[b][sel])
+    else:
+        contrib = ga[bag_of]
+        factor = np.ones(pos.size, dtype=ga.dtype)
+        if mode == "mean":
+            factor = factor / np.maximum(counts[bag_of], 1)
+        if scale is not None:
+            factor = factor * scale
+        if psw is not None:
+            factor = factor * np.asarray(psw._data).reshape(-1)[pos]
+        np.add.at(res, idx[pos], contrib * factor[:, None].astype(ga.dtype))
+    out = _wrap(xp.asarray(res), g.dtype, g.device)
+    if psw is not None and needs_grad(g, psw):
+        def rule(gg, needs):
+            gga = np.asarray(gg._data)
+            rows = gga[idx[pos]]
+            gg_g = None
+            if needs[0]:
+                arr = np.zeros(ga.shape, dtype=ga.dtype)
+                np.add.at(arr, bag_of, rows * np.asarray(psw._data).reshape(-1)[pos, None])
+                gg_g = _wrap(xp.asarray(arr), g.dtype, g.device)
+            gg_p = None
+            if needs[1]:
+                arr = np.zeros(psw._data.size, dtype=ga.dtype)
+                arr[pos] = (rows * ga[bag_of]).sum(-1)
+                gg_p = _wrap(xp.asarray(arr.reshape(psw._data.shape)), psw.dtype, psw.device)
+            return gg_g, gg_p
+
+        record(out, "EmbeddingBagBackwardBackward0", rule, (g, psw), per_input=False)
+    return out
+
+
+def _psw_grad(g: Tensor, weight: Tensor, psw: Tensor, info) -> Tensor:
+    pos, bag_of, *_ = info
+    idx = info[4]
+    xp = g.device.xp
+    ga = np.asarray(g._data)
+    w = np.asarray(weight._data)
+    arr = np.zeros(psw._data.size, dtype=ga.dtype)
+    arr[pos] = (ga[bag_of] * w[idx[pos]]).sum(-1)
+    out = _wrap(xp.asarray(arr.reshape(psw._data.shape)), psw.dtype, psw.device)
+    if needs_grad(g, weight):
+        def refuse(gg):
+            raise errors.EngineRuntimeError(
+                "derivative for aten::_embedding_bag_per_sample_weights_backward is not "
+                "implemented")
+
+        record(out, "NotImplemented", (refuse, refuse), (g, weight))
+    return out
+
+
+__all__ = ["embedding_bag"]

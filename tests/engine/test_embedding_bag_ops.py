@@ -1,0 +1,164 @@
+"""F.embedding_bag (engine/ops/embedding_bag.py) and nn.EmbeddingBag against torch 2.13:
+values, node names, gradients (weight and per_sample_weights), reprs and error texts."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+pytest.importorskip("torch")
+import torch  # noqa: E402
+
+import engine  # noqa: E402
+from tests.engine.torch_compare import compare  # noqa: E402
+
+rng = np.random.default_rng(0)
+W = rng.standard_normal((6, 3))
+PS = rng.random(8)
+I = [1, 2, 4, 5, 4, 3, 2, 0]
+O = [0, 3, 3, 6]
+
+
+def T(m, v):
+    return m.tensor(v)
+
+
+CASES = []
+for mode in ("sum", "mean", "max"):
+    CASES += [
+        lambda m, F, leaf, mode=mode: F.embedding_bag(T(m, I), leaf(W), T(m, O), mode=mode),
+        lambda m, F, leaf, mode=mode: F.embedding_bag(T(m, I).view(2, 4), leaf(W), mode=mode),
+        lambda m, F, leaf, mode=mode: F.embedding_bag(
+            T(m, I), leaf(W), T(m, O), mode=mode, padding_idx=4
+        ),
+        lambda m, F, leaf, mode=mode: F.embedding_bag(
+            T(m, I), leaf(W), T(m, [0, 3, 3, 6, 8]), mode=mode, include_last_offset=True
+        ),
+        lambda m, F, leaf, mode=mode: F.embedding_bag(
+            T(m, [4, 4]), leaf(W), T(m, [0]), mode=mode, padding_idx=4
+        ),
+        lambda m, F, leaf, mode=mode: F.embedding_bag(
+            T(m, I).int(), leaf(W), T(m, O).int(), mode=mode
+        ),
+        lambda m, F, leaf, mode=mode: F.embedding_bag(
+            T(m, I), leaf(W, dtype=m.float32), T(m, O), mode=mode
+        ),
+        lambda m, F, leaf, mode=mode: F.embedding_bag(
+            T(m, [1, 1, 2, 1]), leaf([[0.0, 1], [1.0, 1.0], [1.0, 0.0]]), T(m, [0]), mode=mode
+        ),
+        lambda m, F, leaf, mode=mode: F.embedding_bag(
+            T(m, I), leaf(W), T(m, O), mode=mode, per_sample_weights=leaf(PS)
+        ),
+    ]
+CASES += [
+    lambda m, F, leaf: F.embedding_bag(
+        T(m, I).view(2, 4), leaf(W), mode="sum", per_sample_weights=leaf(PS.reshape(2, 4))
+    ),
+    lambda m, F, leaf: F.embedding_bag(T(m, I), leaf(W)),
+    lambda m, F, leaf: F.embedding_bag(T(m, I).view(2, 4), leaf(W), T(m, O)),
+    lambda m, F, leaf: F.embedding_bag(T(m, I), leaf(W), T(m, O), mode="x"),
+    lambda m, F, leaf: F.embedding_bag(
+        T(m, I), leaf(W), T(m, O), per_sample_weights=leaf(PS[:7]), mode="sum"
+    ),
+    lambda m, F, leaf: F.embedding_bag(T(m, I).float(), leaf(W), T(m, O)),
+    lambda m, F, leaf: F.embedding_bag(T(m, I), leaf(W), T(m, O).float()),
+    lambda m, F, leaf: F.embedding_bag(T(m, I), leaf(W), T(m, [1, 3])),
+    lambda m, F, leaf: F.embedding_bag(T(m, I), leaf(W), T(m, [0, 9])),
+    lambda m, F, leaf: F.embedding_bag(T(m, I) + 5, leaf(W), T(m, O)),
+    lambda m, F, leaf: F.embedding_bag(T(m, I), leaf(W)[0], T(m, O)),
+    lambda m, F, leaf: F.embedding_bag(T(m, I), leaf(W), T(m, O), padding_idx=9),
+    lambda m, F, leaf: F.embedding_bag(T(m, I), leaf(W), T(m, O), padding_idx=-1),
+    lambda m, F, leaf: F.embedding_bag(T(m, I).view(1, 1, 8), leaf(W)),
+    lambda m, F, leaf: F.embedding_bag(T(m, I), leaf(W), T(m, O).view(2, 2)),
+    lambda m, F, leaf: F.embedding_bag(
+        T(m, I), leaf(W), T(m, O), per_sample_weights=leaf(PS, dtype=m.float32), mode="sum"
+    ),
+    lambda m, F, leaf: F.embedding_bag(T(m, I), leaf(W), T(m, O), max_norm=1.0),
+    lambda m, F, leaf: F.embedding_bag(
+        T(m, I), leaf(W), T(m, O), mode="mean", per_sample_weights=leaf(PS)
+    ),
+    lambda m, F, leaf: F.embedding_bag(T(m, [[0, 1], [2, 0]]), leaf(W)[:0]),
+]
+
+# (scale_grad_by_freq: the engine refuses it, NotSupported; torch's CPU kernel scales by counts
+# this engine does not reproduce)
+
+
+@pytest.mark.parametrize("k", range(len(CASES)))
+def test_embedding_bag_as_torch(k):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        compare(CASES[k])
+
+
+def test_scale_grad_by_freq_refused():
+    with pytest.raises(engine.errors.NotSupported, match="scale_grad_by_freq"):
+        engine.nn.functional.embedding_bag(
+            engine.tensor([0, 1]), engine.ones(2, 2), engine.tensor([0]), scale_grad_by_freq=True
+        )
+
+
+def test_per_sample_weights_double_backward_as_torch():
+    for lib in (engine, torch):
+        F = engine.nn.functional if lib is engine else torch.nn.functional
+        w = lib.tensor(W, requires_grad=True)
+        p = lib.tensor(PS, requires_grad=True)
+        o = F.embedding_bag(lib.tensor(I), w, lib.tensor(O), mode="sum", per_sample_weights=p)
+        grad = engine.grad if lib is engine else torch.autograd.grad
+        gw, gp = grad(o, (w, p), lib.ones_like(o), create_graph=True)
+        names = (
+            type(gw.grad_fn).__name__ if lib is torch else gw.grad_fn.name(),
+            type(gp.grad_fn).__name__ if lib is torch else gp.grad_fn.name(),
+        )
+        assert names == ("EmbeddingBagBackwardBackward0", "NotImplemented")
+        with pytest.raises(RuntimeError, match="_embedding_bag_per_sample_weights_backward"):
+            gp.sum().backward()
+        if lib is engine:
+            ours = engine.to_numpy(gw), engine.to_numpy(gp)
+        else:
+            np.testing.assert_allclose(ours[0], gw.detach().numpy(), rtol=1e-12)
+            np.testing.assert_allclose(ours[1], gp.detach().numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {},
+        {"mode": "sum", "padding_idx": 1, "max_norm": 1.0, "norm_type": 1.0},
+        {"mode": "max", "padding_idx": -2},
+        {"include_last_offset": True},
+    ],
+)
+def test_module_as_torch(kwargs):
+    ours, theirs = engine.nn.EmbeddingBag(5, 3, **kwargs), torch.nn.EmbeddingBag(5, 3, **kwargs)
+    assert repr(ours) == repr(theirs)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    assert ours.padding_idx == theirs.padding_idx
+    if "padding_idx" in kwargs:
+        assert not engine.to_numpy(ours.weight[ours.padding_idx]).any()
+    ours.load_state_dict({"weight": engine.tensor(theirs.weight.detach().numpy())})
+    idx, off = [1, 2, 4, 3, 0], [0, 2, 5] if kwargs.get("include_last_offset") else [0, 2]
+    a = ours(engine.tensor(idx), engine.tensor(off))
+    b = theirs(torch.tensor(idx), torch.tensor(off))
+    np.testing.assert_allclose(engine.to_numpy(a), b.detach().numpy(), rtol=1e-6)
+    assert a.grad_fn.name() == b.grad_fn.name()
+
+
+def test_module_errors_and_from_pretrained_as_torch():
+    for lib in (engine, torch):
+        for make in (
+            lambda lib=lib: lib.nn.EmbeddingBag(5, 3, padding_idx=5),
+            lambda lib=lib: lib.nn.EmbeddingBag(5, 3, padding_idx=-6),
+            lambda lib=lib: lib.nn.EmbeddingBag(5, 3, _weight=lib.ones(2, 3)),
+            lambda lib=lib: lib.nn.EmbeddingBag.from_pretrained(lib.ones(3)),
+        ):
+            with pytest.raises(AssertionError):
+                make()
+        bag = lib.nn.EmbeddingBag.from_pretrained(lib.ones(2, 3), mode="sum")
+        assert repr(bag) == "EmbeddingBag(2, 3, mode='sum')"
+        assert bag.weight.requires_grad is False
+        assert lib.nn.EmbeddingBag.from_pretrained(
+            lib.ones(2, 3), freeze=False
+        ).weight.requires_grad
