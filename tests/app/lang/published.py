@@ -233,9 +233,14 @@ def _twinned() -> Iterator[None]:
                     for n in ("shuffle", "randint", "random", "uniform", "gauss", "choice",
                               "sample", "randrange")})
     real = {key: getattr(*key) for key in patches}
-    # a program's torch.use_deterministic_algorithms(True) must not outlive its torch run
+    # a program's torch.use_deterministic_algorithms(True) or torch.set_default_device(...)
+    # (a torch-function mode that turns off torch's nested-tensor encoder path, among others)
+    # must not outlive its torch run
     deterministic = (torch.are_deterministic_algorithms_enabled(),
                      torch.is_deterministic_algorithms_warn_only_enabled())
+    import torch.utils._device as torch_device
+
+    default_device = torch_device.CURRENT_DEVICE
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # the machine is shared: torch's spinning threads cost minutes
     try:
@@ -247,3 +252,4 @@ def _twinned() -> Iterator[None]:
             setattr(owner, name, fn)
         torch.set_num_threads(threads)
         torch.use_deterministic_algorithms(deterministic[0], warn_only=deterministic[1])
+        torch.set_default_device(default_device)
