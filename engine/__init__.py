@@ -8,7 +8,16 @@ from .autograd import grad
 from .autograd.anomaly import is_anomaly_check_nan_enabled, is_anomaly_enabled
 from .autograd.grad_mode import inference_mode, is_grad_enabled, is_inference_mode_enabled
 from .cost import use_cost_meter
-from .device import Device, cuda_device_count, default_device, device, use_device
+from .device import (
+    Device,
+    cuda_device_count,
+    default_device,
+    device,
+    get_default_device,
+    set_default_device,
+    use_device,
+)
+from .dtype_info import finfo, iinfo
 from .dtypes import (
     DType,
     as_dtype,
@@ -23,12 +32,16 @@ from .dtypes import (
 )
 from .memory import held_bytes
 from .modes import (
+    are_deterministic_algorithms_enabled,
     enable_grad,
+    is_deterministic_algorithms_warn_only_enabled,
     no_grad,
     set_grad_enabled,
+    use_deterministic_algorithms,
     use_limits,
 )
 from .ops.creation import _finish
+from .printing import set_printoptions
 from .random import Generator, manual_seed, use_generator
 from .tensor import Size, Tensor
 
@@ -65,4 +78,7 @@ __all__ = ["Device", "DType", "Generator", "Size", "Tensor", "errors", "ops", "g
            "use_limits", "use_cost_meter", "held_bytes", "use_generator", "manual_seed",
            "from_numpy", "to_numpy", "float16", "float32", "float64", "int32", "int64", "bool_",
            "inference_mode", "is_inference_mode_enabled", "is_anomaly_enabled",
-           "is_anomaly_check_nan_enabled"]
+           "is_anomaly_check_nan_enabled", "use_deterministic_algorithms",
+           "are_deterministic_algorithms_enabled",
+           "is_deterministic_algorithms_warn_only_enabled", "get_default_device",
+           "set_default_device", "set_printoptions", "finfo", "iinfo"]

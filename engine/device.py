@@ -120,3 +120,23 @@ def default_device() -> Device:
 def use_device(spec) -> ContextSetting:
     """Creation ops without ``device=`` put their results on this device (in a ``with``)."""
     return ContextSetting(_default, bind(device(spec)))
+
+
+def get_default_device() -> Device:
+    """``torch.get_default_device()``: where creation ops put results without ``device=``."""
+    return _default.get()
+
+
+def set_default_device(spec) -> None:
+    """``torch.set_default_device``: a session's default device is the one it was created on,
+    so only that device (or ``None`` where it is the CPU) is accepted; asking for another
+    raises rather than being ignored."""
+    from .errors import NotSupported
+
+    current = _default.get()
+    wanted = CPU if spec is None else device(spec)
+    if wanted.type == current.type and (wanted.index in (None, 0) or wanted == current):
+        return
+    raise NotSupported(
+        f"torch.set_default_device({str(wanted)!r}) is not supported: this session's default "
+        f"device is {str(current)!r} (it is chosen when the session is created)")

@@ -23,6 +23,10 @@ class EngineIndexError(EngineError, IndexError):
     pass
 
 
+class EngineOverflowError(EngineError, OverflowError):
+    pass
+
+
 class LinAlgError(EngineRuntimeError):
     """``torch.linalg.LinAlgError``: a singular or not positive-definite matrix, an SVD that
     did not converge."""

@@ -104,3 +104,43 @@ def check_numel(shape) -> None:
         from .errors import TensorTooLarge
 
         raise TensorTooLarge(n, limit)
+
+
+# ``torch.use_deterministic_algorithms``: (mode, warn_only), per context like grad mode.
+_deterministic: ContextVar[tuple[bool, bool]] = ContextVar("deterministic",
+                                                          default=(False, False))
+
+
+def use_deterministic_algorithms(mode: bool, *, warn_only: bool = False) -> None:
+    """Record whether the program asked for deterministic algorithms. Every op of the engine
+    on the CPU is deterministic (the same inputs give the same bits), so the flag changes no
+    result there; it is kept and reported as torch reports it."""
+    from .errors import EngineTypeError
+
+    if type(mode) is not bool:
+        raise EngineTypeError("_set_deterministic_algorithms(): argument 'mode' (position 1) "
+                              f"must be bool, not {type(mode).__name__}")
+    if type(warn_only) is not bool:
+        raise EngineTypeError("_set_deterministic_algorithms(): argument 'warn_only' must be "
+                              f"bool, not {type(warn_only).__name__}")
+    _deterministic.set((mode, warn_only))
+
+
+def use_deterministic(state: tuple[bool, bool]) -> ContextSetting:
+    """A context in which ``use_deterministic_algorithms`` is ``state`` (mode, warn_only)."""
+    return ContextSetting(_deterministic, state)
+
+
+def deterministic_state() -> tuple[bool, bool]:
+    """(mode, warn_only) now (to keep them beyond a context, e.g. in a session)."""
+    return _deterministic.get()
+
+
+def are_deterministic_algorithms_enabled() -> bool:
+    """``torch.are_deterministic_algorithms_enabled()``."""
+    return _deterministic.get()[0]
+
+
+def is_deterministic_algorithms_warn_only_enabled() -> bool:
+    """``torch.is_deterministic_algorithms_warn_only_enabled()``."""
+    return _deterministic.get()[1]

@@ -1,4 +1,4 @@
-"""Tensor ``repr`` text, character for character as PyTorch prints it with default print options.
+"""Tensor ``repr`` text, character for character as PyTorch prints it, under its print options.
 
 Standalone on purpose (NumPy and the stdlib only) so the engine, the service and the tests can
 all format tensors without import cycles. The behaviour was pinned down by experiment against
@@ -18,11 +18,17 @@ How PyTorch lays a tensor out:
   first and last ``EDGEITEMS`` entries around ``...``.
 * Suffixes follow the data in a fixed order: device, size (empty tensors), dtype,
   requires_grad or grad_fn; one that would overflow the line starts a new line.
+
+``set_printoptions`` (``torch.set_printoptions``: precision, threshold, edgeitems, linewidth,
+profile, sci_mode) changes these for the current context only (a ``ContextVar``), so each
+session keeps its own; ``get_printoptions`` reads them.
 """
 
 from __future__ import annotations
 
 import math
+from contextvars import ContextVar
+from typing import NamedTuple
 
 import numpy as np
 
@@ -30,6 +36,55 @@ PRECISION = 4
 THRESHOLD = 1000
 EDGEITEMS = 3
 LINEWIDTH = 80
+
+
+class PrintOptions(NamedTuple):
+    """torch's ``PRINT_OPTS``; ``sci_mode`` None lets each tensor choose."""
+
+    precision: int = PRECISION
+    threshold: float = THRESHOLD
+    edgeitems: int = EDGEITEMS
+    linewidth: int = LINEWIDTH
+    sci_mode: bool | None = None
+
+
+DEFAULT_OPTIONS = PrintOptions()
+_options: ContextVar[PrintOptions] = ContextVar("print_options", default=DEFAULT_OPTIONS)
+_PROFILES = {"default": (4, 1000, 3, 80), "short": (2, 1000, 2, 80),
+             "full": (4, math.inf, 3, 80)}
+
+
+def set_printoptions(precision: int | None = None, threshold: float | None = None,
+                     edgeitems: int | None = None, linewidth: int | None = None,
+                     profile: str | None = None, sci_mode: bool | None = None) -> None:
+    """``torch.set_printoptions``: a profile first (``default``, ``short``, ``full``; another
+    name changes nothing, as in torch), then each given option; ``sci_mode`` is always set (so
+    leaving it out returns to the automatic choice, as torch does)."""
+    o = _options.get()
+    if profile in _PROFILES:
+        o = o._replace(**dict(zip(("precision", "threshold", "edgeitems", "linewidth"),
+                                  _PROFILES[profile])))
+    given = {"precision": precision, "threshold": threshold, "edgeitems": edgeitems,
+             "linewidth": linewidth}
+    o = o._replace(**{k: v for k, v in given.items() if v is not None}, sci_mode=sci_mode)
+    _options.set(o)
+
+
+def get_printoptions() -> dict:
+    """``torch.get_printoptions()``: the options as keyword arguments of set_printoptions."""
+    return _options.get()._asdict()
+
+
+def print_options() -> PrintOptions:
+    """The current options (to keep them beyond a context, e.g. in a session)."""
+    return _options.get()
+
+
+def use_print_options(options: PrintOptions):
+    """A context in which ``options`` are the print options."""
+    from .modes import ContextSetting
+
+    return ContextSetting(_options, options)
 
 PREFIX = "tensor("
 INDENT = len(PREFIX)
@@ -50,10 +105,17 @@ class _ElementFormat:
 
     def __init__(self, shown: np.ndarray | list, is_float: bool) -> None:
         """``shown``: the printed elements, as an array or (few of them) a flat list."""
+        options = _options.get()
+        self.precision = options.precision
         self.is_float = is_float
         self.int_mode = True
         self.sci_mode = False
         self.width = 1
+        self._forced_sci = options.sci_mode
+        self._measure(shown)
+
+    def _measure(self, shown: np.ndarray | list) -> None:
+        is_float = self.is_float
         if not is_float:
             flat = shown if type(shown) is list else shown.reshape(-1).tolist()
             self.width = max((len(str(v)) for v in flat), default=1)
@@ -75,27 +137,29 @@ class _ElementFormat:
             biggest, smallest = float(magnitudes.max()), float(magnitudes.min())
             self.int_mode = bool(np.all(candidates == np.ceil(candidates)))
             values = candidates.tolist()
-        wide_range = biggest / smallest > SCI_RATIO or biggest > SCI_MAX
-        if self.int_mode and not wide_range:
+        sci = self._forced_sci
+        if sci is None:  # torch's rule (integral values are never below SCI_MIN)
+            sci = biggest / smallest > SCI_RATIO or biggest > SCI_MAX or smallest < SCI_MIN
+        self.sci_mode = sci
+        precision = self.precision
+        if sci:
+            self.width = max(len(f"{v:.{precision}e}") for v in values)
+        elif self.int_mode:
             self.width = max(len(f"{v:.0f}") + 1 for v in values)
-            return
-        if wide_range or (not self.int_mode and smallest < SCI_MIN):
-            self.sci_mode = True
-            self.width = max(len(f"{v:.{PRECISION}e}") for v in values)
         else:
-            self.width = max(len(f"{v:.{PRECISION}f}") for v in values)
+            self.width = max(len(f"{v:.{precision}f}") for v in values)
 
     def __call__(self, value: float | int | bool) -> str:
         if not self.is_float:
             text = str(value)
         elif self.sci_mode:
-            text = f"{value:{self.width}.{PRECISION}e}"
+            text = f"{value:{self.width}.{self.precision}e}"
         elif self.int_mode:
             text = f"{value:.0f}"
             if math.isfinite(value):
                 text += "."
         else:
-            text = f"{value:.{PRECISION}f}"
+            text = f"{value:.{self.precision}f}"
         return text.rjust(self.width)
 
 
@@ -103,8 +167,10 @@ def _small_float_body(flat: list, vector: bool) -> str | None:
     """The body of a 0-d or 1-d float tensor of at most ``SMALL`` finite elements, by the same
     rules as :class:`_ElementFormat` in one pass (no per-element method calls); None when some
     element is nan or inf (the general path handles those)."""
-    if not all(map(math.isfinite, flat)):
+    options = _options.get()
+    if options.sci_mode is not None or not all(map(math.isfinite, flat)):
         return None
+    precision = options.precision
     nonzero = [v for v in flat if v]
     width = 1
     if not nonzero:
@@ -117,15 +183,15 @@ def _small_float_body(flat: list, vector: bool) -> str | None:
         if int_mode and not wide_range:
             pattern = "{:.0f}."
         elif wide_range or (not int_mode and smallest < SCI_MIN):
-            pattern = f"{{:.{PRECISION}e}}"
+            pattern = f"{{:.{precision}e}}"
         else:
-            pattern = f"{{:.{PRECISION}f}}"
+            pattern = f"{{:.{precision}f}}"
         texts = list(map(pattern.format, flat))
         width = max(map(len, map(pattern.format, nonzero)))
     if not vector:
         return texts[0].rjust(width)
     items = [t.rjust(width) for t in texts]
-    per_line = max(1, (LINEWIDTH - INDENT) // (width + 2))
+    per_line = max(1, (options.linewidth - INDENT) // (width + 2))
     if len(items) <= per_line:
         return "[" + ", ".join(items) + "]"
     lines = [", ".join(items[i : i + per_line]) for i in range(0, len(items), per_line)]
@@ -134,8 +200,9 @@ def _small_float_body(flat: list, vector: bool) -> str | None:
 
 def _edges(length: int, summarize: bool) -> tuple[list[int], list[int]] | None:
     """Indices kept before and after ``...`` along a dimension, or None when all are shown."""
-    if summarize and length > 2 * EDGEITEMS:
-        return list(range(EDGEITEMS)), list(range(length - EDGEITEMS, length))
+    edge = _options.get().edgeitems
+    if summarize and length > 2 * edge:
+        return list(range(edge)), list(range(length - edge, length))
     return None
 
 
@@ -152,7 +219,7 @@ def _shown_values(values: np.ndarray, summarize: bool) -> np.ndarray:
 
 def _vector_text(values: np.ndarray | list, indent: int, summarize: bool,
                  fmt: _ElementFormat) -> str:
-    per_line = max(1, (LINEWIDTH - indent) // (fmt.width + 2))
+    per_line = max(1, (_options.get().linewidth - indent) // (fmt.width + 2))
     edges = _edges(len(values), summarize)
     if edges is None:
         items = [fmt(v) for v in (values if type(values) is list else values.tolist())]
@@ -189,8 +256,9 @@ def _with_suffixes(body: str, suffixes: list[str]) -> str:
     parts = [body]
     # PyTorch's running line length over-counts by two on the first line (kept for exactness).
     line_length = len(body) - body.rfind("\n") + 1
+    linewidth = _options.get().linewidth
     for suffix in suffixes:
-        if line_length + len(suffix) + 2 > LINEWIDTH:
+        if line_length + len(suffix) + 2 > linewidth:
             parts.append(",\n" + " " * INDENT + suffix)
             line_length = INDENT + len(suffix)
         else:
@@ -225,8 +293,8 @@ def format_tensor(
         is_float = dtype in FLOAT_DTYPES
         if dtype == "float16":
             values = values.astype(np.float32)
-        summarize = values.size > THRESHOLD
-        if values.ndim <= 1 and values.size <= SMALL:  # the common case: one flat list
+        summarize = values.size > _options.get().threshold
+        if values.ndim <= 1 and values.size <= SMALL and not summarize:  # the common case
             flat = values.reshape(-1).tolist()
             body = _small_float_body(flat, values.ndim == 1) if is_float else None
             if body is None:

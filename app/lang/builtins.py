@@ -33,6 +33,7 @@ from .methods import (
     pairs,
 )
 from .pycollections import TYPES as COLLECTION_TYPES
+from .pyitertools import TYPE_ATTRIBUTES as ITERTOOLS_TYPE_ATTRIBUTES
 from .runtime import RunState
 from .schema import READ_DUNDERS, SPECIAL_METHODS
 from .values import (
@@ -660,6 +661,7 @@ def _fromkeys(rs: RunState, keys: Any, value: Any = None) -> dict:
 #: Attributes of builtin types (``dict.fromkeys``).
 TYPE_ATTRIBUTES: dict[tuple[str, str], Any] = {
     ("dict", "fromkeys"): BuiltinFunction("fromkeys", _fromkeys),
+    **ITERTOOLS_TYPE_ATTRIBUTES,  # chain.from_iterable
 }
 #: Every builtin as the value a program sees (``print``, ``len``, ``int``, ``ValueError`` ...).
 BUILTIN_VALUES: dict[str, Any] = {name: BuiltinFunction(name, fn)
@@ -705,6 +707,9 @@ DEVICE_MODULES: dict[str, dict[str, Any]] = {
                                                                  _current_accelerator)},
     "torch.backends.mps": {"is_available": BuiltinFunction("is_available", _false),
                            "is_built": BuiltinFunction("is_built", _false)},
+    # and the switches enabled/benchmark/deterministic/allow_tf32 (objects.get_attr/set_attr)
+    "torch.backends.cudnn": {"is_available": BuiltinFunction("is_available", _false),
+                             "version": BuiltinFunction("version", lambda rs: None)},
 }
 #: Builtins a bare name reaches (``BUILTINS[name](rs, *args)``).
 BUILTINS: dict[str, Callable[..., Any]] = {name: value.fn for name, value in

@@ -143,6 +143,7 @@ class DefinitionCompiler:
         store = self.store_name(name, scope)
         qualname = inner.qualname
         doc = docstring(node["body"])
+        annotations = tuple((name, text) for name, text in node.get("fields", ()))
 
         def run(fr: Frame) -> None:
             base_values = [b(fr) for b in bases]
@@ -151,6 +152,7 @@ class DefinitionCompiler:
             body(make_frame(fr.rs, ns, fr.glob, enclosing(fr), fr.func))
             value: Any = make_class(name, qualname, base_values, ns)
             value.doc = doc
+            value.annotations = annotations
             for decorator in reversed(decorating):
                 value = apply_decorator(fr.rs, decorator, value)
             store(fr, value)

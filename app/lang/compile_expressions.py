@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 import engine
+from engine.backends import CUDNN_FLAGS, cudnn_flag
 
 from . import builtins as bi
 from .calls import (
@@ -23,7 +24,7 @@ from .calls import (
 )
 from .errors import LangError, ProgramError, ProgramValidationError
 from .exceptions import convert_exception
-from .library import LibModule, admit, resolve_path
+from .library import LibModule, admit, canonical, resolve_path
 from .methods import materialize
 from .objects import PLAIN_LIBRARY_TYPES, dunder_attr, get_attr, library_getattr
 from .runtime import Frame
@@ -138,6 +139,9 @@ class ExpressionCompiler:
         return lambda fr: value
 
     def _lib(self, node: dict, scope: Scope) -> Closure:
+        module, _, flag = node["lib"].rpartition(".")
+        if flag in CUDNN_FLAGS and canonical(module) == "torch.backends.cudnn":
+            return lambda fr: cudnn_flag(flag)  # a switch a program may have set
         try:
             value = resolve_path(node["lib"])
         except ProgramError as exc:

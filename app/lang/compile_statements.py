@@ -13,6 +13,7 @@ import engine
 from engine.modes import _grad_enabled
 
 from .calls import Closure, call_statement, op1_statement
+from .dataclass_module import PARAMS as DATACLASS_PARAMS
 from .errors import LangError, ProgramError, ProgramValidationError
 from .exceptions import (
     catchable,
@@ -569,7 +570,7 @@ class StatementCompiler:
                     raise convert_exception(exc, f"setattr {attr}", fr.rs.limits) from None
                 return
             if isinstance(obj, Instance) and type(obj.cls.lookup(attr)) is not Property \
-                    and not attr.startswith("__"):
+                    and not attr.startswith("__") and obj.cls.lookup(DATACLASS_PARAMS) is None:
                 obj.attrs[attr] = v
                 return
             set_attr(fr.rs, obj, attr, v)

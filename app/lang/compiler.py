@@ -37,7 +37,7 @@ ROOT_IMPORTS = {
 #: runs, so an unknown one is "torch.fft is not supported", not a syntax error; of ``numpy``
 #: only the constants exist).
 IMPORTABLE_ROOTS = frozenset({"torch", "math", "random", "numpy", "functools", "copy",
-                              "collections"})
+                              "collections", "dataclasses", "typing", "itertools"})
 # Python's builtins that reach outside a numeric program (files, the interpreter, the process,
 # introspection, object identity). They do not exist in the language: calling one is a
 # syntax_error at its line and column (a program may still use the names for its own
@@ -393,7 +393,7 @@ class SourceCompiler:
                 p.startswith("__") for p in module.split(".")):
             raise _fail(node, f"import of {module!r} is not allowed (programs can import "
                               "torch and its modules, math, random, functools, copy, "
-                              "collections and numpy's constants)")
+                              "collections, dataclasses, itertools, typing and numpy's constants)")
 
     def stmt_FunctionDef(self, node: ast.FunctionDef, sub: str, ctx: dict) -> list[dict]:
         if ctx.get("cls") and node.name in SPECIAL_METHODS:
@@ -427,6 +427,11 @@ class SourceCompiler:
             out["bases"] = [self.expr(b) for b in node.bases]
         if node.decorator_list:
             out["decorators"] = [self.expr(d) for d in node.decorator_list]
+        annotated = [[_check_name(s.target, s.target.id),
+                      ast.unparse(s.annotation)] for s in node.body
+                     if isinstance(s, ast.AnnAssign) and isinstance(s.target, ast.Name)]
+        if annotated:  # the class's annotations, in order (what ``@dataclass`` reads)
+            out["fields"] = annotated
         out["body"] = self.block(node.body, f"{sub}/body",
                                  {"loop": False, "func": False, "cls": True})
         return [out]

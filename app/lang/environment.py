@@ -21,6 +21,12 @@ class Environment:
     variables: dict[str, Any] = field(default_factory=dict)
     generator: Any = None
     device: str = "cpu"
+    print_options: Any = None
+    """``torch.set_printoptions`` as the session's programs left them (None: torch's defaults)."""
+    deterministic: tuple[bool, bool] = (False, False)
+    """``torch.use_deterministic_algorithms``'s mode and warn_only as the programs left them."""
+    cudnn: tuple[bool, ...] = (True, False, False, True)
+    """``torch.backends.cudnn``'s enabled, benchmark, deterministic and allow_tf32."""
     held_bytes_estimate: int = field(default=0, repr=False)
     """An upper estimate of :meth:`memory_bytes` kept by the interpreter between runs."""
 

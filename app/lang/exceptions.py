@@ -59,7 +59,10 @@ BASE_EXCEPTION = BUILTIN_EXCEPTIONS["BaseException"]
 #: program meets them by catching): gradcheck's ``GradcheckError`` is a ``RuntimeError``.
 LIBRARY_EXCEPTIONS: dict[str, UserClass] = {
     "GradcheckError": UserClass("GradcheckError", "GradcheckError",
-                                (BUILTIN_EXCEPTIONS["RuntimeError"],), {}, builtin=True)}
+                                (BUILTIN_EXCEPTIONS["RuntimeError"],), {}, builtin=True),
+    "FrozenInstanceError": UserClass("FrozenInstanceError", "FrozenInstanceError",
+                                     (BUILTIN_EXCEPTIONS["AttributeError"],), {},
+                                     builtin=True)}
 
 
 def is_exception_class(value: Any) -> bool:

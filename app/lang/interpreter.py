@@ -18,6 +18,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import engine
+from engine.backends import cudnn_state, use_cudnn_state
+from engine.modes import deterministic_state, use_deterministic
+from engine.printing import DEFAULT_OPTIONS as DEFAULT_PRINT_OPTIONS
+from engine.printing import print_options, use_print_options
 
 from . import scopes
 from .calls import Closure
@@ -157,22 +161,29 @@ def _run(code: CompiledProgram, env: Environment, rs: RunState) -> None:
     journal = rs.journal
     CURRENT.set(rs)
     with engine.use_device(_device(env.device)), engine.use_generator(env.generator), \
-            engine.use_limits(max_elements=rs.limits.max_tensor_elements):
+            engine.use_limits(max_elements=rs.limits.max_tensor_elements), \
+            use_print_options(env.print_options or DEFAULT_PRINT_OPTIONS), \
+            use_deterministic(env.deterministic), use_cudnn_state(env.cudnn):
         # a plain setter is enough: this runs in a copied context
         engine.set_grad_enabled(True)
-        for stmt in code.statements:
-            if journal:
-                journal.clear()
-            try:
-                stmt(frame)
-            except BaseException as exc:
-                _rollback(env.variables, journal)
-                if isinstance(exc, LangError):
-                    raise
-                err = convert_exception(exc, None, rs.limits, final=True)
-                if "trace" in getattr(exc, "__dict__", ()):  # where a BatchingError passed
-                    err.__dict__.setdefault("trace", exc.__dict__["trace"])
-                raise err from None
+        try:
+            for stmt in code.statements:
+                if journal:
+                    journal.clear()
+                try:
+                    stmt(frame)
+                except BaseException as exc:
+                    _rollback(env.variables, journal)
+                    if isinstance(exc, LangError):
+                        raise
+                    err = convert_exception(exc, None, rs.limits, final=True)
+                    if "trace" in getattr(exc, "__dict__", ()):  # where a BatchingError passed
+                        err.__dict__.setdefault("trace", exc.__dict__["trace"])
+                    raise err from None
+        finally:  # what the programs set stays with the session, as torch's globals would
+            env.print_options = print_options()
+            env.deterministic = deterministic_state()
+            env.cudnn = cudnn_state()
 
 
 @functools.lru_cache(maxsize=64)

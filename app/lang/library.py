@@ -70,13 +70,15 @@ SUBMODULES = {
     "torch": ("nn", "optim", "utils", "autograd", "func", "linalg", "special", "cuda",
               "accelerator", "backends", "distributions"),
     "torch.distributions": ("kl", "constraints", "transforms"),
-    "torch.backends": ("mps",),
+    "torch.backends": ("mps", "cudnn"),
     "torch.nn": ("functional", "init", "utils"), "torch.optim": ("lr_scheduler",),
     "torch.utils": ("data",), "torch.autograd": ("functional", "forward_ad", "function"),
 }
 MODULES = frozenset(PACKAGES) | frozenset(SUBMODULES) | {
     "torch.linalg", "torch.special", "torch.cuda", "torch.accelerator", "torch.backends.mps",
-    "math", "random", "builtins", "numpy", "functools", "copy", "collections"}
+    "torch.backends.cudnn",
+    "math", "random", "builtins", "numpy", "functools", "copy", "collections", "typing",
+    "itertools", "dataclasses"}
 #: ``torch.X`` names that are not ops of the table.
 TORCH_NAMES = {
     "no_grad": engine.no_grad, "enable_grad": engine.enable_grad,
@@ -89,7 +91,10 @@ TORCH_NAMES = {
     "bool": engine.bool_, "pi": math.pi, "e": math.e, "inf": math.inf, "nan": math.nan,
 }
 for _name in ("inference_mode", "Parameter", "is_inference_mode_enabled", "is_anomaly_enabled",
-              "is_anomaly_check_nan_enabled"):
+              "is_anomaly_check_nan_enabled", "use_deterministic_algorithms",
+              "are_deterministic_algorithms_enabled",
+              "is_deterministic_algorithms_warn_only_enabled", "get_default_device",
+              "set_default_device", "set_printoptions", "finfo", "iinfo"):
     if hasattr(engine, _name):
         TORCH_NAMES[_name] = getattr(engine, _name)
 TORCH_NAMES["vmap"] = engine.func.vmap  # torch.vmap is torch.func.vmap
@@ -134,7 +139,8 @@ def torch_names(path: str) -> frozenset[str] | None:
 
         _torch_names.update({p: frozenset(n.split()) for p, n in MODULE_NAMES.items()})
         _torch_names["torch.Tensor"] = frozenset(TENSOR_NAMES.split())
-        for name in ("math", "random", "functools", "copy", "collections", "numpy"):
+        for name in ("math", "random", "functools", "copy", "collections", "numpy", "typing",
+                     "itertools"):
             module = importlib.import_module(name)  # fixed names, never a program's
             _torch_names[name] = frozenset(n for n in dir(module) if not n.startswith("_"))
     return _torch_names.get(path)
@@ -262,7 +268,7 @@ def resolve_path(path: str) -> Any:
     full = canonical(path)
     parts = full.split(".")
     if parts[0] not in ("torch", "math", "random", "builtins", "numpy", "functools", "copy",
-                        "collections"):
+                        "collections", "typing", "itertools", "dataclasses"):
         raise not_supported(path)
     value: Any = LibModule(parts[0])
     for part in parts[1:]:

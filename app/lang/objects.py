@@ -16,9 +16,12 @@ import types
 from typing import Any
 
 import engine
+from engine.backends import CUDNN_FLAGS, cudnn_flag, set_cudnn_flag
 
 from . import arrays, pycollections
 from .arrays import Array
+from .dataclass_module import PARAMS as DATACLASS_PARAMS
+from .dataclass_module import frozen_error
 from .errors import LangError, ProgramError
 from .exceptions import convert_exception
 from .library import _MISSING as MISSING
@@ -139,6 +142,8 @@ def get_attr(rs: RunState, obj: Any, name: str) -> Any:
     if t is UserClass:
         return class_attr(rs, obj, name)
     if t is LibModule:
+        if obj.path == "torch.backends.cudnn" and name in CUDNN_FLAGS:
+            return cudnn_flag(name)
         value = member(obj.path, name)
         if value is MISSING:
             raise missing_member(obj.path, name, f"{obj.path}.{name}")
@@ -544,6 +549,12 @@ def set_attr(rs: RunState, obj: Any, name: str, value: Any) -> None:
     """``obj.name = value``."""
     if name.startswith("__"):
         raise ProgramError(f"cannot set dunder attribute '{name}'", exception="AttributeError")
+    if type(obj) is LibModule and obj.path == "torch.backends.cudnn" and name in CUDNN_FLAGS:
+        try:
+            set_cudnn_flag(name, value)
+        except Exception as exc:
+            raise convert_exception(exc, f"setattr {name}", rs.limits) from None
+        return
     if isinstance(obj, Tensor):
         if name not in WRITABLE_ATTRS:
             raise ProgramError(f"attribute '{name}' of 'Tensor' objects is not writable",
@@ -555,6 +566,10 @@ def set_attr(rs: RunState, obj: Any, name: str, value: Any) -> None:
         return
     if isinstance(obj, Instance):
         found = obj.cls.lookup(name)
+        if obj.cls.lookup(DATACLASS_PARAMS) is not None:
+            refused = frozen_error(obj, name)
+            if refused is not None:
+                raise refused
         if type(found) is Property:
             if found.fset is None:
                 raise ProgramError(f"property '{name}' of '{obj.cls.name}' object has no "
@@ -623,6 +638,10 @@ def _set_library_attr(rs: RunState, obj: Any, name: str, value: Any, *, bridge: 
 
 
 def del_attr(rs: RunState, obj: Any, name: str) -> None:
+    if isinstance(obj, Instance) and obj.cls.lookup(DATACLASS_PARAMS) is not None:
+        refused = frozen_error(obj, name, "delete")
+        if refused is not None:
+            raise refused
     if isinstance(obj, Instance) and name in obj.attrs:
         del obj.attrs[name]
         return

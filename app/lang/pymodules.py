@@ -17,11 +17,14 @@ from typing import Any
 
 import engine
 
+from . import dataclass_module
 from .arrays import ArrayDType
 from .errors import ProgramError
+from .exceptions import LIBRARY_EXCEPTIONS
 from .guards import int_guard, size_guard
 from .methods import materialize
 from .pycollections import COLLECTIONS
+from .pyitertools import ITERTOOLS
 from .runtime import RunState
 from .values import BuiltinFunction, Partial
 
@@ -235,5 +238,77 @@ def _copy(rs: RunState, x: Any) -> Any:
 COPY: dict[str, Any] = {"deepcopy": BuiltinFunction("deepcopy", _deepcopy),
                         "copy": BuiltinFunction("copy", _copy)}
 
+# --------------------------------------------------------------------------- typing
+
+class TypingForm:
+    """A ``typing`` name (``List``, ``Optional[int]`` ...): what annotations and type aliases
+    are made of. Annotations are not evaluated (the compiler drops them), so a program meets
+    these only in ``from typing import ...`` and aliases (``Batch = Tuple[Tensor, Tensor]``):
+    they subscript and print as Python's, and do nothing else."""
+
+    __slots__ = ("name", "args")
+
+    def __init__(self, name: str, args: tuple = ()) -> None:
+        self.name, self.args = name, args
+
+    def __getitem__(self, args: Any) -> TypingForm:
+        if self.args or self.name.startswith("~"):
+            raise ProgramError(f"{self!r} is not a generic class", exception="TypeError")
+        args = args if isinstance(args, tuple) else (args,)
+        if self.name == "Union" and len(args) == 2 and None in args:  # as typing shows it
+            return TypingForm("Optional", tuple(a for a in args if a is not None))
+        return TypingForm(self.name, args)
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is TypingForm and (other.name, other.args) == (self.name, self.args)
+
+    def __hash__(self) -> int:
+        return hash((self.name, self.args))
+
+    def __repr__(self) -> str:
+        if self.name.startswith("~"):  # a TypeVar
+            return self.name
+        if not self.args:
+            return f"typing.{self.name}"
+        return f"typing.{self.name}[{', '.join(_type_text(a) for a in self.args)}]"
+
+
+TypingForm.__name__ = TypingForm.__qualname__ = "_GenericAlias"
+
+
+def _type_text(value: Any) -> str:
+    """A type as ``typing`` prints it inside brackets (``int``, ``torch.Tensor``)."""
+    from .builtins import torch_repr
+
+    if value is None or value is type(None):
+        return "NoneType"
+    if isinstance(value, list):
+        return "[" + ", ".join(_type_text(v) for v in value) + "]"
+    text = torch_repr(value)
+    if text.startswith("<class '") and text.endswith("'>"):
+        return text[8:-2]
+    return text
+
+
+def _cast(rs: RunState, typ: Any, value: Any) -> Any:
+    return value
+
+
+def _type_var(rs: RunState, name: Any, *constraints: Any, **kwargs: Any) -> TypingForm:
+    if not isinstance(name, str):
+        raise ProgramError("TypeVar name must be a string", exception="TypeError")
+    return TypingForm(f"~{name}")
+
+
+TYPING: dict[str, Any] = {name: TypingForm(name) for name in (
+    "Any", "List", "Dict", "Tuple", "Set", "FrozenSet", "Optional", "Union", "Callable",
+    "Iterable", "Iterator", "Sequence", "Mapping", "MutableMapping", "Type", "Generator",
+    "Literal", "Final", "ClassVar", "DefaultDict", "Deque", "Counter", "OrderedDict")}
+TYPING.update({"cast": BuiltinFunction("cast", _cast),
+               "TypeVar": BuiltinFunction("TypeVar", _type_var), "TYPE_CHECKING": False})
+
+DATACLASSES = dataclass_module.module(LIBRARY_EXCEPTIONS["FrozenInstanceError"])
+
 MODULES = {"math": MATH, "random": RANDOM, "numpy": NUMPY, "functools": FUNCTOOLS,
-           "copy": COPY, "collections": COLLECTIONS}
+           "copy": COPY, "collections": COLLECTIONS, "typing": TYPING, "itertools": ITERTOOLS,
+           "dataclasses": DATACLASSES}

@@ -40,7 +40,7 @@ SPECIAL_METHODS = (
     "__rxor__", "__lshift__", "__rlshift__", "__rshift__", "__rrshift__", "__neg__", "__pos__",
     "__abs__", "__invert__", "__iadd__", "__isub__", "__imul__", "__itruediv__",
     "__ifloordiv__", "__imod__", "__ipow__", "__imatmul__", "__float__", "__int__",
-    "__index__", "__format__",
+    "__index__", "__format__", "__post_init__",
 )
 #: Dunder attributes a program may read, never write: a value's class (``x.__class__``), a
 #: class's or function's names and a user function's or class's docstring. None of them leads
@@ -650,6 +650,11 @@ class ClassDef(_Node):
     class_: Name = Field(alias="class")
     bases: list[Expr] = Field(default_factory=list)
     decorators: list[Expr] = Field(default_factory=list)
+    fields: list[tuple[Name, str]] = Field(
+        default_factory=list,
+        description="The class body's annotated names in order, each with its annotation's "
+                    "text (`x: int = 0` gives `[\"x\", \"int\"]`): the fields `@dataclass` "
+                    "makes.")
     body: Body
 
 
@@ -737,7 +742,8 @@ class Delete(_Node):
 
 class Import(_Node):
     """`import torch.nn as nn`: binds `as` (or the first part of the path) to the module.
-    Only `torch`, its library modules, `math` and `random` can be imported."""
+    Only `torch`, its library modules, `math`, `random`, `functools`, `copy`, `collections`,
+    `itertools`, `typing` and `numpy` (its constants and dtype names) can be imported."""
 
     import_: ModulePath = Field(alias="import")
     as_: Name | None = Field(default=None, alias="as")

@@ -322,7 +322,7 @@ class BuiltinType(BuiltinFunction):
 
     def __repr__(self) -> str:
         module = getattr(self.pytype, "__module__", None)
-        if module == "collections" or module == "__main__":  # Counter, a named tuple's class
+        if module in ("collections", "__main__", "itertools"):  # Counter, a named tuple's class
             return f"<class '{module}.{self.name}'>"
         return f"<class '{self.name}'>"
 
@@ -465,7 +465,7 @@ class UserClass:
     __copy__ = __deepcopy__ = _atomic_copy
 
     __slots__ = ("name", "qualname", "bases", "mro", "ns", "lib_base", "pytype", "builtin",
-                 "doc", "_cache", "_cache_version", "__weakref__")
+                 "doc", "annotations", "_cache", "_cache_version", "__weakref__")
 
     def __init__(self, name: str, qualname: str, bases: tuple, ns: dict,
                  lib_base: type | None = None, builtin: bool = False) -> None:
@@ -474,6 +474,8 @@ class UserClass:
         self.pytype: type | None = None
         self.builtin = builtin
         self.doc: str | None = None
+        #: the body's annotated names and their annotations' texts, in order
+        self.annotations: tuple[tuple[str, str], ...] = ()
         self.mro: tuple[UserClass, ...] = (self, *c3_merge([list(b.mro) for b in bases]
                                                            + [list(bases)], name))
         self._cache: dict[str, Any] = {}

@@ -35,6 +35,7 @@ from app.lang import Environment, Limits
 from app.lang.interpreter import compiled
 from app.lang.values import Function
 from engine.dtypes import dtype_from_name
+from engine.printing import PrintOptions
 
 MAGIC = b"AGSNAP1\n"
 
@@ -249,9 +250,12 @@ def capture(env: Environment) -> bytearray:
         gen["state"] = _Writer().value(generator.get_state())
     writer = _Writer(env.variables)
     variables = [[name, writer.value(value)] for name, value in env.variables.items()]
+    settings = {"print_options": None if env.print_options is None
+                else writer.value(list(env.print_options)),
+                "deterministic": list(env.deterministic), "cudnn": list(env.cudnn)}
     header = orjson.dumps({"variables": variables, "tensors": writer.tensors,
                            "generator": gen, "device": env.device,
-                           "programs": writer.programs})
+                           "programs": writer.programs, "settings": settings})
     start = len(MAGIC) + 8 + len(header)
     out = bytearray(start + writer.offset)
     out[:start] = MAGIC + struct.pack("<Q", len(header)) + header
@@ -377,6 +381,11 @@ def restore(data: bytes | bytearray, env: Environment, limits: Limits | None = N
     env.variables.clear()
     for name, value in header["variables"]:
         env.variables[name] = reader.value(value)
+    settings = header.get("settings", {})
+    if settings.get("print_options") is not None:
+        env.print_options = PrintOptions(*reader.value(settings["print_options"]))
+    env.deterministic = tuple(settings.get("deterministic", (False, False)))
+    env.cudnn = tuple(settings.get("cudnn", (True, False, False, True)))
     generator = env.generator
     generator.manual_seed(int(header["generator"]["seed"]))
     if "state" in header["generator"]:

@@ -216,6 +216,10 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                     if len(saved) == 1:
                         s = saved[0]
                         saved = (s.unpack(node) if type(s) is SavedTensor else s,)
+                    elif len(saved) == 2:
+                        s, s1 = saved
+                        saved = (s.unpack(node) if type(s) is SavedTensor else s,
+                                 s1.unpack(node) if type(s1) is SavedTensor else s1)
                     else:
                         saved = [s.unpack(node) if type(s) is SavedTensor else s for s in saved]
                 g = grads[0]

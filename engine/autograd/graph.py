@@ -207,9 +207,21 @@ class AccumulateGrad(Node):
 def grad_accumulator(t: Tensor) -> AccumulateGrad:
     ref = t._acc
     node = None if ref is None else ref()
-    if node is None:
-        node = AccumulateGrad(t)
-        t._acc = weakref.ref(node)
+    if node is None:  # (AccumulateGrad(t), inline: two nested __init__ calls less)
+        node = _new(AccumulateGrad)
+        node._name = "AccumulateGrad"
+        node._rule = None
+        node._per_input = False
+        node._saved = ()
+        node._had_tensors = False
+        node._edges = ()
+        node._meta = ()
+        node._nout = 1
+        node._out_meta = None
+        node._hooks = {}  # (not a plain Node: see Node)
+        node._retains = None
+        node.variable = t
+        t._acc = _weakref(node)
     return node
 
 
@@ -506,9 +518,11 @@ def record(outputs, name: str, rule, inputs: tuple, saved: tuple = (), per_input
     if single:
         out_meta = ((outputs._data.shape, outputs.dtype, outputs.device),)
         nout = 1
+        hooks = None
     else:
         out_meta = tuple((o._data.shape, o.dtype, o.device) for o in outputs)
         nout = len(outputs)
+        hooks = {}  # (see Node: None only on a plain Node)
     if node is None:  # (Node(...), inline: a Python __init__ is a nested interpreter call)
         node = _new(Node)
         node._name = name
@@ -519,7 +533,7 @@ def record(outputs, name: str, rule, inputs: tuple, saved: tuple = (), per_input
         node._edges = edges
         node._meta = meta
         node._nout = nout
-        node._hooks = None if single else {}  # (see Node: None only on a plain Node)
+        node._hooks = hooks
         node._retains = None
     else:  # a custom Function's node (or another Node subclass): never plain
         Node.__init__(node, name, rule, per_input, saved, had, edges, meta, nout)

@@ -104,7 +104,20 @@ def operand(x, dtype: DType):
     if type(x) is Tensor:
         arr = x._data
         return arr if arr.dtype == dtype.np else arr.astype(dtype.np)
+    if type(x) is int and not -_INT64_LIMIT <= x < _UINT64_LIMIT:
+        check_scalar_int(x)
     return py_scalar(x) if not isinstance(x, (int, float, bool)) else x
+
+
+_INT64_LIMIT, _UINT64_LIMIT = 2 ** 63, 2 ** 64
+
+
+def check_scalar_int(value) -> None:
+    """torch's conversion of a Python int to a Scalar: an int64, or a uint64 above int64's
+    range; an int beyond both raises Python's own OverflowError texts."""
+    if type(value) is int and not -_INT64_LIMIT <= value < _UINT64_LIMIT:
+        raise errors.EngineOverflowError("int too big to convert" if value > 0 else
+                                         "can't convert negative int to unsigned")
 
 
 def device_of(*xs):
@@ -191,6 +204,7 @@ def check_fits(value, dt: DType) -> None:
     """PyTorch's check before writing a Python number into a tensor of ``dt`` (``full``,
     ``fill_``, ``masked_fill``): NaN or a value out of range for an integer dtype, a finite
     value beyond a float dtype's largest, is an overflow. Negative values and bools pass."""
+    check_scalar_int(value)
     if dt.name == "bool" or isinstance(value, (bool, np.bool_)) or not is_scalar(value):
         return
     if dt.is_floating_point:

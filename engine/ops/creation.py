@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections import deque
 
 import numpy as np
 
@@ -88,13 +89,17 @@ def _finish(arr, dtype, device, requires_grad: bool) -> Tensor:
     return _leaf(_wrap(arr, dtype, dev), requires_grad)
 
 
+#: The sequences torch's ``tensor()`` reads element by element besides lists and tuples.
+_SEQUENCES = (list, tuple, deque, range)
+
+
 def _infer_dtype(values) -> object:
     """PyTorch's inference for nested Python data: bool < int (int64) < float (float32)."""
     kind = -1  # nothing seen yet: an empty list is float32, as in PyTorch
     stack = [values]
     while stack:
         v = stack.pop()
-        if isinstance(v, (list, tuple)):
+        if isinstance(v, _SEQUENCES):
             stack.extend(v)
         elif isinstance(v, Tensor):
             k = 2 if v.dtype.is_floating_point else (0 if v.dtype is bool_ else 1)
@@ -114,7 +119,7 @@ def _infer_dtype(values) -> object:
 def _plain(values):
     if isinstance(values, Tensor):
         return values.tolist()
-    if isinstance(values, (list, tuple)):
+    if isinstance(values, _SEQUENCES):
         return [_plain(v) for v in values]
     return values
 
@@ -205,6 +210,29 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
     return _finish(arr.astype(dt.np), dt, device, requires_grad)
 
 
+def float_linspace(start: float, end: float, steps: int, dt):
+    """torch's CPU linspace in ``dt``: the step in ``dt``, then ``start + step * i`` for the
+    first half and ``end - step * (steps - 1 - i)`` for the rest, each fused (one rounding),
+    emulated in a wider type."""
+    wide = np.float64 if dt != np.float64 else np.longdouble
+    s, e = dt.type(start), dt.type(end)
+    if dt == np.float16:
+        # the step rounded to float16, the rest in float32 (torch's float16 linspace still
+        # differs from this by an ulp at some points)
+        step = dt.type((np.float32(e) - np.float32(s)) / np.float32(steps - 1)) \
+            if steps > 1 else dt.type(0)
+    else:
+        step = (e - s) / dt.type(steps - 1) if steps > 1 else dt.type(0)
+    idx = np.arange(steps)
+    with np.errstate(all="ignore"):
+        low = wide(s) + wide(step) * idx
+        high = wide(e) - wide(step) * (steps - 1 - idx)
+    out = np.where(idx < steps // 2, low, high)
+    if steps == 1:  # one step is ``start``
+        out[0] = wide(s)
+    return (out.astype(np.float32) if dt == np.float16 else out).astype(dt)
+
+
 @op(kind="function")
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False):
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
@@ -217,8 +245,9 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False)
     if dt is bool_ and steps > 1:
         raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
             kernel="linspace_cpu", dtype="Bool"))
-    if not dt.is_floating_point:  # integer steps run between the truncated ends
-        start, end = int(start), int(end)
+    if dt.is_floating_point:  # torch's kernel: the step and fused steps in the dtype
+        return _finish(float_linspace(start, end, steps, dt.np), dt, device, requires_grad)
+    start, end = int(start), int(end)  # integer steps run between the truncated ends
     # PyTorch fills the first half from start and the second half from end
     arr = np.empty(steps, dtype=np.float64)
     if steps:
@@ -229,9 +258,7 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False)
         arr[half:] = end - (steps - 1 - idx[half:]) * step
         if steps == 1:
             arr[0] = start
-    if not dt.is_floating_point:
-        arr = np.trunc(arr)
-    return _finish(arr.astype(dt.np), dt, device, requires_grad)
+    return _finish(np.trunc(arr).astype(dt.np), dt, device, requires_grad)
 
 
 def _filled(size, value, dtype, device, requires_grad, default=DEFAULT_FLOAT):

@@ -28,7 +28,10 @@ from ..dtypes import DEFAULT_FLOAT, bool_
 from ..modes import _grad_enabled, check_numel
 from ..tensor import Tensor, _wrap
 from ._args import (
+    _INT64_LIMIT,
+    _UINT64_LIMIT,
     broadcast_shape,
+    check_scalar_int,
     device_of,
     float_dtype,
     is_scalar,
@@ -183,6 +186,8 @@ def binary(name: str, fwd, grads=None, *, save=("input", "other"), out="promote"
                 dev = input.device
                 a = input._data
                 b = other._data if type(other) is Tensor else other
+                if type(b) is int and not -_INT64_LIMIT <= b < _UINT64_LIMIT:
+                    check_scalar_int(b)  # (torch's Scalar: int64 or uint64, else Python's error)
                 if type(other) is Tensor and b.shape != a.shape and \
                         a.size != 1 and b.size != 1:  # (one element: fits)
                     check_numel(broadcast_shape(a.shape, b.shape))
@@ -194,6 +199,8 @@ def binary(name: str, fwd, grads=None, *, save=("input", "other"), out="promote"
                     other.dtype.is_floating_point and not bool_out:  # ``1 - t``
                 dev = other.device
                 b = other._data
+                if type(input) is int and not -_INT64_LIMIT <= input < _UINT64_LIMIT:
+                    check_scalar_int(input)
                 xp = dev.xp
                 if b.size >= MIN_ELEMENTS and xp is np:
                     xp = PARALLEL_NUMPY

@@ -16,6 +16,7 @@ import numpy as np
 
 from .. import errors
 from ..autograd import needs_grad, record
+from ..autograd.engine import sum_to
 from ..autograd.graph import FW_ACTIVE
 from ..dtypes import TYPE_NAMES, bool_, float64
 from ..modes import _grad_enabled, no_grad
@@ -340,6 +341,21 @@ def gather(input, dim, index, *, sparse_grad=False):
     return out
 
 
+def _fit_grad(node: str, at: int, g: Tensor, shape: tuple) -> Tensor:
+    """A gradient computed in another shape than its input's, as torch's engine checks it:
+    summed down when the input's shape expands to it, refused otherwise."""
+    got = tuple(g._data.shape)
+    if got == tuple(shape):
+        return g
+    n = len(got) - len(shape)
+    if n >= 0 and all(s in (1, h) for s, h in zip(shape, got[n:], strict=True)):
+        return sum_to(g, tuple(shape))
+    raise errors.EngineRuntimeError(
+        f"Function {node} returned an invalid gradient at index {at} - got {list(got)} but "
+        f"expected shape compatible with {list(shape)}")
+
+
+
 @op(grad_fns=("ScatterAddBackward0",))
 def scatter_add(input, dim, index, src):
     """A copy of ``input`` with ``src`` added at ``index`` along ``dim`` (repeats summed)."""
@@ -360,16 +376,9 @@ def scatter_add(input, dim, index, src):
         src_shape = src._data.shape
 
         def rule_src(g):
-            # torch's formula gathers an index-shaped gradient; its engine then sums one
-            # that expands to src's shape and refuses any other
-            picked = gather(g, d, index)
-            got = picked._data.shape
-            if got != src_shape and not (len(got) <= len(src_shape) and all(
-                    a in (b, 1) for a, b in zip(got[::-1], src_shape[::-1]))):
-                raise errors.EngineRuntimeError(
-                    f"Function ScatterAddBackward0 returned an invalid gradient at index 1 - "
-                    f"got {list(got)} but expected shape compatible with {list(src_shape)}")
-            return picked
+            # torch's formula gathers an index-shaped gradient, which its engine then checks
+            # against src's shape
+            return _fit_grad("ScatterAddBackward0", 1, gather(g, d, index), src_shape)
 
         def jvp(ts):  # linear in both: torch's self_t.scatter_add(dim, index, src_t)
             t_in = input.new_zeros(input.shape) if ts[0] is None else ts[0]

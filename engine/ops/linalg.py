@@ -413,23 +413,29 @@ def tensordot(a, b, dims=2):
     ca = [norm_dim(d, len(sa)) for d in da]
     cb = [norm_dim(d, len(sb)) for d in db]
     for x, y, nx, ny in zip(da, db, ca, cb, strict=True):
-        if sa[nx] != sb[ny]:
-            # as torch: a contracted dim of size 1 on one side sums the other side's out
-            if sb[ny] == 1:
-                a = a.sum(nx, keepdim=True)
-            elif sa[nx] == 1:
-                b = b.sum(ny, keepdim=True)
-            else:
-                raise errors.EngineRuntimeError(
-                    f"contracted dimensions need to match, but first has size {sa[nx]} in dim "
-                    f"{x} and second has size {sb[ny]} in dim {y}")
+        # as torch: a contracted dim of size 1 on one side sums the other side's out (in its
+        # own dtype), even when both are 1
+        if sb[ny] == 1:
+            a = a.sum(nx, keepdim=True, dtype=a.dtype)
+        elif sa[nx] == 1:
+            b = b.sum(ny, keepdim=True, dtype=b.dtype)
+        elif sa[nx] != sb[ny]:
+            raise errors.EngineRuntimeError(
+                f"contracted dimensions need to match, but first has size {sa[nx]} in dim "
+                f"{x} and second has size {sb[ny]} in dim {y}")
     sa, sb = a._data.shape, b._data.shape
     fa = [d for d in range(len(sa)) if d not in ca]
     fb = [d for d in range(len(sb)) if d not in cb]
     k = math.prod(sa[d] for d in ca)
-    left = a.permute(fa + ca).reshape(math.prod(sa[d] for d in fa), k)
-    right = b.permute(cb + fb).reshape(k, math.prod(sb[d] for d in fb))
-    return mm(left, right).reshape([sa[d] for d in fa] + [sb[d] for d in fb])
+    n1, n2 = math.prod(sa[d] for d in fa), math.prod(sb[d] for d in fb)
+    rsizes = [sa[d] for d in fa] + [sb[d] for d in fb]
+    left, right = a.permute(fa + ca), b.permute(cb + fb)
+    if n1 == 1 and n2 == 1:  # torch 2.13: a dot product when both are contiguous (flattened:
+        # no view of a 1-d one), else the squeezed operands' product summed
+        if left.is_contiguous() and right.is_contiguous():
+            return dot(left.flatten(), right.flatten()).reshape(rsizes)
+        return (left.squeeze() * right.squeeze()).sum(dtype=left.dtype).reshape(rsizes)
+    return mm(left.reshape(n1, k), right.reshape(k, n2)).reshape(rsizes)
 
 
 # --------------------------------------------------------------------------- einsum

@@ -153,6 +153,7 @@ def cholesky_solve(input, input2, upper=False):
     ``input2`` (``U^T U`` with ``upper``); only that triangle of the factor is read."""
     from ..autograd import OUTPUT, needs_grad, record
     from ..tensor import _wrap
+    from .decompositions import lapack_layout
 
     for arg, t, pos in (("input", input, 1), ("input2", input2, 2)):
         if not isinstance(t, Tensor):
@@ -163,8 +164,8 @@ def cholesky_solve(input, input2, upper=False):
     _no_kernel("cholesky_solve_cpu", input)
     upper = bool(upper)
     xp = input.device.xp
-    out = _wrap(_chol_solve_arrays(xp, input._data, input2._data, upper), input.dtype,
-                input.device)
+    out = _wrap(lapack_layout(xp, _chol_solve_arrays(xp, input._data, input2._data, upper)),
+                input.dtype, input.device)
     if needs_grad(input, input2):
         def rule(g, needs, factor, x):
             gb = cholesky_solve(g, factor, upper)
@@ -186,6 +187,7 @@ def cholesky_inverse(input, upper=False):
     ``input`` (only that triangle is read)."""
     from ..autograd import OUTPUT, needs_grad, record
     from ..tensor import _wrap
+    from .decompositions import lapack_layout
 
     if not isinstance(input, Tensor):
         raise errors.EngineTypeError(
@@ -203,7 +205,7 @@ def cholesky_inverse(input, upper=False):
     upper = bool(upper)
     xp = input.device.xp
     eye = xp.broadcast_to(xp.eye(shape[-1], dtype=input.dtype.np), shape)
-    out = _wrap(xp.ascontiguousarray(_chol_solve_arrays(xp, eye, input._data, upper)),
+    out = _wrap(lapack_layout(xp, _chol_solve_arrays(xp, eye, input._data, upper)),
                 input.dtype, input.device)
     if needs_grad(input):
         def rule(g, factor, inv):

@@ -16,6 +16,7 @@ from ..dtypes import int32
 from ..modes import is_grad_enabled, no_grad
 from ..tensor import Tensor, _wrap
 from ._args import norm_dim
+from .creation import float_linspace as _linspace
 from .families import apply_inplace, binary, check_inplace, cpp_type_name, inplace_twin
 from .pointwise import _no_derivative, _no_kernel, _quiet, _require_tensors
 from .reduction import _return_type
@@ -479,27 +480,6 @@ def _upper_bound(xp, edges, lo, hi, values):
         first = xp.where(active & ~left, middle + 1, first)
         length = xp.where(active, xp.where(left, half, length - half - 1), length)
     return first
-
-
-def _linspace(start: float, end: float, steps: int, dt):
-    """torch's CPU linspace in ``dt``: the step in ``dt``, then ``start + step * i`` for the
-    first half and ``end - step * (steps - 1 - i)`` for the rest, each fused (one rounding),
-    emulated in a wider type."""
-    wide = np.float64 if dt != np.float64 else np.longdouble
-    s, e = dt.type(start), dt.type(end)
-    if dt == np.float16:
-        # (the step rounded to float16, the rest in float32: torch's float16 linspace differs
-        # from this by an ulp at some points; see ops.md)
-        step = dt.type((np.float32(e) - np.float32(s)) / np.float32(steps - 1)) \
-            if steps > 1 else dt.type(0)
-    else:
-        step = (e - s) / dt.type(steps - 1) if steps > 1 else dt.type(0)
-    idx = np.arange(steps)
-    with np.errstate(all="ignore"):
-        low = wide(s) + wide(step) * idx
-        high = wide(e) - wide(step) * (steps - 1 - idx)
-    out = np.where(idx < steps // 2, low, high)
-    return (out.astype(np.float32) if dt == np.float16 else out).astype(dt)
 
 
 def histogram(input, bins=100, *, range=None, weight=None, density=False):  # noqa: A002

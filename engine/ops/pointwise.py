@@ -25,7 +25,7 @@ from ..autograd.graph import FW_ACTIVE
 from ..dtypes import DEFAULT_INT, bool_, float16, float64, from_numpy_dtype
 from ..modes import _grad_enabled, check_numel, is_grad_enabled, set_grad_enabled
 from ..tensor import Tensor, _wrap
-from ._args import broadcast_shape, device_of, is_scalar, operand, promote_args
+from ._args import broadcast_shape, check_scalar_int, device_of, is_scalar, operand, promote_args
 from .creation import zeros_like
 from .families import (
     _can_cast,
@@ -192,6 +192,7 @@ mul = binary("mul", lambda xp, a, b: xp.multiply(a, b),
 
 def _check_alpha(alpha, input, other) -> None:
     """PyTorch's checks of ``alpha`` against the result's dtype."""
+    check_scalar_int(alpha)
     dt = promote_args(input, other)
     if type(alpha) is bool and dt is not bool_:
         raise errors.EngineRuntimeError(errors.ALPHA_BOOL)

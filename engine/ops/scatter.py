@@ -15,9 +15,9 @@ from ..autograd.engine import sum_to
 from ..dtypes import bool_
 from ..modes import is_grad_enabled
 from ..tensor import Tensor, _wrap
-from ._args import is_scalar, norm_dim
+from ._args import check_scalar_int, is_scalar, norm_dim
 from .families import inplace_twin
-from .indexing import _along, _on, gather, scatter_add
+from .indexing import _along, _fit_grad, _on, gather, scatter_add
 from .registry import op
 
 
@@ -69,20 +69,6 @@ def _src_part(src: Tensor, index: Tensor):
     arr = src._data if src._data.ndim else src._data.reshape(1)
     ishape = index._data.shape or (1,)
     return arr[tuple(slice(0, n) for n in ishape)]
-
-
-def _fit_grad(node: str, at: int, g: Tensor, shape: tuple) -> Tensor:
-    """A gradient computed in another shape than its input's, as torch's engine checks it:
-    summed down when the input's shape expands to it, refused otherwise."""
-    got = tuple(g._data.shape)
-    if got == tuple(shape):
-        return g
-    n = len(got) - len(shape)
-    if n >= 0 and all(s in (1, h) for s, h in zip(shape, got[n:], strict=True)):
-        return sum_to(g, tuple(shape))
-    raise errors.EngineRuntimeError(
-        f"Function {node} returned an invalid gradient at index {at} - got {list(got)} but "
-        f"expected shape compatible with {list(shape)}")
 
 
 def _as_1d(arr):
@@ -712,6 +698,7 @@ def index_fill(input, dim, index, value):
         raise errors.EngineTypeError(
             f"index_fill(): argument 'value' (position 4) must be Number, not "
             f"{type(value).__name__}")
+    check_scalar_int(value)
     shape = input._data.shape
     d = norm_dim(dim, len(shape))
     if index.dtype.name != "int64":

@@ -15,6 +15,7 @@ from .. import errors
 from ..autograd import needs_grad, record
 from ..dtypes import DEFAULT_INT, bool_, int32
 from ..tensor import Tensor, _wrap
+from . import _stl
 from ._args import norm_dim
 from .families import _torch_scalar_name
 from .reduction import sort
@@ -269,6 +270,38 @@ def _differs(xp, rows):
         xp.zeros(rows.shape[0] - 1, dtype=bool)
 
 
+def _sort_order_shows(xp, rows) -> bool:
+    """Whether torch's unique(dim=...) order can differ from a stable lexicographic sort: its
+    comparator lets a NaN compare neither way (the next column decides), and above 16 rows
+    std::sort is not stable, so which of two rows equal but for the signs of zeros comes first
+    (and is kept) is the algorithm's."""
+    if rows.dtype.kind != "f" or rows.shape[0] < 2:
+        return False
+    return bool(xp.isnan(rows).any()) or rows.shape[0] > 16 and \
+        bool((xp.signbit(rows) & (rows == 0)).any())
+
+
+def _host_rows(xp, rows) -> list:
+    return (rows if type(rows) is np.ndarray else xp.asnumpy(rows)).tolist()
+
+
+def _std_sorted_rows(rows: list) -> list:
+    """The row indices in the order torch's CPU unique_dim leaves them: libstdc++'s std::sort
+    of 0..n-1 with "the first column where one row's value is below (above) the other's
+    decides"; NaN (and a tie) passes to the next column; all columns passed: not less."""
+    def less(a, b):
+        for x, y in zip(rows[a], rows[b]):
+            if x < y:
+                return True
+            if x > y:
+                return False
+        return False
+
+    order = list(range(len(rows)))
+    _stl.sort(order, 0, len(order), less)
+    return order
+
+
 @op(differentiable=False)
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
     """The distinct elements (or slices along ``dim``) in ascending order; optionally the index
@@ -277,7 +310,9 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
     xp = input.device.xp
     rows, d = _rows(input, dim)
     n = rows.shape[0]
-    if rows.shape[1] == 1:
+    if d is not None and _sort_order_shows(xp, rows):
+        order = xp.asarray(_std_sorted_rows(_host_rows(xp, rows)), dtype=np.int64)
+    elif rows.shape[1] == 1:
         order = xp.argsort(rows[:, 0], kind="stable")
     else:  # lexicographic over the flattened slices, first column first
         order = xp.lexsort(rows.T[::-1]) if n else xp.zeros(0, dtype=np.int64)

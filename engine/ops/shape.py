@@ -69,6 +69,10 @@ def _infer_shape(shape: tuple, numel: int) -> tuple:
         if s != -1:
             known *= s
     if infer:
+        if known == 0 and numel == 0:
+            raise errors.EngineRuntimeError(
+                f"cannot reshape tensor of 0 elements into shape {_fmt(shape)} because the "
+                "unspecified dimension size -1 can be any value and is ambiguous")
         if known == 0 or numel % known:
             raise errors.EngineRuntimeError(
                 f"shape '{_fmt(shape)}' is invalid for input of size {numel}")
@@ -542,11 +546,13 @@ def repeat(self, *sizes):
             "of tensor")
     padded = (1,) * (len(reps) - len(in_shape)) + in_shape
     target = tuple(r * s for r, s in zip(reps, padded, strict=True))
-    if any(r < 0 for r in reps):
+    if any(t < 0 for t in target):  # (a negative count of a size-0 dim is a size 0, as torch)
         raise errors.EngineRuntimeError(
-            f"Trying to create tensor with negative dimension {min(target)}: {_fmt(target)}")
+            f"Trying to create tensor with negative dimension {next(t for t in target if t < 0)}"
+            f": {_fmt(target)}")
     check_numel(target)
-    out = _wrap(self.device.xp.tile(self._data.reshape(padded), reps), self.dtype, self.device)
+    out = _wrap(self.device.xp.tile(self._data.reshape(padded), tuple(max(r, 0) for r in reps)),
+                self.dtype, self.device)
     if needs_grad(self):
         split = tuple(x for r, s in zip(reps, padded, strict=True) for x in (r, s))
         axes = tuple(range(0, len(split), 2))

@@ -178,7 +178,8 @@ def test_product_by_a_number_backward_is_the_op(dtype):
                   engine.tensor(np.ones((), dtype=dtype)).expand(5)):
             if g is None:
                 continue
-            for n in (2, 1.01, -0.5, 0, float("nan"), 1e300, -(2**70)):
+            # (an int beyond int64/uint64 is refused by the op, as torch's Scalar: OverflowError)
+            for n in (2, 1.01, -0.5, 0, float("nan"), 1e300, -(2**62)):
                 with engine.no_grad():
                     got, want = _times_number(g, n), g * n
                 assert type(got._data) is np.ndarray

@@ -400,3 +400,235 @@ FOLDS = {
 @pytest.mark.parametrize("name", list(FOLDS))
 def test_fold_and_unfold_of_bool_as_torch(name):
     _same(FOLDS[name])
+
+
+# ----------------------------------------------------------------- 1. tensordot's chain,
+# LAPACK's layouts (session 8)
+def _ones(T, shape, kind=""):
+    """Ones of ``shape`` requiring grad: plain (through a mul), transposed or strided."""
+    if kind == "T":
+        return T.ones(shape[::-1], requires_grad=True).permute(*range(len(shape) - 1, -1, -1))
+    if kind == "step":
+        return T.ones([2 * s for s in shape], requires_grad=True)[
+            tuple(slice(None, None, 2) for _ in shape)]
+    return T.ones(shape, requires_grad=True) * 1
+
+
+def _td(T, sa, sb, dims, ka="", kb="", dtype=None):
+    a, b = _ones(T, sa, ka), _ones(T, sb, kb)
+    if dtype is not None:
+        a, b = a.detach().to(getattr(T, dtype)), b.detach().to(getattr(T, dtype))
+    y = T.tensordot(a, b, dims=dims)
+    return [y, _graph(y), y.stride()]
+
+
+TENSORDOT = {
+    "1-d . 1-d (DotBackward0)": lambda T: _td(T, (4,), (4,), 1),
+    "1-d . 1-d, dims lists": lambda T: _td(T, (4,), (4,), ([0], [0])),
+    "empty 1-d": lambda T: _td(T, (0,), (0,), 1),
+    "all dims of 2-d (flattened: a view each)": lambda T: _td(T, (3, 4), (3, 4), 2),
+    "size-1 free dims": lambda T: _td(T, (1, 4), (4, 1), 1),
+    "transposed contraction (squeezed product summed)": lambda T: _td(
+        T, (3, 4), (4, 3), ([0, 1], [1, 0])),
+    "a strided 1-d operand": lambda T: _td(T, (4,), (4,), 1, "", "step"),
+    "a transposed operand": lambda T: _td(T, (3, 4), (3, 4), 2, "T"),
+    "int32 product summed in int32": lambda T: _td(T, (3, 4), (4, 3), ([0, 1], [1, 0]),
+                                                   dtype="int32"),
+    "size-1 contracted dims on both sides: a's summed": lambda T: _td(T, (3, 1), (1,), 1),
+    "matrix (mm)": lambda T: _td(T, (3, 4), (4, 2), 1),
+}
+
+
+@pytest.mark.parametrize("name", list(TENSORDOT))
+def test_tensordot_as_torch(name):
+    _same(TENSORDOT[name])
+
+
+def _spd(T, *shape):
+    return T.eye(shape[-1], dtype=T.float64) * 3 + T.ones(*shape, dtype=T.float64) * 0.1
+
+
+def _rand(T, *shape):
+    return T.randn(*shape, dtype=T.float64, generator=T.Generator().manual_seed(0))
+
+
+def _layout(r):
+    return [tuple(r.shape), r.stride(), r.is_contiguous()]
+
+
+LAYOUTS = {
+    "inv batched @ matrix (ReshapeAliasBackward0 under bmm)": lambda T: _graph(
+        T.linalg.inv(_spd(T, 2, 3, 3).requires_grad_()) @ T.ones(3, 2, dtype=T.float64)),
+    "inverse batched @ vector": lambda T: _graph(
+        T.inverse(_spd(T, 2, 3, 3).requires_grad_()) @ T.ones(3, dtype=T.float64)),
+    "matrix_power -2 batched": lambda T: _graph(
+        T.linalg.matrix_power(_spd(T, 2, 3, 3).requires_grad_(), -2)),
+    "inv then view(-1) (refused as torch)": lambda T: T.linalg.inv(_spd(T, 3, 3)).view(-1),
+    "inv then reshape(-1)": lambda T: _graph(
+        T.linalg.inv(_spd(T, 2, 3, 3).requires_grad_()).reshape(-1)),
+    "inv, inverse, cholesky, eigh strides": lambda T: [_layout(f(_spd(T, *s))) for f in (
+        T.linalg.inv, T.inverse, T.linalg.cholesky, lambda a: T.linalg.cholesky(a, upper=True),
+        lambda a: T.linalg.eigh(a).eigenvectors, lambda a: T.linalg.matrix_power(a, -1),
+        lambda a: T.cholesky_inverse(T.linalg.cholesky(a)))
+        for s in ((3, 3), (2, 3, 3), (4, 2, 3, 3))],
+    "solve strides (vectors: the batch's last dim as columns)": lambda T: [
+        _layout(T.linalg.solve(_spd(T, *sa), _rand(T, *sb), left=left)) for sa, sb, left in (
+            ((3, 3), (3,), True), ((2, 3, 3), (3,), True), ((2, 3, 3), (2, 3), True),
+            ((4, 2, 3, 3), (4, 2, 3), True), ((2, 3, 3), (3, 2), True),
+            ((3, 3), (2, 3, 2), True), ((2, 3, 3), (2, 4, 3), False), ((3, 3), (4, 3), False))],
+    "solve: a vector B with left=False fails as torch (XA = B, 3x1)": lambda T: T.linalg.solve(
+        _spd(T, 2, 3, 3), _rand(T, 2, 3), left=False),
+    "solve_triangular, cholesky_solve strides": lambda T: [
+        _layout(f(_spd(T, *sa), _rand(T, *sb))) for sa, sb in (
+            ((2, 3, 3), (3, 2)), ((3, 3), (2, 3, 2)), ((2, 3, 3), (2, 3, 4)))
+        for f in (lambda a, b: T.linalg.solve_triangular(a, b, upper=True),
+                  lambda a, b: T.linalg.solve_triangular(a, b.mT, upper=False, left=False),
+                  lambda a, b: T.cholesky_solve(b, a))],
+    "qr, svd strides": lambda T: [
+        _layout(x) for s in ((4, 3), (3, 4), (2, 4, 3), (2, 3, 4))
+        for x in (*T.linalg.qr(_rand(T, *s)), *T.linalg.qr(_rand(T, *s), mode="complete"),
+                  T.linalg.qr(_rand(T, *s), mode="r").R, *T.linalg.svd(_rand(T, *s)),
+                  *T.linalg.svd(_rand(T, *s), full_matrices=False))],
+    "lstsq solution strides (rows of a max(m, n) buffer)": lambda T: [
+        _layout(T.linalg.lstsq(_rand(T, *s), _rand(T, *(s[:-1] + (2,)))).solution)
+        for s in ((4, 3), (3, 4), (2, 4, 3), (2, 3, 4), (3, 3))],
+    "lstsq: B of more dims than A": lambda T: T.linalg.lstsq(_spd(T, 3, 3), _rand(T, 2, 3, 2)),
+    "lstsq: int B of more dims (the dims first)": lambda T: T.linalg.lstsq(
+        T.ones(3, 3, dtype=T.int64), T.ones(2, 3, 2, dtype=T.int64)),
+}
+
+
+@pytest.mark.parametrize("name", list(LAYOUTS))
+def test_linalg_layouts_as_torch(name):
+    """torch's LAPACK results are column-major matrices: what a following view, reshape or
+    matmul records (and whether ``view`` works) follows from it."""
+    _same(LAYOUTS[name])
+
+
+# ----------------------------------------------------------------- 2. unique(dim) with NaN rows
+# torch's CPU unique_dim std::sorts the row indices with "the first column where a value is
+# below (above) the other's decides", where a NaN compares neither way, then merges equal
+# neighbours (NaN never equal); above 16 rows the sort is not stable, so which of two rows
+# equal but for zero signs is kept is libstdc++'s
+_UROWS = ([[_NAN, 1.0], [0.0, 2.0], [_NAN, 0.0], [0.0, 1.0]],
+          [[1.0, _NAN], [1.0, 0.0], [0.0, _NAN], [1.0, -1.0], [0.0, 0.0]],
+          [[_NAN], [1.0], [_NAN], [0.0], [-1.0]],
+          [[0.0, 1.0], [-0.0, 1.0]] * 9 + [[-0.0, -1.0], [2.0, 0.0]],
+          [[-0.0], [0.0]] * 12 + [[_NAN], [1.0]])
+UNIQUE_DIM = {
+    f"rows {i} dim {d} {dt}": (lambda T, v=v, d=d, dt=dt: T.unique(
+        (lambda x: x if d == 0 else x.T.contiguous())(T.tensor(v, dtype=getattr(T, dt))),
+        dim=d, return_inverse=True, return_counts=True))
+    for i, v in enumerate(_UROWS) for d in (0, 1) for dt in ("float32", "float64")}
+
+
+@pytest.mark.parametrize("name", list(UNIQUE_DIM))
+def test_unique_dim_order_as_torch(name):
+    _same(UNIQUE_DIM[name])
+
+
+def test_unique_dim_on_random_rows_with_nan_and_zeros():
+    rng = np.random.default_rng(4)
+    for _ in range(150):
+        v = rng.choice([0.0, -0.0, 1.0, -1.0, _NAN], size=(int(rng.choice([3, 9, 17, 30])),
+                                                          int(rng.integers(1, 4))),
+                       p=[0.3, 0.3, 0.15, 0.15, 0.1]).tolist()
+        _same(lambda T, v=v: T.unique(T.tensor(v), dim=0, return_inverse=True,
+                                      return_counts=True))
+
+
+# ----------------------------------------------------------------- 3. det's zero signs
+# torch's CPU det: MKL's getrf of the transposed data, det(P) * prod(diag(U)) left to right
+_SINGULAR = ([[1.0, 2.0], [2.0, 4.0]], [[0.0, 1.0], [0.0, 2.0]], [[-0.0, 1.0], [0.0, -2.0]],
+             [[2.0, 1.0, -2.0, -2.0], [2.0, 0.0, 0.0, 0.0], [-1.0, 0.0, 0.0, -1.0],
+              [0.0, 0.0, -0.0, -0.0]],
+             [[2.0, 2.0, 0.0, 1.0], [1.0, 1.0, 0.0, 2.0], [2.0, -2.0, 0.0, 2.0],
+              [-2.0, -1.0, 0.0, -1.0]],
+             [[1.0, 0.0, -1.0], [-2.0, -2.0, 2.0], [-2.0, -2.0, 2.0]],
+             [[1.0, 2.0, 3.0, 4.0, 5.0]] * 2 + [[0.0, 1.0, -1.0, 2.0, -2.0],
+                                                [3.0, 1.0, 4.0, 1.0, 5.0],
+                                                [-1.0, 0.0, 2.0, 0.0, 1.0]])
+DETS = {f"det {i} {dt}": (lambda T, v=v, dt=dt: [
+    T.linalg.det(T.tensor(v, dtype=getattr(T, dt))), T.det(T.tensor(v, dtype=getattr(T, dt))),
+    T.linalg.det(T.tensor([v, v], dtype=getattr(T, dt)).mT),
+    T.linalg.det(T.tensor([[c * 1.0 for c in r] * 2 for r in v], dtype=getattr(T, dt))[
+        :, ::2])])
+    for i, v in enumerate(_SINGULAR) for dt in ("float32", "float64")}
+
+
+@pytest.mark.parametrize("name", list(DETS))
+def test_det_zero_signs_as_torch(name):
+    _same(DETS[name])
+
+
+# ----------------------------------------------------------------- 5. Python ints as Scalars
+# torch reads a Python int argument as an int64 Scalar, or a uint64 above int64's range;
+# beyond both: Python's OverflowError texts, before any other check
+_BIG = (2 ** 64, 2 ** 64 + 5, -2 ** 63 - 1, -2 ** 70, 10 ** 30, 2 ** 63, 2 ** 64 - 1, -2 ** 63)
+SCALAR_INTS = {
+    f"{name} {v}": (lambda T, f=f, v=v: f(T, v)) for v in _BIG for name, f in {
+        "fill_": lambda T, v: T.zeros(2).fill_(v),
+        "fill_ int64": lambda T, v: T.zeros(2, dtype=T.int64).fill_(v),
+        "masked_fill": lambda T, v: T.zeros(2).masked_fill(T.tensor([True, False]), v),
+        "masked_fill_ int32": lambda T, v: T.zeros(2, dtype=T.int32).masked_fill_(
+            T.tensor([True, False]), v),
+        "full": lambda T, v: T.full((2,), v),
+        "full float32": lambda T, v: T.full((2,), v, dtype=T.float32),
+        "new_full": lambda T, v: T.zeros(2).new_full((2,), v),
+        "x + v": lambda T, v: T.zeros(2) + v,
+        "x * v": lambda T, v: T.ones(2) * v,
+        "v - x": lambda T, v: v - T.ones(2),
+        "x ** v": lambda T, v: T.ones(2) ** v,
+        "add alpha": lambda T, v: T.zeros(2).add(T.ones(2), alpha=v),
+        "index_fill": lambda T, v: T.zeros(3).index_fill(0, T.tensor([1]), v),
+    }.items()}
+
+
+@pytest.mark.parametrize("name", list(SCALAR_INTS))
+def test_python_ints_as_scalars_as_torch(name):
+    _same(SCALAR_INTS[name])
+
+
+# ----------------------------------------------------------------- 5. repeat, reshape of empty
+def _repeat_grad(T, shape, reps):
+    x = T.zeros(*shape, requires_grad=True)
+    x.repeat(*reps).sum().backward()
+    return x.grad
+
+
+REPEATS = {
+    "a negative count of a size-0 dim": lambda T: T.zeros(2, 0).repeat(1, -1),
+    "a negative count of a size-0 dim, doubled": lambda T: T.zeros(2, 0).repeat(2, -3),
+    "a negative count of a new dim": lambda T: T.zeros(2, 0).repeat(-1, 1, 1),
+    "a negative count of a size-2 dim": lambda T: T.zeros(2, 0).repeat(-1, 1),
+    "two negative targets: the first named": lambda T: T.zeros(2, 3).repeat(-2, -1),
+    "empty 1-d, count -1": lambda T: T.zeros(0).repeat(-1),
+    "its backward: torch's reshape of the counts fails": lambda T: _repeat_grad(T, (2, 0),
+                                                                               (2, -1)),
+    "reshape of 0 elements with -1 (ambiguous)": lambda T: T.zeros(0).reshape(2, 0, -1),
+    "view of 0 elements with -1 (ambiguous)": lambda T: T.zeros(3, 0).view(-1, 0),
+    "reshape of 0 elements with -1 (inferred 0)": lambda T: T.zeros(0).reshape(2, -1),
+}
+
+
+@pytest.mark.parametrize("name", list(REPEATS))
+def test_repeat_and_empty_reshapes_as_torch(name):
+    _same(REPEATS[name])
+
+
+# ----------------------------------------------------------------- 5. scatter_add's src gradient
+def _scatter_src_grad(T, fn, ishape):
+    x, src = T.zeros(3, 4, requires_grad=True), T.ones(3, 4, requires_grad=True)
+    getattr(T, fn)(x, 0, T.zeros(ishape, dtype=T.int64), src).sum().backward()
+    return src.grad
+
+
+SCATTER_GRADS = {f"{fn} index {s}": (lambda T, fn=fn, s=s: _scatter_src_grad(T, fn, s))
+                 for fn in ("scatter_add", "scatter") for s in ((1, 4), (3, 4), (2, 3), (3, 1))}
+
+
+@pytest.mark.parametrize("name", list(SCATTER_GRADS))
+def test_scatter_src_gradient_shapes_as_torch(name):
+    """torch's engine checks a gradient's shape: the input's shape must expand to it (then it
+    is summed down), so an index-shaped [1, 4] gradient for a [3, 4] src is refused."""
+    _same(SCATTER_GRADS[name])

@@ -8,7 +8,8 @@ generator seeded like the session's, and a ``torch.Generator()`` by an engine ge
 like the program's: the same draws in the same order give the same numbers, and the values the
 two runs print can be compared. Dropout in train mode (``F.dropout``, so ``nn.Dropout``) takes
 its mask from the twin too: the engine draws it from its own generator, whose bits no seed
-makes torch's.
+makes torch's. A shuffling ``DataLoader``'s ``RandomSampler`` draws its order from the twin as
+the engine's sampler does.
 """
 
 from __future__ import annotations
@@ -208,8 +209,17 @@ def _twinned() -> Iterator[None]:
         scaled = to_torch(mask)
         return input.mul_(scaled) if inplace else input * scaled
 
+    def sampler_order(self: Any) -> Any:
+        """``RandomSampler`` draws its order as the engine's does (a permutation per epoch from
+        the generator; torch first seeds a fresh generator from the default one)."""
+        twin_sampler = engine.utils.data.RandomSampler(
+            range(len(self.data_source)), self.replacement, self._num_samples)
+        with engine.use_generator(source(self.generator)):
+            return iter(list(twin_sampler))
+
     patches = {(torch, n): drawing(n) for n in ("randn", "rand", "normal", "randint",
                                                 "randperm")}
+    patches[(torch.utils.data.RandomSampler, "__iter__")] = sampler_order
     patches.update({(torch, n): like(n.removesuffix("_like"))
                     for n in ("randn_like", "rand_like")})
     patches.update({(torch.Tensor, n): in_place(n) for n in ("normal_", "uniform_")})
@@ -223,6 +233,14 @@ def _twinned() -> Iterator[None]:
                     for n in ("shuffle", "randint", "random", "uniform", "gauss", "choice",
                               "sample", "randrange")})
     real = {key: getattr(*key) for key in patches}
+    # a program's torch.use_deterministic_algorithms(True) or torch.set_default_device(...)
+    # (a torch-function mode that turns off torch's nested-tensor encoder path, among others)
+    # must not outlive its torch run
+    deterministic = (torch.are_deterministic_algorithms_enabled(),
+                     torch.is_deterministic_algorithms_warn_only_enabled())
+    import torch.utils._device as torch_device
+
+    default_device = torch_device.CURRENT_DEVICE
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # the machine is shared: torch's spinning threads cost minutes
     try:
@@ -233,3 +251,5 @@ def _twinned() -> Iterator[None]:
         for (owner, name), fn in real.items():
             setattr(owner, name, fn)
         torch.set_num_threads(threads)
+        torch.use_deterministic_algorithms(deterministic[0], warn_only=deterministic[1])
+        torch.set_default_device(default_device)

@@ -1,4 +1,5 @@
-"""``import collections``: Counter, defaultdict, OrderedDict, deque and namedtuple as CPython has
+"""``import collections``, ``itertools`` (lazy, under the budget) and ``typing``'s names (for
+annotations and aliases): Counter, defaultdict, OrderedDict, deque and namedtuple as CPython has
 them (each program's printed lines are compared with CPython running the same source), in both
 forms; d2l's ``Vocab`` unchanged; the values live in the session between runs."""
 
@@ -148,6 +149,53 @@ print(hasattr(wv, '__len__'), hasattr(wv, '__iter__'), hasattr(3, '__len__'),
 """
 
 
+TYPING = """\
+from typing import List, Optional, Tuple, Dict, Any, Callable, Union, cast, TypeVar
+import typing
+Pair = Tuple[float, float]
+T = TypeVar("T")
+def first(xs: List[int], default: Optional[int] = None) -> Optional[int]:
+    return xs[0] if xs else default
+def pair(x: float) -> Pair:
+    return x, x * 2
+cache: Dict[str, Any] = {}
+total: int
+print(first([4]), first([], 7), pair(1.5), cast(int, 3), cache)
+print(Pair, Optional[int], List, typing.Any, Dict[str, List[float]], Callable[[int], str])
+print(Union[int, None], T, List[int] == List[int], typing.TYPE_CHECKING)
+"""
+
+
+ITERTOOLS = """\
+import itertools
+from itertools import chain, product, count, islice, groupby, accumulate, zip_longest
+from itertools import combinations, permutations, cycle, repeat, starmap, takewhile
+from itertools import dropwhile, filterfalse, compress, pairwise, tee
+from itertools import combinations_with_replacement
+print(list(chain([1, 2], (3,), "ab")), list(chain.from_iterable([[1], [2, 3]])), chain)
+print(list(product("ab", range(2))), len(list(product(range(3), repeat=2))))
+print(list(islice(count(5, 2), 3)), list(islice(cycle("xy"), 5)), list(repeat(7, 3)))
+print([(k, list(g)) for k, g in groupby("aabbbc")])
+print([(k, len(list(g))) for k, g in groupby([1, 3, 2, 4], key=lambda v: v % 2)])
+print(list(accumulate([1, 2, 3])), list(accumulate([1, 2, 3], lambda a, b: a * b)),
+      list(accumulate([1, 2], initial=10)))
+print(list(zip_longest("ab", [1], fillvalue=0)), list(combinations(range(4), 2)),
+      list(permutations("abc", 2))[:3])
+print(list(starmap(pow, [(2, 3), (3, 2)])), list(takewhile(lambda v: v < 3, [1, 2, 5, 1])),
+      list(dropwhile(lambda v: v < 3, [1, 2, 5, 1])))
+print(list(filterfalse(lambda v: v % 2, range(6))), list(compress("abc", [1, 0, 1])),
+      list(pairwise([1, 2, 3])))
+a, b = tee([1, 2])
+print(list(a), list(b), list(combinations_with_replacement("ab", 2)))
+def gen():
+    n = 0
+    while True:
+        yield n
+        n += 1
+print(list(islice(gen(), 4)), next(count()), sum(islice(count(), 10)))
+"""
+
+
 def cpython_lines(source: str) -> list[str]:
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
@@ -155,9 +203,10 @@ def cpython_lines(source: str) -> list[str]:
     return out.getvalue().splitlines()
 
 
-@pytest.mark.parametrize("source", [COUNTER, DEFAULTDICT, ORDERED_DEQUE, NAMEDTUPLE, VOCAB],
+@pytest.mark.parametrize("source", [COUNTER, DEFAULTDICT, ORDERED_DEQUE, NAMEDTUPLE, VOCAB,
+                                    TYPING, ITERTOOLS],
                          ids=["Counter", "defaultdict", "OrderedDict+deque", "namedtuple",
-                              "d2l Vocab"])
+                              "d2l Vocab", "typing", "itertools"])
 def test_programs_print_what_cpython_prints(form, source):
     ours = [line for entry in form(source).printed for line in entry.split("\n")]
     assert ours == cpython_lines(source)
@@ -172,6 +221,17 @@ def test_the_values_live_in_the_session_and_a_factory_runs_in_a_later_run(form):
     assert repr(result[0]) .startswith("defaultdict(<function <lambda>")
     assert dict(result[0]) == {"a": [11, 1], "b": [11]}
     assert repr(result[1:]) == "(Counter({'a': 2, 'b': 2}), deque([2, 3], maxlen=2), [11])"
+
+
+def test_a_lazy_iterator_kept_in_the_session_runs_its_function_in_a_later_run(form):
+    env = Environment()
+    form("import itertools\nscale = 2\nit = itertools.accumulate(itertools.count(1), "
+         "lambda a, b: a + b * scale)\nfirst = next(it)", env)
+    assert form("scale = 10\n[next(it), next(it), first]", env).result == [21, 51, 1]
+    with pytest.raises(LangError) as info:
+        form("for v in it:\n    pass", env, Limits(max_steps=500))
+    assert info.value.extra["limit"] == "max_steps"
+    assert form("next(it) > 51", env).result is True
 
 
 def test_a_failing_factory_keeps_what_ran_before(form):
@@ -214,6 +274,17 @@ def test_a_failing_factory_keeps_what_ran_before(form):
      "max_library_subclasses"),
     ("from collections import Counter\ndef gen():\n    while True:\n        yield 1\n"
      "Counter(gen())", "max_value_elements"),
+    ("import itertools\nlist(itertools.count())", "max_value_elements"),
+    ("import itertools\nfor i in itertools.count():\n    pass", "max_steps"),
+    ("import itertools\nlist(itertools.product(range(100), repeat=4))", "max_value_elements"),
+    ("import itertools\nitertools.product(range(10**9), 'ab')", "max_value_elements"),
+    ("import itertools\nitertools.permutations(range(10**9))", "max_value_elements"),
+    ("import itertools\nitertools.tee([1], 10**9)", "max_value_elements"),
+    ("import itertools\nlist(itertools.repeat(1))", "max_value_elements"),
+    ("import itertools\nf = lambda v: list(itertools.groupby([v], key=f))\nf(1)",
+     "max_recursion_depth"),
+    ("import itertools\nfor v in itertools.accumulate(itertools.repeat(3), lambda a, b: a * a):"
+     "\n    pass", "max_int_bits"),
 ])
 def test_hostile_growth_is_stopped_by_the_budget(form, source, limit):
     env = Environment()
@@ -240,6 +311,12 @@ def test_hostile_growth_is_stopped_by_the_budget(form, source, limit):
     ("import collections\ncollections._sys", "collections._sys is not supported"),
     ("from collections import deque\ngetattr(deque(), '__init__')", "not allowed"),
     ("from collections import Counter\ngetattr(Counter(), '_keep_positive')", "no attribute"),
+    ("from typing import List\nList.__origin__", "dunder attributes are not allowed"),
+    ("from typing import List\nList._name", "no attribute"),
+    ("from typing import List\nList()", "not callable"),
+    ("from typing import List\nList[int][str]", "is not a generic class"),
+    ("import typing\ntyping.get_type_hints", "typing.get_type_hints is not supported"),
+    ("import typing\ntyping.Nope", "module 'typing' has no attribute 'Nope'"),
     ("from collections import defaultdict\nd = defaultdict(int)\n"
      "getattr(d.default_factory, '__globals__')", "not allowed"),
 ])

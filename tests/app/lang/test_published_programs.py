@@ -5,7 +5,10 @@ the Basics" and 60-minute blitz networks, its torch.func per-sample-gradient and
 tutorials and double backward with custom Functions, "What is torch.nn really?", Karpathy's
 makemore bigram model), ten more in session 7 (Karpathy's micrograd, makemore parts 2-5 and
 GPT from scratch; d2l's modern RNNs; PyTorch's NLP word-embedding and LSTM-tagger tutorials and
-its nn.TransformerEncoder language model),
+its nn.TransformerEncoder language model), three in session 8 (PyTorch's DCGAN tutorial and its
+neural style transfer with L-BFGS; Karpathy's nanoGPT model.py with its dataclass config;
+pytorch/examples' time-sequence prediction: LSTMCells in float64 trained with L-BFGS; its VAE,
+word language model, MNIST classifier and REINFORCE with torch.distributions),
 pasted into a session cell by cell print what torch 2.13 prints for the same cells, both drawing
 the same random numbers (``published.py``).
 
@@ -29,18 +32,24 @@ ENGINE_DIFFERENCES = {
 }
 #: RMSprop at lr=1e-3 ends oscillating by about lr around the optimum: float32 summation-order
 #: noise (NumPy's and torch's sums) sets the phase, so late values agree only to that size.
-TOLERANCES = {"pt_07_lpwe_optim": {"rtol": 2e-2, "atol": 2e-3}}
+#: Style transfer: float32 convolutions round differently (BLAS here, oneDNN in torch) in the
+#: last bits; a style weight of 1e6 and L-BFGS's curvature pairs grow that to ~3e-4 relative
+#: over 20 closure evaluations (the first evaluations agree to 1e-5).
+TOLERANCES = {"pt_07_lpwe_optim": {"rtol": 2e-2, "atol": 2e-3},
+              "pt_21_neural_style": {"rtol": 2e-3, "atol": 1e-6}}
 #: The Hessians cell computes three 32x512x512 Hessians (about 2 s of CPU): a loaded machine
 #: must not fail it on the default 30 s run deadline.
-LIMITS = {"pt_11_jacobians_hessians": Limits(timeout_s=600)}
+LIMITS = {"pt_11_jacobians_hessians": Limits(timeout_s=600),
+          # ~50 closure evaluations of a 39-step, two-layer LSTMCell model: ~4 s quiet
+          "pt_22_time_sequence_prediction": Limits(timeout_s=600)}
 
 NAMES = sorted(p.name.removesuffix(".py.txt") for p in PROGRAMS.glob("*.py.txt"))
 
 
-def test_there_are_the_45_programs():
-    assert len(NAMES) == 45
+def test_there_are_the_53_programs():
+    assert len(NAMES) == 53
     assert sum(n.startswith("d2l_") for n in NAMES) == 19
-    assert sum(n.startswith("km_") for n in NAMES) == 7
+    assert sum(n.startswith("km_") for n in NAMES) == 8
 
 
 @pytest.mark.parametrize("name", [
