@@ -100,6 +100,14 @@ LEAF_VIEW_INPLACE = ("a view of a leaf Variable that requires grad is being used
 INTERNAL_OVERLAP = (
     "unsupported operation: more than one element of the written-to tensor refers to a single "
     "memory location. Please clone() the tensor before performing the operation.")
+# torch writes these through an expanded tensor, warning first (TORCH_WARN, text without the
+# "(Triggered internally at ...)" location)
+EXPANDED_WRITE = ("Use of {op} on expanded tensors is deprecated. Please clone() the tensor "
+                  "before performing this operation. This also applies to advanced indexing "
+                  "e.g. tensor[{key}] = {value}")
+EXPANDED_INDEX_FILL = EXPANDED_WRITE.format(op="index_fill_", key="mask", value="scalar")
+EXPANDED_MASKED_FILL = EXPANDED_WRITE.format(op="masked_fill_", key="mask", value="scalar")
+EXPANDED_INDEX_PUT = EXPANDED_WRITE.format(op="index_put_", key="indices", value="tensor")
 DETACH_VIEW_INPLACE = (
     "Can't detach views in-place. Use detach() instead. If you are using DistributedDataParallel "
     "(DDP) for training, and gradient_as_bucket_view is set as True, gradients are views of DDP "

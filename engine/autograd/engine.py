@@ -14,6 +14,7 @@ from .. import errors
 from ..modes import _grad_enabled, set_grad_enabled
 from ..tensor import Tensor, _wrap
 from .graph import (
+    BACKWARD_NEEDED,
     FW_ACTIVE,
     HOOKS_ACTIVE,
     AccumulateGrad,
@@ -201,6 +202,7 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
     # nor under anomaly mode
     borrowing = [not create_graph and not HOOKS_ACTIVE[0], 0]
     borrow_token = _BORROW.set(borrowing)
+    needed_token = BACKWARD_NEEDED.set(needed)
     # a plain node (no hooks nor retained gradients, one output, no custom Function) runs
     # Node.apply inline when no target filter nor anomaly mode needs the general path
     plain = needed is None and not anomaly
@@ -315,6 +317,7 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                     if buf is not None:
                         ready.append((nxt, buf))
     finally:
+        BACKWARD_NEEDED.reset(needed_token)
         _BORROW.reset(borrow_token)
         _grad_enabled.reset(token)
 

@@ -343,7 +343,8 @@ def copy_slices(base: Tensor, view: Tensor, fn) -> bool:
             raise errors.EngineRuntimeError(
                 "Function torch::autograd::CopySlices" + str(e)[len(f"Function {fn.name()}"):]
             ) from None
-        if not needs[0]:
+        needed = BACKWARD_NEEDED.get()
+        if not needs[0] or needed is not None and base_edge[0] not in needed:
             return (None,) + tuple(out[1:])
         where = _view_positions(g, view_fn)
         if g.device.xp.unique(where).size != where.size:  # PyTorch copies into an overlapping view
@@ -408,6 +409,9 @@ HOOKS_ACTIVE = [0]
 #: ``MaskedFillBackward1`` on it) without the check an out-of-place result gets, "Autograd not
 #: support dtype" (``record`` below). ``engine.ops.families.writing_into`` sets it.
 WRITING_INTEGRAL: ContextVar = ContextVar("engine_writing_integral", default=False)
+# the nodes the running backward computes gradients for (None: all; autograd.grad with inputs
+# prunes): a CopySlices writes its view's gradient only where the base's history is needed
+BACKWARD_NEEDED: ContextVar = ContextVar("engine_backward_needed", default=None)
 _SCALAR_NAMES = {"int64": "Long", "int32": "Int", "bool": "Bool"}
 
 

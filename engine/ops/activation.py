@@ -99,7 +99,7 @@ def _threshold(input: Tensor, th, value, inplace: bool) -> Tensor:
         return _masked(input, res, keep, "ThresholdBackward1" if inplace else
                        "ThresholdBackward0", inplace)
 
-    return _maybe_inplace(input, inplace, compute)
+    return _maybe_inplace(input, inplace, compute, overlap_ok=True)
 
 
 @op(kind="function", grad_fns=("ThresholdBackward0", "ThresholdBackward1"))

@@ -6,6 +6,7 @@ the op in the table.
 from __future__ import annotations
 
 import re
+import warnings
 import weakref
 
 import numpy as np
@@ -285,12 +286,23 @@ def check_overlap(t: Tensor) -> None:
                 raise errors.EngineRuntimeError(errors.INTERNAL_OVERLAP)
 
 
-def apply_inplace(self: Tensor, result: Tensor, overlap_ok: bool = False) -> Tensor:
+def has_overlap(t: Tensor) -> bool:
+    """Do elements of ``t`` share memory (a stride-0 dim of size > 1: torch's
+    ``has_internal_overlap`` answering Yes)?"""
+    arr = t._data
+    return any(st == 0 and n > 1 for st, n in zip(getattr(arr, "strides", ()), arr.shape))
+
+
+def apply_inplace(self: Tensor, result: Tensor, overlap_ok: bool = False,
+                  writes=None) -> Tensor:
     """Write an op's out-of-place ``result`` into ``self`` and make ``self`` its output.
 
     The data is copied into ``self``'s own storage, so views and aliases see the change; the
     version counter moves on, so a saved copy of the old value fails loudly in backward.
     ``overlap_ok``: PyTorch writes this op (``fill_``) even into an expanded view.
+    ``writes(arr)``: into an expanded ``self``, the op's own writes (only the elements its
+    kernel writes, in its order, so the last one into a shared location wins, or accumulate)
+    in place of copying ``result``.
     """
     node = result.grad_fn
     if node is not None and self._base is not None:
@@ -308,7 +320,10 @@ def apply_inplace(self: Tensor, result: Tensor, overlap_ok: bool = False) -> Ten
     if node is not None:
         _protect_saved_self(node, self)
     xp = self.device.xp
-    xp.copyto(self._data, result._data, casting="unsafe")
+    if writes is not None and has_overlap(self):
+        writes(self._data)
+    else:
+        xp.copyto(self._data, result._data, casting="unsafe")
     self._vc[0] += 1
     if node is not None and node._had_tensors:
         _saved_output_is_self(node, result, self)
@@ -415,7 +430,7 @@ def cpp_type_name(dt) -> str:
 
 def inplace_twin(name: str, forward, differentiable: bool | None = None,
                  ufunc: str | None = None, zero_grad: str | None = None,
-                 autograd_checks: bool = True, precheck=None) -> None:
+                 autograd_checks: bool = True, precheck=None, expanded=None) -> None:
     """Register ``name_``: the op applied in place on its first argument.
 
     With ``ufunc`` (the array module's function name), a call that records nothing and needs no
@@ -429,6 +444,10 @@ def inplace_twin(name: str, forward, differentiable: bool | None = None,
     writes even into a leaf that requires grad, as torch's does.
     ``precheck(self, *args)``: the op's own argument checks that torch makes before the
     overlap check (a structured kernel's meta function: heaviside's dtypes).
+    ``expanded``: torch writes this op through an expanded (stride-0) ``self`` instead of
+    refusing it: ``(warning, writes)``, the deprecation text torch warns first (or None) and
+    ``writes(self, *args, **kwargs)`` giving the op's own writes for ``apply_inplace`` (None:
+    an elementwise op, each shared location written with the one value it holds).
     """
 
     def method(self, *args, **kwargs):
@@ -437,7 +456,12 @@ def inplace_twin(name: str, forward, differentiable: bool | None = None,
         if precheck is not None:
             precheck(self, *args, **kwargs)
         if 0 in self._data.strides:  # (torch checks the overlap before the shapes)
-            check_overlap(self)
+            if expanded is None:
+                check_overlap(self)
+            elif has_overlap(self):
+                if expanded[0] is not None:
+                    warnings.warn(expanded[0], UserWarning, stacklevel=2)
+                return writing_into(self, write_expanded, self, *args, **kwargs)
         if ufunc is not None and len(args) == 1 and not kwargs and \
                 self.dtype.is_floating_point:
             other = args[0]
@@ -466,6 +490,14 @@ def inplace_twin(name: str, forward, differentiable: bool | None = None,
                 self.requires_grad or any(type(a) is Tensor and a.requires_grad for a in args)):
             result = _zero_grad_result(result, self, args, zero_grad)
         return apply_inplace(self, result)
+
+    def write_expanded(self, *args, **kwargs):
+        try:
+            result = forward(self, *args, **kwargs)
+        except errors.EngineTypeError as e:
+            raise _as_method_error(e, name) from None
+        writes = expanded[1] and expanded[1](self, *args, **kwargs)
+        return apply_inplace(self, result, overlap_ok=True, writes=writes)
 
     method.__name__ = method.__qualname__ = name + "_"
     register(name + "_", method, doc=f"In-place version of {name}.", kind="method",

@@ -11,6 +11,7 @@ gather and vice versa, so higher derivatives work.
 from __future__ import annotations
 
 import operator
+import warnings
 
 import numpy as np
 
@@ -22,7 +23,14 @@ from ..dtypes import TYPE_NAMES, bool_, float64
 from ..modes import _grad_enabled, no_grad
 from ..tensor import Tensor, _wrap
 from ._args import _C_TYPE_NAMES, check_fits, is_scalar, norm_dim
-from .families import apply_inplace, check_inplace, check_overlap, inplace_twin, writing_into
+from .families import (
+    apply_inplace,
+    check_inplace,
+    check_overlap,
+    has_overlap,
+    inplace_twin,
+    writing_into,
+)
 from .registry import op
 from .shape import _fmt, alias, select_view, slice_view, unsqueeze
 
@@ -273,7 +281,46 @@ def index_put(input, indices, values, accumulate=False):
     return _index_put(input, _key_from_indices(input, indices), values, bool(accumulate))
 
 
-inplace_twin("index_put", index_put)
+def _put_writes(target: Tensor, key: tuple, values: Tensor, accumulate: bool):
+    """index_put_ into an expanded tensor: the values written (or added) one index after the
+    other, as torch's serial kernel: the last write into a shared location wins, and
+    accumulate adds every value into it."""
+    xp = target.device.xp
+    vals = values._data.astype(target.dtype.np, copy=False)
+
+    def writes(arr):
+        if accumulate:
+            xp.add.at(arr, key, vals)
+        else:
+            arr[key] = vals
+    return writes
+
+
+def _warn_expanded_put(target: Tensor, indices_kinds, values, accumulate: bool) -> None:
+    """torch's warnings for index_put_ into an expanded tensor; a one-element value under a
+    single mask goes on to masked_fill_, which warns again."""
+    warnings.warn(errors.EXPANDED_INDEX_PUT, UserWarning, stacklevel=4)
+    if not accumulate and (not isinstance(values, Tensor) or values._data.size == 1) and \
+            _single_mask(indices_kinds):
+        warnings.warn(errors.EXPANDED_MASKED_FILL, UserWarning, stacklevel=4)
+
+
+def _index_put_writes(self, indices, values, accumulate=False):
+    key = _key_from_indices(self, indices)
+    if not accumulate and values.dtype is not self.dtype and values._data.size == 1:
+        values = _mask_fill_value(values, self)
+    return _put_writes(self, key, values, bool(accumulate))
+
+
+def _index_put_precheck(self, indices, values, accumulate=False):
+    if has_overlap(self) and isinstance(indices, (tuple, list)) and \
+            all(i is None or isinstance(i, Tensor) for i in indices):
+        _warn_expanded_put(self, ["none" if i is None else _classify(i)[0] for i in indices],
+                           values, bool(accumulate))
+
+
+inplace_twin("index_put", index_put, expanded=(None, _index_put_writes),
+             precheck=_index_put_precheck)
 
 
 def _on(input: Tensor, index: Tensor):
@@ -504,7 +551,18 @@ def masked_fill(input, mask, value):
     return out
 
 
-inplace_twin("masked_fill", masked_fill)
+def _masked_fill_writes(self, mask, value):
+    """masked_fill_ into an expanded tensor: only the positions under the mask are written."""
+    fill = (value._data if isinstance(value, Tensor) else np.asarray(value)).astype(
+        self.dtype.np)
+
+    def writes(arr):
+        arr[self.device.xp.broadcast_to(mask._data, arr.shape)] = fill
+    return writes
+
+
+inplace_twin("masked_fill", masked_fill,
+             expanded=(errors.EXPANDED_MASKED_FILL, _masked_fill_writes))
 
 
 # --------------------------------------------------------------------------- t[key]
@@ -576,16 +634,19 @@ def setitem(self, key, value):
             target._data[...] = v
             target._vc[0] += 1
         return None
+    kinds = None
+    if has_overlap(target) or isinstance(value, Tensor) and value.dtype is not target.dtype:
+        kinds = [_classify(k)[0] for k in _as_items(key)]
     if not isinstance(value, Tensor):
         value = _wrap(target.device.xp.asarray(value, dtype=target.dtype.np), target.dtype,
                       target.device)
-    elif value.dtype is not target.dtype and value._data.size == 1 and \
-            _single_mask(_classify(k)[0] for k in _as_items(key)):
+    elif kinds is not None and value.dtype is not target.dtype and value._data.size == 1 and \
+            _single_mask(kinds):
         # torch's node takes the value itself as its input (into an integer tensor too)
         source, value = value, _mask_fill_value(value, target)
-        writing_into(target, _write_at, target, adv, value, source)
+        writing_into(target, _write_at, target, adv, value, source, kinds)
         return None
-    writing_into(target, _write_at, target, adv, value)
+    writing_into(target, _write_at, target, adv, value, None, kinds)
     return None
 
 
@@ -593,8 +654,14 @@ def _write(target: Tensor, value) -> None:
     apply_inplace(target, _overwrite(target, value))
 
 
-def _write_at(target: Tensor, key: tuple, value: Tensor, source: Tensor | None = None) -> None:
-    apply_inplace(target, _index_put(target, key, value, False, source))
+def _write_at(target: Tensor, key: tuple, value: Tensor, source: Tensor | None = None,
+              kinds=None) -> None:
+    writes = None
+    if kinds is not None and has_overlap(target):  # torch writes through an expanded tensor
+        _warn_expanded_put(target, kinds, value, False)
+        writes = _put_writes(target, key, value, False)
+    apply_inplace(target, _index_put(target, key, value, False, source), overlap_ok=True,
+                  writes=writes)
 
 
 def _assigned_value(value, dt):

@@ -67,11 +67,13 @@ def _same_device(input: Tensor, *others) -> None:
             check_same_device(input, t)
 
 
-def _maybe_inplace(input: Tensor, inplace: bool, compute):
+def _maybe_inplace(input: Tensor, inplace: bool, compute, overlap_ok: bool = False):
+    """``overlap_ok``: torch writes this elementwise op through an expanded ``input``
+    (threshold_ does; relu_, elu_ and the rest refuse)."""
     if not inplace:
         return compute()
     check_inplace(input)
-    return apply_inplace(input, compute())
+    return apply_inplace(input, compute(), overlap_ok=overlap_ok)
 
 
 def _where_keep(g: Tensor, keep, x: Tensor | None = None,

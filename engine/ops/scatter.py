@@ -741,4 +741,17 @@ def _index_dtype(self, dim, index, value):  # torch's first check, before any ov
         raise errors.EngineIndexError("index_fill_(): Expected dtype int64 for index.")
 
 
-inplace_twin("index_fill", index_fill, precheck=_index_dtype)
+def _index_fill_writes(self, dim, index, value):
+    """index_fill_ into an expanded tensor: only the filled positions are written."""
+    d = norm_dim(dim, self._data.ndim)
+    n = self._data.shape[d] if self._data.ndim else 1
+    idx = np.asarray(index._data).reshape(-1) % max(n, 1)
+    fill = _scatter_value(self, value)
+
+    def writes(arr):
+        _as_1d(arr)[(slice(None),) * d + (self.device.xp.asarray(idx),)] = fill
+    return writes
+
+
+inplace_twin("index_fill", index_fill, precheck=_index_dtype,
+             expanded=(errors.EXPANDED_INDEX_FILL, _index_fill_writes))

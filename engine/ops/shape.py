@@ -829,8 +829,16 @@ def _tri(name: str, pick):
     part = "lower" if name == "tril" else "upper"
     fn.__doc__ = f"The {part} triangle of the last two dims (relative to ``diagonal``); " \
                  "zeros elsewhere."
+    def writes(self, diagonal=0):  # into an expanded tensor: only the zeros are written
+        def write(arr):
+            xp = self.device.xp
+            rows, cols = arr.shape[-2:]
+            gap = xp.arange(cols)[None, :] - xp.arange(rows)[:, None]
+            arr[..., (gap > diagonal) if name == "tril" else (gap < diagonal)] = 0
+        return write
+
     op(grad_fns=(node,))(fn)
-    inplace_twin(name, fn)
+    inplace_twin(name, fn, expanded=(None, writes))
     return fn
 
 
