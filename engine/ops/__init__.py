@@ -60,6 +60,7 @@ from . import (  # noqa: F401
     shape_extra,
     shape_more,
     special,
+    special_cephes,
     special_more,
     stacking,
     stats_more,
