@@ -120,7 +120,8 @@ def graph_names(t) -> list:
 
 def _base_exception(e: BaseException) -> type:
     for cls in type(e).__mro__:
-        if cls in (TypeError, ValueError, IndexError, NotImplementedError, RuntimeError):
+        if cls in (TypeError, ValueError, IndexError, NotImplementedError, RuntimeError,
+                   AssertionError):
             return cls
     return type(e)
 

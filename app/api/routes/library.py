@@ -35,6 +35,7 @@ PACKAGES = (
     ("torch.distributions.constraints", "engine.distributions.constraints"),
     ("torch.distributions.kl", "engine.distributions.kl"),
     ("torch.distributions.transforms", "engine.distributions.transforms"),
+    ("torch.distributions.constraint_registry", "engine.distributions.constraint_registry"),
 )
 
 
