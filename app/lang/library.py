@@ -65,11 +65,12 @@ PACKAGES = {
     "torch.distributions.kl": "engine.distributions.kl",
     "torch.distributions.constraints": "engine.distributions.constraints",
     "torch.distributions.transforms": "engine.distributions.transforms",
+    "torch.distributions.constraint_registry": "engine.distributions.constraint_registry",
 }
 SUBMODULES = {
     "torch": ("nn", "optim", "utils", "autograd", "func", "linalg", "special", "cuda",
               "accelerator", "backends", "distributions"),
-    "torch.distributions": ("kl", "constraints", "transforms"),
+    "torch.distributions": ("kl", "constraints", "transforms", "constraint_registry"),
     "torch.backends": ("mps", "cudnn"),
     "torch.nn": ("functional", "init", "utils"), "torch.optim": ("lr_scheduler",),
     "torch.utils": ("data",), "torch.autograd": ("functional", "forward_ad", "function"),

@@ -3,13 +3,14 @@ argument checks, reprs and KL divergences, computed with the engine's ops (so lo
 entropies, reparameterized samples and KL divergences have gradients of every order) and drawn
 from the engine's generators (so a seeded session reproduces its draws)."""
 
-from . import constraints, kl, transforms  # noqa: F401
+from . import constraint_registry, constraints, kl, transforms  # noqa: F401
 from .bernoulli import Bernoulli
 from .beta import Beta
 from .binomial import Binomial
 from .categorical import Categorical
 from .cauchy import Cauchy
 from .chi2 import Chi2
+from .constraint_registry import biject_to, transform_to
 from .dirichlet import Dirichlet
 from .distribution import Distribution
 from .exp_family import ExponentialFamily
@@ -32,13 +33,24 @@ from .transformed_distribution import TransformedDistribution
 from .transforms import (
     AbsTransform,
     AffineTransform,
+    CatTransform,
     ComposeTransform,
+    CorrCholeskyTransform,
+    CumulativeDistributionTransform,
     ExpTransform,
+    IndependentTransform,
+    LowerCholeskyTransform,
+    PositiveDefiniteTransform,
     PowerTransform,
+    ReshapeTransform,
     SigmoidTransform,
     SoftmaxTransform,
+    SoftplusTransform,
+    StackTransform,
+    StickBreakingTransform,
     TanhTransform,
     Transform,
+    identity_transform,
 )
 from .uniform import Uniform
 
@@ -50,4 +62,8 @@ __all__ = [
     "AbsTransform", "AffineTransform", "ComposeTransform", "ExpTransform", "PowerTransform",
     "SigmoidTransform", "SoftmaxTransform", "TanhTransform", "Transform", "MultivariateNormal",
     "Gamma", "Chi2", "StudentT", "Dirichlet", "Beta", "Cauchy", "HalfNormal", "Gumbel",
+    "biject_to", "transform_to", "CatTransform", "CorrCholeskyTransform",
+    "CumulativeDistributionTransform", "IndependentTransform", "LowerCholeskyTransform",
+    "PositiveDefiniteTransform", "ReshapeTransform", "SoftplusTransform", "StackTransform",
+    "StickBreakingTransform", "identity_transform", "constraint_registry",
 ]

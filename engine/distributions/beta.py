@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import engine
 
-from .. import errors
 from ..tensor import Size
 from . import constraints
 from .dirichlet import Dirichlet
@@ -16,13 +15,13 @@ __all__ = ["Beta"]
 
 
 class Beta(ExponentialFamily):
-    """The beta distribution on [0, 1]. As for :class:`Dirichlet`, ``rsample`` is not
-    supported here (``has_rsample`` is False); ``sample`` works."""
+    """The beta distribution on [0, 1]: the first coordinate of a two-category
+    :class:`Dirichlet` (whose reparameterised draws it shares)."""
 
     arg_constraints = {"concentration1": constraints.positive,
                        "concentration0": constraints.positive}
     support = constraints.unit_interval
-    has_rsample = False
+    has_rsample = True
 
     def __init__(self, concentration1, concentration0, validate_args=None):
         if is_number(concentration1) and is_number(concentration0):
@@ -54,13 +53,8 @@ class Beta(ExponentialFamily):
         total = self.concentration1 + self.concentration0
         return self.concentration1 * self.concentration0 / (total.pow(2) * (total + 1))
 
-    def sample(self, sample_shape=()):
-        return self._dirichlet.sample(sample_shape).select(-1, 0)
-
     def rsample(self, sample_shape=()):
-        raise errors.NotSupported(
-            "Beta.rsample is not supported: the engine has no reparameterised Dirichlet "
-            "sampler (torch's _dirichlet_grad); use sample()")
+        return self._dirichlet.rsample(sample_shape).select(-1, 0)
 
     def log_prob(self, value):
         if self._validate_args:

@@ -13,14 +13,15 @@ import numpy as np
 import engine
 
 from .. import errors
+from .utils import finfo_eps
 
 __all__ = [
-    "Constraint", "boolean", "cat", "dependent", "dependent_property", "greater_than",
-    "greater_than_eq", "independent", "integer_interval", "interval", "half_open_interval",
-    "is_dependent", "less_than", "lower_cholesky", "lower_triangular", "multinomial",
-    "nonnegative", "nonnegative_integer", "one_hot", "positive", "positive_semidefinite",
-    "positive_definite", "positive_integer", "real", "real_vector", "simplex", "square",
-    "stack", "symmetric", "unit_interval",
+    "Constraint", "boolean", "cat", "corr_cholesky", "dependent", "dependent_property",
+    "greater_than", "greater_than_eq", "independent", "integer_interval", "interval",
+    "half_open_interval", "is_dependent", "less_than", "lower_cholesky", "lower_triangular",
+    "multinomial", "nonnegative", "nonnegative_integer", "one_hot", "positive",
+    "positive_semidefinite", "positive_definite", "positive_integer", "real", "real_vector",
+    "simplex", "square", "stack", "symmetric", "unit_interval",
 ]
 
 
@@ -266,6 +267,19 @@ class _LowerCholesky(Constraint):
         return same & positive
 
 
+class _CorrCholesky(Constraint):
+    """Lower-triangular with a positive diagonal and rows of unit length (within ten times the
+    dtype's epsilon per column): Cholesky factors of correlation matrices."""
+
+    event_dim = 2
+
+    def check(self, value):
+        tol = finfo_eps(value.dtype) * value.size(-1) * 10
+        norms = engine.linalg.norm(value.detach(), dim=-1)
+        unit = (norms - 1.0).abs().le(tol).all(dim=-1)
+        return _LowerCholesky().check(value) & unit
+
+
 class _Square(Constraint):
     event_dim = 2
 
@@ -390,6 +404,7 @@ half_open_interval = _HalfOpenInterval
 simplex = _Simplex()
 lower_triangular = _LowerTriangular()
 lower_cholesky = _LowerCholesky()
+corr_cholesky = _CorrCholesky()
 square = _Square()
 symmetric = _Symmetric()
 positive_semidefinite = _PositiveSemidefinite()

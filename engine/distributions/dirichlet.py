@@ -5,8 +5,10 @@ from __future__ import annotations
 import engine
 
 from .. import errors
+from ..autograd.function import Function, once_differentiable
 from ..tensor import Size, _wrap
 from . import _draws, constraints
+from ._reparam import dirichlet_grad
 from .exp_family import ExponentialFamily
 from .utils import finfo_tiny
 
@@ -16,13 +18,13 @@ __all__ = ["Dirichlet"]
 class Dirichlet(ExponentialFamily):
     """The Dirichlet distribution over the simplex with ``concentration`` (last dimension).
 
-    ``rsample`` is not supported: torch differentiates its draws with the implicit gradient of
-    its own ``_dirichlet_grad`` kernel, which the engine does not have (``has_rsample`` is
-    therefore False here); ``sample`` draws normalised gamma variates."""
+    Draws are normalised gamma variates; ``rsample`` differentiates them with torch's implicit
+    reparameterisation gradient (its ``_dirichlet_grad`` approximations, node
+    ``_DirichletBackward``, not differentiable again)."""
 
     arg_constraints = {"concentration": constraints.independent(constraints.positive, 1)}
     support = constraints.simplex
-    has_rsample = False
+    has_rsample = True
 
     def __init__(self, concentration, validate_args=None):
         if concentration.dim() < 1:
@@ -41,18 +43,9 @@ class Dirichlet(ExponentialFamily):
         new._validate_args = self._validate_args
         return new
 
-    def sample(self, sample_shape=Size()):
-        shape = self._extended_shape(sample_shape)
-        alpha = self.concentration.expand(tuple(shape)).detach()
-        g = _draws.standard_gamma(alpha)
-        x = g / g.sum(-1, keepdims=True)
-        x = x.clip(finfo_tiny(alpha.dtype), None).astype(alpha.dtype.np)
-        return _wrap(alpha.device.xp.asarray(x), alpha.dtype, alpha.device)
-
     def rsample(self, sample_shape=Size()):
-        raise errors.NotSupported(
-            f"{type(self).__name__}.rsample is not supported: the engine has no "
-            "reparameterised Dirichlet sampler (torch's _dirichlet_grad); use sample()")
+        shape = self._extended_shape(sample_shape)
+        return _Dirichlet.apply(self.concentration.expand(tuple(shape)))
 
     def log_prob(self, value):
         if self._validate_args:
@@ -92,3 +85,34 @@ class Dirichlet(ExponentialFamily):
 
     def _log_normalizer(self, x):
         return x.lgamma().sum(-1) - engine.lgamma(x.sum(-1))
+
+
+def _sample_dirichlet(alpha):
+    """Normalised Gamma(alpha, 1) draws along the last dimension, at least the dtype's
+    smallest normal number (torch's ``_sample_dirichlet``)."""
+    g = _draws.standard_gamma(alpha)
+    x = g / g.sum(-1, keepdims=True)
+    x = x.clip(finfo_tiny(alpha.dtype), None).astype(alpha.dtype.np)
+    return _wrap(alpha.device.xp.asarray(x), alpha.dtype, alpha.device)
+
+
+class _Dirichlet(Function):
+    """A Dirichlet draw whose gradient is the implicit reparameterisation gradient: each
+    coordinate's ``_dirichlet_grad`` (a Beta(alpha_i, total - alpha_i) draw's) projected so
+    the draw stays on the simplex."""
+
+    @staticmethod
+    def forward(ctx, concentration):
+        x = _sample_dirichlet(concentration)
+        ctx.save_for_backward(x, concentration)
+        return x
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad_output):
+        x, concentration = ctx.saved_tensors
+        total = concentration.sum(-1, True).expand_as(concentration)
+        values = dirichlet_grad(x.numpy(force=True), concentration.numpy(force=True),
+                                total.numpy(force=True))
+        grad = _wrap(x.device.xp.asarray(values), x.dtype, x.device)
+        return grad * (grad_output - (x * grad_output).sum(-1, True))

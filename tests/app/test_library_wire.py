@@ -107,3 +107,30 @@ def test_library_catalog_lists_what_programs_may_use(client):
         "Adam(params, lr=0.001, betas=(0.9, 0.999), eps=1e-08, weight_decay=0, amsgrad=False")
     assert members["torch.nn.init.kaiming_uniform_"]["kind"] == "function"
     assert len(packages["torch.nn"]["members"]) == len(nn.__all__)
+
+
+def test_library_catalog_lists_torch_distributions(client):
+    """torch.distributions' classes and functions, its submodules as packages of their own
+    (never as members), constraints as values showing their repr."""
+    import engine.distributions as dist
+
+    body = client.get("/v1/library").json()
+    packages = {p["name"]: p for p in body["packages"]}
+    assert {"torch.distributions", "torch.distributions.constraints", "torch.distributions.kl",
+            "torch.distributions.transforms"} <= set(packages)
+    members = {m["name"]: m for m in packages["torch.distributions"]["members"]}
+    assert members["torch.distributions.Normal"]["kind"] == "class"
+    assert members["torch.distributions.Normal"]["signature"] == \
+        "Normal(loc, scale, validate_args=None)"
+    assert members["torch.distributions.kl_divergence"]["kind"] == "function"
+    assert not {"torch.distributions.kl", "torch.distributions.constraints",
+                "torch.distributions.transforms"} & set(members)
+    assert all(m["kind"] != "value" for m in members.values())
+    assert len(members) == len([n for n in dist.__all__ if n not in
+                                ("kl", "constraints", "transforms", "constraint_registry")])
+    autograd = {m["name"] for m in packages["torch.autograd"]["members"]}
+    assert "torch.autograd.functional" not in autograd
+    positive = {m["name"]: m for m in packages["torch.distributions.constraints"]["members"]}
+    assert positive["torch.distributions.constraints.positive"] == {
+        "name": "torch.distributions.constraints.positive", "kind": "value",
+        "signature": None, "doc": "GreaterThan(lower_bound=0.0)"}

@@ -70,3 +70,34 @@ def test_register_kl_from_a_program_cannot_reach_other_sessions():
 
     assert D.kl_divergence(Mine(1.0, 1.0), Mine(0.0, 1.0)).item() == 0.0
     assert D.kl_divergence(D.Normal(1.0, 1.0), D.Normal(0.0, 1.0)).item() == 0.5
+
+
+def test_constraint_registries_in_the_language():
+    """biject_to / transform_to from a program as torch's (an unconstrained parameter mapped
+    onto a constraint); registering into the shared registries is refused, a program's own
+    ConstraintRegistry works."""
+    from app.lang.errors import ProgramError
+
+    program = (
+        "import torch\nfrom torch.distributions import biject_to, transform_to, constraints\n"
+        "import torch.distributions as D\n"
+        "from torch.distributions.constraint_registry import ConstraintRegistry\n"
+        "u = torch.tensor([0.5, -1.0, 2.0], requires_grad=True)\n"
+        "t = transform_to(D.Normal.arg_constraints['scale'])\n"
+        "scale = t(u)\n"
+        "loss = -D.Normal(0.0, scale).log_prob(torch.tensor([0.1, 0.2, 0.3])).sum()\n"
+        "loss.backward()\n"
+        "print(t, scale, u.grad)\n"
+        "s = biject_to(constraints.simplex)\n"
+        "y = s(u)\n"
+        "print(s, y, s.log_abs_det_jacobian(u, y), s.inv(y))\n"
+        "print(biject_to(constraints.interval(-1.0, 2.0)))\n"
+        "r = ConstraintRegistry()\n"
+        "r.register(constraints.positive, lambda c: D.transforms.SoftplusTransform())\n"
+        "print(r(constraints.positive))\n")
+    ours = run_ours([program])
+    pytest.importorskip("torch")
+    assert same_lines(ours, run_torch([program])) is None, ours
+    with pytest.raises(ProgramError, match="not supported in programs"):
+        run_ours(["import torch.distributions as D\n"
+                  "D.transform_to.register(D.constraints.boolean, lambda c: None)\n"])

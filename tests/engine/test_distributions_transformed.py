@@ -14,7 +14,14 @@ import torch  # noqa: E402
 import engine  # noqa: E402
 import engine.distributions  # noqa: E402, F401
 from tests.engine.test_distributions import D, _t, _Twinned  # noqa: E402
-from tests.engine.torch_compare import _RTOL, _np, close, compare  # noqa: E402
+from tests.engine.torch_compare import (  # noqa: E402
+    _RTOL,
+    _np,
+    check_gradcheck,
+    check_second_derivatives,
+    close,
+    compare,
+)
 
 X = [[0.3, -1.2, 2.0], [0.0, 0.5, -0.25]]
 Y = [[0.3, 1.2, 2.0], [0.1, 0.5, 4.0]]
@@ -150,50 +157,14 @@ GRAD_FUNCS = {
 }
 
 
-def _used(m, f, p):
-    out = f(m, p)
-    grads = (engine.grad if m is engine else torch.autograd.grad)(
-        out.sum(), list(p.values()), allow_unused=True)
-    return [k for k, g in zip(p, grads) if g is not None]
-
-
 @pytest.mark.parametrize("name", list(GRAD_FUNCS))
 def test_second_derivatives_match_torch(name):
-    results = []
-    for m in (engine, torch):
-        p = _params(m)
-        out = GRAD_FUNCS[name](m, p)
-        grad = engine.grad if m is engine else torch.autograd.grad
-        w = m.tensor(np.random.default_rng(1).standard_normal(tuple(out.shape)),
-                     dtype=m.float64)
-        leaves = [p[k] for k in _used(m, GRAD_FUNCS[name], _params(m))]
-        first = grad((out * w).sum(), leaves, create_graph=True)
-        second = grad(sum((g * g).sum() for g in first), leaves, allow_unused=True)
-        results.append(([_np(g) for g in first],
-                        [None if g is None else _np(g) for g in second]))
-    (f1, s1), (f2, s2) = results
-    assert len(f1) == len(f2) and f1
-    for a, b in zip(f1, f2, strict=True):
-        assert close(a, b, 1e-10, 1e-12), (a, b)
-    for a, b in zip(s1, s2, strict=True):
-        assert (a is None) == (b is None)
-        if a is not None:
-            assert close(a, b, 1e-9, 1e-12), (a, b)
+    check_second_derivatives(GRAD_FUNCS[name], _params)
 
 
 @pytest.mark.parametrize("name", list(GRAD_FUNCS))
 def test_gradcheck(name):
-    p = _params(engine)
-    keys = _used(engine, GRAD_FUNCS[name], _params(engine))
-
-    def f(*leaves):
-        q = dict(p)
-        q.update(zip(keys, leaves))
-        return GRAD_FUNCS[name](engine, q)
-
-    leaves = tuple(p[k] for k in keys)
-    assert engine.autograd.gradcheck(f, leaves)
-    assert engine.autograd.gradgradcheck(f, leaves)
+    check_gradcheck(GRAD_FUNCS[name], _params)
 
 
 def test_rsample_gradients():

@@ -120,7 +120,8 @@ def graph_names(t) -> list:
 
 def _base_exception(e: BaseException) -> type:
     for cls in type(e).__mro__:
-        if cls in (TypeError, ValueError, IndexError, NotImplementedError, RuntimeError):
+        if cls in (TypeError, ValueError, IndexError, NotImplementedError, RuntimeError,
+                   AssertionError):
             return cls
     return type(e)
 
@@ -212,3 +213,60 @@ def _same_value(a, b, rtol, atol, values: bool, where: str) -> None:
         assert str(a) == str(b), f"{where}: {a!r} vs torch's {b!r}"
     else:
         assert type(a) is type(b) and a == b, f"{where}: {a!r} vs torch's {b!r}"
+
+
+# ------------------------------------------ gradients of parameterised functions, both orders
+# ``f(m, p)`` computes a tensor from ``p``, a dict of float64 leaves made by ``params(m)`` for
+# ``m`` = ``engine`` or ``torch`` (the same values on both sides).
+
+def used_leaves(m, f, params) -> list:
+    """The names of the leaves of ``params(m)`` that ``f`` differentiates through."""
+    p = params(m)
+    out = f(m, p)
+    grads = (engine.grad if m is engine else torch.autograd.grad)(
+        out.sum(), list(p.values()), allow_unused=True)
+    return [k for k, g in zip(p, grads) if g is not None]
+
+
+def check_second_derivatives(f, params, rtol: float = 1e-10, atol: float = 1e-12,
+                             rtol2: float = 1e-9, atol2: float = 1e-12) -> None:
+    """First derivatives of a fixed random weighting of ``f``'s output and the derivatives of
+    their squared norm (a Hessian-vector product), ours against torch's, over every leaf that
+    ``f`` uses; ``None`` second derivatives must be ``None`` on both sides."""
+    results = []
+    for m in (engine, torch):
+        p = params(m)
+        out = f(m, p)
+        grad = engine.grad if m is engine else torch.autograd.grad
+        w = m.tensor(np.random.default_rng(1).standard_normal(tuple(out.shape)),
+                     dtype=m.float64)
+        leaves = [p[k] for k in used_leaves(m, f, params)]
+        first = grad((out * w).sum(), leaves, create_graph=True)
+        second = grad(sum((g * g).sum() for g in first), leaves, allow_unused=True)
+        results.append(([_np(g) for g in first],
+                        [None if g is None else _np(g) for g in second]))
+    (f1, s1), (f2, s2) = results
+    assert len(f1) == len(f2) and f1, "no leaf is used"
+    for a, b in zip(f1, f2, strict=True):
+        assert close(a, b, rtol, atol), (a, b)
+    for a, b in zip(s1, s2, strict=True):
+        assert (a is None) == (b is None)
+        if a is not None:
+            assert close(a, b, rtol2, atol2), (a, b)
+
+
+def check_gradcheck(f, params, prepare=None) -> None:
+    """The engine's gradcheck and gradgradcheck (float64) of ``f`` in the leaves it uses;
+    ``prepare(name, leaf)`` may map a perturbed leaf onto a valid input (a symmetric matrix)."""
+    p = params(engine)
+    keys = used_leaves(engine, f, params)
+
+    def function(*leaves):
+        q = dict(p)
+        for k, v in zip(keys, leaves):
+            q[k] = prepare(k, v) if prepare else v
+        return f(engine, q)
+
+    leaves = tuple(p[k] for k in keys)
+    assert engine.autograd.gradcheck(function, leaves)
+    assert engine.autograd.gradgradcheck(function, leaves)

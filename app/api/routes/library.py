@@ -1,6 +1,8 @@
 """The library catalog: what programs may use from ``torch.nn``, ``torch.optim``,
-``torch.utils.data``, ``torch.autograd`` and ``torch.func``, derived from the engine packages'
-``__all__`` lists (the whitelist the language resolves those names through)."""
+``torch.utils.data``, ``torch.autograd``, ``torch.func`` and ``torch.distributions``, derived
+from the engine packages' ``__all__`` lists (the whitelist the language resolves those names
+through). A subpackage named in its parent's ``__all__`` is listed as a package of its own,
+not as a member."""
 
 from __future__ import annotations
 
@@ -29,6 +31,11 @@ PACKAGES = (
     ("torch.autograd.functional", "engine.autograd.functional"),
     ("torch.autograd.forward_ad", "engine.autograd.forward_ad"),
     ("torch.func", "engine.func"),
+    ("torch.distributions", "engine.distributions"),
+    ("torch.distributions.constraints", "engine.distributions.constraints"),
+    ("torch.distributions.kl", "engine.distributions.kl"),
+    ("torch.distributions.transforms", "engine.distributions.transforms"),
+    ("torch.distributions.constraint_registry", "engine.distributions.constraint_registry"),
 )
 
 
@@ -92,7 +99,8 @@ def catalog() -> LibraryCatalog:
         except ImportError:
             continue
         members = [_entry(torch_name, name, getattr(module, name))
-                   for name in getattr(module, "__all__", ())]
+                   for name in getattr(module, "__all__", ())
+                   if not inspect.ismodule(getattr(module, name))]
         packages.append(LibraryPackage(name=torch_name, doc=_doc(module), members=members))
     return LibraryCatalog(packages=packages)
 
@@ -100,7 +108,9 @@ def catalog() -> LibraryCatalog:
 @router.get("/library", response_model=LibraryCatalog, summary="The library catalog",
             description="Classes and functions programs may use from `torch.nn` (modules, "
                         "`init`, `utils`, `functional`), `torch.optim` (optimizers, "
-                        "`lr_scheduler`), `torch.utils.data`, `torch.autograd` and `torch.func`, "
+                        "`lr_scheduler`), `torch.utils.data`, `torch.autograd`, `torch.func` and "
+                        "`torch.distributions` (distributions, `constraints`, `kl`, "
+                        "`transforms`), "
                         "with their signatures and a doc line. The functional ops are the op "
                         "table's (`GET /v1/ops`).")
 async def get_library() -> LibraryCatalog:
