@@ -371,6 +371,10 @@ class SourceCompiler:
         if node.level:
             raise _fail(node, "relative imports are not allowed")
         module = node.module or ""
+        if module == "__future__":
+            # Python 3 already behaves as every feature asks (print_function, division, ...);
+            # `_compile` has had CPython reject unknown features and misplaced imports.
+            return []
         names: list[Any] = []
         for alias in node.names:
             if alias.name == "*":
@@ -751,6 +755,8 @@ def _compile(source: str, max_depth: int) -> tuple[str, dict[str, tuple[int, int
         raise LimitExceeded("the source is nested too deeply to parse",
                             limit="max_nesting_depth", value=max_depth, status=413) from None
     _check_depth(tree, max_depth)
+    if any(isinstance(n, ast.ImportFrom) and n.module == "__future__" for n in tree.body):
+        _check_future(tree)
     compiler = SourceCompiler()
     try:
         program = compiler.block(tree.body, "#/program",
@@ -759,6 +765,18 @@ def _compile(source: str, max_depth: int) -> tuple[str, dict[str, tuple[int, int
         raise LimitExceeded("the source is nested too deeply to compile",
                             limit="max_nesting_depth", value=max_depth, status=413) from None
     return json.dumps(program), compiler.positions
+
+
+def _check_future(tree: ast.Module) -> None:
+    """CPython's own checks of ``from __future__ import ...``: the feature must exist and the
+    import must open the cell (after its docstring). Compiling the tree to a code object runs
+    them; nothing is executed."""
+    try:
+        compile(tree, "<program>", "exec", dont_inherit=True)
+    except SyntaxError as exc:
+        line, col = exc.lineno, exc.offset
+        where = f"line {line}: " if line else ""
+        raise SourceSyntaxError(f"{where}{exc.msg}", line=line, col=col) from None
 
 
 _compile_cached = functools.lru_cache(maxsize=256)(_compile)

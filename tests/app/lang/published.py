@@ -145,7 +145,8 @@ def _twinned() -> Iterator[None]:
                     shape = tuple(size if size is not None else args[2])
                     t = engine.normal(float(mean), float(std), size=shape)
                 elif name == "randint":
-                    low, high = (0, args[0]) if len(args) == 2 else args[:2]
+                    bounds = args if size is not None else args[:-1]
+                    low, high = (0, bounds[0]) if len(bounds) == 1 else bounds[:2]
                     shape = tuple(size if size is not None else args[-1])
                     t = engine.randint(low, high, shape)
                 else:  # randperm

@@ -194,6 +194,9 @@ def test_source_compiles_to_the_json_form(source, program):
     ("x = 1j", 1, 5, "complex"),
     ("async def f():\n  pass", 1, 1, "async functions"),
     ("(y := 1)", 1, 2, "':='"),
+    ("x = 1\nfrom __future__ import division", 2, 1, "must occur at the beginning"),
+    ("from __future__ import nope", 1, 1, "future feature nope is not defined"),
+    ("from __future__ import braces", 1, 1, "not a chance"),
 ])
 def test_outside_the_subset_is_a_syntax_error_with_line_and_col(source, line, col, words):
     with pytest.raises(SourceSyntaxError) as info:
@@ -202,6 +205,13 @@ def test_outside_the_subset_is_a_syntax_error_with_line_and_col(source, line, co
     assert (err.code, err.status) == ("syntax_error", 400)
     assert (err.extra["line"], err.extra["col"]) == (line, col)
     assert words in err.detail
+
+
+def test_future_imports_are_python_3_already():
+    """``from __future__ import print_function`` (pytorch/examples' regression opens with it)
+    compiles to nothing: every feature it can name is how Python 3 behaves."""
+    assert compile_source('"""doc"""\nfrom __future__ import print_function, division\n'
+                          "x = 1") == [{"expr": "doc"}, {"assign": "x", "value": 1}]
 
 
 @pytest.mark.parametrize("source", [
