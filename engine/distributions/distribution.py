@@ -89,7 +89,9 @@ class Distribution:
 
     @property
     def mode(self) -> Tensor:
-        raise NotImplementedError(f"{self.__class__} does not implement mode")
+        cls = type(self)
+        raise NotImplementedError(
+            f"<class 'torch{cls.__module__[6:]}.{cls.__qualname__}'> does not implement mode")
 
     @property
     def variance(self) -> Tensor:

@@ -101,3 +101,36 @@ def test_constraint_registries_in_the_language():
     with pytest.raises(ProgramError, match="not supported in programs"):
         run_ours(["import torch.distributions as D\n"
                   "D.transform_to.register(D.constraints.boolean, lambda c: None)\n"])
+
+
+def test_mixture_and_later_families_in_a_program():
+    """A Gaussian mixture fitted by gradient descent on its negative log-likelihood
+    (MixtureSameFamily of Independent Normals), a low-rank normal and a few later families'
+    log-densities, printed step by step as torch prints them."""
+    pytest.importorskip("torch")
+    program = (
+        "import torch\nimport torch.distributions as D\n"
+        "data = torch.tensor([[-2.0, 0.5], [-1.5, 0.0], [2.0, 1.0], [2.5, 1.5], [0.1, -0.2]])\n"
+        "logits = torch.zeros(2, requires_grad=True)\n"
+        "locs = torch.tensor([[-1.0, 0.0], [1.0, 0.0]], requires_grad=True)\n"
+        "raw = torch.zeros(2, 2, requires_grad=True)\n"
+        "opt = torch.optim.Adam([logits, locs, raw], lr=0.1)\n"
+        "for step in range(5):\n"
+        "    opt.zero_grad()\n"
+        "    comp = D.Independent(D.Normal(locs, D.transform_to(D.constraints.positive)(raw)),"
+        " 1)\n"
+        "    gmm = D.MixtureSameFamily(D.Categorical(logits=logits), comp)\n"
+        "    loss = -gmm.log_prob(data).mean()\n"
+        "    loss.backward()\n"
+        "    opt.step()\n"
+        "    print(step, round(loss.item(), 6))\n"
+        "print(gmm)\n"
+        "lr = D.LowRankMultivariateNormal(torch.zeros(2), torch.tensor([[1.0], [0.5]]),"
+        " torch.ones(2))\n"
+        "print(lr.log_prob(data), lr.entropy())\n"
+        "print(D.Weibull(1.0, 2.0).log_prob(torch.tensor(0.5)),"
+        " D.Pareto(1.0, 3.0).entropy(), D.VonMises(0.0, 2.0).log_prob(torch.tensor(0.3)))\n"
+        "print(D.kl_divergence(D.ContinuousBernoulli(0.3), D.ContinuousBernoulli(0.6)))\n")
+    ours = run_ours([program])
+    assert len(ours) == 11
+    assert same_lines(ours, run_torch([program])) is None, ours
