@@ -18,7 +18,13 @@ from ..autograd import needs_grad, record
 from ..dtypes import bool_, promote
 from ..modes import check_numel
 from ..tensor import Tensor, _wrap
-from ._args import broadcast_shape, device_of, promote_args
+from ._args import (
+    broadcast_shape,
+    check_int_scalar_conversion,
+    check_scalar_int,
+    device_of,
+    promote_args,
+)
 from .families import (
     _torch_scalar_name,
     apply_inplace,
@@ -475,6 +481,7 @@ _ADDCDIV_INT = (
 
 def _pointwise3(name: str, input, tensor1, tensor2, value):
     _tensors(name, input=input, tensor1=tensor1, tensor2=tensor2)
+    check_scalar_int(value)  # (an int beyond int64 and uint64: Python's error, first)
     value = _number(name, "value", value)
     if name == "addcdiv" and not tensor1.dtype.is_floating_point and \
             not tensor2.dtype.is_floating_point:
@@ -486,6 +493,7 @@ def _pointwise3(name: str, input, tensor1, tensor2, value):
     shape = broadcast_shape(input._data.shape, tensor1._data.shape, tensor2._data.shape)
     check_numel(shape)
     xp = dev.xp
+    check_int_scalar_conversion(value, dt)  # (torch reads value as the result's C type)
     a, b, c = (t._data.astype(dt.np, copy=False) for t in (input, tensor1, tensor2))
     v = _as_dtype_scalar(value, dt)
     with np.errstate(all="ignore"):
