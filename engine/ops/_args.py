@@ -8,7 +8,7 @@ import numpy as np
 
 from .. import errors
 from ..device import default_device
-from ..dtypes import DEFAULT_FLOAT, DType, promote, result_type, scalar_dtype
+from ..dtypes import DEFAULT_FLOAT, DType, bool_, promote, result_type, scalar_dtype
 from ..tensor import Tensor
 
 Number = (int, float, bool, np.number, np.bool_)
@@ -34,9 +34,16 @@ _promo_cache: dict = {}
 def promote_args(*xs) -> DType:
     """The result dtype of an elementwise op over tensors and Python scalars."""
     key = tuple(
-        (x.dtype, x._data.ndim == 0) if type(x) is Tensor else type(x) for x in xs)
+        (x.dtype, x._data.ndim == 0) if type(x) is Tensor else
+        _big_int_key(x) if type(x) is int and not -_INT64_LIMIT <= x < _INT64_LIMIT else
+        type(x) for x in xs)
     dt = _promo_cache.get(key)
     if dt is None:
+        if _UINT64_KEY in key:  # a uint64 Scalar: bool tensors alone cannot promote with it
+            cats = [x.dtype for x in xs if type(x) is Tensor] + \
+                [scalar_dtype(x) for x in xs if type(x) is not Tensor and type(x) is not int]
+            if cats and all(d is bool_ for d in cats):
+                raise errors.EngineRuntimeError(UINT64_PROMOTION)
         dim = zero = scal = None
         for x in xs:
             if type(x) is Tensor:
@@ -52,6 +59,13 @@ def promote_args(*xs) -> DType:
     return dt
 
 
+_UINT64_KEY = "uint64"  # promote_args' cache key for an int of 2**63 up
+
+
+def _big_int_key(x: int) -> str:
+    """An int beyond int64: a uint64 Scalar, or Python's OverflowError as torch's parser."""
+    check_scalar_int(x)
+    return _UINT64_KEY
 _broadcast_cache: dict = {}  # (shape, shape) -> the shape they broadcast to
 
 
@@ -104,9 +118,40 @@ def operand(x, dtype: DType):
     if type(x) is Tensor:
         arr = x._data
         return arr if arr.dtype == dtype.np else arr.astype(dtype.np)
-    if type(x) is int and not -_INT64_LIMIT <= x < _UINT64_LIMIT:
-        check_scalar_int(x)
+    if type(x) is int:
+        if not -_INT64_LIMIT <= x < _UINT64_LIMIT:
+            check_scalar_int(x)
+        if not dtype.is_floating_point and dtype is not bool_:
+            return wrap_int(x, dtype)
+        return x
     return py_scalar(x) if not isinstance(x, (int, float, bool)) else x
+
+
+def wrap_int(x: int, dtype: DType) -> int:
+    """A Python int as torch writes it into an integer dtype: a uint64 Scalar (2**63 up) is
+    read as int64 (wrapping to the negatives), then cast to ``dtype`` (int32 keeps the low 32
+    bits), never NumPy's OverflowError."""
+    bits = 8 * dtype.np.itemsize
+    half = 1 << (bits - 1)
+    if -half <= x < half:
+        return x
+    return ((x + half) & ((1 << bits) - 1)) - half
+
+
+UINT64_PROMOTION = ("Promotion for uint16, uint32, uint64 types is not supported, attempted to "
+                    "promote Bool and UInt64")
+
+
+def check_int_scalar_conversion(value, dtype: DType) -> None:
+    """torch's checked conversion of an int Scalar (``alpha``, an exponent, a bound) to an
+    integer dtype's C type: out of its range is an overflow (a uint64 Scalar into int64 too)."""
+    check_scalar_int(value)
+    if type(value) is int and not dtype.is_floating_point and dtype is not bool_:
+        bits = 8 * dtype.np.itemsize
+        if not -(1 << (bits - 1)) <= value < (1 << (bits - 1)):
+            raise errors.EngineRuntimeError(
+                f"value cannot be converted to type {_C_TYPE_NAMES[dtype.name]} without "
+                "overflow")
 
 
 _INT64_LIMIT, _UINT64_LIMIT = 2 ** 63, 2 ** 64

@@ -124,6 +124,13 @@ def _plain(values):
     return values
 
 
+def _has_long_overflow(data) -> bool:
+    """Does (nested) ``data`` hold a Python int outside int64?"""
+    if isinstance(data, (list, tuple)):
+        return any(_has_long_overflow(x) for x in data)
+    return type(data) is int and not -2 ** 63 <= data < 2 ** 63
+
+
 @op(kind="function")
 def tensor(data, *, dtype=None, device=None, requires_grad=False):
     """Build a tensor from (nested) Python numbers, a NumPy array or another tensor (copied)."""
@@ -146,6 +153,8 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False):
         raise errors.EngineValueError(
             f"expected sequence of equal-length lists: {e}") from None
     except OverflowError:
+        if _has_long_overflow(plain):  # torch reads every int as a C long long first
+            raise errors.EngineValueError("Overflow when unpacking long long") from None
         raise errors.EngineRuntimeError(f"value cannot be converted to type {dt.name} "
                                         "without overflow") from None
     if arr.dtype == object:
@@ -190,6 +199,10 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
         raise errors.EngineRuntimeError("step must be nonzero")
     if not (step > 0 and end >= start or step < 0 and end <= start):
         raise errors.EngineRuntimeError("upper bound and lower bound inconsistent with step sign")
+    if dt.np == np.int64 and any(  # (torch's checked read as int64_t, after the sign check)
+            type(x) is int and not -2 ** 63 <= x < 2 ** 63 for x in (start, end, step)):
+        raise errors.EngineRuntimeError(
+            "value cannot be converted to type int64_t without overflow")
     if dt.is_floating_point:
         n = math.ceil((end - start) / step)
         ct = np.float32 if dt.np == np.float16 else np.float64

@@ -466,6 +466,8 @@ def inplace_twin(name: str, forward, differentiable: bool | None = None,
                 self.dtype.is_floating_point:
             other = args[0]
             t_other = type(other)
+            if t_other is int and not -_INT64_LIMIT <= other < _UINT64_LIMIT:
+                check_scalar_int(other)
             direct = t_other is float or t_other is int or (
                 t_other is Tensor and other.dtype is self.dtype and
                 other.device is self.device and other._data.shape == self._data.shape)

@@ -18,12 +18,19 @@ from ..autograd import needs_grad, record
 from ..dtypes import bool_, promote
 from ..modes import check_numel
 from ..tensor import Tensor, _wrap
-from ._args import broadcast_shape, device_of, promote_args
+from ._args import (
+    broadcast_shape,
+    check_int_scalar_conversion,
+    check_scalar_int,
+    device_of,
+    promote_args,
+)
 from .families import (
     _torch_scalar_name,
     apply_inplace,
     check_inplace,
     cpp_type_name,
+    has_overlap,
     inplace_twin,
 )
 from .linalg import bmm, mm, mv, outer
@@ -128,10 +135,16 @@ def _inplace_shape(self: Tensor, shape: tuple) -> None:
             f"size {list(shape)} should match")
 
 
-def _inplace(name: str, fn):
+def _inplace(name: str, fn, expanded=None):
+    """``expanded(self, *args, **kwargs)``: torch writes this op through an expanded ``self``
+    (its kernel's own loop over the shared memory): the writes for ``apply_inplace``."""
     def method(self, *args, **kwargs):
         check_inplace(self)
-        return apply_inplace(self, fn(self, *args, inplace=True, **kwargs))
+        result = fn(self, *args, inplace=True, **kwargs)
+        if expanded is not None and has_overlap(self):
+            return apply_inplace(self, result, overlap_ok=True,
+                                 writes=expanded(self, *args, **kwargs))
+        return apply_inplace(self, result)
 
     method.__name__ = method.__qualname__ = name + "_"
     register(name + "_", method, doc=f"In-place version of {name}.", kind="method",
@@ -358,9 +371,100 @@ def _addbmm(input, batch1, batch2, *, beta=1, alpha=1, inplace=False):
     return out
 
 
+# ----------------------------------------------------- addmv_ / baddbmm_ into an expanded self
+# torch's CPU kernels for these two write through an expanded ``self`` without the overlap
+# check: each element is read, combined and stored in turn, so the shared locations see the
+# whole sequence. These model the loops torch 2.13 runs there (addmv: its gemv without BLAS,
+# "n" or "t" by the matrix's layout; baddbmm: its small-product loop, or one product per
+# batch entry above it), checked value by value against torch.
+
+def _opmath(dt):
+    """The type torch computes a kernel's sums in (float for half) and stores back in."""
+    return (np.float32 if dt.np == np.float16 else dt.np.type), dt.np.type
+
+
+def _k0_writes(self, beta):
+    """No products to add (an empty inner dim): torch zeroes ``self`` for beta 0, else
+    scales it with mul_, which refuses the overlap."""
+    if beta != 0:
+        raise errors.EngineRuntimeError(errors.INTERNAL_OVERLAP)
+
+    def writes(arr):
+        arr[...] = 0
+    return writes
+
+
+def _addmv_writes(self, mat, vec, *, beta=1, alpha=1):
+    a, x = mat._data, vec._data
+    n, k = a.shape
+    if a.size == 0:
+        return _k0_writes(self, beta)
+    op, store = _opmath(self.dtype)
+    item = a.itemsize
+    s0, s1 = a.strides[0] // item, a.strides[1] // item
+    columns = s0 == 1 and (k == 1 or s1 >= max(1, n))  # gemv "n" (column-major), else "t"
+    al, be = op(alpha), op(beta)
+    xs = [op(v) for v in x.tolist()]
+    rows = [[op(v) for v in r] for r in a.tolist()]
+
+    def writes(arr):
+        if columns:
+            if beta != 0 and beta != 1:
+                for i in range(n):
+                    arr[i] = store(op(arr[i]) * be)
+            for j in range(k):
+                z = al * xs[j]
+                for i in range(n):
+                    arr[i] = store(z * rows[i][j] if j == 0 and beta == 0 else
+                                   op(arr[i]) + z * rows[i][j])
+        else:
+            for i in range(n):
+                acc = op(0)
+                for j in range(k):
+                    acc = acc + xs[j] * rows[i][j]
+                arr[i] = store(al * acc if beta == 0 else be * op(arr[i]) + al * acc)
+    return writes
+
+
+def _baddbmm_writes(self, batch1, batch2, *, beta=1, alpha=1):
+    a, b = batch1._data, batch2._data
+    nb, n, k = a.shape
+    p = b.shape[2]
+    if self._data.size == 0:
+        return None
+    if k == 0:
+        return _k0_writes(self, beta)
+    op, store = _opmath(self.dtype)
+    al, be = op(alpha), op(beta)
+    xp = self.device.xp
+    if k * n * p >= 400:  # one product per batch entry: a matrix of its own is needed
+        inner = self._data[0]
+        if any(st == 0 and m > 1 for st, m in zip(inner.strides, inner.shape)):
+            raise errors.EngineRuntimeError(errors.INTERNAL_OVERLAP)
+
+        def writes(arr):
+            for i in range(nb):
+                prod = xp.matmul(a[i], b[i])
+                arr[i] = (prod * alpha if beta == 0 else
+                          arr[i] * beta + prod * alpha).astype(arr.dtype)
+        return writes
+    la, lb = a.tolist(), b.tolist()
+
+    def writes(arr):
+        for i in range(nb):
+            for r in range(n):
+                for c in range(p):
+                    acc = op(0)
+                    for t in range(k):
+                        acc = acc + op(la[i][r][t]) * op(lb[i][t][c])
+                    arr[i, r, c] = store(al * acc if beta == 0 else
+                                         op(arr[i, r, c]) * be + al * acc)
+    return writes
+
+
 _inplace("addmm", _addmm)
-_inplace("addmv", _addmv)
-_inplace("baddbmm", _baddbmm)
+_inplace("addmv", _addmv, expanded=_addmv_writes)
+_inplace("baddbmm", _baddbmm, expanded=_baddbmm_writes)
 _inplace("addbmm", _addbmm)
 _inplace("addr", _addr)
 
@@ -377,6 +481,7 @@ _ADDCDIV_INT = (
 
 def _pointwise3(name: str, input, tensor1, tensor2, value):
     _tensors(name, input=input, tensor1=tensor1, tensor2=tensor2)
+    check_scalar_int(value)  # (an int beyond int64 and uint64: Python's error, first)
     value = _number(name, "value", value)
     if name == "addcdiv" and not tensor1.dtype.is_floating_point and \
             not tensor2.dtype.is_floating_point:
@@ -388,6 +493,7 @@ def _pointwise3(name: str, input, tensor1, tensor2, value):
     shape = broadcast_shape(input._data.shape, tensor1._data.shape, tensor2._data.shape)
     check_numel(shape)
     xp = dev.xp
+    check_int_scalar_conversion(value, dt)  # (torch reads value as the result's C type)
     a, b, c = (t._data.astype(dt.np, copy=False) for t in (input, tensor1, tensor2))
     v = _as_dtype_scalar(value, dt)
     with np.errstate(all="ignore"):

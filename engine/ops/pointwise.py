@@ -22,10 +22,20 @@ from .._parallel import is_numpy, times_ufunc
 from ..autograd import needs_grad, record
 from ..autograd.engine import borrow, grad_node, zero_gradient
 from ..autograd.graph import FW_ACTIVE
-from ..dtypes import DEFAULT_INT, bool_, float16, float64, from_numpy_dtype
+from ..dtypes import DEFAULT_INT, bool_, float16, float64, from_numpy_dtype, int64
 from ..modes import _grad_enabled, check_numel, is_grad_enabled, set_grad_enabled
 from ..tensor import Tensor, _wrap
-from ._args import broadcast_shape, check_scalar_int, device_of, is_scalar, operand, promote_args
+from ._args import (
+    _INT64_LIMIT,
+    broadcast_shape,
+    check_int_scalar_conversion,
+    check_scalar_int,
+    device_of,
+    is_scalar,
+    operand,
+    promote_args,
+    wrap_int,
+)
 from .creation import zeros_like
 from .families import (
     _can_cast,
@@ -142,7 +152,10 @@ def _is_bool(x) -> bool:
 
 
 def _sub_check(a, b) -> None:
-    """PyTorch refuses ``-`` on bool operands (a Python bool counts as a bool tensor)."""
+    """PyTorch refuses ``-`` on bool operands (a Python bool counts as a bool tensor); an int
+    beyond int64 and uint64 fails first, in its parser."""
+    check_scalar_int(a)
+    check_scalar_int(b)
     a_bool, b_bool = _is_bool(a), _is_bool(b)
     if a_bool and b_bool:
         raise errors.EngineRuntimeError(errors.BOOL_SUB)
@@ -190,14 +203,27 @@ mul = binary("mul", lambda xp, a, b: xp.multiply(a, b),
              ufunc="multiply")
 
 
-def _check_alpha(alpha, input, other) -> None:
-    """PyTorch's checks of ``alpha`` against the result's dtype."""
+def _check_alpha(alpha, input, other, negated: bool = False) -> None:
+    """PyTorch's checks of ``alpha`` against the result's dtype. An integer alpha must fit the
+    dtype's C type (a uint64 one does not fit int64); sub's and rsub's is negated first, as
+    an int64 that wraps (2**63 becomes -2**63 and fits)."""
     check_scalar_int(alpha)
     dt = promote_args(input, other)
     if type(alpha) is bool and dt is not bool_:
         raise errors.EngineRuntimeError(errors.ALPHA_BOOL)
     if isinstance(alpha, float) and not dt.is_floating_point:
         raise errors.EngineRuntimeError(errors.ALPHA_FLOAT)
+    if type(alpha) is int and not dt.is_floating_point and dt is not bool_:
+        check_int_scalar_conversion(
+            wrap_int(-wrap_int(alpha, int64), int64) if negated else alpha, dt)
+
+
+def _negated_alpha(alpha):
+    """sub's and rsub's alpha as torch applies it: negated as a wrapping int64 (a uint64
+    alpha, and -2**63, come out as torch's), then subtracted again."""
+    if type(alpha) is int and not -_INT64_LIMIT < alpha < _INT64_LIMIT:
+        return -wrap_int(-wrap_int(alpha, int64), int64)
+    return alpha
 
 
 def _scaled(impl, node: str, input, other, alpha, scale_first: bool, grads) -> Tensor:
@@ -242,8 +268,10 @@ def add(input, other, *, alpha=1):
 def sub(input, other, *, alpha=1):
     """Elementwise ``input - alpha * other`` (broadcasting)."""
     if alpha != 1 or type(alpha) is not int:
+        check_scalar_int(alpha)
         _sub_check(input, other)
-        _check_alpha(alpha, input, other)
+        _check_alpha(alpha, input, other, negated=True)
+        alpha = _negated_alpha(alpha)
         if alpha != 1:
             return _scaled(_sub, "SubBackward0", input, other, alpha, False,
                            (lambda g: g, lambda g: -g * alpha))
@@ -281,8 +309,10 @@ def rsub(input, other, *, alpha=1):
     tensor_other = isinstance(other, Tensor)
     impl = _rsub0 if tensor_other else _rsub1
     if alpha != 1 or type(alpha) is not int:
+        check_scalar_int(alpha)
         _sub_check(input, other)
-        _check_alpha(alpha, input, other)
+        _check_alpha(alpha, input, other, negated=True)
+        alpha = _negated_alpha(alpha)
         if alpha != 1:
             return _scaled(impl, "RsubBackward0" if tensor_other else "RsubBackward1", input,
                            other, alpha, True, (lambda g: -g * alpha, lambda g: g))
@@ -466,6 +496,13 @@ def pow(input, exponent):
     if not isinstance(input, Tensor):
         return _pow2(input, exponent)
     if not isinstance(exponent, Tensor):
+        if type(exponent) is int and not input.dtype.is_floating_point:
+            # read as int64_t (a uint64 exponent overflows), then as the base's C type
+            check_int_scalar_conversion(exponent, int64)
+            if input.dtype is not bool_:
+                if exponent < 0:
+                    raise errors.EngineRuntimeError(errors.INT_NEG_POW)
+                check_int_scalar_conversion(exponent, input.dtype)
         return _pow0(input, exponent)
     if exponent.requires_grad or FW_ACTIVE[0]:  # (a tangent of the exponent needs it too)
         return _pow1_out(input, exponent)
@@ -886,6 +923,8 @@ def _clamp(input, min, max) -> Tensor:
     if builtins.any(t._data.shape != input._data.shape for t in tensors):
         check_numel(broadcast_shape(*(t._data.shape for t in tensors)))
     xp = dev.xp
+    for b in bounds:  # a number bound is read as the result's C type
+        check_int_scalar_conversion(b, dt)
     res = operand(input, dt)
     # as torch's scalar kernel: a tie (``-0.`` vs ``0.``) keeps the input's value; a NaN
     # bound gives NaN
@@ -950,6 +989,8 @@ def where(condition, input=None, other=None):
     shape = broadcast_shape(*(t._data.shape for t in (condition, input, other)
                               if type(t) is Tensor))
     check_numel(shape)
+    for x in (input, other):  # a number is read as the result's C type
+        check_int_scalar_conversion(x, dt)
     res = dev.xp.where(condition._data, operand(input, dt), operand(other, dt))
     if res.dtype != dt.np:
         res = res.astype(dt.np)

@@ -16,7 +16,13 @@ from ..autograd import needs_grad, record
 from ..dtypes import DEFAULT_FLOAT, float16, promote
 from ..modes import _grad_enabled, check_numel
 from ..tensor import Tensor, _wrap
-from ._args import broadcast_shape, device_of, operand, promote_args
+from ._args import (
+    broadcast_shape,
+    check_int_scalar_conversion,
+    device_of,
+    operand,
+    promote_args,
+)
 from .families import (
     _torch_scalar_name,
     apply_inplace,
@@ -231,6 +237,7 @@ def _clamp_one_sided(name: str, input, bound) -> Tensor:
     if isinstance(bound, Tensor) and bound._data.shape != input._data.shape:
         check_numel(broadcast_shape(input._data.shape, bound._data.shape))
     xp = dev.xp
+    check_int_scalar_conversion(bound, dt)  # (a number bound is read as the C type)
     pick = xp.maximum if arg == "min" else xp.minimum
     first = operand(input, dt)
     res = first_on_ties(xp, pick(first, operand(bound, dt)), first)

@@ -121,7 +121,7 @@ def graph_names(t) -> list:
 def _base_exception(e: BaseException) -> type:
     for cls in type(e).__mro__:
         if cls in (TypeError, ValueError, IndexError, NotImplementedError, RuntimeError,
-                   AssertionError):
+                   AssertionError, OverflowError):
             return cls
     return type(e)
 
