@@ -210,6 +210,22 @@ def _twinned() -> Iterator[None]:
         scaled = to_torch(mask)
         return input.mul_(scaled) if inplace else input * scaled
 
+    def feature_dropout(name: str):
+        """``dropout1d/2d/3d`` as ``dropout``: the torch run applies the mask the engine's
+        function draws on ones of the input's shape and dtype (whole channels where torch
+        drops whole channels, elements where its deprecated 2-D path drops elements)."""
+        def drop(input: Any, p: float = 0.5, training: bool = True,
+                 inplace: bool = False) -> Any:
+            if not training or p == 0 or not 0 <= p <= 1 or \
+                    not input.dtype.is_floating_point or input.numel() == 0:
+                return real[(F, name)](input, p, training, inplace)
+            with engine.use_generator(twin):
+                mask = getattr(engine.nn.functional, name)(
+                    engine.ones(tuple(input.shape), dtype=dtypes[input.dtype]), p, True)
+            scaled = to_torch(mask)
+            return input.mul_(scaled) if inplace else input * scaled
+        return drop
+
     def sampler_order(self: Any) -> Any:
         """``RandomSampler`` draws its order as the engine's does (a permutation per epoch from
         the generator; torch first seeds a fresh generator from the default one)."""
@@ -230,6 +246,7 @@ def _twinned() -> Iterator[None]:
     patches[(torch, "Generator")] = TwinGenerator
     patches[(torch, "multinomial")] = multinomial
     patches[(F, "dropout")] = dropout
+    patches.update({(F, n): feature_dropout(n) for n in ("dropout1d", "dropout2d", "dropout3d")})
     patches.update({(random, n): py(getattr(pymodules, "_" + n))
                     for n in ("shuffle", "randint", "random", "uniform", "gauss", "choice",
                               "sample", "randrange")})
