@@ -133,8 +133,12 @@ def _twinned() -> Iterator[None]:
 
     def drawing(name: str):
         def draw(*args: Any, size: Any = None, dtype: Any = None, requires_grad: bool = False,
-                 generator: Any = None, device: Any = None, **kw: Any) -> Any:
+                 generator: Any = None, device: Any = None, out: Any = None, **kw: Any) -> Any:
             assert set(kw) <= {"mean", "std"}, (name, kw)
+            if out is not None:  # drawn as a fresh tensor of out's dtype, then written to out
+                drawn = draw(*args, size=size, dtype=dtype or out.dtype, generator=generator,
+                             **kw)
+                return out.resize_(drawn.shape).copy_(drawn)
             with engine.use_generator(source(generator)):
                 if name in ("randn", "rand"):
                     shape = size_of(args) if size is None else tuple(size)
