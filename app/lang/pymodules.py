@@ -309,6 +309,86 @@ TYPING.update({"cast": BuiltinFunction("cast", _cast),
 
 DATACLASSES = dataclass_module.module(LIBRARY_EXCEPTIONS["FrozenInstanceError"])
 
+# --------------------------------------------------------------------------- warnings
+
+#: Python's filter actions. A run's output is what it prints and returns; warnings go to the
+#: process's stderr in Python and are not part of a run's reply here, so every action but
+#: "error" leaves the output as Python's would be. "error" (warnings raised as exceptions) would
+#: change control flow and is refused rather than ignored.
+_WARNING_ACTIONS = ("error", "ignore", "always", "all", "default", "module", "once")
+
+
+def _check_action(action: Any) -> None:
+    if action not in _WARNING_ACTIONS:  # CPython's checks are asserts
+        raise ProgramError(f"invalid action: {action!r}", exception="AssertionError")
+    if action == "error":
+        raise ProgramError("warnings.filterwarnings/simplefilter('error') is not supported: "
+                           "warnings are not raised as exceptions in a session",
+                           exception="NotImplementedError")
+
+
+def _check_lineno(lineno: Any) -> None:
+    if not isinstance(lineno, int) or lineno < 0:
+        raise ProgramError("lineno must be an int >= 0", exception="AssertionError")
+
+
+_WARNING = object()  # filterwarnings' default category (Warning)
+
+
+def _filterwarnings(rs: RunState, action: Any, message: Any = "", category: Any = _WARNING,
+                    module: Any = "", lineno: Any = 0, append: Any = False) -> None:
+    from .exceptions import BUILTIN_EXCEPTIONS
+    from .values import BuiltinType, UserClass
+
+    if action not in _WARNING_ACTIONS:
+        _check_action(action)
+    if not isinstance(message, str):
+        raise ProgramError("message must be a string", exception="AssertionError")
+    if category is not _WARNING:
+        if not isinstance(category, (UserClass, BuiltinType)):  # ``int`` is a class too
+            raise ProgramError("category must be a class", exception="AssertionError")
+        if not isinstance(category, UserClass) or \
+                BUILTIN_EXCEPTIONS["Warning"] not in category.mro:
+            raise ProgramError("category must be a Warning subclass",
+                               exception="AssertionError")
+    if not isinstance(module, str):
+        raise ProgramError("module must be a string", exception="AssertionError")
+    _check_lineno(lineno)
+    _check_action(action)
+
+
+def _simplefilter(rs: RunState, action: Any, category: Any = None, lineno: Any = 0,
+                  append: Any = False) -> None:
+    if action not in _WARNING_ACTIONS:
+        _check_action(action)
+    _check_lineno(lineno)
+    _check_action(action)
+
+
+def _resetwarnings(rs: RunState) -> None:
+    return None
+
+
+def _warn(rs: RunState, message: Any, category: Any = None, stacklevel: Any = 1,
+          source: Any = None) -> None:
+    from .exceptions import BUILTIN_EXCEPTIONS, is_exception
+    from .values import UserClass
+
+    if is_exception(message) and BUILTIN_EXCEPTIONS["Warning"] in message.cls.mro:
+        return None
+    if category is not None and not (isinstance(category, UserClass) and
+                                     BUILTIN_EXCEPTIONS["Warning"] in category.mro):
+        kind = "type" if isinstance(category, UserClass) else type(category).__name__
+        raise ProgramError(f"category must be a Warning subclass, not '{kind}'",
+                           exception="TypeError")
+    return None
+
+
+WARNINGS: dict[str, Any] = {
+    name: BuiltinFunction(name, fn) for name, fn in (
+        ("filterwarnings", _filterwarnings), ("simplefilter", _simplefilter),
+        ("resetwarnings", _resetwarnings), ("warn", _warn))}
+
 MODULES = {"math": MATH, "random": RANDOM, "numpy": NUMPY, "functools": FUNCTOOLS,
            "copy": COPY, "collections": COLLECTIONS, "typing": TYPING, "itertools": ITERTOOLS,
-           "dataclasses": DATACLASSES}
+           "dataclasses": DATACLASSES, "warnings": WARNINGS}

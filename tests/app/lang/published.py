@@ -133,8 +133,12 @@ def _twinned() -> Iterator[None]:
 
     def drawing(name: str):
         def draw(*args: Any, size: Any = None, dtype: Any = None, requires_grad: bool = False,
-                 generator: Any = None, device: Any = None, **kw: Any) -> Any:
+                 generator: Any = None, device: Any = None, out: Any = None, **kw: Any) -> Any:
             assert set(kw) <= {"mean", "std"}, (name, kw)
+            if out is not None:  # drawn as a fresh tensor of out's dtype, then written to out
+                drawn = draw(*args, size=size, dtype=dtype or out.dtype, generator=generator,
+                             **kw)
+                return out.resize_(drawn.shape).copy_(drawn)
             with engine.use_generator(source(generator)):
                 if name in ("randn", "rand"):
                     shape = size_of(args) if size is None else tuple(size)
@@ -210,6 +214,22 @@ def _twinned() -> Iterator[None]:
         scaled = to_torch(mask)
         return input.mul_(scaled) if inplace else input * scaled
 
+    def feature_dropout(name: str):
+        """``dropout1d/2d/3d`` as ``dropout``: the torch run applies the mask the engine's
+        function draws on ones of the input's shape and dtype (whole channels where torch
+        drops whole channels, elements where its deprecated 2-D path drops elements)."""
+        def drop(input: Any, p: float = 0.5, training: bool = True,
+                 inplace: bool = False) -> Any:
+            if not training or p == 0 or not 0 <= p <= 1 or \
+                    not input.dtype.is_floating_point or input.numel() == 0:
+                return real[(F, name)](input, p, training, inplace)
+            with engine.use_generator(twin):
+                mask = getattr(engine.nn.functional, name)(
+                    engine.ones(tuple(input.shape), dtype=dtypes[input.dtype]), p, True)
+            scaled = to_torch(mask)
+            return input.mul_(scaled) if inplace else input * scaled
+        return drop
+
     def sampler_order(self: Any) -> Any:
         """``RandomSampler`` draws its order as the engine's does (a permutation per epoch from
         the generator; torch first seeds a fresh generator from the default one)."""
@@ -230,6 +250,7 @@ def _twinned() -> Iterator[None]:
     patches[(torch, "Generator")] = TwinGenerator
     patches[(torch, "multinomial")] = multinomial
     patches[(F, "dropout")] = dropout
+    patches.update({(F, n): feature_dropout(n) for n in ("dropout1d", "dropout2d", "dropout3d")})
     patches.update({(random, n): py(getattr(pymodules, "_" + n))
                     for n in ("shuffle", "randint", "random", "uniform", "gauss", "choice",
                               "sample", "randrange")})

@@ -10,7 +10,8 @@ neural style transfer with L-BFGS; Karpathy's nanoGPT model.py with its dataclas
 pytorch/examples' time-sequence prediction: LSTMCells in float64 trained with L-BFGS; its VAE,
 word language model, MNIST classifier and REINFORCE with torch.distributions), and from
 session 9 more of pytorch/examples (``ex_*``: polynomial regression, graph attention network,
-forward-forward training),
+forward-forward training, sub-pixel super-resolution, an LSTM over MNIST rows) and of
+PyTorch's tutorials (``tut_*``: knowledge distillation),
 pasted into a session cell by cell print what torch 2.13 prints for the same cells, both drawing
 the same random numbers (``published.py``).
 
@@ -46,14 +47,17 @@ LIMITS = {"pt_11_jacobians_hessians": Limits(timeout_s=600),
           "pt_22_time_sequence_prediction": Limits(timeout_s=600),
           # ~280 products of 64x784 by 784x500 (~1 s quiet; 28 s at a load of 14 on two
           # cores, where BLAS threads wait on each other)
-          "ex_03_forward_forward": Limits(timeout_s=600)}
+          "ex_03_forward_forward": Limits(timeout_s=600),
+          # three CIFAR-sized CNN trainings (2 epochs of 32 images): ~10 s quiet
+          "tut_01_knowledge_distillation": Limits(timeout_s=600)}
 
 NAMES = sorted(p.name.removesuffix(".py.txt") for p in PROGRAMS.glob("*.py.txt"))
 
 
-def test_there_are_the_56_programs():
-    assert len(NAMES) == 56
-    assert sum(n.startswith("ex_") for n in NAMES) == 3
+def test_there_are_the_59_programs():
+    assert len(NAMES) == 59
+    assert sum(n.startswith("ex_") for n in NAMES) == 5
+    assert sum(n.startswith("tut_") for n in NAMES) == 1
     assert sum(n.startswith("d2l_") for n in NAMES) == 19
     assert sum(n.startswith("km_") for n in NAMES) == 8
 
