@@ -17,6 +17,7 @@ from .arrays import Array, array_tensor
 from .custom_functions import NO_PLAN, PLAN_KEY, apply_custom, apply_function, bind_apply
 from .errors import LangError, ProgramError
 from .exceptions import convert_exception, located
+from .library import _SAFE as SAFE_TYPES
 from .library import admit
 from .methods import materialize
 from .objects import (
@@ -746,7 +747,6 @@ def method_call(name: str, receiver: Closure, arguments: Arguments,
     site: tuple[Any, Any] = (_MISSING, None)
 
     def run(fr: Frame) -> Any:
-        nonlocal site
         if fast_name is not None:
             try:
                 obj = fr.locals[fast_name]
@@ -782,9 +782,14 @@ def method_call(name: str, receiver: Closure, arguments: Arguments,
             return admit(out)
         if isinstance(obj, Instance):
             return instance_call(rs, obj, name, values, named)
-        t = type(obj)
-        if t is site[0] and name not in ASSIGNED_NAMES:  # this call's last library type
+        if type(obj) is site[0] and name not in ASSIGNED_NAMES:  # this call's last library type
             return call_library(rs, site[1], (obj, *values), named)
+        return other(rs, obj, values, named)
+
+    def other(rs: RunState, obj: Any, values: tuple, named: dict) -> Any:
+        """The call on a receiver that is neither a tensor nor a program's object."""
+        nonlocal site
+        t = type(obj)
         if t in PLAIN_LIBRARY_TYPES:  # ctx.save_for_backward(...), opt.step() ...
             method = LIBRARY_METHODS.get((t, name), _MISSING)
             if method is _MISSING:
@@ -808,6 +813,39 @@ def method_call(name: str, receiver: Closure, arguments: Arguments,
             return call_value(rs, f, values, named)
         return call_method(rs, obj, name, values, named)
 
+    if tensor_fn is not None and arguments.simple and arguments.count == 0 and \
+            keywords is None:
+        def run0(fr: Frame) -> Any:  # ``x.item()``, ``b.norm()``: a tensor method, no arguments
+            if fast_name is not None:
+                try:
+                    obj = fr.locals[fast_name]
+                except KeyError:
+                    obj = receiver(fr)
+            else:
+                obj = receiver(fr)
+            rs = fr.rs
+            rs.steps += 1
+            if rs.steps >= rs.next_check:
+                rs.check()
+            if isinstance(obj, Tensor):
+                try:
+                    out = tensor_fn(obj)
+                except Exception as exc:
+                    raise convert_exception(exc, name, rs.limits) from None
+                t = type(out)
+                if t is Tensor:
+                    rs.alloc += out._data.nbytes
+                    if rs.alloc > rs.alloc_budget:
+                        rs.allocated(0)
+                    return out
+                return out if t in SAFE_TYPES else admit(out)  # ``x.item()``'s number
+            if isinstance(obj, Instance):
+                return instance_call(rs, obj, name, (), _EMPTY)
+            if type(obj) is site[0] and name not in ASSIGNED_NAMES:
+                return call_library(rs, site[1], (obj,), _EMPTY)
+            return other(rs, obj, (), _EMPTY)
+
+        return run0
     if fast_name is not None and keywords is None and tensor_fn is None and \
             arguments.simple and arguments.count <= 1 and None not in arguments.names:
         run.library1 = (name, fast_name, one_name)  # type: ignore[attr-defined]  # call_statement
