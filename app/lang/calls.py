@@ -85,21 +85,15 @@ def binary_closure(name: str, left: Closure, right: Closure, left_node: Any = No
     def failed(rs: RunState, exc: Exception) -> LangError:
         return convert_exception(exc, name, rs.limits)
 
-    if left_name is not None:
+    if left_name is not None and (right_name is not None or _is_number(right_node)):
         general = binary_closure(name, left, right, left_node, right_node)  # no fast reads
-        return _binary_from_local(name, general, left_name, right_name, right, right_node,
+        return _binary_from_local(name, general, left_name, right_name, right_node,
                                   tensor_fn, plain, failed)
     if _is_number(right_node):
         const = right_node
 
         def run(fr: Frame) -> Any:
-            if left_name is not None:
-                try:
-                    a = fr.locals[left_name]
-                except KeyError:
-                    a = left(fr)
-            else:
-                a = left(fr)
+            a = left(fr)
             rs = fr.rs
             rs.steps += 1
             if rs.steps >= rs.next_check:
@@ -187,12 +181,12 @@ def binary_closure(name: str, left: Closure, right: Closure, left_node: Any = No
 
 
 def _binary_from_local(name: str, general: Closure, left_name: str, right_name: str | None,
-                       right: Closure, right_node: Any, tensor_fn: Any, plain: Any,
-                       failed: Any) -> Closure:
-    """``a <op> b`` where ``a`` is a variable of the frame's own locals and ``b`` one too, a
-    number literal or any expression: the tensor case with the operands read without tests
-    of their kind (each shape its own closure); an unbound variable or operands that are not
-    tensors go the ``general`` way (reading a local has no effect, so it may be read again)."""
+                       right_node: Any, tensor_fn: Any, plain: Any, failed: Any) -> Closure:
+    """``a <op> b`` where ``a`` is a variable of the frame's own locals and ``b`` one too or a
+    number literal: the tensor case with the operands read without tests of their kind (each
+    shape its own closure); an unbound variable or operands that are not tensors go the
+    ``general`` way (reading a local has no effect, so it may be read again). (With any
+    other ``b``, :func:`binary_closure`'s general closure reads ``a`` inline.)"""
     if right_name is not None:
         def run_names(fr: Frame) -> Any:
             local = fr.locals
@@ -223,62 +217,31 @@ def _binary_from_local(name: str, general: Closure, left_name: str, right_name: 
 
         name_a = left_name
         return run_names
-    if _is_number(right_node):
-        const = right_node
+    const = right_node
 
-        def run_const(fr: Frame) -> Any:
-            try:
-                a = fr.locals[name_a]
-            except KeyError:
-                return general(fr)
-            if type(a) is not Tensor:
-                return general(fr)
-            rs = fr.rs
-            rs.steps += 1
-            if rs.steps >= rs.next_check:
-                rs.check()
-            try:
-                out = tensor_fn(a, const)
-            except Exception as exc:
-                raise failed(rs, exc) from None
-            if type(out) is Tensor:
-                rs.alloc += out._data.nbytes
-                if rs.alloc > rs.alloc_budget:
-                    rs.allocated(0)
-            return out
-
-        name_a = left_name
-        return run_const
-
-    def run_expr(fr: Frame) -> Any:
+    def run_const(fr: Frame) -> Any:
         try:
             a = fr.locals[name_a]
         except KeyError:
             return general(fr)
-        b = right(fr)
+        if type(a) is not Tensor:
+            return general(fr)
         rs = fr.rs
         rs.steps += 1
         if rs.steps >= rs.next_check:
             rs.check()
-        if type(a) is Tensor or type(b) is Tensor or isinstance(a, Tensor) or \
-                isinstance(b, Tensor):
-            try:
-                out = tensor_fn(a, b)
-            except LangError:
-                raise
-            except Exception as exc:
-                if type(b) is not Array or not isinstance(a, Tensor):
-                    raise failed(rs, exc) from None
-                return plain(rs, a, array_tensor(b))  # tensor <op> array, as torch
-            if type(out) is Tensor:
-                rs.alloc += out._data.nbytes
-                if rs.alloc > rs.alloc_budget:
-                    rs.allocated(0)
-            return out
-        return plain(rs, a, b)
+        try:
+            out = tensor_fn(a, const)
+        except Exception as exc:
+            raise failed(rs, exc) from None
+        if type(out) is Tensor:
+            rs.alloc += out._data.nbytes
+            if rs.alloc > rs.alloc_budget:
+                rs.allocated(0)
+        return out
 
     name_a = left_name
-    return run_expr
+    return run_const
 
 
 def inplace_closure(name: str, left: Closure, right: Closure) -> Closure:
