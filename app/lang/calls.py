@@ -17,6 +17,7 @@ from .arrays import Array, array_tensor
 from .custom_functions import NO_PLAN, PLAN_KEY, apply_custom, apply_function, bind_apply
 from .errors import LangError, ProgramError
 from .exceptions import convert_exception, located
+from .library import _SAFE as SAFE_TYPES
 from .library import admit
 from .methods import materialize
 from .objects import (
@@ -84,21 +85,15 @@ def binary_closure(name: str, left: Closure, right: Closure, left_node: Any = No
     def failed(rs: RunState, exc: Exception) -> LangError:
         return convert_exception(exc, name, rs.limits)
 
-    if left_name is not None:
+    if left_name is not None and (right_name is not None or _is_number(right_node)):
         general = binary_closure(name, left, right, left_node, right_node)  # no fast reads
-        return _binary_from_local(name, general, left_name, right_name, right, right_node,
+        return _binary_from_local(name, general, left_name, right_name, right_node,
                                   tensor_fn, plain, failed)
     if _is_number(right_node):
         const = right_node
 
         def run(fr: Frame) -> Any:
-            if left_name is not None:
-                try:
-                    a = fr.locals[left_name]
-                except KeyError:
-                    a = left(fr)
-            else:
-                a = left(fr)
+            a = left(fr)
             rs = fr.rs
             rs.steps += 1
             if rs.steps >= rs.next_check:
@@ -186,12 +181,12 @@ def binary_closure(name: str, left: Closure, right: Closure, left_node: Any = No
 
 
 def _binary_from_local(name: str, general: Closure, left_name: str, right_name: str | None,
-                       right: Closure, right_node: Any, tensor_fn: Any, plain: Any,
-                       failed: Any) -> Closure:
-    """``a <op> b`` where ``a`` is a variable of the frame's own locals and ``b`` one too, a
-    number literal or any expression: the tensor case with the operands read without tests
-    of their kind (each shape its own closure); an unbound variable or operands that are not
-    tensors go the ``general`` way (reading a local has no effect, so it may be read again)."""
+                       right_node: Any, tensor_fn: Any, plain: Any, failed: Any) -> Closure:
+    """``a <op> b`` where ``a`` is a variable of the frame's own locals and ``b`` one too or a
+    number literal: the tensor case with the operands read without tests of their kind (each
+    shape its own closure); an unbound variable or operands that are not tensors go the
+    ``general`` way (reading a local has no effect, so it may be read again). (With any
+    other ``b``, :func:`binary_closure`'s general closure reads ``a`` inline.)"""
     if right_name is not None:
         def run_names(fr: Frame) -> Any:
             local = fr.locals
@@ -222,62 +217,31 @@ def _binary_from_local(name: str, general: Closure, left_name: str, right_name: 
 
         name_a = left_name
         return run_names
-    if _is_number(right_node):
-        const = right_node
+    const = right_node
 
-        def run_const(fr: Frame) -> Any:
-            try:
-                a = fr.locals[name_a]
-            except KeyError:
-                return general(fr)
-            if type(a) is not Tensor:
-                return general(fr)
-            rs = fr.rs
-            rs.steps += 1
-            if rs.steps >= rs.next_check:
-                rs.check()
-            try:
-                out = tensor_fn(a, const)
-            except Exception as exc:
-                raise failed(rs, exc) from None
-            if type(out) is Tensor:
-                rs.alloc += out._data.nbytes
-                if rs.alloc > rs.alloc_budget:
-                    rs.allocated(0)
-            return out
-
-        name_a = left_name
-        return run_const
-
-    def run_expr(fr: Frame) -> Any:
+    def run_const(fr: Frame) -> Any:
         try:
             a = fr.locals[name_a]
         except KeyError:
             return general(fr)
-        b = right(fr)
+        if type(a) is not Tensor:
+            return general(fr)
         rs = fr.rs
         rs.steps += 1
         if rs.steps >= rs.next_check:
             rs.check()
-        if type(a) is Tensor or type(b) is Tensor or isinstance(a, Tensor) or \
-                isinstance(b, Tensor):
-            try:
-                out = tensor_fn(a, b)
-            except LangError:
-                raise
-            except Exception as exc:
-                if type(b) is not Array or not isinstance(a, Tensor):
-                    raise failed(rs, exc) from None
-                return plain(rs, a, array_tensor(b))  # tensor <op> array, as torch
-            if type(out) is Tensor:
-                rs.alloc += out._data.nbytes
-                if rs.alloc > rs.alloc_budget:
-                    rs.allocated(0)
-            return out
-        return plain(rs, a, b)
+        try:
+            out = tensor_fn(a, const)
+        except Exception as exc:
+            raise failed(rs, exc) from None
+        if type(out) is Tensor:
+            rs.alloc += out._data.nbytes
+            if rs.alloc > rs.alloc_budget:
+                rs.allocated(0)
+        return out
 
     name_a = left_name
-    return run_expr
+    return run_const
 
 
 def inplace_closure(name: str, left: Closure, right: Closure) -> Closure:
@@ -746,7 +710,6 @@ def method_call(name: str, receiver: Closure, arguments: Arguments,
     site: tuple[Any, Any] = (_MISSING, None)
 
     def run(fr: Frame) -> Any:
-        nonlocal site
         if fast_name is not None:
             try:
                 obj = fr.locals[fast_name]
@@ -782,9 +745,14 @@ def method_call(name: str, receiver: Closure, arguments: Arguments,
             return admit(out)
         if isinstance(obj, Instance):
             return instance_call(rs, obj, name, values, named)
-        t = type(obj)
-        if t is site[0] and name not in ASSIGNED_NAMES:  # this call's last library type
+        if type(obj) is site[0] and name not in ASSIGNED_NAMES:  # this call's last library type
             return call_library(rs, site[1], (obj, *values), named)
+        return other(rs, obj, values, named)
+
+    def other(rs: RunState, obj: Any, values: tuple, named: dict) -> Any:
+        """The call on a receiver that is neither a tensor nor a program's object."""
+        nonlocal site
+        t = type(obj)
         if t in PLAIN_LIBRARY_TYPES:  # ctx.save_for_backward(...), opt.step() ...
             method = LIBRARY_METHODS.get((t, name), _MISSING)
             if method is _MISSING:
@@ -808,6 +776,39 @@ def method_call(name: str, receiver: Closure, arguments: Arguments,
             return call_value(rs, f, values, named)
         return call_method(rs, obj, name, values, named)
 
+    if tensor_fn is not None and arguments.simple and arguments.count == 0 and \
+            keywords is None:
+        def run0(fr: Frame) -> Any:  # ``x.item()``, ``b.norm()``: a tensor method, no arguments
+            if fast_name is not None:
+                try:
+                    obj = fr.locals[fast_name]
+                except KeyError:
+                    obj = receiver(fr)
+            else:
+                obj = receiver(fr)
+            rs = fr.rs
+            rs.steps += 1
+            if rs.steps >= rs.next_check:
+                rs.check()
+            if isinstance(obj, Tensor):
+                try:
+                    out = tensor_fn(obj)
+                except Exception as exc:
+                    raise convert_exception(exc, name, rs.limits) from None
+                t = type(out)
+                if t is Tensor:
+                    rs.alloc += out._data.nbytes
+                    if rs.alloc > rs.alloc_budget:
+                        rs.allocated(0)
+                    return out
+                return out if t in SAFE_TYPES else admit(out)  # ``x.item()``'s number
+            if isinstance(obj, Instance):
+                return instance_call(rs, obj, name, (), _EMPTY)
+            if type(obj) is site[0] and name not in ASSIGNED_NAMES:
+                return call_library(rs, site[1], (obj,), _EMPTY)
+            return other(rs, obj, (), _EMPTY)
+
+        return run0
     if fast_name is not None and keywords is None and tensor_fn is None and \
             arguments.simple and arguments.count <= 1 and None not in arguments.names:
         run.library1 = (name, fast_name, one_name)  # type: ignore[attr-defined]  # call_statement

@@ -18,10 +18,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import engine
-from engine.backends import cudnn_state, use_cudnn_state
-from engine.modes import deterministic_state, use_deterministic
+from engine.backends import _cudnn as _CUDNN
+from engine.device import _default as _DEVICE
+from engine.device import bind
+from engine.modes import _deterministic as _DETERMINISTIC
+from engine.modes import _grad_enabled as _GRAD
+from engine.modes import _max_elements as _MAX_ELEMENTS
 from engine.printing import DEFAULT_OPTIONS as DEFAULT_PRINT_OPTIONS
-from engine.printing import print_options, use_print_options
+from engine.printing import _options as _PRINT_OPTIONS
+from engine.random import _current as _GENERATOR
 
 from . import scopes
 from .calls import Closure
@@ -160,35 +165,50 @@ def _run(code: CompiledProgram, env: Environment, rs: RunState) -> None:
     frame = make_frame(rs, env.variables, env.variables, ())
     journal = rs.journal
     CURRENT.set(rs)
-    with engine.use_device(_device(env.device)), engine.use_generator(env.generator), \
-            engine.use_limits(max_elements=rs.limits.max_tensor_elements), \
-            use_print_options(env.print_options or DEFAULT_PRINT_OPTIONS), \
-            use_deterministic(env.deterministic), use_cudnn_state(env.cudnn):
-        # a plain setter is enough: this runs in a copied context
-        engine.set_grad_enabled(True)
-        try:
-            for stmt in code.statements:
-                if journal:
-                    journal.clear()
-                try:
-                    stmt(frame)
-                except BaseException as exc:
-                    _rollback(env.variables, journal)
-                    if isinstance(exc, LangError):
-                        raise
-                    err = convert_exception(exc, None, rs.limits, final=True)
-                    if "trace" in getattr(exc, "__dict__", ()):  # where a BatchingError passed
-                        err.__dict__.setdefault("trace", exc.__dict__["trace"])
-                    raise err from None
-        finally:  # what the programs set stays with the session, as torch's globals would
-            env.print_options = print_options()
-            env.deterministic = deterministic_state()
-            env.cudnn = cudnn_state()
+    # This runs in a copied context, so a plain set is enough (the copy is dropped after the
+    # run: nothing to restore), and a setting the context already holds is not set again.
+    # Grad mode starts enabled, whatever the caller's mode.
+    value = _device(env.device)
+    if _DEVICE.get() is not value:
+        _DEVICE.set(value)
+    if _GENERATOR.get() is not env.generator:
+        _GENERATOR.set(env.generator)
+    if _MAX_ELEMENTS.get() != rs.limits.max_tensor_elements:
+        _MAX_ELEMENTS.set(rs.limits.max_tensor_elements)
+    value = env.print_options or DEFAULT_PRINT_OPTIONS
+    if _PRINT_OPTIONS.get() is not value:
+        _PRINT_OPTIONS.set(value)
+    if _DETERMINISTIC.get() != env.deterministic:
+        _DETERMINISTIC.set(env.deterministic)
+    if _CUDNN.get() != env.cudnn:
+        _CUDNN.set(env.cudnn)
+    if _GRAD.get() is not True:
+        _GRAD.set(True)
+    try:
+        for stmt in code.statements:
+            if journal:
+                journal.clear()
+            try:
+                stmt(frame)
+            except BaseException as exc:
+                _rollback(env.variables, journal)
+                if isinstance(exc, LangError):
+                    raise
+                err = convert_exception(exc, None, rs.limits, final=True)
+                if "trace" in getattr(exc, "__dict__", ()):  # where a BatchingError passed
+                    err.__dict__.setdefault("trace", exc.__dict__["trace"])
+                raise err from None
+    finally:  # what the programs set stays with the session, as torch's globals would
+        env.print_options = _PRINT_OPTIONS.get()
+        env.deterministic = _DETERMINISTIC.get()
+        env.cudnn = _CUDNN.get()
 
 
 @functools.lru_cache(maxsize=64)
 def _device(spec: str) -> Any:
-    return engine.device(spec)
+    """The device ``spec`` names, bound to its array module (raises when it cannot run here;
+    an error is not cached)."""
+    return bind(engine.device(spec))
 
 
 def _rollback(namespace: dict, journal: dict) -> None:
