@@ -5,6 +5,7 @@ hard limit it read last (read again if another process lowered it)."""
 
 from __future__ import annotations
 
+import mmap
 import os
 import resource
 import time
@@ -55,8 +56,9 @@ def test_statm_is_the_forked_childs_own():
     if pid == 0:  # the child grows by 64 MiB resident and reports what statm says
         try:
             before = memory.statm()[1]
-            block = bytearray(64 << 20)
-            block[::4096] = b"x" * len(block[::4096])
+            block = mmap.mmap(-1, 64 << 20)  # fresh pages (not a heap's freed, resident ones)
+            for offset in range(0, len(block), mmap.PAGESIZE):
+                block[offset] = 1
             os.write(write, f"{before} {memory.statm()[1]}".encode())
         finally:
             os._exit(0)
