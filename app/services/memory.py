@@ -52,19 +52,26 @@ def default_budget() -> int:
     return int(machine_limit() * BUDGET_FRACTION)
 
 
-_statm = [-1, -1]
-"""An open ``/proc/self/statm`` and the process it belongs to (a forked host opens its own)."""
+_statm = [-1]
+"""An open ``/proc/self/statm`` (-1: none yet; a forked child drops its parent's, whose
+``/proc/self`` was the parent's, and opens its own)."""
+
+
+def _forget_statm() -> None:
+    if _statm[0] >= 0:
+        os.close(_statm[0])
+        _statm[0] = -1
+
+
+os.register_at_fork(after_in_child=_forget_statm)
 
 
 def statm() -> tuple[int, int]:
     """(virtual size, resident size) of this process, in bytes (one small read from a file
     kept open: every request of a host asks, twice)."""
-    fd, pid = _statm
-    if pid != os.getpid():
-        if fd >= 0:  # the parent's, inherited by a fork
-            os.close(fd)
-        fd = os.open("/proc/self/statm", os.O_RDONLY | os.O_CLOEXEC)
-        _statm[:] = fd, os.getpid()
+    fd = _statm[0]
+    if fd < 0:
+        fd = _statm[0] = os.open("/proc/self/statm", os.O_RDONLY | os.O_CLOEXEC)
     fields = os.pread(fd, 256, 0).split()
     return int(fields[0]) * PAGE, int(fields[1]) * PAGE
 
@@ -90,12 +97,22 @@ def resident_bytes(pid: int) -> int:
         return 0
 
 
-def limit_address_space(limit: int | None) -> None:
+def limit_address_space(limit: int | None, hard: int | None = None) -> int:
     """Sets this process's soft ``RLIMIT_AS`` (None: back to the hard limit). An allocation
-    past it fails at once with ``MemoryError``, before any memory is used."""
-    _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    past it fails at once with ``MemoryError``, before any memory is used. ``hard``: the hard
+    limit as the caller last saw it (saves reading it again; another process may only have
+    lowered it since, and then it is read again). Returns the hard limit."""
+    if hard is None:
+        hard = resource.getrlimit(resource.RLIMIT_AS)[1]
+    try:
+        resource.setrlimit(resource.RLIMIT_AS, (_soft_limit(limit, hard), hard))
+    except (ValueError, OSError):  # the hard limit was lowered meanwhile
+        hard = resource.getrlimit(resource.RLIMIT_AS)[1]
+        resource.setrlimit(resource.RLIMIT_AS, (_soft_limit(limit, hard), hard))
+    return hard
+
+
+def _soft_limit(limit: int | None, hard: int) -> int:
     if limit is None:
-        soft = hard
-    else:
-        soft = limit if hard == resource.RLIM_INFINITY else min(limit, hard)
-    resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+        return hard
+    return limit if hard == resource.RLIM_INFINITY else min(limit, hard)

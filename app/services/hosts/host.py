@@ -69,6 +69,8 @@ class Priority:
     def __init__(self, after_s: float) -> None:
         self.after_s = after_s if os.sched_getscheduler(0) == os.SCHED_OTHER else 0.0
         self.low = False
+        self.armed = False
+        """The timer is set (a request began and no ``stop`` since)."""
         self.cpu_started = 0.0
         """``time.process_time`` when the request began (what ``ITIMER_PROF`` counts)."""
         signal.signal(signal.SIGPROF, self._lower)
@@ -101,6 +103,7 @@ class Priority:
         if self.after_s > 0 and not self.low:
             self.cpu_started = time.process_time()
             signal.setitimer(signal.ITIMER_PROF, self.after_s)
+            self.armed = True
 
     def lower(self) -> None:
         """Low priority now, for the rest of the request (a session that ran long before)."""
@@ -113,7 +116,9 @@ class Priority:
 
     def stop(self) -> bool:
         """Ends a request; False if the host is left at low priority."""
-        signal.setitimer(signal.ITIMER_PROF, 0)
+        if self.armed:  # a second stop (after the log's) costs no system call
+            signal.setitimer(signal.ITIMER_PROF, 0)
+            self.armed = False
         if self.low:
             if not self._set(os.SCHED_OTHER):
                 return False
@@ -152,12 +157,16 @@ class Host:
         self.limits = execution.limits_from(settings)
         self.store = open_store(settings.state_dir, sync=settings.state_sync,
                                 url=settings.state_url)
+        if hasattr(self.store, "defer_checkpoints"):  # SQLite: after the reply (serve)
+            self.store.defer_checkpoints = True
         self.sessions: dict[str, Resident] = {}
         self.shared = shared_bytes()
         """Pages shared with the zygote at start: not this host's own memory."""
         self._virtual: int | None = None
         """The address space in use when the last request ended (nothing runs between
         requests), or None: read it afresh."""
+        self._hard_as: int | None = None
+        """The hard ``RLIMIT_AS`` as last read (see ``limit_address_space``)."""
         self.priority = Priority(settings.demote_after_ms / 1000)
         self.handlers: dict[str, Callable[[dict, Payload, dict], bytes]] = {
             "run": self.run, "evaluate": self.evaluate, "compile": self.compile,
@@ -180,6 +189,11 @@ class Host:
                 send(sock, reply, body)
             except PeerGone:
                 return
+            del body
+            try:  # upkeep that no reply waits for (a WAL checkpoint come due)
+                self.store.maintain()
+            except Exception as exc:  # the log is committed; the upkeep comes due again
+                logger.warning("store upkeep failed: %s", exc)
 
     def handle(self, header: dict[str, Any], payload: Payload) -> tuple[dict[str, Any], bytes]:
         received = time.perf_counter()
@@ -195,7 +209,7 @@ class Host:
             virtual = self._virtual
             if virtual is None or not isinstance(payload, bytes):  # a payload mapped since
                 virtual = statm()[0]
-            limit_address_space(virtual + header["grant"])
+            self._hard_as = limit_address_space(virtual + header["grant"], self._hard_as)
         self.priority.start()
         out_of_memory = False
         try:
@@ -213,7 +227,7 @@ class Host:
         if not self.priority.stop():
             reply["demoted"] = True  # it could not take its priority back
         if "grant" in header:
-            limit_address_space(None)  # between requests: only the hard limit
+            limit_address_space(None, self._hard_as)  # between requests: the hard limit
         resident = self.sessions.get(header.get("sid", ""))
         if resident is not None:
             reply["session_memory"] = resident.env.held_bytes_estimate

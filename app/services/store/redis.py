@@ -304,5 +304,8 @@ class RedisStore:
     def release(self, session_id: str, holder: str) -> None:
         self._call("release", session_id, holder)
 
+    def maintain(self) -> None:
+        pass  # nothing deferred
+
     def close(self) -> None:
         self._redis.close()

@@ -115,6 +115,10 @@ class SqliteStore:
         self._db.execute("PRAGMA wal_autocheckpoint=0")  # see _writing
         self._commits = 0
         self._written = 0
+        self.defer_checkpoints = False
+        """Leave the WAL checkpoint to :meth:`maintain` (a host calls it once its reply is
+        sent, so no reply waits for the checkpoint's page copies and fsyncs)."""
+        self._checkpoint_due = False
         with self._writing():
             self._db.executescript(SCHEMA)
 
@@ -139,8 +143,22 @@ class SqliteStore:
             self._commits += 1
             if self._commits >= CHECKPOINT_EVERY or self._written >= CHECKPOINT_BYTES:
                 self._commits = self._written = 0
-                with contextlib.suppress(sqlite3.OperationalError):  # busy: the next one
-                    self._db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                if self.defer_checkpoints:
+                    self._checkpoint_due = True
+                else:
+                    self._checkpoint()
+
+    def _checkpoint(self) -> None:
+        self._checkpoint_due = False
+        with contextlib.suppress(sqlite3.OperationalError):  # busy: the next one
+            self._db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+
+    def maintain(self) -> None:
+        """The work no request waits for: a checkpoint that came due while
+        :attr:`defer_checkpoints` was set."""
+        if self._checkpoint_due:
+            with self._lock:
+                self._checkpoint()
 
     # ------------------------------------------------------------------ records
 
