@@ -688,9 +688,12 @@ def _linear_2d(input, weight, bias):
     out = _wrap(res, input.dtype, input.device)
     if needs_grad(input, weight, bias):
         wt = weight.t()
-        record(out, "MmBackward0" if bias is None else "AddmmBackward0", _LINEAR_2D_RULE,
-               (bias, input, wt), (input, weight),
-               jvp=lambda ts: _linear_jvp(input, wt, ts))
+        if bias is None:  # mm(input, weight.t()): two edges, as torch's MmBackward0
+            record(out, "MmBackward0", _LINEAR_2D_RULE[1:], (input, wt), (input, weight),
+                   jvp=lambda ts: _linear_jvp(input, wt, (None, *ts)))
+        else:
+            record(out, "AddmmBackward0", _LINEAR_2D_RULE, (bias, input, wt), (input, weight),
+                   jvp=lambda ts: _linear_jvp(input, wt, ts))
     return out
 
 

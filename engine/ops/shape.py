@@ -710,6 +710,34 @@ def _split(input: Tensor, d: int, sizes: list, node: str) -> tuple:
                        lambda gs: cat(gs, d))
 
 
+def unsafe_chunk_pieces(input: Tensor, chunks: int, dim: int) -> tuple:
+    """ATen's ``unsafe_chunk`` as its C++ callers use it (the recurrent cells split their gate
+    projections with it): the pieces of ``chunk`` sharing ``input``'s memory but not views of
+    it (no view history, torch's "unsafe"), one ``UnsafeSplitBackward0`` node whose gradient
+    is the pieces' gradients concatenated."""
+    shape = input._data.shape
+    d = norm_dim(dim, len(shape))
+    n = shape[d]
+    size = -(-n // chunks) if n else 0
+    sizes = [min(size, n - i * size) for i in range(max(-(-n // size), 1))] if size else \
+        [0] * chunks
+    arrays, start = [], 0
+    for s in sizes:
+        arrays.append(input._data[(slice(None),) * d + (slice(start, start + s),)])
+        start += s
+    outs = tuple(_wrap(a, input.dtype, input.device) for a in arrays)
+    if needs_grad(input):
+        def rule(gs):
+            return cat(list(gs) if len(outs) > 1 else [gs], d)
+
+        def jvp(tangents):
+            t = tangents[0]
+            return tuple(t.narrow(d, i * size, s) for i, s in enumerate(sizes))
+
+        record(outs, "UnsafeSplitBackward0", (rule,), (input,), jvp=jvp)
+    return outs
+
+
 @op(grad_fns=("SplitBackward0",))
 def chunk(input, chunks, dim=0):
     """Split into ``chunks`` nearly equal views along ``dim`` (fewer if it does not divide)."""

@@ -632,3 +632,105 @@ def test_scatter_src_gradient_shapes_as_torch(name):
     """torch's engine checks a gradient's shape: the input's shape must expand to it (then it
     is summed down), so an index-shaped [1, 4] gradient for a [3, 4] src is refused."""
     _same(SCATTER_GRADS[name])
+
+
+# ----------------------------------------------------------------- 9. recurrent graphs
+def _dag(t):
+    """The whole graph under ``t.grad_fn``, each node once (numbered in first-visit order),
+    with its edges: a shared node shows as its number, AccumulateGrad as 'A', no edge as '-'."""
+    ids, rows = {}, []
+
+    def visit(fn):
+        if fn is None:
+            return "-"
+        if id(fn) in ids:
+            return ids[id(fn)]
+        name = fn.name().replace("torch::autograd::", "")
+        if name == "AccumulateGrad":
+            return "A"
+        ids[id(fn)] = len(rows)
+        row = [name]
+        rows.append(row)
+        row.append([visit(f) for f, _ in fn.next_functions])
+        return ids[id(fn)]
+
+    visit(t.grad_fn)
+    return rows
+
+
+def _rnn_graphs(T, cls, dtype="float32", seq=3, unbatched=False, h0=False, **kw):
+    """Every output's whole graph (and shape, strides) of a recurrent layer over a small
+    input (shapes as batch_first says; unbatched: 2-d); ``h0``: initial states that require
+    grad."""
+    g = T.Generator().manual_seed(0)
+    dt = getattr(T, dtype)
+    mod = getattr(T.nn, cls)(3, 4, dtype=dt, **kw)
+    shape = (seq, 3) if unbatched else (2, seq, 3) if kw.get("batch_first") else (seq, 2, 3)
+    x = T.randn(*shape, generator=g, dtype=dt, requires_grad=True)
+    hx = None
+    if h0:
+        d = kw.get("num_layers", 1) * (2 if kw.get("bidirectional") else 1)
+        hshape = (d, 4) if unbatched else (d, 2, 4)
+        hx = T.randn(*hshape, generator=g, dtype=dt, requires_grad=True)
+        if cls == "LSTM":
+            hx = (hx, T.randn(*hshape, generator=g, dtype=dt, requires_grad=True) * 2)
+    out, h = mod(x, hx)
+    outs = (out, *h) if cls == "LSTM" else (out, h)
+    return [(_dag(t), tuple(t.shape), t.stride()) for t in outs]
+
+
+def _cell_graphs(T, cls, dtype="float32", unbatched=False, hx=False, **kw):
+    g = T.Generator().manual_seed(0)
+    dt = getattr(T, dtype)
+    mod = getattr(T.nn, cls)(3, 4, dtype=dt, **kw)
+    x = T.randn(*((3,) if unbatched else (2, 3)), generator=g, dtype=dt, requires_grad=True)
+    h = None
+    if hx:
+        h = T.randn(*((4,) if unbatched else (2, 4)), generator=g, dtype=dt, requires_grad=True)
+        if cls == "LSTMCell":
+            h = (h, T.randn(*h.shape, generator=g, dtype=dt) + 1)
+    r = mod(x, h)
+    return [(_dag(t), tuple(t.shape)) for t in (r if isinstance(r, tuple) else (r,))]
+
+
+RNN_GRAPHS = {}
+for _cls, _extra in (("GRU", {}), ("RNN", {}), ("RNN", {"nonlinearity": "relu"}),
+                     ("LSTM", {"dtype": "float64"}), ("LSTM", {"proj_size": 2})):
+    for _label, _kw in (("", {}), ("2 layers, bidirectional", {"num_layers": 2,
+                                                                "bidirectional": True}),
+                        ("batch_first", {"batch_first": True}),
+                        ("no bias, h0", {"bias": False, "h0": True}),
+                        ("unbatched batch_first h0", {"unbatched": True, "batch_first": True,
+                                                      "h0": True}),
+                        ("2 layers, dropout", {"num_layers": 2, "dropout": 0.5}),
+                        ("bidirectional batch_first h0", {"bidirectional": True,
+                                                          "batch_first": True, "h0": True})):
+        RNN_GRAPHS[f"{_cls} {_extra} {_label}"] = (
+            lambda T, c=_cls, kw={**_extra, **_kw}: _rnn_graphs(T, c, **kw))
+for _label, _kw in (("batch_first", {"batch_first": True}),
+                    ("bidirectional batch_first", {"bidirectional": True, "batch_first": True}),
+                    ("2 layers batch_first h0", {"num_layers": 2, "batch_first": True,
+                                                 "h0": True}),
+                    ("unbatched batch_first", {"unbatched": True, "batch_first": True})):
+    RNN_GRAPHS[f"LSTM float32 (oneDNN) {_label}"] = (
+        lambda T, kw=_kw: _rnn_graphs(T, "LSTM", **kw))
+for _cls, _extra in (("GRUCell", {}), ("RNNCell", {}), ("RNNCell", {"nonlinearity": "relu"}),
+                     ("LSTMCell", {})):
+    for _label, _kw in (("", {}), ("hx, float64", {"hx": True, "dtype": "float64"}),
+                        ("unbatched, no bias", {"unbatched": True, "bias": False}),
+                        ("unbatched hx", {"unbatched": True, "hx": True})):
+        RNN_GRAPHS[f"{_cls} {_extra} {_label}"] = (
+            lambda T, c=_cls, kw={**_extra, **_kw}: _cell_graphs(T, c, **kw))
+RNN_GRAPHS["linear without bias of a 2-d input (MmBackward0: two edges)"] = lambda T: [
+    _dag(T.nn.functional.linear(x, T.ones(5, 4, requires_grad=True)))
+    for x in (T.ones(2, 4), T.ones(2, 4, requires_grad=True))]
+
+
+@pytest.mark.parametrize("name", list(RNN_GRAPHS))
+def test_recurrent_graphs_as_torch(name):
+    """nn.RNN/GRU/LSTM and the cells record ATen's CPU composition (session 9): one input
+    projection per layer unbound per step, the hidden projection first in each sum, gates
+    split by unsafe_chunk (UnsafeSplitBackward0), GRU's (h - n) * z + n, initial states
+    unbound, GRU/RNN's batch_first output turned in place (TransposeBackward1), the oneDNN
+    LSTM's batch_first input copied once per layer (CloneBackward0)."""
+    _same(RNN_GRAPHS[name])

@@ -22,7 +22,7 @@ from ...autograd.graph import FW_ACTIVE, OUTPUT, needs_grad, record
 from ...dtypes import float32
 from ...modes import is_grad_enabled, set_grad_enabled
 from ...ops.creation import empty, zeros
-from ...ops.shape import cat, stack
+from ...ops.shape import cat, stack, unsafe_chunk_pieces
 from ...tensor import Tensor
 from .. import functional as F
 from .. import init
@@ -37,15 +37,19 @@ def _shape_text(shape) -> str:
 
 
 # --------------------------------------------------------------------------- cell math
+# Each step as ATen's CPU cells compose it (at::rnn_tanh_cell / rnn_relu_cell / lstm_cell /
+# gru_cell), so the recorded nodes and their edge order are torch's: the hidden projection
+# first, the input's (one projection for the whole sequence, unbound per step, in a layer)
+# added to it; the gates split by ``unsafe_chunk`` (UnsafeSplitBackward0, not views).
 def _rnn_step(gi: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None, relu: bool) -> Tensor:
-    pre = gi + F.linear(h, w_hh, b_hh)
+    pre = F.linear(h, w_hh, b_hh) + gi
     return pre.relu() if relu else pre.tanh()
 
 
 def _lstm_step(gi: Tensor, h: Tensor, c: Tensor, w_hh: Tensor, b_hh: Tensor | None,
                w_hr: Tensor | None) -> tuple[Tensor, Tensor]:
-    gates = gi + F.linear(h, w_hh, b_hh)
-    i, f, g, o = gates.chunk(4, -1)
+    gates = F.linear(h, w_hh, b_hh) + gi
+    i, f, g, o = unsafe_chunk_pieces(gates, 4, 1)
     c = f.sigmoid() * c + i.sigmoid() * g.tanh()
     h = o.sigmoid() * c.tanh()
     if w_hr is not None:
@@ -54,13 +58,12 @@ def _lstm_step(gi: Tensor, h: Tensor, c: Tensor, w_hh: Tensor, b_hh: Tensor | No
 
 
 def _gru_step(gi: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None) -> Tensor:
-    gh = F.linear(h, w_hh, b_hh)
-    i_r, i_z, i_n = gi.chunk(3, -1)
-    h_r, h_z, h_n = gh.chunk(3, -1)
-    r = (i_r + h_r).sigmoid()
-    z = (i_z + h_z).sigmoid()
-    n = (i_n + r * h_n).tanh()
-    return n + z * (h - n)
+    i_r, i_z, i_n = unsafe_chunk_pieces(gi, 3, 1)
+    h_r, h_z, h_n = unsafe_chunk_pieces(F.linear(h, w_hh, b_hh), 3, 1)
+    r = (h_r + i_r).sigmoid()
+    z = (h_z + i_z).sigmoid()
+    n = (i_n + h_n * r).tanh()
+    return (h - n) * z + n
 
 
 # --------------------------------------------------------------------------- layers
@@ -180,9 +183,9 @@ class RNNBase(Module):
 
     def forward(self, input: Tensor, hx: Any = None) -> tuple:
         batched = self._check_input(input)
-        if not batched:
-            input = input.unsqueeze(1)
-        elif self.batch_first:
+        if not batched:  # (torch's module adds the batch dim where batch_first says it is)
+            input = input.unsqueeze(0 if self.batch_first else 1)
+        if self.batch_first:
             input = input.transpose(0, 1)
         batch = input.shape[1]
         directions = 2 if self.bidirectional else 1
@@ -208,14 +211,27 @@ class RNNBase(Module):
             self._check_hidden(h0, h_shape, batched, "hidden")
             if not batched:
                 h0 = h0.unsqueeze(1)
+        # ATen's _rnn_impl: the initial states unbound per layer and direction (the oneDNN
+        # LSTM selects them one by one); a bidirectional layer's outputs concatenated on the
+        # last dim; the final states stacked
+        onednn = lstm and self.proj_size == 0 and input.dtype is float32 and \
+            input.device.type == "cpu" and not FW_ACTIVE[0]
+        if onednn:
+            hs = [h0[k] for k in range(h0.shape[0])]
+            cs = [c0[k] for k in range(c0.shape[0])]
+        else:
+            hs = h0.unbind(0)
+            cs = c0.unbind(0) if lstm else None
         layer_input = input
         h_last, c_last = [], []
         for layer in range(self.num_layers):
+            if onednn:  # (oneDNN reads a contiguous input: a batch_first one is copied once)
+                layer_input = layer_input.contiguous()
             outputs = []
             for direction in range(directions):
                 k = layer * directions + direction
-                out, h, c = self._run_direction(layer_input, layer, direction, h0[k],
-                                                None if c0 is None else c0[k])
+                out, h, c = self._run_direction(layer_input, layer, direction, hs[k],
+                                                None if cs is None else cs[k], onednn)
                 outputs.append(out)
                 h_last.append(h)
                 c_last.append(c)
@@ -225,19 +241,18 @@ class RNNBase(Module):
         output = layer_input
         h_n = stack(h_last, 0)
         c_n = stack(c_last, 0) if lstm else None
+        if self.batch_first:  # (ATen's GRU/RNN turn their result in place: TransposeBackward1)
+            output = output.transpose(0, 1) if lstm else output.transpose_(0, 1)
         if not batched:
-            output = output.squeeze(1)
+            output = output.squeeze(0 if self.batch_first else 1)
             h_n = h_n.squeeze(1)
             c_n = c_n.squeeze(1) if lstm else None
-        elif self.batch_first:
-            output = output.transpose(0, 1)
         return (output, (h_n, c_n)) if lstm else (output, h_n)
 
     def _run_direction(self, x: Tensor, layer: int, direction: int, h: Tensor,
-                       c: Tensor | None) -> tuple:
+                       c: Tensor | None, onednn: bool) -> tuple:
         w_ih, w_hh, b_ih, b_hh, w_hr = self._weights(layer, direction)
-        if self.mode == "LSTM" and w_hr is None and x.dtype is float32 and \
-                x.device.type == "cpu" and not FW_ACTIVE[0]:
+        if onednn:
             args = (x, w_ih, w_hh, b_ih, b_hh, h, c)
             if needs_grad(*args):
                 return _onednn_lstm_layer(args, direction == 1)
@@ -247,13 +262,14 @@ class RNNBase(Module):
 def _layer_cells(mode: str, x: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None,
                  b_hh: Tensor | None, w_hr: Tensor | None, h: Tensor, c: Tensor | None,
                  reverse: bool) -> tuple:
-    """One layer in one direction, cell by cell: (output, last h, last c)."""
+    """One layer in one direction, cell by cell: (output, last h, last c). As ATen's FullLayer
+    / ReversedFullLayer on the CPU: the input projected once for every step and unbound."""
     steps = x.shape[0]
-    gi_all = F.linear(x, w_ih, b_ih)
+    gis = F.linear(x, w_ih, b_ih).unbind(0)
     order = range(steps - 1, -1, -1) if reverse else range(steps)
     outs: list[Tensor] = [None] * steps  # type: ignore[list-item]
     for t in order:
-        gi = gi_all[t]
+        gi = gis[t]
         if mode == "LSTM":
             h, c = _lstm_step(gi, h, c, w_hh, b_hh, w_hr)
         elif mode == "GRU":
