@@ -363,17 +363,9 @@ for _name, _pair in KL.items():
         *pair(m, leaf)))(_pair)
 
 
-# The capacitance matrix gets its identity by ``K.view(-1, m * m)[:, ::m + 1] += 1``: the
-# engine's ``t[key] = value`` records an ExpandBackward0 before copying a value that already
-# has the target's shape (torch copies it as is), so these node chains differ by that one
-# node (values and gradients are compared); an engine setitem matter, not a distribution's.
-_SETITEM_EXPAND = ("lowrank", "lowrank-batched", "lowrank-expand", "kl-lowrank-lowrank",
-                   "kl-mvn-lowrank", "kl-lowrank-mvn")
-
-
 @pytest.mark.parametrize("name", list(CASES))
 def test_against_torch(name):
-    compare(CASES[name], rtol=1e-11, graph=name not in _SETITEM_EXPAND)
+    compare(CASES[name], rtol=1e-11)
 
 
 def _params(m):
