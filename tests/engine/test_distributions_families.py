@@ -289,6 +289,16 @@ CASES.update({
                                                                          [0.6, 0.9]])),
 })
 
+CASES.update({  # torch's CPU samplers without a half kernel
+    "gamma-half": lambda m, F, leaf: D(m).Gamma(m.ones(2, dtype=m.float16), 1.0).sample(),
+    "chi2-half": lambda m, F, leaf: D(m).Chi2(m.ones(2, dtype=m.float16)).rsample(),
+    "dirichlet-half": lambda m, F, leaf: D(m).Dirichlet(m.ones(2, dtype=m.float16)).sample(),
+    "beta-half": lambda m, F, leaf: D(m).Beta(m.ones(2, dtype=m.float16),
+                                              m.ones(2, dtype=m.float16)).rsample(),
+    "binomial-half": lambda m, F, leaf: D(m).Binomial(3, m.ones(2, dtype=m.float16) / 2)
+    .sample(),
+})
+
 KL = {
     "continuous-bernoulli": lambda m, leaf: (D(m).ContinuousBernoulli(leaf(UNIT)),
                                              D(m).ContinuousBernoulli(logits=leaf(LOC))),
