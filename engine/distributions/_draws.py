@@ -6,9 +6,17 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import errors
 from ..modes import check_numel
 from ..random import current_generator
 from ..tensor import Tensor, _wrap
+
+
+def _cpu_kernel(t: Tensor, kernel: str) -> None:
+    """torch's CPU samplers for binomial, gamma and Dirichlet draws have no half kernel."""
+    if t.dtype.name == "float16" and t.device.type == "cpu":
+        raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(kernel=kernel,
+                                                                           dtype="Half"))
 
 
 def _result(t: Tensor, values) -> Tensor:
@@ -27,6 +35,7 @@ def poisson(rate: Tensor) -> Tensor:
 def binomial(count: Tensor, prob: Tensor) -> Tensor:
     """Binomial counts of ``count`` trials with success probability ``prob`` (same shape), in
     ``count``'s dtype (``torch.binomial``)."""
+    _cpu_kernel(count, "binomial_cpu")
     check_numel(count.shape)
     gen = current_generator(count.device)
     with count.device.scope():
@@ -36,9 +45,10 @@ def binomial(count: Tensor, prob: Tensor) -> Tensor:
         return _result(count, gen._rng.binomial(n, p))
 
 
-def standard_gamma(alpha: Tensor):
+def standard_gamma(alpha: Tensor, kernel: str = "gamma_cpu"):
     """Gamma(alpha, 1) draws as a float64 array (of ``alpha``'s device) of its shape. On a GPU
     these need CuPy's generator to have the sampler: not run on one yet."""
+    _cpu_kernel(alpha, kernel)
     check_numel(alpha.shape)
     gen = current_generator(alpha.device)
     with alpha.device.scope():

@@ -90,7 +90,7 @@ class Dirichlet(ExponentialFamily):
 def _sample_dirichlet(alpha):
     """Normalised Gamma(alpha, 1) draws along the last dimension, at least the dtype's
     smallest normal number (torch's ``_sample_dirichlet``)."""
-    g = _draws.standard_gamma(alpha)
+    g = _draws.standard_gamma(alpha, kernel="dirichlet")
     x = g / g.sum(-1, keepdims=True)
     x = x.clip(finfo_tiny(alpha.dtype), None).astype(alpha.dtype.np)
     return _wrap(alpha.device.xp.asarray(x), alpha.dtype, alpha.device)

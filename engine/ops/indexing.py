@@ -594,8 +594,16 @@ def _overwrite(target: Tensor, value) -> Tensor:
     # fill_ for a 0-d value, else copy_ of the expanded value
     fill = target._data.ndim > 0 and (not isinstance(value, Tensor) or value._data.ndim == 0)
     if isinstance(value, Tensor):
-        src = value if fill else \
-            _strip_leading_ones(value, target._data.ndim).expand(target._data.shape)
+        src = value
+        if not fill and value._data.shape != target._data.shape:
+            # torch's copy_to: a view without the leading ones, expanded only if still needed
+            shape = value._data.shape
+            k = 0
+            while len(shape) - k > target._data.ndim and shape[k] == 1:
+                k += 1
+            src = value.view(shape[k:])
+            if src._data.shape != target._data.shape:
+                src = src.expand(target._data.shape)
         if src.dtype is not target.dtype and not fill:  # (fill_ casts as it writes: the
             src = src.to(target.dtype)                    # node's input is the value itself)
         arr = xp.array(xp.broadcast_to(src._data, target._data.shape), dtype=target.dtype.np)
@@ -618,9 +626,8 @@ def setitem(self, key, value):
     value = _assigned_value(value, self.dtype)
     target, adv, _ = _walk(self, key, setting=True)
     check_inplace(target)
-    if isinstance(value, Tensor):
-        value = _strip_leading_ones(value, target._data.ndim if adv is None else
-                                    len(_result_shape(target._data.shape, adv)))
+    if isinstance(value, Tensor) and adv is not None:
+        value = _strip_leading_ones(value, len(_result_shape(target._data.shape, adv)))
     if adv is None:
         if _grad_enabled.get() and (target.requires_grad or
                                     (isinstance(value, Tensor) and value.requires_grad)) or \
@@ -630,7 +637,7 @@ def setitem(self, key, value):
             check_overlap(target)
             v = value
             if isinstance(v, Tensor):
-                v = v.expand(target._data.shape)._data
+                v = _strip_leading_ones(v, target._data.ndim).expand(target._data.shape)._data
             target._data[...] = v
             target._vc[0] += 1
         return None
