@@ -341,9 +341,18 @@ def true_divide(input, other):
 
 add.operator, sub.operator, div.operator = _add, _sub, _div  # ``a + b`` has no alpha to parse
 
+
+
+def _sub_precheck(self, *args, **kwargs) -> None:
+    """sub's meta function refuses bool operands before the write's overlap check."""
+    if args or "other" in kwargs:
+        _sub_check(self, args[0] if args else kwargs["other"])
+
+
 for _fn in (add, sub, div):
     inplace_twin(_fn.__name__, _fn,
-                 ufunc={"add": "add", "sub": "subtract", "div": "true_divide"}[_fn.__name__])
+                 ufunc={"add": "add", "sub": "subtract", "div": "true_divide"}[_fn.__name__],
+                 precheck=_sub_precheck if _fn is sub else None)
 
 
 def _floor_div(xp, a, b):
@@ -949,7 +958,7 @@ def _clamp_inplace(name: str) -> None:
     def method(self, min=None, max=None):
         if type(min) is Tensor or type(max) is Tensor:  # (torch parses before its checks)
             min, max = _clamp_bounds(name, True, self, min, max)
-        check_inplace(self)
+        check_inplace(self, min, max)
         return apply_inplace(self, _clamp(self, min, max))
 
     method.__name__ = method.__qualname__ = name
