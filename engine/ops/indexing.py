@@ -636,7 +636,13 @@ def setitem(self, key, value):
     ``self``'s dtype); views of ``self`` see the write."""
     value = _assigned_value(value, self.dtype)
     target, adv, _ = _walk(self, key, setting=True)
-    check_inplace(target)
+    try:
+        check_inplace(target)
+    except errors.EngineRuntimeError:
+        if adv is None and isinstance(value, Tensor) and value._data.ndim:
+            with no_grad():  # torch expands the value to the target's shape before its copy_
+                _strip_leading_ones(value, target._data.ndim).expand(target._data.shape)
+        raise
     if isinstance(value, Tensor) and adv is not None:
         value = _strip_leading_ones(value, len(_result_shape(target._data.shape, adv)))
     if adv is None:

@@ -959,7 +959,15 @@ def _clamp_inplace(name: str) -> None:
         if type(min) is Tensor or type(max) is Tensor:  # (torch parses before its checks)
             min, max = _clamp_bounds(name, True, self, min, max)
         check_inplace(self, min, max)
-        return apply_inplace(self, _clamp(self, min, max))
+        result = _clamp(self, min, max)
+        if result.dtype is not self.dtype and not _can_cast(result.dtype, self.dtype) and \
+                type(min) is not Tensor and type(max) is not Tensor:
+            from .families import cpp_type_name  # (the number overload names the C++ type)
+
+            raise errors.EngineRuntimeError(
+                f"result type {_torch_scalar_name(result.dtype)} can't be cast to the desired "
+                f"output type {cpp_type_name(self.dtype)}")
+        return apply_inplace(self, result)
 
     method.__name__ = method.__qualname__ = name
     register(name, method, doc=f"In-place version of {name[:-1]}.", kind="method",
