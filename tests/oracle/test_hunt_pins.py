@@ -350,9 +350,20 @@ CASES = {
     "mvlgamma_ int": lambda T: T.full((2,), 3).mvlgamma_(2),
     # zeta: x == 1 is inf whatever q, a pole of q (-0., -inf) is inf for a NaN x too; x = inf
     # gives 1 at q == 1, inf below, NaN above
-    "zeta at poles, NaN and inf": lambda T: T.special.zeta(
+    "zeta at poles, NaN and inf": lambda T: (T.special.zeta if T is torch else
+                                             getattr(T, "special.zeta"))(
         _t(T, [[_NAN], [1.0], [_INF], [2.0]], rg=False),
         _t(T, [-0.0, 1.46, -_INF, _INF, _NAN, 1.0, 0.5, -1.5, 2.0], rg=False)),
+    # seed 6: t[key] = value expands the value to the target before the view check; clamp_'s
+    # number overload names the C++ type; inner of two 1-D tensors is tensordot's check
+    "setitem shape before the multi-output view check": lambda T: (_t(T, [1.0] * 6) * 2)
+    .split(3)[0].__setitem__(-3, _t(T, [1.0, 2.0])),
+    "setitem slice shape, split output": lambda T: (_t(T, [1.0] * 6) * 2).split(3)[0]
+    .__setitem__(slice(0, 2), _t(T, [1.0, 2.0, 3.0])),
+    "clamp_ int32, number bounds": lambda T: T.zeros(3, dtype=T.int32).clamp_(1.0, -1.0),
+    "clip_ int64, number bound": lambda T: T.zeros(3, dtype=T.int64).clip_(0.5),
+    "clamp_ int32, tensor bound": lambda T: T.zeros(3, dtype=T.int32).clamp_(T.tensor(0.5)),
+    "inner 1-D dtypes": lambda T: _t(T, [1.0, 2.0], "float32").inner(_t(T, [1.0, 2.0])),
 }
 
 
