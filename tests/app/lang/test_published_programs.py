@@ -11,7 +11,8 @@ pytorch/examples' time-sequence prediction: LSTMCells in float64 trained with L-
 word language model, MNIST classifier and REINFORCE with torch.distributions), and from
 session 9 more of pytorch/examples (``ex_*``: polynomial regression, graph attention network,
 forward-forward training, sub-pixel super-resolution, an LSTM over MNIST rows) and of
-PyTorch's tutorials (``tut_*``: knowledge distillation),
+PyTorch's tutorials (``tut_*``: knowledge distillation, the video series' autograd and
+model-building chapters),
 pasted into a session cell by cell print what torch 2.13 prints for the same cells, both drawing
 the same random numbers (``published.py``).
 
@@ -54,10 +55,10 @@ LIMITS = {"pt_11_jacobians_hessians": Limits(timeout_s=600),
 NAMES = sorted(p.name.removesuffix(".py.txt") for p in PROGRAMS.glob("*.py.txt"))
 
 
-def test_there_are_the_59_programs():
-    assert len(NAMES) == 59
+def test_there_are_the_61_programs():
+    assert len(NAMES) == 61
     assert sum(n.startswith("ex_") for n in NAMES) == 5
-    assert sum(n.startswith("tut_") for n in NAMES) == 1
+    assert sum(n.startswith("tut_") for n in NAMES) == 3
     assert sum(n.startswith("d2l_") for n in NAMES) == 19
     assert sum(n.startswith("km_") for n in NAMES) == 8
 
