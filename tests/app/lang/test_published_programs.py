@@ -12,7 +12,8 @@ word language model, MNIST classifier and REINFORCE with torch.distributions), a
 session 9 more of pytorch/examples (``ex_*``: polynomial regression, graph attention network,
 forward-forward training, sub-pixel super-resolution, an LSTM over MNIST rows) and of
 PyTorch's tutorials (``tut_*``: knowledge distillation, the video series' autograd and
-model-building chapters, the blitz's CIFAR-10 classifier),
+model-building chapters, the blitz's CIFAR-10 classifier, visualizing gradients with module
+and tensor hooks),
 pasted into a session cell by cell print what torch 2.13 prints for the same cells, both drawing
 the same random numbers (``published.py``).
 
@@ -55,10 +56,10 @@ LIMITS = {"pt_11_jacobians_hessians": Limits(timeout_s=600),
 NAMES = sorted(p.name.removesuffix(".py.txt") for p in PROGRAMS.glob("*.py.txt"))
 
 
-def test_there_are_the_62_programs():
-    assert len(NAMES) == 62
+def test_there_are_the_63_programs():
+    assert len(NAMES) == 63
     assert sum(n.startswith("ex_") for n in NAMES) == 5
-    assert sum(n.startswith("tut_") for n in NAMES) == 4
+    assert sum(n.startswith("tut_") for n in NAMES) == 5
     assert sum(n.startswith("d2l_") for n in NAMES) == 19
     assert sum(n.startswith("km_") for n in NAMES) == 8
 
