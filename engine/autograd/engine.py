@@ -480,22 +480,21 @@ def _run_post_hooks(node: Node, in_grads, grads):
     return in_grads
 
 
-def _accumulate(var: Tensor, g: Tensor, create_graph: bool, not_owned: set) -> None:
-    if var._hooks:
-        hooks = list(var._hooks)
-        for hook in hooks:
-            if type(hook) is PostAccumulateGradHook:
-                continue
-            out = hook(g)
-            if out is not None:
-                g = out
-                not_owned.add(id(out))
-        _add_to_grad(var, g, create_graph, not_owned)
-        for hook in hooks:
-            if type(hook) is PostAccumulateGradHook and hook in var._hooks:
-                _run_post_accumulate(hook.fn, var)
-        return
-    _add_to_grad(var, g, create_graph, not_owned)
+def _accumulate_hooked(var: Tensor, g: Tensor, create_graph: bool, not_owned: set) -> None:
+    """A leaf with hooks: its gradient hooks (a non-None return replaces the gradient), the
+    accumulation, then its post-accumulate-grad hooks (each gets the leaf)."""
+    hooks = list(var._hooks)
+    for hook in hooks:
+        if type(hook) is PostAccumulateGradHook:
+            continue
+        out = hook(g)
+        if out is not None:
+            g = out
+            not_owned.add(id(out))
+    _accumulate(var, g, create_graph, not_owned, False)
+    for hook in hooks:
+        if type(hook) is PostAccumulateGradHook and hook in var._hooks:
+            _run_post_accumulate(hook.fn, var)
 
 
 def _run_post_accumulate(fn, var: Tensor) -> None:
@@ -507,7 +506,11 @@ def _run_post_accumulate(fn, var: Tensor) -> None:
     raise errors.EngineTypeError(f"expected Variable, but hook returned '{type(out).__name__}'")
 
 
-def _add_to_grad(var: Tensor, g: Tensor, create_graph: bool, not_owned: set) -> None:
+def _accumulate(var: Tensor, g: Tensor, create_graph: bool, not_owned: set,
+                hooks: bool = True) -> None:
+    if hooks and var._hooks:
+        _accumulate_hooked(var, g, create_graph, not_owned)
+        return
     old = var._grad
     if old is not None and _ZEROS and is_zero_gradient(g):
         return
