@@ -10,8 +10,9 @@ neural style transfer with L-BFGS; Karpathy's nanoGPT model.py with its dataclas
 pytorch/examples' time-sequence prediction: LSTMCells in float64 trained with L-BFGS; its VAE,
 word language model, MNIST classifier and REINFORCE with torch.distributions), and from
 session 9 more of pytorch/examples (``ex_*``: polynomial regression, graph attention network,
-forward-forward training, sub-pixel super-resolution, an LSTM over MNIST rows) and of
-PyTorch's tutorials (``tut_*``: knowledge distillation),
+forward-forward training, sub-pixel super-resolution, an LSTM over MNIST rows), of
+PyTorch's tutorials (``tut_*``: knowledge distillation) and d2l's batch normalization from
+scratch (8.5) and attention scoring / multi-head attention (11.3, 11.5),
 pasted into a session cell by cell print what torch 2.13 prints for the same cells, both drawing
 the same random numbers (``published.py``).
 
