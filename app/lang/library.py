@@ -147,6 +147,22 @@ def torch_names(path: str) -> frozenset[str] | None:
     return _torch_names.get(path)
 
 
+_torch_submodules: dict[str, frozenset[str]] = {}
+
+
+def torch_lacks_module(path: str, name: str) -> bool:
+    """Whether torch has no module ``path.name`` to import: not a public name of ``path`` nor
+    one of its submodules (``torch.nn.utils.prune`` imports, though ``dir()`` does not show
+    it until something imported it)."""
+    if not torch_lacks(path, name):
+        return False
+    if not _torch_submodules:
+        from .torch_names import SUBMODULE_NAMES
+
+        _torch_submodules.update({p: frozenset(n.split()) for p, n in SUBMODULE_NAMES.items()})
+    return name not in _torch_submodules.get(path, ())
+
+
 def torch_lacks(path: str, name: str) -> bool:
     """Whether torch itself has no public ``path.name`` (a module recorded, or
     ``torch.Tensor``): then the error is torch's own text, not "... is not supported"."""
@@ -180,14 +196,14 @@ def missing_module(full: str, shown: str) -> ProgramError:
     parent, _, name = full.rpartition(".")
     while parent and parent not in MODULES:
         parent, _, name = parent.rpartition(".")
-    if parent and torch_lacks(parent, name):
+    if parent and torch_lacks_module(parent, name):
         return ProgramError(f"No module named '{full}'", exception="ModuleNotFoundError")
     return not_supported(shown)
 
 
 def missing_import(module: str, name: str, shown: str) -> ProgramError:
     """``from module import name`` (``module`` canonical) the service lacks."""
-    if torch_lacks(module, name):
+    if torch_lacks_module(module, name):
         return ProgramError(f"cannot import name '{name}' from '{module}' (unknown location)",
                             exception="ImportError")
     return not_supported(shown)
