@@ -48,7 +48,8 @@ def main() -> None:
            "MODULE_NAMES: dict[str, str] = {"]
     for name, names in modules.items():
         out.append(f'    "{name}": {literal(names)},')
-    out += ["}", "", "#: Package path -> its public submodules, space separated (importable even where",
+    out += ["}", "",
+            "#: Package path -> its public submodules, space separated (importable even where",
             "#: ``dir()`` does not show them: ``import torch.nn.utils.prune``).",
             "SUBMODULE_NAMES: dict[str, str] = {"]
     for name in MODULES:
