@@ -79,7 +79,7 @@ MODULES = frozenset(PACKAGES) | frozenset(SUBMODULES) | {
     "torch.linalg", "torch.special", "torch.cuda", "torch.accelerator", "torch.backends.mps",
     "torch.backends.cudnn",
     "math", "random", "builtins", "numpy", "functools", "copy", "collections", "typing",
-    "itertools", "dataclasses", "warnings"}
+    "itertools", "dataclasses", "warnings", "string"}
 #: ``torch.X`` names that are not ops of the table.
 TORCH_NAMES = {
     "no_grad": engine.no_grad, "enable_grad": engine.enable_grad,
@@ -141,7 +141,7 @@ def torch_names(path: str) -> frozenset[str] | None:
         _torch_names.update({p: frozenset(n.split()) for p, n in MODULE_NAMES.items()})
         _torch_names["torch.Tensor"] = frozenset(TENSOR_NAMES.split())
         for name in ("math", "random", "functools", "copy", "collections", "numpy", "typing",
-                     "itertools", "warnings"):
+                     "itertools", "warnings", "string"):
             module = importlib.import_module(name)  # fixed names, never a program's
             _torch_names[name] = frozenset(n for n in dir(module) if not n.startswith("_"))
     return _torch_names.get(path)
@@ -285,7 +285,8 @@ def resolve_path(path: str) -> Any:
     full = canonical(path)
     parts = full.split(".")
     if parts[0] not in ("torch", "math", "random", "builtins", "numpy", "functools", "copy",
-                        "collections", "typing", "itertools", "dataclasses", "warnings"):
+                        "collections", "typing", "itertools", "dataclasses", "warnings",
+                        "string"):
         raise not_supported(path)
     value: Any = LibModule(parts[0])
     for part in parts[1:]:

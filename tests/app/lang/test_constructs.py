@@ -458,3 +458,36 @@ def test_the_recorded_names_are_torchs():
         found = {m.name for m in pkgutil.iter_modules(getattr(package, "__path__", []))
                  if not m.name.startswith("_")}
         assert set(SUBMODULE_NAMES.get(path, "").split()) == found, path
+
+
+STRING_PROGRAM = """import string
+from string import ascii_lowercase as low, punctuation
+all_letters = string.ascii_letters + " .,;'"
+n_letters = len(all_letters)
+def letterToIndex(letter):
+    return all_letters.find(letter)
+print(n_letters, letterToIndex('J'), low[:5], len(punctuation), string.digits,
+      string.hexdigits, string.octdigits, repr(string.whitespace), len(string.printable),
+      string.ascii_uppercase[-3:])
+"""
+
+
+def test_import_string_gives_pythons_constants(form):
+    """``import string`` (PyTorch's char-RNN tutorials: ``string.ascii_letters``): the
+    constants as CPython has them, in both forms; its functions and classes are refused by
+    name, a name ``string`` lacks fails with Python's text."""
+    import contextlib
+    import io
+
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        exec(STRING_PROGRAM, {})  # CPython, the reference
+    assert form(STRING_PROGRAM).printed == buffer.getvalue().splitlines()
+    for source, detail in (("import string\nstring.capwords('a b')",
+                            "string.capwords is not supported"),
+                           ("from string import Template", "string.Template is not supported"),
+                           ("import string\nstring.nothing",
+                            "module 'string' has no attribute 'nothing'")):
+        with pytest.raises(ProgramError) as info:
+            form(source)
+        assert info.value.detail == detail
