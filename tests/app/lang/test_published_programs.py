@@ -55,8 +55,8 @@ LIMITS = {"pt_11_jacobians_hessians": Limits(timeout_s=600),
 NAMES = sorted(p.name.removesuffix(".py.txt") for p in PROGRAMS.glob("*.py.txt"))
 
 
-def test_there_are_the_59_programs():
-    assert len(NAMES) == 59
+def test_there_are_the_61_programs():
+    assert len(NAMES) == 61
     assert sum(n.startswith("ex_") for n in NAMES) == 5
     assert sum(n.startswith("tut_") for n in NAMES) == 1
     assert sum(n.startswith("d2l_") for n in NAMES) == 19
