@@ -59,7 +59,7 @@ def test_there_are_the_61_programs():
     assert len(NAMES) == 61
     assert sum(n.startswith("ex_") for n in NAMES) == 5
     assert sum(n.startswith("tut_") for n in NAMES) == 1
-    assert sum(n.startswith("d2l_") for n in NAMES) == 19
+    assert sum(n.startswith("d2l_") for n in NAMES) == 21
     assert sum(n.startswith("km_") for n in NAMES) == 8
 
 
