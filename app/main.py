@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -55,6 +56,21 @@ TAGS = [
 ]
 
 
+_frozen = [False]
+
+
+def _freeze_startup_heap() -> None:
+    """Once per process, at the first start-up: collect, then move every object alive (the
+    imported app, FastAPI, pydantic, the engine: ~96k GC-tracked objects) to the collector's
+    permanent generation, as the host factory does for hosts (``app.services.hosts.zygote``).
+    A full collection then examines only what was made since, not the whole start-up heap
+    (~0.2-0.4 s of the event loop on these machines)."""
+    if not _frozen[0]:
+        _frozen[0] = True
+        gc.collect()
+        gc.freeze()
+
+
 async def _cull_forever(store: SessionRegistry, pool: HostPool, metrics: Metrics,
                         interval_s: float, hosts_warm: int) -> None:
     while True:
@@ -86,6 +102,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         pool.closing = False
+        _freeze_startup_heap()
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(_cull_forever, store, pool, metrics, settings.cull_interval_s,
                              settings.hosts_warm)

@@ -428,7 +428,8 @@ def _zeros_for(node: Node, nr: int):
     """A zero gradient for an output of a multi-output node that received none."""
     from ..ops import zeros
 
-    shape, dtype, device = node._out_meta[nr]
+    meta = node._out_meta
+    shape, dtype, device = meta if node._nout == 1 else meta[nr]
     return zeros(shape, dtype=dtype, device=device)
 
 

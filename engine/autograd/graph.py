@@ -73,7 +73,11 @@ class Node:
 
     ``_hooks`` is None only on a plain node: of this very class, one output, no hooks, no
     metadata, no retained gradient (run_backward's fast path tests this one slot); every
-    other node has a dict there, empty when it has none of those."""
+    other node has a dict there, empty when it has none of those.
+
+    ``_out_meta``: (shape, dtype, device) of the output when ``_nout`` is 1, else a tuple of
+    them, one per output (None for AccumulateGrad): one tuple less per node of one output (a
+    GC-tracked object fewer: gen-0 collections come per ~700 of them)."""
 
     __slots__ = ("_name", "_rule", "_per_input", "_saved", "_had_tensors", "_edges", "_meta",
                  "_nout", "_out_meta", "_hooks", "_retains", "__weakref__")
@@ -101,7 +105,9 @@ class Node:
     def output_shapes(self) -> tuple:
         """The shapes of the outputs this node produced (empty for AccumulateGrad)."""
         meta = self._out_meta
-        return () if meta is None else tuple(m[0] for m in meta)
+        if meta is None:
+            return ()
+        return (meta[0],) if self._nout == 1 else tuple(m[0] for m in meta)
 
     @property
     def next_functions(self) -> tuple:
@@ -360,7 +366,7 @@ def copy_slices(base: Tensor, view: Tensor, fn) -> bool:
                 ((base._data.shape, base.dtype),) + tuple(fn._meta[1:]), 1)
     if HOOKS_ACTIVE[0]:
         _anomaly.note_forward(node)
-    node._out_meta = ((base._data.shape, base.dtype, base.device),)
+    node._out_meta = (base._data.shape, base.dtype, base.device)
     base._grad_fn, base._output_nr, base.requires_grad = node, 0, True
     return True
 
@@ -520,12 +526,14 @@ def record(outputs, name: str, rule, inputs: tuple, saved: tuple = (), per_input
                         had = SCALARS_ONLY
                         break
     if single:
-        out_meta = ((outputs._data.shape, outputs.dtype, outputs.device),)
+        out_meta = (outputs._data.shape, outputs.dtype, outputs.device)
         nout = 1
         hooks = None
     else:
         out_meta = tuple((o._data.shape, o.dtype, o.device) for o in outputs)
         nout = len(outputs)
+        if nout == 1:  # (see Node: one output's meta is not nested)
+            out_meta = out_meta[0]
         hooks = {}  # (see Node: None only on a plain Node)
     if node is None:  # (Node(...), inline: a Python __init__ is a nested interpreter call)
         node = _new(Node)

@@ -339,8 +339,10 @@ def apply_inplace(self: Tensor, result: Tensor, overlap_ok: bool = False,
             self._grad_fn, self._output_nr, self.requires_grad = node, result._output_nr, True
         if result.dtype is not self.dtype:  # computed wider, cast back: the node's output is
             nr = result._output_nr           # of self's dtype, as torch records it
-            node._out_meta = tuple((m[0], self.dtype, m[2]) if i == nr else m
-                                   for i, m in enumerate(node._out_meta))
+            meta = node._out_meta
+            node._out_meta = ((meta[0], self.dtype, meta[2]) if node._nout == 1 else
+                              tuple((m[0], self.dtype, m[2]) if i == nr else m
+                                    for i, m in enumerate(meta)))
     return self
 
 

@@ -10,10 +10,11 @@ neural style transfer with L-BFGS; Karpathy's nanoGPT model.py with its dataclas
 pytorch/examples' time-sequence prediction: LSTMCells in float64 trained with L-BFGS; its VAE,
 word language model, MNIST classifier and REINFORCE with torch.distributions), and from
 session 9 more of pytorch/examples (``ex_*``: polynomial regression, graph attention network,
-forward-forward training, sub-pixel super-resolution, an LSTM over MNIST rows) and of
+forward-forward training, sub-pixel super-resolution, an LSTM over MNIST rows), of
 PyTorch's tutorials (``tut_*``: knowledge distillation, the video series' autograd and
 model-building chapters, the blitz's CIFAR-10 classifier, visualizing gradients with module
-and tensor hooks, fusing conv and batch norm in a custom Function),
+and tensor hooks, fusing conv and batch norm in a custom Function) and d2l's batch
+normalization from scratch (8.5) and attention scoring / multi-head attention (11.3, 11.5),
 pasted into a session cell by cell print what torch 2.13 prints for the same cells, both drawing
 the same random numbers (``published.py``).
 
@@ -58,11 +59,11 @@ LIMITS = {"pt_11_jacobians_hessians": Limits(timeout_s=600),
 NAMES = sorted(p.name.removesuffix(".py.txt") for p in PROGRAMS.glob("*.py.txt"))
 
 
-def test_there_are_the_64_programs():
-    assert len(NAMES) == 64
+def test_there_are_the_66_programs():
+    assert len(NAMES) == 66
     assert sum(n.startswith("ex_") for n in NAMES) == 5
     assert sum(n.startswith("tut_") for n in NAMES) == 6
-    assert sum(n.startswith("d2l_") for n in NAMES) == 19
+    assert sum(n.startswith("d2l_") for n in NAMES) == 21
     assert sum(n.startswith("km_") for n in NAMES) == 8
 
 
