@@ -180,7 +180,7 @@ def _getrf(a: np.ndarray, pivots: bool = False) -> tuple[np.ndarray, ...]:
     one = a.dtype.type(1)
     with np.errstate(all="ignore"):
         for j in range(min(m, n)):
-            p = j + np.argmax(np.abs(a[:, j:, j]), axis=1)
+            p = j + _pivot_row(np.abs(a[:, j:, j]))
             zero = a[rows, p, j] == 0
             ipiv[:, j] = np.where(zero, j, p) + 1
             info[(info == 0) & zero] = j + 1
@@ -200,14 +200,21 @@ def _getrf(a: np.ndarray, pivots: bool = False) -> tuple[np.ndarray, ...]:
 _GETRF_EXACT = 16  # the getrf model is bitwise up to this order
 
 
+def _pivot_row(col: np.ndarray) -> np.ndarray:
+    """idamax's choice in each row of ``col`` (magnitudes): the first largest, where NaN never
+    compares larger (a NaN first element stays; later NaNs are passed over)."""
+    if not np.isnan(col).any():
+        return np.argmax(col, axis=1)
+    first_nan = np.isnan(col[:, 0])
+    pick = np.argmax(np.where(np.isnan(col), -1.0, col), axis=1)
+    return np.where(first_nan, 0, pick)
+
+
 def _lu_info(a: np.ndarray) -> np.ndarray:
     """LAPACK getrf's ``info`` for each matrix of a batch, as torch's MKL computes it (see
-    :func:`_getrf`); a matrix holding NaN or inf gets 0 (MKL's pivot search on them is not
-    modelled)."""
-    a = np.asarray(a)
-    flat = a.reshape((-1,) + a.shape[-2:])
-    info = _getrf(a)[1]
-    return np.where(np.isfinite(flat).all(axis=(-2, -1)), info, 0)
+    :func:`_getrf`; NaN and inf included: the pivot search passes NaN over, an infinite pivot
+    zeroes the column below it, which can leave an exactly zero pivot behind)."""
+    return _getrf(np.asarray(a))[1]
 
 
 def _cholesky_info(a: np.ndarray) -> np.ndarray:
@@ -612,11 +619,30 @@ def _inv(A: Tensor, fn: str = "linalg.inv") -> Tensor:
         _raise_singular_inv(A, fn, info)
     if res is None:  # not in torch's
         res = _solve_lu(xp, a, xp.eye(a.shape[-1], dtype=a.dtype))
+    res = _nan_through_getri(xp, a, res)
     out = _wrap(lapack_layout(xp, res.astype(A.dtype.np, copy=False)), A.dtype, A.device)
     if needs_grad(A):
         record(out, "LinalgInvExBackward0", (lambda g, inv: -(inv.mT @ g @ inv.mT),), (A,),
                (OUTPUT,))
     return out
+
+
+def _nan_through_getri(xp, a, res):
+    """torch's inverse of a matrix whose LU factors hold a NaN (a NaN in the input, or inf
+    meeting inf or zero in the elimination) is NaN everywhere (getri spreads it); NumPy's
+    leaves some entries finite. Only matrices with a non-finite entry are looked at."""
+    if not a.size or bool(xp.isfinite(a).all()):
+        return res
+    n = a.shape[-1]
+    flat = _host(xp, a).reshape((-1, n, n))
+    bad = ~np.isfinite(flat).all(axis=(-2, -1))
+    lu = _getrf(flat[bad])[0]
+    nan = np.zeros(flat.shape[0], dtype=bool)
+    nan[bad] = np.isnan(lu).any(axis=(-2, -1))
+    if not nan.any():
+        return res
+    mask = xp.asarray(nan.reshape(a.shape[:-2] + (1, 1)))
+    return xp.where(mask, xp.asarray(np.nan, dtype=res.dtype), res)
 
 
 def linalg_inv(A):
