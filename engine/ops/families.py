@@ -251,15 +251,18 @@ def _operand_ok(x) -> bool:
 
 
 # --------------------------------------------------------------------------- in place
-def check_inplace(t: Tensor) -> None:
+def check_inplace(t: Tensor, *others) -> None:
     """PyTorch's checks before an in-place op on ``t`` (in grad mode): a view that may not be
-    rebased, a view of a leaf that requires grad, such a leaf itself."""
+    rebased, a view of a leaf that requires grad, such a leaf itself. ``others``: the op's
+    other arguments; one that requires grad makes the result need a gradient, so the view
+    check comes before the op's own argument checks (torch's autograd layer runs first)."""
     if _INFERENCE_SEEN[0]:
         _inference_inplace(t)
     if not _grad_enabled.get():
         return
     base = t._base
-    if base is not None and (t.requires_grad or base.requires_grad):
+    if base is not None and (t.requires_grad or base.requires_grad or any(
+            type(o) is Tensor and o.requires_grad for o in others)):
         check_view_rebase(t)
     if t.grad_fn is None and t.requires_grad:
         raise errors.EngineRuntimeError(errors.LEAF_INPLACE)
@@ -454,7 +457,7 @@ def inplace_twin(name: str, forward, differentiable: bool | None = None,
 
     def method(self, *args, **kwargs):
         if autograd_checks:
-            check_inplace(self)
+            check_inplace(self, *args, *kwargs.values())
         if precheck is not None:
             precheck(self, *args, **kwargs)
         if 0 in self._data.strides:  # (torch checks the overlap before the shapes)

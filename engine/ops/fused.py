@@ -139,7 +139,7 @@ def _inplace(name: str, fn, expanded=None):
     """``expanded(self, *args, **kwargs)``: torch writes this op through an expanded ``self``
     (its kernel's own loop over the shared memory): the writes for ``apply_inplace``."""
     def method(self, *args, **kwargs):
-        check_inplace(self)
+        check_inplace(self, *args, *kwargs.values())
         result = fn(self, *args, inplace=True, **kwargs)
         if expanded is not None and has_overlap(self):
             return apply_inplace(self, result, overlap_ok=True,

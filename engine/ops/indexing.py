@@ -229,12 +229,8 @@ def _result_shape(shape: tuple, key: tuple) -> tuple:
 def _index_put(input: Tensor, key: tuple, values: Tensor, accumulate: bool,
                source: Tensor | None = None) -> Tensor:
     """A copy of ``input`` with ``values`` written (or added, repeats summed) at ``key``.
-    ``source``: what ``values`` was cast from, the node's input in its place."""
-    if values.dtype is not input.dtype:
-        raise errors.EngineRuntimeError(
-            f"Index put requires the source and destination dtypes match, got "
-            f"{_scalar_name(input.dtype)} for the destination and {_scalar_name(values.dtype)} "
-            "for the source.")
+    ``source``: what ``values`` was cast from, the node's input in its place. (torch's
+    index iterator checks the value's shape, then its dtype.)"""
     target = _result_shape(input._data.shape, key)
     vals = values._data
     try:
@@ -245,6 +241,11 @@ def _index_put(input: Tensor, key: tuple, values: Tensor, accumulate: bool,
         raise errors.EngineRuntimeError(
             f"shape mismatch: value tensor of shape {_fmt(values._data.shape)} cannot be "
             f"broadcast to indexing result of shape {_fmt(target)}")
+    if values.dtype is not input.dtype:
+        raise errors.EngineRuntimeError(
+            f"Index put requires the source and destination dtypes match, got "
+            f"{_scalar_name(input.dtype)} for the destination and {_scalar_name(values.dtype)} "
+            "for the source.")
     xp = input.device.xp
     arr = input._data.copy()
     if accumulate:
@@ -513,13 +514,17 @@ _MASK_DTYPE_NAMES = {"int64": "long int", "int32": "int", "float32": "float",
                      "float64": "double", "float16": "c10::Half"}
 
 
-@op(grad_fns=("MaskedFillBackward0", "MaskedFillBackward1"))
-def masked_fill(input, mask, value):
-    """``input`` with ``value`` (a number or a 0-d tensor) where ``mask`` is True."""
+def _check_mask(mask) -> None:
     if not isinstance(mask, Tensor) or mask.dtype is not bool_:
         name = _MASK_DTYPE_NAMES.get(getattr(getattr(mask, "dtype", None), "name", ""), "?")
         raise errors.EngineRuntimeError(
             f"masked_fill_ only supports boolean masks, but got mask with dtype {name}")
+
+
+@op(grad_fns=("MaskedFillBackward0", "MaskedFillBackward1"))
+def masked_fill(input, mask, value):
+    """``input`` with ``value`` (a number or a 0-d tensor) where ``mask`` is True."""
+    _check_mask(mask)
     xp = input.device.xp
     tensor_value = isinstance(value, Tensor)
     if tensor_value:
@@ -561,7 +566,13 @@ def _masked_fill_writes(self, mask, value):
     return writes
 
 
-inplace_twin("masked_fill", masked_fill,
+def _masked_fill_precheck(self, *args, **kwargs) -> None:
+    """torch's masked_fill_ reads the mask's dtype before looking at the target's memory."""
+    if args or "mask" in kwargs:
+        _check_mask(args[0] if args else kwargs["mask"])
+
+
+inplace_twin("masked_fill", masked_fill, precheck=_masked_fill_precheck,
              expanded=(errors.EXPANDED_MASKED_FILL, _masked_fill_writes))
 
 
@@ -625,7 +636,13 @@ def setitem(self, key, value):
     ``self``'s dtype); views of ``self`` see the write."""
     value = _assigned_value(value, self.dtype)
     target, adv, _ = _walk(self, key, setting=True)
-    check_inplace(target)
+    try:
+        check_inplace(target)
+    except errors.EngineRuntimeError:
+        if adv is None and isinstance(value, Tensor) and value._data.ndim:
+            with no_grad():  # torch expands the value to the target's shape before its copy_
+                _strip_leading_ones(value, target._data.ndim).expand(target._data.shape)
+        raise
     if isinstance(value, Tensor) and adv is not None:
         value = _strip_leading_ones(value, len(_result_shape(target._data.shape, adv)))
     if adv is None:

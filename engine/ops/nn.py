@@ -658,6 +658,7 @@ def linear(input, weight, bias=None):
                                  bias._data.shape[0] == weight._data.shape[0])):
         return _linear_2d(input, weight, bias)  # (the usual case, one product)
     if nx == 1 and nw == 2 and bias is not None and input.dtype is weight.dtype and \
+            input.is_contiguous() and \
             bias.dtype is input.dtype and bias._data.ndim == 1 and bias.is_contiguous() and \
             input._data.shape[0] == weight._data.shape[1] and \
             bias._data.shape[0] == weight._data.shape[0]:

@@ -341,9 +341,18 @@ def true_divide(input, other):
 
 add.operator, sub.operator, div.operator = _add, _sub, _div  # ``a + b`` has no alpha to parse
 
+
+
+def _sub_precheck(self, *args, **kwargs) -> None:
+    """sub's meta function refuses bool operands before the write's overlap check."""
+    if args or "other" in kwargs:
+        _sub_check(self, args[0] if args else kwargs["other"])
+
+
 for _fn in (add, sub, div):
     inplace_twin(_fn.__name__, _fn,
-                 ufunc={"add": "add", "sub": "subtract", "div": "true_divide"}[_fn.__name__])
+                 ufunc={"add": "add", "sub": "subtract", "div": "true_divide"}[_fn.__name__],
+                 precheck=_sub_precheck if _fn is sub else None)
 
 
 def _floor_div(xp, a, b):
@@ -949,8 +958,16 @@ def _clamp_inplace(name: str) -> None:
     def method(self, min=None, max=None):
         if type(min) is Tensor or type(max) is Tensor:  # (torch parses before its checks)
             min, max = _clamp_bounds(name, True, self, min, max)
-        check_inplace(self)
-        return apply_inplace(self, _clamp(self, min, max))
+        check_inplace(self, min, max)
+        result = _clamp(self, min, max)
+        if result.dtype is not self.dtype and not _can_cast(result.dtype, self.dtype) and \
+                type(min) is not Tensor and type(max) is not Tensor:
+            from .families import cpp_type_name  # (the number overload names the C++ type)
+
+            raise errors.EngineRuntimeError(
+                f"result type {_torch_scalar_name(result.dtype)} can't be cast to the desired "
+                f"output type {cpp_type_name(self.dtype)}")
+        return apply_inplace(self, result)
 
     method.__name__ = method.__qualname__ = name
     register(name, method, doc=f"In-place version of {name[:-1]}.", kind="method",

@@ -145,7 +145,7 @@ def _float_power_(self, exponent):
         raise errors.EngineRuntimeError(
             f"the base given to float_power_ has dtype {_label(self.dtype)} but the "
             "operation's result requires dtype Double")
-    check_inplace(self)
+    check_inplace(self, exponent)
     return apply_inplace(self, float_power(self, exponent))
 
 

@@ -257,7 +257,7 @@ def _clamp_one_sided(name: str, input, bound) -> Tensor:
 
 
 def _clamp_one_sided_(name: str, self: Tensor, bound) -> Tensor:
-    check_inplace(self)
+    check_inplace(self, bound)
     result = _clamp_one_sided(name, self, bound)
     if not isinstance(bound, Tensor) and result.dtype is not self.dtype and \
             promote(result.dtype, self.dtype) is not self.dtype:

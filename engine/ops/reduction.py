@@ -27,7 +27,7 @@ from ..modes import is_grad_enabled, no_grad
 from ..tensor import Tensor, _wrap
 from . import _stl
 from ._args import norm_dim, norm_dims
-from .families import apply_inplace, check_inplace
+from .families import apply_inplace, check_inplace, cpp_type_name
 from .registry import OPS, op, register
 
 INF = math.inf
@@ -342,16 +342,24 @@ def _cumprod_grad(g: Tensor, x: Tensor, out: Tensor, d: int) -> Tensor:
 
 def _scan_inplace(name: str, scan):
     def method(self, dim, *, dtype=None):
+        if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
+            raise errors.EngineTypeError(f"{name}_(): argument 'dim' (position 1) must be int, "
+                                         f"not {type(dim).__name__}")
+        d = int(dim)
+        check_inplace(self)
+        norm_dim(d, self._data.ndim)
+        if dtype is not None and dtype is not self.dtype:  # (torch's out= check)
+            raise errors.EngineRuntimeError(
+                f"Bad in-place call: input tensor dtype {cpp_type_name(self.dtype)} and output "
+                f"tensor dtype {cpp_type_name(dtype)} should match")
         if self.dtype is bool_:
             if self._data.size and self._data.ndim:
                 raise errors.KernelNotImplemented(
                     f'"{name}_out_cpu" not implemented for \'Bool\'')
             # a 0-d scan is a copy of itself, torch writes it back as is; no elements: its
             # kernel (and dtype check) never runs
-            norm_dim(_int_dim(name, dim), self._data.ndim)
             self._vc[0] += 1
             return self
-        check_inplace(self)
         return apply_inplace(self, scan(self, dim, dtype=self.dtype if dtype is None else dtype))
 
     method.__name__ = method.__qualname__ = name + "_"

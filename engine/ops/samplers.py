@@ -20,7 +20,7 @@ from ..autograd import needs_grad, record
 from ..dtypes import DEFAULT_INT, bool_, float16, float32, float64, int32, int64
 from ..random import current_generator
 from ..tensor import Tensor, _wrap
-from .families import _torch_scalar_name, apply_inplace, check_inplace
+from .families import _torch_scalar_name, apply_inplace, check_inplace, check_overlap
 from .registry import op, register
 
 _P_RANGE = ("Expected p_in >= 0 && p_in <= 1 to be true, but got false.  (Could this error "
@@ -163,6 +163,7 @@ def exponential_(self, lambd=1.0, *, generator=None):
     if not lambd > 0:
         raise errors.EngineRuntimeError(
             f"exponential_ expects lambda > 0.0, but found lambda={_num(lambd)}")
+    check_overlap(self)  # (torch's TensorIterator, before its kernel's dtype check)
     if self._data.size:  # no kernel (and no dtype check) on an empty tensor
         _continuous_distribution(self, "Exponential")
     xp = self.device.xp
@@ -189,6 +190,7 @@ def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
     if not std > 0:
         raise errors.EngineRuntimeError(
             f"log_normal_ expects std > 0.0, but found std={_num(std)}")
+    check_overlap(self)
     if self._data.size:  # no kernel (and no dtype check) on an empty tensor
         _continuous_only(self, "log_normal_{dev}")
     xp = self.device.xp
@@ -204,6 +206,7 @@ def geometric_(self, p, *, generator=None):
     if not 0 < p < 1:
         raise errors.EngineRuntimeError(
             f"geometric_ expects p to be in (0, 1), but got p={_num(p)}")
+    check_overlap(self)
     if self.dtype is bool_ and self._data.size:
         raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
             kernel="geometric_cpu", dtype="Bool"))
@@ -249,6 +252,7 @@ _RANDOM_BOUNDS = {"bool": ("bool", 0, 1), "int32": ("int", -2 ** 31, 2 ** 31 - 1
                      "``to``, up to the dtype's largest exactly representable integer.")
 def random_(self, *args, generator=None, **kwargs):
     check_inplace(self)
+    check_overlap(self)  # (torch builds its TensorIterator before reading the bounds)
     if not args and not kwargs:
         low, high, node = 0, None, "RandomBackward2"
     elif len(args) == 1 and not kwargs or not args and set(kwargs) == {"to"}:

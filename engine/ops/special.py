@@ -426,8 +426,7 @@ def mvlgamma(input, p):
             f"mvlgamma(): argument 'input' (position 1) must be Tensor, not "
             f"{type(input).__name__}")
     p = _int_arg("mvlgamma", "p", 2, p)
-    if p < 1:
-        raise errors.EngineRuntimeError("p has to be greater than or equal to 1")
+    _mvlgamma_check(input, p)
     dt = input.dtype if input.dtype.is_floating_point else DEFAULT_FLOAT
     xp = input.device.xp
     offsets = _mvlgamma_offsets(p)
@@ -439,6 +438,13 @@ def mvlgamma(input, p):
         record(out, "MvlgammaBackward0", (lambda g, x: _mvlgamma_grad(g, x, p),), (input,),
                (input,))
     return out
+
+
+def _mvlgamma_check(input: Tensor, p: int) -> None:
+    if input.dtype.name == "bool":
+        raise errors.EngineRuntimeError("The input tensor may not be a boolean tensor.")
+    if p < 1:
+        raise errors.EngineRuntimeError("p has to be greater than or equal to 1")
 
 
 def _mvlgamma_offsets(p: int) -> np.ndarray:
@@ -456,9 +462,15 @@ register("mvlgamma", mvlgamma, grad_fns=("MvlgammaBackward0",))
 
 
 def _mvlgamma_(self, p):
-    from .families import apply_inplace, check_inplace
+    from .families import _torch_scalar_name, apply_inplace, check_inplace
 
     check_inplace(self)
+    if isinstance(self, Tensor) and not isinstance(p, bool) and isinstance(p, int):
+        _mvlgamma_check(self, p)
+        if not self.dtype.is_floating_point:  # (torch's text names the types this way round)
+            raise errors.EngineRuntimeError(
+                f"mvlgamma: result type {_torch_scalar_name(self.dtype)} can't be cast to the "
+                "desired output type Float")
     return apply_inplace(self, mvlgamma(self, p))
 
 

@@ -77,10 +77,15 @@ def _zeta_array(xp, x, q):
         tail = tail + float(_B[2 * j] / math.factorial(2 * j)) * rising * power
         power = power / (a * a)
     res = total + b + tail
-    res = xp.where(x == 1, np.inf, xp.where(pole & (x > 1), np.inf, res))
-    big = x == np.inf
-    res = xp.where(big & (q > 0), xp.where(q == 1, 1.0, xp.where(q > 1, 0.0, np.inf)), res)
-    res = xp.where((x < 1) | domain | (q == np.inf) | xp.isnan(x) | xp.isnan(q), np.nan, res)
+    # torch's (Cephes') order: x == 1 gives inf (whatever q), x < 1 NaN, then a pole of q
+    # (a non-positive integer, -inf too) inf, which a NaN x reaches as well. For x = inf the
+    # series is 1 at q == 1, inf for q < 1 (a term q^-inf is inf) and NaN past 1 (its
+    # Euler-Maclaurin tail multiplies inf by 0).
+    x_nan = xp.isnan(x)
+    nan = (x < 1) | domain | (q == np.inf) | (x_nan & ~pole) | xp.isnan(q)
+    at_inf = xp.where(q < 1, np.inf, xp.where(q == 1, 1.0, np.nan))
+    res = xp.where(x == 1, np.inf, xp.where(x == np.inf, at_inf, xp.where(
+        nan, np.nan, xp.where(pole & ((x > 1) | x_nan), np.inf, res))))
     return res
 
 

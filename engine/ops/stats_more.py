@@ -163,6 +163,8 @@ def inner(input, other):
             f"inner() the last dimension must match on both input tensors but got shapes "
             f"{list(input._data.shape)} and {list(other._data.shape)}")
     if input._data.ndim == 1 and other._data.ndim == 1:  # torch's tensordot: a dot
+        if input.dtype is not other.dtype:
+            raise errors.EngineRuntimeError("both inputs should have same dtype")
         return OPS["dot"].fn(input.permute(0), other.permute(0)).view(())
     return OPS["tensordot"].fn(input, other, ([-1], [-1]))
 

@@ -67,6 +67,7 @@ def zero_(self):
 @op(kind="method", differentiable=True, grad_fns=("FillBackward2", "FillBackward3"))
 def fill_(self, value):
     """Fill with ``value`` (a number or a 0-d tensor) in place."""
+    check_inplace(self, value)  # (torch's autograd layer, before the kernel's checks)
     if isinstance(value, Tensor):
         if value._data.ndim != 0:
             raise errors.EngineRuntimeError(
@@ -109,7 +110,7 @@ def _fill_recorded(self: Tensor, value, node: str) -> Tensor:
 @op(kind="method", grad_fns=("CopyBackwards",))
 def copy_(self, src, non_blocking=False):
     """Copy ``src`` (broadcast, cast) into this tensor in place."""
-    check_inplace(self)
+    check_inplace(self, src)
     if not isinstance(src, Tensor):
         raise errors.EngineTypeError(
             f"copy_(): argument 'src' (position 1) must be Tensor, not {type(src).__name__}")
