@@ -328,7 +328,7 @@ PRIMAL_FREE = frozenset("""
     MaskedSelectBackward0
     NansumBackward0 CummaxBackward0 CumminBackward0 SpecialXlog1PyBackward2 AminmaxBackward0
     VarMeanBackward0 StdMeanBackward0 BlockDiagBackward0 LuUnpackBackward0
-    MulBackward1 DivBackward1 FrexpBackward0 NextafterBackward0
+    MulBackward1 DivBackward1 FrexpBackward0 NextafterBackward0 AffineGridGeneratorBackward0
 """.split())
 
 

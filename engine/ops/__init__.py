@@ -27,6 +27,7 @@ from . import (  # noqa: F401
     dtype_utils,
     embedding_bag,
     fused,
+    grid_sample,
     index_reduce,
     indexing,
     linalg,

@@ -239,6 +239,9 @@ def _unary(short: str, body):
             raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
                 kernel=short + "_cpu", dtype="Half"))
         xp = input.device.xp
+        if xp is not np and not hasattr(xp, "asnumpy"):
+            from ..func.batching import BatchingError  # (inside vmap: once per sample)
+            raise BatchingError(f"special.{short} runs per sample")
         data = input._data if xp is np else xp.asnumpy(input._data)  # NumPy-only kernels
         x = np.asarray(data).astype(dt.np)
         with np.errstate(all="ignore"):

@@ -628,6 +628,11 @@ FINITE_ONLY = FINITE_ONLY | frozenset("special." + k for k in (
     "shifted_chebyshev_polynomial_v", "shifted_chebyshev_polynomial_w", "hermite_polynomial_h",
     "hermite_polynomial_he", "laguerre_polynomial_l", "legendre_polynomial_p"))
 
+# grid_sample: with an inf in the input, torch's double backward (a composite) multiplies
+# values read at clamped out-of-bounds indices by zero masks (NaN) where the exact second
+# derivative (engine/ops/grid_sample.py) is +-inf; first order agrees: drawn finite (ops, s9)
+FINITE_ONLY = FINITE_ONLY | {"grid_sample"}
+
 
 def _finite(a):
     if isinstance(a, TArg):
