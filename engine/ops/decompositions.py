@@ -19,6 +19,7 @@ from ..cost import charge, factorization_cost
 from ..dtypes import int64
 from ..modes import _grad_enabled, check_numel
 from ..tensor import Tensor, _wrap
+from ._fma import fma_same
 from .reduction import _return_type
 from .registry import register
 
@@ -111,51 +112,7 @@ def lapack_layout(xp, arr):
     return xp.swapaxes(xp.ascontiguousarray(xp.swapaxes(arr, -1, -2)), -1, -2)
 
 
-_SPLIT = 134217729.0  # 2**27 + 1: Dekker's split of a float64 into two 26-bit halves
-
-
-def _two_sum(a, b):
-    """``a + b`` rounded, and its exact rounding error (Knuth)."""
-    s = a + b
-    bb = s - a
-    return s, (a - (s - bb)) + (b - bb)
-
-
-def _two_prod(a, b):
-    """``a * b`` rounded, and its exact rounding error (Dekker's split; no overflow here)."""
-    p = a * b
-    ca, cb = _SPLIT * a, _SPLIT * b
-    ah, bh = ca - (ca - a), cb - (cb - b)
-    al, bl = a - ah, b - bh
-    return p, ((ah * bh - p) + ah * bl + al * bh) + al * bl
-
-
-def _to_odd(x, err):
-    """``x`` (``x + err`` rounded to nearest, ``err`` exact) rounded to odd instead: an inexact
-    result takes the neighbour whose last bit is 1 (so a later rounding is not a double one)."""
-    fix = (err != 0) & ((x.view(np.int64) & 1) == 0) & np.isfinite(x)
-    return np.where(fix, np.nextafter(x, np.where(err > 0, np.inf, -np.inf)), x) \
-        if fix.any() else x
-
-
-def _fma(a, b, c):
-    """``a * b + c`` rounded once (a fused multiply-add, as MKL's kernels compute it) in the
-    dtype of the float64 or float32 arrays. float64: Boldo and Melquiond's emulation (the
-    product's exact error, then its sum with the rounding of ``c + a*b`` rounded to odd);
-    float32: the exact float64 product, the sum rounded to odd, then to float32."""
-    with np.errstate(all="ignore"):
-        if a.dtype == np.float32:
-            s, e = _two_sum(c.astype(np.float64), a.astype(np.float64) * b)
-            return _to_odd(s, e).astype(np.float32)
-        uh, ul = _two_prod(a, b)
-        th, tl = _two_sum(c, uh)
-        v, ve = _two_sum(tl, ul)
-        r = th + _to_odd(v, ve)
-        big = ~np.isfinite(r) | (np.abs(a) > 1e150) | (np.abs(b) > 1e150)  # Dekker's range
-        # an exact zero: then ``a * b`` is exact too, and the plain sum has IEEE's sign (-0
-        # for -0 + -0, as the fused instruction)
-        big |= r == 0
-        return np.where(big, a * b + c, r) if big.any() else r
+_fma = fma_same  # (the error-free transformations live in _fma)
 
 
 def _getrf(a: np.ndarray, pivots: bool = False) -> tuple[np.ndarray, ...]:
