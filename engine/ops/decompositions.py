@@ -359,7 +359,7 @@ def _slogdet(A: Tensor, fn: str, cls, check: str | None = None):
     return cls(sign, logabs)
 
 
-def _lu_solve(a: np.ndarray, b: np.ndarray, adjoint: bool) -> np.ndarray:
+def _lu_solve(a: np.ndarray, b: np.ndarray, adjoint: bool, native: bool = False) -> np.ndarray:
     """``X`` with ``A X = B`` (``adjoint``: ``A^T X = B``) through LAPACK's steps, batched:
     getrf (partial pivoting, the column below a pivot scaled by its reciprocal, rank-1
     updates), then getrs: 'N' swaps the rows of ``B``, runs ``L`` forward, ``U`` backward;
@@ -367,7 +367,9 @@ def _lu_solve(a: np.ndarray, b: np.ndarray, adjoint: bool) -> np.ndarray:
     order with the diagonal's reciprocal. The order of the operations decides the signs of
     zeros (and where NaN/inf appear): a determinant's gradient for a zero incoming gradient is
     all zeros, signed by this arithmetic."""
-    dt = np.dtype(np.float64)  # (float32 too: torch's float32 solve is that accurate)
+    # (float32 in float64 too: torch's float32 solve is that accurate; ``native``: in the
+    # matrices' own dtype, as det's backward solves with the forward's float32 LU)
+    dt = a.dtype if native and a.dtype == np.float32 else np.dtype(np.float64)
     a = np.array(a, dtype=dt).reshape((-1,) + a.shape[-2:])
     y = np.array(b, dtype=dt).reshape(a.shape[:1] + b.shape[-2:])
     batch, n = a.shape[0], a.shape[-1]
@@ -375,15 +377,13 @@ def _lu_solve(a: np.ndarray, b: np.ndarray, adjoint: bool) -> np.ndarray:
     perm = np.tile(np.arange(n), (batch, 1))
     one = dt.type(1)
     with np.errstate(all="ignore"):
+        # the factors are getrf's as the forward det computed them (torch saves that LU): a
+        # refactoring without the fused update found exact zero pivots where MKL's has tiny
+        # ones, and gave inf/NaN for det's gradient where torch's is the adjugate
+        a, ipiv, _ = _getrf(a, pivots=True)
         for k in range(n):
-            p = k + np.argmax(np.abs(a[:, k:, k]), axis=1)
-            a[rows, k], a[rows, p] = a[rows, p], a[rows, k].copy()
+            p = ipiv[:, k] - 1
             perm[rows, k], perm[rows, p] = perm[rows, p], perm[rows, k].copy()
-            piv = a[:, k, k]
-            nonzero = piv != 0
-            scale = np.where(nonzero, one / np.where(nonzero, piv, one), one)
-            a[:, k + 1:, k] *= scale[:, None]
-            a[:, k + 1:, k + 1:] -= a[:, k + 1:, k, None] * a[:, k, None, k + 1:]
         recip = one / a[:, np.arange(n), np.arange(n)]
         if not adjoint:
             y = y[rows[:, None], perm]
@@ -456,7 +456,7 @@ def _solve_transposed_diag(A: Tensor, diag, lapack_order: bool = False) -> Tenso
     idx = np.arange(a.shape[-1])
     rhs[..., idx, idx] = _host(xp, diag)[..., None]
     if a.flags.c_contiguous and lapack_order:
-        gA = _lu_solve(np.swapaxes(a, -1, -2), rhs, adjoint=False)
+        gA = _lu_solve(np.swapaxes(a, -1, -2), rhs, adjoint=False, native=True)
     elif a.flags.c_contiguous:
         try:
             gA = np.linalg.solve(np.swapaxes(a, -1, -2), rhs)
