@@ -76,6 +76,16 @@ def fma(a, b, c, xp=np):
         if dt == np.float32:
             p = a.astype(np.float64) * b.astype(np.float64)
             cc = c.astype(np.float64)
+            s = p + cc
+            r = s.astype(np.float32)
+            # rounding ``s`` (53 bits) to float32 (24) is a second rounding only where ``s``
+            # lies on a midpoint of the float32 grid, or below float32's normal range (its
+            # grid is coarser there; an exact 0 is exact): elsewhere ``r`` is ``fma``'s
+            bits = xp.asarray(s).view(np.uint64)
+            suspect = (bits & 0x1FFFFFFF) == 0x10000000
+            suspect |= ((bits << np.uint64(1)) - np.uint64(2)) < np.uint64((897 << 53) - 2)
+            if not suspect.any():
+                return r
             exact = _sum_to_odd(p, cc, xp).astype(np.float32)
             return xp.where(xp.isfinite(p) & xp.isfinite(cc), exact,
                             (p + cc).astype(np.float32))
