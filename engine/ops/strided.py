@@ -27,6 +27,11 @@ _GRAD_RESIZE = "cannot resize variables that require grad"
 
 def _flat_storage(t: Tensor):
     """``t``'s storage as a flat array (a view of the memory), or NotSupported."""
+    if type(t._data) is not np.ndarray:
+        from ..func.batching import BatchedArray, BatchingError
+
+        if isinstance(t._data, BatchedArray):  # under vmap: once per sample
+            raise BatchingError("as_strided of a batched array")
     root = _storage_root(t._data)
     if not root.flags.c_contiguous or t.device.type != "cpu":
         raise errors.NotSupported(
@@ -123,6 +128,7 @@ def as_strided(input, size, stride, storage_offset=None):
             f"{type(input).__name__}")
     size = _ints("as_strided", "size", size)
     stride = _ints("as_strided", "stride", stride)
+    _flat_storage(input)  # (a batched array under vmap: once per sample)
     offset = _offset_of(input) if storage_offset is None else int(storage_offset)
     arr = _strided_array(input, size, stride, offset)
 
@@ -146,6 +152,7 @@ def as_strided_(self, size, stride, storage_offset=None):
     check_inplace(self)
     size = _ints("as_strided_", "size", size)
     stride = _ints("as_strided_", "stride", stride)
+    _flat_storage(self)
     offset = _offset_of(self) if storage_offset is None else int(storage_offset)
     arr = _strided_array(self, size, stride, offset)
     old = None
