@@ -1,6 +1,9 @@
 """Interpreter overhead: a program run through ``app.lang`` vs the same program written directly
 in Python against the engine. Variants run interleaved, several rounds; we report the median
-time per run and the ratio to the direct version (target: at most 1.3x).
+time per run and the ratio to the direct version (target: at most 1.3x). "source text" runs the
+text as a session run does (``parse_source``: compiled and validated once, then looked up by the
+text); "JSON list" sends the compiled list each time (validated once, then looked up by content).
+Garbage is collected before each timed block (``--no-collect``: not), the same for every variant.
 
     python benchmarks/interpreter_bench.py [--quick] [--constructs [--only WORD]]
 """
@@ -8,13 +11,21 @@ time per run and the ratio to the direct version (target: at most 1.3x).
 from __future__ import annotations
 
 import argparse
+import gc
 import statistics
 import sys
 import time
 
 sys.path.insert(0, __file__.rsplit("/benchmarks/", 1)[0])
 import engine  # noqa: E402
-from app.lang import Environment, Limits, compile_source, parse_program, run_program  # noqa: E402
+from app.lang import (  # noqa: E402
+    Environment,
+    Limits,
+    compile_source,
+    parse_program,
+    parse_source,
+    run_program,
+)
 
 TANH_SETUP = "x = torch.randn({n}, requires_grad=True)"
 TANH_LOOP = """y = x
@@ -207,9 +218,19 @@ def constructs(number: int, rounds: int, limits: Limits, only: str | None = None
         print(f"  {title:<34} {ratio:5.2f}x")
 
 
+#: Collect garbage before each timed block (``--no-collect`` turns it off): every variant's
+#: block then starts with the collector's counters at zero, so a full collection of the
+#: whole process (a third of a block's time when it lands in one) is not charged to whichever
+#: variant it happened to fall in; the collections a variant's own garbage triggers stay in
+#: its time.
+COLLECT = True
+
+
 def per_call(fn, number: int) -> float:
     """CPU seconds of this process per call: on a shared, loaded machine wall time also counts
     the time other processes hold the cores (the engine runs these sizes on one thread)."""
+    if COLLECT:
+        gc.collect()
     t0 = time.process_time()
     for _ in range(number):
         fn()
@@ -247,7 +268,11 @@ def main() -> None:
                         help="only the per-construct table")
     parser.add_argument("--only", metavar="WORD",
                         help="with --constructs: only the constructs whose title has WORD")
+    parser.add_argument("--no-collect", action="store_true",
+                        help="do not collect garbage before each timed block")
     args = parser.parse_args()
+    global COLLECT
+    COLLECT = not args.no_collect
     number, rounds = (2, 3) if args.quick else (3, 61)
     limits = Limits()
     if args.constructs:
@@ -275,7 +300,7 @@ def main() -> None:
 
         def interp_source(env=env, x=x):
             x.grad = None
-            run_program(compile_source(TANH_LOOP), env, limits, source=TANH_LOOP)
+            run_program(parse_source(TANH_LOOP), env, limits, source=TANH_LOOP)
 
         compare(f"900-op tanh loop + backward, x of {n} element(s)",
                 {"direct": direct, "interpreter (Program)": interp_program,
@@ -309,7 +334,7 @@ def main() -> None:
             {"direct": lambda: direct_seed(gen),
              "interpreter (Program)": lambda: run_program(seed_program, env, limits),
              "interpreter (source text)":
-                 lambda: run_program(compile_source(SEED_RUN), env, limits, source=SEED_RUN)},
+                 lambda: run_program(parse_source(SEED_RUN), env, limits, source=SEED_RUN)},
             number * 10, rounds)
     constructs(number, rounds if args.quick else 21, limits)
 

@@ -192,6 +192,23 @@ class Tensor:
         hooks.append(hook)
         return _HookHandle(hooks, hook)
 
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(tensor)`` after backward has accumulated this leaf's ``.grad`` (an
+        optimizer step inside backward); the hook must return None. It lives in the leaf's
+        hook list next to :meth:`register_hook`'s, marked, and runs after the pre-hooks and
+        the accumulation. Returns a handle with ``remove()``."""
+        if not self.requires_grad:
+            raise errors.EngineRuntimeError(
+                "cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            raise errors.EngineRuntimeError(
+                "post accumulate grad hooks cannot be registered on non-leaf tensors")
+        if self._hooks is None:
+            self._hooks = []
+        entry = PostAccumulateGradHook(hook)
+        self._hooks.append(entry)
+        return _HookHandle(self._hooks, entry)
+
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Compute the gradient of this tensor w.r.t. graph leaves (accumulated into ``.grad``)."""
         if inputs is None:  # (autograd.backward without its argument handling)
@@ -305,6 +322,16 @@ class Tensor:
 
     def __reduce_ex__(self, protocol):
         raise errors.NotSupported("pickling tensors is not supported")
+
+
+class PostAccumulateGradHook:
+    """A leaf's post-accumulate-grad hook in its hook list (the gradient hooks before the
+    accumulation skip it)."""
+
+    __slots__ = ("fn",)
+
+    def __init__(self, fn) -> None:
+        self.fn = fn
 
 
 class _HookHandle:

@@ -683,6 +683,11 @@ def super_method_call(name: str, first: str, arguments: Arguments, general: Clos
     return run
 
 
+#: A tensor method called with no arguments (``b.norm()``, ``x.item()``) gets its own closure
+#: in :func:`method_call` (tests turn this off to compare it with the general closure).
+ZERO_ARGUMENT_CLOSURE = True
+
+
 def method_call(name: str, receiver: Closure, arguments: Arguments,
                 fast_name: str | None = None, pure_receiver: bool = False) -> Closure:
     """``obj.name(...)``: a tensor's op, an object's method, or whatever the value has
@@ -777,7 +782,7 @@ def method_call(name: str, receiver: Closure, arguments: Arguments,
         return call_method(rs, obj, name, values, named)
 
     if tensor_fn is not None and arguments.simple and arguments.count == 0 and \
-            keywords is None:
+            keywords is None and ZERO_ARGUMENT_CLOSURE:
         def run0(fr: Frame) -> Any:  # ``x.item()``, ``b.norm()``: a tensor method, no arguments
             if fast_name is not None:
                 try:

@@ -37,7 +37,8 @@ ROOT_IMPORTS = {
 #: runs, so an unknown one is "torch.fft is not supported", not a syntax error; of ``numpy``
 #: only the constants exist).
 IMPORTABLE_ROOTS = frozenset({"torch", "math", "random", "numpy", "functools", "copy",
-                              "collections", "dataclasses", "typing", "itertools", "warnings"})
+                              "collections", "dataclasses", "typing", "itertools", "warnings",
+                              "string"})
 # Python's builtins that reach outside a numeric program (files, the interpreter, the process,
 # introspection, object identity). They do not exist in the language: calling one is a
 # syntax_error at its line and column (a program may still use the names for its own
@@ -397,8 +398,8 @@ class SourceCompiler:
                 p.startswith("__") for p in module.split(".")):
             raise _fail(node, f"import of {module!r} is not allowed (programs can import "
                               "torch and its modules, math, random, functools, copy, "
-                              "collections, dataclasses, itertools, typing, warnings and numpy's "
-                              "constants)")
+                              "collections, dataclasses, itertools, typing, warnings, string's "
+                              "and numpy's constants)")
 
     def stmt_FunctionDef(self, node: ast.FunctionDef, sub: str, ctx: dict) -> list[dict]:
         if ctx.get("cls") and node.name in SPECIAL_METHODS:

@@ -79,7 +79,7 @@ MODULES = frozenset(PACKAGES) | frozenset(SUBMODULES) | {
     "torch.linalg", "torch.special", "torch.cuda", "torch.accelerator", "torch.backends.mps",
     "torch.backends.cudnn",
     "math", "random", "builtins", "numpy", "functools", "copy", "collections", "typing",
-    "itertools", "dataclasses", "warnings"}
+    "itertools", "dataclasses", "warnings", "string"}
 #: ``torch.X`` names that are not ops of the table.
 TORCH_NAMES = {
     "no_grad": engine.no_grad, "enable_grad": engine.enable_grad,
@@ -141,10 +141,26 @@ def torch_names(path: str) -> frozenset[str] | None:
         _torch_names.update({p: frozenset(n.split()) for p, n in MODULE_NAMES.items()})
         _torch_names["torch.Tensor"] = frozenset(TENSOR_NAMES.split())
         for name in ("math", "random", "functools", "copy", "collections", "numpy", "typing",
-                     "itertools", "warnings"):
+                     "itertools", "warnings", "string"):
             module = importlib.import_module(name)  # fixed names, never a program's
             _torch_names[name] = frozenset(n for n in dir(module) if not n.startswith("_"))
     return _torch_names.get(path)
+
+
+_torch_submodules: dict[str, frozenset[str]] = {}
+
+
+def torch_lacks_module(path: str, name: str) -> bool:
+    """Whether torch has no module ``path.name`` to import: not a public name of ``path`` nor
+    one of its submodules (``torch.nn.utils.prune`` imports, though ``dir()`` does not show
+    it until something imported it)."""
+    if not torch_lacks(path, name):
+        return False
+    if not _torch_submodules:
+        from .torch_names import SUBMODULE_NAMES
+
+        _torch_submodules.update({p: frozenset(n.split()) for p, n in SUBMODULE_NAMES.items()})
+    return name not in _torch_submodules.get(path, ())
 
 
 def torch_lacks(path: str, name: str) -> bool:
@@ -180,14 +196,14 @@ def missing_module(full: str, shown: str) -> ProgramError:
     parent, _, name = full.rpartition(".")
     while parent and parent not in MODULES:
         parent, _, name = parent.rpartition(".")
-    if parent and torch_lacks(parent, name):
+    if parent and torch_lacks_module(parent, name):
         return ProgramError(f"No module named '{full}'", exception="ModuleNotFoundError")
     return not_supported(shown)
 
 
 def missing_import(module: str, name: str, shown: str) -> ProgramError:
     """``from module import name`` (``module`` canonical) the service lacks."""
-    if torch_lacks(module, name):
+    if torch_lacks_module(module, name):
         return ProgramError(f"cannot import name '{name}' from '{module}' (unknown location)",
                             exception="ImportError")
     return not_supported(shown)
@@ -269,7 +285,8 @@ def resolve_path(path: str) -> Any:
     full = canonical(path)
     parts = full.split(".")
     if parts[0] not in ("torch", "math", "random", "builtins", "numpy", "functools", "copy",
-                        "collections", "typing", "itertools", "dataclasses", "warnings"):
+                        "collections", "typing", "itertools", "dataclasses", "warnings",
+                        "string"):
         raise not_supported(path)
     value: Any = LibModule(parts[0])
     for part in parts[1:]:

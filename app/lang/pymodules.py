@@ -12,6 +12,7 @@ from __future__ import annotations
 import bisect
 import copy
 import math
+import string
 from collections.abc import Callable
 from typing import Any
 
@@ -389,6 +390,15 @@ WARNINGS: dict[str, Any] = {
         ("filterwarnings", _filterwarnings), ("simplefilter", _simplefilter),
         ("resetwarnings", _resetwarnings), ("warn", _warn))}
 
+# --------------------------------------------------------------------------- string
+
+#: ``import string``: Python's character-class constants (plain strings: ``all_letters =
+#: string.ascii_letters + " .,;'"`` in PyTorch's char-RNN tutorials). Its functions and classes
+#: (``capwords``, ``Template``, ``Formatter``) are not in the language ("... is not supported").
+STRING: dict[str, Any] = {name: getattr(string, name) for name in (
+    "ascii_letters", "ascii_lowercase", "ascii_uppercase", "digits", "hexdigits", "octdigits",
+    "punctuation", "printable", "whitespace")}
+
 MODULES = {"math": MATH, "random": RANDOM, "numpy": NUMPY, "functools": FUNCTOOLS,
            "copy": COPY, "collections": COLLECTIONS, "typing": TYPING, "itertools": ITERTOOLS,
-           "dataclasses": DATACLASSES, "warnings": WARNINGS}
+           "dataclasses": DATACLASSES, "warnings": WARNINGS, "string": STRING}

@@ -743,7 +743,8 @@ class Delete(_Node):
 class Import(_Node):
     """`import torch.nn as nn`: binds `as` (or the first part of the path) to the module.
     Only `torch`, its library modules, `math`, `random`, `functools`, `copy`, `collections`,
-    `itertools`, `typing` and `numpy` (its constants and dtype names) can be imported."""
+    `itertools`, `typing`, `string` (its constants) and `numpy` (its constants and dtype names)
+    can be imported."""
 
     import_: ModulePath = Field(alias="import")
     as_: Name | None = Field(default=None, alias="as")

@@ -352,6 +352,59 @@ MODULE_NAMES: dict[str, str] = {
     ),
 }
 
+#: Package path -> its public submodules, space separated (importable even where
+#: ``dir()`` does not show them: ``import torch.nn.utils.prune``).
+SUBMODULE_NAMES: dict[str, str] = {
+    "torch": (
+        "accelerator amp ao autograd backends compiler contrib cpu cuda distributed "
+        "distributions export fft func functional futures fx hub jit library linalg masked "
+        "monitor mps mtia multiprocessing nativert nested nn numa onnx optim overrides package "
+        "profiler quantization quasirandom random return_types serialization signal sparse "
+        "special storage testing torch_version types utils version xpu "
+    ),
+    "torch.nn": (
+        "attention backends common_types cpp functional grad init intrinsic modules parallel "
+        "parameter qat quantizable quantized utils "
+    ),
+    "torch.nn.utils": (
+        "clip_grad convert_parameters fusion init memory_format parametrizations parametrize "
+        "prune rnn spectral_norm stateless weight_norm "
+    ),
+    "torch.optim": (
+        "adadelta adagrad adam adamax adamw asgd lbfgs lr_scheduler nadam optimizer radam "
+        "rmsprop rprop sgd sparse_adam swa_utils "
+    ),
+    "torch.utils": (
+        "backcompat backend_registration benchmark bundled_inputs checkpoint collect_env "
+        "cpp_backtrace cpp_extension data debug_log deterministic dlpack file_baton "
+        "flop_counter hipify hooks jit mkldnn mobile_optimizer model_dump model_zoo "
+        "module_tracker serialization show_pickle tensorboard throughput_benchmark viz weak "
+    ),
+    "torch.utils.data": (
+        "backward_compatibility dataloader datapipes dataset distributed graph graph_settings "
+        "sampler "
+    ),
+    "torch.func": "",
+    "torch.autograd": (
+        "anomaly_mode forward_ad function functional grad_mode gradcheck graph profiler "
+        "profiler_legacy profiler_util variable "
+    ),
+    "torch.linalg": "",
+    "torch.special": "",
+    "torch.cuda": (
+        "amp comm gds graphs green_contexts jiterator memory nccl nvtx profiler random sparse "
+        "streams tunable "
+    ),
+    "torch.accelerator": (
+        "graphs memory "
+    ),
+    "torch.backends": (
+        "cpu cuda cudnn cusparselt kleidiai mha miopen mkl mkldnn mps nnpack openmp opt_einsum "
+        "python_native quantized xeon xnnpack "
+    ),
+    "torch.backends.mps": "",
+}
+
 #: ``torch.Tensor``'s public attributes and methods, space separated.
 TENSOR_NAMES = (
         "H T abs abs_ absolute absolute_ acos acos_ acosh acosh_ add add_ addbmm addbmm_ "

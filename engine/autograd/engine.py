@@ -12,7 +12,7 @@ import numpy as np
 
 from .. import errors
 from ..modes import _grad_enabled, set_grad_enabled
-from ..tensor import Tensor, _wrap
+from ..tensor import PostAccumulateGradHook, Tensor, _wrap
 from .graph import (
     BACKWARD_NEEDED,
     FW_ACTIVE,
@@ -481,13 +481,37 @@ def _run_post_hooks(node: Node, in_grads, grads):
     return in_grads
 
 
-def _accumulate(var: Tensor, g: Tensor, create_graph: bool, not_owned: set) -> None:
-    if var._hooks:
-        for hook in list(var._hooks):
-            out = hook(g)
-            if out is not None:
-                g = out
-                not_owned.add(id(out))
+def _accumulate_hooked(var: Tensor, g: Tensor, create_graph: bool, not_owned: set) -> None:
+    """A leaf with hooks: its gradient hooks (a non-None return replaces the gradient), the
+    accumulation, then its post-accumulate-grad hooks (each gets the leaf)."""
+    hooks = list(var._hooks)
+    for hook in hooks:
+        if type(hook) is PostAccumulateGradHook:
+            continue
+        out = hook(g)
+        if out is not None:
+            g = out
+            not_owned.add(id(out))
+    _accumulate(var, g, create_graph, not_owned, False)
+    for hook in hooks:
+        if type(hook) is PostAccumulateGradHook and hook in var._hooks:
+            _run_post_accumulate(hook.fn, var)
+
+
+def _run_post_accumulate(fn, var: Tensor) -> None:
+    out = fn(var)
+    if out is None:
+        return
+    if isinstance(out, Tensor):
+        raise errors.EngineRuntimeError("Tensor post accumulate grad hooks should return None.")
+    raise errors.EngineTypeError(f"expected Variable, but hook returned '{type(out).__name__}'")
+
+
+def _accumulate(var: Tensor, g: Tensor, create_graph: bool, not_owned: set,
+                hooks: bool = True) -> None:
+    if hooks and var._hooks:
+        _accumulate_hooked(var, g, create_graph, not_owned)
+        return
     old = var._grad
     if old is not None and _ZEROS and is_zero_gradient(g):
         return

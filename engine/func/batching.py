@@ -103,6 +103,8 @@ class BatchedArray:
     def __getattr__(self, name):
         # an ndarray attribute with no batched meaning here (strides, ctypes, data...): the
         # whole function then runs once per sample
+        if name in ("__array_interface__", "__array_struct__"):  # memory layout (as_strided)
+            raise BatchingError(f"ndarray.{name} of a batched array")
         if name.startswith("__"):
             raise AttributeError(name)
         raise BatchingError(f"ndarray.{name} of a batched array")

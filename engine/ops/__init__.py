@@ -65,6 +65,7 @@ from . import (  # noqa: F401
     special_more,
     stacking,
     stats_more,
+    strided,
     tensor_methods,
 )
 from ._args import is_scalar

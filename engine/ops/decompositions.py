@@ -19,6 +19,7 @@ from ..cost import charge, factorization_cost
 from ..dtypes import int64
 from ..modes import _grad_enabled, check_numel
 from ..tensor import Tensor, _wrap
+from ._fma import fma_same
 from .reduction import _return_type
 from .registry import register
 
@@ -111,51 +112,7 @@ def lapack_layout(xp, arr):
     return xp.swapaxes(xp.ascontiguousarray(xp.swapaxes(arr, -1, -2)), -1, -2)
 
 
-_SPLIT = 134217729.0  # 2**27 + 1: Dekker's split of a float64 into two 26-bit halves
-
-
-def _two_sum(a, b):
-    """``a + b`` rounded, and its exact rounding error (Knuth)."""
-    s = a + b
-    bb = s - a
-    return s, (a - (s - bb)) + (b - bb)
-
-
-def _two_prod(a, b):
-    """``a * b`` rounded, and its exact rounding error (Dekker's split; no overflow here)."""
-    p = a * b
-    ca, cb = _SPLIT * a, _SPLIT * b
-    ah, bh = ca - (ca - a), cb - (cb - b)
-    al, bl = a - ah, b - bh
-    return p, ((ah * bh - p) + ah * bl + al * bh) + al * bl
-
-
-def _to_odd(x, err):
-    """``x`` (``x + err`` rounded to nearest, ``err`` exact) rounded to odd instead: an inexact
-    result takes the neighbour whose last bit is 1 (so a later rounding is not a double one)."""
-    fix = (err != 0) & ((x.view(np.int64) & 1) == 0) & np.isfinite(x)
-    return np.where(fix, np.nextafter(x, np.where(err > 0, np.inf, -np.inf)), x) \
-        if fix.any() else x
-
-
-def _fma(a, b, c):
-    """``a * b + c`` rounded once (a fused multiply-add, as MKL's kernels compute it) in the
-    dtype of the float64 or float32 arrays. float64: Boldo and Melquiond's emulation (the
-    product's exact error, then its sum with the rounding of ``c + a*b`` rounded to odd);
-    float32: the exact float64 product, the sum rounded to odd, then to float32."""
-    with np.errstate(all="ignore"):
-        if a.dtype == np.float32:
-            s, e = _two_sum(c.astype(np.float64), a.astype(np.float64) * b)
-            return _to_odd(s, e).astype(np.float32)
-        uh, ul = _two_prod(a, b)
-        th, tl = _two_sum(c, uh)
-        v, ve = _two_sum(tl, ul)
-        r = th + _to_odd(v, ve)
-        big = ~np.isfinite(r) | (np.abs(a) > 1e150) | (np.abs(b) > 1e150)  # Dekker's range
-        # an exact zero: then ``a * b`` is exact too, and the plain sum has IEEE's sign (-0
-        # for -0 + -0, as the fused instruction)
-        big |= r == 0
-        return np.where(big, a * b + c, r) if big.any() else r
+_fma = fma_same  # (the error-free transformations live in _fma)
 
 
 def _getrf(a: np.ndarray, pivots: bool = False) -> tuple[np.ndarray, ...]:
@@ -180,7 +137,7 @@ def _getrf(a: np.ndarray, pivots: bool = False) -> tuple[np.ndarray, ...]:
     one = a.dtype.type(1)
     with np.errstate(all="ignore"):
         for j in range(min(m, n)):
-            p = j + np.argmax(np.abs(a[:, j:, j]), axis=1)
+            p = j + _pivot_row(np.abs(a[:, j:, j]))
             zero = a[rows, p, j] == 0
             ipiv[:, j] = np.where(zero, j, p) + 1
             info[(info == 0) & zero] = j + 1
@@ -200,14 +157,21 @@ def _getrf(a: np.ndarray, pivots: bool = False) -> tuple[np.ndarray, ...]:
 _GETRF_EXACT = 16  # the getrf model is bitwise up to this order
 
 
+def _pivot_row(col: np.ndarray) -> np.ndarray:
+    """idamax's choice in each row of ``col`` (magnitudes): the first largest, where NaN never
+    compares larger (a NaN first element stays; later NaNs are passed over)."""
+    if not np.isnan(col).any():
+        return np.argmax(col, axis=1)
+    first_nan = np.isnan(col[:, 0])
+    pick = np.argmax(np.where(np.isnan(col), -1.0, col), axis=1)
+    return np.where(first_nan, 0, pick)
+
+
 def _lu_info(a: np.ndarray) -> np.ndarray:
     """LAPACK getrf's ``info`` for each matrix of a batch, as torch's MKL computes it (see
-    :func:`_getrf`); a matrix holding NaN or inf gets 0 (MKL's pivot search on them is not
-    modelled)."""
-    a = np.asarray(a)
-    flat = a.reshape((-1,) + a.shape[-2:])
-    info = _getrf(a)[1]
-    return np.where(np.isfinite(flat).all(axis=(-2, -1)), info, 0)
+    :func:`_getrf`; NaN and inf included: the pivot search passes NaN over, an infinite pivot
+    zeroes the column below it, which can leave an exactly zero pivot behind)."""
+    return _getrf(np.asarray(a))[1]
 
 
 def _cholesky_info(a: np.ndarray) -> np.ndarray:
@@ -402,7 +366,7 @@ def _slogdet(A: Tensor, fn: str, cls, check: str | None = None):
     return cls(sign, logabs)
 
 
-def _lu_solve(a: np.ndarray, b: np.ndarray, adjoint: bool) -> np.ndarray:
+def _lu_solve(a: np.ndarray, b: np.ndarray, adjoint: bool, native: bool = False) -> np.ndarray:
     """``X`` with ``A X = B`` (``adjoint``: ``A^T X = B``) through LAPACK's steps, batched:
     getrf (partial pivoting, the column below a pivot scaled by its reciprocal, rank-1
     updates), then getrs: 'N' swaps the rows of ``B``, runs ``L`` forward, ``U`` backward;
@@ -410,7 +374,9 @@ def _lu_solve(a: np.ndarray, b: np.ndarray, adjoint: bool) -> np.ndarray:
     order with the diagonal's reciprocal. The order of the operations decides the signs of
     zeros (and where NaN/inf appear): a determinant's gradient for a zero incoming gradient is
     all zeros, signed by this arithmetic."""
-    dt = np.dtype(np.float64)  # (float32 too: torch's float32 solve is that accurate)
+    # (float32 in float64 too: torch's float32 solve is that accurate; ``native``: in the
+    # matrices' own dtype, as det's backward solves with the forward's float32 LU)
+    dt = a.dtype if native and a.dtype == np.float32 else np.dtype(np.float64)
     a = np.array(a, dtype=dt).reshape((-1,) + a.shape[-2:])
     y = np.array(b, dtype=dt).reshape(a.shape[:1] + b.shape[-2:])
     batch, n = a.shape[0], a.shape[-1]
@@ -418,15 +384,13 @@ def _lu_solve(a: np.ndarray, b: np.ndarray, adjoint: bool) -> np.ndarray:
     perm = np.tile(np.arange(n), (batch, 1))
     one = dt.type(1)
     with np.errstate(all="ignore"):
+        # the factors are getrf's as the forward det computed them (torch saves that LU): a
+        # refactoring without the fused update found exact zero pivots where MKL's has tiny
+        # ones, and gave inf/NaN for det's gradient where torch's is the adjugate
+        a, ipiv, _ = _getrf(a, pivots=True)
         for k in range(n):
-            p = k + np.argmax(np.abs(a[:, k:, k]), axis=1)
-            a[rows, k], a[rows, p] = a[rows, p], a[rows, k].copy()
+            p = ipiv[:, k] - 1
             perm[rows, k], perm[rows, p] = perm[rows, p], perm[rows, k].copy()
-            piv = a[:, k, k]
-            nonzero = piv != 0
-            scale = np.where(nonzero, one / np.where(nonzero, piv, one), one)
-            a[:, k + 1:, k] *= scale[:, None]
-            a[:, k + 1:, k + 1:] -= a[:, k + 1:, k, None] * a[:, k, None, k + 1:]
         recip = one / a[:, np.arange(n), np.arange(n)]
         if not adjoint:
             y = y[rows[:, None], perm]
@@ -499,7 +463,7 @@ def _solve_transposed_diag(A: Tensor, diag, lapack_order: bool = False) -> Tenso
     idx = np.arange(a.shape[-1])
     rhs[..., idx, idx] = _host(xp, diag)[..., None]
     if a.flags.c_contiguous and lapack_order:
-        gA = _lu_solve(np.swapaxes(a, -1, -2), rhs, adjoint=False)
+        gA = _lu_solve(np.swapaxes(a, -1, -2), rhs, adjoint=False, native=True)
     elif a.flags.c_contiguous:
         try:
             gA = np.linalg.solve(np.swapaxes(a, -1, -2), rhs)
@@ -612,11 +576,30 @@ def _inv(A: Tensor, fn: str = "linalg.inv") -> Tensor:
         _raise_singular_inv(A, fn, info)
     if res is None:  # not in torch's
         res = _solve_lu(xp, a, xp.eye(a.shape[-1], dtype=a.dtype))
+    res = _nan_through_getri(xp, a, res)
     out = _wrap(lapack_layout(xp, res.astype(A.dtype.np, copy=False)), A.dtype, A.device)
     if needs_grad(A):
         record(out, "LinalgInvExBackward0", (lambda g, inv: -(inv.mT @ g @ inv.mT),), (A,),
                (OUTPUT,))
     return out
+
+
+def _nan_through_getri(xp, a, res):
+    """torch's inverse of a matrix whose LU factors hold a NaN (a NaN in the input, or inf
+    meeting inf or zero in the elimination) is NaN everywhere (getri spreads it); NumPy's
+    leaves some entries finite. Only matrices with a non-finite entry are looked at."""
+    if not a.size or bool(xp.isfinite(a).all()):
+        return res
+    n = a.shape[-1]
+    flat = _host(xp, a).reshape((-1, n, n))
+    bad = ~np.isfinite(flat).all(axis=(-2, -1))
+    lu = _getrf(flat[bad])[0]
+    nan = np.zeros(flat.shape[0], dtype=bool)
+    nan[bad] = np.isnan(lu).any(axis=(-2, -1))
+    if not nan.any():
+        return res
+    mask = xp.asarray(nan.reshape(a.shape[:-2] + (1, 1)))
+    return xp.where(mask, xp.asarray(np.nan, dtype=res.dtype), res)
 
 
 def linalg_inv(A):

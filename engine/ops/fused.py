@@ -25,6 +25,7 @@ from ._args import (
     device_of,
     promote_args,
 )
+from ._fma import fma
 from .families import (
     _torch_scalar_name,
     apply_inplace,
@@ -497,7 +498,11 @@ def _pointwise3(name: str, input, tensor1, tensor2, value):
     a, b, c = (t._data.astype(dt.np, copy=False) for t in (input, tensor1, tensor2))
     v = _as_dtype_scalar(value, dt)
     with np.errstate(all="ignore"):
-        res = a + (v * b * c if name == "addcmul" else v * b / c)
+        if name == "addcmul" and dt.np in (np.float32, np.float64):
+            # torch's kernel: ``value * tensor1`` rounded, then one fused multiply-add
+            res = fma(b if v == 1 else v * b, c, a, xp)
+        else:
+            res = a + (v * b * c if name == "addcmul" else v * b / c)
     return _wrap(xp.asarray(res, dtype=dt.np), dt, dev), value
 
 

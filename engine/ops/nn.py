@@ -1377,7 +1377,10 @@ def _renorm_rows(weight: Tensor, idx, max_norm: float, norm_type: float) -> None
     rows = xp.unique(idx.reshape(-1))
     w = weight._data
     norms = (xp.abs(w[rows]) ** norm_type).sum(axis=1) ** (1.0 / norm_type)
-    factor = xp.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)
+    # as torch: the row's norm (in its dtype) read as a double, the scale computed in double,
+    # then multiplied in the row's dtype
+    wide = norms.astype(xp.float64)
+    factor = xp.where(wide > max_norm, max_norm / (wide + 1e-7), 1.0)
     w[rows] = w[rows] * factor[:, None].astype(w.dtype)
     weight._vc[0] += 1
 

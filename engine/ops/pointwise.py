@@ -36,6 +36,7 @@ from ._args import (
     promote_args,
     wrap_int,
 )
+from ._fma import fma, one_minus_square
 from .creation import zeros_like
 from .families import (
     _can_cast,
@@ -226,6 +227,9 @@ def _negated_alpha(alpha):
     return alpha
 
 
+_FMA_DTYPES = (np.float32, np.float64)
+
+
 def _scaled(impl, node: str, input, other, alpha, scale_first: bool, grads) -> Tensor:
     """``impl`` with one operand times ``alpha``, recorded as ONE node (PyTorch's AddBackward0
     with alpha, not a Mul then an Add); ``grads`` are the rules of the two operands."""
@@ -245,6 +249,15 @@ def _scaled(impl, node: str, input, other, alpha, scale_first: bool, grads) -> T
     else:
         b = scale(b)
     out = impl(a, b)
+    if dt.np in _FMA_DTYPES and type(input) is Tensor and type(other) is Tensor and \
+            out._data.size:
+        # torch's kernel rounds ``alpha * x + y`` once (a fused multiply-add)
+        x, y = (input, other) if scale_first else (other, input)
+        v = dt.np.type(alpha)
+        xp = out.device.xp
+        res = fma(-v if impl is not _add else v, x._data.astype(dt.np, copy=False),
+                  y._data.astype(dt.np, copy=False), xp)
+        out._data[...] = res
     if needs_grad(input, other):
         if type(other) is Tensor or node != "RsubBackward1":
             record(out, node, grads, (input, other))
@@ -741,31 +754,17 @@ def _tanh_backward(g, out):
         return g * (1 - out * out)
     with set_grad_enabled(False):
         if out.dtype is float64:
-            return g * _one_minus_square(out)
+            return g * one_minus_square(out)
         b = out.double()
         one_minus = (1 - b * b).float()  # b * b is exact in float64
         return (g.float() * one_minus).half() if out.dtype is float16 else g * one_minus
-
-
-def _one_minus_square(b):
-    """``fma(-b, b, 1)`` of a float64 tensor, rounded once: Dekker's exact product (Veltkamp's
-    split) and Knuth's exact sum."""
-    p = b * b
-    c = 134217729.0 * b
-    hi = c - (c - b)
-    lo = b - hi
-    e = ((hi * hi - p) + 2 * hi * lo) + lo * lo  # b * b == p + e exactly
-    s = 1 - p
-    v = s - 1
-    t = (1 - (s - v)) + (-p - v)  # 1 - p == s + t exactly
-    return s + (t - e)
 
 
 def _tanh_backward_arrays(g, out):
     """``_tanh_backward``'s plain-backward branch on NumPy arrays: the same NumPy calls (the
     casts are the ones ``.double()``, ``.float()`` and ``.half()`` make)."""
     if out.dtype == np.float64:
-        return g * _one_minus_square(out)
+        return g * one_minus_square(out)
     b = out.astype(np.float64)
     one_minus = (1 - b * b).astype(np.float32)
     if out.dtype == np.float16:
@@ -1061,7 +1060,14 @@ def lerp(input, end, weight):
     w = weight if scalar_weight else weight._data
     with np.errstate(all="ignore"):
         diff = e - s
-        if scalar_weight:
+        if input.dtype.np in _FMA_DTYPES:  # torch's kernel: one rounding each
+            if scalar_weight:
+                w = input.dtype.np.type(w)
+                res = fma(w, diff, s, xp) if builtins.abs(w) < 0.5 else \
+                    fma(-diff, input.dtype.np.type(1) - w, e, xp)
+            else:
+                res = xp.where(xp.abs(w) < 0.5, fma(w, diff, s, xp), fma(-diff, 1 - w, e, xp))
+        elif scalar_weight:
             res = s + w * diff if builtins.abs(w) < 0.5 else e - diff * (1 - w)
         else:
             res = xp.where(xp.abs(w) < 0.5, s + w * diff, e - diff * (1 - w))

@@ -158,7 +158,7 @@ def expand(self, *sizes):
     in_shape = self._data.shape
     if len(sizes) < len(in_shape):
         raise errors.EngineRuntimeError(
-            f"expand(torch.{_type_name(self)}{{{_fmt(in_shape)}}}, size={_fmt(sizes)}): the "
+            f"expand({_expand_type(self)}{{{_fmt(in_shape)}}}, size={_fmt(sizes)}): the "
             "number of sizes provided (%d) must be greater or equal to the number of dimensions "
             "in the tensor (%d)" % (len(sizes), len(in_shape)))
     lead = len(sizes) - len(in_shape)
@@ -197,6 +197,13 @@ def expand(self, *sizes):
         record(out, "ExpandBackward0", (lambda g: g,), (self,),  # the engine sums back
                jvp=lambda ts: ts[0].expand(target))
     return out
+
+
+def _expand_type(t: Tensor) -> str:
+    """How torch's expand error prints the tensor's type (bool has no legacy tensor type)."""
+    if t.dtype.name == "bool":
+        return ("CUDA" if t.device.type == "cuda" else "CPU") + "BoolType"
+    return f"torch.{_type_name(t)}"
 
 
 def _type_name(t: Tensor) -> str:

@@ -376,6 +376,12 @@ def _unary(short: str, arg: str, body):
             res = body(xp, input._data.astype(np.float64))
         return _wrap(xp.asarray(res).astype(dt.np), dt, input.device)
 
+    if arg == "x":  # (torch's keyword for these is ``x`` only)
+        inner = fn
+
+        def fn(x):
+            return inner(x)
+
     fn.__name__ = fn.__qualname__ = short
     fn.__doc__ = f"Elementwise {short.replace('_', ' ')} (torch.special; no gradient)."
     return fn

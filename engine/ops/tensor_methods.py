@@ -22,6 +22,9 @@ register("retain_grad", Tensor.retain_grad, kind="method", differentiable=False,
          doc="Keep .grad for this non-leaf tensor after backward.")
 register("register_hook", Tensor.register_hook, kind="method", differentiable=False,
          doc="Call a function with this tensor's gradient during backward.")
+register("register_post_accumulate_grad_hook", Tensor.register_post_accumulate_grad_hook,
+         kind="method", differentiable=False,
+         doc="Call a function with this leaf after backward has accumulated its .grad.")
 register("item", Tensor.item, kind="method", differentiable=False,
          doc="The value of a one-element tensor as a Python number.")
 register("tolist", Tensor.tolist, kind="method", differentiable=False,

@@ -12,6 +12,7 @@ extra) after a torch upgrade:
 from __future__ import annotations
 
 import importlib
+import pkgutil
 import textwrap
 from pathlib import Path
 
@@ -47,6 +48,15 @@ def main() -> None:
            "MODULE_NAMES: dict[str, str] = {"]
     for name, names in modules.items():
         out.append(f'    "{name}": {literal(names)},')
+    out += ["}", "",
+            "#: Package path -> its public submodules, space separated (importable even where",
+            "#: ``dir()`` does not show them: ``import torch.nn.utils.prune``).",
+            "SUBMODULE_NAMES: dict[str, str] = {"]
+    for name in MODULES:
+        package = importlib.import_module(name)
+        if hasattr(package, "__path__"):
+            subs = public([m.name for m in pkgutil.iter_modules(package.__path__)])
+            out.append(f'    "{name}": {literal(subs) if subs else chr(34) * 2},')
     out += ["}", "", "#: ``torch.Tensor``'s public attributes and methods, space separated.",
             f"TENSOR_NAMES = {literal(public(dir(torch.Tensor)))[:-1]})", ""]
     OUT.write_text("\n".join(out))

@@ -82,8 +82,6 @@ CASES += [
     lambda m, F, leaf: F.embedding_bag(T(m, [[0, 1], [2, 0]]), leaf(W)[:0]),
 ]
 
-# (scale_grad_by_freq: the engine refuses it, NotSupported; torch's CPU kernel scales by counts
-# this engine does not reproduce)
 
 
 @pytest.mark.parametrize("k", range(len(CASES)))
@@ -91,13 +89,6 @@ def test_embedding_bag_as_torch(k):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         compare(CASES[k])
-
-
-def test_scale_grad_by_freq_refused():
-    with pytest.raises(engine.errors.NotSupported, match="scale_grad_by_freq"):
-        engine.nn.functional.embedding_bag(
-            engine.tensor([0, 1]), engine.ones(2, 2), engine.tensor([0]), scale_grad_by_freq=True
-        )
 
 
 def test_per_sample_weights_double_backward_as_torch():
@@ -162,3 +153,32 @@ def test_module_errors_and_from_pretrained_as_torch():
         assert lib.nn.EmbeddingBag.from_pretrained(
             lib.ones(2, 3), freeze=False
         ).weight.requires_grad
+
+
+@pytest.mark.parametrize("mode", ["sum", "mean"])
+@pytest.mark.parametrize("seed", range(12))
+def test_scale_grad_by_freq_as_torch(mode, seed):
+    """torch 2.13's CPU kernel divides the u-th distinct row's gradient by the count of the
+    u-th sorted index: the engine follows it (1-D with offsets, 2-D, padding_idx, psw)."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 9))
+    idx = rng.integers(0, 5, n).tolist()
+    two_d = seed % 3 == 0 and n % 2 == 0
+    offsets = sorted(set([0] + rng.integers(0, n, 2).tolist()))
+    pad = int(rng.integers(0, 5)) if seed % 4 == 1 else None
+    psw = mode == "sum" and seed % 5 == 2
+
+    def case(m, F, leaf):
+        w = leaf(np.linspace(-1.0, 1.0, 15).reshape(5, 3))
+        inp = m.tensor(idx).reshape(2, -1) if two_d else m.tensor(idx)
+        weights = leaf(rng_weights(n, two_d)) if psw else None
+        return F.embedding_bag(inp, w, None if two_d else m.tensor(offsets), mode=mode,
+                               scale_grad_by_freq=True, padding_idx=pad,
+                               per_sample_weights=weights)
+
+    compare(case)
+
+
+def rng_weights(n, two_d):
+    w = np.linspace(0.5, 1.5, n)
+    return w.reshape(2, -1) if two_d else w

@@ -193,3 +193,20 @@ def test_affine_grid_errors_and_warning_as_torch():
         assert want[0] is not None and got[1] == want[1]
     with pytest.warns(UserWarning, match="align_corners=False since 1.3.0"):
         EF.affine_grid(engine.zeros(1, 2, 3), (1, 1, 2, 2))
+
+
+SPATIAL_TRANSFORMER = """
+import torch
+import torch.nn.functional as F
+theta = torch.tensor([[[0.9, -0.2, 0.1], [0.3, 1.1, -0.05]]], requires_grad=True)
+x = torch.arange(24.0).reshape(1, 2, 3, 4)
+grid = F.affine_grid(theta, x.size(), align_corners=False)
+y = F.grid_sample(x, grid, align_corners=False, padding_mode='border')
+y.sum().backward()
+print(y.grad_fn.name(), grid.grad_fn.name(), [round(v, 5) for v in theta.grad.flatten().tolist()])
+"""
+
+
+def test_a_program_reaches_them_through_the_language():
+    from tests.app.lang.test_library_end_to_end import ours, torch_prints
+    assert ours(SPATIAL_TRANSFORMER) == torch_prints(SPATIAL_TRANSFORMER)

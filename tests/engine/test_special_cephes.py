@@ -104,3 +104,16 @@ def test_dtypes_shapes_and_errors_as_torch(name):
     with pytest.raises(TypeError) as ours:
         ef(1.0)
     assert str(ours.value) == str(theirs.value)
+
+
+PROGRAM = """
+import torch
+x = torch.tensor([0.5, 5.0, 9.0, 30.0], dtype=torch.float64)
+print(torch.special.bessel_j0(x).tolist(), torch.special.bessel_y1(x).tolist())
+print(torch.special.airy_ai(torch.tensor([-2.5, 0.5, 3.0])).tolist())
+"""
+
+
+def test_a_program_reaches_them_through_the_language():
+    from tests.app.lang.test_library_end_to_end import ours, torch_prints
+    assert ours(PROGRAM) == torch_prints(PROGRAM)

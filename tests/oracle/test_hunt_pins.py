@@ -363,6 +363,8 @@ CASES = {
     "clamp_ int32, number bounds": lambda T: T.zeros(3, dtype=T.int32).clamp_(1.0, -1.0),
     "clip_ int64, number bound": lambda T: T.zeros(3, dtype=T.int64).clip_(0.5),
     "clamp_ int32, tensor bound": lambda T: T.zeros(3, dtype=T.int32).clamp_(T.tensor(0.5)),
+    "expand of a bool tensor, too few sizes": lambda T: T.zeros(3, dtype=T.float64)
+    .__setitem__((), T.tensor([[True, True, False], [False, True, True]])),
     "inner 1-D dtypes": lambda T: _t(T, [1.0, 2.0], "float32").inner(_t(T, [1.0, 2.0])),
 }
 

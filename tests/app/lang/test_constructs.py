@@ -388,6 +388,7 @@ def test_a_plain_types_method_read_from_the_type(form):
     "import torch.nonexistent as t", "from torch.nonexistent import x",
     "from torch import nonexistent", "from torch.nn import Foo", "math.nonexistent",
     "import random\nrandom.nonexistent", "from math import foo",
+    "import torch.nn.utils.nothing as n", "from torch.nn.utils import nothing",
 ])
 def test_names_torch_lacks_too_fail_with_torchs_own_text(form, source):
     """The text (and class) torch 2.13 and Python give for a name torch itself lacks, from
@@ -408,6 +409,22 @@ def test_names_torch_lacks_too_fail_with_torchs_own_text(form, source):
     if isinstance(theirs.value, ImportError) and " (" in expected:
         expected = expected.split(" (")[0] + " (unknown location)"  # no file path
     assert ours.value.detail == expected
+
+
+@pytest.mark.parametrize("source", ["import torch.nn.utils.prune as prune",
+                                    "from torch.nn.utils import prune",
+                                    "import torch.nn.utils.parametrize as parametrize"])
+def test_a_submodule_torch_imports_is_not_supported_rather_than_missing(form, source):
+    """``torch.nn.utils.prune`` is not in ``dir(torch.nn.utils)`` until something imports it,
+    but torch imports it: the service says it lacks it, not that torch has no such module."""
+    torch = pytest.importorskip("torch")
+
+    exec(source, {"torch": torch})  # torch imports it
+    with pytest.raises(ProgramError) as ours:
+        form(source)
+    name = source.split()[1] if source.startswith("import") else "torch.nn.utils." + \
+        source.split()[-1]
+    assert ours.value.detail == f"{name} is not supported"
 
 
 def test_the_recorded_names_are_torchs():
@@ -432,3 +449,45 @@ def test_the_recorded_names_are_torchs():
         differ = {n for n in set(names.split()) ^ public if not submodule(path, n)}
         assert not differ, (path, differ)
     assert set(TENSOR_NAMES.split()) == {n for n in dir(torch.Tensor) if not n.startswith("_")}
+    import pkgutil
+
+    from app.lang.torch_names import SUBMODULE_NAMES
+
+    for path in MODULE_NAMES:
+        package = importlib.import_module(path)
+        found = {m.name for m in pkgutil.iter_modules(getattr(package, "__path__", []))
+                 if not m.name.startswith("_")}
+        assert set(SUBMODULE_NAMES.get(path, "").split()) == found, path
+
+
+STRING_PROGRAM = """import string
+from string import ascii_lowercase as low, punctuation
+all_letters = string.ascii_letters + " .,;'"
+n_letters = len(all_letters)
+def letterToIndex(letter):
+    return all_letters.find(letter)
+print(n_letters, letterToIndex('J'), low[:5], len(punctuation), string.digits,
+      string.hexdigits, string.octdigits, repr(string.whitespace), len(string.printable),
+      string.ascii_uppercase[-3:])
+"""
+
+
+def test_import_string_gives_pythons_constants(form):
+    """``import string`` (PyTorch's char-RNN tutorials: ``string.ascii_letters``): the
+    constants as CPython has them, in both forms; its functions and classes are refused by
+    name, a name ``string`` lacks fails with Python's text."""
+    import contextlib
+    import io
+
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        exec(STRING_PROGRAM, {})  # CPython, the reference
+    assert form(STRING_PROGRAM).printed == buffer.getvalue().splitlines()
+    for source, detail in (("import string\nstring.capwords('a b')",
+                            "string.capwords is not supported"),
+                           ("from string import Template", "string.Template is not supported"),
+                           ("import string\nstring.nothing",
+                            "module 'string' has no attribute 'nothing'")):
+        with pytest.raises(ProgramError) as info:
+            form(source)
+        assert info.value.detail == detail

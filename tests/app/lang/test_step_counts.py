@@ -193,6 +193,36 @@ print(three(x))
 """
 
 
+ZERO_ARGUMENTS = """
+class A:
+    def sum(self):
+        return 41
+    def item(self):
+        return self.sum() + 1
+def f(b):
+    while b.norm().item() < 10:
+        b = b * 2
+    return b.sum().item()
+t = torch.tensor([1.0, 2.0], requires_grad=True)
+xs = [3, 1, 2]
+xs.sort()
+lin = torch.nn.Linear(2, 2).double()
+print(A().item(), xs, f(t), t.abs().sum().item() > 2, lin.weight.dtype)
+try:
+    t.item()
+except RuntimeError as e:
+    print(e)
+try:
+    z = 5
+    z.item()
+except AttributeError as e:
+    print(e)
+loss = t.exp().sum()
+loss.backward()
+print(t.grad)
+"""
+
+
 def _outcomes(source: str, form: str) -> list[tuple]:
     program = compile_source(source)
     if form == "json":
@@ -250,3 +280,24 @@ def test_the_straight_bodies_are_taken():
     for name in ("zero", "one", "two", "three", "five", "none", "deep", "sq"):
         value = env.variables[name]
         assert isinstance(value, Function) and value.code.straight is not None, name
+
+
+@pytest.mark.parametrize("form", ["source", "json"])
+def test_tensor_methods_without_arguments_count_and_fail_as_the_general_call(form, monkeypatch):
+    """``b.norm()``, ``x.item()`` (a tensor method, no arguments) have their own closure; on
+    tensors, program objects, lists, library objects and numbers, for every ``max_steps``, the
+    same outcome as the general method-call closure."""
+    from app.lang import calls
+
+    interpreter._code_cache.clear()
+    own = _outcomes(ZERO_ARGUMENTS, form)
+    monkeypatch.setattr(calls, "ZERO_ARGUMENT_CLOSURE", False)
+    interpreter._code_cache.clear()
+    general = _outcomes(ZERO_ARGUMENTS, form)
+    interpreter._code_cache.clear()
+    assert own == general
+    assert own[-1] == ("ok", own[-1][1], [
+        "42 [1, 2, 3] 24.0 True torch.float64",
+        "a Tensor with 2 elements cannot be converted to Scalar",
+        "'int' object has no attribute 'item'", "tensor([2.7183, 7.3891])"])
+    assert own[-3][0] == "LimitExceeded"
