@@ -14,6 +14,7 @@ from .. import errors
 from ..autograd import OUTPUT, needs_grad, record
 from ..autograd.engine import grad_node, named_grad
 from ..dtypes import bool_
+from ..modes import _grad_enabled
 from ..random import current_generator
 from ..tensor import Tensor, _wrap
 from ._args import norm_dim
@@ -22,11 +23,13 @@ from .nn import (
     _TORCH_NAMES,
     _const,
     _floating,
+    _in_float,
     _maybe_inplace,
     _quiet,
     _scaled_by_mask,
     _where_keep,
     elu_family,
+    half_in_float,
     softplus,
 )
 from .pointwise import where
@@ -139,12 +142,13 @@ def mish(input, inplace=False):
     _floating(input, "mish_cpu")
 
     def compute():
-        a = input._data
+        a = _in_float(input._data)
         xp = input.device.xp
         with _quiet(xp):
             res = a * xp.tanh(xp.maximum(a, 0) + xp.log1p(xp.exp(-xp.abs(a))))
         out = _const(res, input)
         if needs_grad(input):
+            @half_in_float
             def rule(g, x):  # torch's math_mish_backward: smooth at 0 under create_graph
                 t = softplus(x).tanh()
                 return g * (t + x * x.sigmoid() * (1 - t * t))
@@ -160,10 +164,14 @@ def mish(input, inplace=False):
 def logsigmoid(input):
     """``log(sigmoid(input))``, computed stably."""
     _floating(input, "log_sigmoid_cpu")
-    a = input._data
+    a = _in_float(input._data)
     xp = input.device.xp
     with _quiet(xp):
-        res = xp.minimum(a, 0) - xp.log1p(xp.exp(-xp.abs(a)))
+        z = xp.exp(-xp.abs(a))
+        lg = xp.log1p(z)
+        if a.dtype == np.float32:
+            lg = _sleef_log1p_subnormal(xp, z, lg)
+        res = xp.minimum(a, 0) - lg
     out = _const(res, input)
     if needs_grad(input):
         record(out, "LogSigmoidBackward0", (_logsigmoid_backward,), (input,), (input,),
@@ -172,8 +180,37 @@ def logsigmoid(input):
 
 
 def _logsigmoid_backward(g, x):
-    return grad_node("LogSigmoidBackwardBackward0", lambda g, x: g * (-x).sigmoid(), g, x,
+    return grad_node("LogSigmoidBackwardBackward0", _logsigmoid_formula, g, x,
                      grads=_LOGSIGMOID_DOUBLE)
+
+
+def _sleef_log1p_subnormal(xp, z, lg):
+    """torch's float32 log1p of a subnormal ``z`` loses its last bit (rounded half to even:
+    ``log1p`` of the smallest subnormal is +0, so ``logsigmoid`` of 103 is +0, not -0)."""
+    tiny = (z > 0) & (z < np.float32(2.0 ** -126))
+    if not tiny.any():
+        return lg
+    k = z.view(np.uint32)
+    half = k >> np.uint32(1)
+    even = (half + (k & half & np.uint32(1))) << np.uint32(1)
+    return xp.where(tiny, even.view(np.float32), lg)
+
+
+def _logsigmoid_formula(g, x):
+    """ATen's log_sigmoid_backward: from the forward's buffer ``b = exp(-|x|)`` (kept in the
+    input's dtype: a float16 one rounded to half), ``(x < 0 ? 1 - b / (1 + b) : b / (1 + b))
+    * g`` (a float16 one evaluated in float32, rounded once)."""
+    if _grad_enabled.get() and needs_grad(g, x):  # (recorded: create_graph through a vjp)
+        return g * (-x).sigmoid()
+    xp = x.device.xp
+    a = _in_float(x._data)
+    gd = _in_float(g._data)
+    with _quiet(xp):
+        b = xp.exp(-xp.abs(a)).astype(x.dtype.np).astype(a.dtype)
+        neg = a < 0
+        q = b / (1 + b)
+        res = (xp.where(neg, 1, 0).astype(a.dtype) - xp.where(neg, q, -q)) * gd
+    return _wrap(res.astype(g.dtype.np, copy=False), g.dtype, g.device)
 
 
 def _logsigmoid_double(gg, g, x):
@@ -190,7 +227,7 @@ def hardsigmoid(input, inplace=False):
     _floating(input, "hardsigmoid_cpu")
 
     def compute():
-        a = input._data
+        a = _in_float(input._data)
         xp = input.device.xp
         inside = (a > -3) & (a < 3)
         return _masked(input, xp.clip(a + 3, 0, 6) / 6, inside, "HardsigmoidBackward0",
@@ -205,7 +242,7 @@ def hardswish(input, inplace=False):
     _floating(input, "hardswish_cpu")
 
     def compute():
-        a = input._data
+        a = _in_float(input._data)
         xp = input.device.xp
         out = _const(a * xp.clip(a + 3, 0, 6) / 6, input)
         if needs_grad(input):
@@ -221,6 +258,7 @@ def hardswish(input, inplace=False):
     return _maybe_inplace(input, inplace, compute)
 
 
+@half_in_float
 def _hardswish_backward(g, x, lo, mid):
     return where(lo, 0.0, where(mid, g * (x / 3 + 0.5), g))
 

@@ -43,6 +43,31 @@ def _const(arr, like: Tensor) -> Tensor:
     return _wrap(arr.astype(like.dtype.np, copy=False), like.dtype, like.device)
 
 
+def _in_float(a):
+    """``a`` as the array an ATen CPU pointwise kernel computes on: a float16 one in float32
+    (its kernels convert each half vector to float, evaluate the whole formula there and round
+    to half once); others as they are."""
+    return a.astype(np.float32) if a.dtype == np.float16 else a
+
+
+def half_in_float(rule):
+    """``rule(g, *saved)`` (a first-order gradient formula of engine ops) as ATen's dedicated
+    backward kernels compute it for float16: the tensors in float32, the result rounded to half
+    once. Only where no graph is being recorded through it (inside ``grad_node``, or a plain
+    backward): under ``create_graph`` a composed rule keeps its own nodes."""
+
+    def run(g, *saved):
+        if type(g) is Tensor and g.dtype.name == "float16" and not FW_ACTIVE[0] and \
+                not needs_grad(g, *saved):
+            up = [s.float() if type(s) is Tensor and s.dtype.name == "float16" else s
+                  for s in saved]
+            return rule(g.float(), *up).half()
+        return rule(g, *saved)
+
+    run.__name__ = run.__qualname__ = getattr(rule, "__name__", "rule")
+    return run
+
+
 def _quiet(xp):
     return Quiet() if is_numpy(xp) else _NoOp()
 
@@ -288,6 +313,7 @@ _TANH_K = math.sqrt(2.0 / math.pi)
 _TANH_A = 0.044715
 
 
+@half_in_float
 def _gelu_tanh_grad(g, x):
     t = ((x + x * x * x * _TANH_A) * _TANH_K).tanh()
     return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * _TANH_K * (1 + 3 * _TANH_A * x * x))
@@ -300,7 +326,7 @@ def gelu(input, approximate="none"):
         raise errors.EngineRuntimeError("approximate argument must be either none or tanh.")
     _floating(input, "GeluKernelImpl")
     xp = input.device.xp
-    a = input._data
+    a = _in_float(input._data)
     if approximate == "tanh":
         res = 0.5 * a * (1 + xp.tanh(_TANH_K * (a + _TANH_A * a * a * a)))
         rule = _gelu_tanh_grad
@@ -319,6 +345,7 @@ def gelu(input, approximate="none"):
     return out
 
 
+@half_in_float
 def _gelu_grad(g, x):
     return g * (_normal_cdf(x) + x * _normal_pdf(x))
 
@@ -350,6 +377,7 @@ _GELU_TANH_DOUBLE = (lambda gg, g, x: _gelu_backward_tanh(gg, x),
                      lambda gg, g, x: gg * g * _gelu_tanh_second(x))
 
 
+@half_in_float
 def _silu_grad(g, x):
     s = x.sigmoid()
     return g * s * (1 + x * (1 - s))
@@ -361,7 +389,7 @@ def silu(input, inplace=False):
     _floating(input, "silu_cpu")
 
     def compute():
-        a = input._data
+        a = _in_float(input._data)
         xp = input.device.xp
         with _quiet(xp):
             res = a / (1 + xp.exp(-a))
@@ -388,7 +416,7 @@ def elu_family(input: Tensor, alpha: float, scale: float, input_scale: float, no
     input scale (torch's celu backward uses ``1 / float32(alpha)``)."""
     if grad_input_scale is None:
         grad_input_scale = input_scale
-    a = input._data
+    a = _in_float(input._data)
     xp = input.device.xp
     pos = a > 0
     with _quiet(xp):  # expm1 keeps -0. (torch's kernel)
@@ -415,6 +443,7 @@ def elu_backward_of_result(g: Tensor, r: Tensor, alpha: float, scale: float,
                      input_scale, grads=_ELU_RESULT_DOUBLE)
 
 
+@half_in_float
 def _elu_result_formula(g, r, alpha, scale, input_scale):
     from .pointwise import where
 
@@ -432,6 +461,7 @@ def elu_backward(g: Tensor, x: Tensor, alpha: float, scale: float, input_scale: 
                      input_scale, grads=_ELU_DOUBLE)
 
 
+@half_in_float
 def _elu_backward_formula(g, x, alpha, scale, input_scale):
     from .pointwise import where
 
@@ -457,7 +487,7 @@ _ELU_RESULT_DOUBLE = (lambda gg, g, r, *args: elu_backward_of_result(gg, r, *arg
 def softplus(input, beta=1, threshold=20):
     """``log(1 + exp(beta * input)) / beta``; linear where ``beta * input > threshold``."""
     _floating(input, "softplus_cpu")
-    a = input._data
+    a = _in_float(input._data)
     xp = input.device.xp
     z = a * beta
     linear = z > threshold
@@ -465,7 +495,7 @@ def softplus(input, beta=1, threshold=20):
     out = _const(xp.where(linear, a, smooth), input)
     if needs_grad(input):
         m = _const(linear, input)
-        rule = lambda g, x, m: g * (m + (1 - m) * (x * beta).sigmoid())  # noqa: E731
+        rule = half_in_float(lambda g, x, m: g * (m + (1 - m) * (x * beta).sigmoid()))
 
         def double(gg, g, x, m):  # torch's softplus_double_backward: 0 from the threshold on
             z = x * beta
