@@ -69,7 +69,7 @@ def to_numpy(t: Tensor):
 
 
 # the libraries, as ``import torch`` brings torch.nn, torch.optim and torch.utils.data
-from . import nn, optim  # noqa: E402, F401
+from . import legacy, nn, optim  # noqa: E402, F401
 from .utils import data as _data  # noqa: E402, F401
 
 __all__ = ["Device", "DType", "Generator", "Size", "Tensor", "errors", "ops", "grad", "device",

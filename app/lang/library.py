@@ -91,6 +91,7 @@ TORCH_NAMES = {
     "int64": engine.int64, "long": engine.int64, "int32": engine.int32, "int": engine.int32,
     "bool": engine.bool_, "pi": math.pi, "e": math.e, "inf": math.inf, "nan": math.nan,
 }
+TORCH_NAMES.update(engine.legacy.BY_NAME)  # torch.FloatTensor, torch.LongTensor, ...
 for _name in ("inference_mode", "Parameter", "is_inference_mode_enabled", "is_anomaly_enabled",
               "is_anomaly_check_nan_enabled", "use_deterministic_algorithms",
               "are_deterministic_algorithms_enabled",
@@ -324,7 +325,10 @@ _TORCH_CLASS_NAMES: dict[type, tuple[str, str]] = {
     type(engine.float32): ("torch.dtype", "dtype"),
     type(engine.ones(1).device): ("torch.device", "device"),
     engine.Generator: ("torch._C.Generator", "Generator"),
+    type(engine.legacy.BY_NAME["FloatTensor"]): ("torch.tensortype", "tensortype"),
 }
+_TORCH_CLASS_NAMES.update({cls: (f"torch.{name}", name)
+                           for name, cls in engine.legacy.BY_NAME.items()})
 
 
 def torch_class_name(cls: type) -> tuple[str, str]:

@@ -63,6 +63,7 @@ from .values import (
 )
 
 Tensor = engine.Tensor
+_LEGACY_TENSOR = engine.legacy.tensor_new
 FUNCTION_LIKE = (Function, NativeMethod, ContextFunction)
 _EMPTY: dict[str, Any] = {}
 
@@ -767,6 +768,8 @@ def library_error(rs: RunState, f: Any, exc: Exception) -> Exception:
 
 
 def call_library(rs: RunState, f: Any, args: tuple | list, kwargs: dict) -> Any:
+    if f is Tensor:  # ``torch.Tensor(...)``: torch's legacy constructor, not the engine's own
+        f = _LEGACY_TENSOR
     try:
         out = f(*args, **kwargs) if kwargs else f(*args)
     except LangError:

@@ -111,9 +111,91 @@ def _infer_dtype(values) -> object:
         elif isinstance(v, (float, np.floating)):
             kind = 2
         else:
-            raise errors.EngineTypeError(
-                f"Could not infer dtype of {type(v).__name__}")
+            raise _data_error(values, None) or _uninferable(v)
     return (DEFAULT_FLOAT, bool_, DEFAULT_INT, DEFAULT_FLOAT)[kind + 1]
+
+
+def _uninferable(v) -> Exception:
+    if isinstance(v, str):
+        return errors.EngineTypeError("new(): invalid data type 'str'")
+    return errors.EngineRuntimeError(f"Could not infer dtype of {type(v).__name__}")
+
+
+def _is_sequence(v) -> bool:
+    return isinstance(v, (*_SEQUENCES, str, Tensor, np.ndarray))
+
+
+def _data_sizes(data) -> list[int]:
+    """torch's ``compute_sizes``: the lengths along the first elements (a string is a sequence
+    of strings there, so a string reached this way has too many dimensions)."""
+    sizes: list[int] = []
+    v = data
+    while _is_sequence(v):
+        if isinstance(v, (Tensor, np.ndarray)):
+            return sizes + list(v.shape)
+        if isinstance(v, str) or len(sizes) >= 32:
+            raise errors.EngineValueError(f"too many dimensions '{type(v).__name__}'")
+        n = len(v)
+        sizes.append(n)
+        if n == 0:
+            break
+        v = v[0]
+    return sizes
+
+
+def _data_error(data, dtype) -> Exception | None:
+    """The error torch's ``tensor()`` raises for malformed ``data`` (``dtype`` None: inferred),
+    or None: sizes from the first elements, then the dtype inference, then every element in
+    order (lengths, sequences where numbers belong and the reverse)."""
+    try:
+        sizes = _data_sizes(data)
+    except errors.EngineValueError as exc:
+        return exc
+    if dtype is None:
+        stack = [data]
+        while stack:  # in order: the first element torch cannot infer is the one named
+            v = stack.pop()
+            if isinstance(v, _SEQUENCES):
+                stack.extend(reversed(v))
+            elif not isinstance(v, (Tensor, bool, int, float, np.bool_, np.integer,
+                                    np.floating, np.ndarray)):
+                return _uninferable(v)
+        dtype = _infer_dtype(data)
+    floating = dtype.is_floating_point
+
+    def scalar(v) -> Exception | None:
+        if isinstance(v, Tensor):
+            if floating and v.numel() != 1:
+                return errors.EngineValueError(
+                    "only one element tensors can be converted to Python scalars")
+            if not floating and (v.numel() != 1 or v.dtype.is_floating_point):
+                return errors.EngineTypeError(
+                    "only integer tensors of a single element can be converted to an index")
+            return None
+        if isinstance(v, (bool, int, float, np.bool_, np.integer, np.floating)):
+            return None
+        name = type(v).__name__
+        return errors.EngineTypeError(f"must be real number, not {name}" if floating else
+                                      f"'{name}' object cannot be interpreted as an integer")
+
+    def walk(v, dim) -> Exception | None:
+        if dim == len(sizes):
+            return scalar(v)
+        if not _is_sequence(v):
+            return errors.EngineTypeError("not a sequence")
+        n = v.shape[0] if isinstance(v, (Tensor, np.ndarray)) and v.ndim else len(v)
+        if n != sizes[dim]:
+            return errors.EngineValueError(
+                f"expected sequence of length {sizes[dim]} at dim {dim} (got {n})")
+        if isinstance(v, (Tensor, np.ndarray)):
+            return None
+        for item in v:
+            err = walk(item, dim + 1)
+            if err is not None:
+                return err
+        return None
+
+    return walk(data, 0)
 
 
 def _plain(values):
@@ -142,15 +224,29 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False):
     if isinstance(data, np.ndarray):
         dt = from_numpy_dtype(data.dtype) if dtype is None else as_dtype(dtype)
         return _finish(np.array(data, dtype=dt.np), dt, device, requires_grad)
-    dt = _infer_dtype(data) if dtype is None else as_dtype(dtype)
+    if isinstance(data, _SEQUENCES) and data and isinstance(data[0], (str, *_SEQUENCES)):
+        _data_sizes(data)  # a string where NumPy would read a number from it: torch refuses
     plain = _plain(data)
+    if dtype is None:
+        dt = _infer_dtype(data)  # (it refuses what is not a number)
+    else:
+        dt = as_dtype(dtype)
+        if isinstance(plain, list):  # NumPy casts None, strings and objects: torch refuses
+            try:
+                kind = np.asarray(plain).dtype.kind
+            except (ValueError, TypeError, OverflowError):
+                kind = "O"
+            if kind not in "biuf":
+                err = _data_error(data, dt)
+                if err is not None:
+                    raise err
     try:
         arr = np.array(plain, dtype=dt.np)
-    except ValueError as e:
+    except (ValueError, TypeError) as e:
         if "NaN to integer" in str(e):  # NaN into an integral dtype: torch's overflow check
             raise errors.EngineRuntimeError(f"value cannot be converted to type {dt.name} "
                                             "without overflow") from None
-        raise errors.EngineValueError(
+        raise _data_error(data, dt) or errors.EngineValueError(
             f"expected sequence of equal-length lists: {e}") from None
     except OverflowError:
         if _has_long_overflow(plain):  # torch reads every int as a C long long first

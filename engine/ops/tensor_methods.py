@@ -299,7 +299,14 @@ def type_(self, dtype=None, non_blocking=False, **kwargs):
     if dtype is None:
         return errors.type_name(self)
     device = None
-    if isinstance(dtype, str):
+    if isinstance(dtype, type):  # torch.LongTensor and its siblings
+        from ..legacy import dtype_of
+
+        typed = dtype_of(dtype)
+        if typed is None:
+            raise errors.EngineTypeError(f"invalid type: '{dtype.__name__}'")
+        dtype, device = typed, ("cpu" if self.device.type != "cpu" else None)
+    elif isinstance(dtype, str):
         name = dtype
         cuda = name.startswith("torch.cuda.")
         dt = _TYPE_NAMES.get(name.replace("torch.cuda.", "torch.", 1) if cuda else name)

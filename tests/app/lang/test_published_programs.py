@@ -13,7 +13,8 @@ session 9 more of pytorch/examples (``ex_*``: polynomial regression, graph atten
 forward-forward training, sub-pixel super-resolution, an LSTM over MNIST rows), of
 PyTorch's tutorials (``tut_*``: knowledge distillation, the video series' autograd and
 model-building chapters, the blitz's CIFAR-10 classifier, visualizing gradients with module
-and tensor hooks, fusing conv and batch norm in a custom Function) and d2l's batch
+and tensor hooks, fusing conv and batch norm in a custom Function; from session 10 its spatial
+transformer network with affine_grid and grid_sample) and d2l's batch
 normalization from scratch (8.5) and attention scoring / multi-head attention (11.3, 11.5),
 pasted into a session cell by cell print what torch 2.13 prints for the same cells, both drawing
 the same random numbers (``published.py``).
@@ -54,15 +55,17 @@ LIMITS = {"pt_11_jacobians_hessians": Limits(timeout_s=600),
           # three CIFAR-sized CNN trainings (2 epochs of 32 images): ~10 s quiet
           "tut_01_knowledge_distillation": Limits(timeout_s=600),
           # two MNIST-sized conv nets (32 and 64 channels on 28x28) trained 2 epochs each
-          "tut_06_fused_conv_bn": Limits(timeout_s=600)}
+          "tut_06_fused_conv_bn": Limits(timeout_s=600),
+          # a localization CNN + classifier over 64 28x28 images, 2 epochs: ~2 s quiet
+          "tut_07_spatial_transformer": Limits(timeout_s=600)}
 
 NAMES = sorted(p.name.removesuffix(".py.txt") for p in PROGRAMS.glob("*.py.txt"))
 
 
-def test_there_are_the_66_programs():
-    assert len(NAMES) == 66
+def test_there_are_the_67_programs():
+    assert len(NAMES) == 67
     assert sum(n.startswith("ex_") for n in NAMES) == 5
-    assert sum(n.startswith("tut_") for n in NAMES) == 6
+    assert sum(n.startswith("tut_") for n in NAMES) == 7
     assert sum(n.startswith("d2l_") for n in NAMES) == 21
     assert sum(n.startswith("km_") for n in NAMES) == 8
 
