@@ -718,6 +718,17 @@ _NEW_TENSOR_WARNING = (
 
 
 @op(kind="method", differentiable=False)
+def new(self, *args, **kwargs):
+    """torch's legacy ``Tensor.new``: ``x.new(2, 3)`` (a size), ``x.new([1, 2])`` (data) or
+    ``x.new(t)`` (an alias of a tensor of ``x``'s dtype), in ``x``'s dtype and device."""
+    from ..legacy import new as legacy_new
+
+    if self.device.type == "cpu" or (len(args) == 1 and isinstance(args[0], Tensor)):
+        return legacy_new(self.dtype, *args, **kwargs)
+    return legacy_new(self.dtype, *args, **kwargs).to(self.device)
+
+
+@op(kind="method", differentiable=False)
 def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
     """A new tensor (a copy) of ``data``, with this tensor's dtype and device unless given."""
     if isinstance(data, Tensor):

@@ -876,6 +876,19 @@ def _new_full(draw):
     return Call((any_tensor(draw), shape(draw), fill), {**_dtype_kw(draw), **_rg_kw(draw)})
 
 
+@custom("new")
+def _new(draw):
+    """torch's legacy ``Tensor.new``: a size (values are uninitialised memory in torch: not
+    compared), nested data, or a tensor of the receiver's dtype (an alias)."""
+    receiver = any_tensor(draw)
+    form = draw(st.sampled_from(("size", "data", "empty")))
+    if form == "size":
+        return Call((receiver, *shape(draw)), {}, values=False)
+    if form == "empty":
+        return Call((receiver,), {}, values=False)
+    return Call((receiver, _nested(draw, draw(st.integers(1, 2)))), {})
+
+
 @custom("new_tensor")
 def _new_tensor(draw):
     return Call((any_tensor(draw), _nested(draw, draw(st.integers(0, 2)))),

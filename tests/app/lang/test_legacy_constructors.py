@@ -39,6 +39,9 @@ y = torch.Tensor(w * 2)
 print(y.grad_fn.name(), y.requires_grad)
 y.sum().backward()
 print(w.grad)
+d = torch.zeros(2, dtype=torch.float64)
+print(d.new(2, 3).shape, d.new([1, 2]), d.new().shape, d.new(torch.Size([2])).dtype,
+      torch.zeros(3).long().new([1.5]), d.new([1], device='cpu'), d.new(d).dtype)
 loss = torch.Tensor([0])
 for i in range(3):
     loss += torch.tensor(0.5) * i
@@ -49,7 +52,8 @@ for make in (lambda: torch.Tensor(3.5), lambda: torch.Tensor(True), lambda: torc
              lambda: torch.IntTensor([2 ** 40]), lambda: torch.Tensor([[1, 2], [3]]),
              lambda: torch.FloatTensor(torch.zeros(2, dtype=torch.float64)),
              lambda: torch.LongTensor([1], device='cuda'),
-             lambda: torch.Tensor(torch.zeros(2), device='cpu')):
+             lambda: torch.Tensor(torch.zeros(2), device='cpu'),
+             lambda: d.new(torch.zeros(2))):
     try:
         make()
     except Exception as e:

@@ -10,7 +10,8 @@ neural style transfer with L-BFGS; Karpathy's nanoGPT model.py with its dataclas
 pytorch/examples' time-sequence prediction: LSTMCells in float64 trained with L-BFGS; its VAE,
 word language model, MNIST classifier and REINFORCE with torch.distributions), and from
 session 9 more of pytorch/examples (``ex_*``: polynomial regression, graph attention network,
-forward-forward training, sub-pixel super-resolution, an LSTM over MNIST rows), of
+forward-forward training, sub-pixel super-resolution, an LSTM over MNIST rows; from session 10
+its actor-critic), of
 PyTorch's tutorials (``tut_*``: knowledge distillation, the video series' autograd and
 model-building chapters, the blitz's CIFAR-10 classifier, visualizing gradients with module
 and tensor hooks, fusing conv and batch norm in a custom Function; from session 10 its spatial
@@ -62,9 +63,9 @@ LIMITS = {"pt_11_jacobians_hessians": Limits(timeout_s=600),
 NAMES = sorted(p.name.removesuffix(".py.txt") for p in PROGRAMS.glob("*.py.txt"))
 
 
-def test_there_are_the_67_programs():
-    assert len(NAMES) == 67
-    assert sum(n.startswith("ex_") for n in NAMES) == 5
+def test_there_are_the_68_programs():
+    assert len(NAMES) == 68
+    assert sum(n.startswith("ex_") for n in NAMES) == 6
     assert sum(n.startswith("tut_") for n in NAMES) == 7
     assert sum(n.startswith("d2l_") for n in NAMES) == 21
     assert sum(n.startswith("km_") for n in NAMES) == 8
