@@ -44,6 +44,7 @@ from . import (  # noqa: F401
     numeric_more,
     numpy_names,
     order_stats,
+    out_rules,
     padding,
     pointwise,
     pointwise_binary,
@@ -141,5 +142,6 @@ def _install_tensor_api() -> None:
 pointwise_inplace.alias_twins()  # after every module: aliases registered anywhere
 _install_tensor_api()
 numpy_names.accept_numpy_names(OPS)  # after the Tensor methods: those stay the plain functions
+out_rules.install(OPS)  # out= on the function forms (the methods stay the plain functions)
 
 __all__ = ["OPS", "OpDef", "catalog", "lookup", "register"]

@@ -23,6 +23,7 @@ class OpDef:
     aliases: tuple[str, ...] = ()
     inplace: bool = False
     grad_fns: tuple[str, ...] = field(default=())  # node names it records, for the catalog
+    out: object = None  # how the function form takes out= (out_rules.OutRule); None: refused
 
     @property
     def signature(self) -> str:
