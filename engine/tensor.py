@@ -297,6 +297,8 @@ class Tensor:
     def __format__(self, spec: str) -> str:
         if self._data.ndim == 0:  # as torch: a 0-d tensor formats as its number
             return format(self.item(), spec)
+        if spec:  # as object.__format__, which torch falls back to
+            raise TypeError("unsupported format string passed to Tensor.__format__")
         return repr(self)
 
     def __copy__(self) -> Tensor:

@@ -8,8 +8,9 @@ it, with NumPy's ``shape ndim size dtype T``, integer and slice indexing, iterat
 and elementwise arithmetic and comparisons with numbers and other arrays. Every result is an
 :class:`Array` again or a scalar; results are bounded like tensors (``max_tensor_elements``)
 and their memory counts for the session. Writing into an array, fancy indexing (lists, arrays
-as indices) and NumPy's functions are refused: ``torch.tensor(a)``, ``torch.from_numpy(a)`` and
-``torch.as_tensor(a)`` (a copy) bring the values back to tensors, where everything is.
+as indices) and NumPy's functions are refused: ``torch.tensor(a)`` (a copy),
+``torch.from_numpy(a)``, ``torch.as_tensor(a)`` and ``torch.asarray(a)`` (sharing the array's
+memory, as torch's do) bring the values back to tensors, where everything is.
 """
 
 from __future__ import annotations
@@ -104,17 +105,25 @@ def array_tensor(a: Array) -> Tensor:
 ARRAY_TAKING_OPS = frozenset({"tensor", "as_tensor", "asarray"})
 
 
+def shared_tensor(a: Array) -> Tensor:
+    """A tensor over the array's own memory, as torch's ``from_numpy``/``as_tensor`` give: an
+    in-place change through it shows in the array and in the tensor the array came from (the
+    program's array itself stays read-only). Memory that NumPy will not let be written (a
+    broadcast view) is copied instead."""
+    view = a._view.view()
+    try:
+        view.flags.writeable = True
+    except ValueError:
+        return array_tensor(a)
+    return engine.from_numpy(view)
+
+
 def from_numpy(rs: Any, a: Any) -> Tensor:
-    """``torch.from_numpy(a)``: a tensor of a copy of the array's values (the array is
-    read-only, so no write through either can show in the other)."""
+    """``torch.from_numpy(a)``: a tensor sharing the array's memory, as torch's."""
     if type(a) is not Array:
         raise ProgramError(f"expected np.ndarray (got {type(a).__name__})",
                            exception="TypeError")
-    out = array_tensor(a)
-    rs.alloc += out._data.nbytes
-    if rs.alloc > rs.alloc_budget:
-        rs.allocated(0)
-    return out
+    return shared_tensor(a)
 
 
 _NUMBER = (int, float, bool, np.generic)

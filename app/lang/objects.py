@@ -737,8 +737,22 @@ def array_retry(rs: RunState, name: str, fn: Any, args: tuple | list, kwargs: di
     with a copy of its values (the engine knows NumPy, not the language's arrays); any other
     failure is the op's error."""
     if name in arrays.ARRAY_TAKING_OPS and args and type(args[0]) is Array:
+        if name != "tensor" and len(args) == 1 and _shares(args[0], kwargs):
+            return arrays.shared_tensor(args[0])  # as_tensor / asarray: torch shares memory
         return call_op(rs, name, fn, (args[0].__array__(), *args[1:]), kwargs)
     raise convert_exception(exc, name, rs.limits) from None
+
+
+def _shares(a: Array, kwargs: dict) -> bool:
+    """Whether ``torch.as_tensor(a, **kwargs)`` / ``torch.asarray(a, **kwargs)`` is a tensor
+    over the array's memory in torch: same dtype, the CPU, no copy asked for."""
+    if set(kwargs) - {"dtype", "device", "copy"} or kwargs.get("copy"):
+        return False
+    dtype, device = kwargs.get("dtype"), kwargs.get("device")
+    if dtype is not None and (not isinstance(dtype, engine.DType) or
+                              dtype.np != a._view.dtype):
+        return False
+    return device is None or str(device) == "cpu"
 
 
 def call_op(rs: RunState, name: str, fn: Any, args: tuple | list, kwargs: dict) -> Any:

@@ -47,6 +47,32 @@ print(a.round(1), a.transpose(), a.squeeze(), a.copy(), a.sum().item(), float(a.
 b = torch.tensor([10.0, 20.0, 30.0]).numpy()
 print(a + b, a * b.reshape(1, 3), b.mean() - a.mean(), round(float(b[0]) / 3, 4))
 """,
+    "from_numpy and as_tensor share the array's memory (torch)": """
+import torch
+t = torch.ones(3)
+n = t.numpy()
+x = torch.from_numpy(n)
+x.add_(1)
+print(t, n, x)
+y = torch.as_tensor(n)
+y.mul_(2)
+print(t, n, y)
+w = torch.as_tensor(n, dtype=torch.float64)
+w.add_(100)
+v = torch.tensor(n)
+v.add_(100)
+print(t, n, w, v)
+u = torch.zeros(2, 3)
+m = u[:, 1].numpy()
+k = torch.from_numpy(m)
+k.fill_(7)
+print(u, m, k, k.is_contiguous(), k.stride())
+b = torch.zeros(1).expand(3)
+try:
+    torch.from_numpy(b.numpy()).add_(1)
+except RuntimeError as e:
+    print(e)
+""",
     "detach, cpu and back to tensors": """
 import torch
 w = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
