@@ -94,3 +94,108 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
         if running_var is not None:
             running_var.copy_(var_.view(b, c).mean(0))
     return out.view(input.shape)
+
+
+# --------------------------------------------------------------------------- power-average pools
+def _tuple_of(n: int, value) -> tuple:
+    if isinstance(value, (tuple, list)):
+        return tuple(value)
+    return (value,) * n
+
+
+def _lp_pool(n: int, input, norm_type, kernel_size, stride, ceil_mode):
+    """torch's composition: ``max_pool`` of ``|x|`` for p = ±inf, else the window sum of
+    ``x**p`` (``avg_pool`` times the window size, negative sums clipped to 0) to the 1/p."""
+    max_pool, avg_pool = _op(f"max_pool{n}d"), _op(f"avg_pool{n}d")
+    if norm_type == float("inf"):
+        return max_pool(input.abs(), kernel_size, stride, 0, 1, ceil_mode)
+    if norm_type == -float("inf"):
+        return -max_pool(-input.abs(), kernel_size, stride, 0, 1, ceil_mode)
+    if stride is not None:
+        out = avg_pool(input.pow(norm_type), kernel_size, stride, 0, ceil_mode)
+    else:
+        out = avg_pool(input.pow(norm_type), kernel_size, padding=0, ceil_mode=ceil_mode)
+    if n == 1:
+        window = kernel_size
+    else:
+        window = 1
+        for k in _tuple_of(n, kernel_size):
+            window *= k
+    signed = _op("sign")(out) * _op("relu")(_op("abs")(out))
+    return signed.mul(window).pow(1.0 / norm_type)
+
+
+def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode: bool = False):
+    """Power-average pooling over ``(N, C, L)``: ``(sum over the window of x**p)**(1/p)``."""
+    return _lp_pool(1, input, norm_type, kernel_size, stride, ceil_mode)
+
+
+def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode: bool = False):
+    """Power-average pooling over ``(N, C, H, W)``: ``(sum over the window of x**p)**(1/p)``."""
+    return _lp_pool(2, input, norm_type, kernel_size, stride, ceil_mode)
+
+
+def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode: bool = False):
+    """Power-average pooling over ``(N, C, D, H, W)``: ``(window sum of x**p)**(1/p)``."""
+    return _lp_pool(3, input, norm_type, kernel_size, stride, ceil_mode)
+
+
+# --------------------------------------------------------------------------- deprecated aliases
+def _deprecated_interpolate(name: str) -> None:
+    warnings.warn(f"`nn.functional.{name}` is deprecated. Use `nn.functional.interpolate` "
+                  "instead.", UserWarning, stacklevel=3)
+
+
+def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
+    """Deprecated alias of ``interpolate`` (warns, as torch does)."""
+    _deprecated_interpolate("upsample")
+    return _op("interpolate")(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input, size=None, scale_factor=None):
+    """Deprecated: ``interpolate(..., mode="nearest")`` (warns, as torch does)."""
+    _deprecated_interpolate("upsample_nearest")
+    return _op("interpolate")(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input, size=None, scale_factor=None):
+    """Deprecated: ``interpolate(..., mode="bilinear", align_corners=True)`` (warns)."""
+    _deprecated_interpolate("upsample_bilinear")
+    return _op("interpolate")(input, size, scale_factor, mode="bilinear", align_corners=True)
+
+
+# --------------------------------------------------------------------------- *_with_indices
+def _max_pool_with_indices(n: int):
+    def with_indices(input, kernel_size, stride=None, padding=0, dilation=1,
+                     ceil_mode: bool = False, return_indices: bool = False):
+        return _op(f"max_pool{n}d")(input, kernel_size, stride, padding, dilation,
+                                     ceil_mode=ceil_mode, return_indices=True)
+
+    with_indices.__name__ = with_indices.__qualname__ = f"max_pool{n}d_with_indices"
+    with_indices.__doc__ = (f"``max_pool{n}d`` returning ``(output, indices)`` whatever "
+                            "``return_indices`` says (torch ignores it here too).")
+    return with_indices
+
+
+def _adaptive_max_pool_with_indices(n: int):
+    def with_indices(input, output_size, return_indices: bool = False):
+        return _op(f"adaptive_max_pool{n}d")(input, output_size, return_indices=True)
+
+    with_indices.__name__ = with_indices.__qualname__ = f"adaptive_max_pool{n}d_with_indices"
+    with_indices.__doc__ = (f"``adaptive_max_pool{n}d`` returning ``(output, indices)`` "
+                            "whatever ``return_indices`` says (torch ignores it here too).")
+    return with_indices
+
+
+max_pool1d_with_indices = _max_pool_with_indices(1)
+max_pool2d_with_indices = _max_pool_with_indices(2)
+max_pool3d_with_indices = _max_pool_with_indices(3)
+adaptive_max_pool1d_with_indices = _adaptive_max_pool_with_indices(1)
+adaptive_max_pool2d_with_indices = _adaptive_max_pool_with_indices(2)
+adaptive_max_pool3d_with_indices = _adaptive_max_pool_with_indices(3)
+
+COMPOSED = ["gumbel_softmax", "local_response_norm", "instance_norm", "lp_pool1d", "lp_pool2d",
+            "lp_pool3d", "upsample", "upsample_nearest", "upsample_bilinear",
+            "max_pool1d_with_indices", "max_pool2d_with_indices", "max_pool3d_with_indices",
+            "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices",
+            "adaptive_max_pool3d_with_indices"]

@@ -76,6 +76,7 @@ from ._mha import multi_head_attention_forward  # noqa: E402, F401  (composed of
 
 __all__.append("multi_head_attention_forward")
 
-from ._composed import gumbel_softmax, instance_norm, local_response_norm  # noqa: E402, F401
+from . import _composed  # noqa: E402  (composed of table ops, as torch composes them)
 
-__all__ += ["gumbel_softmax", "local_response_norm", "instance_norm"]
+globals().update({name: getattr(_composed, name) for name in _composed.COMPOSED})
+__all__ += _composed.COMPOSED

@@ -8,6 +8,8 @@ by the forward are kept as constants.
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from .. import errors
@@ -129,7 +131,7 @@ def selu(input, inplace=False):
 def celu(input, alpha=1.0, inplace=False):
     """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``."""
     if alpha == 0:
-        raise errors.EngineRuntimeError("ZeroDivisionError")
+        raise errors.EngineRuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
     _floating(input, "elu_cpu")
     return _maybe_inplace(input, inplace, lambda: elu_family(
         input, alpha, 1.0, 1.0 / alpha, "CeluBackward1" if inplace else "CeluBackward0",
@@ -487,6 +489,10 @@ def prelu(input, weight):
 def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
     """Leaky ReLU whose negative slope is drawn from U(lower, upper) per element while
     training, and is ``(lower + upper) / 2`` otherwise."""
+    return _rrelu(input, lower, upper, training, inplace, None)
+
+
+def _rrelu(input, lower, upper, training, inplace, generator):
     _floating(input, "rrelu_with_noise_out_cpu" if training else "leaky_relu_cpu")
 
     def compute():
@@ -494,7 +500,7 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
         xp = input.device.xp
         pos = a > 0
         if training:
-            gen = current_generator(input.device)
+            gen = current_generator(input.device, generator)
             with input.device.scope():
                 u = gen._rng.random(a.shape, dtype=np.float64 if a.dtype == np.float64
                                     else np.float32)
@@ -508,6 +514,58 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
     return _maybe_inplace(input, inplace, compute)
 
 
+def _number_arg(name: str, input, arg: str, position: int | None, value, kind=numbers.Number):
+    """torch's argument-parser texts for the in-place activations' arguments."""
+    if arg == "input":
+        if not isinstance(input, Tensor):
+            raise errors.EngineTypeError(f"{name}(): argument 'input' (position 1) must be "
+                                         f"Tensor, not {type(input).__name__}")
+        return input
+    if isinstance(value, Tensor) and value._data.ndim == 0 and kind is numbers.Number:
+        return value.item()  # a Scalar argument
+    if kind is bool:
+        ok = isinstance(value, (bool, np.bool_))
+    else:
+        ok = isinstance(value, numbers.Number) and not isinstance(value, Tensor)
+    if not ok:
+        where = f" (position {position})" if position is not None else ""
+        what = "bool" if kind is bool else "Number"
+        raise errors.EngineTypeError(f"{name}(): argument '{arg}'{where} must be {what}, not "
+                                     f"{type(value).__name__}")
+    return value
+
+
+@op(kind="function", grad_fns=("CeluBackward1",))
+def celu_(input, alpha=1.0):
+    """In-place ``celu`` (``torch.celu_``, ``torch.nn.functional.celu_``)."""
+    _number_arg("celu_", input, "input", 1, None)
+    alpha = _number_arg("celu_", input, "alpha", 2, alpha)
+    return celu(input, alpha, inplace=True)
+
+
+@op(kind="function", grad_fns=("EluBackward1",))
+def selu_(input):
+    """In-place ``selu`` (``torch.selu_``, ``torch.nn.functional.selu_``)."""
+    _number_arg("selu_", input, "input", 1, None)
+    return selu(input, inplace=True)
+
+
+@op(kind="function", grad_fns=("RreluWithNoiseBackward1",))
+def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False, generator=None):
+    """In-place ``rrelu`` (``torch.rrelu_``, ``torch.nn.functional.rrelu_``); while training
+    the slopes come from ``generator`` (the current generator by default)."""
+    from ..random import Generator
+
+    _number_arg("rrelu_", input, "input", 1, None)
+    lower = _number_arg("rrelu_", input, "lower", 2, lower)
+    upper = _number_arg("rrelu_", input, "upper", 3, upper)
+    _number_arg("rrelu_", input, "training", None, training, bool)
+    if generator is not None and not isinstance(generator, Generator):
+        raise errors.EngineTypeError("rrelu_(): argument 'generator' (position 5) must be "
+                                     f"torch.Generator, not {type(generator).__name__}")
+    return _rrelu(input, lower, upper, bool(training), True, generator)
+
+
 __all__ = ["hardtanh", "hardtanh_", "relu6", "threshold", "threshold_", "selu", "celu", "mish",
            "logsigmoid", "hardsigmoid", "hardswish", "hardshrink", "softshrink", "softsign",
-           "tanhshrink", "softmin", "glu", "prelu", "rrelu"]
+           "tanhshrink", "softmin", "glu", "prelu", "rrelu", "celu_", "selu_", "rrelu_"]

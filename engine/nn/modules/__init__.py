@@ -35,6 +35,7 @@ from .attention import MultiheadAttention
 from .batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d
 from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
+from .deprecated import Container, NLLLoss2d
 from .distance import CosineSimilarity, PairwiseDistance
 from .dropout import (
     AlphaDropout,
@@ -114,6 +115,9 @@ from .pooling import (
     AvgPool1d,
     AvgPool2d,
     AvgPool3d,
+    LPPool1d,
+    LPPool2d,
+    LPPool3d,
     MaxPool1d,
     MaxPool2d,
     MaxPool3d,
@@ -183,6 +187,7 @@ __all__ = [
     "MultiheadAttention", "Transformer", "TransformerEncoder", "TransformerDecoder",
     "TransformerEncoderLayer", "TransformerDecoderLayer", "LocalResponseNorm",
     "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d",
+    "LPPool1d", "LPPool2d", "LPPool3d", "NLLLoss2d", "Container",
     "RemovableHandle",
 ]
 # what programs may use: modules whose functional op is in the table (RemovableHandle comes
