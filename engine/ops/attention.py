@@ -85,7 +85,7 @@ def _check_inputs(query, key, value, attn_mask, dropout_p) -> None:
                 "scaled_dot_product_attention(): argument 'attn_mask' (position 4) must be "
                 f"Tensor, not {type(attn_mask).__name__}")
         mdt = attn_mask.dtype
-        if not (mdt.name == "bool" or mdt.is_floating_point or mdt is query.dtype):
+        if not (mdt.name == "bool" or mdt is float32 or mdt is query.dtype):
             raise errors.EngineRuntimeError(
                 "Expected attn_mask dtype to be bool or float or to match query dtype, but got "
                 f"attn_mask.dtype: {cpp_type_name(mdt)} and  query.dtype: "
@@ -119,17 +119,29 @@ def _uses_flash(query, key, value, attn_mask, dropout_p, enable_gqa) -> bool:
     elif not hq == hk == hv:
         return False
     if attn_mask is not None:
-        if attn_mask.ndim not in (2, 4):
-            return False
         if _grad_enabled.get() and attn_mask.requires_grad:
+            return False
+        if attn_mask.ndim < 2:  # (torch reads the mask's size(-2) here)
+            if attn_mask.ndim == 0:
+                raise errors.EngineIndexError(
+                    "Dimension specified as -2 but tensor has no dimensions")
+            raise errors.EngineIndexError(
+                "Dimension out of range (expected to be in range of [-1, 0], but got -2)")
+        ms = attn_mask.shape
+        if ms[-2] not in (1, query.shape[2]) or ms[-1] not in (1, key.shape[2]):
+            return False
+        if attn_mask.ndim == 4:
+            if ms[0] not in (1, query.shape[0]) or ms[1] not in (1, query.shape[1]):
+                return False
+        elif attn_mask.ndim != 2:
             return False
     if not (query.shape[-1] == key.shape[-1] == value.shape[-1]):
         return False
     if query.shape[-2] == 0 or key.shape[-2] == 0:
         return False
     for t in (query, key, value):  # the fused kernel needs unit stride along the head size
-        a = t._data
-        if a.shape[-1] > 1 and a.strides[-1] != a.itemsize:
+        # (even of size 1: torch reads the stride as it is)
+        if t.stride()[-1] != 1:
             return False
     return True
 
@@ -184,8 +196,8 @@ def _attend(query, key, value, mask, dropout_p: float, scale, enable_gqa: bool) 
             mask = mask.to(float32)
     q = _times_scalar(query, factor)
     scores = q @ _times_scalar(key.transpose(-2, -1), factor)
-    if mask is not None:
-        scores = scores + mask
+    if mask is not None:  # (in place, as ATen's: a mask of more dims cannot widen it)
+        scores = scores.add_(mask)
     attn = _safe_softmax(scores, scores.ndim - 1)
     if dropout_p > 0:
         if dropout_p > 1:
@@ -211,10 +223,6 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     the lower triangle; ``dropout_p`` drops attention weights; ``enable_gqa`` shares key/value
     heads among query heads)."""
     _check_inputs(query, key, value, attn_mask, dropout_p)
-    if attn_mask is not None and attn_mask.ndim < 2:
-        raise errors.EngineIndexError(
-            f"Dimension out of range (expected to be in range of [-{max(attn_mask.ndim, 1)}, "
-            f"{max(attn_mask.ndim, 1) - 1}], but got -2)")
     if not _uses_flash(query, key, value, attn_mask, dropout_p, enable_gqa):
         if attn_mask is not None and is_causal:
             raise errors.EngineRuntimeError(
@@ -228,14 +236,211 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     return _flash(query, key, value, attn_mask, is_causal, scale, enable_gqa)
 
 
+# the fused CPU kernel's blocking: key/value columns in blocks of 512, query rows in blocks of
+# 32, 64 or 256 (by the query length); the lanes of its vectorized row maximum (AVX512: 64 bytes
+# of the accumulation type)
+_KV_SPLIT = 512
+_LANE_BYTES = 64
+_LN_FLT_MIN = np.array(0xC2AEAC50, dtype=np.uint32).view(np.float32)[()]
+
+
+def _q_split(L: int) -> int:
+    return 256 if L >= 768 else 64 if L >= 192 else 32
+
+
+def _row_max(s, masked: bool):
+    """The kernel's maximum along the last axis of one block. With a mask it is a vectorized
+    reduction that a NaN wins; without, the scaling loop keeps a vector maximum (a NaN wins) over
+    the whole lanes and a scalar ``std::max`` over the tail, which passes over a NaN: a row whose
+    only non-(-inf) scores are NaNs in the tail keeps -inf (and is then left out: zeros)."""
+    xp = np
+    if masked:
+        with np.errstate(invalid="ignore"):
+            return s.max(axis=-1)
+    n = s.shape[-1]
+    lanes = _LANE_BYTES // s.dtype.itemsize
+    whole = n - n % lanes
+    tail = s[..., whole:]
+    tail_max = xp.where(xp.isnan(tail), -xp.inf, tail).max(axis=-1, initial=-xp.inf)
+    if not whole:
+        return tail_max
+    with np.errstate(invalid="ignore"):
+        vec_max = s[..., :whole].max(axis=-1)
+    return xp.where(xp.isnan(vec_max), vec_max, xp.maximum(vec_max, tail_max))
+
+
+def _block_exp(x, dt):
+    """``exp`` of one block of shifted scores as the kernel takes it: the whole vectors through
+    its fast exponentials, the tail through the scalar ``exp``. The fast ones differ at NaN:
+    float32's clamps it to the largest exponent (+inf), float16's (in float) truncates it to
+    -0.0; below log(FLT_MIN) both give 0; float64's is the plain one."""
+    p = np.exp(x)
+    if dt == np.float64:
+        return p
+    n = x.shape[-1]
+    whole = n - n % (_LANE_BYTES // x.dtype.itemsize)
+    if whole:
+        head = p[..., :whole]
+        xh = x[..., :whole]
+        head[np.isnan(xh)] = np.inf if dt == np.float32 else -0.0
+        head[xh < _LN_FLT_MIN] = 0  # (no subnormal results)
+    return p
+
+
+def _flash_scale(query: Tensor, scale, acc):
+    return np.dtype(acc).type(scale if scale is not None else 1.0 / math.sqrt(query.shape[-1]))
+
+
+def _flash_arrays(q, k, v, mask, is_causal: bool, factor):
+    """The fused kernel's forward on arrays (B, H, L, E) / (B, H, S, E): per block of query rows,
+    over the blocks of keys it reaches (causal: up to the block's last row), an online softmax:
+    ``s = (q . k) * scale (+ mask)``, the causal scores j > i set to -inf (before the scale),
+    running maximum and sum; a row whose maximum is still -inf takes no weights (so a fully
+    masked or all-NaN row gives zeros), a zero sum counts as 1. Returns the output (input dtype)
+    and the log-sum-exp it saves (accumulation dtype)."""
+    dt = q.dtype
+    acc = np.float32 if dt == np.float16 else dt
+    B, H, L, E = q.shape
+    S = k.shape[-2]
+    out = np.empty((B, H, L, E), dtype=dt)
+    lse = np.empty((B, H, L), dtype=acc)
+    qa, ka, va = q.astype(acc), k.astype(acc), v.astype(acc)
+    qs = _q_split(L)
+    with np.errstate(all="ignore"):
+        for m in range(0, L, qs):
+            qb = min(qs, L - m)
+            rows = np.arange(m, m + qb)
+            keys = min(m + qb, S) if is_causal else S
+            big = np.full((B, H, qb), -np.inf, dtype=acc)
+            total = np.zeros((B, H, qb), dtype=acc)
+            dst = np.zeros((B, H, qb, E), dtype=acc)
+            for n in range(0, keys, _KV_SPLIT):
+                kb = min(_KV_SPLIT, S - n)
+                sc = qa[:, :, m:m + qb] @ np.swapaxes(ka[:, :, n:n + kb], -1, -2)
+                if is_causal and keys - n <= _KV_SPLIT:
+                    sc[..., np.arange(n, n + kb)[None, :] > rows[:, None]] = -np.inf
+                sc = sc * factor
+                if mask is not None:
+                    sc = sc + mask[:, :, m:m + qb, n:n + kb].astype(acc)
+                bm = _row_max(sc, mask is not None)
+                new = np.where(big > bm, big, bm)
+                dead = new == -np.inf
+                p = _block_exp(sc - np.where(dead, 0, new)[..., None], dt)
+                p[dead] = 0
+                scale_old = np.exp(big - new)
+                total = np.where(dead, total, p.sum(axis=-1) + scale_old * total)
+                if n > 0:
+                    dst = np.where(dead[..., None], dst, dst * scale_old[..., None])
+                big = np.where(dead, big, new)
+                if dt == np.float16:
+                    p = p.astype(dt).astype(acc)
+                dst = dst + p @ va[:, :, n:n + kb]
+            big = np.where(big == -np.inf, 0, big)
+            total = np.where(total == 0, 1, total)
+            out[:, :, m:m + qb] = (dst * (1 / total)[..., None]).astype(dt)
+            lse[:, :, m:m + qb] = big + np.log(total)
+    return out, lse
+
+
+def _flash_backward_arrays(go, q, k, v, out, lse, mask, is_causal: bool, factor):
+    """The fused kernel's backward on arrays: per block of query rows, over the keys the forward
+    reached, the weights again from the saved log-sum-exp (``exp(scale * q . k + mask - lse)``,
+    0 for the causal j > i), then ``dv += wᵀ go``, ``ds = w * (go vᵀ - rowsum(go * out))``,
+    ``dq += scale * ds k``, ``dk += scale * dsᵀ q`` (float16: the weights and ``ds`` rounded to
+    half for the products, each block's sum rounded into the half gradients)."""
+    dt = q.dtype
+    acc = np.float32 if dt == np.float16 else dt
+    B, H, L, E = q.shape
+    S = k.shape[-2]
+    half = dt == np.float16
+    dq = np.zeros(q.shape, dtype=dt)
+    dk = np.zeros(k.shape, dtype=dt)
+    dv = np.zeros(v.shape, dtype=dt)
+    qa, ka, va, ga = q.astype(acc), k.astype(acc), v.astype(acc), go.astype(acc)
+    qs = _q_split(L)
+    with np.errstate(all="ignore"):
+        dsum = (ga * out.astype(acc)).sum(axis=-1)
+        for m in range(0, L, qs):
+            qb = min(qs, L - m)
+            rows = np.arange(m, m + qb)
+            keys = min(m + qb, S) if is_causal else S
+            for n in range(0, keys, _KV_SPLIT):
+                kb = min(_KV_SPLIT, S - n)
+                # (a BLAS product with alpha 0 reads no operand: the scores' always, the
+                # gradients' in float32/float64, not float16's)
+                if factor == 0:
+                    a = np.zeros((B, H, qb, kb), dtype=acc)
+                else:
+                    a = (qa[:, :, m:m + qb] @ np.swapaxes(ka[:, :, n:n + kb], -1, -2)) * factor
+                if mask is not None:
+                    a = a + mask[:, :, m:m + qb, n:n + kb].astype(acc)
+                w = np.exp(a - lse[:, :, m:m + qb, None])
+                if is_causal and keys - n <= _KV_SPLIT:
+                    w[..., np.arange(n, n + kb)[None, :] > rows[:, None]] = 0
+                if half:
+                    w = w.astype(dt).astype(acc)
+                g_blk = ga[:, :, m:m + qb]
+                dv[:, :, n:n + kb] = (dv[:, :, n:n + kb].astype(acc) +
+                                      np.swapaxes(w, -1, -2) @ g_blk).astype(dt)
+                ds = w * (g_blk @ np.swapaxes(va[:, :, n:n + kb], -1, -2) - dsum[:, :, m:m + qb,
+                                                                                  None])
+                if half:
+                    ds = ds.astype(dt).astype(acc)
+                if factor == 0 and not half:
+                    continue
+                dq[:, :, m:m + qb] = (dq[:, :, m:m + qb].astype(acc) +
+                                      factor * (ds @ ka[:, :, n:n + kb])).astype(dt)
+                dk[:, :, n:n + kb] = (dk[:, :, n:n + kb].astype(acc) +
+                                      factor * (np.swapaxes(ds, -1, -2) @ qa[:, :, m:m + qb])
+                                      ).astype(dt)
+    return dq, dk, dv
+
+
+def _flash_mask(attn_mask, query: Tensor, key: Tensor):
+    """The mask as the kernel adds it: a bool one as 0 / -inf in the query's dtype, broadcast
+    to (B, H, L, S); or None."""
+    if attn_mask is None:
+        return None
+    a = np.asarray(attn_mask._data)
+    if attn_mask.dtype.name == "bool":
+        a = np.where(a, query.dtype.np.type(0), query.dtype.np.type(-np.inf))
+    B, H, L = query.shape[0], query.shape[1], query.shape[2]
+    return np.broadcast_to(a, (B, H, L, key.shape[-2]))
+
+
+def _gqa_expand(query: Tensor, t: Tensor, enable_gqa: bool):
+    a = np.asarray(t._data)
+    if enable_gqa and query.shape[1] != t.shape[1]:
+        a = np.repeat(a, query.shape[1] // t.shape[1], axis=1)
+    return a
+
+
 def _flash(query, key, value, attn_mask, is_causal, scale, enable_gqa) -> Tensor:
-    """The fused kernel's result: the same computation, recorded as one node."""
+    """The fused kernel (``_flash_arrays``), recorded as one node."""
+    if query.device.xp is not np:  # (the model runs on the host; other devices: the math)
+        return _flash_by_math(query, key, value, attn_mask, is_causal, scale, enable_gqa)
+    acc = np.float32 if query.dtype.np == np.float16 else query.dtype.np
+    factor = _flash_scale(query, scale, acc)
+    mask = _flash_mask(attn_mask, query, key)
+    q = np.asarray(query._data)
+    k = _gqa_expand(query, key, enable_gqa)
+    v = _gqa_expand(query, value, enable_gqa)
+    res, lse = _flash_arrays(q, k, v, mask, is_causal, factor)
+    out = _wrap(res, query.dtype, query.device)
+    if needs_grad(query, key, value):
+        record(out, _FLASH_NODE, _flash_rule, (query, key, value),
+               (query, key, value, OUTPUT, (mask, lse, is_causal, factor, enable_gqa)),
+               per_input=False, jvp=_no_forward_ad)
+    return out
+
+
+def _flash_by_math(query, key, value, attn_mask, is_causal, scale, enable_gqa) -> Tensor:
     mask = _additive_mask(attn_mask, is_causal, query, key)
     with set_grad_enabled(False):
         res = _attend(query, key, value, mask, 0.0, scale, enable_gqa)
     out = _wrap(res._data, query.dtype, query.device)
     if needs_grad(query, key, value):
-        record(out, _FLASH_NODE, _flash_rule, (query, key, value),
+        record(out, _FLASH_NODE, _flash_rule_by_math, (query, key, value),
                (query, key, value, OUTPUT, mask, scale, enable_gqa), per_input=False,
                jvp=_no_forward_ad)
     return out
@@ -256,17 +461,41 @@ def _refuse(gg, needs, *saved):
         "implemented")
 
 
-def _flash_rule(g, needs, q, k, v, out, mask, scale, enable_gqa):
-    """The fused kernel's gradients (those of the math path); under ``create_graph`` they
-    carry a node that refuses a second derivative, as torch's."""
+def _refuse_again(grads, g, q, k, v, out):
+    """Under ``create_graph`` the gradients carry a node that refuses a second derivative, as
+    torch's (its node has edges to the kernel's inputs and its output)."""
+    if _grad_enabled.get() and not FW_ACTIVE[0] and needs_grad(g, q, k, v):
+        for gr in grads:
+            if gr is not None:
+                record(gr, "NotImplemented", _refuse, (g, q, k, v, out), per_input=False)
+    return tuple(grads)
+
+
+def _flash_rule(g, needs, q, k, v, out, saved):
+    """The fused kernel's backward (``_flash_backward_arrays``)."""
+    mask, lse, is_causal, factor, enable_gqa = saved
+    ka = _gqa_expand(q, k, enable_gqa)
+    va = _gqa_expand(q, v, enable_gqa)
+    dq, dk, dv = _flash_backward_arrays(np.asarray(g._data), np.asarray(q._data), ka, va,
+                                        np.asarray(out._data), lse, mask, is_causal, factor)
+    if enable_gqa and k.shape[1] != q.shape[1]:
+        groups = q.shape[1] // k.shape[1]
+        dk = dk.reshape(k.shape[0], k.shape[1], groups, *k.shape[2:]).sum(axis=2,
+                                                                          dtype=dk.dtype)
+        dv = dv.reshape(v.shape[0], v.shape[1], groups, *v.shape[2:]).sum(axis=2,
+                                                                          dtype=dv.dtype)
+    grads = [_wrap(a, t.dtype, t.device) if need else None
+             for a, t, need in zip((dq, dk, dv), (q, k, v), needs)]
+    return _refuse_again(grads, g, q, k, v, out)
+
+
+def _flash_rule_by_math(g, needs, q, k, v, out, mask, scale, enable_gqa):
+    """The fused kernel's gradients on a device the model does not run on: those of the math
+    path."""
     leaves = [t.detach().requires_grad_(True) for t in (q, k, v)]
     with set_grad_enabled(True):
         res = _attend(*leaves, mask, 0.0, scale, enable_gqa)
         wanted = [leaf for leaf, need in zip(leaves, needs) if need]
         found = iter(autograd_grad(res, wanted, g.detach()))
     grads = [next(found).detach() if need else None for need in needs]
-    if _grad_enabled.get() and not FW_ACTIVE[0] and needs_grad(g, q, k, v):
-        for gr in grads:  # (torch's node has edges to the kernel's inputs and its output)
-            if gr is not None:
-                record(gr, "NotImplemented", _refuse, (g, q, k, v, out), per_input=False)
-    return tuple(grads)
+    return _refuse_again(grads, g, q, k, v, out)
