@@ -366,6 +366,11 @@ CASES = {
     "expand of a bool tensor, too few sizes": lambda T: T.zeros(3, dtype=T.float64)
     .__setitem__((), T.tensor([[True, True, False], [False, True, True]])),
     "inner 1-D dtypes": lambda T: _t(T, [1.0, 2.0], "float32").inner(_t(T, [1.0, 2.0])),
+    # session 10, seed 8: an integer input laid out channels-last names torch's other kernel
+    "adaptive_avg_pool1d int, transposed": lambda T: T.nn.functional.adaptive_avg_pool1d(
+        T.zeros(2, 7, 2, dtype=T.int64).transpose(1, 2), 3),
+    "adaptive_avg_pool2d int, channels-last": lambda T: T.nn.functional.adaptive_avg_pool2d(
+        T.zeros(2, 3, 2, 4, dtype=T.int32).permute(0, 3, 1, 2), (2, 1)),
 }
 
 
