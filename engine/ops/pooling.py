@@ -624,6 +624,8 @@ def _adaptive_max(x: Tensor, nd: int, out_size: tuple):
             f"Trying to create tensor with negative dimension {min(out_size)}: "
             f"{_shape(x._data.shape[:-nd] + tuple(out_size))}")
     if not x.dtype.is_floating_point:
+        if nd == 2 and _channels_last_2d(x._data):  # torch's kernel for that layout
+            fn = "adaptive_max_pool2d_channels_last"
         raise _not_for(fn if nd == 2 else f"{fn}_cpu", x)
     out_size = tuple(out_size)
     check_numel(x._data.shape[:-nd] + out_size)

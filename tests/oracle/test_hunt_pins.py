@@ -371,6 +371,10 @@ CASES = {
         T.zeros(2, 7, 2, dtype=T.int64).transpose(1, 2), 3),
     "adaptive_avg_pool2d int, channels-last": lambda T: T.nn.functional.adaptive_avg_pool2d(
         T.zeros(2, 3, 2, 4, dtype=T.int32).permute(0, 3, 1, 2), (2, 1)),
+    "adaptive_max_pool1d int, transposed": lambda T: T.nn.functional.adaptive_max_pool1d(
+        T.zeros(2, 7, 2, dtype=T.int64).transpose(1, 2), 3),
+    "adaptive_max_pool2d bool, channels-last": lambda T: T.nn.functional.adaptive_max_pool2d(
+        T.zeros(2, 3, 2, 4, dtype=T.bool).permute(0, 3, 1, 2), (2, 1)),
 }
 
 
