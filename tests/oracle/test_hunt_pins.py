@@ -373,6 +373,15 @@ CASES = {
         T.zeros(2, 3, 2, 4, dtype=T.int32).permute(0, 3, 1, 2), (2, 1)),
     "adaptive_max_pool1d int, transposed": lambda T: T.nn.functional.adaptive_max_pool1d(
         T.zeros(2, 7, 2, dtype=T.int64).transpose(1, 2), 3),
+    # zeta follows Cephes' loop, which stops as soon as a term is negligible: a huge finite x
+    # gives inf for q < 1, 1 at q == 1 (the engine's fixed-length sum gave NaN)
+    "zeta of a huge x": lambda T: (T.special.zeta if T is torch else getattr(T, "special.zeta"))(
+        _t(T, [[1e300], [1e17], [3000.0], [60.0]], rg=False),
+        _t(T, [0.5, 1.0, 1.5, 0.9, 1e-5, -0.5, -1.5, 3.7], rg=False)),
+    "zeta float32 of a huge x": lambda T: (T.special.zeta if T is torch else
+                                           getattr(T, "special.zeta"))(
+        _t(T, [[1e30], [1e10], [40.0]], "float32", rg=False),
+        _t(T, [0.5, 1.0, 2.0, -0.5], "float32", rg=False)),
     "adaptive_max_pool2d bool, channels-last": lambda T: T.nn.functional.adaptive_max_pool2d(
         T.zeros(2, 3, 2, 4, dtype=T.bool).permute(0, 3, 1, 2), (2, 1)),
 }
