@@ -373,6 +373,14 @@ CASES = {
         T.zeros(2, 3, 2, 4, dtype=T.int32).permute(0, 3, 1, 2), (2, 1)),
     "adaptive_max_pool1d int, transposed": lambda T: T.nn.functional.adaptive_max_pool1d(
         T.zeros(2, 7, 2, dtype=T.int64).transpose(1, 2), 3),
+    # gelu's vectorized float32/float16 kernel (NaN at +inf) runs on contiguous inputs only
+    "gelu float16 at inf, strided": lambda T: T.nn.functional.gelu(
+        _t(T, [[0.5, _INF], [_INF, 1.0], [-_INF, 0.0]], "float16", rg=False)[:, 1]),
+    "gelu float32 at inf, layouts": lambda T: [T.nn.functional.gelu(v) for v in (
+        _t(T, [[0.5, _INF, 0.0], [_INF, 1.0, 2.0]], "float32", rg=False).t(),
+        _t(T, [[0.5, _INF, 0.0], [_INF, 1.0, 2.0]], "float32", rg=False)[:, 1:],
+        _t(T, [[0.5, _INF, 0.0]], "float32", rg=False).expand(2, 3),
+        _t(T, [[0.5, _INF, 0.0], [_INF, 1.0, 2.0]], "float32", rg=False)[1:])],
     # zeta follows Cephes' loop, which stops as soon as a term is negligible: a huge finite x
     # gives inf for q < 1, 1 at q == 1 (the engine's fixed-length sum gave NaN)
     "zeta of a huge x": lambda T: (T.special.zeta if T is torch else getattr(T, "special.zeta"))(
