@@ -332,7 +332,7 @@ def gelu(input, approximate="none"):
         rule = _gelu_tanh_grad
     else:
         res = a * (0.5 * (1.0 + _erf(xp, a / _SQRT2)))
-        if a.dtype != np.float64 and a.size > 1 and a.flags.c_contiguous:
+        if a.dtype != np.float64 and a.size > 1 and input._data.flags.c_contiguous:
             # torch's vectorized float32/float16 kernel gives NaN at +inf; it runs on a
             # contiguous input of more than one element only (a strided, transposed or
             # expanded input, one element, or float64, take the scalar formula: inf)
