@@ -332,9 +332,10 @@ def gelu(input, approximate="none"):
         rule = _gelu_tanh_grad
     else:
         res = a * (0.5 * (1.0 + _erf(xp, a / _SQRT2)))
-        if a.dtype != np.float64 and a.size > 1:
-            # torch's vectorized float32/float16 kernel gives NaN at +inf (one element, or
-            # float64, take the scalar formula: inf)
+        if a.dtype != np.float64 and a.size > 1 and input._data.flags.c_contiguous:
+            # torch's vectorized float32/float16 kernel gives NaN at +inf; it runs on a
+            # contiguous input of more than one element only (a strided, transposed or
+            # expanded input, one element, or float64, take the scalar formula: inf)
             res = xp.where(xp.isposinf(a), xp.nan, res)
         rule = _gelu_grad
     out = _const(res, input)

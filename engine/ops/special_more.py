@@ -27,6 +27,7 @@ float16 inputs raise torch's kernel errors.
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 import numpy as np
 
@@ -50,42 +51,66 @@ def _is_number(v) -> bool:
 
 
 # --------------------------------------------------------------------------- zeta
-def _zeta_array(xp, x, q):
-    """Hurwitz zeta ``sum_k (q + k)^-x`` for arrays ``x`` and ``q`` (float64)."""
+# (2j)! / B_2j, the Euler-Maclaurin tail's divisors, rounded once to float64
+_ZETA_DIV = tuple(float(Fraction(math.factorial(2 * j)) / _B[2 * j]) for j in range(1, 13))
+_MACHEP = 2.0 ** -53
+
+
+def _zeta_array(xp, x, q, single: bool = False):
+    """Hurwitz zeta ``sum_k (q + k)^-x`` for arrays ``x`` and ``q`` (float64), step for step
+    as torch's (Cephes') loop, each element leaving it where torch's would: x == 1 is inf,
+    x < 1 NaN, a pole of q (a non-positive integer, -inf too) inf, a negative q with a
+    non-integer x NaN; then the direct terms ``(q + k)^-x`` (at least nine, until q + k
+    passes 9), stopping as soon as a term is below 2^-53 of the sum (so a huge x stops at
+    once: 1/inf/...); then Euler-Maclaurin's tail, up to twelve Bernoulli terms, stopping at
+    the first one below 2^-53 of the sum. ``single``: float32 inputs, whose first power
+    ``q^-x`` torch takes in float (``powf``); the rest of its loop runs in double."""
     x, q = xp.broadcast_arrays(xp.asarray(x, dtype=np.float64), xp.asarray(q, dtype=np.float64))
-    pole = (q <= 0) & (q == xp.floor(q))
-    domain = (q <= 0) & ~pole & (x != xp.floor(x))
-    ok = (x > 1) & xp.isfinite(x) & xp.isfinite(q) & ~pole & ~domain
-    s = xp.where(ok, x, 2.0)
-    a = xp.where(ok, q, 1.0)
-    total = xp.zeros_like(a)
-    low = float(a.min()) if a.size else 9.0
-    steps = min(max(0, int(math.ceil(9.0 - low)) + 1), 1_000_000)
-    for _ in range(steps):
-        near = a <= 9.0
-        total = total + xp.where(near, a ** -s, 0.0)
-        a = xp.where(near, a + 1.0, a)
-    for _ in range(9):  # (at least nine direct terms, as the tail assumes a > 9)
-        total = total + a ** -s
-        a = a + 1.0
-    b = a ** -s
-    tail = b * a / (s - 1.0) - 0.5 * b
-    rising = xp.ones_like(s)
-    power = b / a
-    for j in range(1, 13):
-        rising = rising * s if j == 1 else rising * (s + 2 * j - 3) * (s + 2 * j - 2)
-        tail = tail + float(_B[2 * j] / math.factorial(2 * j)) * rising * power
-        power = power / (a * a)
-    res = total + b + tail
-    # torch's (Cephes') order: x == 1 gives inf (whatever q), x < 1 NaN, then a pole of q
-    # (a non-positive integer, -inf too) inf, which a NaN x reaches as well. For x = inf the
-    # series is 1 at q == 1, inf for q < 1 (a term q^-inf is inf) and NaN past 1 (its
-    # Euler-Maclaurin tail multiplies inf by 0).
-    x_nan = xp.isnan(x)
-    nan = (x < 1) | domain | (q == np.inf) | (x_nan & ~pole) | xp.isnan(q)
-    at_inf = xp.where(q < 1, np.inf, xp.where(q == 1, 1.0, np.nan))
-    res = xp.where(x == 1, np.inf, xp.where(x == np.inf, at_inf, xp.where(
-        nan, np.nan, xp.where(pole & ((x > 1) | x_nan), np.inf, res))))
+    x, q = x.copy(), q.copy()
+    with np.errstate(all="ignore"):
+        res = xp.full(x.shape, np.nan)
+        pole = (q <= 0) & (q == xp.floor(q))
+        res[x == 1] = np.inf
+        live = (x != 1) & ~(x < 1)
+        res[live & pole] = np.inf
+        live &= ~pole & ~((q <= 0) & (x != xp.floor(x)))
+        s = xp.where(live, q, 1.0) ** xp.where(live, -x, 0.0)
+        if single:
+            s = s.astype(np.float32).astype(np.float64)
+        a = q.copy()
+        b = xp.zeros_like(s)
+        i = 0
+        while True:  # the direct terms
+            more = live & ((i < 9) | (a <= 9.0))
+            if not more.any():
+                break
+            i += 1
+            a = xp.where(more, a + 1.0, a)
+            b = xp.where(more, xp.where(more, a, 1.0) ** xp.where(more, -x, 0.0), b)
+            s = xp.where(more, s + b, s)
+            stop = more & (-_MACHEP * s < b) & (b < _MACHEP * s)
+            res[stop] = s[stop]
+            live &= ~stop
+            if i >= 1_000_000:  # (a q below -10^6: torch's loop would run on)
+                break
+        w = a
+        s = xp.where(live, s + b * w / (x - 1.0), s)
+        s = xp.where(live, s - 0.5 * b, s)
+        a = xp.ones_like(s)
+        k = 0.0
+        for div in _ZETA_DIV:  # the tail
+            a = a * (x + k)
+            b = b / w
+            t = a * b / div
+            s = xp.where(live, s + t, s)
+            stop = live & (xp.abs(t / s) < _MACHEP)
+            res[stop] = s[stop]
+            live &= ~stop
+            k += 1.0
+            a = a * (x + k)
+            b = b / w
+            k += 1.0
+        res[live] = s[live]
     return res
 
 
@@ -93,7 +118,7 @@ def _zeta_fwd(xp, x, q):
     dt = next((a.dtype for a in (x, q) if hasattr(a, "dtype")), np.dtype(np.float64))
     if dt == np.float16:
         raise _no_kernel("zeta", xp, dt)
-    return _zeta_array(xp, x, q).astype(dt)
+    return _zeta_array(xp, x, q, dt == np.float32).astype(dt)
 
 
 def _zeta_no_derivative(g, *_):

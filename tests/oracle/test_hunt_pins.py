@@ -366,6 +366,32 @@ CASES = {
     "expand of a bool tensor, too few sizes": lambda T: T.zeros(3, dtype=T.float64)
     .__setitem__((), T.tensor([[True, True, False], [False, True, True]])),
     "inner 1-D dtypes": lambda T: _t(T, [1.0, 2.0], "float32").inner(_t(T, [1.0, 2.0])),
+    # session 10, seed 8: an integer input laid out channels-last names torch's other kernel
+    "adaptive_avg_pool1d int, transposed": lambda T: T.nn.functional.adaptive_avg_pool1d(
+        T.zeros(2, 7, 2, dtype=T.int64).transpose(1, 2), 3),
+    "adaptive_avg_pool2d int, channels-last": lambda T: T.nn.functional.adaptive_avg_pool2d(
+        T.zeros(2, 3, 2, 4, dtype=T.int32).permute(0, 3, 1, 2), (2, 1)),
+    "adaptive_max_pool1d int, transposed": lambda T: T.nn.functional.adaptive_max_pool1d(
+        T.zeros(2, 7, 2, dtype=T.int64).transpose(1, 2), 3),
+    # gelu's vectorized float32/float16 kernel (NaN at +inf) runs on contiguous inputs only
+    "gelu float16 at inf, strided": lambda T: T.nn.functional.gelu(
+        _t(T, [[0.5, _INF], [_INF, 1.0], [-_INF, 0.0]], "float16", rg=False)[:, 1]),
+    "gelu float32 at inf, layouts": lambda T: [T.nn.functional.gelu(v) for v in (
+        _t(T, [[0.5, _INF, 0.0], [_INF, 1.0, 2.0]], "float32", rg=False).t(),
+        _t(T, [[0.5, _INF, 0.0], [_INF, 1.0, 2.0]], "float32", rg=False)[:, 1:],
+        _t(T, [[0.5, _INF, 0.0]], "float32", rg=False).expand(2, 3),
+        _t(T, [[0.5, _INF, 0.0], [_INF, 1.0, 2.0]], "float32", rg=False)[1:])],
+    # zeta follows Cephes' loop, which stops as soon as a term is negligible: a huge finite x
+    # gives inf for q < 1, 1 at q == 1 (the engine's fixed-length sum gave NaN)
+    "zeta of a huge x": lambda T: (T.special.zeta if T is torch else getattr(T, "special.zeta"))(
+        _t(T, [[1e300], [1e17], [3000.0], [60.0]], rg=False),
+        _t(T, [0.5, 1.0, 1.5, 0.9, 1e-5, -0.5, -1.5, 3.7], rg=False)),
+    "zeta float32 of a huge x": lambda T: (T.special.zeta if T is torch else
+                                           getattr(T, "special.zeta"))(
+        _t(T, [[1e30], [1e10], [40.0]], "float32", rg=False),
+        _t(T, [0.5, 1.0, 2.0, -0.5], "float32", rg=False)),
+    "adaptive_max_pool2d bool, channels-last": lambda T: T.nn.functional.adaptive_max_pool2d(
+        T.zeros(2, 3, 2, 4, dtype=T.bool).permute(0, 3, 1, 2), (2, 1)),
 }
 
 
