@@ -20,9 +20,8 @@ class _GradMode(contextlib.ContextDecorator):
 
     mode = True
 
-    def __enter__(self):
+    def __enter__(self) -> None:  # torch's managers give None to ``as``
         self._token = _grad_enabled.set(self.mode)
-        return self
 
     def __exit__(self, *exc):
         _grad_enabled.reset(self._token)
@@ -46,8 +45,8 @@ class set_grad_enabled(_GradMode):
         self._prev = _grad_enabled.get()
         _grad_enabled.set(self.mode)
 
-    def __enter__(self):
-        return self
+    def __enter__(self) -> None:
+        return None
 
     def __exit__(self, *exc):
         _grad_enabled.set(self._prev)

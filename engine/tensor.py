@@ -346,6 +346,9 @@ class _HookHandle:
         if self._hook in self._hooks:
             self._hooks.remove(self._hook)
 
+    def __repr__(self) -> str:  # torch's one handle class, as the module hooks' handle says
+        return f"<torch.utils.hooks.RemovableHandle object at {id(self):#x}>"
+
 
 def _mark_copy(t: Tensor, src: Tensor) -> None:
     t.requires_grad = src.requires_grad

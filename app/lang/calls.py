@@ -57,6 +57,36 @@ Closure = Callable[[Frame], Any]
 _EMPTY: dict[str, Any] = {}
 _MISSING = object()
 
+#: The names a program has without importing them: library modules (``torch``, ``F``,
+#: ``nn`` ...). They are ordinary names, as builtins are in Python: a program's own binding
+#: (a variable, a parameter, an import of another module) wins from where it is bound.
+PREBOUND_ROOTS = frozenset({"torch", "F", "nn", "math", "random", "autograd", "functional"})
+#: Whether some run of this process has bound one of :data:`PREBOUND_ROOTS` as a global to
+#: anything but the module it names by default. Until then a library path (``torch.tanh``)
+#: is the value found when the program was compiled, with no test of the session's
+#: variables (the fast path); afterwards each such closure first looks for a session
+#: variable of its root (``root in fr.glob``) and, when there is one, reads the path
+#: through it. Set once, never cleared (a per-session test would cost every library call).
+ROOTS_BOUND = False
+
+
+def mark_roots_bound() -> None:
+    """A session binds a library root: from now on library paths look for such bindings."""
+    global ROOTS_BOUND
+    ROOTS_BOUND = True
+
+
+def guarded_value(root: str, value: Any, dynamic: Closure) -> Closure:
+    """A library path's value found when compiled (``torch.float64``), read through the
+    session's variable ``root`` when the session has one (``dynamic``)."""
+
+    def run(fr: Frame) -> Any:
+        if ROOTS_BOUND and root in fr.glob:
+            return dynamic(fr)
+        return value
+
+    return run
+
 
 #: Operators whose Python meaning on plain values cannot build a huge value.
 _SAFE_ON_PLAIN = frozenset({"sub", "div", "floordiv", "matmul", "lt", "le", "gt", "ge", "eq",
@@ -415,14 +445,19 @@ def call_fast(rs: RunState, f: Any, values: tuple, named: dict) -> Any:
     return call_value(rs, f, values, named)
 
 
-def op_call(name: str, fn: Callable[..., Any], arguments: Arguments) -> Closure:
-    """A statically known op (``torch.tanh(x)``, ``F.relu(x)``)."""
+def op_call(name: str, fn: Callable[..., Any], arguments: Arguments, root: str | None = None,
+            dynamic: Closure | None = None) -> Closure:
+    """A statically known op (``torch.tanh(x)``, ``F.relu(x)``); ``root``: the library root
+    of its path, and ``dynamic`` the call read through the session's variable of that name
+    (:func:`guarded_value`)."""
     positional, keywords = arguments.positional, arguments.keywords
     if keywords is None and arguments.simple and arguments.count == 1:
         (only,) = arguments.closures
         (only_name,) = arguments.names
 
         def run1(fr: Frame) -> Any:
+            if ROOTS_BOUND and root in fr.glob:
+                return dynamic(fr)  # type: ignore[misc]
             if only_name is not None:
                 try:
                     value = fr.locals[only_name]
@@ -447,10 +482,12 @@ def op_call(name: str, fn: Callable[..., Any], arguments: Arguments) -> Closure:
                 return out
             return admit(out)
 
-        run1.op1 = (name, fn, only, only_name)  # type: ignore[attr-defined]  # op1_statement
+        run1.op1 = (name, fn, only, only_name, root)  # type: ignore[attr-defined]
         return run1
 
     def run(fr: Frame) -> Any:
+        if ROOTS_BOUND and root in fr.glob:
+            return dynamic(fr)  # type: ignore[misc]
         values = positional(fr)
         named = keywords(fr) if keywords is not None else _EMPTY
         rs = fr.rs
@@ -474,11 +511,13 @@ def op1_statement(op1: tuple, general: Closure, unit: bytes, pointer: str, *,
     unless the two would reach the next check (``general`` then counts them one by one).
     ``value_form``: ``return torch.tanh(arg)`` giving the value instead (a call's
     straight body, ``compile_statements.straight_body``; ``general`` has its own)."""
-    name, fn, only, only_name = op1
+    name, fn, only, only_name, root = op1
     if value_form:
         general = general.value
 
     def run(fr: Frame) -> Any:
+        if ROOTS_BOUND and root in fr.glob:
+            return general(fr)  # its op call reads the path through the variable
         rs = fr.rs
         if only_name is not None:
             try:
@@ -580,11 +619,15 @@ def call_statement(library1: tuple, general: Closure, unit: bytes, pointer: str)
     return run
 
 
-def static_call(value: Any, arguments: Arguments) -> Closure:
-    """A call of a value known when the program is compiled (a library path)."""
+def static_call(value: Any, arguments: Arguments, root: str | None = None,
+                dynamic: Closure | None = None) -> Closure:
+    """A call of a value known when the program is compiled (a library path; ``root`` and
+    ``dynamic`` as for :func:`op_call`)."""
     positional, keywords = arguments.positional, arguments.keywords
 
     def run(fr: Frame) -> Any:
+        if ROOTS_BOUND and root in fr.glob:
+            return dynamic(fr)  # type: ignore[misc]
         values = positional(fr)
         named = keywords(fr) if keywords is not None else _EMPTY
         rs = fr.rs

@@ -9,11 +9,14 @@ import engine
 from engine.backends import CUDNN_FLAGS, cudnn_flag
 
 from . import builtins as bi
+from . import calls
 from .calls import (
+    PREBOUND_ROOTS,
     Arguments,
     Closure,
     binary_closure,
     global_call,
+    guarded_value,
     inplace_closure,
     method_call,
     op_call,
@@ -24,7 +27,7 @@ from .calls import (
 )
 from .errors import LangError, ProgramError, ProgramValidationError
 from .exceptions import convert_exception
-from .library import LibModule, admit, canonical, resolve_path
+from .library import admit, canonical, resolve_path
 from .methods import materialize
 from .objects import PLAIN_LIBRARY_TYPES, dunder_attr, get_attr, library_getattr
 from .runtime import Frame
@@ -55,7 +58,7 @@ def global_value(name: str) -> Any:
     value = bi.CONSTANTS.get(name, _MISSING)
     if value is not _MISSING:
         return value
-    if name in ("torch", "F", "nn", "math", "random", "autograd", "functional"):
+    if name in PREBOUND_ROOTS:
         return resolve_path(name)
     opdef = engine.ops.lookup(name)
     if opdef is not None:
@@ -139,19 +142,56 @@ class ExpressionCompiler:
         return lambda fr: value
 
     def _lib(self, node: dict, scope: Scope) -> Closure:
-        module, _, flag = node["lib"].rpartition(".")
+        path = node["lib"]
+        root = path.split(".", 1)[0]
+        if root in PREBOUND_ROOTS and scope.resolve(root)[0] != "global":
+            return self.dynamic_path(path, scope)  # the program's own variable of that name
+        module, _, flag = path.rpartition(".")
         if flag in CUDNN_FLAGS and canonical(module) == "torch.backends.cudnn":
-            return lambda fr: cudnn_flag(flag)  # a switch a program may have set
+            return self._guarded(root, lambda fr: cudnn_flag(flag),  # a program may set it
+                                 path, scope)
         try:
-            value = resolve_path(node["lib"])
+            value = resolve_path(path)
         except ProgramError as exc:
             error = exc
 
             def fail(fr: Frame) -> Any:
                 raise ProgramError(error.detail, **error.extra)
 
-            return fail
-        return lambda fr: value
+            return self._guarded(root, fail, path, scope)
+        if root not in PREBOUND_ROOTS:
+            return lambda fr: value
+        return guarded_value(root, value, self.dynamic_path(path, scope))
+
+    def _guarded(self, root: str, static: Closure, path: str, scope: Scope) -> Closure:
+        """``static`` for a path whose root a session variable may shadow: read through that
+        variable when there is one (:data:`app.lang.calls.ROOTS_BOUND`)."""
+        if root not in PREBOUND_ROOTS:
+            return static
+        dynamic = self.dynamic_path(path, scope)
+
+        def run(fr: Frame) -> Any:
+            if calls.ROOTS_BOUND and root in fr.glob:
+                return dynamic(fr)
+            return static(fr)
+
+        return run
+
+    def dynamic_path(self, path: str, scope: Scope) -> Closure:
+        """``torch.nn.Linear`` read as Python reads it: the name ``torch`` where the program
+        sees it (its own variable, else the library module), then each attribute."""
+        root, *parts = path.split(".")
+        read = self.read(root, scope)
+        if not parts:
+            return read
+
+        def run(fr: Frame) -> Any:
+            value = read(fr)
+            for part in parts:
+                value = get_attr(fr.rs, value, part)
+            return value
+
+        return run
 
     # ------------------------------------------------------------------ names
 
@@ -385,20 +425,29 @@ class ExpressionCompiler:
 
     def _library_call(self, path: str, node: dict, scope: Scope) -> Closure:
         arguments = self.arguments(node, scope, path.rsplit(".", 1)[-1])
+        root = path.split(".", 1)[0]
+        if root not in PREBOUND_ROOTS:  # ``builtins.format``: the language's own, always
+            root_name: str | None = None
+            dynamic = None
+        else:
+            dynamic = value_call(self.dynamic_path(path, scope), arguments)
+            if scope.resolve(root)[0] != "global":
+                return dynamic  # the program's own variable of that name
+            root_name = root
         try:
             value = resolve_path(path)
         except ProgramError as exc:
             error = exc
 
             def fail(fr: Frame) -> Any:
+                if calls.ROOTS_BOUND and root_name in fr.glob:
+                    return dynamic(fr)  # type: ignore[misc]
                 raise ProgramError(error.detail, **error.extra)
 
             return fail
         if isinstance(value, OpFunction):
-            return op_call(value.name, value.fn, arguments)
-        if isinstance(value, LibModule):
-            return static_call(value, arguments)
-        return static_call(value, arguments)
+            return op_call(value.name, value.fn, arguments, root_name, dynamic)
+        return static_call(value, arguments, root_name, dynamic)
 
     def _method(self, node: dict, scope: Scope) -> Closure:
         name = node["method"]

@@ -12,7 +12,8 @@ from typing import Any
 import engine
 from engine.modes import _grad_enabled
 
-from .calls import Closure, call_statement, op1_statement
+from . import calls
+from .calls import PREBOUND_ROOTS, Closure, call_statement, mark_roots_bound, op1_statement
 from .dataclass_module import PARAMS as DATACLASS_PARAMS
 from .errors import LangError, ProgramError, ProgramValidationError
 from .exceptions import (
@@ -33,6 +34,7 @@ from .library import (
     member,
     missing_import,
     missing_module,
+    resolve_path,
 )
 from .methods import iterate
 from .objects import (
@@ -161,6 +163,27 @@ def unpack_attr(attr: tuple, names: tuple[str, ...], unit: bytes, pointer: str) 
     return run
 
 
+def _store_root(name: str) -> Store:
+    """A global store of a library root's name (``random = torch.rand(2, 3)``, ``import
+    torch.functional as F``): the session's variable, journaled; the module the name has
+    without an import (``import torch``, ``import torch.nn.functional as F``) leaves no
+    variable, so library paths keep their fast path."""
+    default = resolve_path(name)
+
+    def store(fr: Frame, value: Any) -> None:
+        g = fr.glob
+        journal = fr.rs.journal
+        if name not in journal:
+            journal[name] = g.get(name, _MISSING)
+        if type(value) is LibModule and value == default:
+            g.pop(name, None)
+        else:
+            mark_roots_bound()
+            g[name] = value
+
+    return store
+
+
 class StatementCompiler:
     unit: bytes
     expr: Callable[..., Closure]
@@ -237,9 +260,11 @@ class StatementCompiler:
                                       fast=self.fast_name(node["return"], scope))
         if "expr" in node and len(node) == 1:  # ``ctx.save_for_backward(out)``, ``opt.step()``
             return self.counted_value(self.expr(node["expr"], scope), pointer)
-        if "with" in node and self._grad_mode(node) is not None:  # ``with torch.no_grad():``
-            return self.counted(self.block(node["body"], f"{pointer}/body", scope, loop=loop,
-                                           func=func), pointer, mode=self._grad_mode(node))
+        if "with" in node and self._grad_mode(node, scope) is not None:  # torch.no_grad()
+            body = self.block(node["body"], f"{pointer}/body", scope, loop=loop, func=func)
+            make, mode = self._manager(node, scope)
+            return self.counted(body, pointer, mode=mode,
+                                managed=self._managed(make, body, None))
         key = next(k for k in node if k in self._STATEMENTS)
         run = self._STATEMENTS[key](self, node, pointer, scope, loop, func)
         return self.counted(run, pointer)
@@ -394,10 +419,13 @@ class StatementCompiler:
 
         return run_expr
 
-    def counted(self, body: Closure, pointer: str, mode: Any = None) -> Closure:
+    def counted(self, body: Closure, pointer: str, mode: Any = None,
+                managed: Closure | None = None) -> Closure:
         """A statement's closure ``body`` counted as a step, what it raises located at it;
         ``mode``: a grad mode (``torch.no_grad``) the body runs under, in the same closure (a
-        closure of its own: a test of ``mode`` in every statement costs 2 bytecodes each)."""
+        closure of its own: a test of ``mode`` in every statement costs 2 bytecodes each);
+        ``managed``: the ``with`` statement run the general way (when the session binds
+        ``torch`` to something else)."""
         unit = self.unit
         if mode is not None:
             enabled = mode is engine.enable_grad
@@ -408,6 +436,8 @@ class StatementCompiler:
                 if rs.steps >= rs.next_check:
                     rs.check()
                 try:
+                    if calls.ROOTS_BOUND and "torch" in fr.glob:
+                        return managed(fr)  # type: ignore[misc]
                     token = set_grad(enabled)
                     try:
                         return body(fr)
@@ -465,6 +495,9 @@ class StatementCompiler:
             def free(fr: Frame, value: Any) -> None:
                 fr.enclosing[index][name] = value
             return free
+
+        if name in PREBOUND_ROOTS:
+            return _store_root(name)
 
         def glob(fr: Frame, value: Any) -> None:
             g = fr.glob
@@ -527,7 +560,7 @@ class StatementCompiler:
             kind, _ = scope.resolve(target)
             if kind == "local" or kind == "class":
                 return self.counted_value(value, pointer, store=target)
-            if kind == "global":
+            if kind == "global" and target not in PREBOUND_ROOTS:
                 return self.counted_value(value, pointer, glob=target)
         if isinstance(target, list) and target and all(
                 isinstance(t, str) and scope.resolve(t)[0] in ("local", "class")
@@ -699,7 +732,7 @@ class StatementCompiler:
         name = target if isinstance(target, str) else None
         kind = scope.resolve(name)[0] if name is not None else None
         direct = kind in ("local", "class")  # the target is fr.locals[name]
-        top = kind == "global"
+        top = kind == "global" and name not in PREBOUND_ROOTS
 
         def run(fr: Frame) -> Any:
             rs = fr.rs
@@ -760,10 +793,13 @@ class StatementCompiler:
     # ------------------------------------------------------------------ with
 
     @staticmethod
-    def _grad_mode(node: dict) -> Any:
+    def _grad_mode(node: dict, scope: Scope) -> Any:
         """The grad mode a ``with`` statement sets with no manager value to keep
-        (``with torch.no_grad():``), or None."""
+        (``with torch.no_grad():``), or None (also where ``torch`` is the program's own
+        local)."""
         spec = node["with"]
+        if scope.resolve("torch")[0] != "global":
+            return None
         if isinstance(spec, str):
             return engine.no_grad if spec == "no_grad" else engine.enable_grad
         if isinstance(spec, dict) and spec.get("call") in (
@@ -772,27 +808,16 @@ class StatementCompiler:
             return engine.no_grad if spec["call"] == "torch.no_grad" else engine.enable_grad
         return None
 
-    def _manager(self, node: dict, scope: Scope) -> tuple[Closure | None, Any]:
-        """(closure making the manager, or None) and a fixed grad mode for the fast path."""
-        mode = self._grad_mode(node)
-        if mode is not None:
-            return None, mode
-        return self.expr(node["with"], scope), None
+    def _manager(self, node: dict, scope: Scope) -> tuple[Closure, Any]:
+        """(closure making the manager, a fixed grad mode for the fast path or None). With a
+        mode, the closure is the general way, for a session that binds ``torch``."""
+        spec = node["with"]
+        if isinstance(spec, str):  # "no_grad": short for torch.no_grad()
+            spec = {"call": f"torch.{spec}"}
+        return self.expr(spec, scope), self._grad_mode(node, scope)
 
-    def _with(self, node: dict, pointer: str, scope: Scope, loop: bool, func: bool) -> Closure:
-        make, mode = self._manager(node, scope)
-        body = self.block(node["body"], f"{pointer}/body", scope, loop=loop, func=func)
-        if mode is not None:
-            enabled = mode is engine.enable_grad
-
-            def run_mode(fr: Frame) -> Any:
-                token = set_grad(enabled)
-                try:
-                    return body(fr)
-                finally:
-                    reset_grad(token)
-            return run_mode
-        store = self.store(node["as"], scope) if node.get("as") is not None else None
+    def _managed(self, make: Closure, body: Closure, store: Any) -> Closure:
+        """``with make() [as store]: body`` the general way."""
 
         def run(fr: Frame) -> Any:
             manager = make(fr)
@@ -807,6 +832,25 @@ class StatementCompiler:
             return signal
 
         return run
+
+    def _with(self, node: dict, pointer: str, scope: Scope, loop: bool, func: bool) -> Closure:
+        make, mode = self._manager(node, scope)
+        body = self.block(node["body"], f"{pointer}/body", scope, loop=loop, func=func)
+        store = self.store(node["as"], scope) if node.get("as") is not None else None
+        managed = self._managed(make, body, store)
+        if mode is not None:
+            enabled = mode is engine.enable_grad
+
+            def run_mode(fr: Frame) -> Any:
+                if calls.ROOTS_BOUND and "torch" in fr.glob:
+                    return managed(fr)
+                token = set_grad(enabled)
+                try:
+                    return body(fr)
+                finally:
+                    reset_grad(token)
+            return run_mode
+        return managed
 
     # ------------------------------------------------------------------ exceptions
 
@@ -1026,7 +1070,8 @@ class StatementCompiler:
         store = self.store(node["as"], scope) if node.get("as") is not None else None
 
         def run(fr: Frame) -> Any:
-            manager = make(fr) if make is not None else mode()
+            manager = mode() if mode is not None and not (
+                calls.ROOTS_BOUND and "torch" in fr.glob) else make(fr)
             exit_ = enter_manager(fr, manager, store)
             try:
                 signal = yield from body(fr)

@@ -17,28 +17,21 @@ from .errors import LimitExceeded, SourceSyntaxError
 from .limits import DEFAULT_LIMITS, Limits
 from .schema import ATTR_DUNDERS, READ_DUNDERS, SPECIAL_METHODS
 
-#: Names that always mean a library module: ``torch.tanh(x)`` is the op whatever the program
-#: defines. ``F`` is ``torch.nn.functional``, ``nn`` is ``torch.nn``; ``builtins`` names the
-#: language's builtins (what f-strings use, so a user ``format`` never changes them).
-LIB_ROOTS = frozenset({"torch", "F", "nn", "math", "random", "autograd", "functional",
-                       "builtins"})
-#: ``import ...`` lines that bind a root to the module it always names: they compile to
-#: nothing. (module, name or None, alias or None)
-ROOT_IMPORTS = {
-    ("torch", None, None), ("torch", None, "torch"), ("math", None, None),
-    ("random", None, None), ("torch.nn.functional", None, "F"), ("torch.nn", None, "nn"),
-    ("torch", "nn", None), ("torch", "nn", "nn"), ("torch.nn", "functional", "F"),
-    ("torch", "autograd", None), ("torch", "autograd", "autograd"),
-    ("torch.nn.functional", None, None), ("torch.nn", None, None),
-    ("torch.autograd", None, None), ("torch.nn", "functional", None),
-    ("torch.nn", "functional", "functional"),
-}
+#: Names a program has without importing them, each a library module (``F`` is
+#: ``torch.nn.functional``, ``nn`` is ``torch.nn``). They are ordinary names, as Python's
+#: builtins are: a program may bind one (``random = torch.rand(2, 3)``, ``import
+#: torch.functional as F``, a parameter ``math``), and its binding wins from where it is
+#: bound. ``torch.tanh`` compiles to the path ``{"call": "torch.tanh"}`` wherever the name is
+#: not a local of the function being compiled (or of one around it); the interpreter reads
+#: the path through the session's variable when the session has bound the name, and uses the
+#: value it found when it compiled the program otherwise (``app.lang.calls.ROOTS_BOUND``).
+LIB_ROOTS = frozenset({"torch", "F", "nn", "math", "random", "autograd", "functional"})
 #: Modules a program may import (``torch`` and its submodules are checked when the import
 #: runs, so an unknown one is "torch.fft is not supported", not a syntax error; of ``numpy``
 #: only the constants exist).
 IMPORTABLE_ROOTS = frozenset({"torch", "math", "random", "numpy", "functools", "copy",
                               "collections", "dataclasses", "typing", "itertools", "warnings",
-                              "string"})
+                              "string", "time"})
 # Python's builtins that reach outside a numeric program (files, the interpreter, the process,
 # introspection, object identity). They do not exist in the language: calling one is a
 # syntax_error at its line and column (a program may still use the names for its own
@@ -142,9 +135,8 @@ def _float(value: float) -> Any:
 
 def _local_roots(node: ast.FunctionDef | ast.Lambda) -> frozenset[str]:
     """The library roots a function binds in its own scope (parameters, assignment and loop
-    targets, ``with ... as``, ``except ... as``, nested definitions), less those it declares
-    ``global``: Python makes such a name local to the whole function. (An import of a root
-    still names the library, as everywhere.)"""
+    targets, ``with ... as``, ``except ... as``, imports, nested definitions), less those it
+    declares ``global``: Python makes such a name local to the whole function."""
     a = node.args
     bound = {arg.arg for arg in (*a.posonlyargs, *a.args, *a.kwonlyargs, a.vararg, a.kwarg)
              if arg is not None}
@@ -167,6 +159,10 @@ def _local_roots(node: ast.FunctionDef | ast.Lambda) -> frozenset[str]:
             declared.update(n.names)
         elif isinstance(n, ast.NamedExpr):
             bound.add(n.target.id)
+        elif isinstance(n, ast.Import):
+            bound.update(a.asname or a.name.split(".", 1)[0] for a in n.names)
+        elif isinstance(n, ast.ImportFrom):
+            bound.update(a.asname or a.name for a in n.names)
         todo.extend(ast.iter_child_nodes(n))
     return frozenset((bound - declared) & LIB_ROOTS)
 
@@ -355,11 +351,7 @@ class SourceCompiler:
     def stmt_Import(self, node: ast.Import, sub: str, ctx: dict) -> list[dict]:
         out = []
         for alias in node.names:
-            if (alias.name, None, alias.asname) in ROOT_IMPORTS:
-                continue
             self.check_module(node, alias.name)
-            if alias.asname is None and alias.name.split(".", 1)[0] in LIB_ROOTS:
-                continue  # `import torch.optim` binds `torch`, which always names torch
             entry: dict[str, Any] = {"import": alias.name}
             if alias.asname is not None:
                 entry["as"] = self.bind_name(node, alias.asname)
@@ -381,15 +373,11 @@ class SourceCompiler:
             if alias.name == "*":
                 raise _fail(node, f"'from {module} import *' is not supported: import the "
                                   "names you use")
-            if (module, alias.name, alias.asname) in ROOT_IMPORTS:
-                continue
             _check_name(node, alias.name)
             if alias.asname is None:
                 names.append(self.bind_name(node, alias.name))
             else:
                 names.append([alias.name, self.bind_name(node, alias.asname)])
-        if not names:
-            return []
         self.check_module(node, module)
         return [{"from_import": module, "names": names}]
 
@@ -398,8 +386,8 @@ class SourceCompiler:
                 p.startswith("__") for p in module.split(".")):
             raise _fail(node, f"import of {module!r} is not allowed (programs can import "
                               "torch and its modules, math, random, functools, copy, "
-                              "collections, dataclasses, itertools, typing, warnings, string's "
-                              "and numpy's constants)")
+                              "collections, dataclasses, itertools, typing, warnings, time, "
+                              "string's and numpy's constants)")
 
     def stmt_FunctionDef(self, node: ast.FunctionDef, sub: str, ctx: dict) -> list[dict]:
         if ctx.get("cls") and node.name in SPECIAL_METHODS:
@@ -483,10 +471,7 @@ class SourceCompiler:
     # ------------------------------------------------------------------ targets
 
     def bind_name(self, node: ast.AST, name: str) -> str:
-        _check_name(node, name)
-        if name in LIB_ROOTS and name not in self.shadowed:
-            raise _fail(node, f"{name!r} names a library module and cannot be rebound")
-        return name
+        return _check_name(node, name)
 
     def target(self, node: ast.expr) -> Any:
         if isinstance(node, ast.Name):

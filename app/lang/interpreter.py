@@ -28,8 +28,8 @@ from engine.printing import DEFAULT_OPTIONS as DEFAULT_PRINT_OPTIONS
 from engine.printing import _options as _PRINT_OPTIONS
 from engine.random import _current as _GENERATOR
 
-from . import scopes
-from .calls import Closure
+from . import calls, scopes
+from .calls import PREBOUND_ROOTS, Closure
 from .compile_definitions import DefinitionCompiler
 from .compile_expressions import ExpressionCompiler
 from .compile_statements import StatementCompiler
@@ -148,6 +148,8 @@ def run_program(program: Program | list | dict, env: Environment, limits: Limits
     limits = limits or DEFAULT_LIMITS
     code = compiled(program, limits)
     _ensure_recursion_limit(limits)
+    if not calls.ROOTS_BOUND and any(map(env.variables.__contains__, PREBOUND_ROOTS)):
+        calls.mark_roots_bound()  # bound outside a run (a run's inputs, a restored snapshot)
     rs = RunState(env, limits)
     try:
         contextvars.copy_context().run(_run, code, env, rs)

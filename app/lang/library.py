@@ -27,6 +27,8 @@ import numpy as np
 
 import engine
 import engine.func
+import engine.nn.modules.module
+from engine.tensor import _HookHandle
 
 from .errors import ProgramError
 from .values import (
@@ -77,9 +79,18 @@ SUBMODULES = {
 }
 MODULES = frozenset(PACKAGES) | frozenset(SUBMODULES) | {
     "torch.linalg", "torch.special", "torch.cuda", "torch.accelerator", "torch.backends.mps",
-    "torch.backends.cudnn",
+    "torch.backends.cudnn", "torch.functional",
     "math", "random", "builtins", "numpy", "functools", "copy", "collections", "typing",
-    "itertools", "dataclasses", "warnings", "string"}
+    "itertools", "dataclasses", "warnings", "string", "time"}
+#: ``torch.functional``'s own functions (its ``__all__``): the very objects ``torch.X`` is.
+#: Besides them it has ``F`` (``torch.nn.functional``) and ``torch``. Programs meet it as
+#: ``import torch.functional as F`` (PyTorch's "Building Models" tutorial), where ``F.relu``
+#: is torch's AttributeError.
+TORCH_FUNCTIONAL = frozenset({
+    "atleast_1d", "atleast_2d", "atleast_3d", "broadcast_shapes", "broadcast_tensors",
+    "cartesian_prod", "block_diag", "cdist", "chain_matmul", "einsum", "istft", "lu", "norm",
+    "meshgrid", "pca_lowrank", "split", "stft", "svd_lowrank", "tensordot", "unique",
+    "unique_consecutive", "unravel_index"})
 #: ``torch.X`` names that are not ops of the table.
 TORCH_NAMES = {
     "no_grad": engine.no_grad, "enable_grad": engine.enable_grad,
@@ -142,7 +153,7 @@ def torch_names(path: str) -> frozenset[str] | None:
         _torch_names.update({p: frozenset(n.split()) for p, n in MODULE_NAMES.items()})
         _torch_names["torch.Tensor"] = frozenset(TENSOR_NAMES.split())
         for name in ("math", "random", "functools", "copy", "collections", "numpy", "typing",
-                     "itertools", "warnings", "string"):
+                     "itertools", "warnings", "string", "time"):
             module = importlib.import_module(name)  # fixed names, never a program's
             _torch_names[name] = frozenset(n for n in dir(module) if not n.startswith("_"))
     return _torch_names.get(path)
@@ -242,6 +253,11 @@ def _find_member(path: str, name: str) -> Any:
         return LibModule(full)
     if path == "builtins":
         return bi.BUILTIN_VALUES.get(name, _MISSING)
+    if path == "torch.functional":
+        if name in TORCH_FUNCTIONAL:
+            return member("torch", name)
+        return LibModule({"F": "torch.nn.functional", "torch": "torch"}[name]) \
+            if name in ("F", "torch") else _MISSING
     if path in pymodules.MODULES:
         return pymodules.MODULES[path].get(name, _MISSING)
     if path in bi.DEVICE_MODULES:
@@ -287,7 +303,7 @@ def resolve_path(path: str) -> Any:
     parts = full.split(".")
     if parts[0] not in ("torch", "math", "random", "builtins", "numpy", "functools", "copy",
                         "collections", "typing", "itertools", "dataclasses", "warnings",
-                        "string"):
+                        "string", "time"):
         raise not_supported(path)
     value: Any = LibModule(parts[0])
     for part in parts[1:]:
@@ -326,6 +342,10 @@ _TORCH_CLASS_NAMES: dict[type, tuple[str, str]] = {
     type(engine.ones(1).device): ("torch.device", "device"),
     engine.Generator: ("torch._C.Generator", "Generator"),
     type(engine.legacy.BY_NAME["FloatTensor"]): ("torch.tensortype", "tensortype"),
+    # a tensor's and a module's hook handles are one class in torch
+    _HookHandle: ("torch.utils.hooks.RemovableHandle", "RemovableHandle"),
+    engine.nn.modules.module.RemovableHandle:
+        ("torch.utils.hooks.RemovableHandle", "RemovableHandle"),
 }
 _TORCH_CLASS_NAMES.update({cls: (f"torch.{name}", name)
                            for name, cls in engine.legacy.BY_NAME.items()})

@@ -13,6 +13,7 @@ import bisect
 import copy
 import math
 import string
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -320,8 +321,14 @@ _WARNING_ACTIONS = ("error", "ignore", "always", "all", "default", "module", "on
 
 
 def _check_action(action: Any) -> None:
-    if action not in _WARNING_ACTIONS:  # CPython's checks are asserts
+    """CPython's first check of a filter's action (its checks are asserts)."""
+    if action not in _WARNING_ACTIONS:
         raise ProgramError(f"invalid action: {action!r}", exception="AssertionError")
+
+
+def _refuse_error_action(action: Any) -> None:
+    """The language's own refusal, once CPython's checks have passed: the "error" action
+    would raise warnings as exceptions, and a session raises none."""
     if action == "error":
         raise ProgramError("warnings.filterwarnings/simplefilter('error') is not supported: "
                            "warnings are not raised as exceptions in a session",
@@ -341,8 +348,7 @@ def _filterwarnings(rs: RunState, action: Any, message: Any = "", category: Any 
     from .exceptions import BUILTIN_EXCEPTIONS
     from .values import BuiltinType, UserClass
 
-    if action not in _WARNING_ACTIONS:
-        _check_action(action)
+    _check_action(action)
     if not isinstance(message, str):
         raise ProgramError("message must be a string", exception="AssertionError")
     if category is not _WARNING:
@@ -355,15 +361,14 @@ def _filterwarnings(rs: RunState, action: Any, message: Any = "", category: Any 
     if not isinstance(module, str):
         raise ProgramError("module must be a string", exception="AssertionError")
     _check_lineno(lineno)
-    _check_action(action)
+    _refuse_error_action(action)
 
 
 def _simplefilter(rs: RunState, action: Any, category: Any = None, lineno: Any = 0,
                   append: Any = False) -> None:
-    if action not in _WARNING_ACTIONS:
-        _check_action(action)
-    _check_lineno(lineno)
     _check_action(action)
+    _check_lineno(lineno)
+    _refuse_error_action(action)
 
 
 def _resetwarnings(rs: RunState) -> None:
@@ -399,6 +404,62 @@ STRING: dict[str, Any] = {name: getattr(string, name) for name in (
     "ascii_letters", "ascii_lowercase", "ascii_uppercase", "digits", "hexdigits", "octdigits",
     "punctuation", "printable", "whitespace")}
 
+# --------------------------------------------------------------------------- time
+
+#: ``import time``: the clocks (training loops print elapsed time) and ``sleep``, bounded by
+#: the run's time limit. Dates and formatting (``strftime``, ``localtime`` ...) are not in
+#: the language ("time.strftime is not supported").
+_CLOCKS = {name: getattr(time, name) for name in (
+    "time", "time_ns", "perf_counter", "perf_counter_ns", "monotonic", "monotonic_ns",
+    "process_time", "process_time_ns")}
+
+
+def _clock(name: str) -> BuiltinFunction:
+    read = _CLOCKS[name]
+
+    def run(rs: RunState, *args: Any, **kwargs: Any) -> Any:
+        if kwargs:
+            raise ProgramError(f"time.{name}() takes no keyword arguments",
+                               exception="TypeError")
+        if args:
+            raise ProgramError(f"time.{name}() takes no arguments ({len(args)} given)",
+                               exception="TypeError")
+        return read()
+
+    return BuiltinFunction(name, run)
+
+
+def _sleep(rs: RunState, *args: Any, **kwargs: Any) -> None:
+    """CPython's checks, then a sleep that ends the run at its time limit."""
+    from .values import type_name
+
+    if kwargs:
+        raise ProgramError("time.sleep() takes no keyword arguments", exception="TypeError")
+    if len(args) != 1:
+        raise ProgramError(f"time.sleep() takes exactly one argument ({len(args)} given)",
+                           exception="TypeError")
+    (secs,) = args
+    if not isinstance(secs, (int, float)):
+        raise ProgramError(f"'{type_name(secs)}' object cannot be interpreted as an integer",
+                           exception="TypeError")
+    if secs != secs:
+        raise ProgramError("Invalid value NaN (not a number)", exception="ValueError")
+    if secs < 0:
+        raise ProgramError("sleep length must be non-negative", exception="ValueError")
+    left = rs.deadline - time.perf_counter()
+    if secs < left:
+        time.sleep(secs)
+        return
+    time.sleep(max(left, 0.0))
+    limits = rs.limits
+    raise rs.limit_error(f"the run took longer than {limits.timeout_s} s (timeout_s)",
+                         "timeout_s", limits.timeout_s)
+
+
+TIME: dict[str, Any] = {name: _clock(name) for name in _CLOCKS}
+TIME["sleep"] = BuiltinFunction("sleep", _sleep)
+
 MODULES = {"math": MATH, "random": RANDOM, "numpy": NUMPY, "functools": FUNCTOOLS,
            "copy": COPY, "collections": COLLECTIONS, "typing": TYPING, "itertools": ITERTOOLS,
-           "dataclasses": DATACLASSES, "warnings": WARNINGS, "string": STRING}
+           "dataclasses": DATACLASSES, "warnings": WARNINGS, "string": STRING,
+           "time": TIME}

@@ -323,7 +323,9 @@ class Var(_Node):
 
 class Lib(_Node):
     """A library member by its path: `torch.float32`, `nn.Linear`, `F.relu`, `math.pi`.
-    `F` is `torch.nn.functional` and `nn` is `torch.nn`; user names never shadow a path."""
+    `F` is `torch.nn.functional` and `nn` is `torch.nn`. The first part is read as a name,
+    as Python reads `torch.float32`: where the program has bound it (`torch = ...`, `import
+    torch.functional as F`, a parameter `math`), the path is read through that value."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"lib": "torch.float64"}]})
     lib: CallName
@@ -352,7 +354,8 @@ class StarStar(_Node):
 class Call(_Node):
     """A call. `call` is a name (resolved as Python resolves a bare name: a local, a session
     variable or user function, a builtin, an op), a library path (`torch.tanh`, `F.relu`:
-    never a user function), or an expression whose value is called (`f(x)(y)`,
+    its first part read as `Lib` reads it; `builtins.X` is always the language's builtin),
+    or an expression whose value is called (`f(x)(y)`,
     `fs[0](x)`). Operators are calls of their names (`add`, `sub`, `mul`, `div`,
     `floordiv`, `remainder`, `pow`, `matmul`, `neg`, `lt` ... `and_`, `or_`, `xor`,
     `lshift`, `rshift`, `invert`): these names are always the operators. `{"star": E}` in
@@ -741,10 +744,12 @@ class Delete(_Node):
 
 
 class Import(_Node):
-    """`import torch.nn as nn`: binds `as` (or the first part of the path) to the module.
+    """`import torch.nn as nn`: binds `as` (or the first part of the path) to the module
+    (`import torch` binds `torch`, `import torch.optim` too: a statement, as in Python; an
+    unknown `torch` module is CPython's ModuleNotFoundError).
     Only `torch`, its library modules, `math`, `random`, `functools`, `copy`, `collections`,
-    `itertools`, `typing`, `string` (its constants) and `numpy` (its constants and dtype names)
-    can be imported."""
+    `itertools`, `typing`, `warnings`, `dataclasses`, `time` (its clocks and `sleep`),
+    `string` (its constants) and `numpy` (its constants and dtype names) can be imported."""
 
     import_: ModulePath = Field(alias="import")
     as_: Name | None = Field(default=None, alias="as")

@@ -350,6 +350,14 @@ MODULE_NAMES: dict[str, str] = {
         "Optional TYPE_CHECKING get_core_count get_name is_available is_built "
         "is_macos13_or_newer is_macos_or_newer torch "
     ),
+    "torch.functional": (
+        "Any F Sequence TYPE_CHECKING Tensor atleast_1d atleast_2d atleast_3d block_diag "
+        "boolean_dispatch broadcast_shapes broadcast_tensors cartesian_prod cdist chain_matmul "
+        "einsum handle_torch_function has_torch_function has_torch_function_unary "
+        "has_torch_function_variadic istft itertools lu meshgrid norm operator overload "
+        "pca_lowrank split stft svd_lowrank tensordot torch unique unique_consecutive "
+        "unravel_index "
+    ),
 }
 
 #: Package path -> its public submodules, space separated (importable even where

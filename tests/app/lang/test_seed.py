@@ -105,7 +105,7 @@ F_CANONICAL = {"def": "f", "params": ["a"], "body": [
 # paths as written, integral floats as {"float": ...}. The hand-written CELLS above are the
 # SPEC's core form; both run the same.
 CANONICAL = [
-    [],
+    [{"import": "torch"}],
     [{"assign": "x", "value": call("torch.arange", {"float": 4.0}, requires_grad=True)},
      {"expr": X}],
     [{"expr": XGRAD}],
