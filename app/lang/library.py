@@ -55,6 +55,8 @@ ROOT_ALIASES = {"F": "torch.nn.functional", "nn": "torch.nn", "autograd": "torch
 PACKAGES = {
     "torch.nn": "engine.nn", "torch.nn.functional": "engine.nn.functional",
     "torch.nn.init": "engine.nn.init", "torch.nn.utils": "engine.nn.utils",
+    "torch.nn.utils.parametrize": "engine.nn.utils.parametrize",
+    "torch.nn.utils.parametrizations": "engine.nn.utils.parametrizations",
     "torch.optim": "engine.optim", "torch.optim.lr_scheduler": "engine.optim.lr_scheduler",
     "torch.utils.data": "engine.utils.data", "torch.func": "engine.func",
     "torch.autograd": "engine.autograd",
@@ -73,7 +75,9 @@ SUBMODULES = {
     "torch.distributions": ("kl", "constraints", "transforms", "constraint_registry"),
     "torch.backends": ("mps", "cudnn"),
     "torch.nn": ("functional", "init", "utils"), "torch.optim": ("lr_scheduler",),
-    "torch.utils": ("data",), "torch.autograd": ("functional", "forward_ad", "function"),
+    "torch.nn.utils": ("parametrize", "parametrizations"),
+    "torch.utils": ("data",),
+    "torch.autograd": ("functional", "forward_ad", "function"),
 }
 MODULES = frozenset(PACKAGES) | frozenset(SUBMODULES) | {
     "torch.linalg", "torch.special", "torch.cuda", "torch.accelerator", "torch.backends.mps",
