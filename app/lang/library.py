@@ -63,6 +63,7 @@ PACKAGES = {
     "torch.autograd.functional": "engine.autograd.functional",
     "torch.autograd.forward_ad": "engine.autograd.forward_ad",
     "torch.autograd.function": "engine.autograd.function",
+    "torch.autograd.graph": "engine.autograd.saved_hooks",
     "torch.distributions": "engine.distributions",
     "torch.distributions.kl": "engine.distributions.kl",
     "torch.distributions.constraints": "engine.distributions.constraints",
@@ -77,7 +78,7 @@ SUBMODULES = {
     "torch.nn": ("functional", "init", "utils"), "torch.optim": ("lr_scheduler",),
     "torch.nn.utils": ("parametrize", "parametrizations"),
     "torch.utils": ("data",),
-    "torch.autograd": ("functional", "forward_ad", "function"),
+    "torch.autograd": ("functional", "forward_ad", "function", "graph"),
 }
 MODULES = frozenset(PACKAGES) | frozenset(SUBMODULES) | {
     "torch.linalg", "torch.special", "torch.cuda", "torch.accelerator", "torch.backends.mps",
