@@ -5,8 +5,8 @@ Inside ``with saved_tensors_hooks(pack, unpack):`` every tensor an op saves for 
 handed to ``pack`` when the op runs (what it returns is kept instead of the tensor), and
 ``unpack(packed)`` runs each time backward needs it; it must return a tensor, which takes the
 saved tensor's place in the graph (its gradient edge is the saved tensor's). Only the innermost
-pair applies; ``pack`` runs with grad mode off. As torch, a packed tensor is not checked against later in-place changes, and a
-pack hook that writes into its input fails.
+pair applies; ``pack`` runs with grad mode off. As torch, a packed tensor is not checked
+against later in-place changes, and a pack hook that writes into its input fails.
 
 The hooks are a context's (a session's); the process-wide count of open blocks turns on the
 slow branch of ``record`` (``graph.record`` tests ``grad_mode.SEEN``, which it tested before;

@@ -14,9 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.app.lang.published import cells_of, run_ours, run_torch, same_lines
-
 from app.lang.errors import LangError
+from tests.app.lang.published import cells_of, run_ours, run_torch, same_lines
 
 PROGRAMS = Path(__file__).parent / "dist_programs"
 
