@@ -57,6 +57,7 @@ PACKAGES = {
     "torch.nn.init": "engine.nn.init", "torch.nn.utils": "engine.nn.utils",
     "torch.nn.utils.parametrize": "engine.nn.utils.parametrize",
     "torch.nn.utils.parametrizations": "engine.nn.utils.parametrizations",
+    "torch.nn.utils.prune": "engine.nn.utils.prune",
     "torch.optim": "engine.optim", "torch.optim.lr_scheduler": "engine.optim.lr_scheduler",
     "torch.utils.data": "engine.utils.data", "torch.func": "engine.func",
     "torch.autograd": "engine.autograd",
@@ -76,7 +77,7 @@ SUBMODULES = {
     "torch.distributions": ("kl", "constraints", "transforms", "constraint_registry"),
     "torch.backends": ("mps", "cudnn"),
     "torch.nn": ("functional", "init", "utils"), "torch.optim": ("lr_scheduler",),
-    "torch.nn.utils": ("parametrize", "parametrizations"),
+    "torch.nn.utils": ("parametrize", "parametrizations", "prune"),
     "torch.utils": ("data",),
     "torch.autograd": ("functional", "forward_ad", "function", "graph"),
 }
