@@ -6,6 +6,8 @@ the same cells.
   orthogonal + weight_norm trained by SGD; spectral_norm; the deprecated hook forms);
 - torch.autograd.graph's saved-tensor hooks (what is packed and unpacked, save_on_cpu with a
   double backward, packed objects that are not tensors, the errors, a custom Function's saves);
+- torch.nn.utils.prune as its tutorial uses it (l1 / ln / random / global pruning, remove,
+  is_pruned, a custom BasePruningMethod subclass, repeated pruning, errors);
 - hostile use gets clean errors."""
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ PROGRAMS = Path(__file__).parent / "dist_programs"
 
 
 @pytest.mark.parametrize("name, n_cells, n_lines", [("parametrize", 2, 30),
-                                                    ("saved_hooks", 1, 9)])
+                                                    ("saved_hooks", 1, 9), ("prune", 1, 25)])
 def test_program_prints_what_torch_prints(name, n_cells, n_lines):
     pytest.importorskip("torch")
     cells = cells_of(PROGRAMS / f"{name}.py.txt")
@@ -58,6 +60,17 @@ HOSTILE = {
         "m = nn.Linear(2, 2)\nP.register_parametrization(m, 'weight', Loop(), unsafe=True)\n"
         "m.weight\n",
         "nested more than"),
+    "a pruning mask of a million entries": (
+        "import torch\nimport torch.nn as nn\nimport torch.nn.utils.prune as prune\n"
+        "m = nn.Linear(2, 2)\n"
+        "prune.custom_from_mask(m, 'weight', mask=torch.ones(1000, 1000))\n",
+        "must match self.mask shape"),
+    "a pruning method whose mask is a string": (
+        "import torch\nimport torch.nn as nn\nimport torch.nn.utils.prune as prune\n"
+        "class P(prune.BasePruningMethod):\n    PRUNING_TYPE = 'unstructured'\n"
+        "    def compute_mask(self, t, default_mask):\n        return 'mask'\n"
+        "P.apply(nn.Linear(2, 2), 'weight')\n",
+        "cannot assign 'str' object to buffer 'weight_mask'"),
     "a parametrization returning a string": (
         "import torch\nimport torch.nn as nn\nimport torch.nn.utils.parametrize as P\n"
         "class S(nn.Module):\n    def forward(self, X):\n        return 'w'\n"
