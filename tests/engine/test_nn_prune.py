@@ -10,13 +10,12 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+import torch.nn.utils.prune as TP  # noqa: E402
+
 import engine  # noqa: E402
 import engine.nn as enn  # noqa: E402
 from engine.nn.utils import prune as EP  # noqa: E402
-
 from tests.engine.test_nn_parametrize import close, same_error, twins  # noqa: E402
-
-import torch.nn.utils.prune as TP  # noqa: E402
 
 
 def conv_twins():
@@ -74,7 +73,8 @@ def test_repeated_pruning_stacks_in_a_container():
     he = [h for h in e._forward_pre_hooks.values()]
     ht = [h for h in t._forward_pre_hooks.values()]
     assert [type(h).__name__ for h in he] == [type(h).__name__ for h in ht]
-    assert [[type(m).__name__ for m in h] for h in he] == [[type(m).__name__ for m in h] for h in ht]
+    names = [[[type(m).__name__ for m in h] for h in hooks] for hooks in (he, ht)]
+    assert names[0] == names[1]
     x = np.random.default_rng(1).standard_normal((2, 2, 4, 4))
     close(e(engine.tensor(x)), t(torch.tensor(x)))
     for lib, mod in ((EP, e), (TP, t)):
