@@ -57,12 +57,16 @@ ROOT_ALIASES = {"F": "torch.nn.functional", "nn": "torch.nn", "autograd": "torch
 PACKAGES = {
     "torch.nn": "engine.nn", "torch.nn.functional": "engine.nn.functional",
     "torch.nn.init": "engine.nn.init", "torch.nn.utils": "engine.nn.utils",
+    "torch.nn.utils.parametrize": "engine.nn.utils.parametrize",
+    "torch.nn.utils.parametrizations": "engine.nn.utils.parametrizations",
+    "torch.nn.utils.prune": "engine.nn.utils.prune",
     "torch.optim": "engine.optim", "torch.optim.lr_scheduler": "engine.optim.lr_scheduler",
     "torch.utils.data": "engine.utils.data", "torch.func": "engine.func",
     "torch.autograd": "engine.autograd",
     "torch.autograd.functional": "engine.autograd.functional",
     "torch.autograd.forward_ad": "engine.autograd.forward_ad",
     "torch.autograd.function": "engine.autograd.function",
+    "torch.autograd.graph": "engine.autograd.saved_hooks",
     "torch.distributions": "engine.distributions",
     "torch.distributions.kl": "engine.distributions.kl",
     "torch.distributions.constraints": "engine.distributions.constraints",
@@ -75,7 +79,9 @@ SUBMODULES = {
     "torch.distributions": ("kl", "constraints", "transforms", "constraint_registry"),
     "torch.backends": ("mps", "cudnn"),
     "torch.nn": ("functional", "init", "utils"), "torch.optim": ("lr_scheduler",),
-    "torch.utils": ("data",), "torch.autograd": ("functional", "forward_ad", "function"),
+    "torch.nn.utils": ("parametrize", "parametrizations", "prune"),
+    "torch.utils": ("data",),
+    "torch.autograd": ("functional", "forward_ad", "function", "graph"),
 }
 MODULES = frozenset(PACKAGES) | frozenset(SUBMODULES) | {
     "torch.linalg", "torch.special", "torch.cuda", "torch.accelerator", "torch.backends.mps",

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from .. import errors
 from ..modes import _grad_enabled, no_grad
 from ..tensor import Tensor, _wrap
-from .graph import Node, record
+from .graph import SCALARS_ONLY, Node, SavedTensor, record
 
 _node_classes: dict[str, type] = {}
 
@@ -64,7 +64,10 @@ class FunctionCtx(Node):
             return tuple(self.saved_for_forward)
         if self._rule is None:  # still in forward: what was handed to save_for_backward
             return tuple(self.to_save)
-        return tuple(self._unpack())
+        saved = self._saved
+        if saved is None:
+            raise errors.EngineRuntimeError(errors.BACKWARD_TWICE)
+        return tuple(s.unpack(self) if type(s) is SavedTensor else s for s in saved)
 
     @property
     def saved_variables(self) -> tuple:
@@ -130,6 +133,11 @@ def apply_function(name: str, forward: Callable, backward: Callable, args: tuple
             tangent_rule = functools.partial(_custom_jvp, ctx, node_name, jvp, args)
         record(tensors[0] if len(tensors) == 1 else tuple(tensors), node_name, rule, args,
                ctx.to_save, per_input=False, node=ctx, jvp=tangent_rule)
+        if ctx._had_tensors is True:
+            # unpacked when ``ctx.saved_tensors`` is read, not before the rule runs: a
+            # backward that never reads them neither checks nor unpacks them (torch's way;
+            # saved-tensor unpack hooks run once a read)
+            ctx._had_tensors = SCALARS_ONLY
         marked = ctx.non_differentiable
         for t in tensors:
             if any(t is m for m in marked) or not t.dtype.is_floating_point:

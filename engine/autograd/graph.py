@@ -489,42 +489,43 @@ def record(outputs, name: str, rule, inputs: tuple, saved: tuple = (), per_input
         edges, meta = tuple(edges), tuple(meta)
     had = False
     if saved:
-        if _SEEN[0]:
-            _grad_mode.check_saved(saved)
-        first = outputs if single else outputs[0]
-        packed = []
-        for s in saved:
-            if s is OUTPUT or s is first:  # (SavedTensor(first, True), inline)
-                st = _new(SavedTensor)
-                st.vc = vc = first._vc
-                st.version = vc[0]
-                st.owner_nr = first._output_nr
-                st.is_output = True
-                st.tensor = first._data, first.dtype, first.device
-                st.ref = _weakref(first)
-                packed.append(st)
-                had = True
-            elif type(s) is Tensor:  # (SavedTensor(s, False), inline)
-                st = _new(SavedTensor)
-                st.vc = vc = s._vc
-                st.version = vc[0]
-                st.owner_nr = s._output_nr
-                st.is_output = False
-                st.tensor = s
-                packed.append(st)
-                had = True
-            else:
-                packed.append(s)
-        if had:
-            saved = tuple(packed)
+        if _SEEN[0]:  # inference tensors exist or saved-tensor hooks are open: the slow way
+            saved, had = _saved_hooks.pack_saved(saved, outputs, single, saves_scalars)
         else:
-            if type(saved) is not tuple:
-                saved = tuple(saved)
-            if saves_scalars:  # numbers only: freed after backward, nothing to unpack
-                for s in saved:
-                    if s is not None:
-                        had = SCALARS_ONLY
-                        break
+            first = outputs if single else outputs[0]
+            packed = []
+            for s in saved:
+                if s is OUTPUT or s is first:  # (SavedTensor(first, True), inline)
+                    st = _new(SavedTensor)
+                    st.vc = vc = first._vc
+                    st.version = vc[0]
+                    st.owner_nr = first._output_nr
+                    st.is_output = True
+                    st.tensor = first._data, first.dtype, first.device
+                    st.ref = _weakref(first)
+                    packed.append(st)
+                    had = True
+                elif type(s) is Tensor:  # (SavedTensor(s, False), inline)
+                    st = _new(SavedTensor)
+                    st.vc = vc = s._vc
+                    st.version = vc[0]
+                    st.owner_nr = s._output_nr
+                    st.is_output = False
+                    st.tensor = s
+                    packed.append(st)
+                    had = True
+                else:
+                    packed.append(s)
+            if had:
+                saved = tuple(packed)
+            else:
+                if type(saved) is not tuple:
+                    saved = tuple(saved)
+                if saves_scalars:  # numbers only: freed after backward, nothing to unpack
+                    for s in saved:
+                        if s is not None:
+                            had = SCALARS_ONLY
+                            break
     if single:
         out_meta = (outputs._data.shape, outputs.dtype, outputs.device)
         nout = 1
@@ -593,5 +594,6 @@ def needs_grad(*xs) -> bool:
 from . import anomaly as _anomaly  # noqa: E402
 from . import forward_ad as _forward_ad  # noqa: E402
 from . import grad_mode as _grad_mode  # noqa: E402
+from . import saved_hooks as _saved_hooks  # noqa: E402
 
 _SEEN = _grad_mode.SEEN

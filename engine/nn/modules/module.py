@@ -591,8 +591,11 @@ class Module:
         missing: list[str] = []
         unexpected: list[str] = []
         error_msgs: list[str] = []
+        state_dict = OrderedDict(state_dict)  # (pre-hooks may rename keys: a copy, as torch)
         for prefix, module in self.named_modules(prefix="", remove_duplicate=False):
             prefix = prefix + "." if prefix else ""
+            for hook in module.__dict__.get("_load_state_dict_pre_hooks", {}).values():
+                hook(state_dict, prefix, {}, True, missing, unexpected, error_msgs)
             module._load_from_state_dict(state_dict, prefix, True, missing, unexpected,
                                          error_msgs, assign)
         if strict:
@@ -606,6 +609,21 @@ class Module:
             raise errors.EngineRuntimeError("Error(s) in loading state_dict for {}:\n\t{}".format(
                 self._get_name(), "\n\t".join(error_msgs)))
         return _IncompatibleKeys(missing, unexpected)
+
+    def _register_load_state_dict_pre_hook(self, hook: Callable,
+                                           with_module: bool = False) -> RemovableHandle:
+        """``hook(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+        error_msgs)`` runs before this module loads its entries (it may rename keys)."""
+        hooks = self.__dict__.setdefault("_load_state_dict_pre_hooks", {})
+        handle = RemovableHandle(hooks)
+        if with_module:
+            def bound(*args: Any, _hook: Callable = hook) -> Any:
+                return _hook(self, *args)
+
+            hooks[handle.id] = bound
+        else:
+            hooks[handle.id] = hook
+        return handle
 
     # ------------------------------------------------------------------ repr
     def _get_name(self) -> str:
