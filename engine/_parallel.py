@@ -164,9 +164,16 @@ def chunked(ufunc: np.ufunc, *args):
 def _run(fn, flat: list, shape: tuple, n: int, dtype):
     """``fn(*chunks, out=out_chunk)`` over every chunk of a new array of ``shape``."""
     out = np.empty(shape, dtype=dtype)
+    run_into(fn, flat, out.reshape(-1), n)
+    return out
+
+
+def run_into(fn, flat: list, out: np.ndarray, n: int) -> None:
+    """``fn(*chunks, out=out_chunk)`` over chunks of the flat ``out`` (``n`` elements) and the
+    flat operands (arrays of ``n`` elements or numbers), on the pool's threads and this one."""
     step = max(-(-n // (THREADS * _CHUNKS_PER_THREAD)), _MIN_CHUNK)
     step = -(-step // _ALIGN) * _ALIGN
-    job = _Job(fn, flat, out.reshape(-1), [(lo, min(lo + step, n)) for lo in range(0, n, step)])
+    job = _Job(fn, flat, out, [(lo, min(lo + step, n)) for lo in range(0, n, step)])
     pool = _get_pool()
     for _ in range(min(THREADS, len(job.bounds)) - 1):
         pool.submit(job.work_in_pool)
@@ -177,7 +184,6 @@ def _run(fn, flat: list, shape: tuple, n: int, dtype):
     job.flat = job.out = None
     if job.error is not None:
         raise job.error
-    return out
 
 
 # Elements per block of ``times_ufunc``: a block's intermediate stays in the core's cache.

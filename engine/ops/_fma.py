@@ -29,6 +29,11 @@ import math
 
 import numpy as np
 
+from .._fperr import Quiet
+from .._fperr import ignore as ignore_fp
+from .._fperr import restore as restore_fp
+from .._parallel import MIN_ELEMENTS, THREADS, run_into
+
 _SPLIT = 134217729.0  # 2**27 + 1: Dekker's split of a float64 into two 26-bit halves
 
 
@@ -67,12 +72,27 @@ def _sum_to_odd(a, b, xp=np):
     return xp.where(inexact, odd.reshape(toward_zero.shape), s)  # (0-d stays 0-d)
 
 
-def fma(a, b, c, xp=np):
+def fma(a, b, c, xp=np, out=None):
     """``a * b + c`` rounded once, in the arrays' dtype (float32 or float64); ``xp`` the array
-    module (NumPy, or CuPy for device arrays)."""
+    module (NumPy, or CuPy for device arrays). ``out``: an array of the result's shape and
+    dtype to write into (it may be ``c`` itself: an in-place update)."""
+    if xp is np:
+        res = _fma_chunked(a, b, c, out)
+        if res is not None:
+            return res
+    res = _fma_vec(a, b, c, xp)
+    if out is None:
+        return res
+    out[...] = res
+    return out
+
+
+def _fma_vec(a, b, c, xp=np):
+    """``fma`` on whole arrays of any layout (NumPy or CuPy): rounding to odd for every
+    element. Also the exact answer for the few elements the chunked kernels flag."""
     a, b, c = xp.asarray(a), xp.asarray(b), xp.asarray(c)
     dt = np.result_type(a.dtype, b.dtype, c.dtype)
-    with np.errstate(all="ignore"):
+    with Quiet():
         if dt == np.float32:
             p = a.astype(np.float64) * b.astype(np.float64)
             cc = c.astype(np.float64)
@@ -96,6 +116,255 @@ def fma(a, b, c, xp=np):
         safe = (xp.isfinite(res) & (xp.abs(a) < 1e290) & (xp.abs(b) < 1e290)
                 & (xp.abs(ph) > 1e-290) & (xp.abs(c) < 1e300))
         return xp.where(safe, res, a * b + c)
+
+
+# Elements per step of the chunked kernels: their float64 buffers stay in the core's cache.
+_STEP = 1 << 14
+_TINY32 = 2.0 ** -126  # float32's least normal number
+_SUB32 = (897 << 53) - 2  # ((bits << 1) - 2) below this: 0 < |s| < 2**-126 (float64 bits)
+
+
+def _flat(x, shape):
+    """A chunked kernel's operand: 0-d for one element (broadcast), else ``x`` flat (a view),
+    or None when it cannot be read flat in the output's order."""
+    if x.size == 1:
+        return None if x.ndim > len(shape) else x.reshape(())
+    if x.shape != shape:
+        return None
+    if x.flags.c_contiguous:
+        return x.reshape(-1)
+    return x if x.ndim == 1 else None
+
+
+def _fma_chunked(a, b, c, out):
+    """``fma`` on NumPy operands of one dtype (float32 or float64), each a full C-contiguous
+    (or 1-d) array or one element, written chunk by chunk into ``out`` (new when None);
+    None when they do not qualify (``_fma_vec`` then computes it)."""
+    dt = None
+    shape = None
+    for x in (a, b, c):
+        t = type(x)
+        if t is np.ndarray:
+            if x.size != 1:
+                if shape is None:
+                    shape = x.shape
+                elif x.shape != shape:
+                    return None
+            d = x.dtype
+        elif t is float or t is np.float64:
+            d = np.dtype(np.float64)
+        elif t is np.float32:
+            d = np.dtype(np.float32)
+        else:
+            return None
+        if dt is None:
+            dt = d
+        elif d != dt:
+            return None
+    if shape is None or (dt != np.float32 and dt != np.float64):
+        return None
+    # (one element: a 0-d array, as ``_fma_vec`` has it, so a NaN meets the same loops)
+    fa, fb, fc = (_flat(x, shape) if type(x) is np.ndarray else np.asarray(x, dt)
+                  for x in (a, b, c))
+    if fa is None or fb is None or fc is None:
+        return None
+    if out is None:
+        out = np.empty(shape, dt)
+    elif type(out) is not np.ndarray or out.dtype != dt or out.shape != shape or \
+            not out.flags.c_contiguous:
+        return None
+    else:
+        for x in (a, b, c):  # (``c`` itself may be written: an in-place update)
+            if type(x) is np.ndarray and x.size != 1 and np.may_share_memory(out, x) and not (
+                    x.ctypes.data == out.ctypes.data and x.strides == out.strides):
+                return None
+    n = out.size
+    if n == 0:
+        return out
+    kernel = _kernel32 if dt == np.float32 else _kernel64
+    fo = out.reshape(-1)
+    token = ignore_fp()
+    try:
+        if n >= MIN_ELEMENTS and THREADS > 1:
+            run_into(kernel, [fa, fb, fc], fo, n)
+        else:
+            kernel(fa, fb, fc, out=fo)
+    finally:
+        restore_fp(token)
+    return out
+
+
+def _part(x, lo, hi):
+    return x[lo:hi] if x.ndim else x
+
+
+def _take(x, idx):
+    return x[idx] if x.ndim else x
+
+
+def _min_magnitude32(bits):
+    """The least ``|x|`` of float32 numbers given as their bits (uint32), as bits: two
+    reductions (a non-negative number's bits are below 2**31 as uint32; a negative one is
+    2**31 + its magnitude, which is -2**31 + its magnitude as int32)."""
+    lo_u = int(np.minimum.reduce(bits))
+    lo_i = int(np.minimum.reduce(bits.view(np.int32)))
+    if lo_u >= 1 << 31:  # no non-negative element
+        return lo_u - (1 << 31)
+    return lo_u if lo_i >= 0 else min(lo_u, lo_i + (1 << 31))
+
+
+_STEP32 = 1 << 16
+
+
+def _kernel32(a, b, c, out):
+    """float32 ``fma`` of flat operands (arrays or floats) into ``out``. The product of two
+    float32 numbers is exact in float64 (48 <= 53 bits), so the float64 sum ``s`` is the
+    exact result rounded once, and rounding it to float32 is correct unless that second
+    rounding is a double one: only where ``s`` lies on a midpoint of the float32 grid (its
+    low 29 bits 0x10000000; a non-midpoint ``s`` has no float32 midpoint between it and the
+    exact value, as midpoints are float64 numbers) or where ``|s|`` is below float32's normal
+    range (the grid is coarser there). Those few elements take the rounding to odd.
+    Both tests are reductions: the low words of ``s`` shifted left by 3 (a midpoint becomes
+    -2**31, the least int32), the least magnitude of the float32 result."""
+    n = out.shape[0]
+    if not a.ndim and abs(float(a)) == 1.0:  # an exact product: one rounding, no checks
+        for lo in range(0, n, _STEP32):
+            hi = min(lo + _STEP32, n)
+            w = np.multiply(a, _part(b, lo, hi), dtype=np.float64)
+            w += _part(c, lo, hi)
+            np.copyto(out[lo:hi], w, casting="unsafe")
+        return
+    step = min(n, _STEP32)
+    pb, cb, wb = np.empty(step), np.empty(step), np.empty(step)
+    lb = np.empty(2 * step, np.uint32)
+    c_arr = c.ndim != 0
+    for lo in range(0, n, step):
+        hi = min(lo + step, n)
+        k = hi - lo
+        p, c64, w, low = (pb, cb, wb, lb) if k == step else (pb[:k], cb[:k], wb[:k], lb[:2 * k])
+        ac, bc = _part(a, lo, hi), _part(b, lo, hi)
+        np.multiply(ac, bc, out=p, dtype=np.float64)  # exact
+        if c_arr:
+            np.copyto(c64, c[lo:hi])  # (kept: ``out`` may be ``c``)
+            np.add(p, c64, out=w)
+        else:
+            np.add(p, c, out=w)
+        o = out[lo:hi]
+        np.copyto(o, w, casting="unsafe")
+        # a midpoint's low word shifted left by 3 is -2**31 as int32; a high word is that
+        # only for a float64 exponent of -767, -255, 257 or 769 (tiny or beyond float32's
+        # range: then the exact test below says no)
+        np.left_shift(w.view(np.uint32), 3, out=low)
+        suspect = np.minimum.reduce(low.view(np.int32)) == -(1 << 31)
+        tiny = _min_magnitude32(o.view(np.uint32)) <= 0x00800000  # |r| <= 2**-126
+        if suspect or tiny:
+            bits = w.view(np.uint64)
+            m = (bits & np.uint64(0x1FFFFFFF)) == np.uint64(0x10000000)
+            if tiny:
+                m |= (np.left_shift(bits, 1) - np.uint64(2)) < np.uint64(_SUB32)
+            idx = np.flatnonzero(m)
+            if idx.size:
+                pi = p[idx]
+                ci = c64[idx] if c_arr else c.astype(np.float64)
+                o[idx] = np.where(np.isfinite(pi) & np.isfinite(ci),
+                                  _sum_to_odd(pi, ci).astype(np.float32),
+                                  (pi + ci).astype(np.float32))
+
+
+def _split(x, hi_buf, lo_buf):
+    """Veltkamp's split of ``x`` (an array into the buffers, or a 0-d one) into two halves."""
+    if not x.ndim:
+        x = float(x)
+        t = _SPLIT * x
+        h = t - (t - x)
+        return h, x - h
+    np.multiply(x, _SPLIT, out=hi_buf)
+    np.subtract(hi_buf, x, out=lo_buf)
+    np.subtract(hi_buf, lo_buf, out=hi_buf)
+    np.subtract(x, hi_buf, out=lo_buf)
+    return hi_buf, lo_buf
+
+
+def _outside(x, bound):
+    """Does any element of ``x`` (array or 0-d) have ``|x| >= bound`` or is NaN?"""
+    if not x.ndim:
+        return not abs(float(x)) < bound
+    return not (np.maximum.reduce(x) < bound and np.minimum.reduce(x) > -bound)
+
+
+def _kernel64(a, b, c, out):
+    """float64 ``fma`` of flat operands (arrays or floats) into ``out``: Dekker's exact product
+    ``p + e`` and Knuth's exact sum ``s + t`` of ``c + p``, so ``a*b + c == s + (t + e)``
+    exactly, and the answer is ``s + z`` with ``z`` the float64 sum ``t + e``. That is
+    correctly rounded (Boldo and Melquiond round ``t + e`` to odd; this rounds it to
+    nearest): ``|t + e| <= 1.5 ulp(s)``, so the rounding boundaries of ``s + (t + e)`` lie at
+    ``s + k 2**j`` with k in 1, 3, 5, 7, all float64 numbers, and rounding ``t + e`` to nearest
+    cannot cross one; it can only land on one, so a non-zero ``z`` whose significand is
+    1.00, 1.01, 1.10 or 1.11 (then zeros) takes ``_fma_vec`` (about 2**-50 of random
+    elements). Outside the splitting's safe range (``|a|``, ``|b|`` >= 1e290, ``|c|`` >=
+    1e300, ``|p|`` <= 1e-290, a result not finite) the answer is the plain ``a*b + c``, as
+    ``_fma_vec`` answers there. A power-of-two ``a`` (a float) makes the product exact: the
+    plain sum is the answer."""
+    n = out.shape[0]
+    fa = float(a) if not a.ndim else 1.5
+    if not math.isfinite(fa) or fa == 0 or abs(math.frexp(fa)[0]) == 0.5:
+        for lo in range(0, n, _STEP):
+            hi = min(lo + _STEP, n)
+            o = out[lo:hi]
+            np.add(np.multiply(a, _part(b, lo, hi)), _part(c, lo, hi), out=o)
+        return
+    if not abs(fa) < 1e290:
+        for lo in range(0, n, _STEP):
+            hi = min(lo + _STEP, n)
+            np.add(np.multiply(a, _part(b, lo, hi)), _part(c, lo, hi), out=out[lo:hi])
+        return
+    step = min(n, _STEP)
+    bufs = [np.empty(step) for _ in range(8)]
+    mb = np.empty(step, np.bool_)
+    for lo in range(0, n, step):
+        hi = min(lo + step, n)
+        k = hi - lo
+        P, S, AH, AL, BH, BL, E, T = bufs if k == step else [x[:k] for x in bufs]
+        m = mb if k == step else mb[:k]
+        ac, bc, cc = _part(a, lo, hi), _part(b, lo, hi), _part(c, lo, hi)
+        p = np.multiply(ac, bc, out=P)
+        s = np.add(p, cc, out=S)  # (p first: a NaN's bits as ``a*b + c``)
+        ah, al = _split(ac, AH, AL)
+        bh, bl = _split(bc, BH, BL)
+        e = np.multiply(ah, bh, out=E)  # ((ah*bh - p) + ah*bl + al*bh) + al*bl: exact
+        e -= p
+        e += np.multiply(ah, bl, out=T)
+        e += np.multiply(al, bh, out=T)
+        e += np.multiply(al, bl, out=T)
+        # Knuth's two_sum(c, p): s + t == c + p exactly
+        bb = np.subtract(s, cc, out=AH)
+        t = np.subtract(s, bb, out=AL)
+        np.subtract(cc, t, out=t)
+        np.subtract(p, bb, out=bb)
+        t += bb
+        z = np.add(t, e, out=E)
+        np.equal(np.left_shift(z.view(np.uint64), 14, out=AH.view(np.uint64)), 0, out=m)
+        fix = None
+        if m.any():
+            m &= z != 0
+            idx = np.flatnonzero(m)
+            if idx.size:
+                fix = _fma_vec(_take(ac, idx), _take(bc, idx), _take(cc, idx))
+        unsafe = None
+        mag = np.absolute(p, out=AL)
+        if np.fmin.reduce(mag) <= 1e-290 or _outside(ac, 1e290) or _outside(bc, 1e290) or \
+                _outside(cc, 1e300):
+            unsafe = mag <= 1e-290
+            for x, bound in ((ac, 1e290), (bc, 1e290), (cc, 1e300)):
+                unsafe |= np.logical_not(np.abs(x) < bound)
+        o = out[lo:hi]
+        np.add(s, z, out=o)
+        if not (math.isfinite(np.maximum.reduce(o)) and math.isfinite(np.minimum.reduce(o))):
+            np.copyto(o, s, where=~np.isfinite(o))
+        if unsafe is not None:
+            np.copyto(o, s, where=unsafe)
+        if fix is not None:
+            o[idx] = fix
 
 
 def fma_same(a, b, c):

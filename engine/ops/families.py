@@ -435,7 +435,8 @@ def cpp_type_name(dt) -> str:
 
 def inplace_twin(name: str, forward, differentiable: bool | None = None,
                  ufunc: str | None = None, zero_grad: str | None = None,
-                 autograd_checks: bool = True, precheck=None, expanded=None) -> None:
+                 autograd_checks: bool = True, precheck=None, expanded=None,
+                 fast=None) -> None:
     """Register ``name_``: the op applied in place on its first argument.
 
     With ``ufunc`` (the array module's function name), a call that records nothing and needs no
@@ -453,6 +454,10 @@ def inplace_twin(name: str, forward, differentiable: bool | None = None,
     refusing it: ``(warning, writes)``, the deprecation text torch warns first (or None) and
     ``writes(self, *args, **kwargs)`` giving the op's own writes for ``apply_inplace`` (None:
     an elementwise op, each shared location written with the one value it holds).
+    ``fast(self, *args, **kwargs)``: the op's own write straight into ``self``'s storage for
+    the calls it can take (it returns ``self``), or None (then the general path runs); it is
+    called after the checks above, only when nothing is recorded (no grad mode or no operand
+    that requires grad, no forward-AD level).
     """
 
     def method(self, *args, **kwargs):
@@ -467,6 +472,12 @@ def inplace_twin(name: str, forward, differentiable: bool | None = None,
                 if expanded[0] is not None:
                     warnings.warn(expanded[0], UserWarning, stacklevel=2)
                 return writing_into(self, write_expanded, self, *args, **kwargs)
+        if fast is not None and not FW_ACTIVE[0] and not (_grad_enabled.get() and (
+                self.requires_grad or any(type(a) is Tensor and a.requires_grad
+                                          for a in args))):
+            res = fast(self, *args, **kwargs)
+            if res is not None:
+                return res
         if ufunc is not None and len(args) == 1 and not kwargs and \
                 self.dtype.is_floating_point:
             other = args[0]

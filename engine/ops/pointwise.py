@@ -230,6 +230,16 @@ def _negated_alpha(alpha):
 _FMA_DTYPES = (np.float32, np.float64)
 
 
+def _scaled_plain(impl, a, b, dt, alpha, scale_first: bool) -> Tensor:
+    """``impl`` with one operand times ``alpha`` (rounded twice)."""
+    def scale(x):
+        if type(x) is Tensor and x.dtype is not dt:
+            x = x.to(dt)
+        return x * (alpha != 0) if dt is bool_ else x * alpha  # bools: a logical and
+
+    return impl(scale(a), b) if scale_first else impl(a, scale(b))
+
+
 def _scaled(impl, node: str, input, other, alpha, scale_first: bool, grads) -> Tensor:
     """``impl`` with one operand times ``alpha``, recorded as ONE node (PyTorch's AddBackward0
     with alpha, not a Mul then an Add); ``grads`` are the rules of the two operands."""
@@ -238,26 +248,25 @@ def _scaled(impl, node: str, input, other, alpha, scale_first: bool, grads) -> T
 
     a, b = plain(input), plain(other)
     dt = promote_args(input, other)  # the scaled operand computes in the result's dtype
-
-    def scale(x):
-        if type(x) is Tensor and x.dtype is not dt:
-            x = x.to(dt)
-        return x * (alpha != 0) if dt is bool_ else x * alpha  # bools: a logical and
-
-    if scale_first:
-        a = scale(a)
-    else:
-        b = scale(b)
-    out = impl(a, b)
-    if dt.np in _FMA_DTYPES and type(input) is Tensor and type(other) is Tensor and \
-            out._data.size:
+    if dt.np in _FMA_DTYPES and type(input) is Tensor and type(other) is Tensor:
         # torch's kernel rounds ``alpha * x + y`` once (a fused multiply-add)
         x, y = (input, other) if scale_first else (other, input)
         v = dt.np.type(alpha)
-        xp = out.device.xp
-        res = fma(-v if impl is not _add else v, x._data.astype(dt.np, copy=False),
-                  y._data.astype(dt.np, copy=False), xp)
-        out._data[...] = res
+        v = -v if impl is not _add else v
+        xd, yd = x._data, y._data
+        if type(xd) is np.ndarray and type(yd) is np.ndarray and xd.dtype == dt.np and \
+                yd.dtype == dt.np and xd.shape == yd.shape and x.device is y.device and \
+                xd.flags.c_contiguous and yd.flags.c_contiguous:
+            # (the plain op's result would be C-contiguous too: the fma is written straight
+            # into a new array instead of over it)
+            out = _wrap(fma(v, xd, yd), dt, x.device)
+        else:
+            out = _scaled_plain(impl, a, b, dt, alpha, scale_first)
+            if out._data.size:
+                fma(v, x._data.astype(dt.np, copy=False), y._data.astype(dt.np, copy=False),
+                    out.device.xp, out=out._data)
+    else:
+        out = _scaled_plain(impl, a, b, dt, alpha, scale_first)
     if needs_grad(input, other):
         if type(other) is Tensor or node != "RsubBackward1":
             record(out, node, grads, (input, other))
@@ -362,10 +371,37 @@ def _sub_precheck(self, *args, **kwargs) -> None:
         _sub_check(self, args[0] if args else kwargs["other"])
 
 
+def _alpha_into(negate: bool):
+    """``add_``/``sub_`` with ``alpha`` of a same-shaped tensor of ``self``'s dtype (float32 or
+    float64, NumPy arrays), recording nothing: the fused multiply-add written straight into
+    ``self`` (``p.add_(g, alpha=-lr)``: no plain result computed first, no copy)."""
+    def fast(self, *args, **kwargs):
+        if len(args) != 1 or len(kwargs) != 1:
+            return None
+        alpha = kwargs.get("alpha")
+        other = args[0]
+        ta = type(alpha)
+        if not (ta is float or ta is int and -_INT64_LIMIT < alpha < _INT64_LIMIT) or \
+                alpha == 1 or type(other) is not Tensor or other.dtype is not self.dtype or \
+                other.device is not self.device:
+            return None
+        arr, od = self._data, other._data
+        if type(arr) is not np.ndarray or type(od) is not np.ndarray or \
+                arr.dtype.type not in _FMA_DTYPES or od.shape != arr.shape:
+            return None
+        v = arr.dtype.type(alpha)
+        fma(-v if negate else v, od, arr, out=arr)
+        self._vc[0] += 1
+        return self
+
+    return fast
+
+
 for _fn in (add, sub, div):
     inplace_twin(_fn.__name__, _fn,
                  ufunc={"add": "add", "sub": "subtract", "div": "true_divide"}[_fn.__name__],
-                 precheck=_sub_precheck if _fn is sub else None)
+                 precheck=_sub_precheck if _fn is sub else None,
+                 fast=None if _fn is div else _alpha_into(_fn is sub))
 
 
 def _floor_div(xp, a, b):
