@@ -75,7 +75,8 @@ class OutRule:
     ``cast``: the text when the result's dtype cannot be cast to out's (None: no such check).
     ``exact``: the text when out's dtype is not the result's (a tuple: one per output).
     Texts are ``str.format`` templates: ``{R}``/``{O}`` the result's/out's ScalarType names
-    (Float, Long), ``{r}``/``{o}`` their C++ names (float, long int), ``{op}``; a text starting
+    (Float, Long), ``{r}``/``{o}`` their C++ names (float, long int), ``{tr}``/``{to}`` their
+    legacy type names (torch.FloatTensor; CPUBoolType), ``{op}``; a text starting
     with ``TypeError:`` or ``NotImplementedError:`` raises that class (else RuntimeError).
     ``grad``: the op torch names in its autograd refusal ("" = the op's own name with ``.`` as
     ``_``; None = torch computes with autograd and copies into out).
@@ -97,6 +98,7 @@ class OutRule:
     kernel: tuple | None = None
     bumps: int = 1
     resize_bumps: int = 0
+    order: tuple | None = None  # the order torch checks the outputs' dtypes in (default: theirs)
 
 
     def select(self, args: tuple, kwargs: dict) -> OutRule:
@@ -152,14 +154,25 @@ class ByDim:
         return self.with_dim
 
 
+def _names(dt) -> tuple[str, str]:
+    """torch's ScalarType name (Float) and C++ name (float) of a dtype."""
+    scalar, c = getattr(dt, "scalar_name", None), getattr(dt, "c_name", None)
+    return scalar or _torch_scalar_name(dt), c or cpp_type_name(dt)
+
+
 def _raise(template: str, op: str, res, out):
     cls: type = errors.EngineRuntimeError
     if template.startswith("TypeError:"):
         cls, template = errors.EngineTypeError, template[len("TypeError:"):]
     elif template.startswith("NotImplementedError:"):
         cls, template = errors.KernelNotImplemented, template[len("NotImplementedError:"):]
-    raise cls(template.format(R=_torch_scalar_name(res), O=_torch_scalar_name(out),
-                              r=cpp_type_name(res), o=cpp_type_name(out), op=op))
+    (big_r, small_r), (big_o, small_o) = _names(res), _names(out)
+
+    def legacy(dt, big):  # torch's legacy type names (no BoolTensor there)
+        return "CPUBoolType" if dt.name == "bool" else f"torch.{big}Tensor"
+
+    raise cls(template.format(R=big_r, O=big_o, r=small_r, o=small_o, op=op,
+                              tr=legacy(res, big_r), to=legacy(out, big_o)))
 
 
 def _can_cast(res, out) -> bool:
@@ -296,7 +309,8 @@ def _run(fn, name: str, rule, args: tuple, kwargs: dict, out):
         with no_grad():
             res = fn(*args, **kwargs)
     results = (res,) if arity is None else tuple(res)
-    for i, (o, r) in enumerate(zip(outs, results, strict=True)):
+    for i in rule.order or range(len(outs)):
+        o, r = outs[i], results[i]
         if o.dtype == r.dtype:
             continue
         if rule.cast is not None and not _can_cast(r.dtype, o.dtype):

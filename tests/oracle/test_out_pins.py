@@ -48,6 +48,7 @@ class _Side:
     def __init__(self, name: str, mod):
         self.mod = mod
         self.torch = mod is torch
+        name = name.split("@")[0]  # (the recorder's variants: "sum@dim")
         self.fn = _torch_function(name) if self.torch else OPS[name].fn
 
     def tensor(self, a: np.ndarray, rg: bool = False):
