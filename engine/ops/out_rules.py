@@ -71,7 +71,8 @@ class OutRule:
     """How one op takes ``out=``.
 
     ``family``: "cast" (compute, then cast into out), "compute" (compute in out's dtype through
-    the op's ``dtype=``), "create" (a creation op: its values made in out's dtype).
+    the op's ``dtype=``), "upcast" (the same through floating inputs cast to out's dtype, for
+    ops without ``dtype=``), "create" (a creation op: its values made in out's dtype).
     ``cast``: the text when the result's dtype cannot be cast to out's (None: no such check).
     ``exact``: the text when out's dtype is not the result's (a tuple: one per output).
     Texts are ``str.format`` templates: ``{R}``/``{O}`` the result's/out's ScalarType names
@@ -322,6 +323,15 @@ def _run(fn, name: str, rule, args: tuple, kwargs: dict, out):
             and kwargs.get("dtype") is None:
         with no_grad():
             results = (fn(*args, **kwargs, dtype=outs[0].dtype),)
+    elif rule.family == "upcast" and outs[0].dtype is not results[0].dtype \
+            and outs[0].dtype.is_floating_point:
+        dt = outs[0].dtype
+
+        def up(v):
+            return v.to(dt) if isinstance(v, Tensor) and v.dtype.is_floating_point else v
+
+        with no_grad():
+            results = (fn(*[up(a) for a in args], **{k: up(v) for k, v in kwargs.items()}),)
     if rule.overlap:
         _check_overlap(inputs, outs)
     for o, r in zip(outs, results, strict=True):

@@ -232,6 +232,8 @@ for _n in ("median", "nanmedian"):
             "arguments for median)",
             "Expected tensor for argument #1 'indices' to have scalar type {R}; but got "
             "{to} instead (while checking arguments for median)")))
+for _n in ("var", "std"):  # along a dim: computed in out's dtype; else cast
+    RULES[_n] = ByDim(RULES[_n], replace(RULES[_n], family="upcast"))
 _rules("mean", family="compute")
 RULES["mean"] = ByDim(replace(RULES["mean"], cast="mean.dtype_out(): input types can't be cast "
                               "to the desired output type {O}"), RULES["mean"])

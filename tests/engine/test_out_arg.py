@@ -187,3 +187,31 @@ print(v, i)
     r = run_program(compile_source(src), Environment(), Limits(), source=src)
     assert r.printed[0].startswith("True tensor([[2., 2.],")
     assert r.printed[1] == "tensor([1., 1.]) tensor([0, 0])"
+
+
+def _values_cases():
+    return sorted(n for n, r in GOLDEN.items()
+                  if r.get("float64", {}).get("values") in ("cast", "compute"))
+
+
+@pytest.mark.parametrize("name", _values_cases())
+def test_cast_or_compute_as_torch(name):
+    """A float32 op into a float64 out: torch's values are the float32 result cast ("cast") or
+    the op computed on float64 inputs ("compute"), bit for bit (the recorder told which)."""
+    from tests.oracle.out_recorder import RANDOM, calls, to_backend
+
+    if name.split("@")[0] in RANDOM:
+        pytest.skip("random values")
+    args, kwargs = calls(OPS)[name]
+    fn = OPS[name.split("@")[0]].fn
+    dt = torch.dtype_from_name
+    a32, k32 = to_backend(args, torch.tensor, dt), to_backend(kwargs, torch.tensor, dt)
+    a64 = to_backend(args, torch.tensor, dt, double=True)
+    k64 = to_backend(kwargs, torch.tensor, dt, double=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r32 = fn(*a32, **k32)
+        out = torch.zeros(r32.shape, dtype=torch.float64)
+        fn(*a32, **k32, out=out)
+        want = r32.double() if GOLDEN[name]["float64"]["values"] == "cast" else fn(*a64, **k64)
+    np.testing.assert_array_equal(torch.to_numpy(out), torch.to_numpy(want))

@@ -55,6 +55,10 @@ EXTRA: dict[str, tuple] = {
 }
 
 
+# ops whose values are random draws (or uninitialized memory)
+RANDOM = {"rand", "randn", "randint", "randperm", "bernoulli", "normal", "multinomial", "empty",
+          "rand_like", "randn_like", "empty_like"}
+
 # more calls of ops whose out= overload depends on the arguments: recorded as "name@label"
 VARIANTS: dict[str, tuple] = {
     "sum@dim": ("sum", ("X", 1), {}), "prod@dim": ("prod", ("X", 1), {}),
