@@ -100,6 +100,7 @@ class OutRule:
     bumps: int = 1
     resize_bumps: int = 0
     order: tuple | None = None  # the order torch checks the outputs' dtypes in (default: theirs)
+    dtype_text: str | None = None  # compute family: dtype= other than out's (default EXPECTED)
 
 
     def select(self, args: tuple, kwargs: dict) -> OutRule:
@@ -247,8 +248,13 @@ def _write(out: Tensor, res: Tensor, rule: OutRule, op: str, record: bool) -> No
             else:
                 text = RESIZED.format(old=_shape_text(out._data.shape), new=_shape_text(shape))
             warnings.warn(text, UserWarning, stacklevel=4)
-        with no_grad():
-            OPS["resize_"].fn(out, shape)
+        wants = out.requires_grad  # (torch resizes out under no_grad even then)
+        out.requires_grad = False
+        try:
+            with no_grad():
+                OPS["resize_"].fn(out, shape)
+        finally:
+            out.requires_grad = wants
     vc = out._vc
     if rule.family == "empty":  # nothing written
         vc[0] = before + (rule.resize_bumps if resized else 0)
@@ -296,6 +302,14 @@ def _run(fn, name: str, rule, args: tuple, kwargs: dict, out):
     if grad_on and rule.grad is not None and any(t.requires_grad for t in (*inputs, *outs)):
         raise errors.EngineRuntimeError(GRAD.format(op=rule.grad or name.replace(".", "_")))
     record = grad_on and rule.grad is None
+    given = kwargs.get("dtype")
+    if given is not None and rule.family in ("create", "empty", "compute") and \
+            given != outs[0].dtype:
+        if rule.family == "compute":
+            _raise(rule.dtype_text or EXPECTED, op, given, outs[0].dtype)
+        raise errors.EngineRuntimeError(
+            f"dtype {_names(given)[0]} does not match dtype of out parameter "
+            f"({_names(outs[0].dtype)[0]})")
     if rule.kernel is not None:
         kind, text = rule.kernel
         dt = outs[0].dtype

@@ -129,6 +129,7 @@ _rules("cumsum cumprod", family="compute", cast=None,
        kernel=("nonbool", 'NotImplementedError:"{op}_out_cpu" not implemented for \'{O}\''))
 _rules("mean", family="compute")
 _rules("nanmean nansum", family="compute", cast=None,
+       dtype_text="nansum: provided dtype must match dtype of result. Got {O} and {R}.",
        kernel=("float", 'NotImplementedError:"nansum_cpu" not implemented for \'{O}\''))
 _rules("sum prod", family="compute", cast=None, needs_dim=True)
 _rules("logsumexp special.logsumexp", cast=None,

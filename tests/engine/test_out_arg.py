@@ -215,3 +215,23 @@ def test_cast_or_compute_as_torch(name):
         fn(*a32, **k32, out=out)
         want = r32.double() if GOLDEN[name]["float64"]["values"] == "cast" else fn(*a64, **k64)
     np.testing.assert_array_equal(torch.to_numpy(out), torch.to_numpy(want))
+
+
+def test_dtype_argument_beside_out():
+    with pytest.raises(RuntimeError, match=r"^dtype Double does not match dtype of out parameter "
+                                           r"\(Float\)$"):
+        torch.arange(2, dtype=torch.float64, out=torch.zeros(2))
+    with pytest.raises(RuntimeError, match="^Expected out tensor to have dtype double, but got "
+                                           "float instead$"):
+        torch.sum(torch.ones(2, 2), 0, dtype=torch.float64, out=torch.zeros(2))
+    with pytest.raises(RuntimeError, match=r"^nansum: provided dtype must match dtype of result\. "
+                                           r"Got Float and Double\.$"):
+        torch.nansum(torch.ones(2, 2), 0, dtype=torch.float64, out=torch.zeros(2))
+    assert torch.zeros(2, dtype=torch.float32, out=torch.ones(2)).dtype == torch.float32
+
+
+def test_an_out_that_requires_grad_is_resized_under_no_grad():
+    z = torch.zeros(3, requires_grad=True)
+    with torch.no_grad():
+        r = torch.add(torch.ones(2, 2), 1, out=z)
+    assert r is z and z.shape == (2, 2) and z.requires_grad and z._version == 1
