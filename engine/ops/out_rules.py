@@ -71,11 +71,13 @@ class OutRule:
     """How one op takes ``out=``.
 
     ``family``: "cast" (compute, then cast into out), "compute" (compute in out's dtype through
-    the op's ``dtype=``), "create" (a creation op: its values made in out's dtype).
+    the op's ``dtype=``), "upcast" (the same through floating inputs cast to out's dtype, for
+    ops without ``dtype=``), "create" (a creation op: its values made in out's dtype).
     ``cast``: the text when the result's dtype cannot be cast to out's (None: no such check).
     ``exact``: the text when out's dtype is not the result's (a tuple: one per output).
     Texts are ``str.format`` templates: ``{R}``/``{O}`` the result's/out's ScalarType names
-    (Float, Long), ``{r}``/``{o}`` their C++ names (float, long int), ``{op}``; a text starting
+    (Float, Long), ``{r}``/``{o}`` their C++ names (float, long int), ``{tr}``/``{to}`` their
+    legacy type names (torch.FloatTensor; CPUBoolType), ``{op}``; a text starting
     with ``TypeError:`` or ``NotImplementedError:`` raises that class (else RuntimeError).
     ``grad``: the op torch names in its autograd refusal ("" = the op's own name with ``.`` as
     ``_``; None = torch computes with autograd and copies into out).
@@ -97,6 +99,8 @@ class OutRule:
     kernel: tuple | None = None
     bumps: int = 1
     resize_bumps: int = 0
+    order: tuple | None = None  # the order torch checks the outputs' dtypes in (default: theirs)
+    dtype_text: str | None = None  # compute family: dtype= other than out's (default EXPECTED)
 
 
     def select(self, args: tuple, kwargs: dict) -> OutRule:
@@ -152,14 +156,25 @@ class ByDim:
         return self.with_dim
 
 
+def _names(dt) -> tuple[str, str]:
+    """torch's ScalarType name (Float) and C++ name (float) of a dtype."""
+    scalar, c = getattr(dt, "scalar_name", None), getattr(dt, "c_name", None)
+    return scalar or _torch_scalar_name(dt), c or cpp_type_name(dt)
+
+
 def _raise(template: str, op: str, res, out):
     cls: type = errors.EngineRuntimeError
     if template.startswith("TypeError:"):
         cls, template = errors.EngineTypeError, template[len("TypeError:"):]
     elif template.startswith("NotImplementedError:"):
         cls, template = errors.KernelNotImplemented, template[len("NotImplementedError:"):]
-    raise cls(template.format(R=_torch_scalar_name(res), O=_torch_scalar_name(out),
-                              r=cpp_type_name(res), o=cpp_type_name(out), op=op))
+    (big_r, small_r), (big_o, small_o) = _names(res), _names(out)
+
+    def legacy(dt, big):  # torch's legacy type names (no BoolTensor there)
+        return "CPUBoolType" if dt.name == "bool" else f"torch.{big}Tensor"
+
+    raise cls(template.format(R=big_r, O=big_o, r=small_r, o=small_o, op=op,
+                              tr=legacy(res, big_r), to=legacy(out, big_o)))
 
 
 def _can_cast(res, out) -> bool:
@@ -233,8 +248,13 @@ def _write(out: Tensor, res: Tensor, rule: OutRule, op: str, record: bool) -> No
             else:
                 text = RESIZED.format(old=_shape_text(out._data.shape), new=_shape_text(shape))
             warnings.warn(text, UserWarning, stacklevel=4)
-        with no_grad():
-            OPS["resize_"].fn(out, shape)
+        wants = out.requires_grad  # (torch resizes out under no_grad even then)
+        out.requires_grad = False
+        try:
+            with no_grad():
+                OPS["resize_"].fn(out, shape)
+        finally:
+            out.requires_grad = wants
     vc = out._vc
     if rule.family == "empty":  # nothing written
         vc[0] = before + (rule.resize_bumps if resized else 0)
@@ -282,6 +302,14 @@ def _run(fn, name: str, rule, args: tuple, kwargs: dict, out):
     if grad_on and rule.grad is not None and any(t.requires_grad for t in (*inputs, *outs)):
         raise errors.EngineRuntimeError(GRAD.format(op=rule.grad or name.replace(".", "_")))
     record = grad_on and rule.grad is None
+    given = kwargs.get("dtype")
+    if given is not None and rule.family in ("create", "empty", "compute") and \
+            given != outs[0].dtype:
+        if rule.family == "compute":
+            _raise(rule.dtype_text or EXPECTED, op, given, outs[0].dtype)
+        raise errors.EngineRuntimeError(
+            f"dtype {_names(given)[0]} does not match dtype of out parameter "
+            f"({_names(outs[0].dtype)[0]})")
     if rule.kernel is not None:
         kind, text = rule.kernel
         dt = outs[0].dtype
@@ -296,7 +324,8 @@ def _run(fn, name: str, rule, args: tuple, kwargs: dict, out):
         with no_grad():
             res = fn(*args, **kwargs)
     results = (res,) if arity is None else tuple(res)
-    for i, (o, r) in enumerate(zip(outs, results, strict=True)):
+    for i in rule.order or range(len(outs)):
+        o, r = outs[i], results[i]
         if o.dtype == r.dtype:
             continue
         if rule.cast is not None and not _can_cast(r.dtype, o.dtype):
@@ -308,6 +337,15 @@ def _run(fn, name: str, rule, args: tuple, kwargs: dict, out):
             and kwargs.get("dtype") is None:
         with no_grad():
             results = (fn(*args, **kwargs, dtype=outs[0].dtype),)
+    elif rule.family == "upcast" and outs[0].dtype is not results[0].dtype \
+            and outs[0].dtype.is_floating_point:
+        dt = outs[0].dtype
+
+        def up(v):
+            return v.to(dt) if isinstance(v, Tensor) and v.dtype.is_floating_point else v
+
+        with no_grad():
+            results = (fn(*[up(a) for a in args], **{k: up(v) for k, v in kwargs.items()}),)
     if rule.overlap:
         _check_overlap(inputs, outs)
     for o, r in zip(outs, results, strict=True):

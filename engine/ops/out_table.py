@@ -129,6 +129,7 @@ _rules("cumsum cumprod", family="compute", cast=None,
        kernel=("nonbool", 'NotImplementedError:"{op}_out_cpu" not implemented for \'{O}\''))
 _rules("mean", family="compute")
 _rules("nanmean nansum", family="compute", cast=None,
+       dtype_text="nansum: provided dtype must match dtype of result. Got {O} and {R}.",
        kernel=("float", 'NotImplementedError:"nansum_cpu" not implemented for \'{O}\''))
 _rules("sum prod", family="compute", cast=None, needs_dim=True)
 _rules("logsumexp special.logsumexp", cast=None,
@@ -222,16 +223,18 @@ _CANCAST = ("Expected canCast( typeMetaToScalarType(self.dtype()), typeMetaToSca
             "If so, please report an enhancement request to PyTorch.)")
 for _n in ("max", "min"):
     RULES[_n] = ByDim(OutRule(cast=_CANCAST), OutRule(cast=None, exact=EXPECTED, outputs=2),
-                      _POINTWISE)
+                      replace(_POINTWISE, grad={"max": "maximum", "min": "minimum"}[_n]))
 for _n in ("median", "nanmedian"):
     RULES[_n] = ByDim(
         f'{_n}() missing 1 required positional arguments: "dim"',
-        OutRule(cast=None, outputs=2, grad=_n, exact=(
+        OutRule(cast=None, outputs=2, grad=_n, order=(1, 0), exact=(
             "Expected tensor for 'values' to have the same type as tensor for argument #2 "
-            "'self'; but type torch.{O}Tensor does not equal torch.{R}Tensor (while checking "
+            "'self'; but type {to} does not equal {tr} (while checking "
             "arguments for median)",
             "Expected tensor for argument #1 'indices' to have scalar type {R}; but got "
-            "torch.{O}Tensor instead (while checking arguments for median)")))
+            "{to} instead (while checking arguments for median)")))
+for _n in ("var", "std"):  # along a dim: computed in out's dtype; else cast
+    RULES[_n] = ByDim(RULES[_n], replace(RULES[_n], family="upcast"))
 _rules("mean", family="compute")
 RULES["mean"] = ByDim(replace(RULES["mean"], cast="mean.dtype_out(): input types can't be cast "
                               "to the desired output type {O}"), RULES["mean"])

@@ -26,12 +26,9 @@ _GRAD_RESIZE = "cannot resize variables that require grad"
 
 
 def _flat_storage(t: Tensor):
-    """``t``'s storage as a flat array (a view of the memory), or NotSupported."""
-    if type(t._data) is not np.ndarray:
-        from ..func.batching import BatchedArray, BatchingError
-
-        if isinstance(t._data, BatchedArray):  # under vmap: once per sample
-            raise BatchingError("as_strided of a batched array")
+    """``t``'s storage as a flat array (a view of the memory), or NotSupported. (Under vmap,
+    reading a BatchedArray's memory layout raises BatchingError: vmap then runs the function
+    once per sample.)"""
     root = _storage_root(t._data)
     if not root.flags.c_contiguous or t.device.type != "cpu":
         raise errors.NotSupported(

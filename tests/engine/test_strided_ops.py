@@ -132,3 +132,4 @@ def test_resize_grows_keeping_the_elements():
     t.resize_(2, 3)
     assert t.shape == (2, 3) and t.stride() == (3, 1) and t._version == 1
     assert t.reshape(-1)[:4].tolist() == [0.0, 1.0, 2.0, 3.0]  # (torch: the rest uninitialized)
+

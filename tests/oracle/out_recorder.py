@@ -55,6 +55,26 @@ EXTRA: dict[str, tuple] = {
 }
 
 
+# ops whose values are random draws (or uninitialized memory)
+RANDOM = {"rand", "randn", "randint", "randperm", "bernoulli", "normal", "multinomial", "empty",
+          "rand_like", "randn_like", "empty_like"}
+
+# more calls of ops whose out= overload depends on the arguments: recorded as "name@label"
+VARIANTS: dict[str, tuple] = {
+    "sum@dim": ("sum", ("X", 1), {}), "prod@dim": ("prod", ("X", 1), {}),
+    "mean@dim": ("mean", ("X", 1), {}), "nansum@dim": ("nansum", ("X", 1), {}),
+    "median@dim": ("median", ("X", 1), {}), "nanmedian@dim": ("nanmedian", ("X", 1), {}),
+    "max@dim": ("max", ("X", 1), {}), "min@dim": ("min", ("X", 1), {}),
+    "max@binary": ("max", ("X", "X"), {}), "min@binary": ("min", ("X", "X"), {}),
+    "max@full": ("max", ("X",), {}), "var@dim": ("var", ("X", 1), {}),
+    "std@dim": ("std", ("X", 1), {}), "logsumexp@dim": ("logsumexp", ("X", 1), {}),
+    "amax@dim": ("amax", ("X", 1), {}), "argmax@dim": ("argmax", ("X", 1), {}),
+    "cumsum@dim": ("cumsum", ("X", 1), {}), "sort@dim": ("sort", ("X", 0), {}),
+    "all@dim": ("all", ("B", 1), {}), "add@int": ("add", ("I", "I"), {}),
+    "sum@int": ("sum", ("I", 0), {}), "mean@int": ("mean", ("X",), {}),
+}
+
+
 def _fixed(key: str):
     rng = np.random.default_rng(3)
     if key == "X":
@@ -88,6 +108,8 @@ def calls(ops: dict) -> dict[str, tuple]:
         elif name in EXTRA:
             args, kwargs = EXTRA[name]
             out[name] = (tuple(_keys(a) for a in args), dict(kwargs))
+    for key, (_name, args, kwargs) in VARIANTS.items():
+        out[key] = (tuple(_keys(a) for a in args), dict(kwargs))
     return out
 
 
@@ -223,7 +245,7 @@ def record() -> dict:
     torch.set_grad_enabled(False)
     result = {}
     for name, (args, kwargs) in calls(OPS).items():
-        fn = _torch_function(name)
+        fn = _torch_function(name.split("@")[0])
         if fn is None:
             result[name] = {"torch": None}
             continue

@@ -20,11 +20,9 @@ import engine  # noqa: E402
 from engine.ops import OPS  # noqa: E402
 
 from .backends import _torch_function, builtin_class  # noqa: E402
-from .out_recorder import calls, to_backend  # noqa: E402
+from .out_recorder import RANDOM, calls, to_backend  # noqa: E402
 
 CALLS = calls(OPS)
-RANDOM = {"rand", "randn", "randint", "randperm", "bernoulli", "normal", "multinomial", "empty",
-          "rand_like", "randn_like", "empty_like"}
 # eigen/singular vectors: defined up to sign (docs/oracle.md, "Gauge freedom")
 GAUGE = {"linalg.eigh", "linalg.svd", "svd"}
 # where the engine knowingly differs: (op, case) -> the reason
@@ -48,6 +46,7 @@ class _Side:
     def __init__(self, name: str, mod):
         self.mod = mod
         self.torch = mod is torch
+        name = name.split("@")[0]  # (the recorder's variants: "sum@dim")
         self.fn = _torch_function(name) if self.torch else OPS[name].fn
 
     def tensor(self, a: np.ndarray, rg: bool = False):
