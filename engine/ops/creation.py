@@ -12,7 +12,15 @@ from .. import errors
 from ..autograd import needs_grad
 from ..device import bind, default_device
 from ..device import device as as_device
-from ..dtypes import DEFAULT_FLOAT, DEFAULT_INT, as_dtype, bool_, float64, from_numpy_dtype
+from ..dtypes import (
+    DEFAULT_FLOAT,
+    DEFAULT_INT,
+    SMALL_INTS,
+    as_dtype,
+    bool_,
+    float64,
+    from_numpy_dtype,
+)
 from ..modes import check_numel
 from ..random import current_generator
 from ..tensor import Tensor, _wrap
@@ -240,6 +248,11 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False):
                 err = _data_error(data, dt)
                 if err is not None:
                     raise err
+    if dt in SMALL_INTS:
+        arr = _small_int_array(plain, dt)
+        if arr is not None:
+            check_numel(arr.shape)
+            return _finish(arr, dt, device, requires_grad)
     try:
         arr = np.array(plain, dtype=dt.np)
     except (ValueError, TypeError) as e:
@@ -257,6 +270,30 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False):
         raise errors.EngineValueError("expected sequence of equal-length lists")
     check_numel(arr.shape)
     return _finish(arr, dt, device, requires_grad)
+
+
+def _small_int_array(plain, dt):
+    """``plain`` as an array of uint8/int8/int16 with torch's per-value overflow check (an int
+    from the type's least to its greatest, -255 up for uint8, where negatives wrap; a float
+    from least to greatest, NaN never), or None to take the general path."""
+    try:
+        wide = np.array(plain)
+    except (ValueError, TypeError, OverflowError):
+        return None
+    if wide.dtype.kind not in "biuf":
+        return None
+    lim = np.iinfo(dt.np)
+    if wide.dtype.kind == "f":
+        bad = ~((wide >= lim.min) & (wide <= lim.max))
+    elif wide.dtype.kind in "iu":
+        lo = -int(lim.max) if dt.name == "uint8" else int(lim.min)
+        bad = (wide < lo) | (wide > lim.max)
+    else:
+        bad = np.zeros(wide.shape, bool)
+    if bad.any():
+        raise errors.EngineRuntimeError(f"value cannot be converted to type {dt.name} "
+                                        "without overflow")
+    return wide.astype(dt.np)
 
 
 @op(kind="function")
@@ -374,7 +411,7 @@ def _filled(size, value, dtype, device, requires_grad, default=DEFAULT_FLOAT):
     shape = shape_arg(size)
     check_numel(shape)
     dt = default if dtype is None else as_dtype(dtype)
-    check_fits(value, dt)
+    value = check_fits(value, dt)
     dev = _device(device)
     with dev.scope():
         arr = dev.xp.full(shape, value, dtype=dt.np)
@@ -476,7 +513,8 @@ def _float_only(dt, name):
 
 
 def _scalar_name(dt):
-    return {"int64": "Long", "int32": "Int", "bool": "Bool"}.get(dt.name, dt.name)
+    return dt.scalar_name if dt.name in ("int64", "int32", "int16", "int8", "uint8", "bool") \
+        else dt.name
 
 
 def _uniform(rng, shape, dt):

@@ -167,7 +167,8 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-06, reduction="mean
     var = var.clone()
     if isinstance(eps, float) and not var.dtype.is_floating_point:
         # PyTorch's clamp_ with a float bound names the integer dtype as C++ does
-        c_name = {"int64": "long int", "int32": "int"}.get(var.dtype.name, var.dtype.name)
+        c_name = {"int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
+            "uint8": "unsigned char"}.get(var.dtype.name, var.dtype.name)
         raise errors.EngineRuntimeError(
             f"result type Float can't be cast to the desired output type {c_name}")
     with no_grad():

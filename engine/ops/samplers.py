@@ -87,7 +87,8 @@ def _continuous_distribution(self: Tensor, what: str, cpp_names: bool = False) -
 
 
 def _cpp_name(dt) -> str:
-    return {"int64": "long int", "int32": "int", "bool": "bool"}[dt.name]
+    return {"int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
+            "uint8": "unsigned char", "bool": "bool"}[dt.name]
 
 
 # --------------------------------------------------------------------------- continuous

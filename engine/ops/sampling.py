@@ -339,7 +339,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if not input.dtype.is_floating_point:
         raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
             kernel=_INT_KERNEL[nd, mode],
-            dtype={"int64": "Long", "int32": "Int", "bool": "Bool"}[input.dtype.name]))
+            dtype=input.dtype.scalar_name))
     compute = np.float32 if input.dtype.name == "float16" else input.dtype.np
     taps = []
     for i in range(nd):

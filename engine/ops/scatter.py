@@ -316,7 +316,8 @@ def take(input, index):
     return out
 
 
-_SCALAR_TYPES = {"int64": "Long", "int32": "Int", "float32": "Float", "float64": "Double",
+_SCALAR_TYPES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+                 "float32": "Float", "float64": "Double",
                  "float16": "Half", "bool": "Bool"}
 
 
