@@ -97,3 +97,16 @@ def test_programs_make_and_print_them(client):
 def test_a_uint8_mask_selects_as_torch(client):
     source = "x = torch.arange(3)\nx[torch.tensor([1, 0, 1], dtype=torch.uint8)]"
     assert evaluate(client, source)["data"] == [0, 2]
+
+
+def test_legacy_classes(client):
+    source = "\n".join([
+        "a = torch.tensor([250, 5], dtype=torch.uint8)",
+        "print(isinstance(a, torch.ByteTensor), isinstance(a, torch.CharTensor), "
+        "torch.CharTensor([1, -2]), torch.ShortTensor(2).shape, a.type(torch.ShortTensor))",
+    ])
+    reply = client.post("/v1/evaluate", json={"source": source})
+    assert reply.status_code == 200, reply.text
+    assert reply.json()["printed"] == [
+        "True False tensor([ 1, -2], dtype=torch.int8) torch.Size([2]) "
+        "tensor([250,   5], dtype=torch.int16)"]
