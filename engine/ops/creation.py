@@ -393,6 +393,8 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False)
             kernel="linspace_cpu", dtype="Bool"))
     if dt.is_floating_point:  # torch's kernel: the step and fused steps in the dtype
         return _finish(float_linspace(start, end, steps, dt.np), dt, device, requires_grad)
+    if dt is not bool_:  # torch converts the ends to the dtype first (checked; uint8 wraps)
+        start, end = check_fits(start, dt), check_fits(end, dt)
     start, end = int(start), int(end)  # integer steps run between the truncated ends
     # PyTorch fills the first half from start and the second half from end
     arr = np.empty(steps, dtype=np.float64)
@@ -558,6 +560,9 @@ def randn_like(input, *, dtype=None, device=None, requires_grad=False):
 
 
 _INT_BOUNDS = {"bool": ("bool", 0, 1), "int32": ("int", -2 ** 31, 2 ** 31 - 1),
+               "int16": ("short int", -2 ** 15, 2 ** 15 - 1),
+               "int8": ("signed char", -2 ** 7, 2 ** 7 - 1),
+               "uint8": ("unsigned char", 0, 2 ** 8 - 1),
                "int64": ("long", -2 ** 63, 2 ** 63 - 1)}
 
 
