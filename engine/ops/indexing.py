@@ -363,7 +363,8 @@ def _along(index_shape: tuple, dim: int, index_arr, xp) -> tuple:
 
 
 def _check_gather(name: str, input: Tensor, dim: int, index: Tensor) -> int:
-    _check_index_tensor(index, f"{name}(): Expected dtype int32/int64 for index")
+    if not isinstance(index, Tensor) or index._data.size:  # (an empty index: any dtype)
+        _check_index_tensor(index, f"{name}(): Expected dtype int32/int64 for index")
     ishape, xshape = index._data.shape, input._data.shape
     if len(ishape) != len(xshape) and not (index._data.ndim <= 1 and input._data.ndim <= 1):
         raise errors.EngineRuntimeError(
@@ -422,6 +423,8 @@ def _fit_grad(node: str, at: int, g: Tensor, shape: tuple) -> Tensor:
 @op(grad_fns=("ScatterAddBackward0",))
 def scatter_add(input, dim, index, src):
     """A copy of ``input`` with ``src`` added at ``index`` along ``dim`` (repeats summed)."""
+    if isinstance(index, Tensor) and index._data.size:  # (torch's text names scatter)
+        _check_index_tensor(index, "scatter(): Expected dtype int32/int64 for index")
     d = _check_gather("scatter_add", input, dim, index)
     ishape = index._data.shape
     if input.dtype is not src.dtype:

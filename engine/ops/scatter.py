@@ -23,7 +23,8 @@ from .registry import op
 
 def _check_scatter(name: str, input: Tensor, dim: int, index, src: Tensor | None) -> int:
     """torch's checks of a scatter's index (dtype, rank, sizes, bounds); the dimension."""
-    if not isinstance(index, Tensor) or index.dtype.name not in ("int64", "int32"):
+    if not isinstance(index, Tensor) or index.dtype.name not in ("int64", "int32") and \
+            index._data.size:  # (torch checks an empty index's dtype not at all)
         raise errors.EngineRuntimeError(f"{name}(): Expected dtype int32/int64 for index")
     if src is not None and src.dtype is not input.dtype:
         raise errors.EngineRuntimeError(f"{name}(): Expected self.dtype to be equal to src.dtype")
