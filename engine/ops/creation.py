@@ -283,10 +283,16 @@ def _small_int_array(plain, dt):
     if wide.dtype.kind not in "biuf":
         return None
     lim = np.iinfo(dt.np)
+    lo = -int(lim.max) if dt.name == "uint8" else int(lim.min)
     if wide.dtype.kind == "f":
         bad = ~((wide >= lim.min) & (wide <= lim.max))
+        if bad.any() and dt.name == "uint8":  # ints among the floats: each by its own rule
+            items = np.array(plain, dtype=object).reshape(-1)
+            ints = np.array([type(v) is int for v in items.tolist()], bool).reshape(wide.shape)
+            bad = np.where(ints, (wide < lo) | (wide > lim.max), bad)
+            if not bad.any():
+                wide = np.where(ints, np.mod(wide, 256), wide)  # (exact: |int| <= 255)
     elif wide.dtype.kind in "iu":
-        lo = -int(lim.max) if dt.name == "uint8" else int(lim.min)
         bad = (wide < lo) | (wide > lim.max)
     else:
         bad = np.zeros(wide.shape, bool)

@@ -19,7 +19,7 @@ from .. import errors
 from ..autograd import needs_grad, record
 from ..autograd.engine import sum_to
 from ..autograd.graph import FW_ACTIVE
-from ..dtypes import TYPE_NAMES, bool_, float64
+from ..dtypes import DEFAULT_INT, TYPE_NAMES, bool_, float64
 from ..modes import _grad_enabled, no_grad
 from ..tensor import Tensor, _wrap
 from ._args import _C_TYPE_NAMES, check_fits, is_scalar, norm_dim
@@ -391,6 +391,8 @@ def gather(input, dim, index, *, sparse_grad=False):
     if sparse_grad:
         raise errors.NotSupported("gather(sparse_grad=True) is not supported")
     d = _check_gather("gather", input, dim, index)
+    if index.dtype.is_floating_point or index.dtype is bool_:  # (an empty one: no values)
+        index = _wrap(index._data.astype(np.int64), DEFAULT_INT, index.device)
     if input._data.ndim == 0:
         return _index(input.reshape(1), (index._data.reshape(-1),)).reshape(index._data.shape)
     key = _along(index._data.shape, d, _on(input, index), input.device.xp)
@@ -426,6 +428,8 @@ def scatter_add(input, dim, index, src):
     if isinstance(index, Tensor) and index._data.size:  # (torch's text names scatter)
         _check_index_tensor(index, "scatter(): Expected dtype int32/int64 for index")
     d = _check_gather("scatter_add", input, dim, index)
+    if index.dtype.is_floating_point or index.dtype is bool_:  # (an empty one: no values)
+        index = _wrap(index._data.astype(np.int64), DEFAULT_INT, index.device)
     ishape = index._data.shape
     if input.dtype is not src.dtype:
         raise errors.EngineRuntimeError(

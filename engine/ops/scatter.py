@@ -326,6 +326,17 @@ def _scalar_type(dt) -> str:
     return _SCALAR_TYPES.get(dt.name, dt.name)
 
 
+def _put_dtypes(input, index, source, accumulate=False) -> None:
+    """put_'s dtype checks (before the in-place write's overlap check, as torch)."""
+    if isinstance(index, Tensor) and index.dtype.name != "int64":
+        raise errors.EngineRuntimeError(
+            "put_(): Expected a long tensor for index, but got " + _scalar_type(index.dtype))
+    if isinstance(source, Tensor) and source.dtype is not input.dtype:
+        raise errors.EngineRuntimeError(
+            "put_(): self and source expected to have the same dtype, but got self.dtype = "
+            f"{_scalar_type(input.dtype)} and source.dtype = {_scalar_type(source.dtype)}")
+
+
 @op(grad_fns=("PutBackward0",))
 def put(input, index, source, accumulate=False):
     """A copy of ``input`` (read as 1-D, row-major) with ``source``'s elements written at
@@ -336,13 +347,7 @@ def put(input, index, source, accumulate=False):
         raise errors.EngineTypeError(
             f"put(): argument '{bad}' (position {2 if bad == 'index' else 3}) must be Tensor, "
             f"not {type(got).__name__}")
-    if index.dtype.name != "int64":
-        raise errors.EngineRuntimeError(
-            "put_(): Expected a long tensor for index, but got " + _scalar_type(index.dtype))
-    if source.dtype is not input.dtype:
-        raise errors.EngineRuntimeError(
-            "put_(): self and source expected to have the same dtype, but got self.dtype = "
-            f"{_scalar_type(input.dtype)} and source.dtype = {_scalar_type(source.dtype)}")
+    _put_dtypes(input, index, source)
     if index._data.size != source._data.size:
         raise errors.EngineIndexError(
             f"put_(): Expected source and index to have the same number of elements, but got "
@@ -377,7 +382,7 @@ def put(input, index, source, accumulate=False):
     return out
 
 
-inplace_twin("put", put)
+inplace_twin("put", put, precheck=_put_dtypes)
 
 
 @op(grad_fns=("GatherBackward0", "ExpandBackward0", "ViewBackward0"))

@@ -253,6 +253,39 @@ for d in SMALL:
     CASES[f"interpolate area {d}"] = lambda T, d=d: T.nn.functional.interpolate(
         T.ones(1, 1, 4, 4, dtype=getattr(T, d)), scale_factor=2, mode="area")
 
+CASES["tensor floats and ints into uint8"] = lambda T: T.tensor([[0.5, -255], [3, 2.5]],
+                                                                  dtype=T.uint8)
+CASES["tensor -256 among floats into uint8"] = lambda T: T.tensor([0.5, -256], dtype=T.uint8)
+CASES["tensor -0.5 among ints into uint8"] = lambda T: T.tensor([-0.5, -3], dtype=T.uint8)
+CASES["tensor bool, int, float into uint8"] = lambda T: T.tensor([True, -3, 2.5], dtype=T.uint8)
+CASES["new_tensor into uint8"] = lambda T: T.ones(2).new_tensor([0.001, -2], dtype=T.uint8)
+CASES["multilabel_margin_loss uint8 out of range"] = lambda T: \
+    T.nn.functional.multilabel_margin_loss(T.ones(1, 4), _t(T, [[3, 0, 9, 1]], "uint8"))
+CASES["multilabel_margin_loss uint8"] = lambda T: T.nn.functional.multilabel_margin_loss(
+    T.ones(1, 4), _t(T, [[3, 0, 1, 1]], "uint8"))
+CASES["multilabel_margin_loss int32 out of range"] = lambda T: \
+    T.nn.functional.multilabel_margin_loss(T.ones(1, 4), _t(T, [[3, 0, 9, 1]], "int32"))
+CASES["put_ uint8 index into an expanded tensor"] = lambda T: T.zeros(3, 5).expand(
+    2, 3, 5)[0].put_(_t(T, [0, 5], "uint8"), T.ones(2))
+CASES["put_ float64 source into an expanded tensor"] = lambda T: T.zeros(3, 5).expand(
+    2, 3, 5)[0].put_(T.tensor([0, 5]), T.ones(2, dtype=T.float64))
+CASES["gather empty uint8 index"] = lambda T: T.zeros(3, 2).gather(1, T.zeros(
+    3, 0, dtype=T.uint8))
+CASES["gather empty float index"] = lambda T: T.zeros(3, 2).gather(1, T.zeros(3, 0))
+CASES["scatter empty int8 index"] = lambda T: T.zeros(3, 2).scatter(1, T.zeros(
+    3, 0, dtype=T.int8), 1.0)
+CASES["scatter_add int8 index"] = lambda T: T.zeros(3, 2).scatter_add(1, T.zeros(
+    3, 1, dtype=T.int8), T.ones(3, 2))
+CASES["histogram uint8 negative range"] = lambda T: T.histogram(_t(T, [1, 2], "uint8"), bins=3,
+                                                                range=(-1.0, 4.0))
+CASES["histogram int8 range"] = lambda T: T.histogram(_t(T, [1, 2], "int8"), bins=3,
+                                                      range=(-1.0, 4.0))
+CASES["conv_transpose1d int8"] = lambda T: T.nn.functional.conv_transpose1d(
+    _t(T, [[[1, 2, 3]]], "int8"), T.ones(1, 1, 2))
+CASES["conv1d dilated uint8"] = lambda T: T.nn.functional.conv1d(
+    _t(T, [[[1, 2, 3, 4, 5]]], "uint8"), _t(T, [[[1, 1]]], "uint8"), dilation=2)
+CASES["embedding_bag int16"] = lambda T: T.nn.functional.embedding_bag(
+    _t(T, [[1, 0]], "int16"), T.ones(3, 2))
 CASES["uint8 + int8"] = lambda T: _t(T, [200], "uint8") + _t(T, [-100], "int8")
 CASES["uint8 + int8 0-d"] = lambda T: _t(T, [200], "uint8") + _t(T, -100, "int8")
 CASES["int8 + uint8 0-d"] = lambda T: _t(T, [100], "int8") + _t(T, 200, "uint8")
