@@ -25,7 +25,8 @@ from app.lang.library import torch_class_name
 from app.models.values import InferenceTensor, TensorIn
 
 OIP_DTYPES = {"FP32": "float32", "FP64": "float64", "FP16": "float16", "INT32": "int32",
-              "INT64": "int64", "BOOL": "bool"}
+              "INT64": "int64", "BOOL": "bool", "INT16": "int16", "INT8": "int8",
+              "UINT8": "uint8"}
 NON_FINITE_IN = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 JSON_OPTIONS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
 MAX_DEPTH = 64
@@ -331,7 +332,9 @@ def _from_data(data: Any, dtype: str | None, shape: list[int] | None, pointer: s
     target = engine.dtype_from_name(name).np
     if target.kind in "iu" and arr.size and arr.dtype.kind in "iuf":
         info = np.iinfo(target)
-        if not (np.isfinite(arr).all() and info.min <= arr.min() and arr.max() <= info.max):
+        # as torch.tensor(data, dtype=torch.uint8): integers -255..-1 wrap (-1 is 255)
+        least = -info.max if target == np.uint8 and arr.dtype.kind in "iu" else info.min
+        if not (np.isfinite(arr).all() and least <= arr.min() and arr.max() <= info.max):
             raise InvalidRequest(f"value cannot be converted to type {name} without overflow "
                                  f"(at {pointer}/data).", pointer=pointer + "/data")
     arr = arr.astype(target, copy=False)

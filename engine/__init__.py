@@ -27,8 +27,11 @@ from .dtypes import (
     float32,
     float64,
     from_numpy_dtype,
+    int8,
+    int16,
     int32,
     int64,
+    uint8,
 )
 from .memory import held_bytes
 from .modes import (
@@ -50,7 +53,7 @@ _np.seterr(all="ignore")
 
 globals().update({name: d.fn for name, d in ops.OPS.items() if d.kind != "method"})
 
-half, double, long = float16, float64, int64
+half, double, long, short = float16, float64, int64, int16
 float, int, bool = float32, int32, bool_  # noqa: A001 (torch.float etc.)
 
 
@@ -77,6 +80,7 @@ __all__ = ["Device", "DType", "Generator", "Size", "Tensor", "errors", "ops", "g
            "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
            "use_limits", "use_cost_meter", "held_bytes", "use_generator", "manual_seed",
            "from_numpy", "to_numpy", "float16", "float32", "float64", "int32", "int64", "bool_",
+           "uint8", "int8", "int16", "short",
            "inference_mode", "is_inference_mode_enabled", "is_anomaly_enabled",
            "is_anomaly_check_nan_enabled", "use_deterministic_algorithms",
            "are_deterministic_algorithms_enabled",

@@ -8,13 +8,19 @@ import numpy as np
 class DType:
     """A tensor element type; prints as ``torch.float32`` like PyTorch's."""
 
-    __slots__ = ("name", "np", "is_floating_point", "is_signed", "itemsize", "_kind", "_rank")
+    __slots__ = ("name", "np", "is_floating_point", "is_signed", "itemsize", "_kind", "_rank",
+                 "scalar_name", "c_name")
 
-    def __init__(self, name: str, np_dtype, kind: int, rank: int):
+    def __init__(self, name: str, np_dtype, kind: int, rank: int, scalar_name: str,
+                 c_name: str):
         self.name = name
         self.np = np.dtype(np_dtype)
         self.is_floating_point = kind == FLOAT
-        self.is_signed = name != "bool"
+        self.is_signed = name not in ("bool", "uint8")
+        # torch's ScalarType name ("not implemented for 'Byte'") and C type name
+        # ("... but found unsigned char")
+        self.scalar_name = scalar_name
+        self.c_name = c_name
         self.itemsize = self.np.itemsize
         self._kind = kind  # category: bool < integer < floating
         self._rank = rank  # order inside the category
@@ -30,22 +36,30 @@ class DType:
 
 BOOL, INT, FLOAT = 0, 1, 2
 
-bool_ = DType("bool", np.bool_, BOOL, 0)
-int32 = DType("int32", np.int32, INT, 1)
-int64 = DType("int64", np.int64, INT, 2)
-float16 = DType("float16", np.float16, FLOAT, 1)
-float32 = DType("float32", np.float32, FLOAT, 2)
-float64 = DType("float64", np.float64, FLOAT, 3)
+bool_ = DType("bool", np.bool_, BOOL, 0, "Bool", "bool")
+# integer ranks: uint8 sits beside int8 (their promotion is int16, see ``promote``)
+uint8 = DType("uint8", np.uint8, INT, 0, "Byte", "unsigned char")
+int8 = DType("int8", np.int8, INT, 0, "Char", "signed char")
+int16 = DType("int16", np.int16, INT, 1, "Short", "short int")
+int32 = DType("int32", np.int32, INT, 2, "Int", "int")
+int64 = DType("int64", np.int64, INT, 3, "Long", "long int")
+float16 = DType("float16", np.float16, FLOAT, 1, "Half", "c10::Half")
+float32 = DType("float32", np.float32, FLOAT, 2, "Float", "float")
+float64 = DType("float64", np.float64, FLOAT, 3, "Double", "double")
 
-ALL = (bool_, int32, int64, float16, float32, float64)
+# the SPEC's six (section 3) and the three small integer types beyond it
+SPEC_DTYPES = (bool_, int32, int64, float16, float32, float64)
+SMALL_INTS = (uint8, int8, int16)
+ALL = (bool_, uint8, int8, int16, int32, int64, float16, float32, float64)
 _BY_NAME = {d.name: d for d in ALL}
 _BY_NAME.update({"float": float32, "double": float64, "half": float16, "long": int64,
-                 "int": int32, "bool_": bool_})
+                 "int": int32, "short": int16, "bool_": bool_})
 _BY_NP = {d.np: d for d in ALL}
 
 DEFAULT_FLOAT = float32
 DEFAULT_INT = int64
-TYPE_NAMES = {bool_: "BoolTensor", int32: "IntTensor", int64: "LongTensor",
+TYPE_NAMES = {bool_: "BoolTensor", uint8: "ByteTensor", int8: "CharTensor",
+              int16: "ShortTensor", int32: "IntTensor", int64: "LongTensor",
               float16: "HalfTensor", float32: "FloatTensor", float64: "DoubleTensor"}
 
 
@@ -96,7 +110,9 @@ def promote(a: DType, b: DType) -> DType:
         return a
     if a._kind != b._kind:
         return a if a._kind > b._kind else b
-    return a if a._rank >= b._rank else b
+    if a._rank == b._rank:  # uint8 with int8: neither holds the other's range
+        return int16
+    return a if a._rank > b._rank else b
 
 
 def scalar_dtype(value) -> DType:

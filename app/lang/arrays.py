@@ -280,7 +280,8 @@ ATTRIBUTES = {
 
 _REDUCTIONS = ("sum", "mean", "max", "min", "argmax", "argmin", "std", "var", "prod", "any",
                "all", "cumsum")
-_ALLOWED_DTYPES = frozenset({"float16", "float32", "float64", "int32", "int64", "bool"})
+_ALLOWED_DTYPES = frozenset({"float16", "float32", "float64", "int32", "int64", "bool", "int16",
+                             "int8", "uint8"})
 
 
 def _dtype_arg(dtype: Any) -> str:

@@ -58,6 +58,7 @@ Tensor = engine.Tensor
 CONSTANTS: dict[str, Any] = {
     "float32": engine.float32, "float64": engine.float64, "float16": engine.float16,
     "int32": engine.int32, "int64": engine.int64, "bool": engine.bool_,
+    "int16": engine.int16, "int8": engine.int8, "uint8": engine.uint8,
     "pi": math.pi, "e": math.e, "inf": math.inf, "nan": math.nan,
 }
 

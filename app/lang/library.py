@@ -106,6 +106,7 @@ TORCH_NAMES = {
     "float32": engine.float32, "float": engine.float32, "float64": engine.float64,
     "double": engine.float64, "float16": engine.float16, "half": engine.float16,
     "int64": engine.int64, "long": engine.int64, "int32": engine.int32, "int": engine.int32,
+    "int16": engine.int16, "short": engine.int16, "int8": engine.int8, "uint8": engine.uint8,
     "bool": engine.bool_, "pi": math.pi, "e": math.e, "inf": math.inf, "nan": math.nan,
 }
 TORCH_NAMES.update(engine.legacy.BY_NAME)  # torch.FloatTensor, torch.LongTensor, ...

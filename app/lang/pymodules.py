@@ -185,7 +185,7 @@ RANDOM: dict[str, Any] = {
 NUMPY: dict[str, Any] = {"pi": math.pi, "e": math.e, "inf": math.inf, "nan": math.nan,
                          "newaxis": None}
 NUMPY.update({name: ArrayDType(name) for name in ("float16", "float32", "float64", "int32",
-                                                   "int64")})
+                                                   "int64", "int16", "int8", "uint8")})
 NUMPY["bool_"] = ArrayDType("bool")
 
 # --------------------------------------------------------------------------- functools

@@ -7,8 +7,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, JsonValue, Tag
 
-DTypeName = Literal["float32", "float64", "float16", "int64", "int32", "bool"]
-OipDatatype = Literal["FP32", "FP64", "FP16", "INT32", "INT64", "BOOL"]
+# the SPEC's six (section 3) and, beyond it, torch's three small integer types
+DTypeName = Literal["float32", "float64", "float16", "int64", "int32", "bool", "int16", "int8",
+                    "uint8"]
+OipDatatype = Literal["FP32", "FP64", "FP16", "INT32", "INT64", "BOOL", "INT16", "INT8", "UINT8"]
 Encoding = Literal["json", "base64"]
 
 

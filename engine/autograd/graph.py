@@ -418,7 +418,9 @@ WRITING_INTEGRAL: ContextVar = ContextVar("engine_writing_integral", default=Fal
 # the nodes the running backward computes gradients for (None: all; autograd.grad with inputs
 # prunes): a CopySlices writes its view's gradient only where the base's history is needed
 BACKWARD_NEEDED: ContextVar = ContextVar("engine_backward_needed", default=None)
-_SCALAR_NAMES = {"int64": "Long", "int32": "Int", "bool": "Bool"}
+_SCALAR_NAMES = {
+    "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+    "bool": "Bool"}
 
 
 def record(outputs, name: str, rule, inputs: tuple, saved: tuple = (), per_input: bool = True,

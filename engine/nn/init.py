@@ -18,7 +18,9 @@ __all__ = ["calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_"
            "kaiming_normal_", "orthogonal_", "sparse_"]
 
 
-_SCALAR_NAMES = {"int64": "Long", "int32": "Int", "bool": "Bool"}
+_SCALAR_NAMES = {
+    "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+    "bool": "Bool"}
 
 
 def _draw(tensor: Tensor, generator: Generator | None, kind: str, shape=None):

@@ -132,6 +132,8 @@ def wrap_int(x: int, dtype: DType) -> int:
     read as int64 (wrapping to the negatives), then cast to ``dtype`` (int32 keeps the low 32
     bits), never NumPy's OverflowError."""
     bits = 8 * dtype.np.itemsize
+    if dtype.name == "uint8":  # unsigned: the low 8 bits (-1 is 255)
+        return x & 0xFF
     half = 1 << (bits - 1)
     if -half <= x < half:
         return x
@@ -148,7 +150,8 @@ def check_int_scalar_conversion(value, dtype: DType) -> None:
     check_scalar_int(value)
     if type(value) is int and not dtype.is_floating_point and dtype is not bool_:
         bits = 8 * dtype.np.itemsize
-        if not -(1 << (bits - 1)) <= value < (1 << (bits - 1)):
+        lo = -255 if dtype.name == "uint8" else -(1 << (bits - 1))  # (unsigned: -255..255)
+        if not lo <= value < (256 if dtype.name == "uint8" else 1 << (bits - 1)):
             raise errors.EngineRuntimeError(
                 f"value cannot be converted to type {_C_TYPE_NAMES[dtype.name]} without "
                 "overflow")
@@ -241,17 +244,19 @@ def shape_arg(size) -> tuple[int, ...]:
 
 
 
-_C_TYPE_NAMES = {"int32": "int", "int64": "int64_t", "float16": "c10::Half", "float32": "float",
-                 "float64": "double"}
+_C_TYPE_NAMES = {"int32": "int", "int16": "int16_t", "int8": "int8_t",
+                 "uint8": "uint8_t", "int64": "int64_t", "float16": "c10::Half",
+                 "float32": "float", "float64": "double"}
 
 
-def check_fits(value, dt: DType) -> None:
+def check_fits(value, dt: DType):
     """PyTorch's check before writing a Python number into a tensor of ``dt`` (``full``,
     ``fill_``, ``masked_fill``): NaN or a value out of range for an integer dtype, a finite
-    value beyond a float dtype's largest, is an overflow. Negative values and bools pass."""
+    value beyond a float dtype's largest, is an overflow. Negative values and bools pass.
+    Returns the value to write: a negative int into uint8 wrapped (-1 is 255)."""
     check_scalar_int(value)
     if dt.name == "bool" or isinstance(value, (bool, np.bool_)) or not is_scalar(value):
-        return
+        return value
     if dt.is_floating_point:
         f = float(value) if not isinstance(value, int) or abs(value) < 2 ** 1000 else np.inf
         over = np.isfinite(f) and abs(f) > float(np.finfo(dt.np).max)
@@ -259,8 +264,14 @@ def check_fits(value, dt: DType) -> None:
         lim = np.iinfo(dt.np)
         if isinstance(value, (float, np.floating)):
             over = not (float(lim.min) <= value <= float(lim.max))  # NaN too
+        elif dt.name == "uint8":  # torch's unsigned check lets -255..-1 through (they wrap)
+            over = not (-int(lim.max) <= int(value) <= lim.max)
         else:
             over = not (lim.min <= int(value) <= lim.max)
     if over:
         raise errors.EngineRuntimeError(
             f"value cannot be converted to type {_C_TYPE_NAMES[dt.name]} without overflow")
+    if dt.name == "uint8" and isinstance(value, (int, np.integer)) and \
+            not isinstance(value, (bool, np.bool_)) and value < 0:
+        return int(value) & 0xFF
+    return value

@@ -53,7 +53,7 @@ def one_hot(tensor, num_classes=-1):
 # --------------------------------------------------------------------------- repeat_interleave
 def _repeats_vector(repeats: Tensor, name: str = "repeat_interleave_cpu"):
     """Checked integer repeat counts (an int64 array)."""
-    if repeats.dtype.is_floating_point or repeats.dtype.name == "bool":
+    if repeats.dtype.name not in ("int64", "int32"):
         kernel = name if repeats.device.type == "cpu" else name.replace("_cpu", "_cuda")
         raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
             kernel=kernel, dtype=_torch_scalar_name(repeats.dtype)))

@@ -92,7 +92,9 @@ def _check_inputs(query, key, value, attn_mask, dropout_p) -> None:
                 f"{cpp_type_name(query.dtype)} instead.")
 
 
-_TORCH_TYPE = {"int64": "Long", "int32": "Int", "bool": "Bool"}
+_TORCH_TYPE = {
+    "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+    "bool": "Bool"}
 
 
 def _gqa_heads(query: Tensor, key: Tensor, value: Tensor) -> int:

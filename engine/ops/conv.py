@@ -24,9 +24,10 @@ from ..tensor import Tensor, _wrap
 from .registry import op
 
 _TORCH_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
-                "int32": "Int", "bool": "Bool"}
+                "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
 _C_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half",
-            "int64": "long int", "int32": "int", "bool": "bool"}
+            "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
+            "uint8": "unsigned char", "bool": "bool"}
 
 
 # --------------------------------------------------------------------------- array kernels
@@ -311,6 +312,9 @@ def _dtype_mismatch(input: Tensor, other: Tensor) -> errors.EngineRuntimeError:
         f"{_TORCH_NAMES[other.dtype.name]}")
 
 
+_NO_SLOW_KERNEL = ("bool", "int32", "int16", "int8", "uint8")  # (torch's slow kernels: no)
+
+
 def _check_dtypes(input: Tensor, weight: Tensor, bias, transposed: bool, groups: int,
                   stride: tuple, padding: tuple, output_padding: tuple,
                   dilation: tuple = ()) -> None:
@@ -318,7 +322,7 @@ def _check_dtypes(input: Tensor, weight: Tensor, bias, transposed: bool, groups:
     weight then bias; the transposed native kernels refuse bool/int first)."""
     nd = weight._data.ndim - 2
     name = input.dtype.name
-    if transposed and name in ("bool", "int32"):  # the transposed kernels dispatch first
+    if transposed and name in _NO_SLOW_KERNEL:  # the transposed kernels dispatch first
         raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
             kernel=f"slow_conv_transpose{max(nd, 2)}d_out_cpu", dtype=_TORCH_NAMES[name]))
     if _uses_onednn(input, weight, groups, transposed, output_padding, stride):
@@ -329,7 +333,7 @@ def _check_dtypes(input: Tensor, weight: Tensor, bias, transposed: bool, groups:
                     f"should be the same or input should be a MKLDNN tensor and {what} is a "
                     "dense tensor")
         return
-    if not transposed and any(d > 1 for d in dilation) and name in ("bool", "int32"):
+    if not transposed and any(d > 1 for d in dilation) and name in _NO_SLOW_KERNEL:
         raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
             kernel="slow_conv_dilated<>", dtype=_TORCH_NAMES[name]))
     if name == "bool":

@@ -12,7 +12,15 @@ from .. import errors
 from ..autograd import needs_grad
 from ..device import bind, default_device
 from ..device import device as as_device
-from ..dtypes import DEFAULT_FLOAT, DEFAULT_INT, as_dtype, bool_, float64, from_numpy_dtype
+from ..dtypes import (
+    DEFAULT_FLOAT,
+    DEFAULT_INT,
+    SMALL_INTS,
+    as_dtype,
+    bool_,
+    float64,
+    from_numpy_dtype,
+)
 from ..modes import check_numel
 from ..random import current_generator
 from ..tensor import Tensor, _wrap
@@ -240,6 +248,11 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False):
                 err = _data_error(data, dt)
                 if err is not None:
                     raise err
+    if dt in SMALL_INTS:
+        arr = _small_int_array(plain, dt)
+        if arr is not None:
+            check_numel(arr.shape)
+            return _finish(arr, dt, device, requires_grad)
     try:
         arr = np.array(plain, dtype=dt.np)
     except (ValueError, TypeError) as e:
@@ -257,6 +270,36 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False):
         raise errors.EngineValueError("expected sequence of equal-length lists")
     check_numel(arr.shape)
     return _finish(arr, dt, device, requires_grad)
+
+
+def _small_int_array(plain, dt):
+    """``plain`` as an array of uint8/int8/int16 with torch's per-value overflow check (an int
+    from the type's least to its greatest, -255 up for uint8, where negatives wrap; a float
+    from least to greatest, NaN never), or None to take the general path."""
+    try:
+        wide = np.array(plain)
+    except (ValueError, TypeError, OverflowError):
+        return None
+    if wide.dtype.kind not in "biuf":
+        return None
+    lim = np.iinfo(dt.np)
+    lo = -int(lim.max) if dt.name == "uint8" else int(lim.min)
+    if wide.dtype.kind == "f":
+        bad = ~((wide >= lim.min) & (wide <= lim.max))
+        if bad.any() and dt.name == "uint8":  # ints among the floats: each by its own rule
+            items = np.array(plain, dtype=object).reshape(-1)
+            ints = np.array([type(v) is int for v in items.tolist()], bool).reshape(wide.shape)
+            bad = np.where(ints, (wide < lo) | (wide > lim.max), bad)
+            if not bad.any():
+                wide = np.where(ints, np.mod(wide, 256), wide)  # (exact: |int| <= 255)
+    elif wide.dtype.kind in "iu":
+        bad = (wide < lo) | (wide > lim.max)
+    else:
+        bad = np.zeros(wide.shape, bool)
+    if bad.any():
+        raise errors.EngineRuntimeError(f"value cannot be converted to type {dt.name} "
+                                        "without overflow")
+    return wide.astype(dt.np)
 
 
 @op(kind="function")
@@ -356,6 +399,8 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False)
             kernel="linspace_cpu", dtype="Bool"))
     if dt.is_floating_point:  # torch's kernel: the step and fused steps in the dtype
         return _finish(float_linspace(start, end, steps, dt.np), dt, device, requires_grad)
+    if dt is not bool_:  # torch converts the ends to the dtype first (checked; uint8 wraps)
+        start, end = check_fits(start, dt), check_fits(end, dt)
     start, end = int(start), int(end)  # integer steps run between the truncated ends
     # PyTorch fills the first half from start and the second half from end
     arr = np.empty(steps, dtype=np.float64)
@@ -374,7 +419,7 @@ def _filled(size, value, dtype, device, requires_grad, default=DEFAULT_FLOAT):
     shape = shape_arg(size)
     check_numel(shape)
     dt = default if dtype is None else as_dtype(dtype)
-    check_fits(value, dt)
+    value = check_fits(value, dt)
     dev = _device(device)
     with dev.scope():
         arr = dev.xp.full(shape, value, dtype=dt.np)
@@ -476,7 +521,8 @@ def _float_only(dt, name):
 
 
 def _scalar_name(dt):
-    return {"int64": "Long", "int32": "Int", "bool": "Bool"}.get(dt.name, dt.name)
+    return dt.scalar_name if dt.name in ("int64", "int32", "int16", "int8", "uint8", "bool") \
+        else dt.name
 
 
 def _uniform(rng, shape, dt):
@@ -520,6 +566,9 @@ def randn_like(input, *, dtype=None, device=None, requires_grad=False):
 
 
 _INT_BOUNDS = {"bool": ("bool", 0, 1), "int32": ("int", -2 ** 31, 2 ** 31 - 1),
+               "int16": ("short int", -2 ** 15, 2 ** 15 - 1),
+               "int8": ("signed char", -2 ** 7, 2 ** 7 - 1),
+               "uint8": ("unsigned char", 0, 2 ** 8 - 1),
                "int64": ("long", -2 ** 63, 2 ** 63 - 1)}
 
 

@@ -13,21 +13,18 @@ import numpy as np
 
 from .. import errors
 from ..autograd import needs_grad, record
+from ..dtypes import TYPE_NAMES
 from ..tensor import Tensor, _wrap
 from .decompositions import _host
 from .nn import _renorm_rows
 from .registry import op
-
-_TYPE = {"float32": "torch.FloatTensor", "float64": "torch.DoubleTensor",
-         "float16": "torch.HalfTensor", "int64": "torch.LongTensor", "int32": "torch.IntTensor",
-         "bool": "torch.BoolTensor"}
 
 
 def _index_type(t: Tensor) -> None:
     if t.dtype.name not in ("int64", "int32"):
         raise errors.EngineRuntimeError(
             "Expected tensor for argument #1 'indices' to have one of the following scalar "
-            f"types: Long, Int; but got {_TYPE[t.dtype.name]} instead (while checking "
+            f"types: Long, Int; but got torch.{TYPE_NAMES[t.dtype]} instead (while checking "
             "arguments for embedding_bag)")
 
 
@@ -123,8 +120,8 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2,
     if psw is not None and psw.dtype is not weight.dtype:
         raise errors.EngineRuntimeError(
             f"Expected tensor for argument #1 'weight' to have the same type as tensor for "
-            f"argument #1 'per_sample_weights'; but type {_TYPE[weight.dtype.name]} does not "
-            f"equal {_TYPE[psw.dtype.name]} (while checking arguments for embedding_bag)")
+            f"argument #1 'per_sample_weights'; but type torch.{TYPE_NAMES[weight.dtype]} does not "
+            f"equal torch.{TYPE_NAMES[psw.dtype]} (while checking arguments for embedding_bag)")
     if padding_idx is not None:
         if not -num <= padding_idx < num:
             raise errors.EngineRuntimeError(

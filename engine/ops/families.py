@@ -423,14 +423,14 @@ def _copy_slices_rule(g, needs, view_fn, base_shape):
 
 
 def _torch_scalar_name(dt) -> str:
-    return {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
-            "int32": "Int", "bool": "Bool"}[dt.name]
+    return dt.scalar_name
 
 
 def cpp_type_name(dt) -> str:
     """The C++ name torch's kernels print for a dtype (``long int``, ``c10::Half``)."""
     return {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int",
-            "int32": "int", "bool": "bool"}[dt.name]
+            "int32": "int", "int16": "short int", "int8": "signed char",
+            "uint8": "unsigned char", "bool": "bool"}[dt.name]
 
 
 def inplace_twin(name: str, forward, differentiable: bool | None = None,

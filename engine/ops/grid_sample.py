@@ -592,7 +592,7 @@ def _check_sampler(input: Tensor, grid: Tensor, mode: str):
     if not input.dtype.is_floating_point:
         raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
             kernel="grid_sampler_2d_cpu_kernel_impl" if two_d else "grid_sampler3d_cpu",
-            dtype=_TYPE_NAMES[input.dtype.name]))
+            dtype=input.dtype.scalar_name))
     if input.dtype is not grid.dtype:
         raise errors.EngineRuntimeError(
             f"expected scalar type {_TYPE_NAMES[input.dtype.name]} but found "

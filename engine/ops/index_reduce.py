@@ -23,7 +23,7 @@ from .scatter import _scatter_reduce_array, delayed_error
 _REDUCES = ("prod", "mean", "amax", "amin")
 _BETA = "index_reduce() is in beta and the API may change at any time."
 _SCALAR = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
-           "int32": "Int", "bool": "Bool"}
+           "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
 
 
 def _spread(index: Tensor, d: int, source: Tensor) -> Tensor:

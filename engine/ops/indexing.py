@@ -19,7 +19,7 @@ from .. import errors
 from ..autograd import needs_grad, record
 from ..autograd.engine import sum_to
 from ..autograd.graph import FW_ACTIVE
-from ..dtypes import TYPE_NAMES, bool_, float64
+from ..dtypes import DEFAULT_INT, TYPE_NAMES, bool_, float64
 from ..modes import _grad_enabled, no_grad
 from ..tensor import Tensor, _wrap
 from ._args import _C_TYPE_NAMES, check_fits, is_scalar, norm_dim
@@ -39,6 +39,8 @@ _INVALID_INDEX = ("only integers, slices (`:`), ellipsis (`...`), None and long 
 _ZERO_DIM_INDEX = ("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
                    "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number")
 _INDEX_DTYPE = "tensors used as indices must be long, int, byte or bool tensors"
+_UINT8_INDEX = ("indexing with dtype torch.uint8 is now deprecated, please use a dtype "
+                "torch.bool instead.")
 
 
 # --------------------------------------------------------------------------- reading a key
@@ -70,8 +72,15 @@ def _classify(item):
             return ("bool", bool(item.item())) if item._data.ndim == 0 else ("mask", item)
         if item.dtype.is_floating_point:
             raise errors.EngineIndexError(_INDEX_DTYPE)
+        if item.dtype.name == "uint8":  # torch's old-style mask (a 0-d one: a bool, silently)
+            if item._data.ndim == 0:
+                return "bool", bool(item.item())
+            warnings.warn(_UINT8_INDEX, UserWarning, stacklevel=4)
+            return "mask", _wrap(item._data != 0, bool_, item.device)
         if item._data.ndim == 0:
             return "int", int(item.item())
+        if item.dtype.name in ("int8", "int16"):
+            raise errors.EngineIndexError(_INDEX_DTYPE)
         return "adv", item._data.astype(np.int64, copy=False)
     if isinstance(item, (list, tuple, range, np.ndarray)):  # torch reads a range as a list
         arr = np.asarray(item)
@@ -137,12 +146,8 @@ def _walk(t: Tensor, key, setting: bool = False):
             adv[d] = np.arange(1 if p else 0, dtype=np.int64)
             d += 1
         elif kind == "mask":
-            mshape, shape = p._data.shape, cur._data.shape
-            for j, m in enumerate(mshape):
-                if shape[d + j] != m:
-                    raise errors.EngineIndexError(
-                        f"The shape of the mask {_fmt(mshape)} at index {j} does not match the "
-                        f"shape of the indexed tensor {_fmt(shape)} at index {d + j}")
+            mshape = p._data.shape
+            _check_mask_shape(mshape, cur._data.shape, d)
             for j, idx in enumerate(p.device.xp.nonzero(p._data)):
                 adv[d + j] = idx
             d += len(mshape)
@@ -182,6 +187,14 @@ def _advanced_key(cur: Tensor, adv: dict) -> tuple:
     return tuple(key)
 
 
+def _check_mask_shape(mshape: tuple, shape: tuple, d: int) -> None:
+    for j, m in enumerate(mshape):
+        if d + j < len(shape) and shape[d + j] != m:
+            raise errors.EngineIndexError(
+                f"The shape of the mask {_fmt(mshape)} at index {j} does not match the "
+                f"shape of the indexed tensor {_fmt(shape)} at index {d + j}")
+
+
 def _key_from_indices(input: Tensor, indices) -> tuple:
     """``index_put``'s ``indices`` (tensors or None per leading dim) as a NumPy key."""
     adv, d = {}, 0
@@ -191,6 +204,7 @@ def _key_from_indices(input: Tensor, indices) -> tuple:
             continue
         kind, p = _classify(idx)
         if kind == "mask":
+            _check_mask_shape(p._data.shape, input._data.shape, d)
             for j, a in enumerate(p.device.xp.nonzero(p._data)):
                 adv[d + j] = a
             d += p._data.ndim
@@ -267,14 +281,15 @@ def _index_put(input: Tensor, key: tuple, values: Tensor, accumulate: bool,
 
 
 def _scalar_name(dt) -> str:
-    return {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
-            "int32": "Int", "bool": "Bool"}[dt.name]
+    return dt.scalar_name
 
 
 @op(grad_fns=("IndexPutBackward0",))
 def index_put(input, indices, values, accumulate=False):
     """A copy of ``input`` with ``values`` put at ``indices`` (a tuple of index tensors);
     ``accumulate`` adds instead, summing repeated indices."""
+    if not accumulate and isinstance(indices, (tuple, list)):
+        _refuse_byte_mask_fill(list(indices), values, input._data.shape)
     if not accumulate and isinstance(values, Tensor) and values.dtype is not input.dtype and \
             values._data.size == 1 and isinstance(indices, (tuple, list)) and \
             _single_mask("none" if i is None else _classify(i)[0] for i in indices):
@@ -348,7 +363,8 @@ def _along(index_shape: tuple, dim: int, index_arr, xp) -> tuple:
 
 
 def _check_gather(name: str, input: Tensor, dim: int, index: Tensor) -> int:
-    _check_index_tensor(index, f"{name}(): Expected dtype int32/int64 for index")
+    if not isinstance(index, Tensor) or index._data.size:  # (an empty index: any dtype)
+        _check_index_tensor(index, f"{name}(): Expected dtype int32/int64 for index")
     ishape, xshape = index._data.shape, input._data.shape
     if len(ishape) != len(xshape) and not (index._data.ndim <= 1 and input._data.ndim <= 1):
         raise errors.EngineRuntimeError(
@@ -375,6 +391,8 @@ def gather(input, dim, index, *, sparse_grad=False):
     if sparse_grad:
         raise errors.NotSupported("gather(sparse_grad=True) is not supported")
     d = _check_gather("gather", input, dim, index)
+    if index.dtype.is_floating_point or index.dtype is bool_:  # (an empty one: no values)
+        index = _wrap(index._data.astype(np.int64), DEFAULT_INT, index.device)
     if input._data.ndim == 0:
         return _index(input.reshape(1), (index._data.reshape(-1),)).reshape(index._data.shape)
     key = _along(index._data.shape, d, _on(input, index), input.device.xp)
@@ -407,7 +425,11 @@ def _fit_grad(node: str, at: int, g: Tensor, shape: tuple) -> Tensor:
 @op(grad_fns=("ScatterAddBackward0",))
 def scatter_add(input, dim, index, src):
     """A copy of ``input`` with ``src`` added at ``index`` along ``dim`` (repeats summed)."""
+    if isinstance(index, Tensor) and index._data.size:  # (torch's text names scatter)
+        _check_index_tensor(index, "scatter(): Expected dtype int32/int64 for index")
     d = _check_gather("scatter_add", input, dim, index)
+    if index.dtype.is_floating_point or index.dtype is bool_:  # (an empty one: no values)
+        index = _wrap(index._data.astype(np.int64), DEFAULT_INT, index.device)
     ishape = index._data.shape
     if input.dtype is not src.dtype:
         raise errors.EngineRuntimeError(
@@ -481,6 +503,9 @@ def index_select(input, dim, index):
 def index_add(input, dim, index, source, *, alpha=1):
     """A copy of ``input`` with ``alpha * source`` added at the positions ``index`` along
     ``dim`` (repeats summed)."""
+    if isinstance(index, Tensor) and index.dtype.name not in ("int64", "int32"):
+        raise errors.EngineRuntimeError("index_add_(): Expected dtype int32/int64 for index but "
+                                        f"got: {_scalar_name(index.dtype)}")
     _check_index_vector("index_add", index)
     shape = input._data.shape
     d = norm_dim(dim, len(shape))
@@ -510,7 +535,8 @@ def index_add(input, dim, index, source, *, alpha=1):
 inplace_twin("index_add", index_add)
 
 
-_MASK_DTYPE_NAMES = {"int64": "long int", "int32": "int", "float32": "float",
+_MASK_DTYPE_NAMES = {"int64": "long int", "int32": "int", "int16": "short int",
+                     "int8": "signed char", "uint8": "unsigned char", "float32": "float",
                      "float64": "double", "float16": "c10::Half"}
 
 
@@ -535,7 +561,7 @@ def masked_fill(input, mask, value):
         check_fits(value._data.item(), input.dtype)  # (torch reads the value as a number)
         fill = value._data.astype(input.dtype.np)
     elif is_scalar(value):
-        check_fits(value, input.dtype)
+        value = check_fits(value, input.dtype)
         fill = xp.asarray(value).astype(input.dtype.np)
     else:
         raise errors.EngineTypeError(
@@ -635,6 +661,7 @@ def setitem(self, key, value):
     """``self[key] = value`` in place (value: a number or a broadcastable tensor, cast to
     ``self``'s dtype); views of ``self`` see the write."""
     value = _assigned_value(value, self.dtype)
+    _refuse_byte_mask_fill(_as_items(key), value)
     target, adv, _ = _walk(self, key, setting=True)
     try:
         check_inplace(target)
@@ -711,8 +738,25 @@ def _assigned_value(value, dt):
         kind = type(value)
         name = f"numpy.{kind.__name__}" if kind.__module__ == "numpy" else kind.__name__
         raise errors.EngineTypeError(f"can't assign a {name} to a torch.{TYPE_NAMES[dt]}")
-    check_fits(value, float64 if dt.name == "float16" else dt)
-    return value
+    return check_fits(value, float64 if dt.name == "float16" else dt)
+
+
+def _refuse_byte_mask_fill(items, value, shape: tuple | None = None) -> None:
+    """A one-element value under a single uint8 mask: torch hands it to ``masked_fill_``,
+    which takes only bool masks (before the uint8 index's deprecation warning)."""
+    if isinstance(value, Tensor) and value._data.size != 1:
+        return
+    masks = [i for i in items if isinstance(i, Tensor) and i._data.ndim > 0 and
+             i.dtype.name in ("uint8", "bool")]
+    if len(masks) != 1 or masks[0].dtype is bool_ or any(
+            isinstance(i, (list, tuple, np.ndarray, bool, np.bool_)) or
+            isinstance(i, Tensor) and i is not masks[0] and
+            (i._data.ndim > 0 or i.dtype is bool_) for i in items):
+        return
+    if shape is not None:  # index_put_: the mask's shape is checked first
+        _check_mask_shape(masks[0]._data.shape, shape,
+                          next(k for k, i in enumerate(items) if i is masks[0]))
+    _check_mask(masks[0])
 
 
 def _single_mask(kinds) -> bool:

@@ -24,8 +24,7 @@ def _same_dtype(name: str, a: Tensor, b: Tensor) -> None:
 
 
 def _short(dt) -> str:
-    return {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
-            "int32": "Int", "bool": "Bool"}[dt.name]
+    return dt.scalar_name
 
 
 def check_dot_sizes(input, tensor) -> None:
@@ -671,7 +670,8 @@ def linalg_multi_dot(tensors):
             raise errors.EngineRuntimeError(
                 f"multi_dot(): tensor {i} must be 2D but got {ts[i]._data.ndim}D")
     c_names = {"float32": "float", "float64": "double", "float16": "c10::Half",
-               "int64": "long int", "int32": "int", "bool": "bool"}
+               "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
+            "uint8": "unsigned char", "bool": "bool"}
     for i in range(1, n):
         if ts[i].dtype is not ts[0].dtype:
             raise errors.EngineRuntimeError(

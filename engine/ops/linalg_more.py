@@ -13,7 +13,7 @@ from ._args import norm_dim
 from .registry import OPS, register
 
 _NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
-          "int32": "Int", "bool": "Bool"}
+          "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
 
 
 def _matrix_power(A, n, name: str = "matrix_power"):

@@ -167,7 +167,8 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-06, reduction="mean
     var = var.clone()
     if isinstance(eps, float) and not var.dtype.is_floating_point:
         # PyTorch's clamp_ with a float bound names the integer dtype as C++ does
-        c_name = {"int64": "long int", "int32": "int"}.get(var.dtype.name, var.dtype.name)
+        c_name = {"int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
+            "uint8": "unsigned char"}.get(var.dtype.name, var.dtype.name)
         raise errors.EngineRuntimeError(
             f"result type Float can't be cast to the desired output type {c_name}")
     with no_grad():
@@ -334,9 +335,6 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
         raise errors.EngineRuntimeError(
             f"Expected non-empty vector or matrix with optional 0-dim batch size, but got: "
             f"{list(input.shape)}")
-    if target.dtype is not int64:
-        raise errors.EngineRuntimeError(
-            f"expected scalar type Long but found {_TORCH_NAMES[target.dtype.name]}")
     c = input.shape[-1] if input.ndim else 1
     n = input.shape[0] if input.ndim == 2 else 1
     if (target.ndim != max(input.ndim, 1) or target.numel() != n * c
@@ -349,6 +347,9 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     y = target._data.reshape(n, c)
     if y.size and (bool((y < -1).any()) or bool((y >= c).any())):
         raise errors.EngineRuntimeError("argument #2 'target' is out of range")
+    if target.dtype is not int64:  # (torch reads the values first)
+        raise errors.EngineRuntimeError(
+            f"expected scalar type Long but found {_TORCH_NAMES[target.dtype.name]}")
     ended = xp.cumsum(y == -1, axis=1) > 0          # from the first -1 on, nothing counts
     labels = xp.where(ended, 0, y)
     rows = xp.arange(n)[:, None]

@@ -24,7 +24,7 @@ from .reduction import _return_type
 from .registry import OPS, register
 
 _NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
-          "int32": "Int", "bool": "Bool"}
+          "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
 
 
 class return_types:  # noqa: N801 (mirrors torch.return_types)

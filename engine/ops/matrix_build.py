@@ -16,7 +16,7 @@ from .registry import OPS, op, register
 from .shape import slice_view
 
 _NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
-          "int32": "Int", "bool": "Bool"}
+          "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
 
 
 def _int_arg(value, fn: str, name: str, position: int | None = None) -> int:

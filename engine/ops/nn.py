@@ -33,7 +33,7 @@ from .linalg import plain_mm
 from .registry import op
 
 _TORCH_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
-                "int32": "Int", "bool": "Bool"}
+                "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
 _SQRT2 = math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
@@ -1856,10 +1856,12 @@ def _check_class_target(input: Tensor, target: Tensor, weight) -> int:
         if target._data.shape != want:
             raise errors.EngineRuntimeError(
                 f"Expected target size {_fmt(want)}, got {_fmt(target._data.shape)}")
-    if target.dtype is not int64:
+    if target.dtype is not int64 and target.dtype.name != "uint8":
         raise errors.EngineRuntimeError(
             "expected target dtype to be Long or Byte, but got "
             f"{_TORCH_NAMES[target.dtype.name]}")
+    if target.dtype is not int64 and nx >= 3:  # the 2-d kernel takes Long only
+        raise errors.EngineRuntimeError("expected scalar type Long but found Byte")
     c = input._data.shape[1 if nx > 1 else 0]
     if weight is not None and weight._data.size != c:
         raise errors.EngineRuntimeError(

@@ -15,7 +15,7 @@ from .reduction import norm as _vector_norm
 from .registry import register
 
 _NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
-          "int32": "Int", "bool": "Bool"}
+          "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
 
 
 def _is_number(x) -> bool:

@@ -15,7 +15,7 @@ from ..autograd.graph import FW_ACTIVE
 from ..dtypes import int32
 from ..modes import is_grad_enabled, no_grad
 from ..tensor import Tensor, _wrap
-from ._args import norm_dim
+from ._args import check_fits, norm_dim
 from .creation import float_linspace as _linspace
 from .families import apply_inplace, binary, check_inplace, cpp_type_name, inplace_twin
 from .pointwise import _no_derivative, _no_kernel, _quiet, _require_tensors
@@ -503,6 +503,9 @@ def histogram(input, bins=100, *, range=None, weight=None, density=False):  # no
     if dt.name == "bool" and not find_range and not tensor_bins:
         raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
             kernel="linspace_cpu", dtype="Bool"))  # (its edges, first)
+    if range is not None and not tensor_bins and not dt.is_floating_point and dt.name != "bool":
+        for v in range:  # torch's edges: linspace(*range) in the input's dtype, checked
+            check_fits(v, dt)
     if dt.name not in ("float32", "float64", "float16") or \
             dt.name == "float16" and find_range and input._data.size:
         # (torch's data range step fails first when it has to find the range itself)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import builtins
 import math
+import warnings
 
 import numpy as np
 
@@ -1022,6 +1023,11 @@ _WHERE_OVERLOADS = ("Tensor condition",
 _where_rules = (lambda g, c: where(c, g, 0.0), lambda g, c: where(c, 0.0, g))
 
 
+_WHERE_UINT8 = ("where received a uint8 condition tensor. This behavior is deprecated and will "
+                "be removed in a future version of PyTorch. Use a boolean condition instead.")
+_WHERE_UINT8_WARNED: list = []
+
+
 @op(kind="function", grad_fns=("WhereBackward0",))
 def where(condition, input=None, other=None):
     """Elementwise ``input`` where ``condition`` holds, else ``other`` (broadcasting);
@@ -1033,6 +1039,11 @@ def where(condition, input=None, other=None):
     if not isinstance(condition, Tensor) or input is None or other is None:
         given = tuple(a for a in (condition, input, other) if a is not None)
         raise _invalid_combination("where", given, _WHERE_OVERLOADS)
+    if condition.dtype.name == "uint8":  # deprecated, still read as a mask
+        if not _WHERE_UINT8_WARNED:
+            _WHERE_UINT8_WARNED.append(True)  # (torch warns once per process)
+            warnings.warn(_WHERE_UINT8, UserWarning, stacklevel=3)
+        condition = _wrap(condition._data != 0, bool_, condition.device)
     if condition.dtype.name != "bool":
         raise errors.EngineRuntimeError(errors.WHERE_CONDITION.format(
             dtype=_torch_scalar_name(condition.dtype)))
@@ -1062,7 +1073,8 @@ Tensor.where = _where_method
 
 def _lerp_dtype_name(dt) -> str:
     return {"float32": "float", "float64": "double", "float16": "c10::Half",
-            "int64": "long int", "int32": "int", "bool": "bool"}[dt.name]
+            "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
+            "uint8": "unsigned char", "bool": "bool"}[dt.name]
 
 
 def _lerp_rules(scalar_weight: bool):

@@ -24,7 +24,7 @@ from .registry import op
 from .sampling import resample, window_taps
 
 _TORCH_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
-                "int32": "Int", "bool": "Bool"}
+                "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
 _AXES = {1: ("W",), 2: ("H", "W"), 3: ("T", "H", "W")}
 _COUNT = {1: "one", 2: "two", 3: "three"}
 

@@ -72,8 +72,7 @@ def _check_grad_dtype(input: Tensor, dt) -> None:
 
 
 def _scalar_name(dt) -> str:
-    return {"int64": "Long", "int32": "Int", "bool": "Bool", "float32": "Float",
-            "float64": "Double", "float16": "Half"}[dt.name]
+    return dt.scalar_name
 
 
 def _int_dim(name: str, dim) -> int:
@@ -916,18 +915,20 @@ def _logical(name: str, input, dim, keepdim):
     data = input._data
     res = data.all(axis=dims, keepdims=keepdim) if name == "all" else \
         data.any(axis=dims, keepdims=keepdim)
+    if input.dtype.name == "uint8":  # torch keeps uint8 (0 or 1) for uint8 inputs
+        return _wrap(input.device.xp.asarray(res).astype(np.uint8), input.dtype, input.device)
     return _wrap(input.device.xp.asarray(res), bool_, input.device)
 
 
 @op(name="all", differentiable=False)
 def all_(input, dim=None, keepdim=False):
-    """Whether every element (along ``dim``) is non-zero; a bool tensor."""
+    """Whether every element (along ``dim``) is non-zero; a bool tensor (uint8 for uint8)."""
     return _logical("all", input, dim, keepdim)
 
 
 @op(name="any", differentiable=False)
 def any_(input, dim=None, keepdim=False):
-    """Whether some element (along ``dim``) is non-zero; a bool tensor."""
+    """Whether some element (along ``dim``) is non-zero; a bool tensor (uint8 for uint8)."""
     return _logical("any", input, dim, keepdim)
 
 

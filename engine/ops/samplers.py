@@ -17,7 +17,18 @@ import numpy as np
 
 from .. import errors
 from ..autograd import needs_grad, record
-from ..dtypes import DEFAULT_INT, bool_, float16, float32, float64, int32, int64
+from ..dtypes import (
+    DEFAULT_INT,
+    bool_,
+    float16,
+    float32,
+    float64,
+    int8,
+    int16,
+    int32,
+    int64,
+    uint8,
+)
 from ..random import current_generator
 from ..tensor import Tensor, _wrap
 from .families import _torch_scalar_name, apply_inplace, check_inplace, check_overlap
@@ -87,7 +98,8 @@ def _continuous_distribution(self: Tensor, what: str, cpp_names: bool = False) -
 
 
 def _cpp_name(dt) -> str:
-    return {"int64": "long int", "int32": "int", "bool": "bool"}[dt.name]
+    return {"int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
+            "uint8": "unsigned char", "bool": "bool"}[dt.name]
 
 
 # --------------------------------------------------------------------------- continuous
@@ -237,11 +249,15 @@ def bernoulli_(self, p=0.5, *, generator=None):
 
 
 _RANDOM_LIMITS = {float16: 2 ** 11, float32: 2 ** 24, float64: 2 ** 53, int64: 2 ** 63 - 1,
-                  int32: 2 ** 31 - 1, bool_: 1}
+                  int32: 2 ** 31 - 1, bool_: 1, int16: 2 ** 15 - 1, int8: 2 ** 7 - 1,
+                  uint8: 2 ** 8 - 1}
 
 
 # the values ``from`` and ``to - 1`` must fit in (PyTorch's check, naming the C++ type)
 _RANDOM_BOUNDS = {"bool": ("bool", 0, 1), "int32": ("int", -2 ** 31, 2 ** 31 - 1),
+                  "int16": ("short int", -2 ** 15, 2 ** 15 - 1),
+                  "int8": ("signed char", -2 ** 7, 2 ** 7 - 1),
+                  "uint8": ("unsigned char", 0, 2 ** 8 - 1),
                   "int64": ("long", -2 ** 63, 2 ** 63 - 1),
                   "float16": ("c10::Half", -65504.0, 65504.0),
                   "float32": ("float", -3.4028234663852886e38, 3.4028234663852886e38),

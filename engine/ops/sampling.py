@@ -336,10 +336,15 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         raise errors.EngineRuntimeError(
             f"Input and output sizes should be greater than 0, but got input ({ins}) output "
             f"({outs})")
-    if not input.dtype.is_floating_point:
+    if input.dtype.name == "uint8" and mode in ("bilinear", "bicubic"):
+        raise errors.NotSupported(  # (torch has a fixed-point uint8 kernel for images)
+            f"interpolate of a uint8 tensor with mode='{mode}' is not supported (torch's "
+            "fixed-point uint8 kernel is not reproduced); convert to float first")
+    if not input.dtype.is_floating_point and not (
+            input.dtype.name == "uint8" and mode in ("nearest", "nearest-exact")):
         raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
             kernel=_INT_KERNEL[nd, mode],
-            dtype={"int64": "Long", "int32": "Int", "bool": "Bool"}[input.dtype.name]))
+            dtype=input.dtype.scalar_name))
     compute = np.float32 if input.dtype.name == "float16" else input.dtype.np
     taps = []
     for i in range(nd):

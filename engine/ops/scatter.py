@@ -23,7 +23,8 @@ from .registry import op
 
 def _check_scatter(name: str, input: Tensor, dim: int, index, src: Tensor | None) -> int:
     """torch's checks of a scatter's index (dtype, rank, sizes, bounds); the dimension."""
-    if not isinstance(index, Tensor) or index.dtype.name not in ("int64", "int32"):
+    if not isinstance(index, Tensor) or index.dtype.name not in ("int64", "int32") and \
+            index._data.size:  # (torch checks an empty index's dtype not at all)
         raise errors.EngineRuntimeError(f"{name}(): Expected dtype int32/int64 for index")
     if src is not None and src.dtype is not input.dtype:
         raise errors.EngineRuntimeError(f"{name}(): Expected self.dtype to be equal to src.dtype")
@@ -316,12 +317,24 @@ def take(input, index):
     return out
 
 
-_SCALAR_TYPES = {"int64": "Long", "int32": "Int", "float32": "Float", "float64": "Double",
+_SCALAR_TYPES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+                 "float32": "Float", "float64": "Double",
                  "float16": "Half", "bool": "Bool"}
 
 
 def _scalar_type(dt) -> str:
     return _SCALAR_TYPES.get(dt.name, dt.name)
+
+
+def _put_dtypes(input, index, source, accumulate=False) -> None:
+    """put_'s dtype checks (before the in-place write's overlap check, as torch)."""
+    if isinstance(index, Tensor) and index.dtype.name != "int64":
+        raise errors.EngineRuntimeError(
+            "put_(): Expected a long tensor for index, but got " + _scalar_type(index.dtype))
+    if isinstance(source, Tensor) and source.dtype is not input.dtype:
+        raise errors.EngineRuntimeError(
+            "put_(): self and source expected to have the same dtype, but got self.dtype = "
+            f"{_scalar_type(input.dtype)} and source.dtype = {_scalar_type(source.dtype)}")
 
 
 @op(grad_fns=("PutBackward0",))
@@ -334,13 +347,7 @@ def put(input, index, source, accumulate=False):
         raise errors.EngineTypeError(
             f"put(): argument '{bad}' (position {2 if bad == 'index' else 3}) must be Tensor, "
             f"not {type(got).__name__}")
-    if index.dtype.name != "int64":
-        raise errors.EngineRuntimeError(
-            "put_(): Expected a long tensor for index, but got " + _scalar_type(index.dtype))
-    if source.dtype is not input.dtype:
-        raise errors.EngineRuntimeError(
-            "put_(): self and source expected to have the same dtype, but got self.dtype = "
-            f"{_scalar_type(input.dtype)} and source.dtype = {_scalar_type(source.dtype)}")
+    _put_dtypes(input, index, source)
     if index._data.size != source._data.size:
         raise errors.EngineIndexError(
             f"put_(): Expected source and index to have the same number of elements, but got "
@@ -375,7 +382,7 @@ def put(input, index, source, accumulate=False):
     return out
 
 
-inplace_twin("put", put)
+inplace_twin("put", put, precheck=_put_dtypes)
 
 
 @op(grad_fns=("GatherBackward0", "ExpandBackward0", "ViewBackward0"))

@@ -19,7 +19,7 @@ from .linalg import check_dot_sizes
 from .registry import OPS, op
 
 _NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
-          "int32": "Int", "bool": "Bool"}
+          "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
 
 
 def _tensor_arg(name: str, arg: str, value, position: int) -> None:
@@ -122,7 +122,7 @@ def corrcoef(input):
 def bincount(input, weights=None, minlength=0):
     """How many times each non-negative integer appears in the 1-D ``input`` (or the sum of
     the ``weights`` at its positions), at least ``minlength`` bins."""
-    if input.dtype.name not in ("int64", "int32"):
+    if input.dtype.name not in ("int64", "int32", "int16", "int8", "uint8"):
         raise errors.KernelNotImplemented(
             f"\"bincount_cpu\" not implemented for '{_NAMES[input.dtype.name]}'")
     if minlength < 0:

@@ -8,7 +8,19 @@ from ..autograd.forward_ad import transfer_tangent
 from ..autograd.graph import FW_ACTIVE
 from ..device import bind
 from ..device import device as as_device
-from ..dtypes import TYPE_NAMES, as_dtype, bool_, float16, float32, float64, int32, int64
+from ..dtypes import (
+    TYPE_NAMES,
+    as_dtype,
+    bool_,
+    float16,
+    float32,
+    float64,
+    int8,
+    int16,
+    int32,
+    int64,
+    uint8,
+)
 from ..tensor import Size, Tensor, _wrap
 from ._args import check_fits, norm_dim
 from .families import apply_inplace, check_inplace, check_overlap, writing_into
@@ -74,7 +86,7 @@ def fill_(self, value):
                 "fill_ only supports 0-dimension value tensor but got tensor with "
                 f"{value._data.ndim} dimensions.")
         return _fill(self, value, "FillBackward3")
-    check_fits(value, self.dtype)
+    value = check_fits(value, self.dtype)
     return _fill(self, value, "FillBackward2")
 
 
@@ -201,7 +213,8 @@ def _cast(name, dt):
 
 
 for _n, _dt in (("float", float32), ("double", float64), ("half", float16), ("long", int64),
-                ("int", int32), ("bool", bool_)):
+                ("int", int32), ("bool", bool_), ("short", int16), ("char", int8),
+                ("byte", uint8)):
     _cast(_n, _dt)
 
 

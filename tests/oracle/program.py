@@ -17,7 +17,8 @@ import numpy as np
 
 FLOATS = ("float64", "float32", "float16")
 INTS = ("int64", "int32")
-EXACT = INTS + ("bool",)
+SMALL_INTS = ("uint8", "int8", "int16")  # torch's small integer types (beyond the SPEC's six)
+EXACT = INTS + SMALL_INTS + ("bool",)
 
 
 @dataclass(frozen=True)
