@@ -68,6 +68,7 @@ from . import (  # noqa: F401
     stats_more,
     strided,
     tensor_methods,
+    unpool,
 )
 from ._args import is_scalar
 from .registry import OPS, OpDef, catalog, lookup, register

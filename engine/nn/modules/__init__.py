@@ -121,6 +121,9 @@ from .pooling import (
     MaxPool1d,
     MaxPool2d,
     MaxPool3d,
+    MaxUnpool1d,
+    MaxUnpool2d,
+    MaxUnpool3d,
 )
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from .sparse import Embedding, EmbeddingBag
@@ -150,7 +153,8 @@ _NEEDS_OP = {
     "Dropout3d": "dropout3d", "AlphaDropout": "alpha_dropout",
     "FeatureAlphaDropout": "feature_alpha_dropout", "PixelShuffle": "pixel_shuffle",
     "PixelUnshuffle": "pixel_unshuffle", "ChannelShuffle": "channel_shuffle",
-    "RMSNorm": "rms_norm",
+    "RMSNorm": "rms_norm", "MaxUnpool1d": "max_unpool1d", "MaxUnpool2d": "max_unpool2d",
+    "MaxUnpool3d": "max_unpool3d",
     **{name: "pad" for name in PADDINGS},
 }
 
@@ -188,6 +192,7 @@ __all__ = [
     "TransformerEncoderLayer", "TransformerDecoderLayer", "LocalResponseNorm",
     "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d",
     "LPPool1d", "LPPool2d", "LPPool3d", "NLLLoss2d", "Container",
+    "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d",
     "RemovableHandle",
 ]
 # what programs may use: modules whose functional op is in the table (RemovableHandle comes

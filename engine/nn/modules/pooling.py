@@ -205,3 +205,43 @@ class LPPool3d(_LPPoolNd):
     def forward(self, input: Tensor):
         return F.lp_pool3d(input, float(self.norm_type), self.kernel_size, self.stride,
                            self.ceil_mode)
+
+
+def _n_tuple(n: int, value) -> tuple:
+    return tuple(value) if isinstance(value, (tuple, list)) else (value,) * n
+
+
+class _MaxUnpoolNd(Module):
+    _n = 2
+
+    def __init__(self, kernel_size, stride=None, padding=0) -> None:
+        super().__init__()
+        n = self._n
+        self.kernel_size = _n_tuple(n, kernel_size)
+        self.stride = _n_tuple(n, stride if stride is not None else kernel_size)
+        self.padding = _n_tuple(n, padding)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+    def forward(self, input: Tensor, indices: Tensor, output_size=None):
+        return getattr(F, f"max_unpool{self._n}d")(input, indices, self.kernel_size,
+                                                   self.stride, self.padding, output_size)
+
+
+class MaxUnpool1d(_MaxUnpoolNd):
+    """Partial inverse of ``MaxPool1d`` (``F.max_unpool1d``)."""
+
+    _n = 1
+
+
+class MaxUnpool2d(_MaxUnpoolNd):
+    """Partial inverse of ``MaxPool2d`` (``F.max_unpool2d``)."""
+
+    _n = 2
+
+
+class MaxUnpool3d(_MaxUnpoolNd):
+    """Partial inverse of ``MaxPool3d`` (``F.max_unpool3d``)."""
+
+    _n = 3
