@@ -219,6 +219,10 @@ ORDERED_DICT_METHODS: dict[str, Callable[..., Any]] = {**DICT_METHODS}
 ORDERED_DICT_METHODS.update({
     "move_to_end": _move_to_end, "popitem": _plain(OrderedDict, "popitem"),
     "copy": _plain(OrderedDict, "copy"),
+    # odict_keys / odict_values / odict_items, as CPython prints them
+    # (``model.state_dict().keys()``)
+    "keys": _plain(OrderedDict, "keys"), "values": _plain(OrderedDict, "values"),
+    "items": _plain(OrderedDict, "items"),
 })
 
 

@@ -64,6 +64,7 @@ print(o, list(o), o.popitem(), o.popitem(last=False), list(o.items()), o == {'c'
 o.update([('z', 0)], y=1)
 o.move_to_end('z', last=False)
 print(o, type(o), OrderedDict)
+print(o.keys(), o.values(), o.items(), len(o.keys()), 'c' in o.keys(), list(reversed(o.keys())))
 q = deque([1, 2, 3], maxlen=3)
 q.append(4)
 q.appendleft(0)

@@ -15,7 +15,8 @@ its actor-critic), of
 PyTorch's tutorials (``tut_*``: knowledge distillation, the video series' autograd and
 model-building chapters, the blitz's CIFAR-10 classifier, visualizing gradients with module
 and tensor hooks, fusing conv and batch norm in a custom Function; from session 10 its spatial
-transformer network with affine_grid and grid_sample) and d2l's batch
+transformer network with affine_grid and grid_sample, and the NLP-from-scratch name generator
+(character RNN) and sequence-to-sequence translation with attention) and d2l's batch
 normalization from scratch (8.5) and attention scoring / multi-head attention (11.3, 11.5),
 pasted into a session cell by cell print what torch 2.13 prints for the same cells, both drawing
 the same random numbers (``published.py``).
@@ -58,15 +59,17 @@ LIMITS = {"pt_11_jacobians_hessians": Limits(timeout_s=600),
           # two MNIST-sized conv nets (32 and 64 channels on 28x28) trained 2 epochs each
           "tut_06_fused_conv_bn": Limits(timeout_s=600),
           # a localization CNN + classifier over 64 28x28 images, 2 epochs: ~2 s quiet
-          "tut_07_spatial_transformer": Limits(timeout_s=600)}
+          "tut_07_spatial_transformer": Limits(timeout_s=600),
+          # 40 seq2seq iterations (a GRU encoder and attention decoder, word by word): ~3 s
+          "tut_09_seq2seq_translation": Limits(timeout_s=600)}
 
 NAMES = sorted(p.name.removesuffix(".py.txt") for p in PROGRAMS.glob("*.py.txt"))
 
 
-def test_there_are_the_68_programs():
-    assert len(NAMES) == 68
+def test_there_are_the_70_programs():
+    assert len(NAMES) == 70
     assert sum(n.startswith("ex_") for n in NAMES) == 6
-    assert sum(n.startswith("tut_") for n in NAMES) == 7
+    assert sum(n.startswith("tut_") for n in NAMES) == 9
     assert sum(n.startswith("d2l_") for n in NAMES) == 21
     assert sum(n.startswith("km_") for n in NAMES) == 8
 
