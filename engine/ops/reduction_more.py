@@ -101,12 +101,12 @@ def _cum_scan(xp, a, d: int, largest: bool):
     idx = xp.empty(moved.shape, dtype=np.int64)
     if n == 0:
         return xp.moveaxis(vals, 0, d), xp.moveaxis(idx, 0, d)
-    cur = moved[0].copy()
+    cur = moved[0, ...].copy()  # (``[i, ...]``: a 0-d array on the device, never a scalar)
     cur_i = xp.zeros(moved.shape[1:], dtype=np.int64)
     vals[0], idx[0] = cur, cur_i
     is_float = a.dtype.kind == "f"
     for i in range(1, n):
-        x = moved[i]
+        x = moved[i, ...]
         take = (x >= cur) if largest else (x <= cur)
         if is_float:
             take = xp.isnan(x) | (~xp.isnan(cur) & take)
