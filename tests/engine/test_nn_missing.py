@@ -283,10 +283,17 @@ def test_max_unpool_output_size_and_double_backward_chain(n):
 
 
 def test_max_unpool_repeated_indices_last_write_wins_grad_to_all():
+    """Which of two values written to one place survives is not fixed in torch (its docs call
+    repeated indices nondeterministic: a merge train saw torch keep the first as well as the
+    last), so the values are compared only where they are written once; the gradient reaches
+    every input, as torch's gather does."""
     def case(m, F, leaf):
         return F.max_unpool2d(leaf([[[[1.0, 2.0, 3.0]]]]), m.tensor([[[[0, 2, 0]]]]), (1, 2))
 
-    compare(case)
+    run = compare(case, values=False)
+    out = engine.to_numpy(run.value)
+    assert out[0, 0, 0, 0] in (1.0, 3.0) and out[0, 0, 0, 2] == 2.0
+    assert (out[0, 0, 0, [1, 3, 4, 5]] == 0).all()
 
 
 @pytest.mark.parametrize("call", [
