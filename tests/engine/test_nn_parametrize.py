@@ -337,6 +337,7 @@ def test_orthogonal(shape, omap):
     else:
         base_e.copy_(engine.tensor(base_t.numpy()))
     close(e.weight, t.weight, 1e-8)
+    assert chain(e.weight.grad_fn) == chain(t.weight.grad_fn)
     w = e.weight
     k = min(o, i)
     gram = w.mT @ w if o >= i else w @ w.mT
@@ -380,8 +381,17 @@ def test_householder_product_gradcheck():
     tau = engine.tensor(rng.standard_normal(3), requires_grad=True)
     ta, tt = torch.tensor(a.detach().numpy()), torch.tensor(tau.detach().numpy())
     close(householder_product(a, tau), torch.linalg.householder_product(ta, tt), 1e-12)
+    assert householder_product(a, tau).grad_fn.name() == "LinalgHouseholderProductBackward0"
     assert gradcheck(householder_product, (a, tau))
     assert gradgradcheck(householder_product, (a, tau))
+    fixed = tau.detach()
+    assert gradgradcheck(lambda x: householder_product(x, fixed), (a,))
+    batch = engine.tensor(rng.standard_normal((2, 4, 2)), requires_grad=True)
+    taus = engine.tensor(rng.standard_normal((2, 2)), requires_grad=True)
+    close(householder_product(batch, taus),
+          torch.linalg.householder_product(torch.tensor(batch.detach().numpy()),
+                                           torch.tensor(taus.detach().numpy())), 1e-12)
+    assert gradcheck(householder_product, (batch, taus))
 
 
 # ------------------------------------------------------------------ the hook forms
