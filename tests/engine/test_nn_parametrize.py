@@ -445,3 +445,22 @@ def test_old_spectral_norm():
     torch.nn.utils.remove_spectral_norm(t)
     assert list(e.state_dict()) == list(t.state_dict())
     close(e.weight, t.weight)
+
+
+def test_buffer_parametrization_and_transfer():
+    e, t = twins(lambda: enn.BatchNorm1d(3), lambda: torch.nn.BatchNorm1d(3))
+    EPZ.register_parametrization(e, "running_var", EScale())
+    TPZ.register_parametrization(t, "running_var", TScale())
+    assert list(e.state_dict()) == list(t.state_dict())
+    assert [n for n, _ in e.named_buffers()] == [n for n, _ in t.named_buffers()]
+    close(e.running_var, t.running_var)
+    e1, t1 = linear_twins(4, 4)
+    e2, t2 = linear_twins(4, 4)
+    EPZ.register_parametrization(e1, "weight", ESym())
+    TPZ.register_parametrization(t1, "weight", TSym())
+    EPZ.transfer_parametrizations_and_params(e1, e2)
+    TPZ.transfer_parametrizations_and_params(t1, t2)
+    assert repr(e2) == repr(t2)
+    assert list(e2.state_dict()) == list(t2.state_dict())
+    assert e2.parametrizations.weight.original is e1.parametrizations.weight.original
+    close(e2.weight, t2.weight)
