@@ -107,7 +107,10 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2,
                                   "sparse gradients")
     _index_type(input)
     if weight.dtype.name not in ("float16", "float32", "float64"):
-        cpu = {"int64": "CPULongType", "int32": "CPUIntType", "bool": "CPUBoolType"}
+        # torch names a type with a legacy tensor class by that class, bool by its C++ type
+        cpu = {"int64": "torch.LongTensor", "int32": "torch.IntTensor",
+               "int16": "torch.ShortTensor", "int8": "torch.CharTensor",
+               "uint8": "torch.ByteTensor", "bool": "CPUBoolType"}
         raise errors.EngineRuntimeError(
             "Expected tensor for argument #1 'weight' to have one of the following scalar "
             f"types: Half, BFloat16, Float, Double; but got {cpu[weight.dtype.name]} instead "

@@ -381,6 +381,13 @@ CASES = {
         _t(T, [[0.5, _INF, 0.0], [_INF, 1.0, 2.0]], "float32", rg=False)[:, 1:],
         _t(T, [[0.5, _INF, 0.0]], "float32", rg=False).expand(2, 3),
         _t(T, [[0.5, _INF, 0.0], [_INF, 1.0, 2.0]], "float32", rg=False)[1:])],
+    # embedding_bag names an integer weight by its legacy tensor class, a bool one by its type
+    "embedding_bag int64 weight": lambda T: T.nn.functional.embedding_bag(
+        T.tensor([1, 2, 0]), T.zeros(4, 3, dtype=T.int64), T.tensor([0, 2])),
+    "embedding_bag int32 weight, max": lambda T: T.nn.functional.embedding_bag(
+        T.tensor([[1, 2], [0, 3]]), T.zeros(3, 4, dtype=T.int32).t(), mode="max"),
+    "embedding_bag bool weight": lambda T: T.nn.functional.embedding_bag(
+        T.tensor([1, 2, 0]), T.zeros(4, 3, dtype=T.bool), T.tensor([0, 2]), mode="mean"),
     # zeta follows Cephes' loop, which stops as soon as a term is negligible: a huge finite x
     # gives inf for q < 1, 1 at q == 1 (the engine's fixed-length sum gave NaN)
     "zeta of a huge x": lambda T: (T.special.zeta if T is torch else getattr(T, "special.zeta"))(
