@@ -388,6 +388,11 @@ CASES = {
         T.tensor([[1, 2], [0, 3]]), T.zeros(3, 4, dtype=T.int32).t(), mode="max"),
     "embedding_bag bool weight": lambda T: T.nn.functional.embedding_bag(
         T.tensor([1, 2, 0]), T.zeros(4, 3, dtype=T.bool), T.tensor([0, 2]), mode="mean"),
+    # ldexp_ into an integer or bool tensor: torch's own cast check, before overlap and shapes
+    "ldexp_ int32": lambda T: T.ones(3, dtype=T.int32).ldexp_(T.tensor([1, 2, 0])),
+    "ldexp_ int64 expanded, bad shape": lambda T: T.ones(1, 3, dtype=T.int64).expand(2, 3)
+    .ldexp_(T.ones(4)),
+    "ldexp_ bool": lambda T: T.ones(3, dtype=T.bool).ldexp_(T.ones(3, dtype=T.float64)),
     # zeta follows Cephes' loop, which stops as soon as a term is negligible: a huge finite x
     # gives inf for q < 1, 1 at q == 1 (the engine's fixed-length sum gave NaN)
     "zeta of a huge x": lambda T: (T.special.zeta if T is torch else getattr(T, "special.zeta"))(
