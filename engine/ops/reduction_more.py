@@ -304,6 +304,9 @@ def _welford(a, dims: tuple, keepdim: bool):
             x = a.astype(np.float64)
             mean = x.sum(axis=dims, keepdims=True) / n
             m2 = ((x - mean) ** 2).sum(axis=dims, keepdims=keepdim)
+            inf = np.isinf(x).any(axis=dims, keepdims=True)
+            if inf.any():  # the running mean meets an infinity (NaN unless it comes last)
+                mean = np.where(inf, _welford_mean(np, x, dims, True), mean)
         return mean.reshape(shape), m2.reshape(shape)
     flat = np.transpose(a, keep + order).reshape((outs, n)).astype(np.float64)
     with np.errstate(all="ignore"):
