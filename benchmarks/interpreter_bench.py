@@ -6,6 +6,7 @@ text); "JSON list" sends the compiled list each time (validated once, then looke
 Garbage is collected before each timed block (``--no-collect``: not), the same for every variant.
 
     python benchmarks/interpreter_bench.py [--quick] [--constructs [--only WORD]]
+    python benchmarks/interpreter_bench.py --bytecodes [--only WORD]   (counts, no timing)
 """
 
 from __future__ import annotations
@@ -261,6 +262,53 @@ def compare(title: str, variants: dict, number: int, rounds: int,
     return ratios
 
 
+def bytecodes_per_run(fn, n: int) -> float:
+    """Python bytecodes one call of ``fn`` executes (``sys.settrace`` opcode events, after
+    one warm-up call): deterministic, so an A/B of a change under a per cent shows on a busy
+    machine; the engine's C and NumPy work is not counted (a ratio of bytecodes overstates
+    the ratio of times)."""
+    count = [0]
+
+    def trace(frame, event, arg):
+        frame.f_trace_opcodes = True
+        if event == "opcode":
+            count[0] += 1
+        return trace
+
+    fn()
+    sys.settrace(trace)
+    try:
+        for _ in range(n):
+            fn()
+    finally:
+        sys.settrace(None)
+    return count[0] / n
+
+
+def bytecodes(only: str | None) -> None:
+    """``--bytecodes``: the seed row and each construct (x of 10 elements), bytecodes per run
+    of the interpreter and of CPython on the same text, and their ratio."""
+    limits = Limits()
+    rows = {}
+    if only is None or only in "seed":
+        env = Environment()
+        run_program(compile_source(SEED_F), env, limits)
+        program = parse_program(compile_source(SEED_RUN))
+        gen = engine.Generator().manual_seed(0)
+        env.generator.manual_seed(0)
+        rows["seed control flow"] = ({"direct": lambda: direct_seed(gen),
+                                      "interpreter (Program)":
+                                          lambda: run_program(program, env, limits)}, 20)
+    for title in CONSTRUCTS:
+        if only is None or only in title:
+            rows[title] = (construct_variants(title, 10, limits), 2)
+    print(f"{'bytecodes per run':<36} {'direct':>9} {'interp':>9} {'ratio':>6}")
+    for title, (variants, n) in rows.items():
+        direct = bytecodes_per_run(variants["direct"], n)
+        interp = bytecodes_per_run(variants["interpreter (Program)"], n)
+        print(f"{title:<36} {direct:9.0f} {interp:9.0f} {interp / direct:6.3f}", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
@@ -270,7 +318,13 @@ def main() -> None:
                         help="with --constructs: only the constructs whose title has WORD")
     parser.add_argument("--no-collect", action="store_true",
                         help="do not collect garbage before each timed block")
+    parser.add_argument("--bytecodes", action="store_true",
+                        help="count bytecodes per run instead of timing (deterministic; "
+                             "--only WORD selects rows)")
     args = parser.parse_args()
+    if args.bytecodes:
+        bytecodes(args.only)
+        return
     global COLLECT
     COLLECT = not args.no_collect
     number, rounds = (2, 3) if args.quick else (3, 61)

@@ -378,6 +378,17 @@ def _kwargs(pairs: tuple[tuple[str, Closure], ...],
 
     if not pairs and len(stars) == 1:
         return run_one
+    if not stars and len(pairs) == 1:  # f(y, shift=0.1)
+        (key, part), = pairs
+        return lambda fr: {key: part(fr)}
+    if not stars:
+        def run_pairs(fr: Frame) -> dict:  # no comprehension: it would be a call of its own
+            out = {}
+            for key, part in pairs:
+                out[key] = part(fr)
+            return out
+
+        return run_pairs
     return run
 
 
@@ -659,6 +670,10 @@ def global_call(name: str, arguments: Arguments) -> Closure:
         f = fr.glob.get(name, _MISSING)
         if f is not _MISSING:
             return call_fast(rs, f, values, named)
+        return unbound(rs, values, named)
+
+    def unbound(rs: RunState, values: tuple, named: dict) -> Any:
+        """The call when the session has no variable of the name (counted already)."""
         if builtin is not None and not (dual and values and isinstance(values[0], Tensor)):
             try:
                 return builtin(rs, *values, **named)
@@ -695,9 +710,40 @@ def global_call(name: str, arguments: Arguments) -> Closure:
             return admit(out)
 
         return run_op1
+    # what ``dispatch`` does, in one closure with the arguments (a program's own function,
+    # the inner loops' case, invoked directly); the lookup has no effect, so it may come
+    # before the step
     if keywords is None:
-        return lambda fr: dispatch(fr, positional(fr), _EMPTY)
-    return lambda fr: dispatch(fr, positional(fr), keywords(fr))
+        def run(fr: Frame) -> Any:
+            values = positional(fr)
+            f = fr.glob.get(name, _MISSING)
+            rs = fr.rs
+            rs.steps += 1
+            if rs.steps >= rs.next_check:
+                rs.check()
+            if type(f) is Function:
+                return invoke(rs, f, values, _EMPTY)
+            if f is not _MISSING:
+                return call_fast(rs, f, values, _EMPTY)
+            return unbound(rs, values, _EMPTY)
+
+        return run
+
+    def run_kw(fr: Frame) -> Any:
+        values = positional(fr)
+        named = keywords(fr)
+        f = fr.glob.get(name, _MISSING)
+        rs = fr.rs
+        rs.steps += 1
+        if rs.steps >= rs.next_check:
+            rs.check()
+        if type(f) is Function:
+            return invoke(rs, f, values, named)
+        if f is not _MISSING:
+            return call_fast(rs, f, values, named)
+        return unbound(rs, values, named)
+
+    return run_kw
 
 
 def super_method_call(name: str, first: str, arguments: Arguments, general: Closure) -> Closure:

@@ -87,7 +87,7 @@ MODULES = frozenset(PACKAGES) | frozenset(SUBMODULES) | {
     "torch.linalg", "torch.special", "torch.cuda", "torch.accelerator", "torch.backends.mps",
     "torch.backends.cudnn", "torch.functional",
     "math", "random", "builtins", "numpy", "functools", "copy", "collections", "typing",
-    "itertools", "dataclasses", "warnings", "string", "time"}
+    "itertools", "dataclasses", "warnings", "string", "time", "unicodedata"}
 #: ``torch.functional``'s own functions (its ``__all__``): the very objects ``torch.X`` is.
 #: Besides them it has ``F`` (``torch.nn.functional``) and ``torch``. Programs meet it as
 #: ``import torch.functional as F`` (PyTorch's "Building Models" tutorial), where ``F.relu``
@@ -160,7 +160,7 @@ def torch_names(path: str) -> frozenset[str] | None:
         _torch_names.update({p: frozenset(n.split()) for p, n in MODULE_NAMES.items()})
         _torch_names["torch.Tensor"] = frozenset(TENSOR_NAMES.split())
         for name in ("math", "random", "functools", "copy", "collections", "numpy", "typing",
-                     "itertools", "warnings", "string", "time"):
+                     "itertools", "warnings", "string", "time", "unicodedata"):
             module = importlib.import_module(name)  # fixed names, never a program's
             _torch_names[name] = frozenset(n for n in dir(module) if not n.startswith("_"))
     return _torch_names.get(path)
@@ -310,7 +310,7 @@ def resolve_path(path: str) -> Any:
     parts = full.split(".")
     if parts[0] not in ("torch", "math", "random", "builtins", "numpy", "functools", "copy",
                         "collections", "typing", "itertools", "dataclasses", "warnings",
-                        "string", "time"):
+                        "string", "time", "unicodedata"):
         raise not_supported(path)
     value: Any = LibModule(parts[0])
     for part in parts[1:]:

@@ -14,6 +14,7 @@ import copy
 import math
 import string
 import time
+import unicodedata
 from collections.abc import Callable
 from typing import Any
 
@@ -459,7 +460,54 @@ def _sleep(rs: RunState, *args: Any, **kwargs: Any) -> None:
 TIME: dict[str, Any] = {name: _clock(name) for name in _CLOCKS}
 TIME["sleep"] = BuiltinFunction("sleep", _sleep)
 
+# --------------------------------------------------------------------------- unicodedata
+
+#: ``import unicodedata``: ``normalize`` and ``category`` (the char-RNN tutorials'
+#: ``unicodeToAscii``), with CPython's argument checks; a normalized string is at most 18
+#: times its input (NFKD of one character), checked against ``max_value_elements`` first.
+_FORMS = ("NFC", "NFD", "NFKC", "NFKD")
+
+
+def _normalize(rs: RunState, *args: Any, **kwargs: Any) -> str:
+    from .values import type_name
+
+    if kwargs:
+        raise ProgramError("unicodedata.normalize() takes no keyword arguments",
+                           exception="TypeError")
+    if len(args) != 2:
+        raise ProgramError(f"normalize expected 2 arguments, got {len(args)}",
+                           exception="TypeError")
+    form, text = args
+    for i, value in enumerate(args, 1):
+        if not isinstance(value, str):
+            raise ProgramError(f"normalize() argument {i} must be str, not {type_name(value)}",
+                               exception="TypeError")
+    if form not in _FORMS:
+        raise ProgramError("invalid normalization form", exception="ValueError")
+    size_guard(rs, 18 * len(text), "unicodedata.normalize's result")
+    return unicodedata.normalize(form, text)
+
+
+def _category(rs: RunState, *args: Any, **kwargs: Any) -> str:
+    from .values import type_name
+
+    if kwargs:
+        raise ProgramError("unicodedata.category() takes no keyword arguments",
+                           exception="TypeError")
+    if len(args) != 1:
+        raise ProgramError(f"unicodedata.category() takes exactly one argument ({len(args)} "
+                           "given)", exception="TypeError")
+    (char,) = args
+    if not isinstance(char, str) or len(char) != 1:
+        raise ProgramError("category() argument must be a unicode character, not "
+                           f"{type_name(char)}", exception="TypeError")
+    return unicodedata.category(char)
+
+
+UNICODEDATA: dict[str, Any] = {"normalize": BuiltinFunction("normalize", _normalize),
+                               "category": BuiltinFunction("category", _category)}
+
 MODULES = {"math": MATH, "random": RANDOM, "numpy": NUMPY, "functools": FUNCTOOLS,
            "copy": COPY, "collections": COLLECTIONS, "typing": TYPING, "itertools": ITERTOOLS,
            "dataclasses": DATACLASSES, "warnings": WARNINGS, "string": STRING,
-           "time": TIME}
+           "time": TIME, "unicodedata": UNICODEDATA}

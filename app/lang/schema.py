@@ -749,6 +749,7 @@ class Import(_Node):
     unknown `torch` module is CPython's ModuleNotFoundError).
     Only `torch`, its library modules, `math`, `random`, `functools`, `copy`, `collections`,
     `itertools`, `typing`, `warnings`, `dataclasses`, `time` (its clocks and `sleep`),
+    `unicodedata` (`normalize`, `category`),
     `string` (its constants) and `numpy` (its constants and dtype names) can be imported."""
 
     import_: ModulePath = Field(alias="import")

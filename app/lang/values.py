@@ -155,10 +155,9 @@ def bind(func: Function, args: tuple | list, kwargs: dict) -> dict[str, Any]:
     code = func.code
     params, n = code.params, code.nparams
     nargs = len(args)
-    if not code.kwonly:  # the common shapes, bound directly (any error: the general way)
-        if n == 0 and code.vararg is not None and code.kwarg is not None:
-            return {code.vararg: tuple(args), code.kwarg: dict(kwargs)}  # def f(*a, **k)
-        if code.vararg is None and code.kwarg is None and nargs <= n:
+    # the common shapes, bound directly (any error: the general way)
+    if code.vararg is None and code.kwarg is None:
+        if nargs <= n:
             local = dict(zip(params, args))
             names = code.argnames
             for key in kwargs:
@@ -166,7 +165,9 @@ def bind(func: Function, args: tuple | list, kwargs: dict) -> dict[str, Any]:
                     break
                 local[key] = kwargs[key]
             else:
-                if len(local) == n:
+                kwonly = code.kwonly
+                total = n + len(kwonly) if kwonly else n
+                if len(local) == total:
                     return local
                 first_default = n - code.ndefaults
                 defaults = func.defaults
@@ -174,8 +175,15 @@ def bind(func: Function, args: tuple | list, kwargs: dict) -> dict[str, Any]:
                     name = params[i]
                     if name not in local:
                         local[name] = defaults[i - first_default]
-                if len(local) == n:
+                if kwonly:  # def f(y, *, shift=0.0)
+                    kwdefaults = func.kwdefaults
+                    for name in kwonly:
+                        if name not in local and name in kwdefaults:
+                            local[name] = kwdefaults[name]
+                if len(local) == total:
                     return local
+    elif n == 0 and code.vararg is not None and code.kwarg is not None and not code.kwonly:
+        return {code.vararg: tuple(args), code.kwarg: dict(kwargs)}  # def f(*a, **k)
     local = {}
     if nargs > n:
         if code.vararg is None:

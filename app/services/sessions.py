@@ -10,6 +10,8 @@ Store calls run in worker threads: the event loop never waits on the disk.
 
 from __future__ import annotations
 
+import asyncio
+import collections
 import logging
 import os
 import re
@@ -35,6 +37,50 @@ PROPOSED_ID = re.compile(r"^s_[A-Za-z0-9_-]{16,64}$")
 """What a proxy may propose as a new session's id (``AUTOGRAD_SESSION_ID_HEADER``)."""
 
 
+class SessionLock:
+    """A FIFO hand-off lock for one session's requests (asyncio). Taking it free and giving it
+    back make no system call: anyio's Lock asks asyncio for the current task on both, and
+    CPython 3.11's ``get_running_loop`` calls ``getpid()`` each time. Only a request that has
+    to wait gets a future; the holder's release hands the lock to the first waiter still
+    waiting, so requests go in arrival order. A waiter cancelled after it was handed the
+    lock passes it on."""
+
+    __slots__ = ("_locked", "_waiters")
+
+    def __init__(self) -> None:
+        self._locked = False
+        self._waiters: collections.deque[asyncio.Future] = collections.deque()
+
+    def locked(self) -> bool:
+        return self._locked
+
+    async def __aenter__(self) -> SessionLock:
+        if not self._locked and not self._waiters:
+            self._locked = True
+            return self
+        future = asyncio.get_running_loop().create_future()
+        self._waiters.append(future)
+        try:
+            await future
+        except BaseException:
+            if future.done() and not future.cancelled():  # handed over, then cancelled
+                self._release()
+            raise
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        self._release()
+
+    def _release(self) -> None:
+        waiters = self._waiters
+        while waiters:
+            future = waiters.popleft()
+            if not future.done():  # (a cancelled waiter is done: skipped)
+                future.set_result(None)  # the lock stays taken: it is that waiter's now
+                return
+        self._locked = False
+
+
 @dataclass(eq=False)
 class Session:
     id: str
@@ -50,7 +96,7 @@ class Session:
     with a request in flight: the next host reads it from the store)."""
     replay_ms: float = 0.0
     memory_bytes: int = 0
-    lock: anyio.Lock = field(default_factory=lambda: anyio.Lock(fast_acquire=True))
+    lock: SessionLock = field(default_factory=SessionLock)
     """FIFO hand-off lock: requests on one session go in arrival order."""
     pending: int = 0
     closed: bool = False

@@ -124,9 +124,8 @@ class _Unpacker:
                 f"type {type(t).__name__}")
         out = _wrap(t._data, t.dtype, t.device)
         grad_fn, output_nr = self.grad_fn, self.output_nr
-        if self.output is not None:  # the op's own output: its node, if the output lives
-            o = self.output()
-            grad_fn, output_nr = (None, 0) if o is None else (o._grad_fn, o._output_nr)
+        if self.output is not None:  # the op's own output: its node
+            grad_fn, output_nr = self.output._grad_fn, self.output._output_nr
         if grad_fn is not None:
             out._grad_fn, out._output_nr, out.requires_grad = grad_fn, output_nr, True
         elif self.acc is not None:
@@ -138,8 +137,6 @@ class _Unpacker:
 
 
 def _hooked(t: Tensor, is_output: bool, pack: Any, unpack: Any) -> SavedTensor:
-    import weakref
-
     version = t._vc[0]
     with no_grad():  # (torch packs with grad mode off: the hook's own ops save nothing)
         packed = pack(t)
@@ -149,7 +146,10 @@ def _hooked(t: Tensor, is_output: bool, pack: Any, unpack: Any) -> SavedTensor:
     u.unpack, u.packed = unpack, packed
     u.grad_fn, u.output_nr, u.acc, u.output = None, 0, None, None
     if is_output:
-        u.output = weakref.ref(t)
+        # held strongly (a cycle output -> node -> saved -> here, broken when backward frees
+        # the saved values, else by the collector): the unpacked tensor needs the output's
+        # node even once the program dropped the output (``x.exp().sum()``)
+        u.output = t
     elif t._grad_fn is not None:
         u.grad_fn, u.output_nr = t._grad_fn, t._output_nr
     elif t.requires_grad:

@@ -19,7 +19,7 @@ from ..dtypes import bool_
 from ..modes import _grad_enabled
 from ..random import current_generator
 from ..tensor import Tensor, _wrap
-from ._args import norm_dim
+from ._args import check_fits, norm_dim
 from .creation import zeros_like
 from .nn import (
     _TORCH_NAMES,
@@ -93,6 +93,9 @@ def _threshold(input: Tensor, th, value, inplace: bool) -> Tensor:
     if input.dtype is bool_:
         raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
             kernel="threshold_cpu", dtype="Bool"))
+    if not input.dtype.is_floating_point:  # torch reads both numbers in the input's type
+        th, value = (np.array(check_fits(v, input.dtype)).astype(input.dtype.np)[()]
+                     for v in (th, value))
 
     def compute():
         a = input._data

@@ -671,10 +671,9 @@ def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_
 
 def _tri_indices(name: str, row, col, offset, dtype, device, lower: bool) -> Tensor:
     dt = DEFAULT_INT if dtype is None else as_dtype(dtype)
-    if dt.is_floating_point or dt is bool_:
+    if dt.name not in ("int64", "int32"):
         raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
-            kernel=name, dtype={"float32": "Float", "float64": "Double", "float16": "Half",
-                                "bool": "Bool"}[dt.name]))
+            kernel=name, dtype=dt.scalar_name))
     for what, n in (("row", row), ("col", col)):
         if n < 0:
             raise errors.EngineRuntimeError(f"{what} must be non-negative, got{n}")

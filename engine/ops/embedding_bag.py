@@ -104,7 +104,10 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2,
                                   "sparse gradients")
     _index_type(input)
     if weight.dtype.name not in ("float16", "float32", "float64"):
-        cpu = {"int64": "CPULongType", "int32": "CPUIntType", "bool": "CPUBoolType"}
+        # (torch names an integer type by its legacy tensor class, bool by its CPU type)
+        cpu = {"int64": "torch.LongTensor", "int32": "torch.IntTensor",
+               "int16": "torch.ShortTensor", "int8": "torch.CharTensor",
+               "uint8": "torch.ByteTensor", "bool": "CPUBoolType"}
         raise errors.EngineRuntimeError(
             "Expected tensor for argument #1 'weight' to have one of the following scalar "
             f"types: Half, BFloat16, Float, Double; but got {cpu[weight.dtype.name]} instead "
@@ -155,11 +158,10 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2,
     argmax = None
     if mode == "max":
         argmax = np.full((starts.size, dim), -1, dtype=np.int64)
-        for k in range(pos.size):  # in order: the first largest value wins, NaN spreads
-            b, r = bag_of[k], rows[k]
+        for k in range(pos.size):  # in order: the first row, then a strictly larger value
+            b, r = bag_of[k], rows[k]  # (a NaN is taken only as the first: torch's ``>``)
             first = argmax[b] < 0
-            take = first | (r > out[b]) | np.isnan(r)
-            take &= ~np.isnan(out[b]) | first
+            take = first | (r > out[b])
             out[b] = np.where(take, r, out[b])
             argmax[b] = np.where(take, idx[pos[k]], argmax[b])
     else:

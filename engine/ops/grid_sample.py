@@ -500,6 +500,12 @@ def _double_rule(spec: _Spec, mask):
         gggf = None if ggg is None or spec.mode == "nearest" else \
             np.asarray(_host(ggg), dtype=wd).reshape(gf.shape)
         d = spec.d
+        if needs[1] and gggf is not None and dt == np.float16 and spec.mode == "bilinear" \
+                and spec.padding == "reflection":
+            # torch's half double backward scatters a float source into the half input's
+            # gradient there (measured: only bilinear with reflection padding, 2-D and 3-D)
+            raise errors.EngineRuntimeError(
+                "scatter(): Expected self.dtype to be equal to src.dtype")
         with np.errstate(all="ignore"):
             corners = _Corners(gf, spec.sizes(), spec.mode, spec.padding, spec.align,
                                2 if gggf is not None else (1 if ggxf is not None else 0))

@@ -232,7 +232,18 @@ def ldexp(input, other):
 
 register("ldexp", ldexp, grad_fns=("LdexpBackward0",))
 Tensor.ldexp = method_form(ldexp, "ldexp")
-inplace_twin("ldexp", ldexp)
+
+
+def _ldexp_precheck(self, other=None, *args, **kwargs):
+    # torch's first check: the (floating) result must cast back into self
+    if isinstance(self, Tensor) and not self.dtype.is_floating_point:
+        from .families import _torch_scalar_name
+
+        raise errors.EngineRuntimeError(
+            f"ldexp can't be cast to the desired output type {_torch_scalar_name(self.dtype)}")
+
+
+inplace_twin("ldexp", ldexp, precheck=_ldexp_precheck)
 
 
 # --------------------------------------------------------------------------- shifts

@@ -234,7 +234,7 @@ def unravel_index(indices, shape):
     if not isinstance(indices, Tensor):
         raise errors.EngineTypeError(
             f"expected 'indices' to be integer dtype, but got {type(indices)}")
-    if indices.dtype.name not in ("int64", "int32"):
+    if indices.dtype.is_floating_point or indices.dtype.name == "bool":
         raise errors.EngineTypeError(
             f"expected 'indices' to be integer dtype, but got {indices.dtype}")
     dims = [int(shape)] if isinstance(shape, (int, np.integer)) else [int(s) for s in shape]

@@ -15,10 +15,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..ops._fma import fma
+
 
 def _wide(a):
     """The dtype a fused multiply-add of ``a``'s dtype is computed in, or None if NumPy has
-    none wider (float64: plain multiply and add, which differs in the last bit at most)."""
+    none wider (float64: ``engine.ops._fma.fma``, Dekker's exact product and Knuth's exact
+    sum, on NumPy arrays; plain multiply and add elsewhere)."""
     return np.float64 if a.dtype != np.float64 else None
 
 
@@ -34,7 +37,10 @@ def add_(a, x, alpha: float, xp) -> None:
         return
     wide = _wide(a)
     if wide is None:
-        a += alpha * x
+        if xp is np and x.dtype == np.float64:
+            fma(scalar(alpha, a), x, a, out=a)  # rounded once (Dekker and Knuth)
+        else:
+            a += alpha * x
         return
     w = wide(scalar(alpha, a))
     if xp is np and a.size >= _CHUNK and x.dtype == a.dtype == np.float32 and \
@@ -71,7 +77,10 @@ def addcmul_(a, t1, t2, value: float, xp) -> None:
     prod = t1 if value == 1 else t1 * scalar(value, a)
     wide = _wide(a)
     if wide is None:
-        a += prod * t2
+        if xp is np and prod.dtype == t2.dtype == np.float64:
+            fma(prod, t2, a, out=a)  # rounded once
+        else:
+            a += prod * t2
         return
     xp.add(a, xp.multiply(prod, t2, dtype=wide), out=a, casting="unsafe")
 
@@ -88,10 +97,15 @@ def lerp_(a, end, weight: float, xp) -> None:
     diff = end - a
     wide = _wide(a)
     if wide is None:
-        if abs(weight) < 0.5:
-            a += w * diff
+        if xp is not np or end.dtype != np.float64:
+            if abs(weight) < 0.5:
+                a += w * diff
+            else:
+                a[...] = end - diff * (1 - w)
+        elif abs(weight) < 0.5:  # rounded once
+            fma(w, diff, a, out=a)
         else:
-            a[...] = end - diff * (1 - w)
+            fma(-diff, a.dtype.type(1) - w, end, out=a)
         return
     if abs(weight) < 0.5:
         xp.add(a, xp.multiply(diff, wide(w), dtype=wide), out=a, casting="unsafe")

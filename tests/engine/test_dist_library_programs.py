@@ -23,6 +23,7 @@ PROGRAMS = Path(__file__).parent / "dist_programs"
 
 
 @pytest.mark.parametrize("name, n_cells, n_lines", [("parametrize", 2, 30),
+                                                    ("parametrize_user_module", 1, 15),
                                                     ("saved_hooks", 1, 9), ("prune", 1, 25)])
 def test_program_prints_what_torch_prints(name, n_cells, n_lines):
     pytest.importorskip("torch")

@@ -337,6 +337,7 @@ def test_orthogonal(shape, omap):
     else:
         base_e.copy_(engine.tensor(base_t.numpy()))
     close(e.weight, t.weight, 1e-8)
+    assert chain(e.weight.grad_fn) == chain(t.weight.grad_fn)
     w = e.weight
     k = min(o, i)
     gram = w.mT @ w if o >= i else w @ w.mT
@@ -380,8 +381,17 @@ def test_householder_product_gradcheck():
     tau = engine.tensor(rng.standard_normal(3), requires_grad=True)
     ta, tt = torch.tensor(a.detach().numpy()), torch.tensor(tau.detach().numpy())
     close(householder_product(a, tau), torch.linalg.householder_product(ta, tt), 1e-12)
+    assert householder_product(a, tau).grad_fn.name() == "LinalgHouseholderProductBackward0"
     assert gradcheck(householder_product, (a, tau))
     assert gradgradcheck(householder_product, (a, tau))
+    fixed = tau.detach()
+    assert gradgradcheck(lambda x: householder_product(x, fixed), (a,))
+    batch = engine.tensor(rng.standard_normal((2, 4, 2)), requires_grad=True)
+    taus = engine.tensor(rng.standard_normal((2, 2)), requires_grad=True)
+    close(householder_product(batch, taus),
+          torch.linalg.householder_product(torch.tensor(batch.detach().numpy()),
+                                           torch.tensor(taus.detach().numpy())), 1e-12)
+    assert gradcheck(householder_product, (batch, taus))
 
 
 # ------------------------------------------------------------------ the hook forms
@@ -435,3 +445,22 @@ def test_old_spectral_norm():
     torch.nn.utils.remove_spectral_norm(t)
     assert list(e.state_dict()) == list(t.state_dict())
     close(e.weight, t.weight)
+
+
+def test_buffer_parametrization_and_transfer():
+    e, t = twins(lambda: enn.BatchNorm1d(3), lambda: torch.nn.BatchNorm1d(3))
+    EPZ.register_parametrization(e, "running_var", EScale())
+    TPZ.register_parametrization(t, "running_var", TScale())
+    assert list(e.state_dict()) == list(t.state_dict())
+    assert [n for n, _ in e.named_buffers()] == [n for n, _ in t.named_buffers()]
+    close(e.running_var, t.running_var)
+    e1, t1 = linear_twins(4, 4)
+    e2, t2 = linear_twins(4, 4)
+    EPZ.register_parametrization(e1, "weight", ESym())
+    TPZ.register_parametrization(t1, "weight", TSym())
+    EPZ.transfer_parametrizations_and_params(e1, e2)
+    TPZ.transfer_parametrizations_and_params(t1, t2)
+    assert repr(e2) == repr(t2)
+    assert list(e2.state_dict()) == list(t2.state_dict())
+    assert e2.parametrizations.weight.original is e1.parametrizations.weight.original
+    close(e2.weight, t2.weight)

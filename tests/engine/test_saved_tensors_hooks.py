@@ -124,6 +124,19 @@ def test_second_order_through_hooks():
     assert out[0][2] == out[1][2]
 
 
+def test_second_order_through_a_dropped_output():
+    out = []
+    for lib, graph in sides():
+        x = tensor(lib, X)
+        with graph.saved_tensors_hooks(lambda t: t * 1, lambda t: t + 0):
+            y = x.exp().sum() + x.tanh().sum()  # (exp's and tanh's outputs: saved, dropped)
+        (g,) = lib.autograd.grad(y, x, create_graph=True)
+        g.sum().backward()
+        out.append((g.detach().numpy(), x.grad.detach().numpy()))
+    np.testing.assert_allclose(out[0][0], out[1][0], rtol=1e-12)
+    np.testing.assert_allclose(out[0][1], out[1][1], rtol=1e-12)
+
+
 def test_custom_function_saved_tensors_are_packed():
     logs = []
     for lib, graph in sides():

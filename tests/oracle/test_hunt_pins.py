@@ -68,6 +68,15 @@ def _cummax_empty(T):
     return [g.requires_grad, g]
 
 
+def _grid_second(T, padding):
+    x = _t(T, [[[[0.5, -1.0, 2.0], [1.5, 0.25, -0.5]]]], "float16")
+    grid = _t(T, [[[[-0.9, 0.3], [1.1, -0.7]]]], "float16")
+    out = T.nn.functional.grid_sample(x, grid, padding_mode=padding, align_corners=False)
+    gx, gg = T.autograd.grad(out.sum(), (x, grid), create_graph=True)
+    (gx.sum() + gg.sum()).backward()
+    return [x.grad, grid.grad]
+
+
 def _t(T, v, dtype="float64", rg=True):
     return T.tensor(v, dtype=getattr(T, dtype), requires_grad=rg)
 
@@ -381,6 +390,22 @@ CASES = {
         _t(T, [[0.5, _INF, 0.0], [_INF, 1.0, 2.0]], "float32", rg=False)[:, 1:],
         _t(T, [[0.5, _INF, 0.0]], "float32", rg=False).expand(2, 3),
         _t(T, [[0.5, _INF, 0.0], [_INF, 1.0, 2.0]], "float32", rg=False)[1:])],
+    # embedding_bag names an integer weight by its legacy tensor class, a bool one by its type
+    "embedding_bag int64 weight": lambda T: T.nn.functional.embedding_bag(
+        T.tensor([1, 2, 0]), T.zeros(4, 3, dtype=T.int64), T.tensor([0, 2])),
+    "embedding_bag int32 weight, max": lambda T: T.nn.functional.embedding_bag(
+        T.tensor([[1, 2], [0, 3]]), T.zeros(3, 4, dtype=T.int32).t(), mode="max"),
+    "embedding_bag bool weight": lambda T: T.nn.functional.embedding_bag(
+        T.tensor([1, 2, 0]), T.zeros(4, 3, dtype=T.bool), T.tensor([0, 2]), mode="mean"),
+    # ldexp_ into an integer or bool tensor: torch's own cast check, before overlap and shapes
+    "ldexp_ int32": lambda T: T.ones(3, dtype=T.int32).ldexp_(T.tensor([1, 2, 0])),
+    "ldexp_ int64 expanded, bad shape": lambda T: T.ones(1, 3, dtype=T.int64).expand(2, 3)
+    .ldexp_(T.ones(4)),
+    "ldexp_ bool": lambda T: T.ones(3, dtype=T.bool).ldexp_(T.ones(3, dtype=T.float64)),
+    # grid_sample's float16 double backward (bilinear, reflection) fails in torch when the
+    # grid's gradient flows back into the input's
+    "grid_sample float16 reflection, second order": lambda T: _grid_second(T, "reflection"),
+    "grid_sample float16 border, second order": lambda T: _grid_second(T, "border"),
     # zeta follows Cephes' loop, which stops as soon as a term is negligible: a huge finite x
     # gives inf for q < 1, 1 at q == 1 (the engine's fixed-length sum gave NaN)
     "zeta of a huge x": lambda T: (T.special.zeta if T is torch else getattr(T, "special.zeta"))(

@@ -286,6 +286,15 @@ CASES["conv1d dilated uint8"] = lambda T: T.nn.functional.conv1d(
     _t(T, [[[1, 2, 3, 4, 5]]], "uint8"), _t(T, [[[1, 1]]], "uint8"), dilation=2)
 CASES["embedding_bag int16"] = lambda T: T.nn.functional.embedding_bag(
     _t(T, [[1, 0]], "int16"), T.ones(3, 2))
+for d in SMALL + ("int32", "int64"):
+    for th, v in ((0.5, -2.0), (0.5, -2), (300, 1), (1, 300), (-1, 2), (-0.5, 9), (0.5, 9.7)):
+        CASES[f"threshold {th} {v} {d}"] = lambda T, d=d, th=th, v=v: \
+            T.nn.functional.threshold(_t(T, [0, 1, 2], d), th, v)
+    CASES[f"tril_indices {d}"] = lambda T, d=d: T.tril_indices(3, 3, dtype=getattr(T, d))
+    CASES[f"triu_indices {d}"] = lambda T, d=d: T.triu_indices(3, 3, dtype=getattr(T, d))
+    CASES[f"unravel_index {d}"] = lambda T, d=d: T.unravel_index(_t(T, [3, 5], d), (2, 3))
+CASES["threshold_ of an empty uint8 tensor"] = lambda T: T.nn.functional.threshold_(
+    T.zeros(0, 3, dtype=T.uint8), 0.5, -2.0)
 CASES["uint8 + int8"] = lambda T: _t(T, [200], "uint8") + _t(T, [-100], "int8")
 CASES["uint8 + int8 0-d"] = lambda T: _t(T, [200], "uint8") + _t(T, -100, "int8")
 CASES["int8 + uint8 0-d"] = lambda T: _t(T, [100], "int8") + _t(T, 200, "uint8")

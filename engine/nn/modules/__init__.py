@@ -104,6 +104,7 @@ from .padding import (
     ZeroPad2d,
     ZeroPad3d,
 )
+from .parallel import DataParallel
 from .pixelshuffle import ChannelShuffle, PixelShuffle, PixelUnshuffle
 from .pooling import (
     AdaptiveAvgPool1d,
@@ -192,7 +193,7 @@ __all__ = [
     "TransformerEncoderLayer", "TransformerDecoderLayer", "LocalResponseNorm",
     "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d",
     "LPPool1d", "LPPool2d", "LPPool3d", "NLLLoss2d", "Container",
-    "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d",
+    "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d", "DataParallel",
     "RemovableHandle",
 ]
 # what programs may use: modules whose functional op is in the table (RemovableHandle comes

@@ -11,8 +11,9 @@ parametrizations (see ``parametrize``), computed as torch 2.13 computes them.
   mode, frozen in eval mode.
 - ``orthogonal``: the ``matrix_exp``, ``cayley`` and ``householder`` maps, with torch's
   trivialization (a ``base`` buffer, the original set to ``-I``). ``householder_product`` is
-  composed from reflections here (torch has one ``LinalgHouseholderProductBackward0`` node;
-  values agree to rounding), ``geqrf`` is LAPACK's (NumPy's ``qr(mode="raw")``).
+  one ``LinalgHouseholderProductBackward0`` node as torch's, its values and gradient computed
+  from the reflections (values agree with LAPACK's to rounding); ``geqrf`` is LAPACK's
+  (NumPy's ``qr(mode="raw")``).
 """
 
 from __future__ import annotations
@@ -223,13 +224,44 @@ def geqrf(a: Tensor) -> tuple[Tensor, Tensor]:
 def householder_product(a: Tensor, tau: Tensor) -> Tensor:
     """``torch.linalg.householder_product``: the first ``n`` columns of ``H_1 ... H_k``,
     ``H_i = I - tau_i v_i v_i^T`` with ``v_i`` the ``i``-th column of ``a`` below the diagonal
-    and 1 on it. Composed from differentiable ops (torch: one node)."""
+    and 1 on it; one ``LinalgHouseholderProductBackward0`` node as torch's, whose gradient is the
+    reflections' (composed from differentiable ops, run again: higher orders stay exact)."""
+    with no_grad():
+        q = _reflections(a, tau)
+    out = _wrap(q._data, q.dtype, q.device)
+    if is_grad_enabled() and (a.requires_grad or tau.requires_grad):
+        record(out, "LinalgHouseholderProductBackward0", _householder_rule, (a, tau), (a, tau),
+               per_input=False)
+    return out
+
+
+def _householder_rule(grad: Tensor, needs: tuple, a: Tensor, tau: Tensor) -> tuple:
+    from ...autograd.engine import run_backward
+    from ...modes import set_grad_enabled
+
+    outer = is_grad_enabled()  # (create_graph)
+    with set_grad_enabled(True):
+        # each needed input through an alias of its own: the paths end there
+        slots = tuple(t.view_as(t) if n else t.detach() for t, n in zip((a, tau), needs))
+        targets = [t for t, n in zip(slots, needs) if n]
+        again = _reflections(*slots)
+        got = iter(run_backward([again], [grad], True, outer, inputs=targets,
+                                accumulate=False, allow_unused=True))
+    engine = _engine()
+    res = []
+    for t, n in zip((a, tau), needs):
+        g = next(got) if n else None
+        res.append(engine.zeros_like(t) if n and g is None else g)
+    return tuple(res)
+
+
+def _reflections(a: Tensor, tau: Tensor) -> Tensor:
     engine = _engine()
     m, n = a.shape[-2], a.shape[-1]
     k = tau.shape[-1]
-    q = engine.eye(m, dtype=a.dtype, device=a.device).expand(*a.shape[:-2], m, m)
-    below = a.tril(-1)
     eye = engine.eye(m, dtype=a.dtype, device=a.device)
+    q = eye.expand(*a.shape[:-2], m, m)
+    below = a.tril(-1)
     for i in range(k - 1, -1, -1):  # Q = H_1 (H_2 (... H_k I))
         v = (below[..., :, i] + eye[i]).unsqueeze(-1)          # (..., m, 1)
         w = v.mT @ q                                           # (..., 1, m)

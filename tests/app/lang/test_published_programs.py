@@ -61,7 +61,9 @@ LIMITS = {"pt_11_jacobians_hessians": Limits(timeout_s=600),
           # a localization CNN + classifier over 64 28x28 images, 2 epochs: ~2 s quiet
           "tut_07_spatial_transformer": Limits(timeout_s=600),
           # 40 seq2seq iterations (a GRU encoder and attention decoder, word by word): ~3 s
-          "tut_09_seq2seq_translation": Limits(timeout_s=600)}
+          "tut_09_seq2seq_translation": Limits(timeout_s=600),
+          # two conv nets on 28x28 images: ~3 s quiet, past 30 s once at a load of 14
+          "ex_04_super_resolution": Limits(timeout_s=600), "pt_25_mnist": Limits(timeout_s=600)}
 
 NAMES = sorted(p.name.removesuffix(".py.txt") for p in PROGRAMS.glob("*.py.txt"))
 

@@ -83,3 +83,61 @@ def test_time_formatting_is_refused_by_name(name):
 
     with pytest.raises(LangError, match=f"time.{name} is not supported"):
         run_program(compile_source(f"import time\ntime.{name}"), Environment(), Limits())
+
+
+UNICODE_LINES = [
+    "print(unicodedata.normalize('NFD', 'Ślusàrski'), unicodedata.category('a'))",
+    "print([unicodedata.category(c) for c in unicodedata.normalize('NFKD', 'ﬁé½')])",
+    "unicodedata.normalize('X', 'a')", "unicodedata.normalize('NFD', 1)",
+    "unicodedata.normalize(1, 'a')", "unicodedata.normalize('NFD')",
+    "unicodedata.normalize(form='NFD', unistr='a')", "unicodedata.category('ab')",
+    "unicodedata.category(1)", "unicodedata.category()", "unicodedata.category(c='a')",
+    "unicodedata.nope",
+]
+
+
+@pytest.mark.parametrize("form", ["source", "json"])
+@pytest.mark.parametrize("line", UNICODE_LINES)
+def test_unicodedata_as_cpython(line, form):
+    import contextlib
+    import io
+    import unicodedata
+
+    from app.lang import LangError
+
+    buf, expected = io.StringIO(), None
+    with contextlib.redirect_stdout(buf):
+        try:
+            exec(compile(line, "<line>", "exec"), {"unicodedata": unicodedata})  # oracle only
+        except Exception as exc:  # noqa: BLE001
+            expected = (type(exc).__name__, str(exc))
+    source = f"import unicodedata\n{line}"
+    try:
+        result = run_program(compile_source(source), Environment(), Limits(),
+                             source=None if form == "json" else source)
+        got = (result.printed, None)
+    except LangError as exc:
+        got = ([], (exc.extra["exception"], exc.detail.rsplit(": ", 1)[-1]))
+        expected = (expected[0], expected[1].rsplit(": ", 1)[-1]) if expected else None
+    assert got == (buf.getvalue().splitlines(), expected)
+
+
+def test_char_rnn_unicode_to_ascii():
+    source = """import unicodedata
+import string
+all_letters = string.ascii_letters + " .,;'"
+def unicodeToAscii(s):
+    return ''.join(c for c in unicodedata.normalize('NFD', s)
+                   if unicodedata.category(c) != 'Mn' and c in all_letters)
+print(unicodeToAscii('Ślusàrski'))"""
+    assert run_program(compile_source(source), Environment(), Limits()).printed == ["Slusarski"]
+
+
+def test_normalize_is_bounded():
+    from app.lang import LangError
+
+    with pytest.raises(LangError) as info:
+        run_program(compile_source("import unicodedata\nunicodedata.normalize('NFKD', "
+                                   "'\\ufdfa' * 1000)"), Environment(),
+                    Limits(max_value_elements=10_000))
+    assert info.value.extra["limit"] == "max_value_elements"
