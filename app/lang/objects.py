@@ -740,7 +740,30 @@ def array_retry(rs: RunState, name: str, fn: Any, args: tuple | list, kwargs: di
         if name != "tensor" and len(args) == 1 and _shares(args[0], kwargs):
             return arrays.shared_tensor(args[0])  # as_tensor / asarray: torch shares memory
         return call_op(rs, name, fn, (args[0].__array__(), *args[1:]), kwargs)
+    if name in arrays.ARRAY_TAKING_OPS and args and _holds_array(args[0]):
+        return call_op(rs, name, fn, (_array_copies(args[0]), *args[1:]), kwargs)
     raise convert_exception(exc, name, rs.limits) from None
+
+
+def _holds_array(data: Any) -> bool:
+    """Whether nested lists/tuples hold a program's NumPy array (``torch.tensor([a, b])``)."""
+    stack = [data]
+    while stack:
+        v = stack.pop()
+        if type(v) is Array:
+            return True
+        if type(v) in (list, tuple):
+            stack.extend(v)
+    return False
+
+
+def _array_copies(data: Any) -> Any:
+    """``data`` with each program array replaced by a NumPy copy of its values."""
+    if type(data) is Array:
+        return data.__array__()
+    if type(data) in (list, tuple):
+        return type(data)(_array_copies(v) for v in data)
+    return data
 
 
 def _shares(a: Array, kwargs: dict) -> bool:

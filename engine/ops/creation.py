@@ -20,6 +20,7 @@ from ..dtypes import (
     bool_,
     float64,
     from_numpy_dtype,
+    promote,
 )
 from ..modes import check_numel
 from ..random import current_generator
@@ -102,25 +103,31 @@ _SEQUENCES = (list, tuple, deque, range)
 
 
 def _infer_dtype(values) -> object:
-    """PyTorch's inference for nested Python data: bool < int (int64) < float (float32)."""
-    kind = -1  # nothing seen yet: an empty list is float32, as in PyTorch
+    """PyTorch's inference for nested Python data (``infer_scalar_type``): each element's own
+    type — bool, int64 for an int, the default float dtype for a float, a tensor's, a NumPy
+    array's or NumPy scalar's dtype — promoted across the elements (so ``[float64 tensor, 1.5]``
+    is float64, ``[int16 tensor, 2]`` int64); an empty list is the default float dtype."""
+    found = None
     stack = [values]
     while stack:
         v = stack.pop()
         if isinstance(v, _SEQUENCES):
             stack.extend(v)
-        elif isinstance(v, Tensor):
-            k = 2 if v.dtype.is_floating_point else (0 if v.dtype is bool_ else 1)
-            kind = max(kind, k)
-        elif isinstance(v, (bool, np.bool_)):
-            kind = max(kind, 0)
-        elif isinstance(v, (int, np.integer)):
-            kind = max(kind, 1)
-        elif isinstance(v, (float, np.floating)):
-            kind = 2
+            continue
+        if isinstance(v, Tensor):
+            dt = v.dtype
+        elif isinstance(v, (np.ndarray, np.generic)) and v.dtype.kind in "biuf":
+            dt = bool_ if v.dtype.kind == "b" else from_numpy_dtype(v.dtype)
+        elif isinstance(v, bool):
+            dt = bool_
+        elif isinstance(v, int):
+            dt = DEFAULT_INT
+        elif isinstance(v, float):
+            dt = DEFAULT_FLOAT
         else:
             raise _data_error(values, None) or _uninferable(v)
-    return (DEFAULT_FLOAT, bool_, DEFAULT_INT, DEFAULT_FLOAT)[kind + 1]
+        found = dt if found is None else promote(found, dt)
+    return DEFAULT_FLOAT if found is None else found
 
 
 def _uninferable(v) -> Exception:
@@ -206,8 +213,14 @@ def _data_error(data, dtype) -> Exception | None:
     return walk(data, 0)
 
 
+_ARRAY_LIST_WARNING = ("Creating a tensor from a list of numpy.ndarrays is extremely slow. "
+                       "Please consider converting the list to a single numpy.ndarray with "
+                       "numpy.array() before converting to a tensor.")
+_ARRAY_LIST_WARNED: list = []
+
+
 def _plain(values):
-    if isinstance(values, Tensor):
+    if isinstance(values, (Tensor, np.ndarray)):
         return values.tolist()
     if isinstance(values, _SEQUENCES):
         return [_plain(v) for v in values]
@@ -232,6 +245,17 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False):
     if isinstance(data, np.ndarray):
         dt = from_numpy_dtype(data.dtype) if dtype is None else as_dtype(dtype)
         return _finish(np.array(data, dtype=dt.np), dt, device, requires_grad)
+    if isinstance(data, _SEQUENCES) and data and isinstance(data[0], np.ndarray):
+        if data[0].ndim == 0:  # torch takes len() of the first element
+            raise errors.EngineTypeError("len() of unsized object")
+        if not _ARRAY_LIST_WARNED:
+            _ARRAY_LIST_WARNED.append(True)  # (torch warns once per process)
+            import warnings
+
+            warnings.warn(_ARRAY_LIST_WARNING, UserWarning, stacklevel=2)
+        err = _data_error(data, None if dtype is None else as_dtype(dtype))
+        if err is not None:
+            raise err
     if isinstance(data, _SEQUENCES) and data and isinstance(data[0], (str, *_SEQUENCES)):
         _data_sizes(data)  # a string where NumPy would read a number from it: torch refuses
     plain = _plain(data)

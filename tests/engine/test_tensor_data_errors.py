@@ -40,3 +40,53 @@ def test_objects_in_the_data():
     for dtype in DTYPES:
         ours, theirs = _outcome(engine, data, dtype), _outcome(torch, data, dtype)
         assert ours[0] == theirs[0] and ours[1].split(" at 0x")[0] == theirs[1].split(" at 0x")[0]
+
+
+def _elements(mod):
+    """Data whose elements carry their own dtype: tensors, NumPy arrays and NumPy scalars
+    (torch promotes the elements' dtypes: ``[float64 tensor, 1.5]`` is float64)."""
+    import numpy as np
+
+    return {
+        "float64 tensor": [mod.tensor(1., dtype=mod.float64)],
+        "int16 tensor": [mod.tensor(1, dtype=mod.int16)],
+        "int16 tensor, int": [mod.tensor(1, dtype=mod.int16), 2],
+        "int16 tensor, float": [mod.tensor(1, dtype=mod.int16), 2.5],
+        "bool tensor, int": [mod.tensor(True), 2],
+        "float16 tensor, float": [mod.tensor(1., dtype=mod.float16), 2.5],
+        "int32, uint8 tensors": [mod.tensor(1, dtype=mod.int32), mod.tensor(1, dtype=mod.uint8)],
+        "int array": [np.array([1, 2])],
+        "float array": [np.array([1., 2.])],
+        "float32 array": [np.array([1, 2], dtype=np.float32)],
+        "array, list": [np.array([1, 2]), [3, 4]],
+        "list, float array": [[3, 4], np.array([1., 2.])],
+        "0-d array": [np.array(1.5)],
+        "bool array": [np.array([True, False])],
+        "array, float": [np.array([1, 2], dtype=np.int16), 1.5],
+        "ragged arrays": [np.array([1, 2]), np.array([1, 2, 3])],
+        "numpy float64, int": [np.float64(1.5), 2],
+        "numpy int16": [np.int16(3)],
+        "numpy float16": [np.float16(3)],
+    }
+
+
+@pytest.mark.parametrize("case", list(_elements(engine)))
+def test_elements_with_their_own_dtype_promote_as_torch(case):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch warns once per process for a list of arrays
+        assert _outcome(engine, _elements(engine)[case], None) == \
+            _outcome(torch, _elements(torch)[case], None)
+
+
+def test_a_list_of_arrays_warns_as_torch():
+    import numpy as np
+
+    from engine.ops import creation
+
+    creation._ARRAY_LIST_WARNED.clear()
+    with pytest.warns(UserWarning, match="list of numpy.ndarrays is extremely slow") as got:
+        engine.tensor([np.array([1, 2])])
+        engine.tensor([np.array([1, 2])])
+    assert len([w for w in got if "numpy.ndarrays" in str(w.message)]) == 1

@@ -89,6 +89,20 @@ print(torch.tensor(a).dtype, torch.tensor(a.astype('float64')).dtype)
 ints = torch.arange(4).numpy()
 print(ints, ints.dtype, ints * 2, ints / 2, ints.sum(), ints.mean(), ints.tolist())
 """,
+    "lists of arrays and NumPy scalars keep their dtypes in torch.tensor": """
+import torch
+import warnings
+warnings.simplefilter("ignore")
+a = torch.ones(2, dtype=torch.float64).numpy()
+b = torch.arange(3).numpy()
+print(torch.tensor([a, a]), torch.tensor([[1.5, 2.5], a]), torch.tensor([b[0], b[2]]))
+print(torch.tensor([torch.tensor(1.0, dtype=torch.float64), 2.5]))
+print(torch.tensor([torch.tensor(3, dtype=torch.int16)]), torch.tensor([a[0], 1]))
+try:
+    torch.tensor([a, b])
+except ValueError as e:
+    print(e)
+""",
 }
 
 
