@@ -45,11 +45,14 @@ from .schema import READ_DUNDERS
 from .values import (
     CLASS_VERSION,
     BoundMethod,
+    Code,
     Function,
     Instance,
     SuperProxy,
     UserClass,
+    binding_plan,
     invoke,
+    invoke_bound,
 )
 
 Tensor = engine.Tensor
@@ -395,7 +398,8 @@ def _kwargs(pairs: tuple[tuple[str, Closure], ...],
 class Arguments:
     """The compiled arguments of a call: ``positional(fr)``, ``keywords(fr)``."""
 
-    __slots__ = ("positional", "keywords", "closures", "simple", "count", "names")
+    __slots__ = ("positional", "keywords", "closures", "simple", "count", "names", "kwnames",
+                 "kwvalues")
 
     def __init__(self, args: list[tuple[bool, Closure]], kwargs: list[tuple[str, Closure]],
                  kwstar: list[Closure], callee: str,
@@ -423,6 +427,27 @@ class Arguments:
             self.keywords = _kwargs(tuple(kwargs), tuple(kwstar), callee)
         else:
             self.keywords = None
+        #: keywords written out without ``**``: their names (in order) and a closure giving
+        #: their values as a tuple (a binding plan's input); None otherwise
+        self.kwnames: tuple[str, ...] | None = None
+        self.kwvalues: Callable[[Frame], tuple] | None = None
+        if kwargs and not kwstar:
+            self.kwnames = tuple(key for key, _ in kwargs)
+            parts = tuple(part for _, part in kwargs)
+            if len(parts) == 1:
+                (one,) = parts
+                self.kwvalues = lambda fr: (one(fr),)
+            elif len(parts) == 2:
+                k1, k2 = parts
+                self.kwvalues = lambda fr: (k1(fr), k2(fr))
+            else:
+                def kwvalues(fr: Frame) -> tuple:
+                    out = []
+                    for part in parts:
+                        out.append(part(fr))
+                    return tuple(out)
+
+                self.kwvalues = kwvalues
 
 
 # --------------------------------------------------------------------------- calls
@@ -728,6 +753,46 @@ def global_call(name: str, arguments: Arguments) -> Closure:
             return unbound(rs, values, _EMPTY)
 
         return run
+
+    kwnames, kwvalues = arguments.kwnames, arguments.kwvalues
+    if kwvalues is not None and arguments.simple:
+        npos = arguments.count
+        plan_key = (npos, *kwnames)
+        #: the code this call called last and its binding plan (``values.binding_plan``),
+        #: one tuple (replaced whole: runs in other threads read it too)
+        site: tuple[Code | None, Any] = (None, None)
+
+        def run_plan(fr: Frame) -> Any:  # f(y, shift=0.1): the locals built by a plan
+            values = positional(fr)
+            kw = kwvalues(fr)
+            f = fr.glob.get(name, _MISSING)
+            rs = fr.rs
+            rs.steps += 1
+            if rs.steps >= rs.next_check:
+                rs.check()
+            if type(f) is Function:
+                last = site
+                if f.code is last[0]:
+                    return invoke_bound(rs, f, last[1](f, values, kw))
+                return first_call(rs, f, values, kw)
+            named = dict(zip(kwnames, kw))
+            if f is not _MISSING:
+                return call_fast(rs, f, values, named)
+            return unbound(rs, values, named)
+
+        def first_call(rs: RunState, f: Function, values: tuple, kw: tuple) -> Any:
+            """A call of a code this site did not call last: its plan, kept for the next."""
+            nonlocal site
+            code = f.code
+            build = code.plans.get(plan_key, _MISSING)
+            if build is _MISSING:
+                build = binding_plan(f, npos, kwnames)
+            if build is None:  # an error: Python's text from bind
+                return invoke(rs, f, values, dict(zip(kwnames, kw)))
+            site = (code, build)
+            return invoke_bound(rs, f, build(f, values, kw))
+
+        return run_plan
 
     def run_kw(fr: Frame) -> Any:
         values = positional(fr)

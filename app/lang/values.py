@@ -40,7 +40,7 @@ class Code:
 
     __slots__ = ("name", "qualname", "params", "vararg", "kwonly", "kwarg", "body",
                  "generator", "simple", "nparams", "argnames", "ndefaults", "doc", "stmts",
-                 "arity", "origin", "straight")
+                 "arity", "origin", "straight", "plans")
 
     def __init__(self, name: str, qualname: str, params: tuple[str, ...], ndefaults: int,
                  vararg: str | None, kwonly: tuple[str, ...], kwarg: str | None,
@@ -62,6 +62,9 @@ class Code:
         #: (the program's JSON form, the ``def``/``lambda`` node in it): compiling that
         #: program again makes the same code (session snapshots store functions this way)
         self.origin: tuple[list, dict] | None = None
+        #: binding plans (:func:`binding_plan`) by call shape: the number of positional
+        #: arguments, or (that number, *the keyword names) when there are keywords
+        self.plans: dict[Any, Any] = {}
 
 
 class Function:
@@ -103,7 +106,13 @@ def invoke(rs: RunState, func: Function, args: tuple | list, kwargs: dict) -> An
         else:
             local = dict(zip(code.params, args))
     else:
-        local = bind(func, args, kwargs)
+        if kwargs:  # (a call site with keywords written out has its own plan)
+            local = bind(func, args, kwargs)
+        else:  # the binding plan of this many positional arguments, else bind
+            build = code.plans.get(len(args), _MISSING)
+            if build is _MISSING:
+                build = binding_plan(func, len(args), ())
+            local = build(func, args, ()) if build is not None else bind(func, args, kwargs)
         if code.generator:  # its frame outlives the call: no link to the caller's
             frame = make_frame(rs, local, func.glob, func.enclosing, func)
             return GeneratorValue(code.name, code.qualname, code.body(frame), frame)
@@ -135,6 +144,159 @@ def invoke(rs: RunState, func: Function, args: tuple | list, kwargs: dict) -> An
         rs.depth = depth
         rs.top = back
     return frame.retval if signal is RETURN else None
+
+
+def invoke_bound(rs: RunState, func: Function, local: dict) -> Any:
+    """:func:`invoke` of ``func`` with its locals bound already (a call site's binding plan
+    built them)."""
+    code = func.code
+    if code.generator:
+        frame = make_frame(rs, local, func.glob, func.enclosing, func)
+        return GeneratorValue(code.name, code.qualname, code.body(frame), frame)
+    frame = Frame()
+    frame.rs = rs
+    frame.locals = local
+    frame.glob = func.glob
+    frame.enclosing = func.enclosing
+    frame.func = func
+    frame.back = back = rs.top
+    depth = rs.depth
+    if depth >= rs.max_depth:
+        raise rs.depth_error()
+    rs.depth = depth + 1
+    rs.top = frame
+    try:
+        straight = code.straight
+        if straight is not None:
+            return straight(frame)
+        stmts = code.stmts
+        if stmts is None:
+            signal = code.body(frame)
+        else:
+            for stmt in stmts:
+                signal = stmt(frame)
+                if signal is not None:
+                    break
+    finally:
+        rs.depth = depth
+        rs.top = back
+    return frame.retval if signal is RETURN else None
+
+
+_MISSING = object()
+#: Binding plans kept per code (a code called with more shapes binds the general way).
+MAX_PLANS = 16
+
+
+def binding_plan(func: Function, npos: int,
+                 kwnames: tuple[str, ...]) -> Callable[[Function, Any, Any], dict] | None:
+    """How a call of ``func``'s code with ``npos`` positional arguments and the keywords
+    ``kwnames`` (in the call's order) binds: ``build(func, args, kwvalues)`` -> the call's
+    locals, what :func:`bind` gives for such a call (the defaults read from ``func`` at each
+    call), or None when such a call is an error (:func:`bind` then raises Python's text).
+    Made once per code and shape (:attr:`Code.plans`); ``func``'s keyword-only defaults
+    name the same parameters for every function of its code (they come from its ``def``)."""
+    code = func.code
+    plan = _make_plan(code, npos, kwnames, frozenset(func.kwdefaults))
+    plans = code.plans
+    if len(plans) < MAX_PLANS:
+        plans[(npos, *kwnames) if kwnames else npos] = plan
+    return plan
+
+
+def _make_plan(code: Code, npos: int, kwnames: tuple[str, ...],
+               kwdefault_names: frozenset) -> Callable[[Function, Any, Any], dict] | None:
+    params, n = code.params, code.nparams
+    vararg, kwarg = code.vararg, code.kwarg
+    if npos > n and vararg is None:
+        return None
+    ptargets = params[:min(npos, n)]
+    bound = set(ptargets)
+    kwpairs: list[tuple[str, int]] = []  # (parameter, index in the keywords)
+    extras: list[tuple[str, int]] = []   # (key, index) into **kwarg
+    for j, key in enumerate(kwnames):
+        if key in code.argnames:
+            if key in bound:
+                return None  # multiple values
+            bound.add(key)
+            kwpairs.append((key, j))
+        elif kwarg is not None:
+            extras.append((key, j))
+        else:
+            return None  # unexpected keyword
+    first_default = n - code.ndefaults
+    fills = []
+    for i in range(npos, n):
+        if params[i] not in bound:
+            if i < first_default:
+                return None  # missing positional
+            fills.append((params[i], i - first_default))
+    kwfills = []
+    for name in code.kwonly:
+        if name not in bound:
+            if name not in kwdefault_names:
+                return None  # missing keyword-only
+            kwfills.append(name)
+    fills_t, kwfills_t = tuple(fills), tuple(kwfills)
+    if vararg is None and kwarg is None:
+        kwtargets = tuple(key for key, _ in kwpairs)  # every keyword, in order
+
+        if not kwtargets and not kwfills_t:
+            def build_positional(func: Function, args: Any, kwvalues: Any) -> dict:
+                local = dict(zip(ptargets, args))
+                defaults = func.defaults
+                for name, i in fills_t:
+                    local[name] = defaults[i]
+                return local
+
+            return build_positional
+
+        def build(func: Function, args: Any, kwvalues: Any) -> dict:
+            local = dict(zip(ptargets, args))
+            local.update(zip(kwtargets, kwvalues))
+            if fills_t:
+                defaults = func.defaults
+                for name, i in fills_t:
+                    local[name] = defaults[i]
+            if kwfills_t:
+                kwdefaults = func.kwdefaults
+                for name in kwfills_t:
+                    local[name] = kwdefaults[name]
+            return local
+
+        return build
+    kwpairs_t, extras_t = tuple(kwpairs), tuple(extras)
+    if not params and not kwpairs_t and not kwfills_t and vararg is not None and \
+            kwarg is not None:
+        def build_star(func: Function, args: Any, kwvalues: Any) -> dict:  # f(*a, **k)
+            return {vararg: tuple(args), kwarg: dict(zip(kwnames, kwvalues))}
+
+        return build_star
+
+    def build_var(func: Function, args: Any, kwvalues: Any) -> dict:
+        local = dict(zip(ptargets, args))
+        if vararg is not None:
+            local[vararg] = tuple(args[n:])
+        if kwnames:
+            kwvalues = tuple(kwvalues)
+            for name, j in kwpairs_t:
+                local[name] = kwvalues[j]
+        if kwarg is not None:
+            extra = {}
+            for key, j in extras_t:
+                extra[key] = kwvalues[j]
+            local[kwarg] = extra
+        if fills_t:
+            defaults = func.defaults
+            for name, i in fills_t:
+                local[name] = defaults[i]
+        if kwfills_t:
+            kwdefaults = func.kwdefaults
+            for name in kwfills_t:
+                local[name] = kwdefaults[name]
+        return local
+
+    return build_var
 
 
 def _plural(n: int, word: str) -> str:
