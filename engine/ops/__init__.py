@@ -46,6 +46,7 @@ from . import (  # noqa: F401
     order_stats,
     out_rules,
     padding,
+    pdist,
     pointwise,
     pointwise_binary,
     pointwise_extra,

@@ -21,7 +21,7 @@ def _tensors(arrays, requires_grad=False):
 
 
 # ops whose forward mode PyTorch does not implement (the engine raises its error too)
-FORWARD_AD_REFUSED = {"cdist", "multi_margin_loss", "multilabel_margin_loss",
+FORWARD_AD_REFUSED = {"cdist", "pdist", "multi_margin_loss", "multilabel_margin_loss",
                       "scaled_dot_product_attention",  # (its fused CPU kernel)
                       "special.zeta", "embedding_bag", "grid_sample"}
 
