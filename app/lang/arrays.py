@@ -1,16 +1,18 @@
-"""NumPy arrays as programs hold them: what ``Tensor.numpy()`` returns.
+"""NumPy arrays as programs hold them: what ``Tensor.numpy()`` and the ``numpy`` module give.
 
-A program gets an :class:`Array`, never NumPy itself: a read-only view of the tensor's memory
-(so, as in torch, an in-place change of the tensor shows in the array), printed as NumPy prints
-it, with NumPy's ``shape ndim size dtype T``, integer and slice indexing, iteration, ``len``,
-``tolist item copy astype reshape flatten transpose squeeze round`` and the reductions
-``sum mean max min argmax argmin std var prod any all cumsum`` (``axis=``, ``keepdims=``),
-and elementwise arithmetic and comparisons with numbers and other arrays. Every result is an
-:class:`Array` again or a scalar; results are bounded like tensors (``max_tensor_elements``)
-and their memory counts for the session. Writing into an array, fancy indexing (lists, arrays
-as indices) and NumPy's functions are refused: ``torch.tensor(a)`` (a copy),
+A program gets an :class:`Array`, never NumPy itself: a NumPy array behind the language's own
+value, printed as NumPy prints it, with NumPy's ``shape ndim size dtype T itemsize nbytes
+strides``, indexing (integers, slices, ``None``, ``...``, and NumPy's fancy indexing with lists,
+integer and boolean arrays), item and slice assignment, iteration, ``len``, the methods in
+:data:`METHODS` and NumPy's operators (in place too: ``a += 1`` writes into the array, as
+NumPy's). ``t.numpy()`` shares the tensor's memory, as torch's: writing into the array shows in
+the tensor (with no version bump, as torch). Every result is an :class:`Array` again or a
+scalar; results are bounded like tensors (``max_tensor_elements``, checked before the array is
+made where its size is known from its arguments) and their memory counts for the session.
+Arrays hold numbers only (``bool``, ``uint8``, ``int8/16/32/64``, ``float16/32/64``): other
+dtypes (object, strings, complex, dates) are refused. ``torch.tensor(a)`` (a copy),
 ``torch.from_numpy(a)``, ``torch.as_tensor(a)`` and ``torch.asarray(a)`` (sharing the array's
-memory, as torch's do) bring the values back to tensors, where everything is.
+memory, as torch's do) bring the values back to tensors.
 """
 
 from __future__ import annotations
@@ -28,9 +30,19 @@ from .runtime import current_rs
 
 Tensor = engine.Tensor
 
+#: The dtypes a program's arrays may have (the ones torch's tensors share with NumPy).
+ALLOWED_DTYPES = frozenset({"bool", "uint8", "int8", "int16", "int32", "int64", "float16",
+                            "float32", "float64"})
+_ALLOWED_NP = frozenset(np.dtype(n) for n in ALLOWED_DTYPES)
+
+
+def not_supported(what: str) -> ProgramError:
+    return ProgramError(f"{what} is not supported", exception="NotImplementedError")
+
 
 class ArrayDType:
-    """An array's ``dtype``: prints ``float32``, reprs ``dtype('float32')``, equals its name."""
+    """An array's ``dtype``: prints ``float32``, reprs ``dtype('float32')``, equals its name
+    and NumPy's scalar type of the same name (``a.dtype == np.float32``)."""
 
     __slots__ = ("name",)
 
@@ -46,7 +58,17 @@ class ArrayDType:
     def __eq__(self, other: Any) -> bool:
         if isinstance(other, ArrayDType):
             return other.name == self.name
-        return isinstance(other, str) and other == self.name
+        if isinstance(other, str):
+            try:
+                return np.dtype(other).name == self.name
+            except TypeError:
+                return False
+        from .values import BuiltinType
+
+        if isinstance(other, BuiltinType) and (other.pytype in (float, int, bool) or isinstance(
+                other.pytype, type) and issubclass(other.pytype, np.generic)):
+            return np.dtype(other.pytype).name == self.name
+        return False
 
     def __hash__(self) -> int:
         return hash(self.name)
@@ -64,11 +86,14 @@ def _scalar(value: Any) -> Any:
     if isinstance(value, np.floating):
         return value
     if isinstance(value, np.generic):
+        if value.dtype not in _ALLOWED_NP:
+            raise not_supported(f"numpy.{value.dtype.name}")
         return value.item()
     return value
 
 
-def _check_elements(n: int) -> None:
+def check_elements(n: int) -> None:
+    """A NumPy array of ``n`` elements may be made (before it is)."""
     rs = current_rs()
     limit = rs.limits.max_tensor_elements
     if n > limit:
@@ -76,23 +101,56 @@ def _check_elements(n: int) -> None:
                              "(max_tensor_elements)", "max_tensor_elements", limit)
 
 
+_check_elements = check_elements
+
+
+def check_dtype(dt: np.dtype) -> None:
+    if dt not in _ALLOWED_NP:
+        kind = {"O": "object", "U": "str", "S": "bytes", "c": "complex", "V": "void",
+                "M": "datetime64", "m": "timedelta64"}.get(dt.kind, dt.name)
+        raise not_supported(f"numpy arrays of dtype {kind}" if dt.kind in "OUSVMmc" else
+                            f"numpy.{dt.name}")
+
+
 def wrap(arr: Any) -> Any:
     """A NumPy result as a program value: an :class:`Array` (its memory accounted, and held by
-    a tensor so the session's memory walk finds it) or a scalar."""
+    a tensor so the session's memory walk finds it) or a scalar (tuples of results too)."""
+    if isinstance(arr, tuple):
+        return tuple(wrap(a) for a in arr)
     if not isinstance(arr, np.ndarray):
         return _scalar(arr)
+    check_dtype(arr.dtype)
+    check_elements(arr.size)
     rs = current_rs()
     rs.alloc += arr.nbytes
     if rs.alloc > rs.alloc_budget:
         rs.allocated(0)
-    owner = engine.from_numpy(arr)
-    return Array(owner._data, owner)
+    return Array(arr, _owner_of(arr))
+
+
+def _owner_of(arr: np.ndarray) -> Tensor:
+    """A tensor over ``arr``'s memory (the session's memory walk counts tensors)."""
+    base = arr
+    while isinstance(base.base, np.ndarray):
+        base = base.base
+    if base.dtype in _ALLOWED_NP and base.flags.c_contiguous:
+        return engine.from_numpy(base)
+    return engine.from_numpy(np.frombuffer(np.ascontiguousarray(base).tobytes(), np.uint8))
+
+
+def view_of(a: Array, arr: np.ndarray) -> Array:
+    """A view ``arr`` of ``a``'s memory, held by the same owner."""
+    return Array(arr, a._owner)
 
 
 def from_tensor(t: Tensor, force: bool = False) -> Array:
     """``t.numpy(force=...)``: torch's errors for tensors that require grad or live on a GPU
-    (unless ``force``); the array shares the tensor's memory on the CPU."""
-    return Array(t.numpy(force=force), owner=t)
+    (unless ``force``); the array shares the tensor's memory on the CPU (writable, as
+    torch's)."""
+    arr = t.numpy(force=force)
+    if not isinstance(arr, np.ndarray):  # pragma: no cover - the engine gives NumPy arrays
+        arr = np.asarray(arr)
+    return Array(arr, owner=t)
 
 
 def array_tensor(a: Array) -> Tensor:
@@ -107,9 +165,8 @@ ARRAY_TAKING_OPS = frozenset({"tensor", "as_tensor", "asarray"})
 
 def shared_tensor(a: Array) -> Tensor:
     """A tensor over the array's own memory, as torch's ``from_numpy``/``as_tensor`` give: an
-    in-place change through it shows in the array and in the tensor the array came from (the
-    program's array itself stays read-only). Memory that NumPy will not let be written (a
-    broadcast view) is copied instead."""
+    in-place change through it shows in the array and in the tensor the array came from.
+    Memory that NumPy will not let be written (a broadcast view) is copied instead."""
     view = a._view.view()
     try:
         view.flags.writeable = True
@@ -134,7 +191,22 @@ def _operand(value: Any) -> Any:
         return value._view
     if isinstance(value, _NUMBER):
         return value
+    if isinstance(value, (list, tuple)):
+        return as_numpy(value)
     return None
+
+
+def _fail(exc: BaseException) -> ProgramError:
+    if isinstance(exc, np.exceptions.AxisError):
+        return ProgramError(str(exc), exception="IndexError")
+    return ProgramError(str(exc), exception=next(
+        (n for n in ("ZeroDivisionError", "OverflowError", "IndexError", "TypeError",
+                     "ValueError") if n in {t.__name__ for t in type(exc).__mro__}),
+        "RuntimeError"))
+
+
+NUMPY_ERRORS = (TypeError, ValueError, IndexError, ZeroDivisionError, FloatingPointError,
+                OverflowError, np.exceptions.AxisError)
 
 
 def _binary(op: Any, swap: bool = False) -> Any:
@@ -143,26 +215,148 @@ def _binary(op: Any, swap: bool = False) -> Any:
         if b is None:
             return NotImplemented
         a = self._view
-        shape = np.broadcast_shapes(a.shape, np.shape(b))
+        try:
+            shape = np.broadcast_shapes(a.shape, np.shape(b))
+        except ValueError:
+            shape = ()
         _check_elements(math.prod(shape))
         try:
-            out = op(b, a) if swap else op(a, b)
-        except (TypeError, ValueError, ZeroDivisionError, FloatingPointError) as exc:
-            raise ProgramError(str(exc), exception=type(exc).__name__) from None
+            with np.errstate(all="ignore"):
+                out = op(b, a) if swap else op(a, b)
+        except NUMPY_ERRORS as exc:
+            raise _fail(exc) from None
         return wrap(out)
 
     return run
 
 
+def _inplace(op: Any) -> Any:
+    def run(self: Array, other: Any) -> Any:
+        b = _operand(other)
+        if b is None:
+            return NotImplemented
+        try:
+            with np.errstate(all="ignore"):
+                op(self._view, b)
+        except NUMPY_ERRORS as exc:
+            raise _fail(exc) from None
+        return self
+
+    return run
+
+
+def _matmul_shape(a: tuple, b: tuple) -> tuple:
+    if not a or not b:
+        return ()
+    if len(a) == 1 and len(b) == 1:
+        return ()
+    if len(a) == 1:
+        return b[:-2] + b[-1:]
+    if len(b) == 1:
+        return a[:-1]
+    try:
+        batch = np.broadcast_shapes(a[:-2], b[:-2])
+    except ValueError:
+        return ()
+    return (*batch, a[-2], b[-1])
+
+
+def as_numpy(value: Any, what: str = "an array") -> Any:
+    """A program's value as NumPy's operand: an array's own memory, a number, or a nested
+    list/tuple of them (its size checked before NumPy builds it)."""
+    t = type(value)
+    if t is Array:
+        return value._view
+    if t in (int, float, bool) or isinstance(value, np.generic):
+        if isinstance(value, np.generic):
+            check_dtype(value.dtype)
+        return value
+    if t in (list, tuple):
+        count = [0]
+        out = _sequence(value, count, 0)
+        check_elements(count[0])
+        return out
+    if isinstance(value, Tensor):
+        raise ProgramError("NumPy functions take arrays here, not tensors: pass t.numpy() "
+                           "(or t.detach().cpu().numpy())", exception="TypeError")
+    if value is None:
+        return None
+    raise not_supported(f"numpy {what} of '{_type_name(value)}' values")
+
+
+def _type_name(value: Any) -> str:
+    from .values import type_name
+
+    return type_name(value)
+
+
+def _sequence(value: Any, count: list, depth: int) -> Any:
+    if depth > 64:
+        raise ProgramError("maximum supported dimension for an ndarray is currently 64, "
+                           f"found {depth + 1}", exception="ValueError")
+    out = []
+    for item in value:
+        t = type(item)
+        if t in (int, float, bool):
+            count[0] += 1
+            out.append(item)
+        elif t is Array:
+            count[0] += item._view.size
+            out.append(item._view)
+        elif t in (list, tuple):
+            out.append(_sequence(item, count, depth + 1))
+        elif isinstance(item, np.generic):
+            check_dtype(item.dtype)
+            count[0] += 1
+            out.append(item)
+        else:
+            raise not_supported(f"numpy arrays of '{_type_name(item)}' values")
+    return out if type(value) is list else tuple(out)
+
+
+def _index_part(part: Any) -> tuple[Any, bool]:
+    """One index of ``a[...]`` as NumPy's, and whether it is fancy (makes a copy)."""
+    if part is None or part is Ellipsis or isinstance(part, slice):
+        return part, False
+    if isinstance(part, bool):
+        return part, True
+    if isinstance(part, (int, np.integer)):
+        return part, False
+    if type(part) is Array:
+        if part._view.dtype.kind not in "biu":
+            raise ProgramError("arrays used as indices must be of integer (or boolean) type",
+                               exception="IndexError")
+        return part._view, True
+    if type(part) is list:
+        arr = as_numpy(part)
+        return arr, True
+    raise ProgramError("only integers, slices (`:`), ellipsis (`...`), numpy.newaxis (`None`) "
+                       "and integer or boolean arrays are valid indices", exception="IndexError")
+
+
+def _index(a: np.ndarray, key: Any) -> tuple[Any, bool]:
+    parts = key if type(key) is tuple else (key,)
+    converted, fancy = [], False
+    for part in parts:
+        value, is_fancy = _index_part(part)
+        converted.append(value)
+        fancy = fancy or is_fancy
+    if fancy:  # the result's size, before NumPy makes it
+        index_sizes = [np.asarray(p).size for p in converted
+                       if isinstance(p, (np.ndarray, list, tuple, bool))]
+        if index_sizes:
+            check_elements(max(index_sizes) * max(a.size, 1))
+    return (tuple(converted) if type(key) is tuple else converted[0]), fancy
+
+
 class Array:
-    """A read-only NumPy array in a program (see the module doc). No ``__index__``: a
-    one-element array cannot stand for an int where the language guards ints
-    (``[0] * a``)."""
+    """A NumPy array in a program (see the module doc). No ``__index__``: a one-element array
+    cannot stand for an int where the language guards ints (``[0] * a``)."""
 
     __slots__ = ("_view", "_owner")
 
     def __init__(self, arr: np.ndarray, owner: Tensor) -> None:
-        self._view = _readonly(arr)
+        self._view = arr
         self._owner = owner  # the tensor whose memory it shows (for the session's memory walk)
 
     # ------------------------------------------------------------------ text
@@ -209,22 +403,24 @@ class Array:
 
     # ------------------------------------------------------------------ indexing
     def __getitem__(self, key: Any) -> Any:
-        parts = key if isinstance(key, tuple) else (key,)
-        for part in parts:
-            if not (part is None or part is Ellipsis or isinstance(part, slice) or
-                    isinstance(part, (int, np.integer)) and not isinstance(part, bool)):
-                raise ProgramError("NumPy arrays in programs take integer, slice, None and ... "
-                                   "indices only (index the tensor for the rest)",
-                                   exception="IndexError")
+        index, fancy = _index(self._view, key)
         try:
-            out = self._view[key]
-        except (IndexError, TypeError) as exc:
-            raise ProgramError(str(exc), exception=type(exc).__name__) from None
-        return Array(out, self._owner) if isinstance(out, np.ndarray) else _scalar(out)
+            out = self._view[index]
+        except NUMPY_ERRORS as exc:
+            raise _fail(exc) from None
+        if not isinstance(out, np.ndarray):
+            return _scalar(out)
+        return wrap(out) if fancy else Array(out, self._owner)
 
     def __setitem__(self, key: Any, value: Any) -> None:
-        raise ProgramError("assignment destination is read-only (NumPy arrays are read-only "
-                           "in programs: change the tensor)", exception="ValueError")
+        index, _ = _index(self._view, key)
+        b = _operand(value)
+        if b is None:
+            raise not_supported(f"assigning '{_type_name(value)}' into a numpy array")
+        try:
+            self._view[index] = b
+        except NUMPY_ERRORS as exc:
+            raise _fail(exc) from None
 
     def __contains__(self, value: Any) -> bool:
         b = _operand(value)
@@ -249,9 +445,36 @@ class Array:
     __gt__, __ge__ = _binary(operator.gt), _binary(operator.ge)
     __and__, __or__, __xor__ = (_binary(operator.and_), _binary(operator.or_),
                                 _binary(operator.xor))
+    __rand__, __ror__, __rxor__ = (_binary(operator.and_, True), _binary(operator.or_, True),
+                                   _binary(operator.xor, True))
+    __lshift__, __rshift__ = _binary(operator.lshift), _binary(operator.rshift)
+    __iadd__, __isub__ = _inplace(operator.iadd), _inplace(operator.isub)
+    __imul__, __itruediv__ = _inplace(operator.imul), _inplace(operator.itruediv)
+    __ifloordiv__, __imod__ = _inplace(operator.ifloordiv), _inplace(operator.imod)
+    __ipow__ = _inplace(operator.ipow)
+    __iand__, __ior__, __ixor__ = (_inplace(operator.iand), _inplace(operator.ior),
+                                   _inplace(operator.ixor))
+
+    def __matmul__(self, other: Any) -> Any:
+        return self._matmul(other, False)
+
+    def __rmatmul__(self, other: Any) -> Any:
+        return self._matmul(other, True)
+
+    def _matmul(self, other: Any, swap: bool) -> Any:
+        b = _operand(other)
+        if b is None:
+            return NotImplemented
+        a = self._view
+        x, y = (b, a) if swap else (a, b)
+        check_elements(math.prod(_matmul_shape(np.shape(x), np.shape(y))))
+        try:
+            return wrap(np.matmul(x, y))
+        except NUMPY_ERRORS as exc:
+            raise _fail(exc) from None
 
     def __neg__(self) -> Any:
-        return wrap(-self._view)
+        return self._call(lambda v: wrap(-v))
 
     def __pos__(self) -> Any:
         return wrap(+self._view)
@@ -276,68 +499,123 @@ ATTRIBUTES = {
     "T": lambda a: Array(a._view.T, a._owner),
     "itemsize": lambda a: a._view.itemsize,
     "nbytes": lambda a: int(a._view.nbytes),
+    "strides": lambda a: tuple(a._view.strides),
 }
 
-_REDUCTIONS = ("sum", "mean", "max", "min", "argmax", "argmin", "std", "var", "prod", "any",
-               "all", "cumsum")
-_ALLOWED_DTYPES = frozenset({"float16", "float32", "float64", "int32", "int64", "bool", "int16",
-                             "int8", "uint8"})
+#: ``dt.name`` for an array's dtype.
+DTYPE_ATTRIBUTES = {
+    "name": lambda d: d.name,
+    "itemsize": lambda d: np.dtype(d.name).itemsize,
+    "kind": lambda d: np.dtype(d.name).kind,
+    "char": lambda d: np.dtype(d.name).char,
+    "str": lambda d: np.dtype(d.name).str,
+}
+
+_ALLOWED_DTYPES = ALLOWED_DTYPES
 
 
-def _dtype_arg(dtype: Any) -> str:
-    name = dtype.name if isinstance(dtype, ArrayDType) else getattr(dtype, "name", dtype) \
-        if isinstance(dtype, engine.float32.__class__) else dtype
-    if dtype is float:
-        name = "float64"
-    elif dtype is int:
-        name = "int64"
-    elif dtype is bool:
-        name = "bool"
-    if not isinstance(name, str) or name not in _ALLOWED_DTYPES:
-        raise ProgramError(f"data type {dtype!r} not understood (programs' arrays take "
-                           f"{', '.join(sorted(_ALLOWED_DTYPES))})", exception="TypeError")
-    return name
+def np_dtype(dtype: Any) -> Any:
+    """A program's dtype argument as NumPy's (``np.float32``, ``'float32'``, ``float``,
+    ``a.dtype``), or None; an error for dtypes arrays do not have here."""
+    from .values import BuiltinType
 
-
-def _reduction(name: str) -> Any:
-    def run(rs: Any, a: Array, axis: Any = None, *, keepdims: bool = False,
-            **extra: Any) -> Any:
-        kwargs: dict[str, Any] = {"axis": axis}
-        if name not in ("argmax", "argmin", "cumsum"):
-            kwargs["keepdims"] = keepdims
-        elif keepdims:
-            kwargs["keepdims"] = keepdims
-        if name in ("std", "var") and "ddof" in extra:
-            kwargs["ddof"] = extra.pop("ddof")
-        if extra:
-            raise ProgramError(f"{name}() got an unexpected keyword argument "
-                               f"'{next(iter(extra))}'", exception="TypeError")
+    if dtype is None:
+        return None
+    if isinstance(dtype, ArrayDType):
+        return np.dtype(dtype.name)
+    if isinstance(dtype, BuiltinType):  # np.float32 (a ScalarType) and float/int/bool
+        if isinstance(dtype.pytype, type) and issubclass(dtype.pytype, np.generic):
+            return np.dtype(dtype.pytype)
+        if dtype.pytype in (float, int, bool):
+            return np.dtype(dtype.pytype)
+        if dtype.pytype is complex:
+            raise not_supported("numpy arrays of dtype complex")
+        raise not_supported(f"numpy arrays of dtype {dtype.name}")
+    if _type_repr(dtype) == "<class 'object'>":
+        raise not_supported("numpy arrays of dtype object")
+    if isinstance(dtype, engine.DType):
+        raise ProgramError(f"Cannot interpret '{dtype}' as a data type", exception="TypeError")
+    if isinstance(dtype, str):
         try:
-            out = getattr(a._view, name)(**kwargs)
-        except (TypeError, ValueError, np.exceptions.AxisError) as exc:
-            raise ProgramError(str(exc), exception="ValueError" if not isinstance(
-                exc, TypeError) else "TypeError") from None
+            found = np.dtype(dtype)
+        except TypeError as exc:
+            raise ProgramError(str(exc), exception="TypeError") from None
+        check_dtype(found)
+        return found
+    raise ProgramError(f"Cannot interpret '{_type_repr(dtype)}' as a data type",
+                       exception="TypeError")
+
+
+def _type_repr(value: Any) -> str:
+    from .builtins import torch_repr
+
+    return torch_repr(value)
+
+
+def _dtype_arg(dtype: Any) -> Any:
+    return np_dtype(dtype)
+
+
+def _axis(value: Any) -> Any:
+    if type(value) is list:
+        return tuple(value)
+    return value
+
+
+def _numpy_call(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    try:
+        with np.errstate(all="ignore"):
+            return fn(*args, **kwargs)
+    except NUMPY_ERRORS as exc:
+        raise _fail(exc) from None
+
+
+def _method(name: str, allowed: tuple[str, ...] = (), view: bool = False) -> Any:
+    """``a.name(*args, **kwargs)``: NumPy's method over converted arguments (keywords in
+    ``allowed`` only; ``dtype=`` as a dtype, ``out=`` an array of the program's)."""
+    def run(rs: Any, a: Array, *args: Any, **kwargs: Any) -> Any:
+        for key in kwargs:
+            if key not in allowed:
+                raise ProgramError(f"{name}() got an unexpected keyword argument '{key}'",
+                                   exception="TypeError")
+        call_args = [_convert(x) for x in args]
+        call_kwargs = {k: _convert_kw(k, v) for k, v in kwargs.items()}
+        out = _numpy_call(getattr(a._view, name), *call_args, **call_kwargs)
+        if "out" in kwargs and kwargs["out"] is not None:
+            return kwargs["out"]
+        if view and isinstance(out, np.ndarray):
+            return Array(out, a._owner)
         return wrap(out)
 
     return run
 
 
-def _reshape(rs: Any, a: Array, *shape: Any) -> Array:
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        shape = tuple(shape[0])
-    try:
-        return Array(a._view.reshape(shape), a._owner)
-    except (TypeError, ValueError) as exc:
-        raise ProgramError(str(exc), exception=type(exc).__name__) from None
+def _convert(value: Any) -> Any:
+    """A positional argument of NumPy's (data, axis, shape, dtype)."""
+    if isinstance(value, ArrayDType):
+        return np.dtype(value.name)
+    from .values import BuiltinType
+
+    if isinstance(value, BuiltinType):
+        return np_dtype(value)
+    if value is None or isinstance(value, (str, slice)) or value is Ellipsis:
+        return value
+    return as_numpy(value)
 
 
-def _transpose(rs: Any, a: Array, *axes: Any) -> Array:
-    if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
-        axes = tuple(axes[0])
-    try:
-        return Array(a._view.transpose(*axes), a._owner)
-    except (TypeError, ValueError) as exc:
-        raise ProgramError(str(exc), exception=type(exc).__name__) from None
+def _convert_kw(key: str, value: Any) -> Any:
+    if key == "dtype":
+        return np_dtype(value)
+    if key == "out":
+        if value is None:
+            return None
+        if type(value) is not Array:
+            raise ProgramError("return arrays must be of ArrayType", exception="TypeError")
+        return value._view
+    return _convert(value)
+
+
+_AXIS_KEEP = ("axis", "keepdims", "out", "dtype")
 
 
 def _tolist(rs: Any, a: Array) -> Any:
@@ -354,27 +632,86 @@ def _item(rs: Any, a: Array, *args: Any) -> Any:
         raise ProgramError(str(exc), exception=type(exc).__name__) from None
 
 
-def _squeeze(rs: Any, a: Array, axis: Any = None) -> Array:
-    try:
-        return Array(a._view.squeeze(axis), a._owner)
-    except (ValueError, TypeError) as exc:
-        raise ProgramError(str(exc), exception="ValueError") from None
+def _reshape(rs: Any, a: Array, *shape: Any, **kwargs: Any) -> Array:
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    return _method("reshape", ("order",), view=True)(rs, a, shape, **kwargs)
+
+
+def _transpose(rs: Any, a: Array, *axes: Any) -> Array:
+    if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+        axes = tuple(axes[0])
+    return _method("transpose", view=True)(rs, a, *axes)
+
+
+def _fill(rs: Any, a: Array, value: Any) -> None:
+    b = _operand(value)
+    if b is None:
+        raise not_supported(f"filling a numpy array with '{_type_name(value)}'")
+    _numpy_call(a._view.fill, b)
+
+
+def _sort(rs: Any, a: Array, axis: Any = -1, **kwargs: Any) -> None:
+    _method("sort", ("kind", "stable"))(rs, a, axis, **kwargs)
+
+
+def _repeat(rs: Any, a: Array, repeats: Any, axis: Any = None) -> Any:
+    r = as_numpy(repeats)
+    total = int(np.sum(r)) if np.ndim(r) else int(r) * (a._view.size if axis is None else
+                                                          a._view.size)
+    check_elements(max(total, 0) * (1 if axis is None or np.ndim(r) == 0 else
+                                    max(a._view.size, 1)))
+    return wrap(_numpy_call(a._view.repeat, r, axis))
+
+
+def _astype(rs: Any, a: Array, dtype: Any, *args: Any, **kwargs: Any) -> Any:
+    for key in kwargs:
+        if key not in ("order", "casting", "subok", "copy"):
+            raise ProgramError(f"astype() got an unexpected keyword argument '{key}'",
+                               exception="TypeError")
+    out = _numpy_call(a._view.astype, np_dtype(dtype), *args, **kwargs)
+    return Array(out, a._owner) if out is a._view or np.shares_memory(out, a._view) \
+        else wrap(out)
 
 
 #: ``a.name(...)`` for the methods a program may call (``rs`` first, then the array).
 METHODS: dict[str, Any] = {
-    **{name: _reduction(name) for name in _REDUCTIONS},
+    **{name: _method(name, _AXIS_KEEP) for name in ("sum", "mean", "prod", "any", "all")},
+    **{name: _method(name, _AXIS_KEEP + ("ddof",)) for name in ("std", "var")},
+    **{name: _method(name, ("axis", "keepdims", "out")) for name in ("max", "min")},
+    **{name: _method(name, ("axis", "keepdims", "out")) for name in ("argmax", "argmin")},
+    **{name: _method(name, ("axis", "dtype", "out")) for name in ("cumsum", "cumprod")},
     "tolist": _tolist,
     "item": _item,
     "copy": lambda rs, a: wrap(a._view.copy()),
-    "astype": lambda rs, a, dtype: wrap(a._view.astype(_dtype_arg(dtype))),
+    "astype": _astype,
     "reshape": _reshape,
     "flatten": lambda rs, a: wrap(a._view.flatten()),
-    "ravel": lambda rs, a: wrap(a._view.ravel()),
+    "ravel": _method("ravel", view=True),
     "transpose": _transpose,
-    "squeeze": _squeeze,
-    "round": lambda rs, a, decimals=0: wrap(a._view.round(int(decimals))),
+    "squeeze": _method("squeeze", ("axis",), view=True),
+    "swapaxes": _method("swapaxes", view=True),
+    "round": _method("round", ("decimals", "out")),
+    "clip": _method("clip", ("min", "max", "out")),
+    "dot": lambda rs, a, b: _dot(a._view, as_numpy(b)),
+    "fill": _fill,
+    "sort": _sort,
+    "argsort": _method("argsort", ("axis", "kind", "stable")),
+    "repeat": _repeat,
+    "nonzero": _method("nonzero"),
+    "diagonal": _method("diagonal", ("offset", "axis1", "axis2"), view=True),
+    "trace": _method("trace", ("offset",)),
 }
+
+
+def _dot(a: Any, b: Any) -> Any:
+    sa, sb = np.shape(a), np.shape(b)
+    if len(sa) and len(sb):
+        shape = sa[:-1] + (sb[:-2] + sb[-1:] if len(sb) > 1 else ())
+    else:
+        shape = sa or sb
+    check_elements(math.prod(shape))
+    return wrap(_numpy_call(np.dot, a, b))
 
 
 def _scalar_item(rs: Any, value: Any) -> Any:

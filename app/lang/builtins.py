@@ -32,6 +32,8 @@ from .methods import (
     materialize,
     pairs,
 )
+from .npmod import NUMPY as NUMPY_NAMES
+from .npmod import SCALAR_TYPES as NUMPY_SCALAR_TYPES
 from .pycollections import TYPES as COLLECTION_TYPES
 from .pyitertools import TYPE_ATTRIBUTES as ITERTOOLS_TYPE_ATTRIBUTES
 from .runtime import RunState
@@ -633,6 +635,9 @@ TYPES_BY_PYTYPE[type(None)] = BuiltinType("NoneType", _not_constructible("NoneTy
 for _t, _n in ((Function, "function"), (GeneratorValue, "generator"),
                (Array, "numpy.ndarray"), (ArrayDType, "numpy.dtype")):
     TYPES_BY_PYTYPE[_t] = BuiltinType(_n, _not_constructible(_n), _t)
+NUMPY_NAMES["ndarray"] = TYPES_BY_PYTYPE[Array]  # ``isinstance(a, np.ndarray)``
+for _t in NUMPY_SCALAR_TYPES:  # ``type(a.sum())`` is ``<class 'numpy.float64'>``
+    TYPES_BY_PYTYPE.setdefault(_t.pytype, _t)
 
 _FUNCTIONS: dict[str, Callable[..., Any]] = {
     "print": _print, "repr": _repr, "ascii": _plain_builtin(py.ascii), "format": format_value,

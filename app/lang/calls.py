@@ -291,7 +291,7 @@ def inplace_closure(name: str, left: Closure, right: Closure) -> Closure:
         try:
             if isinstance(a, Tensor) or isinstance(b, Tensor):
                 return tensor_fn(a, b)
-            if isinstance(a, (list, dict, set)) or isinstance(a, Instance):
+            if isinstance(a, (list, dict, set)) or isinstance(a, Instance) or type(a) is Array:
                 if isinstance(a, list):
                     from .methods import LIST_METHODS
 

@@ -27,6 +27,9 @@ class Environment:
     """``torch.use_deterministic_algorithms``'s mode and warn_only as the programs left them."""
     cudnn: tuple[bool, ...] = (True, False, False, True)
     """``torch.backends.cudnn``'s enabled, benchmark, deterministic and allow_tf32."""
+    numpy_random: Any = None
+    """``np.random``'s global ``RandomState`` for the session's programs (None: not used yet;
+    made from the session's seed on first use, see :mod:`app.lang.npmod`)."""
     held_bytes_estimate: int = field(default=0, repr=False)
     """An upper estimate of :meth:`memory_bytes` kept by the interpreter between runs."""
 

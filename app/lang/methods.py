@@ -16,6 +16,7 @@ from .arrays import METHODS as ARRAY_METHODS
 from .arrays import SCALAR_METHODS, SCALAR_TYPES, Array
 from .errors import ProgramError
 from .guards import length, size_guard
+from .npmod import METHODS as NP_METHODS
 from .runtime import RunState
 from .values import BuiltinFunction, GeneratorValue, NativeMethod, type_name
 
@@ -310,6 +311,7 @@ _TABLES: dict[type, dict[str, Callable[..., Any]]] = {
 }
 _TABLES.update({t: {**FLOAT_METHODS, **SCALAR_METHODS} if issubclass(t, float) else
                 SCALAR_METHODS for t in SCALAR_TYPES})
+_TABLES.update(NP_METHODS)
 _BASES = (str, list, tuple, dict, set, frozenset, float, int)
 
 

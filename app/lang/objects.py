@@ -18,7 +18,7 @@ from typing import Any
 import engine
 from engine.backends import CUDNN_FLAGS, cudnn_flag, set_cudnn_flag
 
-from . import arrays, pycollections
+from . import arrays, npmod, pycollections
 from .arrays import Array
 from .dataclass_module import PARAMS as DATACLASS_PARAMS
 from .dataclass_module import frozen_error
@@ -182,8 +182,11 @@ def get_attr(rs: RunState, obj: Any, name: str) -> Any:
         read = arrays.ATTRIBUTES.get(name)
         if read is not None:
             return read(obj)
-    if t is arrays.ArrayDType and name == "name":
-        return obj.name
+    if t is arrays.ArrayDType and name in arrays.DTYPE_ATTRIBUTES:
+        return arrays.DTYPE_ATTRIBUTES[name](obj)
+    np_attrs = npmod.ATTRIBUTES.get(t)
+    if np_attrs is not None and name in np_attrs:
+        return np_attrs[name](obj)
     if t is Property and name in PROPERTY_ACCESSORS:
         return property_accessor(obj, name)
     if isinstance(obj, (range, slice)) and name in ("start", "stop", "step"):

@@ -20,8 +20,7 @@ from typing import Any
 
 import engine
 
-from . import dataclass_module
-from .arrays import ArrayDType
+from . import dataclass_module, npmod
 from .errors import ProgramError
 from .exceptions import LIBRARY_EXCEPTIONS
 from .guards import int_guard, size_guard
@@ -180,14 +179,9 @@ RANDOM: dict[str, Any] = {
         ("normalvariate", _gauss), ("shuffle", _shuffle), ("choice", _choice),
         ("sample", _sample), ("choices", _choices))}
 
-#: ``numpy``: a program may import it (pasted programs often do without using it); only its
-#: constants and dtype names (``a.astype(np.float32)``, ``a.dtype == np.float32``) are here,
-#: anything else is "numpy.X is not supported".
-NUMPY: dict[str, Any] = {"pi": math.pi, "e": math.e, "inf": math.inf, "nan": math.nan,
-                         "newaxis": None}
-NUMPY.update({name: ArrayDType(name) for name in ("float16", "float32", "float64", "int32",
-                                                   "int64", "int16", "int8", "uint8")})
-NUMPY["bool_"] = ArrayDType("bool")
+#: ``numpy``: NumPy's subset in :mod:`app.lang.npmod` (anything else is "numpy.X is not
+#: supported").
+NUMPY: dict[str, Any] = npmod.NUMPY
 
 # --------------------------------------------------------------------------- functools
 
@@ -510,4 +504,4 @@ UNICODEDATA: dict[str, Any] = {"normalize": BuiltinFunction("normalize", _normal
 MODULES = {"math": MATH, "random": RANDOM, "numpy": NUMPY, "functools": FUNCTOOLS,
            "copy": COPY, "collections": COLLECTIONS, "typing": TYPING, "itertools": ITERTOOLS,
            "dataclasses": DATACLASSES, "warnings": WARNINGS, "string": STRING,
-           "time": TIME, "unicodedata": UNICODEDATA}
+           "time": TIME, "unicodedata": UNICODEDATA, **npmod.SUBMODULES}

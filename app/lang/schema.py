@@ -750,7 +750,8 @@ class Import(_Node):
     Only `torch`, its library modules, `math`, `random`, `functools`, `copy`, `collections`,
     `itertools`, `typing`, `warnings`, `dataclasses`, `time` (its clocks and `sleep`),
     `unicodedata` (`normalize`, `category`),
-    `string` (its constants) and `numpy` (its constants and dtype names) can be imported."""
+    `string` (its constants) and `numpy` (a subset: `numpy.random`, `numpy.testing`,
+    `numpy.linalg`) can be imported."""
 
     import_: ModulePath = Field(alias="import")
     as_: Name | None = Field(default=None, alias="as")

@@ -253,6 +253,10 @@ def capture(env: Environment) -> bytearray:
     settings = {"print_options": None if env.print_options is None
                 else writer.value(list(env.print_options)),
                 "deterministic": list(env.deterministic), "cudnn": list(env.cudnn)}
+    if getattr(env, "numpy_random", None) is not None:  # np.random's state (app.lang.npmod)
+        _, keys, pos, has_gauss, gauss = env.numpy_random.get_state(legacy=True)
+        settings["numpy_random"] = [[int(k) for k in keys], int(pos), int(has_gauss),
+                                    struct.pack("<d", float(gauss)).hex()]
     header = orjson.dumps({"variables": variables, "tensors": writer.tensors,
                            "generator": gen, "device": env.device,
                            "programs": writer.programs, "settings": settings})
@@ -386,6 +390,12 @@ def restore(data: bytes | bytearray, env: Environment, limits: Limits | None = N
         env.print_options = PrintOptions(*reader.value(settings["print_options"]))
     env.deterministic = tuple(settings.get("deterministic", (False, False)))
     env.cudnn = tuple(settings.get("cudnn", (True, False, False, True)))
+    if settings.get("numpy_random") is not None:
+        keys, pos, has_gauss, gauss = settings["numpy_random"]
+        rng = np.random.RandomState()
+        rng.set_state(("MT19937", np.array(keys, dtype=np.uint32), int(pos), int(has_gauss),
+                       struct.unpack("<d", bytes.fromhex(gauss))[0]))
+        env.numpy_random = rng
     generator = env.generator
     generator.manual_seed(int(header["generator"]["seed"]))
     if "state" in header["generator"]:

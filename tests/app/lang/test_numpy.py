@@ -1,0 +1,351 @@
+# ruff: noqa: E501  (the programs are NumPy as people write it, one line per print)
+"""NumPy in programs (``import numpy as np``): NumPy 2.4 is the oracle, run side by side on the
+same source (values, dtypes, shapes, reprs, error classes and texts), in both program forms;
+what is refused, bounds before allocation, and ``np.random``'s per-session state through
+snapshots and restarts."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+
+import numpy as np
+import pytest
+
+from app.lang import Environment, LangError, Limits, compile_source, run_program
+from tests.app.lang.test_arrays import _oracle
+
+PROGRAMS = {
+    "the tensors tutorial": """
+import torch
+import numpy as np
+data = [[1, 2], [3, 4]]
+np_array = np.array(data)
+x_np = torch.from_numpy(np_array)
+print(x_np, np_array, repr(np_array))
+t = torch.ones(5)
+n = t.numpy()
+t.add_(1)
+print(n)
+np.add(n, 1, out=n)
+print(f"t: {t}")
+print(f"n: {n}")
+n[0] = 10
+n[1:3] += 0.5
+print(t)
+""",
+    "creation": """
+import numpy as np
+print(np.zeros(3), np.ones((2, 2), dtype=np.int32), np.full((2, 3), 7), np.full(2, 1.5, np.float32))
+print(np.empty(2).shape, np.zeros_like(np.ones((2, 2))), np.ones_like([1, 2]), np.full_like([1.0, 2.0], 3))
+print(np.arange(5), np.arange(1, 2, 0.25), np.arange(10, 0, -3), np.arange(3, dtype=np.float32))
+print(np.linspace(0, 1, 5), np.linspace(0, 10, 4, endpoint=False), np.logspace(0, 2, 3))
+print(np.eye(3), np.eye(2, 3, k=1), np.identity(2, dtype=int), np.diag([1, 2]), np.diag(np.ones((3, 3))))
+print(repr(np.array([1, 2.5])), repr(np.array([True, False])), repr(np.array(3)), np.array([[1], [2]], dtype=np.uint8))
+print(repr(np.asarray([1, 2], dtype=np.float32)), np.array([1, 2], ndmin=2), np.array(np.arange(3), copy=False).dtype)
+print(np.tri(3), np.tril(np.ones((3, 3))), np.triu(np.ones((3, 3)), 1), np.meshgrid([1, 2], [3, 4, 5]))
+print(np.tile([1, 2], 3), np.tile([1, 2], (2, 2)), np.repeat([1, 2], 2), np.repeat(np.eye(2), [1, 2], axis=0))
+print(np.float32(0.1), repr(np.float32(0.1)), np.float64(2) / 3, np.int64(7), np.float32([1, 2]), np.float32)
+print(np.dtype('float32'), repr(np.dtype(np.int16)), np.dtype(float), np.arange(3).dtype == np.int64)
+""",
+    "ufuncs and promotion": """
+import numpy as np
+a = np.array([[1.0, -2.0, 3.5], [0.25, 4.0, -1.0]], dtype=np.float32)
+i = np.array([1, 2, 3])
+u = np.array([200, 100], dtype=np.uint8)
+print(np.exp(a), np.log(np.abs(a)), np.sin(a), np.cos(a), np.tanh(a), np.sqrt(np.abs(a)))
+print(np.maximum(a, 0), np.minimum(a, 1), np.clip(a, -1, 1), np.where(a > 0, a, 0), np.round(a, 1))
+print(a + i, (a + i).dtype, (i / 2).dtype, (i // 2).dtype, (a * 2.0).dtype, (i * 2.0).dtype)
+print(u + u, (u + u).dtype, u + np.array([1], dtype=np.int8), (u + 1).dtype, u * 2, u.astype(np.int16) * 2)
+print(np.power(i, 2), i ** 2, 2 ** i, np.mod(i, 2), np.floor_divide(i, 2), -i, abs(-i), ~np.array([True, False]))
+print(np.greater(a, 0), a >= 1, np.equal(i, 2), np.logical_and(a > 0, a < 3), np.isnan(np.array([np.nan, 1.0])))
+print(np.exp(1.0), np.sqrt(2), repr(np.sin(0.5)), np.float32(2.0) * 3, np.array([1, 2]) / 0, np.log(0.0))
+print(np.arctan2(1.0, 2.0), np.hypot(3, 4), np.sign(a), np.floor(a), np.ceil(a), np.square(i), np.reciprocal(a))
+out = np.zeros(3)
+r = np.multiply(i, 2, out=out)
+print(out, r is out, np.add(i, 1, where=i > 1, out=np.zeros(3, dtype=int)))
+j = np.array([1, 2, 3])
+try:
+    j += 1.5
+except TypeError as e:
+    print("TypeError", e)
+j *= 2
+print(j)
+""",
+    "reductions": """
+import numpy as np
+a = np.arange(12.0).reshape(3, 4)
+print(a.sum(), np.sum(a, axis=0), np.sum(a, axis=1, keepdims=True), np.mean(a), np.mean(a, axis=0))
+print(np.std(a), np.var(a, axis=1), np.std(a, ddof=1), np.max(a), np.min(a, axis=0), np.amax(a, axis=1))
+print(np.argmax(a), np.argmin(a, axis=1), np.prod([1, 2, 3, 4]), np.cumsum(a, axis=1), np.cumprod([1, 2, 3]))
+print(np.all(a > -1), np.any(a > 10, axis=0), np.median(a), np.count_nonzero(a), np.average(a, weights=np.arange(12.0).reshape(3, 4)))
+print(np.mean([1, 2, 3]), repr(np.mean([1, 2, 3])), np.sum([True, True]), np.nanmean(np.array([1.0, np.nan, 3.0])))
+print(a.mean(axis=(0, 1)), a.max(axis=1), a.argmax(axis=0), a.cumsum(), a.prod(axis=0), a.any(), a.all())
+print(np.sum(np.arange(3), dtype=np.float32), np.sum(np.arange(5, dtype=np.int32)))
+""",
+    "shapes and linear algebra": """
+import numpy as np
+a = np.arange(6).reshape(2, 3)
+b = np.arange(6.0).reshape(3, 2)
+print(a.reshape(3, 2), np.reshape(a, (-1,)), a.T, np.transpose(a), a.transpose(1, 0), np.ravel(a), a.flatten())
+print(np.concatenate([a, a]), np.concatenate([a, a], axis=1), np.stack([a, a]).shape, np.vstack([a, a]), np.hstack([a, a]))
+print(np.squeeze(np.ones((1, 3, 1))).shape, np.expand_dims(a, 0).shape, np.expand_dims(a, -1).shape, a[None].shape, a[..., None].shape)
+print(np.dot(a, b), a @ b, np.matmul(a, b), np.outer([1, 2], [3, 4, 5]), np.dot([1, 2], [3, 4]), np.inner([1, 2], [3, 4]))
+print(np.allclose(a, a + 1e-9), np.isclose(a, 1), np.array_equal(a, a), np.array_equal(a, b), np.allclose([1.0], [1.1]))
+print(np.sort(np.array([3, 1, 2])), np.argsort([3, 1, 2]), np.unique([3, 1, 3, 2]), np.flip(a), np.swapaxes(a, 0, 1))
+print(np.column_stack([[1, 2], [3, 4]]), np.split(np.arange(6), 3), np.diff([1, 4, 9]), np.trace(np.eye(3)))
+print(np.linalg.norm([3.0, 4.0]), np.linalg.inv(np.array([[2.0, 0.0], [0.0, 4.0]])), np.linalg.det(np.eye(2)))
+print(np.linalg.solve(np.array([[3.0, 1.0], [1.0, 2.0]]), np.array([9.0, 8.0])), np.kron([1, 2], [1, 1]))
+print(np.shape(a), np.ndim(a), np.size(a), np.broadcast_to(np.array([1, 2]), (2, 2)), np.roll([1, 2, 3], 1))
+""",
+    "indexing and assignment": """
+import numpy as np
+a = np.arange(12).reshape(3, 4)
+print(a[1], a[1, 2], a[:, 1], a[::2, ::-1], a[[0, 2]], a[[0, 1], [1, 2]], a[a > 5], a[np.array([True, False, True])])
+a[0] = 0
+a[1, :2] = [7, 8]
+a[a > 9] = -1
+a[:, 3] += 100
+a[[0, 2], 0] = 5
+print(a)
+b = a[1]
+b[0] = 42
+print(a[1], b)
+c = a[[1]]
+c[0, 0] = 0
+print(a[1, 0], c)
+z = np.zeros(4)
+z[1:3] = np.array([1.5, 2.5])
+z.fill(3)
+print(z, list(z), [float(v) for v in z], z.tolist(), len(z), 3.0 in z)
+s = np.array([3, 1, 2])
+s.sort()
+print(s, s.argsort(), s.clip(1, 2), s.dot(s), s.repeat(2), s.nonzero())
+try:
+    a[5]
+except IndexError as e:
+    print("IndexError", e)
+try:
+    a[0] = [1, 2]
+except ValueError as e:
+    print("ValueError", e)
+try:
+    np.zeros(3).reshape(2, 2)
+except ValueError as e:
+    print("ValueError", e)
+""",
+    "random": """
+import numpy as np
+np.random.seed(0)
+x = np.random.randn(100, 1)
+print(x[:3].ravel(), x.mean(), x.std())
+print(np.random.rand(2, 2), np.random.randint(0, 10, size=5), np.random.randint(5), np.random.random(3))
+print(np.random.uniform(-1, 1, 3), np.random.normal(0, 2, size=(2,)), np.random.choice(5, 3), np.random.choice([1, 2, 3], 2, replace=False))
+print(np.random.permutation(6), np.random.permutation(np.arange(3.0)), np.random.random_sample(), np.random.standard_normal(2))
+l = [1, 2, 3, 4, 5]
+np.random.shuffle(l)
+v = np.arange(5)
+np.random.shuffle(v)
+print(l, v, np.random.choice(4, 6, p=[0.1, 0.2, 0.3, 0.4]), np.random.binomial(10, 0.5, 3), np.random.poisson(3.0, 2))
+np.random.seed(42)
+print(np.random.rand(3))
+rs = np.random.RandomState(1)
+print(rs.randn(2), rs.randint(0, 3, 4), rs.uniform(size=2))
+rng = np.random.default_rng(7)
+print(rng.random(3), rng.normal(size=2), rng.integers(0, 10, 4), rng.choice(5, 2), rng.permutation(4), rng.standard_normal())
+""",
+    "testing and limits": """
+import numpy as np
+np.testing.assert_allclose(np.ones(3), np.ones(3) + 1e-9)
+np.testing.assert_array_equal([1, 2], np.array([1, 2]))
+np.testing.assert_almost_equal(1.0, 1.0000001)
+try:
+    np.testing.assert_allclose(np.array([1.0, 2.0]), np.array([1.0, 2.1]), rtol=1e-5)
+except AssertionError as e:
+    print("AssertionError", e)
+try:
+    np.testing.assert_array_equal(np.arange(3), np.array([0, 1, 3]))
+except AssertionError as e:
+    print("AssertionError", e)
+print(np.finfo(np.float32).eps, np.finfo(np.float32), np.finfo(float).max, np.finfo(np.float16).tiny)
+print(np.iinfo(np.int32).max, np.iinfo(np.int8), np.iinfo('int64').min, np.finfo(np.float32).dtype, np.finfo(np.float64).bits)
+print(np.pi, np.e, np.inf, np.nan, np.newaxis, isinstance(np.ones(2), np.ndarray), type(np.ones(2)))
+x = np.array([1.0, 2.0])
+print(x.astype(np.float32), x.astype(int), x.astype('float16').dtype, x.dtype.itemsize, x.dtype.kind, x.nbytes, x.strides)
+""",
+}
+
+
+def _run(source: str, form: str = "source", env: Environment | None = None,
+         limits: Limits | None = None) -> list[str]:
+    program = compile_source(source)
+    env = env if env is not None else Environment()
+    if form == "json":
+        result = run_program(json.loads(json.dumps(program)), env, limits or Limits())
+    else:
+        result = run_program(program, env, limits or Limits(), source=source)
+    return [line for entry in result.printed for line in entry.split("\n")]
+
+
+@pytest.mark.parametrize("form", ["source", "json"])
+@pytest.mark.parametrize("name", list(PROGRAMS))
+def test_numpy_in_programs_prints_what_numpy_prints(name, form):
+    source = PROGRAMS[name]
+    assert _run(source, form) == _oracle(source)
+
+
+def test_numpy_and_torch_share_the_tensors_memory():
+    env = Environment()
+    _run("import torch\nt = torch.zeros(3)\nn = t.numpy()\nn[1] = 5", env=env)
+    assert env.variables["t"].tolist() == [0.0, 5.0, 0.0]
+    import torch  # the oracle: writing through numpy() does not bump the version
+
+    t = torch.zeros(3)
+    t.numpy()[1] = 5
+    assert env.variables["t"]._version == t._version
+
+
+@pytest.mark.parametrize("form", ["source", "json"])
+@pytest.mark.parametrize("source, exception, words", [
+    ("np.load('x.npy')", "AttributeError", "numpy.load is not supported"),
+    ("np.save('x.npy', a)", "AttributeError", "numpy.save is not supported"),
+    ("np.fromfile('/etc/passwd')", "AttributeError", "numpy.fromfile is not supported"),
+    ("np.loadtxt('/etc/passwd')", "AttributeError", "numpy.loadtxt is not supported"),
+    ("np.memmap", "AttributeError", "numpy.memmap is not supported"),
+    ("np.ctypeslib", "AttributeError", "numpy.ctypeslib is not supported"),
+    ("np.lib", "AttributeError", "numpy.lib is not supported"),
+    ("np.frompyfunc(print, 1, 1)", "AttributeError", "numpy.frompyfunc is not supported"),
+    ("np.vectorize(abs)", "AttributeError", "numpy.vectorize is not supported"),
+    ("np.array([print])", "NotImplementedError", "is not supported"),
+    ("np.array([1], dtype=object)", "NotImplementedError", "is not supported"),
+    ("np.array([1], dtype='O')", "NotImplementedError", "dtype object is not supported"),
+    ("np.zeros(2, dtype='complex64')", "NotImplementedError", "complex is not supported"),
+    ("np.zeros(2, dtype=torch.float32)", "TypeError", "Cannot interpret 'torch.float32'"),
+    ("np.sin(torch.ones(2))", "TypeError", "not tensors"),
+    ("np.ones(2).ctypes", "AttributeError", "has no attribute 'ctypes'"),
+    ("np.ones(2).base", "AttributeError", "has no attribute 'base'"),
+    ("np.ones(2).__array_interface__", "syntax_error", ""),
+    ("np.ones(2).dtype.type", "AttributeError", "has no attribute 'type'"),
+    ("np.float32.__mro__", "syntax_error", ""),
+    ("np.finfo(np.float32).info", "AttributeError", "has no attribute 'info'"),
+    ("np.random.RandomState(0).rng", "AttributeError", "has no attribute 'rng'"),
+    ("np.random.default_rng(0).rng", "AttributeError", "has no attribute 'rng'"),
+    ("getattr(np.random.default_rng(0), 'rng')", "AttributeError", "has no attribute 'rng'"),
+    ("np.float32.pytype", "AttributeError", "has no attribute 'pytype'"),
+    ("np.float32.fn", "AttributeError", "has no attribute 'fn'"),
+    ("np.finfo(np.float32).dtype.type", "AttributeError", "has no attribute 'type'"),
+    ("np.random.default_rng(0).bit_generator", "AttributeError", "bit_generator"),
+    ("np.random.RandomState(0).get_state()", "AttributeError", "get_state"),
+    ("np.random.mtrand", "AttributeError", "is not supported"),
+    ("np.add.reduce([1, 2])", "AttributeError", "reduce"),
+    ("np.zeros(3).reshape(2, 2)", "ValueError", "cannot reshape array of size 3 into shape (2,2)"),
+    ("np.ones(3) + np.ones(2)", "ValueError", "operands could not be broadcast together"),
+    ("np.ones(3)[5]", "IndexError", "index 5 is out of bounds for axis 0 with size 3"),
+    ("np.sum(np.ones(3), axis=2)", "IndexError", "axis 2 is out of bounds for array of "
+     "dimension 1"),
+    ("np.finfo(int)", "ValueError", "not inexact"),
+])
+def test_what_numpy_refuses(form, source, exception, words):
+    env = Environment()
+    _run("import torch\nimport numpy as np\na = np.ones(2)", env=env)
+    if exception == "syntax_error":
+        with pytest.raises(LangError) as info:
+            _run(source, form, env=env)
+        assert info.value.code in ("syntax_error", "invalid_program"), info.value.code
+        return
+    with pytest.raises(LangError) as info:
+        _run(source, form, env=env)
+    assert info.value.extra.get("exception") == exception, info.value.detail
+    assert words in info.value.detail
+
+
+@pytest.mark.parametrize("source", [
+    "np.ones(10**9)", "np.zeros((10**5, 10**5))", "np.empty([2**40])", "np.full((10**5,) * 2, 1)",
+    "np.arange(10**10)", "np.arange(0, 1, 1e-12)", "np.linspace(0, 1, 10**10)",
+    "np.eye(10**6)", "np.random.rand(10**5, 10**5)", "np.random.randn(10**10)",
+    "np.random.randint(0, 2, size=(10**6, 10**6))", "np.random.permutation(10**10)",
+    "np.random.choice(10**10, 3, replace=False)", "np.outer(np.ones(10**5), np.ones(10**5))",
+    "np.tile(np.ones(10**4), 10**6)", "np.repeat(np.ones(10), 10**10)",
+    "np.concatenate([np.ones(10**5)] * 10**3)", "np.ones(10**5)[:, None] * np.ones(10**5)",
+    "np.ones((10**4, 1)) @ np.ones((1, 10**4))", "np.meshgrid(np.ones(10**4), np.ones(10**4))",
+    "np.zeros_like(np.ones(1), shape=(10**6, 10**6))", "np.array([np.ones(10**5)] * 10**3)",
+    "np.ones(10**5)[[0] * 10**5]", "np.float32(np.ones(10**5))[np.zeros((10**3, 10**3), int)]",
+    "np.random.default_rng(0).random((10**5, 10**5))",
+])
+def test_huge_arrays_are_refused_before_they_are_made(source):
+    env = Environment()
+    with pytest.raises(LangError) as info:
+        _run("import numpy as np\nx = " + source, env=env,
+             limits=Limits(max_tensor_elements=10**7))
+    assert info.value.extra.get("limit") == "max_tensor_elements", info.value.detail
+
+
+def test_numpy_arrays_count_for_the_session_memory():
+    env = Environment()
+    limits = Limits(max_session_bytes=30_000_000)
+    with pytest.raises(LangError) as info:
+        _run("import numpy as np\nkeep = []\nfor i in range(10):\n"
+             "    keep.append(np.ones(1_000_000))", env=env, limits=limits)
+    assert info.value.extra["limit"] == "max_session_bytes"
+
+
+def test_the_global_random_state_is_the_sessions():
+    a, b = Environment(), Environment()
+    _run("import numpy as np\nnp.random.seed(3)\nx = np.random.rand(2).tolist()", env=a)
+    _run("import numpy as np\ny = np.random.rand(2).tolist()", env=b)
+    _run("z = np.random.rand(2).tolist()", env=a)  # a's state goes on from its own draws
+    np.random.seed(3)
+    want = np.random.rand(4).tolist()
+    assert a.variables["x"] + a.variables["z"] == want
+    c = Environment()
+    _run("import numpy as np\ny = np.random.rand(2).tolist()", env=c)
+    d = Environment()
+    d.generator.manual_seed(c.generator.initial_seed())
+    _run("import numpy as np\ny = np.random.rand(2).tolist()", env=d)
+    assert c.variables["y"] == d.variables["y"]  # unseeded: from the session's seed
+
+
+def test_the_random_state_survives_a_snapshot():
+    from app.services import snapshots
+    from app.services.execution import new_environment
+
+    env = new_environment("cpu", 5)
+    _run("import numpy as np\nnp.random.seed(11)\nx = np.random.randn(3).tolist()\n"
+         "g = np.random.randn()\ndel np", env=env)
+    back = new_environment("cpu", 0)
+    snapshots.restore(snapshots.capture(env), back)
+    _run("import numpy as np\nafter = np.random.randn(4).tolist()", env=back)
+    np.random.seed(11)
+    want = np.random.randn(8).tolist()
+    assert env.variables["x"] == want[:3] and back.variables["after"] == want[4:]
+
+
+@pytest.mark.parametrize("keep_array", [False, True])
+def test_arrays_and_the_random_state_survive_a_restart(make_client, keep_array):
+    from tests.app.helpers import run
+
+    client = make_client(snapshot_every=2)
+    sid = client.post("/v1/sessions", json={"seed": 4}).json()["id"]
+    steps = ["import numpy as np\nnp.random.seed(1)\nhist = []",
+             "hist.append(float(np.random.rand()))"]
+    if keep_array:
+        steps[0] += "\na = np.zeros(3)\nt = torch.ones(2)\nn = t.numpy()"
+        steps[1] += "\na[len(hist) % 3] += 1\nn += 1"
+    for body in [steps[0]] + [steps[1]] * 5:
+        reply = run(client, sid, body)
+        assert reply.status_code == 200, reply.text
+    for host in list(client.app.state.pool.hosts):
+        os.kill(host.pid, signal.SIGKILL)
+    time.sleep(0.1)
+    probe = "[hist, np.random.rand(2).tolist()" + (", a.tolist(), t.tolist()]" if keep_array
+                                                      else "]")
+    got = run(client, sid, probe)
+    assert got.status_code == 200, got.text
+    np.random.seed(1)
+    draws = np.random.rand(7).tolist()
+    want = [draws[:5], draws[5:]]
+    if keep_array:
+        want += [[1.0, 2.0, 2.0], [6.0, 6.0]]
+    assert got.json()["result"] == want
