@@ -10,9 +10,10 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+import torch.nn.functional as TF  # noqa: E402
+
 import engine  # noqa: E402
 import engine.nn.functional as EF  # noqa: E402
-import torch.nn.functional as TF  # noqa: E402
 from engine.ops import OPS, kernel_dtypes  # noqa: E402
 
 from .backends import builtin_class  # noqa: E402

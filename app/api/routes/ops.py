@@ -10,8 +10,8 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 import engine
-from engine.ops import kernel_dtypes
 from app.api.responses import OrjsonRoute
+from engine.ops import kernel_dtypes
 
 router = APIRouter(prefix="/v1", tags=["language"], route_class=OrjsonRoute)
 
