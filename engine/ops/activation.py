@@ -15,16 +15,16 @@ import numpy as np
 from .. import errors
 from ..autograd import OUTPUT, needs_grad, record
 from ..autograd.engine import grad_node, named_grad
-from ..dtypes import bool_
+from ..dtypes import bool_, int64, uint8
 from ..modes import _grad_enabled
 from ..random import current_generator
 from ..tensor import Tensor, _wrap
+from . import kernel_dtypes
 from ._args import check_fits, norm_dim
 from .creation import zeros_like
 from .nn import (
     _TORCH_NAMES,
     _const,
-    _floating,
     _in_float,
     _maybe_inplace,
     _quiet,
@@ -63,7 +63,14 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     if input.dtype is bool_:
         raise errors.EngineRuntimeError("Bool inputs not supported for hardtanh")
     if not input.dtype.is_floating_point:  # integers clamp to the truncated bounds
-        lo, hi = int(min_val), int(max_val)
+        # torch reads both bounds as int64 first (NaN overflows there), refuses a negative
+        # lower bound for uint8, then writes them in the input's type
+        lo, hi = (int(check_fits(v, int64)) for v in (min_val, max_val))
+        if input.dtype is uint8 and lo < 0:
+            raise errors.EngineRuntimeError(
+                "cannot do hardtanh on an unsigned type with negative limits")
+        for v in (lo, hi):
+            check_fits(v, input.dtype)
         return _maybe_inplace(input, inplace, lambda: _wrap(
             input.device.xp.clip(input._data, lo, hi).astype(input.dtype.np), input.dtype,
             input.device))
@@ -125,7 +132,7 @@ def threshold_(input, threshold, value):
 @op(kind="function", grad_fns=("EluBackward0", "EluBackward1"))
 def selu(input, inplace=False):
     """``scale * elu(input, alpha)`` with the self-normalizing constants."""
-    _floating(input, "elu_cpu")
+    kernel_dtypes.check("selu", input, inplace)
     return _maybe_inplace(input, inplace, lambda: elu_family(
         input, _SELU_ALPHA, _SELU_SCALE, 1.0, "EluBackward1" if inplace else "EluBackward0"))
 
@@ -135,7 +142,7 @@ def celu(input, alpha=1.0, inplace=False):
     """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``."""
     if alpha == 0:
         raise errors.EngineRuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
-    _floating(input, "elu_cpu")
+    kernel_dtypes.check("celu", input, inplace)
     return _maybe_inplace(input, inplace, lambda: elu_family(
         input, alpha, 1.0, 1.0 / alpha, "CeluBackward1" if inplace else "CeluBackward0",
         1.0 / float(np.float32(alpha))))
@@ -144,7 +151,7 @@ def celu(input, alpha=1.0, inplace=False):
 @op(kind="function", grad_fns=("MishBackward0",))
 def mish(input, inplace=False):
     """``input * tanh(softplus(input))``."""
-    _floating(input, "mish_cpu")
+    kernel_dtypes.check("mish", input, inplace)
 
     def compute():
         a = _in_float(input._data)
@@ -168,7 +175,7 @@ def mish(input, inplace=False):
 @op(kind="function", grad_fns=("LogSigmoidBackward0",))
 def logsigmoid(input):
     """``log(sigmoid(input))``, computed stably."""
-    _floating(input, "log_sigmoid_cpu")
+    kernel_dtypes.check("logsigmoid", input)
     a = _in_float(input._data)
     xp = input.device.xp
     with _quiet(xp):
@@ -229,7 +236,7 @@ _LOGSIGMOID_DOUBLE = (lambda gg, g, x: _logsigmoid_backward(gg, x), _logsigmoid_
 @op(kind="function", grad_fns=("HardsigmoidBackward0",))
 def hardsigmoid(input, inplace=False):
     """``relu6(input + 3) / 6``."""
-    _floating(input, "hardsigmoid_cpu")
+    kernel_dtypes.check("hardsigmoid", input, inplace)
 
     def compute():
         a = _in_float(input._data)
@@ -244,7 +251,7 @@ def hardsigmoid(input, inplace=False):
 @op(kind="function", grad_fns=("HardswishBackward0",))
 def hardswish(input, inplace=False):
     """``input * relu6(input + 3) / 6``."""
-    _floating(input, "hardswish_cpu")
+    kernel_dtypes.check("hardswish", input, inplace)
 
     def compute():
         a = _in_float(input._data)
@@ -279,7 +286,7 @@ _HARDSWISH_DOUBLE = (
 @op(grad_fns=("HardshrinkBackward0",))
 def hardshrink(input, lambd=0.5):
     """``input`` where ``|input| > lambd``, 0 elsewhere."""
-    _floating(input, "hardshrink_cpu")
+    kernel_dtypes.check("hardshrink", input)
     a = input._data
     keep = ~((a >= -lambd) & (a <= lambd))  # NaN is kept
     return _masked(input, input.device.xp.where(keep, a, 0), keep, "HardshrinkBackward0")
@@ -288,7 +295,7 @@ def hardshrink(input, lambd=0.5):
 @op(kind="function", grad_fns=("SoftshrinkBackward0",))
 def softshrink(input, lambd=0.5):
     """``input - lambd`` above ``lambd``, ``input + lambd`` below ``-lambd``, 0 between."""
-    _floating(input, "softshrink_check")
+    kernel_dtypes.check("softshrink", input)
     top = float(np.finfo(input.dtype.np).max)
     if not 0 <= lambd <= top:  # (NaN and inf included)
         raise errors.EngineRuntimeError(
@@ -334,7 +341,7 @@ def glu(input, dim=-1):
     if n % 2:
         raise errors.EngineRuntimeError(
             f"Halving dimension must be even, but dimension {d} is size {n}")
-    _floating(input, "glu_cpu")
+    kernel_dtypes.check("glu", input)
     xp = input.device.xp
     half = n // 2
     lead = (slice(None),) * d
@@ -446,7 +453,7 @@ def prelu(input, weight):
     if weight.ndim > 1:
         raise errors.EngineRuntimeError(f"prelu: Expected `weight` to be a scalar or 1D "
                                          f"tensor, but got: ndim = {weight.ndim}")
-    _floating(input, "prelu_cpu")
+    kernel_dtypes.check("prelu", input)
     a = input._data
     xp = input.device.xp
     if weight._data.size == 1 or input.ndim < 2:
@@ -496,7 +503,8 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
 
 
 def _rrelu(input, lower, upper, training, inplace, generator):
-    _floating(input, "rrelu_with_noise_out_cpu" if training else "leaky_relu_cpu")
+    kernel_dtypes.check("rrelu", input, inplace,
+                        kernel_dtypes.RRELU_TRAINING if training else None)
 
     def compute():
         a = input._data

@@ -20,6 +20,7 @@ from ..modes import check_numel
 from ..tensor import Tensor, _wrap
 from ._args import (
     broadcast_shape,
+    check_fits,
     check_int_scalar_conversion,
     check_scalar_int,
     device_of,
@@ -64,8 +65,12 @@ def _as_dtype_scalar(value, dt):
     """A Number as PyTorch converts it to the computation's dtype (floats truncate for ints)."""
     if dt is bool_:
         return bool(value)
-    if not dt.is_floating_point:
-        return int(value)
+    if not dt.is_floating_point:  # checked as torch writes it, truncated, wrapped (uint8: -1
+        bits = 8 * dt.itemsize    # is 255)
+        v = int(check_fits(value, dt)) & ((1 << bits) - 1)
+        if dt.is_signed and v >= 1 << (bits - 1):
+            v -= 1 << bits
+        return dt.np.type(v)
     return float(value)
 
 

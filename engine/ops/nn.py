@@ -26,6 +26,7 @@ from ..dtypes import bool_, int32, int64
 from ..modes import _grad_enabled, check_numel, set_grad_enabled
 from ..random import current_generator
 from ..tensor import Size, Tensor, _wrap
+from . import kernel_dtypes
 from ._args import check_same_device, ensure_tensor, norm_dim, promote_args
 from .creation import full_like, zeros_like
 from .families import apply_inplace, check_inplace, cpp_type_name
@@ -78,12 +79,6 @@ class _NoOp:
 
     def __exit__(self, *exc):
         return False
-
-
-def _floating(input: Tensor, kernel: str) -> None:
-    if not input.dtype.is_floating_point:
-        raise errors.NotSupported(
-            f"\"{kernel}\" not implemented for '{_TORCH_NAMES[input.dtype.name]}'")
 
 
 def _same_device(input: Tensor, *others) -> None:
@@ -234,7 +229,7 @@ def _not_implemented(node: str):
 @op(kind="function", grad_fns=("LeakyReluBackward0", "LeakyReluBackward1"))
 def leaky_relu(input, negative_slope=0.01, inplace=False):
     """``input`` where positive, ``negative_slope * input`` elsewhere."""
-    _floating(input, "leaky_relu_cpu")
+    kernel_dtypes.check("leaky_relu", input, inplace)
 
     def compute():
         a = input._data
@@ -324,7 +319,7 @@ def gelu(input, approximate="none"):
     """Gaussian error linear unit ``x * Φ(x)``; ``approximate='tanh'`` uses the tanh form."""
     if approximate not in ("none", "tanh"):
         raise errors.EngineRuntimeError("approximate argument must be either none or tanh.")
-    _floating(input, "GeluKernelImpl")
+    kernel_dtypes.check("gelu", input)
     xp = input.device.xp
     a = _in_float(input._data)
     if approximate == "tanh":
@@ -387,7 +382,7 @@ def _silu_grad(g, x):
 @op(kind="function", grad_fns=("SiluBackward0",))
 def silu(input, inplace=False):
     """Sigmoid linear unit ``input * sigmoid(input)``."""
-    _floating(input, "silu_cpu")
+    kernel_dtypes.check("silu", input, inplace)
 
     def compute():
         a = _in_float(input._data)
@@ -406,7 +401,7 @@ def silu(input, inplace=False):
 @op(kind="function", grad_fns=("EluBackward0", "EluBackward1"))
 def elu(input, alpha=1.0, inplace=False):
     """``input`` where positive, ``alpha * (exp(input) - 1)`` elsewhere."""
-    _floating(input, "elu_cpu")
+    kernel_dtypes.check("elu", input, inplace)
     return _maybe_inplace(input, inplace, lambda: elu_family(
         input, alpha, 1.0, 1.0, "EluBackward1" if inplace else "EluBackward0"))
 
@@ -487,7 +482,7 @@ _ELU_RESULT_DOUBLE = (lambda gg, g, r, *args: elu_backward_of_result(gg, r, *arg
 @op(kind="function", grad_fns=("SoftplusBackward0",))
 def softplus(input, beta=1, threshold=20):
     """``log(1 + exp(beta * input)) / beta``; linear where ``beta * input > threshold``."""
-    _floating(input, "softplus_cpu")
+    kernel_dtypes.check("softplus", input)
     a = _in_float(input._data)
     xp = input.device.xp
     z = a * beta
@@ -957,7 +952,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     from .normalization import _check_param_dtypes
 
     _check_param_dtypes(input, weight, bias)  # (before the kernel's dtype check)
-    _floating(input, "LayerNormKernelImpl")
+    kernel_dtypes.check("layer_norm", input)
     xp = input.device.xp
     axes = tuple(range(len(shape) - k, len(shape)))
     a = input._data
@@ -1101,7 +1096,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     if momentum is None:
         raise errors.NotSupported(
             "batch_norm(momentum=None) (a cumulative moving average) is not supported")
-    _floating(input, "batch_norm")
+    kernel_dtypes.check("batch_norm", input)
     _batch_norm_dtypes(input, weight, bias, running_mean, running_var, training)
     axes = (0,) + tuple(range(2, len(shape)))
     count = int(np.prod([shape[i] for i in axes], dtype=np.int64))

@@ -9,11 +9,11 @@ from ..autograd import needs_grad, record
 from ..dtypes import dtype_from_name as _dtype
 from ..modes import _grad_enabled
 from ..tensor import Tensor
+from . import kernel_dtypes
 from .nn import (
     _TORCH_NAMES,
     _batch_stats,
     _const,
-    _floating,
     _fmt,
     _moments,
     _quiet,
@@ -57,7 +57,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
                 f"{_fmt(shape)}")
     _check_devices(input, weight, bias)
     _check_param_dtypes(input, weight, bias)
-    _floating(input, "GroupNormKernelImpl")
+    kernel_dtypes.check("group_norm", input)
     xp = input.device.xp
     n = shape[0]
     grouped = (n, num_groups, input._data.size // max(n * num_groups, 1))

@@ -19,6 +19,7 @@ from ..autograd import needs_grad, record
 from ..dtypes import int64
 from ..modes import check_numel
 from ..tensor import Tensor, _wrap
+from . import kernel_dtypes
 from .conv import col2im, windows
 from .registry import op
 from .sampling import resample, window_taps
@@ -438,8 +439,7 @@ def _avg_pool(x: Tensor, nd: int, ks, st, pad, ceil_mode, cip, override, fn: str
             f"Expected {nd + 1}D or {nd + 2}D (batch mode) tensor with optional 0 dim batch "
             f"size for input, but got:{_shape(x._data.shape)}")
     _shape_check(x, nd, ks, st, pad, (1,) * nd, out_len)
-    if x.dtype.name in ("bool", "int32") or nd == 3 and x.dtype.name == "float16":
-        raise _not_for(fn if nd == 2 else "avg_pool3d_out_frame", x)
+    kernel_dtypes.check(fn, x)  # (after the shape checks, as torch's kernel)
     arr, batched = _batched(x, nd)
     check_numel(arr.shape[:2] + out_len)
     res = _avg_pool_array(x.device.xp, arr, ks, st, pad, out_len, cip, override)

@@ -110,3 +110,29 @@ def test_legacy_classes(client):
     assert reply.json()["printed"] == [
         "True False tensor([ 1, -2], dtype=torch.int8) torch.Size([2]) "
         "tensor([250,   5], dtype=torch.int16)"]
+
+
+def test_ops_catalog_serves_each_ops_dtypes_from_the_kernel_rule(client):
+    from engine.ops import kernel_dtypes
+
+    ops = {op["name"]: op for op in client.get("/v1/ops").json()["ops"]}
+    assert ops["avg_pool2d"]["dtypes"] == ["int64", "float16", "float32", "float64"]
+    assert ops["avg_pool3d"]["dtypes"] == ["int64", "float32", "float64"]
+    assert ops["elu_"]["dtypes"] == ["float16", "float32", "float64"]
+    assert ops["add"]["dtypes"] is None  # no kernel restriction recorded
+    for name, rule in kernel_dtypes.RULES.items():
+        assert ops[name]["dtypes"] == [d for d in kernel_dtypes.NAMES if d in rule.accepts]
+    schema = client.get("/openapi.json").json()["components"]["schemas"]["OpInfo"]
+    assert "dtypes" in schema["properties"]
+
+
+@pytest.mark.parametrize(("dtype", "name"), [("uint8", "Byte"), ("int8", "Char"),
+                                             ("int16", "Short")])
+def test_a_refused_dtype_over_http_is_torchs_error(client, dtype, name):
+    reply = client.post("/v1/evaluate", json={
+        "source": f"import torch.nn.functional as F\n"
+                  f"F.avg_pool2d(torch.ones(1, 1, 4, 4, dtype=torch.{dtype}), 2)"})
+    assert reply.status_code == 400, reply.text
+    problem = reply.json()
+    assert (problem["exception"], problem["op"]) == ("NotImplementedError", "avg_pool2d")
+    assert problem["detail"] == f"\"avg_pool2d\" not implemented for '{name}'"

@@ -8,14 +8,18 @@ or strided view, a non-leaf copy, an expanded view).
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 import numpy as np
 from hypothesis import strategies as st
 
-from .program import DT, EXACT, FLOATS, INTS, Leaf, Program, Ref, Step
+from .program import DT, EXACT, FLOATS, INTS, SMALL_INTS, Leaf, Program, Ref, Step
 
-ALL_DTYPES = FLOATS + INTS + ("bool",)
+# ORACLE_SMALL_INTS=1: uint8, int8 and int16 are drawn too (as mixed-in inputs, in specs that
+# draw any dtype, and as dtype arguments)
+ALL_DTYPES = FLOATS + INTS + (SMALL_INTS if os.environ.get("ORACLE_SMALL_INTS") == "1" else ()) \
+    + ("bool",)
 SPECIALS = (np.nan, np.inf, -np.inf, 0.0, -0.0)
 
 

@@ -50,31 +50,40 @@ def classify(text: str) -> str:
     return "other"
 
 
-def sweep(seed_: int, n: int, names: list[str], out=None) -> Counter:
+def sweep(seed_: int, n: int, names: list[str], out=None, variants=None, observe=None) -> Counter:
     counts: Counter = Counter()
     for name in names:
-        _sweep_op(name, seed_, n, counts, out)
+        sweep_op(name, seed_, n, counts, out, variants, observe)
     return counts
 
 
-def _sweep_op(name: str, seed_: int, n: int, counts: Counter, out) -> None:
+def sweep_op(name: str, seed_: int, n: int, counts: Counter, out, variants=None,
+             observe=None) -> None:
+    """``n`` programs of ``name`` drawn with ``seed_``, each checked against torch.
+    ``variants(program)`` (optional) turns one drawn program into the ``(tag, program)`` pairs
+    to check instead (a tag is a dict written into each disagreement's line, e.g. the dtype a
+    sweep mapped the inputs to); ``observe(name, tag, program)`` is called before each check."""
     @seed(seed_)
     @settings(max_examples=n, database=None, phases=[Phase.generate], deadline=None,
               suppress_health_check=list(HealthCheck))
     @given(st.data())
     def run(data):
-        counts["programs"] += 1
-        try:
-            check(op_program(name, data.draw))
-        except Mismatch as exc:
-            text = str(exc)
-            kind = classify(text.split(": ", 1)[1] if ": " in text else text)
-            counts[kind] += 1
-            if out is not None:
-                head, _, prog = text.partition("\nprogram:\n")
-                out.write(json.dumps({"op": name, "class": kind, "problem": head,
-                                      "program": prog}) + "\n")
-                out.flush()
+        program = op_program(name, data.draw)
+        for tag, p in (variants(program) if variants else (({}, program),)):
+            counts["programs"] += 1
+            if observe is not None:
+                observe(name, tag, p)
+            try:
+                check(p)
+            except Mismatch as exc:
+                text = str(exc)
+                kind = classify(text.split(": ", 1)[1] if ": " in text else text)
+                counts[kind] += 1
+                if out is not None:
+                    head, _, prog = text.partition("\nprogram:\n")
+                    out.write(json.dumps({"op": name, **tag, "class": kind, "problem": head,
+                                          "program": prog}) + "\n")
+                    out.flush()
 
     try:
         run()
@@ -87,13 +96,21 @@ def _sweep_op(name: str, seed_: int, n: int, counts: Counter, out) -> None:
                                   "problem": repr(exc)[:2000], "program": ""}) + "\n")
 
 
-if __name__ == "__main__":
+def main(default_n: int, variants=None, observe=None) -> Counter:
+    """The command line shared by the sweeps: ``SEED [out.jsonl]``, ``N``, ``ONLY``, ``SKIP``;
+    prints the counts as one JSON line."""
     only = os.environ.get("ONLY")
     skip = set(filter(None, os.environ.get("SKIP", "").split(",")))
     names = [x for x in canonical_names() if spec_for(x) is not None and
              (not only or x in only.split(",")) and x not in skip]
     start = time.time()
     with open(sys.argv[2] if len(sys.argv) > 2 else os.devnull, "a") as f:
-        counts = sweep(int(sys.argv[1]), int(os.environ.get("N", "36")), names, f)
+        counts = sweep(int(sys.argv[1]), int(os.environ.get("N", str(default_n))), names, f,
+                       variants, observe)
     print(json.dumps({"seed": int(sys.argv[1]), "ops": len(names), **counts,
                       "seconds": round(time.time() - start)}))
+    return counts
+
+
+if __name__ == "__main__":
+    main(36)

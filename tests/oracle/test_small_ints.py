@@ -328,6 +328,30 @@ CASES["where uint8 condition tensors"] = lambda T: T.where(_t(T, [1, 0], "uint8"
 CASES["logical_and uint8"] = lambda T: T.logical_and(_t(T, [1, 0], "uint8"), _t(T, [1, 1], "uint8"))
 CASES["masked_fill uint8 mask"] = lambda T: T.ones(2).masked_fill(_t(T, [1, 0], "uint8"), 0.0)
 
+# session 11: float kernels handed the small types (the small-int sweep's float mode)
+for d in SMALL + ("int32", "int64"):
+    for lo, hi in ((-1.0, 1.0), (-0.5, 300.0), (-1.0, 300.0), (-0.99, 3.0), (1.0, 255.9),
+                   (-128.9, 127.9), (-129.0, 1.0), (1.0, float("nan")), (-1e30, 3.0),
+                   (0, -1)):
+        CASES[f"hardtanh {lo} {hi} {d}"] = lambda T, d=d, lo=lo, hi=hi: \
+            T.nn.functional.hardtanh(_t(T, [1, 2, 100], d), lo, hi)
+    CASES[f"hardtanh_ expanded {d}"] = lambda T, d=d: T.nn.functional.hardtanh_(
+        _t(T, [1, 2], d).expand(3, 2))
+    for b, a in ((-1, 1), (-1, 0.5), (300, 1), (1, 300), (-1.5, 2), (1, -128.9), (-0.5, 1),
+                 (255.5, 1), (1, -1.5)):
+        CASES[f"addmm beta={b} alpha={a} {d}"] = lambda T, d=d, b=b, a=a: T.addmm(
+            _t(T, [[100, 7]], d), _t(T, [[1], [2]], d), _t(T, [[3, 250]], d), beta=b,
+            alpha=a)
+        CASES[f"addr beta={b} alpha={a} {d}"] = lambda T, d=d, b=b, a=a: T.addr(
+            _t(T, [[100, 7]], d), _t(T, [3], d), _t(T, [1, 2], d), beta=b, alpha=a)
+    for fn in ("elu_", "celu_", "selu_", "leaky_relu_", "rrelu_", "elu", "gelu"):
+        CASES[f"{fn} expanded {d}"] = lambda T, d=d, fn=fn: getattr(T.nn.functional, fn)(
+            _t(T, [1, 2], d).expand(3, 2))
+    for fn in ("avg_pool1d", "avg_pool2d", "avg_pool3d"):
+        CASES[f"{fn} {d}"] = lambda T, d=d, fn=fn: getattr(T.nn.functional, fn)(
+            T.ones(1, 1, 2, 2, 2, dtype=getattr(T, d))[0 if fn != "avg_pool3d" else ...][
+                0 if fn == "avg_pool1d" else ...], 2)
+
 _ONCE = "where received a uint8 condition tensor"  # torch warns once per process
 
 

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 import engine
 from app.api.responses import OrjsonRoute
+from engine.ops import kernel_dtypes
 
 router = APIRouter(prefix="/v1", tags=["language"], route_class=OrjsonRoute)
 
@@ -23,6 +24,12 @@ class OpInfo(BaseModel):
     kind: Literal["function", "method", "both"]
     inplace: bool
     aliases: list[str]
+    dtypes: list[str] | None = Field(
+        default=None, examples=[["int64", "float16", "float32", "float64"]],
+        description="The dtypes the op's kernel computes for its input, from the op table's "
+                    "kernel rule (torch 2.13's CPU kernels); any other dtype raises torch's "
+                    "NotImplementedError (\"avg_pool2d\" not implemented for 'Byte'). null: "
+                    "the table records no kernel restriction for the op.")
 
 
 class OpCatalog(BaseModel):
@@ -46,7 +53,7 @@ def catalog() -> OpCatalog:
         entries[op.name] = OpInfo(
             name=op.name, signature=_signature(op, base), doc=op.doc,
             differentiable=op.differentiable, kind=op.kind, inplace=op.inplace,
-            aliases=list(op.aliases))
+            aliases=list(op.aliases), dtypes=kernel_dtypes.accepted(op.name))
     for name, aliases in twin_aliases.items():
         entries[name].aliases = sorted({*entries[name].aliases, *aliases})
     return OpCatalog(ops=sorted(entries.values(), key=lambda o: o.name))
@@ -73,7 +80,8 @@ def _signature(op: Any, base: Any) -> str:
 
 @router.get("/ops", response_model=OpCatalog, summary="The op catalog",
             description="Every op a program can call, once, with its aliases, its signature "
-                        "(a method's without the tensor it is called on), a one-line doc and "
-                        "whether it is differentiable.")
+                        "(a method's without the tensor it is called on), a one-line doc, "
+                        "whether it is differentiable and, where the op table has a kernel "
+                        "rule, the dtypes its input may have.")
 async def list_ops() -> OpCatalog:
     return catalog()
