@@ -14,6 +14,7 @@ from . import errors
 from .device import CPU, Device
 from .dtypes import DType, from_numpy_dtype
 from .printing import format_tensor
+from .utils.hooks import RemovableHandle
 
 
 class Size(tuple):
@@ -190,7 +191,7 @@ class Tensor:
         else:
             hooks = self.grad_fn._tensor_hooks(self._output_nr)
         hooks.append(hook)
-        return _HookHandle(hooks, hook)
+        return RemovableHandle(hooks, entry=hook)
 
     def register_post_accumulate_grad_hook(self, hook):
         """Call ``hook(tensor)`` after backward has accumulated this leaf's ``.grad`` (an
@@ -207,7 +208,7 @@ class Tensor:
             self._hooks = []
         entry = PostAccumulateGradHook(hook)
         self._hooks.append(entry)
-        return _HookHandle(self._hooks, entry)
+        return RemovableHandle(self._hooks, entry=entry)
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Compute the gradient of this tensor w.r.t. graph leaves (accumulated into ``.grad``)."""
@@ -334,20 +335,6 @@ class PostAccumulateGradHook:
 
     def __init__(self, fn) -> None:
         self.fn = fn
-
-
-class _HookHandle:
-    __slots__ = ("_hooks", "_hook")
-
-    def __init__(self, hooks: list, hook):
-        self._hooks, self._hook = hooks, hook
-
-    def remove(self) -> None:
-        if self._hook in self._hooks:
-            self._hooks.remove(self._hook)
-
-    def __repr__(self) -> str:  # torch's one handle class, as the module hooks' handle says
-        return f"<torch.utils.hooks.RemovableHandle object at {id(self):#x}>"
 
 
 def _mark_copy(t: Tensor, src: Tensor) -> None:

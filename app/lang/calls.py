@@ -7,6 +7,8 @@ are inlined.
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -64,19 +66,49 @@ _MISSING = object()
 #: ``nn`` ...). They are ordinary names, as builtins are in Python: a program's own binding
 #: (a variable, a parameter, an import of another module) wins from where it is bound.
 PREBOUND_ROOTS = frozenset({"torch", "F", "nn", "math", "random", "autograd", "functional"})
-#: Whether some run of this process has bound one of :data:`PREBOUND_ROOTS` as a global to
-#: anything but the module it names by default. Until then a library path (``torch.tanh``)
-#: is the value found when the program was compiled, with no test of the session's
-#: variables (the fast path); afterwards each such closure first looks for a session
-#: variable of its root (``root in fr.glob``) and, when there is one, reads the path
-#: through it. Set once, never cleared (a per-session test would cost every library call).
+#: Whether some live session may hold a global named like one of :data:`PREBOUND_ROOTS`
+#: (bound to anything but the module it names by default). While not, a library path
+#: (``torch.tanh``) is the value found when the program was compiled, with no test of the
+#: session's variables (the fast path); while so, each such closure first looks for a
+#: session variable of its root (``root in fr.glob``) and, when there is one, reads the path
+#: through it. One process-wide flag (a per-session one would cost every library call a
+#: read of the run's state), set when a session binds a root (:func:`mark_roots_bound`) and
+#: cleared again when no session holds one (:func:`release_roots`, at the end of a run).
 ROOTS_BOUND = False
+#: The sessions (environments) that hold, or held at the end of their last run, a root
+#: variable; gone with their session.
+_ROOT_SESSIONS: weakref.WeakSet = weakref.WeakSet()
+#: A root bound where the session is not known (user code run outside any run): never
+#: cleared again.
+_ROOTS_STICKY = False
+_ROOTS_LOCK = threading.Lock()
 
 
-def mark_roots_bound() -> None:
-    """A session binds a library root: from now on library paths look for such bindings."""
+def mark_roots_bound(env: Any = None, glob: dict | None = None) -> None:
+    """A session (``env``, whose variables are ``glob``) binds a library root: library paths
+    look for such bindings until no session holds one. Without a session that owns ``glob``,
+    for good."""
+    global ROOTS_BOUND, _ROOTS_STICKY
+    with _ROOTS_LOCK:
+        if env is not None and env.variables is glob:
+            _ROOT_SESSIONS.add(env)
+        else:
+            _ROOTS_STICKY = True
+        ROOTS_BOUND = True
+
+
+def release_roots(env: Any) -> None:
+    """The end of a run of ``env`` (while :data:`ROOTS_BOUND`): a session that holds no root
+    variable any more leaves the set, and the flag is cleared when the set is empty (under
+    the lock that setting it takes, so a binding made meanwhile by another run is never
+    lost). Runs of one session do not overlap, so its membership changes only here and in
+    its own runs."""
     global ROOTS_BOUND
-    ROOTS_BOUND = True
+    if any(map(env.variables.__contains__, PREBOUND_ROOTS)):
+        return
+    with _ROOTS_LOCK:
+        _ROOT_SESSIONS.discard(env)
+        ROOTS_BOUND = _ROOTS_STICKY or len(_ROOT_SESSIONS) > 0
 
 
 def guarded_value(root: str, value: Any, dynamic: Closure) -> Closure:

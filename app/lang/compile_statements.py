@@ -178,7 +178,7 @@ def _store_root(name: str) -> Store:
         if type(value) is LibModule and value == default:
             g.pop(name, None)
         else:
-            mark_roots_bound()
+            mark_roots_bound(fr.rs.env, g)
             g[name] = value
 
     return store

@@ -148,8 +148,9 @@ def run_program(program: Program | list | dict, env: Environment, limits: Limits
     limits = limits or DEFAULT_LIMITS
     code = compiled(program, limits)
     _ensure_recursion_limit(limits)
-    if not calls.ROOTS_BOUND and any(map(env.variables.__contains__, PREBOUND_ROOTS)):
-        calls.mark_roots_bound()  # bound outside a run (a run's inputs, a restored snapshot)
+    if any(map(env.variables.__contains__, PREBOUND_ROOTS)):
+        calls.mark_roots_bound(env, env.variables)  # bound outside a run (a run's inputs, a
+        # restored snapshot), or kept from an earlier run
     rs = RunState(env, limits)
     try:
         contextvars.copy_context().run(_run, code, env, rs)
@@ -158,6 +159,8 @@ def run_program(program: Program | list | dict, env: Environment, limits: Limits
         raise
     finally:
         rs.flush()
+        if calls.ROOTS_BOUND:
+            calls.release_roots(env)
     env.held_bytes_estimate = rs.mem_base + rs.alloc
     return RunResult(result=_plain_result(rs.result), printed=rs.printed, steps=rs.steps,
                      elapsed_ms=rs.elapsed_ms())

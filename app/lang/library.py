@@ -27,8 +27,7 @@ import numpy as np
 
 import engine
 import engine.func
-import engine.nn.modules.module
-from engine.tensor import _HookHandle
+import engine.utils.hooks
 
 from .errors import ProgramError
 from .values import (
@@ -61,7 +60,8 @@ PACKAGES = {
     "torch.nn.utils.parametrizations": "engine.nn.utils.parametrizations",
     "torch.nn.utils.prune": "engine.nn.utils.prune",
     "torch.optim": "engine.optim", "torch.optim.lr_scheduler": "engine.optim.lr_scheduler",
-    "torch.utils.data": "engine.utils.data", "torch.func": "engine.func",
+    "torch.utils.data": "engine.utils.data", "torch.utils.hooks": "engine.utils.hooks",
+    "torch.func": "engine.func",
     "torch.autograd": "engine.autograd",
     "torch.autograd.functional": "engine.autograd.functional",
     "torch.autograd.forward_ad": "engine.autograd.forward_ad",
@@ -80,7 +80,7 @@ SUBMODULES = {
     "torch.backends": ("mps", "cudnn"),
     "torch.nn": ("functional", "init", "utils"), "torch.optim": ("lr_scheduler",),
     "torch.nn.utils": ("parametrize", "parametrizations", "prune"),
-    "torch.utils": ("data",),
+    "torch.utils": ("data", "hooks"),
     "torch.autograd": ("functional", "forward_ad", "function", "graph"),
     "numpy": ("random", "testing", "linalg"),
 }
@@ -351,10 +351,8 @@ _TORCH_CLASS_NAMES: dict[type, tuple[str, str]] = {
     type(engine.ones(1).device): ("torch.device", "device"),
     engine.Generator: ("torch._C.Generator", "Generator"),
     type(engine.legacy.BY_NAME["FloatTensor"]): ("torch.tensortype", "tensortype"),
-    # a tensor's and a module's hook handles are one class in torch
-    _HookHandle: ("torch.utils.hooks.RemovableHandle", "RemovableHandle"),
-    engine.nn.modules.module.RemovableHandle:
-        ("torch.utils.hooks.RemovableHandle", "RemovableHandle"),
+    # every hook registration's handle (a tensor's, a node's, a module's, an optimizer's)
+    engine.utils.hooks.RemovableHandle: ("torch.utils.hooks.RemovableHandle", "RemovableHandle"),
 }
 _TORCH_CLASS_NAMES.update({cls: (f"torch.{name}", name)
                            for name, cls in engine.legacy.BY_NAME.items()})

@@ -259,6 +259,10 @@ MODULE_NAMES: dict[str, str] = {
         "guaranteed_datapipes_determinism non_deterministic random_split runtime_validation "
         "runtime_validation_disabled sampler "
     ),
+    "torch.utils.hooks": (
+        "Any BackwardHook OrderedDict RemovableHandle torch unserializable_hook "
+        "warn_if_has_hooks warnings weakref "
+    ),
     "torch.func": (
         "debug_unwrap functional_call functionalize grad grad_and_value hessian jacfwd jacrev "
         "jvp linearize rearrange replace_all_batch_norm_modules_ stack_module_state vjp vmap "

@@ -16,6 +16,7 @@ from .. import errors
 from ..dtypes import bool_, int64
 from ..modes import _grad_enabled, no_grad
 from ..tensor import Tensor, _wrap
+from ..utils.hooks import RemovableHandle
 
 
 class SavedTensor:
@@ -116,11 +117,15 @@ class Node:
     def register_hook(self, fn):
         """``fn(grad_inputs, grad_outputs)`` after this node computed its gradients; a
         non-None return replaces ``grad_inputs``."""
-        return _Handle(self._node_hooks("post"), fn)
+        hooks = self._node_hooks("post")
+        hooks.append(fn)
+        return RemovableHandle(hooks, entry=fn)
 
     def register_prehook(self, fn):
         """``fn(grad_outputs)`` before this node runs; a non-None return replaces them."""
-        return _Handle(self._node_hooks("pre"), fn)
+        hooks = self._node_hooks("pre")
+        hooks.append(fn)
+        return RemovableHandle(hooks, entry=fn)
 
     @property
     def metadata(self) -> dict:
@@ -176,27 +181,6 @@ class Node:
         needs = tuple(e is not None for e in self._edges)
         out = self._rule(g, needs, *saved)
         return out if type(out) is tuple else (out,)
-
-
-class _Handle:
-    """What ``register_hook`` returns: ``remove()`` takes the hook off again."""
-
-    __slots__ = ("_hooks", "_hook")
-
-    def __init__(self, hooks: list, hook):
-        self._hooks, self._hook = hooks, hook
-        hooks.append(hook)
-
-    def remove(self) -> None:
-        if self._hook in self._hooks:
-            self._hooks.remove(self._hook)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.remove()
-        return False
 
 
 class AccumulateGrad(Node):

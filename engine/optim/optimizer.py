@@ -9,7 +9,6 @@ float32 tensor, moment buffers shaped like their parameter).
 
 from __future__ import annotations
 
-import itertools
 import warnings
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -20,8 +19,7 @@ from ..dtypes import float32
 from ..memory import register_holder
 from ..modes import enable_grad, no_grad
 from ..tensor import Tensor, _wrap
-
-_hook_ids = itertools.count()
+from ..utils.hooks import RemovableHandle
 
 
 class _RequiredParameter:
@@ -54,15 +52,6 @@ def step_tensor() -> Tensor:
     import numpy as np
 
     return _wrap(np.zeros((), dtype=np.float32), float32)
-
-
-class _Handle:
-    def __init__(self, hooks: dict) -> None:
-        self.id = next(_hook_ids)
-        self._hooks = hooks
-
-    def remove(self) -> None:
-        self._hooks.pop(self.id, None)
 
 
 @register_holder
@@ -199,15 +188,15 @@ class Optimizer:
             if g is not None:
                 yield p, g
 
-    def register_step_pre_hook(self, hook: Callable) -> _Handle:
+    def register_step_pre_hook(self, hook: Callable) -> RemovableHandle:
         """``hook(optimizer, args, kwargs)`` runs before each ``step``."""
-        handle = _Handle(self._step_pre_hooks)
+        handle = RemovableHandle(self._step_pre_hooks)
         self._step_pre_hooks[handle.id] = hook
         return handle
 
-    def register_step_post_hook(self, hook: Callable) -> _Handle:
+    def register_step_post_hook(self, hook: Callable) -> RemovableHandle:
         """``hook(optimizer, args, kwargs)`` runs after each ``step``."""
-        handle = _Handle(self._step_post_hooks)
+        handle = RemovableHandle(self._step_post_hooks)
         self._step_post_hooks[handle.id] = hook
         return handle
 

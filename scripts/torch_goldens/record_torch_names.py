@@ -22,7 +22,8 @@ OUT = Path(__file__).resolve().parents[2] / "app/lang/torch_names.py"
 #: The modules a program reaches (``app.lang.library``: PACKAGES, SUBMODULES and the rest).
 MODULES = (
     "torch", "torch.nn", "torch.nn.functional", "torch.nn.init", "torch.nn.utils",
-    "torch.optim", "torch.optim.lr_scheduler", "torch.utils", "torch.utils.data", "torch.func",
+    "torch.optim", "torch.optim.lr_scheduler", "torch.utils", "torch.utils.data",
+    "torch.utils.hooks", "torch.func",
     "torch.autograd", "torch.autograd.functional", "torch.autograd.forward_ad",
     "torch.autograd.function", "torch.linalg", "torch.special", "torch.cuda",
     "torch.accelerator", "torch.backends", "torch.backends.mps", "torch.functional",

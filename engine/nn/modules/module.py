@@ -23,33 +23,8 @@ from ...dtypes import DType
 from ...memory import register_holder
 from ...modes import is_grad_enabled, no_grad
 from ...tensor import Tensor
+from ...utils.hooks import RemovableHandle
 from ..parameter import Buffer, is_parameter
-
-_hook_ids = itertools.count()
-
-
-class RemovableHandle:
-    """What ``register_*_hook`` returns: ``handle.remove()`` unregisters the hook."""
-
-    def __init__(self, hooks: dict, extra: tuple = ()) -> None:
-        self.id = next(_hook_ids)
-        self._hooks = hooks
-        self._extra = extra
-
-    def remove(self) -> None:
-        self._hooks.pop(self.id, None)
-        for table in self._extra:
-            table.pop(self.id, None)
-
-    def __enter__(self) -> RemovableHandle:
-        return self
-
-    def __exit__(self, *exc) -> bool:
-        self.remove()
-        return False
-
-    def __repr__(self) -> str:
-        return f"<torch.utils.hooks.RemovableHandle object at {id(self):#x}>"
 
 
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):

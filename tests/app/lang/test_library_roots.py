@@ -170,6 +170,66 @@ def test_a_root_bound_outside_a_run_is_seen_by_the_next_run():
     assert run_program(compile_source("nn + 1"), env, LIMITS).result == 8
 
 
+@pytest.fixture
+def fresh_roots(monkeypatch):
+    """calls' root-binding state as in a fresh process (restored after the test)."""
+    import weakref
+
+    from app.lang import calls
+
+    monkeypatch.setattr(calls, "ROOTS_BOUND", False)
+    monkeypatch.setattr(calls, "_ROOTS_STICKY", False)
+    monkeypatch.setattr(calls, "_ROOT_SESSIONS", weakref.WeakSet())
+    return calls
+
+
+def test_the_roots_flag_is_cleared_when_no_session_holds_a_root(fresh_roots):
+    calls = fresh_roots
+    a, b = Environment(), Environment()
+    run_program(compile_source("import torch\nx = torch.ones(1)"), a, LIMITS)
+    assert not calls.ROOTS_BOUND  # the default module: no variable, no flag
+    run_program(compile_source("torch = 5"), a, LIMITS)
+    run_program(compile_source("nn = 1"), b, LIMITS)
+    assert calls.ROOTS_BOUND
+    run_program(compile_source("del torch\ny = torch.ones(1)"), a, LIMITS)
+    assert calls.ROOTS_BOUND  # b still holds one
+    assert run_program(compile_source("nn + torch.ones(1).item()"), b, LIMITS).result == 2.0
+    run_program(compile_source("del nn\nz = nn.ReLU()"), b, LIMITS)
+    assert not calls.ROOTS_BOUND
+    # a binding made by a failing statement is rolled back, and the flag follows
+    with pytest.raises(LangError):
+        run_program(compile_source("for F in [3]:\n    F.relu"), a, LIMITS)
+    assert not calls.ROOTS_BOUND and "F" not in a.variables
+    # a session that goes away with a root bound: cleared at another session's next run end
+    run_program(compile_source("math = 2"), b, LIMITS)
+    assert calls.ROOTS_BOUND
+    del b
+    import gc
+
+    gc.collect()
+    run_program(compile_source("torch.tanh(torch.zeros(1))"), a, LIMITS)
+    assert not calls.ROOTS_BOUND
+    # bound outside a run (inputs, PUT): the next run of that session sets it again
+    a.variables["random"] = 7
+    assert run_program(compile_source("def f():\n    return random + 1\nf()"), a,
+                       LIMITS).result == 8
+    assert calls.ROOTS_BOUND
+    a.variables.pop("random")
+    run_program(compile_source("random.random() < 1"), a, LIMITS)
+    assert not calls.ROOTS_BOUND
+
+
+def test_a_root_bound_by_code_run_outside_any_run_sets_the_flag_for_good(fresh_roots):
+    calls = fresh_roots
+    env = Environment()
+    run_program(compile_source("def rebind():\n    global torch\n    torch = 1"), env, LIMITS)
+    env.variables["rebind"]()  # library code calling a program's function outside a run
+    assert env.variables["torch"] == 1 and calls.ROOTS_BOUND
+    env.variables.pop("torch")
+    run_program(compile_source("torch.ones(1)"), env, LIMITS)
+    assert calls.ROOTS_BOUND  # the session was not known: kept
+
+
 @pytest.mark.parametrize("source", [
     "torch = 1\ntorch.__dict__",
     "F = print\nF.__self__",

@@ -29,6 +29,70 @@ def test_hook_handles_are_torchs_removable_handle():
                        str(h).split(" at ")[0]]
 
 
+HANDLES = """x = torch.ones(2, requires_grad=True)
+h = x.register_hook(lambda g: g * 2)
+m = torch.nn.Linear(1, 1)
+h2 = m.register_forward_hook(lambda *a: None)
+print(type(h) is type(h2), type(h).__name__, type(h))
+y = x * 3
+h3 = y.register_hook(lambda g: g)
+h4 = y.grad_fn.register_hook(lambda *a: None)
+h5 = y.grad_fn.register_prehook(lambda *a: None)
+opt = torch.optim.SGD([x], lr=0.1)
+h6 = opt.register_step_pre_hook(lambda *a: None)
+print([type(k) is type(h) for k in (h3, h4, h5, h6)])
+print(isinstance(h, torch.utils.hooks.RemovableHandle), h2.id > h.id, h6.id > h5.id)
+from torch.utils.hooks import RemovableHandle
+import torch.utils.hooks as hooks
+print(RemovableHandle is hooks.RemovableHandle, RemovableHandle)
+with x.register_hook(lambda g: print('in hook', g)) as hh:
+    print(hh is None, type(hh).__name__)
+h.remove(); h.remove()
+(x * 2).sum().backward()
+print(x.grad)
+def twice(g):
+    return g * 10
+a = torch.ones(1, requires_grad=True)
+k1 = a.register_hook(twice)
+k2 = a.register_hook(twice)
+k2.remove()
+(a * 1).sum().backward()
+print(a.grad)
+with h2:
+    pass
+print(h2.id >= 0)
+"""
+
+
+@pytest.mark.parametrize("form", ["source", "json"])
+def test_one_handle_class_for_every_hook(form):
+    """A tensor's, a graph node's, a module's and an optimizer's hook handles are one class,
+    torch.utils.hooks.RemovableHandle (importable, usable with isinstance, a context manager
+    that removes the hook; remove() twice is harmless; removing one of two registrations of
+    the same function leaves the other): printed lines as torch's."""
+    import contextlib
+    import io
+
+    from app.lang import parse_source
+
+    env = Environment()
+    program = compile_source(HANDLES) if form == "json" else parse_source(HANDLES)
+    printed = run_program(program, env, Limits(), source=HANDLES if form == "source" else None
+                          ).printed
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        exec(compile(HANDLES, "<handles>", "exec"), {"torch": torch})  # the oracle side
+    assert printed == buf.getvalue().splitlines()
+
+
+def test_handle_internals_are_out_of_reach():
+    for line in ("h._table", "h._entry", "h.__dict__", "type(h).__init__"):
+        source = "x = torch.ones(1, requires_grad=True)\nh = x.register_hook(lambda g: g)\n" \
+            + f"print({line})"
+        with pytest.raises(Exception):  # noqa: B017,PT011  (the language refuses each)
+            run_program(compile_source(source), Environment(), Limits())
+
+
 TIME_ERRORS = [
     "time.sleep(-1)", "time.sleep('a')", "time.sleep(None)", "time.sleep()",
     "time.sleep(1, 2)", "time.sleep(secs=1)", "time.sleep(float('nan'))", "time.time(1)",
