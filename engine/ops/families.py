@@ -120,7 +120,8 @@ def arith_rule(rule, formula):
             d = g._data
             dt = g.dtype
             if type(d) is np.ndarray and dt.is_floating_point and d.size < MIN_ELEMENTS and \
-                    d.ndim and type(saved) is Tensor and saved.dtype is dt:
+                    d.ndim and type(saved) is Tensor and saved.dtype is dt and \
+                    dt.name != "float16":  # (half: a Python number is no half operand)
                 a = saved._data
                 if type(a) is np.ndarray and all_ignored():
                     res = formula(d, a)
@@ -135,7 +136,8 @@ def arith_rule(rule, formula):
 
 def binary(name: str, fwd, grads=None, *, save=("input", "other"), out="promote", node=None,
            doc: str, aliases=(), kind="both", inplace=True, public=True,
-           ufunc: str | None = None, check=None, number_edges: bool = True):
+           ufunc: str | None = None, check=None, number_edges: bool = True,
+           half_scalar: bool = False):
     """An elementwise broadcasting op of two operands (tensors or Python scalars).
 
     ``out``: "promote" (PyTorch's promotion), "float" (ints become the default float), or
@@ -147,6 +149,8 @@ def binary(name: str, fwd, grads=None, *, save=("input", "other"), out="promote"
     only, so it may only refuse what those never see (bool tensors or Python bools).
     ``number_edges=False``: a Python number operand is no input of the node (PyTorch's Scalar
     overloads: ``x ** 2`` is PowBackward0 with one edge, where ``x * 2`` keeps an empty one).
+    ``half_scalar``: a float16 result with a 0-d tensor of another dtype as ``other`` reaches
+    ``fwd`` as the Python number it holds (torch's kernels take a CPU scalar's own value).
     """
     node = node or node_name(name)
     cross = save == "cross"
@@ -170,7 +174,12 @@ def binary(name: str, fwd, grads=None, *, save=("input", "other"), out="promote"
         if xp is np and (type(input) is Tensor and input._data.size >= MIN_ELEMENTS or
                          type(other) is Tensor and other._data.size >= MIN_ELEMENTS):
             xp = PARALLEL_NUMPY
-        res = fwd(xp, operand(input, dt), operand(other, dt))
+        if half_scalar and dt.name == "float16" and type(other) is Tensor and \
+                other.dtype is not dt and not other._data.ndim and type(input) is Tensor and \
+                xp is np:
+            res = fwd(xp, operand(input, dt), other._data.item())
+        else:
+            res = fwd(xp, operand(input, dt), operand(other, dt))
         if bool_out:
             return _wrap(res, bool_, dev)
         if res.dtype != dt.np:
@@ -244,6 +253,11 @@ def binary(name: str, fwd, grads=None, *, save=("input", "other"), out="promote"
     if inplace:
         inplace_twin(name, forward, ufunc=ufunc)
     return forward
+
+
+# in-place ufuncs whose float16 result with a Python number is computed in float32 (the
+# forward's rule, pointwise._half_by_number): not the direct ufunc into the array
+_HALF_BY_NUMBER = ("multiply", "true_divide")
 
 
 def _operand_ok(x) -> bool:
@@ -484,7 +498,8 @@ def inplace_twin(name: str, forward, differentiable: bool | None = None,
             t_other = type(other)
             if t_other is int and not -_INT64_LIMIT <= other < _UINT64_LIMIT:
                 check_scalar_int(other)
-            direct = t_other is float or t_other is int or (
+            direct = (t_other is float or t_other is int) and not (
+                ufunc in _HALF_BY_NUMBER and self._data.dtype == np.float16) or (
                 t_other is Tensor and other.dtype is self.dtype and
                 other.device is self.device and other._data.shape == self._data.shape)
             if direct and not (_grad_enabled.get() and (

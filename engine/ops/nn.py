@@ -235,7 +235,10 @@ def leaky_relu(input, negative_slope=0.01, inplace=False):
         a = input._data
         pos = a > 0
         xp = input.device.xp
-        return _scaled_by_mask(input, xp.where(pos, a, a * negative_slope),
+        # torch's kernel: a float16 input times the slope in float32, rounded once
+        neg = (_in_float(a) * np.float32(negative_slope)).astype(a.dtype) \
+            if a.dtype == np.float16 else a * negative_slope
+        return _scaled_by_mask(input, xp.where(pos, a, neg),
                                xp.where(pos, 1.0, negative_slope),
                                "LeakyReluBackward1" if inplace else "LeakyReluBackward0")
 

@@ -271,4 +271,6 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
     out = x.mul(scale)
     if weight is not None:
         out = out.mul(weight)
-    return out.to(input.dtype)
+    # torch's composite ends with ``.contiguous()``: an input of another stride order (``x.t()``)
+    # gives a result in that order, so torch records CloneBackward0 on top
+    return out.contiguous().to(input.dtype)

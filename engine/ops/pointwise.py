@@ -53,6 +53,14 @@ from .registry import op, register
 
 
 # --------------------------------------------------------------------------- helpers
+def _half_once(xp, a, fn):
+    """``fn(a)`` as torch's CPU kernel computes it for float16: the formula in float32,
+    rounded to half once (each NumPy float16 ufunc would round its own step)."""
+    if a.dtype == np.float16:
+        return fn(a.astype(np.float32)).astype(np.float16)
+    return fn(a)
+
+
 def _quiet(fwd):
     """Run a forward without NumPy's floating-point warnings (PyTorch gives inf/nan silently)."""
 
@@ -145,6 +153,19 @@ def _alias_twins(*pairs) -> None:
 
 
 # --------------------------------------------------------------------------- arithmetic
+_F16 = np.dtype(np.float16)
+
+
+def _half_by_number(xp, a, b, ufunc: str):
+    """``a * b`` / ``a / b`` for an array ``a`` and a Python number ``b``. float16 as torch's
+    CPU kernels compute it (a CPU scalar operand of a half op): ``b`` in float32, the product
+    or quotient in float32, rounded to half once; NumPy would round ``b`` to half first
+    (x * pi: 26,506 of the 63,491 float16 values differed). Others: the plain ufunc."""
+    if type(a) is np.ndarray and a.dtype is _F16:
+        return getattr(np, ufunc)(a.astype(np.float32), np.float32(b)).astype(np.float16)
+    return getattr(xp, ufunc)(a, b)
+
+
 _add = binary("add", lambda xp, a, b: xp.add(a, b), (lambda g, *_: g, lambda g, *_: g),
               save=(), doc="", inplace=False, public=False)
 
@@ -167,9 +188,10 @@ def _sub_check(a, b) -> None:
 
 _sub = binary("sub", lambda xp, a, b: xp.subtract(a, b), (lambda g, *_: g, lambda g, *_: -g),
               save=(), doc="", inplace=False, public=False, check=_sub_check)
-_div = binary("div", _quiet(lambda xp, a, b: xp.true_divide(a, b)),
+_div = binary("div", _quiet(lambda xp, a, b: xp.true_divide(a, b) if type(b) is not float and
+                            type(b) is not int else _half_by_number(xp, a, b, "true_divide")),
               (lambda g, a, b: g / b, lambda g, a, b: -g * ((a / b) / b)),  # torch's formula
-              out="float", doc="", inplace=False, public=False)
+              out="float", doc="", inplace=False, public=False, half_scalar=True)
 def _times_other(g: Tensor, other) -> Tensor:
     """A product's gradient rule, ``g * other``. When ``g`` is one 1 broadcast to ``other``'s
     shape and dtype (the gradient ``y.sum().backward()`` hands on), the product is ``other``
@@ -194,15 +216,17 @@ def _times_number(g: Tensor, n) -> Tensor:
     if type(d) is np.ndarray and not FW_ACTIVE[0] and not _grad_enabled.get() and \
             g.dtype.is_floating_point and d.size < _MIN_ELEMENTS and \
             (type(n) is float or type(n) is int):
-        return _wrap(np.multiply(d, n), g.dtype, g.device)
+        return _wrap(_half_by_number(np, d, n, "multiply") if d.dtype is _F16 else
+                     np.multiply(d, n), g.dtype, g.device)
     return g * n
 
 
-mul = binary("mul", lambda xp, a, b: xp.multiply(a, b),
+mul = binary("mul", lambda xp, a, b: xp.multiply(a, b) if type(b) is not float and
+             type(b) is not int else _half_by_number(xp, a, b, "multiply"),
              (lambda g, a, b: _times_other(g, b) if type(b) is Tensor else _times_number(g, b),
               lambda g, a, b: _times_other(g, a) if type(a) is Tensor else _times_number(g, a)),
              save="cross", doc="Elementwise product (broadcasting).", aliases=("multiply",),
-             ufunc="multiply")
+             ufunc="multiply", half_scalar=True)
 
 
 def _check_alpha(alpha, input, other, negated: bool = False) -> None:
@@ -266,6 +290,17 @@ def _scaled(impl, node: str, input, other, alpha, scale_first: bool, grads) -> T
             if out._data.size:
                 fma(v, x._data.astype(dt.np, copy=False), y._data.astype(dt.np, copy=False),
                     out.device.xp, out=out._data)
+    elif dt is float16 and device_of(input, other).xp is np:
+        # torch's half kernel: alpha rounded to half, ``alpha * x + y`` in float32, rounded
+        # to half once (x * alpha then the op would round twice, alpha not to half)
+        x, y = (a, b) if scale_first else (b, a)
+        sx = np.float32(np.float16(alpha)) * np.asarray(operand(x, dt), np.float16).astype(
+            np.float32)
+        yd = np.asarray(operand(y, dt), np.float16).astype(np.float32)
+        with np.errstate(all="ignore"):
+            res = sx + yd if impl is _add else (sx - yd if scale_first is (impl is _sub)
+                                                else yd - sx)
+        out = _wrap(np.asarray(res.astype(np.float16)), dt, device_of(input, other))
     else:
         out = _scaled_plain(impl, a, b, dt, alpha, scale_first)
     if needs_grad(input, other):
@@ -742,7 +777,7 @@ log10 = unary("log10", _quiet(lambda xp, a: xp.log10(a)), lambda g, x: g / (x * 
               arith=True, doc="Elementwise base-10 logarithm.")
 sqrt = unary("sqrt", _quiet(lambda xp, a: xp.sqrt(a)), lambda g, out: g / (2 * out),
              save=("out",), arith=True, doc="Elementwise square root (gradient inf at 0).")
-rsqrt = unary("rsqrt", _quiet(lambda xp, a: 1 / xp.sqrt(a)),
+rsqrt = unary("rsqrt", _quiet(lambda xp, a: _half_once(xp, a, lambda b: 1 / xp.sqrt(b))),
               lambda g, out: -0.5 * g * out ** 3, save=("out",),
               doc="Elementwise ``1 / sqrt(input)``.")
 reciprocal = unary("reciprocal", _quiet(lambda xp, a: 1 / a),
@@ -812,7 +847,7 @@ def _tanh_backward_arrays(g, out):
 tanh = unary("tanh", lambda xp, a: xp.tanh(a),
              lambda g, out: grad_node("TanhBackwardBackward0", _tanh_backward, g, out),
              save=("out",), arith=_tanh_backward_arrays, doc="Elementwise hyperbolic tangent.")
-erf = unary("erf", _erf, lambda g, x: g * _TWO_OVER_SQRT_PI * (-x * x).exp(),
+erf = unary("erf", _erf, lambda g, x: (-x.pow(2)).exp() * _TWO_OVER_SQRT_PI * g,  # (torch's order)
             doc="Elementwise Gauss error function.")
 
 

@@ -244,9 +244,17 @@ def squeeze(input, dim=None):
     out = make_view(input, arr, lambda t: t.squeeze(dim))
     if needs_grad(input):
         name = "SqueezeBackward0" if dim is None else "SqueezeBackward1"
-        record(out, name, (lambda g: g.reshape(shape),), (input,),
+        record(out, name, (lambda g: _unsqueeze_to(g, axes),), (input,),
                jvp=lambda ts: ts[0].squeeze(dim))
     return out
+
+
+def _unsqueeze_to(g: Tensor, axes: tuple) -> Tensor:
+    """squeeze's gradient as torch's formula makes it: one ``unsqueeze`` per removed dim, in
+    ascending order (UnsqueezeBackward0 nodes under create_graph), ``g`` itself if none."""
+    for a in axes:
+        g = g.unsqueeze(a)
+    return g
 
 
 @op(aliases=("swapaxes", "swapdims"))
