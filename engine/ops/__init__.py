@@ -30,6 +30,7 @@ from . import (  # noqa: F401
     grid_sample,
     index_reduce,
     indexing,
+    keywords,
     linalg,
     linalg_extra,
     linalg_more,
@@ -143,6 +144,7 @@ def _install_tensor_api() -> None:
 
 pointwise_inplace.alias_twins()  # after every module: aliases registered anywhere
 _install_tensor_api()
+keywords.name_function_forms(OPS)  # torch's parser names in Python's keyword texts
 numpy_names.accept_numpy_names(OPS)  # after the Tensor methods: those stay the plain functions
 out_rules.install(OPS)  # out= on the function forms (the methods stay the plain functions)
 

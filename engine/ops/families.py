@@ -39,6 +39,7 @@ from ._args import (
     operand,
     promote_args,
 )
+from .keywords import inplace_keyword_check
 from .registry import register
 
 
@@ -474,7 +475,11 @@ def inplace_twin(name: str, forward, differentiable: bool | None = None,
     that requires grad, no forward-AD level).
     """
 
+    keywords = inplace_keyword_check(name + "_", forward)
+
     def method(self, *args, **kwargs):
+        if kwargs and keywords is not None:  # (torch's parser refuses a keyword first)
+            keywords(kwargs)
         if autograd_checks:
             check_inplace(self, *args, *kwargs.values())
         if precheck is not None:

@@ -73,7 +73,7 @@ def _called_as(fn: Callable, name: str, alias: str) -> Callable:
     def call(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
-        except EngineTypeError as e:
+        except TypeError as e:  # (Python's own binding texts too: "got an unexpected ...")
             text = str(e)
             if not text.startswith(prefix):
                 raise

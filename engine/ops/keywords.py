@@ -1,0 +1,82 @@
+"""What torch says when a call passes a keyword the callable does not take.
+
+torch's argument parser words it by the callable's own name, which is not always the engine
+function that raised: an in-place method names itself (``add_() got an unexpected keyword
+argument 'out'``, never the out-of-place op it writes with); a method torch binds without
+arguments refuses every keyword before it looks at them (``TensorBase.exp_() takes no keyword
+arguments``); ``torch.linalg`` and ``torch.special`` functions carry their ATen names
+(``linalg_det()``, ``special_erf()``). These texts are made on the error path only: a call that
+binds pays nothing for them.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+from .. import errors
+
+# F's functions whose parser name is not the op's (the ATen function F.x calls)
+PARSER_NAMES = {"logsigmoid": "log_sigmoid", "threshold": "_threshold"}
+
+
+def parser_name(name: str) -> str:
+    """The name torch's parser gives op ``name``'s function form in its argument errors."""
+    if name.startswith("linalg."):
+        return "linalg_" + name[len("linalg."):]
+    if name.startswith("special."):
+        return "special_" + name[len("special."):]
+    return PARSER_NAMES.get(name, name)
+
+
+def keyword_names(fn) -> frozenset[str] | None:
+    """The keywords ``fn`` binds (None: it takes any, ``**kwargs``), its first parameter (the
+    tensor a method is called on) and ``out`` left out."""
+    try:
+        params = list(inspect.signature(inspect.unwrap(fn)).parameters.values())
+    except (TypeError, ValueError):
+        return None
+    if any(p.kind is p.VAR_KEYWORD for p in params):
+        return None
+    return frozenset(p.name for p in params[1:]
+                     if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.name != "out")
+
+
+def takes_no_arguments(fn) -> bool:
+    """Whether ``fn`` takes its input and nothing else (torch binds such a method without
+    arguments)."""
+    try:
+        params = list(inspect.signature(inspect.unwrap(fn)).parameters.values())
+    except (TypeError, ValueError):
+        return False
+    return len(params) == 1 and params[0].kind in (params[0].POSITIONAL_ONLY,
+                                                  params[0].POSITIONAL_OR_KEYWORD)
+
+
+def inplace_keyword_check(name: str, forward):
+    """For the in-place method ``name`` written with ``forward``: a function of the call's
+    keywords raising torch's text for one it does not take (None when ``forward`` takes any)."""
+    if takes_no_arguments(forward):
+        def refuse(kwargs):
+            raise errors.EngineTypeError(f"TensorBase.{name}() takes no keyword arguments")
+        return refuse
+    allowed = keyword_names(forward)
+    if allowed is None:
+        return None
+
+    def check(kwargs):
+        for key in kwargs:
+            if key not in allowed:
+                raise errors.EngineTypeError(
+                    f"{name}() got an unexpected keyword argument '{key}'")
+    return check
+
+
+def name_function_forms(ops: dict) -> None:
+    """Give each function-only op torch's parser name as its ``__qualname__``, which is what
+    Python's own "unexpected keyword argument" text names."""
+    for name, d in ops.items():
+        if d.kind != "function" or d.name != name:
+            continue
+        want = parser_name(name)
+        if want != name and getattr(d.fn, "__qualname__", want) != want:
+            d.fn.__qualname__ = want
