@@ -471,8 +471,9 @@ def inplace_twin(name: str, forward, differentiable: bool | None = None,
     an elementwise op, each shared location written with the one value it holds).
     ``fast(self, *args, **kwargs)``: the op's own write straight into ``self``'s storage for
     the calls it can take (it returns ``self``), or None (then the general path runs); it is
-    called after the checks above, only when nothing is recorded (no grad mode or no operand
-    that requires grad, no forward-AD level).
+    called after the checks above, only for a call with keywords (``add_(g, alpha=-lr)``; a
+    plain ``add_(g)`` takes the ufunc path without it) and only when nothing is recorded (no
+    grad mode or no operand that requires grad, no forward-AD level).
     """
 
     keywords = inplace_keyword_check(name + "_", forward)
@@ -491,7 +492,7 @@ def inplace_twin(name: str, forward, differentiable: bool | None = None,
                 if expanded[0] is not None:
                     warnings.warn(expanded[0], UserWarning, stacklevel=2)
                 return writing_into(self, write_expanded, self, *args, **kwargs)
-        if fast is not None and not FW_ACTIVE[0] and not (_grad_enabled.get() and (
+        if fast is not None and kwargs and not FW_ACTIVE[0] and not (_grad_enabled.get() and (
                 self.requires_grad or any(type(a) is Tensor and a.requires_grad
                                           for a in args))):
             res = fast(self, *args, **kwargs)
