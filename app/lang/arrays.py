@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 import engine
+from engine.cost import charge, product_cost, sort_cost
 
 from .errors import ProgramError
 from .runtime import current_rs
@@ -197,11 +198,12 @@ def _operand(value: Any) -> Any:
 
 
 def _fail(exc: BaseException) -> ProgramError:
-    if isinstance(exc, np.exceptions.AxisError):
-        return ProgramError(str(exc), exception="IndexError")
+    """NumPy's error as the program's: its class (NumPy's own ``AxisError``,
+    ``LinAlgError``, ``UFuncTypeError`` or Python's) and text."""
+    names = {t.__name__ for t in type(exc).__mro__}
     return ProgramError(str(exc), exception=next(
-        (n for n in ("ZeroDivisionError", "OverflowError", "IndexError", "TypeError",
-                     "ValueError") if n in {t.__name__ for t in type(exc).__mro__}),
+        (n for n in ("AxisError", "LinAlgError", "UFuncTypeError", "ZeroDivisionError",
+                     "OverflowError", "IndexError", "TypeError", "ValueError") if n in names),
         "RuntimeError"))
 
 
@@ -211,7 +213,7 @@ NUMPY_ERRORS = (TypeError, ValueError, IndexError, ZeroDivisionError, FloatingPo
 
 def _binary(op: Any, swap: bool = False) -> Any:
     def run(self: Array, other: Any) -> Any:
-        b = _operand(other)
+        b = other if type(other) is str else _operand(other)  # NumPy's ufunc errors
         if b is None:
             return NotImplemented
         a = self._view
@@ -271,6 +273,9 @@ def as_numpy(value: Any, what: str = "an array") -> Any:
         if isinstance(value, np.generic):
             check_dtype(value.dtype)
         return value
+    if t is range:
+        check_elements(len(value))
+        return np.arange(value.start, value.stop, value.step)
     if t in (list, tuple):
         count = [0]
         out = _sequence(value, count, 0)
@@ -305,6 +310,10 @@ def _sequence(value: Any, count: list, depth: int) -> Any:
             out.append(item._view)
         elif t in (list, tuple):
             out.append(_sequence(item, count, depth + 1))
+        elif t is range:
+            count[0] += len(item)
+            check_elements(count[0])
+            out.append(list(item))
         elif isinstance(item, np.generic):
             check_dtype(item.dtype)
             count[0] += 1
@@ -414,7 +423,7 @@ class Array:
 
     def __setitem__(self, key: Any, value: Any) -> None:
         index, _ = _index(self._view, key)
-        b = _operand(value)
+        b = value if type(value) is str else _operand(value)  # NumPy parses '1.5' and fails
         if b is None:
             raise not_supported(f"assigning '{_type_name(value)}' into a numpy array")
         try:
@@ -467,7 +476,9 @@ class Array:
             return NotImplemented
         a = self._view
         x, y = (b, a) if swap else (a, b)
-        check_elements(math.prod(_matmul_shape(np.shape(x), np.shape(y))))
+        out_shape = _matmul_shape(np.shape(x), np.shape(y))
+        check_elements(math.prod(out_shape))
+        charge("matmul", product_cost(math.prod(out_shape), np.shape(x)[-1] if np.ndim(x) else 1))
         try:
             return wrap(np.matmul(x, y))
         except NUMPY_ERRORS as exc:
@@ -651,8 +662,23 @@ def _fill(rs: Any, a: Array, value: Any) -> None:
     _numpy_call(a._view.fill, b)
 
 
+def _sort_charge(name: str, a: Array, axis: Any) -> None:
+    shape = a._view.shape
+    if not shape:
+        return
+    if axis is None or not isinstance(axis, (int, np.integer)):
+        shape, axis = (max(a._view.size, 1),), 0
+    charge(name, sort_cost(shape, int(axis) % len(shape)))
+
+
 def _sort(rs: Any, a: Array, axis: Any = -1, **kwargs: Any) -> None:
+    _sort_charge("sort", a, axis)
     _method("sort", ("kind", "stable"))(rs, a, axis, **kwargs)
+
+
+def _argsort(rs: Any, a: Array, axis: Any = -1, **kwargs: Any) -> Any:
+    _sort_charge("argsort", a, axis)
+    return _method("argsort", ("kind", "stable"))(rs, a, axis, **kwargs)
 
 
 def _repeat(rs: Any, a: Array, repeats: Any, axis: Any = None) -> Any:
@@ -696,7 +722,7 @@ METHODS: dict[str, Any] = {
     "dot": lambda rs, a, b: _dot(a._view, as_numpy(b)),
     "fill": _fill,
     "sort": _sort,
-    "argsort": _method("argsort", ("axis", "kind", "stable")),
+    "argsort": _argsort,
     "repeat": _repeat,
     "nonzero": _method("nonzero"),
     "diagonal": _method("diagonal", ("offset", "axis1", "axis2"), view=True),
@@ -711,6 +737,7 @@ def _dot(a: Any, b: Any) -> Any:
     else:
         shape = sa or sb
     check_elements(math.prod(shape))
+    charge("dot", product_cost(math.prod(shape), sa[-1] if sa else 1))
     return wrap(_numpy_call(np.dot, a, b))
 
 
