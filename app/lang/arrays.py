@@ -337,7 +337,9 @@ def _index_part(part: Any) -> tuple[Any, bool]:
                                exception="IndexError")
         return part._view, True
     if type(part) is list:
-        arr = as_numpy(part)
+        arr = np.asarray(as_numpy(part))
+        if arr.size == 0 and arr.dtype.kind == "f":  # ``a[[]]``: NumPy takes it as integers
+            arr = arr.astype(np.intp)
         return arr, True
     raise ProgramError("only integers, slices (`:`), ellipsis (`...`), numpy.newaxis (`None`) "
                        "and integer or boolean arrays are valid indices", exception="IndexError")
@@ -351,11 +353,43 @@ def _index(a: np.ndarray, key: Any) -> tuple[Any, bool]:
         converted.append(value)
         fancy = fancy or is_fancy
     if fancy:  # the result's size, before NumPy makes it
-        index_sizes = [np.asarray(p).size for p in converted
-                       if isinstance(p, (np.ndarray, list, tuple, bool))]
-        if index_sizes:
-            check_elements(max(index_sizes) * max(a.size, 1))
+        check_elements(_fancy_size(a.shape, converted))
     return (tuple(converted) if type(key) is tuple else converted[0]), fancy
+
+
+def _fancy_size(shape: tuple, parts: list) -> int:
+    """The elements of ``a[parts]`` with fancy parts (an upper bound): the kept dimensions
+    times the broadcast of the index arrays (a mask counts its true elements); 0 where NumPy
+    will refuse the index itself."""
+    used = sum(p.ndim if isinstance(p, np.ndarray) and p.dtype == bool else 1
+               for p in parts if p is not None and p is not Ellipsis and
+               not isinstance(p, bool))
+    kept, dim, index_shapes = 1, 0, []
+    for p in parts:
+        if p is None or isinstance(p, bool):
+            continue
+        if p is Ellipsis:
+            span = max(len(shape) - used, 0)
+            kept *= math.prod(shape[dim:dim + span])
+            dim += span
+        elif isinstance(p, np.ndarray):
+            if p.dtype == bool:
+                index_shapes.append((int(np.count_nonzero(p)),))
+                dim += p.ndim
+            else:
+                index_shapes.append(p.shape)
+                dim += 1
+        elif isinstance(p, slice):
+            if dim < len(shape):
+                kept *= len(range(*p.indices(shape[dim])))
+            dim += 1
+        else:
+            dim += 1
+    kept *= math.prod(shape[dim:])
+    try:
+        return kept * math.prod(np.broadcast_shapes(*index_shapes))
+    except ValueError:
+        return 0
 
 
 class Array:
@@ -435,7 +469,11 @@ class Array:
         b = _operand(value)
         if b is None:
             return False
-        return bool((self._view == b).any())
+        try:
+            check_elements(math.prod(np.broadcast_shapes(self._view.shape, np.shape(b))))
+        except ValueError:
+            pass
+        return bool(_numpy_call(lambda: (self._view == b).any()))
 
     def __hash__(self) -> int:
         raise ProgramError("unhashable type: 'numpy.ndarray'", exception="TypeError")
@@ -581,9 +619,11 @@ def _numpy_call(fn: Any, *args: Any, **kwargs: Any) -> Any:
         raise _fail(exc) from None
 
 
-def _method(name: str, allowed: tuple[str, ...] = (), view: bool = False) -> Any:
+def _method(name: str, allowed: tuple[str, ...] = (), view: bool = False,
+            size: bool = False) -> Any:
     """``a.name(*args, **kwargs)``: NumPy's method over converted arguments (keywords in
-    ``allowed`` only; ``dtype=`` as a dtype, ``out=`` an array of the program's)."""
+    ``allowed`` only; ``dtype=`` as a dtype, ``out=`` an array of the program's; ``size``:
+    the result is the broadcast of the array and the arguments, checked first)."""
     def run(rs: Any, a: Array, *args: Any, **kwargs: Any) -> Any:
         for key in kwargs:
             if key not in allowed:
@@ -591,6 +631,13 @@ def _method(name: str, allowed: tuple[str, ...] = (), view: bool = False) -> Any
                                    exception="TypeError")
         call_args = [_convert(x) for x in args]
         call_kwargs = {k: _convert_kw(k, v) for k, v in kwargs.items()}
+        if size:
+            try:
+                check_elements(math.prod(np.broadcast_shapes(a._view.shape, *(
+                    np.shape(x) for x in (*call_args, *call_kwargs.values())
+                    if x is not None))))
+            except ValueError:
+                pass
         out = _numpy_call(getattr(a._view, name), *call_args, **call_kwargs)
         if "out" in kwargs and kwargs["out"] is not None:
             return kwargs["out"]
@@ -718,7 +765,7 @@ METHODS: dict[str, Any] = {
     "squeeze": _method("squeeze", ("axis",), view=True),
     "swapaxes": _method("swapaxes", view=True),
     "round": _method("round", ("decimals", "out")),
-    "clip": _method("clip", ("min", "max", "out")),
+    "clip": _method("clip", ("min", "max", "out"), size=True),
     "dot": lambda rs, a, b: _dot(a._view, as_numpy(b)),
     "fill": _fill,
     "sort": _sort,

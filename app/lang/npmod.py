@@ -299,7 +299,8 @@ def _binary_size(*args: Any, **kwargs: Any) -> int:
 
 
 def _where_size(*args: Any, **kwargs: Any) -> int:
-    return _broadcast_size(*args[:3])
+    return _broadcast_size(*args[:3], *(v for k, v in kwargs.items()
+                                        if k in ("a_min", "a_max", "min", "max")))
 
 
 def _outer_size(a: Any, b: Any, *rest: Any, **kwargs: Any) -> int:
@@ -722,7 +723,8 @@ _SIZES: dict[str, Callable[..., int]] = {
     "where": _where_size, "linspace": _num_size(50), "logspace": _num_size(50),
     "geomspace": _num_size(50), "eye": _eye_size, "identity": lambda n, **k: _shape_size((n, n)),
     "tri": _eye_size, "diag": _diag_size, "broadcast_to": _broadcast_to_size,
-    "cross": _binary_size,
+    "cross": _binary_size, "clip": _where_size, "isclose": _binary_size,
+    "allclose": _binary_size,
 }
 
 NUMPY: dict[str, Any] = {"pi": math.pi, "e": math.e, "inf": math.inf, "nan": math.nan,

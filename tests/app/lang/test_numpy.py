@@ -498,8 +498,13 @@ def test_what_numpy_refuses(form, source, exception, words):
     "np.concatenate([np.ones(10**5)] * 10**3)", "np.ones(10**5)[:, None] * np.ones(10**5)",
     "np.ones((10**4, 1)) @ np.ones((1, 10**4))", "np.meshgrid(np.ones(10**4), np.ones(10**4))",
     "np.zeros_like(np.ones(1), shape=(10**6, 10**6))", "np.array([np.ones(10**5)] * 10**3)",
-    "np.ones(10**5)[[0] * 10**5]", "np.float32(np.ones(10**5))[np.zeros((10**3, 10**3), int)]",
+    "np.ones((10**3, 10**4), dtype=np.uint8)[[0] * 10**4]",
+    "np.ones((10**3, 10**3))[np.zeros((10**4, 1), int), np.zeros(10**4, int)]",
     "np.random.default_rng(0).random((10**5, 10**5))",
+    "np.clip(np.ones(10**5), np.zeros((10**5, 1)), 1)", "np.ones(10**5).clip(np.zeros((10**5, 1)))",
+    "np.isclose(np.ones(10**5), np.ones((10**5, 1)))", "np.allclose(np.ones(10**5), np.ones((10**5, 1)))",
+    "np.ones(10**5) in np.ones((10**5, 1))", "np.ones((10**4, 10**4), dtype=np.uint8)[:, [0] * 10**3]",
+    "np.ones(10**4)[np.zeros((10**4, 10**4), dtype=np.uint8)]",
 ])
 def test_huge_arrays_are_refused_before_they_are_made(source):
     env = Environment()
@@ -527,6 +532,15 @@ def test_costly_numpy_work_is_charged_before_it_runs(source):
     assert info.value.extra.get("limit") == "max_run_cost", info.value.detail
     with engine.use_cost_meter(RunMeter(1e8, 1e9, 30.0)):  # small work passes the meter
         assert _run("print(np.linalg.inv(np.eye(2)), np.sort(np.array([2, 1])))", env=env)
+
+
+def test_fancy_indexing_is_bounded_by_its_result_not_the_array():
+    env = Environment()
+    out = _run("import numpy as np\na = np.zeros((10**4, 10**3), dtype=np.uint8)\n"
+               "print(a[5, [1, 2, 3]].shape, a[[1] * 1000].shape, a[:, [0]].shape, "
+               "a[..., [0, 1]].shape, a[a[:, 0] > 0].shape)", env=env,
+               limits=Limits(max_tensor_elements=2 * 10**7))
+    assert out == ["(3,) (1000, 1000) (10000, 1) (10000, 2) (0, 1000)"]
 
 
 def test_numpy_arrays_count_for_the_session_memory():
