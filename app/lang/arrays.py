@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 import engine
+from engine.cost import charge, product_cost, sort_cost
 
 from .errors import ProgramError
 from .runtime import current_rs
@@ -197,11 +198,12 @@ def _operand(value: Any) -> Any:
 
 
 def _fail(exc: BaseException) -> ProgramError:
-    if isinstance(exc, np.exceptions.AxisError):
-        return ProgramError(str(exc), exception="IndexError")
+    """NumPy's error as the program's: its class (NumPy's own ``AxisError``,
+    ``LinAlgError``, ``UFuncTypeError`` or Python's) and text."""
+    names = {t.__name__ for t in type(exc).__mro__}
     return ProgramError(str(exc), exception=next(
-        (n for n in ("ZeroDivisionError", "OverflowError", "IndexError", "TypeError",
-                     "ValueError") if n in {t.__name__ for t in type(exc).__mro__}),
+        (n for n in ("AxisError", "LinAlgError", "UFuncTypeError", "ZeroDivisionError",
+                     "OverflowError", "IndexError", "TypeError", "ValueError") if n in names),
         "RuntimeError"))
 
 
@@ -211,7 +213,7 @@ NUMPY_ERRORS = (TypeError, ValueError, IndexError, ZeroDivisionError, FloatingPo
 
 def _binary(op: Any, swap: bool = False) -> Any:
     def run(self: Array, other: Any) -> Any:
-        b = _operand(other)
+        b = other if type(other) is str else _operand(other)  # NumPy's ufunc errors
         if b is None:
             return NotImplemented
         a = self._view
@@ -271,6 +273,9 @@ def as_numpy(value: Any, what: str = "an array") -> Any:
         if isinstance(value, np.generic):
             check_dtype(value.dtype)
         return value
+    if t is range:
+        check_elements(len(value))
+        return np.arange(value.start, value.stop, value.step)
     if t in (list, tuple):
         count = [0]
         out = _sequence(value, count, 0)
@@ -305,6 +310,10 @@ def _sequence(value: Any, count: list, depth: int) -> Any:
             out.append(item._view)
         elif t in (list, tuple):
             out.append(_sequence(item, count, depth + 1))
+        elif t is range:
+            count[0] += len(item)
+            check_elements(count[0])
+            out.append(list(item))
         elif isinstance(item, np.generic):
             check_dtype(item.dtype)
             count[0] += 1
@@ -328,7 +337,9 @@ def _index_part(part: Any) -> tuple[Any, bool]:
                                exception="IndexError")
         return part._view, True
     if type(part) is list:
-        arr = as_numpy(part)
+        arr = np.asarray(as_numpy(part))
+        if arr.size == 0 and arr.dtype.kind == "f":  # ``a[[]]``: NumPy takes it as integers
+            arr = arr.astype(np.intp)
         return arr, True
     raise ProgramError("only integers, slices (`:`), ellipsis (`...`), numpy.newaxis (`None`) "
                        "and integer or boolean arrays are valid indices", exception="IndexError")
@@ -342,11 +353,43 @@ def _index(a: np.ndarray, key: Any) -> tuple[Any, bool]:
         converted.append(value)
         fancy = fancy or is_fancy
     if fancy:  # the result's size, before NumPy makes it
-        index_sizes = [np.asarray(p).size for p in converted
-                       if isinstance(p, (np.ndarray, list, tuple, bool))]
-        if index_sizes:
-            check_elements(max(index_sizes) * max(a.size, 1))
+        check_elements(_fancy_size(a.shape, converted))
     return (tuple(converted) if type(key) is tuple else converted[0]), fancy
+
+
+def _fancy_size(shape: tuple, parts: list) -> int:
+    """The elements of ``a[parts]`` with fancy parts (an upper bound): the kept dimensions
+    times the broadcast of the index arrays (a mask counts its true elements); 0 where NumPy
+    will refuse the index itself."""
+    used = sum(p.ndim if isinstance(p, np.ndarray) and p.dtype == bool else 1
+               for p in parts if p is not None and p is not Ellipsis and
+               not isinstance(p, bool))
+    kept, dim, index_shapes = 1, 0, []
+    for p in parts:
+        if p is None or isinstance(p, bool):
+            continue
+        if p is Ellipsis:
+            span = max(len(shape) - used, 0)
+            kept *= math.prod(shape[dim:dim + span])
+            dim += span
+        elif isinstance(p, np.ndarray):
+            if p.dtype == bool:
+                index_shapes.append((int(np.count_nonzero(p)),))
+                dim += p.ndim
+            else:
+                index_shapes.append(p.shape)
+                dim += 1
+        elif isinstance(p, slice):
+            if dim < len(shape):
+                kept *= len(range(*p.indices(shape[dim])))
+            dim += 1
+        else:
+            dim += 1
+    kept *= math.prod(shape[dim:])
+    try:
+        return kept * math.prod(np.broadcast_shapes(*index_shapes))
+    except ValueError:
+        return 0
 
 
 class Array:
@@ -414,7 +457,7 @@ class Array:
 
     def __setitem__(self, key: Any, value: Any) -> None:
         index, _ = _index(self._view, key)
-        b = _operand(value)
+        b = value if type(value) is str else _operand(value)  # NumPy parses '1.5' and fails
         if b is None:
             raise not_supported(f"assigning '{_type_name(value)}' into a numpy array")
         try:
@@ -426,7 +469,11 @@ class Array:
         b = _operand(value)
         if b is None:
             return False
-        return bool((self._view == b).any())
+        try:
+            check_elements(math.prod(np.broadcast_shapes(self._view.shape, np.shape(b))))
+        except ValueError:
+            pass
+        return bool(_numpy_call(lambda: (self._view == b).any()))
 
     def __hash__(self) -> int:
         raise ProgramError("unhashable type: 'numpy.ndarray'", exception="TypeError")
@@ -467,7 +514,9 @@ class Array:
             return NotImplemented
         a = self._view
         x, y = (b, a) if swap else (a, b)
-        check_elements(math.prod(_matmul_shape(np.shape(x), np.shape(y))))
+        out_shape = _matmul_shape(np.shape(x), np.shape(y))
+        check_elements(math.prod(out_shape))
+        charge("matmul", product_cost(math.prod(out_shape), np.shape(x)[-1] if np.ndim(x) else 1))
         try:
             return wrap(np.matmul(x, y))
         except NUMPY_ERRORS as exc:
@@ -570,9 +619,11 @@ def _numpy_call(fn: Any, *args: Any, **kwargs: Any) -> Any:
         raise _fail(exc) from None
 
 
-def _method(name: str, allowed: tuple[str, ...] = (), view: bool = False) -> Any:
+def _method(name: str, allowed: tuple[str, ...] = (), view: bool = False,
+            size: bool = False) -> Any:
     """``a.name(*args, **kwargs)``: NumPy's method over converted arguments (keywords in
-    ``allowed`` only; ``dtype=`` as a dtype, ``out=`` an array of the program's)."""
+    ``allowed`` only; ``dtype=`` as a dtype, ``out=`` an array of the program's; ``size``:
+    the result is the broadcast of the array and the arguments, checked first)."""
     def run(rs: Any, a: Array, *args: Any, **kwargs: Any) -> Any:
         for key in kwargs:
             if key not in allowed:
@@ -580,6 +631,13 @@ def _method(name: str, allowed: tuple[str, ...] = (), view: bool = False) -> Any
                                    exception="TypeError")
         call_args = [_convert(x) for x in args]
         call_kwargs = {k: _convert_kw(k, v) for k, v in kwargs.items()}
+        if size:
+            try:
+                check_elements(math.prod(np.broadcast_shapes(a._view.shape, *(
+                    np.shape(x) for x in (*call_args, *call_kwargs.values())
+                    if x is not None))))
+            except ValueError:
+                pass
         out = _numpy_call(getattr(a._view, name), *call_args, **call_kwargs)
         if "out" in kwargs and kwargs["out"] is not None:
             return kwargs["out"]
@@ -651,8 +709,23 @@ def _fill(rs: Any, a: Array, value: Any) -> None:
     _numpy_call(a._view.fill, b)
 
 
+def _sort_charge(name: str, a: Array, axis: Any) -> None:
+    shape = a._view.shape
+    if not shape:
+        return
+    if axis is None or not isinstance(axis, (int, np.integer)):
+        shape, axis = (max(a._view.size, 1),), 0
+    charge(name, sort_cost(shape, int(axis) % len(shape)))
+
+
 def _sort(rs: Any, a: Array, axis: Any = -1, **kwargs: Any) -> None:
+    _sort_charge("sort", a, axis)
     _method("sort", ("kind", "stable"))(rs, a, axis, **kwargs)
+
+
+def _argsort(rs: Any, a: Array, axis: Any = -1, **kwargs: Any) -> Any:
+    _sort_charge("argsort", a, axis)
+    return _method("argsort", ("kind", "stable"))(rs, a, axis, **kwargs)
 
 
 def _repeat(rs: Any, a: Array, repeats: Any, axis: Any = None) -> Any:
@@ -692,11 +765,11 @@ METHODS: dict[str, Any] = {
     "squeeze": _method("squeeze", ("axis",), view=True),
     "swapaxes": _method("swapaxes", view=True),
     "round": _method("round", ("decimals", "out")),
-    "clip": _method("clip", ("min", "max", "out")),
+    "clip": _method("clip", ("min", "max", "out"), size=True),
     "dot": lambda rs, a, b: _dot(a._view, as_numpy(b)),
     "fill": _fill,
     "sort": _sort,
-    "argsort": _method("argsort", ("axis", "kind", "stable")),
+    "argsort": _argsort,
     "repeat": _repeat,
     "nonzero": _method("nonzero"),
     "diagonal": _method("diagonal", ("offset", "axis1", "axis2"), view=True),
@@ -711,6 +784,7 @@ def _dot(a: Any, b: Any) -> Any:
     else:
         shape = sa or sb
     check_elements(math.prod(shape))
+    charge("dot", product_cost(math.prod(shape), sa[-1] if sa else 1))
     return wrap(_numpy_call(np.dot, a, b))
 
 

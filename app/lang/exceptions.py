@@ -62,7 +62,16 @@ LIBRARY_EXCEPTIONS: dict[str, UserClass] = {
                                 (BUILTIN_EXCEPTIONS["RuntimeError"],), {}, builtin=True),
     "FrozenInstanceError": UserClass("FrozenInstanceError", "FrozenInstanceError",
                                      (BUILTIN_EXCEPTIONS["AttributeError"],), {},
-                                     builtin=True)}
+                                     builtin=True),
+    # NumPy's (app.lang.npmod): numpy.exceptions.AxisError, numpy.linalg.LinAlgError and
+    # numpy's UFuncTypeError, with NumPy's bases
+    "AxisError": UserClass("AxisError", "AxisError", (BUILTIN_EXCEPTIONS["ValueError"],
+                                                      BUILTIN_EXCEPTIONS["IndexError"]), {},
+                           builtin=True),
+    "LinAlgError": UserClass("LinAlgError", "LinAlgError", (BUILTIN_EXCEPTIONS["ValueError"],),
+                             {}, builtin=True),
+    "UFuncTypeError": UserClass("UFuncTypeError", "UFuncTypeError",
+                                (BUILTIN_EXCEPTIONS["TypeError"],), {}, builtin=True)}
 
 
 def is_exception_class(value: Any) -> bool:

@@ -82,14 +82,14 @@ SUBMODULES = {
     "torch.nn.utils": ("parametrize", "parametrizations", "prune"),
     "torch.utils": ("data", "hooks"),
     "torch.autograd": ("functional", "forward_ad", "function", "graph"),
-    "numpy": ("random", "testing", "linalg"),
+    "numpy": ("random", "testing", "linalg", "exceptions"),
 }
 MODULES = frozenset(PACKAGES) | frozenset(SUBMODULES) | {
     "torch.linalg", "torch.special", "torch.cuda", "torch.accelerator", "torch.backends.mps",
     "torch.backends.cudnn", "torch.functional",
     "math", "random", "builtins", "numpy", "functools", "copy", "collections", "typing",
     "itertools", "dataclasses", "warnings", "string", "time", "unicodedata",
-    "numpy.random", "numpy.testing", "numpy.linalg"}
+    "numpy.random", "numpy.testing", "numpy.linalg", "numpy.exceptions"}
 #: ``torch.functional``'s own functions (its ``__all__``): the very objects ``torch.X`` is.
 #: Besides them it has ``F`` (``torch.nn.functional``) and ``torch``. Programs meet it as
 #: ``import torch.functional as F`` (PyTorch's "Building Models" tutorial), where ``F.relu``

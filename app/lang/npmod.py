@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 import engine
+from engine.cost import charge, factorization_cost, product_cost, sort_cost
 
 from .arrays import (
     Array,
@@ -45,6 +46,7 @@ from .arrays import (
     wrap,
 )
 from .errors import ProgramError
+from .exceptions import LIBRARY_EXCEPTIONS
 from .values import BuiltinFunction, BuiltinType
 
 _NO = object()
@@ -102,9 +104,12 @@ def _check_kwargs(name: str, kwargs: dict, allowed: tuple[str, ...] | None) -> N
 
 
 def _function(name: str, size: Callable[..., int] | None = None,
-              allowed: tuple[str, ...] | None = None, fn: Any = None) -> BuiltinFunction:
+              allowed: tuple[str, ...] | None = None, fn: Any = None,
+              cost: Callable[..., float] | None = None) -> BuiltinFunction:
     """``np.name(...)``: NumPy's function over converted arguments; ``size(*args,
-    **kwargs)`` (on NumPy's arguments) bounds the result before it is made."""
+    **kwargs)`` (on NumPy's arguments) bounds the result before it is made, ``cost`` the
+    work of the functions whose work grows faster than their result (charged to the run's
+    meter as the engine's ops are, ``engine.cost``)."""
     target = fn if fn is not None else getattr(np, name)
 
     def run(rs: Any, *args: Any, **kwargs: Any) -> Any:
@@ -116,6 +121,12 @@ def _function(name: str, size: Callable[..., int] | None = None,
             except (TypeError, ValueError):
                 n = 0  # NumPy's own call gives its error
             check_elements(n)
+        if cost is not None:
+            try:
+                units = cost(*call_args, **call_kwargs)
+            except (TypeError, ValueError, IndexError):
+                units = 0.0
+            charge(name, units)
         return _result(_numpy_call(target, *call_args, **call_kwargs), kwargs)
 
     return BuiltinFunction(name, run)
@@ -288,7 +299,8 @@ def _binary_size(*args: Any, **kwargs: Any) -> int:
 
 
 def _where_size(*args: Any, **kwargs: Any) -> int:
-    return _broadcast_size(*args[:3])
+    return _broadcast_size(*args[:3], *(v for k, v in kwargs.items()
+                                        if k in ("a_min", "a_max", "min", "max")))
 
 
 def _outer_size(a: Any, b: Any, *rest: Any, **kwargs: Any) -> int:
@@ -297,6 +309,10 @@ def _outer_size(a: Any, b: Any, *rest: Any, **kwargs: Any) -> int:
 
 def _matmul_size(a: Any, b: Any, *rest: Any, **kwargs: Any) -> int:
     return math.prod(_matmul_shape(np.shape(a), np.shape(b)))
+
+
+def _inner_size(a: Any, b: Any, *rest: Any, **kwargs: Any) -> int:
+    return math.prod(np.shape(a)[:-1] + np.shape(b)[:-1])
 
 
 def _broadcast_to_size(a: Any, shape: Any, **kwargs: Any) -> int:
@@ -645,15 +661,24 @@ TESTING: dict[str, Any] = {name: _assertion(name) for name in (
 
 # --------------------------------------------------------------------------- linalg
 
+def _factorization(a: Any, *rest: Any, **kwargs: Any) -> float:
+    shape = np.shape(a)
+    return factorization_cost(shape) if len(shape) >= 2 else float(_size(a))
+
+
 LINALG: dict[str, Any] = {
-    "norm": _function("norm", None, ("ord", "axis", "keepdims"), np.linalg.norm),
-    "inv": _function("inv", None, (), np.linalg.inv),
-    "det": _function("det", None, (), np.linalg.det),
-    "solve": _function("solve", None, (), np.linalg.solve),
-    "pinv": _function("pinv", None, ("rcond", "hermitian", "rtol"), np.linalg.pinv),
+    "norm": _function("norm", None, ("ord", "axis", "keepdims"), np.linalg.norm,
+                      _factorization),
+    "inv": _function("inv", None, (), np.linalg.inv, _factorization),
+    "det": _function("det", None, (), np.linalg.det, _factorization),
+    "solve": _function("solve", None, (), np.linalg.solve, _factorization),
+    "pinv": _function("pinv", None, ("rcond", "hermitian", "rtol"), np.linalg.pinv,
+                      _factorization),
     "matrix_rank": _function("matrix_rank", None, ("tol", "hermitian", "rtol"),
-                             np.linalg.matrix_rank),
+                             np.linalg.matrix_rank, _factorization),
+    "LinAlgError": LIBRARY_EXCEPTIONS["LinAlgError"],
 }
+EXCEPTIONS: dict[str, Any] = {"AxisError": LIBRARY_EXCEPTIONS["AxisError"]}
 
 
 # --------------------------------------------------------------------------- the module
@@ -698,7 +723,8 @@ _SIZES: dict[str, Callable[..., int]] = {
     "where": _where_size, "linspace": _num_size(50), "logspace": _num_size(50),
     "geomspace": _num_size(50), "eye": _eye_size, "identity": lambda n, **k: _shape_size((n, n)),
     "tri": _eye_size, "diag": _diag_size, "broadcast_to": _broadcast_to_size,
-    "inner": _outer_size, "cross": _binary_size,
+    "cross": _binary_size, "clip": _where_size, "isclose": _binary_size,
+    "allclose": _binary_size,
 }
 
 NUMPY: dict[str, Any] = {"pi": math.pi, "e": math.e, "inf": math.inf, "nan": math.nan,
@@ -723,6 +749,33 @@ for _name in _SAME_SIZE:
 for _name, _bound in _SIZES.items():
     if _name and hasattr(np, _name):
         NUMPY[_name] = _function(_name, _bound)
+
+
+def _sorting(a: Any, axis: Any = -1, *rest: Any, **kwargs: Any) -> float:
+    shape = np.shape(a)
+    if not shape:
+        return 0.0
+    axis = kwargs.get("axis", axis)
+    if axis is None or not isinstance(axis, (int, np.integer)):
+        shape, axis = (max(_size(a), 1),), 0
+    return sort_cost(shape, int(axis) % len(shape))
+
+
+def _product(a: Any, b: Any, *rest: Any, **kwargs: Any) -> float:
+    sa = np.shape(a)
+    return product_cost(math.prod(_matmul_shape(sa, np.shape(b))), sa[-1] if sa else 1)
+
+
+def _inner(a: Any, b: Any, *rest: Any, **kwargs: Any) -> float:
+    sa, sb = np.shape(a), np.shape(b)
+    return product_cost(math.prod(sa[:-1] + sb[:-1]), sa[-1] if sa else 1)
+
+
+for _name in ("sort", "argsort", "unique", "median", "percentile", "quantile", "nanmedian",
+              "searchsorted", "isin"):
+    NUMPY[_name] = _function(_name, None, None, None, _sorting)
+NUMPY["matmul"] = _function("matmul", _matmul_size, _UFUNC_KW, None, _product)
+NUMPY["inner"] = _function("inner", _inner_size, None, None, _inner)
 NUMPY.update({
     "array": BuiltinFunction("array", _array),
     "asarray": BuiltinFunction("asarray", _asarray),
@@ -746,4 +799,5 @@ ATTRIBUTES: dict[type, dict[str, Any]] = {FInfo: _info_attr(_FINFO_ATTRS),
 METHODS: dict[type, dict[str, Any]] = {RandomStateValue: RANDOMSTATE_METHODS,
                                        GeneratorValue: GENERATOR_METHODS}
 
-SUBMODULES = {"numpy.random": RANDOM, "numpy.testing": TESTING, "numpy.linalg": LINALG}
+SUBMODULES = {"numpy.random": RANDOM, "numpy.testing": TESTING, "numpy.linalg": LINALG,
+              "numpy.exceptions": EXCEPTIONS}

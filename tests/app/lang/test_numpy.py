@@ -175,6 +175,220 @@ print(np.pi, np.e, np.inf, np.nan, np.newaxis, isinstance(np.ones(2), np.ndarray
 x = np.array([1.0, 2.0])
 print(x.astype(np.float32), x.astype(int), x.astype('float16').dtype, x.dtype.itemsize, x.dtype.kind, x.nbytes, x.strides)
 """,
+    "errors: classes and texts": """
+import numpy as np
+try:
+    r = np.random.choice(3, 2, p=[0.5, 0.6, 0.1])
+    print('OK', r)
+except Exception as e:
+    print(type(e).__name__, '|', e)
+try:
+    r = np.random.seed(-1)
+    print('OK', r)
+except Exception as e:
+    print(type(e).__name__, '|', e)
+try:
+    r = np.random.randint(5, 2)
+    print('OK', r)
+except Exception as e:
+    print(type(e).__name__, '|', e)
+try:
+    r = np.zeros(-1)
+    print('OK', r)
+except Exception as e:
+    print(type(e).__name__, '|', e)
+try:
+    r = np.arange(0, 1, 0)
+    print('OK', r)
+except Exception as e:
+    print(type(e).__name__, '|', e)
+try:
+    r = np.linspace(0, 1, -2)
+    print('OK', r)
+except Exception as e:
+    print(type(e).__name__, '|', e)
+try:
+    r = np.concatenate([np.ones(2), np.ones((2, 2))])
+    print('OK', r)
+except Exception as e:
+    print(type(e).__name__, '|', e)
+try:
+    r = np.stack([np.ones(2), np.ones(3)])
+    print('OK', r)
+except Exception as e:
+    print(type(e).__name__, '|', e)
+try:
+    r = np.dot(np.ones(2), np.ones(3))
+    print('OK', r)
+except Exception as e:
+    print(type(e).__name__, '|', e)
+try:
+    r = np.ones((2, 3)) @ np.ones((2, 3))
+    print('OK', r)
+except Exception as e:
+    print(type(e).__name__, '|', e)
+try:
+    r = np.array([[1, 2], [3]])
+    print('OK', r)
+except Exception as e:
+    print(type(e).__name__, '|', e)
+try:
+    r = np.linalg.inv(np.zeros((2, 2)))
+    print('OK', r)
+except Exception as e:
+    print(type(e).__name__, '|', e)
+try:
+    r = np.ones(3).reshape(-1, -1)
+    print('OK', r)
+except Exception as e:
+    print(type(e).__name__, '|', e)
+try:
+    r = np.transpose(np.ones((2, 2)), (0, 0))
+    print('OK', r)
+except Exception as e:
+    print(type(e).__name__, '|', e)
+try:
+    r = np.squeeze(np.ones((2, 2)), axis=0)
+    print('OK', r)
+except Exception as e:
+    print(type(e).__name__, '|', e)
+try:
+    r = np.ones(2).astype('foo')
+    print('OK', r)
+except Exception as e:
+    print(type(e).__name__, '|', e)
+try:
+    r = np.mean(np.ones(2), axis=3)
+    print('OK', r)
+except Exception as e:
+    print(type(e).__name__, '|', e)
+try:
+    r = np.ones(3)[1.5]
+    print('OK', r)
+except Exception as e:
+    print(type(e).__name__, '|', e)
+try:
+    r = np.ones(3)[[5]]
+    print('OK', r)
+except Exception as e:
+    print(type(e).__name__, '|', e)
+try:
+    r = np.ones(3)[np.array([True, False])]
+    print('OK', r)
+except Exception as e:
+    print(type(e).__name__, '|', e)
+try:
+    r = np.expand_dims(np.ones(2), 5)
+    print('OK', r)
+except Exception as e:
+    print(type(e).__name__, '|', e)
+try:
+    r = np.testing.assert_array_equal(np.ones(2), np.ones(3))
+    print('OK', r)
+except Exception as e:
+    print(type(e).__name__, '|', e)
+try:
+    r = np.testing.assert_allclose(1.0, 2.0)
+    print('OK', r)
+except Exception as e:
+    print(type(e).__name__, '|', e)
+try:
+    r = np.testing.assert_almost_equal(1.0, 1.1)
+    print('OK', r)
+except Exception as e:
+    print(type(e).__name__, '|', e)
+try:
+    r = np.clip(np.ones(2))
+    print('OK', r)
+except Exception as e:
+    print(type(e).__name__, '|', e)
+try:
+    r = np.full((2,), [1, 2, 3])
+    print('OK', r)
+except Exception as e:
+    print(type(e).__name__, '|', e)
+try:
+    r = np.iinfo(np.float32)
+    print('OK', r)
+except Exception as e:
+    print(type(e).__name__, '|', e)
+try:
+    r = np.eye(-1)
+    print('OK', r)
+except Exception as e:
+    print(type(e).__name__, '|', e)
+try:
+    r = np.random.normal(0, -1)
+    print('OK', r)
+except Exception as e:
+    print(type(e).__name__, '|', e)
+try:
+    r = np.random.uniform(size=-1)
+    print('OK', r)
+except Exception as e:
+    print(type(e).__name__, '|', e)
+try:
+    r = np.split(np.arange(5), 2)
+    print('OK', r)
+except Exception as e:
+    print(type(e).__name__, '|', e)
+try:
+    r = np.sum(np.ones(2), foo=1)
+    print('OK', r)
+except Exception as e:
+    print(type(e).__name__, '|', e)
+try:
+    r = int(np.ones(2))
+    print('OK', r)
+except Exception as e:
+    print(type(e).__name__, '|', e)
+try:
+    r = np.ones(2) < "a"
+    print('OK', r)
+except Exception as e:
+    print(type(e).__name__, '|', e)
+""",
+    "tensors and arrays together": """
+import torch
+import numpy as np
+a = np.arange(3.0)
+t = torch.ones(3)
+print(t + a, t * np.float64(2), torch.tensor(a), torch.from_numpy(np.arange(3)), torch.as_tensor(np.ones((2, 2), dtype=np.float32)))
+print(torch.tensor(np.array([1, 2], dtype=np.int16)).dtype, torch.from_numpy(np.zeros(2, dtype=np.uint8)).dtype)
+print(f"{np.float32(1.5):.2f}", f"{np.mean([1.0, 2.0]):.3f}", "%.2f" % np.float64(2.345), str(np.float32(0.1)), np.float16(0.1))
+print(np.array(range(5)), np.array([range(2), range(2)]))
+x = torch.randn(3, 4).numpy()
+print(x.shape, type(x), x.dtype)
+y = np.random.randn(4, 3).astype(np.float32)
+print((torch.from_numpy(y) @ torch.ones(3)).shape)
+w = torch.zeros(3)
+wn = w.numpy()
+wn[:] = np.array([1, 2, 3])
+print(w)
+print(np.asarray(t.numpy()) is t.numpy() if False else 1, np.array(t), np.asarray(t))
+print(torch.tensor(np.float32(1.5)), torch.tensor([np.float32(1.5), 2.0]).dtype)
+z = t.numpy()
+z += np.ones(3)
+print(t)
+""",
+    "NumPy's exception classes": """
+import numpy as np
+try:
+    np.linalg.inv(np.zeros((2, 2)))
+except np.linalg.LinAlgError as e:
+    print("caught", type(e).__name__, e, isinstance(e, ValueError))
+try:
+    np.sum(np.ones(2), axis=4)
+except np.exceptions.AxisError as e:
+    print("caught", type(e).__name__, e, isinstance(e, IndexError), isinstance(e, ValueError))
+try:
+    np.ones(2) + "a"
+except TypeError as e:
+    print("caught", type(e).__name__, e)
+print(np.ones(2) == "a", np.ones(2) != "a")
+from numpy.exceptions import AxisError
+print(AxisError.__name__)
+""",
 }
 
 
@@ -243,9 +457,22 @@ def test_numpy_and_torch_share_the_tensors_memory():
     ("np.zeros(3).reshape(2, 2)", "ValueError", "cannot reshape array of size 3 into shape (2,2)"),
     ("np.ones(3) + np.ones(2)", "ValueError", "operands could not be broadcast together"),
     ("np.ones(3)[5]", "IndexError", "index 5 is out of bounds for axis 0 with size 3"),
-    ("np.sum(np.ones(3), axis=2)", "IndexError", "axis 2 is out of bounds for array of "
+    ("np.sum(np.ones(3), axis=2)", "AxisError", "axis 2 is out of bounds for array of "
      "dimension 1"),
     ("np.finfo(int)", "ValueError", "not inexact"),
+    ("l = [1]\nl.append(l)\nnp.array(l)", "ValueError", "maximum supported dimension"),
+    ("np.array([{'a': 1}])", "NotImplementedError", "'dict' values is not supported"),
+    ("np.array([1], dtype='U3')", "NotImplementedError", "dtype str is not supported"),
+    ("np.array([1], dtype='V8')", "NotImplementedError", "dtype void is not supported"),
+    ("np.zeros(2, dtype='datetime64[s]')", "NotImplementedError", "datetime64 is not supported"),
+    ("np.zeros(2, dtype=np.uint16)", "AttributeError", "numpy.uint16 is not supported"),
+    ("np.zeros(2, dtype='uint64')", "NotImplementedError", "numpy.uint64 is not supported"),
+    ("np.array(2**70)", "NotImplementedError", "dtype object is not supported"),
+    ("np.ones(2)[print]", "IndexError", "only integers"),
+    ("np.sum(np.ones(2), foo=1)", "TypeError", "unexpected keyword argument 'foo'"),
+    ("np.random.get_state()", "AttributeError", "numpy.random.get_state is not supported"),
+    ("np.random.seed(-1)", "ValueError", "Seed must be between 0 and 2**32 - 1"),
+    ("a[0] = 'x'", "ValueError", "could not convert string to float"),
 ])
 def test_what_numpy_refuses(form, source, exception, words):
     env = Environment()
@@ -271,8 +498,13 @@ def test_what_numpy_refuses(form, source, exception, words):
     "np.concatenate([np.ones(10**5)] * 10**3)", "np.ones(10**5)[:, None] * np.ones(10**5)",
     "np.ones((10**4, 1)) @ np.ones((1, 10**4))", "np.meshgrid(np.ones(10**4), np.ones(10**4))",
     "np.zeros_like(np.ones(1), shape=(10**6, 10**6))", "np.array([np.ones(10**5)] * 10**3)",
-    "np.ones(10**5)[[0] * 10**5]", "np.float32(np.ones(10**5))[np.zeros((10**3, 10**3), int)]",
+    "np.ones((10**3, 10**4), dtype=np.uint8)[[0] * 10**4]",
+    "np.ones((10**3, 10**3))[np.zeros((10**4, 1), int), np.zeros(10**4, int)]",
     "np.random.default_rng(0).random((10**5, 10**5))",
+    "np.clip(np.ones(10**5), np.zeros((10**5, 1)), 1)", "np.ones(10**5).clip(np.zeros((10**5, 1)))",
+    "np.isclose(np.ones(10**5), np.ones((10**5, 1)))", "np.allclose(np.ones(10**5), np.ones((10**5, 1)))",
+    "np.ones(10**5) in np.ones((10**5, 1))", "np.ones((10**4, 10**4), dtype=np.uint8)[:, [0] * 10**3]",
+    "np.ones(10**4)[np.zeros((10**4, 10**4), dtype=np.uint8)]",
 ])
 def test_huge_arrays_are_refused_before_they_are_made(source):
     env = Environment()
@@ -280,6 +512,35 @@ def test_huge_arrays_are_refused_before_they_are_made(source):
         _run("import numpy as np\nx = " + source, env=env,
              limits=Limits(max_tensor_elements=10**7))
     assert info.value.extra.get("limit") == "max_tensor_elements", info.value.detail
+
+
+@pytest.mark.parametrize("source", [
+    "np.linalg.pinv(np.ones((2000, 2000)))", "np.linalg.inv(np.eye(3000))",
+    "np.linalg.norm(np.ones((3000, 3000)), 2)", "np.ones((2000, 2000)) @ np.ones((2000, 2000))",
+    "np.dot(np.ones((2000, 2000)), np.ones((2000, 2000)))", "np.matmul(a2, a2)",
+    "a2.dot(a2)", "np.sort(np.ones(10**7))", "np.ones(10**7).argsort()", "b = np.ones(10**7)\nb.sort()",
+    "np.median(np.ones(10**7))", "np.unique(np.ones(10**7))", "np.inner(a2, a2)",
+])
+def test_costly_numpy_work_is_charged_before_it_runs(source):
+    import engine
+    from app.services.costs import RunMeter
+
+    env = Environment()
+    _run("import numpy as np\na2 = np.ones((2000, 2000))", env=env)
+    with engine.use_cost_meter(RunMeter(1e8, 1e9, 30.0)), pytest.raises(LangError) as info:
+        _run(source, env=env)
+    assert info.value.extra.get("limit") == "max_run_cost", info.value.detail
+    with engine.use_cost_meter(RunMeter(1e8, 1e9, 30.0)):  # small work passes the meter
+        assert _run("print(np.linalg.inv(np.eye(2)), np.sort(np.array([2, 1])))", env=env)
+
+
+def test_fancy_indexing_is_bounded_by_its_result_not_the_array():
+    env = Environment()
+    out = _run("import numpy as np\na = np.zeros((10**4, 10**3), dtype=np.uint8)\n"
+               "print(a[5, [1, 2, 3]].shape, a[[1] * 1000].shape, a[:, [0]].shape, "
+               "a[..., [0, 1]].shape, a[a[:, 0] > 0].shape)", env=env,
+               limits=Limits(max_tensor_elements=2 * 10**7))
+    assert out == ["(3,) (1000, 1000) (10000, 1) (10000, 2) (0, 1000)"]
 
 
 def test_numpy_arrays_count_for_the_session_memory():
