@@ -1003,6 +1003,68 @@ def method_call(name: str, receiver: Closure, arguments: Arguments,
     if fast_name is not None and keywords is None and tensor_fn is None and \
             arguments.simple and arguments.count <= 1 and None not in arguments.names:
         run.library1 = (name, fast_name, one_name)  # type: ignore[attr-defined]  # call_statement
+    kwnames, kwvalues = arguments.kwnames, arguments.kwvalues
+    if kwvalues is not None and arguments.simple:
+        npos = arguments.count + 1  # the object first
+        plan_key = (npos, *kwnames)
+        #: the method code this call ran last and its binding plan, one tuple (as global_call's)
+        method_site: tuple[Code | None, Any] = (None, None)
+
+        def run_plan(fr: Frame) -> Any:  # ``obj.m(x, k=1)``: a program's method, by plan
+            if fast_name is not None:
+                try:
+                    obj = fr.locals[fast_name]
+                except KeyError:
+                    obj = receiver(fr)
+            else:
+                obj = receiver(fr)
+            values = positional(fr)
+            kw = kwvalues(fr)
+            rs = fr.rs
+            rs.steps += 1
+            if rs.steps >= rs.next_check:
+                rs.check()
+            if isinstance(obj, Instance) and name not in obj.attrs:
+                found = obj.cls.lookup(name)
+                if type(found) is Function:
+                    last = method_site
+                    if found.code is last[0]:
+                        return invoke_bound(rs, found, last[1](found, (obj, *values), kw))
+                    return first_method_call(rs, obj, found, values, kw)
+            return tail(rs, obj, values, dict(zip(kwnames, kw)))
+
+        def first_method_call(rs: RunState, obj: Instance, found: Function, values: tuple,
+                              kw: tuple) -> Any:
+            nonlocal method_site
+            code = found.code
+            build = code.plans.get(plan_key, _MISSING)
+            if build is _MISSING:
+                build = binding_plan(found, npos, kwnames)
+            if build is None:  # an error: Python's text from bind
+                return invoke(rs, found, (obj, *values), dict(zip(kwnames, kw)))
+            method_site = (code, build)
+            return invoke_bound(rs, found, build(found, (obj, *values), kw))
+
+        def tail(rs: RunState, obj: Any, values: tuple, named: dict) -> Any:
+            """What ``run`` does after its step, for any other receiver."""
+            if tensor_fn is not None and isinstance(obj, Tensor):
+                try:
+                    out = tensor_fn(obj, *values, **numpy_aliases(named))
+                except Exception as exc:
+                    raise convert_exception(exc, name, rs.limits) from None
+                if type(out) is Tensor:
+                    rs.alloc += out._data.nbytes
+                    if rs.alloc > rs.alloc_budget:
+                        rs.allocated(0)
+                    return out
+                return admit(out)
+            if isinstance(obj, Instance):
+                return instance_call(rs, obj, name, values, named)
+            if type(obj) is site[0] and name not in ASSIGNED_NAMES:
+                return call_library(rs, site[1], (obj, *values), named)
+            return other(rs, obj, values, named)
+
+        return run_plan
     if name == "apply" and pure_receiver and one is not None and keywords is None:
         def run_apply(fr: Frame) -> Any:  # ``Cls.apply(x)``: a custom Function's first
             if fast_name is not None:

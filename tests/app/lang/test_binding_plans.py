@@ -19,10 +19,11 @@ from app.lang import Environment, LangError, Limits, compile_source, parse_sourc
 from app.lang.values import MAX_PLANS, Code
 
 LIMITS = Limits()
+torch = pytest.importorskip("torch")
 
 
 def _python(cells: list[str]) -> list[tuple]:
-    scope: dict = {"__builtins__": builtins.__dict__}
+    scope: dict = {"__builtins__": builtins.__dict__, "torch": torch}
     out = []
     for cell in cells:
         buf = io.StringIO()
@@ -136,6 +137,24 @@ fs = [make(1), make(2), d1, make(3)]
         "f1 = outer(10)\nf2 = outer(20)\nprint([f(1) for f in [f1, f2, f1]])",
         "x.m()",
         "lam(1, 2, 3)",
+    ],
+    "one method site: overrides, a shadowing attribute, other receivers": [
+        "class A:\n    def m(self, a, b=2, *, c=3):\n        return ('A', a, b, c)\n"
+        "class B(A):\n    def m(self, a, *, c=0, **k):\n        return ('B', a, c, k)\n"
+        "class C(A):\n    def m(self, a, c):\n        return ('C', a, c)\n"
+        "class D:\n    pass\n"
+        "d = D()\nd.m = lambda a, c=1: ('attr', a, c)\n",
+        "for o in [A(), B(), A(), C(), d, B()]:\n    try:\n        print(o.m(1, c=5))\n"
+        "    except TypeError as e:\n        print('E', e)",
+        "class Sp:\n    def split(self, sep=None, *, c=0):\n        return ('Sp', sep, c)\n"
+        "for o in ['abc', Sp(), 'xbz', Sp(), [1]]:\n    try:\n"
+        "        print(o.split(sep='b'))\n"
+        "    except (TypeError, AttributeError) as e:\n        print(type(e).__name__, e)",
+        "for o in [torch.ones(2, 3), A()]:\n    print(o.sum(dim=0) if type(o) is not A else 0)",
+        "xs = [3, 1, 2]\nfor i in range(2):\n    xs.sort(reverse=i == 0)\n    print(xs)",
+        "o = A()\nfor kw in range(2):\n    print(o.m(a=kw, c=kw + 10), o.m(kw, b=kw))",
+        "A().m(1, d=2)",
+        "A().m(c=2)",
     ],
     "recursion through a keyword call": [
         "def r(n, *, acc=0):\n    return acc if n == 0 else r(n - 1, acc=acc + n)\nprint(r(10))",
