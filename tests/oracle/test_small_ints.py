@@ -393,3 +393,34 @@ def test_uint8_condition_of_where_warns_once_per_process(monkeypatch):
     assert [str(w.message) for w in caught] == [
         "where received a uint8 condition tensor. This behavior is deprecated and will be "
         "removed in a future version of PyTorch. Use a boolean condition instead."]
+
+
+@pytest.mark.parametrize("kind", ["uint16", "uint32", "uint64", "complex64"])
+def test_numpy_arrays_of_dtypes_torch_keeps_and_the_engine_lacks_are_refused_by_name(kind):
+    import numpy as np
+
+    arr = np.array([1, 2], dtype=kind)
+    assert str(torch.from_numpy(arr).dtype) == f"torch.{kind}"  # torch 2.13 keeps the type
+    for make in (engine.from_numpy, engine.tensor, engine.as_tensor):
+        with pytest.raises(engine.errors.NotSupported, match=f"keeps it as torch.{kind}, a dtype "
+                           "this engine does not have"):
+            make(arr)
+    assert engine.tensor(arr, dtype=engine.int64).tolist() == [1, 2]  # an explicit dtype: fine
+
+
+@pytest.mark.parametrize("kind", ["longdouble", "object", "datetime64[s]"])
+def test_numpy_arrays_torch_cannot_convert_raise_its_error(kind):
+    import numpy as np
+
+    arr = np.array([1, 2], dtype=kind)
+    for make in ("from_numpy", "tensor", "as_tensor"):
+        assert _observe(engine, lambda T, m=make: getattr(T, m)(arr)) == \
+            _observe(torch, lambda T, m=make: getattr(T, m)(arr))
+
+
+def test_legacy_classes_carry_their_dtype():
+    for name in ("ByteTensor", "CharTensor", "ShortTensor", "IntTensor", "LongTensor",
+                 "HalfTensor", "FloatTensor", "DoubleTensor", "BoolTensor"):
+        cls = engine.legacy.BY_NAME[name]  # (a program's torch.ByteTensor)
+        assert repr(cls.dtype) == repr(getattr(torch, name).dtype)
+        assert cls.is_cuda is getattr(torch, name).is_cuda
