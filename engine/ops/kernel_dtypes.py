@@ -52,6 +52,9 @@ RULES: dict[str, Kernel] = {
     "adaptive_max_pool1d": Kernel("adaptive_max_pool2d", FLOATING),
     "adaptive_max_pool2d": Kernel("adaptive_max_pool2d", FLOATING),
     "adaptive_max_pool3d": Kernel("adaptive_max_pool3d_cpu", FLOATING),
+    "max_unpool1d": Kernel("max_unpool2d", FLOATING),
+    "max_unpool2d": Kernel("max_unpool2d", FLOATING),
+    "max_unpool3d": Kernel("max_unpool3d", FLOATING),
 }
 for _ops, _kernel in (
         (("elu", "elu_", "selu", "selu_", "celu", "celu_"), "elu_cpu"),

@@ -352,6 +352,27 @@ for d in SMALL + ("int32", "int64"):
             T.ones(1, 1, 2, 2, 2, dtype=getattr(T, d))[0 if fn != "avg_pool3d" else ...][
                 0 if fn == "avg_pool1d" else ...], 2)
 
+for d in SMALL + ("int64",):
+    for v in (-1, -1.0, 300, 255.5, -0.5, 127.5, 2.7):
+        CASES[f"index_fill {v} {d}"] = lambda T, d=d, v=v: T.zeros(2, 2, dtype=getattr(
+            T, d)).index_fill(1, T.tensor([0]), v)
+        CASES[f"index_fill 0-d tensor {v} {d}"] = lambda T, d=d, v=v: T.zeros(2, 2, dtype=getattr(
+            T, d)).index_fill(1, T.tensor([0]), T.tensor(v))
+    CASES[f"index_fill value before bounds {d}"] = lambda T, d=d: T.zeros(2, 2, dtype=getattr(
+        T, d)).index_fill(1, T.tensor([5]), 300)
+    for a, b, n in ((4.0, 3, 1), (2.0, 3, 1), (2.5, 3, 1), (-1, 2, 1), (0, 4, 3)):
+        CASES[f"logspace {a} {b} {n} {d}"] = lambda T, d=d, a=a, b=b, n=n: T.logspace(
+            a, b, n, dtype=getattr(T, d))
+    for fn in ("fmod", "remainder", "floor_divide"):
+        CASES[f"{fn} empty by zero {d}"] = lambda T, d=d, fn=fn: getattr(T, fn)(
+            T.zeros(0, 3, dtype=getattr(T, d)), T.tensor([0, 1, 1], dtype=getattr(T, d)))
+        CASES[f"{fn} by zero {d}"] = lambda T, d=d, fn=fn: getattr(T, fn)(
+            T.ones(2, 3, dtype=getattr(T, d)), T.tensor([0, 1, 1], dtype=getattr(T, d)))
+    CASES[f"max_unpool2d empty batch {d}"] = lambda T, d=d: T.nn.functional.max_unpool2d(
+        T.zeros(0, 2, 2, 2, dtype=getattr(T, d)), T.zeros(0, 2, 2, 2, dtype=T.int64), 2)
+    CASES[f"max_unpool2d {d}"] = lambda T, d=d: T.nn.functional.max_unpool2d(
+        T.zeros(1, 2, 2, 2, dtype=getattr(T, d)), T.zeros(1, 2, 2, 2, dtype=T.int64), 2)
+
 _ONCE = "where received a uint8 condition tensor"  # torch warns once per process
 
 
