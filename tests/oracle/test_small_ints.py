@@ -395,13 +395,29 @@ def test_small_integer_dtypes_as_torch(name):
     assert _observe(engine, CASES[name]) == _observe(torch, CASES[name])
 
 
-def test_uint8_bilinear_and_bicubic_interpolation_say_they_are_not_supported():
-    """torch resizes uint8 images with a fixed-point kernel of its own (values within 1 of
-    the float path for bilinear, up to 10 for bicubic): not reproduced, refused by name."""
+def test_uint8_bicubic_interpolation_says_it_is_not_supported():
+    """torch resizes uint8 images with a fixed-point kernel of its own; bilinear's is
+    reproduced (below), bicubic's not yet: refused by name."""
     x = engine.ones(1, 1, 4, 4, dtype=engine.uint8)
-    for mode in ("bilinear", "bicubic"):
-        with pytest.raises(engine.errors.NotSupported, match=f"uint8 tensor with mode='{mode}'"):
-            engine.nn.functional.interpolate(x, scale_factor=2, mode=mode)
+    with pytest.raises(engine.errors.NotSupported, match="uint8 tensor with mode='bicubic'"):
+        engine.nn.functional.interpolate(x, scale_factor=2, mode="bicubic")
+
+
+def test_uint8_bilinear_interpolation_is_torchs_fixed_point_kernel():
+    import numpy as np
+
+    rng = np.random.default_rng(11)
+    for trial in range(80):
+        h, w = (int(v) for v in rng.integers(1, 20, size=2))
+        x = rng.integers(0, 256, size=(int(rng.integers(1, 3)), 2, h, w)).astype(np.uint8)
+        kw = {"size": tuple(int(v) for v in rng.integers(1, 30, size=2))} if trial % 2 else \
+            {"scale_factor": float(rng.choice([0.5, 1.5, 2.0, 3.0, 0.3, 1.7, 1.0]))}
+        align = bool(trial % 4 < 2)
+
+        def case(T, x=x, kw=kw, align=align):
+            return T.nn.functional.interpolate(T.from_numpy(x.copy()), mode="bilinear",
+                                               align_corners=align, **kw)
+        assert _observe(engine, case) == _observe(torch, case), (h, w, kw, align)
 
 
 def test_uint8_condition_of_where_warns_once_per_process(monkeypatch):
