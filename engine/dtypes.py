@@ -79,13 +79,19 @@ def from_numpy_dtype(np_dtype) -> DType:
 
     d = _BY_NP.get(np.dtype(np_dtype))
     if d is None:
-        if np.issubdtype(np_dtype, np.floating):
-            return float64
-        if np.issubdtype(np_dtype, np.integer):
-            return int64
-        raise EngineTypeError(f"can't convert np.ndarray of type {np.dtype(np_dtype)}. "
+        kind = np.dtype(np_dtype)
+        if kind.kind == "u" or kind.kind == "c":  # torch 2.13 keeps these as its own dtypes
+            from .errors import NotSupported
+
+            raise NotSupported(
+                f"a NumPy array of dtype {kind.name}: torch 2.13 keeps it as torch.{kind.name}, "
+                "a dtype this engine does not have (it has "
+                f"{', '.join(d.name for d in ALL)}); convert the array first, e.g. "
+                f"arr.astype('{'int64' if kind.kind == 'u' else 'float64'}')")
+        raise EngineTypeError(f"can't convert np.ndarray of type numpy.{kind.type.__name__}. "
                               "The only supported types are: float64, float32, float16, "
-                              "int64, int32, and bool.")
+                              "complex64, complex128, int64, int32, int16, int8, uint64, "
+                              "uint32, uint16, uint8, and bool.")
     return d
 
 

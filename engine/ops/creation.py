@@ -689,6 +689,8 @@ def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_
     with np.errstate(all="ignore"):
         arr = np.power(float(_scalar(base)), exponents)
     if not dt.is_floating_point and dt is not bool_:
+        if int(steps) == 1 and arr.size:  # one value: written as a Scalar (checked), as torch
+            check_fits(float(arr[0]), dt)
         arr = np.trunc(arr)
     return _finish(arr.astype(dt.np), dt, device, requires_grad)
 

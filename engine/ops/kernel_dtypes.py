@@ -46,6 +46,15 @@ RULES: dict[str, Kernel] = {
     "avg_pool1d": Kernel("avg_pool2d", FLOATING | {"int64"}),
     "avg_pool2d": Kernel("avg_pool2d", FLOATING | {"int64"}),
     "avg_pool3d": Kernel("avg_pool3d_out_frame", frozenset({"float32", "float64", "int64"})),
+    "adaptive_avg_pool1d": Kernel("adaptive_avg_pool2d", FLOATING),
+    "adaptive_avg_pool2d": Kernel("adaptive_avg_pool2d", FLOATING),
+    "adaptive_avg_pool3d": Kernel("adaptive_avg_pool3d_cpu", FLOATING),
+    "adaptive_max_pool1d": Kernel("adaptive_max_pool2d", FLOATING),
+    "adaptive_max_pool2d": Kernel("adaptive_max_pool2d", FLOATING),
+    "adaptive_max_pool3d": Kernel("adaptive_max_pool3d_cpu", FLOATING),
+    "max_unpool1d": Kernel("max_unpool2d", FLOATING),
+    "max_unpool2d": Kernel("max_unpool2d", FLOATING),
+    "max_unpool3d": Kernel("max_unpool3d", FLOATING),
 }
 for _ops, _kernel in (
         (("elu", "elu_", "selu", "selu_", "celu", "celu_"), "elu_cpu"),
@@ -66,18 +75,20 @@ for _ops, _kernel in (
 RRELU_TRAINING = Kernel("rrelu_with_noise_out_cpu", frozenset({"float32", "float64"}))
 
 
-def check(op: str, t, inplace: bool = False, rule: Kernel | None = None) -> None:
+def check(op: str, t, inplace: bool = False, rule: Kernel | None = None,
+          kernel: str | None = None) -> None:
     """Raise torch's "not implemented for" error when ``op``'s kernel does not compute
     ``t``'s dtype. ``inplace``: an in-place call checks that ``t`` has no overlapping
     elements first (torch's order); ``rule``: the kernel this call runs, when it is not the
-    op's (rrelu while training)."""
+    op's (rrelu while training); ``kernel``: the name torch's error gives this call's kernel,
+    when the layout picks another one with the same dtypes (channels-last pooling)."""
     rule = rule or RULES[op]
     if t.dtype.name not in rule.accepts:
         if inplace:
             from .families import check_overlap
 
             check_overlap(t)
-        raise rule.refusal(t.dtype)
+        raise (rule if kernel is None else Kernel(kernel, rule.accepts)).refusal(t.dtype)
 
 
 def accepted(op: str) -> list[str] | None:

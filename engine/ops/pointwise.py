@@ -101,7 +101,8 @@ def _is_int_array(a) -> bool:
 
 
 def _check_int_divisor(a, b) -> None:
-    if _array_dtype(a, b).kind in "iub" and (b == 0 if not hasattr(b, "dtype") else (b == 0).any()):
+    if _array_dtype(a, b).kind in "iub" and getattr(a, "size", 1) and getattr(b, "size", 1) \
+            and (b == 0 if not hasattr(b, "dtype") else (b == 0).any()):  # (empty: none divide)
         raise errors.EngineRuntimeError(errors.INT_DIV_ZERO)
 
 

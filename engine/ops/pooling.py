@@ -576,10 +576,9 @@ def _adaptive_avg(x: Tensor, nd: int, out_size: tuple) -> Tensor:
     if all(v == 1 for v in out_size):
         return x.mean(tuple(range(-1, -nd - 1, -1)), keepdim=True)
     _check_adaptive_input(x, nd, fn, False)
-    if not x.dtype.is_floating_point:
-        if nd == 2 and _channels_last_2d(x._data):  # torch's kernel for that layout
-            fn = "adaptive_avg_pool2d_channels_last"
-        raise _not_for(fn if nd == 2 else f"{fn}_cpu", x)
+    # (a channels-last 2-d input runs torch's kernel for that layout)
+    kernel_dtypes.check(fn, x, kernel=f"{fn}_channels_last" if nd == 2 and
+                        _channels_last_2d(x._data) else None)
     spatial = x._data.shape[-nd:]
     taps = tuple(window_taps(spatial[i], out_size[i], True) for i in range(nd))
     return resample(x, taps, f"AdaptiveAvgPool{nd}DBackward0", keeps_input=True)
@@ -623,10 +622,8 @@ def _adaptive_max(x: Tensor, nd: int, out_size: tuple):
         raise errors.EngineRuntimeError(
             f"Trying to create tensor with negative dimension {min(out_size)}: "
             f"{_shape(x._data.shape[:-nd] + tuple(out_size))}")
-    if not x.dtype.is_floating_point:
-        if nd == 2 and _channels_last_2d(x._data):  # torch's kernel for that layout
-            fn = "adaptive_max_pool2d_channels_last"
-        raise _not_for(fn if nd == 2 else f"{fn}_cpu", x)
+    kernel_dtypes.check(fn, x, kernel=f"{fn}_channels_last" if nd == 2 and
+                        _channels_last_2d(x._data) else None)
     out_size = tuple(out_size)
     check_numel(x._data.shape[:-nd] + out_size)
     xp = x.device.xp

@@ -336,7 +336,9 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         raise errors.EngineRuntimeError(
             f"Input and output sizes should be greater than 0, but got input ({ins}) output "
             f"({outs})")
-    if input.dtype.name == "uint8" and mode in ("bilinear", "bicubic"):
+    if input.dtype.name == "uint8" and mode == "bilinear":
+        return _uint8_bilinear(input, spatial, out_size, align_corners, scales)
+    if input.dtype.name == "uint8" and mode == "bicubic":
         raise errors.NotSupported(  # (torch has a fixed-point uint8 kernel for images)
             f"interpolate of a uint8 tensor with mode='{mode}' is not supported (torch's "
             "fixed-point uint8 kernel is not reproduced); convert to float first")
@@ -356,6 +358,35 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         else:
             taps.append(linear_taps(spatial[i], out_size[i], align_corners, sc, compute))
     return resample(input, tuple(taps), _NODES[mode].format(n=nd))
+
+
+def _fixed_point(taps: Taps) -> tuple:
+    """The taps' weights as integers with ``bits`` fractional bits: as many bits as keep twice
+    the largest weight below 2**15 (at most 22), each weight rounded half up."""
+    wmax = float(taps.weight.max()) if taps.weight.size else 0.0
+    bits = 0
+    while bits < 22 and int(0.5 + wmax * (1 << (bits + 1))) < 1 << 15:
+        bits += 1
+    return np.floor(taps.weight * (1 << bits) + 0.5).astype(np.int64), bits
+
+
+def _uint8_bilinear(input: Tensor, spatial, out_size, align_corners, scales) -> Tensor:
+    """torch's uint8 image resize (bilinear, no antialias): a fixed-point pass along the width,
+    its result rounded and clamped to uint8, then one along the height (rule found by
+    experiment against torch 2.13: tests/oracle/test_small_ints.py)."""
+    xp = input.device.xp
+    arr = input._data
+    for axis in (3, 2):
+        i = axis - 2
+        taps = linear_taps(spatial[i], out_size[i], align_corners,
+                           None if scales is None else scales[i], np.float64)
+        weight, bits = _fixed_point(taps)
+        moved = xp.moveaxis(arr.astype(np.int64), axis, -1)
+        acc = xp.full(moved.shape[:-1] + (taps.n_out,), (1 << bits) >> 1, dtype=np.int64)
+        for t in range(taps.index.shape[1]):
+            acc = acc + moved[..., xp.asarray(taps.index[:, t])] * xp.asarray(weight[:, t])
+        arr = xp.moveaxis(xp.clip(acc >> bits, 0, 255).astype(np.uint8), -1, axis)
+    return _wrap(xp.ascontiguousarray(arr), input.dtype, input.device)
 
 
 __all__ = ["interpolate", "resample", "Taps", "window_taps"]

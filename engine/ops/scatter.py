@@ -15,7 +15,7 @@ from ..autograd.engine import sum_to
 from ..dtypes import bool_
 from ..modes import is_grad_enabled
 from ..tensor import Tensor, _wrap
-from ._args import check_scalar_int, is_scalar, norm_dim
+from ._args import check_fits, check_scalar_int, is_scalar, norm_dim
 from .families import inplace_twin
 from .indexing import _along, _fit_grad, _on, gather, scatter_add
 from .registry import op
@@ -716,6 +716,8 @@ def index_fill(input, dim, index, value):
         raise errors.EngineRuntimeError(
             "index_fill_ only supports a 0-dimensional value tensor, but got tensor with "
             f"{value._data.ndim} dimension(s).")
+    # the value is written as torch writes a Scalar: its overflow check before the bounds
+    check_fits(value._data.reshape(()).item() if tensor_value else value, input.dtype)
     n = shape[d] if shape else 1
     idx = np.asarray(index._data).reshape(-1)
     if idx.size:

@@ -125,14 +125,66 @@ def reshape(input, *shape):
 
 
 @op(kind="method")
-def view(self, *shape):
-    """A view with a new shape; fails when the strides do not allow it (use reshape)."""
+def view(self, *shape, **kwargs):
+    """A view with a new shape; fails when the strides do not allow it (use reshape). With a
+    dtype: the same bytes read as that dtype."""
+    if kwargs or not shape:  # view(dtype=...), view(size=...): one keyword, nothing else
+        key = next(iter(kwargs), None)
+        if shape or len(kwargs) != 1 or key not in ("dtype", "size"):
+            got = ", ".join([type(s).__name__ for s in shape] +
+                            [f"{k}={_arg_type(v)}" for k, v in kwargs.items()])
+            raise errors.EngineTypeError(
+                f"view() received an invalid combination of arguments - got ({got}), but "
+                "expected one of:\n * (torch.dtype dtype)\n * (tuple of ints size)\n")
+        shape = (kwargs[key],)
     if len(shape) == 1 and not isinstance(shape[0], (int, np.integer, tuple, list)):
         dt = as_dtype(shape[0])
         if dt is self.dtype:
             return make_view(self, self._data.view(), lambda t: t.view(dt))
-        raise errors.NotSupported("view(dtype) reinterpreting bytes is not supported")
+        return _view_dtype(self, dt)
     return _reshape_like("view", self, shape_arg_infer(shape), True)
+
+
+def _arg_type(v) -> str:
+    from ..dtypes import DType
+
+    return "torch.dtype" if isinstance(v, DType) else type(v).__name__
+
+
+def _view_dtype(self: Tensor, dt) -> Tensor:
+    """The same bytes read as ``dt`` (torch's ``Tensor.view(dtype)``): across element sizes the
+    last dimension is scaled by the size ratio, with torch's checks in its order; the result
+    shares memory and version counter with ``self`` but, as torch's, is neither a view for
+    autograd nor differentiable."""
+    from .shape_more import _elem_strides, storage_offset
+
+    old, new = self.dtype.itemsize, dt.itemsize
+    if old != new:
+        what = f"to view {self.dtype.scalar_name} as {dt.scalar_name} (different element sizes)"
+        shape = self._data.shape
+        if not shape:
+            raise errors.EngineRuntimeError(f"self.dim() cannot be 0 {what}")
+        strides = _elem_strides(self)
+        if old < new:
+            r = new // old
+            if shape[-1] % r:
+                raise errors.EngineRuntimeError(
+                    f"self.size(-1) must be divisible by {r} {what}, but got {shape[-1]}")
+            offset = storage_offset(self)
+            if offset % r:
+                raise errors.EngineRuntimeError(
+                    f"self.storage_offset() must be divisible by {r} {what}, but got {offset}")
+        if strides[-1] != 1:
+            raise errors.EngineRuntimeError(
+                f"self.stride(-1) must be 1 {what}, but got {strides[-1]}")
+        if old < new:
+            for i, st in enumerate(strides[:-1]):
+                if st % r:
+                    raise errors.EngineRuntimeError(
+                        f"self.stride({i}) must be divisible by {r} {what}, but got {st}")
+    out = _wrap(self._data.view(dt.np), dt, self.device)
+    out._vc = self._vc
+    return out
 
 
 def shape_arg_infer(shape) -> tuple:

@@ -17,6 +17,7 @@ from .. import errors
 from ..autograd import needs_grad, record
 from ..modes import check_numel
 from ..tensor import Tensor, _wrap
+from . import kernel_dtypes
 from .registry import op
 
 _TORCH_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
@@ -102,9 +103,8 @@ def _unpool(input: Tensor, indices, out_size: list, nd: int, stride=None) -> Ten
     if stride is not None and any(s <= 0 for s in stride):
         raise errors.EngineRuntimeError(
             f"strides should be greater than zero, but got stride: {list(stride)}")
-    if not x.dtype.is_floating_point:
-        raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
-            kernel=kernel, dtype=_TORCH_NAMES[x.dtype.name]))
+    if x._data.size:  # (an empty batch: torch's kernel never runs)
+        kernel_dtypes.check(f"max_unpool{nd}d", x)
     xp = x.device.xp
     lead = tuple(x.shape[:x.ndim - nd])
     plane = math.prod(out_size)

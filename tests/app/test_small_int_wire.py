@@ -136,3 +136,22 @@ def test_a_refused_dtype_over_http_is_torchs_error(client, dtype, name):
     problem = reply.json()
     assert (problem["exception"], problem["op"]) == ("NotImplementedError", "avg_pool2d")
     assert problem["detail"] == f"\"avg_pool2d\" not implemented for '{name}'"
+
+
+def test_view_dtype_and_legacy_dtype_in_a_program(client):
+    source = "\n".join([
+        "x = torch.tensor([[1, -2], [300, 4]], dtype=torch.int16)",
+        "print(torch.ByteTensor.dtype, torch.ShortTensor.dtype)",
+        "print(x.view(torch.uint8), x.view(dtype=torch.int32).shape)",
+    ])
+    reply = client.post("/v1/evaluate", json={"source": source})
+    assert reply.status_code == 200, reply.text
+    assert reply.json()["printed"] == [
+        "torch.uint8 torch.int16",
+        "tensor([[  1,   0, 254, 255],\n        [ 44,   1,   4,   0]], dtype=torch.uint8) "
+        "torch.Size([2, 1])"]
+    reply = client.post("/v1/evaluate", json={
+        "source": "torch.tensor([[1, 2], [3, 4]], dtype=torch.int16).t().view(torch.uint8)"})
+    assert reply.status_code == 400, reply.text
+    assert reply.json()["detail"] == ("self.stride(-1) must be 1 to view Short as Byte "
+                                      "(different element sizes), but got 2")
