@@ -136,10 +136,12 @@ def poisson_nll_loss(input, target, log_input=True, full=False, size_average=Non
     if log_input:
         loss = input.exp() - target * input
     else:
-        loss = input - target * (input + eps).log()
+        loss = input - target * add_scalar(input, eps).log()  # (C++ add(Tensor, Scalar))
     if full:
         stirling = target * target.log() - target + (target * (2 * math.pi)).log() * 0.5
-        loss = loss + stirling.masked_fill(target <= 1, 0)
+        # torch's ``loss += ...``: in place, so the loss keeps its dtype (a float16 input with
+        # an integer target stays float16; the term is float32)
+        loss = loss.add_(stirling.masked_fill(target <= 1, 0))
     return _reduce(loss, reduction)
 
 
