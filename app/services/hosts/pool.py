@@ -124,12 +124,24 @@ class HostProcess:
     requests: int = 0
     poller: select.poll = field(default_factory=select.poll)
     """Its socket's events (registered in ``__post_init__``): whether it is still there."""
+    reader: asyncio.AbstractEventLoop | None = None
+    """The event loop its socket's reader is registered with, kept from one request to the
+    next (``HostPool._watch``), or None."""
+    expect: tuple[int, asyncio.Future] | None = None
+    """The request in flight: its number and the future its reply resolves."""
+    unwatching: int = 0
+    """Removals of its reader from another thread's loop still pending."""
 
     def __post_init__(self) -> None:
         self.poller.register(self.sock.fileno(), select.POLLIN)
 
     def exit_reason(self) -> str:
         return self.killed or "it ended unexpectedly"
+
+
+def _close(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        sock.close()
 
 
 class HostPool:
@@ -499,40 +511,29 @@ class HostPool:
             host.drops.clear()
         record, fds = encode(header, payload, payload_fd, payload_size)
         loop = asyncio.get_running_loop()
-        try:
-            await self._send(loop, host, record, fds)
-        finally:
-            for fd in fds:
-                if fd != payload_fd:
-                    os.close(fd)
-        host.requests += 1
         future: asyncio.Future = loop.create_future()
-        fd = host.sock.fileno()
-
-        def readable() -> None:
-            if future.done():
-                return
+        if host.reader is not loop:  # (registered before the request is sent)
+            if host.dead:
+                raise HostGone(host, sent=False)
+            self._watch(host, loop)
+        host.expect = (number, future)
+        try:
             try:
-                data, got, _flags, _addr = socket.recv_fds(host.sock, RECORD_MAX, 2)
-            except (BlockingIOError, InterruptedError):
-                return
-            except OSError as exc:
-                future.set_exception(exc)
-                return
-            try:
-                reply, body = decode(data, got)
-            except Exception as exc:  # PeerGone, or a host that speaks nonsense
-                future.set_exception(exc)
-                return
-            if reply.get("n") == number:
-                future.set_result((reply, body))
+                await self._send(loop, host, record, fds)
+            finally:
+                for fd in fds:
+                    if fd != payload_fd:
+                        os.close(fd)
+        except BaseException:
+            host.expect = None
+            raise
+        host.requests += 1
 
         def deadline() -> None:
             if not future.done():
                 self.kill(host, f"killed after its hard deadline of {timeout_s:g} s")
                 future.set_exception(DeadlineExceeded())
 
-        loop.add_reader(fd, readable)
         timer = loop.call_later(timeout_s, deadline)
         try:
             reply, body = await future
@@ -546,10 +547,93 @@ class HostPool:
             raise
         finally:
             timer.cancel()
-            loop.remove_reader(fd)
+            host.expect = None
         host.memory = int(reply.get("memory", host.memory))
         host.demoted = bool(reply.get("demoted"))
         return reply, body
+
+    def _watch(self, host: HostProcess, loop: asyncio.AbstractEventLoop) -> None:
+        """Registers ``host``'s reader with ``loop`` (the loop of the request about to be
+        sent), taken off the loop it was registered with before. It stays registered between
+        requests (no registration and removal per request: two ``epoll_ctl`` and libuv's poll
+        handle made and closed each time) until the host dies or a request comes from
+        another loop (the test client runs one per request)."""
+        if host.reader is not None:
+            self._unwatch(host)
+        loop.add_reader(host.sock.fileno(), self._readable, host, loop)
+        host.reader = loop
+
+    def _unwatch(self, host: HostProcess, close: bool = False) -> None:
+        """Takes ``host``'s reader off its loop: at once on that loop's own thread, else
+        through that loop (a reader is never removed from another thread; nothing to remove
+        once that loop is closed). ``close``: the socket is closed too, once no removal is
+        pending (its descriptor number must not be reused while a loop still watches it)."""
+        loop, host.reader = host.reader, None
+        if loop is not None:
+            fd = host.sock.fileno()
+            try:
+                running = asyncio.get_running_loop()
+            except RuntimeError:
+                running = None
+            if running is loop:
+                loop.remove_reader(fd)
+            else:
+                def remove() -> None:
+                    if host.reader is not loop:  # (not registered there again meanwhile)
+                        with contextlib.suppress(Exception):
+                            loop.remove_reader(fd)
+                    with self._lock:
+                        host.unwatching -= 1
+                        last = host.dead and not host.unwatching
+                    if last:
+                        _close(host.sock)
+
+                with self._lock:
+                    host.unwatching += 1
+                try:
+                    loop.call_soon_threadsafe(remove)
+                except RuntimeError:  # closed
+                    with self._lock:
+                        host.unwatching -= 1
+        if close and not host.unwatching:
+            _close(host.sock)
+
+    def _readable(self, host: HostProcess, loop: asyncio.AbstractEventLoop) -> None:
+        """``host``'s socket has a record, or its end. The reply to the request in flight
+        resolves that request's future; a reply nobody waits for is dropped; an end (or
+        nonsense) fails the request in flight, or, between requests, marks the host dead at
+        once (its sessions are restored elsewhere on their next request)."""
+        if host.reader is not loop:  # left registered on a loop no longer in use
+            with contextlib.suppress(Exception):
+                loop.remove_reader(host.sock.fileno())
+            return
+        try:
+            data, got, _flags, _addr = socket.recv_fds(host.sock, RECORD_MAX, 2)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError as exc:
+            self._failed(host, exc)
+            return
+        try:
+            reply, body = decode(data, got)
+        except Exception as exc:  # PeerGone, or a host that speaks nonsense
+            self._failed(host, exc)
+            return
+        expect = host.expect
+        if expect is not None and reply.get("n") == expect[0]:
+            host.expect = None
+            if not expect[1].done():
+                expect[1].set_result((reply, body))
+
+    def _failed(self, host: HostProcess, exc: Exception) -> None:
+        """The host's socket ended or failed: the request in flight gets ``exc`` (and marks
+        the host dead); between requests the host is marked dead here."""
+        expect, host.expect = host.expect, None
+        if expect is None or expect[1].done():
+            self._died(host)
+        else:
+            self._unwatch(host)  # (level-triggered: it would fire until the socket closes)
+            expect[1].set_exception(exc)
 
     async def _send(self, loop: asyncio.AbstractEventLoop, host: HostProcess, record: bytes,
                     fds: list[int]) -> None:
@@ -680,8 +764,7 @@ class HostPool:
                 if self.placement.get(sid) is host:
                     del self.placement[sid]
             host.sessions.clear()
-            with contextlib.suppress(OSError):
-                host.sock.close()
+            self._unwatch(host, close=True)
             self.cgroups.release(host.pid)
         reason = "killed" if host.killed else "died"
         self.metrics.host_exits.labels(reason=reason).inc()
