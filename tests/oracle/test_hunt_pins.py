@@ -431,6 +431,14 @@ CASES = {
     "special.erf with an unknown keyword": lambda T: _special(T, "erf")(T.ones(2), foo=1),
     "linalg.det with an unknown keyword": lambda T: T.linalg.det(T.ones(2, 2), foo=1),
     "logsigmoid with an unknown keyword": lambda T: T.nn.functional.logsigmoid(T.ones(2), foo=1),
+    # torch's average pools sum from +0: a window of -0s averages to +0
+    "avg_pool1d of -0 windows": lambda T: T.nn.functional.avg_pool1d(
+        _t(T, [[[-0.0, -0.0, -0.0, -0.0, 1.0]]], "float32", rg=False), 3, stride=2, padding=1,
+        count_include_pad=False),
+    "avg_pool2d/3d of -0 windows": lambda T: [
+        T.nn.functional.avg_pool2d(_t(T, [[[[-0.0, -0.0], [-0.0, -0.0]]]], dt, rg=False), 2)
+        for dt in ("float64", "float16")] + [T.nn.functional.avg_pool3d(
+            _t(T, [[[[[-0.0, -0.0]]]]], rg=False), (1, 1, 2))],
     "threshold with an unknown keyword": lambda T: T.nn.functional.threshold(T.ones(2), 0.5, 0.0,
                                                                              foo=1),
 }
