@@ -439,6 +439,17 @@ CASES = {
         T.nn.functional.avg_pool2d(_t(T, [[[[-0.0, -0.0], [-0.0, -0.0]]]], dt, rg=False), 2)
         for dt in ("float64", "float16")] + [T.nn.functional.avg_pool3d(
             _t(T, [[[[[-0.0, -0.0]]]]], rg=False), (1, 1, 2))],
+    "addmm_ with out=": lambda T: T.ones(2, 2).addmm_(T.ones(2, 2), T.ones(2, 2), out=None),
+    "baddbmm_ with an unknown keyword": lambda T: T.ones(1, 2, 2).baddbmm_(
+        T.ones(1, 2, 2), T.ones(1, 2, 2), beta=1, foo=2),
+    "norm/split/unique methods with an unknown keyword": lambda T: [
+        observed(lambda L: f(L.ones(3)), T, repr) for f in (
+            lambda x: x.norm(foo=1), lambda x: x.split(1, foo=1), lambda x: x.unique(foo=1),
+            lambda x: x.norm(), lambda x: T.norm(x, foo=1))],
+    "tile/diff/requires_grad_ with an unknown keyword": lambda T: [
+        observed(lambda L: f(L.ones(3)), T, repr) for f in (
+            lambda x: x.tile(2, foo=1), lambda x: x.diff(foo=1), lambda x: T.diff(x, foo=1),
+            lambda x: x.requires_grad_(foo=1))],
     "threshold with an unknown keyword": lambda T: T.nn.functional.threshold(T.ones(2), 0.5, 0.0,
                                                                              foo=1),
 }
