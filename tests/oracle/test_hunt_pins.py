@@ -443,11 +443,11 @@ CASES = {
     "baddbmm_ with an unknown keyword": lambda T: T.ones(1, 2, 2).baddbmm_(
         T.ones(1, 2, 2), T.ones(1, 2, 2), beta=1, foo=2),
     "norm/split/unique methods with an unknown keyword": lambda T: [
-        observed(lambda L: f(L.ones(3)), T, repr) for f in (
+        observed(lambda L, f=f: f(L.ones(3)), T, repr) for f in (
             lambda x: x.norm(foo=1), lambda x: x.split(1, foo=1), lambda x: x.unique(foo=1),
             lambda x: x.norm(), lambda x: T.norm(x, foo=1))],
     "tile/diff/requires_grad_ with an unknown keyword": lambda T: [
-        observed(lambda L: f(L.ones(3)), T, repr) for f in (
+        observed(lambda L, f=f: f(L.ones(3)), T, repr) for f in (
             lambda x: x.tile(2, foo=1), lambda x: x.diff(foo=1), lambda x: T.diff(x, foo=1),
             lambda x: x.requires_grad_(foo=1))],
     "threshold with an unknown keyword": lambda T: T.nn.functional.threshold(T.ones(2), 0.5, 0.0,
