@@ -450,6 +450,17 @@ CASES = {
         observed(lambda L, f=f: f(L.ones(3)), T, repr) for f in (
             lambda x: x.tile(2, foo=1), lambda x: x.diff(foo=1), lambda x: T.diff(x, foo=1),
             lambda x: x.requires_grad_(foo=1))],
+    # grid_sample: an empty result returns before the grid's dtype check (and, 2-D, before
+    # the kernel's dtype dispatch)
+    "grid_sample empty, float64 input and float32 grid": lambda T: _grads(
+        T, lambda x, g: T.nn.functional.grid_sample(x, g, align_corners=False),
+        T.zeros(2, 0, 3, 4, dtype=T.float64, requires_grad=True),
+        T.zeros(2, 2, 2, 2, requires_grad=True)),
+    "grid_sample empty grid, int64 input": lambda T: T.nn.functional.grid_sample(
+        T.zeros(2, 1, 3, 4, dtype=T.int64), T.zeros(2, 0, 2, 2), mode="bicubic",
+        align_corners=False),
+    "grid_sample 3-D empty, int64 input": lambda T: T.nn.functional.grid_sample(
+        T.zeros(2, 0, 2, 3, 4, dtype=T.int64), T.zeros(2, 1, 2, 2, 3), align_corners=False),
     "threshold with an unknown keyword": lambda T: T.nn.functional.threshold(T.ones(2), 0.5, 0.0,
                                                                              foo=1),
 }
