@@ -145,6 +145,7 @@ def _install_tensor_api() -> None:
 pointwise_inplace.alias_twins()  # after every module: aliases registered anywhere
 _install_tensor_api()
 keywords.name_function_forms(OPS)  # torch's parser names in Python's keyword texts
+keywords.name_methods(Tensor)
 numpy_names.accept_numpy_names(OPS)  # after the Tensor methods: those stay the plain functions
 out_rules.install(OPS)  # out= on the function forms (the methods stay the plain functions)
 

@@ -35,8 +35,9 @@ from .families import (
     has_overlap,
     inplace_twin,
 )
+from .keywords import inplace_keyword_check
 from .linalg import bmm, mm, mv, outer
-from .registry import op, register
+from .registry import OPS, op, register
 from .shape import expand
 
 
@@ -144,7 +145,11 @@ def _inplace_shape(self: Tensor, shape: tuple) -> None:
 def _inplace(name: str, fn, expanded=None):
     """``expanded(self, *args, **kwargs)``: torch writes this op through an expanded ``self``
     (its kernel's own loop over the shared memory): the writes for ``apply_inplace``."""
+    keywords = inplace_keyword_check(name + "_", OPS[name].fn)
+
     def method(self, *args, **kwargs):
+        if kwargs and keywords is not None:  # (torch's parser refuses a keyword first)
+            keywords(kwargs)
         check_inplace(self, *args, *kwargs.values())
         result = fn(self, *args, inplace=True, **kwargs)
         if expanded is not None and has_overlap(self):

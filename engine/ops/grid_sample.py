@@ -33,6 +33,7 @@ as torch's, so it is differentiable again.
 from __future__ import annotations
 
 import itertools
+import math
 import warnings
 
 import numpy as np
@@ -595,11 +596,14 @@ def _check_sampler(input: Tensor, grid: Tensor, mode: str):
     if mode == "bicubic" and not two_d:
         raise errors.EngineRuntimeError(
             "grid_sampler(): bicubic interpolation only supports 4D input")
-    if not input.dtype.is_floating_point:
+    # an empty result returns before the 2-D kernel's dtype dispatch and the grid's dtype
+    # check (the 3-D kernel dispatches first)
+    empty = ishape[0] * ishape[1] * math.prod(gshape[1:-1]) == 0
+    if not input.dtype.is_floating_point and not (two_d and empty):
         raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
             kernel="grid_sampler_2d_cpu_kernel_impl" if two_d else "grid_sampler3d_cpu",
             dtype=input.dtype.scalar_name))
-    if input.dtype is not grid.dtype:
+    if input.dtype is not grid.dtype and not empty:
         raise errors.EngineRuntimeError(
             f"expected scalar type {_TYPE_NAMES[input.dtype.name]} but found "
             f"{_TYPE_NAMES[grid.dtype.name]}")

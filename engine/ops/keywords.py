@@ -12,6 +12,7 @@ binds pays nothing for them.
 from __future__ import annotations
 
 import inspect
+import types
 
 from .. import errors
 
@@ -80,3 +81,31 @@ def name_function_forms(ops: dict) -> None:
         want = parser_name(name)
         if want != name and getattr(d.fn, "__qualname__", want) != want:
             d.fn.__qualname__ = want
+
+
+# torch.Tensor's methods written in Python (torch/_tensor.py): Python words their argument
+# errors, naming them ``Tensor.x``; every other method is torch's C parser's (``x()``)
+PYTHON_METHODS = frozenset(("backward", "lu", "norm", "register_hook",
+                            "register_post_accumulate_grad_hook", "split", "unflatten",
+                            "unique", "unique_consecutive"))
+
+
+def name_methods(tensor_cls) -> None:
+    """Give each of ``tensor_cls``'s plain-function methods the name torch's texts give it.
+    A method that is also a function form (``torch.norm``) gets its own copy of the function
+    (the same code: no call pays for it) under the method's name."""
+    for name, m in list(vars(tensor_cls).items()):
+        if type(m) is not types.FunctionType or name.startswith("__"):
+            continue
+        want = f"Tensor.{name}" if name in PYTHON_METHODS else name
+        if m.__qualname__ == want:
+            continue
+        if name in PYTHON_METHODS:
+            copy = types.FunctionType(m.__code__, m.__globals__, name, m.__defaults__,
+                                      m.__closure__)
+            copy.__kwdefaults__ = m.__kwdefaults__
+            copy.__dict__.update(m.__dict__)
+            copy.__doc__, copy.__module__ = m.__doc__, m.__module__
+            m = copy
+            setattr(tensor_cls, name, m)
+        m.__qualname__ = want

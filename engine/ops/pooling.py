@@ -414,8 +414,8 @@ def _avg_pool_array(xp, arr, ks, st, pad, out_len, cip, override):
         v = win[(Ellipsis,) + k]
         total = v.astype(acc) if total is None else total + v
     div = _divisors(xp, spatial, ks, st, pad, out_len, cip, override)
-    if floating:
-        return (total / div).astype(arr.dtype, copy=False)
+    if floating:  # (torch's sums start at +0: a window of -0s averages to +0)
+        return ((total + 0.0) / div).astype(arr.dtype, copy=False)
     q = xp.floor_divide(xp.abs(total), xp.asarray(div).astype(np.int64))
     return (xp.sign(total) * q).astype(arr.dtype, copy=False)
 

@@ -98,5 +98,6 @@ def diff(input, *args, **kwargs):
 
 
 diff.__doc__, diff.__wrapped__ = _diff.__doc__, _diff  # (the catalog's doc and signature)
+_diff.__qualname__ = "diff"  # (what Python's binding errors name, as torch's parser does)
 register("diff", diff, grad_fns=("SubBackward0", "SliceBackward0", "CatBackward0",
                                  "CopyBackwards"))

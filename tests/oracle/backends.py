@@ -227,8 +227,9 @@ def call_step(step: Step, env: dict, be: Backend):
     f = step.form
     if f == "function":
         return be.function(step.op)(*args, **kwargs)
-    if f == "method":
-        return getattr(args[0], step.op)(*args[1:], **kwargs)
+    if f == "method":  # looked up on the class, as ``x.op(...)`` in a program is (torch's
+        # texts differ for a bound method: "Tensor.exp() takes ...", not "TensorBase.exp()")
+        return getattr(type(args[0]), step.op)(*args, **kwargs)
     if f == "getitem":
         return args[0][args[1]]
     if f == "setitem":

@@ -431,6 +431,36 @@ CASES = {
     "special.erf with an unknown keyword": lambda T: _special(T, "erf")(T.ones(2), foo=1),
     "linalg.det with an unknown keyword": lambda T: T.linalg.det(T.ones(2, 2), foo=1),
     "logsigmoid with an unknown keyword": lambda T: T.nn.functional.logsigmoid(T.ones(2), foo=1),
+    # torch's average pools sum from +0: a window of -0s averages to +0
+    "avg_pool1d of -0 windows": lambda T: T.nn.functional.avg_pool1d(
+        _t(T, [[[-0.0, -0.0, -0.0, -0.0, 1.0]]], "float32", rg=False), 3, stride=2, padding=1,
+        count_include_pad=False),
+    "avg_pool2d/3d of -0 windows": lambda T: [
+        T.nn.functional.avg_pool2d(_t(T, [[[[-0.0, -0.0], [-0.0, -0.0]]]], dt, rg=False), 2)
+        for dt in ("float64", "float16")] + [T.nn.functional.avg_pool3d(
+            _t(T, [[[[[-0.0, -0.0]]]]], rg=False), (1, 1, 2))],
+    "addmm_ with out=": lambda T: T.ones(2, 2).addmm_(T.ones(2, 2), T.ones(2, 2), out=None),
+    "baddbmm_ with an unknown keyword": lambda T: T.ones(1, 2, 2).baddbmm_(
+        T.ones(1, 2, 2), T.ones(1, 2, 2), beta=1, foo=2),
+    "norm/split/unique methods with an unknown keyword": lambda T: [
+        observed(lambda L, f=f: f(L.ones(3)), T, repr) for f in (
+            lambda x: x.norm(foo=1), lambda x: x.split(1, foo=1), lambda x: x.unique(foo=1),
+            lambda x: x.norm(), lambda x: T.norm(x, foo=1))],
+    "tile/diff/requires_grad_ with an unknown keyword": lambda T: [
+        observed(lambda L, f=f: f(L.ones(3)), T, repr) for f in (
+            lambda x: x.tile(2, foo=1), lambda x: x.diff(foo=1), lambda x: T.diff(x, foo=1),
+            lambda x: x.requires_grad_(foo=1))],
+    # grid_sample: an empty result returns before the grid's dtype check (and, 2-D, before
+    # the kernel's dtype dispatch)
+    "grid_sample empty, float64 input and float32 grid": lambda T: _grads(
+        T, lambda x, g: T.nn.functional.grid_sample(x, g, align_corners=False),
+        T.zeros(2, 0, 3, 4, dtype=T.float64, requires_grad=True),
+        T.zeros(2, 2, 2, 2, requires_grad=True)),
+    "grid_sample empty grid, int64 input": lambda T: T.nn.functional.grid_sample(
+        T.zeros(2, 1, 3, 4, dtype=T.int64), T.zeros(2, 0, 2, 2), mode="bicubic",
+        align_corners=False),
+    "grid_sample 3-D empty, int64 input": lambda T: T.nn.functional.grid_sample(
+        T.zeros(2, 0, 2, 3, 4, dtype=T.int64), T.zeros(2, 1, 2, 2, 3), align_corners=False),
     "threshold with an unknown keyword": lambda T: T.nn.functional.threshold(T.ones(2), 0.5, 0.0,
                                                                              foo=1),
 }
