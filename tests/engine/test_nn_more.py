@@ -148,3 +148,116 @@ def test_pdist_is_torch_pdist_and_gradchecks():
     x = engine.tensor(RNG.standard_normal((5, 3)), requires_grad=True)
     for p in (1.0, 1.5, 2.0, 3.0, float("inf")):
         assert engine.autograd.gradcheck(lambda t, p=p: EF.pdist(t, p), (x,))
+
+
+# --------------------------------------------------------------------------- adaptive softmax
+def _asm_pair(*args, **kwargs):
+    """The same AdaptiveLogSoftmaxWithLoss in both libraries (torch's initial weights)."""
+    torch.manual_seed(0)
+    theirs = torch.nn.AdaptiveLogSoftmaxWithLoss(*args, **kwargs).double()
+    ours = engine.nn.AdaptiveLogSoftmaxWithLoss(*args, **kwargs).double()
+    ours.load_state_dict({k: engine.tensor(v.detach().numpy())
+                          for k, v in theirs.state_dict().items()})
+    return ours, theirs
+
+
+@pytest.mark.parametrize("args,kwargs", [
+    ((8, 10, [3, 6]), {"div_value": 2.0, "head_bias": True}),
+    ((6, 5, (2,)), {}),
+    ((16, 30, [4, 10, 20]), {"div_value": 3.0})])
+def test_adaptive_log_softmax_repr_state_dict_and_attributes(args, kwargs):
+    ours, theirs = _asm_pair(*args, **kwargs)
+    assert repr(ours) == repr(theirs)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    for name in ("in_features", "n_classes", "cutoffs", "div_value", "head_bias",
+                 "shortlist_size", "n_clusters", "head_size"):
+        assert getattr(ours, name) == getattr(theirs, name), name
+
+
+@pytest.mark.parametrize("target", [[0, 4, 9, 2, 7], [1, 1, 2, 0, 2], [9, 8, 7, 6, 9],
+                                    [5, 3, 4, 3, 5], [7]])
+def test_adaptive_log_softmax_forward_values_nodes_and_gradients(target):
+    ours, theirs = _asm_pair(8, 10, [3, 6], div_value=2.0, head_bias=True)
+    x = RNG.standard_normal((len(target), 8))
+    xe, xt = engine.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    a, b = ours(xe, engine.tensor(target)), theirs(xt, torch.tensor(target))
+    assert type(a).__name__ == type(b).__name__ == "_ASMoutput"
+    assert a._fields == b._fields == ("output", "loss")
+    assert repr(a) == repr(b)
+    for u, v in zip(a, b, strict=True):
+        np.testing.assert_allclose(engine.to_numpy(u), v.detach().numpy(), rtol=1e-12)
+        assert graph_names(u) == graph_names(v)
+    a.loss.backward()
+    b.loss.backward()
+    np.testing.assert_allclose(engine.to_numpy(xe.grad), xt.grad.numpy(), rtol=1e-10, atol=1e-15)
+    for (n1, p1), (n2, p2) in zip(ours.named_parameters(), theirs.named_parameters(),
+                                  strict=True):
+        assert n1 == n2
+        assert (p1.grad is None) == (p2.grad is None), n1
+        if p1.grad is not None:
+            np.testing.assert_allclose(engine.to_numpy(p1.grad), p2.grad.numpy(), rtol=1e-10,
+                                       atol=1e-15)
+
+
+def test_adaptive_log_softmax_unbatched_input():
+    ours, theirs = _asm_pair(6, 5, [2])
+    x = RNG.standard_normal(6)
+    for target in (0, 4):
+        a = ours(engine.tensor(x, requires_grad=True), engine.tensor(target))
+        b = theirs(torch.tensor(x, requires_grad=True), torch.tensor(target))
+        assert repr(a) == repr(b)
+        assert graph_names(a.output) == graph_names(b.output)
+
+
+def test_adaptive_log_softmax_log_prob_and_predict_branches():
+    ours, theirs = _asm_pair(8, 10, [3, 6], div_value=2.0, head_bias=True)
+    x = RNG.standard_normal((6, 8))
+    a = ours.log_prob(engine.tensor(x, requires_grad=True))
+    b = theirs.log_prob(torch.tensor(x, requires_grad=True))
+    np.testing.assert_allclose(engine.to_numpy(a), b.detach().numpy(), rtol=1e-12)
+    assert graph_names(a) == graph_names(b)
+    # predict: every head argmax in the shortlist, none, and some (the head's bias decides)
+    for bias in ([5, 5, 5, -5, -5], [-5, -5, -5, 5, 5], [0, 0, 0, 0.4, 0.4]):
+        with torch.no_grad():
+            theirs.head.bias.copy_(torch.tensor(bias, dtype=torch.float64))
+        ours.head.bias = engine.nn.Parameter(engine.tensor(bias, dtype=engine.float64))
+        a, b = ours.predict(engine.tensor(x)), theirs.predict(torch.tensor(x))
+        assert a.dtype == engine.int64
+        np.testing.assert_array_equal(engine.to_numpy(a), b.numpy())
+    assert 0 < int((b >= 3).sum()) < 6  # the mixed branch was taken
+
+
+def test_adaptive_log_softmax_gradchecks_first_and_second_order():
+    ours, _ = _asm_pair(6, 7, [2, 4], div_value=2.0, head_bias=True)
+    x = engine.tensor(RNG.standard_normal((4, 6)), requires_grad=True)
+    target = engine.tensor([0, 3, 6, 5])
+
+    def f(t):
+        out = ours(t, target)
+        return out.output, out.loss
+
+    assert engine.autograd.gradcheck(f, (x,))
+    assert engine.autograd.gradgradcheck(f, (x,))
+
+
+@pytest.mark.parametrize("args", [(8, 10, []), (8, 10, [6, 3]), (8, 10, [0, 3]),
+                                  (8, 10, [3, 10]), (8, 10, [3, 3]), (8, 10, [2.5])])
+def test_adaptive_log_softmax_bad_cutoffs(args):
+    with pytest.raises(ValueError) as a:
+        engine.nn.AdaptiveLogSoftmaxWithLoss(*args)
+    with pytest.raises(ValueError) as b:
+        torch.nn.AdaptiveLogSoftmaxWithLoss(*args)
+    assert str(a.value) == str(b.value)
+
+
+@pytest.mark.parametrize("x_shape,target", [((3, 8), [0, 1]), ((3, 8, 1), [0, 1, 2]),
+                                            ((3, 8), 1), ((8,), [[1]]), ((3, 8), [0, 10, 2]),
+                                            ((3, 8), [0, -1, 2])])
+def test_adaptive_log_softmax_input_errors(x_shape, target):
+    ours, theirs = _asm_pair(8, 10, [3, 6])
+    x = RNG.standard_normal(x_shape)
+    with pytest.raises(RuntimeError) as a:
+        ours(engine.tensor(x), engine.tensor(target))
+    with pytest.raises(RuntimeError) as b:
+        theirs(torch.tensor(x), torch.tensor(target))
+    assert str(a.value) == str(b.value)

@@ -31,6 +31,7 @@ from .activation import (
     Tanhshrink,
     Threshold,
 )
+from .adaptive import AdaptiveLogSoftmaxWithLoss
 from .attention import MultiheadAttention
 from .batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d
 from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
@@ -194,6 +195,7 @@ __all__ = [
     "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d",
     "LPPool1d", "LPPool2d", "LPPool3d", "NLLLoss2d", "Container",
     "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d", "DataParallel",
+    "AdaptiveLogSoftmaxWithLoss",
     "RemovableHandle",
 ]
 # what programs may use: modules whose functional op is in the table (RemovableHandle comes
