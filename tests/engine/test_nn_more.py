@@ -379,3 +379,109 @@ def test_the_new_pieces_through_the_language():
              "print(DataParallel is nn.DataParallel)\n"
              "import torch.nn.parallel\nprint(torch.nn.parallel.DataParallel(nn.Linear(2, 1)))\n"]
     assert run_ours(cells) == run_torch(cells)
+
+
+# --------------------------------------------------------------------------- lazy instance norm
+LAZY_IN_SHAPES = {1: (2, 3, 5), 2: (2, 3, 4, 5), 3: (1, 3, 2, 3, 4)}
+
+
+@pytest.mark.parametrize("n", [1, 2, 3])
+@pytest.mark.parametrize("kw", [{}, {"affine": False}, {"track_running_stats": False},
+                                {"bias": False}, {"affine": False, "track_running_stats": False},
+                                {"eps": 1e-3, "momentum": None}])
+def test_lazy_instance_norm_matches_torch(n, kw):
+    import warnings
+
+    ours = getattr(engine.nn, f"LazyInstanceNorm{n}d")(**kw)
+    theirs = getattr(torch.nn, f"LazyInstanceNorm{n}d")(**kw)
+    assert repr(ours) == repr(theirs)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    x = RNG.standard_normal(LAZY_IN_SHAPES[n])
+    xa, xb = engine.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    caught = []
+    for m, t in ((ours, xa), (theirs, xb)):
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            y = m.double()(t)  # (a cast before the first call keeps the buffers lazy)
+        caught.append(([str(i.message) for i in w], y))
+    assert caught[0][0] == caught[1][0]
+    ya, yb = caught[0][1], caught[1][1]
+    assert type(ours).__name__ == type(theirs).__name__ == f"InstanceNorm{n}d"
+    assert repr(ours) == repr(theirs)
+    np.testing.assert_allclose(engine.to_numpy(ya), yb.detach().numpy(), rtol=1e-10, atol=1e-12)
+    assert graph_names(ya) == graph_names(yb)
+    sa, sb = ours.state_dict(), theirs.state_dict()
+    assert list(sa) == list(sb)
+    for k in sa:
+        np.testing.assert_allclose(engine.to_numpy(sa[k]), sb[k].numpy(), rtol=1e-10)
+
+
+def test_lazy_instance_norm_unbatched_and_rank_errors():
+    # unbatched: torch sizes the layer by dim 1 (the length), then refuses the channel count
+    for args in ((3, 5), (2, 3, 4, 5)):
+        x = RNG.standard_normal(args)
+        with pytest.raises(ValueError) as a:
+            engine.nn.LazyInstanceNorm1d()(engine.tensor(x))
+        with pytest.raises(ValueError) as b:
+            torch.nn.LazyInstanceNorm1d()(torch.tensor(x))
+        assert str(a.value) == str(b.value)
+
+
+def test_lazy_batch_norm_cast_before_first_call():
+    ours, theirs = engine.nn.LazyBatchNorm1d().double(), torch.nn.LazyBatchNorm1d().double()
+    x = RNG.standard_normal((4, 3))
+    a, b = ours(engine.tensor(x)), theirs(torch.tensor(x))
+    np.testing.assert_allclose(engine.to_numpy(a), b.detach().numpy(), rtol=1e-12)
+    assert ours.running_mean.dtype == engine.float64
+
+
+# --------------------------------------------------------------------------- CrossMapLRN2d
+@pytest.mark.parametrize("size,channels", [(3, 6), (5, 3), (4, 7), (2, 1), (6, 2)])
+def test_cross_map_lrn2d_matches_torch(size, channels):
+    ours = engine.nn.CrossMapLRN2d(size, 1e-1, 0.75, 2)
+    theirs = torch.nn.CrossMapLRN2d(size, 1e-1, 0.75, 2)
+    assert repr(ours) == repr(theirs)
+    assert list(ours.state_dict()) == list(theirs.state_dict()) == []
+    x = RNG.standard_normal((2, channels, 3, 2)).tolist()
+
+    def case(m, F, leaf):
+        return (ours if m is engine else theirs)(leaf(x))
+
+    compare(case, rtol=1e-12)
+
+
+@pytest.mark.parametrize("call", [
+    lambda m, nn, x: nn.CrossMapLRN2d(3)(x[0]),
+    lambda m, nn, x: nn.CrossMapLRN2d(3)(x.long()),
+])
+def test_cross_map_lrn2d_errors_and_dtypes(call):
+    x = RNG.standard_normal((1, 4, 2, 2)).tolist()
+
+    def case(m, F, leaf):
+        return call(m, m.nn, leaf(x))
+
+    compare(case)
+
+
+def test_cross_map_lrn2d_float32():
+    x = RNG.standard_normal((2, 4, 2, 2)).tolist()
+
+    def case(m, F, leaf):  # (float32 powers may differ from torch's in the last bit)
+        return m.nn.CrossMapLRN2d(3, 1e-1)(leaf(x, m.float32))
+
+    compare(case)
+
+
+def test_cross_map_lrn2d_backward_errors_as_torch():
+    x = RNG.standard_normal((1, 4, 2, 2))
+    texts = []
+    for m in (engine, torch):
+        t = m.tensor(x, requires_grad=True)
+        with pytest.raises(RuntimeError) as e:  # size 1: torch's narrow of its padded buffer
+            m.nn.CrossMapLRN2d(1)(t).sum().backward()
+        texts.append(str(e.value))
+        y = m.nn.CrossMapLRN2d(3)(t)
+        with pytest.raises(RuntimeError) as e:  # a second derivative: its out= writes refuse
+            (engine.grad if m is engine else torch.autograd.grad)(y.sum(), t, create_graph=True)
+        texts.append(str(e.value))
+    assert texts[:2] == texts[2:]
