@@ -44,6 +44,8 @@ from .modes import (
     use_limits,
 )
 from .ops.creation import _finish
+from .ops.layouts import LAYOUTS as _LAYOUTS
+from .ops.layouts import layout
 from .printing import set_printoptions
 from .random import Generator, manual_seed, use_generator
 from .tensor import Size, Tensor
@@ -52,6 +54,7 @@ from .tensor import Size, Tensor
 _np.seterr(all="ignore")
 
 globals().update({name: d.fn for name, d in ops.OPS.items() if d.kind != "method"})
+globals().update(_LAYOUTS)  # torch.strided, torch.sparse_coo, ...
 
 half, double, long, short = float16, float64, int64, int16
 float, int, bool = float32, int32, bool_  # noqa: A001 (torch.float etc.)
@@ -85,4 +88,4 @@ __all__ = ["Device", "DType", "Generator", "Size", "Tensor", "errors", "ops", "g
            "is_anomaly_check_nan_enabled", "use_deterministic_algorithms",
            "are_deterministic_algorithms_enabled",
            "is_deterministic_algorithms_warn_only_enabled", "get_default_device",
-           "set_default_device", "set_printoptions", "finfo", "iinfo"]
+           "set_default_device", "set_printoptions", "finfo", "iinfo", "layout", *_LAYOUTS]

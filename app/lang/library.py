@@ -57,6 +57,7 @@ PACKAGES = {
     "torch.nn": "engine.nn", "torch.nn.functional": "engine.nn.functional",
     "torch.nn.init": "engine.nn.init", "torch.nn.utils": "engine.nn.utils",
     "torch.nn.utils.parametrize": "engine.nn.utils.parametrize",
+    "torch.nn.parallel": "engine.nn.parallel",
     "torch.nn.utils.parametrizations": "engine.nn.utils.parametrizations",
     "torch.nn.utils.prune": "engine.nn.utils.prune",
     "torch.optim": "engine.optim", "torch.optim.lr_scheduler": "engine.optim.lr_scheduler",
@@ -78,7 +79,7 @@ SUBMODULES = {
               "accelerator", "backends", "distributions"),
     "torch.distributions": ("kl", "constraints", "transforms", "constraint_registry"),
     "torch.backends": ("mps", "cudnn"),
-    "torch.nn": ("functional", "init", "utils"), "torch.optim": ("lr_scheduler",),
+    "torch.nn": ("functional", "init", "utils", "parallel"), "torch.optim": ("lr_scheduler",),
     "torch.nn.utils": ("parametrize", "parametrizations", "prune"),
     "torch.utils": ("data", "hooks"),
     "torch.autograd": ("functional", "forward_ad", "function", "graph"),
@@ -110,7 +111,9 @@ TORCH_NAMES = {
     "int64": engine.int64, "long": engine.int64, "int32": engine.int32, "int": engine.int32,
     "int16": engine.int16, "short": engine.int16, "int8": engine.int8, "uint8": engine.uint8,
     "bool": engine.bool_, "pi": math.pi, "e": math.e, "inf": math.inf, "nan": math.nan,
+    "layout": engine.layout,
 }
+TORCH_NAMES.update(engine.ops.layouts.LAYOUTS)  # torch.strided, torch.sparse_coo, ...
 TORCH_NAMES.update(engine.legacy.BY_NAME)  # torch.FloatTensor, torch.LongTensor, ...
 for _name in ("inference_mode", "Parameter", "is_inference_mode_enabled", "is_anomaly_enabled",
               "is_anomaly_check_nan_enabled", "use_deterministic_algorithms",
@@ -332,7 +335,7 @@ def resolve_path(path: str) -> Any:
 # --------------------------------------------------------------------------- the firewall
 
 _SAFE = frozenset({type(None), bool, int, float, str, Tensor, engine.Size, engine.DType,
-                   engine.Device, range, slice, type(Ellipsis), LibModule})
+                   engine.Device, engine.layout, range, slice, type(Ellipsis), LibModule})
 _LANG = frozenset(LANG_TYPES)
 _ITERATOR_VIEWS = (type({}.keys()), type({}.values()), type({}.items()))
 MAX_ADMIT = 1_000_000
@@ -348,6 +351,7 @@ _TORCH_CLASS_NAMES: dict[type, tuple[str, str]] = {
     engine.Tensor: ("torch.Tensor", "Tensor"),
     type(engine.ones(1).shape): ("torch.Size", "Size"),
     type(engine.float32): ("torch.dtype", "dtype"),
+    engine.layout: ("torch.layout", "layout"),
     type(engine.ones(1).device): ("torch.device", "device"),
     engine.Generator: ("torch._C.Generator", "Generator"),
     type(engine.legacy.BY_NAME["FloatTensor"]): ("torch.tensortype", "tensortype"),

@@ -4,7 +4,7 @@
 (each with its ``__all__``), as in torch.
 """
 
-from . import functional, init, utils  # noqa: F401  (packages of their own, as in torch)
+from . import functional, init, parallel, utils  # noqa: F401  (packages of their own, as in torch)
 from .modules import *  # noqa: F403
 from .modules import __all__ as _modules_all
 from .parameter import Buffer, Parameter

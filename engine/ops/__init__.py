@@ -31,6 +31,7 @@ from . import (  # noqa: F401
     index_reduce,
     indexing,
     keywords,
+    layouts,
     linalg,
     linalg_extra,
     linalg_more,

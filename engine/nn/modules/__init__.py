@@ -31,10 +31,12 @@ from .activation import (
     Tanhshrink,
     Threshold,
 )
+from .adaptive import AdaptiveLogSoftmaxWithLoss
 from .attention import MultiheadAttention
 from .batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d
 from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
+from .crossmap import CrossMapLRN2d
 from .deprecated import Container, NLLLoss2d
 from .distance import CosineSimilarity, PairwiseDistance
 from .dropout import (
@@ -57,6 +59,9 @@ from .lazy import (
     LazyConvTranspose1d,
     LazyConvTranspose2d,
     LazyConvTranspose3d,
+    LazyInstanceNorm1d,
+    LazyInstanceNorm2d,
+    LazyInstanceNorm3d,
     LazyLinear,
 )
 from .linear import Bilinear, Identity, Linear
@@ -179,7 +184,7 @@ __all__ = [
     "ReplicationPad2d", "ReplicationPad3d", "CircularPad1d", "CircularPad2d", "CircularPad3d",
     "LazyLinear", "LazyConv1d", "LazyConv2d", "LazyConv3d", "LazyConvTranspose1d",
     "LazyConvTranspose2d", "LazyConvTranspose3d", "LazyBatchNorm1d", "LazyBatchNorm2d",
-    "LazyBatchNorm3d",
+    "LazyBatchNorm3d", "LazyInstanceNorm1d", "LazyInstanceNorm2d", "LazyInstanceNorm3d",
     "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout",
     "PixelShuffle", "PixelUnshuffle", "ChannelShuffle", "RMSNorm",
     "L1Loss", "MSELoss", "SmoothL1Loss", "HuberLoss", "NLLLoss", "CrossEntropyLoss",
@@ -194,6 +199,7 @@ __all__ = [
     "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d",
     "LPPool1d", "LPPool2d", "LPPool3d", "NLLLoss2d", "Container",
     "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d", "DataParallel",
+    "AdaptiveLogSoftmaxWithLoss", "CrossMapLRN2d",
     "RemovableHandle",
 ]
 # what programs may use: modules whose functional op is in the table (RemovableHandle comes

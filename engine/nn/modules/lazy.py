@@ -17,6 +17,7 @@ from ...tensor import Tensor
 from ..parameter import as_parameter
 from .batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d
 from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
+from .instancenorm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
 from .linear import Linear
 
 #: id -> the uninitialized tensor (tensors compare elementwise, so no WeakSet)
@@ -67,6 +68,16 @@ class LazyModuleMixin:
                 twin = memo[id(t)]
                 _UNINITIALIZED[id(twin)] = twin
         return new
+
+    def _apply(self, fn):
+        # a cast or move (``.double()``, ``.to(...)``) replaces the buffers: the new ones stay
+        # uninitialized as torch's UninitializedBuffer does (parameters change in place)
+        waiting = [key for key, buf in self._buffers.items() if is_uninitialized(buf)]
+        super()._apply(fn)
+        for key in waiting:
+            buf = self._buffers[key]
+            _UNINITIALIZED[id(buf)] = buf
+        return self
 
     def has_uninitialized_params(self) -> bool:
         return any(is_uninitialized(t) for t in
@@ -190,10 +201,12 @@ LazyConvTranspose3d = _lazy_conv_transpose(
 
 
 class _LazyNormMixin(LazyModuleMixin):
-    def _lazy_norm_init(self, affine: bool, track_running_stats: bool, device, dtype) -> None:
+    def _lazy_norm_init(self, affine: bool, track_running_stats: bool, device, dtype,
+                        bias: bool = True) -> None:
         if affine:
             self.weight = uninitialized_parameter(device=device, dtype=dtype)
-            self.bias = uninitialized_parameter(device=device, dtype=dtype)
+            if bias:
+                self.bias = uninitialized_parameter(device=device, dtype=dtype)
         if track_running_stats:
             self.running_mean = uninitialized_buffer(device=device, dtype=dtype)
             self.running_var = uninitialized_buffer(device=device, dtype=dtype)
@@ -219,11 +232,11 @@ def _lazy_norm(base: type, doc: str) -> type:
 
         def __init__(self, eps: float = 1e-5, momentum: float | None = 0.1,
                      affine: bool = True, track_running_stats: bool = True, device=None,
-                     dtype=None) -> None:
-            base.__init__(self, 0, eps, momentum, False, False)
+                     dtype=None, *, bias: bool = True) -> None:
+            base.__init__(self, 0, eps, momentum, False, False, bias=False)
             self.affine = affine
             self.track_running_stats = track_running_stats
-            self._lazy_norm_init(affine, track_running_stats, device, dtype)
+            self._lazy_norm_init(affine, track_running_stats, device, dtype, bias)
 
     LazyNorm.__name__ = LazyNorm.__qualname__ = f"Lazy{base.__name__}"
     LazyNorm.__doc__ = doc
@@ -234,6 +247,13 @@ LazyBatchNorm1d = _lazy_norm(BatchNorm1d, "``BatchNorm1d`` sized by the first in
 LazyBatchNorm2d = _lazy_norm(BatchNorm2d, "``BatchNorm2d`` sized by the first input.")
 LazyBatchNorm3d = _lazy_norm(BatchNorm3d, "``BatchNorm3d`` sized by the first input.")
 
+LazyInstanceNorm1d = _lazy_norm(InstanceNorm1d, "``InstanceNorm1d`` sized by the first input "
+                                                "(its dim 1, as torch reads it).")
+LazyInstanceNorm2d = _lazy_norm(InstanceNorm2d, "``InstanceNorm2d`` sized by the first input "
+                                                "(its dim 1, as torch reads it).")
+LazyInstanceNorm3d = _lazy_norm(InstanceNorm3d, "``InstanceNorm3d`` sized by the first input "
+                                                "(its dim 1, as torch reads it).")
+
 LAZY = ["LazyLinear", "LazyConv1d", "LazyConv2d", "LazyConv3d", "LazyConvTranspose1d",
         "LazyConvTranspose2d", "LazyConvTranspose3d", "LazyBatchNorm1d", "LazyBatchNorm2d",
-        "LazyBatchNorm3d"]
+        "LazyBatchNorm3d", "LazyInstanceNorm1d", "LazyInstanceNorm2d", "LazyInstanceNorm3d"]

@@ -1,0 +1,119 @@
+"""``torch.layout``: the memory layout of a tensor. Every engine tensor is dense and strided
+(``Tensor.layout`` is ``torch.strided``); torch's other layouts exist as names so programs can
+pass and compare them, and a factory asked for one refuses with NotSupported (torch would build
+a sparse or MKL-DNN tensor, which the engine does not have).
+
+The factory ops torch gives ``layout=`` and ``pin_memory=`` keywords (``zeros``, ``ones``,
+``empty``, ``full``, ``arange``, ``linspace``, ``logspace``, ``eye``, the ``*_like`` and
+``new_*`` forms, ``rand``/``randn``/``randint``/``randperm``/``normal``, ``tril_indices``,
+``triu_indices``) take them here too, read as torch's argument parser reads them; and
+``pin_memory=True`` raises torch's error for a machine without an accelerator's pinned
+allocator (``torch.tensor`` takes ``pin_memory=`` only, as in torch)."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+
+from .. import errors
+from ..tensor import Tensor
+from . import creation  # noqa: F401  (its factories are registered before they are wrapped)
+from .registry import OPS
+
+
+class layout:  # noqa: N801 (torch's class name)
+    """A tensor memory layout (``torch.strided``, ``torch.sparse_coo``, ...)."""
+
+    __slots__ = ("_name",)
+
+    def __new__(cls, *args, **kwargs):
+        raise errors.EngineTypeError("cannot create 'torch.layout' instances")
+
+    @classmethod
+    def _make(cls, name: str) -> layout:
+        obj = object.__new__(cls)
+        object.__setattr__(obj, "_name", name)
+        return obj
+
+    def __setattr__(self, name, value):
+        raise AttributeError(f"'torch.layout' object has no attribute '{name}'")
+
+    def __repr__(self) -> str:
+        return f"torch.{self._name}"
+
+    __str__ = __repr__
+
+    def __reduce__(self):
+        raise errors.EngineTypeError("cannot pickle 'layout' object")
+
+
+strided = layout._make("strided")
+sparse_coo = layout._make("sparse_coo")
+sparse_csr = layout._make("sparse_csr")
+sparse_csc = layout._make("sparse_csc")
+sparse_bsr = layout._make("sparse_bsr")
+sparse_bsc = layout._make("sparse_bsc")
+_mkldnn = layout._make("_mkldnn")
+jagged = layout._make("jagged")
+LAYOUTS = {"strided": strided, "sparse_coo": sparse_coo, "sparse_csr": sparse_csr,
+           "sparse_csc": sparse_csc, "sparse_bsr": sparse_bsr, "sparse_bsc": sparse_bsc,
+           "_mkldnn": _mkldnn, "jagged": jagged}
+
+PIN_MEMORY_UNAVAILABLE = (
+    "pin_memory=True requires a CUDA or other accelerator backend; no pinned memory allocator "
+    "is available on this system.")
+
+
+def _type_name(value) -> str:
+    from ..dtypes import DType
+
+    if isinstance(value, DType):
+        return "torch.dtype"
+    return "Tensor" if isinstance(value, Tensor) else type(value).__name__
+
+
+def check_layout_args(name: str, kwargs: dict, with_layout: bool = True) -> None:
+    """Take ``layout`` and ``pin_memory`` out of ``kwargs`` and check them as torch does."""
+    if with_layout and "layout" in kwargs:
+        value = kwargs.pop("layout")
+        if value is not None and not isinstance(value, layout):
+            raise errors.EngineTypeError(
+                f"{name}(): argument 'layout' must be torch.layout, not {_type_name(value)}")
+        if value is not None and value is not strided:
+            raise errors.NotSupported(
+                f"{name}(): layout={value} is not supported: engine tensors are dense and "
+                "strided (layout=torch.strided)")
+    if "pin_memory" in kwargs:
+        value = kwargs.pop("pin_memory")
+        if value is not None and not isinstance(value, bool):
+            raise errors.EngineTypeError(
+                f"{name}(): argument 'pin_memory' must be bool, not {_type_name(value)}")
+        if value:
+            raise errors.EngineRuntimeError(PIN_MEMORY_UNAVAILABLE)
+
+
+def _accepting(name: str, fn, with_layout: bool = True):
+    @functools.wraps(fn)
+    def factory(*args, **kwargs):
+        if "layout" in kwargs or "pin_memory" in kwargs:
+            check_layout_args(name, kwargs, with_layout)
+        return fn(*args, **kwargs)
+
+    return factory
+
+
+#: torch's factories with ``layout=`` and ``pin_memory=`` keywords (their ATen schemas).
+FACTORIES = ("arange", "empty", "empty_like", "eye", "full", "full_like", "linspace",
+             "logspace", "new_empty", "new_full", "new_ones", "new_zeros", "normal", "ones",
+             "ones_like", "rand", "rand_like", "randint", "randn", "randn_like", "randperm",
+             "tril_indices", "triu_indices", "zeros", "zeros_like")
+
+for _name in FACTORIES:
+    _d = OPS[_name]
+    OPS[_name] = dataclasses.replace(_d, fn=_accepting(_name, _d.fn))
+OPS["tensor"] = dataclasses.replace(OPS["tensor"], fn=_accepting("tensor", OPS["tensor"].fn,
+                                                                  with_layout=False))
+
+Tensor.layout = property(lambda self: strided, doc="The memory layout: always torch.strided.")
+
+__all__ = ["layout", *LAYOUTS]
