@@ -10,7 +10,7 @@ import numpy as np
 from .. import errors
 from ..tensor import Tensor
 from ._args import norm_dim
-from .registry import OPS, register
+from .registry import OPS, _called_as, register
 
 _NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
           "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
@@ -104,6 +104,10 @@ def linalg_diagonal(A, *, offset=0, dim1=-2, dim2=-1):
 
 
 register("linalg.diagonal", linalg_diagonal, kind="function", grad_fns=("DiagonalBackward0",))
+
+# torch.linalg.matmul is torch.matmul under its own name (its argument errors say linalg_matmul)
+register("linalg.matmul", _called_as(OPS["matmul"].fn, "matmul", "linalg_matmul"),
+         doc=OPS["matmul"].doc, kind="function", grad_fns=OPS["matmul"].grad_fns)
 
 __all__ = ["matrix_power", "linalg_matrix_power", "linalg_vecdot", "linalg_diagonal"]
 
