@@ -33,12 +33,12 @@ IMPORTABLE_ROOTS = frozenset({"torch", "math", "random", "numpy", "functools", "
                               "collections", "dataclasses", "typing", "itertools", "warnings",
                               "string", "time", "unicodedata"})
 # Python's builtins that reach outside a numeric program (files, the interpreter, the process,
-# introspection, object identity). They do not exist in the language: calling one is a
+# introspection, object hashes). They do not exist in the language: calling one is a
 # syntax_error at its line and column (a program may still use the names for its own
 # variables, `def forward(ctx, input)`; reading one it never bound is a NameError).
 PYTHON_ONLY_CALLS = frozenset({
     "open", "eval", "exec", "compile", "globals", "locals", "vars", "dir", "input",
-    "breakpoint", "help", "exit", "quit", "memoryview", "id", "hash", "bytes", "bytearray",
+    "breakpoint", "help", "exit", "quit", "memoryview", "hash", "bytes", "bytearray",
     "classmethod_descriptor", "__import__", "aiter", "anext", "license", "credits",
     "copyright"})
 #: Builtins whose second argument is an attribute name: a literal dunder there is rejected

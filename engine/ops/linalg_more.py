@@ -9,7 +9,7 @@ import numpy as np
 
 from .. import errors
 from ..tensor import Tensor
-from ._args import norm_dim
+from ._args import broadcast_shape, norm_dim
 from .registry import OPS, _called_as, register
 
 _NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
@@ -135,7 +135,7 @@ def _chol_solve_arrays(xp, b, factor, upper: bool):
     """``(L L^T)^{-1} b`` (``(U^T U)^{-1} b`` with ``upper``) reading one triangle only."""
     tri = xp.triu(factor) if upper else xp.tril(factor)
     low = xp.swapaxes(tri, -1, -2) if upper else tri
-    shape = np.broadcast_shapes(low.shape[:-2], b.shape[:-2])
+    shape = broadcast_shape(b.shape[:-2], low.shape[:-2])  # torch names B's batch first
     low = xp.broadcast_to(low, shape + low.shape[-2:])
     b = xp.broadcast_to(b, shape + b.shape[-2:])
     from .decompositions import _back_substitution
