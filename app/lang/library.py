@@ -116,7 +116,8 @@ for _name in ("inference_mode", "Parameter", "is_inference_mode_enabled", "is_an
               "is_anomaly_check_nan_enabled", "use_deterministic_algorithms",
               "are_deterministic_algorithms_enabled",
               "is_deterministic_algorithms_warn_only_enabled", "get_default_device",
-              "set_default_device", "set_printoptions", "finfo", "iinfo"):
+              "set_default_device", "set_printoptions", "finfo", "iinfo", "get_rng_state",
+              "set_rng_state"):
     if hasattr(engine, _name):
         TORCH_NAMES[_name] = getattr(engine, _name)
 TORCH_NAMES["vmap"] = engine.func.vmap  # torch.vmap is torch.func.vmap

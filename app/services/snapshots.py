@@ -247,7 +247,7 @@ def capture(env: Environment) -> bytearray:
     if generator._state is not None:
         if generator.device.type != "cpu":
             raise NotPlain("a device generator")
-        gen["state"] = _Writer().value(generator.get_state())
+        gen["state"] = _Writer().value(generator._np_state())
     writer = _Writer(env.variables)
     variables = [[name, writer.value(value)] for name, value in env.variables.items()]
     settings = {"print_options": None if env.print_options is None
