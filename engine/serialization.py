@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 import struct
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -89,7 +89,7 @@ class _Writer:
             return {"dt": v.name}
         if isinstance(v, Device):
             return {"dv": str(v)}
-        if t in (list, dict, OrderedDict, set):
+        if t in (list, dict, OrderedDict, set, Counter):
             n = self.ref(v)
             if n is not None:
                 return {"r": n}
@@ -105,6 +105,8 @@ class _Writer:
                 items = [[self.value(k), self.value(x)] for k, x in v.items()]
                 if t is dict:
                     return {"d": items, "n": n}
+                if t is Counter:
+                    return {"CT": items, "n": n}
                 meta = getattr(v, "_metadata", None)
                 out = {"OD": items, "n": n}
                 if meta is not None:
@@ -204,7 +206,7 @@ def opaque_names(header: dict[str, Any]) -> list[Any]:
                 found.append(v["X"])
                 continue
             kids = [x for key in ("l", "S", "t") for x in v.get(key, ())]
-            for key in ("d", "OD"):
+            for key in ("d", "OD", "CT"):
                 for pair in v.get(key, ()):
                     kids.extend(pair if isinstance(pair, list) else ())
             if "meta" in v:
@@ -275,10 +277,11 @@ class _Reader:
             self.refs[v["n"]] = s
             s.update(self.value(x) for x in v["S"])
             return s
-        if "d" in v or "OD" in v:
-            d: dict[Any, Any] = {} if "d" in v else OrderedDict()
+        if "d" in v or "OD" in v or "CT" in v:
+            tag = "d" if "d" in v else "OD" if "OD" in v else "CT"
+            d: dict[Any, Any] = {"d": dict, "OD": OrderedDict, "CT": Counter}[tag]()
             self.refs[v["n"]] = d
-            for k, x in v["d" if "d" in v else "OD"]:
+            for k, x in v[tag]:
                 d[self.value(k)] = self.value(x)
             if "meta" in v:
                 d._metadata = self.value(v["meta"])  # type: ignore[attr-defined]

@@ -169,18 +169,9 @@ def _write(rs: RunState, f: MemoryFile, data: Any) -> int:
     return f.write(rs, bytes(data))
 
 
-def _enter(rs: RunState, f: MemoryFile) -> MemoryFile:
-    f.check()
-    return f
-
-
-def _exit(rs: RunState, f: MemoryFile, *args: Any) -> bool:
-    _close(rs, f)
-    return False
-
 
 BYTESIO_METHODS = {"seek": _seek, "read": _read, "getvalue": _getvalue, "tell": _tell,
-                   "close": _close, "write": _write, "__enter__": _enter, "__exit__": _exit}
+                   "close": _close, "write": _write}
 
 
 def _type_name(value: Any) -> str:
@@ -244,11 +235,13 @@ def _global_name(v: Any) -> str:
         return t.__name__
     if v is Ellipsis:
         return "Ellipsis"
-    if t in (collections.defaultdict, collections.deque):
-        return f"collections.{t.__name__}"
+    if isinstance(v, (collections.defaultdict, collections.deque)):
+        return "collections." + ("deque" if isinstance(v, collections.deque) else "defaultdict")
     cls = user_class_of(v)
     if cls is not None:
         return f"__main__.{cls.qualname}"
+    if isinstance(v, tuple) and hasattr(t, "_lang_type"):  # a program's named tuple
+        return f"__main__.{t.__qualname__}"
     from .arrays import Array
 
     if t is Array:
@@ -422,7 +415,7 @@ def _load(rs: RunState, f: Any, map_location: Any = None, pickle_module: Any = N
     store = store_of(rs)
     if path is not None:
         name = normalize(path)
-        if store.is_dir(name):
+        if path and store.is_dir(name):
             raise _is_a_dir(path)
         if name not in store.files:
             raise _not_found(path)

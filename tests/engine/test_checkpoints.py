@@ -49,13 +49,14 @@ def run_torch(cells: list[str]) -> list[str]:
     return (text[:-1] if text.endswith("\n") else text).split("\n")
 
 
-def test_checkpoint_program_prints_what_torch_prints(tmp_path, monkeypatch):
+@pytest.mark.parametrize("name, n_lines", [("checkpoint", 70), ("checkpoint_more", 30)])
+def test_checkpoint_program_prints_what_torch_prints(name, n_lines, tmp_path, monkeypatch):
     pytest.importorskip("torch")
-    cells = cells_of(PROGRAMS / "checkpoint.py.txt")
+    cells = cells_of(PROGRAMS / f"{name}.py.txt")
     monkeypatch.chdir(tmp_path)
     theirs = run_torch(cells)
     ours = run_ours(cells)
-    assert len(ours) >= 60
+    assert len(ours) >= n_lines
     difference = same_lines(ours, theirs)
     assert difference is None, (difference, ours, theirs)
     assert same_lines(run_ours(cells, json=True), ours) is None
