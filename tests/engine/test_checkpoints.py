@@ -49,7 +49,8 @@ def run_torch(cells: list[str]) -> list[str]:
     return (text[:-1] if text.endswith("\n") else text).split("\n")
 
 
-@pytest.mark.parametrize("name, n_lines", [("checkpoint", 70), ("checkpoint_more", 29)])
+@pytest.mark.parametrize("name, n_lines", [("checkpoint", 70), ("checkpoint_more", 29),
+                                           ("parametrized_type", 5)])
 def test_checkpoint_program_prints_what_torch_prints(name, n_lines, tmp_path, monkeypatch):
     pytest.importorskip("torch")
     cells = cells_of(PROGRAMS / f"{name}.py.txt")
