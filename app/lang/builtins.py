@@ -462,9 +462,10 @@ OBJECT.mro = (OBJECT,)
 def class_of(value: Any) -> Any:
     """``type(value)``: a user class, a library class, or a builtin type."""
     cls = user_class_of(value)
-    if cls is not None:
-        return cls
     t = type(value)
+    if cls is not None:
+        # a program's module after register_parametrization is torch's Parametrized<Class>
+        return t if "_parametrized_base" in t.__dict__ else cls
     if t.__module__.startswith("engine."):
         parameter = t is engine.Tensor and isinstance(value, engine.nn.Parameter)
         return engine.nn.Parameter if parameter else t
