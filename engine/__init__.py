@@ -47,7 +47,7 @@ from .ops.creation import _finish
 from .ops.layouts import LAYOUTS as _LAYOUTS
 from .ops.layouts import layout
 from .printing import set_printoptions
-from .random import Generator, manual_seed, use_generator
+from .random import Generator, get_rng_state, manual_seed, set_rng_state, use_generator
 from .tensor import Size, Tensor
 
 # PyTorch computes inf - inf, 0 * inf or log(0) silently (to nan / -inf); so do we.
@@ -82,6 +82,7 @@ __all__ = ["Device", "DType", "Generator", "Size", "Tensor", "errors", "ops", "g
            "default_device", "use_device", "cuda_device_count", "dtype_from_name", "as_dtype",
            "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
            "use_limits", "use_cost_meter", "held_bytes", "use_generator", "manual_seed",
+           "get_rng_state", "set_rng_state",
            "from_numpy", "to_numpy", "float16", "float32", "float64", "int32", "int64", "bool_",
            "uint8", "int8", "int16", "short",
            "inference_mode", "is_inference_mode_enabled", "is_anomaly_enabled",

@@ -60,6 +60,10 @@ class Settings(BaseSettings):
     max_loop_iterations: int = Field(1_000_000, ge=1)
     max_program_nodes: int = Field(100_000, ge=1)
     max_nesting_depth: int = Field(100, ge=1)
+    max_store_bytes: int = Field(1 << 28, ge=0, description="Bytes of a session's virtual files "
+                                 "(torch.save); they count in max_session_bytes too.")
+    max_store_files: int = Field(1000, ge=0, description="Files, directories and objects saved "
+                                 "whole in a session's virtual file store.")
     max_body_bytes: int = Field(64 * 1024 * 1024, ge=1024, description="Largest request body.")
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list,

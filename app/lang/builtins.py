@@ -11,8 +11,10 @@ otherwise (``max(a, b)`` on numbers, ``sum(losses)`` over a list).
 from __future__ import annotations
 
 import builtins as py
+import hashlib
 import math
 import operator
+import secrets
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -393,6 +395,50 @@ def _len(rs: RunState, value: Any) -> int:
     return py.len(value)
 
 
+#: The builtins whose arguments are bound as CPython binds them and whose CPython twin has no
+#: effect when its arguments are wrong: a call with the wrong arguments gets the twin's text.
+_TWINS = frozenset({
+    "len", "abs", "round", "min", "max", "sum", "any", "all", "sorted", "reversed", "enumerate",
+    "zip", "map", "filter", "iter", "next", "isinstance", "issubclass", "callable", "getattr",
+    "setattr", "hasattr", "delattr", "divmod", "pow", "chr", "ord", "hex", "bin", "oct", "repr",
+    "ascii", "format", "id"})
+
+
+def call_error(exc: BaseException, name: str, args: tuple | list, kwargs: dict,
+               limits: Any = None, op: Any = "") -> BaseException:
+    """The program's error for ``exc``, raised by calling the builtin ``name``: when Python
+    could not bind the arguments to the builtin's function (the error comes from the call
+    itself, not from inside it), CPython's own text for that call (``len() takes exactly one
+    argument (0 given)``), never the function's internal name."""
+    tb = exc.__traceback__
+    if type(exc) is TypeError and name in _TWINS and tb is not None and tb.tb_next is None:
+        try:
+            getattr(py, name)(*[None] * len(args), **dict.fromkeys(kwargs))
+        except TypeError as twin:
+            return ProgramError(str(twin), exception="TypeError")
+        except Exception:  # noqa: BLE001 - the twin accepted the arity: keep the original
+            pass
+    if type(exc) is TypeError and name == "print" and tb is not None and tb.tb_next is None:
+        unknown = [k for k in kwargs if k not in ("sep", "end", "file", "flush")]
+        if unknown:
+            return ProgramError(f"'{unknown[0]}' is an invalid keyword argument for print()",
+                                exception="TypeError")
+    from .exceptions import convert_exception
+
+    return convert_exception(exc, name if op == "" else op, limits)
+
+
+_ID_KEY = secrets.token_bytes(16)
+
+
+def _id(rs: RunState, value: Any, /) -> int:
+    """``id(x)``: an integer unique to ``x`` among the objects alive, the same for as long as
+    it lives (so ``id(c) == old_id`` after ``torch.matmul(a, b, out=c)`` as in Python), but not
+    its memory address: a keyed hash of it (48 bits; the key is the process's own)."""
+    digest = hashlib.blake2b(py.id(value).to_bytes(8, "little"), key=_ID_KEY, digest_size=6)
+    return int.from_bytes(digest.digest(), "little")
+
+
 def _divmod(rs: RunState, a: Any, b: Any) -> tuple:
     return py.divmod(a, b)
 
@@ -416,9 +462,10 @@ OBJECT.mro = (OBJECT,)
 def class_of(value: Any) -> Any:
     """``type(value)``: a user class, a library class, or a builtin type."""
     cls = user_class_of(value)
-    if cls is not None:
-        return cls
     t = type(value)
+    if cls is not None:
+        # a program's module after register_parametrization is torch's Parametrized<Class>
+        return t if "_parametrized_base" in t.__dict__ else cls
     if t.__module__.startswith("engine."):
         parameter = t is engine.Tensor and isinstance(value, engine.nn.Parameter)
         return engine.nn.Parameter if parameter else t
@@ -641,7 +688,7 @@ for _t in NUMPY_SCALAR_TYPES:  # ``type(a.sum())`` is ``<class 'numpy.float64'>`
 
 _FUNCTIONS: dict[str, Callable[..., Any]] = {
     "print": _print, "repr": _repr, "ascii": _plain_builtin(py.ascii), "format": format_value,
-    "len": _len, "abs": _plain_builtin(py.abs), "round": _plain_builtin(py.round),
+    "len": _len, "id": _id, "abs": _plain_builtin(py.abs), "round": _plain_builtin(py.round),
     "min": _reducing(py.min, "min"), "max": _reducing(py.max, "max"), "sum": _sum,
     "any": _any, "all": _all, "sorted": _sorted, "reversed": _reversed,
     "enumerate": _enumerate, "zip": _zip, "map": _map, "filter": _filter, "iter": _iter,

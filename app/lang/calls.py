@@ -735,7 +735,7 @@ def global_call(name: str, arguments: Arguments) -> Closure:
             try:
                 return builtin(rs, *values, **named)
             except Exception as exc:
-                raise convert_exception(exc, name, rs.limits) from None
+                raise bi.call_error(exc, name, values, named, rs.limits) from None
         if opfn is not None:
             return call_op(rs, name, opfn, values, named)
         if fallback is not _MISSING:

@@ -31,14 +31,14 @@ LIB_ROOTS = frozenset({"torch", "F", "nn", "math", "random", "autograd", "functi
 #: only the constants exist).
 IMPORTABLE_ROOTS = frozenset({"torch", "math", "random", "numpy", "functools", "copy",
                               "collections", "dataclasses", "typing", "itertools", "warnings",
-                              "string", "time", "unicodedata"})
+                              "string", "time", "unicodedata", "os", "io", "pickle"})
 # Python's builtins that reach outside a numeric program (files, the interpreter, the process,
-# introspection, object identity). They do not exist in the language: calling one is a
+# introspection, object hashes). They do not exist in the language: calling one is a
 # syntax_error at its line and column (a program may still use the names for its own
 # variables, `def forward(ctx, input)`; reading one it never bound is a NameError).
 PYTHON_ONLY_CALLS = frozenset({
     "open", "eval", "exec", "compile", "globals", "locals", "vars", "dir", "input",
-    "breakpoint", "help", "exit", "quit", "memoryview", "id", "hash", "bytes", "bytearray",
+    "breakpoint", "help", "exit", "quit", "memoryview", "hash", "bytes", "bytearray",
     "classmethod_descriptor", "__import__", "aiter", "anext", "license", "credits",
     "copyright"})
 #: Builtins whose second argument is an attribute name: a literal dunder there is rejected
@@ -387,7 +387,8 @@ class SourceCompiler:
             raise _fail(node, f"import of {module!r} is not allowed (programs can import "
                               "torch and its modules, math, random, functools, copy, "
                               "collections, dataclasses, itertools, typing, warnings, time, "
-                              "unicodedata, string's and numpy's constants)")
+                              "unicodedata, string's and numpy's constants, and os, io and "
+                              "pickle over the session's own files)")
 
     def stmt_FunctionDef(self, node: ast.FunctionDef, sub: str, ctx: dict) -> list[dict]:
         if ctx.get("cls") and node.name in SPECIAL_METHODS:

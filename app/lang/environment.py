@@ -7,6 +7,8 @@ from typing import Any
 
 import engine
 
+from .filestore import FileStore
+
 
 @dataclass(eq=False)
 class Environment:
@@ -30,6 +32,8 @@ class Environment:
     numpy_random: Any = None
     """``np.random``'s global ``RandomState`` for the session's programs (None: not used yet;
     made from the session's seed on first use, see :mod:`app.lang.npmod`)."""
+    files: FileStore = field(default_factory=FileStore, repr=False)
+    """The session's virtual file store (``torch.save``, ``os``: :mod:`app.lang.filestore`)."""
     held_bytes_estimate: int = field(default=0, repr=False)
     """An upper estimate of :meth:`memory_bytes` kept by the interpreter between runs."""
 
@@ -39,7 +43,7 @@ class Environment:
 
     def memory_bytes(self) -> int:
         """Bytes held by the session's tensors: variables (and what their objects, closures
-        and generators hold), their ``.grad``, saved graph buffers."""
+        and generators hold), their ``.grad``, saved graph buffers; and its files."""
         from .memory import reachable
 
-        return engine.held_bytes(reachable([self.variables]))
+        return engine.held_bytes(reachable([self.variables, self.files]))

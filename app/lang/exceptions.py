@@ -35,7 +35,10 @@ _HIERARCHY = (
     ("KeyboardInterrupt", "BaseException"), ("Warning", "Exception"),
     ("UserWarning", "Warning"), ("DeprecationWarning", "Warning"),
     ("RuntimeWarning", "Warning"), ("ImportError", "Exception"),
-    ("ModuleNotFoundError", "ImportError"),
+    ("ModuleNotFoundError", "ImportError"), ("EOFError", "Exception"),
+    ("OSError", "Exception"), ("FileNotFoundError", "OSError"),
+    ("FileExistsError", "OSError"), ("IsADirectoryError", "OSError"),
+    ("NotADirectoryError", "OSError"),
 )
 
 
@@ -72,6 +75,13 @@ LIBRARY_EXCEPTIONS: dict[str, UserClass] = {
                              {}, builtin=True),
     "UFuncTypeError": UserClass("UFuncTypeError", "UFuncTypeError",
                                 (BUILTIN_EXCEPTIONS["TypeError"],), {}, builtin=True)}
+#: ``pickle``'s (``torch.load``'s weights-only refusal is an ``UnpicklingError``).
+LIBRARY_EXCEPTIONS["PickleError"] = UserClass("PickleError", "PickleError",
+                                              (BUILTIN_EXCEPTIONS["Exception"],), {},
+                                              builtin=True)
+for _name in ("PicklingError", "UnpicklingError"):
+    LIBRARY_EXCEPTIONS[_name] = UserClass(_name, _name, (LIBRARY_EXCEPTIONS["PickleError"],),
+                                          {}, builtin=True)
 
 
 def is_exception_class(value: Any) -> bool:

@@ -29,6 +29,7 @@ import engine
 import engine.func
 import engine.utils.hooks
 
+from . import checkpoints
 from .errors import ProgramError
 from .values import (
     LANG_TYPES,
@@ -84,13 +85,15 @@ SUBMODULES = {
     "torch.utils": ("data", "hooks"),
     "torch.autograd": ("functional", "forward_ad", "function", "graph"),
     "numpy": ("random", "testing", "linalg", "exceptions"),
+    "os": ("path",),
 }
 MODULES = frozenset(PACKAGES) | frozenset(SUBMODULES) | {
     "torch.linalg", "torch.special", "torch.cuda", "torch.accelerator", "torch.backends.mps",
     "torch.backends.cudnn", "torch.functional",
     "math", "random", "builtins", "numpy", "functools", "copy", "collections", "typing",
     "itertools", "dataclasses", "warnings", "string", "time", "unicodedata",
-    "numpy.random", "numpy.testing", "numpy.linalg", "numpy.exceptions"}
+    "numpy.random", "numpy.testing", "numpy.linalg", "numpy.exceptions",
+    "os", "os.path", "io", "pickle"}
 #: ``torch.functional``'s own functions (its ``__all__``): the very objects ``torch.X`` is.
 #: Besides them it has ``F`` (``torch.nn.functional``) and ``torch``. Programs meet it as
 #: ``import torch.functional as F`` (PyTorch's "Building Models" tutorial), where ``F.relu``
@@ -119,10 +122,12 @@ for _name in ("inference_mode", "Parameter", "is_inference_mode_enabled", "is_an
               "is_anomaly_check_nan_enabled", "use_deterministic_algorithms",
               "are_deterministic_algorithms_enabled",
               "is_deterministic_algorithms_warn_only_enabled", "get_default_device",
-              "set_default_device", "set_printoptions", "finfo", "iinfo"):
+              "set_default_device", "set_printoptions", "finfo", "iinfo", "get_rng_state",
+              "set_rng_state"):
     if hasattr(engine, _name):
         TORCH_NAMES[_name] = getattr(engine, _name)
 TORCH_NAMES["vmap"] = engine.func.vmap  # torch.vmap is torch.func.vmap
+TORCH_NAMES.update(checkpoints.TORCH)  # torch.save, torch.load
 MAX_LIBRARY_SUBCLASSES = 1000
 """Library subclasses (Python classes) one run may make; each costs a Python type."""
 
@@ -165,7 +170,8 @@ def torch_names(path: str) -> frozenset[str] | None:
         _torch_names.update({p: frozenset(n.split()) for p, n in MODULE_NAMES.items()})
         _torch_names["torch.Tensor"] = frozenset(TENSOR_NAMES.split())
         for name in ("math", "random", "functools", "copy", "collections", "numpy", "typing",
-                     "itertools", "warnings", "string", "time", "unicodedata"):
+                     "itertools", "warnings", "string", "time", "unicodedata", "os",
+                     "os.path", "io", "pickle"):
             module = importlib.import_module(name)  # fixed names, never a program's
             _torch_names[name] = frozenset(n for n in dir(module) if not n.startswith("_"))
     return _torch_names.get(path)

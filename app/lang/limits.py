@@ -29,6 +29,11 @@ class Limits:
     """Longest Python string or list a program may build (and total printed characters)."""
     max_int_bits: int = 100_000
     """Largest Python integer (in bits) a program may build (``10**10**10`` is stopped)."""
+    max_store_bytes: int = 1 << 28
+    """Bytes of the session's virtual files (``torch.save``; they count in
+    ``max_session_bytes`` too)."""
+    max_store_files: int = 1000
+    """Files, directories and objects saved whole in the session's virtual file store."""
 
 
 DEFAULT_LIMITS = Limits()

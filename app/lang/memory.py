@@ -10,17 +10,21 @@ from __future__ import annotations
 from collections import defaultdict, deque
 from typing import Any
 
+import numpy as np
+
 import engine
 
 from .arrays import Array
+from .filestore import FileStore
 
 Tensor = engine.Tensor
-_PLAIN = (int, float, str, bool, bytes, type(None), range, slice)
+_PLAIN = (int, float, str, bool, type(None), range, slice)
 MAX_WALK = 2_000_000  # objects visited per measurement (a bound on the walk itself)
 
 
 def reachable(roots: list[Any]) -> list[Any]:
     """The tensors reachable from ``roots`` (and every list/dict met on the way)."""
+    from .checkpoints import MemoryFile
     from .values import children  # the language's values know what they hold
 
     out: list[Any] = []
@@ -37,6 +41,15 @@ def reachable(roots: list[Any]) -> list[Any]:
             out.append(value)
         elif isinstance(value, Array):
             stack.append(value._owner)
+        elif isinstance(value, bytes):  # io.BytesIO's getvalue(), read()
+            if value:
+                out.append(engine.Tensor(np.frombuffer(memoryview(value), dtype=np.uint8),
+                                         dtype=engine.uint8))
+        elif isinstance(value, (FileStore, MemoryFile)):  # a session's files, io.BytesIO
+            stack.extend(engine.Tensor(a, dtype=engine.uint8) for a in value.held()
+                         if a.size)
+            if isinstance(value, FileStore):
+                stack.append(value.objects)
         elif isinstance(value, dict):
             stack.extend(value.values())
             if isinstance(value, defaultdict):  # its factory may close over tensors

@@ -678,7 +678,9 @@ def call_value(rs: RunState, f: Any, args: tuple | list, kwargs: dict) -> Any:
         try:
             return f.fn(rs, *args, **kwargs)
         except Exception as exc:
-            raise convert_exception(exc, None, rs.limits) from None
+            from .builtins import call_error
+
+            raise call_error(exc, f.name, args, kwargs, rs.limits, op=None) from None
     if t is types.MethodType or t is types.FunctionType or t in PLAIN_LIBRARY_TYPES or \
             hasattr(t, "_lang_class"):
         return call_library(rs, f, args, kwargs)  # admitted: the library's own

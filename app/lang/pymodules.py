@@ -21,6 +21,7 @@ from typing import Any
 import engine
 
 from . import dataclass_module, npmod
+from .checkpoints import IO, OS, OS_PATH, pickle_module
 from .errors import ProgramError
 from .exceptions import LIBRARY_EXCEPTIONS
 from .guards import int_guard, size_guard
@@ -504,4 +505,5 @@ UNICODEDATA: dict[str, Any] = {"normalize": BuiltinFunction("normalize", _normal
 MODULES = {"math": MATH, "random": RANDOM, "numpy": NUMPY, "functools": FUNCTOOLS,
            "copy": COPY, "collections": COLLECTIONS, "typing": TYPING, "itertools": ITERTOOLS,
            "dataclasses": DATACLASSES, "warnings": WARNINGS, "string": STRING,
-           "time": TIME, "unicodedata": UNICODEDATA, **npmod.SUBMODULES}
+           "time": TIME, "unicodedata": UNICODEDATA, **npmod.SUBMODULES,
+           "os": OS, "os.path": OS_PATH, "io": IO, "pickle": pickle_module()}

@@ -124,7 +124,7 @@ class RunState:
     def measure(self) -> int:
         from .memory import reachable
 
-        roots: list[Any] = [self.env.variables]
+        roots: list[Any] = [self.env.variables, self.env.files]
         frame = self.top
         while frame is not None:
             roots.append(frame.locals)

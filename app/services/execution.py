@@ -52,6 +52,8 @@ def limits_from(settings: Settings) -> Limits:
         max_loop_iterations=settings.max_loop_iterations,
         max_program_nodes=settings.max_program_nodes,
         max_nesting_depth=settings.max_nesting_depth,
+        max_store_bytes=settings.max_store_bytes,
+        max_store_files=settings.max_store_files,
     )
 
 

@@ -9,7 +9,9 @@ program that defined them, the place of the definition in it, their defaults and
 calls' locals they close over, all plain in turn); its generator is a CPU one (or has not drawn
 yet). Anything else (a class or its instances, a method, a module, an optimizer, a library
 function held in a variable, a tensor with a ``grad_fn``) has no safe serialized form, so such
-a session keeps its log and is rebuilt by replay (``app.services.replay``).
+a session keeps its log and is rebuilt by replay (``app.services.replay``). The session's
+virtual files (``torch.save``: ``app.lang.filestore``) are kept as their bytes, after the
+tensors'; a store that holds an object saved whole is not plain.
 
 The format is ours, never pickle (a snapshot is read back into a host that runs untrusted
 programs): ``MAGIC``, the header's length (8 bytes, little-endian), a JSON header (the values
@@ -32,7 +34,10 @@ import orjson
 
 import engine
 from app.lang import Environment, Limits
+from app.lang.filestore import FileStore
 from app.lang.interpreter import compiled
+from app.lang.library import MODULES as LIBRARY_MODULES
+from app.lang.library import LibModule
 from app.lang.values import Function
 from engine.dtypes import dtype_from_name
 from engine.printing import PrintOptions
@@ -137,6 +142,8 @@ class _Writer:
             return {"t": [self.value(x) for x in v]}
         if t is Function:
             return self.function(v)
+        if t is LibModule:  # ``import os``: a library module is its path
+            return {"M": v.path}
         if t in (set, frozenset, defaultdict, OrderedDict) or t in library_classes():
             return self.container(v)
         raise NotPlain(type(v).__name__)
@@ -247,9 +254,10 @@ def capture(env: Environment) -> bytearray:
     if generator._state is not None:
         if generator.device.type != "cpu":
             raise NotPlain("a device generator")
-        gen["state"] = _Writer().value(generator.get_state())
+        gen["state"] = _Writer().value(generator._np_state())
     writer = _Writer(env.variables)
     variables = [[name, writer.value(value)] for name, value in env.variables.items()]
+    files = _files(env.files, writer)
     settings = {"print_options": None if env.print_options is None
                 else writer.value(list(env.print_options)),
                 "deterministic": list(env.deterministic), "cudnn": list(env.cudnn)}
@@ -259,7 +267,8 @@ def capture(env: Environment) -> bytearray:
                                     struct.pack("<d", float(gauss)).hex()]
     header = orjson.dumps({"variables": variables, "tensors": writer.tensors,
                            "generator": gen, "device": env.device,
-                           "programs": writer.programs, "settings": settings})
+                           "programs": writer.programs, "settings": settings,
+                           "files": files})
     start = len(MAGIC) + 8 + len(header)
     out = bytearray(start + writer.offset)
     out[:start] = MAGIC + struct.pack("<Q", len(header)) + header
@@ -268,7 +277,21 @@ def capture(env: Environment) -> bytearray:
         if spec["size"]:
             view[start + spec["at"]:start + spec["at"] + spec["size"]] = \
                 memoryview(data.reshape(-1)).cast("B")
+    for data, (_, at, size) in zip(env.files.files.values(), files["files"]):
+        view[start + at:start + at + size] = memoryview(data)
     return out
+
+
+def _files(store: FileStore, writer: _Writer) -> dict[str, Any]:
+    """The session's virtual files (``torch.save``): names and where their bytes are, after
+    the tensors'. Objects saved whole (``torch.save(model, ...)``) have no plain form."""
+    if store.objects:
+        raise NotPlain("objects saved whole in the session's files")
+    entries = []
+    for name, data in store.files.items():
+        entries.append([name, writer.offset, int(data.nbytes)])
+        writer.offset += int(data.nbytes)
+    return {"files": entries, "dirs": sorted(store.dirs)}
 
 
 class _Reader:
@@ -310,6 +333,10 @@ class _Reader:
             return tuple(self.value(x) for x in v["t"])
         if "F" in v:
             return self.function(v)
+        if "M" in v:
+            if v["M"] not in LIBRARY_MODULES:
+                raise ValueError(f"not a library module: {v['M']!r}")
+            return LibModule(v["M"])
         if "S" in v or "FS" in v:
             if "FS" in v:
                 out_fs = self.refs[v["n"]] = frozenset(self.value(x) for x in v["FS"])
@@ -385,6 +412,12 @@ def restore(data: bytes | bytearray, env: Environment, limits: Limits | None = N
     env.variables.clear()
     for name, value in header["variables"]:
         env.variables[name] = reader.value(value)
+    files = header.get("files") or {"files": [], "dirs": []}
+    body = memoryview(data)[start + length:]
+    env.files.files.clear()
+    for name, at, size in files["files"]:
+        env.files.put(name, bytes(body[at:at + size]))
+    env.files.dirs = set(files["dirs"])
     settings = header.get("settings", {})
     if settings.get("print_options") is not None:
         env.print_options = PrintOptions(*reader.value(settings["print_options"]))

@@ -88,18 +88,21 @@ def _broadcast_shape(shapes) -> tuple[int, ...]:
     out: tuple[int, ...] = ()
     for s in shapes:
         s = tuple(s)
-        if s == out:
-            continue
-        n = max(len(out), len(s))
-        a = (1,) * (n - len(out)) + out
-        b = (1,) * (n - len(s)) + s
-        dims = []
-        for i, (x, y) in enumerate(zip(a, b, strict=True)):
-            if x != y and x != 1 and y != 1:
-                raise errors.EngineRuntimeError(errors.BROADCAST.format(a=x, b=y, dim=i))
-            dims.append(y if x == 1 else x)
-        out = tuple(dims)
+        if s != out:
+            out = broadcast_pair(out, s)
     return out
+
+
+def broadcast_pair(a, b) -> tuple[int, ...]:
+    """The shape ``a`` and ``b`` broadcast to (torch's ``infer_size``): the sizes are checked
+    from the last dimension, so the first mismatch from the right is the one named."""
+    n = max(len(a), len(b))
+    a2, b2 = (1,) * (n - len(a)) + tuple(a), (1,) * (n - len(b)) + tuple(b)
+    for i in range(n - 1, -1, -1):
+        x, y = a2[i], b2[i]
+        if x != y and x != 1 and y != 1:
+            raise errors.EngineRuntimeError(errors.BROADCAST.format(a=x, b=y, dim=i))
+    return tuple(y if x == 1 else x for x, y in zip(a2, b2, strict=True))
 
 
 def py_scalar(x):

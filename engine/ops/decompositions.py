@@ -19,6 +19,7 @@ from ..cost import charge, factorization_cost
 from ..dtypes import int64
 from ..modes import _grad_enabled, check_numel
 from ..tensor import Tensor, _wrap
+from ._args import broadcast_shape
 from ._fma import fma_same
 from .reduction import _return_type
 from .registry import register
@@ -650,7 +651,7 @@ def linalg_solve(A, B, *, left=True):
         raise errors.EngineRuntimeError(
             f"{fn}: Vector broadcasting of the left hand side is not supported for left=False. "
             "In this case linalg.solve is equivalent to B / A.squeeze(-1)")
-    batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    batch = broadcast_shape(b.shape[:-2], a.shape[:-2])  # torch names B's batch first
     check_numel(batch + b.shape[-2:])
     # torch factors A itself (its own batch, not broadcast; not transposed for left=False):
     # the error names a batch element only when A has batch dimensions
@@ -736,7 +737,7 @@ def linalg_solve_triangular(A, B, *, upper, left=True, unitriangular=False):
         raise errors.EngineRuntimeError(
             f"{fn}: Incompatible shapes of A and B for the equation {eq} ({n}x{n} and "
             f"{B._data.shape[-2]}x{B._data.shape[-1]})")
-    batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    batch = broadcast_shape(b.shape[:-2], a.shape[:-2])  # torch names B's batch first
     a = xp.broadcast_to(a, batch + a.shape[-2:])
     b = xp.broadcast_to(b, batch + b.shape[-2:])
     with np.errstate(all="ignore"):
@@ -1187,7 +1188,7 @@ def linalg_lstsq(A, B, rcond=None, *, driver=None):
                 "Most certainly there is a bug in the implementation calling the backend "
                 "library.")
     m, n = a.shape[-2:]
-    batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    batch = broadcast_shape(a.shape[:-2], b.shape[:-2])
     a = xp.broadcast_to(a, batch + a.shape[-2:])
     b = xp.broadcast_to(b, batch + b.shape[-2:])
     rc = _eps(A.dtype) * max(m, n) if rcond is None else rcond

@@ -22,7 +22,7 @@ from ..autograd.graph import FW_ACTIVE
 from ..dtypes import DEFAULT_INT, TYPE_NAMES, bool_, float64
 from ..modes import _grad_enabled, no_grad
 from ..tensor import Tensor, _wrap
-from ._args import _C_TYPE_NAMES, check_fits, is_scalar, norm_dim
+from ._args import _C_TYPE_NAMES, broadcast_shape, check_fits, is_scalar, norm_dim
 from .families import (
     apply_inplace,
     check_inplace,
@@ -569,7 +569,7 @@ def masked_fill(input, mask, value):
             f"{type(value).__name__}")
     from ..modes import check_numel
 
-    check_numel(np.broadcast_shapes(input._data.shape, mask._data.shape))
+    check_numel(broadcast_shape(mask._data.shape, input._data.shape))  # (torch's order)
     out = _wrap(xp.where(mask._data, fill, input._data), input.dtype, input.device)
     if needs_grad(input, value):
         keep = _wrap(xp.logical_not(mask._data), bool_, mask.device)
@@ -595,7 +595,10 @@ def _masked_fill_writes(self, mask, value):
 def _masked_fill_precheck(self, *args, **kwargs) -> None:
     """torch's masked_fill_ reads the mask's dtype before looking at the target's memory."""
     if args or "mask" in kwargs:
-        _check_mask(args[0] if args else kwargs["mask"])
+        mask = args[0] if args else kwargs["mask"]
+        _check_mask(mask)
+        if isinstance(mask, Tensor):  # the mask must broadcast to the target (its text)
+            broadcast_shape(self._data.shape, mask._data.shape)
 
 
 inplace_twin("masked_fill", masked_fill, precheck=_masked_fill_precheck,

@@ -104,6 +104,8 @@ def matmul(input, other):
     if a.dtype is bool_:
         _no_bool_product(a, out_shape, "addmv_impl_cpu" if nb == 1 else "addmm_impl_cpu_")
     check_numel(out_shape)
+    if na == 1:  # torch's decomposition, node by node: unsqueeze, mm, squeeze
+        return matmul(a.unsqueeze(0), b).squeeze_(0)
     charge("matmul", product_cost(math.prod(out_shape), a._data.shape[-1]))
     xp = a.device.xp
     if na == 2 and nb == 2:
@@ -112,9 +114,7 @@ def matmul(input, other):
         res = xp.matmul(a._data, b._data)
     out = _wrap(res, a.dtype, a.device)
     if needs_grad(a, b):
-        # the last node of torch's decomposition (1-D @ 2-D: unsqueeze, mm, squeeze)
-        node = "MmBackward0" if na == 2 and nb == 2 else "MvBackward0" if na == 2 \
-            else "SqueezeBackward4"
+        node = "MmBackward0" if nb == 2 else "MvBackward0"
         record(out, node, (_matmul_grad_a, _matmul_grad_b), (a, b), (a, b),
                jvp=lambda ts: product_rule(matmul, a, b, ts))
     return out

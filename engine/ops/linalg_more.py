@@ -9,8 +9,8 @@ import numpy as np
 
 from .. import errors
 from ..tensor import Tensor
-from ._args import norm_dim
-from .registry import OPS, register
+from ._args import broadcast_shape, norm_dim
+from .registry import OPS, _called_as, register
 
 _NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
           "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
@@ -105,6 +105,10 @@ def linalg_diagonal(A, *, offset=0, dim1=-2, dim2=-1):
 
 register("linalg.diagonal", linalg_diagonal, kind="function", grad_fns=("DiagonalBackward0",))
 
+# torch.linalg.matmul is torch.matmul under its own name (its argument errors say linalg_matmul)
+register("linalg.matmul", _called_as(OPS["matmul"].fn, "matmul", "linalg_matmul"),
+         doc=OPS["matmul"].doc, kind="function", grad_fns=OPS["matmul"].grad_fns)
+
 __all__ = ["matrix_power", "linalg_matrix_power", "linalg_vecdot", "linalg_diagonal"]
 
 
@@ -131,7 +135,7 @@ def _chol_solve_arrays(xp, b, factor, upper: bool):
     """``(L L^T)^{-1} b`` (``(U^T U)^{-1} b`` with ``upper``) reading one triangle only."""
     tri = xp.triu(factor) if upper else xp.tril(factor)
     low = xp.swapaxes(tri, -1, -2) if upper else tri
-    shape = np.broadcast_shapes(low.shape[:-2], b.shape[:-2])
+    shape = broadcast_shape(b.shape[:-2], low.shape[:-2])  # torch names B's batch first
     low = xp.broadcast_to(low, shape + low.shape[-2:])
     b = xp.broadcast_to(b, shape + b.shape[-2:])
     from .decompositions import _back_substitution

@@ -411,7 +411,7 @@ def _lu_solve(LU: Tensor, pivots: Tensor, B: Tensor, left: bool, adjoint: bool) 
         raise errors.EngineRuntimeError(
             "Pivots given to lu_solve must all be smaller or equal to LU.size(-2). Did you "
             "properly pass the result of lu_factor?")
-    batch = broadcast_shape(LU._data.shape[:-2], B._data.shape[:-2])
+    batch = broadcast_shape(B._data.shape[:-2], LU._data.shape[:-2])  # (torch's order)
     lu = np.broadcast_to(_host(xp, LU._data), batch + (n, n))
     pv = np.broadcast_to(piv, batch + (n,))
     b = _host(xp, B._data)

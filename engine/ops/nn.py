@@ -27,7 +27,7 @@ from ..modes import _grad_enabled, check_numel, set_grad_enabled
 from ..random import current_generator
 from ..tensor import Size, Tensor, _wrap
 from . import kernel_dtypes
-from ._args import check_same_device, ensure_tensor, norm_dim, promote_args
+from ._args import broadcast_pair, check_same_device, ensure_tensor, norm_dim, promote_args
 from .creation import full_like, zeros_like
 from .families import apply_inplace, check_inplace, cpp_type_name
 from .linalg import plain_mm
@@ -1458,14 +1458,7 @@ def _no_grad_for(fn_name: str, arg: str, t) -> None:
 
 
 def _broadcast_shapes(a: tuple, b: tuple) -> tuple:
-    n = max(len(a), len(b))
-    a2, b2 = (1,) * (n - len(a)) + a, (1,) * (n - len(b)) + b
-    out = []
-    for i, (x, y) in enumerate(zip(a2, b2, strict=True)):
-        if x != y and x != 1 and y != 1:
-            raise errors.EngineRuntimeError(errors.BROADCAST.format(a=x, b=y, dim=i))
-        out.append(y if x == 1 else x)
-    return tuple(out)
+    return broadcast_pair(a, b)
 
 
 def _warn_size(input: Tensor, target: Tensor) -> None:

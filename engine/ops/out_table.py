@@ -46,7 +46,8 @@ _rules("diff kron normalize outer std var")
 # out's dtype exactly
 _rules("""addmm addmv avg_pool2d avg_pool3d baddbmm bmm cross gather index_add index_copy
     index_reduce inverse linalg.cholesky linalg.cross linalg.det linalg.eigvalsh linalg.inv
-    linalg.lu_solve linalg.solve linalg.svdvals linalg.vector_norm linear lu_solve matmul mm
+    linalg.lu_solve linalg.matmul linalg.solve linalg.svdvals linalg.vector_norm linear lu_solve
+    matmul mm
     msort norm renorm scatter scatter_add scatter_reduce slice_scatter take_along_dim tril triu
     aminmax linalg.cholesky_ex linalg.eigh linalg.inv_ex linalg.lu linalg.lu_factor
     linalg.lu_factor_ex linalg.qr linalg.slogdet linalg.svd lu_unpack qr slogdet sort svd topk
@@ -179,7 +180,8 @@ _GRAD = {
     "inverse": "linalg_inv_ex", "kron": "mul", "linalg.cholesky": "linalg_cholesky_ex",
     "linalg.det": "_linalg_det", "linalg.eigh": "_linalg_eigh",
     "linalg.eigvalsh": "_linalg_eigh", "linalg.inv": "linalg_inv_ex",
-    "linalg.lu_factor": "linalg_lu_factor_ex", "linalg.matrix_power": "matmul",
+    "linalg.lu_factor": "linalg_lu_factor_ex", "linalg.matmul": "matmul",
+    "linalg.matrix_power": "matmul",
     "linalg.multi_dot": "mm", "linalg.slogdet": "_linalg_slogdet",
     "linalg.solve": "_linalg_solve_ex", "linalg.svd": "_linalg_svd",
     "linalg.svdvals": "_linalg_svd", "linalg.vecdot": "sum", "logsigmoid": "log_sigmoid_forward",

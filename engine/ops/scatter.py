@@ -431,7 +431,7 @@ def masked_select(input, mask):
     from .shape import _broadcast_pair
 
     xp = input.device.xp
-    shape = _broadcast_pair(input._data.shape, mask._data.shape)
+    shape = _broadcast_pair(mask._data.shape, input._data.shape)  # (torch's order)
     m = xp.broadcast_to(_on(input, mask), shape)
     out = _wrap(xp.broadcast_to(input._data, shape)[m].copy(), input.dtype, input.device)
     if needs_grad(input):
@@ -470,7 +470,7 @@ def masked_scatter(input, mask, source):
     from .shape import _broadcast_pair
 
     xp = input.device.xp
-    shape = _broadcast_pair(input._data.shape, mask._data.shape)
+    shape = _broadcast_pair(mask._data.shape, input._data.shape)  # (torch's order)
     m = xp.broadcast_to(_on(input, mask), shape)
     k = int(m.sum())
     if k > source._data.size:

@@ -13,7 +13,7 @@ from ..autograd import needs_grad, record
 from ..dtypes import as_dtype
 from ..modes import _grad_enabled, check_numel
 from ..tensor import Tensor, _wrap
-from ._args import norm_dim, promote_args, shape_arg
+from ._args import broadcast_pair, norm_dim, promote_args, shape_arg
 from .families import inplace_twin
 from .registry import op
 
@@ -993,14 +993,7 @@ def broadcast_tensors(*tensors):
 
 
 def _broadcast_pair(a: tuple, b: tuple) -> tuple:
-    n = max(len(a), len(b))
-    a2, b2 = (1,) * (n - len(a)) + tuple(a), (1,) * (n - len(b)) + tuple(b)
-    out = []
-    for i, (x, y) in enumerate(zip(a2, b2, strict=True)):
-        if x != y and x != 1 and y != 1:
-            raise errors.EngineRuntimeError(errors.BROADCAST.format(a=x, b=y, dim=i))
-        out.append(y if x == 1 else x)
-    return tuple(out)
+    return broadcast_pair(a, b)
 
 
 __all__ = ["make_view", "shape_arg", "numpy_T", "matrix_T", "slice_view", "select_view", "alias"]

@@ -150,6 +150,9 @@ def _become(self: Tensor, view: Tensor, node: str) -> Tensor:
     if self._base is not None:
         self._view_fn = view._view_fn
         self._view_version = self._vc[0]
+    fw = getattr(view, "_fw", None)
+    if fw is not None:  # forward AD: the tangent takes the new shape too
+        self._fw = fw
     return self
 
 

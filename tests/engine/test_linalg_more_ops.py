@@ -61,6 +61,18 @@ def test_vecdot_diagonal_as_torch(case):
     compare(case)
 
 
+@pytest.mark.parametrize("case", [
+    lambda m, F, leaf: m.linalg.matmul(leaf(X), leaf(X).mT),
+    lambda m, F, leaf: m.linalg.matmul(leaf(X[0]), leaf(X).mT),
+    lambda m, F, leaf: m.linalg.matmul(leaf(X).expand(2, 3, 4), leaf(X[0])),
+    lambda m, F, leaf: m.linalg.matmul(leaf(X[0]), leaf(X[0])),
+    lambda m, F, leaf: m.linalg.matmul(leaf(X[0]), leaf(X[0][:2])),
+    lambda m, F, leaf: m.linalg.matmul(m.tensor([[1, 2], [3, 4]]), m.tensor([1, 1])),
+], ids=range(6))
+def test_linalg_matmul_as_torch(case):
+    compare(case)
+
+
 SPD = (np.array(A) @ np.array(A).T + np.eye(3)).tolist()
 
 

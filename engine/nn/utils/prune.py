@@ -305,6 +305,26 @@ class L1Unstructured(BasePruningMethod):
         return super().apply(module, name, amount=amount, importance_scores=importance_scores)
 
 
+def _channels_to_prune(t: Tensor, amount: Any, dim: int) -> tuple[int, int]:
+    """The structured methods' checks, then the channels along ``dim`` and how many go."""
+    _validate_structured(t)
+    _validate_dim(t, dim)
+    size = t.shape[dim]
+    k = _nparams_toprune(amount, size)
+    _validate_amount(k, size)
+    return size, k
+
+
+def _channel_mask(t: Tensor, dim: int, keep: Any, default_mask: Tensor) -> Tensor:
+    """Ones on the channels ``keep`` selects along ``dim`` (and where ``default_mask`` is)."""
+    mask = _engine().zeros_like(t)
+    slc: list[Any] = [slice(None)] * t.dim()
+    slc[dim] = keep
+    mask[tuple(slc)] = 1
+    mask *= default_mask.to(dtype=mask.dtype)
+    return mask
+
+
 class RandomStructured(BasePruningMethod):
     """Prunes ``amount`` whole channels along ``dim``, at random."""
 
@@ -316,22 +336,13 @@ class RandomStructured(BasePruningMethod):
         self.dim = dim
 
     def compute_mask(self, t: Tensor, default_mask: Tensor) -> Tensor:
-        _validate_structured(t)
-        _validate_dim(t, self.dim)
-        size = t.shape[self.dim]
-        k = _nparams_toprune(self.amount, size)
-        _validate_amount(k, size)
+        size, k = _channels_to_prune(t, self.amount, self.dim)
         if k == 0:
             return default_mask
         engine = _engine()
         prob = engine.rand(size)
         threshold = engine.kthvalue(prob, k=k).values
-        mask = engine.zeros_like(t)
-        slc = [slice(None)] * t.dim()
-        slc[self.dim] = prob > threshold
-        mask[tuple(slc)] = 1
-        mask *= default_mask.to(dtype=mask.dtype)
-        return mask
+        return _channel_mask(t, self.dim, prob > threshold, default_mask)
 
     @classmethod
     def apply(cls, module: Module, name: str, amount: Any, dim: int = -1) -> BasePruningMethod:
@@ -350,11 +361,7 @@ class LnStructured(BasePruningMethod):
         self.dim = dim
 
     def compute_mask(self, t: Tensor, default_mask: Tensor) -> Tensor:
-        _validate_structured(t)
-        _validate_dim(t, self.dim)
-        size = t.shape[self.dim]
-        k = _nparams_toprune(self.amount, size)
-        _validate_amount(k, size)
+        size, k = _channels_to_prune(t, self.amount, self.dim)
         engine = _engine()
         dims = list(range(t.dim()))
         dims.remove(dims[self.dim])
@@ -362,12 +369,7 @@ class LnStructured(BasePruningMethod):
         top = engine.topk(norm, k=size - k, largest=True)
         if k == 0:
             return default_mask
-        mask = engine.zeros_like(t)
-        slc = [slice(None)] * t.dim()
-        slc[self.dim] = top.indices
-        mask[tuple(slc)] = 1
-        mask *= default_mask.to(dtype=mask.dtype)
-        return mask
+        return _channel_mask(t, self.dim, top.indices, default_mask)
 
     @classmethod
     def apply(cls, module: Module, name: str, amount: Any, n: Any, dim: int,

@@ -13,6 +13,7 @@ from ...tensor import Tensor
 from .. import functional as F
 from ..modules.module import Module
 from ..parameter import Parameter
+from ._norm_hooks import check_unique, remove_hook
 from .parametrizations import _engine, normalize_into
 
 __all__ = ["SpectralNorm", "spectral_norm", "remove_spectral_norm"]
@@ -71,10 +72,7 @@ class SpectralNorm:
     @staticmethod
     def apply(module: Module, name: str, n_power_iterations: int, dim: int,
               eps: float) -> SpectralNorm:
-        for hook in module._forward_pre_hooks.values():
-            if isinstance(hook, SpectralNorm) and hook.name == name:
-                raise errors.EngineRuntimeError(
-                    f"Cannot register two spectral_norm hooks on the same parameter {name}")
+        check_unique(module, SpectralNorm, name, "spectral_norm")
         fn = SpectralNorm(name, n_power_iterations, dim, eps)
         weight = module._parameters[name]
         if weight is None:
@@ -107,9 +105,4 @@ def spectral_norm(module: Module, name: str = "weight", n_power_iterations: int 
 
 def remove_spectral_norm(module: Module, name: str = "weight") -> Module:
     """Undo ``spectral_norm``: ``<name>`` is one parameter again (``weight_orig / sigma``)."""
-    for k, hook in module._forward_pre_hooks.items():
-        if isinstance(hook, SpectralNorm) and hook.name == name:
-            hook.remove(module)
-            del module._forward_pre_hooks[k]
-            return module
-    raise errors.EngineValueError(f"spectral_norm of '{name}' not found in {module}")
+    return remove_hook(module, SpectralNorm, name, "spectral_norm")

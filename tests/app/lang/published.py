@@ -20,6 +20,7 @@ import io
 import math
 import random
 import re
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -59,7 +60,10 @@ def run_torch(cells: list[str]) -> list[str]:
     """The lines torch prints for the cells, its random draws twinned with the session's."""
     buffer = io.StringIO()
     scope: dict[str, Any] = {"__name__": "__main__"}
-    with _twinned(), contextlib.redirect_stdout(buffer):
+    # torch.save / torch.load write real files: in a directory of their own, as the
+    # session's files are its own
+    with tempfile.TemporaryDirectory() as files, contextlib.chdir(files), _twinned(), \
+            contextlib.redirect_stdout(buffer):
         for cell in cells:
             tree = ast.parse(cell)
             last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None

@@ -30,9 +30,9 @@ def _nested_json(depth: int) -> list:
 
 # (name, program: source text or JSON list, code, limit or None, ops the engine must have)
 HOSTILE = [
-    ("import os", "import os", "syntax_error", None, ()),
+    ("import sys", "import sys", "syntax_error", None, ()),
     ("import subprocess", "import subprocess\nsubprocess.run('ls')", "syntax_error", None, ()),
-    ("from-import", "from os import system", "syntax_error", None, ()),
+    ("from-import", "from shutil import rmtree", "syntax_error", None, ()),
     ("__import__", "__import__('os').system('ls')", "syntax_error", None, ()),
     ("dunder attr", "keep.__dict__", "syntax_error", None, ()),
     ("__class__ then dict", "keep.__class__.__dict__", "syntax_error", None, ()),

@@ -1,5 +1,5 @@
 """engine/ops/linalg_more.py: matrix_power, linalg.matrix_power, linalg.vecdot,
-linalg.diagonal."""
+linalg.diagonal, linalg.matmul."""
 
 import numpy as np
 
@@ -25,6 +25,9 @@ for _name in ("matrix_power", "linalg.matrix_power"):
             Sample((well(), -2), name="n-2"), Sample((well(2), 4), name="batched"))
 samples("linalg.vecdot", Sample((r(3, 4), r(4))), Sample((r(4), r(4)), name="1-d"),
         Sample((r(3, 4), r(3, 1)), {"dim": 0}, name="dim0"))
+samples("linalg.matmul", Sample((r(3, 4), r(4, 2))), Sample((r(4), r(4, 2)), name="vec-mat"),
+        Sample((r(2, 3, 4), r(4)), name="batch-vec"), Sample((r(4), r(4)), name="vec-vec"),
+        Sample((r(0, 4), r(4, 2)), name="empty"))
 samples("linalg.diagonal", Sample((r(3, 4),)), Sample((r(2, 3, 3),), {"offset": 1},
                                                       name="batched-offset"),
         Sample((r(3, 4),), {"offset": -1, "dim1": -1, "dim2": -2}, name="dims"))
