@@ -109,8 +109,9 @@ def _needed(root_nodes, deps, targets):
 
 
 def _fit(g: Tensor, meta) -> Tensor:
-    """Sum a gradient down to its input's shape and cast it to the input's dtype."""
-    shape, dtype = meta
+    """Sum a gradient down to its input's shape and cast it to the input's dtype (``meta``:
+    (shape, dtype), or its producer's (shape, dtype, device): see ``graph.record``)."""
+    shape, dtype = meta[0], meta[1]
     if g._data.shape != shape:
         g = sum_to(g, shape)
     if g.dtype is not dtype:

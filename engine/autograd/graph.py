@@ -78,7 +78,12 @@ class Node:
 
     ``_out_meta``: (shape, dtype, device) of the output when ``_nout`` is 1, else a tuple of
     them, one per output (None for AccumulateGrad): one tuple less per node of one output (a
-    GC-tracked object fewer: gen-0 collections come per ~700 of them)."""
+    GC-tracked object fewer: gen-0 collections come per ~700 of them).
+
+    ``_meta``: per input, what a gradient for it is fitted to (``engine._fit``): (shape, dtype)
+    read off the input, or, for a non-view input made by a node of one output, that node's
+    ``_out_meta`` itself (torch checks a gradient against its producer's metadata too): no new
+    tuples per such input (two GC-tracked objects fewer per edge)."""
 
     __slots__ = ("_name", "_rule", "_per_input", "_saved", "_had_tensors", "_edges", "_meta",
                  "_nout", "_out_meta", "_hooks", "_retains", "__weakref__")
@@ -440,23 +445,37 @@ def record(outputs, name: str, rule, inputs: tuple, saved: tuple = (), per_input
         x = inputs[0]
         if type(x) is Tensor and x.requires_grad:
             fn = x._grad_fn
-            edges = ((fn, x._output_nr) if fn is not None and x._base is None
-                     else edge_of(x),)
-            meta = ((x._data.shape, x.dtype),)
+            if fn is not None and x._base is None:
+                edges = ((fn, x._output_nr),)
+                meta = (fn._out_meta if fn._nout == 1 and fn._out_meta is not None
+                        else (x._data.shape, x.dtype),)
+            else:
+                edges = (edge_of(x),)
+                meta = ((x._data.shape, x.dtype),)
         else:
             edges = meta = (None,)
     elif n == 2:
         x, y = inputs
         if type(x) is Tensor and x.requires_grad:
             fn = x._grad_fn
-            ex = (fn, x._output_nr) if fn is not None and x._base is None else edge_of(x)
-            mx = (x._data.shape, x.dtype)
+            if fn is not None and x._base is None:
+                ex = (fn, x._output_nr)
+                mx = (fn._out_meta if fn._nout == 1 and fn._out_meta is not None
+                      else (x._data.shape, x.dtype))
+            else:
+                ex = edge_of(x)
+                mx = (x._data.shape, x.dtype)
         else:
             ex = mx = None
         if type(y) is Tensor and y.requires_grad:
             fn = y._grad_fn
-            ey = (fn, y._output_nr) if fn is not None and y._base is None else edge_of(y)
-            my = (y._data.shape, y.dtype)
+            if fn is not None and y._base is None:
+                ey = (fn, y._output_nr)
+                my = (fn._out_meta if fn._nout == 1 and fn._out_meta is not None
+                      else (y._data.shape, y.dtype))
+            else:
+                ey = edge_of(y)
+                my = (y._data.shape, y.dtype)
         else:
             ey = my = None
         edges, meta = (ex, ey), (mx, my)
@@ -466,9 +485,13 @@ def record(outputs, name: str, rule, inputs: tuple, saved: tuple = (), per_input
         for x in inputs:
             if type(x) is Tensor and x.requires_grad:
                 fn = x._grad_fn
-                edges.append((fn, x._output_nr) if fn is not None and x._base is None
-                             else edge_of(x))
-                meta.append((x._data.shape, x.dtype))
+                if fn is not None and x._base is None:
+                    edges.append((fn, x._output_nr))
+                    meta.append(fn._out_meta if fn._nout == 1 and fn._out_meta is not None
+                                else (x._data.shape, x.dtype))
+                else:
+                    edges.append(edge_of(x))
+                    meta.append((x._data.shape, x.dtype))
             else:
                 edges.append(None)
                 meta.append(None)
