@@ -28,6 +28,7 @@ from engine.cost import charge, product_cost, sort_cost
 
 from .errors import ProgramError
 from .runtime import current_rs
+from .values import BuiltinType, type_name
 
 Tensor = engine.Tensor
 
@@ -64,8 +65,6 @@ class ArrayDType:
                 return np.dtype(other).name == self.name
             except TypeError:
                 return False
-        from .values import BuiltinType
-
         if isinstance(other, BuiltinType) and (other.pytype in (float, int, bool) or isinstance(
                 other.pytype, type) and issubclass(other.pytype, np.generic)):
             return np.dtype(other.pytype).name == self.name
@@ -126,7 +125,7 @@ def wrap(arr: Any) -> Any:
     rs.alloc += arr.nbytes
     if rs.alloc > rs.alloc_budget:
         rs.allocated(0)
-    return Array(arr, _owner_of(arr))
+    return Array(arr, None)
 
 
 def _owner_of(arr: np.ndarray) -> Tensor:
@@ -290,8 +289,6 @@ def as_numpy(value: Any, what: str = "an array") -> Any:
 
 
 def _type_name(value: Any) -> str:
-    from .values import type_name
-
     return type_name(value)
 
 
@@ -398,9 +395,16 @@ class Array:
 
     __slots__ = ("_view", "_owner")
 
-    def __init__(self, arr: np.ndarray, owner: Tensor) -> None:
+    def __init__(self, arr: np.ndarray, owner: Tensor | None) -> None:
         self._view = arr
-        self._owner = owner  # the tensor whose memory it shows (for the session's memory walk)
+        self._owner = owner  # the tensor whose memory it shows (None: made when asked)
+
+    def owner_tensor(self) -> Tensor:
+        """The tensor whose memory the array shows (for the session's memory walk): the
+        tensor it came from, or one made over its memory the first time it is asked for."""
+        if self._owner is None:
+            self._owner = _owner_of(self._view)
+        return self._owner
 
     # ------------------------------------------------------------------ text
     def __repr__(self) -> str:
@@ -566,8 +570,6 @@ _ALLOWED_DTYPES = ALLOWED_DTYPES
 def np_dtype(dtype: Any) -> Any:
     """A program's dtype argument as NumPy's (``np.float32``, ``'float32'``, ``float``,
     ``a.dtype``), or None; an error for dtypes arrays do not have here."""
-    from .values import BuiltinType
-
     if dtype is None:
         return None
     if isinstance(dtype, ArrayDType):
@@ -652,8 +654,6 @@ def _convert(value: Any) -> Any:
     """A positional argument of NumPy's (data, axis, shape, dtype)."""
     if isinstance(value, ArrayDType):
         return np.dtype(value.name)
-    from .values import BuiltinType
-
     if isinstance(value, BuiltinType):
         return np_dtype(value)
     if value is None or isinstance(value, (str, slice)) or value is Ellipsis:

@@ -40,7 +40,7 @@ def reachable(roots: list[Any]) -> list[Any]:
         if isinstance(value, Tensor):
             out.append(value)
         elif isinstance(value, Array):
-            stack.append(value._owner)
+            stack.append(value.owner_tensor())
         elif isinstance(value, bytes):  # io.BytesIO's getvalue(), read()
             if value:
                 out.append(engine.Tensor(np.frombuffer(memoryview(value), dtype=np.uint8),

@@ -75,8 +75,12 @@ def _size(x: Any) -> int:
 
 
 def _broadcast_size(*xs: Any) -> int:
+    shapes = {x.shape if type(x) is np.ndarray else np.shape(x) for x in xs if x is not None}
+    shapes.discard(())
+    if len(shapes) <= 1:  # one shape (and scalars): no broadcast to compute
+        return math.prod(shapes.pop()) if shapes else 1
     try:
-        return math.prod(np.broadcast_shapes(*(np.shape(x) for x in xs if x is not None)))
+        return math.prod(np.broadcast_shapes(*shapes))
     except ValueError:
         return 0
 
