@@ -16,7 +16,7 @@ import engine
 
 from . import builtins as bi
 from .arrays import Array, array_tensor
-from .custom_functions import NO_PLAN, PLAN_KEY, apply_custom, apply_function, bind_apply
+from .custom_functions import NO_PLAN, PLAN_KEY, apply_custom, apply_planned, bind_apply
 from .errors import LangError, ProgramError
 from .exceptions import convert_exception, located
 from .library import _SAFE as SAFE_TYPES
@@ -47,12 +47,11 @@ from .schema import READ_DUNDERS
 from .values import (
     CLASS_VERSION,
     BoundMethod,
-    Code,
     Function,
     Instance,
+    PlanSite,
     SuperProxy,
     UserClass,
-    binding_plan,
     invoke,
     invoke_bound,
 )
@@ -788,11 +787,7 @@ def global_call(name: str, arguments: Arguments) -> Closure:
 
     kwnames, kwvalues = arguments.kwnames, arguments.kwvalues
     if kwvalues is not None and arguments.simple:
-        npos = arguments.count
-        plan_key = (npos, *kwnames)
-        #: the code this call called last and its binding plan (``values.binding_plan``),
-        #: one tuple (replaced whole: runs in other threads read it too)
-        site: tuple[Code | None, Any] = (None, None)
+        plan_site = PlanSite(arguments.count, kwnames)
 
         def run_plan(fr: Frame) -> Any:  # f(y, shift=0.1): the locals built by a plan
             values = positional(fr)
@@ -803,26 +798,14 @@ def global_call(name: str, arguments: Arguments) -> Closure:
             if rs.steps >= rs.next_check:
                 rs.check()
             if type(f) is Function:
-                last = site
+                last = plan_site.last
                 if f.code is last[0]:
                     return invoke_bound(rs, f, last[1](f, values, kw))
-                return first_call(rs, f, values, kw)
+                return plan_site.first_call(rs, f, values, kw)
             named = dict(zip(kwnames, kw))
             if f is not _MISSING:
                 return call_fast(rs, f, values, named)
             return unbound(rs, values, named)
-
-        def first_call(rs: RunState, f: Function, values: tuple, kw: tuple) -> Any:
-            """A call of a code this site did not call last: its plan, kept for the next."""
-            nonlocal site
-            code = f.code
-            build = code.plans.get(plan_key, _MISSING)
-            if build is _MISSING:
-                build = binding_plan(f, npos, kwnames)
-            if build is None:  # an error: Python's text from bind
-                return invoke(rs, f, values, dict(zip(kwnames, kw)))
-            site = (code, build)
-            return invoke_bound(rs, f, build(f, values, kw))
 
         return run_plan
 
@@ -1005,10 +988,7 @@ def method_call(name: str, receiver: Closure, arguments: Arguments,
         run.library1 = (name, fast_name, one_name)  # type: ignore[attr-defined]  # call_statement
     kwnames, kwvalues = arguments.kwnames, arguments.kwvalues
     if kwvalues is not None and arguments.simple:
-        npos = arguments.count + 1  # the object first
-        plan_key = (npos, *kwnames)
-        #: the method code this call ran last and its binding plan, one tuple (as global_call's)
-        method_site: tuple[Code | None, Any] = (None, None)
+        plan_site = PlanSite(arguments.count + 1, kwnames)  # the object first
 
         def run_plan(fr: Frame) -> Any:  # ``obj.m(x, k=1)``: a program's method, by plan
             if fast_name is not None:
@@ -1027,23 +1007,11 @@ def method_call(name: str, receiver: Closure, arguments: Arguments,
             if isinstance(obj, Instance) and name not in obj.attrs:
                 found = obj.cls.lookup(name)
                 if type(found) is Function:
-                    last = method_site
+                    last = plan_site.last
                     if found.code is last[0]:
                         return invoke_bound(rs, found, last[1](found, (obj, *values), kw))
-                    return first_method_call(rs, obj, found, values, kw)
+                    return plan_site.first_call(rs, found, (obj, *values), kw)
             return tail(rs, obj, values, dict(zip(kwnames, kw)))
-
-        def first_method_call(rs: RunState, obj: Instance, found: Function, values: tuple,
-                              kw: tuple) -> Any:
-            nonlocal method_site
-            code = found.code
-            build = code.plans.get(plan_key, _MISSING)
-            if build is _MISSING:
-                build = binding_plan(found, npos, kwnames)
-            if build is None:  # an error: Python's text from bind
-                return invoke(rs, found, (obj, *values), dict(zip(kwnames, kw)))
-            method_site = (code, build)
-            return invoke_bound(rs, found, build(found, (obj, *values), kw))
 
         def tail(rs: RunState, obj: Any, values: tuple, named: dict) -> Any:
             """What ``run`` does after its step, for any other receiver."""
@@ -1090,17 +1058,7 @@ def method_call(name: str, receiver: Closure, arguments: Arguments,
             if obj._cache_version == CLASS_VERSION[0]:  # apply_custom's way, inline
                 plan = obj._cache.get(PLAN_KEY)
                 if plan is not None and plan[5] is None:
-                    try:
-                        out = apply_function(plan[0], plan[1], plan[2], values,
-                                             setup_context=plan[3], jvp=plan[4])
-                    except Exception as exc:
-                        raise convert_exception(exc, "apply", rs.limits) from None
-                    if type(out) is Tensor:
-                        rs.alloc += out._data.nbytes
-                        if rs.alloc > rs.alloc_budget:
-                            rs.allocated(0)
-                        return out
-                    return admit(out)
+                    return apply_planned(rs, plan, values)
             out = apply_custom(rs, obj, values, _EMPTY)
             if out is not NO_PLAN:
                 return out

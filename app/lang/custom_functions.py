@@ -22,8 +22,16 @@ from engine.autograd.function import apply_function, keywords_at_positions
 from .errors import ProgramError
 from .exceptions import convert_exception
 from .library import _LIBRARY_TYPES, _MISSING, _SAFE, admit
-from .runtime import CURRENT, RETURN, Frame
-from .values import CLASS_VERSION, Function, StaticMethod, UserClass, current_rs, invoke
+from .runtime import CURRENT
+from .values import (
+    CLASS_VERSION,
+    Function,
+    StaticMethod,
+    UserClass,
+    current_rs,
+    invoke,
+    invoke_bound,
+)
 
 Tensor = engine.Tensor
 
@@ -114,14 +122,10 @@ def _runner(func: Function, admitting: bool = True) -> Any:
 
 def _runner2(func: Function, admitting: bool) -> Any:
     """:func:`_runner` for a hook of two parameters (``forward(ctx, x)``, ``backward(ctx,
-    g)``: the common shape), running the body in its own frame without :func:`invoke`'s
-    binding (what ``invoke`` does after binding, inlined: this is the custom Function's inner
-    loop). Any other number of arguments goes through ``invoke`` (its binding and texts)."""
-    code = func.code
-    first, second = code.params
-    stmts = code.stmts if code.stmts is not None else (code.body,)
-    straight = code.straight
-    glob, enclosing = func.glob, func.enclosing
+    g)``: the common shape), its locals bound directly (:func:`invoke_bound`: this is the
+    custom Function's inner loop). Any other number of arguments goes through ``invoke`` (its
+    binding and texts)."""
+    first, second = func.code.params
 
     def run2(a: Any, b: Any = _NO_ARG, *more: Any) -> Any:
         rs = CURRENT.get() or current_rs()
@@ -137,29 +141,7 @@ def _runner2(func: Function, admitting: bool) -> Any:
                     if t not in _SAFE and t not in _LIBRARY_TYPES:
                         admit(arg)
             return invoke(rs, func, args, _NO_KWARGS)
-        frame = Frame()  # ``retval`` is set by whatever returns RETURN
-        frame.rs = rs
-        frame.locals = {first: a, second: b}
-        frame.glob = glob
-        frame.enclosing = enclosing
-        frame.func = func
-        frame.back = back = rs.top
-        depth = rs.depth
-        if depth >= rs.max_depth:
-            raise rs.depth_error()
-        rs.depth = depth + 1
-        rs.top = frame
-        try:
-            if straight is not None:
-                return straight(frame)
-            for stmt in stmts:
-                signal = stmt(frame)
-                if signal is not None:
-                    break
-        finally:
-            rs.depth = depth
-            rs.top = back
-        return frame.retval if signal is RETURN else None
+        return invoke_bound(rs, func, {first: a, second: b})
 
     return run2
 
@@ -175,14 +157,20 @@ def apply_custom(rs: Any, cls: UserClass, args: tuple, kwargs: dict) -> Any:
         plan = function_plan(cls)
     if plan is None:
         return NO_PLAN
-    name, forward, backward, setup_context, jvp, bind = plan
+    bind = plan[5]
     if bind is not None:
         args = bind(args, kwargs)
     elif kwargs:
         args = bind_positions(cls.lookup("forward").func, args, kwargs)
+    return apply_planned(rs, plan, args)
+
+
+def apply_planned(rs: Any, plan: tuple, args: tuple) -> Any:
+    """``apply`` of a :func:`function_plan` over arguments bound already: the output admitted
+    and counted in the run's memory, an engine error converted."""
     try:
-        out = apply_function(name, forward, backward, args, setup_context=setup_context,
-                             jvp=jvp)
+        out = apply_function(plan[0], plan[1], plan[2], args, setup_context=plan[3],
+                             jvp=plan[4])
     except Exception as exc:
         raise convert_exception(exc, "apply", rs.limits) from None
     if type(out) is Tensor:
@@ -257,5 +245,5 @@ def bind_signature(forward: Function, args: tuple, kwargs: dict) -> tuple:
     return tuple(out)
 
 
-__all__ = ["NO_PLAN", "PLAN_KEY", "apply_custom", "apply_function", "bind_apply",
+__all__ = ["NO_PLAN", "PLAN_KEY", "apply_custom", "apply_function", "apply_planned", "bind_apply",
            "bind_positions", "bind_signature", "function_plan"]

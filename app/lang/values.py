@@ -105,50 +105,19 @@ def invoke(rs: RunState, func: Function, args: tuple | list, kwargs: dict) -> An
             local = {code.params[0]: args[0]}
         else:
             local = dict(zip(code.params, args))
-    else:
-        if kwargs:  # (a call site with keywords written out has its own plan)
-            local = bind(func, args, kwargs)
-        else:  # the binding plan of this many positional arguments, else bind
-            build = code.plans.get(len(args), _MISSING)
-            if build is _MISSING:
-                build = binding_plan(func, len(args), ())
-            local = build(func, args, ()) if build is not None else bind(func, args, kwargs)
-        if code.generator:  # its frame outlives the call: no link to the caller's
-            frame = make_frame(rs, local, func.glob, func.enclosing, func)
-            return GeneratorValue(code.name, code.qualname, code.body(frame), frame)
-    frame = Frame()  # ``retval`` is set by whatever returns RETURN
-    frame.rs = rs
-    frame.locals = local
-    frame.glob = func.glob
-    frame.enclosing = func.enclosing
-    frame.func = func
-    frame.back = back = rs.top
-    depth = rs.depth
-    if depth >= rs.max_depth:
-        raise rs.depth_error()
-    rs.depth = depth + 1
-    rs.top = frame
-    try:
-        straight = code.straight
-        if straight is not None:
-            return straight(frame)
-        stmts = code.stmts
-        if stmts is None:
-            signal = code.body(frame)
-        else:
-            for stmt in stmts:
-                signal = stmt(frame)
-                if signal is not None:
-                    break
-    finally:
-        rs.depth = depth
-        rs.top = back
-    return frame.retval if signal is RETURN else None
+    elif kwargs:  # (a call site with keywords written out has its own plan: PlanSite)
+        local = bind(func, args, kwargs)
+    else:  # the binding plan of this many positional arguments, else bind
+        build = binding_plan(func, len(args), ())
+        local = build(func, args, ()) if build is not None else bind(func, args, kwargs)
+    return invoke_bound(rs, func, local)
 
 
 def invoke_bound(rs: RunState, func: Function, local: dict) -> Any:
-    """:func:`invoke` of ``func`` with its locals bound already (a call site's binding plan
-    built them)."""
+    """Run ``func``'s body in a new frame over its bound locals (what every call of a user
+    function does after binding: :func:`invoke`, a :class:`PlanSite`, a custom Function's
+    hooks): a generator's frame outlives the call, any other is linked to the caller's under
+    the depth limit."""
     code = func.code
     if code.generator:
         frame = make_frame(rs, local, func.glob, func.enclosing, func)
@@ -194,14 +163,41 @@ def binding_plan(func: Function, npos: int,
     ``kwnames`` (in the call's order) binds: ``build(func, args, kwvalues)`` -> the call's
     locals, what :func:`bind` gives for such a call (the defaults read from ``func`` at each
     call), or None when such a call is an error (:func:`bind` then raises Python's text).
-    Made once per code and shape (:attr:`Code.plans`); ``func``'s keyword-only defaults
-    name the same parameters for every function of its code (they come from its ``def``)."""
+    Made once per code and shape and kept in :attr:`Code.plans` (at most :data:`MAX_PLANS`
+    shapes); ``func``'s keyword-only defaults name the same parameters for every function of
+    its code (they come from its ``def``)."""
     code = func.code
-    plan = _make_plan(code, npos, kwnames, frozenset(func.kwdefaults))
+    key = (npos, *kwnames) if kwnames else npos
     plans = code.plans
-    if len(plans) < MAX_PLANS:
-        plans[(npos, *kwnames) if kwnames else npos] = plan
+    plan = plans.get(key, _MISSING)
+    if plan is _MISSING:
+        plan = _make_plan(code, npos, kwnames, frozenset(func.kwdefaults))
+        if len(plans) < MAX_PLANS:
+            plans[key] = plan
     return plan
+
+
+class PlanSite:
+    """A call site with keywords written out (``f(y, shift=0.1)``, ``obj.m(x, k=1)``): its
+    shape, and the code it called last with that code's :func:`binding_plan`. The site's
+    closure runs ``last[1]`` itself when the callee's code is ``last[0]`` (the inner loop's
+    case) and :meth:`first_call` otherwise."""
+
+    __slots__ = ("npos", "kwnames", "last")
+
+    def __init__(self, npos: int, kwnames: tuple[str, ...]) -> None:
+        self.npos, self.kwnames = npos, kwnames
+        #: (code, build), one tuple replaced whole: runs in other threads read it too
+        self.last: tuple[Code | None, Any] = (None, None)
+
+    def first_call(self, rs: RunState, func: Function, args: tuple, kwvalues: tuple) -> Any:
+        """A call of a code this site did not call last: its plan, kept for the next call;
+        Python's text (from :func:`bind`) when the call is an error."""
+        build = binding_plan(func, self.npos, self.kwnames)
+        if build is None:
+            return invoke(rs, func, args, dict(zip(self.kwnames, kwvalues)))
+        self.last = (func.code, build)
+        return invoke_bound(rs, func, build(func, args, kwvalues))
 
 
 def _make_plan(code: Code, npos: int, kwnames: tuple[str, ...],

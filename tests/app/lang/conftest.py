@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+import builtins
+import contextlib
+import io
+
 import pytest
 
 import engine
-from app.lang import Environment, Limits, RunResult, compile_source, run_program
+from app.lang import (
+    Environment,
+    LangError,
+    Limits,
+    RunResult,
+    compile_source,
+    parse_source,
+    run_program,
+)
 
 
 def missing_ops(*names: str) -> list[str]:
@@ -40,3 +52,37 @@ def form(request):
 
     run.form = request.param
     return run
+
+
+def python_cells(cells: list[str], names: dict | None = None) -> list[tuple]:
+    """Each cell run by CPython in one namespace (``names`` added to Python's builtins):
+    per cell, the printed lines and the error (its type's name, its text) or None."""
+    scope: dict = {"__builtins__": {**builtins.__dict__, **(names or {})}}
+    out = []
+    for cell in cells:
+        buf = io.StringIO()
+        error = None
+        with contextlib.redirect_stdout(buf):
+            try:
+                exec(compile(cell, "<cell>", "exec"), scope)  # the oracle side only
+            except Exception as exc:  # noqa: BLE001  (the error is the result)
+                error = (type(exc).__name__, str(exc))
+        out.append((buf.getvalue().splitlines(), error))
+    return out
+
+
+def our_cells(cells: list[str], form: str, limits: Limits | None = None) -> list[tuple]:
+    """Each cell run by the language in one session, as :func:`python_cells` reports them;
+    ``form`` "source" (the text) or "json" (its compiled JSON form without the text)."""
+    env = Environment()
+    limits = limits or Limits()
+    out = []
+    for cell in cells:
+        try:
+            result = run_program(compile_source(cell), env, limits) if form == "json" else \
+                run_program(parse_source(cell), env, limits, source=cell)
+            out.append((result.printed, None))
+        except LangError as exc:
+            out.append((exc.extra.get("printed", []), (exc.extra.get("exception"),
+                                                       exc.detail)))
+    return out

@@ -9,46 +9,23 @@ succeeded, so a kept plan is never used for a call it does not describe."""
 
 from __future__ import annotations
 
-import builtins
-import contextlib
-import io
-
 import pytest
 
-from app.lang import Environment, LangError, Limits, compile_source, parse_source, run_program
+from app.lang import Environment, LangError, Limits, parse_source, run_program
 from app.lang.values import MAX_PLANS, Code
+
+from .conftest import our_cells, python_cells
 
 LIMITS = Limits()
 torch = pytest.importorskip("torch")
 
 
 def _python(cells: list[str]) -> list[tuple]:
-    scope: dict = {"__builtins__": builtins.__dict__, "torch": torch}
-    out = []
-    for cell in cells:
-        buf = io.StringIO()
-        error = None
-        with contextlib.redirect_stdout(buf):
-            try:
-                exec(compile(cell, "<cell>", "exec"), scope)  # the oracle side only
-            except Exception as exc:  # noqa: BLE001  (the error is the result)
-                error = (type(exc).__name__, str(exc))
-        out.append((buf.getvalue().splitlines(), error))
-    return out
+    return python_cells(cells, {"torch": torch})
 
 
 def _ours(cells: list[str], form: str) -> list[tuple]:
-    env = Environment()
-    out = []
-    for cell in cells:
-        try:
-            result = run_program(compile_source(cell), env, LIMITS) if form == "json" else \
-                run_program(parse_source(cell), env, LIMITS, source=cell)
-            out.append((result.printed, None))
-        except LangError as exc:
-            out.append((exc.extra.get("printed", []), (exc.extra.get("exception"),
-                                                       exc.detail)))
-    return out
+    return our_cells(cells, form, LIMITS)
 
 
 SIGNATURES = """

@@ -6,15 +6,14 @@ printed lines and errors (type and text) must agree."""
 
 from __future__ import annotations
 
-import builtins
-import contextlib
-import io
 import math
 import random
 
 import pytest
 
-from app.lang import Environment, LangError, Limits, compile_source, parse_source, run_program
+from app.lang import Environment, LangError, Limits, compile_source, run_program
+
+from .conftest import our_cells, python_cells
 
 torch = pytest.importorskip("torch")
 
@@ -22,36 +21,14 @@ LIMITS = Limits()
 
 
 def _python(cells: list[str]) -> list[tuple]:
-    """Each cell run by CPython in one namespace, the language's prebound names as builtins."""
-    names = {**builtins.__dict__, "torch": torch, "F": torch.nn.functional, "nn": torch.nn,
-             "math": math, "random": random, "autograd": torch.autograd,
-             "functional": torch.nn.functional}
-    scope: dict = {"__builtins__": names}
-    out = []
-    for cell in cells:
-        buf = io.StringIO()
-        error = None
-        with contextlib.redirect_stdout(buf):
-            try:
-                exec(compile(cell, "<cell>", "exec"), scope)  # the oracle side only
-            except Exception as exc:  # noqa: BLE001  (the error is the result)
-                error = (type(exc).__name__, str(exc))
-        out.append((buf.getvalue().splitlines(), error))
-    return out
+    """Each cell run by CPython, the language's prebound names as builtins."""
+    return python_cells(cells, {"torch": torch, "F": torch.nn.functional, "nn": torch.nn,
+                                "math": math, "random": random, "autograd": torch.autograd,
+                                "functional": torch.nn.functional})
 
 
 def _ours(cells: list[str], form: str) -> list[tuple]:
-    env = Environment()
-    out = []
-    for cell in cells:
-        try:
-            result = run_program(compile_source(cell), env, LIMITS) if form == "json" else \
-                run_program(parse_source(cell), env, LIMITS, source=cell)
-            out.append((result.printed, None))
-        except LangError as exc:
-            out.append((exc.extra.get("printed", []), (exc.extra.get("exception"),
-                                                       exc.detail)))
-    return out
+    return our_cells(cells, form, LIMITS)
 
 
 CASES = {
