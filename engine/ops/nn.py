@@ -31,11 +31,13 @@ from ._args import broadcast_pair, check_same_device, ensure_tensor, norm_dim, p
 from .creation import full_like, zeros_like
 from .families import apply_inplace, check_inplace, cpp_type_name
 from .linalg import plain_mm
+from .pointwise import erf_as_float32
 from .registry import op
 
 _TORCH_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
                 "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
 _SQRT2 = math.sqrt(2.0)
+_SQRT1_2 = math.sqrt(0.5)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 
@@ -336,12 +338,24 @@ def gelu(input, approximate="none"):
         res = (0.5 * a) * (1 + th)
         rule = _gelu_tanh_grad
     else:
-        res = a * (0.5 * (1.0 + _erf(xp, a / _SQRT2)))
         if a.dtype != np.float64 and a.size > 1 and input._data.flags.c_contiguous:
-            # torch's vectorized float32/float16 kernel gives NaN at +inf; it runs on a
-            # contiguous input of more than one element only (a strided, transposed or
-            # expanded input, one element, or float64, take the scalar formula: inf)
+            # a contiguous float32/float16 input of more than one element goes to oneDNN's
+            # gelu_erf (AVX-512: a piecewise minimax polynomial for erf, x (1 + erf) 0.5 in
+            # float32; NaN at +inf). Its polynomial is not reproduced: erf here is the
+            # float64 one rounded to float32, in oneDNN's order (float16 577 -> 378 values)
+            e = _erf(xp, a.astype(np.float64) * _SQRT1_2).astype(a.dtype)
+            res = (a * (1 + e)) * 0.5
             res = xp.where(xp.isposinf(a), xp.nan, res)
+        else:
+            # ATen's kernel: x * 0.5 * (1 + erf(x * kAlpha)), kAlpha in the input's type;
+            # its vectorized loop (a dense input in any dim order, float32/float16) takes
+            # ATen's float32 erf, its scalar loop (gaps in the input) the C library's
+            z = a * (a.dtype.type(_SQRT1_2) if xp is np else _SQRT1_2)
+            if a.dtype == np.float32 and xp is np and _dense_any_order(input._data):
+                e = erf_as_float32(z)
+            else:
+                e = _erf(xp, z).astype(a.dtype)
+            res = (a * 0.5) * (1 + e)
         rule = _gelu_grad
     out = _const(res, input)
     if needs_grad(input):
@@ -1168,6 +1182,18 @@ def _batch_norm_dtypes(input: Tensor, weight, bias, running_mean, running_var,
                 any(not p._data.flags.c_contiguous for p in given)):
             raise errors.EngineRuntimeError(errors.LOOPS_DYNAMIC_CASTING)
     _check_param_dtypes(input, *params)
+
+
+def _dense_any_order(a) -> bool:
+    """No gaps and no overlaps in some order of the dims (a permutation of a contiguous
+    array): TensorIterator then walks it as one contiguous run."""
+    dims = sorted((d for d in range(a.ndim) if a.shape[d] != 1), key=lambda d: -a.strides[d])
+    expected = a.itemsize
+    for d in reversed(dims):
+        if a.strides[d] != expected:
+            return False
+        expected *= a.shape[d]
+    return True
 
 
 def _dense_layout(a) -> bool:

@@ -725,11 +725,17 @@ _AS_COEFFS = tuple(np.float32(c) for c in (1.061405429, -1.453152027, 1.42141374
 
 
 def _erf_half(a):
-    """erf of a float16 array as torch's CPU kernel computes it in every layout: in float32,
-    the rational approximation of Abramowitz and Stegun 7.1.26 (|error| < 1.5e-7) evaluated
-    with fused multiply-adds, ``1 - r t exp(-x^2)``, its sign copied from x, rounded to half.
-    (The float32 exp is taken as float64 rounded: every float16 value agrees with torch.)"""
-    x = a.astype(np.float32)
+    """erf of a float16 array as torch's CPU kernel computes it in every layout: in float32
+    (``erf_as_float32``), rounded to half."""
+    return erf_as_float32(a.astype(np.float32)).astype(np.float16)
+
+
+def erf_as_float32(x):
+    """erf of a float32 array as ATen's vectorized float32 erf (``Vectorized<float>::erf``,
+    the one float16 erf and gelu's dense non-oneDNN inputs use): the rational approximation
+    of Abramowitz and Stegun 7.1.26 (|error| < 1.5e-7) evaluated with fused multiply-adds,
+    ``1 - r t exp(-x^2)``, its sign copied from x. (The float32 exp is taken as float64
+    rounded: every float16 value agrees with torch.)"""
     one = np.ones_like(x)
     with Quiet():
         t = np.float32(1) / fma(np.full_like(x, _AS_P), np.abs(x), one)
@@ -738,7 +744,7 @@ def _erf_half(a):
             r = fma(r, t, np.full_like(x, c))
         e = np.exp(-(x * x).astype(np.float64)).astype(np.float32)
         res = fma(-e * t, r, one)
-    return np.copysign(res, x).astype(np.float16)
+    return np.copysign(res, x)
 
 
 def _erf(xp, a):
