@@ -32,6 +32,7 @@ from .objects import (
     call_op,
     call_value,
     dunder_attr,
+    explain_call,
     instance_call,
     library_attr,
     library_error,
@@ -757,7 +758,8 @@ def global_call(name: str, arguments: Arguments) -> Closure:
             try:
                 out = opfn(value)
             except Exception as exc:
-                raise convert_exception(exc, name, rs.limits) from None
+                raise convert_exception(explain_call(name, "function", (value,), _EMPTY, exc), name,
+                                        rs.limits) from None
             if type(out) is Tensor:
                 rs.alloc += out._data.nbytes
                 if rs.alloc > rs.alloc_budget:
@@ -910,7 +912,8 @@ def method_call(name: str, receiver: Closure, arguments: Arguments,
                 out = tensor_fn(obj, *values, **numpy_aliases(named)) if named else \
                     tensor_fn(obj, *values)
             except Exception as exc:
-                raise convert_exception(exc, name, rs.limits) from None
+                raise convert_exception(explain_call(name, "method", (obj, *values), named, exc),
+                                        name, rs.limits) from None
             if type(out) is Tensor:
                 rs.alloc += out._data.nbytes
                 if rs.alloc > rs.alloc_budget:
@@ -968,7 +971,8 @@ def method_call(name: str, receiver: Closure, arguments: Arguments,
                 try:
                     out = tensor_fn(obj)
                 except Exception as exc:
-                    raise convert_exception(exc, name, rs.limits) from None
+                    raise convert_exception(explain_call(name, "method", (obj,), _EMPTY, exc), name,
+                                            rs.limits) from None
                 t = type(out)
                 if t is Tensor:
                     rs.alloc += out._data.nbytes
@@ -1019,7 +1023,8 @@ def method_call(name: str, receiver: Closure, arguments: Arguments,
                 try:
                     out = tensor_fn(obj, *values, **numpy_aliases(named))
                 except Exception as exc:
-                    raise convert_exception(exc, name, rs.limits) from None
+                    raise convert_exception(explain_call(
+                        name, "method", (obj, *values), named, exc), name, rs.limits) from None
                 if type(out) is Tensor:
                     rs.alloc += out._data.nbytes
                     if rs.alloc > rs.alloc_budget:

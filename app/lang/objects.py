@@ -17,6 +17,7 @@ from typing import Any
 
 import engine
 from engine.backends import CUDNN_FLAGS, cudnn_flag, set_cudnn_flag
+from engine.ops import signatures as engine_signatures
 
 from . import arrays, npmod, pycollections
 from .arrays import Array
@@ -692,7 +693,7 @@ def call_value(rs: RunState, f: Any, args: tuple | list, kwargs: dict) -> Any:
             raise ProgramError(f"'{f.cls.name}' object is not callable", exception="TypeError")
         return call_special(rs, f, method, args, kwargs)
     if t is BoundOp:
-        return call_op(rs, f.name, f.fn, (f.self_, *args), kwargs)
+        return call_op_method(rs, f.name, f.fn, (f.self_, *args), kwargs)
     if t is ContextFunction:
         manager = f.enter()
         try:
@@ -737,17 +738,19 @@ def numpy_aliases(kwargs: dict) -> dict:
 
 
 def array_retry(rs: RunState, name: str, fn: Any, args: tuple | list, kwargs: dict,
-                exc: Exception) -> Any:
+                exc: Exception, form: str = "function") -> Any:
     """``torch.tensor(a)`` / ``torch.as_tensor(a)`` of a program's NumPy array: the op again
     with a copy of its values (the engine knows NumPy, not the language's arrays); any other
-    failure is the op's error."""
+    failure is the op's error, or torch's argument parser's refusal of the call where torch's
+    signatures refuse it (``form``: "function" or "method", engine/ops/signatures.py)."""
     if name in arrays.ARRAY_TAKING_OPS and args and type(args[0]) is Array:
         if name != "tensor" and len(args) == 1 and _shares(args[0], kwargs):
             return arrays.shared_tensor(args[0])  # as_tensor / asarray: torch shares memory
         return call_op(rs, name, fn, (args[0].__array__(), *args[1:]), kwargs)
     if name in arrays.ARRAY_TAKING_OPS and args and _holds_array(args[0]):
         return call_op(rs, name, fn, (_array_copies(args[0]), *args[1:]), kwargs)
-    raise convert_exception(exc, name, rs.limits) from None
+    raise convert_exception(explain_call(name, form, args, kwargs, exc), name,
+                            rs.limits) from None
 
 
 def _holds_array(data: Any) -> bool:
@@ -800,6 +803,33 @@ def call_op(rs: RunState, name: str, fn: Any, args: tuple | list, kwargs: dict) 
     return admit(out)
 
 
+def explain_call(name: str, form: str, args: tuple | list, kwargs: dict,
+                 exc: Exception) -> Exception:
+    """``exc`` raised by table op ``name`` called in ``form`` ("function" / "method"), or
+    torch's argument-parser refusal of the call where torch's signatures refuse it (the
+    error path only: engine/ops/signatures.py)."""
+    return engine_signatures.explain(name, form, args, kwargs, exc)
+
+
+def call_op_method(rs: RunState, name: str, fn: Any, args: tuple | list, kwargs: dict) -> Any:
+    """:func:`call_op` of a tensor method (``args[0]`` the tensor it is called on): its
+    argument errors are the method parser's."""
+    if kwargs:
+        kwargs = numpy_aliases(kwargs)
+    try:
+        out = fn(*args, **kwargs) if kwargs else fn(*args)
+    except LangError:
+        raise
+    except Exception as exc:
+        return array_retry(rs, name, fn, args, kwargs, exc, "method")
+    if type(out) is Tensor:
+        rs.alloc += out._data.nbytes
+        if rs.alloc > rs.alloc_budget:
+            rs.allocated(0)
+        return out
+    return admit(out)
+
+
 def library_error(rs: RunState, f: Any, exc: Exception) -> Exception:
     """What a program sees of ``exc``, raised by the library callable ``f``."""
     if isinstance(exc, LangError):
@@ -836,7 +866,7 @@ def call_method(rs: RunState, obj: Any, name: str, args: tuple | list, kwargs: d
             if name in READABLE_ATTRS:
                 return call_value(rs, tensor_attr(obj, name), args, kwargs)
             raise missing_tensor_attr(name)
-        return call_op(rs, name, fn, (obj, *args), kwargs)
+        return call_op_method(rs, name, fn, (obj, *args), kwargs)
     if isinstance(obj, Instance):
         return instance_call(rs, obj, name, args, kwargs)
     return call_value(rs, get_attr(rs, obj, name), args, kwargs)

@@ -1,0 +1,211 @@
+"""torch's argument-parser signatures for every table op, per form: a golden recorder.
+
+torch's C functions bind their arguments with a parser built from signature strings
+(``matmul(Tensor input, Tensor other, *, Tensor out=None)``); its refusals (wrong type,
+missing, extra, unexpected keyword, "invalid combination ... expected one of") are worded from
+them. This records, for each table op's function form (the callable the differential suite
+calls: ``torch.x``, ``F.x``, ``torch.linalg.x``, ``torch.special.x``) and method form
+(``Tensor.x``, in-place ones included), the exact strings of its parser, taken from torch
+itself:
+
+* the candidates are the signature strings compiled into torch's Python bindings
+  (``libtorch_python``), grouped by the parser name;
+* a call with 30 positional arguments that no signature takes makes torch print its parser's
+  visible signatures (``expected one of: * (...)``) when it has several: those are matched
+  back to their strings (``Signature.shown``);
+* a parser of one signature prints none: each candidate is checked against torch's texts for
+  probe calls (too many arguments, none, a foreign object at each of the first positions, an
+  unknown keyword), and the one that words every probe as torch does is kept.
+
+Python-level functions (many of ``F``'s, ``Tensor.norm``...) are not the parser's and are left
+out. ``.venv/bin/python -m tests.oracle.signature_recorder`` rewrites
+engine/ops/signatures.json (the engine reads it on its error path, engine/ops/signatures.py);
+tests/oracle/test_signature_errors.py compares the engine's texts with torch's.
+"""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import re
+import sys
+
+import torch
+
+import engine
+from engine.ops import OPS
+from engine.ops import signatures as sg
+
+from .backends import _torch_function
+
+_PARSERS = (type(torch.matmul), type(torch.Tensor.add))
+_SIG = re.compile(rb"(?<![\x21-\x7e])([A-Za-z_][A-Za-z0-9_]*\([^\x00\n]*?\)"
+                  rb"(?:\|hidden|\|deprecated)?)\x00")
+
+
+class _Probe:
+    pass
+
+
+def pool() -> dict[str, list[str]]:
+    """Every signature string in torch's Python bindings, by parser name."""
+    lib = pathlib.Path(torch.__file__).parent / "lib" / "libtorch_python.so"
+    out: dict[str, list[str]] = {}
+    for m in _SIG.finditer(lib.read_bytes()):
+        try:
+            text = m.group(1).decode("ascii")
+        except UnicodeDecodeError:
+            continue
+        name = text[:text.index("(")]
+        try:
+            sg.Signature(text)
+        except Exception:  # noqa: BLE001 - not a signature string
+            continue
+        if " " not in text and not text.endswith("()") and "()|" not in text:
+            continue
+        out.setdefault(name, [])
+        if text not in out[name]:
+            out[name].append(text)
+    return out
+
+
+def torch_text(fn, args, kwargs) -> str | None:
+    try:
+        fn(*args, **kwargs)
+    except TypeError as e:
+        return str(e)
+    except Exception:  # noqa: BLE001 - not the parser's refusal
+        return None
+    return None
+
+
+_LISTING = re.compile(r"^(\w+)\(\) received an invalid combination of arguments - got .*?, "
+                      r"but expected (one of:\n(?:.*\n)*|\(.*\))$", re.S)
+
+
+def record_one(fn, method: bool, strings: dict[str, list[str]]):
+    """The strings of ``fn``'s parser, or (None, why)."""
+    tt = torch.ones(2, 3)
+    et = engine.ones(2, 3)
+    self_t = (tt,) if method else ()
+    many = tuple(_Probe() for _ in range(30))
+    text = torch_text(fn, self_t + many, {})
+    if text is None:
+        return None, "no TypeError for 30 arguments"
+    noargs = re.match(r"^(TensorBase\.\w+)\(\) takes no arguments \(", text)
+    if noargs is not None:  # a method bound without arguments (METH_NOARGS)
+        return [f"{noargs.group(1)}|noargs"], None
+    m = _LISTING.match(text)
+    name = re.match(r"^(\w+)\(", text)
+    if name is None:
+        return None, f"unread text {text[:80]!r}"
+    name = name.group(1)
+    cands = [s for s in strings.get(name, ()) if not s.endswith(("|hidden", "|deprecated"))]
+    if m is not None:  # several signatures: the printed ones, matched back to strings
+        body = m.group(2)
+        shown = [line[3:] for line in body.splitlines() if line.startswith(" * ")] \
+            if body.startswith("one of") else [body]
+        chosen = []
+        for line in shown:
+            hits = [s for s in cands if sg.Signature(s).shown() == line]
+            hits = [s for s in hits if _fits(s, method)] or hits
+            if not hits:
+                return None, f"no string prints as {name}{line}"
+            chosen.append(hits[0])
+        # the hidden (deprecated) strings of the parser bind calls too, and make it a parser
+        # of several signatures: a method's, or a function's of the same first parameter
+        first = sg.Signature(chosen[0]).params[:1]
+        for s in strings.get(name, ()):
+            if s.endswith(("|hidden", "|deprecated")) and _fits(s, method):
+                p = sg.Signature(s).params[:1]
+                if method or [q.name for q in p] == [q.name for q in first]:
+                    chosen.append(s)
+        return chosen, None
+    probes = [(many, {}), ((), {}), ((_Probe(),), {}), ((), {"__probe__": 1})]
+    if not method:
+        probes += [((0,), {}), (("t", _Probe()), {}), (("t", "t", _Probe()), {}),
+                   (("t", 1.5), {}), (("t", None), {})]
+    else:
+        probes += [(("t", _Probe()), {}), ((1.5,), {}), ((None,), {})]
+    keep = []
+    for s in cands:
+        if not _fits(s, method):
+            continue
+        sig = [sg.Signature(s)]
+        ok = True
+        for args, kw in probes:
+            targs = tuple(tt if a == "t" else a for a in args)
+            eargs = tuple(et if a == "t" else a for a in args)
+            want = torch_text(fn, self_t + targs, kw)
+            got = _refusal(sig, eargs, kw)
+            if want is not None and want != got:
+                ok = False
+                break
+        if ok:
+            keep.append(s)
+    if not keep:
+        return None, f"no candidate of {name} reproduces the probes ({len(cands)})"
+    return keep[:1], None
+
+
+def _fits(s: str, method: bool) -> bool:
+    """Whether a string can be a method's (no ``input``/``self`` tensor first) or a
+    function's."""
+    params = sg.Signature(s).params
+    first = params[0] if params else None
+    is_fn = first is not None and first.type == "Tensor" and first.name in ("input", "self")
+    return not is_fn if method else True
+
+
+def _refusal(sigs, args, kwargs):
+    try:
+        if len(sigs) == 1:
+            sg._parse(sigs[0], tuple(args), dict(kwargs), True)
+            return None
+    except sg._Refused as e:
+        return e.text
+    except Exception as e:  # noqa: BLE001
+        return str(e)
+    return None
+
+
+def record() -> dict:
+    strings = pool()
+    out: dict = {"function": {}, "method": {}}
+    missed: dict = {"function": {}, "method": {}}
+    for name, d in sorted(OPS.items()):
+        forms = []
+        if d.kind != "method":
+            try:
+                fn = _torch_function(name)
+            except Exception:  # noqa: BLE001
+                fn = None
+            if fn is not None:
+                forms.append(("function", fn, False))
+        if d.kind != "function" and "." not in name:
+            m = getattr(torch.Tensor, name, None)
+            if m is not None:
+                forms.append(("method", m, True))
+        for form, fn, method in forms:
+            if not isinstance(fn, _PARSERS):
+                missed[form][name] = "a Python function"
+                continue
+            sigs, why = record_one(fn, method, strings)
+            if sigs is None:
+                missed[form][name] = why
+            else:
+                out[form][name] = sigs
+    out["_not_recorded"] = missed
+    return out
+
+
+def main() -> None:
+    table = record()
+    sg.GOLDEN.write_text(json.dumps(table, indent=1, sort_keys=True) + "\n")
+    n = {f: len(table[f]) for f in ("function", "method")}
+    m = {f: len(table["_not_recorded"][f]) for f in ("function", "method")}
+    print(f"recorded {n}, not recorded {m}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,158 @@
+"""Argument errors of every recorded table op, engine against torch: the sweep.
+
+For each op and form in engine/ops/signatures.json (the function form as the differential
+suite calls it, the method form through the class as a program's ``x.op(...)`` does), a base
+call is made from the op's first signature (its required arguments filled with a value of
+their type: a float 2x3 tensor for a Tensor), then varied: an int / float / None / list / str
+in each Tensor position, each required argument missing (the call cut short), one extra
+positional argument, an unexpected keyword. Only the calls that torch refuses with a
+``TypeError`` are compared (the other outcomes are the differential suite's). The engine is
+observed as a program sees it: its exception passed through ``signatures.explain`` (what
+app/lang does on its error path); ``raw`` keeps the engine's own exception too.
+
+    .venv/bin/python -m tests.oracle.signature_sweep     # prints the counts and the differing
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import warnings
+
+import numpy as np
+import torch
+
+import engine
+from engine.ops import OPS
+from engine.ops import signatures as sg
+
+from .backends import _torch_function
+
+WRONG = (1, 1.5, None, [1], "a")
+
+
+def _value(p: sg.Param, tensor):
+    t = p.type
+    if t == "Tensor":
+        return tensor
+    if t in ("int64_t", "SymInt"):
+        return 1
+    if t in ("Scalar", "double", "complex"):
+        return 1.0
+    if t == "bool":
+        return False
+    if t in sg._INT_LISTS:
+        return [1]
+    if t == "ScalarType":
+        return "float32"
+    if t in ("TensorList",) or t.startswith("c10::List<"):
+        return [tensor]
+    if t in ("std::string", "c10::string_view", "::std::string_view", "std::string_view"):
+        return "mean"
+    return None
+
+
+def calls(sig: sg.Signature):
+    """(label, args, kwargs) of the varied calls; "T" marks the tensor, "float32" the dtype."""
+    base = []
+    for p in sig.params:
+        if p.kw_only or p.optional:
+            break
+        base.append(p)
+    vals = [_value(p, "T") for p in base]
+    if any(v is None for v in vals):
+        return
+    pos = [i for i, p in enumerate(sig.params) if not p.kw_only and p.type == "Tensor"]
+    for i in pos:
+        for w in WRONG:
+            args = list(vals) + (["T"] * (i + 1 - len(vals)) if i >= len(vals) else [])
+            args = [_value(sig.params[k], "T") if k >= len(vals) else args[k]
+                    for k in range(len(args))]
+            if any(a is None for a in args):
+                continue
+            args[i] = w
+            yield f"{type(w).__name__}@{i}", tuple(args), {}
+    for k in range(len(vals)):
+        yield f"missing@{k}", tuple(vals[:k]), {}
+    yield "extra", tuple(vals) + (1,) * (sig.max_pos_args - len(vals) + 1), {}
+    yield "keyword", tuple(vals), {"foo": 1}
+
+
+def _lib(v, tensor, dtype):
+    if isinstance(v, str) and v == "T":
+        return tensor
+    if isinstance(v, str) and v == "float32":
+        return dtype
+    if isinstance(v, list):
+        return [_lib(x, tensor, dtype) for x in v]
+    return v
+
+
+def _outcome(fn, args, kwargs):
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fn(*args, **kwargs)
+    except Exception as e:  # noqa: BLE001 - the class and text are what is compared
+        return e
+    return None
+
+
+def sweep(only: set[str] | None = None):
+    """Records (op, form, label, torch text, engine raw (class, text), engine (class, text))
+    of the calls torch refuses with a TypeError."""
+    table = json.loads(sg.GOLDEN.read_text())
+    out = []
+    for form in ("function", "method"):
+        for name, strings in sorted(table[form].items()):
+            if only is not None and name not in only:
+                continue
+            if strings[0].endswith("|noargs"):
+                sig = None
+            else:
+                sig = sg.Signature(strings[0])
+            tfn = _torch_function(name) if form == "function" else getattr(torch.Tensor, name)
+            efn = OPS[name].fn if form == "function" else getattr(engine.Tensor, name, None)
+            if tfn is None or efn is None:
+                continue
+            variants = list(calls(sig)) if sig is not None else [
+                ("extra", (1,), {}), ("keyword", (), {"foo": 1})]
+            for label, args, kwargs in variants:
+                tt = torch.ones(2, 3)
+                et = engine.ones(2, 3)
+                targs = tuple(_lib(a, tt, torch.float32) for a in args)
+                eargs = tuple(_lib(a, et, engine.float32) for a in args)
+                tkw = {k: _lib(v, tt, torch.float32) for k, v in kwargs.items()}
+                ekw = {k: _lib(v, et, engine.float32) for k, v in kwargs.items()}
+                if form == "method":
+                    targs, eargs = (tt, *targs), (et, *eargs)
+                te = _outcome(tfn, targs, tkw)
+                if not isinstance(te, TypeError):
+                    continue
+                ee = _outcome(efn, eargs, ekw)
+                raw = (type(ee).__name__, str(ee)) if ee is not None else None
+                ex = sg.explain(name, form, eargs, ekw, ee) if ee is not None else None
+                seen = (type(ex).__name__, str(ex)) if ex is not None else None
+                out.append((name, form, label, str(te), raw, seen))
+    return out
+
+
+def agrees(seen, torch_text: str) -> bool:
+    return seen is not None and seen[1] == torch_text and seen[0] in (
+        "TypeError", "EngineTypeError")
+
+
+def main() -> None:
+    np.seterr(all="ignore")
+    recs = sweep(set(sys.argv[1:]) or None)
+    before = sum(not agrees(r[4], r[3]) for r in recs)
+    after = sum(not agrees(r[5], r[3]) for r in recs)
+    print(f"{len(recs)} refused calls; differing before {before}, after {after}")
+    for r in recs:
+        if not agrees(r[5], r[3]):
+            print(r[0], r[1], r[2], "\n   torch :", repr(r[3][:300]), "\n   engine:",
+                  repr(r[5][1][:300]) if r[5] else None)
+
+
+if __name__ == "__main__":
+    main()
