@@ -6,7 +6,6 @@ snapshots and restarts."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import time
@@ -14,8 +13,54 @@ import time
 import numpy as np
 import pytest
 
-from app.lang import Environment, LangError, Limits, compile_source, run_program
-from tests.app.lang.test_arrays import _oracle
+from app.lang import Environment, LangError, Limits
+from tests.app.lang.test_arrays import _oracle, _run  # (the side-by-side helpers)
+
+# each run in a program as a statement of its own: its value, or its exception's class and text
+ERROR_CASES = [
+    "np.random.choice(3, 2, p=[0.5, 0.6, 0.1])",
+    "np.random.seed(-1)",
+    "np.random.randint(5, 2)",
+    "np.zeros(-1)",
+    "np.arange(0, 1, 0)",
+    "np.linspace(0, 1, -2)",
+    "np.concatenate([np.ones(2), np.ones((2, 2))])",
+    "np.stack([np.ones(2), np.ones(3)])",
+    "np.dot(np.ones(2), np.ones(3))",
+    "np.ones((2, 3)) @ np.ones((2, 3))",
+    "np.array([[1, 2], [3]])",
+    "np.linalg.inv(np.zeros((2, 2)))",
+    "np.ones(3).reshape(-1, -1)",
+    "np.transpose(np.ones((2, 2)), (0, 0))",
+    "np.squeeze(np.ones((2, 2)), axis=0)",
+    "np.ones(2).astype('foo')",
+    "np.mean(np.ones(2), axis=3)",
+    "np.ones(3)[1.5]",
+    "np.ones(3)[[5]]",
+    "np.ones(3)[np.array([True, False])]",
+    "np.expand_dims(np.ones(2), 5)",
+    "np.testing.assert_array_equal(np.ones(2), np.ones(3))",
+    "np.testing.assert_allclose(1.0, 2.0)",
+    "np.testing.assert_almost_equal(1.0, 1.1)",
+    "np.clip(np.ones(2))",
+    "np.full((2,), [1, 2, 3])",
+    "np.iinfo(np.float32)",
+    "np.eye(-1)",
+    "np.random.normal(0, -1)",
+    "np.random.uniform(size=-1)",
+    "np.split(np.arange(5), 2)",
+    "np.sum(np.ones(2), foo=1)",
+    "int(np.ones(2))",
+    'np.ones(2) < "a"',
+]
+
+
+def _trying(expressions: list[str]) -> str:
+    """A program that prints each expression's value, or its exception's class and text."""
+    return "\nimport numpy as np\n" + "".join(
+        f"try:\n    r = {expr}\n    print('OK', r)\nexcept Exception as e:\n"
+        "    print(type(e).__name__, '|', e)\n" for expr in expressions)
+
 
 PROGRAMS = {
     "PyTorch's Learn the Basics: Tensors, unchanged but for printing the random tensors": r"""
@@ -77,20 +122,13 @@ np.add(n, 1, out=n)
 print(f"t: {t}")
 print(f"n: {n}")
 """,
-    "the tensors tutorial": """
+    "writing through t.numpy() (the rest of the tutorial is above)": """
 import torch
 import numpy as np
-data = [[1, 2], [3, 4]]
-np_array = np.array(data)
-x_np = torch.from_numpy(np_array)
-print(x_np, np_array, repr(np_array))
+np_array = np.array([[1, 2], [3, 4]])
+print(np_array, repr(np_array))
 t = torch.ones(5)
 n = t.numpy()
-t.add_(1)
-print(n)
-np.add(n, 1, out=n)
-print(f"t: {t}")
-print(f"n: {n}")
 n[0] = 10
 n[1:3] += 0.5
 print(t)
@@ -234,179 +272,7 @@ print(np.pi, np.e, np.inf, np.nan, np.newaxis, isinstance(np.ones(2), np.ndarray
 x = np.array([1.0, 2.0])
 print(x.astype(np.float32), x.astype(int), x.astype('float16').dtype, x.dtype.itemsize, x.dtype.kind, x.nbytes, x.strides)
 """,
-    "errors: classes and texts": """
-import numpy as np
-try:
-    r = np.random.choice(3, 2, p=[0.5, 0.6, 0.1])
-    print('OK', r)
-except Exception as e:
-    print(type(e).__name__, '|', e)
-try:
-    r = np.random.seed(-1)
-    print('OK', r)
-except Exception as e:
-    print(type(e).__name__, '|', e)
-try:
-    r = np.random.randint(5, 2)
-    print('OK', r)
-except Exception as e:
-    print(type(e).__name__, '|', e)
-try:
-    r = np.zeros(-1)
-    print('OK', r)
-except Exception as e:
-    print(type(e).__name__, '|', e)
-try:
-    r = np.arange(0, 1, 0)
-    print('OK', r)
-except Exception as e:
-    print(type(e).__name__, '|', e)
-try:
-    r = np.linspace(0, 1, -2)
-    print('OK', r)
-except Exception as e:
-    print(type(e).__name__, '|', e)
-try:
-    r = np.concatenate([np.ones(2), np.ones((2, 2))])
-    print('OK', r)
-except Exception as e:
-    print(type(e).__name__, '|', e)
-try:
-    r = np.stack([np.ones(2), np.ones(3)])
-    print('OK', r)
-except Exception as e:
-    print(type(e).__name__, '|', e)
-try:
-    r = np.dot(np.ones(2), np.ones(3))
-    print('OK', r)
-except Exception as e:
-    print(type(e).__name__, '|', e)
-try:
-    r = np.ones((2, 3)) @ np.ones((2, 3))
-    print('OK', r)
-except Exception as e:
-    print(type(e).__name__, '|', e)
-try:
-    r = np.array([[1, 2], [3]])
-    print('OK', r)
-except Exception as e:
-    print(type(e).__name__, '|', e)
-try:
-    r = np.linalg.inv(np.zeros((2, 2)))
-    print('OK', r)
-except Exception as e:
-    print(type(e).__name__, '|', e)
-try:
-    r = np.ones(3).reshape(-1, -1)
-    print('OK', r)
-except Exception as e:
-    print(type(e).__name__, '|', e)
-try:
-    r = np.transpose(np.ones((2, 2)), (0, 0))
-    print('OK', r)
-except Exception as e:
-    print(type(e).__name__, '|', e)
-try:
-    r = np.squeeze(np.ones((2, 2)), axis=0)
-    print('OK', r)
-except Exception as e:
-    print(type(e).__name__, '|', e)
-try:
-    r = np.ones(2).astype('foo')
-    print('OK', r)
-except Exception as e:
-    print(type(e).__name__, '|', e)
-try:
-    r = np.mean(np.ones(2), axis=3)
-    print('OK', r)
-except Exception as e:
-    print(type(e).__name__, '|', e)
-try:
-    r = np.ones(3)[1.5]
-    print('OK', r)
-except Exception as e:
-    print(type(e).__name__, '|', e)
-try:
-    r = np.ones(3)[[5]]
-    print('OK', r)
-except Exception as e:
-    print(type(e).__name__, '|', e)
-try:
-    r = np.ones(3)[np.array([True, False])]
-    print('OK', r)
-except Exception as e:
-    print(type(e).__name__, '|', e)
-try:
-    r = np.expand_dims(np.ones(2), 5)
-    print('OK', r)
-except Exception as e:
-    print(type(e).__name__, '|', e)
-try:
-    r = np.testing.assert_array_equal(np.ones(2), np.ones(3))
-    print('OK', r)
-except Exception as e:
-    print(type(e).__name__, '|', e)
-try:
-    r = np.testing.assert_allclose(1.0, 2.0)
-    print('OK', r)
-except Exception as e:
-    print(type(e).__name__, '|', e)
-try:
-    r = np.testing.assert_almost_equal(1.0, 1.1)
-    print('OK', r)
-except Exception as e:
-    print(type(e).__name__, '|', e)
-try:
-    r = np.clip(np.ones(2))
-    print('OK', r)
-except Exception as e:
-    print(type(e).__name__, '|', e)
-try:
-    r = np.full((2,), [1, 2, 3])
-    print('OK', r)
-except Exception as e:
-    print(type(e).__name__, '|', e)
-try:
-    r = np.iinfo(np.float32)
-    print('OK', r)
-except Exception as e:
-    print(type(e).__name__, '|', e)
-try:
-    r = np.eye(-1)
-    print('OK', r)
-except Exception as e:
-    print(type(e).__name__, '|', e)
-try:
-    r = np.random.normal(0, -1)
-    print('OK', r)
-except Exception as e:
-    print(type(e).__name__, '|', e)
-try:
-    r = np.random.uniform(size=-1)
-    print('OK', r)
-except Exception as e:
-    print(type(e).__name__, '|', e)
-try:
-    r = np.split(np.arange(5), 2)
-    print('OK', r)
-except Exception as e:
-    print(type(e).__name__, '|', e)
-try:
-    r = np.sum(np.ones(2), foo=1)
-    print('OK', r)
-except Exception as e:
-    print(type(e).__name__, '|', e)
-try:
-    r = int(np.ones(2))
-    print('OK', r)
-except Exception as e:
-    print(type(e).__name__, '|', e)
-try:
-    r = np.ones(2) < "a"
-    print('OK', r)
-except Exception as e:
-    print(type(e).__name__, '|', e)
-""",
+    "errors: classes and texts": _trying(ERROR_CASES),
     "tensors and arrays together": """
 import torch
 import numpy as np
@@ -449,17 +315,6 @@ from numpy.exceptions import AxisError
 print(AxisError.__name__)
 """,
 }
-
-
-def _run(source: str, form: str = "source", env: Environment | None = None,
-         limits: Limits | None = None) -> list[str]:
-    program = compile_source(source)
-    env = env if env is not None else Environment()
-    if form == "json":
-        result = run_program(json.loads(json.dumps(program)), env, limits or Limits())
-    else:
-        result = run_program(program, env, limits or Limits(), source=source)
-    return [line for entry in result.printed for line in entry.split("\n")]
 
 
 @pytest.mark.parametrize("form", ["source", "json"])
