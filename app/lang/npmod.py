@@ -4,12 +4,17 @@ language's values.
 Every function here converts its arguments (a program's arrays, numbers, nested lists and
 tuples of them, dtypes) to NumPy's, bounds what it will make before NumPy makes it
 (``max_tensor_elements``: shapes, ``arange``/``linspace`` lengths, broadcasts, concatenations,
-products; every other result is at most as large as an input), runs NumPy and gives back an
-:class:`~app.lang.arrays.Array` or a scalar (:func:`~app.lang.arrays.wrap`), so values, dtypes
-(NumPy's promotion), shapes, reprs and error texts are NumPy's. Arrays hold numbers only;
+products, ``einsum`` and ufunc ``outer``; every other result is at most as large as an input;
+work that grows faster than the result, as ``einsum``'s loop, is charged to the run's meter),
+runs NumPy and gives back an :class:`~app.lang.arrays.Array` or a scalar
+(:func:`~app.lang.arrays.wrap`), so values, dtypes (NumPy's promotion), shapes, reprs and error
+texts are NumPy's. Arrays hold numbers only;
 nothing reaches files, Python objects or NumPy's internals (``np.load``, ``np.save``,
 ``np.frompyfunc``, ``np.vectorize``, ``np.lib``, ``np.ctypeslib``, object arrays ...: "numpy.X is
 not supported", or NumPy's AttributeError for names NumPy lacks too).
+
+Ufuncs (``np.add``) are values of their own with NumPy's methods ``reduce``, ``accumulate``,
+``reduceat``, ``outer`` and ``at`` (which writes into a program's array, as NumPy's does).
 
 ``np.random`` is NumPy's legacy global ``RandomState`` per session: ``np.random.seed(s)`` then
 ``np.random.randn(...)`` draws NumPy's values; the state belongs to the session (kept in its
@@ -117,23 +122,79 @@ def _function(name: str, size: Callable[..., int] | None = None,
     target = fn if fn is not None else getattr(np, name)
 
     def run(rs: Any, *args: Any, **kwargs: Any) -> Any:
-        _check_kwargs(name, kwargs, allowed)
-        call_args, call_kwargs = _convert_all(args, kwargs)
-        if size is not None:
-            try:
-                n = size(*call_args, **call_kwargs)
-            except (TypeError, ValueError):
-                n = 0  # NumPy's own call gives its error
-            check_elements(n)
-        if cost is not None:
-            try:
-                units = cost(*call_args, **call_kwargs)
-            except (TypeError, ValueError, IndexError):
-                units = 0.0
-            charge(name, units)
-        return _result(_numpy_call(target, *call_args, **call_kwargs), kwargs)
+        return _call(name, target, size, allowed, cost, args, kwargs)
 
+    if isinstance(target, np.ufunc):
+        return UFunc(name, run)
     return BuiltinFunction(name, run)
+
+
+def _call(name: str, target: Any, size: Callable[..., int] | None,
+          allowed: tuple[str, ...] | None, cost: Callable[..., float] | None,
+          args: tuple, kwargs: dict) -> Any:
+    """``target(*args, **kwargs)`` as :func:`_function` describes it."""
+    _check_kwargs(name, kwargs, allowed)
+    call_args, call_kwargs = _convert_all(args, kwargs)
+    if size is not None:
+        try:
+            n = size(*call_args, **call_kwargs)
+        except (TypeError, ValueError):
+            n = 0  # NumPy's own call gives its error
+        check_elements(n)
+    if cost is not None:
+        try:
+            units = cost(*call_args, **call_kwargs)
+        except (TypeError, ValueError, IndexError):
+            units = 0.0
+        charge(name, units)
+    return _result(_numpy_call(target, *call_args, **call_kwargs), kwargs)
+
+
+class UFunc(BuiltinFunction):
+    """A NumPy ufunc (``np.add``): called as a function, and its methods ``reduce``,
+    ``accumulate``, ``reduceat``, ``outer`` and ``at`` (:data:`UFUNC_METHODS`)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"<ufunc '{getattr(np, self.name).__name__}'>"
+
+
+UFunc.__name__ = UFunc.__qualname__ = "ufunc"
+#: What a program may read of a ufunc (``np.add.nin``), NumPy's values.
+_UFUNC_ATTRS = ("nin", "nout", "nargs", "ntypes", "identity")
+
+
+def _reduce_size(a: Any, *rest: Any, **kwargs: Any) -> int:
+    return _size(a)  # (at most its input: a reduction, or the input's shape kept)
+
+
+def _reduceat_size(a: Any, indices: Any, axis: Any = 0, *rest: Any, **kwargs: Any) -> int:
+    shape = list(np.shape(a))
+    axis = kwargs.get("axis", axis)
+    if not shape or not isinstance(axis, (int, np.integer)):
+        return _size(a)
+    n = shape[int(axis) % len(shape)]
+    return _size(a) // n * _size(indices) if n else 0
+
+
+def _ufunc_method(method: str, size: Callable[..., int] | None) -> Callable[..., Any]:
+    def run(rs: Any, holder: UFunc, *args: Any, **kwargs: Any) -> Any:
+        target = getattr(getattr(np, holder.name), method)
+        out = _call(method, target, size, None, None, args, kwargs)
+        return None if method == "at" else out  # (at writes into the program's array)
+
+    return run
+
+
+#: The methods of ufuncs, bounded as the functions are (``outer``: both sizes multiplied).
+UFUNC_METHODS: dict[str, Any] = {
+    "reduce": _ufunc_method("reduce", _reduce_size),
+    "accumulate": _ufunc_method("accumulate", _reduce_size),
+    "reduceat": _ufunc_method("reduceat", _reduceat_size),
+    "outer": _ufunc_method("outer", lambda a, b, *rest, **kwargs: _outer_size(a, b)),
+    "at": _ufunc_method("at", None),
+}
 
 
 # --------------------------------------------------------------------------- creation
@@ -755,6 +816,67 @@ for _name, _bound in _SIZES.items():
         NUMPY[_name] = _function(_name, _bound)
 
 
+def _einsum_loops(spec: str, shapes: list[tuple]) -> tuple[int, int]:
+    """(elements of the result, iterations of NumPy's loop) of ``np.einsum(spec, ...)`` on
+    operands of ``shapes``, bounded from above (a label's size is its largest, as NumPy
+    broadcasts 1s); ValueError for subscripts this reading does not know."""
+    spec = spec.replace(" ", "")
+    inputs, arrow, output = spec.partition("->")
+    terms = inputs.split(",")
+    if len(terms) != len(shapes):
+        raise ValueError(spec)
+    sizes: dict[str, int] = {}
+    ellipsis: list[int] = []  # the broadcast of the dims the operands' '...' stand for
+    counts: dict[str, int] = {}
+    for term, shape in zip(terms, shapes, strict=True):
+        letters = term.replace("...", "", 1)
+        if not all(c.isascii() and c.isalpha() for c in letters):
+            raise ValueError(spec)
+        extra = len(shape) - len(letters)
+        if extra < 0 or extra and letters == term:
+            raise ValueError(spec)
+        at = term.find("...")
+        dims = list(shape)
+        if at >= 0:
+            ell, dims = dims[at:at + extra], dims[:at] + dims[at + extra:]
+            ellipsis = [max(x, y) for x, y in zip(
+                [1] * (len(ell) - len(ellipsis)) + ellipsis,
+                [1] * (len(ellipsis) - len(ell)) + ell, strict=True)]
+        for c, d in zip(letters, dims, strict=True):
+            sizes[c] = max(sizes.get(c, 1), int(d))
+            counts[c] = counts.get(c, 0) + 1
+    if arrow:
+        out = output.replace("...", "", 1)
+        if not all(c in sizes for c in out) or len(set(out)) != len(out):
+            raise ValueError(spec)
+    else:
+        out = "".join(c for c, n in counts.items() if n == 1)
+    ell = math.prod(ellipsis)
+    return ell * math.prod(sizes[c] for c in out), ell * math.prod(sizes.values())
+
+
+def _einsum(rs: Any, *args: Any, **kwargs: Any) -> Any:
+    """``np.einsum(subscripts, *operands)``: NumPy's (``optimize=False``, its default, the
+    plain loop over every label), bounded by its result and charged its loop."""
+    if not args or not isinstance(args[0], str):
+        if args:
+            raise not_supported("numpy.einsum with sublists (write the subscripts as a string)")
+        return _numpy_call(np.einsum)
+    _check_kwargs("einsum", kwargs, ("out", "dtype", "order", "casting", "optimize"))
+    if kwargs.get("optimize", False) is not False:
+        raise not_supported("numpy.einsum(optimize=...)")
+    call_args, call_kwargs = _convert_all(args[1:], kwargs)
+    try:
+        n, loops = _einsum_loops(args[0], [np.shape(x) for x in call_args])
+    except ValueError:
+        # NumPy's own error for the subscripts, from stand-ins of the operands' ranks
+        _numpy_call(np.einsum, args[0], *(np.zeros((1,) * np.ndim(x)) for x in call_args))
+        raise not_supported(f"numpy.einsum subscripts {args[0]!r}") from None
+    check_elements(n)
+    charge("einsum", product_cost(loops, 1))
+    return _result(_numpy_call(np.einsum, args[0], *call_args, **call_kwargs), kwargs)
+
+
 def _sorting(a: Any, axis: Any = -1, *rest: Any, **kwargs: Any) -> float:
     shape = np.shape(a)
     if not shape:
@@ -790,6 +912,7 @@ NUMPY.update({
     "empty_like": _like("empty_like"), "full_like": _like("full_like"),
     "arange": BuiltinFunction("arange", _arange),
     "dot": BuiltinFunction("dot", _dot_fn),
+    "einsum": BuiltinFunction("einsum", _einsum),
     "dtype": BuiltinFunction("dtype", _dtype),
     "finfo": BuiltinFunction("finfo", _finfo),
     "iinfo": BuiltinFunction("iinfo", _iinfo),
@@ -797,11 +920,13 @@ NUMPY.update({
 
 
 #: The attributes a program may read of these values (``np.finfo(np.float32).eps``).
-ATTRIBUTES: dict[type, dict[str, Any]] = {FInfo: _info_attr(_FINFO_ATTRS),
-                                          IInfo: _info_attr(_IINFO_ATTRS)}
+ATTRIBUTES: dict[type, dict[str, Any]] = {
+    FInfo: _info_attr(_FINFO_ATTRS), IInfo: _info_attr(_IINFO_ATTRS),
+    UFunc: {name: (lambda attr: lambda f: getattr(getattr(np, f.name), attr))(name)
+            for name in _UFUNC_ATTRS}}
 #: Their methods (``rng.normal(...)``).
 METHODS: dict[type, dict[str, Any]] = {RandomStateValue: RANDOMSTATE_METHODS,
-                                       GeneratorValue: GENERATOR_METHODS}
+                                       GeneratorValue: GENERATOR_METHODS, UFunc: UFUNC_METHODS}
 
 SUBMODULES = {"numpy.random": RANDOM, "numpy.testing": TESTING, "numpy.linalg": LINALG,
               "numpy.exceptions": EXCEPTIONS}

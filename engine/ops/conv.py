@@ -21,13 +21,11 @@ from ..autograd import needs_grad, record
 from ..cost import charge, conv_cost
 from ..modes import _grad_enabled, check_numel
 from ..tensor import Tensor, _wrap
+from .families import cpp_type_name
 from .registry import op
 
 _TORCH_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
                 "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
-_C_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half",
-            "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
-            "uint8": "unsigned char", "bool": "bool"}
 
 
 # --------------------------------------------------------------------------- array kernels
@@ -654,8 +652,8 @@ def _check_bias_dtype(input: Tensor, bias) -> None:
     ones lack it)."""
     if isinstance(bias, Tensor) and bias.dtype is not input.dtype:
         raise errors.EngineRuntimeError(
-            f"Input type ({_C_NAMES[input.dtype.name]}) and bias type "
-            f"({_C_NAMES[bias.dtype.name]}) should be the same")
+            f"Input type ({cpp_type_name(input.dtype)}) and bias type "
+            f"({cpp_type_name(bias.dtype)}) should be the same")
 
 
 def _conv_nd(name: str, nd: int, transposed: bool, input, weight, bias, stride, padding,

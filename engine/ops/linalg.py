@@ -669,14 +669,11 @@ def linalg_multi_dot(tensors):
         if ts[i]._data.ndim != 2:
             raise errors.EngineRuntimeError(
                 f"multi_dot(): tensor {i} must be 2D but got {ts[i]._data.ndim}D")
-    c_names = {"float32": "float", "float64": "double", "float16": "c10::Half",
-               "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
-            "uint8": "unsigned char", "bool": "bool"}
     for i in range(1, n):
         if ts[i].dtype is not ts[0].dtype:
             raise errors.EngineRuntimeError(
                 f"multi_dot(): all tensors must have be the same dtype but tensor 0 is "
-                f"{c_names[ts[0].dtype.name]} and tensor {i} {c_names[ts[i].dtype.name]}")
+                f"{cpp_type_name(ts[0].dtype)} and tensor {i} {cpp_type_name(ts[i].dtype)}")
         if ts[i - 1]._data.shape[-1] != ts[i]._data.shape[0]:
             sa = list(tensors[i - 1]._data.shape)
             sb = list(tensors[i]._data.shape)

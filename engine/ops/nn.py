@@ -1483,10 +1483,6 @@ def _no_grad_for(fn_name: str, arg: str, t) -> None:
             f"'{arg}'. This input cannot have requires_grad True.")
 
 
-def _broadcast_shapes(a: tuple, b: tuple) -> tuple:
-    return broadcast_pair(a, b)
-
-
 def _warn_size(input: Tensor, target: Tensor) -> None:
     if target._data.shape != input._data.shape:
         warnings.warn(
@@ -1512,7 +1508,7 @@ def _difference_loss(input, target, reduction: str, node: str, value, backward, 
     target = ensure_tensor(target, dtype=input.dtype)
     _same_device(input, target)
     _warn_size(input, target)
-    shape = _broadcast_shapes(input._data.shape, target._data.shape)
+    shape = broadcast_pair(input._data.shape, target._data.shape)
     check_numel(shape)
     xp = input.device.xp
     dt = promote_args(input, target)
@@ -1728,7 +1724,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
         raise errors.EngineRuntimeError(f"all elements of {what} should be between 0 and 1")
     w = None
     if weight is not None:
-        _broadcast_shapes(weight._data.shape, x.shape)
+        broadcast_pair(weight._data.shape, x.shape)
         w = xp.broadcast_to(weight._data.astype(x.dtype, copy=False), x.shape)
     with _quiet(xp):
         log_x, log_1mx = xp.log(x), xp.log1p(-x)

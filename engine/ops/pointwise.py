@@ -46,6 +46,7 @@ from .families import (
     apply_inplace,
     binary,
     check_inplace,
+    cpp_type_name,
     inplace_twin,
     method_form,
     unary,
@@ -1065,8 +1066,7 @@ def _clamp_inplace(name: str) -> None:
         result = _clamp(self, min, max)
         if result.dtype is not self.dtype and not _can_cast(result.dtype, self.dtype) and \
                 type(min) is not Tensor and type(max) is not Tensor:
-            from .families import cpp_type_name  # (the number overload names the C++ type)
-
+            # (the number overload names the C++ type)
             raise errors.EngineRuntimeError(
                 f"result type {_torch_scalar_name(result.dtype)} can't be cast to the desired "
                 f"output type {cpp_type_name(self.dtype)}")
@@ -1138,12 +1138,6 @@ def _where_method(self, condition, other):
 Tensor.where = _where_method
 
 
-def _lerp_dtype_name(dt) -> str:
-    return {"float32": "float", "float64": "double", "float16": "c10::Half",
-            "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
-            "uint8": "unsigned char", "bool": "bool"}[dt.name]
-
-
 def _lerp_rules(scalar_weight: bool):
     if scalar_weight:
         return (lambda g, s, e, w: g * (1 - w), lambda g, s, e, w: g * w)
@@ -1162,7 +1156,7 @@ def lerp(input, end, weight):
     for arg, t in (("end", end), ("weight", weight)):
         if isinstance(t, Tensor) and t.dtype is not input.dtype:
             raise errors.EngineRuntimeError(errors.DTYPE_EXPECTED.format(
-                want=_lerp_dtype_name(input.dtype), arg=arg, got=_lerp_dtype_name(t.dtype)))
+                want=cpp_type_name(input.dtype), arg=arg, got=cpp_type_name(t.dtype)))
     dev = device_of(input, end, weight)
     xp = dev.xp
     if not input.dtype.is_floating_point:

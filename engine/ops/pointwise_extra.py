@@ -28,6 +28,7 @@ from .families import (
     apply_inplace,
     binary,
     check_inplace,
+    cpp_type_name,
     inplace_twin,
     method_form,
     unary,
@@ -35,7 +36,6 @@ from .families import (
 from .pointwise import (
     _finish,
     _invalid_combination,
-    _lerp_dtype_name,
     _no_kernel,
     _require_tensors,
     first_on_ties,
@@ -283,12 +283,8 @@ def _clamp_one_sided_(name: str, self: Tensor, bound) -> Tensor:
         # with a Number bound PyTorch names the output type as C++ does
         raise errors.EngineRuntimeError(
             f"result type {_torch_scalar_name(result.dtype)} can't be cast to the desired "
-            f"output type {_cpp_name(self.dtype)}")
+            f"output type {cpp_type_name(self.dtype)}")
     return apply_inplace(self, result)
-
-
-def _cpp_name(dt) -> str:
-    return "long int" if dt.name == "int64" else _lerp_dtype_name(dt)
 
 
 @op(grad_fns=("ClampMinBackward0", "ClampMinBackward1"))

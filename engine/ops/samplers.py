@@ -31,7 +31,13 @@ from ..dtypes import (
 )
 from ..random import current_generator
 from ..tensor import Tensor, _wrap
-from .families import _torch_scalar_name, apply_inplace, check_inplace, check_overlap
+from .families import (
+    _torch_scalar_name,
+    apply_inplace,
+    check_inplace,
+    check_overlap,
+    cpp_type_name,
+)
 from .registry import op, register
 
 _P_RANGE = ("Expected p_in >= 0 && p_in <= 1 to be true, but got false.  (Could this error "
@@ -91,15 +97,10 @@ def _continuous_only(self: Tensor, kernel: str) -> None:
 
 def _continuous_distribution(self: Tensor, what: str, cpp_names: bool = False) -> None:
     if not self.dtype.is_floating_point:
-        name = _cpp_name(self.dtype) if cpp_names else _torch_scalar_name(self.dtype)
+        name = cpp_type_name(self.dtype) if cpp_names else _torch_scalar_name(self.dtype)
         raise errors.EngineRuntimeError(
             f"{what} distribution is a continuous probability distribution. dtype must be a "
             f"floating point but you specified {name}")
-
-
-def _cpp_name(dt) -> str:
-    return {"int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
-            "uint8": "unsigned char", "bool": "bool"}[dt.name]
 
 
 # --------------------------------------------------------------------------- continuous

@@ -15,7 +15,7 @@ from ..autograd.engine import sum_to
 from ..dtypes import bool_
 from ..modes import is_grad_enabled
 from ..tensor import Tensor, _wrap
-from ._args import check_fits, check_scalar_int, is_scalar, norm_dim
+from ._args import broadcast_pair, check_fits, check_scalar_int, is_scalar, norm_dim
 from .families import inplace_twin
 from .indexing import _along, _fit_grad, _on, gather, scatter_add
 from .registry import op
@@ -389,7 +389,7 @@ inplace_twin("put", put, precheck=_put_dtypes)
 def take_along_dim(input, indices, dim=None):
     """``gather`` with ``indices`` broadcast against ``input`` (all dimensions but ``dim``);
     without ``dim`` both are read as 1-D."""
-    from .shape import _broadcast_pair, expand
+    from .shape import expand
 
     if not isinstance(indices, Tensor):
         raise errors.EngineTypeError(
@@ -410,7 +410,7 @@ def take_along_dim(input, indices, dim=None):
     d = norm_dim(dim, n)
     xs, js = list(input._data.shape), list(indices._data.shape)
     xs[d] = js[d] = 1
-    common = list(_broadcast_pair(tuple(xs), tuple(js)))
+    common = list(broadcast_pair(tuple(xs), tuple(js)))
     xt, it = list(common), list(common)
     xt[d], it[d] = input._data.shape[d], indices._data.shape[d]
     input, indices = expand(input, *xt), expand(indices, *it)  # (torch expands even to the same)
@@ -428,10 +428,9 @@ def masked_select(input, mask):
     if mask.dtype is not bool_:
         raise errors.EngineRuntimeError(
             "masked_select: expected BoolTensor for mask")
-    from .shape import _broadcast_pair
 
     xp = input.device.xp
-    shape = _broadcast_pair(mask._data.shape, input._data.shape)  # (torch's order)
+    shape = broadcast_pair(mask._data.shape, input._data.shape)  # (torch's order)
     m = xp.broadcast_to(_on(input, mask), shape)
     out = _wrap(xp.broadcast_to(input._data, shape)[m].copy(), input.dtype, input.device)
     if needs_grad(input):
@@ -467,10 +466,9 @@ def masked_scatter(input, mask, source):
         raise errors.EngineRuntimeError(
             f"masked_scatter: expected self and source to have same dtypes but got"
             f"{_scalar_type(input.dtype)} and {_scalar_type(source.dtype)}")
-    from .shape import _broadcast_pair
 
     xp = input.device.xp
-    shape = _broadcast_pair(mask._data.shape, input._data.shape)  # (torch's order)
+    shape = broadcast_pair(mask._data.shape, input._data.shape)  # (torch's order)
     m = xp.broadcast_to(_on(input, mask), shape)
     k = int(m.sum())
     if k > source._data.size:

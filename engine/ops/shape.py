@@ -987,13 +987,9 @@ def broadcast_tensors(*tensors):
         tensors = tuple(tensors[0])
     target: tuple = ()
     for t in tensors:
-        target = _broadcast_pair(target, t._data.shape)
+        target = broadcast_pair(target, t._data.shape)
     # a tensor already of that shape is returned itself, as PyTorch does
     return tuple(t if t._data.shape == target else expand(t, target) for t in tensors)
-
-
-def _broadcast_pair(a: tuple, b: tuple) -> tuple:
-    return broadcast_pair(a, b)
 
 
 __all__ = ["make_view", "shape_arg", "numpy_T", "matrix_T", "slice_view", "select_view", "alias"]

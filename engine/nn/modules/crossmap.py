@@ -14,7 +14,7 @@ from ... import errors
 from ...autograd.function import Function
 from ...modes import is_grad_enabled
 from ...tensor import Tensor, _wrap
-from .module import Module
+from .normalization import _ChannelWindowNorm
 
 
 def _check(input) -> None:
@@ -83,19 +83,12 @@ class CrossMapLRN2d(Function):  # (the node: CrossMapLRN2dBackward, as torch's)
 _cross_map_lrn2d = CrossMapLRN2d
 
 
-class CrossMapLRN2d(Module):
+class CrossMapLRN2d(_ChannelWindowNorm):
     """Cross-channel local response normalization of ``(N, C, H, W)`` inputs:
     ``x / (k + alpha / size * sum of x**2 over the channel window)**beta``."""
 
     def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1) -> None:
-        super().__init__()
-        self.size = size
-        self.alpha = alpha
-        self.beta = beta
-        self.k = k
+        super().__init__(size, alpha, beta, k)
 
     def forward(self, input: Tensor) -> Tensor:
         return _cross_map_lrn2d.apply(input, self.size, self.alpha, self.beta, self.k)
-
-    def extra_repr(self) -> str:
-        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"

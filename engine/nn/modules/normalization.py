@@ -115,20 +115,29 @@ class RMSNorm(Module):
                 f"elementwise_affine={self.elementwise_affine}")
 
 
-class LocalResponseNorm(Module):
-    """Normalization of each element over ``size`` neighbouring channels
-    (``F.local_response_norm``)."""
+class _ChannelWindowNorm(Module):
+    """What ``LocalResponseNorm`` and ``CrossMapLRN2d`` share: a window of ``size`` channels,
+    ``x / (k + alpha / size * sum of x**2 over the window)**beta``; each has its own defaults
+    and forward (not a torch class: neither is a subclass of the other in torch)."""
 
-    def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75,
-                 k: float = 1.0) -> None:
+    def __init__(self, size: int, alpha: float, beta: float, k: float) -> None:
         super().__init__()
         self.size = size
         self.alpha = alpha
         self.beta = beta
         self.k = k
 
-    def forward(self, input: Tensor) -> Tensor:
-        return F.local_response_norm(input, self.size, self.alpha, self.beta, self.k)
-
     def extra_repr(self) -> str:
         return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
+
+
+class LocalResponseNorm(_ChannelWindowNorm):
+    """Normalization of each element over ``size`` neighbouring channels
+    (``F.local_response_norm``)."""
+
+    def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75,
+                 k: float = 1.0) -> None:
+        super().__init__(size, alpha, beta, k)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.local_response_norm(input, self.size, self.alpha, self.beta, self.k)

@@ -253,8 +253,9 @@ class Identity(BasePruningMethod):
         return super().apply(module, name)
 
 
-class RandomUnstructured(BasePruningMethod):
-    """Prunes ``amount`` (a fraction, or a count) of the entries, at random."""
+class _EntriesPruning(BasePruningMethod):
+    """The unstructured methods: ``amount`` (a fraction, or a count) of the entries go, the
+    ones ``_chosen(t, k)`` names (flat indices)."""
 
     PRUNING_TYPE = "unstructured"
 
@@ -268,36 +269,31 @@ class RandomUnstructured(BasePruningMethod):
         _validate_amount(k, size)
         mask = default_mask.clone()
         if k != 0:
-            engine = _engine()
-            prob = engine.rand_like(t)
-            top = engine.topk(prob.view(-1), k=k)
-            mask.view(-1)[top.indices] = 0
+            mask.view(-1)[self._chosen(t, k)] = 0
         return mask
+
+    def _chosen(self, t: Tensor, k: int) -> Tensor:
+        raise NotImplementedError
+
+
+class RandomUnstructured(_EntriesPruning):
+    """Prunes ``amount`` (a fraction, or a count) of the entries, at random."""
+
+    def _chosen(self, t: Tensor, k: int) -> Tensor:
+        engine = _engine()
+        return engine.topk(engine.rand_like(t).view(-1), k=k).indices
 
     @classmethod
     def apply(cls, module: Module, name: str, amount: Any) -> BasePruningMethod:
         return super().apply(module, name, amount=amount)
 
 
-class L1Unstructured(BasePruningMethod):
+class L1Unstructured(_EntriesPruning):
     """Prunes the ``amount`` entries of smallest absolute value."""
 
-    PRUNING_TYPE = "unstructured"
-
-    def __init__(self, amount: Any) -> None:
-        _validate_amount_init(amount)
-        self.amount = amount
-
-    def compute_mask(self, t: Tensor, default_mask: Tensor) -> Tensor:
-        size = t.numel()
-        k = _nparams_toprune(self.amount, size)
-        _validate_amount(k, size)
-        mask = default_mask.clone()
-        if k != 0:
-            engine = _engine()
-            top = engine.topk(engine.abs(t).reshape(-1), k=k, largest=False)
-            mask.view(-1)[top.indices] = 0
-        return mask
+    def _chosen(self, t: Tensor, k: int) -> Tensor:
+        engine = _engine()
+        return engine.topk(engine.abs(t).reshape(-1), k=k, largest=False).indices
 
     @classmethod
     def apply(cls, module: Module, name: str, amount: Any,

@@ -14,16 +14,6 @@ import pytest
 from app.lang import Environment, LangError, Limits, compile_source, run_program
 
 PROGRAMS = {
-    "shares memory with the tensor (PyTorch tutorial)": """
-import torch
-t = torch.ones(5)
-print(f"t: {t}")
-n = t.numpy()
-print(f"n: {n}")
-t.add_(1)
-print(f"t: {t}")
-print(f"n: {n}")
-""",
     "reading an array": """
 import torch
 import numpy as np

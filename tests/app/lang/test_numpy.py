@@ -6,7 +6,6 @@ snapshots and restarts."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import time
@@ -14,8 +13,71 @@ import time
 import numpy as np
 import pytest
 
-from app.lang import Environment, LangError, Limits, compile_source, run_program
-from tests.app.lang.test_arrays import _oracle
+from app.lang import Environment, LangError, Limits
+from tests.app.lang.test_arrays import _oracle, _run  # (the side-by-side helpers)
+
+# each run in a program as a statement of its own: its value, or its exception's class and text
+ERROR_CASES = [
+    "np.random.choice(3, 2, p=[0.5, 0.6, 0.1])",
+    "np.random.seed(-1)",
+    "np.random.randint(5, 2)",
+    "np.zeros(-1)",
+    "np.arange(0, 1, 0)",
+    "np.linspace(0, 1, -2)",
+    "np.concatenate([np.ones(2), np.ones((2, 2))])",
+    "np.stack([np.ones(2), np.ones(3)])",
+    "np.dot(np.ones(2), np.ones(3))",
+    "np.ones((2, 3)) @ np.ones((2, 3))",
+    "np.array([[1, 2], [3]])",
+    "np.linalg.inv(np.zeros((2, 2)))",
+    "np.ones(3).reshape(-1, -1)",
+    "np.transpose(np.ones((2, 2)), (0, 0))",
+    "np.squeeze(np.ones((2, 2)), axis=0)",
+    "np.ones(2).astype('foo')",
+    "np.mean(np.ones(2), axis=3)",
+    "np.ones(3)[1.5]",
+    "np.ones(3)[[5]]",
+    "np.ones(3)[np.array([True, False])]",
+    "np.expand_dims(np.ones(2), 5)",
+    "np.testing.assert_array_equal(np.ones(2), np.ones(3))",
+    "np.testing.assert_allclose(1.0, 2.0)",
+    "np.testing.assert_almost_equal(1.0, 1.1)",
+    "np.clip(np.ones(2))",
+    "np.full((2,), [1, 2, 3])",
+    "np.iinfo(np.float32)",
+    "np.eye(-1)",
+    "np.random.normal(0, -1)",
+    "np.random.uniform(size=-1)",
+    "np.split(np.arange(5), 2)",
+    "np.sum(np.ones(2), foo=1)",
+    "int(np.ones(2))",
+    'np.ones(2) < "a"',
+    "np.einsum('ij,jk->kk', np.ones((2, 3)), np.ones((3, 4)))",
+    "np.einsum('ij,jk->iz', np.ones((2, 3)), np.ones((3, 4)))",
+    "np.einsum('ij', np.ones((2, 3, 4)))",
+    "np.einsum('ijkl', np.ones((2, 3, 4)))",
+    "np.einsum('i.j,jk', np.ones((2, 3)), np.ones((3, 4)))",
+    "np.einsum('ij,jk', np.ones((2, 3)), np.ones((4, 4)))",
+    "np.einsum('ij,jk->>ik', np.ones((2, 3)), np.ones((3, 4)))",
+    "np.einsum('...ij->ij', np.ones((2, 3, 4)))",
+    "np.einsum('ij,jk', np.ones((2, 3)))",
+    "np.einsum()",
+    "np.einsum('ij,jk', np.ones((2, 3)), np.ones((3, 4)), dtype=np.float32)",
+    "np.sin.reduce([1.0, 2.0])",
+    "np.add.reduce(np.ones((2, 3)), axis=5)",
+    "np.add.accumulate(np.ones((2, 3)), axis=None)",
+    "np.add.reduce(np.ones(2), foo=1)",
+    "np.add.reduceat(np.ones(3), [5])",
+    "np.add.outer(np.ones(2), np.ones(2), out=np.ones(3))",
+]
+
+
+def _trying(expressions: list[str]) -> str:
+    """A program that prints each expression's value, or its exception's class and text."""
+    return "\nimport numpy as np\n" + "".join(
+        f"try:\n    r = {expr}\n    print('OK', r)\nexcept Exception as e:\n"
+        "    print(type(e).__name__, '|', e)\n" for expr in expressions)
+
 
 PROGRAMS = {
     "PyTorch's Learn the Basics: Tensors, unchanged but for printing the random tensors": r"""
@@ -77,20 +139,13 @@ np.add(n, 1, out=n)
 print(f"t: {t}")
 print(f"n: {n}")
 """,
-    "the tensors tutorial": """
+    "writing through t.numpy() (the rest of the tutorial is above)": """
 import torch
 import numpy as np
-data = [[1, 2], [3, 4]]
-np_array = np.array(data)
-x_np = torch.from_numpy(np_array)
-print(x_np, np_array, repr(np_array))
+np_array = np.array([[1, 2], [3, 4]])
+print(np_array, repr(np_array))
 t = torch.ones(5)
 n = t.numpy()
-t.add_(1)
-print(n)
-np.add(n, 1, out=n)
-print(f"t: {t}")
-print(f"n: {n}")
 n[0] = 10
 n[1:3] += 0.5
 print(t)
@@ -234,179 +289,7 @@ print(np.pi, np.e, np.inf, np.nan, np.newaxis, isinstance(np.ones(2), np.ndarray
 x = np.array([1.0, 2.0])
 print(x.astype(np.float32), x.astype(int), x.astype('float16').dtype, x.dtype.itemsize, x.dtype.kind, x.nbytes, x.strides)
 """,
-    "errors: classes and texts": """
-import numpy as np
-try:
-    r = np.random.choice(3, 2, p=[0.5, 0.6, 0.1])
-    print('OK', r)
-except Exception as e:
-    print(type(e).__name__, '|', e)
-try:
-    r = np.random.seed(-1)
-    print('OK', r)
-except Exception as e:
-    print(type(e).__name__, '|', e)
-try:
-    r = np.random.randint(5, 2)
-    print('OK', r)
-except Exception as e:
-    print(type(e).__name__, '|', e)
-try:
-    r = np.zeros(-1)
-    print('OK', r)
-except Exception as e:
-    print(type(e).__name__, '|', e)
-try:
-    r = np.arange(0, 1, 0)
-    print('OK', r)
-except Exception as e:
-    print(type(e).__name__, '|', e)
-try:
-    r = np.linspace(0, 1, -2)
-    print('OK', r)
-except Exception as e:
-    print(type(e).__name__, '|', e)
-try:
-    r = np.concatenate([np.ones(2), np.ones((2, 2))])
-    print('OK', r)
-except Exception as e:
-    print(type(e).__name__, '|', e)
-try:
-    r = np.stack([np.ones(2), np.ones(3)])
-    print('OK', r)
-except Exception as e:
-    print(type(e).__name__, '|', e)
-try:
-    r = np.dot(np.ones(2), np.ones(3))
-    print('OK', r)
-except Exception as e:
-    print(type(e).__name__, '|', e)
-try:
-    r = np.ones((2, 3)) @ np.ones((2, 3))
-    print('OK', r)
-except Exception as e:
-    print(type(e).__name__, '|', e)
-try:
-    r = np.array([[1, 2], [3]])
-    print('OK', r)
-except Exception as e:
-    print(type(e).__name__, '|', e)
-try:
-    r = np.linalg.inv(np.zeros((2, 2)))
-    print('OK', r)
-except Exception as e:
-    print(type(e).__name__, '|', e)
-try:
-    r = np.ones(3).reshape(-1, -1)
-    print('OK', r)
-except Exception as e:
-    print(type(e).__name__, '|', e)
-try:
-    r = np.transpose(np.ones((2, 2)), (0, 0))
-    print('OK', r)
-except Exception as e:
-    print(type(e).__name__, '|', e)
-try:
-    r = np.squeeze(np.ones((2, 2)), axis=0)
-    print('OK', r)
-except Exception as e:
-    print(type(e).__name__, '|', e)
-try:
-    r = np.ones(2).astype('foo')
-    print('OK', r)
-except Exception as e:
-    print(type(e).__name__, '|', e)
-try:
-    r = np.mean(np.ones(2), axis=3)
-    print('OK', r)
-except Exception as e:
-    print(type(e).__name__, '|', e)
-try:
-    r = np.ones(3)[1.5]
-    print('OK', r)
-except Exception as e:
-    print(type(e).__name__, '|', e)
-try:
-    r = np.ones(3)[[5]]
-    print('OK', r)
-except Exception as e:
-    print(type(e).__name__, '|', e)
-try:
-    r = np.ones(3)[np.array([True, False])]
-    print('OK', r)
-except Exception as e:
-    print(type(e).__name__, '|', e)
-try:
-    r = np.expand_dims(np.ones(2), 5)
-    print('OK', r)
-except Exception as e:
-    print(type(e).__name__, '|', e)
-try:
-    r = np.testing.assert_array_equal(np.ones(2), np.ones(3))
-    print('OK', r)
-except Exception as e:
-    print(type(e).__name__, '|', e)
-try:
-    r = np.testing.assert_allclose(1.0, 2.0)
-    print('OK', r)
-except Exception as e:
-    print(type(e).__name__, '|', e)
-try:
-    r = np.testing.assert_almost_equal(1.0, 1.1)
-    print('OK', r)
-except Exception as e:
-    print(type(e).__name__, '|', e)
-try:
-    r = np.clip(np.ones(2))
-    print('OK', r)
-except Exception as e:
-    print(type(e).__name__, '|', e)
-try:
-    r = np.full((2,), [1, 2, 3])
-    print('OK', r)
-except Exception as e:
-    print(type(e).__name__, '|', e)
-try:
-    r = np.iinfo(np.float32)
-    print('OK', r)
-except Exception as e:
-    print(type(e).__name__, '|', e)
-try:
-    r = np.eye(-1)
-    print('OK', r)
-except Exception as e:
-    print(type(e).__name__, '|', e)
-try:
-    r = np.random.normal(0, -1)
-    print('OK', r)
-except Exception as e:
-    print(type(e).__name__, '|', e)
-try:
-    r = np.random.uniform(size=-1)
-    print('OK', r)
-except Exception as e:
-    print(type(e).__name__, '|', e)
-try:
-    r = np.split(np.arange(5), 2)
-    print('OK', r)
-except Exception as e:
-    print(type(e).__name__, '|', e)
-try:
-    r = np.sum(np.ones(2), foo=1)
-    print('OK', r)
-except Exception as e:
-    print(type(e).__name__, '|', e)
-try:
-    r = int(np.ones(2))
-    print('OK', r)
-except Exception as e:
-    print(type(e).__name__, '|', e)
-try:
-    r = np.ones(2) < "a"
-    print('OK', r)
-except Exception as e:
-    print(type(e).__name__, '|', e)
-""",
+    "errors: classes and texts": _trying(ERROR_CASES),
     "tensors and arrays together": """
 import torch
 import numpy as np
@@ -430,6 +313,37 @@ z = t.numpy()
 z += np.ones(3)
 print(t)
 """,
+    "einsum": """
+import numpy as np
+a = np.arange(6.0).reshape(2, 3)
+b = np.arange(12.0).reshape(3, 4)
+print(np.einsum('ij,jk->ik', a, b), np.einsum('ij,jk', a, b), np.einsum('ii', np.eye(3)), np.einsum('ii->i', np.arange(9).reshape(3, 3)))
+print(np.einsum('ij->ji', a), np.einsum('ij->', a), np.einsum('i,i', [1, 2], [3, 4]), np.einsum('i,j->ij', [1, 2], [3, 4, 5]))
+print(np.einsum('...ij,...jk', np.ones((5, 1, 2, 3)), np.ones((4, 3, 2))).shape, np.einsum('bij,bjk->bik', np.ones((2, 2, 3)), np.ones((2, 3, 1))))
+print(np.einsum('ij, jk -> ik', a, b, dtype=np.float32, casting='same_kind'), np.einsum('i->i', np.arange(4, dtype=np.int32)).dtype, np.einsum('Ba,aB', np.ones((2, 3)), np.ones((3, 2))))
+o = np.zeros((2, 4))
+np.einsum('ij,jk->ik', a, b, out=o)
+print(o, np.einsum('ij,jk->ik', a, np.ones((1, 4))))
+""",
+    "ufunc methods: reduce, accumulate, reduceat, outer, at": """
+import torch
+import numpy as np
+a = np.arange(12.0).reshape(3, 4)
+print(np.add.reduce(a), np.add.reduce(a, axis=1), np.add.reduce(a, axis=None), np.multiply.reduce([1, 2, 3]))
+print(np.add.reduce(a, axis=(0, 1), keepdims=True), np.maximum.reduce(a, axis=0, initial=5.0), np.logical_and.reduce([True, False]))
+print(np.add.accumulate(a), np.maximum.accumulate([1, 3, 2, 5, 4]), np.multiply.accumulate(a, axis=1, dtype=np.float32))
+print(np.subtract.outer([1, 2, 3], [10, 20]), np.add.outer(1, 2), np.multiply.outer(np.arange(3), np.arange(2)).shape)
+print(np.add.reduceat(np.arange(8), [0, 4, 1, 5]), np.add, np.abs, np.mod, repr(np.true_divide))
+b = np.zeros(5)
+np.add.at(b, [0, 1, 1, 4], 1.0)
+print(b, np.add.at(b, [2], 3))
+o = np.zeros(4)
+np.add.reduce(a, axis=0, out=o)
+print(o)
+t = torch.zeros(3)
+np.add.at(t.numpy(), [0, 0, 2], 1)
+print(t, np.add.nin, np.sin.nout, np.add.nargs, np.add.identity, np.maximum.identity, np.logaddexp.identity, np.add.ntypes > 0)
+""",
     "NumPy's exception classes": """
 import numpy as np
 try:
@@ -449,17 +363,6 @@ from numpy.exceptions import AxisError
 print(AxisError.__name__)
 """,
 }
-
-
-def _run(source: str, form: str = "source", env: Environment | None = None,
-         limits: Limits | None = None) -> list[str]:
-    program = compile_source(source)
-    env = env if env is not None else Environment()
-    if form == "json":
-        result = run_program(json.loads(json.dumps(program)), env, limits or Limits())
-    else:
-        result = run_program(program, env, limits or Limits(), source=source)
-    return [line for entry in result.printed for line in entry.split("\n")]
 
 
 @pytest.mark.parametrize("form", ["source", "json"])
@@ -512,7 +415,11 @@ def test_numpy_and_torch_share_the_tensors_memory():
     ("np.random.default_rng(0).bit_generator", "AttributeError", "bit_generator"),
     ("np.random.RandomState(0).get_state()", "AttributeError", "get_state"),
     ("np.random.mtrand", "AttributeError", "is not supported"),
-    ("np.add.reduce([1, 2])", "AttributeError", "reduce"),
+    ("np.add.foo", "AttributeError", "'ufunc' object has no attribute 'foo'"),
+    ("np.einsum('ij,jk', a2, a2, optimize=True)", "NotImplementedError",
+     "numpy.einsum(optimize=...) is not supported"),
+    ("np.einsum(a, [0])", "NotImplementedError", "numpy.einsum with sublists"),
+    ("np.einsum('i', print)", "NotImplementedError", "is not supported"),
     ("np.zeros(3).reshape(2, 2)", "ValueError", "cannot reshape array of size 3 into shape (2,2)"),
     ("np.ones(3) + np.ones(2)", "ValueError", "operands could not be broadcast together"),
     ("np.ones(3)[5]", "IndexError", "index 5 is out of bounds for axis 0 with size 3"),
@@ -535,7 +442,7 @@ def test_numpy_and_torch_share_the_tensors_memory():
 ])
 def test_what_numpy_refuses(form, source, exception, words):
     env = Environment()
-    _run("import torch\nimport numpy as np\na = np.ones(2)", env=env)
+    _run("import torch\nimport numpy as np\na = np.ones(2)\na2 = np.ones((2, 2))", env=env)
     if exception == "syntax_error":
         with pytest.raises(LangError) as info:
             _run(source, form, env=env)
@@ -564,6 +471,10 @@ def test_what_numpy_refuses(form, source, exception, words):
     "np.isclose(np.ones(10**5), np.ones((10**5, 1)))", "np.allclose(np.ones(10**5), np.ones((10**5, 1)))",
     "np.ones(10**5) in np.ones((10**5, 1))", "np.ones((10**4, 10**4), dtype=np.uint8)[:, [0] * 10**3]",
     "np.ones(10**4)[np.zeros((10**4, 10**4), dtype=np.uint8)]",
+    "np.einsum('i,j->ij', np.ones(10**4), np.ones(10**4))",
+    "np.einsum('...i,...j', np.ones((10**4, 1)), np.ones(10**4))",
+    "np.multiply.outer(np.ones(10**4), np.ones(10**4))",
+    "np.add.reduceat(np.ones((10**4, 10)), np.zeros(10**4, int), axis=1)",
 ])
 def test_huge_arrays_are_refused_before_they_are_made(source):
     env = Environment()
@@ -579,6 +490,7 @@ def test_huge_arrays_are_refused_before_they_are_made(source):
     "np.dot(np.ones((2000, 2000)), np.ones((2000, 2000)))", "np.matmul(a2, a2)",
     "a2.dot(a2)", "np.sort(np.ones(10**7))", "np.ones(10**7).argsort()", "b = np.ones(10**7)\nb.sort()",
     "np.median(np.ones(10**7))", "np.unique(np.ones(10**7))", "np.inner(a2, a2)",
+    "np.einsum('ij,jk->ik', a2, a2)", "np.einsum('ij,kl->', a2, a2)",
 ])
 def test_costly_numpy_work_is_charged_before_it_runs(source):
     import engine
