@@ -341,6 +341,10 @@ def _parse(sig: Signature, args: tuple, kwargs: dict, raise_: bool) -> bool:
             pos += 1
         elif have:
             remaining -= 1
+    if pos < nargs:  # positional arguments left after a list parameter took its own
+        if raise_:
+            raise _extra_args(sig, nargs)
+        return False
     if remaining > 0:
         if raise_:
             for key in kwargs:
