@@ -2,10 +2,11 @@
 
 For each op and form in engine/ops/signatures.json (the function form as the differential
 suite calls it, the method form through the class as a program's ``x.op(...)`` does), a base
-call is made from the op's first signature (its required arguments filled with a value of
-their type: a float 2x3 tensor for a Tensor), then varied: an int / float / None / list / str
-in each Tensor position, each required argument missing (the call cut short), one extra
-positional argument, an unexpected keyword. Only the calls that torch refuses with a
+call is made from each of its visible signatures (the required arguments filled with a value
+of their type: a float 2x3 tensor for a Tensor), then varied: an int / float / None / list /
+str in each Tensor position, each required argument missing (the call cut short), one extra
+positional argument, an unexpected keyword, an int list with a str second element; labels
+end in "/k", k the signature. Only the calls that torch refuses with a
 ``TypeError`` are compared (the other outcomes are the differential suite's). The engine is
 observed as a program sees it: its exception passed through ``signatures.explain`` (what
 app/lang does on its error path); ``raw`` keeps the engine's own exception too.
@@ -76,6 +77,11 @@ def calls(sig: sg.Signature):
         yield f"missing@{k}", tuple(vals[:k]), {}
     yield "extra", tuple(vals) + (1,) * (sig.max_pos_args - len(vals) + 1), {}
     yield "keyword", tuple(vals), {"foo": 1}
+    for i, p in enumerate(base):
+        if p.type in sg._INT_LISTS:  # a later element that is not an int
+            args = list(vals)
+            args[i] = [0, "a"]
+            yield f"intlist@{i}", tuple(args), {}
 
 
 def _lib(v, tensor, dtype):
@@ -107,16 +113,20 @@ def sweep(only: set[str] | None = None):
         for name, strings in sorted(table[form].items()):
             if only is not None and name not in only:
                 continue
-            if strings[0].endswith("|noargs"):
-                sig = None
-            else:
-                sig = sg.Signature(strings[0])
+            sigs = [] if strings[0].endswith("|noargs") else [
+                sg.Signature(s) for s in strings if not s.endswith(("|hidden", "|deprecated"))]
             tfn = _torch_function(name) if form == "function" else getattr(torch.Tensor, name)
             efn = OPS[name].fn if form == "function" else getattr(engine.Tensor, name, None)
             if tfn is None or efn is None:
                 continue
-            variants = list(calls(sig)) if sig is not None else [
-                ("extra", (1,), {}), ("keyword", (), {"foo": 1})]
+            variants = [("extra", (1,), {}), ("keyword", (), {"foo": 1})] if not sigs else []
+            seen = set()
+            for k, sig in enumerate(sigs):  # each visible signature's base call, varied
+                for label, args, kwargs in calls(sig):
+                    key = repr((args, kwargs))
+                    if key not in seen:
+                        seen.add(key)
+                        variants.append((f"{label}/{k}", args, kwargs))
             for label, args, kwargs in variants:
                 tt = torch.ones(2, 3)
                 et = engine.ones(2, 3)
