@@ -277,9 +277,10 @@ def _missing(sig: Signature, idx: int) -> _Refused:
                     + ", ".join(names))
 
 
-def _parse(sig: Signature, args: tuple, kwargs: dict, raise_: bool) -> bool:
+def _parse(sig: Signature, args: tuple, kwargs: dict, raise_: bool,
+           bound: list | None = None) -> bool:
     """One signature's binding of the call (torch's rules); with ``raise_`` the refusal is
-    raised as :class:`_Refused` with torch's text."""
+    raised as :class:`_Refused` with torch's text. ``bound`` collects (parameter, value)."""
     nargs = len(args)
     remaining = len(kwargs)
     varargs = sig.max_pos_args == 1 and sig.params and sig.params[0].type in _INT_LISTS
@@ -317,6 +318,8 @@ def _parse(sig: Signature, args: tuple, kwargs: dict, raise_: bool) -> bool:
             if not ok and eligible:
                 ok2, failed2 = _check(p, tuple(args))
                 if ok2:
+                    if bound is not None:
+                        bound.append((p, tuple(args)))
                     pos = nargs
                     continue
                 if nargs > sig.max_pos_args:  # (torch 2.13: the count, then the type)
@@ -337,10 +340,16 @@ def _parse(sig: Signature, args: tuple, kwargs: dict, raise_: bool) -> bool:
                         f"{tp_name(seq[failed])} at pos {failed}")
                 raise _Refused(f"{sig.name}(): argument '{p.name}' (position {pos + 1}) "
                                f"must be {p.type_name()}, not {tp_name(obj)}")
+            if bound is not None:
+                bound.append((p, obj))
         if not is_kwd:
             pos += 1
         elif have:
             remaining -= 1
+    if pos < nargs:  # positional arguments left after a list parameter took its own
+        if raise_:
+            raise _extra_args(sig, nargs)
+        return False
     if remaining > 0:
         if raise_:
             for key in kwargs:
@@ -353,6 +362,19 @@ def _parse(sig: Signature, args: tuple, kwargs: dict, raise_: bool) -> bool:
             raise _Refused("invalid keyword arguments")
         return False
     return True
+
+
+def _unpack_error(sig: Signature, bound: list) -> str | None:
+    """What torch says when it reads a bound int list whose later element is not an int (its
+    binding looked at the first element only)."""
+    for p, obj in bound:
+        if p.type in _INT_LISTS and isinstance(obj, (tuple, list)):
+            for i, v in enumerate(obj):
+                if not (_is_index(v) or isinstance(v, bool)):
+                    return (f"{sig.name}(): argument '{p.name}' failed to unpack the object "
+                            f"at pos {i + 1} with error \"type must be tuple of ints,but got "
+                            f"{tp_name(v)}\"")
+    return None
 
 
 # --------------------------------------------------------------------------- the listing
@@ -486,11 +508,13 @@ def refusal(op: str, form: str, args: tuple, kwargs: dict) -> str | None:
     kwargs = dict(kwargs)
     try:
         if len(sigs) == 1:
-            _parse(sigs[0], args, kwargs, True)
-            return None
+            bound: list = []
+            _parse(sigs[0], args, kwargs, True, bound)
+            return _unpack_error(sigs[0], bound)
         for s in sigs:
-            if _parse(s, args, kwargs, False):
-                return None
+            bound = []
+            if _parse(s, args, kwargs, False, bound):
+                return _unpack_error(s, bound)
         n = len(args) + len(kwargs)
         plausible = [s for s in sigs if s.min_args <= n <= s.max_args and not s.hidden]
         if len(plausible) == 1:

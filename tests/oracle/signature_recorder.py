@@ -113,13 +113,13 @@ def record_one(fn, method: bool, strings: dict[str, list[str]]):
                 return None, f"no string prints as {name}{line}"
             chosen.append(hits[0])
         # the hidden (deprecated) strings of the parser bind calls too, and make it a parser
-        # of several signatures: a method's, or a function's of the same first parameter
-        first = sg.Signature(chosen[0]).params[:1]
+        # of several signatures: those of the same form (a function's name its tensor "input"
+        # or "self", a method's not)
+        inputs = _has_input(chosen[0])
         for s in strings.get(name, ()):
-            if s.endswith(("|hidden", "|deprecated")) and _fits(s, method):
-                p = sg.Signature(s).params[:1]
-                if method or [q.name for q in p] == [q.name for q in first]:
-                    chosen.append(s)
+            if s.endswith(("|hidden", "|deprecated")) and _has_input(s) == inputs and \
+                    (not method or _fits(s, method)):
+                chosen.append(s)
         return chosen, None
     probes = [(many, {}), ((), {}), ((_Probe(),), {}), ((), {"__probe__": 1})]
     if not method:
@@ -146,6 +146,11 @@ def record_one(fn, method: bool, strings: dict[str, list[str]]):
     if not keep:
         return None, f"no candidate of {name} reproduces the probes ({len(cands)})"
     return keep[:1], None
+
+
+def _has_input(s: str) -> bool:
+    return any(p.type == "Tensor" and p.name in ("input", "self")
+               for p in sg.Signature(s).params)
 
 
 def _fits(s: str, method: bool) -> bool:

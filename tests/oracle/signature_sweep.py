@@ -2,10 +2,11 @@
 
 For each op and form in engine/ops/signatures.json (the function form as the differential
 suite calls it, the method form through the class as a program's ``x.op(...)`` does), a base
-call is made from the op's first signature (its required arguments filled with a value of
-their type: a float 2x3 tensor for a Tensor), then varied: an int / float / None / list / str
-in each Tensor position, each required argument missing (the call cut short), one extra
-positional argument, an unexpected keyword. Only the calls that torch refuses with a
+call is made from each of its visible signatures (the required arguments filled with a value
+of their type: a float 2x3 tensor for a Tensor), then varied: an int / float / None / list /
+str in each Tensor position, each required argument missing (the call cut short), one extra
+positional argument, an unexpected keyword, an int list with a str second element; labels
+end in "/k", k the signature. Only the calls that torch refuses with a
 ``TypeError`` are compared (the other outcomes are the differential suite's). The engine is
 observed as a program sees it: its exception passed through ``signatures.explain`` (what
 app/lang does on its error path); ``raw`` keeps the engine's own exception too.
@@ -76,6 +77,11 @@ def calls(sig: sg.Signature):
         yield f"missing@{k}", tuple(vals[:k]), {}
     yield "extra", tuple(vals) + (1,) * (sig.max_pos_args - len(vals) + 1), {}
     yield "keyword", tuple(vals), {"foo": 1}
+    for i, p in enumerate(base):
+        if p.type in sg._INT_LISTS:  # a later element that is not an int
+            args = list(vals)
+            args[i] = [0, "a"]
+            yield f"intlist@{i}", tuple(args), {}
 
 
 def _lib(v, tensor, dtype):
@@ -107,16 +113,20 @@ def sweep(only: set[str] | None = None):
         for name, strings in sorted(table[form].items()):
             if only is not None and name not in only:
                 continue
-            if strings[0].endswith("|noargs"):
-                sig = None
-            else:
-                sig = sg.Signature(strings[0])
+            sigs = [] if strings[0].endswith("|noargs") else [
+                sg.Signature(s) for s in strings if not s.endswith(("|hidden", "|deprecated"))]
             tfn = _torch_function(name) if form == "function" else getattr(torch.Tensor, name)
             efn = OPS[name].fn if form == "function" else getattr(engine.Tensor, name, None)
             if tfn is None or efn is None:
                 continue
-            variants = list(calls(sig)) if sig is not None else [
-                ("extra", (1,), {}), ("keyword", (), {"foo": 1})]
+            variants = [("extra", (1,), {}), ("keyword", (), {"foo": 1})] if not sigs else []
+            seen = set()
+            for k, sig in enumerate(sigs):  # each visible signature's base call, varied
+                for label, args, kwargs in calls(sig):
+                    key = repr((args, kwargs))
+                    if key not in seen:
+                        seen.add(key)
+                        variants.append((f"{label}/{k}", args, kwargs))
             for label, args, kwargs in variants:
                 tt = torch.ones(2, 3)
                 et = engine.ones(2, 3)
@@ -128,6 +138,10 @@ def sweep(only: set[str] | None = None):
                     targs, eargs = (tt, *targs), (et, *eargs)
                 te = _outcome(tfn, targs, tkw)
                 if not isinstance(te, TypeError):
+                    # torch's parser took the call: the rules must take it too
+                    taken = sg.refusal(name, form, eargs, ekw)
+                    if taken is not None:
+                        out.append((name, form, label, None, None, ("refused", taken)))
                     continue
                 ee = _outcome(efn, eargs, ekw)
                 raw = (type(ee).__name__, str(ee)) if ee is not None else None
@@ -137,20 +151,25 @@ def sweep(only: set[str] | None = None):
     return out
 
 
-def agrees(seen, torch_text: str) -> bool:
-    return seen is not None and seen[1] == torch_text and seen[0] in (
+def agrees(seen, torch_text: str | None) -> bool:
+    """Whether the engine's observed (class, text) is torch's TypeError text; a record of a
+    call torch took (``torch_text`` None) never agrees: the rules refused it."""
+    return torch_text is not None and seen is not None and seen[1] == torch_text and seen[0] in (
         "TypeError", "EngineTypeError")
 
 
 def main() -> None:
     np.seterr(all="ignore")
     recs = sweep(set(sys.argv[1:]) or None)
-    before = sum(not agrees(r[4], r[3]) for r in recs)
-    after = sum(not agrees(r[5], r[3]) for r in recs)
-    print(f"{len(recs)} refused calls; differing before {before}, after {after}")
+    refused = [r for r in recs if r[3] is not None]
+    before = sum(not agrees(r[4], r[3]) for r in refused)
+    after = sum(not agrees(r[5], r[3]) for r in refused)
+    print(f"{len(refused)} refused calls; differing before {before}, after {after}; "
+          f"calls torch took that the rules refuse: {len(recs) - len(refused)}")
     for r in recs:
         if not agrees(r[5], r[3]):
-            print(r[0], r[1], r[2], "\n   torch :", repr(r[3][:300]), "\n   engine:",
+            print(r[0], r[1], r[2], "\n   torch :", repr((r[3] or "took it")[:300]),
+                  "\n   engine:",
                   repr(r[5][1][:300]) if r[5] else None)
 
 
