@@ -28,10 +28,11 @@ from ..random import current_generator
 from ..tensor import Size, Tensor, _wrap
 from . import kernel_dtypes
 from ._args import broadcast_pair, check_same_device, ensure_tensor, norm_dim, promote_args
+from ._fma import fma
 from .creation import full_like, zeros_like
 from .families import apply_inplace, check_inplace, cpp_type_name
 from .linalg import plain_mm
-from .pointwise import erf_as_float32
+from .pointwise import _AS_COEFFS, _AS_P, erf_as_float32
 from .registry import op
 
 _TORCH_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
@@ -365,9 +366,59 @@ def gelu(input, approximate="none"):
     return out
 
 
-@half_in_float
 def _gelu_grad(g, x):
+    d = x._data
+    if (type(d) is np.ndarray and d.dtype in (np.float16, np.float32) and d.size > 1 and
+            d.flags.c_contiguous and not needs_grad(g, x)):
+        # torch's gelu_backward of such an input is oneDNN's too (use_mkldnn(self))
+        with Quiet():
+            res = g._data.astype(np.float32) * _onednn_gelu_derivative(d.astype(np.float32))
+        return _const(res, x)
+    return _gelu_grad_composed(g, x)
+
+
+@half_in_float
+def _gelu_grad_composed(g, x):
     return g * (_normal_cdf(x) + x * _normal_pdf(x))
+
+
+_F32 = np.float32
+_LOG2E, _LN2 = _F32(math.log2(math.e)), _F32(math.log(2.0))
+_EXP_LO, _EXP_HI = _F32(-87.336544), _F32(88.72284)  # log(FLT_MIN), log(FLT_MAX) in float32
+# the degree-5 minimax polynomial of exp on [-ln2/2, ln2/2] that oneDNN's (and ATen's
+# exp_u20) Cody-Waite exp evaluates; checked by experiment (the gelu gradient below)
+_EXP_POLY = tuple(_F32(c) for c in (0.00828929059, 0.0418978221, 0.166676521, 0.499991506,
+                                    0.999999701, 1.0))
+
+
+def _onednn_exp(x):
+    """oneDNN's float32 exp: n = floor(x log2(e) + 1/2), the polynomial of r = x - n ln2 by
+    fused Horner steps, times 2^(n-1) times 2; 0 below log(FLT_MIN)."""
+    under = x < _EXP_LO
+    x = np.maximum(np.minimum(x, _EXP_HI), _EXP_LO)
+    n = np.floor(x * _LOG2E + _F32(0.5))
+    r = fma(-n, np.full_like(x, _LN2), x)
+    p = np.full_like(x, _EXP_POLY[0])
+    for c in _EXP_POLY[1:]:
+        p = fma(p, r, np.full_like(x, c))
+    scale = ((n - 1).astype(np.int32) + 127 << 23).view(np.float32)
+    return (p * np.where(under, _F32(0), scale)) * _F32(2)
+
+
+def _onednn_gelu_derivative(s):
+    """gelu'(s) as oneDNN's gelu_erf backward computes it in float32: with R = s / sqrt(2),
+    ``0.5 + R / sqrt(pi) exp(-R^2) + 0.5 erf(R)``, erf the Abramowitz-Stegun form sharing that
+    exp, the last step fused. (Every float16 value but one agrees with torch's gradient.)"""
+    one = np.ones_like(s)
+    R = s * _F32(_SQRT1_2)
+    q = _onednn_exp(-(R * R))
+    t = (R * _F32(1.0 / math.sqrt(math.pi))) * q
+    w = _F32(1) / fma(np.full_like(s, _AS_P), np.abs(R), one)
+    r = np.full_like(s, _AS_COEFFS[0])
+    for c in _AS_COEFFS[1:]:
+        r = fma(r, w, np.full_like(s, c))
+    e = np.copysign(fma(-(q * w), r, one), R)
+    return fma(e, np.full_like(s, _F32(0.5)), t + _F32(0.5))
 
 
 def _gelu_backward(g, x):

@@ -34,6 +34,24 @@ INF = math.inf
 
 
 # --------------------------------------------------------------------------- helpers
+def _row_major(a):
+    """A reduction's result laid out as torch allocates it, row-major (NumPy's follows the
+    input's dim order, and leaves the strides of size-1 dims as they came)."""
+    if type(a) is not np.ndarray or a.ndim < 2:
+        return a
+    expected = a.itemsize
+    for n, s in zip(reversed(a.shape), reversed(a.strides)):
+        if s != expected:
+            return a.copy(order="C")
+        expected *= builtins.max(n, 1)
+    return a
+
+
+def _wrap_reduced(arr, dtype, device) -> Tensor:
+    """``_wrap`` of a reduction's (or a scan's) result, row-major as torch's."""
+    return _wrap(_row_major(arr), dtype, device)
+
+
 def expand_reduced(g: Tensor, shape: tuple, dims: tuple, keepdim: bool) -> Tensor:
     """Broadcast a reduced gradient back over ``shape`` (re-inserting dims if dropped)."""
     return keep_dims(g, dims, keepdim).expand(shape)
@@ -161,7 +179,7 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):
     # (NumPy: ndarray.sum's own call, without its Python wrapper)
     res = np.add.reduce(a, axis=dims, dtype=_acc(dt), keepdims=keepdim) \
         if type(a) is np.ndarray else a.sum(axis=dims, keepdims=keepdim, dtype=_acc(dt))
-    out = _wrap(res.astype(dt.np, copy=False), dt, input.device)
+    out = _wrap_reduced(res.astype(dt.np, copy=False), dt, input.device)
     if needs_grad(input):
         shape = input._data.shape
         name = "SumBackward0" if dim is None else "SumBackward1"
@@ -186,7 +204,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
     with _quiet(xp):  # the mean of nothing is nan, silently
         res = input._data.sum(axis=dims, keepdims=keepdim, dtype=_acc(dt)) / count \
             if count else input._data.sum(axis=dims, keepdims=keepdim, dtype=_acc(dt)) * xp.nan
-    out = _wrap(xp.asarray(res).astype(dt.np, copy=False), dt, input.device)
+    out = _wrap_reduced(xp.asarray(res).astype(dt.np, copy=False), dt, input.device)
     if needs_grad(input):
         name = "MeanBackward0" if dim is None else "MeanBackward1"
         record(out, name, (lambda g: expand_reduced(g / builtins.max(count, 1), shape, dims,
@@ -207,7 +225,7 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
     d = None if dim is None else norm_dim(_int_dim("prod", dim), ndim)
     axes = tuple(range(ndim)) if d is None else (d,) if ndim else ()
     res = input._data.prod(axis=axes, keepdims=keepdim and d is not None, dtype=_acc(dt))
-    out = _wrap(res.astype(dt.np, copy=False), dt, input.device)
+    out = _wrap_reduced(res.astype(dt.np, copy=False), dt, input.device)
     if needs_grad(input):
         keep = keepdim and d is not None
         name = "ProdBackward0" if d is None else "ProdBackward1"
@@ -280,7 +298,7 @@ def cumsum(input, dim, *, dtype=None):
     res = _scan(xp, xp.cumsum, input._data, d, dt)
     if dt.is_floating_point and res.ndim:  # torch's sum starts at +0: a leading -0. is 0.
         res += 0.0
-    out = _wrap(res, dt, input.device)
+    out = _wrap_reduced(res, dt, input.device)
     if needs_grad(input):
         record(out, "CumsumBackward0", (lambda g: _reverse_cumsum(g, d),), (input,))
     return out
@@ -306,7 +324,7 @@ def cumprod(input, dim, *, dtype=None):
     d = norm_dim(_int_dim("cumprod", dim), input._data.ndim)
     dt = _scan_dtype("cumprod", input, dtype)
     xp = input.device.xp
-    out = _wrap(_scan(xp, xp.cumprod, input._data, d, dt), dt, input.device)
+    out = _wrap_reduced(_scan(xp, xp.cumprod, input._data, d, dt), dt, input.device)
     if needs_grad(input):
         record(out, "CumprodBackward0", (lambda g, x, y: _cumprod_grad(g, x, y, d),), (input,),
                (input, OUTPUT))
@@ -444,7 +462,7 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     ``unbiased=False`` means 0)."""
     dims, correction = _moments_args("var", input, dim, unbiased, correction)
     res, dof = _var_forward("var", input, dims, correction, keepdim)
-    out = _wrap(res.astype(input.dtype.np, copy=False), input.dtype, input.device)
+    out = _wrap_reduced(res.astype(input.dtype.np, copy=False), input.dtype, input.device)
     if needs_grad(input):
         record(out, "VarBackward0", (lambda g, x: _var_grad(g, x, dims, keepdim, dof),),
                (input,), (input,))
@@ -457,7 +475,7 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     dims, correction = _moments_args("std", input, dim, unbiased, correction)
     res, dof = _var_forward("std", input, dims, correction, keepdim)
     xp = input.device.xp
-    out = _wrap(xp.sqrt(res).astype(input.dtype.np, copy=False), input.dtype, input.device)
+    out = _wrap_reduced(xp.sqrt(res).astype(input.dtype.np, copy=False), input.dtype, input.device)
     if needs_grad(input):
         record(out, "StdBackward0", (lambda g, x, y: _std_grad(g, x, y, dims, keepdim, dof),),
                (input,), (input, OUTPUT))
@@ -536,7 +554,7 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
                 res = xp.sqrt((a * a).sum(axis=dims, keepdims=keepdim))
             else:
                 res = (a ** p).sum(axis=dims, keepdims=keepdim) ** (1 / p)
-    out = _wrap(xp.asarray(res).astype(dt.np, copy=False), dt, input.device)
+    out = _wrap_reduced(xp.asarray(res).astype(dt.np, copy=False), dt, input.device)
     if needs_grad(input):
         record(out, "LinalgVectorNormBackward0",
                (lambda g, x, y: _norm_grad(g, x, y, p, dims, keepdim),), (input,),
@@ -558,7 +576,7 @@ def _norm2_all(input: Tensor, keepdim: bool) -> Tensor:
         restore_fp(token)
     if type(res) is not np.ndarray or res.dtype != dt.np:
         res = np.asarray(res).astype(dt.np, copy=False)
-    out = _wrap(res, dt, input.device)
+    out = _wrap_reduced(res, dt, input.device)
     if needs_grad(input):
         record(out, "LinalgVectorNormBackward0",
                (lambda g, x, y: _norm_grad(g, x, y, 2.0, dims, keepdim),), (input,),
@@ -606,7 +624,7 @@ def logsumexp(input, dim, keepdim=False):
         res = xp.log(xp.exp(data - top).sum(axis=dims, keepdims=True)) + top
     if not keepdim:
         res = res.reshape(tuple(s for i, s in enumerate(res.shape) if i not in dims))
-    out = _wrap(res.astype(dt.np, copy=False), dt, input.device)
+    out = _wrap_reduced(res.astype(dt.np, copy=False), dt, input.device)
     if needs_grad(input):
         shape = input._data.shape
         record(out, "LogsumexpBackward0",
@@ -622,7 +640,7 @@ def _extreme(name: str, reduce, input, dim, keepdim):
     shape = input._data.shape
     _no_empty_reduction(name, shape, dims, full=dim is None or dim == () or dim == [])
     kw = {"xp": input.device.xp} if name in ("amax", "amin") else {}
-    out = _wrap(reduce(input._data, axis=dims, keepdims=keepdim, **kw), input.dtype,
+    out = _wrap_reduced(reduce(input._data, axis=dims, keepdims=keepdim, **kw), input.dtype,
                 input.device)
     if needs_grad(input):
         record(out, f"{name.capitalize()}Backward0",
@@ -692,7 +710,7 @@ def _arg_extreme(name: str, pick, input, dim, keepdim):
         _no_empty_reduction(name, shape, (d,), full=False)
         res = xp.asarray(pick(input._data, axis=d, keepdims=keepdim)) if shape else \
             xp.zeros((), dtype=np.int64)
-    return _wrap(res.astype(np.int64, copy=False), DEFAULT_INT, input.device)
+    return _wrap_reduced(res.astype(np.int64, copy=False), DEFAULT_INT, input.device)
 
 
 @op(differentiable=False)
@@ -739,8 +757,8 @@ def _max_min(name: str, input, dim, keepdim, other):
             idx, values = xp.squeeze(idx, d), xp.squeeze(values, d)
     else:
         idx, values = xp.zeros((), dtype=np.int64), input._data.copy()
-    values = _wrap(values, input.dtype, input.device)
-    indices = _wrap(idx.astype(np.int64, copy=False), DEFAULT_INT, input.device)
+    values = _wrap_reduced(values, input.dtype, input.device)
+    indices = _wrap_reduced(idx.astype(np.int64, copy=False), DEFAULT_INT, input.device)
     if needs_grad(input):
         record(values, f"{name.capitalize()}Backward0",
                (lambda g, i: _select_grad(g, i, shape, d, keepdim),), (input,), (indices,))
@@ -916,8 +934,9 @@ def _logical(name: str, input, dim, keepdim):
     res = data.all(axis=dims, keepdims=keepdim) if name == "all" else \
         data.any(axis=dims, keepdims=keepdim)
     if input.dtype.name == "uint8":  # torch keeps uint8 (0 or 1) for uint8 inputs
-        return _wrap(input.device.xp.asarray(res).astype(np.uint8), input.dtype, input.device)
-    return _wrap(input.device.xp.asarray(res), bool_, input.device)
+        return _wrap_reduced(input.device.xp.asarray(res).astype(np.uint8), input.dtype,
+                             input.device)
+    return _wrap_reduced(input.device.xp.asarray(res), bool_, input.device)
 
 
 @op(name="all", differentiable=False)

@@ -11,7 +11,7 @@ import numpy as np
 from .. import errors
 from ..autograd import OUTPUT, needs_grad, record
 from ..dtypes import DEFAULT_INT, as_dtype, float16, float32
-from ..tensor import Tensor, _wrap
+from ..tensor import Tensor
 from ._args import norm_dim, norm_dims
 from .reduction import (
     _acc,
@@ -20,6 +20,7 @@ from .reduction import (
     _quiet,
     _return_type,
     _scalar_name,
+    _wrap_reduced,
     expand_reduced,
     return_types,
 )
@@ -43,7 +44,7 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None):
     if a.dtype.kind == "f":
         a = xp.where(xp.isnan(a), 0, a)
     res = a.sum(axis=dims, keepdims=keepdim, dtype=_acc(dt))
-    out = _wrap(xp.asarray(res).astype(dt.np, copy=False), dt, input.device)
+    out = _wrap_reduced(xp.asarray(res).astype(dt.np, copy=False), dt, input.device)
     if needs_grad(input):
         shape = input._data.shape
         record(out, "NansumBackward0",
@@ -81,8 +82,8 @@ def _cum_extreme(name: str, input, dim):
     else:
         values, idx = _cum_scan(xp, a, d, name == "cummax")
     out_t = getattr(return_types, name)
-    values = _wrap(values, input.dtype, input.device)
-    indices = _wrap(idx, DEFAULT_INT, input.device)
+    values = _wrap_reduced(values, input.dtype, input.device)
+    indices = _wrap_reduced(idx, DEFAULT_INT, input.device)
     if needs_grad(input):
         shape = input._data.shape
         record(values, f"{name.capitalize()}Backward0",
@@ -176,7 +177,7 @@ def logcumsumexp(input, dim):
     a = input._data.astype(float32.np if dt is float16 else dt.np)
     with _quiet(xp):
         res = a.copy() if a.ndim == 0 else _logcumsumexp_array(xp, a, d)
-    out = _wrap(res.astype(dt.np, copy=False), dt, input.device)
+    out = _wrap_reduced(res.astype(dt.np, copy=False), dt, input.device)
     if needs_grad(input):
         record(out, "LogcumsumexpBackward0",
                (lambda g, x, y: _logcumsumexp_grad(g, x, y, d),), (input,), (input, OUTPUT),
@@ -233,7 +234,7 @@ def _moments_mean(name: str, input, dim, unbiased, keepdim, correction, take_roo
             res = m2 / dof
     if take_root:
         res = xp.sqrt(res)
-    spread = _wrap(xp.asarray(res).astype(input.dtype.np, copy=False), input.dtype,
+    spread = _wrap_reduced(xp.asarray(res).astype(input.dtype.np, copy=False), input.dtype,
                    input.device)
     if welford is None:
         with _quiet(xp):
@@ -243,7 +244,8 @@ def _moments_mean(name: str, input, dim, unbiased, keepdim, correction, take_roo
             if count and bool(xp.isinf(data).any()):  # torch's running (Welford) mean there
                 m = xp.where(xp.isinf(data).any(axis=dims, keepdims=keepdim),
                              _welford_mean(xp, data, dims, keepdim), m)
-    mean = _wrap(xp.asarray(m).astype(input.dtype.np, copy=False), input.dtype, input.device)
+    mean = _wrap_reduced(xp.asarray(m).astype(input.dtype.np, copy=False), input.dtype,
+                         input.device)
     if needs_grad(input):
         shape = input._data.shape
 
@@ -382,8 +384,8 @@ def aminmax(input, *, dim=None, keepdim=False):
                 "aminmax(): Expected reduction dim " + str(d) + " to have non-zero size.")
     lo = _first_of_ties(lambda arr, **k: arr.min(**k))(a, axis=dims, keepdims=keepdim, xp=xp)
     hi = _first_of_ties(lambda arr, **k: arr.max(**k))(a, axis=dims, keepdims=keepdim, xp=xp)
-    mn = _wrap(xp.asarray(lo), input.dtype, input.device)
-    mx = _wrap(xp.asarray(hi), input.dtype, input.device)
+    mn = _wrap_reduced(xp.asarray(lo), input.dtype, input.device)
+    mx = _wrap_reduced(xp.asarray(hi), input.dtype, input.device)
     if needs_grad(input):
         from .reduction import _spread_grad
 
