@@ -17,12 +17,10 @@ body is read from ``receive`` itself, without a ``Request``.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import mmap
 import re
 import secrets
-import socket
 import time
 from typing import Any
 
@@ -150,13 +148,7 @@ class FastPath:
             else:
                 start, body = _reply_messages(reply, payload, extra)
                 responding = True
-                corked = _cork(send)
-                try:
-                    await send(start)
-                    await send(body)
-                finally:
-                    if corked is not None:
-                        _uncork(corked)
+                await _send_once(send, start, body)
         except Exception as exc:
             if responding:  # the reply may have begun: nothing else can be sent
                 logger.error("error while replying (request %s %s %s)", request_id,
@@ -230,25 +222,49 @@ def _reply_messages(reply: dict[str, Any], payload: Any,
             {"type": "http.response.body", "body": body})
 
 
-def _cork(send: Send) -> Any:
-    """The client's TCP socket, corked (uvicorn writes a reply's head and body with a write
-    each: two segments, the client woken for each), or None when ``send`` is not uvicorn's
-    own or the connection is not TCP. Uncorking sends what was written as one segment."""
-    transport = getattr(getattr(send, "__self__", None), "transport", None)
-    sock = transport.get_extra_info("socket") if transport is not None else None
-    if sock is None or sock.family not in (socket.AF_INET, socket.AF_INET6):
-        return None
+class _Gather:
+    """Stands in for uvicorn's transport while a reply's head and body are sent: uvicorn writes
+    each with a ``write`` of its own (two system calls, two TCP segments, the client woken for
+    the first), this keeps their bytes for one ``write``. A ``close`` (a connection that is not
+    kept alive) is done after that write."""
+
+    __slots__ = ("parts", "closing")
+
+    def __init__(self) -> None:
+        self.parts: list[bytes] = []
+        self.closing = False
+
+    def write(self, data: bytes) -> None:
+        self.parts.append(data)
+
+    def close(self) -> None:
+        self.closing = True
+
+
+async def _send_once(send: Send, start: Message, body: Message) -> None:
+    """Sends a reply's two messages through uvicorn's ``send`` so that they reach its transport
+    as one ``write``: uvicorn's request cycle (``send.__self__``) writes to its ``transport``
+    attribute, which a :class:`_Gather` replaces for the two calls. Any other ``send`` (the
+    test client's) gets the two messages as they are. (Before: ``TCP_CORK`` around the two
+    writes, two ``setsockopt`` calls, each of which uvloop's socket wrapper makes into a new
+    ``socket.socket`` and a ``getsockname``.)"""
+    cycle = getattr(send, "__self__", None)
+    transport = getattr(cycle, "transport", None)
+    if transport is None or not hasattr(transport, "is_closing"):
+        await send(start)
+        await send(body)
+        return
+    gather = _Gather()
+    cycle.transport = gather
     try:
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
-    except (OSError, ValueError):  # the client is gone (uvloop: "negative file descriptor")
-        return None
-    return sock
-
-
-def _uncork(sock: Any) -> None:
-    """Send what was written; nothing to do when the client has gone meanwhile."""
-    with contextlib.suppress(OSError, ValueError):
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 0)
+        await send(start)
+        await send(body)
+    finally:
+        cycle.transport = transport
+        if gather.parts and not transport.is_closing():
+            transport.write(b"".join(gather.parts))
+        if gather.closing:
+            transport.close()
 
 
 def _adding(send: Send, extra: list[tuple[bytes, bytes]]) -> Send:

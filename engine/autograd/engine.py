@@ -5,6 +5,7 @@ shape in one place, and accumulates into leaves through ``AccumulateGrad`` nodes
 
 from __future__ import annotations
 
+import sys
 import weakref
 from contextvars import ContextVar
 
@@ -281,7 +282,7 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                 if node._hooks:
                     if borrowing[1]:
                         in_grads = _own_borrowed(borrowing, in_grads, ready, pending, captured)
-                    in_grads = _run_post_hooks(node, in_grads, grads)
+                    in_grads = _run_post_hooks(node, in_grads, grads, not_owned)
                 if not retain_graph and node._had_tensors:  # free what backward saved
                     node._saved = None
             if len(in_grads) == 2:  # (the common case of _mark_shared, inline)
@@ -443,6 +444,7 @@ def _run_tensor_hooks(node: Node, grads: list, create_graph: bool, not_owned: se
             for hook in list(hooks):
                 if grads[nr] is None:
                     continue
+                not_owned.add(id(grads[nr]))  # (the hook may keep it)
                 out = hook(grads[nr])
                 if out is not None:
                     grads[nr] = out
@@ -460,6 +462,7 @@ def _run_tensor_hooks(node: Node, grads: list, create_graph: bool, not_owned: se
     pre = node._hooks.get("pre") if node._hooks else None
     if pre:
         for hook in list(pre):
+            _not_owned(grads, not_owned)  # (the hook may keep them)
             out = hook(tuple(grads))
             if out is not None:
                 grads = list(out)
@@ -468,18 +471,30 @@ def _run_tensor_hooks(node: Node, grads: list, create_graph: bool, not_owned: se
     return grads
 
 
-def _run_post_hooks(node: Node, in_grads, grads):
+def _run_post_hooks(node: Node, in_grads, grads, not_owned: set | None = None):
     """Node hooks ``hook(grad_inputs, grad_outputs)``; a non-None return replaces the
-    gradients flowing on to the node's inputs."""
+    gradients flowing on to the node's inputs. ``not_owned``: every gradient a hook was given
+    or returned goes in it (the hook may keep it: no leaf may then take it as its ``.grad``
+    and add into it later, as torch's use count check sees)."""
     post = node._hooks.get("post")
     if not post:
         return in_grads
     in_grads = tuple(in_grads)
     for hook in list(post):
+        if not_owned is not None:
+            _not_owned(in_grads, not_owned)
         out = hook(in_grads, tuple(grads))
         if out is not None:
             in_grads = tuple(out)
+    if not_owned is not None:
+        _not_owned(in_grads, not_owned)
     return in_grads
+
+
+def _not_owned(grads, not_owned: set) -> None:
+    for g in grads:
+        if g is not None:
+            not_owned.add(id(g))
 
 
 def _accumulate_hooked(var: Tensor, g: Tensor, create_graph: bool, not_owned: set) -> None:
@@ -489,6 +504,7 @@ def _accumulate_hooked(var: Tensor, g: Tensor, create_graph: bool, not_owned: se
     for hook in hooks:
         if type(hook) is PostAccumulateGradHook:
             continue
+        not_owned.add(id(g))  # (the hook may keep it)
         out = hook(g)
         if out is not None:
             g = out
@@ -521,15 +537,37 @@ def _accumulate(var: Tensor, g: Tensor, create_graph: bool, not_owned: set,
             var._grad = g
             return
         data = g._data
-        if id(g) in not_owned or data.base is not None or \
-                not getattr(data.flags, "writeable", True):  # CuPy has no such flag
+        if id(g) in not_owned or not getattr(data.flags, "writeable", True):  # CuPy: no flag
             data = data.copy()
+        elif data.base is not None:
+            data = _sole_base(g, data)
         var._grad = _wrap(data, g.dtype, g.device)
     elif create_graph or old.requires_grad:
         var._grad = old + g
     else:  # in place, as PyTorch does: every alias of .grad sees the sum
         old._data += g._data
         old._vc[0] += 1
+
+
+def _sole_base(g: Tensor, data):
+    """What a leaf keeps of a gradient ``g`` whose array ``data`` is a view: a copy (another
+    tensor may hold that memory), or the base array itself when nothing but ``g`` can reach
+    it and the view is all of it in its own layout, as ``t(t(mm))`` gives F.linear's weight
+    (a view tensor made inside this backward, of an array that tensor alone holds; torch
+    keeps that gradient without a copy too). The reference counts, each besides this
+    function's own name and ``getrefcount``'s argument: ``g._base._data`` and ``data.base``
+    for the base; ``g._base`` for its tensor; ``g._data`` and ``_accumulate``'s ``data`` for
+    the view. Any other holder (a tensor or a view kept by a hook, saved for backward, the
+    user's own) is one more: then a copy, as before."""
+    base = data.base
+    root = g._base
+    if (type(base) is np.ndarray and base.base is None and root is not None
+            and root._data is base and root._base is None and data.shape == base.shape
+            and data.strides == base.strides and data.dtype == base.dtype
+            and sys.getrefcount(base) == 4 and sys.getrefcount(root) == 3
+            and sys.getrefcount(data) == 4):
+        return base
+    return data.copy()
 
 
 def backward(tensor: Tensor, gradient=None, retain_graph=None, create_graph=False, inputs=None):

@@ -150,35 +150,88 @@ def test_an_unexpected_error_is_a_500_problem(make_client, served, monkeypatch):
     assert _comparable(fast) == _comparable(full)
 
 
-class _GoneSocket:
-    """A client socket uvloop has already closed: its fd is -1, so every option call raises
-    ``ValueError: negative file descriptor`` (seen under wrk at the end of a round)."""
+class _Transport:
+    """What uvicorn's protocols need of a transport; records every write."""
 
-    family = __import__("socket").AF_INET
+    def __init__(self) -> None:
+        self.writes: list[bytes] = []
+        self.closed = False
 
-    def __init__(self, error: type[Exception]) -> None:
-        self.error, self.calls = error, 0
+    def get_extra_info(self, name, default=None):
+        return {"sockname": ("127.0.0.1", 8000), "peername": ("127.0.0.1", 5000)}.get(
+            name, default)
 
-    def setsockopt(self, *args) -> None:
-        self.calls += 1
-        raise self.error("negative file descriptor")
+    def write(self, data) -> None:
+        assert not self.closed
+        self.writes.append(bytes(data))
 
+    def is_closing(self) -> bool:
+        return self.closed
 
-class _Protocol:
-    def __init__(self, sock) -> None:
-        self.transport = self
-        self.sock = sock
+    def close(self) -> None:
+        self.closed = True
 
-    def get_extra_info(self, name):
-        return self.sock if name == "socket" else None
+    def pause_reading(self) -> None:
+        pass
 
-    async def send(self, message) -> None:
+    def resume_reading(self) -> None:
+        pass
+
+    def set_protocol(self, protocol) -> None:
         pass
 
 
-@pytest.mark.parametrize("error", [ValueError, OSError])
-def test_a_reply_to_a_client_that_is_gone_is_not_an_error(error):
-    sock = _GoneSocket(error)
-    assert fastpath._cork(_Protocol(sock).send) is None
-    fastpath._uncork(sock)  # nothing raised
-    assert sock.calls == 2
+@pytest.mark.parametrize("http", ["httptools", "h11"])
+@pytest.mark.parametrize("keep_alive", [True, False])
+def test_a_reply_leaves_uvicorn_in_one_write(http, keep_alive):
+    """The head and body of a fast-path reply reach uvicorn's transport as one write (one
+    segment), then the close of a connection that is not kept alive."""
+    import asyncio
+
+    import uvicorn
+    from uvicorn.server import ServerState
+
+    start = {"type": "http.response.start", "status": 200,
+             "headers": [(b"content-length", b"5"), (b"content-type", b"text/plain")]}
+    body = {"type": "http.response.body", "body": b"hello"}
+    done = []
+
+    async def app(scope, receive, send):
+        await fastpath._send_once(send, start, body)
+        done.append(getattr(send, "__self__", None))
+
+    async def main():
+        config = uvicorn.Config(app, http=http, log_level="warning", access_log=False)
+        config.load()
+        transport = _Transport()
+        protocol = config.http_protocol_class(config=config, server_state=ServerState(),
+                                              app_state={})
+        protocol.connection_made(transport)
+        connection = b"" if keep_alive else b"connection: close\r\n"
+        protocol.data_received(b"POST /v1/evaluate HTTP/1.1\r\nhost: x\r\ncontent-length: 0\r\n"
+                               + connection + b"\r\n")
+        for _ in range(50):
+            await asyncio.sleep(0)
+            if done:
+                break
+        return transport, done[0]
+
+    transport, cycle = asyncio.run(main())
+    assert len(transport.writes) == 1, transport.writes
+    head, _, sent = transport.writes[0].partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 OK") and sent == b"hello"
+    assert transport.closed is (not keep_alive)
+    assert cycle.transport is transport  # given back
+
+
+def test_a_send_of_another_kind_gets_both_messages():
+    import asyncio
+
+    sent = []
+
+    async def send(message):
+        sent.append(message["type"])
+
+    asyncio.run(fastpath._send_once(send, {"type": "http.response.start"},
+                                    {"type": "http.response.body"}))
+    assert sent == ["http.response.start", "http.response.body"]

@@ -198,3 +198,36 @@ def test_session_deleted_while_waiting_is_not_found(make_registry):
                 pass
 
     anyio.run(main)
+
+
+def test_exclusive_gives_the_lock_and_the_count_back(make_registry):
+    """However a request's hold ends (its body raises, the session was deleted, it is cancelled
+    while it waits its turn), the session's lock and pending count are given back."""
+    registry, _ = make_registry()
+
+    async def main() -> None:
+        session = await registry.create("o", "cpu")
+        with pytest.raises(ValueError):
+            async with registry.exclusive(session) as held:
+                assert held is session and session.pending == 1 and session.lock.locked()
+                raise ValueError
+        assert session.pending == 0 and not session.lock.locked()
+
+        async with anyio.create_task_group() as tasks:
+            async with registry.exclusive(session):
+                async def waiter() -> None:
+                    async with registry.exclusive(session):
+                        pass  # pragma: no cover (cancelled before its turn)
+                tasks.start_soon(waiter)
+                await anyio.sleep(0.01)
+                assert session.pending == 2
+                tasks.cancel_scope.cancel()
+        assert session.pending == 0 and not session.lock.locked()
+
+        await registry.delete("o", session.id)
+        with pytest.raises(NotFound):
+            async with registry.exclusive(session):
+                pass  # pragma: no cover
+        assert session.pending == 0 and not session.lock.locked()
+
+    anyio.run(main)
