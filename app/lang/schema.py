@@ -214,15 +214,17 @@ PATTERN_KEYS = {"value": "MatchValue", "singleton": "MatchSingleton", "capture":
                 "mapping": "MatchMapping", "instance": "MatchClass"}
 
 
-def _pattern_tag(value: Any) -> str | None:
+def _keyed_tag(value: Any, tags: dict[str, str]) -> str | None:
+    """The tag of a node: that of the first key of ``tags`` it has (a model: its class)."""
     if isinstance(value, dict):
-        for key, tag in PATTERN_KEYS.items():
-            if key in value:
-                return tag
-        return None
+        return next((tag for key, tag in tags.items() if key in value), None)
     if isinstance(value, BaseModel):
         return type(value).__name__
     return None
+
+
+def _pattern_tag(value: Any) -> str | None:
+    return _keyed_tag(value, PATTERN_KEYS)
 
 
 def _sequence_item_tag(value: Any) -> str | None:
@@ -232,14 +234,7 @@ def _sequence_item_tag(value: Any) -> str | None:
 
 
 def _stmt_tag(value: Any) -> str | None:
-    if isinstance(value, dict):
-        for key in STATEMENT_KEYS:
-            if key in value:
-                return _STMT_TAGS[key]
-        return None
-    if isinstance(value, BaseModel):
-        return type(value).__name__
-    return None
+    return _keyed_tag(value, _STMT_TAGS)
 
 
 _EXPR_ERROR = ("expected an expression: a number, true/false, null, a string, a list, or an "
