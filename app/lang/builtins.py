@@ -405,12 +405,17 @@ _TWINS = frozenset({
 
 
 def call_error(exc: BaseException, name: str, args: tuple | list, kwargs: dict,
-               limits: Any = None, op: Any = "") -> BaseException:
-    """The program's error for ``exc``, raised by calling the builtin ``name``: when Python
-    could not bind the arguments to the builtin's function (the error comes from the call
-    itself, not from inside it), CPython's own text for that call (``len() takes exactly one
-    argument (0 given)``), never the function's internal name."""
+               limits: Any = None, op: Any = "", method: bool = False) -> BaseException:
+    """The program's error for ``exc``, raised by calling the builtin ``name`` (``method``: a
+    method of a plain value, ``args[0]`` the value): when Python could not bind the arguments
+    to the builtin's function (the error comes from the call itself, not from inside it),
+    CPython's own text for that call (``len() takes exactly one argument (0 given)``,
+    ``dict.pop() takes no keyword arguments``), never the function's internal name."""
     tb = exc.__traceback__
+    if method and type(exc) is TypeError and tb is not None and tb.tb_next is None and args:
+        twin = method_twin_error(type(args[0]), name, len(args) - 1, kwargs)
+        if twin is not None:
+            return twin
     if type(exc) is TypeError and name in _TWINS and tb is not None and tb.tb_next is None:
         try:
             getattr(py, name)(*[None] * len(args), **dict.fromkeys(kwargs))
@@ -426,6 +431,25 @@ def call_error(exc: BaseException, name: str, args: tuple | list, kwargs: dict,
     from .exceptions import convert_exception
 
     return convert_exception(exc, name if op == "" else op, limits)
+
+
+def method_twin_error(owner: type, name: str, nargs: int, kwargs: dict) -> Any:
+    """CPython's text for calling ``owner``'s method ``name`` with ``nargs`` positional
+    arguments and ``kwargs``'s keywords, got by making that call on a new empty value of
+    ``owner`` (a plain type: nothing else sees it) with placeholder arguments; None when that
+    call binds (the original error is then kept)."""
+    if owner.__module__ not in ("builtins", "collections") or owner is bool:
+        return None
+    fn = getattr(owner, name, None)
+    if fn is None:
+        return None
+    try:
+        fn(owner(), *[None] * nargs, **dict.fromkeys(kwargs))
+    except TypeError as twin:
+        return ProgramError(str(twin), exception="TypeError")
+    except Exception:  # noqa: BLE001 - it bound (or the value could not be made): keep ours
+        return None
+    return None
 
 
 _ID_KEY = secrets.token_bytes(16)

@@ -144,11 +144,14 @@ class DefinitionCompiler:
         qualname = inner.qualname
         doc = docstring(node["body"])
         annotations = tuple((name, text) for name, text in node.get("fields", ()))
+        match_args = tuple(node["match_args"]) if node.get("match_args") is not None else None
 
         def run(fr: Frame) -> None:
             base_values = [b(fr) for b in bases]
             decorating = [d(fr) for d in decorators]
             ns: dict[str, Any] = {}
+            if match_args is not None:
+                ns["__match_args__"] = match_args
             body(make_frame(fr.rs, ns, fr.glob, enclosing(fr), fr.func))
             value: Any = make_class(name, qualname, base_values, ns)
             value.doc = doc
@@ -163,6 +166,11 @@ class DefinitionCompiler:
 
     def _comprehension(self, node: dict, scope: Scope, kind: str) -> Closure:
         generators = node["generators"]
+        walrus: set[str] = set()
+        scopes.walrus_names([gen["in"] for gen in generators], walrus)
+        if walrus:
+            raise ProgramValidationError("assignment expression cannot be used in a "
+                                         "comprehension iterable expression")
         inner = scopes.comprehension_scope(generators, scope, kind)
         first = self.expr(generators[0]["in"], scope)  # evaluated where the comprehension is
         levels = []

@@ -32,7 +32,7 @@ from .methods import materialize
 from .objects import PLAIN_LIBRARY_TYPES, dunder_attr, get_attr, library_getattr
 from .runtime import Frame
 from .schema import READ_DUNDERS, READABLE_ATTRS
-from .scopes import Scope
+from .scopes import CLASS, Scope
 from .values import Instance, OpFunction, Property, SuperProxy
 
 Tensor = engine.Tensor
@@ -481,8 +481,33 @@ class ExpressionCompiler:
 
         return run
 
+    def _walrus(self, node: dict, scope: Scope) -> Closure:
+        """``(name := value)``: in a comprehension the name is the scope's around it
+        (:attr:`Scope.container`), with CPython's compile-time refusals."""
+        name = node["walrus"]
+        value = self.expr(node["value"], scope)
+        if scope.container is not None:
+            if scope.container.kind == CLASS:
+                raise ProgramValidationError("assignment expression within a comprehension "
+                                             "cannot be used in a class body")
+            inner: Scope | None = scope
+            while inner is not None and inner.container is not None:
+                if name in inner.bound:
+                    raise ProgramValidationError("assignment expression cannot rebind "
+                                                 f"comprehension iteration variable '{name}'")
+                inner = inner.chain[0] if inner.chain else None
+        store = self.store_name(name, scope)  # type: ignore[attr-defined]
+
+        def run(fr: Frame) -> Any:
+            out = value(fr)
+            store(fr, out)
+            return out
+
+        return run
+
     _EXPRESSIONS: dict[str, Any] = {
-        "call": _call, "var": _var, "method": _method, "attr": _attr, "index": _index,
+        "walrus": _walrus, "call": _call, "var": _var, "method": _method, "attr": _attr,
+        "index": _index,
         "and": _and, "or": _or, "not": _not, "ifexp": _ifexp, "tuple": _tuple, "set": _set,
         "dict": _dict, "float": _float, "lib": _lib,
     }

@@ -45,6 +45,7 @@ from .objects import (
     library_getattr,
     set_attr,
 )
+from .patterns import PatternCompiler, check_cases
 from .runtime import BREAK, CONTINUE, RETURN, UNBOUND, Frame, RunState
 from .schema import WRITABLE_ATTRS
 from .scopes import Scope
@@ -83,6 +84,8 @@ def has_yield(stmt: dict) -> bool:
                 stack.extend(p for p in part if isinstance(p, dict))
         for handler in s.get("handlers", ()) if "try" in s else ():
             stack.extend(handler["body"])
+        for case in s.get("cases", ()) if "match" in s else ():
+            stack.extend(case["body"])
     return False
 
 
@@ -1011,6 +1014,8 @@ class StatementCompiler:
             return self.gen_counted(self._gen_with(node, pointer, scope, loop), pointer)
         if "try" in node:
             return self.gen_counted(self._gen_try(node, pointer, scope, loop), pointer)
+        if "match" in node:
+            return self.gen_counted(self._gen_match(node, pointer, scope, loop), pointer)
         raise invalid(pointer, "'yield' cannot appear in this statement")  # pragma: no cover
 
     def _gen_while(self, node: dict, pointer: str, scope: Scope, loop: bool) -> Closure:
@@ -1125,8 +1130,63 @@ class StatementCompiler:
 
         return run
 
+    # ------------------------------------------------------------------ match
+
+    def _match_selector(self, node: dict, pointer: str, scope: Scope) -> Closure:
+        """``fr -> i``: the index of the case whose pattern matches the subject and whose
+        guard holds (its names bound), or -1."""
+        check_cases(node["cases"])
+        subject = self.expr(node["match"], scope)
+        patterns = PatternCompiler(self, scope)
+        cases = []
+        for case in node["cases"]:
+            matcher, stores = patterns.case(case["pattern"])
+            guard = self.expr(case["guard"], scope) if case.get("guard") is not None else None
+            cases.append((matcher, stores, guard))
+        cases_t = tuple(cases)
+
+        def select(fr: Frame) -> int:
+            value = subject(fr)
+            for i, (matcher, stores, guard) in enumerate(cases_t):
+                caps: dict = {}
+                if not matcher(fr, value, caps):
+                    continue
+                for name, store in stores:
+                    store(fr, caps[name])
+                if guard is None or guard(fr):
+                    return i
+            return -1
+
+        return select
+
+    def _match(self, node: dict, pointer: str, scope: Scope, loop: bool,
+               func: bool) -> Closure:
+        select = self._match_selector(node, pointer, scope)
+        bodies = tuple(self.block(case["body"], f"{pointer}/cases/{i}/body", scope, loop=loop,
+                                  func=func) for i, case in enumerate(node["cases"]))
+
+        def run(fr: Frame) -> Any:
+            i = select(fr)
+            return bodies[i](fr) if i >= 0 else None
+
+        return run
+
+    def _gen_match(self, node: dict, pointer: str, scope: Scope, loop: bool) -> Closure:
+        select = self._match_selector(node, pointer, scope)
+        bodies = tuple(self.gen_block(case["body"], f"{pointer}/cases/{i}/body", scope,
+                                      loop=loop) for i, case in enumerate(node["cases"]))
+
+        def run(fr: Frame) -> Any:
+            i = select(fr)
+            if i < 0:
+                return None
+            return (yield from bodies[i](fr))
+
+        return run
+
     _STATEMENTS: dict[str, Any] = {
-        "setitem": _setitem, "setattr": _setattr, "expr": _expr, "if": _if, "while": _while,
+        "match": _match, "setitem": _setitem, "setattr": _setattr, "expr": _expr, "if": _if,
+        "while": _while,
         "for": _for, "break": _break, "continue": _continue, "return": _return,
         "with": _with, "try": _try, "raise": _raise, "assert": _assert,
         "global": _declaration, "nonlocal": _declaration, "delete": _delete,

@@ -68,7 +68,6 @@ MAX_SOURCE_CHARS = 1_000_000
 _NODE_NAMES = {
     ast.AsyncFunctionDef: "async functions", ast.Await: "await",
     ast.Yield: "yield inside an expression", ast.YieldFrom: "yield from inside an expression",
-    ast.NamedExpr: "':=' assignments", ast.Match: "match statements",
     ast.AsyncFor: "async for", ast.AsyncWith: "async with",
     ast.TryStar: "except* (exception groups)",
 }
@@ -159,6 +158,10 @@ def _local_roots(node: ast.FunctionDef | ast.Lambda) -> frozenset[str]:
             declared.update(n.names)
         elif isinstance(n, ast.NamedExpr):
             bound.add(n.target.id)
+        elif isinstance(n, (ast.MatchAs, ast.MatchStar)) and n.name:
+            bound.add(n.name)
+        elif isinstance(n, ast.MatchMapping) and n.rest:
+            bound.add(n.rest)
         elif isinstance(n, ast.Import):
             bound.update(a.asname or a.name.split(".", 1)[0] for a in n.names)
         elif isinstance(n, ast.ImportFrom):
@@ -320,6 +323,52 @@ class SourceCompiler:
             out["finally"] = self.block(node.finalbody, f"{sub}/finally", ctx)
         return [out]
 
+    def stmt_Match(self, node: ast.Match, sub: str, ctx: dict) -> list[dict]:
+        cases = []
+        for i, case in enumerate(node.cases):
+            entry: dict[str, Any] = {"pattern": self.pattern(case.pattern)}
+            if case.guard is not None:
+                entry["guard"] = self.expr(case.guard)
+            entry["body"] = self.block(case.body, f"{sub}/cases/{i}/body", ctx)
+            cases.append(entry)
+        return [{"match": self.expr(node.subject), "cases": cases}]
+
+    def pattern(self, node: ast.pattern) -> Any:
+        """A ``case`` pattern as its JSON node (schema ``Pattern``)."""
+        if isinstance(node, ast.MatchValue):
+            return {"value": self.expr(node.value)}
+        if isinstance(node, ast.MatchSingleton):
+            return {"singleton": node.value}
+        if isinstance(node, ast.MatchAs):
+            if node.name is None:
+                return {"wildcard": None}
+            out: dict[str, Any] = {"capture": self.bind_name(node, node.name)}
+            if node.pattern is not None:
+                out["pattern"] = self.pattern(node.pattern)
+            return out
+        if isinstance(node, ast.MatchOr):
+            return {"any": [self.pattern(p) for p in node.patterns]}
+        if isinstance(node, ast.MatchSequence):
+            return {"sequence": [
+                {"star": None if p.name is None else self.bind_name(p, p.name)}
+                if isinstance(p, ast.MatchStar) else self.pattern(p) for p in node.patterns]}
+        if isinstance(node, ast.MatchMapping):
+            out = {"mapping": [[self.expr(k), self.pattern(p)]
+                               for k, p in zip(node.keys, node.patterns, strict=True)]}
+            if node.rest is not None:
+                out["rest"] = self.bind_name(node, node.rest)
+            return out
+        if isinstance(node, ast.MatchClass):
+            out = {"instance": self.expr(node.cls)}
+            if node.patterns:
+                out["args"] = [self.pattern(p) for p in node.patterns]
+            if node.kwd_attrs:
+                out["kwargs"] = {_check_name(node, name): self.pattern(p)
+                                 for name, p in zip(node.kwd_attrs, node.kwd_patterns,
+                                                    strict=True)}
+            return out
+        raise _fail(node, f"{type(node).__name__} patterns are not supported")  # pragma: no cover
+
     def stmt_With(self, node: ast.With, sub: str, ctx: dict) -> list[dict]:
         body_pointer = f"{sub}/body"
         stmts: list[dict] = []
@@ -427,7 +476,19 @@ class SourceCompiler:
                      if isinstance(s, ast.AnnAssign) and isinstance(s.target, ast.Name)]
         if annotated:  # the class's annotations, in order (what ``@dataclass`` reads)
             out["fields"] = annotated
-        out["body"] = self.block(node.body, f"{sub}/body",
+        body = node.body
+        for i, s in enumerate(body):  # ``__match_args__ = ("x", "y")``: what class patterns read
+            if isinstance(s, ast.Assign) and len(s.targets) == 1 and isinstance(
+                    s.targets[0], ast.Name) and s.targets[0].id == "__match_args__":
+                names = s.value.elts if isinstance(s.value, ast.Tuple) else None
+                if names is None or not all(isinstance(n, ast.Constant) and isinstance(
+                        n.value, str) and n.value.isidentifier() and not n.value.startswith(
+                        "__") for n in names):
+                    raise _fail(s, "__match_args__ must be a tuple of attribute names")
+                out["match_args"] = [n.value for n in names]
+                body = body[:i] + body[i + 1:]
+                break
+        out["body"] = self.block(body, f"{sub}/body",
                                  {"loop": False, "func": False, "cls": True})
         return [out]
 
@@ -684,6 +745,10 @@ class SourceCompiler:
         return {"dictcomp": [self.expr(node.key), self.expr(node.value)],
                 "generators": self.generators(node.generators)}
 
+    def expr_NamedExpr(self, node: ast.NamedExpr) -> Any:
+        return {"walrus": self.bind_name(node.target, node.target.id),
+                "value": self.expr(node.value)}
+
     def expr_Subscript(self, node: ast.Subscript) -> Any:
         return {"index": self.expr(node.value), "key": self.key(node.slice)}
 
@@ -743,8 +808,9 @@ def _compile(source: str, max_depth: int) -> tuple[str, dict[str, tuple[int, int
         raise LimitExceeded("the source is nested too deeply to parse",
                             limit="max_nesting_depth", value=max_depth, status=413) from None
     _check_depth(tree, max_depth)
-    if any(isinstance(n, ast.ImportFrom) and n.module == "__future__" for n in tree.body):
-        _check_future(tree)
+    if any(isinstance(n, ast.ImportFrom) and n.module == "__future__" for n in tree.body) or \
+            any(isinstance(n, (ast.NamedExpr, ast.Match)) for n in ast.walk(tree)):
+        _check_future(tree)  # also CPython's rules of ``:=`` scopes and of ``case`` patterns
     compiler = SourceCompiler()
     try:
         program = compiler.block(tree.body, "#/program",
@@ -756,9 +822,12 @@ def _compile(source: str, max_depth: int) -> tuple[str, dict[str, tuple[int, int
 
 
 def _check_future(tree: ast.Module) -> None:
-    """CPython's own checks of ``from __future__ import ...``: the feature must exist and the
-    import must open the cell (after its docstring). Compiling the tree to a code object runs
-    them; nothing is executed."""
+    """CPython's own checks that its parser leaves to its compiler, with CPython's texts:
+    ``from __future__ import ...`` (the feature must exist and the import must open the cell,
+    after its docstring), ``:=`` (not rebinding a comprehension's variable, not in a
+    comprehension's iterable or in one in a class body) and ``match`` (an irrefutable case
+    before others, a name bound twice in a pattern, alternatives binding different names, a
+    mapping key twice). Compiling the tree to a code object runs them; nothing is executed."""
     try:
         compile(tree, "<program>", "exec", dont_inherit=True)
     except SyntaxError as exc:

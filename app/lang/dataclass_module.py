@@ -9,8 +9,9 @@ annotations``), after the fields of dataclass bases. The generated methods behav
 with CPython 3.11's texts: ``C.__init__() missing 1 required positional argument: 'b'``,
 ``non-default argument 'b' follows default argument``, ``mutable default <class 'list'> for
 field x is not allowed: use default_factory``, ``cannot assign to field 'x'``. ``slots=True``
-and ``weakref_slot=True`` (a different object layout) are refused; ``match_args`` only feeds
-``match``, which the language does not have.
+and ``weakref_slot=True`` (a different object layout) are refused; ``match_args`` (the
+default) gives the class ``__match_args__`` (its positional ``__init__`` fields), which class
+patterns of ``match`` read.
 """
 
 from __future__ import annotations
@@ -249,7 +250,7 @@ _ORDER = (("__lt__", lambda a, b: a < b), ("__le__", lambda a, b: a <= b),
 
 
 def _process(cls: Any, init: bool, repr: bool, eq: bool, order: bool, unsafe_hash: bool,
-             frozen: bool, kw_only: bool) -> UserClass:
+             frozen: bool, kw_only: bool, match_args: bool = True) -> UserClass:
     if not isinstance(cls, UserClass) or cls.builtin:
         raise _fail("dataclass() should be called on a class")
     if cls.pytype is not None:
@@ -301,6 +302,9 @@ def _process(cls: Any, init: bool, repr: bool, eq: bool, order: bool, unsafe_has
         ns["__hash__"] = _make_hash(ordered)
     elif eq and frozen and not explicit_hash:
         ns["__hash__"] = _make_hash(ordered)
+    if match_args and "__match_args__" not in ns:
+        ns["__match_args__"] = tuple(f.attrs["name"] for f in ordered
+                                     if f.attrs["init"] and not f.attrs["kw_only"])
     classes_changed()
     return cls
 
@@ -313,7 +317,7 @@ def _dataclass(rs: Any, cls: Any = None, /, *, init: bool = True, repr: bool = T
     if slots or weakref_slot:
         raise _unsupported("dataclass(slots=True) / dataclass(weakref_slot=True) is not "
                            "supported")
-    options = (init, repr, eq, order, unsafe_hash, frozen, kw_only)
+    options = (init, repr, eq, order, unsafe_hash, frozen, kw_only, match_args)
     if cls is None:
         return BuiltinFunction("wrap", lambda rs, c: _process(c, *options))
     return _process(cls, *options)

@@ -392,7 +392,17 @@ def unbound_method(pytype: Any, owner: str, name: str) -> UnboundMethod | None:
             if not isinstance(args[0], pytype):
                 raise ProgramError(f"descriptor '{name}' for '{owner}' objects doesn't apply to "
                                    f"a '{type_name(args[0])}' object", exception="TypeError")
-            return fn(rs, *args, **kwargs)
+            try:
+                return fn(rs, *args, **kwargs)
+            except TypeError as exc:  # not bound: CPython's text, not the helper's name
+                tb = exc.__traceback__
+                if tb is not None and tb.tb_next is None:
+                    from .builtins import method_twin_error
+
+                    twin = method_twin_error(pytype, name, len(args) - 1, kwargs)
+                    if twin is not None:
+                        raise twin from None
+                raise
 
         method = _unbound[key] = UnboundMethod(owner, name, call)
     return method

@@ -18,6 +18,7 @@ from typing import Any
 import engine
 from engine.backends import CUDNN_FLAGS, cudnn_flag, set_cudnn_flag
 from engine.ops import signatures as engine_signatures
+from engine.ops.keywords import PYTHON_METHODS
 
 from . import arrays, npmod, pycollections
 from .arrays import Array
@@ -85,9 +86,12 @@ def _where(self: Any, condition: Any, other: Any) -> Any:
 
 #: Tensor methods whose signature is not the op's function form: ``x.flip(0, 1)`` and
 #: ``x.tile(2)`` take their ints one by one, ``torch.flip(x, (0, 1))`` a tuple; ``x.unfold``
-#: is the view method, not ``F.unfold``; the program calls the engine's Tensor method, as
-#: torch's Tensor does.
-_METHOD_FORMS = frozenset({"flip", "tile", "unfold"})
+#: is the view method, not ``F.unfold``; and the methods torch writes in Python
+#: (``x.split``, ``x.norm`` ...: Python's own argument errors, "Tensor.split() got an
+#: unexpected keyword argument 'sep'", no NumPy ``axis=``). The program calls the engine's
+#: Tensor method, as torch's Tensor does.
+_METHOD_FORMS = frozenset({"flip", "tile", "unfold"}) | (PYTHON_METHODS - {
+    "backward", "register_hook", "register_post_accumulate_grad_hook"})
 
 
 def tensor_method(name: str) -> Any:
@@ -97,7 +101,7 @@ def tensor_method(name: str) -> Any:
         opdef = engine.ops.lookup(name)
         if name == "where":
             fn = _where
-        elif name in _METHOD_FORMS:
+        elif name in _METHOD_FORMS and callable(getattr(engine.Tensor, name, None)):
             fn = getattr(engine.Tensor, name)
         elif opdef is not None:
             fn = opdef.fn
@@ -681,7 +685,8 @@ def call_value(rs: RunState, f: Any, args: tuple | list, kwargs: dict) -> Any:
         except Exception as exc:
             from .builtins import call_error
 
-            raise call_error(exc, f.name, args, kwargs, rs.limits, op=None) from None
+            raise call_error(exc, f.name, args, kwargs, rs.limits, op=None,
+                             method=t is NativeMethod) from None
     if t is types.MethodType or t is types.FunctionType or t in PLAIN_LIBRARY_TYPES or \
             hasattr(t, "_lang_class"):
         return call_library(rs, f, args, kwargs)  # admitted: the library's own

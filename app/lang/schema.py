@@ -109,23 +109,24 @@ class _Node(BaseModel):
 STATEMENT_KEYS = ("assign", "setitem", "setattr", "expr", "if", "while", "for", "break",
                   "continue", "def", "return", "with", "class", "try", "raise", "assert",
                   "global", "nonlocal", "yield", "yield_from", "delete", "import",
-                  "from_import")
+                  "from_import", "match")
 EXPRESSION_KEYS = ("var", "call", "method", "attr", "index", "and", "or", "not", "ifexp",
                    "lambda", "tuple", "set", "dict", "float", "lib", "listcomp", "setcomp",
-                   "dictcomp", "genexp")
+                   "dictcomp", "genexp", "walrus")
 
 _EXPR_TAGS = {"var": "Var", "call": "Call", "method": "Method", "attr": "Attr",
               "index": "Index", "and": "And", "or": "Or", "not": "Not", "ifexp": "IfExp",
               "lambda": "Lambda", "tuple": "TupleLit", "set": "SetLit", "dict": "DictLit",
               "float": "FloatLit", "lib": "Lib", "listcomp": "ListComp",
-              "setcomp": "SetComp", "dictcomp": "DictComp", "genexp": "GenExp"}
+              "setcomp": "SetComp", "dictcomp": "DictComp", "genexp": "GenExp",
+              "walrus": "NamedExpr"}
 _STMT_TAGS = {"assign": "Assign", "setitem": "SetItem", "setattr": "SetAttr", "expr": "ExprStmt",
               "if": "If", "while": "While", "for": "For", "break": "Break",
               "continue": "Continue", "def": "Def", "return": "Return", "with": "With",
               "class": "ClassDef", "try": "Try", "raise": "Raise", "assert": "Assert",
               "global": "Global", "nonlocal": "Nonlocal", "yield": "Yield",
               "yield_from": "YieldFrom", "delete": "Delete", "import": "Import",
-              "from_import": "FromImport"}
+              "from_import": "FromImport", "match": "Match"}
 
 
 def _expr_tag(value: Any) -> str | None:
@@ -207,15 +208,33 @@ def _entry_tag(value: Any) -> str | None:
     return None
 
 
-def _stmt_tag(value: Any) -> str | None:
+#: The patterns of a ``case``, by the key that is present.
+PATTERN_KEYS = {"value": "MatchValue", "singleton": "MatchSingleton", "capture": "MatchAs",
+                "wildcard": "MatchWildcard", "any": "MatchOr", "sequence": "MatchSequence",
+                "mapping": "MatchMapping", "instance": "MatchClass"}
+
+
+def _keyed_tag(value: Any, tags: dict[str, str]) -> str | None:
+    """The tag of a node: that of the first key of ``tags`` it has (a model: its class)."""
     if isinstance(value, dict):
-        for key in STATEMENT_KEYS:
-            if key in value:
-                return _STMT_TAGS[key]
-        return None
+        return next((tag for key, tag in tags.items() if key in value), None)
     if isinstance(value, BaseModel):
         return type(value).__name__
     return None
+
+
+def _pattern_tag(value: Any) -> str | None:
+    return _keyed_tag(value, PATTERN_KEYS)
+
+
+def _sequence_item_tag(value: Any) -> str | None:
+    if isinstance(value, dict) and "star" in value or isinstance(value, MatchStar):
+        return "MatchStar"
+    return "Pattern" if _pattern_tag(value) is not None else None
+
+
+def _stmt_tag(value: Any) -> str | None:
+    return _keyed_tag(value, _STMT_TAGS)
 
 
 _EXPR_ERROR = ("expected an expression: a number, true/false, null, a string, a list, or an "
@@ -249,6 +268,7 @@ _EXPR_CASES = (
     Annotated["SetComp", Tag("SetComp")],
     Annotated["DictComp", Tag("DictComp")],
     Annotated["GenExp", Tag("GenExp")],
+    Annotated["NamedExpr", Tag("NamedExpr")],
 )
 
 Expr = TypeAliasType(
@@ -307,6 +327,18 @@ Param = TypeAliasType(
         Discriminator(_param_tag, custom_error_type="invalid_parameter",
                       custom_error_message="expected a parameter: a name or "
                                            "{\"name\": ..., \"default\": expression}"),
+    ],
+)
+
+
+Pattern = TypeAliasType(
+    "Pattern",
+    Annotated[
+        Union[tuple(Annotated[name, Tag(name)]  # noqa: UP007
+                    for name in dict.fromkeys(PATTERN_KEYS.values()))],
+        Discriminator(_pattern_tag, custom_error_type="invalid_pattern",
+                      custom_error_message="expected a pattern: an object with one of the "
+                                           "keys " + ", ".join(PATTERN_KEYS)),
     ],
 )
 
@@ -518,6 +550,16 @@ class GenExp(_Node):
     generators: list[Comprehension] = Field(min_length=1)
 
 
+class NamedExpr(_Node):
+    """`(walrus := value)`: assigns the value to the name and is that value. Inside a
+    comprehension the name belongs to the scope around the comprehension, as in Python."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"walrus": "n", "value": {"call": "len", "args": [{"var": "xs"}]}}]})
+    walrus: Name
+    value: Expr
+
+
 class SliceKey(_Node):
     """`start:stop:step` inside a key; `null` leaves a part out."""
 
@@ -659,6 +701,10 @@ class ClassDef(_Node):
         description="The class body's annotated names in order, each with its annotation's "
                     "text (`x: int = 0` gives `[\"x\", \"int\"]`): the fields `@dataclass` "
                     "makes.")
+    match_args: list[Name] | None = Field(
+        default=None,
+        description="`__match_args__ = (\"x\", \"y\")` in the class body: the attributes "
+                    "the positional sub-patterns of a class pattern (`case C(a, b):`) match.")
     body: Body
 
 
@@ -766,6 +812,97 @@ class FromImport(_Node):
     names: list[Name | tuple[Name, Name]] = Field(min_length=1)
 
 
+class MatchValue(_Node):
+    """A literal or a dotted name's value (`case 1:`, `case "a":`, `case Color.RED:`):
+    matches a subject equal to it (`==`)."""
+
+    value: Expr
+
+
+class MatchSingleton(_Node):
+    """`case None:`, `case True:`, `case False:`: matches that very object (`is`)."""
+
+    singleton: StrictBool | None
+
+
+class MatchAs(_Node):
+    """`case x:` (a capture: matches anything and binds it), or `case pattern as x:`."""
+
+    capture: Name
+    pattern: Pattern | None = None
+
+
+class MatchWildcard(_Node):
+    """`case _:`: matches anything, binds nothing."""
+
+    wildcard: None
+
+
+class MatchOr(_Node):
+    """`case p1 | p2 | ...:`: the first alternative that matches (each binds the same names)."""
+
+    any: list[Pattern] = Field(min_length=2)
+
+
+class MatchStar(_Node):
+    """`*rest` (or `*_`: `null`) in a sequence pattern: the items the others leave, a list."""
+
+    star: Name | None
+
+
+class MatchSequence(_Node):
+    """`case [p1, p2, *rest]:` (or `(p1, p2)`): a list, tuple, range, `torch.Size`, deque
+    ... (not a string, a tensor or a dict) of that many items, each matching its pattern."""
+
+    sequence: list[Annotated[
+        Union[Annotated[MatchStar, Tag("MatchStar")],  # noqa: UP007
+              Annotated[Pattern, Tag("Pattern")]],
+        Discriminator(_sequence_item_tag, custom_error_type="invalid_pattern",
+                      custom_error_message="expected a pattern or {\"star\": name}"),
+    ]]
+
+
+class MatchMapping(_Node):
+    """`case {"k": p, **rest}:`: a dict (any mapping) holding each key (a literal or a dotted
+    name's value) with a value matching its pattern; `rest` binds a dict of the other keys."""
+
+    mapping: list[tuple[Expr, Pattern]]
+    rest: Name | None = None
+
+
+class MatchClass(_Node):
+    """`case Cls(p1, attr=p2):`: an instance of the class (a program's or a library's) whose
+    positional sub-patterns match the attributes named by `__match_args__` (a builtin type's
+    one positional sub-pattern matches the subject itself) and whose keyword ones match the
+    attributes of those names."""
+
+    instance: Expr
+    args: list[Pattern] = Field(default_factory=list)
+    kwargs: dict[Name, Pattern] = Field(default_factory=dict)
+
+
+class MatchCase(_Node):
+    """`case pattern if guard: body`."""
+
+    pattern: Pattern
+    guard: Expr | None = None
+    body: Body
+
+
+class Match(_Node):
+    """`match subject: case ...`: the subject is evaluated once; the first case whose
+    pattern matches (its names then bound, as by an assignment) and whose guard is true runs
+    its body."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"match": {"var": "x"}, "cases": [
+            {"pattern": {"sequence": [{"capture": "a"}, {"star": "rest"}]},
+             "body": [{"expr": {"call": "print", "args": [{"var": "a"}]}}]},
+            {"pattern": {"wildcard": None}, "body": []}]}]})
+    match: Expr
+    cases: list[MatchCase] = Field(min_length=1)
+
+
 _SEED_EXAMPLE = [
     {"assign": "x", "value": {"call": "torch.arange", "args": [{"float": 4}],
                               "kwargs": {"requires_grad": True}}},
@@ -791,11 +928,14 @@ for _model in (Var, Lib, FloatLit, Star, StarStar, Call, Method, Attr, Index, An
                SetComp, DictComp, GenExp, SliceKey, EllipsisKey, StarTarget, Assign, SetItem,
                SetAttr, ExprStmt, If, While, For, Break, Continue, Def, ClassDef, Return, With,
                Handler, Try, Raise, Assert, Global, Nonlocal, Yield, YieldFrom, Delete, Import,
-               FromImport, Program):
+               FromImport, NamedExpr, MatchValue, MatchSingleton, MatchAs, MatchWildcard,
+               MatchOr, MatchStar, MatchSequence, MatchMapping, MatchClass, MatchCase, Match,
+               Program):
     _model.model_rebuild()
 
 EXPRESSION_TAGS = frozenset(_EXPR_TAGS.values()) | {"Number", "Bool", "Null", "String", "List",
                                                     "Star", "Pair", "StarStar", "Expr"}
 STATEMENT_TAGS = frozenset(_STMT_TAGS.values()) | {"Mode"}
 KEY_TAGS = frozenset({"Slice", "EllipsisKey", "KeyTuple", "Name", "Unpack", "Default"})
-ALL_TAGS = EXPRESSION_TAGS | STATEMENT_TAGS | KEY_TAGS
+PATTERN_TAGS = frozenset(PATTERN_KEYS.values()) | {"MatchStar", "Pattern"}
+ALL_TAGS = EXPRESSION_TAGS | STATEMENT_TAGS | KEY_TAGS | PATTERN_TAGS

@@ -25,7 +25,7 @@ class Scope:
     class body."""
 
     __slots__ = ("kind", "bound", "globals", "nonlocals", "chain", "generator", "qualname",
-                 "first_param")
+                 "first_param", "container")
 
     def __init__(self, kind: str, bound: set[str], globals_: set[str], nonlocals: set[str],
                  chain: tuple[Scope, ...], generator: bool = False, qualname: str = "") -> None:
@@ -37,6 +37,8 @@ class Scope:
         self.generator = generator
         self.qualname = qualname
         self.first_param: str | None = None  # super() reads the method's first argument
+        #: for a comprehension, the scope around it that is not one (where its ``:=`` bind)
+        self.container: Scope | None = None
 
     @property
     def top(self) -> bool:
@@ -99,6 +101,83 @@ def target_names(target: Any, out: set[str]) -> None:
             stack.append(t["star"])
 
 
+def walrus_names(node: Any, out: set[str]) -> None:
+    """The names the ``:=`` of an expression bind in its scope: those in its comprehensions
+    too (they bind in the scope around a comprehension), not those in a lambda's body (its
+    own scope)."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, list):
+            stack.extend(n)
+        elif isinstance(n, dict):
+            if "walrus" in n:
+                out.add(n["walrus"])
+                stack.append(n["value"])
+            elif "lambda" in n:  # only its defaults are evaluated here
+                stack.extend(p["default"] for p in (*n["lambda"], *n.get("kwonly", ()))
+                             if isinstance(p, dict))
+            else:
+                for key, value in n.items():
+                    if key == "kwargs" and isinstance(value, dict):  # names -> expressions
+                        stack.extend(value.values())
+                    elif not isinstance(value, str):
+                        stack.append(value)
+
+
+def pattern_names(pattern: dict, out: set[str]) -> None:
+    """The names a ``case`` pattern binds."""
+    stack = [pattern]
+    while stack:
+        p = stack.pop()
+        if "capture" in p:
+            out.add(p["capture"])
+            if p.get("pattern") is not None:
+                stack.append(p["pattern"])
+        elif "any" in p:
+            stack.extend(p["any"])
+        elif "sequence" in p:
+            for item in p["sequence"]:
+                if "star" in item:
+                    if item["star"] is not None:
+                        out.add(item["star"])
+                else:
+                    stack.append(item)
+        elif "mapping" in p:
+            stack.extend(sub for _, sub in p["mapping"])
+            if p.get("rest") is not None:
+                out.add(p["rest"])
+        elif "instance" in p:
+            stack.extend(p.get("args", ()))
+            stack.extend(p.get("kwargs", {}).values())
+
+
+#: The keys of a statement that hold statements (walked as statements, not expressions).
+_BODY_KEYS = frozenset({"body", "then", "else", "try", "finally", "handlers", "cases"})
+
+
+def _statement_walrus_names(stmt: dict, out: set[str]) -> None:
+    """The ``:=`` names of the expressions a statement evaluates in its own scope (a
+    ``def``'s decorators and defaults, a ``class``'s bases and decorators; not their bodies)."""
+    if "def" in stmt:
+        parts: list = [stmt.get("decorators", ()), stmt.get("params", ()),
+                       stmt.get("kwonly", ())]
+        walrus_names([p["default"] if isinstance(p, dict) else [] for p in parts[1]] +
+                     [p["default"] if isinstance(p, dict) else [] for p in parts[2]] +
+                     list(parts[0]), out)
+        return
+    if "class" in stmt:
+        walrus_names([*stmt.get("bases", ()), *stmt.get("decorators", ())], out)
+        return
+    for key, value in stmt.items():
+        if key not in _BODY_KEYS and not isinstance(value, str):
+            walrus_names(value, out)
+    for case in stmt.get("cases", ()) if "match" in stmt else ():
+        if case.get("guard") is not None:
+            walrus_names(case["guard"], out)
+        walrus_names(case["pattern"], out)  # value patterns, class patterns' classes
+
+
 def param_names(node: dict, key: str = "params") -> list[str]:
     names = [p if isinstance(p, str) else p["name"] for p in node.get(key, ())]
     if node.get("vararg"):
@@ -119,6 +198,7 @@ def analyse_body(body: list) -> tuple[set[str], set[str], set[str], bool]:
     stack = list(body)
     while stack:
         stmt = stack.pop()
+        _statement_walrus_names(stmt, bound)
         if "assign" in stmt:
             target_names(stmt["assign"], bound)
         elif "for" in stmt:
@@ -160,6 +240,10 @@ def analyse_body(body: list) -> tuple[set[str], set[str], set[str], bool]:
             nonlocals.update(stmt["nonlocal"])
         elif "yield" in stmt or "yield_from" in stmt:
             generator = True
+        elif "match" in stmt:
+            for case in stmt["cases"]:
+                pattern_names(case["pattern"], bound)
+                stack.extend(case["body"])
     return bound, globals_, nonlocals, generator
 
 
@@ -191,16 +275,21 @@ def function_scope(node: dict, parent: Scope, pointer: str) -> Scope:
 
 def lambda_scope(node: dict, parent: Scope) -> Scope:
     qualname = "<lambda>" if parent.kind == MODULE else f"{parent.qualname}.<locals>.<lambda>"
-    return Scope(FUNCTION, set(param_names(node, "lambda")), set(), set(),
-                 parent.child_chain(), False, qualname)
+    bound = set(param_names(node, "lambda"))
+    walrus_names(node["body"], bound)
+    return Scope(FUNCTION, bound, set(), set(), parent.child_chain(), False, qualname)
 
 
 def comprehension_scope(generators: list, parent: Scope, kind: str) -> Scope:
+    """A comprehension's scope: its targets are its own; a ``:=`` in it binds in
+    :attr:`Scope.container` (found through the chain, as a free or global name)."""
     bound: set[str] = set()
     for gen in generators:
         target_names(gen["target"], bound)
-    return Scope(FUNCTION, bound, set(), set(), parent.child_chain(), False,
-                 f"{parent.qualname}.<locals>.<{kind}>" if parent.qualname else f"<{kind}>")
+    scope = Scope(FUNCTION, bound, set(), set(), parent.child_chain(), False,
+                  f"{parent.qualname}.<locals>.<{kind}>" if parent.qualname else f"<{kind}>")
+    scope.container = parent.container if parent.container is not None else parent
+    return scope
 
 
 def class_scope(node: dict, parent: Scope, pointer: str) -> Scope:

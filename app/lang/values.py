@@ -162,7 +162,8 @@ def binding_plan(func: Function, npos: int,
     """How a call of ``func``'s code with ``npos`` positional arguments and the keywords
     ``kwnames`` (in the call's order) binds: ``build(func, args, kwvalues)`` -> the call's
     locals, what :func:`bind` gives for such a call (the defaults read from ``func`` at each
-    call), or None when such a call is an error (:func:`bind` then raises Python's text).
+    call), or None when such a call is an error (:func:`bind` then raises Python's text) or
+    the code has :data:`MAX_PLANS` plans already (:func:`bind` then binds it).
     Made once per code and shape and kept in :attr:`Code.plans` (at most :data:`MAX_PLANS`
     shapes); ``func``'s keyword-only defaults name the same parameters for every function of
     its code (they come from its ``def``)."""
@@ -171,9 +172,9 @@ def binding_plan(func: Function, npos: int,
     plans = code.plans
     plan = plans.get(key, _MISSING)
     if plan is _MISSING:
-        plan = _make_plan(code, npos, kwnames, frozenset(func.kwdefaults))
-        if len(plans) < MAX_PLANS:
-            plans[key] = plan
+        if len(plans) >= MAX_PLANS:
+            return None  # a code called with many shapes binds the general way
+        plan = plans[key] = _make_plan(code, npos, kwnames, frozenset(func.kwdefaults))
     return plan
 
 

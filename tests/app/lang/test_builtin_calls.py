@@ -25,10 +25,10 @@ def _program(call: str) -> str:
     return f"try:\n{body}\nexcept TypeError as e:\n    print(type(e).__name__, e)\n"
 
 
-def _python(source: str) -> list[str]:
+def _python(source: str, scope: dict | None = None) -> list[str]:
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        exec(compile(source, "<program>", "exec"), {})  # the oracle: CPython itself
+        exec(compile(source, "<program>", "exec"), scope or {})  # the oracle: CPython itself
     return out.getvalue().splitlines()
 
 
@@ -47,6 +47,33 @@ def _ours(source: str, form: str) -> list[str]:
 def test_wrong_arguments_to_a_builtin_raise_cpythons_text(call, form):
     source = _program(call)
     assert _ours(source, form) == _python(source)
+
+
+#: Methods of plain values (the language's helpers behind them) called wrongly: CPython's text.
+METHOD_CALLS = ["{'a': 1}.pop('a', c=1)", "[].append(1, x=2)", "{1}.add(2, k=1)",
+                "' '.join([], k=1)", "d = {}\nd.get()", "{}.setdefault(1, 2, 3)",
+                "[].insert(1)", "d = {}\nm = d.pop\nm()", "[3].extend()",
+                "{1}.union(x=1)", "'a'.center()", "dict.get({})"]
+
+
+@pytest.mark.parametrize("form", ["source", "json"])
+@pytest.mark.parametrize("call", METHOD_CALLS)
+def test_wrong_arguments_to_a_plain_method_raise_cpythons_text(call, form):
+    source = _program(call)
+    assert _ours(source, form) == _python(source)
+
+
+#: torch's Tensor methods written in Python: Python's texts, naming ``Tensor.x``.
+TENSOR_CALLS = ["torch.ones(3).split(sep='b')", "torch.ones(3).split(1, 0, 3)",
+                "torch.ones(3).norm(x=1)", "torch.ones(3).unique(foo=1)"]
+
+
+@pytest.mark.parametrize("form", ["source", "json"])
+@pytest.mark.parametrize("call", TENSOR_CALLS)
+def test_wrong_arguments_to_a_python_tensor_method_raise_torchs_text(call, form):
+    torch = pytest.importorskip("torch")
+    source = _program(call)
+    assert _ours(source, form) == _python(source, {"torch": torch})
 
 
 def test_id_is_identity_not_an_address():

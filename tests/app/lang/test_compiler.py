@@ -191,7 +191,7 @@ def test_source_compiles_to_the_json_form(source, program):
     ("with open('f'):\n  pass", 1, 6, "not available"),
     ("x = 1j", 1, 5, "complex"),
     ("async def f():\n  pass", 1, 1, "async functions"),
-    ("(y := 1)", 1, 2, "':='"),
+    ("try:\n  pass\nexcept* ValueError:\n  pass", 1, 1, "except*"),
     ("x = 1\nfrom __future__ import division", 2, 1, "must occur at the beginning"),
     ("from __future__ import nope", 1, 1, "future feature nope is not defined"),
     ("from __future__ import braces", 1, 1, "not a chance"),

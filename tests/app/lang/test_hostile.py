@@ -259,6 +259,37 @@ HOSTILE = [
      "class A(torch.autograd.Function):\n    @staticmethod\n    def forward(ctx, x, k=1):\n"
      "        return x * k\n    @staticmethod\n    def backward(ctx, g):\n        return g, None\n"
      "A.apply(torch.ones(1), **{'__class__': 1})", "program_error", None, ("ones",)),
+    ("match star over a huge range", "match range(10**12):\n    case [*xs]:\n        pass",
+     "limit_exceeded", "max_value_elements", ()),
+    ("match rest of a huge dict", "d = {i: i for i in range(900000)}\nfor i in range(10):\n"
+     "    match d:\n        case {0: 0, **m}:\n            xs = [m]", "limit_exceeded", None,
+     ()),
+    ("match in an endless loop", "while True:\n    match keep:\n        case [a, b]:\n"
+     "            pass\n        case int(n) if n > 0:\n            pass", "limit_exceeded", None,
+     ()),
+    ("recursion through a match", "def f(x):\n    match x:\n        case _:\n"
+     "            return f(x)\nf(1)", "limit_exceeded", "max_recursion_depth", ()),
+    ("recursion through a class pattern's attribute",
+     "class A:\n    @property\n    def b(self):\n        match self:\n"
+     "            case A(b=x):\n                return x\nA().b", "limit_exceeded",
+     "max_recursion_depth", ()),
+    ("class pattern reading a dunder", "match keep:\n    case int(__class__=c):\n        pass",
+     "syntax_error", None, ()),
+    ("match args naming a dunder", "class A:\n    __match_args__ = ('__class__',)",
+     "syntax_error", None, ()),
+    ("JSON class pattern reading a dunder",
+     [{"match": {"var": "keep"}, "cases": [{"pattern": {"instance": {"var": "int"},
+                                                        "kwargs": {"__dict__": {"capture": "d"}}},
+                                            "body": []}]}], "invalid_request", None, ()),
+    ("JSON capture of a dunder name",
+     [{"match": {"var": "keep"}, "cases": [{"pattern": {"capture": "__builtins__"},
+                                            "body": []}]}], "invalid_request", None, ()),
+    ("JSON walrus to a dunder name", [{"expr": {"walrus": "__class__", "value": 1}}],
+     "invalid_request", None, ()),
+    ("walrus in an endless comprehension", "n = 0\nxs = [(n := n + 1) for i in range(10**9)]",
+     "limit_exceeded", None, ()),
+    ("walrus doubling a string", "s = 'a'\nwhile (s := s + s):\n    pass", "limit_exceeded",
+     "max_value_elements", ()),
     # mul saves its inputs, so the graph behind y holds every step's tensor
     ("graph memory", "w = torch.ones(1000000, requires_grad=True)\ny = w\n"
      "for i in range(1000):\n    y = y * w", "limit_exceeded", "max_session_bytes", ("ones",)),
