@@ -20,6 +20,8 @@ Ufuncs (``np.add``) are values of their own with NumPy's methods ``reduce``, ``a
 ``np.random.randn(...)`` draws NumPy's values; the state belongs to the session (kept in its
 environment, through snapshots and replays). Before any seed, it starts from the session's
 seed (NumPy starts from the OS's entropy), so a replayed session draws the same values.
+``get_state()`` gives NumPy's state (its key a uint32 array, a dtype programs cannot otherwise
+make or compute with) and ``set_state(state)`` sets it back, in this session only.
 ``np.random.RandomState(s)`` and ``np.random.default_rng(s)`` give programs their own
 generators.
 """
@@ -651,6 +653,50 @@ def _seed(rs: Any, seed: Any = None) -> None:
     _numpy_call(rng.seed, as_numpy(seed))
 
 
+def _key_array(rs: Any, keys: np.ndarray) -> Array:
+    """A state's MT19937 key: NumPy's own uint32 array (624 words), the one array of a dtype a
+    program cannot make otherwise, so that ``set_state`` takes it back as NumPy would; NumPy
+    operations that would make new uint32 arrays from it are refused as for any uint32."""
+    rs.alloc += keys.nbytes
+    if rs.alloc > rs.alloc_budget:
+        rs.allocated(0)
+    return Array(keys, None)
+
+
+def _get_state_with(rng_of: Callable[[Any, Any], Any]) -> Callable[..., Any]:
+    def run(rs: Any, holder: Any, *args: Any, **kwargs: Any) -> Any:
+        state = _numpy_call(rng_of(rs, holder).get_state, *args, **kwargs)
+        if isinstance(state, tuple):  # ('MT19937', keys, pos, has_gauss, cached_gaussian)
+            return (state[0], _key_array(rs, state[1]), *state[2:])
+        inner = state["state"]
+        return {**state, "state": {**inner, "key": _key_array(rs, inner["key"])}}
+
+    return run
+
+
+def _state_value(value: Any) -> Any:
+    """A program's state (tuple or dict, as get_state gave it) as NumPy's."""
+    if type(value) is Array:
+        return value._view
+    if isinstance(value, str) or value is None:
+        return value
+    if type(value) is dict:
+        return {k: _state_value(v) for k, v in value.items()}
+    if type(value) is tuple:
+        return tuple(_state_value(v) for v in value)
+    return as_numpy(value)
+
+
+def _set_state_with(rng_of: Callable[[Any, Any], Any]) -> Callable[..., Any]:
+    def run(rs: Any, holder: Any, *args: Any, **kwargs: Any) -> None:
+        rng = rng_of(rs, holder)
+        _numpy_call(rng.set_state, *(_state_value(a) for a in args),
+                    **{k: _state_value(v) for k, v in kwargs.items()})
+        return None
+
+    return run
+
+
 def _global(rs: Any, holder: Any) -> Any:
     return session_random(rs)
 
@@ -666,6 +712,8 @@ def _global_fn(name: str, method: Callable[..., Any]) -> BuiltinFunction:
 RANDOMSTATE_METHODS: dict[str, Any] = {
     name: _draw(name, size, allowed, _own) for name, size, allowed in _LEGACY}
 RANDOMSTATE_METHODS["shuffle"] = _shuffle_with(_own)
+RANDOMSTATE_METHODS["get_state"] = _get_state_with(_own)
+RANDOMSTATE_METHODS["set_state"] = _set_state_with(_own)
 RANDOMSTATE_METHODS["seed"] = lambda rs, holder, seed=None: _numpy_call(
     holder.rng.seed, as_numpy(seed if seed is not None else _fresh_seed(rs)))
 GENERATOR_METHODS: dict[str, Any] = {
@@ -693,6 +741,8 @@ RANDOM: dict[str, Any] = {
 RANDOM.update({
     "shuffle": _global_fn("shuffle", _shuffle_with(_global)),
     "seed": BuiltinFunction("seed", _seed),
+    "get_state": _global_fn("get_state", _get_state_with(_global)),
+    "set_state": _global_fn("set_state", _set_state_with(_global)),
     "RandomState": BuiltinFunction("RandomState", _random_state),
     "default_rng": BuiltinFunction("default_rng", _default_rng),
 })
