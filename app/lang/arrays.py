@@ -115,8 +115,9 @@ def check_dtype(dt: np.dtype) -> None:
 def wrap(arr: Any) -> Any:
     """A NumPy result as a program value: an :class:`Array` (its memory accounted, and held by
     a tensor so the session's memory walk finds it) or a scalar (tuples of results too)."""
-    if isinstance(arr, tuple):
-        return tuple(wrap(a) for a in arr)
+    if isinstance(arr, tuple):  # (NumPy's named results, SVDResult ..., stay named)
+        items = tuple(wrap(a) for a in arr)
+        return type(arr)._make(items) if hasattr(type(arr), "_fields") else items
     if not isinstance(arr, np.ndarray):
         return _scalar(arr)
     check_dtype(arr.dtype)

@@ -29,6 +29,7 @@ generators.
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable
 from typing import Any
 
@@ -781,6 +782,47 @@ def _factorization(a: Any, *rest: Any, **kwargs: Any) -> float:
     return factorization_cost(shape) if len(shape) >= 2 else float(_size(a))
 
 
+def _matrices(a: Any) -> tuple[int, int, int]:
+    """(matrices in the batch, rows, columns) of a stack of matrices."""
+    shape = np.shape(a)
+    if len(shape) < 2:
+        return 1, 1, max(_size(a), 1)
+    return math.prod(shape[:-2]), shape[-2], shape[-1]
+
+
+def _svd_size(a: Any, full_matrices: Any = True, compute_uv: Any = True,
+              *rest: Any, **kwargs: Any) -> int:
+    b, m, n = _matrices(a)
+    full_matrices = kwargs.get("full_matrices", full_matrices)
+    compute_uv = kwargs.get("compute_uv", compute_uv)
+    k = min(m, n)
+    if not compute_uv:
+        return b * k
+    return b * (m * m + n * n + k if full_matrices else m * k + k * n + k)
+
+
+def _qr_size(a: Any, mode: Any = "reduced", *rest: Any, **kwargs: Any) -> int:
+    b, m, n = _matrices(a)
+    mode = kwargs.get("mode", mode)
+    return b * (m * m + m * n if mode == "complete" else m * n + min(m, n) * (m + n))
+
+
+def _eigen_size(a: Any, *rest: Any, **kwargs: Any) -> int:
+    b, m, n = _matrices(a)
+    return b * (m * n + m)
+
+
+def _lstsq_size(a: Any, b: Any, *rest: Any, **kwargs: Any) -> int:
+    _, m, n = _matrices(a)
+    k = _size(b) // max(m, 1)
+    return n * max(k, 1) + max(k, 1) + min(m, n)
+
+
+def _power_cost(a: Any, n: Any, *rest: Any, **kwargs: Any) -> float:
+    steps = abs(int(n)).bit_length() if isinstance(n, (int, np.integer)) else 1
+    return _factorization(a) * max(1, 2 * steps)  # (squarings and products: matmuls)
+
+
 LINALG: dict[str, Any] = {
     "norm": _function("norm", None, ("ord", "axis", "keepdims"), np.linalg.norm,
                       _factorization),
@@ -791,6 +833,19 @@ LINALG: dict[str, Any] = {
                       _factorization),
     "matrix_rank": _function("matrix_rank", None, ("tol", "hermitian", "rtol"),
                              np.linalg.matrix_rank, _factorization),
+    "svd": _function("svd", _svd_size, ("full_matrices", "compute_uv", "hermitian"),
+                     np.linalg.svd, _factorization),
+    "qr": _function("qr", _qr_size, ("mode",), np.linalg.qr, _factorization),
+    "cholesky": _function("cholesky", None, ("upper",), np.linalg.cholesky, _factorization),
+    "eigh": _function("eigh", _eigen_size, ("UPLO",), np.linalg.eigh, _factorization),
+    "eigvalsh": _function("eigvalsh", _eigen_size, ("UPLO",), np.linalg.eigvalsh,
+                          _factorization),
+    "eig": _function("eig", _eigen_size, (), np.linalg.eig, _factorization),
+    "eigvals": _function("eigvals", _eigen_size, (), np.linalg.eigvals, _factorization),
+    "lstsq": _function("lstsq", _lstsq_size, ("rcond",), np.linalg.lstsq, _factorization),
+    "slogdet": _function("slogdet", _eigen_size, (), np.linalg.slogdet, _factorization),
+    "cond": _function("cond", _eigen_size, ("p",), np.linalg.cond, _factorization),
+    "matrix_power": _function("matrix_power", None, (), np.linalg.matrix_power, _power_cost),
     "LinAlgError": LIBRARY_EXCEPTIONS["LinAlgError"],
 }
 EXCEPTIONS: dict[str, Any] = {"AxisError": LIBRARY_EXCEPTIONS["AxisError"]}
@@ -974,6 +1029,11 @@ ATTRIBUTES: dict[type, dict[str, Any]] = {
     FInfo: _info_attr(_FINFO_ATTRS), IInfo: _info_attr(_IINFO_ATTRS),
     UFunc: {name: (lambda attr: lambda f: getattr(getattr(np, f.name), attr))(name)
             for name in _UFUNC_ATTRS}}
+#: NumPy's named results (``np.linalg.svd(a).S``): their fields, the program's values.
+ATTRIBUTES.update({type(result): {name: operator.attrgetter(name) for name in result._fields}
+                   for result in (np.linalg.svd(np.eye(1)), np.linalg.eigh(np.eye(1)),
+                                  np.linalg.eig(np.eye(1)), np.linalg.qr(np.eye(1)),
+                                  np.linalg.slogdet(np.eye(1)))})
 #: Their methods (``rng.normal(...)``).
 METHODS: dict[type, dict[str, Any]] = {RandomStateValue: RANDOMSTATE_METHODS,
                                        GeneratorValue: GENERATOR_METHODS, UFunc: UFUNC_METHODS}

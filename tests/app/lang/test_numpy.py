@@ -74,6 +74,12 @@ ERROR_CASES = [
     "np.random.set_state(('MT19937', np.random.get_state()[1][:5], 1))",
     "np.random.set_state(1, 2)",
     "np.random.RandomState(0).set_state({'bit_generator': 'MT19937'})",
+    "np.linalg.cholesky(-np.eye(2))",
+    "np.linalg.svd(np.ones(3))",
+    "np.linalg.qr(np.ones((2, 2)), mode='x')",
+    "np.linalg.eigh(np.ones((2, 3)))",
+    "np.linalg.matrix_power(np.ones((2, 3)), 2)",
+    "np.linalg.lstsq(np.ones((2, 2)), np.ones(3))",
 ]
 
 
@@ -374,6 +380,24 @@ r.set_state(('MT19937', list(state[1]), 624))
 print(r.randint(0, 100, 3), np.random.RandomState(3).randint(0, 100, 3))
 print(repr(state[1][:2]), state[1][0] + 1, int(state[1][2]))
 """,
+    "np.linalg factorizations (named results)": """
+import numpy as np
+a = np.array([[4.0, 1.0, 0.5], [1.0, 3.0, 0.2], [0.5, 0.2, 2.0]])
+r = np.linalg.svd(a)
+U, S, Vh = np.linalg.svd(a)
+print(S, r.S, np.allclose(U @ np.diag(S) @ Vh, a), np.linalg.svd(a, compute_uv=False))
+print(np.linalg.svd(np.ones((2, 3)), full_matrices=False).U.shape, np.linalg.svd(np.ones((2, 3))).Vh.shape)
+w, v = np.linalg.eigh(a)
+print(w, np.linalg.eigh(a).eigenvalues, np.linalg.eigvalsh(a), np.abs(v).round(6))
+print(np.linalg.eigvals(a).round(6), np.linalg.eig(a).eigenvalues.round(6))
+q, rr = np.linalg.qr(a)
+print(np.allclose(q @ rr, a), np.linalg.qr(np.ones((4, 2)), mode='complete').Q.shape, np.linalg.qr(np.ones((4, 2))).R.shape)
+print(np.linalg.cholesky(a), np.linalg.cholesky(a, upper=True).round(4))
+x, res, rank, sv = np.linalg.lstsq(a, np.array([1.0, 2.0, 3.0]), rcond=None)
+print(x, res, rank, sv)
+print(np.linalg.slogdet(a), np.linalg.slogdet(a).logabsdet, np.linalg.cond(a), np.linalg.matrix_power(a, 3), np.linalg.matrix_power(a, -1).round(5))
+print(repr(np.linalg.eigh(np.eye(2))), repr(np.linalg.svd(np.eye(2), compute_uv=False)))
+""",
     "NumPy's exception classes": """
 import numpy as np
 try:
@@ -449,6 +473,10 @@ def test_numpy_and_torch_share_the_tensors_memory():
     ("np.einsum('ij,jk', a2, a2, optimize=True)", "NotImplementedError",
      "numpy.einsum(optimize=...) is not supported"),
     ("np.einsum(a, [0])", "NotImplementedError", "numpy.einsum with sublists"),
+    ("np.linalg.eig(np.array([[0.0, -1.0], [1.0, 0.0]]))", "NotImplementedError",
+     "numpy arrays of dtype complex is not supported"),
+    ("type(np.linalg.svd(a2))(1, 2, 3)", "TypeError", "cannot create 'SVDResult' instances"),
+    ("np.linalg.svd(a2)._asdict()", "AttributeError", "has no attribute '_asdict'"),
     ("np.einsum('i', print)", "NotImplementedError", "is not supported"),
     ("np.zeros(3).reshape(2, 2)", "ValueError", "cannot reshape array of size 3 into shape (2,2)"),
     ("np.ones(3) + np.ones(2)", "ValueError", "operands could not be broadcast together"),
@@ -506,6 +534,7 @@ def test_what_numpy_refuses(form, source, exception, words):
     "np.einsum('...i,...j', np.ones((10**4, 1)), np.ones(10**4))",
     "np.multiply.outer(np.ones(10**4), np.ones(10**4))",
     "np.add.reduceat(np.ones((10**4, 10)), np.zeros(10**4, int), axis=1)",
+    "np.linalg.svd(np.ones((10**5, 2)))", "np.linalg.qr(np.ones((10**5, 1)), mode='complete')",
 ])
 def test_huge_arrays_are_refused_before_they_are_made(source):
     env = Environment()
@@ -521,7 +550,8 @@ def test_huge_arrays_are_refused_before_they_are_made(source):
     "np.dot(np.ones((2000, 2000)), np.ones((2000, 2000)))", "np.matmul(a2, a2)",
     "a2.dot(a2)", "np.sort(np.ones(10**7))", "np.ones(10**7).argsort()", "b = np.ones(10**7)\nb.sort()",
     "np.median(np.ones(10**7))", "np.unique(np.ones(10**7))", "np.inner(a2, a2)",
-    "np.einsum('ij,jk->ik', a2, a2)", "np.einsum('ij,kl->', a2, a2)",
+    "np.einsum('ij,jk->ik', a2, a2)", "np.einsum('ij,kl->', a2, a2)", "np.linalg.svd(a2)",
+    "np.linalg.eigh(a2)", "np.linalg.qr(a2)", "np.linalg.matrix_power(a2, 10**6)",
 ])
 def test_costly_numpy_work_is_charged_before_it_runs(source):
     import engine
