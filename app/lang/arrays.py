@@ -86,7 +86,7 @@ def _scalar(value: Any) -> Any:
     if isinstance(value, np.floating):
         return value
     if isinstance(value, np.generic):
-        if value.dtype not in _ALLOWED_NP:
+        if value.dtype not in _ALLOWED_NP and value.dtype != np.uint32:  # (a random state's key)
             raise not_supported(f"numpy.{value.dtype.name}")
         return value.item()
     return value
@@ -115,8 +115,9 @@ def check_dtype(dt: np.dtype) -> None:
 def wrap(arr: Any) -> Any:
     """A NumPy result as a program value: an :class:`Array` (its memory accounted, and held by
     a tensor so the session's memory walk finds it) or a scalar (tuples of results too)."""
-    if isinstance(arr, tuple):
-        return tuple(wrap(a) for a in arr)
+    if isinstance(arr, tuple):  # (NumPy's named results, SVDResult ..., stay named)
+        items = tuple(wrap(a) for a in arr)
+        return type(arr)._make(items) if hasattr(type(arr), "_fields") else items
     if not isinstance(arr, np.ndarray):
         return _scalar(arr)
     check_dtype(arr.dtype)
@@ -135,7 +136,12 @@ def _owner_of(arr: np.ndarray) -> Tensor:
         base = base.base
     if base.dtype in _ALLOWED_NP and base.flags.c_contiguous:
         return engine.from_numpy(base)
-    return engine.from_numpy(np.frombuffer(np.ascontiguousarray(base).tobytes(), np.uint8))
+    # Fortran-ordered memory, or a random state's uint32 key: its bytes as uint8, a view of
+    # the same memory (so the walk counts that memory once: never a copy's bytes object)
+    flat = base.reshape(-1, order="A")
+    if not flat.flags.c_contiguous:  # (memory that is no one array's: counted as a copy)
+        flat = np.ascontiguousarray(flat)
+    return engine.from_numpy(flat.view(np.uint8))
 
 
 def view_of(a: Array, arr: np.ndarray) -> Array:

@@ -20,6 +20,8 @@ Ufuncs (``np.add``) are values of their own with NumPy's methods ``reduce``, ``a
 ``np.random.randn(...)`` draws NumPy's values; the state belongs to the session (kept in its
 environment, through snapshots and replays). Before any seed, it starts from the session's
 seed (NumPy starts from the OS's entropy), so a replayed session draws the same values.
+``get_state()`` gives NumPy's state (its key a uint32 array, a dtype programs cannot otherwise
+make or compute with) and ``set_state(state)`` sets it back, in this session only.
 ``np.random.RandomState(s)`` and ``np.random.default_rng(s)`` give programs their own
 generators.
 """
@@ -27,6 +29,7 @@ generators.
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable
 from typing import Any
 
@@ -651,6 +654,50 @@ def _seed(rs: Any, seed: Any = None) -> None:
     _numpy_call(rng.seed, as_numpy(seed))
 
 
+def _key_array(rs: Any, keys: np.ndarray) -> Array:
+    """A state's MT19937 key: NumPy's own uint32 array (624 words), the one array of a dtype a
+    program cannot make otherwise, so that ``set_state`` takes it back as NumPy would; NumPy
+    operations that would make new uint32 arrays from it are refused as for any uint32."""
+    rs.alloc += keys.nbytes
+    if rs.alloc > rs.alloc_budget:
+        rs.allocated(0)
+    return Array(keys, None)
+
+
+def _get_state_with(rng_of: Callable[[Any, Any], Any]) -> Callable[..., Any]:
+    def run(rs: Any, holder: Any, *args: Any, **kwargs: Any) -> Any:
+        state = _numpy_call(rng_of(rs, holder).get_state, *args, **kwargs)
+        if isinstance(state, tuple):  # ('MT19937', keys, pos, has_gauss, cached_gaussian)
+            return (state[0], _key_array(rs, state[1]), *state[2:])
+        inner = state["state"]
+        return {**state, "state": {**inner, "key": _key_array(rs, inner["key"])}}
+
+    return run
+
+
+def _state_value(value: Any) -> Any:
+    """A program's state (tuple or dict, as get_state gave it) as NumPy's."""
+    if type(value) is Array:
+        return value._view
+    if isinstance(value, str) or value is None:
+        return value
+    if type(value) is dict:
+        return {k: _state_value(v) for k, v in value.items()}
+    if type(value) is tuple:
+        return tuple(_state_value(v) for v in value)
+    return as_numpy(value)
+
+
+def _set_state_with(rng_of: Callable[[Any, Any], Any]) -> Callable[..., Any]:
+    def run(rs: Any, holder: Any, *args: Any, **kwargs: Any) -> None:
+        rng = rng_of(rs, holder)
+        _numpy_call(rng.set_state, *(_state_value(a) for a in args),
+                    **{k: _state_value(v) for k, v in kwargs.items()})
+        return None
+
+    return run
+
+
 def _global(rs: Any, holder: Any) -> Any:
     return session_random(rs)
 
@@ -666,6 +713,8 @@ def _global_fn(name: str, method: Callable[..., Any]) -> BuiltinFunction:
 RANDOMSTATE_METHODS: dict[str, Any] = {
     name: _draw(name, size, allowed, _own) for name, size, allowed in _LEGACY}
 RANDOMSTATE_METHODS["shuffle"] = _shuffle_with(_own)
+RANDOMSTATE_METHODS["get_state"] = _get_state_with(_own)
+RANDOMSTATE_METHODS["set_state"] = _set_state_with(_own)
 RANDOMSTATE_METHODS["seed"] = lambda rs, holder, seed=None: _numpy_call(
     holder.rng.seed, as_numpy(seed if seed is not None else _fresh_seed(rs)))
 GENERATOR_METHODS: dict[str, Any] = {
@@ -693,6 +742,8 @@ RANDOM: dict[str, Any] = {
 RANDOM.update({
     "shuffle": _global_fn("shuffle", _shuffle_with(_global)),
     "seed": BuiltinFunction("seed", _seed),
+    "get_state": _global_fn("get_state", _get_state_with(_global)),
+    "set_state": _global_fn("set_state", _set_state_with(_global)),
     "RandomState": BuiltinFunction("RandomState", _random_state),
     "default_rng": BuiltinFunction("default_rng", _default_rng),
 })
@@ -731,6 +782,47 @@ def _factorization(a: Any, *rest: Any, **kwargs: Any) -> float:
     return factorization_cost(shape) if len(shape) >= 2 else float(_size(a))
 
 
+def _matrices(a: Any) -> tuple[int, int, int]:
+    """(matrices in the batch, rows, columns) of a stack of matrices."""
+    shape = np.shape(a)
+    if len(shape) < 2:
+        return 1, 1, max(_size(a), 1)
+    return math.prod(shape[:-2]), shape[-2], shape[-1]
+
+
+def _svd_size(a: Any, full_matrices: Any = True, compute_uv: Any = True,
+              *rest: Any, **kwargs: Any) -> int:
+    b, m, n = _matrices(a)
+    full_matrices = kwargs.get("full_matrices", full_matrices)
+    compute_uv = kwargs.get("compute_uv", compute_uv)
+    k = min(m, n)
+    if not compute_uv:
+        return b * k
+    return b * (m * m + n * n + k if full_matrices else m * k + k * n + k)
+
+
+def _qr_size(a: Any, mode: Any = "reduced", *rest: Any, **kwargs: Any) -> int:
+    b, m, n = _matrices(a)
+    mode = kwargs.get("mode", mode)
+    return b * (m * m + m * n if mode == "complete" else m * n + min(m, n) * (m + n))
+
+
+def _eigen_size(a: Any, *rest: Any, **kwargs: Any) -> int:
+    b, m, n = _matrices(a)
+    return b * (m * n + m)
+
+
+def _lstsq_size(a: Any, b: Any, *rest: Any, **kwargs: Any) -> int:
+    _, m, n = _matrices(a)
+    k = _size(b) // max(m, 1)
+    return n * max(k, 1) + max(k, 1) + min(m, n)
+
+
+def _power_cost(a: Any, n: Any, *rest: Any, **kwargs: Any) -> float:
+    steps = abs(int(n)).bit_length() if isinstance(n, (int, np.integer)) else 1
+    return _factorization(a) * max(1, 2 * steps)  # (squarings and products: matmuls)
+
+
 LINALG: dict[str, Any] = {
     "norm": _function("norm", None, ("ord", "axis", "keepdims"), np.linalg.norm,
                       _factorization),
@@ -741,6 +833,19 @@ LINALG: dict[str, Any] = {
                       _factorization),
     "matrix_rank": _function("matrix_rank", None, ("tol", "hermitian", "rtol"),
                              np.linalg.matrix_rank, _factorization),
+    "svd": _function("svd", _svd_size, ("full_matrices", "compute_uv", "hermitian"),
+                     np.linalg.svd, _factorization),
+    "qr": _function("qr", _qr_size, ("mode",), np.linalg.qr, _factorization),
+    "cholesky": _function("cholesky", None, ("upper",), np.linalg.cholesky, _factorization),
+    "eigh": _function("eigh", _eigen_size, ("UPLO",), np.linalg.eigh, _factorization),
+    "eigvalsh": _function("eigvalsh", _eigen_size, ("UPLO",), np.linalg.eigvalsh,
+                          _factorization),
+    "eig": _function("eig", _eigen_size, (), np.linalg.eig, _factorization),
+    "eigvals": _function("eigvals", _eigen_size, (), np.linalg.eigvals, _factorization),
+    "lstsq": _function("lstsq", _lstsq_size, ("rcond",), np.linalg.lstsq, _factorization),
+    "slogdet": _function("slogdet", _eigen_size, (), np.linalg.slogdet, _factorization),
+    "cond": _function("cond", _eigen_size, ("p",), np.linalg.cond, _factorization),
+    "matrix_power": _function("matrix_power", None, (), np.linalg.matrix_power, _power_cost),
     "LinAlgError": LIBRARY_EXCEPTIONS["LinAlgError"],
 }
 EXCEPTIONS: dict[str, Any] = {"AxisError": LIBRARY_EXCEPTIONS["AxisError"]}
@@ -924,6 +1029,11 @@ ATTRIBUTES: dict[type, dict[str, Any]] = {
     FInfo: _info_attr(_FINFO_ATTRS), IInfo: _info_attr(_IINFO_ATTRS),
     UFunc: {name: (lambda attr: lambda f: getattr(getattr(np, f.name), attr))(name)
             for name in _UFUNC_ATTRS}}
+#: NumPy's named results (``np.linalg.svd(a).S``): their fields, the program's values.
+ATTRIBUTES.update({type(result): {name: operator.attrgetter(name) for name in result._fields}
+                   for result in (np.linalg.svd(np.eye(1)), np.linalg.eigh(np.eye(1)),
+                                  np.linalg.eig(np.eye(1)), np.linalg.qr(np.eye(1)),
+                                  np.linalg.slogdet(np.eye(1)))})
 #: Their methods (``rng.normal(...)``).
 METHODS: dict[type, dict[str, Any]] = {RandomStateValue: RANDOMSTATE_METHODS,
                                        GeneratorValue: GENERATOR_METHODS, UFunc: UFUNC_METHODS}

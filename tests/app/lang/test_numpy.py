@@ -69,6 +69,17 @@ ERROR_CASES = [
     "np.add.reduce(np.ones(2), foo=1)",
     "np.add.reduceat(np.ones(3), [5])",
     "np.add.outer(np.ones(2), np.ones(2), out=np.ones(3))",
+    "np.random.set_state('x')",
+    "np.random.set_state(('PCG64', np.random.get_state()[1], 1))",
+    "np.random.set_state(('MT19937', np.random.get_state()[1][:5], 1))",
+    "np.random.set_state(1, 2)",
+    "np.random.RandomState(0).set_state({'bit_generator': 'MT19937'})",
+    "np.linalg.cholesky(-np.eye(2))",
+    "np.linalg.svd(np.ones(3))",
+    "np.linalg.qr(np.ones((2, 2)), mode='x')",
+    "np.linalg.eigh(np.ones((2, 3)))",
+    "np.linalg.matrix_power(np.ones((2, 3)), 2)",
+    "np.linalg.lstsq(np.ones((2, 2)), np.ones(3))",
 ]
 
 
@@ -344,6 +355,49 @@ t = torch.zeros(3)
 np.add.at(t.numpy(), [0, 0, 2], 1)
 print(t, np.add.nin, np.sin.nout, np.add.nargs, np.add.identity, np.maximum.identity, np.logaddexp.identity, np.add.ntypes > 0)
 """,
+    "np.random.get_state / set_state (legacy tuple and dict forms)": """
+import numpy as np
+np.random.seed(3)
+state = np.random.get_state()
+print(state[0], state[1][:4], state[1].dtype, state[1].shape, state[2], state[3], state[4], len(state))
+a = np.random.randn(3)
+np.random.set_state(state)
+b = np.random.randn(3)
+print(a, b, np.array_equal(a, b))
+np.random.randn()
+s2 = np.random.get_state()
+print(s2[3], s2[4], type(s2[2]).__name__, type(s2[4]).__name__)
+c = np.random.rand(2)
+np.random.set_state(s2)
+print(c, np.random.rand(2))
+r = np.random.RandomState(5)
+d = r.get_state(legacy=False)
+print(d['bit_generator'], d['state']['pos'], d['has_gauss'], d['gauss'], d['state']['key'][:2], sorted(d))
+x = r.uniform(size=2)
+r.set_state(d)
+print(x, r.uniform(size=2))
+r.set_state(('MT19937', list(state[1]), 624))
+print(r.randint(0, 100, 3), np.random.RandomState(3).randint(0, 100, 3))
+print(repr(state[1][:2]), state[1][0] + 1, int(state[1][2]))
+""",
+    "np.linalg factorizations (named results)": """
+import numpy as np
+a = np.array([[4.0, 1.0, 0.5], [1.0, 3.0, 0.2], [0.5, 0.2, 2.0]])
+r = np.linalg.svd(a)
+U, S, Vh = np.linalg.svd(a)
+print(S, r.S, np.allclose(U @ np.diag(S) @ Vh, a), np.linalg.svd(a, compute_uv=False))
+print(np.linalg.svd(np.ones((2, 3)), full_matrices=False).U.shape, np.linalg.svd(np.ones((2, 3))).Vh.shape)
+w, v = np.linalg.eigh(a)
+print(w, np.linalg.eigh(a).eigenvalues, np.linalg.eigvalsh(a), np.abs(v).round(6))
+print(np.linalg.eigvals(a).round(6), np.linalg.eig(a).eigenvalues.round(6))
+q, rr = np.linalg.qr(a)
+print(np.allclose(q @ rr, a), np.linalg.qr(np.ones((4, 2)), mode='complete').Q.shape, np.linalg.qr(np.ones((4, 2))).R.shape)
+print(np.linalg.cholesky(a), np.linalg.cholesky(a, upper=True).round(4))
+x, res, rank, sv = np.linalg.lstsq(a, np.array([1.0, 2.0, 3.0]), rcond=None)
+print(x, res, rank, sv)
+print(np.linalg.slogdet(a), np.linalg.slogdet(a).logabsdet, np.linalg.cond(a), np.linalg.matrix_power(a, 3), np.linalg.matrix_power(a, -1).round(5))
+print(repr(np.linalg.eigh(np.eye(2))), repr(np.linalg.svd(np.eye(2), compute_uv=False)))
+""",
     "NumPy's exception classes": """
 import numpy as np
 try:
@@ -413,12 +467,16 @@ def test_numpy_and_torch_share_the_tensors_memory():
     ("np.float32.fn", "AttributeError", "has no attribute 'fn'"),
     ("np.finfo(np.float32).dtype.type", "AttributeError", "has no attribute 'type'"),
     ("np.random.default_rng(0).bit_generator", "AttributeError", "bit_generator"),
-    ("np.random.RandomState(0).get_state()", "AttributeError", "get_state"),
+    ("np.random.get_state()[1] + 1", "NotImplementedError", "numpy.uint32 is not supported"),
     ("np.random.mtrand", "AttributeError", "is not supported"),
     ("np.add.foo", "AttributeError", "'ufunc' object has no attribute 'foo'"),
     ("np.einsum('ij,jk', a2, a2, optimize=True)", "NotImplementedError",
      "numpy.einsum(optimize=...) is not supported"),
     ("np.einsum(a, [0])", "NotImplementedError", "numpy.einsum with sublists"),
+    ("np.linalg.eig(np.array([[0.0, -1.0], [1.0, 0.0]]))", "NotImplementedError",
+     "numpy arrays of dtype complex is not supported"),
+    ("type(np.linalg.svd(a2))(1, 2, 3)", "TypeError", "cannot create 'SVDResult' instances"),
+    ("np.linalg.svd(a2)._asdict()", "AttributeError", "has no attribute '_asdict'"),
     ("np.einsum('i', print)", "NotImplementedError", "is not supported"),
     ("np.zeros(3).reshape(2, 2)", "ValueError", "cannot reshape array of size 3 into shape (2,2)"),
     ("np.ones(3) + np.ones(2)", "ValueError", "operands could not be broadcast together"),
@@ -436,7 +494,8 @@ def test_numpy_and_torch_share_the_tensors_memory():
     ("np.array(2**70)", "NotImplementedError", "dtype object is not supported"),
     ("np.ones(2)[print]", "IndexError", "only integers"),
     ("np.sum(np.ones(2), foo=1)", "TypeError", "unexpected keyword argument 'foo'"),
-    ("np.random.get_state()", "AttributeError", "numpy.random.get_state is not supported"),
+    ("np.random.get_state()[1].astype(np.uint32)", "AttributeError",
+     "numpy.uint32 is not supported"),
     ("np.random.seed(-1)", "ValueError", "Seed must be between 0 and 2**32 - 1"),
     ("a[0] = 'x'", "ValueError", "could not convert string to float"),
 ])
@@ -475,6 +534,7 @@ def test_what_numpy_refuses(form, source, exception, words):
     "np.einsum('...i,...j', np.ones((10**4, 1)), np.ones(10**4))",
     "np.multiply.outer(np.ones(10**4), np.ones(10**4))",
     "np.add.reduceat(np.ones((10**4, 10)), np.zeros(10**4, int), axis=1)",
+    "np.linalg.svd(np.ones((10**5, 2)))", "np.linalg.qr(np.ones((10**5, 1)), mode='complete')",
 ])
 def test_huge_arrays_are_refused_before_they_are_made(source):
     env = Environment()
@@ -490,7 +550,8 @@ def test_huge_arrays_are_refused_before_they_are_made(source):
     "np.dot(np.ones((2000, 2000)), np.ones((2000, 2000)))", "np.matmul(a2, a2)",
     "a2.dot(a2)", "np.sort(np.ones(10**7))", "np.ones(10**7).argsort()", "b = np.ones(10**7)\nb.sort()",
     "np.median(np.ones(10**7))", "np.unique(np.ones(10**7))", "np.inner(a2, a2)",
-    "np.einsum('ij,jk->ik', a2, a2)", "np.einsum('ij,kl->', a2, a2)",
+    "np.einsum('ij,jk->ik', a2, a2)", "np.einsum('ij,kl->', a2, a2)", "np.linalg.svd(a2)",
+    "np.linalg.eigh(a2)", "np.linalg.qr(a2)", "np.linalg.matrix_power(a2, 10**6)",
 ])
 def test_costly_numpy_work_is_charged_before_it_runs(source):
     import engine
@@ -512,6 +573,13 @@ def test_fancy_indexing_is_bounded_by_its_result_not_the_array():
                "a[..., [0, 1]].shape, a[a[:, 0] > 0].shape)", env=env,
                limits=Limits(max_tensor_elements=2 * 10**7))
     assert out == ["(3,) (1000, 1000) (10000, 1) (10000, 2) (0, 1000)"]
+
+
+def test_fortran_ordered_arrays_and_random_states_count_their_memory_once():
+    env = Environment()  # (their memory is no C-ordered array of a tensor's dtype)
+    _run("import numpy as np\nf = np.array([[1.0, 2.0], [3.0, 4.0]], order='F')\ng = f.T\n"
+         "h = f[0]\nstate = np.random.get_state()\nk = state[1][::2]", env=env)
+    assert env.memory_bytes() == 4 * 8 + 624 * 4
 
 
 def test_numpy_arrays_count_for_the_session_memory():
@@ -537,6 +605,19 @@ def test_the_global_random_state_is_the_sessions():
     d.generator.manual_seed(c.generator.initial_seed())
     _run("import numpy as np\ny = np.random.rand(2).tolist()", env=d)
     assert c.variables["y"] == d.variables["y"]  # unseeded: from the session's seed
+
+
+def test_a_random_state_is_set_back_in_the_session_it_is_given_to():
+    a, b = Environment(), Environment()
+    _run("import numpy as np\nnp.random.seed(7)\nstate = np.random.get_state()\n"
+         "x = np.random.rand(3).tolist()", env=a)
+    _run("import numpy as np\nnp.random.seed(1)\nfirst = np.random.rand(2).tolist()", env=b)
+    b.variables["given"] = a.variables["state"]
+    _run("np.random.set_state(given)\ny = np.random.rand(3).tolist()", env=b)
+    _run("z = np.random.rand(2).tolist()", env=a)  # a's own state went on from its draws
+    np.random.seed(7)
+    want = np.random.rand(5).tolist()
+    assert b.variables["y"] == a.variables["x"] == want[:3] and a.variables["z"] == want[3:]
 
 
 def test_the_random_state_survives_a_snapshot():
