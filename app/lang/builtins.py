@@ -194,11 +194,13 @@ def _engine_object_text(value: Any) -> str:
 def torch_repr(value: Any) -> str:
     """``repr(value)`` as the program's Python shows it: engine classes and objects under
     torch's names (``<class 'torch.Tensor'>``), also inside lists, tuples, dicts and sets."""
+    if isinstance(value, type):
+        if value.__module__.startswith("engine."):
+            return _class_text(value)
+        return py.repr(value)
     t = type(value)
     if t.__module__.startswith("engine."):
         return _engine_object_text(value)
-    if isinstance(value, type) and value.__module__.startswith("engine."):
-        return _class_text(value)
     text = py.repr(value)
     if type(value) not in _CONTAINERS and t is not OrderedDict or \
             "<class 'engine." not in text and "<engine." not in text:
@@ -212,7 +214,7 @@ def _container_repr(value: Any, open_ids: set[int]) -> str:
     if isinstance(value, type) and value.__module__.startswith("engine."):
         return _class_text(value)
     kind = type(value)
-    if kind.__module__.startswith("engine."):
+    if kind.__module__.startswith("engine.") and not isinstance(value, type):
         return _engine_object_text(value)
     if kind not in _CONTAINERS and kind is not OrderedDict:
         return py.repr(value)
@@ -244,7 +246,8 @@ def to_str(rs: RunState, value: Any) -> str:
     t = type(value)
     if t in _CONTAINERS or isinstance(value, type) or t is OrderedDict:
         out = torch_repr(value)
-    elif t.__module__.startswith("engine.") and t.__str__ is object.__str__:
+    elif t.__module__.startswith("engine.") and t.__str__ is object.__str__ and \
+            not isinstance(value, type):
         out = _engine_object_text(value)
     else:
         out = py.str(value)

@@ -132,6 +132,8 @@ def _twinned() -> Iterator[None]:
             return self
 
     def source(generator: Any) -> Any:
+        if generator is torch.default_generator:  # random_split's default
+            generator = None
         assert generator is None or isinstance(generator, TwinGenerator), generator
         return twin if generator is None else generator.engine
 
@@ -245,6 +247,8 @@ def _twinned() -> Iterator[None]:
     patches = {(torch, n): drawing(n) for n in ("randn", "rand", "normal", "randint",
                                                 "randperm")}
     patches[(torch.utils.data.RandomSampler, "__iter__")] = sampler_order
+    # random_split calls the randperm its module imported from torch
+    patches[(torch.utils.data.dataset, "randperm")] = drawing("randperm")
     patches.update({(torch, n): like(n.removesuffix("_like"))
                     for n in ("randn_like", "rand_like")})
     patches.update({(torch.Tensor, n): in_place(n) for n in ("normal_", "uniform_")})
