@@ -75,6 +75,11 @@ LIBRARY_EXCEPTIONS: dict[str, UserClass] = {
                              {}, builtin=True),
     "UFuncTypeError": UserClass("UFuncTypeError", "UFuncTypeError",
                                 (BUILTIN_EXCEPTIONS["TypeError"],), {}, builtin=True)}
+#: torch's ``torch.linalg.LinAlgError`` (``torch._C._LinAlgError``, a ``RuntimeError``): what a
+#: singular ``linalg.inv`` or a non-positive-definite ``linalg.cholesky`` raise.
+LIBRARY_EXCEPTIONS["_LinAlgError"] = UserClass("_LinAlgError", "_LinAlgError",
+                                               (BUILTIN_EXCEPTIONS["RuntimeError"],), {},
+                                               builtin=True)
 #: ``pickle``'s (``torch.load``'s weights-only refusal is an ``UnpicklingError``).
 LIBRARY_EXCEPTIONS["PickleError"] = UserClass("PickleError", "PickleError",
                                               (BUILTIN_EXCEPTIONS["Exception"],), {},
@@ -190,7 +195,8 @@ def convert_exception(exc: BaseException, op: str | None = None,
                              limit="max_tensor_elements", value=limits.max_tensor_elements,
                              op=op)
     names = {t.__name__ for t in type(exc).__mro__}
-    kind = next((name for name in _PY_EXCEPTIONS if name in names), "RuntimeError")
+    kind = "_LinAlgError" if isinstance(exc, engine.errors.LinAlgError) else \
+        next((name for name in _PY_EXCEPTIONS if name in names), "RuntimeError")
     if isinstance(exc, KeyError) and exc.args:
         err = ProgramError(repr(exc.args[0]) if not isinstance(exc, engine.errors.EngineError)
                            else str(exc.args[0]), op=op, exception=kind)

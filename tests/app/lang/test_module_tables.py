@@ -76,3 +76,30 @@ def test_other_private_names_stay_refused(name):
 def test_a_pruning_methods_other_private_names_stay_refused():
     with pytest.raises(ProgramError, match="private to the library"):
         _run("import torch.nn.utils.prune as prune\nprune.L1Unstructured(0.5)._amount")
+
+
+LINALG_ERRORS = """\
+import torch
+import pickle
+import numpy as np
+def attempt(f):
+    try:
+        f()
+    except torch.linalg.LinAlgError as e:
+        print("LinAlgError", type(e).__name__, isinstance(e, RuntimeError), e)
+    except RuntimeError as e:
+        print("RuntimeError", type(e).__name__, e)
+attempt(lambda: torch.linalg.inv(torch.zeros(2, 2)))
+attempt(lambda: torch.linalg.cholesky(-torch.eye(3)))
+attempt(lambda: torch.cholesky_inverse(torch.zeros(2, 2)))
+attempt(lambda: torch.linalg.lu_factor(torch.zeros(2, 2)))
+print(torch.linalg.LinAlgError, issubclass(torch.linalg.LinAlgError, RuntimeError))
+print(pickle.UnpicklingError, np.linalg.LinAlgError, np.exceptions.AxisError)
+"""
+
+
+def test_linalg_errors_are_caught_by_torchs_class():
+    pytest.importorskip("torch")
+    cells = [LINALG_ERRORS]
+    ours, theirs = run_ours(cells), run_torch(cells)
+    assert same_lines(ours, theirs) is None, (ours, theirs)
