@@ -80,6 +80,14 @@ LIBRARY_EXCEPTIONS: dict[str, UserClass] = {
 LIBRARY_EXCEPTIONS["_LinAlgError"] = UserClass("_LinAlgError", "_LinAlgError",
                                                (BUILTIN_EXCEPTIONS["RuntimeError"],), {},
                                                builtin=True)
+#: ``torch.utils.checkpoint.CheckpointError``; ``torch._dynamo.exc.InvalidBackend``
+#: (``torch.compile(backend="x")``).
+LIBRARY_EXCEPTIONS["CheckpointError"] = UserClass("CheckpointError", "CheckpointError",
+                                                  (BUILTIN_EXCEPTIONS["RuntimeError"],), {},
+                                                  builtin=True)
+LIBRARY_EXCEPTIONS["InvalidBackend"] = UserClass("InvalidBackend", "InvalidBackend",
+                                                 (BUILTIN_EXCEPTIONS["RuntimeError"],), {},
+                                                 builtin=True)
 #: ``pickle``'s (``torch.load``'s weights-only refusal is an ``UnpicklingError``).
 LIBRARY_EXCEPTIONS["PickleError"] = UserClass("PickleError", "PickleError",
                                               (BUILTIN_EXCEPTIONS["Exception"],), {},
@@ -160,7 +168,8 @@ def catchable(err: BaseException) -> bool:
 
 # --------------------------------------------------------------------------- engine errors
 
-_PY_EXCEPTIONS = ("GradcheckError", "StopIteration", "ZeroDivisionError", "OverflowError",
+_PY_EXCEPTIONS = ("GradcheckError", "InvalidBackend", "CheckpointError", "StopIteration",
+                  "ZeroDivisionError", "OverflowError",
                   "NotImplementedError", "RecursionError", "IndexError", "KeyError",
                   "LookupError", "UnboundLocalError", "NameError", "AttributeError",
                   "AssertionError", "TypeError", "ValueError", "ArithmeticError",

@@ -16,6 +16,7 @@ import types
 from typing import Any
 
 import engine
+import engine.dynamo
 from engine.backends import CUDNN_FLAGS, cudnn_flag, set_cudnn_flag
 from engine.ops import signatures as engine_signatures
 
@@ -210,6 +211,10 @@ PLAIN_LIBRARY_TYPES: set[type] = set()
 _PLAIN_BASES = (str, list, tuple, dict, set, frozenset, int, float, range, slice, type)
 
 
+#: Underscored attributes of library objects that torch programs read as public ones
+#: (``torch.compile(model)._orig_mod``, the compiled module's original).
+LIBRARY_UNDERSCORED: dict[type, frozenset[str]] = {
+    engine.dynamo.OptimizedModule: frozenset({"_orig_mod"})}
 #: Private attributes that published programs read and torch keeps as plain attributes: a
 #: module's tables of parameters, buffers, submodules and hooks (the real tables: a program that
 #: changes them changes the module, as in torch), a pruning method's tensor name.
@@ -219,10 +224,13 @@ MODULE_PRIVATE_READS = frozenset({
 
 
 def private_readable(obj: Any, name: str) -> bool:
-    """Whether ``obj.name`` (a private name) is one of :data:`MODULE_PRIVATE_READS`."""
+    """Whether ``obj.name`` (a private name) is one programs may read: one of
+    :data:`MODULE_PRIVATE_READS` on a module, or of :data:`LIBRARY_UNDERSCORED`."""
     if name in MODULE_PRIVATE_READS:
         return isinstance(obj, engine.nn.Module)
-    return name == "_tensor_name" and isinstance(obj, engine.nn.utils.prune.BasePruningMethod)
+    if name == "_tensor_name":
+        return isinstance(obj, engine.nn.utils.prune.BasePruningMethod)
+    return name in LIBRARY_UNDERSCORED.get(type(obj), ())
 
 
 def library_attr(obj: Any, name: str) -> Any:

@@ -689,7 +689,8 @@ LIBRARY_CLASS_MODULES = {
     "_LinAlgError": "torch._C.", "GradcheckError": "torch.autograd.gradcheck.",
     "FrozenInstanceError": "dataclasses.", "AxisError": "numpy.exceptions.",
     "LinAlgError": "numpy.linalg.", "UFuncTypeError": "numpy._core._exceptions.",
-    "PickleError": "_pickle.", "PicklingError": "_pickle.", "UnpicklingError": "_pickle."}
+    "PickleError": "_pickle.", "PicklingError": "_pickle.", "UnpicklingError": "_pickle.",
+    "CheckpointError": "torch.utils.checkpoint.", "InvalidBackend": "torch._dynamo.exc."}
 
 
 def c3_merge(seqs: list[list[UserClass]], name: str) -> list[UserClass]:
