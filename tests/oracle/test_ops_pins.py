@@ -34,6 +34,14 @@ def _renorm_grads(T, dtype):
 
 
 CASES = {
+    # lerp_'s meta function checks `end`'s and `weight`'s dtypes before the overlap check
+    "lerp_ of an expanded int32 target, float end": lambda T: T.tensor([-1], dtype=T.int32)
+    .expand(12).view(3, 4).lerp_(T.tensor([0.0, 2.0, 2.0, 0.0]), 0.8),
+    "lerp_ of an expanded int8 target, float end": lambda T: T.tensor([[1]], dtype=T.int8)
+    .expand(3, 1).lerp_(T.tensor([0.7, 0.5, -0.3, 0.2]), T.zeros(3, 4)),
+    "lerp_ of an expanded float target, float64 weight": lambda T: T.zeros(3).expand(2, 3)
+    .lerp_(T.ones(3), T.ones(3, dtype=T.float64)),
+    "lerp_ of an expanded float target": lambda T: T.zeros(3).expand(2, 3).lerp_(T.ones(3), 0.5),
     # renorm's backward runs in torch's CPU accumulate type (float64 for float32): in float32
     # its cancellation left ~1e-6 relative errors (50 ulps) where torch's are ~1e-8
     **{f"renorm gradients, {d}": (lambda T, d=d: _renorm_grads(T, d))
