@@ -654,11 +654,14 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
 
 def _class_sum(g: Tensor, d: int) -> Tensor:
     """``g.sum(d, keepdim=True)`` as torch's log_softmax backward kernel takes it: over the
-    last dim the sum of -0.s is -0. (elsewhere, as ``sum``, +0.)."""
+    last dim (a 0-d input's one element is its last dim) the sum of -0.s is -0. (elsewhere,
+    as ``sum``, +0.)."""
     s = g.sum(d, keepdim=True)
-    if g._data.ndim and d == g._data.ndim - 1 and not needs_grad(g):
+    if d == max(g._data.ndim - 1, 0) and not needs_grad(g):
         xp, a = g.device.xp, g._data
-        negative_zeros = xp.all(xp.signbit(a) & (a == 0), axis=d, keepdims=True)
+        negative_zeros = xp.signbit(a) & (a == 0)
+        if a.ndim:
+            negative_zeros = xp.all(negative_zeros, axis=d, keepdims=True)
         s = _wrap(xp.where(negative_zeros, -s._data, s._data), g.dtype, g.device)
     return s
 

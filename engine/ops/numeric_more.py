@@ -325,16 +325,21 @@ def _norm(x: Tensor, p: float, dims: tuple) -> Tensor:
 
 
 def _renorm_grad(g: Tensor, x: Tensor, p: float, dims: tuple, maxnorm: float) -> Tensor:
+    """torch's renorm_backward, op for op, in the CPU accumulate type (float64 for float32
+    and float64, float32 for float16): ``where(norm > maxnorm, (factor * (g - inv * nb))
+    .to(g.dtype), g)``, ``nb`` the norm's backward of ``(x * g).sum(dims)``. (float32 in
+    float32 cancelled to ~1e-6 relative where torch's is ~1e-8: seed 10.)"""
+    from ..dtypes import float32, float64
     from .pointwise import where
 
     half = x.dtype.name == "float16"
-    xs, gs = (x.float(), g.float()) if half else (x, g)  # (float16: in float32, as torch's)
-    norm = _norm(xs, p, dims)
-    spread = _norm_grad((xs * gs).sum(dims, keepdim=True), xs, norm, p, dims)
+    acc = float32 if half else float64
+    # (the norm correctly rounded: _norm's float64 reduction, cast for float16)
+    norm = _norm(x.to(float64) if not half else x.float(), p, dims) if x.dtype is not acc \
+        else _norm(x, p, dims)
+    nb = _norm_grad((x * g).sum(dims, keepdim=True, dtype=acc), x, norm, p, dims)
     inv = (norm + 1e-7).reciprocal()
-    factor = inv * maxnorm
-    scaled = factor * gs - (factor * inv) * spread
-    return where(norm > maxnorm, scaled.half() if half else scaled, g)
+    return where(norm > maxnorm, ((inv * maxnorm) * (g - inv * nb)).to(g.dtype), g)
 
 
 def renorm(input, p, dim, maxnorm):

@@ -1145,6 +1145,15 @@ def _lerp_rules(scalar_weight: bool):
             lambda g, s, e, w: g * (e - s))
 
 
+def _lerp_dtypes(input, end, weight):
+    """lerp's meta check: ``end`` and a tensor ``weight`` in ``input``'s dtype (lerp_ makes it
+    before the overlap check)."""
+    for arg, t in (("end", end), ("weight", weight)):
+        if isinstance(t, Tensor) and isinstance(input, Tensor) and t.dtype is not input.dtype:
+            raise errors.EngineRuntimeError(errors.DTYPE_EXPECTED.format(
+                want=cpp_type_name(input.dtype), arg=arg, got=cpp_type_name(t.dtype)))
+
+
 @op(grad_fns=("LerpBackward0", "LerpBackward1"))
 def lerp(input, end, weight):
     """Elementwise linear interpolation ``input + weight * (end - input)``."""
@@ -1153,10 +1162,7 @@ def lerp(input, end, weight):
             "Tensor input, Tensor end, Tensor weight, *, Tensor out = None",
             "Tensor input, Tensor end, Number weight, *, Tensor out = None"))
     scalar_weight = not isinstance(weight, Tensor)
-    for arg, t in (("end", end), ("weight", weight)):
-        if isinstance(t, Tensor) and t.dtype is not input.dtype:
-            raise errors.EngineRuntimeError(errors.DTYPE_EXPECTED.format(
-                want=cpp_type_name(input.dtype), arg=arg, got=cpp_type_name(t.dtype)))
+    _lerp_dtypes(input, end, weight)
     dev = device_of(input, end, weight)
     xp = dev.xp
     if not input.dtype.is_floating_point:
@@ -1187,7 +1193,7 @@ def lerp(input, end, weight):
     return out
 
 
-inplace_twin("lerp", lerp)
+inplace_twin("lerp", lerp, precheck=_lerp_dtypes)
 
 # --------------------------------------------------------------------------- comparisons
 def _compare_check(name: str):

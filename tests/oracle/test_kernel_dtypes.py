@@ -140,3 +140,87 @@ def test_every_recorded_refusal_is_placed():
     refusing = {op for op, per in GOLDEN.items() if any(per.values())}
     assert sorted(refusing - set(kernel_dtypes.RULES) - OUTSIDE_RULES) == []
     assert sorted(OUTSIDE_RULES - refusing) == []
+
+
+# ---------------------------------------------------------------- the ops of sessions 10-11
+# pdist, linalg.matmul, AdaptiveLogSoftmaxWithLoss, Tensor.layout (view(dtype) has its own
+# 9 x 9 test, test_view_dtype.py): each of the nine dtypes, everything observable compared
+# (the refusal and its text, or the result's dtype, shape and values; gradients where the
+# dtype can require them)
+
+def _asls(T, d, head_bias=False):
+    m = T.nn.AdaptiveLogSoftmaxWithLoss(4, 6, [2, 4], div_value=2.0, head_bias=head_bias)
+    with T.no_grad():  # (the two libraries' generators differ: fixed weights)
+        for i, p in enumerate(m.parameters()):
+            p.copy_(((T.arange(p.numel()) * 7 + i) % 11 - 5).reshape(p.shape) / 8)
+    return m.to(getattr(T, d))
+
+
+def _y(T, d, shape=(3, 4)):
+    n = 1
+    for k in shape:
+        n *= k
+    return (T.arange(n) * 3 % 5).reshape(*shape).to(getattr(T, d))
+
+
+def _float_in(T, d, shape=(3, 4)):
+    x = _y(T, d, shape)
+    return x.requires_grad_() if x.dtype.is_floating_point else x
+
+
+def _with_grad(T, out, x):
+    if not x.requires_grad:
+        return [out]
+    g, = T.autograd.grad(out.sum() if out.dim() else out, x)
+    return [out, g]
+
+
+NEWER = {
+    "pdist": lambda T, d: (lambda x: _with_grad(T, T.nn.functional.pdist(x), x))(
+        _float_in(T, d, (3, 4))),
+    "pdist p=1": lambda T, d: T.nn.functional.pdist(_y(T, d, (3, 4)), p=1),
+    "pdist p=0": lambda T, d: T.nn.functional.pdist(_y(T, d, (4, 2)), p=0),
+    "pdist p=0.5": lambda T, d: T.nn.functional.pdist(_y(T, d, (4, 2)), p=0.5),
+    "pdist p=inf": lambda T, d: T.nn.functional.pdist(_y(T, d, (4, 2)), p=float("inf")),
+    "linalg.matmul": lambda T, d: T.linalg.matmul(_y(T, d, (3, 4)), _y(T, d, (4, 2))),
+    "linalg.matmul 1-D": lambda T, d: T.linalg.matmul(_y(T, d, (4,)), _y(T, d, (4, 2))),
+    "AdaptiveLogSoftmaxWithLoss.to(dtype)": lambda T, d: (lambda m, x: [
+        *m(x, T.tensor([0, 3, 5])), m.log_prob(x), m.predict(x)])(
+        _asls(T, d), _y(T, d, (3, 4))),
+    "AdaptiveLogSoftmaxWithLoss, input dtype": lambda T, d: _asls(T, "float32")(
+        _y(T, d, (3, 4)), T.tensor([0, 3, 5])),
+    "AdaptiveLogSoftmaxWithLoss, target dtype": lambda T, d: _asls(T, "float32", True)(
+        _y(T, "float32", (3, 4)), T.tensor([0, 3, 5]).to(getattr(T, d))),
+    "Tensor.layout": lambda T, d: [str(_y(T, d).layout), str(_y(T, d).t().layout)],
+}
+
+
+_RTOL = {"float16": 2e-3, "float32": 2e-6, "float64": 1e-12}  # (a last-bit rounding apart)
+
+
+def _agree(a, b) -> bool:
+    """pinned_obs results equal, the values of float tensors to within their dtype's rounding
+    (the same signs of zeros and NaN places)."""
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_agree(x, y) for x, y in zip(a, b))
+    if isinstance(a, tuple) and len(a) == 5 and isinstance(b, tuple) and len(b) == 5 and \
+            a[0] in _RTOL:
+        if a[:4] != b[:4] or len(a[4]) != len(b[4]):
+            return False
+        for x, y in zip(a[4], b[4]):
+            if (x == "nan") != (y == "nan"):
+                return False
+            if x != "nan" and (x[1] != y[1] or abs(x[0] - y[0]) > _RTOL[a[0]] * abs(y[0])):
+                return False
+        return True
+    return a == b
+
+
+@pytest.mark.parametrize("name", list(NEWER))
+def test_newer_ops_agree_with_torch_for_every_dtype(name):
+    from .backends import observed, pinned_obs
+    for d in DTYPES:
+        def probe(T, d=d):
+            return NEWER[name](T, d)
+        got, want = observed(probe, engine, pinned_obs), observed(probe, torch, pinned_obs)
+        assert _agree(got, want), (d, got, want)

@@ -1,0 +1,60 @@
+"""Pinned cases of what the seed-10 sweep found (session 12, ops; docs/oracle.md "Session 12"),
+each run on the engine and on torch 2.13 side by side and compared as tests/oracle's pins are
+(values with the signs of zeros and NaN placement, dtypes, shapes, grad_fn names, errors and
+their texts)."""
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+import engine  # noqa: E402
+
+from .backends import observed, pinned_obs  # noqa: E402
+
+
+def _log_softmax_grads(T, shape, dim, upstream):
+    """The first-order gradient of ``log_softmax`` for an upstream gradient ``upstream`` (a
+    -0. tests the sign rule) and the second order where the weight of the gradient is 0."""
+    x = T.full(shape, 0.3, dtype=T.float64, requires_grad=True)
+    T.nn.functional.log_softmax(x, dim=dim).backward(T.full(shape, upstream, dtype=T.float64))
+    x2 = T.full(shape, 1.57, dtype=T.float64, requires_grad=True)
+    g, = T.autograd.grad(T.nn.functional.log_softmax(x2, dim=dim).sum(), [x2],
+                         create_graph=True)
+    (g * 0).sum().backward()
+    return [x.grad, g, x2.grad]
+
+
+def _renorm_grads(T, dtype):
+    x = T.tensor([[-2.0, -3.0, -4.0], [1.0, -1.0, -4.0], [3.0, 0.0, 1.0]],
+                 dtype=getattr(T, dtype), requires_grad=True)
+    w = T.tensor([[0.25, -1.0, 0.5], [1.5, 2.0, -0.75], [-2.0, 0.5, 1.0]], dtype=x.dtype)
+    g, = T.autograd.grad((T.renorm(x, 2, 0, 1.0) * w).sum(), [x], create_graph=True)
+    (g * w.flip(0)).sum().backward()
+    return [g, x.grad]
+
+
+CASES = {
+    # lerp_'s meta function checks `end`'s and `weight`'s dtypes before the overlap check
+    "lerp_ of an expanded int32 target, float end": lambda T: T.tensor([-1], dtype=T.int32)
+    .expand(12).view(3, 4).lerp_(T.tensor([0.0, 2.0, 2.0, 0.0]), 0.8),
+    "lerp_ of an expanded int8 target, float end": lambda T: T.tensor([[1]], dtype=T.int8)
+    .expand(3, 1).lerp_(T.tensor([0.7, 0.5, -0.3, 0.2]), T.zeros(3, 4)),
+    "lerp_ of an expanded float target, float64 weight": lambda T: T.zeros(3).expand(2, 3)
+    .lerp_(T.ones(3), T.ones(3, dtype=T.float64)),
+    "lerp_ of an expanded float target": lambda T: T.zeros(3).expand(2, 3).lerp_(T.ones(3), 0.5),
+    # renorm's backward runs in torch's CPU accumulate type (float64 for float32): in float32
+    # its cancellation left ~1e-6 relative errors (50 ulps) where torch's are ~1e-8
+    **{f"renorm gradients, {d}": (lambda T, d=d: _renorm_grads(T, d))
+       for d in ("float32", "float64", "float16")},
+    # torch's log_softmax backward kernel takes a 0-d input's element as its last dim: the
+    # class sum of a -0. gradient is -0. there (the engine's `sum` gave +0.: a -0. gradient)
+    **{f"log_softmax gradient signs, shape {s}, dim {d}, upstream {u}":
+       (lambda T, s=s, d=d, u=u: _log_softmax_grads(T, s, d, u))
+       for s, d in (((), 0), ((), -1), ((1,), 0), ((1, 1), 0), ((1, 1), 1), ((2, 1), 0))
+       for u in (-0.0, 0.0)},
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_found_by_seed_10_agrees_with_torch(name):
+    assert observed(CASES[name], engine, pinned_obs) == observed(CASES[name], torch, pinned_obs)
