@@ -145,3 +145,41 @@ def test_memory_format_through_the_language():
              "(y * y).sum().backward()\nprint(x.grad[0, 1])\n"
              "print(torch.channels_last_3d == torch.channels_last)\n"]
     assert run_ours(cells) == run_torch(cells)
+
+
+@pytest.mark.parametrize("dt", ["float32", "float64"])
+@pytest.mark.parametrize("k", [2, 3])
+@pytest.mark.parametrize("transposed", [False, True])
+@pytest.mark.parametrize("which", ["x", "w", "none", "both"])
+def test_convolution_result_layout_as_torch(dt, k, transposed, which):
+    rng = np.random.default_rng(k)
+    x = rng.standard_normal((2, 3) + (5,) * k)
+    w = rng.standard_normal(((3, 4) if transposed else (4, 3)) + (3,) * k)
+    got = []
+    for m, F in ((torch, torch.nn.functional), (engine, engine.nn.functional)):
+        fm = m.channels_last if k == 2 else m.channels_last_3d
+        xi, wi = m.tensor(x, dtype=getattr(m, dt)), m.tensor(w, dtype=getattr(m, dt))
+        if which in ("x", "both"):
+            xi = xi.contiguous(memory_format=fm)
+        if which in ("w", "both"):
+            wi = wi.contiguous(memory_format=fm)
+        out = getattr(F, f"conv{'_transpose' if transposed else ''}{k}d")(xi, wi, padding=1)
+        got.append((out.stride(), out.is_contiguous(), engine.to_numpy(out) if m is engine
+                    else out.numpy()))
+    assert got[0][:2] == got[1][:2]
+    np.testing.assert_allclose(got[1][2], got[0][2], rtol=1e-5 if dt == "float32" else 1e-12,
+                               atol=1e-5 if dt == "float32" else 1e-12)
+
+
+def test_module_to_memory_format_as_torch():
+    for m in (engine, torch):
+        conv = m.nn.Conv2d(3, 4, 3).to(memory_format=m.channels_last)
+        assert conv.weight.stride() == (27, 1, 9, 3) and conv.bias.stride() == (1,)
+        assert conv.weight.is_leaf and conv.weight.requires_grad
+        lin = m.nn.Linear(3, 4).to(torch.float64 if m is torch else engine.float64,
+                                   memory_format=m.channels_last)
+        assert lin.weight.stride() == (3, 1) and str(lin.weight.dtype) == "torch.float64"
+        with pytest.raises(RuntimeError, match="required rank 4 tensor to use channels_last"):
+            m.nn.Conv3d(1, 1, 1).to(memory_format=m.channels_last)
+        with pytest.raises(TypeError, match="to\\(\\) received an invalid combination"):
+            m.nn.Linear(3, 4).to(memory_format=3)
