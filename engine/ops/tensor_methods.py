@@ -201,6 +201,8 @@ def to(self, *args, **kwargs):
         arr = arr.astype(dt.np, copy=False)
         if fmt is not None and fmt is not _mf.preserve_format:
             arr = _mf.copy_in(arr, fmt, dev.xp)
+    elif fmt is None or fmt is _mf.preserve_format:
+        arr = self._data.astype(dt.np, copy=True)  # (NumPy's order "K" keeps the layout)
     else:
         arr = _mf.copy_in(self._data, fmt, dev.xp, dt.np)
     out = _wrap(arr, dt, dev)
