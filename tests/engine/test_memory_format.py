@@ -1,6 +1,6 @@
 """``torch.memory_format`` (engine/ops/memory_format.py) against torch 2.13: the layout rules
-(torch's preserve_format strides on 3,000 random layouts; channels-last strides and contiguity tests),
-``contiguous`` / ``is_contiguous`` / ``clone`` / ``to`` / the casts with ``memory_format=``,
+(torch's preserve_format strides on 3,000 random layouts; channels-last strides and contiguity
+tests), ``contiguous`` / ``is_contiguous`` / ``clone`` / ``to`` / the casts with ``memory_format=``,
 their nodes, aliasing and errors; the names through the language."""
 
 from __future__ import annotations
