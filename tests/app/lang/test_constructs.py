@@ -121,7 +121,7 @@ def test_names_torch_has_and_the_service_lacks_are_not_supported_naming_them(for
     for source, path in (("torch.fft.fft(1)", "torch.fft.fft"), ("import torch.fft as f",
                                                                    "torch.fft"),
                          ("torch.Tensor.to_sparse", "torch.Tensor.to_sparse"),
-                         ("from torch.nn.utils import rnn", "torch.nn.utils.rnn"),
+                         ("from torch.nn.utils import fusion", "torch.nn.utils.fusion"),
                          ("torch.autograd.Variable", "torch.autograd.Variable")):
         with pytest.raises(ProgramError) as info:
             form(source)
