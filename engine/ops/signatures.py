@@ -582,7 +582,21 @@ def explain(op: str, form: str, args, kwargs, exc: BaseException) -> BaseExcepti
         return exc
     if text is None:
         return exc
+    if len(kwargs) > 1 and isinstance(exc, TypeError) and \
+            _unordered(str(exc)) == _unordered(text):
+        # the op words torch's listing itself, its keywords in torch's order (torch prints
+        # several keywords in its hash map's order, which the rules do not model)
+        return exc
     return errors.EngineTypeError(text)
+
+
+def _unordered(text: str):
+    """A listing text with the items of its ``got (...)`` as a set."""
+    head, sep, rest = text.partition(" - got (")
+    got, sep2, tail = rest.partition("), but expected")
+    if not sep or not sep2:
+        return text
+    return head, frozenset(got.split(", ")), tail
 
 
 _PY_ERRORS = {"AttributeError": AttributeError, "ValueError": errors.EngineValueError,
