@@ -29,6 +29,9 @@ class Environment:
     """``torch.use_deterministic_algorithms``'s mode and warn_only as the programs left them."""
     cudnn: tuple[bool, ...] = (True, False, False, True)
     """``torch.backends.cudnn``'s enabled, benchmark, deterministic and allow_tf32."""
+    cpu: tuple = (None, None, False, "highest")
+    """``torch.set_num_threads`` / ``set_num_interop_threads`` (and whether it was called) /
+    ``set_float32_matmul_precision`` as the programs left them (:mod:`engine.backends`)."""
     numpy_random: Any = None
     """``np.random``'s global ``RandomState`` for the session's programs (None: not used yet;
     made from the session's seed on first use, see :mod:`app.lang.npmod`)."""

@@ -75,6 +75,10 @@ LIBRARY_EXCEPTIONS: dict[str, UserClass] = {
                              {}, builtin=True),
     "UFuncTypeError": UserClass("UFuncTypeError", "UFuncTypeError",
                                 (BUILTIN_EXCEPTIONS["TypeError"],), {}, builtin=True)}
+#: ``torch._dynamo.exc.InvalidBackend`` (``torch.compile(backend="x")``).
+LIBRARY_EXCEPTIONS["InvalidBackend"] = UserClass("InvalidBackend", "InvalidBackend",
+                                                 (BUILTIN_EXCEPTIONS["RuntimeError"],), {},
+                                                 builtin=True)
 #: ``pickle``'s (``torch.load``'s weights-only refusal is an ``UnpicklingError``).
 LIBRARY_EXCEPTIONS["PickleError"] = UserClass("PickleError", "PickleError",
                                               (BUILTIN_EXCEPTIONS["Exception"],), {},
@@ -155,7 +159,7 @@ def catchable(err: BaseException) -> bool:
 
 # --------------------------------------------------------------------------- engine errors
 
-_PY_EXCEPTIONS = ("GradcheckError", "StopIteration", "ZeroDivisionError", "OverflowError",
+_PY_EXCEPTIONS = ("GradcheckError", "InvalidBackend", "StopIteration", "ZeroDivisionError", "OverflowError",
                   "NotImplementedError", "RecursionError", "IndexError", "KeyError",
                   "LookupError", "UnboundLocalError", "NameError", "AttributeError",
                   "AssertionError", "TypeError", "ValueError", "ArithmeticError",

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import engine
+from engine.backends import _cpu as _CPU
 from engine.backends import _cudnn as _CUDNN
 from engine.device import _default as _DEVICE
 from engine.device import bind
@@ -187,6 +188,8 @@ def _run(code: CompiledProgram, env: Environment, rs: RunState) -> None:
         _DETERMINISTIC.set(env.deterministic)
     if _CUDNN.get() != env.cudnn:
         _CUDNN.set(env.cudnn)
+    if _CPU.get() != env.cpu:
+        _CPU.set(env.cpu)
     if _GRAD.get() is not True:
         _GRAD.set(True)
     try:
@@ -207,6 +210,7 @@ def _run(code: CompiledProgram, env: Environment, rs: RunState) -> None:
         env.print_options = _PRINT_OPTIONS.get()
         env.deterministic = _DETERMINISTIC.get()
         env.cudnn = _CUDNN.get()
+        env.cpu = _CPU.get()
 
 
 @functools.lru_cache(maxsize=64)

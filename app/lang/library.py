@@ -26,6 +26,8 @@ from typing import Any
 import numpy as np
 
 import engine
+import engine.backends
+import engine.dynamo
 import engine.func
 import engine.utils.hooks
 
@@ -128,6 +130,12 @@ for _name in ("inference_mode", "Parameter", "is_inference_mode_enabled", "is_an
         TORCH_NAMES[_name] = getattr(engine, _name)
 TORCH_NAMES["vmap"] = engine.func.vmap  # torch.vmap is torch.func.vmap
 TORCH_NAMES.update(checkpoints.TORCH)  # torch.save, torch.load
+TORCH_NAMES["compile"] = engine.dynamo.compile
+engine.dynamo.CLASS_TYPES.append(UserClass)
+for _name in ("set_num_threads", "get_num_threads", "set_num_interop_threads",
+              "get_num_interop_threads", "set_float32_matmul_precision",
+              "get_float32_matmul_precision"):  # per session (engine.backends)
+    TORCH_NAMES[_name] = getattr(engine.backends, _name)
 MAX_LIBRARY_SUBCLASSES = 1000
 """Library subclasses (Python classes) one run may make; each costs a Python type."""
 
@@ -363,6 +371,8 @@ _TORCH_CLASS_NAMES: dict[type, tuple[str, str]] = {
     type(engine.legacy.BY_NAME["FloatTensor"]): ("torch.tensortype", "tensortype"),
     # every hook registration's handle (a tensor's, a node's, a module's, an optimizer's)
     engine.utils.hooks.RemovableHandle: ("torch.utils.hooks.RemovableHandle", "RemovableHandle"),
+    engine.dynamo.OptimizedModule: ("torch._dynamo.eval_frame.OptimizedModule",
+                                    "OptimizedModule"),
 }
 _TORCH_CLASS_NAMES.update({cls: (f"torch.{name}", name)
                            for name, cls in engine.legacy.BY_NAME.items()})

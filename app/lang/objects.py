@@ -16,6 +16,7 @@ import types
 from typing import Any
 
 import engine
+import engine.dynamo
 from engine.backends import CUDNN_FLAGS, cudnn_flag, set_cudnn_flag
 from engine.ops import signatures as engine_signatures
 
@@ -210,9 +211,16 @@ PLAIN_LIBRARY_TYPES: set[type] = set()
 _PLAIN_BASES = (str, list, tuple, dict, set, frozenset, int, float, range, slice, type)
 
 
+#: Underscored attributes of library objects that torch programs read as public ones
+#: (``torch.compile(model)._orig_mod``, the compiled module's original).
+LIBRARY_UNDERSCORED: dict[type, frozenset[str]] = {
+    engine.dynamo.OptimizedModule: frozenset({"_orig_mod"})}
+
+
 def library_attr(obj: Any, name: str) -> Any:
     """A public attribute of a library object or class, through the firewall."""
-    if name.startswith("_") and name != "__init__":
+    if name.startswith("_") and name != "__init__" and \
+            name not in LIBRARY_UNDERSCORED.get(type(obj), ()):
         raise ProgramError(f"'{type_name(obj)}' object attribute '{name}' is private to "
                            "the library", exception="AttributeError")
     return admit(library_getattr(obj, name))

@@ -260,7 +260,8 @@ def capture(env: Environment) -> bytearray:
     files = _files(env.files, writer)
     settings = {"print_options": None if env.print_options is None
                 else writer.value(list(env.print_options)),
-                "deterministic": list(env.deterministic), "cudnn": list(env.cudnn)}
+                "deterministic": list(env.deterministic), "cudnn": list(env.cudnn),
+                "cpu": list(env.cpu)}
     if getattr(env, "numpy_random", None) is not None:  # np.random's state (app.lang.npmod)
         _, keys, pos, has_gauss, gauss = env.numpy_random.get_state(legacy=True)
         settings["numpy_random"] = [[int(k) for k in keys], int(pos), int(has_gauss),
@@ -423,6 +424,7 @@ def restore(data: bytes | bytearray, env: Environment, limits: Limits | None = N
         env.print_options = PrintOptions(*reader.value(settings["print_options"]))
     env.deterministic = tuple(settings.get("deterministic", (False, False)))
     env.cudnn = tuple(settings.get("cudnn", (True, False, False, True)))
+    env.cpu = tuple(settings.get("cpu", (None, None, False, "highest")))
     if settings.get("numpy_random") is not None:
         keys, pos, has_gauss, gauss = settings["numpy_random"]
         rng = np.random.RandomState()
