@@ -159,7 +159,8 @@ def catchable(err: BaseException) -> bool:
 
 # --------------------------------------------------------------------------- engine errors
 
-_PY_EXCEPTIONS = ("GradcheckError", "InvalidBackend", "StopIteration", "ZeroDivisionError", "OverflowError",
+_PY_EXCEPTIONS = ("GradcheckError", "InvalidBackend", "StopIteration", "ZeroDivisionError",
+                  "OverflowError",
                   "NotImplementedError", "RecursionError", "IndexError", "KeyError",
                   "LookupError", "UnboundLocalError", "NameError", "AttributeError",
                   "AssertionError", "TypeError", "ValueError", "ArithmeticError",
