@@ -76,6 +76,9 @@ LIBRARY_EXCEPTIONS: dict[str, UserClass] = {
     "UFuncTypeError": UserClass("UFuncTypeError", "UFuncTypeError",
                                 (BUILTIN_EXCEPTIONS["TypeError"],), {}, builtin=True)}
 #: ``torch._dynamo.exc.InvalidBackend`` (``torch.compile(backend="x")``).
+LIBRARY_EXCEPTIONS["CheckpointError"] = UserClass("CheckpointError", "CheckpointError",
+                                                  (BUILTIN_EXCEPTIONS["RuntimeError"],), {},
+                                                  builtin=True)
 LIBRARY_EXCEPTIONS["InvalidBackend"] = UserClass("InvalidBackend", "InvalidBackend",
                                                  (BUILTIN_EXCEPTIONS["RuntimeError"],), {},
                                                  builtin=True)
@@ -159,8 +162,8 @@ def catchable(err: BaseException) -> bool:
 
 # --------------------------------------------------------------------------- engine errors
 
-_PY_EXCEPTIONS = ("GradcheckError", "InvalidBackend", "StopIteration", "ZeroDivisionError",
-                  "OverflowError",
+_PY_EXCEPTIONS = ("GradcheckError", "InvalidBackend", "CheckpointError", "StopIteration",
+                  "ZeroDivisionError", "OverflowError",
                   "NotImplementedError", "RecursionError", "IndexError", "KeyError",
                   "LookupError", "UnboundLocalError", "NameError", "AttributeError",
                   "AssertionError", "TypeError", "ValueError", "ArithmeticError",

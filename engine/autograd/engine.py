@@ -346,6 +346,10 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
 # borrowed memory: before user code runs (hooks, a custom Function's backward), before a
 # ``.grad`` is updated in place, for what ``grad()`` returns; ``.grad`` itself copies views.
 _BORROW: ContextVar = ContextVar("engine_borrow", default=None)
+#: False while ``grad()`` or ``backward(inputs=...)`` runs: the reentrant checkpoint
+#: (``torch.utils.checkpoint``) cannot give its gradients there (torch's
+#: ``_is_checkpoint_valid``).
+CHECKPOINT_VALID: ContextVar[bool] = ContextVar("engine_checkpoint_valid", default=True)
 _BORROW_MIN = 1 << 16  # elements: below this the pass it saves costs less than borrowing
 
 
@@ -537,6 +541,12 @@ def backward(tensor: Tensor, gradient=None, retain_graph=None, create_graph=Fals
         inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
         if not inputs:
             raise errors.EngineRuntimeError("'inputs' argument to backward() cannot be empty.")
+        token = CHECKPOINT_VALID.set(False)
+        try:
+            run_backward([tensor], [gradient], retain_graph, create_graph, inputs=inputs)
+        finally:
+            CHECKPOINT_VALID.reset(token)
+        return
     run_backward([tensor], [gradient], retain_graph, create_graph, inputs=inputs)
 
 
@@ -560,8 +570,12 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
             f"and {len(outputs)} outputs")
     if allow_unused is None:
         allow_unused = materialize_grads
-    result = run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=inputs,
-                          accumulate=False, allow_unused=allow_unused)
+    token = CHECKPOINT_VALID.set(False)
+    try:
+        result = run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=inputs,
+                              accumulate=False, allow_unused=allow_unused)
+    finally:
+        CHECKPOINT_VALID.reset(token)
     if materialize_grads:
         from ..ops import zeros_like
 

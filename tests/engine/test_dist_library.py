@@ -16,7 +16,7 @@ from tests.engine.test_checkpoints import run_torch
 PROGRAMS = Path(__file__).parent / "dist_programs"
 
 
-@pytest.mark.parametrize("name, n_lines", [("compile", 57)])
+@pytest.mark.parametrize("name, n_lines", [("compile", 57), ("utils_checkpoint", 49)])
 def test_program_prints_what_torch_prints(name, n_lines, tmp_path, monkeypatch):
     torch = pytest.importorskip("torch")
     cells = cells_of(PROGRAMS / f"{name}.py.txt")
@@ -101,3 +101,65 @@ def test_compile_default_backend_returns_one_compiled_node():
     assert result.printed[0].startswith("CompiledFunctionBackward True <function f at 0x")
     assert result.printed[1].startswith(
         "<torch.autograd.function.CompiledFunctionBackward object at 0x")
+
+
+@pytest.mark.parametrize("reentrant", [True, False])
+def test_checkpoint_recomputes_with_the_same_random_draws(reentrant):
+    """preserve_rng_state (the default): dropout's mask in the recomputation is the
+    forward's, so values and gradients are those of the function run plainly."""
+    result, _ = _run(f"""import torch
+import torch.nn as nn
+from torch.utils.checkpoint import checkpoint
+torch.manual_seed(3)
+lin = nn.Linear(6, 6)
+drop = nn.Dropout(0.5)
+x = torch.randn(4, 6, requires_grad=True)
+def f(h):
+    return drop(lin(h)).tanh()
+torch.manual_seed(5)
+y1 = f(x)
+y1.sum().backward()
+g1, gx1 = lin.weight.grad.clone(), x.grad.clone()
+lin.zero_grad()
+x.grad = None
+torch.manual_seed(5)
+y2 = checkpoint(f, x, use_reentrant={reentrant})
+after = torch.rand(1)
+y2.sum().backward()
+print(torch.equal(y1, y2), torch.equal(g1, lin.weight.grad), torch.equal(gx1, x.grad))
+torch.manual_seed(5)
+f(x)
+print(torch.equal(after, torch.rand(1)))
+""")
+    assert result.printed == ["True True True", "True"]
+
+
+def test_checkpoint_finds_a_recomputation_that_differs():
+    err = _error("""import torch
+from torch.utils.checkpoint import checkpoint
+calls = []
+def f(h):
+    calls.append(1)
+    return (h[:len(calls)] * 2).exp()
+x = torch.ones(3, requires_grad=True)
+checkpoint(f, x, use_reentrant=False).sum().backward()
+""")
+    assert err.extra["exception"] == "CheckpointError"
+    assert err.detail == (
+        "torch.utils.checkpoint: Recomputed values for the following tensors have different "
+        "metadata than during the forward pass.\ntensor at position 0:\nsaved metadata: "
+        "{'shape': torch.Size([1]), 'dtype': torch.float32, 'device': device(type='cpu')}\n"
+        "recomputed metadata: {'shape': torch.Size([2]), 'dtype': torch.float32, 'device': "
+        "device(type='cpu')}\n.\n\nTip: To see a more detailed error message, either pass "
+        "`debug=True` to\n`torch.utils.checkpoint.checkpoint(...)` or wrap the code block\n"
+        "with `with torch.utils.checkpoint.set_checkpoint_debug_enabled(True):` to\nenable "
+        "checkpoint\u2011debug mode globally.\n\nIf this error occurs under torch.compile "
+        "with automatic_dynamic_shapes enabled,\nit may be because the recomputation selected "
+        "a different compiled graph than the\nforward pass (e.g., a dynamic graph instead of "
+        "the original static graph).\nTo fix this, either:\n  - Use "
+        "torch._dynamo.mark_dynamic() to explicitly mark varying dimensions as\n    dynamic "
+        "upfront, avoiding the static-to-dynamic transition.\n  - Call "
+        "torch._C._dynamo.eval_frame._set_lru_cache(False) to disable LRU cache\n    "
+        "reordering, which can change which graph is checked first between forward\n    and "
+        "recompute.\nSee https://github.com/pytorch/pytorch/issues/166926 for more details "
+        "and\nworkaround examples.\n")  # torch 2.13's text
