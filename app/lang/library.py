@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 import engine
+import engine.amp
 import engine.backends
 import engine.dynamo
 import engine.func
@@ -66,6 +67,7 @@ PACKAGES = {
     "torch.optim": "engine.optim", "torch.optim.lr_scheduler": "engine.optim.lr_scheduler",
     "torch.utils.data": "engine.utils.data", "torch.utils.hooks": "engine.utils.hooks",
     "torch.utils.checkpoint": "engine.utils.checkpoint",
+    "torch.amp": "engine.amp",
     "torch.func": "engine.func",
     "torch.autograd": "engine.autograd",
     "torch.autograd.functional": "engine.autograd.functional",
@@ -80,7 +82,8 @@ PACKAGES = {
 }
 SUBMODULES = {
     "torch": ("nn", "optim", "utils", "autograd", "func", "linalg", "special", "cuda",
-              "accelerator", "backends", "distributions"),
+              "accelerator", "backends", "distributions", "amp", "cpu"),
+    "torch.cuda": ("amp",), "torch.cpu": ("amp",),
     "torch.distributions": ("kl", "constraints", "transforms", "constraint_registry"),
     "torch.backends": ("mps", "cudnn"),
     "torch.nn": ("functional", "init", "utils", "parallel"), "torch.optim": ("lr_scheduler",),
@@ -92,7 +95,7 @@ SUBMODULES = {
 }
 MODULES = frozenset(PACKAGES) | frozenset(SUBMODULES) | {
     "torch.linalg", "torch.special", "torch.cuda", "torch.accelerator", "torch.backends.mps",
-    "torch.backends.cudnn", "torch.functional",
+    "torch.backends.cudnn", "torch.functional", "torch.cpu.amp", "torch.cuda.amp",
     "math", "random", "builtins", "numpy", "functools", "copy", "collections", "typing",
     "itertools", "dataclasses", "warnings", "string", "time", "unicodedata",
     "numpy.random", "numpy.testing", "numpy.linalg", "numpy.exceptions",
@@ -132,6 +135,13 @@ for _name in ("inference_mode", "Parameter", "is_inference_mode_enabled", "is_an
 TORCH_NAMES["vmap"] = engine.func.vmap  # torch.vmap is torch.func.vmap
 TORCH_NAMES.update(checkpoints.TORCH)  # torch.save, torch.load
 TORCH_NAMES["compile"] = engine.dynamo.compile
+TORCH_NAMES["autocast"] = engine.amp.autocast
+#: ``torch.cpu.amp`` / ``torch.cuda.amp``: the deprecated spellings of ``torch.amp``'s names.
+AMP_MODULES: dict[str, dict[str, Any]] = {
+    "torch.cpu.amp": {"autocast": engine.amp.cpu_autocast,
+                      "GradScaler": engine.amp.cpu_grad_scaler},
+    "torch.cuda.amp": {"autocast": engine.amp.cuda_autocast,
+                       "GradScaler": engine.amp.cuda_grad_scaler}}
 engine.dynamo.CLASS_TYPES.append(UserClass)
 for _name in ("set_num_threads", "get_num_threads", "set_num_interop_threads",
               "get_num_interop_threads", "set_float32_matmul_precision",
@@ -287,6 +297,8 @@ def _find_member(path: str, name: str) -> Any:
             if name in ("F", "torch") else _MISSING
     if path in pymodules.MODULES:
         return pymodules.MODULES[path].get(name, _MISSING)
+    if path in AMP_MODULES:
+        return AMP_MODULES[path].get(name, _MISSING)
     if path in bi.DEVICE_MODULES:
         return bi.DEVICE_MODULES[path].get(name, _MISSING)
     if path in ("torch.linalg", "torch.special"):  # the table's "linalg.X" / "special.X"
@@ -374,6 +386,8 @@ _TORCH_CLASS_NAMES: dict[type, tuple[str, str]] = {
     engine.utils.hooks.RemovableHandle: ("torch.utils.hooks.RemovableHandle", "RemovableHandle"),
     engine.dynamo.OptimizedModule: ("torch._dynamo.eval_frame.OptimizedModule",
                                     "OptimizedModule"),
+    engine.amp.autocast: ("torch.amp.autocast_mode.autocast", "autocast"),
+    engine.amp.GradScaler: ("torch.amp.grad_scaler.GradScaler", "GradScaler"),
 }
 _TORCH_CLASS_NAMES.update({cls: (f"torch.{name}", name)
                            for name, cls in engine.legacy.BY_NAME.items()})

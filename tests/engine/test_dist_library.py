@@ -16,7 +16,7 @@ from tests.engine.test_checkpoints import run_torch
 PROGRAMS = Path(__file__).parent / "dist_programs"
 
 
-@pytest.mark.parametrize("name, n_lines", [("compile", 57), ("utils_checkpoint", 49)])
+@pytest.mark.parametrize("name, n_lines", [("compile", 57), ("utils_checkpoint", 49), ("amp", 60)])
 def test_program_prints_what_torch_prints(name, n_lines, tmp_path, monkeypatch):
     torch = pytest.importorskip("torch")
     cells = cells_of(PROGRAMS / f"{name}.py.txt")
@@ -163,3 +163,15 @@ checkpoint(f, x, use_reentrant=False).sum().backward()
         "reordering, which can change which graph is checked first between forward\n    and "
         "recompute.\nSee https://github.com/pytorch/pytorch/issues/166926 for more details "
         "and\nworkaround examples.\n")  # torch 2.13's text
+
+
+@pytest.mark.parametrize("source", [
+    "with torch.autocast('cpu'):\n    pass",
+    "with torch.amp.autocast(device_type='cpu', dtype=torch.float16):\n    pass",
+    "with torch.cpu.amp.autocast():\n    pass",
+    "@torch.autocast('cpu')\ndef f(x):\n    return x\nf(1)",
+])
+def test_enabled_cpu_autocast_is_refused_by_name(source):
+    err = _error("import torch\n" + source)
+    assert err.extra["exception"] == "NotImplementedError"
+    assert "torch.autocast(device_type='cpu') enabled is not supported" in err.detail
