@@ -68,6 +68,7 @@ PACKAGES = {
     "torch.utils.data": "engine.utils.data", "torch.utils.hooks": "engine.utils.hooks",
     "torch.utils.checkpoint": "engine.utils.checkpoint",
     "torch.amp": "engine.amp",
+    "torch.testing": "engine.testing",
     "torch.func": "engine.func",
     "torch.autograd": "engine.autograd",
     "torch.autograd.functional": "engine.autograd.functional",
@@ -82,7 +83,7 @@ PACKAGES = {
 }
 SUBMODULES = {
     "torch": ("nn", "optim", "utils", "autograd", "func", "linalg", "special", "cuda",
-              "accelerator", "backends", "distributions", "amp", "cpu"),
+              "accelerator", "backends", "distributions", "amp", "cpu", "testing"),
     "torch.cuda": ("amp",), "torch.cpu": ("amp",),
     "torch.distributions": ("kl", "constraints", "transforms", "constraint_registry"),
     "torch.backends": ("mps", "cudnn"),

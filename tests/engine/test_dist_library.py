@@ -16,7 +16,8 @@ from tests.engine.test_checkpoints import run_torch
 PROGRAMS = Path(__file__).parent / "dist_programs"
 
 
-@pytest.mark.parametrize("name, n_lines", [("compile", 57), ("utils_checkpoint", 49), ("amp", 60)])
+@pytest.mark.parametrize("name, n_lines", [("compile", 57), ("utils_checkpoint", 49),
+                                           ("amp", 60), ("assert_close", 68)])
 def test_program_prints_what_torch_prints(name, n_lines, tmp_path, monkeypatch):
     torch = pytest.importorskip("torch")
     cells = cells_of(PROGRAMS / f"{name}.py.txt")
