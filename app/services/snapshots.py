@@ -56,7 +56,7 @@ def _root(arr: np.ndarray) -> Any:
     return base.base if base.base is not None else base
 
 
-LIBRARY_PACKAGES = ("engine.nn", "engine.optim", "engine.optim.lr_scheduler")
+LIBRARY_PACKAGES = ("engine.nn", "engine.optim", "engine.optim.lr_scheduler", "engine.dynamo")
 """Where the library classes whose objects a snapshot may hold are (their public names)."""
 
 
