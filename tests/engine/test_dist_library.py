@@ -11,23 +11,36 @@ import pytest
 from app.lang import Environment, Limits, compile_source, run_program
 from app.lang.errors import LangError
 from tests.app.lang.published import cells_of, run_ours, same_lines
-from tests.engine.test_checkpoints import run_torch
 
 PROGRAMS = Path(__file__).parent / "dist_programs"
 
 
+def run_torch_apart(path: Path, cwd: Path) -> list[str]:
+    """torch's lines for a program, in a process of its own: torch.compile changes torch's
+    process-wide state (importing Dynamo turns off the distributions' argument validation),
+    and the programs set torch's thread counts and matmul precision."""
+    import json
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    code = ("import json, sys\nfrom tests.app.lang.published import cells_of\n"
+            "from tests.engine.test_checkpoints import run_torch\n"
+            "print(json.dumps(run_torch(cells_of(__import__('pathlib').Path(sys.argv[1])))))")
+    done = subprocess.run([sys.executable, "-c", code, str(path)], cwd=cwd, capture_output=True,
+                          text=True, timeout=600, env={**__import__("os").environ,
+                                                       "PYTHONPATH": str(root)})
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 @pytest.mark.parametrize("name, n_lines", [("compile", 57), ("utils_checkpoint", 49),
                                            ("amp", 60), ("assert_close", 68)])
-def test_program_prints_what_torch_prints(name, n_lines, tmp_path, monkeypatch):
-    torch = pytest.importorskip("torch")
-    cells = cells_of(PROGRAMS / f"{name}.py.txt")
-    monkeypatch.chdir(tmp_path)
-    threads, precision = torch.get_num_threads(), torch.get_float32_matmul_precision()
-    try:
-        theirs = run_torch(cells)
-    finally:  # the programs set torch's process-wide settings
-        torch.set_num_threads(threads)
-        torch.set_float32_matmul_precision(precision)
+def test_program_prints_what_torch_prints(name, n_lines, tmp_path):
+    pytest.importorskip("torch")
+    path = PROGRAMS / f"{name}.py.txt"
+    theirs = run_torch_apart(path, tmp_path)
+    cells = cells_of(path)
     ours = run_ours(cells)
     assert len(ours) >= n_lines
     difference = same_lines(ours, theirs)
