@@ -1,5 +1,7 @@
 """Suite-wide fixtures and markers."""
 
+import sys
+
 import pytest
 
 
@@ -24,3 +26,14 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "gpu" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _torch_distribution_validation():
+    """Running ``torch.compile`` in torch (the oracle side of the compile tests) turns off
+    ``torch.distributions``' default argument validation for the whole process (dynamo does):
+    later comparisons with torch must see torch's default again."""
+    yield
+    distributions = sys.modules.get("torch.distributions")
+    if distributions is not None and distributions.Distribution._validate_args is not __debug__:
+        distributions.Distribution.set_default_validate_args(__debug__)

@@ -15,7 +15,7 @@ import hashlib
 import math
 import operator
 import secrets
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from typing import Any
 
@@ -182,13 +182,28 @@ def _class_text(cls: type) -> str:
 _CONTAINERS = (list, tuple, dict, set, frozenset)
 
 
+def _engine_object_text(value: Any) -> str:
+    """The repr of an engine object as torch's Python shows it: the class under torch's name
+    (``<torch.nn.utils.prune.L1Unstructured object at 0x...>``; replies hide the address)."""
+    t = type(value)
+    if t.__repr__ is object.__repr__:
+        return f"<{torch_class_name(t)[0]} object at {py.id(value):#x}>"
+    return py.repr(value)
+
+
 def torch_repr(value: Any) -> str:
-    """``repr(value)`` as the program's Python shows it: engine classes under torch's names
-    (``<class 'torch.Tensor'>``), also inside lists, tuples, dicts and sets."""
-    if isinstance(value, type) and value.__module__.startswith("engine."):
-        return _class_text(value)
+    """``repr(value)`` as the program's Python shows it: engine classes and objects under
+    torch's names (``<class 'torch.Tensor'>``), also inside lists, tuples, dicts and sets."""
+    if isinstance(value, type):
+        if value.__module__.startswith("engine."):
+            return _class_text(value)
+        return py.repr(value)
+    t = type(value)
+    if t.__module__.startswith("engine."):
+        return _engine_object_text(value)
     text = py.repr(value)
-    if type(value) not in _CONTAINERS or "<class 'engine." not in text:
+    if type(value) not in _CONTAINERS and t is not OrderedDict or \
+            "<class 'engine." not in text and "<engine." not in text:
         return text
     return _container_repr(value, set())
 
@@ -199,12 +214,18 @@ def _container_repr(value: Any, open_ids: set[int]) -> str:
     if isinstance(value, type) and value.__module__.startswith("engine."):
         return _class_text(value)
     kind = type(value)
-    if kind not in _CONTAINERS:
+    if kind.__module__.startswith("engine.") and not isinstance(value, type):
+        return _engine_object_text(value)
+    if kind not in _CONTAINERS and kind is not OrderedDict:
         return py.repr(value)
     if id(value) in open_ids:
         return "[...]" if kind is list else "{...}"
     open_ids.add(id(value))
     try:
+        if kind is OrderedDict:
+            inner = ", ".join(f"({_container_repr(k, open_ids)}, {_container_repr(v, open_ids)})"
+                              for k, v in value.items())
+            return f"OrderedDict([{inner}])" if inner else "OrderedDict()"
         if kind is dict:
             inner = ", ".join(f"{_container_repr(k, open_ids)}: {_container_repr(v, open_ids)}"
                               for k, v in value.items())
@@ -222,8 +243,12 @@ def _container_repr(value: Any, open_ids: set[int]) -> str:
 
 
 def to_str(rs: RunState, value: Any) -> str:
-    if type(value) in _CONTAINERS or isinstance(value, type):
+    t = type(value)
+    if t in _CONTAINERS or isinstance(value, type) or t is OrderedDict:
         out = torch_repr(value)
+    elif t.__module__.startswith("engine.") and t.__str__ is object.__str__ and \
+            not isinstance(value, type):
+        out = _engine_object_text(value)
     else:
         out = py.str(value)
     size_guard(rs, len(out), "a string")

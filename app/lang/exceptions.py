@@ -75,7 +75,13 @@ LIBRARY_EXCEPTIONS: dict[str, UserClass] = {
                              {}, builtin=True),
     "UFuncTypeError": UserClass("UFuncTypeError", "UFuncTypeError",
                                 (BUILTIN_EXCEPTIONS["TypeError"],), {}, builtin=True)}
-#: ``torch._dynamo.exc.InvalidBackend`` (``torch.compile(backend="x")``).
+#: torch's ``torch.linalg.LinAlgError`` (``torch._C._LinAlgError``, a ``RuntimeError``): what a
+#: singular ``linalg.inv`` or a non-positive-definite ``linalg.cholesky`` raise.
+LIBRARY_EXCEPTIONS["_LinAlgError"] = UserClass("_LinAlgError", "_LinAlgError",
+                                               (BUILTIN_EXCEPTIONS["RuntimeError"],), {},
+                                               builtin=True)
+#: ``torch.utils.checkpoint.CheckpointError``; ``torch._dynamo.exc.InvalidBackend``
+#: (``torch.compile(backend="x")``).
 LIBRARY_EXCEPTIONS["CheckpointError"] = UserClass("CheckpointError", "CheckpointError",
                                                   (BUILTIN_EXCEPTIONS["RuntimeError"],), {},
                                                   builtin=True)
@@ -198,7 +204,8 @@ def convert_exception(exc: BaseException, op: str | None = None,
                              limit="max_tensor_elements", value=limits.max_tensor_elements,
                              op=op)
     names = {t.__name__ for t in type(exc).__mro__}
-    kind = next((name for name in _PY_EXCEPTIONS if name in names), "RuntimeError")
+    kind = "_LinAlgError" if isinstance(exc, engine.errors.LinAlgError) else \
+        next((name for name in _PY_EXCEPTIONS if name in names), "RuntimeError")
     if isinstance(exc, KeyError) and exc.args:
         err = ProgramError(repr(exc.args[0]) if not isinstance(exc, engine.errors.EngineError)
                            else str(exc.args[0]), op=op, exception=kind)

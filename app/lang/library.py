@@ -316,6 +316,10 @@ def _find_member(path: str, name: str) -> Any:
         return AMP_MODULES[path].get(name, _MISSING)
     if path in bi.DEVICE_MODULES:
         return bi.DEVICE_MODULES[path].get(name, _MISSING)
+    if path == "torch.linalg" and name == "LinAlgError":
+        from .exceptions import LIBRARY_EXCEPTIONS
+
+        return LIBRARY_EXCEPTIONS["_LinAlgError"]
     if path in ("torch.linalg", "torch.special"):  # the table's "linalg.X" / "special.X"
         key = f"{path.removeprefix('torch.')}.{name}"
         opdef = engine.ops.lookup(key)

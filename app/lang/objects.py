@@ -215,12 +215,27 @@ _PLAIN_BASES = (str, list, tuple, dict, set, frozenset, int, float, range, slice
 #: (``torch.compile(model)._orig_mod``, the compiled module's original).
 LIBRARY_UNDERSCORED: dict[type, frozenset[str]] = {
     engine.dynamo.OptimizedModule: frozenset({"_orig_mod"})}
+#: Private attributes that published programs read and torch keeps as plain attributes: a
+#: module's tables of parameters, buffers, submodules and hooks (the real tables: a program that
+#: changes them changes the module, as in torch), a pruning method's tensor name.
+MODULE_PRIVATE_READS = frozenset({
+    "_parameters", "_buffers", "_modules", "_non_persistent_buffers_set",
+    "_forward_pre_hooks", "_forward_hooks", "_backward_hooks", "_backward_pre_hooks"})
+
+
+def private_readable(obj: Any, name: str) -> bool:
+    """Whether ``obj.name`` (a private name) is one programs may read: one of
+    :data:`MODULE_PRIVATE_READS` on a module, or of :data:`LIBRARY_UNDERSCORED`."""
+    if name in MODULE_PRIVATE_READS:
+        return isinstance(obj, engine.nn.Module)
+    if name == "_tensor_name":
+        return isinstance(obj, engine.nn.utils.prune.BasePruningMethod)
+    return name in LIBRARY_UNDERSCORED.get(type(obj), ())
 
 
 def library_attr(obj: Any, name: str) -> Any:
     """A public attribute of a library object or class, through the firewall."""
-    if name.startswith("_") and name != "__init__" and \
-            name not in LIBRARY_UNDERSCORED.get(type(obj), ()):
+    if name.startswith("_") and name != "__init__" and not private_readable(obj, name):
         raise ProgramError(f"'{type_name(obj)}' object attribute '{name}' is private to "
                            "the library", exception="AttributeError")
     return admit(library_getattr(obj, name))
@@ -542,7 +557,8 @@ def bridge_attr(rs: RunState, obj: Any, name: str) -> Any:
     if type(found) is Property:
         return call_value(rs, found.fget, (obj,), _EMPTY)
     d = getattr(obj, "__dict__", _EMPTY)
-    if name in d and (not name.startswith("_") or name in d.get("_lang_private", ())):
+    if name in d and (not name.startswith("_") or name in d.get("_lang_private", ())
+                      or private_readable(obj, name)):
         return admit(d[name])
     if found is not None:
         return _bind(found, obj, cls)

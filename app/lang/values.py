@@ -678,9 +678,19 @@ class UserClass:
         return instantiate(current_rs(), self, admit_all(args), admit_all(kwargs))
 
     def __repr__(self) -> str:
-        module = "builtins" if self.builtin else "__main__"
-        return f"<class '{module}.{self.qualname}'>" if not self.builtin else \
-            f"<class '{self.name}'>"
+        if self.builtin:  # Python's own are bare; a library's carry their module
+            return f"<class '{LIBRARY_CLASS_MODULES.get(self.name, '')}{self.name}'>"
+        return f"<class '__main__.{self.qualname}'>"
+
+
+#: The modules of the library exception classes (app.lang.exceptions) as Python names them in
+#: a class's repr: ``<class 'torch._C._LinAlgError'>``.
+LIBRARY_CLASS_MODULES = {
+    "_LinAlgError": "torch._C.", "GradcheckError": "torch.autograd.gradcheck.",
+    "FrozenInstanceError": "dataclasses.", "AxisError": "numpy.exceptions.",
+    "LinAlgError": "numpy.linalg.", "UFuncTypeError": "numpy._core._exceptions.",
+    "PickleError": "_pickle.", "PicklingError": "_pickle.", "UnpicklingError": "_pickle.",
+    "CheckpointError": "torch.utils.checkpoint.", "InvalidBackend": "torch._dynamo.exc."}
 
 
 def c3_merge(seqs: list[list[UserClass]], name: str) -> list[UserClass]:

@@ -208,6 +208,7 @@ def cholesky_inverse(input, upper=False):
     _no_kernel("cholesky_inverse_out_cpu", input)
     upper = bool(upper)
     xp = input.device.xp
+    _zero_pivot_check(xp, input._data)
     eye = xp.broadcast_to(xp.eye(shape[-1], dtype=input.dtype.np), shape)
     out = _wrap(lapack_layout(xp, _chol_solve_arrays(xp, eye, input._data, upper)),
                 input.dtype, input.device)
@@ -219,6 +220,26 @@ def cholesky_inverse(input, upper=False):
 
         record(out, "CholeskyInverseBackward0", (rule,), (input,), (input, OUTPUT))
     return out
+
+
+def _zero_pivot_check(xp, factor) -> None:
+    """torch inverts the factor with LAPACK's potri, which stops at the first exactly zero
+    diagonal element (-0. too; a NaN or a subnormal is not one): the first such matrix of
+    the batch, in order, raises its LinAlgError."""
+    if factor.size == 0:
+        return
+    zero = xp.diagonal(factor, axis1=-2, axis2=-1) == 0
+    if not bool(zero.any()):
+        return
+    from .decompositions import _batch_prefix
+
+    flat = zero.reshape(-1, zero.shape[-1])
+    batch = int(flat.any(axis=-1).argmax())
+    element = int(flat[batch].argmax()) + 1
+    raise errors.LinAlgError(
+        f"cholesky_inverse: {_batch_prefix(batch, factor.ndim > 2)}The diagonal element "
+        f"{element} is zero, the inversion could not be completed because the input matrix "
+        "is singular.")
 
 
 register("cholesky_solve", cholesky_solve, grad_fns=("CholeskySolveBackward0",))

@@ -93,3 +93,29 @@ SPD = (np.array(A) @ np.array(A).T + np.eye(3)).tolist()
 def test_cholesky_solvers_as_torch(case):
     compare(case)
 
+
+def _with_diagonal(values, batch=None):
+    """An upper-triangular factor whose diagonal is ``values`` (a batch of them if given)."""
+    if batch is not None:
+        return np.stack([_with_diagonal(v) for v in batch])
+    out = np.triu(np.full((len(values), len(values)), 0.5))
+    np.fill_diagonal(out, values)
+    return out
+
+
+@pytest.mark.parametrize("factor", [
+    _with_diagonal([1.0, 0.0, 2.0]), _with_diagonal([1.0, 0.0, 0.0]),
+    _with_diagonal([-0.0, 1.0, 1.0]), _with_diagonal([1.0, 1.0, float("nan")]),
+    np.zeros((2, 0, 0)),
+    _with_diagonal(None, [[1.0, 2.0], [1.0, 0.0], [0.0, 1.0]]),
+    _with_diagonal(None, [[1.0, 0.0]]),
+], ids=["zero", "two zeros", "minus zero", "nan", "empty", "batch", "batch of 1"])
+@pytest.mark.parametrize("upper", [False, True])
+def test_cholesky_inverse_stops_at_an_exactly_zero_pivot_as_torch(factor, upper):
+    """torch's potri: the first exactly zero diagonal element of the first such matrix raises
+    torch.linalg.LinAlgError; a NaN pivot gives NaNs instead. (A subnormal pivot gives
+    infinities in both, with NaNs where LAPACK's order differs from ours: not compared.)"""
+    compare(lambda m, F, leaf: m.cholesky_inverse(
+        leaf(factor if upper else np.swapaxes(factor, -1, -2).copy()), upper=upper),
+        grads=False)
+

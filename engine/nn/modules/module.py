@@ -82,13 +82,14 @@ class Module:
         set_(self, "_buffers", {})
         set_(self, "_non_persistent_buffers_set", set())
         set_(self, "_modules", {})
-        set_(self, "_forward_pre_hooks", {})
+        # the hook tables are OrderedDicts, as torch's (a program printing them sees one)
+        set_(self, "_forward_pre_hooks", OrderedDict())
         set_(self, "_forward_pre_hooks_with_kwargs", {})
-        set_(self, "_forward_hooks", {})
+        set_(self, "_forward_hooks", OrderedDict())
         set_(self, "_forward_hooks_with_kwargs", {})
         set_(self, "_forward_hooks_always_called", {})
-        set_(self, "_backward_hooks", {})
-        set_(self, "_backward_pre_hooks", {})
+        set_(self, "_backward_hooks", OrderedDict())
+        set_(self, "_backward_pre_hooks", OrderedDict())
 
     # ------------------------------------------------------------------ forward
     def forward(self, *args: Any, **kwargs: Any) -> Any:

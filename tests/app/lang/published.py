@@ -17,9 +17,11 @@ from __future__ import annotations
 import ast
 import contextlib
 import io
+import itertools
 import math
 import random
 import re
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -46,6 +48,7 @@ def run_ours(cells: list[str], limits: Limits | None = None, json: bool = False)
     """The lines a session prints for the cells, run one after another (source or JSON form)."""
     env = Environment()
     env.generator.manual_seed(SEED)
+    _fresh_hook_ids()
     lines: list[str] = []
     for cell in cells:
         result = run_program(compile_source(cell), env, limits or Limits(),
@@ -56,8 +59,22 @@ def run_ours(cells: list[str], limits: Limits | None = None, json: bool = False)
     return lines
 
 
+def _fresh_hook_ids() -> None:
+    """Hook handles are numbered by one counter per process, in torch as in the engine (a
+    program printing ``module._forward_pre_hooks`` shows the numbers): both runs count from 0,
+    as in a fresh process, whatever other tests registered before."""
+    import engine.utils.hooks
+
+    engine.utils.hooks._ids = itertools.count()
+    if "torch" in sys.modules:
+        sys.modules["torch"].utils.hooks.RemovableHandle.next_id = 0
+
+
 def run_torch(cells: list[str]) -> list[str]:
     """The lines torch prints for the cells, its random draws twinned with the session's."""
+    import torch.utils.hooks  # noqa: F401  (its counter is reset below)
+
+    _fresh_hook_ids()
     buffer = io.StringIO()
     scope: dict[str, Any] = {"__name__": "__main__"}
     # torch.save / torch.load write real files: in a directory of their own, as the
@@ -132,6 +149,8 @@ def _twinned() -> Iterator[None]:
             return self
 
     def source(generator: Any) -> Any:
+        if generator is torch.default_generator:  # random_split's default
+            generator = None
         assert generator is None or isinstance(generator, TwinGenerator), generator
         return twin if generator is None else generator.engine
 
@@ -245,6 +264,8 @@ def _twinned() -> Iterator[None]:
     patches = {(torch, n): drawing(n) for n in ("randn", "rand", "normal", "randint",
                                                 "randperm")}
     patches[(torch.utils.data.RandomSampler, "__iter__")] = sampler_order
+    # random_split calls the randperm its module imported from torch
+    patches[(torch.utils.data.dataset, "randperm")] = drawing("randperm")
     patches.update({(torch, n): like(n.removesuffix("_like"))
                     for n in ("randn_like", "rand_like")})
     patches.update({(torch.Tensor, n): in_place(n) for n in ("normal_", "uniform_")})

@@ -18,7 +18,9 @@ and tensor hooks, fusing conv and batch norm in a custom Function; from session 
 transformer network with affine_grid and grid_sample, and the NLP-from-scratch name generator
 (character RNN) and sequence-to-sequence translation with attention; from session 11 the video
 series' tensors chapter, the recipes defining a network, state_dict and zeroing gradients, and
-the checkpointing recipes with torch.save / torch.load)
+the checkpointing recipes with torch.save / torch.load; from session 12 the parametrizations
+tutorial (register_parametrization, cached, right_inverse), the pruning tutorial and the
+NLP-from-scratch name classifier (nn.RNN, random_split, np.array_split))
 and d2l's batch
 normalization from scratch (8.5) and attention scoring / multi-head attention (11.3, 11.5),
 pasted into a session cell by cell print what torch 2.13 prints for the same cells, both drawing
@@ -71,10 +73,10 @@ LIMITS = {"pt_11_jacobians_hessians": Limits(timeout_s=600),
 NAMES = sorted(p.name.removesuffix(".py.txt") for p in PROGRAMS.glob("*.py.txt"))
 
 
-def test_there_are_the_73_programs():
-    assert len(NAMES) == 73
+def test_there_are_the_76_programs():
+    assert len(NAMES) == 76
     assert sum(n.startswith("ex_") for n in NAMES) == 6
-    assert sum(n.startswith("tut_") for n in NAMES) == 12
+    assert sum(n.startswith("tut_") for n in NAMES) == 15
     assert sum(n.startswith("d2l_") for n in NAMES) == 21
     assert sum(n.startswith("km_") for n in NAMES) == 8
 
