@@ -30,6 +30,8 @@ from .modes import _grad_enabled
 from .nn.modules.module import Module
 from .tensor import Tensor
 
+__all__ = ["OptimizedModule", "compile"]
+
 #: ``torch.compile``'s modes (its error lists them in this order).
 MODES = ("default", "lite", "reduce-overhead", "max-autotune-no-cudagraphs", "max-autotune")
 #: The backends torch 2.13 CPU registers (``torch._dynamo.list_backends(exclude_tags=())``).

@@ -175,7 +175,21 @@ class LibModule:
 LibModule.__name__ = LibModule.__qualname__ = "module"
 
 
+#: Why whole torch modules are out, added to "X is not supported" for names under them.
+REASONS = {
+    "torch.jit": "TorchScript compiles a program's Python into its own typed language (with "
+                 "its own refusals, traces that freeze control flow and Python side effects, "
+                 "ScriptModule .code and .graph), which the service does not reproduce; call "
+                 "the module or function itself (torch.compile(...) runs here)",
+}
+
+
 def not_supported(path: str) -> ProgramError:
+    full = canonical(path)
+    for prefix, reason in REASONS.items():
+        if full == prefix or full.startswith(prefix + "."):
+            return ProgramError(f"{path} is not supported: {reason}",
+                                exception="AttributeError")
     return ProgramError(f"{path} is not supported", exception="AttributeError")
 
 

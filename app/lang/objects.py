@@ -876,6 +876,10 @@ def call_library(rs: RunState, f: Any, args: tuple | list, kwargs: dict) -> Any:
     except LangError:
         raise
     except Exception as exc:
+        name = getattr(f, "__name__", None)
+        opdef = engine.ops.lookup(name) if type(name) is str else None
+        if opdef is not None and opdef.fn is f:  # a table op reached as a library function
+            exc = explain_call(name, "function", args, kwargs, exc)
         raise library_error(rs, f, exc) from None
     if type(out) is Tensor:
         rs.alloc += out._data.nbytes

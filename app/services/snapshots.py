@@ -56,7 +56,7 @@ def _root(arr: np.ndarray) -> Any:
     return base.base if base.base is not None else base
 
 
-LIBRARY_PACKAGES = ("engine.nn", "engine.optim", "engine.optim.lr_scheduler")
+LIBRARY_PACKAGES = ("engine.nn", "engine.optim", "engine.optim.lr_scheduler", "engine.dynamo")
 """Where the library classes whose objects a snapshot may hold are (their public names)."""
 
 
@@ -400,6 +400,21 @@ class _Reader:
         return t
 
 
+def _cpu_settings(value: Any) -> tuple:
+    """The session's CPU settings from a header (its own defaults when absent), checked."""
+    from engine.backends import PRECISIONS
+
+    if value is None:
+        return (None, None, False, "highest")
+    threads, interop, locked, precision = value
+    for n in (threads, interop):
+        if n is not None and (type(n) is not int or n <= 0):
+            raise ValueError("a snapshot's thread count is not a positive int")
+    if type(locked) is not bool or precision not in PRECISIONS:
+        raise ValueError("a snapshot's CPU settings are not valid")
+    return (threads, interop, locked, precision)
+
+
 def restore(data: bytes | bytearray, env: Environment, limits: Limits | None = None) -> None:
     """Fills a fresh ``env`` (made from the session's device and seed) from a snapshot
     (``limits``: the ones the session's programs were compiled under)."""
@@ -424,7 +439,7 @@ def restore(data: bytes | bytearray, env: Environment, limits: Limits | None = N
         env.print_options = PrintOptions(*reader.value(settings["print_options"]))
     env.deterministic = tuple(settings.get("deterministic", (False, False)))
     env.cudnn = tuple(settings.get("cudnn", (True, False, False, True)))
-    env.cpu = tuple(settings.get("cpu", (None, None, False, "highest")))
+    env.cpu = _cpu_settings(settings.get("cpu"))
     if settings.get("numpy_random") is not None:
         keys, pos, has_gauss, gauss = settings["numpy_random"]
         rng = np.random.RandomState()

@@ -53,10 +53,9 @@ def _safe_softmax(x: Tensor, dim: int) -> Tensor:
 
 def _times_scalar(t: Tensor, factor: float) -> Tensor:
     """``t * factor`` recorded as ATen's ``mul(Tensor, Scalar)`` (``MulBackward1``)."""
-    out = t * factor
-    if out.grad_fn is not None and out.grad_fn.name() == "MulBackward0":
-        out.grad_fn._name = "MulBackward1"
-    return out
+    from .pointwise import mul_scalar
+
+    return mul_scalar(t, factor)
 
 
 def _check_inputs(query, key, value, attn_mask, dropout_p) -> None:

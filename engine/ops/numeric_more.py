@@ -68,6 +68,8 @@ def _nextafter_fwd(xp, a, b):
     dt = getattr(a, "dtype", None)
     if dt is None or dt.kind != "f":
         raise _no_kernel("nextafter", xp, dt if dt is not None else np.dtype(type(a)))
+    if dt == np.float16:  # NumPy's half version returns x where x == y, C's (and torch's) y:
+        return xp.where(a == b, b, xp.nextafter(a, b))  # nextafter(-0., 0.) is 0.
     return xp.nextafter(a, b)
 
 

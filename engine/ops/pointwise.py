@@ -354,8 +354,10 @@ add_scalar = binary("add", lambda xp, a, b: xp.add(a, b), (lambda g, *_: g, None
 sub_scalar = binary("sub", lambda xp, a, b: xp.subtract(a, b), (lambda g, *_: g, None),
                     save=(), node="SubBackward1", doc="", inplace=False, public=False,
                     check=_sub_check, number_edges=False)
+# (its gradient ``grad * other`` is mul(Tensor, Scalar) again: MulBackward1 under create_graph)
 mul_scalar = binary("mul", lambda xp, a, b: xp.multiply(a, b),
-                    (lambda g, a, b: _times_number(g, b), None), save="cross",
+                    (lambda g, a, b: mul_scalar(g, b) if needs_grad(g) else
+                     _times_number(g, b), None), save="cross",
                     node="MulBackward1", doc="", inplace=False, public=False,
                     number_edges=False)
 

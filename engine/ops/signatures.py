@@ -527,6 +527,41 @@ def refusal(op: str, form: str, args: tuple, kwargs: dict) -> str | None:
         return str(e)
 
 
+def python_refusal(op: str, args, kwargs) -> tuple[str, str] | None:
+    """torch's (class, text) for a call of a function torch writes in Python (``F.mse_loss``)
+    holding something other than a tensor in a Tensor parameter: what its body meets first
+    there, as recorded (``'int' object has no attribute 'size'``, an inner parser's refusal).
+    None when the call does not bind as Python binds it or every Tensor parameter holds a
+    tensor (or an allowed None)."""
+    entry = _table().get("python", {}).get(op)
+    if not entry:
+        return None
+    params = entry["params"]
+    positional = [p for p in params if not p[1]]
+    if len(args) > len(positional):
+        return None
+    bound = {p[0]: v for p, v in zip(positional, args)}
+    for key, v in kwargs.items():
+        if key in bound or key not in {p[0] for p in params}:
+            return None
+        bound[key] = v
+    for name, _kw_only, has_default, is_tensor, none_ok in params:
+        if name not in bound:
+            if not has_default:
+                return None
+            continue
+        if not is_tensor:
+            continue
+        v = bound[name]
+        if _is_tensor(v) or (v is None and none_ok):
+            continue
+        found = entry["touch"].get(name)
+        if found is None:
+            return None
+        return found[0], found[1].replace("{type}", tp_name(v))
+    return None
+
+
 def explain(op: str, form: str, args, kwargs, exc: BaseException) -> BaseException:
     """What a program sees of ``exc``, raised by a call of ``op``: torch's parser refusal
     when torch's signatures refuse the call (an engine TypeError/AttributeError/ValueError
@@ -537,8 +572,32 @@ def explain(op: str, form: str, args, kwargs, exc: BaseException) -> BaseExcepti
         return exc
     try:
         text = refusal(op, form, args, kwargs)
+        if text is None and form == "function":
+            found = python_refusal(op, args, kwargs)
+            if found is not None:
+                cls = errors.EngineTypeError if found[0] == "TypeError" else \
+                    _PY_ERRORS.get(found[0])
+                return exc if cls is None else cls(found[1])
     except Exception:  # noqa: BLE001 - a value the rules cannot read: the engine's own error
         return exc
     if text is None:
         return exc
+    if len(kwargs) > 1 and isinstance(exc, TypeError) and \
+            _unordered(str(exc)) == _unordered(text):
+        # the op words torch's listing itself, its keywords in torch's order (torch prints
+        # several keywords in its hash map's order, which the rules do not model)
+        return exc
     return errors.EngineTypeError(text)
+
+
+def _unordered(text: str):
+    """A listing text with the items of its ``got (...)`` as a set."""
+    head, sep, rest = text.partition(" - got (")
+    got, sep2, tail = rest.partition("), but expected")
+    if not sep or not sep2:
+        return text
+    return head, frozenset(got.split(", ")), tail
+
+
+_PY_ERRORS = {"AttributeError": AttributeError, "ValueError": errors.EngineValueError,
+              "RuntimeError": errors.EngineRuntimeError, "IndexError": errors.EngineIndexError}

@@ -11,23 +11,36 @@ import pytest
 from app.lang import Environment, Limits, compile_source, run_program
 from app.lang.errors import LangError
 from tests.app.lang.published import cells_of, run_ours, same_lines
-from tests.engine.test_checkpoints import run_torch
 
 PROGRAMS = Path(__file__).parent / "dist_programs"
 
 
+def run_torch_apart(path: Path, cwd: Path) -> list[str]:
+    """torch's lines for a program, in a process of its own: torch.compile changes torch's
+    process-wide state (importing Dynamo turns off the distributions' argument validation),
+    and the programs set torch's thread counts and matmul precision."""
+    import json
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    code = ("import json, sys\nfrom tests.app.lang.published import cells_of\n"
+            "from tests.engine.test_checkpoints import run_torch\n"
+            "print(json.dumps(run_torch(cells_of(__import__('pathlib').Path(sys.argv[1])))))")
+    done = subprocess.run([sys.executable, "-c", code, str(path)], cwd=cwd, capture_output=True,
+                          text=True, timeout=600, env={**__import__("os").environ,
+                                                       "PYTHONPATH": str(root)})
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 @pytest.mark.parametrize("name, n_lines", [("compile", 57), ("utils_checkpoint", 49),
                                            ("amp", 60), ("assert_close", 68)])
-def test_program_prints_what_torch_prints(name, n_lines, tmp_path, monkeypatch):
-    torch = pytest.importorskip("torch")
-    cells = cells_of(PROGRAMS / f"{name}.py.txt")
-    monkeypatch.chdir(tmp_path)
-    threads, precision = torch.get_num_threads(), torch.get_float32_matmul_precision()
-    try:
-        theirs = run_torch(cells)
-    finally:  # the programs set torch's process-wide settings
-        torch.set_num_threads(threads)
-        torch.set_float32_matmul_precision(precision)
+def test_program_prints_what_torch_prints(name, n_lines, tmp_path):
+    pytest.importorskip("torch")
+    path = PROGRAMS / f"{name}.py.txt"
+    theirs = run_torch_apart(path, tmp_path)
+    cells = cells_of(path)
     ours = run_ours(cells)
     assert len(ours) >= n_lines
     difference = same_lines(ours, theirs)
@@ -176,3 +189,49 @@ def test_enabled_cpu_autocast_is_refused_by_name(source):
     err = _error("import torch\n" + source)
     assert err.extra["exception"] == "NotImplementedError"
     assert "torch.autocast(device_type='cpu') enabled is not supported" in err.detail
+
+
+@pytest.mark.parametrize("source", ["import torch\ntorch.jit.script(lambda x: x)",
+                                    "import torch.jit", "from torch.jit import trace",
+                                    "import torch\nm = torch.jit.trace"])
+def test_torchscript_is_refused_with_its_reason(source):
+    err = _error(source)
+    assert "is not supported: TorchScript compiles a program's Python" in err.detail
+
+
+def test_json_form_reaches_the_names():
+    # the canonical form: calls by dotted name, as POST /v1/compile emits them
+    program = compile_source("import torch\nf = torch.compile(lambda x: x * 2, backend='eager')\n"
+                             "torch.set_num_threads(3)\n"
+                             "torch.testing.assert_close(f(torch.ones(2)), torch.full((2,), 2.0))\n"
+                             "print(torch.get_num_threads())")
+    result = run_program(program, Environment(), Limits())
+    assert result.printed == ["3"]
+
+
+def test_a_compiled_module_survives_a_snapshot():
+    from app.services import snapshots
+
+    _, env = _run("import torch\nm = torch.nn.Linear(2, 2)\n"
+                  "cm = torch.compile(m, backend='aot_eager')\n")
+    restored = Environment()
+    snapshots.restore(snapshots.capture(env), restored, Limits())
+    result, _ = _run("print(type(cm).__name__, cm._orig_mod is m, cm.weight is m.weight)\n"
+                     "print(cm(torch.ones(2, requires_grad=True)).grad_fn.name())", restored)
+    assert result.printed == ["OptimizedModule True True", "CompiledFunctionBackward"]
+
+
+@pytest.mark.parametrize("source", [
+    # nesting deeper than Python's stack, compared recursively
+    "import torch\na = []\nfor i in range(50000):\n    a = [a]\ntorch.testing.assert_close(a, a)",
+    # a checkpointed function that checkpoints itself, without end
+    "import torch\nfrom torch.utils.checkpoint import checkpoint\n"
+    "def f(x):\n    return checkpoint(f, x, use_reentrant=False)\nf(torch.ones(1))",
+    # a compiled function that calls itself compiled, without end
+    "import torch\ndef f(x):\n    return g(x)\ng = torch.compile(f)\ng(torch.ones(1))",
+])
+def test_hostile_use_ends_in_a_limit(source):
+    from app.lang.errors import LimitExceeded
+
+    with pytest.raises(LimitExceeded):
+        _run(source)

@@ -25,10 +25,12 @@ tests/oracle/test_signature_errors.py compares the engine's texts with torch's.
 
 from __future__ import annotations
 
+import inspect
 import json
 import pathlib
 import re
 import sys
+import warnings
 
 import torch
 
@@ -174,9 +176,61 @@ def _refusal(sigs, args, kwargs):
     return None
 
 
+def _is_tensor_annotation(a) -> tuple[bool, bool]:
+    """(whether a parameter is annotated a Tensor, whether None is allowed)."""
+    text = str(a)
+    if "List" in text or "list" in text or "Tuple" in text or "tuple" in text:
+        return False, False
+    if "Tensor" not in text:
+        return False, False
+    return True, "Optional" in text or "None" in text
+
+
+def record_python(fn) -> dict | None:
+    """For a function torch writes in Python (``F.mse_loss``): its parameters, and for each
+    Tensor parameter what torch raises when it holds something else (a foreign object in it,
+    the other arguments valid), its type's name left as ``{type}``: the body's first touch
+    (``'{type}' object has no attribute 'size'``, an inner parser's refusal ...)."""
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return None
+    params, base = [], []
+    for p in sig.parameters.values():
+        if p.kind not in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY):
+            return None
+        is_t, none_ok = _is_tensor_annotation(p.annotation)
+        params.append([p.name, p.kind is p.KEYWORD_ONLY, p.default is not p.empty, is_t,
+                       none_ok])
+        if p.default is p.empty and p.kind is not p.KEYWORD_ONLY:
+            if not is_t:
+                return None  # a required argument of another type: no plain base call
+            base.append(p.name)
+    touch = {}
+    for name, _kw_only, _has_default, is_t, _none_ok in params:
+        if not is_t:
+            continue
+        args = [torch.ones(2, 3) for _ in base]
+        kwargs = {}
+        if name in base:
+            args[base.index(name)] = _Probe()
+        else:
+            kwargs[name] = _Probe()
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                fn(*args, **kwargs)
+        except Exception as e:  # noqa: BLE001 - what torch raises is what is recorded
+            text = str(e)
+            if "_Probe" not in text or "invalid combination" in text:
+                continue  # (a text that does not name the type, or marks it by type)
+            touch[name] = [type(e).__name__, text.replace("_Probe", "{type}")]
+    return {"params": params, "touch": touch} if touch else None
+
+
 def record() -> dict:
     strings = pool()
-    out: dict = {"function": {}, "method": {}}
+    out: dict = {"function": {}, "method": {}, "python": {}}
     missed: dict = {"function": {}, "method": {}}
     for name, d in sorted(OPS.items()):
         forms = []
@@ -194,6 +248,10 @@ def record() -> dict:
         for form, fn, method in forms:
             if not isinstance(fn, _PARSERS):
                 missed[form][name] = "a Python function"
+                if form == "function":
+                    found = record_python(fn)
+                    if found is not None:
+                        out["python"][name] = found
                 continue
             sigs, why = record_one(fn, method, strings)
             if sigs is None:

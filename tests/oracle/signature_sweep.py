@@ -109,9 +109,12 @@ def sweep(only: set[str] | None = None):
     of the calls torch refuses with a TypeError."""
     table = json.loads(sg.GOLDEN.read_text())
     out = []
-    for form in ("function", "method"):
+    for form in ("function", "method", "python"):
         for name, strings in sorted(table[form].items()):
             if only is not None and name not in only:
+                continue
+            if form == "python":
+                out += _python_sweep(name, strings)
                 continue
             sigs = [] if strings[0].endswith("|noargs") else [
                 sg.Signature(s) for s in strings if not s.endswith(("|hidden", "|deprecated"))]
@@ -151,24 +154,76 @@ def sweep(only: set[str] | None = None):
     return out
 
 
-def agrees(seen, torch_text: str | None) -> bool:
+def _python_sweep(name: str, entry: dict) -> list:
+    """The same variations for a function torch writes in Python, from its parameters."""
+    params = entry["params"]
+    base = [p for p in params if not p[1] and not p[2]]
+    if not all(p[3] for p in base):
+        return []
+    tensors = [i for i, p in enumerate(params) if p[3] and not p[1]]
+    variants = []
+    for i in tensors:
+        for w in WRONG:  # (an optional parameter's by keyword: the others keep defaults)
+            args = ["T"] * len(base)
+            if i < len(base):
+                args[i] = w
+                variants.append((f"{type(w).__name__}@{i}", tuple(args), {}))
+            else:
+                variants.append((f"{type(w).__name__}@{i}", tuple(args), {params[i][0]: w}))
+    for k in range(len(base)):
+        variants.append((f"missing@{k}", ("T",) * k, {}))
+    variants.append(("keyword", ("T",) * len(base), {"foo": 1}))
+    tfn, efn = _torch_function(name), OPS[name].fn
+    out = []
+    for label, args, kwargs in variants:
+        tt, et = torch.ones(2, 3), engine.ones(2, 3)
+        targs = tuple(_lib(a, tt, torch.float32) for a in args)
+        eargs = tuple(_lib(a, et, engine.float32) for a in args)
+        te = _outcome(tfn, targs, kwargs)
+        ee = _outcome(efn, eargs, kwargs)
+        if te is None:
+            taken = sg.python_refusal(name, eargs, kwargs)
+            if taken is not None and ee is not None:
+                out.append((name, "python", label, None, None, ("refused", taken[1])))
+            continue
+        raw = (type(ee).__name__, str(ee)) if ee is not None else None
+        ex = sg.explain(name, "function", eargs, kwargs, ee) if ee is not None else None
+        seen = (_builtin(ex), str(ex)) if ex is not None else None
+        out.append((name, "python", label, (type(te).__name__, str(te)),
+                    (_builtin(ee), str(ee)) if ee is not None else raw, seen))
+    return out
+
+
+def _builtin(e) -> str:
+    for c in type(e).__mro__:
+        if c.__module__ == "builtins":
+            return c.__name__
+    return type(e).__name__
+
+
+def agrees(seen, torch_text) -> bool:
     """Whether the engine's observed (class, text) is torch's TypeError text; a record of a
     call torch took (``torch_text`` None) never agrees: the rules refused it."""
-    return torch_text is not None and seen is not None and seen[1] == torch_text and seen[0] in (
-        "TypeError", "EngineTypeError")
+    if isinstance(torch_text, tuple):  # (class, text) of a Python function's error
+        return seen is not None and seen == torch_text
+    return torch_text is not None and seen is not None and seen[1] == torch_text and \
+        seen[0] in ("TypeError", "EngineTypeError")
 
 
 def main() -> None:
     np.seterr(all="ignore")
     recs = sweep(set(sys.argv[1:]) or None)
-    refused = [r for r in recs if r[3] is not None]
-    before = sum(not agrees(r[4], r[3]) for r in refused)
-    after = sum(not agrees(r[5], r[3]) for r in refused)
-    print(f"{len(refused)} refused calls; differing before {before}, after {after}; "
-          f"calls torch took that the rules refuse: {len(recs) - len(refused)}")
+    for part, keep in (("parser", lambda r: r[1] != "python"),
+                       ("Python functions", lambda r: r[1] == "python")):
+        mine = [r for r in recs if keep(r)]
+        refused = [r for r in mine if r[3] is not None]
+        before = sum(not agrees(r[4], r[3]) for r in refused)
+        after = sum(not agrees(r[5], r[3]) for r in refused)
+        print(f"{part}: {len(refused)} refused calls; differing before {before}, after "
+              f"{after}; calls torch took that the rules refuse: {len(mine) - len(refused)}")
     for r in recs:
         if not agrees(r[5], r[3]):
-            print(r[0], r[1], r[2], "\n   torch :", repr((r[3] or "took it")[:300]),
+            print(r[0], r[1], r[2], "\n   torch :", repr(str(r[3] or "took it")[:300]),
                   "\n   engine:",
                   repr(r[5][1][:300]) if r[5] else None)
 

@@ -1229,3 +1229,44 @@ def test_reduction_layouts_of_permuted_inputs_as_torch(name):
                     y = _reduce_layouts(T, name, x, d, k)
                     got[T].append((perm, d, k, tuple(y.shape), y.stride()))
     assert got[engine] == got[torch]
+
+
+# ----------------------------------------------------------------- 18. zero signs and nodes
+ZEROS_18 = {
+    # NumPy's float16 nextafter returns x where x == y; C's (torch's) returns y
+    "nextafter float16 of equal zeros": lambda T: T.nextafter(
+        T.tensor([-0.0, 0.0, -0.0, 0.0, 1.0, _INF], dtype=T.float16),
+        T.tensor([0.0, -0.0, -0.0, 0.0, 2.0, _INF], dtype=T.float16)),
+    "nextafter float16 broadcast": lambda T: T.nextafter(
+        T.tensor([[-0.0], [0.0]], dtype=T.float16), T.tensor([0.0, -0.0], dtype=T.float16)),
+}
+
+
+@pytest.mark.parametrize("name", list(ZEROS_18))
+def test_zero_signs_as_torch(name):
+    _same(ZEROS_18[name])
+
+
+def _sdpa_nodes(T, **kw):
+    """The node names of scaled_dot_product_attention's first-order gradients under
+    create_graph (the math path: 3-D inputs)."""
+    qkv = [(T.arange(6.0).reshape(1, 2, 3) / 7).requires_grad_() for _ in range(3)]
+    y = _F(T).scaled_dot_product_attention(*qkv, **kw)
+    gs = T.autograd.grad(y, qkv, T.ones(tuple(y.shape), requires_grad=True), create_graph=True)
+    return [g.grad_fn.name() for g in gs], [g.detach().numpy() for g in gs]
+
+
+@pytest.mark.parametrize("kw", [{}, {"scale": 0.3}, {"attn_mask": "bool"}, {"dropout_p": 0.0}])
+def test_attention_gradient_nodes_as_torch(kw):
+    """The query's gradient is the forward's ``query * sqrt(scale)`` (C++ mul(Tensor, Scalar),
+    MulBackward1) differentiated: ``grad * sqrt(scale)``, mul(Tensor, Scalar) again, so
+    MulBackward1 under create_graph (was MulBackward0). Values to float32 rounding."""
+    got = []
+    for T in (engine, torch):
+        k = dict(kw)
+        if k.get("attn_mask") == "bool":
+            k["attn_mask"] = T.tensor([[True, False], [True, True]])
+        got.append(_sdpa_nodes(T, **k))
+    assert got[0][0] == got[1][0]
+    for a, b in zip(got[0][1], got[1][1]):
+        np.testing.assert_allclose(a, b, rtol=2e-6, atol=1e-7)
