@@ -412,8 +412,8 @@ def test_names_torch_lacks_too_fail_with_torchs_own_text(form, source):
 
 
 @pytest.mark.parametrize("source", ["import torch.nn.utils.stateless as stateless",
-                                    "from torch.nn.utils import rnn",
-                                    "import torch.nn.utils.rnn as rnn"])
+                                    "from torch.nn.utils import fusion",
+                                    "import torch.nn.utils.fusion as fusion"])
 def test_a_submodule_torch_imports_is_not_supported_rather_than_missing(form, source):
     """A submodule torch imports and the service lacks: the service says it lacks it, not
     that torch has no such module. (``torch.nn.utils.prune``, which is not in
