@@ -46,6 +46,8 @@ from .modes import (
 from .ops.creation import _finish
 from .ops.layouts import LAYOUTS as _LAYOUTS
 from .ops.layouts import layout
+from .ops.memory_format import FORMATS as _FORMATS
+from .ops.memory_format import memory_format
 from .printing import set_printoptions
 from .random import Generator, get_rng_state, manual_seed, set_rng_state, use_generator
 from .tensor import Size, Tensor
@@ -55,6 +57,7 @@ _np.seterr(all="ignore")
 
 globals().update({name: d.fn for name, d in ops.OPS.items() if d.kind != "method"})
 globals().update(_LAYOUTS)  # torch.strided, torch.sparse_coo, ...
+globals().update(_FORMATS)  # torch.channels_last, torch.contiguous_format, ...
 
 half, double, long, short = float16, float64, int64, int16
 float, int, bool = float32, int32, bool_  # noqa: A001 (torch.float etc.)
@@ -89,4 +92,5 @@ __all__ = ["Device", "DType", "Generator", "Size", "Tensor", "errors", "ops", "g
            "is_anomaly_check_nan_enabled", "use_deterministic_algorithms",
            "are_deterministic_algorithms_enabled",
            "is_deterministic_algorithms_warn_only_enabled", "get_default_device",
-           "set_default_device", "set_printoptions", "finfo", "iinfo", "layout", *_LAYOUTS]
+           "set_default_device", "set_printoptions", "finfo", "iinfo", "layout", *_LAYOUTS,
+           "memory_format", *_FORMATS]

@@ -64,6 +64,7 @@ PACKAGES = {
     "torch.nn.parallel": "engine.nn.parallel",
     "torch.nn.utils.parametrizations": "engine.nn.utils.parametrizations",
     "torch.nn.utils.prune": "engine.nn.utils.prune",
+    "torch.nn.utils.rnn": "engine.nn.utils.rnn",
     "torch.optim": "engine.optim", "torch.optim.lr_scheduler": "engine.optim.lr_scheduler",
     "torch.utils.data": "engine.utils.data", "torch.utils.hooks": "engine.utils.hooks",
     "torch.utils.checkpoint": "engine.utils.checkpoint",
@@ -88,7 +89,7 @@ SUBMODULES = {
     "torch.distributions": ("kl", "constraints", "transforms", "constraint_registry"),
     "torch.backends": ("mps", "cudnn"),
     "torch.nn": ("functional", "init", "utils", "parallel"), "torch.optim": ("lr_scheduler",),
-    "torch.nn.utils": ("parametrize", "parametrizations", "prune"),
+    "torch.nn.utils": ("parametrize", "parametrizations", "prune", "rnn"),
     "torch.utils": ("data", "hooks", "checkpoint"),
     "torch.autograd": ("functional", "forward_ad", "function", "graph"),
     "numpy": ("random", "testing", "linalg", "exceptions"),
@@ -121,9 +122,10 @@ TORCH_NAMES = {
     "int64": engine.int64, "long": engine.int64, "int32": engine.int32, "int": engine.int32,
     "int16": engine.int16, "short": engine.int16, "int8": engine.int8, "uint8": engine.uint8,
     "bool": engine.bool_, "pi": math.pi, "e": math.e, "inf": math.inf, "nan": math.nan,
-    "layout": engine.layout,
+    "layout": engine.layout, "memory_format": engine.memory_format,
 }
 TORCH_NAMES.update(engine.ops.layouts.LAYOUTS)  # torch.strided, torch.sparse_coo, ...
+TORCH_NAMES.update(engine.ops.memory_format.FORMATS)  # torch.channels_last, ...
 TORCH_NAMES.update(engine.legacy.BY_NAME)  # torch.FloatTensor, torch.LongTensor, ...
 for _name in ("inference_mode", "Parameter", "is_inference_mode_enabled", "is_anomaly_enabled",
               "is_anomaly_check_nan_enabled", "use_deterministic_algorithms",
@@ -381,7 +383,8 @@ def resolve_path(path: str) -> Any:
 # --------------------------------------------------------------------------- the firewall
 
 _SAFE = frozenset({type(None), bool, int, float, str, Tensor, engine.Size, engine.DType,
-                   engine.Device, engine.layout, range, slice, type(Ellipsis), LibModule})
+                   engine.Device, engine.layout, engine.memory_format, range, slice,
+                   type(Ellipsis), LibModule})
 _LANG = frozenset(LANG_TYPES)
 _ITERATOR_VIEWS = (type({}.keys()), type({}.values()), type({}.items()))
 MAX_ADMIT = 1_000_000
@@ -398,6 +401,7 @@ _TORCH_CLASS_NAMES: dict[type, tuple[str, str]] = {
     type(engine.ones(1).shape): ("torch.Size", "Size"),
     type(engine.float32): ("torch.dtype", "dtype"),
     engine.layout: ("torch.layout", "layout"),
+    engine.memory_format: ("torch.memory_format", "memory_format"),
     type(engine.ones(1).device): ("torch.device", "device"),
     engine.Generator: ("torch._C.Generator", "Generator"),
     type(engine.legacy.BY_NAME["FloatTensor"]): ("torch.tensortype", "tensortype"),

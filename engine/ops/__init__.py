@@ -18,6 +18,7 @@ from ..tensor import Tensor
 from . import (  # noqa: F401
     activation,
     arrange,
+    asarray,
     attention,
     comparison,
     conv,

@@ -486,6 +486,25 @@ def _forward_skipping_padding(xp, x, w, p: _Params):
                                          out_len)
 
 
+def _layout_as_torch(xp, res, x, w, k: int):
+    """The result laid out channels-last when the input's or the weight's layout suggests it
+    (torch's oneDNN / native kernels follow either operand), else as computed."""
+    from . import memory_format as mf
+
+    if xp is not np:
+        return res
+    # (measured against torch 2.13: 2-D float32/float64 and 3-D float32 follow channels-last;
+    # 3-D float64 runs the slow kernel, always contiguous)
+    if (k == 2 and res.dtype in (np.float32, np.float64)) or (k == 3 and
+                                                             res.dtype == np.float32):
+        want = mf.channels_last if k == 2 else mf.channels_last_3d
+        if mf.suggest(x) is want or mf.suggest(w) is want:
+            return mf.copy_in(res, want)
+    if not res.flags.c_contiguous:  # (a transposed convolution's result is a cropped view)
+        return np.ascontiguousarray(res)
+    return res
+
+
 @op(kind="function", grad_fns=("ConvolutionBackward0",))
 def convolution(input, weight, bias, stride, padding, dilation, transposed, output_padding,
                 groups):
@@ -542,6 +561,7 @@ def convolution(input, weight, bias, stride, padding, dilation, transposed, outp
         # a bias of another dtype is cast into the result's (torch's native kernels copy it
         # into the output first: a float bias truncates into an integer result)
         res += bias._data.reshape((-1,) + (1,) * k).astype(res.dtype, copy=False)
+    res = _layout_as_torch(xp, res, input._data, weight._data, k)
     out = _wrap(res, input.dtype, input.device)
     if needs_grad(input, weight, bias):
         if not input.dtype.is_floating_point:  # an integer result of a float bias with grad

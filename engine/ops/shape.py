@@ -13,6 +13,7 @@ from ..autograd import needs_grad, record
 from ..dtypes import as_dtype
 from ..modes import _grad_enabled, check_numel
 from ..tensor import Tensor, _wrap
+from . import memory_format as _mf
 from ._args import broadcast_pair, norm_dim, promote_args, shape_arg
 from .families import inplace_twin
 from .registry import op
@@ -397,16 +398,28 @@ def flatten(input, start_dim=0, end_dim=-1):
 
 @op(kind="method")
 def contiguous(self, memory_format=None):
-    """``self`` if already contiguous, else a contiguous copy."""
-    if self._data.flags.c_contiguous:
+    """``self`` if already contiguous in ``memory_format`` (row-major by default), else a copy
+    laid out so (``CloneBackward0``)."""
+    if memory_format is None:
+        if self._data.flags.c_contiguous:
+            return self
+        return self.clone(memory_format=_mf.contiguous_format)
+    fmt = _mf.check(memory_format, "contiguous")
+    if _mf.is_contiguous_as(self._data, fmt):
         return self
-    return self.clone()
+    if fmt is _mf.preserve_format:  # (only when a copy is needed, as torch's)
+        raise errors.EngineRuntimeError(
+            "preserve memory format is unsupported by the contiguous operator")
+    return self.clone(memory_format=fmt)
 
 
 @op(kind="method", differentiable=False)
 def is_contiguous(self, memory_format=None):
-    """Whether the data is laid out row-major without gaps."""
-    return bool(self._data.flags.c_contiguous)
+    """Whether the data is laid out row-major without gaps (or as ``memory_format`` says:
+    ``torch.channels_last`` / ``channels_last_3d``)."""
+    if memory_format is None:
+        return bool(self._data.flags.c_contiguous)
+    return _mf.is_contiguous_as(self._data, _mf.check(memory_format, "is_contiguous"))
 
 
 @op(kind="method")

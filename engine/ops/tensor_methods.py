@@ -22,6 +22,7 @@ from ..dtypes import (
     uint8,
 )
 from ..tensor import Size, Tensor, _wrap
+from . import memory_format as _mf
 from ._args import check_fits, norm_dim
 from .families import apply_inplace, check_inplace, check_overlap, writing_into
 from .registry import op, register
@@ -63,8 +64,10 @@ def detach_(self):
 
 @op(grad_fns=("CloneBackward0",))
 def clone(input, *, memory_format=None):
-    """A copy with its own storage (gradients flow through)."""
-    out = _wrap(input._data.copy(), input.dtype, input.device)
+    """A copy with its own storage (gradients flow through), laid out as ``memory_format``
+    asks (by default torch's preserve_format: a dense input keeps its strides)."""
+    fmt = _mf.check(memory_format, "clone")
+    out = _wrap(_mf.copy_in(input._data, fmt, input.device.xp), input.dtype, input.device)
     if needs_grad(input):
         record(out, "CloneBackward0", (lambda g: g,), (input,))
     return out
@@ -157,6 +160,7 @@ def _parse_to(args, kwargs):
     device = kwargs.pop("device", None)
     copy = kwargs.pop("copy", False)
     kwargs.pop("non_blocking", None)
+    fmt = _mf.check(kwargs.pop("memory_format", None), "to")
     if kwargs:
         raise errors.EngineTypeError(f"to() got an unexpected keyword argument "
                                      f"'{next(iter(kwargs))}'")
@@ -175,17 +179,18 @@ def _parse_to(args, kwargs):
                 dtype = as_dtype(a)
             except errors.EngineError:
                 device = a
-    return dtype, device, copy
+    return dtype, device, copy, fmt
 
 
 @op(kind="method", grad_fns=("ToCopyBackward0",))
 def to(self, *args, **kwargs):
     """Cast to a dtype and/or move to a device: ``to(torch.float64)``, ``to("cuda")``,
     ``to(other)``; returns ``self`` when nothing changes."""
-    dtype, device, copy = _parse_to(args, dict(kwargs))
+    dtype, device, copy, fmt = _parse_to(args, dict(kwargs))
     dt = self.dtype if dtype is None else as_dtype(dtype)
     dev = self.device if device is None else bind(as_device(device))
-    if dt is self.dtype and dev == self.device and not copy:
+    if dt is self.dtype and dev == self.device and not copy and (
+            fmt is None or fmt is _mf.preserve_format or _mf.suggest(self._data) is fmt):
         return self
     if dev != self.device:
         if dev.type == "cpu":
@@ -194,8 +199,12 @@ def to(self, *args, **kwargs):
             with dev.scope():
                 arr = dev.xp.asarray(self._data)
         arr = arr.astype(dt.np, copy=False)
+        if fmt is not None and fmt is not _mf.preserve_format:
+            arr = _mf.copy_in(arr, fmt, dev.xp)
+    elif fmt is None or fmt is _mf.preserve_format:
+        arr = self._data.astype(dt.np, copy=True)  # (NumPy's order "K" keeps the layout)
     else:
-        arr = self._data.astype(dt.np, copy=True)
+        arr = _mf.copy_in(self._data, fmt, dev.xp, dt.np)
     out = _wrap(arr, dt, dev)
     if needs_grad(self) and dt.is_floating_point:
         src_dtype, src_dev = self.dtype, self.device
@@ -205,7 +214,8 @@ def to(self, *args, **kwargs):
 
 def _cast(name, dt):
     def cast(self, memory_format=None):
-        return to(self, dt)
+        fmt = _mf.check(memory_format, name)
+        return to(self, dt) if fmt is None else to(self, dt, memory_format=fmt)
 
     cast.__name__ = cast.__qualname__ = name
     register(name, cast, kind="method", doc=f"Cast to {dt} (``to({dt})``).",

@@ -16,10 +16,10 @@ from hypothesis import strategies as st
 
 from .program import DT, EXACT, FLOATS, INTS, SMALL_INTS, Leaf, Program, Ref, Step
 
-# ORACLE_SMALL_INTS=1: uint8, int8 and int16 are drawn too (as mixed-in inputs, in specs that
-# draw any dtype, and as dtype arguments)
-ALL_DTYPES = FLOATS + INTS + (SMALL_INTS if os.environ.get("ORACLE_SMALL_INTS") == "1" else ()) \
-    + ("bool",)
+# uint8, int8 and int16 are drawn too (as mixed-in inputs, in specs that draw any dtype, and as
+# dtype arguments); ORACLE_SMALL_INTS=0 leaves them out
+ALL_DTYPES = FLOATS + INTS + (SMALL_INTS if os.environ.get("ORACLE_SMALL_INTS", "1") == "1"
+                              else ()) + ("bool",)
 SPECIALS = (np.nan, np.inf, -np.inf, 0.0, -0.0)
 
 

@@ -449,15 +449,19 @@ class Module:
 
     def to(self, *args: Any, **kwargs: Any) -> Module:
         """``to(device)``, ``to(dtype)``, ``to(device, dtype)``, ``to(tensor)``: moves and casts
-        parameters and buffers in place (only floating ones change dtype); returns ``self``."""
-        device, dtype = _parse_to(args, kwargs)
+        parameters and buffers in place (only floating ones change dtype; ``memory_format=``
+        lays out the 4-D and 5-D ones); returns ``self``."""
+        device, dtype, fmt = _parse_to(args, kwargs)
         if dtype is not None and not dtype.is_floating_point:
             raise errors.EngineTypeError(
                 "nn.Module.to only accepts floating point or complex dtypes, but got desired "
                 f"dtype={dtype}")
 
         def convert(t: Tensor) -> Tensor:
-            return t.to(device=device, dtype=dtype if t.dtype.is_floating_point else None)
+            dt = dtype if t.dtype.is_floating_point else None
+            if fmt is not None and t.ndim in (4, 5):  # (torch: 4-D and 5-D tensors only)
+                return t.to(device=device, dtype=dt, memory_format=fmt)
+            return t.to(device=device, dtype=dt)
 
         return self._apply(convert)
 
@@ -747,14 +751,19 @@ def _remove_from(name: str, *tables: Any) -> None:
                 del table[name]
 
 
-def _parse_to(args: tuple, kwargs: dict) -> tuple[Any, DType | None]:
+def _parse_to(args: tuple, kwargs: dict) -> tuple[Any, DType | None, Any]:
     from ...device import device as as_device
     from ...dtypes import as_dtype
+    from ...ops.memory_format import memory_format
 
     device = kwargs.pop("device", None)
     dtype = kwargs.pop("dtype", None)
     kwargs.pop("non_blocking", None)
-    kwargs.pop("memory_format", None)
+    fmt = kwargs.pop("memory_format", None)
+    if fmt is not None and not isinstance(fmt, memory_format):
+        raise errors.EngineTypeError(
+            f"to() received an invalid combination of arguments - got (memory_format="
+            f"{typename(fmt)}, )")
     if kwargs:
         raise errors.EngineTypeError(
             f"to() received an invalid combination of arguments - got unexpected keyword "
@@ -774,4 +783,4 @@ def _parse_to(args: tuple, kwargs: dict) -> tuple[Any, DType | None]:
             raise errors.EngineTypeError(
                 f"to() received an invalid combination of arguments - got ({typename(a)})")
     return (None if device is None else as_device(device),
-            None if dtype is None else as_dtype(dtype))
+            None if dtype is None else as_dtype(dtype), fmt)

@@ -182,6 +182,10 @@ class RNNBase(Module):
                 f"Expected {label} size {_shape_text(expected)}, got {got}")
 
     def forward(self, input: Tensor, hx: Any = None) -> tuple:
+        from ..utils.rnn import PackedSequence
+
+        if isinstance(input, PackedSequence):
+            return self._forward_packed(input, hx)
         batched = self._check_input(input)
         if not batched:  # (torch's module adds the batch dim where batch_first says it is)
             input = input.unsqueeze(0 if self.batch_first else 1)
@@ -249,6 +253,70 @@ class RNNBase(Module):
             c_n = c_n.squeeze(1) if lstm else None
         return (output, (h_n, c_n)) if lstm else (output, h_n)
 
+    def _forward_packed(self, packed: Any, hx: Any) -> tuple:
+        """A PackedSequence through the layers as ATen's packed layers run it: at each step
+        only the sequences still running (the first ``batch_sizes[t]`` rows); a sequence's
+        last state is kept when it ends; the outputs concatenated (``CatBackward0``), the
+        states stacked; ``hx`` and the final states permuted by the sequence's sort."""
+        from ..utils.rnn import PackedSequence
+
+        data, batch_sizes, sorted_indices, unsorted_indices = packed
+        sizes = [int(v) for v in batch_sizes.tolist()]
+        lstm = self.mode == "LSTM"
+        directions = 2 if self.bidirectional else 1
+        real_hidden = self.proj_size if self.proj_size > 0 else self.hidden_size
+        batch = sizes[0] if sizes else 0
+        h_shape = (self.num_layers * directions, batch, real_hidden)
+        c_shape = (self.num_layers * directions, batch, self.hidden_size)
+
+        def permute(t, idx):
+            return t if idx is None else t.index_select(1, idx)
+
+        if hx is None:
+            kw = {"dtype": data.dtype, "device": data.device}
+            h0 = zeros(h_shape, **kw)
+            c0 = zeros(c_shape, **kw) if lstm else None
+        elif lstm:
+            if not isinstance(hx, (tuple, list)) or len(hx) != 2:
+                raise errors.EngineRuntimeError(
+                    "LSTM expects hx to be a tuple (h_0, c_0) of tensors")
+            h0, c0 = permute(hx[0], sorted_indices), permute(hx[1], sorted_indices)
+        else:
+            h0, c0 = permute(hx, sorted_indices), None
+        if data.ndim != 2:
+            raise errors.EngineRuntimeError(f"input must have 2 dimensions, got {data.ndim}")
+        if data.shape[-1] != self.input_size:
+            raise errors.EngineRuntimeError(
+                f"input.size(-1) must be equal to input_size. Expected {self.input_size}, got "
+                f"{data.shape[-1]}")
+        if hx is not None:
+            self._check_hidden(h0, h_shape, True, "hidden[0]" if lstm else "hidden")
+            if lstm:
+                self._check_hidden(c0, c_shape, True, "hidden[1]")
+        hs = h0.unbind(0)
+        cs = c0.unbind(0) if lstm else None
+        layer_input = data
+        h_last, c_last = [], []
+        for layer in range(self.num_layers):
+            outputs = []
+            for direction in range(directions):
+                k = layer * directions + direction
+                w_ih, w_hh, b_ih, b_hh, w_hr = self._weights(layer, direction)
+                out, h, c = _packed_cells(self.mode, layer_input, sizes, w_ih, w_hh, b_ih,
+                                          b_hh, w_hr, hs[k], None if cs is None else cs[k],
+                                          direction == 1)
+                outputs.append(out)
+                h_last.append(h)
+                c_last.append(c)
+            layer_input = outputs[0] if directions == 1 else cat(outputs, -1)
+            if self.dropout and self.training and layer < self.num_layers - 1:
+                layer_input = F.dropout(layer_input, self.dropout, True)
+        h_n = permute(stack(h_last, 0), unsorted_indices)
+        out = PackedSequence(layer_input, batch_sizes, sorted_indices, unsorted_indices)
+        if lstm:
+            return out, (h_n, permute(stack(c_last, 0), unsorted_indices))
+        return out, h_n
+
     def _run_direction(self, x: Tensor, layer: int, direction: int, h: Tensor,
                        c: Tensor | None, onednn: bool) -> tuple:
         w_ih, w_hh, b_ih, b_hh, w_hr = self._weights(layer, direction)
@@ -278,6 +346,65 @@ def _layer_cells(mode: str, x: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor 
             h = _rnn_step(gi, h, w_hh, b_hh, mode == "RNN_RELU")
         outs[t] = h
     return stack(outs, 0), h, c
+
+
+def _packed_cells(mode: str, data: Tensor, sizes: list, w_ih: Tensor, w_hh: Tensor,
+                  b_ih: Tensor | None, b_hh: Tensor | None, w_hr: Tensor | None, h: Tensor,
+                  c: Tensor | None, reverse: bool) -> tuple:
+    """One layer in one direction over packed data: (output data, last h, last c), as ATen's
+    PackedLayer / ReversedPackedLayer: the data projected by ``weight_ih`` once, each step's
+    rows ``narrow``ed from that; forwards, the states of sequences that end are cut off
+    (``narrow``) and concatenated back at the end; backwards, the states start as the rows of
+    the shortest batch and grow by the initial states' rows as sequences join."""
+    lstm = mode == "LSTM"
+    data = F.linear(data, w_ih, b_ih)  # (the input projected once, each step a slice of it)
+
+    def step(gi: Tensor, h: Tensor, c: Tensor | None) -> tuple:
+        if lstm:
+            return _lstm_step(gi, h, c, w_hh, b_hh, w_hr)
+        if mode == "GRU":
+            return _gru_step(gi, h, w_hh, b_hh), None
+        return _rnn_step(gi, h, w_hh, b_hh, mode == "RNN_RELU"), None
+
+    outs: list[Tensor] = []
+    if not reverse:
+        offset, last = 0, sizes[0] if sizes else 0
+        done_h: list[Tensor] = []
+        done_c: list[Tensor] = []
+        for size in sizes:
+            x = data.narrow(0, offset, size)
+            offset += size
+            if last > size:
+                done_h.append(h.narrow(0, size, last - size))
+                h = h.narrow(0, 0, size)
+                if lstm:
+                    done_c.append(c.narrow(0, size, last - size))
+                    c = c.narrow(0, 0, size)
+            last = size
+            h, c = step(x, h, c)
+            outs.append(h)
+        done_h.append(h)
+        h = done_h[0] if len(done_h) == 1 else cat(done_h[::-1], 0)
+        if lstm:
+            done_c.append(c)
+            c = done_c[0] if len(done_c) == 1 else cat(done_c[::-1], 0)
+        return cat(outs, 0), h, c
+    h0, c0 = h, c
+    offset = int(data.shape[0])
+    last = sizes[-1] if sizes else 0
+    h = h0.narrow(0, 0, last)
+    c = c0.narrow(0, 0, last) if lstm else None
+    for size in reversed(sizes):
+        if size > last:
+            h = cat([h, h0.narrow(0, last, size - last)], 0)
+            if lstm:
+                c = cat([c, c0.narrow(0, last, size - last)], 0)
+        x = data.narrow(0, offset - size, size)
+        offset -= size
+        last = size
+        h, c = step(x, h, c)
+        outs.append(h)
+    return cat(outs[::-1], 0), h, c
 
 
 def _lstm_cells(x: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None,

@@ -121,7 +121,7 @@ def test_names_torch_has_and_the_service_lacks_are_not_supported_naming_them(for
     for source, path in (("torch.fft.fft(1)", "torch.fft.fft"), ("import torch.fft as f",
                                                                    "torch.fft"),
                          ("torch.Tensor.to_sparse", "torch.Tensor.to_sparse"),
-                         ("from torch.nn.utils import rnn", "torch.nn.utils.rnn"),
+                         ("from torch.nn.utils import fusion", "torch.nn.utils.fusion"),
                          ("torch.autograd.Variable", "torch.autograd.Variable")):
         with pytest.raises(ProgramError) as info:
             form(source)
@@ -412,8 +412,8 @@ def test_names_torch_lacks_too_fail_with_torchs_own_text(form, source):
 
 
 @pytest.mark.parametrize("source", ["import torch.nn.utils.stateless as stateless",
-                                    "from torch.nn.utils import rnn",
-                                    "import torch.nn.utils.rnn as rnn"])
+                                    "from torch.nn.utils import fusion",
+                                    "import torch.nn.utils.fusion as fusion"])
 def test_a_submodule_torch_imports_is_not_supported_rather_than_missing(form, source):
     """A submodule torch imports and the service lacks: the service says it lacks it, not
     that torch has no such module. (``torch.nn.utils.prune``, which is not in

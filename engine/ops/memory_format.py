@@ -1,0 +1,270 @@
+"""``torch.memory_format``: ``torch.contiguous_format``, ``torch.channels_last``,
+``torch.channels_last_3d`` and ``torch.preserve_format``, and the layouts they give.
+
+The engine's tensors are NumPy arrays, so a layout is the array's strides: a channels-last
+tensor is an ``(N, C, H, W)`` array whose memory is ``(N, H, W, C)``. The rules are torch's:
+
+- **preserve_format** (``clone``): a channels-last (4-D / 5-D) input keeps its layout as
+  torch keeps it (a non-overlapping and dense input its strides exactly; any other dense
+  strides in the order of its own, torch's ``infer_dense_strides``). Other layouts are copied
+  row-major, where torch would keep a permuted dense layout too: the engine's float32 matmul
+  rounds differently on permuted copies, which broke float32 ``allclose`` checks between
+  jacobians computed two ways (published program pt_11), so that part of torch's rule is
+  left out (``preserved_strides`` computes it, tested against torch).
+- **channels_last** / **channels_last_3d**: strides ``(H*W*C, 1, W*C, C)`` (and the 5-D form);
+  ``is_contiguous(memory_format=...)`` is torch's test (size-1 dimensions never disqualify).
+- ``suggest_memory_format`` (what ``to`` aliases by, and conv2d follows): torch's heuristic
+  on the strides of a 4-D / 5-D tensor (ambiguous cases stay contiguous)."""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+
+class memory_format:  # noqa: N801 (torch's class name)
+    """A torch.memory_format value: prints as ``torch.channels_last``; no new instances."""
+
+    __slots__ = ("_name",)
+
+    def __new__(cls, *args, **kwargs):
+        from .. import errors
+
+        raise errors.EngineTypeError("cannot create 'torch.memory_format' instances")
+
+    @classmethod
+    def _make(cls, name: str) -> memory_format:
+        obj = object.__new__(cls)
+        object.__setattr__(obj, "_name", name)
+        return obj
+
+    def __setattr__(self, name, value):
+        raise AttributeError(f"'torch.memory_format' object has no attribute '{name}'")
+
+    def __repr__(self) -> str:
+        return f"torch.{self._name}"
+
+    __str__ = __repr__
+
+    def __reduce__(self):  # (copies and pickles are the same object, as torch's)
+        return (_by_name, (self._name,))
+
+
+MemoryFormat = memory_format
+contiguous_format = memory_format._make("contiguous_format")
+channels_last = memory_format._make("channels_last")
+channels_last_3d = memory_format._make("channels_last_3d")
+preserve_format = memory_format._make("preserve_format")
+FORMATS = {repr(f)[6:]: f for f in (contiguous_format, channels_last, channels_last_3d,
+                                    preserve_format)}
+
+
+def _by_name(name: str) -> MemoryFormat:
+    return FORMATS[name]
+
+
+# --------------------------------------------------------------------------- strides
+def non_overlapping_and_dense(shape: tuple, strides: tuple) -> bool:
+    """torch's ``is_non_overlapping_and_dense`` on element strides."""
+    n = len(shape)
+    if n == 0:
+        return True
+    if n == 1:
+        return shape[0] < 2 or strides[0] == 1
+    perm = sorted(range(n), key=lambda d: (shape[d] < 2, strides[d] if shape[d] >= 2 else 0))
+    require = 1
+    for d in perm:
+        if shape[d] < 2:
+            return True
+        if strides[d] != require:
+            return False
+        require *= shape[d]
+    return True
+
+
+def dense_strides(shape: tuple, strides: tuple) -> tuple:
+    """torch's ``infer_dense_strides``: dense strides whose order follows ``strides`` (an
+    insertion sort from the innermost dimension that never moves a stride-0 dimension)."""
+    n = len(shape)
+    perm = list(range(n - 1, -1, -1))  # perm[0] is the innermost dimension
+
+    def should_swap(d0: int, d1: int) -> int:
+        s0, s1 = strides[d0], strides[d1]
+        if s0 == 0 or s1 == 0:
+            return 0
+        if s0 != s1:
+            return -1 if s0 < s1 else 1
+        return 1 if shape[d0] > shape[d1] else 0
+
+    for i in range(1, n):
+        d1 = i
+        for d0 in range(i - 1, -1, -1):
+            c = should_swap(perm[d0], perm[d1])
+            if c > 0:
+                perm[d0], perm[d1] = perm[d1], perm[d0]
+                d1 = d0
+            elif c < 0:
+                break
+    out = [0] * n
+    cur = 1
+    for d in perm:
+        out[d] = cur
+        cur *= max(shape[d], 1)
+    return tuple(out)
+
+
+def preserved_strides(shape: tuple, strides: tuple) -> tuple:
+    """The strides ``clone`` / ``empty_like`` give under preserve_format."""
+    if is_contiguous_strides(shape, strides) or non_overlapping_and_dense(shape, strides):
+        return tuple(strides)
+    return dense_strides(shape, strides)
+
+
+def contiguous_strides(shape: tuple) -> tuple:
+    out, cur = [0] * len(shape), 1
+    for d in range(len(shape) - 1, -1, -1):
+        out[d] = cur
+        cur *= max(shape[d], 1)
+    return tuple(out)
+
+
+def channels_last_strides(shape: tuple) -> tuple:
+    """torch's channels-last strides of a 4-D (or channels_last_3d of a 5-D) shape."""
+    order = (1, 3, 2, 0) if len(shape) == 4 else (1, 4, 3, 2, 0)
+    out, cur = [0] * len(shape), 1
+    for d in order:
+        out[d] = cur
+        cur *= shape[d]  # (no max(size, 1) here, unlike the contiguous strides: torch's)
+    return tuple(out)
+
+
+def is_channels_last_contiguous(shape: tuple, strides: tuple) -> bool:
+    """torch's ``is_contiguous(memory_format=channels_last[_3d])`` test (4-D / 5-D)."""
+    order = (1, 3, 2, 0) if len(shape) == 4 else (1, 4, 3, 2, 0)
+    expected = 1
+    for d in order:
+        if shape[d] != 1:
+            if strides[d] != expected:
+                return False
+            expected *= shape[d]
+    return True
+
+
+def is_contiguous_strides(shape: tuple, strides: tuple) -> bool:
+    """torch's plain ``is_contiguous()``: size-1 dimensions' strides never disqualify."""
+    if any(s == 0 for s in shape):
+        return True
+    expected = 1
+    for d in range(len(shape) - 1, -1, -1):
+        if shape[d] != 1:
+            if strides[d] != expected:
+                return False
+            expected *= shape[d]
+    return True
+
+
+def _channels_last_strides_heuristic(shape: tuple, strides: tuple) -> bool:
+    """torch's ``is_channels_last_strides_2d/3d_s4/s5``: the strides look channels-last."""
+    order = (1, 3, 2, 0) if len(shape) == 4 else (1, 4, 3, 2, 0)
+    min_ = 0
+    if strides[1] == 0:
+        return False
+    for d in order:
+        if shape[d] == 0:
+            return False
+        if strides[d] < min_:
+            return False
+        # (N, 1, H, W) with H*W == stride(0): ambiguous, torch keeps contiguous
+        if d == 0 and min_ == strides[1]:
+            return False
+        min_ = strides[d]
+        if shape[d] > 1:
+            min_ *= shape[d]
+    return True
+
+
+# --------------------------------------------------------------------------- arrays
+def empty_strided(xp, shape: tuple, strides: tuple, np_dtype) -> np.ndarray:
+    """An uninitialized array with these element strides over a buffer of its own."""
+    shape = tuple(int(s) for s in shape)
+    if strides == contiguous_strides(shape) or xp is not np:
+        return xp.empty(shape, dtype=np_dtype)
+    if any(s == 0 for s in shape):
+        return as_strided(np.empty(1, dtype=np_dtype), shape,
+                          tuple(st * np.dtype(np_dtype).itemsize for st in strides))
+    extent = 1 + sum((s - 1) * st for s, st in zip(shape, strides))
+    buf = np.empty(extent, dtype=np_dtype)
+    item = buf.itemsize
+    return as_strided(buf, shape, tuple(st * item for st in strides))
+
+
+def elem_strides(a) -> tuple:
+    return tuple(int(s) // a.itemsize for s in a.strides)
+
+
+def copy_as(a, strides: tuple, xp=np, np_dtype=None):
+    """A copy of ``a`` (cast to ``np_dtype``) laid out with ``strides``."""
+    out = empty_strided(xp, a.shape, strides, np_dtype or a.dtype)
+    out[...] = a
+    return out
+
+
+def preserve_copy(a, xp=np, np_dtype=None):
+    """``clone()`` / ``to()``'s copy: ``a``'s layout kept as torch keeps it."""
+    return copy_as(a, preserved_strides(a.shape, elem_strides(a)), xp, np_dtype)
+
+
+# --------------------------------------------------------------------------- arguments
+def check(fmt, fn: str):
+    """``fmt`` as torch's binding reads a ``memory_format`` argument (None: the default)."""
+    if fmt is None or isinstance(fmt, MemoryFormat):
+        return fmt
+    from .. import errors
+
+    raise errors.EngineTypeError(f"{fn}(): argument 'memory_format' must be "
+                                 f"torch.memory_format, not {type(fmt).__name__}")
+
+
+def check_rank(fmt: MemoryFormat, ndim: int) -> None:
+    from .. import errors
+
+    if fmt is channels_last and ndim != 4:
+        raise errors.EngineRuntimeError("required rank 4 tensor to use channels_last format")
+    if fmt is channels_last_3d and ndim != 5:
+        raise errors.EngineRuntimeError(
+            "required rank 5 tensor to use channels_last_3d format")
+
+
+def is_contiguous_as(a, fmt) -> bool:
+    """``is_contiguous(memory_format=fmt)`` of an array."""
+    if fmt is channels_last or fmt is channels_last_3d:
+        if a.ndim != (4 if fmt is channels_last else 5):
+            return False
+        return is_channels_last_contiguous(a.shape, elem_strides(a))
+    return bool(a.flags.c_contiguous)
+
+
+def suggest(a):
+    """torch's ``suggest_memory_format()`` of an array."""
+    if a.ndim == 4 and _channels_last_strides_heuristic(a.shape, elem_strides(a)):
+        return channels_last
+    if a.ndim == 5 and _channels_last_strides_heuristic(a.shape, elem_strides(a)):
+        return channels_last_3d
+    return contiguous_format
+
+
+def copy_in(a, fmt, xp=np, np_dtype=None):
+    """A copy of ``a`` laid out as ``fmt`` asks (None / preserve_format: as torch preserves)."""
+    if fmt is None or fmt is preserve_format:
+        if a.ndim in (4, 5) and suggest(a) is not contiguous_format:
+            return preserve_copy(a, xp, np_dtype)
+        # (any other layout is copied row-major: torch would keep a dense permuted layout,
+        # but the engine's float32 kernels (matmul) round differently on such copies, which
+        # broke published programs' allclose checks; see docs of the module)
+        fmt = contiguous_format
+    check_rank(fmt, a.ndim)
+    if fmt is contiguous_format:
+        out = xp.empty(a.shape, dtype=np_dtype or a.dtype)
+        out[...] = a
+        return out
+    return copy_as(a, channels_last_strides(a.shape), xp, np_dtype)
