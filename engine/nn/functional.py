@@ -18,7 +18,9 @@ TORCH_NAMES = (
     "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
     "cosine_embedding_loss", "cosine_similarity", "cross_entropy", "ctc_loss", "dropout",
     "dropout1d", "dropout2d", "dropout3d", "elu", "elu_", "embedding", "embedding_bag",
-    "feature_alpha_dropout", "fold", "gaussian_nll_loss", "gelu", "glu", "grid_sample",
+    "feature_alpha_dropout", "fold",
+    "fractional_max_pool2d", "fractional_max_pool3d", "gaussian_nll_loss", "gelu", "glu",
+    "grid_sample",
     "group_norm", "gumbel_softmax", "hardshrink", "hardsigmoid", "hardswish", "hardtanh",
     "hardtanh_", "hinge_embedding_loss", "huber_loss", "instance_norm", "interpolate", "kl_div",
     "l1_loss", "layer_norm", "leaky_relu", "leaky_relu_", "linear", "local_response_norm",
@@ -71,6 +73,14 @@ def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_fu
 
 if "pairwise_distance" in OPS:
     __all__.append("triplet_margin_with_distance_loss")
+
+
+from ..ops.fractional_pool import (  # noqa: E402  (torch's dispatch targets)
+    fractional_max_pool2d_with_indices,
+    fractional_max_pool3d_with_indices,
+)
+
+__all__ += ["fractional_max_pool2d_with_indices", "fractional_max_pool3d_with_indices"]
 
 from ._mha import multi_head_attention_forward  # noqa: E402, F401  (composed of table ops)
 

@@ -27,6 +27,7 @@ from . import (  # noqa: F401
     distance,
     dtype_utils,
     embedding_bag,
+    fractional_pool,
     fused,
     grid_sample,
     index_reduce,

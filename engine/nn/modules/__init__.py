@@ -121,6 +121,8 @@ from .pooling import (
     AvgPool1d,
     AvgPool2d,
     AvgPool3d,
+    FractionalMaxPool2d,
+    FractionalMaxPool3d,
     LPPool1d,
     LPPool2d,
     LPPool3d,
@@ -160,7 +162,8 @@ _NEEDS_OP = {
     "FeatureAlphaDropout": "feature_alpha_dropout", "PixelShuffle": "pixel_shuffle",
     "PixelUnshuffle": "pixel_unshuffle", "ChannelShuffle": "channel_shuffle",
     "RMSNorm": "rms_norm", "MaxUnpool1d": "max_unpool1d", "MaxUnpool2d": "max_unpool2d",
-    "MaxUnpool3d": "max_unpool3d",
+    "MaxUnpool3d": "max_unpool3d", "FractionalMaxPool2d": "fractional_max_pool2d",
+    "FractionalMaxPool3d": "fractional_max_pool3d",
     **{name: "pad" for name in PADDINGS},
 }
 
@@ -199,7 +202,7 @@ __all__ = [
     "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d",
     "LPPool1d", "LPPool2d", "LPPool3d", "NLLLoss2d", "Container",
     "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d", "DataParallel",
-    "AdaptiveLogSoftmaxWithLoss", "CrossMapLRN2d",
+    "AdaptiveLogSoftmaxWithLoss", "CrossMapLRN2d", "FractionalMaxPool2d", "FractionalMaxPool3d",
     "RemovableHandle",
 ]
 # what programs may use: modules whose functional op is in the table (RemovableHandle comes

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ... import errors
 from ...tensor import Tensor
 from .. import functional as F
 from .module import Module
@@ -245,3 +246,52 @@ class MaxUnpool3d(_MaxUnpoolNd):
     """Partial inverse of ``MaxPool3d`` (``F.max_unpool3d``)."""
 
     _n = 3
+
+
+class _FractionalMaxPool(Module):
+    """torch's FractionalMaxPool2d/3d: ``kernel_size``, exactly one of ``output_size`` and
+    ``output_ratio`` (each in (0, 1)), ``return_indices``, and fixed ``_random_samples`` kept
+    as a buffer (None: drawn at every call)."""
+
+    _nd = 2
+
+    def __init__(self, kernel_size, output_size=None, output_ratio=None,
+                 return_indices: bool = False, _random_samples=None) -> None:
+        super().__init__()
+        nd = self._nd
+        name = type(self).__name__
+
+        def expand(v):
+            return tuple(v) if isinstance(v, (list, tuple)) else (v,) * nd
+
+        self.kernel_size = expand(kernel_size)
+        self.return_indices = return_indices
+        self.register_buffer("_random_samples", _random_samples)
+        self.output_size = expand(output_size) if output_size is not None else None
+        self.output_ratio = expand(output_ratio) if output_ratio is not None else None
+        if output_size is None and output_ratio is None:
+            raise errors.EngineValueError(
+                f"{name} requires specifying either an output size, or a pooling ratio")
+        if output_size is not None and output_ratio is not None:
+            raise errors.EngineValueError(
+                "only one of output_size and output_ratio may be specified")
+        if self.output_ratio is not None and not all(0 < r < 1 for r in self.output_ratio):
+            raise errors.EngineValueError(
+                f"output_ratio must be between 0 and 1 (got {output_ratio})")
+
+    def forward(self, input: Tensor):
+        fn = F.fractional_max_pool2d if self._nd == 2 else F.fractional_max_pool3d
+        return fn(input, self.kernel_size, self.output_size, self.output_ratio,
+                  self.return_indices, _random_samples=self._random_samples)
+
+
+class FractionalMaxPool2d(_FractionalMaxPool):
+    """2-D fractional max pooling (pseudo-random window steps)."""
+
+    _nd = 2
+
+
+class FractionalMaxPool3d(_FractionalMaxPool):
+    """3-D fractional max pooling over ``(N, C, T, H, W)`` or ``(C, T, H, W)``."""
+
+    _nd = 3
