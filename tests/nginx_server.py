@@ -37,10 +37,60 @@ class Nginx:
     def __init__(self, url: str, upstreams: Path, proc: subprocess.Popen) -> None:
         self.url, self.upstreams, self.proc = url, upstreams, proc
 
-    def set_upstreams(self, ports: list[int], settle_s: float = 1.5) -> None:
-        """Rewrites the replica list; start.sh picks it up and reloads nginx."""
-        self.upstreams.write_text(",".join(f"127.0.0.1:{p}" for p in ports) + "\n")
-        time.sleep(settle_s)
+    def set_upstreams(self, ports: list[int], within_s: float = 60.0) -> None:
+        """Rewrites the replica list and waits until nginx serves it: start.sh has rendered
+        it (it checks every AUTOGRAD_RESOLVE_S) and every worker of the old configuration has
+        gone (a reload starts new workers; the old ones finish their requests). A fixed pause
+        was not enough on a loaded machine: requests still went to the old set."""
+        rendered = self.upstreams.parent / "run" / "upstreams.conf"
+        wanted = sorted(f"127.0.0.1:{p}" for p in ports)
+        before = self._workers()
+        unchanged = _rendered(rendered) == wanted
+        self.upstreams.write_text(",".join(wanted) + "\n")
+        if unchanged:  # start.sh has nothing to reload
+            return
+        deadline = time.monotonic() + within_s
+        while _rendered(rendered) != wanted:
+            assert time.monotonic() < deadline, f"start.sh did not render {wanted}"
+            time.sleep(0.05)
+        while True:
+            now = self._workers()
+            if now and not (now & before):
+                return
+            assert time.monotonic() < deadline, "nginx did not reload"
+            time.sleep(0.05)
+
+    def _workers(self) -> set[int]:
+        """The pids of nginx's worker processes (the children of its master)."""
+        master = [pid for pid, ppid, cmd in _processes()
+                  if ppid == self.proc.pid and "daemon off" in cmd]
+        return {pid for pid, ppid, _ in _processes() if master and ppid == master[0]}
+
+
+def _rendered(path: Path) -> list[str]:
+    """The servers of the first upstream block start.sh rendered (sorted)."""
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        return []
+    block = text.split("upstream ")[1] if "upstream " in text else ""
+    return sorted(line.split()[1] for line in block.splitlines()
+                  if line.strip().startswith("server ") and " down;" not in line)
+
+
+def _processes() -> list[tuple[int, int, str]]:
+    """(pid, parent pid, command line) of every process /proc shows."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+            cmd = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        found.append((int(entry), int(stat.rsplit(")", 1)[1].split()[1]), cmd))
+    return found
 
 
 @contextmanager

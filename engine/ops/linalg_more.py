@@ -208,7 +208,7 @@ def cholesky_inverse(input, upper=False):
     _no_kernel("cholesky_inverse_out_cpu", input)
     upper = bool(upper)
     xp = input.device.xp
-    _zero_pivot_check(xp, input._data)
+    _zero_pivot_check(input)
     eye = xp.broadcast_to(xp.eye(shape[-1], dtype=input.dtype.np), shape)
     out = _wrap(lapack_layout(xp, _chol_solve_arrays(xp, eye, input._data, upper)),
                 input.dtype, input.device)
@@ -222,24 +222,22 @@ def cholesky_inverse(input, upper=False):
     return out
 
 
-def _zero_pivot_check(xp, factor) -> None:
+def _zero_pivot_check(input: Tensor) -> None:
     """torch inverts the factor with LAPACK's potri, which stops at the first exactly zero
     diagonal element (-0. too; a NaN or a subnormal is not one): the first such matrix of
-    the batch, in order, raises its LinAlgError."""
+    the batch, in order, raises its LinAlgError (the text inv's singular matrices give)."""
+    factor = input._data
     if factor.size == 0:
         return
+    xp = input.device.xp
     zero = xp.diagonal(factor, axis1=-2, axis2=-1) == 0
     if not bool(zero.any()):
         return
-    from .decompositions import _batch_prefix
+    from .decompositions import _host, _raise_singular_inv
 
-    flat = zero.reshape(-1, zero.shape[-1])
-    batch = int(flat.any(axis=-1).argmax())
-    element = int(flat[batch].argmax()) + 1
-    raise errors.LinAlgError(
-        f"cholesky_inverse: {_batch_prefix(batch, factor.ndim > 2)}The diagonal element "
-        f"{element} is zero, the inversion could not be completed because the input matrix "
-        "is singular.")
+    flat = _host(xp, zero.reshape(-1, zero.shape[-1]))
+    info = np.where(flat.any(axis=-1), flat.argmax(axis=-1) + 1, 0)
+    _raise_singular_inv(input, "cholesky_inverse", info)
 
 
 register("cholesky_solve", cholesky_solve, grad_fns=("CholeskySolveBackward0",))

@@ -22,7 +22,7 @@ import httpx
 import pytest
 
 from app.services.store.sqlite import FILE_NAME
-from tests.app.helpers import assert_problem, run
+from tests.app.helpers import assert_problem, ended, kill_hosts, run
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -48,20 +48,6 @@ def _check(client, sid: str, r: dict) -> None:
     assert reply.json()["result"]["data"] == [0.0, 4.0, 8.0, 12.0]
     assert run(client, sid, "f(torch.ones(1)).item()").json()["result"] == 1024.0
     assert run(client, sid, "r").json()["result"] == r
-
-
-def _ended(pid: int, within_s: float = 5.0) -> bool:
-    """The process is gone (or a zombie its parent has yet to reap)."""
-    deadline = time.monotonic() + within_s
-    while time.monotonic() < deadline:
-        try:
-            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except (FileNotFoundError, ProcessLookupError):
-            return True
-        if state in ("Z", "X"):
-            return True
-        time.sleep(0.02)
-    return False
 
 
 def _next_draw(client, sid: str) -> list:
@@ -135,7 +121,7 @@ def test_a_host_that_died_idle_is_not_sent_requests(make_client):
     assert len(pool.hosts) == 2
     for host in list(pool.hosts):  # more dead hosts than a request's two tries
         os.kill(host.pid, signal.SIGKILL)
-        assert _ended(host.pid)
+        assert ended(host.pid)
     assert run(client, sid, "kept + 1").json()["result"] == 42
 
 
@@ -145,9 +131,7 @@ def test_generator_position_survives_a_restore(make_client):
     twin = client.post("/v1/sessions", json={"seed": 5}).json()["id"]
     for s in (sid, twin):
         run(client, s, "a = torch.randn(3)")
-    for host in list(client.app.state.pool.hosts):  # every host: both sessions are restored
-        os.kill(host.pid, signal.SIGKILL)
-    time.sleep(0.1)
+    kill_hosts(client)  # every host: both sessions are restored
     assert _next_draw(client, sid) == _next_draw(client, twin)
     assert run(client, sid, "a").json()["result"] == run(client, twin, "a").json()["result"]
 
@@ -166,7 +150,7 @@ def test_hung_host_is_killed_at_the_hard_deadline(make_client):
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.kill(host.pid, signal.SIGCONT)
-    assert _ended(host.pid)
+    assert ended(host.pid)
     body = assert_problem(reply, 400, "limit_exceeded")
     assert body["limit"] == "timeout_s" and "ended" in body["detail"]
     assert 0.9 <= took < 5

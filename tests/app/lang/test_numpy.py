@@ -6,10 +6,6 @@ snapshots and restarts."""
 
 from __future__ import annotations
 
-import os
-import signal
-import time
-
 import numpy as np
 import pytest
 
@@ -637,7 +633,7 @@ def test_the_random_state_survives_a_snapshot():
 
 @pytest.mark.parametrize("keep_array", [False, True])
 def test_arrays_and_the_random_state_survive_a_restart(make_client, keep_array):
-    from tests.app.helpers import run
+    from tests.app.helpers import kill_hosts, run
 
     client = make_client(snapshot_every=2)
     sid = client.post("/v1/sessions", json={"seed": 4}).json()["id"]
@@ -649,9 +645,7 @@ def test_arrays_and_the_random_state_survive_a_restart(make_client, keep_array):
     for body in [steps[0]] + [steps[1]] * 5:
         reply = run(client, sid, body)
         assert reply.status_code == 200, reply.text
-    for host in list(client.app.state.pool.hosts):
-        os.kill(host.pid, signal.SIGKILL)
-    time.sleep(0.1)
+    kill_hosts(client)
     probe = "[hist, np.random.rand(2).tolist()" + (", a.tolist(), t.tolist()]" if keep_array
                                                       else "]")
     got = run(client, sid, probe)

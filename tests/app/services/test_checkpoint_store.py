@@ -3,15 +3,11 @@ them (a module saved whole makes the session not plain), after every host is kil
 
 from __future__ import annotations
 
-import os
-import signal
-import time
-
 import engine
 from app.services import snapshots
 from app.services.execution import new_environment
 from app.services.store import open_store
-from tests.app.helpers import run
+from tests.app.helpers import kill_hosts, run
 
 
 def _run_in(env, source):
@@ -58,9 +54,7 @@ def test_saved_files_are_durable_through_snapshots_and_replay(make_client):
             assert (record.snapshot_seq >= 4) is not whole, record  # whole: replayed
         finally:
             store.close()
-        for host in list(client.app.state.pool.hosts):
-            os.kill(host.pid, signal.SIGKILL)
-        time.sleep(0.1)
+        kill_hosts(client)
         probe = ("sd = torch.load('ck/m.pt')\nw = torch.load('ck/w.pt', weights_only=False)\n"
                  "[sorted(os.listdir('ck')), list(sd), torch.equal(sd['weight'], "
                  "w.weight if isinstance(w, torch.nn.Module) else w['w'])]")

@@ -4,10 +4,7 @@ and a compacted log that restores (after every host is killed) to the state repl
 from __future__ import annotations
 
 import math
-import os
-import signal
 import struct
-import time
 
 import numpy as np
 import pytest
@@ -16,7 +13,7 @@ import engine
 from app.services import snapshots
 from app.services.execution import new_environment
 from app.services.store import open_store
-from tests.app.helpers import run
+from tests.app.helpers import kill_hosts, run
 
 
 def _bits(x: float) -> bytes:
@@ -139,10 +136,7 @@ def test_a_compacted_log_restores_to_the_replayed_state(make_client):
         assert [e.seq for e in store.entries(sid)] == list(range(record.snapshot_seq + 1, 10))
     finally:
         store.close()
-    for c in (client, twin_client):
-        for host in list(c.app.state.pool.hosts):  # every host: both sessions are restored
-            os.kill(host.pid, signal.SIGKILL)
-    time.sleep(0.1)
+    kill_hosts(client, twin_client)  # every host: both sessions are restored
     probe = "[w.tolist(), hist, torch.randn(2).tolist()]"
     got = run(client, sid, probe)
     assert got.status_code == 200, got.text
@@ -158,9 +152,7 @@ def test_a_compacted_log_restores_to_the_replayed_state(make_client):
         assert [e.seq for e in store.entries(sid)] == list(range(10, 16))
     finally:
         store.close()
-    for host in list(client.app.state.pool.hosts):
-        os.kill(host.pid, signal.SIGKILL)
-    time.sleep(0.1)
+    kill_hosts(client)
     got = run(client, sid, "y.grad_fn.name(), len(hist)")
     assert got.json()["result"] == ["MulBackward0", 12], got.text
 
@@ -256,10 +248,7 @@ def test_a_session_with_functions_is_compacted_and_restores(make_client):
         assert record.snapshot_seq >= 6 and record.head == 8
     finally:
         store.close()
-    for c in (client, twin_client):
-        for host in list(c.app.state.pool.hosts):
-            os.kill(host.pid, signal.SIGKILL)
-    time.sleep(0.1)
+    kill_hosts(client, twin_client)
     probe = f"[{CALLS}, w.tolist(), hist, torch.randn(2).tolist()]"
     got = run(client, sid, probe)
     assert got.status_code == 200, got.text
@@ -325,10 +314,7 @@ def test_a_training_session_is_compacted_and_restores(make_client):
         assert len(list(store.entries(sid))) <= 2
     finally:
         store.close()
-    for c in (client, twin_client):
-        for host in list(c.app.state.pool.hosts):
-            os.kill(host.pid, signal.SIGKILL)
-    time.sleep(0.1)
+    kill_hosts(client, twin_client)
     got = run(client, sid, f"step()\n{PROBE}")
     assert got.status_code == 200, got.text
     assert got.json()["result"] == run(twin_client, twin, f"step()\n{PROBE}").json()["result"]
