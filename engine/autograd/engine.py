@@ -459,8 +459,11 @@ def _run_tensor_hooks(node: Node, grads: list, create_graph: bool, not_owned: se
             g = grads[nr]
             if t is None or g is None or t.grad_fn is not node:
                 continue
-            if t._grad is None:
-                t._grad = g if create_graph else g.detach().clone()
+            if t._grad is None:  # torch: a row-major clone (CloneBackward0 under create_graph)
+                from ..ops.tensor_methods import clone
+
+                t._grad = clone(g if create_graph else g.detach(),
+                                memory_format=_layout.contiguous_format)
             else:
                 t._grad = t._grad + g if create_graph else (t._grad + g).detach()
     pre = node._hooks.get("pre") if node._hooks else None
@@ -537,20 +540,44 @@ def _accumulate(var: Tensor, g: Tensor, create_graph: bool, not_owned: set,
     if old is not None and _ZEROS and is_zero_gradient(g):
         return
     if old is None:
-        if create_graph:
-            var._grad = g
+        if create_graph:  # (torch copies under grad mode: the copy's node is CopyBackwards)
+            var._grad = _contract_copy_recorded(var, g)
             return
         data = g._data
         if id(g) in not_owned or not getattr(data.flags, "writeable", True):  # CuPy: no flag
-            data = data.copy()
+            data = _layout.copy_as(data, _layout.grad_strides(var._data), g.device.xp)
         elif data.base is not None:
-            data = _sole_base(g, data)
+            data = _obey_layout(var, _sole_base(g, data), g.device.xp)
+        elif data.strides != var._data.strides:
+            data = _obey_layout(var, data, g.device.xp)
         var._grad = _wrap(data, g.dtype, g.device)
-    elif create_graph or old.requires_grad:
+    elif create_graph:
         var._grad = old + g
-    else:  # in place, as PyTorch does: every alias of .grad sees the sum
+    else:  # in place, as PyTorch does (a .grad that requires grad too): every alias sees it
         old._data += g._data
         old._vc[0] += 1
+
+
+def _obey_layout(var: Tensor, data, xp):
+    """torch's gradient layout contract (AccumulateGrad): a leaf's new ``.grad`` has the
+    leaf's own strides when the leaf is non-overlapping and dense (a transposed or
+    channels-last parameter gets a gradient laid out as itself), else row-major. ``data``,
+    kept as it is when it already obeys, else copied."""
+    if xp is not np or _layout.obeys_grad_layout(data, var._data):
+        return data
+    return _layout.copy_as(data, _layout.grad_strides(var._data), xp)
+
+
+def _contract_copy_recorded(var: Tensor, g: Tensor) -> Tensor:
+    """create_graph's first accumulation: a new tensor laid out by the contract, and
+    ``copy_(g)`` into it under grad mode (so ``.grad.grad_fn`` is CopyBackwards when ``g``
+    requires grad, as torch's ``new_empty_strided(...).copy_(grad)``)."""
+    from ..ops.tensor_methods import copy_
+
+    xp = g.device.xp
+    empty = _wrap(_layout.empty_strided(xp, g._data.shape, _layout.grad_strides(var._data),
+                                        g.dtype.np), g.dtype, g.device)
+    return copy_(empty, g)
 
 
 def _sole_base(g: Tensor, data):
@@ -690,4 +717,5 @@ def _zeros_like(t: Tensor) -> Tensor:
     return _wrap(t.device.xp.zeros(t._data.shape, dtype=t.dtype.np), t.dtype, t.device)
 
 
+from ..ops import memory_format as _layout  # noqa: E402  (NumPy only; after the engine)
 from . import anomaly as _anomaly  # noqa: E402

@@ -183,6 +183,29 @@ def _channels_last_strides_heuristic(shape: tuple, strides: tuple) -> bool:
     return True
 
 
+def grad_strides(var) -> tuple:
+    """The strides torch's gradient layout contract gives a leaf's new ``.grad``: the leaf's
+    own when it is non-overlapping and dense, else row-major (``var``: the leaf's array)."""
+    strides = elem_strides(var)
+    if non_overlapping_and_dense(var.shape, strides):
+        return strides
+    return contiguous_strides(var.shape)
+
+
+def obeys_grad_layout(grad, var) -> bool:
+    """torch's ``obeys_layout_contract(grad, variable)`` on arrays: a non-overlapping and
+    dense leaf's strides on every dimension of size > 1 (and no 0 stride on a size-1 one),
+    else a contiguous gradient."""
+    gs = elem_strides(grad)
+    vs = elem_strides(var)
+    if not non_overlapping_and_dense(var.shape, vs):
+        return is_contiguous_strides(grad.shape, gs)
+    for n, a, b in zip(grad.shape, gs, vs):
+        if (a != b) if n != 1 else a == 0:
+            return False
+    return True
+
+
 # --------------------------------------------------------------------------- arrays
 def empty_strided(xp, shape: tuple, strides: tuple, np_dtype) -> np.ndarray:
     """An uninitialized array with these element strides over a buffer of its own."""

@@ -275,7 +275,15 @@ def expand_as(self, other):
 def unsqueeze(input, dim):
     """A view with a size-1 dimension inserted at ``dim``."""
     d = norm_dim(dim, input._data.ndim + 1)
-    arr = input.device.xp.expand_dims(input._data, d)
+    src = input._data
+    arr = input.device.xp.expand_dims(src, d)
+    if type(src) is np.ndarray:  # torch's strides: the input's, and for the new dimension
+        # the next one's size times its stride (1 last); NumPy's reshape may rewrite those of
+        # size-1 (and empty) dimensions
+        st = src.strides
+        want = st[:d] + (st[d] * src.shape[d] if d < src.ndim else src.itemsize,) + st[d:]
+        if arr.strides != want:
+            arr = np.lib.stride_tricks.as_strided(arr, arr.shape, want)
     out = make_view(input, arr, lambda t: t.unsqueeze(d))
     if needs_grad(input):
         record(out, "UnsqueezeBackward0", (lambda g: g.squeeze(d),), (input,),

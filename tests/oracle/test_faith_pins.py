@@ -1270,3 +1270,122 @@ def test_attention_gradient_nodes_as_torch(kw):
     assert got[0][0] == got[1][0]
     for a, b in zip(got[0][1], got[1][1]):
         np.testing.assert_allclose(a, b, rtol=2e-6, atol=1e-7)
+
+
+# ----------------------------------------------------------------- 19. the gradient layout
+# torch's gradient layout contract (AccumulateGrad): a leaf's new ``.grad`` has the leaf's own
+# strides when the leaf is non-overlapping and dense (else row-major); a gradient that does
+# not obey is copied; a later accumulation is in place (under create_graph: ``.grad + g``);
+# create_graph's first ``.grad`` is a copy (CopyBackwards); ``retain_grad`` keeps a row-major
+# clone; ``autograd.grad`` returns the incoming layout. Session 13: 13 of these 23 differed.
+def _layout_of(t):
+    if t is None:
+        return None
+    fn = t.grad_fn
+    name = None if fn is None else fn.name().replace("torch::autograd::", "")
+    values = [float(f"{v:.6g}") for v in t.detach().numpy().astype(np.float64).ravel()]
+    return tuple(t.shape), t.stride(), t.requires_grad, name, values
+
+
+def _perm(T):
+    return (T.arange(12.0).reshape(4, 3) / 7).t()
+
+
+def _cl(T, shape=(1, 2, 3, 4)):
+    return (T.arange(float(np.prod(shape))).reshape(shape) / 5).to(
+        memory_format=T.channels_last)
+
+
+def _grad_after(T, leaf, f, times=1, **kw):
+    leaf.requires_grad_()
+    for _ in range(times):
+        f(leaf).sum().backward(**kw)
+    return [leaf.grad]
+
+
+def _hooked(T, keep):
+    h = _perm(T).requires_grad_()
+    kept = []
+    h.register_hook((lambda g: kept.append(g)) if keep else (lambda g: g * 1))
+    (h * h).sum().backward()
+    return [h.grad] + kept
+
+
+def _retained(T, x):
+    y = x * 1
+    y.retain_grad()
+    (y * y).sum().backward(create_graph=True)
+    return [y.grad, y.grad.grad_fn is not None]
+
+
+def _retained_cl(T, cg):
+    c = (T.arange(24.0).reshape(1, 2, 3, 4) / 5).requires_grad_()
+    y = c.to(memory_format=T.channels_last)
+    y.retain_grad()
+    (y * y).sum().backward(create_graph=cg)
+    return [y.grad, c.grad]
+
+
+def _second_backward_in_place(T):
+    a = (T.arange(6.0) / 7).requires_grad_()
+    (a ** 3).sum().backward(create_graph=True)
+    first = a.grad
+    a.grad.sum().backward()
+    return [a.grad, first is a.grad, a.grad._version]
+
+
+def _conv_weight(T):
+    w = _cl(T, (2, 2, 3, 2)).requires_grad_()
+    x = T.arange(50.0).reshape(1, 2, 5, 5) / 10
+    _F(T).conv2d(x, w).sum().backward()
+    return [w.grad]
+
+
+def _autograd_grad(T, f):
+    h = _perm(T).requires_grad_()
+    return list(T.autograd.grad(f(h).sum(), h))
+
+
+GRAD_LAYOUT_19 = {
+    "permuted leaf, incoming row-major": lambda T: _grad_after(T, _perm(T), lambda h: h * 2),
+    "permuted leaf, incoming permuted": lambda T: _grad_after(T, _perm(T), lambda h: h * h),
+    "permuted leaf, accumulated": lambda T: _grad_after(T, _perm(T), lambda h: h * 2, 2),
+    "permuted leaf, matmul": lambda T: _grad_after(
+        T, _perm(T), lambda h: h @ (T.arange(8.0).reshape(2, 4) / 3).t()),
+    "channels-last leaf": lambda T: _grad_after(T, _cl(T), lambda c: c * 3),
+    "channels-last leaf exp": lambda T: _grad_after(T, _cl(T, (2, 2, 3, 2)), lambda c: c.exp()),
+    "channels-last conv weight": _conv_weight,
+    "strided leaf": lambda T: _grad_after(T, T.arange(12.0)[::2], lambda s: s * 2),
+    "expanded leaf": lambda T: _grad_after(T, T.arange(3.0).expand(2, 3), lambda e: e * 2),
+    "size-1 leaf": lambda T: _grad_after(T, T.arange(3.0).reshape(1, 3).t(), lambda o: o * 2),
+    "hook keeps the gradient": lambda T: _hooked(T, True),
+    "hook returns a gradient": lambda T: _hooked(T, False),
+    "create_graph, permuted": lambda T: _grad_after(T, _perm(T), lambda h: h * h,
+                                                    create_graph=True),
+    "create_graph twice": lambda T: _grad_after(T, _perm(T), lambda h: h * h, 2,
+                                                create_graph=True),
+    "create_graph, incoming without grad": lambda T: _grad_after(
+        T, _perm(T), lambda h: h * 2, create_graph=True),
+    "create_graph, contiguous": lambda T: _grad_after(
+        T, T.arange(12.0).reshape(4, 3) / 7, lambda a: a.t() * a.t(), create_graph=True),
+    "second backward adds in place": _second_backward_in_place,
+    "retain_grad, create_graph": lambda T: _retained(
+        T, (T.arange(12.0).reshape(4, 3) / 7).requires_grad_().t()),
+    "retain_grad, channels-last": lambda T: _retained_cl(T, False),
+    "retain_grad, channels-last, create_graph": lambda T: _retained_cl(T, True),
+    "autograd.grad permuted": lambda T: _autograd_grad(T, lambda h: h * h),
+    "autograd.grad row-major": lambda T: _autograd_grad(T, lambda h: h * 2),
+}
+
+
+@pytest.mark.parametrize("name", list(GRAD_LAYOUT_19))
+def test_gradient_layout_contract_as_torch(name):
+    import warnings
+
+    got = []
+    for T in (engine, torch):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            got.append([_layout_of(t) if not isinstance(t, (bool, int)) else t
+                        for t in GRAD_LAYOUT_19[name](T)])
+    assert got[0] == got[1]
