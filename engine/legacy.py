@@ -103,13 +103,8 @@ def new(dtype: DType | None, /, *args, **kwargs) -> Tensor:
     return creation.tensor(first, dtype=dtype or DEFAULT_FLOAT)
 
 
-_C_TYPE = {"float32": "float", "float64": "double", "float16": "c10::Half",
-           "int64": "long int", "int32": "int", "bool": "bool", "int16": "short int",
-           "int8": "signed char", "uint8": "unsigned char"}
-
-
 def _options(dtype: DType) -> str:
-    return (f"TensorOptions(dtype={_C_TYPE.get(dtype.name, dtype.name)}, device=cpu, "
+    return (f"TensorOptions(dtype={dtype.c_name}, device=cpu, "
             "layout=Strided, requires_grad=false (default), pinned_memory=false (default), "
             "memory_format=(nullopt))")
 

@@ -157,6 +157,31 @@ def _span(arr: np.ndarray) -> int:
     return sum((n - 1) * s for n, s in zip(arr.shape, arr.strides)) + arr.itemsize
 
 
+def frame(magic: bytes, header: bytes, size: int, blocks: Any) -> bytearray:
+    """The layout checkpoints and session snapshots (``app.services.snapshots``) share:
+    ``magic``, the header's length (8 bytes, little-endian), the header (JSON), then ``size``
+    bytes where each ``(offset, bytes-like)`` of ``blocks`` is copied at its offset."""
+    start = len(magic) + 8 + len(header)
+    out = bytearray(start + size)
+    out[:start] = magic + struct.pack("<Q", len(header)) + header
+    view = memoryview(out)
+    for at, block in blocks:
+        n = block.nbytes
+        if n:
+            view[start + at:start + at + n] = block
+    return out
+
+
+def unframe(data: bytes | bytearray | memoryview, magic: bytes) -> tuple[memoryview, int] | None:
+    """A framed file's header bytes and where its blocks start (unchecked: the header's
+    length may run past the data); None when ``data`` does not start with ``magic``."""
+    if len(data) < len(magic) + 8 or bytes(data[:len(magic)]) != magic:
+        return None
+    (length,) = struct.unpack_from("<Q", data, len(magic))
+    start = len(magic) + 8 + length
+    return memoryview(data)[len(magic) + 8:start], start
+
+
 def dumps(obj: Any, opaque: Callable[[Any], Any], extra: Any = None) -> bytes:
     """The checkpoint of ``obj``; ``opaque(value)`` names each value that is not plain data
     (it raises where the value cannot be saved at all); ``extra`` (JSON) is kept in the
@@ -166,28 +191,22 @@ def dumps(obj: Any, opaque: Callable[[Any], Any], extra: Any = None) -> bytes:
     fields = {"root": root, "storages": writer.storages, "tensors": writer.tensors}
     if extra is not None:
         fields["x"] = extra
-    header = orjson.dumps(fields)
-    start = len(MAGIC) + 8 + len(header)
-    out = bytearray(start + writer.offset)
-    out[:start] = MAGIC + struct.pack("<Q", len(header)) + header
-    view = memoryview(out)
-    for (at, size, _), data in zip(writer.storages, writer.chunks):
-        if size:
-            view[start + at:start + at + size] = memoryview(data.reshape(-1)).cast("B")
-    return bytes(out)
+    return bytes(frame(MAGIC, orjson.dumps(fields), writer.offset,
+                       ((at, memoryview(data.reshape(-1)).cast("B"))
+                        for (at, _, _), data in zip(writer.storages, writer.chunks))))
 
 
 def header_of(data: bytes | bytearray | memoryview) -> tuple[dict[str, Any], int]:
     """The header of a checkpoint and where its storages start; :class:`NotACheckpoint` when
     the bytes are not one (or are damaged)."""
-    if len(data) < len(MAGIC) + 8 or bytes(data[:len(MAGIC)]) != MAGIC:
+    framed = unframe(data, MAGIC)
+    if framed is None:
         raise NotACheckpoint("not a checkpoint")
-    (length,) = struct.unpack_from("<Q", data, len(MAGIC))
-    start = len(MAGIC) + 8 + length
+    raw, start = framed
     if start > len(data):
         raise NotACheckpoint("a truncated checkpoint")
     try:
-        header = orjson.loads(bytes(data[len(MAGIC) + 8:start]))
+        header = orjson.loads(bytes(raw))
     except orjson.JSONDecodeError:
         raise NotACheckpoint("a damaged checkpoint") from None
     if not isinstance(header, dict) or not {"root", "storages", "tensors"} <= set(header):

@@ -16,9 +16,11 @@ tensors'; a store that holds an object saved whole is not plain.
 The format is ours, never pickle (a snapshot is read back into a host that runs untrusted
 programs): ``MAGIC``, the header's length (8 bytes, little-endian), a JSON header (the values
 as tagged trees, each tensor's dtype, shape, flags and where its bytes are), then the tensors'
-bytes. Lists, dicts and tensors seen twice are stored once and referenced, so aliasing (``b = a``
-then ``a.append(1)``) survives a restore.
-"""
+bytes (``engine.serialization.frame``: checkpoints are laid out alike). Lists, dicts and
+tensors seen twice are stored once and referenced, so aliasing (``b = a`` then
+``a.append(1)``) survives a restore. The tensors are stored otherwise than in a checkpoint
+(which keeps storages, views and strides): a snapshot holds only tensors that own their
+contiguous memory, each with its ``.grad``."""
 
 from __future__ import annotations
 
@@ -41,6 +43,7 @@ from app.lang.library import LibModule
 from app.lang.values import Function
 from engine.dtypes import dtype_from_name
 from engine.printing import PrintOptions
+from engine.serialization import frame, unframe
 
 MAGIC = b"AGSNAP1\n"
 
@@ -270,17 +273,11 @@ def capture(env: Environment) -> bytearray:
                            "generator": gen, "device": env.device,
                            "programs": writer.programs, "settings": settings,
                            "files": files})
-    start = len(MAGIC) + 8 + len(header)
-    out = bytearray(start + writer.offset)
-    out[:start] = MAGIC + struct.pack("<Q", len(header)) + header
-    view = memoryview(out)
-    for data, spec in zip(writer.chunks, writer.tensors):
-        if spec["size"]:
-            view[start + spec["at"]:start + spec["at"] + spec["size"]] = \
-                memoryview(data.reshape(-1)).cast("B")
-    for data, (_, at, size) in zip(env.files.files.values(), files["files"]):
-        view[start + at:start + at + size] = memoryview(data)
-    return out
+    blocks = [(spec["at"], memoryview(data.reshape(-1)).cast("B"))
+              for data, spec in zip(writer.chunks, writer.tensors)]
+    blocks += [(at, memoryview(data))
+               for data, (_, at, _) in zip(env.files.files.values(), files["files"])]
+    return frame(MAGIC, header, writer.offset, blocks)
 
 
 def _files(store: FileStore, writer: _Writer) -> dict[str, Any]:
@@ -418,18 +415,17 @@ def _cpu_settings(value: Any) -> tuple:
 def restore(data: bytes | bytearray, env: Environment, limits: Limits | None = None) -> None:
     """Fills a fresh ``env`` (made from the session's device and seed) from a snapshot
     (``limits``: the ones the session's programs were compiled under)."""
-    if not data.startswith(MAGIC):
+    framed = unframe(data, MAGIC)
+    if framed is None:
         raise ValueError("not a session snapshot")
-    start = len(MAGIC) + 8
-    (length,) = struct.unpack_from("<Q", data, len(MAGIC))
-    header = orjson.loads(data[start:start + length])
-    reader = _Reader(header["tensors"], memoryview(data)[start + length:],
-                     header.get("programs"), env.variables, limits)
+    raw, start = framed
+    header = orjson.loads(raw)
+    body = memoryview(data)[start:]
+    reader = _Reader(header["tensors"], body, header.get("programs"), env.variables, limits)
     env.variables.clear()
     for name, value in header["variables"]:
         env.variables[name] = reader.value(value)
     files = header.get("files") or {"files": [], "dirs": []}
-    body = memoryview(data)[start + length:]
     env.files.files.clear()
     for name, at, size in files["files"]:
         env.files.put(name, bytes(body[at:at + size]))

@@ -407,9 +407,6 @@ WRITING_INTEGRAL: ContextVar = ContextVar("engine_writing_integral", default=Fal
 # the nodes the running backward computes gradients for (None: all; autograd.grad with inputs
 # prunes): a CopySlices writes its view's gradient only where the base's history is needed
 BACKWARD_NEEDED: ContextVar = ContextVar("engine_backward_needed", default=None)
-_SCALAR_NAMES = {
-    "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-    "bool": "Bool"}
 
 
 def record(outputs, name: str, rule, inputs: tuple, saved: tuple = (), per_input: bool = True,
@@ -429,7 +426,7 @@ def record(outputs, name: str, rule, inputs: tuple, saved: tuple = (), per_input
     integral = single and not outputs.dtype.is_floating_point
     if integral and not WRITING_INTEGRAL.get():
         raise errors.EngineRuntimeError(
-            f"Autograd not support dtype: {_SCALAR_NAMES[outputs.dtype.name]}")
+            f"Autograd not support dtype: {outputs.dtype.scalar_name}")
     fw = FW_ACTIVE[0]
     if fw:
         # Tangents are attached only once the outputs carry their node: a tangent rule that

@@ -18,11 +18,6 @@ __all__ = ["calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_"
            "kaiming_normal_", "orthogonal_", "sparse_"]
 
 
-_SCALAR_NAMES = {
-    "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-    "bool": "Bool"}
-
-
 def _draw(tensor: Tensor, generator: Generator | None, kind: str, shape=None):
     """Standard uniform [0, 1) or normal draws shaped like ``tensor`` (or ``shape``)."""
     gen = current_generator(tensor.device, generator)
@@ -50,7 +45,7 @@ def _check(tensor: Tensor, name: str) -> None:
 def _floating(tensor: Tensor, kernel: str) -> None:
     if not tensor.dtype.is_floating_point:
         raise errors.EngineRuntimeError(
-            f'"{kernel}" not implemented for \'{_SCALAR_NAMES[tensor.dtype.name]}\'')
+            f'"{kernel}" not implemented for \'{tensor.dtype.scalar_name}\'')
 
 
 def calculate_gain(nonlinearity: str, param: float | None = None) -> float:

@@ -23,7 +23,6 @@ from . import kernel_dtypes
 from ._args import check_fits, norm_dim
 from .creation import full_like, zeros_like
 from .nn import (
-    _TORCH_NAMES,
     _const,
     _in_float,
     _maybe_inplace,
@@ -302,8 +301,7 @@ def softshrink(input, lambd=0.5):
     if not 0 <= lambd <= top:  # (NaN and inf included)
         raise errors.EngineRuntimeError(
             f"lambda must be in range [0, {top:g}] for input dtype "
-            f"{ {'float32': 'Float', 'float64': 'Double'}.get(input.dtype.name, 'Half')}, "
-            f"but found {lambd:g}")
+            f"{input.dtype.scalar_name}, but found {lambd:g}")
     a = input._data
     xp = input.device.xp
     keep = ~((a >= -lambd) & (a <= lambd))
@@ -442,8 +440,8 @@ def prelu(input, weight):
             f"{type(weight).__name__}")
     if input.dtype is not weight.dtype:
         raise errors.EngineRuntimeError(
-            f"prelu: Type promoting not supported. Got {_TORCH_NAMES[input.dtype.name]} and "
-            f"{_TORCH_NAMES[weight.dtype.name]}")
+            f"prelu: Type promoting not supported. Got {input.dtype.scalar_name} and "
+            f"{weight.dtype.scalar_name}")
     c = 1 if input.ndim < 2 else input._data.shape[1]
     if weight._data.size != 1:
         if input.ndim == 0:

@@ -17,7 +17,7 @@ from .. import errors
 from ..dtypes import DEFAULT_INT, TYPE_NAMES
 from ..tensor import Tensor, _wrap
 from ._args import norm_dim
-from .families import _torch_scalar_name, check_inplace
+from .families import check_inplace
 from .indexing import index_select
 from .registry import op
 from .shape import flatten, t
@@ -56,7 +56,7 @@ def _repeats_vector(repeats: Tensor, name: str = "repeat_interleave_cpu"):
     if repeats.dtype.name not in ("int64", "int32"):
         kernel = name if repeats.device.type == "cpu" else name.replace("_cpu", "_cuda")
         raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
-            kernel=kernel, dtype=_torch_scalar_name(repeats.dtype)))
+            kernel=kernel, dtype=repeats.dtype.scalar_name))
     counts = repeats._data.astype(np.int64, copy=False)
     if counts.size and int(counts.min()) < 0:
         raise errors.EngineRuntimeError("repeats can not be negative")

@@ -24,7 +24,6 @@ from ..dtypes import float16, float32
 from ..modes import _grad_enabled, set_grad_enabled
 from ..random import current_generator
 from ..tensor import Tensor, _wrap
-from .families import cpp_type_name
 from .nn import _quiet, _softmax_arrays
 from .registry import op
 
@@ -68,8 +67,8 @@ def _check_inputs(query, key, value, attn_mask, dropout_p) -> None:
     if not (query.dtype is key.dtype is value.dtype):
         raise errors.EngineRuntimeError(
             "Expected query, key, and value to have the same dtype, but got query.dtype: "
-            f"{cpp_type_name(query.dtype)} key.dtype: {cpp_type_name(key.dtype)} and "
-            f"value.dtype: {cpp_type_name(value.dtype)} instead.")
+            f"{query.dtype.c_name} key.dtype: {key.dtype.c_name} and "
+            f"value.dtype: {value.dtype.c_name} instead.")
     if not (query.device == key.device == value.device):
         raise errors.EngineRuntimeError(
             "Expected query, key, and value to have the same device type, but got query.device: "
@@ -87,13 +86,8 @@ def _check_inputs(query, key, value, attn_mask, dropout_p) -> None:
         if not (mdt.name == "bool" or mdt is float32 or mdt is query.dtype):
             raise errors.EngineRuntimeError(
                 "Expected attn_mask dtype to be bool or float or to match query dtype, but got "
-                f"attn_mask.dtype: {cpp_type_name(mdt)} and  query.dtype: "
-                f"{cpp_type_name(query.dtype)} instead.")
-
-
-_TORCH_TYPE = {
-    "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-    "bool": "Bool"}
+                f"attn_mask.dtype: {mdt.c_name} and  query.dtype: "
+                f"{query.dtype.c_name} instead.")
 
 
 def _gqa_heads(query: Tensor, key: Tensor, value: Tensor) -> int:
@@ -189,7 +183,7 @@ def _attend(query, key, value, mask, dropout_p: float, scale, enable_gqa: bool) 
             value = value.repeat_interleave(query.shape[-3] // value.shape[-3], -3)
     if not query.dtype.is_floating_point:
         raise errors.EngineRuntimeError(
-            f"expected scalar type Float but found {_TORCH_TYPE[query.dtype.name]}")
+            f"expected scalar type Float but found {query.dtype.scalar_name}")
     half = query.dtype.name == "float16"  # ATen computes half in float on the CPU
     if half:
         query, key, value = (t.to(float32) for t in (query, key, value))

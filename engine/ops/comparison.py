@@ -10,7 +10,7 @@ from ..dtypes import DEFAULT_FLOAT, bool_
 from ..modes import check_numel
 from ..tensor import Tensor, _wrap
 from ._args import broadcast_shape, device_of
-from .families import _torch_scalar_name, method_form
+from .families import method_form
 from .pointwise import _require_tensors
 from .registry import op
 
@@ -38,7 +38,7 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     _require_tensors("isclose", input, other)
     if input.dtype is not other.dtype:
         raise errors.EngineRuntimeError(
-            f"{_torch_scalar_name(input.dtype)} did not match {_torch_scalar_name(other.dtype)}")
+            f"{input.dtype.scalar_name} did not match {other.dtype.scalar_name}")
     if rtol < 0:
         raise errors.EngineRuntimeError(
             f"rtol must be greater than or equal to zero, but got {_number_text(rtol)}")

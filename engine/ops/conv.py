@@ -19,13 +19,10 @@ import numpy as np
 from .. import errors
 from ..autograd import needs_grad, record
 from ..cost import charge, conv_cost
+from ..dtypes import bool_
 from ..modes import _grad_enabled, check_numel
 from ..tensor import Tensor, _wrap
-from .families import cpp_type_name
 from .registry import op
-
-_TORCH_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
-                "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
 
 
 # --------------------------------------------------------------------------- array kernels
@@ -294,20 +291,16 @@ def _uses_onednn(input: Tensor, weight: Tensor, groups: int, transposed: bool = 
             math.prod(xs[:4]) > 20480)
 
 
-_LEGACY = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
-           "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte"}
-
-
 def _legacy_type(t: Tensor) -> str:
     """torch's legacy tensor type name (``torch.FloatTensor``; ``CPUBoolType`` for bool)."""
-    name = _LEGACY.get(t.dtype.name)
-    return f"torch.{name}Tensor" if name else f"CPU{_TORCH_NAMES.get(t.dtype.name, 'Bool')}Type"
+    dt = t.dtype
+    return "CPUBoolType" if dt is bool_ else f"torch.{dt.scalar_name}Tensor"
 
 
 def _dtype_mismatch(input: Tensor, other: Tensor) -> errors.EngineRuntimeError:
     return errors.EngineRuntimeError(
-        f"expected scalar type {_TORCH_NAMES[input.dtype.name]} but found "
-        f"{_TORCH_NAMES[other.dtype.name]}")
+        f"expected scalar type {input.dtype.scalar_name} but found "
+        f"{other.dtype.scalar_name}")
 
 
 _NO_SLOW_KERNEL = ("bool", "int32", "int16", "int8", "uint8")  # (torch's slow kernels: no)
@@ -322,7 +315,7 @@ def _check_dtypes(input: Tensor, weight: Tensor, bias, transposed: bool, groups:
     name = input.dtype.name
     if transposed and name in _NO_SLOW_KERNEL:  # the transposed kernels dispatch first
         raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
-            kernel=f"slow_conv_transpose{max(nd, 2)}d_out_cpu", dtype=_TORCH_NAMES[name]))
+            kernel=f"slow_conv_transpose{max(nd, 2)}d_out_cpu", dtype=input.dtype.scalar_name))
     if _uses_onednn(input, weight, groups, transposed, output_padding, stride):
         for t, what in ((weight, "weight"), (bias, "bias")):
             if t is not None and t.dtype is not input.dtype:
@@ -333,7 +326,7 @@ def _check_dtypes(input: Tensor, weight: Tensor, bias, transposed: bool, groups:
         return
     if not transposed and any(d > 1 for d in dilation) and name in _NO_SLOW_KERNEL:
         raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
-            kernel="slow_conv_dilated<>", dtype=_TORCH_NAMES[name]))
+            kernel="slow_conv_dilated<>", dtype=input.dtype.scalar_name))
     if name == "bool":
         kernel = "slow_conv2d_cpu"
         if nd == 3:
@@ -350,8 +343,8 @@ def _check_dtypes(input: Tensor, weight: Tensor, bias, transposed: bool, groups:
         # the 1-D/2-D kernels add the bias into the result in place
         if not input.dtype.is_floating_point and bias.dtype.is_floating_point:
             raise errors.EngineRuntimeError(
-                f"result type {_TORCH_NAMES[bias.dtype.name]} can't be cast to the desired "
-                f"output type {_TORCH_NAMES[name]}")
+                f"result type {bias.dtype.scalar_name} can't be cast to the desired "
+                f"output type {input.dtype.scalar_name}")
     for t in (weight, bias):
         if t is not None and t.device != input.device:
             raise errors.EngineRuntimeError(
@@ -566,7 +559,7 @@ def convolution(input, weight, bias, stride, padding, dilation, transposed, outp
     if needs_grad(input, weight, bias):
         if not input.dtype.is_floating_point:  # an integer result of a float bias with grad
             raise errors.EngineRuntimeError(
-                f"Autograd not support dtype: {_TORCH_NAMES[input.dtype.name]}")
+                f"Autograd not support dtype: {input.dtype.scalar_name}")
         record(out, "ConvolutionBackward0", _convolution_rule, (input, weight, bias),
                (input, weight, params), per_input=False)
     return out
@@ -672,8 +665,8 @@ def _check_bias_dtype(input: Tensor, bias) -> None:
     ones lack it)."""
     if isinstance(bias, Tensor) and bias.dtype is not input.dtype:
         raise errors.EngineRuntimeError(
-            f"Input type ({cpp_type_name(input.dtype)}) and bias type "
-            f"({cpp_type_name(bias.dtype)}) should be the same")
+            f"Input type ({input.dtype.c_name}) and bias type "
+            f"({bias.dtype.c_name}) should be the same")
 
 
 def _conv_nd(name: str, nd: int, transposed: bool, input, weight, bias, stride, padding,
@@ -832,7 +825,7 @@ def _fold_args(fn, kernel_size, dilation, padding, stride):
 
 def _not_floating(kernel: str, t: Tensor):
     return errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
-        kernel=kernel, dtype=_TORCH_NAMES[t.dtype.name]))
+        kernel=kernel, dtype=t.dtype.scalar_name))
 
 
 @op(kind="function", grad_fns=("Im2ColBackward0",))

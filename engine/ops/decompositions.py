@@ -24,9 +24,6 @@ from ._fma import fma_same
 from .reduction import _return_type
 from .registry import register
 
-_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
-          "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
-
 
 class return_types:  # noqa: N801 (mirrors torch.return_types)
     slogdet = _return_type("slogdet", ("sign", "logabsdet"))
@@ -63,10 +60,10 @@ def check_matrix(A: Tensor, fn: str, *, square: bool = True, name: str = "A",
     if floating and not A.dtype.is_floating_point:
         if kernel is not None:
             raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
-                kernel=kernel, dtype=_NAMES[A.dtype.name]))
+                kernel=kernel, dtype=A.dtype.scalar_name))
         raise errors.EngineRuntimeError(
             f"{fn}: Expected a floating point or complex tensor as input. Got "
-            f"{_NAMES[A.dtype.name]}")
+            f"{A.dtype.scalar_name}")
     if fn not in _NOT_FACTORED:  # priced before it runs (engine.cost)
         charge(fn, factorization_cost(A._data.shape))
 
@@ -631,7 +628,7 @@ def linalg_solve(A, B, *, left=True):
     if A.dtype is not B.dtype:
         raise errors.EngineRuntimeError(
             f"{fn}: Expected A and B to have the same dtype, but found A of type "
-            f"{_NAMES[A.dtype.name]} and B of type {_NAMES[B.dtype.name]} instead")
+            f"{A.dtype.scalar_name} and B of type {B.dtype.scalar_name} instead")
     _no_half(A, "lu_cpu")
     vector = _is_vector_rhs(A, B)  # (torch's test ignores ``left``: XA = B then fails)
     xp = A.device.xp
@@ -720,7 +717,7 @@ def linalg_solve_triangular(A, B, *, upper, left=True, unitriangular=False):
     if not A.dtype.is_floating_point or A.dtype.name == "float16":
         _no_half(A, "triangular_solve_cpu")
         raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
-            kernel="triangular_solve_cpu", dtype=_NAMES[A.dtype.name]))
+            kernel="triangular_solve_cpu", dtype=A.dtype.scalar_name))
     if A.dtype is not B.dtype:  # torch computes in A's dtype
         B = B.to(A.dtype)
     xp = A.device.xp
@@ -1100,7 +1097,7 @@ def linalg_pinv(A, *, atol=None, rtol=None, hermitian=False):
     if A._data.ndim < 2 or A.dtype.name not in ("float32", "float64"):
         shape = ", ".join(str(s) for s in A._data.shape)
         raise errors.EngineRuntimeError(
-            f"linalg.pinv({_NAMES[A.dtype.name]}{{[{shape}]}}): expected a tensor with 2 or "
+            f"linalg.pinv({A.dtype.scalar_name}{{[{shape}]}}): expected a tensor with 2 or "
             "more dimensions of float, double, cfloat or cdouble types")
     xp = A.device.xp
     a = A._data
@@ -1165,7 +1162,7 @@ def linalg_lstsq(A, B, rcond=None, *, driver=None):
     if A.dtype is not B.dtype:
         raise errors.EngineRuntimeError(
             f"{fn}: Expected input and other to have the same dtype, but got "
-            f"input's dtype {_NAMES[A.dtype.name]} and other's dtype {_NAMES[B.dtype.name]}")
+            f"input's dtype {A.dtype.scalar_name} and other's dtype {B.dtype.scalar_name}")
     if not 0 <= A._data.ndim - B._data.ndim <= 1:  # (A's batch does not broadcast B's up)
         raise errors.EngineRuntimeError(
             f"{fn}: input.dim() must be greater or equal to other.dim() and "

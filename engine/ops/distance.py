@@ -20,7 +20,6 @@ from ..autograd import needs_grad, record
 from ..modes import check_numel, is_grad_enabled, no_grad
 from ..tensor import Tensor, _wrap
 from ._args import broadcast_shape, promote_args
-from .families import _torch_scalar_name, cpp_type_name
 from .registry import op
 
 _COMPUTE_MODES = {None: 0, "use_mm_for_euclid_dist_if_necessary": 0,
@@ -46,7 +45,7 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
         if not t.dtype.is_floating_point:
             raise errors.EngineRuntimeError(
                 f"cdist only supports floating-point dtypes, {name} got: "
-                f"{_torch_scalar_name(t.dtype)}")
+                f"{t.dtype.scalar_name}")
     p = float(p)
     if p < 0:
         raise errors.EngineRuntimeError("cdist only supports non-negative p values")
@@ -60,17 +59,17 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
             if x2._data.ndim == 2 and math.prod(batch) == 1:  # folds into one mm
                 raise errors.EngineRuntimeError(
                     "expected m1 and m2 to have the same dtype, but got: "
-                    f"{cpp_type_name(x1.dtype)} != {cpp_type_name(x2.dtype)}")
+                    f"{x1.dtype.c_name} != {x2.dtype.c_name}")
             raise errors.EngineRuntimeError(  # a batched product
-                f"expected scalar type {_torch_scalar_name(x1.dtype)} but found "
-                f"{_torch_scalar_name(x2.dtype)}")
+                f"expected scalar type {x1.dtype.scalar_name} but found "
+                f"{x2.dtype.scalar_name}")
     elif x1.dtype.name == "float16":  # the direct kernel: no half; x1's dtype decides
         raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
             kernel="cdist", dtype="Half"))
     elif x1.dtype is not x2.dtype:
         raise errors.EngineRuntimeError(
-            f"expected scalar type {_torch_scalar_name(x1.dtype)} but found "
-            f"{_torch_scalar_name(x2.dtype)}")
+            f"expected scalar type {x1.dtype.scalar_name} but found "
+            f"{x2.dtype.scalar_name}")
     out_shape = tuple(batch) + (r1, r2)
     check_numel(out_shape + (c1,))
     if use_mm:
@@ -210,7 +209,7 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-08):
     if not dt.is_floating_point:
         raise errors.EngineRuntimeError(
             "expected common dtype to be floating point, yet common dtype is "
-            f"{_torch_scalar_name(dt)}")
+            f"{dt.scalar_name}")
     # an integral input is cast to the common dtype first; floating ones are each normalised
     # in their own dtype (the product promotes), as torch
     a = x1 if x1.dtype.is_floating_point else x1.to(dt)

@@ -333,8 +333,8 @@ def apply_inplace(self: Tensor, result: Tensor, overlap_ok: bool = False,
             f"{list(result._data.shape)}")
     if result.dtype is not self.dtype and not _can_cast(result.dtype, self.dtype):
         raise errors.EngineRuntimeError(
-            f"result type {_torch_scalar_name(result.dtype)} can't be cast to the desired "
-            f"output type {_torch_scalar_name(self.dtype)}")
+            f"result type {result.dtype.scalar_name} can't be cast to the desired "
+            f"output type {self.dtype.scalar_name}")
     if node is not None:
         _protect_saved_self(node, self)
     xp = self.device.xp
@@ -435,17 +435,6 @@ def _copy_slices_rule(g, needs, view_fn, base_shape):
         view_fn(written)._data[...] = True
         gb = g.masked_fill(written, 0)
     return gb, gv
-
-
-def _torch_scalar_name(dt) -> str:
-    return dt.scalar_name
-
-
-def cpp_type_name(dt) -> str:
-    """The C++ name torch's kernels print for a dtype (``long int``, ``c10::Half``)."""
-    return {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int",
-            "int32": "int", "int16": "short int", "int8": "signed char",
-            "uint8": "unsigned char", "bool": "bool"}[dt.name]
 
 
 def inplace_twin(name: str, forward, differentiable: bool | None = None,

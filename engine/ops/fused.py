@@ -28,10 +28,8 @@ from ._args import (
 )
 from ._fma import fma
 from .families import (
-    _torch_scalar_name,
     apply_inplace,
     check_inplace,
-    cpp_type_name,
     has_overlap,
     inplace_twin,
 )
@@ -110,15 +108,11 @@ def _record_fused(out, node, input, a, b, beta, alpha, grad_a, grad_b):
     record(out, node, rules, (input, a, b), saved)
 
 
-def _dtype_name(dt) -> str:
-    return _torch_scalar_name(dt)
-
-
 def _same_dtype(first: str, a: Tensor, second: str, b: Tensor) -> None:
     if a.dtype is not b.dtype:
         raise errors.EngineRuntimeError(
-            f"{first} and {second} must have the same dtype, but got {_dtype_name(a.dtype)} and "
-            f"{_dtype_name(b.dtype)}")
+            f"{first} and {second} must have the same dtype, but got {a.dtype.scalar_name} and "
+            f"{b.dtype.scalar_name}")
 
 
 def _expand_input(input: Tensor, shape: tuple, inplace: bool = False) -> Tensor:
@@ -201,7 +195,7 @@ def _no_kernel_named(kernel: str, t: Tensor) -> errors.KernelNotImplemented:
     if dev != "cpu":
         kernel = kernel.replace("_cpu", "_cuda")
     return errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
-        kernel=kernel, dtype=_torch_scalar_name(t.dtype)))
+        kernel=kernel, dtype=t.dtype.scalar_name))
 
 
 @op(grad_fns=("AddmvBackward0",))
@@ -227,8 +221,8 @@ def _addmv(input, mat, vec, *, beta=1, alpha=1, inplace=False):
     if not (input.dtype is mat.dtype is vec.dtype):
         raise errors.EngineRuntimeError(
             "addmv input tensors must have the same dtype, but got "
-            f"{_dtype_name(input.dtype)}, {_dtype_name(mat.dtype)}, and "
-            f"{_dtype_name(vec.dtype)}")
+            f"{input.dtype.scalar_name}, {mat.dtype.scalar_name}, and "
+            f"{vec.dtype.scalar_name}")
     if input.dtype is bool_:
         raise _no_kernel_named("addmv_impl_cpu", input)
     base = _expand_input(input, (n,), inplace)
@@ -310,8 +304,8 @@ def _baddbmm(input, batch1, batch2, *, beta=1, alpha=1, inplace=False):
     base = _expand_input(input, (b, n, p))
     if input.dtype is not batch1.dtype:
         raise errors.EngineRuntimeError(
-            f"Input dtypes must be the same, got: input {_short(input.dtype)}, batch1: "
-            f"{_short(batch1.dtype)}, batch2: {_short(batch2.dtype)}")
+            f"Input dtypes must be the same, got: input {input.dtype.c_name}, batch1: "
+            f"{batch1.dtype.c_name}, batch2: {batch2.dtype.c_name}")
     if (b2, k2) != (b, k):
         raise errors.EngineRuntimeError(
             f"Expected size for first two dimensions of batch2 tensor to be: [{b}, {k}] but "
@@ -319,13 +313,13 @@ def _baddbmm(input, batch1, batch2, *, beta=1, alpha=1, inplace=False):
     if inplace:  # (torch's result takes batch2's dtype)
         if input.dtype is not batch2.dtype:
             raise errors.EngineRuntimeError(
-                f"Bad in-place call: input tensor dtype {_short(input.dtype)} and output tensor "
-                f"dtype {_short(batch2.dtype)} should match")
+                f"Bad in-place call: input tensor dtype {input.dtype.c_name} and output tensor "
+                f"dtype {batch2.dtype.c_name} should match")
         _inplace_shape(input, (b, n, p))
     elif batch2.dtype is not input.dtype:
         raise errors.EngineRuntimeError(
-            f"expected scalar type {_dtype_name(input.dtype)} but found "
-            f"{_dtype_name(batch2.dtype)}")
+            f"expected scalar type {input.dtype.scalar_name} but found "
+            f"{batch2.dtype.scalar_name}")
     if input.dtype is bool_:
         raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
             kernel="baddbmm", dtype="Bool"))
@@ -337,9 +331,6 @@ def _baddbmm(input, batch1, batch2, *, beta=1, alpha=1, inplace=False):
         _record_fused(out, "BaddbmmBackward0", input, batch1, batch2, beta, alpha,
                       lambda g, y: _bmm_grads(g, y, True), lambda g, x: _bmm_grads(g, x, False))
     return out
-
-
-_short = cpp_type_name
 
 
 @op(grad_fns=("AddbmmBackward0",))
@@ -550,7 +541,7 @@ def _scalar_over(value, b: Tensor) -> Tensor:
     if not b.dtype.is_floating_point:
         raise errors.EngineRuntimeError(
             "result type Float can't be cast to the desired output type "
-            f"{_torch_scalar_name(b.dtype)}")
+            f"{b.dtype.scalar_name}")
     from .creation import full_like
 
     return full_like(b, value) / b

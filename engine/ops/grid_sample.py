@@ -59,9 +59,6 @@ _UNIT_WARNING = (
     "Since version 1.3.0, affine_grid behavior has changed for unit-size grids when "
     "align_corners=True. This is not an intended use case of affine_grid. See the "
     "documentation of affine_grid for details.")
-_TYPE_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "int64": "Long",
-               "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-               "bool": "Bool", "bfloat16": "BFloat16"}
 
 
 # ----------------------------------------------------------------------- coordinates
@@ -605,8 +602,8 @@ def _check_sampler(input: Tensor, grid: Tensor, mode: str):
             dtype=input.dtype.scalar_name))
     if input.dtype is not grid.dtype and not empty:
         raise errors.EngineRuntimeError(
-            f"expected scalar type {_TYPE_NAMES[input.dtype.name]} but found "
-            f"{_TYPE_NAMES[grid.dtype.name]}")
+            f"expected scalar type {input.dtype.scalar_name} but found "
+            f"{grid.dtype.scalar_name}")
 
 
 def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=None):

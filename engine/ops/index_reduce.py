@@ -22,8 +22,6 @@ from .scatter import _scatter_reduce_array, delayed_error
 
 _REDUCES = ("prod", "mean", "amax", "amin")
 _BETA = "index_reduce() is in beta and the API may change at any time."
-_SCALAR = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
-           "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
 
 
 def _spread(index: Tensor, d: int, source: Tensor) -> Tensor:
@@ -59,16 +57,16 @@ def _check(input: Tensor, dim, index, source, reduce) -> int:
     if index._data.ndim > 1:
         raise errors.EngineIndexError(
             f"index_reduce_(): Index is supposed to be a vector, but got dim: "
-            f"{index._data.ndim} with type: {_SCALAR[index.dtype.name]} and size: "
+            f"{index._data.ndim} with type: {index.dtype.scalar_name} and size: "
             f"{list(index._data.shape)}")
     if index.dtype.name not in ("int64", "int32"):
         raise errors.EngineRuntimeError(
             "index_reduce_(): Expected dtype int32/int64 for index but got: "
-            f"{_SCALAR[index.dtype.name]}")
+            f"{index.dtype.scalar_name}")
     if source.dtype is not input.dtype:
         raise errors.EngineRuntimeError(
-            f"index_reduce_(): self ({_SCALAR[input.dtype.name]}) and source "
-            f"({_SCALAR[source.dtype.name]}) must have the same scalar type")
+            f"index_reduce_(): self ({input.dtype.scalar_name}) and source "
+            f"({source.dtype.scalar_name}) must have the same scalar type")
     sshape = source._data.shape
     n_idx = index._data.size
     at = sshape[d] if sshape else 1

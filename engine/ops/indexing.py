@@ -19,7 +19,7 @@ from .. import errors
 from ..autograd import needs_grad, record
 from ..autograd.engine import sum_to
 from ..autograd.graph import FW_ACTIVE
-from ..dtypes import DEFAULT_INT, TYPE_NAMES, bool_, float64
+from ..dtypes import ALL, DEFAULT_INT, TYPE_NAMES, bool_, float64
 from ..modes import _grad_enabled, no_grad
 from ..tensor import Tensor, _wrap
 from ._args import _C_TYPE_NAMES, broadcast_shape, check_fits, is_scalar, norm_dim
@@ -258,7 +258,7 @@ def _index_put(input: Tensor, key: tuple, values: Tensor, accumulate: bool,
     if values.dtype is not input.dtype:
         raise errors.EngineRuntimeError(
             f"Index put requires the source and destination dtypes match, got "
-            f"{_scalar_name(input.dtype)} for the destination and {_scalar_name(values.dtype)} "
+            f"{input.dtype.scalar_name} for the destination and {values.dtype.scalar_name} "
             "for the source.")
     xp = input.device.xp
     arr = input._data.copy()
@@ -278,10 +278,6 @@ def _index_put(input: Tensor, key: tuple, values: Tensor, accumulate: bool,
         record(out, "IndexPutBackward0", (rule_input, lambda g: _index(g, key)),
                (input, values))
     return out
-
-
-def _scalar_name(dt) -> str:
-    return dt.scalar_name
 
 
 @op(grad_fns=("IndexPutBackward0",))
@@ -421,7 +417,6 @@ def _fit_grad(node: str, at: int, g: Tensor, shape: tuple) -> Tensor:
         f"expected shape compatible with {list(shape)}")
 
 
-
 @op(grad_fns=("ScatterAddBackward0",))
 def scatter_add(input, dim, index, src):
     """A copy of ``input`` with ``src`` added at ``index`` along ``dim`` (repeats summed)."""
@@ -505,14 +500,14 @@ def index_add(input, dim, index, source, *, alpha=1):
     ``dim`` (repeats summed)."""
     if isinstance(index, Tensor) and index.dtype.name not in ("int64", "int32"):
         raise errors.EngineRuntimeError("index_add_(): Expected dtype int32/int64 for index but "
-                                        f"got: {_scalar_name(index.dtype)}")
+                                        f"got: {index.dtype.scalar_name}")
     _check_index_vector("index_add", index)
     shape = input._data.shape
     d = norm_dim(dim, len(shape))
     if source.dtype is not input.dtype:
         raise errors.EngineRuntimeError(
-            f"index_add_(): self ({_scalar_name(input.dtype)}) and source "
-            f"({_scalar_name(source.dtype)}) must have the same scalar type")
+            f"index_add_(): self ({input.dtype.scalar_name}) and source "
+            f"({source.dtype.scalar_name}) must have the same scalar type")
     if alpha != 1:
         if not input.dtype.is_floating_point and not isinstance(alpha, bool):
             alpha = int(alpha)  # torch takes alpha in the integer type (2.5 adds 2x)
@@ -535,14 +530,11 @@ def index_add(input, dim, index, source, *, alpha=1):
 inplace_twin("index_add", index_add)
 
 
-_MASK_DTYPE_NAMES = {"int64": "long int", "int32": "int", "int16": "short int",
-                     "int8": "signed char", "uint8": "unsigned char", "float32": "float",
-                     "float64": "double", "float16": "c10::Half"}
-
-
 def _check_mask(mask) -> None:
     if not isinstance(mask, Tensor) or mask.dtype is not bool_:
-        name = _MASK_DTYPE_NAMES.get(getattr(getattr(mask, "dtype", None), "name", ""), "?")
+        # by the dtype's name: a NumPy array given to the engine is named as its tensor's
+        dt = getattr(getattr(mask, "dtype", None), "name", "")
+        name = next((d.c_name for d in ALL if d.name == dt and d is not bool_), "?")
         raise errors.EngineRuntimeError(
             f"masked_fill_ only supports boolean masks, but got mask with dtype {name}")
 

@@ -12,7 +12,6 @@ from ..dtypes import bool_
 from ..modes import _grad_enabled, check_numel
 from ..tensor import Tensor, _wrap
 from ._args import broadcast_shape
-from .families import cpp_type_name
 from .registry import op, register
 
 
@@ -20,11 +19,7 @@ def _same_dtype(name: str, a: Tensor, b: Tensor) -> None:
     if a.dtype is not b.dtype:
         raise errors.EngineRuntimeError(
             f"{name} : expected both vectors to have same dtype, but found "
-            f"{_short(a.dtype)} and {_short(b.dtype)}")
-
-
-def _short(dt) -> str:
-    return dt.scalar_name
+            f"{a.dtype.scalar_name} and {b.dtype.scalar_name}")
 
 
 def check_dot_sizes(input, tensor) -> None:
@@ -95,11 +90,11 @@ def matmul(input, other):
     if a.dtype is not b.dtype:  # (after the sizes) the text of the product torch uses
         if nb == 1:
             raise errors.EngineRuntimeError(
-                f"addmv input tensors must have the same dtype, but got {_short(b.dtype)}, "
-                f"{_short(a.dtype)}, and {_short(b.dtype)}")
+                f"addmv input tensors must have the same dtype, but got {b.dtype.scalar_name}, "
+                f"{a.dtype.scalar_name}, and {b.dtype.scalar_name}")
         raise errors.EngineRuntimeError(
             "expected m1 and m2 to have the same dtype, but got: "
-            f"{cpp_type_name(a.dtype)} != {cpp_type_name(b.dtype)}")
+            f"{a.dtype.c_name} != {b.dtype.c_name}")
     out_shape = _matmul_shape(a._data.shape, b._data.shape)
     if a.dtype is bool_:
         _no_bool_product(a, out_shape, "addmv_impl_cpu" if nb == 1 else "addmm_impl_cpu_")
@@ -289,11 +284,10 @@ def mm(input, mat2):
     return matmul(input, mat2)
 
 
-
 def _scalar_type_check(a: Tensor, b: Tensor) -> None:
     if a.dtype is not b.dtype:
         raise errors.EngineRuntimeError(
-            f"expected scalar type {_short(a.dtype)} but found {_short(b.dtype)}")
+            f"expected scalar type {a.dtype.scalar_name} but found {b.dtype.scalar_name}")
 
 
 @op(grad_fns=("BmmBackward0",))
@@ -314,7 +308,7 @@ def bmm(input, mat2):
         # nothing is summed, made with mat2's options (its dtype, any dtype pair)
         check_numel(shape)
         if not mat2.dtype.is_floating_point and needs_grad(input, mat2):
-            raise errors.EngineRuntimeError(f"Autograd not support dtype: {_short(mat2.dtype)}")
+            raise errors.EngineRuntimeError(f"Autograd not support dtype: {mat2.dtype.scalar_name}")
         xp = input.device.xp
         out = _wrap(xp.zeros(shape, dtype=mat2.dtype.np), mat2.dtype, input.device)
     else:
@@ -343,8 +337,8 @@ def mv(input, vec):
             f"size mismatch, got input ({n}), mat ({n}x{k}), vec ({kv})")
     if input.dtype is not vec.dtype:
         raise errors.EngineRuntimeError(
-            f"addmv input tensors must have the same dtype, but got {_short(vec.dtype)}, "
-            f"{_short(input.dtype)}, and {_short(vec.dtype)}")
+            f"addmv input tensors must have the same dtype, but got {vec.dtype.scalar_name}, "
+            f"{input.dtype.scalar_name}, and {vec.dtype.scalar_name}")
     if input.dtype is bool_:
         _no_bool_product(input, (n,), "addmv_impl_cpu")
     out = _wrap(input.device.xp.matmul(input._data, vec._data), input.dtype, input.device)
@@ -673,7 +667,7 @@ def linalg_multi_dot(tensors):
         if ts[i].dtype is not ts[0].dtype:
             raise errors.EngineRuntimeError(
                 f"multi_dot(): all tensors must have be the same dtype but tensor 0 is "
-                f"{cpp_type_name(ts[0].dtype)} and tensor {i} {cpp_type_name(ts[i].dtype)}")
+                f"{ts[0].dtype.c_name} and tensor {i} {ts[i].dtype.c_name}")
         if ts[i - 1]._data.shape[-1] != ts[i]._data.shape[0]:
             sa = list(tensors[i - 1]._data.shape)
             sb = list(tensors[i]._data.shape)

@@ -12,9 +12,6 @@ from ..tensor import Tensor
 from ._args import broadcast_shape, norm_dim
 from .registry import OPS, _called_as, register
 
-_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
-          "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
-
 
 def _matrix_power(A, n, name: str = "matrix_power"):
     """``A`` (square matrices, batched) multiplied by itself ``n`` times; ``n = 0`` is the
@@ -83,11 +80,11 @@ def linalg_vecdot(x, y, *, dim=-1):
     if not x.dtype.is_floating_point:
         raise errors.EngineRuntimeError(
             "linalg.vecdot: Expected a floating point or complex tensor as input. Got "
-            f"{_NAMES[x.dtype.name]}")
+            f"{x.dtype.scalar_name}")
     if x.dtype is not y.dtype:
         raise errors.EngineRuntimeError(
             f"linalg.vecdot: Expected x and y to have the same dtype, but found x of type "
-            f"{_NAMES[x.dtype.name]} and y of type {_NAMES[y.dtype.name]} instead")
+            f"{x.dtype.scalar_name} and y of type {y.dtype.scalar_name} instead")
     if x._data.ndim == 1 and y._data.ndim == 1 and norm_dim(dim, 1) == 0:
         return OPS["vdot"].fn(x, y)
     return OPS["mul"].fn(x, y).sum(dim)
@@ -123,7 +120,7 @@ def _check_cholesky_pair(B: Tensor, A: Tensor) -> None:
     if B.dtype is not A.dtype:
         raise errors.EngineRuntimeError(
             f"Expected b and A to have the same dtype, but found b of type "
-            f"{_NAMES[B.dtype.name]} and A of type {_NAMES[A.dtype.name]} instead.")
+            f"{B.dtype.scalar_name} and A of type {A.dtype.scalar_name} instead.")
     a, b = A._data.shape, B._data.shape
     if a[-1] != a[-2] or a[-1] != b[-2]:
         raise errors.EngineRuntimeError(
@@ -149,7 +146,7 @@ def _chol_solve_arrays(xp, b, factor, upper: bool):
 def _no_kernel(kernel: str, t: Tensor) -> None:
     if t.dtype.name not in ("float32", "float64"):
         raise errors.KernelNotImplemented(
-            f"\"{kernel}\" not implemented for '{_NAMES[t.dtype.name]}'")
+            f"\"{kernel}\" not implemented for '{t.dtype.scalar_name}'")
 
 
 def cholesky_solve(input, input2, upper=False):

@@ -19,7 +19,6 @@ from ._args import ensure_tensor
 from .creation import full_like, ones_like, zeros_like
 from .nn import (
     _REDUCTIONS,
-    _TORCH_NAMES,
     _const,
     _no_grad_for,
     _reduce_array,
@@ -169,10 +168,8 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-06, reduction="mean
     var = var.clone()
     if isinstance(eps, float) and not var.dtype.is_floating_point:
         # PyTorch's clamp_ with a float bound names the integer dtype as C++ does
-        c_name = {"int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
-            "uint8": "unsigned char"}.get(var.dtype.name, var.dtype.name)
         raise errors.EngineRuntimeError(
-            f"result type Float can't be cast to the desired output type {c_name}")
+            f"result type Float can't be cast to the desired output type {var.dtype.c_name}")
     with no_grad():
         var.clamp_(min=eps)
     loss = 0.5 * (var.log() + (input - target) ** 2 / var)
@@ -263,14 +260,14 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
             f"inconsistent target size, expected {n} but got {list(target.shape)}")
     if input.dtype.name not in ("float32", "float64"):  # the kernel's dtypes, then target's
         raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
-            kernel="multi_margin_loss_cpu_kernel", dtype=_TORCH_NAMES[input.dtype.name]))
+            kernel="multi_margin_loss_cpu_kernel", dtype=input.dtype.scalar_name))
     if target.dtype is not int64:
         raise errors.EngineRuntimeError(
-            f"expected scalar type Long but found {_TORCH_NAMES[target.dtype.name]}")
+            f"expected scalar type Long but found {target.dtype.scalar_name}")
     if weight is not None and weight.dtype is not input.dtype:
         raise errors.EngineRuntimeError(
-            f"expected scalar type {_TORCH_NAMES[input.dtype.name]} but found "
-            f"{_TORCH_NAMES[weight.dtype.name]}")
+            f"expected scalar type {input.dtype.scalar_name} but found "
+            f"{weight.dtype.scalar_name}")
     if y.size and (bool((y < 0).any()) or bool((y >= c).any())):
         raise errors.EngineIndexError("target out of range")
     xp = input.device.xp
@@ -308,7 +305,6 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     return out
 
 
-
 def _no_derivative_of_backward(op_name: str, res: Tensor, *inputs) -> Tensor:
     """``res``, the first-order gradient of an op whose backward torch cannot differentiate,
     as torch records it under create_graph: a ``NotImplemented`` node over the backward's
@@ -332,7 +328,7 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     if not input.dtype.is_floating_point or input.dtype.name in ("float16", "bfloat16"):
         raise errors.KernelNotImplemented(
             '"multilabel_margin_loss_forward_out_frame" not implemented for '
-            f"'{_TORCH_NAMES[input.dtype.name]}'")
+            f"'{input.dtype.scalar_name}'")
     if input.ndim > 2 or (input.ndim == 2 and input.shape[1] == 0):
         raise errors.EngineRuntimeError(
             f"Expected non-empty vector or matrix with optional 0-dim batch size, but got: "
@@ -351,7 +347,7 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
         raise errors.EngineRuntimeError("argument #2 'target' is out of range")
     if target.dtype is not int64:  # (torch reads the values first)
         raise errors.EngineRuntimeError(
-            f"expected scalar type Long but found {_TORCH_NAMES[target.dtype.name]}")
+            f"expected scalar type Long but found {target.dtype.scalar_name}")
     ended = xp.cumsum(y == -1, axis=1) > 0          # from the first -1 on, nothing counts
     labels = xp.where(ended, 0, y)
     rows = xp.arange(n)[:, None]
@@ -617,7 +613,7 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     if log_probs.dtype.name not in ("float32", "float64"):
         raise errors.KernelNotImplemented(
             f"\"ctc_loss_{log_probs.device.type}\" not implemented for "
-            f"'{_TORCH_NAMES.get(log_probs.dtype.name, log_probs.dtype.name)}'")
+            f"'{log_probs.dtype.scalar_name}'")
     if isinstance(input_lengths, Tensor) != isinstance(target_lengths, Tensor):
         raise errors.EngineTypeError(
             "ctc_loss(): input_lengths and target_lengths must both be Tensors or both be "

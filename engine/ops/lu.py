@@ -23,9 +23,6 @@ from .decompositions import _batch_prefix, _first_failure, _getrf, _host, _prese
 from .reduction import _return_type
 from .registry import OPS, register
 
-_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
-          "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
-
 
 class return_types:  # noqa: N801 (mirrors torch.return_types)
     linalg_lu_factor = _return_type("linalg_lu_factor", ("LU", "pivots"))
@@ -54,7 +51,7 @@ def _factor(A: Tensor, pivot: bool, fn: str = "torch.lu_factor"):
     _at_least_2d(A, fn)
     if A.dtype.name not in ("float32", "float64"):
         raise errors.KernelNotImplemented(
-            f"\"lu_cpu\" not implemented for '{_NAMES[A.dtype.name]}'")
+            f"\"lu_cpu\" not implemented for '{A.dtype.scalar_name}'")
     if not pivot:
         raise errors.EngineRuntimeError(
             "linalg.lu_factor: LU without pivoting is not implemented on the CPU")
@@ -368,11 +365,11 @@ def _lu_solve(LU: Tensor, pivots: Tensor, B: Tensor, left: bool, adjoint: bool) 
     if not LU.dtype.is_floating_point:
         raise errors.EngineRuntimeError(
             "torch.linalg.lu_solve: Expected a floating point or complex tensor as input. Got "
-            f"{_NAMES[LU.dtype.name]}")
+            f"{LU.dtype.scalar_name}")
     if LU.dtype is not B.dtype:
         raise errors.EngineRuntimeError(
             f"linalg.lu_solve: Expected LU and B to have the same dtype, but found LU of type "
-            f"{_NAMES[LU.dtype.name]} and B of type {_NAMES[B.dtype.name]} instead")
+            f"{LU.dtype.scalar_name} and B of type {B.dtype.scalar_name} instead")
     if B._data.ndim < 2:
         raise errors.EngineRuntimeError(
             "linalg.lu_solve: The input tensor B must have at least 2 dimensions.")
@@ -404,7 +401,7 @@ def _lu_solve(LU: Tensor, pivots: Tensor, B: Tensor, left: bool, adjoint: bool) 
             f"pivots with shape {list(pshape)} instead")
     if LU.dtype.name not in ("float32", "float64"):
         raise errors.KernelNotImplemented(
-            f"\"linalg.lu_solve_cpu\" not implemented for '{_NAMES[LU.dtype.name]}'")
+            f"\"linalg.lu_solve_cpu\" not implemented for '{LU.dtype.scalar_name}'")
     xp = LU.device.xp
     piv = np.asarray(_host(xp, pivots._data))
     if piv.size and (piv.min() < 1 or piv.max() > n):

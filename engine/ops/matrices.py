@@ -14,7 +14,6 @@ from ..dtypes import bool_
 from ..modes import check_numel
 from ..tensor import Tensor, _wrap
 from ._args import broadcast_shape, norm_dim
-from .families import _torch_scalar_name
 from .pointwise import _require_tensors
 from .registry import op, register
 from .shape import _diagonal_array, diagonal
@@ -214,8 +213,8 @@ def _linalg_cross(name: str, input, other, dim) -> Tensor:
             kernel="cross", dtype="Bool"))
     if input.dtype is not other.dtype:
         raise errors.EngineRuntimeError(
-            f"expected scalar type {_torch_scalar_name(input.dtype)} but found "
-            f"{_torch_scalar_name(other.dtype)}")
+            f"expected scalar type {input.dtype.scalar_name} but found "
+            f"{other.dtype.scalar_name}")
     shape = broadcast_shape(input._data.shape, other._data.shape)
     check_numel(shape)
     xp = input.device.xp

@@ -15,9 +15,6 @@ from ._args import promote_args
 from .registry import OPS, op, register
 from .shape import slice_view
 
-_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
-          "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
-
 
 def _int_arg(value, fn: str, name: str, position: int | None = None) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
@@ -118,7 +115,7 @@ def linalg_vander(x, *, N=None):
     if x.dtype.name in ("bool", "float16"):
         raise errors.EngineRuntimeError(
             "linalg.vander supports floating point, complex, and integer tensors, but got "
-            f"{_NAMES[x.dtype.name]}")
+            f"{x.dtype.scalar_name}")
     if x._data.ndim == 0:
         x = x.unsqueeze(-1)
     shape = tuple(x._data.shape)

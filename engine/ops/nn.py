@@ -30,13 +30,11 @@ from . import kernel_dtypes
 from ._args import broadcast_pair, check_same_device, ensure_tensor, norm_dim, promote_args
 from ._fma import fma
 from .creation import full_like, zeros_like
-from .families import apply_inplace, check_inplace, cpp_type_name
+from .families import apply_inplace, check_inplace
 from .linalg import plain_mm
 from .pointwise import _AS_COEFFS, _AS_P, erf_as_float32
 from .registry import op
 
-_TORCH_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
-                "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
 _SQRT2 = math.sqrt(2.0)
 _SQRT1_2 = math.sqrt(0.5)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
@@ -552,8 +550,6 @@ _ELU_RESULT_DOUBLE = (lambda gg, g, r, *args: elu_backward_of_result(gg, r, *arg
                       _elu_result_double_r, None, None, None)
 
 
-
-
 @op(kind="function", grad_fns=("SoftplusBackward0",))
 def softplus(input, beta=1, threshold=20):
     """``log(1 + exp(beta * input)) / beta``; linear where ``beta * input > threshold``."""
@@ -600,7 +596,7 @@ def _softmax_input(input: Tensor, dim, dtype, name: str):
         last = d == max(input._data.ndim - 1, 0)
         kernel = f"{name}_lastdim_kernel_impl" if last else f"{name}_kernel_impl"
         raise errors.NotSupported(
-            f"\"{kernel}\" not implemented for '{_TORCH_NAMES[input.dtype.name]}'")
+            f"\"{kernel}\" not implemented for '{input.dtype.scalar_name}'")
     return input, d
 
 
@@ -702,7 +698,6 @@ def _log_softmax_double(d: int):
 
 
 # --------------------------------------------------------------------------- linear
-_mm_dtype_name = cpp_type_name
 
 
 def _linear_grad_input(g, x, w):
@@ -898,7 +893,7 @@ def bilinear(input1, input2, weight, bias=None):
     given = (("input1", input1), ("input2", input2), ("weight", weight), ("bias", bias))
     if len({t.dtype for _, t in given if t is not None}) > 1:
         raise errors.EngineRuntimeError("All tensors must have the same dtype, got " + ", ".join(
-            f"{label}: {cpp_type_name(t.dtype)}" for label, t in given if t is not None))
+            f"{label}: {t.dtype.c_name}" for label, t in given if t is not None))
     if input1.ndim != input2.ndim:
         raise errors.EngineRuntimeError(
             f"bilinear(): input dimensions do not match: got {input1.ndim} and {input2.ndim}")
@@ -938,7 +933,7 @@ def _check_bias(bias: Tensor, out_shape: tuple, input: Tensor) -> None:
     if bias.dtype is not input.dtype:
         raise errors.EngineRuntimeError(
             f"expected m1 and m2 to have the same dtype, but got: "
-            f"{_mm_dtype_name(input.dtype)} != {_mm_dtype_name(bias.dtype)}")
+            f"{input.dtype.c_name} != {bias.dtype.c_name}")
     if len(bs) > len(out_shape):
         raise errors.EngineRuntimeError(
             f"The size of tensor a ({out_shape[-1]}) must match the size of tensor b "
@@ -970,7 +965,7 @@ def dropout(input, p=0.5, training=True, inplace=False):
                 dev.xp.zeros((), dtype=input.dtype.np), input.dtype, dev))
         raise errors.EngineRuntimeError(
             "result type Float can't be cast to the desired output type "
-            f"{_TORCH_NAMES[input.dtype.name]}")
+            f"{input.dtype.scalar_name}")
     dt = input.dtype
     gen = current_generator(dev)
     with dev.scope():
@@ -1229,8 +1224,8 @@ def _batch_norm_dtypes(input: Tensor, weight, bias, running_mean, running_var,
         for p in (running_mean, running_var) if training else ():
             if p is not None and p.dtype is not input.dtype:
                 raise errors.EngineRuntimeError(
-                    f"expected scalar type {_TORCH_NAMES[input.dtype.name]} but found "
-                    f"{_TORCH_NAMES[p.dtype.name]}")
+                    f"expected scalar type {input.dtype.scalar_name} but found "
+                    f"{p.dtype.scalar_name}")
         if any(p.dtype is not input.dtype for p in given) and (
                 not _dense_layout(input._data) or
                 any(not p._data.flags.c_contiguous for p in given)):
@@ -1568,10 +1563,10 @@ def _difference_loss(input, target, reduction: str, node: str, value, backward, 
     dt = promote_args(input, target)
     if input_dtype and dt.is_floating_point and not input.dtype.is_floating_point:
         raise errors.EngineRuntimeError(
-            f"result type {_TORCH_NAMES[dt.name]} can't be cast to the desired output type "
-            f"{_TORCH_NAMES[input.dtype.name]}")
+            f"result type {dt.scalar_name} can't be cast to the desired output type "
+            f"{input.dtype.scalar_name}")
     if not dt.is_floating_point:
-        raise errors.NotSupported(f"\"{kernel}\" not implemented for '{_TORCH_NAMES[dt.name]}'")
+        raise errors.NotSupported(f"\"{kernel}\" not implemented for '{dt.scalar_name}'")
     if input_dtype:
         dt = input.dtype
     d = input._data.astype(dt.np, copy=False) - target._data.astype(dt.np, copy=False)
@@ -1603,8 +1598,8 @@ class _LossBackward:
             for t in (b, g):
                 if t.dtype is not a.dtype:
                     raise errors.EngineRuntimeError(
-                        f"Found dtype {_TORCH_NAMES[t.dtype.name]} but expected "
-                        f"{_TORCH_NAMES[a.dtype.name]}")
+                        f"Found dtype {t.dtype.scalar_name} but expected "
+                        f"{a.dtype.scalar_name}")
         if not b.dtype.is_floating_point:  # (an integer or bool operand: it has no gradient)
             self.bool_target = b.dtype is bool_
             b = b.to(a.dtype)
@@ -1763,11 +1758,11 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     _same_device(input, target, weight)
     if target.dtype is not input.dtype:
         raise errors.EngineRuntimeError(
-            f"Found dtype {_TORCH_NAMES[target.dtype.name]} but expected "
-            f"{_TORCH_NAMES[input.dtype.name]}")
+            f"Found dtype {target.dtype.scalar_name} but expected "
+            f"{input.dtype.scalar_name}")
     if not input.dtype.is_floating_point:
         raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
-            kernel="binary_cross_entropy", dtype=_TORCH_NAMES[input.dtype.name]))
+            kernel="binary_cross_entropy", dtype=input.dtype.scalar_name))
     xp = input.device.xp
     x, t = input._data, target._data.astype(input.dtype.np, copy=False)
     bad_x, bad_t = ~((x >= 0) & (x <= 1)), ~((t >= 0) & (t <= 1))
@@ -1860,7 +1855,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
 
     if not input.dtype.is_floating_point:
         raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
-            kernel="log_sigmoid_cpu", dtype=_TORCH_NAMES[input.dtype.name]))
+            kernel="log_sigmoid_cpu", dtype=input.dtype.scalar_name))
     # ATen's composition, step by step (the in-place steps keep target's dtype: a float32
     # target makes a float32 loss, an integer or bool one fails as there)
     with no_grad():
@@ -1933,7 +1928,7 @@ def _check_class_target(input: Tensor, target: Tensor, weight) -> int:
     if target.dtype is not int64 and target.dtype.name != "uint8":
         raise errors.EngineRuntimeError(
             "expected target dtype to be Long or Byte, but got "
-            f"{_TORCH_NAMES[target.dtype.name]}")
+            f"{target.dtype.scalar_name}")
     if target.dtype is not int64 and nx >= 3:  # the 2-d kernel takes Long only
         raise errors.EngineRuntimeError("expected scalar type Long but found Byte")
     c = input._data.shape[1 if nx > 1 else 0]
@@ -1966,11 +1961,11 @@ def _nll(input: Tensor, target: Tensor, weight, ignore_index: int, reduction: st
         kernel = "nll_loss_out_frame" if input._data.ndim <= 2 else \
             "nll_loss2d_forward_out_frame"
         raise errors.NotSupported(
-            f"\"{kernel}\" not implemented for '{_TORCH_NAMES[input.dtype.name]}'")
+            f"\"{kernel}\" not implemented for '{input.dtype.scalar_name}'")
     if weight is not None and weight.dtype is not input.dtype:
         raise errors.EngineRuntimeError(
-            f"expected scalar type {_TORCH_NAMES[input.dtype.name]} but found "
-            f"{_TORCH_NAMES[weight.dtype.name]}")
+            f"expected scalar type {input.dtype.scalar_name} but found "
+            f"{weight.dtype.scalar_name}")
     xp = input.device.xp
     one = input._data.ndim == 1
     a = input._data[None] if one else input._data
@@ -2084,7 +2079,7 @@ def _cross_entropy_probs(input, target, weight, reduction, label_smoothing):
     if not target.dtype.is_floating_point:
         raise errors.EngineRuntimeError(
             "Expected floating point type for target with class probabilities, got "
-            f"{_TORCH_NAMES[target.dtype.name]}")
+            f"{target.dtype.scalar_name}")
     cls = 1 if input._data.ndim > 1 else 0
     c = input._data.shape[cls] if input._data.ndim else 1
     logp = log_softmax(input, cls)

@@ -17,7 +17,7 @@ from ..autograd import needs_grad, record
 from ..dtypes import DEFAULT_FLOAT
 from ..random import current_generator
 from ..tensor import Tensor, _wrap
-from .nn import _TORCH_NAMES, _maybe_inplace
+from .nn import _maybe_inplace
 from .registry import op
 
 _ALPHA = 1.7580993408473766  # SELU's -scale * alpha: the value dropped units take
@@ -261,7 +261,7 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
             f"{list(weight.shape)} and normalized_shape = {list(ns)}")
     if not input.dtype.is_floating_point:
         raise errors.KernelNotImplemented(
-            f"\"rms_norm\" not implemented for '{_TORCH_NAMES.get(input.dtype.name)}'")
+            f"\"rms_norm\" not implemented for '{input.dtype.scalar_name}'")
     half = input.dtype.name in ("float16", "bfloat16")  # computed in float32, as torch
     if eps is None:
         eps = float(np.finfo(np.float32 if half else input.dtype.np).eps)

@@ -11,7 +11,6 @@ from ..modes import _grad_enabled
 from ..tensor import Tensor
 from . import kernel_dtypes
 from .nn import (
-    _TORCH_NAMES,
     _batch_stats,
     _const,
     _fmt,
@@ -197,8 +196,8 @@ def _check_param_dtypes(input: Tensor, *params) -> None:
     for p in given[1:]:
         if p.dtype is not input.dtype:
             raise errors.EngineRuntimeError(
-                f"expected scalar type {_TORCH_NAMES[input.dtype.name]} but found "
-                f"{_TORCH_NAMES[p.dtype.name]}")
+                f"expected scalar type {input.dtype.scalar_name} but found "
+                f"{p.dtype.scalar_name}")
 
 
 def _group_norm_rule(g, needs, x, w, mean, rstd, groups, eps, stats_dtype):

@@ -14,9 +14,6 @@ from .decompositions import check_matrix, linalg_svdvals
 from .reduction import norm as _vector_norm
 from .registry import register
 
-_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
-          "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
-
 
 def _is_number(x) -> bool:
     return isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool)
@@ -35,7 +32,7 @@ def linalg_vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
     if not x.dtype.is_floating_point:
         raise errors.EngineRuntimeError(
             "linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
-            f"{_NAMES[x.dtype.name]}")
+            f"{x.dtype.scalar_name}")
     if isinstance(dim, list):
         dim = tuple(dim)
     return _vector_norm(x, float(ord), dim, keepdim, dtype)

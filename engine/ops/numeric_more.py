@@ -17,7 +17,7 @@ from ..modes import is_grad_enabled, no_grad
 from ..tensor import Tensor, _wrap
 from ._args import check_fits, norm_dim
 from .creation import float_linspace as _linspace
-from .families import apply_inplace, binary, check_inplace, cpp_type_name, inplace_twin
+from .families import apply_inplace, binary, check_inplace, inplace_twin
 from .pointwise import _no_derivative, _no_kernel, _quiet, _require_tensors
 from .reduction import _return_type
 from .registry import register
@@ -517,7 +517,7 @@ def histogram(input, bins=100, *, range=None, weight=None, density=False):  # no
             dt.name == "float16" and find_range and input._data.size:
         # (torch's data range step fails first when it has to find the range itself)
         raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
-            kernel="histogramdd" if find_range else "histogram_cpu", dtype=_scalar_name(dt)))
+            kernel="histogramdd" if find_range else "histogram_cpu", dtype=dt.scalar_name))
     xp = input.device.xp
     data = input._data.reshape(-1)
     if tensor_bins:
@@ -532,8 +532,8 @@ def histogram(input, bins=100, *, range=None, weight=None, density=False):  # no
         if bins.dtype is not dt:
             raise errors.EngineRuntimeError(
                 "torch.histogramdd: input tensor and bins tensors should have the same dtype, "
-                f"but got input with dtype {cpp_type_name(dt)} and bins for dimension 0 with "
-                f"dtype {cpp_type_name(bins.dtype)}")
+                f"but got input with dtype {dt.c_name} and bins for dimension 0 with "
+                f"dtype {bins.dtype.c_name}")
     elif int(bins) <= 0:
         raise errors.EngineRuntimeError(
             f"torch.histogram(): bins must be > 0, but got {int(bins)} for dimension 0")
@@ -563,8 +563,8 @@ def histogram(input, bins=100, *, range=None, weight=None, density=False):  # no
         if weight.dtype is not dt:
             raise errors.EngineRuntimeError(
                 "torch.histogramdd: if weight tensor is provided, input tensor and weight "
-                f"tensor should have the same dtype, but got input({cpp_type_name(dt)}), and "
-                f"weight({cpp_type_name(weight.dtype)})")
+                f"tensor should have the same dtype, but got input({dt.c_name}), and "
+                f"weight({weight.dtype.c_name})")
         if tuple(weight._data.shape) != (data.shape[0],):
             raise errors.EngineRuntimeError(
                 "torch.histogramdd: if weight tensor is provided it should have the same shape "
@@ -600,12 +600,6 @@ def histogram(input, bins=100, *, range=None, weight=None, density=False):  # no
         record((h, e), "NotImplemented", lambda g, needs, *_: rule(g),
                (input,), per_input=False)
     return _histogram_type(h, e)
-
-
-def _scalar_name(dt) -> str:
-    from .families import _torch_scalar_name
-
-    return _torch_scalar_name(dt)
 
 
 register("histogram", histogram, differentiable=False)

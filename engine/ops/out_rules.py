@@ -42,7 +42,6 @@ import numpy as np
 from .. import errors
 from ..autograd.grad_mode import is_grad_enabled, no_grad
 from ..tensor import Tensor
-from .families import _torch_scalar_name, cpp_type_name
 
 # --------------------------------------------------------------------------- texts
 CAST = "result type {R} can't be cast to the desired output type {O}"
@@ -158,8 +157,7 @@ class ByDim:
 
 def _names(dt) -> tuple[str, str]:
     """torch's ScalarType name (Float) and C++ name (float) of a dtype."""
-    scalar, c = getattr(dt, "scalar_name", None), getattr(dt, "c_name", None)
-    return scalar or _torch_scalar_name(dt), c or cpp_type_name(dt)
+    return dt.scalar_name, dt.c_name
 
 
 def _raise(template: str, op: str, res, out):

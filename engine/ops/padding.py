@@ -17,7 +17,6 @@ from ..dtypes import bool_
 from ..modes import check_numel
 from ..tensor import Tensor, _wrap
 from .creation import zeros_like
-from .families import _torch_scalar_name
 from .registry import op
 
 _MODES = ("constant", "reflect", "replicate", "circular")
@@ -131,7 +130,7 @@ def _gather_pad(input: Tensor, pads: list, mode: str, k: int) -> Tensor:
     if input.dtype is bool_:
         raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
             kernel=f"{'reflection' if mode == 'reflect' else 'replication'}_pad{k}d",
-            dtype=_torch_scalar_name(input.dtype)))
+            dtype=input.dtype.scalar_name))
     batch = ndim == k + 2
     if any(s == 0 for i, s in enumerate(shape) if not (batch and i == 0)):
         raise errors.EngineRuntimeError(

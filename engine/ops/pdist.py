@@ -16,11 +16,10 @@ import numpy as np
 
 from .. import errors
 from ..autograd import needs_grad, record
+from ..dtypes import float16
 from ..modes import check_numel, is_grad_enabled
 from ..tensor import Tensor, _wrap
 from .registry import op
-
-_HALF_NAMES = {"float16": "Half", "bfloat16": "BFloat16"}
 
 
 def _p_arg(p) -> float:
@@ -57,9 +56,9 @@ def pdist(input, p=2):
     elif m == 0:
         res = xp.zeros((pairs,), dtype=x._data.dtype)
     else:
-        if x.dtype.name in _HALF_NAMES:
+        if x.dtype is float16:
             raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
-                kernel="pdist", dtype=_HALF_NAMES[x.dtype.name]))
+                kernel="pdist", dtype=x.dtype.scalar_name))
         check_numel((pairs, m))
         i, j = np.triu_indices(n, 1)
         diff = xp.abs(x._data[xp.asarray(i)] - x._data[xp.asarray(j)])
@@ -88,9 +87,9 @@ def _norms(xp, diff, p: float):
 def _pdist_backward(g: Tensor, x: Tensor, p: float, dist: Tensor) -> Tensor:
     """torch's ``_pdist_backward``: row ``i`` gets the sum of its pairs' terms, each term
     computed on ``x[i] - x[j]`` (an odd function of it, so row ``j`` gets the negated term)."""
-    if x.dtype.name in _HALF_NAMES:
+    if x.dtype is float16:
         raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
-            kernel="pdist_backward", dtype=_HALF_NAMES[x.dtype.name]))
+            kernel="pdist_backward", dtype=x.dtype.scalar_name))
     xp = x.device.xp
     n, m = x.shape
     if n <= 1 or m == 0 or p == 0:

@@ -42,11 +42,9 @@ from ._fma import fma, one_minus_square
 from .creation import zeros_like
 from .families import (
     _can_cast,
-    _torch_scalar_name,
     apply_inplace,
     binary,
     check_inplace,
-    cpp_type_name,
     inplace_twin,
     method_form,
     unary,
@@ -81,7 +79,7 @@ def _no_kernel(kernel: str, xp, np_dtype, vml: bool = False) -> errors.KernelNot
     dev = "cpu" if is_numpy(xp) else "cuda"
     suffix = "_vml_cpu" if vml and dev == "cpu" else f"_{dev}"
     return errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
-        kernel=kernel + suffix, dtype=_torch_scalar_name(from_numpy_dtype(np_dtype))))
+        kernel=kernel + suffix, dtype=from_numpy_dtype(np_dtype).scalar_name))
 
 
 def _array_dtype(*operands):
@@ -403,7 +401,6 @@ def true_divide(input, other):
 
 
 add.operator, sub.operator, div.operator = _add, _sub, _div  # ``a + b`` has no alpha to parse
-
 
 
 def _sub_precheck(self, *args, **kwargs) -> None:
@@ -1070,8 +1067,8 @@ def _clamp_inplace(name: str) -> None:
                 type(min) is not Tensor and type(max) is not Tensor:
             # (the number overload names the C++ type)
             raise errors.EngineRuntimeError(
-                f"result type {_torch_scalar_name(result.dtype)} can't be cast to the desired "
-                f"output type {cpp_type_name(self.dtype)}")
+                f"result type {result.dtype.scalar_name} can't be cast to the desired "
+                f"output type {self.dtype.c_name}")
         return apply_inplace(self, result)
 
     method.__name__ = method.__qualname__ = name
@@ -1115,7 +1112,7 @@ def where(condition, input=None, other=None):
         condition = _wrap(condition._data != 0, bool_, condition.device)
     if condition.dtype.name != "bool":
         raise errors.EngineRuntimeError(errors.WHERE_CONDITION.format(
-            dtype=_torch_scalar_name(condition.dtype)))
+            dtype=condition.dtype.scalar_name))
     dt = promote_args(input, other)
     dev = device_of(condition, input, other)
     shape = broadcast_shape(*(t._data.shape for t in (condition, input, other)
@@ -1153,7 +1150,7 @@ def _lerp_dtypes(input, end, weight):
     for arg, t in (("end", end), ("weight", weight)):
         if isinstance(t, Tensor) and isinstance(input, Tensor) and t.dtype is not input.dtype:
             raise errors.EngineRuntimeError(errors.DTYPE_EXPECTED.format(
-                want=cpp_type_name(input.dtype), arg=arg, got=cpp_type_name(t.dtype)))
+                want=input.dtype.c_name, arg=arg, got=t.dtype.c_name))
 
 
 @op(grad_fns=("LerpBackward0", "LerpBackward1"))
@@ -1170,7 +1167,7 @@ def lerp(input, end, weight):
     if not input.dtype.is_floating_point:
         kernel = "lerp_kernel_scalar" if scalar_weight else "lerp_kernel_tensor"
         raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
-            kernel=kernel, dtype=_torch_scalar_name(input.dtype)))
+            kernel=kernel, dtype=input.dtype.scalar_name))
     tensors = (input, end) if scalar_weight else (input, end, weight)
     check_numel(broadcast_shape(*(t._data.shape for t in tensors)))
     s, e = input._data, end._data
@@ -1273,8 +1270,8 @@ def _cast_checked(fn):
         dt = promote_args(self, other)
         if dt is not self.dtype and not _can_cast(dt, self.dtype):
             raise errors.EngineRuntimeError(
-                f"result type {_torch_scalar_name(dt)} can't be cast to the desired output type "
-                f"{_torch_scalar_name(self.dtype)}")
+                f"result type {dt.scalar_name} can't be cast to the desired output type "
+                f"{self.dtype.scalar_name}")
         return fn(self, other)
 
     return forward

@@ -150,9 +150,8 @@ def _float_power_(self, exponent):
 
 
 def _label(dt) -> str:
-    from .families import _torch_scalar_name
 
-    return _torch_scalar_name(dt)
+    return dt.scalar_name
 
 
 _float_power_.__name__ = _float_power_.__qualname__ = "float_power_"
@@ -237,10 +236,9 @@ Tensor.ldexp = method_form(ldexp, "ldexp")
 def _ldexp_precheck(self, other=None, *args, **kwargs):
     # torch's first check: the (floating) result must cast back into self
     if isinstance(self, Tensor) and not self.dtype.is_floating_point:
-        from .families import _torch_scalar_name
 
         raise errors.EngineRuntimeError(
-            f"ldexp can't be cast to the desired output type {_torch_scalar_name(self.dtype)}")
+            f"ldexp can't be cast to the desired output type {self.dtype.scalar_name}")
 
 
 inplace_twin("ldexp", ldexp, precheck=_ldexp_precheck)

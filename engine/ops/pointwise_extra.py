@@ -24,11 +24,9 @@ from ._args import (
     promote_args,
 )
 from .families import (
-    _torch_scalar_name,
     apply_inplace,
     binary,
     check_inplace,
-    cpp_type_name,
     inplace_twin,
     method_form,
     unary,
@@ -282,8 +280,8 @@ def _clamp_one_sided_(name: str, self: Tensor, bound) -> Tensor:
             promote(result.dtype, self.dtype) is not self.dtype:
         # with a Number bound PyTorch names the output type as C++ does
         raise errors.EngineRuntimeError(
-            f"result type {_torch_scalar_name(result.dtype)} can't be cast to the desired "
-            f"output type {cpp_type_name(self.dtype)}")
+            f"result type {result.dtype.scalar_name} can't be cast to the desired "
+            f"output type {self.dtype.c_name}")
     return apply_inplace(self, result)
 
 

@@ -24,8 +24,6 @@ from .conv import col2im, windows
 from .registry import op
 from .sampling import resample, window_taps
 
-_TORCH_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
-                "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
 _AXES = {1: ("W",), 2: ("H", "W"), 3: ("T", "H", "W")}
 _COUNT = {1: "one", 2: "two", 3: "three"}
 
@@ -36,7 +34,7 @@ def _shape(shape) -> str:
 
 def _not_for(kernel: str, t: Tensor):
     return errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
-        kernel=kernel, dtype=_TORCH_NAMES[t.dtype.name]))
+        kernel=kernel, dtype=t.dtype.scalar_name))
 
 
 def _check_input(t, fn: str) -> None:

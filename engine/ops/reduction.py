@@ -27,7 +27,7 @@ from ..modes import is_grad_enabled, no_grad
 from ..tensor import Tensor, _wrap
 from . import _stl
 from ._args import norm_dim, norm_dims
-from .families import apply_inplace, check_inplace, cpp_type_name
+from .families import apply_inplace, check_inplace
 from .registry import OPS, op, register
 
 INF = math.inf
@@ -86,11 +86,7 @@ def _check_grad_dtype(input: Tensor, dt) -> None:
     """PyTorch refuses an integer or bool result ``dtype=`` on an input that needs a
     gradient (the result could not require grad)."""
     if not dt.is_floating_point and input.requires_grad and is_grad_enabled():
-        raise errors.EngineRuntimeError(f"Autograd not support dtype: {_scalar_name(dt)}")
-
-
-def _scalar_name(dt) -> str:
-    return dt.scalar_name
+        raise errors.EngineRuntimeError(f"Autograd not support dtype: {dt.scalar_name}")
 
 
 def _int_dim(name: str, dim) -> int:
@@ -196,7 +192,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
         which = "Input" if dtype is None else "Optional"
         raise errors.EngineRuntimeError(
             f"mean(): could not infer output dtype. {which} dtype must be either a floating "
-            f"point or complex dtype. Got: {_scalar_name(dt)}")
+            f"point or complex dtype. Got: {dt.scalar_name}")
     dims = norm_dims(dim, input._data.ndim)
     shape = input._data.shape
     count = _count(shape, dims)
@@ -367,8 +363,8 @@ def _scan_inplace(name: str, scan):
         norm_dim(d, self._data.ndim)
         if dtype is not None and dtype is not self.dtype:  # (torch's out= check)
             raise errors.EngineRuntimeError(
-                f"Bad in-place call: input tensor dtype {cpp_type_name(self.dtype)} and output "
-                f"tensor dtype {cpp_type_name(dtype)} should match")
+                f"Bad in-place call: input tensor dtype {self.dtype.c_name} and output "
+                f"tensor dtype {as_dtype(dtype).c_name} should match")
         if self.dtype is bool_:
             if self._data.size and self._data.ndim:
                 raise errors.KernelNotImplemented(
@@ -505,15 +501,15 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     if not input.dtype.is_floating_point:
         raise errors.EngineRuntimeError(
             "linalg.vector_norm: Expected a floating point or complex tensor as input. "
-            f"Got {_scalar_name(input.dtype)}")
+            f"Got {input.dtype.scalar_name}")
     dt = input.dtype if dtype is None else as_dtype(dtype)
     if dtype is not None and not dt.is_floating_point:
         raise errors.EngineRuntimeError("linalg.vector_norm: dtype should be floating point or "
-                                        f"complex, but got {_scalar_name(dt)}")
+                                        f"complex, but got {dt.scalar_name}")
     if dtype is not None and dt.itemsize < input.dtype.itemsize:
         raise errors.EngineRuntimeError(
-            f"linalg.vector_norm: the dtype of the input ({_scalar_name(input.dtype)}) should "
-            f"be convertible without narrowing to the specified dtype ({_scalar_name(dt)})")
+            f"linalg.vector_norm: the dtype of the input ({input.dtype.scalar_name}) should "
+            f"be convertible without narrowing to the specified dtype ({dt.scalar_name})")
     dims = norm_dims(dim, input._data.ndim)
     shape = input._data.shape
     if abs(p) == INF and _count(shape, dims) == 0 and input._data.ndim:

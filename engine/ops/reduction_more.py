@@ -19,7 +19,6 @@ from .reduction import (
     _int_dim,
     _quiet,
     _return_type,
-    _scalar_name,
     _wrap_reduced,
     expand_reduced,
     return_types,
@@ -60,7 +59,7 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None):
     if not input.dtype.is_floating_point:
         raise errors.EngineRuntimeError(
             "nanmean(): expected input to have floating point or complex dtype but got "
-            f"{_scalar_name(input.dtype)}")
+            f"{input.dtype.scalar_name}")
     count = input.isnan().logical_not().sum(dim, keepdim)
     return nansum(input, dim, keepdim, dtype=dtype).div(count)
 
@@ -172,7 +171,7 @@ def logcumsumexp(input, dim):
     dt = input.dtype
     if not dt.is_floating_point:
         raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
-            kernel="logcumsumexp_out_cpu", dtype=_scalar_name(dt)))
+            kernel="logcumsumexp_out_cpu", dtype=dt.scalar_name))
     xp = input.device.xp
     a = input._data.astype(float32.np if dt is float16 else dt.np)
     with _quiet(xp):

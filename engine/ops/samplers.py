@@ -32,11 +32,9 @@ from ..dtypes import (
 from ..random import current_generator
 from ..tensor import Tensor, _wrap
 from .families import (
-    _torch_scalar_name,
     apply_inplace,
     check_inplace,
     check_overlap,
-    cpp_type_name,
 )
 from .registry import op, register
 
@@ -92,12 +90,12 @@ def _continuous_only(self: Tensor, kernel: str) -> None:
     if not self.dtype.is_floating_point:
         dev = "cpu" if self.device.type == "cpu" else "cuda"
         raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
-            kernel=kernel.format(dev=dev), dtype=_torch_scalar_name(self.dtype)))
+            kernel=kernel.format(dev=dev), dtype=self.dtype.scalar_name))
 
 
 def _continuous_distribution(self: Tensor, what: str, cpp_names: bool = False) -> None:
     if not self.dtype.is_floating_point:
-        name = cpp_type_name(self.dtype) if cpp_names else _torch_scalar_name(self.dtype)
+        name = self.dtype.c_name if cpp_names else self.dtype.scalar_name
         raise errors.EngineRuntimeError(
             f"{what} distribution is a continuous probability distribution. dtype must be a "
             f"floating point but you specified {name}")
@@ -305,7 +303,7 @@ def bernoulli(input, p=None, *, generator=None):
         if not input.dtype.is_floating_point and input._data.size:
             raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
                 kernel="bernoulli_tensor_cpu_p_" if input.device.type == "cpu" else
-                "bernoulli_tensor_cuda_p_", dtype=_torch_scalar_name(input.dtype)))
+                "bernoulli_tensor_cuda_p_", dtype=input.dtype.scalar_name))
         probs = input._data
         if probs.size and not bool(((probs >= 0) & (probs <= 1)).all()):
             raise errors.EngineRuntimeError(_P_RANGE)
@@ -338,7 +336,7 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
     if not input.dtype.is_floating_point:
         raise errors.EngineRuntimeError(
             "multinomial only supports floating-point dtypes for input, got: "
-            f"{_torch_scalar_name(input.dtype)}")
+            f"{input.dtype.scalar_name}")
     n = int(num_samples)
     if n <= 0:
         raise errors.EngineRuntimeError("cannot sample n_sample <= 0 samples")

@@ -294,7 +294,7 @@ def take(input, index):
             f"take(): argument 'index' (position 2) must be Tensor, not {type(index).__name__}")
     if index.dtype.name != "int64":
         raise errors.EngineRuntimeError(
-            "take(): Expected a long tensor for index, but got " + _scalar_type(index.dtype))
+            "take(): Expected a long tensor for index, but got " + index.dtype.scalar_name)
     n = input._data.size
     idx = _on(input, index)
     if idx.size:
@@ -317,24 +317,15 @@ def take(input, index):
     return out
 
 
-_SCALAR_TYPES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-                 "float32": "Float", "float64": "Double",
-                 "float16": "Half", "bool": "Bool"}
-
-
-def _scalar_type(dt) -> str:
-    return _SCALAR_TYPES.get(dt.name, dt.name)
-
-
 def _put_dtypes(input, index, source, accumulate=False) -> None:
     """put_'s dtype checks (before the in-place write's overlap check, as torch)."""
     if isinstance(index, Tensor) and index.dtype.name != "int64":
         raise errors.EngineRuntimeError(
-            "put_(): Expected a long tensor for index, but got " + _scalar_type(index.dtype))
+            "put_(): Expected a long tensor for index, but got " + index.dtype.scalar_name)
     if isinstance(source, Tensor) and source.dtype is not input.dtype:
         raise errors.EngineRuntimeError(
             "put_(): self and source expected to have the same dtype, but got self.dtype = "
-            f"{_scalar_type(input.dtype)} and source.dtype = {_scalar_type(source.dtype)}")
+            f"{input.dtype.scalar_name} and source.dtype = {source.dtype.scalar_name}")
 
 
 @op(grad_fns=("PutBackward0",))
@@ -400,7 +391,7 @@ def take_along_dim(input, indices, dim=None):
     if indices.dtype.name != "int64":
         raise errors.EngineRuntimeError(
             "torch.take_along_dim(): dtype of indices should be Long but got "
-            + _scalar_type(indices.dtype))
+            + indices.dtype.scalar_name)
     n = input._data.ndim
     if n != indices._data.ndim:
         raise errors.EngineRuntimeError(
@@ -415,7 +406,6 @@ def take_along_dim(input, indices, dim=None):
     xt[d], it[d] = input._data.shape[d], indices._data.shape[d]
     input, indices = expand(input, *xt), expand(indices, *it)  # (torch expands even to the same)
     return gather(input, d, indices)
-
 
 
 @op(grad_fns=("MaskedSelectBackward0",))
@@ -465,7 +455,7 @@ def masked_scatter(input, mask, source):
     if source.dtype is not input.dtype:
         raise errors.EngineRuntimeError(
             f"masked_scatter: expected self and source to have same dtypes but got"
-            f"{_scalar_type(input.dtype)} and {_scalar_type(source.dtype)}")
+            f"{input.dtype.scalar_name} and {source.dtype.scalar_name}")
 
     xp = input.device.xp
     shape = broadcast_pair(mask._data.shape, input._data.shape)  # (torch's order)
@@ -534,7 +524,7 @@ def _view_scatter(name: str, node: str, input: Tensor, src: Tensor, view, back_i
     if src.dtype is not input.dtype and src.requires_grad and \
             not input.dtype.is_floating_point and is_grad_enabled():
         raise errors.EngineRuntimeError(
-            f"Autograd not support dtype: {_scalar_type(input.dtype)}")
+            f"Autograd not support dtype: {input.dtype.scalar_name}")
     arr = input._data.copy()
     picked = view(_wrap(arr, input.dtype, input.device))._data
     picked[...] = src._data.astype(input.dtype.np)  # (torch converts src without a node)
@@ -653,11 +643,11 @@ def index_copy(input, dim, index, source):
     if index.dtype.name != "int64":
         raise errors.EngineRuntimeError(
             "index_copy_(): Expected a long tensor for index, but got "
-            + _scalar_type(index.dtype))
+            + index.dtype.scalar_name)
     if source.dtype is not input.dtype:
         raise errors.EngineRuntimeError(
             f"index_copy_(): self and source expected to have the same dtype, but got (self) "
-            f"{_scalar_type(input.dtype)} and (source) {_scalar_type(source.dtype)}")
+            f"{input.dtype.scalar_name} and (source) {source.dtype.scalar_name}")
     n = shape[d] if shape else 1
     idx = np.asarray(index._data).reshape(-1)
     if idx.size:

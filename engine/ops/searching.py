@@ -17,7 +17,6 @@ from ..dtypes import DEFAULT_INT, bool_, int32
 from ..tensor import Tensor, _wrap
 from . import _stl
 from ._args import norm_dim
-from .families import _torch_scalar_name
 from .reduction import sort
 from .registry import op
 
@@ -25,7 +24,7 @@ from .registry import op
 def _kernel_error(kernel: str, t: Tensor) -> errors.KernelNotImplemented:
     dev = "cpu" if t.device.type == "cpu" else "cuda"
     return errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
-        kernel=kernel.format(dev=dev), dtype=_torch_scalar_name(t.dtype)))
+        kernel=kernel.format(dev=dev), dtype=t.dtype.scalar_name))
 
 
 def _index_tensor(arr, device, out_int32: bool = False) -> Tensor:

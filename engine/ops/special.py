@@ -178,8 +178,6 @@ erfinv = unary("erfinv", _f64(_erfinv),
                doc="Elementwise inverse error function (``erf(erfinv(y)) = y`` on (-1, 1)).")
 
 
-
-
 # --------------------------------------------------------------------------- the gamma family
 def _bernoulli(n: int) -> list[Fraction]:
     """B_0 .. B_n (B_1 = -1/2), from the recurrence sum_k C(m+1, k) B_k = 0."""
@@ -462,14 +460,14 @@ register("mvlgamma", mvlgamma, grad_fns=("MvlgammaBackward0",))
 
 
 def _mvlgamma_(self, p):
-    from .families import _torch_scalar_name, apply_inplace, check_inplace
+    from .families import apply_inplace, check_inplace
 
     check_inplace(self)
     if isinstance(self, Tensor) and not isinstance(p, bool) and isinstance(p, int):
         _mvlgamma_check(self, p)
         if not self.dtype.is_floating_point:  # (torch's text names the types this way round)
             raise errors.EngineRuntimeError(
-                f"mvlgamma: result type {_torch_scalar_name(self.dtype)} can't be cast to the "
+                f"mvlgamma: result type {self.dtype.scalar_name} can't be cast to the "
                 "desired output type Float")
     return apply_inplace(self, mvlgamma(self, p))
 
@@ -772,9 +770,8 @@ def _special_round(input, *, decimals=0):
 
 
 def _scalar_label(dt) -> str:
-    from .families import _torch_scalar_name
 
-    return _torch_scalar_name(dt)
+    return dt.scalar_name
 
 
 def _special_softmax(name: str):

@@ -36,7 +36,7 @@ from ..autograd import needs_grad, record
 from ..dtypes import DEFAULT_FLOAT
 from ..tensor import Tensor, _wrap
 from ._args import promote_args
-from .families import _torch_scalar_name, binary
+from .families import binary
 from .pointwise import _invalid_combination, _no_kernel, _quiet
 from .registry import register
 from .special import _B, _EULER, _bessel
@@ -264,7 +264,7 @@ def _polynomial(short: str, body):
             dt = DEFAULT_FLOAT
         if dt.name == "float16":
             raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
-                kernel=short + "_cpu", dtype=_torch_scalar_name(dt)))
+                kernel=short + "_cpu", dtype=dt.scalar_name))
         dev = (x if isinstance(x, Tensor) else n).device
         xp = dev.xp
         xa = x._data if isinstance(x, Tensor) else np.asarray(x)

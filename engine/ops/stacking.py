@@ -11,7 +11,6 @@ from .. import errors
 from ..dtypes import int64
 from ..tensor import Tensor
 from ._args import norm_dim
-from .families import _torch_scalar_name
 from .registry import op
 from .shape import _tensor_list, cat, narrow, reshape, unsqueeze
 
@@ -133,7 +132,7 @@ def _split_arg(arg, name: str):
     if arg.dtype is not int64:
         raise errors.EngineRuntimeError(
             f"{name} expected tensor_indices_or_sections to have dtype of long, but got "
-            f"{_torch_scalar_name(arg.dtype)}")
+            f"{arg.dtype.scalar_name}")
     if arg._data.ndim > 1:
         raise errors.EngineRuntimeError(
             f"{name} expected tensor_indices_or_sections to be a zero-dimensional or "

@@ -18,9 +18,6 @@ from ._args import promote_args
 from .linalg import check_dot_sizes
 from .registry import OPS, op
 
-_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
-          "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
-
 
 def _tensor_arg(name: str, arg: str, value, position: int) -> None:
     if not isinstance(value, Tensor):
@@ -41,11 +38,11 @@ def _check_weights(name: str, w: Tensor, n: int, integral: bool) -> None:
     if integral and w.dtype.is_floating_point or w.dtype.name == "bool" and integral:
         raise errors.EngineRuntimeError(
             f"cov(): expected fweights to have integral dtype but got fweights with "
-            f"{_NAMES[w.dtype.name]} dtype")
+            f"{w.dtype.scalar_name} dtype")
     if not integral and not w.dtype.is_floating_point:
         raise errors.EngineRuntimeError(
             f"cov(): expected aweights to have floating point dtype but got aweights with "
-            f"{_NAMES[w.dtype.name]} dtype")
+            f"{w.dtype.scalar_name} dtype")
     if w._data.size and not (np.asarray(w._data) >= 0).all():  # (NaN fails, as torch's ge)
         raise errors.EngineRuntimeError(f"cov(): {name} cannot be negative")
 
@@ -124,7 +121,7 @@ def bincount(input, weights=None, minlength=0):
     the ``weights`` at its positions), at least ``minlength`` bins."""
     if input.dtype.name not in ("int64", "int32", "int16", "int8", "uint8"):
         raise errors.KernelNotImplemented(
-            f"\"bincount_cpu\" not implemented for '{_NAMES[input.dtype.name]}'")
+            f"\"bincount_cpu\" not implemented for '{input.dtype.scalar_name}'")
     if minlength < 0:
         raise errors.EngineRuntimeError("minlength should be >= 0")
     arr = np.asarray(input._data)
@@ -177,7 +174,7 @@ def vdot(input, other):
     if input.dtype is not other.dtype:
         raise errors.EngineRuntimeError(
             f"dot : expected both vectors to have same dtype, but found "
-            f"{_NAMES[input.dtype.name]} and {_NAMES[other.dtype.name]}")
+            f"{input.dtype.scalar_name} and {other.dtype.scalar_name}")
     xp = input.device.xp
     arr = xp.asarray(xp.dot(input._data, other._data)).astype(input.dtype.np)
     out = _wrap(arr.reshape(()), input.dtype, input.device)
@@ -227,7 +224,7 @@ def dist(input, other, p=2):
     if not dt.is_floating_point:
         raise errors.EngineRuntimeError(
             "norm(): input dtype should be either floating point or complex. Got "
-            f"{_NAMES[dt.name]} instead.")
+            f"{dt.scalar_name} instead.")
     from ..modes import no_grad
 
     with no_grad():  # (torch converts the operands inside the op: no nodes for that)

@@ -20,11 +20,6 @@ from ..tensor import Tensor, _wrap
 from . import kernel_dtypes
 from .registry import op
 
-_TORCH_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
-                "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char",
-                "uint8": "Byte", "bool": "Bool", "complex64": "ComplexFloat",
-                "complex128": "ComplexDouble"}
-
 
 def _tuple(value, n: int) -> tuple:
     if isinstance(value, (list, tuple)):
@@ -83,7 +78,7 @@ def _unpool(input: Tensor, indices, out_size: list, nd: int, stride=None) -> Ten
     if indices.dtype.name != "int64":
         raise errors.EngineRuntimeError(
             "elements in indices should be type int64" + (
-                f" but got: {_TORCH_NAMES[indices.dtype.name]}" if nd == 2 else ""))
+                f" but got: {indices.dtype.scalar_name}" if nd == 2 else ""))
     x = input
     if x.ndim not in (nd + 1, nd + 2):
         raise errors.EngineRuntimeError(

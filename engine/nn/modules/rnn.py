@@ -67,6 +67,16 @@ def _gru_step(gi: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None) -> Tenso
 
 
 # --------------------------------------------------------------------------- layers
+def _cell_step(mode: str, w_hh: Tensor, b_hh: Tensor | None, w_hr: Tensor | None) -> Any:
+    """``mode``'s cell as ``step(gi, h, c) -> (h, c)`` (``c`` stays None but for the LSTM)."""
+    if mode == "LSTM":
+        return lambda gi, h, c: _lstm_step(gi, h, c, w_hh, b_hh, w_hr)
+    if mode == "GRU":
+        return lambda gi, h, c: (_gru_step(gi, h, w_hh, b_hh), None)
+    relu = mode == "RNN_RELU"
+    return lambda gi, h, c: (_rnn_step(gi, h, w_hh, b_hh, relu), None)
+
+
 class RNNBase(Module):
     """The common part of ``RNN``, ``LSTM`` and ``GRU``."""
 
@@ -191,11 +201,7 @@ class RNNBase(Module):
             input = input.unsqueeze(0 if self.batch_first else 1)
         if self.batch_first:
             input = input.transpose(0, 1)
-        batch = input.shape[1]
-        directions = 2 if self.bidirectional else 1
-        real_hidden = self.proj_size if self.proj_size > 0 else self.hidden_size
-        h_shape = (self.num_layers * directions, batch, real_hidden)
-        c_shape = (self.num_layers * directions, batch, self.hidden_size)
+        h_shape, c_shape = self._state_shapes(input.shape[1])
         lstm = self.mode == "LSTM"
         if hx is None:
             kw = {"dtype": input.dtype, "device": input.device}
@@ -215,9 +221,8 @@ class RNNBase(Module):
             self._check_hidden(h0, h_shape, batched, "hidden")
             if not batched:
                 h0 = h0.unsqueeze(1)
-        # ATen's _rnn_impl: the initial states unbound per layer and direction (the oneDNN
-        # LSTM selects them one by one); a bidirectional layer's outputs concatenated on the
-        # last dim; the final states stacked
+        # the initial states unbound per layer and direction (the oneDNN LSTM selects them one
+        # by one)
         onednn = lstm and self.proj_size == 0 and input.dtype is float32 and \
             input.device.type == "cpu" and not FW_ACTIVE[0]
         if onednn:
@@ -226,25 +231,10 @@ class RNNBase(Module):
         else:
             hs = h0.unbind(0)
             cs = c0.unbind(0) if lstm else None
-        layer_input = input
-        h_last, c_last = [], []
-        for layer in range(self.num_layers):
-            if onednn:  # (oneDNN reads a contiguous input: a batch_first one is copied once)
-                layer_input = layer_input.contiguous()
-            outputs = []
-            for direction in range(directions):
-                k = layer * directions + direction
-                out, h, c = self._run_direction(layer_input, layer, direction, hs[k],
-                                                None if cs is None else cs[k], onednn)
-                outputs.append(out)
-                h_last.append(h)
-                c_last.append(c)
-            layer_input = outputs[0] if directions == 1 else cat(outputs, 2)
-            if self.dropout and self.training and layer < self.num_layers - 1:
-                layer_input = F.dropout(layer_input, self.dropout, True)
-        output = layer_input
-        h_n = stack(h_last, 0)
-        c_n = stack(c_last, 0) if lstm else None
+        # (oneDNN reads a contiguous input: a batch_first one is copied once)
+        output, h_n, c_n = self._layers(
+            input, hs, cs, 2, lambda x, layer, direction, h, c:
+            self._run_direction(x, layer, direction, h, c, onednn), contiguous=onednn)
         if self.batch_first:  # (ATen's GRU/RNN turn their result in place: TransposeBackward1)
             output = output.transpose(0, 1) if lstm else output.transpose_(0, 1)
         if not batched:
@@ -263,11 +253,7 @@ class RNNBase(Module):
         data, batch_sizes, sorted_indices, unsorted_indices = packed
         sizes = [int(v) for v in batch_sizes.tolist()]
         lstm = self.mode == "LSTM"
-        directions = 2 if self.bidirectional else 1
-        real_hidden = self.proj_size if self.proj_size > 0 else self.hidden_size
-        batch = sizes[0] if sizes else 0
-        h_shape = (self.num_layers * directions, batch, real_hidden)
-        c_shape = (self.num_layers * directions, batch, self.hidden_size)
+        h_shape, c_shape = self._state_shapes(sizes[0] if sizes else 0)
 
         def permute(t, idx):
             return t if idx is None else t.index_select(1, idx)
@@ -295,27 +281,46 @@ class RNNBase(Module):
                 self._check_hidden(c0, c_shape, True, "hidden[1]")
         hs = h0.unbind(0)
         cs = c0.unbind(0) if lstm else None
-        layer_input = data
+        output, h_n, c_n = self._layers(
+            data, hs, cs, -1, lambda x, layer, direction, h, c:
+            _packed_cells(self.mode, x, sizes, *self._weights(layer, direction), h, c,
+                          direction == 1))
+        h_n = permute(h_n, unsorted_indices)
+        out = PackedSequence(output, batch_sizes, sorted_indices, unsorted_indices)
+        if lstm:
+            return out, (h_n, permute(c_n, unsorted_indices))
+        return out, h_n
+
+    def _state_shapes(self, batch: int) -> tuple[tuple, tuple]:
+        """The shapes of ``h_0`` and ``c_0`` (``proj_size`` narrows h)."""
+        states = self.num_layers * (2 if self.bidirectional else 1)
+        real_hidden = self.proj_size if self.proj_size > 0 else self.hidden_size
+        return (states, batch, real_hidden), (states, batch, self.hidden_size)
+
+    def _layers(self, layer_input: Tensor, hs: tuple, cs: tuple | None, cat_dim: int,
+                run: Any, contiguous: bool = False) -> tuple:
+        """Every layer and direction in ATen's order (``_rnn_impl``, its packed twin alike):
+        ``run(input, layer, direction, h, c)`` gives one direction's (output, last h, last
+        c); a bidirectional layer's two outputs are concatenated on ``cat_dim``, dropout runs
+        between layers. Returns the last layer's output and the final states stacked
+        (``c_n`` None but for the LSTM); ``contiguous``: each layer's input made so first."""
+        directions = 2 if self.bidirectional else 1
         h_last, c_last = [], []
         for layer in range(self.num_layers):
+            if contiguous:
+                layer_input = layer_input.contiguous()
             outputs = []
             for direction in range(directions):
                 k = layer * directions + direction
-                w_ih, w_hh, b_ih, b_hh, w_hr = self._weights(layer, direction)
-                out, h, c = _packed_cells(self.mode, layer_input, sizes, w_ih, w_hh, b_ih,
-                                          b_hh, w_hr, hs[k], None if cs is None else cs[k],
-                                          direction == 1)
+                out, h, c = run(layer_input, layer, direction, hs[k],
+                                None if cs is None else cs[k])
                 outputs.append(out)
                 h_last.append(h)
                 c_last.append(c)
-            layer_input = outputs[0] if directions == 1 else cat(outputs, -1)
+            layer_input = outputs[0] if directions == 1 else cat(outputs, cat_dim)
             if self.dropout and self.training and layer < self.num_layers - 1:
                 layer_input = F.dropout(layer_input, self.dropout, True)
-        h_n = permute(stack(h_last, 0), unsorted_indices)
-        out = PackedSequence(layer_input, batch_sizes, sorted_indices, unsorted_indices)
-        if lstm:
-            return out, (h_n, permute(stack(c_last, 0), unsorted_indices))
-        return out, h_n
+        return layer_input, stack(h_last, 0), None if cs is None else stack(c_last, 0)
 
     def _run_direction(self, x: Tensor, layer: int, direction: int, h: Tensor,
                        c: Tensor | None, onednn: bool) -> tuple:
@@ -335,15 +340,10 @@ def _layer_cells(mode: str, x: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor 
     steps = x.shape[0]
     gis = F.linear(x, w_ih, b_ih).unbind(0)
     order = range(steps - 1, -1, -1) if reverse else range(steps)
+    step = _cell_step(mode, w_hh, b_hh, w_hr)
     outs: list[Tensor] = [None] * steps  # type: ignore[list-item]
     for t in order:
-        gi = gis[t]
-        if mode == "LSTM":
-            h, c = _lstm_step(gi, h, c, w_hh, b_hh, w_hr)
-        elif mode == "GRU":
-            h = _gru_step(gi, h, w_hh, b_hh)
-        else:
-            h = _rnn_step(gi, h, w_hh, b_hh, mode == "RNN_RELU")
+        h, c = step(gis[t], h, c)
         outs[t] = h
     return stack(outs, 0), h, c
 
@@ -358,13 +358,7 @@ def _packed_cells(mode: str, data: Tensor, sizes: list, w_ih: Tensor, w_hh: Tens
     the shortest batch and grow by the initial states' rows as sequences join."""
     lstm = mode == "LSTM"
     data = F.linear(data, w_ih, b_ih)  # (the input projected once, each step a slice of it)
-
-    def step(gi: Tensor, h: Tensor, c: Tensor | None) -> tuple:
-        if lstm:
-            return _lstm_step(gi, h, c, w_hh, b_hh, w_hr)
-        if mode == "GRU":
-            return _gru_step(gi, h, w_hh, b_hh), None
-        return _rnn_step(gi, h, w_hh, b_hh, mode == "RNN_RELU"), None
+    step = _cell_step(mode, w_hh, b_hh, w_hr)
 
     outs: list[Tensor] = []
     if not reverse:
