@@ -54,7 +54,6 @@ from .values import (
     SuperProxy,
     UserClass,
     invoke,
-    invoke_bound,
 )
 
 Tensor = engine.Tensor
@@ -505,10 +504,16 @@ def call_fast(rs: RunState, f: Any, values: tuple, named: dict) -> Any:
     """``call_value`` with the calls of a program's inner loops first: its functions (simple
     ones without binding) and its callable objects (``model(x)``)."""
     if type(f) is Function:
+        code = f.code
+        if code.arity == len(values) and not named:  # what ``invoke`` does, inline
+            return code.enter(rs, f, dict(zip(code.params, values)))
         return invoke(rs, f, values, named)
     if isinstance(f, Instance):
         method = f.cls.lookup("__call__")
         if type(method) is Function:
+            code = method.code
+            if code.arity == len(values) + 1 and not named:
+                return code.enter(rs, method, dict(zip(code.params, (f, *values))))
             return invoke(rs, method, (f, *values), named)
     return call_value(rs, f, values, named)
 
@@ -780,6 +785,9 @@ def global_call(name: str, arguments: Arguments) -> Closure:
             if rs.steps >= rs.next_check:
                 rs.check()
             if type(f) is Function:
+                code = f.code
+                if code.arity == len(values):  # what ``invoke`` does, inline
+                    return code.enter(rs, f, dict(zip(code.params, values)))
                 return invoke(rs, f, values, _EMPTY)
             if f is not _MISSING:
                 return call_fast(rs, f, values, _EMPTY)
@@ -802,7 +810,7 @@ def global_call(name: str, arguments: Arguments) -> Closure:
             if type(f) is Function:
                 last = plan_site.last
                 if f.code is last[0]:
-                    return invoke_bound(rs, f, last[1](f, values, kw))
+                    return last[0].enter(rs, f, last[1](f, values, kw))
                 return plan_site.first_call(rs, f, values, kw)
             named = dict(zip(kwnames, kw))
             if f is not _MISSING:
@@ -849,6 +857,9 @@ def super_method_call(name: str, first: str, arguments: Arguments, general: Clos
         rs.steps += 1
         if rs.steps >= rs.next_check:
             rs.check()
+        code = found.code
+        if code.arity == len(values) + 1 and not named:  # what ``invoke`` does, inline
+            return code.enter(rs, found, dict(zip(code.params, (obj, *values))))
         return invoke(rs, found, (obj, *values), named)
 
     return run
@@ -1013,7 +1024,7 @@ def method_call(name: str, receiver: Closure, arguments: Arguments,
                 if type(found) is Function:
                     last = plan_site.last
                     if found.code is last[0]:
-                        return invoke_bound(rs, found, last[1](found, (obj, *values), kw))
+                        return last[0].enter(rs, found, last[1](found, (obj, *values), kw))
                     return plan_site.first_call(rs, found, (obj, *values), kw)
             return tail(rs, obj, values, dict(zip(kwnames, kw)))
 

@@ -9,6 +9,7 @@ from typing import Any
 from . import scopes
 from .builtins import OBJECT
 from .calls import Closure
+from .compile_statements import straight_entry
 from .errors import ProgramError, ProgramValidationError
 from .guards import size_guard
 from .library import bind_static_dispatchers, library_base, make_library_subclass
@@ -117,7 +118,8 @@ class DefinitionCompiler:
             fr.retval = value(fr)
             return RETURN
 
-        body.straight = value  # type: ignore[attr-defined]  # a call returns it directly
+        body.straight = straight_entry((), value)  # type: ignore[attr-defined]  # a call's
+        # entry returns the value directly (a lambda's body counts no statement step)
 
         code = self.register(Code("<lambda>", inner.qualname, params,
                                   sum(1 for p in node["lambda"] if not isinstance(p, str)),

@@ -356,6 +356,8 @@ class StatementCompiler:
                     raise located(exc, unit, pointer, fr.rs.limits) from None
 
             run_return.value = return_value  # type: ignore[attr-defined]
+            #: what a call's straight body runs inline (``straight_body``)
+            run_return.parts = (value, fast, unit, pointer)  # type: ignore[attr-defined]
             return run_return
         if store is not None:
             def run_local(fr: Frame) -> None:
@@ -1298,81 +1300,119 @@ def enter_manager(fr: Frame, manager: Any, store: Store | None) -> Callable[[Any
 
 
 
-def straight_body(compiled: tuple) -> Closure | None:
+def straight_body(compiled: tuple) -> Entry | None:
     """A function body of plain statements (assignments, unpacking and expression
     statements, each compiled by ``counted_value``: none breaks, continues or returns) and
-    an optional final ``return value``, as one closure giving the call's value: the
+    an optional final ``return value``, as the call's entry (:func:`straight_entry`): the
     statements run one after another with no signal to test and the value comes back with no
     stop in ``frame.retval``. Each statement closure counts its own step and locates its own
-    error, so steps, checks and errors are those of the statement loop. None for any other
+    error (a general ``return value``'s step and location are the entry's, in the same
+    order), so steps, checks and errors are those of the statement loop. None for any other
     body."""
     *plain, last = compiled
     if not all(getattr(s, "plain", False) for s in plain):
         return None
+    final = ret = None
     if getattr(last, "plain", False):
         plain.append(last)
-        final = None
     elif getattr(last, "returning", False) and getattr(last, "value", None) is not None:
-        final = last.value
+        ret = getattr(last, "parts", None)  # a general ``return value``: run inline
+        if ret is None:
+            final = last.value  # ``return torch.tanh(x)``: its fused closure
     else:
         return None
-    n = len(plain)
-    if final is None:
-        return _plain_runner(tuple(plain))
-    if n == 0:
-        return final
-    if n == 1:
-        s0 = plain[0]
-
-        def run1(fr: Frame) -> Any:
-            s0(fr)
-            return final(fr)
-
-        return run1
-    if n == 2:
-        s0, s1 = plain
-
-        def run2(fr: Frame) -> Any:
-            s0(fr)
-            s1(fr)
-            return final(fr)
-
-        return run2
-    if n == 3:
-        s0, s1, s2 = plain
-
-        def run3(fr: Frame) -> Any:
-            s0(fr)
-            s1(fr)
-            s2(fr)
-            return final(fr)
-
-        return run3
-    stmts = tuple(plain)
-
-    def run(fr: Frame) -> Any:
-        for stmt in stmts:
-            stmt(fr)
-        return final(fr)
-
-    return run
+    return straight_entry(tuple(plain), final, ret)
 
 
-def _plain_runner(stmts: tuple) -> Closure:
-    """:func:`straight_body` of plain statements only (the call's value is None)."""
-    if len(stmts) == 1:
-        return stmts[0]  # it returns None
-    if len(stmts) == 2:
-        s0, s1 = stmts
+#: How a call enters a user function's body: ``enter(rs, func, locals)`` -> the call's value
+#: (``values.Code.enter``).
+Entry = Callable[[RunState, Any, dict], Any]
 
-        def run2(fr: Frame) -> None:
-            s0(fr)
-            s1(fr)
 
-        return run2
+def straight_entry(pre: tuple, final: Closure | None,
+                   ret: tuple | None = None) -> Entry:
+    """The entry of a straight body (:func:`straight_body`; a lambda: ``final`` alone): in
+    one Python call, what :func:`values.invoke_bound` does (the frame linked to the caller's
+    under the depth limit) and the body: the statements ``pre``, then ``final(frame)`` (the
+    call's value; None without it) or, ``ret`` = (value, fast, unit, pointer), a ``return
+    value`` statement's step, local read and location inline. (The frame's setup is written
+    out in each closure: a helper would be the call this saves.)"""
+    if ret is not None:
+        value, fast, unit, pointer = ret
 
-    def run(fr: Frame) -> None:
-        for stmt in stmts:
-            stmt(fr)
+        def enter_return(rs: RunState, func: Any, local: dict) -> Any:
+            frame = Frame()
+            frame.rs = rs
+            frame.locals = local
+            frame.glob = func.glob
+            frame.enclosing = func.enclosing
+            frame.func = func
+            frame.back = back = rs.top
+            depth = rs.depth
+            if depth >= rs.max_depth:
+                raise rs.depth_error()
+            rs.depth = depth + 1
+            rs.top = frame
+            try:
+                for stmt in pre:
+                    stmt(frame)
+                rs.steps += 1
+                if rs.steps >= rs.next_check:
+                    rs.check()
+                if fast is not None and fast in local:  # `return name`
+                    return local[fast]
+                try:
+                    return value(frame)
+                except Exception as exc:
+                    raise located(exc, unit, pointer, rs.limits) from None
+            finally:
+                rs.depth = depth
+                rs.top = back
 
-    return run
+        return enter_return
+    if final is not None:
+        def enter_final(rs: RunState, func: Any, local: dict) -> Any:
+            frame = Frame()
+            frame.rs = rs
+            frame.locals = local
+            frame.glob = func.glob
+            frame.enclosing = func.enclosing
+            frame.func = func
+            frame.back = back = rs.top
+            depth = rs.depth
+            if depth >= rs.max_depth:
+                raise rs.depth_error()
+            rs.depth = depth + 1
+            rs.top = frame
+            try:
+                for stmt in pre:
+                    stmt(frame)
+                return final(frame)
+            finally:
+                rs.depth = depth
+                rs.top = back
+
+        return enter_final
+
+    def enter_plain(rs: RunState, func: Any, local: dict) -> Any:
+        frame = Frame()
+        frame.rs = rs
+        frame.locals = local
+        frame.glob = func.glob
+        frame.enclosing = func.enclosing
+        frame.func = func
+        frame.back = back = rs.top
+        depth = rs.depth
+        if depth >= rs.max_depth:
+            raise rs.depth_error()
+        rs.depth = depth + 1
+        rs.top = frame
+        try:
+            for stmt in pre:
+                stmt(frame)
+        finally:
+            rs.depth = depth
+            rs.top = back
+        return None
+
+    return enter_plain

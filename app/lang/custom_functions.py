@@ -30,7 +30,6 @@ from .values import (
     UserClass,
     current_rs,
     invoke,
-    invoke_bound,
 )
 
 Tensor = engine.Tensor
@@ -122,10 +121,11 @@ def _runner(func: Function, admitting: bool = True) -> Any:
 
 def _runner2(func: Function, admitting: bool) -> Any:
     """:func:`_runner` for a hook of two parameters (``forward(ctx, x)``, ``backward(ctx,
-    g)``: the common shape), its locals bound directly (:func:`invoke_bound`: this is the
-    custom Function's inner loop). Any other number of arguments goes through ``invoke`` (its
-    binding and texts)."""
+    g)``: the common shape), its locals bound directly and its code's entry called (what
+    :func:`invoke_bound` does: this is the custom Function's inner loop). Any other number
+    of arguments goes through ``invoke`` (its binding and texts)."""
     first, second = func.code.params
+    enter = func.code.enter
 
     def run2(a: Any, b: Any = _NO_ARG, *more: Any) -> Any:
         rs = CURRENT.get() or current_rs()
@@ -141,7 +141,7 @@ def _runner2(func: Function, admitting: bool) -> Any:
                     if t not in _SAFE and t not in _LIBRARY_TYPES:
                         admit(arg)
             return invoke(rs, func, args, _NO_KWARGS)
-        return invoke_bound(rs, func, {first: a, second: b})
+        return enter(rs, func, {first: a, second: b})
 
     return run2
 

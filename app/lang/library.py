@@ -635,6 +635,9 @@ def _dispatcher(name: str, part: str | None = None) -> Any:
                 admit(arg)
         if kwargs:
             admit_all(kwargs)
+        code = value.code
+        if code.arity == len(args) + 1 and not kwargs:  # what ``invoke`` does, inline
+            return code.enter(current_rs(), value, dict(zip(code.params, (self, *args))))
         return invoke(current_rs(), value, (self, *args), kwargs)
 
     method.__name__ = name

@@ -912,6 +912,9 @@ def instance_call(rs: RunState, obj: Instance, name: str, args: tuple | list,
     found = obj.cls.lookup(name)
     t = type(found)
     if t is Function and name not in obj.attrs:
+        code = found.code
+        if code.arity == len(args) + 1 and not kwargs:  # what ``invoke`` does, inline
+            return code.enter(rs, found, dict(zip(code.params, (obj, *args))))
         return invoke(rs, found, (obj, *args), kwargs)
     if t is NativeMethod and name not in obj.attrs:
         return call_value(rs, found, (obj, *args), kwargs)

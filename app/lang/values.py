@@ -40,7 +40,7 @@ class Code:
 
     __slots__ = ("name", "qualname", "params", "vararg", "kwonly", "kwarg", "body",
                  "generator", "simple", "nparams", "argnames", "ndefaults", "doc", "stmts",
-                 "arity", "origin", "straight", "plans")
+                 "arity", "origin", "straight", "plans", "enter")
 
     def __init__(self, name: str, qualname: str, params: tuple[str, ...], ndefaults: int,
                  vararg: str | None, kwonly: tuple[str, ...], kwarg: str | None,
@@ -57,8 +57,14 @@ class Code:
         #: the statements of a body of several, which a call runs without the block's closure
         self.stmts: tuple | None = getattr(body, "stmts", None)
         #: a body of plain statements (none can break, continue or return) and an optional
-        #: final ``return``, as one closure returning the call's value (``straight_body``)
-        self.straight: Callable[[Frame], Any] | None = getattr(body, "straight", None)
+        #: final ``return``: its entry, one closure making the frame and returning the
+        #: call's value (``compile_statements.straight_body``)
+        self.straight: Callable[[RunState, Function, dict], Any] | None = \
+            None if generator else getattr(body, "straight", None)
+        #: how every call runs the body over its bound locals: ``enter(rs, func, locals)``
+        #: -> the call's value (:func:`invoke_bound`)
+        self.enter: Callable[[RunState, Function, dict], Any] = \
+            self.straight or _general_entry(self)
         #: (the program's JSON form, the ``def``/``lambda`` node in it): compiling that
         #: program again makes the same code (session snapshots store functions this way)
         self.origin: tuple[list, dict] | None = None
@@ -110,46 +116,54 @@ def invoke(rs: RunState, func: Function, args: tuple | list, kwargs: dict) -> An
     else:  # the binding plan of this many positional arguments, else bind
         build = binding_plan(func, len(args), ())
         local = build(func, args, ()) if build is not None else bind(func, args, kwargs)
-    return invoke_bound(rs, func, local)
+    return code.enter(rs, func, local)
 
 
 def invoke_bound(rs: RunState, func: Function, local: dict) -> Any:
     """Run ``func``'s body in a new frame over its bound locals (what every call of a user
-    function does after binding: :func:`invoke`, a :class:`PlanSite`, a custom Function's
-    hooks): a generator's frame outlives the call, any other is linked to the caller's under
-    the depth limit."""
-    code = func.code
+    function does after binding): its code's entry (:attr:`Code.enter`), which the inner
+    loops' call sites (:func:`invoke`, a :class:`PlanSite`, a custom Function's hooks) call
+    themselves."""
+    return func.code.enter(rs, func, local)
+
+
+def _general_entry(code: Code) -> Callable[[RunState, Function, dict], Any]:
+    """The entry of a body that is not straight: a generator's frame outlives the call; any
+    other is linked to the caller's under the depth limit while the body's statements run
+    until one signals (a straight body's entry: ``compile_statements.straight_entry``)."""
     if code.generator:
-        frame = make_frame(rs, local, func.glob, func.enclosing, func)
-        return GeneratorValue(code.name, code.qualname, code.body(frame), frame)
-    frame = Frame()
-    frame.rs = rs
-    frame.locals = local
-    frame.glob = func.glob
-    frame.enclosing = func.enclosing
-    frame.func = func
-    frame.back = back = rs.top
-    depth = rs.depth
-    if depth >= rs.max_depth:
-        raise rs.depth_error()
-    rs.depth = depth + 1
-    rs.top = frame
-    try:
-        straight = code.straight
-        if straight is not None:
-            return straight(frame)
-        stmts = code.stmts
-        if stmts is None:
-            signal = code.body(frame)
-        else:
+        def enter_generator(rs: RunState, func: Function, local: dict) -> Any:
+            frame = make_frame(rs, local, func.glob, func.enclosing, func)
+            return GeneratorValue(code.name, code.qualname, code.body(frame), frame)
+
+        return enter_generator
+    stmts = code.stmts or (code.body,)
+
+    def enter(rs: RunState, func: Function, local: dict) -> Any:
+        frame = Frame()
+        frame.rs = rs
+        frame.locals = local
+        frame.glob = func.glob
+        frame.enclosing = func.enclosing
+        frame.func = func
+        frame.back = back = rs.top
+        depth = rs.depth
+        if depth >= rs.max_depth:
+            raise rs.depth_error()
+        rs.depth = depth + 1
+        rs.top = frame
+        signal = None
+        try:
             for stmt in stmts:
                 signal = stmt(frame)
                 if signal is not None:
                     break
-    finally:
-        rs.depth = depth
-        rs.top = back
-    return frame.retval if signal is RETURN else None
+        finally:
+            rs.depth = depth
+            rs.top = back
+        return frame.retval if signal is RETURN else None
+
+    return enter
 
 
 _MISSING = object()
@@ -198,7 +212,7 @@ class PlanSite:
         if build is None:
             return invoke(rs, func, args, dict(zip(self.kwnames, kwvalues)))
         self.last = (func.code, build)
-        return invoke_bound(rs, func, build(func, args, kwvalues))
+        return func.code.enter(rs, func, build(func, args, kwvalues))
 
 
 def _make_plan(code: Code, npos: int, kwnames: tuple[str, ...],
