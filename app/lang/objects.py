@@ -102,7 +102,11 @@ def tensor_method(name: str) -> Any:
         opdef = engine.ops.lookup(name)
         if name == "where":
             fn = _where
-        elif name in _METHOD_FORMS and callable(getattr(engine.Tensor, name, None)):
+        elif (name in _METHOD_FORMS or hasattr(getattr(engine.Tensor, name, None),
+                                                "signature_guard")) and \
+                callable(getattr(engine.Tensor, name, None)):
+            # (a guarded method binds the call by torch's method signatures first:
+            # engine/ops/signatures.py GUARDED)
             fn = getattr(engine.Tensor, name)
         elif opdef is not None:
             fn = opdef.fn

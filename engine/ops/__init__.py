@@ -66,6 +66,7 @@ from . import (  # noqa: F401
     shape,
     shape_extra,
     shape_more,
+    signatures,
     special,
     special_cephes,
     special_more,
@@ -151,5 +152,6 @@ keywords.name_function_forms(OPS)  # torch's parser names in Python's keyword te
 keywords.name_methods(Tensor)
 numpy_names.accept_numpy_names(OPS)  # after the Tensor methods: those stay the plain functions
 out_rules.install(OPS)  # out= on the function forms (the methods stay the plain functions)
+signatures.install_guards(OPS, Tensor)  # last: torch's binding before the ops that need it
 
 __all__ = ["OPS", "OpDef", "catalog", "lookup", "register"]

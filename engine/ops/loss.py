@@ -149,10 +149,13 @@ def poisson_nll_loss(input, target, log_input=True, full=False, size_average=Non
 def gaussian_nll_loss(input, target, var, full=False, eps=1e-06, reduction="mean"):
     """Negative log-likelihood of ``target`` under N(``input``, ``var``), up to a constant
     (``full`` adds it); ``var`` is clamped below by ``eps`` without a gradient there."""
-    if not isinstance(var, Tensor):
+    if isinstance(var, float):  # (torch's test: a float; any other number reaches any())
         if var < 0:
             raise errors.EngineValueError("var has negative entry/entries")
         var = var * ones_like(input)
+    elif not isinstance(var, Tensor):  # torch.any(var < 0) of a Python bool: refused
+        from .signatures import refusal
+        raise errors.EngineTypeError(refusal("any", "function", (var < 0,), {}))
     elif bool((var < 0).any()):
         raise errors.EngineValueError("var has negative entry/entries")
     if var.shape != input.shape:

@@ -479,11 +479,19 @@ def _table() -> dict:
     return _TABLE
 
 
+_PARSED: dict = {}
+
+
 def signatures(op: str, form: str) -> list[Signature] | None:
-    entry = _table().get(form, {}).get(op)
-    if not entry:
-        return None
-    return [Signature(s) for s in entry]
+    """``op``'s signatures in ``form``, parsed once (None: not recorded)."""
+    key = (op, form)
+    sigs = _PARSED.get(key)
+    if sigs is None:
+        entry = _table().get(form, {}).get(op)
+        sigs = [Signature(s) for s in entry] if entry and not entry[0].endswith(
+            "|noargs") else ()
+        _PARSED[key] = sigs
+    return sigs or None
 
 
 def refusal(op: str, form: str, args: tuple, kwargs: dict) -> str | None:
@@ -500,7 +508,7 @@ def refusal(op: str, form: str, args: tuple, kwargs: dict) -> str | None:
         if len(args) > 1:
             return f"{name}() takes no arguments ({len(args) - 1} given)"
         return None
-    sigs = [Signature(s) for s in entry]
+    sigs = signatures(op, form)
     if form == "method":
         args = tuple(args[1:])
     else:
@@ -555,6 +563,13 @@ def python_refusal(op: str, args, kwargs) -> tuple[str, str] | None:
         v = bound[name]
         if _is_tensor(v) or (v is None and none_ok):
             continue
+        kind = type(v).__name__
+        numbers = entry.get("numbers", {}).get(name, {})
+        if kind in numbers:  # a Python number: torch's recorded outcome for one (None: took it)
+            found = numbers[kind]
+            if found is None or found[0] not in ("TypeError", "AttributeError"):
+                return None  # (took it, or a later check of the values: the engine's own)
+            return found[0], found[1]
         found = entry["touch"].get(name)
         if found is None:
             return None
@@ -601,3 +616,65 @@ def _unordered(text: str):
 
 _PY_ERRORS = {"AttributeError": AttributeError, "ValueError": errors.EngineValueError,
               "RuntimeError": errors.EngineRuntimeError, "IndexError": errors.EngineIndexError}
+
+
+# --------------------------------------------------------------------------- the guards
+
+# The op forms whose engine callables, left to themselves, compute calls torch's parser
+# refuses (``torch.square(3)``, ``x.relu(1)``, ``x.softmax()``, ``torch.lerp(a, b, None)``,
+# ``x.narrow(0, 1.5, 1)``, ``F.l1_loss(3, t)`` ...): found by the sweep
+# (``python -m tests.oracle.signature_sweep --guards`` lists the forms it finds computing; its
+# pinned count in tests/oracle/test_signature_errors.py fails when a new one appears). Each is
+# installed with :func:`guarded`: the call is bound by torch's signatures first. Every other
+# op form keeps its plain callable (its refusals are worded on the error path, ``explain``).
+GUARDED = {
+    "function": ("argsort", "lerp", "linspace", "logspace", "max", "min", "narrow", "normal",
+                 "pow", "remainder", "repeat_interleave", "sort", "square", "std",
+                 "std_mean", "var", "var_mean"),
+    "method": ("argsort", "fill_", "lerp", "lerp_", "log_softmax", "max", "min", "narrow",
+               "relu", "repeat_interleave", "resize_", "softmax", "sort", "std", "tile",
+               "var"),
+    "python": ("alpha_dropout", "feature_alpha_dropout", "huber_loss", "l1_loss",
+               "mse_loss", "poisson_nll_loss", "smooth_l1_loss", "soft_margin_loss"),
+}
+
+
+def guarded(op: str, form: str, fn):
+    """``fn`` (op ``op``'s callable in ``form``: "function", "method" or "python", a function
+    torch writes in Python) refusing, with torch's class and text, a call torch's recorded
+    signatures refuse, before it computes anything."""
+    import functools
+
+    if form == "python":
+        def call(*args, **kwargs):
+            found = python_refusal(op, args, kwargs)
+            if found is not None:
+                cls = errors.EngineTypeError if found[0] == "TypeError" else \
+                    _PY_ERRORS[found[0]]
+                raise cls(found[1])
+            return fn(*args, **kwargs)
+    else:
+        def call(*args, **kwargs):
+            text = refusal(op, form, args, kwargs)
+            if text is not None:
+                raise errors.EngineTypeError(text)
+            return fn(*args, **kwargs)
+    functools.update_wrapper(call, fn)
+    call.signature_guard = (op, form)
+    for attr in ("operator", "operator_form"):  # (the operator forms stay the plain ones)
+        if hasattr(fn, attr):
+            setattr(call, attr, getattr(fn, attr))
+    return call
+
+
+def install_guards(table: dict, tensor_cls) -> None:
+    """Put :func:`guarded` on the function forms in ``table`` and the methods of
+    ``tensor_cls`` that :data:`GUARDED` names (once: at the op table's import)."""
+    import dataclasses
+
+    for form in ("function", "python"):
+        for op in GUARDED[form]:
+            d = table[op]
+            table[op] = dataclasses.replace(d, fn=guarded(op, form, d.fn))
+    for op in GUARDED["method"]:
+        setattr(tensor_cls, op, guarded(op, "method", getattr(tensor_cls, op)))

@@ -206,26 +206,36 @@ def record_python(fn) -> dict | None:
             if not is_t:
                 return None  # a required argument of another type: no plain base call
             base.append(p.name)
-    touch = {}
+    touch, numbers = {}, {}
     for name, _kw_only, _has_default, is_t, _none_ok in params:
         if not is_t:
             continue
-        args = [torch.ones(2, 3) for _ in base]
-        kwargs = {}
-        if name in base:
-            args[base.index(name)] = _Probe()
-        else:
-            kwargs[name] = _Probe()
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                fn(*args, **kwargs)
-        except Exception as e:  # noqa: BLE001 - what torch raises is what is recorded
-            text = str(e)
-            if "_Probe" not in text or "invalid combination" in text:
+        for probe in (_Probe(), 1, 1.5, True):
+            args = [torch.ones(2, 3) for _ in base]
+            kwargs = {}
+            if name in base:
+                args[base.index(name)] = probe
+            else:
+                kwargs[name] = probe
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    fn(*args, **kwargs)
+            except Exception as e:  # noqa: BLE001 - what torch raises is what is recorded
+                found = [type(e).__name__, str(e)]
+            else:
+                found = None  # (torch took it)
+            if not isinstance(probe, _Probe):  # a Python number: its own outcome, as is
+                numbers.setdefault(name, {})[type(probe).__name__] = found
+                continue
+            if found is None or "_Probe" not in found[1] or "invalid combination" in found[1]:
                 continue  # (a text that does not name the type, or marks it by type)
-            touch[name] = [type(e).__name__, text.replace("_Probe", "{type}")]
-    return {"params": params, "touch": touch} if touch else None
+            # (a class's repr names its module: "<class 'int'>" for a builtin)
+            text = found[1].replace(f"{_Probe.__module__}._Probe", "_Probe")
+            touch[name] = [found[0], text.replace("_Probe", "{type}")]
+    if not touch:
+        return None
+    return {"params": params, "touch": touch, "numbers": numbers}
 
 
 def record() -> dict:

@@ -210,9 +210,20 @@ def agrees(seen, torch_text) -> bool:
         seen[0] in ("TypeError", "EngineTypeError")
 
 
+def computes(recs) -> list:
+    """The records of calls torch refuses that the engine computed (no exception at all):
+    the op forms ``signatures.GUARDED`` must name."""
+    return [r for r in recs if r[3] is not None and r[5] is None]
+
+
 def main() -> None:
     np.seterr(all="ignore")
-    recs = sweep(set(sys.argv[1:]) or None)
+    argv = [a for a in sys.argv[1:] if a != "--guards"]
+    recs = sweep(set(argv) or None)
+    if "--guards" in sys.argv:  # the op forms computing a call torch refuses
+        for form in ("function", "method", "python"):
+            print(form, sorted({r[0] for r in computes(recs) if r[1] == form}))
+        return
     for part, keep in (("parser", lambda r: r[1] != "python"),
                        ("Python functions", lambda r: r[1] == "python")):
         mine = [r for r in recs if keep(r)]
@@ -220,7 +231,8 @@ def main() -> None:
         before = sum(not agrees(r[4], r[3]) for r in refused)
         after = sum(not agrees(r[5], r[3]) for r in refused)
         print(f"{part}: {len(refused)} refused calls; differing before {before}, after "
-              f"{after}; calls torch took that the rules refuse: {len(mine) - len(refused)}")
+              f"{after}; calls torch took that the rules refuse: {len(mine) - len(refused)}; "
+              f"the engine computes where torch refuses: {len(computes(mine))}")
     for r in recs:
         if not agrees(r[5], r[3]):
             print(r[0], r[1], r[2], "\n   torch :", repr(str(r[3] or "took it")[:300]),
