@@ -233,6 +233,28 @@ def _basis(t: Tensor) -> Tensor:
     return eye(n, dtype=t.dtype, device=t.device).reshape((n,) + tuple(t.shape))
 
 
+def _split_identity(tensors) -> list:
+    """The standard basis of all the tensors' elements together, batched: one identity of
+    ``total`` rows split across the tensors, each piece shaped ``(total, *t.shape)`` (the
+    tangents of a forward-mode Jacobian, the cotangents of a vectorized reverse one)."""
+    from ..ops import cat, zeros
+
+    sizes = [t.numel() for t in tensors]
+    total = sum(sizes)
+    pieces = []
+    offset = 0
+    for t, n in zip(tensors, sizes):
+        blocks = []
+        if offset:
+            blocks.append(zeros((n, offset), dtype=t.dtype, device=t.device))
+        blocks.append(_eye(n, t))
+        if total - offset - n:
+            blocks.append(zeros((n, total - offset - n), dtype=t.dtype, device=t.device))
+        pieces.append(cat(blocks, 1).t().reshape((total,) + tuple(t.shape)))
+        offset += n
+    return pieces
+
+
 def _jacfwd(func, inputs, strict: bool, vectorize: bool):
     from ..func import vmap
     from . import forward_ad as fw
@@ -247,22 +269,10 @@ def _jacfwd(func, inputs, strict: bool, vectorize: bool):
             "Computing Jacobian using forward-AD or forward-over-reverse Hessian isonly "
             "implemented for `vectorize=True`.")
     is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "jacobian")
-    sizes = [x.numel() for x in inputs]
-    total = sum(sizes)
-    from ..ops import cat, zeros
+    from ..ops import zeros
 
-    # one batched tangent per input element: the identity split across the inputs
-    tangents = []
-    offset = 0
-    for x, n in zip(inputs, sizes):
-        blocks = []
-        if offset:
-            blocks.append(zeros((n, offset), dtype=x.dtype, device=x.device))
-        blocks.append(_eye(n, x))
-        if total - offset - n:
-            blocks.append(zeros((n, total - offset - n), dtype=x.dtype, device=x.device))
-        tangents.append(cat(blocks, 1).t().reshape((total,) + tuple(x.shape)))
-        offset += n
+    sizes = [x.numel() for x in inputs]
+    tangents = _split_identity(inputs)  # one batched tangent per input element
     state = {}
 
     def push(*ts):
@@ -368,21 +378,10 @@ def jacobian(func, inputs, create_graph: bool = False, strict: bool = False,
 def _jacrev_vectorized(outputs, inputs, create_graph: bool) -> tuple:
     """All vector-Jacobian products at once: ``vmap`` over the identity cotangents."""
     from ..func import vmap
-    from ..ops import cat, zeros
+    from ..ops import zeros
 
     sizes = [o.numel() for o in outputs]
-    total = sum(sizes)
-    cotangents = []
-    offset = 0
-    for o, n in zip(outputs, sizes):
-        blocks = []
-        if offset:
-            blocks.append(zeros((n, offset), dtype=o.dtype, device=o.device))
-        blocks.append(_eye(n, o))
-        if total - offset - n:
-            blocks.append(zeros((n, total - offset - n), dtype=o.dtype, device=o.device))
-        cotangents.append(cat(blocks, 1).t().reshape((total,) + tuple(o.shape)))
-        offset += n
+    cotangents = _split_identity(outputs)
 
     def vjp_(*vs):
         grads = _autograd_grad(outputs, inputs, vs, create_graph=create_graph,

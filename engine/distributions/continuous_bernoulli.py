@@ -13,6 +13,8 @@ from ..tensor import Size
 from . import constraints
 from .exp_family import ExponentialFamily
 from .utils import (
+    _check_probs_or_logits,
+    _expand_probs_logits,
     broadcast_all,
     clamp_probs,
     is_number,
@@ -33,9 +35,7 @@ class ContinuousBernoulli(ExponentialFamily):
     has_rsample = True
 
     def __init__(self, probs=None, logits=None, lims=(0.499, 0.501), validate_args=None):
-        if (probs is None) == (logits is None):
-            raise errors.EngineValueError(
-                "Either `probs` or `logits` must be specified, but not both.")
+        _check_probs_or_logits(probs, logits)
         if probs is not None:
             scalar = is_number(probs)
             (self.probs,) = broadcast_all(probs)
@@ -56,12 +56,7 @@ class ContinuousBernoulli(ExponentialFamily):
         new = self._get_checked_instance(ContinuousBernoulli, _instance)
         new._lims = self._lims
         batch_shape = Size(batch_shape)
-        if "probs" in self.__dict__:
-            new.probs = self.probs.expand(batch_shape)
-            new._param = new.probs
-        if "logits" in self.__dict__:
-            new.logits = self.logits.expand(batch_shape)
-            new._param = new.logits
+        _expand_probs_logits(self, new, batch_shape)
         super(ContinuousBernoulli, new).__init__(batch_shape, validate_args=False)
         new._validate_args = self._validate_args
         return new

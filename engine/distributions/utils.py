@@ -37,6 +37,42 @@ def broadcast_all(*values):
     return engine.broadcast_tensors(*values)
 
 
+def _check_probs_or_logits(probs, logits) -> None:
+    """The probs-or-logits distributions' first check: exactly one of the two given."""
+    if (probs is None) == (logits is None):
+        raise errors.EngineValueError(
+            "Either `probs` or `logits` must be specified, but not both.")
+
+
+def _count_and_probs_or_logits(dist, total_count, probs, logits) -> None:
+    """Binomial's and NegativeBinomial's parameters: ``total_count`` broadcast with the one of
+    ``probs`` / ``logits`` given and cast to its dtype; ``_param`` is that one."""
+    _check_probs_or_logits(probs, logits)
+    if probs is not None:
+        dist.total_count, dist.probs = broadcast_all(total_count, probs)
+        dist.total_count = dist.total_count.type_as(dist.probs)
+        dist._param = dist.probs
+    else:
+        dist.total_count, dist.logits = broadcast_all(total_count, logits)
+        dist.total_count = dist.total_count.type_as(dist.logits)
+        dist._param = dist.logits
+
+
+def _expand_probs_logits(dist, new, shape, param: bool = True) -> None:
+    """``expand`` of a probs-or-logits distribution: whichever of ``probs`` / ``logits``
+    ``dist`` holds (given, or computed since) expanded onto ``new``; ``param``: ``_param``
+    follows (the last of the two, as torch's), for the distributions that keep one."""
+    state = dist.__dict__
+    if "probs" in state:
+        new.probs = dist.probs.expand(shape)
+        if param:
+            new._param = new.probs
+    if "logits" in state:
+        new.logits = dist.logits.expand(shape)
+        if param:
+            new._param = new.logits
+
+
 def _standard_normal(shape, dtype, device):
     """Standard normal draws of ``shape``: ``normal_`` on a new tensor, as torch draws them."""
     return engine.empty(tuple(shape), dtype=dtype, device=device).normal_()

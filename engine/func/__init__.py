@@ -348,6 +348,25 @@ def _split_jac(col, out_shape, in_leaves, batch_dim_last: bool):
     return pieces
 
 
+def _of_argnums(func, args: tuple, kwargs: dict, nums: tuple) -> tuple:
+    """``args[i]``'s leaves for each ``i`` of ``nums`` (flattened, in order), their specs,
+    and ``func`` as a function of those leaves alone (every other argument as given)."""
+    arg_specs, arg_leaves = [], []
+    for i in nums:
+        leaves, s = tree_flatten(args[i])
+        arg_specs.append(s)
+        arg_leaves.extend(leaves)
+
+    def f_of_diff(*diff_leaves):
+        new_args = list(args)
+        it = iter(diff_leaves)
+        for i, s in zip(nums, arg_specs):
+            new_args[i] = tree_unflatten([next(it) for _ in range(s.num_leaves)], s)
+        return func(*new_args, **kwargs)
+
+    return arg_specs, arg_leaves, f_of_diff
+
+
 def _assemble(per_output, out_spec, arg_specs, argnums):
     """per_output[i] = flat list (over all argnum leaves) of jacobian pieces."""
     result = []
@@ -364,18 +383,7 @@ def jacrev(func, argnums=0, *, has_aux: bool = False, chunk_size=None, _prealloc
     def wrapped(*args, **kwargs):
         nums = _argnums(argnums, len(args), "jacrev(f, ...)(*args)")
         keep = _keeps_graph(tree_flatten(args)[0])
-        arg_specs, arg_leaves = [], []
-        for i in nums:
-            leaves, s = tree_flatten(args[i])
-            arg_specs.append(s)
-            arg_leaves.extend(leaves)
-
-        def f_of_diff(*diff_leaves):
-            new_args = list(args)
-            it = iter(diff_leaves)
-            for i, s in zip(nums, arg_specs):
-                new_args[i] = tree_unflatten([next(it) for _ in range(s.num_leaves)], s)
-            return func(*new_args, **kwargs)
+        arg_specs, arg_leaves, f_of_diff = _of_argnums(func, args, kwargs, nums)
 
         res = vjp(f_of_diff, *arg_leaves, has_aux=has_aux)
         out, vjp_fn = res[0], res[1]
@@ -404,18 +412,7 @@ def jacfwd(func, argnums=0, has_aux: bool = False, *, randomness: str = "error")
     def wrapped(*args, **kwargs):
         nums = _argnums(argnums, len(args), "jacfwd(f, ...)(*args)")
         keep = _keeps_graph(tree_flatten(args)[0])
-        arg_specs, arg_leaves = [], []
-        for i in nums:
-            leaves, s = tree_flatten(args[i])
-            arg_specs.append(s)
-            arg_leaves.extend(leaves)
-
-        def f_of_diff(*diff_leaves):
-            new_args = list(args)
-            it = iter(diff_leaves)
-            for i, s in zip(nums, arg_specs):
-                new_args[i] = tree_unflatten([next(it) for _ in range(s.num_leaves)], s)
-            return func(*new_args, **kwargs)
+        arg_specs, arg_leaves, f_of_diff = _of_argnums(func, args, kwargs, nums)
 
         state = {}
 
