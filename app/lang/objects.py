@@ -233,11 +233,14 @@ MODULE_PRIVATE_READS = frozenset({
 
 def private_readable(obj: Any, name: str) -> bool:
     """Whether ``obj.name`` (a private name) is one programs may read: one of
-    :data:`MODULE_PRIVATE_READS` on a module, or of :data:`LIBRARY_UNDERSCORED`."""
+    :data:`MODULE_PRIVATE_READS` on a module, a graph node's ``_saved_*`` / ``_raw_saved_*``
+    (engine/autograd/introspect.py), or of :data:`LIBRARY_UNDERSCORED`."""
     if name in MODULE_PRIVATE_READS:
         return isinstance(obj, engine.nn.Module)
     if name == "_tensor_name":
         return isinstance(obj, engine.nn.utils.prune.BasePruningMethod)
+    if name.startswith(("_saved_", "_raw_saved_")):  # a graph node's saved values (torch's
+        return isinstance(obj, engine.autograd.Node)  # autograd docs read them)
     return name in LIBRARY_UNDERSCORED.get(type(obj), ())
 
 
@@ -284,6 +287,10 @@ def library_getattr(obj: Any, name: str) -> Any:
     try:
         return getattr(obj, name)
     except AttributeError as exc:
+        if isinstance(obj, engine.autograd.Node) and \
+                str(exc) == f"'{type(obj).__name__}' object has no attribute '{name}'":
+            # torch's node classes are named as the nodes (MulBackward0)
+            exc = AttributeError(f"'{obj.name()}' object has no attribute '{name}'")
         raise convert_exception(exc) from None
     except Exception as exc:
         raise convert_exception(exc, name) from None

@@ -7,6 +7,7 @@ API (``functional``), ``gradcheck``, grad modes and anomaly detection.
 own."""
 
 from . import forward_ad, functional
+from . import introspect as _introspect  # noqa: F401  (torch's grad_fn._saved_* names on Node)
 from .anomaly import detect_anomaly, set_detect_anomaly
 from .anomaly import is_anomaly_check_nan_enabled as is_anomaly_check_nan_enabled
 from .anomaly import is_anomaly_enabled as is_anomaly_enabled
