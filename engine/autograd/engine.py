@@ -204,7 +204,7 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
     # nor under anomaly mode
     borrowing = [not create_graph and not HOOKS_ACTIVE[0], 0]
     borrow_token = _BORROW.set(borrowing)
-    needed_token = BACKWARD_NEEDED.set(needed)
+    needed_token = BACKWARD_NEEDED.set((needed, deps, root_nodes, accumulate))
     # a plain node (no hooks nor retained gradients, one output, no custom Function) runs
     # Node.apply inline when no target filter nor anomaly mode needs the general path
     plain = needed is None and not anomaly
