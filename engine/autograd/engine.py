@@ -204,7 +204,7 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
     # nor under anomaly mode
     borrowing = [not create_graph and not HOOKS_ACTIVE[0], 0]
     borrow_token = _BORROW.set(borrowing)
-    needed_token = BACKWARD_NEEDED.set(needed)
+    needed_token = BACKWARD_NEEDED.set((needed, deps, root_nodes, accumulate))
     # a plain node (no hooks nor retained gradients, one output, no custom Function) runs
     # Node.apply inline when no target filter nor anomaly mode needs the general path
     plain = needed is None and not anomaly
@@ -616,9 +616,11 @@ def backward(tensor: Tensor, gradient=None, retain_graph=None, create_graph=Fals
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
-         allow_unused=None, materialize_grads=False):
+         only_inputs=True, allow_unused=None, is_grads_batched=False, materialize_grads=False):
     """``torch.autograd.grad``: gradients of ``outputs`` w.r.t. ``inputs``, without touching
-    any ``.grad``."""
+    any ``.grad``. ``is_grads_batched``: the first dimension of every grad_output is a batch;
+    the backward pass runs once, vmapped over it, and every gradient gets that dimension first
+    (as torch, which vmaps its vector-Jacobian product)."""
     single_out = isinstance(outputs, Tensor)
     outputs = [outputs] if single_out else list(outputs)
     one_input = isinstance(inputs, Tensor)
@@ -637,8 +639,12 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         allow_unused = materialize_grads
     token = CHECKPOINT_VALID.set(False)
     try:
-        result = run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=inputs,
-                              accumulate=False, allow_unused=allow_unused)
+        if is_grads_batched:
+            result = _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph,
+                                   allow_unused)
+        else:
+            result = run_backward(outputs, grad_outputs, retain_graph, create_graph,
+                                  inputs=inputs, accumulate=False, allow_unused=allow_unused)
     finally:
         CHECKPOINT_VALID.reset(token)
     if materialize_grads:
@@ -646,6 +652,58 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
 
         result = [zeros_like(t) if g is None else g for g, t in zip(result, inputs)]
     return tuple(result)
+
+
+def _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused):
+    """``grad(..., is_grads_batched=True)``: one backward pass vmapped over dimension 0 of
+    every grad_output, with torch's checks in torch's order (its texts included)."""
+    from ..func.vmap import vmap
+    from ..ops import ones_like
+
+    batched = []
+    for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
+        if g is None:
+            if out.numel() != 1:
+                raise errors.EngineRuntimeError(
+                    "grad can be implicitly created only for scalar outputs")
+            g = ones_like(out)
+        else:
+            if g.ndim == 0:
+                raise errors.EngineIndexError(
+                    "invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
+                    "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number")
+            if tuple(g.shape[1:]) != tuple(out.shape):
+                raise errors.EngineRuntimeError(
+                    "If `is_grads_batched=True`, we interpret the first dimension of each "
+                    "grad_output as the batch dimension. The sizes of the remaining dimensions "
+                    "are expected to match the shape of corresponding output, but a mismatch "
+                    f"was detected: grad_output[{i}] has a shape of {g.shape[2:]} and "
+                    f"output[{i}] has a shape of {out.shape}. If you only want some tensors in "
+                    "`grad_output` to be considered batched, consider using vmap.")
+        batched.append(g)
+    for g in batched:
+        if g.ndim == 0:
+            raise errors.EngineValueError(
+                "vmap(vjp, in_dims=0, ...)(<inputs>): Got in_dim=0 for some input, but that "
+                "input is a Tensor of dimensionality 0 so expected in_dim to satisfy "
+                "0 <= in_dim < 0.")
+    sizes = [g.shape[0] for g in batched]
+    if len(set(sizes)) > 1:
+        raise errors.EngineValueError(
+            "vmap: Expected all tensors to have the same size in the mapped dimension, got "
+            f"sizes {sizes} for the mapped dimension")
+    unused: list[int] = []
+
+    def vjp(*gs):
+        got = run_backward(outputs, list(gs), retain_graph, create_graph, inputs=inputs,
+                           accumulate=False, allow_unused=allow_unused)
+        unused[:] = [k for k, g in enumerate(got) if g is None]
+        return tuple(_zeros_like(t) if g is None else g for g, t in zip(got, inputs))
+
+    result = list(vmap(vjp)(*batched))
+    for k in unused:
+        result[k] = None
+    return result
 
 
 def grad_node(name: str, rule, *args, grads=None):

@@ -338,7 +338,7 @@ def copy_slices(base: Tensor, view: Tensor, fn) -> bool:
             raise errors.EngineRuntimeError(
                 "Function torch::autograd::CopySlices" + str(e)[len(f"Function {fn.name()}"):]
             ) from None
-        needed = BACKWARD_NEEDED.get()
+        needed = BACKWARD_NEEDED.get()[0]
         if not needs[0] or needed is not None and base_edge[0] not in needed:
             return (None,) + tuple(out[1:])
         where = _view_positions(g, view_fn)
@@ -404,9 +404,28 @@ HOOKS_ACTIVE = [0]
 #: ``MaskedFillBackward1`` on it) without the check an out-of-place result gets, "Autograd not
 #: support dtype" (``record`` below). ``engine.ops.families.writing_into`` sets it.
 WRITING_INTEGRAL: ContextVar = ContextVar("engine_writing_integral", default=False)
-# the nodes the running backward computes gradients for (None: all; autograd.grad with inputs
-# prunes): a CopySlices writes its view's gradient only where the base's history is needed
-BACKWARD_NEEDED: ContextVar = ContextVar("engine_backward_needed", default=None)
+# The running backward's (needed, deps, roots, accumulate): the nodes it computes gradients
+# for (None: all; autograd.grad with inputs prunes: a CopySlices writes its view's gradient
+# only where the base's history is needed), every node it reached below its roots, its roots,
+# and whether it accumulates into .grad (backward) or returns gradients (autograd.grad). deps
+# is also the backward's identity (torch's graph task) and says which nodes it will run
+# (``will_execute``: register_multi_grad_hook).
+BACKWARD_NEEDED: ContextVar = ContextVar("engine_backward_needed",
+                                          default=(None, None, (), True))
+
+
+def will_execute(node) -> bool:
+    """Whether the running backward will run ``node`` (torch's _will_engine_execute_node)."""
+    needed, deps, roots, accumulate = BACKWARD_NEEDED.get()
+    if deps is None:
+        return False
+    if node not in deps and node not in roots or needed is not None and node not in needed:
+        return False
+    if not accumulate and type(node) is AccumulateGrad:  # an input of autograd.grad
+        raise errors.EngineRuntimeError(
+            "A leaf node was passed to _will_engine_execute_node but we are currently running "
+            "autograd.grad(). This is currently not supported.")
+    return True
 
 
 def record(outputs, name: str, rule, inputs: tuple, saved: tuple = (), per_input: bool = True,

@@ -22,9 +22,18 @@ from .. import errors
 from ..modes import no_grad
 from ..tensor import Tensor, _wrap
 from . import grad_mode
-from .graph import OUTPUT, SCALARS_ONLY, Node, SavedTensor, grad_accumulator
+from .graph import (
+    BACKWARD_NEEDED,
+    OUTPUT,
+    SCALARS_ONLY,
+    Node,
+    SavedTensor,
+    grad_accumulator,
+    will_execute,
+)
 
-__all__ = ["Node", "disable_saved_tensors_hooks", "save_on_cpu", "saved_tensors_hooks"]
+__all__ = ["Node", "disable_saved_tensors_hooks", "register_multi_grad_hook", "save_on_cpu",
+           "saved_tensors_hooks"]
 
 #: The open ``saved_tensors_hooks`` blocks of this context, innermost last.
 _STACK: ContextVar = ContextVar("engine_saved_tensors_hooks", default=())
@@ -188,3 +197,75 @@ def pack_saved(saved: tuple, outputs: Any, single: bool, saves_scalars: bool) ->
     if saves_scalars and any(s is not None for s in saved):
         had = SCALARS_ONLY
     return saved, had
+
+
+# --------------------------------------------------------------------------- multi-grad hooks
+class _MultiHandle:
+    """The handle ``register_multi_grad_hook`` returns: ``remove()`` removes every hook."""
+
+    __slots__ = ("handles",)
+
+    def __init__(self, handles: tuple) -> None:
+        self.handles = handles
+
+    def remove(self) -> None:
+        for handle in self.handles:
+            handle.remove()
+
+    def __enter__(self) -> _MultiHandle:
+        return self
+
+    def __exit__(self, *exc: Any) -> bool:
+        self.remove()
+        return False
+
+
+def register_multi_grad_hook(tensors: Any, fn: Any, *, mode: str = "all") -> _MultiHandle:
+    """``torch.autograd.graph.register_multi_grad_hook``. ``mode="all"``: ``fn(grads)`` once
+    per backward, after the gradient of every tensor that backward computes has been computed
+    (None in the places of the others: not in the graph, or not needed for its ``inputs``);
+    ``mode="any"``: ``fn(grad)`` with the first of them. Tensor hooks underneath, so they run
+    in the order tensor hooks run."""
+    supported = ("all", "any")
+    if mode not in supported:
+        raise errors.EngineValueError(f"Expects mode to be one of {supported} but got {mode}")
+    tensors = tuple(tensors)
+    if mode == "all":
+        nodes = []
+        for t in tensors:
+            if t.grad_fn is not None:
+                nodes.append(t.grad_fn)
+            elif t.requires_grad:
+                nodes.append(grad_accumulator(t))
+            else:
+                raise AssertionError("Expected gradient function to be set")
+        # per backward (keyed by its deps table, kept alive with the entry): [calls still
+        # expected, the gradients so far]
+        tasks: dict[int, list] = {}
+
+        def inner(i: int) -> Any:
+            def hook(grad: Tensor) -> None:
+                deps = BACKWARD_NEEDED.get()[1]
+                entry = tasks.get(id(deps))
+                if entry is None:
+                    expected = sum(map(will_execute, nodes))
+                    entry = tasks[id(deps)] = [expected, [None] * len(tensors), deps]
+                entry[1][i] = grad
+                entry[0] -= 1
+                if entry[0] <= 0:
+                    del tasks[id(deps)]
+                    fn(entry[1])
+            return hook
+
+        return _MultiHandle(tuple(t.register_hook(inner(i)) for i, t in enumerate(tensors)))
+    ran: dict[int, Any] = {}
+
+    def first(grad: Tensor) -> None:
+        deps = BACKWARD_NEEDED.get()[1]
+        if id(deps) in ran and ran[id(deps)] is deps:
+            return
+        ran.clear()  # only the running backward's flag is ever needed
+        ran[id(deps)] = deps
+        fn(grad)
+
+    return _MultiHandle(tuple(t.register_hook(first) for t in tensors if t.requires_grad))

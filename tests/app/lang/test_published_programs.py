@@ -68,14 +68,16 @@ LIMITS = {"pt_11_jacobians_hessians": Limits(timeout_s=600),
           # 40 seq2seq iterations (a GRU encoder and attention decoder, word by word): ~3 s
           "tut_09_seq2seq_translation": Limits(timeout_s=600),
           # two conv nets on 28x28 images: ~3 s quiet, past 30 s once at a load of 14
-          "ex_04_super_resolution": Limits(timeout_s=600), "pt_25_mnist": Limits(timeout_s=600)}
+          "ex_04_super_resolution": Limits(timeout_s=600), "pt_25_mnist": Limits(timeout_s=600),
+          # a 1.7M-parameter transformer net (128 channels) on 16x16 images, two Adam steps
+          "ex_07_fast_neural_style": Limits(timeout_s=600)}
 
 NAMES = sorted(p.name.removesuffix(".py.txt") for p in PROGRAMS.glob("*.py.txt"))
 
 
-def test_there_are_the_76_programs():
-    assert len(NAMES) == 76
-    assert sum(n.startswith("ex_") for n in NAMES) == 6
+def test_there_are_the_77_programs():
+    assert len(NAMES) == 77
+    assert sum(n.startswith("ex_") for n in NAMES) == 7
     assert sum(n.startswith("tut_") for n in NAMES) == 15
     assert sum(n.startswith("d2l_") for n in NAMES) == 21
     assert sum(n.startswith("km_") for n in NAMES) == 8
