@@ -58,3 +58,54 @@ CASES = {
 @pytest.mark.parametrize("name", list(CASES))
 def test_found_by_seed_10_agrees_with_torch(name):
     assert observed(CASES[name], engine, pinned_obs) == observed(CASES[name], torch, pinned_obs)
+
+
+# --------------------------------------------------------------------------- session 13
+_V = [[0.48, 0.44, -0.35], [0.44, 0.12, -0.34], [0.22, -0.16, -0.07], [-0.4, 0.09, 0.27]]
+_SINGULAR = [[[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]],
+             [[1.0, 0.0, 0.0], [0.0, 0.0, 0.0], [0.0, 2.0, 0.0]]]
+
+
+def _solve_ex(T, left, check):
+    A = T.tensor(_SINGULAR, dtype=T.float64)
+    B = T.tensor([[1.0, -2.0, 0.5], [0.0, 3.0, -1.0], [2.0, 0.0, 1.0]], dtype=T.float64)
+    return list(T.linalg.solve_ex(A, B, left=left, check_errors=check))
+
+
+def _householder_grads(T, tau):
+    V = T.tensor(_V, dtype=T.float64, requires_grad=True)
+    t = T.tensor(tau, dtype=T.float64, requires_grad=True)
+    Q = T.linalg.householder_product(V, t)
+    w = T.linspace(-1.0, 1.0, 12, dtype=T.float64).reshape(4, 3)
+    gV, gt = T.autograd.grad((Q * w).sum(), [V, t], create_graph=True)
+    ((gV * w).sum() + (gt * gt).sum()).backward()
+    return [Q, gV, gt, V.grad, t.grad]
+
+
+NEW_LINALG = {
+    # a singular matrix: getrf's info and getrs's inf/NaN instead of an error, or the error
+    # worded for solve_ex
+    **{f"solve_ex of a singular batch, left={left}, check_errors={check}":
+       (lambda T, left=left, check=check: _solve_ex(T, left, check))
+       for left in (True, False) for check in (False, True)},
+    "solve_ex's argument types": lambda T: T.linalg.solve_ex(T.eye(2), T.ones(2, 1),
+                                                             check_errors=1),
+    # orgqr applies no reflector whose tau is 0 (dlarf): zeros keep their signs
+    "householder_product with zero taus": lambda T: T.linalg.householder_product(
+        T.tensor(_V, dtype=T.float64), T.zeros(2, dtype=T.float64)),
+    **{f"householder_product gradients, tau {tau}": (lambda T, tau=tau: _householder_grads(T, tau))
+       for tau in ([0.7, 1.2], [0.5, 0.0, 1.5])},
+    "orgqr as a method": lambda T: T.tensor(_V).orgqr(T.tensor([0.3, 0.9, 1.1])),
+    "householder_product, tau longer than the columns": lambda T: T.linalg.householder_product(
+        T.zeros(4, 3), T.zeros(4)),
+    "householder_product of int64": lambda T: T.linalg.householder_product(
+        T.zeros(4, 3, dtype=T.int64), T.zeros(2, dtype=T.int64)),
+    "householder_product, mixed dtypes": lambda T: T.linalg.householder_product(
+        T.zeros(4, 3), T.zeros(2, dtype=T.float64)),
+}
+
+
+@pytest.mark.parametrize("name", list(NEW_LINALG))
+def test_new_linalg_agrees_with_torch(name):
+    case = NEW_LINALG[name]
+    assert observed(case, engine, pinned_obs) == observed(case, torch, pinned_obs)
