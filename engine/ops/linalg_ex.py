@@ -12,7 +12,7 @@ from ..autograd import OUTPUT, needs_grad, record
 from ..dtypes import int32
 from ..tensor import Tensor, _wrap
 from ._fma import fma_same
-from .decompositions import _NAMES, _host, _solve, lapack_layout
+from .decompositions import _host, _solve, lapack_layout
 from .reduction import _return_type
 from .registry import OPS, register
 
@@ -193,11 +193,11 @@ def _householder_product(A: Tensor, tau: Tensor) -> Tensor:
             f"[{', '.join(str(d) for d in t.shape[:-1])}]")
     if tau.dtype is not A.dtype:
         raise errors.EngineRuntimeError(
-            f"{fn}: tau dtype {_NAMES[tau.dtype.name]} does not match input dtype "
-            f"{_NAMES[A.dtype.name]}")
+            f"{fn}: tau dtype {tau.dtype.scalar_name} does not match input dtype "
+            f"{A.dtype.scalar_name}")
     if not A.dtype.is_floating_point or A.dtype.name == "float16":
         raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
-            kernel="orgqr_cpu", dtype=_NAMES[A.dtype.name]))
+            kernel="orgqr_cpu", dtype=A.dtype.scalar_name))
     xp = A.device.xp
     k = t.shape[-1]
     nb = int(np.prod(a.shape[:-2], dtype=np.int64))
