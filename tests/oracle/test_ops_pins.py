@@ -109,3 +109,41 @@ NEW_LINALG = {
 def test_new_linalg_agrees_with_torch(name):
     case = NEW_LINALG[name]
     assert observed(case, engine, pinned_obs) == observed(case, torch, pinned_obs)
+
+
+def _batch_norm_int(T, layout, dtype="int32", **kw):
+    x = T.ones(2, 3, 2, 2, 2, dtype=getattr(T, dtype))
+    x = {"sliced": x[..., 0], "contiguous": x[..., 0].contiguous(),
+         "permuted": x[..., 0].permute(0, 1, 3, 2)}[layout]
+    return T.nn.functional.batch_norm(x, None, None, training=True, **kw)
+
+
+# found by the seed-11 sweep (session 13)
+SEED_11 = {
+    # linspace converts (and range-checks) only the ends its kernel reads: none for 0 steps,
+    # start alone for 1
+    **{f"linspace({a}, {b}, {n}, dtype={d})": (
+        lambda T, a=a, b=b, n=n, d=d: T.linspace(a, b, n, dtype=getattr(T, d)))
+       for a, b, n in ((3, -1.5, 0), (3, -1.5, 1), (300, 1, 0), (float("nan"), 1, 0),
+                       (float("nan"), 1, 1), (1, float("inf"), 1), (0.5, 1, 1), (-0.9, 1, 1))
+       for d in ("uint8", "int8", "int32", "bool")},
+    # nextafter_: TensorIterator's broadcast shape before the kernel's dtype
+    "nextafter_ of a bool column, int32 row": lambda T: T.tensor([[True, True]]).mT
+    .nextafter_(T.tensor([0, -1, 1], dtype=T.int32)),
+    "nextafter_ of int32, int32 (the kernel's text)": lambda T: T.ones(2, 1, dtype=T.int32)
+    .nextafter_(T.tensor([0], dtype=T.int32)),
+    # batch_norm of a strided integer input with nothing else given: at::mean refuses first
+    **{f"batch_norm of {layout} {d}": (lambda T, layout=layout, d=d: _batch_norm_int(T, layout, d))
+       for layout in ("sliced", "contiguous", "permuted") for d in ("int32", "uint8", "bool")},
+    "batch_norm of a sliced int32 with a bias": lambda T: _batch_norm_int(
+        T, "sliced", bias=T.ones(3)),
+    # F.batch_norm's one-value-per-channel check comes before ATen's dtype checks
+    "batch_norm of one int32 value per channel": lambda T: T.nn.functional.batch_norm(
+        T.ones(1, 3, dtype=T.int32), None, None, training=True),
+}
+
+
+@pytest.mark.parametrize("name", list(SEED_11))
+def test_found_by_seed_11_agrees_with_torch(name):
+    case = SEED_11[name]
+    assert observed(case, engine, pinned_obs) == observed(case, torch, pinned_obs)
