@@ -182,6 +182,15 @@ REASONS = {
                  "ScriptModule .code and .graph), which the service does not reproduce; call "
                  "the module or function itself (torch.compile(...) runs here)",
 }
+_NO_COMPLEX = "the engine has no complex dtypes (complex64, complex128)"
+REASONS.update({
+    "torch.linalg.eig": "the eigenvalues and eigenvectors of a general real matrix are complex "
+                        f"tensors in torch 2.13 and {_NO_COMPLEX}; for a symmetric matrix, "
+                        "torch.linalg.eigh is supported",
+    "torch.linalg.eigvals": "the eigenvalues of a general real matrix are a complex tensor in "
+                            f"torch 2.13 and {_NO_COMPLEX}; for a symmetric matrix, "
+                            "torch.linalg.eigvalsh is supported",
+})
 
 
 def not_supported(path: str) -> ProgramError:

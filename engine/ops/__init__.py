@@ -35,6 +35,7 @@ from . import (  # noqa: F401
     keywords,
     layouts,
     linalg,
+    linalg_ex,
     linalg_extra,
     linalg_more,
     loss,

@@ -423,8 +423,13 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False)
             kernel="linspace_cpu", dtype="Bool"))
     if dt.is_floating_point:  # torch's kernel: the step and fused steps in the dtype
         return _finish(float_linspace(start, end, steps, dt.np), dt, device, requires_grad)
-    if dt is not bool_:  # torch converts the ends to the dtype first (checked; uint8 wraps)
-        start, end = check_fits(start, dt), check_fits(end, dt)
+    if dt is not bool_ and steps:  # torch's kernel converts the ends it reads to the dtype
+        # (checked; uint8 wraps): none for no steps, only ``start`` for one
+        start = check_fits(start, dt)
+        end = check_fits(end, dt) if steps > 1 else start
+    if steps <= 1:  # (NaN and inf reach bool only here: nonzero is True)
+        one = [bool(start) if dt is bool_ else int(start)] if steps else []
+        return _finish(np.array(one, dtype=dt.np), dt, device, requires_grad)
     start, end = int(start), int(end)  # integer steps run between the truncated ends
     # PyTorch fills the first half from start and the second half from end
     arr = np.empty(steps, dtype=np.float64)

@@ -621,6 +621,15 @@ def linalg_solve(A, B, *, left=True):
     fn = "linalg.solve"
     _tensor_arg(A, fn, "A", 1)
     _tensor_arg(B, fn, "B", 2)
+    return _solve(A, B, left)[0]
+
+
+def _solve(A: Tensor, B: Tensor, left: bool, partial: str | None = None):
+    """``(X, info)`` of ``linalg.solve`` (info: getrf's per matrix of ``A``'s own batch, or
+    None when none is singular). ``partial`` (``linalg.solve_ex``'s name): a singular ``A``
+    does not raise: ``X`` is what getrs leaves from the singular factors (inf/NaN, as the
+    getrf model has them, up to order 16)."""
+    fn = "linalg.solve"
     check_matrix(A, fn)
     if B._data.ndim < 1:
         raise errors.EngineRuntimeError(
@@ -653,18 +662,27 @@ def linalg_solve(A, B, *, left=True):
     # torch factors A itself (its own batch, not broadcast; not transposed for left=False):
     # the error names a batch element only when A has batch dimensions
     info = _singular_info(A, A._data)
-    if info is not None:
+    if info is not None and partial is None:
         index = _first_failure(info)[0]
         raise errors.LinAlgError(
             f"torch.{fn}: {_batch_prefix(index, A._data.ndim > 2)}The solver failed because "
             "the input matrix is singular.")
     a = xp.broadcast_to(a, batch + a.shape[-2:])
     b = xp.broadcast_to(b, batch + b.shape[-2:])
-    try:
-        res = xp.linalg.solve(a, b) if a.size else xp.zeros(b.shape, dtype=b.dtype)
-    except np.linalg.LinAlgError:  # an exactly zero pivot in NumPy's LU, not in torch's
-        res = _solve_lu(xp, a, b)
-    if res.size and a.shape[-1] <= _GETRF_EXACT and xp_any(res == 0):
+    if info is not None:  # getrs on the singular factors, as the model has them
+        if n > _GETRF_EXACT:
+            raise errors.NotSupported(
+                f"{partial} of a singular {n} by {n} matrix: torch returns LAPACK's partial "
+                f"result, modelled here only up to order {_GETRF_EXACT}")
+        a0 = _host(xp, xp.broadcast_to(A._data, batch + A._data.shape[-2:]))
+        res = xp.asarray(_getrs_model(a0, _host(xp, b), adjoint=not left).astype(
+            A.dtype.np, copy=False))
+    else:
+        try:
+            res = xp.linalg.solve(a, b) if a.size else xp.zeros(b.shape, dtype=b.dtype)
+        except np.linalg.LinAlgError:  # an exactly zero pivot in NumPy's LU, not in torch's
+            res = _solve_lu(xp, a, b)
+    if info is None and res.size and a.shape[-1] <= _GETRF_EXACT and xp_any(res == 0):
         # the signs of exact zeros: LAPACK's arithmetic on A's own factors (B transposed
         # for left=False)
         a0 = _host(xp, xp.broadcast_to(A._data, batch + A._data.shape[-2:]))
@@ -684,7 +702,7 @@ def linalg_solve(A, B, *, left=True):
     if needs_grad(A, B):
         record(out, "LinalgSolveExBackward0", _solve_rule(left, vector), (A, B), (A, OUTPUT),
                per_input=False)
-    return out
+    return out, info
 
 
 def _solve_rule(left: bool, vector: bool):

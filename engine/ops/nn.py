@@ -1154,8 +1154,14 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
                momentum=0.1, eps=1e-5):
     """Normalize each channel (dim 1) by batch statistics (``training``, which also updates the
     running stats in place) or by the running stats."""
-    _same_device(input, running_mean, running_var, weight, bias)
     shape = input._data.shape
+    if training and shape:  # F.batch_norm's own check, before ATen's
+        count = shape[0] * int(np.prod(shape[2:], dtype=np.int64))
+        if count == 1:
+            raise errors.EngineValueError(
+                "Expected more than 1 value per channel when training, got input size "
+                f"{Size(shape)!r}")
+    _same_device(input, running_mean, running_var, weight, bias)
     c = shape[1] if len(shape) >= 2 else 0
     for label, t in (("running_mean", running_mean), ("running_var", running_var),
                      ("weight", weight), ("bias", bias)):
@@ -1169,6 +1175,13 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     if momentum is None:
         raise errors.NotSupported(
             "batch_norm(momentum=None) (a cumulative moving average) is not supported")
+    if training and not input.dtype.is_floating_point and not _dense_layout(input._data) and \
+            all(t is None for t in (weight, bias, running_mean, running_var)):
+        # torch's CPU batch norm takes the batch statistics of a strided input with nothing
+        # else given from at::mean, which refuses a non-float input first (seed 11)
+        raise errors.EngineRuntimeError(
+            "mean(): could not infer output dtype. Input dtype must be either a floating point "
+            f"or complex dtype. Got: {input.dtype.scalar_name}")
     kernel_dtypes.check("batch_norm", input)
     _batch_norm_dtypes(input, weight, bias, running_mean, running_var, training)
     axes = (0,) + tuple(range(2, len(shape)))

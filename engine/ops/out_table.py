@@ -51,7 +51,7 @@ _rules("""addmm addmv avg_pool2d avg_pool3d baddbmm bmm cross gather index_add i
     msort norm renorm scatter scatter_add scatter_reduce slice_scatter take_along_dim tril triu
     aminmax linalg.cholesky_ex linalg.eigh linalg.inv_ex linalg.lu linalg.lu_factor
     linalg.lu_factor_ex linalg.qr linalg.slogdet linalg.svd lu_unpack qr slogdet sort svd topk
-    argmax argmin isin""", cast=None, exact=EXPECTED)
+    argmax argmin isin linalg.solve_ex""", cast=None, exact=EXPECTED)
 _rules("""abs ceil clamp clamp_max clamp_min floor frac gelu hardshrink neg round sgn sign
     softplus softshrink special.round trunc bitwise_not""", cast=None, exact=FOUND)
 # concatenations: cast, with cat's own text; overlap refused
@@ -61,7 +61,9 @@ for _n, _p in (("cholesky", "cholesky"), ("cholesky_inverse", "cholesky_inverse"
                ("cholesky_solve", "cholesky_solve"), ("linalg.cond", "linalg.cond"),
                ("linalg.pinv", "linalg.pinv"), ("linalg.tensorinv", "tensorinv"),
                ("linalg.tensorsolve", "tensorsolve"),
-               ("linalg.matrix_rank", "torch.linalg.matrix_rank")):
+               ("linalg.matrix_rank", "torch.linalg.matrix_rank"),
+               ("linalg.householder_product", "torch.linalg.householder_product"),
+               ("orgqr", "torch.linalg.householder_product")):
     _rules(_n, cast=SAFELY.replace("{op}", _p))
 _rules("matrix_power linalg.matrix_power", cast=SAFELY.replace("{op}", "matrix_power"),
        exact=EXPECTED)
@@ -169,7 +171,8 @@ for _n, _k in (("aminmax", 2), ("linalg.cholesky_ex", 2), ("linalg.eigh", 2),
                ("linalg.lu_factor_ex", 3), ("linalg.qr", 2), ("linalg.slogdet", 2),
                ("linalg.svd", 3), ("lu_unpack", 3), ("qr", 2), ("slogdet", 2), ("sort", 2),
                ("svd", 3), ("topk", 2), ("cummax", 2), ("cummin", 2), ("frexp", 2),
-               ("histogram", 2), ("kthvalue", 2), ("mode", 2), ("linalg.lstsq", 4), ("lu", 2)):
+               ("histogram", 2), ("kthvalue", 2), ("mode", 2), ("linalg.lstsq", 4), ("lu", 2),
+               ("linalg.solve_ex", 2)):
     RULES[_n] = replace(RULES[_n], outputs=_k)
 
 # --------------------------------------------------------------------------- grad-mode names
@@ -183,7 +186,9 @@ _GRAD = {
     "linalg.lu_factor": "linalg_lu_factor_ex", "linalg.matmul": "matmul",
     "linalg.matrix_power": "matmul",
     "linalg.multi_dot": "mm", "linalg.slogdet": "_linalg_slogdet",
-    "linalg.solve": "_linalg_solve_ex", "linalg.svd": "_linalg_svd",
+    "linalg.solve": "_linalg_solve_ex", "linalg.solve_ex": "_linalg_solve_ex",
+    "orgqr": "linalg_householder_product",
+    "linalg.svd": "_linalg_svd",
     "linalg.svdvals": "_linalg_svd", "linalg.vecdot": "sum", "logsigmoid": "log_sigmoid_forward",
     "lu_solve": "linalg_lu_solve", "matrix_power": "matmul", "msort": "sort",
     "nanmean": "nansum", "norm": "linalg_vector_norm", "normalize": "div", "outer": "mul",

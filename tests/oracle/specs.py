@@ -637,7 +637,8 @@ FINITE_ONLY = frozenset((
     "linalg.lstsq", "linalg.eigh", "linalg.eigvalsh", "linalg.matrix_rank", "linalg.inv",
     "inverse", "linalg.matrix_norm", "linalg.det", "det", "linalg.inv_ex", "linalg.tensorinv",
     "linalg.tensorsolve", "linalg.cond", "linalg.lu_factor", "linalg.lu_factor_ex", "linalg.lu",
-    "lu", "linalg.lu_solve", "lu_solve", "linalg.cholesky_ex"))
+    "lu", "linalg.lu_solve", "lu_solve", "linalg.cholesky_ex", "linalg.solve_ex",
+    "linalg.householder_product", "orgqr"))
 # torch.special's orthogonal polynomials: for a NaN x and n >= 2 several of torch 2.13's kernels
 # return uninitialized memory (6.95e-310, 5e-324, 0 ...: no value to compare), so their x is
 # drawn finite too (engine/ops/special_more.py gives NaN there)

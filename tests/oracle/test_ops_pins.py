@@ -58,3 +58,92 @@ CASES = {
 @pytest.mark.parametrize("name", list(CASES))
 def test_found_by_seed_10_agrees_with_torch(name):
     assert observed(CASES[name], engine, pinned_obs) == observed(CASES[name], torch, pinned_obs)
+
+
+# --------------------------------------------------------------------------- session 13
+_V = [[0.48, 0.44, -0.35], [0.44, 0.12, -0.34], [0.22, -0.16, -0.07], [-0.4, 0.09, 0.27]]
+_SINGULAR = [[[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]],
+             [[1.0, 0.0, 0.0], [0.0, 0.0, 0.0], [0.0, 2.0, 0.0]]]
+
+
+def _solve_ex(T, left, check):
+    A = T.tensor(_SINGULAR, dtype=T.float64)
+    B = T.tensor([[1.0, -2.0, 0.5], [0.0, 3.0, -1.0], [2.0, 0.0, 1.0]], dtype=T.float64)
+    return list(T.linalg.solve_ex(A, B, left=left, check_errors=check))
+
+
+def _householder_grads(T, tau):
+    V = T.tensor(_V, dtype=T.float64, requires_grad=True)
+    t = T.tensor(tau, dtype=T.float64, requires_grad=True)
+    Q = T.linalg.householder_product(V, t)
+    w = T.linspace(-1.0, 1.0, 12, dtype=T.float64).reshape(4, 3)
+    gV, gt = T.autograd.grad((Q * w).sum(), [V, t], create_graph=True)
+    ((gV * w).sum() + (gt * gt).sum()).backward()
+    return [Q, gV, gt, V.grad, t.grad]
+
+
+NEW_LINALG = {
+    # a singular matrix: getrf's info and getrs's inf/NaN instead of an error, or the error
+    # worded for solve_ex
+    **{f"solve_ex of a singular batch, left={left}, check_errors={check}":
+       (lambda T, left=left, check=check: _solve_ex(T, left, check))
+       for left in (True, False) for check in (False, True)},
+    "solve_ex's argument types": lambda T: T.linalg.solve_ex(T.eye(2), T.ones(2, 1),
+                                                             check_errors=1),
+    # orgqr applies no reflector whose tau is 0 (dlarf): zeros keep their signs
+    "householder_product with zero taus": lambda T: T.linalg.householder_product(
+        T.tensor(_V, dtype=T.float64), T.zeros(2, dtype=T.float64)),
+    **{f"householder_product gradients, tau {tau}": (lambda T, tau=tau: _householder_grads(T, tau))
+       for tau in ([0.7, 1.2], [0.5, 0.0, 1.5])},
+    "orgqr as a method": lambda T: T.tensor(_V).orgqr(T.tensor([0.3, 0.9, 1.1])),
+    "householder_product, tau longer than the columns": lambda T: T.linalg.householder_product(
+        T.zeros(4, 3), T.zeros(4)),
+    "householder_product of int64": lambda T: T.linalg.householder_product(
+        T.zeros(4, 3, dtype=T.int64), T.zeros(2, dtype=T.int64)),
+    "householder_product, mixed dtypes": lambda T: T.linalg.householder_product(
+        T.zeros(4, 3), T.zeros(2, dtype=T.float64)),
+}
+
+
+@pytest.mark.parametrize("name", list(NEW_LINALG))
+def test_new_linalg_agrees_with_torch(name):
+    case = NEW_LINALG[name]
+    assert observed(case, engine, pinned_obs) == observed(case, torch, pinned_obs)
+
+
+def _batch_norm_int(T, layout, dtype="int32", **kw):
+    x = T.ones(2, 3, 2, 2, 2, dtype=getattr(T, dtype))
+    x = {"sliced": x[..., 0], "contiguous": x[..., 0].contiguous(),
+         "permuted": x[..., 0].permute(0, 1, 3, 2)}[layout]
+    return T.nn.functional.batch_norm(x, None, None, training=True, **kw)
+
+
+# found by the seed-11 sweep (session 13)
+SEED_11 = {
+    # linspace converts (and range-checks) only the ends its kernel reads: none for 0 steps,
+    # start alone for 1
+    **{f"linspace({a}, {b}, {n}, dtype={d})": (
+        lambda T, a=a, b=b, n=n, d=d: T.linspace(a, b, n, dtype=getattr(T, d)))
+       for a, b, n in ((3, -1.5, 0), (3, -1.5, 1), (300, 1, 0), (float("nan"), 1, 0),
+                       (float("nan"), 1, 1), (1, float("inf"), 1), (0.5, 1, 1), (-0.9, 1, 1))
+       for d in ("uint8", "int8", "int32", "bool")},
+    # nextafter_: TensorIterator's broadcast shape before the kernel's dtype
+    "nextafter_ of a bool column, int32 row": lambda T: T.tensor([[True, True]]).mT
+    .nextafter_(T.tensor([0, -1, 1], dtype=T.int32)),
+    "nextafter_ of int32, int32 (the kernel's text)": lambda T: T.ones(2, 1, dtype=T.int32)
+    .nextafter_(T.tensor([0], dtype=T.int32)),
+    # batch_norm of a strided integer input with nothing else given: at::mean refuses first
+    **{f"batch_norm of {layout} {d}": (lambda T, layout=layout, d=d: _batch_norm_int(T, layout, d))
+       for layout in ("sliced", "contiguous", "permuted") for d in ("int32", "uint8", "bool")},
+    "batch_norm of a sliced int32 with a bias": lambda T: _batch_norm_int(
+        T, "sliced", bias=T.ones(3)),
+    # F.batch_norm's one-value-per-channel check comes before ATen's dtype checks
+    "batch_norm of one int32 value per channel": lambda T: T.nn.functional.batch_norm(
+        T.ones(1, 3, dtype=T.int32), None, None, training=True),
+}
+
+
+@pytest.mark.parametrize("name", list(SEED_11))
+def test_found_by_seed_11_agrees_with_torch(name):
+    case = SEED_11[name]
+    assert observed(case, engine, pinned_obs) == observed(case, torch, pinned_obs)
