@@ -16,7 +16,13 @@ import engine
 
 from . import builtins as bi
 from .arrays import Array, array_tensor
-from .custom_functions import NO_PLAN, PLAN_KEY, apply_custom, apply_planned, bind_apply
+from .custom_functions import (
+    NO_PLAN,
+    PLAN_KEY,
+    apply_custom,
+    apply_function,
+    bind_apply,
+)
 from .errors import LangError, ProgramError
 from .exceptions import convert_exception, located
 from .library import _SAFE as SAFE_TYPES
@@ -515,6 +521,8 @@ def call_fast(rs: RunState, f: Any, values: tuple, named: dict) -> Any:
             if code.arity == len(values) + 1 and not named:
                 return code.enter(rs, method, dict(zip(code.params, (f, *values))))
             return invoke(rs, method, (f, *values), named)
+    elif hasattr(type(f), "_lang_class"):  # ``model(x)``, a library subclass's object: what
+        return call_library(rs, f, values, named)  # ``call_value`` does for it
     return call_value(rs, f, values, named)
 
 
@@ -1073,8 +1081,18 @@ def method_call(name: str, receiver: Closure, arguments: Arguments,
                 rs.check()
             if obj._cache_version == CLASS_VERSION[0]:  # apply_custom's way, inline
                 plan = obj._cache.get(PLAN_KEY)
-                if plan is not None and plan[5] is None:
-                    return apply_planned(rs, plan, values)
+                if plan is not None and plan[5] is None:  # apply_planned, inline
+                    try:
+                        out = apply_function(plan[0], plan[1], plan[2], values,
+                                             setup_context=plan[3], jvp=plan[4])
+                    except Exception as exc:
+                        raise convert_exception(exc, "apply", rs.limits) from None
+                    if type(out) is Tensor:
+                        rs.alloc += out._data.nbytes
+                        if rs.alloc > rs.alloc_budget:
+                            rs.allocated(0)
+                        return out
+                    return admit(out)
             out = apply_custom(rs, obj, values, _EMPTY)
             if out is not NO_PLAN:
                 return out
