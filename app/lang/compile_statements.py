@@ -1416,6 +1416,7 @@ def straight_entry(pre: tuple, final: Closure | None,
                 rs.depth = depth
                 rs.top = back
 
+        enter_return.parts = (pre, ret)  # type: ignore[attr-defined]  # custom_functions
         return enter_return
     if final is not None:
         def enter_final(rs: RunState, func: Any, local: dict) -> Any:
