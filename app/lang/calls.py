@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 import engine
+from engine.ops.keywords import PYTHON_METHODS
 
 from . import builtins as bi
 from .arrays import Array, array_tensor
@@ -878,6 +879,10 @@ def super_method_call(name: str, first: str, arguments: Arguments, general: Clos
 ZERO_ARGUMENT_CLOSURE = True
 
 
+def _same(kwargs: dict) -> dict:
+    return kwargs
+
+
 def method_call(name: str, receiver: Closure, arguments: Arguments,
                 fast_name: str | None = None, pure_receiver: bool = False) -> Closure:
     """``obj.name(...)``: a tensor's op, an object's method, or whatever the value has
@@ -898,6 +903,9 @@ def method_call(name: str, receiver: Closure, arguments: Arguments,
 
         return run_special
     tensor_fn = tensor_method(name)
+    #: NumPy's ``axis=`` / ``keepdims=`` taken as torch's parser takes them (not by torch's
+    #: Python-written methods: ``x.split(1, axis=0)`` is Python's unexpected keyword)
+    aliases = numpy_aliases if name not in PYTHON_METHODS else _same
     one = arguments.closures[0] if arguments.simple and arguments.count == 1 else None
     one_name = arguments.names[0] if one is not None else None
     #: the library type this call's receiver had last and its plain method
@@ -928,7 +936,7 @@ def method_call(name: str, receiver: Closure, arguments: Arguments,
             rs.check()
         if tensor_fn is not None and isinstance(obj, Tensor):
             try:
-                out = tensor_fn(obj, *values, **numpy_aliases(named)) if named else \
+                out = tensor_fn(obj, *values, **aliases(named)) if named else \
                     tensor_fn(obj, *values)
             except Exception as exc:
                 raise convert_exception(explain_call(name, "method", (obj, *values), named, exc),
@@ -1040,7 +1048,7 @@ def method_call(name: str, receiver: Closure, arguments: Arguments,
             """What ``run`` does after its step, for any other receiver."""
             if tensor_fn is not None and isinstance(obj, Tensor):
                 try:
-                    out = tensor_fn(obj, *values, **numpy_aliases(named))
+                    out = tensor_fn(obj, *values, **aliases(named))
                 except Exception as exc:
                     raise convert_exception(explain_call(
                         name, "method", (obj, *values), named, exc), name, rs.limits) from None
