@@ -13,10 +13,17 @@ from collections.abc import Callable
 from typing import Any
 
 import engine
+from engine.ops.keywords import PYTHON_METHODS
 
 from . import builtins as bi
 from .arrays import Array, array_tensor
-from .custom_functions import NO_PLAN, PLAN_KEY, apply_custom, apply_planned, bind_apply
+from .custom_functions import (
+    NO_PLAN,
+    PLAN_KEY,
+    apply_custom,
+    apply_function,
+    bind_apply,
+)
 from .errors import LangError, ProgramError
 from .exceptions import convert_exception, located
 from .library import _SAFE as SAFE_TYPES
@@ -515,6 +522,8 @@ def call_fast(rs: RunState, f: Any, values: tuple, named: dict) -> Any:
             if code.arity == len(values) + 1 and not named:
                 return code.enter(rs, method, dict(zip(code.params, (f, *values))))
             return invoke(rs, method, (f, *values), named)
+    elif hasattr(type(f), "_lang_class"):  # ``model(x)``, a library subclass's object: what
+        return call_library(rs, f, values, named)  # ``call_value`` does for it
     return call_value(rs, f, values, named)
 
 
@@ -870,6 +879,10 @@ def super_method_call(name: str, first: str, arguments: Arguments, general: Clos
 ZERO_ARGUMENT_CLOSURE = True
 
 
+def _same(kwargs: dict) -> dict:
+    return kwargs
+
+
 def method_call(name: str, receiver: Closure, arguments: Arguments,
                 fast_name: str | None = None, pure_receiver: bool = False) -> Closure:
     """``obj.name(...)``: a tensor's op, an object's method, or whatever the value has
@@ -890,6 +903,9 @@ def method_call(name: str, receiver: Closure, arguments: Arguments,
 
         return run_special
     tensor_fn = tensor_method(name)
+    #: NumPy's ``axis=`` / ``keepdims=`` taken as torch's parser takes them (not by torch's
+    #: Python-written methods: ``x.split(1, axis=0)`` is Python's unexpected keyword)
+    aliases = numpy_aliases if name not in PYTHON_METHODS else _same
     one = arguments.closures[0] if arguments.simple and arguments.count == 1 else None
     one_name = arguments.names[0] if one is not None else None
     #: the library type this call's receiver had last and its plain method
@@ -920,7 +936,7 @@ def method_call(name: str, receiver: Closure, arguments: Arguments,
             rs.check()
         if tensor_fn is not None and isinstance(obj, Tensor):
             try:
-                out = tensor_fn(obj, *values, **numpy_aliases(named)) if named else \
+                out = tensor_fn(obj, *values, **aliases(named)) if named else \
                     tensor_fn(obj, *values)
             except Exception as exc:
                 raise convert_exception(explain_call(name, "method", (obj, *values), named, exc),
@@ -1032,7 +1048,7 @@ def method_call(name: str, receiver: Closure, arguments: Arguments,
             """What ``run`` does after its step, for any other receiver."""
             if tensor_fn is not None and isinstance(obj, Tensor):
                 try:
-                    out = tensor_fn(obj, *values, **numpy_aliases(named))
+                    out = tensor_fn(obj, *values, **aliases(named))
                 except Exception as exc:
                     raise convert_exception(explain_call(
                         name, "method", (obj, *values), named, exc), name, rs.limits) from None
@@ -1073,8 +1089,18 @@ def method_call(name: str, receiver: Closure, arguments: Arguments,
                 rs.check()
             if obj._cache_version == CLASS_VERSION[0]:  # apply_custom's way, inline
                 plan = obj._cache.get(PLAN_KEY)
-                if plan is not None and plan[5] is None:
-                    return apply_planned(rs, plan, values)
+                if plan is not None and plan[5] is None:  # apply_planned, inline
+                    try:
+                        out = apply_function(plan[0], plan[1], plan[2], values,
+                                             setup_context=plan[3], jvp=plan[4])
+                    except Exception as exc:
+                        raise convert_exception(exc, "apply", rs.limits) from None
+                    if type(out) is Tensor:
+                        rs.alloc += out._data.nbytes
+                        if rs.alloc > rs.alloc_budget:
+                            rs.allocated(0)
+                        return out
+                    return admit(out)
             out = apply_custom(rs, obj, values, _EMPTY)
             if out is not NO_PLAN:
                 return out

@@ -29,7 +29,13 @@ from .errors import LangError, ProgramError, ProgramValidationError
 from .exceptions import convert_exception
 from .library import admit, canonical, resolve_path
 from .methods import materialize
-from .objects import PLAIN_LIBRARY_TYPES, dunder_attr, get_attr, library_getattr
+from .objects import (
+    PLAIN_LIBRARY_TYPES,
+    bridge_attr,
+    dunder_attr,
+    get_attr,
+    library_getattr,
+)
 from .runtime import Frame
 from .schema import READ_DUNDERS, READABLE_ATTRS
 from .scopes import CLASS, Scope
@@ -286,6 +292,8 @@ class ExpressionCompiler:
                 except Exception:
                     found = library_getattr(value, name)  # the error as programs see it
                 return admit(found)
+            elif hasattr(type(value), "_lang_class") and not isinstance(value, Tensor):
+                return bridge_attr(fr.rs, value, name)  # ``self.s`` in a Module subclass
             return get_attr(fr.rs, value, name)
 
         if fast is not None and public and not tensor_readable:
@@ -302,6 +310,23 @@ class ExpressionCompiler:
     def _index(self, node: dict, scope: Scope) -> Closure:
         obj = self.expr(node["index"], scope)
         key = self.key(node["key"], scope)
+        fast = self.fast_name(node["index"], scope)
+        if fast is not None and type(node["key"]) in (str, int):
+            const = node["key"]
+
+            def run_const(fr: Frame) -> Any:  # ``state['y']``: the variable and key inline
+                try:
+                    value = fr.locals[fast]
+                except KeyError:
+                    value = obj(fr)
+                try:
+                    return value[const]
+                except LangError:
+                    raise
+                except Exception as exc:
+                    raise convert_exception(exc, "index", fr.rs.limits) from None
+
+            return run_const
 
         def run(fr: Frame) -> Any:
             value = obj(fr)

@@ -237,6 +237,28 @@ class StatementCompiler:
             else:
                 parts.append((False, self.stmt(s, sub, scope, loop=loop, func=True)))
         parts_t = tuple(parts)
+        last = parts[-1][1] if parts else None
+        if parts and parts[-1][0] and hasattr(last, "parts") and \
+                all(not is_gen and getattr(stmt, "plain", False) for is_gen, stmt in parts[:-1]):
+            # plain statements, then ``yield value`` (a loop body's ``y = ...; yield y``): one
+            # generator, the yield statement's step and location inline (``gen_stmt``)
+            plain = tuple(stmt for _, stmt in parts[:-1])
+            value, unit, ypointer = last.parts
+
+            def run_block_yield(fr: Frame) -> Any:
+                for stmt in plain:
+                    stmt(fr)
+                rs = fr.rs
+                rs.steps += 1
+                if rs.steps >= rs.next_check:
+                    rs.check()
+                try:
+                    yield value(fr)
+                except Exception as exc:
+                    raise located(exc, unit, ypointer, fr.rs.limits) from None
+                return None
+
+            return run_block_yield
 
         def run_block(fr: Frame) -> Any:
             for is_gen, stmt in parts_t:
@@ -583,6 +605,22 @@ class StatementCompiler:
         target = self.expr(node["setitem"], scope)
         key = self.key(node["key"], scope)
         value = self.expr(node["value"], scope)
+        fast = self.fast_name(node["setitem"], scope)
+        if fast is not None and type(node["key"]) in (str, int):
+            const = node["key"]
+
+            def run_const(fr: Frame) -> None:  # ``state['y'] = v``: variable and key inline
+                try:
+                    obj = fr.locals[fast]
+                except KeyError:
+                    obj = target(fr)
+                v = value(fr)
+                if type(obj) is dict and const in obj:  # a key it has: no growth to guard
+                    obj[const] = v
+                else:
+                    set_item(fr.rs, obj, const, v)
+
+            return run_const
 
         def run(fr: Frame) -> None:
             obj = target(fr)
@@ -990,10 +1028,19 @@ class StatementCompiler:
         """A statement with a ``yield`` in a generator's body, as a generator function."""
         if "yield" in node:
             value = self.expr(node["yield"], scope)
+            unit = self.unit
 
-            def run_yield(fr: Frame) -> Any:
-                yield value(fr)
-            return self.gen_counted(run_yield, pointer)
+            def run_yield(fr: Frame) -> Any:  # gen_counted around ``yield value``, in one
+                rs = fr.rs
+                rs.steps += 1
+                if rs.steps >= rs.next_check:
+                    rs.check()
+                try:
+                    yield value(fr)
+                except Exception as exc:
+                    raise located(exc, unit, pointer, fr.rs.limits) from None
+            run_yield.parts = (value, unit, pointer)  # type: ignore[attr-defined]  # gen_block
+            return run_yield
         if "yield_from" in node:
             source = self.expr(node["yield_from"], scope)
 
@@ -1369,6 +1416,7 @@ def straight_entry(pre: tuple, final: Closure | None,
                 rs.depth = depth
                 rs.top = back
 
+        enter_return.parts = (pre, ret)  # type: ignore[attr-defined]  # custom_functions
         return enter_return
     if final is not None:
         def enter_final(rs: RunState, func: Any, local: dict) -> Any:

@@ -20,9 +20,9 @@ from engine.autograd.function import Function as EngineFunction
 from engine.autograd.function import apply_function, keywords_at_positions
 
 from .errors import ProgramError
-from .exceptions import convert_exception
+from .exceptions import convert_exception, located
 from .library import _LIBRARY_TYPES, _MISSING, _SAFE, admit
-from .runtime import CURRENT
+from .runtime import CURRENT, Frame
 from .values import (
     CLASS_VERSION,
     Function,
@@ -126,6 +126,9 @@ def _runner2(func: Function, admitting: bool) -> Any:
     of arguments goes through ``invoke`` (its binding and texts)."""
     first, second = func.code.params
     enter = func.code.enter
+    parts = getattr(enter, "parts", None)
+    if parts is not None:
+        return _straight_runner2(func, admitting, parts)
 
     def run2(a: Any, b: Any = _NO_ARG, *more: Any) -> Any:
         rs = CURRENT.get() or current_rs()
@@ -142,6 +145,61 @@ def _runner2(func: Function, admitting: bool) -> Any:
                         admit(arg)
             return invoke(rs, func, args, _NO_KWARGS)
         return enter(rs, func, {first: a, second: b})
+
+    return run2
+
+
+def _straight_runner2(func: Function, admitting: bool, parts: tuple) -> Any:
+    """:func:`_runner2` for a hook whose body is straight and ends in a general ``return
+    value`` (``compile_statements.straight_entry``'s ``enter_return``, whose ``parts`` these
+    are): the hook's call and the body's entry in one Python call (the entry's frame, depth
+    limit, statements, step and location written out here: a call of the entry is what this
+    saves in the custom Function's inner loop)."""
+    first, second = func.code.params
+    pre, (value, fast, unit, pointer) = parts
+
+    def run2(a: Any, b: Any = _NO_ARG, *more: Any) -> Any:
+        rs = CURRENT.get() or current_rs()
+        if b is _NO_ARG or more:
+            args = (a,) if b is _NO_ARG else (a, b, *more)
+            if admitting:
+                for arg in args[1:]:
+                    t = type(arg)
+                    if t not in _SAFE and t not in _LIBRARY_TYPES:
+                        admit(arg)
+            return invoke(rs, func, args, _NO_KWARGS)
+        if admitting:  # ``a`` is the ctx apply_function made (forward got it as it is)
+            t = type(b)
+            if t not in _SAFE and t not in _LIBRARY_TYPES:
+                admit(b)
+        local = {first: a, second: b}
+        frame = Frame()
+        frame.rs = rs
+        frame.locals = local
+        frame.glob = func.glob
+        frame.enclosing = func.enclosing
+        frame.func = func
+        frame.back = back = rs.top
+        depth = rs.depth
+        if depth >= rs.max_depth:
+            raise rs.depth_error()
+        rs.depth = depth + 1
+        rs.top = frame
+        try:
+            for stmt in pre:
+                stmt(frame)
+            rs.steps += 1
+            if rs.steps >= rs.next_check:
+                rs.check()
+            if fast is not None and fast in local:  # `return name`
+                return local[fast]
+            try:
+                return value(frame)
+            except Exception as exc:
+                raise located(exc, unit, pointer, rs.limits) from None
+        finally:
+            rs.depth = depth
+            rs.top = back
 
     return run2
 

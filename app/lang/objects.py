@@ -767,7 +767,8 @@ def call_special(rs: RunState, obj: Any, method: Any, args: tuple | list,
 
 def numpy_aliases(kwargs: dict) -> dict:
     """torch's argument parser takes NumPy's ``axis`` / ``keepdims`` for ``dim`` / ``keepdim``
-    (``y_hat.argmax(axis=1)``); so do the ops here."""
+    (``y_hat.argmax(axis=1)``); so do the ops here (not torch's Python-written Tensor
+    methods, ``PYTHON_METHODS``: their callers skip it)."""
     if "axis" in kwargs or "keepdims" in kwargs:
         kwargs = dict(kwargs)
         if "axis" in kwargs and "dim" not in kwargs:
@@ -854,7 +855,7 @@ def explain_call(name: str, form: str, args: tuple | list, kwargs: dict,
 def call_op_method(rs: RunState, name: str, fn: Any, args: tuple | list, kwargs: dict) -> Any:
     """:func:`call_op` of a tensor method (``args[0]`` the tensor it is called on): its
     argument errors are the method parser's."""
-    if kwargs:
+    if kwargs and name not in PYTHON_METHODS:
         kwargs = numpy_aliases(kwargs)
     try:
         out = fn(*args, **kwargs) if kwargs else fn(*args)

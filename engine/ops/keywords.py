@@ -90,6 +90,11 @@ PYTHON_METHODS = frozenset(("backward", "lu", "norm", "register_hook",
                             "unique", "unique_consecutive"))
 
 
+#: Parameters a Python-written Tensor method names unlike its function form:
+#: ``Tensor.split(split_size, dim=0)``, ``torch.split(tensor, split_size_or_sections, dim=0)``
+METHOD_PARAMETERS = {"split": {"split_size_or_sections": "split_size"}}
+
+
 def name_methods(tensor_cls) -> None:
     """Give each of ``tensor_cls``'s plain-function methods the name torch's texts give it.
     A method that is also a function form (``torch.norm``) gets its own copy of the function
@@ -101,7 +106,12 @@ def name_methods(tensor_cls) -> None:
         if m.__qualname__ == want:
             continue
         if name in PYTHON_METHODS:
-            copy = types.FunctionType(m.__code__, m.__globals__, name, m.__defaults__,
+            code = m.__code__
+            renames = METHOD_PARAMETERS.get(name)
+            if renames:  # the method's own parameter names (the locals renamed, same code)
+                code = code.replace(co_varnames=tuple(renames.get(v, v)
+                                                      for v in code.co_varnames))
+            copy = types.FunctionType(code, m.__globals__, name, m.__defaults__,
                                       m.__closure__)
             copy.__kwdefaults__ = m.__kwdefaults__
             copy.__dict__.update(m.__dict__)

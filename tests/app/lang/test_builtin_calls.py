@@ -65,7 +65,17 @@ def test_wrong_arguments_to_a_plain_method_raise_cpythons_text(call, form):
 
 #: torch's Tensor methods written in Python: Python's texts, naming ``Tensor.x``.
 TENSOR_CALLS = ["torch.ones(3).split(sep='b')", "torch.ones(3).split(1, 0, 3)",
-                "torch.ones(3).norm(x=1)", "torch.ones(3).unique(foo=1)"]
+                "torch.ones(3).norm(x=1)", "torch.ones(3).unique(foo=1)",
+                # no NumPy ``axis=`` / ``keepdims=`` (torch's C parser's methods take them)
+                "torch.ones(4, 3).split(1, axis=0)", "torch.ones(4, 3).norm(axis=0)",
+                "torch.ones(4, 3).norm(dim=0, keepdims=True)",
+                "torch.ones(4, 3).unique(axis=0)",
+                "torch.ones(4, 3).unflatten(axis=0, sizes=(2, 2))",
+                # the method's parameter is ``split_size`` (the function's
+                # ``split_size_or_sections``)
+                "torch.ones(3).split()", "torch.ones(3).split(split_size_or_sections=1)",
+                "print(len(torch.ones(3).split(split_size=2)))",
+                "print(torch.ones(4, 3).sum(axis=0, keepdims=True).shape)"]
 
 
 @pytest.mark.parametrize("form", ["source", "json"])
