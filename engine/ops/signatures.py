@@ -661,13 +661,16 @@ GUARDED = {
 
 
 def guarded(op: str, form: str, fn):
-    """``fn`` (op ``op``'s callable in ``form``: "function", "method" or "python", a function
-    torch writes in Python) refusing, with torch's class and text, a call torch's recorded
-    signatures refuse, before it computes anything."""
+    """``fn`` (op ``op``'s callable in ``form``: "function", "method", "torch" or "python", a
+    function torch writes in Python) refusing, with torch's class and text, a call torch's
+    recorded signatures refuse, before it computes anything. A call of positional arguments
+    of the plain types (exact tensors, Python numbers, ints, bools, dtypes, None where
+    allowed) that a signature takes goes straight to ``fn`` by a check compiled from the
+    signatures (:func:`_fast_source`); any other call is bound by the rules first."""
     import functools
 
     if form == "python":
-        def call(*args, **kwargs):
+        def slow(args, kwargs):
             found = python_refusal(op, args, kwargs)
             if found is not None:
                 cls = errors.EngineTypeError if found[0] == "TypeError" else \
@@ -675,17 +678,89 @@ def guarded(op: str, form: str, fn):
                 raise cls(found[1])
             return fn(*args, **kwargs)
     else:
-        def call(*args, **kwargs):
+        def slow(args, kwargs):
             text = refusal(op, form, args, kwargs)
             if text is not None:
                 raise errors.EngineTypeError(text)
             return fn(*args, **kwargs)
+    from ..dtypes import DType
+    from ..tensor import Tensor
+
+    scope = {"fn": fn, "slow": slow, "T": Tensor, "NUM": (int, float, bool), "DT": DType}
+    exec(compile(_fast_source(op, form), f"<signature guard {form} {op}>", "exec"), scope)
+    call = scope["call"]
     functools.update_wrapper(call, fn)
     call.signature_guard = (op, form)
     for attr in ("operator", "operator_form"):  # (the operator forms stay the plain ones)
         if hasattr(fn, attr):
             setattr(call, attr, getattr(fn, attr))
     return call
+
+
+def _fast_check(p: Param, expr: str) -> str | None:
+    """A Python expression true when ``expr`` surely binds to ``p`` (None: no quick test)."""
+    t = p.type
+    if t == "Tensor":
+        check = f"type({expr}) is T"
+    elif t in ("Scalar", "double"):
+        check = f"type({expr}) in NUM"
+    elif t in ("int64_t", "SymInt"):
+        check = f"type({expr}) is int"
+    elif t == "bool":
+        check = f"type({expr}) is bool"
+    elif t == "ScalarType":
+        check = f"type({expr}) is DT"
+    elif t in _INT_LISTS and p.size > 0:  # (``int[1] dim``: one int binds)
+        check = f"type({expr}) is int"
+    else:
+        return None
+    return f"({expr} is None or {check})" if p.allow_none else check
+
+
+def _fast_source(op: str, form: str) -> str:
+    """The source of the guard ``call(*args, **kwargs)``: for each argument count, the
+    conditions under which a recorded signature takes positional arguments of plain types,
+    calling ``fn`` at once; else ``slow`` (the rules, then ``fn``)."""
+    by_count: dict[int, list[str]] = {}
+    if form == "python":
+        params = _table()["python"][op]["params"]
+        positional = [p for p in params if not p[1]]
+        conds = []
+        for i, (_name, _kw, _default, is_tensor, none_ok) in enumerate(positional):
+            if is_tensor:
+                check = f"type(args[{i}]) is T"
+                if none_ok:
+                    check = f"(args[{i}] is None or {check})"
+                conds.append(f"(n <= {i} or {check})")
+        lines = ["def call(*args, **kwargs):", "    if not kwargs:", "        n = len(args)",
+                 f"        if n <= {len(positional)} and " + (" and ".join(conds) or "True")
+                 + ":", "            return fn(*args)", "    return slow(args, kwargs)"]
+        return "\n".join(lines) + "\n"
+    sigs = signatures(op, form if form != "torch" or op in _table().get("torch", ())
+                      else "function") or []
+    first = 1 if form == "method" else 0
+    entry = _table().get(form, {}).get(op) or ()
+    if first and entry and entry[0].endswith("|noargs"):
+        by_count[1] = ["type(args[0]) is T"]
+    for sig in sigs:
+        if any(not p.optional for p in sig.params if p.kw_only):
+            continue
+        pos = [p for p in sig.params if not p.kw_only]
+        for n in range(sig.min_args, len(pos) + 1):
+            checks = ["type(args[0]) is T"] if first else []
+            for i, p in enumerate(pos[:n]):
+                c = _fast_check(p, f"args[{i + first}]")
+                if c is None:
+                    break
+                checks.append(c)
+            else:
+                by_count.setdefault(n + first, []).append(" and ".join(checks) or "True")
+    lines = ["def call(*args, **kwargs):", "    if not kwargs:", "        n = len(args)"]
+    for n, conds in sorted(by_count.items()):
+        lines.append(f"        if n == {n} and ({' or '.join(f'({c})' for c in conds)}):")
+        lines.append("            return fn(*args)")
+    lines.append("    return slow(args, kwargs)")
+    return "\n".join(lines) + "\n"
 
 
 def install_guards(table: dict, tensor_cls) -> None:
