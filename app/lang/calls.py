@@ -528,10 +528,11 @@ def call_fast(rs: RunState, f: Any, values: tuple, named: dict) -> Any:
 
 
 def op_call(name: str, fn: Callable[..., Any], arguments: Arguments, root: str | None = None,
-            dynamic: Closure | None = None) -> Closure:
+            dynamic: Closure | None = None, form: str = "function") -> Closure:
     """A statically known op (``torch.tanh(x)``, ``F.relu(x)``); ``root``: the library root
     of its path, and ``dynamic`` the call read through the session's variable of that name
-    (:func:`guarded_value`)."""
+    (:func:`guarded_value`); ``form``: "torch" for ``torch.x`` (its refusals are torch.x's
+    parser's where F.x is another function: engine/ops/signatures.py), else "function"."""
     positional, keywords = arguments.positional, arguments.keywords
     if keywords is None and arguments.simple and arguments.count == 1:
         (only,) = arguments.closures
@@ -556,7 +557,7 @@ def op_call(name: str, fn: Callable[..., Any], arguments: Arguments, root: str |
             except LangError:
                 raise
             except Exception as exc:
-                return array_retry(rs, name, fn, (value,), _EMPTY, exc)
+                return array_retry(rs, name, fn, (value,), _EMPTY, exc, form)
             if type(out) is Tensor:
                 rs.alloc += out._data.nbytes
                 if rs.alloc > rs.alloc_budget:
@@ -564,7 +565,7 @@ def op_call(name: str, fn: Callable[..., Any], arguments: Arguments, root: str |
                 return out
             return admit(out)
 
-        run1.op1 = (name, fn, only, only_name, root)  # type: ignore[attr-defined]
+        run1.op1 = (name, fn, only, only_name, root, form)  # type: ignore[attr-defined]
         return run1
 
     def run(fr: Frame) -> Any:
@@ -576,7 +577,7 @@ def op_call(name: str, fn: Callable[..., Any], arguments: Arguments, root: str |
         rs.steps += 1
         if rs.steps >= rs.next_check:
             rs.check()
-        return call_op(rs, name, fn, values, named)
+        return call_op(rs, name, fn, values, named, form)
 
     return run
 
@@ -593,7 +594,7 @@ def op1_statement(op1: tuple, general: Closure, unit: bytes, pointer: str, *,
     unless the two would reach the next check (``general`` then counts them one by one).
     ``value_form``: ``return torch.tanh(arg)`` giving the value instead (a call's
     straight body, ``compile_statements.straight_body``; ``general`` has its own)."""
-    name, fn, only, only_name, root = op1
+    name, fn, only, only_name, root, form = op1
     if value_form:
         general = general.value
 
@@ -627,7 +628,7 @@ def op1_statement(op1: tuple, general: Closure, unit: bytes, pointer: str, *,
             raise located(exc, unit, pointer, rs.limits) from None
         except Exception as exc:
             try:
-                out = array_retry(rs, name, fn, (value,), _EMPTY, exc)
+                out = array_retry(rs, name, fn, (value,), _EMPTY, exc, form)
             except Exception as err:
                 raise located(err, unit, pointer, rs.limits) from None
         else:

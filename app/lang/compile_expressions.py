@@ -7,6 +7,7 @@ from typing import Any
 
 import engine
 from engine.backends import CUDNN_FLAGS, cudnn_flag
+from engine.ops import signatures as engine_signatures
 
 from . import builtins as bi
 from . import calls
@@ -471,7 +472,16 @@ class ExpressionCompiler:
 
             return fail
         if isinstance(value, OpFunction):
-            return op_call(value.name, value.fn, arguments, root_name, dynamic)
+            form = "torch" if canonical(path).rsplit(".", 1)[0] == "torch" else "function"
+            fn = value.fn
+            if form == "torch" and arguments.simple and (
+                    arguments.keywords is None or arguments.kwnames is not None) and \
+                    engine_signatures.count_refused(value.name, "torch", arguments.count,
+                                                    arguments.kwnames or ()):
+                # ``torch.softmax(x)``: torch.x's parser refuses the call's shape where F.x
+                # (the op) takes it: this call site binds by torch.x's signatures first
+                fn = engine_signatures.guarded(value.name, "torch", fn)
+            return op_call(value.name, fn, arguments, root_name, dynamic, form)
         return static_call(value, arguments, root_name, dynamic)
 
     def _method(self, node: dict, scope: Scope) -> Closure:

@@ -783,7 +783,7 @@ def array_retry(rs: RunState, name: str, fn: Any, args: tuple | list, kwargs: di
     """``torch.tensor(a)`` / ``torch.as_tensor(a)`` of a program's NumPy array: the op again
     with a copy of its values (the engine knows NumPy, not the language's arrays); any other
     failure is the op's error, or torch's argument parser's refusal of the call where torch's
-    signatures refuse it (``form``: "function" or "method", engine/ops/signatures.py)."""
+    signatures refuse it (``form``: "function", "torch" or "method", engine/ops/signatures.py)."""
     if name in arrays.ARRAY_TAKING_OPS and args and type(args[0]) is Array:
         if name != "tensor" and len(args) == 1 and _shares(args[0], kwargs):
             return arrays.shared_tensor(args[0])  # as_tensor / asarray: torch shares memory
@@ -827,7 +827,8 @@ def _shares(a: Array, kwargs: dict) -> bool:
     return device is None or str(device) == "cpu"
 
 
-def call_op(rs: RunState, name: str, fn: Any, args: tuple | list, kwargs: dict) -> Any:
+def call_op(rs: RunState, name: str, fn: Any, args: tuple | list, kwargs: dict,
+            form: str = "function") -> Any:
     if kwargs:
         kwargs = numpy_aliases(kwargs)
     try:
@@ -835,7 +836,7 @@ def call_op(rs: RunState, name: str, fn: Any, args: tuple | list, kwargs: dict) 
     except LangError:
         raise
     except Exception as exc:
-        return array_retry(rs, name, fn, args, kwargs, exc)
+        return array_retry(rs, name, fn, args, kwargs, exc, form)
     if type(out) is Tensor:
         rs.alloc += out._data.nbytes
         if rs.alloc > rs.alloc_budget:

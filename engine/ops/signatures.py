@@ -399,8 +399,17 @@ def _matches(type_: str, obj) -> bool:
     return name == type_
 
 
+def _kw_order(kwargs: dict) -> list:
+    """The keywords in the order torch's texts list them: its parser keeps them in a C++
+    hash map (libstdc++'s), which iterates two keys in the reverse of their insertion (the
+    call's order); with three or more the order depends on the keys' hashes (not modelled:
+    the call's order)."""
+    keys = list(kwargs)
+    return keys[::-1] if len(keys) == 2 else keys
+
+
 def _arg_desc(args: tuple, kwargs: dict) -> str:
-    parts = [tp_name(a) for a in args] + [f"{k}={tp_name(v)}" for k, v in kwargs.items()]
+    parts = [tp_name(a) for a in args] + [f"{k}={tp_name(kwargs[k])}" for k in _kw_order(kwargs)]
     # (torch drops the last ", " only when there are positional arguments)
     return "(" + ", ".join(parts) + (", " if kwargs and not args else "") + ")"
 
@@ -441,7 +450,7 @@ def _value_desc(obj) -> str:
 def _unmatched_kwargs(option: list, kwargs: dict) -> list[str]:
     start = max(len(option) - len(kwargs), 0)
     names = [n for _, n in option[start:]]
-    return [k for k in kwargs if k not in names]
+    return [k for k in _kw_order(kwargs) if k not in names]
 
 
 def _invalid_combination(name: str, shown: list[str], args: tuple, kwargs: dict) -> str:
@@ -497,7 +506,10 @@ def signatures(op: str, form: str) -> list[Signature] | None:
 def refusal(op: str, form: str, args: tuple, kwargs: dict) -> str | None:
     """torch's text refusing ``op``'s call in ``form`` ("function": ``args`` as given;
     "method": ``args[0]`` is the tensor it is called on), or None when torch's parser accepts
-    the call (or the op's signatures are not recorded)."""
+    the call (or the op's signatures are not recorded). "torch": ``torch.x`` where the
+    function form is another callable (``F.relu``), its own parser's when recorded."""
+    if form == "torch":
+        form = "torch" if op in _table().get("torch", ()) else "function"
     entry = _table().get(form, {}).get(op)
     if not entry:
         return None
@@ -522,7 +534,15 @@ def refusal(op: str, form: str, args: tuple, kwargs: dict) -> str | None:
         for s in sigs:
             bound = []
             if _parse(s, args, kwargs, False, bound):
-                return _unpack_error(s, bound)
+                text = _unpack_error(s, bound)
+                if text is not None and op == "new" and len(args) == 1:
+                    # Tensor.new's legacy constructor reads one sequence as data: its
+                    # first element that is not a number is refused as the data's (all
+                    # numbers: data it takes, ``x.new([0, 1.5])``)
+                    foreign = [v for v in args[0] if not _is_number(v)]
+                    return "must be real number, not " + tp_name(foreign[0]) if foreign \
+                        else None
+                return text
         n = len(args) + len(kwargs)
         plausible = [s for s in sigs if s.min_args <= n <= s.max_args and not s.hidden]
         if len(plausible) == 1:
@@ -587,7 +607,8 @@ def explain(op: str, form: str, args, kwargs, exc: BaseException) -> BaseExcepti
         return exc
     try:
         text = refusal(op, form, args, kwargs)
-        if text is None and form == "function":
+        if text is None and (form == "function" or form == "torch" and op not in _table().get(
+                "torch", ())):
             found = python_refusal(op, args, kwargs)
             if found is not None:
                 cls = errors.EngineTypeError if found[0] == "TypeError" else \
@@ -597,10 +618,10 @@ def explain(op: str, form: str, args, kwargs, exc: BaseException) -> BaseExcepti
         return exc
     if text is None:
         return exc
-    if len(kwargs) > 1 and isinstance(exc, TypeError) and \
+    if len(kwargs) > 2 and isinstance(exc, TypeError) and \
             _unordered(str(exc)) == _unordered(text):
         # the op words torch's listing itself, its keywords in torch's order (torch prints
-        # several keywords in its hash map's order, which the rules do not model)
+        # three or more keywords in its hash map's order, which the rules do not model)
         return exc
     return errors.EngineTypeError(text)
 
@@ -640,13 +661,16 @@ GUARDED = {
 
 
 def guarded(op: str, form: str, fn):
-    """``fn`` (op ``op``'s callable in ``form``: "function", "method" or "python", a function
-    torch writes in Python) refusing, with torch's class and text, a call torch's recorded
-    signatures refuse, before it computes anything."""
+    """``fn`` (op ``op``'s callable in ``form``: "function", "method", "torch" or "python", a
+    function torch writes in Python) refusing, with torch's class and text, a call torch's
+    recorded signatures refuse, before it computes anything. A call of positional arguments
+    of the plain types (exact tensors, Python numbers, ints, bools, dtypes, None where
+    allowed) that a signature takes goes straight to ``fn`` by a check compiled from the
+    signatures (:func:`_fast_source`); any other call is bound by the rules first."""
     import functools
 
     if form == "python":
-        def call(*args, **kwargs):
+        def slow(args, kwargs):
             found = python_refusal(op, args, kwargs)
             if found is not None:
                 cls = errors.EngineTypeError if found[0] == "TypeError" else \
@@ -654,17 +678,89 @@ def guarded(op: str, form: str, fn):
                 raise cls(found[1])
             return fn(*args, **kwargs)
     else:
-        def call(*args, **kwargs):
+        def slow(args, kwargs):
             text = refusal(op, form, args, kwargs)
             if text is not None:
                 raise errors.EngineTypeError(text)
             return fn(*args, **kwargs)
+    from ..dtypes import DType
+    from ..tensor import Tensor
+
+    scope = {"fn": fn, "slow": slow, "T": Tensor, "NUM": (int, float, bool), "DT": DType}
+    exec(compile(_fast_source(op, form), f"<signature guard {form} {op}>", "exec"), scope)
+    call = scope["call"]
     functools.update_wrapper(call, fn)
     call.signature_guard = (op, form)
     for attr in ("operator", "operator_form"):  # (the operator forms stay the plain ones)
         if hasattr(fn, attr):
             setattr(call, attr, getattr(fn, attr))
     return call
+
+
+def _fast_check(p: Param, expr: str) -> str | None:
+    """A Python expression true when ``expr`` surely binds to ``p`` (None: no quick test)."""
+    t = p.type
+    if t == "Tensor":
+        check = f"type({expr}) is T"
+    elif t in ("Scalar", "double"):
+        check = f"type({expr}) in NUM"
+    elif t in ("int64_t", "SymInt"):
+        check = f"type({expr}) is int"
+    elif t == "bool":
+        check = f"type({expr}) is bool"
+    elif t == "ScalarType":
+        check = f"type({expr}) is DT"
+    elif t in _INT_LISTS and p.size > 0:  # (``int[1] dim``: one int binds)
+        check = f"type({expr}) is int"
+    else:
+        return None
+    return f"({expr} is None or {check})" if p.allow_none else check
+
+
+def _fast_source(op: str, form: str) -> str:
+    """The source of the guard ``call(*args, **kwargs)``: for each argument count, the
+    conditions under which a recorded signature takes positional arguments of plain types,
+    calling ``fn`` at once; else ``slow`` (the rules, then ``fn``)."""
+    by_count: dict[int, list[str]] = {}
+    if form == "python":
+        params = _table()["python"][op]["params"]
+        positional = [p for p in params if not p[1]]
+        conds = []
+        for i, (_name, _kw, _default, is_tensor, none_ok) in enumerate(positional):
+            if is_tensor:
+                check = f"type(args[{i}]) is T"
+                if none_ok:
+                    check = f"(args[{i}] is None or {check})"
+                conds.append(f"(n <= {i} or {check})")
+        lines = ["def call(*args, **kwargs):", "    if not kwargs:", "        n = len(args)",
+                 f"        if n <= {len(positional)} and " + (" and ".join(conds) or "True")
+                 + ":", "            return fn(*args)", "    return slow(args, kwargs)"]
+        return "\n".join(lines) + "\n"
+    sigs = signatures(op, form if form != "torch" or op in _table().get("torch", ())
+                      else "function") or []
+    first = 1 if form == "method" else 0
+    entry = _table().get(form, {}).get(op) or ()
+    if first and entry and entry[0].endswith("|noargs"):
+        by_count[1] = ["type(args[0]) is T"]
+    for sig in sigs:
+        if any(not p.optional for p in sig.params if p.kw_only):
+            continue
+        pos = [p for p in sig.params if not p.kw_only]
+        for n in range(sig.min_args, len(pos) + 1):
+            checks = ["type(args[0]) is T"] if first else []
+            for i, p in enumerate(pos[:n]):
+                c = _fast_check(p, f"args[{i + first}]")
+                if c is None:
+                    break
+                checks.append(c)
+            else:
+                by_count.setdefault(n + first, []).append(" and ".join(checks) or "True")
+    lines = ["def call(*args, **kwargs):", "    if not kwargs:", "        n = len(args)"]
+    for n, conds in sorted(by_count.items()):
+        lines.append(f"        if n == {n} and ({' or '.join(f'({c})' for c in conds)}):")
+        lines.append("            return fn(*args)")
+    lines.append("    return slow(args, kwargs)")
+    return "\n".join(lines) + "\n"
 
 
 def install_guards(table: dict, tensor_cls) -> None:
@@ -678,3 +774,27 @@ def install_guards(table: dict, tensor_cls) -> None:
             table[op] = dataclasses.replace(d, fn=guarded(op, form, d.fn))
     for op in GUARDED["method"]:
         setattr(tensor_cls, op, guarded(op, "method", getattr(tensor_cls, op)))
+
+
+def count_refused(op: str, form: str, nargs: int, kwnames: tuple) -> bool:
+    """Whether every recorded signature of ``op`` in ``form`` refuses a call of ``nargs``
+    positional arguments and keywords ``kwnames`` whatever their values (too many, a required
+    one missing, an unknown keyword): a call site of that shape always raises (app/lang then
+    binds it with :func:`guarded`). False when in doubt (a list parameter taking varargs)."""
+    sigs = signatures(op, form)
+    if not sigs:
+        return False
+    for s in sigs:
+        if s.max_pos_args == 1 and s.params and s.params[0].type in _INT_LISTS:
+            return False
+        if nargs > s.max_pos_args:
+            continue
+        names = {p.name for p in s.params}
+        names |= {a for p in s.params for a in _NUMPY_NAMES.get(p.name, ())}
+        if any(k not in names for k in kwnames):
+            continue
+        if any(not p.optional and i >= nargs and p.name not in kwnames
+               for i, p in enumerate(s.params)):
+            continue
+        return False
+    return True

@@ -240,7 +240,7 @@ def record_python(fn) -> dict | None:
 
 def record() -> dict:
     strings = pool()
-    out: dict = {"function": {}, "method": {}, "python": {}}
+    out: dict = {"function": {}, "method": {}, "python": {}, "torch": {}}
     missed: dict = {"function": {}, "method": {}}
     for name, d in sorted(OPS.items()):
         forms = []
@@ -251,6 +251,13 @@ def record() -> dict:
                 fn = None
             if fn is not None:
                 forms.append(("function", fn, False))
+                # ``torch.x`` where the function form is another callable (``F.relu``, a
+                # Python function): its own parser's strings, as "torch"
+                tfn = getattr(torch, name, None) if "." not in name else None
+                if tfn is not None and tfn is not fn and isinstance(tfn, _PARSERS):
+                    sigs, _why = record_one(tfn, False, strings)
+                    if sigs is not None:
+                        out["torch"][name] = sigs
         if d.kind != "function" and "." not in name:
             m = getattr(torch.Tensor, name, None)
             if m is not None:
