@@ -4,13 +4,11 @@
 The engine's tensors are NumPy arrays, so a layout is the array's strides: a channels-last
 tensor is an ``(N, C, H, W)`` array whose memory is ``(N, H, W, C)``. The rules are torch's:
 
-- **preserve_format** (``clone``): a channels-last (4-D / 5-D) input keeps its layout as
-  torch keeps it (a non-overlapping and dense input its strides exactly; any other dense
-  strides in the order of its own, torch's ``infer_dense_strides``). Other layouts are copied
-  row-major, where torch would keep a permuted dense layout too: the engine's float32 matmul
-  rounds differently on permuted copies, which broke float32 ``allclose`` checks between
-  jacobians computed two ways (published program pt_11), so that part of torch's rule is
-  left out (``preserved_strides`` computes it, tested against torch).
+- **preserve_format** (``clone``, ``to``, the ``*_like`` factories): a non-overlapping and dense
+  input keeps its strides exactly (a transposed or channels-last one too); any other its own
+  order of dimensions in dense strides (torch's ``infer_dense_strides``). (Until session 13
+  only channels-last layouts were kept: a permuted copy had made published program pt_11's
+  float32 jacobians differ; with today's matmul paths it agrees either way, measured.)
 - **channels_last** / **channels_last_3d**: strides ``(H*W*C, 1, W*C, C)`` (and the 5-D form);
   ``is_contiguous(memory_format=...)`` is torch's test (size-1 dimensions never disqualify).
 - ``suggest_memory_format`` (what ``to`` aliases by, and conv2d follows): torch's heuristic
@@ -279,12 +277,7 @@ def suggest(a):
 def copy_in(a, fmt, xp=np, np_dtype=None):
     """A copy of ``a`` laid out as ``fmt`` asks (None / preserve_format: as torch preserves)."""
     if fmt is None or fmt is preserve_format:
-        if a.ndim in (4, 5) and suggest(a) is not contiguous_format:
-            return preserve_copy(a, xp, np_dtype)
-        # (any other layout is copied row-major: torch would keep a dense permuted layout,
-        # but the engine's float32 kernels (matmul) round differently on such copies, which
-        # broke published programs' allclose checks; see docs of the module)
-        fmt = contiguous_format
+        return preserve_copy(a, xp, np_dtype)
     check_rank(fmt, a.ndim)
     if fmt is contiguous_format:
         out = xp.empty(a.shape, dtype=np_dtype or a.dtype)
