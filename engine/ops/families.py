@@ -40,6 +40,7 @@ from ._args import (
     promote_args,
 )
 from .keywords import inplace_keyword_check
+from .memory_format import as_iterated
 from .registry import register
 
 
@@ -82,6 +83,8 @@ def unary(name: str, fwd, grad=None, *, save=("input",), floating=True, node=Non
         if arr.size >= MIN_ELEMENTS and xp is np:  # large: its ufuncs run on every core
             xp = PARALLEL_NUMPY
         res = fwd(xp, arr)
+        if not arr.flags.c_contiguous:  # (torch's layout of the result: TensorIterator's)
+            res = as_iterated(res, (arr,))
         if bool_out:
             out = _wrap(res, bool_, dev)
         else:
@@ -181,6 +184,11 @@ def binary(name: str, fwd, grads=None, *, save=("input", "other"), out="promote"
             res = fwd(xp, operand(input, dt), other._data.item())
         else:
             res = fwd(xp, operand(input, dt), operand(other, dt))
+        a = input._data if type(input) is Tensor else input
+        b = other._data if type(other) is Tensor else other
+        if type(a) is np.ndarray and not a.flags.c_contiguous or \
+                type(b) is np.ndarray and not b.flags.c_contiguous:
+            res = as_iterated(res, (a, b))
         if bool_out:
             return _wrap(res, bool_, dev)
         if res.dtype != dt.np:
@@ -205,7 +213,11 @@ def binary(name: str, fwd, grads=None, *, save=("input", "other"), out="promote"
                 xp = dev.xp
                 if a.size >= MIN_ELEMENTS and xp is np:  # large: its ufuncs run on every core
                     xp = PARALLEL_NUMPY
-                result = _wrap(fwd(xp, a, b), input.dtype, dev)
+                res = fwd(xp, a, b)
+                if not a.flags.c_contiguous or type(b) is np.ndarray and \
+                        not b.flags.c_contiguous:  # (torch's layout: TensorIterator's)
+                    res = as_iterated(res, (a, b))
+                result = _wrap(res, input.dtype, dev)
             elif (type(input) is float or type(input) is int) and type(other) is Tensor and \
                     other.dtype.is_floating_point and not bool_out:  # ``1 - t``
                 dev = other.device
@@ -215,7 +227,10 @@ def binary(name: str, fwd, grads=None, *, save=("input", "other"), out="promote"
                 xp = dev.xp
                 if b.size >= MIN_ELEMENTS and xp is np:
                     xp = PARALLEL_NUMPY
-                result = _wrap(fwd(xp, input, b), other.dtype, dev)
+                res = fwd(xp, input, b)
+                if not b.flags.c_contiguous:
+                    res = as_iterated(res, (input, b))
+                result = _wrap(res, other.dtype, dev)
             elif as_operator and not (_operand_ok(input) and _operand_ok(other)):
                 return NotImplemented  # Python then tries the other side, then says so
             else:

@@ -15,8 +15,10 @@ from __future__ import annotations
 import dataclasses
 import functools
 
+import numpy as np
+
 from .. import errors
-from ..tensor import Tensor
+from ..tensor import Tensor, _wrap
 from . import creation  # noqa: F401  (its factories are registered before they are wrapped)
 from .registry import OPS
 
@@ -113,6 +115,65 @@ for _name in FACTORIES:
     OPS[_name] = dataclasses.replace(_d, fn=_accepting(_name, _d.fn))
 OPS["tensor"] = dataclasses.replace(OPS["tensor"], fn=_accepting("tensor", OPS["tensor"].fn,
                                                                   with_layout=False))
+
+# --------------------------------------------------------------------------- *_like layouts
+#: the ``*_like`` factories: torch gives them ``memory_format=`` (default preserve_format)
+LIKE_FACTORIES = ("empty_like", "zeros_like", "ones_like", "full_like", "rand_like",
+                  "randn_like")
+
+
+def _like_strides(arr, fmt) -> tuple | None:
+    """The strides torch's ``empty_like`` gives (None: row-major, the factory's own)."""
+    from . import memory_format as mf
+
+    if fmt is None or fmt is mf.preserve_format:
+        strides = mf.preserved_strides(arr.shape, mf.elem_strides(arr))
+    elif fmt is mf.contiguous_format:
+        return None
+    else:
+        mf.check_rank(fmt, arr.ndim)
+        strides = mf.channels_last_strides(arr.shape)
+    return None if strides == mf.contiguous_strides(arr.shape) else strides
+
+
+def _laid_out(name: str, fn):
+    """``fn`` (a ``*_like`` factory) with ``memory_format=``: the result has torch's layout,
+    and its values are made in memory order, as torch fills a permuted result (so
+    ``rand_like(x.t())`` draws what ``rand(4, 3).t()`` draws)."""
+
+    @functools.wraps(fn)
+    def factory(input, *args, memory_format=None, **kwargs):
+        from . import memory_format as mf
+
+        fmt = mf.check(memory_format, name)
+        if not isinstance(input, Tensor) or type(input._data) is not np.ndarray:
+            return fn(input, *args, **kwargs)  # (its own errors; other devices row-major)
+        strides = _like_strides(input._data, fmt)
+        if strides is None:
+            return fn(input, *args, **kwargs)
+        n = len(strides)
+        perm = sorted(range(n), key=lambda d: (-strides[d], d))  # outermost first
+        inv = [0] * n
+        for i, d in enumerate(perm):
+            inv[d] = i
+        arr = input._data.transpose(perm)
+        made = fn(_wrap(arr, input.dtype, input.device), *args, **kwargs)
+        data = made._data.transpose(inv)
+        item = data.itemsize
+        want = tuple(st * item for st in strides)
+        if data.strides != want:  # (size-1 dimensions' strides, as torch's)
+            data = np.lib.stride_tricks.as_strided(data, data.shape, want)
+        out = _wrap(data, made.dtype, made.device)
+        if made.requires_grad:
+            out.requires_grad_(True)
+        return out
+
+    return factory
+
+
+for _name in LIKE_FACTORIES:
+    _d = OPS[_name]
+    OPS[_name] = dataclasses.replace(_d, fn=_laid_out(_name, _d.fn))
 
 Tensor.layout = property(lambda self: strided, doc="The memory layout: always torch.strided.")
 

@@ -4,13 +4,11 @@
 The engine's tensors are NumPy arrays, so a layout is the array's strides: a channels-last
 tensor is an ``(N, C, H, W)`` array whose memory is ``(N, H, W, C)``. The rules are torch's:
 
-- **preserve_format** (``clone``): a channels-last (4-D / 5-D) input keeps its layout as
-  torch keeps it (a non-overlapping and dense input its strides exactly; any other dense
-  strides in the order of its own, torch's ``infer_dense_strides``). Other layouts are copied
-  row-major, where torch would keep a permuted dense layout too: the engine's float32 matmul
-  rounds differently on permuted copies, which broke float32 ``allclose`` checks between
-  jacobians computed two ways (published program pt_11), so that part of torch's rule is
-  left out (``preserved_strides`` computes it, tested against torch).
+- **preserve_format** (``clone``, ``to``, the ``*_like`` factories): a non-overlapping and dense
+  input keeps its strides exactly (a transposed or channels-last one too); any other its own
+  order of dimensions in dense strides (torch's ``infer_dense_strides``). (Until session 13
+  only channels-last layouts were kept: a permuted copy had made published program pt_11's
+  float32 jacobians differ; with today's matmul paths it agrees either way, measured.)
 - **channels_last** / **channels_last_3d**: strides ``(H*W*C, 1, W*C, C)`` (and the 5-D form);
   ``is_contiguous(memory_format=...)`` is torch's test (size-1 dimensions never disqualify).
 - ``suggest_memory_format`` (what ``to`` aliases by, and conv2d follows): torch's heuristic
@@ -206,6 +204,65 @@ def obeys_grad_layout(grad, var) -> bool:
     return True
 
 
+def iterator_strides(shape: tuple, operands) -> tuple:
+    """The strides torch's TensorIterator gives a pointwise result of ``shape`` from its
+    inputs ``operands`` ((shape, element strides) each, in argument order; a Python number
+    is a 0-d operand). Same-shaped inputs that are all contiguous, all channels-last, or all
+    non-overlapping and dense with equal strides give that layout (the last: the first
+    input's strides exactly). Otherwise the dimensions are sorted by the inputs' strides
+    (an insertion sort from the innermost: the first input with unequal non-zero strides
+    decides; equal strides put the smaller dimension inner; broadcast dimensions don't
+    vote), and the result is dense in that order (row-major when the order is unchanged)."""
+    n = len(shape)
+    if n == 0:
+        return ()
+    if all(sh == shape for sh, _ in operands):
+        if all(is_contiguous_strides(sh, st) for sh, st in operands):
+            return contiguous_strides(shape)
+        if n == 4 and all(is_channels_last_contiguous(sh, st) for sh, st in operands):
+            return channels_last_strides(shape)
+        first = operands[0][1]
+        if all(st == first for _, st in operands) and non_overlapping_and_dense(shape, first):
+            return tuple(first)
+    ops = []
+    for sh, st in operands:
+        off = n - len(sh)
+        ops.append([0] * off + [0 if sh[i] == 1 and shape[off + i] != 1 else st[i]
+                                for i in range(len(sh))])
+
+    def should_swap(d0: int, d1: int) -> int:
+        for st in ops:
+            s0, s1 = st[d0], st[d1]
+            if s0 == 0 or s1 == 0:
+                continue
+            if s0 < s1:
+                return -1
+            if s0 > s1:
+                return 1
+            if shape[d0] > shape[d1]:
+                return 1
+        return 0
+
+    perm = list(range(n - 1, -1, -1))
+    for i in range(1, n):
+        d1 = i
+        for d0 in range(i - 1, -1, -1):
+            c = should_swap(perm[d0], perm[d1])
+            if c > 0:
+                perm[d0], perm[d1] = perm[d1], perm[d0]
+                d1 = d0
+            elif c < 0:
+                break
+    if perm == list(range(n - 1, -1, -1)):
+        return contiguous_strides(shape)
+    out = [0] * n
+    cur = 1
+    for d in perm:
+        out[d] = cur
+        cur *= shape[d]
+    return tuple(out)
+
+
 # --------------------------------------------------------------------------- arrays
 def empty_strided(xp, shape: tuple, strides: tuple, np_dtype) -> np.ndarray:
     """An uninitialized array with these element strides over a buffer of its own."""
@@ -235,6 +292,19 @@ def copy_as(a, strides: tuple, xp=np, np_dtype=None):
 def preserve_copy(a, xp=np, np_dtype=None):
     """``clone()`` / ``to()``'s copy: ``a``'s layout kept as torch keeps it."""
     return copy_as(a, preserved_strides(a.shape, elem_strides(a)), xp, np_dtype)
+
+
+def as_iterated(res, operands):
+    """A pointwise result ``res`` laid out as torch's TensorIterator lays it out (``res``
+    itself when NumPy's order-K layout already is that; else a copy): ``operands``, the
+    inputs' arrays in argument order (Python numbers count as 0-d inputs)."""
+    if type(res) is not np.ndarray or not res.ndim:
+        return res
+    ops = [(a.shape, elem_strides(a)) if type(a) is np.ndarray else ((), ()) for a in operands]
+    want = iterator_strides(res.shape, ops)
+    if elem_strides(res) == want:
+        return res
+    return copy_as(res, want)
 
 
 # --------------------------------------------------------------------------- arguments
@@ -279,12 +349,7 @@ def suggest(a):
 def copy_in(a, fmt, xp=np, np_dtype=None):
     """A copy of ``a`` laid out as ``fmt`` asks (None / preserve_format: as torch preserves)."""
     if fmt is None or fmt is preserve_format:
-        if a.ndim in (4, 5) and suggest(a) is not contiguous_format:
-            return preserve_copy(a, xp, np_dtype)
-        # (any other layout is copied row-major: torch would keep a dense permuted layout,
-        # but the engine's float32 kernels (matmul) round differently on such copies, which
-        # broke published programs' allclose checks; see docs of the module)
-        fmt = contiguous_format
+        return preserve_copy(a, xp, np_dtype)
     check_rank(fmt, a.ndim)
     if fmt is contiguous_format:
         out = xp.empty(a.shape, dtype=np_dtype or a.dtype)

@@ -49,6 +49,7 @@ from .families import (
     method_form,
     unary,
 )
+from .memory_format import as_iterated
 from .registry import op, register
 
 
@@ -1121,6 +1122,8 @@ def where(condition, input=None, other=None):
     for x in (input, other):  # a number is read as the result's C type
         check_int_scalar_conversion(x, dt)
     res = dev.xp.where(condition._data, operand(input, dt), operand(other, dt))
+    res = as_iterated(res, (condition._data, *(t._data if isinstance(t, Tensor) else t
+                                                 for t in (input, other))))
     if res.dtype != dt.np:
         res = res.astype(dt.np)
     out = _wrap(res, dt, dev)

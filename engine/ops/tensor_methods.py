@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from .. import errors
 from ..autograd import needs_grad, record
 from ..autograd.forward_ad import transfer_tangent
@@ -201,8 +203,9 @@ def to(self, *args, **kwargs):
         arr = arr.astype(dt.np, copy=False)
         if fmt is not None and fmt is not _mf.preserve_format:
             arr = _mf.copy_in(arr, fmt, dev.xp)
-    elif fmt is None or fmt is _mf.preserve_format:
-        arr = self._data.astype(dt.np, copy=True)  # (NumPy's order "K" keeps the layout)
+    elif fmt is None or fmt is _mf.preserve_format:  # (torch's preserve_format strides)
+        arr = _mf.preserve_copy(self._data, dev.xp, dt.np) if type(self._data) is np.ndarray \
+            else self._data.astype(dt.np, copy=True)
     else:
         arr = _mf.copy_in(self._data, fmt, dev.xp, dt.np)
     out = _wrap(arr, dt, dev)

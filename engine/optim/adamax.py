@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from ..ops.creation import zeros_like
+from ..ops import zeros_like  # (torch's layout: memory_format, layouts.py)
 from . import _fused
 from .adam import _check_betas
 from .optimizer import Optimizer, check, step_tensor, unsupported

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ..ops.creation import zeros_like
+from ..ops import zeros_like  # (torch's layout: memory_format, layouts.py)
 from ..tensor import Tensor
 from . import _fused
 from .optimizer import Optimizer, check, step_tensor, unsupported

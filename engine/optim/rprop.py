@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from ..ops.creation import full_like, zeros_like
+from ..ops import full_like, zeros_like  # (torch's layout: memory_format, layouts.py)
 from ..tensor import Tensor
 from . import _fused
 from .optimizer import Optimizer, check, step_tensor, unsupported

@@ -41,13 +41,13 @@ class SGD(Optimizer):
             if maximize:
                 g = -g
             if weight_decay != 0:
-                g = g.copy()
+                g = g.copy(order="K")
                 _fused.add_(g, p._data, weight_decay, xp)
             if momentum != 0:
                 state = self.state[p]
                 buf = state.get("momentum_buffer")
                 if buf is None:
-                    buf = _wrap(g.copy(), p.dtype, p.device)
+                    buf = _wrap(g.copy(order="K"), p.dtype, p.device)  # (torch: clone)
                     state["momentum_buffer"] = buf
                 else:
                     b = buf._data

@@ -55,10 +55,7 @@ def test_preserve_format_strides_match_torch_on_random_layouts():
         got = ours.clone()
         if not np.array_equal(engine.to_numpy(got), theirs.numpy()):
             bad.append(("clone values", tuple(theirs.shape), theirs.stride()))
-        # clone keeps torch's strides for channels-last layouts; others become row-major
-        # (see engine/ops/memory_format.py for why)
-        cl = ours.dim() in (4, 5) and mf.suggest(ours._data) is not mf.contiguous_format
-        if (cl and got.stride() != want) or (not cl and not got.is_contiguous()):
+        if got.stride() != want:  # (every layout as torch's, since session 13)
             bad.append(("clone", tuple(theirs.shape), theirs.stride(), want, got.stride()))
         if ours.is_contiguous() != theirs.is_contiguous():
             bad.append(("is_contiguous", tuple(theirs.shape), theirs.stride()))
