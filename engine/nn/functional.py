@@ -7,6 +7,7 @@ composed here from table ops (as torch composes it)."""
 from __future__ import annotations
 
 from .. import errors
+from ..ops.loss import _same_ndim
 from ..ops.registry import OPS
 
 #: torch.nn.functional's functional names (those the op table has are exported).
@@ -50,12 +51,7 @@ def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_fu
     if margin <= 0:
         raise errors.EngineValueError("TripletMarginWithDistanceLoss: expected margin to be "
                                       f"greater than 0, got {margin} instead")
-    dims = (anchor.ndim, positive.ndim, negative.ndim)
-    if len(set(dims)) != 1:
-        raise errors.EngineRuntimeError(
-            "The anchor, positive, and negative tensors are expected to have the same number "
-            f"of dimensions, but got: anchor {dims[0]}D, positive {dims[1]}D, and negative "
-            f"{dims[2]}D inputs")
+    _same_ndim(anchor, positive, negative)
     distance = OPS["pairwise_distance"].fn if distance_function is None else distance_function
     dist_pos = distance(anchor, positive)
     dist_neg = distance(anchor, negative)

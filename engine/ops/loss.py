@@ -99,6 +99,16 @@ def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, r
     return _reduce(output_pos + output_neg, reduction)
 
 
+def _same_ndim(anchor, positive, negative) -> None:
+    """The triplet losses' check (the margin one and the one with a distance function)."""
+    dims = (anchor.ndim, positive.ndim, negative.ndim)
+    if len(set(dims)) != 1:
+        raise errors.EngineRuntimeError(
+            "The anchor, positive, and negative tensors are expected to have the same number "
+            f"of dimensions, but got: anchor {dims[0]}D, positive {dims[1]}D, and negative "
+            f"{dims[2]}D inputs")
+
+
 @op(kind="function", grad_fns=("ClampMinBackward0", "MeanBackward0", "SumBackward0"))
 def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-06, swap=False,
                         size_average=None, reduce=None, reduction="mean"):
@@ -107,12 +117,7 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-06, 
     reduction = _reduction(size_average, reduce, reduction)
     if margin <= 0:
         raise errors.EngineValueError(f"margin must be greater than 0, got {margin}")
-    dims = (anchor.ndim, positive.ndim, negative.ndim)
-    if len(set(dims)) != 1:
-        raise errors.EngineRuntimeError(
-            "The anchor, positive, and negative tensors are expected to have the same number "
-            f"of dimensions, but got: anchor {dims[0]}D, positive {dims[1]}D, and negative "
-            f"{dims[2]}D inputs")
+    _same_ndim(anchor, positive, negative)
     from .distance import pairwise_distance
 
     dist_pos = pairwise_distance(anchor, positive, p, eps)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import errors
-from ..dtypes import DEFAULT_FLOAT
+from ..dtypes import DEFAULT_FLOAT, DType
 from ..tensor import Tensor, _wrap
 from ._fma import fma, libm
 from .registry import register
@@ -227,17 +227,24 @@ FUNCTIONS = {"bessel_j0": j0, "bessel_j1": j1, "bessel_y0": y0, "bessel_y1": y1,
              "airy_ai": airy_ai}
 
 
+def _result_dtype(short: str, arg: str, input) -> DType:
+    """The unary special functions' checks, in torch's order (a Tensor; no float16 kernel),
+    and their result dtype (integers and bool give the default float)."""
+    if not isinstance(input, Tensor):
+        raise errors.EngineTypeError(errors.MUST_BE_TENSOR.format(
+            op="special_" + short, arg=arg, pos=1, type=type(input).__name__))
+    dt = input.dtype if input.dtype.is_floating_point else DEFAULT_FLOAT
+    if dt.name == "float16":
+        raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
+            kernel=short + "_cpu", dtype="Half"))
+    return dt
+
+
 def _unary(short: str, body):
     arg = "x" if short == "airy_ai" else "input"   # torch's argument names
 
     def fn(input):
-        if not isinstance(input, Tensor):
-            raise errors.EngineTypeError(errors.MUST_BE_TENSOR.format(
-                op="special_" + short, arg=arg, pos=1, type=type(input).__name__))
-        dt = input.dtype if input.dtype.is_floating_point else DEFAULT_FLOAT
-        if dt.name == "float16":
-            raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
-                kernel=short + "_cpu", dtype="Half"))
+        dt = _result_dtype(short, arg, input)
         xp = input.device.xp
         if xp is not np and not hasattr(xp, "asnumpy"):
             from ..func.batching import BatchingError  # (inside vmap: once per sample)

@@ -40,6 +40,7 @@ from .families import binary
 from .pointwise import _invalid_combination, _no_kernel, _quiet
 from .registry import register
 from .special import _B, _EULER, _bessel
+from .special_cephes import _result_dtype
 
 _TWO_ARG = ("Tensor input, Tensor other, *, Tensor out = None",
             "Number self, Tensor other, *, Tensor out = None",
@@ -389,13 +390,7 @@ _UNARY = {
 
 def _unary(short: str, arg: str, body):
     def fn(input):
-        if not isinstance(input, Tensor):
-            raise errors.EngineTypeError(errors.MUST_BE_TENSOR.format(
-                op="special_" + short, arg=arg, pos=1, type=type(input).__name__))
-        dt = input.dtype if input.dtype.is_floating_point else DEFAULT_FLOAT
-        if dt.name == "float16":
-            raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
-                kernel=short + "_cpu", dtype="Half"))
+        dt = _result_dtype(short, arg, input)
         xp = input.device.xp
         with np.errstate(all="ignore"):
             res = body(xp, input._data.astype(np.float64))

@@ -20,6 +20,14 @@ def _index(idx: Any, n: int) -> int:
     return i + n if i < 0 else i
 
 
+def _renumber(container: Module) -> None:
+    """After a deletion: the modules left named "0".."n-1" again, in their order."""
+    items = list(container._modules.values())
+    container._modules.clear()
+    for i, module in enumerate(items):
+        container._modules[str(i)] = module
+
+
 class Sequential(Module):
     """Modules called in order, each on the previous one's output:
     ``Sequential(m0, m1, ...)`` or ``Sequential(OrderedDict(name=module, ...))``."""
@@ -55,11 +63,7 @@ class Sequential(Module):
                 delattr(self, key)
         else:
             delattr(self, keys[_index(idx, len(keys))])
-        # torch renumbers the remaining modules to keep "0".."n-1"
-        items = list(self._modules.values())
-        self._modules.clear()
-        for i, module in enumerate(items):
-            self._modules[str(i)] = module
+        _renumber(self)  # torch keeps the remaining modules' names "0".."n-1"
 
     def __len__(self) -> int:
         return len(self._modules)
@@ -129,10 +133,7 @@ class ModuleList(Module):
                 delattr(self, str(k))
         else:
             delattr(self, str(_index(idx, len(self._modules))))
-        items = list(self._modules.values())
-        self._modules.clear()
-        for i, module in enumerate(items):
-            self._modules[str(i)] = module
+        _renumber(self)
 
     def __len__(self) -> int:
         return len(self._modules)

@@ -12,6 +12,19 @@ from ..parameter import Parameter, as_parameter
 from .module import Module
 
 
+def _padding_index(padding_idx: int | None, num_embeddings: int, name: str) -> int | None:
+    """``padding_idx`` checked and made non-negative (``name``: how the module's message
+    spells it, ``Padding_idx`` for Embedding, ``padding_idx`` for EmbeddingBag, as torch)."""
+    if padding_idx is not None:
+        if padding_idx > 0 and padding_idx >= num_embeddings:
+            raise AssertionError(f"{name} must be within num_embeddings")
+        if padding_idx < 0:
+            if padding_idx < -num_embeddings:
+                raise AssertionError(f"{name} must be within num_embeddings")
+            padding_idx = num_embeddings + padding_idx
+    return padding_idx
+
+
 class Embedding(Module):
     """Rows of ``weight`` (drawn from N(0, 1); the ``padding_idx`` row is zero) picked by
     integer indices."""
@@ -24,14 +37,7 @@ class Embedding(Module):
         super().__init__()
         self.num_embeddings = num_embeddings
         self.embedding_dim = embedding_dim
-        if padding_idx is not None:
-            if padding_idx > 0 and padding_idx >= num_embeddings:
-                raise AssertionError("Padding_idx must be within num_embeddings")
-            if padding_idx < 0:
-                if padding_idx < -num_embeddings:
-                    raise AssertionError("Padding_idx must be within num_embeddings")
-                padding_idx = num_embeddings + padding_idx
-        self.padding_idx = padding_idx
+        self.padding_idx = _padding_index(padding_idx, num_embeddings, "Padding_idx")
         self.max_norm = max_norm
         self.norm_type = norm_type
         self.scale_grad_by_freq = scale_grad_by_freq
@@ -103,14 +109,7 @@ class EmbeddingBag(Module):
         self.max_norm = max_norm
         self.norm_type = norm_type
         self.scale_grad_by_freq = scale_grad_by_freq
-        if padding_idx is not None:
-            if padding_idx > 0 and padding_idx >= num_embeddings:
-                raise AssertionError("padding_idx must be within num_embeddings")
-            if padding_idx < 0:
-                if padding_idx < -num_embeddings:
-                    raise AssertionError("padding_idx must be within num_embeddings")
-                padding_idx = num_embeddings + padding_idx
-        self.padding_idx = padding_idx
+        self.padding_idx = _padding_index(padding_idx, num_embeddings, "padding_idx")
         if sparse:
             raise errors.NotSupported("EmbeddingBag(sparse=True) is not supported: there are "
                                       "no sparse gradients")
