@@ -267,15 +267,21 @@ def iterator_strides(shape: tuple, operands) -> tuple:
 def empty_strided(xp, shape: tuple, strides: tuple, np_dtype) -> np.ndarray:
     """An uninitialized array with these element strides over a buffer of its own."""
     shape = tuple(int(s) for s in shape)
-    if strides == contiguous_strides(shape) or xp is not np:
+    strided = as_strided if xp is np else _device_as_strided(xp)
+    if strides == contiguous_strides(shape) or strided is None:
         return xp.empty(shape, dtype=np_dtype)
+    item = np.dtype(np_dtype).itemsize
     if any(s == 0 for s in shape):
-        return as_strided(np.empty(1, dtype=np_dtype), shape,
-                          tuple(st * np.dtype(np_dtype).itemsize for st in strides))
+        return strided(xp.empty(1, dtype=np_dtype), shape, tuple(st * item for st in strides))
     extent = 1 + sum((s - 1) * st for s, st in zip(shape, strides))
-    buf = np.empty(extent, dtype=np_dtype)
-    item = buf.itemsize
-    return as_strided(buf, shape, tuple(st * item for st in strides))
+    buf = xp.empty(extent, dtype=np_dtype)
+    return strided(buf, shape, tuple(st * item for st in strides))
+
+
+def _device_as_strided(xp):
+    """A device array module's ``lib.stride_tricks.as_strided`` (CuPy has it), or None."""
+    tricks = getattr(getattr(xp, "lib", None), "stride_tricks", None)
+    return getattr(tricks, "as_strided", None)
 
 
 def elem_strides(a) -> tuple:

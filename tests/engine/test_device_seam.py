@@ -77,3 +77,21 @@ def test_unavailable_cuda_is_a_clear_error(monkeypatch):
     monkeypatch.setattr(device_mod, "_cache", {"cpu": device_mod.CPU})
     with pytest.raises(RuntimeError, match="not available"):
         engine.zeros(2, device="cuda")
+
+
+def test_channels_last_copies_on_the_device(fake_cuda):
+    """Channels-last copies keep torch's strides on a device too (a device buffer viewed with
+    ``lib.stride_tricks.as_strided``), and stay device arrays."""
+    x = engine.randn(2, 3, 4, 5, device="cuda")
+    for y in (x.contiguous(memory_format=engine.channels_last),
+              x.clone(memory_format=engine.channels_last),
+              x.contiguous(memory_format=engine.channels_last).clone()):
+        assert y.stride() == (60, 1, 15, 3)
+        assert y.is_contiguous(memory_format=engine.channels_last)
+        assert isinstance(y._data, fake_cuda.ndarray)
+        np.testing.assert_array_equal(engine.to_numpy(y), engine.to_numpy(x))
+    empty = engine.randn(0, 3, 4, 5, device="cuda").contiguous(
+        memory_format=engine.channels_last)
+    assert empty.stride() == (60, 1, 15, 3) and isinstance(empty._data, fake_cuda.ndarray)
+    x3 = engine.randn(1, 2, 3, 4, 5, device="cuda")
+    assert x3.contiguous(memory_format=engine.channels_last_3d).stride() == (120, 1, 40, 10, 2)

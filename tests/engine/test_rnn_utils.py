@@ -182,6 +182,74 @@ def test_rnn_modules_on_a_packed_sequence_errors(call):
     compare(lambda m, F, leaf: call(m))
 
 
+def _hx_case(m, kind, hx, packed=True, unsorted=False, **kw):
+    m.manual_seed(0)
+    mod = getattr(m.nn, kind)(2, 3, **kw)
+    if packed:
+        seqs = [m.ones(2, 2), m.ones(3, 2)] if unsorted else [m.ones(3, 2), m.ones(2, 2)]
+        x = R(m).pack_sequence(seqs, enforce_sorted=not unsorted)
+    else:
+        x = m.ones(4, 2, 2) if hx[0] == "b" else m.ones(4, 2)
+        hx = hx[1]
+    z = m.zeros
+    value = hx(z) if callable(hx) else hx
+    out = mod(x, value)
+    return out[0].data if packed else out[0]
+
+
+# the hx torch's LSTM/GRU/RNN refuse or take (measured on torch 2.13; a packed LSTM runs no
+# check_forward_args: ATen's packed kernel meets the states as they are)
+HX_CASES = {
+    "packed plain tensor": ("LSTM", lambda z: z(1, 2, 3), {}),
+    "packed plain tensor, 2 layers bi": ("LSTM", lambda z: z(4, 2, 3),
+                                         {"num_layers": 2, "bidirectional": True}),
+    "packed plain tensor, proj, no bias": ("LSTM", lambda z: z(1, 2, 2),
+                                           {"proj_size": 2, "bias": False}),
+    "packed plain tensor, unsorted": ("LSTM", lambda z: z(2, 2, 3), {"unsorted": True}),
+    "packed list hx": ("LSTM", lambda z: [z(1, 2, 3), z(1, 2, 3)], {}),
+    "packed h batch 1": ("LSTM", lambda z: (z(1, 1, 3), z(1, 2, 3)), {}),
+    "packed c batch 1": ("LSTM", lambda z: (z(1, 2, 3), z(1, 1, 3)), {}),
+    "packed batch 3": ("LSTM", lambda z: (z(1, 3, 3), z(1, 3, 3)), {}),
+    "packed c batch 3": ("LSTM", lambda z: (z(1, 2, 3), z(1, 3, 3)), {}),
+    "packed fewer layers": ("LSTM", lambda z: (z(1, 2, 3), z(1, 2, 3)), {"num_layers": 2}),
+    "packed more layers": ("LSTM", lambda z: (z(3, 2, 3), z(3, 2, 3)), {}),
+    "packed c more layers": ("LSTM", lambda z: (z(1, 2, 3), z(2, 2, 3)), {}),
+    "packed h hidden": ("LSTM", lambda z: (z(1, 2, 4), z(1, 2, 3)), {}),
+    "packed c hidden": ("LSTM", lambda z: (z(1, 2, 3), z(1, 2, 4)), {}),
+    "packed 2-D h": ("LSTM", lambda z: (z(2, 3), z(1, 2, 3)), {}),
+    "packed 4-D h": ("LSTM", lambda z: (z(1, 1, 2, 3), z(1, 2, 3)), {}),
+    "packed one state": ("LSTM", lambda z: (z(1, 2, 3),), {}),
+    "packed three states": ("LSTM", lambda z: (z(1, 2, 3),) * 3, {}),
+    "packed unsorted batch 3": ("LSTM", lambda z: (z(1, 3, 3), z(1, 3, 3)), {"unsorted": True}),
+    "packed GRU tuple": ("GRU", lambda z: (z(1, 2, 3), z(1, 2, 3)), {}),
+    "packed GRU list": ("GRU", lambda z: [z(1, 2, 3)], {}),
+    "packed GRU 2-D": ("GRU", lambda z: z(2, 3), {}),
+    "packed RNN batch 3": ("RNN", lambda z: z(1, 3, 3), {}),
+    "packed GRU unsorted batch 3": ("GRU", lambda z: z(1, 3, 3), {"unsorted": True}),
+    "plain tensor of one": ("LSTM", ("b", lambda z: z(1, 2, 3)), {"packed": False}),
+    "plain tensor of two": ("LSTM", ("b", lambda z: z(2, 2, 3)), {"packed": False}),
+    "unbatched plain tensor": ("LSTM", ("u", lambda z: z(2, 3)), {"packed": False}),
+    "2-D h": ("LSTM", ("b", lambda z: (z(2, 3), z(1, 2, 3))), {"packed": False}),
+    "2-D c": ("LSTM", ("b", lambda z: (z(1, 2, 3), z(2, 3))), {"packed": False}),
+    "unbatched 3-D c": ("LSTM", ("u", lambda z: (z(1, 3), z(1, 1, 3))), {"packed": False}),
+    "one state": ("LSTM", ("b", lambda z: (z(1, 2, 3),)), {"packed": False}),
+    "three states": ("LSTM", ("b", lambda z: (z(1, 2, 3),) * 3), {"packed": False}),
+    "h batch": ("LSTM", ("b", lambda z: (z(1, 3, 3), z(1, 2, 3))), {"packed": False}),
+    "a number": ("LSTM", ("b", 3), {"packed": False}),
+    "numbers": ("LSTM", ("b", (1, 2)), {"packed": False}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HX_CASES))
+def test_hx_errors_as_torch(name):
+    kind, hx, kw = HX_CASES[name]
+    kw = dict(kw)
+    packed, unsorted = kw.pop("packed", True), kw.pop("unsorted", False)
+    # (the modules' initial weights are each generator's draws: values not compared)
+    compare(lambda m, F, leaf: _hx_case(m, kind, hx, packed, unsorted, **kw), grads=False,
+            graph=False, values=False)
+
+
 def test_rnn_utils_through_the_language():
     from tests.app.lang.published import run_ours, run_torch
 

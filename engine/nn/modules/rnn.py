@@ -207,13 +207,23 @@ class RNNBase(Module):
             kw = {"dtype": input.dtype, "device": input.device}
             h0 = zeros(h_shape, **kw)
             c0 = zeros(c_shape, **kw) if lstm else None
-        elif lstm:
-            if not isinstance(hx, (tuple, list)) or len(hx) != 2:
+        elif lstm:  # (torch's LSTM.forward reads hx[0] and hx[1] of whatever hx is)
+            if not isinstance(hx, (tuple, list, Tensor)):
+                raise errors.EngineTypeError(
+                    f"'{type(hx).__name__}' object is not subscriptable")
+            h0, c0 = hx[0], hx[1]
+            for t in (h0, c0):
+                if not isinstance(t, Tensor):
+                    raise AttributeError(f"'{type(t).__name__}' object has no attribute 'dim'")
+            want = 3 if batched else 2
+            if h0.ndim != want or c0.ndim != want:
                 raise errors.EngineRuntimeError(
-                    "LSTM expects hx to be a tuple (h_0, c_0) of tensors")
-            h0, c0 = hx
+                    f"For {'batched 3-D' if batched else 'unbatched 2-D'} input, hx and cx "
+                    f"should also be {want}-D but got ({h0.ndim}-D, {c0.ndim}-D) tensors")
             self._check_hidden(h0, h_shape, batched, "hidden[0]")
             self._check_hidden(c0, c_shape, batched, "hidden[1]")
+            if len(hx) != 2:  # (_VF.lstm's own check)
+                raise errors.EngineRuntimeError("lstm expects two hidden states")
             if not batched:
                 h0, c0 = h0.unsqueeze(1), c0.unsqueeze(1)
         else:
@@ -263,11 +273,18 @@ class RNNBase(Module):
             h0 = zeros(h_shape, **kw)
             c0 = zeros(c_shape, **kw) if lstm else None
         elif lstm:
-            if not isinstance(hx, (tuple, list)) or len(hx) != 2:
-                raise errors.EngineRuntimeError(
-                    "LSTM expects hx to be a tuple (h_0, c_0) of tensors")
-            h0, c0 = permute(hx[0], sorted_indices), permute(hx[1], sorted_indices)
+            if isinstance(hx, Tensor) and sorted_indices is None:
+                raise errors.EngineTypeError(self._vf_lstm_refusal())
+            if sorted_indices is None:
+                if len(hx) != 2:
+                    raise errors.EngineRuntimeError("lstm expects two hidden states")
+                h0, c0 = hx
+            else:  # (torch's permute_hidden reads hx[0], hx[1] of whatever hx is)
+                h0, c0 = permute(hx[0], sorted_indices), permute(hx[1], sorted_indices)
         else:
+            if not isinstance(hx, Tensor):  # (torch's check_forward_args: hx.size())
+                raise AttributeError(
+                    f"'{type(hx).__name__}' object has no attribute 'size'")
             h0, c0 = permute(hx, sorted_indices), None
         if data.ndim != 2:
             raise errors.EngineRuntimeError(f"input must have 2 dimensions, got {data.ndim}")
@@ -275,10 +292,11 @@ class RNNBase(Module):
             raise errors.EngineRuntimeError(
                 f"input.size(-1) must be equal to input_size. Expected {self.input_size}, got "
                 f"{data.shape[-1]}")
-        if hx is not None:
-            self._check_hidden(h0, h_shape, True, "hidden[0]" if lstm else "hidden")
-            if lstm:
-                self._check_hidden(c0, c_shape, True, "hidden[1]")
+        if hx is not None and lstm:
+            self._check_packed_lstm_states(h0, c0, h_shape, c_shape)
+        elif hx is not None and tuple(h0.shape) != h_shape:
+            raise errors.EngineRuntimeError(
+                f"Expected hidden size {_shape_text(h_shape)}, got {list(h0.shape)}")
         hs = h0.unbind(0)
         cs = c0.unbind(0) if lstm else None
         output, h_n, c_n = self._layers(
@@ -290,6 +308,58 @@ class RNNBase(Module):
         if lstm:
             return out, (h_n, permute(c_n, unsorted_indices))
         return out, h_n
+
+    def _check_packed_lstm_states(self, h0: Tensor, c0: Tensor, h_shape: tuple,
+                                  c_shape: tuple) -> None:
+        """torch's packed LSTM runs no check_forward_args: ATen's packed kernel meets the
+        states as they are (measured on torch 2.13): fewer than 3 dims is a dim-2 IndexError,
+        another layer count "Expected more hidden states in stacked_rnn", another hidden size
+        or rank "got an incorrect number of RNN parameters"; a batch that does not fit fails in
+        the first cell's arithmetic (below, as torch words it); c_0's batch of 1 broadcasts."""
+        for t in (h0, c0):
+            if t.ndim < 3:
+                raise errors.EngineIndexError(
+                    f"Dimension out of range (expected to be in range of [{-t.ndim}, "
+                    f"{t.ndim - 1}], but got 2)")
+        if h0.shape[0] != h_shape[0]:
+            raise errors.EngineRuntimeError("Expected more hidden states in stacked_rnn")
+        if c0.shape[0] < c_shape[0]:
+            raise errors.NotSupported(
+                "a packed LSTM's c_0 with fewer layers than h_0 (torch's kernel reads past it)")
+        if h0.ndim != 3 or c0.ndim != 3 or h0.shape[2] != h_shape[2] or \
+                c0.shape[2] != c_shape[2]:
+            raise errors.EngineRuntimeError("got an incorrect number of RNN parameters")
+        batch, hb, cb = h_shape[1], h0.shape[1], c0.shape[1]
+        if hb != batch:  # (the gates: linear_hh(h) added in place to the input's part)
+            if hb == 1:
+                raise errors.EngineRuntimeError(
+                    f"output with shape [1, {4 * self.hidden_size}] doesn't match the broadcast "
+                    f"shape [{batch}, {4 * self.hidden_size}]")
+            raise errors.EngineRuntimeError(
+                f"The size of tensor a ({hb}) must match the size of tensor b ({batch}) at "
+                "non-singleton dimension 0")
+        if cb not in (batch, 1):  # (forget gate * c)
+            raise errors.EngineRuntimeError(
+                f"The size of tensor a ({batch}) must match the size of tensor b ({cb}) at "
+                "non-singleton dimension 0")
+
+    def _vf_lstm_refusal(self) -> str:
+        """torch's _VF.lstm argument-parser text for a packed input's plain-tensor hx."""
+        directions = 2 if self.bidirectional else 1
+        count = sum(w is not None for layer in range(self.num_layers)
+                    for direction in range(directions) for w in self._weights(layer, direction))
+        params = "[" + ", ".join(["Parameter"] * count) + "]"
+        return (
+            "lstm() received an invalid combination of arguments - got (Tensor, Tensor, "
+            "Tensor, list, bool, int, float, bool, bool), but expected one of:\n"
+            " * (Tensor data, Tensor batch_sizes, tuple of Tensors hx, tuple of Tensors params, "
+            "bool has_biases, int num_layers, float dropout, bool train, bool bidirectional)\n"
+            "      didn't match because some of the arguments have invalid types: (Tensor, "
+            f"Tensor, !Tensor!, !list of {params}!, bool, int, float, bool, bool)\n"
+            " * (Tensor input, tuple of Tensors hx, tuple of Tensors params, bool has_biases, "
+            "int num_layers, float dropout, bool train, bool bidirectional, bool batch_first)\n"
+            "      didn't match because some of the arguments have invalid types: (Tensor, "
+            f"!Tensor!, !Tensor!, !list of {params}!, !bool!, int, !float!, bool, bool)\n")
 
     def _state_shapes(self, batch: int) -> tuple[tuple, tuple]:
         """The shapes of ``h_0`` and ``c_0`` (``proj_size`` narrows h)."""
