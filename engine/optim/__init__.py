@@ -1,6 +1,6 @@
 """``torch.optim``: optimizers (one module each) and ``lr_scheduler``."""
 
-from . import lr_scheduler  # noqa: F401  (torch.optim.lr_scheduler)
+from . import lr_scheduler, swa_utils  # noqa: F401  (torch.optim.lr_scheduler, .swa_utils)
 from .adadelta import Adadelta
 from .adagrad import Adagrad
 from .adam import Adam
