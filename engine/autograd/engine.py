@@ -279,6 +279,8 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                 if node._nout > 1 and getattr(node, "materialize_grads", True):
                     grads = [_zeros_for(node, nr) if g is None else g for nr, g in enumerate(grads)]
                 in_grads = _anomaly.apply(node, grads) if anomaly else node.apply(grads)
+                if isinstance(node, FunctionCtx):  # user code may keep what it returns
+                    _not_owned(in_grads, not_owned)
                 if node._hooks:
                     if borrowing[1]:
                         in_grads = _own_borrowed(borrowing, in_grads, ready, pending, captured)
@@ -777,3 +779,4 @@ def _zeros_like(t: Tensor) -> Tensor:
 
 from ..ops import memory_format as _layout  # noqa: E402  (NumPy only; after the engine)
 from . import anomaly as _anomaly  # noqa: E402
+from .function import FunctionCtx  # noqa: E402
