@@ -12,8 +12,9 @@ from contextvars import ContextVar
 import numpy as np
 
 from .. import errors
+from .._parallel import MIN_ELEMENTS as _MIN_ELEMENTS
 from ..modes import _grad_enabled, set_grad_enabled
-from ..tensor import PostAccumulateGradHook, Tensor, _wrap
+from ..tensor import PostAccumulateGradHook, Tensor, _ndarray, _wrap
 from .graph import (
     BACKWARD_NEEDED,
     FW_ACTIVE,
@@ -154,7 +155,16 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
     and no ``.grad`` is touched."""
     if retain_graph is None:
         retain_graph = create_graph
-    root_edges, root_grads = _root_edges(outputs, grad_outputs)
+    out = outputs[0] if len(outputs) == 1 and grad_outputs[0] is None else None
+    if out is not None and type(out) is Tensor and out._grad_fn is not None and \
+            out.requires_grad and out._base is None and out._data.size == 1:
+        # (``y.backward()``: _root_edges, inline)
+        ones = out.device.xp.empty(out._data.shape, dtype=out.dtype.np)
+        ones.fill(1)
+        root_edges = [(out._grad_fn, out._output_nr)]
+        root_grads = [_wrap(ones, out.dtype, out.device)]
+    else:
+        root_edges, root_grads = _root_edges(outputs, grad_outputs)
     # Gradients that someone else may hold (the caller's ``gradient=``, one tensor handed to two
     # edges, a hook's return): a leaf must copy them before it updates .grad in place.
     not_owned = set(map(id, root_grads))
@@ -279,6 +289,8 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                 if node._nout > 1 and getattr(node, "materialize_grads", True):
                     grads = [_zeros_for(node, nr) if g is None else g for nr, g in enumerate(grads)]
                 in_grads = _anomaly.apply(node, grads) if anomaly else node.apply(grads)
+                if isinstance(node, FunctionCtx):  # user code may keep what it returns
+                    _not_owned(in_grads, not_owned)
                 if node._hooks:
                     if borrowing[1]:
                         in_grads = _own_borrowed(borrowing, in_grads, ready, pending, captured)
@@ -312,6 +324,15 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                     elif _ZEROS and (is_zero_gradient(g) or is_zero_gradient(old)):
                         if is_zero_gradient(old):
                             buf[nr] = g
+                    elif type(old) is Tensor and type(g) is Tensor and \
+                            not old.requires_grad and not g.requires_grad and \
+                            type(old._data) is _ndarray and type(g._data) is _ndarray and \
+                            old.dtype is g.dtype and old.dtype.is_floating_point and \
+                            old.device is g.device and old._data.size < _MIN_ELEMENTS and \
+                            not FW_ACTIVE[0]:
+                        # nothing records this sum: what ``add``'s fast path computes for two
+                        # same-typed NumPy gradients, without its dispatch
+                        buf[nr] = _wrap(np.add(old._data, g._data), old.dtype, old.device)
                     else:
                         buf[nr] = old + g
                 if d == 0:
@@ -777,3 +798,4 @@ def _zeros_like(t: Tensor) -> Tensor:
 
 from ..ops import memory_format as _layout  # noqa: E402  (NumPy only; after the engine)
 from . import anomaly as _anomaly  # noqa: E402
+from .function import FunctionCtx  # noqa: E402

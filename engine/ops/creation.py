@@ -335,6 +335,9 @@ def as_tensor(data, dtype=None, device=None):
     return tensor(data, dtype=dtype, device=device)
 
 
+_F32 = np.dtype(np.float32)
+
+
 def _scalar(x):
     return x.item() if isinstance(x, Tensor) else x
 
@@ -370,7 +373,8 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
         n = math.ceil((end - start) / step)
         ct = np.float32 if dt.np == np.float16 else np.float64
         if step == 1 and start == 0:  # ``+ 0. * 1.`` changes nothing (no -0. for step > 0)
-            arr = np.arange(n, dtype=ct)
+            # (0 .. n-1 are exact in float32 too: made in the dtype itself, not cast)
+            arr = np.arange(n, dtype=ct if n > 1 << 24 or dt.np is not _F32 else _F32)
         else:
             arr = ct(start) + np.arange(n, dtype=ct) * ct(step)
     else:
@@ -383,7 +387,7 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
             n = math.ceil((end - start) / step)
         arr = s + np.arange(n, dtype=np.int64) * st
     check_numel((n,))
-    return _finish(arr.astype(dt.np), dt, device, requires_grad)
+    return _finish(arr.astype(dt.np, copy=False), dt, device, requires_grad)  # (a new array)
 
 
 def float_linspace(start: float, end: float, steps: int, dt):

@@ -12,6 +12,7 @@ from ..dtypes import bool_
 from ..modes import _grad_enabled, check_numel
 from ..tensor import Tensor, _wrap
 from ._args import broadcast_shape
+from .pointwise import _times_other
 from .registry import op, register
 
 
@@ -50,7 +51,8 @@ def dot(input, tensor):
         res = res + res.dtype.type(0)  # torch's (BLAS's) sum starts from +0.: never -0.
     out = _wrap(res, input.dtype, input.device)
     if needs_grad(input, tensor):
-        record(out, "DotBackward0", (lambda g, a, b: g * b, lambda g, a, b: g * a),
+        record(out, "DotBackward0", (lambda g, a, b: _times_other(g, b),
+                                     lambda g, a, b: _times_other(g, a)),
                (input, tensor), (input, tensor))
     return out
 

@@ -16,7 +16,7 @@ import warnings
 import numpy as np
 
 from .. import errors
-from .._fperr import Quiet
+from .._fperr import Quiet, all_ignored
 from .._fperr import ignore as ignore_fp
 from .._fperr import restore as restore_fp
 from .._parallel import is_numpy
@@ -565,11 +565,14 @@ def _norm2_all(input: Tensor, keepdim: bool) -> Tensor:
     dims = tuple(range(a.ndim))
     if dt is float16:
         a = a.astype(_acc(dt))
-    token = ignore_fp()
-    try:
+    if all_ignored():  # (as the engine leaves NumPy at import: nothing to switch off)
         res = np.sqrt(np.add.reduce(a * a, axis=dims, keepdims=keepdim))
-    finally:
-        restore_fp(token)
+    else:
+        token = ignore_fp()
+        try:
+            res = np.sqrt(np.add.reduce(a * a, axis=dims, keepdims=keepdim))
+        finally:
+            restore_fp(token)
     if type(res) is not np.ndarray or res.dtype != dt.np:
         res = np.asarray(res).astype(dt.np, copy=False)
     out = _wrap_reduced(res, dt, input.device)

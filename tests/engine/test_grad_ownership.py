@@ -121,3 +121,45 @@ def test_the_sole_base_rule_only_takes_an_unshared_same_layout_base():
     taken = autograd_engine._sole_base(g, data)
     assert taken is not root._data  # ``root`` is held here too: copied
     np.testing.assert_array_equal(taken, root._data)
+
+
+def _function_returning(kind):
+    """A custom Function whose backward returns a tensor it also keeps: saved for backward, a
+    ctx attribute, or one the program holds."""
+    def build(lib):
+        class Keep(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                g = lib.tensor([1.0, 2.0, 3.0]) * 1
+                if kind == "saved":
+                    ctx.save_for_backward(g)
+                else:
+                    ctx.g = g
+                return x * 2
+
+            @staticmethod
+            def backward(ctx, go):
+                g = ctx.saved_tensors[0] if kind == "saved" else ctx.g
+                held.append(g)
+                return g
+
+        held: list = []
+        return Keep, held
+    return build
+
+
+@pytest.mark.parametrize("kind", ["saved", "attribute"])
+@pytest.mark.parametrize("retain", [False, True])
+def test_what_a_custom_function_returned_and_kept_is_not_the_grad(kind, retain):
+    """torch copies a custom Function's returned gradient that something else holds (its use
+    count): a second backward adding into ``.grad`` leaves the kept tensor as it was."""
+    seen = []
+    for lib in (engine, torch):
+        keep, held = _function_returning(kind)(lib)
+        w = lib.ones(3, requires_grad=True)
+        y = keep.apply(w)
+        y.backward(lib.ones(3), retain_graph=retain)
+        (y if retain else keep.apply(w)).backward(lib.ones(3))
+        seen.append((held[0].tolist(), w.grad.tolist()))
+    assert seen[0] == seen[1]
+    assert seen[0][0] == [1.0, 2.0, 3.0]

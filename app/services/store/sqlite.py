@@ -113,6 +113,9 @@ class SqliteStore:
         self._db.execute(f"PRAGMA synchronous={'FULL' if sync == 'full' else 'NORMAL'}")
         self._db.execute("PRAGMA busy_timeout=30000")
         self._db.execute("PRAGMA wal_autocheckpoint=0")  # see _writing
+        self._log_cursor = self._db.cursor()
+        """:meth:`append`'s cursor, kept (a new cursor per statement, as ``Connection.execute``
+        makes, is ~1k instructions each; an append runs four statements)."""
         self._commits = 0
         self._written = 0
         self.defer_checkpoints = False
@@ -229,32 +232,33 @@ class SqliteStore:
     def append(self, session_id: str, fence: int, head: int, kind: str, body: bytes,
                meta: dict[str, Any], *, last_used: float, memory_bytes: int) -> int | None:
         elapsed = float(meta.get("elapsed_ms", 0.0))
+        db = self._log_cursor
         with self._writing():
-            self._db.execute("BEGIN IMMEDIATE")
+            db.execute("BEGIN IMMEDIATE")
             try:
                 seq = head + 1
-                moved = self._db.execute(  # only from the head this writer knows, under its fence
+                moved = db.execute(  # only from the head this writer knows, under its fence
                     "UPDATE sessions SET head = ?, replay_ms = replay_ms + ?, "
                     "last_used = max(last_used, ?), memory_bytes = ? "
                     "WHERE id = ? AND fence = ? AND head = ?",
                     (seq, elapsed, last_used, memory_bytes, session_id, fence, head)).rowcount
                 if not moved:
-                    gone = self._db.execute("SELECT 1 FROM sessions WHERE id = ?",
-                                            (session_id,)).fetchone() is None
-                    self._db.execute("ROLLBACK")
+                    gone = db.execute("SELECT 1 FROM sessions WHERE id = ?",
+                                      (session_id,)).fetchone() is None
+                    db.execute("ROLLBACK")
                     if gone:
                         return None
                     raise StaleFence(session_id)
-                self._db.execute(
+                db.execute(
                     "INSERT INTO entries (session, seq, kind, body, meta) VALUES (?, ?, ?, ?, ?)",
                     (session_id, seq, kind, body, orjson.dumps(meta).decode()))
                 self._written += len(body)
             except StaleFence:
                 raise
             except BaseException:
-                self._db.execute("ROLLBACK")
+                db.execute("ROLLBACK")
                 raise
-            self._db.execute("COMMIT")
+            db.execute("COMMIT")
         return seq
 
     def entries(self, session_id: str, after: int = 0) -> Iterator[Entry]:
