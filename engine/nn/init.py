@@ -6,10 +6,9 @@ from __future__ import annotations
 import math
 import warnings
 
-import numpy as np
-
 from .. import errors
-from ..dtypes import float64
+from .. import random as _random
+from ..dtypes import float32
 from ..random import Generator, current_generator
 from ..tensor import Tensor
 
@@ -18,15 +17,17 @@ __all__ = ["calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_"
            "kaiming_normal_", "orthogonal_", "sparse_"]
 
 
-def _draw(tensor: Tensor, generator: Generator | None, kind: str, shape=None):
-    """Standard uniform [0, 1) or normal draws shaped like ``tensor`` (or ``shape``)."""
+def _draw(tensor: Tensor, generator: Generator | None, kind: str, shape=None, low=0.0,
+          high=1.0):
+    """Uniform [low, high) or standard normal draws shaped like ``tensor`` (or ``shape``), in
+    its dtype, as torch's ``uniform_``/``normal_`` draw them."""
     gen = current_generator(tensor.device, generator)
     shape = tensor._data.shape if shape is None else shape
-    dt = np.float64 if tensor.dtype is float64 else np.float32
+    dt = tensor.dtype if tensor.dtype.is_floating_point else float32
     with tensor.device.scope():
-        rng = gen._rng
-        return rng.random(shape, dtype=dt) if kind == "uniform" else \
-            rng.standard_normal(shape, dtype=dt)
+        if kind == "uniform":
+            return _random.uniform(gen, shape, dt, low, high)
+        return _random.normal(gen, shape, dt)
 
 
 def _write(tensor: Tensor, values) -> Tensor:
@@ -99,8 +100,7 @@ def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0,
     if a > b:
         raise errors.EngineRuntimeError(
             f"uniform_ expects to return a [from, to) range, but found from={a} > to={b}")
-    u = _draw(tensor, generator, "uniform")
-    return _write(tensor, u * (b - a) + a)
+    return _write(tensor, _draw(tensor, generator, "uniform", low=a, high=b))
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0,
@@ -110,7 +110,10 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0,
     _floating(tensor, "normal_kernel_cpu")
     if std < 0:
         raise errors.EngineRuntimeError(f"normal expects std >= 0.0, but found std {std}")
-    return _write(tensor, _draw(tensor, generator, "normal") * std + mean)
+    gen = current_generator(tensor.device, generator)
+    dt = tensor.dtype if tensor.dtype.is_floating_point else float32
+    with tensor.device.scope():
+        return _write(tensor, _random.normal(gen, tensor._data.shape, dt, mean, std))
 
 
 def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0,

@@ -16,6 +16,7 @@ import math
 import numpy as np
 
 from .. import errors
+from .. import random as _rand
 from ..autograd import needs_grad, record
 from ..dtypes import (
     DEFAULT_INT,
@@ -55,11 +56,19 @@ def _uniform(t: Tensor, generator, shape=None):
         return gen._rng.random(t._data.shape if shape is None else shape, dtype=np_dt)
 
 
-def _normal(t: Tensor, generator):
+def _normal(t: Tensor, generator, mean=0.0, std=1.0):
+    """torch's normal draws in ``t``'s float type (float32 for non-floats)."""
     gen = current_generator(t.device, generator)
-    np_dt = np.float64 if t.dtype is float64 else np.float32
+    dt = t.dtype if t.dtype.is_floating_point else float32
     with t.device.scope():
-        return gen._rng.standard_normal(t._data.shape, dtype=np_dt)
+        return _rand.normal(gen, t._data.shape, dt, mean, std)
+
+
+def _uniform_in(t: Tensor, generator, low, high):
+    """torch's ``uniform_(low, high)`` draws in ``t``'s float type."""
+    gen = current_generator(t.device, generator)
+    with t.device.scope():
+        return _rand.uniform(gen, t._data.shape, t.dtype, low, high)
 
 
 def _zero_grad(g):
@@ -112,7 +121,9 @@ def normal_(self, *args, generator=None, **kwargs):
         raise errors.EngineRuntimeError(f"normal expects std >= 0.0, but found std {_num(std)}")
     if self._data.size:  # PyTorch's kernel (and its dtype check) never runs on an empty one
         _continuous_only(self, "normal_kernel_{dev}")
-    return _fill(self, mean + std * _normal(self, generator), "NormalBackward0")
+    if not self._data.size:
+        return _fill(self, self._data, "NormalBackward0")
+    return _fill(self, _normal(self, generator, mean, std), "NormalBackward0")
 
 
 def _signature(fn, *params) -> None:
@@ -138,7 +149,7 @@ def uniform_(self, *args, generator=None, **kwargs):
         raise errors.EngineRuntimeError(
             f"uniform_ expects to return a [from, to) range, but found from={_num(low)} > "
             f"to={_num(high)}")
-    return _fill(self, low + (high - low) * _uniform(self, generator), "UniformBackward0")
+    return _fill(self, _uniform_in(self, generator, low, high), "UniformBackward0")
 
 
 def _float_arg(fn: str, name: str, value, position: int | None) -> float:
@@ -244,7 +255,17 @@ def bernoulli_(self, p=0.5, *, generator=None):
             raise errors.EngineRuntimeError(
                 f"bernoulli_ expects p to be in [0, 1], but got p={_num(p)}")
         probs, node = p, "BernoulliBackward2"
-    return _fill(self, _uniform(self, generator) < probs, node)
+    return _fill(self, _bernoulli_draws(self, p, generator), node)
+
+
+def _bernoulli_draws(t: Tensor, p, generator):
+    """torch's bernoulli draws for ``t``'s elements: a uniform of ``p``'s precision (53 bits
+    for a number or a float64 tensor, 24 for other tensors) below ``p``."""
+    gen = current_generator(t.device, generator)
+    precise = not isinstance(p, Tensor) or p.dtype is float64
+    with t.device.scope():
+        u = _rand.uniform(gen, t._data.shape, float64 if precise else float32)
+    return u < (p._data if isinstance(p, Tensor) else p)
 
 
 _RANDOM_LIMITS = {float16: 2 ** 11, float32: 2 ** 24, float64: 2 ** 53, int64: 2 ** 63 - 1,
@@ -288,8 +309,10 @@ def random_(self, *args, generator=None, **kwargs):
                 raise errors.EngineRuntimeError(f"{what} is out of bounds for {c_name}")
     gen = current_generator(self.device, generator)
     with self.device.scope():
-        values = gen._rng.integers(int(low), int(high) - 1, size=self._data.shape,
-                                   dtype=np.int64, endpoint=True)
+        if node == "RandomBackward2":  # torch's full-range draw
+            values = _rand.full_range(gen, self._data.shape, self.dtype)
+        else:
+            values = _rand.integers(gen, self._data.shape, self.dtype, int(low), int(high))
     return _fill(self, values, node)
 
 
@@ -312,7 +335,7 @@ def bernoulli(input, p=None, *, generator=None):
             raise errors.EngineRuntimeError(
                 f"bernoulli_ expects p to be in [0, 1], but got p={_num(p)}")
         probs = p
-    draws = _uniform(input, generator) < probs
+    draws = _bernoulli_draws(input, input if p is None else p, generator)
     out = _wrap(draws.astype(input.dtype.np), input.dtype, input.device)
     if needs_grad(input):  # a zero gradient; with a number p PyTorch has no derivative
         if p is None:
