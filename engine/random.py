@@ -239,6 +239,14 @@ def _unit(gen: Generator, n: int, name: str) -> np.ndarray:
         * np.float32(2.0 ** -digits)
 
 
+def _cast(x: np.ndarray, dt) -> np.ndarray:
+    """Doubles to ``dt`` as C++ casts them (to float16 through float32)."""
+    with np.errstate(over="ignore"):
+        if dt.name == "float16":
+            return x.astype(np.float32).astype(np.float16)
+        return x.astype(dt.np, copy=False)
+
+
 def _two_sum(a, b):
     s = a + b
     bb = s - a
@@ -320,14 +328,27 @@ _f32 = np.float32
 
 
 def _fma32(a, b, c) -> np.ndarray:
-    """``a * b + c`` of float32 values rounded once (the float32 product is exact in double;
-    the sum's rounding error settles a double rounding's ties)."""
-    p = np.asarray(a, np.float64) * np.asarray(b, np.float64)
-    s, err = _two_sum(p, np.asarray(c, np.float64))
+    """``a * b + c`` of float32 values rounded once: the product is exact in double, so the
+    double sum rounds to float32 as the fused operation does, except where it fell exactly on
+    a midpoint between two floats (a double rounding): those few are settled by the sum's
+    rounding error."""
+    p = np.multiply(a, b, dtype=np.float64)
+    s = p + c
     out = s.astype(_f32)
-    below = np.nextafter(s, -np.inf).astype(_f32)
-    above = np.nextafter(s, np.inf).astype(_f32)
-    return np.where((below != above) & (err != 0), np.where(err > 0, above, below), out)
+    # a midpoint of normal floats has the 29 low bits 1000...0; tiny sums are checked too
+    odd = (s.view(np.uint64) & np.uint64(0x1FFFFFFF)) == np.uint64(0x10000000)
+    odd |= (np.abs(s) < 2.0 ** -100) & (s != 0)
+    idx = np.flatnonzero(odd)
+    if idx.size:
+        pi = p.reshape(-1)[idx]
+        ci = np.broadcast_to(np.asarray(c, np.float64), p.shape).reshape(-1)[idx]
+        si, err = _two_sum(pi, ci)
+        below = np.nextafter(si, -np.inf).astype(_f32)
+        above = np.nextafter(si, np.inf).astype(_f32)
+        flat = out.reshape(-1)
+        flat[idx] = np.where((below != above) & (err != 0),
+                             np.where(err > 0, above, below), flat[idx])
+    return out
 
 
 # The float32 log and sine/cosine of torch's vectorised Box-Muller kernel: Cephes' polynomials
@@ -407,8 +428,7 @@ def normal(gen: Generator, shape, dt, mean: float = 0.0, std: float = 1.0):
         return (z * std + mean).astype(dt.np) if (mean, std) != (0.0, 1.0) else z.astype(dt.np)
     if n < 16:  # one value at a time, in double
         z = _scalar_normals(gen, n)
-        return (z if (mean, std) == (0.0, 1.0) else _fma(z, std, mean)).astype(
-            dt.np).reshape(shape)
+        return _cast(z if (mean, std) == (0.0, 1.0) else _fma(z, std, mean), dt).reshape(shape)
     # torch's normal_fill: uniforms (float32 ones for float16), each whole block of 16
     # transformed; a ragged end redrawn as the last 16 (overlapping the last whole block) and
     # transformed again. float32/float64 draw all n uniforms first, float16 only the blocks'.
@@ -465,3 +485,49 @@ def permutation(gen: Generator, n: int) -> np.ndarray:
             j = i + z
             out[i], out[j] = out[j], out[i]
     return np.array(out, dtype=np.int64)
+
+
+_log1p = np.frompyfunc(math.log1p, 1, 1)
+_tan = np.frompyfunc(math.tan, 1, 1)
+
+
+def _libm(fn, x: np.ndarray) -> np.ndarray:
+    """``fn`` (a ``math`` function: the C library's) elementwise, in double."""
+    return fn(x).astype(np.float64) if x.size else x.astype(np.float64)
+
+
+def exponential(gen: Generator, shape, dt, lambd: float):
+    """torch's ``exponential_(lambd)``: ``-1 / lambd * log1p(-u)`` of 53-bit uniforms, in
+    double."""
+    u = _unit(gen, math.prod(shape), "float64")
+    return _cast((-1.0 / lambd) * _libm(_log1p, -u), dt).reshape(shape)
+
+
+def cauchy(gen: Generator, shape, dt, median: float, sigma: float):
+    """torch's ``cauchy_``: ``median + sigma * tan(pi * (u - 0.5))``, in double."""
+    u = _unit(gen, math.prod(shape), "float64")
+    return _cast(median + sigma * _libm(_tan, math.pi * (u - 0.5)), dt).reshape(shape)
+
+
+def log_normal(gen: Generator, shape, dt, mean: float, std: float):
+    """torch's ``log_normal_``: ``exp`` of the scalar normal draws (pairs, cached), in double."""
+    z = _scalar_normals(gen, math.prod(shape))
+    with np.errstate(over="ignore"):
+        return _cast(_libm(_exp, _fma(z, std, mean)), dt).reshape(shape)
+
+
+def geometric(gen: Generator, shape, dt, p: float):
+    """torch's ``geometric_(p)``: ``ceil(log(u) / log1p(-p))``, in double."""
+    u = _unit(gen, math.prod(shape), "float64")
+    with np.errstate(divide="ignore"):
+        return _cast(np.ceil(_libm(_log, u) / math.log1p(-p)), dt).reshape(shape)
+
+
+def _safe_exp(x: float) -> float:
+    try:
+        return math.exp(x)
+    except OverflowError:
+        return math.inf
+
+
+_exp = np.frompyfunc(_safe_exp, 1, 1)

@@ -71,6 +71,30 @@ def _uniform_in(t: Tensor, generator, low, high):
         return _rand.uniform(gen, t._data.shape, t.dtype, low, high)
 
 
+def _draw(t: Tensor, generator, sampler, *args):
+    """``sampler``'s draws (engine.random's: torch's rules) for ``t``'s elements, in its dtype;
+    a generator of another device draws the same distribution from its own stream."""
+    gen = current_generator(t.device, generator)
+    if gen.device.type != "cpu":
+        return _device_draw(t, gen, sampler, *args)
+    return sampler(gen, t._data.shape, t.dtype, *args)
+
+
+def _device_draw(t: Tensor, gen, sampler, *args):
+    xp = t.device.xp
+    with t.device.scope():
+        if sampler is _rand.log_normal:
+            mean, std = args
+            with np.errstate(over="ignore"):
+                return xp.exp(mean + std * gen._rng.standard_normal(t._data.shape))
+        u = gen._rng.random(t._data.shape)
+        if sampler is _rand.exponential:
+            return -xp.log1p(-u) / args[0]
+        if sampler is _rand.cauchy:
+            return args[0] + args[1] * xp.tan(math.pi * (u - 0.5))
+        return xp.ceil(xp.log(u) / math.log1p(-args[0]))
+
+
 def _zero_grad(g):
     return g * 0
 
@@ -188,8 +212,8 @@ def exponential_(self, lambd=1.0, *, generator=None):
     check_overlap(self)  # (torch's TensorIterator, before its kernel's dtype check)
     if self._data.size:  # no kernel (and no dtype check) on an empty tensor
         _continuous_distribution(self, "Exponential")
-    xp = self.device.xp
-    return _fill(self, -xp.log1p(-_uniform(self, generator)) / lambd, "ExponentialBackward0")
+    return _fill(self, _draw(self, generator, _rand.exponential, float(lambd)),
+                 "ExponentialBackward0")
 
 
 @_sampler("cauchy_", "Fill in place with samples of the Cauchy distribution (``median``, "
@@ -200,9 +224,8 @@ def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
         raise errors.EngineRuntimeError(
             f"cauchy_ expects sigma > 0.0, but found sigma={_num(sigma)}")
     _continuous_distribution(self, "Cauchy", cpp_names=True)
-    xp = self.device.xp
-    u = _uniform(self, generator)
-    return _fill(self, median + sigma * xp.tan(math.pi * (u - 0.5)), "CauchyBackward0")
+    return _fill(self, _draw(self, generator, _rand.cauchy, float(median), float(sigma)),
+                 "CauchyBackward0")
 
 
 @_sampler("log_normal_", "Fill in place with samples of the log-normal distribution: "
@@ -215,9 +238,8 @@ def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
     check_overlap(self)
     if self._data.size:  # no kernel (and no dtype check) on an empty tensor
         _continuous_only(self, "log_normal_{dev}")
-    xp = self.device.xp
-    with np.errstate(over="ignore"):
-        return _fill(self, xp.exp(mean + std * _normal(self, generator)), "LogNormalBackward0")
+    return _fill(self, _draw(self, generator, _rand.log_normal, float(mean), float(std)),
+                 "LogNormalBackward0")
 
 
 # --------------------------------------------------------------------------- discrete
@@ -232,9 +254,7 @@ def geometric_(self, p, *, generator=None):
     if self.dtype is bool_ and self._data.size:
         raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
             kernel="geometric_cpu", dtype="Bool"))
-    xp = self.device.xp
-    u = _uniform(self, generator).astype(np.float64)
-    return _fill(self, xp.floor(xp.log1p(-u) / math.log1p(-p)) + 1, "GeometricBackward0")
+    return _fill(self, _draw(self, generator, _rand.geometric, float(p)), "GeometricBackward0")
 
 
 @_sampler("bernoulli_", "Fill in place with 0/1 samples that are 1 with probability ``p`` (a "
