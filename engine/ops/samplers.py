@@ -365,6 +365,31 @@ def bernoulli(input, p=None, *, generator=None):
     return out
 
 
+def _torch_multinomial(input: Tensor, gen, rows: int, categories: int, n: int,
+                       replacement: bool) -> np.ndarray:
+    """torch's CPU multinomial on the generator's words: without replacement (or one sample),
+    ``p / q`` for exponential draws ``q`` in ``input``'s dtype, then argmax or the top ``n``;
+    with replacement, per row the cumulative sums (in the dtype) over their total, and for each
+    sample a 53-bit uniform found by binary search (the first sum not below it)."""
+    p = input._data.reshape(rows, categories)
+    if not replacement or n == 1:
+        q = _rand.exponential(gen, p.shape, input.dtype, 1.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            keys = _wrap(np.ascontiguousarray(p / q), input.dtype, input.device)
+        if n == 1:
+            return keys.argmax(-1, keepdim=True)._data
+        return keys.topk(n)[1]._data
+    out = np.empty((rows, n), dtype=np.int64)
+    u = _rand.uniform(gen, (rows, n), float64)
+    for i in range(rows):
+        cum = np.cumsum(p[i])
+        total = cum[-1]
+        if total > 0 or 0.99999 < total < 1.00001:
+            cum = cum / total
+        out[i] = np.searchsorted(cum.astype(np.float64), u[i], side="left")
+    return out
+
+
 def _no_bernoulli_derivative(g):
     raise errors.EngineRuntimeError(errors.NO_DERIVATIVE.format(op="bernoulli"))
 
@@ -415,6 +440,10 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
             "invalid multinomial distribution (sum of probabilities <= 0)")
     rows = probs.shape[0]
     gen = current_generator(input.device, generator)
+    if gen.device.type == "cpu":
+        picks = _torch_multinomial(input, gen, rows, categories, n, replacement)
+        out = picks.reshape(input._data.shape[:-1] + (n,)).astype(np.int64)
+        return _wrap(np.ascontiguousarray(out), DEFAULT_INT, input.device)
     with input.device.scope():
         u = gen._rng.random((rows, n if replacement else categories), dtype=np.float64)
     if replacement:  # invert the cumulative distribution of each row

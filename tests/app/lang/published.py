@@ -2,12 +2,12 @@
 with both drawing the same random numbers.
 
 Both runs are seeded with ``SEED``. The engine's CPU generator is torch's mt19937, so
-``torch.rand/randn/normal/randint/randperm``, ``Tensor.normal_/uniform_`` (so the ``nn`` layers'
-initialisation), ``torch.Generator()``, a shuffling ``DataLoader``'s ``RandomSampler`` and
-``random_split`` draw the same numbers in both runs untouched. The draws the engine makes from
-that stream but not as torch does (``multinomial``, dropout's masks in train mode, Python's
-``random``) are answered in the torch run by the engine, from torch's own generator state, and
-applied with torch; the state goes back to torch after, so both streams stay in step.
+``torch.rand/randn/normal/randint/randperm/multinomial``, ``Tensor.normal_/uniform_`` (so the
+``nn`` layers' initialisation), dropout, ``torch.Generator()``, a shuffling ``DataLoader``'s
+``RandomSampler`` and ``random_split`` draw the same numbers in both runs untouched. Python's
+``random`` in a session draws from the session's generator (not CPython's Mersenne Twister
+seeding), so the torch run answers it with the engine, from torch's own generator state; the
+state goes back to torch after, so both streams stay in step.
 """
 
 from __future__ import annotations
@@ -118,23 +118,14 @@ def same_lines(ours: list[str], theirs: list[str], rtol: float = 2e-4,
 @contextlib.contextmanager
 def _twinned() -> Iterator[None]:
     import torch
-    import torch.nn.functional as F
 
     # The engine's CPU generator is torch's (an mt19937 whose words become numbers by torch's
-    # rules): rand/randn/normal/randint/randperm, normal_/uniform_ (so nn.init), torch.Generator,
-    # RandomSampler and random_split draw torch's numbers in both runs. What it draws from the
-    # same stream but not as torch does (multinomial, dropout's masks, Python's random) is
-    # still drawn by the engine in the torch run: from an engine generator given torch's state
-    # (the same bytes), which is written back after, so both streams stay in step.
+    # rules): rand/randn/normal/randint/randperm/multinomial, normal_/uniform_ (so nn.init),
+    # dropout, torch.Generator, RandomSampler and random_split draw torch's numbers in both
+    # runs. Python's random (the session's generator, not CPython's) is drawn by the engine in
+    # the torch run too: from an engine generator given torch's state (the same bytes), which
+    # is written back after, so both streams stay in step.
     torch.manual_seed(SEED)  # as the session's generator is seeded (run_ours)
-    dtypes = {torch.float32: engine.float32, torch.float64: engine.float64,
-              torch.int64: engine.int64, torch.int32: engine.int32, None: None}
-
-    def to_torch(t: Any, dtype: Any = None, requires_grad: bool = False) -> Any:
-        out = torch.from_numpy(np.array(t.numpy(), copy=True))
-        if dtype is not None:
-            out = out.to(dtype)
-        return out.requires_grad_(requires_grad)
 
     @contextlib.contextmanager
     def twin(generator: Any = None) -> Iterator[None]:
@@ -144,13 +135,6 @@ def _twinned() -> Iterator[None]:
         with engine.use_generator(gen):
             yield
         source.set_state(torch.from_numpy(np.array(gen.get_state().numpy(), copy=True)))
-
-    def multinomial(input: Any, num_samples: int, replacement: bool = False, *,
-                    generator: Any = None) -> Any:
-        probabilities = engine.tensor(input.detach().numpy())
-        with twin(generator):
-            t = engine.multinomial(probabilities, num_samples, replacement)
-        return to_torch(t)
 
     # Python's ``random`` as the session runs it (pymodules), on a run state of its own: the
     # functions check sizes against its limits
@@ -162,42 +146,9 @@ def _twinned() -> Iterator[None]:
                 return fn(state, *args, **kwargs)
         return call
 
-    def dropout(input: Any, p: float = 0.5, training: bool = True,
-                inplace: bool = False) -> Any:
-        """The engine's dropout mask is not torch's (torch draws it with MKL's bernoulli), so
-        the torch run takes the mask the engine draws for the same shape and dtype, and
-        applies it with torch."""
-        if not training or p == 0 or not 0 <= p <= 1 or not input.dtype.is_floating_point \
-                or input.numel() == 0:
-            return real[(F, "dropout")](input, p, training, inplace)
-        with twin():
-            mask = engine.nn.functional.dropout(
-                engine.ones(tuple(input.shape), dtype=dtypes[input.dtype]), p, True)
-        scaled = to_torch(mask)
-        return input.mul_(scaled) if inplace else input * scaled
-
-    def feature_dropout(name: str):
-        """``dropout1d/2d/3d`` as ``dropout``: the torch run applies the mask the engine's
-        function draws on ones of the input's shape and dtype (whole channels where torch
-        drops whole channels, elements where its deprecated 2-D path drops elements)."""
-        def drop(input: Any, p: float = 0.5, training: bool = True,
-                 inplace: bool = False) -> Any:
-            if not training or p == 0 or not 0 <= p <= 1 or \
-                    not input.dtype.is_floating_point or input.numel() == 0:
-                return real[(F, name)](input, p, training, inplace)
-            with twin():
-                mask = getattr(engine.nn.functional, name)(
-                    engine.ones(tuple(input.shape), dtype=dtypes[input.dtype]), p, True)
-            scaled = to_torch(mask)
-            return input.mul_(scaled) if inplace else input * scaled
-        return drop
-
     patches: dict = {}
     # a program's random.seed(n) seeds the session's generator (app/lang/pymodules.py)
     patches[(random, "seed")] = lambda a: torch.manual_seed(a) and None
-    patches[(torch, "multinomial")] = multinomial
-    patches[(F, "dropout")] = dropout
-    patches.update({(F, n): feature_dropout(n) for n in ("dropout1d", "dropout2d", "dropout3d")})
     patches.update({(random, n): py(getattr(pymodules, "_" + n))
                     for n in ("shuffle", "randint", "random", "uniform", "gauss", "choice",
                               "sample", "randrange")})
