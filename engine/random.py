@@ -174,8 +174,9 @@ _current: ContextVar[Generator | None] = ContextVar("generator", default=None)
 def default_generator(device=CPU) -> Generator:
     dev = as_device(device)
     gen = _default_generators.get(dev)
-    if gen is None:
+    if gen is None:  # torch's default generator: seeded afresh in each process
         gen = _default_generators[dev] = Generator(dev)
+        gen.seed()
     return gen
 
 
@@ -335,11 +336,11 @@ def _fma32(a, b, c) -> np.ndarray:
     p = np.multiply(a, b, dtype=np.float64)
     s = p + c
     out = s.astype(_f32)
-    # a midpoint of normal floats has the 29 low bits 1000...0; tiny sums are checked too
+    # a midpoint between two normal floats has the 29 low bits 1000...0 (the polynomials'
+    # values here are never below float32's normal range)
     odd = (s.view(np.uint64) & np.uint64(0x1FFFFFFF)) == np.uint64(0x10000000)
-    odd |= (np.abs(s) < 2.0 ** -100) & (s != 0)
-    idx = np.flatnonzero(odd)
-    if idx.size:
+    if odd.any():
+        idx = np.flatnonzero(odd)
         pi = p.reshape(-1)[idx]
         ci = np.broadcast_to(np.asarray(c, np.float64), p.shape).reshape(-1)[idx]
         si, err = _two_sum(pi, ci)
