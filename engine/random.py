@@ -1,8 +1,18 @@
-"""Random generators: each session can own one, so its runs are reproducible from a seed."""
+"""Random generators: each session can own one, so its runs are reproducible from a seed.
+
+A CPU generator is torch's: an mt19937 seeded from the low 32 bits of the seed, whose 32-bit
+words (and 64-bit pairs of them) are turned into numbers by torch's own rules, so a seeded
+program draws torch's numbers bit for bit (``rand``/``uniform_``, ``randn``/``normal_``,
+``randint``/``random_``, ``randperm``, ``bernoulli``; see docs/oracle.md for the draws that
+follow torch's stream but not its exact numbers). Its state is torch's 5,056-byte
+``CPUGeneratorImplState``. Other devices' generators are their array library's own.
+"""
 
 from __future__ import annotations
 
+import math
 import secrets
+import struct
 from contextvars import ContextVar
 
 import numpy as np
@@ -11,32 +21,57 @@ from .device import CPU
 from .device import device as as_device
 from .modes import ContextSetting
 
+_N = 624  # mt19937's words of state
+DEFAULT_SEED = 67280421310721
+"""torch's seed of a fresh ``torch.Generator()``."""
+
+
+def _seeded_key(seed: int) -> np.ndarray:
+    """mt19937's words after seeding with the low 32 bits of ``seed`` (Matsumoto and
+    Nishimura's init_genrand; NumPy's RandomState seeds an integer so)."""
+    return np.random.RandomState(seed & 0xFFFFFFFF).get_state()[1]
+
 
 class Generator:
     """A seedable source of random numbers for one device (``torch.Generator``)."""
 
     def __init__(self, device="cpu"):
         self.device = as_device(device)
-        self.manual_seed(secrets.randbits(63))
+        self.manual_seed(DEFAULT_SEED if self.device.type == "cpu" else secrets.randbits(63))
 
     def manual_seed(self, seed: int) -> Generator:
-        self._seed = int(seed)
+        self._seed = int(seed) & (2 ** 64 - 1)
         self._state = None  # the bit generator is made on first draw (most runs draw nothing)
+        self._fresh = None  # the seeded words while no word was drawn (torch's next is 0)
+        self._next_double = None  # the second of a pair of scalar normal draws (torch's cache)
+        self._next_float = None
         return self
 
     @property
-    def _rng(self):
+    def _bits(self) -> np.random.MT19937:
+        """The CPU generator's mt19937 (made from the seed on first use)."""
         if self._state is None:
-            seed = self._seed
+            key = _seeded_key(self._seed)
+            bits = np.random.MT19937()
+            bits.state = {"bit_generator": "MT19937", "state": {"key": key, "pos": _N}}
+            self._fresh = key
+            self._state = (bits, np.random.Generator(bits))
+        return self._state[0]
+
+    @property
+    def _rng(self):
+        """A NumPy (or CuPy) generator drawing from this one's stream: the draws that are not
+        torch's own still come from the seeded mt19937, so they are reproducible."""
+        if self._state is None:
             if self.device.type == "cpu":
-                self._state = np.random.Generator(np.random.PCG64(seed & (2**64 - 1)))
+                self._bits  # noqa: B018  (makes the state)
             else:
                 from .device import bind
 
                 xp = bind(self.device).xp
                 with self.device.scope():
-                    self._state = xp.random.default_rng(seed & (2**63 - 1))
-        return self._state
+                    self._state = (None, xp.random.default_rng(self._seed & (2**63 - 1)))
+        return self._state[1]
 
     def initial_seed(self) -> int:
         return self._seed
@@ -46,30 +81,41 @@ class Generator:
         self.manual_seed(s)
         return s
 
-    def _np_state(self) -> dict:
-        """The bit generator's state as NumPy writes it (snapshots store it)."""
-        return self._rng.bit_generator.state
+    # ------------------------------------------------------------------ torch's words
+    def random32(self, n: int) -> np.ndarray:
+        """``n`` 32-bit words of mt19937 (torch's ``random()``), as uint64."""
+        return self._bits.random_raw(n)
+
+    def random64(self, n: int) -> np.ndarray:
+        """``n`` 64-bit numbers, each two words high then low (torch's ``random64()``)."""
+        r = self._bits.random_raw(2 * n).reshape(n, 2)
+        return (r[:, 0] << np.uint64(32)) | r[:, 1]
 
     def get_state(self):
-        """The generator's state as a uint8 tensor (``torch.Generator.get_state``): the seed
-        and the PCG64 state, :data:`STATE_BYTES` bytes (torch's CPU generator, an MT19937,
-        has 5,056; this one is not torch's, so neither are its states)."""
+        """The generator's state as torch's 5,056-byte ``CPUGeneratorImplState`` (a uint8
+        tensor): the seed, mt19937's ``left``/``seeded``/``next`` and 624 words, the cached
+        double normal sample and the cached float one."""
         from .errors import NotSupported
         from .tensor import Tensor
 
         if self.device.type != "cpu":
             raise NotSupported(f"get_state of a {self.device.type} generator is not supported")
-        st = self._np_state()
-        raw = (self._seed.to_bytes(16, "little", signed=True)
-               + st["state"]["state"].to_bytes(16, "little")
-               + st["state"]["inc"].to_bytes(16, "little")
-               + bytes([int(st["has_uint32"])]) + int(st["uinteger"]).to_bytes(4, "little"))
+        st = self._bits.state["state"]
+        key, pos = st["key"], int(st["pos"])
+        if pos == _N and self._fresh is not None and np.array_equal(key, self._fresh):
+            left, nxt = 1, 0
+        else:
+            left, nxt = _N + 1 - pos, pos
+        nd, nf = self._next_double, self._next_float
+        raw = (struct.pack("<QiiQ", self._seed, left, 1, nxt) + key.astype("<u8").tobytes()
+               + struct.pack("<dddi4xf?3x", 0.0, 0.0 if nd is None else nd, 0.0, nd is not None,
+                             0.0 if nf is None else nf, nf is not None))
         from .dtypes import uint8
 
         return Tensor(np.frombuffer(raw, dtype=np.uint8).copy(), uint8)
 
     def set_state(self, new_state) -> Generator:
-        """Restore a state :meth:`get_state` gave (``torch.Generator.set_state``)."""
+        """Restore a state :meth:`get_state` (or torch's ``get_rng_state``) gave."""
         from .errors import EngineRuntimeError, EngineTypeError, NotSupported
         from .tensor import Tensor
 
@@ -84,25 +130,42 @@ class Generator:
                 f"RNG state size to be {new_state.numel()}")
         if self.device.type != "cpu":
             raise NotSupported(f"set_state of a {self.device.type} generator is not supported")
-        raw = bytes(np.ascontiguousarray(new_state._data).reshape(-1))
-        state = int.from_bytes(raw[16:32], "little")
-        inc = int.from_bytes(raw[32:48], "little")
-        if not inc & 1:  # PCG64's increment is odd: these bytes are no state of ours
-            raise EngineRuntimeError("the RNG state is not one this generator's get_state gave")
-        self._seed = int.from_bytes(raw[:16], "little", signed=True)
-        self._state = None
-        self._rng.bit_generator.state = {
-            "bit_generator": "PCG64", "state": {"state": state, "inc": inc},
-            "has_uint32": raw[48], "uinteger": int.from_bytes(raw[49:53], "little")}
+        self._restore(bytes(np.ascontiguousarray(new_state._data).reshape(-1)))
         return self
+
+    def _restore(self, raw: bytes) -> None:
+        from .errors import EngineRuntimeError
+
+        seed, left, seeded, nxt = struct.unpack_from("<QiiQ", raw, 0)
+        if not 1 <= left <= _N or nxt > _N or not seeded:
+            raise EngineRuntimeError("Invalid mt19937 state")
+        key = np.frombuffer(raw, dtype="<u8", count=_N, offset=24).astype(np.uint32)
+        _, normal_y, _, normal_valid, next_float, float_valid = struct.unpack_from(
+            "<dddi4xf?3x", raw, 24 + 8 * _N)
+        self.manual_seed(seed)
+        bits = self._bits
+        bits.state = {"bit_generator": "MT19937",
+                      "state": {"key": key, "pos": _N + 1 - left}}
+        self._fresh = key.copy() if left == 1 and nxt == 0 else None
+        self._next_double = normal_y if normal_valid else None
+        self._next_float = next_float if float_valid else None
+
+    def _continue_legacy(self, state: int, inc: int) -> None:
+        """Go on from a state of the PCG64 generator this one replaced (a stored session's):
+        its stream cannot go on, so mt19937 is seeded from the 256 bits of that state (the
+        same stored state always gives the same draws; the seed is kept)."""
+        words = [(v >> s) & 0xFFFFFFFF for v in (state, inc) for s in range(0, 128, 32)]
+        key = np.random.RandomState(np.array(words, dtype=np.uint32)).get_state()[1]
+        self._bits.state = {"bit_generator": "MT19937", "state": {"key": key, "pos": _N}}
+        self._fresh = None
+        self._next_double = self._next_float = None
 
     def __repr__(self) -> str:
         return f"<torch._C.Generator object at {hex(id(self))}>"  # torch's: the default repr
 
 
-STATE_BYTES = 53
-"""The size of :meth:`Generator.get_state`'s tensor: the seed (16 bytes), PCG64's state and
-increment (16 each), its buffered half-word flag (1) and value (4)."""
+STATE_BYTES = 5056
+"""The size of :meth:`Generator.get_state`'s tensor (torch's ``CPUGeneratorImplState``)."""
 
 _default_generators: dict = {}
 _current: ContextVar[Generator | None] = ContextVar("generator", default=None)
@@ -111,8 +174,9 @@ _current: ContextVar[Generator | None] = ContextVar("generator", default=None)
 def default_generator(device=CPU) -> Generator:
     dev = as_device(device)
     gen = _default_generators.get(dev)
-    if gen is None:
+    if gen is None:  # torch's default generator: seeded afresh in each process
         gen = _default_generators[dev] = Generator(dev)
+        gen.seed()
     return gen
 
 
@@ -157,3 +221,314 @@ def get_rng_state():
 def set_rng_state(new_state) -> None:
     """``torch.set_rng_state(state)``: restore the current generator's state."""
     (_current.get() or default_generator()).set_state(new_state)
+
+
+# --------------------------------------------------------------------------- torch's draws
+# Each turns the generator's words into numbers by the rule torch's CPU kernels follow, so a
+# seeded program draws torch's numbers; a generator of another device draws from its array
+# library's generator (torch's CUDA generator is a Philox one: not reproduced).
+_DIGITS = {"float16": 24, "float32": 24, "float64": 53}  # float16 is drawn as float32
+
+
+def _unit(gen: Generator, n: int, name: str) -> np.ndarray:
+    """``n`` uniform [0, 1) numbers in the float type ``name`` (float32 for float16): the low
+    ``digits`` bits of a word (of a 64-bit pair for float64), times 2**-digits."""
+    if name == "float64":
+        return (gen.random64(n) & np.uint64(2 ** 53 - 1)).astype(np.float64) * 2.0 ** -53
+    digits = _DIGITS[name]
+    return (gen.random32(n) & np.uint64(2 ** digits - 1)).astype(np.float32) \
+        * np.float32(2.0 ** -digits)
+
+
+def _cast(x: np.ndarray, dt) -> np.ndarray:
+    """Doubles to ``dt`` as C++ casts them (to float16 through float32)."""
+    with np.errstate(over="ignore"):
+        if dt.name == "float16":
+            return x.astype(np.float32).astype(np.float16)
+        return x.astype(dt.np, copy=False)
+
+
+def _two_sum(a, b):
+    s = a + b
+    bb = s - a
+    return s, (a - (s - bb)) + (b - bb)
+
+
+def _fma(x: np.ndarray, scale, shift) -> np.ndarray:
+    """``x * scale + shift`` rounded once, as torch's compiled kernels fuse it (float32: the
+    product is exact in double and the sum's error decides a double rounding's ties; float64:
+    Dekker's exact product and a two-sum)."""
+    with np.errstate(all="ignore"):
+        if x.dtype == np.float32:
+            p = x.astype(np.float64) * np.float64(scale)
+            s, err = _two_sum(p, np.float64(shift))
+            out = s.astype(np.float32)
+            below = np.nextafter(s, -np.inf).astype(np.float32)
+            above = np.nextafter(s, np.inf).astype(np.float32)
+            tie = (below != above) & (err != 0) & np.isfinite(s)
+            if tie.any():
+                out[tie] = np.where(err[tie] > 0, above[tie], below[tie])
+            return out
+        split = 134217729.0  # 2**27 + 1
+        scale = np.float64(scale)
+
+        def halves(v):
+            c = split * v
+            hi = c - (c - v)
+            return hi, v - hi
+
+        p = x * scale
+        xh, xl = halves(x)
+        sh, sl = halves(scale)
+        perr = ((xh * sh - p) + xh * sl + xl * sh) + xl * sl
+        s, serr = _two_sum(p, np.float64(shift))
+        out = s + (perr + serr)
+        return np.where(np.isfinite(out), out, p + shift)
+
+
+def uniform(gen: Generator, shape, dt, low: float = 0.0, high: float = 1.0):
+    """torch's ``uniform_(low, high)`` on a new tensor of ``shape`` and float type ``dt``."""
+    n = math.prod(shape)
+    if gen.device.type != "cpu":
+        np_dt = np.float64 if dt.name == "float64" else np.float32
+        u = gen._rng.random(shape, dtype=np_dt)
+        return (u * (high - low) + low).astype(dt.np) if (low, high) != (0.0, 1.0) \
+            else u.astype(dt.np)
+    x = _unit(gen, n, dt.name)
+    if (low, high) != (0.0, 1.0):  # fma(x, to - from, from), in the kernel's type
+        acc = x.dtype.type
+        lo, hi = acc(dt.np.type(low)), acc(dt.np.type(high))
+        x = _fma(x, hi - lo, lo)
+    out = x.astype(dt.np, copy=False)
+    top = dt.np.type(high)
+    if (out == top).any():  # rounded up to ``to`` (in dt): torch writes ``from`` instead
+        out = np.where(out == top, dt.np.type(low), out)
+    return out.reshape(shape)
+
+
+def _scalar_normals(gen: Generator, n: int) -> np.ndarray:
+    """torch's scalar normal path (fewer than 16 elements): Box-Muller on two 53-bit uniforms,
+    in double, each pair's second value kept for the next draw."""
+    out = np.empty(n, dtype=np.float64)
+    for i in range(n):
+        if gen._next_double is not None:
+            out[i], gen._next_double = gen._next_double, None
+            continue
+        u1, u2 = _unit(gen, 2, "float64").tolist()
+        r = math.sqrt(-2.0 * math.log1p(-u2))
+        theta = 2.0 * math.pi * u1
+        gen._next_double = r * math.sin(theta)
+        out[i] = r * math.cos(theta)
+    return out
+
+
+_log = np.frompyfunc(math.log, 1, 1)
+_cos = np.frompyfunc(math.cos, 1, 1)
+_sin = np.frompyfunc(math.sin, 1, 1)
+_f32 = np.float32
+
+
+def _fma32(a, b, c) -> np.ndarray:
+    """``a * b + c`` of float32 values rounded once: the product is exact in double, so the
+    double sum rounds to float32 as the fused operation does, except where it fell exactly on
+    a midpoint between two floats (a double rounding): those few are settled by the sum's
+    rounding error."""
+    p = np.multiply(a, b, dtype=np.float64)
+    s = p + c
+    out = s.astype(_f32)
+    # a midpoint between two normal floats has the 29 low bits 1000...0 (the polynomials'
+    # values here are never below float32's normal range)
+    odd = (s.view(np.uint64) & np.uint64(0x1FFFFFFF)) == np.uint64(0x10000000)
+    if odd.any():
+        idx = np.flatnonzero(odd)
+        pi = p.reshape(-1)[idx]
+        ci = np.broadcast_to(np.asarray(c, np.float64), p.shape).reshape(-1)[idx]
+        si, err = _two_sum(pi, ci)
+        below = np.nextafter(si, -np.inf).astype(_f32)
+        above = np.nextafter(si, np.inf).astype(_f32)
+        flat = out.reshape(-1)
+        flat[idx] = np.where((below != above) & (err != 0),
+                             np.where(err > 0, above, below), flat[idx])
+    return out
+
+
+# The float32 log and sine/cosine of torch's vectorised Box-Muller kernel: Cephes' polynomials
+# in the SSE/AVX form (a mantissa in [sqrt(1/2), sqrt(2)) and its exponent; an angle reduced by
+# pi/4 in three parts, then the sine or cosine polynomial by octant), evaluated as the compiled
+# kernel does, with its multiply-adds fused.
+_LOG_POLY = (7.0376836292e-2, -1.1514610310e-1, 1.1676998740e-1, -1.2420140846e-1,
+             1.4249322787e-1, -1.6668057665e-1, 2.0000714765e-1, -2.4999993993e-1,
+             3.3333331174e-1)
+
+
+def _log32(x: np.ndarray) -> np.ndarray:
+    x = np.maximum(x, _f32(1.17549435e-38))
+    bits = x.view(np.int32)
+    e = ((bits >> 23) - 0x7F).astype(_f32) + _f32(1)
+    m = ((bits & ~0x7F800000) | 0x3F000000).view(_f32)  # in [0.5, 1)
+    small = m < _f32(0.707106781186547524)
+    e = e - small.astype(_f32)
+    m = (m - _f32(1)) + np.where(small, m, _f32(0))
+    z = m * m
+    y = np.full_like(m, _f32(_LOG_POLY[0]))
+    for c in _LOG_POLY[1:]:
+        y = _fma32(y, m, _f32(c))
+    y = _fma32(y * m, z, e * _f32(-2.12194440e-4))
+    y = _fma32(z, _f32(-0.5), y)
+    return _fma32(e, _f32(0.693359375), m + y)
+
+
+def _sincos32(x: np.ndarray):
+    """Sine and cosine of non-negative float32 angles."""
+    y = x * _f32(1.27323954473516)  # 4 / pi
+    j = (y.astype(np.int32) + 1) & ~1
+    y = j.astype(_f32)
+    for part in (-0.78515625, -2.4187564849853515625e-4, -3.77489497744594108e-8):
+        x = _fma32(y, _f32(part), x)
+    z = x * x
+    c = np.full_like(x, _f32(2.443315711809948e-5))
+    c = _fma32(c, z, _f32(-1.388731625493765e-3))
+    c = _fma32(c, z, _f32(4.166664568298827e-2))
+    c = _fma32(c * z, z, -(z * _f32(0.5))) + _f32(1)
+    s = np.full_like(x, _f32(-1.9515295891e-4))
+    s = _fma32(s, z, _f32(8.3321608736e-3))
+    s = _fma32(s, z, _f32(-1.6666654611e-1))
+    s = _fma32(s * z, x, x)
+    use_sin = (j & 2) == 0
+    sin = np.where(use_sin, s, c)
+    cos = np.where(use_sin, c, s)
+    sin = np.where((j & 4) != 0, -sin, sin)
+    cos = np.where((~(j - 2) & 4) != 0, -cos, cos)
+    return sin, cos
+
+
+def _box_muller_16(blocks: np.ndarray, mean: float, std: float) -> np.ndarray:
+    """torch's ``normal_fill_16`` on rows of 16 uniforms: the first 8 give the radii, the last
+    8 the angles; cosines replace the first half, sines the second; then ``* std + mean``
+    (fused). float64 uses the C library's log/cos/sin (NumPy's vectorised ones differ in the
+    last bit now and then); float32 the vectorised kernel's own functions."""
+    u1, u2 = 1 - blocks[:, :8], blocks[:, 8:]
+    if blocks.dtype == np.float64:
+        r = np.sqrt(-2.0 * _log(u1).astype(np.float64))
+        theta = 2.0 * math.pi * u2
+        out = np.concatenate([r * _cos(theta).astype(np.float64),
+                              r * _sin(theta).astype(np.float64)], axis=1)
+        return out if (mean, std) == (0.0, 1.0) else _fma(out, std, mean)
+    r = np.sqrt(_f32(-2.0) * _log32(u1))
+    sin, cos = _sincos32(_f32(2.0 * math.pi) * u2)
+    out = np.concatenate([r * cos, r * sin], axis=1)
+    return out if (mean, std) == (0.0, 1.0) else _fma32(out, _f32(std), _f32(mean))
+
+
+def normal(gen: Generator, shape, dt, mean: float = 0.0, std: float = 1.0):
+    """torch's ``normal_(mean, std)`` on a new tensor of ``shape`` and float type ``dt``."""
+    n = math.prod(shape)
+    if gen.device.type != "cpu":
+        np_dt = np.float64 if dt.name == "float64" else np.float32
+        z = gen._rng.standard_normal(shape, dtype=np_dt)
+        return (z * std + mean).astype(dt.np) if (mean, std) != (0.0, 1.0) else z.astype(dt.np)
+    if n < 16:  # one value at a time, in double
+        z = _scalar_normals(gen, n)
+        return _cast(z if (mean, std) == (0.0, 1.0) else _fma(z, std, mean), dt).reshape(shape)
+    # torch's normal_fill: uniforms (float32 ones for float16), each whole block of 16
+    # transformed; a ragged end redrawn as the last 16 (overlapping the last whole block) and
+    # transformed again. float32/float64 draw all n uniforms first, float16 only the blocks'.
+    whole = n - n % 16
+    data = _unit(gen, n if dt.name != "float16" else whole, dt.name)
+    out = np.empty(n, dtype=data.dtype)
+    out[:whole] = _box_muller_16(data[:whole].reshape(-1, 16), mean, std).reshape(-1)
+    if n % 16:
+        out[n - 16:] = _box_muller_16(_unit(gen, 16, dt.name).reshape(1, 16), mean,
+                                      std).reshape(-1)
+    return out.astype(dt.np, copy=False).reshape(shape)
+
+
+def integers(gen: Generator, shape, dt, low: int, high: int):
+    """torch's ``random_(low, high)`` (``randint``): a word (a 64-bit pair when the range
+    needs 33 bits or more and the type is long, double or float), modulo the range, plus low."""
+    n, span = math.prod(shape), int(high) - int(low)
+    if gen.device.type != "cpu":
+        return gen._rng.integers(int(low), int(high), size=shape).astype(dt.np)
+    wide = span >= 2 ** 32 and dt.name in ("int64", "float64", "float32")
+    words = gen.random64(n) if wide else gen.random32(n)
+    values = (words % np.uint64(span)).astype(np.int64) + np.int64(low)
+    return values.astype(dt.np).reshape(shape)
+
+
+_FULL_RANGE = {"bool": 2, "uint8": 2 ** 8, "int8": 2 ** 7, "int16": 2 ** 15, "int32": 2 ** 31,
+               "int64": 2 ** 63, "float16": 2 ** 11 + 1, "float32": 2 ** 24 + 1,
+               "float64": 2 ** 53 + 1}
+
+
+def full_range(gen: Generator, shape, dt):
+    """torch's ``random_()``: a word (a 64-bit pair for long and double) modulo the type's
+    count of exactly representable non-negative integers."""
+    n = math.prod(shape)
+    if gen.device.type != "cpu":
+        return gen._rng.integers(0, _FULL_RANGE[dt.name], size=shape).astype(dt.np)
+    words = gen.random64(n) if dt.name in ("int64", "float64") else gen.random32(n)
+    return (words % np.uint64(_FULL_RANGE[dt.name])).astype(dt.np).reshape(shape)
+
+
+def permutation(gen: Generator, n: int) -> np.ndarray:
+    """torch's ``randperm(n)`` (n below 2**32 / 20): from 0..n-1, swap each position i with
+    i + (a word modulo n - i)."""
+    if gen.device.type != "cpu":
+        return gen._rng.permutation(n)
+    if n >= (2 ** 32 - 1) // 20:
+        from .errors import NotSupported
+
+        raise NotSupported(f"randperm of {n} elements (torch's 64-bit shuffle) is not supported")
+    out = list(range(n))
+    if n > 1:
+        offsets = (gen.random32(n - 1) % np.arange(n, 1, -1, dtype=np.uint64)).tolist()
+        for i, z in enumerate(offsets):
+            j = i + z
+            out[i], out[j] = out[j], out[i]
+    return np.array(out, dtype=np.int64)
+
+
+_log1p = np.frompyfunc(math.log1p, 1, 1)
+_tan = np.frompyfunc(math.tan, 1, 1)
+
+
+def _libm(fn, x: np.ndarray) -> np.ndarray:
+    """``fn`` (a ``math`` function: the C library's) elementwise, in double."""
+    return fn(x).astype(np.float64) if x.size else x.astype(np.float64)
+
+
+def exponential(gen: Generator, shape, dt, lambd: float):
+    """torch's ``exponential_(lambd)``: ``-1 / lambd * log1p(-u)`` of 53-bit uniforms, in
+    double."""
+    u = _unit(gen, math.prod(shape), "float64")
+    return _cast((-1.0 / lambd) * _libm(_log1p, -u), dt).reshape(shape)
+
+
+def cauchy(gen: Generator, shape, dt, median: float, sigma: float):
+    """torch's ``cauchy_``: ``median + sigma * tan(pi * (u - 0.5))``, in double."""
+    u = _unit(gen, math.prod(shape), "float64")
+    return _cast(median + sigma * _libm(_tan, math.pi * (u - 0.5)), dt).reshape(shape)
+
+
+def log_normal(gen: Generator, shape, dt, mean: float, std: float):
+    """torch's ``log_normal_``: ``exp`` of the scalar normal draws (pairs, cached), in double."""
+    z = _scalar_normals(gen, math.prod(shape))
+    with np.errstate(over="ignore"):
+        return _cast(_libm(_exp, _fma(z, std, mean)), dt).reshape(shape)
+
+
+def geometric(gen: Generator, shape, dt, p: float):
+    """torch's ``geometric_(p)``: ``ceil(log(u) / log1p(-p))``, in double."""
+    u = _unit(gen, math.prod(shape), "float64")
+    with np.errstate(divide="ignore"):
+        return _cast(np.ceil(_libm(_log, u) / math.log1p(-p)), dt).reshape(shape)
+
+
+def _safe_exp(x: float) -> float:
+    try:
+        return math.exp(x)
+    except OverflowError:
+        return math.inf
+
+
+_exp = np.frompyfunc(_safe_exp, 1, 1)

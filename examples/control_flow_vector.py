@@ -55,9 +55,11 @@ def main() -> None:
                                  "d = f(a)\n"
                                  "w = torch.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])\n"
                                  "d.backward(gradient=w)\n"
-                                 "a.grad == (d / a) * w")
-        if reply["result"]["repr"] != "tensor([[True, True, True],\n        [True, True, True]])":
-            fail(f"matrix case: {reply['result']['repr']}")
+                                 "torch.allclose(a.grad, (d / a) * w)")
+        # allclose, not ==: where the branch scaled by 100, d / a = (100 * 2**n * a) / a is
+        # rounded twice and can miss k by an ulp (torch prints the same for this seed).
+        if reply["result"] is not True:
+            fail(f"matrix case: {reply['result']}")
         print("For a matrix too: a.grad = k * w, the vector-Jacobian product with the weights w.")
 
 

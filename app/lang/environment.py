@@ -41,8 +41,9 @@ class Environment:
     """An upper estimate of :meth:`memory_bytes` kept by the interpreter between runs."""
 
     def __post_init__(self) -> None:
-        if self.generator is None:
-            self.generator = engine.Generator(device=self.device)
+        if self.generator is None:  # the session's default generator: a fresh seed, as a
+            self.generator = engine.Generator(device=self.device)  # new torch process's
+            self.generator.seed()
 
     def memory_bytes(self) -> int:
         """Bytes held by the session's tensors: variables (and what their objects, closures

@@ -257,7 +257,9 @@ def capture(env: Environment) -> bytearray:
     if generator._state is not None:
         if generator.device.type != "cpu":
             raise NotPlain("a device generator")
-        gen["state"] = _Writer().value(generator._np_state())
+        # torch's 5,056-byte state (mt19937 and the cached normal samples); a snapshot of
+        # before had "state", the PCG64 generator's (read by restore)
+        gen["mt19937"] = bytes(generator.get_state().numpy()).hex()
     writer = _Writer(env.variables)
     variables = [[name, writer.value(value)] for name, value in env.variables.items()]
     files = _files(env.files, writer)
@@ -444,7 +446,9 @@ def restore(data: bytes | bytearray, env: Environment, limits: Limits | None = N
         env.numpy_random = rng
     generator = env.generator
     generator.manual_seed(int(header["generator"]["seed"]))
-    if "state" in header["generator"]:
-        generator._rng.bit_generator.state = _Reader([], memoryview(b"")).value(
-            header["generator"]["state"])
+    if "mt19937" in header["generator"]:
+        generator._restore(bytes.fromhex(header["generator"]["mt19937"]))
+    elif "state" in header["generator"]:  # a snapshot from the PCG64 generator's days
+        old = _Reader([], memoryview(b"")).value(header["generator"]["state"])
+        generator._continue_legacy(old["state"]["state"], old["state"]["inc"])
     env.held_bytes_estimate = env.memory_bytes()

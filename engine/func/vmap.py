@@ -73,7 +73,8 @@ def _real_device(dev: Device) -> Device:
 
 
 class _RandomnessError(Generator):
-    """The generator inside ``vmap(..., randomness="error")``: any draw is an error."""
+    """The generator inside ``vmap(..., randomness="error")``: any draw is an error (torch's
+    words come from ``_bits``, the other draws from ``_rng``)."""
 
     @property
     def _rng(self):
@@ -81,6 +82,10 @@ class _RandomnessError(Generator):
             "vmap: called random operation while in randomness error mode. Please either use "
             "the 'same' or 'different' randomness flags on vmap or perform the randomness "
             "operation out of vmap")
+
+    @property
+    def _bits(self):
+        return self._rng
 
 
 # --------------------------------------------------------------------------- wrap / unwrap

@@ -6,10 +6,9 @@ from __future__ import annotations
 import math
 import warnings
 
-import numpy as np
-
 from .. import errors
-from ..dtypes import float64
+from .. import random as _random
+from ..dtypes import float32
 from ..random import Generator, current_generator
 from ..tensor import Tensor
 
@@ -18,15 +17,17 @@ __all__ = ["calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_"
            "kaiming_normal_", "orthogonal_", "sparse_"]
 
 
-def _draw(tensor: Tensor, generator: Generator | None, kind: str, shape=None):
-    """Standard uniform [0, 1) or normal draws shaped like ``tensor`` (or ``shape``)."""
+def _draw(tensor: Tensor, generator: Generator | None, kind: str, shape=None, low=0.0,
+          high=1.0):
+    """Uniform [low, high) or standard normal draws shaped like ``tensor`` (or ``shape``), in
+    its dtype, as torch's ``uniform_``/``normal_`` draw them."""
     gen = current_generator(tensor.device, generator)
     shape = tensor._data.shape if shape is None else shape
-    dt = np.float64 if tensor.dtype is float64 else np.float32
+    dt = tensor.dtype if tensor.dtype.is_floating_point else float32
     with tensor.device.scope():
-        rng = gen._rng
-        return rng.random(shape, dtype=dt) if kind == "uniform" else \
-            rng.standard_normal(shape, dtype=dt)
+        if kind == "uniform":
+            return _random.uniform(gen, shape, dt, low, high)
+        return _random.normal(gen, shape, dt)
 
 
 def _write(tensor: Tensor, values) -> Tensor:
@@ -99,8 +100,7 @@ def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0,
     if a > b:
         raise errors.EngineRuntimeError(
             f"uniform_ expects to return a [from, to) range, but found from={a} > to={b}")
-    u = _draw(tensor, generator, "uniform")
-    return _write(tensor, u * (b - a) + a)
+    return _write(tensor, _draw(tensor, generator, "uniform", low=a, high=b))
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0,
@@ -110,26 +110,67 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0,
     _floating(tensor, "normal_kernel_cpu")
     if std < 0:
         raise errors.EngineRuntimeError(f"normal expects std >= 0.0, but found std {std}")
-    return _write(tensor, _draw(tensor, generator, "normal") * std + mean)
+    gen = current_generator(tensor.device, generator)
+    dt = tensor.dtype if tensor.dtype.is_floating_point else float32
+    with tensor.device.scope():
+        return _write(tensor, _random.normal(gen, tensor._data.shape, dt, mean, std))
 
 
 def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0,
                   b: float = 2.0, generator: Generator | None = None) -> Tensor:
-    """Fill with draws from N(mean, std²) truncated to [a, b] (redrawn until inside)."""
+    """Fill with draws from N(mean, std²) truncated to [a, b], drawn as torch 2.13 draws
+    them: when [a, b] holds more than 30 % of the mass, normal draws with the ones outside
+    redrawn (the whole tensor's worth each round); else uniform candidates on [a, b], each
+    kept when the log of a uniform is below its log density over the peak's."""
     _check(tensor, "trunc_normal_")
     _floating(tensor, "normal_kernel_cpu")
     if mean < a - 2 * std or mean > b + 2 * std:
         warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. "
                       "The distribution of values may be incorrect.", stacklevel=2)
-    xp = tensor.device.xp
-    values = _draw(tensor, generator, "normal") * std + mean
-    for _ in range(1000):
-        outside = (values < a) | (values > b)
-        n = int(outside.sum())
-        if n == 0:
-            break
-        values[outside] = _draw(tensor, generator, "normal", (n,)) * std + mean
-    return _write(tensor, xp.clip(values, a, b))
+    from .. import ops
+    from ..modes import no_grad
+
+    def cdf(x):
+        return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
+
+    with no_grad():
+        if cdf((b - mean) / std) - cdf((a - mean) / std) > 0.3:
+            lo = ops.tensor(a, dtype=tensor.dtype).item()  # the bounds in the tensor's dtype
+            hi = ops.tensor(b, dtype=tensor.dtype).item()
+            result = tensor.normal_(mean, std, generator=generator)
+            while True:
+                outside = (result < lo) | (result > hi)
+                if not outside.any():
+                    break
+                result = ops.where(outside, ops.empty_like(result).normal_(
+                    mean, std, generator=generator), result)
+            if result is not tensor:
+                tensor.copy_(result)
+            return tensor
+        mode = max(a, min(mean, b))
+        log_peak = -0.5 * ((mode - mean) / std) ** 2
+
+        def log_density(c):  # over the peak's, in place
+            return c.sub_(mean).div_(std).pow_(2).mul_(-0.5).sub_(log_peak)
+
+        candidates = ops.empty_like(tensor)
+        accept = ops.empty_like(tensor)
+        tensor.uniform_(a, b, generator=generator)
+        candidates.copy_(tensor)
+        log_density(candidates)
+        pending = accept.uniform_(generator=generator).log_().gt(candidates)
+        if pending.any():
+            result = tensor
+            while True:
+                candidates.uniform_(a, b, generator=generator)
+                result = ops.where(pending, candidates, result)
+                log_density(candidates)
+                pending = ops.where(pending, accept.uniform_(generator=generator).log_().gt(
+                    candidates), pending)
+                if not pending.any():
+                    break
+            tensor.copy_(result)
+    return tensor
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:
@@ -243,9 +284,13 @@ def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01,
         raise errors.EngineValueError("Only tensors with 2 dimensions are supported")
     rows, cols = tensor.shape
     num_zeros = int(math.ceil(sparsity * rows))
-    values = _draw(tensor, generator, "normal") * std
     gen = current_generator(tensor.device, generator)
+    dt = tensor.dtype if tensor.dtype.is_floating_point else float32
+    with tensor.device.scope():
+        values = _random.normal(gen, tensor._data.shape, dt, 0.0, std)
+    # torch's column permutations come from the current generator, not ``generator``
+    current = current_generator(tensor.device)
     for col in range(cols):
-        zeros = gen._rng.permutation(rows)[:num_zeros]
+        zeros = _random.permutation(current, rows)[:num_zeros]
         values[zeros, col] = 0
     return _write(tensor, values)

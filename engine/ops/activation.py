@@ -13,9 +13,10 @@ import numbers
 import numpy as np
 
 from .. import errors
+from .. import random as _random
 from ..autograd import OUTPUT, needs_grad, record
 from ..autograd.engine import grad_node, named_grad
-from ..dtypes import bool_, int64, uint8
+from ..dtypes import bool_, float64, int64, uint8
 from ..modes import _grad_enabled
 from ..random import current_generator
 from ..tensor import Tensor, _wrap
@@ -510,12 +511,16 @@ def _rrelu(input, lower, upper, training, inplace, generator):
         a = input._data
         xp = input.device.xp
         pos = a > 0
-        if training:
+        if training:  # torch's: a uniform(lower, upper) in double for each x <= 0, in order
             gen = current_generator(input.device, generator)
+            drawn = a <= 0
             with input.device.scope():
-                u = gen._rng.random(a.shape, dtype=np.float64 if a.dtype == np.float64
-                                    else np.float32)
-            slope = xp.where(pos, 1.0, lower + (upper - lower) * u)
+                r = _random.uniform(gen, (int(drawn.sum()),), float64, float(lower),
+                                    float(upper))
+            slope = xp.ones(a.shape, dtype=np.float64)
+            slope[drawn] = r
+            if a.dtype != np.float64:
+                slope = slope.astype(np.float32)
         else:
             slope = xp.where(pos, 1.0, (lower + upper) / 2)
         return _scaled_by_mask(input, a * slope, slope,

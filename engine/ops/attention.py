@@ -16,11 +16,12 @@ import math
 import numpy as np
 
 from .. import errors
+from .. import random as _random
 from ..autograd import needs_grad, record
 from ..autograd.engine import grad as autograd_grad
 from ..autograd.engine import named_grad
 from ..autograd.graph import FW_ACTIVE, OUTPUT
-from ..dtypes import float16, float32
+from ..dtypes import float16, float32, float64
 from ..modes import _grad_enabled, set_grad_enabled
 from ..random import current_generator
 from ..tensor import Tensor, _wrap
@@ -199,13 +200,12 @@ def _attend(query, key, value, mask, dropout_p: float, scale, enable_gqa: bool) 
             raise errors.EngineRuntimeError(
                 f"dropout probability has to be between 0 and 1, but got {dropout_p}")
         dev = attn.device
-        with dev.scope():
-            u = current_generator(dev)._rng.random(
-                attn._data.shape, dtype=np.float64 if attn.dtype.np == np.float64
-                else np.float32)
-        keep = 0.0 if dropout_p == 1 else 1.0 / (1.0 - dropout_p)
-        attn = attn * _wrap(((u < 1.0 - dropout_p) * keep).astype(attn.dtype.np), attn.dtype,
-                            dev)
+        with dev.scope():  # torch's dropout: bernoulli_(1 - p) (53-bit uniforms) / (1 - p)
+            u = _random.uniform(current_generator(dev), attn._data.shape, float64)
+        np_dt = attn.dtype.np
+        acc = np.float64 if np_dt == np.float64 else np.float32
+        keep = np_dt.type(0) if dropout_p == 1 else np_dt.type(acc(1) / acc(1.0 - dropout_p))
+        attn = attn * _wrap(((u < 1.0 - dropout_p) * keep).astype(np_dt), attn.dtype, dev)
     out = attn @ value
     return out.to(float16) if half else out
 

@@ -9,6 +9,7 @@ from collections import deque
 import numpy as np
 
 from .. import errors
+from .. import random as _rand
 from ..autograd import needs_grad
 from ..device import bind, default_device
 from ..device import device as as_device
@@ -18,6 +19,7 @@ from ..dtypes import (
     SMALL_INTS,
     as_dtype,
     bool_,
+    float32,
     float64,
     from_numpy_dtype,
     promote,
@@ -543,7 +545,7 @@ def _random(size, dtype, device, generator, draw, requires_grad, default=DEFAULT
     dev = _device(device)
     gen = current_generator(dev, generator)
     with dev.scope():
-        arr = draw(gen._rng, shape, dt)
+        arr = draw(gen, shape, dt)
     return _leaf(_wrap(arr, dt, dev), requires_grad)
 
 
@@ -558,16 +560,16 @@ def _scalar_name(dt):
         else dt.name
 
 
-def _uniform(rng, shape, dt):
+def _uniform(gen, shape, dt):
     _float_only(dt, "check_uniform_bounds")
-    return rng.random(shape, dtype=np.float64 if dt is float64 else np.float32).astype(dt.np)
+    return _rand.uniform(gen, shape, dt)
 
 
-def _normal(rng, shape, dt):
+def _normal(gen, shape, dt):
     if math.prod(shape):  # PyTorch's normal kernel never runs on an empty tensor
         _float_only(dt, "normal_kernel_cpu")
-    return rng.standard_normal(shape, dtype=np.float64 if dt is float64 else np.float32) \
-        .astype(dt.np)
+    return _rand.normal(gen, shape, dt if dt.is_floating_point else float32).astype(
+        dt.np, copy=False)
 
 
 @op(kind="function")
@@ -626,8 +628,8 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=N
             if not lo <= v <= hi:
                 raise errors.EngineRuntimeError(f"{what} is out of bounds for {c_name}")
 
-    def draw(rng, shape, dt):
-        return rng.integers(low, high, size=shape).astype(dt.np)
+    def draw(gen, shape, dt):
+        return _rand.integers(gen, shape, dt, low, high)
 
     return _random((size,), dtype, device, generator, draw, requires_grad, DEFAULT_INT)
 
@@ -639,7 +641,7 @@ def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False)
         raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
             kernel="randperm", dtype="Bool"))
     return _random(((int(n),),), dtype, device, generator,
-                   lambda rng, shape, dt: rng.permutation(shape[0]).astype(dt.np),
+                   lambda gen, shape, dt: _rand.permutation(gen, shape[0]).astype(dt.np),
                    requires_grad, DEFAULT_INT)
 
 
@@ -675,11 +677,17 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
         return out
     if size is None:
         raise errors.EngineTypeError("normal() missing required argument 'size'")
-    noise = randn(size, generator=generator, dtype=dtype, device=device)
-    out = noise * std + mean
-    if requires_grad:
-        out.requires_grad_(True)
-    return out
+    shape = shape_arg(size)
+    check_numel(shape)
+    dt = DEFAULT_FLOAT if dtype is None else as_dtype(dtype)
+    if math.prod(shape):
+        _float_only(dt, "normal_kernel_cpu")
+    dev = _device(device)
+    gen = current_generator(dev, generator)
+    with dev.scope():  # torch's normal_(mean, std) on the new tensor
+        arr = _rand.normal(gen, shape, dt if dt.is_floating_point else float32,
+                           float(mean), float(std)).astype(dt.np, copy=False)
+    return _leaf(_wrap(arr, dt, dev), requires_grad)
 
 
 # --------------------------------------------------------------------------- more factories

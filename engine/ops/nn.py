@@ -17,12 +17,13 @@ import warnings
 import numpy as np
 
 from .. import errors
+from .. import random as _random
 from .._fperr import Quiet
 from .._parallel import is_numpy
 from ..autograd import OUTPUT, needs_grad, record
 from ..autograd.engine import grad_node, named_grad
 from ..autograd.graph import FW_ACTIVE, Node
-from ..dtypes import bool_, int32, int64
+from ..dtypes import bool_, float64, int32, int64
 from ..modes import _grad_enabled, check_numel, set_grad_enabled
 from ..random import current_generator
 from ..tensor import Size, Tensor, _wrap
@@ -968,11 +969,11 @@ def dropout(input, p=0.5, training=True, inplace=False):
             f"{input.dtype.scalar_name}")
     dt = input.dtype
     gen = current_generator(dev)
-    with dev.scope():
-        u = gen._rng.random(input._data.shape, dtype=np.float64 if dt.np == np.float64
-                            else np.float32)
-    scale = 0.0 if p == 1 else 1.0 / (1.0 - p)
-    mask = _wrap(((u < 1.0 - p) * scale).astype(dt.np), dt, dev)
+    with dev.scope():  # torch's noise: bernoulli_(1 - p) (53-bit uniforms), divided by 1 - p
+        keep = _random.uniform(gen, input._data.shape, float64) < 1.0 - p
+    acc = np.float64 if dt.np == np.float64 else np.float32  # the division's type
+    scale = dt.np.type(0) if p == 1 else dt.np.type(acc(1) / acc(1.0 - p))
+    mask = _wrap((keep * scale).astype(dt.np), dt, dev)
     return _maybe_inplace(input, inplace, lambda: input * mask)
 
 

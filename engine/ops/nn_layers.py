@@ -13,8 +13,9 @@ import warnings
 import numpy as np
 
 from .. import errors
+from .. import random as _random
 from ..autograd import needs_grad, record
-from ..dtypes import DEFAULT_FLOAT
+from ..dtypes import DEFAULT_FLOAT, float64
 from ..random import current_generator
 from ..tensor import Tensor, _wrap
 from .nn import _maybe_inplace
@@ -33,9 +34,8 @@ def _keep(input: Tensor, p: float, shape: tuple):
     """A 0/1 array of ``shape``: 1 with probability ``1 - p``, from the session's generator."""
     dev = input.device
     dt = input.dtype if input.dtype.is_floating_point else DEFAULT_FLOAT
-    with dev.scope():
-        u = current_generator(dev)._rng.random(
-            shape, dtype=np.float64 if dt.np == np.float64 else np.float32)
+    with dev.scope():  # torch's noise.bernoulli_(1 - p): 53-bit uniforms
+        u = _random.uniform(current_generator(dev), shape, float64)
     return (u < 1.0 - p).astype(dt.np), dt
 
 

@@ -16,6 +16,7 @@ import math
 import numpy as np
 
 from .. import errors
+from .. import random as _rand
 from ..autograd import needs_grad, record
 from ..dtypes import (
     DEFAULT_INT,
@@ -55,11 +56,43 @@ def _uniform(t: Tensor, generator, shape=None):
         return gen._rng.random(t._data.shape if shape is None else shape, dtype=np_dt)
 
 
-def _normal(t: Tensor, generator):
+def _normal(t: Tensor, generator, mean=0.0, std=1.0):
+    """torch's normal draws in ``t``'s float type (float32 for non-floats)."""
     gen = current_generator(t.device, generator)
-    np_dt = np.float64 if t.dtype is float64 else np.float32
+    dt = t.dtype if t.dtype.is_floating_point else float32
     with t.device.scope():
-        return gen._rng.standard_normal(t._data.shape, dtype=np_dt)
+        return _rand.normal(gen, t._data.shape, dt, mean, std)
+
+
+def _uniform_in(t: Tensor, generator, low, high):
+    """torch's ``uniform_(low, high)`` draws in ``t``'s float type."""
+    gen = current_generator(t.device, generator)
+    with t.device.scope():
+        return _rand.uniform(gen, t._data.shape, t.dtype, low, high)
+
+
+def _draw(t: Tensor, generator, sampler, *args):
+    """``sampler``'s draws (engine.random's: torch's rules) for ``t``'s elements, in its dtype;
+    a generator of another device draws the same distribution from its own stream."""
+    gen = current_generator(t.device, generator)
+    if gen.device.type != "cpu":
+        return _device_draw(t, gen, sampler, *args)
+    return sampler(gen, t._data.shape, t.dtype, *args)
+
+
+def _device_draw(t: Tensor, gen, sampler, *args):
+    xp = t.device.xp
+    with t.device.scope():
+        if sampler is _rand.log_normal:
+            mean, std = args
+            with np.errstate(over="ignore"):
+                return xp.exp(mean + std * gen._rng.standard_normal(t._data.shape))
+        u = gen._rng.random(t._data.shape)
+        if sampler is _rand.exponential:
+            return -xp.log1p(-u) / args[0]
+        if sampler is _rand.cauchy:
+            return args[0] + args[1] * xp.tan(math.pi * (u - 0.5))
+        return xp.ceil(xp.log(u) / math.log1p(-args[0]))
 
 
 def _zero_grad(g):
@@ -112,7 +145,9 @@ def normal_(self, *args, generator=None, **kwargs):
         raise errors.EngineRuntimeError(f"normal expects std >= 0.0, but found std {_num(std)}")
     if self._data.size:  # PyTorch's kernel (and its dtype check) never runs on an empty one
         _continuous_only(self, "normal_kernel_{dev}")
-    return _fill(self, mean + std * _normal(self, generator), "NormalBackward0")
+    if not self._data.size:
+        return _fill(self, self._data, "NormalBackward0")
+    return _fill(self, _normal(self, generator, mean, std), "NormalBackward0")
 
 
 def _signature(fn, *params) -> None:
@@ -138,7 +173,7 @@ def uniform_(self, *args, generator=None, **kwargs):
         raise errors.EngineRuntimeError(
             f"uniform_ expects to return a [from, to) range, but found from={_num(low)} > "
             f"to={_num(high)}")
-    return _fill(self, low + (high - low) * _uniform(self, generator), "UniformBackward0")
+    return _fill(self, _uniform_in(self, generator, low, high), "UniformBackward0")
 
 
 def _float_arg(fn: str, name: str, value, position: int | None) -> float:
@@ -177,8 +212,8 @@ def exponential_(self, lambd=1.0, *, generator=None):
     check_overlap(self)  # (torch's TensorIterator, before its kernel's dtype check)
     if self._data.size:  # no kernel (and no dtype check) on an empty tensor
         _continuous_distribution(self, "Exponential")
-    xp = self.device.xp
-    return _fill(self, -xp.log1p(-_uniform(self, generator)) / lambd, "ExponentialBackward0")
+    return _fill(self, _draw(self, generator, _rand.exponential, float(lambd)),
+                 "ExponentialBackward0")
 
 
 @_sampler("cauchy_", "Fill in place with samples of the Cauchy distribution (``median``, "
@@ -189,9 +224,8 @@ def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
         raise errors.EngineRuntimeError(
             f"cauchy_ expects sigma > 0.0, but found sigma={_num(sigma)}")
     _continuous_distribution(self, "Cauchy", cpp_names=True)
-    xp = self.device.xp
-    u = _uniform(self, generator)
-    return _fill(self, median + sigma * xp.tan(math.pi * (u - 0.5)), "CauchyBackward0")
+    return _fill(self, _draw(self, generator, _rand.cauchy, float(median), float(sigma)),
+                 "CauchyBackward0")
 
 
 @_sampler("log_normal_", "Fill in place with samples of the log-normal distribution: "
@@ -204,9 +238,8 @@ def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
     check_overlap(self)
     if self._data.size:  # no kernel (and no dtype check) on an empty tensor
         _continuous_only(self, "log_normal_{dev}")
-    xp = self.device.xp
-    with np.errstate(over="ignore"):
-        return _fill(self, xp.exp(mean + std * _normal(self, generator)), "LogNormalBackward0")
+    return _fill(self, _draw(self, generator, _rand.log_normal, float(mean), float(std)),
+                 "LogNormalBackward0")
 
 
 # --------------------------------------------------------------------------- discrete
@@ -221,9 +254,7 @@ def geometric_(self, p, *, generator=None):
     if self.dtype is bool_ and self._data.size:
         raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
             kernel="geometric_cpu", dtype="Bool"))
-    xp = self.device.xp
-    u = _uniform(self, generator).astype(np.float64)
-    return _fill(self, xp.floor(xp.log1p(-u) / math.log1p(-p)) + 1, "GeometricBackward0")
+    return _fill(self, _draw(self, generator, _rand.geometric, float(p)), "GeometricBackward0")
 
 
 @_sampler("bernoulli_", "Fill in place with 0/1 samples that are 1 with probability ``p`` (a "
@@ -244,7 +275,17 @@ def bernoulli_(self, p=0.5, *, generator=None):
             raise errors.EngineRuntimeError(
                 f"bernoulli_ expects p to be in [0, 1], but got p={_num(p)}")
         probs, node = p, "BernoulliBackward2"
-    return _fill(self, _uniform(self, generator) < probs, node)
+    return _fill(self, _bernoulli_draws(self, p, generator), node)
+
+
+def _bernoulli_draws(t: Tensor, p, generator):
+    """torch's bernoulli draws for ``t``'s elements: a uniform of ``p``'s precision (53 bits
+    for a number or a float64 tensor, 24 for other tensors) below ``p``."""
+    gen = current_generator(t.device, generator)
+    precise = not isinstance(p, Tensor) or p.dtype is float64
+    with t.device.scope():
+        u = _rand.uniform(gen, t._data.shape, float64 if precise else float32)
+    return u < (p._data if isinstance(p, Tensor) else p)
 
 
 _RANDOM_LIMITS = {float16: 2 ** 11, float32: 2 ** 24, float64: 2 ** 53, int64: 2 ** 63 - 1,
@@ -288,8 +329,10 @@ def random_(self, *args, generator=None, **kwargs):
                 raise errors.EngineRuntimeError(f"{what} is out of bounds for {c_name}")
     gen = current_generator(self.device, generator)
     with self.device.scope():
-        values = gen._rng.integers(int(low), int(high) - 1, size=self._data.shape,
-                                   dtype=np.int64, endpoint=True)
+        if node == "RandomBackward2":  # torch's full-range draw
+            values = _rand.full_range(gen, self._data.shape, self.dtype)
+        else:
+            values = _rand.integers(gen, self._data.shape, self.dtype, int(low), int(high))
     return _fill(self, values, node)
 
 
@@ -312,13 +355,38 @@ def bernoulli(input, p=None, *, generator=None):
             raise errors.EngineRuntimeError(
                 f"bernoulli_ expects p to be in [0, 1], but got p={_num(p)}")
         probs = p
-    draws = _uniform(input, generator) < probs
+    draws = _bernoulli_draws(input, input if p is None else p, generator)
     out = _wrap(draws.astype(input.dtype.np), input.dtype, input.device)
     if needs_grad(input):  # a zero gradient; with a number p PyTorch has no derivative
         if p is None:
             record(out, "BernoulliBackward0", (_zero_grad,), (input,))
         else:
             record(out, "NotImplemented", (_no_bernoulli_derivative,), (input,))
+    return out
+
+
+def _torch_multinomial(input: Tensor, gen, rows: int, categories: int, n: int,
+                       replacement: bool) -> np.ndarray:
+    """torch's CPU multinomial on the generator's words: without replacement (or one sample),
+    ``p / q`` for exponential draws ``q`` in ``input``'s dtype, then argmax or the top ``n``;
+    with replacement, per row the cumulative sums (in the dtype) over their total, and for each
+    sample a 53-bit uniform found by binary search (the first sum not below it)."""
+    p = input._data.reshape(rows, categories)
+    if not replacement or n == 1:
+        q = _rand.exponential(gen, p.shape, input.dtype, 1.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            keys = _wrap(np.ascontiguousarray(p / q), input.dtype, input.device)
+        if n == 1:
+            return keys.argmax(-1, keepdim=True)._data
+        return keys.topk(n)[1]._data
+    out = np.empty((rows, n), dtype=np.int64)
+    u = _rand.uniform(gen, (rows, n), float64)
+    for i in range(rows):
+        cum = np.cumsum(p[i])
+        total = cum[-1]
+        if total > 0 or 0.99999 < total < 1.00001:
+            cum = cum / total
+        out[i] = np.searchsorted(cum.astype(np.float64), u[i], side="left")
     return out
 
 
@@ -372,6 +440,10 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
             "invalid multinomial distribution (sum of probabilities <= 0)")
     rows = probs.shape[0]
     gen = current_generator(input.device, generator)
+    if gen.device.type == "cpu":
+        picks = _torch_multinomial(input, gen, rows, categories, n, replacement)
+        out = picks.reshape(input._data.shape[:-1] + (n,)).astype(np.int64)
+        return _wrap(np.ascontiguousarray(out), DEFAULT_INT, input.device)
     with input.device.scope():
         u = gen._rng.random((rows, n if replacement else categories), dtype=np.float64)
     if replacement:  # invert the cumulative distribution of each row

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from .. import errors
-from ..dtypes import float64
+from ..dtypes import float64, int64
 from ..memory import register_holder
 from ..ops.creation import randperm, tensor
 from ..ops.samplers import multinomial
@@ -143,6 +143,14 @@ class Subset(Dataset):
         return len(self.indices)
 
 
+def _draw_seed(generator: Generator | None) -> int:
+    """``torch.empty((), dtype=torch.int64).random_(generator=generator).item()``: a seed drawn
+    from ``generator`` (the current one when None)."""
+    from ..random import current_generator, full_range
+
+    return int(full_range(current_generator(generator=generator), (), int64).item())
+
+
 def random_split(dataset: Any, lengths: Sequence[int | float],
                  generator: Generator | None = None) -> list[Subset]:
     """Split ``dataset`` into non-overlapping random subsets of the given lengths (or
@@ -218,11 +226,17 @@ class RandomSampler(Sampler):
         if self.replacement:
             from ..ops.creation import randint
 
-            return iter(randint(0, n, (self.num_samples,), generator=self.generator).tolist())
+            generator = self.generator
+            if generator is None:
+                generator = Generator().manual_seed(_draw_seed(None))
+            return iter(randint(0, n, (self.num_samples,), generator=generator).tolist())
+        generator = self.generator
+        if generator is None:  # torch's: a fresh generator seeded by a draw of the current one
+            generator = Generator().manual_seed(_draw_seed(None))
         out: list[int] = []
         for _ in range(self.num_samples // n):
-            out.extend(randperm(n, generator=self.generator).tolist())
-        out.extend(randperm(n, generator=self.generator).tolist()[:self.num_samples % n])
+            out.extend(randperm(n, generator=generator).tolist())
+        out.extend(randperm(n, generator=generator).tolist()[:self.num_samples % n])
         return iter(out)
 
     def __len__(self) -> int:
@@ -455,6 +469,9 @@ class DataLoader:
         return len(self.batch_sampler if self.batch_sampler is not None else self.sampler)
 
     def __iter__(self) -> Iterator[Any]:
+        # torch's iterator draws a base seed for its workers (one 64-bit draw) when it is made,
+        # with or without workers: a seeded program's later draws come after it
+        _draw_seed(self.generator)
         if self._iterable:
             return self._iter_iterable()
         if self.batch_sampler is None:

@@ -40,9 +40,18 @@ def test_shuffle_draws_from_the_current_generator_each_epoch():
         again = next(iter(loader))[1].tolist()
     assert sorted(first) == list(range(20)) and first != list(range(20))
     assert first != second and first == again
+    # torch's order of draws: the iterator's base seed (one 64-bit draw), then the sampler's
+    # permutation; from the loader's own generator directly, from a generator seeded by a
+    # draw of the current one without
     gen = engine.Generator().manual_seed(3)
     own = data.DataLoader(dataset(20), batch_size=20, shuffle=True, generator=gen)
-    assert next(iter(own))[1].tolist() == first
+    mine = engine.Generator().manual_seed(3)
+    engine.zeros((), dtype=engine.int64).random_(generator=mine)
+    assert next(iter(own))[1].tolist() == engine.randperm(20, generator=mine).tolist()
+    current = engine.Generator().manual_seed(3)
+    engine.zeros((), dtype=engine.int64).random_(generator=current)
+    seed = engine.zeros((), dtype=engine.int64).random_(generator=current).item()
+    assert first == engine.randperm(20, generator=engine.Generator().manual_seed(seed)).tolist()
 
 
 def test_fast_path_equals_stacking_samples():

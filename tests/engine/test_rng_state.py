@@ -40,7 +40,8 @@ def test_the_global_state():
     (lambda s: s[:10], RuntimeError, f"Expected a CPUGeneratorImplState of size {STATE_BYTES} "
                                      "but found the input RNG state size to be 10"),
     (lambda s: [1, 2], TypeError, "expected a torch.ByteTensor, but got list"),
-    (lambda s: engine.zeros(STATE_BYTES, dtype=engine.uint8), RuntimeError, "not one this"),
+    (lambda s: engine.zeros(STATE_BYTES, dtype=engine.uint8), RuntimeError,
+     "Invalid mt19937 state"),
 ])
 def test_wrong_states_are_refused(make, kind, text):
     s = engine.Generator().manual_seed(1).get_state()

@@ -1,15 +1,13 @@
 """Run a published PyTorch program cell by cell in a session and in torch 2.13 (the oracle),
 with both drawing the same random numbers.
 
-The engine's generator is not torch's, so on the torch side every random draw the programs
-make (``torch.randn/rand/normal/randint/randperm/multinomial``, ``Tensor.normal_/uniform_`` and
-so the ``nn`` layers' initialisation, Python's ``random``) is answered by a second engine
-generator seeded like the session's, and a ``torch.Generator()`` by an engine generator seeded
-like the program's: the same draws in the same order give the same numbers, and the values the
-two runs print can be compared. Dropout in train mode (``F.dropout``, so ``nn.Dropout``) takes
-its mask from the twin too: the engine draws it from its own generator, whose bits no seed
-makes torch's. A shuffling ``DataLoader``'s ``RandomSampler`` draws its order from the twin as
-the engine's sampler does.
+Both runs are seeded with ``SEED``. The engine's CPU generator is torch's mt19937, so
+``torch.rand/randn/normal/randint/randperm/multinomial``, ``Tensor.normal_/uniform_`` (so the
+``nn`` layers' initialisation), dropout, ``torch.Generator()``, a shuffling ``DataLoader``'s
+``RandomSampler`` and ``random_split`` draw the same numbers in both runs untouched. Python's
+``random`` in a session draws from the session's generator (not CPython's Mersenne Twister
+seeding), so the torch run answers it with the engine, from torch's own generator state; the
+state goes back to torch after, so both streams stay in step.
 """
 
 from __future__ import annotations
@@ -120,98 +118,23 @@ def same_lines(ours: list[str], theirs: list[str], rtol: float = 2e-4,
 @contextlib.contextmanager
 def _twinned() -> Iterator[None]:
     import torch
-    import torch.nn.functional as F
 
-    twin = engine.Generator().manual_seed(SEED)
-    dtypes = {torch.float32: engine.float32, torch.float64: engine.float64,
-              torch.int64: engine.int64, torch.int32: engine.int32, None: None}
+    # The engine's CPU generator is torch's (an mt19937 whose words become numbers by torch's
+    # rules): rand/randn/normal/randint/randperm/multinomial, normal_/uniform_ (so nn.init),
+    # dropout, torch.Generator, RandomSampler and random_split draw torch's numbers in both
+    # runs. Python's random (the session's generator, not CPython's) is drawn by the engine in
+    # the torch run too: from an engine generator given torch's state (the same bytes), which
+    # is written back after, so both streams stay in step.
+    torch.manual_seed(SEED)  # as the session's generator is seeded (run_ours)
 
-    def to_torch(t: Any, dtype: Any = None, requires_grad: bool = False) -> Any:
-        out = torch.from_numpy(np.array(t.numpy(), copy=True))
-        if dtype is not None:
-            out = out.to(dtype)
-        return out.requires_grad_(requires_grad)
-
-    def size_of(size: tuple) -> tuple:
-        if len(size) == 1 and isinstance(size[0], (tuple, list, torch.Size)):
-            return tuple(size[0])
-        return tuple(size)
-
-    class TwinGenerator:
-        """``torch.Generator()`` in the torch run: its draws come from an engine generator
-        seeded the same, as the session's ``torch.Generator()`` draws."""
-
-        def __init__(self, device: Any = "cpu") -> None:
-            self.engine = engine.Generator()
-
-        def manual_seed(self, seed: int) -> TwinGenerator:
-            self.engine.manual_seed(seed)
-            return self
-
-    def source(generator: Any) -> Any:
-        if generator is torch.default_generator:  # random_split's default
-            generator = None
-        assert generator is None or isinstance(generator, TwinGenerator), generator
-        return twin if generator is None else generator.engine
-
-    def drawing(name: str):
-        def draw(*args: Any, size: Any = None, dtype: Any = None, requires_grad: bool = False,
-                 generator: Any = None, device: Any = None, out: Any = None, **kw: Any) -> Any:
-            assert set(kw) <= {"mean", "std"}, (name, kw)
-            if out is not None:  # drawn as a fresh tensor of out's dtype, then written to out
-                drawn = draw(*args, size=size, dtype=dtype or out.dtype, generator=generator,
-                             **kw)
-                return out.resize_(drawn.shape).copy_(drawn)
-            with engine.use_generator(source(generator)):
-                if name in ("randn", "rand"):
-                    shape = size_of(args) if size is None else tuple(size)
-                    t = getattr(engine, name)(shape, dtype=dtypes[dtype])
-                elif name == "normal":
-                    args = args + tuple(kw.pop(k) for k in ("mean", "std") if k in kw)
-                    mean, std = args[0], args[1] if len(args) > 1 else 1.0
-                    shape = tuple(size if size is not None else args[2])
-                    t = engine.normal(float(mean), float(std), size=shape)
-                elif name == "randint":
-                    bounds = args if size is not None else args[:-1]
-                    low, high = (0, bounds[0]) if len(bounds) == 1 else bounds[:2]
-                    shape = tuple(size if size is not None else args[-1])
-                    t = engine.randint(low, high, shape)
-                else:  # randperm
-                    t = engine.randperm(args[0])
-            assert not kw, (name, kw)
-            return to_torch(t, dtype, requires_grad)
-        return draw
-
-    def multinomial(input: Any, num_samples: int, replacement: bool = False, *,
-                    generator: Any = None) -> Any:
-        probabilities = engine.tensor(input.detach().numpy())
-        with engine.use_generator(source(generator)):
-            t = engine.multinomial(probabilities, num_samples, replacement)
-        return to_torch(t)
-
-    def like(name: str):
-        def draw(x: Any, dtype: Any = None, requires_grad: bool = False) -> Any:
-            with engine.use_generator(twin):
-                t = getattr(engine, name)(tuple(x.shape), dtype=dtypes[dtype or x.dtype])
-            return to_torch(t, dtype or x.dtype, requires_grad)
-        return draw
-
-    def in_place(name: str):
-        def method(self: Any, *args: Any, generator: Any = None) -> Any:
-            assert generator is None
-            import engine.nn.init as init
-
-            with engine.use_generator(twin):
-                t = engine.zeros(tuple(self.shape), dtype=dtypes[self.dtype])
-                getattr(init, name)(t, *args)
-            with torch.no_grad():
-                self.copy_(to_torch(t))
-            return self
-        return method
-
-    def seeding(seed: int) -> Any:
-        twin.manual_seed(seed)
-        return real[(torch, "manual_seed")](seed)
+    @contextlib.contextmanager
+    def twin(generator: Any = None) -> Iterator[None]:
+        """Engine draws from torch's generator (``generator``, else the default one)."""
+        source = torch.default_generator if generator is None else generator
+        gen = engine.Generator().set_state(engine.tensor(source.get_state().numpy()))
+        with engine.use_generator(gen):
+            yield
+        source.set_state(torch.from_numpy(np.array(gen.get_state().numpy(), copy=True)))
 
     # Python's ``random`` as the session runs it (pymodules), on a run state of its own: the
     # functions check sizes against its limits
@@ -219,63 +142,13 @@ def _twinned() -> Iterator[None]:
 
     def py(fn):
         def call(*args: Any, **kwargs: Any) -> Any:
-            with engine.use_generator(twin):
+            with twin():
                 return fn(state, *args, **kwargs)
         return call
 
-    def dropout(input: Any, p: float = 0.5, training: bool = True,
-                inplace: bool = False) -> Any:
-        """The engine's dropout draws its mask from its own generator (NumPy's PCG64, not
-        torch's mt19937: no seed makes the bits agree), so the torch run takes the mask the
-        twin draws for the same shape and dtype, and applies it with torch."""
-        if not training or p == 0 or not 0 <= p <= 1 or not input.dtype.is_floating_point \
-                or input.numel() == 0:
-            return real[(F, "dropout")](input, p, training, inplace)
-        with engine.use_generator(twin):
-            mask = engine.nn.functional.dropout(
-                engine.ones(tuple(input.shape), dtype=dtypes[input.dtype]), p, True)
-        scaled = to_torch(mask)
-        return input.mul_(scaled) if inplace else input * scaled
-
-    def feature_dropout(name: str):
-        """``dropout1d/2d/3d`` as ``dropout``: the torch run applies the mask the engine's
-        function draws on ones of the input's shape and dtype (whole channels where torch
-        drops whole channels, elements where its deprecated 2-D path drops elements)."""
-        def drop(input: Any, p: float = 0.5, training: bool = True,
-                 inplace: bool = False) -> Any:
-            if not training or p == 0 or not 0 <= p <= 1 or \
-                    not input.dtype.is_floating_point or input.numel() == 0:
-                return real[(F, name)](input, p, training, inplace)
-            with engine.use_generator(twin):
-                mask = getattr(engine.nn.functional, name)(
-                    engine.ones(tuple(input.shape), dtype=dtypes[input.dtype]), p, True)
-            scaled = to_torch(mask)
-            return input.mul_(scaled) if inplace else input * scaled
-        return drop
-
-    def sampler_order(self: Any) -> Any:
-        """``RandomSampler`` draws its order as the engine's does (a permutation per epoch from
-        the generator; torch first seeds a fresh generator from the default one)."""
-        twin_sampler = engine.utils.data.RandomSampler(
-            range(len(self.data_source)), self.replacement, self._num_samples)
-        with engine.use_generator(source(self.generator)):
-            return iter(list(twin_sampler))
-
-    patches = {(torch, n): drawing(n) for n in ("randn", "rand", "normal", "randint",
-                                                "randperm")}
-    patches[(torch.utils.data.RandomSampler, "__iter__")] = sampler_order
-    # random_split calls the randperm its module imported from torch
-    patches[(torch.utils.data.dataset, "randperm")] = drawing("randperm")
-    patches.update({(torch, n): like(n.removesuffix("_like"))
-                    for n in ("randn_like", "rand_like")})
-    patches.update({(torch.Tensor, n): in_place(n) for n in ("normal_", "uniform_")})
-    patches[(torch, "manual_seed")] = seeding
+    patches: dict = {}
     # a program's random.seed(n) seeds the session's generator (app/lang/pymodules.py)
-    patches[(random, "seed")] = lambda a: twin.manual_seed(a) and None
-    patches[(torch, "Generator")] = TwinGenerator
-    patches[(torch, "multinomial")] = multinomial
-    patches[(F, "dropout")] = dropout
-    patches.update({(F, n): feature_dropout(n) for n in ("dropout1d", "dropout2d", "dropout3d")})
+    patches[(random, "seed")] = lambda a: torch.manual_seed(a) and None
     patches.update({(random, n): py(getattr(pymodules, "_" + n))
                     for n in ("shuffle", "randint", "random", "uniform", "gauss", "choice",
                               "sample", "randrange")})

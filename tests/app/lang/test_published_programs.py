@@ -42,7 +42,17 @@ from .published import PROGRAMS, cells_of, run_ours, run_torch, same_lines
 
 pytest.importorskip("engine.nn")
 
+#: Found when the engine's generator became torch's (session 13, rng): the programs now get
+#: torch's own seeded inputs instead of inputs both runs were fed, and these ones print float32
+#: arithmetic differences those inputs show (not random numbers: both runs draw the same bits).
 ENGINE_DIFFERENCES = {
+    # `torch.allclose(xbow, xbow3)` (a loop of means vs softmax weights @ x): torch's MKL bmm
+    # rounds differently from the engine's matmul on torch.randn(4, 8, 2) of seed 1337, and
+    # torch's values differ beyond allclose's 1e-5 (it prints False; the engine True)
+    "km_05_gpt_from_scratch": "float32 bmm rounding: torch's allclose(xbow, xbow3) is False",
+    # L-BFGS style transfer on torch.rand images of seed 0: the convolutions' last bits (BLAS
+    # here, oneDNN in torch) grow to 4e-3 relative by the 50th evaluation (2e-3 allowed)
+    "pt_21_neural_style": "float32 conv rounding grown by L-BFGS on torch's seeded images",
 }
 #: RMSprop at lr=1e-3 ends oscillating by about lr around the optimum: float32 summation-order
 #: noise (NumPy's and torch's sums) sets the phase, so late values agree only to that size.
@@ -70,7 +80,9 @@ LIMITS = {"pt_11_jacobians_hessians": Limits(timeout_s=600),
           # two conv nets on 28x28 images: ~3 s quiet, past 30 s once at a load of 14
           "ex_04_super_resolution": Limits(timeout_s=600), "pt_25_mnist": Limits(timeout_s=600),
           # a 1.7M-parameter transformer net (128 channels) on 16x16 images, two Adam steps
-          "ex_07_fast_neural_style": Limits(timeout_s=600)}
+          "ex_07_fast_neural_style": Limits(timeout_s=600),
+          # a char-RNN trained name by name: past 30 s at a load of 16 on two cores
+          "tut_08_char_rnn_generation": Limits(timeout_s=600)}
 
 NAMES = sorted(p.name.removesuffix(".py.txt") for p in PROGRAMS.glob("*.py.txt"))
 

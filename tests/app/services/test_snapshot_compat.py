@@ -5,7 +5,12 @@ program's closures and lambdas, sets, an OrderedDict, shared lists with NaN, -0.
 int, print options, both generators' positions and a virtual file written by ``torch.save``
 (a checkpoint of its own format, with a view sharing its base's storage). The probe's answer
 was recorded when the snapshot was taken; if the format changes, old snapshots must still
-read (or the change must bring a converter), and this test says which."""
+read (or the change must bring a converter), and this test says which.
+
+One recorded answer changed on purpose: the generator became torch's mt19937 (session 13), so
+the old snapshot's PCG64 position is converted (its seed kept, a deterministic mt19937 stream
+from it): the probe's ``torch.randn(2)`` after the restore is that stream's, the same on every
+restore. Everything else reads as recorded."""
 
 from __future__ import annotations
 

@@ -51,14 +51,65 @@ def test_plain_state_round_trips_exactly():
 
 def test_generator_position_is_kept():
     env = new_environment("cpu", 3)
-    env.generator._rng.random(4)
+    with engine.use_generator(env.generator):
+        engine.randn(1)  # a cached normal sample, and a position in the mt19937 words
+        engine.rand(4)
     back = new_environment("cpu", 0)
     snapshots.restore(snapshots.capture(env), back)
-    assert np.array_equal(back.generator._rng.random(5), env.generator._rng.random(5))
+    assert bytes(back.generator.get_state().numpy()) == bytes(env.generator.get_state().numpy())
+    with engine.use_generator(back.generator):
+        ours = engine.randn(5).numpy()
+    with engine.use_generator(env.generator):
+        assert np.array_equal(ours, engine.randn(5).numpy())
     fresh = new_environment("cpu", 3)  # a generator that never drew: made on first draw
     again = new_environment("cpu", 0)
     snapshots.restore(snapshots.capture(fresh), again)
+    assert bytes(again.generator.get_state().numpy()) == bytes(fresh.generator.get_state().numpy())
     assert np.array_equal(again.generator._rng.random(2), fresh.generator._rng.random(2))
+
+
+def _old_format(snapshot: bytes, generator: dict) -> bytes:
+    """``snapshot`` with its generator entry replaced (a snapshot as an older build wrote)."""
+    import orjson
+
+    start = len(snapshots.MAGIC) + 8
+    (length,) = struct.unpack_from("<Q", snapshot, len(snapshots.MAGIC))
+    header = orjson.loads(snapshot[start:start + length])
+    header["generator"] = generator
+    raw = orjson.dumps(header)
+    return snapshots.MAGIC + struct.pack("<Q", len(raw)) + raw + snapshot[start + length:]
+
+
+def test_a_snapshot_of_the_pcg64_generator_still_restores():
+    """Before the generator was torch's mt19937 it was NumPy's PCG64, and snapshots stored that
+    state: such a session restores, keeps its seed and draws (reproducibly: the same stored
+    state gives the same draws each time; PCG64's own stream cannot go on)."""
+    env = new_environment("cpu", 5)
+    env.variables["x"] = engine.Tensor(np.arange(3, dtype=np.float32))
+    pcg = np.random.PCG64(5)
+    pcg.random_raw(3)
+    old = _old_format(snapshots.capture(env), {
+        "seed": "5", "state": snapshots._Writer().value(pcg.state)})
+    draws = []
+    for _ in range(2):
+        back = new_environment("cpu", 0)
+        snapshots.restore(old, back)
+        assert back.generator.initial_seed() == 5
+        assert back.variables["x"].tolist() == [0.0, 1.0, 2.0]
+        with engine.use_generator(back.generator):
+            draws.append(engine.randn(4).numpy())
+        new = new_environment("cpu", 0)  # and it snapshots again in the new format
+        snapshots.restore(snapshots.capture(back), new)
+        assert bytes(new.generator.get_state().numpy()) == \
+            bytes(back.generator.get_state().numpy())
+    assert np.array_equal(draws[0], draws[1])
+    fresh = new_environment("cpu", 5)
+    with engine.use_generator(fresh.generator):
+        assert not np.array_equal(draws[0], engine.randn(4).numpy())  # not the seed's start
+    seed_only = new_environment("cpu", 0)  # an old snapshot of a generator that never drew
+    snapshots.restore(_old_format(snapshots.capture(env), {"seed": "5"}), seed_only)
+    assert bytes(seed_only.generator.get_state().numpy()) == \
+        bytes(engine.Generator().manual_seed(5).get_state().numpy())
 
 
 @pytest.mark.parametrize("make", [

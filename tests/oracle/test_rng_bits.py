@@ -1,0 +1,176 @@
+"""A seeded program draws torch's numbers bit for bit: the engine's CPU generator is torch's
+mt19937, and each sampler turns its words into numbers by torch's rule. Every case seeds both
+libraries alike, draws, and compares the values (bits, dtype, shape) and the generator's state
+bytes after the draw (so the count of words drawn is torch's too)."""
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+import engine  # noqa: E402
+from engine.utils import data as edata  # noqa: E402
+
+SEEDS = (0, 7, 2 ** 40 + 3)
+SIZES = (0, 1, 15, 16, 17, 1000)
+FLOATS = ("float32", "float64", "float16")
+
+
+def _np(t):
+    return np.asarray(t.detach().numpy())
+
+
+def _same(draw, seed):
+    """``draw(lib)`` in torch and in the engine from the same seed: the same bits and the same
+    generator state after."""
+    torch.manual_seed(seed)
+    engine.manual_seed(seed)
+    theirs, ours = draw(torch), draw(engine)
+    if isinstance(theirs, torch.Tensor):
+        a, b = _np(theirs), _np(ours)
+        assert a.dtype == b.dtype and a.shape == b.shape
+        assert a.tobytes() == b.tobytes(), np.flatnonzero(a != b)[:10]
+    else:
+        assert theirs == ours
+    assert bytes(_np(torch.get_rng_state())) == bytes(_np(engine.get_rng_state()))
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("n", SIZES)
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_continuous_draws(seed, n, dtype):
+    for draw in (
+        lambda m: m.rand(n, dtype=getattr(m, dtype)),
+        lambda m: m.randn(n, dtype=getattr(m, dtype)),
+        lambda m: m.randn(3, n, dtype=getattr(m, dtype)),
+        lambda m: m.rand_like(m.zeros(n, dtype=getattr(m, dtype))),
+        lambda m: m.randn_like(m.zeros(n, 2, dtype=getattr(m, dtype))),
+        lambda m: m.zeros(n, dtype=getattr(m, dtype)).uniform_(-2.5, 3.25),
+        lambda m: m.zeros(n, dtype=getattr(m, dtype)).normal_(0.5, 2.0),
+        lambda m: m.normal(1.0, 3.0, size=(n,), dtype=getattr(m, dtype)),
+        lambda m: m.zeros(n, dtype=getattr(m, dtype)).exponential_(1.5),
+        lambda m: m.zeros(n, dtype=getattr(m, dtype)).cauchy_(0.5, 2.0),
+        lambda m: m.zeros(n, dtype=getattr(m, dtype)).log_normal_(0.5, 0.7),
+        lambda m: m.zeros(n, dtype=getattr(m, dtype)).geometric_(0.3),
+        lambda m: m.zeros(n, dtype=getattr(m, dtype)).bernoulli_(0.25),
+        lambda m: m.bernoulli(m.full((n,), 0.6, dtype=getattr(m, dtype))),
+        lambda m: m.multinomial(m.arange(1.0, n + 2.0, dtype=getattr(m, dtype)), 1),
+        lambda m: m.nn.functional.dropout(m.ones(n, dtype=getattr(m, dtype)), 0.3),
+    ):
+        _same(draw, seed)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("n", SIZES)
+def test_integer_draws(seed, n):
+    for dtype in ("int64", "int32", "int16", "int8", "uint8", "bool", "float32", "float64"):
+        _same(lambda m, dt=dtype: m.zeros(n, dtype=getattr(m, dt)).random_(), seed)
+        _same(lambda m, dt=dtype: m.zeros(n, dtype=getattr(m, dt)).random_(2), seed)
+        if dtype not in ("bool", "uint8"):
+            _same(lambda m, dt=dtype: m.randint(-3, 10, (n,), dtype=getattr(m, dt)), seed)
+    _same(lambda m: m.randint(0, 2 ** 40, (n,)), seed)  # 64-bit words for a wide range
+    _same(lambda m: m.randint(5, (n, 2)), seed)
+    _same(lambda m: m.randperm(n), seed)
+    _same(lambda m: m.randperm(n, dtype=m.int32), seed)
+
+
+def test_normal_with_tensor_arguments_and_probabilities():
+    for n in SIZES:
+        _same(lambda m, n=n: m.normal(m.zeros(n), m.ones(n)), 3)
+        _same(lambda m, n=n: m.normal(m.arange(n, dtype=m.float64), 2.0), 3)
+        for dt in ("float32", "float64"):
+            p = np.linspace(0, 1, n)
+            _same(lambda m, p=p, dt=dt: m.bernoulli(m.tensor(p, dtype=getattr(m, dt))), 5)
+            _same(lambda m, n=n, p=p, dt=dt: m.zeros(n).bernoulli_(
+                m.tensor(p, dtype=getattr(m, dt))), 5)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_multinomial(seed):
+    p = np.random.default_rng(seed % 1000).random((4, 30))
+    p[:, 3] = 0
+    for dt in ("float32", "float64"):
+        for shape in ((30,), (4, 30)):
+            probs = p.reshape(-1)[:30] if len(shape) == 1 else p
+            for k, replacement in ((1, False), (5, False), (29, False), (1, True), (7, True),
+                                   (100, True)):
+                _same(lambda m, probs=probs, dt=dt, k=k, r=replacement: m.multinomial(
+                    m.tensor(probs, dtype=getattr(m, dt)), k, replacement=r), seed)
+
+
+def test_a_long_program_stays_in_step():
+    """Draws of every kind one after another (the cached normal sample carried between the
+    scalar normal draws), then the state round-trips through both libraries."""
+    def program(m):
+        out = [m.randn(3), m.rand(5), m.randn(1), m.randint(0, 7, (4,)), m.randn(20),
+               m.randn(1, dtype=m.float64), m.zeros(9).log_normal_(), m.randperm(6),
+               m.randn(2)]
+        return m.cat([t.double() for t in out])
+
+    _same(program, 11)
+    torch.manual_seed(5)
+    torch.randn(1)  # a cached normal sample in the state
+    state = engine.tensor(_np(torch.get_rng_state()))
+    engine.set_rng_state(state)
+    assert _np(engine.get_rng_state()).tobytes() == _np(torch.get_rng_state()).tobytes()
+    assert _np(engine.randn(5)).tobytes() == _np(torch.randn(5)).tobytes()
+    torch.set_rng_state(torch.from_numpy(_np(engine.get_rng_state()).copy()))
+    assert _np(engine.rand(4)).tobytes() == _np(torch.rand(4)).tobytes()
+
+
+@pytest.mark.parametrize("seed", (0, 1, 42, 2 ** 32 + 5, 2 ** 63 - 1, -1))
+def test_seeds_and_states(seed):
+    torch.manual_seed(seed)
+    engine.manual_seed(seed)
+    assert torch.initial_seed() == engine.Generator().manual_seed(seed).initial_seed()
+    assert bytes(_np(torch.get_rng_state())) == bytes(_np(engine.get_rng_state()))
+    g, h = torch.Generator(), engine.Generator()
+    assert g.initial_seed() == h.initial_seed()
+    assert bytes(_np(g.get_state())) == bytes(_np(h.get_state()))
+    assert _np(torch.rand(3, generator=g)).tobytes() == _np(engine.rand(3, generator=h)).tobytes()
+
+
+@pytest.mark.parametrize("shape", ((1, 1), (3, 5), (16, 1), (33, 17), (64, 64)))
+def test_nn_init_and_layers(shape):
+    for draw in (
+        lambda m: m.nn.init.uniform_(m.empty(*shape), -0.5, 2.0),
+        lambda m: m.nn.init.normal_(m.empty(*shape), 0.1, 0.02),
+        lambda m: m.nn.init.kaiming_uniform_(m.empty(*shape), a=5 ** 0.5),
+        lambda m: m.nn.init.kaiming_normal_(m.empty(*shape)),
+        lambda m: m.nn.init.xavier_uniform_(m.empty(*shape)),
+        lambda m: m.nn.init.xavier_normal_(m.empty(*shape, dtype=m.float64)),
+        lambda m: m.nn.init.trunc_normal_(m.empty(*shape), 0.0, 0.02),
+        lambda m: m.nn.init.trunc_normal_(m.empty(*shape), 0.1, 0.5, -0.3, 0.9),
+        lambda m: m.nn.init.trunc_normal_(m.empty(*shape), 0.0, 1.0, 1.5, 3.0),
+        lambda m: m.nn.init.sparse_(m.empty(*shape), 0.3),
+        lambda m: m.nn.Linear(*shape).weight,
+        lambda m: m.nn.Conv2d(shape[0], shape[1], 3).bias,
+        lambda m: m.nn.Embedding(*shape).weight,
+        lambda m: m.nn.LSTM(shape[0], shape[1]).weight_hh_l0,
+    ):
+        _same(draw, 2)
+
+
+def test_data_samplers():
+    def epochs(m, generator=None, **kw):
+        data = m.utils.data.TensorDataset(m.arange(23.0))
+        loader = m.utils.data.DataLoader(data, batch_size=5, shuffle=True, generator=generator,
+                                         **kw)
+        return [b[0].tolist() for _ in range(2) for b in loader] + [m.randn(2).tolist()]
+
+    _same(epochs, 4)
+    _same(lambda m: epochs(m, m.Generator().manual_seed(9)), 4)
+    _same(lambda m: epochs(m, drop_last=True), 4)
+    _same(lambda m: [s.indices for s in m.utils.data.random_split(range(10), [3, 7])], 4)
+    _same(lambda m: [s.indices for s in m.utils.data.random_split(range(11), [0.5, 0.5])], 4)
+    _same(lambda m: list(m.utils.data.RandomSampler(range(9), replacement=True,
+                                                    num_samples=40)), 4)
+    _same(lambda m: list(m.utils.data.SubsetRandomSampler([3, 1, 4, 1, 5])), 4)
+    assert edata  # (the engine's module under test)
+
+
+def test_old_states_refused_as_torch_refuses():
+    with pytest.raises(RuntimeError, match="Invalid mt19937 state"):
+        engine.set_rng_state(engine.zeros(5056, dtype=engine.uint8))
+    with pytest.raises(RuntimeError, match="Invalid mt19937 state"):
+        torch.set_rng_state(torch.zeros(5056, dtype=torch.uint8))
