@@ -58,7 +58,9 @@ def _unbound_free(name: str) -> ProgramError:
 
 
 def global_value(name: str) -> Any:
-    """What a name no program binds means: a builtin, a constant, a library root, an op."""
+    """What a name no program binds means: a builtin, a constant, a library root. (An op of
+    the table is no bare name, as in Python: ``t`` is NameError unless the program binds it,
+    and ``torch.t`` the op; ``{"call": "t", ...}``, the SPEC's core call, calls the op.)"""
     value = bi.BUILTIN_VALUES.get(name, _MISSING)
     if value is not _MISSING:
         return value
@@ -67,9 +69,6 @@ def global_value(name: str) -> Any:
         return value
     if name in PREBOUND_ROOTS:
         return resolve_path(name)
-    opdef = engine.ops.lookup(name)
-    if opdef is not None:
-        return OpFunction(name, opdef.fn)
     return _MISSING
 
 

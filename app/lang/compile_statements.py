@@ -46,7 +46,7 @@ from .objects import (
     set_attr,
 )
 from .patterns import PatternCompiler, check_cases
-from .runtime import BREAK, CONTINUE, RETURN, UNBOUND, Frame, RunState
+from .runtime import BREAK, CONTINUE, RETURN, RETURN_BODY, UNBOUND, Frame, RunState, framed_entry
 from .schema import WRITABLE_ATTRS
 from .scopes import Scope
 from .values import Instance, Property, user_class_of
@@ -1376,91 +1376,32 @@ def straight_body(compiled: tuple) -> Entry | None:
 Entry = Callable[[RunState, Any, dict], Any]
 
 
+_enter_return = framed_entry("enter_return(pre, value, fast, unit, pointer)",
+                             "enter_return(rs, func, local)", RETURN_BODY,
+                             scope={"located": located})
+_enter_final = framed_entry("enter_final(pre, final)", "enter_final(rs, func, local)", """\
+    for stmt in pre:
+        stmt(frame)
+    return final(frame)
+""")
+_enter_plain = framed_entry("enter_plain(pre)", "enter_plain(rs, func, local)", """\
+    for stmt in pre:
+        stmt(frame)
+""", after="return None")
+
+
 def straight_entry(pre: tuple, final: Closure | None,
                    ret: tuple | None = None) -> Entry:
     """The entry of a straight body (:func:`straight_body`; a lambda: ``final`` alone): in
     one Python call, what :func:`values.invoke_bound` does (the frame linked to the caller's
-    under the depth limit) and the body: the statements ``pre``, then ``final(frame)`` (the
-    call's value; None without it) or, ``ret`` = (value, fast, unit, pointer), a ``return
-    value`` statement's step, local read and location inline. (The frame's setup is written
-    out in each closure: a helper would be the call this saves.)"""
+    under the depth limit, ``runtime.framed_entry``) and the body: the statements ``pre``,
+    then ``final(frame)`` (the call's value; None without it) or, ``ret`` = (value, fast,
+    unit, pointer), a ``return value`` statement's step, local read and location inline
+    (``runtime.RETURN_BODY``)."""
     if ret is not None:
-        value, fast, unit, pointer = ret
-
-        def enter_return(rs: RunState, func: Any, local: dict) -> Any:
-            frame = Frame()
-            frame.rs = rs
-            frame.locals = local
-            frame.glob = func.glob
-            frame.enclosing = func.enclosing
-            frame.func = func
-            frame.back = back = rs.top
-            depth = rs.depth
-            if depth >= rs.max_depth:
-                raise rs.depth_error()
-            rs.depth = depth + 1
-            rs.top = frame
-            try:
-                for stmt in pre:
-                    stmt(frame)
-                rs.steps += 1
-                if rs.steps >= rs.next_check:
-                    rs.check()
-                if fast is not None and fast in local:  # `return name`
-                    return local[fast]
-                try:
-                    return value(frame)
-                except Exception as exc:
-                    raise located(exc, unit, pointer, rs.limits) from None
-            finally:
-                rs.depth = depth
-                rs.top = back
-
-        enter_return.parts = (pre, ret)  # type: ignore[attr-defined]  # custom_functions
-        return enter_return
+        enter = _enter_return(pre, *ret)
+        enter.parts = (pre, ret)  # custom_functions._straight_runner2
+        return enter
     if final is not None:
-        def enter_final(rs: RunState, func: Any, local: dict) -> Any:
-            frame = Frame()
-            frame.rs = rs
-            frame.locals = local
-            frame.glob = func.glob
-            frame.enclosing = func.enclosing
-            frame.func = func
-            frame.back = back = rs.top
-            depth = rs.depth
-            if depth >= rs.max_depth:
-                raise rs.depth_error()
-            rs.depth = depth + 1
-            rs.top = frame
-            try:
-                for stmt in pre:
-                    stmt(frame)
-                return final(frame)
-            finally:
-                rs.depth = depth
-                rs.top = back
-
-        return enter_final
-
-    def enter_plain(rs: RunState, func: Any, local: dict) -> Any:
-        frame = Frame()
-        frame.rs = rs
-        frame.locals = local
-        frame.glob = func.glob
-        frame.enclosing = func.enclosing
-        frame.func = func
-        frame.back = back = rs.top
-        depth = rs.depth
-        if depth >= rs.max_depth:
-            raise rs.depth_error()
-        rs.depth = depth + 1
-        rs.top = frame
-        try:
-            for stmt in pre:
-                stmt(frame)
-        finally:
-            rs.depth = depth
-            rs.top = back
-        return None
-
-    return enter_plain
+        return _enter_final(pre, final)
+    return _enter_plain(pre)

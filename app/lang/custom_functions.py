@@ -22,7 +22,7 @@ from engine.autograd.function import apply_function, keywords_at_positions
 from .errors import ProgramError
 from .exceptions import convert_exception, located
 from .library import _LIBRARY_TYPES, _MISSING, _SAFE, admit
-from .runtime import CURRENT, Frame
+from .runtime import CURRENT, RETURN_BODY, framed_entry
 from .values import (
     CLASS_VERSION,
     Function,
@@ -152,56 +152,34 @@ def _runner2(func: Function, admitting: bool) -> Any:
 def _straight_runner2(func: Function, admitting: bool, parts: tuple) -> Any:
     """:func:`_runner2` for a hook whose body is straight and ends in a general ``return
     value`` (``compile_statements.straight_entry``'s ``enter_return``, whose ``parts`` these
-    are): the hook's call and the body's entry in one Python call (the entry's frame, depth
-    limit, statements, step and location written out here: a call of the entry is what this
+    are): the hook's call and the body's entry in one Python call (the entry's frame and
+    body, ``runtime.RETURN_BODY``, in the runner: a call of the entry is what this
     saves in the custom Function's inner loop)."""
     first, second = func.code.params
     pre, (value, fast, unit, pointer) = parts
+    return _make_run2(func, admitting, first, second, pre, value, fast, unit, pointer)
 
-    def run2(a: Any, b: Any = _NO_ARG, *more: Any) -> Any:
-        rs = CURRENT.get() or current_rs()
-        if b is _NO_ARG or more:
-            args = (a,) if b is _NO_ARG else (a, b, *more)
-            if admitting:
-                for arg in args[1:]:
-                    t = type(arg)
-                    if t not in _SAFE and t not in _LIBRARY_TYPES:
-                        admit(arg)
-            return invoke(rs, func, args, _NO_KWARGS)
-        if admitting:  # ``a`` is the ctx apply_function made (forward got it as it is)
-            t = type(b)
-            if t not in _SAFE and t not in _LIBRARY_TYPES:
-                admit(b)
-        local = {first: a, second: b}
-        frame = Frame()
-        frame.rs = rs
-        frame.locals = local
-        frame.glob = func.glob
-        frame.enclosing = func.enclosing
-        frame.func = func
-        frame.back = back = rs.top
-        depth = rs.depth
-        if depth >= rs.max_depth:
-            raise rs.depth_error()
-        rs.depth = depth + 1
-        rs.top = frame
-        try:
-            for stmt in pre:
-                stmt(frame)
-            rs.steps += 1
-            if rs.steps >= rs.next_check:
-                rs.check()
-            if fast is not None and fast in local:  # `return name`
-                return local[fast]
-            try:
-                return value(frame)
-            except Exception as exc:
-                raise located(exc, unit, pointer, rs.limits) from None
-        finally:
-            rs.depth = depth
-            rs.top = back
 
-    return run2
+_make_run2 = framed_entry(
+    "make_run2(func, admitting, first, second, pre, value, fast, unit, pointer)",
+    "run2(a, b=_NO_ARG, *more)", RETURN_BODY, prelude="""\
+    rs = CURRENT.get() or current_rs()
+    if b is _NO_ARG or more:
+        args = (a,) if b is _NO_ARG else (a, b, *more)
+        if admitting:
+            for arg in args[1:]:
+                t = type(arg)
+                if t not in _SAFE and t not in _LIBRARY_TYPES:
+                    admit(arg)
+        return invoke(rs, func, args, _NO_KWARGS)
+    if admitting:  # ``a`` is the ctx apply_function made (forward got it as it is)
+        t = type(b)
+        if t not in _SAFE and t not in _LIBRARY_TYPES:
+            admit(b)
+    local = {first: a, second: b}
+""", scope={"_NO_ARG": _NO_ARG, "CURRENT": CURRENT, "current_rs": current_rs, "_SAFE": _SAFE,
+            "_LIBRARY_TYPES": _LIBRARY_TYPES, "admit": admit, "invoke": invoke,
+            "_NO_KWARGS": _NO_KWARGS, "located": located})
 
 
 def apply_custom(rs: Any, cls: UserClass, args: tuple, kwargs: dict) -> Any:

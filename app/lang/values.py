@@ -15,13 +15,15 @@ object's Python type is named after its class, so the texts of Python's own erro
 from __future__ import annotations
 
 import itertools
+import sys
+import types
 from collections.abc import Callable
 from typing import Any
 
 import engine
 
 from .errors import ProgramError
-from .runtime import RETURN, Frame, RunState, current_rs, make_frame
+from .runtime import RETURN, Frame, RunState, current_rs, framed_entry, make_frame
 
 Tensor = engine.Tensor
 _EMPTY: dict[str, Any] = {}
@@ -137,33 +139,18 @@ def _general_entry(code: Code) -> Callable[[RunState, Function, dict], Any]:
             return GeneratorValue(code.name, code.qualname, code.body(frame), frame)
 
         return enter_generator
-    stmts = code.stmts or (code.body,)
+    return _enter_statements(code.stmts or (code.body,))
 
-    def enter(rs: RunState, func: Function, local: dict) -> Any:
-        frame = Frame()
-        frame.rs = rs
-        frame.locals = local
-        frame.glob = func.glob
-        frame.enclosing = func.enclosing
-        frame.func = func
-        frame.back = back = rs.top
-        depth = rs.depth
-        if depth >= rs.max_depth:
-            raise rs.depth_error()
-        rs.depth = depth + 1
-        rs.top = frame
-        signal = None
-        try:
-            for stmt in stmts:
-                signal = stmt(frame)
-                if signal is not None:
-                    break
-        finally:
-            rs.depth = depth
-            rs.top = back
-        return frame.retval if signal is RETURN else None
 
-    return enter
+#: The entry of a body that is not straight (nor a generator's): its statements run in the
+#: frame until one signals (``return``'s value is ``frame.retval``).
+_enter_statements = framed_entry("enter_statements(stmts)", "enter(rs, func, local)", """\
+    for stmt in stmts:
+        signal = stmt(frame)
+        if signal is not None:
+            break
+""", prelude="signal = None", after="return frame.retval if signal is RETURN else None",
+    scope={"RETURN": RETURN})
 
 
 _MISSING = object()
@@ -440,8 +427,35 @@ class BoundMethod:
         return hash((id(self.self_), id(self.func)))
 
     def __repr__(self) -> str:
+        if type(self.func) is NativeMethod and user_class_of(self.self_) is None:
+            return builtin_method_text(self.self_, self.func.name)  # ``[].append``
         name = getattr(self.func, "qualname", "?")
         return f"<bound method {name} of {safe_repr(self.self_)}>"
+
+
+_HEAPTYPE = 1 << 9  # Py_TPFLAGS_HEAPTYPE: a class written in Python
+
+
+def builtin_method_text(obj: Any, name: str) -> str:
+    """Python's repr of the method ``name`` of a plain value, without the address (as every
+    repr of ours): ``<built-in method append of list object>``; a method CPython writes in
+    Python (``Counter.most_common``, a named tuple's ``_asdict``) is a bound method, as there.
+    The type is named as ``type(obj)`` prints it (``numpy.ndarray``, ``collections.deque``)
+    but a class written in Python (``Counter``, not our own classes that stand for CPython's)
+    by its bare name, as CPython's ``tp_name``."""
+    t = type(obj)
+    attr = getattr(t, name, None)
+    if isinstance(attr, types.FunctionType):
+        return f"<bound method {attr.__qualname__} of {safe_repr(obj)}>"
+    from .builtins import class_of, torch_repr
+
+    text = torch_repr(class_of(obj))
+    tname = text[len("<class '"):-2] if text.startswith("<class '") else type_name(obj)
+    if t.__flags__ & _HEAPTYPE and (hasattr(t, "_lang_type") or (
+            not t.__module__.startswith(("app.", "engine."))
+            and getattr(sys.modules.get(t.__module__), t.__name__, None) is t)):
+        tname = t.__name__  # collections.Counter, a program's named tuple
+    return f"<built-in method {name} of {tname} object>"
 
 
 class BuiltinFunction:

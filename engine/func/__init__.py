@@ -17,11 +17,11 @@ from ..autograd import forward_ad as fw
 from ..autograd.engine import run_backward
 from ..modes import enable_grad
 from ..tensor import Tensor
-from ._pytree import tree_flatten, tree_unflatten
+from ._pytree import TreeSpec, tree_flatten, tree_unflatten
 from .vmap import vmap
 
 __all__ = ["functional_call", "grad", "grad_and_value", "hessian", "jacfwd", "jacrev", "jvp",
-           "stack_module_state", "vjp", "vmap"]
+           "linearize", "stack_module_state", "vjp", "vmap"]
 
 _depth: ContextVar[int] = ContextVar("func_depth", default=0)
 
@@ -273,6 +273,77 @@ def jvp(func, primals, tangents, *, strict: bool = False, has_aux: bool = False)
     result = (_detach_tree(tree_unflatten(prim, o_spec), keep),
               _detach_tree(tree_unflatten(tang, o_spec), keep))
     return result + (_detach_tree(aux, keep),) if has_aux else result
+
+
+# --------------------------------------------------------------------------- linearize
+def linearize(func, *primals):
+    """``(func(*primals), jvp_fn)``: ``jvp_fn(*tangents)`` is the tangent of ``func``'s output
+    at ``primals`` (``tangents`` shaped as ``primals``); an output's leaves that are not
+    tensors come back as they are, a tensor output with no tangent as zeros. As torch, ``func``
+    runs twice here (its output, then the evaluation torch traces: its errors, such as an
+    integer primal, are raised here). Unlike torch, which replays the traced graph, each
+    ``jvp_fn`` call evaluates ``func`` again by forward-mode AD (its value is the same; a
+    ``func`` with side effects, such as printing or drawing random numbers, repeats them)."""
+    output = func(*primals)
+    flat, spec = tree_flatten(primals)
+    for p in flat:
+        if not isinstance(p, Tensor):
+            raise AttributeError(f"'{type(p).__name__}' object has no attribute 'new_empty'")
+    for p in flat:
+        if not p.dtype.is_floating_point:  # (the engine has no complex dtypes)
+            raise errors.EngineValueError("Expected primal to be floating point or complex, "
+                                          f"but got: torch.{p.dtype.name}")
+    _, out_spec = tree_flatten(output)
+    metas = [(tuple(p.shape), p.device, p.dtype) for p in flat]
+
+    def tangents_of(flat_tangents):
+        with fw.nested_level() as level:
+            duals = [fw.make_dual(p, t, level=level) for p, t in zip(flat, flat_tangents)]
+            out = func(*tree_unflatten(duals, spec))
+            leaves = []
+            for o in tree_flatten(out)[0]:
+                if isinstance(o, Tensor):
+                    primal, tangent = fw.unpack_dual(o, level=level)
+                    o = _zeros_like(primal) if tangent is None else tangent
+                leaves.append(o)
+        return tree_unflatten(leaves, out_spec)
+
+    tangents_of([_zeros_like(p) for p in flat])  # the evaluation torch traces
+
+    def jvp_fn(*tangents):
+        flat_t, t_spec = tree_flatten(tangents)
+        if not _same_spec(t_spec, spec):
+            raise errors.EngineRuntimeError(
+                f"Expected the tangents {_spec_text(t_spec)} to have the same argspec as the "
+                f"primals {_spec_text(spec)}")
+        for i, (t, (shape, device, dtype)) in enumerate(zip(flat_t, metas)):
+            for what, got, want in (("shape", t.shape, shape), ("device", t.device, device),
+                                    ("dtype", t.dtype, dtype)):
+                if (tuple(got) if what == "shape" else got) != want:
+                    if what == "shape":
+                        got, want = f"torch.Size({list(got)})", f"torch.Size({list(want)})"
+                    raise errors.EngineRuntimeError(
+                        f"tangent:{i} with {what} {got} in flattened pytree doesn't match the "
+                        f"{what} {want} of the corresponding primal.")
+        return tangents_of(flat_t)
+
+    return output, jvp_fn
+
+
+def _same_spec(a: TreeSpec, b: TreeSpec) -> bool:
+    return a.kind == b.kind and a.meta == b.meta and len(a.children) == len(b.children) and \
+        all(_same_spec(x, y) for x, y in zip(a.children, b.children))
+
+
+def _spec_text(spec: TreeSpec, indent: int = 0) -> str:
+    """A tree spec as torch's ``TreeSpec`` repr writes it (``TreeSpec(tuple, None, [*,\n  *])``):
+    children after the first on their own lines, indented two more per level."""
+    if spec.kind == "leaf":
+        return "*"
+    kind = "namedtuple" if spec.kind == "namedtuple" else spec.kind.__name__
+    children = (",\n" + " " * (indent + 2)).join(_spec_text(c, indent + 2)
+                                                  for c in spec.children)
+    return f"TreeSpec({kind}, {spec.meta!r}, [{children}])"
 
 
 # --------------------------------------------------------------------------- jacobians
