@@ -46,7 +46,13 @@ class Nginx:
         wanted = sorted(f"127.0.0.1:{p}" for p in ports)
         before = self._workers()
         unchanged = _rendered(rendered) == wanted
-        self.upstreams.write_text(",".join(wanted) + "\n")
+        # Replaced, never rewritten in place: start.sh reads the file every AUTOGRAD_RESOLVE_S,
+        # and a read between write_text's truncation and its write saw no replica (or half a
+        # port): it rendered and reloaded that, then the whole list 0.2 s later, and the wait
+        # below could take the first reload's workers for the list's (a 503 in a merge train).
+        fresh = self.upstreams.with_name(self.upstreams.name + ".new")
+        fresh.write_text(",".join(wanted) + "\n")
+        os.replace(fresh, self.upstreams)
         if unchanged:  # start.sh has nothing to reload
             return
         deadline = time.monotonic() + within_s
@@ -111,9 +117,13 @@ def nginx_proxy(ports: list[int], *, by_name: bool = False) -> Iterator[Nginx]:
            "AUTOGRAD_NGINX_LISTEN": f"127.0.0.1:{port}", "AUTOGRAD_RESOLVE_S": "0.2",
            "AUTOGRAD_NGINX_RUN_DIR": str(folder / "run"), "AUTOGRAD_FAIL_S": "2",
            "PATH": f"{os.path.dirname(binary)}:{os.environ.get('PATH', '')}"}
-    proc = subprocess.Popen(["sh", str(ROOT / "deploy/nginx/start.sh")], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            start_new_session=True)
+    # nginx's error log and start.sh's lines go to a file: a pipe nobody reads until a failure
+    # would block nginx once 64 KiB of warnings (a dead replica's refused connects) filled it.
+    log = folder / "stderr.log"
+    with open(log, "wb") as stderr:
+        proc = subprocess.Popen(["sh", str(ROOT / "deploy/nginx/start.sh")], env=env,
+                                stdout=subprocess.DEVNULL, stderr=stderr,
+                                start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 20
@@ -124,7 +134,7 @@ def nginx_proxy(ports: list[int], *, by_name: bool = False) -> Iterator[Nginx]:
             except httpx.TransportError:
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("nginx did not start: " + proc.stderr.read().decode()[-2000:])
+                raise RuntimeError("nginx did not start: " + log.read_text()[-2000:])
             time.sleep(0.05)
         yield Nginx(url, upstreams, proc)
     finally:

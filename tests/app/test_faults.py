@@ -23,6 +23,7 @@ import pytest
 
 from app.services.store.sqlite import FILE_NAME
 from tests.app.helpers import assert_problem, ended, kill_hosts, run
+from tests.live_server import wait_serving
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -186,17 +187,11 @@ class Service:
         self.proc = subprocess.Popen([sys.executable, "-m", "app"], cwd=ROOT, env=env,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                      preexec_fn=limit)
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{self.base}/v1/health/ready", timeout=5).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.proc.kill()
-                pytest.fail("the service did not start")
-            time.sleep(0.1)
+        try:  # bounded by the service's own work, not the machine's load (see wait_serving)
+            wait_serving(self.proc, f"{self.base}/v1/health/ready", "the service")
+        except RuntimeError as error:
+            self.proc.kill()
+            pytest.fail(f"the service did not start: {error}")
 
     def kill(self) -> None:
         self.proc.send_signal(signal.SIGKILL)

@@ -4,13 +4,13 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
 from app.models.examples import SEED_SIMPLE_SOURCE
+from tests.live_server import wait_serving
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -32,17 +32,12 @@ def server(tmp_path_factory):
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120  # a loaded CI machine: the first host may take seconds
-    while True:
-        try:  # ready: up, and its first session host (worker process) has started
-            if httpx.get(f"{base}/v1/health/ready", timeout=5).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail("uvicorn did not start: " + proc.stdout.read().decode(errors="replace"))
-        time.sleep(0.1)
+    try:  # ready: up, and its first session host (worker process) has started
+        wait_serving(proc, f"{base}/v1/health/ready", "uvicorn")
+    except RuntimeError as error:
+        proc.kill()
+        pytest.fail(f"uvicorn did not start: {error}: "
+                    + proc.stdout.read().decode(errors="replace"))
     yield base
     proc.terminate()
     try:

@@ -10,11 +10,11 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
 import pytest
+
+from tests.live_server import wait_serving
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
@@ -44,18 +44,11 @@ def server_url(tmp_path_factory):
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"uvicorn exited with {proc.returncode}:\n{proc.stdout.read()}")
-            try:
-                if httpx.get(f"{url}/v1/health/live", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("uvicorn did not answer /v1/health/live within 60 s")
-            time.sleep(0.1)
+        try:
+            wait_serving(proc, f"{url}/v1/health/live", "uvicorn")
+        except RuntimeError as error:
+            proc.kill()
+            pytest.fail(f"{error}:\n{proc.stdout.read()}")
         yield url
     finally:
         proc.terminate()
