@@ -372,7 +372,25 @@ def _deepcopy_array(arr, device: Device, memo: dict):
         return arr.copy()
 
 
+def _row_major_empty(arr):
+    """An empty array with torch's strides for a fresh empty tensor: row-major, each
+    dimension's stride the product of the later sizes counting a 0 as 1 (``zeros(0, 3)`` is
+    ``(3, 1)``). NumPy gives every fresh empty array zero strides; an empty array with any
+    non-zero stride is a view and already carries its strides (NumPy derives them as torch
+    does), so only all-zero strides are rewritten (over a one-element buffer: nothing is
+    read through them)."""
+    if type(arr) is not _ndarray or any(arr.strides):
+        return arr
+    strides, cur = [], arr.itemsize
+    for n in reversed(arr.shape):
+        strides.append(cur)
+        cur *= n or 1
+    return _ndarray(arr.shape, arr.dtype, np.empty(1, arr.dtype), 0, tuple(reversed(strides)))
+
+
 def _init(t: Tensor, arr, dtype: DType, device: Device) -> None:
+    if not arr.size and arr.ndim:  # (empty: torch's row-major strides, as ``_wrap``)
+        arr = _row_major_empty(arr)
     t._data = arr
     t.dtype = dtype
     t.device = device
@@ -406,6 +424,8 @@ def _wrap(arr, dtype: DType, device: Device = CPU) -> Tensor:
             device = _batched_device(device, arr)
         else:
             arr = np.asarray(arr)
+    if not arr.size and arr.ndim:  # (empty: torch's row-major strides, not NumPy's zeros)
+        arr = _row_major_empty(arr)
     t = _new(Tensor)
     t._data = arr
     t.dtype = dtype

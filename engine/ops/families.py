@@ -40,7 +40,7 @@ from ._args import (
     promote_args,
 )
 from .keywords import inplace_keyword_check
-from .memory_format import as_iterated
+from .memory_format import as_iterated, iterates_unsorted
 from .registry import register
 
 
@@ -187,7 +187,7 @@ def binary(name: str, fwd, grads=None, *, save=("input", "other"), out="promote"
         a = input._data if type(input) is Tensor else input
         b = other._data if type(other) is Tensor else other
         if type(a) is np.ndarray and not a.flags.c_contiguous or \
-                type(b) is np.ndarray and not b.flags.c_contiguous:
+                type(b) is np.ndarray and not b.flags.c_contiguous or _unsorted(a, b):
             res = as_iterated(res, (a, b))
         if bool_out:
             return _wrap(res, bool_, dev)
@@ -215,8 +215,8 @@ def binary(name: str, fwd, grads=None, *, save=("input", "other"), out="promote"
                     xp = PARALLEL_NUMPY
                 res = fwd(xp, a, b)
                 if not a.flags.c_contiguous or type(b) is np.ndarray and \
-                        not b.flags.c_contiguous:  # (torch's layout: TensorIterator's)
-                    res = as_iterated(res, (a, b))
+                        not b.flags.c_contiguous or _unsorted(a, b):  # (torch's layout:
+                    res = as_iterated(res, (a, b))  # TensorIterator's)
                 result = _wrap(res, input.dtype, dev)
             elif (type(input) is float or type(input) is int) and type(other) is Tensor and \
                     other.dtype.is_floating_point and not bool_out:  # ``1 - t``
@@ -228,7 +228,8 @@ def binary(name: str, fwd, grads=None, *, save=("input", "other"), out="promote"
                 if b.size >= MIN_ELEMENTS and xp is np:
                     xp = PARALLEL_NUMPY
                 res = fwd(xp, input, b)
-                if not b.flags.c_contiguous:
+                if not b.flags.c_contiguous or (1 in b.shape or 0 in b.shape) and \
+                        iterates_unsorted(b):
                     res = as_iterated(res, (input, b))
                 result = _wrap(res, other.dtype, dev)
             elif as_operator and not (_operand_ok(input) and _operand_ok(other)):
@@ -274,6 +275,19 @@ def binary(name: str, fwd, grads=None, *, save=("input", "other"), out="promote"
 # in-place ufuncs whose float16 result with a Python number is computed in float32 (the
 # forward's rule, pointwise._half_by_number): not the direct ufunc into the array
 _HALF_BY_NUMBER = ("multiply", "true_divide")
+
+
+def _unsorted(a, b) -> bool:
+    """Whether the iterator may lay ``a op b`` out otherwise than row-major though NumPy calls
+    both operands C-contiguous: only when their shapes differ (a number, broadcasting; torch
+    gives same-shaped contiguous operands a row-major result) and a size-1 or size-0
+    dimension's stride is out of order (``memory_format.iterates_unsorted``)."""
+    if type(b) is np.ndarray:
+        if type(a) is np.ndarray and a.shape == b.shape:
+            return False
+        if (1 in b.shape or 0 in b.shape) and iterates_unsorted(b):
+            return True
+    return type(a) is np.ndarray and (1 in a.shape or 0 in a.shape) and iterates_unsorted(a)
 
 
 def _operand_ok(x) -> bool:

@@ -63,9 +63,10 @@ def _by_name(name: str) -> MemoryFormat:
 
 # --------------------------------------------------------------------------- strides
 def non_overlapping_and_dense(shape: tuple, strides: tuple) -> bool:
-    """torch's ``is_non_overlapping_and_dense`` on element strides."""
+    """torch's ``is_non_overlapping_and_dense`` on element strides (an empty tensor is
+    contiguous, so also this, whatever its strides)."""
     n = len(shape)
-    if n == 0:
+    if n == 0 or 0 in shape:
         return True
     if n == 1:
         return shape[0] < 2 or strides[0] == 1
@@ -298,6 +299,28 @@ def copy_as(a, strides: tuple, xp=np, np_dtype=None):
 def preserve_copy(a, xp=np, np_dtype=None):
     """``clone()`` / ``to()``'s copy: ``a``'s layout kept as torch keeps it."""
     return copy_as(a, preserved_strides(a.shape, elem_strides(a)), xp, np_dtype)
+
+
+def iterates_unsorted(a) -> bool:
+    """Whether torch's TensorIterator may lay a pointwise result out otherwise than
+    row-major for an operand ``a`` that NumPy calls C-contiguous, when the operands are not
+    all of one shape (a Python number or broadcasting): NumPy's flag (and torch's
+    ``is_contiguous``) ignore the strides of size-1 dimensions and of empty arrays, but the
+    iterator's sort reads them (``(3, 1)`` strides ``(1, 6)`` times 2 is ``(1, 3)``). False
+    when the strides, read outermost first (zeros skipped), never grow, and equal strides
+    never put a larger dimension inside a smaller one: the sort keeps row-major then (a
+    sufficient test; ``as_iterated`` decides exactly when it fails)."""
+    shape = a.shape
+    if 1 not in shape and 0 not in shape:
+        return False
+    strides = a.strides
+    prev, prev_n = 0, 0
+    for n, s in zip(shape, strides):
+        if s:
+            if prev and (s > prev or s == prev and n > prev_n):
+                return True
+            prev, prev_n = s, n
+    return False
 
 
 def as_iterated(res, operands):

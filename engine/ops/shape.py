@@ -484,7 +484,13 @@ def slice_view(input: Tensor, dim: int, start: int, stop: int, step: int = 1) ->
     def replay(t):
         return slice_view(t, dim, s, e, st)
 
-    out = make_view(input, input._data[key], replay)
+    arr = input._data[key]
+    if st != 1 and not arr.shape[dim] and type(arr) is np.ndarray:
+        # an empty slice: NumPy drops the step from the stride, torch keeps it
+        strides = list(arr.strides)
+        strides[dim] = input._data.strides[dim] * st
+        arr = np.ndarray(arr.shape, arr.dtype, np.empty(1, arr.dtype), 0, tuple(strides))
+    out = make_view(input, arr, replay)
     if needs_grad(input):
         record(out, "SliceBackward0",
                (lambda g: _embed(g, shape, lambda z: z[key], replay, "SliceBackwardBackward0"),),

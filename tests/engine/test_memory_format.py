@@ -33,7 +33,9 @@ def _random_layouts(n: int, seed: int):
             [s * st for s, st in zip(shape, steps)])
         pair = []
         for m in (torch, engine):
-            t = m.tensor(vals)
+            # (an empty one from a factory: torch.tensor(ndarray) keeps NumPy's zero strides,
+            # a factory's empty tensor is row-major, as the engine's empty tensors are)
+            t = m.tensor(vals) if vals.size else m.zeros(vals.shape, dtype=m.float64)
             t = t[tuple(slice(0, s * st, st) for s, st in zip(shape, steps))]
             t = t.permute(*perm) if nd else t
             if expand is not None:

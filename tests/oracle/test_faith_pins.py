@@ -1441,8 +1441,6 @@ def _layouts_20(T, name):
     out = []
     for pair in _random_layouts(300, 20):
         x = pair[0] if T is torch else pair[1]
-        if name == "ones_like contiguous" and not x.numel():
-            continue  # (a new empty tensor's strides are NumPy's zeros: open, docs/oracle.md)
         y = _MAKE_20[name](T, x)
         out.append((tuple(y.shape), y.stride()))
     return out
@@ -1505,3 +1503,53 @@ def test_like_factories_memory_format_errors_as_torch(fmt):
             T.zeros_like(T.zeros(2, 3), memory_format=f)
         texts.append((isinstance(e.value, TypeError), str(e.value)))
     assert texts[0] == texts[1]
+
+
+# ----------------------------------------------------------------- 21. empty tensors, size-1 dims
+# Session 14. A fresh empty tensor is row-major in torch (``zeros(0, 3)`` is ``(3, 1)``: a 0
+# counts as 1); NumPy gave every fresh empty array zero strides, so views of it (``.t()``,
+# slices) and the layouts derived from it (clone, pointwise results, gradients) differed.
+# torch's TensorIterator reads the strides of size-1 dimensions (which ``is_contiguous``
+# ignores) when the operands' shapes differ: ``(3, 1)`` strides ``(1, 6)`` times 2 is
+# ``(1, 3)``; the engine skipped its iterator model for C-contiguous inputs. Of 3,000 random
+# layouts (session 13's sweep): unary ops and ``t + t`` 158 -> 0, ``t * 2`` 271 -> 0,
+# ``where`` 220 -> 0.
+_EMPTY_21 = {
+    "zeros(0, 3)": lambda T: T.zeros(0, 3),
+    "zeros(3, 0)": lambda T: T.zeros(3, 0),
+    "tensor([[]])": lambda T: T.tensor([[]]),
+    "transpose": lambda T: T.zeros(0, 3).t(),
+    "slice": lambda T: T.zeros(0, 3)[:, :2],
+    "stepped slice of an empty dim": lambda T: T.zeros(0, 6)[::2, ::2],
+    "empty stepped slice": lambda T: T.zeros(4, 6)[:, 4:2:2],
+    "unsqueeze": lambda T: T.zeros(0, 3).t().unsqueeze(1),
+    "expand": lambda T: T.zeros(0, 1).expand(0, 3),
+    "clone of a transpose": lambda T: T.zeros(0, 3).t().clone(),
+    "clone of an expand": lambda T: T.zeros(0, 1).expand(0, 3).clone(),
+    "times 2 of a transpose": lambda T: T.zeros(0, 3).t() * 2,
+    "times 2 of an empty slice of a transpose": lambda T: T.zeros(4, 3).t()[0:0] * 2,
+    "exp of a transpose": lambda T: T.zeros(2, 0, 3).transpose(0, 2).exp(),
+    "where": lambda T: T.where(T.zeros(3, 0) > 0, T.ones(0, 3).t(), 1.0),
+    "comparison": lambda T: T.zeros(0, 3).t() > 0,
+    "broadcast product": lambda T: T.zeros(3, 0, 4).transpose(1, 2) * T.zeros(4, 1),
+    "cat": lambda T: T.cat([T.zeros(0, 3), T.zeros(0, 3)]),
+    "grad of a transposed leaf": lambda T: _grad_21(T, T.zeros(0, 3).t().requires_grad_()),
+    "grad of a leaf": lambda T: _grad_21(T, T.zeros(3, 0, requires_grad=True)),
+    "size-1 dim times 2": lambda T: T.zeros(6, 3)[:1].t() * 2,
+    "size-1 dim plus a row": lambda T: T.zeros(6, 3)[:1].t() + T.zeros(1, 1),
+    "size-1 dim where": lambda T: T.where(T.zeros(3, 1).t() > 0, T.zeros(3, 1).t(), 0.0),
+    "size-1 dim comparison": lambda T: T.zeros(3, 1).t() > 0,
+    "1 - size-1 dim": lambda T: 1 - T.zeros(6, 3)[:1].t(),
+}
+
+
+def _grad_21(T, leaf):
+    (leaf * 2).sum().backward()
+    return leaf.grad
+
+
+@pytest.mark.parametrize("name", list(_EMPTY_21))
+def test_empty_and_size_one_layouts_as_torch(name):
+    got = [(tuple(t.shape), t.stride(), t.is_contiguous()) for t in
+           (_EMPTY_21[name](T) for T in (engine, torch))]
+    assert got[0] == got[1]
