@@ -56,9 +56,6 @@ class Adafactor(Optimizer):
         eps1, eps2 = group["eps"]
         work = []
         for p, grad in self._with_grads(group):  # every state is made before any update
-            if p.is_complex():
-                raise errors.EngineRuntimeError(
-                    "Adafactor does not support complex parameters")
             state = self.state[p]
             if not state:
                 state["step"] = step_tensor()
