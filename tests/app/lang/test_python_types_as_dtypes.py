@@ -23,6 +23,7 @@ print(torch.zeros_like(x, dtype=int).dtype, torch.ones_like(x, dtype=float).dtyp
 print(x.sum(dtype=float).dtype, x.cumsum(1, dtype=float).dtype, x.mean(dtype=float).dtype)
 print(torch.arange(3, dtype=float), torch.linspace(0, 1, 3, dtype=float), torch.eye(2, dtype=int))
 print(torch.from_numpy(np.ones(2)).to(float).dtype, torch.nn.Linear(2, 2, dtype=float).weight.dtype)
+print(torch.randn(2, dtype=float).dtype, torch.rand(2, 2, dtype=float).dtype, torch.randint(0, 3, (2,), dtype=float).dtype)
 y = x.to(float)
 y.requires_grad_()
 (y * 2).sum().backward()
