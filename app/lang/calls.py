@@ -942,7 +942,7 @@ def method_call(name: str, receiver: Closure, arguments: Arguments,
                 out = tensor_fn(obj, *values, **aliases(named)) if named else \
                     tensor_fn(obj, *values)
             except Exception as exc:
-                out = retry_with_dtypes(tensor_fn, (obj, *values), named, aliases)
+                out = retry_with_dtypes(rs, name, tensor_fn, (obj, *values), named, aliases)
                 if out is MISSING:
                     raise convert_exception(explain_call(name, "method", (obj, *values), named,
                                                          exc), name, rs.limits) from None
@@ -1055,7 +1055,7 @@ def method_call(name: str, receiver: Closure, arguments: Arguments,
                 try:
                     out = tensor_fn(obj, *values, **aliases(named))
                 except Exception as exc:
-                    out = retry_with_dtypes(tensor_fn, (obj, *values), named, aliases)
+                    out = retry_with_dtypes(rs, name, tensor_fn, (obj, *values), named, aliases)
                     if out is MISSING:
                         raise convert_exception(explain_call(
                             name, "method", (obj, *values), named, exc), name,

@@ -801,12 +801,14 @@ def array_retry(rs: RunState, name: str, fn: Any, args: tuple | list, kwargs: di
 _PYTHON_DTYPES = {float: engine.float64, int: engine.int64, bool: engine.bool}
 
 
-def _python_types_as_dtypes(args: tuple | list, kwargs: dict) -> tuple | None:
+def _python_types_as_dtypes(args: tuple | list, kwargs: dict,
+                            raw: bool = False) -> tuple | None:
     """``(args, kwargs)`` with the program's ``float``/``int``/``bool`` (given for a dtype)
-    replaced by torch's dtypes for them (float64, int64, bool), or None if none was given."""
+    replaced by torch's dtypes for them (float64, int64, bool; ``raw``: by Python's types
+    themselves), or None if none was given."""
     def dtype_of(v: Any) -> Any:
-        if type(v) is BuiltinType:
-            return _PYTHON_DTYPES.get(v.pytype)
+        if type(v) is BuiltinType and v.pytype in _PYTHON_DTYPES:
+            return v.pytype if raw else _PYTHON_DTYPES[v.pytype]
         return None
 
     if not any(dtype_of(v) is not None for v in (*args, *kwargs.values())):
@@ -815,14 +817,21 @@ def _python_types_as_dtypes(args: tuple | list, kwargs: dict) -> tuple | None:
             {k: dtype_of(v) or v for k, v in kwargs.items()})
 
 
-def retry_with_dtypes(fn: Any, args: tuple | list, kwargs: dict, rename: Any = None) -> Any:
-    """After a failed call: the call again with Python's types given for dtypes replaced by
-    torch's (``x.to(float)`` is float64), or MISSING if the call had none."""
-    typed = _python_types_as_dtypes(args, kwargs)
+def retry_with_dtypes(rs: RunState, name: str, fn: Any, args: tuple | list, kwargs: dict,
+                      rename: Any = None) -> Any:
+    """After a failed call of the tensor method ``name``: the call again with Python's types
+    given for dtypes read as torch's parser reads them (``x.to(float)`` is float64; for
+    ``x.type(float)`` Python's type itself, which torch refuses as "invalid type: 'float'"),
+    or MISSING if the call had none."""
+    typed = _python_types_as_dtypes(args, kwargs, raw=name == "type")
     if typed is None:
         return MISSING
-    named = rename(typed[1]) if rename is not None and typed[1] else typed[1]
-    return fn(*typed[0], **named)
+    args, kwargs = typed
+    try:
+        return fn(*args, **(rename(kwargs) if rename is not None and kwargs else kwargs))
+    except Exception as exc:
+        raise convert_exception(explain_call(name, "method", args, kwargs, exc), name,
+                                rs.limits) from None
 
 
 def _holds_array(data: Any) -> bool:

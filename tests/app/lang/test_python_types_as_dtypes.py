@@ -27,7 +27,13 @@ print(torch.randn(2, dtype=float).dtype, torch.rand(2, 2, dtype=float).dtype, to
 y = x.to(float)
 y.requires_grad_()
 (y * 2).sum().backward()
-print(y.grad.dtype, torch.tensor([1.5, -2.5]).to(int))
+print(y.grad.dtype, torch.tensor([1.5, -2.5]).to(int), x.to(device="cpu", dtype=float).dtype)
+for bad in (lambda: x.type(float), lambda: x.type(int), lambda: torch.zeros(2, dtype=np.float32),
+            lambda: x.to(np.float64)):
+    try:
+        bad()
+    except Exception as e:
+        print(type(e).__name__, str(e).splitlines()[0])
 """
 
 
