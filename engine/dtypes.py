@@ -101,8 +101,8 @@ def as_dtype(x) -> DType:
         return x
     if isinstance(x, str):
         return dtype_from_name(x)
-    if x is float:
-        return float32
+    if x is float:  # torch's parser: Python's float is double precision
+        return float64
     if x is int:
         return int64
     if x is bool:

@@ -26,6 +26,7 @@ from .custom_functions import (
 )
 from .errors import LangError, ProgramError
 from .exceptions import convert_exception, located
+from .library import _MISSING as MISSING
 from .library import _SAFE as SAFE_TYPES
 from .library import admit
 from .methods import materialize
@@ -45,6 +46,7 @@ from .objects import (
     library_error,
     library_method,
     numpy_aliases,
+    retry_with_dtypes,
     special_method_call,
     super_attr,
     super_function,
@@ -940,8 +942,10 @@ def method_call(name: str, receiver: Closure, arguments: Arguments,
                 out = tensor_fn(obj, *values, **aliases(named)) if named else \
                     tensor_fn(obj, *values)
             except Exception as exc:
-                raise convert_exception(explain_call(name, "method", (obj, *values), named, exc),
-                                        name, rs.limits) from None
+                out = retry_with_dtypes(rs, name, tensor_fn, (obj, *values), named, aliases)
+                if out is MISSING:
+                    raise convert_exception(explain_call(name, "method", (obj, *values), named,
+                                                         exc), name, rs.limits) from None
             if type(out) is Tensor:
                 rs.alloc += out._data.nbytes
                 if rs.alloc > rs.alloc_budget:
@@ -1051,8 +1055,11 @@ def method_call(name: str, receiver: Closure, arguments: Arguments,
                 try:
                     out = tensor_fn(obj, *values, **aliases(named))
                 except Exception as exc:
-                    raise convert_exception(explain_call(
-                        name, "method", (obj, *values), named, exc), name, rs.limits) from None
+                    out = retry_with_dtypes(rs, name, tensor_fn, (obj, *values), named, aliases)
+                    if out is MISSING:
+                        raise convert_exception(explain_call(
+                            name, "method", (obj, *values), named, exc), name,
+                            rs.limits) from None
                 if type(out) is Tensor:
                     rs.alloc += out._data.nbytes
                     if rs.alloc > rs.alloc_budget:

@@ -400,6 +400,7 @@ class ScalarType(BuiltinType):
     callables (``np.float32(0.1)``, ``np.float32([1, 2])``)."""
 
     __slots__ = ()
+    _torch_tp_name = "type"  # as torch names a class: "must be torch.dtype, not type"
 
     def __repr__(self) -> str:
         return f"<class 'numpy.{np.dtype(self.pytype).name}'>"

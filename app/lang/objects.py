@@ -790,8 +790,48 @@ def array_retry(rs: RunState, name: str, fn: Any, args: tuple | list, kwargs: di
         return call_op(rs, name, fn, (args[0].__array__(), *args[1:]), kwargs)
     if name in arrays.ARRAY_TAKING_OPS and args and _holds_array(args[0]):
         return call_op(rs, name, fn, (_array_copies(args[0]), *args[1:]), kwargs)
+    typed = _python_types_as_dtypes(args, kwargs)
+    if typed is not None:  # ``dtype=float``: torch's parser takes Python's types as dtypes
+        return call_op(rs, name, fn, *typed)
     raise convert_exception(explain_call(name, form, args, kwargs, exc), name,
                             rs.limits) from None
+
+
+# What torch's argument parser makes of Python's own types where it wants a dtype.
+_PYTHON_DTYPES = {float: engine.float64, int: engine.int64, bool: engine.bool}
+
+
+def _python_types_as_dtypes(args: tuple | list, kwargs: dict,
+                            raw: bool = False) -> tuple | None:
+    """``(args, kwargs)`` with the program's ``float``/``int``/``bool`` (given for a dtype)
+    replaced by torch's dtypes for them (float64, int64, bool; ``raw``: by Python's types
+    themselves), or None if none was given."""
+    def dtype_of(v: Any) -> Any:
+        if type(v) is BuiltinType and v.pytype in _PYTHON_DTYPES:
+            return v.pytype if raw else _PYTHON_DTYPES[v.pytype]
+        return None
+
+    if not any(dtype_of(v) is not None for v in (*args, *kwargs.values())):
+        return None
+    return (tuple(dtype_of(v) or v for v in args),
+            {k: dtype_of(v) or v for k, v in kwargs.items()})
+
+
+def retry_with_dtypes(rs: RunState, name: str, fn: Any, args: tuple | list, kwargs: dict,
+                      rename: Any = None) -> Any:
+    """After a failed call of the tensor method ``name``: the call again with Python's types
+    given for dtypes read as torch's parser reads them (``x.to(float)`` is float64; for
+    ``x.type(float)`` Python's type itself, which torch refuses as "invalid type: 'float'"),
+    or MISSING if the call had none."""
+    typed = _python_types_as_dtypes(args, kwargs, raw=name == "type")
+    if typed is None:
+        return MISSING
+    args, kwargs = typed
+    try:
+        return fn(*args, **(rename(kwargs) if rename is not None and kwargs else kwargs))
+    except Exception as exc:
+        raise convert_exception(explain_call(name, "method", args, kwargs, exc), name,
+                                rs.limits) from None
 
 
 def _holds_array(data: Any) -> bool:
@@ -889,6 +929,9 @@ def call_library(rs: RunState, f: Any, args: tuple | list, kwargs: dict) -> Any:
     except LangError:
         raise
     except Exception as exc:
+        typed = _python_types_as_dtypes(args, kwargs)
+        if typed is not None:  # ``dtype=float``, as torch's parser takes it
+            return call_library(rs, f, *typed)
         name = getattr(f, "__name__", None)
         opdef = engine.ops.lookup(name) if type(name) is str else None
         if opdef is not None and opdef.fn is f:  # a table op reached as a library function

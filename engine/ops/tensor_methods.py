@@ -330,7 +330,7 @@ def type_(self, dtype=None, non_blocking=False, **kwargs):
 
         typed = dtype_of(dtype)
         if typed is None:
-            raise errors.EngineTypeError(f"invalid type: '{dtype.__name__}'")
+            raise errors.EngineValueError(f"invalid type: '{dtype.__name__}'")  # (torch's)
         dtype, device = typed, ("cpu" if self.device.type != "cpu" else None)
     elif isinstance(dtype, str):
         name = dtype

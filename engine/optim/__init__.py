@@ -2,6 +2,7 @@
 
 from . import lr_scheduler, swa_utils  # noqa: F401  (torch.optim.lr_scheduler, .swa_utils)
 from .adadelta import Adadelta
+from .adafactor import Adafactor
 from .adagrad import Adagrad
 from .adam import Adam
 from .adamax import Adamax
@@ -16,4 +17,4 @@ from .rprop import Rprop
 from .sgd import SGD
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax",
-           "NAdam", "RAdam", "LBFGS", "Rprop", "ASGD"]
+           "NAdam", "RAdam", "LBFGS", "Rprop", "ASGD", "Adafactor"]
