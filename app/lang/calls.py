@@ -493,11 +493,26 @@ class Arguments:
 def value_call(callee: Closure, arguments: Arguments) -> Closure:
     """``f(...)`` where ``f`` is any value (a local, a call's result, an item ...)."""
     positional, keywords = arguments.positional, arguments.keywords
+    if keywords is None:
+        def run_positional(fr: Frame) -> Any:  # ``fn(y)`` in a decorator's wrapper
+            f = callee(fr)
+            values = positional(fr)
+            rs = fr.rs
+            rs.steps += 1
+            if rs.steps >= rs.next_check:
+                rs.check()
+            if type(f) is Function:  # what ``call_fast`` does first, inline
+                code = f.code
+                if code.arity == len(values):
+                    return code.enter(rs, f, dict(zip(code.params, values)))
+            return call_fast(rs, f, values, _EMPTY)
+
+        return run_positional
 
     def run(fr: Frame) -> Any:
         f = callee(fr)
         values = positional(fr)
-        named = keywords(fr) if keywords is not None else _EMPTY
+        named = keywords(fr)
         rs = fr.rs
         rs.steps += 1
         if rs.steps >= rs.next_check:
