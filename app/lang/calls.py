@@ -814,15 +814,17 @@ def global_call(name: str, arguments: Arguments) -> Closure:
                 if code.arity == len(values):  # what ``invoke`` does, inline
                     return code.enter(rs, f, dict(zip(code.params, values)))
                 return invoke(rs, f, values, _EMPTY)
+            if f is _MISSING:
+                return unbound(rs, values, _EMPTY)
             if isinstance(f, Instance):  # ``b(y)``, a program's callable object: call_fast's way
                 method = f.cls.lookup("__call__")
                 if type(method) is Function:
                     code = method.code
                     if code.arity == len(values) + 1:
                         return code.enter(rs, method, dict(zip(code.params, (f, *values))))
-            if f is not _MISSING:
-                return call_fast(rs, f, values, _EMPTY)
-            return unbound(rs, values, _EMPTY)
+            elif hasattr(type(f), "_lang_class"):  # ``model(x)``: call_fast's way
+                return call_library(rs, f, values, _EMPTY)
+            return call_fast(rs, f, values, _EMPTY)
 
         return run
 
