@@ -495,11 +495,26 @@ class Arguments:
 def value_call(callee: Closure, arguments: Arguments) -> Closure:
     """``f(...)`` where ``f`` is any value (a local, a call's result, an item ...)."""
     positional, keywords = arguments.positional, arguments.keywords
+    if keywords is None:
+        def run_positional(fr: Frame) -> Any:  # ``fn(y)`` in a decorator's wrapper
+            f = callee(fr)
+            values = positional(fr)
+            rs = fr.rs
+            rs.steps += 1
+            if rs.steps >= rs.next_check:
+                rs.check()
+            if type(f) is Function:  # what ``call_fast`` does first, inline
+                code = f.code
+                if code.arity == len(values):
+                    return code.enter(rs, f, dict(zip(code.params, values)))
+            return call_fast(rs, f, values, _EMPTY)
+
+        return run_positional
 
     def run(fr: Frame) -> Any:
         f = callee(fr)
         values = positional(fr)
-        named = keywords(fr) if keywords is not None else _EMPTY
+        named = keywords(fr)
         rs = fr.rs
         rs.steps += 1
         if rs.steps >= rs.next_check:
@@ -801,9 +816,17 @@ def global_call(name: str, arguments: Arguments) -> Closure:
                 if code.arity == len(values):  # what ``invoke`` does, inline
                     return code.enter(rs, f, dict(zip(code.params, values)))
                 return invoke(rs, f, values, _EMPTY)
-            if f is not _MISSING:
-                return call_fast(rs, f, values, _EMPTY)
-            return unbound(rs, values, _EMPTY)
+            if f is _MISSING:
+                return unbound(rs, values, _EMPTY)
+            if isinstance(f, Instance):  # ``b(y)``, a program's callable object: call_fast's way
+                method = f.cls.lookup("__call__")
+                if type(method) is Function:
+                    code = method.code
+                    if code.arity == len(values) + 1:
+                        return code.enter(rs, method, dict(zip(code.params, (f, *values))))
+            elif hasattr(type(f), "_lang_class"):  # ``model(x)``: call_fast's way
+                return call_library(rs, f, values, _EMPTY)
+            return call_fast(rs, f, values, _EMPTY)
 
         return run
 

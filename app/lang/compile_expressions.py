@@ -28,6 +28,7 @@ from .calls import (
 )
 from .errors import LangError, ProgramError, ProgramValidationError
 from .exceptions import convert_exception
+from .library import _SAFE as SAFE_TYPES
 from .library import admit, canonical, resolve_path
 from .methods import materialize
 from .objects import (
@@ -44,6 +45,7 @@ from .values import Instance, OpFunction, Property, SuperProxy
 
 Tensor = engine.Tensor
 _MISSING = object()
+_NO_DICT: dict[str, Any] = {}
 _FLOATS = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 
 
@@ -293,7 +295,12 @@ class ExpressionCompiler:
                     found = library_getattr(value, name)  # the error as programs see it
                 return admit(found)
             elif hasattr(type(value), "_lang_class") and not isinstance(value, Tensor):
-                return bridge_attr(fr.rs, value, name)  # ``self.s`` in a Module subclass
+                if public:  # ``self.s`` in a Module subclass: what bridge_attr does, inline
+                    item = getattr(value, "__dict__", _NO_DICT).get(name, _MISSING)
+                    if type(item) in SAFE_TYPES and \
+                            type(type(value)._lang_class.lookup(name)) is not Property:
+                        return item
+                return bridge_attr(fr.rs, value, name)
             return get_attr(fr.rs, value, name)
 
         if fast is not None and public and not tensor_readable:

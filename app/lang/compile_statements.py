@@ -149,7 +149,13 @@ def unpack_attr(attr: tuple, names: tuple[str, ...], unit: bytes, pointer: str) 
                     raise
                 except Exception:
                     items = library_getattr(value, name)  # the error as programs see it
-                items = admit(items)
+                if type(items) is tuple:  # ``ctx.saved_tensors``: admit's tuple check, inline
+                    for item in items:
+                        if type(item) is not Tensor:
+                            items = admit(items)
+                            break
+                else:
+                    items = admit(items)
             else:
                 items = other(rs, value)
             if type(items) is not tuple and type(items) is not list or len(items) != n:

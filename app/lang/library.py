@@ -34,6 +34,7 @@ import engine.utils.hooks
 
 from . import checkpoints
 from .errors import ProgramError
+from .runtime import CURRENT
 from .values import (
     LANG_TYPES,
     BuiltinFunction,
@@ -648,7 +649,8 @@ def _dispatcher(name: str, part: str | None = None) -> Any:
             admit_all(kwargs)
         code = value.code
         if code.arity == len(args) + 1 and not kwargs:  # what ``invoke`` does, inline
-            return code.enter(current_rs(), value, dict(zip(code.params, (self, *args))))
+            return code.enter(CURRENT.get() or current_rs(), value,
+                              dict(zip(code.params, (self, *args))))
         return invoke(current_rs(), value, (self, *args), kwargs)
 
     method.__name__ = name
