@@ -346,6 +346,13 @@ def _glibc(name: str, x: np.ndarray) -> np.ndarray:
     values; cos/sin 0); on a reversed view NumPy calls the C library element by element (0
     of 1e7 differ for each, ~10x cheaper than ``math`` per element). Confirmed once per
     function against ``math`` (``_probe``); ``math`` element by element where it fails."""
+    if x.size <= 32:  # few: ``math`` itself is cheaper than the NumPy calls
+        fn = _MATH[name]
+        try:
+            return np.array([fn(v) for v in x.reshape(-1).tolist()],
+                            dtype=np.float64).reshape(np.shape(x))
+        except (ValueError, OverflowError):
+            return _math_elementwise(name, x)
     ok = _GLIBC_OK.get(name)
     if ok is None:
         ok = _GLIBC_OK[name] = _probe(name)

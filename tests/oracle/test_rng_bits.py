@@ -174,3 +174,23 @@ def test_old_states_refused_as_torch_refuses():
         engine.set_rng_state(engine.zeros(5056, dtype=engine.uint8))
     with pytest.raises(RuntimeError, match="Invalid mt19937 state"):
         torch.set_rng_state(torch.zeros(5056, dtype=torch.uint8))
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_large_draws(dtype):
+    """Sizes past the samplers' vectorised steps: the float32 Box-Muller's chunks of 2,048
+    blocks (and its exact recomputation of double-rounded lanes), glibc's float64 functions
+    through NumPy, randperm's swaps without a loop (n >= 512)."""
+    n = 2048 * 16 * 2 + 21
+    for draw in (
+        lambda m: m.randn(n, dtype=getattr(m, dtype)),
+        lambda m: m.zeros(n, dtype=getattr(m, dtype)).normal_(-0.75, 3.5),
+        lambda m: m.zeros(n, dtype=getattr(m, dtype)).uniform_(-0.0625, 0.0625),
+        lambda m: m.zeros(n, dtype=getattr(m, dtype)).exponential_(0.5),
+        lambda m: m.zeros(n, dtype=getattr(m, dtype)).cauchy_(-1.0, 0.25),
+        lambda m: m.zeros(n, dtype=getattr(m, dtype)).log_normal_(0.25, 1.5),
+        lambda m: m.zeros(n, dtype=getattr(m, dtype)).geometric_(0.05),
+    ):
+        _same(draw, 13)
+    for size in (511, 512, 513, 4097, 60000, 100003):
+        _same(lambda m, size=size: m.randperm(size), 13)
