@@ -274,7 +274,7 @@ def uniform(gen: Generator, shape, dt, low: float = 0.0, high: float = 1.0):
     x = _unit(gen, n, dt.name)
     if (low, high) != (0.0, 1.0):  # fma(x, to - from, from), in the kernel's type
         acc = x.dtype.type
-        lo, hi = acc(dt.np.type(low)), acc(dt.np.type(high))
+        lo, hi = acc(low), acc(high)  # (opmath: float for float16, from the doubles)
         x = _fma(x, hi - lo, lo)
     out = x.astype(dt.np, copy=False)
     top = dt.np.type(high)
@@ -563,14 +563,16 @@ def _box_muller_16(blocks: np.ndarray, mean: float, std: float) -> np.ndarray:
     return fma(out, _f32(std), _f32(mean))
 
 
-def normal(gen: Generator, shape, dt, mean: float = 0.0, std: float = 1.0):
-    """torch's ``normal_(mean, std)`` on a new tensor of ``shape`` and float type ``dt``."""
+def normal(gen: Generator, shape, dt, mean: float = 0.0, std: float = 1.0,
+           scalar: bool = False):
+    """torch's ``normal_(mean, std)`` on a new tensor of ``shape`` and float type ``dt``
+    (``scalar``: its one-at-a-time kernel whatever the size, as for a non-contiguous one)."""
     n = math.prod(shape)
     if gen.device.type != "cpu":
         np_dt = np.float64 if dt.name == "float64" else np.float32
         z = gen._rng.standard_normal(shape, dtype=np_dt)
         return (z * std + mean).astype(dt.np) if (mean, std) != (0.0, 1.0) else z.astype(dt.np)
-    if n < 16:  # one value at a time, in double
+    if n < 16 or scalar:  # one value at a time, in double
         z = _scalar_normals(gen, n)
         return _cast(z if (mean, std) == (0.0, 1.0) else _fma(z, std, mean), dt).reshape(shape)
     # torch's normal_fill: uniforms (float32 ones for float16), each whole block of 16

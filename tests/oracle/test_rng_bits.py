@@ -194,3 +194,49 @@ def test_large_draws(dtype):
         _same(draw, 13)
     for size in (511, 512, 513, 4097, 60000, 100003):
         _same(lambda m, size=size: m.randperm(size), 13)
+
+
+_LAYOUTS = (
+    lambda m, dt: m.zeros(5, 7, dtype=dt).t(),
+    lambda m, dt: m.zeros(3, 4, dtype=dt).t(),
+    lambda m, dt: m.zeros(2, 3, 4, dtype=dt).permute(2, 0, 1),
+    lambda m, dt: m.zeros(6, 8, dtype=dt)[:, ::2],
+    lambda m, dt: m.zeros(8, 6, dtype=dt)[::2].t(),
+    lambda m, dt: m.zeros(20, 3, dtype=dt)[:, 1],
+    lambda m, dt: m.zeros(1, 40, dtype=dt).t(),
+    lambda m, dt: m.zeros(40, 33, dtype=dt).t(),
+)
+
+
+def _init(x, name, *args):
+    """``nn.init.<name>`` of torch or the engine (fans need two dimensions: else normal_)."""
+    lib = engine if isinstance(x, engine.Tensor) else torch
+    return getattr(lib.nn.init, name)(x, *args) if x.dim() >= 2 else x.normal_()
+
+
+@pytest.mark.parametrize("layout", range(len(_LAYOUTS)))
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_in_place_draws_on_views(layout, dtype):
+    """In-place samplers on non-contiguous tensors draw in memory order (torch's
+    TensorIterator), and normal_ takes the scalar path there whatever the size."""
+    for fill in (
+        lambda x: x.normal_(0.5, 2.0),
+        lambda x: x.uniform_(-1.0, 2.0),
+        lambda x: x.bernoulli_(0.3),
+        lambda x: x.bernoulli_(x.new_full(x.shape, 0.4)),
+        lambda x: x.exponential_(),
+        lambda x: x.cauchy_(),
+        lambda x: x.log_normal_(),
+        lambda x: x.geometric_(0.2),
+        lambda x: x.random_(0, 100),
+        lambda x: x.random_(),
+        lambda x: _init(x, "normal_", 0.1, 2.0),
+        lambda x: _init(x, "kaiming_uniform_"),
+        lambda x: _init(x, "xavier_normal_"),
+    ):
+        def draw(m, fill=fill):
+            x = _LAYOUTS[layout](m, getattr(m, dtype))
+            fill(x)
+            return x.contiguous()
+
+        _same(draw, 3)
