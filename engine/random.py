@@ -588,15 +588,56 @@ def normal(gen: Generator, shape, dt, mean: float = 0.0, std: float = 1.0,
     return out.astype(dt.np, copy=False).reshape(shape)
 
 
+def _round_int(v: int, digits: int) -> int:
+    """The integer ``v`` rounded to ``digits`` significant bits, to nearest even (the C++
+    cast of an int64 to a float type with that many digits)."""
+    a = abs(v)
+    shift = a.bit_length() - digits
+    if shift <= 0:
+        return v
+    q, r = divmod(a, 1 << shift)
+    half = 1 << (shift - 1)
+    if r > half or (r == half and q & 1):
+        q += 1
+    return (q << shift) if v >= 0 else -(q << shift)
+
+
+_FLOAT_DIGITS = {"float16": 11, "float32": 24, "float64": 53}
+
+
+def _float_bounds(low: int, high: int, digits: int):
+    """torch's ``update_from``/``update_to`` for a float type: a bound whose neighbour
+    inward (``from + 1``, ``to - 1``) rounds past it in the type moves inward to an integer
+    the type holds, so every drawn integer stays in [from, to) once cast."""
+    up = _round_int(low + 1, digits)
+    if up < low:
+        n = abs(low + 1).bit_length() - 1
+        low = up + (1 << (n - digits + 1))
+    down = _round_int(high - 1, digits)
+    if down >= high:
+        n = abs(high - 1).bit_length() - 1
+        high = down - (1 << (n - digits + 1))
+    return low, high
+
+
 def integers(gen: Generator, shape, dt, low: int, high: int):
-    """torch's ``random_(low, high)`` (``randint``): a word (a 64-bit pair when the range
-    needs 33 bits or more and the type is long, double or float), modulo the range, plus low."""
-    n, span = math.prod(shape), int(high) - int(low)
+    """torch's ``random_(low, high)`` (``randint``): a word (a 64-bit pair when the range is
+    2**28 or more), modulo the range, plus low, cast to ``dt``; a float type first moves
+    bounds it cannot hold inward (``_float_bounds``)."""
+    low, high = int(low), int(high)
+    if dt.name in _FLOAT_DIGITS:
+        low, high = _float_bounds(low, high, _FLOAT_DIGITS[dt.name])
+        if low >= high:
+            from .errors import EngineRuntimeError
+
+            raise EngineRuntimeError(
+                f"random_ expects 'from' casted to dtype to be less than 'to' casted to dtype, "
+                f"but got from={low} >= to={high}")
+    n, span = math.prod(shape), high - low
     if gen.device.type != "cpu":
-        return gen._rng.integers(int(low), int(high), size=shape).astype(dt.np)
-    wide = span >= 2 ** 32 and dt.name in ("int64", "float64", "float32")
-    words = gen.random64(n) if wide else gen.random32(n)
-    values = (words % np.uint64(span)).astype(np.int64) + np.int64(low)
+        return gen._rng.integers(low, high, size=shape).astype(dt.np)
+    words = gen.random64(n) if span >= 2 ** 28 else gen.random32(n)
+    values = ((words % np.uint64(span)).astype(np.int64) + np.int64(low))
     return values.astype(dt.np).reshape(shape)
 
 

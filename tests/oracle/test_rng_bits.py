@@ -240,3 +240,19 @@ def test_in_place_draws_on_views(layout, dtype):
             return x.contiguous()
 
         _same(draw, 3)
+
+
+@pytest.mark.filterwarnings("ignore:.*out of bounds")
+def test_wide_integer_ranges():
+    """A range of 2**28 or more draws 64-bit words (for every dtype); a float dtype first moves
+    bounds it cannot hold inward (torch's update_from/update_to), then casts."""
+    for lo, hi in ((0, 2 ** 28 - 1), (0, 2 ** 28), (-2 ** 30, 2 ** 30), (0, 2 ** 33),
+                   (3, 2 ** 40 + 7), (-2 ** 35 - 1, 2 ** 35 + 3)):
+        for dtype in ("int64", "int32", "float32", "float64"):
+            if dtype == "int32" and (lo < -2 ** 31 or hi > 2 ** 31):
+                continue
+            _same(lambda m, dt=dtype, lo=lo, hi=hi: m.randint(lo, hi, (40,),
+                                                              dtype=getattr(m, dt)), 3)
+            _same(lambda m, dt=dtype, lo=lo, hi=hi: m.zeros(40, dtype=getattr(m, dt)).random_(
+                lo, hi), 3)
+    _same(lambda m: m.zeros(40, dtype=m.float16).random_(-2049, 2051), 3)
