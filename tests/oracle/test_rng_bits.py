@@ -256,3 +256,14 @@ def test_wide_integer_ranges():
             _same(lambda m, dt=dtype, lo=lo, hi=hi: m.zeros(40, dtype=getattr(m, dt)).random_(
                 lo, hi), 3)
     _same(lambda m: m.zeros(40, dtype=m.float16).random_(-2049, 2051), 3)
+
+
+@pytest.mark.parametrize("dtype", ("float32", "float64"))
+def test_rrelu_training(dtype):
+    """rrelu's slopes: a double uniform per x <= 0, ``u * (to - from) + from`` unfused, the
+    bounds as opmath (float32 for float32 input) first."""
+    x = np.random.default_rng(0).standard_normal(3000).astype(dtype)
+    for lower, upper in ((1.0 / 8, 1.0 / 3), (0.1, 0.7)):
+        _same(lambda m, lo=lower, hi=upper: m.nn.functional.rrelu(
+            m.tensor(x), lo, hi, training=True), 2)
+        _same(lambda m, lo=lower, hi=upper: m.nn.RReLU(lo, hi)(m.tensor(x)), 2)
