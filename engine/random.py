@@ -255,35 +255,12 @@ def _two_sum(a, b):
 
 
 def _fma(x: np.ndarray, scale, shift) -> np.ndarray:
-    """``x * scale + shift`` rounded once, as torch's compiled kernels fuse it (float32: the
-    product is exact in double and the sum's error decides a double rounding's ties; float64:
-    Dekker's exact product and a two-sum)."""
-    with np.errstate(all="ignore"):
-        if x.dtype == np.float32:
-            p = x.astype(np.float64) * np.float64(scale)
-            s, err = _two_sum(p, np.float64(shift))
-            out = s.astype(np.float32)
-            below = np.nextafter(s, -np.inf).astype(np.float32)
-            above = np.nextafter(s, np.inf).astype(np.float32)
-            tie = (below != above) & (err != 0) & np.isfinite(s)
-            if tie.any():
-                out[tie] = np.where(err[tie] > 0, above[tie], below[tie])
-            return out
-        split = 134217729.0  # 2**27 + 1
-        scale = np.float64(scale)
+    """``x * scale + shift`` rounded once, in ``x``'s float type, as torch's compiled kernels
+    fuse it (``engine.ops._fma.fma``: exact, chunked)."""
+    from .ops._fma import fma
 
-        def halves(v):
-            c = split * v
-            hi = c - (c - v)
-            return hi, v - hi
-
-        p = x * scale
-        xh, xl = halves(x)
-        sh, sl = halves(scale)
-        perr = ((xh * sh - p) + xh * sl + xl * sh) + xl * sl
-        s, serr = _two_sum(p, np.float64(shift))
-        out = s + (perr + serr)
-        return np.where(np.isfinite(out), out, p + shift)
+    t = x.dtype.type
+    return fma(x, t(scale), t(shift))
 
 
 def uniform(gen: Generator, shape, dt, low: float = 0.0, high: float = 1.0):
@@ -297,7 +274,7 @@ def uniform(gen: Generator, shape, dt, low: float = 0.0, high: float = 1.0):
     x = _unit(gen, n, dt.name)
     if (low, high) != (0.0, 1.0):  # fma(x, to - from, from), in the kernel's type
         acc = x.dtype.type
-        lo, hi = acc(dt.np.type(low)), acc(dt.np.type(high))
+        lo, hi = acc(low), acc(high)  # (opmath: float for float16, from the doubles)
         x = _fma(x, hi - lo, lo)
     out = x.astype(dt.np, copy=False)
     top = dt.np.type(high)
@@ -307,24 +284,85 @@ def uniform(gen: Generator, shape, dt, low: float = 0.0, high: float = 1.0):
 
 
 def _scalar_normals(gen: Generator, n: int) -> np.ndarray:
-    """torch's scalar normal path (fewer than 16 elements): Box-Muller on two 53-bit uniforms,
-    in double, each pair's second value kept for the next draw."""
+    """torch's scalar normal path (fewer than 16 elements, and ``log_normal_``): Box-Muller on
+    two 53-bit uniforms, in double, each pair's second value kept for the next draw. The pairs'
+    uniforms are drawn at once (a cached value first, then ``ceil(rest / 2)`` pairs)."""
     out = np.empty(n, dtype=np.float64)
-    for i in range(n):
-        if gen._next_double is not None:
-            out[i], gen._next_double = gen._next_double, None
-            continue
-        u1, u2 = _unit(gen, 2, "float64").tolist()
-        r = math.sqrt(-2.0 * math.log1p(-u2))
-        theta = 2.0 * math.pi * u1
-        gen._next_double = r * math.sin(theta)
-        out[i] = r * math.cos(theta)
+    start = 0
+    if n and gen._next_double is not None:
+        out[0], gen._next_double = gen._next_double, None
+        start = 1
+    pairs = (n - start + 1) // 2
+    if pairs:
+        u = _unit(gen, 2 * pairs, "float64").reshape(pairs, 2)
+        with np.errstate(all="ignore"):
+            r = np.sqrt(-2.0 * _glibc("log1p", -u[:, 1]))
+            theta = 2.0 * math.pi * u[:, 0]
+            both = np.empty((pairs, 2))
+            np.multiply(r, _glibc("cos", theta), out=both[:, 0])
+            np.multiply(r, _glibc("sin", theta), out=both[:, 1])
+        flat = both.reshape(-1)
+        out[start:] = flat[:n - start]
+        if (n - start) % 2:
+            gen._next_double = float(flat[-1])
     return out
 
 
-_log = np.frompyfunc(math.log, 1, 1)
-_cos = np.frompyfunc(math.cos, 1, 1)
-_sin = np.frompyfunc(math.sin, 1, 1)
+# The C library's float64 functions, as torch's kernels (and ``math``) call them.
+_GLIBC_OK: dict = {}
+_MATH = {"log": math.log, "log1p": math.log1p, "tan": math.tan, "exp": math.exp,
+         "cos": math.cos, "sin": math.sin}
+
+
+def _math_elementwise(name: str, x: np.ndarray) -> np.ndarray:
+    """``math.<name>`` of every element (glibc's own), with IEEE results where ``math``
+    raises (log(0) = -inf, log of a negative or log1p(< -1) = nan, exp overflow = inf)."""
+    fn = _MATH[name]
+
+    def one(v):
+        try:
+            return fn(v)
+        except (ValueError, OverflowError):
+            with np.errstate(all="ignore"):
+                return float(getattr(np, name)(np.float64(v)))
+
+    return np.frompyfunc(one, 1, 1)(x).astype(np.float64) if x.size else x.astype(np.float64)
+
+
+def _probe(name: str) -> bool:
+    """Does NumPy on a reversed view give glibc's (``math``'s) bits for ``name``? Checked on
+    4,096 values, where NumPy's SIMD loops differ from glibc in about 14 (log) to 300 (log1p)."""
+    u = np.random.Generator(np.random.PCG64(20261202)).random(4096)
+    x = {"log": 1 - u, "log1p": -u, "tan": math.pi * (u - 0.5), "exp": 20 * u - 10,
+         "cos": 2 * math.pi * u, "sin": 2 * math.pi * u}[name]
+    fn = _MATH[name]
+    return getattr(np, name)(x[::-1])[::-1].tolist() == [fn(v) for v in x.tolist()]
+
+
+def _glibc(name: str, x: np.ndarray) -> np.ndarray:
+    """glibc's float64 ``name`` (log, log1p, tan, exp, cos, sin) of every element of ``x``.
+    NumPy's loops for contiguous float64 arrays are SIMD ones that differ from glibc in the
+    last bit (measured over 1e7 draws: log 0.35 %, tan 0.5 %, exp 4.6 %, log1p 7.4 % of
+    values; cos/sin 0); on a reversed view NumPy calls the C library element by element (0
+    of 1e7 differ for each, ~10x cheaper than ``math`` per element). Confirmed once per
+    function against ``math`` (``_probe``); ``math`` element by element where it fails."""
+    if x.size <= 32:  # few: ``math`` itself is cheaper than the NumPy calls
+        fn = _MATH[name]
+        try:
+            return np.array([fn(v) for v in x.reshape(-1).tolist()],
+                            dtype=np.float64).reshape(np.shape(x))
+        except (ValueError, OverflowError):
+            return _math_elementwise(name, x)
+    ok = _GLIBC_OK.get(name)
+    if ok is None:
+        ok = _GLIBC_OK[name] = _probe(name)
+    if not ok:
+        return _math_elementwise(name, x)
+    with np.errstate(all="ignore"):
+        flat = np.ascontiguousarray(x, dtype=np.float64).reshape(-1)
+        return np.ascontiguousarray(getattr(np, name)(flat[::-1])[::-1]).reshape(np.shape(x))
+
+
 _f32 = np.float32
 
 
@@ -402,32 +440,139 @@ def _sincos32(x: np.ndarray):
     return sin, cos
 
 
+def _c32(v: float) -> np.float64:
+    """A constant of the float32 kernel (rounded to float32), as a float64 scalar."""
+    return np.float64(np.float32(v))
+
+
+_LOW29, _MID29 = np.uint64(0x1FFFFFFF), np.uint64(0x10000000)
+
+
+class _Fused32:
+    """The float32 multiply-adds of one polynomial chain, on many lanes at once: each
+    ``fma(a, b, c)`` is the exact float64 product (two float32 values' product has 48 bits)
+    plus ``c``, rounded to float32. That is the fused result unless the float64 sum lies on a
+    midpoint between two float32 numbers (a double rounding); the sums are kept in the rows of
+    one buffer and such lanes found once at the end (``suspects``), to be recomputed exactly
+    (``_fma32``). Values here never fall below float32's normal range (zeros are exact)."""
+
+    def __init__(self, steps: int, lanes: int):
+        self.buf = np.empty((steps, lanes))
+        self.rows = list(self.buf)
+        self.used = 0
+
+    def __call__(self, a, b, c) -> np.ndarray:
+        row = self.rows[self.used]  # (a or b is float64: the product is exact)
+        self.used += 1
+        np.multiply(a, b, out=row)
+        np.add(row, c, out=row)
+        return row.astype(_f32)
+
+    def suspects(self) -> np.ndarray:
+        bits = self.buf[:self.used].view(np.uint64)
+        return np.logical_or.reduce(np.bitwise_and(bits, _LOW29, out=bits) == _MID29)
+
+
+_LOG_C = [_c32(c) for c in _LOG_POLY]
+
+
+def _log32_fast(x: np.ndarray, fused: _Fused32) -> np.ndarray:
+    """``_log32`` of float32 lanes in [2**-24, 1] (``fused``: 9 steps)."""
+    m, e = np.frexp(x)  # x = m * 2**e, m in [0.5, 1)
+    small = m < _f32(0.707106781186547524)
+    e = (e - small).astype(_f32)
+    m = np.where(small, m + m, m) - _f32(1)  # exact
+    z = m * m
+    m64, z64 = m.astype(np.float64), z.astype(np.float64)
+    y = fused(m64, _LOG_C[0], _LOG_C[1])
+    for c in _LOG_C[2:]:
+        y = fused(y, m64, c)
+    y = fused(y * m, z64, e * _f32(-2.12194440e-4))
+    # (z * -0.5 and e * 0.693359375 are exact in float32: those fused steps are plain sums)
+    y = z * _f32(-0.5) + y
+    return e * _f32(0.693359375) + (m + y)
+
+
+_DP = [_c32(v) for v in (-0.78515625, -2.4187564849853515625e-4, -3.77489497744594108e-8)]
+_COS_C = [_c32(v) for v in (2.443315711809948e-5, -1.388731625493765e-3, 4.166664568298827e-2)]
+_SIN_C = [_c32(v) for v in (-1.9515295891e-4, 8.3321608736e-3, -1.6666654611e-1)]
+
+
+def _sincos32_fast(x: np.ndarray, fused: _Fused32):
+    """``_sincos32`` of float32 lanes in [0, 2 pi] (``fused``: 7 steps)."""
+    j = ((x * _f32(1.27323954473516)).astype(np.int32) + 1) & ~1
+    y = j.astype(_f32)
+    # (j <= 8 times the first two parts of pi/4, of 8 and 12 bits, is exact in float32)
+    x = y * _f32(_DP[0]) + x
+    x = y * _f32(_DP[1]) + x
+    x = fused(y.astype(np.float64), _DP[2], x)
+    z = x * x
+    z64 = z.astype(np.float64)
+    c = fused(z64, _COS_C[0], _COS_C[1])
+    c = fused(c, z64, _COS_C[2])
+    c = fused(c * z, z64, -(z * _f32(0.5))) + _f32(1)
+    s = fused(z64, _SIN_C[0], _SIN_C[1])
+    s = fused(s, z64, _SIN_C[2])
+    s = fused(s * z, x.astype(np.float64), x)
+    use_sin = (j & 2) == 0
+    sin = np.where(use_sin, s, c)
+    cos = np.where(use_sin, c, s)
+    np.negative(sin, out=sin, where=(j & 4) != 0)
+    np.negative(cos, out=cos, where=(~(j - 2) & 4) != 0)
+    return sin, cos
+
+
+_BM_BLOCKS = 2048  # blocks of 16 per step of the float32 transform (its buffers stay in cache)
+
+
 def _box_muller_16(blocks: np.ndarray, mean: float, std: float) -> np.ndarray:
     """torch's ``normal_fill_16`` on rows of 16 uniforms: the first 8 give the radii, the last
     8 the angles; cosines replace the first half, sines the second; then ``* std + mean``
     (fused). float64 uses the C library's log/cos/sin (NumPy's vectorised ones differ in the
-    last bit now and then); float32 the vectorised kernel's own functions."""
-    u1, u2 = 1 - blocks[:, :8], blocks[:, 8:]
+    last bit now and then); float32 the vectorised kernel's own functions, lanes at a time
+    (``_Fused32``; the few lanes a double rounding may have touched are recomputed)."""
     if blocks.dtype == np.float64:
-        r = np.sqrt(-2.0 * _log(u1).astype(np.float64))
+        u1, u2 = 1 - blocks[:, :8], blocks[:, 8:]
+        r = np.sqrt(-2.0 * _glibc("log", u1))
         theta = 2.0 * math.pi * u2
-        out = np.concatenate([r * _cos(theta).astype(np.float64),
-                              r * _sin(theta).astype(np.float64)], axis=1)
+        out = np.concatenate([r * _glibc("cos", theta), r * _glibc("sin", theta)], axis=1)
         return out if (mean, std) == (0.0, 1.0) else _fma(out, std, mean)
-    r = np.sqrt(_f32(-2.0) * _log32(u1))
-    sin, cos = _sincos32(_f32(2.0 * math.pi) * u2)
-    out = np.concatenate([r * cos, r * sin], axis=1)
-    return out if (mean, std) == (0.0, 1.0) else _fma32(out, _f32(std), _f32(mean))
+    out = np.empty(blocks.shape, dtype=_f32)
+    for lo in range(0, blocks.shape[0], _BM_BLOCKS):
+        part = blocks[lo:lo + _BM_BLOCKS]
+        u1 = (_f32(1) - part[:, :8]).reshape(-1)
+        theta = _f32(2.0 * math.pi) * part[:, 8:].reshape(-1)
+        fused = _Fused32(9, u1.size)
+        log = _log32_fast(u1, fused)
+        bad = np.flatnonzero(fused.suspects())
+        if bad.size:
+            log[bad] = _log32(u1[bad])
+        fused = _Fused32(7, u1.size)
+        sin, cos = _sincos32_fast(theta, fused)
+        bad = np.flatnonzero(fused.suspects())
+        if bad.size:
+            sin[bad], cos[bad] = _sincos32(theta[bad])
+        r = np.sqrt(_f32(-2.0) * log)
+        k = part.shape[0]
+        out[lo:lo + k, :8] = (r * cos).reshape(k, 8)
+        out[lo:lo + k, 8:] = (r * sin).reshape(k, 8)
+    if (mean, std) == (0.0, 1.0):
+        return out
+    from .ops._fma import fma
+
+    return fma(out, _f32(std), _f32(mean))
 
 
-def normal(gen: Generator, shape, dt, mean: float = 0.0, std: float = 1.0):
-    """torch's ``normal_(mean, std)`` on a new tensor of ``shape`` and float type ``dt``."""
+def normal(gen: Generator, shape, dt, mean: float = 0.0, std: float = 1.0,
+           scalar: bool = False):
+    """torch's ``normal_(mean, std)`` on a new tensor of ``shape`` and float type ``dt``
+    (``scalar``: its one-at-a-time kernel whatever the size, as for a non-contiguous one)."""
     n = math.prod(shape)
     if gen.device.type != "cpu":
         np_dt = np.float64 if dt.name == "float64" else np.float32
         z = gen._rng.standard_normal(shape, dtype=np_dt)
         return (z * std + mean).astype(dt.np) if (mean, std) != (0.0, 1.0) else z.astype(dt.np)
-    if n < 16:  # one value at a time, in double
+    if n < 16 or scalar:  # one value at a time, in double
         z = _scalar_normals(gen, n)
         return _cast(z if (mean, std) == (0.0, 1.0) else _fma(z, std, mean), dt).reshape(shape)
     # torch's normal_fill: uniforms (float32 ones for float16), each whole block of 16
@@ -443,15 +588,56 @@ def normal(gen: Generator, shape, dt, mean: float = 0.0, std: float = 1.0):
     return out.astype(dt.np, copy=False).reshape(shape)
 
 
+def _round_int(v: int, digits: int) -> int:
+    """The integer ``v`` rounded to ``digits`` significant bits, to nearest even (the C++
+    cast of an int64 to a float type with that many digits)."""
+    a = abs(v)
+    shift = a.bit_length() - digits
+    if shift <= 0:
+        return v
+    q, r = divmod(a, 1 << shift)
+    half = 1 << (shift - 1)
+    if r > half or (r == half and q & 1):
+        q += 1
+    return (q << shift) if v >= 0 else -(q << shift)
+
+
+_FLOAT_DIGITS = {"float16": 11, "float32": 24, "float64": 53}
+
+
+def _float_bounds(low: int, high: int, digits: int):
+    """torch's ``update_from``/``update_to`` for a float type: a bound whose neighbour
+    inward (``from + 1``, ``to - 1``) rounds past it in the type moves inward to an integer
+    the type holds, so every drawn integer stays in [from, to) once cast."""
+    up = _round_int(low + 1, digits)
+    if up < low:
+        n = abs(low + 1).bit_length() - 1
+        low = up + (1 << (n - digits + 1))
+    down = _round_int(high - 1, digits)
+    if down >= high:
+        n = abs(high - 1).bit_length() - 1
+        high = down - (1 << (n - digits + 1))
+    return low, high
+
+
 def integers(gen: Generator, shape, dt, low: int, high: int):
-    """torch's ``random_(low, high)`` (``randint``): a word (a 64-bit pair when the range
-    needs 33 bits or more and the type is long, double or float), modulo the range, plus low."""
-    n, span = math.prod(shape), int(high) - int(low)
+    """torch's ``random_(low, high)`` (``randint``): a word (a 64-bit pair when the range is
+    2**28 or more), modulo the range, plus low, cast to ``dt``; a float type first moves
+    bounds it cannot hold inward (``_float_bounds``)."""
+    low, high = int(low), int(high)
+    if dt.name in _FLOAT_DIGITS:
+        low, high = _float_bounds(low, high, _FLOAT_DIGITS[dt.name])
+        if low >= high:
+            from .errors import EngineRuntimeError
+
+            raise EngineRuntimeError(
+                f"random_ expects 'from' casted to dtype to be less than 'to' casted to dtype, "
+                f"but got from={low} >= to={high}")
+    n, span = math.prod(shape), high - low
     if gen.device.type != "cpu":
-        return gen._rng.integers(int(low), int(high), size=shape).astype(dt.np)
-    wide = span >= 2 ** 32 and dt.name in ("int64", "float64", "float32")
-    words = gen.random64(n) if wide else gen.random32(n)
-    values = (words % np.uint64(span)).astype(np.int64) + np.int64(low)
+        return gen._rng.integers(low, high, size=shape).astype(dt.np)
+    words = gen.random64(n) if span >= 2 ** 28 else gen.random32(n)
+    values = ((words % np.uint64(span)).astype(np.int64) + np.int64(low))
     return values.astype(dt.np).reshape(shape)
 
 
@@ -472,63 +658,84 @@ def full_range(gen: Generator, shape, dt):
 
 def permutation(gen: Generator, n: int) -> np.ndarray:
     """torch's ``randperm(n)`` (n below 2**32 / 20): from 0..n-1, swap each position i with
-    i + (a word modulo n - i)."""
+    i + (a word modulo n - i), in order."""
     if gen.device.type != "cpu":
         return gen._rng.permutation(n)
     if n >= (2 ** 32 - 1) // 20:
         from .errors import NotSupported
 
         raise NotSupported(f"randperm of {n} elements (torch's 64-bit shuffle) is not supported")
-    out = list(range(n))
-    if n > 1:
-        offsets = (gen.random32(n - 1) % np.arange(n, 1, -1, dtype=np.uint64)).tolist()
-        for i, z in enumerate(offsets):
+    if n < 2:
+        return np.arange(n, dtype=np.int64)
+    offsets = gen.random32(n - 1) % np.arange(n, 1, -1, dtype=np.uint64)
+    if n < 512:  # the swaps one by one (cheaper than the vectorised form for few elements)
+        out = list(range(n))
+        for i, z in enumerate(offsets.tolist()):
             j = i + z
             out[i], out[j] = out[j], out[i]
-    return np.array(out, dtype=np.int64)
+        return np.array(out, dtype=np.int64)
+    return _swapped(offsets.astype(np.int64))
 
 
-_log1p = np.frompyfunc(math.log1p, 1, 1)
-_tan = np.frompyfunc(math.tan, 1, 1)
-
-
-def _libm(fn, x: np.ndarray) -> np.ndarray:
-    """``fn`` (a ``math`` function: the C library's) elementwise, in double."""
-    return fn(x).astype(np.float64) if x.size else x.astype(np.float64)
+def _swapped(offsets: np.ndarray) -> np.ndarray:
+    """0..n-1 after the swaps (i, j_i = i + offsets[i]) for i = 0..n-2 in order, without a
+    loop. Position i is final after step i (later steps touch only positions above i), and
+    takes the value at j_i just before it: the value the latest earlier step that wrote into
+    j_i brought (else j_i's own). A step k brings the value at k just before step k, ``v[k]``:
+    that of the latest step before k that wrote into k, and so on down a chain of writers to a
+    position never written before its own step (``v`` is the chain's root: pointer jumping)."""
+    steps = offsets.size
+    n = steps + 1
+    k = np.arange(steps, dtype=np.int64)
+    j = offsets + k
+    moved = j != k
+    writer = np.full(n, -1, dtype=np.int64)  # the latest step k < p that wrote into p
+    np.maximum.at(writer, j[moved], k[moved])
+    v = np.arange(n, dtype=np.int64)
+    todo = np.flatnonzero(writer >= 0)
+    v[todo] = writer[todo]
+    while todo.size:
+        root = v[v[todo]]
+        changed = root != v[todo]
+        v[todo] = root
+        todo = todo[changed]
+    order = np.argsort(j * n + k)  # steps by the position they write into, then in order
+    js = j[order]
+    first = np.empty(steps, dtype=bool)
+    first[0] = True
+    np.not_equal(js[1:], js[:-1], out=first[1:])
+    prev = np.empty(steps, dtype=np.int64)  # the previous step writing into the same j
+    prev[order[1:]] = order[:-1]
+    prev[order[first]] = -1
+    out = np.empty(n, dtype=np.int64)
+    took = np.where(prev >= 0, v[np.maximum(prev, 0)], j)
+    out[:steps] = np.where(moved, took, v[:steps])
+    out[steps] = v[steps]
+    return out
 
 
 def exponential(gen: Generator, shape, dt, lambd: float):
     """torch's ``exponential_(lambd)``: ``-1 / lambd * log1p(-u)`` of 53-bit uniforms, in
     double."""
     u = _unit(gen, math.prod(shape), "float64")
-    return _cast((-1.0 / lambd) * _libm(_log1p, -u), dt).reshape(shape)
+    return _cast((-1.0 / lambd) * _glibc("log1p", -u), dt).reshape(shape)
 
 
 def cauchy(gen: Generator, shape, dt, median: float, sigma: float):
     """torch's ``cauchy_``: ``median + sigma * tan(pi * (u - 0.5))``, in double."""
     u = _unit(gen, math.prod(shape), "float64")
-    return _cast(median + sigma * _libm(_tan, math.pi * (u - 0.5)), dt).reshape(shape)
+    return _cast(median + sigma * _glibc("tan", math.pi * (u - 0.5)), dt).reshape(shape)
 
 
 def log_normal(gen: Generator, shape, dt, mean: float, std: float):
     """torch's ``log_normal_``: ``exp`` of the scalar normal draws (pairs, cached), in double."""
     z = _scalar_normals(gen, math.prod(shape))
     with np.errstate(over="ignore"):
-        return _cast(_libm(_exp, _fma(z, std, mean)), dt).reshape(shape)
+        return _cast(_glibc("exp", _fma(z, std, mean)), dt).reshape(shape)
 
 
 def geometric(gen: Generator, shape, dt, p: float):
     """torch's ``geometric_(p)``: ``ceil(log(u) / log1p(-p))``, in double."""
     u = _unit(gen, math.prod(shape), "float64")
     with np.errstate(divide="ignore"):
-        return _cast(np.ceil(_libm(_log, u) / math.log1p(-p)), dt).reshape(shape)
-
-
-def _safe_exp(x: float) -> float:
-    try:
-        return math.exp(x)
-    except OverflowError:
-        return math.inf
-
-
-_exp = np.frompyfunc(_safe_exp, 1, 1)
+        return _cast(np.ceil(_glibc("log", u) / math.log1p(-p)), dt).reshape(shape)

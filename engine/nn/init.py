@@ -21,13 +21,22 @@ def _draw(tensor: Tensor, generator: Generator | None, kind: str, shape=None, lo
           high=1.0):
     """Uniform [low, high) or standard normal draws shaped like ``tensor`` (or ``shape``), in
     its dtype, as torch's ``uniform_``/``normal_`` draw them."""
+    from ..ops.samplers import _in_memory_order
+
     gen = current_generator(tensor.device, generator)
-    shape = tensor._data.shape if shape is None else shape
     dt = tensor.dtype if tensor.dtype.is_floating_point else float32
+    if shape is not None:
+        scalar = False
+    else:  # the tensor's own elements: in memory order, a non-contiguous one's normal scalar
+        scalar = not tensor._data.flags.c_contiguous
     with tensor.device.scope():
         if kind == "uniform":
-            return _random.uniform(gen, shape, dt, low, high)
-        return _random.normal(gen, shape, dt)
+            def draw(s):
+                return _random.uniform(gen, s, dt, low, high)
+        else:
+            def draw(s):
+                return _random.normal(gen, s, dt, scalar=scalar)
+        return draw(shape) if shape is not None else _in_memory_order(tensor, draw)
 
 
 def _write(tensor: Tensor, values) -> Tensor:
@@ -112,8 +121,12 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0,
         raise errors.EngineRuntimeError(f"normal expects std >= 0.0, but found std {std}")
     gen = current_generator(tensor.device, generator)
     dt = tensor.dtype if tensor.dtype.is_floating_point else float32
+    from ..ops.samplers import _in_memory_order
+
+    scalar = not tensor._data.flags.c_contiguous
     with tensor.device.scope():
-        return _write(tensor, _random.normal(gen, tensor._data.shape, dt, mean, std))
+        return _write(tensor, _in_memory_order(tensor, lambda s: _random.normal(
+            gen, s, dt, mean, std, scalar=scalar)))
 
 
 def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0,

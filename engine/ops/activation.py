@@ -514,9 +514,14 @@ def _rrelu(input, lower, upper, training, inplace, generator):
         if training:  # torch's: a uniform(lower, upper) in double for each x <= 0, in order
             gen = current_generator(input.device, generator)
             drawn = a <= 0
+            lo, hi = float(lower), float(upper)
+            if a.dtype != np.float64:  # torch's bounds are opmath (float) before the double draw
+                lo, hi = float(np.float32(lo)), float(np.float32(hi))
             with input.device.scope():
-                r = _random.uniform(gen, (int(drawn.sum()),), float64, float(lower),
-                                    float(upper))
+                if gen.device.type == "cpu":  # (torch's loop: u * (to - from) + from unfused)
+                    r = _random._unit(gen, int(drawn.sum()), "float64") * (hi - lo) + lo
+                else:
+                    r = _random.uniform(gen, (int(drawn.sum()),), float64, lo, hi)
             slope = xp.ones(a.shape, dtype=np.float64)
             slope[drawn] = r
             if a.dtype != np.float64:

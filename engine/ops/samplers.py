@@ -56,28 +56,47 @@ def _uniform(t: Tensor, generator, shape=None):
         return gen._rng.random(t._data.shape if shape is None else shape, dtype=np_dt)
 
 
+def _in_memory_order(t: Tensor, draw):
+    """``draw(shape)`` for ``t``'s elements in the order torch's TensorIterator visits them:
+    memory order (the axes from the largest stride to the smallest, then row-major), so a
+    transposed or permuted tensor gets the draws its storage would (a row-major one, the
+    plain order). Returns the values in ``t``'s logical layout."""
+    data = t._data
+    if data.ndim < 2 or data.flags.c_contiguous:
+        return draw(data.shape)
+    axes = sorted(range(data.ndim), key=lambda a: (data.shape[a] != 1) * -abs(data.strides[a]))
+    if axes == list(range(data.ndim)):
+        return draw(data.shape)
+    values = draw(tuple(data.shape[a] for a in axes))
+    return values.transpose(np.argsort(axes))
+
+
 def _normal(t: Tensor, generator, mean=0.0, std=1.0):
-    """torch's normal draws in ``t``'s float type (float32 for non-floats)."""
+    """torch's normal draws in ``t``'s float type (float32 for non-floats): its vectorised
+    kernel for a contiguous tensor, else the scalar one, in memory order."""
     gen = current_generator(t.device, generator)
     dt = t.dtype if t.dtype.is_floating_point else float32
+    scalar = not t._data.flags.c_contiguous
     with t.device.scope():
-        return _rand.normal(gen, t._data.shape, dt, mean, std)
+        return _in_memory_order(t, lambda shape: _rand.normal(gen, shape, dt, mean, std,
+                                                              scalar=scalar))
 
 
 def _uniform_in(t: Tensor, generator, low, high):
     """torch's ``uniform_(low, high)`` draws in ``t``'s float type."""
     gen = current_generator(t.device, generator)
     with t.device.scope():
-        return _rand.uniform(gen, t._data.shape, t.dtype, low, high)
+        return _in_memory_order(t, lambda shape: _rand.uniform(gen, shape, t.dtype, low, high))
 
 
 def _draw(t: Tensor, generator, sampler, *args):
-    """``sampler``'s draws (engine.random's: torch's rules) for ``t``'s elements, in its dtype;
-    a generator of another device draws the same distribution from its own stream."""
+    """``sampler``'s draws (engine.random's: torch's rules) for ``t``'s elements, in its dtype,
+    in memory order; a generator of another device draws the same distribution from its own
+    stream."""
     gen = current_generator(t.device, generator)
     if gen.device.type != "cpu":
         return _device_draw(t, gen, sampler, *args)
-    return sampler(gen, t._data.shape, t.dtype, *args)
+    return _in_memory_order(t, lambda shape: sampler(gen, shape, t.dtype, *args))
 
 
 def _device_draw(t: Tensor, gen, sampler, *args):
@@ -284,7 +303,8 @@ def _bernoulli_draws(t: Tensor, p, generator):
     gen = current_generator(t.device, generator)
     precise = not isinstance(p, Tensor) or p.dtype is float64
     with t.device.scope():
-        u = _rand.uniform(gen, t._data.shape, float64 if precise else float32)
+        u = _in_memory_order(t, lambda shape: _rand.uniform(gen, shape,
+                                                            float64 if precise else float32))
     return u < (p._data if isinstance(p, Tensor) else p)
 
 
@@ -330,9 +350,11 @@ def random_(self, *args, generator=None, **kwargs):
     gen = current_generator(self.device, generator)
     with self.device.scope():
         if node == "RandomBackward2":  # torch's full-range draw
-            values = _rand.full_range(gen, self._data.shape, self.dtype)
+            values = _in_memory_order(self, lambda shape: _rand.full_range(gen, shape,
+                                                                           self.dtype))
         else:
-            values = _rand.integers(gen, self._data.shape, self.dtype, int(low), int(high))
+            values = _in_memory_order(self, lambda shape: _rand.integers(
+                gen, shape, self.dtype, int(low), int(high)))
     return _fill(self, values, node)
 
 

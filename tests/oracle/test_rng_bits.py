@@ -174,3 +174,96 @@ def test_old_states_refused_as_torch_refuses():
         engine.set_rng_state(engine.zeros(5056, dtype=engine.uint8))
     with pytest.raises(RuntimeError, match="Invalid mt19937 state"):
         torch.set_rng_state(torch.zeros(5056, dtype=torch.uint8))
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_large_draws(dtype):
+    """Sizes past the samplers' vectorised steps: the float32 Box-Muller's chunks of 2,048
+    blocks (and its exact recomputation of double-rounded lanes), glibc's float64 functions
+    through NumPy, randperm's swaps without a loop (n >= 512)."""
+    n = 2048 * 16 * 2 + 21
+    for draw in (
+        lambda m: m.randn(n, dtype=getattr(m, dtype)),
+        lambda m: m.zeros(n, dtype=getattr(m, dtype)).normal_(-0.75, 3.5),
+        lambda m: m.zeros(n, dtype=getattr(m, dtype)).uniform_(-0.0625, 0.0625),
+        lambda m: m.zeros(n, dtype=getattr(m, dtype)).exponential_(0.5),
+        lambda m: m.zeros(n, dtype=getattr(m, dtype)).cauchy_(-1.0, 0.25),
+        lambda m: m.zeros(n, dtype=getattr(m, dtype)).log_normal_(0.25, 1.5),
+        lambda m: m.zeros(n, dtype=getattr(m, dtype)).geometric_(0.05),
+    ):
+        _same(draw, 13)
+    for size in (511, 512, 513, 4097, 60000, 100003):
+        _same(lambda m, size=size: m.randperm(size), 13)
+
+
+_LAYOUTS = (
+    lambda m, dt: m.zeros(5, 7, dtype=dt).t(),
+    lambda m, dt: m.zeros(3, 4, dtype=dt).t(),
+    lambda m, dt: m.zeros(2, 3, 4, dtype=dt).permute(2, 0, 1),
+    lambda m, dt: m.zeros(6, 8, dtype=dt)[:, ::2],
+    lambda m, dt: m.zeros(8, 6, dtype=dt)[::2].t(),
+    lambda m, dt: m.zeros(20, 3, dtype=dt)[:, 1],
+    lambda m, dt: m.zeros(1, 40, dtype=dt).t(),
+    lambda m, dt: m.zeros(40, 33, dtype=dt).t(),
+)
+
+
+def _init(x, name, *args):
+    """``nn.init.<name>`` of torch or the engine (fans need two dimensions: else normal_)."""
+    lib = engine if isinstance(x, engine.Tensor) else torch
+    return getattr(lib.nn.init, name)(x, *args) if x.dim() >= 2 else x.normal_()
+
+
+@pytest.mark.parametrize("layout", range(len(_LAYOUTS)))
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_in_place_draws_on_views(layout, dtype):
+    """In-place samplers on non-contiguous tensors draw in memory order (torch's
+    TensorIterator), and normal_ takes the scalar path there whatever the size."""
+    for fill in (
+        lambda x: x.normal_(0.5, 2.0),
+        lambda x: x.uniform_(-1.0, 2.0),
+        lambda x: x.bernoulli_(0.3),
+        lambda x: x.bernoulli_(x.new_full(x.shape, 0.4)),
+        lambda x: x.exponential_(),
+        lambda x: x.cauchy_(),
+        lambda x: x.log_normal_(),
+        lambda x: x.geometric_(0.2),
+        lambda x: x.random_(0, 100),
+        lambda x: x.random_(),
+        lambda x: _init(x, "normal_", 0.1, 2.0),
+        lambda x: _init(x, "kaiming_uniform_"),
+        lambda x: _init(x, "xavier_normal_"),
+    ):
+        def draw(m, fill=fill):
+            x = _LAYOUTS[layout](m, getattr(m, dtype))
+            fill(x)
+            return x.contiguous()
+
+        _same(draw, 3)
+
+
+@pytest.mark.filterwarnings("ignore:.*out of bounds")
+def test_wide_integer_ranges():
+    """A range of 2**28 or more draws 64-bit words (for every dtype); a float dtype first moves
+    bounds it cannot hold inward (torch's update_from/update_to), then casts."""
+    for lo, hi in ((0, 2 ** 28 - 1), (0, 2 ** 28), (-2 ** 30, 2 ** 30), (0, 2 ** 33),
+                   (3, 2 ** 40 + 7), (-2 ** 35 - 1, 2 ** 35 + 3)):
+        for dtype in ("int64", "int32", "float32", "float64"):
+            if dtype == "int32" and (lo < -2 ** 31 or hi > 2 ** 31):
+                continue
+            _same(lambda m, dt=dtype, lo=lo, hi=hi: m.randint(lo, hi, (40,),
+                                                              dtype=getattr(m, dt)), 3)
+            _same(lambda m, dt=dtype, lo=lo, hi=hi: m.zeros(40, dtype=getattr(m, dt)).random_(
+                lo, hi), 3)
+    _same(lambda m: m.zeros(40, dtype=m.float16).random_(-2049, 2051), 3)
+
+
+@pytest.mark.parametrize("dtype", ("float32", "float64"))
+def test_rrelu_training(dtype):
+    """rrelu's slopes: a double uniform per x <= 0, ``u * (to - from) + from`` unfused, the
+    bounds as opmath (float32 for float32 input) first."""
+    x = np.random.default_rng(0).standard_normal(3000).astype(dtype)
+    for lower, upper in ((1.0 / 8, 1.0 / 3), (0.1, 0.7)):
+        _same(lambda m, lo=lower, hi=upper: m.nn.functional.rrelu(
+            m.tensor(x), lo, hi, training=True), 2)
+        _same(lambda m, lo=lower, hi=upper: m.nn.RReLU(lo, hi)(m.tensor(x)), 2)
