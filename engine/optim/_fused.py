@@ -6,9 +6,12 @@ Measured on torch 2.13's CPU kernels (float32): ``add_(x, alpha)`` is one fused 
 ``(value*t1)*t2 + a``, ``lerp_(end, w)`` is ``fma(w, end - a, a)`` for ``w < 0.5`` and
 ``fma(-(end - a), 1 - w, end)`` otherwise, and ``addcdiv_`` is ``a + (value*t1)/t2`` with three
 roundings. Scalars are converted to the array's dtype first, as torch's kernels convert them.
-A fused multiply-add is computed in float64, where the product of two float32 numbers is
-exact, and rounded once to float32. (torch's float32 ``sqrt`` is itself a hair off correct
-rounding on some CPUs; NumPy's is correctly rounded: that last-bit difference remains.)
+A fused multiply-add of float32 or float64 arrays is ``engine.ops._fma.fma``, rounded once
+(the float64 sum of the exact float32 product rounded to float32 is a second rounding where it
+lands on a float32 midpoint: ``a + alpha*x`` in float64 cast to float32 gave 1.0 where
+torch's SGD step gives 1 + 2**-23, a = 1, x = 8390656 * 2**-47, alpha = 16773121 * 2**-24).
+(torch's float32 ``sqrt`` is itself a hair off correct rounding on some CPUs; NumPy's is
+correctly rounded: that last-bit difference remains.)
 """
 
 from __future__ import annotations
@@ -18,11 +21,15 @@ import numpy as np
 from ..ops._fma import fma
 
 
+def _fused_ok(a, *xs) -> bool:
+    """Do ``a`` and the operands ``xs`` go to ``fma`` (float32 or float64, one dtype)?"""
+    return (a.dtype == np.float32 or a.dtype == np.float64) and all(
+        x.dtype == a.dtype for x in xs)
+
+
 def _wide(a):
-    """The dtype a fused multiply-add of ``a``'s dtype is computed in, or None if NumPy has
-    none wider (float64: ``engine.ops._fma.fma``, Dekker's exact product and Knuth's exact
-    sum, on NumPy arrays; plain multiply and add elsewhere)."""
-    return np.float64 if a.dtype != np.float64 else None
+    """The dtype the other (half-precision) updates are computed in."""
+    return np.float64
 
 
 def scalar(value: float, like):
@@ -35,53 +42,20 @@ def add_(a, x, alpha: float, xp) -> None:
     if alpha == 1:
         xp.add(a, x, out=a)
         return
+    if _fused_ok(a, x):
+        fma(scalar(alpha, a), x, a, xp, out=a)
+        return
     wide = _wide(a)
-    if wide is None:
-        if xp is np and x.dtype == np.float64:
-            fma(scalar(alpha, a), x, a, out=a)  # rounded once (Dekker and Knuth)
-        else:
-            a += alpha * x
-        return
-    w = wide(scalar(alpha, a))
-    if xp is np and a.size >= _CHUNK and x.dtype == a.dtype == np.float32 and \
-            a.shape == x.shape and a.flags.c_contiguous and x.flags.c_contiguous:
-        _add_chunked(a.reshape(-1), x.reshape(-1), w)
-        return
-    xp.add(a, xp.multiply(x, w, dtype=wide), out=a, casting="unsafe")
-
-
-# Elements per step of ``_add_chunked``: its two float64 buffers (512 KiB) stay in cache.
-_CHUNK = 1 << 15
-
-
-def _add_chunked(a, x, w) -> None:
-    """``add_``'s float64 arithmetic, chunk by chunk through two cache-sized buffers: the same
-    operations on every element as the one-call form (so the same bits), but NumPy's casting
-    loops then stream float32 data instead of whole float64 temporaries (measured ~30% less
-    time for a 784x256 weight)."""
-    n = a.size
-    step = min(n, _CHUNK)
-    t1, t2 = np.empty(step, np.float64), np.empty(step, np.float64)
-    for lo in range(0, n, step):
-        hi = min(lo + step, n)
-        b1, b2, part = t1[:hi - lo], t2[:hi - lo], a[lo:hi]
-        np.copyto(b1, x[lo:hi])  # float32 -> float64: exact
-        b1 *= w  # exact: the product of two float32 numbers fits a float64
-        np.copyto(b2, part)
-        b1 += b2
-        np.copyto(part, b1, casting="unsafe")  # the one rounding to float32 that matters
+    xp.add(a, xp.multiply(x, wide(scalar(alpha, a)), dtype=wide), out=a, casting="unsafe")
 
 
 def addcmul_(a, t1, t2, value: float, xp) -> None:
     """``a += value * t1 * t2`` as torch rounds it: ``value * t1``, then one fused step."""
     prod = t1 if value == 1 else t1 * scalar(value, a)
-    wide = _wide(a)
-    if wide is None:
-        if xp is np and prod.dtype == t2.dtype == np.float64:
-            fma(prod, t2, a, out=a)  # rounded once
-        else:
-            a += prod * t2
+    if _fused_ok(a, prod, t2):
+        fma(prod, t2, a, xp, out=a)
         return
+    wide = _wide(a)
     xp.add(a, xp.multiply(prod, t2, dtype=wide), out=a, casting="unsafe")
 
 
@@ -95,18 +69,13 @@ def lerp_(a, end, weight: float, xp) -> None:
     """``a += weight * (end - a)`` as torch's ``lerp_`` rounds it."""
     w = scalar(weight, a)
     diff = end - a
-    wide = _wide(a)
-    if wide is None:
-        if xp is not np or end.dtype != np.float64:
-            if abs(weight) < 0.5:
-                a += w * diff
-            else:
-                a[...] = end - diff * (1 - w)
-        elif abs(weight) < 0.5:  # rounded once
-            fma(w, diff, a, out=a)
+    if _fused_ok(a, diff, end):
+        if abs(weight) < 0.5:
+            fma(w, diff, a, xp, out=a)
         else:
-            fma(-diff, a.dtype.type(1) - w, end, out=a)
+            fma(-diff, a.dtype.type(1) - w, end, xp, out=a)
         return
+    wide = _wide(a)
     if abs(weight) < 0.5:
         xp.add(a, xp.multiply(diff, wide(w), dtype=wide), out=a, casting="unsafe")
     else:

@@ -316,33 +316,51 @@ def test_mlp_with_adam_matches_torch():
                                    rtol=1e-4, atol=1e-6, err_msg=k)
 
 
-def test_a_large_parameters_update_is_the_one_call_form_bit_for_bit(monkeypatch):
-    """``_fused.add_`` streams a large float32 update through float64 blocks: the same bits as
-    the whole-array float64 form, with momentum and weight decay too."""
+def test_float32_updates_are_one_fused_multiply_add():
+    """``_fused.add_``/``addcmul_``/``lerp_`` in float32 round once (``engine.ops._fma.fma``):
+    the float64 sum of the exact product cast to float32 rounded twice where it lands on a
+    float32 midpoint (session 14)."""
+    from engine.ops._fma import _fma_vec
     from engine.optim import _fused
 
     rng = np.random.default_rng(5)
-    n = 3 * _fused._CHUNK + 11
+    n = 3 * (1 << 16) + 11
     a0 = (rng.standard_normal(n) * 10.0 ** rng.integers(-6, 6, n)).astype(np.float32)
     x = (rng.standard_normal(n) * 10.0 ** rng.integers(-6, 6, n)).astype(np.float32)
-    for alpha in (-0.01, 0.9, -3.3, 1e-30):
-        want = a0.copy()
-        np.add(want, np.multiply(x, np.float64(np.float32(alpha)), dtype=np.float64), out=want,
-               casting="unsafe")
+    # the midpoint cases: a = 1, x = 8390656 * 2**-47, alpha = 16773121 * 2**-24 (the product
+    # is 2**-24 + 2**-60: the float64 sum is 1 + 2**-24, a midpoint; the exact one is above)
+    a0[:5] = 1.0
+    x[:5] = 8390656 * 2.0 ** -47
+    for alpha in (16773121 * 2.0 ** -24, -0.01, 0.9, -3.3, 1e-30):
         got = a0.copy()
         _fused.add_(got, x, alpha, np)
-        assert np.array_equal(got, want), alpha
-    m = n // 64 * 64
-    steps = []
-    for chunk in (_fused._CHUNK, n + 1):  # streamed, then the one-call form
-        monkeypatch.setattr(_fused, "_CHUNK", chunk)
-        p = engine.tensor(a0[:m].reshape(-1, 64), requires_grad=True)
-        opt = optim.SGD([p], lr=0.05, momentum=0.9, weight_decay=1e-3)
-        for k in range(3):
-            p.grad = engine.tensor(np.roll(x[:m], k).reshape(-1, 64))
-            opt.step()
-        steps.append(p.detach().numpy())
-    assert np.array_equal(steps[0], steps[1])
+        assert np.array_equal(got, _fma_vec(np.float32(alpha), x, a0)), alpha
+    got = a0.copy()
+    _fused.add_(got, x, 16773121 * 2.0 ** -24, np)
+    assert (got[:5] == np.float32(1 + 2.0 ** -23)).all()
+    got = a0.copy()
+    _fused.addcmul_(got, x, a0, 0.3, np)
+    assert np.array_equal(got, _fma_vec(x * np.float32(0.3), a0, a0))
+    for w in (0.1, 0.9):
+        got = a0.copy()
+        _fused.lerp_(got, x, w, np)
+        want = _fma_vec(np.float32(w), x - a0, a0) if w < 0.5 else \
+            _fma_vec(-(x - a0), np.float32(1) - np.float32(w), x)
+        assert np.array_equal(got, want), w
+
+
+def test_an_sgd_step_whose_float64_sum_is_a_float32_midpoint_is_torchs():
+    torch = pytest.importorskip("torch")
+    lr = 16773121 * 2.0 ** -24
+    g0 = np.full(40, -8390656 * 2.0 ** -47, np.float32)
+    p = engine.ones(40, requires_grad=True)
+    tp = torch.ones(40, requires_grad=True)
+    opt, topt = optim.SGD([p], lr=lr), torch.optim.SGD([tp], lr=lr)
+    p.grad, tp.grad = engine.tensor(g0), torch.tensor(g0)
+    opt.step()
+    topt.step()
+    assert np.array_equal(p.detach().numpy(), tp.detach().numpy())
+    assert p.detach().numpy()[0] == np.float32(1 + 2.0 ** -23)
 
 
 def test_a_large_sgd_step_is_torchs_bit_for_bit():
