@@ -42,7 +42,9 @@ def _dim(dim, named: dict):
 
 
 def _reduction(value) -> str:
-    # aten's at::Reduction enum as its loss kernels read it
+    # aten's at::Reduction enum as its loss kernels read it. (torch.x's parser reads the
+    # signature's default ``at::Reduction::Mean`` as 0: ``torch.margin_ranking_loss(a, b, t)``
+    # is unreduced, measured on torch 2.13; the defaults below are that 0.)
     return "mean" if value == 1 else "sum" if value == 2 else "none"
 
 
@@ -66,15 +68,15 @@ def _torch_forms(table: dict) -> dict:
                                 momentum, eps)
 
     def binary_cross_entropy_with_logits(input, target, weight=None, pos_weight=None,
-                                         reduction=1):
+                                         reduction=0):
         return fn["binary_cross_entropy_with_logits"](
             input, target, weight, reduction=_reduction(reduction), pos_weight=pos_weight)
 
-    def cosine_embedding_loss(input1, input2, target, margin=0.0, reduction=1):
+    def cosine_embedding_loss(input1, input2, target, margin=0.0, reduction=0):
         return fn["cosine_embedding_loss"](input1, input2, target, margin,
                                            reduction=_reduction(reduction))
 
-    def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction=1,
+    def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction=0,
                  zero_infinity=False):
         return fn["ctc_loss"](log_probs, targets, input_lengths, target_lengths, blank,
                               _reduction(reduction), zero_infinity)
@@ -102,7 +104,7 @@ def _torch_forms(table: dict) -> dict:
     def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05, cudnn_enabled=True):
         return fn["group_norm"](input, num_groups, weight, bias, eps)
 
-    def hinge_embedding_loss(input, target, margin=1.0, reduction=1):
+    def hinge_embedding_loss(input, target, margin=1.0, reduction=0):
         return fn["hinge_embedding_loss"](input, target, margin,
                                           reduction=_reduction(reduction))
 
@@ -110,7 +112,7 @@ def _torch_forms(table: dict) -> dict:
                    cudnn_enable=True):
         return fn["layer_norm"](input, normalized_shape, weight, bias, eps)
 
-    def margin_ranking_loss(input1, input2, target, margin=0.0, reduction=1):
+    def margin_ranking_loss(input1, input2, target, margin=0.0, reduction=0):
         return fn["margin_ranking_loss"](input1, input2, target, margin,
                                          reduction=_reduction(reduction))
 
@@ -124,7 +126,7 @@ def _torch_forms(table: dict) -> dict:
         return _rrelu(input, lower, upper, bool(training), False, generator)
 
     def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-06,
-                            swap=False, reduction=1):
+                            swap=False, reduction=0):
         return fn["triplet_margin_loss"](anchor, positive, negative, margin, p, eps, swap,
                                          reduction=_reduction(reduction))
 

@@ -73,7 +73,7 @@ def _parser_default(p: sg.Param):
     if text in ("[]", "{}"):
         return []
     if text == "at::Reduction::Mean":
-        return 1
+        return 0  # (what torch's parser reads it as: an omitted reduction is none)
     if text == "contiguous_format":
         return MISSING
     try:
@@ -210,11 +210,50 @@ def _samples(op: str):
 
 def _probe(p: P):
     """A value for optional parameter ``p`` other than its default (MISSING: none)."""
+    d = p.default
     if p.type == "ScalarType" or p.name == "dtype":
         return "float64"
-    if p.type == "bool" or isinstance(p.default, bool):
-        return not p.default
+    if p.type == "bool" or isinstance(d, bool):
+        return not d
+    if p.type in ("int64_t", "SymInt") or (p.type is None and type(d) is int):
+        return 1 if d != 1 else 0
+    if p.type in ("double", "Scalar") or (p.type is None and type(d) is float):
+        return 0.5 if d != 0.5 else 0.25
     return MISSING
+
+
+_TENSOR_NAMES = ("input", "other", "x", "a", "b", "tensor", "self", "A", "B", "mat1", "mat2",
+                 "vec", "vec1", "vec2", "target", "weight", "end", "exponent")
+
+
+def _made(p: P):
+    """A value for required parameter ``p`` of a form without samples (MISSING: none)."""
+    t = p.type
+    if t == "Tensor" or (t is None and p.name in _TENSOR_NAMES):
+        return ARRAY
+    if t in ("int64_t", "SymInt"):
+        return 1
+    if t in ("double", "Scalar"):
+        return 0.5
+    if t == "bool":
+        return False
+    if t in sg._INT_LISTS:
+        return [1]
+    if t == "ScalarType":
+        return "float64"
+    if t in ("TensorList",) or (t or "").startswith("c10::List<"):
+        return [ARRAY, ARRAY]
+    return MISSING
+
+
+ARRAY = np.linspace(-1.5, 2.0, 12).reshape(3, 4)
+
+
+class _Made:
+    __slots__ = ("args", "kwargs")
+
+    def __init__(self, args, kwargs):
+        self.args, self.kwargs = args, kwargs
 
 
 def calls(op: str, sigs: list[list[P]]):
@@ -222,6 +261,12 @@ def calls(op: str, sigs: list[list[P]]):
     standing for the dtype; arrays as in a sample."""
     samples, _random = _samples(op)
     out, seen = [], set()
+    if not samples:  # made from each signature's required parameters
+        samples = []
+        for sig in sigs:
+            vals = [_made(p) for p in sig if not p.kw_only and p.default is MISSING]
+            if all(v is not MISSING for v in vals):
+                samples.append(_Made(tuple(vals), {}))
 
     def add(label, args, kwargs, named):
         key = repr((args, kwargs))
@@ -254,8 +299,7 @@ def calls(op: str, sigs: list[list[P]]):
                     break
             if not ok:
                 continue
-            if moved:
-                add(f"sample{si}/{k}", full, rest, (tuple(args), kw))
+            add(f"sample{si}/{k}", full, rest, (tuple(args), kw))
             # one probe per optional positional parameter after the sample's own
             for i in range(len(full), len(pos)):
                 v = _probe(pos[i])
