@@ -169,7 +169,44 @@ def install(table: dict, tensor_cls) -> None:
     def special_softmax_function(input, dim=None, dtype=None, **named):
         return special_softmax(input, _dim(dim, named), dtype=dtype, **named)
 
-    for name, f in (("norm", norm_function), ("special.softmax", special_softmax_function)):
+    matrix_rank, pinv = table["linalg.matrix_rank"].fn, table["linalg.pinv"].fn
+
+    def matrix_rank_function(A, tol=None, hermitian=False, **named):
+        # torch's (input, tol, hermitian=False) overload: ``tol`` an absolute tolerance
+        if tol is not None:
+            named.update(atol=tol, rtol=0.0)
+        return matrix_rank(A, hermitian=hermitian, **named)
+
+    def pinv_function(A, rcond=None, hermitian=False, **named):
+        # torch's (input, rcond, hermitian=False) overload: ``rcond`` a relative tolerance
+        if rcond is not None:
+            named.update(rtol=rcond)
+        return pinv(A, hermitian=hermitian, **named)
+
+    sub, rsub = table["subtract"].fn, table["rsub"].fn
+
+    def subtract_function(input, other, alpha=1, **named):
+        # torch's (input, Scalar other, Scalar alpha=1) overload: alpha by position (with a
+        # Tensor ``other`` only by keyword: the guard's signatures refuse it positionally)
+        return sub(input, other, alpha=alpha, **named)
+
+    def rsub_function(input, other, alpha=1):
+        return rsub(input, other, alpha=alpha)
+
+    subtract_ = tensor_cls.subtract_
+
+    def subtract__method(self, other, alpha=1):
+        return subtract_(self, other, alpha=alpha)
+
+    subtract__method.__name__ = subtract__method.__qualname__ = "subtract_"
+    tensor_cls.subtract_ = subtract__method
+    if "subtract_" in table:
+        table["subtract_"] = dataclasses.replace(table["subtract_"], fn=subtract__method)
+
+    for name, f in (("norm", norm_function), ("special.softmax", special_softmax_function),
+                    ("linalg.matrix_rank", matrix_rank_function),
+                    ("linalg.pinv", pinv_function), ("subtract", subtract_function),
+                    ("rsub", rsub_function)):
         old = table[name].fn
         f.__name__ = f.__qualname__ = name.rsplit(".", 1)[-1]
         f.__doc__ = old.__doc__
@@ -177,6 +214,7 @@ def install(table: dict, tensor_cls) -> None:
             if hasattr(old, attr):
                 setattr(f, attr, getattr(old, attr))
         table[name] = dataclasses.replace(table[name], fn=f)
+    tensor_cls.subtract = table["subtract"].fn  # (torch's method: the same overloads)
 
     for name, f in _torch_forms(table).items():
         f.__name__ = f.__qualname__ = name

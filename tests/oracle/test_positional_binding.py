@@ -16,7 +16,7 @@ from .positional_sweep import forms, static_differences, sweep  # noqa: E402
 # Before the session's fixes: 46 such calls in 8 forms (softmax/log_softmax method and torch
 # forms, torch.norm's dtype, torch.special.softmax's dtype, torch.embedding, Tensor.to);
 # 0 after (docs/oracle.md "Session 14").
-BINDING_AT_MOST = 15  # (nan_to_num None, rsub/subtract_ alpha, Tensor.to: being fixed)
+BINDING_AT_MOST = 0
 
 
 def test_every_form_binds_positions_as_torch():
@@ -63,6 +63,19 @@ CALLS = [
     "torch.group_norm(x.view(1, 2, 2), 2, None, None, 1e-5, True)",
     "torch.layer_norm(x.view(2, 2), [2], None, None, 1e-5, True)",
     "torch.dropout(x, 0.0, True)",
+    # (the sweep's other findings: torch's overloads taking by position what the engine's
+    # callable took by keyword only, or an explicit None)
+    "torch.subtract(x, 2, 3)",
+    "x.subtract(2, 3)",
+    "x.clone().subtract_(2, 3)",
+    "torch.rsub(x, 2, 3)",
+    "torch.nan_to_num(x.log(), None, 0.5)",
+    "x.log().nan_to_num(None, 0.5, None)",
+    "torch.linalg.matrix_rank(torch.tensor([[2., 1.], [1., 3.]]), 2.5, True)",
+    "torch.linalg.pinv(torch.tensor([[2., 1.], [1., 3.]]), 0.5)",
+    "F.elu_(x.clone(), 0.5, 2.0, 3.0)",
+    "torch.diff(x, 0, 1)",
+    "torch.norm(x, 2, None, False, None, torch.float64)",
 ]
 
 
