@@ -31,6 +31,7 @@ import engine.backends
 import engine.dynamo
 import engine.func
 import engine.utils.hooks
+from engine.ops.positional import TORCH as TORCH_FORMS
 
 from . import checkpoints
 from .errors import ProgramError
@@ -354,8 +355,9 @@ def _find_member(path: str, name: str) -> Any:
             return admit(value)
     if path in ("torch", "torch.nn.functional"):
         opdef = engine.ops.lookup(name)
-        if opdef is not None:
-            return OpFunction(name, opdef.fn)
+        if opdef is not None:  # (torch.x binding otherwise than F.x: its own callable)
+            return OpFunction(name, TORCH_FORMS.get(name, opdef.fn) if path == "torch" else
+                              opdef.fn)
     return _MISSING
 
 

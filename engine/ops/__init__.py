@@ -58,6 +58,7 @@ from . import (  # noqa: F401
     pointwise_inplace,
     pointwise_more,
     pooling,
+    positional,
     reduction,
     reduction_more,
     samplers,
@@ -153,6 +154,7 @@ keywords.name_function_forms(OPS)  # torch's parser names in Python's keyword te
 keywords.name_methods(Tensor)
 numpy_names.accept_numpy_names(OPS)  # after the Tensor methods: those stay the plain functions
 out_rules.install(OPS)  # out= on the function forms (the methods stay the plain functions)
+positional.install(OPS, Tensor)  # the forms torch binds otherwise (x.softmax(0, torch.float64))
 signatures.install_guards(OPS, Tensor)  # last: torch's binding before the ops that need it
 
 __all__ = ["OPS", "OpDef", "catalog", "lookup", "register"]

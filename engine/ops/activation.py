@@ -504,6 +504,9 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
 
 
 def _rrelu(input, lower, upper, training, inplace, generator):
+    if lower > upper:
+        raise errors.EngineRuntimeError(
+            "Lower bound should be less than or equal to the upper bound")
     kernel_dtypes.check("rrelu", input, inplace,
                         kernel_dtypes.RRELU_TRAINING if training else None)
 

@@ -265,12 +265,20 @@ def leaky_relu_(input, negative_slope=0.01):
 
 
 @op(kind="function", grad_fns=("EluBackward1",))
-def elu_(input, alpha=1.0):
-    """In-place ``elu`` (``torch.nn.functional.elu_``)."""
+def elu_(input, alpha=1.0, scale=1.0, input_scale=1.0):
+    """In-place ``elu`` (``torch.nn.functional.elu_``; aten's ``scale * elu(x * input_scale,
+    alpha)``, its scales by position too)."""
     if isinstance(alpha, Tensor) and alpha._data.ndim == 0:  # a Scalar argument
         alpha = alpha.item()
     _inplace_args("elu_", input, "alpha", alpha)
-    return elu(input, alpha, inplace=True)
+    if scale == 1 and input_scale == 1 and type(scale) is not bool and \
+            type(input_scale) is not bool:
+        return elu(input, alpha, inplace=True)
+    for name, v in (("scale", scale), ("input_scale", input_scale)):
+        _inplace_args("elu_", input, name, v)
+    kernel_dtypes.check("elu", input, True)
+    return _maybe_inplace(input, True, lambda: elu_family(
+        input, alpha, float(scale), float(input_scale), "EluBackward1"))
 
 
 def _erf(xp, a):

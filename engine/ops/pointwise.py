@@ -958,7 +958,8 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
     if a.dtype.kind != "f":
         res = a.copy()
     else:
-        res = input.device.xp.nan_to_num(a, nan=nan, posinf=posinf, neginf=neginf)
+        res = input.device.xp.nan_to_num(a, nan=0.0 if nan is None else nan, posinf=posinf,
+                                         neginf=neginf)  # (torch's ``nan=None``: 0)
     return _finish(input, res, input.dtype, "NanToNumBackward0",
                    lambda g, x: g * x.isfinite(), (input,))
 

@@ -843,6 +843,7 @@ def sort(input, dim=-1, descending=False, stable=False):
     """``(values, indices)`` of ``input`` sorted along ``dim`` (ties keep their order)."""
     shape = input._data.shape
     if not shape:
+        norm_dim(_int_dim("sort", dim), 0)  # (torch checks the dim of a 0-d input too)
         return _picked_0d("sort", input)
     d = norm_dim(_int_dim("sort", dim), len(shape))
     charge("sort", sort_cost(shape, d))

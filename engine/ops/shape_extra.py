@@ -62,6 +62,8 @@ def _diff(input, n=1, dim=-1, prepend=None, append=None):
         raise errors.EngineRuntimeError("diff expects input to be at least one-dimensional")
     if n < 0:
         raise errors.EngineRuntimeError(f"order must be non-negative but got {n}")
+    if n == 0 and prepend is None and append is None:  # (torch: ``dim`` is not read)
+        return copy_(zeros_like(input), input)
     d = norm_dim(dim, input._data.ndim)
     for t in (prepend, append):
         if t is None:

@@ -649,12 +649,13 @@ _PY_ERRORS = {"AttributeError": AttributeError, "ValueError": errors.EngineValue
 # installed with :func:`guarded`: the call is bound by torch's signatures first. Every other
 # op form keeps its plain callable (its refusals are worded on the error path, ``explain``).
 GUARDED = {
-    "function": ("argsort", "lerp", "linspace", "logspace", "max", "min", "narrow", "normal",
-                 "pow", "remainder", "repeat_interleave", "sort", "square", "std",
-                 "std_mean", "var", "var_mean"),
+    "function": ("argsort", "lerp", "linalg.matrix_rank", "linalg.pinv", "linspace",
+                 "logspace", "max", "min", "narrow", "normal", "pow", "remainder",
+                 "repeat_interleave", "rsub", "sort", "square", "std", "std_mean", "subtract",
+                 "var", "var_mean"),
     "method": ("argsort", "fill_", "lerp", "lerp_", "log_softmax", "max", "min", "narrow",
-               "relu", "repeat_interleave", "resize_", "softmax", "sort", "std", "tile",
-               "var"),
+               "relu", "repeat_interleave", "resize_", "softmax", "sort", "std", "subtract",
+               "subtract_", "tile", "to", "var"),
     "python": ("alpha_dropout", "feature_alpha_dropout", "huber_loss", "l1_loss",
                "mse_loss", "poisson_nll_loss", "smooth_l1_loss", "soft_margin_loss"),
 }

@@ -23,6 +23,7 @@ import torch.nn.functional as F
 
 import engine
 from engine.ops import OPS
+from engine.ops.signatures import explain
 
 from .gauge import canonical_obs, fix_for_loss
 from .program import DT, TORCH_PATHS, Program, Ref, Step
@@ -221,14 +222,30 @@ def _dtype_of(a: np.ndarray) -> str:
     return "bool" if a.dtype == np.bool_ else str(a.dtype)
 
 
+def _as_program_sees(fn, op: str, form: str, args, kwargs):
+    """The engine's call as a program makes it: an exception passes through torch's
+    argument-parser rules (app/lang does so on its error path, engine/ops/signatures.py)."""
+    try:
+        return fn(*args, **kwargs)
+    except Exception as e:
+        seen = explain(op, form, args, kwargs, e)
+        if seen is e:
+            raise
+        raise seen from None
+
+
 def call_step(step: Step, env: dict, be: Backend):
     args = _resolve(step.args, env, be)
     kwargs = _resolve(step.kwargs, env, be)
     f = step.form
     if f == "function":
+        if be is ENGINE:
+            return _as_program_sees(be.function(step.op), step.op, f, args, kwargs)
         return be.function(step.op)(*args, **kwargs)
     if f == "method":  # looked up on the class, as ``x.op(...)`` in a program is (torch's
         # texts differ for a bound method: "Tensor.exp() takes ...", not "TensorBase.exp()")
+        if be is ENGINE:
+            return _as_program_sees(getattr(type(args[0]), step.op), step.op, f, args, kwargs)
         return getattr(type(args[0]), step.op)(*args, **kwargs)
     if f == "getitem":
         return args[0][args[1]]
