@@ -15,9 +15,9 @@ from ..autograd.graph import FW_ACTIVE
 from ..dtypes import int32
 from ..modes import is_grad_enabled, no_grad
 from ..tensor import Tensor, _wrap
-from ._args import broadcast_shape, check_fits, norm_dim
+from ._args import check_fits, norm_dim
 from .creation import float_linspace as _linspace
-from .families import apply_inplace, binary, check_inplace, has_overlap, inplace_twin
+from .families import apply_inplace, binary, check_inplace, inplace_twin
 from .pointwise import _no_derivative, _no_kernel, _quiet, _require_tensors
 from .reduction import _return_type
 from .registry import register
@@ -99,19 +99,7 @@ def nextafter(input, other):
 register("nextafter", nextafter, grad_fns=("NextafterBackward0",))
 
 
-def _nextafter_shapes(self, other, *_, **__):
-    """torch's TensorIterator takes the broadcast shape (after the overlap check) before its
-    kernel looks at the dtype: an integer ``self`` that cannot hold the broadcast shape gets
-    the shape error, not "nextafter_cpu" not implemented (seed 11)."""
-    if type(other) is Tensor and not has_overlap(self):
-        shape = self._data.shape
-        full = broadcast_shape(shape, other._data.shape)
-        if full != shape:
-            raise errors.EngineRuntimeError(
-                f"output with shape {list(shape)} doesn't match the broadcast shape {list(full)}")
-
-
-inplace_twin("nextafter", nextafter, precheck=_nextafter_shapes)
+inplace_twin("nextafter", nextafter)  # (the shape error first: families._shape_before_kernel)
 
 
 # --------------------------------------------------------------------------- frexp

@@ -147,3 +147,57 @@ SEED_11 = {
 def test_found_by_seed_11_agrees_with_torch(name):
     case = SEED_11[name]
     assert observed(case, engine, pinned_obs) == observed(case, torch, pinned_obs)
+
+
+# Session 14: the seed-11 leftovers and what seed 12 found
+def _inplace_shape_first(T, op, self_dtype, other_dtype):
+    return getattr(T.ones(3, 1, dtype=getattr(T, self_dtype)), op)(
+        T.tensor([1, 1, 2, 1], dtype=getattr(T, other_dtype)))
+
+
+def _batch_norm_edge(T, shape, dtype, training, stats, affine):
+    """F.batch_norm of an empty, 1-D or 0-d input: ATen's empty path (a clone scaled by
+    weight[0], shifted by bias[0]; running stats untouched), the checks' order otherwise."""
+    x = T.ones(shape, dtype=getattr(T, dtype))
+    if x.is_floating_point():
+        x.requires_grad_()
+    c = shape[1] if len(shape) > 1 else 0
+    rm, rv = (T.zeros(stats), T.ones(stats)) if stats is not None else (None, None)
+    kw = {} if affine is None else dict(weight=T.full((affine,), 2.0, requires_grad=True),
+                                        bias=T.ones(affine, requires_grad=True))
+    out = T.nn.functional.batch_norm(x, rm, rv, training=training, **kw)
+    seen = [out, rm, rv, c]
+    if out.requires_grad:
+        out.sum().backward()
+        seen += [x.grad] + [kw[k].grad for k in kw]
+    return seen
+
+
+SESSION_14 = {
+    # batch_norm of an empty input (the engine's training updated the running stats to NaN),
+    # of a 1-D input (no channel dim) and of a 0-d one
+    **{f"batch_norm of {d} {s}, training={tr}, stats {st}, affine {af}": (
+        lambda T, s=s, d=d, tr=tr, st=st, af=af: _batch_norm_edge(T, s, d, tr, st, af))
+       for s, st, af in (((0,), None, None), ((0,), 5, 5), ((0,), 0, 0), ((0, 3), 3, 3),
+                         ((0, 3), 5, None), ((2, 0), None, 0), ((2, 3, 0), 3, 3),
+                         ((3,), None, None), ((3,), 0, 0), ((3,), 3, None), ((1,), None, None),
+                         ((), None, None), ((), 0, None), ((), 1, None))
+       for d in ("float32", "int32") for tr in (True, False)},
+
+    # an in-place op whose kernel refuses self's dtype: TensorIterator's shape error first
+    "hypot_ of a bool column, int32 row": lambda T: T.tensor([[True, True, True]]).mT
+    .hypot_(T.tensor([1, 1, 2, 1], dtype=T.int32)),
+    **{f"{op} of a {s} column by a {o} row": (
+        lambda T, op=op, s=s, o=o: _inplace_shape_first(T, op, s, o))
+       for op, s, o in (("hypot_", "int32", "int32"), ("gcd_", "float32", "float32"),
+                        ("lcm_", "float32", "int32"), ("bitwise_left_shift_", "float32", "int32"),
+                        ("nextafter_", "int64", "float32"))},
+    "hypot_ of int32 by a broadcastable int32 (the kernel's text)": lambda T: T.ones(
+        2, 3, dtype=T.int32).hypot_(T.tensor([1], dtype=T.int32)),
+}
+
+
+@pytest.mark.parametrize("name", list(SESSION_14))
+def test_session_14_agrees_with_torch(name):
+    case = SESSION_14[name]
+    assert observed(case, engine, pinned_obs) == observed(case, torch, pinned_obs)
