@@ -190,6 +190,17 @@ _S3 = [[[1.0, 0.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 1.0]],
 
 
 SESSION_14 = {
+    # logspace with an integer dtype: the ends converted to it (uint8 wraps -2 to 254: 0.5 **
+    # 254 is 0, the engine gave 4), halves from each end, x86's double -> int conversion
+    **{f"logspace{c} {d}": (lambda T, c=c, d=d: T.logspace(*c[:3], base=c[3],
+                                                            dtype=getattr(T, d)))
+       for c in ((-2, -2, 5, 0.5), (-1, 1, 3, 2.0), (-200, 1, 3, 2.0), (3, -1, 4, 2.0),
+                 (-3, -3, 2, 0.1), (1, 2, 3, float("nan")), (0, 1, 3, 1e10), (0, 10, 5, 3.0))
+       for d in ("uint8", "int8", "int16", "int32", "int64")},
+    **{f"logspace{c} {d} (refused)": (lambda T, c=c, d=d: T.logspace(
+        *c[:3], base=c[3], dtype=getattr(T, d)))
+       for c, d in (((-2.5, 1, 3, 2.0), "uint8"), ((1, -300, 3, 2.0), "int8"),
+                    ((250, 0, 3, 1.01), "int8"))},
     **{f"solve_ex gradients of a singular A, {n}, left={left}, {d}": (
         lambda T, a=a, b=b, left=left, d=d: _solve_ex_singular_grads(T, a, b, left, d))
        for n, a, b in (("2x2 by 2x3", _S2, [[1.0, 0.5, -1.0], [2.0, 0.0, 1.0]]),
