@@ -2050,7 +2050,14 @@ def _nll(input: Tensor, target: Tensor, weight, ignore_index: int, reduction: st
         node = _nll_node(input, reduction)
         # the gradient's own node, as torch records it under create_graph: its edges are the
         # incoming gradient's and the input's only (the constants are not its inputs)
-        rule = named_grad(node[:-1] + "Backward0", lambda g, x: _nll_grad(g, x, *consts))
+        if a.ndim == 4 and not input.is_contiguous():
+            # torch's nll_loss2d backward allocates its gradient in the input's layout and its
+            # kernel refuses one that is not contiguous (a 4-d input only: the others are
+            # made contiguous first; seed 12)
+            def rule(g, x):
+                raise errors.EngineRuntimeError("grad_input must be contiguous")
+        else:
+            rule = named_grad(node[:-1] + "Backward0", lambda g, x: _nll_grad(g, x, *consts))
         record(out, node, (rule,), (input,), (input,))
     return out
 

@@ -3,6 +3,7 @@ each run on the engine and on torch 2.13 side by side and compared as tests/orac
 (values with the signs of zeros and NaN placement, dtypes, shapes, grad_fn names, errors and
 their texts)."""
 
+import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
@@ -189,7 +190,24 @@ _S3 = [[[1.0, 0.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 1.0]],
        [[2.0, 1.0, 0.5], [1.0, 3.0, 1.0], [0.5, 1.0, 4.0]]]
 
 
+def _nll_strided_grad(T, shape, perm, dtype, create_graph):
+    x = T.arange(float(np.prod(shape)), dtype=getattr(T, dtype)).reshape(shape).requires_grad_()
+    v = x.permute(*perm)
+    t = T.zeros((v.shape[0],) + tuple(v.shape[2:]), dtype=T.int64)
+    out = T.nn.functional.nll_loss(v, t)
+    g, = T.autograd.grad(out, [x], create_graph=create_graph)
+    return [out, g]
+
+
 SESSION_14 = {
+    # nll_loss of a non-contiguous 4-d input: torch's nll_loss2d backward refuses its gradient
+    # layout ("grad_input must be contiguous"); 3-d and 5-d inputs are made contiguous first
+    **{f"nll_loss gradient of {shape} permuted {perm}, {d}, create_graph={cg}": (
+        lambda T, shape=shape, perm=perm, d=d, cg=cg: _nll_strided_grad(T, shape, perm, d, cg))
+       for shape, perm in (((2, 2, 2, 3), (0, 3, 1, 2)), ((2, 3, 2, 2), (0, 1, 3, 2)),
+                           ((2, 3, 1, 1), (0, 1, 3, 2)), ((2, 3, 2, 2), (0, 1, 2, 3)),
+                           ((2, 4, 3), (0, 2, 1)), ((2, 3, 2, 1, 2), (0, 1, 4, 3, 2)))
+       for d in ("float32", "float16") for cg in (False, True)},
     # logspace with an integer dtype: the ends converted to it (uint8 wraps -2 to 254: 0.5 **
     # 254 is 0, the engine gave 4), halves from each end, x86's double -> int conversion
     **{f"logspace{c} {d}": (lambda T, c=c, d=d: T.logspace(*c[:3], base=c[3],
