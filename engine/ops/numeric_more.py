@@ -515,14 +515,12 @@ def histogram(input, bins=100, *, range=None, weight=None, density=False):  # no
     if range is not None and not tensor_bins and not dt.is_floating_point and dt.name != "bool":
         for v in range:  # torch's edges: linspace(*range) in the input's dtype, checked
             check_fits(v, dt)
-    if dt.name not in ("float32", "float64", "float16") or \
-            dt.name == "float16" and find_range and input._data.size:
-        # (torch's data range step fails first when it has to find the range itself)
-        raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
-            kernel="histogramdd" if find_range else "histogram_cpu", dtype=dt.scalar_name))
-    xp = input.device.xp
-    data = input._data.reshape(-1)
-    if tensor_bins:
+    if tensor_bins:  # (torch checks the bins before the kernel's dtype)
+        if bins.dtype is not dt:
+            raise errors.EngineRuntimeError(
+                "torch.histogramdd: input tensor and bins tensors should have the same dtype, "
+                f"but got input with dtype {dt.c_name} and bins for dimension 0 with "
+                f"dtype {bins.dtype.c_name}")
         if bins._data.ndim != 1:
             raise errors.EngineRuntimeError(
                 "torch.histogramdd: bins tensor should have one dimension, but got "
@@ -531,12 +529,14 @@ def histogram(input, bins=100, *, range=None, weight=None, density=False):  # no
             raise errors.EngineRuntimeError(
                 "torch.histogram(): bins must be > 0, but got "
                 f"{bins._data.shape[0] - 1} for dimension 0")
-        if bins.dtype is not dt:
-            raise errors.EngineRuntimeError(
-                "torch.histogramdd: input tensor and bins tensors should have the same dtype, "
-                f"but got input with dtype {dt.c_name} and bins for dimension 0 with "
-                f"dtype {bins.dtype.c_name}")
-    elif int(bins) <= 0:
+    if dt.name not in ("float32", "float64", "float16") or \
+            dt.name == "float16" and find_range and input._data.size:
+        # (torch's data range step fails first when it has to find the range itself)
+        raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
+            kernel="histogramdd" if find_range else "histogram_cpu", dtype=dt.scalar_name))
+    xp = input.device.xp
+    data = input._data.reshape(-1)
+    if not tensor_bins and int(bins) <= 0:
         raise errors.EngineRuntimeError(
             f"torch.histogram(): bins must be > 0, but got {int(bins)} for dimension 0")
     if tensor_bins:

@@ -200,6 +200,14 @@ def _nll_strided_grad(T, shape, perm, dtype, create_graph):
 
 
 SESSION_14 = {
+    # histogram with a bins tensor: its dtype, dims and count are checked before the kernel's
+    # dtype (an int32 input with float64 bins: the dtype text, not "histogram_cpu")
+    **{f"histogram of {d} by {b} bins {shape}": (
+        lambda T, d=d, b=b, shape=shape: T.histogram(
+            T.tensor([0, 1, 2], dtype=getattr(T, d)),
+            T.arange(float(np.prod(shape)), dtype=getattr(T, b)).reshape(shape)))
+       for d in ("int32", "bool", "float16") for b in ("float64", "float32", "int32")
+       for shape in ((3,), (1, 2), (1,))},
     # nll_loss of a non-contiguous 4-d input: torch's nll_loss2d backward refuses its gradient
     # layout ("grad_input must be contiguous"); 3-d and 5-d inputs are made contiguous first
     **{f"nll_loss gradient of {shape} permuted {perm}, {d}, create_graph={cg}": (
