@@ -284,9 +284,15 @@ def propagate(outputs, rule, inputs: tuple, saved: tuple, per_input: bool, jvp,
                 with _Hidden(lvl):
                     result = _tangents(outputs, rule, inputs, saved, per_input, jvp, tangents)
                     if name is not None and name not in PRIMAL_FREE and \
-                            _grad_enabled.get():
+                            _grad_enabled.get() and not (
+                                name in PRIMAL_FREE_WHEN and PRIMAL_FREE_WHEN[name](inputs)):
                         result = _read_primals(result, inputs)
                     _attach(outputs, lvl, result)
+
+
+# Ops whose tangent formula reads no primal for some calls: ``name -> predicate(inputs)``
+# (linalg.householder_product without reflectors: torch's tangent is its zeros, no term).
+PRIMAL_FREE_WHEN: dict = {}
 
 
 # Ops whose tangent formula in PyTorch reads no primal (linear ops, and ops that only select

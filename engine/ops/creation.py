@@ -700,8 +700,7 @@ def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_
         raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
             kernel="logspace_cpu", dtype="Bool"))
     if not dt.is_floating_point and int(steps) > 1:
-        # integer results: the exponents run between the truncated ends
-        start, end = math.trunc(_scalar(start)), math.trunc(_scalar(end))
+        return _int_logspace(start, end, int(steps), base, dt, device, requires_grad)
     exponents = linspace(start, end, steps, dtype=float64)._data
     with np.errstate(all="ignore"):
         arr = np.power(float(_scalar(base)), exponents)
@@ -710,6 +709,27 @@ def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_
             check_fits(float(arr[0]), dt)
         arr = np.trunc(arr)
     return _finish(arr.astype(dt.np), dt, device, requires_grad)
+
+
+def _int_logspace(start, end, steps: int, base, dt, device, requires_grad) -> Tensor:
+    """torch's integer kernel (``steps > 1``): the ends converted to the dtype (checked; a
+    negative int wraps into uint8: -2 is 254), the step ``(end - start) / (steps - 1)`` from
+    them, the first half of the exponents counted from ``start`` and the rest from ``end``,
+    ``base ** e`` in double cast to the dtype as x86 converts (through int32, wrapping)."""
+    check_numel((steps,))
+    start = math.trunc(check_fits(_scalar(start), dt))
+    end = math.trunc(check_fits(_scalar(end), dt))
+    step = (end - start) / (steps - 1)
+    idx = np.arange(steps)
+    half = steps // 2
+    exponents = np.where(idx < half, start + step * idx, end - step * (steps - 1 - idx))
+    with np.errstate(all="ignore"):
+        arr = np.trunc(np.power(float(_scalar(base)), exponents))
+        # x86's conversion: through int32 (int64 for int64); out of range or NaN: the minimum
+        bits = 63 if dt.name == "int64" else 31
+        wide = np.where(np.abs(arr) < 2.0 ** bits, arr, -(2.0 ** bits))
+        arr = wide.astype(np.int64).astype(dt.np)
+    return _finish(arr, dt, device, requires_grad)
 
 
 def _tri_indices(name: str, row, col, offset, dtype, device, lower: bool) -> Tensor:

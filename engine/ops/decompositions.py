@@ -705,14 +705,43 @@ def _solve(A: Tensor, B: Tensor, left: bool, partial: str | None = None):
     return out, info
 
 
+def _solve_adjoint(A: Tensor, g: Tensor, left: bool) -> Tensor:
+    """``B``'s gradient: ``A^T X = g`` (``X A^T = g``). torch solves it with the forward's LU
+    of ``A``: for a singular ``A`` (``linalg.solve_ex`` answers one) that is getrs on the
+    singular factors, inf/NaN as the getrf model has them, not an error. (That gradient is not
+    recorded further: a second order through a singular ``A`` has no graph.)"""
+    try:
+        return linalg_solve(A.mT, g, left=left)
+    except errors.LinAlgError:
+        if A._data.shape[-1] > _GETRF_EXACT:
+            raise
+    xp = A.device.xp
+    batch = broadcast_shape(A._data.shape[:-2], g._data.shape[:-2])
+    a0 = _host(xp, xp.broadcast_to(A._data, batch + A._data.shape[-2:]))
+    gg = _host(xp, xp.broadcast_to(g._data, batch + g._data.shape[-2:]))
+    if left:
+        res = _getrs_model(a0, gg, adjoint=True)
+    else:
+        res = np.swapaxes(_getrs_model(a0, np.swapaxes(gg, -1, -2), adjoint=False), -1, -2)
+    info = _singular_info(A, A._data)  # the batch's regular matrices as linalg.solve's
+    regular = np.broadcast_to((info == 0).reshape(A._data.shape[:-2]), batch)
+    if regular.any():
+        aa = np.swapaxes(a0[regular], -1, -2) if left else a0[regular]
+        rhs = gg[regular] if left else np.swapaxes(gg[regular], -1, -2)
+        sol = np.linalg.solve(aa, rhs)
+        res[regular] = sol if left else np.swapaxes(sol, -1, -2)
+    return _wrap(xp.asarray(np.ascontiguousarray(res.astype(A.dtype.np, copy=False))),
+                 A.dtype, A.device)
+
+
 def _solve_rule(left: bool, vector: bool):
     def rule(g, needs, A, X):
         if vector:  # torch solves for a matrix and squeezes (SqueezeBackward1)
-            gB_ = linalg_solve(A.mT, g.unsqueeze(-1), left=left)
+            gB_ = _solve_adjoint(A, g.unsqueeze(-1), left)
             gB = gB_.squeeze(-1)
             X = X.unsqueeze(-1)
         else:
-            gB_ = gB = linalg_solve(A.mT, g, left=left)
+            gB_ = gB = _solve_adjoint(A, g, left)
         gA = None
         if needs[0]:
             gA = -(gB_ @ X.mT) if left else -(X.mT @ gB_)

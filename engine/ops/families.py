@@ -543,6 +543,9 @@ def inplace_twin(name: str, forward, differentiable: bool | None = None,
             result = forward(self, *args, **kwargs)
         except errors.EngineTypeError as e:
             raise _as_method_error(e, name) from None
+        except errors.KernelNotImplemented:
+            _shape_before_kernel(self, args)
+            raise
         if zero_grad is not None and _grad_enabled.get() and (  # (torch: integer self too)
                 self.requires_grad or any(type(a) is Tensor and a.requires_grad for a in args)):
             result = _zero_grad_result(result, self, args, zero_grad)
@@ -560,6 +563,21 @@ def inplace_twin(name: str, forward, differentiable: bool | None = None,
     register(name + "_", method, doc=f"In-place version of {name}.", kind="method",
              differentiable=_differentiable(name) if differentiable is None else differentiable,
              inplace=True)
+
+
+def _shape_before_kernel(self: Tensor, args) -> None:
+    """torch's TensorIterator fixes the broadcast shape before the kernel looks at the dtype:
+    an in-place op whose kernel refuses ``self``'s dtype raises the shape error first when
+    ``self`` cannot hold the broadcast shape of its tensor operands (``hypot_`` of an int32
+    ``(3, 1)`` by a ``(4,)``: "output with shape [3, 1] doesn't match the broadcast shape
+    [3, 4]", not "hypot_cpu" not implemented; seed 11)."""
+    shape = full = self._data.shape
+    for a in args:
+        if type(a) is Tensor:
+            full = broadcast_shape(full, a._data.shape)
+    if full != shape:
+        raise errors.EngineRuntimeError(
+            f"output with shape {list(shape)} doesn't match the broadcast shape {list(full)}")
 
 
 def writing_into(self: Tensor, fn, *args, **kwargs):

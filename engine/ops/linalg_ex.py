@@ -9,6 +9,7 @@ import numpy as np
 
 from .. import errors
 from ..autograd import OUTPUT, needs_grad, record
+from ..autograd.forward_ad import PRIMAL_FREE_WHEN
 from ..dtypes import int32
 from ..tensor import Tensor, _wrap
 from ._fma import fma_same
@@ -211,6 +212,9 @@ def _householder_product(A: Tensor, tau: Tensor) -> Tensor:
     return out
 
 
+# without reflectors (an empty tau or input) torch's tangent is zeros: it reads no primal
+PRIMAL_FREE_WHEN["LinalgHouseholderProductBackward0"] = lambda inputs: not (
+    inputs[0]._data.size and inputs[1]._data.size)
 register("linalg.householder_product", linalg_householder_product, kind="function",
          grad_fns=("LinalgHouseholderProductBackward0",))
 register("orgqr", orgqr, grad_fns=("LinalgHouseholderProductBackward0",))

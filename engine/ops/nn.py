@@ -1164,13 +1164,25 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     """Normalize each channel (dim 1) by batch statistics (``training``, which also updates the
     running stats in place) or by the running stats."""
     shape = input._data.shape
-    if training and shape:  # F.batch_norm's own check, before ATen's
+    if training:  # F.batch_norm's own check, before ATen's
+        if not shape:  # (its Python reads size[0])
+            raise errors.EngineIndexError("tuple index out of range")
         count = shape[0] * int(np.prod(shape[2:], dtype=np.int64))
         if count == 1:
             raise errors.EngineValueError(
                 "Expected more than 1 value per channel when training, got input size "
                 f"{Size(shape)!r}")
     _same_device(input, running_mean, running_var, weight, bias)
+    if input._data.size == 0:
+        # ATen's empty-input path, before any check of the other arguments: a clone, scaled by
+        # weight[0] and shifted by bias[0] (so the graph reaches them); the running stats are
+        # neither checked nor updated
+        out = input.clone()
+        if weight is not None:
+            out = out * weight.select(0, 0)
+        if bias is not None:
+            out = out + bias.select(0, 0)
+        return out
     c = shape[1] if len(shape) >= 2 else 0
     for label, t in (("running_mean", running_mean), ("running_var", running_var),
                      ("weight", weight), ("bias", bias)):
@@ -1181,6 +1193,15 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         for label, t in (("running_mean", running_mean), ("running_var", running_var)):
             if t is None:
                 raise errors.EngineRuntimeError(f"{label} must be defined in evaluation mode")
+    if len(shape) < 2:  # what torch's CPU kernel does with no channel dim (measured)
+        if not shape:
+            raise errors.EngineRuntimeError(
+                "SmallVector unable to grow. Requested capacity (18446744073709551615) is larger "
+                "than maximum value for size type (4294967295)")
+        if not training:
+            kernel_dtypes.check("batch_norm", input)
+        raise errors.EngineIndexError(
+            "Dimension out of range (expected to be in range of [-1, 0], but got 1)")
     if momentum is None:
         raise errors.NotSupported(
             "batch_norm(momentum=None) (a cumulative moving average) is not supported")
@@ -2037,7 +2058,14 @@ def _nll(input: Tensor, target: Tensor, weight, ignore_index: int, reduction: st
         node = _nll_node(input, reduction)
         # the gradient's own node, as torch records it under create_graph: its edges are the
         # incoming gradient's and the input's only (the constants are not its inputs)
-        rule = named_grad(node[:-1] + "Backward0", lambda g, x: _nll_grad(g, x, *consts))
+        if a.ndim == 4 and not input.is_contiguous():
+            # torch's nll_loss2d backward allocates its gradient in the input's layout and its
+            # kernel refuses one that is not contiguous (a 4-d input only: the others are
+            # made contiguous first; seed 12)
+            def rule(g, x):
+                raise errors.EngineRuntimeError("grad_input must be contiguous")
+        else:
+            rule = named_grad(node[:-1] + "Backward0", lambda g, x: _nll_grad(g, x, *consts))
         record(out, node, (rule,), (input,), (input,))
     return out
 

@@ -15,9 +15,9 @@ from ..autograd.graph import FW_ACTIVE
 from ..dtypes import int32
 from ..modes import is_grad_enabled, no_grad
 from ..tensor import Tensor, _wrap
-from ._args import broadcast_shape, check_fits, norm_dim
+from ._args import check_fits, norm_dim
 from .creation import float_linspace as _linspace
-from .families import apply_inplace, binary, check_inplace, has_overlap, inplace_twin
+from .families import apply_inplace, binary, check_inplace, inplace_twin
 from .pointwise import _no_derivative, _no_kernel, _quiet, _require_tensors
 from .reduction import _return_type
 from .registry import register
@@ -99,19 +99,7 @@ def nextafter(input, other):
 register("nextafter", nextafter, grad_fns=("NextafterBackward0",))
 
 
-def _nextafter_shapes(self, other, *_, **__):
-    """torch's TensorIterator takes the broadcast shape (after the overlap check) before its
-    kernel looks at the dtype: an integer ``self`` that cannot hold the broadcast shape gets
-    the shape error, not "nextafter_cpu" not implemented (seed 11)."""
-    if type(other) is Tensor and not has_overlap(self):
-        shape = self._data.shape
-        full = broadcast_shape(shape, other._data.shape)
-        if full != shape:
-            raise errors.EngineRuntimeError(
-                f"output with shape {list(shape)} doesn't match the broadcast shape {list(full)}")
-
-
-inplace_twin("nextafter", nextafter, precheck=_nextafter_shapes)
+inplace_twin("nextafter", nextafter)  # (the shape error first: families._shape_before_kernel)
 
 
 # --------------------------------------------------------------------------- frexp
@@ -527,14 +515,12 @@ def histogram(input, bins=100, *, range=None, weight=None, density=False):  # no
     if range is not None and not tensor_bins and not dt.is_floating_point and dt.name != "bool":
         for v in range:  # torch's edges: linspace(*range) in the input's dtype, checked
             check_fits(v, dt)
-    if dt.name not in ("float32", "float64", "float16") or \
-            dt.name == "float16" and find_range and input._data.size:
-        # (torch's data range step fails first when it has to find the range itself)
-        raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
-            kernel="histogramdd" if find_range else "histogram_cpu", dtype=dt.scalar_name))
-    xp = input.device.xp
-    data = input._data.reshape(-1)
-    if tensor_bins:
+    if tensor_bins:  # (torch checks the bins before the kernel's dtype)
+        if bins.dtype is not dt:
+            raise errors.EngineRuntimeError(
+                "torch.histogramdd: input tensor and bins tensors should have the same dtype, "
+                f"but got input with dtype {dt.c_name} and bins for dimension 0 with "
+                f"dtype {bins.dtype.c_name}")
         if bins._data.ndim != 1:
             raise errors.EngineRuntimeError(
                 "torch.histogramdd: bins tensor should have one dimension, but got "
@@ -543,12 +529,14 @@ def histogram(input, bins=100, *, range=None, weight=None, density=False):  # no
             raise errors.EngineRuntimeError(
                 "torch.histogram(): bins must be > 0, but got "
                 f"{bins._data.shape[0] - 1} for dimension 0")
-        if bins.dtype is not dt:
-            raise errors.EngineRuntimeError(
-                "torch.histogramdd: input tensor and bins tensors should have the same dtype, "
-                f"but got input with dtype {dt.c_name} and bins for dimension 0 with "
-                f"dtype {bins.dtype.c_name}")
-    elif int(bins) <= 0:
+    if dt.name not in ("float32", "float64", "float16") or \
+            dt.name == "float16" and find_range and input._data.size:
+        # (torch's data range step fails first when it has to find the range itself)
+        raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
+            kernel="histogramdd" if find_range else "histogram_cpu", dtype=dt.scalar_name))
+    xp = input.device.xp
+    data = input._data.reshape(-1)
+    if not tensor_bins and int(bins) <= 0:
         raise errors.EngineRuntimeError(
             f"torch.histogram(): bins must be > 0, but got {int(bins)} for dimension 0")
     if tensor_bins:

@@ -167,10 +167,7 @@ def test_custom_function_jvp():
 # Where the engine's tangent requires grad differently from torch's: torch builds these ops from
 # others, or its formula for these inputs reads no primal (slogdet's, prod of one element, an
 # integer-order norm). (einsum is built as torch's now; l1_loss and smooth_l1_loss too.)
-# linalg.householder_product without reflectors (tau empty, or an empty input): torch's
-# tangent is its zeros (no term to add), the engine's reads the primals (ops, session 13).
-REQUIRES_GRAD_DIFFERS = {"linalg.slogdet", "slogdet", "logdet", "prod", "norm",
-                         "linalg.householder_product"}
+REQUIRES_GRAD_DIFFERS = {"linalg.slogdet", "slogdet", "logdet", "prod", "norm"}
 
 
 def test_tangents_require_grad_as_torch_does():

@@ -283,8 +283,10 @@ for _red in ("mean", "sum", "none"):
                        anp, -anp.sum(x * _ONEHOT, axis=1), red), name=_red),
             Sample((r(4, 3), _T4_IGNORE), {"reduction": _red, "weight": _W3},
                    name=f"weight-ignore-{_red}"),
+            # (contiguous only: a non-contiguous 4-d input's backward raises torch's
+            # "grad_input must be contiguous", pinned in tests/oracle/test_ops_pins.py)
             Sample((r(2, 3, 2, 2), engine.tensor([[[0, 1], [2, 0]], [[2, 2], [1, 0]]])),
-                   {"reduction": _red}, name=f"4-d-{_red}"))
+                   {"reduction": _red}, name=f"4-d-{_red}", noncontig=False))
 samples("cross_entropy",
         Sample((r(3), engine.tensor(1)), name="1-d"),
         Sample((r(0, 3), engine.tensor([], dtype=engine.int64)), {"reduction": "sum"},
