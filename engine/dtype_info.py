@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import errors
-from .dtypes import DType, float32
+from .dtypes import DType, default_float
 
 # digits of decimal resolution torch reports (NumPy's finfo precision)
 _RESOLUTION = {"float16": 0.001, "float32": 1e-06, "float64": 1e-15}
@@ -24,7 +24,7 @@ class finfo:  # noqa: N801 (torch's name)
     smallest_normal, resolution and dtype of a floating dtype (Python floats)."""
 
     def __init__(self, type: DType | None = None) -> None:  # noqa: A002 (torch's name)
-        d = float32 if type is None else _check("finfo", type)
+        d = default_float() if type is None else _check("finfo", type)
         if not d.is_floating_point:
             raise errors.EngineTypeError("torch.finfo() requires a floating point input "
                                          "type. Use torch.iinfo to handle 'torch.finfo'")

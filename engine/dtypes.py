@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
+
 import numpy as np
 
 
@@ -56,8 +58,17 @@ _BY_NAME.update({"float": float32, "double": float64, "half": float16, "long": i
                  "int": int32, "short": int16, "bool_": bool_})
 _BY_NP = {d.np: d for d in ALL}
 
-DEFAULT_FLOAT = float32
+DEFAULT_FLOAT = float32  # torch's default floating dtype at start (a context's: default_float())
 DEFAULT_INT = int64
+_default_float: ContextVar[DType] = ContextVar("default_float", default=float32)
+#: ``torch.get_default_dtype()``: the context's default floating dtype (a session's, never
+#: the process's), which Python floats, float creation ops and new parameters take.
+default_float = _default_float.get
+
+
+def use_default_float(dt: DType):
+    """Make ``dt`` the context's default floating dtype (``torch.set_default_dtype``)."""
+    _default_float.set(dt)
 TYPE_NAMES = {bool_: "BoolTensor", uint8: "ByteTensor", int8: "CharTensor",
               int16: "ShortTensor", int32: "IntTensor", int64: "LongTensor",
               float16: "HalfTensor", float32: "FloatTensor", float64: "DoubleTensor"}
@@ -127,7 +138,7 @@ def scalar_dtype(value) -> DType:
         return bool_
     if isinstance(value, int):
         return int64
-    return float32
+    return _default_float.get()
 
 
 def combine_tiers(higher: DType | None, lower: DType | None) -> DType | None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from . import errors
 from .device import device as as_device
-from .dtypes import DEFAULT_FLOAT, TYPE_NAMES, DType
+from .dtypes import TYPE_NAMES, DType, default_float
 from .tensor import Size, Tensor
 
 _OVERLOADS = (" * (*, torch.device device = None)\n"
@@ -66,7 +66,7 @@ def new(dtype: DType | None, /, *args, **kwargs) -> Tensor:
     from .ops import creation
 
     if not args:
-        return creation.empty(0, dtype=dtype or DEFAULT_FLOAT)
+        return creation.empty(0, dtype=dtype or default_float())
     first = args[0]
     if len(args) == 1 and isinstance(first, Tensor):
         if device is not None:
@@ -80,7 +80,7 @@ def new(dtype: DType | None, /, *args, **kwargs) -> Tensor:
 
         return alias(first)
     if len(args) == 1 and isinstance(first, Size):
-        return creation.empty(*first, dtype=dtype or DEFAULT_FLOAT)
+        return creation.empty(*first, dtype=dtype or default_float())
     if _is_int(first):
         for pos, a in enumerate(args[1:], 2):
             if not _is_int(a):
@@ -92,7 +92,7 @@ def new(dtype: DType | None, /, *args, **kwargs) -> Tensor:
             if n < 0:
                 raise errors.EngineRuntimeError(
                     f"Trying to create tensor with negative dimension {n}: {size}")
-        return creation.empty(*size, dtype=dtype or DEFAULT_FLOAT)
+        return creation.empty(*size, dtype=dtype or default_float())
     if len(args) > 1:
         raise _invalid(args, kwargs)
     if isinstance(first, str):
@@ -100,7 +100,7 @@ def new(dtype: DType | None, /, *args, **kwargs) -> Tensor:
     if isinstance(first, (bool, int, float)) or first is None:
         raise errors.EngineTypeError(
             f"new(): data must be a sequence (got {_arg_type(first)})")
-    return creation.tensor(first, dtype=dtype or DEFAULT_FLOAT)
+    return creation.tensor(first, dtype=dtype or default_float())
 
 
 def _options(dtype: DType) -> str:

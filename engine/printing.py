@@ -32,6 +32,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .dtypes import default_float
+
 PRECISION = 4
 THRESHOLD = 1000
 EDGEITEMS = 3
@@ -95,9 +97,9 @@ SCI_MIN = 1.0e-4
 
 FLOAT_DTYPES = ("float16", "float32", "float64")
 SMALL = 64  # up to this many shown elements, the format is chosen in plain Python
-# Dtypes PyTorch leaves out of the repr of a non-empty tensor (float32 is the default dtype).
-IMPLIED_DTYPES = ("float32", "int64", "bool")
-DEFAULT_FLOAT_DTYPE = "float32"
+# Dtypes PyTorch leaves out of the repr of a non-empty tensor: the default floating dtype
+# (the context's: float32 unless ``set_default_dtype`` changed it), int64 and bool.
+IMPLIED_DTYPES = ("int64", "bool")
 
 
 class _ElementFormat:
@@ -284,11 +286,11 @@ def format_tensor(
     if values.size == 0:
         if values.ndim != 1:
             suffixes.append(f"size={tuple(values.shape)}")
-        if dtype != DEFAULT_FLOAT_DTYPE:
+        if dtype != default_float().name:
             suffixes.append(f"dtype=torch.{dtype}")
         body = "[]"
     else:
-        if dtype not in IMPLIED_DTYPES:
+        if dtype not in IMPLIED_DTYPES and dtype != default_float().name:
             suffixes.append(f"dtype=torch.{dtype}")
         is_float = dtype in FLOAT_DTYPES
         if dtype == "float16":

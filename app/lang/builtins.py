@@ -676,7 +676,7 @@ def _initial_seed(rs: RunState) -> int:
 
 
 def _get_default_dtype(rs: RunState) -> Any:
-    return engine.float32
+    return engine.get_default_dtype()
 
 
 def _pop(rs: RunState, seq: Any, *args: Any) -> Any:

@@ -32,6 +32,8 @@ class Environment:
     cpu: tuple = (None, None, False, "highest")
     """``torch.set_num_threads`` / ``set_num_interop_threads`` (and whether it was called) /
     ``set_float32_matmul_precision`` as the programs left them (:mod:`engine.backends`)."""
+    default_dtype: str = "float32"
+    """``torch.set_default_dtype`` as the programs left it (the dtype's name)."""
     numpy_random: Any = None
     """``np.random``'s global ``RandomState`` for the session's programs (None: not used yet;
     made from the session's seed on first use, see :mod:`app.lang.npmod`)."""

@@ -22,6 +22,8 @@ from engine.backends import _cpu as _CPU
 from engine.backends import _cudnn as _CUDNN
 from engine.device import _default as _DEVICE
 from engine.device import bind
+from engine.dtypes import _default_float as _DEFAULT_FLOAT
+from engine.dtypes import dtype_from_name
 from engine.modes import _deterministic as _DETERMINISTIC
 from engine.modes import _grad_enabled as _GRAD
 from engine.modes import _max_elements as _MAX_ELEMENTS
@@ -190,6 +192,8 @@ def _run(code: CompiledProgram, env: Environment, rs: RunState) -> None:
         _CUDNN.set(env.cudnn)
     if _CPU.get() != env.cpu:
         _CPU.set(env.cpu)
+    if _DEFAULT_FLOAT.get().name != env.default_dtype:
+        _DEFAULT_FLOAT.set(dtype_from_name(env.default_dtype))
     if _GRAD.get() is not True:
         _GRAD.set(True)
     try:
@@ -211,6 +215,7 @@ def _run(code: CompiledProgram, env: Environment, rs: RunState) -> None:
         env.deterministic = _DETERMINISTIC.get()
         env.cudnn = _CUDNN.get()
         env.cpu = _CPU.get()
+        env.default_dtype = _DEFAULT_FLOAT.get().name
 
 
 @functools.lru_cache(maxsize=64)

@@ -266,7 +266,7 @@ def capture(env: Environment) -> bytearray:
     settings = {"print_options": None if env.print_options is None
                 else writer.value(list(env.print_options)),
                 "deterministic": list(env.deterministic), "cudnn": list(env.cudnn),
-                "cpu": list(env.cpu)}
+                "cpu": list(env.cpu), "default_dtype": env.default_dtype}
     if getattr(env, "numpy_random", None) is not None:  # np.random's state (app.lang.npmod)
         _, keys, pos, has_gauss, gauss = env.numpy_random.get_state(legacy=True)
         settings["numpy_random"] = [[int(k) for k in keys], int(pos), int(has_gauss),
@@ -438,6 +438,9 @@ def restore(data: bytes | bytearray, env: Environment, limits: Limits | None = N
     env.deterministic = tuple(settings.get("deterministic", (False, False)))
     env.cudnn = tuple(settings.get("cudnn", (True, False, False, True)))
     env.cpu = _cpu_settings(settings.get("cpu"))
+    env.default_dtype = settings.get("default_dtype", "float32")
+    if env.default_dtype not in ("float16", "float32", "float64"):
+        raise ValueError("a snapshot's default dtype is not a floating dtype")
     if settings.get("numpy_random") is not None:
         keys, pos, has_gauss, gauss = settings["numpy_random"]
         rng = np.random.RandomState()

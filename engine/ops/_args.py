@@ -8,7 +8,7 @@ import numpy as np
 
 from .. import errors
 from ..device import default_device
-from ..dtypes import DEFAULT_FLOAT, DType, bool_, promote, result_type, scalar_dtype
+from ..dtypes import DType, bool_, default_float, promote, result_type, scalar_dtype
 from ..tensor import Tensor
 
 Number = (int, float, bool, np.number, np.bool_)
@@ -37,6 +37,8 @@ def promote_args(*xs) -> DType:
         (x.dtype, x._data.ndim == 0) if type(x) is Tensor else
         _big_int_key(x) if type(x) is int and not -_INT64_LIMIT <= x < _INT64_LIMIT else
         type(x) for x in xs)
+    if float in key:  # a Python float takes the context's default dtype
+        key = (*key, default_float())
     dt = _promo_cache.get(key)
     if dt is None:
         if _UINT64_KEY in key:  # a uint64 Scalar: bool tensors alone cannot promote with it
@@ -197,7 +199,7 @@ def ensure_tensor(x, dtype: DType | None = None, device=None) -> Tensor:
 
 def float_dtype(dt: DType) -> DType:
     """Integer and bool inputs of a floating op compute in the default float dtype."""
-    return dt if dt.is_floating_point else DEFAULT_FLOAT
+    return dt if dt.is_floating_point else default_float()
 
 
 def norm_dim(dim: int, ndim: int) -> int:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import inspect
 
 from .. import errors
-from ..dtypes import DEFAULT_FLOAT, bool_
+from ..dtypes import bool_, default_float
 from ..modes import check_numel
 from ..tensor import Tensor, _wrap
 from ._args import broadcast_shape, device_of
@@ -55,7 +55,7 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     if rtol != 0 or atol != 0:
         # As PyTorch: the tolerance of an integer or bool tensor is a float32 computation.
         if not input.dtype.is_floating_point:
-            a, b = a.astype(DEFAULT_FLOAT.np), b.astype(DEFAULT_FLOAT.np)
+            a, b = a.astype(default_float().np), b.astype(default_float().np)
         allowed = atol + xp.abs(rtol * b)
         actual = xp.abs(a - b)
         close = close | (xp.isfinite(actual) & (actual <= allowed))

@@ -14,11 +14,11 @@ from ..autograd import needs_grad
 from ..device import bind, default_device
 from ..device import device as as_device
 from ..dtypes import (
-    DEFAULT_FLOAT,
     DEFAULT_INT,
     SMALL_INTS,
     as_dtype,
     bool_,
+    default_float,
     float32,
     float64,
     from_numpy_dtype,
@@ -125,11 +125,11 @@ def _infer_dtype(values) -> object:
         elif isinstance(v, int):
             dt = DEFAULT_INT
         elif isinstance(v, float):
-            dt = DEFAULT_FLOAT
+            dt = default_float()
         else:
             raise _data_error(values, None) or _uninferable(v)
         found = dt if found is None else promote(found, dt)
-    return DEFAULT_FLOAT if found is None else found
+    return default_float() if found is None else found
 
 
 def _uninferable(v) -> Exception:
@@ -357,7 +357,7 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
     if dtype is None:
         is_float = isinstance(start, float) or isinstance(end, float) or \
             isinstance(step, float)
-        dt = DEFAULT_FLOAT if is_float else DEFAULT_INT
+        dt = default_float() if is_float else DEFAULT_INT
     else:
         dt = as_dtype(dtype)
     if dt is bool_:
@@ -418,7 +418,7 @@ def float_linspace(start: float, end: float, steps: int, dt):
 @op(kind="function")
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False):
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
-    dt = DEFAULT_FLOAT if dtype is None else as_dtype(dtype)
+    dt = default_float() if dtype is None else as_dtype(dtype)
     steps = int(steps)
     if steps < 0:
         raise errors.EngineRuntimeError("number of steps must be non-negative")
@@ -450,10 +450,10 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False)
     return _finish(np.trunc(arr).astype(dt.np), dt, device, requires_grad)
 
 
-def _filled(size, value, dtype, device, requires_grad, default=DEFAULT_FLOAT):
+def _filled(size, value, dtype, device, requires_grad, default=None):
     shape = shape_arg(size)
     check_numel(shape)
-    dt = default if dtype is None else as_dtype(dtype)
+    dt = (default or default_float()) if dtype is None else as_dtype(dtype)
     value = check_fits(value, dt)
     dev = _device(device)
     with dev.scope():
@@ -488,10 +488,10 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False):
     fill_value = _scalar(fill_value)
     if dtype is None:
         default = bool_ if isinstance(fill_value, bool) else DEFAULT_INT if \
-            isinstance(fill_value, int) else DEFAULT_FLOAT
+            isinstance(fill_value, int) else default_float()
     else:
         default = None
-    return _filled((size,), fill_value, dtype, device, requires_grad, default or DEFAULT_FLOAT)
+    return _filled((size,), fill_value, dtype, device, requires_grad, default)
 
 
 @op(kind="function")
@@ -499,7 +499,7 @@ def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
     """The identity matrix (``n`` x ``m``)."""
     m = n if m is None else m
     check_numel((n, m))
-    dt = DEFAULT_FLOAT if dtype is None else as_dtype(dtype)
+    dt = default_float() if dtype is None else as_dtype(dtype)
     return _finish(np.eye(n, m, dtype=dt.np), dt, device, requires_grad)
 
 
@@ -538,10 +538,10 @@ def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False
 
 
 # --------------------------------------------------------------------------- random
-def _random(size, dtype, device, generator, draw, requires_grad, default=DEFAULT_FLOAT):
+def _random(size, dtype, device, generator, draw, requires_grad, default=None):
     shape = shape_arg(size)
     check_numel(shape)
-    dt = default if dtype is None else as_dtype(dtype)
+    dt = (default or default_float()) if dtype is None else as_dtype(dtype)
     dev = _device(device)
     gen = current_generator(dev, generator)
     with dev.scope():
@@ -679,7 +679,7 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
         raise errors.EngineTypeError("normal() missing required argument 'size'")
     shape = shape_arg(size)
     check_numel(shape)
-    dt = DEFAULT_FLOAT if dtype is None else as_dtype(dtype)
+    dt = default_float() if dtype is None else as_dtype(dtype)
     if math.prod(shape):
         _float_only(dt, "normal_kernel_cpu")
     dev = _device(device)
@@ -695,7 +695,7 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
 def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):
     """``steps`` values ``base ** e`` for exponents ``e`` evenly spaced from ``start`` to
     ``end`` inclusive."""
-    dt = DEFAULT_FLOAT if dtype is None else as_dtype(dtype)
+    dt = default_float() if dtype is None else as_dtype(dtype)
     if dt is bool_ and int(steps) > 1:
         raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
             kernel="logspace_cpu", dtype="Bool"))

@@ -2,16 +2,16 @@
 ``get_default_dtype`` / ``set_default_dtype``, and the tensor predicates ``is_complex``,
 ``is_signed``, ``is_nonzero``, ``is_same_size``.
 
-The default dtype is float32 for every session: it is read as a module constant by the
-creation ops, so ``set_default_dtype`` accepts only float32 and names anything else as not
-supported (a process-wide switch would leak from one session into another)."""
+The default floating dtype is per context (``engine.dtypes.default_float``, a ContextVar):
+a session's ``set_default_dtype`` never leaks into another's, as torch's process-wide switch
+would between two programs in one process."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from .. import errors
-from ..dtypes import DEFAULT_FLOAT, DType
+from ..dtypes import DType, default_float, use_default_float
 from ..tensor import Tensor
 from ._args import promote_args
 from .registry import op
@@ -68,24 +68,23 @@ def can_cast(from_, to):
 
 @op(kind="function", differentiable=False)
 def get_default_dtype():
-    """The floating dtype of tensors made from Python floats: float32."""
-    return DEFAULT_FLOAT
+    """The floating dtype of tensors made from Python floats (float32 unless the context set
+    another with ``set_default_dtype``)."""
+    return default_float()
 
 
 @op(kind="function", differentiable=False)
 def set_default_dtype(d):
-    """Set the default floating dtype: float32 (the default already) is accepted; other
-    dtypes are not supported (the default is one per service, not per session)."""
+    """Set the context's default floating dtype (a session's, as torch's process-wide one):
+    what Python floats, float creation ops without ``dtype=``, int-with-float promotion and
+    new parameters take, and which dtype a tensor's repr leaves unsaid."""
     if not isinstance(d, DType):
         raise errors.EngineTypeError("invalid dtype object: only floating-point types are "
                                      "supported as the default type")
     if not d.is_floating_point:
         raise errors.EngineTypeError("only floating-point types are supported as the default "
                                      "type")
-    if d is not DEFAULT_FLOAT:
-        raise errors.NotSupported(
-            f"torch.set_default_dtype({d}) is not supported: the default dtype is float32 in "
-            "every session")
+    use_default_float(d)
 
 
 @op(differentiable=False)

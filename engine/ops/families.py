@@ -25,7 +25,7 @@ from ..autograd.graph import (
     regraph_view,
     view_rebase_error,
 )
-from ..dtypes import DEFAULT_FLOAT, bool_
+from ..dtypes import bool_, default_float
 from ..modes import _grad_enabled, check_numel
 from ..tensor import Tensor, _wrap
 from ._args import (
@@ -74,8 +74,8 @@ def unary(name: str, fwd, grad=None, *, save=("input",), floating=True, node=Non
                 f"{type(input).__name__}")
         dt = input.dtype
         if floating and not dt.is_floating_point:
-            arr = input._data.astype(DEFAULT_FLOAT.np)
-            dt = DEFAULT_FLOAT
+            arr = input._data.astype(default_float().np)
+            dt = default_float()
         else:
             arr = input._data
         dev = input.device

@@ -15,7 +15,7 @@ import numpy as np
 from .. import errors
 from .. import random as _random
 from ..autograd import needs_grad, record
-from ..dtypes import DEFAULT_FLOAT, float64
+from ..dtypes import default_float, float64
 from ..random import current_generator
 from ..tensor import Tensor, _wrap
 from .nn import _maybe_inplace
@@ -33,7 +33,7 @@ def _check_p(p: float) -> None:
 def _keep(input: Tensor, p: float, shape: tuple):
     """A 0/1 array of ``shape``: 1 with probability ``1 - p``, from the session's generator."""
     dev = input.device
-    dt = input.dtype if input.dtype.is_floating_point else DEFAULT_FLOAT
+    dt = input.dtype if input.dtype.is_floating_point else default_float()
     with dev.scope():  # torch's noise.bernoulli_(1 - p): 53-bit uniforms
         u = _random.uniform(current_generator(dev), shape, float64)
     return (u < 1.0 - p).astype(dt.np), dt

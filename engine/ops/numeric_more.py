@@ -52,9 +52,9 @@ def _smul(t: Tensor, c: float) -> Tensor:
 def _sdiv(t: Tensor, c: float) -> Tensor:
     """``t / c`` as torch's C++ divides by a double (``div(Tensor, Scalar)``: DivBackward1;
     integers give the default float)."""
-    from ..dtypes import DEFAULT_FLOAT
+    from ..dtypes import default_float
 
-    dt = t.dtype if t.dtype.is_floating_point else DEFAULT_FLOAT
+    dt = t.dtype if t.dtype.is_floating_point else default_float()
     with np.errstate(all="ignore"):
         res = t.device.xp.asarray(t._data.astype(dt.np, copy=False) / dt.np.type(c))
     out = _wrap(res.astype(dt.np, copy=False), dt, t.device)

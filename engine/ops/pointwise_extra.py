@@ -13,7 +13,7 @@ import numpy as np
 
 from .. import errors
 from ..autograd import needs_grad, record
-from ..dtypes import DEFAULT_FLOAT, float16, promote
+from ..dtypes import default_float, float16, promote
 from ..modes import _grad_enabled, check_numel
 from ..tensor import Tensor, _wrap
 from ._args import (
@@ -167,7 +167,7 @@ inplace_twin("xlogy", xlogy)
 # --------------------------------------------------------------------------- one operand
 def _float_input(input: Tensor):
     """The array to compute on and the result dtype (integers and bools become float32)."""
-    dt = input.dtype if input.dtype.is_floating_point else DEFAULT_FLOAT
+    dt = input.dtype if input.dtype.is_floating_point else default_float()
     a = input._data
     if a.dtype != dt.np:
         a = a.astype(dt.np)

@@ -22,7 +22,7 @@ from .._fperr import restore as restore_fp
 from .._parallel import is_numpy
 from ..autograd import OUTPUT, needs_grad, record
 from ..cost import charge, sort_cost
-from ..dtypes import DEFAULT_FLOAT, DEFAULT_INT, as_dtype, bool_, float16, float32
+from ..dtypes import DEFAULT_INT, as_dtype, bool_, default_float, float16, float32
 from ..modes import is_grad_enabled, no_grad
 from ..tensor import Tensor, _wrap
 from . import _stl
@@ -610,7 +610,7 @@ def _norm_grad(g, x, out, p, dims, keepdim):
 def logsumexp(input, dim, keepdim=False):
     """``log(sum(exp(input)))`` along ``dim``, computed without overflow."""
     dims = norm_dims(dim, input._data.ndim)
-    dt = input.dtype if input.dtype.is_floating_point else DEFAULT_FLOAT
+    dt = input.dtype if input.dtype.is_floating_point else default_float()
     xp = input.device.xp
     data = input._data.astype(_acc(dt), copy=False)
     with _quiet(xp):

@@ -358,13 +358,13 @@ def _polygamma_forward(n: int, node: str):
 def _unary_private(name: str, fwd, grad, node: str):
     """An elementwise op built as ``unary`` builds one, without a table entry."""
     from ..autograd.forward_ad import elementwise_rules
-    from ..dtypes import DEFAULT_FLOAT
+    from ..dtypes import default_float
     from ..tensor import _wrap
 
     rule = elementwise_rules((grad,))
 
     def forward(input):
-        dt = input.dtype if input.dtype.is_floating_point else DEFAULT_FLOAT
+        dt = input.dtype if input.dtype.is_floating_point else default_float()
         arr = input._data if input.dtype.is_floating_point else input._data.astype(dt.np)
         res = fwd(input.device.xp, arr)
         out = _wrap(res.astype(dt.np, copy=False), dt, input.device)
@@ -416,7 +416,7 @@ _LOG_PI = math.log(math.pi)
 def mvlgamma(input, p):
     """Elementwise multivariate log-gamma of dimension ``p``:
     ``p (p - 1) / 4 log(pi) + sum_{j < p} lgamma(input - j / 2)``."""
-    from ..dtypes import DEFAULT_FLOAT
+    from ..dtypes import default_float
     from ..tensor import _wrap
 
     if not isinstance(input, Tensor):
@@ -425,7 +425,7 @@ def mvlgamma(input, p):
             f"{type(input).__name__}")
     p = _int_arg("mvlgamma", "p", 2, p)
     _mvlgamma_check(input, p)
-    dt = input.dtype if input.dtype.is_floating_point else DEFAULT_FLOAT
+    dt = input.dtype if input.dtype.is_floating_point else default_float()
     xp = input.device.xp
     offsets = _mvlgamma_offsets(p)
     with np.errstate(all="ignore"):

@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import errors
-from ..dtypes import DEFAULT_FLOAT, DType
+from ..dtypes import DType, default_float
 from ..tensor import Tensor, _wrap
 from ._fma import fma, libm
 from .registry import register
@@ -233,7 +233,7 @@ def _result_dtype(short: str, arg: str, input) -> DType:
     if not isinstance(input, Tensor):
         raise errors.EngineTypeError(errors.MUST_BE_TENSOR.format(
             op="special_" + short, arg=arg, pos=1, type=type(input).__name__))
-    dt = input.dtype if input.dtype.is_floating_point else DEFAULT_FLOAT
+    dt = input.dtype if input.dtype.is_floating_point else default_float()
     if dt.name == "float16":
         raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
             kernel=short + "_cpu", dtype="Half"))

@@ -33,7 +33,7 @@ import numpy as np
 
 from .. import errors
 from ..autograd import needs_grad, record
-from ..dtypes import DEFAULT_FLOAT
+from ..dtypes import default_float
 from ..tensor import Tensor, _wrap
 from ._args import promote_args
 from .families import binary
@@ -262,7 +262,7 @@ def _polynomial(short: str, body):
             raise _invalid_combination(name, (x, n), _POLY_ARGS)
         dt = promote_args(x, n)
         if not dt.is_floating_point:
-            dt = DEFAULT_FLOAT
+            dt = default_float()
         if dt.name == "float16":
             raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
                 kernel=short + "_cpu", dtype=dt.scalar_name))

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from .. import errors
-from ..dtypes import float32
+from ..dtypes import default_float, float32, float64
 from ..memory import register_holder
 from ..modes import enable_grad, no_grad
 from ..tensor import Tensor, _wrap
@@ -48,10 +48,12 @@ def _copy_plain(value: Any) -> Any:
 
 
 def step_tensor() -> Tensor:
-    """A fresh ``step`` counter: ``tensor(0.)``."""
+    """A fresh ``step`` counter: ``tensor(0.)``, float64 when the default dtype is float64
+    and float32 otherwise (torch's ``_get_scalar_dtype``)."""
     import numpy as np
 
-    return _wrap(np.zeros((), dtype=np.float32), float32)
+    dt = float64 if default_float() is float64 else float32
+    return _wrap(np.zeros((), dtype=dt.np), dt)
 
 
 @register_holder

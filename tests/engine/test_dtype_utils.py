@@ -50,7 +50,12 @@ def test_dtype_predicates_as_torch(case):
     compare(case)
 
 
-def test_set_default_dtype_names_what_is_not_supported():
-    with pytest.raises(engine.errors.NotSupported, match="set_default_dtype"):
+def test_set_default_dtype_is_the_contexts_own():
+    import contextvars
+
+    def inside():
         engine.set_default_dtype(engine.float64)
+        return engine.get_default_dtype(), engine.tensor([1.5]).dtype
+
+    assert contextvars.copy_context().run(inside) == (engine.float64, engine.float64)
     assert engine.get_default_dtype() is engine.float32
