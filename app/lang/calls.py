@@ -62,6 +62,7 @@ from .values import (
     PlanSite,
     SuperProxy,
     UserClass,
+    bind,
     invoke,
 )
 
@@ -863,6 +864,8 @@ def global_call(name: str, arguments: Arguments) -> Closure:
         if rs.steps >= rs.next_check:
             rs.check()
         if type(f) is Function:
+            if named:  # ``f(*args, **kwargs)``: what ``invoke`` does with keywords, inline
+                return f.code.enter(rs, f, bind(f, values, named))
             return invoke(rs, f, values, named)
         if f is not _MISSING:
             return call_fast(rs, f, values, named)
