@@ -33,6 +33,7 @@ from ._fma import fma
 from .creation import full_like, zeros_like
 from .families import apply_inplace, check_inplace
 from .linalg import plain_mm
+from .memory_format import draws_like
 from .pointwise import _AS_COEFFS, _AS_P, erf_as_float32
 from .registry import op
 
@@ -978,7 +979,8 @@ def dropout(input, p=0.5, training=True, inplace=False):
     dt = input.dtype
     gen = current_generator(dev)
     with dev.scope():  # torch's noise: bernoulli_(1 - p) (53-bit uniforms), divided by 1 - p
-        keep = _random.uniform(gen, input._data.shape, float64) < 1.0 - p
+        keep = draws_like(input._data, lambda shape: _random.uniform(
+            gen, shape, float64)) < 1.0 - p  # (empty_like(input): the input's memory order)
     acc = np.float64 if dt.np == np.float64 else np.float32  # the division's type
     scale = dt.np.type(0) if p == 1 else dt.np.type(acc(1) / acc(1.0 - p))
     mask = _wrap((keep * scale).astype(dt.np), dt, dev)
