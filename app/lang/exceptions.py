@@ -73,6 +73,9 @@ LIBRARY_EXCEPTIONS: dict[str, UserClass] = {
                            builtin=True),
     "LinAlgError": UserClass("LinAlgError", "LinAlgError", (BUILTIN_EXCEPTIONS["ValueError"],),
                              {}, builtin=True),
+    # json.JSONDecodeError (app.lang.pyjson), a ValueError
+    "JSONDecodeError": UserClass("JSONDecodeError", "JSONDecodeError",
+                                 (BUILTIN_EXCEPTIONS["ValueError"],), {}, builtin=True),
     "UFuncTypeError": UserClass("UFuncTypeError", "UFuncTypeError",
                                 (BUILTIN_EXCEPTIONS["TypeError"],), {}, builtin=True)}
 #: torch's ``torch.linalg.LinAlgError`` (``torch._C._LinAlgError``, a ``RuntimeError``): what a

@@ -103,7 +103,7 @@ MODULES = frozenset(PACKAGES) | frozenset(SUBMODULES) | {
     "torch.linalg", "torch.special", "torch.cuda", "torch.accelerator", "torch.backends.mps",
     "torch.backends.cudnn", "torch.functional", "torch.cpu.amp", "torch.cuda.amp",
     "math", "random", "builtins", "numpy", "functools", "copy", "collections", "typing",
-    "itertools", "dataclasses", "warnings", "string", "time", "unicodedata",
+    "itertools", "dataclasses", "warnings", "string", "time", "unicodedata", "json",
     "numpy.random", "numpy.testing", "numpy.linalg", "numpy.exceptions",
     "os", "os.path", "io", "pickle"}
 #: ``torch.functional``'s own functions (its ``__all__``): the very objects ``torch.X`` is.
@@ -219,7 +219,7 @@ def torch_names(path: str) -> frozenset[str] | None:
         _torch_names.update({p: frozenset(n.split()) for p, n in MODULE_NAMES.items()})
         _torch_names["torch.Tensor"] = frozenset(TENSOR_NAMES.split())
         for name in ("math", "random", "functools", "copy", "collections", "numpy", "typing",
-                     "itertools", "warnings", "string", "time", "unicodedata", "os",
+                     "itertools", "warnings", "string", "time", "unicodedata", "json", "os",
                      "os.path", "io", "pickle"):
             module = importlib.import_module(name)  # fixed names, never a program's
             _torch_names[name] = frozenset(n for n in dir(module) if not n.startswith("_"))
@@ -377,7 +377,7 @@ def resolve_path(path: str) -> Any:
     parts = full.split(".")
     if parts[0] not in ("torch", "math", "random", "builtins", "numpy", "functools", "copy",
                         "collections", "typing", "itertools", "dataclasses", "warnings",
-                        "string", "time", "unicodedata"):
+                        "string", "time", "unicodedata", "json"):
         raise not_supported(path)
     value: Any = LibModule(parts[0])
     for part in parts[1:]:

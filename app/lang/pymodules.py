@@ -28,6 +28,7 @@ from .guards import int_guard, size_guard
 from .methods import materialize
 from .pycollections import COLLECTIONS
 from .pyitertools import ITERTOOLS
+from .pyjson import JSON
 from .runtime import RunState
 from .values import BuiltinFunction, Partial
 
@@ -505,5 +506,5 @@ UNICODEDATA: dict[str, Any] = {"normalize": BuiltinFunction("normalize", _normal
 MODULES = {"math": MATH, "random": RANDOM, "numpy": NUMPY, "functools": FUNCTOOLS,
            "copy": COPY, "collections": COLLECTIONS, "typing": TYPING, "itertools": ITERTOOLS,
            "dataclasses": DATACLASSES, "warnings": WARNINGS, "string": STRING,
-           "time": TIME, "unicodedata": UNICODEDATA, **npmod.SUBMODULES,
+           "time": TIME, "unicodedata": UNICODEDATA, "json": JSON, **npmod.SUBMODULES,
            "os": OS, "os.path": OS_PATH, "io": IO, "pickle": pickle_module()}

@@ -719,7 +719,8 @@ LIBRARY_CLASS_MODULES = {
     "FrozenInstanceError": "dataclasses.", "AxisError": "numpy.exceptions.",
     "LinAlgError": "numpy.linalg.", "UFuncTypeError": "numpy._core._exceptions.",
     "PickleError": "_pickle.", "PicklingError": "_pickle.", "UnpicklingError": "_pickle.",
-    "CheckpointError": "torch.utils.checkpoint.", "InvalidBackend": "torch._dynamo.exc."}
+    "CheckpointError": "torch.utils.checkpoint.", "InvalidBackend": "torch._dynamo.exc.",
+    "JSONDecodeError": "json.decoder."}
 
 
 def c3_merge(seqs: list[list[UserClass]], name: str) -> list[UserClass]:
