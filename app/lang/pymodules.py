@@ -27,6 +27,7 @@ from .exceptions import LIBRARY_EXCEPTIONS
 from .guards import int_guard, size_guard
 from .methods import materialize
 from .pycollections import COLLECTIONS
+from .pyfunctools import FUNCTOOLS_MORE
 from .pyitertools import ITERTOOLS
 from .pyjson import JSON
 from .runtime import RunState
@@ -215,7 +216,7 @@ def _reduce(rs: RunState, function: Any, iterable: Any, initial: Any = _NO_INITI
 
 
 FUNCTOOLS: dict[str, Any] = {"partial": BuiltinFunction("partial", _partial),
-                             "reduce": BuiltinFunction("reduce", _reduce)}
+                             "reduce": BuiltinFunction("reduce", _reduce), **FUNCTOOLS_MORE}
 
 # --------------------------------------------------------------------------- copy
 

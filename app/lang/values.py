@@ -83,7 +83,7 @@ class Function:
     __copy__ = __deepcopy__ = _atomic_copy
 
     __slots__ = ("code", "defaults", "kwdefaults", "enclosing", "glob", "owner", "name",
-                 "qualname")
+                 "qualname", "doc")
 
     def __init__(self, code: Code, defaults: tuple, kwdefaults: dict, enclosing: tuple,
                  glob: dict) -> None:
@@ -91,6 +91,7 @@ class Function:
         self.enclosing, self.glob = enclosing, glob
         self.owner: UserClass | None = None  # the class whose body defined it (for super())
         self.name, self.qualname = code.name, code.qualname
+        self.doc = code.doc  # (functools.wraps copies another's)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         from .library import admit_all
@@ -517,7 +518,8 @@ class BuiltinType(BuiltinFunction):
 
     def __repr__(self) -> str:
         module = getattr(self.pytype, "__module__", None)
-        if module in ("collections", "__main__", "itertools"):  # Counter, a named tuple's class
+        if module in ("collections", "__main__", "itertools", "functools"):  # Counter, a named
+            # tuple's class, functools.partial
             return f"<class '{module}.{self.name}'>"
         return f"<class '{self.name}'>"
 
@@ -1062,6 +1064,7 @@ Function.__name__ = Function.__qualname__ = "function"
 BoundMethod.__name__ = BoundMethod.__qualname__ = "method"
 BuiltinFunction.__name__ = BuiltinFunction.__qualname__ = "builtin_function_or_method"
 Partial.__name__ = Partial.__qualname__ = "partial"
+Partial.__module__ = "functools"
 OpFunction.__name__ = OpFunction.__qualname__ = "builtin_function_or_method"
 BoundOp.__name__ = BoundOp.__qualname__ = "builtin_function_or_method"
 ContextFunction.__name__ = ContextFunction.__qualname__ = "function"
@@ -1131,6 +1134,10 @@ def children(value: Any) -> list[Any]:
         return [value.fget, value.fset, value.fdel]
     if isinstance(value, SuperProxy):
         return [value.obj]
+    if isinstance(value, BuiltinFunction):  # a partial's arguments, an lru_cache's entries
+        cache = getattr(value, "cache", None)
+        return [getattr(value, "func", None), getattr(value, "args", None),
+                getattr(value, "keywords", None), *(cache.items() if cache else ())]
     if type(value).__module__.startswith("engine.") or hasattr(type(value), "_lang_class"):
         try:
             return list(vars(value).values())

@@ -190,7 +190,7 @@ class _Writer:
             return {"r": ref}
         code = f.code
         if code.origin is None or f.owner is not None or f.glob is not self.glob or \
-                f.name != code.name or f.qualname != code.qualname:
+                f.name != code.name or f.qualname != code.qualname or f.doc is not code.doc:
             raise NotPlain("a method or a function from elsewhere")
         ref = self.seen[id(f)] = len(self.seen)
         self.keep.append(f)
