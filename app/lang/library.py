@@ -345,7 +345,7 @@ def _find_member(path: str, name: str) -> Any:
         if name in bi.TORCH_BUILTINS:
             return bi.TORCH_BUILTINS[name]
     if path == "torch.autograd" and name == "grad":
-        return bi.BUILTIN_VALUES["grad"]
+        return bi.AUTOGRAD_GRAD
     package = _package(path)
     if package is not None and name in getattr(package, "__all__", ()):
         value = getattr(package, name, _MISSING)

@@ -12,6 +12,8 @@ from __future__ import annotations
 import bisect
 import copy
 import math
+import random
+import re
 import string
 import time
 import unicodedata
@@ -31,7 +33,7 @@ from .pyfunctools import FUNCTOOLS_MORE
 from .pyitertools import ITERTOOLS
 from .pyjson import JSON
 from .runtime import RunState
-from .values import BuiltinFunction, Partial
+from .values import BuiltinFunction, Partial, ShownBuiltin
 
 _FLOAT_FUNCTIONS = (
     "sqrt", "exp", "exp2", "log2", "log10", "log1p", "expm1", "sin", "cos", "tan", "asin",
@@ -175,8 +177,13 @@ def _choices(rs: RunState, population: Any, weights: Any = None, *, cum_weights:
             for _ in range(k)]
 
 
+def _random_text(name: str) -> str:
+    """CPython's repr of ``random.name`` (a method of its hidden ``Random``), no address."""
+    return re.sub(r" at 0x[0-9a-fA-F]+", "", repr(getattr(random, name)))
+
+
 RANDOM: dict[str, Any] = {
-    name: BuiltinFunction(name, fn) for name, fn in (
+    name: ShownBuiltin(name, fn, _random_text(name)) for name, fn in (
         ("random", _random), ("seed", _seed), ("randint", _randint),
         ("randrange", _randrange), ("uniform", _uniform), ("gauss", _gauss),
         ("normalvariate", _gauss), ("shuffle", _shuffle), ("choice", _choice),

@@ -428,6 +428,8 @@ class BoundMethod:
         return hash((id(self.self_), id(self.func)))
 
     def __repr__(self) -> str:
+        if isinstance(self.self_, Tensor):  # x.numpy: one of the tensor's C methods
+            return f"<built-in method {getattr(self.func, 'name', '?')} of Tensor object>"
         if type(self.func) is NativeMethod and user_class_of(self.self_) is None:
             return builtin_method_text(self.self_, self.func.name)  # ``[].append``
         name = getattr(self.func, "qualname", "?")
@@ -476,6 +478,22 @@ class BuiltinFunction:
 
     def __repr__(self) -> str:
         return f"<built-in function {self.name}>"
+
+
+class ShownBuiltin(BuiltinFunction):
+    """A builtin that stands for a function Python or torch prints otherwise than
+    ``<built-in function name>``: ``random.randint`` (a bound method of Python's hidden
+    ``Random``), ``torch.manual_seed`` (a Python function): ``text`` is that repr, without the
+    address."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, name: str, fn: Callable[..., Any], text: str) -> None:
+        super().__init__(name, fn)
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
 
 
 class Partial(BuiltinFunction):
@@ -565,7 +583,18 @@ class BoundOp:
         return self.fn(self.self_, *admit_all(args), **admit_all(kwargs))
 
     def __repr__(self) -> str:
+        if self.name in TENSOR_PYTHON_METHODS:  # torch writes these in Python (torch/_tensor.py)
+            return f"<bound method Tensor.{self.name} of {safe_repr(self.self_)}>"
         return f"<built-in method {self.name} of Tensor object>"
+
+
+#: ``torch.Tensor``'s public methods written in Python (the others are C methods), recorded
+#: from torch 2.13: a bound one prints as ``<bound method Tensor.backward of tensor(...)>``.
+TENSOR_PYTHON_METHODS = frozenset({
+    "backward", "dim_order", "eig", "index", "is_shared", "istft", "lstsq", "lu",
+    "module_load", "norm", "register_hook", "register_post_accumulate_grad_hook", "reinforce",
+    "resize", "resize_as", "share_memory_", "solve", "split", "stft", "storage",
+    "storage_type", "symeig", "to_sparse_coo", "unflatten", "unique", "unique_consecutive"})
 
 
 class ContextFunction:
@@ -1064,6 +1093,7 @@ Function.__name__ = Function.__qualname__ = "function"
 BoundMethod.__name__ = BoundMethod.__qualname__ = "method"
 BuiltinFunction.__name__ = BuiltinFunction.__qualname__ = "builtin_function_or_method"
 Partial.__name__ = Partial.__qualname__ = "partial"
+ShownBuiltin.__name__ = ShownBuiltin.__qualname__ = "builtin_function_or_method"
 Partial.__module__ = "functools"
 OpFunction.__name__ = OpFunction.__qualname__ = "builtin_function_or_method"
 BoundOp.__name__ = BoundOp.__qualname__ = "builtin_function_or_method"
