@@ -428,6 +428,19 @@ _TORCH_CLASS_NAMES: dict[type, tuple[str, str]] = {
 }
 _TORCH_CLASS_NAMES.update({cls: (f"torch.{name}", name)
                            for name, cls in engine.legacy.BY_NAME.items()})
+#: Classes the engine keeps in other modules than torch's (recorded from torch 2.13).
+_TORCH_CLASS_NAMES.update({cls: (f"torch.autograd.grad_mode.{cls.__name__}", cls.__name__)
+                           for cls in (engine.no_grad, engine.enable_grad,
+                                       engine.set_grad_enabled)})
+_TORCH_CLASS_NAMES[engine.finfo] = ("torch.finfo", "finfo")
+_TORCH_CLASS_NAMES[engine.iinfo] = ("torch.iinfo", "iinfo")
+_TORCH_CLASS_NAMES.update({getattr(engine.utils.data, name): (
+    f"torch.utils.data.{module}.{name}", name) for module, names in (
+        ("dataloader", ("DataLoader",)),
+        ("dataset", ("Dataset", "IterableDataset", "TensorDataset", "StackDataset",
+                     "ConcatDataset", "Subset")),
+        ("sampler", ("Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler",
+                     "WeightedRandomSampler", "BatchSampler"))) for name in names})
 
 
 def torch_class_name(cls: type) -> tuple[str, str]:

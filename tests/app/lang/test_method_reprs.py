@@ -25,6 +25,9 @@ CELLS = [
     "print(torch.autograd.grad)", "print(torch.tanh, len, print)",
     "m = torch.nn.Linear(2, 2)\nprint(m.forward, m.parameters)",
     "print({'f': s.numel})",
+    "print(torch.no_grad, torch.enable_grad, torch.set_grad_enabled, type(torch.no_grad()))",
+    "print(torch.finfo, torch.iinfo, torch.utils.data.DataLoader, torch.utils.data.Dataset)",
+    "print(torch.utils.data.TensorDataset, torch.utils.data.RandomSampler)",
 ]
 
 
