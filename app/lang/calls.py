@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 import engine
+from engine.ops import signatures as engine_signatures
 from engine.ops.keywords import PYTHON_METHODS
 
 from . import builtins as bi
@@ -932,6 +933,13 @@ def method_call(name: str, receiver: Closure, arguments: Arguments,
 
         return run_special
     tensor_fn = tensor_method(name)
+    if tensor_fn is not None and arguments.simple and (
+            keywords is None or arguments.kwnames is not None) and \
+            engine_signatures.count_refused(name, "method", arguments.count,
+                                            arguments.kwnames or ()):
+        # ``x.sum(keepdim=True)``: torch's parser refuses the call's shape whatever the
+        # values, where the op is looser: this call site binds by the method's signatures
+        tensor_fn = engine_signatures.guarded(name, "method", tensor_fn)
     #: NumPy's ``axis=`` / ``keepdims=`` taken as torch's parser takes them (not by torch's
     #: Python-written methods: ``x.split(1, axis=0)`` is Python's unexpected keyword)
     aliases = numpy_aliases if name not in PYTHON_METHODS else _same

@@ -20,6 +20,7 @@ import engine.dynamo
 from engine.backends import CUDNN_FLAGS, cudnn_flag, set_cudnn_flag
 from engine.ops import signatures as engine_signatures
 from engine.ops.keywords import PYTHON_METHODS
+from engine.ops.numpy_names import PYTHON_WRITTEN
 
 from . import arrays, npmod, pycollections
 from .arrays import Array
@@ -869,7 +870,7 @@ def _shares(a: Array, kwargs: dict) -> bool:
 
 def call_op(rs: RunState, name: str, fn: Any, args: tuple | list, kwargs: dict,
             form: str = "function") -> Any:
-    if kwargs:
+    if kwargs and name not in PYTHON_WRITTEN:
         kwargs = numpy_aliases(kwargs)
     try:
         out = fn(*args, **kwargs) if kwargs else fn(*args)

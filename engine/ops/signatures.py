@@ -781,7 +781,10 @@ def count_refused(op: str, form: str, nargs: int, kwnames: tuple) -> bool:
     """Whether every recorded signature of ``op`` in ``form`` refuses a call of ``nargs``
     positional arguments and keywords ``kwnames`` whatever their values (too many, a required
     one missing, an unknown keyword): a call site of that shape always raises (app/lang then
-    binds it with :func:`guarded`). False when in doubt (a list parameter taking varargs)."""
+    binds it with :func:`guarded`). False when in doubt (a list parameter taking varargs).
+    "torch": ``torch.x``, whose parser is the function form's where torch.x is F.x."""
+    if form == "torch" and op not in _table().get("torch", ()):
+        form = "function"
     sigs = signatures(op, form)
     if not sigs:
         return False
