@@ -42,6 +42,7 @@ import torch
 
 import engine
 from engine.ops import OPS
+from engine.ops import signatures as sg
 
 from .positional_sweep import MISSING, P, _made, _samples, forms, torch_signatures
 
@@ -86,14 +87,37 @@ _DIMS = ("dim", "dim0", "dim1", "dim2", "axis", "start_dim", "end_dim", "source"
          "destination")
 
 
-def values(p: P) -> list:
+# optional tensor parameters (weights, biases, bounds ...) of Python signatures, by name
+TENSOR_PARAMS = frozenset(("weight", "bias", "pos_weight", "per_sample_weights", "weights",
+                           "prepend", "append", "min", "max", "src_key_padding_mask",
+                           "attn_mask", "running_mean", "running_var"))
+
+
+def tensors_like(shape: tuple) -> list:
+    """Arrays for an optional tensor parameter of a call whose first tensor has ``shape``:
+    that shape, its dim 1 (class weights, channels), its last dim, and a scalar."""
+    shapes = [shape, shape[1:2], shape[-1:], ()] if shape else [()]
+    out, seen = [], set()
+    for sh in shapes:
+        if sh in seen:
+            continue
+        seen.add(sh)
+        n = int(np.prod(sh, dtype=np.int64))
+        out.append(np.linspace(0.25, 1.75, max(n, 1))[:n].reshape(sh))
+    return out
+
+
+def values(p: P, shape: tuple | None = None) -> list:
     """Valid non-default values for optional parameter ``p`` (empty: none to try). Dtypes are
-    their names ("float64"); arrays never appear."""
+    their names ("float64"); arrays (:func:`tensors_like` the first tensor's ``shape``) for
+    an optional tensor parameter."""
     d, t, name = p.default, p.type, p.name
     if name in SKIPPED:
         return []
     if t == "ScalarType" or name == "dtype":
         return list(DTYPES)
+    if (t == "Tensor" or (t is None and name in TENSOR_PARAMS)) and d is None:
+        return [] if shape is None else tensors_like(shape)
     if t in ("Tensor", "TensorList", "Generator", "Device", "Layout", "MemoryFormat",
              "PyObject*", "Storage", "Dimname", "DimnameList"):
         return []
@@ -119,7 +143,9 @@ def _typed(d, t, name: str) -> list:
     if t in ("int64_t", "SymInt") or (t is None and type(d) is int):
         if d is None or d is MISSING:
             return [1, 2]
-        return [v for v in (d + 1, d - 1) if v >= 0 or d < 0] if d != 0 else [1, 2]
+        if d < 0:  # (a sentinel such as ignore_index=-100: the first indices)
+            return [0, 1]
+        return [d + 1, d - 1] if d > 0 else [1, 2]
     if t in ("double", "Scalar") or (t is None and type(d) is float):
         if d is None or d is MISSING:
             return [0.5, 2.0]
@@ -245,14 +271,20 @@ def observe(lib, fn, args, kwargs, leaves, inputs):
     return tuple(obs)
 
 
-def _same_array(x, y, exact: bool) -> bool:
+def _same_array(x, y, exact: bool, grad: bool = False) -> bool:
     if x.shape != y.shape:
         return False
     if exact or x.dtype.kind not in "fc":
         return np.array_equal(x, y, equal_nan=x.dtype.kind in "fc")
     tol = 1e-2 if x.dtype == np.float16 else 1e-4
+    atol = tol / 10
     with np.errstate(all="ignore"):
-        return bool(np.allclose(x, y, rtol=tol, atol=tol / 10, equal_nan=True))
+        if grad:  # float32 gradients through ill-conditioned steps (a group norm of two
+            # near values): relative to the gradient's scale
+            finite = np.abs(x[np.isfinite(x)])
+            atol = tol * max(1.0, float(finite.max())) if finite.size else atol
+            tol *= 10
+        return bool(np.allclose(x, y, rtol=tol, atol=atol, equal_nan=True))
 
 
 def why_differ(a, b, exact: bool, random: bool = False) -> str | None:
@@ -275,7 +307,8 @@ def why_differ(a, b, exact: bool, random: bool = False) -> str | None:
                 return f"{x[0]} shape {x[2]} vs {y[2]}"
             if x[0] == "tensor" and x[4] != y[4]:
                 return f"requires_grad {x[4]} vs {y[4]}"
-            if not (random and not exact) and not _same_array(x[3], y[3], exact):
+            if not (random and not exact) and \
+                    not _same_array(x[3], y[3], exact, x[0] == "grad"):
                 return f"{x[0]} values"
         elif x != y:
             if x[0] == "value" and isinstance(x[1], float) and isinstance(y[1], float) and \
@@ -309,8 +342,18 @@ def _both(op, form, tfn, efn, args, kwargs, grad: bool):
             if not isinstance(a[0], lib.Tensor):
                 return None
             fn = getattr(type(a[0]), op)
+        if lib is engine:
+            fn = call_site(op, form, fn, len(a) - (form == "method"), tuple(kw))
         out.append(observe(lib, fn, a, kw, leaves, inputs))
     return out
+
+
+def call_site(op: str, form: str, fn, nargs: int, kwnames: tuple):
+    """The engine's callable as a program's call site of this shape binds it: by torch's
+    signatures first where they refuse the shape whatever the values (app/lang)."""
+    if sg.count_refused(op, form, nargs, kwnames):
+        return sg.guarded(op, form, fn)
+    return fn
 
 
 def classify(t0, e0, tv, ev, random: bool) -> tuple[str | None, str | None]:
@@ -379,7 +422,9 @@ def sweep(only: set[str] | None = None, samples_per_form: int | None = 1):
                 if form == "method":
                     pos = ["self", *pos]
                 given |= set(pos[:len(s.args)])
-            varied = [(p, v) for p in params if p.name not in given for v in values(p)
+            shape = next((np.shape(a) for a in s.args if isinstance(a, np.ndarray)), None)
+            varied = [(p, v) for p in params if p.name not in given
+                      for v in values(p, shape)
                       if not (p.name in s.kwargs and _same_value(s.kwargs[p.name], v))]
             if not varied:
                 continue
@@ -410,7 +455,8 @@ def main() -> None:
               f"parameters of {len({(r[0], r[1]) for r in bad})} forms")
         if kind in ("ignored",) or "--all" in sys.argv:
             for r in bad:
-                print("  ", r[0], r[1], f"s{r[2]}", f"{r[3]}={r[4]!r}", r[6])
+                shown = f"array{np.shape(r[4])}" if isinstance(r[4], np.ndarray) else repr(r[4])
+                print("  ", r[0], r[1], f"s{r[2]}", f"{r[3]}={shown}", r[6])
 
 
 if __name__ == "__main__":
