@@ -156,3 +156,27 @@ def test_program_matches_torch(source):
     except ProgramError as e:
         got = f"{e.extra.get('exception')}: {e.detail}"
     assert got == _torch_outcome(source)
+
+
+def test_numpy_names_are_refused_exactly_where_every_torch_form_is_python():
+    # engine/ops/numpy_names.PYTHON_WRITTEN: the table ops taking a dim or keepdim whose
+    # torch function forms are all Python functions (recorded from torch: signatures.json)
+    import inspect
+
+    import torch.nn.functional as F  # noqa: N812
+
+    from engine.ops import OPS
+    from engine.ops.numpy_names import PYTHON_WRITTEN
+    from engine.ops.signatures import _table
+
+    recorded = _table()["_not_recorded"]["function"]
+    want = set()
+    for name, why in recorded.items():
+        if why != "a Python function" or name not in OPS:
+            continue
+        params = inspect.signature(inspect.unwrap(OPS[name].fn)).parameters
+        forms = [f for f in (getattr(torch, name, None), getattr(F, name, None)) if f is not None]
+        if ("dim" in params or "keepdim" in params) and forms and \
+                all(inspect.isfunction(inspect.unwrap(f)) for f in forms):
+            want.add(name)
+    assert want == set(PYTHON_WRITTEN)
