@@ -125,6 +125,13 @@ PROGRAMS = [
     "torch.tril_indices(3, 3, requires_grad=True)",
     "torch.triu_indices(3, 3, requires_grad=False)",
     "x.expand(2, 4, implicit=True)",
+    # torch reads a string given to Tensor.to as a device, never a dtype
+    "x.to('float64')",
+    "x.to(device='float64')",
+    "x.to('foo')",
+    "x.to('cpu', torch.float64)",
+    "x.to(float)",
+    "torch.ones(2, device='cuda:01')",
 ]
 
 
