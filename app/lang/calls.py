@@ -40,6 +40,7 @@ from .objects import (
     call_method,
     call_op,
     call_value,
+    deprecated_retry,
     dunder_attr,
     explain_call,
     instance_call,
@@ -977,6 +978,9 @@ def method_call(name: str, receiver: Closure, arguments: Arguments,
                     tensor_fn(obj, *values)
             except Exception as exc:
                 out = retry_with_dtypes(rs, name, tensor_fn, (obj, *values), named, aliases)
+                if out is MISSING:
+                    out = deprecated_retry(rs, name, tensor_fn, (obj, *values), named,
+                                           "method")
                 if out is MISSING:
                     raise convert_exception(explain_call(name, "method", (obj, *values), named,
                                                          exc), name, rs.limits) from None

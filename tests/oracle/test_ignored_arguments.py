@@ -132,6 +132,17 @@ PROGRAMS = [
     "x.to('cpu', torch.float64)",
     "x.to(float)",
     "torch.ones(2, device='cuda:01')",
+    # deprecated overloads torch still computes (warning): a Scalar before the tensors
+    "torch.add(x, 2, x)",
+    "x.add(2, x)",
+    "torch.sub(x, 2, x)",
+    "x.clone().sub_(2, x)",
+    "torch.addcmul(x, 2, x, x)",
+    "x.addcdiv(0.5, x, x + 3)",
+    "m.addmm(2, m, m.T @ m)",
+    "torch.addmm(2, m, 3, m, m.T @ m)",
+    "torch.add(x, x, x)",
+    "torch.add(x, 'a', x)",
 ]
 
 
