@@ -172,7 +172,7 @@ def _parse_to(args, kwargs):
     for a in args:
         if isinstance(a, Tensor):
             dtype, device = a.dtype, a.device
-        elif isinstance(a, (Device, str)):  # (torch reads every string as a device)
+        elif isinstance(a, Device) or isinstance(a, str) and a.startswith(("cpu", "cuda")):
             device = a
         elif isinstance(a, DType):
             dtype = a
