@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 import engine
+from engine.ops import signatures as engine_signatures
 from engine.ops.keywords import PYTHON_METHODS
 
 from . import builtins as bi
@@ -39,6 +40,7 @@ from .objects import (
     call_method,
     call_op,
     call_value,
+    deprecated_retry,
     dunder_attr,
     explain_call,
     instance_call,
@@ -932,6 +934,13 @@ def method_call(name: str, receiver: Closure, arguments: Arguments,
 
         return run_special
     tensor_fn = tensor_method(name)
+    if tensor_fn is not None and arguments.simple and (
+            keywords is None or arguments.kwnames is not None) and \
+            engine_signatures.count_refused(name, "method", arguments.count,
+                                            arguments.kwnames or ()):
+        # ``x.sum(keepdim=True)``: torch's parser refuses the call's shape whatever the
+        # values, where the op is looser: this call site binds by the method's signatures
+        tensor_fn = engine_signatures.guarded(name, "method", tensor_fn)
     #: NumPy's ``axis=`` / ``keepdims=`` taken as torch's parser takes them (not by torch's
     #: Python-written methods: ``x.split(1, axis=0)`` is Python's unexpected keyword)
     aliases = numpy_aliases if name not in PYTHON_METHODS else _same
@@ -969,6 +978,9 @@ def method_call(name: str, receiver: Closure, arguments: Arguments,
                     tensor_fn(obj, *values)
             except Exception as exc:
                 out = retry_with_dtypes(rs, name, tensor_fn, (obj, *values), named, aliases)
+                if out is MISSING:
+                    out = deprecated_retry(rs, name, tensor_fn, (obj, *values), named,
+                                           "method")
                 if out is MISSING:
                     raise convert_exception(explain_call(name, "method", (obj, *values), named,
                                                          exc), name, rs.limits) from None

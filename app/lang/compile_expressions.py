@@ -480,13 +480,14 @@ class ExpressionCompiler:
         if isinstance(value, OpFunction):
             form = "torch" if canonical(path).rsplit(".", 1)[0] == "torch" else "function"
             fn = value.fn
-            if form == "torch" and arguments.simple and (
+            if arguments.simple and (
                     arguments.keywords is None or arguments.kwnames is not None) and \
-                    engine_signatures.count_refused(value.name, "torch", arguments.count,
+                    engine_signatures.count_refused(value.name, form, arguments.count,
                                                     arguments.kwnames or ()):
                 # ``torch.softmax(x)``: torch.x's parser refuses the call's shape where F.x
-                # (the op) takes it: this call site binds by torch.x's signatures first
-                fn = engine_signatures.guarded(value.name, "torch", fn)
+                # (the op) takes it; ``torch.sum(x, keepdim=True)``: the op is looser than
+                # torch's parser. This call site binds by torch's signatures first.
+                fn = engine_signatures.guarded(value.name, form, fn)
             return op_call(value.name, fn, arguments, root_name, dynamic, form)
         return static_call(value, arguments, root_name, dynamic)
 

@@ -744,11 +744,14 @@ def _int_logspace(start, end, steps: int, base, dt, device, requires_grad) -> Te
     return _finish(arr, dt, device, requires_grad)
 
 
-def _tri_indices(name: str, row, col, offset, dtype, device, lower: bool) -> Tensor:
+def _tri_indices(name: str, row, col, offset, dtype, device, lower: bool,
+                 requires_grad: bool) -> Tensor:
     dt = DEFAULT_INT if dtype is None else as_dtype(dtype)
     if dt.name not in ("int64", "int32"):
         raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
             kernel=name, dtype=dt.scalar_name))
+    if requires_grad:  # (its dtypes are integral)
+        raise errors.EngineRuntimeError(errors.FLOAT_REQUIRES_GRAD)
     for what, n in (("row", row), ("col", col)):
         if n < 0:
             raise errors.EngineRuntimeError(f"{what} must be non-negative, got{n}")
@@ -759,17 +762,17 @@ def _tri_indices(name: str, row, col, offset, dtype, device, lower: bool) -> Ten
 
 
 @op(kind="function", differentiable=False)
-def tril_indices(row, col, offset=0, *, dtype=None, device=None):
+def tril_indices(row, col, offset=0, *, dtype=None, device=None, requires_grad=False):
     """The (row, column) indices of the lower triangle of a ``row`` x ``col`` matrix (on and
     below diagonal ``offset``), as a 2 x N tensor in row-major order."""
-    return _tri_indices("tril_indices", row, col, offset, dtype, device, True)
+    return _tri_indices("tril_indices", row, col, offset, dtype, device, True, requires_grad)
 
 
 @op(kind="function", differentiable=False)
-def triu_indices(row, col, offset=0, *, dtype=None, device=None):
+def triu_indices(row, col, offset=0, *, dtype=None, device=None, requires_grad=False):
     """The (row, column) indices of the upper triangle of a ``row`` x ``col`` matrix (on and
     above diagonal ``offset``), as a 2 x N tensor in row-major order."""
-    return _tri_indices("triu_indices", row, col, offset, dtype, device, False)
+    return _tri_indices("triu_indices", row, col, offset, dtype, device, False, requires_grad)
 
 
 # --------------------------------------------------------------------------- Tensor.new_*

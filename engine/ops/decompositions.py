@@ -1041,8 +1041,18 @@ def _svd_arrays(A: Tensor, full_matrices: bool, fn: str):
             lapack_layout(xp, vh.astype(dt, copy=False)))
 
 
-def linalg_svd(A, full_matrices=True):
+def _svd_driver(A, driver) -> None:
+    """torch's ``driver=`` picks a cuSOLVER algorithm (the same decomposition); elsewhere
+    torch refuses it."""
+    if driver is not None and A.device.type != "cuda":
+        raise errors.EngineRuntimeError(
+            "torch.linalg.svd: keyword argument `driver=` is only supported on CUDA inputs "
+            "with cuSOLVER backend.")
+
+
+def linalg_svd(A, full_matrices=True, *, driver=None):
     """Singular value decomposition ``A = U diag(S) Vh`` (singular values descending)."""
+    _svd_driver(A, driver)
     u, s, vh = _svd_arrays(A, bool(full_matrices), "linalg.svd")
     U, S, Vh = (_wrap(x, A.dtype, A.device) for x in (u, s, vh))
     if needs_grad(A):
@@ -1095,9 +1105,10 @@ def svd_backward(gU, gS, gVh, U, S, Vh) -> Tensor:
     return U @ (ret @ Vh) if m >= n else (U @ ret) @ Vh
 
 
-def linalg_svdvals(A):
+def linalg_svdvals(A, *, driver=None):
     """Singular values (descending) of (batches of) matrices (the singular vectors are kept
     for the gradient, as torch does, so it differentiates twice)."""
+    _svd_driver(A, driver)
     if not needs_grad(A):
         _, s, _ = _svd_arrays(A, False, "linalg.svd")
         return _wrap(s, A.dtype, A.device)
@@ -1141,6 +1152,10 @@ def linalg_pinv(A, *, atol=None, rtol=None, hermitian=False):
     treated as zero (default ``rtol = eps * max(m, n)``)."""
     fn = "linalg.pinv"
     _tensor_arg(A, fn)
+    from .nn import _no_grad_for
+
+    _no_grad_for("linalg_pinv", "atol", atol)
+    _no_grad_for("linalg_pinv", "rtol", rtol)
     if A._data.ndim < 2 or A.dtype.name not in ("float32", "float64"):
         shape = ", ".join(str(s) for s in A._data.shape)
         raise errors.EngineRuntimeError(
@@ -1150,6 +1165,8 @@ def linalg_pinv(A, *, atol=None, rtol=None, hermitian=False):
     a = A._data
     m, n = a.shape[-2:]
     at, rt = _pinv_tol(atol, rtol, m, n, A.dtype)
+    if hermitian:  # (its eigenvalues' check names linalg.eigh)
+        check_matrix(A, "linalg.eigh", kernel="linalg_eigh_cpu")
     with np.errstate(all="ignore"):
         if hermitian:
             w, v = xp.linalg.eigh(a) if a.size else (xp.zeros(a.shape[:-1]), a)

@@ -931,10 +931,12 @@ def bilinear(input1, input2, weight, bias=None):
         raise errors.EngineRuntimeError(
             f"bilinear(): input2 size does not match weight size: got {s2[-1]} but expected "
             f"{i2}")
-    if bias is not None and (bias.ndim != 1 or bias._data.shape[0] != o):
+    if bias is not None and bias.ndim == 0:
+        raise errors.EngineIndexError("Dimension specified as 0 but tensor has no dimensions")
+    if bias is not None and bias._data.shape[0] != o:  # (then ``out + bias`` broadcasts)
         raise errors.EngineRuntimeError(
-            f"bilinear(): bias size does not match weight size: got "
-            f"{bias._data.shape[-1] if bias.ndim else 0} but expected {o}")
+            f"bilinear(): bias size does not match weight size: got {bias._data.shape[0]} but "
+            f"expected {o}")
     _same_device(input1, input2, weight, bias)
     if input1.dtype is bool_:  # (ATen contracts with bmm)
         raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(kernel="bmm",
@@ -2116,12 +2118,14 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     """Cross-entropy of logits ``input`` (classes on dim 1) against class indices or class
     probabilities ``target``, with optional class ``weight`` and ``label_smoothing``."""
     reduction = _reduction(size_average, reduce, reduction)
-    if not 0.0 <= label_smoothing <= 1.0:
+    if label_smoothing > 1.0:  # (torch takes a negative one)
         raise errors.EngineRuntimeError(
             f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     if target._data.shape == input._data.shape:
-        return _cross_entropy_probs(input, target, weight, reduction, label_smoothing)
-    if label_smoothing == 0:  # torch's: log_softmax, then nll_loss (two nodes)
+        return _cross_entropy_probs(input, target, weight, reduction, label_smoothing,
+                                    ignore_index)
+    if label_smoothing <= 0:  # torch's: log_softmax, then nll_loss (two nodes); a negative
+        # smoothing is no smoothing in torch
         return _nll(log_softmax(input, 1 if input._data.ndim > 1 else 0), target, weight,
                     ignore_index, reduction)
     return _cross_entropy_smoothed(input, target, weight, ignore_index, reduction,
@@ -2134,13 +2138,19 @@ def _class_view(t: Tensor, input: Tensor, cls: int) -> Tensor:
     return t.reshape(shape)
 
 
-def _cross_entropy_probs(input, target, weight, reduction, label_smoothing):
+def _cross_entropy_probs(input, target, weight, reduction, label_smoothing, ignore_index):
     if not target.dtype.is_floating_point:
         raise errors.EngineRuntimeError(
             "Expected floating point type for target with class probabilities, got "
             f"{target.dtype.scalar_name}")
+    if ignore_index >= 0:
+        raise errors.EngineRuntimeError("ignore_index is not supported for floating point target")
     cls = 1 if input._data.ndim > 1 else 0
     c = input._data.shape[cls] if input._data.ndim else 1
+    if weight is not None and (weight._data.ndim != 1 or weight._data.size != c):
+        raise errors.EngineRuntimeError(
+            f"cross_entropy: weight tensor should be defined either for all {c} classes or no "
+            f"classes but got weight tensor of shape: {list(weight._data.shape)}")
     logp = log_softmax(input, cls)
     if label_smoothing > 0:
         target = target * (1 - label_smoothing) + label_smoothing / c

@@ -106,12 +106,12 @@ def linalg_norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
             f"linalg.norm: If dim is specified, it must be of length 1 or 2. Got {list(dim)}")
     if ord is None:
         return linalg_vector_norm(A, 2, None, keepdim, dtype=dtype)
-    if isinstance(ord, str):
-        return linalg_matrix_norm(A, ord, (-2, -1), keepdim, dtype=dtype)
     if A._data.ndim not in (1, 2):
         raise errors.EngineRuntimeError(
             "linalg.norm: If dim is not specified but ord is, the input must be 1D or 2D. "
             f"Got {A._data.ndim}D.")
+    if isinstance(ord, str):
+        return linalg_matrix_norm(A, ord, (-2, -1), keepdim, dtype=dtype)
     if A._data.ndim == 1:
         return linalg_vector_norm(A, ord, None, keepdim, dtype=dtype)
     return linalg_matrix_norm(A, ord, (-2, -1), keepdim, dtype=dtype)

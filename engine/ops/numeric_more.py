@@ -567,12 +567,11 @@ def histogram(input, bins=100, *, range=None, weight=None, density=False):  # no
                 "torch.histogramdd: if weight tensor is provided, input tensor and weight "
                 f"tensor should have the same dtype, but got input({dt.c_name}), and "
                 f"weight({weight.dtype.c_name})")
-        if tuple(weight._data.shape) != (data.shape[0],):
+        if weight._data.size != data.shape[0]:  # (torch flattens the weight as the input)
             raise errors.EngineRuntimeError(
                 "torch.histogramdd: if weight tensor is provided it should have the same shape "
                 "as the input tensor excluding its innermost dimension, but got input with "
-                f"shape [{data.shape[0]}, 1] and weight with shape "
-                f"[{', '.join(str(s) for s in weight._data.shape)}]")
+                f"shape [{data.shape[0]}, 1] and weight with shape [{weight._data.size}]")
     nbins = edges.shape[0] - 1
     left, right = edges[0], edges[-1]
     with np.errstate(all="ignore"):

@@ -492,10 +492,13 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
             input.dtype.is_floating_point and input.device.xp is np:
         return _norm2_all(input, keepdim)  # ``x.norm()``: the checks below cannot fail
     if isinstance(p, str):
-        if p == "nuc":
-            raise errors.NotSupported("norm(p='nuc'): the nuclear norm is not supported")
-        if p != "fro":
-            raise errors.EngineRuntimeError(f"linalg.matrix_norm: Order {p} not supported.")
+        if p != "fro" or not (dim is None or isinstance(dim, int) or len(dim) <= 2):
+            # torch.norm: the nuclear norm (or an error) is linalg.matrix_norm's, over every
+            # dim when none is given
+            from .registry import OPS
+            return OPS["linalg.matrix_norm"].fn(
+                input, p, tuple(range(input._data.ndim)) if dim is None else dim, keepdim,
+                dtype=dtype)
         p = 2.0
     p = float(p)
     if not input.dtype.is_floating_point:

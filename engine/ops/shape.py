@@ -205,8 +205,9 @@ def shape_arg_infer(shape) -> tuple:
 
 
 @op(kind="method")
-def expand(self, *sizes):
-    """A broadcast view to a larger size (-1 keeps a dimension); no copy."""
+def expand(self, *sizes, implicit=False):
+    """A broadcast view to a larger size (-1 keeps a dimension); no copy. (``implicit``:
+    torch's tracing flag, which changes nothing in the result.)"""
     sizes = shape_arg_infer(sizes)
     in_shape = self._data.shape
     if len(sizes) < len(in_shape):
