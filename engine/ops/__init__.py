@@ -69,6 +69,7 @@ from . import (  # noqa: F401
     shape_extra,
     shape_more,
     signatures,
+    sparse_coo,
     special,
     special_cephes,
     special_more,

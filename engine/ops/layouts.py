@@ -1,7 +1,7 @@
 """``torch.layout``: the memory layout of a tensor. Every engine tensor is dense and strided
 (``Tensor.layout`` is ``torch.strided``); torch's other layouts exist as names so programs can
 pass and compare them, and a factory asked for one refuses with NotSupported (torch would build
-a sparse or MKL-DNN tensor, which the engine does not have).
+a sparse (other than COO: engine/ops/sparse_coo.py) or MKL-DNN tensor).
 
 The factory ops torch gives ``layout=`` and ``pin_memory=`` keywords (``zeros``, ``ones``,
 ``empty``, ``full``, ``arange``, ``linspace``, ``logspace``, ``eye``, the ``*_like`` and
