@@ -221,6 +221,9 @@ class Tensor:
     def numpy(self, *, force: bool = False) -> np.ndarray:
         if self.requires_grad and not force:
             raise errors.EngineRuntimeError(errors.NUMPY_REQUIRES_GRAD)
+        if type(self._data) is _sparse_type:
+            raise errors.EngineTypeError(
+                "can't convert Sparse layout tensor to numpy. Use Tensor.to_dense() first.")
         if self.device.type != "cpu":
             if not force:
                 raise errors.EngineTypeError(

@@ -150,6 +150,7 @@ def _install_tensor_api() -> None:
 
 
 pointwise_inplace.alias_twins()  # after every module: aliases registered anywhere
+sparse_coo.install_sparse_forms()  # after every module: the dense ops' sparse forms
 _install_tensor_api()
 keywords.name_function_forms(OPS)  # torch's parser names in Python's keyword texts
 keywords.name_methods(Tensor)

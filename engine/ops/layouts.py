@@ -1,7 +1,8 @@
-"""``torch.layout``: the memory layout of a tensor. Every engine tensor is dense and strided
-(``Tensor.layout`` is ``torch.strided``); torch's other layouts exist as names so programs can
-pass and compare them, and a factory asked for one refuses with NotSupported (torch would build
-a sparse (other than COO: engine/ops/sparse_coo.py) or MKL-DNN tensor).
+"""``torch.layout``: the memory layout of a tensor. Engine tensors are dense and strided
+(``torch.strided``) or sparse COO (``torch.sparse_coo``: engine/ops/sparse_coo.py, which
+installs ``Tensor.layout``); torch's other layouts exist as names so programs can pass and
+compare them, and a factory asked for one refuses with NotSupported (torch would build a
+sparse or MKL-DNN tensor; ``to_sparse()`` and ``torch.sparse_coo_tensor`` make sparse ones).
 
 The factory ops torch gives ``layout=`` and ``pin_memory=`` keywords (``zeros``, ``ones``,
 ``empty``, ``full``, ``arange``, ``linspace``, ``logspace``, ``eye``, the ``*_like`` and
@@ -175,6 +176,6 @@ for _name in LIKE_FACTORIES:
     _d = OPS[_name]
     OPS[_name] = dataclasses.replace(_d, fn=_laid_out(_name, _d.fn))
 
-Tensor.layout = property(lambda self: strided, doc="The memory layout: always torch.strided.")
+Tensor.layout = property(lambda self: strided, doc="The memory layout (see sparse_coo).")
 
 __all__ = ["layout", *LAYOUTS]

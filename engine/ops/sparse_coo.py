@@ -119,6 +119,10 @@ class SparseCOO:
     def __getitem__(self, key):
         raise errors.KernelNotImplemented(SPARSE_BACKEND.format(op="index"))
 
+    def tolist(self):
+        raise errors.EngineRuntimeError(
+            "Cannot access data pointer of Tensor that doesn't have storage")
+
     def __setitem__(self, key, value):
         raise errors.KernelNotImplemented(SPARSE_BACKEND.format(op="index_put_"))
 
@@ -492,6 +496,30 @@ def _sparse_mm(a: Tensor, b: Tensor, node: str) -> Tensor:
     return out
 
 
+def _dense_sparse_mm(a: Tensor, b: Tensor) -> Tensor:
+    """``mm`` of a dense and a sparse matrix: dense, both gradients dense (torch's)."""
+    s = b._data
+    if s.ndim != 2 or len(s.values.shape) != 1:
+        raise errors.NotSupported("mm of a sparse tensor is supported for 2-D sparse "
+                                  "matrices with scalar values only")
+    if a.ndim != 2:
+        raise errors.EngineRuntimeError("self must be a matrix")
+    if a.shape[1] != s.shape[0]:
+        raise errors.EngineRuntimeError(
+            f"mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x{a.shape[1]} and "
+            f"{s.shape[0]}x{s.shape[1]})")
+    if a.dtype is not b.dtype:
+        raise errors.EngineRuntimeError(
+            f"expected scalar type {a.dtype.scalar_name} but found {b.dtype.scalar_name}")
+    rows, cols = s.indices
+    out_arr = np.zeros((a.shape[0], s.shape[1]), a._data.dtype)
+    np.add.at(out_arr.T, cols, (a._data[:, rows] * s.values).T)
+    out = _wrap_dense(out_arr, a)
+    if needs_grad(a, b):
+        record(out, "MmBackward0", (lambda g: mm(g, t(b)), lambda g: a.t().mm(g)), (a, b))
+    return out
+
+
 def _mm_grad_sparse(g: Tensor, a: Tensor, b: Tensor) -> Tensor:
     """``(g @ b.T)`` on ``a``'s coalesced pattern, computed entry by entry."""
     c = coalesced(a._data)
@@ -513,15 +541,19 @@ def spmm(input, mat2):
     return mm(input, mat2)
 
 
-def _wrap_op(name: str, sparse_fn):
-    """The table's ``name`` with a sparse first argument handled by ``sparse_fn``."""
+def _wrap_op(name: str, sparse_fn, dense_first=None):
+    """The table's ``name`` with a sparse first argument handled by ``sparse_fn`` (and a
+    sparse second one by ``dense_first``)."""
     dense = OPS[name].fn
 
     def fn(input, *args, **kwargs):
         if type(input) is Tensor and type(input._data) is SparseCOO:
             return sparse_fn(input, *args, **kwargs)
         if args and type(args[0]) is Tensor and type(args[0]._data) is SparseCOO:
-            raise errors.NotSupported(f"{name} of a dense and a sparse tensor is not supported")
+            if dense_first is None:
+                raise errors.NotSupported(f"{name} of a dense and a sparse tensor is not "
+                                          "supported")
+            return dense_first(input, *args, **kwargs)
         return dense(input, *args, **kwargs)
 
     fn.__name__ = fn.__qualname__ = name
@@ -566,10 +598,44 @@ def _sparse_transpose(input, dim0, dim1):
     return _transposed(input, int(dim0), int(dim1), "TransposeBackward0")
 
 
-mm = _wrap_op("mm", lambda a, b: _sparse_mm(a, b, "MmBackward0"))
-t = _wrap_op("t", _sparse_t)
-transpose = _wrap_op("transpose", _sparse_transpose)
-_wrap_op("matmul", lambda a, b: _sparse_mm(a, b, "MmBackward0"))
+def _sparse_clone(input, *, memory_format=None):
+    out = sparse_tensor(input._data.copy(), input)
+    if needs_grad(input):
+        record(out, "CloneBackward0", (lambda g: g,), (input,))
+    return out
+
+
+def _sparse_is_contiguous(input, memory_format=None):
+    return False
+
+
+def _sparse_full_sum(input, dim=None, keepdim=False, *, dtype=None):
+    if dim is not None or keepdim:
+        raise errors.NotSupported("Tensor.sum(dim) of a sparse tensor is not supported: "
+                                  "torch.sparse.sum(input, dim) is")
+    return sparse_sum(input, dtype=dtype)
+
+
+def mm(input, mat2):
+    return _MM[0](input, mat2)
+
+
+def t(input):
+    return _T[0](input)
+
+
+_MM, _T = [None], [None]
+
+
+def install_sparse_forms() -> None:
+    """Give the table's dense ops their sparse forms (after every family has registered)."""
+    _MM[0] = _wrap_op("mm", lambda a, b: _sparse_mm(a, b, "MmBackward0"), _dense_sparse_mm)
+    _wrap_op("matmul", lambda a, b: _sparse_mm(a, b, "MmBackward0"), _dense_sparse_mm)
+    _T[0] = _wrap_op("t", _sparse_t)
+    _wrap_op("transpose", _sparse_transpose)
+    _wrap_op("clone", _sparse_clone)
+    _wrap_op("is_contiguous", _sparse_is_contiguous)
+    _wrap_op("sum", _sparse_full_sum)
 
 
 # --------------------------------------------------------------------------- sums
@@ -578,8 +644,8 @@ def sparse_sum(input, dim=None, dtype=None):
     """The sum of a sparse tensor's entries: over all (a dense 0-d tensor) or over ``dim``
     (sparse while sparse dimensions remain)."""
     s = _check_sparse(input, "sparse.sum")
-    if dtype is not None:
-        input = sparse_tensor(s.astype(dtype.np), input, dtype=dtype)
+    if dtype is not None and dtype is not input.dtype:
+        input = input.to(dtype)  # (recorded: ToCopyBackward0)
         s = input._data
     n, sdim = s.ndim, s.indices.shape[0]
     dims = None if dim is None else \
@@ -645,6 +711,15 @@ def _repr(t: Tensor) -> str:
                          grad_fn=None if fn is None else fn.name())
 
 
+def _nbytes(t: Tensor) -> int:
+    if type(t._data) is SparseCOO:
+        raise errors.EngineRuntimeError(
+            "nbytes is not defined for sparse tensors.  If you want the size of the constituent "
+            "tensors, add the nbytes of the indices and values.  If you want the size of the  "
+            "equivalent dense tensor, multiply numel() by element_size()")
+    return int(t._data.nbytes)
+
+
 def accumulate(var: Tensor, g: Tensor) -> None:
     """Add ``g`` into the ``.grad`` of the sparse leaf ``var`` (or a sparse ``g`` into a dense
     leaf's) as torch's AccumulateGrad does: the first gradient is kept as it comes (``mm``'s
@@ -666,6 +741,7 @@ _autograd_engine._sparse_coo = sys.modules[__name__]
 _tensor_module._sparse_repr = _repr
 Tensor.is_sparse = property(lambda self: type(self._data) is SparseCOO,
                             doc="Whether the tensor is a sparse COO tensor.")
+Tensor.nbytes = property(lambda self: _nbytes(self), doc=Tensor.nbytes.__doc__)
 Tensor.layout = property(
     lambda self: layouts.sparse_coo if type(self._data) is SparseCOO else layouts.strided,
     doc="The memory layout: torch.sparse_coo for a sparse tensor, else torch.strided.")

@@ -74,6 +74,17 @@ PROGRAMS = {
                      "dtype=torch.float32), (2, 3)))\ntorch.set_default_dtype(torch.float32)",
     "hybrid": "h = torch.sparse_coo_tensor(i, torch.tensor([[3., 4.], [5., 1.], [1., 1.], "
               "[2., 2.]]), (2, 3, 2))\nprint(h)\nprint(h.to_dense())",
+    "dense_sparse_mm": "a = torch.tensor([[0., 2., 1.], [1., 0., 0.], [0., 0., 3.]]).to_sparse()"
+                       ".requires_grad_()\nr = D.t() @ a\nprint(r)\nprint(torch.mm(D.t(), a))\n"
+                       "r.pow(2).sum().backward()\nprint(a.grad)\nprint(D.grad)",
+    "conversions": "print(s.detach().clone(), s.clone().grad_fn.name())\nprint(s.double())\n"
+                   "print(s.to(torch.float64).grad_fn.name(), s.float().dtype, s.to('cpu') is s)\n"
+                   "print(s.numel(), s.size(), s.dim(), len(s), s.is_contiguous(), s.sum())\n"
+                   "print(s.detach().requires_grad, s.data.is_sparse)",
+    "sum_with_dtype": "r = s.sum(dtype=torch.float64)\nprint(r)\nr.backward()\nprint(v.grad)",
+    "error_numpy": "s.detach().numpy()",
+    "error_tolist": "s.tolist()",
+    "error_nbytes": "s.nbytes",
     "error_exp": "s.exp()",
     "error_view": "torch.exp(s)",
     "error_add_dense": "s + D.t()",
