@@ -307,13 +307,17 @@ def _indices_array(indices) -> np.ndarray:
 
 def sparse_coo_tensor(indices, values, size=None, *, dtype=None, device=None, pin_memory=False,
                       requires_grad=False, check_invariants=None, is_coalesced=None):
-    """A sparse COO tensor of ``values`` at ``indices`` (``sparse_dim x nnz``)."""
+    """A sparse COO tensor of ``values`` at ``indices`` (``sparse_dim x nnz``). Its indices are
+    always checked (``check_invariants`` only chooses torch's check or none: here the same)."""
     from .creation import tensor as make_tensor
 
+    if pin_memory:
+        raise errors.EngineRuntimeError(layouts.PIN_MEMORY_UNAVAILABLE)
     if not isinstance(values, Tensor):
-        values = make_tensor(values, dtype=dtype)
-    elif dtype is not None and values.dtype is not dtype:
-        values = values.to(dtype)
+        values = make_tensor(values, dtype=dtype, device=device)
+    elif dtype is not None and values.dtype is not dtype or \
+            device is not None and values.device != _device(device):
+        values = values.to(device=device, dtype=dtype)
     idx = _indices_array(indices)
     if idx.ndim != 2:
         raise errors.EngineRuntimeError(
@@ -333,12 +337,14 @@ def sparse_coo_tensor(indices, values, size=None, *, dtype=None, device=None, pi
             raise errors.EngineRuntimeError(
                 f"number of dimensions must be sparse_dim ({sdim}) + dense_dim "
                 f"({values.ndim - 1}), but got {len(shape)}")
-        for d in range(sdim):
-            if idx.shape[1] and (idx[d].max() >= shape[d] or idx[d].min() < 0):
-                bad = idx[d].max() if idx[d].max() >= shape[d] else idx[d].min()
+        for d in range(sdim):  # (torch's check_invariants=True texts; its default skips it)
+            if idx.shape[1] and idx[d].min() < 0:
+                raise errors.EngineRuntimeError(
+                    f"found negative index {idx[d].min()} for dim {d}")
+            if idx.shape[1] and idx[d].max() >= shape[d]:
                 raise errors.EngineRuntimeError(
                     f"size is inconsistent with indices: for dim {d}, size is {shape[d]} but "
-                    f"found index {bad}")
+                    f"found index {idx[d].max()}")
     if requires_grad and not values.dtype.is_floating_point:
         raise errors.EngineRuntimeError(
             "Only Tensors of floating point and complex dtype can require gradients")
@@ -351,6 +357,12 @@ def sparse_coo_tensor(indices, values, size=None, *, dtype=None, device=None, pi
     if requires_grad:
         out.requires_grad_(True)
     return out
+
+
+def _device(spec):
+    from ..device import device as make_device
+
+    return spec if not isinstance(spec, str) else make_device(spec)
 
 
 def _check_sparse(t, name: str) -> SparseCOO:

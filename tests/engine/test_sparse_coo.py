@@ -162,6 +162,17 @@ def test_gradients_match_torch_in_float64():
     np.testing.assert_allclose(engine.to_numpy(d.grad), td.grad.numpy(), rtol=1e-12)
 
 
+@pytest.mark.parametrize("indices", [[[0, 1, 1, 0], [2, 0, 2, 2]], [[0, -1], [2, 0]]])
+def test_indices_out_of_range_fail_as_torchs_invariant_check(indices):
+    values = [1.0] * len(indices[0])
+    with pytest.raises(RuntimeError) as theirs:
+        torch.sparse_coo_tensor(torch.tensor(indices), torch.tensor(values), (1, 3),
+                                check_invariants=True)
+    with pytest.raises(RuntimeError) as ours:
+        OPS["sparse_coo_tensor"].fn(engine.tensor(indices), engine.tensor(values), (1, 3))
+    assert str(ours.value) == str(theirs.value)
+
+
 def test_memory_counts_indices_and_values():
     s = _sparse(engine.tensor(np.ones(5)))
     assert engine.held_bytes([s]) == IDX.astype(np.int64).nbytes + 5 * 8
