@@ -119,6 +119,12 @@ class SparseCOO:
     def __getitem__(self, key):
         raise errors.KernelNotImplemented(SPARSE_BACKEND.format(op="index"))
 
+    def sum(self, axis=None, keepdims=False, dtype=None):  # Tensor.sum() of all entries
+        if keepdims or axis is not None and len(axis) != len(self.shape):
+            raise errors.NotSupported("Tensor.sum(dim) of a sparse tensor is not supported: "
+                                      "torch.sparse.sum(input, dim) is")
+        return np.asarray(self.values.sum(dtype=dtype))
+
     def tolist(self):
         raise errors.EngineRuntimeError(
             "Cannot access data pointer of Tensor that doesn't have storage")
@@ -621,13 +627,6 @@ def _sparse_is_contiguous(input, memory_format=None):
     return False
 
 
-def _sparse_full_sum(input, dim=None, keepdim=False, *, dtype=None):
-    if dim is not None or keepdim:
-        raise errors.NotSupported("Tensor.sum(dim) of a sparse tensor is not supported: "
-                                  "torch.sparse.sum(input, dim) is")
-    return sparse_sum(input, dtype=dtype)
-
-
 def mm(input, mat2):
     return _MM[0](input, mat2)
 
@@ -647,7 +646,6 @@ def install_sparse_forms() -> None:
     _wrap_op("transpose", _sparse_transpose)
     _wrap_op("clone", _sparse_clone)
     _wrap_op("is_contiguous", _sparse_is_contiguous)
-    _wrap_op("sum", _sparse_full_sum)
 
 
 # --------------------------------------------------------------------------- sums

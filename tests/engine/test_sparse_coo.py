@@ -61,6 +61,14 @@ PROGRAMS = {
                              "torch.sparse.mm(l, D).sum().backward()\nprint(l.grad)\n"
                              "torch.mm(l, D).sum().backward()\nprint(l.grad)\nl.grad = None\n"
                              "(l @ D).sum().backward()\nprint(l.grad)",
+    "leaf_grads_by_op": "def leaf():\n    return torch.tensor([[0., 2.], [1., 0.]]).to_sparse()"
+                        ".requires_grad_()\n"
+                        "a, b, c, d, e = leaf(), leaf(), leaf(), leaf(), leaf()\n"
+                        "a.sum().backward()\nb.t().to_dense().sum().backward()\n"
+                        "c.clone().to_dense().sum().backward()\n"
+                        "(d * 2).to_dense().sum().backward()\n"
+                        "(torch.ones(2, 2) + e).sum().backward()\n"
+                        "for x in (a, b, c, d, e):\n    print(x.grad)",
     "values_grad": "c = s.coalesce()\nc.values().pow(2).sum().backward()\nprint(v.grad)",
     "dtypes": "print(torch.sparse_coo_tensor(i, torch.tensor([3, 4, 5, 1]), (2, 3)))\n"
               "print(torch.sparse_coo_tensor(i, torch.tensor([3., 4., 5., 1.], "
