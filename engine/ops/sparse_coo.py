@@ -324,6 +324,7 @@ def sparse_coo_tensor(indices, values, size=None, *, dtype=None, device=None, pi
     elif dtype is not None and values.dtype is not dtype or \
             device is not None and values.device != _device(device):
         values = values.to(device=device, dtype=dtype)
+    _check_cpu(values.device)
     idx = _indices_array(indices)
     if idx.ndim != 2:
         raise errors.EngineRuntimeError(
@@ -371,6 +372,12 @@ def _device(spec):
     return spec if not isinstance(spec, str) else make_device(spec)
 
 
+def _check_cpu(device) -> None:
+    if device.type != "cpu":
+        raise errors.NotSupported(f"sparse COO tensors on {device} are not supported: the "
+                                  "engine's sparse tensors live on the CPU")
+
+
 def _check_sparse(t, name: str) -> SparseCOO:
     if not is_sparse(t):
         raise errors.EngineRuntimeError(f"{name} expected sparse coordinate tensor layout but "
@@ -400,7 +407,8 @@ def to_sparse(input, sparse_dim=None, *, layout=None, blocksize=None, dense_dim=
                                   "torch.sparse_coo")
     if is_sparse(input):
         return input
-    arr = input._data if input.device.type == "cpu" else input._data.get()
+    _check_cpu(input.device)
+    arr = input._data
     n = arr.ndim if sparse_dim is None else int(sparse_dim)
     if not 0 <= n <= arr.ndim:
         raise errors.EngineRuntimeError(
