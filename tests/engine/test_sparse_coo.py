@@ -80,6 +80,19 @@ PROGRAMS = {
                      "print(torch.sparse_coo_tensor(i, torch.tensor([3., 4., 5., 1.]), (2, 3)))\n"
                      "print(torch.sparse_coo_tensor(i, torch.tensor([3., 4., 5., 1.], "
                      "dtype=torch.float32), (2, 3)))\ntorch.set_default_dtype(torch.float32)",
+    "summarized_and_element_formats": (
+        "torch.manual_seed(0)\nx = (torch.rand(50, 60) < 0.4).float() * torch.randn(50, 60)\n"
+        "print(x.to_sparse())\n"
+        "print(torch.sparse_coo_tensor(torch.tensor([[0, 3]]), torch.tensor([[1e-8, 2.0], "
+        "[3e5, 4.0]]), (5, 2)))\n"
+        "print(torch.sparse_coo_tensor(torch.tensor([[0, 1]]), torch.tensor([True, False]), "
+        "(3,)))\n"
+        "print(torch.sparse_coo_tensor(torch.tensor([[0, 1]]), torch.tensor([1., 2.], "
+        "dtype=torch.float16), (3,)))\n"
+        "print(torch.sparse_coo_tensor(torch.tensor([[0, 1]]), torch.tensor([1., 2.], "
+        "dtype=torch.float64), (3,), requires_grad=True))\n"
+        "e = torch.sparse_coo_tensor(torch.zeros(1, 0, dtype=torch.long), torch.zeros(0, 2), "
+        "(3, 2))\nprint(e, e.to_dense())"),
     "hybrid": "h = torch.sparse_coo_tensor(i, torch.tensor([[3., 4.], [5., 1.], [1., 1.], "
               "[2., 2.]]), (2, 3, 2))\nprint(h)\nprint(h.to_dense())",
     "dense_sparse_mm": "a = torch.tensor([[0., 2., 1.], [1., 0., 0.], [0., 0., 3.]]).to_sparse()"
@@ -115,13 +128,14 @@ def _same_error(ours, theirs) -> bool:
     return ours[1] == theirs[1]
 
 
-@pytest.mark.parametrize("name", sorted(PROGRAMS))
-def test_program_prints_what_torch_prints(name):
+@pytest.mark.parametrize(("name", "form"), [(n, "source") for n in sorted(PROGRAMS)] + [
+    (n, "json") for n in ("sparse_mm", "sparse_leaf_grad", "error_exp")])
+def test_program_prints_what_torch_prints(name, form):
     cells = [SETUP, PROGRAMS[name]]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # (torch's note that sparse invariant checks are off)
         theirs = python_cells(cells)
-    ours = our_cells(cells, "source")
+    ours = our_cells(cells, form)
     assert ours[0] == theirs[0]
     assert "\n".join(ours[1][0]).splitlines() == theirs[1][0], name
     assert _same_error(ours[1][1], theirs[1][1]), (ours[1][1], theirs[1][1])
