@@ -84,8 +84,9 @@ def check_layout_args(name: str, kwargs: dict, with_layout: bool = True) -> None
                 f"{name}(): argument 'layout' must be torch.layout, not {_type_name(value)}")
         if value is not None and value is not strided:
             raise errors.NotSupported(
-                f"{name}(): layout={value} is not supported: engine tensors are dense and "
-                "strided (layout=torch.strided)")
+                f"{name}(): layout={value} is not supported: the engine's factories make "
+                "strided tensors (layout=torch.strided; x.to_sparse() and "
+                "torch.sparse_coo_tensor make sparse COO ones)")
     if "pin_memory" in kwargs:
         value = kwargs.pop("pin_memory")
         if value is not None and not isinstance(value, bool):
