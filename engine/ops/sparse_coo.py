@@ -190,6 +190,15 @@ def merge_add(a: SparseCOO, b: SparseCOO, sign: int) -> SparseCOO:
     la, lb = _linear(a.indices, a.shape), _linear(b.indices, b.shape)
     bvals = b.values if sign == 1 else -b.values
     dtype = np.result_type(a.values, bvals)
+    if a.coalesced and b.coalesced:  # (both sorted and unique: the merge is their union)
+        unique, inverse = np.unique(np.concatenate([la, lb]), return_inverse=True)
+        values = np.zeros((unique.size, *a.values.shape[1:]), dtype)
+        np.add.at(values, inverse[:la.size], a.values)
+        np.add.at(values, inverse[la.size:], bvals)
+        sdim = a.indices.shape[0]
+        indices = np.array(np.unravel_index(unique, a.shape[:sdim]), dtype=np.int64).reshape(
+            sdim, unique.size)
+        return SparseCOO(indices, values, a.shape, True)
     ia, ib, cols, vals = 0, 0, [], []
     na, nb = la.size, lb.size
     while ia < na or ib < nb:
@@ -209,6 +218,7 @@ def merge_add(a: SparseCOO, b: SparseCOO, sign: int) -> SparseCOO:
     sdim = a.indices.shape[0]
     indices = np.stack(cols, axis=1) if cols else np.zeros((sdim, 0), np.int64)
     values = np.stack(vals) if vals else np.zeros((0, *a.values.shape[1:]), dtype)
+    values = np.add(values, np.zeros((), dtype))  # (torch sums into zeros: -0. becomes 0.)
     return SparseCOO(indices, values, a.shape, a.coalesced and b.coalesced)
 
 

@@ -198,3 +198,27 @@ def test_indices_out_of_range_fail_as_torchs_invariant_check(indices):
 def test_memory_counts_indices_and_values():
     s = _sparse(engine.tensor(np.ones(5)))
     assert engine.held_bytes([s]) == IDX.astype(np.int64).nbytes + 5 * 8
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("coalesce", [False, True])
+def test_sums_of_two_sparse_tensors_are_torchs(seed, coalesce):
+    """torch adds by one merge pass over both entry lists (in their stored order, coalesced or
+    not): the same entries, order and nnz."""
+    rng = np.random.default_rng(seed)
+    pairs = []
+    for n in (7, 5):
+        idx = rng.integers(0, 3, (2, n))
+        val = rng.integers(-4, 5, n).astype(np.float32)
+        val[0] = -0.0  # (torch's sums give 0., not -0.)
+        ours = OPS["sparse_coo_tensor"].fn(engine.tensor(idx), engine.tensor(val), (3, 3))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            theirs = torch.sparse_coo_tensor(torch.tensor(idx), torch.tensor(val), (3, 3))
+        if coalesce:
+            ours, theirs = ours.coalesce(), theirs.coalesce()
+        pairs.append((ours, theirs))
+    (a, ta), (b, tb) = pairs
+    assert repr(a + b) == repr(ta + tb)
+    assert repr(a - b) == repr(ta - tb)
+    assert (a + b).is_coalesced() == (ta + tb).is_coalesced()
