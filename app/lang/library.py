@@ -87,7 +87,7 @@ PACKAGES = {
 }
 SUBMODULES = {
     "torch": ("nn", "optim", "utils", "autograd", "func", "linalg", "special", "cuda",
-              "accelerator", "backends", "distributions", "amp", "cpu", "testing"),
+              "accelerator", "backends", "distributions", "amp", "cpu", "testing", "sparse"),
     "torch.cuda": ("amp",), "torch.cpu": ("amp",),
     "torch.distributions": ("kl", "constraints", "transforms", "constraint_registry"),
     "torch.backends": ("mps", "cudnn"),
@@ -100,7 +100,8 @@ SUBMODULES = {
     "os": ("path",),
 }
 MODULES = frozenset(PACKAGES) | frozenset(SUBMODULES) | {
-    "torch.linalg", "torch.special", "torch.cuda", "torch.accelerator", "torch.backends.mps",
+    "torch.linalg", "torch.special", "torch.sparse", "torch.cuda", "torch.accelerator",
+    "torch.backends.mps",
     "torch.backends.cudnn", "torch.functional", "torch.cpu.amp", "torch.cuda.amp",
     "math", "random", "builtins", "numpy", "functools", "copy", "collections", "typing",
     "itertools", "dataclasses", "warnings", "string", "time", "unicodedata", "json",
@@ -335,7 +336,7 @@ def _find_member(path: str, name: str) -> Any:
         from .exceptions import LIBRARY_EXCEPTIONS
 
         return LIBRARY_EXCEPTIONS["_LinAlgError"]
-    if path in ("torch.linalg", "torch.special"):  # the table's "linalg.X" / "special.X"
+    if path in ("torch.linalg", "torch.special", "torch.sparse"):  # the table's "linalg.X" ...
         key = f"{path.removeprefix('torch.')}.{name}"
         opdef = engine.ops.lookup(key)
         return OpFunction(key, opdef.fn) if opdef is not None else _MISSING

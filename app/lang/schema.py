@@ -93,7 +93,7 @@ ModulePath = Annotated[str, Field(pattern=CALL_NAME_PATTERN, max_length=256)]
 READABLE_ATTRS = (
     "grad", "shape", "dtype", "device", "requires_grad", "is_leaf", "grad_fn", "T", "mT",
     "ndim", "data", "is_cuda", "values", "indices", "retains_grad", "itemsize", "nbytes",
-    "layout", "_version",
+    "layout", "_version", "is_sparse",
 )
 #: Tensor attributes a program may assign.
 WRITABLE_ATTRS = ("grad", "requires_grad", "data")

@@ -560,6 +560,9 @@ def _accumulate(var: Tensor, g: Tensor, create_graph: bool, not_owned: set,
     old = var._grad
     if old is not None and _ZEROS and is_zero_gradient(g):
         return
+    if type(var._data) is _SPARSE[0] or type(g._data) is _SPARSE[0]:
+        _sparse_coo.accumulate(var, g)
+        return
     if old is None:
         if create_graph:  # (torch copies under grad mode: the copy's node is CopyBackwards)
             var._grad = _contract_copy_recorded(var, g)
@@ -777,6 +780,10 @@ def named_grad(name: str, rule, grads=None):
 # zero gradients that adding leaves the other addend as it is (torch's ZeroTensor, which some of
 # its backward formulas return: -0. + ZeroTensor stays -0.): id -> weak reference
 _ZEROS: dict[int, weakref.ref] = {}
+# set by engine.ops.sparse_coo: the storage type of sparse tensors, and that module (their
+# gradients accumulate there)
+_SPARSE: list = [None]
+_sparse_coo = None
 
 
 def zero_gradient(like: Tensor) -> Tensor:

@@ -37,7 +37,15 @@ EXCLUDED: dict[str, str] = {
                         "to it, so no generated input gradchecks: compared with torch (values, "
                         "nodes, gradients, errors) in tests/engine/test_linalg_more_ops.py",
 }
-
+# Sparse COO tensors: the generated programs hold dense tensors only; each of these is compared
+# with torch (values, reprs, nodes, gradients, errors) and gradchecked in float64 (first and
+# second order) in tests/engine/test_sparse_coo.py.
+_SPARSE_REASON = ("takes or makes a sparse COO tensor: compared with torch in "
+                  "tests/engine/test_sparse_coo.py")
+EXCLUDED.update(dict.fromkeys(
+    ("sparse_coo_tensor", "to_dense", "to_sparse", "coalesce", "is_coalesced", "indices",
+     "_indices", "values", "_values", "_nnz", "sparse_dim", "dense_dim", "spmm", "sparse.mm",
+     "sparse.sum"), _SPARSE_REASON))
 
 
 @dataclass

@@ -120,14 +120,14 @@ def test_a_user_function_named_like_an_operator_is_called_by_name(form):
 def test_names_torch_has_and_the_service_lacks_are_not_supported_naming_them(form):
     for source, path in (("torch.fft.fft(1)", "torch.fft.fft"), ("import torch.fft as f",
                                                                    "torch.fft"),
-                         ("torch.Tensor.to_sparse", "torch.Tensor.to_sparse"),
+                         ("torch.Tensor.to_sparse_csr", "torch.Tensor.to_sparse_csr"),
                          ("from torch.nn.utils import fusion", "torch.nn.utils.fusion"),
                          ("torch.autograd.Variable", "torch.autograd.Variable")):
         with pytest.raises(ProgramError) as info:
             form(source)
         assert info.value.detail == f"{path} is not supported"
-    with pytest.raises(ProgramError, match="Tensor.to_sparse is not supported"):
-        form("torch.zeros(1).to_sparse()")
+    with pytest.raises(ProgramError, match="Tensor.to_sparse_csr is not supported"):
+        form("torch.zeros(1).to_sparse_csr()")
     with pytest.raises(ProgramError, match="name 'nonexistent' is not defined"):
         form("nonexistent(1)")
 
