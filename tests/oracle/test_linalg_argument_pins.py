@@ -1,7 +1,6 @@
-"""Every optional argument of the linalg and embedding/distance ops at a non-default value,
-against torch 2.13 (values, dtypes, graphs, gradients, errors): an argument accepted but
-ignored or half-honoured shows here. (Session 15's sweep; the ops the engine lacks, such as
-``torch.triangular_solve`` and ``torch.norm(p='nuc')``, are not listed.)"""
+"""Every optional argument of the linalg, embedding/distance and indexing/scatter ops at a
+non-default value, against torch 2.13 (values, dtypes, graphs, gradients, errors): an argument
+accepted but ignored or half-honoured shows here (session 15's sweep)."""
 
 import warnings
 
@@ -155,9 +154,116 @@ CASES = {
     "normalize": lambda m, F, l: F.normalize(l(R), p=1.0, dim=0, eps=10.0),
 }
 
+RNG = np.random.default_rng(1)
+X = RNG.standard_normal((4, 3))
+Y = RNG.standard_normal((2, 3))
+I = [0, 2, 0]
+IDX2 = [[0, 1, 2], [2, 0, 0]]
+SPARSE_CASES = {
+    "scatter_reduce amax noself": lambda m, F, l: l(X).scatter_reduce(
+        0, m.tensor(IDX2), l(Y), "amax", include_self=False
+    ),
+    "scatter_reduce mean noself": lambda m, F, l: l(X).scatter_reduce(
+        0, m.tensor(IDX2), l(Y), "mean", include_self=False
+    ),
+    "scatter_reduce prod": lambda m, F, l: l(X).scatter_reduce(
+        1, m.tensor(IDX2)[:, :2], l(Y), "prod"
+    ),
+    "scatter_reduce sum noself": lambda m, F, l: m.scatter_reduce(
+        l(X), 0, m.tensor(IDX2), l(Y), reduce="sum", include_self=False
+    ),
+    "scatter reduce=multiply": lambda m, F, l: (
+        l(X).detach().scatter(0, m.tensor(IDX2), l(Y).detach(), reduce="multiply")
+    ),
+    "scatter reduce=add value": lambda m, F, l: (
+        l(X).detach().scatter(0, m.tensor(IDX2), 2.5, reduce="add")
+    ),
+    "scatter_add": lambda m, F, l: l(X).scatter_add(0, m.tensor(IDX2), l(Y)),
+    # (alpha inside the one IndexAddBackward0 node: no MulBackward0)
+    "index_add alpha": lambda m, F, l: l(X).index_add(
+        0, m.tensor(I), l(np.ones((3, 3))), alpha=-2.5
+    ),
+    "index_reduce amin noself": lambda m, F, l: l(X).index_reduce(
+        0, m.tensor(I), l(np.ones((3, 3))), "amin", include_self=False
+    ),
+    "index_reduce mean": lambda m, F, l: l(X).index_reduce(
+        0, m.tensor(I), l(np.ones((3, 3))), "mean"
+    ),
+    "index_copy": lambda m, F, l: l(X).index_copy(1, m.tensor([2, 0]), l(np.ones((4, 2)))),
+    "index_fill": lambda m, F, l: l(X).index_fill(1, m.tensor([2, 0]), -1.5),
+    "bincount weights minlength": lambda m, F, l: m.bincount(
+        m.tensor([0, 2, 2]), weights=l(np.array([0.5, 1.0, 2.0])), minlength=5
+    ),
+    "histc": lambda m, F, l: m.histc(l(X).detach(), bins=4, min=-1, max=1),
+    "take": lambda m, F, l: m.take(l(X), m.tensor([0, 11, -1])),
+    "take_along_dim": lambda m, F, l: m.take_along_dim(l(X), m.tensor([[0], [2], [1], [0]]), dim=1),
+    "take_along_dim none": lambda m, F, l: m.take_along_dim(l(X), m.tensor([0, 5])),
+    "put accumulate": lambda m, F, l: l(X).put(
+        m.tensor([0, 0, 5]), l(np.array([1.0, 2.0, 3.0])), accumulate=True
+    ),
+    "index_put accumulate": lambda m, F, l: l(X).index_put(
+        (m.tensor([0, 0]),), l(np.ones((2, 3))), accumulate=True
+    ),
+    "gather sparse_grad": lambda m, F, l: m.gather(
+        l(X), 1, m.tensor([[0], [2], [1], [0]]), sparse_grad=False
+    ),
+    "index_select": lambda m, F, l: m.index_select(l(X), 1, m.tensor([2, 2])),
+    "masked_scatter": lambda m, F, l: l(X).masked_scatter(
+        m.tensor([[True, False, True]]), l(np.arange(12.0).reshape(4, 3))
+    ),
+    "one_hot big": lambda m, F, l: F.one_hot(m.tensor([[0, 2], [1, 1]]), num_classes=4),
+    "embedding_bag psw 2d sgbf": lambda m, F, l: F.embedding_bag(
+        m.tensor([[0, 2], [1, 1]]),
+        l(X),
+        mode="sum",
+        per_sample_weights=l(np.ones((2, 2)) * 0.5),
+        scale_grad_by_freq=True,
+    ),
+    "embedding 2d padding max_norm": lambda m, F, l: F.embedding(
+        m.tensor([[0, 2], [3, 3]]), l(X).clone(), padding_idx=3, max_norm=0.5, norm_type=2.0
+    ),
+    "sparse-ish: nonzero as_tuple": lambda m, F, l: m.nonzero(
+        m.tensor([[0, 1], [2, 0]]), as_tuple=True
+    ),
+    "argwhere": lambda m, F, l: m.argwhere(m.tensor([[0, 1], [2, 0]])),
+    "unique sorted inverse counts dim": lambda m, F, l: m.unique(
+        m.tensor([[1, 2], [1, 2], [0, 5]]),
+        sorted=True,
+        return_inverse=True,
+        return_counts=True,
+        dim=0,
+    ),
+    "unique_consecutive": lambda m, F, l: m.unique_consecutive(
+        m.tensor([1, 1, 2, 2, 1]), return_inverse=True, return_counts=True
+    ),
+    "repeat_interleave output_size": lambda m, F, l: m.repeat_interleave(
+        l(Y), m.tensor([1, 2]), dim=0, output_size=3
+    ),
+    "searchsorted right sorter": lambda m, F, l: m.searchsorted(
+        m.tensor([3.0, 1.0, 2.0]), m.tensor([2.0, 2.5]), right=True, sorter=m.tensor([1, 2, 0])
+    ),
+    "searchsorted side": lambda m, F, l: m.searchsorted(
+        m.tensor([1.0, 2.0, 2.0]), m.tensor([2.0]), side="right", out_int32=True
+    ),
+    "bucketize": lambda m, F, l: m.bucketize(
+        m.tensor([2.0, 0.5]), m.tensor([1.0, 2.0]), out_int32=True, right=True
+    ),
+    "tril_indices offset": lambda m, F, l: m.tril_indices(3, 4, offset=-1),
+    "triu_indices offset": lambda m, F, l: m.triu_indices(4, 3, offset=1, dtype=m.int32),
+    "cumsum dtype": lambda m, F, l: m.cumsum(l(X, dtype=m.float32), 0, dtype=m.float64),
+    "diag_embed": lambda m, F, l: m.diag_embed(l(Y), offset=-1, dim1=0, dim2=2),
+}
+
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_optional_argument_as_torch(name):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         compare(CASES[name])
+
+
+@pytest.mark.parametrize("name", sorted(SPARSE_CASES))
+def test_indexing_optional_argument_as_torch(name):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        compare(SPARSE_CASES[name])
