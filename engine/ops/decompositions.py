@@ -1200,8 +1200,12 @@ def linalg_lstsq(A, B, rcond=None, *, driver=None):
     fn = "torch.linalg.lstsq"
     _tensor_arg(A, "linalg.lstsq", "self", 1)
     _tensor_arg(B, "linalg.lstsq", "b", 2)
+    cuda = A.device.type == "cuda"  # (torch's CUDA lstsq has gels only, and defaults to it)
     if driver is None:
-        driver = "gelsy"
+        driver = "gels" if cuda else "gelsy"
+    if cuda and driver != "gels":
+        raise errors.EngineRuntimeError(
+            f"{fn}: `driver` other than `gels` is not supported on CUDA")
     if driver not in _DRIVERS:
         raise errors.EngineRuntimeError(
             f"{fn}: parameter `driver` should be one of (gels, gelsy, gelsd, gelss)")

@@ -13,6 +13,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 import engine  # noqa: E402
+from tests.engine.test_device_seam import fake_cuda  # noqa: E402,F401 (a fixture)
 from tests.engine.torch_compare import compare  # noqa: E402
 
 
@@ -125,3 +126,17 @@ def test_outputs_and_gradients_per_driver_as_torch(driver, rcond, vector):
                               driver=driver)
 
     compare(case)
+
+
+@pytest.mark.usefixtures("fake_cuda")
+def test_cuda_lstsq_is_gels_only():
+    """torch's CUDA lstsq defaults to gels (rank and singular values empty) and refuses the
+    others (its text, as torch's own test_linalg pins it)."""
+    A = engine.tensor(np.eye(5, 3) + 0.1)
+    B = engine.tensor(np.ones((5, 2)))
+    out = engine.linalg.lstsq(A, B)
+    assert [tuple(x.shape) for x in out] == [(3, 2), (2,), (0,), (0,)]
+    for driver in ("gelsy", "gelsd", "gelss", "fictitious"):
+        with pytest.raises(RuntimeError, match="`driver` other than `gels` is not supported on "
+                                               "CUDA"):
+            engine.linalg.lstsq(A, B, driver=driver)
