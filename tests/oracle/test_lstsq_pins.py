@@ -118,7 +118,7 @@ def test_outputs_and_gradients_per_driver_as_torch(driver, rcond, vector):
     """Each output's shape (a vector ``b``'s residuals keep their dim of one), the values and
     both gradients (torch's backward is pinv's, whatever the driver and ``rcond``)."""
     rng = np.random.default_rng(5)  # (first a matrix whose gelsy answer no pivoting changes)
-    a = np.stack([np.eye(5, 3) * [2.0, 1.5, 1.0], _deficient(rng, 5, 3, 0.05)])
+    a = np.stack([np.eye(5, 3) * [2.0, 1.5, 1.2], _deficient(rng, 5, 3, 0.05)])
     b = rng.standard_normal((2, 5, 2))
 
     def case(m, F, leaf):
