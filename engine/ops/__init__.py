@@ -34,6 +34,7 @@ from . import (  # noqa: F401
     indexing,
     keywords,
     layouts,
+    ldl,
     linalg,
     linalg_ex,
     linalg_extra,

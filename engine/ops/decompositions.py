@@ -19,6 +19,7 @@ from ..cost import charge, factorization_cost
 from ..dtypes import int64
 from ..modes import _grad_enabled, check_numel
 from ..tensor import Tensor, _wrap
+from . import lstsq_drivers
 from ._args import broadcast_shape
 from ._fma import fma_same
 from .reduction import _return_type
@@ -1216,8 +1217,12 @@ def linalg_lstsq(A, B, rcond=None, *, driver=None):
     fn = "torch.linalg.lstsq"
     _tensor_arg(A, "linalg.lstsq", "self", 1)
     _tensor_arg(B, "linalg.lstsq", "b", 2)
+    cuda = A.device.type == "cuda"  # (torch's CUDA lstsq has gels only, and defaults to it)
     if driver is None:
-        driver = "gelsy"
+        driver = "gels" if cuda else "gelsy"
+    if cuda and driver != "gels":
+        raise errors.EngineRuntimeError(
+            f"{fn}: `driver` other than `gels` is not supported on CUDA")
     if driver not in _DRIVERS:
         raise errors.EngineRuntimeError(
             f"{fn}: parameter `driver` should be one of (gels, gelsy, gelsd, gelss)")
@@ -1257,9 +1262,23 @@ def linalg_lstsq(A, B, rcond=None, *, driver=None):
     flat_a = ha.reshape((-1, m, n))
     flat_b = hb.reshape((-1, m, b.shape[-1]))
     sols, ranks, svs = [], [], []
+    dt = A.dtype.np
     for i in range(flat_a.shape[0]):
         a_ok, b_ok = np.isfinite(flat_a[i]).all(), np.isfinite(flat_b[i]).all()
-        if a_ok and b_ok:
+        if a_ok and b_ok and driver in ("gels", "gelsy"):  # (in the input's precision)
+            a_i, b_i = flat_a[i].astype(dt), flat_b[i].astype(dt)
+            if driver == "gelsy":
+                x, r = lstsq_drivers.gelsy(a_i, b_i, rc)
+            else:
+                x, r = lstsq_drivers.gels(a_i, b_i)
+                if r:
+                    where = f"(Batch element {i}): " if batch else ""
+                    raise errors.LinAlgError(
+                        f"{fn}: {where}The least squares solution could not be computed "
+                        "because the input matrix does not have full rank (error code: "
+                        f"{r}).")
+            x, s = x.astype(np.float64), None
+        elif a_ok and b_ok:
             x, _, r, s = np.linalg.lstsq(flat_a[i], flat_b[i], rcond=rc)
         else:  # NaN/inf: LAPACK's answer is its arithmetic on them; never NumPy's error
             x = np.full((n, flat_b.shape[-1]), np.nan)
@@ -1273,11 +1292,9 @@ def linalg_lstsq(A, B, rcond=None, *, driver=None):
     sol = np.stack(sols).reshape(batch + (n, k)) if sols else np.zeros(batch + (n, k))
     rank = np.asarray(ranks, dtype=np.int64).reshape(batch)
     full = bool((rank == min(m, n)).all()) if rank.size else True
-    dt = A.dtype.np
     want_res = driver == "gels" and m > n or driver in ("gelsd", "gelss") and m > n and full
     if want_res:
-        resid = ((ha @ sol - hb) ** 2).sum(-2)
-        res = resid[..., 0] if vector else resid
+        res = ((ha @ sol - hb) ** 2).sum(-2)  # (a vector's keeps its dim of one)
     else:
         res = np.zeros((0,))
     if vector:
@@ -1312,7 +1329,7 @@ def _lstsq_rule(vector: bool):
             gB = gB.squeeze(-1)
         if gL._data.size:
             r = A @ Xm - Bm
-            gl = gL.unsqueeze(-1).unsqueeze(-2) if vector else gL.unsqueeze(-2)
+            gl = gL.unsqueeze(-2)
             if needs[0]:
                 gA = gA + 2 * (gl * r) @ Xm.mT
             if needs[1]:

@@ -508,22 +508,26 @@ def index_add(input, dim, index, source, *, alpha=1):
         raise errors.EngineRuntimeError(
             f"index_add_(): self ({input.dtype.scalar_name}) and source "
             f"({source.dtype.scalar_name}) must have the same scalar type")
-    if alpha != 1:
+    added = source._data
+    if alpha != 1:  # (inside the one IndexAddBackward0 node, as torch's)
         if not input.dtype.is_floating_point and not isinstance(alpha, bool):
             alpha = int(alpha)  # torch takes alpha in the integer type (2.5 adds 2x)
-        source = source * alpha
+        added = (source * alpha)._data if source.dtype.name == "bool" else \
+            (added * alpha).astype(added.dtype, copy=False)
     xp = input.device.xp
     arr = input._data.copy()
     idx = _on(input, index).reshape(-1)
     if shape:
-        xp.add.at(arr, (slice(None),) * d + (idx,), source._data)
+        xp.add.at(arr, (slice(None),) * d + (idx,), added)
     else:
-        arr[...] += source._data.reshape(()) * idx.size
+        arr[...] += added.reshape(()) * idx.size
     out = _wrap(arr, input.dtype, input.device)
     if needs_grad(input, source):
-        record(out, "IndexAddBackward0",
-               (lambda g: g, lambda g: index_select(g, d, index).reshape(source._data.shape)),
-               (input, source))
+        def source_grad(g):
+            picked = index_select(g, d, index).reshape(source._data.shape)
+            return picked if alpha == 1 else picked * alpha
+
+        record(out, "IndexAddBackward0", (lambda g: g, source_grad), (input, source))
     return out
 
 

@@ -68,9 +68,9 @@ def linalg_matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None)
     if (ord == "nuc" or abs(ord) == 2) and A.dtype.name == "float16":
         raise errors.EngineRuntimeError(
             "linalg.matrix_norm: Low precision dtypes not supported. Got Half")
-    if dtype is not None:
-        A = A.to(dtype)
     if ord == "nuc" or abs(ord) == 2:
+        if dtype is not None:
+            A = A.to(dtype)
         if A.dtype.name == "float16":  # torch's check before its SVD
             raise errors.EngineRuntimeError(
                 "linalg.matrix_norm: Low precision dtypes not supported. Got Half")
@@ -86,7 +86,7 @@ def linalg_matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None)
         d0, d1 = d1, d0
     if not keepdim and d0 < d1:
         d1 -= 1
-    sums = linalg_vector_norm(A, 1, (d0,), keepdim)
+    sums = linalg_vector_norm(A, 1, (d0,), keepdim, dtype=dtype)  # (the cast is the norm's)
     return sums.amax(d1, keepdim) if ord > 0 else sums.amin(d1, keepdim)
 
 
