@@ -1172,6 +1172,9 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
             raise errors.EngineValueError(
                 "Expected more than 1 value per channel when training, got input size "
                 f"{Size(shape)!r}")
+    if momentum is None:  # (torch.batch_norm's binding; nn.BatchNorm passes 1 / count)
+        raise errors.EngineTypeError(
+            "batch_norm(): argument 'momentum' (position 7) must be float, not NoneType")
     _same_device(input, running_mean, running_var, weight, bias)
     if input._data.size == 0:
         # ATen's empty-input path, before any check of the other arguments: a clone, scaled by
@@ -1202,9 +1205,6 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
             kernel_dtypes.check("batch_norm", input)
         raise errors.EngineIndexError(
             "Dimension out of range (expected to be in range of [-1, 0], but got 1)")
-    if momentum is None:
-        raise errors.NotSupported(
-            "batch_norm(momentum=None) (a cumulative moving average) is not supported")
     if training and not input.dtype.is_floating_point and not _dense_layout(input._data) and \
             all(t is None for t in (weight, bias, running_mean, running_var)):
         # torch's CPU batch norm takes the batch statistics of a strided input with nothing
