@@ -121,3 +121,27 @@ def add_reduce(a: np.ndarray, axes: tuple, keepdims: bool, dtype) -> np.ndarray:
         if res is not None:
             return res
     return np.add.reduce(a, axis=axes, dtype=dtype, keepdims=keepdims)
+
+
+def lastdim_norm2(x: np.ndarray) -> np.ndarray:
+    """torch's float32 2-norm of each row of ``x`` (``(R, L)``, float32): its vectorized
+    last-dim kernel (``norm_kernel_tensor_iterator_impl``) keeps 8 lanes of ``acc + x * x``
+    (the square rounded) over the ``L // 8`` vectors, adds the lanes in order, then the scalar
+    tail: squares rounded for the first ``n - n % 4`` of its ``n`` values (a loop the compiler
+    vectorized by 4), fused multiply-adds for the rest; then ``sqrt``. Measured: every row of
+    800 random ``(R <= 5, L < 300)`` cases bitwise."""
+    from ._fma import fma
+
+    r, length = x.shape
+    whole = length // 8
+    vec = x[:, :whole * 8].reshape(r, whole, 8)
+    lanes = np.add.reduce(vec * vec, axis=1) if whole else np.zeros((r, 8), np.float32)
+    tail = x[:, whole * 8:]
+    n = tail.shape[1]
+    plain = n - n % 4
+    with np.errstate(all="ignore"):
+        acc = _in_turn(lanes[:, 0], np.concatenate([lanes[:, 1:], tail[:, :plain] ** 2], axis=1))
+        for k in range(plain, n):
+            t = np.ascontiguousarray(tail[:, k])
+            acc = fma(t, t, acc)
+        return np.sqrt(acc)

@@ -536,7 +536,12 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
             f"linalg.vector_norm cannot compute the {sign}inf norm on the dimension {empty[0]}"
             "because this dimension is empty and the operation does not have an identity")
     xp = input.device.xp
-    if p == 2 and xp is np:  # the common case, without abs (a * a is |a| * |a|) or .sum's wrapper
+    a = input._data
+    if p == 2 and xp is np and a.dtype == np.float32 and dt is float32 and a.size and \
+            dims == (a.ndim - 1,) and a.flags.c_contiguous:  # torch's last-dim kernel
+        res = cascade.lastdim_norm2(a.reshape(-1, a.shape[-1])).reshape(
+            a.shape[:-1] + ((1,) if keepdim else ()))
+    elif p == 2 and xp is np:  # the common case, without abs (a * a is |a| * |a|) or .sum's wrapper
         a = input._data.astype(_acc(dt), copy=False)
         token = ignore_fp()
         try:

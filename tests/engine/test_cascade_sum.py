@@ -64,3 +64,21 @@ def test_broadcast_gradients_sum_in_the_same_order():
     (w + torch.zeros(64, 300)).backward(torch.from_numpy(g.numpy()))
     np.testing.assert_array_equal(sum_to(g, (64, 1)).numpy(), w.grad.numpy())
     np.testing.assert_array_equal(sum_to(g, (64, 1)).numpy(), g.sum(-1, keepdim=True).numpy())
+
+
+def test_float32_two_norms_along_the_last_dim_are_torchs_bits():
+    rng = np.random.default_rng(13)
+    for _ in range(300):
+        lead = tuple(int(n) for n in rng.integers(1, 4, size=int(rng.integers(0, 3))))
+        length = int(rng.choice([rng.integers(1, 20), rng.integers(20, 2000)]))
+        x = (rng.standard_normal(lead + (length,)) * rng.uniform(0.01, 30)).astype(np.float32)
+        t, e = torch.from_numpy(x), E.tensor(x)
+        keep = bool(rng.random() < 0.5)
+        np.testing.assert_array_equal(E.norm(e, dim=-1, keepdim=keep).numpy(),
+                                      torch.norm(t, dim=-1, keepdim=keep).numpy())
+        np.testing.assert_array_equal(E.linalg.vector_norm(e, dim=-1).numpy(),
+                                      torch.linalg.vector_norm(t, dim=-1).numpy())
+    x = E.tensor([[3.0, 4.0, 0.0], [0.0, 0.0, 0.0]], requires_grad=True)
+    x.norm(dim=-1).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(),
+                                  np.float32([[0.6, 0.8, 0.0], [0.0, 0.0, 0.0]]))
