@@ -143,5 +143,11 @@ def lastdim_norm2(x: np.ndarray) -> np.ndarray:
         acc = _in_turn(lanes[:, 0], np.concatenate([lanes[:, 1:], tail[:, :plain] ** 2], axis=1))
         for k in range(plain, n):
             t = np.ascontiguousarray(tail[:, k])
-            acc = fma(t, t, acc)
+            exact = acc.astype(np.float64) + t.astype(np.float64) ** 2  # (a float32 square
+            bits = exact.view(np.uint64)  # is exact in float64; one rounding but at midpoints)
+            if ((bits & 0x1FFFFFFF) == 0x10000000).any() or \
+                    ((exact != 0) & (np.abs(exact) < 2.0 ** -126)).any():
+                acc = fma(t, t, acc)
+            else:
+                acc = exact.astype(np.float32)
         return np.sqrt(acc)
