@@ -137,8 +137,8 @@ def sum_to(g: Tensor, shape: tuple) -> Tensor:
     if axes and type(a) is np.ndarray and a.dtype.kind == "f" and not _grad_enabled.get() and \
             not FW_ACTIVE[0]:  # nothing records it: ``sum``'s own reduction, on the array
         inner = len(axes) > lead  # (then keep dims, and reshape as below)
-        r = np.add.reduce(a, axis=tuple(axes), keepdims=inner,
-                          dtype=np.float32 if a.dtype == np.float16 else a.dtype)
+        r = add_reduce(a, tuple(axes), inner,
+                       np.float32 if a.dtype == np.float16 else a.dtype)
         r = r.astype(a.dtype, copy=False)
         return _wrap(r.reshape(shape) if inner else r, g.dtype, g.device)
     if axes:
@@ -804,5 +804,6 @@ def _zeros_like(t: Tensor) -> Tensor:
 
 
 from ..ops import memory_format as _layout  # noqa: E402  (NumPy only; after the engine)
+from ..ops.cascade import add_reduce  # noqa: E402  (torch's summation order)
 from . import anomaly as _anomaly  # noqa: E402
 from .function import FunctionCtx  # noqa: E402

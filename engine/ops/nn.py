@@ -28,7 +28,7 @@ from ..dtypes import bool_, float64, int32, int64
 from ..modes import _grad_enabled, check_numel, set_grad_enabled
 from ..random import current_generator
 from ..tensor import Size, Tensor, _wrap
-from . import kernel_dtypes
+from . import batch_stats, kernel_dtypes
 from ._args import broadcast_pair, check_same_device, ensure_tensor, norm_dim, promote_args
 from ._fma import fma
 from .creation import full_like, zeros_like
@@ -1183,6 +1183,9 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
             raise errors.EngineValueError(
                 "Expected more than 1 value per channel when training, got input size "
                 f"{Size(shape)!r}")
+    if momentum is None:  # (torch.batch_norm's binding; nn.BatchNorm passes 1 / count)
+        raise errors.EngineTypeError(
+            "batch_norm(): argument 'momentum' (position 7) must be float, not NoneType")
     _same_device(input, running_mean, running_var, weight, bias)
     if input._data.size == 0:
         # ATen's empty-input path, before any check of the other arguments: a clone, scaled by
@@ -1213,9 +1216,6 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
             kernel_dtypes.check("batch_norm", input)
         raise errors.EngineIndexError(
             "Dimension out of range (expected to be in range of [-1, 0], but got 1)")
-    if momentum is None:
-        raise errors.NotSupported(
-            "batch_norm(momentum=None) (a cumulative moving average) is not supported")
     if training and not input.dtype.is_floating_point and not _dense_layout(input._data) and \
             all(t is None for t in (weight, bias, running_mean, running_var)):
         # torch's CPU batch norm takes the batch statistics of a strided input with nothing
@@ -1235,13 +1235,20 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     a = input._data
     bshape = (1, c) + (1,) * (len(shape) - 2)
     with _quiet(xp):
-        if training:
-            mean, centered, var = _moments(xp, a, axes)
-            _update_running(running_mean, running_var, mean, var, count, momentum)
+        if training and _torch_stats_apply(input, running_mean, running_var, weight, bias):
+            mean, var_sum = batch_stats.collect_stats(a, not a.flags.c_contiguous)
+            rstd = batch_stats.invstd_and_update(
+                mean, var_sum, count, eps, None if running_mean is None else running_mean._data,
+                None if running_var is None else running_var._data, momentum).reshape(bshape)
+            mean = mean.reshape(bshape)
         else:
-            mean = running_mean._data.reshape(bshape).astype(a.dtype)
-            var = running_var._data.reshape(bshape).astype(a.dtype)
-        rstd = 1.0 / xp.sqrt(var + eps)
+            if training:
+                mean, centered, var = _moments(xp, a, axes)
+                _update_running(running_mean, running_var, mean, var, count, momentum)
+            else:
+                mean = running_mean._data.reshape(bshape).astype(a.dtype)
+                var = running_var._data.reshape(bshape).astype(a.dtype)
+            rstd = 1.0 / xp.sqrt(var + eps)
         # ATen's forms (a float16 input computes in float): its contiguous kernels compute
         # x * alpha + beta, alpha = invstd * weight, beta = bias - mean * alpha; its
         # TensorIterator loop (strided operands) ((x - mean) * invstd) * weight + bias
@@ -1262,6 +1269,14 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
                 (bias if weight is None else weight).dtype if needs_grad(weight, bias)
                 else None, training), per_input=False)
     return out
+
+
+def _torch_stats_apply(input: Tensor, *params) -> bool:
+    """Whether ``batch_stats`` gives the training statistics: a float32 or float64 NumPy input
+    laid out contiguous or channels-last, every parameter of its dtype."""
+    a = input._data
+    return is_numpy(input.device.xp) and a.dtype in (np.float32, np.float64) and \
+        _dense_layout(a) and all(p is None or p.dtype is input.dtype for p in params)
 
 
 def _batch_norm_dtypes(input: Tensor, weight, bias, running_mean, running_var,
