@@ -27,7 +27,6 @@ from ..dtypes import (
 from ..modes import check_numel
 from ..random import current_generator
 from ..tensor import Tensor, _wrap
-from . import memory_format as _mf
 from ._args import check_fits, shape_arg
 from .registry import op
 
@@ -242,7 +241,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False):
     """Build a tensor from (nested) Python numbers, a NumPy array or another tensor (copied)."""
     if isinstance(data, Tensor):
         dt = data.dtype if dtype is None else as_dtype(dtype)
-        arr = _mf.preserve_copy(data._data, np, dt.np) if data.device.type == "cpu" else \
+        arr = data._data.astype(dt.np, copy=True) if data.device.type == "cpu" else \
             data.device.xp.asnumpy(data._data).astype(dt.np)
         return _finish(arr, dt, device, requires_grad)
     if isinstance(data, np.ndarray):
