@@ -28,7 +28,6 @@ from ..modes import _grad_enabled, check_numel, set_grad_enabled
 from ..random import current_generator
 from ..tensor import Size, Tensor, _wrap
 from . import kernel_dtypes
-from . import memory_format as _mf
 from ._args import broadcast_pair, check_same_device, ensure_tensor, norm_dim, promote_args
 from ._fma import fma
 from .creation import full_like, zeros_like
@@ -366,7 +365,9 @@ def gelu(input, approximate="none"):
                 e = _erf(xp, z).astype(a.dtype)
             res = (a * 0.5) * (1 + e)
         rule = _gelu_grad
-    out = _const(_mf.as_iterated(res, (input,)), input)  # (torch's layout: the iterator's)
+    from .memory_format import as_iterated
+
+    out = _const(as_iterated(res, (input,)), input)  # (torch's layout: the iterator's)
     if needs_grad(input):
         backward = _gelu_backward_tanh if approximate == "tanh" else _gelu_backward
         record(out, "GeluBackward0", (backward,), (input,), (input,),
@@ -1055,7 +1056,9 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
         if weight is not None:
             res = res * weight._data.astype(acc, copy=False)
         res = res + (0.0 if bias is None else bias._data.astype(acc, copy=False))
-    out = _const(_mf.as_row_major(res), input)  # (torch's native_layer_norm: row-major)
+    from .memory_format import as_row_major
+
+    out = _const(as_row_major(res), input)  # (torch's native_layer_norm: row-major)
     if needs_grad(input, weight, bias):
         record(out, "NativeLayerNormBackward0", _layer_norm_rule, (input, weight, bias),
                (input, weight, _const(mean, input), _const(rstd, input), axes,
@@ -1616,7 +1619,9 @@ def _difference_loss(input, target, reduction: str, node: str, value, backward, 
     d = input._data.astype(dt.np, copy=False) - target._data.astype(dt.np, copy=False)
     res = value(xp, d)
     if reduction == "none":  # (torch's layout: the iterator's over input, target)
-        res = _mf.as_iterated(res, (input, target))
+        from .memory_format import as_iterated
+
+        res = as_iterated(res, (input, target))
     out = _wrap(_reduce_array(xp, res, reduction).astype(dt.np, copy=False), dt, input.device)
     if needs_grad(input, target):
         n = int(np.prod(shape, dtype=np.int64))
@@ -1827,7 +1832,9 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     if w is not None:
         loss = loss * w
     if reduction == "none":  # (torch's: empty_like(input))
-        loss = _mf.as_preserved(loss, x)
+        from .memory_format import as_preserved
+
+        loss = as_preserved(loss, x)
     out = _const(_reduce_array(xp, loss, reduction), input)
     if needs_grad(input, target):
         n = x.size
