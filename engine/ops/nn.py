@@ -367,7 +367,9 @@ def gelu(input, approximate="none"):
                 e = _erf(xp, z).astype(a.dtype)
             res = (a * 0.5) * (1 + e)
         rule = _gelu_grad
-    out = _const(res, input)
+    from .memory_format import as_iterated
+
+    out = _const(as_iterated(res, (input,)), input)  # (torch's layout: the iterator's)
     if needs_grad(input):
         backward = _gelu_backward_tanh if approximate == "tanh" else _gelu_backward
         record(out, "GeluBackward0", (backward,), (input,), (input,),
@@ -1065,7 +1067,9 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
         if weight is not None:
             res = res * weight._data.astype(acc, copy=False)
         res = res + (0.0 if bias is None else bias._data.astype(acc, copy=False))
-    out = _const(res, input)
+    from .memory_format import as_row_major
+
+    out = _const(as_row_major(res), input)  # (torch's native_layer_norm: row-major)
     if needs_grad(input, weight, bias):
         record(out, "NativeLayerNormBackward0", _layer_norm_rule, (input, weight, bias),
                (input, weight, _const(mean, input), _const(rstd, input), axes,
@@ -1639,8 +1643,12 @@ def _difference_loss(input, target, reduction: str, node: str, value, backward, 
     if input_dtype:
         dt = input.dtype
     d = input._data.astype(dt.np, copy=False) - target._data.astype(dt.np, copy=False)
-    out = _wrap(_reduce_array(xp, value(xp, d), reduction).astype(dt.np, copy=False), dt,
-                input.device)
+    res = value(xp, d)
+    if reduction == "none":  # (torch's layout: the iterator's over input, target)
+        from .memory_format import as_iterated
+
+        res = as_iterated(res, (input, target))
+    out = _wrap(_reduce_array(xp, res, reduction).astype(dt.np, copy=False), dt, input.device)
     if needs_grad(input, target):
         n = int(np.prod(shape, dtype=np.int64))
         back = backward(reduction, n, param)
@@ -1849,6 +1857,10 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
         loss = -(t * xp.maximum(log_x, -100) + (1 - t) * xp.maximum(log_1mx, -100))
     if w is not None:
         loss = loss * w
+    if reduction == "none":  # (torch's: empty_like(input))
+        from .memory_format import as_preserved
+
+        loss = as_preserved(loss, x)
     out = _const(_reduce_array(xp, loss, reduction), input)
     if needs_grad(input, target):
         n = x.size

@@ -18,6 +18,7 @@ from ..tensor import Tensor, _wrap
 from ._args import check_fits, norm_dim
 from .creation import float_linspace as _linspace
 from .families import apply_inplace, binary, check_inplace, inplace_twin
+from .memory_format import as_row_major
 from .pointwise import _no_derivative, _no_kernel, _quiet, _require_tensors
 from .reduction import _return_type
 from .registry import register
@@ -365,7 +366,7 @@ def renorm(input, p, dim, maxnorm):
         scale = xp.where(nd > nd.dtype.type(maxnorm),
                          nd.dtype.type(maxnorm) / (nd + nd.dtype.type(1e-7)), nd.dtype.type(1))
         res = input._data * scale.astype(dt.np)
-    out = _wrap(xp.asarray(res, dtype=dt.np), dt, input.device)
+    out = _wrap(as_row_major(xp.asarray(res, dtype=dt.np)), dt, input.device)  # (torch's)
     if input.requires_grad and is_grad_enabled() or FW_ACTIVE[0]:
         record(out, "RenormBackward0", (lambda g, x: _renorm_grad(g, x, p, dims, maxnorm),),
                (input,), (input,))

@@ -28,6 +28,7 @@ from ..tensor import Tensor, _wrap
 from . import _stl, cascade
 from ._args import norm_dim, norm_dims
 from .families import apply_inplace, check_inplace
+from .memory_format import as_preserved
 from .registry import OPS, op, register
 
 INF = math.inf
@@ -847,6 +848,8 @@ def _sorted_pick(name: str, input, d: int, idx) -> tuple:
     indices = _wrap(idx.astype(np.int64, copy=False), DEFAULT_INT, input.device)
     with no_grad():
         values = _take_along(input, idx, d)
+        if name == "sort":
+            values = _wrap(as_preserved(values._data, input._data), input.dtype, input.device)
     if needs_grad(input):
         n = input._data.shape[d]
         record(values, f"{name.capitalize()}Backward0", (lambda g: _put_along(g, idx, d, n),),
@@ -863,7 +866,8 @@ def sort(input, dim=-1, descending=False, stable=False):
         return _picked_0d("sort", input)
     d = norm_dim(_int_dim("sort", dim), len(shape))
     charge("sort", sort_cost(shape, d))
-    idx = _sort_indices(input.device.xp, input._data, d, descending)
+    # (laid out as torch's: the input's strides when dense, else dense in their order)
+    idx = as_preserved(_sort_indices(input.device.xp, input._data, d, descending), input._data)
     return _sorted_pick("sort", input, d, idx)
 
 
