@@ -440,7 +440,7 @@ class Arguments:
     """The compiled arguments of a call: ``positional(fr)``, ``keywords(fr)``."""
 
     __slots__ = ("positional", "keywords", "closures", "simple", "count", "names", "kwnames",
-                 "kwvalues")
+                 "kwvalues", "forward")
 
     def __init__(self, args: list[tuple[bool, Closure]], kwargs: list[tuple[str, Closure]],
                  kwstar: list[Closure], callee: str,
@@ -472,6 +472,9 @@ class Arguments:
         #: their values as a tuple (a binding plan's input); None otherwise
         self.kwnames: tuple[str, ...] | None = None
         self.kwvalues: Callable[[Frame], tuple] | None = None
+        #: ``f(*args, **kwargs)``: the names of the two operands where each is a variable of
+        #: the frame's own locals (None for another expression); None for any other call
+        self.forward: tuple[str | None, str | None] | None = None
         if kwargs and not kwstar:
             self.kwnames = tuple(key for key, _ in kwargs)
             parts = tuple(part for _, part in kwargs)
@@ -492,6 +495,11 @@ class Arguments:
 
 
 # --------------------------------------------------------------------------- calls
+
+#: ``f(*args, **kwargs)`` of two local variables binds in the call's closure (tests turn this
+#: off to compare it with the general closure).
+FORWARDING_CLOSURE = True
+
 
 def value_call(callee: Closure, arguments: Arguments) -> Closure:
     """``f(...)`` where ``f`` is any value (a local, a call's result, an item ...)."""
@@ -522,7 +530,50 @@ def value_call(callee: Closure, arguments: Arguments) -> Closure:
             rs.check()
         return call_fast(rs, f, values, named)
 
-    return run
+    forward = arguments.forward
+    if forward is None or None in forward or not FORWARDING_CLOSURE:
+        return run
+    star_name, kw_name = forward
+    # ``f(*args, **kwargs)`` with ``args`` and ``kwargs`` variables of the frame's own locals
+    # binds in the call's closure (here and in :func:`global_call`) when ``f`` is a program's
+    # function of simple code (no ``*``/``**`` or keyword-only parameters, no generator),
+    # ``args`` a tuple and ``kwargs`` a dict of string keys that name each remaining parameter
+    # once: the locals are the positional parameters in order, then the keywords in theirs,
+    # what :func:`bind` gives such a call. Any other call binds the general way, with Python's
+    # error texts (the reads before have no effect).
+
+    def run_forward(fr: Frame) -> Any:  # ``fn(*args, **kwargs)`` in a decorator's wrapper
+        f = callee(fr)
+        local = fr.locals
+        a = local.get(star_name, _MISSING)
+        k = local.get(kw_name, _MISSING)
+        if type(f) is Function and type(a) is tuple and type(k) is dict:
+            code = f.code  # the forwarding binding (value_call)
+            n = code.arity
+            if len(a) + len(k) == n:
+                for key in k:
+                    if type(key) is not str:
+                        break
+                else:
+                    if code.argnames.issuperset(k):
+                        bound = dict(zip(code.params, a))
+                        bound.update(k)
+                        if len(bound) == n:
+                            rs = fr.rs
+                            rs.steps += 1
+                            if rs.steps >= rs.next_check:
+                                rs.check()
+                            return code.enter(rs, f, bound)
+        values = positional(fr)  # what ``run`` does, ``f`` read once
+        named = keywords(fr)
+        rs = fr.rs
+        rs.steps += 1
+        if rs.steps >= rs.next_check:
+            rs.check()
+        return call_fast(rs, f, values, named)
+
+    return run_forward
+
 
 
 def call_fast(rs: RunState, f: Any, values: tuple, named: dict) -> Any:
@@ -871,7 +922,36 @@ def global_call(name: str, arguments: Arguments) -> Closure:
             return call_fast(rs, f, values, named)
         return unbound(rs, values, named)
 
-    return run_kw
+    forward = arguments.forward
+    if forward is None or None in forward or not FORWARDING_CLOSURE:
+        return run_kw
+    star_name, kw_name = forward
+
+    def run_forward(fr: Frame) -> Any:  # ``return f(*args, **kwargs)``: a wrapper's call
+        f = fr.glob.get(name)
+        local = fr.locals
+        a = local.get(star_name)
+        k = local.get(kw_name)
+        if type(f) is Function and type(a) is tuple and type(k) is dict:
+            code = f.code  # the forwarding binding (value_call)
+            n = code.arity
+            if len(a) + len(k) == n:
+                for key in k:
+                    if type(key) is not str:
+                        break
+                else:
+                    if code.argnames.issuperset(k):
+                        bound = dict(zip(code.params, a))
+                        bound.update(k)
+                        if len(bound) == n:
+                            rs = fr.rs
+                            rs.steps += 1
+                            if rs.steps >= rs.next_check:
+                                rs.check()
+                            return code.enter(rs, f, bound)
+        return run_kw(fr)  # (the reads above have no effect)
+
+    return run_forward
 
 
 def super_method_call(name: str, first: str, arguments: Arguments, general: Closure) -> Closure:

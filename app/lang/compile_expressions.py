@@ -413,7 +413,13 @@ class ExpressionCompiler:
                 names.append(self.fast_name(a, scope))
         kwargs = [(k, self.expr(v, scope)) for k, v in node.get("kwargs", {}).items()]
         kwstar = [self.expr(v, scope) for v in node.get("kwstar", ())]
-        return Arguments(args, kwargs, kwstar, callee, tuple(names))
+        arguments = Arguments(args, kwargs, kwstar, callee, tuple(names))
+        star = node.get("args", ())[skip:]
+        if len(star) == 1 and isinstance(star[0], dict) and "star" in star[0] and \
+                not kwargs and len(kwstar) == 1:  # ``f(*args, **kwargs)``: forwarding
+            arguments.forward = (self.fast_name(star[0]["star"], scope),
+                                 self.fast_name(node["kwstar"][0], scope))
+        return arguments
 
     def _call(self, node: dict, scope: Scope) -> Closure:
         callee = node["call"]
