@@ -290,6 +290,7 @@ def _binary_from_local(name: str, general: Closure, left_name: str, right_name: 
             return out
 
         name_a = left_name
+        run_names.binary = (tensor_fn, left_name, right_name, None, failed)  # type: ignore
         return run_names
     const = right_node
 
@@ -315,6 +316,7 @@ def _binary_from_local(name: str, general: Closure, left_name: str, right_name: 
         return out
 
     name_a = left_name
+    run_const.binary = (tensor_fn, left_name, None, const, failed)  # type: ignore
     return run_const
 
 
@@ -666,6 +668,10 @@ def op1_statement(op1: tuple, general: Closure, unit: bytes, pointer: str, *,
     name, fn, only, only_name, root, form = op1
     if value_form:
         general = general.value
+    binary = getattr(only, "binary", None) if only_name is None else None
+    if binary is not None:
+        return _op1_of_binary(op1, binary, general, unit, pointer, store=store, glob=glob,
+                              returns=returns, value_form=value_form)
 
     def run(fr: Frame) -> Any:
         if ROOTS_BOUND and root in fr.glob:
@@ -691,6 +697,96 @@ def op1_statement(op1: tuple, general: Closure, unit: bytes, pointer: str, *,
                     rs.check()
             except Exception as exc:
                 raise located(exc, unit, pointer, rs.limits) from None
+        try:
+            out = fn(value)
+        except LangError as exc:
+            raise located(exc, unit, pointer, rs.limits) from None
+        except Exception as exc:
+            try:
+                out = array_retry(rs, name, fn, (value,), _EMPTY, exc, form)
+            except Exception as err:
+                raise located(err, unit, pointer, rs.limits) from None
+        else:
+            try:
+                if type(out) is Tensor:
+                    rs.alloc += out._data.nbytes
+                    if rs.alloc > rs.alloc_budget:
+                        rs.allocated(0)
+                else:
+                    out = admit(out)
+            except Exception as exc:
+                raise located(exc, unit, pointer, rs.limits) from None
+        if store is not None:
+            fr.locals[store] = out
+        elif glob is not None:
+            space = fr.glob
+            journal = rs.journal
+            if glob not in journal:
+                journal[glob] = space.get(glob, UNBOUND)
+            space[glob] = out
+        elif value_form:
+            return out
+        elif returns:
+            fr.retval = out
+            return RETURN
+        return None
+
+    return run
+
+
+def _op1_of_binary(op1: tuple, binary: tuple, general: Closure, unit: bytes, pointer: str, *,
+                   store: str | None, glob: str | None, returns: bool,
+                   value_form: bool) -> Closure:
+    """:func:`op1_statement` whose argument is a binary operator on the frame's own locals
+    (``torch.tanh(y * 1.01)``, ``torch.tanh(y * scale)``: ``binary`` is what
+    :func:`_binary_from_local`'s closure carries), the operator in the same closure: when the
+    operands are a tensor and a tensor or number, the statement's, the operator's and the
+    op's steps are counted in one addition where they cannot reach the next check (else one
+    by one, each checked and located where the separate closures do it), and the
+    operator's failure and memory check are the operator closure's, at the same step count;
+    any other operands or an unbound variable go the ``general`` way (reading locals has no
+    effect)."""
+    name, fn, _, _, root, form = op1
+    tensor_fn, left_name, right_name, const, failed = binary
+
+    def run(fr: Frame) -> Any:
+        if ROOTS_BOUND and root in fr.glob:
+            return general(fr)  # its op call reads the path through the variable
+        local = fr.locals
+        try:
+            a = local[left_name]
+            b = local[right_name] if right_name is not None else const
+        except KeyError:
+            return general(fr)
+        if type(a) is not Tensor or right_name is not None and type(b) is not Tensor and \
+                type(b) is not float and type(b) is not int:
+            return general(fr)
+        rs = fr.rs
+        steps = rs.steps + 2  # the statement's and the operator's
+        near = steps + 1 >= rs.next_check
+        if near:  # one by one, each checked where the separate closures check it
+            rs.step()  # (the statement's: before its ``try``)
+            try:
+                rs.step()
+            except Exception as exc:
+                raise located(exc, unit, pointer, rs.limits) from None
+        else:
+            rs.steps = steps
+        try:
+            try:
+                value = tensor_fn(a, b)
+            except Exception as exc:
+                raise failed(rs, exc) from None
+            if type(value) is Tensor:
+                rs.alloc += value._data.nbytes
+                if rs.alloc > rs.alloc_budget:
+                    rs.allocated(0)
+            if near:
+                rs.step()  # the op's
+            else:
+                rs.steps = steps + 1
+        except Exception as exc:
+            raise located(exc, unit, pointer, rs.limits) from None
         try:
             out = fn(value)
         except LangError as exc:

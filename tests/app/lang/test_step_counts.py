@@ -29,6 +29,38 @@ for i in range(3):
 w = torch.tanh(x * 2 + 1)
 torch.sin(w)
 """,
+    "ops of a binary operator on locals: tensors, numbers, failures, other operands": """
+import torch
+def f(y, s):
+    a = torch.tanh(y * s)
+    b = torch.relu(a - 0.5)
+    try:
+        c = torch.exp(y * torch.ones(3))
+    except RuntimeError as e:
+        print(type(e).__name__)
+    try:
+        c = torch.exp(y * [1, 2, 3])
+    except Exception as e:
+        print(type(e).__name__)
+    try:
+        c = torch.exp(nope * s)
+    except NameError as e:
+        print(type(e).__name__)
+    torch.sigmoid(b + a)
+    return torch.exp(b * 2)
+x = torch.ones(2)
+for i in range(3):
+    x = f(x, 0.5)
+    x = f(x, x)
+    print(i, x)
+z = torch.tanh(x * 1.01)
+q = 2
+try:
+    z = torch.tanh(q * 1.5)
+except TypeError as e:
+    print(e)
+print(torch.tanh(z - z))
+""",
     "an unbound argument, a missing name, an op's error, caught": """
 import torch
 def g(y):
