@@ -952,8 +952,19 @@ def global_call(name: str, arguments: Arguments) -> Closure:
     # the inner loops' case, invoked directly); the lookup has no effect, so it may come
     # before the step
     if keywords is None:
+        one = arguments.closures[0] if arguments.simple and arguments.count == 1 else None
+        one_name = arguments.names[0] if one is not None else None
+
         def run(fr: Frame) -> Any:
-            values = positional(fr)
+            if one is None:
+                values = positional(fr)
+            elif one_name is not None:  # one argument, a local: read inline
+                try:
+                    values = (fr.locals[one_name],)
+                except KeyError:
+                    values = (one(fr),)
+            else:
+                values = (one(fr),)
             f = fr.glob.get(name, _MISSING)
             rs = fr.rs
             rs.steps += 1
@@ -967,9 +978,16 @@ def global_call(name: str, arguments: Arguments) -> Closure:
             if f is _MISSING:
                 return unbound(rs, values, _EMPTY)
             if isinstance(f, Instance):  # ``b(y)``, a program's callable object: call_fast's way
-                method = f.cls.lookup("__call__")
+                cls = f.cls
+                method = cls._cache.get("__call__") if \
+                    cls._cache_version == CLASS_VERSION[0] else None  # ``lookup``'s hit, inline
+                if method is None:
+                    method = cls.lookup("__call__")
                 if type(method) is Function:
                     code = method.code
+                    if code.arity == 2 and one is not None:  # ``__call__(self, y)``
+                        first, second = code.params
+                        return code.enter(rs, method, {first: f, second: values[0]})
                     if code.arity == len(values) + 1:
                         return code.enter(rs, method, dict(zip(code.params, (f, *values))))
             elif hasattr(type(f), "_lang_class"):  # ``model(x)``: call_fast's way
@@ -1056,22 +1074,39 @@ def super_method_call(name: str, first: str, arguments: Arguments, general: Clos
     the object first, without a ``super`` object or a bound method; anything but a program's
     object and a plain method goes the ``general`` way."""
     positional, keywords = arguments.positional, arguments.keywords
+    one = arguments.closures[0] if arguments.simple and arguments.count == 1 and \
+        keywords is None else None
 
     def run(fr: Frame) -> Any:
         obj = fr.locals.get(first)
-        owner = getattr(fr.func, "owner", None)
+        func = fr.func
+        owner = func.owner if type(func) is Function else getattr(func, "owner", None)
         if owner is None or not isinstance(obj, Instance):
             return general(fr)
-        found = super_function(obj.cls, owner, name)
+        cls = obj.cls  # ``super_function``'s cache hit, inline
+        found = cls._cache.get((owner, name), _MISSING) if \
+            cls._cache_version == CLASS_VERSION[0] else _MISSING
+        if found is _MISSING:
+            found = super_function(cls, owner, name)
         if found is None:
             return general(fr)
+        code = found.code
+        if one is not None:  # ``super().step(y * 1.01)``
+            value = one(fr)
+            rs = fr.rs
+            rs.steps += 1
+            if rs.steps >= rs.next_check:
+                rs.check()
+            if code.arity == 2:  # what ``invoke`` does, inline
+                p0, p1 = code.params
+                return code.enter(rs, found, {p0: obj, p1: value})
+            return invoke(rs, found, (obj, value), _EMPTY)
         values = positional(fr)
         named = keywords(fr) if keywords is not None else _EMPTY
         rs = fr.rs
         rs.steps += 1
         if rs.steps >= rs.next_check:
             rs.check()
-        code = found.code
         if code.arity == len(values) + 1 and not named:  # what ``invoke`` does, inline
             return code.enter(rs, found, dict(zip(code.params, (obj, *values))))
         return invoke(rs, found, (obj, *values), named)
