@@ -783,28 +783,71 @@ class StatementCompiler:
         direct = kind in ("local", "class")  # the target is fr.locals[name]
         top = kind == "global" and name not in PREBOUND_ROOTS
 
+        # one closure per kind of target, each without a test of the kind
+        if direct:
+            def run_local(fr: Frame) -> Any:
+                rs = fr.rs
+                limit = rs.limits.max_loop_iterations
+                it = iterate(rs, iterable(fr))
+                local = fr.locals
+                for n, item in enumerate(it, 1):
+                    if n > limit:
+                        raise loop_limit(rs, limit)
+                    rs.steps += 1
+                    if rs.steps >= rs.next_check:
+                        rs.check()
+                    local[name] = item
+                    signal = body(fr)
+                    if signal is not None:
+                        if signal is BREAK:
+                            return None
+                        if signal is RETURN:
+                            return signal
+                if orelse is not None:
+                    return orelse(fr)
+                return None
+
+            return run_local
+        if top:
+            def run_global(fr: Frame) -> Any:
+                rs = fr.rs
+                limit = rs.limits.max_loop_iterations
+                it = iterate(rs, iterable(fr))
+                space = fr.glob
+                for n, item in enumerate(it, 1):
+                    if n > limit:
+                        raise loop_limit(rs, limit)
+                    rs.steps += 1
+                    if rs.steps >= rs.next_check:
+                        rs.check()
+                    if n == 1:  # journaled once: the journal keeps it until the statement ends
+                        journal = rs.journal
+                        if name not in journal:
+                            journal[name] = space.get(name, _MISSING)
+                    space[name] = item
+                    signal = body(fr)
+                    if signal is not None:
+                        if signal is BREAK:
+                            return None
+                        if signal is RETURN:
+                            return signal
+                if orelse is not None:
+                    return orelse(fr)
+                return None
+
+            return run_global
+
         def run(fr: Frame) -> Any:
             rs = fr.rs
             limit = rs.limits.max_loop_iterations
             it = iterate(rs, iterable(fr))
-            n = 0
-            local = fr.locals
-            for item in it:
-                n += 1
+            for n, item in enumerate(it, 1):
                 if n > limit:
                     raise loop_limit(rs, limit)
                 rs.steps += 1
                 if rs.steps >= rs.next_check:
                     rs.check()
-                if direct:
-                    local[name] = item
-                elif top:
-                    journal = rs.journal
-                    if name not in journal:
-                        journal[name] = fr.glob.get(name, _MISSING)
-                    fr.glob[name] = item
-                else:
-                    store(fr, item)
+                store(fr, item)
                 signal = body(fr)
                 if signal is not None:
                     if signal is BREAK:
