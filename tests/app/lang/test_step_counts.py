@@ -314,27 +314,6 @@ def test_the_straight_bodies_are_taken():
         assert isinstance(value, Function) and value.code.straight is not None, name
 
 
-@pytest.mark.parametrize("form", ["source", "json"])
-def test_tensor_methods_without_arguments_count_and_fail_as_the_general_call(form, monkeypatch):
-    """``b.norm()``, ``x.item()`` (a tensor method, no arguments) have their own closure; on
-    tensors, program objects, lists, library objects and numbers, for every ``max_steps``, the
-    same outcome as the general method-call closure."""
-    from app.lang import calls
-
-    interpreter._code_cache.clear()
-    own = _outcomes(ZERO_ARGUMENTS, form)
-    monkeypatch.setattr(calls, "ZERO_ARGUMENT_CLOSURE", False)
-    interpreter._code_cache.clear()
-    general = _outcomes(ZERO_ARGUMENTS, form)
-    interpreter._code_cache.clear()
-    assert own == general
-    assert own[-1] == ("ok", own[-1][1], [
-        "42 [1, 2, 3] 24.0 True torch.float64",
-        "a Tensor with 2 elements cannot be converted to Scalar",
-        "'int' object has no attribute 'item'", "tensor([2.7183, 7.3891])"])
-    assert own[-3][0] == "LimitExceeded"
-
-
 FORWARDING = """
 def f(y, scale):
     return y * scale
@@ -387,3 +366,25 @@ def test_forwarding_calls_count_and_fail_as_the_general_call(form, monkeypatch):
     assert own == general
     assert own[-1][0] == "ok" and own[-3][0] == "LimitExceeded"
     assert own[-1][2][:3] == ["tensor([3., 3.])", "tensor([3., 3.])", "tensor([1.5000, 1.5000])"]
+
+
+@pytest.mark.parametrize("form", ["source", "json"])
+def test_tensor_methods_without_arguments_count_and_fail_as_the_general_call(form, monkeypatch):
+    """``b.norm()``, ``x.item()`` (a tensor method, no arguments) have their own closure; on
+    tensors, program objects, lists, library objects and numbers, for every ``max_steps``, the
+    same outcome as the general method-call closure."""
+    from app.lang import calls
+
+    interpreter._code_cache.clear()
+    own = _outcomes(ZERO_ARGUMENTS, form)
+    monkeypatch.setattr(calls, "ZERO_ARGUMENT_CLOSURE", False)
+    interpreter._code_cache.clear()
+    general = _outcomes(ZERO_ARGUMENTS, form)
+    interpreter._code_cache.clear()
+    assert own == general
+    assert own[-1] == ("ok", own[-1][1], [
+        "42 [1, 2, 3] 24.0 True torch.float64",
+        "a Tensor with 2 elements cannot be converted to Scalar",
+        "'int' object has no attribute 'item'", "tensor([2.7183, 7.3891])"])
+    assert own[-3][0] == "LimitExceeded"
+
