@@ -387,4 +387,3 @@ def test_tensor_methods_without_arguments_count_and_fail_as_the_general_call(for
         "a Tensor with 2 elements cannot be converted to Scalar",
         "'int' object has no attribute 'item'", "tensor([2.7183, 7.3891])"])
     assert own[-3][0] == "LimitExceeded"
-
