@@ -46,7 +46,17 @@ from .objects import (
     set_attr,
 )
 from .patterns import PatternCompiler, check_cases
-from .runtime import BREAK, CONTINUE, RETURN, RETURN_BODY, UNBOUND, Frame, RunState, framed_entry
+from .runtime import (
+    BREAK,
+    CONTINUE,
+    RETURN,
+    RETURN_ALONE,
+    RETURN_BODY,
+    UNBOUND,
+    Frame,
+    RunState,
+    framed_entry,
+)
 from .schema import WRITABLE_ATTRS
 from .scopes import Scope
 from .values import Instance, Property, user_class_of
@@ -1433,6 +1443,14 @@ _enter_final = framed_entry("enter_final(pre, final)", "enter_final(rs, func, lo
         stmt(frame)
     return final(frame)
 """)
+#: the entries of a body that is its final ``return`` alone (no loop over no statements)
+_enter_return_alone = framed_entry("enter_return_alone(value, fast, unit, pointer)",
+                                   "enter_return_alone(rs, func, local)", RETURN_ALONE,
+                                   scope={"located": located})
+_enter_final_alone = framed_entry("enter_final_alone(final)",
+                                  "enter_final_alone(rs, func, local)", """\
+    return final(frame)
+""")
 _enter_plain = framed_entry("enter_plain(pre)", "enter_plain(rs, func, local)", """\
     for stmt in pre:
         stmt(frame)
@@ -1448,9 +1466,9 @@ def straight_entry(pre: tuple, final: Closure | None,
     unit, pointer), a ``return value`` statement's step, local read and location inline
     (``runtime.RETURN_BODY``)."""
     if ret is not None:
-        enter = _enter_return(pre, *ret)
+        enter = _enter_return(pre, *ret) if pre else _enter_return_alone(*ret)
         enter.parts = (pre, ret)  # custom_functions._straight_runner2
         return enter
     if final is not None:
-        return _enter_final(pre, final)
+        return _enter_final(pre, final) if pre else _enter_final_alone(final)
     return _enter_plain(pre)
