@@ -507,9 +507,20 @@ def value_call(callee: Closure, arguments: Arguments) -> Closure:
     """``f(...)`` where ``f`` is any value (a local, a call's result, an item ...)."""
     positional, keywords = arguments.positional, arguments.keywords
     if keywords is None:
+        one = arguments.closures[0] if arguments.simple and arguments.count == 1 else None
+        one_name = arguments.names[0] if one is not None else None
+
         def run_positional(fr: Frame) -> Any:  # ``fn(y)`` in a decorator's wrapper
             f = callee(fr)
-            values = positional(fr)
+            if one is None:
+                values = positional(fr)
+            elif one_name is not None:  # one argument, a local: read inline
+                try:
+                    values = (fr.locals[one_name],)
+                except KeyError:
+                    values = (one(fr),)
+            else:
+                values = (one(fr),)
             rs = fr.rs
             rs.steps += 1
             if rs.steps >= rs.next_check:
@@ -517,6 +528,8 @@ def value_call(callee: Closure, arguments: Arguments) -> Closure:
             if type(f) is Function:  # what ``call_fast`` does first, inline
                 code = f.code
                 if code.arity == len(values):
+                    if one is not None:  # ``f(y)``: bound by a dict literal
+                        return code.enter(rs, f, {code.params[0]: values[0]})
                     return code.enter(rs, f, dict(zip(code.params, values)))
             return call_fast(rs, f, values, _EMPTY)
 
@@ -973,6 +986,8 @@ def global_call(name: str, arguments: Arguments) -> Closure:
             if type(f) is Function:
                 code = f.code
                 if code.arity == len(values):  # what ``invoke`` does, inline
+                    if one is not None:  # ``f(y)``: bound by a dict literal
+                        return code.enter(rs, f, {code.params[0]: values[0]})
                     return code.enter(rs, f, dict(zip(code.params, values)))
                 return invoke(rs, f, values, _EMPTY)
             if f is _MISSING:
