@@ -37,6 +37,7 @@ from . import checkpoints
 from .errors import ProgramError
 from .runtime import CURRENT
 from .values import (
+    CLASS_VERSION,
     LANG_TYPES,
     BuiltinFunction,
     ClassMethod,
@@ -655,7 +656,10 @@ def _dispatcher(name: str, part: str | None = None) -> Any:
         return general
 
     def method(self: Any, *args: Any, **kwargs: Any) -> Any:
-        value = type(self)._lang_class.lookup(name)
+        cls = type(self)._lang_class  # ``lookup``'s cache hit, inline
+        value = cls._cache.get(name) if cls._cache_version == CLASS_VERSION[0] else None
+        if value is None:
+            value = cls.lookup(name)
         if type(value) is not Function:
             return _call_user(name, (self, *args), kwargs, part)
         for arg in args:  # ``admit_all``, inlined: ``forward(x)`` is every step of a model
@@ -665,8 +669,12 @@ def _dispatcher(name: str, part: str | None = None) -> Any:
             admit_all(kwargs)
         code = value.code
         if code.arity == len(args) + 1 and not kwargs:  # what ``invoke`` does, inline
-            return code.enter(CURRENT.get() or current_rs(), value,
-                              dict(zip(code.params, (self, *args))))
+            if code.arity == 2:  # ``forward(self, x)``
+                first, second = code.params
+                local = {first: self, second: args[0]}
+            else:
+                local = dict(zip(code.params, (self, *args)))
+            return code.enter(CURRENT.get() or current_rs(), value, local)
         return invoke(current_rs(), value, (self, *args), kwargs)
 
     method.__name__ = name

@@ -108,6 +108,10 @@ RETURN_BODY = """\
 """
 
 
+#: :data:`RETURN_BODY` of a body that is the ``return`` alone (no statements before it).
+RETURN_ALONE = RETURN_BODY.split("\n", 2)[2]
+
+
 def framed_entry(factory: str, entry: str, body: str, *, prelude: str = "",
                  after: str = "", scope: dict[str, Any] | None = None) -> Callable[..., Any]:
     """The factory ``def factory: def entry: prelude; <frame pushed> try: body
