@@ -40,15 +40,26 @@ def _python(seed, version=2):
 
 
 @pytest.mark.parametrize("seed", SEEDS, ids=repr)
-def test_seeded_draws_are_cpythons(seed):
+def test_seeded_draws_are_cpythons(seed, form):
     saved = random.getstate()
     try:
         theirs = _python(seed)
     finally:
         random.setstate(saved)
-    ours = run_source(f"import random\nrandom.seed({seed!r})\nxs = list(range(20))\n"
-                      f"random.shuffle(xs)\n{DRAWS}").result
+    ours = form(f"import random\nrandom.seed({seed!r})\nxs = list(range(20))\n"
+                f"random.shuffle(xs)\n{DRAWS}").result
     assert ours == theirs
+
+
+def test_names_imported_from_random_share_the_modules_generator():
+    out = run_source("from random import seed, shuffle, random as draw, Random\n"
+                     "seed(3)\nxs = list(range(8))\nshuffle(xs)\n"
+                     "[xs, draw(), isinstance(Random(1), Random), type(Random(1)).__name__]"
+                     ).result
+    python = random.Random(3)
+    xs = list(range(8))
+    python.shuffle(xs)
+    assert out == [xs, python.random(), True, "Random"]
 
 
 def test_version_1_str_seeds_and_random_objects_are_cpythons():
