@@ -52,5 +52,6 @@ def standard_gamma(alpha: Tensor, kernel: str = "gamma_cpu"):
     check_numel(alpha.shape)
     gen = current_generator(alpha.device)
     with alpha.device.scope():
-        a = alpha.device.xp.asarray(np.asarray(alpha.numpy(force=True), dtype=np.float64))
-        return gen._rng.standard_gamma(a)
+        xp = alpha.device.xp
+        a = xp.asarray(np.asarray(alpha.numpy(force=True), dtype=np.float64))
+        return xp.asarray(gen._rng.standard_gamma(a))  # (an array for a 0-d alpha too)

@@ -343,3 +343,16 @@ def test_huge_concentrations_and_element_limits():
                      lambda: D(engine).Dirichlet(engine.ones(3)).sample((10 ** 6,))):
             with pytest.raises(engine.errors.TensorTooLarge):
                 make()
+
+
+def test_scalar_parameters_sample_a_0d_tensor():
+    """``Gamma(2., 1.).sample()`` (and the families drawn through it) from Python floats: a
+    0-d draw, as torch's (NumPy's sampler returns a bare float there)."""
+    d = engine.distributions
+    for dist in (d.Gamma(2.0, 1.0), d.Beta(2.0, 3.0), d.Chi2(3.0), d.Dirichlet(engine.ones(3)),
+                 d.StudentT(3.0)):
+        theirs = getattr(torch.distributions, type(dist).__name__)
+        shape = () if type(dist).__name__ != "Dirichlet" else (3,)
+        s = dist.sample()
+        assert tuple(s.shape) == shape and s.dtype is engine.float32, dist
+        assert theirs is not None

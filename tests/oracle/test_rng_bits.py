@@ -267,3 +267,99 @@ def test_rrelu_training(dtype):
         _same(lambda m, lo=lower, hi=upper: m.nn.functional.rrelu(
             m.tensor(x), lo, hi, training=True), 2)
         _same(lambda m, lo=lower, hi=upper: m.nn.RReLU(lo, hi)(m.tensor(x)), 2)
+
+
+def _seeded(m, seed=11):
+    return m.Generator().manual_seed(seed)
+
+
+def test_generator_arguments():
+    """Every sampler's ``generator=`` draws from that generator (the default one untouched)."""
+    for draw in (
+        lambda m: m.rand(5, generator=_seeded(m)),
+        lambda m: m.randn(5, 3, generator=_seeded(m)),
+        lambda m: m.randint(0, 9, (7,), generator=_seeded(m)),
+        lambda m: m.randint(2 ** 40, (3,), generator=_seeded(m)),
+        lambda m: m.randperm(9, generator=_seeded(m)),
+        lambda m: m.randperm(600, generator=_seeded(m)),
+        lambda m: m.normal(m.zeros(4), m.ones(4), generator=_seeded(m)),
+        lambda m: m.normal(0.0, 2.0, (20,), generator=_seeded(m)),
+        lambda m: m.bernoulli(m.full((6,), 0.5), generator=_seeded(m)),
+        lambda m: m.multinomial(m.ones(5), 3, generator=_seeded(m)),
+        lambda m: m.zeros(5).uniform_(generator=_seeded(m)),
+        lambda m: m.zeros(5).normal_(generator=_seeded(m)),
+        lambda m: m.zeros(5).exponential_(generator=_seeded(m)),
+        lambda m: m.zeros(5).cauchy_(generator=_seeded(m)),
+        lambda m: m.zeros(5).log_normal_(generator=_seeded(m)),
+        lambda m: m.zeros(5).geometric_(0.4, generator=_seeded(m)),
+        lambda m: m.zeros(5).random_(0, 10, generator=_seeded(m)),
+        lambda m: m.zeros(5).bernoulli_(0.5, generator=_seeded(m)),
+        lambda m: m.nn.init.uniform_(m.empty(3), generator=_seeded(m)),
+        lambda m: m.nn.init.normal_(m.empty(3), generator=_seeded(m)),
+        lambda m: m.nn.init.kaiming_uniform_(m.empty(3, 4), generator=_seeded(m)),
+        lambda m: m.nn.init.xavier_uniform_(m.empty(3, 4), generator=_seeded(m)),
+        lambda m: m.nn.init.trunc_normal_(m.empty(3, 4), generator=_seeded(m)),
+        lambda m: list(m.utils.data.RandomSampler(range(9), generator=_seeded(m))),
+        lambda m: [s.indices for s in m.utils.data.random_split(range(10), [3, 7],
+                                                                generator=_seeded(m))],
+    ):
+        _same(draw, 6)
+
+
+def test_other_forms_programs_call():
+    """Forms beyond the samplers' own: normal's argument mixes, bernoulli's ``p``, the
+    methods, every dropout, rrelu's noise, fractional pooling's samples, weighted sampling,
+    gumbel_softmax's hard one-hot."""
+    def f(m, name):
+        return getattr(m.nn.functional, name)
+
+    for draw in (
+        lambda m: m.normal(1.0, m.arange(1.0, 5.0)),
+        lambda m: m.normal(m.zeros(3, 1), m.ones(4)),
+        lambda m: m.normal(0.0, 1.0, (3,), out=m.empty(3)),
+        lambda m: m.bernoulli(m.zeros(6), 0.3),
+        lambda m: m.ones(3).multinomial(2),
+        lambda m: m.full((4,), 0.5).bernoulli(),
+        lambda m: m.full((4,), 0.5).bernoulli(0.2),
+        lambda m: m.rand_like(m.zeros(3), dtype=m.float64),
+        lambda m: m.randn(size=(2, 2)),
+        lambda m: f(m, "dropout1d")(m.ones(2, 3, 4), 0.5),
+        lambda m: f(m, "dropout2d")(m.ones(2, 3, 4, 4), 0.5),
+        lambda m: f(m, "dropout3d")(m.ones(2, 3, 2, 2, 2), 0.5),
+        lambda m: f(m, "alpha_dropout")(m.ones(20), 0.5, True),
+        lambda m: f(m, "feature_alpha_dropout")(m.ones(2, 3, 4), 0.5, True),
+        lambda m: m.dropout(m.ones(20), 0.5, True),
+        lambda m: f(m, "dropout")(m.ones(20), 0.5, inplace=True),
+        lambda m: m.nn.Dropout2d(0.3)(m.ones(2, 3, 4, 4)),
+        lambda m: f(m, "rrelu")(m.linspace(-2, 2, 10), training=True),
+        lambda m: f(m, "rrelu_")(m.linspace(-2, 2, 10), training=True),
+        lambda m: m.nn.RReLU()(m.linspace(-2, 2, 10)),
+        lambda m: f(m, "gumbel_softmax")(m.zeros(3, 4), hard=True),
+        lambda m: f(m, "fractional_max_pool2d")(m.arange(64.0).reshape(1, 1, 8, 8), 2,
+                                                output_size=4),
+        lambda m: list(m.utils.data.WeightedRandomSampler([0.1, 0.9, 0.4], 10)),
+        lambda m: list(m.utils.data.WeightedRandomSampler([0.1, 0.9, 0.4], 2,
+                                                          replacement=False)),
+        lambda m: m.nn.init.sparse_(m.empty(4, 3), 0.5),
+    ):
+        _same(draw, 8)
+
+
+def test_distribution_samples():
+    """``torch.distributions`` whose ``sample``/``rsample`` are the samplers above."""
+    import engine.distributions  # noqa: F401  (the engine's torch.distributions)
+
+    for draw in (
+        lambda m: m.distributions.Normal(m.zeros(3), m.ones(3)).sample(),
+        lambda m: m.distributions.Normal(m.zeros(3), m.ones(3)).rsample((2,)),
+        lambda m: m.distributions.Uniform(0.0, 2.0).sample((4,)),
+        lambda m: m.distributions.Bernoulli(m.full((5,), 0.3)).sample(),
+        lambda m: m.distributions.Categorical(m.ones(4)).sample((6,)),
+        lambda m: m.distributions.Exponential(m.ones(3)).sample(),
+        lambda m: m.distributions.MultivariateNormal(m.zeros(2), m.eye(2)).sample((3,)),
+        lambda m: m.distributions.Cauchy(0.0, 1.0).sample((4,)),
+        lambda m: m.distributions.OneHotCategorical(m.ones(4)).sample(),
+        lambda m: m.distributions.Multinomial(5, m.ones(4)).sample(),
+        lambda m: m.distributions.Geometric(m.full((3,), 0.3)).sample(),
+    ):
+        _same(draw, 9)
