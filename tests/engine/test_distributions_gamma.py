@@ -2,7 +2,8 @@
 gradients, errors, reprs; KL pairs), second derivatives against torch, gradcheck /
 gradgradcheck in float64; Gamma's implicit reparameterisation gradient against finite
 differences of the gamma quantile and against torch's own ``_standard_gamma_grad``; draws:
-shapes, dtypes, moments, reproducibility (torch's gamma kernel cannot be twinned)."""
+shapes, dtypes, moments, reproducibility (the draws are torch's bit for bit:
+tests/oracle/test_rng_bits.py)."""
 
 from __future__ import annotations
 

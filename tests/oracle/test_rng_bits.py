@@ -363,3 +363,38 @@ def test_distribution_samples():
         lambda m: m.distributions.Geometric(m.full((3,), 0.3)).sample(),
     ):
         _same(draw, 9)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("dtype", ("float32", "float64"))
+def test_gamma_and_poisson_kernels(seed, dtype):
+    """torch's per-element kernels: gamma (so Gamma, Chi2, StudentT, and Beta and Dirichlet
+    through the Dirichlet kernel's double gammas), with alphas below 1 (boosted), tiny and 0;
+    Poisson on both sides of rate 10 and out of int64's range."""
+    import engine.distributions  # noqa: F401  (the engine's torch.distributions)
+
+    def t(m, values):
+        return m.tensor(values, dtype=getattr(m, dtype))
+
+    alphas = [[0.5, 1.0, 2.5], [3.0, 0.25, 7.5]]
+    for draw in (
+        lambda m: m.distributions.Gamma(t(m, alphas), 1.5).sample((30,)),
+        lambda m: m.distributions.Gamma(t(m, [0.01, 1e-4, 0.0]), 2.0,
+                                        validate_args=False).sample((20,)),
+        lambda m: m.distributions.Gamma(t(m, [2.0]).requires_grad_(), 1.0).rsample((5,)),
+        lambda m: m.distributions.Beta(t(m, [0.5, 2.0]), t(m, [3.0, 0.2])).sample((30,)),
+        lambda m: m.distributions.Dirichlet(t(m, [0.5, 2.0, 1.0, 4.0])).sample((30,)),
+        lambda m: m.distributions.Chi2(t(m, [1.0, 3.0])).sample((30,)),
+        lambda m: m.distributions.StudentT(t(m, [1.0, 3.0])).sample((30,)),
+        lambda m: m.distributions.Poisson(t(m, [0.0, 0.5, 3.5, 9.99, 10.0, 12.0, 100.0, 1e6])
+                                          ).sample((30,)),
+        lambda m: m.distributions.Poisson(t(m, [float("inf"), 1e30]),
+                                          validate_args=False).sample(),
+        lambda m: m.cat([m.randn(1, dtype=m.float64),
+                         m.distributions.Gamma(t(m, [1.0, 1.0]), 1.0).sample().double(),
+                         m.randn(3, dtype=m.float64)]),
+    ):
+        _same(draw, seed)
+    with pytest.raises(RuntimeError, match="invalid Poisson rate"):
+        engine.distributions.Poisson(engine.tensor([float("nan")]),
+                                     validate_args=False).sample()
