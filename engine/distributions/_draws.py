@@ -3,8 +3,8 @@
 them. On the CPU, gamma (so Gamma, Chi2, Beta, Dirichlet, StudentT) and Poisson draws are
 torch's: its per-element kernels' algorithms (Marsaglia and Tsang's gamma with its float
 constants, Hormann's transformed rejection for Poisson rates from 10, products of uniforms
-below) on torch's scalar uniform and normal draws, element by element in memory order.
-Binomial draws and other devices' draws are their array library's (not torch's numbers)."""
+below, BTRS or geometric gaps for binomial counts) on torch's scalar uniform and normal draws,
+element by element in memory order. Other devices' draws are their array library's."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 from .. import errors
+from ..cost import charge
 from ..modes import check_numel
 from ..random import ScalarDraws, current_generator
 from ..tensor import Tensor, _wrap
@@ -38,7 +39,7 @@ def poisson(rate: Tensor) -> Tensor:
         if not (rates >= 0).all():  # NaN too
             raise errors.EngineRuntimeError(
                 "invalid Poisson rate, expected rate to be non-negative")
-        return _result(rate, _per_element(gen, rates, _poisson_one))
+        return _result(rate, _per_element("poisson", gen, rates, _poisson_one))
     with rate.device.scope():
         return _result(rate, gen._rng.poisson(rate.device.xp.asarray(rates)))
 
@@ -49,11 +50,142 @@ def binomial(count: Tensor, prob: Tensor) -> Tensor:
     _cpu_kernel(count, "binomial_cpu")
     check_numel(count.shape)
     gen = current_generator(count.device)
+    if count.device.type == "cpu":
+        single = count.dtype.name == "float32"
+        kind = np.float32 if single else np.float64
+        n = np.broadcast_to(np.asarray(count.numpy(force=True), dtype=kind), count.shape)
+        p = np.broadcast_to(np.asarray(prob.numpy(force=True), dtype=kind), count.shape)
+        if np.isnan(n).any():  # torch's inversion loop never ends on a NaN count
+            raise errors.EngineRuntimeError("binomial: a count is NaN (torch's CPU kernel "
+                                            "does not return for it)")
+        charge("binomial", n.size * _PER_ELEMENT)
+        out = np.empty(n.size, dtype=np.float64)
+        draws = ScalarDraws(gen)
+        try:
+            with np.errstate(all="ignore"):  # float32 steps overflow to inf, as C's
+                for i, (c, q) in enumerate(zip(n.reshape(-1).tolist(),
+                                               p.reshape(-1).tolist())):
+                    out[i] = _binomial_one(c, q, draws, single)
+        finally:
+            draws.close()
+        return _result(count, out.reshape(count.shape))
     with count.device.scope():
         xp = count.device.xp
         n = xp.asarray(np.asarray(count.numpy(force=True), dtype=np.float64).astype(np.int64))
         p = xp.asarray(np.clip(np.asarray(prob.numpy(force=True), dtype=np.float64), 0.0, 1.0))
         return _result(count, gen._rng.binomial(n, p))
+
+
+def _floor(x: float) -> float:
+    return float(math.floor(x)) if math.isfinite(x) else x
+
+
+def _log(x: float) -> float:
+    """C's ``log``: -inf at 0, NaN below."""
+    if x > 0:
+        return math.log(x)
+    return -math.inf if x == 0 else math.nan
+
+
+_TAILS = (0.0810614667953272, 0.0413406959554092, 0.0276779256849983, 0.02079067210376509,
+          0.0166446911898211, 0.0138761288230707, 0.0118967099458917, 0.0104112652619720,
+          0.00925546218271273, 0.00833056343336287)
+"""``log(k!) - (k + 1/2) log(k + 1) + (k + 1) - log(2 pi) / 2`` for k = 0..9."""
+
+
+def _stirling_tail(k: float) -> float:
+    """The error of Stirling's approximation of ``log(k!)``: tabled to 9, then its series."""
+    if k <= 9:
+        return _TAILS[int(k)]
+    kp1sq = (k + 1) * (k + 1)
+    return (1.0 / 12 - (1.0 / 360 - 1.0 / 1260 / kp1sq) / kp1sq) / (k + 1)
+
+
+def _binomial_one(count: float, prob: float, draws: ScalarDraws, single: bool) -> float:
+    """One Binomial(count, prob) draw as torch's kernel makes it: the smaller of ``prob`` and
+    ``1 - prob`` drawn by BTRS (Hormann's transformed rejection) when ``count`` times it is
+    10 or more, else by summing geometric gaps; a float32 count and prob keep their own
+    arithmetic in float32 where the kernel does."""
+    s = np.float32 if single else float
+    if count <= 0.0 or prob <= 0.0:
+        return 0.0
+    if prob >= 1.0:
+        return count
+    if prob <= 0.5:
+        if float(s(count) * s(prob)) >= 10.0:
+            return _btrs(count, prob, draws, s)
+        return _inversion(count, prob, draws, s)
+    if prob > 0.5:
+        q = float(s(1.0 - prob))
+        drawn = _btrs(count, q, draws, s) if float(s(count) * s(q)) >= 10.0 else \
+            _inversion(count, q, draws, s)
+        return float(s(count) - s(drawn))
+    return math.nan
+
+
+def _inversion(count: float, prob: float, draws: ScalarDraws, s) -> float:
+    """The number of geometric(prob) gaps (``ceil(log U / log(1 - prob))``) that fit in
+    ``count``."""
+    if s is float:
+        logprob = math.log1p(-prob)
+    else:
+        logprob = float(_log1pf(-prob))
+    total, found = 0.0, s(0)
+    while True:
+        u = draws.uniform()
+        total += -_floor(_log(u) / -logprob)  # ceil(log u / logprob)
+        if total > count:
+            return float(found)
+        found = found + s(1)
+
+
+def _btrs(count: float, prob: float, draws: ScalarDraws, s) -> float:
+    """Hormann's BTRS, with torch's upper bound of the acceptance ratio."""
+    one = s(1)
+    stddev = float(np.sqrt(s(count) * s(prob) * (one - s(prob)))) if s is not float \
+        else math.sqrt(count * prob * (1 - prob))
+    b = 1.15 + 2.53 * stddev
+    a = -0.0873 + 0.0248 * b + 0.01 * prob
+    c = float(s(count) * s(prob)) + 0.5
+    v_r = 0.92 - 4.2 / b
+    r = float(s(prob) / (one - s(prob)))
+    alpha = (2.83 + 5.1 / b) * stddev
+    m = _floor(float((s(count) + one) * s(prob)))
+    count1 = float(s(count) + one)
+    while True:
+        u = draws.uniform() - 0.5
+        v = draws.uniform()
+        us = 0.5 - abs(u)
+        k = float(s(_floor((2 * a / us + b) * u + c)))
+        if k < 0 or k > count:
+            continue
+        if us >= 0.07 and v <= v_r:
+            return k
+        v = _log(v * alpha / (a / (us * us) + b))
+        left = float(s(count) - s(k) + one)
+        bound = ((m + 0.5) * _log((m + 1) / (r * (count - m + 1)))
+                 + count1 * _log((count - m + 1) / left)
+                 + (k + 0.5) * _log(r * left / float(s(k) + one))
+                 + _stirling_tail(m) + _stirling_tail(count - m) - _stirling_tail(k)
+                 - _stirling_tail(float(s(count) - s(k))))
+        if v <= bound:
+            return k
+
+
+def _log1pf(x: float) -> float:
+    """The C library's single-precision ``log1pf`` (what ``std::log1p`` of a float calls)."""
+    global _LOG1PF
+    if _LOG1PF is None:
+        import ctypes
+        import ctypes.util
+
+        fn = ctypes.CDLL(ctypes.util.find_library("m") or "libm.so.6").log1pf
+        fn.restype, fn.argtypes = ctypes.c_float, [ctypes.c_float]
+        _LOG1PF = fn
+    return _LOG1PF(x)
+
+
+_LOG1PF = None
 
 
 def standard_gamma(alpha: Tensor, kernel: str = "gamma_cpu"):
@@ -68,7 +200,8 @@ def standard_gamma(alpha: Tensor, kernel: str = "gamma_cpu"):
     if alpha.device.type == "cpu":
         single = kernel != "dirichlet" and alpha.dtype.name == "float32"
         values = np.asarray(alpha.numpy(force=True), dtype=np.float32 if single else np.float64)
-        drawn = _per_element(gen, values, lambda a, draws: _gamma_one(a, draws, single))
+        drawn = _per_element("_sample_dirichlet" if kernel == "dirichlet" else "_standard_gamma",
+                             gen, values, lambda a, draws: _gamma_one(a, draws, single))
         if single:
             return np.maximum(drawn.astype(np.float32), np.finfo(np.float32).tiny).astype(
                 np.float64)
@@ -79,9 +212,14 @@ def standard_gamma(alpha: Tensor, kernel: str = "gamma_cpu"):
         return xp.asarray(gen._rng.standard_gamma(a))  # (an array for a 0-d alpha too)
 
 
-def _per_element(gen, values: np.ndarray, draw) -> np.ndarray:
+_PER_ELEMENT = 8000.0
+"""Cost units (``engine.cost``) of one element of a per-element draw (~7 us measured)."""
+
+
+def _per_element(op: str, gen, values: np.ndarray, draw) -> np.ndarray:
     """``draw(value, draws)`` for each element in memory (C) order, as torch's serial kernels
-    run, from one stream of torch's scalar draws."""
+    run, from one stream of torch's scalar draws (charged to the cost meter first)."""
+    charge(op, values.size * _PER_ELEMENT)
     flat = np.ascontiguousarray(values).reshape(-1)
     out = np.empty(flat.shape, dtype=np.float64)
     draws = ScalarDraws(gen)

@@ -357,3 +357,27 @@ def test_scalar_parameters_sample_a_0d_tensor():
         s = dist.sample()
         assert tuple(s.shape) == shape and s.dtype is engine.float32, dist
         assert theirs is not None
+
+
+def test_per_element_draws_are_charged_before_they_run():
+    """torch's per-element gamma and Poisson kernels run element by element: their cost is
+    charged to the run's meter first (a refusal draws nothing)."""
+    seen = []
+
+    def meter(op, units):
+        seen.append((op, units))
+        if units > 1e6:
+            raise MemoryError("refused")
+
+    d = engine.distributions
+    with engine.use_cost_meter(meter):
+        d.Gamma(engine.ones(10), 1.0).sample()
+        d.Dirichlet(engine.ones(5)).sample()
+        d.Poisson(engine.ones(3)).sample()
+        state = engine.get_rng_state()
+        with pytest.raises(MemoryError):
+            d.Gamma(engine.ones(10 ** 4), 1.0).sample()
+    assert [op for op, _ in seen] == ["_standard_gamma", "_sample_dirichlet", "poisson",
+                                      "_standard_gamma"]
+    assert seen[0][1] == 10 * seen[2][1] / 3 > 0
+    assert bytes(engine.get_rng_state().numpy()) == bytes(state.numpy())

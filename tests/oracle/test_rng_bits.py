@@ -367,10 +367,10 @@ def test_distribution_samples():
 
 @pytest.mark.parametrize("seed", SEEDS)
 @pytest.mark.parametrize("dtype", ("float32", "float64"))
-def test_gamma_and_poisson_kernels(seed, dtype):
+def test_gamma_poisson_and_binomial_kernels(seed, dtype):
     """torch's per-element kernels: gamma (so Gamma, Chi2, StudentT, and Beta and Dirichlet
     through the Dirichlet kernel's double gammas), with alphas below 1 (boosted), tiny and 0;
-    Poisson on both sides of rate 10 and out of int64's range."""
+    Poisson on both sides of rate 10 and out of int64's range; binomial."""
     import engine.distributions  # noqa: F401  (the engine's torch.distributions)
 
     def t(m, values):
@@ -395,6 +395,21 @@ def test_gamma_and_poisson_kernels(seed, dtype):
                          m.randn(3, dtype=m.float64)]),
     ):
         _same(draw, seed)
+    counts = [1, 5, 10, 20, 50, 100, 1000, 1e6, 0, -3] * 7
+    probs = [p for p in (0.01, 0.1, 0.3, 0.5, 0.7, 0.95, 0.999) for _ in range(10)]
+    for draw in (  # both sides of count * p = 10 and of p = 1/2: BTRS and the inversion
+        lambda m: m.distributions.Binomial(t(m, counts * 3), t(m, probs * 3),
+                                           validate_args=False).sample(),
+        lambda m: m.distributions.Binomial(t(m, [10.0, 40.0, 3.0]),
+                                           t(m, [0.2, 0.6, 0.5])).sample((40,)),
+        lambda m: m.distributions.Binomial(t(m, [float("inf"), 20.0, float("inf"), 1e30]),
+                                           t(m, [0.3, float("nan"), 0.7, 0.3]),
+                                           validate_args=False).sample(),
+    ):
+        _same(draw, seed)
+    with pytest.raises(RuntimeError, match="a count is NaN"):  # torch's loop never ends
+        engine.distributions.Binomial(engine.tensor([float("nan")]), engine.tensor([0.3]),
+                                      validate_args=False).sample()
     with pytest.raises(RuntimeError, match="invalid Poisson rate"):
         engine.distributions.Poisson(engine.tensor([float("nan")]),
                                      validate_args=False).sample()
