@@ -361,6 +361,17 @@ def test_distribution_samples():
         lambda m: m.distributions.OneHotCategorical(m.ones(4)).sample(),
         lambda m: m.distributions.Multinomial(5, m.ones(4)).sample(),
         lambda m: m.distributions.Geometric(m.full((3,), 0.3)).sample(),
+        lambda m: m.distributions.HalfNormal(m.tensor(1.0)).sample((4,)),
+        lambda m: m.distributions.Weibull(m.tensor(1.0), m.tensor(2.0)).sample((4,)),
+        lambda m: m.distributions.VonMises(m.tensor(1.0), m.tensor(2.0)).sample((4,)),
+        lambda m: m.distributions.FisherSnedecor(m.tensor(3.0), m.tensor(5.0)).sample((4,)),
+        lambda m: m.distributions.InverseGamma(m.tensor(3.0), m.tensor(5.0)).sample((4,)),
+        lambda m: m.distributions.NegativeBinomial(m.tensor(3.0), m.tensor(0.4)).sample((4,)),
+        lambda m: m.distributions.LowRankMultivariateNormal(m.zeros(2), m.ones(2, 1),
+                                                            m.ones(2)).sample((3,)),
+        lambda m: m.distributions.MixtureSameFamily(
+            m.distributions.Categorical(m.ones(2)),
+            m.distributions.Normal(m.zeros(2), m.ones(2))).sample((4,)),
     ):
         _same(draw, 9)
 
