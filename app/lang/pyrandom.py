@@ -25,6 +25,7 @@ import hashlib
 import itertools
 import math
 import operator
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -213,13 +214,17 @@ class Random:
 
 def _index_arg(value: Any, what: str) -> int:
     """randrange's argument as an int: an index, or an integral number (3.11 still takes
-    ``2.0``, with a DeprecationWarning)."""
+    ``2.0``), with CPython's DeprecationWarning (a run's reply carries it: ``run_warnings``)."""
     try:
         return operator.index(value)
     except TypeError:
         as_int = int(value)
         if as_int != value:
+            warnings.warn("randrange() will raise TypeError in the future", DeprecationWarning,
+                          2)
             raise ValueError(f"non-integer {what} for randrange()") from None
+        warnings.warn("non-integer arguments to randrange() have been deprecated since Python "
+                      "3.10 and will be removed in a subsequent version", DeprecationWarning, 2)
         return as_int
 
 

@@ -153,6 +153,16 @@ def test_errors_are_cpythons(call):
     assert (info.value.extra.get("exception"), info.value.detail) == expected
 
 
+def test_randrange_of_integral_floats_warns_as_cpython():
+    out = run_source("import random\nrandom.seed(2)\nrandom.randrange(5.0)")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        expected = random.Random(2).randrange(5.0)
+    assert out.result == expected
+    assert [(w["category"], w["message"]) for w in out.warnings] == \
+        [("DeprecationWarning", str(caught[0].message))]
+
+
 def test_big_draws_are_bounded():
     limits = Limits(max_value_elements=10_000, max_int_bits=100_000, max_steps=200_000)
     for call in ("random.sample(range(10**9), 10**6)", "random.choices('ab', k=10**8)",
