@@ -35,7 +35,7 @@ import numpy as np
 import orjson
 
 import engine
-from app.lang import Environment, Limits
+from app.lang import Environment, Limits, pyrandom
 from app.lang.filestore import FileStore
 from app.lang.interpreter import compiled
 from app.lang.library import MODULES as LIBRARY_MODULES
@@ -147,6 +147,14 @@ class _Writer:
             return self.function(v)
         if t is LibModule:  # ``import os``: a library module is its path
             return {"M": v.path}
+        if t is pyrandom.Random:  # ``random.Random(n)``: its words, position, cached normal
+            ref = self.seen.get(id(v))
+            if ref is not None:
+                return {"r": ref}
+            ref = self.seen[id(v)] = len(self.seen)
+            self.keep.append(v)
+            _, words, gauss_next = v.getstate()
+            return {"PR": [list(words), self.value(gauss_next)], "n": ref}
         if t in (set, frozenset, defaultdict, OrderedDict) or t in library_classes():
             return self.container(v)
         raise NotPlain(type(v).__name__)
@@ -275,6 +283,11 @@ def capture(env: Environment) -> bytearray:
         _, keys, pos, has_gauss, gauss = env.numpy_random.get_state(legacy=True)
         settings["numpy_random"] = [[int(k) for k in keys], int(pos), int(has_gauss),
                                     struct.pack("<d", float(gauss)).hex()]
+    if getattr(env, "python_random", None) is not None:  # random's state (app.lang.pyrandom)
+        _, words, gauss_next = env.python_random.getstate()
+        settings["python_random"] = [list(words), writer.value(gauss_next)]
+    if getattr(env, "python_random_unseeded", 0):
+        settings["python_random_unseeded"] = env.python_random_unseeded
     header = orjson.dumps({"variables": variables, "tensors": writer.tensors,
                            "generator": gen, "device": env.device,
                            "programs": writer.programs, "settings": settings,
@@ -337,6 +350,11 @@ class _Reader:
             return tuple(self.value(x) for x in v["t"])
         if "F" in v:
             return self.function(v)
+        if "PR" in v:
+            words, gauss_next = v["PR"]
+            g = self.refs[v["n"]] = pyrandom.Random()
+            g.setstate((3, tuple(int(w) for w in words), self.value(gauss_next)))
+            return g
         if "M" in v:
             if v["M"] not in LIBRARY_MODULES:
                 raise ValueError(f"not a library module: {v['M']!r}")
@@ -455,6 +473,11 @@ def restore(data: bytes | bytearray, env: Environment, limits: Limits | None = N
         rng.set_state(("MT19937", np.array(keys, dtype=np.uint32), int(pos), int(has_gauss),
                        struct.unpack("<d", bytes.fromhex(gauss))[0]))
         env.numpy_random = rng
+    if settings.get("python_random") is not None:
+        words, gauss_next = settings["python_random"]
+        env.python_random = pyrandom.Random()
+        env.python_random.setstate((3, tuple(int(w) for w in words), reader.value(gauss_next)))
+    env.python_random_unseeded = int(settings.get("python_random_unseeded", 0))
     generator = env.generator
     generator.manual_seed(int(header["generator"]["seed"]))
     if "mt19937" in header["generator"]:

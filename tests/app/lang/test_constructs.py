@@ -243,10 +243,16 @@ def test_runs_are_reproducible_from_the_session_seed():
                    "[xs, random.random(), random.randint(1, 6), random.choice('abc')]",
                    env).result
     assert draws(1) == draws(1) != draws(2)
+    # unseeded, ``random`` starts as random.seed(the session's seed) would start it; it is
+    # Python's own generator, so torch.manual_seed leaves it where it is, as in Python
+    import random
+
     env = Environment()
-    a = run("random.seed(5)\nrandom.random()", env).result
+    a = run("torch.manual_seed(5)\nrandom.random()", env).result
     b = run("torch.manual_seed(5)\nrandom.random()", env).result
-    assert a == b
+    python = random.Random(5)
+    assert [a, b] == [python.random(), python.random()]
+    assert run("random.seed(5)\nrandom.random()", env).result == a
 
 
 def test_printed_reprs_of_objects_have_no_addresses(form):
