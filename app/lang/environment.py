@@ -39,6 +39,10 @@ class Environment:
     made from the session's seed on first use, see :mod:`app.lang.npmod`)."""
     files: FileStore = field(default_factory=FileStore, repr=False)
     """The session's virtual file store (``torch.save``, ``os``: :mod:`app.lang.filestore`)."""
+    warning_filters: tuple | None = None
+    """``warnings.filterwarnings``/``simplefilter`` as the programs left them, newest first:
+    (action, message, category, module, lineno), the category a Warning class's name or a
+    program's class (None: Python's defaults; :mod:`app.lang.run_warnings`)."""
     held_bytes_estimate: int = field(default=0, repr=False)
     """An upper estimate of :meth:`memory_bytes` kept by the interpreter between runs."""
 

@@ -31,7 +31,7 @@ from engine.printing import DEFAULT_OPTIONS as DEFAULT_PRINT_OPTIONS
 from engine.printing import _options as _PRINT_OPTIONS
 from engine.random import _current as _GENERATOR
 
-from . import calls, scopes
+from . import calls, run_warnings, scopes
 from .calls import PREBOUND_ROOTS, Closure
 from .compile_definitions import DefinitionCompiler
 from .compile_expressions import ExpressionCompiler
@@ -50,12 +50,13 @@ from .values import Code
 @dataclass
 class RunResult:
     """What a run gives back: the last expression statement's value, the printed lines, the
-    steps taken and the wall time."""
+    steps taken, the wall time and the warnings issued (:mod:`app.lang.run_warnings`)."""
 
     result: Any = None
     printed: list[str] = field(default_factory=list)
     steps: int = 0
     elapsed_ms: float = 0.0
+    warnings: list[dict[str, Any]] = field(default_factory=list)
 
 
 class CodeCompiler(StatementCompiler, ExpressionCompiler, DefinitionCompiler):
@@ -108,6 +109,8 @@ class CompiledProgram:
         """Every ``def`` and ``lambda`` of the program (:meth:`CodeCompiler.register`)."""
 
 
+run_warnings.install()
+
 _CODE_CACHE_SIZE = 512
 _code_cache = BoundedCache(_CODE_CACHE_SIZE, CACHE_MAX_NODES)
 _code_lock = threading.Lock()
@@ -155,6 +158,7 @@ def run_program(program: Program | list | dict, env: Environment, limits: Limits
         calls.mark_roots_bound(env, env.variables)  # bound outside a run (a run's inputs, a
         # restored snapshot), or kept from an earlier run
     rs = RunState(env, limits)
+    rs.unit, rs.source = code.unit, source
     try:
         contextvars.copy_context().run(_run, code, env, rs)
     except LangError as exc:
@@ -166,7 +170,7 @@ def run_program(program: Program | list | dict, env: Environment, limits: Limits
             calls.release_roots(env)
     env.held_bytes_estimate = rs.mem_base + rs.alloc
     return RunResult(result=_plain_result(rs.result), printed=rs.printed, steps=rs.steps,
-                     elapsed_ms=rs.elapsed_ms())
+                     elapsed_ms=rs.elapsed_ms(), warnings=rs.warnings)
 
 
 def _run(code: CompiledProgram, env: Environment, rs: RunState) -> None:

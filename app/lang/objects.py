@@ -40,6 +40,7 @@ from .library import (
     torch_class_name,
 )
 from .pycollections import ATTRIBUTES as COLLECTION_ATTRIBUTES
+from .pyfunctools import CachedFunction
 from .runtime import RunState
 from .schema import READABLE_ATTRS, WRITABLE_ATTRS
 from .values import (
@@ -349,7 +350,9 @@ def doc_of(obj: Any) -> str | None:
     if type(obj) is ContextFunction:
         obj = obj.func
     if type(obj) is Function:
-        return obj.code.doc
+        return obj.doc
+    if type(obj) is CachedFunction:
+        return obj.doc
     if isinstance(obj, Instance):
         obj = obj.cls
     elif not isinstance(obj, UserClass):
@@ -458,6 +461,8 @@ def _bind(value: Any, obj: Any, cls: UserClass) -> Any:
         return value.func
     if t is ClassMethod:
         return BoundMethod(cls, value.func)
+    if t is CachedFunction:  # an lru_cache'd method binds, as CPython's wrapper does
+        return BoundMethod(obj, value)
     return value
 
 

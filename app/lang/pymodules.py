@@ -12,6 +12,8 @@ from __future__ import annotations
 import bisect
 import copy
 import math
+import random
+import re
 import string
 import time
 import unicodedata
@@ -20,16 +22,18 @@ from typing import Any
 
 import engine
 
-from . import dataclass_module, npmod
+from . import dataclass_module, npmod, run_warnings
 from .checkpoints import IO, OS, OS_PATH, pickle_module
 from .errors import ProgramError
 from .exceptions import LIBRARY_EXCEPTIONS
 from .guards import int_guard, size_guard
 from .methods import materialize
 from .pycollections import COLLECTIONS
+from .pyfunctools import FUNCTOOLS_MORE
 from .pyitertools import ITERTOOLS
+from .pyjson import JSON
 from .runtime import RunState
-from .values import BuiltinFunction, Partial
+from .values import BuiltinFunction, Partial, ShownBuiltin
 
 _FLOAT_FUNCTIONS = (
     "sqrt", "exp", "exp2", "log2", "log10", "log1p", "expm1", "sin", "cos", "tan", "asin",
@@ -173,8 +177,13 @@ def _choices(rs: RunState, population: Any, weights: Any = None, *, cum_weights:
             for _ in range(k)]
 
 
+def _random_text(name: str) -> str:
+    """CPython's repr of ``random.name`` (a method of its hidden ``Random``), no address."""
+    return re.sub(r" at 0x[0-9a-fA-F]+", "", repr(getattr(random, name)))
+
+
 RANDOM: dict[str, Any] = {
-    name: BuiltinFunction(name, fn) for name, fn in (
+    name: ShownBuiltin(name, fn, _random_text(name)) for name, fn in (
         ("random", _random), ("seed", _seed), ("randint", _randint),
         ("randrange", _randrange), ("uniform", _uniform), ("gauss", _gauss),
         ("normalvariate", _gauss), ("shuffle", _shuffle), ("choice", _choice),
@@ -214,7 +223,7 @@ def _reduce(rs: RunState, function: Any, iterable: Any, initial: Any = _NO_INITI
 
 
 FUNCTOOLS: dict[str, Any] = {"partial": BuiltinFunction("partial", _partial),
-                             "reduce": BuiltinFunction("reduce", _reduce)}
+                             "reduce": BuiltinFunction("reduce", _reduce), **FUNCTOOLS_MORE}
 
 # --------------------------------------------------------------------------- copy
 
@@ -309,10 +318,10 @@ DATACLASSES = dataclass_module.module(LIBRARY_EXCEPTIONS["FrozenInstanceError"])
 
 # --------------------------------------------------------------------------- warnings
 
-#: Python's filter actions. A run's output is what it prints and returns; warnings go to the
-#: process's stderr in Python and are not part of a run's reply here, so every action but
-#: "error" leaves the output as Python's would be. "error" (warnings raised as exceptions) would
-#: change control flow and is refused rather than ignored.
+#: Python's filter actions. Warnings a run issues are in its reply's ``"warnings"``
+#: (:mod:`app.lang.run_warnings`), filtered by the session's filters as Python's filters do;
+#: "error" (warnings raised as exceptions) would change control flow and is refused rather
+#: than ignored.
 _WARNING_ACTIONS = ("error", "ignore", "always", "all", "default", "module", "once")
 
 
@@ -339,8 +348,16 @@ def _check_lineno(lineno: Any) -> None:
 _WARNING = object()  # filterwarnings' default category (Warning)
 
 
+def _filter_category(category: Any) -> Any:
+    """A filter's category as the session keeps it: a builtin class by name, a program's
+    class itself."""
+    return category.name if category.builtin else category
+
+
 def _filterwarnings(rs: RunState, action: Any, message: Any = "", category: Any = _WARNING,
                     module: Any = "", lineno: Any = 0, append: Any = False) -> None:
+    import re
+
     from .exceptions import BUILTIN_EXCEPTIONS
     from .values import BuiltinType, UserClass
 
@@ -358,32 +375,57 @@ def _filterwarnings(rs: RunState, action: Any, message: Any = "", category: Any 
         raise ProgramError("module must be a string", exception="AssertionError")
     _check_lineno(lineno)
     _refuse_error_action(action)
+    for pattern in (message, module):
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ProgramError(str(exc), exception="error") from None
+    run_warnings.add_filter(rs, (action, message, "Warning" if category is _WARNING else
+                                 _filter_category(category), module, lineno), bool(append))
 
 
 def _simplefilter(rs: RunState, action: Any, category: Any = None, lineno: Any = 0,
                   append: Any = False) -> None:
+    from .exceptions import BUILTIN_EXCEPTIONS
+    from .values import UserClass
+
     _check_action(action)
     _check_lineno(lineno)
     _refuse_error_action(action)
+    if category is None:
+        category = BUILTIN_EXCEPTIONS["Warning"]
+    if not isinstance(category, UserClass):  # CPython takes it; no warning's class matches
+        category = UserClass("?", "?", (), {})
+    run_warnings.add_filter(rs, (action, "", _filter_category(category), "", lineno),
+                            bool(append))
 
 
 def _resetwarnings(rs: RunState) -> None:
-    return None
+    run_warnings.reset_filters(rs)
 
 
 def _warn(rs: RunState, message: Any, category: Any = None, stacklevel: Any = 1,
           source: Any = None) -> None:
-    from .exceptions import BUILTIN_EXCEPTIONS, is_exception
+    from .exceptions import BUILTIN_EXCEPTIONS, exception_str, is_exception
     from .values import UserClass
 
     if is_exception(message) and BUILTIN_EXCEPTIONS["Warning"] in message.cls.mro:
+        run_warnings.issue(rs, message.cls, exception_str(message))
         return None
     if category is not None and not (isinstance(category, UserClass) and
                                      BUILTIN_EXCEPTIONS["Warning"] in category.mro):
         kind = "type" if isinstance(category, UserClass) else type(category).__name__
         raise ProgramError(f"category must be a Warning subclass, not '{kind}'",
                            exception="TypeError")
+    text = message if isinstance(message, str) else _str_of(rs, message)
+    run_warnings.issue(rs, category or BUILTIN_EXCEPTIONS["UserWarning"], text)
     return None
+
+
+def _str_of(rs: RunState, value: Any) -> str:
+    from .builtins import to_str
+
+    return to_str(rs, value)
 
 
 WARNINGS: dict[str, Any] = {
@@ -505,5 +547,5 @@ UNICODEDATA: dict[str, Any] = {"normalize": BuiltinFunction("normalize", _normal
 MODULES = {"math": MATH, "random": RANDOM, "numpy": NUMPY, "functools": FUNCTOOLS,
            "copy": COPY, "collections": COLLECTIONS, "typing": TYPING, "itertools": ITERTOOLS,
            "dataclasses": DATACLASSES, "warnings": WARNINGS, "string": STRING,
-           "time": TIME, "unicodedata": UNICODEDATA, **npmod.SUBMODULES,
+           "time": TIME, "unicodedata": UNICODEDATA, "json": JSON, **npmod.SUBMODULES,
            "os": OS, "os.path": OS_PATH, "io": IO, "pickle": pickle_module()}

@@ -796,7 +796,7 @@ class Import(_Node):
     unknown `torch` module is CPython's ModuleNotFoundError).
     Only `torch`, its library modules, `math`, `random`, `functools`, `copy`, `collections`,
     `itertools`, `typing`, `warnings`, `dataclasses`, `time` (its clocks and `sleep`),
-    `unicodedata` (`normalize`, `category`),
+    `unicodedata` (`normalize`, `category`), `json` (`dumps`, `loads`),
     `string` (its constants) and `numpy` (a subset: `numpy.random`, `numpy.testing`,
     `numpy.linalg`) can be imported."""
 

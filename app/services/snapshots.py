@@ -190,7 +190,7 @@ class _Writer:
             return {"r": ref}
         code = f.code
         if code.origin is None or f.owner is not None or f.glob is not self.glob or \
-                f.name != code.name or f.qualname != code.qualname:
+                f.name != code.name or f.qualname != code.qualname or f.doc is not code.doc:
             raise NotPlain("a method or a function from elsewhere")
         ref = self.seen[id(f)] = len(self.seen)
         self.keep.append(f)
@@ -267,6 +267,10 @@ def capture(env: Environment) -> bytearray:
                 else writer.value(list(env.print_options)),
                 "deterministic": list(env.deterministic), "cudnn": list(env.cudnn),
                 "cpu": list(env.cpu), "default_dtype": env.default_dtype}
+    if env.warning_filters is not None:  # warnings.filterwarnings (app.lang.run_warnings)
+        if any(not isinstance(f[2], str) for f in env.warning_filters):
+            raise NotPlain("a warnings filter on a program's class")
+        settings["warning_filters"] = [list(f) for f in env.warning_filters]
     if getattr(env, "numpy_random", None) is not None:  # np.random's state (app.lang.npmod)
         _, keys, pos, has_gauss, gauss = env.numpy_random.get_state(legacy=True)
         settings["numpy_random"] = [[int(k) for k in keys], int(pos), int(has_gauss),
@@ -441,6 +445,10 @@ def restore(data: bytes | bytearray, env: Environment, limits: Limits | None = N
     env.default_dtype = settings.get("default_dtype", "float32")
     if env.default_dtype not in ("float16", "float32", "float64"):
         raise ValueError("a snapshot's default dtype is not a floating dtype")
+    if settings.get("warning_filters") is not None:
+        env.warning_filters = tuple(
+            (str(action), str(message), str(category), str(module), int(lineno))
+            for action, message, category, module, lineno in settings["warning_filters"])
     if settings.get("numpy_random") is not None:
         keys, pos, has_gauss, gauss = settings["numpy_random"]
         rng = np.random.RandomState()

@@ -301,3 +301,17 @@ def test_tensor_methods_without_arguments_count_and_fail_as_the_general_call(for
         "a Tensor with 2 elements cannot be converted to Scalar",
         "'int' object has no attribute 'item'", "tensor([2.7183, 7.3891])"])
     assert own[-3][0] == "LimitExceeded"
+
+
+@pytest.mark.parametrize(("source", "steps"), [
+    ("pass", 0), ("x = 1", 1), ("x = 1 + 2", 2), ("x = [1]\ny = x[0]", 2),
+    ("import torch\nx = torch.ones(2) + 1", 3 + 1),
+    ("def f(a):\n    return a\nf(1)", 1 + 3), ("def f(a):\n    b = a\n    return b\nf(1)", 5),
+    ("for i in range(3):\n    x = i", 8), ("i = 0\nwhile i < 3:\n    i += 1", 15),
+    ("x = sum(i for i in range(3))", 9), ("[i for i in range(3)]", 5),
+])
+def test_steps_counted_as_the_readme_says(source, steps):
+    """app/lang/README.md's "How steps are counted", its examples, in both forms."""
+    program = compile_source(source)
+    assert run_program(program, Environment(), Limits(), source=source).steps == steps
+    assert run_program(compile_source(source), Environment(), Limits()).steps == steps
