@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import engine
+from engine.autograd.anomaly import set_forward_trace
 from engine.backends import _cpu as _CPU
 from engine.backends import _cudnn as _CUDNN
 from engine.device import _default as _DEVICE
@@ -177,6 +178,7 @@ def _run(code: CompiledProgram, env: Environment, rs: RunState) -> None:
     frame = make_frame(rs, env.variables, env.variables, ())
     journal = rs.journal
     CURRENT.set(rs)
+    set_forward_trace(run_warnings.program_trace)  # anomaly mode: the program's lines
     # This runs in a copied context, so a plain set is enough (the copy is dropped after the
     # run: nothing to restore), and a setting the context already holds is not set again.
     # Grad mode starts enabled, whatever the caller's mode.

@@ -166,3 +166,18 @@ def reset_filters(rs: RunState) -> None:
     """``warnings.resetwarnings()``: no filters at all (Python's defaults go too)."""
     rs.env.warning_filters = ()
     rs.warned.clear()
+
+
+def program_trace() -> str:
+    """The forward trace anomaly mode keeps for a recorded op inside a run: the program's
+    statement that made it, as Python's traceback writes a frame (torch shows the program's
+    frames; the interpreter's own are never shown). Empty outside a run or without source."""
+    rs = CURRENT.get()
+    if rs is None or rs.unit is None or rs.source is None:
+        return ""
+    pointer = _pointer(rs)
+    lineno = _positions(rs).get(pointer, (0, 0))[0] if pointer is not None else 0
+    lines = rs.source.splitlines()
+    if not 0 < lineno <= len(lines):
+        return ""
+    return f'  File "<program>", line {lineno}, in <module>\n    {lines[lineno - 1].strip()}\n'

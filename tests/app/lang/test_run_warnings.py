@@ -185,3 +185,38 @@ warnings.warn(M())"""
 def test_outside_a_run_python_warns_as_usual():
     with pytest.warns(UserWarning, match="plain"):
         warnings.warn("plain", stacklevel=1)
+
+
+ANOMALY = """import torch
+q = torch.tensor([0.0, 1.0], requires_grad=True)
+with torch.autograd.set_detect_anomaly(True):
+    r = q.sqrt() * 0
+    s = q / r
+    try:
+        s.sum().backward()
+    except RuntimeError as e:
+        print(type(e).__name__)
+"""
+
+
+@pytest.mark.parametrize("form", ["source", "json"])
+def test_anomaly_traces_show_the_programs_lines_never_the_interpreters(form):
+    """Anomaly mode's warning shows the forward call of the failing node as torch does, from
+    the program: its statement (source form; the JSON form has no lines to show), never the
+    interpreter's or the engine's own frames (server paths)."""
+    result = run_program(compile_source(ANOMALY), Environment(), Limits(),
+                         source=ANOMALY if form == "source" else None)
+    assert result.printed == ["RuntimeError"]
+    (w,) = [w for w in result.warnings if "Error detected" in w["message"]]
+    head = ("Error detected in DivBackward0. Traceback of forward call that caused the "
+            "error:\n")
+    trace = '  File "<program>", line 5, in <module>\n    s = q / r\n' if form == "source" \
+        else ""
+    assert w["message"] == head + trace
+    with warnings.catch_warnings(record=True) as seen:  # torch's: the same frame of the file
+        warnings.simplefilter("always")
+        exec(compile(ANOMALY, "<program>", "exec"), {})
+    # (torch's whole Python stack ends with the program's frame; exec'd text has no line)
+    theirs = [str(x.message) for x in seen if "Error detected" in str(x.message)]
+    assert theirs and theirs[0].startswith(head)
+    assert theirs[0].split("\n")[-2] == '  File "<program>", line 5, in <module>'
