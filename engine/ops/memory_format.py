@@ -374,13 +374,22 @@ def iterates_unsorted(a) -> bool:
     return False
 
 
+def _array_of(a):
+    """A tensor's array, or ``a`` itself (a number, or a sparse tensor's storage: one that
+    is no NumPy array and lays nothing out)."""
+    try:
+        return getattr(a, "_data", a)
+    except Exception:  # (a sparse storage refuses what NumPy asks of it)
+        return a
+
+
 def as_iterated(res, operands):
     """A pointwise result ``res`` laid out as torch's TensorIterator lays it out (``res``
     itself when NumPy's order-K layout already is that; else a copy): ``operands``, the
     inputs (tensors or their arrays) in argument order (Python numbers count as 0-d inputs)."""
     if type(res) is not np.ndarray or not res.ndim:
         return res
-    operands = [getattr(a, "_data", a) for a in operands]
+    operands = [a if type(a) is np.ndarray else _array_of(a) for a in operands]
     if res.flags.c_contiguous and all(type(a) is np.ndarray and a.shape == res.shape and
                                       a.flags.c_contiguous for a in operands):
         return res  # (same-shaped row-major inputs: a row-major result)
