@@ -58,7 +58,6 @@ _BY_NAME.update({"float": float32, "double": float64, "half": float16, "long": i
                  "int": int32, "short": int16, "bool_": bool_})
 _BY_NP = {d.np: d for d in ALL}
 
-DEFAULT_FLOAT = float32  # torch's default floating dtype at start (a context's: default_float())
 DEFAULT_INT = int64
 _default_float: ContextVar[DType] = ContextVar("default_float", default=float32)
 #: ``torch.get_default_dtype()``: the context's default floating dtype (a session's, never

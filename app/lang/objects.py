@@ -787,12 +787,12 @@ def array_retry(rs: RunState, name: str, fn: Any, args: tuple | list, kwargs: di
     if name in arrays.ARRAY_TAKING_OPS and args and type(args[0]) is Array:
         if name != "tensor" and len(args) == 1 and _shares(args[0], kwargs):
             return arrays.shared_tensor(args[0])  # as_tensor / asarray: torch shares memory
-        return call_op(rs, name, fn, (args[0].__array__(), *args[1:]), kwargs)
+        return call_op(rs, name, fn, (args[0].__array__(), *args[1:]), kwargs, form)
     if name in arrays.ARRAY_TAKING_OPS and args and _holds_array(args[0]):
-        return call_op(rs, name, fn, (_array_copies(args[0]), *args[1:]), kwargs)
+        return call_op(rs, name, fn, (_array_copies(args[0]), *args[1:]), kwargs, form)
     typed = _python_types_as_dtypes(args, kwargs)
     if typed is not None:  # ``dtype=float``: torch's parser takes Python's types as dtypes
-        return call_op(rs, name, fn, *typed)
+        return call_op(rs, name, fn, *typed, form)
     raise convert_exception(explain_call(name, form, args, kwargs, exc), name,
                             rs.limits) from None
 

@@ -10,12 +10,14 @@ tuples, lists and dicts of tensors.
 
 from __future__ import annotations
 
+import weakref
 from contextvars import ContextVar
 
 from .. import errors
 from ..autograd import forward_ad as fw
 from ..autograd.engine import run_backward
-from ..modes import enable_grad
+from ..autograd.graph import AccumulateGrad
+from ..modes import _grad_enabled, enable_grad
 from ..tensor import Tensor
 from ._pytree import TreeSpec, tree_flatten, tree_unflatten
 from .vmap import vmap
@@ -51,7 +53,50 @@ def _prep(t):
     v = t.view_as(t)
     if not v.requires_grad:
         v.requires_grad_(True)
+        _PREPPED[id(v)] = v
     return v
+
+
+#: The leaves the transforms made to differentiate with respect to (views of tensors that
+#: did not require grad): torch's transforms differentiate them at a level of their own, so a
+#: result whose graph reaches nothing else has no ``grad_fn`` outside the transforms.
+_PREPPED: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+
+
+def _reaches_outer(t) -> bool:
+    """Whether ``t``'s graph reaches a tensor requiring grad outside the transforms (a leaf
+    the transforms did not make, such as a parameter a function closes over): then torch
+    records the transform's result in the program's own graph too."""
+    if not isinstance(t, Tensor) or not t.requires_grad:
+        return False
+    node = t.grad_fn
+    if node is None:
+        return _PREPPED.get(id(t)) is not t
+    stack, seen = [node], {id(node)}
+    while stack:
+        node = stack.pop()
+        if type(node) is AccumulateGrad:
+            if _PREPPED.get(id(node.variable)) is not node.variable:
+                return True
+            continue
+        for edge in node._edges:
+            if edge is not None and id(edge[0]) not in seen:
+                seen.add(id(edge[0]))
+                stack.append(edge[0])
+    return False
+
+
+def _outer_graph(leaves, outer: tuple | None = None) -> bool:
+    """At the outermost transform, with grad mode on outside it, whether any of ``leaves`` (a
+    function's outputs) is in the program's graph (:func:`_reaches_outer`). ``outer``: the
+    transform depth and grad mode where the caller started (default: here and now)."""
+    depth, grad_on = outer or (_depth.get(), _grad_enabled.get())
+    return depth == 0 and grad_on and any(_reaches_outer(t) for t in leaves)
+
+
+def _here() -> tuple:
+    """The transform depth and grad mode here (for :func:`_outer_graph` later)."""
+    return _depth.get(), _grad_enabled.get()
 
 
 def _keeps_graph(leaves) -> bool:
@@ -85,10 +130,14 @@ def _zeros_like(t: Tensor) -> Tensor:
 
 
 def _detach_tree(x, keep: bool):
-    if keep:
+    """``x``'s tensors detached, or (``keep``) those whose graph reaches no tensor of the
+    program's own graph detached at the outermost transform (their graph then only leads to
+    the transforms' own leaves), the others kept."""
+    if keep and _depth.get() > 0:
         return x
     leaves, spec = tree_flatten(x)
-    return tree_unflatten([v.detach() if isinstance(v, Tensor) else v for v in leaves], spec)
+    return tree_unflatten([v.detach() if isinstance(v, Tensor) and not (keep and (
+        v.grad_fn is None or _reaches_outer(v))) else v for v in leaves], spec)
 
 
 # --------------------------------------------------------------------------- grad
@@ -98,6 +147,7 @@ def grad_and_value(func, argnums=0, has_aux: bool = False):
     def wrapped(*args, **kwargs):
         nums = _argnums(argnums, len(args), "grad_and_value(f)(*args)")
         keep = _keeps_graph(tree_flatten([args[i] for i in nums])[0])
+        outer = _here()
         with _Nest(), enable_grad():
             args = list(args)
             diff = []
@@ -124,6 +174,7 @@ def grad_and_value(func, argnums=0, has_aux: bool = False):
                     f"tensor with {out.ndim} dims. Maybe you wanted to use the vjp or jacrev APIs "
                     "instead?")
             flat_inputs = [t for prepped, _ in diff for t in prepped if isinstance(t, Tensor)]
+            keep = keep or _outer_graph((out,), outer)
             if out.requires_grad:
                 got = run_backward([out], [None], keep, keep, inputs=flat_inputs,
                                    accumulate=False, allow_unused=True)
@@ -140,7 +191,8 @@ def grad_and_value(func, argnums=0, has_aux: bool = False):
                     else:
                         leaves.append(t)
                 grads.append(tree_unflatten(leaves, spec))
-        result = grads[0] if not isinstance(argnums, tuple) else tuple(grads)
+        result = _detach_tree(grads[0] if not isinstance(argnums, tuple) else tuple(grads),
+                              keep)
         value = _detach_tree(out, keep)
         if has_aux:
             return result, (value, _detach_tree(aux, keep))
@@ -168,6 +220,7 @@ def grad(func, argnums=0, has_aux: bool = False):
 def vjp(func, *primals, has_aux: bool = False):
     """``(f(*primals), vjp_fn)``; ``vjp_fn(cotangents)`` gives one gradient per primal."""
     keep = _keeps_graph(tree_flatten(primals)[0])
+    outer = _here()
     with _Nest(), enable_grad():
         leaves, spec = tree_flatten(primals)
         prepped = [_prep(v) for v in leaves]
@@ -179,6 +232,7 @@ def vjp(func, *primals, has_aux: bool = False):
                     "vjp(f, *primals): output of function f should be a tuple: (output, aux) if "
                     "has_aux is True")
             out, aux = out
+        keep = keep or _outer_graph(tree_flatten(out)[0], outer)
     out_leaves, out_spec = tree_flatten(out)
     for o in out_leaves:
         if not isinstance(o, Tensor):
@@ -214,7 +268,7 @@ def vjp(func, *primals, has_aux: bool = False):
         it = iter(got)
         res = [(_zeros_like(t) if (g := next(it)) is None else g) if isinstance(t, Tensor)
                else t for t in prepped]
-        return tuple(tree_unflatten(res, spec))
+        return _detach_tree(tuple(tree_unflatten(res, spec)), keep_inner)
 
     value = _detach_tree(out, keep)
     if has_aux:
@@ -245,7 +299,7 @@ def jvp(func, primals, tangents, *, strict: bool = False, has_aux: bool = False)
             raise errors.EngineRuntimeError(
                 "jvp(f, primals, tangents): Expected primals and tangents to have the same "
                 f"shapes. Got primal shape {tuple(p.shape)} and tangent shape {tuple(t.shape)}")
-    keep = _keeps_graph(p_leaves + t_leaves)
+    keep = _keeps_graph(p_leaves + t_leaves) or (_depth.get() == 0 and _grad_enabled.get())
     with _Nest(), fw.nested_level() as level:
         duals = [fw.make_dual(p, t, level=level) for p, t in zip(p_leaves, t_leaves)]
         out = func(*tree_unflatten(duals, spec))
@@ -459,6 +513,7 @@ def jacrev(func, argnums=0, *, has_aux: bool = False, chunk_size=None, _prealloc
         res = vjp(f_of_diff, *arg_leaves, has_aux=has_aux)
         out, vjp_fn = res[0], res[1]
         out_leaves, out_spec = tree_flatten(out)
+        keep = keep or _outer_graph(out_leaves)
         rows = _over_basis(lambda *cts: vjp_fn(tree_unflatten(list(cts), out_spec)),
                            out_leaves, chunk_size, sum(t.numel() for t in arg_leaves))
         per_output, offset = [], 0
@@ -482,7 +537,8 @@ def jacfwd(func, argnums=0, has_aux: bool = False, *, randomness: str = "error")
 
     def wrapped(*args, **kwargs):
         nums = _argnums(argnums, len(args), "jacfwd(f, ...)(*args)")
-        keep = _keeps_graph(tree_flatten(args)[0])
+        keep = _keeps_graph(tree_flatten(args)[0]) or (_depth.get() == 0 and
+                                                       _grad_enabled.get())
         arg_specs, arg_leaves, f_of_diff = _of_argnums(func, args, kwargs, nums)
 
         state = {}

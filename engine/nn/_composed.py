@@ -7,6 +7,7 @@ from __future__ import annotations
 import warnings
 
 from .. import errors
+from ..ops.memory_format import contiguous_format
 from ..ops.registry import OPS
 
 
@@ -47,7 +48,8 @@ def gumbel_softmax(logits, tau: float = 1, hard: bool = False, eps: float = 1e-1
     if eps != 1e-10:
         warnings.warn("`eps` parameter is deprecated and has no effect.", UserWarning,
                       stacklevel=2)
-    gumbels = -_op("empty_like")(logits).exponential_().log()
+    # (torch's noise: empty_like(logits, memory_format=torch.legacy_contiguous_format))
+    gumbels = -_op("empty_like")(logits, memory_format=contiguous_format).exponential_().log()
     gumbels = (logits + gumbels) / tau
     y_soft = gumbels.softmax(dim)
     if not hard:

@@ -17,6 +17,7 @@ import math
 import numpy as np
 
 from .. import errors
+from .._cpu import onednn_fp16
 from ..autograd import needs_grad, record
 from ..cost import charge, conv_cost
 from ..dtypes import bool_
@@ -277,13 +278,13 @@ def _uses_onednn(input: Tensor, weight: Tensor, groups: int, transposed: bool = 
     """Whether torch's CPU convolution picks its oneDNN backend for these arguments (half
     always; float when grouped, batched, large or with a kernel over 3x3; never a transposed
     one with an output padding as large as its stride). That backend checks the parameters'
-    dtypes first and words the error its own way. Modelled on a multi-threaded torch on a CPU
-    with AVX512-FP16, as the machines the oracle runs on."""
+    dtypes first and words the error its own way. Modelled on a multi-threaded torch; half
+    only where oneDNN has float16 kernels on this CPU (engine._cpu.onednn_fp16)."""
     if transposed and any(o >= s for o, s in zip(output_padding, stride, strict=True)):
         return False
     name = input.dtype.name
     if name != "float32":
-        return name == "float16"
+        return name == "float16" and onednn_fp16()
     xs, ws = input._data.shape, weight._data.shape
     if len(xs) == 3:  # 1-D runs as 2-D with a height of 1
         xs, ws = xs[:2] + (1,) + xs[2:], ws[:2] + (1,) + ws[2:]
@@ -462,7 +463,7 @@ def _direct_float_kernel(input, weight, groups, padding, dilation) -> bool:
     groups (or depthwise) and with no padding past the dilated kernel's reach (else the
     products with the padding are made, as measured against torch 2.13)."""
     if input.dtype.name == "float16":
-        return True
+        return onednn_fp16()
     ws = weight._data.shape
     if groups > 1 and not (ws[0] == groups and ws[1] == 1):
         return False

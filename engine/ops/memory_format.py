@@ -119,6 +119,23 @@ def preserved_strides(shape: tuple, strides: tuple) -> tuple:
     return dense_strides(shape, strides)
 
 
+def draws_like(data, draw):
+    """``draw(shape)`` for an array shaped like ``data`` in the order torch fills
+    ``empty_like(data)`` (preserve_format): ``data``'s own memory order when it is
+    non-overlapping and dense (a transposed or permuted tensor), else the dense order its
+    strides suggest (row-major for an expanded one). Returns the values in ``data``'s
+    logical layout; dropout's and multinomial's noise are made so."""
+    if data.ndim < 2 or data.flags.c_contiguous:
+        return draw(data.shape)
+    strides = preserved_strides(data.shape, elem_strides(data))
+    if strides == contiguous_strides(data.shape):
+        return draw(data.shape)
+    n = data.ndim
+    perm = sorted(range(n), key=lambda d: (-strides[d], d))  # outermost first
+    values = draw(tuple(data.shape[d] for d in perm))
+    return values.transpose(np.argsort(perm))
+
+
 def contiguous_strides(shape: tuple) -> tuple:
     out, cur = [0] * len(shape), 1
     for d in range(len(shape) - 1, -1, -1):

@@ -18,6 +18,7 @@ import numpy as np
 
 from .. import errors
 from .. import random as _random
+from .._cpu import onednn_fp16
 from .._fperr import Quiet
 from .._parallel import is_numpy
 from ..autograd import OUTPUT, needs_grad, record
@@ -33,6 +34,7 @@ from ._fma import fma
 from .creation import full_like, zeros_like
 from .families import apply_inplace, check_inplace
 from .linalg import plain_mm
+from .memory_format import draws_like
 from .pointwise import _AS_COEFFS, _AS_P, erf_as_float32
 from .registry import op
 
@@ -346,7 +348,7 @@ def gelu(input, approximate="none"):
         res = (0.5 * a) * (1 + th)
         rule = _gelu_tanh_grad
     else:
-        if a.dtype != np.float64 and a.size > 1 and input._data.flags.c_contiguous:
+        if _onednn_activation(input._data) and a.size > 1 and input._data.flags.c_contiguous:
             # a contiguous float32/float16 input of more than one element goes to oneDNN's
             # gelu_erf (AVX-512: a piecewise minimax polynomial for erf, x (1 + erf) 0.5 in
             # float32; NaN at +inf). Its polynomial is not reproduced: erf here is the
@@ -373,9 +375,15 @@ def gelu(input, approximate="none"):
     return out
 
 
+def _onednn_activation(d) -> bool:
+    """Whether torch's ``use_mkldnn`` takes an activation of this array to oneDNN: float32,
+    and float16 where oneDNN has float16 kernels on this CPU."""
+    return d.dtype == np.float32 or (d.dtype == np.float16 and onednn_fp16())
+
+
 def _gelu_grad(g, x):
     d = x._data
-    if (type(d) is np.ndarray and d.dtype in (np.float16, np.float32) and d.size > 1 and
+    if (type(d) is np.ndarray and _onednn_activation(d) and d.size > 1 and
             d.flags.c_contiguous and not needs_grad(g, x)):
         # torch's gelu_backward of such an input is oneDNN's too (use_mkldnn(self))
         with Quiet():
@@ -978,7 +986,8 @@ def dropout(input, p=0.5, training=True, inplace=False):
     dt = input.dtype
     gen = current_generator(dev)
     with dev.scope():  # torch's noise: bernoulli_(1 - p) (53-bit uniforms), divided by 1 - p
-        keep = _random.uniform(gen, input._data.shape, float64) < 1.0 - p
+        keep = draws_like(input._data, lambda shape: _random.uniform(
+            gen, shape, float64)) < 1.0 - p  # (empty_like(input): the input's memory order)
     acc = np.float64 if dt.np == np.float64 else np.float32  # the division's type
     scale = dt.np.type(0) if p == 1 else dt.np.type(acc(1) / acc(1.0 - p))
     mask = _wrap((keep * scale).astype(dt.np), dt, dev)

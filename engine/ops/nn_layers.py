@@ -18,6 +18,7 @@ from ..autograd import needs_grad, record
 from ..dtypes import default_float, float64
 from ..random import current_generator
 from ..tensor import Tensor, _wrap
+from .memory_format import draws_like
 from .nn import _maybe_inplace
 from .registry import op
 
@@ -30,12 +31,16 @@ def _check_p(p: float) -> None:
             f"dropout probability has to be between 0 and 1, but got {p}")
 
 
-def _keep(input: Tensor, p: float, shape: tuple):
+def _keep(input: Tensor, p: float, shape: tuple, feature: bool = False):
     """A 0/1 array of ``shape``: 1 with probability ``1 - p``, from the session's generator."""
     dev = input.device
     dt = input.dtype if input.dtype.is_floating_point else default_float()
-    with dev.scope():  # torch's noise.bernoulli_(1 - p): 53-bit uniforms
-        u = _random.uniform(current_generator(dev), shape, float64)
+    gen = current_generator(dev)
+    with dev.scope():  # torch's noise.bernoulli_(1 - p): 53-bit uniforms, the noise made as
+        if not feature:  # empty_like(input) (in the input's memory order)
+            u = draws_like(input._data, lambda s: _random.uniform(gen, s, float64))
+        else:  # or a new row-major (N, C, 1, ...) tensor (feature dropout)
+            u = _random.uniform(gen, shape, float64)
     return (u < 1.0 - p).astype(dt.np), dt
 
 
@@ -56,7 +61,7 @@ def _dropout_impl(input: Tensor, p: float, training: bool, inplace: bool, featur
         raise errors.EngineRuntimeError(
             "Feature dropout requires at least 2 dimensions in the input")
     shape = _feature_shape(input) if feature else tuple(input.shape)
-    keep, dt = _keep(input, p, shape)
+    keep, dt = _keep(input, p, shape, feature)
     if not alpha:
         mask = _wrap(keep * dt.np.type(1.0 / (1.0 - p)), dt, input.device)
         return _maybe_inplace(input, inplace, lambda: input * mask)

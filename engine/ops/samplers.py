@@ -37,6 +37,7 @@ from .families import (
     check_inplace,
     check_overlap,
 )
+from .memory_format import draws_like
 from .registry import op, register
 
 _P_RANGE = ("Expected p_in >= 0 && p_in <= 1 to be true, but got false.  (Could this error "
@@ -297,14 +298,18 @@ def bernoulli_(self, p=0.5, *, generator=None):
     return _fill(self, _bernoulli_draws(self, p, generator), node)
 
 
-def _bernoulli_draws(t: Tensor, p, generator):
+def _bernoulli_draws(t: Tensor, p, generator, fresh: bool = False):
     """torch's bernoulli draws for ``t``'s elements: a uniform of ``p``'s precision (53 bits
-    for a number or a float64 tensor, 24 for other tensors) below ``p``."""
+    for a number or a float64 tensor, 24 for other tensors) below ``p``; in ``t``'s memory
+    order, or (``fresh``: ``torch.bernoulli``'s new result, legacy-contiguous) row-major."""
     gen = current_generator(t.device, generator)
     precise = not isinstance(p, Tensor) or p.dtype is float64
+    dt = float64 if precise else float32
     with t.device.scope():
-        u = _in_memory_order(t, lambda shape: _rand.uniform(gen, shape,
-                                                            float64 if precise else float32))
+        if fresh:
+            u = _rand.uniform(gen, t._data.shape, dt)
+        else:
+            u = _in_memory_order(t, lambda shape: _rand.uniform(gen, shape, dt))
     return u < (p._data if isinstance(p, Tensor) else p)
 
 
@@ -377,8 +382,9 @@ def bernoulli(input, p=None, *, generator=None):
             raise errors.EngineRuntimeError(
                 f"bernoulli_ expects p to be in [0, 1], but got p={_num(p)}")
         probs = p
-    draws = _bernoulli_draws(input, input if p is None else p, generator)
-    out = _wrap(draws.astype(input.dtype.np), input.dtype, input.device)
+    # (torch's result is ``empty_like(input, legacy_contiguous_format)``, filled row-major)
+    draws = _bernoulli_draws(input, input if p is None else p, generator, fresh=True)
+    out = _wrap(draws.astype(input.dtype.np, order="C"), input.dtype, input.device)
     if needs_grad(input):  # a zero gradient; with a number p PyTorch has no derivative
         if p is None:
             record(out, "BernoulliBackward0", (_zero_grad,), (input,))
@@ -394,8 +400,9 @@ def _torch_multinomial(input: Tensor, gen, rows: int, categories: int, n: int,
     with replacement, per row the cumulative sums (in the dtype) over their total, and for each
     sample a 53-bit uniform found by binary search (the first sum not below it)."""
     p = input._data.reshape(rows, categories)
-    if not replacement or n == 1:
-        q = _rand.exponential(gen, p.shape, input.dtype, 1.0)
+    if not replacement or n == 1:  # q = empty_like(input).exponential_(): input's order
+        q = draws_like(input._data, lambda shape: _rand.exponential(
+            gen, shape, input.dtype, 1.0)).reshape(rows, categories)
         with np.errstate(divide="ignore", invalid="ignore"):
             keys = _wrap(np.ascontiguousarray(p / q), input.dtype, input.device)
         if n == 1:

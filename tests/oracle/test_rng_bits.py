@@ -242,6 +242,50 @@ def test_in_place_draws_on_views(layout, dtype):
         _same(draw, 3)
 
 
+_SOURCES = (*_LAYOUTS,
+            lambda m, dt: m.zeros(4, dtype=dt).expand(3, 4),
+            lambda m, dt: m.zeros(2, 1, 4, dtype=dt).expand(2, 3, 4))
+
+
+@pytest.mark.parametrize("layout", range(len(_SOURCES)))
+@pytest.mark.parametrize("dtype", ("float32", "float64"))
+def test_fresh_draws_from_views(layout, dtype):
+    """Samplers that make a new tensor from a view: ``torch.bernoulli`` (a legacy-contiguous
+    result, drawn row-major), dropout's noise (``empty_like``: the input's memory order when
+    it is dense, else row-major; feature dropout's (N, C, 1...) noise row-major),
+    multinomial's exponential keys (``empty_like``) and gumbel_softmax's (legacy-contiguous)
+    draw torch's numbers in torch's order; the results have torch's strides."""
+    def probs(m):
+        x = _SOURCES[layout](m, getattr(m, dtype))
+        idx = m.arange(x.numel(), dtype=getattr(m, dtype)).reshape(x.shape)
+        return x + (idx % 7 + 1) / 9  # distinct values in (0, 1), the view's layout kept
+
+    draws = [
+        lambda m: m.bernoulli(probs(m)),
+        lambda m: m.bernoulli(probs(m), 0.3),
+        lambda m: m.nn.functional.dropout(probs(m), 0.4),
+        lambda m: m.nn.functional.alpha_dropout(probs(m), 0.4, True),
+    ]
+    ndim = _SOURCES[layout](torch, torch.float32).dim()
+    if ndim >= 2:
+        draws.append(lambda m: m.nn.functional.feature_alpha_dropout(probs(m), 0.4, True))
+    if ndim in (2, 3):
+        draws.append(lambda m: m.nn.functional.dropout1d(probs(m), 0.4))
+    if ndim == 2:
+        k = min(2, _SOURCES[layout](torch, torch.float32).shape[-1])
+        draws += [lambda m: m.multinomial(probs(m), k), lambda m: m.multinomial(probs(m), 1)]
+    for draw in draws:
+        _same(draw, 3)
+        torch.manual_seed(3)
+        engine.manual_seed(3)
+        assert draw(torch).stride() == draw(engine).stride()
+    # gumbel_softmax: its noise in torch's order (the softmax then agrees to rounding)
+    torch.manual_seed(3)
+    engine.manual_seed(3)
+    a, b = (_np(m.nn.functional.gumbel_softmax(probs(m), tau=0.5)) for m in (torch, engine))
+    np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
+
+
 @pytest.mark.filterwarnings("ignore:.*out of bounds")
 def test_wide_integer_ranges():
     """A range of 2**28 or more draws 64-bit words (for every dtype); a float dtype first moves

@@ -54,6 +54,9 @@ ENGINE_DIFFERENCES = {
     # here, oneDNN in torch) grow to 4e-3 relative by the 50th evaluation (2e-3 allowed)
     "pt_21_neural_style": "float32 conv rounding grown by L-BFGS on torch's seeded images",
 }
+#: Differences that depend on the CPU: on session 15's AMD EPYC torch's convolutions take
+#: ATen's kernels, and the style transfer agrees there (an XPASS); on Intel it does not.
+NOT_STRICT = {"pt_21_neural_style"}
 #: RMSprop at lr=1e-3 ends oscillating by about lr around the optimum: float32 summation-order
 #: noise (NumPy's and torch's sums) sets the phase, so late values agree only to that size.
 #: Style transfer: float32 convolutions round differently (BLAS here, oneDNN in torch) in the
@@ -96,7 +99,8 @@ def test_there_are_the_78_programs():
 
 
 @pytest.mark.parametrize("name", [
-    pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=ENGINE_DIFFERENCES[n]))
+    pytest.param(n, marks=pytest.mark.xfail(strict=n not in NOT_STRICT,
+                                            reason=ENGINE_DIFFERENCES[n]))
     if n in ENGINE_DIFFERENCES else n for n in NAMES])
 def test_program_prints_what_torch_prints(name):
     pytest.importorskip("torch")

@@ -127,3 +127,52 @@ def test_stacked_parameters_are_new_leaves_holding_copies():
     out.sum().backward()
     np.testing.assert_array_equal(params["bias"].grad.numpy(), np.ones((2, 2), np.float32))
     assert models[0].weight.grad is None
+
+
+def _outer_graph_cases(lib):
+    """(name, result) of transforms of functions that close over a parameter ``w`` (the
+    program's graph) of inputs that do not require grad; and a MAML-style inner step."""
+    func = lib.func
+    w = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    x = lib.tensor([0.5, -1.0, 2.0])
+    f = lambda xx: (w * xx.sin()).sum()  # noqa: E731
+    g = lambda xx: xx.sin().sum()  # noqa: E731 (reaches no parameter)
+    two = lambda a, b: (w * a.sin()).sum() + b.cos().sum()  # noqa: E731
+    cases = [
+        ("grad", func.grad(f)(x)), ("grad of nothing", func.grad(g)(x)),
+        ("grad argnums", func.grad(two, argnums=(0, 1))(x, x)),
+        ("grad_and_value", func.grad_and_value(f)(x)),
+        ("jacrev", func.jacrev(f)(x)), ("jacfwd", func.jacfwd(f)(x)),
+        ("jacrev of nothing", func.jacrev(g)(x)), ("hessian", func.hessian(f)(x)),
+        ("vjp", func.vjp(lambda xx: w * xx.exp(), x)[1](lib.ones(3))),
+        ("vjp value", func.vjp(lambda xx: w * xx.exp(), x)[0]),
+        ("jvp", func.jvp(lambda xx: w * xx.exp(), (x,), (lib.ones(3),))),
+        ("jvp of nothing", func.jvp(lambda xx: xx.exp(), (x,), (lib.ones(3),))),
+    ]
+    with lib.no_grad():
+        cases.append(("grad under no_grad", func.grad(f)(x)))
+    return w, cases
+
+
+def test_transforms_keep_the_programs_graph_as_torch():
+    """A transform's result is in the program's own graph when it depends on a tensor that
+    requires grad outside the transform (torch's regular autograd level records it): then it
+    has a grad_fn and backward reaches the parameter with torch's gradient; otherwise none."""
+    torch = pytest.importorskip("torch")
+    w_t, theirs = _outer_graph_cases(torch)
+    w_e, ours = _outer_graph_cases(engine)
+    from engine.func._pytree import tree_flatten
+
+    for (name, a), (_, b) in zip(theirs, ours):
+        ta, tb = torch.utils._pytree.tree_leaves(a), tree_flatten(b)[0]
+        assert len(ta) == len(tb), name
+        for i, (p, q) in enumerate(zip(ta, tb)):
+            assert (p.grad_fn is None) == (q.grad_fn is None), (name, i)
+            np.testing.assert_allclose(q.detach().numpy(), p.detach().numpy(), rtol=1e-6)
+            if p.grad_fn is not None:
+                w_t.grad = w_e.grad = None
+                weights = np.arange(1.0, 1.0 + p.numel(), dtype=np.float32).reshape(p.shape)
+                (p * torch.tensor(weights)).sum().backward()
+                (q * engine.tensor(weights)).sum().backward()
+                np.testing.assert_allclose(w_e.grad.numpy(), w_t.grad.numpy(), rtol=1e-6,
+                                           err_msg=f"{name} {i}")

@@ -1,0 +1,33 @@
+"""What this machine's CPU offers that changes the kernels torch picks.
+
+torch's CPU backend chooses kernels by what the processor supports: oneDNN (mkldnn) takes
+float16 convolutions and activations only where it has float16 instructions
+(``mkldnn_fp16_device_check``: AVX512-FP16, or AVX-NE-CONVERT with AVX-VNNI-INT8, or
+AMX-FP16); elsewhere ATen's own kernels run, with other dtype checks, error texts and
+non-finite handling. The engine reads the same flags so that it answers as torch does on the
+machine it runs on."""
+
+from __future__ import annotations
+
+import functools
+
+
+@functools.lru_cache(maxsize=1)
+def flags() -> frozenset:
+    """The CPU feature flags of /proc/cpuinfo (empty where there is none)."""
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    return frozenset(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return frozenset()
+
+
+@functools.lru_cache(maxsize=1)
+def onednn_fp16() -> bool:
+    """Whether torch's oneDNN runs float16 kernels here (``mkldnn_fp16_device_check``)."""
+    f = flags()
+    return ("avx512_fp16" in f or "amx_fp16" in f or
+            ("avx_ne_convert" in f and "avx_vnni_int8" in f))
