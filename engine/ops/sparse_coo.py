@@ -112,7 +112,7 @@ class SparseCOO:
         raise errors.KernelNotImplemented(SPARSE_BACKEND.format(op="_to_dense"))
 
     def __getattr__(self, name: str):
-        if name.startswith("__"):
+        if name.startswith("_"):  # (probes such as ``getattr(a, "_data", a)``)
             raise AttributeError(name)
         raise errors.KernelNotImplemented(SPARSE_BACKEND.format(op=name))
 
