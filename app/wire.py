@@ -97,7 +97,9 @@ def array_data(arr: np.ndarray) -> Any:
 
 
 def encode_tensor(t: engine.Tensor, encoding: str = "json") -> dict[str, Any]:
-    arr = engine.to_numpy(t)
+    """A tensor on the wire; a sparse one's ``data`` is its dense values (its ``repr`` is
+    torch's sparse one)."""
+    arr = engine.to_numpy(t.detach().to_dense() if t.is_sparse else t)
     grad_fn = t.grad_fn
     out: dict[str, Any] = {
         "type": "tensor",

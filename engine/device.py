@@ -14,7 +14,11 @@ import numpy as np
 from .errors import EngineRuntimeError
 from .modes import ContextSetting
 
-_SPEC = re.compile(r"^(cpu|cuda)(?::(\d+))?$")
+_SPEC = re.compile(r"^(cpu|cuda)(?::([1-9]\d*|0))?$")
+# torch's device strings: a type, then an optional ``:index``; and the types it knows
+_TORCH_SPEC = re.compile(r"^([a-zA-Z_]+)(?::([1-9]\d*|0))?$")
+_TORCH_TYPES = ("cpu, cuda, ipu, xpu, mkldnn, opengl, opencl, ideep, hip, ve, fpga, maia, xla, "
+                "lazy, vulkan, mps, meta, hpu, mtia, privateuseone")
 
 
 class Device:
@@ -85,6 +89,13 @@ def device(spec) -> Device:
         return dev
     m = _SPEC.match(key)
     if m is None:
+        t = _TORCH_SPEC.match(key)
+        if t is None:  # (``x.to('float64')``: torch reads a string as a device)
+            raise EngineRuntimeError(f"Invalid device string: '{key}'")
+        if t.group(1) not in _TORCH_TYPES.split(", "):
+            raise EngineRuntimeError(
+                f"Expected one of {_TORCH_TYPES} device type at start of device string: "
+                f"{t.group(1)}")
         raise EngineRuntimeError(
             f"Expected one of cpu, cuda device type at start of device string: {key}")
     kind, index = m.group(1), m.group(2)

@@ -89,7 +89,7 @@ NONLEAF_GRAD_WARNING = (
     "attribute won't be populated during autograd.backward(). If you indeed want the .grad field "
     "to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. If you "
     "access the non-leaf Tensor by mistake, make sure you access the leaf Tensor instead. See "
-    "github.com/pytorch/pytorch/pull/30531 for more informations.")
+    "github.com/pytorch/pytorch/pull/30531 for more information.")
 DIM_RANGE = "Dimension out of range (expected to be in range of [{lo}, {hi}], but got {dim})"
 BROADCAST = ("The size of tensor a ({a}) must match the size of tensor b ({b}) at "
              "non-singleton dimension {dim}")

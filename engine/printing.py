@@ -254,15 +254,16 @@ def _nested_text(values: np.ndarray, indent: int, summarize: bool, fmt: _Element
     return "[" + separator.join(blocks) + "]"
 
 
-def _with_suffixes(body: str, suffixes: list[str]) -> str:
+def _with_suffixes(body: str, suffixes: list[str], force_newline: bool = False) -> str:
     parts = [body]
     # PyTorch's running line length over-counts by two on the first line (kept for exactness).
     line_length = len(body) - body.rfind("\n") + 1
     linewidth = _options.get().linewidth
     for suffix in suffixes:
-        if line_length + len(suffix) + 2 > linewidth:
+        if force_newline or line_length + len(suffix) + 2 > linewidth:
             parts.append(",\n" + " " * INDENT + suffix)
             line_length = INDENT + len(suffix)
+            force_newline = False
         else:
             parts.append(", " + suffix)
             line_length += len(suffix) + 2
@@ -313,3 +314,43 @@ def format_tensor(
     if tangent is not None:
         suffixes.append(f"tangent={tangent}")
     return _with_suffixes(PREFIX + body, suffixes)
+
+
+def _body(values: np.ndarray, dtype: str, indent: int) -> str:
+    """The bracketed numbers of a non-empty ``values`` whose first line starts at ``indent``
+    (torch's ``_tensor_str``)."""
+    if dtype == "float16":
+        values = values.astype(np.float32)
+    summarize = values.size > _options.get().threshold
+    fmt = _ElementFormat(_shown_values(values, summarize), dtype in FLOAT_DTYPES)
+    return _nested_text(values, indent, summarize, fmt)
+
+
+def format_sparse(indices: np.ndarray, values: np.ndarray, *, shape: tuple, dtype: str,
+                  device: str = "cpu", requires_grad: bool = False,
+                  grad_fn: str | None = None) -> str:
+    """``repr`` of a sparse COO tensor as PyTorch prints it: its indices and values, then
+    size, nnz, dtype (unless implied: int64, bool or the default float), layout and autograd
+    suffixes, the first of them on a new line."""
+    suffixes = []
+    if device != "cpu":
+        suffixes.append(f"device='{device}'")
+    suffixes.append(f"size={tuple(shape)}")
+    suffixes.append(f"nnz={indices.shape[1]}")
+    if dtype not in IMPLIED_DTYPES and dtype != default_float().name:
+        suffixes.append(f"dtype=torch.{dtype}")
+    parts = []
+    for name, arr, arr_dtype in (("indices", indices, "int64"), ("values", values, dtype)):
+        prefix = f"{name}=tensor("
+        if arr.size:
+            text = _body(arr, arr_dtype, INDENT + len(prefix))
+        else:
+            text = f"[], size={tuple(arr.shape)}"
+        parts.append(prefix + text + ")")
+    suffixes.append("layout=torch.sparse_coo")
+    if grad_fn is not None:
+        suffixes.append(f"grad_fn=<{grad_fn}>")
+    elif requires_grad:
+        suffixes.append("requires_grad=True")
+    body = PREFIX + (",\n" + " " * INDENT).join(parts)
+    return _with_suffixes(body, suffixes, force_newline=True)

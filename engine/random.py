@@ -308,6 +308,46 @@ def _scalar_normals(gen: Generator, n: int) -> np.ndarray:
     return out
 
 
+class ScalarDraws:
+    """torch's scalar double draws one after another, as its per-element CPU kernels make them
+    (gamma, Dirichlet, Poisson): ``uniform()`` is a 53-bit uniform of one 64-bit pair of words,
+    ``normal()`` the scalar Box-Muller with its second value cached in the generator. Words are
+    drawn ahead in blocks; :meth:`close` leaves the generator just after the ones used."""
+
+    def __init__(self, gen: Generator, block: int = 512) -> None:
+        self.gen = gen
+        self.saved = gen._bits.state
+        self.block = block
+        self.buffer: list[float] = []
+        self.at = 0
+        self.used = 0
+
+    def uniform(self) -> float:
+        if self.at == len(self.buffer):
+            self.buffer = _unit(self.gen, self.block, "float64").tolist()
+            self.at = 0
+        self.at += 1
+        self.used += 1
+        return self.buffer[self.at - 1]
+
+    def normal(self) -> float:
+        gen = self.gen
+        if gen._next_double is not None:
+            value, gen._next_double = gen._next_double, None
+            return value
+        u1 = self.uniform()
+        u2 = self.uniform()
+        r = math.sqrt(-2.0 * math.log1p(-u2))
+        theta = 2.0 * math.pi * u1
+        gen._next_double = r * math.sin(theta)
+        return r * math.cos(theta)
+
+    def close(self) -> None:
+        bits = self.gen._bits
+        bits.state = self.saved
+        bits.random_raw(2 * self.used)
+
+
 # The C library's float64 functions, as torch's kernels (and ``math``) call them.
 _GLIBC_OK: dict = {}
 _MATH = {"log": math.log, "log1p": math.log1p, "tan": math.tan, "exp": math.exp,

@@ -126,6 +126,9 @@ class _Writer:
 
     def tensor(self, t: Tensor) -> int:
         data = t._data
+        if t.is_sparse:
+            raise errors.NotSupported("torch.save of a sparse COO tensor is not supported: "
+                                      "save its indices() and values()")
         if t.device.type != "cpu" or not isinstance(data, np.ndarray):
             data = np.ascontiguousarray(t.detach().cpu()._data)
             root, start = data, 0

@@ -221,6 +221,9 @@ class Tensor:
     def numpy(self, *, force: bool = False) -> np.ndarray:
         if self.requires_grad and not force:
             raise errors.EngineRuntimeError(errors.NUMPY_REQUIRES_GRAD)
+        if type(self._data) is _sparse_type:
+            raise errors.EngineTypeError(
+                "can't convert Sparse layout tensor to numpy. Use Tensor.to_dense() first.")
         if self.device.type != "cpu":
             if not force:
                 raise errors.EngineTypeError(
@@ -281,6 +284,8 @@ class Tensor:
         return arr if dtype is None else arr.astype(dtype)
 
     def __repr__(self) -> str:
+        if type(self._data) is _sparse_type:
+            return _sparse_repr(self)
         try:
             fn = self.grad_fn
             fn_name = None if fn is None else fn.name()
@@ -412,6 +417,9 @@ _ndarray = np.ndarray
 # set by engine.func: vmap's array type, and the device its tensors live on given the asked one
 _batched_type = None
 _batched_device = None
+# set by engine.ops.sparse_coo: the storage of a sparse COO tensor, and its repr
+_sparse_type = None
+_sparse_repr = None
 
 
 def _wrap(arr, dtype: DType, device: Device = CPU) -> Tensor:
@@ -422,7 +430,7 @@ def _wrap(arr, dtype: DType, device: Device = CPU) -> Tensor:
     if type(arr) is not _ndarray and (device is CPU or device.__class__ is not Device):
         if type(arr) is _batched_type:  # engine.func's batched arrays keep their type
             device = _batched_device(device, arr)
-        else:
+        elif type(arr) is not _sparse_type:  # (a sparse tensor's storage stays itself)
             arr = np.asarray(arr)
     if not arr.size and arr.ndim:  # (empty: torch's row-major strides, not NumPy's zeros)
         arr = _row_major_empty(arr)

@@ -23,11 +23,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def tree_cpu_s(root: int) -> float:
-    """CPU seconds (user + system) the live processes of ``root``'s tree have used."""
-    parents: dict[int, int] = {}
-    used: dict[int, float] = {}
-    tick = os.sysconf("SC_CLK_TCK")
+def process_tree(root: int) -> dict[int, list[str]]:
+    """The live processes of ``root``'s tree (``root`` and its descendants): pid -> the fields
+    of ``/proc/<pid>/stat`` after the command name (``[1]`` the parent, ``[11]``/``[12]`` the
+    user/system clock ticks). A process that ends while it is read is left out."""
+    stats: dict[int, list[str]] = {}
+    children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -36,15 +37,33 @@ def tree_cpu_s(root: int) -> float:
         except OSError:
             continue
         pid = int(entry.name)
-        parents[pid], used[pid] = int(fields[1]), (int(fields[11]) + int(fields[12])) / tick
-    tree, frontier = {root}, [root]
+        stats[pid] = fields
+        children.setdefault(int(fields[1]), []).append(pid)
+    tree: dict[int, list[str]] = {}
+    frontier = [root]
     while frontier:
-        parent = frontier.pop()
-        for pid, ppid in parents.items():
-            if ppid == parent and pid not in tree:
-                tree.add(pid)
-                frontier.append(pid)
-    return sum(used.get(pid, 0.0) for pid in tree)
+        pid = frontier.pop()
+        if pid in stats and pid not in tree:
+            tree[pid] = stats[pid]
+            frontier.extend(children.get(pid, ()))
+    return tree
+
+
+def tree_cpu_s(root: int) -> float:
+    """CPU seconds (user + system) the live processes of ``root``'s tree have used."""
+    tick = os.sysconf("SC_CLK_TCK")
+    return sum(int(f[11]) + int(f[12]) for f in process_tree(root).values()) / tick
+
+
+def tree_rss(root: int) -> int:
+    """Resident bytes of the live processes of ``root``'s tree."""
+    total = 0
+    for pid in process_tree(root):
+        try:
+            total += int(Path(f"/proc/{pid}/statm").read_text().split()[1])
+        except OSError:
+            continue
+    return total * os.sysconf("SC_PAGE_SIZE")
 
 
 def wait_serving(proc: subprocess.Popen, url: str, what: str, *, cpu_s: float = 60.0,

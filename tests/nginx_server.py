@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.live_server import free_port
+from tests.live_server import free_port, process_tree
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -68,9 +68,10 @@ class Nginx:
 
     def _workers(self) -> set[int]:
         """The pids of nginx's worker processes (the children of its master)."""
-        master = [pid for pid, ppid, cmd in _processes()
-                  if ppid == self.proc.pid and "daemon off" in cmd]
-        return {pid for pid, ppid, _ in _processes() if master and ppid == master[0]}
+        tree = process_tree(self.proc.pid)
+        master = [pid for pid, stat in tree.items()
+                  if int(stat[1]) == self.proc.pid and "daemon off" in _command(pid)]
+        return {pid for pid, stat in tree.items() if master and int(stat[1]) == master[0]}
 
 
 def _rendered(path: Path) -> list[str]:
@@ -84,19 +85,12 @@ def _rendered(path: Path) -> list[str]:
                   if line.strip().startswith("server ") and " down;" not in line)
 
 
-def _processes() -> list[tuple[int, int, str]]:
-    """(pid, parent pid, command line) of every process /proc shows."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-            cmd = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-        except OSError:
-            continue
-        found.append((int(entry), int(stat.rsplit(")", 1)[1].split()[1]), cmd))
-    return found
+def _command(pid: int) -> str:
+    """The command line of ``pid`` ("" once it has ended)."""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
 
 
 @contextmanager

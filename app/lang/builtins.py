@@ -15,11 +15,13 @@ import hashlib
 import math
 import operator
 import secrets
+import types
 from collections import OrderedDict, deque
 from collections.abc import Callable
 from typing import Any
 
 import engine
+from engine.autograd.graph import Node
 
 from .arrays import Array, ArrayDType
 from .arrays import from_numpy as array_from_numpy
@@ -49,6 +51,7 @@ from .values import (
     Instance,
     LangIterator,
     Property,
+    ShownBuiltin,
     StaticMethod,
     SuperProxy,
     UserClass,
@@ -201,11 +204,35 @@ def torch_repr(value: Any) -> str:
     t = type(value)
     if t.__module__.startswith("engine."):
         return _engine_object_text(value)
+    if t is types.MethodType or t is types.FunctionType:
+        text = _c_method_text(value)
+        if text is not None:
+            return text
     text = py.repr(value)
     if type(value) not in _CONTAINERS and t is not OrderedDict or \
-            "<class 'engine." not in text and "<engine." not in text:
+            "<class 'engine." not in text and "<engine." not in text and \
+            "<bound method Size." not in text and "<function Size." not in text and \
+            "<bound method Node." not in text:
         return text
     return _container_repr(value, set())
+
+
+def _c_method_text(value: Any) -> str | None:
+    """A method of an engine class that torch writes in C (``torch.Size``, a graph node), as
+    Python prints a C method: ``<built-in method numel of torch.Size object>`` (bound; no
+    address, as every repr of ours), ``<method 'numel' of 'torch.Size' objects>`` (read from
+    the class); None for any other function or method."""
+    if type(value) is types.MethodType:
+        owner = value.__self__
+        if isinstance(owner, engine.Size):
+            return f"<built-in method {value.__name__} of torch.Size object>"
+        if isinstance(owner, Node):
+            return f"<built-in method {value.__name__} of {owner.name()} object>"
+        return None
+    if value.__qualname__ == f"Size.{value.__name__}" and \
+            getattr(engine.Size, value.__name__, None) is value:
+        return f"<method '{value.__name__}' of 'torch.Size' objects>"
+    return None
 
 
 def _container_repr(value: Any, open_ids: set[int]) -> str:
@@ -216,6 +243,10 @@ def _container_repr(value: Any, open_ids: set[int]) -> str:
     kind = type(value)
     if kind.__module__.startswith("engine.") and not isinstance(value, type):
         return _engine_object_text(value)
+    if kind is types.MethodType or kind is types.FunctionType:
+        text = _c_method_text(value)
+        if text is not None:
+            return text
     if kind not in _CONTAINERS and kind is not OrderedDict:
         return py.repr(value)
     if id(value) in open_ids:
@@ -244,7 +275,8 @@ def _container_repr(value: Any, open_ids: set[int]) -> str:
 
 def to_str(rs: RunState, value: Any) -> str:
     t = type(value)
-    if t in _CONTAINERS or isinstance(value, type) or t is OrderedDict:
+    if t in _CONTAINERS or isinstance(value, type) or t is OrderedDict or \
+            t is types.MethodType or t is types.FunctionType:
         out = torch_repr(value)
     elif t.__module__.startswith("engine.") and t.__str__ is object.__str__ and \
             not isinstance(value, type):
@@ -271,7 +303,9 @@ def _print(rs: RunState, *values: Any, sep: Any = " ", end: Any = "\n", file: An
 def format_value(rs: RunState, value: Any, spec: Any = "") -> str:
     spec = py.str(spec)
     width_guard(spec)
-    if type(value) in _CONTAINERS or isinstance(value, type):
+    t = type(value)
+    if t in _CONTAINERS or isinstance(value, type) or \
+            (t is types.MethodType or t is types.FunctionType) and not spec:
         return py.format(torch_repr(value), spec)
     return py.format(value, spec)
 
@@ -775,12 +809,15 @@ BUILTIN_VALUES["NotImplemented"] = NotImplemented
 BUILTIN_VALUES["Ellipsis"] = Ellipsis
 #: ``torch.X`` names that act on the session (its generator).
 TORCH_BUILTINS: dict[str, Any] = {
-    "manual_seed": BUILTIN_VALUES["manual_seed"],
-    "seed": BuiltinFunction("seed", _seed),
-    "initial_seed": BuiltinFunction("initial_seed", _initial_seed),
+    "manual_seed": ShownBuiltin("manual_seed", _manual_seed, "<function manual_seed>"),
+    "seed": ShownBuiltin("seed", _seed, "<function seed>"),
+    "initial_seed": ShownBuiltin("initial_seed", _initial_seed, "<function initial_seed>"),
     "get_default_dtype": BuiltinFunction("get_default_dtype", _get_default_dtype),
-    "from_numpy": BuiltinFunction("from_numpy", array_from_numpy),
+    "from_numpy": ShownBuiltin("from_numpy", array_from_numpy,
+                               "<built-in method from_numpy of type object>"),
 }
+#: ``torch.autograd.grad`` (a Python function in torch)
+AUTOGRAD_GRAD = ShownBuiltin("grad", _FUNCTIONS["grad"], "<function grad>")
 def _cuda_available(rs: RunState) -> bool:
     """``torch.cuda.is_available()``: whether the *session* computes on CUDA (a program
     moves its tensors to ``"cuda"`` only where the session may)."""

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 import engine
+from engine.ops import signatures as engine_signatures
 from engine.ops.keywords import PYTHON_METHODS
 
 from . import builtins as bi
@@ -39,6 +40,7 @@ from .objects import (
     call_method,
     call_op,
     call_value,
+    deprecated_retry,
     dunder_attr,
     explain_call,
     instance_call,
@@ -290,6 +292,7 @@ def _binary_from_local(name: str, general: Closure, left_name: str, right_name: 
             return out
 
         name_a = left_name
+        run_names.binary = (tensor_fn, left_name, right_name, None, failed)  # type: ignore
         return run_names
     const = right_node
 
@@ -315,6 +318,7 @@ def _binary_from_local(name: str, general: Closure, left_name: str, right_name: 
         return out
 
     name_a = left_name
+    run_const.binary = (tensor_fn, left_name, None, const, failed)  # type: ignore
     return run_const
 
 
@@ -440,7 +444,7 @@ class Arguments:
     """The compiled arguments of a call: ``positional(fr)``, ``keywords(fr)``."""
 
     __slots__ = ("positional", "keywords", "closures", "simple", "count", "names", "kwnames",
-                 "kwvalues")
+                 "kwvalues", "forward")
 
     def __init__(self, args: list[tuple[bool, Closure]], kwargs: list[tuple[str, Closure]],
                  kwstar: list[Closure], callee: str,
@@ -472,6 +476,9 @@ class Arguments:
         #: their values as a tuple (a binding plan's input); None otherwise
         self.kwnames: tuple[str, ...] | None = None
         self.kwvalues: Callable[[Frame], tuple] | None = None
+        #: ``f(*args, **kwargs)``: the names of the two operands where each is a variable of
+        #: the frame's own locals (None for another expression); None for any other call
+        self.forward: tuple[str | None, str | None] | None = None
         if kwargs and not kwstar:
             self.kwnames = tuple(key for key, _ in kwargs)
             parts = tuple(part for _, part in kwargs)
@@ -493,13 +500,29 @@ class Arguments:
 
 # --------------------------------------------------------------------------- calls
 
+#: ``f(*args, **kwargs)`` of two local variables binds in the call's closure (tests turn this
+#: off to compare it with the general closure).
+FORWARDING_CLOSURE = True
+
+
 def value_call(callee: Closure, arguments: Arguments) -> Closure:
     """``f(...)`` where ``f`` is any value (a local, a call's result, an item ...)."""
     positional, keywords = arguments.positional, arguments.keywords
     if keywords is None:
+        one = arguments.closures[0] if arguments.simple and arguments.count == 1 else None
+        one_name = arguments.names[0] if one is not None else None
+
         def run_positional(fr: Frame) -> Any:  # ``fn(y)`` in a decorator's wrapper
             f = callee(fr)
-            values = positional(fr)
+            if one is None:
+                values = positional(fr)
+            elif one_name is not None:  # one argument, a local: read inline
+                try:
+                    values = (fr.locals[one_name],)
+                except KeyError:
+                    values = (one(fr),)
+            else:
+                values = (one(fr),)
             rs = fr.rs
             rs.steps += 1
             if rs.steps >= rs.next_check:
@@ -507,6 +530,8 @@ def value_call(callee: Closure, arguments: Arguments) -> Closure:
             if type(f) is Function:  # what ``call_fast`` does first, inline
                 code = f.code
                 if code.arity == len(values):
+                    if one is not None:  # ``f(y)``: bound by a dict literal
+                        return code.enter(rs, f, {code.params[0]: values[0]})
                     return code.enter(rs, f, dict(zip(code.params, values)))
             return call_fast(rs, f, values, _EMPTY)
 
@@ -522,7 +547,50 @@ def value_call(callee: Closure, arguments: Arguments) -> Closure:
             rs.check()
         return call_fast(rs, f, values, named)
 
-    return run
+    forward = arguments.forward
+    if forward is None or None in forward or not FORWARDING_CLOSURE:
+        return run
+    star_name, kw_name = forward
+    # ``f(*args, **kwargs)`` with ``args`` and ``kwargs`` variables of the frame's own locals
+    # binds in the call's closure (here and in :func:`global_call`) when ``f`` is a program's
+    # function of simple code (no ``*``/``**`` or keyword-only parameters, no generator),
+    # ``args`` a tuple and ``kwargs`` a dict of string keys that name each remaining parameter
+    # once: the locals are the positional parameters in order, then the keywords in theirs,
+    # what :func:`bind` gives such a call. Any other call binds the general way, with Python's
+    # error texts (the reads before have no effect).
+
+    def run_forward(fr: Frame) -> Any:  # ``fn(*args, **kwargs)`` in a decorator's wrapper
+        f = callee(fr)
+        local = fr.locals
+        a = local.get(star_name, _MISSING)
+        k = local.get(kw_name, _MISSING)
+        if type(f) is Function and type(a) is tuple and type(k) is dict:
+            code = f.code  # the forwarding binding (value_call)
+            n = code.arity
+            if len(a) + len(k) == n:
+                for key in k:
+                    if type(key) is not str:
+                        break
+                else:
+                    if code.argnames.issuperset(k):
+                        bound = dict(zip(code.params, a))
+                        bound.update(k)
+                        if len(bound) == n:
+                            rs = fr.rs
+                            rs.steps += 1
+                            if rs.steps >= rs.next_check:
+                                rs.check()
+                            return code.enter(rs, f, bound)
+        values = positional(fr)  # what ``run`` does, ``f`` read once
+        named = keywords(fr)
+        rs = fr.rs
+        rs.steps += 1
+        if rs.steps >= rs.next_check:
+            rs.check()
+        return call_fast(rs, f, values, named)
+
+    return run_forward
+
 
 
 def call_fast(rs: RunState, f: Any, values: tuple, named: dict) -> Any:
@@ -615,6 +683,10 @@ def op1_statement(op1: tuple, general: Closure, unit: bytes, pointer: str, *,
     name, fn, only, only_name, root, form = op1
     if value_form:
         general = general.value
+    binary = getattr(only, "binary", None) if only_name is None else None
+    if binary is not None:
+        return _op1_of_binary(op1, binary, general, unit, pointer, store=store, glob=glob,
+                              returns=returns, value_form=value_form)
 
     def run(fr: Frame) -> Any:
         if ROOTS_BOUND and root in fr.glob:
@@ -640,6 +712,96 @@ def op1_statement(op1: tuple, general: Closure, unit: bytes, pointer: str, *,
                     rs.check()
             except Exception as exc:
                 raise located(exc, unit, pointer, rs.limits) from None
+        try:
+            out = fn(value)
+        except LangError as exc:
+            raise located(exc, unit, pointer, rs.limits) from None
+        except Exception as exc:
+            try:
+                out = array_retry(rs, name, fn, (value,), _EMPTY, exc, form)
+            except Exception as err:
+                raise located(err, unit, pointer, rs.limits) from None
+        else:
+            try:
+                if type(out) is Tensor:
+                    rs.alloc += out._data.nbytes
+                    if rs.alloc > rs.alloc_budget:
+                        rs.allocated(0)
+                else:
+                    out = admit(out)
+            except Exception as exc:
+                raise located(exc, unit, pointer, rs.limits) from None
+        if store is not None:
+            fr.locals[store] = out
+        elif glob is not None:
+            space = fr.glob
+            journal = rs.journal
+            if glob not in journal:
+                journal[glob] = space.get(glob, UNBOUND)
+            space[glob] = out
+        elif value_form:
+            return out
+        elif returns:
+            fr.retval = out
+            return RETURN
+        return None
+
+    return run
+
+
+def _op1_of_binary(op1: tuple, binary: tuple, general: Closure, unit: bytes, pointer: str, *,
+                   store: str | None, glob: str | None, returns: bool,
+                   value_form: bool) -> Closure:
+    """:func:`op1_statement` whose argument is a binary operator on the frame's own locals
+    (``torch.tanh(y * 1.01)``, ``torch.tanh(y * scale)``: ``binary`` is what
+    :func:`_binary_from_local`'s closure carries), the operator in the same closure: when the
+    operands are a tensor and a tensor or number, the statement's, the operator's and the
+    op's steps are counted in one addition where they cannot reach the next check (else one
+    by one, each checked and located where the separate closures do it), and the
+    operator's failure and memory check are the operator closure's, at the same step count;
+    any other operands or an unbound variable go the ``general`` way (reading locals has no
+    effect)."""
+    name, fn, _, _, root, form = op1
+    tensor_fn, left_name, right_name, const, failed = binary
+
+    def run(fr: Frame) -> Any:
+        if ROOTS_BOUND and root in fr.glob:
+            return general(fr)  # its op call reads the path through the variable
+        local = fr.locals
+        try:
+            a = local[left_name]
+            b = local[right_name] if right_name is not None else const
+        except KeyError:
+            return general(fr)
+        if type(a) is not Tensor or right_name is not None and type(b) is not Tensor and \
+                type(b) is not float and type(b) is not int:
+            return general(fr)
+        rs = fr.rs
+        steps = rs.steps + 2  # the statement's and the operator's
+        near = steps + 1 >= rs.next_check
+        if near:  # one by one, each checked where the separate closures check it
+            rs.step()  # (the statement's: before its ``try``)
+            try:
+                rs.step()
+            except Exception as exc:
+                raise located(exc, unit, pointer, rs.limits) from None
+        else:
+            rs.steps = steps
+        try:
+            try:
+                value = tensor_fn(a, b)
+            except Exception as exc:
+                raise failed(rs, exc) from None
+            if type(value) is Tensor:
+                rs.alloc += value._data.nbytes
+                if rs.alloc > rs.alloc_budget:
+                    rs.allocated(0)
+            if near:
+                rs.step()  # the op's
+            else:
+                rs.steps = steps + 1
+        except Exception as exc:
+            raise located(exc, unit, pointer, rs.limits) from None
         try:
             out = fn(value)
         except LangError as exc:
@@ -805,8 +967,19 @@ def global_call(name: str, arguments: Arguments) -> Closure:
     # the inner loops' case, invoked directly); the lookup has no effect, so it may come
     # before the step
     if keywords is None:
+        one = arguments.closures[0] if arguments.simple and arguments.count == 1 else None
+        one_name = arguments.names[0] if one is not None else None
+
         def run(fr: Frame) -> Any:
-            values = positional(fr)
+            if one is None:
+                values = positional(fr)
+            elif one_name is not None:  # one argument, a local: read inline
+                try:
+                    values = (fr.locals[one_name],)
+                except KeyError:
+                    values = (one(fr),)
+            else:
+                values = (one(fr),)
             f = fr.glob.get(name, _MISSING)
             rs = fr.rs
             rs.steps += 1
@@ -815,14 +988,23 @@ def global_call(name: str, arguments: Arguments) -> Closure:
             if type(f) is Function:
                 code = f.code
                 if code.arity == len(values):  # what ``invoke`` does, inline
+                    if one is not None:  # ``f(y)``: bound by a dict literal
+                        return code.enter(rs, f, {code.params[0]: values[0]})
                     return code.enter(rs, f, dict(zip(code.params, values)))
                 return invoke(rs, f, values, _EMPTY)
             if f is _MISSING:
                 return unbound(rs, values, _EMPTY)
             if isinstance(f, Instance):  # ``b(y)``, a program's callable object: call_fast's way
-                method = f.cls.lookup("__call__")
+                cls = f.cls
+                method = cls._cache.get("__call__") if \
+                    cls._cache_version == CLASS_VERSION[0] else None  # ``lookup``'s hit, inline
+                if method is None:
+                    method = cls.lookup("__call__")
                 if type(method) is Function:
                     code = method.code
+                    if code.arity == 2 and one is not None:  # ``__call__(self, y)``
+                        first, second = code.params
+                        return code.enter(rs, method, {first: f, second: values[0]})
                     if code.arity == len(values) + 1:
                         return code.enter(rs, method, dict(zip(code.params, (f, *values))))
             elif hasattr(type(f), "_lang_class"):  # ``model(x)``: call_fast's way
@@ -871,7 +1053,36 @@ def global_call(name: str, arguments: Arguments) -> Closure:
             return call_fast(rs, f, values, named)
         return unbound(rs, values, named)
 
-    return run_kw
+    forward = arguments.forward
+    if forward is None or None in forward or not FORWARDING_CLOSURE:
+        return run_kw
+    star_name, kw_name = forward
+
+    def run_forward(fr: Frame) -> Any:  # ``return f(*args, **kwargs)``: a wrapper's call
+        f = fr.glob.get(name)
+        local = fr.locals
+        a = local.get(star_name)
+        k = local.get(kw_name)
+        if type(f) is Function and type(a) is tuple and type(k) is dict:
+            code = f.code  # the forwarding binding (value_call)
+            n = code.arity
+            if len(a) + len(k) == n:
+                for key in k:
+                    if type(key) is not str:
+                        break
+                else:
+                    if code.argnames.issuperset(k):
+                        bound = dict(zip(code.params, a))
+                        bound.update(k)
+                        if len(bound) == n:
+                            rs = fr.rs
+                            rs.steps += 1
+                            if rs.steps >= rs.next_check:
+                                rs.check()
+                            return code.enter(rs, f, bound)
+        return run_kw(fr)  # (the reads above have no effect)
+
+    return run_forward
 
 
 def super_method_call(name: str, first: str, arguments: Arguments, general: Closure) -> Closure:
@@ -880,22 +1091,39 @@ def super_method_call(name: str, first: str, arguments: Arguments, general: Clos
     the object first, without a ``super`` object or a bound method; anything but a program's
     object and a plain method goes the ``general`` way."""
     positional, keywords = arguments.positional, arguments.keywords
+    one = arguments.closures[0] if arguments.simple and arguments.count == 1 and \
+        keywords is None else None
 
     def run(fr: Frame) -> Any:
         obj = fr.locals.get(first)
-        owner = getattr(fr.func, "owner", None)
+        func = fr.func
+        owner = func.owner if type(func) is Function else getattr(func, "owner", None)
         if owner is None or not isinstance(obj, Instance):
             return general(fr)
-        found = super_function(obj.cls, owner, name)
+        cls = obj.cls  # ``super_function``'s cache hit, inline
+        found = cls._cache.get((owner, name), _MISSING) if \
+            cls._cache_version == CLASS_VERSION[0] else _MISSING
+        if found is _MISSING:
+            found = super_function(cls, owner, name)
         if found is None:
             return general(fr)
+        code = found.code
+        if one is not None:  # ``super().step(y * 1.01)``
+            value = one(fr)
+            rs = fr.rs
+            rs.steps += 1
+            if rs.steps >= rs.next_check:
+                rs.check()
+            if code.arity == 2:  # what ``invoke`` does, inline
+                p0, p1 = code.params
+                return code.enter(rs, found, {p0: obj, p1: value})
+            return invoke(rs, found, (obj, value), _EMPTY)
         values = positional(fr)
         named = keywords(fr) if keywords is not None else _EMPTY
         rs = fr.rs
         rs.steps += 1
         if rs.steps >= rs.next_check:
             rs.check()
-        code = found.code
         if code.arity == len(values) + 1 and not named:  # what ``invoke`` does, inline
             return code.enter(rs, found, dict(zip(code.params, (obj, *values))))
         return invoke(rs, found, (obj, *values), named)
@@ -932,6 +1160,13 @@ def method_call(name: str, receiver: Closure, arguments: Arguments,
 
         return run_special
     tensor_fn = tensor_method(name)
+    if tensor_fn is not None and arguments.simple and (
+            keywords is None or arguments.kwnames is not None) and \
+            engine_signatures.count_refused(name, "method", arguments.count,
+                                            arguments.kwnames or ()):
+        # ``x.sum(keepdim=True)``: torch's parser refuses the call's shape whatever the
+        # values, where the op is looser: this call site binds by the method's signatures
+        tensor_fn = engine_signatures.guarded(name, "method", tensor_fn)
     #: NumPy's ``axis=`` / ``keepdims=`` taken as torch's parser takes them (not by torch's
     #: Python-written methods: ``x.split(1, axis=0)`` is Python's unexpected keyword)
     aliases = numpy_aliases if name not in PYTHON_METHODS else _same
@@ -969,6 +1204,9 @@ def method_call(name: str, receiver: Closure, arguments: Arguments,
                     tensor_fn(obj, *values)
             except Exception as exc:
                 out = retry_with_dtypes(rs, name, tensor_fn, (obj, *values), named, aliases)
+                if out is MISSING:
+                    out = deprecated_retry(rs, name, tensor_fn, (obj, *values), named,
+                                           "method")
                 if out is MISSING:
                     raise convert_exception(explain_call(name, "method", (obj, *values), named,
                                                          exc), name, rs.limits) from None

@@ -41,7 +41,7 @@ from .objects import (
 from .runtime import Frame
 from .schema import READ_DUNDERS, READABLE_ATTRS
 from .scopes import CLASS, Scope
-from .values import Instance, OpFunction, Property, SuperProxy
+from .values import CLASS_VERSION, Instance, OpFunction, Property, SuperProxy
 
 Tensor = engine.Tensor
 _MISSING = object()
@@ -284,8 +284,14 @@ class ExpressionCompiler:
                 return getattr(value, name)
             if isinstance(value, Instance):
                 attrs = value.attrs
-                if name in attrs and type(value.cls.lookup(name)) is not Property:
-                    return attrs[name]
+                if name in attrs:
+                    cls = value.cls  # ``lookup``'s cache hit, inline
+                    found = cls._cache.get(name, _MISSING) if \
+                        cls._cache_version == CLASS_VERSION[0] else _MISSING
+                    if found is _MISSING:
+                        found = cls.lookup(name)
+                    if type(found) is not Property:
+                        return attrs[name]
             elif public and type(value) in PLAIN_LIBRARY_TYPES:  # ctx.saved_tensors ...
                 try:
                     found = getattr(value, name)
@@ -297,9 +303,14 @@ class ExpressionCompiler:
             elif hasattr(type(value), "_lang_class") and not isinstance(value, Tensor):
                 if public:  # ``self.s`` in a Module subclass: what bridge_attr does, inline
                     item = getattr(value, "__dict__", _NO_DICT).get(name, _MISSING)
-                    if type(item) in SAFE_TYPES and \
-                            type(type(value)._lang_class.lookup(name)) is not Property:
-                        return item
+                    if type(item) in SAFE_TYPES:
+                        cls = type(value)._lang_class  # ``lookup``'s cache hit, inline
+                        found = cls._cache.get(name, _MISSING) if \
+                            cls._cache_version == CLASS_VERSION[0] else _MISSING
+                        if found is _MISSING:
+                            found = cls.lookup(name)
+                        if type(found) is not Property:
+                            return item
                 return bridge_attr(fr.rs, value, name)
             return get_attr(fr.rs, value, name)
 
@@ -413,7 +424,13 @@ class ExpressionCompiler:
                 names.append(self.fast_name(a, scope))
         kwargs = [(k, self.expr(v, scope)) for k, v in node.get("kwargs", {}).items()]
         kwstar = [self.expr(v, scope) for v in node.get("kwstar", ())]
-        return Arguments(args, kwargs, kwstar, callee, tuple(names))
+        arguments = Arguments(args, kwargs, kwstar, callee, tuple(names))
+        star = node.get("args", ())[skip:]
+        if len(star) == 1 and isinstance(star[0], dict) and "star" in star[0] and \
+                not kwargs and len(kwstar) == 1:  # ``f(*args, **kwargs)``: forwarding
+            arguments.forward = (self.fast_name(star[0]["star"], scope),
+                                 self.fast_name(node["kwstar"][0], scope))
+        return arguments
 
     def _call(self, node: dict, scope: Scope) -> Closure:
         callee = node["call"]
@@ -480,13 +497,14 @@ class ExpressionCompiler:
         if isinstance(value, OpFunction):
             form = "torch" if canonical(path).rsplit(".", 1)[0] == "torch" else "function"
             fn = value.fn
-            if form == "torch" and arguments.simple and (
+            if arguments.simple and (
                     arguments.keywords is None or arguments.kwnames is not None) and \
-                    engine_signatures.count_refused(value.name, "torch", arguments.count,
+                    engine_signatures.count_refused(value.name, form, arguments.count,
                                                     arguments.kwnames or ()):
                 # ``torch.softmax(x)``: torch.x's parser refuses the call's shape where F.x
-                # (the op) takes it: this call site binds by torch.x's signatures first
-                fn = engine_signatures.guarded(value.name, "torch", fn)
+                # (the op) takes it; ``torch.sum(x, keepdim=True)``: the op is looser than
+                # torch's parser. This call site binds by torch's signatures first.
+                fn = engine_signatures.guarded(value.name, form, fn)
             return op_call(value.name, fn, arguments, root_name, dynamic, form)
         return static_call(value, arguments, root_name, dynamic)
 

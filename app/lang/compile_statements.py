@@ -46,7 +46,17 @@ from .objects import (
     set_attr,
 )
 from .patterns import PatternCompiler, check_cases
-from .runtime import BREAK, CONTINUE, RETURN, RETURN_BODY, UNBOUND, Frame, RunState, framed_entry
+from .runtime import (
+    BREAK,
+    CONTINUE,
+    RETURN,
+    RETURN_ALONE,
+    RETURN_BODY,
+    UNBOUND,
+    Frame,
+    RunState,
+    framed_entry,
+)
 from .schema import WRITABLE_ATTRS
 from .scopes import Scope
 from .values import Instance, Property, user_class_of
@@ -783,28 +793,71 @@ class StatementCompiler:
         direct = kind in ("local", "class")  # the target is fr.locals[name]
         top = kind == "global" and name not in PREBOUND_ROOTS
 
+        # one closure per kind of target, each without a test of the kind
+        if direct:
+            def run_local(fr: Frame) -> Any:
+                rs = fr.rs
+                limit = rs.limits.max_loop_iterations
+                it = iterate(rs, iterable(fr))
+                local = fr.locals
+                for n, item in enumerate(it, 1):
+                    if n > limit:
+                        raise loop_limit(rs, limit)
+                    rs.steps += 1
+                    if rs.steps >= rs.next_check:
+                        rs.check()
+                    local[name] = item
+                    signal = body(fr)
+                    if signal is not None:
+                        if signal is BREAK:
+                            return None
+                        if signal is RETURN:
+                            return signal
+                if orelse is not None:
+                    return orelse(fr)
+                return None
+
+            return run_local
+        if top:
+            def run_global(fr: Frame) -> Any:
+                rs = fr.rs
+                limit = rs.limits.max_loop_iterations
+                it = iterate(rs, iterable(fr))
+                space = fr.glob
+                for n, item in enumerate(it, 1):
+                    if n > limit:
+                        raise loop_limit(rs, limit)
+                    rs.steps += 1
+                    if rs.steps >= rs.next_check:
+                        rs.check()
+                    if n == 1:  # journaled once: the journal keeps it until the statement ends
+                        journal = rs.journal
+                        if name not in journal:
+                            journal[name] = space.get(name, _MISSING)
+                    space[name] = item
+                    signal = body(fr)
+                    if signal is not None:
+                        if signal is BREAK:
+                            return None
+                        if signal is RETURN:
+                            return signal
+                if orelse is not None:
+                    return orelse(fr)
+                return None
+
+            return run_global
+
         def run(fr: Frame) -> Any:
             rs = fr.rs
             limit = rs.limits.max_loop_iterations
             it = iterate(rs, iterable(fr))
-            n = 0
-            local = fr.locals
-            for item in it:
-                n += 1
+            for n, item in enumerate(it, 1):
                 if n > limit:
                     raise loop_limit(rs, limit)
                 rs.steps += 1
                 if rs.steps >= rs.next_check:
                     rs.check()
-                if direct:
-                    local[name] = item
-                elif top:
-                    journal = rs.journal
-                    if name not in journal:
-                        journal[name] = fr.glob.get(name, _MISSING)
-                    fr.glob[name] = item
-                else:
-                    store(fr, item)
+                store(fr, item)
                 signal = body(fr)
                 if signal is not None:
                     if signal is BREAK:
@@ -1390,6 +1443,14 @@ _enter_final = framed_entry("enter_final(pre, final)", "enter_final(rs, func, lo
         stmt(frame)
     return final(frame)
 """)
+#: the entries of a body that is its final ``return`` alone (no loop over no statements)
+_enter_return_alone = framed_entry("enter_return_alone(value, fast, unit, pointer)",
+                                   "enter_return_alone(rs, func, local)", RETURN_ALONE,
+                                   scope={"located": located})
+_enter_final_alone = framed_entry("enter_final_alone(final)",
+                                  "enter_final_alone(rs, func, local)", """\
+    return final(frame)
+""")
 _enter_plain = framed_entry("enter_plain(pre)", "enter_plain(rs, func, local)", """\
     for stmt in pre:
         stmt(frame)
@@ -1405,9 +1466,9 @@ def straight_entry(pre: tuple, final: Closure | None,
     unit, pointer), a ``return value`` statement's step, local read and location inline
     (``runtime.RETURN_BODY``)."""
     if ret is not None:
-        enter = _enter_return(pre, *ret)
+        enter = _enter_return(pre, *ret) if pre else _enter_return_alone(*ret)
         enter.parts = (pre, ret)  # custom_functions._straight_runner2
         return enter
     if final is not None:
-        return _enter_final(pre, final)
+        return _enter_final(pre, final) if pre else _enter_final_alone(final)
     return _enter_plain(pre)

@@ -16,8 +16,8 @@ class Environment:
 
     ``variables`` maps names to values: tensors, numbers, strings, lists, dicts, and the
     functions, classes, objects and generators a program made (a ``def`` binds a variable, as
-    in Python); ``generator`` is the session's own random generator (``manual_seed``,
-    ``random.seed`` seed it).
+    in Python); ``generator`` is the session's own random generator (``manual_seed`` seeds
+    it).
     """
 
     variables: dict[str, Any] = field(default_factory=dict)
@@ -37,8 +37,18 @@ class Environment:
     numpy_random: Any = None
     """``np.random``'s global ``RandomState`` for the session's programs (None: not used yet;
     made from the session's seed on first use, see :mod:`app.lang.npmod`)."""
+    python_random: Any = None
+    """Python's ``random`` module's generator for the session's programs (None: not used
+    yet; made from the session's seed on first use, see :mod:`app.lang.pyrandom`)."""
+    python_random_unseeded: int = 0
+    """How many generators the programs seeded without a seed (``random.seed()``,
+    ``random.Random()``): the next one's seed is the session's plus that many ``2**64``."""
     files: FileStore = field(default_factory=FileStore, repr=False)
     """The session's virtual file store (``torch.save``, ``os``: :mod:`app.lang.filestore`)."""
+    warning_filters: tuple | None = None
+    """``warnings.filterwarnings``/``simplefilter`` as the programs left them, newest first:
+    (action, message, category, module, lineno), the category a Warning class's name or a
+    program's class (None: Python's defaults; :mod:`app.lang.run_warnings`)."""
     held_bytes_estimate: int = field(default=0, repr=False)
     """An upper estimate of :meth:`memory_bytes` kept by the interpreter between runs."""
 

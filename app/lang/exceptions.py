@@ -34,7 +34,10 @@ _HIERARCHY = (
     ("StopIteration", "Exception"), ("GeneratorExit", "BaseException"),
     ("KeyboardInterrupt", "BaseException"), ("Warning", "Exception"),
     ("UserWarning", "Warning"), ("DeprecationWarning", "Warning"),
-    ("RuntimeWarning", "Warning"), ("ImportError", "Exception"),
+    ("RuntimeWarning", "Warning"), ("FutureWarning", "Warning"),
+    ("PendingDeprecationWarning", "Warning"), ("SyntaxWarning", "Warning"),
+    ("ImportWarning", "Warning"), ("UnicodeWarning", "Warning"), ("BytesWarning", "Warning"),
+    ("ResourceWarning", "Warning"), ("ImportError", "Exception"),
     ("ModuleNotFoundError", "ImportError"), ("EOFError", "Exception"),
     ("OSError", "Exception"), ("FileNotFoundError", "OSError"),
     ("FileExistsError", "OSError"), ("IsADirectoryError", "OSError"),
@@ -73,6 +76,9 @@ LIBRARY_EXCEPTIONS: dict[str, UserClass] = {
                            builtin=True),
     "LinAlgError": UserClass("LinAlgError", "LinAlgError", (BUILTIN_EXCEPTIONS["ValueError"],),
                              {}, builtin=True),
+    # json.JSONDecodeError (app.lang.pyjson), a ValueError
+    "JSONDecodeError": UserClass("JSONDecodeError", "JSONDecodeError",
+                                 (BUILTIN_EXCEPTIONS["ValueError"],), {}, builtin=True),
     "UFuncTypeError": UserClass("UFuncTypeError", "UFuncTypeError",
                                 (BUILTIN_EXCEPTIONS["TypeError"],), {}, builtin=True)}
 #: torch's ``torch.linalg.LinAlgError`` (``torch._C._LinAlgError``, a ``RuntimeError``): what a

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import engine
+from engine.autograd.anomaly import set_forward_trace
 from engine.backends import _cpu as _CPU
 from engine.backends import _cudnn as _CUDNN
 from engine.device import _default as _DEVICE
@@ -31,7 +32,7 @@ from engine.printing import DEFAULT_OPTIONS as DEFAULT_PRINT_OPTIONS
 from engine.printing import _options as _PRINT_OPTIONS
 from engine.random import _current as _GENERATOR
 
-from . import calls, scopes
+from . import calls, run_warnings, scopes
 from .calls import PREBOUND_ROOTS, Closure
 from .compile_definitions import DefinitionCompiler
 from .compile_expressions import ExpressionCompiler
@@ -50,12 +51,13 @@ from .values import Code
 @dataclass
 class RunResult:
     """What a run gives back: the last expression statement's value, the printed lines, the
-    steps taken and the wall time."""
+    steps taken, the wall time and the warnings issued (:mod:`app.lang.run_warnings`)."""
 
     result: Any = None
     printed: list[str] = field(default_factory=list)
     steps: int = 0
     elapsed_ms: float = 0.0
+    warnings: list[dict[str, Any]] = field(default_factory=list)
 
 
 class CodeCompiler(StatementCompiler, ExpressionCompiler, DefinitionCompiler):
@@ -108,6 +110,8 @@ class CompiledProgram:
         """Every ``def`` and ``lambda`` of the program (:meth:`CodeCompiler.register`)."""
 
 
+run_warnings.install()
+
 _CODE_CACHE_SIZE = 512
 _code_cache = BoundedCache(_CODE_CACHE_SIZE, CACHE_MAX_NODES)
 _code_lock = threading.Lock()
@@ -155,6 +159,7 @@ def run_program(program: Program | list | dict, env: Environment, limits: Limits
         calls.mark_roots_bound(env, env.variables)  # bound outside a run (a run's inputs, a
         # restored snapshot), or kept from an earlier run
     rs = RunState(env, limits)
+    rs.unit, rs.source = code.unit, source
     try:
         contextvars.copy_context().run(_run, code, env, rs)
     except LangError as exc:
@@ -166,13 +171,14 @@ def run_program(program: Program | list | dict, env: Environment, limits: Limits
             calls.release_roots(env)
     env.held_bytes_estimate = rs.mem_base + rs.alloc
     return RunResult(result=_plain_result(rs.result), printed=rs.printed, steps=rs.steps,
-                     elapsed_ms=rs.elapsed_ms())
+                     elapsed_ms=rs.elapsed_ms(), warnings=rs.warnings)
 
 
 def _run(code: CompiledProgram, env: Environment, rs: RunState) -> None:
     frame = make_frame(rs, env.variables, env.variables, ())
     journal = rs.journal
     CURRENT.set(rs)
+    set_forward_trace(run_warnings.program_trace)  # anomaly mode: the program's lines
     # This runs in a copied context, so a plain set is enough (the copy is dropped after the
     # run: nothing to restore), and a setting the context already holds is not set again.
     # Grad mode starts enabled, whatever the caller's mode.

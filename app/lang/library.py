@@ -37,6 +37,7 @@ from . import checkpoints
 from .errors import ProgramError
 from .runtime import CURRENT
 from .values import (
+    CLASS_VERSION,
     LANG_TYPES,
     BuiltinFunction,
     ClassMethod,
@@ -87,7 +88,7 @@ PACKAGES = {
 }
 SUBMODULES = {
     "torch": ("nn", "optim", "utils", "autograd", "func", "linalg", "special", "cuda",
-              "accelerator", "backends", "distributions", "amp", "cpu", "testing"),
+              "accelerator", "backends", "distributions", "amp", "cpu", "testing", "sparse"),
     "torch.cuda": ("amp",), "torch.cpu": ("amp",),
     "torch.distributions": ("kl", "constraints", "transforms", "constraint_registry"),
     "torch.backends": ("mps", "cudnn"),
@@ -100,10 +101,11 @@ SUBMODULES = {
     "os": ("path",),
 }
 MODULES = frozenset(PACKAGES) | frozenset(SUBMODULES) | {
-    "torch.linalg", "torch.special", "torch.cuda", "torch.accelerator", "torch.backends.mps",
+    "torch.linalg", "torch.special", "torch.sparse", "torch.cuda", "torch.accelerator",
+    "torch.backends.mps",
     "torch.backends.cudnn", "torch.functional", "torch.cpu.amp", "torch.cuda.amp",
     "math", "random", "builtins", "numpy", "functools", "copy", "collections", "typing",
-    "itertools", "dataclasses", "warnings", "string", "time", "unicodedata",
+    "itertools", "dataclasses", "warnings", "string", "time", "unicodedata", "json",
     "numpy.random", "numpy.testing", "numpy.linalg", "numpy.exceptions",
     "os", "os.path", "io", "pickle"}
 #: ``torch.functional``'s own functions (its ``__all__``): the very objects ``torch.X`` is.
@@ -219,7 +221,7 @@ def torch_names(path: str) -> frozenset[str] | None:
         _torch_names.update({p: frozenset(n.split()) for p, n in MODULE_NAMES.items()})
         _torch_names["torch.Tensor"] = frozenset(TENSOR_NAMES.split())
         for name in ("math", "random", "functools", "copy", "collections", "numpy", "typing",
-                     "itertools", "warnings", "string", "time", "unicodedata", "os",
+                     "itertools", "warnings", "string", "time", "unicodedata", "json", "os",
                      "os.path", "io", "pickle"):
             module = importlib.import_module(name)  # fixed names, never a program's
             _torch_names[name] = frozenset(n for n in dir(module) if not n.startswith("_"))
@@ -335,7 +337,7 @@ def _find_member(path: str, name: str) -> Any:
         from .exceptions import LIBRARY_EXCEPTIONS
 
         return LIBRARY_EXCEPTIONS["_LinAlgError"]
-    if path in ("torch.linalg", "torch.special"):  # the table's "linalg.X" / "special.X"
+    if path in ("torch.linalg", "torch.special", "torch.sparse"):  # the table's "linalg.X" ...
         key = f"{path.removeprefix('torch.')}.{name}"
         opdef = engine.ops.lookup(key)
         return OpFunction(key, opdef.fn) if opdef is not None else _MISSING
@@ -345,7 +347,7 @@ def _find_member(path: str, name: str) -> Any:
         if name in bi.TORCH_BUILTINS:
             return bi.TORCH_BUILTINS[name]
     if path == "torch.autograd" and name == "grad":
-        return bi.BUILTIN_VALUES["grad"]
+        return bi.AUTOGRAD_GRAD
     package = _package(path)
     if package is not None and name in getattr(package, "__all__", ()):
         value = getattr(package, name, _MISSING)
@@ -377,7 +379,7 @@ def resolve_path(path: str) -> Any:
     parts = full.split(".")
     if parts[0] not in ("torch", "math", "random", "builtins", "numpy", "functools", "copy",
                         "collections", "typing", "itertools", "dataclasses", "warnings",
-                        "string", "time", "unicodedata"):
+                        "string", "time", "unicodedata", "json"):
         raise not_supported(path)
     value: Any = LibModule(parts[0])
     for part in parts[1:]:
@@ -428,6 +430,19 @@ _TORCH_CLASS_NAMES: dict[type, tuple[str, str]] = {
 }
 _TORCH_CLASS_NAMES.update({cls: (f"torch.{name}", name)
                            for name, cls in engine.legacy.BY_NAME.items()})
+#: Classes the engine keeps in other modules than torch's (recorded from torch 2.13).
+_TORCH_CLASS_NAMES.update({cls: (f"torch.autograd.grad_mode.{cls.__name__}", cls.__name__)
+                           for cls in (engine.no_grad, engine.enable_grad,
+                                       engine.set_grad_enabled)})
+_TORCH_CLASS_NAMES[engine.finfo] = ("torch.finfo", "finfo")
+_TORCH_CLASS_NAMES[engine.iinfo] = ("torch.iinfo", "iinfo")
+_TORCH_CLASS_NAMES.update({getattr(engine.utils.data, name): (
+    f"torch.utils.data.{module}.{name}", name) for module, names in (
+        ("dataloader", ("DataLoader",)),
+        ("dataset", ("Dataset", "IterableDataset", "TensorDataset", "StackDataset",
+                     "ConcatDataset", "Subset")),
+        ("sampler", ("Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler",
+                     "WeightedRandomSampler", "BatchSampler"))) for name in names})
 
 
 def torch_class_name(cls: type) -> tuple[str, str]:
@@ -641,7 +656,10 @@ def _dispatcher(name: str, part: str | None = None) -> Any:
         return general
 
     def method(self: Any, *args: Any, **kwargs: Any) -> Any:
-        value = type(self)._lang_class.lookup(name)
+        cls = type(self)._lang_class  # ``lookup``'s cache hit, inline
+        value = cls._cache.get(name) if cls._cache_version == CLASS_VERSION[0] else None
+        if value is None:
+            value = cls.lookup(name)
         if type(value) is not Function:
             return _call_user(name, (self, *args), kwargs, part)
         for arg in args:  # ``admit_all``, inlined: ``forward(x)`` is every step of a model
@@ -651,8 +669,12 @@ def _dispatcher(name: str, part: str | None = None) -> Any:
             admit_all(kwargs)
         code = value.code
         if code.arity == len(args) + 1 and not kwargs:  # what ``invoke`` does, inline
-            return code.enter(CURRENT.get() or current_rs(), value,
-                              dict(zip(code.params, (self, *args))))
+            if code.arity == 2:  # ``forward(self, x)``
+                first, second = code.params
+                local = {first: self, second: args[0]}
+            else:
+                local = dict(zip(code.params, (self, *args)))
+            return code.enter(CURRENT.get() or current_rs(), value, local)
         return invoke(current_rs(), value, (self, *args), kwargs)
 
     method.__name__ = name

@@ -12,6 +12,7 @@ from typing import Any
 
 import engine
 
+from . import pyrandom
 from .arrays import METHODS as ARRAY_METHODS
 from .arrays import SCALAR_METHODS, SCALAR_TYPES, Array
 from .errors import ProgramError
@@ -312,6 +313,18 @@ _TABLES: dict[type, dict[str, Callable[..., Any]]] = {
 _TABLES.update({t: {**FLOAT_METHODS, **SCALAR_METHODS} if issubclass(t, float) else
                 SCALAR_METHODS for t in SCALAR_TYPES})
 _TABLES.update(NP_METHODS)
+
+
+def _random_method(fn: Callable[..., Any]) -> Callable[..., Any]:
+    def call(rs: RunState, g: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(g, *args, **kwargs)
+        finally:
+            pyrandom.charge(rs, g)
+    return call
+
+
+_TABLES[pyrandom.Random] = {name: _random_method(fn) for name, fn in pyrandom.METHODS.items()}
 _BASES = (str, list, tuple, dict, set, frozenset, float, int)
 
 

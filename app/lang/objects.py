@@ -13,6 +13,7 @@ classes and functions (:func:`dunder_attr` answers the few readable ones itself)
 from __future__ import annotations
 
 import types
+import warnings
 from typing import Any
 
 import engine
@@ -20,6 +21,7 @@ import engine.dynamo
 from engine.backends import CUDNN_FLAGS, cudnn_flag, set_cudnn_flag
 from engine.ops import signatures as engine_signatures
 from engine.ops.keywords import PYTHON_METHODS
+from engine.ops.numpy_names import PYTHON_WRITTEN
 
 from . import arrays, npmod, pycollections
 from .arrays import Array
@@ -40,6 +42,7 @@ from .library import (
     torch_class_name,
 )
 from .pycollections import ATTRIBUTES as COLLECTION_ATTRIBUTES
+from .pyfunctools import CachedFunction
 from .runtime import RunState
 from .schema import READABLE_ATTRS, WRITABLE_ATTRS
 from .values import (
@@ -349,7 +352,9 @@ def doc_of(obj: Any) -> str | None:
     if type(obj) is ContextFunction:
         obj = obj.func
     if type(obj) is Function:
-        return obj.code.doc
+        return obj.doc
+    if type(obj) is CachedFunction:
+        return obj.doc
     if isinstance(obj, Instance):
         obj = obj.cls
     elif not isinstance(obj, UserClass):
@@ -458,6 +463,8 @@ def _bind(value: Any, obj: Any, cls: UserClass) -> Any:
         return value.func
     if t is ClassMethod:
         return BoundMethod(cls, value.func)
+    if t is CachedFunction:  # an lru_cache'd method binds, as CPython's wrapper does
+        return BoundMethod(obj, value)
     return value
 
 
@@ -793,8 +800,37 @@ def array_retry(rs: RunState, name: str, fn: Any, args: tuple | list, kwargs: di
     typed = _python_types_as_dtypes(args, kwargs)
     if typed is not None:  # ``dtype=float``: torch's parser takes Python's types as dtypes
         return call_op(rs, name, fn, *typed, form)
+    out = deprecated_retry(rs, name, fn, args, kwargs, form)
+    if out is not MISSING:
+        return out
     raise convert_exception(explain_call(name, form, args, kwargs, exc), name,
                             rs.limits) from None
+
+
+def deprecated_retry(rs: RunState, name: str, fn: Any, args: tuple | list, kwargs: dict,
+                     form: str) -> Any:
+    """After a failed call: the call again as the deprecated signature torch still takes it
+    by reads it (``torch.add(x, 2, y)`` is ``torch.add(x, y, alpha=2)``; ``x.addmm(2, a, b)``),
+    with torch's warning (the server's log: engine/ops/signatures.py ``deprecated_call``),
+    or MISSING when no deprecated signature takes it."""
+    found = engine_signatures.deprecated_call(name, form, args, kwargs)
+    if found is None:
+        return MISSING
+    first, named, warning = found
+    warnings.warn(warning, UserWarning, stacklevel=2)
+    try:
+        out = fn(*first, **named)
+    except LangError:
+        raise
+    except Exception as exc:
+        raise convert_exception(explain_call(name, form, args, kwargs, exc), name,
+                                rs.limits) from None
+    if type(out) is Tensor:
+        rs.alloc += out._data.nbytes
+        if rs.alloc > rs.alloc_budget:
+            rs.allocated(0)
+        return out
+    return admit(out)
 
 
 # What torch's argument parser makes of Python's own types where it wants a dtype.
@@ -869,7 +905,7 @@ def _shares(a: Array, kwargs: dict) -> bool:
 
 def call_op(rs: RunState, name: str, fn: Any, args: tuple | list, kwargs: dict,
             form: str = "function") -> Any:
-    if kwargs:
+    if kwargs and name not in PYTHON_WRITTEN:
         kwargs = numpy_aliases(kwargs)
     try:
         out = fn(*args, **kwargs) if kwargs else fn(*args)

@@ -2,34 +2,36 @@
 constants).
 
 ``math`` is Python's, function by function, with the integer functions that can build huge
-numbers (``factorial``, ``comb``, ``perm``, ``prod``) guarded. ``random`` draws from the
-session's generator (the one ``torch.manual_seed`` seeds; ``random.seed(n)`` seeds it too), so
-a run is reproducible from the session's seed, and a durable session replays the same draws.
+numbers (``factorial``, ``comb``, ``perm``, ``prod``) guarded. ``random`` is CPython's
+(:mod:`app.lang.pyrandom`): after ``random.seed(n)`` a program draws CPython's numbers; unseeded,
+the session's generator is seeded from the session's seed, so a run is reproducible, and a
+durable session replays (or restores) the same draws.
 """
 
 from __future__ import annotations
 
-import bisect
 import copy
 import math
+import random
+import re
 import string
 import time
 import unicodedata
 from collections.abc import Callable
 from typing import Any
 
-import engine
-
-from . import dataclass_module, npmod
+from . import dataclass_module, npmod, pyrandom, run_warnings
 from .checkpoints import IO, OS, OS_PATH, pickle_module
 from .errors import ProgramError
 from .exceptions import LIBRARY_EXCEPTIONS
 from .guards import int_guard, size_guard
 from .methods import materialize
 from .pycollections import COLLECTIONS
+from .pyfunctools import FUNCTOOLS_MORE
 from .pyitertools import ITERTOOLS
+from .pyjson import JSON
 from .runtime import RunState
-from .values import BuiltinFunction, Partial
+from .values import BuiltinFunction, BuiltinType, Partial, ShownBuiltin
 
 _FLOAT_FUNCTIONS = (
     "sqrt", "exp", "exp2", "log2", "log10", "log1p", "expm1", "sin", "cos", "tan", "asin",
@@ -88,97 +90,32 @@ MATH.update({
 
 # --------------------------------------------------------------------------- random
 
-def _uniform01(rs: RunState) -> float:
-    """A float in [0, 1) from the session's generator, with 53 random bits as Python's."""
-    return engine.rand((), dtype=engine.float64, device="cpu").item()
+def _module_function(name: str, fn: Callable[..., Any]) -> ShownBuiltin:
+    """``random.<name>``: the method of the session's generator (:mod:`app.lang.pyrandom`),
+    shown as CPython shows it (a method of its hidden ``Random``), without the address."""
+    def call(rs: RunState, *args: Any, **kwargs: Any) -> Any:
+        g = pyrandom.session_random(rs)
+        try:
+            return fn(g, *args, **kwargs)
+        finally:
+            pyrandom.charge(rs, g)
+    text = re.sub(r" at 0x[0-9a-fA-F]+", "", repr(getattr(random, name)))
+    return ShownBuiltin(name, call, text)
 
 
-def _randbelow(rs: RunState, n: int) -> int:
-    if n <= 0:
-        raise ProgramError("empty range for randrange()", exception="ValueError")
-    return int(engine.randint(0, n, (), device="cpu").item())
+def _new_random(rs: RunState, x: Any = None) -> pyrandom.Random:
+    g = pyrandom.Random()
+    try:
+        pyrandom.seed(g, x)
+    finally:
+        pyrandom.charge(rs, g)
+    return g
 
 
-def _random(rs: RunState) -> float:
-    return _uniform01(rs)
-
-
-def _seed(rs: RunState, a: Any = None) -> None:
-    if a is None:
-        rs.env.generator.seed()
-        return
-    if not isinstance(a, int):
-        raise ProgramError("random.seed() takes an int here (the session's generator)",
-                           exception="TypeError")
-    rs.env.generator.manual_seed(a)
-
-
-def _randint(rs: RunState, a: int, b: int) -> int:
-    return a + _randbelow(rs, b - a + 1)
-
-
-def _randrange(rs: RunState, start: int, stop: int | None = None, step: int = 1) -> int:
-    if stop is None:
-        start, stop = 0, start
-    n = len(range(start, stop, step))
-    return start + step * _randbelow(rs, n)
-
-
-def _uniform(rs: RunState, a: float, b: float) -> float:
-    return a + (b - a) * _uniform01(rs)
-
-
-def _gauss(rs: RunState, mu: float = 0.0, sigma: float = 1.0) -> float:
-    return mu + sigma * engine.randn((), dtype=engine.float64, device="cpu").item()
-
-
-def _shuffle(rs: RunState, seq: list) -> None:
-    if not isinstance(seq, list):
-        raise ProgramError(f"random.shuffle() needs a list, not '{type(seq).__name__}'",
-                           exception="TypeError")
-    if len(seq) < 2:
-        return
-    order = engine.randperm(len(seq), device="cpu").tolist()
-    seq[:] = [seq[i] for i in order]
-
-
-def _choice(rs: RunState, seq: Any) -> Any:
-    if not len(seq):
-        raise ProgramError("Cannot choose from an empty sequence", exception="IndexError")
-    return seq[_randbelow(rs, len(seq))]
-
-
-def _sample(rs: RunState, population: Any, k: int) -> list:
-    items = materialize(rs, population, "random.sample()")
-    if not 0 <= k <= len(items):
-        raise ProgramError("Sample larger than population or is negative",
-                           exception="ValueError")
-    order = engine.randperm(len(items), device="cpu").tolist()[:k]
-    return [items[i] for i in order]
-
-
-def _choices(rs: RunState, population: Any, weights: Any = None, *, cum_weights: Any = None,
-             k: int = 1) -> list:
-    items = materialize(rs, population, "random.choices()")
-    size_guard(rs, k, "a list")
-    if weights is None and cum_weights is None:
-        return [items[_randbelow(rs, len(items))] for _ in range(k)]
-    if cum_weights is None:
-        cum_weights, total = [], 0.0
-        for w in weights:
-            total += w
-            cum_weights.append(total)
-    total = cum_weights[-1]
-    return [items[bisect.bisect(cum_weights, _uniform01(rs) * total, 0, len(items) - 1)]
-            for _ in range(k)]
-
-
-RANDOM: dict[str, Any] = {
-    name: BuiltinFunction(name, fn) for name, fn in (
-        ("random", _random), ("seed", _seed), ("randint", _randint),
-        ("randrange", _randrange), ("uniform", _uniform), ("gauss", _gauss),
-        ("normalvariate", _gauss), ("shuffle", _shuffle), ("choice", _choice),
-        ("sample", _sample), ("choices", _choices))}
+_new_random.__qualname__ = "Random.__init__"  # its argument errors read as CPython's
+RANDOM: dict[str, Any] = {name: _module_function(name, fn)
+                          for name, fn in pyrandom.METHODS.items()}
+RANDOM["Random"] = BuiltinType("Random", _new_random, pyrandom.Random)
 
 #: ``numpy``: NumPy's subset in :mod:`app.lang.npmod` (anything else is "numpy.X is not
 #: supported").
@@ -214,7 +151,7 @@ def _reduce(rs: RunState, function: Any, iterable: Any, initial: Any = _NO_INITI
 
 
 FUNCTOOLS: dict[str, Any] = {"partial": BuiltinFunction("partial", _partial),
-                             "reduce": BuiltinFunction("reduce", _reduce)}
+                             "reduce": BuiltinFunction("reduce", _reduce), **FUNCTOOLS_MORE}
 
 # --------------------------------------------------------------------------- copy
 
@@ -309,10 +246,10 @@ DATACLASSES = dataclass_module.module(LIBRARY_EXCEPTIONS["FrozenInstanceError"])
 
 # --------------------------------------------------------------------------- warnings
 
-#: Python's filter actions. A run's output is what it prints and returns; warnings go to the
-#: process's stderr in Python and are not part of a run's reply here, so every action but
-#: "error" leaves the output as Python's would be. "error" (warnings raised as exceptions) would
-#: change control flow and is refused rather than ignored.
+#: Python's filter actions. Warnings a run issues are in its reply's ``"warnings"``
+#: (:mod:`app.lang.run_warnings`), filtered by the session's filters as Python's filters do;
+#: "error" (warnings raised as exceptions) would change control flow and is refused rather
+#: than ignored.
 _WARNING_ACTIONS = ("error", "ignore", "always", "all", "default", "module", "once")
 
 
@@ -339,8 +276,16 @@ def _check_lineno(lineno: Any) -> None:
 _WARNING = object()  # filterwarnings' default category (Warning)
 
 
+def _filter_category(category: Any) -> Any:
+    """A filter's category as the session keeps it: a builtin class by name, a program's
+    class itself."""
+    return category.name if category.builtin else category
+
+
 def _filterwarnings(rs: RunState, action: Any, message: Any = "", category: Any = _WARNING,
                     module: Any = "", lineno: Any = 0, append: Any = False) -> None:
+    import re
+
     from .exceptions import BUILTIN_EXCEPTIONS
     from .values import BuiltinType, UserClass
 
@@ -358,32 +303,57 @@ def _filterwarnings(rs: RunState, action: Any, message: Any = "", category: Any 
         raise ProgramError("module must be a string", exception="AssertionError")
     _check_lineno(lineno)
     _refuse_error_action(action)
+    for pattern in (message, module):
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ProgramError(str(exc), exception="error") from None
+    run_warnings.add_filter(rs, (action, message, "Warning" if category is _WARNING else
+                                 _filter_category(category), module, lineno), bool(append))
 
 
 def _simplefilter(rs: RunState, action: Any, category: Any = None, lineno: Any = 0,
                   append: Any = False) -> None:
+    from .exceptions import BUILTIN_EXCEPTIONS
+    from .values import UserClass
+
     _check_action(action)
     _check_lineno(lineno)
     _refuse_error_action(action)
+    if category is None:
+        category = BUILTIN_EXCEPTIONS["Warning"]
+    if not isinstance(category, UserClass):  # CPython takes it; no warning's class matches
+        category = UserClass("?", "?", (), {})
+    run_warnings.add_filter(rs, (action, "", _filter_category(category), "", lineno),
+                            bool(append))
 
 
 def _resetwarnings(rs: RunState) -> None:
-    return None
+    run_warnings.reset_filters(rs)
 
 
 def _warn(rs: RunState, message: Any, category: Any = None, stacklevel: Any = 1,
           source: Any = None) -> None:
-    from .exceptions import BUILTIN_EXCEPTIONS, is_exception
+    from .exceptions import BUILTIN_EXCEPTIONS, exception_str, is_exception
     from .values import UserClass
 
     if is_exception(message) and BUILTIN_EXCEPTIONS["Warning"] in message.cls.mro:
+        run_warnings.issue(rs, message.cls, exception_str(message))
         return None
     if category is not None and not (isinstance(category, UserClass) and
                                      BUILTIN_EXCEPTIONS["Warning"] in category.mro):
         kind = "type" if isinstance(category, UserClass) else type(category).__name__
         raise ProgramError(f"category must be a Warning subclass, not '{kind}'",
                            exception="TypeError")
+    text = message if isinstance(message, str) else _str_of(rs, message)
+    run_warnings.issue(rs, category or BUILTIN_EXCEPTIONS["UserWarning"], text)
     return None
+
+
+def _str_of(rs: RunState, value: Any) -> str:
+    from .builtins import to_str
+
+    return to_str(rs, value)
 
 
 WARNINGS: dict[str, Any] = {
@@ -505,5 +475,5 @@ UNICODEDATA: dict[str, Any] = {"normalize": BuiltinFunction("normalize", _normal
 MODULES = {"math": MATH, "random": RANDOM, "numpy": NUMPY, "functools": FUNCTOOLS,
            "copy": COPY, "collections": COLLECTIONS, "typing": TYPING, "itertools": ITERTOOLS,
            "dataclasses": DATACLASSES, "warnings": WARNINGS, "string": STRING,
-           "time": TIME, "unicodedata": UNICODEDATA, **npmod.SUBMODULES,
+           "time": TIME, "unicodedata": UNICODEDATA, "json": JSON, **npmod.SUBMODULES,
            "os": OS, "os.path": OS_PATH, "io": IO, "pickle": pickle_module()}

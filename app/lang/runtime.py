@@ -108,6 +108,10 @@ RETURN_BODY = """\
 """
 
 
+#: :data:`RETURN_BODY` of a body that is the ``return`` alone (no statements before it).
+RETURN_ALONE = RETURN_BODY.split("\n", 2)[2]
+
+
 def framed_entry(factory: str, entry: str, body: str, *, prelude: str = "",
                  after: str = "", scope: dict[str, Any] | None = None) -> Callable[..., Any]:
     """The factory ``def factory: def entry: prelude; <frame pushed> try: body
@@ -133,7 +137,8 @@ class RunState:
 
     __slots__ = ("env", "limits", "steps", "next_check", "deadline", "started", "printed",
                  "printed_chars", "pending", "depth", "top", "journal", "alloc", "mem_base",
-                 "alloc_budget", "result", "handling", "classes", "max_depth")
+                 "alloc_budget", "result", "handling", "classes", "max_depth", "unit",
+                 "source", "positions", "warnings", "warned")
 
     def __init__(self, env: Environment, limits: Limits) -> None:
         self.env = env
@@ -155,6 +160,12 @@ class RunState:
         self.result: Any = None
         self.handling: list[Any] = []  # exceptions being handled (for a bare `raise`)
         self.classes = 0  # library subclasses made in this run
+        self.unit: bytes | None = None  # the program being run (None: user code run detached)
+        self.source: str | None = None  # its text, when the run has it
+        #: the source's statement pointer -> (line, col), made when first needed
+        self.positions: dict[str, tuple[int, int]] | None = None
+        self.warnings: list[dict[str, Any]] = []  # issued (app.lang.run_warnings)
+        self.warned: set[tuple] = set()  # what "default"/"once" filters have let through
 
     def limit_error(self, message: str, limit: str, value: Any) -> LimitExceeded:
         return LimitExceeded(message, limit=limit, value=value, steps=self.steps)

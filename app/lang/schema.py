@@ -93,7 +93,7 @@ ModulePath = Annotated[str, Field(pattern=CALL_NAME_PATTERN, max_length=256)]
 READABLE_ATTRS = (
     "grad", "shape", "dtype", "device", "requires_grad", "is_leaf", "grad_fn", "T", "mT",
     "ndim", "data", "is_cuda", "values", "indices", "retains_grad", "itemsize", "nbytes",
-    "layout", "_version",
+    "layout", "_version", "is_sparse",
 )
 #: Tensor attributes a program may assign.
 WRITABLE_ATTRS = ("grad", "requires_grad", "data")
@@ -796,7 +796,7 @@ class Import(_Node):
     unknown `torch` module is CPython's ModuleNotFoundError).
     Only `torch`, its library modules, `math`, `random`, `functools`, `copy`, `collections`,
     `itertools`, `typing`, `warnings`, `dataclasses`, `time` (its clocks and `sleep`),
-    `unicodedata` (`normalize`, `category`),
+    `unicodedata` (`normalize`, `category`), `json` (`dumps`, `loads`),
     `string` (its constants) and `numpy` (a subset: `numpy.random`, `numpy.testing`,
     `numpy.linalg`) can be imported."""
 

@@ -308,6 +308,14 @@ MODULE_NAMES: dict[str, str] = {
         "shifted_chebyshev_polynomial_v shifted_chebyshev_polynomial_w sinc softmax "
         "spherical_bessel_j0 torch xlog1py xlogy zeta "
     ),
+    "torch.sparse": (
+        "Any BFloat16Tensor ByteTensor CharTensor DType DimOrDims DoubleTensor FloatTensor "
+        "HalfTensor IntTensor LongTensor ShortTensor SparseSemiStructuredTensor "
+        "SparseSemiStructuredTensorCUSPARSELT SparseSemiStructuredTensorCUTLASS TYPE_CHECKING "
+        "Tensor addmm as_sparse_gradcheck check_sparse_tensor_invariants log_softmax mm "
+        "sampled_addmm semi_structured softmax spdiags spsolve sum to_sparse_semi_structured "
+        "torch "
+    ),
     "torch.cuda": (
         "AcceleratorError Any BFloat16Storage BFloat16Tensor BoolStorage BoolTensor ByteStorage "
         "ByteTensor CUDAGraph CUDAPluggableAllocator Callable CharStorage CharTensor "
@@ -403,6 +411,9 @@ SUBMODULE_NAMES: dict[str, str] = {
     ),
     "torch.linalg": "",
     "torch.special": "",
+    "torch.sparse": (
+        "semi_structured "
+    ),
     "torch.cuda": (
         "amp comm gds graphs green_contexts jiterator memory nccl nvtx profiler random sparse "
         "streams tunable "

@@ -83,7 +83,7 @@ class Function:
     __copy__ = __deepcopy__ = _atomic_copy
 
     __slots__ = ("code", "defaults", "kwdefaults", "enclosing", "glob", "owner", "name",
-                 "qualname")
+                 "qualname", "doc")
 
     def __init__(self, code: Code, defaults: tuple, kwdefaults: dict, enclosing: tuple,
                  glob: dict) -> None:
@@ -91,6 +91,7 @@ class Function:
         self.enclosing, self.glob = enclosing, glob
         self.owner: UserClass | None = None  # the class whose body defined it (for super())
         self.name, self.qualname = code.name, code.qualname
+        self.doc = code.doc  # (functools.wraps copies another's)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         from .library import admit_all
@@ -427,6 +428,8 @@ class BoundMethod:
         return hash((id(self.self_), id(self.func)))
 
     def __repr__(self) -> str:
+        if isinstance(self.self_, Tensor):  # x.numpy: one of the tensor's C methods
+            return f"<built-in method {getattr(self.func, 'name', '?')} of Tensor object>"
         if type(self.func) is NativeMethod and user_class_of(self.self_) is None:
             return builtin_method_text(self.self_, self.func.name)  # ``[].append``
         name = getattr(self.func, "qualname", "?")
@@ -477,6 +480,22 @@ class BuiltinFunction:
         return f"<built-in function {self.name}>"
 
 
+class ShownBuiltin(BuiltinFunction):
+    """A builtin that stands for a function Python or torch prints otherwise than
+    ``<built-in function name>``: ``random.randint`` (a bound method of Python's hidden
+    ``Random``), ``torch.manual_seed`` (a Python function): ``text`` is that repr, without the
+    address."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, name: str, fn: Callable[..., Any], text: str) -> None:
+        super().__init__(name, fn)
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
 class Partial(BuiltinFunction):
     """``functools.partial(f, *args, **kwargs)``: calling it calls ``f`` with those first."""
 
@@ -517,7 +536,8 @@ class BuiltinType(BuiltinFunction):
 
     def __repr__(self) -> str:
         module = getattr(self.pytype, "__module__", None)
-        if module in ("collections", "__main__", "itertools"):  # Counter, a named tuple's class
+        if module in ("collections", "__main__", "itertools", "functools"):  # Counter, a named
+            # tuple's class, functools.partial
             return f"<class '{module}.{self.name}'>"
         return f"<class '{self.name}'>"
 
@@ -563,7 +583,18 @@ class BoundOp:
         return self.fn(self.self_, *admit_all(args), **admit_all(kwargs))
 
     def __repr__(self) -> str:
+        if self.name in TENSOR_PYTHON_METHODS:  # torch writes these in Python (torch/_tensor.py)
+            return f"<bound method Tensor.{self.name} of {safe_repr(self.self_)}>"
         return f"<built-in method {self.name} of Tensor object>"
+
+
+#: ``torch.Tensor``'s public methods written in Python (the others are C methods), recorded
+#: from torch 2.13: a bound one prints as ``<bound method Tensor.backward of tensor(...)>``.
+TENSOR_PYTHON_METHODS = frozenset({
+    "backward", "dim_order", "eig", "index", "is_shared", "istft", "lstsq", "lu",
+    "module_load", "norm", "register_hook", "register_post_accumulate_grad_hook", "reinforce",
+    "resize", "resize_as", "share_memory_", "solve", "split", "stft", "storage",
+    "storage_type", "symeig", "to_sparse_coo", "unflatten", "unique", "unique_consecutive"})
 
 
 class ContextFunction:
@@ -719,7 +750,8 @@ LIBRARY_CLASS_MODULES = {
     "FrozenInstanceError": "dataclasses.", "AxisError": "numpy.exceptions.",
     "LinAlgError": "numpy.linalg.", "UFuncTypeError": "numpy._core._exceptions.",
     "PickleError": "_pickle.", "PicklingError": "_pickle.", "UnpicklingError": "_pickle.",
-    "CheckpointError": "torch.utils.checkpoint.", "InvalidBackend": "torch._dynamo.exc."}
+    "CheckpointError": "torch.utils.checkpoint.", "InvalidBackend": "torch._dynamo.exc.",
+    "JSONDecodeError": "json.decoder."}
 
 
 def c3_merge(seqs: list[list[UserClass]], name: str) -> list[UserClass]:
@@ -1061,6 +1093,8 @@ Function.__name__ = Function.__qualname__ = "function"
 BoundMethod.__name__ = BoundMethod.__qualname__ = "method"
 BuiltinFunction.__name__ = BuiltinFunction.__qualname__ = "builtin_function_or_method"
 Partial.__name__ = Partial.__qualname__ = "partial"
+ShownBuiltin.__name__ = ShownBuiltin.__qualname__ = "builtin_function_or_method"
+Partial.__module__ = "functools"
 OpFunction.__name__ = OpFunction.__qualname__ = "builtin_function_or_method"
 BoundOp.__name__ = BoundOp.__qualname__ = "builtin_function_or_method"
 ContextFunction.__name__ = ContextFunction.__qualname__ = "function"
@@ -1130,6 +1164,10 @@ def children(value: Any) -> list[Any]:
         return [value.fget, value.fset, value.fdel]
     if isinstance(value, SuperProxy):
         return [value.obj]
+    if isinstance(value, BuiltinFunction):  # a partial's arguments, an lru_cache's entries
+        cache = getattr(value, "cache", None)
+        return [getattr(value, "func", None), getattr(value, "args", None),
+                getattr(value, "keywords", None), *(cache.items() if cache else ())]
     if type(value).__module__.startswith("engine.") or hasattr(type(value), "_lang_class"):
         try:
             return list(vars(value).values())

@@ -75,6 +75,20 @@ class RunStats(BaseModel):
     elapsed_ms: float
 
 
+class RunWarning(BaseModel):
+    """A warning the run issued, as Python would write it to stderr (``<file>:5: UserWarning:
+    ...``): torch's (the engine's, with torch's text) or the program's own
+    ``warnings.warn``, filtered as Python's filters do (the session's ``warnings.filterwarnings``
+    / ``simplefilter`` apply; by default a warning shows once per statement and run)."""
+
+    category: str = Field(description="The warning's class: `UserWarning`, `DeprecationWarning` "
+                                      "... or a program's own Warning subclass.")
+    message: str
+    pointer: str | None = Field(default=None, description="The statement that issued it (JSON "
+                                "pointer into the program), when it is in this run's program.")
+    line: int | None = Field(default=None, description="Its line, when the run has a source.")
+
+
 class RunReply(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [
         {"result": X_GRAD_REPLY, "outputs": {}, "printed": [],
@@ -85,6 +99,9 @@ class RunReply(BaseModel):
     outputs: dict[str, Any] = Field(default_factory=dict)
     printed: list[str] = Field(default_factory=list)
     stats: RunStats
+    warnings: list[RunWarning] | None = Field(
+        default=None, description="The warnings the run issued, in order (at most 100); absent "
+        "when there are none. Python writes them to stderr, so they are never in `printed`.")
 
 
 class EvaluateReply(RunReply):

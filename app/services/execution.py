@@ -238,7 +238,7 @@ def encode_reply(env: Environment, request: RunRequest, result: RunResult,
     """The reply's bytes: refused before encoding when its estimated size is over
     ``max_reply_bytes`` (so no huge reply is ever built), and checked again once built."""
     encoding = request.encoding
-    values: list[Any] = [result.result, result.printed]
+    values: list[Any] = [result.result, result.printed + [w["message"] for w in result.warnings]]
     values += [_variable(env, name, "outputs", i) for i, name in enumerate(request.outputs)]
     sized = values[:2] + [v.state_dict() if isinstance(v, engine.nn.Module) else v
                           for v in values[2:]]  # a module output is its state_dict
@@ -253,6 +253,8 @@ def encode_reply(env: Environment, request: RunRequest, result: RunResult,
         "printed": result.printed,
         "stats": {"steps": result.steps, "elapsed_ms": round(result.elapsed_ms, 3)},
     }
+    if result.warnings:
+        reply["warnings"] = result.warnings
     if gradients is not None:
         reply["gradients"] = {name: encode_value(grad, encoding)
                               for name, grad in zip(gradients, grads)}

@@ -35,7 +35,7 @@ import numpy as np
 import orjson
 
 import engine
-from app.lang import Environment, Limits
+from app.lang import Environment, Limits, pyrandom
 from app.lang.filestore import FileStore
 from app.lang.interpreter import compiled
 from app.lang.library import MODULES as LIBRARY_MODULES
@@ -147,6 +147,14 @@ class _Writer:
             return self.function(v)
         if t is LibModule:  # ``import os``: a library module is its path
             return {"M": v.path}
+        if t is pyrandom.Random:  # ``random.Random(n)``: its words, position, cached normal
+            ref = self.seen.get(id(v))
+            if ref is not None:
+                return {"r": ref}
+            ref = self.seen[id(v)] = len(self.seen)
+            self.keep.append(v)
+            _, words, gauss_next = v.getstate()
+            return {"PR": [list(words), self.value(gauss_next)], "n": ref}
         if t in (set, frozenset, defaultdict, OrderedDict) or t in library_classes():
             return self.container(v)
         raise NotPlain(type(v).__name__)
@@ -190,7 +198,7 @@ class _Writer:
             return {"r": ref}
         code = f.code
         if code.origin is None or f.owner is not None or f.glob is not self.glob or \
-                f.name != code.name or f.qualname != code.qualname:
+                f.name != code.name or f.qualname != code.qualname or f.doc is not code.doc:
             raise NotPlain("a method or a function from elsewhere")
         ref = self.seen[id(f)] = len(self.seen)
         self.keep.append(f)
@@ -267,10 +275,19 @@ def capture(env: Environment) -> bytearray:
                 else writer.value(list(env.print_options)),
                 "deterministic": list(env.deterministic), "cudnn": list(env.cudnn),
                 "cpu": list(env.cpu), "default_dtype": env.default_dtype}
+    if env.warning_filters is not None:  # warnings.filterwarnings (app.lang.run_warnings)
+        if any(not isinstance(f[2], str) for f in env.warning_filters):
+            raise NotPlain("a warnings filter on a program's class")
+        settings["warning_filters"] = [list(f) for f in env.warning_filters]
     if getattr(env, "numpy_random", None) is not None:  # np.random's state (app.lang.npmod)
         _, keys, pos, has_gauss, gauss = env.numpy_random.get_state(legacy=True)
         settings["numpy_random"] = [[int(k) for k in keys], int(pos), int(has_gauss),
                                     struct.pack("<d", float(gauss)).hex()]
+    if getattr(env, "python_random", None) is not None:  # random's state (app.lang.pyrandom)
+        _, words, gauss_next = env.python_random.getstate()
+        settings["python_random"] = [list(words), writer.value(gauss_next)]
+    if getattr(env, "python_random_unseeded", 0):
+        settings["python_random_unseeded"] = env.python_random_unseeded
     header = orjson.dumps({"variables": variables, "tensors": writer.tensors,
                            "generator": gen, "device": env.device,
                            "programs": writer.programs, "settings": settings,
@@ -333,6 +350,11 @@ class _Reader:
             return tuple(self.value(x) for x in v["t"])
         if "F" in v:
             return self.function(v)
+        if "PR" in v:
+            words, gauss_next = v["PR"]
+            g = self.refs[v["n"]] = pyrandom.Random()
+            g.setstate((3, tuple(int(w) for w in words), self.value(gauss_next)))
+            return g
         if "M" in v:
             if v["M"] not in LIBRARY_MODULES:
                 raise ValueError(f"not a library module: {v['M']!r}")
@@ -441,12 +463,21 @@ def restore(data: bytes | bytearray, env: Environment, limits: Limits | None = N
     env.default_dtype = settings.get("default_dtype", "float32")
     if env.default_dtype not in ("float16", "float32", "float64"):
         raise ValueError("a snapshot's default dtype is not a floating dtype")
+    if settings.get("warning_filters") is not None:
+        env.warning_filters = tuple(
+            (str(action), str(message), str(category), str(module), int(lineno))
+            for action, message, category, module, lineno in settings["warning_filters"])
     if settings.get("numpy_random") is not None:
         keys, pos, has_gauss, gauss = settings["numpy_random"]
         rng = np.random.RandomState()
         rng.set_state(("MT19937", np.array(keys, dtype=np.uint32), int(pos), int(has_gauss),
                        struct.unpack("<d", bytes.fromhex(gauss))[0]))
         env.numpy_random = rng
+    if settings.get("python_random") is not None:
+        words, gauss_next = settings["python_random"]
+        env.python_random = pyrandom.Random()
+        env.python_random.setstate((3, tuple(int(w) for w in words), reader.value(gauss_next)))
+    env.python_random_unseeded = int(settings.get("python_random_unseeded", 0))
     generator = env.generator
     generator.manual_seed(int(header["generator"]["seed"]))
     if "mt19937" in header["generator"]:

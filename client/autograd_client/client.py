@@ -25,6 +25,9 @@ class RunResult:
     gradients: dict[str, Any] = field(default_factory=dict)
     printed: list[str] = field(default_factory=list)
     stats: dict[str, Any] = field(default_factory=dict)
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+    """The run's warnings (``{"category", "message", "pointer", "line"}``), as Python would
+    have written them to stderr."""
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -35,7 +38,8 @@ class RunResult:
             value=decode(result), repr=text,
             outputs={k: decode(v) for k, v in body.get("outputs", {}).items()},
             gradients={k: decode(v) for k, v in (body.get("gradients") or {}).items()},
-            printed=list(body.get("printed", [])), stats=dict(body.get("stats", {})), raw=body)
+            printed=list(body.get("printed", [])), stats=dict(body.get("stats", {})),
+            warnings=list(body.get("warnings") or []), raw=body)
 
 
 def _program(source_or_program: str | list[dict[str, Any]]) -> dict[str, Any]:

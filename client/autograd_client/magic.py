@@ -6,8 +6,9 @@
     x = torch.arange(4.0, requires_grad=True)
     x
 
-The cell's printed lines are printed, its value shown by its PyTorch repr, a problem raised as
-:class:`AutogradError`. Cells share one session (a new one with ``%autograd_connect``);
+The cell's printed lines are printed (its warnings go to stderr), its value shown by its
+PyTorch repr, a problem raised as :class:`AutogradError`. Cells share one session (a new
+one with ``%autograd_connect``);
 ``AUTOGRAD_URL`` and ``AUTOGRAD_API_KEY`` give the defaults. ``autograd_session()`` in the
 notebook's namespace is that session, for ``s["x"]`` and ``s.grad("x")``.
 """
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 import shlex
+import sys
 from typing import Any
 
 from autograd_client.client import DEFAULT_URL, Client, Session
@@ -64,6 +66,9 @@ class AutogradMagics:
         result = self.session().run(cell)
         for printed in result.printed:
             print(printed)
+        for warning in result.warnings:  # as Python writes a warning: to stderr
+            print(f"<cell>:{warning.get('line', '?')}: {warning['category']}: "
+                  f"{warning['message']}", file=sys.stderr)
         if result.raw.get("result") is None:
             return None
         text = result.repr if result.repr is not None else repr(result.value)

@@ -22,6 +22,14 @@ __all__ = ["detect_anomaly", "is_anomaly_check_nan_enabled", "is_anomaly_enabled
 _state: ContextVar[tuple[bool, bool]] = ContextVar("anomaly", default=(False, True))
 _traces: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _ENGINE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+_forward_trace: ContextVar = ContextVar("anomaly_forward_trace", default=None)
+
+
+def set_forward_trace(fn) -> None:
+    """Have anomaly mode take a forward call's trace from ``fn()`` (text in Python's traceback
+    format) in this context, instead of Python's stack: an interpreter running a program gives
+    the program's own lines, not its own frames (``None``: Python's stack again)."""
+    _forward_trace.set(fn)
 
 
 def is_anomaly_enabled() -> bool:
@@ -86,6 +94,10 @@ class set_detect_anomaly:
 def note_forward(node) -> None:
     """Remember where ``node`` was made (called by ``record`` while anomaly mode is on)."""
     if _state.get()[0]:
+        provider = _forward_trace.get()
+        if provider is not None:
+            _traces[node] = provider()
+            return
         frames = [f for f in traceback.extract_stack()[:-2]
                   if not os.path.abspath(f.filename).startswith(_ENGINE_DIR)]
         _traces[node] = "".join(traceback.format_list(frames))

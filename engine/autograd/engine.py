@@ -137,8 +137,8 @@ def sum_to(g: Tensor, shape: tuple) -> Tensor:
     if axes and type(a) is np.ndarray and a.dtype.kind == "f" and not _grad_enabled.get() and \
             not FW_ACTIVE[0]:  # nothing records it: ``sum``'s own reduction, on the array
         inner = len(axes) > lead  # (then keep dims, and reshape as below)
-        r = np.add.reduce(a, axis=tuple(axes), keepdims=inner,
-                          dtype=np.float32 if a.dtype == np.float16 else a.dtype)
+        r = add_reduce(a, tuple(axes), inner,
+                       np.float32 if a.dtype == np.float16 else a.dtype)
         r = r.astype(a.dtype, copy=False)
         return _wrap(r.reshape(shape) if inner else r, g.dtype, g.device)
     if axes:
@@ -560,6 +560,9 @@ def _accumulate(var: Tensor, g: Tensor, create_graph: bool, not_owned: set,
     old = var._grad
     if old is not None and _ZEROS and is_zero_gradient(g):
         return
+    if type(var._data) is _SPARSE[0] or type(g._data) is _SPARSE[0]:
+        _sparse_coo.accumulate(var, g)
+        return
     if old is None:
         if create_graph:  # (torch copies under grad mode: the copy's node is CopyBackwards)
             var._grad = _contract_copy_recorded(var, g)
@@ -777,6 +780,10 @@ def named_grad(name: str, rule, grads=None):
 # zero gradients that adding leaves the other addend as it is (torch's ZeroTensor, which some of
 # its backward formulas return: -0. + ZeroTensor stays -0.): id -> weak reference
 _ZEROS: dict[int, weakref.ref] = {}
+# set by engine.ops.sparse_coo: the storage type of sparse tensors, and that module (their
+# gradients accumulate there)
+_SPARSE: list = [None]
+_sparse_coo = None
 
 
 def zero_gradient(like: Tensor) -> Tensor:
@@ -797,5 +804,6 @@ def _zeros_like(t: Tensor) -> Tensor:
 
 
 from ..ops import memory_format as _layout  # noqa: E402  (NumPy only; after the engine)
+from ..ops.cascade import add_reduce  # noqa: E402  (torch's summation order)
 from . import anomaly as _anomaly  # noqa: E402
 from .function import FunctionCtx  # noqa: E402

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 import engine
 
 from .. import errors
@@ -89,10 +91,11 @@ class Dirichlet(ExponentialFamily):
 
 def _sample_dirichlet(alpha):
     """Normalised Gamma(alpha, 1) draws along the last dimension, at least the dtype's
-    smallest normal number (torch's ``_sample_dirichlet``)."""
+    smallest normal number and below 1 (torch's ``_sample_dirichlet``)."""
     g = _draws.standard_gamma(alpha, kernel="dirichlet")
-    x = g / g.sum(-1, keepdims=True)
-    x = x.clip(finfo_tiny(alpha.dtype), None).astype(alpha.dtype.np)
+    x = (g / g.sum(-1, keepdims=True)).astype(alpha.dtype.np)  # then clamped in the dtype,
+    one = alpha.dtype.np.type(1)  # below 1 (torch's nexttoward(1, 0)) too
+    x = x.clip(finfo_tiny(alpha.dtype), np.nextafter(one, alpha.dtype.np.type(0)))
     return _wrap(alpha.device.xp.asarray(x), alpha.dtype, alpha.device)
 
 

@@ -77,6 +77,9 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
         if prod == 1:
             raise errors.EngineValueError("Expected more than 1 spatial element when training, "
                                           f"got input size {input.shape}")
+    if momentum is None:  # (torch.instance_norm's binding)
+        raise errors.EngineTypeError(
+            "instance_norm(): argument 'momentum' (position 7) must be float, not NoneType")
     shape = list(input.shape)
     b, c = shape[0], shape[1]
     shape[1] = b * c

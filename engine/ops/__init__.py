@@ -34,6 +34,7 @@ from . import (  # noqa: F401
     indexing,
     keywords,
     layouts,
+    ldl,
     linalg,
     linalg_ex,
     linalg_extra,
@@ -69,6 +70,7 @@ from . import (  # noqa: F401
     shape_extra,
     shape_more,
     signatures,
+    sparse_coo,
     special,
     special_cephes,
     special_more,
@@ -149,6 +151,7 @@ def _install_tensor_api() -> None:
 
 
 pointwise_inplace.alias_twins()  # after every module: aliases registered anywhere
+sparse_coo.install_sparse_forms()  # after every module: the dense ops' sparse forms
 _install_tensor_api()
 keywords.name_function_forms(OPS)  # torch's parser names in Python's keyword texts
 keywords.name_methods(Tensor)

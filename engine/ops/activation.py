@@ -23,6 +23,7 @@ from ..tensor import Tensor, _wrap
 from . import kernel_dtypes
 from ._args import check_fits, norm_dim
 from .creation import full_like, zeros_like
+from .memory_format import as_iterated, as_row_major
 from .nn import (
     _const,
     _in_float,
@@ -186,7 +187,7 @@ def logsigmoid(input):
         if a.dtype == np.float32:
             lg = _sleef_log1p_subnormal(xp, z, lg)
         res = xp.minimum(a, 0) - lg
-    out = _const(res, input)
+    out = _const(as_row_major(res), input)  # (torch's kernel: a row-major result)
     if needs_grad(input):
         record(out, "LogSigmoidBackward0", (_logsigmoid_backward,), (input,), (input,),
                jvp=lambda ts: ts[0] * (-input).sigmoid())
@@ -349,7 +350,7 @@ def glu(input, dim=-1):
     a, b = input._data[lead + (slice(0, half),)], input._data[lead + (slice(half, n),)]
     with _quiet(xp):
         res = a / (1 + xp.exp(-b))
-    out = _const(res, input)
+    out = _const(as_iterated(res, (a, b)), input)  # (torch's: the halves' iterator)
     if needs_grad(input):
         record(out, "GluBackward0", (lambda g, x: _glu_backward(g, x, d),), (input,), (input,))
     return out
@@ -531,7 +532,7 @@ def _rrelu(input, lower, upper, training, inplace, generator):
                 slope = slope.astype(np.float32)
         else:
             slope = xp.where(pos, 1.0, (lower + upper) / 2)
-        return _scaled_by_mask(input, a * slope, slope,
+        return _scaled_by_mask(input, as_row_major(a * slope), slope,  # (torch's layout)
                                "RreluWithNoiseBackward1" if inplace else
                                "RreluWithNoiseBackward0")
 

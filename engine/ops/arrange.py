@@ -16,6 +16,7 @@ import numpy as np
 from .. import errors
 from ..dtypes import DEFAULT_INT, TYPE_NAMES
 from ..tensor import Tensor, _wrap
+from . import memory_format as _mf
 from ._args import norm_dim
 from .families import check_inplace
 from .indexing import index_select
@@ -114,7 +115,8 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     _check_output_size(output_size, n * r)
     spread = shape[:d + 1] + [r] + shape[d + 1:]
     shape[d] = n * r
-    return input.unsqueeze(d + 1).expand(spread).clone().view(shape)
+    return input.unsqueeze(d + 1).expand(spread).clone(
+        memory_format=_mf.contiguous_format).view(shape)  # (torch's: a row-major copy)
 
 
 # --------------------------------------------------------------------------- meshgrid

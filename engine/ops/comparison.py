@@ -11,6 +11,7 @@ from ..modes import check_numel
 from ..tensor import Tensor, _wrap
 from ._args import broadcast_shape, device_of
 from .families import method_form
+from .memory_format import as_iterated
 from .pointwise import _require_tensors
 from .registry import op
 
@@ -59,7 +60,7 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
         allowed = atol + xp.abs(rtol * b)
         actual = xp.abs(a - b)
         close = close | (xp.isfinite(actual) & (actual <= allowed))
-    return _wrap(xp.asarray(close), bool_, dev)
+    return _wrap(as_iterated(xp.asarray(close), (input, other)), bool_, dev)
 
 
 def _number_text(x) -> str:

@@ -236,14 +236,24 @@ def _has_long_overflow(data) -> bool:
     return type(data) is int and not -2 ** 63 <= data < 2 ** 63
 
 
+def _copy_of(data: Tensor, dtype, device, requires_grad: bool) -> Tensor:
+    """A new tensor with ``data``'s values (``torch.tensor(t)``, ``as_tensor`` of another dtype
+    or device)."""
+    dt = data.dtype if dtype is None else as_dtype(dtype)
+    arr = data._data.astype(dt.np, copy=True) if data.device.type == "cpu" else \
+        data.device.xp.asnumpy(data._data).astype(dt.np)
+    return _finish(arr, dt, device, requires_grad)
+
+
 @op(kind="function")
 def tensor(data, *, dtype=None, device=None, requires_grad=False):
-    """Build a tensor from (nested) Python numbers, a NumPy array or another tensor (copied)."""
+    """Build a tensor from (nested) Python numbers, a NumPy array or another tensor (copied,
+    with torch's warning)."""
     if isinstance(data, Tensor):
-        dt = data.dtype if dtype is None else as_dtype(dtype)
-        arr = data._data.astype(dt.np, copy=True) if data.device.type == "cpu" else \
-            data.device.xp.asnumpy(data._data).astype(dt.np)
-        return _finish(arr, dt, device, requires_grad)
+        import warnings
+
+        warnings.warn(_TENSOR_COPY_WARNING, UserWarning, stacklevel=2)
+        return _copy_of(data, dtype, device, requires_grad)
     if isinstance(data, np.ndarray):
         dt = from_numpy_dtype(data.dtype) if dtype is None else as_dtype(dtype)
         return _finish(np.array(data, dtype=dt.np), dt, device, requires_grad)
@@ -334,6 +344,8 @@ def as_tensor(data, dtype=None, device=None):
     if isinstance(data, Tensor) and (dtype is None or as_dtype(dtype) is data.dtype) and \
             (device is None or as_device(device) == data.device):
         return data
+    if isinstance(data, Tensor):  # a copy, without torch.tensor's warning
+        return _copy_of(data, dtype, device, False)
     return tensor(data, dtype=dtype, device=device)
 
 
@@ -732,11 +744,14 @@ def _int_logspace(start, end, steps: int, base, dt, device, requires_grad) -> Te
     return _finish(arr, dt, device, requires_grad)
 
 
-def _tri_indices(name: str, row, col, offset, dtype, device, lower: bool) -> Tensor:
+def _tri_indices(name: str, row, col, offset, dtype, device, lower: bool,
+                 requires_grad: bool) -> Tensor:
     dt = DEFAULT_INT if dtype is None else as_dtype(dtype)
     if dt.name not in ("int64", "int32"):
         raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
             kernel=name, dtype=dt.scalar_name))
+    if requires_grad:  # (its dtypes are integral)
+        raise errors.EngineRuntimeError(errors.FLOAT_REQUIRES_GRAD)
     for what, n in (("row", row), ("col", col)):
         if n < 0:
             raise errors.EngineRuntimeError(f"{what} must be non-negative, got{n}")
@@ -747,17 +762,17 @@ def _tri_indices(name: str, row, col, offset, dtype, device, lower: bool) -> Ten
 
 
 @op(kind="function", differentiable=False)
-def tril_indices(row, col, offset=0, *, dtype=None, device=None):
+def tril_indices(row, col, offset=0, *, dtype=None, device=None, requires_grad=False):
     """The (row, column) indices of the lower triangle of a ``row`` x ``col`` matrix (on and
     below diagonal ``offset``), as a 2 x N tensor in row-major order."""
-    return _tri_indices("tril_indices", row, col, offset, dtype, device, True)
+    return _tri_indices("tril_indices", row, col, offset, dtype, device, True, requires_grad)
 
 
 @op(kind="function", differentiable=False)
-def triu_indices(row, col, offset=0, *, dtype=None, device=None):
+def triu_indices(row, col, offset=0, *, dtype=None, device=None, requires_grad=False):
     """The (row, column) indices of the upper triangle of a ``row`` x ``col`` matrix (on and
     above diagonal ``offset``), as a 2 x N tensor in row-major order."""
-    return _tri_indices("triu_indices", row, col, offset, dtype, device, False)
+    return _tri_indices("triu_indices", row, col, offset, dtype, device, False, requires_grad)
 
 
 # --------------------------------------------------------------------------- Tensor.new_*
@@ -826,6 +841,7 @@ _NEW_TENSOR_WARNING = (
     "To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() or "
     "sourceTensor.detach().clone().requires_grad_(True), rather than tensor.new_tensor("
     "sourceTensor).")
+_TENSOR_COPY_WARNING = _NEW_TENSOR_WARNING.replace("tensor.new_tensor(", "torch.tensor(")
 
 
 @op(kind="method", differentiable=False)

@@ -19,6 +19,7 @@ from ..cost import charge, factorization_cost
 from ..dtypes import int64
 from ..modes import _grad_enabled, check_numel
 from ..tensor import Tensor, _wrap
+from . import lstsq_drivers
 from ._args import broadcast_shape
 from ._fma import fma_same
 from .reduction import _return_type
@@ -1041,8 +1042,18 @@ def _svd_arrays(A: Tensor, full_matrices: bool, fn: str):
             lapack_layout(xp, vh.astype(dt, copy=False)))
 
 
-def linalg_svd(A, full_matrices=True):
+def _svd_driver(A, driver) -> None:
+    """torch's ``driver=`` picks a cuSOLVER algorithm (the same decomposition); elsewhere
+    torch refuses it."""
+    if driver is not None and A.device.type != "cuda":
+        raise errors.EngineRuntimeError(
+            "torch.linalg.svd: keyword argument `driver=` is only supported on CUDA inputs "
+            "with cuSOLVER backend.")
+
+
+def linalg_svd(A, full_matrices=True, *, driver=None):
     """Singular value decomposition ``A = U diag(S) Vh`` (singular values descending)."""
+    _svd_driver(A, driver)
     u, s, vh = _svd_arrays(A, bool(full_matrices), "linalg.svd")
     U, S, Vh = (_wrap(x, A.dtype, A.device) for x in (u, s, vh))
     if needs_grad(A):
@@ -1095,9 +1106,10 @@ def svd_backward(gU, gS, gVh, U, S, Vh) -> Tensor:
     return U @ (ret @ Vh) if m >= n else (U @ ret) @ Vh
 
 
-def linalg_svdvals(A):
+def linalg_svdvals(A, *, driver=None):
     """Singular values (descending) of (batches of) matrices (the singular vectors are kept
     for the gradient, as torch does, so it differentiates twice)."""
+    _svd_driver(A, driver)
     if not needs_grad(A):
         _, s, _ = _svd_arrays(A, False, "linalg.svd")
         return _wrap(s, A.dtype, A.device)
@@ -1141,6 +1153,10 @@ def linalg_pinv(A, *, atol=None, rtol=None, hermitian=False):
     treated as zero (default ``rtol = eps * max(m, n)``)."""
     fn = "linalg.pinv"
     _tensor_arg(A, fn)
+    from .nn import _no_grad_for
+
+    _no_grad_for("linalg_pinv", "atol", atol)
+    _no_grad_for("linalg_pinv", "rtol", rtol)
     if A._data.ndim < 2 or A.dtype.name not in ("float32", "float64"):
         shape = ", ".join(str(s) for s in A._data.shape)
         raise errors.EngineRuntimeError(
@@ -1150,6 +1166,8 @@ def linalg_pinv(A, *, atol=None, rtol=None, hermitian=False):
     a = A._data
     m, n = a.shape[-2:]
     at, rt = _pinv_tol(atol, rtol, m, n, A.dtype)
+    if hermitian:  # (its eigenvalues' check names linalg.eigh)
+        check_matrix(A, "linalg.eigh", kernel="linalg_eigh_cpu")
     with np.errstate(all="ignore"):
         if hermitian:
             w, v = xp.linalg.eigh(a) if a.size else (xp.zeros(a.shape[:-1]), a)
@@ -1199,8 +1217,12 @@ def linalg_lstsq(A, B, rcond=None, *, driver=None):
     fn = "torch.linalg.lstsq"
     _tensor_arg(A, "linalg.lstsq", "self", 1)
     _tensor_arg(B, "linalg.lstsq", "b", 2)
+    cuda = A.device.type == "cuda"  # (torch's CUDA lstsq has gels only, and defaults to it)
     if driver is None:
-        driver = "gelsy"
+        driver = "gels" if cuda else "gelsy"
+    if cuda and driver != "gels":
+        raise errors.EngineRuntimeError(
+            f"{fn}: `driver` other than `gels` is not supported on CUDA")
     if driver not in _DRIVERS:
         raise errors.EngineRuntimeError(
             f"{fn}: parameter `driver` should be one of (gels, gelsy, gelsd, gelss)")
@@ -1240,9 +1262,23 @@ def linalg_lstsq(A, B, rcond=None, *, driver=None):
     flat_a = ha.reshape((-1, m, n))
     flat_b = hb.reshape((-1, m, b.shape[-1]))
     sols, ranks, svs = [], [], []
+    dt = A.dtype.np
     for i in range(flat_a.shape[0]):
         a_ok, b_ok = np.isfinite(flat_a[i]).all(), np.isfinite(flat_b[i]).all()
-        if a_ok and b_ok:
+        if a_ok and b_ok and driver in ("gels", "gelsy"):  # (in the input's precision)
+            a_i, b_i = flat_a[i].astype(dt), flat_b[i].astype(dt)
+            if driver == "gelsy":
+                x, r = lstsq_drivers.gelsy(a_i, b_i, rc)
+            else:
+                x, r = lstsq_drivers.gels(a_i, b_i)
+                if r:
+                    where = f"(Batch element {i}): " if batch else ""
+                    raise errors.LinAlgError(
+                        f"{fn}: {where}The least squares solution could not be computed "
+                        "because the input matrix does not have full rank (error code: "
+                        f"{r}).")
+            x, s = x.astype(np.float64), None
+        elif a_ok and b_ok:
             x, _, r, s = np.linalg.lstsq(flat_a[i], flat_b[i], rcond=rc)
         else:  # NaN/inf: LAPACK's answer is its arithmetic on them; never NumPy's error
             x = np.full((n, flat_b.shape[-1]), np.nan)
@@ -1256,11 +1292,9 @@ def linalg_lstsq(A, B, rcond=None, *, driver=None):
     sol = np.stack(sols).reshape(batch + (n, k)) if sols else np.zeros(batch + (n, k))
     rank = np.asarray(ranks, dtype=np.int64).reshape(batch)
     full = bool((rank == min(m, n)).all()) if rank.size else True
-    dt = A.dtype.np
     want_res = driver == "gels" and m > n or driver in ("gelsd", "gelss") and m > n and full
     if want_res:
-        resid = ((ha @ sol - hb) ** 2).sum(-2)
-        res = resid[..., 0] if vector else resid
+        res = ((ha @ sol - hb) ** 2).sum(-2)  # (a vector's keeps its dim of one)
     else:
         res = np.zeros((0,))
     if vector:
@@ -1295,7 +1329,7 @@ def _lstsq_rule(vector: bool):
             gB = gB.squeeze(-1)
         if gL._data.size:
             r = A @ Xm - Bm
-            gl = gL.unsqueeze(-1).unsqueeze(-2) if vector else gL.unsqueeze(-2)
+            gl = gL.unsqueeze(-2)
             if needs[0]:
                 gA = gA + 2 * (gl * r) @ Xm.mT
             if needs[1]:

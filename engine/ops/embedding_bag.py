@@ -44,11 +44,22 @@ def _bags(idx: np.ndarray, offsets: np.ndarray, include_last: bool):
         raise errors.EngineRuntimeError(
             "Expected i < index_size to be true, but got false.  (Could this error message be "
             "improved?  If so, please report an enhancement request to PyTorch.)")
-    if include_last:
-        starts, ends = off[:-1], off[1:]
-    else:
-        starts, ends = off, np.append(off[1:], n)
-    return starts, ends
+    if include_last:  # the last offset ends no bag: torch's bag sizes run the last to the end
+        off = off[:-1]
+    return off, np.append(off[1:], n)
+
+
+def _fast_kernel(weight: Tensor, psw, padding_idx) -> bool:
+    """Whether torch's CPU sum/mean kernel takes its fast path (a float32 or float16 weight of
+    unit stride along dim 1, unit-stride per-sample weights, no ``padding_idx``): that path
+    sums each bag between two offsets, so with ``include_last_offset`` the indices after the
+    last offset are left out of the sum (still counted in a mean's divisor), where the general
+    path (float64, ``padding_idx``, mode max) adds them to the last bag."""
+    if weight.dtype.name not in ("float32", "float16") or padding_idx is not None:
+        return False
+    if weight._data.shape[1] > 1 and weight.stride(1) != 1:
+        return False
+    return psw is None or psw._data.size <= 1 or psw.stride(0) == 1
 
 
 @op(kind="function", grad_fns=("EmbeddingBagBackward0",))
@@ -75,6 +86,7 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2,
                 "mini-batch of fixed length sequences. However, found offsets of type "
                 f"{kind}")
         rows, width = input._data.shape
+        include_last_offset = False  # (each row a bag: torch's wrapper drops the flag)
         off = np.arange(0, rows * width, width if width else 1, dtype=np.int64)[:rows]
         idx = _host(input.device.xp, input._data).reshape(-1)
         if psw is not None:
@@ -133,6 +145,9 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2,
         if padding_idx < 0:
             padding_idx += num
     starts, ends = _bags(idx, off, bool(include_last_offset))
+    cut = idx.size  # (positions from ``cut`` on are left out of the sum)
+    if include_last_offset and mode != "max" and _fast_kernel(weight, psw, padding_idx):
+        cut = int(off[-1])
     bad = np.nonzero((idx < 0) | (idx >= num))[0]
     if bad.size and needs_grad(weight, psw):  # (the kernel that records checks with this)
         raise errors.EngineRuntimeError(
@@ -150,11 +165,15 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2,
     pos = np.concatenate([np.arange(s, e) for s, e in zip(starts, ends, strict=True)]) \
         if starts.size else np.zeros(0, dtype=np.int64)
     pos, bag_of = pos[keep[pos]], bag_of[keep[pos]]
+    counts = np.bincount(bag_of, minlength=starts.size)  # torch's bag sizes
+    if mode == "sum":  # its gradient past ``cut`` reads beyond grad's end: ours is the sum's
+        pos, bag_of = pos[pos < cut], bag_of[pos < cut]
     rows = w[idx[pos]]
+    if mode != "max" and w.dtype == np.float16:  # (torch sums half rows in float32)
+        rows = rows.astype(np.float32)
     if psw_arr is not None:
-        rows = rows * np.asarray(psw_arr)[pos, None]
-    out = np.zeros((starts.size, dim), dtype=w.dtype)
-    counts = np.bincount(bag_of, minlength=starts.size)
+        rows = rows * np.asarray(psw_arr, dtype=rows.dtype)[pos, None]
+    out = np.zeros((starts.size, dim), dtype=rows.dtype)
     argmax = None
     if mode == "max":
         argmax = np.full((starts.size, dim), -1, dtype=np.int64)
@@ -165,9 +184,11 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2,
             out[b] = np.where(take, r, out[b])
             argmax[b] = np.where(take, idx[pos[k]], argmax[b])
     else:
-        np.add.at(out, bag_of, rows)
+        summed = pos < cut  # (a mean's gradient still reaches every row it counted)
+        np.add.at(out, bag_of[summed], rows[summed])
+        out = out.astype(w.dtype, copy=False)
         if mode == "mean":
-            out = (out / np.maximum(counts, 1)[:, None]).astype(w.dtype)
+            out = out / np.maximum(counts, 1).astype(w.dtype)[:, None]
     result = _wrap(xp.asarray(out), weight.dtype, weight.device)
     inputs = (weight, psw) if psw is not None else (weight,)
     if needs_grad(*inputs):

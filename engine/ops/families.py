@@ -40,7 +40,7 @@ from ._args import (
     promote_args,
 )
 from .keywords import inplace_keyword_check
-from .memory_format import as_iterated, iterates_unsorted
+from .memory_format import as_iterated, as_row_major, iterates_unsorted
 from .registry import register
 
 
@@ -141,7 +141,7 @@ def arith_rule(rule, formula):
 def binary(name: str, fwd, grads=None, *, save=("input", "other"), out="promote", node=None,
            doc: str, aliases=(), kind="both", inplace=True, public=True,
            ufunc: str | None = None, check=None, number_edges: bool = True,
-           half_scalar: bool = False):
+           half_scalar: bool = False, other_first: bool = False, row_major: bool = False):
     """An elementwise broadcasting op of two operands (tensors or Python scalars).
 
     ``out``: "promote" (PyTorch's promotion), "float" (ints become the default float), or
@@ -155,6 +155,9 @@ def binary(name: str, fwd, grads=None, *, save=("input", "other"), out="promote"
     overloads: ``x ** 2`` is PowBackward0 with one edge, where ``x * 2`` keeps an empty one).
     ``half_scalar``: a float16 result with a 0-d tensor of another dtype as ``other`` reaches
     ``fwd`` as the Python number it holds (torch's kernels take a CPU scalar's own value).
+    ``other_first``: torch computes it as ``f(other, input)`` (``rsub``): the result's layout
+    follows ``other`` first. ``row_major``: torch allocates the result row-major whatever
+    the operands' layout (``pow(Scalar, Tensor)``).
     """
     node = node or node_name(name)
     cross = save == "cross"
@@ -188,7 +191,8 @@ def binary(name: str, fwd, grads=None, *, save=("input", "other"), out="promote"
         b = other._data if type(other) is Tensor else other
         if type(a) is np.ndarray and not a.flags.c_contiguous or \
                 type(b) is np.ndarray and not b.flags.c_contiguous or _unsorted(a, b):
-            res = as_iterated(res, (a, b))
+            res = as_row_major(res) if row_major else \
+                as_iterated(res, (b, a) if other_first else (a, b))
         if bool_out:
             return _wrap(res, bool_, dev)
         if res.dtype != dt.np:
@@ -216,7 +220,8 @@ def binary(name: str, fwd, grads=None, *, save=("input", "other"), out="promote"
                 res = fwd(xp, a, b)
                 if not a.flags.c_contiguous or type(b) is np.ndarray and \
                         not b.flags.c_contiguous or _unsorted(a, b):  # (torch's layout:
-                    res = as_iterated(res, (a, b))  # TensorIterator's)
+                    res = as_row_major(res) if row_major else \
+                        as_iterated(res, (b, a) if other_first else (a, b))
                 result = _wrap(res, input.dtype, dev)
             elif (type(input) is float or type(input) is int) and type(other) is Tensor and \
                     other.dtype.is_floating_point and not bool_out:  # ``1 - t``
@@ -230,7 +235,8 @@ def binary(name: str, fwd, grads=None, *, save=("input", "other"), out="promote"
                 res = fwd(xp, input, b)
                 if not b.flags.c_contiguous or (1 in b.shape or 0 in b.shape) and \
                         iterates_unsorted(b):
-                    res = as_iterated(res, (input, b))
+                    res = as_row_major(res) if row_major else \
+                        as_iterated(res, (b, input) if other_first else (input, b))
                 result = _wrap(res, other.dtype, dev)
             elif as_operator and not (_operand_ok(input) and _operand_ok(other)):
                 return NotImplemented  # Python then tries the other side, then says so

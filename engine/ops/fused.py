@@ -35,6 +35,7 @@ from .families import (
 )
 from .keywords import inplace_keyword_check
 from .linalg import bmm, mm, mv, outer
+from .memory_format import as_iterated
 from .registry import OPS, op, register
 from .shape import expand
 
@@ -504,7 +505,8 @@ def _pointwise3(name: str, input, tensor1, tensor2, value):
             res = fma(b if v == 1 else v * b, c, a, xp)
         else:
             res = a + (v * b * c if name == "addcmul" else v * b / c)
-    return _wrap(xp.asarray(res, dtype=dt.np), dt, dev), value
+    res = as_iterated(xp.asarray(res, dtype=dt.np), (input, tensor1, tensor2))
+    return _wrap(res, dt, dev), value
 
 
 @op(grad_fns=("AddcmulBackward0",))

@@ -31,6 +31,7 @@ from .families import (
     inplace_twin,
     writing_into,
 )
+from .memory_format import as_row_major, preserve_copy
 from .registry import op
 from .shape import _fmt, alias, select_view, slice_view, unsqueeze
 
@@ -261,7 +262,7 @@ def _index_put(input: Tensor, key: tuple, values: Tensor, accumulate: bool,
             f"{input.dtype.scalar_name} for the destination and {values.dtype.scalar_name} "
             "for the source.")
     xp = input.device.xp
-    arr = input._data.copy()
+    arr = preserve_copy(input._data, xp)  # (torch's: clone(), then put in place)
     if accumulate:
         xp.add.at(arr, key, vals)
     else:
@@ -393,7 +394,7 @@ def gather(input, dim, index, *, sparse_grad=False):
         return _index(input.reshape(1), (index._data.reshape(-1),)).reshape(index._data.shape)
     key = _along(index._data.shape, d, _on(input, index), input.device.xp)
     shape = input._data.shape
-    out = _wrap(input._data[key], input.dtype, input.device)
+    out = _wrap(as_row_major(input._data[key]), input.dtype, input.device)  # (torch: row-major)
     if needs_grad(input):
         def rule(g):
             zeros = _wrap(g.device.xp.zeros(shape, dtype=g.dtype.np), g.dtype, g.device)
@@ -508,22 +509,26 @@ def index_add(input, dim, index, source, *, alpha=1):
         raise errors.EngineRuntimeError(
             f"index_add_(): self ({input.dtype.scalar_name}) and source "
             f"({source.dtype.scalar_name}) must have the same scalar type")
-    if alpha != 1:
+    added = source._data
+    if alpha != 1:  # (inside the one IndexAddBackward0 node, as torch's)
         if not input.dtype.is_floating_point and not isinstance(alpha, bool):
             alpha = int(alpha)  # torch takes alpha in the integer type (2.5 adds 2x)
-        source = source * alpha
+        added = (source * alpha)._data if source.dtype.name == "bool" else \
+            (added * alpha).astype(added.dtype, copy=False)
     xp = input.device.xp
     arr = input._data.copy()
     idx = _on(input, index).reshape(-1)
     if shape:
-        xp.add.at(arr, (slice(None),) * d + (idx,), source._data)
+        xp.add.at(arr, (slice(None),) * d + (idx,), added)
     else:
-        arr[...] += source._data.reshape(()) * idx.size
+        arr[...] += added.reshape(()) * idx.size
     out = _wrap(arr, input.dtype, input.device)
     if needs_grad(input, source):
-        record(out, "IndexAddBackward0",
-               (lambda g: g, lambda g: index_select(g, d, index).reshape(source._data.shape)),
-               (input, source))
+        def source_grad(g):
+            picked = index_select(g, d, index).reshape(source._data.shape)
+            return picked if alpha == 1 else picked * alpha
+
+        record(out, "IndexAddBackward0", (lambda g: g, source_grad), (input, source))
     return out
 
 
@@ -562,7 +567,8 @@ def masked_fill(input, mask, value):
     from ..modes import check_numel
 
     check_numel(broadcast_shape(mask._data.shape, input._data.shape))  # (torch's order)
-    out = _wrap(xp.where(mask._data, fill, input._data), input.dtype, input.device)
+    out = _wrap(as_row_major(xp.where(mask._data, fill, input._data)), input.dtype,
+                input.device)  # (torch: a row-major clone, filled)
     if needs_grad(input, value):
         keep = _wrap(xp.logical_not(mask._data), bool_, mask.device)
         if tensor_value:

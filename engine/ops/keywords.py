@@ -72,13 +72,19 @@ def inplace_keyword_check(name: str, forward):
     return check
 
 
+# torch's Python-written functions whose Python name is their dispatch wrapper's
+# (``torch.unique(x, axis=0)``: "_return_output() got an unexpected keyword argument 'axis'")
+WRAPPER_NAMES = {"unique": "_return_output", "unique_consecutive": "_consecutive_return_output"}
+
+
 def name_function_forms(ops: dict) -> None:
     """Give each function-only op torch's parser name as its ``__qualname__``, which is what
-    Python's own "unexpected keyword argument" text names."""
+    Python's own "unexpected keyword argument" text names (and the function forms of
+    :data:`WRAPPER_NAMES` their wrapper's name)."""
     for name, d in ops.items():
-        if d.kind != "function" or d.name != name:
+        if d.name != name or (d.kind != "function" and name not in WRAPPER_NAMES):
             continue
-        want = parser_name(name)
+        want = WRAPPER_NAMES.get(name) or parser_name(name)
         if want != name and getattr(d.fn, "__qualname__", want) != want:
             d.fn.__qualname__ = want
 

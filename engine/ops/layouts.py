@@ -1,7 +1,8 @@
-"""``torch.layout``: the memory layout of a tensor. Every engine tensor is dense and strided
-(``Tensor.layout`` is ``torch.strided``); torch's other layouts exist as names so programs can
-pass and compare them, and a factory asked for one refuses with NotSupported (torch would build
-a sparse or MKL-DNN tensor, which the engine does not have).
+"""``torch.layout``: the memory layout of a tensor. Engine tensors are dense and strided
+(``torch.strided``) or sparse COO (``torch.sparse_coo``: engine/ops/sparse_coo.py, which
+installs ``Tensor.layout``); torch's other layouts exist as names so programs can pass and
+compare them, and a factory asked for one refuses with NotSupported (torch would build a
+sparse or MKL-DNN tensor; ``to_sparse()`` and ``torch.sparse_coo_tensor`` make sparse ones).
 
 The factory ops torch gives ``layout=`` and ``pin_memory=`` keywords (``zeros``, ``ones``,
 ``empty``, ``full``, ``arange``, ``linspace``, ``logspace``, ``eye``, the ``*_like`` and
@@ -83,8 +84,9 @@ def check_layout_args(name: str, kwargs: dict, with_layout: bool = True) -> None
                 f"{name}(): argument 'layout' must be torch.layout, not {_type_name(value)}")
         if value is not None and value is not strided:
             raise errors.NotSupported(
-                f"{name}(): layout={value} is not supported: engine tensors are dense and "
-                "strided (layout=torch.strided)")
+                f"{name}(): layout={value} is not supported: the engine's factories make "
+                "strided tensors (layout=torch.strided; x.to_sparse() and "
+                "torch.sparse_coo_tensor make sparse COO ones)")
     if "pin_memory" in kwargs:
         value = kwargs.pop("pin_memory")
         if value is not None and not isinstance(value, bool):
@@ -175,6 +177,6 @@ for _name in LIKE_FACTORIES:
     _d = OPS[_name]
     OPS[_name] = dataclasses.replace(_d, fn=_laid_out(_name, _d.fn))
 
-Tensor.layout = property(lambda self: strided, doc="The memory layout: always torch.strided.")
+Tensor.layout = property(lambda self: strided, doc="The memory layout (see sparse_coo).")
 
 __all__ = ["layout", *LAYOUTS]

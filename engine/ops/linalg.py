@@ -397,6 +397,9 @@ def tensordot(a, b, dims=2):
         if dims < 0:
             raise errors.EngineRuntimeError(
                 f"tensordot expects dims >= 0, but got dims={dims}")
+        if dims > min(a._data.ndim, b._data.ndim):
+            raise errors.EngineRuntimeError(
+                f"tensordot expects dims < ndim_a or ndim_b, but got dims={dims}")
         da, db = list(range(-dims, 0)), list(range(dims))
     else:
         da, db = ([d] if isinstance(d, int) else list(d) for d in dims)

@@ -256,6 +256,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
         raise errors.EngineValueError("only p == 1 and p == 2 supported")
     if weight is not None and weight.ndim != 1:
         raise errors.EngineValueError("weight must be one-dimensional")
+    _no_grad_for("multi_margin_loss", "weight", weight)
     if input.ndim > 2:
         raise errors.EngineRuntimeError(
             f"Expected non-empty vector or matrix with optional 0-dim batch size, but got: "
@@ -266,6 +267,9 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     if y.shape[0] != n:
         raise errors.EngineRuntimeError(
             f"inconsistent target size, expected {n} but got {list(target.shape)}")
+    if weight is not None and weight.numel() != c:
+        raise errors.EngineRuntimeError(
+            f"inconsistent weight size, expected {c} but got {list(weight.shape)}")
     if input.dtype.name not in ("float32", "float64"):  # the kernel's dtypes, then target's
         raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(
             kernel="multi_margin_loss_cpu_kernel", dtype=input.dtype.scalar_name))

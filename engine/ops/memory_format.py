@@ -281,6 +281,40 @@ def iterator_strides(shape: tuple, operands) -> tuple:
     return tuple(out)
 
 
+def suggested_strides(shape: tuple, strides: tuple) -> tuple:
+    """The strides of an empty tensor of ``shape`` in the ``suggest_memory_format()`` of a
+    tensor of (``shape``, ``strides``): channels-last (3d) or row-major."""
+    n = len(shape)
+    if n in (4, 5) and _channels_last_strides_heuristic(shape, strides):
+        return channels_last_strides(shape)
+    return contiguous_strides(shape)
+
+
+def cat_strides(shape: tuple, operands) -> tuple:
+    """torch's ``cat`` result layout (``cat_compute_output_memory_format``): the suggested
+    memory format that every input ((shape, element strides) each) shares, row-major when
+    one suggests row-major or two differ (a legacy empty 1-D input counts: row-major)."""
+    formats = set()
+    for sh, st in operands:
+        cl = len(sh) in (4, 5) and _channels_last_strides_heuristic(sh, st)
+        if not cl:
+            return contiguous_strides(shape)
+        formats.add(len(sh))
+    return channels_last_strides(shape) if len(formats) == 1 and len(shape) in formats else \
+        contiguous_strides(shape)
+
+
+def stack_strides(shape: tuple, operands, d: int) -> tuple:
+    """torch's ``stack`` result layout: ``cat`` along ``d`` viewed with the new dimension
+    split off (``d`` below the inputs' rank), else ``cat`` of the inputs unsqueezed last."""
+    k = shape[d]
+    if d < len(shape) - 1:
+        joined = shape[:d] + (k * shape[d + 1],) + shape[d + 2:]
+        st = cat_strides(joined, operands)
+        return st[:d] + (st[d] * shape[d + 1], st[d]) + st[d + 1:]
+    return cat_strides(shape, [(sh + (1,), tuple(s) + (1,)) for sh, s in operands])
+
+
 # --------------------------------------------------------------------------- arrays
 def empty_strided(xp, shape: tuple, strides: tuple, np_dtype) -> np.ndarray:
     """An uninitialized array with these element strides over a buffer of its own."""
@@ -340,17 +374,56 @@ def iterates_unsorted(a) -> bool:
     return False
 
 
+def _array_of(a):
+    """A tensor's array, or ``a`` itself (a number, or a sparse tensor's storage: one that
+    is no NumPy array and lays nothing out)."""
+    try:
+        return getattr(a, "_data", a)
+    except Exception:  # (a sparse storage refuses what NumPy asks of it)
+        return a
+
+
 def as_iterated(res, operands):
     """A pointwise result ``res`` laid out as torch's TensorIterator lays it out (``res``
     itself when NumPy's order-K layout already is that; else a copy): ``operands``, the
-    inputs' arrays in argument order (Python numbers count as 0-d inputs)."""
+    inputs (tensors or their arrays) in argument order (Python numbers count as 0-d inputs)."""
     if type(res) is not np.ndarray or not res.ndim:
         return res
+    operands = [a if type(a) is np.ndarray else _array_of(a) for a in operands]
+    if res.flags.c_contiguous and all(type(a) is np.ndarray and a.shape == res.shape and
+                                      a.flags.c_contiguous for a in operands):
+        return res  # (same-shaped row-major inputs: a row-major result)
     ops = [(a.shape, elem_strides(a)) if type(a) is np.ndarray else ((), ()) for a in operands]
     want = iterator_strides(res.shape, ops)
     if elem_strides(res) == want:
         return res
     return copy_as(res, want)
+
+
+def as_layout(res, strides: tuple):
+    """``res`` itself when its element strides are ``strides``, else a copy laid out so (a
+    device array stays as its module made it). The one place a result is re-laid out: the
+    rules are ``as_iterated`` (pointwise), ``as_preserved`` (``empty_like(input)``: clone,
+    flip, sort, the scatters), ``as_row_major`` (kernels that allocate row-major)."""
+    if type(res) is not np.ndarray or elem_strides(res) == tuple(strides):
+        return res
+    return copy_as(res, tuple(strides))
+
+
+def as_preserved(res, like):
+    """``res`` laid out as torch's ``empty_like(like)`` (preserve_format) lays it out."""
+    if type(like) is not np.ndarray or like.flags.c_contiguous and not (
+            1 in like.shape or 0 in like.shape):
+        return as_row_major(res)
+    return as_layout(res, preserved_strides(like.shape, elem_strides(like)))
+
+
+def as_row_major(res):
+    """``res`` row-major (torch's plain ``empty(sizes)`` result) on any array module."""
+    if type(res) is not np.ndarray or res.flags.c_contiguous and not (
+            1 in res.shape or 0 in res.shape):
+        return res
+    return as_layout(res, contiguous_strides(res.shape))
 
 
 # --------------------------------------------------------------------------- arguments

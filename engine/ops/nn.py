@@ -28,7 +28,7 @@ from ..dtypes import bool_, float64, int32, int64
 from ..modes import _grad_enabled, check_numel, set_grad_enabled
 from ..random import current_generator
 from ..tensor import Size, Tensor, _wrap
-from . import kernel_dtypes
+from . import batch_stats, kernel_dtypes
 from ._args import broadcast_pair, check_same_device, ensure_tensor, norm_dim, promote_args
 from ._fma import fma
 from .creation import full_like, zeros_like
@@ -367,7 +367,9 @@ def gelu(input, approximate="none"):
                 e = _erf(xp, z).astype(a.dtype)
             res = (a * 0.5) * (1 + e)
         rule = _gelu_grad
-    out = _const(res, input)
+    from .memory_format import as_iterated
+
+    out = _const(as_iterated(res, (input,)), input)  # (torch's layout: the iterator's)
     if needs_grad(input):
         backward = _gelu_backward_tanh if approximate == "tanh" else _gelu_backward
         record(out, "GeluBackward0", (backward,), (input,), (input,),
@@ -931,10 +933,12 @@ def bilinear(input1, input2, weight, bias=None):
         raise errors.EngineRuntimeError(
             f"bilinear(): input2 size does not match weight size: got {s2[-1]} but expected "
             f"{i2}")
-    if bias is not None and (bias.ndim != 1 or bias._data.shape[0] != o):
+    if bias is not None and bias.ndim == 0:
+        raise errors.EngineIndexError("Dimension specified as 0 but tensor has no dimensions")
+    if bias is not None and bias._data.shape[0] != o:  # (then ``out + bias`` broadcasts)
         raise errors.EngineRuntimeError(
-            f"bilinear(): bias size does not match weight size: got "
-            f"{bias._data.shape[-1] if bias.ndim else 0} but expected {o}")
+            f"bilinear(): bias size does not match weight size: got {bias._data.shape[0]} but "
+            f"expected {o}")
     _same_device(input1, input2, weight, bias)
     if input1.dtype is bool_:  # (ATen contracts with bmm)
         raise errors.KernelNotImplemented(errors.NOT_IMPLEMENTED_FOR.format(kernel="bmm",
@@ -1063,7 +1067,9 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
         if weight is not None:
             res = res * weight._data.astype(acc, copy=False)
         res = res + (0.0 if bias is None else bias._data.astype(acc, copy=False))
-    out = _const(res, input)
+    from .memory_format import as_row_major
+
+    out = _const(as_row_major(res), input)  # (torch's native_layer_norm: row-major)
     if needs_grad(input, weight, bias):
         record(out, "NativeLayerNormBackward0", _layer_norm_rule, (input, weight, bias),
                (input, weight, _const(mean, input), _const(rstd, input), axes,
@@ -1181,6 +1187,9 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
             raise errors.EngineValueError(
                 "Expected more than 1 value per channel when training, got input size "
                 f"{Size(shape)!r}")
+    if momentum is None:  # (torch.batch_norm's binding; nn.BatchNorm passes 1 / count)
+        raise errors.EngineTypeError(
+            "batch_norm(): argument 'momentum' (position 7) must be float, not NoneType")
     _same_device(input, running_mean, running_var, weight, bias)
     if input._data.size == 0:
         # ATen's empty-input path, before any check of the other arguments: a clone, scaled by
@@ -1211,9 +1220,6 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
             kernel_dtypes.check("batch_norm", input)
         raise errors.EngineIndexError(
             "Dimension out of range (expected to be in range of [-1, 0], but got 1)")
-    if momentum is None:
-        raise errors.NotSupported(
-            "batch_norm(momentum=None) (a cumulative moving average) is not supported")
     if training and not input.dtype.is_floating_point and not _dense_layout(input._data) and \
             all(t is None for t in (weight, bias, running_mean, running_var)):
         # torch's CPU batch norm takes the batch statistics of a strided input with nothing
@@ -1233,13 +1239,20 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     a = input._data
     bshape = (1, c) + (1,) * (len(shape) - 2)
     with _quiet(xp):
-        if training:
-            mean, centered, var = _moments(xp, a, axes)
-            _update_running(running_mean, running_var, mean, var, count, momentum)
+        if training and _torch_stats_apply(input, running_mean, running_var, weight, bias):
+            mean, var_sum = batch_stats.collect_stats(a, not a.flags.c_contiguous)
+            rstd = batch_stats.invstd_and_update(
+                mean, var_sum, count, eps, None if running_mean is None else running_mean._data,
+                None if running_var is None else running_var._data, momentum).reshape(bshape)
+            mean = mean.reshape(bshape)
         else:
-            mean = running_mean._data.reshape(bshape).astype(a.dtype)
-            var = running_var._data.reshape(bshape).astype(a.dtype)
-        rstd = 1.0 / xp.sqrt(var + eps)
+            if training:
+                mean, centered, var = _moments(xp, a, axes)
+                _update_running(running_mean, running_var, mean, var, count, momentum)
+            else:
+                mean = running_mean._data.reshape(bshape).astype(a.dtype)
+                var = running_var._data.reshape(bshape).astype(a.dtype)
+            rstd = 1.0 / xp.sqrt(var + eps)
         # ATen's forms (a float16 input computes in float): its contiguous kernels compute
         # x * alpha + beta, alpha = invstd * weight, beta = bias - mean * alpha; its
         # TensorIterator loop (strided operands) ((x - mean) * invstd) * weight + bias
@@ -1260,6 +1273,14 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
                 (bias if weight is None else weight).dtype if needs_grad(weight, bias)
                 else None, training), per_input=False)
     return out
+
+
+def _torch_stats_apply(input: Tensor, *params) -> bool:
+    """Whether ``batch_stats`` gives the training statistics: a float32 or float64 NumPy input
+    laid out contiguous or channels-last, every parameter of its dtype."""
+    a = input._data
+    return is_numpy(input.device.xp) and a.dtype in (np.float32, np.float64) and \
+        _dense_layout(a) and all(p is None or p.dtype is input.dtype for p in params)
 
 
 def _batch_norm_dtypes(input: Tensor, weight, bias, running_mean, running_var,
@@ -1622,8 +1643,12 @@ def _difference_loss(input, target, reduction: str, node: str, value, backward, 
     if input_dtype:
         dt = input.dtype
     d = input._data.astype(dt.np, copy=False) - target._data.astype(dt.np, copy=False)
-    out = _wrap(_reduce_array(xp, value(xp, d), reduction).astype(dt.np, copy=False), dt,
-                input.device)
+    res = value(xp, d)
+    if reduction == "none":  # (torch's layout: the iterator's over input, target)
+        from .memory_format import as_iterated
+
+        res = as_iterated(res, (input, target))
+    out = _wrap(_reduce_array(xp, res, reduction).astype(dt.np, copy=False), dt, input.device)
     if needs_grad(input, target):
         n = int(np.prod(shape, dtype=np.int64))
         back = backward(reduction, n, param)
@@ -1832,6 +1857,10 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
         loss = -(t * xp.maximum(log_x, -100) + (1 - t) * xp.maximum(log_1mx, -100))
     if w is not None:
         loss = loss * w
+    if reduction == "none":  # (torch's: empty_like(input))
+        from .memory_format import as_preserved
+
+        loss = as_preserved(loss, x)
     out = _const(_reduce_array(xp, loss, reduction), input)
     if needs_grad(input, target):
         n = x.size
@@ -2116,12 +2145,14 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     """Cross-entropy of logits ``input`` (classes on dim 1) against class indices or class
     probabilities ``target``, with optional class ``weight`` and ``label_smoothing``."""
     reduction = _reduction(size_average, reduce, reduction)
-    if not 0.0 <= label_smoothing <= 1.0:
+    if label_smoothing > 1.0:  # (torch takes a negative one)
         raise errors.EngineRuntimeError(
             f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     if target._data.shape == input._data.shape:
-        return _cross_entropy_probs(input, target, weight, reduction, label_smoothing)
-    if label_smoothing == 0:  # torch's: log_softmax, then nll_loss (two nodes)
+        return _cross_entropy_probs(input, target, weight, reduction, label_smoothing,
+                                    ignore_index)
+    if label_smoothing <= 0:  # torch's: log_softmax, then nll_loss (two nodes); a negative
+        # smoothing is no smoothing in torch
         return _nll(log_softmax(input, 1 if input._data.ndim > 1 else 0), target, weight,
                     ignore_index, reduction)
     return _cross_entropy_smoothed(input, target, weight, ignore_index, reduction,
@@ -2134,13 +2165,19 @@ def _class_view(t: Tensor, input: Tensor, cls: int) -> Tensor:
     return t.reshape(shape)
 
 
-def _cross_entropy_probs(input, target, weight, reduction, label_smoothing):
+def _cross_entropy_probs(input, target, weight, reduction, label_smoothing, ignore_index):
     if not target.dtype.is_floating_point:
         raise errors.EngineRuntimeError(
             "Expected floating point type for target with class probabilities, got "
             f"{target.dtype.scalar_name}")
+    if ignore_index >= 0:
+        raise errors.EngineRuntimeError("ignore_index is not supported for floating point target")
     cls = 1 if input._data.ndim > 1 else 0
     c = input._data.shape[cls] if input._data.ndim else 1
+    if weight is not None and (weight._data.ndim != 1 or weight._data.size != c):
+        raise errors.EngineRuntimeError(
+            f"cross_entropy: weight tensor should be defined either for all {c} classes or no "
+            f"classes but got weight tensor of shape: {list(weight._data.shape)}")
     logp = log_softmax(input, cls)
     if label_smoothing > 0:
         target = target * (1 - label_smoothing) + label_smoothing / c

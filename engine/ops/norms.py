@@ -68,9 +68,9 @@ def linalg_matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None)
     if (ord == "nuc" or abs(ord) == 2) and A.dtype.name == "float16":
         raise errors.EngineRuntimeError(
             "linalg.matrix_norm: Low precision dtypes not supported. Got Half")
-    if dtype is not None:
-        A = A.to(dtype)
     if ord == "nuc" or abs(ord) == 2:
+        if dtype is not None:
+            A = A.to(dtype)
         if A.dtype.name == "float16":  # torch's check before its SVD
             raise errors.EngineRuntimeError(
                 "linalg.matrix_norm: Low precision dtypes not supported. Got Half")
@@ -86,7 +86,7 @@ def linalg_matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None)
         d0, d1 = d1, d0
     if not keepdim and d0 < d1:
         d1 -= 1
-    sums = linalg_vector_norm(A, 1, (d0,), keepdim)
+    sums = linalg_vector_norm(A, 1, (d0,), keepdim, dtype=dtype)  # (the cast is the norm's)
     return sums.amax(d1, keepdim) if ord > 0 else sums.amin(d1, keepdim)
 
 
@@ -106,12 +106,12 @@ def linalg_norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
             f"linalg.norm: If dim is specified, it must be of length 1 or 2. Got {list(dim)}")
     if ord is None:
         return linalg_vector_norm(A, 2, None, keepdim, dtype=dtype)
-    if isinstance(ord, str):
-        return linalg_matrix_norm(A, ord, (-2, -1), keepdim, dtype=dtype)
     if A._data.ndim not in (1, 2):
         raise errors.EngineRuntimeError(
             "linalg.norm: If dim is not specified but ord is, the input must be 1D or 2D. "
             f"Got {A._data.ndim}D.")
+    if isinstance(ord, str):
+        return linalg_matrix_norm(A, ord, (-2, -1), keepdim, dtype=dtype)
     if A._data.ndim == 1:
         return linalg_vector_norm(A, ord, None, keepdim, dtype=dtype)
     return linalg_matrix_norm(A, ord, (-2, -1), keepdim, dtype=dtype)

@@ -18,6 +18,7 @@ from ..tensor import Tensor, _wrap
 from ._args import check_fits, norm_dim
 from .creation import float_linspace as _linspace
 from .families import apply_inplace, binary, check_inplace, inplace_twin
+from .memory_format import as_row_major
 from .pointwise import _no_derivative, _no_kernel, _quiet, _require_tensors
 from .reduction import _return_type
 from .registry import register
@@ -365,7 +366,7 @@ def renorm(input, p, dim, maxnorm):
         scale = xp.where(nd > nd.dtype.type(maxnorm),
                          nd.dtype.type(maxnorm) / (nd + nd.dtype.type(1e-7)), nd.dtype.type(1))
         res = input._data * scale.astype(dt.np)
-    out = _wrap(xp.asarray(res, dtype=dt.np), dt, input.device)
+    out = _wrap(as_row_major(xp.asarray(res, dtype=dt.np)), dt, input.device)  # (torch's)
     if input.requires_grad and is_grad_enabled() or FW_ACTIVE[0]:
         record(out, "RenormBackward0", (lambda g, x: _renorm_grad(g, x, p, dims, maxnorm),),
                (input,), (input,))
@@ -567,12 +568,11 @@ def histogram(input, bins=100, *, range=None, weight=None, density=False):  # no
                 "torch.histogramdd: if weight tensor is provided, input tensor and weight "
                 f"tensor should have the same dtype, but got input({dt.c_name}), and "
                 f"weight({weight.dtype.c_name})")
-        if tuple(weight._data.shape) != (data.shape[0],):
+        if weight._data.size != data.shape[0]:  # (torch flattens the weight as the input)
             raise errors.EngineRuntimeError(
                 "torch.histogramdd: if weight tensor is provided it should have the same shape "
                 "as the input tensor excluding its innermost dimension, but got input with "
-                f"shape [{data.shape[0]}, 1] and weight with shape "
-                f"[{', '.join(str(s) for s in weight._data.shape)}]")
+                f"shape [{data.shape[0]}, 1] and weight with shape [{weight._data.size}]")
     nbins = edges.shape[0] - 1
     left, right = edges[0], edges[-1]
     with np.errstate(all="ignore"):

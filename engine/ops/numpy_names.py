@@ -7,7 +7,8 @@ The table's entries for ops that take a ``dim`` or ``keepdim`` (reductions, scan
 alone, so their calls pay nothing, and the Tensor methods and operators installed from the table
 keep the plain functions, so the engine's own calls pay nothing either. (PyTorch's Python-level
 functions, e.g. ``F.softmax``, do not take these names; the table has one entry per name, so
-here they do.)
+here they do where another form is the parser's, ``torch.softmax``; the ops whose every form
+is a Python function, :data:`PYTHON_WRITTEN`, do not.)
 """
 
 from __future__ import annotations
@@ -18,6 +19,11 @@ import inspect
 
 from .. import errors
 
+# ops whose every torch form is a Python function (``torch.split``, ``torch.norm``,
+# ``torch.unique``, ``F.glu`` ...): Python binds their keywords, so ``axis=`` is an unexpected
+# keyword there (tests/oracle/test_ignored_arguments.py derives the set from torch)
+PYTHON_WRITTEN = frozenset(("glu", "norm", "normalize", "softmin", "split", "unique",
+                            "unique_consecutive"))
 ALIASES = {"axis": "dim", "keepdims": "keepdim", "x": "input", "a": "input", "x1": "input",
            "x2": "other"}
 
@@ -56,7 +62,8 @@ def accept_numpy_names(table: dict) -> None:
             except (TypeError, ValueError):
                 params = {}
             aliases = {a: r for a, r in ALIASES.items() if r in params and a not in params}
-            takes_dim = "dim" in params or "keepdim" in params
+            takes_dim = ("dim" in params or "keepdim" in params) and \
+                d.name not in PYTHON_WRITTEN
             new = dataclasses.replace(d, fn=_translating(d.fn, d.name, aliases)) \
                 if aliases and takes_dim else d
             done[id(d)] = new

@@ -140,7 +140,7 @@ def _finish(input: Tensor, res, dt, node: str, rule, saved: tuple = ()) -> Tenso
     """Wrap a one-input op's result and record its node when ``input`` needs a gradient."""
     if res.dtype != dt.np:
         res = res.astype(dt.np)
-    out = _wrap(res, dt, input.device)
+    out = _wrap(as_iterated(res, (input._data,)), dt, input.device)  # (torch's layout)
     if rule is not None and (input.requires_grad and is_grad_enabled() or FW_ACTIVE[0]):
         record(out, node, (rule,), (input,), saved, jvp=lambda ts: rule(ts[0], *saved))
     return out
@@ -349,10 +349,11 @@ def sub(input, other, *, alpha=1):
 
 _rsub_grads = (lambda g, *_: -g, lambda g, *_: g)
 _rsub0 = binary("rsub", lambda xp, a, b: xp.subtract(b, a), _rsub_grads, save=(),
-                node="RsubBackward0", doc="", inplace=False, public=False, check=_sub_check)
+                node="RsubBackward0", doc="", inplace=False, public=False, check=_sub_check,
+                other_first=True)
 _rsub1 = binary("rsub", lambda xp, a, b: xp.subtract(b, a), _rsub_grads, save=(),
                 node="RsubBackward1", doc="", inplace=False, public=False, check=_sub_check,
-                number_edges=False)
+                number_edges=False, other_first=True)
 
 # PyTorch's C++ Scalar overloads, as its composite ops call them (``at::add(t, eps)`` inside
 # pairwise_distance): one edge, named ...Backward1 (a Python ``t + 0.5`` is AddBackward0 with an
@@ -591,7 +592,7 @@ def _pow_grad_exponent(g, a, b, out):
 _pow_grads = (_pow_grad_base, _pow_grad_exponent)
 _pow0, _pow1, _pow1_out, _pow2 = (
     binary("pow", _quiet(_pow_fwd), _pow_grads, save=save, node=f"PowBackward{i}", doc="",
-           inplace=False, public=False, number_edges=False)
+           inplace=False, public=False, number_edges=False, row_major=i == 2)
     for i, save in ((0, ("input", "other")), (1, ("input", "other")),
                     (1, ("input", "other", "out")), (2, ("input", "other", "out"))))
 
@@ -1059,7 +1060,7 @@ def _clamp(input, min, max) -> Tensor:
         res = xp.where((res > hi) | (hi != hi), hi, res)
     if res.dtype != dt.np:
         res = res.astype(dt.np)
-    out = _wrap(res, dt, dev)
+    out = _wrap(as_iterated(res, (input, *bounds)), dt, dev)
     if needs_grad(input, min, max):
         if builtins.any(isinstance(b, Tensor) for b in bounds):
             record(out, "ClampBackward0", _clamp_rules, (input, min, max), (input, min, max))
@@ -1198,7 +1199,8 @@ def lerp(input, end, weight):
             res = s + w * diff if builtins.abs(w) < 0.5 else e - diff * (1 - w)
         else:
             res = xp.where(xp.abs(w) < 0.5, s + w * diff, e - diff * (1 - w))
-    out = _wrap(xp.asarray(res, dtype=input.dtype.np), input.dtype, dev)
+    out = _wrap(as_iterated(xp.asarray(res, dtype=input.dtype.np), (input, end, weight)),
+                input.dtype, dev)
     if needs_grad(input, end, weight):
         node = "LerpBackward0" if scalar_weight else "LerpBackward1"
         record(out, node, _lerp_rules(scalar_weight), tensors, (input, end, weight))

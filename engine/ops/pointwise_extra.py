@@ -31,6 +31,7 @@ from .families import (
     method_form,
     unary,
 )
+from .memory_format import as_iterated
 from .pointwise import (
     _finish,
     _invalid_combination,
@@ -260,7 +261,7 @@ def _clamp_one_sided(name: str, input, bound) -> Tensor:
     res = first_on_ties(xp, pick(first, operand(bound, dt)), first)
     if res.dtype != dt.np:
         res = res.astype(dt.np)
-    out = _wrap(xp.asarray(res), dt, dev)
+    out = _wrap(as_iterated(xp.asarray(res), (input, bound)), dt, dev)  # (torch's layout)
     if needs_grad(input, bound):
         keep, passes = _CLAMP_RULES[name]
         rules = (lambda g, x, b: where(keep(x, b), g, 0.0),

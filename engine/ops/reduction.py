@@ -25,9 +25,10 @@ from ..cost import charge, sort_cost
 from ..dtypes import DEFAULT_INT, as_dtype, bool_, default_float, float16, float32
 from ..modes import is_grad_enabled, no_grad
 from ..tensor import Tensor, _wrap
-from . import _stl
+from . import _stl, cascade
 from ._args import norm_dim, norm_dims
 from .families import apply_inplace, check_inplace
+from .memory_format import as_preserved
 from .registry import OPS, op, register
 
 INF = math.inf
@@ -159,6 +160,17 @@ def _select_grad(g: Tensor, indices: Tensor, shape: tuple, d: int, keepdim: bool
 
 
 # --------------------------------------------------------------------------- sums and means
+def _float_sum(input: Tensor, dims: tuple, keepdim: bool, dt):
+    """``input``'s sum over ``dims`` in ``dt``: torch's cascade order (``cascade.py``) where it
+    is modelled, else NumPy's (pairwise) sum."""
+    a = input._data
+    if type(a) is not np.ndarray:
+        return a.sum(axis=dims, keepdims=keepdim, dtype=_acc(dt))
+    if dt.np in cascade.LANES and input.dtype.is_floating_point and input.dtype is not float16:
+        a = a.astype(dt.np, copy=False)
+    return cascade.add_reduce(a, dims, keepdim, _acc(dt))
+
+
 @op(grad_fns=("SumBackward0", "SumBackward1"))
 def sum(input, dim=None, keepdim=False, *, dtype=None):
     """Sum of all elements, or along ``dim`` (an int or a tuple of ints)."""
@@ -171,10 +183,7 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):
         dt = DEFAULT_INT  # ints and bools sum in int64, as in PyTorch
     if dtype is not None:
         _check_grad_dtype(input, dt)
-    a = input._data
-    # (NumPy: ndarray.sum's own call, without its Python wrapper)
-    res = np.add.reduce(a, axis=dims, dtype=_acc(dt), keepdims=keepdim) \
-        if type(a) is np.ndarray else a.sum(axis=dims, keepdims=keepdim, dtype=_acc(dt))
+    res = _float_sum(input, dims, keepdim, dt)
     out = _wrap_reduced(res.astype(dt.np, copy=False), dt, input.device)
     if needs_grad(input):
         shape = input._data.shape
@@ -198,8 +207,8 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
     count = _count(shape, dims)
     xp = input.device.xp
     with _quiet(xp):  # the mean of nothing is nan, silently
-        res = input._data.sum(axis=dims, keepdims=keepdim, dtype=_acc(dt)) / count \
-            if count else input._data.sum(axis=dims, keepdims=keepdim, dtype=_acc(dt)) * xp.nan
+        res = _float_sum(input, dims, keepdim, dt) / count if count else \
+            input._data.sum(axis=dims, keepdims=keepdim, dtype=_acc(dt)) * xp.nan
     out = _wrap_reduced(xp.asarray(res).astype(dt.np, copy=False), dt, input.device)
     if needs_grad(input):
         name = "MeanBackward0" if dim is None else "MeanBackward1"
@@ -492,10 +501,13 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
             input.dtype.is_floating_point and input.device.xp is np:
         return _norm2_all(input, keepdim)  # ``x.norm()``: the checks below cannot fail
     if isinstance(p, str):
-        if p == "nuc":
-            raise errors.NotSupported("norm(p='nuc'): the nuclear norm is not supported")
-        if p != "fro":
-            raise errors.EngineRuntimeError(f"linalg.matrix_norm: Order {p} not supported.")
+        if p != "fro" or not (dim is None or isinstance(dim, int) or len(dim) <= 2):
+            # torch.norm: the nuclear norm (or an error) is linalg.matrix_norm's, over every
+            # dim when none is given
+            from .registry import OPS
+            return OPS["linalg.matrix_norm"].fn(
+                input, p, tuple(range(input._data.ndim)) if dim is None else dim, keepdim,
+                dtype=dtype)
         p = 2.0
     p = float(p)
     if not input.dtype.is_floating_point:
@@ -528,7 +540,12 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
             f"linalg.vector_norm cannot compute the {sign}inf norm on the dimension {empty[0]}"
             "because this dimension is empty and the operation does not have an identity")
     xp = input.device.xp
-    if p == 2 and xp is np:  # the common case, without abs (a * a is |a| * |a|) or .sum's wrapper
+    a = input._data
+    if p == 2 and xp is np and a.dtype == np.float32 and dt is float32 and a.size and \
+            dims == (a.ndim - 1,) and a.flags.c_contiguous:  # torch's last-dim kernel
+        res = cascade.lastdim_norm2(a.reshape(-1, a.shape[-1])).reshape(
+            a.shape[:-1] + ((1,) if keepdim else ()))
+    elif p == 2 and xp is np:  # the common case, without abs (a * a is |a| * |a|) or .sum's wrapper
         a = input._data.astype(_acc(dt), copy=False)
         token = ignore_fp()
         try:
@@ -831,6 +848,8 @@ def _sorted_pick(name: str, input, d: int, idx) -> tuple:
     indices = _wrap(idx.astype(np.int64, copy=False), DEFAULT_INT, input.device)
     with no_grad():
         values = _take_along(input, idx, d)
+        if name == "sort":
+            values = _wrap(as_preserved(values._data, input._data), input.dtype, input.device)
     if needs_grad(input):
         n = input._data.shape[d]
         record(values, f"{name.capitalize()}Backward0", (lambda g: _put_along(g, idx, d, n),),
@@ -847,7 +866,8 @@ def sort(input, dim=-1, descending=False, stable=False):
         return _picked_0d("sort", input)
     d = norm_dim(_int_dim("sort", dim), len(shape))
     charge("sort", sort_cost(shape, d))
-    idx = _sort_indices(input.device.xp, input._data, d, descending)
+    # (laid out as torch's: the input's strides when dense, else dense in their order)
+    idx = as_preserved(_sort_indices(input.device.xp, input._data, d, descending), input._data)
     return _sorted_pick("sort", input, d, idx)
 
 

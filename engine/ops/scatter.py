@@ -18,7 +18,9 @@ from ..tensor import Tensor, _wrap
 from ._args import broadcast_pair, check_fits, check_scalar_int, is_scalar, norm_dim
 from .families import inplace_twin
 from .indexing import _along, _fit_grad, _on, gather, scatter_add
+from .memory_format import as_preserved, preserve_copy
 from .registry import op
+from .strided import clone_preserve_strides
 
 
 def _check_scatter(name: str, input: Tensor, dim: int, index, src: Tensor | None) -> int:
@@ -360,7 +362,8 @@ def put(input, index, source, accumulate=False):
         xp.add.at(flat, idx, vals)
     else:
         flat[idx] = vals
-    out = _wrap(flat.reshape(input._data.shape), input.dtype, input.device)
+    out = _wrap(as_preserved(flat.reshape(input._data.shape), input._data), input.dtype,
+                input.device)  # (torch: clone(), then put_)
     accumulate = bool(accumulate)
     if needs_grad(input, source):
         sshape = source._data.shape
@@ -525,7 +528,7 @@ def _view_scatter(name: str, node: str, input: Tensor, src: Tensor, view, back_i
             not input.dtype.is_floating_point and is_grad_enabled():
         raise errors.EngineRuntimeError(
             f"Autograd not support dtype: {input.dtype.scalar_name}")
-    arr = input._data.copy()
+    arr = clone_preserve_strides(input)  # (torch's: the input's geometry, then written)
     picked = view(_wrap(arr, input.dtype, input.device))._data
     picked[...] = src._data.astype(input.dtype.np)  # (torch converts src without a node)
     out = _wrap(arr, input.dtype, input.device)
@@ -713,7 +716,7 @@ def index_fill(input, dim, index, value):
         if bad.size:
             raise errors.EngineIndexError(
                 f"index {int(bad[0])} is out of bounds for dimension {d} with size {n}")
-    arr = _as_1d(input._data.copy())
+    arr = _as_1d(preserve_copy(input._data, input.device.xp))  # (torch: clone(), filled)
     if idx.size:
         arr[(slice(None),) * d + (input.device.xp.asarray(idx % max(n, 1)),)] = \
             _scatter_value(input, value)

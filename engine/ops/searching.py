@@ -52,7 +52,9 @@ def nonzero(input, *, as_tuple=False):
     found = xp.nonzero(data.reshape(1) if data.ndim == 0 else data)
     if data.ndim == 0:
         return _index_tensor(xp.zeros((found[0].size, 0)), input.device)
-    return _index_tensor(xp.stack(found, axis=1) if found else xp.zeros((0, 0)), input.device)
+    # torch's (n, ndim) result is column-major: strides (1, n)
+    return _wrap(xp.stack(found, axis=0).astype(np.int64, copy=False).T, DEFAULT_INT,
+                 input.device)
 
 
 @op(differentiable=False)

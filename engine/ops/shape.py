@@ -205,8 +205,9 @@ def shape_arg_infer(shape) -> tuple:
 
 
 @op(kind="method")
-def expand(self, *sizes):
-    """A broadcast view to a larger size (-1 keeps a dimension); no copy."""
+def expand(self, *sizes, implicit=False):
+    """A broadcast view to a larger size (-1 keeps a dimension); no copy. (``implicit``:
+    torch's tracing flag, which changes nothing in the result.)"""
     sizes = shape_arg_infer(sizes)
     in_shape = self._data.shape
     if len(sizes) < len(in_shape):
@@ -706,7 +707,14 @@ def cat(tensors, dim=0):
     check_numel(out_shape)
     xp = ref.device.xp
     parts = [t._data if t._data.dtype == dt.np else t._data.astype(dt.np) for t in used]
-    arr = xp.concatenate(parts, axis=d) if parts else xp.zeros((0,), dtype=dt.np)
+    if not parts:
+        arr = xp.zeros((0,), dtype=dt.np)
+    elif xp is np:  # laid out as torch's (row-major, or channels-last when all suggest it)
+        arr = _mf.empty_strided(xp, tuple(out_shape), _mf.cat_strides(
+            tuple(out_shape), [(t._data.shape, _mf.elem_strides(t._data)) for t in ts]), dt.np)
+        xp.concatenate(parts, axis=d, out=arr)
+    else:
+        arr = xp.concatenate(parts, axis=d)
     out = _wrap(arr, dt, ref.device)
     if needs_grad(*ts):
         spans, start = [], 0
@@ -742,8 +750,14 @@ def stack(tensors, dim=0):
     dt = promote_args(*ts)
     check_numel((len(ts),) + shape)
     xp = ts[0].device.xp
-    arr = xp.stack([t._data if t._data.dtype == dt.np else t._data.astype(dt.np) for t in ts],
-                   axis=d)
+    parts = [t._data if t._data.dtype == dt.np else t._data.astype(dt.np) for t in ts]
+    if xp is np:  # laid out as torch's: ``cat`` then a view
+        out_shape = shape[:d] + (len(ts),) + shape[d:]
+        arr = _mf.empty_strided(xp, out_shape, _mf.stack_strides(
+            out_shape, [(t._data.shape, _mf.elem_strides(t._data)) for t in ts], d), dt.np)
+        xp.stack(parts, axis=d, out=arr)
+    else:
+        arr = xp.stack(parts, axis=d)
     out = _wrap(arr, dt, ts[0].device)
     if needs_grad(*ts):
         def rule(g, needs):
@@ -905,10 +919,25 @@ def _flip(input, dims):
         raise errors.EngineRuntimeError(f"dim {dup} appears multiple times in the list of dims")
     arr = input.device.xp.flip(input._data, axis=tuple(axes)).copy() if n else \
         input._data.copy()
+    arr = _mf.as_preserved(arr, input._data)  # (torch's: empty_like(input))
     out = _wrap(arr, input.dtype, input.device)
     if needs_grad(input):
         record(out, "FlipBackward0", (lambda g: g.flip(axes),), (input,))
     return out
+
+
+def _roll_strides(a, shifts: list, axes: list) -> tuple:
+    """The layout of torch's ``roll`` along ``axes``: one ``cat`` of the two narrowed pieces
+    per dimension, in turn (an empty tensor: its preserved layout)."""
+    if a.size == 0:
+        return _mf.preserved_strides(a.shape, _mf.elem_strides(a))
+    strides = _mf.elem_strides(a)
+    for s, ax in zip(shifts, axes):
+        n = a.shape[ax]
+        start = (n - s) % n
+        pieces = [(a.shape[:ax] + (k,) + a.shape[ax + 1:], strides) for k in (n - start, start)]
+        strides = _mf.cat_strides(a.shape, pieces)
+    return strides
 
 
 @op()
@@ -919,7 +948,8 @@ def roll(input, shifts, dims=None):
         if len(sh) != 1:
             raise errors.EngineRuntimeError(
                 f"shifts and dimensions must align. shifts: {len(sh)}, dims:0")
-        out = _wrap(input.device.xp.roll(input._data, sh[0]), input.dtype, input.device)
+        out = _wrap(_mf.as_row_major(input.device.xp.roll(input._data, sh[0])), input.dtype,
+                    input.device)
         if needs_grad(input):  # one node, as torch's (it flattens inside the kernel)
             record(out, "RollBackward0", (lambda g: g.roll(-sh[0]),), (input,))
         return out
@@ -928,7 +958,9 @@ def roll(input, shifts, dims=None):
         raise errors.EngineRuntimeError(
             f"shifts and dimensions must align. shifts: {len(sh)}, dims:{len(ds)}")
     axes = [norm_dim(x, input._data.ndim) for x in ds]
-    out = _wrap(input.device.xp.roll(input._data, sh, axis=axes), input.dtype, input.device)
+    arr = input.device.xp.roll(input._data, sh, axis=axes)
+    out = _wrap(_mf.as_layout(arr, _roll_strides(input._data, sh, axes)), input.dtype,
+                input.device)
     if needs_grad(input):
         back = [-s for s in sh]
         record(out, "RollBackward0", (lambda g: g.roll(back, axes),), (input,))
@@ -942,7 +974,8 @@ def _tri(name: str, pick):
         if input._data.ndim < 2:
             raise errors.EngineRuntimeError(
                 f"{name}: input tensor must have at least 2 dimensions")
-        out = _wrap(pick(input.device.xp, input._data, diagonal), input.dtype, input.device)
+        res = _mf.as_row_major(pick(input.device.xp, input._data, diagonal))  # (torch's layout)
+        out = _wrap(res, input.dtype, input.device)
         if needs_grad(input):
             record(out, node, (lambda g: fn(g, diagonal),), (input,))
         return out

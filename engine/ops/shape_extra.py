@@ -9,6 +9,7 @@ import numpy as np
 from .. import errors
 from ..autograd import needs_grad, record
 from ..tensor import Tensor, _wrap
+from . import memory_format as _mf
 from ._args import norm_dim
 from .registry import op, register
 
@@ -39,8 +40,17 @@ def rot90(input, k=1, dims=(0, 1)):
         raise errors.EngineRuntimeError(
             f"expected rotation dims to be different, but got dim0 = {dims[0]} and dim1 = "
             f"{dims[1]}")
-    out = _wrap(input.device.xp.rot90(input._data, k % 4, axes=(a, b)).copy(), input.dtype,
-                input.device)
+    arr = input.device.xp.rot90(input._data, k % 4, axes=(a, b)).copy()
+    # torch's: a flip (empty_like(input)'s layout), transposed when k is odd; k = 0 a
+    # row-major clone
+    if k % 4 == 0:
+        arr = _mf.as_row_major(arr)
+    else:
+        st = list(_mf.preserved_strides(input._data.shape, _mf.elem_strides(input._data)))
+        if k % 2:
+            st[a], st[b] = st[b], st[a]
+        arr = _mf.as_layout(arr, tuple(st))
+    out = _wrap(arr, input.dtype, input.device)
     if needs_grad(input):
         record(out, "Rot90Backward0", (lambda g: rot90(g, -k, (a, b)),), (input,))
     return out

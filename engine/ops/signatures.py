@@ -555,6 +555,33 @@ def refusal(op: str, form: str, args: tuple, kwargs: dict) -> str | None:
         return str(e)
 
 
+def deprecated_call(op: str, form: str, args, kwargs) -> tuple[tuple, dict, str] | None:
+    """A call that only a deprecated signature of ``op`` takes (``torch.add(x, 2, y)``:
+    ``add(Tensor input, Scalar alpha, Tensor other)``, which torch still computes, warning):
+    the same call by its parameters' names (``(x,), {"other": y, "alpha": 2}``; a method's
+    tensor first) and torch's warning; None when no deprecated signature takes it."""
+    if form == "torch":
+        form = "torch" if op in _table().get("torch", ()) else "function"
+    entry = _table().get(form, {}).get(op)
+    if not entry or not any(s.endswith("|deprecated") for s in entry):
+        return None
+    sigs = signatures(op, form)
+    rest = tuple(args[1:]) if form == "method" else tuple(args)
+    for text, sig in zip(entry, sigs, strict=True):
+        bound: list = []
+        if not text.endswith("|deprecated") or not _parse(sig, rest, dict(kwargs), False,
+                                                          bound):
+            continue
+        named = {p.name: v for p, v in bound if not (p.name == "out" and v is None)}
+        first = (args[0],) if form == "method" else (named.pop("input"),)
+        others = "\n\t".join(f"{s.name}{s.shown()}" for s, t in zip(sigs, entry, strict=True)
+                              if not t.endswith(("|deprecated", "|hidden")))
+        warning = (f"This overload of {sig.name} is deprecated:\n\t{sig.name}{sig.shown()}\n"
+                   f"Consider using one of the following signatures instead:\n\t{others}")
+        return first, named, warning
+    return None
+
+
 def python_refusal(op: str, args, kwargs) -> tuple[str, str] | None:
     """torch's (class, text) for a call of a function torch writes in Python (``F.mse_loss``)
     holding something other than a tensor in a Tensor parameter: what its body meets first
@@ -781,7 +808,10 @@ def count_refused(op: str, form: str, nargs: int, kwnames: tuple) -> bool:
     """Whether every recorded signature of ``op`` in ``form`` refuses a call of ``nargs``
     positional arguments and keywords ``kwnames`` whatever their values (too many, a required
     one missing, an unknown keyword): a call site of that shape always raises (app/lang then
-    binds it with :func:`guarded`). False when in doubt (a list parameter taking varargs)."""
+    binds it with :func:`guarded`). False when in doubt (a list parameter taking varargs).
+    "torch": ``torch.x``, whose parser is the function form's where torch.x is F.x."""
+    if form == "torch" and op not in _table().get("torch", ()):
+        form = "function"
     sigs = signatures(op, form)
     if not sigs:
         return False

@@ -23,6 +23,7 @@ from ..autograd.graph import FW_ACTIVE
 from ..modes import is_grad_enabled, no_grad
 from ..tensor import Tensor
 from .families import inplace_twin, unary
+from .memory_format import as_row_major
 from .pointwise import _erf, _no_kernel, _quiet
 from .registry import OPS, _called_as, register
 
@@ -431,7 +432,7 @@ def mvlgamma(input, p):
     with np.errstate(all="ignore"):
         args = input._data.astype(np.float64)[..., None] + xp.asarray(offsets)
         res = _lgamma(xp, args).sum(-1) + p * (p - 1) * _LOG_PI / 4
-    out = _wrap(xp.asarray(res).astype(dt.np), dt, input.device)
+    out = _wrap(as_row_major(xp.asarray(res).astype(dt.np)), dt, input.device)  # (torch's)
     if input.requires_grad and is_grad_enabled() or FW_ACTIVE[0]:
         record(out, "MvlgammaBackward0", (lambda g, x: _mvlgamma_grad(g, x, p),), (input,),
                (input,))

@@ -17,6 +17,7 @@ from ..modes import no_grad
 from ..tensor import Tensor, _wrap
 from ._args import shape_arg
 from .families import check_inplace
+from .memory_format import preserve_copy
 from .registry import register
 from .shape import make_view
 from .shape_more import _storage_root
@@ -78,6 +79,23 @@ def _strided_array(t: Tensor, size: tuple, stride: tuple, offset: int):
     start = flat[min(offset, flat.size):]  # (an empty view may start past the storage)
     return np.lib.stride_tricks.as_strided(
         start, size, tuple(st * flat.itemsize for st in stride), writeable=True)
+
+
+def clone_preserve_strides(t: Tensor):
+    """torch's ``clone_preserve_strides`` (what ``slice_scatter`` and its kin write into): a
+    copy with ``t``'s strides and storage offset over a storage of the same size; a plain
+    ``clone()`` when ``t`` overlaps itself (a stride 0) or its storage is not a plain buffer."""
+    a = t._data
+    root = _storage_root(a) if type(a) is np.ndarray else None
+    if root is None or not root.flags.c_contiguous or any(
+            s == 0 and n > 1 for n, s in zip(a.shape, a.strides)) or any(
+            s < 0 for s in a.strides):
+        return preserve_copy(a, t.device.xp)
+    buf = np.empty(root.nbytes // a.itemsize, dtype=a.dtype)
+    out = np.lib.stride_tricks.as_strided(buf[_offset_of(t):], a.shape, a.strides,
+                                          writeable=True)
+    out[...] = a
+    return out
 
 
 def _positions(arr, flat) -> np.ndarray:

@@ -25,7 +25,7 @@ MODULES = (
     "torch.optim", "torch.optim.lr_scheduler", "torch.utils", "torch.utils.data",
     "torch.utils.hooks", "torch.func",
     "torch.autograd", "torch.autograd.functional", "torch.autograd.forward_ad",
-    "torch.autograd.function", "torch.linalg", "torch.special", "torch.cuda",
+    "torch.autograd.function", "torch.linalg", "torch.special", "torch.sparse", "torch.cuda",
     "torch.accelerator", "torch.backends", "torch.backends.mps", "torch.functional",
 )
 

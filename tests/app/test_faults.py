@@ -23,7 +23,7 @@ import pytest
 
 from app.services.store.sqlite import FILE_NAME
 from tests.app.helpers import assert_problem, ended, kill_hosts, run
-from tests.live_server import wait_serving
+from tests.live_server import tree_rss, wait_serving
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -268,30 +268,6 @@ def test_service_killed_after_its_logs_were_compacted_restores_from_snapshots(tm
     assert len(results[0][1]) == 7
 
 
-def _tree_rss(root: int) -> int:
-    """Resident bytes of a process and all its descendants."""
-    parents: dict[int, int] = {}
-    rss: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            statm = (entry / "statm").read_text().split()
-        except OSError:
-            continue
-        pid = int(entry.name)
-        parents[pid], rss[pid] = int(stat[1]), int(statm[1]) * resource.getpagesize()
-    tree, frontier = {root}, [root]
-    while frontier:
-        parent = frontier.pop()
-        for pid, ppid in parents.items():
-            if ppid == parent and pid not in tree:
-                tree.add(pid)
-                frontier.append(pid)
-    return sum(rss.get(pid, 0) for pid in tree)
-
-
 def test_memory_flood_under_a_4_gib_limit(tmp_path):
     """Big replies, full sessions and list-heavy sessions at once, under ``ulimit -v 4G``:
     nothing but 200, 400 and 503 (with Retry-After), the whole process tree stays under the
@@ -323,7 +299,7 @@ def test_memory_flood_under_a_4_gib_limit(tmp_path):
             for thread in threads:
                 thread.start()
             while any(thread.is_alive() for thread in threads):
-                peak = max(peak, _tree_rss(service.proc.pid))
+                peak = max(peak, tree_rss(service.proc.pid))
                 time.sleep(0.05)
             assert service.proc.poll() is None  # alive
             assert {status for status, _ in statuses} <= {200, 400, 503}, statuses

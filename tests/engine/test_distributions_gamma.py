@@ -2,7 +2,8 @@
 gradients, errors, reprs; KL pairs), second derivatives against torch, gradcheck /
 gradgradcheck in float64; Gamma's implicit reparameterisation gradient against finite
 differences of the gamma quantile and against torch's own ``_standard_gamma_grad``; draws:
-shapes, dtypes, moments, reproducibility (torch's gamma kernel cannot be twinned)."""
+shapes, dtypes, moments, reproducibility (the draws are torch's bit for bit:
+tests/oracle/test_rng_bits.py)."""
 
 from __future__ import annotations
 
@@ -343,3 +344,40 @@ def test_huge_concentrations_and_element_limits():
                      lambda: D(engine).Dirichlet(engine.ones(3)).sample((10 ** 6,))):
             with pytest.raises(engine.errors.TensorTooLarge):
                 make()
+
+
+def test_scalar_parameters_sample_a_0d_tensor():
+    """``Gamma(2., 1.).sample()`` (and the families drawn through it) from Python floats: a
+    0-d draw, as torch's (NumPy's sampler returns a bare float there)."""
+    d = engine.distributions
+    for dist in (d.Gamma(2.0, 1.0), d.Beta(2.0, 3.0), d.Chi2(3.0), d.Dirichlet(engine.ones(3)),
+                 d.StudentT(3.0)):
+        theirs = getattr(torch.distributions, type(dist).__name__)
+        shape = () if type(dist).__name__ != "Dirichlet" else (3,)
+        s = dist.sample()
+        assert tuple(s.shape) == shape and s.dtype is engine.float32, dist
+        assert theirs is not None
+
+
+def test_per_element_draws_are_charged_before_they_run():
+    """torch's per-element gamma and Poisson kernels run element by element: their cost is
+    charged to the run's meter first (a refusal draws nothing)."""
+    seen = []
+
+    def meter(op, units):
+        seen.append((op, units))
+        if units > 1e6:
+            raise MemoryError("refused")
+
+    d = engine.distributions
+    with engine.use_cost_meter(meter):
+        d.Gamma(engine.ones(10), 1.0).sample()
+        d.Dirichlet(engine.ones(5)).sample()
+        d.Poisson(engine.ones(3)).sample()
+        state = engine.get_rng_state()
+        with pytest.raises(MemoryError):
+            d.Gamma(engine.ones(10 ** 4), 1.0).sample()
+    assert [op for op, _ in seen] == ["_standard_gamma", "_sample_dirichlet", "poisson",
+                                      "_standard_gamma"]
+    assert seen[0][1] == 10 * seen[2][1] / 3 > 0
+    assert bytes(engine.get_rng_state().numpy()) == bytes(state.numpy())

@@ -232,7 +232,8 @@ def test_draws_match_torch_on_twinned_draws(name):
 
 
 def test_poisson_and_binomial_draws():
-    """No twin (torch's kernels are its own): the session generator's stream, reproducible,
+    """The session generator's stream (the draws are torch's bit for bit:
+    tests/oracle/test_rng_bits.py), reproducible,
     with the distribution's moments, in the parameter's dtype, without gradient."""
     def draw(seed):
         with engine.use_generator(engine.Generator().manual_seed(seed)):

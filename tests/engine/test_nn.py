@@ -459,6 +459,14 @@ ERROR_CASES = [
      "linalg.vector_norm: Expected a floating point or complex tensor as input. Got Long"),
     (lambda: engine.normalize(engine.zeros(3)), "IndexError",
      "Dimension out of range (expected to be in range of [-1, 0], but got 1)"),
+    (lambda: engine.batch_norm(X43, None, None, training=True, momentum=None), "TypeError",
+     "batch_norm(): argument 'momentum' (position 7) must be float, not NoneType"),
+    (lambda: engine.batch_norm(engine.zeros(0, 3), engine.zeros(3), engine.ones(3),
+                               momentum=None), "TypeError",
+     "batch_norm(): argument 'momentum' (position 7) must be float, not NoneType"),
+    (lambda: engine.nn.functional.instance_norm(engine.zeros(2, 3, 5), momentum=None),
+     "TypeError",
+     "instance_norm(): argument 'momentum' (position 7) must be float, not NoneType"),
 ]
 
 
@@ -471,7 +479,6 @@ def test_errors_match_pytorch_texts(call, kind, message):
 
 @pytest.mark.parametrize("call", [
     lambda: engine.embedding(idx([1]), engine.zeros(6, 3), sparse=True),
-    lambda: engine.batch_norm(X43, None, None, training=True, momentum=None),
 ])
 def test_unsupported_arguments_raise_not_supported(call):
     with pytest.raises(errors.NotSupported):

@@ -36,8 +36,21 @@ EXCLUDED: dict[str, str] = {
     "cholesky_inverse": "reads one triangle of its argument and torch's gradient is not masked "
                         "to it, so no generated input gradchecks: compared with torch (values, "
                         "nodes, gradients, errors) in tests/engine/test_linalg_more_ops.py",
+    **dict.fromkeys(
+        ("linalg.ldl_factor", "linalg.ldl_factor_ex", "linalg.ldl_solve"),
+        "ldl_solve needs a factorization's (LD, pivots), and generated values would hide the "
+        "pivots' 2x2 blocks: compared with torch (LD, pivots, info, solutions, errors, nodes) "
+        "in tests/oracle/test_ldl_pins.py"),
 }
-
+# Sparse COO tensors: the generated programs hold dense tensors only; each of these is compared
+# with torch (values, reprs, nodes, gradients, errors) and gradchecked in float64 (first and
+# second order) in tests/engine/test_sparse_coo.py.
+_SPARSE_REASON = ("takes or makes a sparse COO tensor: compared with torch in "
+                  "tests/engine/test_sparse_coo.py")
+EXCLUDED.update(dict.fromkeys(
+    ("sparse_coo_tensor", "to_dense", "to_sparse", "coalesce", "is_coalesced", "indices",
+     "_indices", "values", "_values", "_nnz", "sparse_dim", "dense_dim", "spmm", "sparse.mm",
+     "sparse.sum"), _SPARSE_REASON))
 
 
 @dataclass

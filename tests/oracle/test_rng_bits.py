@@ -311,3 +311,160 @@ def test_rrelu_training(dtype):
         _same(lambda m, lo=lower, hi=upper: m.nn.functional.rrelu(
             m.tensor(x), lo, hi, training=True), 2)
         _same(lambda m, lo=lower, hi=upper: m.nn.RReLU(lo, hi)(m.tensor(x)), 2)
+
+
+def _seeded(m, seed=11):
+    return m.Generator().manual_seed(seed)
+
+
+def test_generator_arguments():
+    """Every sampler's ``generator=`` draws from that generator (the default one untouched)."""
+    for draw in (
+        lambda m: m.rand(5, generator=_seeded(m)),
+        lambda m: m.randn(5, 3, generator=_seeded(m)),
+        lambda m: m.randint(0, 9, (7,), generator=_seeded(m)),
+        lambda m: m.randint(2 ** 40, (3,), generator=_seeded(m)),
+        lambda m: m.randperm(9, generator=_seeded(m)),
+        lambda m: m.randperm(600, generator=_seeded(m)),
+        lambda m: m.normal(m.zeros(4), m.ones(4), generator=_seeded(m)),
+        lambda m: m.normal(0.0, 2.0, (20,), generator=_seeded(m)),
+        lambda m: m.bernoulli(m.full((6,), 0.5), generator=_seeded(m)),
+        lambda m: m.multinomial(m.ones(5), 3, generator=_seeded(m)),
+        lambda m: m.zeros(5).uniform_(generator=_seeded(m)),
+        lambda m: m.zeros(5).normal_(generator=_seeded(m)),
+        lambda m: m.zeros(5).exponential_(generator=_seeded(m)),
+        lambda m: m.zeros(5).cauchy_(generator=_seeded(m)),
+        lambda m: m.zeros(5).log_normal_(generator=_seeded(m)),
+        lambda m: m.zeros(5).geometric_(0.4, generator=_seeded(m)),
+        lambda m: m.zeros(5).random_(0, 10, generator=_seeded(m)),
+        lambda m: m.zeros(5).bernoulli_(0.5, generator=_seeded(m)),
+        lambda m: m.nn.init.uniform_(m.empty(3), generator=_seeded(m)),
+        lambda m: m.nn.init.normal_(m.empty(3), generator=_seeded(m)),
+        lambda m: m.nn.init.kaiming_uniform_(m.empty(3, 4), generator=_seeded(m)),
+        lambda m: m.nn.init.xavier_uniform_(m.empty(3, 4), generator=_seeded(m)),
+        lambda m: m.nn.init.trunc_normal_(m.empty(3, 4), generator=_seeded(m)),
+        lambda m: list(m.utils.data.RandomSampler(range(9), generator=_seeded(m))),
+        lambda m: [s.indices for s in m.utils.data.random_split(range(10), [3, 7],
+                                                                generator=_seeded(m))],
+    ):
+        _same(draw, 6)
+
+
+def test_other_forms_programs_call():
+    """Forms beyond the samplers' own: normal's argument mixes, bernoulli's ``p``, the
+    methods, every dropout, rrelu's noise, fractional pooling's samples, weighted sampling,
+    gumbel_softmax's hard one-hot."""
+    def f(m, name):
+        return getattr(m.nn.functional, name)
+
+    for draw in (
+        lambda m: m.normal(1.0, m.arange(1.0, 5.0)),
+        lambda m: m.normal(m.zeros(3, 1), m.ones(4)),
+        lambda m: m.normal(0.0, 1.0, (3,), out=m.empty(3)),
+        lambda m: m.bernoulli(m.zeros(6), 0.3),
+        lambda m: m.ones(3).multinomial(2),
+        lambda m: m.full((4,), 0.5).bernoulli(),
+        lambda m: m.full((4,), 0.5).bernoulli(0.2),
+        lambda m: m.rand_like(m.zeros(3), dtype=m.float64),
+        lambda m: m.randn(size=(2, 2)),
+        lambda m: f(m, "dropout1d")(m.ones(2, 3, 4), 0.5),
+        lambda m: f(m, "dropout2d")(m.ones(2, 3, 4, 4), 0.5),
+        lambda m: f(m, "dropout3d")(m.ones(2, 3, 2, 2, 2), 0.5),
+        lambda m: f(m, "alpha_dropout")(m.ones(20), 0.5, True),
+        lambda m: f(m, "feature_alpha_dropout")(m.ones(2, 3, 4), 0.5, True),
+        lambda m: m.dropout(m.ones(20), 0.5, True),
+        lambda m: f(m, "dropout")(m.ones(20), 0.5, inplace=True),
+        lambda m: m.nn.Dropout2d(0.3)(m.ones(2, 3, 4, 4)),
+        lambda m: f(m, "rrelu")(m.linspace(-2, 2, 10), training=True),
+        lambda m: f(m, "rrelu_")(m.linspace(-2, 2, 10), training=True),
+        lambda m: m.nn.RReLU()(m.linspace(-2, 2, 10)),
+        lambda m: f(m, "gumbel_softmax")(m.zeros(3, 4), hard=True),
+        lambda m: f(m, "fractional_max_pool2d")(m.arange(64.0).reshape(1, 1, 8, 8), 2,
+                                                output_size=4),
+        lambda m: list(m.utils.data.WeightedRandomSampler([0.1, 0.9, 0.4], 10)),
+        lambda m: list(m.utils.data.WeightedRandomSampler([0.1, 0.9, 0.4], 2,
+                                                          replacement=False)),
+        lambda m: m.nn.init.sparse_(m.empty(4, 3), 0.5),
+    ):
+        _same(draw, 8)
+
+
+def test_distribution_samples():
+    """``torch.distributions`` whose ``sample``/``rsample`` are the samplers above."""
+    import engine.distributions  # noqa: F401  (the engine's torch.distributions)
+
+    for draw in (
+        lambda m: m.distributions.Normal(m.zeros(3), m.ones(3)).sample(),
+        lambda m: m.distributions.Normal(m.zeros(3), m.ones(3)).rsample((2,)),
+        lambda m: m.distributions.Uniform(0.0, 2.0).sample((4,)),
+        lambda m: m.distributions.Bernoulli(m.full((5,), 0.3)).sample(),
+        lambda m: m.distributions.Categorical(m.ones(4)).sample((6,)),
+        lambda m: m.distributions.Exponential(m.ones(3)).sample(),
+        lambda m: m.distributions.MultivariateNormal(m.zeros(2), m.eye(2)).sample((3,)),
+        lambda m: m.distributions.Cauchy(0.0, 1.0).sample((4,)),
+        lambda m: m.distributions.OneHotCategorical(m.ones(4)).sample(),
+        lambda m: m.distributions.Multinomial(5, m.ones(4)).sample(),
+        lambda m: m.distributions.Geometric(m.full((3,), 0.3)).sample(),
+        lambda m: m.distributions.HalfNormal(m.tensor(1.0)).sample((4,)),
+        lambda m: m.distributions.Weibull(m.tensor(1.0), m.tensor(2.0)).sample((4,)),
+        lambda m: m.distributions.VonMises(m.tensor(1.0), m.tensor(2.0)).sample((4,)),
+        lambda m: m.distributions.FisherSnedecor(m.tensor(3.0), m.tensor(5.0)).sample((4,)),
+        lambda m: m.distributions.InverseGamma(m.tensor(3.0), m.tensor(5.0)).sample((4,)),
+        lambda m: m.distributions.NegativeBinomial(m.tensor(3.0), m.tensor(0.4)).sample((4,)),
+        lambda m: m.distributions.LowRankMultivariateNormal(m.zeros(2), m.ones(2, 1),
+                                                            m.ones(2)).sample((3,)),
+        lambda m: m.distributions.MixtureSameFamily(
+            m.distributions.Categorical(m.ones(2)),
+            m.distributions.Normal(m.zeros(2), m.ones(2))).sample((4,)),
+    ):
+        _same(draw, 9)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("dtype", ("float32", "float64"))
+def test_gamma_poisson_and_binomial_kernels(seed, dtype):
+    """torch's per-element kernels: gamma (so Gamma, Chi2, StudentT, and Beta and Dirichlet
+    through the Dirichlet kernel's double gammas), with alphas below 1 (boosted), tiny and 0;
+    Poisson on both sides of rate 10 and out of int64's range; binomial."""
+    import engine.distributions  # noqa: F401  (the engine's torch.distributions)
+
+    def t(m, values):
+        return m.tensor(values, dtype=getattr(m, dtype))
+
+    alphas = [[0.5, 1.0, 2.5], [3.0, 0.25, 7.5]]
+    for draw in (
+        lambda m: m.distributions.Gamma(t(m, alphas), 1.5).sample((30,)),
+        lambda m: m.distributions.Gamma(t(m, [0.01, 1e-4, 0.0]), 2.0,
+                                        validate_args=False).sample((20,)),
+        lambda m: m.distributions.Gamma(t(m, [2.0]).requires_grad_(), 1.0).rsample((5,)),
+        lambda m: m.distributions.Beta(t(m, [0.5, 2.0]), t(m, [3.0, 0.2])).sample((30,)),
+        lambda m: m.distributions.Dirichlet(t(m, [0.5, 2.0, 1.0, 4.0])).sample((30,)),
+        lambda m: m.distributions.Chi2(t(m, [1.0, 3.0])).sample((30,)),
+        lambda m: m.distributions.StudentT(t(m, [1.0, 3.0])).sample((30,)),
+        lambda m: m.distributions.Poisson(t(m, [0.0, 0.5, 3.5, 9.99, 10.0, 12.0, 100.0, 1e6])
+                                          ).sample((30,)),
+        lambda m: m.distributions.Poisson(t(m, [float("inf"), 1e30]),
+                                          validate_args=False).sample(),
+        lambda m: m.cat([m.randn(1, dtype=m.float64),
+                         m.distributions.Gamma(t(m, [1.0, 1.0]), 1.0).sample().double(),
+                         m.randn(3, dtype=m.float64)]),
+    ):
+        _same(draw, seed)
+    counts = [1, 5, 10, 20, 50, 100, 1000, 1e6, 0, -3] * 7
+    probs = [p for p in (0.01, 0.1, 0.3, 0.5, 0.7, 0.95, 0.999) for _ in range(10)]
+    for draw in (  # both sides of count * p = 10 and of p = 1/2: BTRS and the inversion
+        lambda m: m.distributions.Binomial(t(m, counts * 3), t(m, probs * 3),
+                                           validate_args=False).sample(),
+        lambda m: m.distributions.Binomial(t(m, [10.0, 40.0, 3.0]),
+                                           t(m, [0.2, 0.6, 0.5])).sample((40,)),
+        lambda m: m.distributions.Binomial(t(m, [float("inf"), 20.0, float("inf"), 1e30]),
+                                           t(m, [0.3, float("nan"), 0.7, 0.3]),
+                                           validate_args=False).sample(),
+    ):
+        _same(draw, seed)
+    with pytest.raises(RuntimeError, match="a count is NaN"):  # torch's loop never ends
+        engine.distributions.Binomial(engine.tensor([float("nan")]), engine.tensor([0.3]),
+                                      validate_args=False).sample()
+    with pytest.raises(RuntimeError, match="invalid Poisson rate"):
+        engine.distributions.Poisson(engine.tensor([float("nan")]),
+                                     validate_args=False).sample()

@@ -5,9 +5,8 @@ Both runs are seeded with ``SEED``. The engine's CPU generator is torch's mt1993
 ``torch.rand/randn/normal/randint/randperm/multinomial``, ``Tensor.normal_/uniform_`` (so the
 ``nn`` layers' initialisation), dropout, ``torch.Generator()``, a shuffling ``DataLoader``'s
 ``RandomSampler`` and ``random_split`` draw the same numbers in both runs untouched. Python's
-``random`` in a session draws from the session's generator (not CPython's Mersenne Twister
-seeding), so the torch run answers it with the engine, from torch's own generator state; the
-state goes back to torch after, so both streams stay in step.
+``random`` in a session is CPython's (``app.lang.pyrandom``), seeded on first use from the
+session's seed: the torch run seeds CPython's ``random`` the same way.
 """
 
 from __future__ import annotations
@@ -25,12 +24,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-import engine
-from app.lang import Environment, Limits, compile_source, pymodules, run_program
+from app.lang import Environment, Limits, compile_source, pyrandom, run_program
 from app.lang.builtins import torch_repr
-from app.lang.runtime import RunState
 
 PROGRAMS = Path(__file__).parent / "programs"
 SEED = 0
@@ -122,36 +117,32 @@ def _twinned() -> Iterator[None]:
     # The engine's CPU generator is torch's (an mt19937 whose words become numbers by torch's
     # rules): rand/randn/normal/randint/randperm/multinomial, normal_/uniform_ (so nn.init),
     # dropout, torch.Generator, RandomSampler and random_split draw torch's numbers in both
-    # runs. Python's random (the session's generator, not CPython's) is drawn by the engine in
-    # the torch run too: from an engine generator given torch's state (the same bytes), which
-    # is written back after, so both streams stay in step.
+    # runs.
     torch.manual_seed(SEED)  # as the session's generator is seeded (run_ours)
 
-    @contextlib.contextmanager
-    def twin(generator: Any = None) -> Iterator[None]:
-        """Engine draws from torch's generator (``generator``, else the default one)."""
-        source = torch.default_generator if generator is None else generator
-        gen = engine.Generator().set_state(engine.tensor(source.get_state().numpy()))
-        with engine.use_generator(gen):
-            yield
-        source.set_state(torch.from_numpy(np.array(gen.get_state().numpy(), copy=True)))
+    # Python's ``random`` is CPython's in both runs (app/lang/pyrandom.py); the session's
+    # starts, on first use, as random.seed(the session's seed at that moment) starts it, and
+    # an unseeded random.seed() takes the session's seed plus n * 2**64: the torch run's too
+    unseeded = itertools.count()
+    real_seed, started = random.seed, []
 
-    # Python's ``random`` as the session runs it (pymodules), on a run state of its own: the
-    # functions check sizes against its limits
-    state = RunState(Environment(), Limits())
+    def unseeded_seed() -> int:
+        return torch.initial_seed() + next(unseeded) * 2 ** 64
 
-    def py(fn):
+    def seed(a: Any = None, version: int = 2) -> None:
+        real_seed(unseeded_seed() if a is None else a, version)
+
+    def lazily_seeded(fn):
         def call(*args: Any, **kwargs: Any) -> Any:
-            with twin():
-                return fn(state, *args, **kwargs)
+            if not started:
+                started.append(True)
+                real_seed(unseeded_seed())
+            return fn(*args, **kwargs)
         return call
 
-    patches: dict = {}
-    # a program's random.seed(n) seeds the session's generator (app/lang/pymodules.py)
-    patches[(random, "seed")] = lambda a: torch.manual_seed(a) and None
-    patches.update({(random, n): py(getattr(pymodules, "_" + n))
-                    for n in ("shuffle", "randint", "random", "uniform", "gauss", "choice",
-                              "sample", "randrange")})
+    patches: dict = {(random, n): lazily_seeded(seed if n == "seed" else getattr(random, n))
+                     for n in pyrandom.METHODS}
+    outside = random.getstate()
     real = {key: getattr(*key) for key in patches}
     # a program's torch.use_deterministic_algorithms(True) or torch.set_default_device(...)
     # (a torch-function mode that turns off torch's nested-tensor encoder path, among others)
@@ -170,6 +161,7 @@ def _twinned() -> Iterator[None]:
     finally:
         for (owner, name), fn in real.items():
             setattr(owner, name, fn)
+        random.setstate(outside)
         torch.set_num_threads(threads)
         torch.use_deterministic_algorithms(deterministic[0], warn_only=deterministic[1])
         torch.set_default_device(default_device)

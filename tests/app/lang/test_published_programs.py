@@ -11,7 +11,7 @@ pytorch/examples' time-sequence prediction: LSTMCells in float64 trained with L-
 word language model, MNIST classifier and REINFORCE with torch.distributions), and from
 session 9 more of pytorch/examples (``ex_*``: polynomial regression, graph attention network,
 forward-forward training, sub-pixel super-resolution, an LSTM over MNIST rows; from session 10
-its actor-critic), of
+its actor-critic; from session 15 its graph convolutional network on sparse COO tensors), of
 PyTorch's tutorials (``tut_*``: knowledge distillation, the video series' autograd and
 model-building chapters, the blitz's CIFAR-10 classifier, visualizing gradients with module
 and tensor hooks, fusing conv and batch norm in a custom Function; from session 10 its spatial
@@ -90,9 +90,9 @@ LIMITS = {"pt_11_jacobians_hessians": Limits(timeout_s=600),
 NAMES = sorted(p.name.removesuffix(".py.txt") for p in PROGRAMS.glob("*.py.txt"))
 
 
-def test_there_are_the_77_programs():
-    assert len(NAMES) == 77
-    assert sum(n.startswith("ex_") for n in NAMES) == 7
+def test_there_are_the_78_programs():
+    assert len(NAMES) == 78
+    assert sum(n.startswith("ex_") for n in NAMES) == 8
     assert sum(n.startswith("tut_") for n in NAMES) == 15
     assert sum(n.startswith("d2l_") for n in NAMES) == 21
     assert sum(n.startswith("km_") for n in NAMES) == 8

@@ -516,6 +516,34 @@ try:
 except AttributeError as e:
     print(e)
 """,
+    "classes changed after their methods and attributes were used (call sites' caches)": """
+class A:
+    def step(self, y):
+        return y + 1
+class B(A):
+    def __call__(self, y):
+        return super().step(y)
+b = B()
+out = [b(1)]
+A.step = lambda self, y: y + 10
+out.append(b(1))
+class C(B):
+    pass
+c = C()
+out.append(c(1))
+B.step = lambda self, y: y * 100
+out.append(c(1))
+class D:
+    def __init__(self):
+        self.s = 1
+d = D()
+out.append(d.s)
+D.s = property(lambda self: 5)
+out.append(d.s)
+del D.s
+out.append(d.s)
+print(out)
+""",
 }
 
 

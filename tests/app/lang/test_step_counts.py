@@ -29,6 +29,38 @@ for i in range(3):
 w = torch.tanh(x * 2 + 1)
 torch.sin(w)
 """,
+    "ops of a binary operator on locals: tensors, numbers, failures, other operands": """
+import torch
+def f(y, s):
+    a = torch.tanh(y * s)
+    b = torch.relu(a - 0.5)
+    try:
+        c = torch.exp(y * torch.ones(3))
+    except RuntimeError as e:
+        print(type(e).__name__)
+    try:
+        c = torch.exp(y * [1, 2, 3])
+    except Exception as e:
+        print(type(e).__name__)
+    try:
+        c = torch.exp(nope * s)
+    except NameError as e:
+        print(type(e).__name__)
+    torch.sigmoid(b + a)
+    return torch.exp(b * 2)
+x = torch.ones(2)
+for i in range(3):
+    x = f(x, 0.5)
+    x = f(x, x)
+    print(i, x)
+z = torch.tanh(x * 1.01)
+q = 2
+try:
+    z = torch.tanh(q * 1.5)
+except TypeError as e:
+    print(e)
+print(torch.tanh(z - z))
+""",
     "an unbound argument, a missing name, an op's error, caught": """
 import torch
 def g(y):
@@ -282,6 +314,60 @@ def test_the_straight_bodies_are_taken():
         assert isinstance(value, Function) and value.code.straight is not None, name
 
 
+FORWARDING = """
+def f(y, scale):
+    return y * scale
+def g(y, scale=2.0):
+    return y * scale
+def wrap(*args, **kwargs):
+    return f(*args, **kwargs)
+def logged(fn):
+    def inner(*args, **kwargs):
+        print('call')
+        return fn(*args, **kwargs)
+    return inner
+def odd(*args, **kwargs):
+    args = list(args)
+    kwargs = {1: 2} if args else kwargs
+    return f(*args, **kwargs)
+def unbound(*rest, **named):
+    try:
+        return f(*args, **kwargs)
+    except NameError as e:
+        print(type(e).__name__)
+    args, kwargs = rest, named
+    return f(*args, **kwargs)
+t = torch.ones(2)
+for call in (lambda: wrap(t, scale=3.0), lambda: wrap(t, 3.0), lambda: wrap(scale=1.5, y=t),
+             lambda: logged(f)(t, scale=2), lambda: logged(g)(t), lambda: logged(max)(1, 2),
+             lambda: logged(torch.add)(t, t, alpha=2), lambda: wrap(t), lambda: wrap(t, 1, 2),
+             lambda: wrap(t, y=t), lambda: wrap(t, shift=1), lambda: wrap(t, 2, scale=1),
+             lambda: odd(t, scale=2), lambda: odd(), lambda: unbound(t, scale=4.0),
+             lambda: wrap(*[t], **{'scale': 5.0})):
+    try:
+        print(call())
+    except Exception as e:
+        print(type(e).__name__, e)
+"""
+
+
+@pytest.mark.parametrize("form", ["source", "json"])
+def test_forwarding_calls_count_and_fail_as_the_general_call(form, monkeypatch):
+    """``f(*args, **kwargs)`` of two locals binds in the call's closure (a wrapper's call):
+    for every ``max_steps``, the same outcome as the general call's binding, errors too."""
+    from app.lang import calls
+
+    interpreter._code_cache.clear()
+    own = _outcomes(FORWARDING, form)
+    monkeypatch.setattr(calls, "FORWARDING_CLOSURE", False)
+    interpreter._code_cache.clear()
+    general = _outcomes(FORWARDING, form)
+    interpreter._code_cache.clear()
+    assert own == general
+    assert own[-1][0] == "ok" and own[-3][0] == "LimitExceeded"
+    assert own[-1][2][:3] == ["tensor([3., 3.])", "tensor([3., 3.])", "tensor([1.5000, 1.5000])"]
+
+
 @pytest.mark.parametrize("form", ["source", "json"])
 def test_tensor_methods_without_arguments_count_and_fail_as_the_general_call(form, monkeypatch):
     """``b.norm()``, ``x.item()`` (a tensor method, no arguments) have their own closure; on
@@ -301,3 +387,17 @@ def test_tensor_methods_without_arguments_count_and_fail_as_the_general_call(for
         "a Tensor with 2 elements cannot be converted to Scalar",
         "'int' object has no attribute 'item'", "tensor([2.7183, 7.3891])"])
     assert own[-3][0] == "LimitExceeded"
+
+
+@pytest.mark.parametrize(("source", "steps"), [
+    ("pass", 0), ("x = 1", 1), ("x = 1 + 2", 2), ("x = [1]\ny = x[0]", 2),
+    ("import torch\nx = torch.ones(2) + 1", 3 + 1),
+    ("def f(a):\n    return a\nf(1)", 1 + 3), ("def f(a):\n    b = a\n    return b\nf(1)", 5),
+    ("for i in range(3):\n    x = i", 8), ("i = 0\nwhile i < 3:\n    i += 1", 15),
+    ("x = sum(i for i in range(3))", 9), ("[i for i in range(3)]", 5),
+])
+def test_steps_counted_as_the_readme_says(source, steps):
+    """app/lang/README.md's "How steps are counted", its examples, in both forms."""
+    program = compile_source(source)
+    assert run_program(program, Environment(), Limits(), source=source).steps == steps
+    assert run_program(compile_source(source), Environment(), Limits()).steps == steps

@@ -1,8 +1,8 @@
 """``import warnings`` as notebooks use it (``warnings.filterwarnings("ignore")`` at the top of
 PyTorch's knowledge-distillation tutorial): the filters and ``warn`` check their arguments as
-CPython does and change nothing a run returns (warnings are not part of a reply, as they are
-not part of a program's printed output in Python); the "error" action, which would turn
-warnings into exceptions, is refused."""
+CPython does and print nothing (warnings go to the reply's ``warnings``, never to ``printed``,
+as Python writes them to stderr: ``test_run_warnings.py``); the "error" action, which would
+turn warnings into exceptions, is refused."""
 
 from __future__ import annotations
 

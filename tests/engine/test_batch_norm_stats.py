@@ -1,0 +1,133 @@
+"""batch_norm's training statistics as torch's CPU kernels compute them (engine/ops/batch_stats.py):
+the saved mean and 1/std, the output and the running statistics after a few steps, bit for bit
+with torch, for BatchNorm1d/2d/3d inputs laid out contiguous and channels-last, float32 and
+float64, a momentum and the cumulative average (momentum=None)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import engine as E
+from engine import backends
+from engine.ops import batch_stats
+
+torch = pytest.importorskip("torch")
+
+DTYPES = [(np.float32, E.float32, torch.float32), (np.float64, E.float64, torch.float64)]
+
+
+def _shapes(rng, ndim: int, count: int):
+    for _ in range(count):
+        if ndim == 2:
+            shape = [int(rng.integers(2, 70)), int(rng.integers(1, 40))]
+        else:
+            shape = [int(rng.integers(1, 7)), int(rng.integers(1, 24))] + \
+                [int(rng.integers(1, 9)) for _ in range(ndim - 2)]
+            if np.prod(shape) // shape[1] < 2:
+                shape[0] = 2
+        yield tuple(shape)
+
+
+@pytest.fixture
+def threads():
+    """torch's intra-op thread count and the engine's the same (the channels-last kernel splits
+    the rows between threads)."""
+    count = torch.get_num_threads()
+    with backends.use_cpu_state((count,) + backends.cpu_state()[1:]):
+        yield count
+
+
+@pytest.mark.parametrize("np_dtype, ours, theirs", DTYPES)
+@pytest.mark.parametrize("ndim, channels_last", [(2, False), (3, False), (4, False), (4, True),
+                                                 (5, False), (5, True)])
+def test_statistics_and_running_stats_are_torchs_bits(threads, np_dtype, ours, theirs, ndim,
+                                                      channels_last):
+    rng = np.random.default_rng(ndim * 10 + channels_last + (np_dtype is np.float64) * 100)
+    fmt = {4: (torch.channels_last, E.channels_last),
+           5: (torch.channels_last_3d, E.channels_last_3d)}.get(ndim)
+    for shape in _shapes(rng, ndim, 12):
+        c = shape[1]
+        scale, shift = rng.uniform(0.05, 8), rng.uniform(-4, 4)
+        xs = [(rng.standard_normal(shape) * scale + shift).astype(np_dtype) for _ in range(3)]
+        w, b = rng.standard_normal(c).astype(np_dtype), rng.standard_normal(c).astype(np_dtype)
+        t_rm, t_rv = torch.zeros(c, dtype=theirs), torch.ones(c, dtype=theirs)
+        e_rm, e_rv = E.zeros(c, dtype=ours), E.ones(c, dtype=ours)
+        for step, x in enumerate(xs):
+            momentum = (0.1, 0.3, 1.0 / 3)[step]
+            tx, ex = torch.from_numpy(x), E.tensor(x)
+            if channels_last:
+                tx, ex = tx.contiguous(memory_format=fmt[0]), ex.contiguous(memory_format=fmt[1])
+            want, t_mean, t_invstd = torch.native_batch_norm(
+                tx, torch.from_numpy(w), torch.from_numpy(b), t_rm, t_rv, True, momentum, 1e-5)
+            got = E.nn.functional.batch_norm(ex, e_rm, e_rv, E.tensor(w), E.tensor(b), True,
+                                             momentum, 1e-5)
+            mean, _ = batch_stats.collect_stats(ex._data, not ex._data.flags.c_contiguous)
+            label = f"{shape} step {step}"
+            np.testing.assert_array_equal(mean, t_mean.numpy(), err_msg=label)
+            np.testing.assert_array_equal(e_rm.numpy(), t_rm.numpy(), err_msg=label)
+            np.testing.assert_array_equal(e_rv.numpy(), t_rv.numpy(), err_msg=label)
+            # (the output's last bits: torch fuses x * alpha + beta, the engine does not)
+            alpha = (t_invstd * torch.from_numpy(w)).numpy()
+            size = np.abs(x * alpha.reshape((1, c) + (1,) * (ndim - 2))).max() + np.abs(b).max()
+            np.testing.assert_allclose(got.detach().numpy(), want.numpy(), rtol=0,
+                                       atol=8 * np.finfo(np_dtype).eps * size, err_msg=label)
+
+
+@pytest.mark.parametrize("np_dtype, ours, theirs", DTYPES)
+@pytest.mark.parametrize("module", ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d"])
+def test_modules_with_cumulative_average_match_torch(threads, np_dtype, ours, theirs, module):
+    shape = {"BatchNorm1d": (37, 21), "BatchNorm2d": (5, 6, 7, 9),
+             "BatchNorm3d": (3, 4, 5, 3, 7)}[module]
+    rng = np.random.default_rng(len(shape))
+    theirs_bn = getattr(torch.nn, module)(shape[1], momentum=None, dtype=theirs)
+    ours_bn = getattr(E.nn, module)(shape[1], momentum=None, dtype=ours)
+    for _ in range(4):
+        x = (rng.standard_normal(shape) * 3 + 1).astype(np_dtype)
+        theirs_bn(torch.from_numpy(x))
+        ours_bn(E.tensor(x))
+    for name in ("running_mean", "running_var"):
+        np.testing.assert_array_equal(getattr(ours_bn, name).numpy(),
+                                      getattr(theirs_bn, name).numpy(), err_msg=name)
+    assert int(ours_bn.num_batches_tracked) == int(theirs_bn.num_batches_tracked) == 4
+
+
+def test_uncertain_channels_take_the_sequential_sum(monkeypatch, threads):
+    # the float32 contiguous kernel's fast path leaves to torch's own order every channel whose
+    # rounding its error bound cannot decide: forced for all, the result is the same
+    rng = np.random.default_rng(3)
+    x = (rng.standard_normal((4, 9, 6, 5)) * 2 + 0.01).astype(np.float32)
+    x[:, 0] = 0.0
+    x[:, 1] = -0.0
+    x[0, 2, 0, 0] = np.inf
+    fast = batch_stats.collect_stats(x, False)
+    certain = batch_stats._certain
+    monkeypatch.setattr(batch_stats, "_certain",
+                        lambda t, e, s: (certain(t, e, s)[0], np.zeros(t.shape, bool)))
+    slow = batch_stats.collect_stats(x, False)
+    _, t_mean, _ = torch.native_batch_norm(torch.from_numpy(x), None, None, None, None, True,
+                                           0.1, 1e-5)
+    for ours in (fast, slow):
+        np.testing.assert_array_equal(ours[0], t_mean.numpy())
+        assert not np.signbit(ours[0][1])  # (a sum from +0.)
+    np.testing.assert_array_equal(fast[1], slow[1])
+
+
+def test_channels_last_rows_split_between_threads_as_torch():
+    rng = np.random.default_rng(5)
+    old = torch.get_num_threads()
+    try:
+        for count in (1, 3, 4):
+            torch.set_num_threads(count)
+            with backends.use_cpu_state((count,) + backends.cpu_state()[1:]):
+                for shape in [(2, 5), (3, 20), (4, 17), (9, 3), (50, 8)]:
+                    x = (rng.standard_normal(shape) * 3 + 1).astype(np.float32)
+                    rv = torch.ones(shape[1])
+                    torch.native_batch_norm(torch.from_numpy(x), None, None,
+                                            torch.zeros(shape[1]), rv, True, 1.0, 1e-5)
+                    mean, var_sum = batch_stats.collect_stats(x, False)
+                    np.testing.assert_array_equal(
+                        (var_sum / np.float32(shape[0] - 1)).astype(np.float32), rv.numpy(),
+                        err_msg=f"{count} threads, {shape}")
+    finally:
+        torch.set_num_threads(old)
