@@ -53,6 +53,10 @@ ENGINE_DIFFERENCES = {
     # L-BFGS style transfer on torch.rand images of seed 0: the convolutions' last bits (BLAS
     # here, oneDNN in torch) grow to 4e-3 relative by the 50th evaluation (2e-3 allowed)
     "pt_21_neural_style": "float32 conv rounding grown by L-BFGS on torch's seeded images",
+    # since random.shuffle is CPython's (session 15, rng) the words are shuffled as in Python;
+    # on that data torch's fused F.cross_entropy and the hand-written chain differ by under
+    # 1e-6 or not at all (see NOT_STRICT): every other of the 41 lines agrees
+    "km_04_backprop_ninja": "float32 rounding: torch's fused cross_entropy vs the manual chain",
 }
 #: Differences that depend on the CPU: on session 15's AMD EPYC torch's convolutions take
 #: ATen's kernels, and the style transfer agrees there (an XPASS); on Intel it does not.
