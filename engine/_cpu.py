@@ -12,17 +12,28 @@ from __future__ import annotations
 import functools
 
 
-@functools.lru_cache(maxsize=1)
-def flags() -> frozenset:
-    """The CPU feature flags of /proc/cpuinfo (empty where there is none)."""
+def _cpuinfo(key: str) -> str:
+    """The first ``key`` line's value in /proc/cpuinfo ("" where there is none)."""
     try:
         with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
             for line in f:
-                if line.startswith("flags"):
-                    return frozenset(line.split(":", 1)[1].split())
+                if line.startswith(key):
+                    return line.split(":", 1)[1].strip()
     except OSError:
         pass
-    return frozenset()
+    return ""
+
+
+@functools.lru_cache(maxsize=1)
+def flags() -> frozenset:
+    """The CPU feature flags of /proc/cpuinfo (empty where there is none)."""
+    return frozenset(_cpuinfo("flags").split())
+
+
+@functools.lru_cache(maxsize=1)
+def vendor() -> str:
+    """The CPU's vendor id (``GenuineIntel``, ``AuthenticAMD``; "" where unknown)."""
+    return _cpuinfo("vendor_id")
 
 
 @functools.lru_cache(maxsize=1)

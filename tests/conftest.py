@@ -4,6 +4,8 @@ import sys
 
 import pytest
 
+from engine._cpu import vendor as cpu_vendor
+
 
 def _cuda_available() -> bool:
     try:
@@ -17,17 +19,6 @@ def _cuda_available() -> bool:
 
 
 CUDA = _cuda_available()
-
-
-def _cpu_vendor() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
-            for line in f:
-                if line.startswith("vendor_id"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return ""
 
 
 #: The engine models some of torch's CPU arithmetic bit for bit as it runs on Intel CPUs (the
@@ -61,7 +52,7 @@ INTEL_MODELLED = {
     "tests/app/lang/test_published_programs.py::test_program_prints_what_torch_prints"
     "[tut_01_knowledge_distillation]": "two epochs of float32 training round as MKL on Intel",
 }
-INTEL = _cpu_vendor() == "GenuineIntel"
+INTEL = cpu_vendor() == "GenuineIntel"
 
 
 def pytest_collection_modifyitems(config, items):

@@ -12,6 +12,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 import engine  # noqa: E402
+from engine._cpu import flags as cpu_flags  # noqa: E402
 
 from .backends import observed, pinned_obs  # noqa: E402
 
@@ -31,21 +32,10 @@ def _f(T, v, dtype="float32", rg=False):
     return T.tensor(v, dtype=getattr(T, dtype), requires_grad=rg)
 
 
-def _cpu_flags() -> set:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("flags"):
-                    return set(line.split(":", 1)[1].split())
-    except OSError:
-        pass
-    return set()
-
-
 # torch sends a contiguous float16 gelu to oneDNN only on CPUs with AVX512-FP16 (float32 on
 # AVX-512 ones), elsewhere to ATen; the engine models this lander's CPU (oneDNN, docs/oracle.md
 # "Session 13 (faith)"): those pins hold where torch takes that path and are skipped elsewhere
-_FLAGS = _cpu_flags()
+_FLAGS = cpu_flags()
 ONEDNN_HALF_GELU = pytest.mark.skipif(
     "avx512_fp16" not in _FLAGS, reason="torch's float16 gelu goes to oneDNN only on CPUs "
     "with AVX512-FP16 (the engine models that path); this CPU lacks it")
