@@ -60,7 +60,10 @@ ENGINE_DIFFERENCES = {
 }
 #: Differences that depend on the CPU: on session 15's AMD EPYC torch's convolutions take
 #: ATen's kernels, and the style transfer agrees there (an XPASS); on Intel it does not.
-NOT_STRICT = {"pt_21_neural_style"}
+#: km_04: torch's "diff" (fused cross_entropy minus the manual chain, under 1e-6 or exactly 0)
+#: came out True alone on this host and False in train 115's whole-suite run: its float32
+#: rounding depends on what ran before in the process, so either outcome is torch's.
+NOT_STRICT = {"pt_21_neural_style", "km_04_backprop_ninja"}
 #: RMSprop at lr=1e-3 ends oscillating by about lr around the optimum: float32 summation-order
 #: noise (NumPy's and torch's sums) sets the phase, so late values agree only to that size.
 #: Style transfer: float32 convolutions round differently (BLAS here, oneDNN in torch) in the
