@@ -191,8 +191,9 @@ def grad_and_value(func, argnums=0, has_aux: bool = False):
                     else:
                         leaves.append(t)
                 grads.append(tree_unflatten(leaves, spec))
-        result = _detach_tree(grads[0] if not isinstance(argnums, tuple) else tuple(grads),
-                              keep)
+        result = grads[0] if not isinstance(argnums, tuple) else tuple(grads)
+        if keep:  # (without a kept graph, backward made none: nothing to detach)
+            result = _detach_tree(result, keep)
         value = _detach_tree(out, keep)
         if has_aux:
             return result, (value, _detach_tree(aux, keep))
@@ -268,7 +269,8 @@ def vjp(func, *primals, has_aux: bool = False):
         it = iter(got)
         res = [(_zeros_like(t) if (g := next(it)) is None else g) if isinstance(t, Tensor)
                else t for t in prepped]
-        return _detach_tree(tuple(tree_unflatten(res, spec)), keep_inner)
+        res = tuple(tree_unflatten(res, spec))
+        return _detach_tree(res, keep_inner) if keep_inner else res
 
     value = _detach_tree(out, keep)
     if has_aux:
