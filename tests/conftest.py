@@ -30,8 +30,6 @@ CUDA = _cuda_available()
 #: matching its parametrizations. (MKL's getrf/getrs, LU, det, inv and solve, are modelled
 #: for both paths since session 16: engine._cpu.mkl_fused chooses.)
 INTEL_MODELLED = {
-    "tests/engine/test_grid_sample.py::test_affine_grid_bitwise_as_torch":
-        "affine_grid's composed GEMM rounds as MKL on Intel",
     "tests/oracle/test_faith_pins.py::test_like_factories_and_optimizer_state_layouts_as_"
     "torch[RMSprop state]": "RMSprop's vectorised update rounds as AVX512 on Intel",
     "tests/oracle/test_ops_pins.py::test_new_linalg_agrees_with_torch[orgqr as a method]":
