@@ -32,8 +32,6 @@ CUDA = _cuda_available()
 INTEL_MODELLED = {
     "tests/oracle/test_faith_pins.py::test_like_factories_and_optimizer_state_layouts_as_"
     "torch[RMSprop state]": "RMSprop's vectorised update rounds as AVX512 on Intel",
-    "tests/oracle/test_ops_pins.py::test_new_linalg_agrees_with_torch[orgqr as a method]":
-        "MKL orgqr's last bits on Intel",
     "tests/app/lang/test_published_programs.py::test_program_prints_what_torch_prints"
     "[tut_01_knowledge_distillation]": "two epochs of float32 training round as MKL on Intel",
 }
