@@ -690,3 +690,41 @@ def test_writes_over_their_own_operands_as_torch(name, mode):
     location"``); the engine used to compute them (hunt, session 16)."""
     program = _overlap(OVERLAP_CALLS[name], mode)
     assert _run(program, engine) == _run(program, torch)
+
+
+def _nll_strided(T, view):
+    x = T.tensor(np.linspace(-2.0, -0.1, 48).reshape(2, 3, 2, 2, 2), requires_grad=True)
+    t = T.tensor([[[0, 1], [2, 0]], [[2, 2], [1, 0]]])
+    v = {"slice": lambda a: a[..., 0], "slice transposed": lambda a: a[..., 0].transpose(2, 3),
+         "permuted": lambda a: a.sum(-1).permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2)
+         }[view](x)
+    T.nn.functional.nll_loss(v, t).backward()
+    return x.grad
+
+
+SEED_CASES = {
+    # torch's CPU trace sums float32 in double, then rounds once (long run, seed 1612021)
+    "trace float32": lambda T: T.trace(T.tensor(
+        [[-0.03454152122139931, 1.4343416690826416, 0.8161341547966003],
+         [-0.24153801798820496, -0.882575511932373, 1.477340579032898],
+         [1.1905332803726196, 0.2218913435935974, 0.9120365381240845]])),
+    "trace float16": lambda T: T.trace(T.tensor(
+        [[0.1, 5.0, 1.0], [2.0, 1000.0, 3.0], [4.0, 6.0, 0.3]], dtype=T.float16)),
+    # isin's brute-force kernel views test_elements flat only after ``.to`` the promoted
+    # dtype: an expanded int32 test against float64 elements is a copy, no view error
+    "isin of an expanded test of another dtype": lambda T: T.isin(
+        T.tensor([1.5, 3.0, -0.8], dtype=T.float64),
+        T.tensor([[1, 3]], dtype=T.int32).expand(2, 2), assume_unique=True),
+    "isin of an expanded test of the dtype": lambda T: T.isin(
+        T.tensor([1, 3, 2]), T.tensor([[1, 3]]).expand(2, 2)),
+    # nll_loss2d's gradient is allocated like the input (dense strides in its order): a
+    # strided slice of a row-major input gets a row-major one, which its kernel accepts
+    "nll_loss of a strided slice": lambda T: _nll_strided(T, "slice"),
+    "nll_loss of a transposed slice": lambda T: _nll_strided(T, "slice transposed"),
+    "nll_loss of a permuted input": lambda T: _nll_strided(T, "permuted"),
+}
+
+
+@pytest.mark.parametrize("name", list(SEED_CASES))
+def test_long_run_findings_session16(name):
+    assert _run(SEED_CASES[name], engine) == _run(SEED_CASES[name], torch)
