@@ -321,6 +321,11 @@ print(torch.tensor(np.float32(1.5)), torch.tensor([np.float32(1.5), 2.0]).dtype)
 z = t.numpy()
 z += np.ones(3)
 print(t)
+g = torch.ones(3, requires_grad=True)
+s = np.float64(2) * g + np.sqrt(4.0) - np.float32(1) / (g + 1) ** np.float64(2)
+print(s, type(np.float64(0.5) * g).__name__, np.float64(3) > g, np.arctan(1.0) + g, np.float64(1) - g)
+s.sum().backward()
+print(g.grad, np.float16(2) * t, np.float64(2) ** t, np.float64(7) // (t + 1), np.float64(7) % (t + 1))
 """,
     "einsum": """
 import numpy as np
