@@ -229,7 +229,8 @@ for i, module in enumerate(seq):
     if isinstance(module, nn.Linear):
         setattr(seq, str(i), Wrapped(module))
 print(seq)
-print(type(getattr(seq, "0")).__name__, hasattr(seq, "2"), hasattr(seq, "7"), getattr(seq, "7", None))
+print(type(getattr(seq, "0")).__name__, hasattr(seq, "2"), hasattr(seq, "7"))
+print(getattr(seq, "7", None))
 delattr(seq, "1")
 print([name for name, _ in seq.named_children()], len(seq))
 class Bag:
