@@ -1242,23 +1242,37 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     a = input._data
     bshape = (1, c) + (1,) * (len(shape) - 2)
     with _quiet(xp):
-        if training and _torch_stats_apply(input, running_mean, running_var, weight, bias):
-            mean, var_sum = batch_stats.collect_stats(a, not a.flags.c_contiguous)
+        half = a.dtype == np.float16 and is_numpy(xp) and _dense_layout(a)
+        if training and (half or _torch_stats_apply(input, running_mean, running_var, weight,
+                                                    bias)):
+            # (float16: float32's statistics, running ones included; with half parameters the
+            # saved mean and invstd are rounded to half, and the output is computed from those)
+            mean, var_sum = batch_stats.collect_stats(
+                a.astype(np.float32) if half else a, not a.flags.c_contiguous)
             rstd = batch_stats.invstd_and_update(
                 mean, var_sum, count, eps, None if running_mean is None else running_mean._data,
                 None if running_var is None else running_var._data, momentum).reshape(bshape)
             mean = mean.reshape(bshape)
+            if half and all(t is None or t.dtype is input.dtype
+                            for t in (weight, bias, running_mean, running_var)):
+                mean, rstd = mean.astype(np.float16), rstd.astype(np.float16)
         else:
+            # (float16: the statistics in float, as ATen's opmath)
+            wide = np.float32 if a.dtype == np.float16 else a.dtype.type
             if training:
-                mean, centered, var = _moments(xp, a, axes)
+                mean, centered, var = _moments(xp, a.astype(wide, copy=False), axes)
                 _update_running(running_mean, running_var, mean, var, count, momentum)
             else:
-                mean = running_mean._data.reshape(bshape).astype(a.dtype)
-                var = running_var._data.reshape(bshape).astype(a.dtype)
-            rstd = 1.0 / xp.sqrt(var + eps)
+                mean = running_mean._data.reshape(bshape).astype(wide)
+                var = running_var._data.reshape(bshape).astype(wide)
+            rstd = wide(1) / xp.sqrt(var + wide(eps))
         # ATen's forms (a float16 input computes in float): its contiguous kernels compute
-        # x * alpha + beta, alpha = invstd * weight, beta = bias - mean * alpha; its
-        # TensorIterator loop (strided operands) ((x - mean) * invstd) * weight + bias
+        # x * alpha + beta, alpha = invstd * weight, beta = bias - mean * alpha, both fused
+        # (float32 and float64, contiguous and channels-last: bitwise torch's in eval and
+        # training; with two roundings about a quarter of the elements were a last bit off);
+        # its TensorIterator loop (strided operands) ((x - mean) * invstd) * weight + bias,
+        # not fused (bitwise in float64; in float32 on an AMD host torch's invstd comes from
+        # MKL's float32 sqrt, which is not correctly rounded there)
         acc = np.float32 if a.dtype == np.float16 else a.dtype
         w = 1.0 if weight is None else weight._data.reshape(bshape).astype(acc, copy=False)
         b = 0.0 if bias is None else bias._data.reshape(bshape).astype(acc, copy=False)
@@ -1266,7 +1280,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         given = [t for t in (weight, bias, running_mean, running_var) if t is not None]
         if _dense_layout(a) and all(t._data.flags.c_contiguous for t in given):
             alpha = r * w
-            res = x * alpha + (b - m * alpha)
+            res = _fma_bcast(x, alpha, _fma_bcast(-m, alpha, b, xp), xp)
         else:
             res = ((x - m) * r) * w + b
     out = _const(_batch_norm_layout(res, a), input)
@@ -1276,6 +1290,18 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
                 (bias if weight is None else weight).dtype if needs_grad(weight, bias)
                 else None, training), per_input=False)
     return out
+
+
+def _fma_bcast(a, b, c, xp):
+    """``a * b + c`` broadcast, rounded once (ATen's batch-norm kernels are contracted to
+    fused multiply-adds) for float32/float64 NumPy arrays; two roundings otherwise."""
+    res_dt = np.result_type(a, b, c)
+    if not is_numpy(xp) or res_dt not in (np.float32, np.float64):
+        return a * b + c
+    shape = np.broadcast_shapes(np.shape(a), np.shape(b), np.shape(c))
+    a, b, c = (np.ascontiguousarray(np.broadcast_to(np.asarray(t, dtype=res_dt), shape))
+               for t in (a, b, c))
+    return fma(a, b, c)
 
 
 def _batch_norm_layout(res, a):
