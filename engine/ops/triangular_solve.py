@@ -89,7 +89,8 @@ def triangular_solve(input, A, upper=True, transpose=False, unitriangular=False)
                    A.dtype, A.device)
     if needs_grad(b, A):
         record((solution, cloned), "TriangularSolveBackward0",
-               _rule(upper, transpose, unitriangular), (b, A), (A, OUTPUT), per_input=False)
+               _rule(upper, transpose, unitriangular), (b, A), (A, OUTPUT), per_input=False,
+               jvp=_tangent(A, solution, upper, transpose, unitriangular, cloned.shape))
     return result_type(solution, cloned)
 
 
@@ -112,6 +113,23 @@ def _substitute(xp, a, b, lower: bool, unit: bool):
             acc -= (a[..., i, cols, None] * x[..., cols, :]).sum(-2)
         x[..., i, :] = acc if unit else acc * (one / a[..., i, i, None])
     return x
+
+
+def _tangent(A, X, upper: bool, transpose: bool, unit: bool, shape):
+    """Forward mode: ``dX`` solves ``op(A) dX = db - op(dA) X`` on the triangle read; the
+    copy's tangent is ``dA`` (none without one, as torch's)."""
+
+    def jvp(tangents):
+        tb, tA = tangents
+        rhs = tb
+        if tA is not None:
+            dA = tA.triu(int(unit)) if upper else tA.tril(-int(unit))
+            term = (dA.mT if transpose else dA) @ X
+            rhs = -term if rhs is None else rhs - term
+        dX = triangular_solve(rhs, A, upper, transpose, unit)[0]
+        return dX, None if tA is None else tA.expand(shape)
+
+    return jvp
 
 
 def _rule(upper: bool, transpose: bool, unit: bool):
