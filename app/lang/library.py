@@ -296,6 +296,9 @@ def canonical(path: str) -> str:
     return f"{root}.{rest}" if rest else root
 
 
+#: torch's underscored ops that programs call (``torch.distributions`` code does)
+PRIVATE_TORCH_OPS = frozenset({"_standard_gamma", "_standard_gamma_grad"})
+
 _members: dict[tuple[str, str], Any] = {}
 _MISSING = object()
 
@@ -316,6 +319,8 @@ def _find_member(path: str, name: str) -> Any:
     from . import pymodules
 
     if name.startswith("_"):
+        if path == "torch" and name in PRIVATE_TORCH_OPS:
+            return OpFunction(name, engine.ops.lookup(name).fn)
         return _MISSING
     full = f"{path}.{name}"
     if name in SUBMODULES.get(path, ()):

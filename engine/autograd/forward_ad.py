@@ -287,8 +287,14 @@ def propagate(outputs, rule, inputs: tuple, saved: tuple, per_input: bool, jvp,
                     if name is not None and name not in PRIMAL_FREE and \
                             _grad_enabled.get() and not (
                                 name in PRIMAL_FREE_WHEN and PRIMAL_FREE_WHEN[name](inputs)):
-                        result = _read_primals(result, inputs)
+                        result = _read_primals(result, inputs,
+                                               PRIMAL_FREE_OUTPUTS.get(name, ()))
                     _attach(outputs, lvl, result)
+
+
+# Outputs (by position) whose tangent formula in PyTorch reads no primal, of ops whose other
+# outputs' formulas do (triangular_solve's cloned_coefficient: the tangent of A)
+PRIMAL_FREE_OUTPUTS: dict = {"TriangularSolveBackward0": (1,)}
 
 
 # Ops whose tangent formula reads no primal for some calls: ``name -> predicate(inputs)``
@@ -339,17 +345,18 @@ PRIMAL_FREE = frozenset("""
 """.split())
 
 
-def _read_primals(result, inputs: tuple):
+def _read_primals(result, inputs: tuple, free: tuple = ()):
     """Tangents that do not require grad, of an op whose PyTorch formula reads its primals:
     made differentiable with respect to the inputs that require grad (a zero gradient, as the
-    zero-tangent terms of that formula give)."""
+    zero-tangent terms of that formula give); the outputs at positions ``free`` are left."""
     primals = [x for x in inputs if type(x) is Tensor and x.requires_grad]
     if not primals:
         return result
     outs = result if isinstance(result, (tuple, list)) else (result,)
     fixed = []
-    for t in outs:
-        if t is not None and not t.requires_grad and t.dtype.is_floating_point:
+    for i, t in enumerate(outs):
+        if t is not None and not t.requires_grad and t.dtype.is_floating_point and \
+                i not in free:
             t = _connected(t, primals)
         fixed.append(t)
     return tuple(fixed) if isinstance(result, (tuple, list)) else fixed[0]

@@ -30,10 +30,10 @@ def _result(t: Tensor, values) -> Tensor:
     return _wrap(t.device.xp.asarray(values).astype(t.dtype.np, copy=False), t.dtype, t.device)
 
 
-def poisson(rate: Tensor) -> Tensor:
+def poisson(rate: Tensor, generator=None) -> Tensor:
     """Poisson counts with the given rates, in ``rate``'s dtype (``torch.poisson``)."""
     check_numel(rate.shape)  # the session's element limit, before NumPy allocates
-    gen = current_generator(rate.device)
+    gen = current_generator(rate.device, generator)
     rates = np.asarray(rate.numpy(force=True), dtype=np.float64)
     if rate.device.type == "cpu":
         if not (rates >= 0).all():  # NaN too
@@ -44,12 +44,12 @@ def poisson(rate: Tensor) -> Tensor:
         return _result(rate, gen._rng.poisson(rate.device.xp.asarray(rates)))
 
 
-def binomial(count: Tensor, prob: Tensor) -> Tensor:
+def binomial(count: Tensor, prob: Tensor, generator=None) -> Tensor:
     """Binomial counts of ``count`` trials with success probability ``prob`` (same shape), in
     ``count``'s dtype (``torch.binomial``)."""
     _cpu_kernel(count, "binomial_cpu")
     check_numel(count.shape)
-    gen = current_generator(count.device)
+    gen = current_generator(count.device, generator)
     if count.device.type == "cpu":
         single = count.dtype.name == "float32"
         kind = np.float32 if single else np.float64
@@ -188,7 +188,7 @@ def _log1pf(x: float) -> float:
 _LOG1PF = None
 
 
-def standard_gamma(alpha: Tensor, kernel: str = "gamma_cpu"):
+def standard_gamma(alpha: Tensor, kernel: str = "gamma_cpu", generator=None):
     """Gamma(alpha, 1) draws as a float64 array (of ``alpha``'s device) of its shape, at least
     the smallest normal number: of ``alpha``'s dtype (``kernel`` "gamma_cpu", torch's
     ``_standard_gamma``, whose float32 alphas are worked on in float32 where torch's kernel
@@ -196,16 +196,19 @@ def standard_gamma(alpha: Tensor, kernel: str = "gamma_cpu"):
     these need CuPy's generator to have the sampler: not run on one yet."""
     _cpu_kernel(alpha, kernel)
     check_numel(alpha.shape)
-    gen = current_generator(alpha.device)
+    gen = current_generator(alpha.device, generator)
     if alpha.device.type == "cpu":
         single = kernel != "dirichlet" and alpha.dtype.name == "float32"
         values = np.asarray(alpha.numpy(force=True), dtype=np.float32 if single else np.float64)
         drawn = _per_element("_sample_dirichlet" if kernel == "dirichlet" else "_standard_gamma",
                              gen, values, lambda a, draws: _gamma_one(a, draws, single))
+        # std::max(tiny, sample): a NaN sample gives tiny
         if single:
-            return np.maximum(drawn.astype(np.float32), np.finfo(np.float32).tiny).astype(
-                np.float64)
-        return np.maximum(drawn, np.finfo(np.float64).tiny)
+            drawn = drawn.astype(np.float32)
+            tiny = np.finfo(np.float32).tiny
+            return np.where(drawn > tiny, drawn, tiny).astype(np.float64)
+        tiny = np.finfo(np.float64).tiny
+        return np.where(drawn > tiny, drawn, tiny)
     with alpha.device.scope():
         xp = alpha.device.xp
         a = xp.asarray(np.asarray(alpha.numpy(force=True), dtype=np.float64))
@@ -245,15 +248,20 @@ def _gamma_one(alpha: float, draws: ScalarDraws, single: bool) -> float:
         if alpha == 0.0:
             return 0.0
         exponent = float(f32(1.0) / f32(alpha)) if single else 1.0 / alpha
-        scale *= math.pow(1 - draws.uniform(), exponent)
+        try:
+            scale *= math.pow(1 - draws.uniform(), exponent)
+        except OverflowError:  # (C's pow: inf)
+            scale = math.inf
         alpha = float(f32(alpha) + f32(1.0)) if single else alpha + 1.0
     d = float(f32(alpha) - f32(_ONE_THIRD)) if single else alpha - _ONE_THIRD
-    c = 1.0 / math.sqrt(9.0 * d)
+    # C's 1 / sqrt(9 d): inf at 0, NaN below (a negative or NaN alpha: the draw is NaN, which
+    # the kernel's std::max turns into the smallest normal number)
+    c = 1.0 / math.sqrt(9.0 * d) if d > 0 else math.inf if d == 0 else math.nan
     while True:
         while True:
             x = draws.normal()
             y = 1.0 + c * x
-            if y > 0:
+            if not y <= 0:  # (C's ``while (y <= 0)``: a NaN ends it)
                 break
         v = y * y * y
         u = 1 - draws.uniform()

@@ -34,10 +34,10 @@ def _no_derivative(g, *_):
         "the derivative for '_standard_gamma_grad' is not implemented.")
 
 
-def standard_gamma(alpha: Tensor) -> Tensor:
-    """Gamma(alpha, 1) draws from the current generator, in ``alpha``'s dtype, with the
-    implicit reparameterisation gradient (torch's ``_standard_gamma``)."""
-    values = _draws.standard_gamma(alpha).astype(alpha.dtype.np)
+def standard_gamma(alpha: Tensor, generator=None) -> Tensor:
+    """Gamma(alpha, 1) draws from ``generator`` (default: the current one), in ``alpha``'s
+    dtype, with the implicit reparameterisation gradient (torch's ``_standard_gamma``)."""
+    values = _draws.standard_gamma(alpha, generator=generator).astype(alpha.dtype.np)
     result = _wrap(alpha.device.xp.asarray(values), alpha.dtype, alpha.device)
     if needs_grad(alpha):
         record(result, "StandardGammaBackward0",

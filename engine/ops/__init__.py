@@ -32,6 +32,7 @@ from . import (  # noqa: F401
     grid_sample,
     index_reduce,
     indexing,
+    kernel_draws,
     keywords,
     layouts,
     ldl,
@@ -78,6 +79,7 @@ from . import (  # noqa: F401
     stats_more,
     strided,
     tensor_methods,
+    triangular_solve,
     unpool,
 )
 from ._args import is_scalar

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 import math
 from collections import deque
 
@@ -28,7 +29,7 @@ from ..modes import check_numel
 from ..random import current_generator
 from ..tensor import Tensor, _wrap
 from ._args import check_fits, shape_arg
-from .registry import op
+from .registry import op, register
 
 
 def _size_kw(fn):
@@ -652,6 +653,66 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=N
         return _rand.integers(gen, shape, dt, low, high)
 
     return _random((size,), dtype, device, generator, draw, requires_grad, DEFAULT_INT)
+
+
+def randint_like(input, *args, generator=None, dtype=None, device=None, requires_grad=False,
+                 **kwargs):
+    """Random integers in [low, high) shaped like ``input``, in its dtype by default
+    (``randint_like(input, high)``, ``randint_like(input, low, high)``; ``high`` may be a 0-d
+    tensor): ``random_(low, high)`` on ``empty_like(input)``, so the draws follow its memory
+    order."""
+    from . import signatures
+
+    low, high = _low_high(args, kwargs)
+    if low is None:
+        text = signatures.refusal("randint_like", "function", (input, *args), kwargs)
+        raise errors.EngineTypeError(text or "randint_like() missing required argument 'high'")
+    if isinstance(high, Tensor):
+        if high.ndim or high.device.type != "cpu":
+            raise errors.EngineRuntimeError("high must be a scalar tensor and on CPU")
+        high = int(high.item())
+    shape, dt, dev = _like(input, dtype, device)
+    out = _filled((shape,), 0, dt, dev, False)
+    from .samplers import random_
+
+    random_(out, low, high, generator=generator)
+    return _leaf(out, requires_grad)
+
+
+def _low_high(args: tuple, kwargs: dict):
+    """``(low, high)`` of randint_like's overloads, or ``(None, None)`` where none binds."""
+    ints = (int, np.integer)
+    if set(kwargs) - {"low", "high"} or len(args) > 2:
+        return None, None
+    if len(args) == 2 and not kwargs:
+        low, high = args
+    elif len(args) == 1 and set(kwargs) <= {"high"}:
+        low, high = (args[0], kwargs["high"]) if kwargs else (0, args[0])
+    elif not args and "high" in kwargs:
+        low, high = kwargs.get("low", 0), kwargs["high"]
+        if "low" in kwargs and isinstance(high, Tensor):
+            return None, None
+    else:
+        return None, None
+    if isinstance(low, Tensor) and low.ndim == 0 and not low.dtype.is_floating_point:
+        low = int(low.item())
+    if isinstance(high, Tensor) and (len(args) == 2 or "low" in kwargs) and high.ndim == 0 \
+            and not high.dtype.is_floating_point:
+        high = int(high.item())  # (a 0-d integer tensor binds to ``int high``)
+    ok_low = isinstance(low, ints) and not isinstance(low, bool)
+    ok_high = isinstance(high, Tensor) or isinstance(high, ints) and not isinstance(high, bool)
+    return (low, high) if ok_low and ok_high else (None, None)
+
+
+_signature = inspect.Signature(
+    [inspect.Parameter("input", inspect.Parameter.POSITIONAL_OR_KEYWORD),
+     inspect.Parameter("low", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=0),
+     inspect.Parameter("high", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None)]
+    + [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=d)
+       for n, d in (("generator", None), ("dtype", None), ("device", None),
+                    ("requires_grad", False))])
+randint_like.__signature__ = _signature
+register("randint_like", randint_like, kind="function", differentiable=False)
 
 
 @op(kind="function", differentiable=False)

@@ -109,8 +109,8 @@ def _accepting(name: str, fn, with_layout: bool = True):
 #: torch's factories with ``layout=`` and ``pin_memory=`` keywords (their ATen schemas).
 FACTORIES = ("arange", "empty", "empty_like", "eye", "full", "full_like", "linspace",
              "logspace", "new_empty", "new_full", "new_ones", "new_zeros", "normal", "ones",
-             "ones_like", "rand", "rand_like", "randint", "randn", "randn_like", "randperm",
-             "tril_indices", "triu_indices", "zeros", "zeros_like")
+             "ones_like", "rand", "rand_like", "randint", "randint_like", "randn", "randn_like",
+             "randperm", "tril_indices", "triu_indices", "zeros", "zeros_like")
 
 for _name in FACTORIES:
     _d = OPS[_name]
@@ -121,7 +121,7 @@ OPS["tensor"] = dataclasses.replace(OPS["tensor"], fn=_accepting("tensor", OPS["
 # --------------------------------------------------------------------------- *_like layouts
 #: the ``*_like`` factories: torch gives them ``memory_format=`` (default preserve_format)
 LIKE_FACTORIES = ("empty_like", "zeros_like", "ones_like", "full_like", "rand_like",
-                  "randn_like")
+                  "randn_like", "randint_like")
 
 
 def _like_strides(arr, fmt) -> tuple | None:

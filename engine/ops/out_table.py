@@ -51,7 +51,7 @@ _rules("""addmm addmv avg_pool2d avg_pool3d baddbmm bmm cross gather index_add i
     msort norm renorm scatter scatter_add scatter_reduce slice_scatter take_along_dim tril triu
     aminmax linalg.cholesky_ex linalg.eigh linalg.inv_ex linalg.lu linalg.lu_factor
     linalg.lu_factor_ex linalg.qr linalg.slogdet linalg.svd lu_unpack qr slogdet sort svd topk
-    argmax argmin isin linalg.solve_ex""", cast=None, exact=EXPECTED)
+    argmax argmin isin linalg.solve_ex triangular_solve""", cast=None, exact=EXPECTED)
 _rules("""abs ceil clamp clamp_max clamp_min floor frac gelu hardshrink neg round sgn sign
     softplus softshrink special.round trunc bitwise_not""", cast=None, exact=FOUND)
 # concatenations: cast, with cat's own text; overlap refused
@@ -172,7 +172,7 @@ for _n, _k in (("aminmax", 2), ("linalg.cholesky_ex", 2), ("linalg.eigh", 2),
                ("linalg.svd", 3), ("lu_unpack", 3), ("qr", 2), ("slogdet", 2), ("sort", 2),
                ("svd", 3), ("topk", 2), ("cummax", 2), ("cummin", 2), ("frexp", 2),
                ("histogram", 2), ("kthvalue", 2), ("mode", 2), ("linalg.lstsq", 4), ("lu", 2),
-               ("linalg.solve_ex", 2)):
+               ("linalg.solve_ex", 2), ("triangular_solve", 2)):
     RULES[_n] = replace(RULES[_n], outputs=_k)
 
 # --------------------------------------------------------------------------- grad-mode names

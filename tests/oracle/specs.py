@@ -493,6 +493,41 @@ def _normal(draw):
     return Call((0.5, 2.0, shape(draw)), _dtype_kw(draw, FLOATS), values=False)
 
 
+@custom("randint_like")
+def _randint_like(draw):
+    hi = draw(st.integers(1, 5))
+    args = (hi,) if draw(st.booleans()) else (-2, hi)
+    return Call((any_tensor(draw), *args), _dtype_kw(draw), values=False)
+
+
+# torch's per-element kernels (bit for bit: tests/oracle/test_kernel_draw_ops.py)
+@custom("poisson")
+def _poisson(draw):
+    rates = TArg(shape(draw), lo=0.0, hi=20.0, specials=False)
+    return Call((rates,), {}, order=1, values=False)
+
+
+@custom("binomial")
+def _binomial(draw):
+    s = shape(draw)
+    count = TArg(s, lo=0.0, hi=30.0, integer=True, grad=False, mix=False, specials=False)
+    return Call((count, TArg(s, lo=0.0, hi=1.0, grad=False, mix=False, specials=False)), {},
+                order=0, values=False)
+
+
+@custom("_standard_gamma")
+def _standard_gamma(draw):
+    return Call((TArg(shape(draw), lo=0.1, hi=5.0, mix=False, specials=False),), {}, order=0,
+                values=False)
+
+
+@custom("_standard_gamma_grad")
+def _standard_gamma_grad(draw):
+    s = shape(draw)
+    return Call((TArg(s, lo=0.1, hi=5.0, grad=False, mix=False, specials=False),
+                 TArg(s, lo=0.05, hi=8.0, grad=False, mix=False, specials=False)), {}, order=0)
+
+
 @custom("bernoulli")
 def _bernoulli(draw):
     return Call((TArg(shape(draw), lo=0.0, hi=1.0, specials=False),), {}, values=False)
@@ -652,7 +687,7 @@ FINITE_ONLY = frozenset((
     "inverse", "linalg.matrix_norm", "linalg.det", "det", "linalg.inv_ex", "linalg.tensorinv",
     "linalg.tensorsolve", "linalg.cond", "linalg.lu_factor", "linalg.lu_factor_ex", "linalg.lu",
     "lu", "linalg.lu_solve", "lu_solve", "linalg.cholesky_ex", "linalg.solve_ex",
-    "linalg.householder_product", "orgqr"))
+    "linalg.householder_product", "orgqr", "triangular_solve"))
 # torch.special's orthogonal polynomials: for a NaN x and n >= 2 several of torch 2.13's kernels
 # return uninitialized memory (6.95e-310, 5e-324, 0 ...: no value to compare), so their x is
 # drawn finite too (engine/ops/special_more.py gives NaN there)

@@ -39,6 +39,11 @@ samples("linalg.solve_triangular",
         Sample((wellcond(3, 3), r(3, 2)), {"upper": True}),
         Sample((wellcond(3, 3), r(2, 3)), {"upper": False, "left": False,
                                           "unitriangular": True}, name="right-unit"))
+samples("triangular_solve",
+        Sample((r(3, 2), wellcond(3, 3))),
+        Sample((r(2, 3, 1), wellcond(3, 3), False, True), name="lower-transposed-broadcast"),
+        Sample((r(3, 2), wellcond(3, 3)), {"unitriangular": True, "transpose": True},
+               name="unit-transposed"))
 samples("linalg.qr", Sample((r(4, 3),)), Sample((r(2, 4),), name="wide"),
         Sample((r(3, 3),), {"mode": "complete"}, name="complete-square"))
 samples("qr", Sample((r(3, 2),)))
