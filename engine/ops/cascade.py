@@ -151,25 +151,72 @@ def row_sums(x: np.ndarray) -> np.ndarray:
 GRAIN_SIZE = 32768
 
 
+def _row_sum(x: np.ndarray) -> np.ndarray:
+    """ATen's ``row_sum`` down axis 1 of ``x`` (``(R, n, k)``): ``(R, k)``. Four accumulators
+    take rows 0-3, 4-7, ... (each stream through the cascade), the leftover rows go to the
+    first, then the others are added to it in turn."""
+    n = x.shape[1]
+    quads = n // 4
+    part = _cascade(x[:, :quads * 4].reshape((x.shape[0], quads, 4) + x.shape[2:]))
+    acc = part[:, 0]
+    for i in range(quads * 4, n):
+        acc = acc + x[:, i]
+    acc = acc + part[:, 1]
+    acc += part[:, 2]
+    acc += part[:, 3]
+    return acc
+
+
+def _outer_sums(x: np.ndarray) -> np.ndarray:
+    """torch's sums down axis 1 of ``x`` (``(R, N, D)``, C-contiguous, ``D >= 2``): its outer
+    reduction (``vectorized_outer_sum``, or ``scalar_outer_sum`` when ``D`` is narrower than
+    a vector) gives each group of ``4 * lanes`` columns (of 4 columns when narrower) ATen's
+    ``multi_row_sum`` down the rows (the cascade), and the remaining columns ``row_sum``'s
+    four interleaved streams."""
+    lanes = LANES[x.dtype]
+    d = x.shape[2]
+    group = 4 * lanes if d >= lanes else 4
+    split = d - d % group
+    token = ignore_fp()
+    try:
+        if split == d:
+            return _cascade(x) + x.dtype.type(0)
+        if not split:
+            return _row_sum(x) + x.dtype.type(0)
+        out = np.empty((x.shape[0], d), x.dtype)
+        out[:, :split] = _cascade(x[:, :, :split])
+        out[:, split:] = _row_sum(x[:, :, split:])
+        out += x.dtype.type(0)  # (torch adds each sum to the zeroed output: never -0)
+        return out
+    finally:
+        restore_fp(token)
+
+
 def trailing_sum(a: np.ndarray, dims: tuple, keepdim: bool):
-    """torch's sum of ``a`` (a float32 or float64 NumPy array) over ``dims`` (sorted, non-negative)
-    when they are its trailing dims and it is C-contiguous, the order modelled above; None
-    otherwise (the caller sums its own way)."""
-    nd = a.ndim
+    """torch's sum of ``a`` (a float32 or float64 C-contiguous NumPy array) over ``dims``
+    (sorted, non-negative) when they are one block of adjacent dims: its trailing dims (the
+    rows' cascade above) or dims followed by kept ones (``_outer_sums``); None otherwise,
+    and for a whole-tensor sum split between threads, which is not modelled (the caller sums
+    its own way)."""
     k = len(dims)
-    if not k or dims[0] != nd - k or a.dtype not in LANES or not a.flags.c_contiguous or \
-            a.size == 0:  # (sorted distinct dims below nd: trailing when the first is nd - k)
+    if not k or dims[-1] - dims[0] != k - 1 or a.dtype not in LANES or \
+            not a.flags.c_contiguous or a.size == 0:  # (sorted distinct: one block)
         return None
     shape = a.shape
-    kept = shape[:nd - k]
-    rows = math.prod(kept)
-    if rows == 1 and a.size > GRAIN_SIZE:
+    d0, d1 = dims[0], dims[-1] + 1
+    rows = math.prod(shape[:d0])
+    inner = math.prod(shape[d1:])
+    kept = shape[:d0] + ((1,) * k if keepdim else ()) + shape[d1:]
+    if rows == 1 and inner == 1 and a.size > GRAIN_SIZE:  # (split between threads by
+        # columns, an outer reduction keeps each column's order: torch rounds the chunks to
+        # 128 bytes, whole groups of 4 vectors; measured up to 600k elements on 2 threads)
         from ..backends import get_num_threads
 
         if get_num_threads() > 1:
             return None
-    res = row_sums(a.reshape(rows, -1))
-    return res.reshape(kept + (1,) * k if keepdim else kept)
+    if inner == 1:
+        return row_sums(a.reshape(rows, -1)).reshape(kept)
+    return _outer_sums(a.reshape(rows, -1, inner)).reshape(kept)
 
 
 def add_reduce(a: np.ndarray, axes: tuple, keepdims: bool, dtype) -> np.ndarray:
