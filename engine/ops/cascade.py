@@ -36,26 +36,28 @@ def _seq(x: np.ndarray, axis: int) -> np.ndarray:
 
 
 def _cascade(rows: np.ndarray) -> np.ndarray:
-    """ATen's ``multi_row_sum``: ``rows`` ``(R, n, k, ...)`` -> ``(R, k, ...)``. (Levels that
-    never fill add +0, which changes nothing but a -0 the caller's final + 0 clears.)"""
+    """ATen's ``multi_row_sum``: ``rows`` ``(R, n, k, ...)`` -> ``(R, k, ...)`` (the kept
+    dims hold more than one value: NumPy then adds down axis 1 one row after the other).
+    Levels that never fill are left out: they add +0, which changes nothing but a -0, and
+    every caller's final + 0 clears that."""
     n = rows.shape[1]
-    power = max(4, _ceil_log2(n) // 4)
-    step = 1 << power
+    step = 1 << max(4, _ceil_log2(n) // 4)
     blocks = n // step
-    acc = _seq(rows[:, blocks * step:], 1)
-    if not blocks:
-        return acc
-    sums = _seq(rows[:, :blocks * step].reshape((rows.shape[0], blocks, step) + rows.shape[2:]),
-                2)
-    levels = []
+    if not blocks:  # (n may be 0: zeros)
+        return _seq(rows, 1)
+    lead, kept = rows.shape[:1], rows.shape[2:]
+    sums = _seq(rows[:, :blocks * step].reshape(lead + (blocks, step) + kept), 2)
+    acc = _seq(rows[:, blocks * step:], 1) if blocks * step < n else None
     for _ in range(2):  # levels 1 and 2: whole groups move up, the rest stays
         whole = sums.shape[1] // step
-        levels.append(_seq(sums[:, whole * step:], 1))
-        sums = _seq(sums[:, :whole * step].reshape(
-            (rows.shape[0], whole, step) + rows.shape[2:]), 2) if whole else sums[:, :0]
-    for level in (levels[0], levels[1], _seq(sums, 1)):
-        acc = acc + level
-    return acc
+        if whole * step < sums.shape[1]:
+            level = _seq(sums[:, whole * step:], 1)
+            acc = level if acc is None else acc + level
+        if not whole:
+            return acc
+        sums = _seq(sums[:, :whole * step].reshape(lead + (whole, step) + kept), 2)
+    level = _seq(sums, 1)
+    return level if acc is None else acc + level
 
 
 def _in_turn(first: np.ndarray, terms: np.ndarray) -> np.ndarray:
@@ -157,6 +159,11 @@ def _row_sum(x: np.ndarray) -> np.ndarray:
     first, then the others are added to it in turn."""
     n = x.shape[1]
     quads = n // 4
+    if not quads:  # (one row after the other; a single column would be reduced pairwise)
+        acc = x[:, 0]
+        for i in range(1, n):
+            acc = acc + x[:, i]
+        return acc
     part = _cascade(x[:, :quads * 4].reshape((x.shape[0], quads, 4) + x.shape[2:]))
     acc = part[:, 0]
     for i in range(quads * 4, n):
