@@ -9,6 +9,11 @@ block sums, of ``2**p`` of those, then one sequential sum of the rest; the unfin
 are added last, lowest first. The leftover vectors go to accumulator 0, then accumulators 1-3
 are added to it in turn; the row's sum is the scalar tail, summed from 0, plus the lanes of that
 vector in order. A row shorter than ``W`` is summed the same way with scalar accumulators.
+
+Dims followed by kept ones (``sum(0)`` of a matrix) are an outer reduction in torch: each
+group of ``4 * W`` adjacent columns (of 4 columns when the kept size is below ``W``) goes down
+the rows through the cascade above, the remaining columns through ``row_sum``'s four
+interleaved streams (``_outer_sums``).
 """
 
 from __future__ import annotations
