@@ -9,6 +9,11 @@ block sums, of ``2**p`` of those, then one sequential sum of the rest; the unfin
 are added last, lowest first. The leftover vectors go to accumulator 0, then accumulators 1-3
 are added to it in turn; the row's sum is the scalar tail, summed from 0, plus the lanes of that
 vector in order. A row shorter than ``W`` is summed the same way with scalar accumulators.
+
+Dims followed by kept ones (``sum(0)`` of a matrix) are an outer reduction in torch: each
+group of ``4 * W`` adjacent columns (of 4 columns when the kept size is below ``W``) goes down
+the rows through the cascade above, the remaining columns through ``row_sum``'s four
+interleaved streams (``_outer_sums``).
 """
 
 from __future__ import annotations
@@ -36,26 +41,28 @@ def _seq(x: np.ndarray, axis: int) -> np.ndarray:
 
 
 def _cascade(rows: np.ndarray) -> np.ndarray:
-    """ATen's ``multi_row_sum``: ``rows`` ``(R, n, k, ...)`` -> ``(R, k, ...)``. (Levels that
-    never fill add +0, which changes nothing but a -0 the caller's final + 0 clears.)"""
+    """ATen's ``multi_row_sum``: ``rows`` ``(R, n, k, ...)`` -> ``(R, k, ...)`` (the kept
+    dims hold more than one value: NumPy then adds down axis 1 one row after the other).
+    Levels that never fill are left out: they add +0, which changes nothing but a -0, and
+    every caller's final + 0 clears that."""
     n = rows.shape[1]
-    power = max(4, _ceil_log2(n) // 4)
-    step = 1 << power
+    step = 1 << max(4, _ceil_log2(n) // 4)
     blocks = n // step
-    acc = _seq(rows[:, blocks * step:], 1)
-    if not blocks:
-        return acc
-    sums = _seq(rows[:, :blocks * step].reshape((rows.shape[0], blocks, step) + rows.shape[2:]),
-                2)
-    levels = []
+    if not blocks:  # (n may be 0: zeros)
+        return _seq(rows, 1)
+    lead, kept = rows.shape[:1], rows.shape[2:]
+    sums = _seq(rows[:, :blocks * step].reshape(lead + (blocks, step) + kept), 2)
+    acc = _seq(rows[:, blocks * step:], 1) if blocks * step < n else None
     for _ in range(2):  # levels 1 and 2: whole groups move up, the rest stays
         whole = sums.shape[1] // step
-        levels.append(_seq(sums[:, whole * step:], 1))
-        sums = _seq(sums[:, :whole * step].reshape(
-            (rows.shape[0], whole, step) + rows.shape[2:]), 2) if whole else sums[:, :0]
-    for level in (levels[0], levels[1], _seq(sums, 1)):
-        acc = acc + level
-    return acc
+        if whole * step < sums.shape[1]:
+            level = _seq(sums[:, whole * step:], 1)
+            acc = level if acc is None else acc + level
+        if not whole:
+            return acc
+        sums = _seq(sums[:, :whole * step].reshape(lead + (whole, step) + kept), 2)
+    level = _seq(sums, 1)
+    return level if acc is None else acc + level
 
 
 def _in_turn(first: np.ndarray, terms: np.ndarray) -> np.ndarray:
@@ -151,25 +158,77 @@ def row_sums(x: np.ndarray) -> np.ndarray:
 GRAIN_SIZE = 32768
 
 
+def _row_sum(x: np.ndarray) -> np.ndarray:
+    """ATen's ``row_sum`` down axis 1 of ``x`` (``(R, n, k)``): ``(R, k)``. Four accumulators
+    take rows 0-3, 4-7, ... (each stream through the cascade), the leftover rows go to the
+    first, then the others are added to it in turn."""
+    n = x.shape[1]
+    quads = n // 4
+    if not quads:  # (one row after the other; a single column would be reduced pairwise)
+        acc = x[:, 0]
+        for i in range(1, n):
+            acc = acc + x[:, i]
+        return acc
+    part = _cascade(x[:, :quads * 4].reshape((x.shape[0], quads, 4) + x.shape[2:]))
+    acc = part[:, 0]
+    for i in range(quads * 4, n):
+        acc = acc + x[:, i]
+    acc = acc + part[:, 1]
+    acc += part[:, 2]
+    acc += part[:, 3]
+    return acc
+
+
+def _outer_sums(x: np.ndarray) -> np.ndarray:
+    """torch's sums down axis 1 of ``x`` (``(R, N, D)``, C-contiguous, ``D >= 2``): its outer
+    reduction (``vectorized_outer_sum``, or ``scalar_outer_sum`` when ``D`` is narrower than
+    a vector) gives each group of ``4 * lanes`` columns (of 4 columns when narrower) ATen's
+    ``multi_row_sum`` down the rows (the cascade), and the remaining columns ``row_sum``'s
+    four interleaved streams."""
+    lanes = LANES[x.dtype]
+    d = x.shape[2]
+    group = 4 * lanes if d >= lanes else 4
+    split = d - d % group
+    token = ignore_fp()
+    try:
+        if split == d:
+            return _cascade(x) + x.dtype.type(0)
+        if not split:
+            return _row_sum(x) + x.dtype.type(0)
+        out = np.empty((x.shape[0], d), x.dtype)
+        out[:, :split] = _cascade(x[:, :, :split])
+        out[:, split:] = _row_sum(x[:, :, split:])
+        out += x.dtype.type(0)  # (torch adds each sum to the zeroed output: never -0)
+        return out
+    finally:
+        restore_fp(token)
+
+
 def trailing_sum(a: np.ndarray, dims: tuple, keepdim: bool):
-    """torch's sum of ``a`` (a float32 or float64 NumPy array) over ``dims`` (sorted, non-negative)
-    when they are its trailing dims and it is C-contiguous, the order modelled above; None
-    otherwise (the caller sums its own way)."""
-    nd = a.ndim
+    """torch's sum of ``a`` (a float32 or float64 C-contiguous NumPy array) over ``dims``
+    (sorted, non-negative) when they are one block of adjacent dims: its trailing dims (the
+    rows' cascade above) or dims followed by kept ones (``_outer_sums``); None otherwise,
+    and for a whole-tensor sum split between threads, which is not modelled (the caller sums
+    its own way)."""
     k = len(dims)
-    if not k or dims[0] != nd - k or a.dtype not in LANES or not a.flags.c_contiguous or \
-            a.size == 0:  # (sorted distinct dims below nd: trailing when the first is nd - k)
+    if not k or dims[-1] - dims[0] != k - 1 or a.dtype not in LANES or \
+            not a.flags.c_contiguous or a.size == 0:  # (sorted distinct: one block)
         return None
     shape = a.shape
-    kept = shape[:nd - k]
-    rows = math.prod(kept)
-    if rows == 1 and a.size > GRAIN_SIZE:
+    d0, d1 = dims[0], dims[-1] + 1
+    rows = math.prod(shape[:d0])
+    inner = math.prod(shape[d1:])
+    kept = shape[:d0] + ((1,) * k if keepdim else ()) + shape[d1:]
+    if rows == 1 and inner == 1 and a.size > GRAIN_SIZE:  # (split between threads by
+        # columns, an outer reduction keeps each column's order: torch rounds the chunks to
+        # 128 bytes, whole groups of 4 vectors; measured up to 600k elements on 2 threads)
         from ..backends import get_num_threads
 
         if get_num_threads() > 1:
             return None
-    res = row_sums(a.reshape(rows, -1))
-    return res.reshape(kept + (1,) * k if keepdim else kept)
+    if inner == 1:
+        return row_sums(a.reshape(rows, -1)).reshape(kept)
+    return _outer_sums(a.reshape(rows, -1, inner)).reshape(kept)
 
 
 def add_reduce(a: np.ndarray, axes: tuple, keepdims: bool, dtype) -> np.ndarray:

@@ -28,7 +28,7 @@ from ..dtypes import bool_, float64, int32, int64
 from ..modes import _grad_enabled, check_numel, set_grad_enabled
 from ..random import current_generator
 from ..tensor import Size, Tensor, _wrap
-from . import batch_stats, kernel_dtypes
+from . import batch_stats, cascade, kernel_dtypes
 from ._args import broadcast_pair, check_same_device, ensure_tensor, norm_dim, promote_args
 from ._fma import fma
 from .creation import full_like, zeros_like
@@ -745,7 +745,8 @@ def _linear_grad_bias(g, x, w):
     a = g._data
     if type(a) is np.ndarray and a.dtype.kind == "f" and not _grad_enabled.get() and \
             not FW_ACTIVE[0]:  # nothing records it: ``sum(0)``'s own reduction, on the array
-        r = np.add.reduce(a, axis=(0,), dtype=np.float32 if a.dtype == np.float16 else a.dtype)
+        r = cascade.add_reduce(a, (0,), False,  # (torch's order, as sum(0))
+                               np.float32 if a.dtype == np.float16 else a.dtype)
         return _wrap(r.astype(a.dtype, copy=False), g.dtype, g.device)
     return g.sum(0)
 

@@ -84,3 +84,58 @@ def test_last_dim_float32_norms_around_every_threshold_are_torchs_bits():
                 want = torch.norm(torch.from_numpy(x), dim=-1).numpy()
                 got = E.norm(E.tensor(x), dim=-1).numpy()
                 np.testing.assert_array_equal(_bits(got), _bits(want), err_msg=f"{x.shape}")
+
+
+@pytest.mark.parametrize("dtype, lanes", [(np.float32, 8), (np.float64, 4)])
+def test_sums_over_leading_and_middle_dims_are_torchs_bits(dtype, lanes):
+    # torch's outer reduction: columns in groups of 4 vectors (of 4 columns when narrower than
+    # a vector) take the cascade down the rows, the rest row_sum's four interleaved streams;
+    # NumPy's outer-axis sum is sequential, which differed from 5 rows on
+    rng = np.random.default_rng(18)
+    widths = sorted({2, 3, 4, 5, 7, lanes - 1, lanes, lanes + 1, 4 * lanes - 1, 4 * lanes,
+                     4 * lanes + 1, 4 * lanes + lanes + 3, 8 * lanes + 1})
+    for n in (1, 2, 3, 4, 5, 7, 15, 16, 17, 63, 64, 65, 255, 256, 257, 1000):
+        for d in widths:
+            for kind in range(3):
+                x = _rows(rng, (n, d), dtype, kind)
+                t, e = torch.from_numpy(x), E.tensor(x)
+                label = f"{x.shape} {kind}"
+                np.testing.assert_array_equal(_bits(e.sum(0).numpy()), _bits(t.sum(0).numpy()),
+                                              err_msg=label)
+                np.testing.assert_array_equal(_bits(e.mean(0, keepdim=True).numpy()),
+                                              _bits(t.mean(0, keepdim=True).numpy()),
+                                              err_msg=label)
+                if n * d * 3 <= cascade.GRAIN_SIZE:
+                    y = np.stack([x, -x[::-1], x * 3])
+                    np.testing.assert_array_equal(
+                        _bits(E.tensor(y).sum(1).numpy()),
+                        _bits(torch.from_numpy(y).sum(1).numpy()), err_msg=label)
+                if n % 2 == 0:
+                    z = x.reshape(2, n // 2, d)
+                    np.testing.assert_array_equal(
+                        _bits(E.tensor(z).sum((0, 1)).numpy()),
+                        _bits(torch.from_numpy(z).sum((0, 1)).numpy()), err_msg=label)
+
+
+def test_bias_gradients_of_a_linear_layer_are_torchs_bits():
+    # the un-broadcasting sum of a bias's gradient is a sum over dim 0
+    rng = np.random.default_rng(19)
+    for batch, width in ((5, 3), (17, 10), (64, 33), (300, 8)):
+        g = _rows(rng, (batch, width), np.float32, 1)
+        tb = torch.zeros(width, requires_grad=True)
+        (torch.zeros(batch, width) + tb).backward(torch.from_numpy(g))
+        eb = E.zeros(width, requires_grad=True)
+        (E.zeros(batch, width) + eb).backward(E.tensor(g))
+        np.testing.assert_array_equal(_bits(eb.grad.numpy()), _bits(tb.grad.numpy()))
+
+
+def test_outer_sums_with_signed_zeros_and_specials_are_torchs():
+    rng = np.random.default_rng(4)
+    values = np.array([-0.0, 0.0, 1.0, -1.0, np.inf, -np.inf, 3e38, -3e38, 1e-45])
+    for n in (1, 2, 3, 5, 17):
+        for d in (2, 5, 9, 33):
+            x = rng.choice(values, size=(n, d)).astype(np.float32)
+            want = torch.from_numpy(x).sum(0).numpy()
+            got = E.tensor(x).sum(0).numpy()
+            real = ~np.isnan(want)
+            np.testing.assert_array_equal(_bits(got)[real], _bits(want)[real], err_msg=str(x))
