@@ -722,6 +722,14 @@ SEED_CASES = {
     "nll_loss of a strided slice": lambda T: _nll_strided(T, "slice"),
     "nll_loss of a transposed slice": lambda T: _nll_strided(T, "slice transposed"),
     "nll_loss of a permuted input": lambda T: _nll_strided(T, "permuted"),
+    # a channels-last input runs (and names) torch's channels-last pooling kernel
+    "avg_pool1d of a transposed int32 input": lambda T: T.nn.functional.avg_pool1d(
+        T.ones(2, 7, 2, dtype=T.int32).transpose(1, 2), 3),
+    "avg_pool2d of a channels-last uint8 input": lambda T: T.nn.functional.avg_pool2d(
+        T.ones(2, 3, 4, 5, dtype=T.uint8).permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2),
+        2),
+    "avg_pool2d of a 3-d uint8 input": lambda T: T.nn.functional.avg_pool2d(
+        T.ones(3, 4, 5, dtype=T.uint8).permute(1, 2, 0).contiguous().permute(2, 0, 1), 2),
 }
 
 
