@@ -233,8 +233,8 @@ def binary(name: str, fwd, grads=None, *, save=("input", "other"), out="promote"
                 if b.size >= MIN_ELEMENTS and xp is np:
                     xp = PARALLEL_NUMPY
                 res = fwd(xp, input, b)
-                if not b.flags.c_contiguous or (1 in b.shape or 0 in b.shape) and \
-                        iterates_unsorted(b):
+                if not b.flags.c_contiguous or b.ndim > 1 and (1 in b.shape or 0 in b.shape) \
+                        and iterates_unsorted(b):
                     res = as_row_major(res) if row_major else \
                         as_iterated(res, (b, input) if other_first else (input, b))
                 result = _wrap(res, other.dtype, dev)
@@ -291,9 +291,11 @@ def _unsorted(a, b) -> bool:
     if type(b) is np.ndarray:
         if type(a) is np.ndarray and a.shape == b.shape:
             return False
-        if (1 in b.shape or 0 in b.shape) and iterates_unsorted(b):
+        if b.ndim > 1 and (1 in b.shape or 0 in b.shape) and iterates_unsorted(b):
             return True
-    return type(a) is np.ndarray and (1 in a.shape or 0 in a.shape) and iterates_unsorted(a)
+    # (one dimension, or none, is always in order: iterates_unsorted says False)
+    return type(a) is np.ndarray and a.ndim > 1 and (1 in a.shape or 0 in a.shape) and \
+        iterates_unsorted(a)
 
 
 def _operand_ok(x) -> bool:

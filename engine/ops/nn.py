@@ -1079,9 +1079,12 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
 
 
 def _layer_norm_rule(g, needs, x, w, mean, rstd, axes, param_dtype):
-    return _norm_backward_node("NativeLayerNormBackwardBackward0", _layer_norm_first,
-                               _layer_norm_double, g, needs, x, w, mean, rstd, axes,
-                               param_dtype)
+    from .memory_format import as_row_major, relaid
+
+    gx, gw, gb = _norm_backward_node("NativeLayerNormBackwardBackward0", _layer_norm_first,
+                                     _layer_norm_double, g, needs, x, w, mean, rstd, axes,
+                                     param_dtype)
+    return relaid(gx, as_row_major), gw, gb  # (torch's kernel: a row-major gradient)
 
 
 def _layer_norm_first(g, needs, x, w, mean, rstd, axes, param_dtype):
@@ -1266,13 +1269,26 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
             res = x * alpha + (b - m * alpha)
         else:
             res = ((x - m) * r) * w + b
-    out = _const(res, input)
+    out = _const(_batch_norm_layout(res, a), input)
     if needs_grad(input, weight, bias):
         record(out, "NativeBatchNormBackward0", _batch_norm_rule, (input, weight, bias),
                (input, weight, _const(mean, input), _const(rstd, input), axes, bshape,
                 (bias if weight is None else weight).dtype if needs_grad(weight, bias)
                 else None, training), per_input=False)
     return out
+
+
+def _batch_norm_layout(res, a):
+    """``res`` laid out as torch's batch norm lays its output out: row-major for a contiguous
+    input, channels-last for a channels-last contiguous 4-D one (the strides of size-1 dims
+    aside: measured), else as the input's suggested memory format."""
+    from . import memory_format as mf
+
+    if type(a) is np.ndarray and not a.flags.c_contiguous and \
+            mf.is_contiguous_as(a, mf.channels_last):
+        return mf.as_layout(res, mf.channels_last_strides(res.shape))
+    return mf.as_row_major(res) if type(a) is np.ndarray and a.flags.c_contiguous else \
+        mf.as_suggested(res, a)
 
 
 def _torch_stats_apply(input: Tensor, *params) -> bool:
@@ -1346,9 +1362,12 @@ def _update_running(running_mean, running_var, mean, var, count: int, momentum: 
 
 
 def _batch_norm_rule(g, needs, x, w, mean, rstd, axes, bshape, param_dtype, training):
-    return _norm_backward_node("NativeBatchNormBackwardBackward0", _batch_norm_first,
-                               _batch_norm_double, g, needs, x, w, mean, rstd, axes, bshape,
-                               training, param_dtype=param_dtype)
+    from .memory_format import as_suggested, relaid
+
+    gx, gw, gb = _norm_backward_node("NativeBatchNormBackwardBackward0", _batch_norm_first,
+                                     _batch_norm_double, g, needs, x, w, mean, rstd, axes,
+                                     bshape, training, param_dtype=param_dtype)
+    return relaid(gx, as_suggested, x._data), gw, gb  # (the input's suggested format)
 
 
 def _batch_norm_first(g, needs, x, w, mean, rstd, axes, bshape, training, param_dtype=None):

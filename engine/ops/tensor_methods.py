@@ -287,6 +287,12 @@ def element_size(self):
 
 
 @op(differentiable=False)
+def get_device(input):
+    """The device's ordinal: -1 for a CPU tensor, the GPU's index for a CUDA one."""
+    return -1 if input.device.type == "cpu" else input.device.index or 0
+
+
+@op(differentiable=False)
 def is_floating_point(input):
     """Whether the dtype is a floating point type."""
     return input.dtype.is_floating_point

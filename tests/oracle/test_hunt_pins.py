@@ -11,6 +11,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 import engine  # noqa: E402
+from engine._cpu import mkl_fused  # noqa: E402
 
 from .backends import builtin_class, observed, pinned_obs  # noqa: E402
 
@@ -557,7 +558,11 @@ def test_inv_and_solve_raise_where_torchs_lu_meets_a_zero_pivot(dtype):
         except np.linalg.LinAlgError:
             numpy_raises = True
         numpy_differs += numpy_raises != (got["torch"][0] != "answers")
-    assert numpy_differs >= 10  # the cases that need the model are there
+    # the cases that need the model are there: on Intel NumPy's verdict differs on 10 or more;
+    # elsewhere MKL's generic path rounds as NumPy's LU more often (measured on an AMD EPYC:
+    # 5 of 300 in float64, 10 in float32), while the Intel path's model would differ from
+    # torch's there on 20 and 23 (engine._cpu.mkl_fused picks the model)
+    assert numpy_differs >= (10 if mkl_fused() else 4)
 
 
 def test_lu_model_is_torchs_lu():
