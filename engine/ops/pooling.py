@@ -472,7 +472,10 @@ def _avg_pool(x: Tensor, nd: int, ks, st, pad, ceil_mode, cip, override, fn: str
             f"Expected {nd + 1}D or {nd + 2}D (batch mode) tensor with optional 0 dim batch "
             f"size for input, but got:{_shape(x._data.shape)}")
     _shape_check(x, nd, ks, st, pad, (1,) * nd, out_len)
-    kernel_dtypes.check(fn, x)  # (after the shape checks, as torch's kernel)
+    # (after the shape checks, as torch's kernel; a channels-last 4-d input runs torch's
+    # kernel for that layout, which names itself)
+    kernel_dtypes.check(fn, x, kernel=f"{fn}_channels_last" if nd == 2 and
+                        _channels_last_2d(x._data) else None)
     arr, batched = _batched(x, nd)
     check_numel(arr.shape[:2] + out_len)
     res = _avg_pool_array(x.device.xp, arr, ks, st, pad, out_len, cip, override)

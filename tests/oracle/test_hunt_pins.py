@@ -727,9 +727,34 @@ SEED_CASES = {
     "nll_loss of a strided slice": lambda T: _nll_strided(T, "slice"),
     "nll_loss of a transposed slice": lambda T: _nll_strided(T, "slice transposed"),
     "nll_loss of a permuted input": lambda T: _nll_strided(T, "permuted"),
+    # a channels-last input runs (and names) torch's channels-last pooling kernel
+    "avg_pool1d of a transposed int32 input": lambda T: T.nn.functional.avg_pool1d(
+        T.ones(2, 7, 2, dtype=T.int32).transpose(1, 2), 3),
+    "avg_pool2d of a channels-last uint8 input": lambda T: T.nn.functional.avg_pool2d(
+        T.ones(2, 3, 4, 5, dtype=T.uint8).permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2),
+        2),
+    "avg_pool2d of a 3-d uint8 input": lambda T: T.nn.functional.avg_pool2d(
+        T.ones(3, 4, 5, dtype=T.uint8).permute(1, 2, 0).contiguous().permute(2, 0, 1), 2),
 }
 
 
 @pytest.mark.parametrize("name", list(SEED_CASES))
 def test_long_run_findings_session16(name):
     assert _run(SEED_CASES[name], engine) == _run(SEED_CASES[name], torch)
+
+
+@pytest.mark.parametrize("n", [1, 8, 15, 17, 33, 40])
+@pytest.mark.parametrize("dtype", ["float64", "float32", "float16"])
+@pytest.mark.parametrize("op", ["hardtanh", "relu6", "hardshrink", "softshrink"])
+def test_clamping_gradients_at_nan_follow_torchs_kernel_loops(op, dtype, n):
+    """At a NaN input torch's backward kernel of these ops gives no gradient in its vectorized
+    loop (64 bytes at a time) and passes the gradient in its scalar tail (long run with
+    retain_grad draws, seed 78: relu6's gradient at NaN was 1.5, torch's 0)."""
+    def program(T):
+        v = np.linspace(-3.0, 7.0, n)
+        v[::3] = np.nan
+        x = T.tensor(v, dtype=getattr(T, dtype), requires_grad=True)
+        getattr(T.nn.functional, op)(x).backward(T.full((n,), 1.5, dtype=getattr(T, dtype)))
+        return x.grad
+
+    assert _run(program, engine) == _run(program, torch)
