@@ -665,7 +665,8 @@ def _check_attr_name(name: Any) -> str:
     if not isinstance(name, str):
         raise ProgramError(f"attribute name must be string, not '{type(name).__name__}'",
                            exception="TypeError")
-    if name.startswith("__") or not name.isidentifier():
+    # digits too: the names of a container module's children (``setattr(seq, str(i), m)``)
+    if name.startswith("__") or not (name.isidentifier() or name.isdigit() and name.isascii()):
         raise ProgramError(f"attribute {name!r} is not allowed", exception="AttributeError")
     return name
 
