@@ -40,6 +40,7 @@ from .npmod import NUMPY as NUMPY_NAMES
 from .npmod import SCALAR_TYPES as NUMPY_SCALAR_TYPES
 from .pycollections import TYPES as COLLECTION_TYPES
 from .pyitertools import TYPE_ATTRIBUTES as ITERTOOLS_TYPE_ATTRIBUTES
+from .run_warnings import CATCH_WARNINGS, CatchWarnings
 from .runtime import RunState
 from .schema import READ_DUNDERS, SPECIAL_METHODS
 from .torch_method_names import METHOD_QUALNAMES
@@ -801,6 +802,7 @@ TYPES_BY_PYTYPE[type(None)] = BuiltinType("NoneType", _not_constructible("NoneTy
 for _t, _n in ((Function, "function"), (GeneratorValue, "generator"),
                (Array, "numpy.ndarray"), (ArrayDType, "numpy.dtype")):
     TYPES_BY_PYTYPE[_t] = BuiltinType(_n, _not_constructible(_n), _t)
+TYPES_BY_PYTYPE[CatchWarnings] = CATCH_WARNINGS
 NUMPY_NAMES["ndarray"] = TYPES_BY_PYTYPE[Array]  # ``isinstance(a, np.ndarray)``
 for _t in NUMPY_SCALAR_TYPES:  # ``type(a.sum())`` is ``<class 'numpy.float64'>``
     TYPES_BY_PYTYPE.setdefault(_t.pytype, _t)

@@ -46,6 +46,7 @@ from .objects import (
     set_attr,
 )
 from .patterns import PatternCompiler, check_cases
+from .run_warnings import CatchWarnings
 from .runtime import (
     BREAK,
     CONTINUE,
@@ -1383,6 +1384,19 @@ def enter_manager(fr: Frame, manager: Any, store: Store | None) -> Callable[[Any
         return exit_user
     from .library import admit, is_library_object
 
+    if type(manager) is CatchWarnings:  # ``warnings.catch_warnings()``
+        try:
+            manager.enter(rs)
+        except RuntimeError as exc:
+            raise ProgramError(str(exc), exception="RuntimeError") from None
+        if store is not None:
+            store(fr, None)
+
+        def exit_warnings(exc: Any) -> bool:
+            manager.exit(rs)
+            return False
+
+        return exit_warnings
     if not (is_library_object(manager) and hasattr(type(manager), "__enter__")
             and hasattr(type(manager), "__exit__")):
         from .values import type_name

@@ -35,6 +35,7 @@ from engine.ops.positional import TORCH as TORCH_FORMS
 
 from . import checkpoints
 from .errors import ProgramError
+from .run_warnings import CatchWarnings
 from .runtime import CURRENT
 from .values import (
     CLASS_VERSION,
@@ -405,7 +406,7 @@ def resolve_path(path: str) -> Any:
 
 _SAFE = frozenset({type(None), bool, int, float, str, Tensor, engine.Size, engine.DType,
                    engine.Device, engine.layout, engine.memory_format, range, slice,
-                   type(Ellipsis), LibModule})
+                   type(Ellipsis), LibModule, CatchWarnings})
 _LANG = frozenset(LANG_TYPES)
 _ITERATOR_VIEWS = (type({}.keys()), type({}.values()), type({}.items()))
 MAX_ADMIT = 1_000_000

@@ -360,6 +360,7 @@ WARNINGS: dict[str, Any] = {
     name: BuiltinFunction(name, fn) for name, fn in (
         ("filterwarnings", _filterwarnings), ("simplefilter", _simplefilter),
         ("resetwarnings", _resetwarnings), ("warn", _warn))}
+WARNINGS["catch_warnings"] = run_warnings.CATCH_WARNINGS
 
 # --------------------------------------------------------------------------- string
 

@@ -31,7 +31,9 @@ import sys
 import warnings
 from typing import Any
 
+from .errors import ProgramError
 from .runtime import CURRENT, RunState
+from .values import BuiltinType
 
 #: Python 3.11's default filters as they apply to ``__main__`` (no ``-W`` options):
 #: (action, message, category, module, lineno), newest first.
@@ -169,6 +171,65 @@ def add_filter(rs: RunState, entry: tuple, append: bool) -> None:
         filters.append(entry)
     rs.env.warning_filters = tuple(filters)
     rs.warned.clear()  # Python forgets what it has shown when the filters change
+
+
+class CatchWarnings:
+    """``warnings.catch_warnings()`` (without ``record``): the session's filters as they were
+    on entry come back on exit, so a program's ``with warnings.catch_warnings():
+    warnings.simplefilter("ignore")`` silences only its block; Python 3.11's ``action``,
+    ``category``, ``lineno`` and ``append`` add that filter on entry. Like Python's, entering
+    and leaving forget which warnings were shown (its filters' version changes)."""
+
+    __slots__ = ("filter", "saved", "entered")
+
+    def __init__(self, filter: tuple | None) -> None:
+        self.filter, self.saved, self.entered = filter, None, False
+
+    def enter(self, rs: RunState) -> None:
+        if self.entered:
+            raise RuntimeError(f"Cannot enter {self!r} twice")
+        self.entered = True
+        self.saved = rs.env.warning_filters
+        rs.warned.clear()
+        if self.filter is not None:  # (action, category, lineno, append), checked now
+            from .pymodules import WARNINGS
+
+            WARNINGS["simplefilter"].fn(rs, *self.filter)
+
+    def exit(self, rs: RunState) -> None:
+        if not self.entered:
+            raise RuntimeError(f"Cannot exit {self!r} without entering first")
+        rs.env.warning_filters = self.saved
+        rs.warned.clear()
+
+    def __repr__(self) -> str:
+        return "catch_warnings()"
+
+
+CatchWarnings.__name__ = CatchWarnings.__qualname__ = "catch_warnings"
+CatchWarnings.__module__ = "warnings"
+
+
+def _catch_warnings(rs: RunState, *args: Any, record: Any = False, module: Any = None,
+                    action: Any = None, category: Any = None, lineno: Any = 0,
+                    append: Any = False) -> CatchWarnings:
+    if args:
+        raise ProgramError(f"catch_warnings.__init__() takes 1 positional argument but "
+                           f"{len(args) + 1} were given", exception="TypeError")
+    if record:
+        raise ProgramError("warnings.catch_warnings(record=True) is not supported: a run's "
+                           "warnings are in its reply's 'warnings' list",
+                           exception="NotImplementedError")
+    if module is not None:
+        raise ProgramError("warnings.catch_warnings(module=...) is not supported",
+                           exception="NotImplementedError")
+    return CatchWarnings(
+        None if action is None else (action, category, lineno, append))
+
+
+#: ``warnings.catch_warnings``: the class as programs see it (``type(c) is
+#: warnings.catch_warnings``, printed ``<class 'warnings.catch_warnings'>``).
+CATCH_WARNINGS = BuiltinType("catch_warnings", _catch_warnings, CatchWarnings)
 
 
 def reset_filters(rs: RunState) -> None:

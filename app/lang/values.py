@@ -536,8 +536,8 @@ class BuiltinType(BuiltinFunction):
 
     def __repr__(self) -> str:
         module = getattr(self.pytype, "__module__", None)
-        if module in ("collections", "__main__", "itertools", "functools"):  # Counter, a named
-            # tuple's class, functools.partial
+        if module in ("collections", "__main__", "itertools", "functools", "warnings"):
+            # Counter, a named tuple's class, functools.partial, warnings.catch_warnings
             return f"<class '{module}.{self.name}'>"
         return f"<class '{self.name}'>"
 

@@ -47,6 +47,29 @@ shout = w.warn
 shout("a value")
 grid = F.affine_grid(torch.eye(2, 3).unsqueeze(0), (1, 1, 2, 2))
 """,
+    "catch_warnings restores the filters on exit (also after an error), 3.11's action=": """\
+import torch
+import warnings
+x = torch.ones(2, requires_grad=True) * 2
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    x.grad
+    warnings.warn("hidden")
+x.grad
+warnings.warn("shown")
+with warnings.catch_warnings(action="ignore", category=UserWarning):
+    warnings.warn("hidden too")
+    warnings.warn("fw", FutureWarning)
+try:
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="late")
+        raise ValueError("out")
+except ValueError:
+    pass
+warnings.warn("late")
+with warnings.catch_warnings() as c:
+    print(c)
+""",
     "engine texts, a program's category, a module's forward, once, reset": """\
 import torch
 import torch.nn.functional as F
@@ -209,6 +232,21 @@ def test_an_engine_module_that_bound_warn_by_another_name_reports_to_the_run(mon
     run_warnings.install()
     assert probe.warn is run_warnings._warn and warnings.warn is run_warnings._warn
     assert run_warnings._python_warn is not run_warnings._warn
+
+
+@pytest.mark.parametrize("form", ["source", "json"])
+def test_catch_warnings_misuse_as_python(form):
+    from .conftest import our_cells, python_cells
+
+    cells = ["import warnings\nc = warnings.catch_warnings()", "with c:\n    with c:\n        pass",
+             "warnings.catch_warnings(1)", "warnings.catch_warnings(action='nonsense')",
+             "print(type(c), repr(c), c, [c])", "c.saved", "c.enter(None)",
+             "with warnings.catch_warnings(action='nonsense'):\n    pass"]
+    assert our_cells(cells, form) == python_cells(cells)
+    env = Environment()
+    with pytest.raises(LangError, match=r"catch_warnings\(record=True\) is not supported"):
+        run_program(compile_source("import warnings\nwith warnings.catch_warnings(record=True) "
+                                   "as w:\n    pass"), env, Limits())
 
 
 def test_outside_a_run_python_warns_as_usual():
