@@ -2115,7 +2115,7 @@ def _nll(input: Tensor, target: Tensor, weight, ignore_index: int, reduction: st
         node = _nll_node(input, reduction)
         # the gradient's own node, as torch records it under create_graph: its edges are the
         # incoming gradient's and the input's only (the constants are not its inputs)
-        if a.ndim == 4 and not input.is_contiguous():
+        if a.ndim == 4 and not input.is_contiguous() and _grad_like_is_strided(input._data):
             # torch's nll_loss2d backward allocates its gradient in the input's layout and its
             # kernel refuses one that is not contiguous (a 4-d input only: the others are
             # made contiguous first; seed 12)
@@ -2125,6 +2125,16 @@ def _nll(input: Tensor, target: Tensor, weight, ignore_index: int, reduction: st
             rule = named_grad(node[:-1] + "Backward0", lambda g, x: _nll_grad(g, x, *consts))
         record(out, node, (rule,), (input,), (input,))
     return out
+
+
+def _grad_like_is_strided(d) -> bool:
+    """Whether ``zeros_like`` of an array (torch's preserve_format: the strides of a
+    non-overlapping and dense one, else dense strides in the order of its own) is not
+    row-major (a strided slice of a row-major tensor, ``x[..., 0]``, gets a contiguous
+    gradient)."""
+    from .memory_format import contiguous_strides, elem_strides, preserved_strides
+
+    return preserved_strides(d.shape, elem_strides(d)) != contiguous_strides(d.shape)
 
 
 def _nll_node(input: Tensor, reduction: str) -> str:
