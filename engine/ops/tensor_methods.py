@@ -231,7 +231,7 @@ def to(self, *args, **kwargs):
     out = _wrap(arr, dt, dev)
     if needs_grad(self) and dt.is_floating_point:
         src_dtype, src_dev = self.dtype, self.device
-        record(out, "ToCopyBackward0", (lambda g: to(g, src_dtype, src_dev),), (self,))
+        record(out, "ToCopyBackward0", (lambda g: to(g, src_dev, src_dtype),), (self,))
     return out
 
 
