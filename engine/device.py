@@ -83,6 +83,14 @@ def device(spec) -> Device:
         return spec
     if spec is None:
         return default_device()
+    if type(spec) is int:  # torch: an accelerator's index
+        if spec < 0:
+            raise EngineRuntimeError("Device index must not be negative")
+        if cuda_device_count() == 0:
+            raise EngineRuntimeError("Cannot access accelerator device when none is available.")
+        return device(f"cuda:{spec}")
+    if spec == "":
+        raise EngineRuntimeError("Device string must not be empty")
     key = str(spec)
     dev = _cache.get(key)
     if dev is not None:

@@ -162,7 +162,8 @@ def _fractional_max(x: Tensor, nd: int, ks: tuple, out_size: tuple, samples):
     if needs_grad(x):
         back = f"FractionalMaxPool{nd}DBackwardBackward0"
         record(out, f"FractionalMaxPool{nd}DBackward0",
-               (lambda g, x_, i_: scatter_op(g, x_, i_, nd, back),), (x,), (x, indices))
+               (lambda g, x_, i_: scatter_op(g, x_, i_, nd, back, suggested=False),), (x,),
+               (x, indices))
     return out, indices
 
 

@@ -350,12 +350,12 @@ def _renorm_grad(g: Tensor, x: Tensor, p: float, dims: tuple, maxnorm: float) ->
 def renorm(input, p, dim, maxnorm):
     """Each slice along ``dim`` whose ``p``-norm exceeds ``maxnorm`` scaled down to norm
     ``maxnorm`` (by ``maxnorm / (norm + 1e-7)``)."""
-    from ..dtypes import float64
+    from ..dtypes import float32, float64
     from .norms import linalg_vector_norm
 
     p, d, maxnorm, dims = _renorm_args(input, p, dim, maxnorm, "renorm")
     dt = input.dtype
-    acc = "float32" if dt.name == "float16" else None
+    acc = float32 if dt.name == "float16" else None
     with no_grad():
         norm = linalg_vector_norm(input.detach(), p, dims, True, dtype=float64)
         if acc is not None or dt is not float64:

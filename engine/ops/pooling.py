@@ -21,7 +21,7 @@ from ..modes import check_numel
 from ..tensor import Tensor, _wrap
 from . import kernel_dtypes
 from .conv import col2im, windows
-from .memory_format import as_suggested, relaid
+from .memory_format import as_row_major, as_suggested, relaid
 from .registry import op
 from .sampling import resample, window_taps
 
@@ -281,7 +281,7 @@ def _scatter_to_planes(xp, g, index, in_shape: tuple, nd: int, unique: bool = Fa
 
 
 def scatter_op(g: Tensor, x: Tensor, indices: Tensor, nd: int, name: str,
-               unique: bool = False) -> Tensor:
+               unique: bool = False, suggested: bool = True) -> Tensor:
     """The gradient of a max pool: ``g`` added into zeros shaped like ``x`` at the saved
     ``indices``. Under ``create_graph`` it is recorded as ``name``; its gradient gathers at the
     same indices."""
@@ -293,7 +293,10 @@ def scatter_op(g: Tensor, x: Tensor, indices: Tensor, nd: int, name: str,
             f"max pooling backward: index {int(indices._data.max())} is outside the input plane "
             f"of {plane} elements (a window with no element inside the input)")
     res = _scatter_to_planes(g.device.xp, g._data, indices._data, x._data.shape, nd, unique)
-    out = _wrap(as_suggested(res, x._data), g.dtype, g.device)
+    # (max_pool2d/3d's and adaptive_max_pool2d's kernels: the input's suggested memory
+    # format; the 3-d adaptive and the fractional pools': row-major)
+    out = _wrap(as_suggested(res, x._data) if suggested else as_row_major(res), g.dtype,
+                g.device)
     if needs_grad(g, x):
         shape = g._data.shape
         start = g._data.ndim - nd
@@ -479,7 +482,8 @@ def _avg_pool(x: Tensor, nd: int, ks, st, pad, ceil_mode, cip, override, fn: str
     arr, batched = _batched(x, nd)
     check_numel(arr.shape[:2] + out_len)
     res = _avg_pool_array(x.device.xp, arr, ks, st, pad, out_len, cip, override)
-    out = _wrap(as_suggested(res if batched else res[0], x._data), x.dtype, x.device)
+    res = res if batched else res[0]  # (torch's 3-d average pool is row-major)
+    out = _wrap(as_suggested(res, x._data) if nd == 2 else as_row_major(res), x.dtype, x.device)
     if needs_grad(x):
         params = (nd, ks, st, pad, ceil_mode, cip, override, fn)
         record(out, f"AvgPool{nd}DBackward0",
@@ -502,7 +506,8 @@ def _avg_pool_backward(g: Tensor, x: Tensor, params) -> Tensor:
     right = tuple(_right_pad(spatial[i], ks[i], st[i], pad[i], 1, out_len[i])
                   for i in range(nd))
     res = col2im(xp, cols, spatial, st, pad, (1,) * nd, right)
-    out = _wrap(as_suggested(res.reshape(x._data.shape), x._data), g.dtype, g.device)
+    res = res.reshape(x._data.shape)
+    out = _wrap(as_suggested(res, x._data) if nd == 2 else as_row_major(res), g.dtype, g.device)
     if needs_grad(g, x):
         record(out, f"AvgPool{nd}DBackwardBackward0",
                (lambda gg: _avg_pool(gg, nd, ks, st, pad, ceil_mode, cip, override, fn),
@@ -694,12 +699,14 @@ def _adaptive_max(x: Tensor, nd: int, out_size: tuple):
             pos = xp.asarray(tables[i])[o, k]
             index = pos if index is None else index * spatial[i] + pos
         index = index.astype(np.int64, copy=False)
-    out = _wrap(as_suggested(values, x._data), x.dtype, x.device)
-    indices = _wrap(as_suggested(index, x._data), int64, x.device)
+    lay = as_suggested if nd == 2 else lambda a, _x: as_row_major(a)  # (3-d: row-major)
+    out = _wrap(lay(values, x._data), x.dtype, x.device)
+    indices = _wrap(lay(index, x._data), int64, x.device)
     if needs_grad(x):
         back = f"AdaptiveMaxPool{nd}DBackwardBackward0"
         record(out, f"AdaptiveMaxPool{nd}DBackward0",
-               (lambda g, x_, i_: scatter_op(g, x_, i_, nd, back),), (x,), (x, indices))
+               (lambda g, x_, i_: scatter_op(g, x_, i_, nd, back, suggested=nd == 2),), (x,),
+               (x, indices))
     return out, indices
 
 

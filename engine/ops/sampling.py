@@ -109,7 +109,9 @@ def resample(x: Tensor, taps: tuple, node: str, keeps_input: bool = False) -> Te
     check_numel(arr.shape[:arr.ndim - nd] + tuple(t.n_out for t in taps))
     for i in reversed(range(nd)):
         arr = apply_taps(xp, arr, arr.ndim - nd + i, taps[i])
-    out = _wrap(as_suggested(arr.astype(x.dtype.np, copy=False), x._data), x.dtype, x.device)
+    arr = arr.astype(x.dtype.np, copy=False)  # (the 3-d adaptive average pool's: row-major)
+    out = _wrap(as_row_major(arr) if keeps_input and nd == 3 else as_suggested(arr, x._data),
+                x.dtype, x.device)
     if needs_grad(x):
         back = node.replace("Backward0", "BackwardBackward0")
         shape = x._data.shape
@@ -131,9 +133,9 @@ def _adjoint(g: Tensor, x: Tensor | None, taps: tuple, node: str, back: str,
     arr = arr.astype(g.dtype.np, copy=False).reshape(shape)
     # torch's layouts: the adaptive pools' gradients follow their input's suggested memory
     # format, bicubic's is row-major, the other upsamplings' follow the incoming gradient's
-    if x is not None:
-        arr = as_suggested(arr, x._data)
-    elif "Bicubic" in node:
+    if x is not None:  # (the 3-d adaptive average pool's: row-major)
+        arr = as_suggested(arr, x._data) if len(taps) == 2 else as_row_major(arr)
+    elif "Bicubic" in node or "Nearest" in node and len(taps) == 3:
         arr = as_row_major(arr)
     else:
         arr = as_suggested(arr, g._data)

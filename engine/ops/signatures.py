@@ -134,6 +134,8 @@ def tp_name(obj) -> str:
         return "torch.dtype"
     if t.__name__ in ("device", "Device"):
         return "torch.device"
+    if t.__name__ in ("memory_format", "layout"):
+        return "torch." + t.__name__
     if t.__name__ == "Generator":
         return "torch._C.Generator"
     if t.__name__ in ("Size", "size"):

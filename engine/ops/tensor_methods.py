@@ -161,30 +161,47 @@ def _copy_result(self: Tensor, src: Tensor) -> Tensor:
 
 # --------------------------------------------------------------------------- casts, devices
 def _parse_to(args, kwargs):
-    dtype = kwargs.pop("dtype", None)
-    device = kwargs.pop("device", None)
-    copy = kwargs.pop("copy", False)
-    kwargs.pop("non_blocking", None)
+    """``to``'s arguments by torch's three overloads (the call already bound by torch's
+    signatures: ``signatures.GUARDED``): ``(device=None, dtype=None, non_blocking=False,
+    copy=False)``, ``(dtype, non_blocking=False, copy=False)`` and ``(tensor, non_blocking=False,
+    copy=False)``, each with ``memory_format=``. A string, an int or a ``torch.device`` first
+    is a device (``x.to('float64')`` is torch's "Invalid device string"); a bool or a float
+    value first is a dtype, as torch's parser reads them (bool, float64)."""
+    from ..device import Device
+    from ..dtypes import DType
+
+    rest = list(args)
+    dtype = device = None
+    if rest:
+        a = rest.pop(0)
+        if isinstance(a, Tensor):
+            dtype, device = a.dtype, a.device
+        elif isinstance(a, bool):
+            dtype = bool_
+        elif isinstance(a, float):
+            dtype = float64
+        elif a is None or isinstance(a, (Device, str, int)):
+            device = a
+            if rest:
+                dtype = rest.pop(0)
+        elif isinstance(a, DType):
+            dtype = a
+        else:
+            dtype = as_dtype(a)  # (NumPy's dtypes, Python's types from the engine's callers)
+    non_blocking = rest.pop(0) if rest else False
+    copy = rest.pop(0) if rest else False
+    if rest:
+        raise errors.EngineTypeError(
+            f"to() takes at most 4 positional arguments ({len(args)} given)")
+    dtype = kwargs.pop("dtype", dtype)
+    device = kwargs.pop("device", device)
+    copy = kwargs.pop("copy", copy)
+    kwargs.pop("non_blocking", non_blocking)
     fmt = _mf.check(kwargs.pop("memory_format", None), "to")
     if kwargs:
         raise errors.EngineTypeError(f"to() got an unexpected keyword argument "
                                      f"'{next(iter(kwargs))}'")
-    from ..device import Device
-    from ..dtypes import DType
-
-    for a in args:
-        if isinstance(a, Tensor):
-            dtype, device = a.dtype, a.device
-        elif isinstance(a, Device) or isinstance(a, str) and a.startswith(("cpu", "cuda")):
-            device = a
-        elif isinstance(a, DType):
-            dtype = a
-        elif a is not None and not isinstance(a, bool):
-            try:
-                dtype = as_dtype(a)
-            except errors.EngineError:
-                device = a
-    return dtype, device, copy, fmt
+    return dtype, device, bool(copy), fmt
 
 
 @op(kind="method", grad_fns=("ToCopyBackward0",))
@@ -214,12 +231,17 @@ def to(self, *args, **kwargs):
     out = _wrap(arr, dt, dev)
     if needs_grad(self) and dt.is_floating_point:
         src_dtype, src_dev = self.dtype, self.device
-        record(out, "ToCopyBackward0", (lambda g: to(g, src_dtype, src_dev),), (self,))
+        record(out, "ToCopyBackward0", (lambda g: to(g, src_dev, src_dtype),), (self,))
     return out
 
 
 def _cast(name, dt):
-    def cast(self, memory_format=None):
+    def cast(self, *args, memory_format=None):
+        if args:  # (torch's: memory_format is keyword-only)
+            n = len(args)
+            raise errors.EngineTypeError(
+                f"{name}() takes 0 positional arguments but {n} {'was' if n == 1 else 'were'} "
+                "given")
         fmt = _mf.check(memory_format, name)
         return to(self, dt) if fmt is None else to(self, dt, memory_format=fmt)
 

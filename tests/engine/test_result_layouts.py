@@ -493,3 +493,36 @@ def test_copies_of_views_are_laid_out_as_torch(view):
                 want[4], got[4], rtol=1e-6, atol=0, equal_nan=True):
             bad.append((expr, want[:4], got[:4]))
     assert not bad, bad
+
+
+# 5-D (and fractional) forms: max_pool3d, the 5-D pads and upsampling, batch / group norm
+# follow the suggested channels_last_3d; avg_pool3d, the 3-d adaptive pools, nearest-3d's
+# gradient and the fractional pools' gradients are row-major (measured)
+_BASE5 = np.random.default_rng(1).uniform(size=(2, 3, 4, 6, 4))
+FIVE_D = [
+    "F.max_pool3d(x, 2)", "F.avg_pool3d(x, 2)", "F.adaptive_avg_pool3d(x, (2, 3, 2))",
+    "F.adaptive_max_pool3d(x, (2, 3, 2))", "F.pad(x, (1, 1, 1, 1, 1, 1), mode='replicate')",
+    "F.pad(x, (1, 1, 1, 1, 1, 1), mode='reflect')", "F.interpolate(x, scale_factor=2)",
+    "F.interpolate(x, scale_factor=2, mode='trilinear')",
+    "F.batch_norm(x, None, None, training=True)", "F.group_norm(x, 3)", "F.pad(x, (1, 1))",
+    "F.fractional_max_pool2d(x[..., 0], 2, output_size=(2, 3), "
+    "_random_samples=m.full((2, 3, 2), 0.5, dtype=m.float64))",
+]
+
+
+def _five_d_layouts(m, expr: str) -> list:
+    x5 = m.tensor(_BASE5)
+    out = []
+    for x0 in (x5, x5.contiguous(memory_format=m.channels_last_3d),
+               x5.permute(0, 2, 3, 4, 1).contiguous().permute(0, 4, 1, 2, 3)):
+        mid = x0.detach().clone().requires_grad_() * 1
+        y = eval(expr, {"m": m, "F": m.nn.functional, "x": mid})  # noqa: S307
+        y = y[0] if isinstance(y, tuple) else y
+        raw, = m.autograd.grad(y, mid, m.ones_like(y))
+        out.append((y.stride(), raw.stride()))
+    return out
+
+
+@pytest.mark.parametrize("expr", FIVE_D)
+def test_five_d_and_fractional_layouts_as_torch(expr):
+    assert _five_d_layouts(engine, expr) == _five_d_layouts(torch, expr)

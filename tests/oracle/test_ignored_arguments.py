@@ -124,8 +124,8 @@ PROGRAMS = [
     "torch.tril_indices(3, 3, requires_grad=True)",
     "torch.triu_indices(3, 3, requires_grad=False)",
     "x.expand(2, 4, implicit=True)",
-    # torch parses a device string ("Invalid device string"; x.to('float64') positionally is
-    # still a dtype here: the engine's own calls give dtype names)
+    # torch parses a device string ("Invalid device string"; x.to('float64') positionally
+    # too: tests/engine/test_to_arguments.py)
     "x.to(device='float64')",
     "x.to('foo')",
     "x.to('cpu', torch.float64)",
