@@ -96,11 +96,24 @@ SUBMODULES = {
     "torch.optim": ("lr_scheduler", "swa_utils"),
     "torch.nn.utils": ("parametrize", "parametrizations", "prune", "rnn"),
     "torch.utils": ("data", "hooks", "checkpoint"),
+    "torch.utils.data": ("dataset", "dataloader", "sampler"),
     "torch.autograd": ("functional", "forward_ad", "function", "graph"),
     "numpy": ("random", "testing", "linalg", "exceptions"),
     "os": ("path",),
 }
-MODULES = frozenset(PACKAGES) | frozenset(SUBMODULES) | {
+#: torch.utils.data's own modules (``from torch.utils.data.dataset import random_split``, as
+#: PyTorch's text classification tutorial): their public names, those of torch.utils.data.
+DATA_MODULES = {
+    "torch.utils.data.dataset": frozenset({
+        "Dataset", "IterableDataset", "TensorDataset", "StackDataset", "ConcatDataset",
+        "ChainDataset", "Subset", "random_split"}),
+    "torch.utils.data.dataloader": frozenset({
+        "DataLoader", "get_worker_info", "default_collate", "default_convert"}),
+    "torch.utils.data.sampler": frozenset({
+        "BatchSampler", "RandomSampler", "Sampler", "SequentialSampler", "SubsetRandomSampler",
+        "WeightedRandomSampler"}),
+}
+MODULES = frozenset(PACKAGES) | frozenset(SUBMODULES) | frozenset(DATA_MODULES) | {
     "torch.linalg", "torch.special", "torch.sparse", "torch.cuda", "torch.accelerator",
     "torch.backends.mps",
     "torch.backends.cudnn", "torch.functional", "torch.cpu.amp", "torch.cuda.amp",
@@ -348,6 +361,8 @@ def _find_member(path: str, name: str) -> Any:
             return bi.TORCH_BUILTINS[name]
     if path == "torch.autograd" and name == "grad":
         return bi.AUTOGRAD_GRAD
+    if path in DATA_MODULES:
+        return member("torch.utils.data", name) if name in DATA_MODULES[path] else _MISSING
     package = _package(path)
     if package is not None and name in getattr(package, "__all__", ()):
         value = getattr(package, name, _MISSING)

@@ -239,6 +239,18 @@ bag = Bag()
 setattr(bag, "0", 5)
 print(getattr(bag, "0"), hasattr(bag, "1"), getattr(bag, "1", "none"))
 """,
+    "torch.utils.data's own modules (the text classification tutorial's imports)": """
+import torch
+from torch.utils.data.dataset import random_split, Dataset, TensorDataset
+from torch.utils.data.dataloader import DataLoader, default_collate
+from torch.utils.data.sampler import RandomSampler, BatchSampler
+import torch.utils.data.dataset as ds
+print(random_split is torch.utils.data.random_split, ds.Subset is torch.utils.data.Subset)
+print(DataLoader, torch.utils.data.sampler.SequentialSampler)
+print(list(BatchSampler(range(5), 2, False)))
+print(hasattr(torch.utils.data.dataset, "DataLoader"), hasattr(torch.utils.data.sampler, "Sampler"))
+print(default_collate([torch.ones(2), torch.zeros(2)]), len(random_split(range(10), [7, 3])[1]))
+""",
 }
 
 
