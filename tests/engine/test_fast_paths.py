@@ -222,3 +222,23 @@ def test_create_graph_records_the_product():
     w = engine.tensor(_big(12, np.float64), requires_grad=True)
     (ga,) = engine.autograd.grad((a * w).sum(), [a], create_graph=True)
     assert ga.grad_fn is not None and ga.grad_fn.name() == "MulBackward0"
+
+
+def test_one_dimensional_operands_skip_the_iterator_order_check(monkeypatch):
+    # one dimension (or none) is always laid out row-major: the check is skipped, the
+    # result's layout is the same as before
+    from engine.ops import families
+
+    def refused(a):
+        raise AssertionError("iterates_unsorted ran for a 1-D operand")
+
+    monkeypatch.setattr(families, "iterates_unsorted", refused)
+    x = engine.tensor([0.3], requires_grad=True)
+    for y in (x * 2, 2 * x, x + x[:1], 1 - x, x / 3.0):
+        assert y.shape == (1,) and y.is_contiguous()
+    z = engine.tensor(3.0) * 2
+    assert z.shape == ()
+    monkeypatch.undo()
+    # two dimensions with a size-1 one: still checked (torch's order for its strides)
+    w = engine.tensor(np.ones((3, 1), np.float32)).t().t() * 2
+    assert w.shape == (3, 1) and w.stride() == (1, 1)
