@@ -395,6 +395,16 @@ def _fancy_size(shape: tuple, parts: list) -> int:
         return 0
 
 
+def tensor_key(key: Any) -> Any:
+    """A tensor's index key with the program's NumPy arrays as NumPy's (torch indexes with an
+    array as with a list: ``b_obs[mb_inds]``), or None when it holds none."""
+    if type(key) is Array:
+        return key._view
+    if type(key) is tuple and any(type(k) is Array for k in key):
+        return tuple(k._view if type(k) is Array else k for k in key)
+    return None
+
+
 class Array:
     """A NumPy array in a program (see the module doc). No ``__index__``: a one-element array
     cannot stand for an int where the language guards ints (``[0] * a``)."""

@@ -11,6 +11,7 @@ from engine.ops import signatures as engine_signatures
 
 from . import builtins as bi
 from . import calls
+from .arrays import tensor_key
 from .calls import (
     PREBOUND_ROOTS,
     Arguments,
@@ -353,6 +354,12 @@ class ExpressionCompiler:
                 return value[k]
             except LangError:
                 raise
+            except Exception as exc:
+                np_key = tensor_key(k) if isinstance(value, engine.Tensor) else None
+                if np_key is None:
+                    raise convert_exception(exc, "index", fr.rs.limits) from None
+            try:  # a tensor indexed by NumPy arrays, as torch indexes with them
+                return value[np_key]
             except Exception as exc:
                 raise convert_exception(exc, "index", fr.rs.limits) from None
 

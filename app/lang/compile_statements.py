@@ -13,6 +13,7 @@ import engine
 from engine.modes import _grad_enabled
 
 from . import calls
+from .arrays import tensor_key
 from .calls import PREBOUND_ROOTS, Closure, call_statement, mark_roots_bound, op1_statement
 from .dataclass_module import PARAMS as DATACLASS_PARAMS
 from .errors import LangError, ProgramError, ProgramValidationError
@@ -1317,6 +1318,10 @@ def set_item(rs: RunState, obj: Any, key: Any, value: Any) -> None:
             size_guard(rs, len(obj) + len(value), "a list")
         elif isinstance(obj, dict) and key not in obj:
             size_guard(rs, len(obj) + 1, "a dict")
+        elif isinstance(obj, engine.Tensor):
+            np_key = tensor_key(key)  # NumPy arrays index as torch reads them
+            if np_key is not None:
+                key = np_key
         obj[key] = value
     except Exception as exc:
         raise convert_exception(exc, "setitem", rs.limits) from None

@@ -218,11 +218,20 @@ class SourceCompiler:
     def stmt_Assign(self, node: ast.Assign, sub: str, ctx: dict) -> list[dict]:
         value = self.expr(node.value)
         first, *rest = node.targets
+        held = first  # the plain name whose value the later targets get
+        if rest and not isinstance(first, ast.Name):
+            # ``a[t] = last = value`` (CleanRL's GAE loop): the value goes through the first
+            # plain name, bound as the first target is stored; targets before it must not
+            # read that name (they would see its new value)
+            named = [i for i, t in enumerate(rest) if isinstance(t, ast.Name)]
+            if not named or any(isinstance(n, ast.Name) and n.id == rest[named[0]].id
+                                for t in [first, *rest[:named[0]]] for n in ast.walk(t)):
+                raise _fail(rest[0], "chained assignment needs a plain name first")
+            held = rest.pop(named[0])
+            value = {"walrus": self.bind_name(held, held.id), "value": value}
         out = [self.store(first, value)]
         for target in rest:  # a = b = value: the later targets get the first one's value
-            if not isinstance(first, ast.Name):
-                raise _fail(target, "chained assignment needs a plain name first")
-            out.append(self.store(target, {"var": first.id}))
+            out.append(self.store(target, {"var": held.id}))
         return out
 
     def stmt_AnnAssign(self, node: ast.AnnAssign, sub: str, ctx: dict) -> list[dict]:

@@ -101,7 +101,47 @@ SUBMODULES = {
     "numpy": ("random", "testing", "linalg", "exceptions"),
     "os": ("path",),
 }
-MODULES = frozenset(PACKAGES) | frozenset(SUBMODULES) | {
+#: Modules of torch that hold some of a package's public names (``from
+#: torch.utils.data.dataset import random_split`` as PyTorch's text classification tutorial,
+#: ``from torch.distributions.normal import Normal`` as CleanRL): their names, torch's
+#: ``__all__``, are the package's.
+MODULE_VIEWS: dict[str, tuple[str, frozenset[str]]] = {
+    "torch.utils.data.dataset": ("torch.utils.data", frozenset({
+        "Dataset", "IterableDataset", "TensorDataset", "StackDataset", "ConcatDataset",
+        "ChainDataset", "Subset", "random_split"})),
+    "torch.utils.data.dataloader": ("torch.utils.data", frozenset({
+        "DataLoader", "get_worker_info", "default_collate", "default_convert"})),
+    "torch.utils.data.sampler": ("torch.utils.data", frozenset({
+        "BatchSampler", "RandomSampler", "Sampler", "SequentialSampler", "SubsetRandomSampler",
+        "WeightedRandomSampler"})),
+}
+MODULE_VIEWS.update({f"torch.distributions.{module}": ("torch.distributions", frozenset(
+    names.split())) for module, names in {
+        "bernoulli": "Bernoulli", "beta": "Beta", "binomial": "Binomial",
+        "categorical": "Categorical", "cauchy": "Cauchy", "chi2": "Chi2",
+        "continuous_bernoulli": "ContinuousBernoulli", "dirichlet": "Dirichlet",
+        "distribution": "Distribution", "exp_family": "ExponentialFamily",
+        "exponential": "Exponential", "fishersnedecor": "FisherSnedecor", "gamma": "Gamma",
+        "generalized_pareto": "GeneralizedPareto", "geometric": "Geometric",
+        "gumbel": "Gumbel", "half_cauchy": "HalfCauchy", "half_normal": "HalfNormal",
+        "independent": "Independent", "inverse_gamma": "InverseGamma",
+        "kumaraswamy": "Kumaraswamy", "laplace": "Laplace", "lkj_cholesky": "LKJCholesky",
+        "log_normal": "LogNormal", "logistic_normal": "LogisticNormal",
+        "lowrank_multivariate_normal": "LowRankMultivariateNormal",
+        "mixture_same_family": "MixtureSameFamily", "multinomial": "Multinomial",
+        "multivariate_normal": "MultivariateNormal", "negative_binomial": "NegativeBinomial",
+        "normal": "Normal",
+        "one_hot_categorical": "OneHotCategorical OneHotCategoricalStraightThrough",
+        "pareto": "Pareto", "poisson": "Poisson",
+        "relaxed_bernoulli": "LogitRelaxedBernoulli RelaxedBernoulli",
+        "relaxed_categorical": "ExpRelaxedCategorical RelaxedOneHotCategorical",
+        "studentT": "StudentT", "transformed_distribution": "TransformedDistribution",
+        "uniform": "Uniform", "von_mises": "VonMises", "weibull": "Weibull",
+        "wishart": "Wishart"}.items()})
+for _view in MODULE_VIEWS:
+    _parent, _, _leaf = _view.rpartition(".")
+    SUBMODULES[_parent] = (*SUBMODULES.get(_parent, ()), _leaf)
+MODULES = frozenset(PACKAGES) | frozenset(SUBMODULES) | frozenset(MODULE_VIEWS) | {
     "torch.linalg", "torch.special", "torch.sparse", "torch.cuda", "torch.accelerator",
     "torch.backends.mps",
     "torch.backends.cudnn", "torch.functional", "torch.cpu.amp", "torch.cuda.amp",
@@ -354,6 +394,9 @@ def _find_member(path: str, name: str) -> Any:
             return bi.TORCH_BUILTINS[name]
     if path == "torch.autograd" and name == "grad":
         return bi.AUTOGRAD_GRAD
+    if path in MODULE_VIEWS:
+        package, names = MODULE_VIEWS[path]
+        return member(package, name) if name in names else _MISSING
     package = _package(path)
     if package is not None and name in getattr(package, "__all__", ()):
         value = getattr(package, name, _MISSING)

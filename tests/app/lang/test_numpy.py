@@ -326,6 +326,14 @@ s = np.float64(2) * g + np.sqrt(4.0) - np.float32(1) / (g + 1) ** np.float64(2)
 print(s, type(np.float64(0.5) * g).__name__, np.float64(3) > g, np.arctan(1.0) + g, np.float64(1) - g)
 s.sum().backward()
 print(g.grad, np.float16(2) * t, np.float64(2) ** t, np.float64(7) // (t + 1), np.float64(7) % (t + 1))
+obs = torch.arange(12.0).reshape(6, 2)
+inds = np.arange(6)
+np.random.seed(3)
+np.random.shuffle(inds)
+print(inds, obs[inds[:3]], obs[inds[:2], np.array([1, 0])], obs[np.array([True, False] * 3)], obs[1:, inds[:2] % 2])
+obs[inds[:2]] = torch.zeros(2, 2)
+obs[np.array([5]), 1] = -1.0
+print(obs, g[np.array([2, 0])], torch.ones(3)[np.int64(1)])
 """,
     "einsum": """
 import numpy as np

@@ -13,6 +13,21 @@ import pytest
 from app.lang import Environment, Limits, ProgramError, compile_source, run_program
 
 SNIPPETS = {
+    "chained assignment whose first target is an item or attribute": """
+adv = [0.0] * 4
+last = 0
+for t in reversed(range(4)):
+    adv[t] = last = t + 0.5 * last
+print(adv, last)
+class O:
+    pass
+o, d = O(), {}
+d["k"] = o.v = x = y = [1]
+print(d, o.v, x is y, x is d["k"])
+xs = [0, 0, 0]
+xs[1] = i = 2
+print(xs, i)
+""",
     # ------------------------------------------------------------------ functions as values
     "functions as values": """
 def square(x):
@@ -571,6 +586,17 @@ def _ours(source: str, form: str) -> list[str]:
 def test_snippet_prints_what_python_prints(name, form):
     source = SNIPPETS[name]
     assert _ours(source, form) == _python(source)
+
+
+@pytest.mark.parametrize("source", ["xs = [0]\ni = 0\nxs[i] = i = 1",
+                                    "a = [0]\na[0] = a[0] = 1", "a = b = [0]\na[0] = b[0] = 1"])
+def test_chained_assignment_without_a_safe_plain_name_is_refused(source):
+    """The later targets of ``t[k] = name = v`` get the value through ``name``: refused when
+    no plain name follows, or when a target before it reads that name."""
+    from app.lang import SourceSyntaxError
+
+    with pytest.raises(SourceSyntaxError, match="chained assignment needs a plain name first"):
+        compile_source(source)
 
 
 def test_an_uncaught_exception_carries_its_class_and_text():

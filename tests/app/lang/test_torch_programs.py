@@ -239,6 +239,24 @@ bag = Bag()
 setattr(bag, "0", 5)
 print(getattr(bag, "0"), hasattr(bag, "1"), getattr(bag, "1", "none"))
 """,
+    "modules of torch.utils.data and torch.distributions (tutorials' and CleanRL's imports)": """
+import torch
+from torch.utils.data.dataset import random_split, Dataset, TensorDataset
+from torch.utils.data.dataloader import DataLoader, default_collate
+from torch.utils.data.sampler import RandomSampler, BatchSampler
+import torch.utils.data.dataset as ds
+print(random_split is torch.utils.data.random_split, ds.Subset is torch.utils.data.Subset)
+print(DataLoader, torch.utils.data.sampler.SequentialSampler)
+print(list(BatchSampler(range(5), 2, False)))
+print(hasattr(torch.utils.data.dataset, "DataLoader"), hasattr(torch.utils.data.sampler, "Sampler"))
+print(default_collate([torch.ones(2), torch.zeros(2)]), len(random_split(range(10), [7, 3])[1]))
+from torch.distributions.normal import Normal
+from torch.distributions.one_hot_categorical import OneHotCategoricalStraightThrough
+import torch.distributions.categorical as cat
+print(Normal is torch.distributions.Normal, Normal(0.0, 1.0).log_prob(torch.tensor(0.5)))
+print(cat.Categorical, torch.distributions.studentT.StudentT, OneHotCategoricalStraightThrough)
+print(hasattr(torch.distributions.normal, "Categorical"), hasattr(cat, "Categorical"))
+""",
 }
 
 
