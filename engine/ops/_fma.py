@@ -186,8 +186,9 @@ def _fma_chunked(a, b, c, out):
     fo = out.reshape(-1)
     token = ignore_fp()
     try:
-        if not fa.ndim and fb.ndim and fc.ndim and _axpy_into(dt, fa, fb, fc, fo):
-            pass
+        if fc.ndim and (not fa.ndim and fb.ndim and _axpy_into(dt, fa, fb, fc, fo) or
+                        not fb.ndim and fa.ndim and _axpy_into(dt, fb, fa, fc, fo)):
+            pass  # (a number times an array: BLAS's fused axpy; a * b is b * a, exactly)
         elif n >= MIN_ELEMENTS and THREADS > 1:
             run_into(kernel, [fa, fb, fc], fo, n)
         else:
