@@ -319,6 +319,13 @@ def _axpy_for(dt):
     return _AXPY[dt]
 
 
+def warm() -> None:
+    """Run the probes now (a process that forks workers: each inherits the answer instead of
+    probing at its first optimizer step)."""
+    _axpy_for(np.dtype(np.float32))
+    _axpy_for(np.dtype(np.float64))
+
+
 def _axpy_into(dt, a, b, c, out) -> bool:
     """``fma(a, b, c)`` into ``out`` (flat, C-contiguous; ``a`` one element, ``b`` and ``c``
     flat arrays) by the library's fused kernel (the last partial block copied into a whole

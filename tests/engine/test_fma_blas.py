@@ -144,3 +144,11 @@ def test_lerp_with_a_large_weight_as_torch(dtype):
         np.testing.assert_array_equal(
             _bits(_fma.fma(-(e0 - a0), dtype(0.1), e0)),
             _bits(torch.from_numpy(e0).add(torch.from_numpy(-(e0 - a0)), alpha=0.1).numpy()))
+
+
+def test_warm_probes_both_dtypes_at_once(monkeypatch):
+    monkeypatch.setattr(_fma, "_AXPY", {})
+    _fma.warm()
+    assert set(_fma._AXPY) == {np.dtype(np.float32), np.dtype(np.float64)}
+    if BLAS:
+        assert all(f is not None for f in _fma._AXPY.values())
