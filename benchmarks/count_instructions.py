@@ -12,10 +12,13 @@ CASE: execute, forward, forward_backward, repr, encode, decode, validate; or a v
 and VARIANT "engine" or "hand" (NumPy by hand), e.g. ``bench:mlp:hand``; BLAS runs on one thread;
 or a construct of ``benchmarks/interpreter_bench.py`` as ``lang:WORD:interp`` / ``lang:WORD:direct``
 (e.g. ``lang:Function:interp``; run with ``--short 2 --long 6``: each iteration is a whole loop);
-or a program of ``benchmarks/http_bench.py`` (``chain``: the 900-op tanh chain + backward;
-``mlp``: 10 MLP steps) as ``program:NAME:interp`` (the interpreter, as a session run executes
-it, without the HTTP and host layers) or ``program:NAME:direct`` (CPython on the engine); run
-with ``--short 2 --long 6``.
+or a reduction in torch's exact order as ``reduce:NAME`` (``sum10``/``mean10``: ``x.sum()``/
+``x.mean()`` of ``ones(10)``; ``norm``: ``norm(dim=-1)`` of a float32 (64, 256); ``rowsum``:
+``sum(-1)`` of it; ``bn2d``: a ``BatchNorm2d(16)`` training forward and backward on a float32
+(8, 16, 16, 16)); or a program of ``benchmarks/http_bench.py`` (``chain``: the 900-op tanh
+chain + backward; ``mlp``: 10 MLP steps) as ``program:NAME:interp`` (the interpreter, as a
+session run executes it, without the HTTP and host layers) or ``program:NAME:direct`` (CPython
+on the engine); run with ``--short 2 --long 6``.
 
 Needs ``valgrind`` (Debian's package). Slow: about a minute per case.
 """
@@ -79,6 +82,27 @@ def _bench_case(case: str):
     return variants["numpy (hand)" if variant == "hand" else variant]
 
 
+def _reduce_case(case: str):
+    """A reduction that follows torch's summation order (engine/ops/cascade.py, batch_stats.py)."""
+    import numpy as np
+
+    import engine
+
+    name = case.split(":")[1]
+    rng = np.random.default_rng(0)
+    if name in ("sum10", "mean10"):
+        x = engine.ones(10)
+        return x.sum if name == "sum10" else x.mean
+    rows = engine.tensor(rng.standard_normal((64, 256)).astype(np.float32))
+    if name == "norm":
+        return lambda: engine.norm(rows, dim=-1)
+    if name == "rowsum":
+        return lambda: rows.sum(-1)
+    bn = engine.nn.BatchNorm2d(16)
+    x = engine.tensor(rng.standard_normal((8, 16, 16, 16)).astype(np.float32))
+    return lambda: bn(x).sum().backward()
+
+
 def _lang_case(case: str):
     """A construct of ``benchmarks/interpreter_bench.py`` as ``lang:WORD:VARIANT``: the first
     construct whose title contains WORD (e.g. ``Function``, ``no_grad``, ``super``), run by the
@@ -121,6 +145,8 @@ def _child(case: str, n: int) -> None:
         fn = _bench_case(case)
     elif case.startswith("program:"):
         fn = _program_case(case)
+    elif case.startswith("reduce:"):
+        fn = _reduce_case(case)
     elif case.startswith("lang:"):
         fn = _lang_case(case)
     else:

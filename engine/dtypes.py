@@ -135,7 +135,7 @@ def scalar_dtype(value) -> DType:
     """The dtype a Python scalar takes when it stands alone."""
     if isinstance(value, bool):
         return bool_
-    if isinstance(value, int):
+    if isinstance(value, (int, np.integer)):  # NumPy's integers are ints to torch too
         return int64
     return _default_float.get()
 

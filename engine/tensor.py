@@ -279,6 +279,10 @@ class Tensor:
     def __hash__(self) -> int:
         return id(self)
 
+    # NumPy defers to the tensor's reflected operators (``np.float64(2) * t`` is a tensor,
+    # ``np.ones(2) * t`` torch's TypeError), as torch sets it
+    __array_priority__ = 1000
+
     def __array__(self, dtype=None, copy=None):
         arr = self.numpy()
         return arr if dtype is None else arr.astype(dtype)

@@ -42,6 +42,7 @@ from .pycollections import TYPES as COLLECTION_TYPES
 from .pyitertools import TYPE_ATTRIBUTES as ITERTOOLS_TYPE_ATTRIBUTES
 from .runtime import RunState
 from .schema import READ_DUNDERS, SPECIAL_METHODS
+from .torch_method_names import METHOD_QUALNAMES
 from .values import (
     BuiltinFunction,
     BuiltinType,
@@ -211,8 +212,7 @@ def torch_repr(value: Any) -> str:
     text = py.repr(value)
     if type(value) not in _CONTAINERS and t is not OrderedDict or \
             "<class 'engine." not in text and "<engine." not in text and \
-            "<bound method Size." not in text and "<function Size." not in text and \
-            "<bound method Node." not in text:
+            "<bound method " not in text and "<function Size." not in text:
         return text
     return _container_repr(value, set())
 
@@ -228,11 +228,44 @@ def _c_method_text(value: Any) -> str | None:
             return f"<built-in method {value.__name__} of torch.Size object>"
         if isinstance(owner, Node):
             return f"<built-in method {value.__name__} of {owner.name()} object>"
-        return None
+        return _library_method_text(value)
     if value.__qualname__ == f"Size.{value.__name__}" and \
             getattr(engine.Size, value.__name__, None) is value:
         return f"<method '{value.__name__}' of 'torch.Size' objects>"
     return None
+
+
+def _library_method_text(value: types.MethodType) -> str | None:
+    """A library object's method as torch prints it: named by the function torch's class
+    holds (``<bound method SGD.step of SGD (...)>``, where the engine's is the base
+    ``Optimizer.step``; app/lang/torch_method_names.py), and an optimizer's ``step`` once an
+    LR scheduler wrapped it the plain function torch puts on the optimizer
+    (``<function SGD.step at 0x...>``). None for anything else."""
+    func, owner = value.__func__, value.__self__
+    name = getattr(func, "__name__", None)
+    if not isinstance(func, types.FunctionType) or not func.__module__.startswith("engine."):
+        return None
+    qualname = None
+    for cls in type(owner).__mro__:
+        if not cls.__module__.startswith("engine."):
+            continue
+        qualname = METHOD_QUALNAMES.get(torch_class_name(cls)[0], {}).get(name)
+        if qualname is None and vars(cls).get(name) is func:
+            qualname = f"{torch_class_name(cls)[1]}.{name}"
+        if qualname is not None:
+            break
+    if qualname is None:
+        return None
+    if _wrapped_step(value):
+        return f"<function {qualname} at {py.id(func):#x}>"
+    return f"<bound method {qualname} of {torch_repr(owner)}>"
+
+
+def _wrapped_step(value: types.MethodType) -> bool:
+    """An optimizer's ``step`` after an LR scheduler took it (torch's scheduler replaces it on
+    the optimizer with a plain function of the same name that counts the calls)."""
+    return value.__name__ == "step" and isinstance(value.__self__, engine.optim.Optimizer) \
+        and bool(vars(value.__self__).get("_step_wrapped_by_lr_sched"))
 
 
 def _container_repr(value: Any, open_ids: set[int]) -> str:
@@ -552,6 +585,8 @@ def class_of(value: Any) -> Any:
     if t.__module__.startswith("engine."):
         parameter = t is engine.Tensor and isinstance(value, engine.nn.Parameter)
         return engine.nn.Parameter if parameter else t
+    if t is types.MethodType and _wrapped_step(value):
+        t = Function  # torch's LR scheduler put a plain function on the optimizer
     builtin = TYPES_BY_PYTYPE.get(t)
     if builtin is not None:
         return builtin
@@ -629,7 +664,8 @@ def _check_attr_name(name: Any) -> str:
     if not isinstance(name, str):
         raise ProgramError(f"attribute name must be string, not '{type(name).__name__}'",
                            exception="TypeError")
-    if name.startswith("__") or not name.isidentifier():
+    # digits too: the names of a container module's children (``setattr(seq, str(i), m)``)
+    if name.startswith("__") or not (name.isidentifier() or name.isdigit() and name.isascii()):
         raise ProgramError(f"attribute {name!r} is not allowed", exception="AttributeError")
     return name
 

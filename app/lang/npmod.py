@@ -362,6 +362,10 @@ def _sum_size(arrays: Any, *args: Any, **kwargs: Any) -> int:
     return sum(_size(x) for x in arrays)
 
 
+def _append_size(arr: Any, values: Any, *args: Any, **kwargs: Any) -> int:
+    return _size(arr) + _size(values)
+
+
 def _binary_size(*args: Any, **kwargs: Any) -> int:
     return _broadcast_size(*(a for a in args[:2]))
 
@@ -884,11 +888,11 @@ _SAME_SIZE = (  # results no larger than their first argument (or a view of it)
     "unique", "nonzero", "argwhere", "flatnonzero", "diff", "round", "around", "clip",
     "copy", "ascontiguousarray", "tril", "triu", "diagonal", "trace", "roll", "cumulative_sum",
     "isclose", "searchsorted", "shape", "ndim", "size", "allclose", "array_equal",
-    "array_equiv", "split", "array_split", "interp", "digitize", "isin",
+    "array_equiv", "split", "array_split", "interp", "digitize", "isin", "delete",
 )
 _SIZES: dict[str, Callable[..., int]] = {
     "concatenate": _sum_size, "stack": _sum_size, "vstack": _sum_size, "hstack": _sum_size,
-    "dstack": _sum_size, "column_stack": _sum_size, "concat": _sum_size,
+    "dstack": _sum_size, "column_stack": _sum_size, "concat": _sum_size, "append": _append_size,
     "outer": _outer_size, "kron": _outer_size, "matmul": _matmul_size,
     "tile": _tile_size, "repeat": _repeat_size, "meshgrid": _meshgrid_size,
     "where": _where_size, "linspace": _num_size(50), "logspace": _num_size(50),

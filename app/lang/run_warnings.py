@@ -143,8 +143,17 @@ def _warn(message: Any, category: Any = None, stacklevel: int = 1, source: Any =
 
 
 def install() -> None:
-    """Wrap Python's ``warnings.warn`` (once; outside runs it stays Python's)."""
+    """Wrap Python's ``warnings.warn`` (once; outside runs it stays Python's). A module of the
+    engine or the service that bound it under another name before (``from warnings import
+    warn``) gets the wrapper too; one imported later reads the wrapper itself."""
     warnings.warn = _warn
+    for name, module in list(sys.modules.items()):
+        if module is None or name == __name__ or not name.startswith(("engine.", "app.")) \
+                and name not in ("engine", "app"):
+            continue
+        for attr, value in list(vars(module).items()):
+            if value is _python_warn:
+                setattr(module, attr, _warn)
 
 
 def add_filter(rs: RunState, entry: tuple, append: bool) -> None:

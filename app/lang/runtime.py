@@ -20,7 +20,7 @@ BREAK, CONTINUE, RETURN = "break", "continue", "return"
 #: What the journal records for a variable that had no value before the statement.
 UNBOUND = object()
 #: Steps between wall-clock checks (a step is a statement or a call).
-CLOCK_EVERY = 16
+CLOCK_EVERY = 32
 #: Budget of user code that runs outside any run (a ``__repr__`` met while a reply is encoded).
 DETACHED_LIMITS = Limits(max_steps=10_000, timeout_s=1.0, max_recursion_depth=50,
                          max_loop_iterations=10_000, max_value_elements=100_000)

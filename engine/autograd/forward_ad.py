@@ -282,7 +282,8 @@ def propagate(outputs, rule, inputs: tuple, saved: tuple, per_input: bool, jvp,
             tangents = [get_tangent(x, lvl) if type(x) is Tensor else None for x in inputs]
             if any(t is not None for t in tangents):
                 with _Hidden(lvl):
-                    result = _tangents(outputs, rule, inputs, saved, per_input, jvp, tangents)
+                    result = _tangents(outputs, rule, inputs, saved, per_input, jvp, tangents,
+                                       name)
                     if name is not None and name not in PRIMAL_FREE and \
                             _grad_enabled.get() and not (
                                 name in PRIMAL_FREE_WHEN and PRIMAL_FREE_WHEN[name](inputs)):
@@ -400,21 +401,42 @@ def _resolve(saved: tuple, outputs) -> tuple:
     return tuple(first if s is OUTPUT else s for s in saved)
 
 
-def _tangents(outputs, rule, inputs, saved, per_input, jvp, tangents):
+# Elementwise ops whose tangent formula in torch is a sum of one term per operand: an operand
+# without a tangent gets zeros there (torch's codegen fills undefined tangents), so the sum is
+# always taken (AddBackward0 where the program's graph reaches the tangent)
+SUM_OF_TERMS = frozenset(("MulBackward0", "PowBackward1"))
+
+
+def _tangents(outputs, rule, inputs, saved, per_input, jvp, tangents, name=None):
     if jvp is not None:
         return jvp(tangents)
     known = _ELEMENTWISE.get(id(rule))
     if known is not None and known[0] is rule:
         rules, cross = known
         args = tuple(inputs) if cross else _resolve(saved, outputs)
-        total = None
+        total, terms = None, 0
         for f, t in zip(rules, tangents):
             if t is None or f is None:
                 continue
             part = f(t, *args)
+            terms += 1
             total = part if total is None else total + part
+        if terms == 1 and name in SUM_OF_TERMS and total.requires_grad and _grad_enabled.get():
+            total = _plus_zero_term(total)
         return total
     return _double_vjp(outputs, rule, inputs, _resolve(saved, outputs), per_input, tangents)
+
+
+def _plus_zero_term(total: Tensor) -> Tensor:
+    """``total + 0`` as torch's sum with a zero-filled term records it (one AddBackward0 node
+    whose gradient is the incoming one); the values stay ``total``'s, signed zeros included
+    (torch's zero tensor adds nothing)."""
+    from ..tensor import _wrap
+    from .graph import record
+
+    out = _wrap(total._data.copy(), total.dtype, total.device)
+    record(out, "AddBackward0", (lambda g: g,), (total,))
+    return out
 
 
 def _double_vjp(outputs, rule, inputs, saved, per_input, tangents):

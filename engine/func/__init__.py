@@ -320,7 +320,7 @@ def jvp(func, primals, tangents, *, strict: bool = False, has_aux: bool = False)
                     "jvp(f, primals, tangents): Expected f(*primals) to return only tensors, got "
                     f"unsupported type {type(o)}")
             p, t = fw.unpack_dual(o, level=level)
-            prim.append(p)
+            prim.append(_unwrapped(o, level))
             tang.append(_zeros_like(p) if t is None else t)
         if aux is not None:
             a_leaves, a_spec = tree_flatten(aux)
@@ -329,6 +329,15 @@ def jvp(func, primals, tangents, *, strict: bool = False, has_aux: bool = False)
     result = (_detach_tree(tree_unflatten(prim, o_spec), keep),
               _detach_tree(tree_unflatten(tang, o_spec), keep))
     return result + (_detach_tree(aux, keep),) if has_aux else result
+
+
+def _unwrapped(o: Tensor, level: int) -> Tensor:
+    """A primal output of ``jvp``: as torch unwraps it from its level, an alias of ``o``
+    without that level's tangent (AliasBackward0 where the program's graph reaches it)."""
+    from ..ops.shape import alias
+
+    with fw._Hidden(level):
+        return alias(o)
 
 
 # --------------------------------------------------------------------------- linearize
@@ -465,8 +474,11 @@ def _split_jac(col, out_shape, in_leaves, batch_dim_last: bool):
     for t in in_leaves:
         n = t.numel()
         if batch_dim_last:
+            # torch's ops (so its node names): split the last dim, then unflatten it into the
+            # input's shape (squeeze for a 0-d input): a view, ViewBackward0
             piece = col.narrow(col.ndim - 1, offset, n)
-            pieces.append(piece.reshape(tuple(out_shape) + tuple(t.shape)))
+            pieces.append(piece.squeeze(-1) if t.ndim == 0 else
+                          piece.unflatten(-1, tuple(t.shape)))
         else:
             piece = col.narrow(0, offset, n)
             moved = piece.movedim(0, -1) if piece.ndim > 1 else piece
@@ -524,7 +536,8 @@ def jacrev(func, argnums=0, *, has_aux: bool = False, chunk_size=None, _prealloc
             pieces = []
             for r, t in zip(rows, arg_leaves):
                 block = r.narrow(0, offset, n)
-                pieces.append(block.reshape(tuple(o.shape) + tuple(t.shape)))
+                # (torch views each output's block: ViewBackward0 whatever its strides)
+                pieces.append(block.view(tuple(o.shape) + tuple(t.shape)))
             per_output.append(pieces)
             offset += n
         jac = _detach_tree(_assemble(per_output, out_spec, arg_specs, argnums), keep)

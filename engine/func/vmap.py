@@ -132,8 +132,12 @@ def _plain(arr, dtype, dev) -> Tensor:
     return _wrap(arr, dtype, batched_device(dev, arr))
 
 
-def _unbatch(o: Tensor, out_dim: int, level: int, size: int) -> Tensor:
+def _unbatch(o: Tensor, out_dim: int, level: int, size: int, inputs: dict | None = None):
+    """``o`` with ``level``'s batch at ``out_dim``. ``inputs``: id of a batched input ->
+    (the tensor given to vmap, its in_dim): an input returned as it is comes back as the
+    tensor itself where its batch already sits at ``out_dim`` (as torch gives it back)."""
     phys = _extract(o._data, level)
+    varies = phys is not None
     if phys is None:
         data = o._data
         phys = np.broadcast_to(data, (size,) + tuple(np.shape(data)))
@@ -142,11 +146,37 @@ def _unbatch(o: Tensor, out_dim: int, level: int, size: int) -> Tensor:
         raise errors.EngineValueError(
             f"vmap: out_dim {out_dim} is out of range for an output of dimensionality {nd - 1}")
     out_dim = out_dim % nd
+    given = inputs.get(id(o)) if inputs else None
+    if given is not None and given[0] is not None and given[1] == out_dim and \
+            given[2] is o:
+        return given[0]
     res = _plain(_move(phys, 0, out_dim), o.dtype, o.device)
     if needs_grad(o):
-        record(res, "AliasBackward0", (lambda g: _rebatch(g, out_dim, level),), (o,),
+        record(res, _unbatch_node(o, varies, out_dim, given),
+               (lambda g: _rebatch(g, out_dim, level),), (o,),
                jvp=lambda ts: _unbatch(ts[0], out_dim, level, size))
     return res
+
+
+def _unbatch_node(o: Tensor, varies: bool, out_dim: int, given) -> str:
+    """The name torch's regular autograd level records for an output of ``vmap``: the op that
+    made it (torch's batched tensor unwraps to that op's result), ``ExpandBackward0`` for one
+    that does not vary over the batch (torch expands it), ``PermuteBackward0`` for a batch moved
+    to another dim than its own (torch's movedim)."""
+    if not varies:
+        return "ExpandBackward0"
+    if out_dim != (0 if given is None else given[1]):
+        return "PermuteBackward0"
+    fn = o.grad_fn
+    if fn is None:
+        return "AliasBackward0"
+    return _PER_SAMPLE.get(fn.name(), fn.name())
+
+
+# a reduction of all of each sample is, batched, torch's reduction over the sample's dims
+_PER_SAMPLE = {"SumBackward0": "SumBackward1", "MeanBackward0": "MeanBackward1",
+               "ProdBackward0": "ProdBackward1", "MaxBackward1": "MaxBackward0",
+               "MinBackward1": "MinBackward0"}
 
 
 def _rebatch(g: Tensor, out_dim: int, level: int) -> Tensor:
@@ -270,16 +300,17 @@ def _run_batched(func, flat, spec, dims, size, kwargs, randomness, out_dims):
         _depth.reset(token)
         _forget_devices(level)
     stats["batched"] += 1
-    return _unbatch_outputs(out, level, size, out_dims)
+    given = {id(b): (x, d, b) for x, d, b in zip(flat, dims, batched) if d is not None}
+    return _unbatch_outputs(out, level, size, out_dims, given)
 
 
-def _unbatch_outputs(out, level: int, size: int, out_dims):
+def _unbatch_outputs(out, level: int, size: int, out_dims, given=None):
     leaves, ospec = tree_flatten(out)
     dims = _out_dims_list(out_dims, out, len(leaves))
     res = []
     for o, d in zip(leaves, dims):
         if isinstance(o, Tensor):
-            res.append(_unbatch(o, d, level, size) if d is not None else o)
+            res.append(_unbatch(o, d, level, size, given) if d is not None else o)
         elif d is None:
             res.append(o)
         else:

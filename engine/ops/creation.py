@@ -239,9 +239,17 @@ def _has_long_overflow(data) -> bool:
 def _copy_of(data: Tensor, dtype, device, requires_grad: bool) -> Tensor:
     """A new tensor with ``data``'s values (``torch.tensor(t)``, ``as_tensor`` of another dtype
     or device)."""
+    from .memory_format import preserve_copy
+
     dt = data.dtype if dtype is None else as_dtype(dtype)
-    arr = data._data.astype(dt.np, copy=True) if data.device.type == "cpu" else \
-        data.device.xp.asnumpy(data._data).astype(dt.np)
+    # (torch's copy keeps the layout as clone() does: an expanded or otherwise overlapping
+    # tensor's copy is dense in its own order of dims)
+    if type(data._data) is np.ndarray:
+        arr = preserve_copy(data._data, np, dt.np)
+    elif data.device.type == "cpu":
+        arr = data._data.astype(dt.np, copy=True)
+    else:
+        arr = data.device.xp.asnumpy(data._data).astype(dt.np)
     return _finish(arr, dt, device, requires_grad)
 
 

@@ -341,6 +341,28 @@ def check_overlap(t: Tensor) -> None:
                 raise errors.EngineRuntimeError(errors.INTERNAL_OVERLAP)
 
 
+def check_mem_overlap(self: Tensor, operands, full: bool = False) -> None:
+    """torch's checks between the tensor an op writes and the tensors it reads: no element of
+    an operand may share memory with ``self`` unless both are the same elements in the same
+    layout (TensorIterator's ``assert_no_partial_overlap``: ``y[1:].add_(y[:-1])``,
+    ``y[1:].copy_(y[:-1])``); ``full``: no sharing at all (``assert_no_overlap``, the index
+    ops' source: ``x.index_add_(0, i, x)``)."""
+    sd = self._data
+    if type(sd) is not np.ndarray or not sd.size:
+        return
+    for t in operands:
+        if type(t) is not Tensor or t is self and not full:
+            continue
+        td = t._data
+        if type(td) is np.ndarray and td.size and np.may_share_memory(td, sd) and (
+                full or not (td.shape == sd.shape and td.strides == sd.strides and
+                             td.__array_interface__["data"][0] ==
+                             sd.__array_interface__["data"][0])) and np.shares_memory(td, sd):
+            from .out_rules import OVERLAP
+
+            raise errors.EngineRuntimeError(OVERLAP)
+
+
 def has_overlap(t: Tensor) -> bool:
     """Do elements of ``t`` share memory (a stride-0 dim of size > 1: torch's
     ``has_internal_overlap`` answering Yes)?"""
@@ -477,7 +499,7 @@ def _copy_slices_rule(g, needs, view_fn, base_shape):
 def inplace_twin(name: str, forward, differentiable: bool | None = None,
                  ufunc: str | None = None, zero_grad: str | None = None,
                  autograd_checks: bool = True, precheck=None, expanded=None,
-                 fast=None) -> None:
+                 fast=None, overlap: str | None = "partial") -> None:
     """Register ``name_``: the op applied in place on its first argument.
 
     With ``ufunc`` (the array module's function name), a call that records nothing and needs no
@@ -500,7 +522,11 @@ def inplace_twin(name: str, forward, differentiable: bool | None = None,
     called after the checks above, only for a call with keywords (``add_(g, alpha=-lr)``; a
     plain ``add_(g)`` takes the ufunc path without it) and only when nothing is recorded (no
     grad mode or no operand that requires grad, no forward-AD level).
+    ``overlap``: torch's check of the tensor operands against ``self`` (``check_mem_overlap``):
+    "partial" (an elementwise op), "full" (an index op's source), None (no check: masked_fill_,
+    index_fill_, masked_scatter_, composite ops).
     """
+    full = overlap == "full"
 
     keywords = inplace_keyword_check(name + "_", forward)
 
@@ -521,6 +547,8 @@ def inplace_twin(name: str, forward, differentiable: bool | None = None,
         if fast is not None and kwargs and not FW_ACTIVE[0] and not (_grad_enabled.get() and (
                 self.requires_grad or any(type(a) is Tensor and a.requires_grad
                                           for a in args))):
+            if overlap is not None:
+                check_mem_overlap(self, args + tuple(kwargs.values()), full)
             res = fast(self, *args, **kwargs)
             if res is not None:
                 return res
@@ -537,6 +565,8 @@ def inplace_twin(name: str, forward, differentiable: bool | None = None,
             if direct and not (_grad_enabled.get() and (
                     self.requires_grad or t_other is Tensor and other.requires_grad)) and \
                     not FW_ACTIVE[0] and 0 not in self._data.strides:
+                if t_other is Tensor and overlap is not None:
+                    check_mem_overlap(self, args, full)
                 arr = self._data
                 getattr(self.device.xp, ufunc)(
                     arr, other._data if t_other is Tensor else other, out=arr)
@@ -554,6 +584,8 @@ def inplace_twin(name: str, forward, differentiable: bool | None = None,
         except errors.KernelNotImplemented:
             _shape_before_kernel(self, args)
             raise
+        if overlap is not None:  # (after the arguments' checks: torch's parser comes first)
+            check_mem_overlap(self, args + tuple(kwargs.values()) if kwargs else args, full)
         if zero_grad is not None and _grad_enabled.get() and (  # (torch: integer self too)
                 self.requires_grad or any(type(a) is Tensor and a.requires_grad for a in args)):
             result = _zero_grad_result(result, self, args, zero_grad)
@@ -564,6 +596,8 @@ def inplace_twin(name: str, forward, differentiable: bool | None = None,
             result = forward(self, *args, **kwargs)
         except errors.EngineTypeError as e:
             raise _as_method_error(e, name) from None
+        if overlap is not None:
+            check_mem_overlap(self, args + tuple(kwargs.values()) if kwargs else args, full)
         writes = expanded[1] and expanded[1](self, *args, **kwargs)
         return apply_inplace(self, result, overlap_ok=True, writes=writes)
 

@@ -39,6 +39,7 @@ import warnings
 import numpy as np
 
 from .. import errors
+from .._cpu import mkl_fused
 from ..autograd import needs_grad, record
 from ..autograd.graph import FW_ACTIVE
 from ..modes import is_grad_enabled
@@ -671,14 +672,16 @@ def _affine_values(base, th, k):
     """``base (P, k) @ theta[n].T`` per batch as torch's CPU bmm rounds it (found by
     experiment, bitwise on float32/float64): its naive kernel (used while
     ``k * P * (k - 1) < 400``) sums the products left to right; above, BLAS chains fused
-    multiply-adds from the first product. float16: the float16 base grid, products and sums
-    in float32, rounded once."""
+    multiply-adds from the first product on Intel; MKL's generic path elsewhere rounds each
+    product and sum as the naive kernel (``engine._cpu.mkl_fused``; measured on an AMD EPYC:
+    bitwise on every size of the suite's, P up to 343, float32 and float64). float16: the
+    float16 base grid, products and sums in float32, rounded once."""
     dt = th.dtype
     if dt == np.float16:
         base, th = base.astype(np.float32), th.astype(np.float32)
     b = base[None, :, None, :]        # (1, P, 1, k)
     t = th[:, None, :, :]             # (N, 1, k - 1, k)
-    fused = dt != np.float16 and k * base.shape[0] * (k - 1) >= 400
+    fused = dt != np.float16 and k * base.shape[0] * (k - 1) >= 400 and mkl_fused()
     with np.errstate(all="ignore"):
         acc = b[..., 0] * t[..., 0]
         for j in range(1, k):

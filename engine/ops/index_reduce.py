@@ -118,7 +118,7 @@ def _index_reduce(input, dim, index, source, reduce, include_self: bool) -> Tens
     return out
 
 
-inplace_twin("index_reduce", index_reduce)
+inplace_twin("index_reduce", index_reduce, overlap="full")
 
 
 def _grads(g: Tensor, input: Tensor, d: int, index: Tensor, source: Tensor, reduce: str,

@@ -26,6 +26,7 @@ from ._args import _C_TYPE_NAMES, broadcast_shape, check_fits, is_scalar, norm_d
 from .families import (
     apply_inplace,
     check_inplace,
+    check_mem_overlap,
     check_overlap,
     has_overlap,
     inplace_twin,
@@ -333,7 +334,7 @@ def _index_put_precheck(self, indices, values, accumulate=False):
 
 
 inplace_twin("index_put", index_put, expanded=(None, _index_put_writes),
-             precheck=_index_put_precheck)
+             precheck=_index_put_precheck, overlap="full")
 
 
 def _on(input: Tensor, index: Tensor):
@@ -455,7 +456,7 @@ def scatter_add(input, dim, index, src):
     return out
 
 
-inplace_twin("scatter_add", scatter_add)
+inplace_twin("scatter_add", scatter_add, overlap="full")
 
 
 def _check_index_vector(name: str, index) -> None:
@@ -532,7 +533,7 @@ def index_add(input, dim, index, source, *, alpha=1):
     return out
 
 
-inplace_twin("index_add", index_add)
+inplace_twin("index_add", index_add, overlap="full")
 
 
 def _check_mask(mask) -> None:
@@ -600,7 +601,7 @@ def _masked_fill_precheck(self, *args, **kwargs) -> None:
 
 
 inplace_twin("masked_fill", masked_fill, precheck=_masked_fill_precheck,
-             expanded=(errors.EXPANDED_MASKED_FILL, _masked_fill_writes))
+             expanded=(errors.EXPANDED_MASKED_FILL, _masked_fill_writes), overlap=None)
 
 
 # --------------------------------------------------------------------------- t[key]
@@ -673,6 +674,12 @@ def setitem(self, key, value):
         raise
     if isinstance(value, Tensor) and adv is not None:
         value = _strip_leading_ones(value, len(_result_shape(target._data.shape, adv)))
+    if isinstance(value, Tensor) and value._data.ndim and (adv is None or value._data.size > 1):
+        # torch: copy_ (partial overlap refused), or index_put_ (any; one element under a
+        # mask is masked_fill_'s, unchecked)
+        if 0 in target._data.strides and adv is None:
+            check_overlap(target)
+        check_mem_overlap(target, (value,), full=adv is not None)
     if adv is None:
         if _grad_enabled.get() and (target.requires_grad or
                                     (isinstance(value, Tensor) and value.requires_grad)) or \

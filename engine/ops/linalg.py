@@ -373,7 +373,10 @@ def trace(input):
             kernel="trace", dtype="Bool"))
     dt = input.dtype if input.dtype.is_floating_point else DEFAULT_INT
     xp = input.device.xp
-    out = _wrap(xp.asarray(xp.trace(input._data, dtype=dt.np)), dt, input.device)
+    # torch's CPU kernel sums in its accumulate type (double for float32, float for half),
+    # then rounds once
+    acc = {"float32": xp.float64, "float16": xp.float32}.get(dt.name, dt.np)
+    out = _wrap(xp.asarray(xp.trace(input._data, dtype=acc)).astype(dt.np), dt, input.device)
     if needs_grad(input):
         n, m = input._data.shape
 

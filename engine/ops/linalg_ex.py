@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import errors
+from .._cpu import mkl_fused
 from ..autograd import OUTPUT, needs_grad, record
 from ..autograd.forward_ad import PRIMAL_FREE_WHEN
 from ..dtypes import int32
@@ -71,8 +72,11 @@ def _orgqr(a: np.ndarray, tau: np.ndarray) -> np.ndarray:
     ``-tau_i v_i`` under ``1 - tau_i`` and zeros above. A reflector is applied as dlarf does
     (the signs of zeros depend on it): not at all when ``tau`` is 0, and only to the rows up to
     ``v``'s last nonzero entry and the columns up to the last one nonzero in those rows
-    (``w = 0 + C^T v``, ``C -= v (tau w)^T`` fused: bitwise torch's on 174 of 200 random
-    cases up to order 6 in float32, 176 in float64; 144 unfused; the rest a last bit apart)."""
+    (``w = 0 + C^T v``, ``C -= v (tau w)^T`` fused on Intel: bitwise torch's on 174 of 200
+    random cases up to order 6 in float32, 176 in float64; 144 unfused; the rest a last bit
+    apart. MKL's generic path elsewhere does not fuse (``engine._cpu.mkl_fused``): on an AMD
+    EPYC 198 of 200 cases up to order 6 bitwise unfused, 144 fused; the two others of order 6,
+    a few ulps apart)."""
     q = np.array(a, copy=True)
     m, n = q.shape[-2:]
     k = tau.shape[-1]
@@ -98,7 +102,9 @@ def _orgqr(a: np.ndarray, tau: np.ndarray) -> np.ndarray:
                 cmask = cols[None, :] < lastc[:, None]
                 prod = np.where(rmask[:, :, None], v[:, :, None] * c, -0.0)
                 w = 0.0 + prod.sum(-2)
-                upd = fma_same(-v[:, :, None], (t[:, None] * w)[:, None, :], c)
+                tw = (t[:, None] * w)[:, None, :]
+                upd = fma_same(-v[:, :, None], tw, c) if mkl_fused() else \
+                    c - v[:, :, None] * tw
                 q[:, i:, i + 1:] = np.where(rmask[:, :, None] & cmask[:, None, :], upd, c)
             if i < m - 1:
                 q[:, i + 1:, i] *= -t[:, None]

@@ -19,10 +19,10 @@ from .decompositions import (
     _cholesky_grad,
     _cholesky_info,
     _first_failure,
-    _fma,
     _getrf,
     _host,
     _inv,
+    _mkl_axpy,
     _no_half,
     _no_low_precision,
     _raise_singular_inv,
@@ -141,10 +141,10 @@ def _getrs_partial(lu: np.ndarray, perm: np.ndarray) -> np.ndarray:
     with np.errstate(all="ignore"):
         recip = one / lu[:, np.arange(n), np.arange(n)]
         for k in range(n):  # L y = P I (unit diagonal), fused multiply-adds as MKL's
-            y[:, k + 1:] = _fma(-lu[:, k + 1:, k, None], y[:, k, None, :], y[:, k + 1:])
+            y[:, k + 1:] = _mkl_axpy(lu[:, k + 1:, k, None], y[:, k, None, :], y[:, k + 1:])
         for k in range(n - 1, -1, -1):  # U x = y
             y[:, k] = y[:, k] * recip[:, k, None]
-            y[:, :k] = _fma(-lu[:, :k, k, None], y[:, k, None, :], y[:, :k])
+            y[:, :k] = _mkl_axpy(lu[:, :k, k, None], y[:, k, None, :], y[:, :k])
     return y
 
 

@@ -426,6 +426,51 @@ def as_row_major(res):
     return as_layout(res, contiguous_strides(res.shape))
 
 
+def as_suggested(res, like):
+    """``res`` laid out as torch's ``empty(res.shape, memory_format=like.suggest_memory_format())``
+    lays it out: channels-last (3d) when ``like`` (an array or tensor of ``res``'s rank) looks
+    channels-last, else row-major. The kernels that allocate so: pooling, padding (constant,
+    reflect, replicate), upsampling, batch / group norm, pixel and channel shuffles."""
+    like = _array_of(like)
+    if type(res) is not np.ndarray or type(like) is not np.ndarray:
+        return res
+    if like.ndim in (4, 5) and res.ndim == like.ndim and \
+            _channels_last_strides_heuristic(like.shape, elem_strides(like)):
+        return as_layout(res, channels_last_strides(res.shape))
+    return as_row_major(res)
+
+
+def as_dense(res):
+    """``res`` as a pointwise op's result over it alone (torch's ``expanded / n``): itself
+    when non-overlapping and dense, else a copy dense in the order its strides give (an
+    expanded array's copy is row-major)."""
+    if type(res) is not np.ndarray or not res.ndim:
+        return res
+    strides = elem_strides(res)
+    if non_overlapping_and_dense(res.shape, strides):
+        return res
+    return copy_as(res, iterator_strides(res.shape, [(res.shape, strides)]))
+
+
+def relaid(t, arr_rule, *args):
+    """The fresh result tensor ``t`` (of a forward or backward formula made of engine ops)
+    laid out by ``arr_rule(t._data, *args)`` (``as_suggested``, ``as_row_major``): the
+    values stay; without history a new tensor, with history (``create_graph``) ``t`` itself
+    re-laid out unless it is a view (then as it is). None stays None."""
+    if t is None:
+        return t
+    arr = arr_rule(t._data, *args)
+    if arr is t._data:
+        return t
+    if not t.requires_grad:
+        from ..tensor import _wrap
+
+        return _wrap(arr, t.dtype, t.device)
+    if t._base is None:
+        t._data = arr
+    return t
+
+
 # --------------------------------------------------------------------------- arguments
 def check(fmt, fn: str):
     """``fmt`` as torch's binding reads a ``memory_format`` argument (None: the default)."""

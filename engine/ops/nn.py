@@ -1079,9 +1079,12 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
 
 
 def _layer_norm_rule(g, needs, x, w, mean, rstd, axes, param_dtype):
-    return _norm_backward_node("NativeLayerNormBackwardBackward0", _layer_norm_first,
-                               _layer_norm_double, g, needs, x, w, mean, rstd, axes,
-                               param_dtype)
+    from .memory_format import as_row_major, relaid
+
+    gx, gw, gb = _norm_backward_node("NativeLayerNormBackwardBackward0", _layer_norm_first,
+                                     _layer_norm_double, g, needs, x, w, mean, rstd, axes,
+                                     param_dtype)
+    return relaid(gx, as_row_major), gw, gb  # (torch's kernel: a row-major gradient)
 
 
 def _layer_norm_first(g, needs, x, w, mean, rstd, axes, param_dtype):
@@ -1266,13 +1269,26 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
             res = x * alpha + (b - m * alpha)
         else:
             res = ((x - m) * r) * w + b
-    out = _const(res, input)
+    out = _const(_batch_norm_layout(res, a), input)
     if needs_grad(input, weight, bias):
         record(out, "NativeBatchNormBackward0", _batch_norm_rule, (input, weight, bias),
                (input, weight, _const(mean, input), _const(rstd, input), axes, bshape,
                 (bias if weight is None else weight).dtype if needs_grad(weight, bias)
                 else None, training), per_input=False)
     return out
+
+
+def _batch_norm_layout(res, a):
+    """``res`` laid out as torch's batch norm lays its output out: row-major for a contiguous
+    input, channels-last for a channels-last contiguous 4-D one (the strides of size-1 dims
+    aside: measured), else as the input's suggested memory format."""
+    from . import memory_format as mf
+
+    if type(a) is np.ndarray and not a.flags.c_contiguous and \
+            mf.is_contiguous_as(a, mf.channels_last):
+        return mf.as_layout(res, mf.channels_last_strides(res.shape))
+    return mf.as_row_major(res) if type(a) is np.ndarray and a.flags.c_contiguous else \
+        mf.as_suggested(res, a)
 
 
 def _torch_stats_apply(input: Tensor, *params) -> bool:
@@ -1346,9 +1362,12 @@ def _update_running(running_mean, running_var, mean, var, count: int, momentum: 
 
 
 def _batch_norm_rule(g, needs, x, w, mean, rstd, axes, bshape, param_dtype, training):
-    return _norm_backward_node("NativeBatchNormBackwardBackward0", _batch_norm_first,
-                               _batch_norm_double, g, needs, x, w, mean, rstd, axes, bshape,
-                               training, param_dtype=param_dtype)
+    from .memory_format import as_suggested, relaid
+
+    gx, gw, gb = _norm_backward_node("NativeBatchNormBackwardBackward0", _batch_norm_first,
+                                     _batch_norm_double, g, needs, x, w, mean, rstd, axes,
+                                     bshape, training, param_dtype=param_dtype)
+    return relaid(gx, as_suggested, x._data), gw, gb  # (the input's suggested format)
 
 
 def _batch_norm_first(g, needs, x, w, mean, rstd, axes, bshape, training, param_dtype=None):
@@ -2096,7 +2115,7 @@ def _nll(input: Tensor, target: Tensor, weight, ignore_index: int, reduction: st
         node = _nll_node(input, reduction)
         # the gradient's own node, as torch records it under create_graph: its edges are the
         # incoming gradient's and the input's only (the constants are not its inputs)
-        if a.ndim == 4 and not input.is_contiguous():
+        if a.ndim == 4 and not input.is_contiguous() and _grad_like_is_strided(input._data):
             # torch's nll_loss2d backward allocates its gradient in the input's layout and its
             # kernel refuses one that is not contiguous (a 4-d input only: the others are
             # made contiguous first; seed 12)
@@ -2106,6 +2125,16 @@ def _nll(input: Tensor, target: Tensor, weight, ignore_index: int, reduction: st
             rule = named_grad(node[:-1] + "Backward0", lambda g, x: _nll_grad(g, x, *consts))
         record(out, node, (rule,), (input,), (input,))
     return out
+
+
+def _grad_like_is_strided(d) -> bool:
+    """Whether ``zeros_like`` of an array (torch's preserve_format: the strides of a
+    non-overlapping and dense one, else dense strides in the order of its own) is not
+    row-major (a strided slice of a row-major tensor, ``x[..., 0]``, gets a contiguous
+    gradient)."""
+    from .memory_format import contiguous_strides, elem_strides, preserved_strides
+
+    return preserved_strides(d.shape, elem_strides(d)) != contiguous_strides(d.shape)
 
 
 def _nll_node(input: Tensor, reduction: str) -> str:

@@ -18,7 +18,7 @@ from ..autograd import needs_grad, record
 from ..dtypes import default_float, float64
 from ..random import current_generator
 from ..tensor import Tensor, _wrap
-from .memory_format import draws_like
+from .memory_format import as_suggested, draws_like
 from .nn import _maybe_inplace
 from .registry import op
 
@@ -149,9 +149,10 @@ def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
 
 # --------------------------------------------------------------------------- shuffles
 def _shuffled(input: Tensor, shape: tuple, axes: tuple, out_shape: tuple) -> Tensor:
+    """The rearranged copy, in the input's suggested memory format (torch's kernels)."""
     xp = input.device.xp
     data = xp.ascontiguousarray(input._data.reshape(shape).transpose(axes)).reshape(out_shape)
-    return _wrap(data, input.dtype, input.device)
+    return _wrap(as_suggested(data, input._data), input.dtype, input.device)
 
 
 @op(kind="function", grad_fns=("PixelShuffleBackward0",))

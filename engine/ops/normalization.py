@@ -10,6 +10,7 @@ from ..dtypes import dtype_from_name as _dtype
 from ..modes import _grad_enabled
 from ..tensor import Tensor
 from . import kernel_dtypes
+from .memory_format import as_suggested, relaid
 from .nn import (
     _batch_stats,
     _const,
@@ -86,7 +87,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
             res = ((a - mean) * rstd).reshape(shape)
         else:
             res = (data.reshape(per_group) * scale + shift).reshape(shape)
-    out = _const(res, input)
+    out = _const(as_suggested(res, input._data), input)
     if needs_grad(input, weight, bias):
         # torch keeps the statistics in the parameters' dtype when it is not the input's
         like = next((p for p in (weight, bias) if p is not None and p.dtype is not
@@ -259,4 +260,4 @@ def _group_norm_rule(g, needs, x, w, mean, rstd, groups, eps, stats_dtype):
         gw = ((dyx - dys * m) * r).sum(0).reshape(c)
     if needs[2]:
         gb = dys.sum(0).reshape(c)
-    return gx, gw, gb
+    return relaid(gx, as_suggested, x._data), gw, gb

@@ -17,6 +17,7 @@ from ..dtypes import bool_
 from ..modes import check_numel
 from ..tensor import Tensor, _wrap
 from .creation import zeros_like
+from .memory_format import as_preserved, as_suggested
 from .registry import op
 
 _MODES = ("constant", "reflect", "replicate", "circular")
@@ -102,6 +103,10 @@ def _constant_pad(input: Tensor, pads: list, value) -> Tensor:
         src[d] = slice(max(-before, 0), shape[d] - max(-after, 0))
         dst[d] = slice(max(before, 0), out_shape[d] - max(after, 0))
     out[tuple(dst)] = input._data[tuple(src)]
+    # torch's layouts: cropping only is a clone of the cropped view (its order of dims kept);
+    # else the input's suggested memory format (channels-last stays so)
+    out = as_preserved(out, input._data[tuple(src)]) if all(p <= 0 for p in pads) else \
+        as_suggested(out, input._data)
     res = _wrap(out, dt, input.device)
     if needs_grad(input):
         negated = [-p for p in pads]
@@ -169,7 +174,11 @@ def _gather(t: Tensor, index: list, node: str, back: str, saves_input: bool = Fa
     arr = t._data
     for d, idx in index:
         arr = xp.take(arr, idx, axis=d)
-    out = _wrap(xp.ascontiguousarray(arr), t.dtype, t.device)
+    # (reflect / replicate: the input's suggested memory format, as their kernels; circular's
+    # copies are row-major)
+    arr = xp.ascontiguousarray(arr)
+    arr = as_suggested(arr, t._data) if saves_input else arr
+    out = _wrap(arr, t.dtype, t.device)
     if needs_grad(t):
         shape = t._data.shape
         if saves_input:
@@ -192,7 +201,7 @@ def _scatter(g: Tensor, index: list, shape: tuple, node: str, back: str,
         moved = xp.moveaxis(acc, d, 0)
         xp.add.at(moved, idx, xp.moveaxis(arr, d, 0))
         arr = acc
-    out = _wrap(arr, g.dtype, g.device)
+    out = _wrap(arr if x is None else as_suggested(arr, x._data), g.dtype, g.device)
     if x is not None and needs_grad(g, x):
         record(out, back, (lambda gg: _gather(gg, index, node, back, True),
                            lambda gg: zeros_like(x)), (g, x))

@@ -45,6 +45,7 @@ from .families import (
     apply_inplace,
     binary,
     check_inplace,
+    check_mem_overlap,
     inplace_twin,
     method_form,
     unary,
@@ -1075,6 +1076,7 @@ def _clamp_inplace(name: str) -> None:
             min, max = _clamp_bounds(name, True, self, min, max)
         check_inplace(self, min, max)
         result = _clamp(self, min, max)
+        check_mem_overlap(self, (min, max))
         if result.dtype is not self.dtype and not _can_cast(result.dtype, self.dtype) and \
                 type(min) is not Tensor and type(max) is not Tensor:
             # (the number overload names the C++ type)

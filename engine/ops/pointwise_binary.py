@@ -241,7 +241,7 @@ def _ldexp_precheck(self, other=None, *args, **kwargs):
             f"ldexp can't be cast to the desired output type {self.dtype.scalar_name}")
 
 
-inplace_twin("ldexp", ldexp, precheck=_ldexp_precheck)
+inplace_twin("ldexp", ldexp, precheck=_ldexp_precheck, overlap=None)  # (composite in torch)
 
 
 # --------------------------------------------------------------------------- shifts

@@ -27,6 +27,7 @@ from .families import (
     apply_inplace,
     binary,
     check_inplace,
+    check_mem_overlap,
     inplace_twin,
     method_form,
     unary,
@@ -277,6 +278,7 @@ def _clamp_one_sided(name: str, input, bound) -> Tensor:
 def _clamp_one_sided_(name: str, self: Tensor, bound) -> Tensor:
     check_inplace(self, bound)
     result = _clamp_one_sided(name, self, bound)
+    check_mem_overlap(self, (bound,))
     if not isinstance(bound, Tensor) and result.dtype is not self.dtype and \
             promote(result.dtype, self.dtype) is not self.dtype:
         # with a Number bound PyTorch names the output type as C++ does

@@ -56,8 +56,10 @@ def _isin(elements, test_elements, *, assume_unique=False, invert=False, _given=
             raise errors.EngineRuntimeError("Unsupported input type encountered for isin(): Bool")
     dt = promote_args(ta, tb)
     xp = ref.device.xp
-    if isinstance(b, Tensor) and _brute_force(ta._data.size, tb._data.size):
-        try:  # torch's elementwise kernel views test_elements flat, refusing what view(-1) does
+    if isinstance(b, Tensor) and tb.dtype is dt and _brute_force(ta._data.size, tb._data.size):
+        # torch's elementwise kernel views test_elements flat (after ``.to`` the promoted
+        # dtype, a copy when that is another dtype), refusing what view(-1) does
+        try:
             xp.reshape(tb._data, -1, copy=False)
         except ValueError:
             raise errors.EngineRuntimeError(errors.VIEW_NOT_COMPATIBLE) from None

@@ -21,6 +21,7 @@ from ..modes import check_numel
 from ..tensor import Tensor, _wrap
 from . import kernel_dtypes
 from .conv import col2im, windows
+from .memory_format import as_suggested, relaid
 from .registry import op
 from .sampling import resample, window_taps
 
@@ -292,7 +293,7 @@ def scatter_op(g: Tensor, x: Tensor, indices: Tensor, nd: int, name: str,
             f"max pooling backward: index {int(indices._data.max())} is outside the input plane "
             f"of {plane} elements (a window with no element inside the input)")
     res = _scatter_to_planes(g.device.xp, g._data, indices._data, x._data.shape, nd, unique)
-    out = _wrap(res, g.dtype, g.device)
+    out = _wrap(as_suggested(res, x._data), g.dtype, g.device)
     if needs_grad(g, x):
         shape = g._data.shape
         start = g._data.ndim - nd
@@ -324,6 +325,7 @@ def _max_pool(input: Tensor, nd: int, ks, st, pad, dil, ceil_mode: bool, fn: str
     values, index = _max_pool_arrays(xp, arr, ks, st, pad, dil, out_len)
     if not batched:
         values, index = values[0], index[0]
+    values, index = as_suggested(values, x._data), as_suggested(index, x._data)
     out = _wrap(values, x.dtype, x.device)
     indices = _wrap(index, int64, x.device)
     if needs_grad(x):
@@ -474,7 +476,7 @@ def _avg_pool(x: Tensor, nd: int, ks, st, pad, ceil_mode, cip, override, fn: str
     arr, batched = _batched(x, nd)
     check_numel(arr.shape[:2] + out_len)
     res = _avg_pool_array(x.device.xp, arr, ks, st, pad, out_len, cip, override)
-    out = _wrap(res if batched else res[0], x.dtype, x.device)
+    out = _wrap(as_suggested(res if batched else res[0], x._data), x.dtype, x.device)
     if needs_grad(x):
         params = (nd, ks, st, pad, ceil_mode, cip, override, fn)
         record(out, f"AvgPool{nd}DBackward0",
@@ -497,7 +499,7 @@ def _avg_pool_backward(g: Tensor, x: Tensor, params) -> Tensor:
     right = tuple(_right_pad(spatial[i], ks[i], st[i], pad[i], 1, out_len[i])
                   for i in range(nd))
     res = col2im(xp, cols, spatial, st, pad, (1,) * nd, right)
-    out = _wrap(res.reshape(x._data.shape), g.dtype, g.device)
+    out = _wrap(as_suggested(res.reshape(x._data.shape), x._data), g.dtype, g.device)
     if needs_grad(g, x):
         record(out, f"AvgPool{nd}DBackwardBackward0",
                (lambda gg: _avg_pool(gg, nd, ks, st, pad, ceil_mode, cip, override, fn),
@@ -604,8 +606,9 @@ def _adaptive_avg(x: Tensor, nd: int, out_size: tuple) -> Tensor:
         raise errors.EngineRuntimeError(
             f"{fn}: elements of output_size must be greater than or equal to 0 but received "
             f"{{{got}}}")
-    if all(v == 1 for v in out_size):
-        return x.mean(tuple(range(-1, -nd - 1, -1)), keepdim=True)
+    if all(v == 1 for v in out_size):  # (torch's mean, then its channels-last strides)
+        return relaid(x.mean(tuple(range(-1, -nd - 1, -1)), keepdim=True), as_suggested,
+                      x._data)
     _check_adaptive_input(x, nd, fn, False)
     # (a channels-last 2-d input runs torch's kernel for that layout)
     kernel_dtypes.check(fn, x, kernel=f"{fn}_channels_last" if nd == 2 and
@@ -688,8 +691,8 @@ def _adaptive_max(x: Tensor, nd: int, out_size: tuple):
             pos = xp.asarray(tables[i])[o, k]
             index = pos if index is None else index * spatial[i] + pos
         index = index.astype(np.int64, copy=False)
-    out = _wrap(values, x.dtype, x.device)
-    indices = _wrap(index, int64, x.device)
+    out = _wrap(as_suggested(values, x._data), x.dtype, x.device)
+    indices = _wrap(as_suggested(index, x._data), int64, x.device)
     if needs_grad(x):
         back = f"AdaptiveMaxPool{nd}DBackwardBackward0"
         record(out, f"AdaptiveMaxPool{nd}DBackward0",

@@ -28,7 +28,7 @@ from ..tensor import Tensor, _wrap
 from . import _stl, cascade
 from ._args import norm_dim, norm_dims
 from .families import apply_inplace, check_inplace
-from .memory_format import as_preserved
+from .memory_format import as_dense, as_preserved, relaid
 from .registry import OPS, op, register
 
 INF = math.inf
@@ -212,8 +212,9 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
     out = _wrap_reduced(xp.asarray(res).astype(dt.np, copy=False), dt, input.device)
     if needs_grad(input):
         name = "MeanBackward0" if dim is None else "MeanBackward1"
-        record(out, name, (lambda g: expand_reduced(g / builtins.max(count, 1), shape, dims,
-                                                    keepdim),), (input,),
+        # (torch's formula divides the expanded gradient: a dense result, not a broadcast)
+        record(out, name, (lambda g: relaid(expand_reduced(g / builtins.max(count, 1), shape,
+                                                           dims, keepdim), as_dense),), (input,),
                jvp=lambda ts: mean(ts[0], dim, keepdim, dtype=dt))
     return out
 

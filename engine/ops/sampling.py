@@ -17,6 +17,7 @@ from .. import errors
 from ..autograd import needs_grad, record
 from ..modes import check_numel
 from ..tensor import Tensor, _wrap
+from .memory_format import as_row_major, as_suggested
 from .registry import op
 
 
@@ -108,7 +109,7 @@ def resample(x: Tensor, taps: tuple, node: str, keeps_input: bool = False) -> Te
     check_numel(arr.shape[:arr.ndim - nd] + tuple(t.n_out for t in taps))
     for i in reversed(range(nd)):
         arr = apply_taps(xp, arr, arr.ndim - nd + i, taps[i])
-    out = _wrap(arr.astype(x.dtype.np, copy=False), x.dtype, x.device)
+    out = _wrap(as_suggested(arr.astype(x.dtype.np, copy=False), x._data), x.dtype, x.device)
     if needs_grad(x):
         back = node.replace("Backward0", "BackwardBackward0")
         shape = x._data.shape
@@ -127,7 +128,16 @@ def _adjoint(g: Tensor, x: Tensor | None, taps: tuple, node: str, back: str,
     nd = len(taps)
     for i in range(nd):
         arr = adjoint_taps(xp, arr, arr.ndim - nd + i, taps[i])
-    out = _wrap(arr.astype(g.dtype.np, copy=False).reshape(shape), g.dtype, g.device)
+    arr = arr.astype(g.dtype.np, copy=False).reshape(shape)
+    # torch's layouts: the adaptive pools' gradients follow their input's suggested memory
+    # format, bicubic's is row-major, the other upsamplings' follow the incoming gradient's
+    if x is not None:
+        arr = as_suggested(arr, x._data)
+    elif "Bicubic" in node:
+        arr = as_row_major(arr)
+    else:
+        arr = as_suggested(arr, g._data)
+    out = _wrap(arr, g.dtype, g.device)
     if needs_grad(g, x):
         keeps = x is not None
         rules = (lambda gg: resample(gg, taps, node, keeps),

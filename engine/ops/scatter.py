@@ -148,7 +148,7 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
     return out
 
 
-inplace_twin("scatter", scatter)
+inplace_twin("scatter", scatter, overlap="full")
 
 
 _REDUCES = ("sum", "prod", "mean", "amax", "amin")
@@ -230,7 +230,7 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     return out
 
 
-inplace_twin("scatter_reduce", scatter_reduce)
+inplace_twin("scatter_reduce", scatter_reduce, overlap="full")
 
 
 def _scatter_reduce_grads(g: Tensor, input: Tensor, d: int, index: Tensor, src: Tensor,
@@ -376,7 +376,7 @@ def put(input, index, source, accumulate=False):
     return out
 
 
-inplace_twin("put", put, precheck=_put_dtypes)
+inplace_twin("put", put, precheck=_put_dtypes, overlap="full")
 
 
 @op(grad_fns=("GatherBackward0", "ExpandBackward0", "ViewBackward0"))
@@ -506,7 +506,7 @@ def _masked_scatter_in_place(input, mask, source):
     return masked_scatter(input, mask, source)
 
 
-inplace_twin("masked_scatter", _masked_scatter_in_place)
+inplace_twin("masked_scatter", _masked_scatter_in_place, overlap=None)
 
 
 # --------------------------------------------------------------------------- view scatters
@@ -674,7 +674,7 @@ def index_copy(input, dim, index, source):
     return out
 
 
-inplace_twin("index_copy", index_copy)
+inplace_twin("index_copy", index_copy, overlap="full")
 
 
 def _table(name: str):
@@ -754,4 +754,4 @@ def _index_fill_writes(self, dim, index, value):
 
 
 inplace_twin("index_fill", index_fill, precheck=_index_dtype,
-             expanded=(errors.EXPANDED_INDEX_FILL, _index_fill_writes))
+             expanded=(errors.EXPANDED_INDEX_FILL, _index_fill_writes), overlap=None)

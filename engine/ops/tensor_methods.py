@@ -26,7 +26,7 @@ from ..dtypes import (
 from ..tensor import Size, Tensor, _wrap
 from . import memory_format as _mf
 from ._args import check_fits, norm_dim
-from .families import apply_inplace, check_inplace, check_overlap, writing_into
+from .families import apply_inplace, check_inplace, check_mem_overlap, check_overlap, writing_into
 from .registry import op, register
 
 register("backward", Tensor.backward, kind="method", differentiable=False,
@@ -131,6 +131,9 @@ def copy_(self, src, non_blocking=False):
     if not isinstance(src, Tensor):
         raise errors.EngineTypeError(
             f"copy_(): argument 'src' (position 1) must be Tensor, not {type(src).__name__}")
+    if 0 in self._data.strides:  # (torch: self's own overlap, then src's, then the shapes)
+        check_overlap(self)
+    check_mem_overlap(self, (src,))
     moved = to(src, device=self.device) if src.device != self.device else src
     return apply_inplace(self, _copy_result(self, moved))
 
@@ -281,6 +284,12 @@ def dim(self):
 def element_size(self):
     """Bytes per element."""
     return self.dtype.itemsize
+
+
+@op(differentiable=False)
+def get_device(input):
+    """The device's ordinal: -1 for a CPU tensor, the GPU's index for a CUDA one."""
+    return -1 if input.device.type == "cpu" else input.device.index or 0
 
 
 @op(differentiable=False)

@@ -66,6 +66,7 @@ class LRScheduler:
                         "resuming scheduler with last_epoch >= 0.")
         self.base_lrs = _lrs(optimizer, "initial_lr")
         self.last_epoch = last_epoch
+        optimizer._step_wrapped_by_lr_sched = True  # torch's step is now a plain function
         self._initial_step()
 
     def get_lr(self) -> list[float]:

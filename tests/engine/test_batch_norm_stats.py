@@ -131,3 +131,64 @@ def test_channels_last_rows_split_between_threads_as_torch():
                         err_msg=f"{count} threads, {shape}")
     finally:
         torch.set_num_threads(old)
+
+
+def test_float32_contiguous_statistics_on_order_sensitive_data_are_torchs_bits(threads):
+    # the error bound of the float32 contiguous path decides most channels from NumPy's sums;
+    # on data an order shows in (a large offset over a tiny spread, cancelling magnitudes,
+    # exact zeros) both the decided channels and the ones summed in torch's order are its bits
+    rng = np.random.default_rng(16)
+    undecided = 0
+    certain = batch_stats._certain
+
+    def counting(t, e, s):
+        nonlocal undecided
+        value, sure = certain(t, e, s)
+        undecided += int((~sure).sum())
+        return value, sure
+
+    for case in range(60):
+        shape = (int(rng.integers(2, 9)), int(rng.integers(1, 12)), int(rng.integers(1, 12)),
+                 int(rng.integers(2, 12)))
+        kind = case % 4
+        x = rng.standard_normal(shape)
+        if kind == 0:
+            x = 1e4 + x * 10.0 ** rng.uniform(-4, 0)
+        elif kind == 1:
+            x = x * 10.0 ** rng.integers(-6, 7, size=shape)
+        elif kind == 2:
+            x = np.round(x) * 2.0 ** 20 + x
+        x = x.astype(np.float32)
+        if kind == 3:
+            x[:, 0] = 0.0
+        rv = torch.ones(shape[1])
+        _, t_mean, t_invstd = torch.native_batch_norm(torch.from_numpy(x), None, None,
+                                                      torch.zeros(shape[1]), rv, True, 1.0,
+                                                      1e-5)
+        batch_stats._certain = counting
+        try:
+            mean, var_sum = batch_stats.collect_stats(x, False)
+        finally:
+            batch_stats._certain = certain
+        count = x.size // shape[1]
+        np.testing.assert_array_equal(mean, t_mean.numpy(), err_msg=f"{shape} {kind}")
+        np.testing.assert_array_equal((var_sum / np.float32(count - 1)).astype(np.float32),
+                                      rv.numpy(), err_msg=f"{shape} {kind}")
+        invstd = batch_stats.invstd_and_update(mean, var_sum, count, 1e-5, None, None, 1.0)
+        np.testing.assert_array_equal(invstd, t_invstd.numpy(), err_msg=f"{shape} {kind}")
+    assert undecided  # (the sequential fallback ran too)
+
+
+def test_float32_channel_whose_sum_the_order_decides_is_torchs():
+    # torch's sequential float64 sum loses the 3 (2**60 + 3 rounds to 2**60, then -2**60 gives
+    # 0); NumPy's unrolled sum cancels the big ones first and keeps it
+    x = np.zeros((2, 3, 1, 16), np.float32)
+    x[0, 1, 0, :2] = (2.0 ** 60, 3.0)
+    x[0, 1, 0, 8] = -(2.0 ** 60)
+    assert np.add.reduce(x, axis=(0, 2, 3), dtype=np.float64)[1] == 3.0
+    _, t_mean, t_invstd = torch.native_batch_norm(torch.from_numpy(x), None, None, None, None,
+                                                  True, 0.1, 1e-5)
+    mean, var_sum = batch_stats.collect_stats(x, False)
+    np.testing.assert_array_equal(mean, t_mean.numpy())
+    invstd = batch_stats.invstd_and_update(mean, var_sum, 32, 1e-5, None, None, 0.1)
+    np.testing.assert_array_equal(invstd, t_invstd.numpy())

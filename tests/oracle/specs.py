@@ -199,6 +199,7 @@ def _bitwise(draw):
 @custom("isnan", "isinf", "isfinite", "logical_not", "bitwise_not", "bool", "float", "half",
         "int", "long", "detach", "dim", "element_size", "is_contiguous", "is_floating_point",
         "is_inference", "numel", "tolist", "item", "clone", "contiguous", "double", "detach_",
+        "get_device",
         "byte", "char", "short")
 def _unary_any(draw):
     return Call((any_tensor(draw),), {})

@@ -11,6 +11,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 import engine  # noqa: E402
+from engine._cpu import mkl_fused  # noqa: E402
 
 from .backends import builtin_class, observed, pinned_obs  # noqa: E402
 
@@ -557,7 +558,11 @@ def test_inv_and_solve_raise_where_torchs_lu_meets_a_zero_pivot(dtype):
         except np.linalg.LinAlgError:
             numpy_raises = True
         numpy_differs += numpy_raises != (got["torch"][0] != "answers")
-    assert numpy_differs >= 10  # the cases that need the model are there
+    # the cases that need the model are there: on Intel NumPy's verdict differs on 10 or more;
+    # elsewhere MKL's generic path rounds as NumPy's LU more often (measured on an AMD EPYC:
+    # 5 of 300 in float64, 10 in float32), while the Intel path's model would differ from
+    # torch's there on 20 and 23 (engine._cpu.mkl_fused picks the model)
+    assert numpy_differs >= (10 if mkl_fused() else 4)
 
 
 def test_lu_model_is_torchs_lu():
@@ -641,3 +646,90 @@ def test_group_norm_statistics_are_torchs():
         exact += int((r == want).sum())
         total += r.size
     assert exact >= 0.85 * total, (exact, total)
+
+
+def _overlap(call, mode):
+    """``call(L, y, src)`` with ``y`` and ``src`` views of one tensor: overlapping in part
+    (``y[1:]``, ``y[:-1]``), wholly (the same tensor) or the same elements by another view."""
+    def program(L):
+        base = L.arange(1.0, 9.0) / 8
+        y, src = {"partial": (base[1:8], base[0:7]), "same": (base[:7], base[:7]),
+                  "alias": (base[:7], base[:7][...])}[mode]
+        if mode == "same":
+            src = y
+        out = call(L, y, src)
+        return [base, out if out is None or isinstance(out, (list, tuple)) else [out]]
+    return program
+
+
+OVERLAP_CALLS = {
+    "add_": lambda L, y, s: y.add_(s),
+    "add_ alpha": lambda L, y, s: y.add_(s, alpha=2),
+    "mul_": lambda L, y, s: y.mul_(s),
+    "sub_ operator": lambda L, y, s: y.__isub__(s),
+    "lerp_": lambda L, y, s: y.lerp_(s, 0.5),
+    "addcmul_": lambda L, y, s: y.addcmul_(s, s),
+    "clamp_": lambda L, y, s: y.clamp_(s, None),
+    "clamp_min_": lambda L, y, s: y.clamp_min_(s),
+    "copy_": lambda L, y, s: y.copy_(s),
+    "setitem": lambda L, y, s: y.__setitem__(slice(None), s),
+    "setitem index": lambda L, y, s: y.__setitem__(L.tensor([0, 2, 1]), s[:3]),
+    "setitem one under a mask": lambda L, y, s: y.__setitem__(y > 0.5, s[:1]),
+    "index_add_": lambda L, y, s: y.index_add_(0, L.tensor([0, 2, 1]), s[:3]),
+    "index_copy_": lambda L, y, s: y.index_copy_(0, L.tensor([0, 2, 1]), s[:3]),
+    "scatter_": lambda L, y, s: y.scatter_(0, L.tensor([0, 2, 1]), s),
+    "put_": lambda L, y, s: y.put_(L.tensor([0, 2, 1]), s[:3]),
+    "index_put_": lambda L, y, s: y.index_put_((L.tensor([0, 2, 1]),), s[:3]),
+    "masked_fill_ (unchecked)": lambda L, y, s: y.masked_fill_(s > 0.3, s[0]),
+    "index_fill_ (unchecked)": lambda L, y, s: y.index_fill_(0, L.tensor([0, 2]), s[0]),
+}
+
+
+@pytest.mark.parametrize("mode", ["partial", "same", "alias"])
+@pytest.mark.parametrize("name", list(OVERLAP_CALLS))
+def test_writes_over_their_own_operands_as_torch(name, mode):
+    """An in-place op whose tensor operand shares memory with the tensor it writes: torch's
+    elementwise ops (and copy_, a slice's setitem) refuse a partial overlap (the same elements
+    in the same layout are fine: ``y.add_(y)``), its index ops' sources any overlap (``"some
+    elements of the input tensor and the written-to tensor refer to a single memory
+    location"``); the engine used to compute them (hunt, session 16)."""
+    program = _overlap(OVERLAP_CALLS[name], mode)
+    assert _run(program, engine) == _run(program, torch)
+
+
+def _nll_strided(T, view):
+    x = T.tensor(np.linspace(-2.0, -0.1, 48).reshape(2, 3, 2, 2, 2), requires_grad=True)
+    t = T.tensor([[[0, 1], [2, 0]], [[2, 2], [1, 0]]])
+    v = {"slice": lambda a: a[..., 0], "slice transposed": lambda a: a[..., 0].transpose(2, 3),
+         "permuted": lambda a: a.sum(-1).permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2)
+         }[view](x)
+    T.nn.functional.nll_loss(v, t).backward()
+    return x.grad
+
+
+SEED_CASES = {
+    # torch's CPU trace sums float32 in double, then rounds once (long run, seed 1612021)
+    "trace float32": lambda T: T.trace(T.tensor(
+        [[-0.03454152122139931, 1.4343416690826416, 0.8161341547966003],
+         [-0.24153801798820496, -0.882575511932373, 1.477340579032898],
+         [1.1905332803726196, 0.2218913435935974, 0.9120365381240845]])),
+    "trace float16": lambda T: T.trace(T.tensor(
+        [[0.1, 5.0, 1.0], [2.0, 1000.0, 3.0], [4.0, 6.0, 0.3]], dtype=T.float16)),
+    # isin's brute-force kernel views test_elements flat only after ``.to`` the promoted
+    # dtype: an expanded int32 test against float64 elements is a copy, no view error
+    "isin of an expanded test of another dtype": lambda T: T.isin(
+        T.tensor([1.5, 3.0, -0.8], dtype=T.float64),
+        T.tensor([[1, 3]], dtype=T.int32).expand(2, 2), assume_unique=True),
+    "isin of an expanded test of the dtype": lambda T: T.isin(
+        T.tensor([1, 3, 2]), T.tensor([[1, 3]]).expand(2, 2)),
+    # nll_loss2d's gradient is allocated like the input (dense strides in its order): a
+    # strided slice of a row-major input gets a row-major one, which its kernel accepts
+    "nll_loss of a strided slice": lambda T: _nll_strided(T, "slice"),
+    "nll_loss of a transposed slice": lambda T: _nll_strided(T, "slice transposed"),
+    "nll_loss of a permuted input": lambda T: _nll_strided(T, "permuted"),
+}
+
+
+@pytest.mark.parametrize("name", list(SEED_CASES))
+def test_long_run_findings_session16(name):
+    assert _run(SEED_CASES[name], engine) == _run(SEED_CASES[name], torch)

@@ -21,6 +21,7 @@ ERROR_CASES = [
     "np.arange(0, 1, 0)",
     "np.linspace(0, 1, -2)",
     "np.concatenate([np.ones(2), np.ones((2, 2))])",
+    "np.append(np.ones((2, 2)), np.ones(3), axis=0)",
     "np.stack([np.ones(2), np.ones(3)])",
     "np.dot(np.ones(2), np.ones(3))",
     "np.ones((2, 3)) @ np.ones((2, 3))",
@@ -217,6 +218,7 @@ print(np.dot(a, b), a @ b, np.matmul(a, b), np.outer([1, 2], [3, 4, 5]), np.dot(
 print(np.allclose(a, a + 1e-9), np.isclose(a, 1), np.array_equal(a, a), np.array_equal(a, b), np.allclose([1.0], [1.1]))
 print(np.sort(np.array([3, 1, 2])), np.argsort([3, 1, 2]), np.unique([3, 1, 3, 2]), np.flip(a), np.swapaxes(a, 0, 1))
 print(np.column_stack([[1, 2], [3, 4]]), np.split(np.arange(6), 3), np.diff([1, 4, 9]), np.trace(np.eye(3)))
+print(np.append(np.cos([0.0, 1.0]), 1 - np.sin([2.0])), np.append(a, [[9, 9, 9]], axis=0), np.append([1], 2.5), np.delete(a, 1, axis=1), np.delete(np.arange(5), [0, 2]))
 print(np.linalg.norm([3.0, 4.0]), np.linalg.inv(np.array([[2.0, 0.0], [0.0, 4.0]])), np.linalg.det(np.eye(2)))
 print(np.linalg.solve(np.array([[3.0, 1.0], [1.0, 2.0]]), np.array([9.0, 8.0])), np.kron([1, 2], [1, 1]))
 print(np.shape(a), np.ndim(a), np.size(a), np.broadcast_to(np.array([1, 2]), (2, 2)), np.roll([1, 2, 3], 1))
@@ -319,6 +321,11 @@ print(torch.tensor(np.float32(1.5)), torch.tensor([np.float32(1.5), 2.0]).dtype)
 z = t.numpy()
 z += np.ones(3)
 print(t)
+g = torch.ones(3, requires_grad=True)
+s = np.float64(2) * g + np.sqrt(4.0) - np.float32(1) / (g + 1) ** np.float64(2)
+print(s, type(np.float64(0.5) * g).__name__, np.float64(3) > g, np.arctan(1.0) + g, np.float64(1) - g)
+s.sum().backward()
+print(g.grad, np.float16(2) * t, np.float64(2) ** t, np.float64(7) // (t + 1), np.float64(7) % (t + 1))
 """,
     "einsum": """
 import numpy as np
@@ -516,7 +523,8 @@ def test_what_numpy_refuses(form, source, exception, words):
     "np.random.randint(0, 2, size=(10**6, 10**6))", "np.random.permutation(10**10)",
     "np.random.choice(10**10, 3, replace=False)", "np.outer(np.ones(10**5), np.ones(10**5))",
     "np.tile(np.ones(10**4), 10**6)", "np.repeat(np.ones(10), 10**10)",
-    "np.concatenate([np.ones(10**5)] * 10**3)", "np.ones(10**5)[:, None] * np.ones(10**5)",
+    "np.concatenate([np.ones(10**5)] * 10**3)", "np.append(np.ones(6 * 10**6), np.ones(6 * 10**6))",
+    "np.ones(10**5)[:, None] * np.ones(10**5)",
     "np.ones((10**4, 1)) @ np.ones((1, 10**4))", "np.meshgrid(np.ones(10**4), np.ones(10**4))",
     "np.zeros_like(np.ones(1), shape=(10**6, 10**6))", "np.array([np.ones(10**5)] * 10**3)",
     "np.ones((10**3, 10**4), dtype=np.uint8)[[0] * 10**4]",

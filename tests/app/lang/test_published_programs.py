@@ -23,6 +23,12 @@ tutorial (register_parametrization, cached, right_inverse), the pruning tutorial
 NLP-from-scratch name classifier (nn.RNN, random_split, np.array_split))
 and d2l's batch
 normalization from scratch (8.5) and attention scoring / multi-head attention (11.3, 11.5),
+and from session 16 seventeen programs written in the style of well-known published kinds not
+covered before (``like_*``: DQN with a replay buffer, toy DDPM diffusion, RealNVP, a Neural ODE
+through a hand RK4, word2vec skip-gram with negative sampling, Siamese/triplet networks, a
+mixture density network, a tiny ViT, LoRA adapters, mixture-of-experts routing, FGSM, a
+Fourier-feature PINN, RoPE attention with scaled_dot_product_attention, a KAN spline layer,
+schedulers with hooks and checkpoints, WGAN-GP, MAML through torch.func),
 pasted into a session cell by cell print what torch 2.13 prints for the same cells, both drawing
 the same random numbers (``published.py``).
 
@@ -97,8 +103,9 @@ LIMITS = {"pt_11_jacobians_hessians": Limits(timeout_s=600),
 NAMES = sorted(p.name.removesuffix(".py.txt") for p in PROGRAMS.glob("*.py.txt"))
 
 
-def test_there_are_the_78_programs():
-    assert len(NAMES) == 78
+def test_there_are_the_95_programs():
+    assert len(NAMES) == 95
+    assert sum(n.startswith("like_") for n in NAMES) == 17
     assert sum(n.startswith("ex_") for n in NAMES) == 8
     assert sum(n.startswith("tut_") for n in NAMES) == 15
     assert sum(n.startswith("d2l_") for n in NAMES) == 21

@@ -34,6 +34,19 @@ warnings.simplefilter("ignore")
 y.grad
 warnings.warn("ignored")
 """,
+    "through aliases: import warnings as w, from warnings import warn (as ...)": """\
+import torch
+import warnings as w
+from warnings import warn
+from warnings import warn as say
+import torch.nn.functional as F
+w.warn("aliased module")
+warn("aliased function", FutureWarning)
+say("renamed")
+shout = w.warn
+shout("a value")
+grid = F.affine_grid(torch.eye(2, 3).unsqueeze(0), (1, 1, 2, 2))
+""",
     "engine texts, a program's category, a module's forward, once, reset": """\
 import torch
 import torch.nn.functional as F
@@ -180,6 +193,22 @@ warnings.warn(M())"""
     with pytest.raises(LangError) as info:
         run_program(compile_source(source), Environment(), Limits(max_steps=500))
     assert info.value.extra["limit"] == "max_steps"
+
+
+def test_an_engine_module_that_bound_warn_by_another_name_reports_to_the_run(monkeypatch):
+    """``from warnings import warn`` in a module imported before the wrapper: the run gets
+    its warnings all the same (install rebinds such names; a later import reads the wrapper)."""
+    import sys
+    import types
+
+    from app.lang import run_warnings
+
+    probe = types.ModuleType("engine._warn_alias_probe")
+    probe.warn = run_warnings._python_warn
+    monkeypatch.setitem(sys.modules, probe.__name__, probe)
+    run_warnings.install()
+    assert probe.warn is run_warnings._warn and warnings.warn is run_warnings._warn
+    assert run_warnings._python_warn is not run_warnings._warn
 
 
 def test_outside_a_run_python_warns_as_usual():

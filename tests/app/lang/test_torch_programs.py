@@ -215,6 +215,30 @@ print(nn.Linear, nn.Linear.__name__, nn.Linear.__qualname__, torch.optim.SGD.__n
 print([m.__class__.__name__ for m in net.modules()], f"{type(X)}", repr(type(X.shape)))
 print(torch.relu.__name__, torch.nn.functional.relu.__name__, X.dtype.__class__.__name__)
 """,
+    "children replaced by their names (LoRA tutorials: setattr(seq, str(i), ...))": """
+import torch
+from torch import nn
+class Wrapped(nn.Module):
+    def __init__(self, linear):
+        super().__init__()
+        self.linear = linear
+    def forward(self, x):
+        return self.linear(x) * 2
+seq = nn.Sequential(nn.Linear(2, 2), nn.ReLU(), nn.Linear(2, 1))
+for i, module in enumerate(seq):
+    if isinstance(module, nn.Linear):
+        setattr(seq, str(i), Wrapped(module))
+print(seq)
+print(type(getattr(seq, "0")).__name__, hasattr(seq, "2"), hasattr(seq, "7"))
+print(getattr(seq, "7", None))
+delattr(seq, "1")
+print([name for name, _ in seq.named_children()], len(seq))
+class Bag:
+    pass
+bag = Bag()
+setattr(bag, "0", 5)
+print(getattr(bag, "0"), hasattr(bag, "1"), getattr(bag, "1", "none"))
+""",
 }
 
 

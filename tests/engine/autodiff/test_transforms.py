@@ -176,3 +176,58 @@ def test_transforms_keep_the_programs_graph_as_torch():
                 (q * engine.tensor(weights)).sum().backward()
                 np.testing.assert_allclose(w_e.grad.numpy(), w_t.grad.numpy(), rtol=1e-6,
                                            err_msg=f"{name} {i}")
+
+
+def _node_cases(lib):
+    """Transforms whose results keep the program's graph (a closed-over ``w``): the grad_fn
+    names torch's regular autograd level records for them."""
+    func = lib.func
+    w = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    x = lib.tensor([0.5, -1.0, 2.0])
+    xs = lib.ones(2, 3)
+    t = lib.ones(3)
+    cube = lambda xx: (w * xx ** 3).sum()  # noqa: E731
+    return [
+        ("hessian", func.hessian(cube)(x)),
+        ("hessian of w", func.hessian(lambda xx: (xx ** 3).sum())(w)),
+        ("jacfwd", func.jacfwd(lambda xx: w * xx.sin())(x)),
+        ("jacfwd 0-d", func.jacfwd(lambda xx: w * xx.sin())(x[0])),
+        ("jacfwd two", func.jacfwd(lambda a, b: w * a * b, argnums=(0, 1))(x, x[:1])),
+        ("jacfwd(jacrev)", func.jacfwd(func.jacrev(cube))(x)),
+        ("jacrev", func.jacrev(lambda xx: w * xx.sin())(x)),
+        ("jvp mul", func.jvp(lambda xx: w * xx.exp(), (x,), (t,))),
+        ("jvp sin", func.jvp(lambda xx: (w * xx).sin(), (x,), (t,))),
+        ("jvp identity", func.jvp(lambda xx: xx, (w,), (t,))),
+        ("jvp by a number", func.jvp(lambda xx: (xx * w) * 2, (x,), (t,))),
+        ("jvp pow", func.jvp(lambda xx: xx.abs() ** w, (x,), (t,))),
+        ("jvp w pow", func.jvp(lambda xx: w ** xx, (x,), (t,))),
+        ("jvp int", func.jvp(lambda xx: (xx * w) * lib.tensor([1, 2, 3]), (x,), (t,))),
+        ("vmap", func.vmap(lambda xx: w * xx)(xs)),
+        ("vmap sum", func.vmap(lambda xx: (w * xx).sum())(xs)),
+        ("vmap mean", func.vmap(lambda xx: (w * xx).mean())(xs)),
+        ("vmap max", func.vmap(lambda xx: (w * xx).max())(xs)),
+        ("vmap identity", func.vmap(lambda xx: xx)(w * 1)),
+        ("vmap identity in_dims=1", func.vmap(lambda xx: xx, in_dims=1)(w.expand(2, 3))),
+        ("vmap identity out_dims", func.vmap(lambda xx: xx, 1, 1)(w.expand(2, 3) * 1)),
+        ("vmap constant", func.vmap(lambda xx: w)(xs)),
+        ("vmap out_dims", func.vmap(lambda xx: xx + w, out_dims=1)(xs)),
+        ("vmap grad", func.vmap(func.grad(lambda xx: (w * xx.sin()).sum()))(xs)),
+    ]
+
+
+def test_transform_results_carry_torchs_node_names():
+    """hessian/jacfwd end in a view (torch unflattens the split Jacobian: ViewBackward0, not
+    ReshapeAliasBackward0); jvp's primal output is an alias and a product's tangent a sum
+    with torch's zero-filled term (AddBackward0); vmap's output is the op's own result (its
+    node), an expand, a permute, or the input itself."""
+    torch = pytest.importorskip("torch")
+
+    def names(r):
+        if isinstance(r, (tuple, list)):
+            return [names(v) for v in r]
+        return None if r.grad_fn is None else r.grad_fn.name()
+
+    for (name, a), (_, b) in zip(_node_cases(torch), _node_cases(engine), strict=True):
+        assert names(b) == names(a), name
+    w = engine.tensor([1.0, 2.0], requires_grad=True)
+    assert engine.func.vmap(lambda xx: xx)(w) is w  # (torch gives the input back)
