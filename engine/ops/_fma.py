@@ -186,8 +186,9 @@ def _fma_chunked(a, b, c, out):
     fo = out.reshape(-1)
     token = ignore_fp()
     try:
-        if not fa.ndim and fb.ndim and fc.ndim and _axpy_into(dt, fa, fb, fc, fo):
-            pass
+        if fc.ndim and (not fa.ndim and fb.ndim and _axpy_into(dt, fa, fb, fc, fo) or
+                        not fb.ndim and fa.ndim and _axpy_into(dt, fb, fa, fc, fo)):
+            pass  # (a number times an array: BLAS's fused axpy; a * b is b * a, exactly)
         elif n >= MIN_ELEMENTS and THREADS > 1:
             run_into(kernel, [fa, fb, fc], fo, n)
         else:
@@ -316,6 +317,13 @@ def _axpy_for(dt):
                 axpy = None
         _AXPY[dt] = axpy
     return _AXPY[dt]
+
+
+def warm() -> None:
+    """Run the probes now (a process that forks workers: each inherits the answer instead of
+    probing at its first optimizer step)."""
+    _axpy_for(np.dtype(np.float32))
+    _axpy_for(np.dtype(np.float64))
 
 
 def _axpy_into(dt, a, b, c, out) -> bool:

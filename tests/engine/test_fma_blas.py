@@ -128,3 +128,27 @@ def test_an_sgd_step_does_not_run_the_emulation(monkeypatch):
     tw.grad = torch.tensor(g0)
     torch.optim.SGD([tw], lr=0.01).step()
     np.testing.assert_array_equal(_bits(w.detach().numpy()), _bits(tw.detach().numpy()))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_lerp_with_a_large_weight_as_torch(dtype):
+    # ``lerp_(end, w)`` for w >= 0.5 is ``fma(-(end - a), 1 - w, end)``: the number second
+    rng = np.random.default_rng(4)
+    for n in (5, 64, 1000, 8193):
+        a0 = rng.standard_normal(n).astype(dtype)
+        e0 = rng.standard_normal(n).astype(dtype)
+        for w in (0.9, 0.5, 0.25):
+            got = engine.tensor(a0.copy()).lerp_(engine.tensor(e0), w)
+            want = torch.from_numpy(a0.copy()).lerp_(torch.from_numpy(e0), w)
+            np.testing.assert_array_equal(_bits(got.numpy()), _bits(want.numpy()))
+        np.testing.assert_array_equal(
+            _bits(_fma.fma(-(e0 - a0), dtype(0.1), e0)),
+            _bits(torch.from_numpy(e0).add(torch.from_numpy(-(e0 - a0)), alpha=0.1).numpy()))
+
+
+def test_warm_probes_both_dtypes_at_once(monkeypatch):
+    monkeypatch.setattr(_fma, "_AXPY", {})
+    _fma.warm()
+    assert set(_fma._AXPY) == {np.dtype(np.float32), np.dtype(np.float64)}
+    if BLAS:
+        assert all(f is not None for f in _fma._AXPY.values())

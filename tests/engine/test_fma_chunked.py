@@ -93,7 +93,8 @@ def test_chunked_fma_same_bits_as_the_whole_array_emulation(dtype):
             # in float64's range the splitting leaves to ``a*b + c``)
             _same_bits_but_nan(_fma.fma(v, b, c), _fma._fma_vec(v, b, c), v, b, c,
                                exact=_fma._axpy_for(np.dtype(dtype)) is None)
-            _same_bits(_fma.fma(a, v, c), _fma._fma_vec(a, v, c))
+            _same_bits_but_nan(_fma.fma(a, v, c), _fma._fma_vec(a, v, c), v, a, c,
+                               exact=_fma._axpy_for(np.dtype(dtype)) is None)
             _same_bits(_fma.fma(a, b, v), _fma._fma_vec(a, b, v))
         # in place: ``out`` is ``c``
         cc = c.copy()

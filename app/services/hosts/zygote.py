@@ -52,7 +52,9 @@ def main() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     sock = socket.socket(fileno=int(os.environ.pop(ZYGOTE_FD_ENV)))
     import app.services.hosts.host as host  # everything a host imports, imported once
+    from engine.ops import _fma
 
+    _fma.warm()  # (the fused multiply-add's probe, once for every host: ~0.1 s)
     gc.collect()
     gc.freeze()
     signal.signal(signal.SIGCHLD, _reap)
