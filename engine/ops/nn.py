@@ -707,7 +707,10 @@ def _log_softmax_grad_arrays(g: Tensor, y: Tensor, d: int):
         negative_zeros = np.all(np.signbit(gd) & (gd == 0), axis=d, keepdims=True)
         s = np.where(negative_zeros, np.negative(s), s)
     with np.errstate(all="ignore"):
-        return _wrap(np.subtract(gd, np.multiply(np.exp(yd), s)), dt, g.device)
+        # exp as the op computes it (float32 through float64, rounded once: pointwise.exp)
+        e = np.exp(yd.astype(np.float64)).astype(np.float32) if yd.dtype == np.float32 \
+            else np.exp(yd)
+        return _wrap(np.subtract(gd, np.multiply(e, s)), dt, g.device)
 
 
 def _log_softmax_double(d: int):
