@@ -35,7 +35,7 @@ from .creation import full_like, zeros_like
 from .families import apply_inplace, check_inplace
 from .linalg import plain_mm
 from .memory_format import draws_like
-from .pointwise import _AS_COEFFS, _AS_P, erf_as_float32
+from .pointwise import _AS_COEFFS, _AS_P, erf_as_float32, exp_array
 from .registry import op
 
 _SQRT2 = math.sqrt(2.0)
@@ -707,10 +707,7 @@ def _log_softmax_grad_arrays(g: Tensor, y: Tensor, d: int):
         negative_zeros = np.all(np.signbit(gd) & (gd == 0), axis=d, keepdims=True)
         s = np.where(negative_zeros, np.negative(s), s)
     with np.errstate(all="ignore"):
-        # exp as the op computes it (float32 through float64, rounded once: pointwise.exp)
-        e = np.exp(yd.astype(np.float64)).astype(np.float32) if yd.dtype == np.float32 \
-            else np.exp(yd)
-        return _wrap(np.subtract(gd, np.multiply(e, s)), dt, g.device)
+        return _wrap(np.subtract(gd, np.multiply(exp_array(np, yd), s)), dt, g.device)
 
 
 def _log_softmax_double(d: int):

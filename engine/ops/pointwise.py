@@ -823,7 +823,8 @@ def _float32_rounded_once(ufunc: str):
     return fwd
 
 
-exp = unary("exp", _quiet(_float32_rounded_once("exp")), lambda g, out: g * out,
+exp_array = _float32_rounded_once("exp")  # (xp, array) -> exp as the op computes it
+exp = unary("exp", _quiet(exp_array), lambda g, out: g * out,
             save=("out",), arith=True, doc="Elementwise exponential.")
 expm1 = unary("expm1", _quiet(_float32_rounded_once("expm1")), lambda g, out: g * (out + 1),
               save=("out",), arith=True,
