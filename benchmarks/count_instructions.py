@@ -14,7 +14,9 @@ or a construct of ``benchmarks/interpreter_bench.py`` as ``lang:WORD:interp`` / 
 (e.g. ``lang:Function:interp``; run with ``--short 2 --long 6``: each iteration is a whole loop);
 or a reduction in torch's exact order as ``reduce:NAME`` (``sum10``/``mean10``: ``x.sum()``/
 ``x.mean()`` of ``ones(10)``; ``norm``: ``norm(dim=-1)`` of a float32 (64, 256); ``rowsum``:
-``sum(-1)`` of it; ``bn2d``: a ``BatchNorm2d(16)`` training forward and backward on a float32
+``sum(-1)`` of it; ``varmean32``/``varmean64``: ``var_mean(dim=-1)`` of it in float32 /
+float64; ``varall``: its ``var()``; ``sumT``: ``.T.sum()`` (a strided whole sum); ``bn2d``:
+a ``BatchNorm2d(16)`` training forward and backward on a float32
 (8, 16, 16, 16)); or a program of ``benchmarks/http_bench.py`` (``chain``: the 900-op tanh
 chain + backward; ``mlp``: 10 MLP steps) as ``program:NAME:interp`` (the interpreter, as a
 session run executes it, without the HTTP and host layers) or ``program:NAME:direct`` (CPython
@@ -98,6 +100,14 @@ def _reduce_case(case: str):
         return lambda: engine.norm(rows, dim=-1)
     if name == "rowsum":
         return lambda: rows.sum(-1)
+    if name in ("varmean32", "varmean64"):
+        x = rows if name == "varmean32" else rows.double()
+        return lambda: engine.var_mean(x, dim=-1)
+    if name == "varall":
+        return rows.var
+    if name == "sumT":
+        cols = rows.T
+        return cols.sum
     bn = engine.nn.BatchNorm2d(16)
     x = engine.tensor(rng.standard_normal((8, 16, 16, 16)).astype(np.float32))
     return lambda: bn(x).sum().backward()

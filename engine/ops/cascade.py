@@ -153,9 +153,50 @@ def row_sums(x: np.ndarray) -> np.ndarray:
         restore_fp(token)
 
 
-#: torch reduces serially below this many elements; a larger reduction to one value is split
-#: between threads (``two_pass_reduction``), which is not modelled here.
+#: ATen's ``internal::GRAIN_SIZE``: torch reduces serially below this many elements; a larger
+#: reduction to one value is split between its threads (``two_pass_reduction``).
 GRAIN_SIZE = 32768
+
+
+def threads() -> int:
+    """The intra-op thread count torch's kernels would split a reduction between: the
+    program's ``set_num_threads``, else the cores this process may use, which is what torch
+    reports on this host (``engine.backends.get_num_threads``; an ``OMP_NUM_THREADS`` given
+    to torch alone is not seen)."""
+    from ..backends import get_num_threads
+
+    return get_num_threads()
+
+
+def chunks(n: int, count: int, grain: int = GRAIN_SIZE) -> list:
+    """The ``[begin, end)`` ranges ``at::parallel_for(0, n, grain)`` gives torch's threads
+    (OpenMP: ``min(threads, ceil(n / grain))`` tasks of ``ceil(n / tasks)`` elements)."""
+    tasks = min(count, -(-n // grain)) if grain > 0 else count
+    size = -(-n // tasks)
+    return [(b, min(n, b + size)) for b in range(0, n, size)]
+
+
+def iteration(a: np.ndarray):
+    """``(flat, sizes, strides)``: ``a``'s elements in the order a TensorIterator over it
+    alone visits them (dims by falling stride, adjacent ones that are contiguous with each
+    other coalesced), that iterator's shape and byte strides innermost first; None for zero
+    or negative strides (not modelled)."""
+    dims = [d for d in range(a.ndim) if a.shape[d] > 1]
+    if any(a.strides[d] <= 0 for d in dims):
+        return None
+    dims.sort(key=lambda d: -a.strides[d])
+    sizes: list = []  # innermost first, coalesced
+    strides: list = []
+    for d in reversed(dims):
+        if sizes and a.strides[d] == strides[-1] * sizes[-1]:
+            sizes[-1] *= a.shape[d]
+        else:
+            sizes.append(a.shape[d])
+            strides.append(a.strides[d])
+    flat = np.transpose(a, dims + [d for d in range(a.ndim) if a.shape[d] <= 1]).reshape(-1)
+    return flat, sizes or [1], strides or [a.itemsize]
+
+
 
 
 def _row_sum(x: np.ndarray) -> np.ndarray:
@@ -204,12 +245,64 @@ def _outer_sums(x: np.ndarray) -> np.ndarray:
         restore_fp(token)
 
 
+def scalar_row_sums(x: np.ndarray) -> np.ndarray:
+    """ATen's scalar ``row_sum`` of each row of ``x`` (``(R, L)``, a strided row: four scalar
+    accumulators take values 0-3, 4-7, ... (each stream through the cascade), the leftovers
+    go to the first, then the others are added to it): ``(R,)``. It is the vector model with
+    one lane."""
+    token = ignore_fp()
+    try:
+        if x.shape[1] < 2:
+            return x[:, 0] + x.dtype.type(0)
+        return _lanes(x, x.shape[1], 1)[:, 0] + x.dtype.type(0)
+    finally:
+        restore_fp(token)
+
+
+def whole_sum(a: np.ndarray, count: int | None = None):
+    """torch's sum of all of ``a`` (float32 or float64, any strides, at least one element):
+    its iterator's rows (the innermost coalesced dim; ``row_sums`` where contiguous, else the
+    scalar ``row_sum``) added in turn to the output; from ``GRAIN_SIZE`` elements on more
+    than one thread, ``two_pass_reduction``: each thread's range (rows cut at its ends) into
+    its own zeroed slot, then the slots (``count`` of them, ``threads()``) summed as a row.
+    None for zero or negative strides (not modelled)."""
+    it = iteration(a)
+    if it is None:
+        return None
+    flat, sizes, strides = it
+    n = flat.size
+    row = sizes[0]
+    rows = row_sums if strides[0] == a.itemsize else scalar_row_sums
+    count = threads() if count is None else count
+    ranges = [(0, n)] if n < GRAIN_SIZE or count == 1 else chunks(n, count)
+    zero = np.zeros(1, a.dtype)
+    slots = np.zeros((1, count), a.dtype)
+    for i, (b, e) in enumerate(ranges):
+        first = min(e, -(-b // row) * row)  # (the first whole row's start)
+        last = max(first, e - e % row)
+        parts = [zero]
+        if first > b:
+            parts.append(rows(flat[b:first].reshape(1, -1)))
+        if last > first:
+            parts.append(rows(flat[first:last].reshape(-1, row)))
+        if e > last:
+            parts.append(rows(flat[last:e].reshape(1, -1)))
+        token = ignore_fp()
+        try:
+            total = np.add.accumulate(np.concatenate(parts))[-1]
+        finally:
+            restore_fp(token)
+        if len(ranges) == 1 and (n < GRAIN_SIZE or count == 1):
+            return total
+        slots[0, i] = total
+    return row_sums(slots)[0]
+
+
 def trailing_sum(a: np.ndarray, dims: tuple, keepdim: bool):
     """torch's sum of ``a`` (a float32 or float64 C-contiguous NumPy array) over ``dims``
     (sorted, non-negative) when they are one block of adjacent dims: its trailing dims (the
-    rows' cascade above) or dims followed by kept ones (``_outer_sums``); None otherwise,
-    and for a whole-tensor sum split between threads, which is not modelled (the caller sums
-    its own way)."""
+    rows' cascade above; ``whole_sum`` for one value split between threads) or dims followed
+    by kept ones (``_outer_sums``); None otherwise (the caller sums its own way)."""
     k = len(dims)
     if not k or dims[-1] - dims[0] != k - 1 or a.dtype not in LANES or \
             not a.flags.c_contiguous or a.size == 0:  # (sorted distinct: one block)
@@ -219,22 +312,116 @@ def trailing_sum(a: np.ndarray, dims: tuple, keepdim: bool):
     rows = math.prod(shape[:d0])
     inner = math.prod(shape[d1:])
     kept = shape[:d0] + ((1,) * k if keepdim else ()) + shape[d1:]
-    if rows == 1 and inner == 1 and a.size > GRAIN_SIZE:  # (split between threads by
-        # columns, an outer reduction keeps each column's order: torch rounds the chunks to
-        # 128 bytes, whole groups of 4 vectors; measured up to 600k elements on 2 threads)
-        from ..backends import get_num_threads
-
-        if get_num_threads() > 1:
-            return None
+    if rows == 1 and inner == 1 and a.size >= GRAIN_SIZE and threads() > 1:
+        # (split between threads: each thread's range summed into its own slot)
+        return whole_sum(a).reshape(kept)
     if inner == 1:
         return row_sums(a.reshape(rows, -1)).reshape(kept)
     return _outer_sums(a.reshape(rows, -1, inner)).reshape(kept)
 
 
+def _block_sums(x: np.ndarray, n: int, c: tuple):
+    """ATen's ``multi_row_sum`` down the ``n`` rows of ``x`` (``(n,) + c``, ``c`` holding at
+    least two values; ``n < 4096``: blocks of 16 rows, 16 blocks to a group): the remaining
+    rows' sum, plus the last unfinished group's block sums, plus the groups' sums."""
+    blocks, rest = divmod(n, 16)
+    if not blocks:
+        return _seq(x, 0)
+    sums = _seq(x[:blocks * 16].reshape((blocks, 16) + c), 1)
+    groups, left = divmod(blocks, 16)
+    acc = _seq(x[blocks * 16:], 0) if rest else None
+    if left:
+        level = _seq(sums[groups * 16:], 0)
+        acc = level if acc is None else acc + level
+    if groups:
+        level = _seq(_seq(sums[:groups * 16].reshape((groups, 16) + c), 1), 0)
+        acc = level if acc is None else acc + level
+    return acc
+
+
+def _outer_plan(n: int, d: int, dtype: np.dtype):
+    """``_outer_sums`` of an ``(n, d)`` C-contiguous array (``n < 4096``) with the shapes
+    worked out once: a function of the array (False where ``n`` is larger: the general
+    path). The same operations on the same values in the same order, without the general
+    path's per-call shape work (a Linear layer's bias gradient: 3 NumPy calls for (64, 256)
+    in place of ~15 calls and their glue)."""
+    if n >= 4096 or d < 2:
+        return False
+    lanes = LANES[dtype]
+    split = d - d % (4 * lanes if d >= lanes else 4)
+    zero = dtype.type(0)
+    c = d - split
+    quads, left = divmod(n, 4)
+
+    def streams(x):  # row_sum down the rows of the last c columns: 4 interleaved streams
+        if not quads:
+            acc = x[0, split:]
+            for i in range(1, n):
+                acc = acc + x[i, split:]
+            return acc
+        part = _block_sums(x[:quads * 4, split:].reshape(quads, 4, c), quads, (4, c))
+        if not left:
+            return _seq(part, 0)  # (acc 0, then 1, 2, 3 in turn)
+        acc = part[0]
+        for i in range(quads * 4, n):
+            acc = acc + x[i, split:]
+        return acc + part[1] + part[2] + part[3]
+
+    if split == d:
+        def run(x):
+            token = ignore_fp()
+            try:
+                res = _block_sums(x, n, (d,))
+                res += zero
+                return res
+            finally:
+                restore_fp(token)
+    elif not split:
+        def run(x):
+            token = ignore_fp()
+            try:
+                res = streams(x)
+                return res + zero
+            finally:
+                restore_fp(token)
+    else:
+        def run(x):
+            token = ignore_fp()
+            try:
+                out = np.empty(d, dtype)
+                out[:split] = _block_sums(x[:, :split], n, (split,))
+                out[split:] = streams(x)
+                out += zero
+                return out
+            finally:
+                restore_fp(token)
+    return run
+
+
+#: Per (rows, columns, dtype): ``_outer_plan``'s function.
+_OUTER: dict = {}
+
+
 def add_reduce(a: np.ndarray, axes: tuple, keepdims: bool, dtype) -> np.ndarray:
     """``np.add.reduce(a, axes, dtype, keepdims)`` in torch's order where it is modelled
     (``a`` float32 or float64 summed in its own dtype)."""
+    if axes == (0,) and a.ndim == 2 and not keepdims and a.dtype == dtype and \
+            a.flags.c_contiguous:  # (a Linear layer's bias gradient)
+        key = (a.shape, a.dtype)
+        run = _OUTER.get(key)
+        if run is None:
+            run = _OUTER[key] = _outer_plan(a.shape[0], a.shape[1], a.dtype) \
+                if a.dtype in LANES else False
+        if run is not False:
+            return run(a)
     if a.dtype == dtype and a.dtype in LANES:
+        if not a.flags.c_contiguous and a.size and math.prod(a.shape[d] for d in axes) == \
+                a.size:  # (a strided tensor to one value: its iterator's rows)
+            res = whole_sum(a)
+            if res is not None:
+                kept = tuple(1 if d in axes else s for d, s in enumerate(a.shape)) \
+                    if keepdims else tuple(s for d, s in enumerate(a.shape) if d not in axes)
+                return res.reshape(kept)
         res = trailing_sum(a, axes if len(axes) < 2 else tuple(sorted(axes)), keepdims)
         if res is not None:
             return res

@@ -442,19 +442,54 @@ def _moments_args(name: str, input, dim, unbiased, correction):
     return dims, correction
 
 
-def _var_forward(name: str, input: Tensor, dims: tuple, correction, keepdim: bool):
+def _var_forward(name: str, input: Tensor, dims: tuple, correction, keepdim: bool,
+                 statistics: bool = True):
+    """``(m2 / dof, dof)`` as torch's var/std (``statistics``: computed at all; var_mean and
+    std_mean take their own) in float64 for float32/float64 NumPy data: more than one output
+    (or float16) through its Welford loop, one value through ``std_var_all_cpu``'s two passes
+    (engine/ops/welford.py); elsewhere two passes in the accumulation dtype."""
     xp = input.device.xp
     shape = input._data.shape
     n = _count(shape, dims)
     dof = builtins.max(0, n - correction)
     if dof <= 0:
         warnings.warn(_DOF_WARNING.format(name=name), UserWarning, stacklevel=3)
+    if not statistics:
+        return None, dof
+    a = input._data
+    if n and type(a) is np.ndarray:
+        from . import welford
+
+        one = a.size == n
+        if one and input.dtype is not float16:
+            # ``self.mean()`` in the dtype (torch's sum order), then the deviations in double
+            whole = tuple(range(a.ndim))
+            mean = float((_float_sum(input, whole, False, input.dtype) / n).astype(a.dtype))
+            m2 = welford.var_all_m2(a, mean)
+            if m2 is not None:
+                with _quiet(xp):
+                    res = np.float64(m2) / dof
+                return res.reshape((1,) * a.ndim if keepdim else ()), dof
+        else:
+            m2 = welford.welford(a, tuple(sorted(dims)), keepdim, dof=dof,
+                                 take_root=name == "std")[1]
+            with _quiet(xp):
+                return m2 / dof, dof
     acc = _acc(input.dtype)
-    data = input._data.astype(acc, copy=False)
+    data = a.astype(acc, copy=False)
     with _quiet(xp):
         centred = data - data.sum(axis=dims, keepdims=True) / n
         res = (centred * centred).sum(axis=dims, keepdims=keepdim) / dof
     return res, dof
+
+
+def _statistic(xp, x, dt):
+    """A float64 statistic in the dtype as torch's Welford kernel casts it: float16 through
+    float32 (``c10::Half`` is made from a float: two roundings)."""
+    x = xp.asarray(x)
+    if dt is float16:
+        x = x.astype(np.float32)
+    return x.astype(dt.np, copy=False)
 
 
 def _var_grad(g: Tensor, x: Tensor, dims: tuple, keepdim: bool, dof) -> Tensor:
@@ -468,7 +503,7 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     ``unbiased=False`` means 0)."""
     dims, correction = _moments_args("var", input, dim, unbiased, correction)
     res, dof = _var_forward("var", input, dims, correction, keepdim)
-    out = _wrap_reduced(res.astype(input.dtype.np, copy=False), input.dtype, input.device)
+    out = _wrap_reduced(_statistic(input.device.xp, res, input.dtype), input.dtype, input.device)
     if needs_grad(input):
         record(out, "VarBackward0", (lambda g, x: _var_grad(g, x, dims, keepdim, dof),),
                (input,), (input,))
@@ -481,7 +516,7 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     dims, correction = _moments_args("std", input, dim, unbiased, correction)
     res, dof = _var_forward("std", input, dims, correction, keepdim)
     xp = input.device.xp
-    out = _wrap_reduced(xp.sqrt(res).astype(input.dtype.np, copy=False), input.dtype, input.device)
+    out = _wrap_reduced(_statistic(xp, xp.sqrt(res), input.dtype), input.dtype, input.device)
     if needs_grad(input):
         record(out, "StdBackward0", (lambda g, x, y: _std_grad(g, x, y, dims, keepdim, dof),),
                (input,), (input, OUTPUT))

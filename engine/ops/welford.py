@@ -28,29 +28,12 @@ import numpy as np
 from .._fperr import ignore as ignore_fp
 from .._fperr import restore as restore_fp
 from ._fma import fma
+from .cascade import GRAIN_SIZE, chunks, iteration
+from .cascade import threads as cascade_threads
 
-#: ATen's ``internal::GRAIN_SIZE``.
-GRAIN_SIZE = 32768
 #: Below this many outputs a reduction's running means are Python float loops (one output
 #: after the other), from it NumPy steps across all outputs (measured crossover).
 _PY_OUTPUTS = 8
-
-
-def torch_threads() -> int:
-    """The intra-op thread count torch's kernels would split a reduction between: the
-    program's ``set_num_threads``, else the cores this process may use (what torch reports
-    on this host; ``engine.backends.get_num_threads``)."""
-    from ..backends import get_num_threads
-
-    return get_num_threads()
-
-
-def chunks(n: int, threads: int, grain: int = GRAIN_SIZE) -> list:
-    """The ``[begin, end)`` ranges ``at::parallel_for(0, n, grain)`` gives torch's threads
-    (OpenMP: ``min(threads, ceil(n / grain))`` tasks of ``ceil(n / tasks)`` elements)."""
-    tasks = min(threads, -(-n // grain)) if grain > 0 else threads
-    size = -(-n // tasks)
-    return [(b, min(n, b + size)) for b in range(0, n, size)]
 
 
 def _means_py(rows: list) -> tuple:
@@ -118,9 +101,47 @@ def _combine(a: tuple, b: tuple) -> tuple:
             count)
 
 
-def welford(a: np.ndarray, dims: tuple, keepdim: bool, threads: int | None = None) -> tuple:
+#: The unit roundoff of float64.
+_U = 2.0 ** -53
+
+
+def _certain32(flat: np.ndarray, dof, take_root: bool) -> tuple:
+    """Two passes in float64 for float32 data, and which outputs they decide: ``(mean, m2,
+    decided)``. Both torch's Welford values and the two-pass ones lie within a rigorous bound
+    of the exact statistics (the running mean: each step's rounding, at most ~5u max|x|, carried
+    on with a factor 1 - 1/k: |error| <= 6 n u M; m2: the terms' errors from the means' and
+    their own roundings plus the sequential sum's, <= ~37 n^2 u M^2; the two-pass ones' and the
+    thread split's combination's added, <= ~103 n^2 u M^2: 256 is used), so where every value within
+    the bound of the two-pass one rounds to the same float32 (mean; m2 / dof; its sqrt), the
+    result is torch's whatever the order. The rest run the loop. NaN/inf: undecided."""
+    n = flat.shape[1]
+    mag = np.abs(flat).max(axis=1)
+    mean = flat.sum(axis=1) / n
+    dev = flat - mean[:, None]
+    dev *= dev
+    m2 = dev.sum(axis=1)
+    b_mean = (16.0 * n * _U) * mag + (4 * _U) * np.abs(mean)
+    f32 = np.float32
+    decided = (mean - b_mean).astype(f32) == (mean + b_mean).astype(f32)
+    if dof > 0:
+        var = m2 / dof
+        b_var = ((256.0 * n * n * _U) * mag * mag) / dof + (8 * _U) * var
+        lo, hi = np.maximum(var - b_var, 0.0), var + b_var
+        if take_root:
+            lo, hi = np.sqrt(lo) * (1 - 4 * _U), np.sqrt(hi) * (1 + 4 * _U)
+        decided &= lo.astype(f32) == hi.astype(f32)
+    else:  # (m2 / 0: inf, or NaN for a zero m2: left to the loop)
+        decided[:] = False
+    return mean, m2, decided
+
+
+def welford(a: np.ndarray, dims: tuple, keepdim: bool, threads: int | None = None,
+            dof=None, take_root: bool = False) -> tuple:
     """``(mean, m2)`` (float64 arrays of the reduced shape) as torch's var_mean kernel
-    accumulates them over ``dims`` (sorted, non-negative, reducing at least one element)."""
+    accumulates them over ``dims`` (sorted, non-negative, reducing at least one element).
+    For float32 data with ``dof`` given (the divisor of m2, and ``take_root`` for the standard
+    deviation), values are only exact where the results rounded to float32 depend on it: the
+    outputs two float64 passes decide (``_certain32``) keep theirs."""
     keep = [d for d in range(a.ndim) if d not in dims]
     order = sorted(dims, key=lambda d: -abs(a.strides[d]))
     n = math.prod(a.shape[d] for d in dims)
@@ -130,8 +151,15 @@ def welford(a: np.ndarray, dims: tuple, keepdim: bool, threads: int | None = Non
     flat = np.transpose(a, keep + order).reshape((outs, n)).astype(np.float64)
     token = ignore_fp()
     try:
+        rows = None
+        if dof is not None and a.dtype == np.float32 and n > 1:
+            mean, m2, decided = _certain32(flat, dof, take_root)
+            if decided.all():
+                return mean.reshape(shape), m2.reshape(shape)
+            rows = np.flatnonzero(~decided)
+            flat = flat[rows]
         if outs == 1 and n >= GRAIN_SIZE:
-            threads = torch_threads() if threads is None else threads
+            threads = cascade_threads() if threads is None else threads
             if threads > 1:
                 ranges = chunks(n, threads)
                 means, m2s = _means_py([flat[0, b:e].tolist() for b, e in ranges])
@@ -139,7 +167,68 @@ def welford(a: np.ndarray, dims: tuple, keepdim: bool, threads: int | None = Non
                 for (b, e), m, m2 in zip(ranges, means, m2s, strict=True):
                     total = _combine(total, (m, m2, float(e - b)))
                 return np.full(shape, total[0]), np.full(shape, total[1])
-        mean, m2 = _serial(flat)
+        exact_mean, exact_m2 = _serial(flat)
+        if rows is not None:
+            mean[rows], m2[rows] = exact_mean, exact_m2
+        else:
+            mean, m2 = exact_mean, exact_m2
     finally:
         restore_fp(token)
     return mean.reshape(shape), m2.reshape(shape)
+
+
+def _calls(begin: int, end: int, sizes: list) -> list:
+    """The ``(start, length, count)`` runs of the 2-d loop calls ``serial_for_each`` makes
+    over ``[begin, end)`` of an iterator of ``sizes`` (innermost first): a partial row, rows
+    to the end of a 2-d slab, whole slabs (``count`` of them), ... (``DimCounter``'s
+    ``max_2d_step``)."""
+    if len(sizes) == 1:
+        return [(begin, end - begin, 1)]
+    s0, s1 = sizes[0], sizes[1]
+    slab = s0 * s1
+    out = []
+    off = begin
+    while off < end:
+        v0, v1 = off % s0, (off // s0) % s1
+        if v0 or end - off < s0:
+            length = min(s0 - v0, end - off)
+        elif v1 or end - off < slab or len(sizes) == 2:
+            length = s0 * min(s1 - v1, (end - off) // s0)
+        else:
+            whole = (end - off) // slab
+            out.append((off, slab, whole))
+            off += whole * slab
+            continue
+        out.append((off, length, 1))
+        off += length
+    return out
+
+
+def var_all_m2(a: np.ndarray, mean: float, threads: int | None = None):
+    """torch's ``sum((double(x) - mean) ** 2)`` of ``std_var_all_cpu`` (var/std of a float32
+    or float64 tensor to one value; ``mean`` is ``self.mean()`` as a double): each 2-d loop
+    call's sum from 0 one element after the other, added in turn to its thread's sum; above
+    ``GRAIN_SIZE`` elements one range per thread (``parallel_reduce``), the threads' sums
+    added in order. None where the iteration is not modelled."""
+    it = iteration(a)
+    if it is None:
+        return None
+    flat, sizes, _ = it
+    n = flat.size
+    token = ignore_fp()
+    try:
+        dev = flat.astype(np.float64)
+        dev -= mean
+        dev *= dev
+        threads = cascade_threads() if threads is None else threads
+        ranges = [(0, n)] if n <= GRAIN_SIZE or threads == 1 else chunks(n, threads)
+        totals = []
+        for b, e in ranges:
+            sums = [np.zeros(1)]
+            for start, length, count in _calls(b, e, sizes):
+                block = dev[start:start + length * count].reshape(count, length)
+                sums.append(np.add.accumulate(block, axis=1)[:, -1])
+            totals.append(np.add.accumulate(np.concatenate(sums))[-1])
+        return float(np.add.accumulate(np.array([0.0] + totals))[-1])
+    finally:
+        restore_fp(token)
