@@ -15,7 +15,8 @@ or a construct of ``benchmarks/interpreter_bench.py`` as ``lang:WORD:interp`` / 
 or a reduction in torch's exact order as ``reduce:NAME`` (``sum10``/``mean10``: ``x.sum()``/
 ``x.mean()`` of ``ones(10)``; ``norm``: ``norm(dim=-1)`` of a float32 (64, 256); ``rowsum``:
 ``sum(-1)`` of it; ``varmean32``/``varmean64``: ``var_mean(dim=-1)`` of it in float32 /
-float64; ``varall``: its ``var()``; ``sumT``: ``.T.sum()`` (a strided whole sum); ``bn2d``:
+float64; ``varall``: its ``var()``; ``sumT``: ``.T.sum()`` (a strided whole sum); ``bias``:
+the MLP step's three bias-gradient sums; ``bn2d``:
 a ``BatchNorm2d(16)`` training forward and backward on a float32
 (8, 16, 16, 16)); or a program of ``benchmarks/http_bench.py`` (``chain``: the 900-op tanh
 chain + backward; ``mlp``: 10 MLP steps) as ``program:NAME:interp`` (the interpreter, as a
@@ -105,6 +106,11 @@ def _reduce_case(case: str):
         return lambda: engine.var_mean(x, dim=-1)
     if name == "varall":
         return rows.var
+    if name == "bias":  # the MLP step's three bias gradients (sum(0) on arrays)
+        from engine.ops.cascade import add_reduce
+
+        gs = [rng.standard_normal(s).astype(np.float32) for s in ((64, 256), (64, 256), (64, 10))]
+        return lambda: [add_reduce(g, (0,), False, np.float32) for g in gs]
     if name == "sumT":
         cols = rows.T
         return cols.sum

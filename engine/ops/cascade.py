@@ -220,15 +220,16 @@ def _row_sum(x: np.ndarray) -> np.ndarray:
     return acc
 
 
-def _outer_sums(x: np.ndarray) -> np.ndarray:
+def _outer_sums(x: np.ndarray, scalar: bool = False) -> np.ndarray:
     """torch's sums down axis 1 of ``x`` (``(R, N, D)``, C-contiguous, ``D >= 2``): its outer
     reduction (``vectorized_outer_sum``, or ``scalar_outer_sum`` when ``D`` is narrower than
     a vector) gives each group of ``4 * lanes`` columns (of 4 columns when narrower) ATen's
     ``multi_row_sum`` down the rows (the cascade), and the remaining columns ``row_sum``'s
-    four interleaved streams."""
+    four interleaved streams. ``scalar``: ``scalar_outer_sum`` whatever the width (strided
+    columns): groups of 4 columns."""
     lanes = LANES[x.dtype]
     d = x.shape[2]
-    group = 4 * lanes if d >= lanes else 4
+    group = 4 * lanes if d >= lanes and not scalar else 4
     split = d - d % group
     token = ignore_fp()
     try:
@@ -298,6 +299,65 @@ def whole_sum(a: np.ndarray, count: int | None = None):
     return row_sums(slots)[0]
 
 
+def _coalesced(a: np.ndarray, dims: list, by_stride: bool = True) -> list:
+    """``dims`` (of size > 1) as a TensorIterator orders and coalesces them: ``[(size,
+    stride, [dims outermost first])]``, innermost first. Reduced dims go by the input's
+    strides (the output's are all 0); kept ones by the output's, which torch allocates
+    row-major: the last innermost (``by_stride`` False)."""
+    out: list = []
+    for d in sorted(dims, key=lambda d: a.strides[d]) if by_stride else reversed(dims):
+        if out and a.strides[d] == out[-1][1] * out[-1][0]:
+            out[-1] = (out[-1][0] * a.shape[d], out[-1][1], [d] + out[-1][2])
+        else:
+            out.append((a.shape[d], a.strides[d], [d]))
+    return out
+
+
+def strided_sum(a: np.ndarray, dims: tuple, keepdim: bool):
+    """torch's sum of ``a`` (float32/float64, any strides) over ``dims`` to more than one
+    value, through its reduction iterator: the reduced dims innermost (by stride, coalesced),
+    the kept ones outside (in the result's row-major order). With two or more reduced
+    iterator dims each output is its rows (the innermost reduced dim: the vector row sum
+    where contiguous, the scalar one where strided) added in turn -- e.g. BatchNorm's
+    (0, 2, 3), or (0, 2); with one, rows of an inner reduction, or an outer reduction down it
+    (``vectorized_outer_sum`` when the innermost kept dim is contiguous and holds a vector,
+    else ``scalar_outer_sum``). None for zero or negative strides, or no kept dim
+    (``whole_sum``). Not modelled: torch's split of an outer reduction between threads over
+    strided columns (from 32,768 elements; contiguous columns are split at whole groups)."""
+    red = [d for d in dims if a.shape[d] > 1]
+    keep = [d for d in range(a.ndim) if d not in dims and a.shape[d] > 1]
+    if not keep or any(a.strides[d] <= 0 for d in red + keep):
+        return None
+    shape = tuple(1 if d in dims else s for d, s in enumerate(a.shape)) if keepdim else \
+        tuple(s for d, s in enumerate(a.shape) if d not in dims)
+    r_it, k_it = _coalesced(a, red), _coalesced(a, keep, by_stride=False)
+    k_order = [d for _, _, ds in reversed(k_it) for d in ds]  # outermost first
+    r_order = [d for _, _, ds in reversed(r_it) for d in ds]
+    kept_shape = tuple(a.shape[d] for d in k_order)
+    n = math.prod(a.shape[d] for d in red)
+    outs = math.prod(kept_shape)
+    y = np.transpose(a, k_order + r_order + [d for d in range(a.ndim) if a.shape[d] <= 1])
+    if not red:
+        res = y.reshape(outs) + a.dtype.type(0)
+    elif len(r_it) >= 2 or r_it[0][1] < k_it[0][1]:  # (rows of the innermost reduced dim)
+        row = r_it[0][0]
+        sums = (row_sums if r_it[0][1] == a.itemsize else scalar_row_sums)(
+            y.reshape(outs * (n // row), row)).reshape(outs, n // row)
+        token = ignore_fp()
+        try:
+            res = np.add.accumulate(sums, axis=1)[:, -1] + a.dtype.type(0)
+        finally:
+            restore_fp(token)
+    else:  # (an outer reduction: down the reduced dim, across the innermost kept one)
+        width = k_it[0][0]
+        vector = k_it[0][1] == a.itemsize and width >= LANES[a.dtype]
+        x = np.ascontiguousarray(np.moveaxis(y.reshape(outs // width, width, n), 1, 2))
+        res = _outer_sums(x, scalar=not vector).reshape(outs)
+    # back from the iterator's order of the kept dims to theirs
+    res = np.transpose(res.reshape(kept_shape), np.argsort(k_order))
+    return np.ascontiguousarray(res).reshape(shape)
+
+
 def trailing_sum(a: np.ndarray, dims: tuple, keepdim: bool):
     """torch's sum of ``a`` (a float32 or float64 C-contiguous NumPy array) over ``dims``
     (sorted, non-negative) when they are one block of adjacent dims: its trailing dims (the
@@ -320,21 +380,24 @@ def trailing_sum(a: np.ndarray, dims: tuple, keepdim: bool):
     return _outer_sums(a.reshape(rows, -1, inner)).reshape(kept)
 
 
+_reduce = np.add.reduce  # (positional axis: sequential down an outer axis, as ``_seq``)
+
+
 def _block_sums(x: np.ndarray, n: int, c: tuple):
     """ATen's ``multi_row_sum`` down the ``n`` rows of ``x`` (``(n,) + c``, ``c`` holding at
     least two values; ``n < 4096``: blocks of 16 rows, 16 blocks to a group): the remaining
     rows' sum, plus the last unfinished group's block sums, plus the groups' sums."""
     blocks, rest = divmod(n, 16)
     if not blocks:
-        return _seq(x, 0)
-    sums = _seq(x[:blocks * 16].reshape((blocks, 16) + c), 1)
+        return _reduce(x, 0)
+    sums = _reduce(x[:blocks * 16].reshape((blocks, 16) + c), 1)
     groups, left = divmod(blocks, 16)
-    acc = _seq(x[blocks * 16:], 0) if rest else None
+    acc = _reduce(x[blocks * 16:], 0) if rest else None
     if left:
-        level = _seq(sums[groups * 16:], 0)
+        level = _reduce(sums[groups * 16:], 0)
         acc = level if acc is None else acc + level
     if groups:
-        level = _seq(_seq(sums[:groups * 16].reshape((groups, 16) + c), 1), 0)
+        level = _reduce(_reduce(sums[:groups * 16].reshape((groups, 16) + c), 1), 0)
         acc = level if acc is None else acc + level
     return acc
 
@@ -345,7 +408,7 @@ def _outer_plan(n: int, d: int, dtype: np.dtype):
     path). The same operations on the same values in the same order, without the general
     path's per-call shape work (a Linear layer's bias gradient: 3 NumPy calls for (64, 256)
     in place of ~15 calls and their glue)."""
-    if n >= 4096 or d < 2:
+    if not 0 < n < 4096 or d < 2:  # (no rows: NumPy's zeros)
         return False
     lanes = LANES[dtype]
     split = d - d % (4 * lanes if d >= lanes else 4)
@@ -361,7 +424,7 @@ def _outer_plan(n: int, d: int, dtype: np.dtype):
             return acc
         part = _block_sums(x[:quads * 4, split:].reshape(quads, 4, c), quads, (4, c))
         if not left:
-            return _seq(part, 0)  # (acc 0, then 1, 2, 3 in turn)
+            return _reduce(part, 0)  # (acc 0, then 1, 2, 3 in turn)
         acc = part[0]
         for i in range(quads * 4, n):
             acc = acc + x[i, split:]
@@ -415,14 +478,18 @@ def add_reduce(a: np.ndarray, axes: tuple, keepdims: bool, dtype) -> np.ndarray:
         if run is not False:
             return run(a)
     if a.dtype == dtype and a.dtype in LANES:
-        if not a.flags.c_contiguous and a.size and math.prod(a.shape[d] for d in axes) == \
-                a.size:  # (a strided tensor to one value: its iterator's rows)
-            res = whole_sum(a)
-            if res is not None:
-                kept = tuple(1 if d in axes else s for d, s in enumerate(a.shape)) \
-                    if keepdims else tuple(s for d, s in enumerate(a.shape) if d not in axes)
-                return res.reshape(kept)
-        res = trailing_sum(a, axes if len(axes) < 2 else tuple(sorted(axes)), keepdims)
+        axes = axes if len(axes) < 2 else tuple(sorted(axes))
+        res = trailing_sum(a, axes, keepdims)
+        if res is None and a.size and len(axes):
+            count = math.prod(a.shape[d] for d in axes)
+            if count == a.size:  # (to one value: its iterator's rows, any strides)
+                res = whole_sum(a)
+                if res is not None:
+                    kept = tuple(1 if d in axes else s for d, s in enumerate(a.shape)) \
+                        if keepdims else tuple(s for d, s in enumerate(a.shape) if d not in axes)
+                    res = res.reshape(kept)
+            elif count:  # (non-adjacent dims, strided inputs)
+                res = strided_sum(a, axes, keepdims)
         if res is not None:
             return res
     return np.add.reduce(a, axis=axes, dtype=dtype, keepdims=keepdims)
