@@ -419,6 +419,18 @@ def _fit_grad(node: str, at: int, g: Tensor, shape: tuple) -> Tensor:
         f"expected shape compatible with {list(shape)}")
 
 
+def _scatter_meta(self, dim=None, index=None, src=None, *_args, **kwargs) -> None:
+    """scatter/scatter_add/scatter_reduce's dtype checks, which torch makes before the in-place
+    write's overlap check (the index's bounds come after it)."""
+    if not isinstance(index, Tensor):
+        return
+    if index.dtype.name not in ("int64", "int32") and index._data.size:
+        raise errors.EngineRuntimeError("scatter(): Expected dtype int32/int64 for index")
+    src = kwargs.get("src", src)
+    if isinstance(src, Tensor) and src.dtype is not self.dtype:
+        raise errors.EngineRuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
+
+
 @op(grad_fns=("ScatterAddBackward0",))
 def scatter_add(input, dim, index, src):
     """A copy of ``input`` with ``src`` added at ``index`` along ``dim`` (repeats summed)."""
@@ -456,7 +468,7 @@ def scatter_add(input, dim, index, src):
     return out
 
 
-inplace_twin("scatter_add", scatter_add, overlap="full")
+inplace_twin("scatter_add", scatter_add, precheck=_scatter_meta, overlap="full")
 
 
 def _check_index_vector(name: str, index) -> None:
@@ -496,20 +508,71 @@ def index_select(input, dim, index):
     return out
 
 
+def index_func_meta(func: str, input: Tensor, dim, index: Tensor, source: Tensor) -> int:
+    """torch's argument checks of index_add / index_reduce, in its order (its meta function:
+    before the in-place write's overlap checks, before the index's bounds); the dimension."""
+    shape = input._data.shape
+    d = norm_dim(dim, len(shape))
+    if index._data.ndim > 1:
+        raise errors.EngineIndexError(
+            f"{func}_(): Index is supposed to be a vector, but got dim: {index._data.ndim} with "
+            f"type: {index.dtype.scalar_name} and size: {list(index._data.shape)}")
+    if index.dtype.name not in ("int64", "int32"):
+        raise errors.EngineRuntimeError(
+            f"{func}_(): Expected dtype int32/int64 for index but got: "
+            f"{index.dtype.scalar_name}")
+    if source.dtype is not input.dtype:
+        raise errors.EngineRuntimeError(
+            f"{func}_(): self ({input.dtype.scalar_name}) and source "
+            f"({source.dtype.scalar_name}) must have the same scalar type")
+    sshape = source._data.shape
+    if d != 0 and d >= len(sshape):
+        raise errors.EngineRuntimeError(
+            f"{func}_(): Indexing dim {d} is out of bounds of the source tensor with dim "
+            f"{len(sshape)}")
+    n_idx = index._data.size
+    at = sshape[d] if sshape else 1
+    if n_idx != at:
+        if not sshape:  # (torch's text asks the 0-d source for its size at dim 0 and fails)
+            raise errors.EngineIndexError("Dimension specified as 0 but tensor has no dimensions")
+        raise errors.EngineRuntimeError(
+            f"{func}_(): Number of indices ({n_idx}) should be equal to "
+            f"source.size(dim): ({at}), for dim: {d}")
+    same = len(shape) == len(sshape) and all(
+        a == b for k, (a, b) in enumerate(zip(shape, sshape, strict=True)) if k != d)
+    if not same:
+        raise errors.EngineRuntimeError(
+            "source tensor shape must match self tensor shape, excluding the specified "
+            f"dimension. Got self.shape = {list(shape)} source.shape = {list(sshape)}")
+    return d
+
+
+def _index_add_bounds(idx, shape: tuple, d: int) -> None:
+    """torch's index_add kernels take no negative index; a 2-d or larger self along its first
+    or last dim goes through scatter_add's kernel, with its text naming the first bad index."""
+    n = shape[d] if shape else 1
+    bad = (idx < 0) | (idx >= n)
+    if not bad.any():
+        return
+    if len(shape) >= 2 and d in (0, len(shape) - 1):
+        raise errors.EngineRuntimeError(
+            f"index {int(idx[bad.argmax()])} is out of bounds for dimension {d} with size {n}")
+    raise errors.EngineIndexError("index out of range in self")
+
+
+def _index_add_meta(self, dim=None, index=None, source=None, *_args, **_kwargs) -> None:
+    if isinstance(index, Tensor) and isinstance(source, Tensor) and isinstance(dim, int):
+        index_func_meta("index_add", self, dim, index, source)
+
+
 @op(grad_fns=("IndexAddBackward0",))
 def index_add(input, dim, index, source, *, alpha=1):
     """A copy of ``input`` with ``alpha * source`` added at the positions ``index`` along
     ``dim`` (repeats summed)."""
-    if isinstance(index, Tensor) and index.dtype.name not in ("int64", "int32"):
-        raise errors.EngineRuntimeError("index_add_(): Expected dtype int32/int64 for index but "
-                                        f"got: {index.dtype.scalar_name}")
-    _check_index_vector("index_add", index)
+    if not isinstance(index, Tensor):
+        _check_index_vector("index_add", index)
+    d = index_func_meta("index_add", input, dim, index, source)
     shape = input._data.shape
-    d = norm_dim(dim, len(shape))
-    if source.dtype is not input.dtype:
-        raise errors.EngineRuntimeError(
-            f"index_add_(): self ({input.dtype.scalar_name}) and source "
-            f"({source.dtype.scalar_name}) must have the same scalar type")
     added = source._data
     if alpha != 1:  # (inside the one IndexAddBackward0 node, as torch's)
         if not input.dtype.is_floating_point and not isinstance(alpha, bool):
@@ -519,6 +582,7 @@ def index_add(input, dim, index, source, *, alpha=1):
     xp = input.device.xp
     arr = input._data.copy()
     idx = _on(input, index).reshape(-1)
+    _index_add_bounds(idx, shape, d)
     if shape:
         xp.add.at(arr, (slice(None),) * d + (idx,), added)
     else:
@@ -533,7 +597,7 @@ def index_add(input, dim, index, source, *, alpha=1):
     return out
 
 
-inplace_twin("index_add", index_add, overlap="full")
+inplace_twin("index_add", index_add, precheck=_index_add_meta, overlap="full")
 
 
 def _check_mask(mask) -> None:

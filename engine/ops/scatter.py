@@ -17,7 +17,7 @@ from ..modes import is_grad_enabled
 from ..tensor import Tensor, _wrap
 from ._args import broadcast_pair, check_fits, check_scalar_int, is_scalar, norm_dim
 from .families import inplace_twin
-from .indexing import _along, _fit_grad, _on, gather, scatter_add
+from .indexing import _along, _fit_grad, _on, _scatter_meta, gather, scatter_add
 from .memory_format import as_preserved, preserve_copy
 from .registry import op
 from .strided import clone_preserve_strides
@@ -148,7 +148,7 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
     return out
 
 
-inplace_twin("scatter", scatter, overlap="full")
+inplace_twin("scatter", scatter, precheck=_scatter_meta, overlap="full")
 
 
 _REDUCES = ("sum", "prod", "mean", "amax", "amin")
@@ -230,7 +230,7 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     return out
 
 
-inplace_twin("scatter_reduce", scatter_reduce, overlap="full")
+inplace_twin("scatter_reduce", scatter_reduce, precheck=_scatter_meta, overlap="full")
 
 
 def _scatter_reduce_grads(g: Tensor, input: Tensor, d: int, index: Tensor, src: Tensor,
