@@ -373,13 +373,20 @@ def _check_gather(name: str, input: Tensor, dim: int, index: Tensor) -> int:
             raise errors.EngineRuntimeError(
                 f"Size does not match at dimension {k} expected index {_fmt(ishape)} to be no "
                 f"larger than self {_fmt(xshape)} apart from dimension {d}")
-    if index._data.size and xshape:
-        n = xshape[d]
-        lo, hi = int(index._data.min()), int(index._data.max())
-        if hi >= n or lo < -n:
-            raise errors.EngineRuntimeError(
-                f"index {hi if hi >= n else lo} is out of bounds for dimension {d} with size {n}")
+    if index._data.size:
+        check_scatter_gather_bounds(index, xshape[d] if xshape else 1, d)
     return d
+
+
+def check_scatter_gather_bounds(index: Tensor, n: int, d: int) -> None:
+    """torch's gather/scatter kernels take no negative index; the text names the first bad
+    one in the index's order."""
+    idx = np.asarray(index._data)
+    bad = (idx < 0) | (idx >= n)
+    if bad.any():
+        raise errors.EngineRuntimeError(
+            f"index {int(idx.reshape(-1)[bad.reshape(-1).argmax()])} is out of bounds for "
+            f"dimension {d} with size {n}")
 
 
 @op(grad_fns=("GatherBackward0",))
@@ -419,6 +426,39 @@ def _fit_grad(node: str, at: int, g: Tensor, shape: tuple) -> Tensor:
         f"expected shape compatible with {list(shape)}")
 
 
+def _check_scatter(name: str, input: Tensor, dim: int, index, src: Tensor | None) -> int:
+    """torch's checks of a scatter's index (dtype, rank, sizes, bounds); the dimension."""
+    if not isinstance(index, Tensor) or index.dtype.name not in ("int64", "int32") and \
+            index._data.size:  # (torch checks an empty index's dtype not at all)
+        raise errors.EngineRuntimeError(f"{name}(): Expected dtype int32/int64 for index")
+    if src is not None and src.dtype is not input.dtype:
+        raise errors.EngineRuntimeError(f"{name}(): Expected self.dtype to be equal to src.dtype")
+    xshape, ishape = input._data.shape, index._data.shape
+    d = norm_dim(dim, len(xshape))
+    if index._data.size == 0:
+        return d
+    if len(ishape) != len(xshape) and not (len(ishape) <= 1 and len(xshape) <= 1):
+        raise errors.EngineRuntimeError(
+            "Index tensor must have the same number of dimensions as self tensor")
+    if src is not None and len(ishape) != src._data.ndim and \
+            not (len(ishape) <= 1 and src._data.ndim <= 1):
+        raise errors.EngineRuntimeError(
+            "Index tensor must have the same number of dimensions as src tensor")
+    sshape = src._data.shape if src is not None else None
+    bad_self = any(k != d and ishape[k] > (xshape[k] if xshape else 1)
+                   for k in range(len(ishape)))
+    bad_src = sshape is not None and any(ishape[k] > (sshape[k] if sshape else 1)
+                                         for k in range(len(ishape)))
+    if bad_self or bad_src:
+        text = (f"Expected index {list(ishape)} to be no larger than self {list(xshape)} apart "
+                f"from dimension {d}")
+        if sshape is not None:
+            text += f" and to be no larger size than src {list(sshape)}"
+        raise errors.EngineRuntimeError(text)
+    check_scatter_gather_bounds(index, xshape[d] if xshape else 1, d)
+    return d
+
+
 def _scatter_meta(self, dim=None, index=None, src=None, *_args, **kwargs) -> None:
     """scatter/scatter_add/scatter_reduce's dtype checks, which torch makes before the in-place
     write's overlap check (the index's bounds come after it)."""
@@ -434,15 +474,13 @@ def _scatter_meta(self, dim=None, index=None, src=None, *_args, **kwargs) -> Non
 @op(grad_fns=("ScatterAddBackward0",))
 def scatter_add(input, dim, index, src):
     """A copy of ``input`` with ``src`` added at ``index`` along ``dim`` (repeats summed)."""
-    if isinstance(index, Tensor) and index._data.size:  # (torch's text names scatter)
-        _check_index_tensor(index, "scatter(): Expected dtype int32/int64 for index")
-    d = _check_gather("scatter_add", input, dim, index)
+    if isinstance(index, Tensor) and isinstance(src, Tensor):  # (torch's texts name scatter)
+        d = _check_scatter("scatter", input, dim, index, src)
+    else:
+        d = _check_gather("scatter_add", input, dim, index)
     if index.dtype.is_floating_point or index.dtype is bool_:  # (an empty one: no values)
         index = _wrap(index._data.astype(np.int64), DEFAULT_INT, index.device)
     ishape = index._data.shape
-    if input.dtype is not src.dtype:
-        raise errors.EngineRuntimeError(
-            "scatter(): Expected self.dtype to be equal to src.dtype")
     xp = input.device.xp
     arr = input._data.copy()
     src_part = src._data[tuple(slice(0, n) for n in ishape)]

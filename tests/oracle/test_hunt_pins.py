@@ -805,6 +805,33 @@ INDEX_ARGUMENT_CASES = {
         0, T.tensor([[0]]), _ones(T, 1, 3)),
     "index_reduce_ 0-d source, two indices": lambda T: T.zeros(()).index_reduce_(
         0, T.tensor([0, 0]), _ones(T), "prod"),
+    # gather/scatter kernels take no negative index (the engine wrapped it: silent values)
+    "gather negative index": lambda T: T.gather(
+        T.arange(6.0).reshape(2, 3), 0, T.tensor([[-1, 0, 0]])),
+    "gather first bad index": lambda T: T.gather(
+        T.arange(6.0).reshape(2, 3), 1, T.tensor([[0, -1, 5]])),
+    "gather 0-d negative index": lambda T: T.gather(T.tensor(2.0), 0, T.tensor(-1)),
+    "scatter negative index": lambda T: T.scatter(
+        T.zeros(2, 3), 0, T.tensor([[-1, 0, 0]]), 2.0),
+    "scatter_ negative index": lambda T: T.zeros(2, 3).scatter_(
+        1, T.tensor([[0, -3]]), _ones(T, 1, 2)),
+    "scatter_add_ negative index": lambda T: T.zeros(2, 3).scatter_add_(
+        0, T.tensor([[-1, 0, 0]]), _ones(T, 1, 3)),
+    "scatter_add 0-d negative index": lambda T: T.scatter_add(
+        T.tensor(2.0), 0, T.tensor(-1), T.tensor(1.0)),
+    "scatter_reduce negative index": lambda T: T.scatter_reduce(
+        T.zeros(2, 3), 0, T.tensor([[-1, 0, 0]]), _ones(T, 1, 3), "amax"),
+    "scatter_add shape text": lambda T: T.scatter_add(
+        T.zeros(2, 3), 0, T.tensor([[0, 0, 0, 0]]), _ones(T, 1, 3)),
+    # take_along_dim with a dim takes its index modulo the size (the engine raised for 2)
+    "take_along_dim index modulo the size": lambda T: T.take_along_dim(
+        T.arange(12.0).reshape(3, 4), T.tensor([[5, -4, 3, -1]]), 0),
+    "take_along_dim of an empty dim": lambda T: T.take_along_dim(
+        T.zeros(0, 3), T.tensor([[1, 0, 0]]), 0),
+    "take_along_dim of a 0-d input": lambda T: T.take_along_dim(
+        T.tensor(1.0), T.tensor(2), 0),
+    "take_along_dim flat keeps its bounds": lambda T: T.take_along_dim(
+        T.arange(6.0).reshape(2, 3), T.tensor([-1, 2])),
     # an expanded self: torch's argument checks come before its overlap check
     "expanded index_add_ source dtype": lambda T: _expanded(T).index_add_(
         0, T.tensor([0]), _ones(T, 1, 3, dtype="float64")),
