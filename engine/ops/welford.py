@@ -36,18 +36,23 @@ from .cascade import threads as cascade_threads
 _PY_OUTPUTS = 8
 
 
-def _means_py(rows: list) -> tuple:
-    """The running means and m2 of each row (a list of Python floats) one after the other."""
+_PY_CHUNK = 1 << 16  # (values turned into Python floats at a time: bounded memory)
+
+
+def _means_py(rows) -> tuple:
+    """The running means and m2 of each row (1-d float64 arrays) one after the other, as
+    Python floats (a few rows: cheaper than NumPy calls per step)."""
     means, m2s = [], []
-    for xs in rows:
+    for row in rows:
         m = 0.0
         m2 = 0.0
         k = 0
-        for x in xs:
-            k += 1
-            d = x - m
-            m += d / k
-            m2 += d * (x - m)
+        for start in range(0, row.shape[0], _PY_CHUNK):
+            for x in row[start:start + _PY_CHUNK].tolist():
+                k += 1
+                d = x - m
+                m += d / k
+                m2 += d * (x - m)
         means.append(m)
         m2s.append(m2)
     return means, m2s
@@ -58,7 +63,7 @@ def _serial(flat: np.ndarray) -> tuple:
     elements one after the other, as WelfordOps::reduce from its initial state."""
     outs, n = flat.shape
     if outs < _PY_OUTPUTS:
-        means, m2s = _means_py(flat.tolist())
+        means, m2s = _means_py(flat)
         return np.array(means, np.float64), np.array(m2s, np.float64)
     cols = np.ascontiguousarray(flat.T)  # (n, outs): step i reads one contiguous row
     means = np.empty((n + 1, outs), np.float64)
@@ -162,7 +167,7 @@ def welford(a: np.ndarray, dims: tuple, keepdim: bool, threads: int | None = Non
             threads = cascade_threads() if threads is None else threads
             if threads > 1:
                 ranges = chunks(n, threads)
-                means, m2s = _means_py([flat[0, b:e].tolist() for b, e in ranges])
+                means, m2s = _means_py([flat[0, b:e] for b, e in ranges])
                 total = (0.0, 0.0, 0)
                 for (b, e), m, m2 in zip(ranges, means, m2s, strict=True):
                     total = _combine(total, (m, m2, float(e - b)))
