@@ -110,33 +110,80 @@ def _combine(a: tuple, b: tuple) -> tuple:
 _U = 2.0 ** -53
 
 
-def _certain32(flat: np.ndarray, dof, take_root: bool) -> tuple:
+def _decides(mean, b_mean, var, b_var, take_root: bool) -> np.ndarray:
+    """Whether every value within the bounds rounds to one float32 (mean; var, or its root)."""
+    f32 = np.float32
+    decided = (mean - b_mean).astype(f32) == (mean + b_mean).astype(f32)
+    lo, hi = np.maximum(var - b_var, 0.0), var + b_var
+    if take_root:
+        lo, hi = np.sqrt(lo) * (1 - 4 * _U), np.sqrt(hi) * (1 + 4 * _U)
+    return decided & (lo.astype(f32) == hi.astype(f32))
+
+
+def _tight_bounds(x: np.ndarray, mean: np.ndarray, m2: np.ndarray, mag: np.ndarray) -> tuple:
+    """Rigorous bounds on |torch's Welford mean - ``mean``| and on its m2's distance from
+    ``m2`` (the two-pass values of the rows of ``x``, ``(r, n)``), for one Welford pass per
+    row (no thread split), from the data's own running means rather than n * max|x|:
+    the running mean's error E <= u (1.01 sum|m_k| + 2.01 sum|x_k - m_k-1| / k) (each step's
+    two roundings, carried with a factor 1 - 1/k; m_k estimated by cumsum / k, whose own
+    error, <= ~2 n u M, is added); each m2 term's error <= 3.01 u |A B| + E (|A| + |B| + E)
+    (A = x_k - mu_k-1, B = x_k - mu_k, whose products sum to the exact m2), then the
+    sequential sum's (n u sum|terms|); the two-pass values' from the exact identity
+    sum (x - t)^2 = m2 + n (t - mu)^2 and their roundings. Inflated by 1.1 for the bounds'
+    own float64 arithmetic."""
+    n = x.shape[1]
+    u = _U
+    k = np.arange(1, n + 1, dtype=np.float64)
+    run = np.cumsum(x, axis=1)
+    run /= k
+    prev = np.empty_like(run)
+    prev[:, 0] = 0.0
+    prev[:, 1:] = run[:, :-1]
+    a = np.abs(x - prev)
+    b = np.abs(x - run)
+    s_m = np.abs(run).sum(axis=1)
+    s_d = (a / k).sum(axis=1)
+    s_a, s_b = a.sum(axis=1), b.sum(axis=1)
+    t = (a * b).sum(axis=1)
+    slack = 8 * n * u * u * mag * (1.02 * n + 2.04 * (math.log(n) + 1))
+    e = u * (1.02 * s_m + 2.04 * s_d) + slack
+    d0 = (2.1 * n + 1.1) * u * mag
+    p = t + d0 * (s_a + s_b) + n * d0 * d0
+    q = 1.001 * e * (s_a + s_b + 2 * n * d0 + n * e)
+    b_w = (3.01 * u * p + q) * (1 + 1.01 * n * u) + 1.01 * n * u * p
+    b_tp = 1.01 * u * np.abs(x).sum(axis=1) + 1.01 * u * np.abs(mean)
+    b_t = n * b_tp * b_tp + (3.05 * u + 1.02 * n * u) * m2 / (1 - 1.02 * n * u)
+    return 1.1 * (e + b_tp) + 4 * u * np.abs(mean), 1.1 * (b_w + b_t)
+
+
+def _certain32(flat: np.ndarray, dof, take_root: bool, split: bool = False) -> tuple:
     """Two passes in float64 for float32 data, and which outputs they decide: ``(mean, m2,
     decided)``. Both torch's Welford values and the two-pass ones lie within a rigorous bound
-    of the exact statistics (the running mean: each step's rounding, at most ~5u max|x|, carried
+    of the exact statistics, so where every value within the bound of the two-pass one rounds
+    to the same float32 (mean; m2 / dof; its sqrt), the result is torch's whatever the order.
+    First a cheap bound (the running mean: each step's rounding, at most ~5u max|x|, carried
     on with a factor 1 - 1/k: |error| <= 6 n u M; m2: the terms' errors from the means' and
-    their own roundings plus the sequential sum's, <= ~37 n^2 u M^2; the two-pass ones' and the
-    thread split's combination's added, <= ~103 n^2 u M^2: 256 is used), so where every value within
-    the bound of the two-pass one rounds to the same float32 (mean; m2 / dof; its sqrt), the
-    result is torch's whatever the order. The rest run the loop. NaN/inf: undecided."""
+    their own roundings plus the sequential sum's, <= ~37 n^2 u M^2; the two-pass ones' and
+    the thread split's combination's added, <= ~103 n^2 u M^2: 256 is used), then, for the
+    rows it leaves (without a thread split), the data's own (``_tight_bounds``: ~100x
+    tighter on ordinary data). The rest run the loop. NaN/inf: undecided."""
     n = flat.shape[1]
     mag = np.abs(flat).max(axis=1)
     mean = flat.sum(axis=1) / n
     dev = flat - mean[:, None]
     dev *= dev
     m2 = dev.sum(axis=1)
+    if dof <= 0:  # (m2 / 0: inf, or NaN for a zero m2: left to the loop)
+        return mean, m2, np.zeros(mean.shape, bool)
+    var = m2 / dof
     b_mean = (16.0 * n * _U) * mag + (4 * _U) * np.abs(mean)
-    f32 = np.float32
-    decided = (mean - b_mean).astype(f32) == (mean + b_mean).astype(f32)
-    if dof > 0:
-        var = m2 / dof
-        b_var = ((256.0 * n * n * _U) * mag * mag) / dof + (8 * _U) * var
-        lo, hi = np.maximum(var - b_var, 0.0), var + b_var
-        if take_root:
-            lo, hi = np.sqrt(lo) * (1 - 4 * _U), np.sqrt(hi) * (1 + 4 * _U)
-        decided &= lo.astype(f32) == hi.astype(f32)
-    else:  # (m2 / 0: inf, or NaN for a zero m2: left to the loop)
-        decided[:] = False
+    b_var = ((256.0 * n * n * _U) * mag * mag) / dof + (8 * _U) * var
+    decided = _decides(mean, b_mean, var, b_var, take_root)
+    if not split and not decided.all():
+        rows = np.flatnonzero(~decided)
+        b_mean, b_m2 = _tight_bounds(flat[rows], mean[rows], m2[rows], mag[rows])
+        decided[rows] = _decides(mean[rows], b_mean, var[rows],
+                                 b_m2 / dof + (8 * _U) * var[rows], take_root)
     return mean, m2, decided
 
 
@@ -158,7 +205,9 @@ def welford(a: np.ndarray, dims: tuple, keepdim: bool, threads: int | None = Non
     try:
         rows = None
         if dof is not None and a.dtype == np.float32 and n > 1:
-            mean, m2, decided = _certain32(flat, dof, take_root)
+            split = outs == 1 and n >= GRAIN_SIZE and (
+                cascade_threads() if threads is None else threads) > 1
+            mean, m2, decided = _certain32(flat, dof, take_root, split)
             if decided.all():
                 return mean.reshape(shape), m2.reshape(shape)
             rows = np.flatnonzero(~decided)
