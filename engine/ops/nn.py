@@ -35,7 +35,15 @@ from .creation import full_like, zeros_like
 from .families import apply_inplace, check_inplace
 from .linalg import plain_mm
 from .memory_format import draws_like
-from .pointwise import _AS_COEFFS, _AS_P, erf_as_float32, exp_array
+from .pointwise import (
+    _AS_COEFFS,
+    _AS_P,
+    erf_as_float32,
+    exp_array,
+    expm1_array,
+    log1p_array,
+    log_array,
+)
 from .registry import op
 
 _SQRT2 = math.sqrt(2.0)
@@ -480,7 +488,7 @@ def silu(input, inplace=False):
         a = _in_float(input._data)
         xp = input.device.xp
         with _quiet(xp):
-            res = a / (1 + xp.exp(-a))
+            res = a / (1 + exp_array(xp, -a))
         out = _const(res, input)
         if needs_grad(input):
             record(out, "SiluBackward0", (_silu_grad,), (input,), (input,),
@@ -508,7 +516,7 @@ def elu_family(input: Tensor, alpha: float, scale: float, input_scale: float, no
     xp = input.device.xp
     pos = a > 0
     with _quiet(xp):  # expm1 keeps -0. (torch's kernel)
-        res = xp.where(pos, a * scale, xp.expm1(xp.where(pos, 0, a) * input_scale) *
+        res = xp.where(pos, a * scale, expm1_array(xp, xp.where(pos, 0, a) * input_scale) *
                        (alpha * scale))
     out = _const(res, input)
     if needs_grad(input):
@@ -577,7 +585,7 @@ def softplus(input, beta=1, threshold=20):
     xp = input.device.xp
     z = a * beta
     linear = z > threshold
-    smooth = (xp.maximum(z, 0) + xp.log1p(xp.exp(-xp.abs(z)))) / beta
+    smooth = (xp.maximum(z, 0) + log1p_array(xp, exp_array(xp, -xp.abs(z)))) / beta
     out = _const(xp.where(linear, a, smooth), input)
     if needs_grad(input):
         m = _const(linear, input)
@@ -630,10 +638,10 @@ def _softmax_arrays(xp, a, d: int, log: bool):
         return a.copy()
     with _quiet(xp):
         shifted = a - a.max(axis=d, keepdims=True)
-        e = xp.exp(shifted)
+        e = exp_array(xp, shifted)
         s = e.sum(axis=d, keepdims=True)
         if log:
-            return shifted - xp.log(s)
+            return shifted - log_array(xp, s)
         e /= s
         return e
 
@@ -1899,7 +1907,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
         broadcast_pair(weight._data.shape, x.shape)
         w = xp.broadcast_to(weight._data.astype(x.dtype, copy=False), x.shape)
     with _quiet(xp):
-        log_x, log_1mx = xp.log(x), xp.log1p(-x)
+        log_x, log_1mx = log_array(xp, x), log1p_array(xp, -x)
         loss = -(t * xp.maximum(log_x, -100) + (1 - t) * xp.maximum(log_1mx, -100))
     if w is not None:
         loss = loss * w

@@ -1,0 +1,79 @@
+"""Every fused path and array fast path that takes exp/expm1/log/log1p/tanh computes them as
+the op does (``pointwise.exp_array`` & co.: float32 through float64, rounded once), so a fast
+path and the chain of ops it shortcuts agree bit for bit; and against torch 2.13's own fused
+float32 kernels (SLEEF's vectorised functions, within an ulp of the correctly rounded value)
+the engine is closer than with NumPy's float32 functions.
+
+Before (NumPy's float32 functions in the fast paths), of 20,000 float32 values in [-12, 12]
+the engine's forward differed from torch's in: silu 3,549, elu 2,305, softplus 5,008, mish
+7,015, logsigmoid 4,405, glu 3,228 (of 10,000), sigmoid 3,378, tanh 6,315, xlogy 4,119, logit
+3,104, binary_cross_entropy 2,045, kl_div 1,459, bce_with_logits 659, softmax (dim 0) 9,055.
+The limits below are today's counts with some room; every comparison is deterministic (fixed
+seeds, pointwise kernels or per-row reductions that torch computes the same way every run)."""
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+import engine  # noqa: E402
+import engine.special  # noqa: E402,F401
+
+_rng = np.random.default_rng(10)
+X = _rng.uniform(-12, 12, (200, 100)).astype(np.float32)
+X2 = _rng.uniform(-12, 12, (200, 100)).astype(np.float32)
+P = _rng.uniform(0.001, 0.999, (200, 100)).astype(np.float32)
+Q = _rng.uniform(0.001, 0.999, (200, 100)).astype(np.float32)
+Y = _rng.uniform(0, 3, (200, 100)).astype(np.float32)
+
+
+def _differ(a, b) -> int:
+    a, b = np.asarray(a, np.float32), np.asarray(b, np.float32)
+    same = (a.view(np.uint32) == b.view(np.uint32)) | (np.isnan(a) & np.isnan(b))
+    return int(np.sum(~same))
+
+
+def _F(m):
+    return m.nn.functional
+
+
+# name -> (the fused path, the op chain it shortcuts (engine only), its inputs)
+CASES = {
+    "silu": (lambda m, x: _F(m).silu(x), lambda x: x / (1 + (-x).exp()), [X]),
+    "elu": (lambda m, x: _F(m).elu(x), lambda x: engine.where(x > 0, x, x.expm1()), [X]),
+    "softplus": (lambda m, x: _F(m).softplus(x),
+                 lambda x: x.clamp(min=0) + (-x.abs()).exp().log1p(), [X]),
+    "mish": (lambda m, x: _F(m).mish(x),
+             lambda x: x * (x.clamp(min=0) + (-x.abs()).exp().log1p()).tanh(), [X]),
+    "logsigmoid": (lambda m, x: _F(m).logsigmoid(x),
+                   lambda x: x.clamp(max=0) - (-x.abs()).exp().log1p(), [X]),
+    "glu": (lambda m, x: _F(m).glu(x, 1),
+            lambda x: x[:, :50] / (1 + (-x[:, 50:]).exp()), [X]),
+    "sigmoid": (lambda m, x: m.sigmoid(x), lambda x: 1 / (1 + (-x).exp()), [X]),
+    "logsumexp": (lambda m, x: m.logsumexp(x, 1),
+                  lambda x: (x - x.amax(1, keepdim=True)).exp().sum(1).log() + x.amax(1), [X]),
+    "logit": (lambda m, p: m.logit(p), lambda p: (p / (1 - p)).log(), [P]),
+    "binary_cross_entropy": (
+        lambda m, p, t: _F(m).binary_cross_entropy(p, t, reduction="none"),
+        lambda p, t: -(t * p.log().clamp(min=-100) + (1 - t) * (-p).log1p().clamp(min=-100)),
+        [P, Q]),
+}
+
+# today's differing values from torch (of 20,000; glu 10,000; logsumexp 200), with room
+TORCH_LEFT = {"silu": 1000, "elu": 20, "softplus": 1900, "mish": 1500, "logsigmoid": 1150,
+              "glu": 2400, "sigmoid": 950, "logsumexp": 5, "logit": 1700,
+              "binary_cross_entropy": 800}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_fast_path_is_its_op_chain_bit_for_bit(name):
+    fused, chain, inputs = CASES[name]
+    args = [engine.tensor(a) for a in inputs]
+    assert _differ(fused(engine, *args).numpy(), chain(*args).numpy()) == 0
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_fast_path_against_torch(name):
+    fused, _, inputs = CASES[name]
+    got = [fused(m, *[m.tensor(a) for a in inputs]).numpy() for m in (torch, engine)]
+    assert _differ(*got) <= TORCH_LEFT[name]
