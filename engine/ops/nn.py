@@ -41,6 +41,8 @@ from .pointwise import (
     erf_as_float32,
     exp_array,
     expm1_array,
+    libc_log1p_array,
+    libc_log_array,
     log1p_array,
     log_array,
 )
@@ -1907,7 +1909,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
         broadcast_pair(weight._data.shape, x.shape)
         w = xp.broadcast_to(weight._data.astype(x.dtype, copy=False), x.shape)
     with _quiet(xp):
-        log_x, log_1mx = log_array(xp, x), log1p_array(xp, -x)
+        log_x, log_1mx = libc_log_array(xp, x), libc_log1p_array(xp, -x)
         loss = -(t * xp.maximum(log_x, -100) + (1 - t) * xp.maximum(log_1mx, -100))
     if w is not None:
         loss = loss * w

@@ -39,6 +39,7 @@ from .pointwise import (
     _no_kernel,
     _require_tensors,
     first_on_ties,
+    libc_log_array,
     log_array,
     where,
 )
@@ -122,7 +123,7 @@ def _xlogy_fwd(xp, x, y):
     # 0 * log(y) is 0 (even for y = 0 or inf), but a NaN y stays NaN
     if getattr(x, "dtype", None) == np.float16:  # torch: the log rounded to half, then the product
         return xp.where((x == 0) & ~xp.isnan(y), 0, x * log_array(xp, y).astype(np.float16))
-    return xp.where((x == 0) & ~xp.isnan(y), 0, x * log_array(xp, y))
+    return xp.where((x == 0) & ~xp.isnan(y), 0, x * libc_log_array(xp, y))
 
 
 def _xlogy_grad_self(g, x, y):
