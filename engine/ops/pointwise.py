@@ -806,6 +806,22 @@ trunc = unary("trunc", _rounding("trunc", "trunc"), _zero_grad, save=(), floatin
               doc="Elementwise round toward zero; zero gradient.", aliases=("fix",))
 frac = unary("frac", _frac, lambda g: g, save=(), floating=False,
              doc="Elementwise fractional part ``input - trunc(input)``.")
+def on_cpu(xp) -> bool:
+    """Is ``xp`` NumPy's API on host arrays: NumPy itself, its thread-chunking stand-in
+    (``_parallel.PARALLEL_NUMPY``, large arrays) or a ``vmap`` level's namespace over either
+    (a fast path must take the same branch for all three, or a batched call and the plain one
+    disagree in the last bit)."""
+    return getattr(xp, "ndarray", None) is np.ndarray
+
+
+def host_elementwise(fn, a):
+    """``fn`` (NumPy arrays to NumPy arrays, elementwise) on ``a``, or on the physical array
+    of a ``vmap`` level's batched one (rewrapped)."""
+    if not hasattr(a, "phys"):  # (NumPy's arrays and scalars)
+        return fn(a)
+    return type(a)(fn(a.phys), a.level)
+
+
 def _float32_rounded_once(ufunc: str):
     """The forward of ``exp``/``expm1``/``log``/``log1p``/``tanh``: a float32 CPU array through
     float64, rounded once. torch's float32 CPU kernels for these (MKL's or its vectorised ones)
@@ -818,7 +834,7 @@ def _float32_rounded_once(ufunc: str):
 
     def fwd(xp, a):
         f = getattr(xp, ufunc)
-        if xp is np and getattr(a, "dtype", None) == np.float32:  # (a Python scalar: NumPy's)
+        if getattr(a, "dtype", None) == np.float32 and on_cpu(xp):  # (a Python scalar: NumPy's)
             return f(a.astype(np.float64)).astype(np.float32)
         return f(a)
 
@@ -841,11 +857,11 @@ def libc_log_array(xp, a):
     binary_cross_entropy kernels): float64 glibc's own (``random._glibc``: NumPy's SIMD log
     differs in 0.35 % of values); float32 through float64, rounded once (glibc's ``logf`` is
     that in all but ~0.1 %; calling it per element would cost ~300x)."""
-    if xp is np and getattr(a, "dtype", None) == np.float64 and a.size:
+    if on_cpu(xp) and getattr(a, "dtype", None) == np.float64 and a.size:
         from ..random import _glibc
 
         with Quiet():
-            return _glibc("log", a)
+            return host_elementwise(lambda v: _glibc("log", v), a)
     return log_array(xp, a)
 
 
@@ -853,13 +869,13 @@ def libc_log1p_array(xp, a):
     """``std::log1p`` of a NumPy array as torch's scalar CPU kernels call it (xlog1py,
     binary_cross_entropy): the C library's ``log1pf``/``log1p`` bit for bit (float32
     ``_fma.log1pf``; float64 ``random._glibc``)."""
-    if xp is np and getattr(a, "dtype", None) in (np.float32, np.float64) and a.size:
+    if on_cpu(xp) and getattr(a, "dtype", None) in (np.float32, np.float64) and a.size:
         if a.dtype == np.float32:
-            return log1pf(a)
+            return host_elementwise(log1pf, a)
         from ..random import _glibc
 
         with Quiet():
-            return _glibc("log1p", a)
+            return host_elementwise(lambda v: _glibc("log1p", v), a)
     return log1p_array(xp, a)
 
 
