@@ -46,6 +46,7 @@ from .pointwise import (
     log1p_array,
     log_array,
     on_cpu,
+    tanh_array,
 )
 from .registry import op
 
@@ -352,10 +353,7 @@ def gelu(input, approximate="none"):
         # torch's order: x^3, the inner sum, (0.5 x) (1 + tanh); float16's tanh (float32 in
         # torch, SLEEF's) as float64 rounded to float32: 259 -> 25 of 63,491 values differ
         inner = _TANH_K * (a + _TANH_A * (a * a * a))
-        if a.dtype == np.float32 and input._data.dtype == np.float16 and xp is np:
-            th = np.tanh(inner.astype(np.float64)).astype(np.float32)
-        else:
-            th = xp.tanh(inner)
+        th = tanh_array(xp, inner)  # (float32: 2,014 -> 123 of 20,000 values off torch)
         res = (0.5 * a) * (1 + th)
         rule = _gelu_tanh_grad
     else:
