@@ -674,9 +674,11 @@ def _lane_sums(e):
             acc = acc + e[..., i:i + 1]
         return acc
     whole = n - n % lanes
-    # (NumPy reduces a middle axis in order: vector 0, + 1, + 2, ...)
+    # (NumPy reduces a middle axis in order: vector 0, + 1, + 2, ..., from its identity +0.:
+    # from -0. instead, which leaves every value as it is, -0. too, as the kernel's start
+    # from the first vector does)
     acc = np.add.reduce(e[..., :whole].reshape(e.shape[:-1] + (whole // lanes, lanes)),
-                        axis=-2)
+                        axis=-2, initial=-0.0)
     if whole < n:
         acc = np.concatenate([acc[..., :n - whole] + e[..., whole:], acc[..., n - whole:]],
                              axis=-1)
@@ -733,9 +735,9 @@ def _class_sum(g: Tensor, d: int) -> Tensor:
     as ``sum``, +0.)."""
     xp, a = g.device.xp, g._data
     if d == a.ndim - 1 and a.dtype == np.float32 and on_cpu(xp) and not needs_grad(g):
-        s = _wrap(_lane_sums(a), g.dtype, g.device)  # (the kernel's reduce_all)
-    else:
-        s = g.sum(d, keepdim=True)
+        # the kernel's reduce_all: it starts from the row's first value, so -0.s sum to -0.
+        return _wrap(_lane_sums(a), g.dtype, g.device)
+    s = g.sum(d, keepdim=True)
     if d == max(g._data.ndim - 1, 0) and not needs_grad(g):
         negative_zeros = xp.signbit(a) & (a == 0)
         if a.ndim:
@@ -765,11 +767,12 @@ def _log_softmax_grad_arrays(g: Tensor, y: Tensor, d: int):
             gd.shape != yd.shape:
         return None
     acc = np.float32 if dt.np == np.float16 else dt.np  # (sum's accumulator)
-    if dt.np == np.float32 and d == gd.ndim - 1:  # (torch's kernel: vec::reduce_all)
+    lanes = dt.np == np.float32 and d == gd.ndim - 1  # (torch's kernel: vec::reduce_all)
+    if lanes:  # (from the row's first value: -0.s sum to -0.)
         s = _lane_sums(gd)
     else:
         s = np.add.reduce(gd, axis=(d,), dtype=acc, keepdims=True).astype(dt.np, copy=False)
-    if d == gd.ndim - 1:  # (_class_sum's -0. rule)
+    if d == gd.ndim - 1 and not lanes:  # (_class_sum's -0. rule)
         negative_zeros = np.all(np.signbit(gd) & (gd == 0), axis=d, keepdims=True)
         s = np.where(negative_zeros, np.negative(s), s)
     with np.errstate(all="ignore"):
