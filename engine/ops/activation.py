@@ -34,7 +34,7 @@ from .nn import (
     elu_family,
     half_in_float,
 )
-from .pointwise import where
+from .pointwise import exp_array, log1p_array, tanh_array, where
 from .registry import op
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
@@ -174,7 +174,7 @@ def mish(input, inplace=False):
         a = _in_float(input._data)
         xp = input.device.xp
         with _quiet(xp):
-            res = a * xp.tanh(xp.maximum(a, 0) + xp.log1p(xp.exp(-xp.abs(a))))
+            res = a * tanh_array(xp, xp.maximum(a, 0) + log1p_array(xp, exp_array(xp, -xp.abs(a))))
         out = _const(res, input)
         if needs_grad(input):
             @half_in_float
@@ -199,8 +199,8 @@ def logsigmoid(input):
     a = _in_float(input._data)
     xp = input.device.xp
     with _quiet(xp):
-        z = xp.exp(-xp.abs(a))
-        lg = xp.log1p(z)
+        z = exp_array(xp, -xp.abs(a))
+        lg = log1p_array(xp, z)
         if a.dtype == np.float32:
             lg = _sleef_log1p_subnormal(xp, z, lg)
         res = xp.minimum(a, 0) - lg
@@ -238,7 +238,7 @@ def _logsigmoid_formula(g, x):
     a = _in_float(x._data)
     gd = _in_float(g._data)
     with _quiet(xp):
-        b = xp.exp(-xp.abs(a)).astype(x.dtype.np).astype(a.dtype)
+        b = exp_array(xp, -xp.abs(a)).astype(x.dtype.np).astype(a.dtype)
         neg = a < 0
         q = b / (1 + b)
         res = (xp.where(neg, 1, 0).astype(a.dtype) - xp.where(neg, q, -q)) * gd
@@ -367,7 +367,7 @@ def glu(input, dim=-1):
     lead = (slice(None),) * d
     a, b = input._data[lead + (slice(0, half),)], input._data[lead + (slice(half, n),)]
     with _quiet(xp):
-        res = a / (1 + xp.exp(-b))
+        res = a / (1 + exp_array(xp, -b))
     out = _const(as_iterated(res, (a, b)), input)  # (torch's: the halves' iterator)
     if needs_grad(input):
         record(out, "GluBackward0", (lambda g, x: _glu_backward(g, x, d),), (input,), (input,))

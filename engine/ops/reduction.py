@@ -29,6 +29,7 @@ from . import _stl, cascade
 from ._args import norm_dim, norm_dims
 from .families import apply_inplace, check_inplace
 from .memory_format import as_dense, as_preserved, relaid
+from .pointwise import exp_array, log_array
 from .registry import OPS, op, register
 
 INF = math.inf
@@ -688,7 +689,12 @@ def logsumexp(input, dim, keepdim=False):
         else:
             top = xp.zeros(tuple(1 if i in dims else s for i, s in enumerate(data.shape)),
                            data.dtype)
-        res = xp.log(xp.exp(data - top).sum(axis=dims, keepdims=True)) + top
+        e = exp_array(xp, data - top)
+        if type(e) is np.ndarray and e.dtype == dt.np:  # (torch's composite: its exp, sum, log)
+            s = cascade.add_reduce(e, dims, True, e.dtype)
+        else:
+            s = e.sum(axis=dims, keepdims=True)
+        res = log_array(xp, s) + top
     if not keepdim:
         res = res.reshape(tuple(s for i, s in enumerate(res.shape) if i not in dims))
     out = _wrap_reduced(res.astype(dt.np, copy=False), dt, input.device)

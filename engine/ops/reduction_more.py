@@ -13,6 +13,7 @@ from ..autograd import OUTPUT, needs_grad, record
 from ..dtypes import DEFAULT_INT, as_dtype, float16, float32
 from ..tensor import Tensor
 from ._args import norm_dim, norm_dims
+from .pointwise import exp_array, log1p_array
 from .reduction import (
     _acc,
     _check_grad_dtype,
@@ -159,7 +160,7 @@ def _logcumsumexp_array(xp, a, d: int):
 def _logaddexp(xp, x, y):
     hi, lo = xp.maximum(x, y), xp.minimum(x, y)
     both_inf = xp.isinf(hi) & (hi == lo)
-    res = hi + xp.log1p(xp.exp(lo - hi))
+    res = hi + log1p_array(xp, exp_array(xp, lo - hi))
     return xp.where(both_inf, hi, res)
 
 
