@@ -10,7 +10,8 @@ in thread order (``WelfordOps::combine``). More outputs are never split within a
 
 The running mean is a recurrence with a rounding at each step, so it cannot be reassociated:
 here it is one Python step per element (a Python float loop for few outputs, NumPy ops across
-all outputs at once for many); ``m2``'s terms only need the means, so they are computed for
+all outputs at once for many), within a budget per call (``_EXACT_STEPS``: beyond it, two
+float64 passes, not torch's last bits); ``m2``'s terms only need the means, so they are computed for
 all steps at once afterwards and summed in turn (a sequential reduction down the steps).
 
 ``var``/``std`` of a float32/float64 tensor to ONE value is another kernel
@@ -37,6 +38,26 @@ _PY_OUTPUTS = 8
 
 
 _PY_CHUNK = 1 << 16  # (values turned into Python floats at a time: bounded memory)
+
+#: The most Python-level steps one call spends on torch's exact loop: a row's element costs
+#: one step in the Python float loop, a NumPy step across many outputs about ten. Beyond it
+#: the statistics are two float64 passes (about 1 ms for a million values, where the loop
+#: would take a second): the same value to float64's last bits or so, not torch's bits.
+_EXACT_STEPS = 1 << 17
+_NUMPY_STEP_COST = 10
+
+
+def exact_cost(outs: int, n: int) -> int:
+    """The Python-level steps torch's loop costs for ``outs`` outputs of ``n`` values."""
+    return n * min(outs, _NUMPY_STEP_COST)
+
+
+def _two_pass(flat: np.ndarray) -> tuple:
+    """``(mean, m2)`` of each row by two float64 passes (the fallback beyond the budget)."""
+    mean = flat.sum(axis=1) / flat.shape[1]
+    dev = flat - mean[:, None]
+    dev *= dev
+    return mean, dev.sum(axis=1)
 
 
 def _means_py(rows) -> tuple:
@@ -212,6 +233,10 @@ def welford(a: np.ndarray, dims: tuple, keepdim: bool, threads: int | None = Non
                 return mean.reshape(shape), m2.reshape(shape)
             rows = np.flatnonzero(~decided)
             flat = flat[rows]
+        if exact_cost(flat.shape[0], n) > _EXACT_STEPS:
+            if rows is None:  # (float32's undecided rows keep their two-pass values)
+                mean, m2 = _two_pass(flat)
+            return mean.reshape(shape), m2.reshape(shape)
         if outs == 1 and n >= GRAIN_SIZE:
             threads = cascade_threads() if threads is None else threads
             if threads > 1:

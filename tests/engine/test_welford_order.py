@@ -187,3 +187,29 @@ def test_tight_bounds_hold_and_decide_most_float32_rows():
     x = np.random.default_rng(0).standard_normal((64, 4096)).astype(np.float32)
     assert (~welford._certain32(x.astype(np.float64), 4095, False)[2]).sum() == 1
     _same(x, "float32", (1,))
+
+
+def test_beyond_the_step_budget_two_float64_passes():
+    """torch's loop is one Python step per element here: past ``_EXACT_STEPS`` per call the
+    statistics are two float64 passes (a second per million values otherwise): not torch's
+    last bits, but within float64's rounding of them; below it, the loop (tests above)."""
+    from engine.ops import welford
+
+    rng = np.random.default_rng(11)
+    cases = [(rng.standard_normal(welford._EXACT_STEPS + 1) * 3 + 7, (0,)),
+             (rng.standard_normal((64, welford._EXACT_STEPS // 8)), (1,))]
+    for a, dims in cases:
+        outs, n = a.size // a.shape[dims[0]], a.shape[dims[0]]
+        assert welford.exact_cost(outs, n) > welford._EXACT_STEPS
+        for dtype in ("float64", "float32"):
+            t = E.tensor(a, dtype=getattr(E, dtype))
+            var, mean = E.var_mean(t, dim=dims)
+            tv, tm = torch.var_mean(torch.tensor(a, dtype=getattr(torch, dtype)), dim=dims)
+            tol = 1e-13 if dtype == "float64" else 1e-6
+            np.testing.assert_allclose(var.numpy(), tv.numpy(), rtol=tol)
+            np.testing.assert_allclose(mean.numpy(), tm.numpy(), rtol=tol, atol=tol)
+        flat = a.reshape(-1, n) if dims == (0,) or a.ndim == 1 else a
+        m, m2 = welford._two_pass(np.ascontiguousarray(flat, np.float64))
+        got_m, got_m2 = welford.welford(a, dims, False)
+        np.testing.assert_array_equal(np.ravel(got_m), m)
+        np.testing.assert_array_equal(np.ravel(got_m2), m2)
