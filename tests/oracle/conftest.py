@@ -37,5 +37,6 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         terminalreporter.write_line(
             f"oracle: {STATS['programs']} programs compared with torch "
             f"({STATS['torch_errors']} raising in torch, {STATS['order2']} second order, "
+            f"{STATS['torch_nondeterministic']} where torch's own runs differ, "
             f"{STATS['compared_tensors']} tensors compared; profile {PROFILE}, budget "
             f"x{SCALE:g}{seed})")
