@@ -44,7 +44,7 @@ import engine
 from engine.ops import OPS
 from engine.ops import signatures as sg
 
-from .positional_sweep import MISSING, P, _made, _samples, forms, torch_signatures
+from .positional_sweep import ASKS, MISSING, RETRIES, P, _made, _samples, forms, torch_signatures
 
 # parameters the sweep leaves alone: results written elsewhere (the out sweep checks ``out=``),
 # placement and memory (device, layout, pinned, memory format, copies), the RNG stream,
@@ -322,7 +322,8 @@ def why_differ(a, b, exact: bool, random: bool = False) -> str | None:
 
 
 # torch's own nondeterminism: torch answers every call ASKS times (inputs made afresh each
-# time), and RETRIES times more where its answers would make a difference from the engine; a
+# time), and RETRIES times more where its answers would make a difference from the engine
+# (both from positional_sweep.py, whose calls are asked the same way); a
 # call whose answers differ from each other is of its own kind, "nondeterministic" (counted,
 # never a failure, never an agreement). Seen: linalg.lstsq with an rcond that cuts a single
 # matrix's rank (torch hands LAPACK xGEQP3 a pivot array it never clears: one of two
@@ -330,8 +331,6 @@ def why_differ(a, b, exact: bool, random: bool = False) -> str | None:
 # embedding_bag's include_last_offset (the gradients of indices in no bag are whatever memory
 # held). With RETRIES more asks, a rare answer is taken for torch's only one with a chance
 # of about 0.1 ** (ASKS + RETRIES).
-ASKS = 2
-RETRIES = 6
 
 # ops whose values are whatever memory held (only dtype and shape are compared)
 UNINITIALIZED = frozenset(("empty", "empty_like", "new_empty", "empty_strided",

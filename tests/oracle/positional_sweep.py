@@ -415,8 +415,9 @@ def _differs(t, e, random: bool) -> str | None:
         return f"compare failed: {e!r}"
 
 
-# torch's own nondeterminism (tests/oracle/ignored_sweep.py's ASKS): torch answers each call
-# ASKS times, RETRIES times more where the call would differ from the engine's
+# torch's own nondeterminism (docs/oracle.md "torch's own nondeterminism"): torch answers
+# each call ASKS times, RETRIES times more where the call would differ from the engine's (the
+# ignored-argument sweep's calls too); a call whose torch answers differ is "nondeterministic"
 ASKS = 2
 RETRIES = 6
 
