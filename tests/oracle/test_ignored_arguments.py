@@ -71,6 +71,11 @@ def test_no_optional_argument_is_ignored_beyond_the_known():
                   if r[5] not in (None, "nondeterministic") and
                   r[5] not in KNOWN.get((r[0], r[1], r[3]), ())})
     assert not new, new
+    # (measured, session 17: 1 call, embedding_bag's include_last_offset, in the CI profile;
+    # linalg.lstsq's rcond=2.0 in some runs): a bound, so that torch's coin cannot swallow
+    # the sweep
+    coin = [r for r in recs if r[5] == "nondeterministic"]
+    assert len(coin) <= 5, coin
 
 
 # the sweep's findings and the second class (a program torch stops, run here), through a
