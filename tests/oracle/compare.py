@@ -88,6 +88,7 @@ def check(program: Program) -> None:
 # in no bag are whatever memory held). A program's passing run is not asked twice (no cost
 # where torch and the engine agree; the sweeps ask twice: ignored_sweep.ASKS).
 RETRIES = 6
+COIN: list[str] = []  # the labels of those programs (the suite's summary names them)
 
 
 def torch_varies(program: Program, e: Run, t: Run, r: Run | None, l: Run | None) -> bool:
@@ -99,6 +100,7 @@ def torch_varies(program: Program, e: Run, t: Run, r: Run | None, l: Run | None)
         l2 = None if l is None else run(program.with_dtypes({"float64": "float32"}), TORCH)
         if compare_runs(t2, t, r, l) is not None or compare_runs(e, t2, r2, l2) is None:
             STATS["torch_nondeterministic"] += 1
+            COIN.append(program.label or program.source().splitlines()[-2][:120])
             return True
     return False
 
