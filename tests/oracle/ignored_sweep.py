@@ -226,8 +226,14 @@ def _array(t):
 
 
 def _tensor_obs(t):
-    return ("tensor", str(t.dtype).removeprefix("torch."), tuple(t.shape), _array(t),
-            bool(t.requires_grad))
+    # (a sparse result: its dense values, the layout beside the dtype)
+    layout = str(getattr(t, "layout", "strided")).removeprefix("torch.")
+    dtype = str(t.dtype).removeprefix("torch.")
+    if layout != "strided":
+        dtype, values = f"{dtype} ({layout})", _array(t.detach().to_dense())
+    else:
+        values = _array(t)
+    return ("tensor", dtype, tuple(t.shape), values, bool(t.requires_grad))
 
 
 def observe(lib, fn, args, kwargs, leaves, inputs):
