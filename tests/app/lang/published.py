@@ -108,6 +108,19 @@ def same_lines(ours: list[str], theirs: list[str], rtol: float = 2e-4,
     return None
 
 
+def torch_varies(cells: list[str], theirs: list[str], asks: int = 2) -> str | None:
+    """How torch's printed lines for ``cells`` differ from ``theirs`` when it runs them again
+    (``asks`` times, with the same twinned draws; None: word for word the same each time).
+    torch's float32 rounding can depend on what ran before in the process (km_04's fused
+    cross_entropy: memory alignment picks MKL's and oneDNN's paths), and a few kernels read
+    memory they never wrote: a verdict on one torch run would be torch's coin."""
+    for _ in range(asks):
+        difference = same_lines(run_torch(cells), theirs, rtol=0.0, atol=0.0)
+        if difference is not None:
+            return difference
+    return None
+
+
 # --------------------------------------------------------------------------- twin draws
 
 @contextlib.contextmanager

@@ -45,7 +45,8 @@ import pytest
 
 from app.lang import Limits
 
-from .published import PROGRAMS, cells_of, run_ours, run_torch, same_lines
+from . import published
+from .published import PROGRAMS, cells_of, run_ours, run_torch, same_lines, torch_varies
 
 pytest.importorskip("engine.nn")
 
@@ -124,6 +125,12 @@ def test_program_prints_what_torch_prints(name):
     theirs = run_torch(cells)
     ours = run_ours(cells, LIMITS.get(name))
     difference = same_lines(ours, theirs, **TOLERANCES.get(name, {}))
+    if name not in NOT_STRICT and (difference is None) == (name in ENGINE_DIFFERENCES):
+        # the outcome fails the test: torch runs the program again, so that a line torch
+        # itself prints differently from run to run is never taken for the engine's
+        varies = torch_varies(cells, theirs)
+        if varies is not None:
+            pytest.skip(f"torch's own nondeterminism: its runs print differently: {varies}")
     assert difference is None, difference
 
 
@@ -152,3 +159,14 @@ def cells_of_text(text):
     import re
 
     return [c.strip("\n") + "\n" for c in re.split(r"^# %%.*$", text, flags=re.M) if c.strip()]
+
+
+def test_a_program_torch_prints_differently_from_run_to_run_is_torchs_coin(monkeypatch):
+    """(torch_varies) a rerun of torch printing other lines, or other digits, is torch's own
+    nondeterminism; the same lines every time are torch's answer."""
+    runs = iter([["a 1.0"], ["a 1.0"], ["a 1.0000001"]])
+    monkeypatch.setattr(published, "run_torch", lambda cells: next(runs))
+    assert torch_varies(["cell"], ["a 1.0"], asks=2) is None
+    assert torch_varies(["cell"], ["a 1.0"], asks=1) is not None
+    runs = iter([["b"]])
+    assert "line 0" in torch_varies(["cell"], ["a"], asks=1)
