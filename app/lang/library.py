@@ -643,6 +643,7 @@ def class_function(cls: type, name: str, func: types.FunctionType) -> types.Func
         if qualname is not None or name in vars(klass):
             break
     if qualname is None or qualname == func.__qualname__:
+        _CLASS_FUNCTIONS[key] = func  # (the engine's name is torch's)
         return func
     copy = types.FunctionType(func.__code__, func.__globals__, qualname.rpartition(".")[2],
                               func.__defaults__, func.__closure__)
