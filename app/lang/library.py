@@ -163,7 +163,7 @@ TORCH_NAMES = {
     "no_grad": engine.no_grad, "enable_grad": engine.enable_grad,
     "set_grad_enabled": engine.set_grad_enabled, "is_grad_enabled": engine.is_grad_enabled,
     "Size": engine.Size, "Tensor": engine.Tensor, "Generator": engine.Generator,
-    "device": engine.torch_device, "dtype": engine.DType,
+    "device": engine.Device, "dtype": engine.DType,
     "float32": engine.float32, "float": engine.float32, "float64": engine.float64,
     "double": engine.float64, "float16": engine.float16, "half": engine.float16,
     "int64": engine.int64, "long": engine.int64, "int32": engine.int32, "int": engine.int32,

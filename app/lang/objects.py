@@ -964,6 +964,8 @@ def library_error(rs: RunState, f: Any, exc: Exception) -> Exception:
 def call_library(rs: RunState, f: Any, args: tuple | list, kwargs: dict) -> Any:
     if f is Tensor:  # ``torch.Tensor(...)``: torch's legacy constructor, not the engine's own
         f = _LEGACY_TENSOR
+    elif f is engine.Device:  # ``torch.device("cpu:0")``: torch's constructor (the class is
+        f = engine.torch_device  # the type of ``x.device``, as torch's is)
     try:
         out = f(*args, **kwargs) if kwargs else f(*args)
     except LangError:

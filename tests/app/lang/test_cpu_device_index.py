@@ -34,7 +34,9 @@ nn.Linear(1, 1).to(torch.device('cpu', 0)).weight.device | torch.device(torch.de
 torch.device('cpu:0', 1) | torch.device('cpu', 1.5) | torch.device('cpu', '1')
 torch.device('cpu', True) | torch.device('cpu', -1) | torch.device() | torch.device(index=2)
 torch.device('cpu', foo=1) | torch.device('bogus', 0) | torch.device(torch.device('cpu'), 1)
-torch.device('cpu:-1')"""
+torch.device('cpu:-1') | isinstance(x.device, torch.device)
+type(x.device) is torch.device | torch.device | make('cpu:1') | torch.device.__name__
+isinstance(make('cpu', 0), torch.device)"""
 
 PROGRAM = """import torch
 import torch.nn as nn
@@ -42,6 +44,7 @@ x = torch.ones(2)
 y = torch.ones(2, requires_grad=True)
 z = torch.ones(2)
 w = torch.ones(3)
+make = torch.device
 for text, call in CALLS:
     try:
         print(text, '->', repr(call()))
