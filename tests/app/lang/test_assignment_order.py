@@ -161,3 +161,46 @@ def test_augmented_stores_count_steps_and_sizes(program, limit, form):
     assert info.value.code == "limit_exceeded", info.value.detail
     if limit is not None:
         assert info.value.extra["limit"] == limit
+
+
+LIST_CELLS = ["""l = [1, 2]
+m = l
+l *= 2
+print(l, m is l)
+l *= 0
+print(l, m is l)
+k = [[1], [2]]
+k[1] *= 3
+k[0] += (5, 6)
+k[0] += 'ab'
+print(k)
+n = [3]
+n *= True
+print(n)
+n *= -1
+print(n)
+""", """l = [1]
+l *= 2.5""", """l = [1]
+l -= [1]""", """l = [1]
+l *= [2]""", """d = {'k': [0]}
+d['k'] *= 3
+d['k'] += range(2)
+print(d)
+"""]
+
+
+@pytest.mark.parametrize("form", ["source", "json"])
+def test_lists_repeat_and_extend_in_place_as_cpython(form):
+    assert our_cells(LIST_CELLS, form) == python_cells(LIST_CELLS)
+
+
+@pytest.mark.parametrize("program", ["l = [0]\nl *= 10**12", "l = [[0]]\nl[0] *= 10**12",
+                                     "l = [0] * 1000\nwhile True:\n    l *= 2"])
+@pytest.mark.parametrize("form", ["source", "json"])
+def test_repeating_a_list_in_place_is_held_to_the_size_limit(program, form):
+    limits = Limits(max_steps=20_000, max_value_elements=100_000, timeout_s=20.0)
+    with pytest.raises(LangError) as info:
+        run_program(compile_source(program), Environment(), limits,
+                    **({"source": program} if form == "source" else {}))
+    assert info.value.code == "limit_exceeded", info.value.detail
+    assert info.value.extra["limit"] == "max_value_elements"
