@@ -245,9 +245,10 @@ class SourceCompiler:
         if isinstance(target, ast.Name):
             current: Any = {"var": self.bind_name(target, target.id)}
         elif isinstance(target, (ast.Subscript, ast.Attribute)):
-            current = self.expr(ast.copy_location(
-                type(target)(**{**{f: getattr(target, f) for f in target._fields},
-                                "ctx": ast.Load()}), target))
+            # ``x[k] += v``: x and k evaluated once (CPython's order: x, k, the item, v)
+            out = self.store(target, self.expr(node.value))
+            return [{**{k: v for k, v in out.items() if k != "value"}, "op": name,
+                     "value": out["value"]}]
         else:
             raise _fail(target, "cannot assign to this")
         return [self.store(target, {"call": name, "args": [current, self.expr(node.value)]})]

@@ -163,7 +163,7 @@ TORCH_NAMES = {
     "no_grad": engine.no_grad, "enable_grad": engine.enable_grad,
     "set_grad_enabled": engine.set_grad_enabled, "is_grad_enabled": engine.is_grad_enabled,
     "Size": engine.Size, "Tensor": engine.Tensor, "Generator": engine.Generator,
-    "device": engine.device, "dtype": engine.DType,
+    "device": engine.Device, "dtype": engine.DType,
     "float32": engine.float32, "float": engine.float32, "float64": engine.float64,
     "double": engine.float64, "float16": engine.float16, "half": engine.float16,
     "int64": engine.int64, "long": engine.int64, "int32": engine.int32, "int": engine.int32,
@@ -612,7 +612,47 @@ def public_attr(obj: Any, name: str, default: Any = _MISSING) -> Any:
         value = getattr(obj, name)
     except AttributeError:
         return default
+    if type(value) is types.FunctionType and isinstance(obj, type):
+        value = class_function(obj, name, value)
     return admit(value)
+
+
+_CLASS_FUNCTIONS: dict[tuple[type, str], types.FunctionType] = {}
+
+
+def class_function(cls: type, name: str, func: types.FunctionType) -> types.FunctionType:
+    """``func``, the engine's function ``name`` read from the library class ``cls``
+    (``torch.optim.SGD.step``), named as torch's class holds it: where torch's
+    ``__qualname__`` is not the engine's (``SGD.step``, the engine's ``Optimizer.step``;
+    ``_forward_unimplemented`` for ``nn.Module.forward``: app/lang/torch_method_names.py), the
+    same code under torch's name (one per class and name, so ``SGD.step is SGD.step``);
+    ``func`` itself otherwise."""
+    if not is_library_class(cls) or not func.__module__.startswith("engine."):
+        return func
+    key = (cls, name)
+    found = _CLASS_FUNCTIONS.get(key)
+    if found is not None and found.__code__ is func.__code__:
+        return found
+    from .torch_method_names import METHOD_QUALNAMES
+
+    qualname = None
+    for klass in cls.__mro__:
+        if not klass.__module__.startswith("engine."):
+            continue
+        qualname = METHOD_QUALNAMES.get(torch_class_name(klass)[0], {}).get(name)
+        if qualname is not None or name in vars(klass):
+            break
+    if qualname is None or qualname == func.__qualname__:
+        _CLASS_FUNCTIONS[key] = func  # (the engine's name is torch's)
+        return func
+    copy = types.FunctionType(func.__code__, func.__globals__, qualname.rpartition(".")[2],
+                              func.__defaults__, func.__closure__)
+    copy.__kwdefaults__ = func.__kwdefaults__
+    copy.__dict__.update(func.__dict__)
+    copy.__qualname__ = qualname
+    copy.__doc__ = func.__doc__
+    _CLASS_FUNCTIONS[key] = copy
+    return copy
 
 
 # --------------------------------------------------------------------------- subclasses

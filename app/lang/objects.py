@@ -33,6 +33,7 @@ from .library import _MISSING as MISSING
 from .library import (
     LibModule,
     admit,
+    class_function,
     is_library_class,
     is_library_function,
     is_library_object,
@@ -252,7 +253,10 @@ def library_attr(obj: Any, name: str) -> Any:
     if name.startswith("_") and name != "__init__" and not private_readable(obj, name):
         raise ProgramError(f"'{type_name(obj)}' object attribute '{name}' is private to "
                            "the library", exception="AttributeError")
-    return admit(library_getattr(obj, name))
+    value = library_getattr(obj, name)
+    if type(value) is types.FunctionType and isinstance(obj, type):  # ``opt_cls.step``
+        value = class_function(obj, name, value)
+    return admit(value)
 
 
 LIBRARY_METHODS: dict[tuple[type, str], Any] = {}
@@ -960,6 +964,8 @@ def library_error(rs: RunState, f: Any, exc: Exception) -> Exception:
 def call_library(rs: RunState, f: Any, args: tuple | list, kwargs: dict) -> Any:
     if f is Tensor:  # ``torch.Tensor(...)``: torch's legacy constructor, not the engine's own
         f = _LEGACY_TENSOR
+    elif f is engine.Device:  # ``torch.device("cpu:0")``: torch's constructor (the class is
+        f = engine.torch_device  # the type of ``x.device``, as torch's is)
     try:
         out = f(*args, **kwargs) if kwargs else f(*args)
     except LangError:

@@ -24,7 +24,7 @@ from .._parallel import is_numpy
 from ..autograd import OUTPUT, needs_grad, record
 from ..autograd.engine import grad_node, named_grad
 from ..autograd.graph import FW_ACTIVE, Node
-from ..dtypes import bool_, float64, int32, int64
+from ..dtypes import as_dtype, bool_, float64, int32, int64
 from ..modes import _grad_enabled, check_numel, set_grad_enabled
 from ..random import current_generator
 from ..tensor import Size, Tensor, _wrap
@@ -622,8 +622,8 @@ def _softmax_dim(input: Tensor, dim, name: str) -> int:
 
 
 def _softmax_input(input: Tensor, dim, dtype, name: str):
-    if dtype is not None:
-        input = input.to(dtype)
+    if dtype is not None:  # (a dtype's name is torch's TypeError in a program, not a device)
+        input = input.to(as_dtype(dtype, name))
     d = _softmax_dim(input, dim, name)
     if not input.dtype.is_floating_point and input._data.size:  # (torch: no kernel runs)
         last = d == max(input._data.ndim - 1, 0)

@@ -566,7 +566,7 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
         raise errors.EngineRuntimeError(
             "linalg.vector_norm: Expected a floating point or complex tensor as input. "
             f"Got {input.dtype.scalar_name}")
-    dt = input.dtype if dtype is None else as_dtype(dtype)
+    dt = input.dtype if dtype is None else as_dtype(dtype, "linalg_vector_norm")
     if dtype is not None and not dt.is_floating_point:
         raise errors.EngineRuntimeError("linalg.vector_norm: dtype should be floating point or "
                                         f"complex, but got {dt.scalar_name}")

@@ -8,7 +8,7 @@ from .. import errors
 from ..autograd import needs_grad, record
 from ..autograd.forward_ad import transfer_tangent
 from ..autograd.graph import FW_ACTIVE
-from ..device import bind
+from ..device import bind, names_cpu_index
 from ..device import device as as_device
 from ..dtypes import (
     TYPE_NAMES,
@@ -212,7 +212,8 @@ def to(self, *args, **kwargs):
     dt = self.dtype if dtype is None else as_dtype(dtype)
     dev = self.device if device is None else bind(as_device(device))
     if dt is self.dtype and dev == self.device and not copy and (
-            fmt is None or fmt is _mf.preserve_format or _mf.suggest(self._data) is fmt):
+            fmt is None or fmt is _mf.preserve_format or _mf.suggest(self._data) is fmt) and \
+            (device is None or not names_cpu_index(device)):  # (``to("cpu:0")`` copies)
         return self
     if dev != self.device:
         if dev.type == "cpu":
