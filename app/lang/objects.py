@@ -231,7 +231,9 @@ LIBRARY_UNDERSCORED: dict[type, frozenset[str]] = {
 #: changes them changes the module, as in torch), a pruning method's tensor name.
 MODULE_PRIVATE_READS = frozenset({
     "_parameters", "_buffers", "_modules", "_non_persistent_buffers_set",
-    "_forward_pre_hooks", "_forward_hooks", "_backward_hooks", "_backward_pre_hooks"})
+    "_forward_pre_hooks", "_forward_hooks", "_backward_hooks", "_backward_pre_hooks",
+    # a recurrent module's weight names and weights (d2l's init_seq2seq loops over them)
+    "_flat_weights_names", "_all_weights", "_flat_weights"})
 
 
 def private_readable(obj: Any, name: str) -> bool:

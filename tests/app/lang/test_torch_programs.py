@@ -239,6 +239,63 @@ bag = Bag()
 setattr(bag, "0", 5)
 print(getattr(bag, "0"), hasattr(bag, "1"), getattr(bag, "1", "none"))
 """,
+    "a recurrent module's weight tables (d2l's init_seq2seq)": """
+import torch
+from torch import nn
+def init_seq2seq(module):
+    if type(module) == nn.Linear:
+        nn.init.constant_(module.weight, 0.5)
+    if type(module) == nn.GRU:
+        for param in module._flat_weights_names:
+            if "weight" in param:
+                nn.init.constant_(module._parameters[param], 0.25)
+gru = nn.GRU(3, 2, num_layers=2, bidirectional=True)
+gru.apply(init_seq2seq)
+print(gru._flat_weights_names)
+print(gru._all_weights)
+print([[tuple(p.shape) for p in layer] for layer in gru.all_weights])
+print(gru.weight_hh_l1_reverse, gru.bias_ih_l0.abs().max() < 1)
+print([w is p for w, p in zip(gru._flat_weights, gru.parameters())], gru.flatten_parameters())
+lstm = nn.LSTM(4, 3, proj_size=2, bias=False)
+print(lstm._flat_weights_names, lstm._all_weights, nn.RNN(2, 2)._flat_weights_names)
+lstm.double()
+print([w.dtype for w in lstm._flat_weights], lstm.all_weights[0][2] is lstm.weight_hr_l0)
+""",
+    "private names published code uses (nn.init's fans, lr_scheduler._LRScheduler)": """
+import math
+import torch
+from torch import nn
+from torch.optim.lr_scheduler import _LRScheduler
+w = torch.empty(8, 4, 3, 3)
+fans = nn.init._calculate_fan_in_and_fan_out
+print(fans(w), fans(torch.empty(5, 2)))
+print(nn.init._calculate_correct_fan(w, 'fan_out'), nn.init._calculate_correct_fan(w, 'FAN_IN'))
+for bad in (torch.empty(3), ):
+    try:
+        nn.init._calculate_fan_in_and_fan_out(bad)
+    except ValueError as e:
+        print(type(e).__name__, e)
+try:
+    nn.init._calculate_correct_fan(w, 'fan_avg')
+except ValueError as e:
+    print(e)
+class Warmup(_LRScheduler):
+    def __init__(self, optimizer, steps, last_epoch=-1):
+        self.steps = steps
+        super(Warmup, self).__init__(optimizer, last_epoch)
+    def get_lr(self):
+        return [base_lr * min(1.0, (self.last_epoch + 1) / self.steps) for base_lr in self.base_lrs]
+p = nn.Parameter(torch.ones(2))
+opt = torch.optim.SGD([p], lr=0.4)
+sched = Warmup(opt, 4)
+lrs = []
+for _ in range(5):
+    opt.step()
+    sched.step()
+    lrs.append(round(sched.get_last_lr()[0], 6))
+print(lrs, isinstance(sched, torch.optim.lr_scheduler.LRScheduler), _LRScheduler.__name__)
+print(issubclass(_LRScheduler, torch.optim.lr_scheduler.LRScheduler))
+""",
     "modules of torch.utils.data and torch.distributions (tutorials' and CleanRL's imports)": """
 import torch
 from torch.utils.data.dataset import random_split, Dataset, TensorDataset
