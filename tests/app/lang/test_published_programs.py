@@ -34,7 +34,11 @@ session 17 more of those kinds (the BiLSTM-CRF tutorial's forward algorithm and 
 seq2seq with Bahdanau attention, beam search through heapq, packed padded sequences, a TCN
 with weight_norm, mixup/CutMix with label smoothing, gradient accumulation with early
 stopping, custom autograd Functions (gradient reversal, straight-through, once_differentiable),
-Hessian-vector products and Newton-CG, nn.init schemes, an LR range test, EMA and SWA),
+Hessian-vector products and Newton-CG, nn.init schemes, an LR range test, EMA and SWA,
+SimCLR's NT-Xent and SupCon losses, Gumbel-softmax and a categorical VAE, VQ-VAE with its EMA
+codebook, planar normalizing flows, GCN/SAGE/GIN message passing with index_add and scatter,
+attention masks through nn.MultiheadAttention and nn.Transformer, MobileNetV2's inverted
+residuals with squeeze-and-excitation, and an SN-GAN with spectral_norm and a focal loss),
 pasted into a session cell by cell print what torch 2.13 prints for the same cells, both drawing
 the same random numbers (``published.py``).
 
@@ -115,9 +119,9 @@ LIMITS = {"pt_11_jacobians_hessians": Limits(timeout_s=600),
 NAMES = sorted(p.name.removesuffix(".py.txt") for p in PROGRAMS.glob("*.py.txt"))
 
 
-def test_there_are_the_110_programs():
-    assert len(NAMES) == 110
-    assert sum(n.startswith("like_") for n in NAMES) == 32
+def test_there_are_the_118_programs():
+    assert len(NAMES) == 118
+    assert sum(n.startswith("like_") for n in NAMES) == 40
     assert sum(n.startswith("ex_") for n in NAMES) == 8
     assert sum(n.startswith("tut_") for n in NAMES) == 15
     assert sum(n.startswith("d2l_") for n in NAMES) == 21
