@@ -114,7 +114,8 @@ LIMITS = {"pt_11_jacobians_hessians": Limits(timeout_s=600),
           # of 13 on two cores
           **{name: Limits(timeout_s=600) for name in (
               "like_21_bilstm_crf", "like_22_seq2seq_bahdanau", "like_23_beam_search",
-              "like_24_packed_sequences", "like_30_init_schemes")}}
+              "like_24_packed_sequences", "like_30_init_schemes", "like_35_vqvae",
+              "like_36_planar_flows")}}
 
 NAMES = sorted(p.name.removesuffix(".py.txt") for p in PROGRAMS.glob("*.py.txt"))
 
