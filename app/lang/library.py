@@ -147,7 +147,7 @@ MODULES = frozenset(PACKAGES) | frozenset(SUBMODULES) | frozenset(MODULE_VIEWS) 
     "torch.backends.cudnn", "torch.functional", "torch.cpu.amp", "torch.cuda.amp",
     "math", "random", "builtins", "numpy", "functools", "copy", "collections", "typing",
     "itertools", "dataclasses", "warnings", "string", "time", "unicodedata", "json",
-    "numpy.random", "numpy.testing", "numpy.linalg", "numpy.exceptions",
+    "heapq", "operator", "numpy.random", "numpy.testing", "numpy.linalg", "numpy.exceptions",
     "os", "os.path", "io", "pickle"}
 #: ``torch.functional``'s own functions (its ``__all__``): the very objects ``torch.X`` is.
 #: Besides them it has ``F`` (``torch.nn.functional``) and ``torch``. Programs meet it as
@@ -262,7 +262,8 @@ def torch_names(path: str) -> frozenset[str] | None:
         _torch_names.update({p: frozenset(n.split()) for p, n in MODULE_NAMES.items()})
         _torch_names["torch.Tensor"] = frozenset(TENSOR_NAMES.split())
         for name in ("math", "random", "functools", "copy", "collections", "numpy", "typing",
-                     "itertools", "warnings", "string", "time", "unicodedata", "json", "os",
+                     "itertools", "warnings", "string", "time", "unicodedata", "json",
+                     "heapq", "operator", "os",
                      "os.path", "io", "pickle"):
             module = importlib.import_module(name)  # fixed names, never a program's
             _torch_names[name] = frozenset(n for n in dir(module) if not n.startswith("_"))
@@ -339,6 +340,12 @@ def canonical(path: str) -> str:
 
 #: torch's underscored ops that programs call (``torch.distributions`` code does)
 PRIVATE_TORCH_OPS = frozenset({"_standard_gamma", "_standard_gamma_grad"})
+#: Private members of torch's modules that published programs use as public ones: the fan
+#: computation of ``nn.init`` (model code re-writing a layer's ``reset_parameters``) and the
+#: scheduler base class's former name (pytorch-lr-finder's ``ExponentialLR(_LRScheduler)``).
+PRIVATE_MEMBERS = {
+    "torch.nn.init": frozenset({"_calculate_fan_in_and_fan_out", "_calculate_correct_fan"}),
+    "torch.optim.lr_scheduler": frozenset({"_LRScheduler"})}
 
 _members: dict[tuple[str, str], Any] = {}
 _MISSING = object()
@@ -362,6 +369,8 @@ def _find_member(path: str, name: str) -> Any:
     if name.startswith("_"):
         if path == "torch" and name in PRIVATE_TORCH_OPS:
             return OpFunction(name, engine.ops.lookup(name).fn)
+        if name in PRIVATE_MEMBERS.get(path, ()):
+            return admit(getattr(_package(path), name))
         return _MISSING
     full = f"{path}.{name}"
     if name in SUBMODULES.get(path, ()):
@@ -428,7 +437,7 @@ def resolve_path(path: str) -> Any:
     parts = full.split(".")
     if parts[0] not in ("torch", "math", "random", "builtins", "numpy", "functools", "copy",
                         "collections", "typing", "itertools", "dataclasses", "warnings",
-                        "string", "time", "unicodedata", "json"):
+                        "string", "time", "unicodedata", "json", "heapq", "operator"):
         raise not_supported(path)
     value: Any = LibModule(parts[0])
     for part in parts[1:]:

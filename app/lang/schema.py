@@ -807,7 +807,8 @@ class Import(_Node):
     unknown `torch` module is CPython's ModuleNotFoundError).
     Only `torch`, its library modules, `math`, `random`, `functools`, `copy`, `collections`,
     `itertools`, `typing`, `warnings`, `dataclasses`, `time` (its clocks and `sleep`),
-    `unicodedata` (`normalize`, `category`), `json` (`dumps`, `loads`),
+    `unicodedata` (`normalize`, `category`), `json` (`dumps`, `loads`), `heapq`, `operator`
+    (its operator functions, `itemgetter`, `attrgetter`),
     `string` (its constants) and `numpy` (a subset: `numpy.random`, `numpy.testing`,
     `numpy.linalg`) can be imported."""
 

@@ -95,6 +95,30 @@ def fill_(self, value):
     return _fill(self, value, "FillBackward2")
 
 
+@op(kind="method", differentiable=True, grad_fns=("CopySlices",))
+def fill_diagonal_(self, fill_value, wrap=False):
+    """The main diagonal filled with ``fill_value`` in place: of a matrix, or of a tensor
+    whose dimensions are all equal (``x[i, i, ..., i]``); with ``wrap``, a matrix taller than
+    wide starts its diagonal again every ``width + 1`` rows. Written through strided views
+    of the diagonal (torch's as_strided), so a tensor in a graph records CopySlices."""
+    from .shape_more import storage_offset, stride
+    from .strided import as_strided
+
+    shape = tuple(self.shape)
+    if len(shape) < 2:
+        raise errors.EngineRuntimeError("dimensions must larger than 1")
+    if len(shape) > 2 and any(s != shape[0] for s in shape):
+        raise errors.EngineRuntimeError("all dimensions of input must be of equal length")
+    strides = tuple(stride(self))
+    step, offset = sum(strides), storage_offset(self)
+    starts = range(0, shape[0], shape[1] + 1) if len(shape) == 2 and wrap and \
+        shape[0] > shape[1] else (0,)
+    for row in starts:
+        length = min(min(shape[1:]), shape[0] - row)
+        fill_(as_strided(self, (length,), (step,), offset + row * strides[0]), fill_value)
+    return self
+
+
 def _fill(self: Tensor, value, node: str) -> Tensor:
     """Every element becomes ``value``; the old contents get no gradient, a tensor ``value``
     gets the sum of the gradient. Through a view, the base's history is rewritten."""

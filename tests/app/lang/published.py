@@ -165,6 +165,8 @@ def _twinned() -> Iterator[None]:
     import torch.utils._device as torch_device
 
     default_device = torch_device.CURRENT_DEVICE
+    # nor its torch.set_default_dtype(torch.float64) (a session's own; torch's is the process's)
+    default_dtype = torch.get_default_dtype()
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # the machine is shared: torch's spinning threads cost minutes
     try:
@@ -178,3 +180,4 @@ def _twinned() -> Iterator[None]:
         torch.set_num_threads(threads)
         torch.use_deterministic_algorithms(deterministic[0], warn_only=deterministic[1])
         torch.set_default_device(default_device)
+        torch.set_default_dtype(default_dtype)
