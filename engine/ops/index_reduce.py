@@ -15,8 +15,8 @@ from .. import errors
 from ..autograd import OUTPUT, needs_grad, record
 from ..modes import is_grad_enabled
 from ..tensor import Tensor, _wrap
-from ._args import norm_dim
 from .families import inplace_twin
+from .indexing import index_func_meta
 from .registry import OPS, op
 from .scatter import _scatter_reduce_array, delayed_error
 
@@ -52,34 +52,9 @@ def _check(input: Tensor, dim, index, source, reduce) -> int:
         raise errors.EngineRuntimeError(
             "index_reduce(): Expected reduce to be one of prod, mean, amax or amin but got "
             f"{reduce}.")
+    d = index_func_meta("index_reduce", input, dim, index, source)
     shape = input._data.shape
-    d = norm_dim(dim, len(shape))
-    if index._data.ndim > 1:
-        raise errors.EngineIndexError(
-            f"index_reduce_(): Index is supposed to be a vector, but got dim: "
-            f"{index._data.ndim} with type: {index.dtype.scalar_name} and size: "
-            f"{list(index._data.shape)}")
-    if index.dtype.name not in ("int64", "int32"):
-        raise errors.EngineRuntimeError(
-            "index_reduce_(): Expected dtype int32/int64 for index but got: "
-            f"{index.dtype.scalar_name}")
-    if source.dtype is not input.dtype:
-        raise errors.EngineRuntimeError(
-            f"index_reduce_(): self ({input.dtype.scalar_name}) and source "
-            f"({source.dtype.scalar_name}) must have the same scalar type")
-    sshape = source._data.shape
     n_idx = index._data.size
-    at = sshape[d] if sshape else 1
-    if source._data.ndim > 0 and n_idx != at or source._data.ndim == 0 and n_idx != 1:
-        raise errors.EngineRuntimeError(
-            f"index_reduce_(): Number of indices ({n_idx}) should be equal to "
-            f"source.size(dim): ({at}), for dim: {d}")
-    same = len(shape) == len(sshape) and all(
-        a == b for k, (a, b) in enumerate(zip(shape, sshape, strict=True)) if k != d)
-    if not same:
-        raise errors.EngineRuntimeError(
-            "source tensor shape must match self tensor shape, excluding the specified "
-            f"dimension. Got self.shape = {list(shape)} source.shape = {list(sshape)}")
     if input.dtype.name == "bool":
         raise errors.KernelNotImplemented("\"index_func_\" not implemented for 'Bool'")
     if n_idx:
@@ -118,7 +93,18 @@ def _index_reduce(input, dim, index, source, reduce, include_self: bool) -> Tens
     return out
 
 
-inplace_twin("index_reduce", index_reduce, overlap="full")
+def _meta(self, dim=None, index=None, source=None, reduce=None, *_args, **_kwargs) -> None:
+    """torch's argument checks before the in-place write's overlap check."""
+    if reduce in _REDUCES and isinstance(dim, int) and isinstance(index, Tensor) and \
+            isinstance(source, Tensor):
+        index_func_meta("index_reduce", self, dim, index, source)
+    elif isinstance(reduce, str) and reduce not in _REDUCES:
+        raise errors.EngineRuntimeError(
+            "index_reduce(): Expected reduce to be one of prod, mean, amax or amin but got "
+            f"{reduce}.")
+
+
+inplace_twin("index_reduce", index_reduce, precheck=_meta, overlap="full")
 
 
 def _grads(g: Tensor, input: Tensor, d: int, index: Tensor, source: Tensor, reduce: str,

@@ -373,13 +373,20 @@ def _check_gather(name: str, input: Tensor, dim: int, index: Tensor) -> int:
             raise errors.EngineRuntimeError(
                 f"Size does not match at dimension {k} expected index {_fmt(ishape)} to be no "
                 f"larger than self {_fmt(xshape)} apart from dimension {d}")
-    if index._data.size and xshape:
-        n = xshape[d]
-        lo, hi = int(index._data.min()), int(index._data.max())
-        if hi >= n or lo < -n:
-            raise errors.EngineRuntimeError(
-                f"index {hi if hi >= n else lo} is out of bounds for dimension {d} with size {n}")
+    if index._data.size:
+        check_scatter_gather_bounds(index, xshape[d] if xshape else 1, d)
     return d
+
+
+def check_scatter_gather_bounds(index: Tensor, n: int, d: int) -> None:
+    """torch's gather/scatter kernels take no negative index; the text names the first bad
+    one in the index's order."""
+    idx = np.asarray(index._data)
+    bad = (idx < 0) | (idx >= n)
+    if bad.any():
+        raise errors.EngineRuntimeError(
+            f"index {int(idx.reshape(-1)[bad.reshape(-1).argmax()])} is out of bounds for "
+            f"dimension {d} with size {n}")
 
 
 @op(grad_fns=("GatherBackward0",))
@@ -419,18 +426,61 @@ def _fit_grad(node: str, at: int, g: Tensor, shape: tuple) -> Tensor:
         f"expected shape compatible with {list(shape)}")
 
 
+def _check_scatter(name: str, input: Tensor, dim: int, index, src: Tensor | None) -> int:
+    """torch's checks of a scatter's index (dtype, rank, sizes, bounds); the dimension."""
+    if not isinstance(index, Tensor) or index.dtype.name not in ("int64", "int32") and \
+            index._data.size:  # (torch checks an empty index's dtype not at all)
+        raise errors.EngineRuntimeError(f"{name}(): Expected dtype int32/int64 for index")
+    if src is not None and src.dtype is not input.dtype:
+        raise errors.EngineRuntimeError(f"{name}(): Expected self.dtype to be equal to src.dtype")
+    xshape, ishape = input._data.shape, index._data.shape
+    d = norm_dim(dim, len(xshape))
+    if index._data.size == 0:
+        return d
+    if len(ishape) != len(xshape) and not (len(ishape) <= 1 and len(xshape) <= 1):
+        raise errors.EngineRuntimeError(
+            "Index tensor must have the same number of dimensions as self tensor")
+    if src is not None and len(ishape) != src._data.ndim and \
+            not (len(ishape) <= 1 and src._data.ndim <= 1):
+        raise errors.EngineRuntimeError(
+            "Index tensor must have the same number of dimensions as src tensor")
+    sshape = src._data.shape if src is not None else None
+    bad_self = any(k != d and ishape[k] > (xshape[k] if xshape else 1)
+                   for k in range(len(ishape)))
+    bad_src = sshape is not None and any(ishape[k] > (sshape[k] if sshape else 1)
+                                         for k in range(len(ishape)))
+    if bad_self or bad_src:
+        text = (f"Expected index {list(ishape)} to be no larger than self {list(xshape)} apart "
+                f"from dimension {d}")
+        if sshape is not None:
+            text += f" and to be no larger size than src {list(sshape)}"
+        raise errors.EngineRuntimeError(text)
+    check_scatter_gather_bounds(index, xshape[d] if xshape else 1, d)
+    return d
+
+
+def _scatter_meta(self, dim=None, index=None, src=None, *_args, **kwargs) -> None:
+    """scatter/scatter_add/scatter_reduce's dtype checks, which torch makes before the in-place
+    write's overlap check (the index's bounds come after it)."""
+    if not isinstance(index, Tensor):
+        return
+    if index.dtype.name not in ("int64", "int32") and index._data.size:
+        raise errors.EngineRuntimeError("scatter(): Expected dtype int32/int64 for index")
+    src = kwargs.get("src", src)
+    if isinstance(src, Tensor) and src.dtype is not self.dtype:
+        raise errors.EngineRuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
+
+
 @op(grad_fns=("ScatterAddBackward0",))
 def scatter_add(input, dim, index, src):
     """A copy of ``input`` with ``src`` added at ``index`` along ``dim`` (repeats summed)."""
-    if isinstance(index, Tensor) and index._data.size:  # (torch's text names scatter)
-        _check_index_tensor(index, "scatter(): Expected dtype int32/int64 for index")
-    d = _check_gather("scatter_add", input, dim, index)
+    if isinstance(index, Tensor) and isinstance(src, Tensor):  # (torch's texts name scatter)
+        d = _check_scatter("scatter", input, dim, index, src)
+    else:
+        d = _check_gather("scatter_add", input, dim, index)
     if index.dtype.is_floating_point or index.dtype is bool_:  # (an empty one: no values)
         index = _wrap(index._data.astype(np.int64), DEFAULT_INT, index.device)
     ishape = index._data.shape
-    if input.dtype is not src.dtype:
-        raise errors.EngineRuntimeError(
-            "scatter(): Expected self.dtype to be equal to src.dtype")
     xp = input.device.xp
     arr = input._data.copy()
     src_part = src._data[tuple(slice(0, n) for n in ishape)]
@@ -456,7 +506,7 @@ def scatter_add(input, dim, index, src):
     return out
 
 
-inplace_twin("scatter_add", scatter_add, overlap="full")
+inplace_twin("scatter_add", scatter_add, precheck=_scatter_meta, overlap="full")
 
 
 def _check_index_vector(name: str, index) -> None:
@@ -496,20 +546,71 @@ def index_select(input, dim, index):
     return out
 
 
+def index_func_meta(func: str, input: Tensor, dim, index: Tensor, source: Tensor) -> int:
+    """torch's argument checks of index_add / index_reduce, in its order (its meta function:
+    before the in-place write's overlap checks, before the index's bounds); the dimension."""
+    shape = input._data.shape
+    d = norm_dim(dim, len(shape))
+    if index._data.ndim > 1:
+        raise errors.EngineIndexError(
+            f"{func}_(): Index is supposed to be a vector, but got dim: {index._data.ndim} with "
+            f"type: {index.dtype.scalar_name} and size: {list(index._data.shape)}")
+    if index.dtype.name not in ("int64", "int32"):
+        raise errors.EngineRuntimeError(
+            f"{func}_(): Expected dtype int32/int64 for index but got: "
+            f"{index.dtype.scalar_name}")
+    if source.dtype is not input.dtype:
+        raise errors.EngineRuntimeError(
+            f"{func}_(): self ({input.dtype.scalar_name}) and source "
+            f"({source.dtype.scalar_name}) must have the same scalar type")
+    sshape = source._data.shape
+    if d != 0 and d >= len(sshape):
+        raise errors.EngineRuntimeError(
+            f"{func}_(): Indexing dim {d} is out of bounds of the source tensor with dim "
+            f"{len(sshape)}")
+    n_idx = index._data.size
+    at = sshape[d] if sshape else 1
+    if n_idx != at:
+        if not sshape:  # (torch's text asks the 0-d source for its size at dim 0 and fails)
+            raise errors.EngineIndexError("Dimension specified as 0 but tensor has no dimensions")
+        raise errors.EngineRuntimeError(
+            f"{func}_(): Number of indices ({n_idx}) should be equal to "
+            f"source.size(dim): ({at}), for dim: {d}")
+    same = len(shape) == len(sshape) and all(
+        a == b for k, (a, b) in enumerate(zip(shape, sshape, strict=True)) if k != d)
+    if not same:
+        raise errors.EngineRuntimeError(
+            "source tensor shape must match self tensor shape, excluding the specified "
+            f"dimension. Got self.shape = {list(shape)} source.shape = {list(sshape)}")
+    return d
+
+
+def _index_add_bounds(idx, shape: tuple, d: int) -> None:
+    """torch's index_add kernels take no negative index; a 2-d or larger self along its first
+    or last dim goes through scatter_add's kernel, with its text naming the first bad index."""
+    n = shape[d] if shape else 1
+    bad = (idx < 0) | (idx >= n)
+    if not bad.any():
+        return
+    if len(shape) >= 2 and d in (0, len(shape) - 1):
+        raise errors.EngineRuntimeError(
+            f"index {int(idx[bad.argmax()])} is out of bounds for dimension {d} with size {n}")
+    raise errors.EngineIndexError("index out of range in self")
+
+
+def _index_add_meta(self, dim=None, index=None, source=None, *_args, **_kwargs) -> None:
+    if isinstance(index, Tensor) and isinstance(source, Tensor) and isinstance(dim, int):
+        index_func_meta("index_add", self, dim, index, source)
+
+
 @op(grad_fns=("IndexAddBackward0",))
 def index_add(input, dim, index, source, *, alpha=1):
     """A copy of ``input`` with ``alpha * source`` added at the positions ``index`` along
     ``dim`` (repeats summed)."""
-    if isinstance(index, Tensor) and index.dtype.name not in ("int64", "int32"):
-        raise errors.EngineRuntimeError("index_add_(): Expected dtype int32/int64 for index but "
-                                        f"got: {index.dtype.scalar_name}")
-    _check_index_vector("index_add", index)
+    if not isinstance(index, Tensor):
+        _check_index_vector("index_add", index)
+    d = index_func_meta("index_add", input, dim, index, source)
     shape = input._data.shape
-    d = norm_dim(dim, len(shape))
-    if source.dtype is not input.dtype:
-        raise errors.EngineRuntimeError(
-            f"index_add_(): self ({input.dtype.scalar_name}) and source "
-            f"({source.dtype.scalar_name}) must have the same scalar type")
     added = source._data
     if alpha != 1:  # (inside the one IndexAddBackward0 node, as torch's)
         if not input.dtype.is_floating_point and not isinstance(alpha, bool):
@@ -519,6 +620,7 @@ def index_add(input, dim, index, source, *, alpha=1):
     xp = input.device.xp
     arr = input._data.copy()
     idx = _on(input, index).reshape(-1)
+    _index_add_bounds(idx, shape, d)
     if shape:
         xp.add.at(arr, (slice(None),) * d + (idx,), added)
     else:
@@ -533,7 +635,7 @@ def index_add(input, dim, index, source, *, alpha=1):
     return out
 
 
-inplace_twin("index_add", index_add, overlap="full")
+inplace_twin("index_add", index_add, precheck=_index_add_meta, overlap="full")
 
 
 def _check_mask(mask) -> None:

@@ -32,7 +32,6 @@ The per-op data (texts, families) was measured on torch 2.13 by
 
 from __future__ import annotations
 
-import collections
 import functools
 import warnings
 from dataclasses import dataclass, replace
@@ -215,15 +214,9 @@ def _out_type(result) -> type | None:
         return None
     made = _OUT_TYPES.get(cls)
     if made is None:
-        name = cls.__name__ + "_out"
-        base = collections.namedtuple(name, cls._fields)
+        from .reduction import _return_type
 
-        def __repr__(self) -> str:
-            body = ",\n".join(f"{f}={v!r}" for f, v in zip(self._fields, self, strict=True))
-            return f"torch.return_types.{name}(\n{body})"
-
-        made = type(name, (base,), {"__slots__": (), "__repr__": __repr__, "__str__": __repr__})
-        made.__qualname__ = f"return_types.{name}"
+        made = _return_type(cls.__name__ + "_out", cls._fields)
         _OUT_TYPES[cls] = made
     return made
 

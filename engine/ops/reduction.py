@@ -132,7 +132,22 @@ def _return_type(name: str, fields=("values", "indices")):
         body = ",\n".join(f"{f}={v!r}" for f, v in zip(self._fields, self, strict=True))
         return f"torch.return_types.{name}(\n{body})"
 
-    cls = type(name, (base,), {"__slots__": (), "__repr__": __repr__, "__str__": __repr__})
+    def _missing(self, attr, *_value):
+        # torch's structseq types are named "torch.return_types.<name>" in attribute errors
+        raise AttributeError(f"'torch.return_types.{name}' object has no attribute '{attr}'")
+
+    cls = type(name, (base,), {"__slots__": (), "__repr__": __repr__, "__str__": __repr__,
+                               "__getattr__": _missing})
+
+    def _readonly(self, attr, *_value):
+        if attr in fields:
+            raise AttributeError("readonly attribute")
+        if hasattr(type(self), attr):
+            raise AttributeError(
+                f"'torch.return_types.{name}' object attribute '{attr}' is read-only")
+        _missing(self, attr)
+
+    cls.__setattr__ = cls.__delattr__ = _readonly
     cls.__qualname__ = f"return_types.{name}"
     return cls
 

@@ -17,47 +17,18 @@ from ..modes import is_grad_enabled
 from ..tensor import Tensor, _wrap
 from ._args import broadcast_pair, check_fits, check_scalar_int, is_scalar, norm_dim
 from .families import inplace_twin
-from .indexing import _along, _fit_grad, _on, gather, scatter_add
+from .indexing import (
+    _along,
+    _check_scatter,
+    _fit_grad,
+    _on,
+    _scatter_meta,
+    gather,
+    scatter_add,
+)
 from .memory_format import as_preserved, preserve_copy
 from .registry import op
 from .strided import clone_preserve_strides
-
-
-def _check_scatter(name: str, input: Tensor, dim: int, index, src: Tensor | None) -> int:
-    """torch's checks of a scatter's index (dtype, rank, sizes, bounds); the dimension."""
-    if not isinstance(index, Tensor) or index.dtype.name not in ("int64", "int32") and \
-            index._data.size:  # (torch checks an empty index's dtype not at all)
-        raise errors.EngineRuntimeError(f"{name}(): Expected dtype int32/int64 for index")
-    if src is not None and src.dtype is not input.dtype:
-        raise errors.EngineRuntimeError(f"{name}(): Expected self.dtype to be equal to src.dtype")
-    xshape, ishape = input._data.shape, index._data.shape
-    d = norm_dim(dim, len(xshape))
-    if index._data.size == 0:
-        return d
-    if len(ishape) != len(xshape) and not (len(ishape) <= 1 and len(xshape) <= 1):
-        raise errors.EngineRuntimeError(
-            "Index tensor must have the same number of dimensions as self tensor")
-    if src is not None and len(ishape) != src._data.ndim and \
-            not (len(ishape) <= 1 and src._data.ndim <= 1):
-        raise errors.EngineRuntimeError(
-            "Index tensor must have the same number of dimensions as src tensor")
-    sshape = src._data.shape if src is not None else None
-    bad_self = any(k != d and ishape[k] > (xshape[k] if xshape else 1)
-                   for k in range(len(ishape)))
-    bad_src = sshape is not None and any(ishape[k] > (sshape[k] if sshape else 1)
-                                         for k in range(len(ishape)))
-    if bad_self or bad_src:
-        text = (f"Expected index {list(ishape)} to be no larger than self {list(xshape)} apart "
-                f"from dimension {d}")
-        if sshape is not None:
-            text += f" and to be no larger size than src {list(sshape)}"
-        raise errors.EngineRuntimeError(text)
-    n = xshape[d] if xshape else 1
-    lo, hi = int(index._data.min()), int(index._data.max())
-    if hi >= n or lo < -n:
-        raise errors.EngineRuntimeError(
-            f"index {hi if hi >= n else lo} is out of bounds for dimension {d} with size {n}")
-    return d
 
 
 def _key(input: Tensor, d: int, index: Tensor):
@@ -148,7 +119,7 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
     return out
 
 
-inplace_twin("scatter", scatter, overlap="full")
+inplace_twin("scatter", scatter, precheck=_scatter_meta, overlap="full")
 
 
 _REDUCES = ("sum", "prod", "mean", "amax", "amin")
@@ -230,7 +201,7 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     return out
 
 
-inplace_twin("scatter_reduce", scatter_reduce, overlap="full")
+inplace_twin("scatter_reduce", scatter_reduce, precheck=_scatter_meta, overlap="full")
 
 
 def _scatter_reduce_grads(g: Tensor, input: Tensor, d: int, index: Tensor, src: Tensor,
@@ -402,12 +373,20 @@ def take_along_dim(input, indices, dim=None):
             f"dimensions, but got {n} dimensions for input, and {indices._data.ndim} "
             "dimensions for indices")
     d = norm_dim(dim, n)
+    if n == 0:  # (torch asks the 0-d input for its size at dim 0)
+        raise errors.EngineIndexError("Dimension specified as 0 but tensor has no dimensions")
     xs, js = list(input._data.shape), list(indices._data.shape)
     xs[d] = js[d] = 1
     common = list(broadcast_pair(tuple(xs), tuple(js)))
     xt, it = list(common), list(common)
     xt[d], it[d] = input._data.shape[d], indices._data.shape[d]
     input, indices = expand(input, *xt), expand(indices, *it)  # (torch expands even to the same)
+    if indices._data.size:  # torch takes the index modulo the size along dim (-1: the last)
+        size = input._data.shape[d]
+        if size == 0:
+            raise errors.EngineRuntimeError(errors.INT_DIV_ZERO)
+        indices = _wrap(indices.device.xp.remainder(indices._data, size), indices.dtype,
+                        indices.device)
     return gather(input, d, indices)
 
 

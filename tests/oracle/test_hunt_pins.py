@@ -758,3 +758,107 @@ def test_clamping_gradients_at_nan_follow_torchs_kernel_loops(op, dtype, n):
         return x.grad
 
     assert _run(program, engine) == _run(program, torch)
+
+
+def _retain(T, op):
+    a = T.tensor([[1.5, -3.0], [0.25, 2.0]], requires_grad=True)
+    r = {"frexp": lambda: T.frexp(a * 2), "max": lambda: T.max(a * 2, 0),
+         "sort_out": lambda: T.sort(a.detach(), out=(T.empty(0), T.empty(0, dtype=T.int64)))}[op]()
+    return r.retain_grad()
+
+
+def _expanded(T, shape=(2, 3)):
+    return T.zeros((1,) + shape[1:]).expand(shape)
+
+
+def _ones(T, *shape, dtype="float32"):
+    return T.ones(shape, dtype=getattr(T, dtype))
+
+
+INDEX_ARGUMENT_CASES = {
+    # torch.return_types' attribute errors name the type as torch.return_types.<name>
+    "frexp result.retain_grad()": lambda T: _retain(T, "frexp"),
+    "max result.retain_grad()": lambda T: _retain(T, "max"),
+    "sort out= result.retain_grad()": lambda T: _retain(T, "sort_out"),
+    "set a result's field": lambda T: setattr(T.max(T.ones(2, 2), 0), "values", 1),
+    "set a result's method": lambda T: setattr(T.max(T.ones(2, 2), 0), "count", 1),
+    # silent before: a negative index wrapped, and a source slice broadcast over more indices
+    "index_add_ negative index, dim 0": lambda T: T.zeros(3, 2).index_add_(
+        0, T.tensor([-1]), _ones(T, 1, 2)),
+    "index_add_ negative index, middle dim": lambda T: T.zeros(2, 3, 4).index_add_(
+        1, T.tensor([0, -1]), _ones(T, 2, 2, 4)),
+    "index_add_ negative index, 1-d": lambda T: T.zeros(3).index_add_(
+        0, T.tensor([-1]), _ones(T, 1)),
+    "index_add negative index, 0-d": lambda T: T.index_add(
+        T.zeros(()), 0, T.tensor([-1]), _ones(T)),
+    "index_add_ first bad index": lambda T: T.zeros(2, 3).index_add_(
+        1, T.tensor([0, 5, -1]), _ones(T, 2, 3)),
+    "index_add more indices than source rows": lambda T: T.index_add(
+        T.zeros(2, 3), 0, T.tensor([0, 1]), _ones(T, 1, 3)),
+    "index_add_ 0-d self, 1-d source": lambda T: T.zeros(()).index_add_(
+        0, T.tensor([0]), _ones(T, 1)),
+    "index_add_ 0-d source, no index": lambda T: T.zeros(3).index_add_(
+        0, T.tensor([], dtype=T.int64), _ones(T)),
+    "index_add_ dim beyond a 0-d source": lambda T: T.zeros(2, 3).index_add_(
+        1, T.tensor([0]), _ones(T)),
+    "index_add_ 2-d index": lambda T: T.zeros(2, 3).index_add_(
+        0, T.tensor([[0]]), _ones(T, 1, 3)),
+    "index_reduce_ 0-d source, two indices": lambda T: T.zeros(()).index_reduce_(
+        0, T.tensor([0, 0]), _ones(T), "prod"),
+    # gather/scatter kernels take no negative index (the engine wrapped it: silent values)
+    "gather negative index": lambda T: T.gather(
+        T.arange(6.0).reshape(2, 3), 0, T.tensor([[-1, 0, 0]])),
+    "gather first bad index": lambda T: T.gather(
+        T.arange(6.0).reshape(2, 3), 1, T.tensor([[0, -1, 5]])),
+    "gather 0-d negative index": lambda T: T.gather(T.tensor(2.0), 0, T.tensor(-1)),
+    "scatter negative index": lambda T: T.scatter(
+        T.zeros(2, 3), 0, T.tensor([[-1, 0, 0]]), 2.0),
+    "scatter_ negative index": lambda T: T.zeros(2, 3).scatter_(
+        1, T.tensor([[0, -3]]), _ones(T, 1, 2)),
+    "scatter_add_ negative index": lambda T: T.zeros(2, 3).scatter_add_(
+        0, T.tensor([[-1, 0, 0]]), _ones(T, 1, 3)),
+    "scatter_add 0-d negative index": lambda T: T.scatter_add(
+        T.tensor(2.0), 0, T.tensor(-1), T.tensor(1.0)),
+    "scatter_reduce negative index": lambda T: T.scatter_reduce(
+        T.zeros(2, 3), 0, T.tensor([[-1, 0, 0]]), _ones(T, 1, 3), "amax"),
+    "scatter_add shape text": lambda T: T.scatter_add(
+        T.zeros(2, 3), 0, T.tensor([[0, 0, 0, 0]]), _ones(T, 1, 3)),
+    # take_along_dim with a dim takes its index modulo the size (the engine raised for 2)
+    "take_along_dim index modulo the size": lambda T: T.take_along_dim(
+        T.arange(12.0).reshape(3, 4), T.tensor([[5, -4, 3, -1]]), 0),
+    "take_along_dim of an empty dim": lambda T: T.take_along_dim(
+        T.zeros(0, 3), T.tensor([[1, 0, 0]]), 0),
+    "take_along_dim of a 0-d input": lambda T: T.take_along_dim(
+        T.tensor(1.0), T.tensor(2), 0),
+    "take_along_dim flat keeps its bounds": lambda T: T.take_along_dim(
+        T.arange(6.0).reshape(2, 3), T.tensor([-1, 2])),
+    # an expanded self: torch's argument checks come before its overlap check
+    "expanded index_add_ source dtype": lambda T: _expanded(T).index_add_(
+        0, T.tensor([0]), _ones(T, 1, 3, dtype="float64")),
+    "expanded index_add_ float index": lambda T: _expanded(T).index_add_(
+        0, T.tensor([0.0]), _ones(T, 1, 3)),
+    "expanded index_add_ index count": lambda T: _expanded(T).index_add_(
+        0, T.tensor([0, 1]), _ones(T, 1, 3)),
+    "expanded index_reduce_ source dtype": lambda T: _expanded(T).index_reduce_(
+        0, T.tensor([0]), _ones(T, 1, 3, dtype="float64"), "prod"),
+    "expanded index_reduce_ reduce": lambda T: _expanded(T).index_reduce_(
+        0, T.tensor([0]), _ones(T, 1, 3), "sum"),
+    "expanded scatter_ src dtype": lambda T: _expanded(T).scatter_(
+        0, T.zeros(1, 3, dtype=T.int64), _ones(T, 1, 3, dtype="float64")),
+    "expanded scatter_ float index": lambda T: _expanded(T).scatter_(
+        0, T.zeros(1, 3), _ones(T, 1, 3)),
+    "expanded scatter_add_ src dtype": lambda T: _expanded(T).scatter_add_(
+        0, T.zeros(1, 3, dtype=T.int64), _ones(T, 1, 3, dtype="float64")),
+    "expanded scatter_reduce_ src dtype": lambda T: _expanded(T).scatter_reduce_(
+        0, T.zeros(1, 3, dtype=T.int64), _ones(T, 1, 3, dtype="float64"), "sum"),
+}
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.parametrize("name", list(INDEX_ARGUMENT_CASES))
+def test_index_ops_check_their_arguments_as_torch(name):
+    """index_add/index_reduce/scatter*: torch's argument checks in its order, then the index's
+    bounds as its kernels check them (no negative index); return types' attribute errors
+    (retain_grad widening of the generator and its follow-up probe, session 17)."""
+    program = INDEX_ARGUMENT_CASES[name]
+    assert _run(program, engine) == _run(program, torch)
