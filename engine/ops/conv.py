@@ -248,10 +248,12 @@ def conv_weight_grad_skipping_padding(xp, x, g, ksize, stride, padding, dilation
     return gw.reshape((o, x.shape[1] // groups) + tuple(ksize))
 
 
-KEEP_COLUMNS = 1 << 22
+KEEP_COLUMNS = 1 << 21
 """The most elements of im2col columns a convolution keeps from its forward for its weight
-gradient (16 MiB of float32; LeNet's at batch 64: 1.25M and 0.96M): above it the backward makes
-them again, as it does for any convolution whose weight does not require grad."""
+gradient (8 MiB of float32; LeNet's at batch 64: 1.25M and 0.96M): above it the backward makes
+them again, as it does for any convolution whose weight does not require grad. (Kept columns
+count against a run's memory grant: a small bound keeps a deep net of small convolutions near
+what torch holds.)"""
 
 
 class _Columns:

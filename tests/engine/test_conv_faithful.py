@@ -102,11 +102,15 @@ def test_input_gradient_as_torch(n, nd, groups, stride, padding, dilation):
     np.testing.assert_allclose(out[1][1], out[0][1], rtol=1e-12, atol=1e-12)
 
 
-def test_weight_gradient_takes_the_forward_columns(monkeypatch):
+@pytest.mark.parametrize("bound,made", [(None, 1), (4 * 27 * 81 - 1, 2)])
+def test_weight_gradient_takes_the_forward_columns(monkeypatch, bound, made):
     """A convolution whose weight requires grad keeps its im2col columns for the weight
-    gradient: the backward makes no second copy (LeNet's step made four, two of them again)."""
+    gradient: the backward makes no second copy (LeNet's step made four, two of them again).
+    Columns over ``KEEP_COLUMNS`` elements are not kept (here 4 x 27 x 81)."""
     from engine.ops import conv
 
+    if bound is not None:
+        monkeypatch.setattr(conv, "KEEP_COLUMNS", bound)
     calls = []
     columns = conv._columns
     monkeypatch.setattr(conv, "_columns", lambda *a: calls.append(1) or columns(*a))
@@ -114,7 +118,7 @@ def test_weight_gradient_takes_the_forward_columns(monkeypatch):
     x = engine.tensor(rng.standard_normal((4, 3, 9, 9)).astype("float32"), requires_grad=True)
     w = engine.tensor(rng.standard_normal((5, 3, 3, 3)).astype("float32"), requires_grad=True)
     EF.conv2d(x, w, padding=1).sum().backward()
-    assert len(calls) == 1 and w.grad is not None and x.grad is not None
+    assert len(calls) == made and w.grad is not None and x.grad is not None
 
 
 @pytest.mark.parametrize("change", ["data", "hook"])
