@@ -8,8 +8,10 @@ cancels out. Counts still vary by a few per cent from run to run (allocator and 
     python benchmarks/count_instructions.py [CASE ...]
 
 CASE: execute, forward, forward_backward, repr, encode, decode, validate; or a variant of
-``benchmarks/engine_bench.py`` as ``bench:CASE:VARIANT`` with CASE one of tiny, dot, flow, mlp
-and VARIANT "engine" or "hand" (NumPy by hand), e.g. ``bench:mlp:hand``; BLAS runs on one thread;
+``benchmarks/engine_bench.py`` as ``bench:CASE:VARIANT`` with CASE one of tiny, dot, flow, mlp,
+mlpnn, lenet (max pooling), lenetavg (average pooling) and VARIANT "engine" or "hand" (NumPy by
+hand), e.g. ``bench:mlp:hand`` (LeNet: "engine" only; ``--short 2 --long 6``); BLAS runs on one
+thread;
 or a construct of ``benchmarks/interpreter_bench.py`` as ``lang:WORD:interp`` / ``lang:WORD:direct``
 (e.g. ``lang:Function:interp``; run with ``--short 2 --long 6``: each iteration is a whole loop);
 or a reduction in torch's exact order as ``reduce:NAME`` (``sum10``/``mean10``: ``x.sum()``/
@@ -71,7 +73,8 @@ def _setup() -> dict:
 
 
 _BENCH = {"tiny": "tiny_chain", "dot": "seed_dot", "flow": "seed_control_flow",
-          "mlp": "mlp_step", "mlpnn": "mlp_nn_step"}
+          "mlp": "mlp_step", "mlpnn": "mlp_nn_step", "lenet": "lenet_step",
+          "lenetavg": "lenet_step"}
 
 
 def _bench_case(case: str):
@@ -81,7 +84,8 @@ def _bench_case(case: str):
     sys.path.insert(0, str(ROOT / "benchmarks"))
     import engine_bench
 
-    variants = getattr(engine_bench, _BENCH[name])()
+    variants = getattr(engine_bench, _BENCH[name])(
+        **({"pool": "avg"} if name == "lenetavg" else {}))
     return variants["numpy (hand)" if variant == "hand" else variant]
 
 
