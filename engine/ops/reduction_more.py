@@ -273,60 +273,14 @@ def _moments_mean(name: str, input, dim, unbiased, keepdim, correction, take_roo
     return spread, mean
 
 
-_WELFORD_STEPS = 64  # reductions this long (per output) run torch's loop (float64 ones get
-_WELFORD_SCALAR = 512  # its statistics to the bit only so; one output: a loop of Python floats)
-_WELFORD_WORK = 1 << 13  # (elements, all outputs together: the loop stays under ~0.3 ms)
-
-
 def _welford(a, dims: tuple, keepdim: bool):
-    """``(mean, m2)`` in float64 as torch's var_mean/std_mean kernel accumulates them (ATen's
-    WelfordOps in double whatever the dtype, one element at a time: ``delta = x - mean;
-    mean += delta / n; m2 += delta * (x - mean)``), visiting the reduced elements in memory
-    order (the reduced dims by falling stride), as its TensorIterator does. Longer reductions
-    of float32/float16: two passes in double (rounded to the dtype they agree with torch's
-    loop but for rare ties). None where the engine keeps its own statistics (another device;
-    longer float64 reductions: torch's loop costs a Python step per element, and past 32,768
-    elements torch splits it over its threads)."""
+    """``(mean, m2)`` in float64 as torch's var_mean/std_mean kernel accumulates them, at every
+    length (``welford.py``); None on another device (the engine keeps its own statistics)."""
     if type(a) is not np.ndarray:
         return None
-    keep = [d for d in range(a.ndim) if d not in dims]
-    order = sorted(dims, key=lambda d: -abs(a.strides[d]))
-    n = 1
-    for d in dims:
-        n *= a.shape[d]
-    outs = a.size // n if n else 0
-    shape = tuple(1 if d in dims else s for d, s in enumerate(a.shape)) if keepdim else \
-        tuple(a.shape[d] for d in keep)
-    scalar = outs == 1 and n <= _WELFORD_SCALAR
-    if not scalar and (n > _WELFORD_STEPS or a.size > _WELFORD_WORK):
-        if a.dtype == np.float64:
-            return None
-        with np.errstate(all="ignore"):
-            x = a.astype(np.float64)
-            mean = x.sum(axis=dims, keepdims=True) / n
-            m2 = ((x - mean) ** 2).sum(axis=dims, keepdims=keepdim)
-            inf = np.isinf(x).any(axis=dims, keepdims=True)
-            if inf.any():  # the running mean meets an infinity (NaN unless it comes last)
-                mean = np.where(inf, _welford_mean(np, x, dims, True), mean)
-        return mean.reshape(shape), m2.reshape(shape)
-    flat = np.transpose(a, keep + order).reshape((outs, n)).astype(np.float64)
-    with np.errstate(all="ignore"):
-        if scalar:
-            mean = m2 = 0.0
-            for i, x in enumerate(flat[0].tolist()):
-                delta = x - mean
-                mean = mean + delta / float(i + 1)
-                m2 = m2 + delta * (x - mean)
-            mean, m2 = np.array([mean]), np.array([m2])
-        else:
-            mean = np.zeros(outs)
-            m2 = np.zeros(outs)
-            for i in range(n):
-                x = flat[:, i]
-                delta = x - mean
-                mean = mean + delta / float(i + 1)
-                m2 = m2 + delta * (x - mean)
-    return mean.reshape(shape), m2.reshape(shape)
+    from .welford import welford
+
+    return welford(a, tuple(sorted(dims)), keepdim)
 
 
 def _welford_mean(xp, data, dims: tuple, keepdim: bool):

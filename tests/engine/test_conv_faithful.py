@@ -76,3 +76,26 @@ def test_avg_pool3d_refuses_half():
     x = np.ones((1, 2, 3, 3, 3), dtype="float16")
     t, e = _both(lambda m, F, x: F.avg_pool3d(x, 2), x)
     assert t == e and t[0] == "NotImplementedError"
+
+
+@pytest.mark.parametrize("n", [1, 3])
+@pytest.mark.parametrize("nd,groups,stride,padding,dilation", [
+    (2, 1, 1, 2, 1), (2, 2, 2, 1, 1), (2, 1, 1, 1, 2), (1, 1, 2, 1, 1), (3, 1, 1, 1, 1),
+    (2, 3, 1, 0, 1)])
+def test_input_gradient_as_torch(n, nd, groups, stride, padding, dilation):
+    """The input gradient (one product over the whole batch, then col2im's adds with the batch
+    innermost) as torch's: values, and torch's contiguous strides (with padding it was the
+    padded sum's cropped view: strides (128, 64, 8, 1) for a (1, 2, 6, 6) input)."""
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((n, 6) + (7,) * nd)
+    w = rng.standard_normal((2 * groups, 6 // groups) + (3,) * nd)
+    out = []
+    for mod in (torch, engine):
+        xt, wt = mod.tensor(x, requires_grad=True), mod.tensor(w)
+        y = getattr(mod.nn.functional, f"conv{nd}d")(xt, wt, None, stride, padding, dilation,
+                                                      groups)
+        gi, = mod.autograd.grad((y * y).sum(), xt)
+        out.append((tuple(gi.stride()), gi.detach().numpy() if mod is torch else
+                    engine.to_numpy(gi)))
+    assert out[0][0] == out[1][0]
+    np.testing.assert_allclose(out[1][1], out[0][1], rtol=1e-12, atol=1e-12)
