@@ -34,7 +34,7 @@ from ._fma import fma
 from .creation import full_like, zeros_like
 from .families import apply_inplace, check_inplace
 from .linalg import plain_mm
-from .memory_format import as_iterated, draws_like
+from .memory_format import draws_like
 from .pointwise import _AS_COEFFS, _AS_P, erf_as_float32, exp_array
 from .registry import op
 
@@ -128,6 +128,8 @@ def nan_in_vector_loop(rule):
         a = x._data if type(x) is Tensor else None
         if a is not None and a.dtype.kind == "f" and type(out) is Tensor and \
                 type(out._data) is np.ndarray and out._data.shape == a.shape:
+            from .memory_format import as_iterated
+
             # the kernel's result is laid out by its iterator over (gradient, input)
             out._data = as_iterated(out._data, [g, x])
             nan = np.isnan(a)
