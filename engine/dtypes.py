@@ -27,6 +27,19 @@ class DType:
         self._kind = kind  # category: bool < integer < floating
         self._rank = rank  # order inside the category
 
+    def __getattr__(self, name):  # (torch's C type is named "torch.dtype" in these errors)
+        raise AttributeError(f"'torch.dtype' object has no attribute '{name}'")
+
+    def __setattr__(self, name, value):
+        if name not in DType.__slots__:
+            self.__getattr__(name)
+        try:
+            object.__getattribute__(self, name)
+        except AttributeError:  # (being made)
+            object.__setattr__(self, name, value)
+            return
+        raise AttributeError(f"attribute '{name}' of 'torch.dtype' objects is not writable")
+
     def __repr__(self) -> str:
         return f"torch.{self.name}"
 

@@ -33,6 +33,8 @@ from .nn import (
     _where_keep,
     elu_family,
     half_in_float,
+    nan_in_vector_loop,
+    vector_loop_part,
 )
 from .pointwise import exp_array, log1p_array, tanh_array, where
 from .registry import op
@@ -62,14 +64,11 @@ def _vector_nan_dropped(a, keep):
     it. On a contiguous input the loop takes 64 bytes at a time (8 float64, 16 float32, 32
     float16), the rest goes to the scalar loop (measured on torch 2.13; other layouts keep the
     scalar rule)."""
-    if type(a) is not np.ndarray or not a.flags.c_contiguous or not a.size:
+    vec = vector_loop_part(a, 64)
+    if vec is None:
         return keep
     nan = np.isnan(a)
-    if not nan.any():
-        return keep
-    block = 64 // a.itemsize
-    vec = np.arange(a.size).reshape(a.shape) < (a.size // block) * block
-    return keep & ~(nan & vec)
+    return keep & ~(nan & vec) if nan.any() else keep
 
 
 @op(kind="function", grad_fns=("HardtanhBackward0",))
@@ -290,6 +289,7 @@ def hardswish(input, inplace=False):
     return _maybe_inplace(input, inplace, compute)
 
 
+@nan_in_vector_loop
 @half_in_float
 def _hardswish_backward(g, x, lo, mid):
     return where(lo, 0.0, where(mid, g * (x / 3 + 0.5), g))

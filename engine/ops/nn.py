@@ -86,6 +86,78 @@ def half_in_float(rule):
     return run
 
 
+def vector_loop_part(a, block_bytes: int):
+    """The elements of a contiguous array that torch's vectorized CPU loop reaches (whole
+    blocks of ``block_bytes`` from the start; the rest is its scalar tail), or None for an
+    array it would not vectorize this way (another layout, empty, not NumPy)."""
+    if type(a) is not np.ndarray or not a.flags.c_contiguous or not a.size:
+        return None
+    block = block_bytes // a.itemsize
+    return np.arange(a.size).reshape(a.shape) < (a.size // block) * block
+
+
+def _memory_order_part(a, block_bytes: int):
+    """``vector_loop_part`` for a dense array in any memory order (a transposed one: torch's
+    iterator walks it in memory order), or None."""
+    if type(a) is not np.ndarray or not a.size:
+        return None
+    if a.flags.c_contiguous:
+        return vector_loop_part(a, block_bytes)
+    dims = sorted((st, n) for st, n in zip(a.strides, a.shape, strict=True) if n > 1)
+    step = a.itemsize
+    for st, n in dims:
+        if st != step:
+            return None
+        step *= n
+    flat = np.arange(a.size, dtype=np.int64)
+    offsets = np.lib.stride_tricks.as_strided(
+        flat, a.shape, tuple(st // a.itemsize * 8 if n > 1 else 0
+                             for st, n in zip(a.strides, a.shape, strict=True)))
+    block = block_bytes // a.itemsize
+    return offsets < (a.size // block) * block
+
+
+def _iterated_together(g, a) -> bool:
+    """Whether torch's iterator can walk the incoming gradient with the saved input in one
+    vectorized loop: the same layout, or a gradient expanded from one number."""
+    gd = getattr(g, "_data", None)
+    if type(gd) is not np.ndarray or gd.shape != a.shape:
+        return False
+    if all(st == 0 for st, n in zip(gd.strides, gd.shape, strict=True) if n > 1):
+        return True
+    return gd.itemsize == a.itemsize and all(
+        s1 == s2 for s1, s2, n in zip(gd.strides, a.strides, a.shape, strict=True) if n > 1)
+
+
+def nan_in_vector_loop(rule):
+    """``rule(g, x, *rest)``, a backward formula whose torch kernel (elu's, hardswish's) lays
+    its result out as its iterator over ``(g, x)`` does, and gives NaN at a NaN ``x`` in its
+    vectorized loop (its selects are blends of both branches), its scalar rule's value in the
+    tail. The loop takes two vectors (128 bytes) a step: 16 float64, 32 float32, 64 float16
+    (measured on torch 2.13, AVX512 host), over ``g`` and ``x`` of one dense layout."""
+
+    def run(g, x, *rest):
+        out = rule(g, x, *rest)
+        a = x._data if type(x) is Tensor else None
+        if a is not None and a.dtype.kind == "f" and type(out) is Tensor and \
+                type(out._data) is np.ndarray and out._data.shape == a.shape:
+            from .memory_format import as_iterated
+
+            # the kernel's result is laid out by its iterator over (gradient, input)
+            out._data = as_iterated(out._data, [g, x])
+            nan = np.isnan(a)
+            if nan.any() and _iterated_together(g, a):
+                vec = _memory_order_part(a, 128)
+                if vec is not None and (nan & vec).any():
+                    data = out._data.copy()
+                    data[nan & vec] = np.nan
+                    out._data = data
+        return out
+
+    run.__name__ = run.__qualname__ = getattr(rule, "__name__", "rule")
+    return run
+
+
 def _quiet(xp):
     return Quiet() if is_numpy(xp) else _NoOp()
 
@@ -541,6 +613,7 @@ def elu_backward_of_result(g: Tensor, r: Tensor, alpha: float, scale: float,
                      input_scale, grads=_ELU_RESULT_DOUBLE)
 
 
+@nan_in_vector_loop
 @half_in_float
 def _elu_result_formula(g, r, alpha, scale, input_scale):
     from .pointwise import where
@@ -559,6 +632,7 @@ def elu_backward(g: Tensor, x: Tensor, alpha: float, scale: float, input_scale: 
                      input_scale, grads=_ELU_DOUBLE)
 
 
+@nan_in_vector_loop
 @half_in_float
 def _elu_backward_formula(g, x, alpha, scale, input_scale):
     from .pointwise import where
