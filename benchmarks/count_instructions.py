@@ -8,13 +8,18 @@ cancels out. Counts still vary by a few per cent from run to run (allocator and 
     python benchmarks/count_instructions.py [CASE ...]
 
 CASE: execute, forward, forward_backward, repr, encode, decode, validate; or a variant of
-``benchmarks/engine_bench.py`` as ``bench:CASE:VARIANT`` with CASE one of tiny, dot, flow, mlp
-and VARIANT "engine" or "hand" (NumPy by hand), e.g. ``bench:mlp:hand``; BLAS runs on one thread;
+``benchmarks/engine_bench.py`` as ``bench:CASE:VARIANT`` with CASE one of tiny, dot, flow, mlp,
+mlpnn, lenet (max pooling), lenetavg (average pooling) and VARIANT "engine" or "hand" (NumPy by
+hand), e.g. ``bench:mlp:hand`` (LeNet: "engine" only; ``--short 2 --long 6``); BLAS runs on one
+thread;
 or a construct of ``benchmarks/interpreter_bench.py`` as ``lang:WORD:interp`` / ``lang:WORD:direct``
 (e.g. ``lang:Function:interp``; run with ``--short 2 --long 6``: each iteration is a whole loop);
 or a reduction in torch's exact order as ``reduce:NAME`` (``sum10``/``mean10``: ``x.sum()``/
 ``x.mean()`` of ``ones(10)``; ``norm``: ``norm(dim=-1)`` of a float32 (64, 256); ``rowsum``:
-``sum(-1)`` of it; ``bn2d``: a ``BatchNorm2d(16)`` training forward and backward on a float32
+``sum(-1)`` of it; ``varmean32``/``varmean64``: ``var_mean(dim=-1)`` of it in float32 /
+float64; ``varall``: its ``var()``; ``sumT``: ``.T.sum()`` (a strided whole sum); ``bias``:
+the MLP step's three bias-gradient sums; ``bn2d``:
+a ``BatchNorm2d(16)`` training forward and backward on a float32
 (8, 16, 16, 16)); or a program of ``benchmarks/http_bench.py`` (``chain``: the 900-op tanh
 chain + backward; ``mlp``: 10 MLP steps) as ``program:NAME:interp`` (the interpreter, as a
 session run executes it, without the HTTP and host layers) or ``program:NAME:direct`` (CPython
@@ -68,7 +73,8 @@ def _setup() -> dict:
 
 
 _BENCH = {"tiny": "tiny_chain", "dot": "seed_dot", "flow": "seed_control_flow",
-          "mlp": "mlp_step", "mlpnn": "mlp_nn_step"}
+          "mlp": "mlp_step", "mlpnn": "mlp_nn_step", "lenet": "lenet_step",
+          "lenetavg": "lenet_step"}
 
 
 def _bench_case(case: str):
@@ -78,7 +84,8 @@ def _bench_case(case: str):
     sys.path.insert(0, str(ROOT / "benchmarks"))
     import engine_bench
 
-    variants = getattr(engine_bench, _BENCH[name])()
+    variants = getattr(engine_bench, _BENCH[name])(
+        **({"pool": "avg"} if name == "lenetavg" else {}))
     return variants["numpy (hand)" if variant == "hand" else variant]
 
 
@@ -98,6 +105,19 @@ def _reduce_case(case: str):
         return lambda: engine.norm(rows, dim=-1)
     if name == "rowsum":
         return lambda: rows.sum(-1)
+    if name in ("varmean32", "varmean64"):
+        x = rows if name == "varmean32" else rows.double()
+        return lambda: engine.var_mean(x, dim=-1)
+    if name == "varall":
+        return rows.var
+    if name == "bias":  # the MLP step's three bias gradients (sum(0) on arrays)
+        from engine.ops.cascade import add_reduce
+
+        gs = [rng.standard_normal(s).astype(np.float32) for s in ((64, 256), (64, 256), (64, 10))]
+        return lambda: [add_reduce(g, (0,), False, np.float32) for g in gs]
+    if name == "sumT":
+        cols = rows.T
+        return cols.sum
     bn = engine.nn.BatchNorm2d(16)
     x = engine.tensor(rng.standard_normal((8, 16, 16, 16)).astype(np.float32))
     return lambda: bn(x).sum().backward()

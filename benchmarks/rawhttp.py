@@ -9,6 +9,7 @@ carry ``content-length`` (every reply the benchmarks read here does).
 
 from __future__ import annotations
 
+import select
 import socket
 import time
 from urllib.parse import urlsplit
@@ -18,13 +19,34 @@ class RawClient:
     def __init__(self, base: str, timeout_s: float = 60.0) -> None:
         url = urlsplit(base)
         self.host = url.hostname or "127.0.0.1"
-        self.sock = socket.create_connection((self.host, url.port or 80), timeout=timeout_s)
+        self.port = url.port or 80
+        self.timeout_s = timeout_s
+        self._connect()
+
+    def _connect(self) -> None:
+        self.sock = socket.create_connection((self.host, self.port), timeout=self.timeout_s)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._buffer = b""
+
+    def _reconnect_if_closed(self) -> None:
+        """A server closes a keep-alive connection left idle past its timeout (uvicorn's
+        default: 5 s, which a benchmark's other variants can take on a busy machine): then
+        connect again before sending, rather than fail the request. Costs one ``poll``."""
+        if self._buffer or not select.select([self.sock], [], [], 0)[0]:
+            return
+        if self.sock.recv(1, socket.MSG_PEEK):  # (a reply nobody asked for: leave it)
+            return
+        self.sock.close()
+        self._connect()
 
     def post(self, path: str, body: bytes,
              content_type: str = "application/json") -> tuple[int, dict[str, str], bytes]:
         """(status, headers with lower-case names, body)."""
+        self._reconnect_if_closed()
+        return self._exchange(path, body, content_type)
+
+    def _exchange(self, path: str, body: bytes,
+                  content_type: str = "application/json") -> tuple[int, dict[str, str], bytes]:
         self.sock.sendall(
             f"POST {path} HTTP/1.1\r\nhost: {self.host}\r\ncontent-type: {content_type}\r\n"
             f"content-length: {len(body)}\r\n\r\n".encode() + body)
@@ -45,9 +67,10 @@ class RawClient:
 
     def timed_post(self, path: str, body: bytes) -> tuple[float, int, dict[str, str], bytes]:
         """Like :meth:`post`, with the wall time in ms from the first byte sent to the last
-        byte read."""
+        byte read (the check for a connection the server closed meanwhile comes first)."""
+        self._reconnect_if_closed()
         started = time.perf_counter()
-        status, headers, reply = self.post(path, body)
+        status, headers, reply = self._exchange(path, body)
         return (time.perf_counter() - started) * 1000, status, headers, reply
 
     def _read(self) -> None:

@@ -15,6 +15,7 @@ from .device import (
     device,
     get_default_device,
     set_default_device,
+    torch_device,
     use_device,
 )
 from .dtype_info import finfo, iinfo
@@ -82,7 +83,8 @@ from . import legacy, nn, optim  # noqa: E402, F401
 from .utils import data as _data  # noqa: E402, F401
 
 __all__ = ["Device", "DType", "Generator", "Size", "Tensor", "errors", "ops", "grad", "device",
-           "default_device", "use_device", "cuda_device_count", "dtype_from_name", "as_dtype",
+           "torch_device", "default_device", "use_device", "cuda_device_count",
+           "dtype_from_name", "as_dtype",
            "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
            "use_limits", "use_cost_meter", "held_bytes", "use_generator", "manual_seed",
            "get_rng_state", "set_rng_state",

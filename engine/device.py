@@ -5,6 +5,7 @@ Every op finds its array module through ``Device.xp``; nothing else in the engin
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import re
 from contextvars import ContextVar
@@ -78,9 +79,10 @@ def cuda_device_count() -> int:
 
 
 def device(spec) -> Device:
-    """Parse ``"cpu"``, ``"cuda"``, ``"cuda:1"`` (or pass a Device through)."""
+    """Parse ``"cpu"``, ``"cuda"``, ``"cuda:1"`` (or pass a Device through): where a tensor is
+    placed (a CPU index, ``"cpu:0"``, places it on the one CPU, as torch does)."""
     if isinstance(spec, Device):
-        return spec
+        return spec if spec.index is None or spec.type != "cpu" else CPU
     if spec is None:
         return default_device()
     if type(spec) is int:  # torch: an accelerator's index
@@ -112,6 +114,61 @@ def device(spec) -> Device:
     dev = Device("cuda", int(index) if index is not None else 0)
     _cache[key] = dev
     return dev
+
+
+_CPU_INDEXED: dict[int, Device] = {}
+
+
+def torch_device(type=None, index=None, **kwargs) -> Device:
+    """``torch.device(...)``, the value a program holds: ``torch.device("cpu:0")`` and
+    ``torch.device("cpu", 0)`` keep their index, as torch's do (``device(type='cpu', index=0)``,
+    not equal to ``torch.device("cpu")``); a tensor placed by one is on the one CPU
+    (:func:`device`), and ``x.to("cpu:0")`` copies, as torch's does (the devices differ)."""
+    from .errors import EngineTypeError
+
+    if kwargs:
+        raise EngineTypeError(f"device() got an unexpected keyword argument '{next(iter(kwargs))}'")
+    if type is None:
+        raise EngineTypeError(
+            "device() received an invalid combination of arguments - got ("
+            + ("index=int, " if index is not None else "") + "), but expected one of:\n"
+            " * (torch.device device)\n" + (
+                "      didn't match because some of the keywords were incorrect: index\n"
+                if index is not None else "") + " * (str type, int index = -1)\n")
+    if index is not None:
+        if not isinstance(type, str):
+            raise EngineTypeError("device(): argument 'type' (position 1) must be str, not "
+                                  + ("torch.device" if isinstance(type, Device) else
+                                     builtins.type(type).__name__))
+        if builtins.type(index) is not int:
+            raise EngineTypeError("device(): argument 'index' (position 2) must be int, not "
+                                  f"{builtins.type(index).__name__}")
+        if ":" in type:
+            raise EngineRuntimeError("type (string) must not include an index because index "
+                                     f"was passed explicitly: {type}")
+        if index < 0:
+            raise EngineRuntimeError("Device index must not be negative")
+        type = f"{type}:{index}"
+    if isinstance(type, Device):
+        return type
+    if isinstance(type, str):
+        m = _SPEC.match(type)
+        if m is not None and m.group(1) == "cpu" and m.group(2) is not None:
+            n = int(m.group(2))
+            dev = _CPU_INDEXED.get(n)
+            if dev is None:
+                dev = _CPU_INDEXED.setdefault(n, Device("cpu", n))
+            return dev
+    return device(type)
+
+
+
+def names_cpu_index(spec) -> bool:
+    """Whether ``spec`` names the CPU with an index (``"cpu:0"``, ``torch.device("cpu", 0)``):
+    torch's ``to`` then copies even a CPU tensor (its device, ``cpu``, is another one)."""
+    if isinstance(spec, Device):
+        return spec.type == "cpu" and spec.index is not None
+    return isinstance(spec, str) and spec.startswith("cpu:")
 
 
 def bind(dev: Device) -> Device:

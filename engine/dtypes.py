@@ -27,6 +27,19 @@ class DType:
         self._kind = kind  # category: bool < integer < floating
         self._rank = rank  # order inside the category
 
+    def __getattr__(self, name):  # (torch's C type is named "torch.dtype" in these errors)
+        raise AttributeError(f"'torch.dtype' object has no attribute '{name}'")
+
+    def __setattr__(self, name, value):
+        if name not in DType.__slots__:
+            self.__getattr__(name)
+        try:
+            object.__getattribute__(self, name)
+        except AttributeError:  # (being made)
+            object.__setattr__(self, name, value)
+            return
+        raise AttributeError(f"attribute '{name}' of 'torch.dtype' objects is not writable")
+
     def __repr__(self) -> str:
         return f"torch.{self.name}"
 
@@ -68,6 +81,18 @@ default_float = _default_float.get
 def use_default_float(dt: DType):
     """Make ``dt`` the context's default floating dtype (``torch.set_default_dtype``)."""
     _default_float.set(dt)
+
+
+#: Whether a dtype's name (a ``str``) is refused where a dtype is wanted, as torch's argument
+#: parser refuses it (``zeros(): argument 'dtype' must be torch.dtype, not str``). A program's
+#: run sets it (app/lang: programs behave as torch); the engine's own Python callers and tests
+#: may still name a dtype.
+_names_refused: ContextVar[bool] = ContextVar("dtype_names_refused", default=False)
+
+
+def refuse_dtype_names(refused: bool = True) -> None:
+    """Refuse (or accept) dtype names given for dtypes in the current context."""
+    _names_refused.set(refused)
 TYPE_NAMES = {bool_: "BoolTensor", uint8: "ByteTensor", int8: "CharTensor",
               int16: "ShortTensor", int32: "IntTensor", int64: "LongTensor",
               float16: "HalfTensor", float32: "FloatTensor", float64: "DoubleTensor"}
@@ -105,11 +130,17 @@ def from_numpy_dtype(np_dtype) -> DType:
     return d
 
 
-def as_dtype(x) -> DType:
-    """Accept a DType, its name, or a NumPy dtype."""
+def as_dtype(x, op: str | None = None) -> DType:
+    """Accept a DType, its name (unless the context refuses names: torch's TypeError, worded
+    for ``op``, the callable torch would name), or a NumPy dtype."""
     if isinstance(x, DType):
         return x
     if isinstance(x, str):
+        if _names_refused.get():
+            from .errors import EngineTypeError
+
+            raise EngineTypeError(f"{op or 'dtype'}(): argument 'dtype' must be torch.dtype, "
+                                  "not str")
         return dtype_from_name(x)
     if x is float:  # torch's parser: Python's float is double precision
         return float64

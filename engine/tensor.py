@@ -20,6 +20,18 @@ from .utils.hooks import RemovableHandle
 class Size(tuple):
     """A shape; prints as ``torch.Size([2, 3])``."""
 
+    __slots__ = ()
+
+    def __getattr__(self, name):  # (torch's C type is named "torch.Size" in these errors)
+        raise AttributeError(f"'torch.Size' object has no attribute '{name}'")
+
+    def __setattr__(self, name, value):
+        if hasattr(Size, name):
+            raise AttributeError(f"'torch.Size' object attribute '{name}' is read-only")
+        self.__getattr__(name)
+
+    __delattr__ = __setattr__
+
     def __repr__(self) -> str:
         return f"torch.Size([{', '.join(str(s) for s in self)}])"
 

@@ -322,6 +322,47 @@ def _binary_from_local(name: str, general: Closure, left_name: str, right_name: 
     return run_const
 
 
+_LIST_INPLACE = ("add", "mul")
+
+
+def _list_inplace(rs: RunState, plain: str, plain_fn: Any, a: list, b: Any) -> list:
+    """``xs += ys`` (extends ``xs`` by any iterable) and ``xs *= n`` (repeats ``xs`` in place),
+    as CPython's list does, each growth checked against the limits first."""
+    if plain == "add":
+        from .methods import LIST_METHODS
+
+        LIST_METHODS["extend"](rs, a, b)
+        return a
+    a[:] = plain_fn(rs, a, b)  # ``xs * n``'s checks (size, a non-int's TypeError), same list
+    return a
+
+
+def inplace_operator(name: str) -> Callable[[RunState, Any, Any], Any]:
+    """``a op= b``'s operator ``name`` ("iadd" ...) on values (a call: one step), for
+    ``x[k] op= v`` / ``o.a op= v``, whose operands the statement evaluates itself
+    (:func:`inplace_closure` is the same for ``name op= v``, inline)."""
+    tensor_fn, plain = bi.INPLACE[name]
+    plain_fn = bi.BINARY[plain]
+
+    def apply(rs: RunState, a: Any, b: Any) -> Any:
+        rs.steps += 1
+        if rs.steps >= rs.next_check:
+            rs.check()
+        try:
+            if isinstance(a, Tensor) or isinstance(b, Tensor):
+                return tensor_fn(a, b)
+            if isinstance(a, (list, dict, set)) or isinstance(a, Instance) or type(a) is Array:
+                if isinstance(a, list) and plain in _LIST_INPLACE:
+                    return _list_inplace(rs, plain, plain_fn, a, b)
+                return tensor_fn(a, b)
+            return plain_fn(rs, a, b)
+        except Exception as exc:
+            raise convert_exception(exc, plain + ("_" if isinstance(a, Tensor) else ""),
+                                    rs.limits) from None
+
+    return apply
+
+
 def inplace_closure(name: str, left: Closure, right: Closure) -> Closure:
     tensor_fn, plain = bi.INPLACE[name]
     plain_fn = bi.BINARY[plain]
@@ -337,11 +378,8 @@ def inplace_closure(name: str, left: Closure, right: Closure) -> Closure:
             if isinstance(a, Tensor) or isinstance(b, Tensor):
                 return tensor_fn(a, b)
             if isinstance(a, (list, dict, set)) or isinstance(a, Instance) or type(a) is Array:
-                if isinstance(a, list):
-                    from .methods import LIST_METHODS
-
-                    LIST_METHODS["extend"](rs, a, b)
-                    return a
+                if isinstance(a, list) and plain in _LIST_INPLACE:
+                    return _list_inplace(rs, plain, plain_fn, a, b)
                 return tensor_fn(a, b)
             return plain_fn(rs, a, b)
         except Exception as exc:

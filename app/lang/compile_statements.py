@@ -42,6 +42,7 @@ from .objects import (
     PLAIN_LIBRARY_TYPES,
     call_special,
     del_attr,
+    get_attr,
     instantiate,
     library_getattr,
     set_attr,
@@ -620,19 +621,30 @@ class StatementCompiler:
 
     def _setitem(self, node: dict, pointer: str, scope: Scope, loop: bool,
                  func: bool) -> Closure:
+        """``obj[key] = value``: CPython's order, value, obj, key; ``obj[key] op= value``
+        (``"op"``): obj and key once, the item, value, the operator, the store."""
         target = self.expr(node["setitem"], scope)
         key = self.key(node["key"], scope)
         value = self.expr(node["value"], scope)
+        if node.get("op") is not None:
+            apply = calls.inplace_operator(node["op"])
+
+            def run_augmented(fr: Frame) -> None:
+                obj = target(fr)
+                k = key(fr)
+                set_item(fr.rs, obj, k, apply(fr.rs, get_item(fr.rs, obj, k), value(fr)))
+
+            return run_augmented
         fast = self.fast_name(node["setitem"], scope)
         if fast is not None and type(node["key"]) in (str, int):
             const = node["key"]
 
             def run_const(fr: Frame) -> None:  # ``state['y'] = v``: variable and key inline
+                v = value(fr)
                 try:
                     obj = fr.locals[fast]
                 except KeyError:
                     obj = target(fr)
-                v = value(fr)
                 if type(obj) is dict and const in obj:  # a key it has: no growth to guard
                     obj[const] = v
                 else:
@@ -641,9 +653,9 @@ class StatementCompiler:
             return run_const
 
         def run(fr: Frame) -> None:
+            v = value(fr)
             obj = target(fr)
-            k = key(fr)
-            set_item(fr.rs, obj, k, value(fr))
+            set_item(fr.rs, obj, key(fr), v)
 
         return run
 
@@ -653,10 +665,16 @@ class StatementCompiler:
         attr = node["attr"]
         value = self.expr(node["value"], scope)
         tensor_writable = attr in WRITABLE_ATTRS
+        augmented = calls.inplace_operator(node["op"]) if node.get("op") is not None else None
 
         def run(fr: Frame) -> None:
-            obj = target(fr)
-            v = value(fr)
+            if augmented is None:  # CPython's order: the value, then the object
+                v = value(fr)
+                obj = target(fr)
+            else:  # ``o.a += v``: o once, then o.a, then v
+                obj = target(fr)
+                rs = fr.rs
+                v = augmented(rs, get_attr(rs, obj, attr), value(fr))
             if tensor_writable and type(obj) is Tensor:
                 try:
                     setattr(obj, attr, v)
@@ -1305,6 +1323,22 @@ class StatementCompiler:
 
 
 # --------------------------------------------------------------------------- helpers
+
+def get_item(rs: RunState, obj: Any, key: Any) -> Any:
+    """``obj[key]`` read (what an ``index`` expression does with its values)."""
+    try:
+        return obj[key]
+    except LangError:
+        raise
+    except Exception as exc:
+        np_key = tensor_key(key) if isinstance(obj, engine.Tensor) else None
+        if np_key is None:
+            raise convert_exception(exc, "index", rs.limits) from None
+    try:  # a tensor indexed by NumPy arrays, as torch indexes with them
+        return obj[np_key]
+    except Exception as exc:
+        raise convert_exception(exc, "index", rs.limits) from None
+
 
 def set_item(rs: RunState, obj: Any, key: Any, value: Any) -> None:
     """``obj[key] = value`` (tensors in place, lists, dicts, objects with ``__setitem__``)."""

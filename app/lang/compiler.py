@@ -31,8 +31,8 @@ LIB_ROOTS = frozenset({"torch", "F", "nn", "math", "random", "autograd", "functi
 #: only the constants exist).
 IMPORTABLE_ROOTS = frozenset({"torch", "math", "random", "numpy", "functools", "copy",
                               "collections", "dataclasses", "typing", "itertools", "warnings",
-                              "string", "time", "unicodedata", "json", "os", "io",
-                              "pickle"})
+                              "string", "time", "unicodedata", "json", "heapq", "operator",
+                              "os", "io", "pickle"})
 # Python's builtins that reach outside a numeric program (files, the interpreter, the process,
 # introspection, object hashes). They do not exist in the language: calling one is a
 # syntax_error at its line and column (a program may still use the names for its own
@@ -245,9 +245,10 @@ class SourceCompiler:
         if isinstance(target, ast.Name):
             current: Any = {"var": self.bind_name(target, target.id)}
         elif isinstance(target, (ast.Subscript, ast.Attribute)):
-            current = self.expr(ast.copy_location(
-                type(target)(**{**{f: getattr(target, f) for f in target._fields},
-                                "ctx": ast.Load()}), target))
+            # ``x[k] += v``: x and k evaluated once (CPython's order: x, k, the item, v)
+            out = self.store(target, self.expr(node.value))
+            return [{**{k: v for k, v in out.items() if k != "value"}, "op": name,
+                     "value": out["value"]}]
         else:
             raise _fail(target, "cannot assign to this")
         return [self.store(target, {"call": name, "args": [current, self.expr(node.value)]})]
@@ -446,8 +447,8 @@ class SourceCompiler:
             raise _fail(node, f"import of {module!r} is not allowed (programs can import "
                               "torch and its modules, math, random, functools, copy, "
                               "collections, dataclasses, itertools, typing, warnings, time, "
-                              "unicodedata, json, string's and numpy's constants, and os, io and "
-                              "pickle over the session's own files)")
+                              "unicodedata, json, heapq, operator, string's and numpy's "
+                              "constants, and os, io and pickle over the session's own files)")
 
     def stmt_FunctionDef(self, node: ast.FunctionDef, sub: str, ctx: dict) -> list[dict]:
         if ctx.get("cls") and node.name in SPECIAL_METHODS:

@@ -24,6 +24,7 @@ from engine.backends import _cudnn as _CUDNN
 from engine.device import _default as _DEVICE
 from engine.device import bind
 from engine.dtypes import _default_float as _DEFAULT_FLOAT
+from engine.dtypes import _names_refused as _DTYPE_NAMES_REFUSED
 from engine.dtypes import dtype_from_name
 from engine.modes import _deterministic as _DETERMINISTIC
 from engine.modes import _grad_enabled as _GRAD
@@ -202,6 +203,8 @@ def _run(code: CompiledProgram, env: Environment, rs: RunState) -> None:
         _DEFAULT_FLOAT.set(dtype_from_name(env.default_dtype))
     if _GRAD.get() is not True:
         _GRAD.set(True)
+    if _DTYPE_NAMES_REFUSED.get() is not True:  # ``dtype='float64'``: torch's TypeError
+        _DTYPE_NAMES_REFUSED.set(True)
     try:
         for stmt in code.statements:
             if journal:

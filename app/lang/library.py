@@ -147,7 +147,7 @@ MODULES = frozenset(PACKAGES) | frozenset(SUBMODULES) | frozenset(MODULE_VIEWS) 
     "torch.backends.cudnn", "torch.functional", "torch.cpu.amp", "torch.cuda.amp",
     "math", "random", "builtins", "numpy", "functools", "copy", "collections", "typing",
     "itertools", "dataclasses", "warnings", "string", "time", "unicodedata", "json",
-    "numpy.random", "numpy.testing", "numpy.linalg", "numpy.exceptions",
+    "heapq", "operator", "numpy.random", "numpy.testing", "numpy.linalg", "numpy.exceptions",
     "os", "os.path", "io", "pickle"}
 #: ``torch.functional``'s own functions (its ``__all__``): the very objects ``torch.X`` is.
 #: Besides them it has ``F`` (``torch.nn.functional``) and ``torch``. Programs meet it as
@@ -163,7 +163,7 @@ TORCH_NAMES = {
     "no_grad": engine.no_grad, "enable_grad": engine.enable_grad,
     "set_grad_enabled": engine.set_grad_enabled, "is_grad_enabled": engine.is_grad_enabled,
     "Size": engine.Size, "Tensor": engine.Tensor, "Generator": engine.Generator,
-    "device": engine.device, "dtype": engine.DType,
+    "device": engine.Device, "dtype": engine.DType,
     "float32": engine.float32, "float": engine.float32, "float64": engine.float64,
     "double": engine.float64, "float16": engine.float16, "half": engine.float16,
     "int64": engine.int64, "long": engine.int64, "int32": engine.int32, "int": engine.int32,
@@ -262,7 +262,8 @@ def torch_names(path: str) -> frozenset[str] | None:
         _torch_names.update({p: frozenset(n.split()) for p, n in MODULE_NAMES.items()})
         _torch_names["torch.Tensor"] = frozenset(TENSOR_NAMES.split())
         for name in ("math", "random", "functools", "copy", "collections", "numpy", "typing",
-                     "itertools", "warnings", "string", "time", "unicodedata", "json", "os",
+                     "itertools", "warnings", "string", "time", "unicodedata", "json",
+                     "heapq", "operator", "os",
                      "os.path", "io", "pickle"):
             module = importlib.import_module(name)  # fixed names, never a program's
             _torch_names[name] = frozenset(n for n in dir(module) if not n.startswith("_"))
@@ -339,6 +340,12 @@ def canonical(path: str) -> str:
 
 #: torch's underscored ops that programs call (``torch.distributions`` code does)
 PRIVATE_TORCH_OPS = frozenset({"_standard_gamma", "_standard_gamma_grad"})
+#: Private members of torch's modules that published programs use as public ones: the fan
+#: computation of ``nn.init`` (model code re-writing a layer's ``reset_parameters``) and the
+#: scheduler base class's former name (pytorch-lr-finder's ``ExponentialLR(_LRScheduler)``).
+PRIVATE_MEMBERS = {
+    "torch.nn.init": frozenset({"_calculate_fan_in_and_fan_out", "_calculate_correct_fan"}),
+    "torch.optim.lr_scheduler": frozenset({"_LRScheduler"})}
 
 _members: dict[tuple[str, str], Any] = {}
 _MISSING = object()
@@ -362,6 +369,8 @@ def _find_member(path: str, name: str) -> Any:
     if name.startswith("_"):
         if path == "torch" and name in PRIVATE_TORCH_OPS:
             return OpFunction(name, engine.ops.lookup(name).fn)
+        if name in PRIVATE_MEMBERS.get(path, ()):
+            return admit(getattr(_package(path), name))
         return _MISSING
     full = f"{path}.{name}"
     if name in SUBMODULES.get(path, ()):
@@ -428,7 +437,7 @@ def resolve_path(path: str) -> Any:
     parts = full.split(".")
     if parts[0] not in ("torch", "math", "random", "builtins", "numpy", "functools", "copy",
                         "collections", "typing", "itertools", "dataclasses", "warnings",
-                        "string", "time", "unicodedata", "json"):
+                        "string", "time", "unicodedata", "json", "heapq", "operator"):
         raise not_supported(path)
     value: Any = LibModule(parts[0])
     for part in parts[1:]:
@@ -612,7 +621,47 @@ def public_attr(obj: Any, name: str, default: Any = _MISSING) -> Any:
         value = getattr(obj, name)
     except AttributeError:
         return default
+    if type(value) is types.FunctionType and isinstance(obj, type):
+        value = class_function(obj, name, value)
     return admit(value)
+
+
+_CLASS_FUNCTIONS: dict[tuple[type, str], types.FunctionType] = {}
+
+
+def class_function(cls: type, name: str, func: types.FunctionType) -> types.FunctionType:
+    """``func``, the engine's function ``name`` read from the library class ``cls``
+    (``torch.optim.SGD.step``), named as torch's class holds it: where torch's
+    ``__qualname__`` is not the engine's (``SGD.step``, the engine's ``Optimizer.step``;
+    ``_forward_unimplemented`` for ``nn.Module.forward``: app/lang/torch_method_names.py), the
+    same code under torch's name (one per class and name, so ``SGD.step is SGD.step``);
+    ``func`` itself otherwise."""
+    if not is_library_class(cls) or not func.__module__.startswith("engine."):
+        return func
+    key = (cls, name)
+    found = _CLASS_FUNCTIONS.get(key)
+    if found is not None and found.__code__ is func.__code__:
+        return found
+    from .torch_method_names import METHOD_QUALNAMES
+
+    qualname = None
+    for klass in cls.__mro__:
+        if not klass.__module__.startswith("engine."):
+            continue
+        qualname = METHOD_QUALNAMES.get(torch_class_name(klass)[0], {}).get(name)
+        if qualname is not None or name in vars(klass):
+            break
+    if qualname is None or qualname == func.__qualname__:
+        _CLASS_FUNCTIONS[key] = func  # (the engine's name is torch's)
+        return func
+    copy = types.FunctionType(func.__code__, func.__globals__, qualname.rpartition(".")[2],
+                              func.__defaults__, func.__closure__)
+    copy.__kwdefaults__ = func.__kwdefaults__
+    copy.__dict__.update(func.__dict__)
+    copy.__qualname__ = qualname
+    copy.__doc__ = func.__doc__
+    _CLASS_FUNCTIONS[key] = copy
+    return copy
 
 
 # --------------------------------------------------------------------------- subclasses

@@ -33,6 +33,7 @@ from .library import _MISSING as MISSING
 from .library import (
     LibModule,
     admit,
+    class_function,
     is_library_class,
     is_library_function,
     is_library_object,
@@ -231,7 +232,9 @@ LIBRARY_UNDERSCORED: dict[type, frozenset[str]] = {
 #: changes them changes the module, as in torch), a pruning method's tensor name.
 MODULE_PRIVATE_READS = frozenset({
     "_parameters", "_buffers", "_modules", "_non_persistent_buffers_set",
-    "_forward_pre_hooks", "_forward_hooks", "_backward_hooks", "_backward_pre_hooks"})
+    "_forward_pre_hooks", "_forward_hooks", "_backward_hooks", "_backward_pre_hooks",
+    # a recurrent module's weight names and weights (d2l's init_seq2seq loops over them)
+    "_flat_weights_names", "_all_weights", "_flat_weights"})
 
 
 def private_readable(obj: Any, name: str) -> bool:
@@ -252,7 +255,10 @@ def library_attr(obj: Any, name: str) -> Any:
     if name.startswith("_") and name != "__init__" and not private_readable(obj, name):
         raise ProgramError(f"'{type_name(obj)}' object attribute '{name}' is private to "
                            "the library", exception="AttributeError")
-    return admit(library_getattr(obj, name))
+    value = library_getattr(obj, name)
+    if type(value) is types.FunctionType and isinstance(obj, type):  # ``opt_cls.step``
+        value = class_function(obj, name, value)
+    return admit(value)
 
 
 LIBRARY_METHODS: dict[tuple[type, str], Any] = {}
@@ -572,6 +578,21 @@ def super_attr(rs: RunState, sp: SuperProxy, name: str) -> Any:
     raise ProgramError(f"'super' object has no attribute '{name}'", exception="AttributeError")
 
 
+def _module_entry(d: dict, name: str) -> bool:
+    """Whether ``name`` is one of a module's parameters, buffers or submodules (a program's
+    ``register_buffer('_ema_cluster_size', ...)``: its state, as public as state_dict)."""
+    return any(name in d.get(table, _EMPTY) for table in ("_parameters", "_buffers", "_modules"))
+
+
+def _own_private(obj: Any, name: str) -> bool:
+    """A private name a program gave an object of its library subclass (``self._w = ...``,
+    ``register_buffer('_ema', ...)``): the program's own, to read and delete."""
+    if not hasattr(type(obj), "_lang_class") or name.startswith("__"):
+        return False
+    d = getattr(obj, "__dict__", _EMPTY)
+    return name in d.get("_lang_private", ()) or _module_entry(d, name)
+
+
 def bridge_attr(rs: RunState, obj: Any, name: str) -> Any:
     """An attribute of an object of a library subclass (``self.fc`` in a Module subclass)."""
     cls = type(obj)._lang_class
@@ -585,7 +606,7 @@ def bridge_attr(rs: RunState, obj: Any, name: str) -> Any:
     if found is not None:
         return _bind(found, obj, cls)
     if name.startswith("_") and name != "__init__" and \
-            name not in d.get("_lang_private", ()):
+            name not in d.get("_lang_private", ()) and not _module_entry(d, name):
         raise ProgramError(f"'{cls.name}' object attribute '{name}' is private to the "
                            "library", exception="AttributeError")
     value = library_getattr(obj, name)
@@ -701,7 +722,7 @@ def del_attr(rs: RunState, obj: Any, name: str) -> None:
         classes_changed()
         return
     if (hasattr(type(obj), "_lang_class") or _mutable_library_object(obj)) \
-            and not name.startswith("_"):
+            and (not name.startswith("_") or _own_private(obj, name)):
         try:
             delattr(obj, name)
         except Exception as exc:
@@ -960,6 +981,8 @@ def library_error(rs: RunState, f: Any, exc: Exception) -> Exception:
 def call_library(rs: RunState, f: Any, args: tuple | list, kwargs: dict) -> Any:
     if f is Tensor:  # ``torch.Tensor(...)``: torch's legacy constructor, not the engine's own
         f = _LEGACY_TENSOR
+    elif f is engine.Device:  # ``torch.device("cpu:0")``: torch's constructor (the class is
+        f = engine.torch_device  # the type of ``x.device``, as torch's is)
     try:
         out = f(*args, **kwargs) if kwargs else f(*args)
     except LangError:

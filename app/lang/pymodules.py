@@ -30,6 +30,7 @@ from .pycollections import COLLECTIONS
 from .pyfunctools import FUNCTOOLS_MORE
 from .pyitertools import ITERTOOLS
 from .pyjson import JSON
+from .pyoperator import HEAPQ, OPERATOR
 from .runtime import RunState
 from .values import BuiltinFunction, BuiltinType, Partial, ShownBuiltin
 
@@ -476,5 +477,6 @@ UNICODEDATA: dict[str, Any] = {"normalize": BuiltinFunction("normalize", _normal
 MODULES = {"math": MATH, "random": RANDOM, "numpy": NUMPY, "functools": FUNCTOOLS,
            "copy": COPY, "collections": COLLECTIONS, "typing": TYPING, "itertools": ITERTOOLS,
            "dataclasses": DATACLASSES, "warnings": WARNINGS, "string": STRING,
-           "time": TIME, "unicodedata": UNICODEDATA, "json": JSON, **npmod.SUBMODULES,
+           "time": TIME, "unicodedata": UNICODEDATA, "json": JSON, "heapq": HEAPQ,
+           "operator": OPERATOR, **npmod.SUBMODULES,
            "os": OS, "os.path": OS_PATH, "io": IO, "pickle": pickle_module()}

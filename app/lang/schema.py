@@ -603,11 +603,19 @@ class Assign(_Node):
     value: Expr
 
 
+#: ``x[k] op= v`` / ``o.a op= v``: the in-place operator of an augmented assignment.
+InplaceOp = Literal["iadd", "isub", "imul", "idiv", "ifloordiv", "iremainder", "ipow",
+                    "imatmul", "iand", "ior", "ixor", "ilshift", "irshift"]
+
+
 class SetItem(_Node):
-    """`target[key] = value`, in place."""
+    """`target[key] = value`, in place: `value` is evaluated first, then `target`, then `key`,
+    as CPython does. With `op` (`x[k] += v` is `"op": "iadd"`), `target` and `key` are
+    evaluated once, then the item is read, then `value`, and the operator's result is stored."""
 
     setitem: Expr
     key: Key
+    op: InplaceOp | None = None
     value: Expr
 
 
@@ -619,6 +627,9 @@ class SetAttr(_Node):
         {"setattr": {"var": "x"}, "attr": "grad", "value": None}]})
     setattr: Expr
     attr: AttrName
+    op: InplaceOp | None = Field(default=None, description=(
+        "`o.a += v` is `\"op\": \"iadd\"`: `o` is evaluated once, then `o.a` is read, then "
+        "`value`; without it `value` is evaluated before `o`, as CPython does."))
     value: Expr
 
 
@@ -796,7 +807,8 @@ class Import(_Node):
     unknown `torch` module is CPython's ModuleNotFoundError).
     Only `torch`, its library modules, `math`, `random`, `functools`, `copy`, `collections`,
     `itertools`, `typing`, `warnings`, `dataclasses`, `time` (its clocks and `sleep`),
-    `unicodedata` (`normalize`, `category`), `json` (`dumps`, `loads`),
+    `unicodedata` (`normalize`, `category`), `json` (`dumps`, `loads`), `heapq`, `operator`
+    (its operator functions, `itemgetter`, `attrgetter`),
     `string` (its constants) and `numpy` (a subset: `numpy.random`, `numpy.testing`,
     `numpy.linalg`) can be imported."""
 

@@ -324,6 +324,12 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                     elif _ZEROS and (is_zero_gradient(g) or is_zero_gradient(old)):
                         if is_zero_gradient(old):
                             buf[nr] = g
+                        elif type(old._data) is _ndarray and old.dtype.is_floating_point and \
+                                not old.requires_grad:
+                            # torch adds its zero tensor arriving second as zeros: -0. + 0. is
+                            # +0. (one arriving first is replaced by the next gradient)
+                            buf[nr] = _wrap(np.add(old._data, old.dtype.np.type(0)), old.dtype,
+                                            old.device)
                     elif type(old) is Tensor and type(g) is Tensor and \
                             not old.requires_grad and not g.requires_grad and \
                             type(old._data) is _ndarray and type(g._data) is _ndarray and \

@@ -142,6 +142,9 @@ def apply_function(name: str, forward: Callable, backward: Callable, args: tuple
         for t in tensors:
             if any(t is m for m in marked) or not t.dtype.is_floating_point:
                 t._grad_fn, t.requires_grad = None, False
+        # the node keeps what was saved; an output held here too would be a cycle (output ->
+        # node -> output) that only the cyclic collector frees. torch clears both as well.
+        ctx.to_save = ctx.dirty_tensors = None
     if single:
         return fixed[0]
     return type(output)(fixed) if type(output) is tuple else tuple(fixed)
@@ -159,8 +162,13 @@ _returned_input.creation = "custom"
 def _backward_rule(ctx, node_name, backward, args, n_out, once):
     n_in = len(args)
     tensor_arg = tuple(type(a) is Tensor for a in args)
+    # the node (``ctx``) holds this rule: a strong reference back would make a cycle that only
+    # the cyclic collector frees, keeping the saved tensors of a graph dropped without a
+    # backward alive until then (torch frees them at once); the node is alive while it runs
+    ctx_ref = weakref.ref(ctx)
 
     def rule(g, needs, *saved):
+        ctx = ctx_ref()
         grads = g if n_out > 1 else (g,)
         if once:
             with no_grad():

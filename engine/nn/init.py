@@ -101,6 +101,12 @@ def _fan(tensor: Tensor, mode: str) -> int:
     return fan_in if mode == "fan_in" else fan_out
 
 
+#: torch's private names of the two, which model code calls itself (a Linear's own
+#: reset_parameters re-written: ``fan_in, _ = init._calculate_fan_in_and_fan_out(w)``)
+_calculate_fan_in_and_fan_out = _fans
+_calculate_correct_fan = _fan
+
+
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0,
              generator: Generator | None = None) -> Tensor:
     """Fill with draws from U(a, b)."""

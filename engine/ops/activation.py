@@ -33,8 +33,10 @@ from .nn import (
     _where_keep,
     elu_family,
     half_in_float,
+    nan_in_vector_loop,
+    vector_loop_part,
 )
-from .pointwise import where
+from .pointwise import exp_array, log1p_array, tanh_array, where
 from .registry import op
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
@@ -62,14 +64,11 @@ def _vector_nan_dropped(a, keep):
     it. On a contiguous input the loop takes 64 bytes at a time (8 float64, 16 float32, 32
     float16), the rest goes to the scalar loop (measured on torch 2.13; other layouts keep the
     scalar rule)."""
-    if type(a) is not np.ndarray or not a.flags.c_contiguous or not a.size:
+    vec = vector_loop_part(a, 64)
+    if vec is None:
         return keep
     nan = np.isnan(a)
-    if not nan.any():
-        return keep
-    block = 64 // a.itemsize
-    vec = np.arange(a.size).reshape(a.shape) < (a.size // block) * block
-    return keep & ~(nan & vec)
+    return keep & ~(nan & vec) if nan.any() else keep
 
 
 @op(kind="function", grad_fns=("HardtanhBackward0",))
@@ -174,7 +173,7 @@ def mish(input, inplace=False):
         a = _in_float(input._data)
         xp = input.device.xp
         with _quiet(xp):
-            res = a * xp.tanh(xp.maximum(a, 0) + xp.log1p(xp.exp(-xp.abs(a))))
+            res = a * tanh_array(xp, xp.maximum(a, 0) + log1p_array(xp, exp_array(xp, -xp.abs(a))))
         out = _const(res, input)
         if needs_grad(input):
             @half_in_float
@@ -199,8 +198,8 @@ def logsigmoid(input):
     a = _in_float(input._data)
     xp = input.device.xp
     with _quiet(xp):
-        z = xp.exp(-xp.abs(a))
-        lg = xp.log1p(z)
+        z = exp_array(xp, -xp.abs(a))
+        lg = log1p_array(xp, z)
         if a.dtype == np.float32:
             lg = _sleef_log1p_subnormal(xp, z, lg)
         res = xp.minimum(a, 0) - lg
@@ -238,7 +237,7 @@ def _logsigmoid_formula(g, x):
     a = _in_float(x._data)
     gd = _in_float(g._data)
     with _quiet(xp):
-        b = xp.exp(-xp.abs(a)).astype(x.dtype.np).astype(a.dtype)
+        b = exp_array(xp, -xp.abs(a)).astype(x.dtype.np).astype(a.dtype)
         neg = a < 0
         q = b / (1 + b)
         res = (xp.where(neg, 1, 0).astype(a.dtype) - xp.where(neg, q, -q)) * gd
@@ -290,6 +289,7 @@ def hardswish(input, inplace=False):
     return _maybe_inplace(input, inplace, compute)
 
 
+@nan_in_vector_loop
 @half_in_float
 def _hardswish_backward(g, x, lo, mid):
     return where(lo, 0.0, where(mid, g * (x / 3 + 0.5), g))
@@ -367,7 +367,7 @@ def glu(input, dim=-1):
     lead = (slice(None),) * d
     a, b = input._data[lead + (slice(0, half),)], input._data[lead + (slice(half, n),)]
     with _quiet(xp):
-        res = a / (1 + xp.exp(-b))
+        res = a / (1 + exp_array(xp, -b))
     out = _const(as_iterated(res, (a, b)), input)  # (torch's: the halves' iterator)
     if needs_grad(input):
         record(out, "GluBackward0", (lambda g, x: _glu_backward(g, x, d),), (input,), (input,))

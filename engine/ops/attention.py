@@ -26,6 +26,7 @@ from ..modes import _grad_enabled, set_grad_enabled
 from ..random import current_generator
 from ..tensor import Tensor, _wrap
 from .nn import _quiet, _softmax_arrays
+from .pointwise import exp_array, log_array
 from .registry import op
 
 _FLASH_NODE = "ScaledDotProductFlashAttentionForCpuBackward0"
@@ -269,7 +270,7 @@ def _block_exp(x, dt):
     its fast exponentials, the tail through the scalar ``exp``. The fast ones differ at NaN:
     float32's clamps it to the largest exponent (+inf), float16's (in float) truncates it to
     -0.0; below log(FLT_MIN) both give 0; float64's is the plain one."""
-    p = np.exp(x)
+    p = exp_array(np, x)
     if dt == np.float64:
         return p
     n = x.shape[-1]
@@ -322,7 +323,7 @@ def _flash_arrays(q, k, v, mask, is_causal: bool, factor):
                 dead = new == -np.inf
                 p = _block_exp(sc - np.where(dead, 0, new)[..., None], dt)
                 p[dead] = 0
-                scale_old = np.exp(big - new)
+                scale_old = exp_array(np, big - new)
                 total = np.where(dead, total, p.sum(axis=-1) + scale_old * total)
                 if n > 0:
                     dst = np.where(dead[..., None], dst, dst * scale_old[..., None])
@@ -333,7 +334,7 @@ def _flash_arrays(q, k, v, mask, is_causal: bool, factor):
             big = np.where(big == -np.inf, 0, big)
             total = np.where(total == 0, 1, total)
             out[:, :, m:m + qb] = (dst * (1 / total)[..., None]).astype(dt)
-            lse[:, :, m:m + qb] = big + np.log(total)
+            lse[:, :, m:m + qb] = big + log_array(np, total)
     return out, lse
 
 
@@ -369,7 +370,7 @@ def _flash_backward_arrays(go, q, k, v, out, lse, mask, is_causal: bool, factor)
                     a = (qa[:, :, m:m + qb] @ np.swapaxes(ka[:, :, n:n + kb], -1, -2)) * factor
                 if mask is not None:
                     a = a + mask[:, :, m:m + qb, n:n + kb].astype(acc)
-                w = np.exp(a - lse[:, :, m:m + qb, None])
+                w = exp_array(np, a - lse[:, :, m:m + qb, None])
                 if is_causal and keys - n <= _KV_SPLIT:
                     w[..., np.arange(n, n + kb)[None, :] > rows[:, None]] = 0
                 if half:

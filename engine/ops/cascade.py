@@ -153,9 +153,50 @@ def row_sums(x: np.ndarray) -> np.ndarray:
         restore_fp(token)
 
 
-#: torch reduces serially below this many elements; a larger reduction to one value is split
-#: between threads (``two_pass_reduction``), which is not modelled here.
+#: ATen's ``internal::GRAIN_SIZE``: torch reduces serially below this many elements; a larger
+#: reduction to one value is split between its threads (``two_pass_reduction``).
 GRAIN_SIZE = 32768
+
+
+def threads() -> int:
+    """The intra-op thread count torch's kernels would split a reduction between: the
+    program's ``set_num_threads``, else the cores this process may use, which is what torch
+    reports on this host (``engine.backends.get_num_threads``; an ``OMP_NUM_THREADS`` given
+    to torch alone is not seen)."""
+    from ..backends import get_num_threads
+
+    return get_num_threads()
+
+
+def chunks(n: int, count: int, grain: int = GRAIN_SIZE) -> list:
+    """The ``[begin, end)`` ranges ``at::parallel_for(0, n, grain)`` gives torch's threads
+    (OpenMP: ``min(threads, ceil(n / grain))`` tasks of ``ceil(n / tasks)`` elements)."""
+    tasks = min(count, -(-n // grain)) if grain > 0 else count
+    size = -(-n // tasks)
+    return [(b, min(n, b + size)) for b in range(0, n, size)]
+
+
+def iteration(a: np.ndarray):
+    """``(flat, sizes, strides)``: ``a``'s elements in the order a TensorIterator over it
+    alone visits them (dims by falling stride, adjacent ones that are contiguous with each
+    other coalesced), that iterator's shape and byte strides innermost first; None for zero
+    or negative strides (not modelled)."""
+    dims = [d for d in range(a.ndim) if a.shape[d] > 1]
+    if any(a.strides[d] <= 0 for d in dims):
+        return None
+    dims.sort(key=lambda d: -a.strides[d])
+    sizes: list = []  # innermost first, coalesced
+    strides: list = []
+    for d in reversed(dims):
+        if sizes and a.strides[d] == strides[-1] * sizes[-1]:
+            sizes[-1] *= a.shape[d]
+        else:
+            sizes.append(a.shape[d])
+            strides.append(a.strides[d])
+    flat = np.transpose(a, dims + [d for d in range(a.ndim) if a.shape[d] <= 1]).reshape(-1)
+    return flat, sizes or [1], strides or [a.itemsize]
+
+
 
 
 def _row_sum(x: np.ndarray) -> np.ndarray:
@@ -179,15 +220,16 @@ def _row_sum(x: np.ndarray) -> np.ndarray:
     return acc
 
 
-def _outer_sums(x: np.ndarray) -> np.ndarray:
+def _outer_sums(x: np.ndarray, scalar: bool = False) -> np.ndarray:
     """torch's sums down axis 1 of ``x`` (``(R, N, D)``, C-contiguous, ``D >= 2``): its outer
     reduction (``vectorized_outer_sum``, or ``scalar_outer_sum`` when ``D`` is narrower than
     a vector) gives each group of ``4 * lanes`` columns (of 4 columns when narrower) ATen's
     ``multi_row_sum`` down the rows (the cascade), and the remaining columns ``row_sum``'s
-    four interleaved streams."""
+    four interleaved streams. ``scalar``: ``scalar_outer_sum`` whatever the width (strided
+    columns): groups of 4 columns."""
     lanes = LANES[x.dtype]
     d = x.shape[2]
-    group = 4 * lanes if d >= lanes else 4
+    group = 4 * lanes if d >= lanes and not scalar else 4
     split = d - d % group
     token = ignore_fp()
     try:
@@ -204,12 +246,123 @@ def _outer_sums(x: np.ndarray) -> np.ndarray:
         restore_fp(token)
 
 
+def scalar_row_sums(x: np.ndarray) -> np.ndarray:
+    """ATen's scalar ``row_sum`` of each row of ``x`` (``(R, L)``, a strided row: four scalar
+    accumulators take values 0-3, 4-7, ... (each stream through the cascade), the leftovers
+    go to the first, then the others are added to it): ``(R,)``. It is the vector model with
+    one lane."""
+    token = ignore_fp()
+    try:
+        if x.shape[1] < 2:
+            return x[:, 0] + x.dtype.type(0)
+        return _lanes(x, x.shape[1], 1)[:, 0] + x.dtype.type(0)
+    finally:
+        restore_fp(token)
+
+
+def whole_sum(a: np.ndarray, count: int | None = None):
+    """torch's sum of all of ``a`` (float32 or float64, any strides, at least one element):
+    its iterator's rows (the innermost coalesced dim; ``row_sums`` where contiguous, else the
+    scalar ``row_sum``) added in turn to the output; from ``GRAIN_SIZE`` elements on more
+    than one thread, ``two_pass_reduction``: each thread's range (rows cut at its ends) into
+    its own zeroed slot, then the slots (``count`` of them, ``threads()``) summed as a row.
+    None for zero or negative strides (not modelled)."""
+    it = iteration(a)
+    if it is None:
+        return None
+    flat, sizes, strides = it
+    n = flat.size
+    row = sizes[0]
+    rows = row_sums if strides[0] == a.itemsize else scalar_row_sums
+    count = threads() if count is None else count
+    ranges = [(0, n)] if n < GRAIN_SIZE or count == 1 else chunks(n, count)
+    zero = np.zeros(1, a.dtype)
+    slots = np.zeros((1, count), a.dtype)
+    for i, (b, e) in enumerate(ranges):
+        first = min(e, -(-b // row) * row)  # (the first whole row's start)
+        last = max(first, e - e % row)
+        parts = [zero]
+        if first > b:
+            parts.append(rows(flat[b:first].reshape(1, -1)))
+        if last > first:
+            parts.append(rows(flat[first:last].reshape(-1, row)))
+        if e > last:
+            parts.append(rows(flat[last:e].reshape(1, -1)))
+        token = ignore_fp()
+        try:
+            total = np.add.accumulate(np.concatenate(parts))[-1]
+        finally:
+            restore_fp(token)
+        if len(ranges) == 1 and (n < GRAIN_SIZE or count == 1):
+            return total
+        slots[0, i] = total
+    return row_sums(slots)[0]
+
+
+def _coalesced(a: np.ndarray, dims: list, by_stride: bool = True) -> list:
+    """``dims`` (of size > 1) as a TensorIterator orders and coalesces them: ``[(size,
+    stride, [dims outermost first])]``, innermost first. Reduced dims go by the input's
+    strides (the output's are all 0); kept ones by the output's, which torch allocates
+    row-major: the last innermost (``by_stride`` False)."""
+    out: list = []
+    for d in sorted(dims, key=lambda d: a.strides[d]) if by_stride else reversed(dims):
+        if out and a.strides[d] == out[-1][1] * out[-1][0]:
+            out[-1] = (out[-1][0] * a.shape[d], out[-1][1], [d] + out[-1][2])
+        else:
+            out.append((a.shape[d], a.strides[d], [d]))
+    return out
+
+
+def strided_sum(a: np.ndarray, dims: tuple, keepdim: bool):
+    """torch's sum of ``a`` (float32/float64, any strides) over ``dims`` to more than one
+    value, through its reduction iterator: the reduced dims innermost (by stride, coalesced),
+    the kept ones outside (in the result's row-major order). With two or more reduced
+    iterator dims each output is its rows (the innermost reduced dim: the vector row sum
+    where contiguous, the scalar one where strided) added in turn -- e.g. BatchNorm's
+    (0, 2, 3), or (0, 2); with one, rows of an inner reduction, or an outer reduction down it
+    (``vectorized_outer_sum`` when the innermost kept dim is contiguous and holds a vector,
+    else ``scalar_outer_sum``). None for zero or negative strides, or no kept dim
+    (``whole_sum``). Not modelled: torch's split of an outer reduction between threads over
+    strided columns (from 32,768 elements; contiguous columns are split at whole groups)."""
+    red = [d for d in dims if a.shape[d] > 1]
+    keep = [d for d in range(a.ndim) if d not in dims and a.shape[d] > 1]
+    if not keep or any(a.strides[d] <= 0 for d in red + keep):
+        return None
+    shape = tuple(1 if d in dims else s for d, s in enumerate(a.shape)) if keepdim else \
+        tuple(s for d, s in enumerate(a.shape) if d not in dims)
+    r_it, k_it = _coalesced(a, red), _coalesced(a, keep, by_stride=False)
+    k_order = [d for _, _, ds in reversed(k_it) for d in ds]  # outermost first
+    r_order = [d for _, _, ds in reversed(r_it) for d in ds]
+    kept_shape = tuple(a.shape[d] for d in k_order)
+    n = math.prod(a.shape[d] for d in red)
+    outs = math.prod(kept_shape)
+    y = np.transpose(a, k_order + r_order + [d for d in range(a.ndim) if a.shape[d] <= 1])
+    if not red:
+        res = y.reshape(outs) + a.dtype.type(0)
+    elif len(r_it) >= 2 or r_it[0][1] < k_it[0][1]:  # (rows of the innermost reduced dim)
+        row = r_it[0][0]
+        sums = (row_sums if r_it[0][1] == a.itemsize else scalar_row_sums)(
+            y.reshape(outs * (n // row), row)).reshape(outs, n // row)
+        token = ignore_fp()
+        try:
+            res = np.add.accumulate(sums, axis=1)[:, -1] + a.dtype.type(0)
+        finally:
+            restore_fp(token)
+    else:  # (an outer reduction: down the reduced dim, across the innermost kept one)
+        width = k_it[0][0]
+        vector = k_it[0][1] == a.itemsize and width >= LANES[a.dtype]
+        x = np.ascontiguousarray(np.moveaxis(y.reshape(outs // width, width, n), 1, 2))
+        res = _outer_sums(x, scalar=not vector).reshape(outs)
+    # back from the iterator's order of the kept dims to theirs
+    res = np.transpose(res.reshape(kept_shape), np.argsort(k_order))
+    return np.ascontiguousarray(res).reshape(shape)
+
+
 def trailing_sum(a: np.ndarray, dims: tuple, keepdim: bool):
     """torch's sum of ``a`` (a float32 or float64 C-contiguous NumPy array) over ``dims``
     (sorted, non-negative) when they are one block of adjacent dims: its trailing dims (the
-    rows' cascade above) or dims followed by kept ones (``_outer_sums``); None otherwise,
-    and for a whole-tensor sum split between threads, which is not modelled (the caller sums
-    its own way)."""
+    rows' cascade above; ``whole_sum`` for one value split between threads) or dims followed
+    by kept ones (``_outer_sums``); None otherwise (the caller sums its own way)."""
     k = len(dims)
     if not k or dims[-1] - dims[0] != k - 1 or a.dtype not in LANES or \
             not a.flags.c_contiguous or a.size == 0:  # (sorted distinct: one block)
@@ -219,23 +372,124 @@ def trailing_sum(a: np.ndarray, dims: tuple, keepdim: bool):
     rows = math.prod(shape[:d0])
     inner = math.prod(shape[d1:])
     kept = shape[:d0] + ((1,) * k if keepdim else ()) + shape[d1:]
-    if rows == 1 and inner == 1 and a.size > GRAIN_SIZE:  # (split between threads by
-        # columns, an outer reduction keeps each column's order: torch rounds the chunks to
-        # 128 bytes, whole groups of 4 vectors; measured up to 600k elements on 2 threads)
-        from ..backends import get_num_threads
-
-        if get_num_threads() > 1:
-            return None
+    if rows == 1 and inner == 1 and a.size >= GRAIN_SIZE and threads() > 1:
+        # (split between threads: each thread's range summed into its own slot)
+        return whole_sum(a).reshape(kept)
     if inner == 1:
         return row_sums(a.reshape(rows, -1)).reshape(kept)
     return _outer_sums(a.reshape(rows, -1, inner)).reshape(kept)
 
 
+_reduce = np.add.reduce  # (positional axis: sequential down an outer axis, as ``_seq``)
+
+
+def _block_sums(x: np.ndarray, n: int, c: tuple):
+    """ATen's ``multi_row_sum`` down the ``n`` rows of ``x`` (``(n,) + c``, ``c`` holding at
+    least two values; ``n < 4096``: blocks of 16 rows, 16 blocks to a group): the remaining
+    rows' sum, plus the last unfinished group's block sums, plus the groups' sums."""
+    blocks, rest = divmod(n, 16)
+    if not blocks:
+        return _reduce(x, 0)
+    sums = _reduce(x[:blocks * 16].reshape((blocks, 16) + c), 1)
+    groups, left = divmod(blocks, 16)
+    acc = _reduce(x[blocks * 16:], 0) if rest else None
+    if left:
+        level = _reduce(sums[groups * 16:], 0)
+        acc = level if acc is None else acc + level
+    if groups:
+        level = _reduce(_reduce(sums[:groups * 16].reshape((groups, 16) + c), 1), 0)
+        acc = level if acc is None else acc + level
+    return acc
+
+
+def _outer_plan(n: int, d: int, dtype: np.dtype):
+    """``_outer_sums`` of an ``(n, d)`` C-contiguous array (``n < 4096``) with the shapes
+    worked out once: a function of the array (False where ``n`` is larger: the general
+    path). The same operations on the same values in the same order, without the general
+    path's per-call shape work (a Linear layer's bias gradient: 3 NumPy calls for (64, 256)
+    in place of ~15 calls and their glue)."""
+    if not 0 < n < 4096 or d < 2:  # (no rows: NumPy's zeros)
+        return False
+    lanes = LANES[dtype]
+    split = d - d % (4 * lanes if d >= lanes else 4)
+    zero = dtype.type(0)
+    c = d - split
+    quads, left = divmod(n, 4)
+
+    def streams(x):  # row_sum down the rows of the last c columns: 4 interleaved streams
+        if not quads:
+            acc = x[0, split:]
+            for i in range(1, n):
+                acc = acc + x[i, split:]
+            return acc
+        part = _block_sums(x[:quads * 4, split:].reshape(quads, 4, c), quads, (4, c))
+        if not left:
+            return _reduce(part, 0)  # (acc 0, then 1, 2, 3 in turn)
+        acc = part[0]
+        for i in range(quads * 4, n):
+            acc = acc + x[i, split:]
+        return acc + part[1] + part[2] + part[3]
+
+    if split == d:
+        def run(x):
+            token = ignore_fp()
+            try:
+                res = _block_sums(x, n, (d,))
+                res += zero
+                return res
+            finally:
+                restore_fp(token)
+    elif not split:
+        def run(x):
+            token = ignore_fp()
+            try:
+                res = streams(x)
+                return res + zero
+            finally:
+                restore_fp(token)
+    else:
+        def run(x):
+            token = ignore_fp()
+            try:
+                out = np.empty(d, dtype)
+                out[:split] = _block_sums(x[:, :split], n, (split,))
+                out[split:] = streams(x)
+                out += zero
+                return out
+            finally:
+                restore_fp(token)
+    return run
+
+
+#: Per (rows, columns, dtype): ``_outer_plan``'s function.
+_OUTER: dict = {}
+
+
 def add_reduce(a: np.ndarray, axes: tuple, keepdims: bool, dtype) -> np.ndarray:
     """``np.add.reduce(a, axes, dtype, keepdims)`` in torch's order where it is modelled
     (``a`` float32 or float64 summed in its own dtype)."""
+    if axes == (0,) and a.ndim == 2 and not keepdims and a.dtype == dtype and \
+            a.flags.c_contiguous:  # (a Linear layer's bias gradient)
+        key = (a.shape, a.dtype)
+        run = _OUTER.get(key)
+        if run is None:
+            run = _OUTER[key] = _outer_plan(a.shape[0], a.shape[1], a.dtype) \
+                if a.dtype in LANES else False
+        if run is not False:
+            return run(a)
     if a.dtype == dtype and a.dtype in LANES:
-        res = trailing_sum(a, axes if len(axes) < 2 else tuple(sorted(axes)), keepdims)
+        axes = axes if len(axes) < 2 else tuple(sorted(axes))
+        res = trailing_sum(a, axes, keepdims)
+        if res is None and a.size and len(axes):
+            count = math.prod(a.shape[d] for d in axes)
+            if count == a.size:  # (to one value: its iterator's rows, any strides)
+                res = whole_sum(a)
+                if res is not None:
+                    kept = tuple(1 if d in axes else s for d, s in enumerate(a.shape)) \
+                        if keepdims else tuple(s for d, s in enumerate(a.shape) if d not in axes)
+                    res = res.reshape(kept)
+            elif count:  # (non-adjacent dims, strided inputs)
+                res = strided_sum(a, axes, keepdims)
         if res is not None:
             return res
     return np.add.reduce(a, axis=axes, dtype=dtype, keepdims=keepdims)

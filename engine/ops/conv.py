@@ -92,11 +92,15 @@ def _columns(xp, x, ksize, stride, padding, dilation, out_len, groups):
     return win.transpose((0, 1, 2) + ks + lens).reshape(n, groups, q, length)
 
 
-def conv_forward(xp, x, w, stride, padding, dilation, groups, out_len):
-    """Cross-correlation ``(N, C, *S) * (O, C/G, *K) -> (N, O, *out_len)``."""
+def conv_forward(xp, x, w, stride, padding, dilation, groups, out_len, keep=None):
+    """Cross-correlation ``(N, C, *S) * (O, C/G, *K) -> (N, O, *out_len)``. ``keep``: a list
+    that gets the im2col columns when they are a copy (not a view of ``x``) of at most
+    ``KEEP_COLUMNS`` elements."""
     n = x.shape[0]
     o = w.shape[0]
     cols = _columns(xp, x, w.shape[2:], stride, padding, dilation, out_len, groups)
+    if keep is not None and cols.size <= KEEP_COLUMNS and not np.may_share_memory(cols, x):
+        keep.append(cols)
     out = xp.matmul(w.reshape(groups, o // groups, -1), cols)
     return out.reshape((n, o) + tuple(out_len))
 
@@ -210,12 +214,14 @@ def input_grad_tail_products(xp, gi, g, w, spatial, stride, padding, dilation, g
     return xp.where(xp.isnan(wide) & ~xp.isnan(gi), wide, gi)
 
 
-def conv_weight_grad(xp, x, g, ksize, stride, padding, dilation, groups):
+def conv_weight_grad(xp, x, g, ksize, stride, padding, dilation, groups, cols=None):
     """The adjoint of ``conv_forward`` in its weight: ``sum_n g[n] @ cols[n]^T`` (one product
-    per sample: BLAS reads the columns transposed, no second copy)."""
+    per sample: BLAS reads the columns transposed, no second copy). ``cols``: ``x``'s im2col
+    columns when already at hand (the forward's)."""
     n, o = g.shape[:2]
     out_len = g.shape[2:]
-    cols = _columns(xp, x, ksize, stride, padding, dilation, out_len, groups)
+    if cols is None:
+        cols = _columns(xp, x, ksize, stride, padding, dilation, out_len, groups)
     gw = xp.matmul(g.reshape(n, groups, o // groups, -1), cols.swapaxes(-1, -2)).sum(axis=0)
     return gw.reshape((o, x.shape[1] // groups) + tuple(ksize))
 
@@ -240,6 +246,34 @@ def conv_weight_grad_skipping_padding(xp, x, g, ksize, stride, padding, dilation
         terms = xp.where(real[0, gi, :, li][:, None, :], terms, 0)
         xp.add.at(gw, gi, terms)
     return gw.reshape((o, x.shape[1] // groups) + tuple(ksize))
+
+
+KEEP_COLUMNS = 1 << 21
+"""The most elements of im2col columns a convolution keeps from its forward for its weight
+gradient (8 MiB of float32; LeNet's at batch 64: 1.25M and 0.96M): above it the backward makes
+them again, as it does for any convolution whose weight does not require grad. (Kept columns
+count against a run's memory grant: a small bound keeps a deep net of small convolutions near
+what torch holds.)"""
+
+
+class _Columns:
+    """A forward's im2col columns kept for the weight gradient, with a copy of the input they
+    were made from. The backward takes them only while the saved input's values are bitwise
+    still those: torch's kernel reads the input as it is at backward time, and a change that
+    its version counter does not see (through ``.data``, or a saved-tensor hook's unpacked
+    tensor) must show in the gradient as it does there."""
+
+    __slots__ = ("x", "cols")
+
+    def __init__(self, x, cols):
+        self.x, self.cols = x.copy(), cols
+
+    def get(self, x):
+        snap = self.x
+        if type(x) is not np.ndarray or x.shape != snap.shape or x.dtype != snap.dtype:
+            return None
+        bits = np.dtype(f"u{x.itemsize}")
+        return self.cols if np.array_equal(x.view(bits), snap.view(bits)) else None
 
 
 # --------------------------------------------------------------------------- arguments
@@ -477,7 +511,7 @@ class _Params(tuple):
     groups = property(lambda self: self[5])
 
 
-def _forward_array(xp, x, w, p: _Params):
+def _forward_array(xp, x, w, p: _Params, keep=None):
     spatial = x.shape[2:]
     ksize = w.shape[2:]
     out_len = _out_len(spatial, ksize, p.stride, p.padding, p.dilation, p.transposed,
@@ -486,7 +520,7 @@ def _forward_array(xp, x, w, p: _Params):
                 + out_len)
     if p.transposed:
         return conv_input_grad(xp, x, w, out_len, p.stride, p.padding, p.dilation, p.groups)
-    return conv_forward(xp, x, w, p.stride, p.padding, p.dilation, p.groups, out_len)
+    return conv_forward(xp, x, w, p.stride, p.padding, p.dilation, p.groups, out_len, keep)
 
 
 def _direct_float_kernel(input, weight, groups, padding, dilation) -> bool:
@@ -576,12 +610,19 @@ def convolution(input, weight, bias, stride, padding, dilation, transposed, outp
                                     weight._data.size))
     params = _Params((stride, padding, dilation, transposed, output_padding, groups))
     xp = input.device.xp
+    memo = None
     if (not transposed and any(padding) and _uses_onednn(input, weight, groups) and
             _direct_float_kernel(input, weight, groups, padding, dilation) and
             not bool(xp.isfinite(weight._data).all())):
         res = _forward_skipping_padding(xp, input._data, weight._data, params)
     else:
-        res = _forward_array(xp, input._data, weight._data, params)
+        # (the columns are kept for a weight gradient on NumPy: its backward need not make
+        # them again)
+        keep = [] if (xp is np and not transposed and input._data.dtype.itemsize in (2, 4, 8)
+                      and _grad_enabled.get() and needs_grad(weight)) else None
+        res = _forward_array(xp, input._data, weight._data, params, keep)
+        if keep:
+            memo = _Columns(input._data, keep[0])
     if bias is not None:
         # a bias of another dtype is cast into the result's (torch's native kernels copy it
         # into the output first: a float bias truncates into an integer result)
@@ -593,16 +634,16 @@ def convolution(input, weight, bias, stride, padding, dilation, transposed, outp
             raise errors.EngineRuntimeError(
                 f"Autograd not support dtype: {input.dtype.scalar_name}")
         record(out, "ConvolutionBackward0", _convolution_rule, (input, weight, bias),
-               (input, weight, params), per_input=False)
+               (input, weight, params, memo), per_input=False)
     return out
 
 
-def _convolution_rule(g, needs, input, weight, params):
-    return convolution_backward(g, input, weight, params, needs)
+def _convolution_rule(g, needs, input, weight, params, memo=None):
+    return convolution_backward(g, input, weight, params, needs, memo)
 
 
 def convolution_backward(grad_output: Tensor, input: Tensor, weight: Tensor, params: _Params,
-                         output_mask=(True, True, True)) -> tuple:
+                         output_mask=(True, True, True), memo: _Columns | None = None) -> tuple:
     """Gradients of ``convolution`` for input, weight and bias (None where not asked for).
 
     It is itself an op: under ``create_graph`` it records ``ConvolutionBackwardBackward0``."""
@@ -646,7 +687,7 @@ def convolution_backward(grad_output: Tensor, input: Tensor, weight: Tensor, par
                 xp, g, x, w.shape[2:], p.stride, p.padding, p.dilation, p.groups)
         else:
             gw = conv_weight_grad(xp, x, g, w.shape[2:], p.stride, p.padding, p.dilation,
-                                  p.groups)
+                                  p.groups, None if memo is None else memo.get(x))
     if len(output_mask) > 2 and output_mask[2]:
         gb = g.sum(axis=(0,) + tuple(range(2, g.ndim)))
     dt, dev = grad_output.dtype, grad_output.device

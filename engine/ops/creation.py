@@ -471,10 +471,10 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False)
     return _finish(np.trunc(arr).astype(dt.np), dt, device, requires_grad)
 
 
-def _filled(size, value, dtype, device, requires_grad, default=None):
+def _filled(size, value, dtype, device, requires_grad, default=None, name=None):
     shape = shape_arg(size)
     check_numel(shape)
-    dt = (default or default_float()) if dtype is None else as_dtype(dtype)
+    dt = (default or default_float()) if dtype is None else as_dtype(dtype, name)
     value = check_fits(value, dt)
     dev = _device(device)
     with dev.scope():
@@ -486,21 +486,21 @@ def _filled(size, value, dtype, device, requires_grad, default=None):
 @_size_kw
 def zeros(*size, dtype=None, device=None, requires_grad=False):
     """A tensor of zeros of the given size."""
-    return _filled(size, 0, dtype, device, requires_grad)
+    return _filled(size, 0, dtype, device, requires_grad, name="zeros")
 
 
 @op(kind="function")
 @_size_kw
 def ones(*size, dtype=None, device=None, requires_grad=False):
     """A tensor of ones of the given size."""
-    return _filled(size, 1, dtype, device, requires_grad)
+    return _filled(size, 1, dtype, device, requires_grad, name="ones")
 
 
 @op(kind="function")
 @_size_kw
 def empty(*size, dtype=None, device=None, requires_grad=False):
     """A tensor of the given size (filled with zeros here; never uninitialised memory)."""
-    return _filled(size, 0, dtype, device, requires_grad)
+    return _filled(size, 0, dtype, device, requires_grad, name="empty")
 
 
 @op(kind="function")
@@ -512,7 +512,7 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False):
             isinstance(fill_value, int) else default_float()
     else:
         default = None
-    return _filled((size,), fill_value, dtype, device, requires_grad, default)
+    return _filled((size,), fill_value, dtype, device, requires_grad, default, "full")
 
 
 @op(kind="function")
@@ -861,7 +861,7 @@ def _new_filled(self: Tensor, name: str, size: tuple, value, dtype, device, requ
     if kwargs:
         raise errors.EngineTypeError(
             f"{name}() got an unexpected keyword argument '{next(iter(kwargs))}'")
-    dt = self.dtype if dtype is None else as_dtype(dtype)
+    dt = self.dtype if dtype is None else as_dtype(dtype, name)
     return _filled(size, value, dt, self.device if device is None else device, requires_grad)
 
 
@@ -931,7 +931,7 @@ def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
         import warnings
 
         warnings.warn(_NEW_TENSOR_WARNING, UserWarning, stacklevel=2)
-    dt = self.dtype if dtype is None else as_dtype(dtype)
+    dt = self.dtype if dtype is None else as_dtype(dtype, "new_tensor")
     if isinstance(data, Tensor):
         values = data.detach()
     else:

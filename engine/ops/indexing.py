@@ -877,6 +877,8 @@ def _single_mask(kinds) -> bool:
 
 
 def _mask_fill_value(value: Tensor, target: Tensor) -> Tensor:
+    # masked_fill_ reads the value as a number: it must fit the destination's dtype
+    check_fits(value._data.reshape(()).item(), target.dtype)
     if target.dtype.is_floating_point:
         return value.to(target.dtype)
     with no_grad():

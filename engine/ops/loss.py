@@ -24,7 +24,7 @@ from .nn import (
     _reduce_array,
     _reduction,
 )
-from .pointwise import add_scalar, sub_scalar, where
+from .pointwise import add_scalar, exp_array, log_array, sub_scalar, where
 from .registry import op
 
 
@@ -417,10 +417,10 @@ def _lse(xp, *terms):
     for t in terms[1:]:
         m = xp.maximum(m, t)
     m = xp.where(m == -np.inf, 0, m)
-    total = xp.exp(terms[0] - m)
+    total = exp_array(xp, terms[0] - m)
     for t in terms[1:]:
-        total = total + xp.exp(t - m)
-    return xp.log(total) + m
+        total = total + exp_array(xp, t - m)
+    return log_array(xp, total) + m
 
 
 def _shifted(xp, a, k: int):
@@ -501,9 +501,9 @@ def _ctc_grad(xp, lp, ext, il, tl, emit, skip, valid, alpha, nll, zero_infinity)
         shift = ab.max(axis=2, keepdims=True)
         shift = xp.where(shift == ninf, 0, shift)
         onehot = (ext[:, :, None] == xp.arange(c)[None, None, :]) & valid[:, :, None]
-        acc = xp.einsum("tns,nsc->tnc", xp.exp(ab - shift), onehot.astype(lp.dtype))
-        lcab = xp.log(acc) + shift
-        grad = xp.exp(lp) - xp.exp(lcab + nll[None, :, None] - lp)
+        acc = xp.einsum("tns,nsc->tnc", exp_array(xp, ab - shift), onehot.astype(lp.dtype))
+        lcab = log_array(xp, acc) + shift
+        grad = exp_array(xp, lp) - exp_array(xp, lcab + nll[None, :, None] - lp)
     inside = xp.arange(t_max)[:, None] < il[None, :]
     keep = inside
     if zero_infinity:

@@ -9,6 +9,7 @@ import math
 import numpy as np
 
 from .. import errors
+from ..dtypes import as_dtype
 from ..tensor import Tensor
 from .decompositions import check_matrix, linalg_svdvals
 from .reduction import norm as _vector_norm
@@ -70,7 +71,7 @@ def linalg_matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None)
             "linalg.matrix_norm: Low precision dtypes not supported. Got Half")
     if ord == "nuc" or abs(ord) == 2:
         if dtype is not None:
-            A = A.to(dtype)
+            A = A.to(as_dtype(dtype, "linalg_matrix_norm"))
         if A.dtype.name == "float16":  # torch's check before its SVD
             raise errors.EngineRuntimeError(
                 "linalg.matrix_norm: Low precision dtypes not supported. Got Half")

@@ -38,7 +38,7 @@ from ._args import (
     promote_args,
     wrap_int,
 )
-from ._fma import fma, one_minus_square
+from ._fma import fma, log1pf, one_minus_square
 from .creation import zeros_like
 from .families import (
     _can_cast,
@@ -806,16 +806,35 @@ trunc = unary("trunc", _rounding("trunc", "trunc"), _zero_grad, save=(), floatin
               doc="Elementwise round toward zero; zero gradient.", aliases=("fix",))
 frac = unary("frac", _frac, lambda g: g, save=(), floating=False,
              doc="Elementwise fractional part ``input - trunc(input)``.")
+def on_cpu(xp) -> bool:
+    """Is ``xp`` NumPy's API on host arrays: NumPy itself, its thread-chunking stand-in
+    (``_parallel.PARALLEL_NUMPY``, large arrays) or a ``vmap`` level's namespace over either
+    (a fast path must take the same branch for all three, or a batched call and the plain one
+    disagree in the last bit)."""
+    return getattr(xp, "ndarray", None) is np.ndarray
+
+
+def host_elementwise(fn, a):
+    """``fn`` (NumPy arrays to NumPy arrays, elementwise) on ``a``, or on the physical array
+    of a ``vmap`` level's batched one (rewrapped)."""
+    if not hasattr(a, "phys"):  # (NumPy's arrays and scalars)
+        return fn(a)
+    return type(a)(fn(a.phys), a.level)
+
+
 def _float32_rounded_once(ufunc: str):
-    """The forward of ``exp``/``expm1``/``log``/``log1p``: a float32 CPU array through float64,
-    rounded once. torch's float32 CPU kernels for these (MKL's or its vectorised ones) are the
-    correctly rounded value for all but 0.5-2 % of inputs; NumPy's float32 SIMD functions are
-    not in 5-39 % (``exp`` 39 %, ``expm1`` 12 %, ``log1p`` 9 %, ``log`` 5 %: docs/oracle.md).
-    float64 stays NumPy's (within 0.6 % of torch's)."""
+    """The forward of ``exp``/``expm1``/``log``/``log1p``/``tanh``: a float32 CPU array through
+    float64, rounded once. torch's float32 CPU kernels for these (MKL's or its vectorised ones)
+    are the correctly rounded value for all but 0.5-2 % of inputs (``tanh``: 12 of 20,000 in
+    [-12, 12]); NumPy's float32 SIMD functions are not in 5-39 % (``exp`` 39 %, ``tanh`` 32 %,
+    ``expm1`` 12 %, ``log1p`` 9 %, ``log`` 5 %: docs/oracle.md). torch's fused float32 kernels
+    (sigmoid, silu, elu, softplus, ...) take SLEEF's vectorised functions (1 ulp), nearer the
+    correctly rounded value than NumPy's as well. float64 stays NumPy's (within 0.6 % of
+    torch's)."""
 
     def fwd(xp, a):
         f = getattr(xp, ufunc)
-        if xp is np and a.dtype == np.float32:
+        if getattr(a, "dtype", None) == np.float32 and on_cpu(xp):  # (a Python scalar: NumPy's)
             return f(a.astype(np.float64)).astype(np.float32)
         return f(a)
 
@@ -823,15 +842,51 @@ def _float32_rounded_once(ufunc: str):
     return fwd
 
 
-exp_array = _float32_rounded_once("exp")  # (xp, array) -> exp as the op computes it
+# (xp, array) -> the op's value, as the op computes it: every fused path or array fast path
+# in the engine that takes one of these functions calls these (one rule: a fast path and the
+# op chain it shortcuts agree bit for bit; tests/oracle/test_float32_fast_paths.py)
+exp_array = _float32_rounded_once("exp")
+expm1_array = _float32_rounded_once("expm1")
+log_array = _float32_rounded_once("log")
+log1p_array = _float32_rounded_once("log1p")
+tanh_array = _float32_rounded_once("tanh")
+
+
+def libc_log_array(xp, a):
+    """``std::log`` of a NumPy array as torch's scalar CPU kernels call it (xlogy, the
+    binary_cross_entropy kernels): float64 glibc's own (``random._glibc``: NumPy's SIMD log
+    differs in 0.35 % of values); float32 through float64, rounded once (glibc's ``logf`` is
+    that in all but ~0.1 %; calling it per element would cost ~300x)."""
+    if on_cpu(xp) and getattr(a, "dtype", None) == np.float64 and a.size:
+        from ..random import _glibc
+
+        with Quiet():
+            return host_elementwise(lambda v: _glibc("log", v), a)
+    return log_array(xp, a)
+
+
+def libc_log1p_array(xp, a):
+    """``std::log1p`` of a NumPy array as torch's scalar CPU kernels call it (xlog1py,
+    binary_cross_entropy): the C library's ``log1pf``/``log1p`` bit for bit (float32
+    ``_fma.log1pf``; float64 ``random._glibc``)."""
+    if on_cpu(xp) and getattr(a, "dtype", None) in (np.float32, np.float64) and a.size:
+        if a.dtype == np.float32:
+            return host_elementwise(log1pf, a)
+        from ..random import _glibc
+
+        with Quiet():
+            return host_elementwise(lambda v: _glibc("log1p", v), a)
+    return log1p_array(xp, a)
+
+
 exp = unary("exp", _quiet(exp_array), lambda g, out: g * out,
             save=("out",), arith=True, doc="Elementwise exponential.")
-expm1 = unary("expm1", _quiet(_float32_rounded_once("expm1")), lambda g, out: g * (out + 1),
+expm1 = unary("expm1", _quiet(expm1_array), lambda g, out: g * (out + 1),
               save=("out",), arith=True,
               doc="Elementwise ``exp(input) - 1``, accurate near 0.")
-log = unary("log", _quiet(_float32_rounded_once("log")), lambda g, x: g / x,
+log = unary("log", _quiet(log_array), lambda g, x: g / x,
             arith=True, doc="Elementwise natural logarithm.")
-log1p = unary("log1p", _quiet(_float32_rounded_once("log1p")), lambda g, x: g / (x + 1),
+log1p = unary("log1p", _quiet(log1p_array), lambda g, x: g / (x + 1),
               arith=True, doc="Elementwise ``log(1 + input)``, accurate near 0.")
 log2 = unary("log2", _quiet(lambda xp, a: xp.log2(a)), lambda g, x: g / (x * _LN2),
              arith=True, doc="Elementwise base-2 logarithm.")
@@ -906,7 +961,7 @@ def _tanh_backward_arrays(g, out):
     return g * one_minus
 
 
-tanh = unary("tanh", lambda xp, a: xp.tanh(a),
+tanh = unary("tanh", tanh_array,
              lambda g, out: grad_node("TanhBackwardBackward0", _tanh_backward, g, out),
              save=("out",), arith=_tanh_backward_arrays, doc="Elementwise hyperbolic tangent.")
 erf = unary("erf", _erf, lambda g, x: (-x.pow(2)).exp() * _TWO_OVER_SQRT_PI * g,  # (torch's order)
@@ -932,7 +987,7 @@ def _sigmoid(xp, a):
     half = a.dtype == np.float16
     token = ignore_fp()
     try:
-        out = 1 / (1 + xp.exp(-(a.astype(np.float32) if half else a)))
+        out = 1 / (1 + exp_array(xp, -(a.astype(np.float32) if half else a)))
     finally:
         restore_fp(token)
     return out.astype(np.float16) if half else out

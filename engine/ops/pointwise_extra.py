@@ -39,6 +39,8 @@ from .pointwise import (
     _no_kernel,
     _require_tensors,
     first_on_ties,
+    libc_log_array,
+    log_array,
     where,
 )
 from .registry import op, register
@@ -120,8 +122,8 @@ def _quiet_np(fn):
 def _xlogy_fwd(xp, x, y):
     # 0 * log(y) is 0 (even for y = 0 or inf), but a NaN y stays NaN
     if getattr(x, "dtype", None) == np.float16:  # torch: the log rounded to half, then the product
-        return xp.where((x == 0) & ~xp.isnan(y), 0, x * xp.log(y).astype(np.float16))
-    return xp.where((x == 0) & ~xp.isnan(y), 0, x * xp.log(y))
+        return xp.where((x == 0) & ~xp.isnan(y), 0, x * log_array(xp, y).astype(np.float16))
+    return xp.where((x == 0) & ~xp.isnan(y), 0, x * libc_log_array(xp, y))
 
 
 def _xlogy_grad_self(g, x, y):
@@ -203,9 +205,10 @@ def logit(input, eps=None):
         eps = None
     with np.errstate(all="ignore"):
         if half:
-            res = xp.log((a / (1 - a).astype(np.float16)).astype(np.float16).astype(np.float32))
+            odds = (a / (1 - a).astype(np.float16)).astype(np.float16)
+            res = log_array(xp, odds.astype(np.float32))
         else:
-            res = xp.log(a / (1 - a))
+            res = log_array(xp, a / (1 - a))
     return _finish(input, res, dt, "LogitBackward0", lambda g, x: _logit_grad(g, x, eps),
                    (input,))
 

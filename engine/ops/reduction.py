@@ -29,6 +29,7 @@ from . import _stl, cascade
 from ._args import norm_dim, norm_dims
 from .families import apply_inplace, check_inplace
 from .memory_format import as_dense, as_preserved, relaid
+from .pointwise import exp_array, log_array
 from .registry import OPS, op, register
 
 INF = math.inf
@@ -457,19 +458,54 @@ def _moments_args(name: str, input, dim, unbiased, correction):
     return dims, correction
 
 
-def _var_forward(name: str, input: Tensor, dims: tuple, correction, keepdim: bool):
+def _var_forward(name: str, input: Tensor, dims: tuple, correction, keepdim: bool,
+                 statistics: bool = True):
+    """``(m2 / dof, dof)`` as torch's var/std (``statistics``: computed at all; var_mean and
+    std_mean take their own) in float64 for float32/float64 NumPy data: more than one output
+    (or float16) through its Welford loop, one value through ``std_var_all_cpu``'s two passes
+    (engine/ops/welford.py); elsewhere two passes in the accumulation dtype."""
     xp = input.device.xp
     shape = input._data.shape
     n = _count(shape, dims)
     dof = builtins.max(0, n - correction)
     if dof <= 0:
         warnings.warn(_DOF_WARNING.format(name=name), UserWarning, stacklevel=3)
+    if not statistics:
+        return None, dof
+    a = input._data
+    if n and type(a) is np.ndarray:
+        from . import welford
+
+        one = a.size == n
+        if one and input.dtype is not float16:
+            # ``self.mean()`` in the dtype (torch's sum order), then the deviations in double
+            whole = tuple(range(a.ndim))
+            mean = float((_float_sum(input, whole, False, input.dtype) / n).astype(a.dtype))
+            m2 = welford.var_all_m2(a, mean)
+            if m2 is not None:
+                with _quiet(xp):
+                    res = np.float64(m2) / dof
+                return res.reshape((1,) * a.ndim if keepdim else ()), dof
+        else:
+            m2 = welford.welford(a, tuple(sorted(dims)), keepdim, dof=dof,
+                                 take_root=name == "std")[1]
+            with _quiet(xp):
+                return m2 / dof, dof
     acc = _acc(input.dtype)
-    data = input._data.astype(acc, copy=False)
+    data = a.astype(acc, copy=False)
     with _quiet(xp):
         centred = data - data.sum(axis=dims, keepdims=True) / n
         res = (centred * centred).sum(axis=dims, keepdims=keepdim) / dof
     return res, dof
+
+
+def _statistic(xp, x, dt):
+    """A float64 statistic in the dtype as torch's Welford kernel casts it: float16 through
+    float32 (``c10::Half`` is made from a float: two roundings)."""
+    x = xp.asarray(x)
+    if dt is float16:
+        x = x.astype(np.float32)
+    return x.astype(dt.np, copy=False)
 
 
 def _var_grad(g: Tensor, x: Tensor, dims: tuple, keepdim: bool, dof) -> Tensor:
@@ -483,7 +519,7 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     ``unbiased=False`` means 0)."""
     dims, correction = _moments_args("var", input, dim, unbiased, correction)
     res, dof = _var_forward("var", input, dims, correction, keepdim)
-    out = _wrap_reduced(res.astype(input.dtype.np, copy=False), input.dtype, input.device)
+    out = _wrap_reduced(_statistic(input.device.xp, res, input.dtype), input.dtype, input.device)
     if needs_grad(input):
         record(out, "VarBackward0", (lambda g, x: _var_grad(g, x, dims, keepdim, dof),),
                (input,), (input,))
@@ -496,7 +532,7 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     dims, correction = _moments_args("std", input, dim, unbiased, correction)
     res, dof = _var_forward("std", input, dims, correction, keepdim)
     xp = input.device.xp
-    out = _wrap_reduced(xp.sqrt(res).astype(input.dtype.np, copy=False), input.dtype, input.device)
+    out = _wrap_reduced(_statistic(xp, xp.sqrt(res), input.dtype), input.dtype, input.device)
     if needs_grad(input):
         record(out, "StdBackward0", (lambda g, x, y: _std_grad(g, x, y, dims, keepdim, dof),),
                (input,), (input, OUTPUT))
@@ -530,7 +566,7 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
         raise errors.EngineRuntimeError(
             "linalg.vector_norm: Expected a floating point or complex tensor as input. "
             f"Got {input.dtype.scalar_name}")
-    dt = input.dtype if dtype is None else as_dtype(dtype)
+    dt = input.dtype if dtype is None else as_dtype(dtype, "linalg_vector_norm")
     if dtype is not None and not dt.is_floating_point:
         raise errors.EngineRuntimeError("linalg.vector_norm: dtype should be floating point or "
                                         f"complex, but got {dt.scalar_name}")
@@ -653,7 +689,12 @@ def logsumexp(input, dim, keepdim=False):
         else:
             top = xp.zeros(tuple(1 if i in dims else s for i, s in enumerate(data.shape)),
                            data.dtype)
-        res = xp.log(xp.exp(data - top).sum(axis=dims, keepdims=True)) + top
+        e = exp_array(xp, data - top)
+        if type(e) is np.ndarray and e.dtype == dt.np:  # (torch's composite: its exp, sum, log)
+            s = cascade.add_reduce(e, dims, True, e.dtype)
+        else:
+            s = e.sum(axis=dims, keepdims=True)
+        res = log_array(xp, s) + top
     if not keepdim:
         res = res.reshape(tuple(s for i, s in enumerate(res.shape) if i not in dims))
     out = _wrap_reduced(res.astype(dt.np, copy=False), dt, input.device)

@@ -13,6 +13,7 @@ from ..autograd import OUTPUT, needs_grad, record
 from ..dtypes import DEFAULT_INT, as_dtype, float16, float32
 from ..tensor import Tensor
 from ._args import norm_dim, norm_dims
+from .pointwise import exp_array, log1p_array
 from .reduction import (
     _acc,
     _check_grad_dtype,
@@ -159,7 +160,7 @@ def _logcumsumexp_array(xp, a, d: int):
 def _logaddexp(xp, x, y):
     hi, lo = xp.maximum(x, y), xp.minimum(x, y)
     both_inf = xp.isinf(hi) & (hi == lo)
-    res = hi + xp.log1p(xp.exp(lo - hi))
+    res = hi + log1p_array(xp, exp_array(xp, lo - hi))
     return xp.where(both_inf, hi, res)
 
 
@@ -215,26 +216,32 @@ def _logcumsumexp_grad(g: Tensor, x: Tensor, out: Tensor, d: int) -> Tensor:
 
 # --------------------------------------------------------------------------- var_mean, std_mean
 def _moments_mean(name: str, input, dim, unbiased, keepdim, correction, take_root: bool):
-    from .reduction import _moments_args, _std_grad, _var_forward, _var_grad
+    from .reduction import _moments_args, _statistic, _std_grad, _var_forward, _var_grad
 
     if not input.dtype.is_floating_point:
         raise errors.EngineRuntimeError(
             f"{name} only support floating point and complex dtypes")
     dims, correction = _moments_args(name, input, dim, unbiased, correction)
-    res, dof = _var_forward(name, input, dims, correction, keepdim)
     xp = input.device.xp
     count = 1
     for d in dims:
         count *= input._data.shape[d]
-    welford = _welford(input._data, dims, keepdim) if count else None
-    if welford is not None:  # torch's statistics to the bit
+    welford = None
+    if count and type(input._data) is np.ndarray:  # torch's statistics to the bit
+        from .welford import welford as _welford
+
+        _, dof = _var_forward(name, input, dims, correction, keepdim, statistics=False)
+        welford = _welford(input._data, tuple(sorted(dims)), keepdim, dof=dof,
+                           take_root=take_root)
         m, m2 = welford
         with _quiet(xp):
             res = m2 / dof
+    else:
+        res, dof = _var_forward(name, input, dims, correction, keepdim)
     if take_root:
         res = xp.sqrt(res)
-    spread = _wrap_reduced(xp.asarray(res).astype(input.dtype.np, copy=False), input.dtype,
-                   input.device)
+    spread = _wrap_reduced(_statistic(xp, res, input.dtype), input.dtype,
+                           input.device)
     if welford is None:
         with _quiet(xp):
             data = input._data.astype(_acc(input.dtype))
@@ -243,7 +250,7 @@ def _moments_mean(name: str, input, dim, unbiased, keepdim, correction, take_roo
             if count and bool(xp.isinf(data).any()):  # torch's running (Welford) mean there
                 m = xp.where(xp.isinf(data).any(axis=dims, keepdims=keepdim),
                              _welford_mean(xp, data, dims, keepdim), m)
-    mean = _wrap_reduced(xp.asarray(m).astype(input.dtype.np, copy=False), input.dtype,
+    mean = _wrap_reduced(_statistic(xp, m, input.dtype), input.dtype,
                          input.device)
     if needs_grad(input):
         shape = input._data.shape
@@ -271,16 +278,6 @@ def _moments_mean(name: str, input, dim, unbiased, keepdim, correction, take_roo
         record((spread, mean), "StdMeanBackward0" if take_root else "VarMeanBackward0", rule,
                (input,), (input, OUTPUT), per_input=False, jvp=jvp)
     return spread, mean
-
-
-def _welford(a, dims: tuple, keepdim: bool):
-    """``(mean, m2)`` in float64 as torch's var_mean/std_mean kernel accumulates them, at every
-    length (``welford.py``); None on another device (the engine keeps its own statistics)."""
-    if type(a) is not np.ndarray:
-        return None
-    from .welford import welford
-
-    return welford(a, tuple(sorted(dims)), keepdim)
 
 
 def _welford_mean(xp, data, dims: tuple, keepdim: bool):

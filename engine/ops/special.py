@@ -24,7 +24,7 @@ from ..modes import is_grad_enabled, no_grad
 from ..tensor import Tensor
 from .families import inplace_twin, unary
 from .memory_format import as_row_major
-from .pointwise import _erf, _no_kernel, _quiet
+from .pointwise import _erf, _no_kernel, _quiet, libc_log1p_array
 from .registry import OPS, _called_as, register
 
 _SQRT_PI = math.sqrt(math.pi)
@@ -702,7 +702,7 @@ register("special_ndtr", special_ndtr, kind="function",
 # --------------------------------------------------------------------------- xlog1py
 def _xlog1py_fwd(xp, x, y):
     # 0 * log1p(y) is 0 (even for y = -1 or inf), but a NaN y stays NaN
-    return xp.where((x == 0) & ~xp.isnan(y), 0, x * xp.log1p(y))
+    return xp.where((x == 0) & ~xp.isnan(y), 0, x * libc_log1p_array(xp, y))
 
 
 def _xlog1py_grad_self(g, x, y):

@@ -12,7 +12,7 @@ import numpy as np
 from .. import errors
 from ..autograd import needs_grad, record
 from ..autograd.engine import sum_to
-from ..dtypes import as_dtype, float64
+from ..dtypes import float64, int64
 from ..tensor import Tensor, _wrap
 from ._args import promote_args
 from .linalg import check_dot_sizes
@@ -75,7 +75,7 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
     mul, sub, div = OPS["mul"].fn, OPS["sub"].fn, OPS["true_divide"].fn \
         if "true_divide" in OPS else OPS["div"].fn
     if w is None:
-        w_sum = _wrap(x.device.xp.asarray(n, dtype=np.int64), as_dtype("int64"), x.device)
+        w_sum = _wrap(x.device.xp.asarray(n, dtype=np.int64), int64, x.device)
     else:
         w_sum = w.sum()
     avg = div((mul(x, w) if w is not None else x).sum(1), w_sum)
@@ -132,7 +132,7 @@ def bincount(input, weights=None, minlength=0):
     xp = input.device.xp
     if weights is None or not arr.size:  # (no elements: int64 zeros whatever the weights)
         counts = np.bincount(arr, minlength=int(minlength)).astype(np.int64)
-        return _wrap(xp.asarray(counts), as_dtype("int64"), input.device)
+        return _wrap(xp.asarray(counts), int64, input.device)
     # torch sums float32 weights in float32, any other weights (float16 too) in float64
     dt = weights.dtype if weights.dtype.name == "float32" else float64
     sums = np.bincount(arr, weights=np.asarray(weights._data).astype(np.float64),

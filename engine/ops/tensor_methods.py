@@ -8,7 +8,7 @@ from .. import errors
 from ..autograd import needs_grad, record
 from ..autograd.forward_ad import transfer_tangent
 from ..autograd.graph import FW_ACTIVE
-from ..device import bind
+from ..device import bind, names_cpu_index
 from ..device import device as as_device
 from ..dtypes import (
     TYPE_NAMES,
@@ -93,6 +93,30 @@ def fill_(self, value):
         return _fill(self, value, "FillBackward3")
     value = check_fits(value, self.dtype)
     return _fill(self, value, "FillBackward2")
+
+
+@op(kind="method", differentiable=True, grad_fns=("CopySlices",))
+def fill_diagonal_(self, fill_value, wrap=False):
+    """The main diagonal filled with ``fill_value`` in place: of a matrix, or of a tensor
+    whose dimensions are all equal (``x[i, i, ..., i]``); with ``wrap``, a matrix taller than
+    wide starts its diagonal again every ``width + 1`` rows. Written through strided views
+    of the diagonal (torch's as_strided), so a tensor in a graph records CopySlices."""
+    from .shape_more import storage_offset, stride
+    from .strided import as_strided
+
+    shape = tuple(self.shape)
+    if len(shape) < 2:
+        raise errors.EngineRuntimeError("dimensions must larger than 1")
+    if len(shape) > 2 and any(s != shape[0] for s in shape):
+        raise errors.EngineRuntimeError("all dimensions of input must be of equal length")
+    strides = tuple(stride(self))
+    step, offset = sum(strides), storage_offset(self)
+    starts = range(0, shape[0], shape[1] + 1) if len(shape) == 2 and wrap and \
+        shape[0] > shape[1] else (0,)
+    for row in starts:
+        length = min(min(shape[1:]), shape[0] - row)
+        fill_(as_strided(self, (length,), (step,), offset + row * strides[0]), fill_value)
+    return self
 
 
 def _fill(self: Tensor, value, node: str) -> Tensor:
@@ -212,7 +236,8 @@ def to(self, *args, **kwargs):
     dt = self.dtype if dtype is None else as_dtype(dtype)
     dev = self.device if device is None else bind(as_device(device))
     if dt is self.dtype and dev == self.device and not copy and (
-            fmt is None or fmt is _mf.preserve_format or _mf.suggest(self._data) is fmt):
+            fmt is None or fmt is _mf.preserve_format or _mf.suggest(self._data) is fmt) and \
+            (device is None or not names_cpu_index(device)):  # (``to("cpu:0")`` copies)
         return self
     if dev != self.device:
         if dev.type == "cpu":

@@ -128,6 +128,11 @@ class LRScheduler:
         return f"<torch.optim.lr_scheduler.{type(self).__name__} object at {id(self):#x}>"
 
 
+class _LRScheduler(LRScheduler):
+    """torch's former name of the base class, kept by torch as an empty subclass (schedulers
+    published before torch 2.0, pytorch-lr-finder's among them, subclass it)."""
+
+
 class LambdaLR(LRScheduler):
     """``lr = initial_lr * lr_lambda(epoch)`` (one lambda, or one per group)."""
 

@@ -139,3 +139,21 @@ def test_outer_sums_with_signed_zeros_and_specials_are_torchs():
             got = E.tensor(x).sum(0).numpy()
             real = ~np.isnan(want)
             np.testing.assert_array_equal(_bits(got)[real], _bits(want)[real], err_msg=str(x))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_outer_plan_gives_the_general_paths_bits(dtype):
+    # sum(0) of a C-contiguous matrix (every Linear bias gradient) takes a per-shape plan
+    # (cascade._outer_plan) with the same operations as _outer_sums: every bit the same on
+    # both sides of each of its thresholds (16-row blocks, 16-block groups, 4 streams and
+    # their leftover rows, groups of 4 vectors of columns, the 4096-row limit), -0 included
+    rng = np.random.default_rng(20)
+    for n in (1, 2, 3, 4, 5, 15, 16, 17, 63, 64, 65, 67, 255, 256, 257, 271, 1023, 1024, 4095,
+              4096, 4097):
+        for d in (2, 3, 4, 5, 7, 8, 9, 10, 16, 31, 32, 33, 45, 256):
+            x = _rows(rng, (n, d), dtype, n % 3)
+            x[rng.random((n, d)) < 0.05] = -0.0
+            want = cascade._outer_sums(x[None])[0]
+            np.testing.assert_array_equal(_bits(cascade.add_reduce(x, (0,), False, dtype)),
+                                          _bits(want), err_msg=f"{x.shape}")
+    assert cascade._OUTER[((4096, 2), np.dtype(dtype))] is False

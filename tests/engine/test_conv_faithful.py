@@ -6,6 +6,7 @@ import pytest
 
 import engine
 import engine.nn.functional as EF
+from engine.autograd import saved_hooks
 
 torch = pytest.importorskip("torch")
 TF = torch.nn.functional
@@ -99,3 +100,46 @@ def test_input_gradient_as_torch(n, nd, groups, stride, padding, dilation):
                     engine.to_numpy(gi)))
     assert out[0][0] == out[1][0]
     np.testing.assert_allclose(out[1][1], out[0][1], rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("bound,made", [(None, 1), (4 * 27 * 81 - 1, 2)])
+def test_weight_gradient_takes_the_forward_columns(monkeypatch, bound, made):
+    """A convolution whose weight requires grad keeps its im2col columns for the weight
+    gradient: the backward makes no second copy (LeNet's step made four, two of them again).
+    Columns over ``KEEP_COLUMNS`` elements are not kept (here 4 x 27 x 81)."""
+    from engine.ops import conv
+
+    if bound is not None:
+        monkeypatch.setattr(conv, "KEEP_COLUMNS", bound)
+    calls = []
+    columns = conv._columns
+    monkeypatch.setattr(conv, "_columns", lambda *a: calls.append(1) or columns(*a))
+    rng = np.random.default_rng(3)
+    x = engine.tensor(rng.standard_normal((4, 3, 9, 9)).astype("float32"), requires_grad=True)
+    w = engine.tensor(rng.standard_normal((5, 3, 3, 3)).astype("float32"), requires_grad=True)
+    EF.conv2d(x, w, padding=1).sum().backward()
+    assert len(calls) == made and w.grad is not None and x.grad is not None
+
+
+@pytest.mark.parametrize("change", ["data", "hook"])
+def test_weight_gradient_reads_the_input_as_it_is_at_backward(change):
+    """Kept columns are used only while the saved input still holds the values they came from:
+    torch's kernel reads the input at backward time, so a change its version counter does not
+    see (in place through ``.data``; a saved-tensor hook unpacking other values) shows in the
+    weight's gradient."""
+    rng = np.random.default_rng(4)
+    xa = rng.standard_normal((2, 3, 6, 6))
+    wa = rng.standard_normal((4, 3, 3, 3))
+    grads = []
+    for mod in (torch, engine):
+        x, w = mod.tensor(xa), mod.tensor(wa, requires_grad=True)
+        if change == "data":
+            y = mod.nn.functional.conv2d(x, w, padding=1)
+            x.data.mul_(2.0)
+        else:
+            hooks = torch.autograd.graph if mod is torch else saved_hooks  # (the language's
+            with hooks.saved_tensors_hooks(lambda t: t, lambda t: t * 3):  # torch.autograd.graph)
+                y = mod.nn.functional.conv2d(x, w, padding=1)
+        (y * y).sum().backward()
+        grads.append(w.grad.numpy() if mod is torch else engine.to_numpy(w.grad))
+    np.testing.assert_allclose(grads[1], grads[0], rtol=1e-12, atol=1e-12)

@@ -34,7 +34,8 @@ K = 8
 # Compare exception texts too (on in CI: the engine mirrors PyTorch's texts verbatim).
 CHECK_MESSAGES = os.environ.get("ORACLE_MESSAGES", "1") != "0"
 
-STATS = {"programs": 0, "torch_errors": 0, "order2": 0, "compared_tensors": 0}
+STATS = {"programs": 0, "torch_errors": 0, "order2": 0, "compared_tensors": 0,
+         "torch_nondeterministic": 0}
 
 
 class Mismatch(AssertionError):
@@ -74,8 +75,34 @@ def check(program: Program) -> None:
     if "float64" in floats:
         l = run(program.with_dtypes({"float64": "float32"}), TORCH)
     problem = compare_runs(e, t, r, l)
-    if problem:
+    if problem and not torch_varies(program, e, t, r, l):
         raise Mismatch(report(program, problem, e, t))
+
+
+# torch's own nondeterminism: a program whose run differs from the engine's is run on torch
+# RETRIES times more; where torch's runs differ from each other (to the tolerance the engine is
+# held to), or one of them agrees with the engine's, the verdict is torch's coin, not the
+# engine's difference: counted (STATS["torch_nondeterministic"]), never a failure. Seen:
+# linalg.lstsq with an rcond that cuts a single matrix's rank (torch hands LAPACK xGEQP3 a
+# pivot array it never clears), embedding_bag's include_last_offset (the gradients of indices
+# in no bag are whatever memory held). A program's passing run is not asked twice (no cost
+# where torch and the engine agree; the sweeps ask twice: ignored_sweep.ASKS).
+RETRIES = 6
+COIN: list[str] = []  # the labels of those programs (the suite's summary names them)
+
+
+def torch_varies(program: Program, e: Run, t: Run, r: Run | None, l: Run | None) -> bool:
+    for _ in range(RETRIES):
+        t2 = run(program, TORCH)
+        r2 = None if r is None else run(
+            program.with_dtypes({"float16": "float64", "float32": "float64"}), TORCH,
+            default_float64=True)
+        l2 = None if l is None else run(program.with_dtypes({"float64": "float32"}), TORCH)
+        if compare_runs(t2, t, r, l) is not None or compare_runs(e, t2, r2, l2) is None:
+            STATS["torch_nondeterministic"] += 1
+            COIN.append(program.label or program.source().splitlines()[-2][:120])
+            return True
+    return False
 
 
 def _result_floats(t: Run) -> set:

@@ -28,7 +28,7 @@ def pytest_report_header(config):
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     try:
-        from .compare import STATS
+        from .compare import COIN, STATS
     except ImportError:  # torch is not installed: the suite was skipped
         return
     if STATS["programs"]:
@@ -37,5 +37,9 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         terminalreporter.write_line(
             f"oracle: {STATS['programs']} programs compared with torch "
             f"({STATS['torch_errors']} raising in torch, {STATS['order2']} second order, "
+            f"{STATS['torch_nondeterministic']} where torch's own runs differ, "
             f"{STATS['compared_tensors']} tensors compared; profile {PROFILE}, budget "
             f"x{SCALE:g}{seed})")
+        if COIN:  # torch's own runs differed: which programs (no failure; docs/oracle.md)
+            terminalreporter.write_line("oracle: torch's own runs differ on " +
+                                        "; ".join(sorted(set(COIN))[:10]))

@@ -320,6 +320,14 @@ def _fill(draw):
     return Call((t, v), {})
 
 
+@custom("fill_diagonal_")
+def _fill_diagonal(draw):
+    s = draw(st.sampled_from(((3, 3), (4, 2), (7, 3), (2, 5), (3, 3, 3), (2, 2, 2, 2), (3,),
+                              (2, 3, 2), (0, 0), (1, 4))))
+    kw = {"wrap": draw(st.booleans())} if draw(st.booleans()) else {}
+    return Call((TArg(s), scalar(draw)), kw)
+
+
 @custom("zero_")
 def _zero(draw):
     return Call((TArg(shape(draw)),), {})

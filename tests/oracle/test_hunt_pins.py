@@ -862,3 +862,119 @@ def test_index_ops_check_their_arguments_as_torch(name):
     (retain_grad widening of the generator and its follow-up probe, session 17)."""
     program = INDEX_ARGUMENT_CASES[name]
     assert _run(program, engine) == _run(program, torch)
+
+
+_ELU_LIKE = {
+    "elu": lambda T, x: T.nn.functional.elu(x),
+    "elu alpha": lambda T, x: T.nn.functional.elu(x, 0.5),
+    "selu": lambda T, x: T.nn.functional.selu(x),
+    "celu": lambda T, x: T.nn.functional.celu(x, 0.7),
+    "hardswish": lambda T, x: T.nn.functional.hardswish(x),
+    "elu_": lambda T, x: T.nn.functional.elu_(x * 1),  # (its formula reads the result)
+}
+
+
+@pytest.mark.parametrize("n", [15, 17, 33, 40, 65])
+@pytest.mark.parametrize("dtype", ["float64", "float32", "float16"])
+@pytest.mark.parametrize("op", list(_ELU_LIKE))
+def test_elu_like_gradients_at_nan_follow_torchs_kernel_loops(op, dtype, n):
+    """elu's (selu, celu, elu_) and hardswish's backward kernels give NaN at a NaN input in
+    their vectorized loop (two vectors, 128 bytes a step) and the scalar rule's gradient in the
+    tail (the engine passed the gradient everywhere; retain_grad widening, session 16)."""
+    def program(T):
+        # (elu_'s result formula on float32 negatives differs in the last digit, another matter)
+        v = np.linspace(0.5 if op == "elu_" else -3.0, 7.0, n)
+        v[::3] = np.nan
+        x = T.tensor(v, dtype=getattr(T, dtype), requires_grad=True)
+        _ELU_LIKE[op](T, x).backward(T.full((n,), 1.5, dtype=getattr(T, dtype)))
+        return x.grad
+
+    assert _run(program, engine) == _run(program, torch)
+
+
+@pytest.mark.parametrize("layout", ["reshaped", "transposed leaf"])
+@pytest.mark.parametrize("op", ["elu", "selu", "celu"])
+def test_elu_second_order_at_nan_walks_memory_order(op, layout):
+    """The second order's elu_backward runs on a transposed input and a gradient of the same
+    layout: torch's iterator walks both in memory order, vectorized (NaN at NaN); the first
+    order's result is laid out by its iterator over (gradient, input): row-major here, so the
+    gradient's reshape copies (UnsafeViewBackward0)."""
+    def program(T):
+        v = np.linspace(-5.0, 5.0, 40)
+        v[::3] = np.nan
+        if layout == "reshaped":
+            x = T.tensor(v, requires_grad=True)
+            out = _ELU_LIKE[op](T, x.reshape(2, -1).T)
+        else:
+            x = T.tensor(v.reshape(2, 20), requires_grad=True)
+            out = _ELU_LIKE[op](T, x.T)
+        w = T.linspace(-1, 2, 40, dtype=T.float64).reshape(out.shape)
+        g, = T.autograd.grad((out * w).sum(), x, create_graph=True)
+        g2, = T.autograd.grad((g * g).sum(), x)
+        return [g, g2]
+
+    assert _run(program, engine) == _run(program, torch)
+
+
+def _sgn_sum(T, order, leaf=True):
+    """Sums of an sgn (torch: a zero tensor as its gradient) with -0. gradients, in ``order``."""
+    x = T.tensor([1.0, -1.0, 0.5], dtype=T.float64, requires_grad=True)
+    h = x if leaf else x * 1
+    parts = {"s": lambda: h.sgn().sum(), "z": lambda: (h * -0.0).sum()}
+    total = parts[order[0]]()
+    for k in order[1:]:
+        total = total + parts[k]()
+    total.backward()
+    return x.grad
+
+
+def _i0e_second_order(T):
+    x = T.tensor([0.8517303435534829, -0.5, 2.0], dtype=T.float64, requires_grad=True)
+    i0e = T.special.i0e if T is torch else getattr(T, "special.i0e")
+    g, = T.autograd.grad((i0e(x) * 0.5).sum(), x, create_graph=True)
+    (g * -0.0).sum().backward()
+    return [g, x.grad]
+
+
+def _set_masked(T, dtype, value, mask=(False, False, True)):
+    y = T.tensor([-1, 2, 1], dtype=getattr(T, dtype))
+    y[T.tensor(list(mask))] = value(T)
+    return y
+
+
+WIDENING_CASES = {
+    # attribute errors of torch's C types name them torch.Size / torch.dtype
+    "Size.retain_grad()": lambda T: T.broadcast_shapes((2, 1), (3,)).retain_grad(),
+    "dtype.retain_grad()": lambda T: T.promote_types(T.int32, T.float32).retain_grad(),
+    "set a dtype's attribute": lambda T: setattr(T.float32, "is_signed", False),
+    "set a Size's attribute": lambda T: setattr(T.Size([2]), "foo", 1),
+    # a one-element tensor under a mask is masked_fill_'s number: it must fit the dtype
+    # (the engine wrote NaN/inf/1e10 into the int tensor: silent values)
+    "int32[mask] = nan": lambda T: _set_masked(T, "int32", lambda T: T.tensor(float("nan"))),
+    "int32[mask] = inf": lambda T: _set_masked(T, "int32", lambda T: T.tensor(float("inf"))),
+    "int32[mask] = 1e10 double": lambda T: _set_masked(
+        T, "int32", lambda T: T.tensor(1e10, dtype=T.float64)),
+    "int32[mask] = [nan]": lambda T: _set_masked(T, "int32", lambda T: T.tensor([float("nan")])),
+    "int32[no element] = nan": lambda T: _set_masked(
+        T, "int32", lambda T: T.tensor(float("nan")), (False, False, False)),
+    "int8[mask] = 300": lambda T: _set_masked(T, "int8", lambda T: T.tensor(300)),
+    "float16[mask] = 1e10 double": lambda T: _set_masked(
+        T, "float16", lambda T: T.tensor(1e10, dtype=T.float64)),
+    "int32[mask] = 2.7": lambda T: _set_masked(T, "int32", lambda T: T.tensor(2.7)),
+    # torch's zero-tensor gradient (sgn's) arriving after a -0. gradient is added as zeros
+    # (+0.), one arriving first is replaced by the next gradient (long run's special.i0e)
+    "sgn then -0": lambda T: _sgn_sum(T, "sz"),
+    "-0 then sgn": lambda T: _sgn_sum(T, "zs"),
+    "-0, sgn, -0": lambda T: _sgn_sum(T, "zsz"),
+    "-0, -0, sgn": lambda T: _sgn_sum(T, "zzs"),
+    "sgn then -0 on a non-leaf": lambda T: _sgn_sum(T, "sz", leaf=False),
+    "-0 then sgn on a non-leaf": lambda T: _sgn_sum(T, "zs", leaf=False),
+    "i0e second order at a zero weight": _i0e_second_order,
+}
+
+
+@pytest.mark.parametrize("name", list(WIDENING_CASES))
+def test_retain_grad_widening_findings(name):
+    """What the generator's retain_grad draw (session 17) found in the CI programs."""
+    program = WIDENING_CASES[name]
+    assert _run(program, engine) == _run(program, torch)

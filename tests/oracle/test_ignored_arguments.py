@@ -24,17 +24,15 @@ from .ignored_sweep import sweep  # noqa: E402
 # (op, form, parameter) -> kinds of the calls where the engine and torch still differ; a fix
 # removes its entry (the test fails on any new one, and on a kind that changes).
 KNOWN = {
-    # (linalg.lstsq's rcond and driver: fixed in session 15.) torch's own: an rcond that cuts
-    # the rank of a single matrix (here 2.0: rank 1) gives one of two solutions from run to
-    # run (seen 16 of 500 calls, 74 of 500 at rcond=0.99): torch hands xGEQP3 a pivot array
-    # it never clears, so whichever columns its memory held at zero are free to pivot. The
-    # engine is the all-fixed answer, which torch gives most of the time (and always for
-    # the later matrices of a batch: xGEQP3 leaves the first one's permutation there);
-    # tests/oracle/test_lstsq_pins.py pins rank cuts through batches for that reason.
-    ("linalg.lstsq", "function", "rcond"): {"differs"},
+    # (linalg.lstsq's rcond and driver: fixed in session 15. Its rank-cutting rcond is
+    # torch's own coin, one of two solutions from run to run: classed "nondeterministic" by
+    # the sweep, which asks torch twice and more; docs/oracle.md "torch's own
+    # nondeterminism".)
     # torch's own: with include_last_offset, the gradients of the indices after the last
     # offset (in no bag) are whatever memory held in torch (8.9e-41, -0.348, ...: they change
-    # from run to run); the engine's are zeros
+    # from run to run); the engine's are zeros. Mostly "nondeterministic" now (torch's answers
+    # differ); kept, as memory reused from torch's previous ask can hold the same garbage
+    # every time
     ("embedding_bag", "function", "include_last_offset"): {"differs"},
     # refuses: sparse layouts (NotSupported, naming them), antialias (NotSupported)
     ("embedding", "function", "sparse"): {"refuses"},
@@ -67,9 +65,17 @@ def test_no_optional_argument_is_ignored_beyond_the_known():
     recs = sweep(samples_per_form=None if LONG else 1)
     assert len(recs) >= 1200
     assert len({(r[0], r[1]) for r in recs}) >= 350
+    # ("nondeterministic": torch's own answers to the call differ from each other, which is
+    # no difference of the engine's: ignored_sweep.ASKS)
     new = sorted({(r[0], r[1], r[3], r[5], f"{r[4]!r}: {r[6]}") for r in recs
-                  if r[5] is not None and r[5] not in KNOWN.get((r[0], r[1], r[3]), ())})
+                  if r[5] not in (None, "nondeterministic") and
+                  r[5] not in KNOWN.get((r[0], r[1], r[3]), ())})
     assert not new, new
+    # (measured, session 17: 1 call, embedding_bag's include_last_offset, in the CI profile;
+    # linalg.lstsq's rcond=2.0 in some runs): a bound, so that torch's coin cannot swallow
+    # the sweep
+    coin = [r for r in recs if r[5] == "nondeterministic"]
+    assert len(coin) <= 5, coin
 
 
 # the sweep's findings and the second class (a program torch stops, run here), through a

@@ -25,6 +25,10 @@ def test_every_form_binds_positions_as_torch():
     assert len(recs) >= 1000
     binding = [(r[0], r[1], r[2], r[5]) for r in recs if r[6] == "binding"]
     assert len(binding) <= BINDING_AT_MOST, binding
+    # torch's own differing answers (positional_sweep.ASKS; none measured in session 17): a
+    # bound, so that torch's coin cannot swallow the sweep
+    coin = [(r[0], r[1], r[2], r[5]) for r in recs if r[6] == "nondeterministic"]
+    assert len(coin) <= 5, coin
 
 
 def test_the_static_listing_covers_the_forms():

@@ -16,6 +16,8 @@ from collections import OrderedDict, namedtuple
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+import numpy as np
+
 from ... import errors
 from ...autograd.function import apply_function
 from ...device import Device
@@ -481,7 +483,7 @@ class Module:
         return self._apply(lambda t: t.half() if t.dtype.is_floating_point else t)
 
     def type(self, dst_type: Any) -> Module:
-        return self._apply(lambda t: t.to(dst_type))
+        return self._apply(lambda t: t.type(dst_type))  # (torch's: a name is a type's name)
 
     # ------------------------------------------------------------------ state
     def _save_to_state_dict(self, destination: dict, prefix: str, keep_vars: bool) -> None:
@@ -751,11 +753,20 @@ def _remove_from(name: str, *tables: Any) -> None:
                 del table[name]
 
 
+_TO_PROBE = Tensor(np.zeros(0, np.float32))
+
+
 def _parse_to(args: tuple, kwargs: dict) -> tuple[Any, DType | None, Any]:
     from ...device import device as as_device
     from ...dtypes import as_dtype
     from ...ops.memory_format import memory_format
+    from ...ops.signatures import refusal
 
+    # torch's Module.to binds its arguments by Tensor.to's signatures (``m.to(dtype='float64')``
+    # is their "invalid combination" listing, a dtype's name never a dtype)
+    text = refusal("to", "method", (_TO_PROBE, *args), kwargs)
+    if text is not None:
+        raise errors.EngineTypeError(text)
     device = kwargs.pop("device", None)
     dtype = kwargs.pop("dtype", None)
     kwargs.pop("non_blocking", None)

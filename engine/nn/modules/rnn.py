@@ -122,10 +122,17 @@ class RNNBase(Module):
         directions = 2 if bidirectional else 1
         real_hidden = proj_size if proj_size > 0 else hidden_size
         kw = {"device": device, "dtype": dtype}
+        # torch's tables of the weights' names, per layer and direction and flat (d2l's
+        # init_seq2seq reads ``_flat_weights_names`` and ``_parameters[name]``)
+        self._all_weights: list[list[str]] = []
         for layer in range(num_layers):
             for direction in range(directions):
                 layer_in = input_size if layer == 0 else real_hidden * directions
                 suffix = f"_l{layer}" + ("_reverse" if direction == 1 else "")
+                self._all_weights.append(
+                    [n + suffix for n in ("weight_ih", "weight_hh")
+                     + (("bias_ih", "bias_hh") if bias else ())
+                     + (("weight_hr",) if proj_size > 0 else ())])
                 setattr(self, "weight_ih" + suffix,
                         Parameter(empty((gate_size, layer_in), **kw)))
                 setattr(self, "weight_hh" + suffix,
@@ -136,7 +143,21 @@ class RNNBase(Module):
                 if proj_size > 0:
                     setattr(self, "weight_hr" + suffix,
                             Parameter(empty((proj_size, hidden_size), **kw)))
+        self._flat_weights_names = [n for names in self._all_weights for n in names]
         self.reset_parameters()
+
+    @property
+    def _flat_weights(self) -> list:
+        return [self._parameters.get(n) for n in self._flat_weights_names]
+
+    @property
+    def all_weights(self) -> list[list[Parameter]]:
+        return [[getattr(self, n) for n in names] for names in self._all_weights]
+
+    def flatten_parameters(self) -> None:
+        """torch packs the weights into one cuDNN buffer; on the engine's devices there is
+        nothing to pack (torch's CPU modules do nothing either)."""
+        return None
 
     def reset_parameters(self) -> None:
         stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0

@@ -108,6 +108,19 @@ def same_lines(ours: list[str], theirs: list[str], rtol: float = 2e-4,
     return None
 
 
+def torch_varies(cells: list[str], theirs: list[str], asks: int = 2) -> str | None:
+    """How torch's printed lines for ``cells`` differ from ``theirs`` when it runs them again
+    (``asks`` times, with the same twinned draws; None: word for word the same each time).
+    torch's float32 rounding can depend on what ran before in the process (km_04's fused
+    cross_entropy: memory alignment picks MKL's and oneDNN's paths), and a few kernels read
+    memory they never wrote: a verdict on one torch run would be torch's coin."""
+    for _ in range(asks):
+        difference = same_lines(run_torch(cells), theirs, rtol=0.0, atol=0.0)
+        if difference is not None:
+            return difference
+    return None
+
+
 # --------------------------------------------------------------------------- twin draws
 
 @contextlib.contextmanager
@@ -152,6 +165,8 @@ def _twinned() -> Iterator[None]:
     import torch.utils._device as torch_device
 
     default_device = torch_device.CURRENT_DEVICE
+    # nor its torch.set_default_dtype(torch.float64) (a session's own; torch's is the process's)
+    default_dtype = torch.get_default_dtype()
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # the machine is shared: torch's spinning threads cost minutes
     try:
@@ -165,3 +180,4 @@ def _twinned() -> Iterator[None]:
         torch.set_num_threads(threads)
         torch.use_deterministic_algorithms(deterministic[0], warn_only=deterministic[1])
         torch.set_default_device(default_device)
+        torch.set_default_dtype(default_dtype)

@@ -46,3 +46,29 @@ def _text(cells: list[tuple]) -> list[tuple]:
 @pytest.mark.parametrize("form", ["source", "json"])
 def test_library_methods_print_as_torch_prints_them(form):
     assert _text(our_cells(CELLS, form)) == _text(python_cells(CELLS, {"torch": torch}))
+
+
+#: a library class's function read from the class (not an object): named as torch's class
+#: holds it (``<function SGD.step ...>``, the engine's ``Optimizer.step``), the same object
+#: each read, and still the function library code runs
+CLASS_CELLS = ["""import torch
+import torch.nn as nn
+print(torch.optim.SGD.step, torch.optim.Adam.step, torch.optim.SGD.zero_grad)
+print(nn.Linear.forward, nn.ReLU.forward, nn.Module.forward, nn.Linear.parameters)
+print(torch.optim.lr_scheduler.StepLR.step, nn.Conv2d.forward, nn.Conv2d.extra_repr)
+print(torch.optim.SGD.step.__name__, torch.optim.SGD.step.__qualname__)
+print(nn.Linear.forward.__qualname__, nn.Linear.parameters.__qualname__)
+c = torch.optim.SGD
+print(c.step, c.step is c.step, c.step is torch.optim.SGD.step)
+print(torch.optim.SGD.zero_grad is torch.optim.Adam.zero_grad)
+m = nn.Linear(2, 2)
+opt = torch.optim.SGD(m.parameters(), lr=0.1)
+m(torch.ones(1, 2)).sum().backward()
+torch.optim.SGD.step(opt)
+print(opt.step, nn.ReLU.forward(nn.ReLU(), torch.tensor([-1., 2.])))
+print(getattr(torch.optim.SGD, 'step').__qualname__, nn.ReLU.forward.__name__)"""]
+
+
+@pytest.mark.parametrize("form", ["source", "json"])
+def test_library_class_functions_print_as_torch_prints_them(form):
+    assert _text(our_cells(CLASS_CELLS, form)) == _text(python_cells(CLASS_CELLS))

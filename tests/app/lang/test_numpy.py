@@ -222,6 +222,7 @@ print(np.append(np.cos([0.0, 1.0]), 1 - np.sin([2.0])), np.append(a, [[9, 9, 9]]
 print(np.linalg.norm([3.0, 4.0]), np.linalg.inv(np.array([[2.0, 0.0], [0.0, 4.0]])), np.linalg.det(np.eye(2)))
 print(np.linalg.solve(np.array([[3.0, 1.0], [1.0, 2.0]]), np.array([9.0, 8.0])), np.kron([1, 2], [1, 1]))
 print(np.shape(a), np.ndim(a), np.size(a), np.broadcast_to(np.array([1, 2]), (2, 2)), np.roll([1, 2, 3], 1))
+print(np.gradient(np.array([1.0, 4.0, 9.0, 16.0])), np.gradient([1, 2, 4, 8], 2.0), np.gradient(b), np.gradient(b ** 2, axis=0, edge_order=2))
 """,
     "indexing and assignment": """
 import numpy as np

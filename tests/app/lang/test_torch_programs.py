@@ -239,6 +239,120 @@ bag = Bag()
 setattr(bag, "0", 5)
 print(getattr(bag, "0"), hasattr(bag, "1"), getattr(bag, "1", "none"))
 """,
+    "a recurrent module's weight tables (d2l's init_seq2seq)": """
+import torch
+from torch import nn
+def init_seq2seq(module):
+    if type(module) == nn.Linear:
+        nn.init.constant_(module.weight, 0.5)
+    if type(module) == nn.GRU:
+        for param in module._flat_weights_names:
+            if "weight" in param:
+                nn.init.constant_(module._parameters[param], 0.25)
+gru = nn.GRU(3, 2, num_layers=2, bidirectional=True)
+gru.apply(init_seq2seq)
+print(gru._flat_weights_names)
+print(gru._all_weights)
+print([[tuple(p.shape) for p in layer] for layer in gru.all_weights])
+print(gru.weight_hh_l1_reverse, gru.bias_ih_l0.abs().max() < 1)
+print([w is p for w, p in zip(gru._flat_weights, gru.parameters())], gru.flatten_parameters())
+lstm = nn.LSTM(4, 3, proj_size=2, bias=False)
+print(lstm._flat_weights_names, lstm._all_weights, nn.RNN(2, 2)._flat_weights_names)
+lstm.double()
+print([w.dtype for w in lstm._flat_weights], lstm.all_weights[0][2] is lstm.weight_hr_l0)
+""",
+    "fill_diagonal_ (SimCLR's NT_Xent mask): wrap, cubes, views, graphs": """
+import torch
+cases = [((3, 4), False), ((7, 3), True), ((7, 3), False), ((8, 3), True), ((9, 3), True),
+         ((4, 3), True), ((3, 3, 3), False), ((2, 2, 2, 2), True), ((5, 2), True)]
+for shape, wrap in cases:
+    a = torch.zeros(shape)
+    print(a.fill_diagonal_(5, wrap=wrap).nonzero().tolist())
+x = torch.arange(12.).reshape(3, 4).requires_grad_()
+y = x * 1
+z = y.fill_diagonal_(-1.5)
+print(z is y, y)
+(y * torch.arange(12.).reshape(3, 4)).sum().backward()
+print(x.grad)
+m = torch.ones((3, 3), dtype=bool)
+print(m.fill_diagonal_(0), torch.ones(2, 2, dtype=torch.int64).fill_diagonal_(7))
+t = torch.zeros(4, 4)[:, ::2]
+print(t.fill_diagonal_(1), torch.zeros(6, 6)[::2, 1:].fill_diagonal_(2))
+for bad in [lambda: torch.zeros(2, 3, 2).fill_diagonal_(1),
+            lambda: torch.zeros(3).fill_diagonal_(1),
+            lambda: torch.zeros(2, 5, requires_grad=True).fill_diagonal_(1)]:
+    try:
+        bad()
+    except Exception as e:
+        print(type(e).__name__, e)
+print(torch.zeros(2, 2, dtype=torch.int64).fill_diagonal_(1.5))
+r = torch.arange(9, dtype=torch.float64).reshape(3, 3).sin().requires_grad_()
+print(torch.autograd.gradcheck(lambda t: (t * 2).fill_diagonal_(1.0) ** 2, (r,)))
+r = torch.arange(10, dtype=torch.float64).reshape(5, 2).cos().requires_grad_()
+print(torch.autograd.gradgradcheck(lambda t: (t * 2).fill_diagonal_(1.0, wrap=True) ** 2, (r,)))
+""",
+    "a program's own underscored buffers and parameters (VQ-VAE's _ema_cluster_size)": """
+import torch
+from torch import nn
+class M(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.register_buffer('_ema', torch.zeros(2))
+        self.register_parameter('_p', nn.Parameter(torch.ones(1)))
+        self.add_module('_child', nn.Linear(1, 1))
+        self._w = nn.Parameter(torch.ones(2))
+        self._plain = 3
+    def forward(self):
+        self._ema = self._ema + 1
+        return self._ema * self._w * self._p
+m = M()
+print(m(), m._ema, m._w, m._plain, type(m._child).__name__, m._p)
+m._w = nn.Parameter(torch.zeros(2))
+print(m._w, hasattr(m, '_ema'), getattr(m, '_ema'), [n for n, _ in m.named_buffers()])
+del m._ema
+del m._plain
+del m._child
+print(hasattr(m, '_ema'), hasattr(m, '_plain'), hasattr(m, '_child'), list(m.state_dict()))
+try:
+    del m._version
+except AttributeError as e:
+    print(e)
+""",
+    "private names published code uses (nn.init's fans, lr_scheduler._LRScheduler)": """
+import math
+import torch
+from torch import nn
+from torch.optim.lr_scheduler import _LRScheduler
+w = torch.empty(8, 4, 3, 3)
+fans = nn.init._calculate_fan_in_and_fan_out
+print(fans(w), fans(torch.empty(5, 2)))
+print(nn.init._calculate_correct_fan(w, 'fan_out'), nn.init._calculate_correct_fan(w, 'FAN_IN'))
+for bad in (torch.empty(3), ):
+    try:
+        nn.init._calculate_fan_in_and_fan_out(bad)
+    except ValueError as e:
+        print(type(e).__name__, e)
+try:
+    nn.init._calculate_correct_fan(w, 'fan_avg')
+except ValueError as e:
+    print(e)
+class Warmup(_LRScheduler):
+    def __init__(self, optimizer, steps, last_epoch=-1):
+        self.steps = steps
+        super(Warmup, self).__init__(optimizer, last_epoch)
+    def get_lr(self):
+        return [base_lr * min(1.0, (self.last_epoch + 1) / self.steps) for base_lr in self.base_lrs]
+p = nn.Parameter(torch.ones(2))
+opt = torch.optim.SGD([p], lr=0.4)
+sched = Warmup(opt, 4)
+lrs = []
+for _ in range(5):
+    opt.step()
+    sched.step()
+    lrs.append(round(sched.get_last_lr()[0], 6))
+print(lrs, isinstance(sched, torch.optim.lr_scheduler.LRScheduler), _LRScheduler.__name__)
+print(issubclass(_LRScheduler, torch.optim.lr_scheduler.LRScheduler))
+""",
     "modules of torch.utils.data and torch.distributions (tutorials' and CleanRL's imports)": """
 import torch
 from torch.utils.data.dataset import random_split, Dataset, TensorDataset

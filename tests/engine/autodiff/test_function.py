@@ -343,3 +343,42 @@ def test_set_materialize_grads_false_passes_none_for_unused_outputs_and_tangents
         tx, ty, tm = seen.pop()
         assert tm is None and tx.tolist() == [1.0, 1.0]
         assert (ty is None) if not materialize else ty.tolist() == [0.0, 0.0]
+
+
+class SaveDouble(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x * 2)
+        return x * x
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (double,) = ctx.saved_tensors
+        return grad_output * double
+
+
+@pytest.mark.parametrize("fn", [Exp, SaveDouble], ids=["saves its output", "saves a temporary"])
+def test_a_custom_functions_graph_dropped_without_backward_goes_at_once(fn):
+    """No reference cycle through a custom Function's node (its gradient rule, or what
+    ``save_for_backward`` was given): its saved tensors go with its output, as torch frees
+    them, not at the next cyclic collection (a loop of forwards without backward kept every
+    step's saved tensors until then). After ``apply``, ``ctx.to_save`` is None, as torch's."""
+    import gc
+    import weakref
+
+    x = engine.randn(1000, requires_grad=True)
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        y = fn.apply(x)
+        assert y.grad_fn.to_save is None
+        node = weakref.ref(y.grad_fn)
+        del y
+        assert node() is None
+    finally:
+        if enabled:
+            gc.enable()
+    y = fn.apply(x)  # and backward still reads ctx and its saved tensors
+    y.sum().backward()
+    expected = x.detach().exp() if fn is Exp else x.detach() * 2
+    np.testing.assert_array_equal(x.grad.numpy(), expected.numpy())
