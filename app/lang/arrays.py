@@ -395,6 +395,20 @@ def _fancy_size(shape: tuple, parts: list) -> int:
         return 0
 
 
+def index_retry(obj: Any, key: Any, exc: Exception, limits: Any) -> Any:
+    """After ``obj[key]`` raised ``exc`` (not a LangError): a tensor indexed by NumPy arrays,
+    as torch indexes with them; otherwise ``exc`` as the program's error."""
+    from .exceptions import convert_exception
+
+    np_key = tensor_key(key) if isinstance(obj, engine.Tensor) else None
+    if np_key is None:
+        raise convert_exception(exc, "index", limits) from None
+    try:
+        return obj[np_key]
+    except Exception as again:
+        raise convert_exception(again, "index", limits) from None
+
+
 def tensor_key(key: Any) -> Any:
     """A tensor's index key with the program's NumPy arrays as NumPy's (torch indexes with an
     array as with a list: ``b_obs[mb_inds]``), or None when it holds none."""

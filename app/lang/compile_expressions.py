@@ -11,7 +11,7 @@ from engine.ops import signatures as engine_signatures
 
 from . import builtins as bi
 from . import calls
-from .arrays import tensor_key
+from .arrays import index_retry
 from .calls import (
     PREBOUND_ROOTS,
     Arguments,
@@ -355,13 +355,7 @@ class ExpressionCompiler:
             except LangError:
                 raise
             except Exception as exc:
-                np_key = tensor_key(k) if isinstance(value, engine.Tensor) else None
-                if np_key is None:
-                    raise convert_exception(exc, "index", fr.rs.limits) from None
-            try:  # a tensor indexed by NumPy arrays, as torch indexes with them
-                return value[np_key]
-            except Exception as exc:
-                raise convert_exception(exc, "index", fr.rs.limits) from None
+                return index_retry(value, k, exc, fr.rs.limits)
 
         return run
 

@@ -13,7 +13,7 @@ import engine
 from engine.modes import _grad_enabled
 
 from . import calls
-from .arrays import tensor_key
+from .arrays import index_retry, tensor_key
 from .calls import PREBOUND_ROOTS, Closure, call_statement, mark_roots_bound, op1_statement
 from .dataclass_module import PARAMS as DATACLASS_PARAMS
 from .errors import LangError, ProgramError, ProgramValidationError
@@ -1331,13 +1331,7 @@ def get_item(rs: RunState, obj: Any, key: Any) -> Any:
     except LangError:
         raise
     except Exception as exc:
-        np_key = tensor_key(key) if isinstance(obj, engine.Tensor) else None
-        if np_key is None:
-            raise convert_exception(exc, "index", rs.limits) from None
-    try:  # a tensor indexed by NumPy arrays, as torch indexes with them
-        return obj[np_key]
-    except Exception as exc:
-        raise convert_exception(exc, "index", rs.limits) from None
+        return index_retry(obj, key, exc, rs.limits)
 
 
 def set_item(rs: RunState, obj: Any, key: Any, value: Any) -> None:
