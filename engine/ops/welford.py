@@ -190,10 +190,7 @@ def _certain32(flat: np.ndarray, dof, take_root: bool, split: bool = False) -> t
     tighter on ordinary data). The rest run the loop. NaN/inf: undecided."""
     n = flat.shape[1]
     mag = np.abs(flat).max(axis=1)
-    mean = flat.sum(axis=1) / n
-    dev = flat - mean[:, None]
-    dev *= dev
-    m2 = dev.sum(axis=1)
+    mean, m2 = _two_pass(flat)
     if dof <= 0:  # (m2 / 0: inf, or NaN for a zero m2: left to the loop)
         return mean, m2, np.zeros(mean.shape, bool)
     var = m2 / dof
