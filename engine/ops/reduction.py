@@ -635,11 +635,11 @@ def _norm2_all(input: Tensor, keepdim: bool) -> Tensor:
     if dt is float16:
         a = a.astype(_acc(dt))
     if all_ignored():  # (as the engine leaves NumPy at import: nothing to switch off)
-        res = np.sqrt(np.add.reduce(a * a, axis=dims, keepdims=keepdim))
+        res = _sqrt_sum_squares(a, dims, keepdim)
     else:
         token = ignore_fp()
         try:
-            res = np.sqrt(np.add.reduce(a * a, axis=dims, keepdims=keepdim))
+            res = _sqrt_sum_squares(a, dims, keepdim)
         finally:
             restore_fp(token)
     if type(res) is not np.ndarray or res.dtype != dt.np:
@@ -650,6 +650,16 @@ def _norm2_all(input: Tensor, keepdim: bool) -> Tensor:
                (lambda g, x, y: _norm_grad(g, x, y, 2.0, dims, keepdim),), (input,),
                (input, OUTPUT))
     return out
+
+
+def _sqrt_sum_squares(a: np.ndarray, dims: tuple, keepdim: bool):
+    """``sqrt(sum(a * a))`` over ``dims`` (all of ``a``'s). One element is its own sum (the
+    reduction copies it, NaN payloads included), so it skips the reduction's set-up: the square
+    and its root in one temporary, the same ufunc loops."""
+    if a.size == 1 and a.ndim:  # (a 0-d product is a NumPy scalar: the general way)
+        sq = np.multiply(a, a)
+        return np.sqrt(sq, out=sq).reshape(a.shape if keepdim else ())
+    return np.sqrt(np.add.reduce(a * a, axis=dims, keepdims=keepdim))
 
 
 def _norm_grad(g, x, out, p, dims, keepdim):
