@@ -148,6 +148,10 @@ def sum_to(g: Tensor, shape: tuple) -> Tensor:
     return g
 
 
+# the one-element gradients of ``y.backward()`` by (shape, dtype), copied for each backward
+_ONES: dict = {}
+
+
 def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                  accumulate=True, allow_unused=False):
     """The engine. With ``accumulate`` gradients go into leaves' ``.grad`` (only those of
@@ -159,15 +163,22 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
     if out is not None and type(out) is Tensor and out._grad_fn is not None and \
             out.requires_grad and out._base is None and out._data.size == 1:
         # (``y.backward()``: _root_edges, inline)
-        ones = out.device.xp.empty(out._data.shape, dtype=out.dtype.np)
-        ones.fill(1)
+        one = _ONES.get((out._data.shape, out.dtype)) if out.device.xp is np else None
+        if one is None:
+            ones = out.device.xp.empty(out._data.shape, dtype=out.dtype.np)
+            ones.fill(1)
+            if out.device.xp is np and len(_ONES) < 64:
+                _ONES[out._data.shape, out.dtype] = ones.copy()
+        else:  # (a copy of a kept one: cheaper than empty + fill)
+            ones = one.copy()
         root_edges = [(out._grad_fn, out._output_nr)]
         root_grads = [_wrap(ones, out.dtype, out.device)]
+        # Gradients that someone else may hold (the caller's ``gradient=``, one tensor handed to
+        # two edges, a hook's return): a leaf must copy them before it updates .grad in place.
+        not_owned = {id(root_grads[0])}
     else:
         root_edges, root_grads = _root_edges(outputs, grad_outputs)
-    # Gradients that someone else may hold (the caller's ``gradient=``, one tensor handed to two
-    # edges, a hook's return): a leaf must copy them before it updates .grad in place.
-    not_owned = set(map(id, root_grads))
+        not_owned = set(map(id, root_grads))
 
     targets = captured = target_nodes = None
     if inputs is not None:

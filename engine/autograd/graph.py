@@ -516,6 +516,13 @@ def record(outputs, name: str, rule, inputs: tuple, saved: tuple = (), per_input
     if saved:
         if _SEEN[0]:  # inference tensors exist or saved-tensor hooks are open: the slow way
             saved, had = _saved_hooks.pack_saved(saved, outputs, single, saves_scalars)
+        elif type(saved) is tuple and len(saved) == 2 and type(saved[0]) is not Tensor and \
+                type(saved[1]) is not Tensor and saved[0] is not OUTPUT and \
+                saved[1] is not OUTPUT:
+            # (two saved values, no tensor among them: a product by a Python number; what the
+            # loop below does for them, without it)
+            if saves_scalars and (saved[0] is not None or saved[1] is not None):
+                had = SCALARS_ONLY
         else:
             first = outputs if single else outputs[0]
             packed = []

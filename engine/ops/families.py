@@ -218,8 +218,13 @@ def binary(name: str, fwd, grads=None, *, save=("input", "other"), out="promote"
                 if a.size >= MIN_ELEMENTS and xp is np:  # large: its ufuncs run on every core
                     xp = PARALLEL_NUMPY
                 res = fwd(xp, a, b)
-                if not a.flags.c_contiguous or type(b) is np.ndarray and \
-                        not b.flags.c_contiguous or _unsorted(a, b):  # (torch's layout:
+                if not a.flags.c_contiguous or type(b) is np.ndarray and (
+                        not b.flags.c_contiguous or
+                        (type(a) is not np.ndarray or a.shape != b.shape) and _unsorted(a, b)) \
+                        or type(b) is not np.ndarray and type(a) is np.ndarray and \
+                        a.ndim > 1 and _unsorted(a, b):
+                    # (torch's layout; _unsorted is called only where it can be True: not for
+                    # same-shaped arrays, nor for a number with at most one dimension)
                     res = as_row_major(res) if row_major else \
                         as_iterated(res, (b, a) if other_first else (a, b))
                 result = _wrap(res, input.dtype, dev)

@@ -38,7 +38,9 @@ def check_dot_sizes(input, tensor) -> None:
 @op(grad_fns=("DotBackward0",))
 def dot(input, tensor):
     """Inner product of two 1-D tensors."""
-    check_dot_sizes(input, tensor)
+    a, b = input._data, tensor._data
+    if a.ndim != 1 or b.ndim != 1 or a.shape[0] != b.shape[0]:
+        check_dot_sizes(input, tensor)
     if input.dtype is not tensor.dtype:
         _same_dtype("dot", input, tensor)
     if input.dtype is bool_:
@@ -46,11 +48,12 @@ def dot(input, tensor):
             kernel="dot", dtype="Bool"))
     xp = input.device.xp
     # the array's own method: ``xp.dot`` goes through NumPy's __array_function__ dispatch
-    res = xp.asarray(input._data.dot(tensor._data))
-    if input._data.shape[0] == 1 and input.dtype.is_floating_point:
+    res = xp.asarray(a.dot(b))
+    if a.shape[0] == 1 and input.dtype.is_floating_point:
         res = res + res.dtype.type(0)  # torch's (BLAS's) sum starts from +0.: never -0.
     out = _wrap(res, input.dtype, input.device)
-    if needs_grad(input, tensor):
+    if (input.requires_grad or tensor.requires_grad) and _grad_enabled.get() or \
+            FW_ACTIVE[0] and needs_grad(input, tensor):  # (needs_grad, inline)
         record(out, "DotBackward0", (lambda g, a, b: _times_other(g, b),
                                      lambda g, a, b: _times_other(g, a)),
                (input, tensor), (input, tensor))

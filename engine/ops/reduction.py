@@ -21,9 +21,10 @@ from .._fperr import ignore as ignore_fp
 from .._fperr import restore as restore_fp
 from .._parallel import is_numpy
 from ..autograd import OUTPUT, needs_grad, record
+from ..autograd.graph import FW_ACTIVE
 from ..cost import charge, sort_cost
 from ..dtypes import DEFAULT_INT, as_dtype, bool_, default_float, float16, float32
-from ..modes import is_grad_enabled, no_grad
+from ..modes import _grad_enabled, is_grad_enabled, no_grad
 from ..tensor import Tensor, _wrap
 from . import _stl, cascade
 from ._args import norm_dim, norm_dims
@@ -635,21 +636,33 @@ def _norm2_all(input: Tensor, keepdim: bool) -> Tensor:
     if dt is float16:
         a = a.astype(_acc(dt))
     if all_ignored():  # (as the engine leaves NumPy at import: nothing to switch off)
-        res = np.sqrt(np.add.reduce(a * a, axis=dims, keepdims=keepdim))
+        res = _sqrt_sum_squares(a, dims, keepdim)
     else:
         token = ignore_fp()
         try:
-            res = np.sqrt(np.add.reduce(a * a, axis=dims, keepdims=keepdim))
+            res = _sqrt_sum_squares(a, dims, keepdim)
         finally:
             restore_fp(token)
     if type(res) is not np.ndarray or res.dtype != dt.np:
         res = np.asarray(res).astype(dt.np, copy=False)
-    out = _wrap_reduced(res, dt, input.device)
-    if needs_grad(input):
+    # (_wrap_reduced and needs_grad, inline for the common cases: 0 or 1 dims are row-major)
+    out = _wrap(res, dt, input.device) if res.ndim < 2 else _wrap_reduced(res, dt, input.device)
+    if type(input) is Tensor and input.requires_grad and _grad_enabled.get() or \
+            FW_ACTIVE[0] and needs_grad(input):
         record(out, "LinalgVectorNormBackward0",
                (lambda g, x, y: _norm_grad(g, x, y, 2.0, dims, keepdim),), (input,),
                (input, OUTPUT))
     return out
+
+
+def _sqrt_sum_squares(a: np.ndarray, dims: tuple, keepdim: bool):
+    """``sqrt(sum(a * a))`` over ``dims`` (all of ``a``'s). One element is its own sum (the
+    reduction copies it, NaN payloads included), so it skips the reduction's set-up: the square
+    and its root in one temporary, the same ufunc loops."""
+    if a.size == 1 and a.ndim:  # (a 0-d product is a NumPy scalar: the general way)
+        sq = np.multiply(a, a)
+        return np.sqrt(sq, out=sq).reshape(a.shape if keepdim else ())
+    return np.sqrt(np.add.reduce(a * a, axis=dims, keepdims=keepdim))
 
 
 def _norm_grad(g, x, out, p, dims, keepdim):

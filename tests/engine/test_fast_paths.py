@@ -242,3 +242,40 @@ def test_one_dimensional_operands_skip_the_iterator_order_check(monkeypatch):
     # two dimensions with a size-1 one: still checked (torch's order for its strides)
     w = engine.tensor(np.ones((3, 1), np.float32)).t().t() * 2
     assert w.shape == (3, 1) and w.stride() == (1, 1)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(1,), (1, 1), (1, 1, 1), (3,), (2, 2)])
+@pytest.mark.parametrize("keepdim", [False, True])
+def test_one_element_norm_is_the_reduction_bit_for_bit(dtype, shape, keepdim):
+    # x.norm() of one element skips the reduction (its only element is its sum): the same
+    # bits, NaN payloads, infinities, subnormals and zeros included
+    from engine.ops import reduction
+
+    rng = np.random.default_rng(3)
+    acc = np.float32 if dtype is np.float16 else dtype
+    values = [0.0, -0.0, 0.3, -2.5, np.inf, -np.inf, np.nan, -np.nan, 1e-30, 3e-39, 1e30,
+              *rng.standard_normal(20) * 1e3]
+    u = np.dtype(f"u{np.dtype(acc).itemsize}")
+    for v in values:
+        a = np.full(shape, v, dtype=dtype).astype(acc)
+        if np.isnan(v):  # a NaN with another payload
+            a.view(u)[...] |= 5
+        dims = tuple(range(a.ndim))
+        with np.errstate(all="ignore"):
+            want = np.asarray(np.sqrt(np.add.reduce(a * a, axis=dims, keepdims=keepdim)))
+            got = np.asarray(reduction._sqrt_sum_squares(a, dims, keepdim))
+        assert got.shape == want.shape and got.dtype == want.dtype
+        assert np.array_equal(got.view(u), want.view(u))
+
+
+def test_backward_root_gradients_are_fresh_arrays():
+    # y.backward() seeds a new array each time: a hook that changes its gradient in place
+    # changes nothing for the next backward
+    x = engine.tensor([1.5], requires_grad=True)
+    y = (x * 2).sum()
+    y.register_hook(lambda g: g.mul_(10))
+    y.backward()
+    z = (x * 2).sum()
+    z.backward()
+    assert x.grad.tolist() == [22.0]
