@@ -78,3 +78,15 @@ def sleef_fma() -> bool:
     if os.environ.get("ATEN_CPU_CAPABILITY", "").lower() == "default":
         return False
     return {"avx2", "fma"} <= flags()
+
+
+@functools.lru_cache(maxsize=1)
+def mkl_sqrt_table() -> bool:
+    """Whether torch's float32 ``sqrt`` here is MKL VML's Intel AVX512 path, whose results
+    ``engine/ops/mkl_sqrt_f32.npz`` records (on an Intel Xeon, Sapphire Rapids): an Intel
+    processor with AVX512F/BW/VL/DQ, and MKL not told to take another path
+    (``MKL_ENABLE_INSTRUCTIONS``, ``MKL_CBWR``)."""
+    if os.environ.get("MKL_CBWR") or os.environ.get("MKL_ENABLE_INSTRUCTIONS", "").upper() \
+            not in ("", "AVX512", "AVX512_E1", "AVX512_E2", "AVX512_E3", "AVX512_E4"):
+        return False
+    return vendor() == "GenuineIntel" and float32_lanes() == 16
