@@ -46,6 +46,7 @@ from .pointwise import (
     log1p_array,
     log_array,
     on_cpu,
+    sqrt_array,
     tanh_array,
     where,
 )
@@ -1468,8 +1469,9 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         # (float32 and float64, contiguous and channels-last: bitwise torch's in eval and
         # training; with two roundings about a quarter of the elements were a last bit off);
         # its TensorIterator loop (strided operands) ((x - mean) * invstd) * weight + bias,
-        # not fused (bitwise in float64; in float32 on an AMD host torch's invstd comes from
-        # MKL's float32 sqrt, which is not correctly rounded there)
+        # not fused, in eval with invstd = 1 / at::sqrt(running_var + eps): MKL's sqrt
+        # (float32: pointwise.sqrt_array, modelled on Intel; float64 and float32 on an AMD
+        # host: the correctly rounded value, which MKL's is not for some inputs)
         acc = np.float32 if a.dtype == np.float16 else a.dtype
         w = 1.0 if weight is None else weight._data.reshape(bshape).astype(acc, copy=False)
         b = 0.0 if bias is None else bias._data.reshape(bshape).astype(acc, copy=False)
@@ -1479,6 +1481,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
             alpha = r * w
             res = _fma_bcast(x, alpha, _fma_bcast(-m, alpha, b, xp), xp)
         else:
+            if not training and a.dtype == np.float32:  # (1 / at::sqrt(running_var + eps))
+                r = np.float32(1) / sqrt_array(xp, var.astype(acc) + np.float32(eps))
             res = ((x - m) * r) * w + b
     out = _const(_batch_norm_layout(res, a), input)
     if needs_grad(input, weight, bias):
