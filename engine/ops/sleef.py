@@ -79,13 +79,6 @@ _LN2_LO = _F32(-1.904654323148236017e-09)
 _LOG_POLY = (_F32(0.3027294874), _F32(0.3996108174), _F32(0.6666694880))
 
 
-def _two_sum(a, b):
-    """float32 ``a + b`` rounded, and its rounding error (Knuth; SLEEF's ``dfadd2``)."""
-    s = a + b
-    v = s - a
-    return s, (a - (s - v)) + (b - v)
-
-
 def expf_libc(x: np.ndarray) -> np.ndarray:
     """The C library's ``expf`` (``std::exp`` of a float: torch's scalar remainder loops) of
     every element of the float32 array ``x``. glibc's is its float64 evaluation rounded once
@@ -107,33 +100,53 @@ def expf_libc(x: np.ndarray) -> np.ndarray:
 
 def logf(x: np.ndarray) -> np.ndarray:
     """SLEEF's ``logf_u10`` of every element of the float32 array ``x`` (a new float32 array
-    of its shape; subnormals included): -inf at 0, NaN below 0 and for NaN, inf at inf."""
+    of its shape; subnormals included): -inf at 0, NaN below 0 and for NaN, inf at inf.
+
+    Its multiply-adds are float64 arithmetic rounded once to float32, exact in float64 where
+    noted: a float32 product's rounding error, and the remainder ``1 - d r`` of a correctly
+    rounded reciprocal ``r``, are float32 numbers; ``m - 1`` is exact for ``m`` in [0.75, 1.5]
+    (Sterbenz), so the dividend's low part is 0."""
     x = np.asarray(x, _F32)
-    fma = _fma.fma
+    if x.ndim == 0:
+        return logf(x.reshape(1)).reshape(())
+    f32 = _F32
     with np.errstate(all="ignore"):
         # e = getexp(x / 0.75), m = getmant(x) in [0.75, 1.5): x = m 2**e
-        scaled = x * _F32(1.0 / 0.75)
+        scaled = x * f32(1.0 / 0.75)
         _, e = np.frexp(scaled)
-        e = np.where(np.isinf(scaled), _F32(128), (e - 1).astype(_F32))
+        e = np.where(np.isinf(scaled), f32(128), (e - 1).astype(f32))
         frac, _ = np.frexp(x)  # [0.5, 1)
-        m = frac * _F32(2)
-        m = np.where(m >= _F32(1.5), m * _F32(0.5), m)
-        # s = (ln 2 hi, lo) * e, a double-float (an exact product and its error)
-        sx = _LN2_HI * e
-        sy = fma(_LN2_LO, e, fma(_LN2_HI, e, -sx))
-        # x = (m - 1) / (m + 1) in double-float: SLEEF's dfdiv
-        one = np.ones_like(m)
-        nx, ny = _two_sum(-one, m)
-        dx, dy = _two_sum(one, m)
-        r = one / dx
+        m = frac * f32(2)
+        m = np.where(m >= f32(1.5), m * f32(0.5), m)
+        # s = (ln 2 hi, lo) * e, a double-float: sx rounded, sy = fma(lo, e, hi e - sx)
+        e64 = e.astype(_F64)
+        hi_e = e64 * float(_LN2_HI)  # (exact)
+        sx = hi_e.astype(f32)
+        hi_e -= sx
+        hi_e += e64 * float(_LN2_LO)  # (exact: under 53 bits apart)
+        sy = hi_e.astype(f32)
+        # x = (m - 1) / (m + 1) in double-float (SLEEF's dfdiv; the dividend m - 1 is exact)
+        nx = m - f32(1)
+        dx = m + f32(1)
+        v = dx - f32(1)
+        dy = (f32(1) - (dx - v)) + (m - v)  # (dfadd2's error term: 1 + m less dx)
+        r = f32(1) / dx
+        r64 = r.astype(_F64)
         qx = nx * r
-        u = fma(r, nx, -qx)
-        v = fma(-dy, r, fma(-dx, r, one))
-        qy = fma(qx, v, fma(ny, r, u))
+        qx64 = qx.astype(_F64)
+        u64 = nx.astype(_F64) * r64 - qx64  # fma(r, nx, -qx): exact
+        rem = 1.0 - dx.astype(_F64) * r64  # fma(-dx, r, 1): exact
+        rem -= dy.astype(_F64) * r64  # fma(-dy, r, rem): exact in float64
+        v32 = rem.astype(f32)
+        t64 = qx64 * v32.astype(_F64)
+        t64 += u64  # fma(qx, v, fma(ny, r, u)), ny = 0: exact in float64
+        qy = t64.astype(f32)
         x2 = qx * qx
-        t = fma(fma(_LOG_POLY[0], x2, _LOG_POLY[1]), x2, _LOG_POLY[2])
+        x2_64 = x2.astype(_F64)
+        t = (x2_64 * float(_LOG_POLY[0]) + float(_LOG_POLY[1])).astype(f32)
+        t = (x2_64 * t.astype(_F64) + float(_LOG_POLY[2])).astype(f32)
         # s += 2 x (double-float + double-float), then s += x**3 t (double-float + float)
-        bx, by = qx * _F32(2), qy * _F32(2)
+        bx, by = qx * f32(2), qy * f32(2)
         hx = sx + bx
         sy = (((sx - hx) + bx) + sy) + by
         sx = hx
@@ -141,7 +154,9 @@ def logf(x: np.ndarray) -> np.ndarray:
         hx = sx + w
         sy = ((sx - hx) + w) + sy
         out = hx + sy
-        out = np.where(np.isposinf(x), _F32(np.inf), out)
-        out = np.where((x < 0) | np.isnan(x), _F32(np.nan), out)
-        out = np.where(x == 0, _F32(-np.inf), out)
-    return out.astype(_F32, copy=False)
+        bad = ~(x > 0) | (x == np.inf)
+        if bad.any():
+            out = np.where(np.isposinf(x), f32(np.inf), out)
+            out = np.where((x < 0) | np.isnan(x), f32(np.nan), out)
+            out = np.where(x == 0, f32(-np.inf), out)
+    return out.astype(f32, copy=False)
