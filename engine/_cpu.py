@@ -10,6 +10,7 @@ machine it runs on."""
 from __future__ import annotations
 
 import functools
+import os
 
 
 def _cpuinfo(key: str) -> str:
@@ -64,3 +65,28 @@ def float32_lanes() -> int:
     in 99 % of values, over 8 in 96 %."""
     f = flags()
     return 16 if {"avx512f", "avx512bw", "avx512vl", "avx512dq"} <= f else 8
+
+
+@functools.lru_cache(maxsize=1)
+def sleef_fma() -> bool:
+    """Whether torch's vectorised float32 ``exp``/``log`` here are SLEEF's FMA builds
+    (``Sleef_expf16_u10``/``Sleef_expf8_u10``, ``engine.ops.sleef``): its AVX2 and AVX512
+    kernels (x86 with AVX2 and FMA). Measured bit for bit on an Intel Xeon (Sapphire Rapids);
+    the AMD EPYC (Zen 5) runs the same AVX512 kernel. Elsewhere the correctly rounded value
+    stands in (so too where ``ATEN_CPU_CAPABILITY=default`` makes torch run its scalar
+    ``Vectorized`` fallback)."""
+    if os.environ.get("ATEN_CPU_CAPABILITY", "").lower() == "default":
+        return False
+    return {"avx2", "fma"} <= flags()
+
+
+@functools.lru_cache(maxsize=1)
+def mkl_sqrt_table() -> bool:
+    """Whether torch's float32 ``sqrt`` here is MKL VML's Intel AVX512 path, whose results
+    ``engine/ops/mkl_sqrt_f32.npz`` records (on an Intel Xeon, Sapphire Rapids): an Intel
+    processor with AVX512F/BW/VL/DQ, and MKL not told to take another path
+    (``MKL_ENABLE_INSTRUCTIONS``, ``MKL_CBWR``)."""
+    if os.environ.get("MKL_CBWR") or os.environ.get("MKL_ENABLE_INSTRUCTIONS", "").upper() \
+            not in ("", "AVX512", "AVX512_E1", "AVX512_E2", "AVX512_E3", "AVX512_E4"):
+        return False
+    return vendor() == "GenuineIntel" and float32_lanes() == 16

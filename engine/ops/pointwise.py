@@ -16,6 +16,7 @@ import warnings
 import numpy as np
 
 from .. import errors
+from .._cpu import mkl_sqrt_table, sleef_fma
 from .._fperr import Quiet
 from .._fperr import ignore as ignore_fp
 from .._fperr import restore as restore_fp
@@ -27,6 +28,7 @@ from ..autograd.graph import FW_ACTIVE
 from ..dtypes import DEFAULT_INT, bool_, float16, float64, from_numpy_dtype, int64
 from ..modes import _grad_enabled, check_numel, is_grad_enabled, set_grad_enabled
 from ..tensor import Tensor, _wrap
+from . import sleef
 from ._args import (
     _INT64_LIMIT,
     broadcast_shape,
@@ -52,6 +54,7 @@ from .families import (
 )
 from .memory_format import as_iterated
 from .registry import op, register
+from .vector_loops import unary_body
 
 
 # --------------------------------------------------------------------------- helpers
@@ -555,6 +558,8 @@ def _pow_fwd(xp, a, b):
                 return 1 / (a * a)
             if b == -0.5:
                 return 1 / xp.sqrt(a)
+            if b == 0.5:  # (torch's sqrt kernel: MKL's, see sqrt_array)
+                return sqrt_array(xp, a)
         return xp.power(a, b)
     if not hasattr(b, "dtype"):
         if b < 0:
@@ -892,7 +897,66 @@ log2 = unary("log2", _quiet(lambda xp, a: xp.log2(a)), lambda g, x: g / (x * _LN
              arith=True, doc="Elementwise base-2 logarithm.")
 log10 = unary("log10", _quiet(lambda xp, a: xp.log10(a)), lambda g, x: g / (x * _LN10),
               arith=True, doc="Elementwise base-10 logarithm.")
-sqrt = unary("sqrt", _quiet(lambda xp, a: xp.sqrt(a)), lambda g, out: g / (2 * out),
+_MKL_SQRT: list = []  # [the packed bitmap of mkl_sqrt_f32.npz's keys], loaded on first use
+
+
+def _mkl_sqrt_bitmap() -> np.ndarray:
+    if not _MKL_SQRT:
+        import pathlib
+
+        gaps = np.load(pathlib.Path(__file__).with_name("mkl_sqrt_f32.npz"))["gaps"]
+        keys = np.cumsum(gaps, dtype=np.uint32)
+        bits = np.zeros(1 << 24, bool)
+        bits[keys] = True
+        _MKL_SQRT.append(np.packbits(bits, bitorder="little"))
+    return _MKL_SQRT[0]
+
+
+def _mkl_sqrt32(a, table=None):
+    """torch's float32 ``sqrt`` on this CPU (MKL VML's ``vsSqrt``): on an Intel processor
+    with AVX512 (``engine._cpu.mkl_sqrt_table``) the correctly rounded value, or one ulp below
+    it for the inputs of ``mkl_sqrt_f32.npz`` (recorded from torch by
+    scripts/record_mkl_sqrt.py: 98,955 of the 2**24 mantissa and exponent-parity keys; the
+    result scales exactly by powers of 4, subnormals as ``sqrt(x 2**24) / 2**12``). Measured:
+    the correctly rounded value differed from torch's in 6,485 of a million inputs in [0, 4),
+    the model in none of a million over the whole float32 range. Elsewhere (AMD: MKL's generic
+    path, ~20 % of values a last bit off, no rule found) the correctly rounded value."""
+    if table is None:
+        table = mkl_sqrt_table()
+    if not table:
+        return np.sqrt(a)
+    a = np.asarray(a)
+    if a.ndim == 0:
+        return _mkl_sqrt32(a.reshape(1), True).reshape(())
+    out = np.sqrt(a)
+    u = a.view(np.uint32)
+    normal = (u - np.uint32(0x00800000)) < np.uint32(0x7F000000)  # (positive, finite)
+    if not normal.all():
+        sub = (u - np.uint32(1)) < np.uint32(0x007FFFFF)  # (positive subnormals)
+        if sub.any():
+            out[sub] = _mkl_sqrt32(a[sub] * np.float32(2.0 ** 24), True) * np.float32(2.0 ** -12)
+    key = ((u >> np.uint32(23)) & np.uint32(1) ^ np.uint32(1)) << np.uint32(23)
+    key |= u & np.uint32(0x7FFFFF)
+    below = (_mkl_sqrt_bitmap()[key >> np.uint32(3)] >> (key & np.uint32(7)).astype(np.uint8)) & 1
+    below = below.astype(bool) & normal
+    out.view(np.uint32)[below] -= np.uint32(1)
+    return out
+
+
+def sqrt_array(xp, a):
+    """``sqrt`` of an array as torch's kernel computes it (``_mkl_sqrt32`` for float32 on the
+    host; NumPy's, correctly rounded, otherwise): the op's forward and the optimizers'
+    ``exp_avg_sq.sqrt()``."""
+    if getattr(a, "dtype", None) == np.float32 and on_cpu(xp) and mkl_sqrt_table():
+        token = ignore_fp()
+        try:
+            return host_elementwise(_mkl_sqrt32, a)
+        finally:
+            restore_fp(token)
+    return xp.sqrt(a)
+
+
+sqrt = unary("sqrt", _quiet(sqrt_array), lambda g, out: g / (2 * out),
              save=("out",), arith=True, doc="Elementwise square root (gradient inf at 0).")
 rsqrt = unary("rsqrt", _quiet(lambda xp, a: _half_once(xp, a, lambda b: 1 / xp.sqrt(b))),
               lambda g, out: -0.5 * g * out ** 3, save=("out",),
@@ -984,6 +1048,8 @@ _SIGMOID_DOUBLE = (lambda gg, g, out: _sigmoid_backward(gg, out),
 def _sigmoid(xp, a):
     # torch's kernel: 1 / (1 + exp(-x)) (an infinite exp(-x) gives 0), float16 in float32
     # and rounded once
+    if a.dtype == np.float32 and sleef_fma() and on_cpu(xp):
+        return host_elementwise(_sigmoid32, a)
     half = a.dtype == np.float16
     token = ignore_fp()
     try:
@@ -991,6 +1057,29 @@ def _sigmoid(xp, a):
     finally:
         restore_fp(token)
     return out.astype(np.float16) if half else out
+
+
+def exp_kernel32(a, formula):
+    """A float32 ``cpu_kernel_vec`` kernel built on ``exp`` as torch computes it on ``a``:
+    ``formula(x, exp)`` with SLEEF's ``expf`` in whole vectors and the C library's in the scalar
+    remainders (``vector_loops.unary_body``); ``a`` a NumPy array (a new one back)."""
+    if np.ndim(a) == 0:
+        return exp_kernel32(np.reshape(a, 1), formula).reshape(())
+    with Quiet():
+        out = formula(a, sleef.expf)
+        body = unary_body(a)
+        if body is not None and not body.all():
+            tail = ~body
+            out[tail] = formula(a[tail], sleef.expf_libc)
+    return out
+
+
+def _sigmoid32(a):
+    """float32 sigmoid as torch's vectorised kernel computes it: ``1 / (1 + exp(-x))``
+    (``exp_kernel32``). Against the correctly rounded exp in every element: 820 of 20,000
+    values in [-12, 12] differed from torch's; now none."""
+    one = np.float32(1)
+    return exp_kernel32(a, lambda x, exp: one / (one + exp(np.negative(x))))
 
 
 sigmoid = unary("sigmoid", _sigmoid,

@@ -10,8 +10,9 @@ A fused multiply-add of float32 or float64 arrays is ``engine.ops._fma.fma``, ro
 (the float64 sum of the exact float32 product rounded to float32 is a second rounding where it
 lands on a float32 midpoint: ``a + alpha*x`` in float64 cast to float32 gave 1.0 where
 torch's SGD step gives 1 + 2**-23, a = 1, x = 8390656 * 2**-47, alpha = 16773121 * 2**-24).
-(torch's float32 ``sqrt`` is itself a hair off correct rounding on some CPUs; NumPy's is
-correctly rounded: that last-bit difference remains.)
+``sqrt`` is torch's kernel's (``ops.pointwise.sqrt_array``: MKL's float32 sqrt, a last bit
+below the correctly rounded value for 0.6 % of inputs on Intel, modelled there; elsewhere
+NumPy's correctly rounded one, and the last-bit difference remains on AMD).
 """
 
 from __future__ import annotations
@@ -30,6 +31,13 @@ def _fused_ok(a, *xs) -> bool:
 def _wide(a):
     """The dtype the other (half-precision) updates are computed in."""
     return np.float64
+
+
+def sqrt(a, xp):
+    """``a.sqrt()`` as torch's kernel computes it (a new array)."""
+    from ..ops.pointwise import sqrt_array
+
+    return sqrt_array(xp, a)
 
 
 def scalar(value: float, like):

@@ -50,9 +50,9 @@ class Adadelta(Optimizer):
             sq *= _fused.scalar(rho, sq)
             _fused.addcmul_(sq, g, g, 1 - rho, xp)
             std = sq + _fused.scalar(eps, sq)
-            xp.sqrt(std, out=std)
+            std[...] = _fused.sqrt(std, xp)
             delta = acc + _fused.scalar(eps, acc)
-            xp.sqrt(delta, out=delta)
+            delta[...] = _fused.sqrt(delta, xp)
             delta /= std
             delta *= g
             acc *= _fused.scalar(rho, acc)

@@ -53,7 +53,7 @@ class Adagrad(Optimizer):
             clr = lr / (1 + (step - 1) * lr_decay)
             s = state["sum"]._data
             _fused.addcmul_(s, g, g, 1, xp)
-            std = xp.sqrt(s)
+            std = _fused.sqrt(s, xp)
             std += _fused.scalar(eps, std)
             _fused.addcdiv_(p._data, g, std, -clr, xp)
             p._vc[0] += 1

@@ -81,7 +81,7 @@ class Adam(Optimizer):
                 vmax = state["max_exp_avg_sq"]._data
                 xp.maximum(vmax, v, out=vmax)
                 v = vmax
-            denom = xp.sqrt(v)
+            denom = _fused.sqrt(v, xp)
             denom /= _fused.scalar(bias_correction2_sqrt, denom)
             denom += _fused.scalar(eps, denom)
             _fused.addcdiv_(a, m, denom, -step_size, xp)

@@ -69,7 +69,7 @@ class NAdam(Optimizer):
             _fused.lerp_(m, g, 1 - beta1, xp)
             v *= _fused.scalar(beta2, v)
             _fused.addcmul_(v, g, g, 1 - beta2, xp)
-            denom = xp.sqrt(v / _fused.scalar(bias_correction2, v))
+            denom = _fused.sqrt(v / _fused.scalar(bias_correction2, v), xp)
             denom += _fused.scalar(eps, denom)
             product = float(mu_product)
             _fused.addcdiv_(a, g, denom, -lr * (1.0 - mu) / (1.0 - product), xp)

@@ -65,7 +65,7 @@ class RAdam(Optimizer):
             rho_t = rho_inf - 2 * step * (beta2 ** step) / bias_correction2
             update = corrected * _fused.scalar(lr, corrected)
             if rho_t > 5.0:
-                root = xp.sqrt(v)
+                root = _fused.sqrt(v, xp)
                 root += _fused.scalar(eps, root)
                 adaptive = _fused.scalar(bias_correction2 ** 0.5, root) / root
                 rect = ((rho_t - 4) * (rho_t - 2) * rho_inf /

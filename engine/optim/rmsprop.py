@@ -61,9 +61,9 @@ class RMSprop(Optimizer):
                 _fused.lerp_(ga, g, 1 - alpha, xp)
                 avg = sq.copy()
                 _fused.addcmul_(avg, ga, ga, -1, xp)
-                xp.sqrt(avg, out=avg)
+                avg[...] = _fused.sqrt(avg, xp)
             else:
-                avg = xp.sqrt(sq)
+                avg = _fused.sqrt(sq, xp)
             avg += _fused.scalar(eps, avg)
             if momentum > 0:
                 buf = state["momentum_buffer"]._data

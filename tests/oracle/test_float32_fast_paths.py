@@ -42,7 +42,6 @@ def _F(m):
 
 # name -> (the fused path, the op chain it shortcuts (engine only), its inputs)
 CASES = {
-    "silu": (lambda m, x: _F(m).silu(x), lambda x: x / (1 + (-x).exp()), [X]),
     "elu": (lambda m, x: _F(m).elu(x), lambda x: engine.where(x > 0, x, x.expm1()), [X]),
     "softplus": (lambda m, x: _F(m).softplus(x),
                  lambda x: x.clamp(min=0) + (-x.abs()).exp().log1p(), [X]),
@@ -52,7 +51,6 @@ CASES = {
                    lambda x: x.clamp(max=0) - (-x.abs()).exp().log1p(), [X]),
     "glu": (lambda m, x: _F(m).glu(x, 1),
             lambda x: x[:, :50] / (1 + (-x[:, 50:]).exp()), [X]),
-    "sigmoid": (lambda m, x: m.sigmoid(x), lambda x: 1 / (1 + (-x).exp()), [X]),
     "logsumexp": (lambda m, x: m.logsumexp(x, 1),
                   lambda x: (x - x.amax(1, keepdim=True)).exp().sum(1).log() + x.amax(1), [X]),
     "logit": (lambda m, p: m.logit(p), lambda p: (p / (1 - p)).log(), [P]),
@@ -61,10 +59,13 @@ CASES = {
                                               (x + 0.044715 * (x * x * x))).tanh()), [X]),
 }
 
-# today's differing values from torch (of 20,000; glu 10,000; logsumexp 200), with room
-TORCH_LEFT = {"silu": 1000, "elu": 20, "softplus": 1900, "mish": 1500, "logsigmoid": 1150,
-              "glu": 2400, "sigmoid": 950, "logsumexp": 5, "logit": 1700,
-              "gelu_tanh": 200}
+# today's differing values from torch (of 20,000; glu 10,000; logsumexp 200), with room.
+# (sigmoid, silu, softmax and log_softmax are torch's own kernels bit for bit, SLEEF's exp
+# and log in their vector loops: tests/oracle/test_sleef_kernels.py; sigmoid and silu are no
+# longer their chains ``1 / (1 + (-x).exp())``, ``x / (...)``, whose exp is the unary op's,
+# in torch either)
+TORCH_LEFT = {"elu": 20, "softplus": 1900, "mish": 1500, "logsigmoid": 1150,
+              "glu": 2400, "logsumexp": 5, "logit": 1700, "gelu_tanh": 200}
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -115,7 +116,10 @@ VMAPPED = {
     "silu": lambda m, x: _F(m).silu(x),
     "softmax": lambda m, x: x.softmax(-1),
     "log_softmax": lambda m, x: x.log_softmax(-1),
-    "binary_cross_entropy": lambda m, x: _F(m).binary_cross_entropy(x.sigmoid(), x.sigmoid(),
+    # (probabilities by arithmetic: binary_cross_entropy has no batching rule, so its vmap
+    # runs sample by sample, and a sigmoid's vector/remainder split would be the sample's,
+    # where torch's batching rule runs it on the batch)
+    "binary_cross_entropy": lambda m, x: _F(m).binary_cross_entropy(x / 24 + 0.5, x / 25 + 0.5,
                                                                      reduction="none"),
     "xlog1py": lambda m, x: m.special.xlog1py(x, x.abs()),
 }
