@@ -11,6 +11,15 @@ one wakes the moment the lock is free: SQLite's own busy handler, which polls by
 5, 10... ms, never runs, and a short commit never waits milliseconds behind another one
 (measured by ``benchmarks/isolation_bench.py``: the tail of a session run next to heavy
 neighbours). A process that dies holding the lock releases it with its descriptor.
+
+The log is append-only: an append is one ``INSERT`` of its entry (one statement, one
+transaction, the entry's B-tree page the only page it writes), guarded in that statement by the
+session row's fence and the entry before it. What an append used to write into the session's
+row as well (its head, last use, memory and replay time) is read from the log's last entries
+instead (:data:`_RECORD`), and folded into the row when a snapshot drops the entries
+(:meth:`SqliteStore.put_snapshot`). A store written before this layout (``user_version`` 0) is
+migrated when it is opened (:meth:`SqliteStore._migrate`): its entries get those columns, so it
+reads as before.
 """
 
 from __future__ import annotations
@@ -61,6 +70,9 @@ CREATE TABLE IF NOT EXISTS entries (
     kind TEXT NOT NULL,
     body BLOB NOT NULL,
     meta TEXT NOT NULL,
+    at REAL NOT NULL DEFAULT 0,
+    elapsed_ms REAL NOT NULL DEFAULT 0,
+    memory_bytes INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (session, seq)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS snapshots (
@@ -70,8 +82,34 @@ CREATE TABLE IF NOT EXISTS snapshots (
 );
 """
 
-_COLUMNS = ("id, owner, device, seed, ttl_s, created_at, last_used, head, snapshot_seq, "
-            "replay_ms, memory_bytes, fence, extra")
+SCHEMA_VERSION = 1
+"""``PRAGMA user_version`` of the current layout. 0: the session row held the log's head, last
+use, memory and replay time, rewritten by every append; 1: the log's entries carry their own
+(``at``, ``elapsed_ms``, ``memory_bytes``) and an append writes only its entry."""
+
+_ENTRY_COLUMNS = (("at", "REAL NOT NULL DEFAULT 0"), ("elapsed_ms", "REAL NOT NULL DEFAULT 0"),
+                  ("memory_bytes", "INTEGER NOT NULL DEFAULT 0"))
+
+
+def _last(column: str) -> str:
+    """``column`` of the session's last entry (an index seek), or NULL without entries."""
+    return (f"(SELECT e.{column} FROM entries e WHERE e.session = s.id "
+            "ORDER BY e.seq DESC LIMIT 1)")
+
+
+_LAST_USED = f"max(s.last_used, COALESCE({_last('at')}, 0))"
+"""A session's last use: its row's (creation, ``touch``, entries a snapshot folded in) or its
+last entry's, the later."""
+_RECORD = (
+    "SELECT s.id, s.owner, s.device, s.seed, s.ttl_s, s.created_at, "
+    f"{_LAST_USED}, max(s.head, s.snapshot_seq, COALESCE({_last('seq')}, 0)), s.snapshot_seq, "
+    "s.replay_ms + COALESCE((SELECT SUM(e.elapsed_ms) FROM entries e "
+    "WHERE e.session = s.id), 0), "
+    f"COALESCE({_last('memory_bytes')}, s.memory_bytes), s.fence, s.extra FROM sessions s")
+"""A :class:`SessionRecord` from the row and the log after it: the head is the last entry's
+(or the snapshot's, or a layout-0 row's), the memory the last entry's, the replay time the sum
+over the entries kept (a snapshot drops the ones it covers)."""
+_HEAD = f"max(s.head, s.snapshot_seq, COALESCE({_last('seq')}, 0))"
 
 
 def _record(row: tuple) -> SessionRecord:
@@ -124,6 +162,36 @@ class SqliteStore:
         self._checkpoint_due = False
         with self._writing():
             self._db.executescript(SCHEMA)
+            self._migrate()
+
+    def _migrate(self) -> None:
+        """Brings a store of an earlier layout to :data:`SCHEMA_VERSION`, in one transaction
+        (under the writers' lock: the first process to open it does it, the others find it
+        done). Layout 0 -> 1: the entries get ``at`` (0: the row's ``last_used`` already holds
+        their last use), ``elapsed_ms`` (from their ``meta``, which the row's ``replay_ms`` then
+        no longer counts) and ``memory_bytes`` (the row's: what the session held after its
+        last entry)."""
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            if version < 1:
+                have = {row[1] for row in db.execute("PRAGMA table_info(entries)")}
+                for name, kind in _ENTRY_COLUMNS:
+                    if name not in have:
+                        db.execute(f"ALTER TABLE entries ADD COLUMN {name} {kind}")
+                db.execute(
+                    "UPDATE entries SET at = 0, "
+                    "elapsed_ms = COALESCE(json_extract(meta, '$.elapsed_ms'), 0), "
+                    "memory_bytes = COALESCE((SELECT memory_bytes FROM sessions "
+                    "WHERE id = entries.session), 0)")
+                db.execute("UPDATE sessions SET replay_ms = 0")
+            if version < SCHEMA_VERSION:
+                db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
 
     @contextlib.contextmanager
     def _writing(self) -> Iterator[None]:
@@ -176,26 +244,26 @@ class SqliteStore:
 
     def get(self, session_id: str) -> SessionRecord | None:
         with self._lock:
-            row = self._db.execute(f"SELECT {_COLUMNS} FROM sessions WHERE id = ?",
-                                   (session_id,)).fetchone()
+            row = self._db.execute(f"{_RECORD} WHERE s.id = ?", (session_id,)).fetchone()
         return _record(row) if row else None
 
     def list(self, owner: str, now: float) -> list[SessionRecord]:
         with self._lock:
             rows = self._db.execute(
-                f"SELECT {_COLUMNS} FROM sessions WHERE owner = ? AND last_used + ttl_s > ? "
-                "ORDER BY created_at", (owner, now)).fetchall()
+                f"{_RECORD} WHERE s.owner = ? AND {_LAST_USED} + s.ttl_s > ? "
+                "ORDER BY s.created_at", (owner, now)).fetchall()
         return [_record(row) for row in rows]
 
     def count_alive(self, now: float, owner: str | None = None) -> int:
+        alive = f"(s.last_used + s.ttl_s > ? OR {_LAST_USED} + s.ttl_s > ?)"
         with self._lock:
             if owner is None:
-                row = self._db.execute("SELECT COUNT(*) FROM sessions WHERE last_used + ttl_s > ?",
-                                       (now,)).fetchone()
+                row = self._db.execute(f"SELECT COUNT(*) FROM sessions s WHERE {alive}",
+                                       (now, now)).fetchone()
             else:
                 row = self._db.execute(
-                    "SELECT COUNT(*) FROM sessions WHERE owner = ? AND last_used + ttl_s > ?",
-                    (owner, now)).fetchone()
+                    f"SELECT COUNT(*) FROM sessions s WHERE s.owner = ? AND {alive}",
+                    (owner, now, now)).fetchone()
         return int(row[0])
 
     def delete(self, session_id: str) -> bool:
@@ -223,42 +291,39 @@ class SqliteStore:
     def expired(self, now: float, limit: int = 1000) -> list[str]:
         with self._lock:
             rows = self._db.execute(
-                "SELECT id FROM sessions WHERE last_used + ttl_s <= ? LIMIT ?",
-                (now, limit)).fetchall()
+                f"SELECT s.id FROM sessions s WHERE s.last_used + s.ttl_s <= ? "
+                f"AND {_LAST_USED} + s.ttl_s <= ? LIMIT ?", (now, now, limit)).fetchall()
         return [row[0] for row in rows]
 
     # ------------------------------------------------------------------ the log
 
     def append(self, session_id: str, fence: int, head: int, kind: str, body: bytes,
                meta: dict[str, Any], *, last_used: float, memory_bytes: int) -> int | None:
-        elapsed = float(meta.get("elapsed_ms", 0.0))
+        """One ``INSERT``: the entry ``head + 1``, written only if the session's row is there
+        with this ``fence``, and ``head`` is the log's head: the entry ``head`` is there (or
+        ``head`` is the snapshot's, or a layout-0 row's, with no entry after it) and the entry
+        ``head + 1`` is not (the primary key refuses it)."""
+        seq = head + 1
         db = self._log_cursor
         with self._writing():
-            db.execute("BEGIN IMMEDIATE")
             try:
-                seq = head + 1
-                moved = db.execute(  # only from the head this writer knows, under its fence
-                    "UPDATE sessions SET head = ?, replay_ms = replay_ms + ?, "
-                    "last_used = max(last_used, ?), memory_bytes = ? "
-                    "WHERE id = ? AND fence = ? AND head = ?",
-                    (seq, elapsed, last_used, memory_bytes, session_id, fence, head)).rowcount
-                if not moved:
-                    gone = db.execute("SELECT 1 FROM sessions WHERE id = ?",
-                                      (session_id,)).fetchone() is None
-                    db.execute("ROLLBACK")
-                    if gone:
-                        return None
-                    raise StaleFence(session_id)
-                db.execute(
-                    "INSERT INTO entries (session, seq, kind, body, meta) VALUES (?, ?, ?, ?, ?)",
-                    (session_id, seq, kind, body, orjson.dumps(meta).decode()))
-                self._written += len(body)
-            except StaleFence:
-                raise
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
+                added = db.execute(
+                    "INSERT INTO entries (session, seq, kind, body, meta, at, elapsed_ms, "
+                    "memory_bytes) SELECT ?, ?, ?, ?, ?, ?, ?, ? FROM sessions "
+                    "WHERE id = ? AND fence = ? AND head <= ? AND snapshot_seq <= ? "
+                    "AND (max(head, snapshot_seq) = ? OR EXISTS (SELECT 1 FROM entries "
+                    "WHERE session = ? AND seq = ?))",
+                    (session_id, seq, kind, body, orjson.dumps(meta).decode(), last_used,
+                     float(meta.get("elapsed_ms", 0.0)), memory_bytes,
+                     session_id, fence, head, head, head, session_id, head)).rowcount
+            except sqlite3.IntegrityError:  # the entry head + 1 is there: the head moved on
+                raise StaleFence(session_id) from None
+            if not added:
+                if db.execute("SELECT 1 FROM sessions WHERE id = ?",
+                              (session_id,)).fetchone() is None:
+                    return None
+                raise StaleFence(session_id)
+            self._written += len(body)
         return seq
 
     def entries(self, session_id: str, after: int = 0) -> Iterator[Entry]:
@@ -272,11 +337,13 @@ class SqliteStore:
     # ------------------------------------------------------------------ snapshots
 
     def put_snapshot(self, session_id: str, fence: int, seq: int, data: bytes) -> bool:
+        """Stores the snapshot, folds the last entry it covers (last use, memory) and its head
+        into the session's row, and drops the entries it covers."""
         with self._writing():
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 row = self._db.execute(
-                    "SELECT fence, head, snapshot_seq FROM sessions WHERE id = ?",
+                    f"SELECT s.fence, {_HEAD}, s.snapshot_seq FROM sessions s WHERE s.id = ?",
                     (session_id,)).fetchone()
                 if row is None or row[0] != fence or row[1] < seq or row[2] > seq:
                     self._db.execute("ROLLBACK")
@@ -285,14 +352,18 @@ class SqliteStore:
                     "INSERT INTO snapshots (session, seq, data) VALUES (?, ?, ?) "
                     "ON CONFLICT (session) DO UPDATE SET seq = excluded.seq, data = excluded.data",
                     (session_id, seq, data))
+                covered = self._db.execute(
+                    "SELECT at, memory_bytes FROM entries WHERE session = ? AND seq <= ? "
+                    "ORDER BY seq DESC LIMIT 1", (session_id, seq)).fetchone()
+                if covered is not None:
+                    self._db.execute(
+                        "UPDATE sessions SET last_used = max(last_used, ?), memory_bytes = ? "
+                        "WHERE id = ?", (covered[0], covered[1], session_id))
                 self._db.execute("DELETE FROM entries WHERE session = ? AND seq <= ?",
                                  (session_id, seq))
-                replay = self._db.execute(
-                    "SELECT COALESCE(SUM(json_extract(meta, '$.elapsed_ms')), 0) FROM entries "
-                    "WHERE session = ?", (session_id,)).fetchone()[0]
-                self._db.execute(
-                    "UPDATE sessions SET snapshot_seq = ?, replay_ms = ? WHERE id = ?",
-                    (seq, replay, session_id))
+                self._db.execute(  # the entries kept carry their own replay time
+                    "UPDATE sessions SET snapshot_seq = ?, head = max(head, ?), replay_ms = 0 "
+                    "WHERE id = ?", (seq, seq, session_id))
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise

@@ -58,3 +58,39 @@ def test_api_keys_are_not_in_repr():
 ])
 def test_device_allow_list(device, allowed, ok):
     assert device_allowed(device, allowed) is ok
+
+
+@pytest.mark.parametrize(("value", "logged"), [(None, True), ("true", True), ("false", False)])
+def test_access_log_of_python_m_app_follows_the_setting(monkeypatch, value, logged):
+    """``python -m app`` hands ``AUTOGRAD_ACCESS_LOG`` (default on) to uvicorn, whose access
+    logger then has handlers (a line per request) or none (uvicorn's protocols skip it)."""
+    import logging
+    import runpy
+
+    import uvicorn
+
+    from app.core import config as config_module
+
+    if value is None:
+        monkeypatch.delenv("AUTOGRAD_ACCESS_LOG", raising=False)
+    else:
+        monkeypatch.setenv("AUTOGRAD_ACCESS_LOG", value)
+    monkeypatch.setenv("AUTOGRAD_LOG_LEVEL", "info")
+    config_module.get_settings.cache_clear()
+    seen: dict = {}
+    monkeypatch.setattr(uvicorn, "run", lambda target, **kwargs: seen.update(kwargs))
+    access = logging.getLogger("uvicorn.access")
+    loggers = [logging.getLogger(name) for name in ("uvicorn", "uvicorn.error", "uvicorn.access")]
+    kept = [(lg, list(lg.handlers), lg.level, lg.propagate) for lg in loggers]
+    try:
+        runpy.run_module("app", run_name="__main__")
+        assert seen["access_log"] is logged
+        uvicorn.Config("app.main:app", log_level=seen["log_level"],
+                       access_log=seen["access_log"])  # configures uvicorn's loggers
+        assert access.hasHandlers() is logged
+    finally:
+        config_module.get_settings.cache_clear()
+        for lg, handlers, level, propagate in kept:  # as uvicorn's logging config found them
+            lg.handlers[:] = handlers
+            lg.setLevel(level)
+            lg.propagate = propagate
