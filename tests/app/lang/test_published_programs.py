@@ -38,8 +38,14 @@ Hessian-vector products and Newton-CG, nn.init schemes, an LR range test, EMA an
 SimCLR's NT-Xent and SupCon losses, Gumbel-softmax and a categorical VAE, VQ-VAE with its EMA
 codebook, planar normalizing flows, GCN/SAGE/GIN message passing with index_add and scatter,
 attention masks through nn.MultiheadAttention and nn.Transformer, MobileNetV2's inverted
-residuals with squeeze-and-excitation, and an SN-GAN with spectral_norm and a focal loss),
-pasted into a session cell by cell print what torch 2.13 prints for the same cells, both drawing
+residuals with squeeze-and-excitation, and an SN-GAN with spectral_norm and a focal loss), and
+from session 18 more (Gaussian-process regression through Cholesky, k-means++ and PCA with
+torch ops, OneCycleLR / warmup-cosine / warm restarts with gradient clipping, Dataset /
+IterableDataset / Sampler subclasses with a collate_fn, NumPy interop sharing memory, the
+Annotated Transformer, Optimizer subclasses (Lion, AdamW by hand, Lookahead, SAM), an
+energy-based model sampled by Langevin dynamics, a Hamiltonian neural network, NeRF's volume
+rendering with searchsorted, Sinkhorn optimal transport, and an RBM trained by contrastive
+divergence), pasted into a session cell by cell print what torch 2.13 prints for the same cells, both drawing
 the same random numbers (``published.py``).
 
 Each program is as published except where its first lines say: data loading (generated data)
@@ -121,9 +127,9 @@ LIMITS = {"pt_11_jacobians_hessians": Limits(timeout_s=600),
 NAMES = sorted(p.name.removesuffix(".py.txt") for p in PROGRAMS.glob("*.py.txt"))
 
 
-def test_there_are_the_118_programs():
-    assert len(NAMES) == 118
-    assert sum(n.startswith("like_") for n in NAMES) == 40
+def test_there_are_the_130_programs():
+    assert len(NAMES) == 130
+    assert sum(n.startswith("like_") for n in NAMES) == 52
     assert sum(n.startswith("ex_") for n in NAMES) == 8
     assert sum(n.startswith("tut_") for n in NAMES) == 15
     assert sum(n.startswith("d2l_") for n in NAMES) == 21
