@@ -45,8 +45,8 @@ IterableDataset / Sampler subclasses with a collate_fn, NumPy interop sharing me
 Annotated Transformer, Optimizer subclasses (Lion, AdamW by hand, Lookahead, SAM), an
 energy-based model sampled by Langevin dynamics, a Hamiltonian neural network, NeRF's volume
 rendering with searchsorted, Sinkhorn optimal transport, and an RBM trained by contrastive
-divergence), pasted into a session cell by cell print what torch 2.13 prints for the same cells, both drawing
-the same random numbers (``published.py``).
+divergence), pasted into a session cell by cell print what torch 2.13 prints for the same
+cells, both drawing the same random numbers (``published.py``).
 
 Each program is as published except where its first lines say: data loading (generated data)
 and plotting (a print) replaced, long loops shortened. Those that differ from torch because of the
