@@ -44,8 +44,9 @@ torch ops, OneCycleLR / warmup-cosine / warm restarts with gradient clipping, Da
 IterableDataset / Sampler subclasses with a collate_fn, NumPy interop sharing memory, the
 Annotated Transformer, Optimizer subclasses (Lion, AdamW by hand, Lookahead, SAM), an
 energy-based model sampled by Langevin dynamics, a Hamiltonian neural network, NeRF's volume
-rendering with searchsorted, Sinkhorn optimal transport, and an RBM trained by contrastive
-divergence), pasted into a session cell by cell print what torch 2.13 prints for the same
+rendering with searchsorted, Sinkhorn optimal transport, an RBM trained by contrastive
+divergence, matrix factorisation with sparse embedding gradients and SparseAdam, then BPR),
+pasted into a session cell by cell print what torch 2.13 prints for the same
 cells, both drawing the same random numbers (``published.py``).
 
 Each program is as published except where its first lines say: data loading (generated data)
@@ -130,14 +131,14 @@ LIMITS = {"pt_11_jacobians_hessians": Limits(timeout_s=600),
               "like_44_dataset_collate_fn", "like_46_transformer_from_scratch",
               "like_48_ebm_langevin", "like_49_hamiltonian_nn",
               "like_50_nerf_volume_rendering", "like_51_sinkhorn_ot",
-              "like_52_rbm_contrastive_divergence")}}
+              "like_52_rbm_contrastive_divergence", "like_53_matrix_factorization_bpr")}}
 
 NAMES = sorted(p.name.removesuffix(".py.txt") for p in PROGRAMS.glob("*.py.txt"))
 
 
-def test_there_are_the_130_programs():
-    assert len(NAMES) == 130
-    assert sum(n.startswith("like_") for n in NAMES) == 52
+def test_there_are_the_131_programs():
+    assert len(NAMES) == 131
+    assert sum(n.startswith("like_") for n in NAMES) == 53
     assert sum(n.startswith("ex_") for n in NAMES) == 8
     assert sum(n.startswith("tut_") for n in NAMES) == 15
     assert sum(n.startswith("d2l_") for n in NAMES) == 21
