@@ -97,7 +97,13 @@ NOT_STRICT = {"pt_21_neural_style", "km_04_backprop_ninja"}
 #: Style transfer: float32 convolutions round differently (BLAS here, oneDNN in torch) in the
 #: last bits; a style weight of 1e6 and L-BFGS's curvature pairs grow that to ~3e-4 relative
 #: over 20 closure evaluations (the first evaluations agree to 1e-5).
+#: like_12's last line prints mu.grad (5.50e-4, a difference of terms of ~1e2 after 30 Adam
+#: steps) to 4 decimals. On the Intel host (session 18) the session's value is 5.49993e-4 and
+#: torch's 5.50229e-4 (the losses agree to 1e-7 relative: float32 transcendental rounding, AVX512
+#: in torch), either side of 0.00055, so one prints 0.0005 and the other 0.0006: one unit of the
+#: printed last digit is allowed (on AMD both printed 0.0005).
 TOLERANCES = {"pt_07_lpwe_optim": {"rtol": 2e-2, "atol": 2e-3},
+              "like_12_pinn_fourier": {"rtol": 2e-4, "atol": 1.0001e-4},
               "pt_21_neural_style": {"rtol": 2e-3, "atol": 1e-6}}
 #: The Hessians cell computes three 32x512x512 Hessians (about 2 s of CPU): a loaded machine
 #: must not fail it on the default 30 s run deadline.
