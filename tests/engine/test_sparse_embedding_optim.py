@@ -107,3 +107,37 @@ def test_sgd_adds_a_row_looked_up_twice_twice_each_rounded_once():
     assert dense[0, 0] == np.float32(1.0)  # each eps is lost alone (1 + 2^-24 rounds to 1)
     assert dense[1, 0] == np.float32(1.0)
     assert engine.optim.SparseAdam.__module__ == "engine.optim.sparse_adam"
+
+
+SNAPSHOT = '''
+emb = torch.nn.Embedding(5, 3, sparse=True)
+opt = torch.optim.SparseAdam(emb.parameters(), lr=0.1)
+def step(ids):
+    opt.zero_grad()
+    emb(torch.tensor(ids)).pow(2).sum().backward()
+    opt.step()
+step([0, 2, 2])
+opt.zero_grad()
+'''
+
+
+def test_a_session_with_sparse_adam_snapshots_and_a_sparse_gradient_is_not_plain():
+    """A session's SparseAdam (its int step, its moments) is kept by a snapshot and goes on
+    as before; a parameter holding a sparse gradient makes the snapshot refuse (the session
+    is then kept by its log, as for any state a snapshot cannot rebuild)."""
+    from app.services import snapshots
+    from app.services.execution import new_environment
+    from tests.app.services.test_snapshots import _run_in
+
+    env = new_environment("cpu", 1)
+    _run_in(env, SNAPSHOT)
+    back = new_environment("cpu", 0)
+    snapshots.restore(snapshots.capture(env), back)
+    more = ("step([2, 4])\n[emb.weight.tolist(), opt.state_dict()['state'][0]['step'], "
+            "repr(opt), repr(emb.weight.grad)]")
+    got = _run_in(back, more)
+    assert got == _run_in(env, more)
+    assert got[1] == 2 and type(back.variables["opt"]).__name__ == "SparseAdam"
+    _run_in(env, "emb(torch.tensor([1])).sum().backward()")
+    with pytest.raises(snapshots.NotPlain):
+        snapshots.capture(env)
