@@ -570,7 +570,9 @@ def super_attr(rs: RunState, sp: SuperProxy, name: str) -> Any:
             name == "__init__" else MISSING
         if isinstance(value, types.FunctionType):
             return types.MethodType(value, obj)
-        if value is not MISSING:
+        # a library base without an __init__ of its own (Dataset, IterableDataset): its
+        # __init__ is object's, checked below as Python checks it
+        if value is not MISSING and value is not object.__init__:
             return admit(getattr(super(cls.pytype, obj), name)) if not isinstance(obj, UserClass) \
                 else admit(value)
     if name == "__init__":

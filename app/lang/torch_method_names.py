@@ -279,4 +279,7 @@ METHOD_QUALNAMES = {
     'torch.optim.sgd.SGD': {
         'step': 'SGD.step',
     },
+    'torch.optim.sparse_adam.SparseAdam': {
+        'step': 'SparseAdam.step',
+    },
 }

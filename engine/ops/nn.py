@@ -1773,9 +1773,6 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
     gradient."""
     if weight._data.ndim != 2:
         raise errors.EngineRuntimeError("'weight' must be 2-D")
-    if sparse:
-        raise errors.NotSupported("embedding(sparse=True) is not supported: there are no "
-                                  "sparse gradients")
     _same_device(weight, input)
     num = weight._data.shape[0]
     if padding_idx is not None:
@@ -1803,11 +1800,43 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
         if padding_idx is not None:
             scale = xp.where(idx == padding_idx, 0, scale)
         scale = scale.astype(weight.dtype.np)
+    if sparse and needs_grad(weight):
+        from .sparse_coo import _check_cpu
+
+        _check_cpu(weight.device)  # (the sparse gradient is a sparse COO tensor)
     out = _wrap(weight._data[idx], weight.dtype, weight.device)
     if needs_grad(weight):
-        record(out, "EmbeddingBackward0", (lambda g: _scatter_rows(g, idx, scale, num),),
-               (weight,))
+        if sparse:
+            record(out, "EmbeddingBackward0",
+                   (lambda g: _sparse_rows(g, idx, padding_idx, scale_grad_by_freq, num),),
+                   (weight,))
+        else:
+            record(out, "EmbeddingBackward0", (lambda g: _scatter_rows(g, idx, scale, num),),
+                   (weight,))
     return out
+
+
+def _sparse_rows(g: Tensor, idx, padding_idx, scale_grad_by_freq: bool, num: int) -> Tensor:
+    """``sparse=True``'s weight gradient, as torch gives it: a sparse COO tensor, not
+    coalesced, with one entry per looked-up index in input order (the ``padding_idx`` ones
+    left out) and the matching rows of ``g`` as its values."""
+    from .sparse_coo import SparseCOO, sparse_tensor
+
+    if scale_grad_by_freq:
+        raise errors.EngineRuntimeError(
+            "embedding_backward: scale_grad_by_freq not supported with sparse gradients")
+    if needs_grad(g):
+        raise errors.NotSupported("the second derivative of embedding(sparse=True) is not "
+                                  "supported")
+    d = g._data.shape[-1]
+    flat = np.asarray(idx).reshape(-1).astype(np.int64)
+    rows = np.asarray(g._data).reshape(-1, d)
+    if padding_idx is not None:
+        keep = flat != padding_idx
+        flat, rows = flat[keep], rows[keep]
+    else:
+        rows = rows.copy()
+    return sparse_tensor(SparseCOO(flat.reshape(1, -1), rows, (num, d), False), g)
 
 
 def _renorm_rows(weight: Tensor, idx, max_norm: float, norm_type: float) -> None:

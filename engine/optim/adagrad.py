@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from .. import errors
 from ..ops import full_like  # (torch's layout: memory_format, layouts.py)
 from . import _fused
 from .optimizer import Optimizer, check, step_tensor, unsupported
@@ -28,6 +29,10 @@ class Adagrad(Optimizer):
                     "initial_accumulator_value": initial_accumulator_value, "foreach": foreach,
                     "maximize": maximize, "differentiable": differentiable, "fused": fused}
         super().__init__(params, defaults)
+
+    def _refuse_sparse(self) -> None:
+        raise errors.NotSupported("Adagrad with sparse gradients is not supported (torch "
+                                  "updates only their rows); SGD and SparseAdam take them")
 
     def _init_group_state(self, group: dict[str, Any]) -> None:
         for p in group["params"]:

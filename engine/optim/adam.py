@@ -20,6 +20,9 @@ class Adam(Optimizer):
     """Adaptive moment estimation: ``m = lerp(m, g, 1 - beta1)``, ``v = beta2 * v +
     (1 - beta2) * g²``, ``p -= lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)``."""
 
+    _sparse_refusal = ("Adam does not support sparse gradients, please consider SparseAdam "
+                       "instead")
+
     def __init__(self, params: Iterable[Any], lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0, amsgrad: bool = False, *,

@@ -9,6 +9,7 @@ float32 tensor, moment buffers shaped like their parameter).
 
 from __future__ import annotations
 
+import sys
 import warnings
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -20,6 +21,8 @@ from ..memory import register_holder
 from ..modes import enable_grad, no_grad
 from ..tensor import Tensor, _wrap
 from ..utils.hooks import RemovableHandle
+
+_tensor_module = sys.modules[Tensor.__module__]  # (engine.tensor is also torch.tensor)
 
 
 class _RequiredParameter:
@@ -184,11 +187,25 @@ class Optimizer:
     def _update_group(self, group: dict[str, Any]) -> None:
         raise NotImplementedError
 
-    def _with_grads(self, group: dict[str, Any]):
-        for p in group["params"]:
-            g = p._grad
-            if g is not None:
-                yield p, g
+    #: what torch says when a gradient of the group is sparse (``Embedding(sparse=True)``):
+    #: "<name> does not support sparse gradients"; SGD and SparseAdam take them
+    _sparse_refusal: str | None = None
+
+    def _with_grads(self, group: dict[str, Any]) -> list[tuple[Tensor, Tensor]]:
+        """The group's parameters that have a gradient, with it; a sparse gradient is refused
+        before any of the group's parameters is updated, as torch's ``_init_group`` does."""
+        pairs = [(p, p._grad) for p in group["params"] if p._grad is not None]
+        sparse = _tensor_module._sparse_type  # (SparseCOO, set by engine.ops.sparse_coo)
+        for _, g in pairs:
+            if type(g._data) is sparse:
+                self._refuse_sparse()
+        return pairs
+
+    def _refuse_sparse(self) -> None:
+        name = next(c.__name__ for c in type(self).__mro__
+                    if c.__module__.startswith("engine.optim."))
+        raise errors.EngineRuntimeError(self._sparse_refusal or
+                                        f"{name} does not support sparse gradients")
 
     def register_step_pre_hook(self, hook: Callable) -> RemovableHandle:
         """``hook(optimizer, args, kwargs)`` runs before each ``step``."""

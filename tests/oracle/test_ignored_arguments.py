@@ -34,9 +34,8 @@ KNOWN = {
     # differ); kept, as memory reused from torch's previous ask can hold the same garbage
     # every time
     ("embedding_bag", "function", "include_last_offset"): {"differs"},
-    # refuses: sparse layouts (NotSupported, naming them), antialias (NotSupported)
-    ("embedding", "function", "sparse"): {"refuses"},
-    ("embedding", "torch", "sparse"): {"error_class"},
+    # refuses: sparse layouts (NotSupported, naming them), antialias (NotSupported);
+    # embedding's sparse=True gives torch's sparse gradient (session 18)
     ("embedding_bag", "function", "sparse"): {"refuses"},
     ("gather", "function", "sparse_grad"): {"refuses"},
     ("gather", "method", "sparse_grad"): {"refuses"},

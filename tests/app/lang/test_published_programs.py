@@ -38,9 +38,20 @@ Hessian-vector products and Newton-CG, nn.init schemes, an LR range test, EMA an
 SimCLR's NT-Xent and SupCon losses, Gumbel-softmax and a categorical VAE, VQ-VAE with its EMA
 codebook, planar normalizing flows, GCN/SAGE/GIN message passing with index_add and scatter,
 attention masks through nn.MultiheadAttention and nn.Transformer, MobileNetV2's inverted
-residuals with squeeze-and-excitation, and an SN-GAN with spectral_norm and a focal loss),
-pasted into a session cell by cell print what torch 2.13 prints for the same cells, both drawing
-the same random numbers (``published.py``).
+residuals with squeeze-and-excitation, and an SN-GAN with spectral_norm and a focal loss), and
+from session 18 more (Gaussian-process regression through Cholesky, k-means++ and PCA with
+torch ops, OneCycleLR / warmup-cosine / warm restarts with gradient clipping, Dataset /
+IterableDataset / Sampler subclasses with a collate_fn, NumPy interop sharing memory, the
+Annotated Transformer, Optimizer subclasses (Lion, AdamW by hand, Lookahead, SAM), an
+energy-based model sampled by Langevin dynamics, a Hamiltonian neural network, NeRF's volume
+rendering with searchsorted, Sinkhorn optimal transport, an RBM trained by contrastive
+divergence, matrix factorisation with sparse embedding gradients and SparseAdam, then BPR,
+EM for a Gaussian mixture and MixtureSameFamily by gradient descent, Bayes by Backprop and MC
+dropout, saliency / SmoothGrad / Integrated Gradients / Grad-CAM through hooks, prototypical
+networks, a sparse autoencoder with unit-norm decoder columns, Glow's ActNorm, LU-decomposed
+invertible 1x1 convolutions and affine couplings, and ArcFace / CosFace heads with a center
+loss), pasted into a session cell by cell print what torch 2.13 prints for the same
+cells, both drawing the same random numbers (``published.py``).
 
 Each program is as published except where its first lines say: data loading (generated data)
 and plotting (a print) replaced, long loops shortened. Those that differ from torch because of the
@@ -86,7 +97,13 @@ NOT_STRICT = {"pt_21_neural_style", "km_04_backprop_ninja"}
 #: Style transfer: float32 convolutions round differently (BLAS here, oneDNN in torch) in the
 #: last bits; a style weight of 1e6 and L-BFGS's curvature pairs grow that to ~3e-4 relative
 #: over 20 closure evaluations (the first evaluations agree to 1e-5).
+#: like_12's last line prints mu.grad (5.50e-4, a difference of terms of ~1e2 after 30 Adam
+#: steps) to 4 decimals. On the Intel host (session 18) the session's value is 5.49993e-4 and
+#: torch's 5.50229e-4 (the losses agree to 1e-7 relative: float32 transcendental rounding, AVX512
+#: in torch), either side of 0.00055, so one prints 0.0005 and the other 0.0006: one unit of the
+#: printed last digit is allowed (on AMD both printed 0.0005).
 TOLERANCES = {"pt_07_lpwe_optim": {"rtol": 2e-2, "atol": 2e-3},
+              "like_12_pinn_fourier": {"rtol": 2e-4, "atol": 1.0001e-4},
               "pt_21_neural_style": {"rtol": 2e-3, "atol": 1e-6}}
 #: The Hessians cell computes three 32x512x512 Hessians (about 2 s of CPU): a loaded machine
 #: must not fail it on the default 30 s run deadline.
@@ -116,14 +133,26 @@ LIMITS = {"pt_11_jacobians_hessians": Limits(timeout_s=600),
           **{name: Limits(timeout_s=600) for name in (
               "like_21_bilstm_crf", "like_22_seq2seq_bahdanau", "like_23_beam_search",
               "like_24_packed_sequences", "like_30_init_schemes", "like_35_vqvae",
-              "like_36_planar_flows")}}
+              "like_36_planar_flows")},
+          # 2-15 s of CPU quiet (a two-layer encoder-decoder trained 24 steps, 25 Sinkhorn
+          # solves of 50 iterations, NeRF's rays, RK4 through autograd.grad, GRUs over packed
+          # batches, CD-k sampling, EM with MultivariateNormal, two Glow flow steps): past 30 s
+          # under a load of 13 on two cores
+          **{name: Limits(timeout_s=600) for name in (
+              "like_44_dataset_collate_fn", "like_46_transformer_from_scratch",
+              "like_48_ebm_langevin", "like_49_hamiltonian_nn",
+              "like_50_nerf_volume_rendering", "like_51_sinkhorn_ot",
+              "like_52_rbm_contrastive_divergence", "like_53_matrix_factorization_bpr",
+              "like_54_gmm_em", "like_55_bayes_by_backprop", "like_56_attribution_gradcam",
+              "like_57_prototypical_networks", "like_58_sparse_autoencoder",
+              "like_59_glow_invertible_conv", "like_60_arcface_cosface")}}
 
 NAMES = sorted(p.name.removesuffix(".py.txt") for p in PROGRAMS.glob("*.py.txt"))
 
 
-def test_there_are_the_118_programs():
-    assert len(NAMES) == 118
-    assert sum(n.startswith("like_") for n in NAMES) == 40
+def test_there_are_the_138_programs():
+    assert len(NAMES) == 138
+    assert sum(n.startswith("like_") for n in NAMES) == 60
     assert sum(n.startswith("ex_") for n in NAMES) == 8
     assert sum(n.startswith("tut_") for n in NAMES) == 15
     assert sum(n.startswith("d2l_") for n in NAMES) == 21
