@@ -675,7 +675,8 @@ def _affine_values(base, th, k):
     multiply-adds from the first product on Intel; MKL's generic path elsewhere rounds each
     product and sum as the naive kernel (``engine._cpu.mkl_fused``; measured on an AMD EPYC:
     bitwise on every size of the suite's, P up to 343, float32 and float64). float16: the
-    float16 base grid, products and sums in float32, rounded once."""
+    float16 base grid, products and sums in float32, rounded once. Both kernels' sums start
+    from +0., so an all -0. row of products gives +0. (as torch)."""
     dt = th.dtype
     if dt == np.float16:
         base, th = base.astype(np.float32), th.astype(np.float32)
@@ -683,7 +684,7 @@ def _affine_values(base, th, k):
     t = th[:, None, :, :]             # (N, 1, k - 1, k)
     fused = dt != np.float16 and k * base.shape[0] * (k - 1) >= 400 and mkl_fused()
     with np.errstate(all="ignore"):
-        acc = b[..., 0] * t[..., 0]
+        acc = b[..., 0] * t[..., 0] + b.dtype.type(0)  # (the sums start from +0: -0. + 0. = 0.)
         for j in range(1, k):
             acc = fma(b[..., j], t[..., j], acc) if fused else acc + b[..., j] * t[..., j]
     return acc.astype(dt)
