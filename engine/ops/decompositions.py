@@ -390,9 +390,10 @@ def _lu_solve(a: np.ndarray, b: np.ndarray, adjoint: bool, native: bool = False,
     'T' runs ``U^T`` forward, ``L^T`` backward and undoes the swaps; each substitution in axpy
     order with the diagonal's reciprocal (on MKL's Intel path an update by a zero entry of the
     factors is skipped: measured on a Sapphire Rapids with zero incoming gradients of det, the
-    programs whose gradient's zero signs differed 302 -> 93 of 1,500, orders 1 to 4). The order of the operations decides the signs of
-    zeros (and where NaN/inf appear): a determinant's gradient for a zero incoming gradient is
-    all zeros, signed by this arithmetic. ``eps_pivots``: U's exactly zero pivots replaced
+    programs whose gradient's zero signs differed 302 -> 93 of 1,500, orders 1 to 4). The
+    order of the operations decides the signs of zeros (and where NaN/inf appear): a
+    determinant's gradient for a zero incoming gradient is all zeros, signed by this
+    arithmetic. ``eps_pivots``: U's exactly zero pivots replaced
     by the dtype's epsilon first (det's backward without grad mode: a singular matrix's
     zeros then come out of the same arithmetic, not 0/0)."""
     # (float32 in float64 too: torch's float32 solve is that accurate; ``native``: in the
