@@ -587,6 +587,10 @@ def inplace_twin(name: str, forward, differentiable: bool | None = None,
         except errors.EngineTypeError as e:
             raise _as_method_error(e, name) from None
         except errors.KernelNotImplemented:
+            # (torch's TensorIterator checks the overlap, then the shapes, before the kernel's
+            # dtype dispatch refuses: ``float.bitwise_and_`` over a partial overlap)
+            if overlap is not None:
+                check_mem_overlap(self, args + tuple(kwargs.values()) if kwargs else args, full)
             _shape_before_kernel(self, args)
             raise
         if overlap is not None:  # (after the arguments' checks: torch's parser comes first)

@@ -213,6 +213,8 @@ class _Corners:
         self.items = []  # (flat, valid, w, dw[k], d2w[k][l])
         self.raw = []    # per corner: dw[k] before the coordinate's multiplier (self.mult[k])
         self.mult = None
+        self.corner_weights = []  # per (bilinear) corner: its weight along each axis
+        self.corner_bits = []     # per corner: 0 (floor) or 1 (floor + 1) along each axis
         if mode == "bicubic":
             self._bicubic(grid, sizes, padding, align, strides, order)
             return
@@ -253,6 +255,8 @@ class _Corners:
                 i = lo[k] + bits[k]
                 valid &= _int_ok(lo[k]) & (i >= 0) & (i < sizes[k])
                 flat += np.where(valid, i, 0).astype(np.int64) * strides[k]
+            self.corner_weights.append([weights[k][bits[k]] for k in range(d)])
+            self.corner_bits.append(bits)
             w = weights[0][bits[0]]
             for k in range(1, d):
                 w = w * weights[k][bits[k]]
@@ -369,6 +373,8 @@ def _grid_grad(gof, xf, corners, d):
     """sum over corners and channels of gO * x[corner] * dw/dgrid: (N, P, d); the
     coordinate's multiplier (scale, clamp, reflection) last, as torch (its +0 for a clamped
     coordinate keeps the sum's sign)."""
+    if d == 3:
+        return _grid_grad3(gof, xf, corners)
     res = [None] * d
     for (flat, valid, _, _, _), raw in zip(corners.items, corners.raw):
         s = (gof * _gather(xf, flat)).sum(axis=1)
@@ -377,6 +383,32 @@ def _grid_grad(gof, xf, corners, d):
             term = s * raw[k]
             res[k] = term if res[k] is None else res[k] + term
     return np.stack([res[k] * corners.mult[k] for k in range(d)], axis=-1)
+
+
+def _grid_grad3(gof, xf, corners):
+    """The 3-D (trilinear) grid gradient in the order of torch's scalar kernel: per output
+    point a sum from +0. over the channels, and within a channel over the in-bounds corners
+    (x fastest), of ``value * w_a * w_b * gOut`` (the weights along the other two axes, in
+    axis order), subtracted for a corner at the floor along the axis, added at floor + 1; then
+    times the coordinate's multiplier. (The order decides the last bits and, when the terms
+    cancel, the sign of a zero the multiplier leaves: ``0 * -tiny`` is -0.)"""
+    n, c, p = gof.shape
+    res = []
+    for k in range(3):
+        a, b = [j for j in range(3) if j != k]
+        terms = np.zeros((c * len(corners.items) + 1, n, p), dtype=gof.dtype)
+        i = 1
+        for ch in range(c):
+            go = gof[:, ch, :]
+            for (flat, valid, _, _, _), ws, bits in zip(corners.items, corners.corner_weights,
+                                                       corners.corner_bits):
+                val = np.take_along_axis(xf[:, ch, :], flat, axis=1)
+                t = val * ws[a] * ws[b] * go
+                terms[i] = np.where(valid, t if bits[k] else -t, 0)
+                i += 1
+        # (a running sum from +0.: it never becomes -0., so out-of-bounds corners add +0.)
+        res.append(np.cumsum(terms, axis=0)[-1] * corners.mult[k])
+    return np.stack(res, axis=-1)
 
 
 # ----------------------------------------------------------------------- the ops
@@ -675,7 +707,8 @@ def _affine_values(base, th, k):
     multiply-adds from the first product on Intel; MKL's generic path elsewhere rounds each
     product and sum as the naive kernel (``engine._cpu.mkl_fused``; measured on an AMD EPYC:
     bitwise on every size of the suite's, P up to 343, float32 and float64). float16: the
-    float16 base grid, products and sums in float32, rounded once."""
+    float16 base grid, products and sums in float32, rounded once. Both kernels' sums start
+    from +0., so an all -0. row of products gives +0. (as torch)."""
     dt = th.dtype
     if dt == np.float16:
         base, th = base.astype(np.float32), th.astype(np.float32)
@@ -683,7 +716,7 @@ def _affine_values(base, th, k):
     t = th[:, None, :, :]             # (N, 1, k - 1, k)
     fused = dt != np.float16 and k * base.shape[0] * (k - 1) >= 400 and mkl_fused()
     with np.errstate(all="ignore"):
-        acc = b[..., 0] * t[..., 0]
+        acc = b[..., 0] * t[..., 0] + b.dtype.type(0)  # (the sums start from +0: -0. + 0. = 0.)
         for j in range(1, k):
             acc = fma(b[..., j], t[..., j], acc) if fused else acc + b[..., j] * t[..., j]
     return acc.astype(dt)
