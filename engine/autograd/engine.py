@@ -1,6 +1,7 @@
 """The reverse-mode engine: ``run_backward`` walks the graph from its roots iteratively
-(dependency counts and a ready queue in torch's order; no recursion), un-broadcasts every gradient to its input's
-shape in one place, and accumulates into leaves through ``AccumulateGrad`` nodes.
+(dependency counts and a ready queue in torch's order; no recursion), un-broadcasts every
+gradient to its input's shape in one place, and accumulates into leaves through
+``AccumulateGrad`` nodes.
 """
 
 from __future__ import annotations
@@ -8,9 +9,9 @@ from __future__ import annotations
 import itertools
 import sys
 import weakref
+from contextvars import ContextVar
 from heapq import heappop as _heappop
 from heapq import heappush as _heappush
-from contextvars import ContextVar
 
 import numpy as np
 
