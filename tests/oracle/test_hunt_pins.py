@@ -1042,3 +1042,40 @@ def test_backward_runs_nodes_in_torchs_order(name):
     cases, and on triplet_margin_loss's second order)."""
     program = ORDER_CASES[name]
     assert _run(program, engine) == _run(program, torch)
+
+
+def _reduce_zeros(T, op, reduce, include_self, self_v, src_v, dtype="float64"):
+    s = _t(T, self_v, dtype, rg=False)
+    src = _t(T, src_v, dtype, rg=False)
+    n = len(src_v)
+    if op == "index_reduce":
+        return s.index_reduce(0, T.tensor([0, 1, 0, 1, 0][:n]), src, reduce,
+                              include_self=include_self)
+    return s.scatter_reduce(0, T.tensor([0, 1, 0, 1, 0][:n]), src, reduce,
+                            include_self=include_self)
+
+
+ZERO_TIE_CASES = {
+    f"{op} {reduce} include_self={inc} {dtype} {label}": (
+        lambda T, op=op, reduce=reduce, inc=inc, sv=sv, src=src, dtype=dtype:
+        _reduce_zeros(T, op, reduce, inc, sv, src, dtype))
+    for op in ("index_reduce", "scatter_reduce")
+    for reduce in ("amax", "amin")
+    for inc in (True, False)
+    for dtype in ("float64", "float32")
+    for label, sv, src in (
+        ("self 0 / src -0", [0.0, -0.0], [-0.0, 0.0, -0.0]),
+        ("self 5 / src 0, -0", [5.0, -5.0], [0.0, -0.0, -0.0, 0.0]),
+        ("self -5 / src -0, 0", [-5.0, 5.0], [-0.0, 0.0, 0.0, -0.0, 0.0]),
+    )
+}
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.parametrize("name", list(ZERO_TIE_CASES))
+def test_amax_amin_scatter_ties_of_zeros_keep_the_first(name):
+    """index_reduce / scatter_reduce amax and amin replace the value so far only by a strictly
+    greater (smaller) one, as torch's loop: of equal zeros the first (self's, else the first
+    source) gives the sign (the engine's ufunc kept the last: 92 of 400 random calls)."""
+    program = ZERO_TIE_CASES[name]
+    assert _run(program, engine) == _run(program, torch)
