@@ -1079,3 +1079,18 @@ def test_amax_amin_scatter_ties_of_zeros_keep_the_first(name):
     source) gives the sign (the engine's ufunc kept the last: 92 of 400 random calls)."""
     program = ZERO_TIE_CASES[name]
     assert _run(program, engine) == _run(program, torch)
+
+
+def _half_softmax(T, log, dim):
+    x = _t(T, [[-19.078125, 8.8984375, 13.46875], [1.5, -2.25, 0.125]], "float16")
+    f = T.log_softmax if log else T.softmax
+    return f(x, dim)
+
+
+@pytest.mark.parametrize("log", [False])  # (log_softmax over the last dim: still open)
+def test_float16_softmax_rounds_once_from_float32(log):
+    """torch's CPU softmax of a float16 input computes in float32 and rounds once (long run
+    seed 1712021: special.softmax's 0.9893 where torch has 0.9897; the float16 backward is
+    still open)."""
+    program = lambda T: _half_softmax(T, log, -1)  # noqa: E731
+    assert _run(program, engine) == _run(program, torch)
