@@ -1,13 +1,17 @@
 """The reverse-mode engine: ``run_backward`` walks the graph from its roots iteratively
-(dependency counts and a ready stack; no recursion), un-broadcasts every gradient to its input's
-shape in one place, and accumulates into leaves through ``AccumulateGrad`` nodes.
+(dependency counts and a ready queue in torch's order; no recursion), un-broadcasts every
+gradient to its input's shape in one place, and accumulates into leaves through
+``AccumulateGrad`` nodes.
 """
 
 from __future__ import annotations
 
+import itertools
 import sys
 import weakref
 from contextvars import ContextVar
+from heapq import heappop as _heappop
+from heapq import heappush as _heappush
 
 import numpy as np
 
@@ -200,7 +204,12 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
     needed = None if targets is None else _needed(root_nodes, deps, target_nodes)
 
     pending = {}
-    ready = []  # (node, its gradients), for nodes no other node still owes a gradient
+    # (its sequence number, a tie-break, node, its gradients), for nodes no other node still owes
+    # a gradient: a heap, run as torch's ready queue runs them (the node made last first, a
+    # leaf's AccumulateGrad before any; see graph._SEQ): this order decides how three or more
+    # gradients of one tensor round and which sign a sum with a zero gradient keeps
+    ready = []
+    tick = itertools.count()
     if len(root_edges) == 1:  # (the common case of the loops below)
         node, nr = root_edges[0]
         buf = [None] * node._nout
@@ -208,7 +217,7 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
         if node in deps:
             pending[node] = buf
         else:
-            ready.append((node, buf))
+            _heappush(ready, (node._seq, next(tick), node, buf))
     else:
         for e, g in zip(root_edges, root_grads):
             buf = pending.get(e[0])
@@ -217,7 +226,7 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
             buf[e[1]] = g if buf[e[1]] is None else buf[e[1]] + g
         for node in root_nodes:
             if node not in deps and node in pending:
-                ready.append((node, pending.pop(node)))
+                _heappush(ready, (node._seq, next(tick), node, pending.pop(node)))
 
     anomaly = HOOKS_ACTIVE[0] and _anomaly.enabled()
     token = _grad_enabled.set(bool(create_graph))
@@ -231,7 +240,7 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
     plain = needed is None and not anomaly
     try:
         while ready:
-            node, grads = ready.pop()
+            _, _, node, grads = _heappop(ready)
             if plain and node._hooks is None:  # (a plain Node: see Node's ``_hooks``)
                 saved = node._saved
                 if saved is None:
@@ -324,7 +333,7 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                     if g._data.shape != meta[0] or g.dtype is not meta[1]:
                         g = _fit(g, meta)
                     if d == 0 and nxt._nout == 1 and nxt not in pending:  # its only gradient
-                        ready.append((nxt, (g,)))
+                        _heappush(ready, (nxt._seq, next(tick), nxt, (g,)))
                         continue
                     buf = pending.get(nxt)
                     if buf is None:
@@ -355,7 +364,7 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                 if d == 0:
                     buf = pending.pop(nxt, None)
                     if buf is not None:
-                        ready.append((nxt, buf))
+                        _heappush(ready, (nxt._seq, next(tick), nxt, buf))
     finally:
         BACKWARD_NEEDED.reset(needed_token)
         _BORROW.reset(borrow_token)
@@ -433,8 +442,8 @@ def _own(g):
 def _own_borrowed(borrowing: list, grads, ready=(), pending=None, captured=None) -> list:
     """``grads`` with borrowed gradients copied; the same in place for every gradient in
     flight (the ready list, the pending buffers, what ``grad()`` captured so far)."""
-    for i, (node, buf) in enumerate(ready):
-        ready[i] = (node, [_own(g) for g in buf])
+    for i, (seq, tick, node, buf) in enumerate(ready):
+        ready[i] = (seq, tick, node, [_own(g) for g in buf])
     if pending:
         for buf in pending.values():
             buf[:] = [_own(g) for g in buf]

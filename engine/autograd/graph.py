@@ -7,6 +7,7 @@ It holds, per differentiable input, an edge ``(next_node, output_nr)`` and the i
 
 from __future__ import annotations
 
+import itertools
 import weakref
 from contextvars import ContextVar
 
@@ -69,6 +70,13 @@ def _op_name(node_name: str) -> str:
     return node_name[:i] + ("" if n == "0" else n)
 
 
+# torch's sequence numbers: every node takes the next one when it is made; backward runs the
+# ready node with the highest number first (the one made last), and a leaf's AccumulateGrad
+# before any (torch gives it UINT64_MAX). Stored negated (``_seq``), so a min-heap orders them.
+_SEQ = itertools.count(1)
+ACCUMULATE_SEQ = -(1 << 64)
+
+
 class Node:
     """One recorded op. ``name()`` is PyTorch's node name, e.g. ``MulBackward0``.
 
@@ -86,9 +94,10 @@ class Node:
     tuples per such input (two GC-tracked objects fewer per edge)."""
 
     __slots__ = ("_name", "_rule", "_per_input", "_saved", "_had_tensors", "_edges", "_meta",
-                 "_nout", "_out_meta", "_hooks", "_retains", "__weakref__")
+                 "_nout", "_out_meta", "_hooks", "_retains", "_seq", "__weakref__")
 
     def __init__(self, name, rule, per_input, saved, had_tensors, edges, meta, nout):
+        self._seq = -next(_SEQ)
         self._name = name
         self._rule = rule
         self._per_input = per_input
@@ -195,6 +204,7 @@ class AccumulateGrad(Node):
 
     def __init__(self, variable: Tensor):
         super().__init__("AccumulateGrad", None, False, (), False, (), (), 1)
+        self._seq = ACCUMULATE_SEQ
         self._hooks = {}  # (not a plain Node: see Node)
         self.variable = variable
 
@@ -204,6 +214,7 @@ def grad_accumulator(t: Tensor) -> AccumulateGrad:
     node = None if ref is None else ref()
     if node is None:  # (AccumulateGrad(t), inline: two nested __init__ calls less)
         node = _new(AccumulateGrad)
+        node._seq = ACCUMULATE_SEQ
         node._name = "AccumulateGrad"
         node._rule = None
         node._per_input = False
@@ -570,6 +581,7 @@ def record(outputs, name: str, rule, inputs: tuple, saved: tuple = (), per_input
         hooks = {}  # (see Node: None only on a plain Node)
     if node is None:  # (Node(...), inline: a Python __init__ is a nested interpreter call)
         node = _new(Node)
+        node._seq = -next(_SEQ)
         node._name = name
         node._rule = rule
         node._per_input = per_input

@@ -305,14 +305,23 @@ def _norm_grad(grad: Tensor, x: Tensor, norm: Tensor, p: float, dims: tuple) -> 
         return x.sgn() * grad
     if p == 2.0:
         return grad * (x / norm).masked_fill(norm == 0, 0)
+    # (torch's C++ evaluates the operands of a product right to left: the nodes of ``a * b``
+    # are made b's first, and backward runs the node made last first)
     if math.isinf(p):
         ax = x.abs()
         hit = ax.eq(norm).logical_or(ax.isnan())
-        return x.sgn() * ((grad / hit.sum(dims, True)) * hit)
+        right = (grad / hit.sum(dims, True)) * hit
+        return x.sgn() * right
     if p < 1.0:
-        scaled = x.sgn() * x.abs().pow(p - 1).masked_fill(x == 0, 0)
-        return scaled * grad * norm.pow(1 - p)
-    scaled = x.sgn() * x.abs().pow(p - 1) if p < 2.0 else x * x.abs().pow(p - 2)
+        right = x.abs().pow(p - 1).masked_fill(x == 0, 0)
+        scaled = x.sgn() * right
+        right = norm.pow(1 - p)
+        return scaled * grad * right
+    if p < 2.0:
+        right = x.abs().pow(p - 1)
+        scaled = x.sgn() * right
+    else:
+        scaled = x * x.abs().pow(p - 2)
     scale = (grad / norm.pow(p - 1)).masked_fill(norm == 0, 0)
     return scaled * scale
 

@@ -154,7 +154,11 @@ def _scatter_reduce_array(input: Tensor, d: int, index: Tensor, src: Tensor, red
         ufunc = xp.logical_or
     elif arr.dtype.kind == "b" and reduce == "prod":
         ufunc = xp.logical_and
+    orig = arr.copy() if include_self and reduce in ("amax", "amin") and \
+        arr.dtype.kind == "f" else None
     ufunc.at(arr, key, part)
+    if reduce in ("amax", "amin") and arr.dtype.kind == "f":
+        _first_zero_wins(xp, arr, orig, key, part)
     if reduce == "mean":
         count = xp.full(arr.shape, 1 if include_self else 0, dtype=np.int64)
         xp.add.at(count, key, 1)
@@ -164,6 +168,25 @@ def _scatter_reduce_array(input: Tensor, d: int, index: Tensor, src: Tensor, red
         elif arr.dtype.kind != "b":
             arr = xp.floor_divide(arr, count).astype(arr.dtype)
     return arr.reshape(input._data.shape)
+
+
+def _first_zero_wins(xp, arr, orig, key, part) -> None:
+    """The sign of a zero ``amax``/``amin`` result as torch's loop leaves it: the value so far
+    is replaced only by a strictly greater (smaller) one, so of equal zeros the first wins:
+    ``self``'s (``orig``, when included), else the first source along the dim."""
+    done = arr == 0
+    if not done.any():
+        return
+    zero = part == 0
+    if zero.any():
+        flat = xp.ravel_multi_index(tuple(xp.broadcast_to(k, zero.shape)[zero] for k in key),
+                                    arr.shape)
+        pos, first = xp.unique(flat, return_index=True)  # (C order: along the dim, in order)
+        keep = done.reshape(-1)[pos]
+        arr.reshape(-1)[pos[keep]] = part[zero][first[keep]]  # (arr: a C-contiguous copy)
+    if orig is not None:
+        own = done & (orig == 0)
+        arr[own] = orig[own]
 
 
 @op(grad_fns=("ScatterReduceBackward0",))

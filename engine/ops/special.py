@@ -529,16 +529,28 @@ def _bessel(xp, x, order: int, scaled: bool):
     return xp.where(xp.isnan(x), np.nan, res)
 
 
+# (torch's C++ evaluates a binary operator's operands right to left, so the nodes of its
+# formulas are made right operand first; backward runs the node made last first, which decides
+# the sign a zero gradient (sgn's) leaves in second derivatives)
 def _i1_rule(g, x, out):
     # torch's i1_backward: i0(x) - i1(x) / x, 0.5 where |x| <= eps (the limit at 0)
-    return _bessel_rule(g, x, out, lambda s, o: s.i0() - o * s.reciprocal(),
-                        "i1_backward")
+    def formula(s, o):
+        right = o * s.reciprocal()
+        return s.i0() - right
+    return _bessel_rule(g, x, out, formula, "i1_backward")
 
 
 def _i1e_rule(g, x, out):
-    return _bessel_rule(g, x, out,
-                        lambda s, o: special_i0e(s) - o * (s.sgn() + s.reciprocal()),
-                        "i1e_backward")
+    def formula(s, o):
+        right = s.reciprocal()
+        right = o * (s.sgn() + right)
+        return special_i0e(s) - right
+    return _bessel_rule(g, x, out, formula, "i1e_backward")
+
+
+def _i0e_rule(g, x, out):
+    right = x.sgn() * out
+    return g * (special_i1e(x) - right)
 
 
 def _bessel_rule(g, x, out, formula, kernel: str):
@@ -557,7 +569,7 @@ i0 = unary("i0", _f64(lambda xp, a: _bessel(xp, a, 0, False)),
            lambda g, x: g * special_i1(x),
            doc="Elementwise modified Bessel function of the first kind, order 0.")
 special_i0e = unary("special_i0e", _f64(lambda xp, a: _bessel(xp, a, 0, True)),
-                    lambda g, x, out: g * (special_i1e(x) - x.sgn() * out),
+                    _i0e_rule,
                     save=("input", "out"), kind="function", inplace=False,
                     node="SpecialI0EBackward0",
                     doc="Elementwise exponentially scaled Bessel I0: ``exp(-|x|) i0(x)``.")

@@ -196,15 +196,25 @@ def _norm_grad(g: Tensor, diff: Tensor, p: float, r: Tensor) -> Tensor:
         return diff.sgn() * g
     if p == 2:
         return diff * (g / r).masked_fill(r == 0, 0)
+    # (torch's C++ evaluates the operands of a product right to left: the nodes of ``a * b``
+    # are made b's first, and backward runs the node made last first)
     if math.isinf(p):
         size = diff.abs()
         mask = (size == r).logical_or(size.isnan())
-        return diff.sgn() * ((g / mask.sum()) * mask)
+        right = (g / mask.sum()) * mask
+        return diff.sgn() * right
     if p < 1:
-        scaled = diff.sgn() * diff.abs().pow(p - 1).masked_fill(diff == 0, 0)
-        return scaled * g * r.pow(1 - p)
-    scaled = diff.sgn() * diff.abs().pow(p - 1) if p < 2 else diff * diff.abs().pow(p - 2)
-    return scaled * (g / r.pow(p - 1)).masked_fill(r == 0, 0)
+        right = diff.abs().pow(p - 1).masked_fill(diff == 0, 0)
+        scaled = diff.sgn() * right
+        right = r.pow(1 - p)
+        return scaled * g * right
+    if p < 2:
+        right = diff.abs().pow(p - 1)
+        scaled = diff.sgn() * right
+    else:
+        scaled = diff * diff.abs().pow(p - 2)
+    right = (g / r.pow(p - 1)).masked_fill(r == 0, 0)
+    return scaled * right
 
 
 @op(grad_fns=("DistBackward0",))

@@ -176,6 +176,14 @@ def op_program(name: str, draw) -> Program:
         p.gauge = ((args[0].name, ON_INPUT[key]),)
     if name in ("linalg.tensorinv", "linalg.tensorsolve") and args and isinstance(args[0], Ref):
         p.gauge = ((args[0].name, tensor_matrix_kind(name, args, kwargs)),)
+    # (drawn last, so the draws above, and the programs they make, stay as they were)
+    if order >= 1 and draw(st.integers(0, 3)) == 0:
+        # retain_grad() on a non-leaf the program made (the op's result, the view an in-place
+        # op wrote, an input's layout step): its .grad, or torch's error for one that does
+        # not require grad, is compared too
+        made = [s.out for s in b.steps if isinstance(s.out, str)]
+        if made:
+            p.retain = (draw(st.sampled_from(made)),)
     return p
 
 
