@@ -1,10 +1,18 @@
 """Suite-wide fixtures and markers."""
 
+import os
 import sys
 
 import pytest
 
 from engine._cpu import vendor as cpu_vendor
+
+# A service in tests (in process or a subprocess: they inherit this environment) never demotes
+# a long run to SCHED_IDLE. The demotion is right for a server but, on a dev machine shared with
+# other work, a demoted host gets almost no CPU: a 1M-step loop that takes seconds took over 90
+# (session 19), and tests with run time limits failed by load alone. tests/app/services/
+# test_priority.py sets its own value and tests the demotion itself.
+os.environ.setdefault("AUTOGRAD_DEMOTE_AFTER_MS", "0")
 
 
 def _cuda_available() -> bool:

@@ -197,11 +197,11 @@ class Service:
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(10)
 
-    def stop(self) -> int:
+    def stop(self, wait_s: float = 30) -> int:
         """SIGTERM, as an orchestrator stops a container; the exit code."""
         self.proc.send_signal(signal.SIGTERM)
         try:
-            return self.proc.wait(30)
+            return self.proc.wait(wait_s)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             raise
