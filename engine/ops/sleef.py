@@ -24,6 +24,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _parallel
+from .._fperr import ignore as ignore_fp
+from .._fperr import restore as restore_fp
 from . import _fma
 
 _F32 = np.float32
@@ -63,14 +66,15 @@ def expf(x: np.ndarray) -> np.ndarray:
     of its shape): 0 below -104, inf above 100, NaN for NaN. Bit for bit over all 2**32
     float32 inputs (``scripts/prove_sleef_expf.py`` against libtorch's ``Sleef_expf16_u10``).
 
-    In blocks of ``_BLOCK`` elements through preallocated buffers, 34 NumPy passes a block:
+    In blocks of ``_BLOCK`` elements through preallocated buffers, 32 NumPy passes a block:
     ``q = rint(x * log2(e))`` in float32 (SLEEF's product is rounded), the reduced argument
     ``s = x - q ln 2`` exactly in float64 (ln 2 as SLEEF's two float32 parts summed: 43 bits;
     ``q`` has 8) and rounded once to float32 (SLEEF's two multiply-adds: the first is exact),
     the polynomial's multiply-adds by the fixed quantum of their binade (``_STEPS``), the last
     (u5 = fma(u4, s, 0.5), either side of 0.5) and ``fma(s * s, u5, s)`` in float64 rounded to
     float32, then ``1 +`` in float32 and the scaling by ``2**q`` (``ldexp``: SLEEF's two
-    scalings round once as this)."""
+    scalings round once as this). From ``_parallel.MIN_ELEMENTS`` on, chunks run on the
+    engine's threads as its large ufuncs do (elementwise: the same bits)."""
     x = np.asarray(x, _F32)
     if x.ndim == 0:
         return expf(x.reshape(1)).reshape(())
@@ -83,13 +87,25 @@ def expf(x: np.ndarray) -> np.ndarray:
         # out of SLEEF's range: computed on the clipped values, which give the same 0 below
         # (2**-151 scales every r < 2 to 0) and inf above; NaN stays NaN
         flat = np.maximum(np.minimum(flat, _F32(101)), _F32(-105))
+    if n >= _parallel.MIN_ELEMENTS and _parallel.THREADS > 1:
+        _parallel.run_into(_expf_into, [flat], out, n)
+    else:
+        _expf_into(flat, out=out)
+    return out.reshape(x.shape)
+
+
+def _expf_into(x, out) -> None:
+    """``expf`` of the flat float32 array ``x`` into ``out``, block by block."""
+    n = x.size
     m = min(n, _BLOCK)
     bufs = (np.empty(m, _F32), np.empty(m, _F32), np.empty(m, _F64), np.empty(m, _F64),
             np.empty(m, _F64), np.empty(m, np.int32))
-    with np.errstate(all="ignore"):
+    token = ignore_fp()
+    try:
         for i in range(0, n, m):
-            _expf_block(flat[i:i + m], out[i:i + m], bufs)
-    return out.reshape(x.shape)
+            _expf_block(x[i:i + m], out[i:i + m], bufs)
+    finally:
+        restore_fp(token)
 
 
 def _expf_block(x, out, bufs) -> None:
@@ -149,17 +165,49 @@ def expf_libc(x: np.ndarray) -> np.ndarray:
     return out
 
 
+# logf's fast path: float32 values whose float64 log lies nearer a float32 rounding midpoint
+# than this (in float32 ulps) take SLEEF's algorithm; the rest are the rounded float64 log
+_LOG_NEAR = 1 / 64
+_LOW_BITS = (1 << 29) - 1  # (a float64's significand bits below a float32's)
+_LOG_NEAR_BITS = int(_LOG_NEAR * 2**29)
+
+
 def logf(x: np.ndarray) -> np.ndarray:
     """SLEEF's ``logf_u10`` of every element of the float32 array ``x`` (a new float32 array
     of its shape; subnormals included): -inf at 0, NaN below 0 and for NaN, inf at inf.
+
+    SLEEF's logf is the correctly rounded log but where the exact value lies within 1/64 ulp
+    of a rounding midpoint (of all 2**32 inputs, the farthest it differs is PLACEHOLDER ulp
+    from one): the float64 log rounded once, and ``_logf_sleef`` for the elements whose float64
+    log is that near a midpoint (its low 29 significand bits; ~3 % of inputs). libtorch's
+    ``Sleef_logf16_u10`` bit for bit on all 2**32 inputs (``scripts/prove_sleef_expf.py
+    --logf``)."""
+    x = np.asarray(x, _F32)
+    if x.ndim == 0:
+        return logf(x.reshape(1)).reshape(())
+    token = ignore_fp()
+    try:
+        t = np.log(x.astype(_F64))
+        out = t.astype(_F32)
+        low = np.bitwise_and(t.view(np.int64), _LOW_BITS)
+        low -= 1 << 28
+        near = np.abs(low, out=low) < _LOG_NEAR_BITS
+        if near.any():
+            out[near] = _logf_sleef(x[near])
+    finally:
+        restore_fp(token)
+    return out
+
+
+def _logf_sleef(x: np.ndarray) -> np.ndarray:
+    """SLEEF's ``logf_u10`` by its own algorithm, on a float32 array.
 
     Its multiply-adds are float64 arithmetic rounded once to float32, exact in float64 where
     noted: a float32 product's rounding error, and the remainder ``1 - d r`` of a correctly
     rounded reciprocal ``r``, are float32 numbers; ``m - 1`` is exact for ``m`` in [0.75, 1.5]
     (Sterbenz), so the dividend's low part is 0."""
-    x = np.asarray(x, _F32)
     if x.ndim == 0:
-        return logf(x.reshape(1)).reshape(())
+        return _logf_sleef(x.reshape(1)).reshape(())
     f32 = _F32
     with np.errstate(all="ignore"):
         # e = getexp(x / 0.75), m = getmant(x) in [0.75, 1.5): x = m 2**e
