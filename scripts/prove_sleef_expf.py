@@ -1,6 +1,7 @@
 """Proof by exhaustion: ``engine.ops.sleef.expf`` is libtorch's ``Sleef_expf16_u10`` (the
 AVX512 ``expf_u10`` torch's vectorised float32 kernels call) on every one of the 2**32 float32
-bit patterns, NaNs as NaNs.
+bit patterns, NaNs as NaNs; with ``--logf``, ``engine.ops.sleef.logf`` is
+``Sleef_logf16_u10``.
 
 Needs torch (its ``libtorch_cpu.so`` exports the SLEEF symbol), a C compiler and an AVX512
 machine: a 20-line C shim, compiled here into a temporary directory, calls the vector function
@@ -9,6 +10,7 @@ on 16 floats at a time. About 2**32 * 15 ns of CPU (a few minutes on one core)::
     python scripts/prove_sleef_expf.py               # all 2**32 inputs
     python scripts/prove_sleef_expf.py --quick       # the live range [-104, 100] only
     python scripts/prove_sleef_expf.py --first 0x3f000000 --last 0x3fffffff
+    python scripts/prove_sleef_expf.py --logf        # logf, all 2**32 inputs
 
 Exit status 0 when no input differs."""
 
@@ -73,10 +75,12 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--first", type=lambda s: int(s, 0), default=0)
     ap.add_argument("--last", type=lambda s: int(s, 0), default=2**32 - 1)
-    ap.add_argument("--quick", action="store_true", help="only inputs in [-104, 100]")
+    ap.add_argument("--quick", action="store_true", help="expf: only inputs in [-104, 100]")
     ap.add_argument("--chunk", type=int, default=1 << 22)
+    ap.add_argument("--logf", action="store_true", help="logf instead of expf")
     args = ap.parse_args()
-    ref = torch_sleef()
+    ref = torch_sleef("Sleef_logf16_u10" if args.logf else "Sleef_expf16_u10")
+    ours = sleef.logf if args.logf else sleef.expf
     ranges = [(args.first, args.last)]
     if args.quick:  # (bit patterns: +0 .. 100, then -0 .. -104)
         top = int(np.float32(100).view(np.uint32))
@@ -88,7 +92,7 @@ def main() -> int:
         for start in range(first, last + 1, args.chunk):
             bits = np.arange(start, min(start + args.chunk, last + 1), dtype=np.uint64)
             x = bits.astype(np.uint32).view(np.float32)
-            want, got = ref(x), sleef.expf(x)
+            want, got = ref(x), ours(x)
             same = (want.view(np.uint32) == got.view(np.uint32)) | (np.isnan(want) & np.isnan(got))
             bad = np.flatnonzero(~same)
             if bad.size:

@@ -165,49 +165,17 @@ def expf_libc(x: np.ndarray) -> np.ndarray:
     return out
 
 
-# logf's fast path: float32 values whose float64 log lies nearer a float32 rounding midpoint
-# than this (in float32 ulps) take SLEEF's algorithm; the rest are the rounded float64 log
-_LOG_NEAR = 1 / 64
-_LOW_BITS = (1 << 29) - 1  # (a float64's significand bits below a float32's)
-_LOG_NEAR_BITS = int(_LOG_NEAR * 2**29)
-
-
 def logf(x: np.ndarray) -> np.ndarray:
     """SLEEF's ``logf_u10`` of every element of the float32 array ``x`` (a new float32 array
     of its shape; subnormals included): -inf at 0, NaN below 0 and for NaN, inf at inf.
-
-    SLEEF's logf is the correctly rounded log but where the exact value lies within 1/64 ulp
-    of a rounding midpoint (of all 2**32 inputs, the farthest it differs is PLACEHOLDER ulp
-    from one): the float64 log rounded once, and ``_logf_sleef`` for the elements whose float64
-    log is that near a midpoint (its low 29 significand bits; ~3 % of inputs). libtorch's
-    ``Sleef_logf16_u10`` bit for bit on all 2**32 inputs (``scripts/prove_sleef_expf.py
-    --logf``)."""
-    x = np.asarray(x, _F32)
-    if x.ndim == 0:
-        return logf(x.reshape(1)).reshape(())
-    token = ignore_fp()
-    try:
-        t = np.log(x.astype(_F64))
-        out = t.astype(_F32)
-        low = np.bitwise_and(t.view(np.int64), _LOW_BITS)
-        low -= 1 << 28
-        near = np.abs(low, out=low) < _LOG_NEAR_BITS
-        if near.any():
-            out[near] = _logf_sleef(x[near])
-    finally:
-        restore_fp(token)
-    return out
-
-
-def _logf_sleef(x: np.ndarray) -> np.ndarray:
-    """SLEEF's ``logf_u10`` by its own algorithm, on a float32 array.
 
     Its multiply-adds are float64 arithmetic rounded once to float32, exact in float64 where
     noted: a float32 product's rounding error, and the remainder ``1 - d r`` of a correctly
     rounded reciprocal ``r``, are float32 numbers; ``m - 1`` is exact for ``m`` in [0.75, 1.5]
     (Sterbenz), so the dividend's low part is 0."""
+    x = np.asarray(x, _F32)
     if x.ndim == 0:
-        return _logf_sleef(x.reshape(1)).reshape(())
+        return logf(x.reshape(1)).reshape(())
     f32 = _F32
     with np.errstate(all="ignore"):
         # e = getexp(x / 0.75), m = getmant(x) in [0.75, 1.5): x = m 2**e
