@@ -3,6 +3,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+ACCESS_LOG ?= true
 
 .PHONY: setup run test oracle-long lint bench bench-http clean web lock
 
@@ -25,7 +26,7 @@ $(BIN)/.oracle: $(BIN)/.installed
 setup: $(BIN)/.installed
 
 run: setup
-	AUTOGRAD_HOST=$(HOST) AUTOGRAD_PORT=$(PORT) $(BIN)/python -m app
+	AUTOGRAD_HOST=$(HOST) AUTOGRAD_PORT=$(PORT) AUTOGRAD_ACCESS_LOG=$(ACCESS_LOG) $(BIN)/python -m app
 
 test: setup $(BIN)/.oracle
 	$(BIN)/python -m pytest

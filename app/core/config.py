@@ -35,9 +35,11 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Bind address of `python -m app`.")
     port: int = Field(8000, ge=1, le=65535)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
-    access_log: bool = Field(True, description="uvicorn's access log of `python -m app`: a line "
-                             "per request at the info level (~25-40 us of the serving process's "
-                             "CPU per request, written before the reply; benchmarks/README.md).")
+    access_log: bool = Field(False, description="uvicorn's access log of `python -m app`: a line "
+                             "per request at the info level. Off by default (gunicorn's default; "
+                             "a proxy, an ingress and /metrics see every request): it costs "
+                             "~33-38 us of the serving process's CPU per request, written before "
+                             "the reply (benchmarks/README.md); `make run` turns it on.")
 
     device: str = Field("cpu", description="Default device of new sessions: cpu, cuda, cuda:N.")
     allowed_devices: Annotated[list[str], NoDecode] = Field(

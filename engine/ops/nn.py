@@ -826,11 +826,8 @@ def _lane_sums(e):
     only, so that a ``vmap`` level's batched arrays take the same path.)"""
     lanes = float32_lanes()
     n = e.shape[-1]
-    if n < lanes:
-        acc = e[..., 0:1]
-        for i in range(1, n):
-            acc = acc + e[..., i:i + 1]
-        return acc
+    if n < lanes:  # (a running sum is in order)
+        return np.add.accumulate(e, axis=-1)[..., n - 1:]
     whole = n - n % lanes
     # (NumPy reduces a middle axis in order: vector 0, + 1, + 2, ..., from its identity +0.:
     # from -0. instead, which leaves every value as it is, -0. too, as the kernel's start
@@ -841,10 +838,10 @@ def _lane_sums(e):
         acc = np.concatenate([acc[..., :n - whole] + e[..., whole:], acc[..., n - whole:]],
                              axis=-1)
     step = lanes // 2
-    while step:
-        acc = acc + acc[..., np.arange(lanes) ^ step]
+    while step:  # (lane i with lane i + step, for the lanes lane 0's sum reads)
+        acc = acc[..., :step] + acc[..., step:2 * step]
         step //= 2
-    return acc[..., 0:1]
+    return acc
 
 
 @op(grad_fns=("SoftmaxBackward0",))

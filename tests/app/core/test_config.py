@@ -60,9 +60,9 @@ def test_device_allow_list(device, allowed, ok):
     assert device_allowed(device, allowed) is ok
 
 
-@pytest.mark.parametrize(("value", "logged"), [(None, True), ("true", True), ("false", False)])
+@pytest.mark.parametrize(("value", "logged"), [(None, False), ("true", True), ("false", False)])
 def test_access_log_of_python_m_app_follows_the_setting(monkeypatch, value, logged):
-    """``python -m app`` hands ``AUTOGRAD_ACCESS_LOG`` (default on) to uvicorn, whose access
+    """``python -m app`` hands ``AUTOGRAD_ACCESS_LOG`` (default off) to uvicorn, whose access
     logger then has handlers (a line per request) or none (uvicorn's protocols skip it)."""
     import logging
     import runpy
