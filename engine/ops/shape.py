@@ -649,11 +649,28 @@ def repeat(self, *sizes):
     out = _wrap(self.device.xp.tile(self._data.reshape(padded), tuple(max(r, 0) for r in reps)),
                 self.dtype, self.device)
     if needs_grad(self):
-        split = tuple(x for r, s in zip(reps, padded, strict=True) for x in (r, s))
-        axes = tuple(range(0, len(split), 2))
-        record(out, "RepeatBackward0",
-               (lambda g: g.reshape(split).sum(axes).reshape(in_shape),), (self,))
+        record(out, "RepeatBackward0", (lambda g: _repeat_backward(g, reps, in_shape),),
+               (self,))
     return out
+
+
+def _repeat_backward(g, reps: tuple, in_shape: tuple):
+    """torch's ``repeat_backward``: zeros for a zero count; each new leading dim summed away
+    one at a time (``sum(0)``); then the repeated dims split off and summed in one call."""
+    if 0 in reps:
+        return _wrap(g.device.xp.zeros(in_shape, dtype=g.dtype.np), g.dtype, g.device)
+    lead = len(reps) - len(in_shape)
+    for _ in range(lead):
+        g = g.sum(0)
+    split, axes = [], []
+    for r, s in zip(reps[lead:], in_shape, strict=True):
+        if r != 1:
+            split.append(r)
+            axes.append(len(split) - 1)
+        split.append(s)
+    if axes:
+        g = g.reshape(tuple(split)).sum(tuple(axes))
+    return g
 
 
 def _tensor_list(tensors, name: str) -> list:
