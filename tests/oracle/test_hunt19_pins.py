@@ -124,3 +124,29 @@ def test_embedding_gradient_skips_padding_positions(freq):
     gradient there leaves the padding row's gradient 0 (the engine multiplied it by 0: NaN)."""
     up = [[1.0, 2.0, 3.0], [np.inf, np.nan, -np.inf], [3.0, 4.0, 5.0], [0.5, -0.0, 1.0]]
     _same(lambda T: _embedding(T, "float32", [0, 1, 1, 2], 1, freq, 1, up))
+
+
+# ---------------------------------------------------------------------- glibc's log of a 0-d
+def _bce(T, x, y):
+    x = T.tensor(x, dtype=T.float64, requires_grad=True)
+    out = T.nn.functional.binary_cross_entropy(x.clone(), T.tensor(y, dtype=T.float64))
+    out.backward()
+    return [out, x.grad]
+
+
+def _xlogy(T, x, y):
+    x = T.tensor(x, dtype=T.float64, requires_grad=True)
+    y = T.tensor(y, dtype=T.float64, requires_grad=True)
+    a = T.xlogy(x, y)
+    a.backward()
+    return [a, x.grad, y.grad]
+
+
+@pytest.mark.parametrize("program, x, y", [
+    (_bce, -0.0, 0.0), (_bce, 1.0, 1.0), (_bce, 0.0, 1.0),
+    (_xlogy, 1.0, 0.0), (_xlogy, 1.0, -1.0), (_xlogy, 0.0, -2.0)])
+def test_float64_log_of_a_0d_tensor_at_a_pole(program, x, y):
+    """The glibc log/log1p that float64 binary_cross_entropy and xlogy take, for a 0-d tensor
+    holding 0 or a negative number: -inf or NaN as torch (the engine raised AttributeError:
+    NumPy's frompyfunc returns a bare float for a 0-d array). Found by seed 1920."""
+    _same(lambda T: program(T, x, y))
