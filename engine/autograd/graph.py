@@ -455,6 +455,8 @@ def record(outputs, name: str, rule, inputs: tuple, saved: tuple = (), per_input
     single = type(outputs) is Tensor
     integral = single and not outputs.dtype.is_floating_point
     if integral and not WRITING_INTEGRAL.get():
+        if FW_ACTIVE[0] and not needs_grad(*inputs):
+            return None  # (a forward-AD level is open, but nothing here carries a tangent)
         raise errors.EngineRuntimeError(
             f"Autograd not support dtype: {outputs.dtype.scalar_name}")
     fw = FW_ACTIVE[0]

@@ -428,9 +428,10 @@ def _cumprod_grad(g: Tensor, x: Tensor, out: Tensor, d: int) -> Tensor:
         return _cumprod_grad_differentiable(g, x, d)
     # Up to a slice's first zero z: the usual formula; at z: the product before it times the
     # weighted cumprod after it; past z: 0 (every term holds the factor x_z = 0).
-    zeros_so_far = cumsum(x == 0, d)
+    is_zero = x.detach() == 0  # (the masks carry no gradient, nor a vmap level's tangent)
+    zeros_so_far = cumsum(is_zero, d)
     before = zeros_so_far == 0
-    first = ((zeros_so_far == 1) & (x == 0)).long()
+    first = ((zeros_so_far == 1) & is_zero).long()
     past = (zeros_so_far - first) >= 1
     from .pointwise import where
 

@@ -231,3 +231,35 @@ def test_double_to_half_goes_through_float():
     near 1 (``tensor(..., dtype=float16)``, ``.to``/``.half()``, ``copy_``, ``t[:] = v``, an
     in-place op computed in double)."""
     _same(_half_casts)
+
+
+# ---------------------------------------------------------------------- forward AD levels
+def _integers_in_a_dual_level(T):
+    fa = __import__(T.__name__ + ".autograd.forward_ad", fromlist=["dual_level"])
+    with fa.dual_level():
+        a, b = T.tensor([1, 2, 5]), T.tensor([1, 1, 2])
+        x = fa.make_dual(T.tensor([1.0, 2.0, 3.0]), T.tensor([1.0, 0.5, 0.0]))
+        return [a - b, a * 2, a // b, a.neg(), a.cumsum(0) - b, (x > 1).long() - 1,
+                fa.unpack_dual(x * 2)[1]]
+
+
+def test_integer_ops_inside_a_forward_ad_level():
+    """An integer op while a forward-AD level is open, nothing carrying a tangent: torch
+    computes it; the engine raised "Autograd not support dtype: Long" (its binary and unary
+    families record whenever a level is open)."""
+    _same(_integers_in_a_dual_level)
+
+
+def _jac_cumprod(T):
+    func = __import__(T.__name__ + ".func", fromlist=["jacrev"])
+    x = T.tensor([[0.3, -1.2, 0.7, 2.0], [-0.4, 0.0, 1.5, -0.9], [1.1, 0.25, -2.2, 0.6]],
+                 dtype=T.float64)
+    return [func.jacrev(lambda a: a.cumprod(1))(x) + 0.0,
+            func.jacfwd(lambda a: a.cumprod(1))(x) + 0.0]
+
+
+def test_jacobian_of_cumprod_through_a_zero():
+    """jacrev of cumprod over a row holding a zero: cumprod's zero-aware backward counts the
+    zeros with integer ops inside the transform's forward-AD level (engine: "Autograd not
+    support dtype: Long"). (+ 0.0: the signs of zeros are another matter.)"""
+    _same(_jac_cumprod)
