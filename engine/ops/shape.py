@@ -19,10 +19,12 @@ from .families import inplace_twin
 from .registry import op
 
 
-def make_view(input: Tensor, arr, replay, multi: bool = False) -> Tensor:
+def make_view(input: Tensor, arr, replay, multi: bool = False, from_root: bool = False) -> Tensor:
     """Wrap ``arr`` (a NumPy view of ``input``'s data) as a view tensor of ``input``'s base.
     ``replay(t)`` re-applies the same view op to a tensor shaped like ``input``. ``multi``: one
     of several views one op returned (split, unbind): PyTorch forbids writing into those.
+    ``from_root``: ``replay`` takes the base itself, not ``input`` (``as_strided``, whose
+    geometry is the storage's: torch's CopySlices replays it on a tensor of the base's).
 
     How the view was made, when in-place ops must refuse it, rides on the replay function as
     its ``creation`` ("multi", "no_grad"; PyTorch's CreationMeta), inherited by views of it."""
@@ -34,7 +36,7 @@ def make_view(input: Tensor, arr, replay, multi: bool = False) -> Tensor:
         prev = input._view_fn
         out._base = input._base
         creation = getattr(prev, "creation", None)
-        fn = lambda b: replay(prev(b))  # noqa: E731
+        fn = (lambda b: replay(b)) if from_root else lambda b: replay(prev(b))  # noqa: E731
     if creation is None:
         creation = "no_grad" if not _grad_enabled.get() else "multi" if multi else None
     if creation is not None:

@@ -263,3 +263,33 @@ def test_jacobian_of_cumprod_through_a_zero():
     zeros with integer ops inside the transform's forward-AD level (engine: "Autograd not
     support dtype: Long"). (+ 0.0: the signs of zeros are another matter.)"""
     _same(_jac_cumprod)
+
+
+# ---------------------------------------------------------------------- as_strided views
+def _as_strided_inplace(T, view, op, dtype):
+    leaf = _leaf(T, (2, 3), dtype, 256)
+    base = leaf * 1.5
+    v = view(base)
+    op(v)
+    loss = (base * base).sum() + (v * 0.5).sum()
+    g, = T.autograd.grad(loss, [leaf], create_graph=True)
+    (g * g).sum().backward()
+    return [base, v, g, leaf.grad]
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("view, op", [
+    (lambda b: b.as_strided((2,), (1,)), lambda v: v.mul_(2.5)),
+    (lambda b: b.as_strided((2,), (2,), 1), lambda v: v.mul_(2.5)),
+    (lambda b: b.as_strided((2,), (1,)), lambda v: v.add_(1.0)),
+    (lambda b: b.as_strided((2,), (1,)), lambda v: v.sin_()),
+    (lambda b: b.diagonal().as_strided((2,), (1,)), lambda v: v.exp_()),
+    (lambda b: b.diagonal().as_strided((2,), (1,))[1:], lambda v: v.abs_().sqrt_())])
+def test_second_order_through_an_inplace_op_on_an_as_strided_view(view, op, dtype):
+    """Silent: the second-order gradient through an in-place op on an ``as_strided`` view
+    (of a non-leaf, or of a view of it) lost the view's elements (zeros, or half of the true
+    value). torch's CopySlices replays ``as_strided`` on a tensor of the base's geometry, and
+    records it under create_graph; the engine replayed it without recording (no_grad), on the
+    intermediate view (whose own gradient covers only its elements), and on the gradient's
+    own storage (an expanded gradient's is one element)."""
+    _same(lambda T: _as_strided_inplace(T, view, op, dtype))
