@@ -187,3 +187,13 @@ def result_type(dim_dtype: DType | None, zero_dim_dtype: DType | None,
                 scalar_dtype_: DType | None) -> DType:
     """PyTorch's three tiers: dimensioned tensors, then 0-d tensors, then Python scalars."""
     return combine_tiers(dim_dtype, combine_tiers(zero_dim_dtype, scalar_dtype_))
+
+
+def half_source(a):
+    """``a`` ready for a cast to float16 as C++ converts: ``c10::Half`` is made from a
+    ``float``, so a double (or an integer) reaches half through float32, two roundings
+    (NumPy's direct double-to-half cast differs for about 1 value in 10,000)."""
+    if a.dtype == np.float16 or a.dtype == np.float32 or a.dtype == np.bool_:
+        return a
+    with np.errstate(over="ignore"):
+        return a.astype(np.float32)

@@ -366,7 +366,9 @@ def _math_elementwise(name: str, x: np.ndarray) -> np.ndarray:
             with np.errstate(all="ignore"):
                 return float(getattr(np, name)(np.float64(v)))
 
-    return np.frompyfunc(one, 1, 1)(x).astype(np.float64) if x.size else x.astype(np.float64)
+    # (np.array: on a 0-d array the ufunc returns a bare Python float)
+    return np.array(np.frompyfunc(one, 1, 1)(x), dtype=np.float64) if x.size else \
+        x.astype(np.float64)
 
 
 def _probe(name: str) -> bool:

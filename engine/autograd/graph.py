@@ -341,7 +341,7 @@ def copy_slices(base: Tensor, view: Tensor, fn) -> bool:
 
     def rule(g, needs):
         try:
-            out = fn.apply([view_fn(g).clone()])
+            out = fn.apply([_view_of(g, view_fn).clone()])
         except errors.EngineRuntimeError as e:  # a gradient the wrapped node refused: torch's
             head = f"Function {fn.name()} returned an invalid gradient"  # engine names the
             if not str(e).startswith(head):                               # CopySlices
@@ -390,8 +390,17 @@ def _write_slice(g: Tensor, r0, view_fn) -> Tensor:
         with no_grad():
             view_fn(written)._data[...] = True
         record(out, "CopySlices", (lambda gg: gg.masked_fill(written, 0),
-                                   lambda gg: view_fn(gg)), (g, r0))
+                                   lambda gg: _view_of(gg, view_fn)), (g, r0))
     return out
+
+
+def _view_of(g: Tensor, view_fn) -> Tensor:
+    """The view's part of a gradient of its base: ``view_fn`` replayed on ``g`` laid out as
+    the base (row-major), as torch's CopySlices copies the gradient into a tensor of the
+    base's geometry first; an ``as_strided`` view reads storage, and an expanded or
+    transposed gradient's storage is not the base's (the second-order gradient through an
+    in-place op on an ``as_strided`` view lost those elements)."""
+    return view_fn(g if g.is_contiguous() else g.contiguous())
 
 
 _new = object.__new__
@@ -455,6 +464,8 @@ def record(outputs, name: str, rule, inputs: tuple, saved: tuple = (), per_input
     single = type(outputs) is Tensor
     integral = single and not outputs.dtype.is_floating_point
     if integral and not WRITING_INTEGRAL.get():
+        if FW_ACTIVE[0] and not needs_grad(*inputs):
+            return None  # (a forward-AD level is open, but nothing here carries a tangent)
         raise errors.EngineRuntimeError(
             f"Autograd not support dtype: {outputs.dtype.scalar_name}")
     fw = FW_ACTIVE[0]

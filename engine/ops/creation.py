@@ -20,9 +20,11 @@ from ..dtypes import (
     as_dtype,
     bool_,
     default_float,
+    float16,
     float32,
     float64,
     from_numpy_dtype,
+    half_source,
     promote,
 )
 from ..modes import check_numel
@@ -265,7 +267,8 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False):
         return _copy_of(data, dtype, device, requires_grad)
     if isinstance(data, np.ndarray):
         dt = from_numpy_dtype(data.dtype) if dtype is None else as_dtype(dtype)
-        return _finish(np.array(data, dtype=dt.np), dt, device, requires_grad)
+        src = half_source(data) if dt is float16 else data
+        return _finish(np.array(src, dtype=dt.np), dt, device, requires_grad)
     if isinstance(data, _SEQUENCES) and data and isinstance(data[0], np.ndarray):
         if data[0].ndim == 0:  # torch takes len() of the first element
             raise errors.EngineTypeError("len() of unsized object")
@@ -299,7 +302,11 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False):
             check_numel(arr.shape)
             return _finish(arr, dt, device, requires_grad)
     try:
-        arr = np.array(plain, dtype=dt.np)
+        if dt is float16:  # (a Python number reaches half through float, as c10::Half)
+            with np.errstate(over="ignore"):
+                arr = np.array(plain, dtype=np.float32).astype(np.float16)
+        else:
+            arr = np.array(plain, dtype=dt.np)
     except (ValueError, TypeError) as e:
         if "NaN to integer" in str(e):  # NaN into an integral dtype: torch's overflow check
             raise errors.EngineRuntimeError(f"value cannot be converted to type {dt.name} "

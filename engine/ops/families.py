@@ -25,7 +25,7 @@ from ..autograd.graph import (
     regraph_view,
     view_rebase_error,
 )
-from ..dtypes import bool_, default_float
+from ..dtypes import bool_, default_float, float16, half_source
 from ..modes import _grad_enabled, check_numel
 from ..tensor import Tensor, _wrap
 from ._args import (
@@ -405,7 +405,10 @@ def apply_inplace(self: Tensor, result: Tensor, overlap_ok: bool = False,
     if writes is not None and has_overlap(self):
         writes(self._data)
     else:
-        xp.copyto(self._data, result._data, casting="unsafe")
+        data = result._data
+        if self.dtype is float16 and result.dtype is not float16:
+            data = half_source(data)  # (a double reaches half through float, as in C++)
+        xp.copyto(self._data, data, casting="unsafe")
     self._vc[0] += 1
     if node is not None and node._had_tensors:
         _saved_output_is_self(node, result, self)

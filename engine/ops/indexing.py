@@ -19,7 +19,7 @@ from .. import errors
 from ..autograd import needs_grad, record
 from ..autograd.engine import sum_to
 from ..autograd.graph import FW_ACTIVE
-from ..dtypes import ALL, DEFAULT_INT, TYPE_NAMES, bool_, float64
+from ..dtypes import ALL, DEFAULT_INT, TYPE_NAMES, bool_, float16, float64, half_source
 from ..modes import _grad_enabled, no_grad
 from ..tensor import Tensor, _wrap
 from ._args import _C_TYPE_NAMES, broadcast_shape, check_fits, is_scalar, norm_dim
@@ -792,6 +792,8 @@ def setitem(self, key, value):
             v = value
             if isinstance(v, Tensor):
                 v = _strip_leading_ones(v, target._data.ndim).expand(target._data.shape)._data
+                if target.dtype is float16:
+                    v = half_source(v)  # (a double reaches half through float, as in C++)
             target._data[...] = v
             target._vc[0] += 1
         return None

@@ -972,7 +972,8 @@ def _linear_grad_bias(g, x, w):
         r = cascade.add_reduce(a, (0,), False,  # (torch's order, as sum(0))
                                np.float32 if a.dtype == np.float16 else a.dtype)
         return _wrap(r.astype(a.dtype, copy=False), g.dtype, g.device)
-    return g.sum(0)
+    # (the autograd engine's ``sum_to`` of addmm's self gradient: a kept dim, then a view)
+    return g.sum(0, keepdim=True).view(a.shape[1])
 
 
 def _linear_grad_weight_t(g, x, w):
@@ -1756,31 +1757,56 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
 
 
 # --------------------------------------------------------------------------- embedding
-def _gather_rows(w: Tensor, idx, scale) -> Tensor:
-    """Rows ``w[idx]`` (times ``scale`` per index when given); adjoint of ``_scatter_rows``."""
+def _gather_rows(w: Tensor, idx, pad) -> Tensor:
+    """Rows ``w[idx]``, zeros where ``pad`` (when given) is 0: torch's
+    ``embedding_dense_double_backward`` (``index_select``, then ``masked_fill_`` of the
+    ``padding_idx`` rows); adjoint of ``_scatter_rows``."""
     res = w._data[idx]
-    if scale is not None:
-        res = res * scale[..., None]
+    if pad is not None:
+        res = w.device.xp.where(pad[..., None] == 0, res.dtype.type(0), res)
     out = _wrap(res, w.dtype, w.device)
     if needs_grad(w):
         n = w._data.shape[0]
-        record(out, "EmbeddingBackward0", (lambda g: _scatter_rows(g, idx, scale, n),), (w,))
+        record(out, "EmbeddingBackward0", (lambda g: _scatter_rows(g, idx, pad, n, pad),),
+               (w,))
     return out
 
 
-def _scatter_rows(g: Tensor, idx, scale, num: int) -> Tensor:
-    """Sum the rows of ``g`` (times ``scale``) into a ``(num, D)`` gradient at ``idx``."""
+def _scatter_rows(g: Tensor, idx, scale, num: int, pad) -> Tensor:
+    """The rows of ``g`` summed into a ``(num, D)`` gradient at ``idx``, as torch's CPU
+    ``embedding_dense_backward`` loops: index by index in order, the ``padding_idx`` ones
+    (``scale`` 0) skipped, each row added with ``add_(row, alpha=scale)`` (one fused
+    multiply-add) when ``scale_grad_by_freq`` scales it. Its own gradient gathers rows and
+    zeroes only the ``padding_idx`` ones (``pad``): torch's double backward does not divide
+    by the frequencies."""
     xp = g.device.xp
     d = g._data.shape[-1]
     rows = g._data.reshape(-1, d)
-    if scale is not None:
-        rows = rows * scale.reshape(-1, 1)
+    flat = idx.reshape(-1)
     res = xp.zeros((num, d), dtype=g.dtype.np)
-    xp.add.at(res, idx.reshape(-1), rows)
+    if scale is None:
+        xp.add.at(res, flat, rows)
+    else:
+        s = scale.reshape(-1)
+        keep = s != 0
+        rows, flat, s = rows[keep], flat[keep], s[keep]
+        if not bool((s == 1).all()) and res.dtype in (np.float32, np.float64):
+            order = xp.argsort(flat, kind="stable")
+            sorted_k = flat[order]
+            starts = xp.searchsorted(sorted_k, sorted_k, side="left")
+            rank = xp.empty_like(order)
+            rank[order] = xp.arange(order.size) - starts  # each index's occurrence number
+            for r in range(int(rank.max()) + 1 if rank.size else 0):
+                sel = rank == r  # (distinct rows: one vectorized step of the loop)
+                k = flat[sel]
+                alpha = xp.broadcast_to(s[sel][:, None], (k.size, d)).copy()
+                res[k] = fma(alpha, rows[sel], res[k], xp)
+        else:
+            xp.add.at(res, flat, rows * s[:, None])
     out = _wrap(res, g.dtype, g.device)
     if needs_grad(g):
         record(out, "EmbeddingDenseBackwardBackward0",
-               (lambda gg: _gather_rows(gg, idx, scale),), (g,))
+               (lambda gg: _gather_rows(gg, idx, pad),), (g,))
     return out
 
 
@@ -1809,9 +1835,11 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
         raise errors.EngineIndexError("index out of range in self")
     if max_norm is not None:
         _renorm_rows(weight, idx, max_norm, norm_type)
-    scale = None
+    scale = pad = None
     if scale_grad_by_freq or padding_idx is not None:
         scale = xp.ones(idx.shape, dtype=weight.dtype.np)
+        if padding_idx is not None:
+            pad = xp.where(idx == padding_idx, 0, scale).astype(weight.dtype.np)
         if scale_grad_by_freq and idx.size:
             counts = xp.bincount(idx.reshape(-1), minlength=num)
             scale = scale / counts[idx]
@@ -1829,8 +1857,8 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
                    (lambda g: _sparse_rows(g, idx, padding_idx, scale_grad_by_freq, num),),
                    (weight,))
         else:
-            record(out, "EmbeddingBackward0", (lambda g: _scatter_rows(g, idx, scale, num),),
-                   (weight,))
+            record(out, "EmbeddingBackward0",
+                   (lambda g: _scatter_rows(g, idx, scale, num, pad),), (weight,))
     return out
 
 

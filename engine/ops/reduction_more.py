@@ -11,12 +11,13 @@ import numpy as np
 from .. import errors
 from ..autograd import OUTPUT, needs_grad, record
 from ..dtypes import DEFAULT_INT, as_dtype, float16, float32
-from ..tensor import Tensor
+from ..tensor import Tensor, _wrap
 from ._args import norm_dim, norm_dims
 from .pointwise import exp_array, log1p_array
 from .reduction import (
     _acc,
     _check_grad_dtype,
+    _float_sum,
     _int_dim,
     _quiet,
     _return_type,
@@ -42,8 +43,9 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None):
     a = input._data
     xp = input.device.xp
     if a.dtype.kind == "f":
-        a = xp.where(xp.isnan(a), 0, a)
-    res = a.sum(axis=dims, keepdims=keepdim, dtype=_acc(dt))
+        a = xp.where(xp.isnan(a), a.dtype.type(0), a)
+    # (torch's kernel is sum's cascade skipping NaNs, the input read in the result's dtype)
+    res = _float_sum(_wrap(a, input.dtype, input.device), dims, keepdim, dt)
     out = _wrap_reduced(xp.asarray(res).astype(dt.np, copy=False), dt, input.device)
     if needs_grad(input):
         shape = input._data.shape
@@ -61,6 +63,10 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None):
         raise errors.EngineRuntimeError(
             "nanmean(): expected input to have floating point or complex dtype but got "
             f"{input.dtype.scalar_name}")
+    if dtype is not None and not as_dtype(dtype).is_floating_point:
+        raise errors.EngineRuntimeError(
+            "nanmean(): could not infer output dtype. Optional dtype must be either a "
+            f"floating point or complex dtype. Got: {as_dtype(dtype).scalar_name}")
     count = input.isnan().logical_not().sum(dim, keepdim)
     return nansum(input, dim, keepdim, dtype=dtype).div(count)
 

@@ -19,10 +19,12 @@ from .families import inplace_twin
 from .registry import op
 
 
-def make_view(input: Tensor, arr, replay, multi: bool = False) -> Tensor:
+def make_view(input: Tensor, arr, replay, multi: bool = False, from_root: bool = False) -> Tensor:
     """Wrap ``arr`` (a NumPy view of ``input``'s data) as a view tensor of ``input``'s base.
     ``replay(t)`` re-applies the same view op to a tensor shaped like ``input``. ``multi``: one
     of several views one op returned (split, unbind): PyTorch forbids writing into those.
+    ``from_root``: ``replay`` takes the base itself, not ``input`` (``as_strided``, whose
+    geometry is the storage's: torch's CopySlices replays it on a tensor of the base's).
 
     How the view was made, when in-place ops must refuse it, rides on the replay function as
     its ``creation`` ("multi", "no_grad"; PyTorch's CreationMeta), inherited by views of it."""
@@ -34,7 +36,7 @@ def make_view(input: Tensor, arr, replay, multi: bool = False) -> Tensor:
         prev = input._view_fn
         out._base = input._base
         creation = getattr(prev, "creation", None)
-        fn = lambda b: replay(prev(b))  # noqa: E731
+        fn = (lambda b: replay(b)) if from_root else lambda b: replay(prev(b))  # noqa: E731
     if creation is None:
         creation = "no_grad" if not _grad_enabled.get() else "multi" if multi else None
     if creation is not None:
@@ -649,11 +651,28 @@ def repeat(self, *sizes):
     out = _wrap(self.device.xp.tile(self._data.reshape(padded), tuple(max(r, 0) for r in reps)),
                 self.dtype, self.device)
     if needs_grad(self):
-        split = tuple(x for r, s in zip(reps, padded, strict=True) for x in (r, s))
-        axes = tuple(range(0, len(split), 2))
-        record(out, "RepeatBackward0",
-               (lambda g: g.reshape(split).sum(axes).reshape(in_shape),), (self,))
+        record(out, "RepeatBackward0", (lambda g: _repeat_backward(g, reps, in_shape),),
+               (self,))
     return out
+
+
+def _repeat_backward(g, reps: tuple, in_shape: tuple):
+    """torch's ``repeat_backward``: zeros for a zero count; each new leading dim summed away
+    one at a time (``sum(0)``); then the repeated dims split off and summed in one call."""
+    if 0 in reps:
+        return _wrap(g.device.xp.zeros(in_shape, dtype=g.dtype.np), g.dtype, g.device)
+    lead = len(reps) - len(in_shape)
+    for _ in range(lead):
+        g = g.sum(0)
+    split, axes = [], []
+    for r, s in zip(reps[lead:], in_shape, strict=True):
+        if r != 1:
+            split.append(r)
+            axes.append(len(split) - 1)
+        split.append(s)
+    if axes:
+        g = g.reshape(tuple(split)).sum(tuple(axes))
+    return g
 
 
 def _tensor_list(tensors, name: str) -> list:

@@ -147,11 +147,10 @@ def as_strided(input, size, stride, storage_offset=None):
     offset = _offset_of(input) if storage_offset is None else int(storage_offset)
     arr = _strided_array(input, size, stride, offset)
 
-    def replay(t):
-        with no_grad():
-            return as_strided(t, size, stride, offset)
+    def replay(t):  # (recorded, as every view's replay: a CopySlices under create_graph
+        return as_strided(t, size, stride, offset)  # differentiates through it)
 
-    out = make_view(input, arr, replay)
+    out = make_view(input, arr, replay, from_root=True)
     if needs_grad(input):
         flat = _flat_storage(input)
         view_pos = _positions(arr, flat) if arr.size else np.zeros(0, dtype=np.int64)

@@ -17,6 +17,7 @@ from ..dtypes import (
     float16,
     float32,
     float64,
+    half_source,
     int8,
     int16,
     int32,
@@ -175,7 +176,8 @@ def _copy_result(self: Tensor, src: Tensor) -> Tensor:
             raise errors.EngineRuntimeError(
                 f"output with shape {list(shape)} doesn't match the broadcast shape {list(full)}")
     xp = self.device.xp
-    out = _wrap(xp.array(xp.broadcast_to(src._data, shape), dtype=self.dtype.np), self.dtype,
+    data = half_source(src._data) if self.dtype is float16 else src._data
+    out = _wrap(xp.array(xp.broadcast_to(data, shape), dtype=self.dtype.np), self.dtype,
                 self.device)
     if self.dtype.is_floating_point and needs_grad(self, src):
         record(out, "CopyBackwards", (lambda g: zeros_like(g), lambda g: g), (self, src),
@@ -239,20 +241,21 @@ def to(self, *args, **kwargs):
             fmt is None or fmt is _mf.preserve_format or _mf.suggest(self._data) is fmt) and \
             (device is None or not names_cpu_index(device)):  # (``to("cpu:0")`` copies)
         return self
+    src = half_source(self._data) if dt is float16 else self._data
     if dev != self.device:
         if dev.type == "cpu":
-            arr = self.device.xp.asnumpy(self._data)
+            arr = self.device.xp.asnumpy(src)
         else:
             with dev.scope():
-                arr = dev.xp.asarray(self._data)
+                arr = dev.xp.asarray(src)
         arr = arr.astype(dt.np, copy=False)
         if fmt is not None and fmt is not _mf.preserve_format:
             arr = _mf.copy_in(arr, fmt, dev.xp)
     elif fmt is None or fmt is _mf.preserve_format:  # (torch's preserve_format strides)
-        arr = _mf.preserve_copy(self._data, dev.xp, dt.np) if type(self._data) is np.ndarray \
-            else self._data.astype(dt.np, copy=True)
+        arr = _mf.preserve_copy(src, dev.xp, dt.np) if type(src) is np.ndarray \
+            else src.astype(dt.np, copy=True)
     else:
-        arr = _mf.copy_in(self._data, fmt, dev.xp, dt.np)
+        arr = _mf.copy_in(src, fmt, dev.xp, dt.np)
     out = _wrap(arr, dt, dev)
     if needs_grad(self) and dt.is_floating_point:
         src_dtype, src_dev = self.dtype, self.device
