@@ -42,6 +42,7 @@ from .objects import (
 from .runtime import Frame
 from .schema import READ_DUNDERS, READABLE_ATTRS
 from .scopes import CLASS, Scope
+from .shared import SHARED_CONTAINERS, unshared
 from .values import CLASS_VERSION, Instance, OpFunction, Property, SuperProxy
 
 Tensor = engine.Tensor
@@ -300,6 +301,8 @@ class ExpressionCompiler:
                     raise
                 except Exception:
                     found = library_getattr(value, name)  # the error as programs see it
+                if type(found) in SHARED_CONTAINERS:
+                    found = unshared(value, name, found)
                 return admit(found)
             elif hasattr(type(value), "_lang_class") and not isinstance(value, Tensor):
                 if public:  # ``self.s`` in a Module subclass: what bridge_attr does, inline

@@ -46,6 +46,7 @@ from .pycollections import ATTRIBUTES as COLLECTION_ATTRIBUTES
 from .pyfunctools import CachedFunction
 from .runtime import RunState
 from .schema import READABLE_ATTRS, WRITABLE_ATTRS
+from .shared import unshared, write_refused
 from .values import (
     CLASS_VERSION,
     BoundMethod,
@@ -258,7 +259,7 @@ def library_attr(obj: Any, name: str) -> Any:
     value = library_getattr(obj, name)
     if type(value) is types.FunctionType and isinstance(obj, type):  # ``opt_cls.step``
         value = class_function(obj, name, value)
-    return admit(value)
+    return admit(unshared(obj, name, value))
 
 
 LIBRARY_METHODS: dict[tuple[type, str], Any] = {}
@@ -573,8 +574,9 @@ def super_attr(rs: RunState, sp: SuperProxy, name: str) -> Any:
         # a library base without an __init__ of its own (Dataset, IterableDataset): its
         # __init__ is object's, checked below as Python checks it
         if value is not MISSING and value is not object.__init__:
-            return admit(getattr(super(cls.pytype, obj), name)) if not isinstance(obj, UserClass) \
-                else admit(value)
+            if not isinstance(obj, UserClass):  # a class's container: the program's copy
+                value = getattr(super(cls.pytype, obj), name)
+            return admit(unshared(cls.lib_base, name, value))
     if name == "__init__":
         return BoundMethod(obj, NativeMethod("__init__", object_init))
     raise ProgramError(f"'super' object has no attribute '{name}'", exception="AttributeError")
@@ -614,7 +616,7 @@ def bridge_attr(rs: RunState, obj: Any, name: str) -> Any:
     value = library_getattr(obj, name)
     if type(value) is types.MethodType and value.__func__.__module__ == "app.lang.library":
         return _bind(cls.lookup(name), obj, cls)
-    return admit(value)
+    return admit(unshared(obj, name, value))
 
 
 # --------------------------------------------------------------------------- writing
@@ -661,6 +663,8 @@ def set_attr(rs: RunState, obj: Any, name: str, value: Any) -> None:
         obj.default_factory = value
         return
     if type(obj) is UserClass:
+        if obj.builtin:
+            raise write_refused(obj, name)
         obj.ns[name] = value
         classes_changed()
         if obj.pytype is not None and not isinstance(value, (Function, StaticMethod,
@@ -675,11 +679,14 @@ def set_attr(rs: RunState, obj: Any, name: str, value: Any) -> None:
         _set_library_attr(rs, obj, name, value, bridge=True)
         return
     if _mutable_library_object(obj):
-        ASSIGNED_NAMES.add(name)  # from now on ``obj.name(...)`` looks at the object first
+        if any(name in klass.__dict__ for klass in type(obj).__mro__):
+            # it shadows a method of its class: from now on ``obj.name(...)`` looks at the
+            # object first (other names need not: their calls read the object's attribute;
+            # the set, one for the process, holds only names of library methods)
+            ASSIGNED_NAMES.add(name)
         _set_library_attr(rs, obj, name, value, bridge=False)
         return
-    raise ProgramError(f"cannot set attribute '{name}' of '{type_name(obj)}' objects",
-                       exception="AttributeError")
+    raise write_refused(obj, name)
 
 
 def _mutable_library_object(obj: Any) -> bool:
@@ -712,6 +719,10 @@ def _set_library_attr(rs: RunState, obj: Any, name: str, value: Any, *, bridge: 
 
 
 def del_attr(rs: RunState, obj: Any, name: str) -> None:
+    """``del obj.name``."""
+    if name.startswith("__"):
+        raise ProgramError(f"cannot delete dunder attribute '{name}'",
+                           exception="AttributeError")
     if isinstance(obj, Instance) and obj.cls.lookup(DATACLASS_PARAMS) is not None:
         refused = frozen_error(obj, name, "delete")
         if refused is not None:
@@ -719,7 +730,7 @@ def del_attr(rs: RunState, obj: Any, name: str) -> None:
     if isinstance(obj, Instance) and name in obj.attrs:
         del obj.attrs[name]
         return
-    if type(obj) is UserClass and name in obj.ns:
+    if type(obj) is UserClass and not obj.builtin and name in obj.ns:
         del obj.ns[name]
         classes_changed()
         return
@@ -730,7 +741,9 @@ def del_attr(rs: RunState, obj: Any, name: str) -> None:
         except Exception as exc:
             raise convert_exception(exc, f"delattr {name}", rs.limits) from None
         return
-    raise no_attribute(obj, name)
+    if isinstance(obj, Instance):
+        raise no_attribute(obj, name)
+    raise write_refused(obj, name, delete=True)
 
 
 # --------------------------------------------------------------------------- calling
