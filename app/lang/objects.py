@@ -31,6 +31,7 @@ from .errors import LangError, ProgramError
 from .exceptions import convert_exception
 from .library import _MISSING as MISSING
 from .library import (
+    VERSIONS,
     LibModule,
     admit,
     class_function,
@@ -386,6 +387,13 @@ def dunder_attr(rs: RunState, obj: Any, name: str) -> Any:
         return qualname_of(obj)
     if name == "__doc__":
         return doc_of(obj)
+    if name == "__version__":  # ``torch.__version__``, ``np.__version__``
+        if type(obj) is not LibModule:
+            raise no_attribute(obj, name)
+        if obj.path not in VERSIONS:
+            raise ProgramError(f"module '{obj.path}' has no attribute '__version__'",
+                               exception="AttributeError")
+        return VERSIONS[obj.path]
     if name == "__init__":
         return get_attr(rs, obj, name)
     raise ProgramError(f"dunder attributes are not allowed: '{name}'",
