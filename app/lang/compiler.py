@@ -39,7 +39,7 @@ IMPORTABLE_ROOTS = frozenset({"torch", "math", "random", "numpy", "functools", "
 # variables, `def forward(ctx, input)`; reading one it never bound is a NameError).
 PYTHON_ONLY_CALLS = frozenset({
     "open", "eval", "exec", "compile", "globals", "locals", "vars", "dir", "input",
-    "breakpoint", "help", "exit", "quit", "memoryview", "hash", "bytes", "bytearray",
+    "breakpoint", "help", "exit", "quit", "memoryview", "bytes", "bytearray",
     "classmethod_descriptor", "__import__", "aiter", "anext", "license", "credits",
     "copyright"})
 #: Builtins whose second argument is an attribute name: a literal dunder there is rejected

@@ -129,8 +129,38 @@ def _numpy(rs: RunState, t: Any, *, force: bool = False) -> Array:
         raise convert_exception(exc, "numpy", rs.limits) from None
 
 
-#: Tensor methods that are no ops: ``x.numpy()`` gives the language's read-only array.
-TENSOR_NATIVE = {"numpy": NativeMethod("numpy", _numpy)}
+def _data_ptr(rs: RunState, t: Any, *args: Any, **kwargs: Any) -> int:
+    """``x.data_ptr()``: where the tensor's first element is, as an address-like number that
+    is no address (the language's ``id`` of the buffer at the root of its storage, in steps of
+    64 bytes as torch's CPU allocator aligns, plus the element's byte offset in it): the same
+    for every tensor of one storage, views apart by their offsets as in torch; 0 for a tensor
+    with no elements (torch gives an empty view of a storage its place in it)."""
+    from .builtins import _id
+
+    if kwargs:
+        raise ProgramError("TensorBase.data_ptr() takes no keyword arguments",
+                           exception="TypeError")
+    if args:
+        raise ProgramError(f"TensorBase.data_ptr() takes no arguments ({len(args)} given)",
+                           exception="TypeError")
+    arr = t._data
+    if arr.size == 0:
+        return 0
+    root = arr
+    while isinstance(getattr(root, "base", None), type(arr)):
+        root = root.base
+    return (_id(rs, root) << 6) + _address(arr) - _address(root)
+
+
+def _address(arr: Any) -> int:
+    interface = getattr(arr, "__array_interface__", None)
+    return interface["data"][0] if interface is not None else arr.data.ptr  # CuPy's
+
+
+#: Tensor methods that are no ops: ``x.numpy()`` gives the language's read-only array;
+#: ``x.data_ptr()`` an address that is none.
+TENSOR_NATIVE = {"numpy": NativeMethod("numpy", _numpy),
+                 "data_ptr": NativeMethod("data_ptr", _data_ptr)}
 
 
 def tensor_attr(obj: Any, name: str) -> Any:
