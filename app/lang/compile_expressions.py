@@ -89,6 +89,9 @@ class ExpressionCompiler:
             raise ProgramValidationError("unknown expression")
         return method(self, node, scope)
 
+    def _ellipsis(self, node: dict, scope: Scope) -> Closure:
+        return lambda fr: Ellipsis
+
     def _sequence(self, items: list, scope: Scope, kind: type) -> Closure:
         if not any(isinstance(e, dict) and "star" in e for e in items):
             parts = tuple(self.expr(e, scope) for e in items)
@@ -572,5 +575,5 @@ class ExpressionCompiler:
         "walrus": _walrus, "call": _call, "var": _var, "method": _method, "attr": _attr,
         "index": _index,
         "and": _and, "or": _or, "not": _not, "ifexp": _ifexp, "tuple": _tuple, "set": _set,
-        "dict": _dict, "float": _float, "lib": _lib,
+        "dict": _dict, "float": _float, "lib": _lib, "ellipsis": _ellipsis,
     }

@@ -599,7 +599,7 @@ class SourceCompiler:
         if value is None or isinstance(value, (bool, int, str)):
             return value
         if value is Ellipsis:
-            raise _fail(node, "'...' is only allowed inside an index")
+            return {"ellipsis": None}
         raise _fail(node, f"{type(value).__name__} literals are not supported")
 
     def expr_Name(self, node: ast.Name) -> Any:
