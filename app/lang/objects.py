@@ -43,6 +43,7 @@ from .library import (
     missing_tensor_attr,
     torch_class_name,
 )
+from .pyabc import ABSTRACTS, check_instantiable
 from .pycollections import ATTRIBUTES as COLLECTION_ATTRIBUTES
 from .pyfunctools import CachedFunction
 from .runtime import RunState
@@ -203,12 +204,17 @@ def get_attr(rs: RunState, obj: Any, name: str) -> Any:
         return bridge_attr(rs, obj, name)
     if name == "__name__":
         return name_of(obj)
+    if t is Function and obj.attrs and name in obj.attrs:
+        return obj.attrs[name]
     if t is BuiltinType:
         from .builtins import TYPE_ATTRIBUTES
 
         found = TYPE_ATTRIBUTES.get((obj.name, name))
         if found is not None:
             return found
+        if name in ("_fields", "_field_defaults") and isinstance(obj.pytype, type) and \
+                pycollections.named_tuple_class(obj.pytype):
+            return getattr(obj.pytype, name)  # a named tuple class's fields (tuple, dict)
         from .methods import unbound_method
 
         found = unbound_method(obj.pytype, obj.name, name)  # ``key=str.lower``
@@ -700,6 +706,11 @@ def set_attr(rs: RunState, obj: Any, name: str, value: Any) -> None:
                                exception="TypeError")
         obj.default_factory = value
         return
+    if type(obj) is Function:  # ``f.calls = 0``: a program's function has attributes
+        if obj.attrs is None:
+            obj.attrs = {}
+        obj.attrs[name] = value
+        return
     if type(obj) is UserClass:
         if obj.builtin:
             raise write_refused(obj, name)
@@ -766,6 +777,9 @@ def del_attr(rs: RunState, obj: Any, name: str) -> None:
         if refused is not None:
             raise refused
     if isinstance(obj, Instance) and name in obj.attrs:
+        del obj.attrs[name]
+        return
+    if type(obj) is Function and obj.attrs and name in obj.attrs:
         del obj.attrs[name]
         return
     if type(obj) is UserClass and not obj.builtin and name in obj.ns:
@@ -1091,6 +1105,8 @@ def instance_call(rs: RunState, obj: Instance, name: str, args: tuple | list,
 
 def instantiate(rs: RunState, cls: UserClass, args: tuple | list, kwargs: dict) -> Any:
     """``cls(*args, **kwargs)``."""
+    if cls.lookup(ABSTRACTS):
+        check_instantiable(cls)
     if cls.pytype is not None:
         return call_library(rs, cls.pytype, args, kwargs)
     obj = new_instance(cls)

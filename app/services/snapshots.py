@@ -198,8 +198,9 @@ class _Writer:
             return {"r": ref}
         code = f.code
         if code.origin is None or f.owner is not None or f.glob is not self.glob or \
-                f.name != code.name or f.qualname != code.qualname or f.doc is not code.doc:
-            raise NotPlain("a method or a function from elsewhere")
+                f.name != code.name or f.qualname != code.qualname or f.doc is not code.doc \
+                or f.attrs:
+            raise NotPlain("a method, a function from elsewhere or with attributes")
         ref = self.seen[id(f)] = len(self.seen)
         self.keep.append(f)
         raw, node = code.origin
