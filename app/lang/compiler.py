@@ -32,7 +32,7 @@ LIB_ROOTS = frozenset({"torch", "F", "nn", "math", "random", "autograd", "functi
 IMPORTABLE_ROOTS = frozenset({"torch", "math", "random", "numpy", "functools", "copy",
                               "collections", "dataclasses", "typing", "itertools", "warnings",
                               "string", "time", "unicodedata", "json", "heapq", "operator",
-                              "os", "io", "pickle", "sys", "contextlib", "abc"})
+                              "os", "io", "pickle", "sys", "contextlib", "abc", "logging"})
 # Python's builtins that reach outside a numeric program (files, the interpreter, the process,
 # introspection, object hashes). They do not exist in the language: calling one is a
 # syntax_error at its line and column (a program may still use the names for its own
@@ -447,8 +447,9 @@ class SourceCompiler:
             raise _fail(node, f"import of {module!r} is not allowed (programs can import "
                               "torch and its modules, math, random, functools, copy, "
                               "collections, dataclasses, itertools, typing, warnings, time, "
-                              "unicodedata, json, heapq, operator, contextlib, abc, sys's safe "
-                              "part, string's and numpy's constants, and os, io and pickle "
+                              "unicodedata, json, heapq, operator, contextlib, abc, "
+                              "logging, sys's "
+                              "safe part, string's and numpy's constants, and os, io and pickle "
                               "over the session's own files)")
 
     def stmt_FunctionDef(self, node: ast.FunctionDef, sub: str, ctx: dict) -> list[dict]:

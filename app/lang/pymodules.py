@@ -31,6 +31,7 @@ from .pycollections import COLLECTIONS, NAMED_TUPLE
 from .pyfunctools import FUNCTOOLS_MORE
 from .pyitertools import ITERTOOLS
 from .pyjson import JSON
+from .pylogging import LOGGING
 from .pyoperator import HEAPQ, OPERATOR
 from .pysys import CONTEXTLIB, SYS
 from .runtime import RunState
@@ -483,4 +484,5 @@ MODULES = {"math": MATH, "random": RANDOM, "numpy": NUMPY, "functools": FUNCTOOL
            "time": TIME, "unicodedata": UNICODEDATA, "json": JSON, "heapq": HEAPQ,
            "operator": OPERATOR, **npmod.SUBMODULES,
            "os": OS, "os.path": OS_PATH, "io": IO, "pickle": pickle_module(), "sys": SYS,
-           "contextlib": CONTEXTLIB, "abc": ABC_MODULE}
+           "contextlib": CONTEXTLIB, "abc": ABC_MODULE,
+           "logging": LOGGING}

@@ -276,6 +276,8 @@ def capture(env: Environment) -> bytearray:
                 else writer.value(list(env.print_options)),
                 "deterministic": list(env.deterministic), "cudnn": list(env.cudnn),
                 "cpu": list(env.cpu), "default_dtype": env.default_dtype}
+    if env.logging is not None:  # loggers are the language's objects: replayed
+        raise NotPlain("the session configured logging")
     if env.warning_filters is not None:  # warnings.filterwarnings (app.lang.run_warnings)
         if any(not isinstance(f[2], str) for f in env.warning_filters):
             raise NotPlain("a warnings filter on a program's class")
