@@ -82,7 +82,9 @@ def device(spec) -> Device:
     """Parse ``"cpu"``, ``"cuda"``, ``"cuda:1"`` (or pass a Device through): where a tensor is
     placed (a CPU index, ``"cpu:0"``, places it on the one CPU, as torch does)."""
     if isinstance(spec, Device):
-        return spec if spec.index is None or spec.type != "cpu" else CPU
+        if spec.index is None:  # ``torch.device("cuda")`` places on the current GPU, cuda:0
+            return spec if spec.type == "cpu" else device(spec.type)
+        return spec if spec.type != "cpu" else CPU
     if spec is None:
         return default_device()
     if type(spec) is int:  # torch: an accelerator's index
@@ -123,7 +125,8 @@ def torch_device(type=None, index=None, **kwargs) -> Device:
     """``torch.device(...)``, the value a program holds: ``torch.device("cpu:0")`` and
     ``torch.device("cpu", 0)`` keep their index, as torch's do (``device(type='cpu', index=0)``,
     not equal to ``torch.device("cpu")``); a tensor placed by one is on the one CPU
-    (:func:`device`), and ``x.to("cpu:0")`` copies, as torch's does (the devices differ)."""
+    (:func:`device`), and ``x.to("cpu:0")`` copies, as torch's does (the devices differ).
+    ``torch.device("cuda")`` keeps having no index (a tensor placed by it is on cuda:0)."""
     from .errors import EngineTypeError
 
     if kwargs:
@@ -159,7 +162,14 @@ def torch_device(type=None, index=None, **kwargs) -> Device:
             if dev is None:
                 dev = _CPU_INDEXED.setdefault(n, Device("cpu", n))
             return dev
+        if m is not None and m.group(1) == "cuda" and m.group(2) is None:
+            return CUDA_UNINDEXED  # device(type='cuda'), not cuda:0 (a tensor made there is)
     return device(type)
+
+
+#: ``torch.device("cuda")``: the current GPU without an index, as torch's (it prints as
+#: ``cuda`` and is not equal to ``torch.device("cuda:0")``; :func:`device` places on cuda:0)
+CUDA_UNINDEXED = Device("cuda", None)
 
 
 

@@ -20,15 +20,18 @@ from collections import OrderedDict, deque
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 import engine
 from engine.autograd.graph import Node
 
+from . import pyhash
 from .arrays import Array, ArrayDType
 from .arrays import from_numpy as array_from_numpy
 from .errors import ProgramError
 from .exceptions import BUILTIN_EXCEPTIONS, is_exception_class
 from .guards import int_guard, length, size_guard, width_guard
-from .library import torch_class_name
+from .library import LibModule, torch_class_name
 from .methods import (
     LIST_METHODS,
     iterate,
@@ -45,6 +48,8 @@ from .runtime import RunState
 from .schema import READ_DUNDERS, SPECIAL_METHODS
 from .torch_method_names import METHOD_QUALNAMES
 from .values import (
+    BoundMethod,
+    BoundOp,
     BuiltinFunction,
     BuiltinType,
     ClassMethod,
@@ -52,11 +57,13 @@ from .values import (
     GeneratorValue,
     Instance,
     LangIterator,
+    OpFunction,
     Property,
     ShownBuiltin,
     StaticMethod,
     SuperProxy,
     UserClass,
+    type_name,
     user_class_of,
 )
 
@@ -494,7 +501,7 @@ _TWINS = frozenset({
     "len", "abs", "round", "min", "max", "sum", "any", "all", "sorted", "reversed", "enumerate",
     "zip", "map", "filter", "iter", "next", "isinstance", "issubclass", "callable", "getattr",
     "setattr", "hasattr", "delattr", "divmod", "pow", "chr", "ord", "hex", "bin", "oct", "repr",
-    "ascii", "format", "id"})
+    "ascii", "format", "id", "hash"})
 
 
 def call_error(exc: BaseException, name: str, args: tuple | list, kwargs: dict,
@@ -554,6 +561,60 @@ def _id(rs: RunState, value: Any, /) -> int:
     its memory address: a keyed hash of it (48 bits; the key is the process's own)."""
     digest = hashlib.blake2b(py.id(value).to_bytes(8, "little"), key=_ID_KEY, digest_size=6)
     return int.from_bytes(digest.digest(), "little")
+
+
+def _hash(rs: RunState, value: Any, /) -> int:
+    """``hash(x)``: CPython 3.11's value with ``PYTHONHASHSEED=0`` (:mod:`app.lang.pyhash`)."""
+    return pyhash.value_hash(value, lambda v: _id(rs, v), lambda v: _own_hash(rs, v))
+
+
+def _own_hash(rs: RunState, value: Any) -> int | None:
+    """The hash of ``value`` where its class has its own (a program's ``__hash__``, a tensor's
+    identity, a device's ...), None where CPython would hash its address; Python's
+    ``unhashable type`` error where its class is unhashable."""
+    from .objects import call_special
+    from .pymodules import TypingForm
+
+    cls = user_class_of(value)
+    if cls is not None:
+        method = cls.lookup("__hash__")
+        if method is None:
+            if cls.lookup("__eq__") is not None:
+                raise ProgramError(f"unhashable type: '{cls.name}'", exception="TypeError")
+            return None
+        result = call_special(rs, value, method, ())
+        if not isinstance(result, int):
+            raise ProgramError("__hash__ method should return an integer",
+                               exception="TypeError")
+        result = int(result)  # CPython's slot: kept when it fits in 64 bits, else hashed
+        if -(2**63) <= result < 2**63:
+            return -2 if result == -1 else result
+        return py.hash(result)
+    t = type(value)
+    if isinstance(value, Tensor):
+        return _id(rs, value)  # torch's Tensor.__hash__ is id(self)
+    if t is engine.Device:  # torch's: the device type's number and the index as a byte
+        return (DEVICE_TYPE_NUMBERS[value.type] << 16) | \
+            (255 if value.index is None else value.index & 0xFF)
+    if isinstance(value, np.generic):
+        return py.hash(value)  # NumPy's scalars hash as Python's numbers
+    if t is BoundMethod or t is BoundOp:  # CPython's: the receiver's and the function's
+        func = value.func if t is BoundMethod else value.fn
+        return pyhash.pointer_hash(_id(rs, value.self_)) ^ _hash(rs, func) or -2
+    if t is OpFunction:
+        return pyhash.pointer_hash(_id(rs, value.fn))
+    if t is LibModule or t is ArrayDType:
+        return pyhash.pointer_hash(pyhash.str_hash(getattr(value, "path", None) or value.name))
+    if t is engine.finfo or t is engine.iinfo or t is TypingForm:
+        key = value.dtype if t is not TypingForm else (value.name, value.args)
+        return pyhash.tuple_hash([pyhash.str_hash(t.__name__), _hash(rs, key)])
+    if getattr(t, "__hash__", None) is None or t is Array:
+        raise ProgramError(f"unhashable type: '{type_name(value)}'", exception="TypeError")
+    return None
+
+
+#: torch's ``DeviceType`` numbers (``c10/core/DeviceType.h``) of the device types there are
+DEVICE_TYPE_NUMBERS = {"cpu": 0, "cuda": 1, "mps": 13, "meta": 14}
 
 
 def _divmod(rs: RunState, a: Any, b: Any) -> tuple:
@@ -809,7 +870,8 @@ for _t in NUMPY_SCALAR_TYPES:  # ``type(a.sum())`` is ``<class 'numpy.float64'>`
 
 _FUNCTIONS: dict[str, Callable[..., Any]] = {
     "print": _print, "repr": _repr, "ascii": _plain_builtin(py.ascii), "format": format_value,
-    "len": _len, "id": _id, "abs": _plain_builtin(py.abs), "round": _plain_builtin(py.round),
+    "len": _len, "id": _id, "hash": _hash, "abs": _plain_builtin(py.abs),
+    "round": _plain_builtin(py.round),
     "min": _reducing(py.min, "min"), "max": _reducing(py.max, "max"), "sum": _sum,
     "any": _any, "all": _all, "sorted": _sorted, "reversed": _reversed,
     "enumerate": _enumerate, "zip": _zip, "map": _map, "filter": _filter, "iter": _iter,

@@ -15,6 +15,8 @@ from .guards import size_guard
 from .library import bind_static_dispatchers, library_base, make_library_subclass
 from .methods import iterate
 from .objects import apply_decorator
+from .pyabc import record_abstracts
+from .pycollections import NAMED_TUPLE, named_tuple_from_class
 from .runtime import RETURN, Frame, make_frame
 from .schema import SPECIAL_METHODS
 from .scopes import Scope
@@ -155,9 +157,15 @@ class DefinitionCompiler:
             if match_args is not None:
                 ns["__match_args__"] = match_args
             body(make_frame(fr.rs, ns, fr.glob, enclosing(fr), fr.func))
-            value: Any = make_class(name, qualname, base_values, ns)
-            value.doc = doc
-            value.annotations = annotations
+            if NAMED_TUPLE in base_values:  # ``class P(NamedTuple): x: int``
+                if len(base_values) > 1:
+                    raise ProgramError("can only inherit from a NamedTuple type and Generic",
+                                       exception="TypeError")
+                value: Any = named_tuple_from_class(fr.rs, name, annotations, ns)
+            else:
+                value = make_class(name, qualname, base_values, ns)
+                value.doc = doc
+                value.annotations = annotations
             for decorator in reversed(decorating):
                 value = apply_decorator(fr.rs, decorator, value)
             store(fr, value)
@@ -317,6 +325,7 @@ def make_class(name: str, qualname: str, bases: list[Any], ns: dict[str, Any]) -
         for function in _functions_in(value):
             if function.owner is None:
                 function.owner = cls
+    record_abstracts(cls)
     classes_changed()
     if lib is not None:
         cls.pytype = make_library_subclass(cls)

@@ -42,6 +42,7 @@ from .objects import (
 from .runtime import Frame
 from .schema import READ_DUNDERS, READABLE_ATTRS
 from .scopes import CLASS, Scope
+from .shared import SHARED_CONTAINERS, unshared
 from .values import CLASS_VERSION, Instance, OpFunction, Property, SuperProxy
 
 Tensor = engine.Tensor
@@ -87,6 +88,9 @@ class ExpressionCompiler:
         if method is None:  # pragma: no cover - the schema admits nothing else
             raise ProgramValidationError("unknown expression")
         return method(self, node, scope)
+
+    def _ellipsis(self, node: dict, scope: Scope) -> Closure:
+        return lambda fr: Ellipsis
 
     def _sequence(self, items: list, scope: Scope, kind: type) -> Closure:
         if not any(isinstance(e, dict) and "star" in e for e in items):
@@ -300,6 +304,8 @@ class ExpressionCompiler:
                     raise
                 except Exception:
                     found = library_getattr(value, name)  # the error as programs see it
+                if type(found) in SHARED_CONTAINERS:
+                    found = unshared(value, name, found)
                 return admit(found)
             elif hasattr(type(value), "_lang_class") and not isinstance(value, Tensor):
                 if public:  # ``self.s`` in a Module subclass: what bridge_attr does, inline
@@ -569,5 +575,5 @@ class ExpressionCompiler:
         "walrus": _walrus, "call": _call, "var": _var, "method": _method, "attr": _attr,
         "index": _index,
         "and": _and, "or": _or, "not": _not, "ifexp": _ifexp, "tuple": _tuple, "set": _set,
-        "dict": _dict, "float": _float, "lib": _lib,
+        "dict": _dict, "float": _float, "lib": _lib, "ellipsis": _ellipsis,
     }

@@ -62,6 +62,7 @@ from .runtime import (
 )
 from .schema import WRITABLE_ATTRS
 from .scopes import Scope
+from .shared import SHARED_CONTAINERS, unshared
 from .values import Instance, Property, user_class_of
 
 Tensor = engine.Tensor
@@ -162,6 +163,8 @@ def unpack_attr(attr: tuple, names: tuple[str, ...], unit: bytes, pointer: str) 
                     raise
                 except Exception:
                     items = library_getattr(value, name)  # the error as programs see it
+                if type(items) in SHARED_CONTAINERS:
+                    items = unshared(value, name, items)
                 if type(items) is tuple:  # ``ctx.saved_tensors``: admit's tuple check, inline
                     for item in items:
                         if type(item) is not Tensor:

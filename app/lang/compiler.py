@@ -32,14 +32,14 @@ LIB_ROOTS = frozenset({"torch", "F", "nn", "math", "random", "autograd", "functi
 IMPORTABLE_ROOTS = frozenset({"torch", "math", "random", "numpy", "functools", "copy",
                               "collections", "dataclasses", "typing", "itertools", "warnings",
                               "string", "time", "unicodedata", "json", "heapq", "operator",
-                              "os", "io", "pickle"})
+                              "os", "io", "pickle", "sys", "contextlib", "abc", "logging"})
 # Python's builtins that reach outside a numeric program (files, the interpreter, the process,
 # introspection, object hashes). They do not exist in the language: calling one is a
 # syntax_error at its line and column (a program may still use the names for its own
 # variables, `def forward(ctx, input)`; reading one it never bound is a NameError).
 PYTHON_ONLY_CALLS = frozenset({
     "open", "eval", "exec", "compile", "globals", "locals", "vars", "dir", "input",
-    "breakpoint", "help", "exit", "quit", "memoryview", "hash", "bytes", "bytearray",
+    "breakpoint", "help", "exit", "quit", "memoryview", "bytes", "bytearray",
     "classmethod_descriptor", "__import__", "aiter", "anext", "license", "credits",
     "copyright"})
 #: Builtins whose second argument is an attribute name: a literal dunder there is rejected
@@ -447,8 +447,10 @@ class SourceCompiler:
             raise _fail(node, f"import of {module!r} is not allowed (programs can import "
                               "torch and its modules, math, random, functools, copy, "
                               "collections, dataclasses, itertools, typing, warnings, time, "
-                              "unicodedata, json, heapq, operator, string's and numpy's "
-                              "constants, and os, io and pickle over the session's own files)")
+                              "unicodedata, json, heapq, operator, contextlib, abc, "
+                              "logging, sys's "
+                              "safe part, string's and numpy's constants, and os, io and pickle "
+                              "over the session's own files)")
 
     def stmt_FunctionDef(self, node: ast.FunctionDef, sub: str, ctx: dict) -> list[dict]:
         if ctx.get("cls") and node.name in SPECIAL_METHODS:
@@ -599,7 +601,7 @@ class SourceCompiler:
         if value is None or isinstance(value, (bool, int, str)):
             return value
         if value is Ellipsis:
-            raise _fail(node, "'...' is only allowed inside an index")
+            return {"ellipsis": None}
         raise _fail(node, f"{type(value).__name__} literals are not supported")
 
     def expr_Name(self, node: ast.Name) -> Any:

@@ -20,6 +20,7 @@ import copy
 from typing import Any
 
 from .errors import ProgramError
+from .shared import share
 from .values import (
     BuiltinFunction,
     Instance,
@@ -42,7 +43,7 @@ def _missing_repr(rs: Any, self: Any) -> str:
 
 _MISSING_CLASS = UserClass("_MISSING_TYPE", "_MISSING_TYPE", (), {
     "__repr__": NativeMethod("__repr__", _missing_repr)}, builtin=True)
-MISSING = new_instance(_MISSING_CLASS)
+MISSING = share(new_instance(_MISSING_CLASS), "dataclasses.MISSING")
 
 _FIELD_ATTRS = ("name", "type", "default", "default_factory", "init", "repr", "hash",
                 "compare", "metadata", "kw_only")

@@ -49,6 +49,9 @@ class Environment:
     """``warnings.filterwarnings``/``simplefilter`` as the programs left them, newest first:
     (action, message, category, module, lineno), the category a Warning class's name or a
     program's class (None: Python's defaults; :mod:`app.lang.run_warnings`)."""
+    logging: Any = field(default=None, repr=False)
+    """The session's ``logging`` loggers and configuration (None: not used yet;
+    :mod:`app.lang.pylogging`)."""
     held_bytes_estimate: int = field(default=0, repr=False)
     """An upper estimate of :meth:`memory_bytes` kept by the interpreter between runs."""
 

@@ -32,7 +32,8 @@ _HIERARCHY = (
     ("AttributeError", "Exception"), ("NameError", "Exception"),
     ("UnboundLocalError", "NameError"), ("AssertionError", "Exception"),
     ("StopIteration", "Exception"), ("GeneratorExit", "BaseException"),
-    ("KeyboardInterrupt", "BaseException"), ("Warning", "Exception"),
+    ("KeyboardInterrupt", "BaseException"), ("SystemExit", "BaseException"),
+    ("Warning", "Exception"),
     ("UserWarning", "Warning"), ("DeprecationWarning", "Warning"),
     ("RuntimeWarning", "Warning"), ("FutureWarning", "Warning"),
     ("PendingDeprecationWarning", "Warning"), ("SyntaxWarning", "Warning"),
@@ -61,6 +62,14 @@ for _name, _base in _HIERARCHY:
          "__str__": NativeMethod("__str__", _str)} if _base is None else {},
         builtin=True)
 BASE_EXCEPTION = BUILTIN_EXCEPTIONS["BaseException"]
+
+
+def _system_exit_init(rs: Any, self: Any, *args: Any) -> None:
+    self.attrs["args"] = args  # ``code``: CPython's, None, the argument, or all of them
+    self.attrs["code"] = None if not args else args[0] if len(args) == 1 else args
+
+
+BUILTIN_EXCEPTIONS["SystemExit"].ns["__init__"] = NativeMethod("__init__", _system_exit_init)
 #: Exception classes of torch's libraries that engine errors arrive as (not builtin names: a
 #: program meets them by catching): gradcheck's ``GradcheckError`` is a ``RuntimeError``.
 LIBRARY_EXCEPTIONS: dict[str, UserClass] = {

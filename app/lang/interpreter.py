@@ -40,9 +40,10 @@ from .compile_expressions import ExpressionCompiler
 from .compile_statements import StatementCompiler
 from .compiler import compile_source_with_positions
 from .environment import Environment
-from .errors import LangError
+from .errors import LangError, ProgramError
 from .exceptions import convert_exception
 from .limits import DEFAULT_LIMITS, Limits
+from .pysys import clean_exit
 from .runtime import CURRENT, UNBOUND, RunState, make_frame
 from .schema import Program
 from .validation import CACHE_MAX_NODES, BoundedCache, nodes_of, parse_program, raw_of
@@ -165,6 +166,8 @@ def run_program(program: Program | list | dict, env: Environment, limits: Limits
         contextvars.copy_context().run(_run, code, env, rs)
     except LangError as exc:
         _locate(exc, code, rs, source, limits)
+        rs.flush()  # what the run printed before it failed, as a script's output before its
+        exc.extra.setdefault("printed", rs.printed)  # traceback (the problem's "printed")
         raise
     finally:
         rs.flush()
@@ -212,6 +215,8 @@ def _run(code: CompiledProgram, env: Environment, rs: RunState) -> None:
             try:
                 stmt(frame)
             except BaseException as exc:
+                if isinstance(exc, ProgramError) and clean_exit(exc):
+                    break  # sys.exit(), sys.exit(0): the program ends here, as a script does
                 _rollback(env.variables, journal)
                 if isinstance(exc, LangError):
                     raise

@@ -31,6 +31,7 @@ import engine.backends
 import engine.dynamo
 import engine.func
 import engine.utils.hooks
+import engine.version
 from engine.ops.positional import TORCH as TORCH_FORMS
 
 from . import checkpoints
@@ -86,10 +87,12 @@ PACKAGES = {
     "torch.distributions.constraints": "engine.distributions.constraints",
     "torch.distributions.transforms": "engine.distributions.transforms",
     "torch.distributions.constraint_registry": "engine.distributions.constraint_registry",
+    "torch.version": "engine.version",
 }
 SUBMODULES = {
     "torch": ("nn", "optim", "utils", "autograd", "func", "linalg", "special", "cuda",
-              "accelerator", "backends", "distributions", "amp", "cpu", "testing", "sparse"),
+              "accelerator", "backends", "distributions", "amp", "cpu", "testing", "sparse",
+              "version"),
     "torch.cuda": ("amp",), "torch.cpu": ("amp",),
     "torch.distributions": ("kl", "constraints", "transforms", "constraint_registry"),
     "torch.backends": ("mps", "cudnn"),
@@ -148,7 +151,7 @@ MODULES = frozenset(PACKAGES) | frozenset(SUBMODULES) | frozenset(MODULE_VIEWS) 
     "math", "random", "builtins", "numpy", "functools", "copy", "collections", "typing",
     "itertools", "dataclasses", "warnings", "string", "time", "unicodedata", "json",
     "heapq", "operator", "numpy.random", "numpy.testing", "numpy.linalg", "numpy.exceptions",
-    "os", "os.path", "io", "pickle"}
+    "os", "os.path", "io", "pickle", "sys", "contextlib", "abc", "logging"}
 #: ``torch.functional``'s own functions (its ``__all__``): the very objects ``torch.X`` is.
 #: Besides them it has ``F`` (``torch.nn.functional``) and ``torch``. Programs meet it as
 #: ``import torch.functional as F`` (PyTorch's "Building Models" tutorial), where ``F.relu``
@@ -264,7 +267,7 @@ def torch_names(path: str) -> frozenset[str] | None:
         for name in ("math", "random", "functools", "copy", "collections", "numpy", "typing",
                      "itertools", "warnings", "string", "time", "unicodedata", "json",
                      "heapq", "operator", "os",
-                     "os.path", "io", "pickle"):
+                     "os.path", "io", "pickle", "sys", "contextlib", "abc", "logging"):
             module = importlib.import_module(name)  # fixed names, never a program's
             _torch_names[name] = frozenset(n for n in dir(module) if not n.startswith("_"))
     return _torch_names.get(path)
@@ -347,6 +350,11 @@ PRIVATE_MEMBERS = {
     "torch.nn.init": frozenset({"_calculate_fan_in_and_fan_out", "_calculate_correct_fan"}),
     "torch.optim.lr_scheduler": frozenset({"_LRScheduler"})}
 
+#: ``__version__`` of the modules that have one: torch's ``TorchVersion``, the NumPy that runs
+#: ``import numpy``'s functions
+VERSIONS = {"torch": engine.version.__version__, "torch.version": engine.version.__version__,
+            "numpy": np.__version__}
+
 _members: dict[tuple[str, str], Any] = {}
 _MISSING = object()
 
@@ -367,6 +375,8 @@ def _find_member(path: str, name: str) -> Any:
     from . import pymodules
 
     if name.startswith("_"):
+        if name == "__version__":
+            return VERSIONS.get(path, _MISSING)
         if path == "torch" and name in PRIVATE_TORCH_OPS:
             return OpFunction(name, engine.ops.lookup(name).fn)
         if name in PRIVATE_MEMBERS.get(path, ()):
@@ -437,7 +447,8 @@ def resolve_path(path: str) -> Any:
     parts = full.split(".")
     if parts[0] not in ("torch", "math", "random", "builtins", "numpy", "functools", "copy",
                         "collections", "typing", "itertools", "dataclasses", "warnings",
-                        "string", "time", "unicodedata", "json", "heapq", "operator"):
+                        "string", "time", "unicodedata", "json", "heapq", "operator",
+                        "sys", "contextlib", "abc", "logging"):
         raise not_supported(path)
     value: Any = LibModule(parts[0])
     for part in parts[1:]:
@@ -456,9 +467,10 @@ def resolve_path(path: str) -> Any:
 
 # --------------------------------------------------------------------------- the firewall
 
-_SAFE = frozenset({type(None), bool, int, float, str, Tensor, engine.Size, engine.DType,
-                   engine.Device, engine.layout, engine.memory_format, range, slice,
-                   type(Ellipsis), LibModule, CatchWarnings})
+_SAFE = frozenset({type(None), bool, int, float, str, engine.version.TorchVersion, Tensor,
+                   engine.Size, engine.DType, engine.Device, engine.layout,
+                   engine.memory_format, range, slice, type(Ellipsis), LibModule,
+                   CatchWarnings})
 _LANG = frozenset(LANG_TYPES)
 _ITERATOR_VIEWS = (type({}.keys()), type({}.values()), type({}.items()))
 MAX_ADMIT = 1_000_000

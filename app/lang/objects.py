@@ -31,6 +31,7 @@ from .errors import LangError, ProgramError
 from .exceptions import convert_exception
 from .library import _MISSING as MISSING
 from .library import (
+    VERSIONS,
     LibModule,
     admit,
     class_function,
@@ -42,10 +43,12 @@ from .library import (
     missing_tensor_attr,
     torch_class_name,
 )
+from .pyabc import ABSTRACTS, check_instantiable
 from .pycollections import ATTRIBUTES as COLLECTION_ATTRIBUTES
 from .pyfunctools import CachedFunction
 from .runtime import RunState
 from .schema import READABLE_ATTRS, WRITABLE_ATTRS
+from .shared import unshared, write_refused
 from .values import (
     CLASS_VERSION,
     BoundMethod,
@@ -127,8 +130,38 @@ def _numpy(rs: RunState, t: Any, *, force: bool = False) -> Array:
         raise convert_exception(exc, "numpy", rs.limits) from None
 
 
-#: Tensor methods that are no ops: ``x.numpy()`` gives the language's read-only array.
-TENSOR_NATIVE = {"numpy": NativeMethod("numpy", _numpy)}
+def _data_ptr(rs: RunState, t: Any, *args: Any, **kwargs: Any) -> int:
+    """``x.data_ptr()``: where the tensor's first element is, as an address-like number that
+    is no address (the language's ``id`` of the buffer at the root of its storage, in steps of
+    64 bytes as torch's CPU allocator aligns, plus the element's byte offset in it): the same
+    for every tensor of one storage, views apart by their offsets as in torch; 0 for a tensor
+    with no elements (torch gives an empty view of a storage its place in it)."""
+    from .builtins import _id
+
+    if kwargs:
+        raise ProgramError("TensorBase.data_ptr() takes no keyword arguments",
+                           exception="TypeError")
+    if args:
+        raise ProgramError(f"TensorBase.data_ptr() takes no arguments ({len(args)} given)",
+                           exception="TypeError")
+    arr = t._data
+    if arr.size == 0:
+        return 0
+    root = arr
+    while isinstance(getattr(root, "base", None), type(arr)):
+        root = root.base
+    return (_id(rs, root) << 6) + _address(arr) - _address(root)
+
+
+def _address(arr: Any) -> int:
+    interface = getattr(arr, "__array_interface__", None)
+    return interface["data"][0] if interface is not None else arr.data.ptr  # CuPy's
+
+
+#: Tensor methods that are no ops: ``x.numpy()`` gives the language's read-only array;
+#: ``x.data_ptr()`` an address that is none.
+TENSOR_NATIVE = {"numpy": NativeMethod("numpy", _numpy),
+                 "data_ptr": NativeMethod("data_ptr", _data_ptr)}
 
 
 def tensor_attr(obj: Any, name: str) -> Any:
@@ -171,12 +204,17 @@ def get_attr(rs: RunState, obj: Any, name: str) -> Any:
         return bridge_attr(rs, obj, name)
     if name == "__name__":
         return name_of(obj)
+    if t is Function and obj.attrs and name in obj.attrs:
+        return obj.attrs[name]
     if t is BuiltinType:
         from .builtins import TYPE_ATTRIBUTES
 
         found = TYPE_ATTRIBUTES.get((obj.name, name))
         if found is not None:
             return found
+        if name in ("_fields", "_field_defaults") and isinstance(obj.pytype, type) and \
+                pycollections.named_tuple_class(obj.pytype):
+            return getattr(obj.pytype, name)  # a named tuple class's fields (tuple, dict)
         from .methods import unbound_method
 
         found = unbound_method(obj.pytype, obj.name, name)  # ``key=str.lower``
@@ -258,7 +296,7 @@ def library_attr(obj: Any, name: str) -> Any:
     value = library_getattr(obj, name)
     if type(value) is types.FunctionType and isinstance(obj, type):  # ``opt_cls.step``
         value = class_function(obj, name, value)
-    return admit(value)
+    return admit(unshared(obj, name, value))
 
 
 LIBRARY_METHODS: dict[tuple[type, str], Any] = {}
@@ -385,6 +423,13 @@ def dunder_attr(rs: RunState, obj: Any, name: str) -> Any:
         return qualname_of(obj)
     if name == "__doc__":
         return doc_of(obj)
+    if name == "__version__":  # ``torch.__version__``, ``np.__version__``
+        if type(obj) is not LibModule:
+            raise no_attribute(obj, name)
+        if obj.path not in VERSIONS:
+            raise ProgramError(f"module '{obj.path}' has no attribute '__version__'",
+                               exception="AttributeError")
+        return VERSIONS[obj.path]
     if name == "__init__":
         return get_attr(rs, obj, name)
     raise ProgramError(f"dunder attributes are not allowed: '{name}'",
@@ -573,8 +618,9 @@ def super_attr(rs: RunState, sp: SuperProxy, name: str) -> Any:
         # a library base without an __init__ of its own (Dataset, IterableDataset): its
         # __init__ is object's, checked below as Python checks it
         if value is not MISSING and value is not object.__init__:
-            return admit(getattr(super(cls.pytype, obj), name)) if not isinstance(obj, UserClass) \
-                else admit(value)
+            if not isinstance(obj, UserClass):  # a class's container: the program's copy
+                value = getattr(super(cls.pytype, obj), name)
+            return admit(unshared(cls.lib_base, name, value))
     if name == "__init__":
         return BoundMethod(obj, NativeMethod("__init__", object_init))
     raise ProgramError(f"'super' object has no attribute '{name}'", exception="AttributeError")
@@ -614,7 +660,7 @@ def bridge_attr(rs: RunState, obj: Any, name: str) -> Any:
     value = library_getattr(obj, name)
     if type(value) is types.MethodType and value.__func__.__module__ == "app.lang.library":
         return _bind(cls.lookup(name), obj, cls)
-    return admit(value)
+    return admit(unshared(obj, name, value))
 
 
 # --------------------------------------------------------------------------- writing
@@ -660,7 +706,14 @@ def set_attr(rs: RunState, obj: Any, name: str, value: Any) -> None:
                                exception="TypeError")
         obj.default_factory = value
         return
+    if type(obj) is Function:  # ``f.calls = 0``: a program's function has attributes
+        if obj.attrs is None:
+            obj.attrs = {}
+        obj.attrs[name] = value
+        return
     if type(obj) is UserClass:
+        if obj.builtin:
+            raise write_refused(obj, name)
         obj.ns[name] = value
         classes_changed()
         if obj.pytype is not None and not isinstance(value, (Function, StaticMethod,
@@ -675,11 +728,14 @@ def set_attr(rs: RunState, obj: Any, name: str, value: Any) -> None:
         _set_library_attr(rs, obj, name, value, bridge=True)
         return
     if _mutable_library_object(obj):
-        ASSIGNED_NAMES.add(name)  # from now on ``obj.name(...)`` looks at the object first
+        if any(name in klass.__dict__ for klass in type(obj).__mro__):
+            # it shadows a method of its class: from now on ``obj.name(...)`` looks at the
+            # object first (other names need not: their calls read the object's attribute;
+            # the set, one for the process, holds only names of library methods)
+            ASSIGNED_NAMES.add(name)
         _set_library_attr(rs, obj, name, value, bridge=False)
         return
-    raise ProgramError(f"cannot set attribute '{name}' of '{type_name(obj)}' objects",
-                       exception="AttributeError")
+    raise write_refused(obj, name)
 
 
 def _mutable_library_object(obj: Any) -> bool:
@@ -712,6 +768,10 @@ def _set_library_attr(rs: RunState, obj: Any, name: str, value: Any, *, bridge: 
 
 
 def del_attr(rs: RunState, obj: Any, name: str) -> None:
+    """``del obj.name``."""
+    if name.startswith("__"):
+        raise ProgramError(f"cannot delete dunder attribute '{name}'",
+                           exception="AttributeError")
     if isinstance(obj, Instance) and obj.cls.lookup(DATACLASS_PARAMS) is not None:
         refused = frozen_error(obj, name, "delete")
         if refused is not None:
@@ -719,7 +779,10 @@ def del_attr(rs: RunState, obj: Any, name: str) -> None:
     if isinstance(obj, Instance) and name in obj.attrs:
         del obj.attrs[name]
         return
-    if type(obj) is UserClass and name in obj.ns:
+    if type(obj) is Function and obj.attrs and name in obj.attrs:
+        del obj.attrs[name]
+        return
+    if type(obj) is UserClass and not obj.builtin and name in obj.ns:
         del obj.ns[name]
         classes_changed()
         return
@@ -730,7 +793,9 @@ def del_attr(rs: RunState, obj: Any, name: str) -> None:
         except Exception as exc:
             raise convert_exception(exc, f"delattr {name}", rs.limits) from None
         return
-    raise no_attribute(obj, name)
+    if isinstance(obj, Instance):
+        raise no_attribute(obj, name)
+    raise write_refused(obj, name, delete=True)
 
 
 # --------------------------------------------------------------------------- calling
@@ -1040,6 +1105,8 @@ def instance_call(rs: RunState, obj: Instance, name: str, args: tuple | list,
 
 def instantiate(rs: RunState, cls: UserClass, args: tuple | list, kwargs: dict) -> Any:
     """``cls(*args, **kwargs)``."""
+    if cls.lookup(ABSTRACTS):
+        check_instantiable(cls)
     if cls.pytype is not None:
         return call_library(rs, cls.pytype, args, kwargs)
     obj = new_instance(cls)

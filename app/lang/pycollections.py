@@ -167,6 +167,49 @@ def _namedtuple(rs: RunState, typename: Any, field_names: Any, *, rename: bool =
     return made
 
 
+def _typing_named_tuple(rs: RunState, typename: Any, fields: Any = None, /,
+                        **kwargs: Any) -> BuiltinType:
+    """``typing.NamedTuple('P', [('x', int), ('y', float)])`` (or ``x=int, y=float``): the
+    named tuple class of those fields (their types are annotations: not checked)."""
+    if fields is not None and kwargs:
+        raise ProgramError("Either list of fields or keywords can be provided to NamedTuple, "
+                           "not both", exception="TypeError")
+    pairs = materialize(rs, fields, "NamedTuple()") if fields is not None else \
+        list(kwargs.items())
+    names = []
+    for pair in pairs:
+        if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+            raise ProgramError("NamedTuple('Name', [(f0, t0), (f1, t1), ...]); each t must be "
+                               "a type", exception="TypeError")
+        names.append(pair[0])
+    return _namedtuple(rs, typename, names)
+
+
+#: The ``typing.NamedTuple`` base of a class statement (:func:`named_tuple_from_class`)
+NAMED_TUPLE = BuiltinFunction("NamedTuple", _typing_named_tuple)
+
+
+def named_tuple_from_class(rs: RunState, name: str, annotations: tuple, ns: dict) -> BuiltinType:
+    """``class P(NamedTuple): x: int; y: float = 0.0``: the named tuple class of the body's
+    annotated names, a value given in the body being the field's default (CPython's order
+    rule). Methods and other class attributes are not in the language for such a class."""
+    fields = [field for field, _ in annotations]
+    defaults = []
+    for field in fields:
+        if field in ns:
+            defaults.append(ns[field])
+        elif defaults:
+            raise ProgramError(f"Non-default namedtuple field {field} cannot follow default "
+                               f"field{'s' if len(defaults) > 1 else ''} "
+                               + ", ".join(f for f in fields if f in ns), exception="TypeError")
+    other = [key for key in ns if key not in fields and not key.startswith("__")]
+    if other:
+        raise ProgramError(f"class {name}(NamedTuple): a body's methods and class attributes "
+                           f"({', '.join(other)}) are not supported, only its annotated fields",
+                           exception="NotImplementedError")
+    return _namedtuple(rs, name, fields, defaults=defaults or None)
+
+
 def named_tuple_class(pytype: type) -> bool:
     """A class :func:`_namedtuple` made (``type(p)`` of a program's named tuple)."""
     return issubclass(pytype, tuple) and pytype.__module__ == "__main__" and \

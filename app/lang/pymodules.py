@@ -26,11 +26,14 @@ from .errors import ProgramError
 from .exceptions import LIBRARY_EXCEPTIONS
 from .guards import int_guard, size_guard
 from .methods import materialize
-from .pycollections import COLLECTIONS
+from .pyabc import ABC_MODULE
+from .pycollections import COLLECTIONS, NAMED_TUPLE
 from .pyfunctools import FUNCTOOLS_MORE
 from .pyitertools import ITERTOOLS
 from .pyjson import JSON
+from .pylogging import LOGGING
 from .pyoperator import HEAPQ, OPERATOR
+from .pysys import CONTEXTLIB, SYS
 from .runtime import RunState
 from .values import BuiltinFunction, BuiltinType, Partial, ShownBuiltin
 
@@ -241,7 +244,8 @@ TYPING: dict[str, Any] = {name: TypingForm(name) for name in (
     "Iterable", "Iterator", "Sequence", "Mapping", "MutableMapping", "Type", "Generator",
     "Literal", "Final", "ClassVar", "DefaultDict", "Deque", "Counter", "OrderedDict")}
 TYPING.update({"cast": BuiltinFunction("cast", _cast),
-               "TypeVar": BuiltinFunction("TypeVar", _type_var), "TYPE_CHECKING": False})
+               "TypeVar": BuiltinFunction("TypeVar", _type_var), "TYPE_CHECKING": False,
+               "NamedTuple": NAMED_TUPLE})
 
 DATACLASSES = dataclass_module.module(LIBRARY_EXCEPTIONS["FrozenInstanceError"])
 
@@ -479,4 +483,6 @@ MODULES = {"math": MATH, "random": RANDOM, "numpy": NUMPY, "functools": FUNCTOOL
            "dataclasses": DATACLASSES, "warnings": WARNINGS, "string": STRING,
            "time": TIME, "unicodedata": UNICODEDATA, "json": JSON, "heapq": HEAPQ,
            "operator": OPERATOR, **npmod.SUBMODULES,
-           "os": OS, "os.path": OS_PATH, "io": IO, "pickle": pickle_module()}
+           "os": OS, "os.path": OS_PATH, "io": IO, "pickle": pickle_module(), "sys": SYS,
+           "contextlib": CONTEXTLIB, "abc": ABC_MODULE,
+           "logging": LOGGING}

@@ -45,7 +45,7 @@ SPECIAL_METHODS = (
 #: Dunder attributes a program may read, never write: a value's class (``x.__class__``), a
 #: class's or function's names and a user function's or class's docstring. None of them leads
 #: to Python's internals (see :func:`app.lang.objects.dunder_attr`).
-READ_DUNDERS = ("__class__", "__name__", "__qualname__", "__doc__")
+READ_DUNDERS = ("__class__", "__name__", "__qualname__", "__doc__", "__version__")
 #: Dunder attributes a program may name: those, and ``__init__`` (``super().__init__(...)``).
 ATTR_DUNDERS = ("__init__", *READ_DUNDERS)
 _SPECIAL = "|".join(name[2:-2] for name in SPECIAL_METHODS)
@@ -70,8 +70,8 @@ AttrName = Annotated[
     str,
     Field(pattern=ATTR_NAME_PATTERN, max_length=128,
           description="An attribute name: public or `_private`, plus `__init__` and the "
-                      "read-only `__class__`, `__name__`, `__qualname__`, `__doc__`; no "
-                      "other dunder."),
+                      "read-only `__class__`, `__name__`, `__qualname__`, `__doc__`, "
+                      "`__version__`; no other dunder."),
 ]
 MethodName = Annotated[
     str,
@@ -112,14 +112,14 @@ STATEMENT_KEYS = ("assign", "setitem", "setattr", "expr", "if", "while", "for", 
                   "from_import", "match")
 EXPRESSION_KEYS = ("var", "call", "method", "attr", "index", "and", "or", "not", "ifexp",
                    "lambda", "tuple", "set", "dict", "float", "lib", "listcomp", "setcomp",
-                   "dictcomp", "genexp", "walrus")
+                   "dictcomp", "genexp", "walrus", "ellipsis")
 
 _EXPR_TAGS = {"var": "Var", "call": "Call", "method": "Method", "attr": "Attr",
               "index": "Index", "and": "And", "or": "Or", "not": "Not", "ifexp": "IfExp",
               "lambda": "Lambda", "tuple": "TupleLit", "set": "SetLit", "dict": "DictLit",
               "float": "FloatLit", "lib": "Lib", "listcomp": "ListComp",
               "setcomp": "SetComp", "dictcomp": "DictComp", "genexp": "GenExp",
-              "walrus": "NamedExpr"}
+              "walrus": "NamedExpr", "ellipsis": "EllipsisLit"}
 _STMT_TAGS = {"assign": "Assign", "setitem": "SetItem", "setattr": "SetAttr", "expr": "ExprStmt",
               "if": "If", "while": "While", "for": "For", "break": "Break",
               "continue": "Continue", "def": "Def", "return": "Return", "with": "With",
@@ -269,6 +269,7 @@ _EXPR_CASES = (
     Annotated["DictComp", Tag("DictComp")],
     Annotated["GenExp", Tag("GenExp")],
     Annotated["NamedExpr", Tag("NamedExpr")],
+    Annotated["EllipsisLit", Tag("EllipsisLit")],
 )
 
 Expr = TypeAliasType(
@@ -370,6 +371,14 @@ class FloatLit(_Node):
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"float": 0}]})
     float: Number | Literal["NaN", "Infinity", "-Infinity"]
+
+
+class EllipsisLit(_Node):
+    """`...` (Python's `Ellipsis`) as a value: `def f(): ...`, `x = ...` (in a key it is
+    the same node, NumPy's and torch's "all the other dimensions")."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"ellipsis": None}]})
+    ellipsis: None
 
 
 class Star(_Node):
@@ -935,14 +944,13 @@ class Program(RootModel[list[Stmt]]):
     )
 
 
-for _model in (Var, Lib, FloatLit, Star, StarStar, Call, Method, Attr, Index, And, Or, Not,
-               IfExp, ParamDefault, Lambda, TupleLit, SetLit, DictLit, Comprehension, ListComp,
+for _model in (Var, Lib, FloatLit, EllipsisLit, Star, StarStar, Call, Method, Attr, Index, And, Or,
+               Not, IfExp, ParamDefault, Lambda, TupleLit, SetLit, DictLit, Comprehension, ListComp,
                SetComp, DictComp, GenExp, SliceKey, EllipsisKey, StarTarget, Assign, SetItem,
                SetAttr, ExprStmt, If, While, For, Break, Continue, Def, ClassDef, Return, With,
                Handler, Try, Raise, Assert, Global, Nonlocal, Yield, YieldFrom, Delete, Import,
-               FromImport, NamedExpr, MatchValue, MatchSingleton, MatchAs, MatchWildcard,
-               MatchOr, MatchStar, MatchSequence, MatchMapping, MatchClass, MatchCase, Match,
-               Program):
+               FromImport, NamedExpr, MatchValue, MatchSingleton, MatchAs, MatchWildcard, MatchOr,
+               MatchStar, MatchSequence, MatchMapping, MatchClass, MatchCase, Match, Program):
     _model.model_rebuild()
 
 EXPRESSION_TAGS = frozenset(_EXPR_TAGS.values()) | {"Number", "Bool", "Null", "String", "List",

@@ -83,7 +83,7 @@ class Function:
     __copy__ = __deepcopy__ = _atomic_copy
 
     __slots__ = ("code", "defaults", "kwdefaults", "enclosing", "glob", "owner", "name",
-                 "qualname", "doc")
+                 "qualname", "doc", "attrs")
 
     def __init__(self, code: Code, defaults: tuple, kwdefaults: dict, enclosing: tuple,
                  glob: dict) -> None:
@@ -92,6 +92,8 @@ class Function:
         self.owner: UserClass | None = None  # the class whose body defined it (for super())
         self.name, self.qualname = code.name, code.qualname
         self.doc = code.doc  # (functools.wraps copies another's)
+        #: the attributes a program set on it (``f.calls = 0``), None until one is set
+        self.attrs: dict[str, Any] | None = None
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         from .library import admit_all
@@ -1148,7 +1150,7 @@ def children(value: Any) -> list[Any]:
     if isinstance(value, Instance):
         return [value.attrs]
     if isinstance(value, Function):
-        return [value.defaults, value.kwdefaults, *value.enclosing]
+        return [value.defaults, value.kwdefaults, *value.enclosing, value.attrs or ()]
     if isinstance(value, (BoundMethod, BoundOp)):
         return [value.self_, getattr(value, "func", None)]
     if isinstance(value, ContextFunction):

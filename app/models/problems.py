@@ -38,7 +38,8 @@ EXAMPLES: dict[str, dict] = {
     "program_error": _example(
         "program_error", 400, "Program error",
         "grad can be implicitly created only for scalar outputs", op="backward",
-        location={"pointer": "#/program/1", "line": 2, "col": 1}, steps=3),
+        location={"pointer": "#/program/1", "line": 2, "col": 1}, steps=3,
+        exception="RuntimeError", printed=["loss 0.25"]),
     "limit_exceeded": _example(
         "limit_exceeded", 400, "Limit exceeded", "the run took more than 1000000 steps",
         limit="max_steps", value=1000000),

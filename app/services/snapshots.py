@@ -198,8 +198,9 @@ class _Writer:
             return {"r": ref}
         code = f.code
         if code.origin is None or f.owner is not None or f.glob is not self.glob or \
-                f.name != code.name or f.qualname != code.qualname or f.doc is not code.doc:
-            raise NotPlain("a method or a function from elsewhere")
+                f.name != code.name or f.qualname != code.qualname or f.doc is not code.doc \
+                or f.attrs:
+            raise NotPlain("a method, a function from elsewhere or with attributes")
         ref = self.seen[id(f)] = len(self.seen)
         self.keep.append(f)
         raw, node = code.origin
@@ -275,6 +276,8 @@ def capture(env: Environment) -> bytearray:
                 else writer.value(list(env.print_options)),
                 "deterministic": list(env.deterministic), "cudnn": list(env.cudnn),
                 "cpu": list(env.cpu), "default_dtype": env.default_dtype}
+    if env.logging is not None:  # loggers are the language's objects: replayed
+        raise NotPlain("the session configured logging")
     if env.warning_filters is not None:  # warnings.filterwarnings (app.lang.run_warnings)
         if any(not isinstance(f[2], str) for f in env.warning_filters):
             raise NotPlain("a warnings filter on a program's class")

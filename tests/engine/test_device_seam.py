@@ -72,6 +72,15 @@ def test_to_moves_between_devices(fake_cuda):
     np.testing.assert_allclose(x.grad.numpy(), [3.0, 3.0])
 
 
+def test_the_unindexed_cuda_device_places_on_cuda_0(fake_cuda):
+    gpu = engine.torch_device("cuda")
+    assert (str(gpu), repr(gpu), gpu.index) == ("cuda", "device(type='cuda')", None)
+    x = engine.ones(2, device=gpu)
+    y = engine.ones(2, device="cpu").to(gpu)
+    assert str(x.device) == str(y.device) == "cuda:0"
+    assert x.device != gpu and x.device == engine.torch_device("cuda", 0)
+
+
 def test_unavailable_cuda_is_a_clear_error(monkeypatch):
     monkeypatch.setattr(device_mod, "cuda_device_count", lambda: 0)
     monkeypatch.setattr(device_mod, "_cache", {"cpu": device_mod.CPU})

@@ -162,7 +162,7 @@ def test_source_compiles_to_the_json_form(source, program):
 
 @pytest.mark.parametrize("source, line, col, words", [
     ("x = (", 1, 5, "never closed"),
-    ("import sys", 1, 1, "import of 'sys'"),
+    ("import socket", 1, 1, "import of 'socket'"),
     ("from shutil import rmtree", 1, 1, "import of 'shutil'"),
     ("import scipy", 1, 1, "import of 'scipy'"),
     ("from torch import *", 1, 1, "import *"),
@@ -178,7 +178,7 @@ def test_source_compiles_to_the_json_form(source, program):
     ("getattr(x, '__dict__')", 1, 12, "dunder"),
     ("setattr(x, '__class__', A)", 1, 12, "dunder"),
     ("type(x).__bases__", 1, 1, "dunder"),
-    ("hash(x)", 1, 1, "not available"),
+    ("memoryview(x)", 1, 1, "not available"),
     ("break", 1, 1, "'break' outside loop"),
     ("return 1", 1, 1, "'return' outside function"),
     ("yield 1", 1, 1, "'yield' outside function"),

@@ -30,7 +30,9 @@ def _nested_json(depth: int) -> list:
 
 # (name, program: source text or JSON list, code, limit or None, ops the engine must have)
 HOSTILE = [
-    ("import sys", "import sys", "syntax_error", None, ()),
+    ("import socket", "import socket", "syntax_error", None, ()),
+    ("sys.modules", "from sys import modules", "program_error", None, ()),
+    ("sys._getframe", "from sys import _getframe", "program_error", None, ()),
     ("import subprocess", "import subprocess\nsubprocess.run('ls')", "syntax_error", None, ()),
     ("from-import", "from shutil import rmtree", "syntax_error", None, ()),
     ("__import__", "__import__('os').system('ls')", "syntax_error", None, ()),

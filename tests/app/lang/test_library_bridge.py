@@ -293,9 +293,9 @@ def test_library_subclasses_and_objects_live_in_the_session(standin):
 
 
 def test_setattr_on_shared_library_objects_is_refused(standin):
-    with pytest.raises(ProgramError, match="cannot set attribute"):
+    with pytest.raises(ProgramError, match="cannot set 'forward' attribute of immutable type"):
         run("torch.func.Linear.forward = 1")
-    with pytest.raises(ProgramError, match="cannot set attribute"):
+    with pytest.raises(ProgramError, match="'torch.dtype' object has no attribute 'x'"):
         run("torch.float32.x = 1")
 
 

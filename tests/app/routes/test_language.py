@@ -12,7 +12,7 @@ def test_compile_gives_the_json_form(client):
 
 
 def test_compile_error_has_line_and_column(client):
-    body = assert_problem(client.post("/v1/compile", json={"source": "x = 1\nimport sys"}), 400,
+    body = assert_problem(client.post("/v1/compile", json={"source": "x = 1\nimport socket"}), 400,
                           "syntax_error")
     assert body["location"]["line"] == 2
     assert "col" in body["location"]

@@ -24,6 +24,18 @@ def test_print_lines(client, session_id):
         "hi 3", "2"]
 
 
+def test_a_failed_run_returns_what_it_printed_before_the_error(client, session_id):
+    body = assert_problem(run(client, session_id, "print('epoch', 1)\nprint('a', end=' ')\n"
+                                                  "print('b', end='')\n1 / 0"),
+                          400, "program_error")
+    assert body["printed"] == ["epoch 1", "a b"] and body["exception"] == "ZeroDivisionError"
+    body = assert_problem(run(client, session_id, "import sys\nprint('bye')\nsys.exit(3)"),
+                          400, "program_error")
+    assert (body["printed"], body["exception"], body["detail"]) == (["bye"], "SystemExit", "3")
+    reply = run(client, session_id, "import sys\nprint('done')\nsys.exit()\nprint('no')")
+    assert reply.status_code == 200 and reply.json()["printed"] == ["done"]
+
+
 def test_inputs_are_bound_and_outputs_returned(client, session_id):
     body = run(client, session_id, {
         "inputs": {"x": {"type": "tensor", "data": [0.0, 1.0, 2.0, 3.0], "requires_grad": True},
@@ -90,7 +102,7 @@ def test_syntax_error_points_at_line_and_column(client, session_id):
     assert "line" in body["location"]
 
 
-@pytest.mark.parametrize("source", ["import sys", "x.__globals__", "open('f')", "hash(x)",
+@pytest.mark.parametrize("source", ["import socket", "x.__globals__", "open('f')", "memoryview(x)",
                                     "getattr(x, '__dict__')"])
 def test_outside_the_subset_is_a_syntax_error(client, session_id, source):
     body = assert_problem(run(client, session_id, source), 400, "syntax_error")
