@@ -304,7 +304,7 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                     if node._hooks:
                         _run_post_hooks(node, (), grads)
                     continue
-                if borrowing[1] and type(node) is not Node:  # a custom Function's backward
+                if borrowing[1] and not node._plain:  # a custom Function's backward
                     grads = _own_borrowed(borrowing, grads, ready, pending, captured)
                 if node._nout > 1 and getattr(node, "materialize_grads", True):
                     grads = [_zeros_for(node, nr) if g is None else g for nr, g in enumerate(grads)]

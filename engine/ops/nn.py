@@ -1662,6 +1662,8 @@ class _Unmaterialized(Node):
 
     __slots__ = ()
     materialize_grads = False
+    _plain = False
+    _named_by_record = True
 
 
 def _norm_backward_node(name: str, first, double, g, needs, x, w, *saved, **kw):
