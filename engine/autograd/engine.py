@@ -27,8 +27,11 @@ from .graph import (
     Node,
     SavedTensor,
     edge_of,
+    enter_formula,
+    exit_formula,
     needs_grad,
     record,
+    user_call,
 )
 
 
@@ -230,6 +233,7 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
 
     anomaly = HOOKS_ACTIVE[0] and _anomaly.enabled()
     token = _grad_enabled.set(bool(create_graph))
+    formula = enter_formula(True) if create_graph else None
     # [may rules borrow, how many borrowed gradients may be in flight]: not while recording,
     # nor under anomaly mode
     borrowing = [not create_graph and not HOOKS_ACTIVE[0], 0]
@@ -369,6 +373,8 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
         BACKWARD_NEEDED.reset(needed_token)
         _BORROW.reset(borrow_token)
         _grad_enabled.reset(token)
+        if formula is not None:
+            exit_formula(formula)
 
     if captured is None:
         return None
@@ -496,7 +502,7 @@ def _run_tensor_hooks(node: Node, grads: list, create_graph: bool, not_owned: se
                 if grads[nr] is None:
                     continue
                 not_owned.add(id(grads[nr]))  # (the hook may keep it)
-                out = hook(grads[nr])
+                out = user_call(hook, grads[nr])
                 if out is not None:
                     grads[nr] = out
                     not_owned.add(id(out))
@@ -517,7 +523,7 @@ def _run_tensor_hooks(node: Node, grads: list, create_graph: bool, not_owned: se
     if pre:
         for hook in list(pre):
             _not_owned(grads, not_owned)  # (the hook may keep them)
-            out = hook(tuple(grads))
+            out = user_call(hook, tuple(grads))
             if out is not None:
                 grads = list(out)
                 for g in grads:
@@ -537,7 +543,7 @@ def _run_post_hooks(node: Node, in_grads, grads, not_owned: set | None = None):
     for hook in list(post):
         if not_owned is not None:
             _not_owned(in_grads, not_owned)
-        out = hook(in_grads, tuple(grads))
+        out = user_call(hook, in_grads, tuple(grads))
         if out is not None:
             in_grads = tuple(out)
     if not_owned is not None:
@@ -559,7 +565,7 @@ def _accumulate_hooked(var: Tensor, g: Tensor, create_graph: bool, not_owned: se
         if type(hook) is PostAccumulateGradHook:
             continue
         not_owned.add(id(g))  # (the hook may keep it)
-        out = hook(g)
+        out = user_call(hook, g)
         if out is not None:
             g = out
             not_owned.add(id(out))

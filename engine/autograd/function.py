@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from .. import errors
 from ..modes import _grad_enabled, no_grad
 from ..tensor import Tensor, _wrap
-from .graph import SCALARS_ONLY, Node, SavedTensor, record
+from .graph import SCALARS_ONLY, Node, SavedTensor, record, user_call
 
 _node_classes: dict[str, type] = {}
 
@@ -173,9 +173,9 @@ def _backward_rule(ctx, node_name, backward, args, n_out, once):
         grads = g if n_out > 1 else (g,)
         if once:
             with no_grad():
-                result = backward(ctx, *grads)
+                result = user_call(backward, ctx, *grads)
         else:
-            result = backward(ctx, *grads)
+            result = user_call(backward, ctx, *grads)
         result = result if isinstance(result, tuple) else (result,)
         if once and _grad_enabled.get() and any(
                 isinstance(x, Tensor) and x.requires_grad for x in grads):

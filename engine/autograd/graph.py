@@ -222,9 +222,18 @@ def node_type(name: str, base: type | None = None) -> type:
     if cls is None:
         title = "CppFunction" if name in _CPP_FUNCTION else name
         cls = type(title, (base,), {"__slots__": (), "__module__": base.__module__,
-                                    "__qualname__": title})
+                                    "__qualname__": title, "_generated": True})
         _NODE_TYPES[(name, base)] = cls
     return cls
+
+
+def rename(node: Node, name: str) -> None:
+    """Call ``node`` ``name`` (an op that records through another's node: ``t_`` is
+    ``TBackward1``), of torch's class of that name."""
+    node._name = name
+    cls = type(node)
+    if cls.__dict__.get("_generated"):
+        node.__class__ = node_type(name, cls.__base__)
 
 
 def display_name(fn: Node) -> str:
@@ -440,6 +449,44 @@ OUTPUT = object()  # marker in ``saved``: save the op's output
 #: tensors (``record``'s ``saves_scalars``) but no ``SavedTensor``: freed after backward like
 #: tensors (truthy), with nothing to unpack (``is True`` marks the nodes that must unpack).
 SCALARS_ONLY = 2
+
+# Non-zero while some backward runs torch's derivative formulas under create_graph (in any
+# context); ``in_formula()`` says whether this context does: torch's formulas are C++, where
+# ``grad * 2`` is the Scalar overload (MulBackward1, one edge), not a program's MulBackward0
+FORMULA_ANY = [0]
+_IN_FORMULA: ContextVar = ContextVar("engine_in_formula", default=False)
+
+
+def in_formula() -> bool:
+    return _IN_FORMULA.get()
+
+
+def enter_formula(on: bool):
+    """Start (``on``) or stop (user code: a custom Function's backward, a hook) counting
+    recorded ops as torch's C++ formulas; returns the token for ``exit_formula``."""
+    if on:
+        FORMULA_ANY[0] += 1
+    return on, _IN_FORMULA.set(on)
+
+
+def exit_formula(token) -> None:
+    on, t = token
+    _IN_FORMULA.reset(t)
+    if on:
+        FORMULA_ANY[0] -= 1
+
+
+def user_call(fn, *args):
+    """``fn(*args)`` for user code a backward runs (hooks, a custom Function's backward):
+    what it records is a program's ops, not a formula's."""
+    if not FORMULA_ANY[0]:
+        return fn(*args)
+    token = _IN_FORMULA.set(False)
+    try:
+        return fn(*args)
+    finally:
+        _IN_FORMULA.reset(token)
+
 
 # Non-zero while a forward-AD level or a ``vmap`` is open (FW_ACTIVE), or anomaly detection is on
 # (HOOKS_ACTIVE), in any context: only then do ``record`` and ``needs_grad`` look further

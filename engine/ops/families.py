@@ -19,9 +19,11 @@ from ..autograd.forward_ad import elementwise_rules, transfer_tangent
 from ..autograd.grad_mode import SEEN as _INFERENCE_SEEN
 from ..autograd.grad_mode import check_inplace as _inference_inplace
 from ..autograd.graph import (
+    FORMULA_ANY,
     FW_ACTIVE,
     WRITING_INTEGRAL,
     copy_slices,
+    in_formula,
     regraph_view,
     view_rebase_error,
 )
@@ -141,7 +143,8 @@ def arith_rule(rule, formula):
 def binary(name: str, fwd, grads=None, *, save=("input", "other"), out="promote", node=None,
            doc: str, aliases=(), kind="both", inplace=True, public=True,
            ufunc: str | None = None, check=None, number_edges: bool = True,
-           half_scalar: bool = False, other_first: bool = False, row_major: bool = False):
+           half_scalar: bool = False, other_first: bool = False, row_major: bool = False,
+           scalar_node: str | None = None):
     """An elementwise broadcasting op of two operands (tensors or Python scalars).
 
     ``out``: "promote" (PyTorch's promotion), "float" (ints become the default float), or
@@ -157,7 +160,10 @@ def binary(name: str, fwd, grads=None, *, save=("input", "other"), out="promote"
     ``fwd`` as the Python number it holds (torch's kernels take a CPU scalar's own value).
     ``other_first``: torch computes it as ``f(other, input)`` (``rsub``): the result's layout
     follows ``other`` first. ``row_major``: torch allocates the result row-major whatever
-    the operands' layout (``pow(Scalar, Tensor)``).
+    the operands' layout (``pow(Scalar, Tensor)``). ``scalar_node``: the node of torch's
+    C++ Scalar overload (``AddBackward1``), which a derivative formula records for a tensor
+    and a Python number (``graph.in_formula``), with one edge; a program's ``x + 1`` wraps the
+    number (``AddBackward0`` with an empty second edge).
     """
     node = node or node_name(name)
     cross = save == "cross"
@@ -259,7 +265,19 @@ def binary(name: str, fwd, grads=None, *, save=("input", "other"), out="promote"
                                   for s in keep)
                 else:
                     saved = ()
-                if number_edges or type(input) is Tensor and type(other) is Tensor:
+                if scalar_node is not None and FORMULA_ANY[0] and (
+                        type(input) is not Tensor or type(other) is not Tensor) and \
+                        in_formula():  # torch's C++ formula: the Scalar overload
+                    if type(input) is Tensor:
+                        record(result, scalar_node, grads[:1], (input,), saved,
+                               saves_scalars=cross)
+                    elif name in ("add", "mul"):  # (``2 * g``: commutative ops only)
+                        record(result, scalar_node, grads[1:], (other,), saved,
+                               saves_scalars=cross)
+                    else:
+                        record(result, node, grads, (input, other), saved,
+                               saves_scalars=cross)
+                elif number_edges or type(input) is Tensor and type(other) is Tensor:
                     record(result, node, grads, (input, other), saved, saves_scalars=cross)
                 elif type(input) is Tensor:
                     record(result, node, grads[:1], (input,), saved, saves_scalars=cross)

@@ -15,6 +15,7 @@ import numpy as np
 
 from .. import errors
 from ..autograd import needs_grad, record
+from ..autograd.graph import rename
 from ..dtypes import bool_, promote
 from ..modes import check_numel
 from ..tensor import Tensor, _wrap
@@ -95,7 +96,7 @@ def _scaled(g: Tensor, factor):
         return g
     out = g * factor
     if out.grad_fn is not None:
-        out.grad_fn._name = "MulBackward1"
+        rename(out.grad_fn, "MulBackward1")
     return out
 
 

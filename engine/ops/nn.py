@@ -23,7 +23,7 @@ from .._fperr import Quiet
 from .._parallel import is_numpy
 from ..autograd import OUTPUT, needs_grad, record
 from ..autograd.engine import grad_node, named_grad
-from ..autograd.graph import FW_ACTIVE, Node
+from ..autograd.graph import FW_ACTIVE, Node, rename
 from ..dtypes import as_dtype, bool_, float64, int32, int64
 from ..modes import _grad_enabled, check_numel, set_grad_enabled
 from ..random import current_generator
@@ -687,7 +687,7 @@ def softplus(input, beta=1, threshold=20):
             s = z.sigmoid()
             out = (gg * g) * (1 - s) * s * (z < threshold).to(g.dtype) * beta
             if out.grad_fn is not None:  # mul(Tensor, Scalar)
-                out.grad_fn._name = "MulBackward1"
+                rename(out.grad_fn, "MulBackward1")
             return out
 
         grads = (lambda gg, g, x, m: rule(gg, x, m), double, None)

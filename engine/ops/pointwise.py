@@ -24,7 +24,7 @@ from .._parallel import MIN_ELEMENTS as _MIN_ELEMENTS
 from .._parallel import is_numpy, times_ufunc
 from ..autograd import needs_grad, record
 from ..autograd.engine import borrow, grad_node, zero_gradient
-from ..autograd.graph import FW_ACTIVE
+from ..autograd.graph import FW_ACTIVE, user_call
 from ..dtypes import DEFAULT_INT, bool_, float16, float64, from_numpy_dtype, int64
 from ..modes import _grad_enabled, check_numel, is_grad_enabled, set_grad_enabled
 from ..tensor import Tensor, _wrap
@@ -173,7 +173,7 @@ def _half_by_number(xp, a, b, ufunc: str):
 
 
 _add = binary("add", lambda xp, a, b: xp.add(a, b), (lambda g, *_: g, lambda g, *_: g),
-              save=(), doc="", inplace=False, public=False)
+              save=(), doc="", inplace=False, public=False, scalar_node="AddBackward1")
 
 
 def _is_bool(x) -> bool:
@@ -193,11 +193,14 @@ def _sub_check(a, b) -> None:
 
 
 _sub = binary("sub", lambda xp, a, b: xp.subtract(a, b), (lambda g, *_: g, lambda g, *_: -g),
-              save=(), doc="", inplace=False, public=False, check=_sub_check)
+              save=(), doc="", inplace=False, public=False, check=_sub_check,
+              scalar_node="SubBackward1")
 _div = binary("div", _quiet(lambda xp, a, b: xp.true_divide(a, b) if type(b) is not float and
                             type(b) is not int else _half_by_number(xp, a, b, "true_divide")),
-              (lambda g, a, b: g / b, lambda g, a, b: -g * ((a / b) / b)),  # torch's formula
-              out="float", doc="", inplace=False, public=False, half_scalar=True)
+              (lambda g, a, b: g / b if type(b) is Tensor else user_call(_div_number, g, b),
+               lambda g, a, b: -g * ((a / b) / b)),  # torch's formula
+              out="float", doc="", inplace=False, public=False, half_scalar=True,
+              scalar_node="DivBackward1")
 def _times_other(g: Tensor, other) -> Tensor:
     """A product's gradient rule, ``g * other``. When ``g`` is one 1 broadcast to ``other``'s
     shape and dtype (the gradient ``y.sum().backward()`` hands on), the product is ``other``
@@ -233,7 +236,17 @@ def _times_number(g: Tensor, n) -> Tensor:
             (type(n) is float or type(n) is int):
         return _wrap(_half_by_number(np, d, n, "multiply") if d.dtype is _F16 else
                      np.multiply(d, n), g.dtype, g.device)
+    # (the number a program's ``x * 2`` took is a tensor to torch: its formula's product is
+    # mul.Tensor, MulBackward0, even under create_graph)
+    return user_call(_mul_number, g, n)
+
+
+def _mul_number(g: Tensor, n) -> Tensor:
     return g * n
+
+
+def _div_number(g: Tensor, n) -> Tensor:
+    return g / n
 
 
 mul = binary("mul", lambda xp, a, b: xp.multiply(a, b) if type(b) is not float and
@@ -241,7 +254,7 @@ mul = binary("mul", lambda xp, a, b: xp.multiply(a, b) if type(b) is not float a
              (lambda g, a, b: _times_other(g, b) if type(b) is Tensor else _times_number(g, b),
               lambda g, a, b: _times_other(g, a) if type(a) is Tensor else _times_number(g, a)),
              save="cross", doc="Elementwise product (broadcasting).", aliases=("multiply",),
-             ufunc="multiply", half_scalar=True)
+             ufunc="multiply", half_scalar=True, scalar_node="MulBackward1")
 
 
 def _check_alpha(alpha, input, other, negated: bool = False) -> None:
