@@ -776,12 +776,18 @@ def grad_node(name: str, rule, *args, grads=None):
         return rule(*args)
     with set_grad_enabled(False):
         out = rule(*args)
-    inputs = tuple(a if type(a) is Tensor and a.dtype.is_floating_point else None for a in args)
+    # edges for its tensor arguments (an absent one, None, too), none for numbers
+    edge_args = [i for i, a in enumerate(args) if a is None or type(a) is Tensor]
+    inputs = tuple(args[i] if type(args[i]) is Tensor and args[i].dtype.is_floating_point
+                   else None for i in edge_args)
     if grads is not None:
-        record(out, name, grads, inputs, args)
+        record(out, name, tuple(grads[i] for i in edge_args), inputs, args)
         return out
 
-    def vjp(gg, needs, *saved):
+    def vjp(gg, edge_needs, *saved):
+        needs = [False] * len(saved)
+        for i, n in zip(edge_args, edge_needs, strict=True):
+            needs[i] = n
         outer = _grad_enabled.get()
         with set_grad_enabled(True):
             # each needed argument through its own alias: the gradient of one slot must not
@@ -797,7 +803,7 @@ def grad_node(name: str, rule, *args, grads=None):
         for t, n in zip(saved, needs, strict=True):
             g = next(got) if n else None
             res.append(_zeros_like(t) if n and g is None else g)
-        return tuple(res)
+        return tuple(res[i] for i in edge_args)
 
     record(out, name, vjp, inputs, args, per_input=False)
     return out

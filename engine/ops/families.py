@@ -480,19 +480,23 @@ def _saved_output_is_self(node, result: Tensor, self: Tensor) -> None:
 
 def _protect_saved_self(node, self: Tensor) -> None:
     """If the node saved ``self`` (about to be overwritten) as its first operand, save a copy
-    of its old value (PyTorch's ``original_self``); other saves of it still see the write."""
+    of its old value: PyTorch's ``original_self = self.clone()``, a CloneBackward0 of
+    ``self``'s history (which a second-order graph goes through); other saves of it still
+    see the write."""
     from ..autograd import SavedTensor
+    from .tensor_methods import clone
 
     saved = node._saved
     if not node._had_tensors or saved is None:
         return
     for i, s in enumerate(saved):
         if type(s) is SavedTensor and s.tensor is self:
-            old = _wrap(self._data.copy(), self.dtype, self.device)
-            old._grad_fn, old._output_nr, old.requires_grad = \
-                self.grad_fn, self._output_nr, self.requires_grad
-            if self.grad_fn is None and self.requires_grad:
-                old._acc = self._acc  # unreachable: in-place on such a leaf is an error
+            if self.requires_grad and _grad_enabled.get():
+                old = clone(self)
+            else:  # (a forward-AD level alone records the op)
+                old = _wrap(self._data.copy(), self.dtype, self.device)
+                old._grad_fn, old._output_nr, old.requires_grad = \
+                    self.grad_fn, self._output_nr, self.requires_grad
             node._saved = saved[:i] + (SavedTensor(old, False),) + saved[i + 1:]
             return
 

@@ -279,8 +279,8 @@ def _scaled_by_mask(input: Tensor, out_arr, factor_arr, node: str,
         if name == "NotImplemented":
             rule = _not_implemented(node)
         else:
-            def rule(g, f, x):
-                return grad_node(name, _times_factor, g, f, x)
+            def rule(g, f, x):  # (the factor is no argument of torch's node: no edge)
+                return grad_node(name, lambda g, x: _times_factor(g, f, x), g, x)
 
         if inplace is None:
             inplace = node.endswith("Backward1")

@@ -165,19 +165,7 @@ def test_programs_see_torchs_node_classes():
 # ----------------------------------------------------------------------------- the sweep
 # tests/oracle/names_sweep.py over one program per op (seed 1): the graphs where the engine
 # still records other nodes than torch, each with why; the list only shrinks
-_INPLACE = ("the in-place op's formula reads the target's old value: torch saves a clone "
-            "(CloneBackward0 in the second-order graph); the engine keeps the value without "
-            "recording that clone")
-_SCALAR_EDGES = ("the double-backward node has an edge per scalar parameter (torch's: only its "
-                 "tensor arguments)")
 KNOWN: dict[str, str] = {
-    **{f"{op} order2": _INPLACE for op in (
-        "abs_", "absolute_", "arctan2_", "arctan_", "atan2_", "atan_", "cosh_", "digamma_",
-        "erf_", "erfc_", "erfinv_", "float_power_", "hardtanh_", "i0_", "index_reduce_",
-        "lgamma_", "log10_", "log1p_", "log2_", "log_", "mvlgamma_", "polygamma_", "pow_",
-        "renorm_", "sin_", "sinc_", "sinh_", "square_", "threshold_")},
-    **{f"{op} order2": _SCALAR_EDGES for op in (
-        "celu_", "elu_", "leaky_relu_", "rrelu_", "selu_")},
     "acos_ order2": "acos' formula: torch's grad * -((-x * x + 1).rsqrt()) ends in NegBackward0",
     "arccos_ order2": "as acos_",
     "asin_ order2": "asin's formula: torch writes -x * x + 1 (AddBackward1), the engine 1 - x*x",
@@ -189,9 +177,9 @@ KNOWN: dict[str, str] = {
                        "(FlipBackward0), the engine records its own ReverseCumsumBackward0",
     "logit_ order2": "logit's formula: torch's where(in range, grad / (x * (1 - x)), nan) "
                      "operand order",
-    "copysign_ order2": "in-place clone (as the in-place ops above) seen through copysign's "
-                        "formula",
-    "hypot_ order2": "in-place clone (as the in-place ops above) seen through hypot's formula",
+    "hardtanh_ order2": "in place, torch's formula reads the result through a clone "
+                        "(CloneBackward0); the engine's HardtanhBackward0 reads it directly",
+    "threshold_ order2": "as hardtanh_ (ThresholdBackward1 read directly)",
 }
 
 
