@@ -24,7 +24,7 @@ from .._parallel import MIN_ELEMENTS as _MIN_ELEMENTS
 from .._parallel import is_numpy, times_ufunc
 from ..autograd import needs_grad, record
 from ..autograd.engine import borrow, grad_node, zero_gradient
-from ..autograd.graph import FW_ACTIVE, user_call
+from ..autograd.graph import FORMULA_ANY, FW_ACTIVE, in_formula, user_call
 from ..dtypes import DEFAULT_INT, bool_, float16, float64, from_numpy_dtype, int64
 from ..modes import _grad_enabled, check_numel, is_grad_enabled, set_grad_enabled
 from ..tensor import Tensor, _wrap
@@ -396,6 +396,13 @@ def rsub(input, other, *, alpha=1):
             "Tensor input, Tensor other, *, Number alpha = 1",
             "Tensor input, Number other, Number alpha = 1"))
     tensor_other = isinstance(other, Tensor)
+    if not tensor_other and alpha == 1 and type(alpha) is int and FORMULA_ANY[0] and \
+            input.requires_grad and in_formula() and input.dtype.is_floating_point:
+        # C++'s ``1 - t`` in torch's formulas: empty_like(t).fill_(1).sub_(t), SubBackward0
+        # with an empty first edge
+        xp = input.device.xp
+        return _sub(_wrap(xp.full(input._data.shape, other, dtype=input.dtype.np), input.dtype,
+                          input.device), input)
     impl = _rsub0 if tensor_other else _rsub1
     if alpha != 1 or type(alpha) is not int:
         check_scalar_int(alpha)
@@ -991,14 +998,18 @@ def _times(g: Tensor, name: str, x: Tensor) -> Tensor:
 
 sin = unary("sin", lambda xp, a: xp.sin(a), lambda g, x: _times(g, "cos", x),
             doc="Elementwise sine.")
-cos = unary("cos", lambda xp, a: xp.cos(a), lambda g, x: _times(-g, "sin", x),
+cos = unary("cos", lambda xp, a: xp.cos(a),
+            lambda g, x: _times(-g, "sin", x) if not _grad_enabled.get() else g * -x.sin(),
             doc="Elementwise cosine.")
-tan = unary("tan", lambda xp, a: xp.tan(a), lambda g, out: g * (1 + out * out),
+tan = unary("tan", lambda xp, a: xp.tan(a),
+            lambda g, out: g * (1 + out * out) if not _grad_enabled.get() else
+            g * (out.pow(2) + 1),  # (torch's formula, as create_graph records it)
             save=("out",), arith=True, doc="Elementwise tangent.")
-asin = unary("asin", _quiet(lambda xp, a: xp.arcsin(a)), lambda g, x: g * (1 - x * x).rsqrt(),
+asin = unary("asin", _quiet(lambda xp, a: xp.arcsin(a)),
+             lambda g, x: g * (-x * x + 1).rsqrt(),  # (torch's form: one edge, AddBackward1)
              doc="Elementwise inverse sine.", aliases=("arcsin",))
 acos = unary("acos", _quiet(lambda xp, a: xp.arccos(a)),
-             lambda g, x: -g * (1 - x * x).rsqrt(), doc="Elementwise inverse cosine.",
+             lambda g, x: g * -((-x * x + 1).rsqrt()), doc="Elementwise inverse cosine.",
              aliases=("arccos",))
 atan = unary("atan", lambda xp, a: xp.arctan(a), lambda g, x: g / (x * x + 1),
              arith=True, doc="Elementwise inverse tangent.", aliases=("arctan",))

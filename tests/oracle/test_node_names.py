@@ -166,17 +166,8 @@ def test_programs_see_torchs_node_classes():
 # tests/oracle/names_sweep.py over one program per op (seed 1): the graphs where the engine
 # still records other nodes than torch, each with why; the list only shrinks
 KNOWN: dict[str, str] = {
-    "acos_ order2": "acos' formula: torch's grad * -((-x * x + 1).rsqrt()) ends in NegBackward0",
-    "arccos_ order2": "as acos_",
-    "asin_ order2": "asin's formula: torch writes -x * x + 1 (AddBackward1), the engine 1 - x*x",
-    "arcsin_ order2": "as asin_",
-    "cos_ order2": "cos' formula: torch's grad * -sin(x) (NegBackward0 after SinBackward0)",
-    "tan_ order2": "tan's formula: torch's grad * (1 + result.pow(2)) (PowBackward0), the "
-                   "engine result * result",
-    "cumprod_ order2": "cumprod's formula: torch reverses with flip + cumsum + flip "
-                       "(FlipBackward0), the engine records its own ReverseCumsumBackward0",
-    "logit_ order2": "logit's formula: torch's where(in range, grad / (x * (1 - x)), nan) "
-                     "operand order",
+    "cumprod_ order2": "cumprod's formula: a product's operands in another order than torch's "
+                       "cumprod_backward (MulBackward0 edges swapped)",
     "hardtanh_ order2": "in place, torch's formula reads the result through a clone "
                         "(CloneBackward0); the engine's HardtanhBackward0 reads it directly",
     "threshold_ order2": "as hardtanh_ (ThresholdBackward1 read directly)",
