@@ -516,7 +516,8 @@ def addcmul(input, tensor1, tensor2, *, value=1):
     out, value = _pointwise3("addcmul", input, tensor1, tensor2, value)
     if needs_grad(input, tensor1, tensor2):
         record(out, "AddcmulBackward0",
-               (lambda g, a, b: g, lambda g, a, b: g * (b * value), lambda g, a, b: g * (a * value)),
+               (lambda g, a, b: g, lambda g, a, b: g * (b * value),
+                lambda g, a, b: g * (a * value)),
                (input, tensor1, tensor2),
                (tensor1 if needs_grad(tensor2) else None,
                 tensor2 if needs_grad(tensor1) else None))
