@@ -107,7 +107,7 @@ def encode_tensor(t: engine.Tensor, encoding: str = "json") -> dict[str, Any]:
         "shape": list(t.shape),
         "requires_grad": bool(t.requires_grad),
         "is_leaf": bool(t.is_leaf),
-        "grad_fn": grad_fn.name() if grad_fn is not None else None,
+        "grad_fn": None if grad_fn is None else engine.autograd.display_name(grad_fn),
         "device": str(t.device),
     }
     _put_values(out, arr, encoding)

@@ -304,7 +304,7 @@ class Tensor:
             return _sparse_repr(self)
         try:
             fn = self.grad_fn
-            fn_name = None if fn is None else fn.name()
+            fn_name = None if fn is None else _autograd.display_name(fn)
         except errors.EngineRuntimeError:  # a view torch cannot regenerate a node for
             fn_name = "Invalid"
         text = format_tensor(

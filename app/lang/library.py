@@ -521,6 +521,9 @@ def torch_class_name(cls: type) -> tuple[str, str]:
     named = _TORCH_CLASS_NAMES.get(cls)
     if named is not None:
         return named
+    if issubclass(cls, engine.autograd.Node) and cls is not engine.autograd.Node and \
+            not issubclass(cls, engine.autograd.FunctionCtx):
+        return cls.__name__, cls.__name__  # torch's node classes are builtins (MulBackward0)
     return f"torch{cls.__module__[6:]}.{cls.__qualname__}", cls.__name__
 
 

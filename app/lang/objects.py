@@ -334,10 +334,6 @@ def library_getattr(obj: Any, name: str) -> Any:
     try:
         return getattr(obj, name)
     except AttributeError as exc:
-        if isinstance(obj, engine.autograd.Node) and \
-                str(exc) == f"'{type(obj).__name__}' object has no attribute '{name}'":
-            # torch's node classes are named as the nodes (MulBackward0)
-            exc = AttributeError(f"'{obj.name()}' object has no attribute '{name}'")
         raise convert_exception(exc) from None
     except Exception as exc:
         raise convert_exception(exc, name) from None

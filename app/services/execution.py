@@ -337,7 +337,8 @@ def variables_info(env: Environment) -> list[dict[str, Any]]:
         if info["kind"] == "tensor":
             info["shape"], info["dtype"] = list(value.shape), value.dtype.name
             info["requires_grad"] = bool(value.requires_grad)
-            info["grad_fn"] = value.grad_fn.name() if value.grad_fn is not None else None
+            info["grad_fn"] = None if value.grad_fn is None else \
+                engine.autograd.display_name(value.grad_fn)
             if value.is_leaf or getattr(value, "retains_grad", False):  # no warning
                 info["grad"] = short_repr(value.grad)
         infos.append(info)

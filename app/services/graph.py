@@ -50,7 +50,7 @@ def build_graph(tensor: engine.Tensor, root_name: str, env_variables: dict[str, 
         if variable is not None:  # AccumulateGrad: the sink of a leaf
             nodes.append(_leaf(node_id, names.get(id(variable), "leaf"), variable))
         else:
-            nodes.append({"id": node_id, "kind": "op", "name": node.name(),
+            nodes.append({"id": node_id, "kind": "op", "name": engine.autograd.display_name(node),
                           "shape": _shape(node)})
         return node_id, True
 

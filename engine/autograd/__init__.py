@@ -27,6 +27,7 @@ from .graph import OUTPUT as OUTPUT
 from .graph import AccumulateGrad as AccumulateGrad
 from .graph import Node as Node
 from .graph import SavedTensor as SavedTensor
+from .graph import display_name as display_name
 from .graph import edge_of as edge_of
 from .graph import grad_accumulator as grad_accumulator
 from .graph import needs_grad as needs_grad

@@ -27,8 +27,11 @@ from .graph import (
     Node,
     SavedTensor,
     edge_of,
+    enter_formula,
+    exit_formula,
     needs_grad,
     record,
+    user_call,
 )
 
 
@@ -230,6 +233,7 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
 
     anomaly = HOOKS_ACTIVE[0] and _anomaly.enabled()
     token = _grad_enabled.set(bool(create_graph))
+    formula = enter_formula(True) if create_graph else None
     # [may rules borrow, how many borrowed gradients may be in flight]: not while recording,
     # nor under anomaly mode
     borrowing = [not create_graph and not HOOKS_ACTIVE[0], 0]
@@ -304,7 +308,7 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                     if node._hooks:
                         _run_post_hooks(node, (), grads)
                     continue
-                if borrowing[1] and type(node) is not Node:  # a custom Function's backward
+                if borrowing[1] and not node._plain:  # a custom Function's backward
                     grads = _own_borrowed(borrowing, grads, ready, pending, captured)
                 if node._nout > 1 and getattr(node, "materialize_grads", True):
                     grads = [_zeros_for(node, nr) if g is None else g for nr, g in enumerate(grads)]
@@ -369,6 +373,8 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
         BACKWARD_NEEDED.reset(needed_token)
         _BORROW.reset(borrow_token)
         _grad_enabled.reset(token)
+        if formula is not None:
+            exit_formula(formula)
 
     if captured is None:
         return None
@@ -496,7 +502,7 @@ def _run_tensor_hooks(node: Node, grads: list, create_graph: bool, not_owned: se
                 if grads[nr] is None:
                     continue
                 not_owned.add(id(grads[nr]))  # (the hook may keep it)
-                out = hook(grads[nr])
+                out = user_call(hook, grads[nr])
                 if out is not None:
                     grads[nr] = out
                     not_owned.add(id(out))
@@ -517,7 +523,7 @@ def _run_tensor_hooks(node: Node, grads: list, create_graph: bool, not_owned: se
     if pre:
         for hook in list(pre):
             _not_owned(grads, not_owned)  # (the hook may keep them)
-            out = hook(tuple(grads))
+            out = user_call(hook, tuple(grads))
             if out is not None:
                 grads = list(out)
                 for g in grads:
@@ -537,7 +543,7 @@ def _run_post_hooks(node: Node, in_grads, grads, not_owned: set | None = None):
     for hook in list(post):
         if not_owned is not None:
             _not_owned(in_grads, not_owned)
-        out = hook(in_grads, tuple(grads))
+        out = user_call(hook, in_grads, tuple(grads))
         if out is not None:
             in_grads = tuple(out)
     if not_owned is not None:
@@ -559,7 +565,7 @@ def _accumulate_hooked(var: Tensor, g: Tensor, create_graph: bool, not_owned: se
         if type(hook) is PostAccumulateGradHook:
             continue
         not_owned.add(id(g))  # (the hook may keep it)
-        out = hook(g)
+        out = user_call(hook, g)
         if out is not None:
             g = out
             not_owned.add(id(out))
@@ -770,12 +776,18 @@ def grad_node(name: str, rule, *args, grads=None):
         return rule(*args)
     with set_grad_enabled(False):
         out = rule(*args)
-    inputs = tuple(a if type(a) is Tensor and a.dtype.is_floating_point else None for a in args)
+    # edges for its tensor arguments (an absent one, None, too), none for numbers
+    edge_args = [i for i, a in enumerate(args) if a is None or type(a) is Tensor]
+    inputs = tuple(args[i] if type(args[i]) is Tensor and args[i].dtype.is_floating_point
+                   else None for i in edge_args)
     if grads is not None:
-        record(out, name, grads, inputs, args)
+        record(out, name, tuple(grads[i] for i in edge_args), inputs, args)
         return out
 
-    def vjp(gg, needs, *saved):
+    def vjp(gg, edge_needs, *saved):
+        needs = [False] * len(saved)
+        for i, n in zip(edge_args, edge_needs, strict=True):
+            needs[i] = n
         outer = _grad_enabled.get()
         with set_grad_enabled(True):
             # each needed argument through its own alias: the gradient of one slot must not
@@ -791,7 +803,7 @@ def grad_node(name: str, rule, *args, grads=None):
         for t, n in zip(saved, needs, strict=True):
             g = next(got) if n else None
             res.append(_zeros_like(t) if n and g is None else g)
-        return tuple(res)
+        return tuple(res[i] for i in edge_args)
 
     record(out, name, vjp, inputs, args, per_input=False)
     return out

@@ -34,7 +34,7 @@ from contextvars import ContextVar
 from .. import errors
 from ..modes import _grad_enabled, enable_grad
 from ..tensor import Tensor
-from .graph import FW_ACTIVE, OUTPUT
+from .graph import FW_ACTIVE, OUTPUT, needs_grad, record
 
 __all__ = ["UnpackedDualTensor", "dual_level", "enter_dual_level", "exit_dual_level",
            "make_dual", "unpack_dual"]
@@ -259,11 +259,22 @@ def unpack_dual(tensor, *, level: int | None = None) -> UnpackedDualTensor:
         return UnpackedDualTensor(tensor, None)
     tangent = get_tangent(tensor, lvl) if lvl in visible_levels() else None
     if tangent is None:
-        return UnpackedDualTensor(tensor.view(tensor.shape) if isinstance(tensor, Tensor)
+        return UnpackedDualTensor(_primal_view(tensor) if isinstance(tensor, Tensor)
                                   else tensor, None)
     with _Hidden(lvl):
-        primal = tensor.view(tensor.shape)
+        primal = _primal_view(tensor)
     return UnpackedDualTensor(primal, tangent)
+
+
+def _primal_view(t: Tensor) -> Tensor:
+    """torch's ``_fw_primal``: a view of all of ``t`` whose node is torch's ``Identity`` (its
+    gradient is the incoming one, as it is)."""
+    from ..ops.shape import make_view
+
+    out = make_view(t, t._data.view(), _primal_view)
+    if needs_grad(t):
+        record(out, "Identity", (lambda g: g,), (t,), jvp=lambda ts: _primal_view(ts[0]))
+    return out
 
 
 # --------------------------------------------------------------------------- propagation

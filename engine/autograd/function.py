@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from .. import errors
 from ..modes import _grad_enabled, no_grad
 from ..tensor import Tensor, _wrap
-from .graph import SCALARS_ONLY, Node, SavedTensor, record
+from .graph import SCALARS_ONLY, Node, SavedTensor, record, user_call
 
 _node_classes: dict[str, type] = {}
 
@@ -25,6 +25,7 @@ class FunctionCtx(Node):
     """The ``ctx`` of a custom Function and, once its forward has run, its graph node."""
 
     # no __slots__: user code sets attributes on ctx (``ctx.k = k``), as in PyTorch
+    _plain = False
 
     def __init__(self) -> None:  # the Node fields are filled in when the outputs exist
         Node.__init__(self, type(self).__name__, None, False, (), False, (), (), 1)
@@ -172,10 +173,13 @@ def _backward_rule(ctx, node_name, backward, args, n_out, once):
         grads = g if n_out > 1 else (g,)
         if once:
             with no_grad():
-                result = backward(ctx, *grads)
+                result = user_call(backward, ctx, *grads)
         else:
-            result = backward(ctx, *grads)
+            result = user_call(backward, ctx, *grads)
         result = result if isinstance(result, tuple) else (result,)
+        if once and _grad_enabled.get() and any(
+                isinstance(x, Tensor) and x.requires_grad for x in grads):
+            result = _delayed_error(result)
         if len(result) != n_in:
             # PyTorch lets extra trailing Nones through
             if len(result) > n_in and all(r is None for r in result[n_in:]):
@@ -201,29 +205,38 @@ def _backward_rule(ctx, node_name, backward, args, n_out, once):
                 raise errors.EngineRuntimeError(
                     f"Function {node_name} returned an invalid gradient at index {i} - got "
                     f"{list(r.shape)} but expected shape compatible with {list(a.shape)}")
-            if once and r.requires_grad is False and any(
-                    isinstance(x, Tensor) and x.requires_grad for x in grads) and \
-                    _grad_enabled.get():
-                r = _delayed_error(r, grads)
             out.append(r if needs[i] else None)
         return tuple(out)
 
     return rule
 
 
-def _delayed_error(t: Tensor, grads: tuple) -> Tensor:
-    """The result of a once_differentiable backward under create_graph: differentiating it
-    again raises, as PyTorch's ``DelayedError`` node does."""
-    out = _wrap(t._data, t.dtype, t.device)
+def _delayed_error(result: tuple) -> tuple:
+    """A once_differentiable backward's gradients under create_graph, as torch's
+    ``DelayedError`` hands them back: each is a new tensor on the same data, an output of one
+    ``torch::autograd::Error`` node whose edges go to a leaf per gradient (a detached copy
+    that requires grad); differentiating them raises."""
+    leaves = []
+    for r in result:
+        leaf = None
+        if isinstance(r, Tensor):
+            leaf = r.detach()
+            leaf.requires_grad = True
+        leaves.append(leaf)
+    present = [x for x in leaves if x is not None]
+    if not present:
+        return result
+    # (a gradient that is None keeps its output number: a stand-in holds its place)
+    outs = tuple(_wrap(x._data, x.dtype, x.device) for x in
+                 (present[0] if x is None else x for x in leaves))
 
     def fail(g, *_):
         raise errors.EngineRuntimeError(
             "trying to differentiate twice a function that was marked with "
             "@once_differentiable")
 
-    inputs = tuple(g for g in grads if isinstance(g, Tensor) and g.requires_grad)
-    record(out, "DelayedError", (fail,) * len(inputs), inputs)
-    return out
+    record(outs, "Error", (fail,) * len(leaves), tuple(leaves))
+    return tuple(o if x is not None else r for o, x, r in zip(outs, leaves, result))
 
 
 def _custom_jvp(ctx, node_name, jvp, args, tangents):

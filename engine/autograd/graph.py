@@ -96,6 +96,12 @@ class Node:
     __slots__ = ("_name", "_rule", "_per_input", "_saved", "_had_tensors", "_edges", "_meta",
                  "_nout", "_out_meta", "_hooks", "_retains", "_seq", "__weakref__")
 
+    #: a node of one of the classes ``node_type`` makes (a custom Function's ctx, a leaf's
+    #: accumulator and the nodes with their own behaviour are not)
+    _plain = True
+    #: a base class whose nodes ``record(node=...)`` moves into ``node_type(name, base)``
+    _named_by_record = False
+
     def __init__(self, name, rule, per_input, saved, had_tensors, edges, meta, nout):
         self._seq = -next(_SEQ)
         self._name = name
@@ -111,10 +117,11 @@ class Node:
         self._retains = None
 
     def name(self) -> str:
-        return self._name
+        name = self._name
+        return QUALIFIED.get(name, name)
 
     def __repr__(self) -> str:
-        return f"<{self._name} object at {id(self):#x}>"
+        return f"<{type(self).__name__} object at {id(self):#x}>"
 
     @property
     def output_shapes(self) -> tuple:
@@ -197,10 +204,49 @@ class Node:
         return out if type(out) is tuple else (out,)
 
 
+# torch's nodes written by hand in C++ (torch/csrc/autograd/functions), not generated from
+# derivatives.yaml: their ``name()`` carries the namespace
+QUALIFIED = {n: "torch::autograd::" + n for n in (
+    "AccumulateGrad", "CopySlices", "CopyBackwards", "Error", "DelayedError", "NotImplemented",
+    "UndefinedGrad", "UndefinedGradBackward", "Identity", "GraphRoot")}
+# ... of which torch gives these no Python class of their own: their type is ``CppFunction``
+_CPP_FUNCTION = frozenset(("Identity", "GraphRoot"))
+_NODE_TYPES: dict[tuple[str, type], type] = {}
+
+
+def node_type(name: str, base: type | None = None) -> type:
+    """The class of the nodes called ``name`` (torch has one per node: ``type(y.grad_fn)`` is
+    ``MulBackward0``), a subclass of ``base`` (``Node``) without slots of its own."""
+    base = Node if base is None else base
+    cls = _NODE_TYPES.get((name, base))
+    if cls is None:
+        title = "CppFunction" if name in _CPP_FUNCTION else name
+        cls = type(title, (base,), {"__slots__": (), "__module__": base.__module__,
+                                    "__qualname__": title, "_generated": True})
+        _NODE_TYPES[(name, base)] = cls
+    return cls
+
+
+def rename(node: Node, name: str) -> None:
+    """Call ``node`` ``name`` (an op that records through another's node: ``t_`` is
+    ``TBackward1``), of torch's class of that name."""
+    node._name = name
+    cls = type(node)
+    if cls.__dict__.get("_generated"):
+        node.__class__ = node_type(name, cls.__base__)
+
+
+def display_name(fn: Node) -> str:
+    """How torch's tensor repr names a node (``grad_fn=<CopySlices>``, ``<Identity>``)."""
+    name = type(fn).__name__
+    return fn.name().rsplit("::", 1)[-1] if name == "CppFunction" else name
+
+
 class AccumulateGrad(Node):
     """The sink of a leaf: adds the incoming gradient into ``variable.grad``."""
 
     __slots__ = ("variable",)
+    _plain = False
 
     def __init__(self, variable: Tensor):
         super().__init__("AccumulateGrad", None, False, (), False, (), (), 1)
@@ -330,7 +376,7 @@ def copy_slices(base: Tensor, view: Tensor, fn) -> bool:
     and writes (not adds: signs of zero stay as PyTorch's) the result for the view's old values
     into that part; ``fn``'s other inputs get theirs directly. False (nothing recorded) where
     ``fn`` does not take the view as its first input (a composite op's last node)."""
-    if FW_ACTIVE[0] or fn is None or fn._nout != 1 or type(fn) is not Node:
+    if FW_ACTIVE[0] or fn is None or fn._nout != 1 or not fn._plain:
         return False
     first = fn._edges[0] if fn._edges else None
     if first is not None and (first[0] is not view._grad_fn or first[1] != view._output_nr):
@@ -361,7 +407,7 @@ def copy_slices(base: Tensor, view: Tensor, fn) -> bool:
             r0 = _fit_grad(r0, meta0)
         return (_write_slice(g, r0, view_fn),) + tuple(out[1:])
 
-    node = Node("CopySlices", rule, False, (), fn._had_tensors,
+    node = node_type("CopySlices")("CopySlices", rule, False, (), fn._had_tensors,
                 (base_edge,) + tuple(fn._edges[1:]),
                 ((base._data.shape, base.dtype),) + tuple(fn._meta[1:]), 1)
     if HOOKS_ACTIVE[0]:
@@ -412,6 +458,44 @@ OUTPUT = object()  # marker in ``saved``: save the op's output
 #: tensors (``record``'s ``saves_scalars``) but no ``SavedTensor``: freed after backward like
 #: tensors (truthy), with nothing to unpack (``is True`` marks the nodes that must unpack).
 SCALARS_ONLY = 2
+
+# Non-zero while some backward runs torch's derivative formulas under create_graph (in any
+# context); ``in_formula()`` says whether this context does: torch's formulas are C++, where
+# ``grad * 2`` is the Scalar overload (MulBackward1, one edge), not a program's MulBackward0
+FORMULA_ANY = [0]
+_IN_FORMULA: ContextVar = ContextVar("engine_in_formula", default=False)
+
+
+def in_formula() -> bool:
+    return _IN_FORMULA.get()
+
+
+def enter_formula(on: bool):
+    """Start (``on``) or stop (user code: a custom Function's backward, a hook) counting
+    recorded ops as torch's C++ formulas; returns the token for ``exit_formula``."""
+    if on:
+        FORMULA_ANY[0] += 1
+    return on, _IN_FORMULA.set(on)
+
+
+def exit_formula(token) -> None:
+    on, t = token
+    _IN_FORMULA.reset(t)
+    if on:
+        FORMULA_ANY[0] -= 1
+
+
+def user_call(fn, *args):
+    """``fn(*args)`` for user code a backward runs (hooks, a custom Function's backward):
+    what it records is a program's ops, not a formula's."""
+    if not FORMULA_ANY[0]:
+        return fn(*args)
+    token = _IN_FORMULA.set(False)
+    try:
+        return fn(*args)
+    finally:
+        _IN_FORMULA.reset(token)
+
 
 # Non-zero while a forward-AD level or a ``vmap`` is open (FW_ACTIVE), or anomaly detection is on
 # (HOOKS_ACTIVE), in any context: only then do ``record`` and ``needs_grad`` look further
@@ -534,6 +618,12 @@ def record(outputs, name: str, rule, inputs: tuple, saved: tuple = (), per_input
                 edges.append(None)
                 meta.append(None)
         edges, meta = tuple(edges), tuple(meta)
+    if name == "NotImplemented" and None in edges:
+        # torch's node for an op without a derivative has edges only to inputs requiring grad
+        keep = [i for i, e in enumerate(edges) if e is not None]
+        edges, meta = tuple(edges[i] for i in keep), tuple(meta[i] for i in keep)
+        if per_input:
+            rule = tuple(rule[i] for i in keep)
     had = False
     if saved:
         if _SEEN[0]:  # inference tensors exist or saved-tensor hooks are open: the slow way
@@ -591,7 +681,8 @@ def record(outputs, name: str, rule, inputs: tuple, saved: tuple = (), per_input
             out_meta = out_meta[0]
         hooks = {}  # (see Node: None only on a plain Node)
     if node is None:  # (Node(...), inline: a Python __init__ is a nested interpreter call)
-        node = _new(Node)
+        cls = _NODE_TYPES.get((name, Node))
+        node = _new(cls if cls is not None else node_type(name))
         node._seq = -next(_SEQ)
         node._name = name
         node._rule = rule
@@ -604,6 +695,8 @@ def record(outputs, name: str, rule, inputs: tuple, saved: tuple = (), per_input
         node._hooks = hooks
         node._retains = None
     else:  # a custom Function's node (or another Node subclass): never plain
+        if type(node)._named_by_record:  # a class of behaviour: now the node's own class
+            node.__class__ = node_type(name, type(node))
         Node.__init__(node, name, rule, per_input, saved, had, edges, meta, nout)
         node._hooks = {}
     node._out_meta = out_meta

@@ -116,13 +116,13 @@ ATTRIBUTES = sorted({k for spec in TABLE.values() for k in spec
 
 
 def _no_attribute(node: Node, attr: str) -> AttributeError:
-    return AttributeError(f"'{node.name()}' object has no attribute '{attr}'")
+    return AttributeError(f"'{type(node).__name__}' object has no attribute '{attr}'")
 
 
 def _spec(node: Node, key: str, attr: str):
     table = TABLE.get(node._name)
     if table is None or key not in table:
-        if table is None and type(node) is Node and node._name != "AccumulateGrad":
+        if table is None and node._plain:
             # a node whose saved values this table does not describe: torch's may have it
             raise errors.NotSupported(
                 f"{node._name}.{attr}: the engine does not expose this node's saved values "

@@ -14,6 +14,7 @@ import warnings
 import numpy as np
 
 from .. import errors
+from ..autograd.graph import rename
 from ..dtypes import DEFAULT_INT, TYPE_NAMES
 from ..tensor import Tensor, _wrap
 from . import memory_format as _mf
@@ -181,7 +182,7 @@ def t_(self):
     self._vc[0] += 1
     fn = flipped._grad_fn
     if fn is not None:
-        fn._name = "TBackward1"
+        rename(fn, "TBackward1")
         self._grad_fn, self._output_nr, self.requires_grad = fn, 0, True
     if self._base is not None:
         self._view_fn = flipped._view_fn

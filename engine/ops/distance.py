@@ -17,6 +17,7 @@ import numpy as np
 
 from .. import errors
 from ..autograd import needs_grad, record
+from ..autograd.graph import rename
 from ..modes import check_numel, is_grad_enabled, no_grad
 from ..tensor import Tensor, _wrap
 from ._args import broadcast_shape, promote_args
@@ -194,7 +195,7 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-06, keepdim=False):
 
 def _renamed(t: Tensor, name: str) -> Tensor:
     if t.grad_fn is not None:
-        t.grad_fn._name = name
+        rename(t.grad_fn, name)
     return t
 
 

@@ -19,9 +19,11 @@ from ..autograd.forward_ad import elementwise_rules, transfer_tangent
 from ..autograd.grad_mode import SEEN as _INFERENCE_SEEN
 from ..autograd.grad_mode import check_inplace as _inference_inplace
 from ..autograd.graph import (
+    FORMULA_ANY,
     FW_ACTIVE,
     WRITING_INTEGRAL,
     copy_slices,
+    in_formula,
     regraph_view,
     view_rebase_error,
 )
@@ -141,7 +143,8 @@ def arith_rule(rule, formula):
 def binary(name: str, fwd, grads=None, *, save=("input", "other"), out="promote", node=None,
            doc: str, aliases=(), kind="both", inplace=True, public=True,
            ufunc: str | None = None, check=None, number_edges: bool = True,
-           half_scalar: bool = False, other_first: bool = False, row_major: bool = False):
+           half_scalar: bool = False, other_first: bool = False, row_major: bool = False,
+           scalar_node: str | None = None):
     """An elementwise broadcasting op of two operands (tensors or Python scalars).
 
     ``out``: "promote" (PyTorch's promotion), "float" (ints become the default float), or
@@ -157,7 +160,10 @@ def binary(name: str, fwd, grads=None, *, save=("input", "other"), out="promote"
     ``fwd`` as the Python number it holds (torch's kernels take a CPU scalar's own value).
     ``other_first``: torch computes it as ``f(other, input)`` (``rsub``): the result's layout
     follows ``other`` first. ``row_major``: torch allocates the result row-major whatever
-    the operands' layout (``pow(Scalar, Tensor)``).
+    the operands' layout (``pow(Scalar, Tensor)``). ``scalar_node``: the node of torch's
+    C++ Scalar overload (``AddBackward1``), which a derivative formula records for a tensor
+    and a Python number (``graph.in_formula``), with one edge; a program's ``x + 1`` wraps the
+    number (``AddBackward0`` with an empty second edge).
     """
     node = node or node_name(name)
     cross = save == "cross"
@@ -259,7 +265,19 @@ def binary(name: str, fwd, grads=None, *, save=("input", "other"), out="promote"
                                   for s in keep)
                 else:
                     saved = ()
-                if number_edges or type(input) is Tensor and type(other) is Tensor:
+                if scalar_node is not None and FORMULA_ANY[0] and (
+                        type(input) is not Tensor or type(other) is not Tensor) and \
+                        in_formula():  # torch's C++ formula: the Scalar overload
+                    if type(input) is Tensor:
+                        record(result, scalar_node, grads[:1], (input,), saved,
+                               saves_scalars=cross)
+                    elif name in ("add", "mul"):  # (``2 * g``: commutative ops only)
+                        record(result, scalar_node, grads[1:], (other,), saved,
+                               saves_scalars=cross)
+                    else:
+                        record(result, node, grads, (input, other), saved,
+                               saves_scalars=cross)
+                elif number_edges or type(input) is Tensor and type(other) is Tensor:
                     record(result, node, grads, (input, other), saved, saves_scalars=cross)
                 elif type(input) is Tensor:
                     record(result, node, grads[:1], (input,), saved, saves_scalars=cross)
@@ -465,19 +483,23 @@ def _saved_output_is_self(node, result: Tensor, self: Tensor) -> None:
 
 def _protect_saved_self(node, self: Tensor) -> None:
     """If the node saved ``self`` (about to be overwritten) as its first operand, save a copy
-    of its old value (PyTorch's ``original_self``); other saves of it still see the write."""
+    of its old value: PyTorch's ``original_self = self.clone()``, a CloneBackward0 of
+    ``self``'s history (which a second-order graph goes through); other saves of it still
+    see the write."""
     from ..autograd import SavedTensor
+    from .tensor_methods import clone
 
     saved = node._saved
     if not node._had_tensors or saved is None:
         return
     for i, s in enumerate(saved):
         if type(s) is SavedTensor and s.tensor is self:
-            old = _wrap(self._data.copy(), self.dtype, self.device)
-            old._grad_fn, old._output_nr, old.requires_grad = \
-                self.grad_fn, self._output_nr, self.requires_grad
-            if self.grad_fn is None and self.requires_grad:
-                old._acc = self._acc  # unreachable: in-place on such a leaf is an error
+            if self.requires_grad and _grad_enabled.get():
+                old = clone(self)
+            else:  # (a forward-AD level alone records the op)
+                old = _wrap(self._data.copy(), self.dtype, self.device)
+                old._grad_fn, old._output_nr, old.requires_grad = \
+                    self.grad_fn, self._output_nr, self.requires_grad
             node._saved = saved[:i] + (SavedTensor(old, False),) + saved[i + 1:]
             return
 

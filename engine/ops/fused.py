@@ -15,6 +15,7 @@ import numpy as np
 
 from .. import errors
 from ..autograd import needs_grad, record
+from ..autograd.graph import rename
 from ..dtypes import bool_, promote
 from ..modes import check_numel
 from ..tensor import Tensor, _wrap
@@ -95,7 +96,7 @@ def _scaled(g: Tensor, factor):
         return g
     out = g * factor
     if out.grad_fn is not None:
-        out.grad_fn._name = "MulBackward1"
+        rename(out.grad_fn, "MulBackward1")
     return out
 
 
@@ -515,7 +516,8 @@ def addcmul(input, tensor1, tensor2, *, value=1):
     out, value = _pointwise3("addcmul", input, tensor1, tensor2, value)
     if needs_grad(input, tensor1, tensor2):
         record(out, "AddcmulBackward0",
-               (lambda g, a, b: g, lambda g, a, b: g * b * value, lambda g, a, b: g * a * value),
+               (lambda g, a, b: g, lambda g, a, b: g * (b * value),
+                lambda g, a, b: g * (a * value)),
                (input, tensor1, tensor2),
                (tensor1 if needs_grad(tensor2) else None,
                 tensor2 if needs_grad(tensor1) else None))

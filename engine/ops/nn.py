@@ -23,7 +23,7 @@ from .._fperr import Quiet
 from .._parallel import is_numpy
 from ..autograd import OUTPUT, needs_grad, record
 from ..autograd.engine import grad_node, named_grad
-from ..autograd.graph import FW_ACTIVE, Node
+from ..autograd.graph import FW_ACTIVE, Node, rename
 from ..dtypes import as_dtype, bool_, float64, int32, int64
 from ..modes import _grad_enabled, check_numel, set_grad_enabled
 from ..random import current_generator
@@ -279,8 +279,8 @@ def _scaled_by_mask(input: Tensor, out_arr, factor_arr, node: str,
         if name == "NotImplemented":
             rule = _not_implemented(node)
         else:
-            def rule(g, f, x):
-                return grad_node(name, _times_factor, g, f, x)
+            def rule(g, f, x):  # (the factor is no argument of torch's node: no edge)
+                return grad_node(name, lambda g, x: _times_factor(g, f, x), g, x)
 
         if inplace is None:
             inplace = node.endswith("Backward1")
@@ -687,7 +687,7 @@ def softplus(input, beta=1, threshold=20):
             s = z.sigmoid()
             out = (gg * g) * (1 - s) * s * (z < threshold).to(g.dtype) * beta
             if out.grad_fn is not None:  # mul(Tensor, Scalar)
-                out.grad_fn._name = "MulBackward1"
+                rename(out.grad_fn, "MulBackward1")
             return out
 
         grads = (lambda gg, g, x, m: rule(gg, x, m), double, None)
@@ -1660,6 +1660,8 @@ class _Unmaterialized(Node):
 
     __slots__ = ()
     materialize_grads = False
+    _plain = False
+    _named_by_record = True
 
 
 def _norm_backward_node(name: str, first, double, g, needs, x, w, *saved, **kw):

@@ -16,6 +16,7 @@ import numpy as np
 from .. import errors
 from .._parallel import is_numpy
 from ..autograd import OUTPUT, needs_grad, record
+from ..autograd.graph import rename
 from ..dtypes import DEFAULT_INT, bool_, float32, float64
 from ..tensor import Tensor, _wrap
 from . import _stl
@@ -362,7 +363,7 @@ def _renamed(t: Tensor, name: str) -> Tensor:
     """``t`` with its node named as the in-place twin of its op (PyTorch runs ``unsqueeze_``,
     ``transpose_``, ``squeeze_`` on a fresh tensor here; the graph is the same)."""
     if t.grad_fn is not None:
-        t.grad_fn._name = name
+        rename(t.grad_fn, name)
     return t
 
 

@@ -24,7 +24,7 @@ from .._parallel import MIN_ELEMENTS as _MIN_ELEMENTS
 from .._parallel import is_numpy, times_ufunc
 from ..autograd import needs_grad, record
 from ..autograd.engine import borrow, grad_node, zero_gradient
-from ..autograd.graph import FW_ACTIVE
+from ..autograd.graph import FORMULA_ANY, FW_ACTIVE, in_formula, user_call
 from ..dtypes import DEFAULT_INT, bool_, float16, float64, from_numpy_dtype, int64
 from ..modes import _grad_enabled, check_numel, is_grad_enabled, set_grad_enabled
 from ..tensor import Tensor, _wrap
@@ -173,7 +173,7 @@ def _half_by_number(xp, a, b, ufunc: str):
 
 
 _add = binary("add", lambda xp, a, b: xp.add(a, b), (lambda g, *_: g, lambda g, *_: g),
-              save=(), doc="", inplace=False, public=False)
+              save=(), doc="", inplace=False, public=False, scalar_node="AddBackward1")
 
 
 def _is_bool(x) -> bool:
@@ -193,11 +193,14 @@ def _sub_check(a, b) -> None:
 
 
 _sub = binary("sub", lambda xp, a, b: xp.subtract(a, b), (lambda g, *_: g, lambda g, *_: -g),
-              save=(), doc="", inplace=False, public=False, check=_sub_check)
+              save=(), doc="", inplace=False, public=False, check=_sub_check,
+              scalar_node="SubBackward1")
 _div = binary("div", _quiet(lambda xp, a, b: xp.true_divide(a, b) if type(b) is not float and
                             type(b) is not int else _half_by_number(xp, a, b, "true_divide")),
-              (lambda g, a, b: g / b, lambda g, a, b: -g * ((a / b) / b)),  # torch's formula
-              out="float", doc="", inplace=False, public=False, half_scalar=True)
+              (lambda g, a, b: g / b if type(b) is Tensor else user_call(_div_number, g, b),
+               lambda g, a, b: -g * ((a / b) / b)),  # torch's formula
+              out="float", doc="", inplace=False, public=False, half_scalar=True,
+              scalar_node="DivBackward1")
 def _times_other(g: Tensor, other) -> Tensor:
     """A product's gradient rule, ``g * other``. When ``g`` is one 1 broadcast to ``other``'s
     shape and dtype (the gradient ``y.sum().backward()`` hands on), the product is ``other``
@@ -233,7 +236,17 @@ def _times_number(g: Tensor, n) -> Tensor:
             (type(n) is float or type(n) is int):
         return _wrap(_half_by_number(np, d, n, "multiply") if d.dtype is _F16 else
                      np.multiply(d, n), g.dtype, g.device)
+    # (the number a program's ``x * 2`` took is a tensor to torch: its formula's product is
+    # mul.Tensor, MulBackward0, even under create_graph)
+    return user_call(_mul_number, g, n)
+
+
+def _mul_number(g: Tensor, n) -> Tensor:
     return g * n
+
+
+def _div_number(g: Tensor, n) -> Tensor:
+    return g / n
 
 
 mul = binary("mul", lambda xp, a, b: xp.multiply(a, b) if type(b) is not float and
@@ -241,7 +254,7 @@ mul = binary("mul", lambda xp, a, b: xp.multiply(a, b) if type(b) is not float a
              (lambda g, a, b: _times_other(g, b) if type(b) is Tensor else _times_number(g, b),
               lambda g, a, b: _times_other(g, a) if type(a) is Tensor else _times_number(g, a)),
              save="cross", doc="Elementwise product (broadcasting).", aliases=("multiply",),
-             ufunc="multiply", half_scalar=True)
+             ufunc="multiply", half_scalar=True, scalar_node="MulBackward1")
 
 
 def _check_alpha(alpha, input, other, negated: bool = False) -> None:
@@ -383,6 +396,13 @@ def rsub(input, other, *, alpha=1):
             "Tensor input, Tensor other, *, Number alpha = 1",
             "Tensor input, Number other, Number alpha = 1"))
     tensor_other = isinstance(other, Tensor)
+    if not tensor_other and alpha == 1 and type(alpha) is int and FORMULA_ANY[0] and \
+            input.requires_grad and in_formula() and input.dtype.is_floating_point:
+        # C++'s ``1 - t`` in torch's formulas: empty_like(t).fill_(1).sub_(t), SubBackward0
+        # with an empty first edge
+        xp = input.device.xp
+        return _sub(_wrap(xp.full(input._data.shape, other, dtype=input.dtype.np), input.dtype,
+                          input.device), input)
     impl = _rsub0 if tensor_other else _rsub1
     if alpha != 1 or type(alpha) is not int:
         check_scalar_int(alpha)
@@ -978,14 +998,18 @@ def _times(g: Tensor, name: str, x: Tensor) -> Tensor:
 
 sin = unary("sin", lambda xp, a: xp.sin(a), lambda g, x: _times(g, "cos", x),
             doc="Elementwise sine.")
-cos = unary("cos", lambda xp, a: xp.cos(a), lambda g, x: _times(-g, "sin", x),
+cos = unary("cos", lambda xp, a: xp.cos(a),
+            lambda g, x: _times(-g, "sin", x) if not _grad_enabled.get() else g * -x.sin(),
             doc="Elementwise cosine.")
-tan = unary("tan", lambda xp, a: xp.tan(a), lambda g, out: g * (1 + out * out),
+tan = unary("tan", lambda xp, a: xp.tan(a),
+            lambda g, out: g * (1 + out * out) if not _grad_enabled.get() else
+            g * (out.pow(2) + 1),  # (torch's formula, as create_graph records it)
             save=("out",), arith=True, doc="Elementwise tangent.")
-asin = unary("asin", _quiet(lambda xp, a: xp.arcsin(a)), lambda g, x: g * (1 - x * x).rsqrt(),
+asin = unary("asin", _quiet(lambda xp, a: xp.arcsin(a)),
+             lambda g, x: g * (-x * x + 1).rsqrt(),  # (torch's form: one edge, AddBackward1)
              doc="Elementwise inverse sine.", aliases=("arcsin",))
 acos = unary("acos", _quiet(lambda xp, a: xp.arccos(a)),
-             lambda g, x: -g * (1 - x * x).rsqrt(), doc="Elementwise inverse cosine.",
+             lambda g, x: g * -((-x * x + 1).rsqrt()), doc="Elementwise inverse cosine.",
              aliases=("arccos",))
 atan = unary("atan", lambda xp, a: xp.arctan(a), lambda g, x: g / (x * x + 1),
              arith=True, doc="Elementwise inverse tangent.", aliases=("arctan",))

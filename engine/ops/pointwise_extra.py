@@ -183,6 +183,8 @@ def _logit_grad(g, x, eps):
     if not _grad_enabled.get():  # torch's (scalar) kernel: x == -0. is 0., g * inf there
         inside = inside + 0.0
     if eps is None:  # outside [0, 1] the derivative is NaN, as in PyTorch
+        if _grad_enabled.get():  # (torch's differentiable form: its where's operand order)
+            return where((x >= 0) & (x <= 1), g / inside, math.nan)
         return where((x < 0) | (x > 1), math.nan, g / inside)
     if _grad_enabled.get():  # torch's differentiable form (create_graph): 0 at NaN too
         return where((x >= eps) & (x <= 1 - eps), g / inside, 0.0)

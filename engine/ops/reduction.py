@@ -388,21 +388,28 @@ def cumsum(input, dim, *, dtype=None):
         res += 0.0
     out = _wrap_reduced(res, dt, input.device)
     if needs_grad(input):
-        record(out, "CumsumBackward0", (lambda g: _reverse_cumsum(g, d),), (input,))
+        record(out, "CumsumBackward0", (lambda g: _cumsum_backward(g, d),), (input,))
     return out
+
+
+def _cumsum_backward(g: Tensor, d: int) -> Tensor:
+    """torch's cumsum_backward: the gradient as it is when there is nothing to sum."""
+    if g._data.size <= 1 or g._data.shape[d] == 1:
+        return g
+    return _reverse_cumsum(g, d)
 
 
 def _reverse_cumsum(t: Tensor, d: int) -> Tensor:
     """Sums from each position to the end along ``d``: the adjoint of ``cumsum``."""
     if t._data.ndim == 0:
         return t
+    if needs_grad(t):  # torch's reversed_cumsum, as create_graph records it
+        return t.flip(d).cumsum(d).flip(d)
     xp = t.device.xp
     arr = xp.flip(xp.cumsum(xp.flip(t._data, d), axis=d, dtype=_scan_acc(t.dtype)), d)
     out = _wrap(xp.ascontiguousarray(arr).astype(t.dtype.np, copy=False), t.dtype, t.device)
     if t.dtype.is_floating_point:  # (a sum from +0, as torch's cumsum)
         out._data += 0.0
-    if needs_grad(t):
-        record(out, "ReverseCumsumBackward0", (lambda g: cumsum(g, d),), (t,))
     return out
 
 

@@ -11,6 +11,7 @@ import numpy as np
 
 from .. import errors
 from ..autograd import needs_grad, record
+from ..autograd.graph import rename
 from ..dtypes import bool_, int64
 from ..tensor import Tensor, _wrap
 from ._args import norm_dim
@@ -145,7 +146,7 @@ def _become(self: Tensor, view: Tensor, node: str) -> Tensor:
     self._vc[0] += 1
     fn = view._grad_fn
     if fn is not None:
-        fn._name = node
+        rename(fn, node)
         self._grad_fn, self._output_nr, self.requires_grad = fn, 0, True
     if self._base is not None:
         self._view_fn = view._view_fn

@@ -23,7 +23,7 @@ import numpy as np
 from .. import errors
 from .. import tensor as _tensor_module
 from ..autograd import engine as _autograd_engine
-from ..autograd.graph import OUTPUT, needs_grad, record
+from ..autograd.graph import OUTPUT, display_name, needs_grad, record
 from ..dtypes import int64
 from ..printing import format_sparse
 from ..tensor import Tensor, _init, _new
@@ -736,7 +736,7 @@ def _repr(t: Tensor) -> str:
     fn = t.grad_fn
     return format_sparse(s.indices, s.values, shape=s.shape, dtype=t.dtype.name,
                          device=str(t.device), requires_grad=t.requires_grad,
-                         grad_fn=None if fn is None else fn.name())
+                         grad_fn=None if fn is None else display_name(fn))
 
 
 def _nbytes(t: Tensor) -> int:

@@ -19,7 +19,7 @@ import numpy as np
 
 from .. import errors
 from ..autograd import record
-from ..autograd.graph import FW_ACTIVE
+from ..autograd.graph import FW_ACTIVE, rename
 from ..modes import is_grad_enabled, no_grad
 from ..tensor import Tensor
 from .families import inplace_twin, unary
@@ -703,7 +703,7 @@ def special_ndtr(input):
 
 def _renamed(t: Tensor, name: str) -> Tensor:
     if t.grad_fn is not None:
-        t.grad_fn._name = name
+        rename(t.grad_fn, name)
     return t
 
 

@@ -12,6 +12,7 @@ import numpy as np
 from .. import errors
 from ..autograd import needs_grad, record
 from ..autograd.engine import sum_to
+from ..autograd.graph import rename
 from ..dtypes import float64, int64
 from ..tensor import Tensor, _wrap
 from ._args import promote_args
@@ -82,7 +83,7 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
     if w is not None and aweights is not None and correction != 0:
         scaled = mul(w, aweights).sum() * correction
         if scaled.grad_fn is not None:  # torch's mul(Tensor, Scalar)
-            scaled.grad_fn._name = "MulBackward1"
+            rename(scaled.grad_fn, "MulBackward1")
         norm = sub(w_sum, div(scaled, w_sum))
     elif w_sum.dtype.is_floating_point:
         norm = sub(w_sum, correction)

@@ -66,7 +66,7 @@ def check_same(ours_out, theirs_out, ours_mod, theirs_mod, ours_in, theirs_in, d
                                    atol=atol)
         assert o.requires_grad == t.requires_grad
         name_t = None if t.grad_fn is None else type(t.grad_fn).__name__
-        name_o = None if o.grad_fn is None else o.grad_fn.name()
+        name_o = None if o.grad_fn is None else type(o.grad_fn).__name__
         assert name_o == name_t
         weights.append(RNG.standard_normal(tuple(t.shape)))
     if not grads:

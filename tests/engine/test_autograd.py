@@ -346,7 +346,7 @@ def test_graph_node_names_and_next_functions():
     assert y.grad_fn.name() == "SumBackward0"
     (mul, _), = y.grad_fn.next_functions
     assert mul.name() == "MulBackward0"
-    assert mul.next_functions[0][0].name() == "AccumulateGrad"
+    assert mul.next_functions[0][0].name() == "torch::autograd::AccumulateGrad"
 
 
 def test_normal_negative_std_texts():
@@ -372,4 +372,4 @@ def test_nodes_report_their_output_shapes():
     mx = x.max(dim=1)
     assert mx.values.grad_fn.output_shapes[0] == (1,)
     acc = y.grad_fn.next_functions[0][0]
-    assert acc.name() == "AccumulateGrad" and acc.output_shapes == ()
+    assert acc.name() == "torch::autograd::AccumulateGrad" and acc.output_shapes == ()

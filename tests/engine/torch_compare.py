@@ -98,11 +98,12 @@ def _dtype_name(t) -> str:
 
 def _grad_fn(t):
     """The node's name as ``repr`` shows it (torch's ``name()`` of a few C++ nodes carries a
-    ``torch::autograd::`` prefix that its repr, and the engine, leave out)."""
+    ``torch::autograd::`` prefix that its repr leaves out)."""
     fn = t.grad_fn
     if fn is None:
         return None
-    return type(fn).__name__ if isinstance(t, torch.Tensor) else fn.name()
+    name = type(fn).__name__
+    return fn.name().rsplit("::", 1)[-1] if name == "CppFunction" else name
 
 
 def graph_names(t) -> list:

@@ -296,8 +296,10 @@ def _repr(x) -> str:
 
 
 def type_name(fn) -> str:
-    """A node's name as the tensor's repr shows it (torch: its class; engine: ``name()``)."""
-    return fn.name() if isinstance(fn, engine.autograd.Node) else type(fn).__name__
+    """A node's name as the tensor's repr shows it: its class, or for a node torch gives no
+    class of its own (``CppFunction``) its ``name()`` without the namespace."""
+    name = type(fn).__name__
+    return fn.name().rsplit("::", 1)[-1] if name == "CppFunction" else name
 
 
 def _versions(out, env, born) -> None:

@@ -50,19 +50,22 @@ def classify(text: str) -> str:
     return "other"
 
 
-def sweep(seed_: int, n: int, names: list[str], out=None, variants=None, observe=None) -> Counter:
+def sweep(seed_: int, n: int, names: list[str], out=None, variants=None, observe=None,
+          check=check, classify=classify) -> Counter:
     counts: Counter = Counter()
     for name in names:
-        sweep_op(name, seed_, n, counts, out, variants, observe)
+        sweep_op(name, seed_, n, counts, out, variants, observe, check, classify)
     return counts
 
 
 def sweep_op(name: str, seed_: int, n: int, counts: Counter, out, variants=None,
-             observe=None) -> None:
+             observe=None, check=check, classify=classify) -> None:
     """``n`` programs of ``name`` drawn with ``seed_``, each checked against torch.
     ``variants(program)`` (optional) turns one drawn program into the ``(tag, program)`` pairs
     to check instead (a tag is a dict written into each disagreement's line, e.g. the dtype a
-    sweep mapped the inputs to); ``observe(name, tag, program)`` is called before each check."""
+    sweep mapped the inputs to); ``observe(name, tag, program)`` is called before each check.
+    ``check(program)`` raises ``Mismatch`` for a disagreement (default: the differential
+    suite's), ``classify(text)`` names its class (another sweep compares other things)."""
     @seed(seed_)
     @settings(max_examples=n, database=None, phases=[Phase.generate], deadline=None,
               suppress_health_check=list(HealthCheck))
@@ -96,7 +99,8 @@ def sweep_op(name: str, seed_: int, n: int, counts: Counter, out, variants=None,
                                   "problem": repr(exc)[:2000], "program": ""}) + "\n")
 
 
-def main(default_n: int, variants=None, observe=None) -> Counter:
+def main(default_n: int, variants=None, observe=None, check=check,
+         classify=classify) -> Counter:
     """The command line shared by the sweeps: ``SEED [out.jsonl]``, ``N``, ``ONLY``, ``SKIP``;
     prints the counts as one JSON line."""
     only = os.environ.get("ONLY")
@@ -106,7 +110,7 @@ def main(default_n: int, variants=None, observe=None) -> Counter:
     start = time.time()
     with open(sys.argv[2] if len(sys.argv) > 2 else os.devnull, "a") as f:
         counts = sweep(int(sys.argv[1]), int(os.environ.get("N", str(default_n))), names, f,
-                       variants, observe)
+                       variants, observe, check, classify)
     print(json.dumps({"seed": int(sys.argv[1]), "ops": len(names), **counts,
                       "seconds": round(time.time() - start)}))
     return counts

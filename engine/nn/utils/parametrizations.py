@@ -23,7 +23,7 @@ from enum import Enum, auto
 import numpy as np
 
 from ... import errors
-from ...autograd.graph import record
+from ...autograd.graph import record, rename
 from ...modes import is_grad_enabled, no_grad
 from ...tensor import Tensor, _wrap
 from .. import functional as F
@@ -60,7 +60,7 @@ def norm_except_dim(v: Tensor, pow: float = 2, dim: int = 0) -> Tensor:
 
 def _renamed(t: Tensor, name: str) -> Tensor:
     if t.grad_fn is not None:
-        t.grad_fn._name = name
+        rename(t.grad_fn, name)
     return t
 
 
