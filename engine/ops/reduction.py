@@ -680,10 +680,19 @@ def _norm_grad(g, x, out, p, dims, keepdim):
         a = x.abs()
         hit = (a == out) | a.isnan()
         return _sign(x) * ((g / hit.sum(dims, keepdim=True)) * hit)
+    # (torch's C++ evaluates an operator's right operand first, which orders the nodes of a
+    # create_graph gradient and so the sums of their gradients: sgn's zero gradient arriving
+    # before abs's leaves abs's -0. as it is, arriving after, it makes it +0.)
     if p < 1:
-        scaled = _sign(x) * x.abs().pow(p - 1).masked_fill(x == 0, 0)
-        return scaled * g * out.pow(1 - p)
-    scaled = _sign(x) * x.abs().pow(p - 1) if p < 2 else x * x.abs().pow(p - 2)
+        powered = x.abs().pow(p - 1).masked_fill(x == 0, 0)
+        scaled = _sign(x) * powered
+        factor = out.pow(1 - p)
+        return scaled * g * factor
+    if p < 2:
+        powered = x.abs().pow(p - 1)
+        scaled = _sign(x) * powered
+    else:
+        scaled = x * x.abs().pow(p - 2)
     return scaled * (g / out.pow(p - 1)).masked_fill(out == 0, 0)
 
 

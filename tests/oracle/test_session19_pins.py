@@ -2,6 +2,7 @@
 program run on the engine and on torch 2.13 side by side, and each failed on the engine
 before its fix."""
 
+import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
@@ -34,3 +35,31 @@ def test_grad_of_a_view_keeps_the_views_strides_on_size_one_dims(shape, view):
         return _layout(x.grad)
 
     assert run(engine) == run(torch)
+
+
+_ROWS = [[-1.2631809711456299, 0.6310789585113525, 0.6332066655158997, -0.6306842565536499],
+         [-0.5812622904777527, 1.4063923358917236, -0.7692443132400513, -0.806410551071167],
+         [1.3327943086624146, 1.11992347240448, -0.6871433854103088, 0.9348134398460388]]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("p", [0.5, 1.5, 0.3, 1.2])
+@pytest.mark.parametrize("weights", [[0.0, 1.0, -1.0], [0.25, 0.0, 1.0]])
+def test_norm_second_order_zero_signs_follow_torchs_node_order(p, weights, dtype):
+    """``torch.norm(x, p, dim)``'s gradient under create_graph builds ``sgn(x) * |x|^(p-1)``
+    with the right operand first (C++), so sgn's zero gradient reaches ``x`` before abs's
+    and leaves its -0. as it is: a row whose first-order gradient is zero has a second-order
+    gradient of -0. where ``x < 0`` (the engine gave +0.)."""
+    def run(T):
+        x = T.tensor(_ROWS, dtype=getattr(T, dtype), requires_grad=True)
+        y = T.norm(x, p, -1)
+        g, = T.autograd.grad((y * T.tensor(weights, dtype=x.dtype)).sum(), x,
+                             create_graph=True)
+        v = T.tensor([[1.0, -1.0, 0.5, 0.25], [0.0, 1.0, 1.0, -1.0], [0.0] * 4],
+                     dtype=x.dtype)
+        (g * v).sum().backward()
+        return x.grad.detach().numpy(force=True) if T is torch else x.grad.numpy()
+
+    ours, theirs = run(engine), run(torch)
+    assert np.array_equal(np.signbit(ours), np.signbit(theirs))
+    np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
