@@ -105,3 +105,20 @@ def test_vector_norm_with_dtype_casts_first(src, dtype):
         return T.norm(make(T), 2, None, dtype=getattr(T, dtype)).numpy().tobytes()
 
     assert run(engine) == run(torch)
+
+
+@pytest.mark.parametrize("target", [1.0, -1.0])
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_cosine_embedding_loss_epsilon_is_a_float(target, create_graph):
+    """torch's EPSILON in cosine_embedding_loss is a C++ float (9.99999996e-13): at a zero
+    input the gradient ``x2 / sqrt(EPSILON * x2^2)`` is -1000000.001996881, not the
+    engine's -999999.9999989795 (2e-9 apart, float64)."""
+    def run(T):
+        x1 = T.tensor([[0.0, 0.0], [0.5, -1.0]], dtype=T.float64, requires_grad=True)
+        x2 = T.tensor([[0.7, -0.2], [0.3, 0.25]], dtype=T.float64, requires_grad=True)
+        loss = T.nn.functional.cosine_embedding_loss(
+            x1, x2, T.tensor([target, 1.0], dtype=T.float64), margin=-0.2)
+        return [g.detach().numpy().tobytes()
+                for g in T.autograd.grad(loss, (x1, x2), create_graph=create_graph)]
+
+    assert run(engine) == run(torch)
