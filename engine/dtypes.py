@@ -187,17 +187,3 @@ def result_type(dim_dtype: DType | None, zero_dim_dtype: DType | None,
                 scalar_dtype_: DType | None) -> DType:
     """PyTorch's three tiers: dimensioned tensors, then 0-d tensors, then Python scalars."""
     return combine_tiers(dim_dtype, combine_tiers(zero_dim_dtype, scalar_dtype_))
-
-
-def half_source(arr, np_dtype):
-    """``arr`` ready to be cast to ``np_dtype``: a float64 array bound for float16 goes
-    through float32 first, as torch converts a double to Half (``c10::Half`` is built from a
-    float), which rounds twice: 50 in a million random doubles land on the other neighbour
-    than NumPy's direct cast."""
-    if np_dtype == np.float16:
-        if getattr(arr, "dtype", None) == np.float64:
-            return arr.astype(np.float32)
-        if type(arr) is float:
-            with np.errstate(over="ignore"):
-                return np.float32(arr)
-    return arr

@@ -12,7 +12,7 @@ import numpy as np
 
 from . import errors
 from .device import CPU, Device
-from .dtypes import DType, from_numpy_dtype, half_source
+from .dtypes import DType, from_numpy_dtype
 from .printing import format_tensor
 from .utils.hooks import RemovableHandle
 
@@ -89,7 +89,7 @@ class Tensor:
         if dtype is None:
             dtype = from_numpy_dtype(arr.dtype)
         elif arr.dtype != dtype.np:
-            arr = half_source(arr, dtype.np).astype(dtype.np)
+            arr = arr.astype(dtype.np)
         _init(self, arr, dtype, device)
         if requires_grad:
             self.requires_grad_(True)

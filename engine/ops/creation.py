@@ -23,7 +23,6 @@ from ..dtypes import (
     float32,
     float64,
     from_numpy_dtype,
-    half_source,
     promote,
 )
 from ..modes import check_numel
@@ -266,8 +265,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False):
         return _copy_of(data, dtype, device, requires_grad)
     if isinstance(data, np.ndarray):
         dt = from_numpy_dtype(data.dtype) if dtype is None else as_dtype(dtype)
-        return _finish(np.array(half_source(data, dt.np), dtype=dt.np), dt, device,
-                       requires_grad)
+        return _finish(np.array(data, dtype=dt.np), dt, device, requires_grad)
     if isinstance(data, _SEQUENCES) and data and isinstance(data[0], np.ndarray):
         if data[0].ndim == 0:  # torch takes len() of the first element
             raise errors.EngineTypeError("len() of unsized object")
@@ -301,8 +299,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False):
             check_numel(arr.shape)
             return _finish(arr, dt, device, requires_grad)
     try:
-        arr = np.array(plain, dtype=dt.np) if dt.np != np.float16 else \
-            np.array(half_source(np.array(plain, dtype=np.float64), dt.np), dtype=dt.np)
+        arr = np.array(plain, dtype=dt.np)
     except (ValueError, TypeError) as e:
         if "NaN to integer" in str(e):  # NaN into an integral dtype: torch's overflow check
             raise errors.EngineRuntimeError(f"value cannot be converted to type {dt.name} "
@@ -481,7 +478,7 @@ def _filled(size, value, dtype, device, requires_grad, default=None, name=None):
     value = check_fits(value, dt)
     dev = _device(device)
     with dev.scope():
-        arr = dev.xp.full(shape, half_source(value, dt.np), dtype=dt.np)
+        arr = dev.xp.full(shape, value, dtype=dt.np)
     return _leaf(_wrap(arr, dt, dev), requires_grad)
 
 

@@ -19,7 +19,7 @@ from .. import errors
 from ..autograd import needs_grad, record
 from ..autograd.engine import sum_to
 from ..autograd.graph import FW_ACTIVE
-from ..dtypes import ALL, DEFAULT_INT, TYPE_NAMES, bool_, float64, half_source
+from ..dtypes import ALL, DEFAULT_INT, TYPE_NAMES, bool_, float64
 from ..modes import _grad_enabled, no_grad
 from ..tensor import Tensor, _wrap
 from ._args import _C_TYPE_NAMES, broadcast_shape, check_fits, is_scalar, norm_dim
@@ -747,12 +747,10 @@ def _overwrite(target: Tensor, value) -> Tensor:
                 src = src.expand(target._data.shape)
         if src.dtype is not target.dtype and not fill:  # (fill_ casts as it writes: the
             src = src.to(target.dtype)                    # node's input is the value itself)
-        arr = xp.array(xp.broadcast_to(half_source(src._data, target.dtype.np),
-                                       target._data.shape), dtype=target.dtype.np)
+        arr = xp.array(xp.broadcast_to(src._data, target._data.shape), dtype=target.dtype.np)
     else:
         src = None
-        arr = xp.full(target._data.shape, half_source(value, target.dtype.np),
-                      dtype=target.dtype.np)
+        arr = xp.full(target._data.shape, value, dtype=target.dtype.np)
     out = _wrap(arr, target.dtype, target.device)
     if needs_grad(target, src):
         record(out, "FillBackward3" if fill else "CopyBackwards",
@@ -794,7 +792,7 @@ def setitem(self, key, value):
             v = value
             if isinstance(v, Tensor):
                 v = _strip_leading_ones(v, target._data.ndim).expand(target._data.shape)._data
-            target._data[...] = half_source(v, target._data.dtype)
+            target._data[...] = v
             target._vc[0] += 1
         return None
     kinds = None

@@ -17,7 +17,6 @@ from ..dtypes import (
     float16,
     float32,
     float64,
-    half_source,
     int8,
     int16,
     int32,
@@ -129,7 +128,7 @@ def _fill(self: Tensor, value, node: str) -> Tensor:
         check_overlap(self)  # writes an expanded one
     if needs_grad(self, value if tensor_value else None):  # (an integer self too, as torch)
         return writing_into(self, _fill_recorded, self, value, node)
-    self._data[...] = half_source(value._data if tensor_value else value, self._data.dtype)
+    self._data[...] = value._data if tensor_value else value
     self._vc[0] += 1
     if FW_ACTIVE[0]:  # a filled tensor's tangent is zero
         transfer_tangent(None, self)
@@ -139,8 +138,8 @@ def _fill(self: Tensor, value, node: str) -> Tensor:
 def _fill_recorded(self: Tensor, value, node: str) -> Tensor:
     from .creation import zeros_like
 
-    arr = self.device.xp.full(self._data.shape, half_source(
-        value._data if isinstance(value, Tensor) else value, self.dtype.np), dtype=self.dtype.np)
+    arr = self.device.xp.full(self._data.shape, value._data if isinstance(value, Tensor)
+                              else value, dtype=self.dtype.np)
     out = _wrap(arr, self.dtype, self.device)
     if isinstance(value, Tensor):
         record(out, node, (lambda g: zeros_like(g), lambda g: g.sum()), (self, value))
@@ -176,8 +175,8 @@ def _copy_result(self: Tensor, src: Tensor) -> Tensor:
             raise errors.EngineRuntimeError(
                 f"output with shape {list(shape)} doesn't match the broadcast shape {list(full)}")
     xp = self.device.xp
-    out = _wrap(xp.array(xp.broadcast_to(half_source(src._data, self.dtype.np), shape),
-                         dtype=self.dtype.np), self.dtype, self.device)
+    out = _wrap(xp.array(xp.broadcast_to(src._data, shape), dtype=self.dtype.np), self.dtype,
+                self.device)
     if self.dtype.is_floating_point and needs_grad(self, src):
         record(out, "CopyBackwards", (lambda g: zeros_like(g), lambda g: g), (self, src),
                jvp=lambda tangents: tangents[1])
@@ -246,12 +245,12 @@ def to(self, *args, **kwargs):
         else:
             with dev.scope():
                 arr = dev.xp.asarray(self._data)
-        arr = half_source(arr, dt.np).astype(dt.np, copy=False)
+        arr = arr.astype(dt.np, copy=False)
         if fmt is not None and fmt is not _mf.preserve_format:
             arr = _mf.copy_in(arr, fmt, dev.xp)
     elif fmt is None or fmt is _mf.preserve_format:  # (torch's preserve_format strides)
         arr = _mf.preserve_copy(self._data, dev.xp, dt.np) if type(self._data) is np.ndarray \
-            else half_source(self._data, dt.np).astype(dt.np, copy=True)
+            else self._data.astype(dt.np, copy=True)
     else:
         arr = _mf.copy_in(self._data, fmt, dev.xp, dt.np)
     out = _wrap(arr, dt, dev)

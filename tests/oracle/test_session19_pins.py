@@ -146,39 +146,6 @@ def test_bessel_i_values_and_second_order_grads_are_torchs_cephes(name, dtype):
     assert run(engine) == run(torch)
 
 
-_HALF_TIES = [1.8588867, 0.5959472917, 0.13775635, -0.45446776, 1.0004882812500002]
-
-
-@pytest.mark.parametrize("how", ["tensor", "list", "to", "half", "copy_", "setitem", "fill_",
-                                 "full"])
-def test_double_to_half_rounds_through_float(how):
-    """torch converts a double to Half through float (two roundings): 1.8588867 becomes
-    1.8584 where NumPy's direct cast gives 1.8594; every conversion path of the engine now
-    goes through float32 too (50 in a million random doubles differed)."""
-    def run(T):
-        a = np.array(_HALF_TIES)
-        if how == "tensor":
-            out = T.tensor(a, dtype=T.float16)
-        elif how == "list":
-            out = T.tensor(_HALF_TIES, dtype=T.float16)
-        elif how == "to":
-            out = T.tensor(a).to(T.float16)
-        elif how == "half":
-            out = T.tensor(a).half()
-        elif how == "copy_":
-            out = T.zeros(len(a), dtype=T.float16).copy_(T.tensor(a))
-        elif how in ("fill_", "full"):  # (Python floats: a Scalar's double, the same way)
-            return [(T.zeros(2, dtype=T.float16).fill_(v) if how == "fill_" else
-                     T.full((2,), v, dtype=T.float16)).numpy().view(np.uint16).tolist()
-                    for v in _HALF_TIES]
-        else:
-            out = T.zeros(len(a), dtype=T.float16)
-            out[:] = T.tensor(a)
-        return out.numpy().view(np.uint16).tolist()
-
-    assert run(engine) == run(torch)
-
-
 @pytest.mark.parametrize("shape, dim", [((20, 100), -1), ((100, 37), 0), ((6, 30, 40), 1),
                                         ((7, 5), -1), ((18, 1), 0)])
 def test_float32_log_softmax_backward_is_torchs_kernel(shape, dim):
