@@ -651,7 +651,7 @@ def _sole_base(g: Tensor, data, var: Tensor):
             and sys.getrefcount(data) == 4):
         return base
     if _layout.obeys_grad_layout(data, var._data):
-        return _layout.copy_as(data, _layout.elem_strides(data))
+        return _layout.copy_as(data, _layout.elem_strides(data), g.device.xp)
     return data.copy()
 
 
