@@ -603,7 +603,7 @@ def _accumulate(var: Tensor, g: Tensor, create_graph: bool, not_owned: set,
         if id(g) in not_owned or not getattr(data.flags, "writeable", True):  # CuPy: no flag
             data = _layout.copy_as(data, _layout.grad_strides(var._data), g.device.xp)
         elif data.base is not None:
-            data = _obey_layout(var, _sole_base(g, data), g.device.xp)
+            data = _obey_layout(var, _sole_base(g, data, var), g.device.xp)
         elif data.strides != var._data.strides:
             data = _obey_layout(var, data, g.device.xp)
         var._grad = _wrap(data, g.dtype, g.device)
@@ -636,7 +636,7 @@ def _contract_copy_recorded(var: Tensor, g: Tensor) -> Tensor:
     return copy_(empty, g)
 
 
-def _sole_base(g: Tensor, data):
+def _sole_base(g: Tensor, data, var: Tensor):
     """What a leaf keeps of a gradient ``g`` whose array ``data`` is a view: a copy (another
     tensor may hold that memory), or the base array itself when nothing but ``g`` can reach
     it and the view is all of it in its own layout, as ``t(t(mm))`` gives F.linear's weight
@@ -645,7 +645,9 @@ def _sole_base(g: Tensor, data):
     function's own name and ``getrefcount``'s argument: ``g._base._data`` and ``data.base``
     for the base; ``g._base`` for its tensor; ``g._data`` and ``_accumulate``'s ``data`` for
     the view. Any other holder (a tensor or a view kept by a hook, saved for backward, the
-    user's own) is one more: then a copy, as before."""
+    user's own) is one more: then a copy, laid out as the view when the view obeys the layout
+    contract (torch keeps such a view as it is, whatever else holds its memory: a transposed
+    gradient of a ``(6, 1)`` leaf keeps strides ``(1, 6)``), else row-major."""
     base = data.base
     root = g._base
     if (type(base) is np.ndarray and base.base is None and root is not None
@@ -654,6 +656,8 @@ def _sole_base(g: Tensor, data):
             and sys.getrefcount(base) == 4 and sys.getrefcount(root) == 3
             and sys.getrefcount(data) == 4):
         return base
+    if _layout.obeys_grad_layout(data, var._data):
+        return _layout.copy_as(data, _layout.elem_strides(data), g.device.xp)
     return data.copy()
 
 

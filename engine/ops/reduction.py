@@ -26,7 +26,7 @@ from ..cost import charge, sort_cost
 from ..dtypes import DEFAULT_INT, as_dtype, bool_, default_float, float16, float32
 from ..modes import _grad_enabled, is_grad_enabled, no_grad
 from ..tensor import Tensor, _wrap
-from . import _stl, cascade
+from . import _stl, cascade, norm_kernels
 from ._args import norm_dim, norm_dims
 from .families import apply_inplace, check_inplace
 from .memory_format import as_dense, as_preserved, relaid
@@ -667,10 +667,11 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
             "because this dimension is empty and the operation does not have an identity")
     xp = input.device.xp
     a = input._data
-    if p == 2 and xp is np and a.dtype == np.float32 and dt is float32 and a.size and \
-            dims == (a.ndim - 1,) and a.flags.c_contiguous:  # torch's last-dim kernel
-        res = cascade.lastdim_norm2(a.reshape(-1, a.shape[-1])).reshape(
-            a.shape[:-1] + ((1,) if keepdim else ()))
+    res = None
+    if xp is np and type(a) is np.ndarray and p not in (0, INF, -INF):
+        res = norm_kernels.vector_norm(a, p, dims, keepdim, dt.np)  # torch's kernels' bits
+    if res is not None:
+        pass
     elif p == 2 and xp is np:  # the common case, without abs (a * a is |a| * |a|) or .sum's wrapper
         a = input._data.astype(_acc(dt), copy=False)
         token = ignore_fp()
@@ -708,7 +709,11 @@ def _norm2_all(input: Tensor, keepdim: bool) -> Tensor:
     dims = tuple(range(a.ndim))
     if dt is float16:
         a = a.astype(_acc(dt))
-    if all_ignored():  # (as the engine leaves NumPy at import: nothing to switch off)
+    res = norm_kernels.vector_norm(input._data, 2.0, dims, keepdim, dt.np) \
+        if type(input._data) is np.ndarray else None
+    if res is not None:
+        pass
+    elif all_ignored():  # (as the engine leaves NumPy at import: nothing to switch off)
         res = _sqrt_sum_squares(a, dims, keepdim)
     else:
         token = ignore_fp()
@@ -753,10 +758,19 @@ def _norm_grad(g, x, out, p, dims, keepdim):
         a = x.abs()
         hit = (a == out) | a.isnan()
         return _sign(x) * ((g / hit.sum(dims, keepdim=True)) * hit)
+    # (torch's C++ evaluates an operator's right operand first, which orders the nodes of a
+    # create_graph gradient and so the sums of their gradients: sgn's zero gradient arriving
+    # before abs's leaves abs's -0. as it is, arriving after, it makes it +0.)
     if p < 1:
-        scaled = _sign(x) * x.abs().pow(p - 1).masked_fill(x == 0, 0)
-        return scaled * g * out.pow(1 - p)
-    scaled = _sign(x) * x.abs().pow(p - 1) if p < 2 else x * x.abs().pow(p - 2)
+        powered = x.abs().pow(p - 1).masked_fill(x == 0, 0)
+        scaled = _sign(x) * powered
+        factor = out.pow(1 - p)
+        return scaled * g * factor
+    if p < 2:
+        powered = x.abs().pow(p - 1)
+        scaled = _sign(x) * powered
+    else:
+        scaled = x * x.abs().pow(p - 2)
     return scaled * (g / out.pow(p - 1)).masked_fill(out == 0, 0)
 
 

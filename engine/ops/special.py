@@ -22,6 +22,7 @@ from ..autograd import record
 from ..autograd.graph import FW_ACTIVE, rename
 from ..modes import is_grad_enabled, no_grad
 from ..tensor import Tensor
+from .bessel_i import bessel_i
 from .families import inplace_twin, unary
 from .memory_format import as_row_major
 from .pointwise import _erf, _no_kernel, _quiet, libc_log1p_array
@@ -505,6 +506,18 @@ def _bessel_asymptotic_scaled(xp, ax, order: int):
     return total / xp.sqrt(2.0 * math.pi * ax)
 
 
+def _bessel_forward(order: int, scaled: bool):
+    """The forward of ``i0``/``i0e``/``i1``/``i1e``: on the host torch's Cephes kernels
+    (``bessel_i``: float32 in float32, float16 through float32), else the series below in
+    float64."""
+    def run(xp, a):
+        if xp is np and type(a) is np.ndarray:
+            return bessel_i(a if a.dtype == np.float64 else a.astype(np.float32), order, scaled)
+        with np.errstate(all="ignore"):
+            return _bessel(xp, a.astype(np.float64, copy=False), order, scaled)
+    return run
+
+
 def _bessel(xp, x, order: int, scaled: bool):
     """``I_order(x)``, or ``exp(-|x|) I_order(x)`` when ``scaled`` (float64)."""
     ax = xp.abs(x)
@@ -565,18 +578,18 @@ def _bessel_rule(g, x, out, formula, kernel: str):
     return g * where(not_tiny, formula(safe, out), 0.5)
 
 
-i0 = unary("i0", _f64(lambda xp, a: _bessel(xp, a, 0, False)),
+i0 = unary("i0", _bessel_forward(0, False),
            lambda g, x: g * special_i1(x),
            doc="Elementwise modified Bessel function of the first kind, order 0.")
-special_i0e = unary("special_i0e", _f64(lambda xp, a: _bessel(xp, a, 0, True)),
+special_i0e = unary("special_i0e", _bessel_forward(0, True),
                     _i0e_rule,
                     save=("input", "out"), kind="function", inplace=False,
                     node="SpecialI0EBackward0",
                     doc="Elementwise exponentially scaled Bessel I0: ``exp(-|x|) i0(x)``.")
-special_i1 = unary("special_i1", _f64(lambda xp, a: _bessel(xp, a, 1, False)), _i1_rule,
+special_i1 = unary("special_i1", _bessel_forward(1, False), _i1_rule,
                    save=("input", "out"), kind="function", inplace=False,
                    doc="Elementwise modified Bessel function of the first kind, order 1.")
-special_i1e = unary("special_i1e", _f64(lambda xp, a: _bessel(xp, a, 1, True)), _i1e_rule,
+special_i1e = unary("special_i1e", _bessel_forward(1, True), _i1e_rule,
                     save=("input", "out"), kind="function", inplace=False,
                     node="SpecialI1EBackward0",
                     doc="Elementwise exponentially scaled Bessel I1: ``exp(-|x|) i1(x)``.")

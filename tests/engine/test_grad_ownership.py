@@ -118,7 +118,7 @@ def test_the_sole_base_rule_only_takes_an_unshared_same_layout_base():
     g = root.t().t()
     data = g._data
     assert data.base is root._data
-    taken = autograd_engine._sole_base(g, data)
+    taken = autograd_engine._sole_base(g, data, root)
     assert taken is not root._data  # ``root`` is held here too: copied
     np.testing.assert_array_equal(taken, root._data)
 
