@@ -299,8 +299,10 @@ def _jacfwd(func, inputs, strict: bool, vectorize: bool):
             piece = moved.narrow(-1, offset, n) if moved.ndim else moved
             per_input.append(piece.reshape(tuple(out.shape) + tuple(x.shape)).detach())
             offset += n
-        result.append(tuple(per_input))
-    return _tuple_post(tuple(result), (state["is_outputs_tuple"], is_inputs_tuple))
+        result.append(per_input)
+    # Lists, as torch builds them here: where inputs are a tuple and the output is not, the
+    # answer is a list of tensors (a tuple in reverse mode); both tuples give a list of lists.
+    return _tuple_post(result, (state["is_outputs_tuple"], is_inputs_tuple))
 
 
 def _eye(n: int, like: Tensor) -> Tensor:
