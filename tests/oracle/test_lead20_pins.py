@@ -47,3 +47,21 @@ def test_jacobian_containers_are_torchs(strategy, case):
             inputs = (x, y) if arity == 2 else x
         answers.append(_shape_of(jacobian(f, inputs, vectorize=True, strategy=strategy)))
     assert answers[1] == answers[0]
+
+
+def test_forward_mode_jacobian_keeps_the_graph_of_inputs_that_require_grad():
+    """torch's forward-mode Jacobian does not detach: with inputs that require grad its answer
+    has a graph (``ReshapeAliasBackward0`` at the root, so hessian's forward-over-reverse
+    answers print a grad_fn), and gradients flow through it (session 20: the engine detached)."""
+    seen = []
+    for lib, functional in ((torch, torch.autograd.functional), (engine, ours_functional)):
+        x = lib.tensor([0.25, 0.5, 0.75], dtype=lib.float64, requires_grad=True)
+        y = lib.tensor([1.5, -2.0, 0.5], dtype=lib.float64)
+        jac = functional.jacobian(lambda a, b: a.sin() * b.exp(), (x, y), vectorize=True,
+                                  strategy="forward-mode")
+        (jac[0] * jac[1]).sum().backward()
+        hess = functional.hessian(lambda a: (a ** 3).sum(), y, vectorize=True,
+                                  outer_jacobian_strategy="forward-mode")
+        seen.append((type(jac[0].grad_fn).__name__, x.grad.tolist(), repr(hess),
+                     hess.requires_grad))
+    assert seen[1] == seen[0]
