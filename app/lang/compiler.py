@@ -517,21 +517,21 @@ class SourceCompiler:
             finally:
                 self.shadowed = inner
 
-        if a.posonlyargs:
-            raise _fail(a.posonlyargs[0], "positional-only parameters ('/') are not "
-                                          "supported")
-        names = [arg.arg for arg in (*a.args, *a.kwonlyargs)]
+        positional = [*a.posonlyargs, *a.args]
+        names = [arg.arg for arg in (*positional, *a.kwonlyargs)]
         names += [arg.arg for arg in (a.vararg, a.kwarg) if arg is not None]
         if len(set(names)) != len(names):
-            raise _fail(a.args[0] if a.args else None,
+            raise _fail(positional[0] if positional else None,
                         "duplicate argument in function definition")
         params: list[Any] = []
-        first_default = len(a.args) - len(a.defaults)
-        for i, arg in enumerate(a.args):
+        first_default = len(positional) - len(a.defaults)
+        for i, arg in enumerate(positional):
             name = self.bind_name(arg, arg.arg)
             params.append({"name": name, "default": default(a.defaults[i - first_default])}
                           if i >= first_default else name)
         out: dict[str, Any] = {"params": params}
+        if a.posonlyargs:
+            out["posonly"] = len(a.posonlyargs)
         if a.vararg is not None:
             out["vararg"] = self.bind_name(a.vararg, a.vararg.arg)
         if a.kwonlyargs:

@@ -42,11 +42,12 @@ class Code:
 
     __slots__ = ("name", "qualname", "params", "vararg", "kwonly", "kwarg", "body",
                  "generator", "simple", "nparams", "argnames", "ndefaults", "doc", "stmts",
-                 "arity", "origin", "straight", "plans", "enter")
+                 "arity", "origin", "straight", "plans", "enter", "posonly")
 
     def __init__(self, name: str, qualname: str, params: tuple[str, ...], ndefaults: int,
                  vararg: str | None, kwonly: tuple[str, ...], kwarg: str | None,
-                 body: Callable[[Frame], Any], generator: bool, doc: str | None = None) -> None:
+                 body: Callable[[Frame], Any], generator: bool, doc: str | None = None,
+                 posonly: int = 0) -> None:
         self.name, self.qualname, self.doc = name, qualname, doc
         self.params, self.ndefaults = params, ndefaults
         self.vararg, self.kwonly, self.kwarg = vararg, kwonly, kwarg
@@ -55,7 +56,10 @@ class Code:
         self.simple = vararg is None and kwarg is None and not kwonly and not generator
         #: how many positional arguments a call binds without :func:`bind` (-1: none)
         self.arity = self.nparams if self.simple else -1
-        self.argnames = frozenset(params) | frozenset(kwonly)
+        #: the first ``posonly`` parameters are positional-only (``def f(a, /, b)``)
+        self.posonly = posonly
+        #: the names a keyword argument binds (not the positional-only ones)
+        self.argnames = frozenset(params[posonly:]) | frozenset(kwonly)
         #: the statements of a body of several, which a call runs without the block's closure
         self.stmts: tuple | None = getattr(body, "stmts", None)
         #: a body of plain statements (none can break, continue or return) and an optional
@@ -372,6 +376,11 @@ def bind(func: Function, args: tuple | list, kwargs: dict) -> dict[str, Any]:
         elif extra is not None:
             extra[key] = value
         else:
+            passed = [k for k in kwargs if k in params[:code.posonly]]
+            if passed:
+                raise ProgramError(f"{code.qualname}() got some positional-only arguments "
+                                   f"passed as keyword arguments: '{', '.join(passed)}'",
+                                   exception="TypeError")
             raise ProgramError(f"{code.qualname}() got an unexpected keyword argument '{key}'",
                                exception="TypeError")
     if nargs < n:

@@ -184,7 +184,6 @@ def test_source_compiles_to_the_json_form(source, program):
     ("yield 1", 1, 1, "'yield' outside function"),
     ("def f():\n  x = yield 1", 2, 7, "yield inside an expression"),
     ("nonlocal x", 1, 1, "nonlocal declaration not allowed at module level"),
-    ("def f(a, /, b):\n  pass", 1, 7, "positional-only"),
     ("class A(metaclass=M):\n  pass", 1, 19, "metaclass"),
     ("with open('f'):\n  pass", 1, 6, "not available"),
     ("x = 1j", 1, 5, "complex"),
