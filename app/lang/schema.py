@@ -799,15 +799,20 @@ class Nonlocal(_Node):
 
 
 class Yield(_Node):
-    """`yield value` (in a generator function's body)."""
+    """`yield value` (in a generator function's body); with `to`, `to = yield value`: the
+    target is bound to what the generator is resumed with (`None` by `next`, `v` by
+    `send(v)`)."""
 
     yield_: Expr = Field(alias="yield")
+    to: Target | None = None
 
 
 class YieldFrom(_Node):
-    """`yield from iterable`."""
+    """`yield from iterable`; with `to`, `to = yield from iterable`: the target is bound to
+    the value the inner generator returned."""
 
     yield_from: Expr
+    to: Target | None = None
 
 
 class Delete(_Node):

@@ -1054,20 +1054,72 @@ class GeneratorValue:
         return self
 
     def __next__(self) -> Any:
+        return self._resume(self.gen.__next__)
+
+    def _resume(self, how: Callable[..., Any], *arg: Any) -> Any:
+        """Resume the body (``next``, ``send`` or ``throw`` of the Python generator that runs
+        it) under the budget of the run in progress; its ``return value`` is the
+        ``StopIteration``'s value, as CPython's."""
         if self.running:
             raise ProgramError("generator already executing", exception="ValueError")
         rs = current_rs()
-        if self.frame is not None:
-            self.frame.rs = rs
+        frame = self.frame
+        if frame is not None:
+            frame.rs = rs
         if rs.depth >= rs.max_depth:
             raise rs.depth_error()
         rs.depth += 1
         self.running = True
         try:
-            return next(self.gen)
+            return how(*arg)
+        except StopIteration as stop:
+            if stop.value is RETURN and frame is not None:
+                raise StopIteration(frame.retval) from None
+            raise
         finally:
             self.running = False
             rs.depth -= 1
+
+    def send(self, value: Any) -> Any:
+        """``gen.send(value)``: resume it, ``value`` the value of the ``yield`` it stopped at."""
+        if value is not None and self.gen.gi_frame is not None and \
+                not self.gen.gi_suspended and not self.running:
+            raise ProgramError("can't send non-None value to a just-started generator",
+                               exception="TypeError")
+        return self._resume(self.gen.send, value)
+
+    def throw(self, kind: Any, value: Any = None, tb: Any = None) -> Any:
+        """``gen.throw(exc)``: raise ``exc`` where the generator stopped (also what a Python
+        ``yield from`` over this generator calls, with an error of the language)."""
+        if isinstance(value, BaseException):
+            return self._resume(self.gen.throw, value)
+        if isinstance(kind, BaseException):
+            return self._resume(self.gen.throw, kind)
+        from .exceptions import raised, thrown_exception
+
+        return self._resume(self.gen.throw, raised(thrown_exception(kind, value)))
+
+    def close_program(self) -> None:
+        """A program's ``gen.close()``: ``GeneratorExit`` raised where it stopped (its
+        ``finally`` and ``except GeneratorExit`` run), as CPython's; Python's own ``close``
+        (garbage collection) only drops the Python generator."""
+        gen = self.gen
+        if gen.gi_frame is None or not gen.gi_suspended:
+            gen.close()
+            return
+        from .exceptions import BUILTIN_EXCEPTIONS, exception_of, raised
+
+        exit_class = BUILTIN_EXCEPTIONS["GeneratorExit"]
+        try:
+            self._resume(gen.throw, raised(new_instance(exit_class)))
+        except StopIteration:
+            return
+        except ProgramError as err:
+            cls = user_class_of(exception_of(err))
+            if cls is not None and exit_class in cls.mro:
+                return
+            raise
+        raise ProgramError("generator ignored GeneratorExit", exception="RuntimeError")
 
     def close(self) -> None:
         self.gen.close()

@@ -182,7 +182,7 @@ def test_source_compiles_to_the_json_form(source, program):
     ("break", 1, 1, "'break' outside loop"),
     ("return 1", 1, 1, "'return' outside function"),
     ("yield 1", 1, 1, "'yield' outside function"),
-    ("def f():\n  x = yield 1", 2, 7, "yield inside an expression"),
+    ("def f():\n  print((yield 1))", 2, 10, "yield inside an expression"),
     ("nonlocal x", 1, 1, "nonlocal declaration not allowed at module level"),
     ("class A(metaclass=M):\n  pass", 1, 19, "metaclass"),
     ("with open('f'):\n  pass", 1, 6, "not available"),
