@@ -459,7 +459,7 @@ def builtin_method_text(obj: Any, name: str) -> str:
     by its bare name, as CPython's ``tp_name``."""
     t = type(obj)
     attr = getattr(t, name, None)
-    if isinstance(attr, types.FunctionType):
+    if isinstance(attr, types.FunctionType) and not t.__module__.startswith("app."):
         return f"<bound method {attr.__qualname__} of {safe_repr(obj)}>"
     from .builtins import class_of, torch_repr
 
