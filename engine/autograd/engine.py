@@ -780,8 +780,11 @@ def grad_node(name: str, rule, *args, grads=None):
         return rule(*args)
     with set_grad_enabled(False):
         out = rule(*args)
-    # edges for its tensor arguments (an absent one, None, too), none for numbers
-    edge_args = [i for i, a in enumerate(args) if a is None or type(a) is Tensor]
+    # edges for its tensor arguments (an absent one, None, too), none for numbers; with
+    # ``grads``, for the arguments it has a formula for (torch's differentiable inputs: a mask
+    # or a number saved as a tensor gets none)
+    edge_args = [i for i, a in enumerate(args) if (a is None or type(a) is Tensor) and
+                 (grads is None or grads[i] is not None)]
     inputs = tuple(args[i] if type(args[i]) is Tensor and args[i].dtype.is_floating_point
                    else None for i in edge_args)
     if grads is not None:

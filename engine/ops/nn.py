@@ -23,7 +23,7 @@ from .._fperr import Quiet
 from .._parallel import is_numpy
 from ..autograd import OUTPUT, needs_grad, record
 from ..autograd.engine import grad_node, named_grad
-from ..autograd.graph import FW_ACTIVE, Node, rename
+from ..autograd.graph import FW_ACTIVE, Node
 from ..dtypes import as_dtype, bool_, float64, int32, int64
 from ..modes import _grad_enabled, check_numel, set_grad_enabled
 from ..random import current_generator
@@ -47,6 +47,7 @@ from .pointwise import (
     libc_log_array,
     log1p_array,
     log_array,
+    mul_scalar,
     on_cpu,
     sqrt_array,
     tanh_array,
@@ -685,10 +686,7 @@ def softplus(input, beta=1, threshold=20):
         def double(gg, g, x, m):  # torch's softplus_double_backward: 0 from the threshold on
             z = x * beta
             s = z.sigmoid()
-            out = (gg * g) * (1 - s) * s * (z < threshold).to(g.dtype) * beta
-            if out.grad_fn is not None:  # mul(Tensor, Scalar)
-                rename(out.grad_fn, "MulBackward1")
-            return out
+            return mul_scalar((gg * g) * (1 - s) * s * (z < threshold).to(g.dtype), beta)
 
         grads = (lambda gg, g, x, m: rule(gg, x, m), double, None)
         record(out, "SoftplusBackward0",

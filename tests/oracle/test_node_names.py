@@ -162,6 +162,59 @@ def test_programs_see_torchs_node_classes():
     assert our_cells(["import torch\n" + PROGRAM], "source") == want
 
 
+# ----------------------------------------------------------------------------- whole graphs
+def _graph(ts) -> list:
+    """The whole graph behind ``ts`` (names_sweep's description: every node's name(), class
+    and edges with their output numbers, breadth first)."""
+    from .names_sweep import describe as describe_graph
+
+    return describe_graph([t.grad_fn for t in ts], {})
+
+
+def _second(m, out, *leaves):
+    """``out``'s graph and the graph its create_graph gradients recorded."""
+    gs = m.autograd.grad((out * m.linspace(0.5, 1.5, out.numel()).reshape(out.shape)).sum(),
+                         leaves, create_graph=True)
+    return _graph([out]), _graph(gs)
+
+
+def _op(m, name: str):
+    """The op table's ``name`` (``special.ndtr``, ``soft_margin_loss``) on ``m``."""
+    from .backends import ENGINE, TORCH
+
+    return (ENGINE if m is engine else TORCH).function(name)
+
+
+def _x(m, *shape, dtype=None):
+    data = torch.randn(*shape, generator=torch.Generator().manual_seed(sum(shape)),
+                       dtype=torch.float64).tolist()
+    return m.tensor(data, dtype=dtype or m.float64, requires_grad=True)
+
+
+GRAPHS = {
+    # nodes of torch's Scalar overloads: one edge, none for the number
+    "special.ndtr": lambda m: _graph([_op(m, "special.ndtr")(_x(m, 3))]),
+    "xlog1py(t, number)": lambda m: _second(m, _op(m, "special.xlog1py")(a := _x(m, 3), 1.5), a),
+    "xlog1py(number, t)": lambda m: _second(m, _op(m, "special.xlog1py")(1.5, a := _x(m, 3)), a),
+    "xlogy(t, number)": lambda m: _second(m, m.xlogy(a := _x(m, 3), 2.5), a),
+    "xlogy_(number)": lambda m: _graph([(_x(m, 3) * 1).xlogy_(2.5)]),
+    # a target without an edge; softplus' and hardswish's double backward without their masks
+    "soft_margin_loss": lambda m: _second(
+        m, _op(m, "soft_margin_loss")(a := _x(m, 4), _x(m, 4).detach().sign(),
+                                            reduction="none"), a),
+    "softplus": lambda m: _second(m, _op(m, "softplus")(a := _x(m, 4), beta=2.0), a),
+    "hardswish": lambda m: _second(m, _op(m, "hardswish")(a := _x(m, 4) * 4), a),
+    # cov's C++ mul(Tensor, Scalar) in its correction
+    "cov(aweights)": lambda m: _graph([m.cov(_x(m, 2, 4), aweights=_x(m, 4).abs(),
+                                             correction=2)]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(GRAPHS))
+def test_graphs_as_torch_records_them(case):
+    assert GRAPHS[case](engine) == GRAPHS[case](torch)
+
+
 # ----------------------------------------------------------------------------- the sweep
 # tests/oracle/names_sweep.py over one program per op (seed 1): the graphs where the engine
 # still records other nodes than torch, each with why; the list only shrinks
