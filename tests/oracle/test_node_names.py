@@ -207,6 +207,18 @@ GRAPHS = {
     # cov's C++ mul(Tensor, Scalar) in its correction
     "cov(aweights)": lambda m: _graph([m.cov(_x(m, 2, 4), aweights=_x(m, 4).abs(),
                                              correction=2)]),
+    # native_*_backward's nodes: an edge per tensor argument of torch's schema (mean, rstd,
+    # bias; the running statistics), three outputs whatever is undefined
+    "layer_norm": lambda m: _second(m, _op(m, "layer_norm")(a := _x(m, 3, 4), (4,), w := _x(
+        m, 4), b := _x(m, 4) * 1), a, w, b),
+    "layer_norm(bias only)": lambda m: _second(
+        m, _op(m, "layer_norm")(_x(m, 3, 4).detach(), (4,), None, b := _x(m, 4)), b),
+    "batch_norm": lambda m: _second(m, _op(m, "batch_norm")(
+        a := _x(m, 3, 4), _x(m, 4).detach(), _x(m, 4).detach().exp(), w := _x(m, 4),
+        b := _x(m, 4), training=True), a, w, b),
+    "batch_norm(eval, bias)": lambda m: _second(m, _op(m, "batch_norm")(
+        a := _x(m, 3, 4), _x(m, 4).detach(), _x(m, 4).detach().exp(), None, b := _x(m, 4)),
+        a, b),
 }
 
 
@@ -247,3 +259,16 @@ def test_names_sweep_finds_only_the_known_differences():
     agreeing = sorted(k for k in KNOWN if k not in found)
     assert not new, "graphs that differ from torch's:\n" + "\n".join(new.values())
     assert not agreeing, f"these agree with torch now: take them off KNOWN: {agreeing}"
+
+
+def test_layer_norm_saves_its_bias():
+    """torch's NativeLayerNormBackward0 saves ``bias``: changed in place, backward raises."""
+    def run(m):
+        b = _x(m, 4) * 1
+        y = _op(m, "layer_norm")(_x(m, 3, 4), (4,), _x(m, 4), b)
+        b.add_(1)
+        with pytest.raises(RuntimeError) as e:
+            y.sum().backward()
+        return str(e.value)
+
+    assert run(engine) == run(torch)
