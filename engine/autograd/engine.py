@@ -488,7 +488,11 @@ def _zeros_for(node: Node, nr: int):
     from ..ops import zeros
 
     meta = node._out_meta
-    shape, dtype, device = meta if node._nout == 1 else meta[nr]
+    if node._nout > 1:
+        meta = meta[nr]
+        if meta is None:  # an output the op left undefined: its gradient stays undefined
+            return None
+    shape, dtype, device = meta
     return zeros(shape, dtype=dtype, device=device)
 
 

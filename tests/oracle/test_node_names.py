@@ -219,6 +219,13 @@ GRAPHS = {
     "batch_norm(eval, bias)": lambda m: _second(m, _op(m, "batch_norm")(
         a := _x(m, 3, 4), _x(m, 4).detach(), _x(m, 4).detach().exp(), None, b := _x(m, 4)),
         a, b),
+    # convolution_backward's three outputs: the bias' gradient is output 2 without a weight's
+    # (the leaves behind a product: an edge shows which output of the node it comes from)
+    "conv2d(no weight grad)": lambda m: _second(m, _op(m, "conv2d")(
+        (a := _x(m, 1, 2, 4, 4)) * 1, _x(m, 3, 2, 2, 2).detach(), (b := _x(m, 3)) * 1), a, b),
+    "conv_transpose1d": lambda m: _second(m, _op(m, "conv_transpose1d")(
+        (a := _x(m, 1, 2, 5)) * 1, _x(m, 2, 3, 2).detach(), (b := _x(m, 3)) * 1, stride=2),
+        a, b),
 }
 
 
