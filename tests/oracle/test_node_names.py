@@ -226,6 +226,12 @@ GRAPHS = {
     "conv_transpose1d": lambda m: _second(m, _op(m, "conv_transpose1d")(
         (a := _x(m, 1, 2, 5)) * 1, _x(m, 2, 3, 2).detach(), (b := _x(m, 3)) * 1, stride=2),
         a, b),
+    # _cdist_backward(grad, x1, x2, p, result) (x2's: grad.mT, x2, x1, result.mT)
+    "cdist": lambda m: _second(m, m.cdist((a := _x(m, 3, 2)) * 1, (b := _x(m, 2, 2)) * 1,
+                                          p=1.5), a, b),
+    # an edge for per_sample_weights, even absent
+    "embedding_bag": lambda m: _graph([_op(m, "embedding_bag")(
+        m.tensor([1, 2, 0, 3]), _x(m, 4, 3), m.tensor([0, 2]), mode="mean")]),
 }
 
 
