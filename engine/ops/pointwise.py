@@ -680,8 +680,10 @@ inplace_twin("square", square)
 
 def _ties(loses):
     """A gradient rule of ``maximum``/``minimum``: none where this operand ``loses(x, y)``,
-    half on ties, all of it otherwise (NaN counts as winning)."""
-    return lambda g, x, y: where(loses(x, y), 0.0, where(x == y, g / 2, g))
+    half on ties, all of it otherwise (NaN counts as winning). torch's formula fills the
+    losing positions in place: under ``create_graph`` the gradient is MaskedFillBackward0's,
+    at version 1."""
+    return lambda g, x, y: where(x == y, g / 2, g).masked_fill_(loses(x, y), 0)
 
 
 def _tensor_only(name: str, impl, doc: str, grad_fns=(), aliases=()):

@@ -184,3 +184,27 @@ def test_float16_fused_pointwise_ops_compute_in_float(name, n):
         got = [calls[name](T, T.tensor(a), T.tensor(b), T.tensor(c), v).numpy()
                for T in (engine, torch)]
         assert got[0].tobytes() == got[1].tobytes(), v
+
+
+@pytest.mark.parametrize("name", ["maximum", "minimum", "fmax", "fmin"])
+def test_maximum_minimum_gradients_are_masked_fills(name):
+    """torch's maximum/minimum formula is ``where(x == y, g / 2, g).masked_fill_(loses, 0)``:
+    under create_graph the gradients are MaskedFillBackward0's (the engine's were
+    WhereBackward0's), filled in place (version 1); fmax/fmin fill out of place."""
+    rng = np.random.default_rng(4)
+    a = rng.integers(-3, 3, (4, 5)).astype(np.float32)
+    b = rng.integers(-3, 3, (4, 5)).astype(np.float32)
+    a[0, 0] = np.nan
+    g = rng.standard_normal((4, 5)).astype(np.float32)
+
+    def run(T):
+        x, y = T.tensor(a, requires_grad=True), T.tensor(b, requires_grad=True)
+        go = T.tensor(g, requires_grad=True)
+        gx, gy = T.autograd.grad(getattr(T, name)(x, y), (x, y), go, create_graph=True)
+        names = [type(t.grad_fn).__name__ if T is torch else t.grad_fn.name()
+                 for t in (gx, gy)]
+        ((gx * gx).sum() + (gy * 3).sum()).backward()
+        return names, gx._version, gy._version, gx.detach().numpy().tobytes(), \
+            gy.detach().numpy().tobytes(), go.grad.numpy().tobytes()
+
+    assert run(engine) == run(torch)
