@@ -189,6 +189,15 @@ def result_type(dim_dtype: DType | None, zero_dim_dtype: DType | None,
     return combine_tiers(dim_dtype, combine_tiers(zero_dim_dtype, scalar_dtype_))
 
 
+def half_number(v):
+    """A Python number as C++ writes it into float16 (a Scalar's double made a ``c10::Half``):
+    through float32, two roundings (``half_source`` for arrays); anything else as it is."""
+    if type(v) is float:
+        with np.errstate(over="ignore"):
+            return float(np.float32(v))
+    return v
+
+
 def half_source(a):
     """``a`` ready for a cast to float16 as C++ converts: ``c10::Half`` is made from a
     ``float``, so a double (or an integer) reaches half through float32, two roundings

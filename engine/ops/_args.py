@@ -8,7 +8,16 @@ import numpy as np
 
 from .. import errors
 from ..device import default_device
-from ..dtypes import DType, bool_, default_float, promote, result_type, scalar_dtype
+from ..dtypes import (
+    DType,
+    bool_,
+    default_float,
+    half_number,
+    half_source,
+    promote,
+    result_type,
+    scalar_dtype,
+)
 from ..tensor import Tensor
 
 Number = (int, float, bool, np.number, np.bool_)
@@ -122,13 +131,17 @@ def operand(x, dtype: DType):
     """The array (or Python scalar) to feed NumPy for an input, cast to ``dtype``."""
     if type(x) is Tensor:
         arr = x._data
-        return arr if arr.dtype == dtype.np else arr.astype(dtype.np)
+        if arr.dtype == dtype.np:
+            return arr
+        return (half_source(arr) if dtype.name == "float16" else arr).astype(dtype.np)
     if type(x) is int:
         if not -_INT64_LIMIT <= x < _UINT64_LIMIT:
             check_scalar_int(x)
         if not dtype.is_floating_point and dtype is not bool_:
             return wrap_int(x, dtype)
         return x
+    if type(x) is float:
+        return half_number(x) if dtype.name == "float16" else x
     return py_scalar(x) if not isinstance(x, (int, float, bool)) else x
 
 
@@ -258,7 +271,8 @@ def check_fits(value, dt: DType):
     """PyTorch's check before writing a Python number into a tensor of ``dt`` (``full``,
     ``fill_``, ``masked_fill``): NaN or a value out of range for an integer dtype, a finite
     value beyond a float dtype's largest, is an overflow. Negative values and bools pass.
-    Returns the value to write: a negative int into uint8 wrapped (-1 is 255)."""
+    Returns the value to write: a negative int into uint8 wrapped (-1 is 255), a float into
+    float16 through float32 (``half_number``)."""
     check_scalar_int(value)
     if dt.name == "bool" or isinstance(value, (bool, np.bool_)) or not is_scalar(value):
         return value
@@ -279,4 +293,4 @@ def check_fits(value, dt: DType):
     if dt.name == "uint8" and isinstance(value, (int, np.integer)) and \
             not isinstance(value, (bool, np.bool_)) and value < 0:
         return int(value) & 0xFF
-    return value
+    return half_number(value) if dt.name == "float16" else value

@@ -16,7 +16,7 @@ from .. import errors
 from .. import random as _random
 from ..autograd import OUTPUT, needs_grad, record
 from ..autograd.engine import grad_node, named_grad
-from ..dtypes import bool_, float64, int64, uint8
+from ..dtypes import bool_, float16, float64, half_number, int64, uint8
 from ..modes import _grad_enabled
 from ..random import current_generator
 from ..tensor import Tensor, _wrap
@@ -94,8 +94,10 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     def compute():
         a = input._data
         xp = input.device.xp
-        keep = _vector_nan_dropped(a, ~((a <= min_val) | (a >= max_val)))
-        return _masked(input, xp.clip(a, min_val, max_val), keep, "HardtanhBackward0", inplace)
+        lo, hi = (half_number(min_val), half_number(max_val)) if input.dtype is float16 else \
+            (min_val, max_val)  # (torch's clamp writes them as half: through float)
+        keep = _vector_nan_dropped(a, ~((a <= lo) | (a >= hi)))
+        return _masked(input, xp.clip(a, lo, hi), keep, "HardtanhBackward0", inplace)
 
     return _maybe_inplace(input, inplace, compute)
 
@@ -122,9 +124,13 @@ def _threshold(input: Tensor, th, value, inplace: bool) -> Tensor:
 
     def compute():
         a = input._data
-        keep = ~(a <= th)  # NaN is kept, as torch
         xp = input.device.xp
-        res = xp.where(keep, a, value).astype(input.dtype.np)
+        if input.dtype is float16:  # (torch: compared in float, the value written as half)
+            keep = ~(a.astype(np.float32) <= np.float32(half_number(th)))
+            res = xp.where(keep, a, np.float16(half_number(value)))
+        else:
+            keep = ~(a <= th)  # NaN is kept, as torch
+            res = xp.where(keep, a, value).astype(input.dtype.np)
         if not input.dtype.is_floating_point:
             return _wrap(res, input.dtype, input.device)
         return _masked(input, res, keep, "ThresholdBackward1" if inplace else
@@ -308,7 +314,8 @@ def hardshrink(input, lambd=0.5):
     """``input`` where ``|input| > lambd``, 0 elsewhere."""
     kernel_dtypes.check("hardshrink", input)
     a = input._data
-    keep = ~((a >= -lambd) & (a <= lambd))  # NaN is kept
+    bound = half_number(lambd) if input.dtype is float16 else lambd  # (a half: through float)
+    keep = ~((a >= -bound) & (a <= bound))  # NaN is kept
     return _masked(input, input.device.xp.where(keep, a, 0), _vector_nan_dropped(a, keep),
                    "HardshrinkBackward0")
 

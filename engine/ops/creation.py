@@ -24,6 +24,7 @@ from ..dtypes import (
     float32,
     float64,
     from_numpy_dtype,
+    half_number,
     half_source,
     promote,
 )
@@ -425,6 +426,8 @@ def float_linspace(start: float, end: float, steps: int, dt):
     first half and ``end - step * (steps - 1 - i)`` for the rest, each fused (one rounding),
     emulated in a wider type."""
     wide = np.float64 if dt != np.float64 else np.longdouble
+    if dt == np.float16:  # (the ends made half through float, as C++ does)
+        start, end = half_number(float(start)), half_number(float(end))
     s, e = dt.type(start), dt.type(end)
     if dt == np.float16:
         # the step rounded to float16, the rest in float32 (torch's float16 linspace still

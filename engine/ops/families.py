@@ -27,7 +27,7 @@ from ..autograd.graph import (
     regraph_view,
     view_rebase_error,
 )
-from ..dtypes import bool_, default_float, float16, half_source
+from ..dtypes import bool_, default_float, float16, half_number, half_source
 from ..modes import _grad_enabled, check_numel
 from ..tensor import Tensor, _wrap
 from ._args import (
@@ -215,6 +215,8 @@ def binary(name: str, fwd, grads=None, *, save=("input", "other"), out="promote"
                 dev = input.device
                 a = input._data
                 b = other._data if type(other) is Tensor else other
+                if type(b) is float and input.dtype is float16:
+                    b = half_number(b)  # (a Scalar reaches half through float)
                 if type(b) is int and not -_INT64_LIMIT <= b < _UINT64_LIMIT:
                     check_scalar_int(b)  # (torch's Scalar: int64 or uint64, else Python's error)
                 if type(other) is Tensor and b.shape != a.shape and \
@@ -240,6 +242,8 @@ def binary(name: str, fwd, grads=None, *, save=("input", "other"), out="promote"
                 b = other._data
                 if type(input) is int and not -_INT64_LIMIT <= input < _UINT64_LIMIT:
                     check_scalar_int(input)
+                if type(input) is float and other.dtype is float16:
+                    input = half_number(input)
                 xp = dev.xp
                 if b.size >= MIN_ELEMENTS and xp is np:
                     xp = PARALLEL_NUMPY
@@ -598,6 +602,8 @@ def inplace_twin(name: str, forward, differentiable: bool | None = None,
                 if t_other is Tensor and overlap is not None:
                     check_mem_overlap(self, args, full)
                 arr = self._data
+                if t_other is float and self.dtype is float16:
+                    other = half_number(other)  # (a Scalar reaches half through float)
                 getattr(self.device.xp, ufunc)(
                     arr, other._data if t_other is Tensor else other, out=arr)
                 self._vc[0] += 1

@@ -19,7 +19,16 @@ from .. import errors
 from ..autograd import needs_grad, record
 from ..autograd.engine import sum_to
 from ..autograd.graph import FW_ACTIVE
-from ..dtypes import ALL, DEFAULT_INT, TYPE_NAMES, bool_, float16, float64, half_source
+from ..dtypes import (
+    ALL,
+    DEFAULT_INT,
+    TYPE_NAMES,
+    bool_,
+    float16,
+    float64,
+    half_number,
+    half_source,
+)
 from ..modes import _grad_enabled, no_grad
 from ..tensor import Tensor, _wrap
 from ._args import _C_TYPE_NAMES, broadcast_shape, check_fits, is_scalar, norm_dim
@@ -659,7 +668,8 @@ def masked_fill(input, mask, value):
                 "masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
                 f"{value._data.ndim} dimension(s).")
         check_fits(value._data.item(), input.dtype)  # (torch reads the value as a number)
-        fill = value._data.astype(input.dtype.np)
+        fill = (half_source(value._data) if input.dtype is float16 else value._data).astype(
+            input.dtype.np)
     elif is_scalar(value):
         value = check_fits(value, input.dtype)
         fill = xp.asarray(value).astype(input.dtype.np)
@@ -685,8 +695,8 @@ def masked_fill(input, mask, value):
 
 def _masked_fill_writes(self, mask, value):
     """masked_fill_ into an expanded tensor: only the positions under the mask are written."""
-    fill = (value._data if isinstance(value, Tensor) else np.asarray(value)).astype(
-        self.dtype.np)
+    fill = value._data if isinstance(value, Tensor) else np.asarray(value)
+    fill = (half_source(fill) if self.dtype is float16 else fill).astype(self.dtype.np)
 
     def writes(arr):
         arr[self.device.xp.broadcast_to(mask._data, arr.shape)] = fill
@@ -850,7 +860,9 @@ def _assigned_value(value, dt):
         kind = type(value)
         name = f"numpy.{kind.__name__}" if kind.__module__ == "numpy" else kind.__name__
         raise errors.EngineTypeError(f"can't assign a {name} to a torch.{TYPE_NAMES[dt]}")
-    return check_fits(value, float64 if dt.name == "float16" else dt)
+    if dt.name == "float16":  # (checked as a double, written through float: C++'s Half)
+        return half_number(check_fits(value, float64))
+    return check_fits(value, dt)
 
 
 def _refuse_byte_mask_fill(items, value, shape: tuple | None = None) -> None:

@@ -13,7 +13,7 @@ import numpy as np
 
 from .. import errors
 from ..autograd import needs_grad, record
-from ..dtypes import bool_
+from ..dtypes import bool_, float16, half_number
 from ..modes import check_numel
 from ..tensor import Tensor, _wrap
 from .creation import zeros_like
@@ -94,7 +94,7 @@ def _constant_pad(input: Tensor, pads: list, value) -> Tensor:
     if dt is bool_:
         fill = bool(value)
     elif dt.is_floating_point:
-        fill = float(value)
+        fill = half_number(float(value)) if dt is float16 else float(value)
     else:
         fill = int(value)
     out = xp.full(tuple(out_shape), fill, dtype=dt.np)

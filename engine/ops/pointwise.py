@@ -25,7 +25,7 @@ from .._parallel import is_numpy, times_ufunc
 from ..autograd import needs_grad, record
 from ..autograd.engine import borrow, grad_node, zero_gradient
 from ..autograd.graph import FORMULA_ANY, FW_ACTIVE, in_formula, user_call
-from ..dtypes import DEFAULT_INT, bool_, float16, float64, from_numpy_dtype, int64
+from ..dtypes import DEFAULT_INT, bool_, float16, float64, from_numpy_dtype, half_number, int64
 from ..modes import _grad_enabled, check_numel, is_grad_enabled, set_grad_enabled
 from ..tensor import Tensor, _wrap
 from . import sleef
@@ -293,6 +293,25 @@ def _scaled_plain(impl, a, b, dt, alpha, scale_first: bool) -> Tensor:
     return impl(scale(a), b) if scale_first else impl(a, scale(b))
 
 
+def _half_scalar_tail(x: np.ndarray, y: np.ndarray):
+    """Where torch's float16 loop over ``x`` and ``y`` runs its scalar remainder (past the
+    last whole 32-element vector of each loop; ``vector_loops.unary_body``): same-layout
+    operands, or an array with a single number; None where no element is there, or for
+    layouts not modelled (they keep the vector form)."""
+    if x.size == 1 or y.size == 1:
+        arr = y if x.size == 1 else x
+    elif x.shape == y.shape and x.strides == y.strides:
+        arr = x
+    else:
+        return None
+    if not arr.size:
+        return None
+    body = unary_body(arr, 32)
+    if body is None or body.all():
+        return None
+    return np.broadcast_to(~body, np.broadcast_shapes(x.shape, y.shape))
+
+
 def _scaled(impl, node: str, input, other, alpha, scale_first: bool, grads) -> Tensor:
     """``impl`` with one operand times ``alpha``, recorded as ONE node (PyTorch's AddBackward0
     with alpha, not a Mul then an Add); ``grads`` are the rules of the two operands."""
@@ -322,9 +341,16 @@ def _scaled(impl, node: str, input, other, alpha, scale_first: bool, grads) -> T
         # torch's half kernel: alpha rounded to half, ``alpha * x + y`` in float32, rounded
         # to half once (x * alpha then the op would round twice, alpha not to half)
         x, y = (a, b) if scale_first else (b, a)
-        sx = np.float32(np.float16(alpha)) * np.asarray(operand(x, dt), np.float16).astype(
-            np.float32)
-        yd = np.asarray(operand(y, dt), np.float16).astype(np.float32)
+        xh = np.asarray(operand(x, dt), np.float16)
+        yh = np.asarray(operand(y, dt), np.float16)
+        sx = np.float32(np.float16(half_number(alpha))) * xh.astype(np.float32)
+        yd = yh.astype(np.float32)
+        tail = _half_scalar_tail(xh, yh)
+        if tail is not None:
+            # its scalar remainder loop multiplies in c10::Half: the product rounded to half
+            # (3-5 ulps off there, 7-10 of 100,000 values)
+            with np.errstate(all="ignore"):
+                sx = np.where(tail, sx.astype(np.float16).astype(np.float32), sx)
         with np.errstate(all="ignore"):
             res = sx + yd if impl is _add else (sx - yd if scale_first is (impl is _sub)
                                                 else yd - sx)
@@ -654,8 +680,10 @@ inplace_twin("square", square)
 
 def _ties(loses):
     """A gradient rule of ``maximum``/``minimum``: none where this operand ``loses(x, y)``,
-    half on ties, all of it otherwise (NaN counts as winning)."""
-    return lambda g, x, y: where(loses(x, y), 0.0, where(x == y, g / 2, g))
+    half on ties, all of it otherwise (NaN counts as winning). torch's formula fills the
+    losing positions in place: under ``create_graph`` the gradient is MaskedFillBackward0's,
+    at version 1."""
+    return lambda g, x, y: where(x == y, g / 2, g).masked_fill_(loses(x, y), 0)
 
 
 def _tensor_only(name: str, impl, doc: str, grad_fns=(), aliases=()):
@@ -1146,6 +1174,8 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
     if a.dtype.kind != "f":
         res = a.copy()
     else:
+        if input.dtype is float16:  # (torch writes each number as half: through float)
+            nan, posinf, neginf = (half_number(v) for v in (nan, posinf, neginf))
         res = input.device.xp.nan_to_num(a, nan=0.0 if nan is None else nan, posinf=posinf,
                                          neginf=neginf)  # (torch's ``nan=None``: 0)
     return _finish(input, res, input.dtype, "NanToNumBackward0",
@@ -1374,13 +1404,20 @@ def lerp(input, end, weight):
     check_numel(broadcast_shape(*(t._data.shape for t in tensors)))
     s, e = input._data, end._data
     w = weight if scalar_weight else weight._data
+    ct = input.dtype.np
+    if ct == np.float16 and xp is np:
+        # torch's half kernel computes in float (a number weight made a float once) and rounds
+        # to half once; in half steps 28,242-50,673 of 100,000 values differed
+        ct = np.dtype(np.float32)
+        s, e = s.astype(ct), e.astype(ct)
+        w = w if scalar_weight else w.astype(ct)
     with np.errstate(all="ignore"):
         diff = e - s
-        if input.dtype.np in _FMA_DTYPES:  # torch's kernel: one rounding each
+        if ct in _FMA_DTYPES:  # torch's kernel: one rounding each
             if scalar_weight:
-                w = input.dtype.np.type(w)
+                w = ct.type(w)
                 res = fma(w, diff, s, xp) if builtins.abs(w) < 0.5 else \
-                    fma(-diff, input.dtype.np.type(1) - w, e, xp)
+                    fma(-diff, ct.type(1) - w, e, xp)
             else:
                 res = xp.where(xp.abs(w) < 0.5, fma(w, diff, s, xp), fma(-diff, 1 - w, e, xp))
         elif scalar_weight:

@@ -23,7 +23,15 @@ from .._parallel import is_numpy
 from ..autograd import OUTPUT, needs_grad, record
 from ..autograd.graph import FW_ACTIVE
 from ..cost import charge, sort_cost
-from ..dtypes import DEFAULT_INT, as_dtype, bool_, default_float, float16, float32
+from ..dtypes import (
+    DEFAULT_INT,
+    as_dtype,
+    bool_,
+    default_float,
+    float16,
+    float32,
+    half_source,
+)
 from ..modes import _grad_enabled, is_grad_enabled, no_grad
 from ..tensor import Tensor, _wrap
 from . import _stl, cascade, norm_kernels
@@ -181,8 +189,10 @@ def _float_sum(input: Tensor, dims: tuple, keepdim: bool, dt):
     """``input``'s sum over ``dims`` in ``dt``: torch's cascade order (``cascade.py``) where it
     is modelled, else NumPy's (pairwise) sum."""
     a = input._data
-    if dt is float16 and a.dtype != np.float16:  # (torch's CPU reduction reads the input
-        a = a.astype(np.float16)                 # in the result's dtype: rounded to half)
+    if dt is float16 and a.dtype != np.float16:
+        # (torch's CPU reduction reads the input in the result's dtype: rounded to half,
+        # through float as C++ converts)
+        a = half_source(a).astype(np.float16)
     if type(a) is not np.ndarray:
         return a.sum(axis=dims, keepdims=keepdim, dtype=_acc(dt))
     if dt.np in cascade.LANES and input.dtype.is_floating_point and input.dtype is not float16:
@@ -373,7 +383,7 @@ def _scan(xp, fn, arr, d, dt):
     if arr.ndim == 0:
         return arr.astype(dt.np, copy=True)
     if arr.dtype != dt.np:
-        arr = arr.astype(dt.np)
+        arr = (half_source(arr) if dt is float16 else arr).astype(dt.np)
     return fn(arr, axis=d, dtype=_scan_acc(dt)).astype(dt.np, copy=False)
 
 

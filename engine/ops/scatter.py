@@ -12,7 +12,7 @@ import numpy as np
 from .. import errors
 from ..autograd import OUTPUT, needs_grad, record
 from ..autograd.engine import sum_to
-from ..dtypes import bool_
+from ..dtypes import bool_, float16, half_number
 from ..modes import is_grad_enabled
 from ..tensor import Tensor, _wrap
 from ._args import broadcast_pair, check_fits, check_scalar_int, is_scalar, norm_dim
@@ -53,6 +53,8 @@ def _scatter_value(input: Tensor, value) -> object:
     """A number written into ``input``'s dtype as torch casts it (2.7 into int64 is 2)."""
     if isinstance(value, Tensor):
         value = value._data.reshape(()).item()
+    if input.dtype is float16:  # (a Scalar reaches half through float)
+        value = half_number(float(value)) if isinstance(value, float) else value
     return np.asarray(value).astype(input.dtype.np)
 
 

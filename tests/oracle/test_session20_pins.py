@@ -81,3 +81,130 @@ def test_float32_softmax_higher_order_gradients_are_torchs(shape, dim):
         return [t.detach().numpy().tobytes() for t in (g1, g2, g3)]
 
     assert run(engine) == run(torch)
+
+
+# --------------------------------------------------------------------------- float16 Scalars
+# doubles whose direct rounding to half differs from torch's (through float first)
+_HALF_TWICE = [1.8588867, 3.1806641588613678, -0.316284172686335, -2.5322266331470855,
+               0.7824707065062091, -2.743164137499491]
+_XH = np.random.default_rng(1).uniform(-4, 4, (4, 6)).astype(np.float16)
+_MASK = np.random.default_rng(2).random((4, 6)) < 0.5
+
+
+def _half_scalar_sites():
+    x = lambda T: T.tensor(_XH)  # noqa: E731
+    m = lambda T: T.tensor(_MASK)  # noqa: E731
+    f16 = lambda T: T.float16  # noqa: E731
+    fn = lambda T: torch.nn.functional if T is torch else engine.nn.functional  # noqa: E731
+
+    def setitem(key):
+        def run(T, v):
+            t = x(T).clone()
+            t[key(T)] = v
+            return t
+        return run
+
+    def setitem_recorded(T, v):
+        y = x(T).float().requires_grad_().half() * 1
+        y[m(T)] = v
+        return y
+
+    return {
+        "full": lambda T, v: T.full((3,), v, dtype=f16(T)),
+        "full_like": lambda T, v: T.full_like(x(T), v),
+        "new_full": lambda T, v: x(T).new_full((2,), v),
+        "fill_": lambda T, v: x(T).fill_(v),
+        "fill_ recorded": lambda T, v: (x(T).float().requires_grad_().half() * 1).fill_(v),
+        "setitem": setitem(lambda T: 1),
+        "setitem mask": setitem(m),
+        "setitem recorded": setitem_recorded,
+        "masked_fill": lambda T, v: x(T).masked_fill(m(T), v),
+        "masked_fill float64 0-d": lambda T, v: x(T).masked_fill(
+            m(T), T.tensor(v, dtype=T.float64)),
+        "index_fill": lambda T, v: x(T).index_fill(1, T.tensor([0, 2]), v),
+        "scatter value": lambda T, v: x(T).scatter(1, T.zeros(4, 1, dtype=T.int64), v),
+        "clamp": lambda T, v: x(T).clamp(-abs(v), abs(v)),
+        "where": lambda T, v: T.where(m(T), x(T), v),
+        "add": lambda T, v: x(T) + v,
+        "rsub": lambda T, v: v - x(T),
+        "add_": lambda T, v: x(T).add_(v),
+        "ge": lambda T, v: T.full((2,), v, dtype=T.float32).half() >= v,
+        "ne": lambda T, v: T.full((2,), v, dtype=T.float32).half() != v,
+        "float64 0-d operand": lambda T, v: x(T) + T.tensor(v, dtype=T.float64),
+        "maximum float64 0-d": lambda T, v: T.maximum(x(T), T.tensor(v, dtype=T.float64)),
+        "threshold": lambda T, v: fn(T).threshold(x(T), v, -v),
+        "hardtanh": lambda T, v: fn(T).hardtanh(x(T), -abs(v), abs(v)),
+        "hardshrink": lambda T, v: fn(T).hardshrink(x(T), abs(v)),
+        "nan_to_num": lambda T, v: T.nan_to_num(
+            T.tensor([float("nan"), float("inf"), -float("inf")], dtype=f16(T)),
+            nan=v, posinf=2 * v, neginf=-2 * v),
+        "pad": lambda T, v: fn(T).pad(x(T), (1, 1), value=v),
+        "linspace": lambda T, v: T.linspace(0, v, 5, dtype=f16(T)),
+        "sum dtype": lambda T, v: T.tensor([v, v / 3], dtype=T.float64).sum(dtype=f16(T)),
+        "cumsum dtype": lambda T, v: T.tensor([v, v / 3], dtype=T.float64).cumsum(
+            0, dtype=f16(T)),
+        "add alpha": lambda T, v: x(T).add(x(T).flip(0), alpha=v),
+        "lerp": lambda T, v: x(T).lerp(x(T).flip(1), v),
+    }
+
+
+@pytest.mark.parametrize("site", sorted(_half_scalar_sites()))
+def test_float16_scalars_reach_half_through_float(site):
+    """torch makes a Python float (a Scalar's double) half through float, two roundings:
+    1.8588867 is 0x3F70 in torch, 0x3F6F rounded directly (NumPy's cast of a weak scalar)."""
+    run = _half_scalar_sites()[site]
+    for v in _HALF_TWICE:
+        got = [run(T, v).detach().numpy() for T in (engine, torch)]
+        assert got[0].dtype == got[1].dtype
+        assert got[0].tobytes() == got[1].tobytes(), v
+
+
+@pytest.mark.parametrize("name", ["lerp", "lerp tensor weight", "addcmul", "addcdiv",
+                                  "add alpha", "sub alpha", "add number alpha"])
+@pytest.mark.parametrize("n", [100000, 77])
+def test_float16_fused_pointwise_ops_compute_in_float(name, n):
+    """torch's half lerp, addcmul and addcdiv compute in float (a number weight or value made
+    a float once) and round to half once: in half steps a third to half of the values were
+    off. add/sub with alpha: alpha made half, ``x + alpha * y`` in float, except in the
+    scalar remainder past the last whole 32-element vector, where c10::Half rounds the
+    product first."""
+    rng = np.random.default_rng(n)
+    a, b = (rng.uniform(-4, 4, n).astype(np.float16) for _ in range(2))
+    c = rng.uniform(0.5, 4, n).astype(np.float16)
+    calls = {
+        "lerp": lambda T, A, B, C, v: T.lerp(A, B, v),
+        "lerp tensor weight": lambda T, A, B, C, v: T.lerp(A, B, C / 4),
+        "addcmul": lambda T, A, B, C, v: T.addcmul(A, B, C, value=v),
+        "addcdiv": lambda T, A, B, C, v: T.addcdiv(A, B, C, value=v),
+        "add alpha": lambda T, A, B, C, v: T.add(A, B, alpha=v),
+        "sub alpha": lambda T, A, B, C, v: T.sub(A, B, alpha=v),
+        "add number alpha": lambda T, A, B, C, v: T.add(A, v, alpha=v),
+    }
+    for v in (0.3, 0.7, 1.8588867):
+        got = [calls[name](T, T.tensor(a), T.tensor(b), T.tensor(c), v).numpy()
+               for T in (engine, torch)]
+        assert got[0].tobytes() == got[1].tobytes(), v
+
+
+@pytest.mark.parametrize("name", ["maximum", "minimum", "fmax", "fmin"])
+def test_maximum_minimum_gradients_are_masked_fills(name):
+    """torch's maximum/minimum formula is ``where(x == y, g / 2, g).masked_fill_(loses, 0)``:
+    under create_graph the gradients are MaskedFillBackward0's (the engine's were
+    WhereBackward0's), filled in place (version 1); fmax/fmin fill out of place."""
+    rng = np.random.default_rng(4)
+    a = rng.integers(-3, 3, (4, 5)).astype(np.float32)
+    b = rng.integers(-3, 3, (4, 5)).astype(np.float32)
+    a[0, 0] = np.nan
+    g = rng.standard_normal((4, 5)).astype(np.float32)
+
+    def run(T):
+        x, y = T.tensor(a, requires_grad=True), T.tensor(b, requires_grad=True)
+        go = T.tensor(g, requires_grad=True)
+        gx, gy = T.autograd.grad(getattr(T, name)(x, y), (x, y), go, create_graph=True)
+        names = [type(t.grad_fn).__name__ if T is torch else t.grad_fn.name()
+                 for t in (gx, gy)]
+        ((gx * gx).sum() + (gy * 3).sum()).backward()
+        return names, gx._version, gy._version, gx.detach().numpy().tobytes(), \
+            gy.detach().numpy().tobytes(), go.grad.numpy().tobytes()
+
+    assert run(engine) == run(torch)
