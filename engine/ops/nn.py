@@ -25,7 +25,7 @@ from .._fperr import Quiet
 from .._parallel import is_numpy
 from ..autograd import OUTPUT, needs_grad, record
 from ..autograd.engine import grad_node, named_grad
-from ..autograd.graph import FW_ACTIVE, Node, rename
+from ..autograd.graph import FW_ACTIVE, Node
 from ..dtypes import as_dtype, bool_, float64, int32, int64
 from ..modes import _grad_enabled, check_numel, set_grad_enabled
 from ..random import current_generator
@@ -49,6 +49,7 @@ from .pointwise import (
     libc_log_array,
     log1p_array,
     log_array,
+    mul_scalar,
     on_cpu,
     sqrt_array,
     tanh_array,
@@ -687,10 +688,7 @@ def softplus(input, beta=1, threshold=20):
         def double(gg, g, x, m):  # torch's softplus_double_backward: 0 from the threshold on
             z = x * beta
             s = z.sigmoid()
-            out = (gg * g) * (1 - s) * s * (z < threshold).to(g.dtype) * beta
-            if out.grad_fn is not None:  # mul(Tensor, Scalar)
-                rename(out.grad_fn, "MulBackward1")
-            return out
+            return mul_scalar((gg * g) * (1 - s) * s * (z < threshold).to(g.dtype), beta)
 
         grads = (lambda gg, g, x, m: rule(gg, x, m), double, None)
         record(out, "SoftplusBackward0",
@@ -1436,16 +1434,18 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
         record(out, "NativeLayerNormBackward0", _layer_norm_rule, (input, weight, bias),
                (input, weight, _const(mean, input), _const(rstd, input), axes,
                 (bias if weight is None else weight).dtype if needs_grad(weight, bias)
-                else None), per_input=False)
+                else None, bias), per_input=False)
     return out
 
 
-def _layer_norm_rule(g, needs, x, w, mean, rstd, axes, param_dtype):
+def _layer_norm_rule(g, needs, x, w, mean, rstd, axes, param_dtype, bias):
     from .memory_format import as_row_major, relaid
 
+    # torch's native_layer_norm_backward(grad_out, input, mean, rstd, weight, bias): its
+    # mean and rstd (not differentiable outputs) and bias (no formula) have empty gradients
     gx, gw, gb = _norm_backward_node("NativeLayerNormBackwardBackward0", _layer_norm_first,
                                      _layer_norm_double, g, needs, x, w, mean, rstd, axes,
-                                     param_dtype)
+                                     param_dtype, edges=("g", "x", None, None, "w", bias))
     return relaid(gx, as_row_major), gw, gb  # (torch's kernel: a row-major gradient)
 
 
@@ -1755,9 +1755,12 @@ def _update_running(running_mean, running_var, mean, var, count: int, momentum: 
 def _batch_norm_rule(g, needs, x, w, mean, rstd, axes, bshape, param_dtype, training):
     from .memory_format import as_suggested, relaid
 
+    # torch's native_batch_norm_backward(grad_out, input, weight, running_mean,
+    # running_var): the running statistics never require grad (torch refuses that)
     gx, gw, gb = _norm_backward_node("NativeBatchNormBackwardBackward0", _batch_norm_first,
                                      _batch_norm_double, g, needs, x, w, mean, rstd, axes,
-                                     bshape, training, param_dtype=param_dtype)
+                                     bshape, training, param_dtype=param_dtype,
+                                     edges=("g", "x", "w", None, None))
     return relaid(gx, as_suggested, x._data), gw, gb  # (the input's suggested format)
 
 
@@ -1800,26 +1803,31 @@ class _Unmaterialized(Node):
     _named_by_record = True
 
 
-def _norm_backward_node(name: str, first, double, g, needs, x, w, *saved, **kw):
+def _norm_backward_node(name: str, first, double, g, needs, x, w, *saved, edges, **kw):
     """A normalization's backward ``first(g, needs, x, w, *saved, **kw)`` -> (gx, gw, gb);
-    under ``create_graph`` its results share ONE node ``name`` with edges to ``g``, ``x`` and
-    ``w`` (torch's native_*_backward), whose gradients are ``double``: torch's double-backward
-    formulas, given the outputs' gradients (None where undefined)."""
-    if not _grad_enabled.get() or FW_ACTIVE[0] or not needs_grad(g, x, w):
+    under ``create_graph`` its results are the three outputs of ONE node ``name`` (an absent
+    one keeps its output number) with an edge to each of ``edges``: torch's
+    native_*_backward's tensor arguments in its order, "g", "x" and "w" marking where ``g``,
+    ``x`` and ``w`` are. Their gradients are ``double``: torch's double-backward formulas,
+    given the outputs' gradients (None where undefined); the others' are undefined."""
+    slots = tuple(edges.index(k) for k in ("g", "x", "w"))
+    edges = tuple((g, x, w)[slots.index(i)] if i in slots else e for i, e in enumerate(edges))
+    if not _grad_enabled.get() or FW_ACTIVE[0] or not needs_grad(*edges):
         return first(g, needs, x, w, *saved, **kw)
     with set_grad_enabled(False):
         outs = first(g, needs, x, w, *saved, **kw)
-    present = tuple(o is not None for o in outs)
 
     def rule(grads, edge_needs, g, x, w, *saved):
-        it = iter(grads if type(grads) is tuple else (grads,))
-        ggs = [next(it) if p else None for p in present]
-        return double(ggs, edge_needs, g, x, w, *saved)
+        got = double(list(grads), tuple(edge_needs[i] for i in slots), g, x, w, *saved)
+        res = [None] * len(edges)
+        for i, r in zip(slots, got, strict=True):
+            res[i] = r
+        return tuple(res)
 
     inputs = tuple(t if type(t) is Tensor and t.dtype.is_floating_point else None
-                   for t in (g, x, w))
-    record(tuple(o for o in outs if o is not None), name, rule, inputs, (g, x, w) + saved,
-           per_input=False, node=_Unmaterialized.__new__(_Unmaterialized))
+                   for t in edges)
+    record(tuple(outs), name, rule, inputs, (g, x, w) + saved, per_input=False,
+           node=_Unmaterialized.__new__(_Unmaterialized))
     return outs
 
 
