@@ -145,6 +145,8 @@ def _half_scalar_sites():
             0, dtype=f16(T)),
         "add alpha": lambda T, v: x(T).add(x(T).flip(0), alpha=v),
         "lerp": lambda T, v: x(T).lerp(x(T).flip(1), v),
+        "xlogy": lambda T, v: T.xlogy(x(T), abs(v)),
+        "xlogy 0.7": lambda T, v: T.xlogy(x(T), 0.7),
     }
 
 
