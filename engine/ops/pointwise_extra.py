@@ -122,6 +122,8 @@ def _quiet_np(fn):
 def _xlogy_fwd(xp, x, y):
     # 0 * log(y) is 0 (even for y = 0 or inf), but a NaN y stays NaN
     if getattr(x, "dtype", None) == np.float16:  # torch: the log rounded to half, then the product
+        if not hasattr(y, "dtype"):  # (a number: torch's wrapped 0-d tensor, made half first)
+            y = np.float16(y)
         return xp.where((x == 0) & ~xp.isnan(y), 0, x * log_array(xp, y).astype(np.float16))
     return xp.where((x == 0) & ~xp.isnan(y), 0, x * libc_log_array(xp, y))
 

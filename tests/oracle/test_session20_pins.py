@@ -145,6 +145,8 @@ def _half_scalar_sites():
             0, dtype=f16(T)),
         "add alpha": lambda T, v: x(T).add(x(T).flip(0), alpha=v),
         "lerp": lambda T, v: x(T).lerp(x(T).flip(1), v),
+        "xlogy": lambda T, v: T.xlogy(x(T), abs(v)),
+        "xlogy 0.7": lambda T, v: T.xlogy(x(T), 0.7),
     }
 
 
@@ -208,3 +210,17 @@ def test_maximum_minimum_gradients_are_masked_fills(name):
             gy.detach().numpy().tobytes(), go.grad.numpy().tobytes()
 
     assert run(engine) == run(torch)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+@pytest.mark.parametrize("n", [50, 77, 1000])
+def test_softshrink_is_torchs_kernel(dtype, n):
+    """softshrink: in float for half (one rounding), and inside (-lambd, lambd) +0. in the
+    whole 64-byte vectors (NaN kept) but ``x * 0`` in the scalar remainder."""
+    rng = np.random.default_rng(n)
+    a = rng.uniform(-2, 2, n).astype(dtype)
+    a[:3] = [np.nan, -0.0, 0.0]
+    a[-2] = np.nan
+    for lambd in (0.3, 0.7, 1.8588867):
+        got = [T.nn.functional.softshrink(T.tensor(a), lambd).numpy() for T in (engine, torch)]
+        assert got[0].tobytes() == got[1].tobytes(), lambd
