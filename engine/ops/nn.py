@@ -1329,7 +1329,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
         record(out, "NativeLayerNormBackward0", _layer_norm_rule, (input, weight, bias),
                (input, weight, _const(mean, input), _const(rstd, input), axes,
                 (bias if weight is None else weight).dtype if needs_grad(weight, bias)
-                else None), per_input=False)
+                else None), per_input=False, guards=(bias,))  # (torch's saves the bias too)
     return out
 
 
@@ -1546,7 +1546,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         record(out, "NativeBatchNormBackward0", _batch_norm_rule, (input, weight, bias),
                (input, weight, _const(mean, input), _const(rstd, input), axes, bshape,
                 (bias if weight is None else weight).dtype if needs_grad(weight, bias)
-                else None, training), per_input=False)
+                else None, training), per_input=False,
+               guards=(running_mean, running_var))  # (saved by torch's node, as they are now)
     return out
 
 
@@ -1886,10 +1887,11 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
         if sparse:
             record(out, "EmbeddingBackward0",
                    (lambda g: _sparse_rows(g, idx, padding_idx, scale_grad_by_freq, num),),
-                   (weight,))
-        else:
+                   (weight,), guards=(input,))
+        else:  # (torch's node saves the indices, whose memory ``idx`` is)
             record(out, "EmbeddingBackward0",
-                   (lambda g: _scatter_rows(g, idx, scale, num, pad),), (weight,))
+                   (lambda g: _scatter_rows(g, idx, scale, num, pad),), (weight,),
+                   guards=(input,))
     return out
 
 
@@ -2237,7 +2239,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
             return _div_scalar(out, n) if reduction == "mean" else out
 
         record(out, "BinaryCrossEntropyBackward0", (grad_input, grad_target), (input, target),
-               (input, target))
+               (input, target), guards=(weight,))  # (``wt`` reads the weight's memory)
     return out
 
 
@@ -2337,7 +2339,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
             return _div_scalar(gt, nt) if reduction == "mean" else gt  # (div_ keeps the dtype)
 
         record(out, "BinaryCrossEntropyWithLogitsBackward0", (grad_input, grad_target),
-               (input, target), (input, target))
+               (input, target), (input, target), guards=(weight, pos_weight))
     return out
 
 
@@ -2465,7 +2467,9 @@ def _nll(input: Tensor, target: Tensor, weight, ignore_index: int, reduction: st
                 raise errors.EngineRuntimeError("grad_input must be contiguous")
         else:
             rule = named_grad(node[:-1] + "Backward0", lambda g, x: _nll_grad(g, x, *consts))
-        record(out, node, (rule,), (input,), (input,))
+        # (torch's node saves the target and the weight too: the constants are copies, but
+        # a backward after either changed in place raises there)
+        record(out, node, (rule,), (input,), (input,), guards=(target, weight))
     return out
 
 
