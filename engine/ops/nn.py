@@ -1010,7 +1010,20 @@ def _linear_grad_weight_t(g, x, w):
     return _linear_grad_weight(g, x, w).t()
 
 
-_LINEAR_2D_RULE = (_linear_grad_bias, _linear_grad_input, _linear_grad_weight_t)
+
+
+def _linear_node(x: Tensor, w: Tensor, wt: Tensor) -> tuple:
+    """The rules and saved values of F.linear's mm/addmm node: torch's node saves ``self``
+    (the input) where ``mat2`` needs a gradient and ``mat2`` (``weight.t()``) where the input
+    does (their sizes and strides only otherwise), so a backward after the other changed in
+    place goes through and a version error names ``mat2``'s shape. (The rules read the
+    weight itself.)"""
+    from .linalg import _Layout
+
+    rules = (_linear_grad_bias, lambda g, x, _wt: _linear_grad_input(g, x, w),
+             lambda g, x, _wt: _linear_grad_weight_t(g, x, w))
+    return rules, (x if needs_grad(w) else _Layout.of(x),
+                   wt if needs_grad(x) else _Layout.of(wt))
 
 
 @op(kind="function", grad_fns=("AddmmBackward0", "MmBackward0", "ViewBackward0", "TBackward0",
@@ -1062,11 +1075,12 @@ def _linear_2d(input, weight, bias):
     out = _wrap(res, input.dtype, input.device)
     if needs_grad(input, weight, bias):
         wt = weight.t()
+        rules, saved = _linear_node(input, weight, wt)
         if bias is None:  # mm(input, weight.t()): two edges, as torch's MmBackward0
-            record(out, "MmBackward0", _LINEAR_2D_RULE[1:], (input, wt), (input, weight),
+            record(out, "MmBackward0", rules[1:], (input, wt), saved,
                    jvp=lambda ts: _linear_jvp(input, wt, (None, *ts)))
         else:
-            record(out, "AddmmBackward0", _LINEAR_2D_RULE, (bias, input, wt), (input, weight),
+            record(out, "AddmmBackward0", rules, (bias, input, wt), saved,
                    jvp=lambda ts: _linear_jvp(input, wt, ts))
     return out
 
@@ -1083,7 +1097,8 @@ def _linear_1d(input, weight, bias):
     row = input.view(1, input._data.shape[0])
     wt = weight.t()
     mid = _wrap(res.reshape(1, n), input.dtype, input.device)
-    record(mid, "AddmmBackward0", _LINEAR_2D_RULE, (bias, row, wt), (row, weight),
+    rules, saved = _linear_node(row, weight, wt)
+    record(mid, "AddmmBackward0", rules, (bias, row, wt), saved,
            jvp=lambda ts: _linear_jvp(row, wt, ts))
     return mid.view(n)
 

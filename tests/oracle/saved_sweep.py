@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import warnings
 
-import engine.autograd.saved_hooks as engine_hooks
 import torch
+
+import engine.autograd.saved_hooks as engine_hooks
 
 from .backends import ENGINE, TORCH, Backend, _bind, _flat_outputs, _weighted_sum, call_step
 from .compare import Mismatch

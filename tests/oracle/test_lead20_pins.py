@@ -154,6 +154,34 @@ VERSION_CASES = {
     "topk": ("x = torch.randn(5, requires_grad=True); v, i = x.topk(2); out = v", "x i"),
     "max_unpool1d": ("x = torch.randn(1, 1, 2, requires_grad=True); "
                      "i = torch.tensor([[[1, 2]]]); out = F.max_unpool1d(x, i, 2)", "x i"),
+    # products save an operand only where the other needs a gradient: the engine saved both
+    # and refused a backward after a weight was updated in place (an error torch has not)
+    "mm": ("x = torch.ones(2, 3); w = torch.ones(3, 2, requires_grad=True); out = x.mm(w)",
+           "x w"),
+    "mm_left": ("x = torch.ones(2, 3, requires_grad=True); w = torch.ones(3, 2); "
+                "out = x.mm(w)", "x w"),
+    "matmul": ("x = torch.ones(2, 3); w = torch.ones(3, 2, requires_grad=True); out = x @ w",
+               "x w"),
+    "matmul_vector": ("x = torch.ones(3); w = torch.ones(3, 2, requires_grad=True); "
+                      "out = x @ w", "x w"),
+    "linear": ("x = torch.ones(2, 3); w = torch.ones(2, 3, requires_grad=True); "
+               "b = torch.ones(2, requires_grad=True); out = F.linear(x, w, b)", "x w b"),
+    "linear_input": ("x = torch.ones(2, 3, requires_grad=True); w = torch.ones(2, 3); "
+                     "out = F.linear(x, w)", "x w"),
+    "linear_1d": ("x = torch.ones(3, requires_grad=True); w = torch.ones(2, 3); "
+                  "b = torch.ones(2); out = F.linear(x, w, b)", "x w b"),
+    "bmm": ("x = torch.ones(1, 2, 3); w = torch.ones(1, 3, 2, requires_grad=True); "
+            "out = x.bmm(w)", "x w"),
+    "mv": ("x = torch.ones(2, 3); w = torch.ones(3, requires_grad=True); out = x.mv(w)", "x w"),
+    "dot": ("x = torch.ones(3); w = torch.ones(3, requires_grad=True); out = x.dot(w)", "x w"),
+    "vdot": ("x = torch.ones(3); w = torch.ones(3, requires_grad=True); out = torch.vdot(x, w)",
+             "x w"),
+    "einsum": ("x = torch.ones(2, 3); w = torch.ones(3, 2, requires_grad=True); "
+               "out = torch.einsum('ij,jk->ik', x, w)", "x w"),
+    "tensordot": ("x = torch.ones(2, 3); w = torch.ones(3, 2, requires_grad=True); "
+                  "out = torch.tensordot(x, w, 1)", "x w"),
+    "multi_dot": ("x = torch.ones(2, 3); w = torch.ones(3, 2, requires_grad=True); "
+                  "out = torch.linalg.multi_dot([x, w])", "x w"),
 }
 
 
