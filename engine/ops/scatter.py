@@ -368,7 +368,7 @@ def put(input, index, source, accumulate=False):
 
         record(out, "PutBackward0",
                (rule_self, lambda g: take(g, index).reshape(sshape)), (input, source),
-               guards=(index, source))
+               guards=(index, source) if needs_grad(source) else (index,))
     return out
 
 

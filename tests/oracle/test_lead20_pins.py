@@ -115,6 +115,8 @@ VERSION_CASES = {
                       "m = torch.tensor([True, False]); out = x.masked_select(m)", "x m"),
     "put": ("x = torch.zeros(3, 2, requires_grad=True); i = torch.tensor([0, 2]); "
             "s = torch.ones(2, requires_grad=True); out = x.put(i, s)", "x i s"),
+    "put_plain_source": ("x = torch.zeros(3, 2, requires_grad=True); i = torch.tensor([0, 2]); "
+                         "s = torch.ones(2); out = x.put(i, s, accumulate=True)", "x i s"),
     "index_put": ("x = torch.zeros(3, 2, requires_grad=True); i = torch.tensor([0, 2]); "
                   "s = torch.ones(2, requires_grad=True); "
                   "out = x.index_put((i,), s[:, None], accumulate=True)", "x i s"),
