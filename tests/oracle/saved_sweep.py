@@ -21,9 +21,8 @@ import torch
 
 import engine.autograd.saved_hooks as engine_hooks
 
-from .backends import ENGINE, TORCH, Backend, _bind, _flat_outputs, _weighted_sum, call_step
+from .backends import ENGINE, TORCH, Backend, _weighted_sum, run_steps
 from .compare import Mismatch
-from .gauge import fix_for_loss
 from .program import Program
 
 
@@ -54,23 +53,16 @@ def run_logged(program: Program, be: Backend) -> list | None:
         log.append(("unpack", i))
         return held[i]
 
+    try:
+        ran = run_steps(program, be, lambda: _hooks(be)(pack, unpack))
+    except Exception:  # noqa: BLE001 (a loss the gauge cannot form: nothing to compare)
+        return None
+    if ran is None:
+        return None
+    env.update(ran[0])
+    outs = ran[1]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for lf in program.leaves:
-            env[lf.name] = be.tensor(lf.values, lf.dtype, lf.requires_grad)
-        last = None
-        try:
-            with _hooks(be)(pack, unpack):
-                for step in program.steps:
-                    _bind(step.out, call_step(step, env, be), env)
-                    last = step
-        except Exception:  # noqa: BLE001 (the differential suite compares errors)
-            return None
-        gauge = dict(program.gauge)
-        loss_names = program.loss or (() if last is None or last.out is None else
-                                      last.out if isinstance(last.out, tuple) else (last.out,))
-        outs = _flat_outputs(be, [fix_for_loss(gauge[n], env[n], be) if n in gauge else env[n]
-                                  for n in loss_names])
         leaves = [env[lf.name] for lf in program.leaves if lf.requires_grad]
         try:
             loss = _weighted_sum(be, outs, program.seed)

@@ -18,33 +18,24 @@ from __future__ import annotations
 
 import warnings
 
-from .backends import ENGINE, TORCH, Backend, _bind, _flat_outputs, _weighted_sum, call_step
+from .backends import ENGINE, TORCH, Backend, _weighted_sum, run_steps
 from .compare import Mismatch
-from .gauge import fix_for_loss
 from .program import Program
 
 
 def _run(program: Program, be: Backend, target: str | None):
     """Run, rewrite ``target`` in place, differentiate: "ok", "raises <text>", or None when
     the program cannot be compared (a step raised, nothing to differentiate, no target)."""
+    try:
+        ran = run_steps(program, be)
+    except Exception:  # noqa: BLE001 (a loss the gauge cannot form: nothing to compare)
+        return None
+    if ran is None:
+        return None
+    env, outs = ran
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        env: dict = {}
-        for lf in program.leaves:
-            env[lf.name] = be.tensor(lf.values, lf.dtype, lf.requires_grad)
-        last = None
         try:
-            for step in program.steps:
-                _bind(step.out, call_step(step, env, be), env)
-                last = step
-        except Exception:  # noqa: BLE001 (the differential suite compares errors)
-            return None
-        gauge = dict(program.gauge)
-        loss_names = program.loss or (() if last is None or last.out is None else
-                                      last.out if isinstance(last.out, tuple) else (last.out,))
-        try:
-            outs = _flat_outputs(be, [fix_for_loss(gauge[n], env[n], be) if n in gauge else
-                                      env[n] for n in loss_names])
             leaves = [env[lf.name] for lf in program.leaves if lf.requires_grad]
             loss = _weighted_sum(be, outs, program.seed)
         except Exception:  # noqa: BLE001
@@ -68,17 +59,11 @@ def _run(program: Program, be: Backend, target: str | None):
 
 
 def tensor_names(program: Program, be: Backend) -> list[str]:
-    env: dict = {}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for lf in program.leaves:
-            env[lf.name] = be.tensor(lf.values, lf.dtype, lf.requires_grad)
-        try:
-            for step in program.steps:
-                _bind(step.out, call_step(step, env, be), env)
-        except Exception:  # noqa: BLE001
-            return []
-    return [k for k, v in env.items() if isinstance(v, be.Tensor)]
+    try:
+        ran = run_steps(program, be)
+    except Exception:  # noqa: BLE001
+        return []
+    return [] if ran is None else [k for k, v in ran[0].items() if isinstance(v, be.Tensor)]
 
 
 def check(program: Program) -> None:
