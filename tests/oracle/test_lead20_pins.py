@@ -156,6 +156,16 @@ VERSION_CASES = {
     "topk": ("x = torch.randn(5, requires_grad=True); v, i = x.topk(2); out = v", "x i"),
     "max_unpool1d": ("x = torch.randn(1, 1, 2, requires_grad=True); "
                      "i = torch.tensor([[[1, 2]]]); out = F.max_unpool1d(x, i, 2)", "x i"),
+    # a quotient saves its divisor always and its dividend where the divisor needs a gradient
+    # (the engine saved both; with a rounding mode, neither)
+    "div": ("x = torch.ones(3, requires_grad=True); y = torch.full((3,), 2.); out = x / y",
+            "x y"),
+    "div_both": ("x = torch.ones(3, requires_grad=True); "
+                 "y = torch.full((3,), 2., requires_grad=True); out = x / y", "x y"),
+    "div_floor": ("x = torch.ones(3, requires_grad=True); "
+                  "y = torch.full((3,), 2., requires_grad=True); "
+                  "out = torch.div(x, y, rounding_mode='floor')", "x y"),
+    "div_number": ("x = torch.ones(3, requires_grad=True); out = (x * 1) / 2", "x"),
     # products save an operand only where the other needs a gradient: the engine saved both
     # and refused a backward after a weight was updated in place (an error torch has not)
     "mm": ("x = torch.ones(2, 3); w = torch.ones(3, 2, requires_grad=True); out = x.mm(w)",
