@@ -1391,7 +1391,11 @@ def lerp(input, end, weight):
                 input.dtype, dev)
     if needs_grad(input, end, weight):
         node = "LerpBackward0" if scalar_weight else "LerpBackward1"
-        record(out, node, _lerp_rules(scalar_weight), tensors, (input, end, weight))
+        # what torch's node saves: the weight, and input and end only for the weight's
+        # gradient (a number weight is no saved tensor)
+        span = FW_ACTIVE[0] or not scalar_weight and needs_grad(weight)
+        record(out, node, _lerp_rules(scalar_weight), tensors,
+               (input if span else None, end if span else None, weight))
     return out
 
 

@@ -166,6 +166,14 @@ VERSION_CASES = {
                   "y = torch.full((3,), 2., requires_grad=True); "
                   "out = torch.div(x, y, rounding_mode='floor')", "x y"),
     "div_number": ("x = torch.ones(3, requires_grad=True); out = (x * 1) / 2", "x"),
+    # lerp saves its weight, and input and end only for the weight's gradient
+    "lerp": ("s = torch.ones(3, requires_grad=True); e = torch.full((3,), 2.); "
+             "out = torch.lerp(s, e, 0.3)", "s e"),
+    "lerp_tensor_weight": ("s = torch.ones(3, requires_grad=True); e = torch.full((3,), 2.); "
+                           "w = torch.full((3,), 0.3); out = torch.lerp(s, e, w)", "s e w"),
+    "lerp_weight_grad": ("s = torch.ones(3); e = torch.full((3,), 2.); "
+                         "w = torch.full((3,), 0.3, requires_grad=True); "
+                         "out = torch.lerp(s, e, w)", "s e w"),
     # products save an operand only where the other needs a gradient: the engine saved both
     # and refused a backward after a weight was updated in place (an error torch has not)
     "mm": ("x = torch.ones(2, 3); w = torch.ones(3, 2, requires_grad=True); out = x.mm(w)",
@@ -248,3 +256,17 @@ def test_a_bool_mask_is_named_as_torch_names_it():
         texts.append(str(info.value))
     assert texts[1] == texts[0]
     assert "[CPUBoolType [3]]" in texts[0]
+
+
+def test_lerp_by_a_number_saves_no_tensor():
+    """A second backward through lerp with a number weight goes through in torch (its node
+    keeps the number, no tensor); the engine's saved input and end made it raise."""
+    seen = []
+    for lib in (torch, engine):
+        x = lib.ones(3, requires_grad=True)
+        e = lib.zeros(3, requires_grad=True)
+        y = lib.lerp(x, e, 0.3)
+        y.sum().backward()
+        y.sum().backward()
+        seen.append((x.grad.tolist(), e.grad.tolist()))
+    assert seen[1] == seen[0]
