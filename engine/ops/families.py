@@ -152,7 +152,8 @@ def binary(name: str, fwd, grads=None, *, save=("input", "other"), out="promote"
     ``f(g, *saved)`` per operand (None where not differentiable); ``save`` names what to keep:
     "input", "other" and "out", or is "cross" for products (``f(g, input, other)`` where each
     operand is kept only when the other one requires grad, as PyTorch saves them), or
-    "quotient" for a division (``other`` always, ``input`` only for ``other``'s gradient).
+    "quotient" for a division (``other`` always, ``input`` only for ``other``'s gradient),
+    or "own+out" (each operand for its own gradient only, and the result: ``hypot``).
     ``check(input, other)`` refuses operands before promotion; it runs off the fast paths
     only, so it may only refuse what those never see (bool tensors or Python bools).
     ``number_edges=False``: a Python number operand is no input of the node (PyTorch's Scalar
@@ -169,7 +170,8 @@ def binary(name: str, fwd, grads=None, *, save=("input", "other"), out="promote"
     node = node or node_name(name)
     cross = save == "cross"
     quotient = save == "quotient"
-    keep = () if cross or quotient else tuple(save)
+    own = save == "own+out"
+    keep = () if cross or quotient or own else tuple(save)
     numbers_saved = cross or quotient  # (a Python number operand is saved, as torch wraps it)
     float_out = out == "float"
     bool_out = out == "bool"
@@ -263,6 +265,12 @@ def binary(name: str, fwd, grads=None, *, save=("input", "other"), out="promote"
                     saved = (input if type(other) is Tensor and other.requires_grad else None,
                              other if type(other) is not Tensor or
                              type(input) is Tensor and input.requires_grad else None)
+                elif own:
+                    fw = FW_ACTIVE[0]
+                    saved = (input if fw or type(input) is Tensor and input.requires_grad
+                             else None,
+                             other if fw or type(other) is Tensor and other.requires_grad
+                             else None, OUTPUT)
                 elif quotient:  # both rules read other; only other's reads input
                     saved = (input if FW_ACTIVE[0] or type(other) is Tensor and
                              other.requires_grad else None, other)

@@ -174,6 +174,8 @@ VERSION_CASES = {
     "lerp_weight_grad": ("s = torch.ones(3); e = torch.full((3,), 2.); "
                          "w = torch.full((3,), 0.3, requires_grad=True); "
                          "out = torch.lerp(s, e, w)", "s e w"),
+    "hypot": ("x = torch.rand(3, requires_grad=True); y = torch.rand(3); "
+              "out = torch.hypot(x, y)", "x y"),
     # products save an operand only where the other needs a gradient: the engine saved both
     # and refused a backward after a weight was updated in place (an error torch has not)
     "mm": ("x = torch.ones(2, 3); w = torch.ones(3, 2, requires_grad=True); out = x.mm(w)",
