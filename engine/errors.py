@@ -55,6 +55,19 @@ def type_name(t) -> str:
     return prefix + TYPE_NAMES[t.dtype]
 
 
+def saved_type_name(t) -> str:
+    """A tensor's type as torch's version-counter error names it: the legacy class name for
+    the eight types that have one (``torch.LongTensor``), else the backend's type name
+    (``CPUBoolType``, ``CPUBFloat16Type``, ``CPUComplexFloatType``)."""
+    from .dtypes import bool_
+
+    if t.dtype is not bool_ and t.dtype.name in (
+            "uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64"):
+        return type_name(t)
+    backend = "CUDA" if t.device.type == "cuda" else "CPU"
+    return f"{backend}{t.dtype.scalar_name}Type"
+
+
 def shape_text(shape) -> str:
     return "[" + ", ".join(str(s) for s in shape) + "]"
 

@@ -46,7 +46,7 @@ class SavedTensor:
             owner = "" if fn is None else \
                 f", which is output {self.owner_nr} of {_op_name(fn.name())},"
             raise errors.EngineRuntimeError(errors.INPLACE_MODIFIED.format(
-                type=errors.type_name(_wrap(data, dtype, device)),
+                type=errors.saved_type_name(_wrap(data, dtype, device)),
                 shape=errors.shape_text(data.shape), owner=owner,
                 version=self.vc[0], expected=self.version))
         if not self.is_output:
@@ -533,8 +533,16 @@ def will_execute(node) -> bool:
     return True
 
 
+def _without_guards(f, k: int, per_input: bool):
+    """A rule that is given the node's saved values and its guards, calling ``f`` with the
+    saved values only (the first ``k``)."""
+    if per_input:
+        return lambda g, *saved: f(g, *saved[:k])
+    return lambda g, needs, *saved: f(g, needs, *saved[:k])
+
+
 def record(outputs, name: str, rule, inputs: tuple, saved: tuple = (), per_input: bool = True,
-           saves_scalars: bool = False, *, jvp=None, node=None):
+           saves_scalars: bool = False, *, jvp=None, node=None, guards: tuple = ()):
     """Attach a node to ``outputs`` (a Tensor or a tuple of Tensors).
 
     ``inputs`` are the op's differentiable arguments (Tensors or anything else, which gets no
@@ -544,8 +552,19 @@ def record(outputs, name: str, rule, inputs: tuple, saved: tuple = (), per_input
     numbers in ``saved`` count as saved tensors (PyTorch wraps them), so they are freed after
     backward and a second backward fails as in PyTorch. ``jvp(tangents)`` is the op's
     forward-mode rule (``forward_ad`` explains the default). ``node``: a node object to fill in
-    (a custom Function's ctx) instead of a new one.
+    (a custom Function's ctx) instead of a new one. ``guards``: tensors the node saves as
+    torch's does though the rule reads them otherwise (an index whose memory a NumPy key
+    holds, a weight a closure reads): saved after ``saved``, so a backward after one of them
+    changed in place raises torch's version error, and not passed to the rule.
     """
+    if guards:
+        guards = tuple(t for t in guards if type(t) is Tensor)
+        if guards:
+            saved = tuple(saved)
+            k = len(saved)
+            saved += guards
+            rule = tuple(None if f is None else _without_guards(f, k, True) for f in rule) \
+                if per_input else _without_guards(rule, k, False)
     single = type(outputs) is Tensor
     integral = single and not outputs.dtype.is_floating_point
     if integral and not WRITING_INTEGRAL.get():

@@ -108,8 +108,6 @@ TABLE: dict[str, dict] = {
     "TBackward0": {"len": 0},
     "CloneBackward0": {"len": 0},
 }
-# the engine records F.linear's MmBackward0 with the weight itself; torch's mat2 is weight.t()
-_LINEAR_RULES = ("_linear_grad_input",)
 
 ATTRIBUTES = sorted({k for spec in TABLE.values() for k in spec
                      if k != "len" and isinstance(k, str)})
@@ -229,9 +227,9 @@ def read(node: Node, attr: str):
                 f"{node._name}.{attr} after backward: the engine freed the tensor it reads "
                 "them from")
         value = _unpacked(node, _saved_entry(node, table, spec[1], attr))
-        if not isinstance(value, Tensor):
-            return None
-        return tuple(_linear_t(node, key, value).stride())
+        if not isinstance(value, Tensor) and not hasattr(value, "stride"):
+            return None  # (an operand's layout stands in for it where its values are not kept)
+        return tuple(value.stride())
     # a tensor
     if not _needed(node, spec[2]):
         return None
@@ -240,7 +238,7 @@ def read(node: Node, attr: str):
         return None
     value = _unpacked(node, entry)
     if isinstance(value, Tensor):
-        return _linear_t(node, key, value)
+        return value
     return _as_tensor(value)
 
 
@@ -259,16 +257,6 @@ def _closure_value(fn, name: str):
     return fn.__closure__[code.co_freevars.index(name)].cell_contents
 
 
-def _is_linear(node: Node) -> bool:
-    return node._name == "MmBackward0" and node._per_input and \
-        getattr(node._rule[0], "__name__", "") in _LINEAR_RULES
-
-
-def _linear_t(node: Node, key: str, value: Tensor) -> Tensor:
-    """F.linear's weight as torch's mat2 (``weight.t()``)."""
-    return value.t() if key.startswith("mat2") and _is_linear(node) else value
-
-
 def _input_shape(node: Node, j: int, attr: str) -> tuple:
     """Input ``j``'s shape: its metadata (kept for an input that requires grad), else the
     saved tensor in its place."""
@@ -281,7 +269,7 @@ def _input_shape(node: Node, j: int, attr: str) -> tuple:
         raise errors.NotSupported(
             f"{node._name}.{attr}: the engine does not keep this input's size here")
     shape = tuple(int(v) for v in _unpacked(node, entry).shape)
-    return shape[::-1] if j == 1 and _is_linear(node) else shape
+    return shape
 
 
 class RawSaved:

@@ -201,7 +201,7 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2,
             return gw, gp
 
         record(result, "EmbeddingBagBackward0", rule, inputs, per_input=False,
-               jvp=_no_forward_ad)
+               jvp=_no_forward_ad, guards=(input, offsets))  # (saved by torch's node)
     return result
 
 

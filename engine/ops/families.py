@@ -151,7 +151,9 @@ def binary(name: str, fwd, grads=None, *, save=("input", "other"), out="promote"
     "bool" (comparisons: compute in the promoted dtype, answer bool). ``grads`` is one
     ``f(g, *saved)`` per operand (None where not differentiable); ``save`` names what to keep:
     "input", "other" and "out", or is "cross" for products (``f(g, input, other)`` where each
-    operand is kept only when the other one requires grad, as PyTorch saves them).
+    operand is kept only when the other one requires grad, as PyTorch saves them), or
+    "quotient" for a division (``other`` always, ``input`` only for ``other``'s gradient),
+    or "own+out" (each operand for its own gradient only, and the result: ``hypot``).
     ``check(input, other)`` refuses operands before promotion; it runs off the fast paths
     only, so it may only refuse what those never see (bool tensors or Python bools).
     ``number_edges=False``: a Python number operand is no input of the node (PyTorch's Scalar
@@ -167,7 +169,10 @@ def binary(name: str, fwd, grads=None, *, save=("input", "other"), out="promote"
     """
     node = node or node_name(name)
     cross = save == "cross"
-    keep = () if cross else tuple(save)
+    quotient = save == "quotient"
+    own = save == "own+out"
+    keep = () if cross or quotient or own else tuple(save)
+    numbers_saved = cross or quotient  # (a Python number operand is saved, as torch wraps it)
     float_out = out == "float"
     bool_out = out == "bool"
     if grads is not None:
@@ -264,6 +269,15 @@ def binary(name: str, fwd, grads=None, *, save=("input", "other"), out="promote"
                     saved = (input if type(other) is Tensor and other.requires_grad else None,
                              other if type(other) is not Tensor or
                              type(input) is Tensor and input.requires_grad else None)
+                elif own:
+                    fw = FW_ACTIVE[0]
+                    saved = (input if fw or type(input) is Tensor and input.requires_grad
+                             else None,
+                             other if fw or type(other) is Tensor and other.requires_grad
+                             else None, OUTPUT)
+                elif quotient:  # both rules read other; only other's reads input
+                    saved = (input if FW_ACTIVE[0] or type(other) is Tensor and
+                             other.requires_grad else None, other)
                 elif keep:
                     saved = tuple(input if s == "input" else other if s == "other" else OUTPUT
                                   for s in keep)
@@ -274,19 +288,19 @@ def binary(name: str, fwd, grads=None, *, save=("input", "other"), out="promote"
                         in_formula():  # torch's C++ formula: the Scalar overload
                     if type(input) is Tensor:
                         record(result, scalar_node, grads[:1], (input,), saved,
-                               saves_scalars=cross)
+                               saves_scalars=numbers_saved)
                     elif name in ("add", "mul"):  # (``2 * g``: commutative ops only)
                         record(result, scalar_node, grads[1:], (other,), saved,
-                               saves_scalars=cross)
+                               saves_scalars=numbers_saved)
                     else:
                         record(result, node, grads, (input, other), saved,
-                               saves_scalars=cross)
+                               saves_scalars=numbers_saved)
                 elif number_edges or type(input) is Tensor and type(other) is Tensor:
-                    record(result, node, grads, (input, other), saved, saves_scalars=cross)
+                    record(result, node, grads, (input, other), saved, saves_scalars=numbers_saved)
                 elif type(input) is Tensor:
-                    record(result, node, grads[:1], (input,), saved, saves_scalars=cross)
+                    record(result, node, grads[:1], (input,), saved, saves_scalars=numbers_saved)
                 else:
-                    record(result, node, grads[1:], (other,), saved, saves_scalars=cross)
+                    record(result, node, grads[1:], (other,), saved, saves_scalars=numbers_saved)
             return result
 
         return forward

@@ -232,8 +232,10 @@ def _key_from_indices(input: Tensor, indices) -> tuple:
 
 
 # --------------------------------------------------------------------------- gather / scatter
-def _index(input: Tensor, key: tuple) -> Tensor:
-    """``input[key]`` for an advanced NumPy key (a copy)."""
+def _index(input: Tensor, key: tuple, indices: tuple = ()) -> Tensor:
+    """``input[key]`` for an advanced NumPy key (a copy). ``indices``: the program's index
+    tensors, which the node saves as torch's does (a backward after one of them changed in
+    place raises; ``key`` reads their memory)."""
     shape = input._data.shape
     out = _wrap(input._data[key], input.dtype, input.device)
     if needs_grad(input):
@@ -241,8 +243,15 @@ def _index(input: Tensor, key: tuple) -> Tensor:
             zeros = _wrap(g.device.xp.zeros(shape, dtype=g.dtype.np), g.dtype, g.device)
             return _index_put(zeros, key, g, True)
 
-        record(out, "IndexBackward0", (rule,), (input,))
+        record(out, "IndexBackward0", (rule,), (input,), guards=indices)
     return out
+
+
+def _key_tensors(key) -> tuple:
+    """The index tensors of a key as torch's index op receives them (integer and mask
+    tensors; a 0-d integer one is a plain index)."""
+    return tuple(k for k in _as_items(key) if isinstance(k, Tensor) and k._data.ndim and
+                 not k.dtype.is_floating_point)
 
 
 def _result_shape(shape: tuple, key: tuple) -> tuple:
@@ -252,10 +261,11 @@ def _result_shape(shape: tuple, key: tuple) -> tuple:
 
 
 def _index_put(input: Tensor, key: tuple, values: Tensor, accumulate: bool,
-               source: Tensor | None = None) -> Tensor:
+               source: Tensor | None = None, indices: tuple = ()) -> Tensor:
     """A copy of ``input`` with ``values`` written (or added, repeats summed) at ``key``.
     ``source``: what ``values`` was cast from, the node's input in its place. (torch's
-    index iterator checks the value's shape, then its dtype.)"""
+    index iterator checks the value's shape, then its dtype.) ``indices``: the program's index
+    tensors, which the node saves as torch's does."""
     target = _result_shape(input._data.shape, key)
     vals = values._data
     try:
@@ -287,7 +297,7 @@ def _index_put(input: Tensor, key: tuple, values: Tensor, accumulate: bool,
             return _index_put(g, key, _wrap(xp.zeros((), dtype=g.dtype.np), g.dtype, g.device),
                               False)
         record(out, "IndexPutBackward0", (rule_input, lambda g: _index(g, key)),
-               (input, values))
+               (input, values), guards=indices)
     return out
 
 
@@ -301,7 +311,8 @@ def index_put(input, indices, values, accumulate=False):
             values._data.size == 1 and isinstance(indices, (tuple, list)) and \
             _single_mask("none" if i is None else _classify(i)[0] for i in indices):
         values = _mask_fill_value(values, input)
-    return _index_put(input, _key_from_indices(input, indices), values, bool(accumulate))
+    return _index_put(input, _key_from_indices(input, indices), values, bool(accumulate),
+                      indices=_key_tensors(tuple(indices)))
 
 
 def _put_writes(target: Tensor, key: tuple, values: Tensor, accumulate: bool):
@@ -405,6 +416,7 @@ def gather(input, dim, index, *, sparse_grad=False):
     if sparse_grad:
         raise errors.NotSupported("gather(sparse_grad=True) is not supported")
     d = _check_gather("gather", input, dim, index)
+    given = index  # (torch's node saves the input and this index)
     if index.dtype.is_floating_point or index.dtype is bool_:  # (an empty one: no values)
         index = _wrap(index._data.astype(np.int64), DEFAULT_INT, index.device)
     if input._data.ndim == 0:
@@ -417,7 +429,7 @@ def gather(input, dim, index, *, sparse_grad=False):
             zeros = _wrap(g.device.xp.zeros(shape, dtype=g.dtype.np), g.dtype, g.device)
             return scatter_add(zeros, d, index, g)
 
-        record(out, "GatherBackward0", (rule,), (input,))
+        record(out, "GatherBackward0", (rule,), (input,), guards=(input, given))
     return out
 
 
@@ -487,6 +499,7 @@ def scatter_add(input, dim, index, src):
         d = _check_scatter("scatter", input, dim, index, src)
     else:
         d = _check_gather("scatter_add", input, dim, index)
+    given = index  # (torch's node saves this index)
     if index.dtype.is_floating_point or index.dtype is bool_:  # (an empty one: no values)
         index = _wrap(index._data.astype(np.int64), DEFAULT_INT, index.device)
     ishape = index._data.shape
@@ -511,7 +524,8 @@ def scatter_add(input, dim, index, src):
             return scatter_add(t_in, dim, index, src.new_zeros(src.shape) if ts[1] is None
                                else ts[1])
 
-        record(out, "ScatterAddBackward0", (lambda g: g, rule_src), (input, src), jvp=jvp)
+        record(out, "ScatterAddBackward0", (lambda g: g, rule_src), (input, src), jvp=jvp,
+               guards=(given,) if needs_grad(src) else ())  # (only src's reads it)
     return out
 
 
@@ -551,7 +565,7 @@ def index_select(input, dim, index):
             zeros = _wrap(g.device.xp.zeros(shape, dtype=g.dtype.np), g.dtype, g.device)
             return index_add(zeros, d, index, g)
 
-        record(out, "IndexSelectBackward0", (rule,), (input,))
+        record(out, "IndexSelectBackward0", (rule,), (input,), guards=(index,))
     return out
 
 
@@ -640,7 +654,8 @@ def index_add(input, dim, index, source, *, alpha=1):
             picked = index_select(g, d, index).reshape(source._data.shape)
             return picked if alpha == 1 else picked * alpha
 
-        record(out, "IndexAddBackward0", (lambda g: g, source_grad), (input, source))
+        record(out, "IndexAddBackward0", (lambda g: g, source_grad), (input, source),
+               guards=(index,) if needs_grad(source) else ())  # (only source's reads it)
     return out
 
 
@@ -687,9 +702,10 @@ def masked_fill(input, mask, value):
         if tensor_value:
             record(out, "MaskedFillBackward1",
                    (lambda g: g.masked_fill(mask, 0), lambda g: g.masked_fill(keep, 0).sum()),
-                   (input, value))
+                   (input, value), guards=(mask,))
         else:  # a number is no input of the node
-            record(out, "MaskedFillBackward0", (lambda g: g.masked_fill(mask, 0),), (input,))
+            record(out, "MaskedFillBackward0", (lambda g: g.masked_fill(mask, 0),), (input,),
+                   guards=(mask,))
     return out
 
 
@@ -723,7 +739,7 @@ def getitem(self, key):
     """``self[key]``: basic indexing gives a view, integer/boolean tensors a copy."""
     cur, adv, changed = _walk(self, key)
     if adv is not None:
-        return _index(cur, adv)
+        return _index(cur, adv, _key_tensors(key))
     return cur if changed else alias(cur)
 
 
@@ -817,9 +833,9 @@ def setitem(self, key, value):
             _single_mask(kinds):
         # torch's node takes the value itself as its input (into an integer tensor too)
         source, value = value, _mask_fill_value(value, target)
-        writing_into(target, _write_at, target, adv, value, source, kinds)
+        writing_into(target, _write_at, target, adv, value, source, kinds, _key_tensors(key))
         return None
-    writing_into(target, _write_at, target, adv, value, None, kinds)
+    writing_into(target, _write_at, target, adv, value, None, kinds, _key_tensors(key))
     return None
 
 
@@ -828,13 +844,13 @@ def _write(target: Tensor, value) -> None:
 
 
 def _write_at(target: Tensor, key: tuple, value: Tensor, source: Tensor | None = None,
-              kinds=None) -> None:
+              kinds=None, indices: tuple = ()) -> None:
     writes = None
     if kinds is not None and has_overlap(target):  # torch writes through an expanded tensor
         _warn_expanded_put(target, kinds, value, False)
         writes = _put_writes(target, key, value, False)
-    apply_inplace(target, _index_put(target, key, value, False, source), overlap_ok=True,
-                  writes=writes)
+    apply_inplace(target, _index_put(target, key, value, False, source, indices),
+                  overlap_ok=True, writes=writes)
 
 
 def _assigned_value(value, dt):

@@ -54,9 +54,10 @@ def dot(input, tensor):
     out = _wrap(res, input.dtype, input.device)
     if (input.requires_grad or tensor.requires_grad) and _grad_enabled.get() or \
             FW_ACTIVE[0] and needs_grad(input, tensor):  # (needs_grad, inline)
+        # each operand's rule reads the other only: saved where needed, as torch's node
         record(out, "DotBackward0", (lambda g, a, b: _times_other(g, b),
                                      lambda g, a, b: _times_other(g, a)),
-               (input, tensor), (input, tensor))
+               (input, tensor), _cross_saved(input, tensor))
     return out
 
 
@@ -115,7 +116,10 @@ def matmul(input, other):
     out = _wrap(res, a.dtype, a.device)
     if needs_grad(a, b):
         node = "MmBackward0" if nb == 2 else "MvBackward0"
-        record(out, node, (_matmul_grad_a, _matmul_grad_b), (a, b), (a, b),
+        # each rule reads the other operand and only the layout of its own: torch saves an
+        # operand only where the other needs a gradient (its sizes and strides otherwise)
+        record(out, node, (_matmul_grad_a, _matmul_grad_b), (a, b),
+               (a if needs_grad(b) else _Layout.of(a), b if needs_grad(a) else _Layout.of(b)),
                jvp=lambda ts: product_rule(matmul, a, b, ts))
     return out
 
@@ -240,6 +244,38 @@ def _mm_arrays(xp, x, y):
     return xp.matmul(x, y)
 
 
+class _Layout:
+    """An operand's sizes and strides without its values (what a product's gradient reads of
+    the operand it is not the gradient of): ``_data`` answers ``ndim``, ``shape``,
+    ``strides`` and ``itemsize`` as the operand's array did."""
+
+    __slots__ = ("_data", "ndim", "shape", "strides", "itemsize")
+
+    @staticmethod
+    def of(t: Tensor):
+        arr = t._data
+        try:
+            strides = arr.strides
+        except errors.EngineError:  # a vmap-batched array: saved whole, as before
+            return t
+        lay = _Layout()
+        lay._data = lay  # (the rules read ``x._data.ndim`` and the strides of ``x._data``)
+        lay.ndim, lay.shape, lay.strides, lay.itemsize = arr.ndim, arr.shape, strides, \
+            arr.itemsize
+        return lay
+
+    def stride(self) -> tuple:  # (what a node's ``_saved_self_sym_strides`` shows)
+        return tuple(s // self.itemsize for s in self.strides)
+
+
+def _cross_saved(a: Tensor, b: Tensor) -> tuple:
+    """What a product's node saves when each operand's gradient reads only the other
+    operand: ``a`` where ``b`` needs a gradient, ``b`` where ``a`` does (None in the other
+    slot), as torch saves them; a backward after an operand that is not needed changed in
+    place then goes through, as in torch."""
+    return (a if needs_grad(b) else None, b if needs_grad(a) else None)
+
+
 def _matmul_grad_a(g, a, b):
     """The gradient of a 1-D/2-D @ 1-D/2-D product for its left operand."""
     if b._data.ndim == 2:
@@ -326,7 +362,8 @@ def bmm(input, mat2):
         out = _wrap(input.device.xp.matmul(input._data, mat2._data), input.dtype, input.device)
     if needs_grad(input, mat2):
         record(out, "BmmBackward0", (lambda g, a, m: bmm(g, m.mT), lambda g, a, m: bmm(a.mT, g)),
-               (input, mat2), (input, mat2), jvp=lambda ts: product_rule(bmm, input, mat2, ts))
+               (input, mat2), _cross_saved(input, mat2),
+               jvp=lambda ts: product_rule(bmm, input, mat2, ts))
     return out
 
 
@@ -349,7 +386,8 @@ def mv(input, vec):
     out = _wrap(input.device.xp.matmul(input._data, vec._data), input.dtype, input.device)
     if needs_grad(input, vec):
         record(out, "MvBackward0", (lambda g, m, v: outer(g, v), lambda g, m, v: mv(m.t(), g)),
-               (input, vec), (input, vec), jvp=lambda ts: product_rule(mv, input, vec, ts))
+               (input, vec), _cross_saved(input, vec),
+               jvp=lambda ts: product_rule(mv, input, vec, ts))
     return out
 
 

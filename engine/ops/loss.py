@@ -314,7 +314,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
             return _no_derivative_of_backward("multi_margin_loss", res, g, input)
 
         record(out, "MultiMarginLossBackward0", (grad_input,), (input,), (coef_t,),
-               jvp=_no_forward_ad("multi_margin_loss"))
+               jvp=_no_forward_ad("multi_margin_loss"), guards=(input, target, weight))
     return out
 
 
@@ -388,7 +388,7 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
             return _no_derivative_of_backward("multilabel_margin_loss", res, g, input)
 
         record(out, "MultilabelMarginLossBackward0", (grad_input,), (input,), (coef_t,),
-               jvp=_no_forward_ad("multilabel_margin_loss_forward"))
+               jvp=_no_forward_ad("multilabel_margin_loss_forward"), guards=(input, target))
     return out
 
 
@@ -606,7 +606,7 @@ def _ctc_node(log_probs: Tensor, targets, il: list, tl: list, blank: int,
             return res
 
         record(out, "CtcLossBackward0", (grad_log_probs,), (log_probs,), (log_probs, OUTPUT),
-               jvp=_no_ctc_forward_ad)
+               jvp=_no_ctc_forward_ad, guards=(targets,))
     return out
 
 

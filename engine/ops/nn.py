@@ -1115,7 +1115,20 @@ def _linear_grad_weight_t(g, x, w):
     return _linear_grad_weight(g, x, w).t()
 
 
-_LINEAR_2D_RULE = (_linear_grad_bias, _linear_grad_input, _linear_grad_weight_t)
+
+
+def _linear_node(x: Tensor, w: Tensor, wt: Tensor) -> tuple:
+    """The rules and saved values of F.linear's mm/addmm node: torch's node saves ``self``
+    (the input) where ``mat2`` needs a gradient and ``mat2`` (``weight.t()``) where the input
+    does (their sizes and strides only otherwise), so a backward after the other changed in
+    place goes through and a version error names ``mat2``'s shape. (The rules read the
+    weight itself.)"""
+    from .linalg import _Layout
+
+    rules = (_linear_grad_bias, lambda g, x, _wt: _linear_grad_input(g, x, w),
+             lambda g, x, _wt: _linear_grad_weight_t(g, x, w))
+    return rules, (x if needs_grad(w) else _Layout.of(x),
+                   wt if needs_grad(x) else _Layout.of(wt))
 
 
 @op(kind="function", grad_fns=("AddmmBackward0", "MmBackward0", "ViewBackward0", "TBackward0",
@@ -1167,11 +1180,12 @@ def _linear_2d(input, weight, bias):
     out = _wrap(res, input.dtype, input.device)
     if needs_grad(input, weight, bias):
         wt = weight.t()
+        rules, saved = _linear_node(input, weight, wt)
         if bias is None:  # mm(input, weight.t()): two edges, as torch's MmBackward0
-            record(out, "MmBackward0", _LINEAR_2D_RULE[1:], (input, wt), (input, weight),
+            record(out, "MmBackward0", rules[1:], (input, wt), saved,
                    jvp=lambda ts: _linear_jvp(input, wt, (None, *ts)))
         else:
-            record(out, "AddmmBackward0", _LINEAR_2D_RULE, (bias, input, wt), (input, weight),
+            record(out, "AddmmBackward0", rules, (bias, input, wt), saved,
                    jvp=lambda ts: _linear_jvp(input, wt, ts))
     return out
 
@@ -1188,7 +1202,8 @@ def _linear_1d(input, weight, bias):
     row = input.view(1, input._data.shape[0])
     wt = weight.t()
     mid = _wrap(res.reshape(1, n), input.dtype, input.device)
-    record(mid, "AddmmBackward0", _LINEAR_2D_RULE, (bias, row, wt), (row, weight),
+    rules, saved = _linear_node(row, weight, wt)
+    record(mid, "AddmmBackward0", rules, (bias, row, wt), saved,
            jvp=lambda ts: _linear_jvp(row, wt, ts))
     return mid.view(n)
 
@@ -1653,7 +1668,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         record(out, "NativeBatchNormBackward0", _batch_norm_rule, (input, weight, bias),
                (input, weight, _const(mean, input), _const(rstd, input), axes, bshape,
                 (bias if weight is None else weight).dtype if needs_grad(weight, bias)
-                else None, training), per_input=False)
+                else None, training), per_input=False,
+               guards=(running_mean, running_var))  # (saved by torch's node, as they are now)
     return out
 
 
@@ -2001,10 +2017,11 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
         if sparse:
             record(out, "EmbeddingBackward0",
                    (lambda g: _sparse_rows(g, idx, padding_idx, scale_grad_by_freq, num),),
-                   (weight,))
-        else:
+                   (weight,), guards=(input,))
+        else:  # (torch's node saves the indices, whose memory ``idx`` is)
             record(out, "EmbeddingBackward0",
-                   (lambda g: _scatter_rows(g, idx, scale, num, pad),), (weight,))
+                   (lambda g: _scatter_rows(g, idx, scale, num, pad),), (weight,),
+                   guards=(input,))
     return out
 
 
@@ -2352,7 +2369,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
             return _div_scalar(out, n) if reduction == "mean" else out
 
         record(out, "BinaryCrossEntropyBackward0", (grad_input, grad_target), (input, target),
-               (input, target))
+               (input, target), guards=(weight,))  # (``wt`` reads the weight's memory)
     return out
 
 
@@ -2452,7 +2469,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
             return _div_scalar(gt, nt) if reduction == "mean" else gt  # (div_ keeps the dtype)
 
         record(out, "BinaryCrossEntropyWithLogitsBackward0", (grad_input, grad_target),
-               (input, target), (input, target))
+               (input, target), (input, target), guards=(weight, pos_weight))
     return out
 
 
@@ -2580,7 +2597,9 @@ def _nll(input: Tensor, target: Tensor, weight, ignore_index: int, reduction: st
                 raise errors.EngineRuntimeError("grad_input must be contiguous")
         else:
             rule = named_grad(node[:-1] + "Backward0", lambda g, x: _nll_grad(g, x, *consts))
-        record(out, node, (rule,), (input,), (input,))
+        # (torch's node saves the target and the weight too: the constants are copies, but
+        # a backward after either changed in place raises there)
+        record(out, node, (rule,), (input,), (input,), guards=(target, weight))
     return out
 
 

@@ -200,7 +200,7 @@ _div = binary("div", _quiet(lambda xp, a, b: xp.true_divide(a, b) if type(b) is 
               (lambda g, a, b: g / b if type(b) is Tensor else user_call(_div_number, g, b),
                lambda g, a, b: -g * ((a / b) / b)),  # torch's formula
               out="float", doc="", inplace=False, public=False, half_scalar=True,
-              scalar_node="DivBackward1")
+              scalar_node="DivBackward1", save="quotient")
 def _times_other(g: Tensor, other) -> Tensor:
     """A product's gradient rule, ``g * other``. When ``g`` is one 1 broadcast to ``other``'s
     shape and dtype (the gradient ``y.sum().backward()`` hands on), the product is ``other``
@@ -519,9 +519,9 @@ def _trunc_div(xp, a, b):
 
 
 _zero_grads = (_zero_grad, _zero_grad)
-_div_trunc = binary("div", _quiet(_trunc_div), _zero_grads, save=(), node="DivBackward2",
+_div_trunc = binary("div", _quiet(_trunc_div), _zero_grads, save="quotient", node="DivBackward2",
                     doc="", inplace=False, public=False)
-_div_floor = binary("div", _quiet(_floor_div), _zero_grads, save=(), node="DivBackward2",
+_div_floor = binary("div", _quiet(_floor_div), _zero_grads, save="quotient", node="DivBackward2",
                     doc="", inplace=False, public=False)
 # PyTorch has no derivative for floor_divide: backward through it fails, as there.
 floor_divide = binary("floor_divide", _quiet(_floor_div),
@@ -1428,7 +1428,11 @@ def lerp(input, end, weight):
                 input.dtype, dev)
     if needs_grad(input, end, weight):
         node = "LerpBackward0" if scalar_weight else "LerpBackward1"
-        record(out, node, _lerp_rules(scalar_weight), tensors, (input, end, weight))
+        # what torch's node saves: the weight, and input and end only for the weight's
+        # gradient (a number weight is no saved tensor)
+        span = FW_ACTIVE[0] or not scalar_weight and needs_grad(weight)
+        record(out, node, _lerp_rules(scalar_weight), tensors,
+               (input if span else None, end if span else None, weight))
     return out
 
 

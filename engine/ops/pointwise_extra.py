@@ -93,7 +93,7 @@ def _tensors_only(name: str, impl, doc: str, node: str):
 hypot = _tensors_only("hypot", binary(
     "hypot", _floating_only("hypot", _opmath(lambda xp, a, b: xp.hypot(a, b))),
     (lambda g, x, y, out: g * x / out, lambda g, x, y, out: g * y / out),
-    save=("input", "other", "out"), doc="", inplace=False, public=False),
+    save="own+out", doc="", inplace=False, public=False),
     "Elementwise ``sqrt(input**2 + other**2)`` (the hypotenuse), without overflow.",
     "HypotBackward0")
 inplace_twin("hypot", hypot)

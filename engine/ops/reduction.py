@@ -1019,8 +1019,9 @@ def _sorted_pick(name: str, input, d: int, idx) -> tuple:
             values = _wrap(as_preserved(values._data, input._data), input.dtype, input.device)
     if needs_grad(input):
         n = input._data.shape[d]
+        # (``idx`` is the indices' memory: saved, as torch's node saves them)
         record(values, f"{name.capitalize()}Backward0", (lambda g: _put_along(g, idx, d, n),),
-               (input,))
+               (input,), guards=(indices,))
     return getattr(return_types, name)(values, indices)
 
 

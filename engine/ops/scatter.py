@@ -114,9 +114,10 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
             record(out, "ScatterBackward0",
                    (lambda g: scatter(g, d, index, 0),
                     lambda g: _fit_grad("ScatterBackward0", 1, gather(g, d, index), sshape)),
-                   inputs, jvp=jvp)
+                   inputs, jvp=jvp, guards=(index,))
         else:
             record(out, "ScatterBackward1", (lambda g: scatter(g, d, index, 0),), inputs,
+                   guards=(index,),
                    jvp=lambda ts: scatter(ts[0], d, index, 0))
     return out
 
@@ -311,7 +312,7 @@ def take(input, index):
         def rule(g):
             return put(g.new_zeros(shape), index, g, accumulate=True)
 
-        record(out, "TakeBackward0", (rule,), (input,))
+        record(out, "TakeBackward0", (rule,), (input,), guards=(input, index))
     return out
 
 
@@ -368,7 +369,8 @@ def put(input, index, source, accumulate=False):
             return g if accumulate else put(g, index, g.new_zeros(sshape).detach())
 
         record(out, "PutBackward0",
-               (rule_self, lambda g: take(g, index).reshape(sshape)), (input, source))
+               (rule_self, lambda g: take(g, index).reshape(sshape)), (input, source),
+               guards=(index, source) if needs_grad(source) else (index,))
     return out
 
 
@@ -441,7 +443,7 @@ def masked_select(input, mask):
             return sum_to(full, xshape) if shape != xshape else full
 
         record(out, "MaskedSelectBackward0", (rule,), (input,),
-               jvp=lambda ts: masked_select(ts[0], mask))
+               jvp=lambda ts: masked_select(ts[0], mask), guards=(input, mask))
     return out
 
 
@@ -493,7 +495,8 @@ def masked_scatter(input, mask, source):
                 picked = cat([picked, picked.new_zeros((n - k,))])
             return picked.reshape(sshape)
 
-        record(out, "MaskedScatterBackward0", (rule_self, rule_source), (input, source))
+        record(out, "MaskedScatterBackward0", (rule_self, rule_source), (input, source),
+               guards=(mask,))
     return out
 
 
@@ -674,7 +677,8 @@ def index_copy(input, dim, index, source):
             return picked.reshape(sshape) if tuple(picked.shape) != tuple(sshape) else picked
 
         record(out, "IndexCopyBackward0",
-               (lambda g: index_fill(g, d, index, 0), rule_source), (input, source))
+               (lambda g: index_fill(g, d, index, 0), rule_source), (input, source),
+               guards=(index, source) if needs_grad(source) else (index,))
     return out
 
 
@@ -734,9 +738,10 @@ def index_fill(input, dim, index, value):
                          input.device)
             record(out, "IndexFillBackward1",
                    (lambda g: index_fill(g, d, index, 0),
-                    lambda g: OPS["index_select"].fn(g, d, uniq).sum()), inputs)
+                    lambda g: OPS["index_select"].fn(g, d, uniq).sum()), inputs, guards=(index,))
         else:
-            record(out, "IndexFillBackward0", (lambda g: index_fill(g, d, index, 0),), inputs)
+            record(out, "IndexFillBackward0", (lambda g: index_fill(g, d, index, 0),), inputs,
+                   guards=(index,))
     return out
 
 

@@ -178,8 +178,11 @@ def vdot(input, other):
     arr = xp.asarray(xp.dot(input._data, other._data)).astype(input.dtype.np)
     out = _wrap(arr.reshape(()), input.dtype, input.device)
     if needs_grad(input, other):
-        record(out, "VdotBackward0", (lambda g: g * other, lambda g: g * input),
-               (input, other))
+        # each rule reads the other operand: saved (version-checked) where it is needed, as
+        # torch saves them
+        record(out, "VdotBackward0", (lambda g, a, b: g * b, lambda g, a, b: g * a),
+               (input, other), (input if needs_grad(other) else None,
+                                other if needs_grad(input) else None))
     return out
 
 

@@ -127,7 +127,7 @@ def _unpool(input: Tensor, indices, out_size: list, nd: int, stride=None) -> Ten
             flat = g.reshape(lead + (plane,))
             return flat.gather(start, indices.reshape(lead + (values.shape[1],))).reshape(shape)
 
-        record(out, f"MaxUnpool{nd}DBackward0", (back,), (x,))
+        record(out, f"MaxUnpool{nd}DBackward0", (back,), (x,), guards=(indices,))
     return out
 
 

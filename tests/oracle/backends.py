@@ -382,6 +382,32 @@ def _run(program: Program, be: Backend) -> Run:
     return Run(obs, err)
 
 
+def run_steps(program: Program, be: Backend, around=contextlib.nullcontext):
+    """The program's variables after its steps on ``be`` (warnings silenced; the steps run
+    inside ``around()``), with the losses its gradient phase differentiates: ``(env,
+    losses)``, or None when a step raised (the differential suite compares errors; the other
+    sweeps skip such programs)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        env: dict = {}
+        for lf in program.leaves:
+            env[lf.name] = be.tensor(lf.values, lf.dtype, lf.requires_grad)
+        last = None
+        try:
+            with around():
+                for step in program.steps:
+                    _bind(step.out, call_step(step, env, be), env)
+                    last = step
+        except Exception:  # noqa: BLE001
+            return None
+        gauge = dict(program.gauge)
+        names = program.loss or (() if last is None or last.out is None else
+                                 last.out if isinstance(last.out, tuple) else (last.out,))
+        outs = _flat_outputs(be, [fix_for_loss(gauge[n], env[n], be) if n in gauge else env[n]
+                                  for n in names])
+        return env, outs
+
+
 def _differentiable(be: Backend, x) -> bool:
     return isinstance(x, be.Tensor) and x.requires_grad and x.dtype.is_floating_point
 

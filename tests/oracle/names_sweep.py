@@ -30,15 +30,12 @@ from .backends import (
     ENGINE,
     TORCH,
     Backend,
-    _bind,
-    _flat_outputs,
     _is_leaf,
     _weighted_sum,
     builtin_class,
-    call_step,
+    run_steps,
 )
 from .compare import Mismatch
-from .gauge import fix_for_loss
 from .program import Program
 
 LIMIT = 300  # nodes described per graph (the rest is cut: "...")
@@ -89,24 +86,13 @@ def describe(roots: list, names: dict[int, str]) -> list:
 
 def graphs(program: Program, be: Backend) -> Graphs | None:
     """Run ``program`` on ``be``; its graphs, or None when a step raised."""
+    ran = run_steps(program, be)
+    if ran is None:
+        return None
+    env, outs = ran
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        env: dict = {}
-        for lf in program.leaves:
-            env[lf.name] = be.tensor(lf.values, lf.dtype, lf.requires_grad)
-        last = None
-        try:
-            for step in program.steps:
-                _bind(step.out, call_step(step, env, be), env)
-                last = step
-        except Exception:  # noqa: BLE001 (the differential suite compares errors)
-            return None
         names = {id(v): k for k, v in env.items()}
-        gauge = dict(program.gauge)
-        loss_names = program.loss or (() if last is None or last.out is None else
-                                      last.out if isinstance(last.out, tuple) else (last.out,))
-        outs = _flat_outputs(be, [fix_for_loss(gauge[n], env[n], be) if n in gauge else env[n]
-                                  for n in loss_names])
         first = describe([o.grad_fn for o in outs if isinstance(o, be.Tensor)], names)
         return Graphs(first, _second_order(program, be, env, outs, names))
 
