@@ -165,7 +165,94 @@ def expf_libc(x: np.ndarray) -> np.ndarray:
     return out
 
 
+# logf's fast path: SLEEF's result is fl32(hx + sy), (hx, sy) a double-float sum
+# e ln 2 + 2 x + w within ~2**-44 of its value, where only w = x**3 t(x**2) is float32 (its
+# products and multiply-adds round to float32, so it is emulated exactly). V = e ln 2 + 2 (m -
+# 1) / (m + 1) + w in float64 is as close to hx + sy, so fl32(V) is SLEEF's result wherever V
+# is not within _NEAR float64 ulps of a float32 rounding midpoint (the midpoint is 2**28 in
+# V's low 29 bits); those few elements (about 2 * _NEAR / 2**29 of them) take SLEEF's own
+# arithmetic (_logf_sleef). t's steps land in one binade each (x**2 <= 0.04: t1 in [0.3996,
+# 0.412), t2 in [0.666, 0.684)), so they round to float32 by a fixed quantum as expf's do.
+_LOG_SCALE = _F32(1.0 / 0.75)
+_LN2_DF = float(_LN2_HI) + float(_LN2_LO)  # (exact in float64: 52 bits)
+_T_STEPS = (_quantum(float(_LOG_POLY[1])), _quantum(float(_LOG_POLY[2])))
+_NEAR = 1 << 14  # (2**-15 of a float32 ulp either side; on 6 million inputs 2**-29 sufficed)
+_LOW29 = (1 << 29) - 1
+_LOGF_TOP = _F32(0.75 * 2.0 ** 128)  # (x / 0.75 overflows from here: SLEEF's e is 128)
+
+
 def logf(x: np.ndarray) -> np.ndarray:
+    """SLEEF's ``logf_u10`` of every element of the float32 array ``x`` (a new float32 array
+    of its shape; subnormals included): -inf at 0, NaN below 0 and for NaN, inf at inf. Bit
+    for bit over all 2**32 float32 inputs (``scripts/prove_sleef_expf.py --logf`` against
+    libtorch's ``Sleef_logf16_u10``).
+
+    About 25 NumPy calls: ``x = m 2**e`` as SLEEF splits it, SLEEF's float32 quotient ``qx``
+    and its ``w = qx**3 t(qx**2)`` exactly (float32 products; the polynomial's multiply-adds
+    by the fixed quantum of their binade), the rest in float64 (``e ln 2 + 2 (m - 1) / (m +
+    1) + w``) rounded once; SLEEF's whole double-float arithmetic (``_logf_sleef``) only for
+    the elements whose float64 value lies within 2**-15 ulp of a float32 rounding midpoint,
+    and for zeros, negatives, inf, NaN and inputs from 0.75 * 2**128 on."""
+    x = np.asarray(x, _F32)
+    if x.ndim == 0:
+        return logf(x.reshape(1)).reshape(())
+    if x.size == 0:
+        return np.empty(x.shape, _F32)
+    token = ignore_fp()
+    try:
+        out = _logf_fast(x)
+        if not (x.min() > 0 and x.max() < _LOGF_TOP):  # (NaN too)
+            bad = ~((x > 0) & (x < _LOGF_TOP))
+            out[bad] = _logf_sleef(x[bad])
+    finally:
+        restore_fp(token)
+    return out
+
+
+def _logf_fast(x: np.ndarray) -> np.ndarray:
+    """``logf`` for positive finite ``x`` below 0.75 * 2**128 (others: any value)."""
+    f32, mul, sub = _F32(1), np.multiply, np.subtract
+    _, ex = np.frexp(x * _LOG_SCALE)  # (x / 0.75 = f 2**ex, f in [0.5, 1): SLEEF's e = ex - 1)
+    ne = sub(1, ex)
+    m = np.ldexp(x, ne)  # SLEEF's getmant: [0.75, 1.5), exact
+    qx = m - f32
+    qx *= f32 / (m + f32)  # SLEEF's quotient's high part: (m - 1) * fl32(1 / fl32(m + 1))
+    x2 = qx * qx
+    x2d = x2.astype(_F64)
+    w = mul(x2, qx, out=x2)
+    w *= _log_poly(x2d).astype(_F32)  # SLEEF's w, exactly
+    md = m.astype(_F64)
+    v = sub(md, 1.0)
+    md += 1.0
+    v /= md
+    v *= 2.0  # 2 (m - 1) / (m + 1): one rounding
+    v -= mul(ne, _LN2_DF, out=md)  # (e ln 2: int32 * float64)
+    v += w
+    out = v.astype(_F32)
+    bits = v.view(np.int64)
+    bits += _NEAR - (1 << 28)
+    bits &= _LOW29
+    near = bits < 2 * _NEAR
+    if near.any():
+        out[near] = _logf_sleef(x[near])
+    return out
+
+
+def _log_poly(x2: np.ndarray) -> np.ndarray:
+    """SLEEF's ``t = fma(fma(c0, x2, c1), x2, c2)`` in float32 of the float64 array ``x2``
+    (float32 values up to 0.04), as float64 (float32 values): each step by its binade's
+    quantum, exactly."""
+    mul, add, sub = np.multiply, np.add, np.subtract
+    t = mul(x2, float(_LOG_POLY[0]))
+    for i, (_, big_c, big) in enumerate(_T_STEPS):
+        if i:
+            mul(t, x2, out=t)
+        add(t, big_c, out=t)
+        sub(t, big, out=t)
+    return t
+
+
+def _logf_sleef(x: np.ndarray) -> np.ndarray:
     """SLEEF's ``logf_u10`` of every element of the float32 array ``x`` (a new float32 array
     of its shape; subnormals included): -inf at 0, NaN below 0 and for NaN, inf at inf.
 
@@ -173,9 +260,6 @@ def logf(x: np.ndarray) -> np.ndarray:
     noted: a float32 product's rounding error, and the remainder ``1 - d r`` of a correctly
     rounded reciprocal ``r``, are float32 numbers; ``m - 1`` is exact for ``m`` in [0.75, 1.5]
     (Sterbenz), so the dividend's low part is 0."""
-    x = np.asarray(x, _F32)
-    if x.ndim == 0:
-        return logf(x.reshape(1)).reshape(())
     f32 = _F32
     with np.errstate(all="ignore"):
         # e = getexp(x / 0.75), m = getmant(x) in [0.75, 1.5): x = m 2**e
@@ -210,8 +294,7 @@ def logf(x: np.ndarray) -> np.ndarray:
         qy = t64.astype(f32)
         x2 = qx * qx
         x2_64 = x2.astype(_F64)
-        t = (x2_64 * float(_LOG_POLY[0]) + float(_LOG_POLY[1])).astype(f32)
-        t = (x2_64 * t.astype(_F64) + float(_LOG_POLY[2])).astype(f32)
+        t = _log_poly(x2_64).astype(f32)
         # s += 2 x (double-float + double-float), then s += x**3 t (double-float + float)
         bx, by = qx * f32(2), qy * f32(2)
         hx = sx + bx

@@ -81,3 +81,29 @@ def test_expf_on_threads_is_expf_in_one(monkeypatch):
     threaded = sleef.expf(x)
     monkeypatch.setattr(_parallel, "THREADS", 1)
     assert _differ(threaded, sleef.expf(x)) == 0
+
+
+def test_logf_takes_sleefs_arithmetic_only_near_a_rounding_midpoint(reference, monkeypatch):
+    """``logf`` rounds its float64 value once and runs SLEEF's double-float arithmetic only
+    for elements within 2**-15 ulp of a rounding midpoint, and for the inputs outside its
+    fast path's domain (0, -0, negatives, inf, NaN, from 0.75 * 2**128): both agree with
+    libtorch, and the slow path sees a few elements, not the array."""
+    seen = []
+    slow = sleef._logf_sleef
+
+    def counting(x):
+        seen.append(x.size)
+        return slow(x)
+
+    monkeypatch.setattr(sleef, "_logf_sleef", counting)
+    rng = np.random.default_rng(3)
+    x = rng.integers(1, 0x7f400000, 1 << 20, dtype=np.uint64).astype(np.uint32).view(np.float32)
+    assert _differ(reference["logf"](x), sleef.logf(x)) == 0
+    assert len(seen) == 1 and 0 < seen[0] < 200  # (2**-14 of 2**20 is 64)
+    seen.clear()
+    edge = np.concatenate([SPECIAL, np.float32([2.6e38, -3.0, 0.75 * 2.0**128])])
+    assert _differ(reference["logf"](edge), sleef.logf(edge)) == 0
+    assert sum(seen) >= 11  # (0, -0, +-inf, NaN, -1e-45, -1, -3, float32 max, 2.6e38, top)
+    strided = edge.reshape(2, -1)[:, ::2]
+    y = sleef.logf(strided)
+    assert y.shape == (2, 4) and _differ(y.ravel(), reference["logf"](strided.ravel())) == 0
