@@ -17,7 +17,8 @@ from .methods import iterate
 from .objects import apply_decorator
 from .pyabc import record_abstracts
 from .pycollections import NAMED_TUPLE, named_tuple_from_class
-from .runtime import RETURN, Frame, make_frame
+from .pyenum import ENUM, make_enum
+from .runtime import RETURN, Frame, current_rs, make_frame
 from .schema import SPECIAL_METHODS
 from .scopes import Scope
 from .values import (
@@ -330,6 +331,8 @@ def make_class(name: str, qualname: str, bases: list[Any], ns: dict[str, Any]) -
             if function.owner is None:
                 function.owner = cls
     record_abstracts(cls)
+    if ENUM in cls.mro:
+        make_enum(current_rs(), cls)
     classes_changed()
     if lib is not None:
         cls.pytype = make_library_subclass(cls)

@@ -32,7 +32,8 @@ LIB_ROOTS = frozenset({"torch", "F", "nn", "math", "random", "autograd", "functi
 IMPORTABLE_ROOTS = frozenset({"torch", "math", "random", "numpy", "functools", "copy",
                               "collections", "dataclasses", "typing", "itertools", "warnings",
                               "string", "time", "unicodedata", "json", "heapq", "operator",
-                              "os", "io", "pickle", "sys", "contextlib", "abc", "logging"})
+                              "os", "io", "pickle", "sys", "contextlib", "abc", "logging",
+                              "enum"})
 # Python's builtins that reach outside a numeric program (files, the interpreter, the process,
 # introspection, object hashes). They do not exist in the language: calling one is a
 # syntax_error at its line and column (a program may still use the names for its own

@@ -46,6 +46,9 @@ from .library import (
 from .pyabc import ABSTRACTS, check_instantiable
 from .pycollections import ATTRIBUTES as COLLECTION_ATTRIBUTES
 from .pycontextlib import ContextManagerFunction
+from .pyenum import NAMES as ENUM_NAMES
+from .pyenum import enum_call
+from .pyenum import set_refused as enum_set_refused
 from .pyfunctools import CachedFunction
 from .runtime import RunState
 from .schema import READABLE_ATTRS, WRITABLE_ATTRS
@@ -560,6 +563,8 @@ def class_attr(rs: RunState, cls: UserClass, name: str) -> Any:
             return admit(value)
     if name == "__init__":
         return NativeMethod("__init__", object_init)
+    if cls.lookup(ENUM_NAMES) is not None:  # EnumType.__getattr__'s bare name
+        raise ProgramError(name, exception="AttributeError")
     raise ProgramError(f"type object '{cls.name}' has no attribute '{name}'",
                        exception="AttributeError")
 
@@ -711,6 +716,9 @@ def set_attr(rs: RunState, obj: Any, name: str, value: Any) -> None:
     if type(obj) is UserClass:
         if obj.builtin:
             raise write_refused(obj, name)
+        refused = enum_set_refused(obj, name)
+        if refused is not None:
+            raise refused
         obj.ns[name] = value
         classes_changed()
         if obj.pytype is not None and not isinstance(value, (Function, StaticMethod,
@@ -1104,6 +1112,8 @@ def instantiate(rs: RunState, cls: UserClass, args: tuple | list, kwargs: dict) 
     """``cls(*args, **kwargs)``."""
     if cls.lookup(ABSTRACTS):
         check_instantiable(cls)
+    if cls.lookup(ENUM_NAMES) is not None:
+        return enum_call(rs, cls, args, kwargs)
     if cls.pytype is not None:
         return call_library(rs, cls.pytype, args, kwargs)
     obj = new_instance(cls)

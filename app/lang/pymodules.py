@@ -29,6 +29,7 @@ from .methods import materialize
 from .pyabc import ABC_MODULE
 from .pycollections import COLLECTIONS, NAMED_TUPLE
 from .pycontextlib import CONTEXTLIB
+from .pyenum import ENUM_MODULE
 from .pyfunctools import FUNCTOOLS_MORE
 from .pyitertools import ITERTOOLS
 from .pyjson import JSON
@@ -485,5 +486,5 @@ MODULES = {"math": MATH, "random": RANDOM, "numpy": NUMPY, "functools": FUNCTOOL
            "time": TIME, "unicodedata": UNICODEDATA, "json": JSON, "heapq": HEAPQ,
            "operator": OPERATOR, **npmod.SUBMODULES,
            "os": OS, "os.path": OS_PATH, "io": IO, "pickle": pickle_module(), "sys": SYS,
-           "contextlib": CONTEXTLIB, "abc": ABC_MODULE,
+           "contextlib": CONTEXTLIB, "abc": ABC_MODULE, "enum": ENUM_MODULE,
            "logging": LOGGING}

@@ -749,9 +749,44 @@ class UserClass:
         return instantiate(current_rs(), self, admit_all(args), admit_all(kwargs))
 
     def __repr__(self) -> str:
+        if "_member_map_" in self.ns:  # an enum (app.lang.pyenum)
+            return f"<enum '{self.name}'>"
         if self.builtin:  # Python's own are bare; a library's carry their module
             return f"<class '{LIBRARY_CLASS_MODULES.get(self.name, '')}{self.name}'>"
         return f"<class '__main__.{self.qualname}'>"
+
+    # an enum's class is a container of its members (``app.lang.pyenum``); any other class
+    # fails as CPython's ``type`` does
+    def _members(self, error: str) -> list:
+        if self.lookup("_member_names_") is None:
+            raise TypeError(error)
+        from .pyenum import members_of
+
+        return members_of(self)
+
+    def __bool__(self) -> bool:  # a class is true (``__len__`` is an enum's)
+        return True
+
+    def __iter__(self) -> Any:
+        return iter(self._members("'type' object is not iterable"))
+
+    def __reversed__(self) -> Any:
+        return reversed(self._members("'type' object is not reversible"))
+
+    def __len__(self) -> int:
+        return len(self._members("object of type 'type' has no len()"))
+
+    def __contains__(self, item: Any) -> bool:
+        self._members("argument of type 'type' is not iterable")
+        from .pyenum import enum_contains
+
+        return enum_contains(self, item)
+
+    def __getitem__(self, key: Any) -> Any:
+        self._members(f"type '{self.name}' is not subscriptable")
+        from .pyenum import enum_item
+
+        return enum_item(self, key)
 
 
 #: The modules of the library exception classes (app.lang.exceptions) as Python names them in
