@@ -698,6 +698,10 @@ def set_attr(rs: RunState, obj: Any, name: str, value: Any) -> None:
                                    "setter", exception="AttributeError")
             call_value(rs, found.fset, (obj, value), _EMPTY)
             return
+        slots = obj.cls.slots
+        if slots is not None and name not in slots:
+            raise ProgramError(f"'{obj.cls.name}' object has no attribute '{name}'",
+                               exception="AttributeError")
         obj.attrs[name] = value
         return
     if type(obj) is pycollections.defaultdict and name == "default_factory":

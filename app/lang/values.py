@@ -702,7 +702,7 @@ class UserClass:
     __copy__ = __deepcopy__ = _atomic_copy
 
     __slots__ = ("name", "qualname", "bases", "mro", "ns", "lib_base", "pytype", "builtin",
-                 "doc", "annotations", "_cache", "_cache_version", "__weakref__")
+                 "doc", "annotations", "_cache", "_cache_version", "slots", "__weakref__")
 
     def __init__(self, name: str, qualname: str, bases: tuple, ns: dict,
                  lib_base: type | None = None, builtin: bool = False) -> None:
@@ -717,6 +717,20 @@ class UserClass:
                                                            + [list(bases)], name))
         self._cache: dict[str, Any] = {}
         self._cache_version = -1
+        #: the attribute names its objects may have when every class of its MRO sets
+        #: ``__slots__`` (without ``"__dict__"``), else None (any name)
+        self.slots: frozenset[str] | None = self._slots() if "__slots__" in ns else None
+
+    def _slots(self) -> frozenset[str] | None:
+        names: set[str] = set()
+        for cls in self.mro:
+            if cls.builtin and cls.name == "object":
+                continue
+            own = cls.ns.get("__slots__")
+            if own is None or cls.builtin or cls.lib_base is not None:
+                return None
+            names.update(own)
+        return None if "__dict__" in names else frozenset(names)
 
     def lookup(self, name: str) -> Any:
         """The class attribute ``name`` along the MRO (``None`` when none defines it)."""
