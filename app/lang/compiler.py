@@ -33,7 +33,7 @@ IMPORTABLE_ROOTS = frozenset({"torch", "math", "random", "numpy", "functools", "
                               "collections", "dataclasses", "typing", "itertools", "warnings",
                               "string", "time", "unicodedata", "json", "heapq", "operator",
                               "os", "io", "pickle", "sys", "contextlib", "abc", "logging",
-                              "enum"})
+                              "enum", "argparse"})
 # Python's builtins that reach outside a numeric program (files, the interpreter, the process,
 # introspection, object hashes). They do not exist in the language: calling one is a
 # syntax_error at its line and column (a program may still use the names for its own

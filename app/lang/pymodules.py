@@ -27,6 +27,7 @@ from .exceptions import LIBRARY_EXCEPTIONS
 from .guards import int_guard, size_guard
 from .methods import materialize
 from .pyabc import ABC_MODULE
+from .pyargparse import ARGPARSE
 from .pycollections import COLLECTIONS, NAMED_TUPLE
 from .pycontextlib import CONTEXTLIB
 from .pyenum import ENUM_MODULE
@@ -487,4 +488,5 @@ MODULES = {"math": MATH, "random": RANDOM, "numpy": NUMPY, "functools": FUNCTOOL
            "operator": OPERATOR, **npmod.SUBMODULES,
            "os": OS, "os.path": OS_PATH, "io": IO, "pickle": pickle_module(), "sys": SYS,
            "contextlib": CONTEXTLIB, "abc": ABC_MODULE, "enum": ENUM_MODULE,
+           "argparse": ARGPARSE,
            "logging": LOGGING}
