@@ -802,9 +802,29 @@ def del_attr(rs: RunState, obj: Any, name: str) -> None:
         except Exception as exc:
             raise convert_exception(exc, f"delattr {name}", rs.limits) from None
         return
+    if isinstance(obj, Tensor):
+        _del_tensor_attr(rs, obj, name)
+        return
     if isinstance(obj, Instance):
         raise no_attribute(obj, name)
     raise write_refused(obj, name, delete=True)
+
+
+def _del_tensor_attr(rs: RunState, t: Tensor, name: str) -> None:
+    """``del t.grad`` (the grad is None after it) and torch's refusals of the others."""
+    if name == "grad":
+        t.grad = None
+    elif name == "data":
+        raise ProgramError("Deleting tensor data is not allowed. Delete tensor instead!",
+                           exception="RuntimeError")
+    elif name == "requires_grad":
+        raise ProgramError("requires_grad must be a bool", exception="RuntimeError")
+    elif hasattr(Tensor, name):
+        raise ProgramError(f"attribute '{name}' of 'torch._C.TensorBase' objects is not "
+                           "writable", exception="AttributeError")
+    else:
+        raise ProgramError(f"'Tensor' object has no attribute '{name}'",
+                           exception="AttributeError")
 
 
 # --------------------------------------------------------------------------- calling
