@@ -488,7 +488,11 @@ def _zeros_for(node: Node, nr: int):
     from ..ops import zeros
 
     meta = node._out_meta
-    shape, dtype, device = meta if node._nout == 1 else meta[nr]
+    if node._nout > 1:
+        meta = meta[nr]
+        if meta is None:  # an output the op left undefined: its gradient stays undefined
+            return None
+    shape, dtype, device = meta
     return zeros(shape, dtype=dtype, device=device)
 
 
@@ -780,8 +784,11 @@ def grad_node(name: str, rule, *args, grads=None):
         return rule(*args)
     with set_grad_enabled(False):
         out = rule(*args)
-    # edges for its tensor arguments (an absent one, None, too), none for numbers
-    edge_args = [i for i, a in enumerate(args) if a is None or type(a) is Tensor]
+    # edges for its tensor arguments (an absent one, None, too), none for numbers; with
+    # ``grads``, for the arguments it has a formula for (torch's differentiable inputs: a mask
+    # or a number saved as a tensor gets none)
+    edge_args = [i for i, a in enumerate(args) if (a is None or type(a) is Tensor) and
+                 (grads is None or grads[i] is not None)]
     inputs = tuple(args[i] if type(args[i]) is Tensor and args[i].dtype.is_floating_point
                    else None for i in edge_args)
     if grads is not None:

@@ -129,7 +129,8 @@ class Node:
         meta = self._out_meta
         if meta is None:
             return ()
-        return (meta[0],) if self._nout == 1 else tuple(m[0] for m in meta)
+        return (meta[0],) if self._nout == 1 else tuple(None if m is None else m[0]
+                                                         for m in meta)
 
     @property
     def next_functions(self) -> tuple:
@@ -637,6 +638,8 @@ def record(outputs, name: str, rule, inputs: tuple, saved: tuple = (), per_input
                 had = SCALARS_ONLY
         else:
             first = outputs if single else outputs[0]
+            if first is None:  # (an undefined first output: no saved None is taken for it)
+                first = OUTPUT
             packed = []
             for s in saved:
                 if s is OUTPUT or s is first:  # (SavedTensor(first, True), inline)
@@ -675,7 +678,9 @@ def record(outputs, name: str, rule, inputs: tuple, saved: tuple = (), per_input
         nout = 1
         hooks = None
     else:
-        out_meta = tuple((o._data.shape, o.dtype, o.device) for o in outputs)
+        # (None: an output the op left undefined, which keeps its output number)
+        out_meta = tuple(None if o is None else (o._data.shape, o.dtype, o.device)
+                         for o in outputs)
         nout = len(outputs)
         if nout == 1:  # (see Node: one output's meta is not nested)
             out_meta = out_meta[0]
@@ -710,7 +715,7 @@ def record(outputs, name: str, rule, inputs: tuple, saved: tuple = (), per_input
         outputs.requires_grad = True
     else:
         for i, o in enumerate(outputs):
-            if o.dtype.is_floating_point:
+            if o is not None and o.dtype.is_floating_point:
                 o._grad_fn, o._output_nr, o.requires_grad = node, i, True
     if fw:
         _forward_ad.propagate(*fw_args)

@@ -180,6 +180,8 @@ def pack_saved(saved: tuple, outputs: Any, single: bool, saves_scalars: bool) ->
     stack = _STACK.get()
     hooks = stack[-1] if stack else None
     first = outputs if single else outputs[0]
+    if first is None:  # (an undefined first output: no saved None is taken for it)
+        first = OUTPUT
     packed = []
     had: Any = False
     for s in saved:

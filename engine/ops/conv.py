@@ -692,44 +692,38 @@ def convolution_backward(grad_output: Tensor, input: Tensor, weight: Tensor, par
         gb = g.sum(axis=(0,) + tuple(range(2, g.ndim)))
     dt, dev = grad_output.dtype, grad_output.device
     outs = tuple(None if a is None else _wrap(a, dt, dev) for a in (gi, gw, gb))
-    present = tuple(o for o in outs if o is not None)
-    if present and _grad_enabled.get() and needs_grad(grad_output, input, weight):
-        mask = tuple(o is not None for o in outs)
-        record(present if len(present) > 1 else present[0], "ConvolutionBackwardBackward0",
-               _double_rule(mask), (grad_output, input, weight),
-               (grad_output, input, weight, params), per_input=False)
+    if (gi is not None or gw is not None or gb is not None) and _grad_enabled.get() and \
+            needs_grad(grad_output, input, weight):
+        # (torch's three outputs, an undefined one keeping its number)
+        record(outs, "ConvolutionBackwardBackward0", _double_rule,
+               (grad_output, input, weight), (grad_output, input, weight, params),
+               per_input=False)
     return outs
 
 
-def _double_rule(mask):
+def _double_rule(grads, needs, g, x, w, p):
     """Gradient of ``convolution_backward``: ``ggi``, ``ggw``, ``ggb`` are the gradients of
     its outputs. ``F(x, w)`` is bilinear, so: grad_output gets ``F(ggi, w) + F(x, ggw) +
     ggb``; input gets ``F_x^T`` of grad_output with weight ``ggw``; weight gets ``F_w^T`` of
     grad_output with input ``ggi``."""
-
-    def rule(grads, needs, g, x, w, p):
-        grads = grads if type(grads) is tuple else (grads,)
-        it = iter(grads)
-        ggi, ggw, ggb = (next(it) if m else None for m in mask)
-        args = (p.stride, p.padding, p.dilation, p.transposed, p.output_padding, p.groups)
-        d_g = d_x = d_w = None
-        if needs[0]:
-            if ggi is not None:
-                d_g = convolution(ggi, w, ggb, *args)
-                ggb = None
-            if ggw is not None:
-                term = convolution(x, ggw, ggb, *args)
-                d_g = term if d_g is None else d_g + term
-            elif ggb is not None:
-                shape = (1, -1) + (1,) * (g._data.ndim - 2)
-                d_g = ggb.reshape(shape).expand(g._data.shape)
-        if needs[1] and ggw is not None:
-            d_x = convolution_backward(g, x, ggw, p, (True, False, False))[0]
-        if needs[2] and ggi is not None:
-            d_w = convolution_backward(g, ggi, w, p, (False, True, False))[1]
-        return d_g, d_x, d_w
-
-    return rule
+    ggi, ggw, ggb = grads
+    args = (p.stride, p.padding, p.dilation, p.transposed, p.output_padding, p.groups)
+    d_g = d_x = d_w = None
+    if needs[0]:
+        if ggi is not None:
+            d_g = convolution(ggi, w, ggb, *args)
+            ggb = None
+        if ggw is not None:
+            term = convolution(x, ggw, ggb, *args)
+            d_g = term if d_g is None else d_g + term
+        elif ggb is not None:
+            shape = (1, -1) + (1,) * (g._data.ndim - 2)
+            d_g = ggb.reshape(shape).expand(g._data.shape)
+    if needs[1] and ggw is not None:
+        d_x = convolution_backward(g, x, ggw, p, (True, False, False))[0]
+    if needs[2] and ggi is not None:
+        d_w = convolution_backward(g, ggi, w, p, (False, True, False))[1]
+    return d_g, d_x, d_w
 
 
 # --------------------------------------------------------------------------- conv1d/2d/3d

@@ -138,8 +138,12 @@ def _cdist_grad(g: Tensor, x1: Tensor, x2: Tensor, dist: Tensor, p: float, first
                             gg * sign * xp.abs(diff) ** (p - 1) / d ** (p - 1))
     res = term.sum(axis=-2) if first else term.sum(axis=-3)
     out = _wrap(xp.ascontiguousarray(res).astype(g.dtype.np, copy=False), g.dtype, g.device)
-    if is_grad_enabled() and needs_grad(g, x1, x2):
-        record(out, "CdistBackwardBackward0", (_no_cdist_double,) * 3, (g, x1, x2))
+    if is_grad_enabled() and needs_grad(g, x1, x2, dist):
+        # torch's formulas: _cdist_backward(grad.contiguous(), x1, x2, p, result) and, for x2,
+        # _cdist_backward(grad.mT.contiguous(), x2, x1, p, result.mT.contiguous())
+        inputs = (g.contiguous(), x1, x2, dist) if first else \
+            (g.mT.contiguous(), x2, x1, dist.mT.contiguous())
+        record(out, "CdistBackwardBackward0", (_no_cdist_double,) * 4, inputs)
     return out
 
 

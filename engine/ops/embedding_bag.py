@@ -190,15 +190,15 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2,
         if mode == "mean":
             out = out / np.maximum(counts, 1).astype(w.dtype)[:, None]
     result = _wrap(xp.asarray(out), weight.dtype, weight.device)
-    inputs = (weight, psw) if psw is not None else (weight,)
+    inputs = (weight, psw)  # (torch's node: an edge for per_sample_weights, even absent)
     if needs_grad(*inputs):
         scale = _freq_scale(idx, num)[idx[pos]] if scale_grad_by_freq else None
         bag_info = (pos, bag_of, counts, argmax, idx, num, mode, scale, psw_arr)
 
         def rule(g, needs):
             gw = _weight_grad(g, weight, psw, bag_info) if needs[0] else None
-            gp = _psw_grad(g, weight, psw, bag_info) if len(needs) > 1 and needs[1] else None
-            return (gw, gp) if len(needs) > 1 else (gw,)
+            gp = _psw_grad(g, weight, psw, bag_info) if needs[1] else None
+            return gw, gp
 
         record(result, "EmbeddingBagBackward0", rule, inputs, per_input=False,
                jvp=_no_forward_ad)

@@ -15,7 +15,6 @@ import numpy as np
 
 from .. import errors
 from ..autograd import needs_grad, record
-from ..autograd.graph import rename
 from ..dtypes import bool_, promote
 from ..modes import check_numel
 from ..tensor import Tensor, _wrap
@@ -94,10 +93,9 @@ def _scaled(g: Tensor, factor):
     MulBackward1 node under ``create_graph``)."""
     if factor == 1:
         return g
-    out = g * factor
-    if out.grad_fn is not None:
-        rename(out.grad_fn, "MulBackward1")
-    return out
+    from .pointwise import mul_scalar
+
+    return mul_scalar(g, factor)
 
 
 def _record_fused(out, node, input, a, b, beta, alpha, grad_a, grad_b):

@@ -218,8 +218,8 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="m
         out = _reduce(elem, reduction)
     if needs_grad(input):
         record(out, "SoftMarginLossBackward0",
-               (lambda g, x, y: _soft_margin_backward(g, x, y, reduction), None),
-               (input, target), (input, target))
+               (lambda g, x, y: _soft_margin_backward(g, x, y, reduction),),
+               (input,), (input, target))
     return out
 
 
@@ -243,8 +243,7 @@ def _soft_margin_backward(g: Tensor, x: Tensor, y: Tensor, reduction: str) -> Te
                 res = res / y.numel()
             return res * (gg * g)
 
-        record(out, "SoftMarginLossBackwardBackward0", (wrt_g, wrt_x, None), (g, x, y),
-               (g, x, y))
+        record(out, "SoftMarginLossBackwardBackward0", (wrt_g, wrt_x), (g, x), (g, x, y))
     return out
 
 

@@ -147,9 +147,11 @@ _xlogy_fwd_op = _quiet_np(_xlogy_fwd)
 _xlogy0 = binary("xlogy", _xlogy_fwd_op, (_xlogy_grad_self, _xlogy_grad_other), out="float",
                  node="XlogyBackward0", doc="", inplace=False, public=False)
 _xlogy1 = binary("xlogy", _xlogy_fwd_op, (None, _xlogy_grad_other), out="float",
-                 node="XlogyBackward1", doc="", inplace=False, public=False)
+                 node="XlogyBackward1", doc="", inplace=False, public=False,
+                 number_edges=False)
 _xlogy2 = binary("xlogy", _xlogy_fwd_op, (_xlogy_grad_self_number, None), out="float",
-                 node="XlogyBackward2", doc="", inplace=False, public=False)
+                 node="XlogyBackward2", doc="", inplace=False, public=False,
+                 number_edges=False)
 
 
 @op(grad_fns=("XlogyBackward0", "XlogyBackward1", "XlogyBackward2"))

@@ -25,7 +25,7 @@ from ..tensor import Tensor
 from .bessel_i import bessel_i
 from .families import inplace_twin, unary
 from .memory_format import as_row_major
-from .pointwise import _erf, _no_kernel, _quiet, libc_log1p_array
+from .pointwise import _erf, _no_kernel, _quiet, add_scalar, libc_log1p_array
 from .registry import OPS, _called_as, register
 
 _SQRT_PI = math.sqrt(math.pi)
@@ -710,7 +710,7 @@ def special_ndtr(input):
             "special_ndtr(): argument 'input' (position 1) must be Tensor, not "
             f"{type(input).__name__}")
     # torch's composite, node for node: mul(Tensor, Scalar), erf, add(Tensor, Scalar), mul
-    half = _renamed(_smul(input, _SQRT1_2).erf() + 1, "AddBackward1")
+    half = add_scalar(_smul(input, _SQRT1_2).erf(), 1)
     return _smul(half, 0.5)
 
 
@@ -749,7 +749,8 @@ def _xlog1py_ops():
 
     fwd = _opmath(_xlog1py_fwd)
     return tuple(binary("special_xlog1py", fwd, grads, out="float",
-                        node=f"SpecialXlog1PyBackward{i}", doc="", inplace=False, public=False)
+                        node=f"SpecialXlog1PyBackward{i}", doc="", inplace=False, public=False,
+                        number_edges=False)
                  for i, grads in enumerate(((_xlog1py_grad_self, _xlog1py_grad_other),
                                             (None, _xlog1py_grad_other),
                                             (_xlog1py_grad_self_number, None))))

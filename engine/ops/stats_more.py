@@ -12,11 +12,11 @@ import numpy as np
 from .. import errors
 from ..autograd import needs_grad, record
 from ..autograd.engine import sum_to
-from ..autograd.graph import rename
 from ..dtypes import float64, int64
 from ..tensor import Tensor, _wrap
 from ._args import promote_args
 from .linalg import check_dot_sizes
+from .pointwise import mul_scalar
 from .registry import OPS, op
 
 
@@ -81,9 +81,7 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
         w_sum = w.sum()
     avg = div((mul(x, w) if w is not None else x).sum(1), w_sum)
     if w is not None and aweights is not None and correction != 0:
-        scaled = mul(w, aweights).sum() * correction
-        if scaled.grad_fn is not None:  # torch's mul(Tensor, Scalar)
-            rename(scaled.grad_fn, "MulBackward1")
+        scaled = mul_scalar(mul(w, aweights).sum(), correction)  # torch's mul(Tensor, Scalar)
         norm = sub(w_sum, div(scaled, w_sum))
     elif w_sum.dtype.is_floating_point:
         norm = sub(w_sum, correction)

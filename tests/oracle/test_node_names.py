@@ -162,6 +162,84 @@ def test_programs_see_torchs_node_classes():
     assert our_cells(["import torch\n" + PROGRAM], "source") == want
 
 
+# ----------------------------------------------------------------------------- whole graphs
+def _graph(ts) -> list:
+    """The whole graph behind ``ts`` (names_sweep's description: every node's name(), class
+    and edges with their output numbers, breadth first)."""
+    from .names_sweep import describe as describe_graph
+
+    return describe_graph([t.grad_fn for t in ts], {})
+
+
+def _second(m, out, *leaves):
+    """``out``'s graph and the graph its create_graph gradients recorded."""
+    gs = m.autograd.grad((out * m.linspace(0.5, 1.5, out.numel()).reshape(out.shape)).sum(),
+                         leaves, create_graph=True)
+    return _graph([out]), _graph(gs)
+
+
+def _op(m, name: str):
+    """The op table's ``name`` (``special.ndtr``, ``soft_margin_loss``) on ``m``."""
+    from .backends import ENGINE, TORCH
+
+    return (ENGINE if m is engine else TORCH).function(name)
+
+
+def _x(m, *shape, dtype=None):
+    data = torch.randn(*shape, generator=torch.Generator().manual_seed(sum(shape)),
+                       dtype=torch.float64).tolist()
+    return m.tensor(data, dtype=dtype or m.float64, requires_grad=True)
+
+
+GRAPHS = {
+    # nodes of torch's Scalar overloads: one edge, none for the number
+    "special.ndtr": lambda m: _graph([_op(m, "special.ndtr")(_x(m, 3))]),
+    "xlog1py(t, number)": lambda m: _second(m, _op(m, "special.xlog1py")(a := _x(m, 3), 1.5), a),
+    "xlog1py(number, t)": lambda m: _second(m, _op(m, "special.xlog1py")(1.5, a := _x(m, 3)), a),
+    "xlogy(t, number)": lambda m: _second(m, m.xlogy(a := _x(m, 3), 2.5), a),
+    "xlogy_(number)": lambda m: _graph([(_x(m, 3) * 1).xlogy_(2.5)]),
+    # a target without an edge; softplus' and hardswish's double backward without their masks
+    "soft_margin_loss": lambda m: _second(
+        m, _op(m, "soft_margin_loss")(a := _x(m, 4), _x(m, 4).detach().sign(),
+                                            reduction="none"), a),
+    "softplus": lambda m: _second(m, _op(m, "softplus")(a := _x(m, 4), beta=2.0), a),
+    "hardswish": lambda m: _second(m, _op(m, "hardswish")(a := _x(m, 4) * 4), a),
+    # cov's C++ mul(Tensor, Scalar) in its correction
+    "cov(aweights)": lambda m: _graph([m.cov(_x(m, 2, 4), aweights=_x(m, 4).abs(),
+                                             correction=2)]),
+    # native_*_backward's nodes: an edge per tensor argument of torch's schema (mean, rstd,
+    # bias; the running statistics), three outputs whatever is undefined
+    "layer_norm": lambda m: _second(m, _op(m, "layer_norm")(a := _x(m, 3, 4), (4,), w := _x(
+        m, 4), b := _x(m, 4) * 1), a, w, b),
+    "layer_norm(bias only)": lambda m: _second(
+        m, _op(m, "layer_norm")(_x(m, 3, 4).detach(), (4,), None, b := _x(m, 4)), b),
+    "batch_norm": lambda m: _second(m, _op(m, "batch_norm")(
+        a := _x(m, 3, 4), _x(m, 4).detach(), _x(m, 4).detach().exp(), w := _x(m, 4),
+        b := _x(m, 4), training=True), a, w, b),
+    "batch_norm(eval, bias)": lambda m: _second(m, _op(m, "batch_norm")(
+        a := _x(m, 3, 4), _x(m, 4).detach(), _x(m, 4).detach().exp(), None, b := _x(m, 4)),
+        a, b),
+    # convolution_backward's three outputs: the bias' gradient is output 2 without a weight's
+    # (the leaves behind a product: an edge shows which output of the node it comes from)
+    "conv2d(no weight grad)": lambda m: _second(m, _op(m, "conv2d")(
+        (a := _x(m, 1, 2, 4, 4)) * 1, _x(m, 3, 2, 2, 2).detach(), (b := _x(m, 3)) * 1), a, b),
+    "conv_transpose1d": lambda m: _second(m, _op(m, "conv_transpose1d")(
+        (a := _x(m, 1, 2, 5)) * 1, _x(m, 2, 3, 2).detach(), (b := _x(m, 3)) * 1, stride=2),
+        a, b),
+    # _cdist_backward(grad, x1, x2, p, result) (x2's: grad.mT, x2, x1, result.mT)
+    "cdist": lambda m: _second(m, m.cdist((a := _x(m, 3, 2)) * 1, (b := _x(m, 2, 2)) * 1,
+                                          p=1.5), a, b),
+    # an edge for per_sample_weights, even absent
+    "embedding_bag": lambda m: _graph([_op(m, "embedding_bag")(
+        m.tensor([1, 2, 0, 3]), _x(m, 4, 3), m.tensor([0, 2]), mode="mean")]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(GRAPHS))
+def test_graphs_as_torch_records_them(case):
+    assert GRAPHS[case](engine) == GRAPHS[case](torch)
+
+
 # ----------------------------------------------------------------------------- the sweep
 # tests/oracle/names_sweep.py over one program per op (seed 1): the graphs where the engine
 # still records other nodes than torch, each with why; the list only shrinks
@@ -194,3 +272,16 @@ def test_names_sweep_finds_only_the_known_differences():
     agreeing = sorted(k for k in KNOWN if k not in found)
     assert not new, "graphs that differ from torch's:\n" + "\n".join(new.values())
     assert not agreeing, f"these agree with torch now: take them off KNOWN: {agreeing}"
+
+
+def test_layer_norm_saves_its_bias():
+    """torch's NativeLayerNormBackward0 saves ``bias``: changed in place, backward raises."""
+    def run(m):
+        b = _x(m, 4) * 1
+        y = _op(m, "layer_norm")(_x(m, 3, 4), (4,), _x(m, 4), b)
+        b.add_(1)
+        with pytest.raises(RuntimeError) as e:
+            y.sum().backward()
+        return str(e.value)
+
+    assert run(engine) == run(torch)
