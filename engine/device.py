@@ -40,9 +40,10 @@ class Device:
         return self._str
 
     def __eq__(self, other) -> bool:
-        if isinstance(other, str):
-            other = device(other)
-        return isinstance(other, Device) and self._str == other._str
+        # torch's: a device equals only a device (``torch.device('cpu') == 'cpu'`` is False)
+        if not isinstance(other, Device):
+            return NotImplemented
+        return self._str == other._str
 
     def __hash__(self) -> int:
         return hash(self._str)

@@ -428,6 +428,11 @@ def _reversed(rs: RunState, seq: Any) -> Any:
         return LangIterator("reversed", py.reversed(seq))
     if isinstance(seq, dict):
         return LangIterator("reversed", py.reversed(list(seq)))
+    if type(seq) is UserClass:  # an enum's members, last first
+        try:
+            return LangIterator("reversed", py.reversed(seq))
+        except TypeError as exc:
+            raise ProgramError(str(exc), exception="TypeError") from None
     return LangIterator("reversed", iter(materialize(rs, seq, "reversed()")[::-1]))
 
 

@@ -17,7 +17,8 @@ from .methods import iterate
 from .objects import apply_decorator
 from .pyabc import record_abstracts
 from .pycollections import NAMED_TUPLE, named_tuple_from_class
-from .runtime import RETURN, Frame, make_frame
+from .pyenum import ENUM, make_enum
+from .runtime import RETURN, Frame, current_rs, make_frame
 from .schema import SPECIAL_METHODS
 from .scopes import Scope
 from .values import (
@@ -153,6 +154,7 @@ class DefinitionCompiler:
         doc = docstring(node["body"])
         annotations = tuple((name, text) for name, text in node.get("fields", ()))
         match_args = tuple(node["match_args"]) if node.get("match_args") is not None else None
+        slots = tuple(node["slots"]) if node.get("slots") is not None else None
 
         def run(fr: Frame) -> None:
             base_values = [b(fr) for b in bases]
@@ -161,6 +163,12 @@ class DefinitionCompiler:
             if match_args is not None:
                 ns["__match_args__"] = match_args
             body(make_frame(fr.rs, ns, fr.glob, enclosing(fr), fr.func))
+            if slots is not None:
+                for slot in slots:
+                    if slot in ns:
+                        raise ProgramError(f"'{slot}' in __slots__ conflicts with class "
+                                           "variable", exception="ValueError")
+                ns["__slots__"] = slots
             if NAMED_TUPLE in base_values:  # ``class P(NamedTuple): x: int``
                 if len(base_values) > 1:
                     raise ProgramError("can only inherit from a NamedTuple type and Generic",
@@ -330,6 +338,8 @@ def make_class(name: str, qualname: str, bases: list[Any], ns: dict[str, Any]) -
             if function.owner is None:
                 function.owner = cls
     record_abstracts(cls)
+    if ENUM in cls.mro:
+        make_enum(current_rs(), cls)
     classes_changed()
     if lib is not None:
         cls.pytype = make_library_subclass(cls)

@@ -685,7 +685,8 @@ class StatementCompiler:
                     raise convert_exception(exc, f"setattr {attr}", fr.rs.limits) from None
                 return
             if isinstance(obj, Instance) and type(obj.cls.lookup(attr)) is not Property \
-                    and not attr.startswith("__") and obj.cls.lookup(DATACLASS_PARAMS) is None:
+                    and not attr.startswith("__") and obj.cls.lookup(DATACLASS_PARAMS) is None \
+                    and obj.cls.slots is None:
                 obj.attrs[attr] = v
                 return
             set_attr(fr.rs, obj, attr, v)

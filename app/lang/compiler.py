@@ -32,7 +32,8 @@ LIB_ROOTS = frozenset({"torch", "F", "nn", "math", "random", "autograd", "functi
 IMPORTABLE_ROOTS = frozenset({"torch", "math", "random", "numpy", "functools", "copy",
                               "collections", "dataclasses", "typing", "itertools", "warnings",
                               "string", "time", "unicodedata", "json", "heapq", "operator",
-                              "os", "io", "pickle", "sys", "contextlib", "abc", "logging"})
+                              "os", "io", "pickle", "sys", "contextlib", "abc", "logging",
+                              "enum", "argparse"})
 # Python's builtins that reach outside a numeric program (files, the interpreter, the process,
 # introspection, object hashes). They do not exist in the language: calling one is a
 # syntax_error at its line and column (a program may still use the names for its own
@@ -511,6 +512,19 @@ class SourceCompiler:
                         "__") for n in names):
                     raise _fail(s, "__match_args__ must be a tuple of attribute names")
                 out["match_args"] = [n.value for n in names]
+                body = body[:i] + body[i + 1:]
+                break
+        for i, s in enumerate(body):  # ``__slots__ = ("x", "y")``: the objects' only attributes
+            if isinstance(s, ast.Assign) and len(s.targets) == 1 and isinstance(
+                    s.targets[0], ast.Name) and s.targets[0].id == "__slots__":
+                value = s.value
+                names = [value] if isinstance(value, ast.Constant) else value.elts if \
+                    isinstance(value, (ast.Tuple, ast.List)) else None
+                if names is None or not all(isinstance(n, ast.Constant) and isinstance(
+                        n.value, str) and n.value.isidentifier() and (not n.value.startswith(
+                        "__") or n.value in ("__dict__", "__weakref__")) for n in names):
+                    raise _fail(s, "__slots__ must be a name or a tuple or list of names")
+                out["slots"] = [n.value for n in names]
                 body = body[:i] + body[i + 1:]
                 break
         out["body"] = self.block(body, f"{sub}/body",

@@ -151,7 +151,8 @@ MODULES = frozenset(PACKAGES) | frozenset(SUBMODULES) | frozenset(MODULE_VIEWS) 
     "math", "random", "builtins", "numpy", "functools", "copy", "collections", "typing",
     "itertools", "dataclasses", "warnings", "string", "time", "unicodedata", "json",
     "heapq", "operator", "numpy.random", "numpy.testing", "numpy.linalg", "numpy.exceptions",
-    "os", "os.path", "io", "pickle", "sys", "contextlib", "abc", "logging"}
+    "os", "os.path", "io", "pickle", "sys", "contextlib", "abc", "logging", "enum",
+    "argparse"}
 #: ``torch.functional``'s own functions (its ``__all__``): the very objects ``torch.X`` is.
 #: Besides them it has ``F`` (``torch.nn.functional``) and ``torch``. Programs meet it as
 #: ``import torch.functional as F`` (PyTorch's "Building Models" tutorial), where ``F.relu``
@@ -267,7 +268,8 @@ def torch_names(path: str) -> frozenset[str] | None:
         for name in ("math", "random", "functools", "copy", "collections", "numpy", "typing",
                      "itertools", "warnings", "string", "time", "unicodedata", "json",
                      "heapq", "operator", "os",
-                     "os.path", "io", "pickle", "sys", "contextlib", "abc", "logging"):
+                     "os.path", "io", "pickle", "sys", "contextlib", "abc", "logging",
+                     "enum", "argparse"):
             module = importlib.import_module(name)  # fixed names, never a program's
             _torch_names[name] = frozenset(n for n in dir(module) if not n.startswith("_"))
     return _torch_names.get(path)
@@ -448,7 +450,7 @@ def resolve_path(path: str) -> Any:
     if parts[0] not in ("torch", "math", "random", "builtins", "numpy", "functools", "copy",
                         "collections", "typing", "itertools", "dataclasses", "warnings",
                         "string", "time", "unicodedata", "json", "heapq", "operator",
-                        "sys", "contextlib", "abc", "logging"):
+                        "sys", "contextlib", "abc", "logging", "enum", "argparse"):
         raise not_supported(path)
     value: Any = LibModule(parts[0])
     for part in parts[1:]:

@@ -18,6 +18,8 @@ from .arrays import SCALAR_METHODS, SCALAR_TYPES, Array
 from .errors import ProgramError
 from .guards import length, size_guard
 from .npmod import METHODS as NP_METHODS
+from .pyargparse import METHODS as ARGPARSE_METHODS
+from .pyargparse import ArgParser
 from .runtime import RunState
 from .values import BuiltinFunction, GeneratorValue, NativeMethod, type_name
 
@@ -308,6 +310,7 @@ _TABLES: dict[type, dict[str, Callable[..., Any]]] = {
 _TABLES.update({t: {**FLOAT_METHODS, **SCALAR_METHODS} if issubclass(t, float) else
                 SCALAR_METHODS for t in SCALAR_TYPES})
 _TABLES.update(NP_METHODS)
+_TABLES[ArgParser] = ARGPARSE_METHODS
 
 
 def _random_method(fn: Callable[..., Any]) -> Callable[..., Any]:

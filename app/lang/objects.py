@@ -46,6 +46,9 @@ from .library import (
 from .pyabc import ABSTRACTS, check_instantiable
 from .pycollections import ATTRIBUTES as COLLECTION_ATTRIBUTES
 from .pycontextlib import ContextManagerFunction
+from .pyenum import NAMES as ENUM_NAMES
+from .pyenum import enum_call
+from .pyenum import set_refused as enum_set_refused
 from .pyfunctools import CachedFunction
 from .runtime import RunState
 from .schema import READABLE_ATTRS, WRITABLE_ATTRS
@@ -560,6 +563,8 @@ def class_attr(rs: RunState, cls: UserClass, name: str) -> Any:
             return admit(value)
     if name == "__init__":
         return NativeMethod("__init__", object_init)
+    if cls.lookup(ENUM_NAMES) is not None:  # EnumType.__getattr__'s bare name
+        raise ProgramError(name, exception="AttributeError")
     raise ProgramError(f"type object '{cls.name}' has no attribute '{name}'",
                        exception="AttributeError")
 
@@ -693,6 +698,10 @@ def set_attr(rs: RunState, obj: Any, name: str, value: Any) -> None:
                                    "setter", exception="AttributeError")
             call_value(rs, found.fset, (obj, value), _EMPTY)
             return
+        slots = obj.cls.slots
+        if slots is not None and name not in slots:
+            raise ProgramError(f"'{obj.cls.name}' object has no attribute '{name}'",
+                               exception="AttributeError")
         obj.attrs[name] = value
         return
     if type(obj) is pycollections.defaultdict and name == "default_factory":
@@ -711,6 +720,9 @@ def set_attr(rs: RunState, obj: Any, name: str, value: Any) -> None:
     if type(obj) is UserClass:
         if obj.builtin:
             raise write_refused(obj, name)
+        refused = enum_set_refused(obj, name)
+        if refused is not None:
+            raise refused
         obj.ns[name] = value
         classes_changed()
         if obj.pytype is not None and not isinstance(value, (Function, StaticMethod,
@@ -790,9 +802,29 @@ def del_attr(rs: RunState, obj: Any, name: str) -> None:
         except Exception as exc:
             raise convert_exception(exc, f"delattr {name}", rs.limits) from None
         return
+    if isinstance(obj, Tensor):
+        _del_tensor_attr(rs, obj, name)
+        return
     if isinstance(obj, Instance):
         raise no_attribute(obj, name)
     raise write_refused(obj, name, delete=True)
+
+
+def _del_tensor_attr(rs: RunState, t: Tensor, name: str) -> None:
+    """``del t.grad`` (the grad is None after it) and torch's refusals of the others."""
+    if name == "grad":
+        t.grad = None
+    elif name == "data":
+        raise ProgramError("Deleting tensor data is not allowed. Delete tensor instead!",
+                           exception="RuntimeError")
+    elif name == "requires_grad":
+        raise ProgramError("requires_grad must be a bool", exception="RuntimeError")
+    elif hasattr(Tensor, name):
+        raise ProgramError(f"attribute '{name}' of 'torch._C.TensorBase' objects is not "
+                           "writable", exception="AttributeError")
+    else:
+        raise ProgramError(f"'Tensor' object has no attribute '{name}'",
+                           exception="AttributeError")
 
 
 # --------------------------------------------------------------------------- calling
@@ -1104,6 +1136,8 @@ def instantiate(rs: RunState, cls: UserClass, args: tuple | list, kwargs: dict) 
     """``cls(*args, **kwargs)``."""
     if cls.lookup(ABSTRACTS):
         check_instantiable(cls)
+    if cls.lookup(ENUM_NAMES) is not None:
+        return enum_call(rs, cls, args, kwargs)
     if cls.pytype is not None:
         return call_library(rs, cls.pytype, args, kwargs)
     obj = new_instance(cls)

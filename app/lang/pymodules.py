@@ -27,8 +27,10 @@ from .exceptions import LIBRARY_EXCEPTIONS
 from .guards import int_guard, size_guard
 from .methods import materialize
 from .pyabc import ABC_MODULE
+from .pyargparse import ARGPARSE
 from .pycollections import COLLECTIONS, NAMED_TUPLE
 from .pycontextlib import CONTEXTLIB
+from .pyenum import ENUM_MODULE
 from .pyfunctools import FUNCTOOLS_MORE
 from .pyitertools import ITERTOOLS
 from .pyjson import JSON
@@ -485,5 +487,6 @@ MODULES = {"math": MATH, "random": RANDOM, "numpy": NUMPY, "functools": FUNCTOOL
            "time": TIME, "unicodedata": UNICODEDATA, "json": JSON, "heapq": HEAPQ,
            "operator": OPERATOR, **npmod.SUBMODULES,
            "os": OS, "os.path": OS_PATH, "io": IO, "pickle": pickle_module(), "sys": SYS,
-           "contextlib": CONTEXTLIB, "abc": ABC_MODULE,
+           "contextlib": CONTEXTLIB, "abc": ABC_MODULE, "enum": ENUM_MODULE,
+           "argparse": ARGPARSE,
            "logging": LOGGING}

@@ -727,6 +727,11 @@ class ClassDef(_Node):
         description="The class body's annotated names in order, each with its annotation's "
                     "text (`x: int = 0` gives `[\"x\", \"int\"]`): the fields `@dataclass` "
                     "makes.")
+    slots: list[Name | Literal["__dict__", "__weakref__"]] | None = Field(
+        default=None,
+        description="`__slots__ = (\"x\", \"y\")` in the class body: the only attributes "
+                    "its objects may have (with every class of its MRO setting them; "
+                    "`\"__dict__\"` among them lifts the bound).")
     match_args: list[Name] | None = Field(
         default=None,
         description="`__match_args__ = (\"x\", \"y\")` in the class body: the attributes "

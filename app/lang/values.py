@@ -702,7 +702,7 @@ class UserClass:
     __copy__ = __deepcopy__ = _atomic_copy
 
     __slots__ = ("name", "qualname", "bases", "mro", "ns", "lib_base", "pytype", "builtin",
-                 "doc", "annotations", "_cache", "_cache_version", "__weakref__")
+                 "doc", "annotations", "_cache", "_cache_version", "slots", "__weakref__")
 
     def __init__(self, name: str, qualname: str, bases: tuple, ns: dict,
                  lib_base: type | None = None, builtin: bool = False) -> None:
@@ -717,6 +717,20 @@ class UserClass:
                                                            + [list(bases)], name))
         self._cache: dict[str, Any] = {}
         self._cache_version = -1
+        #: the attribute names its objects may have when every class of its MRO sets
+        #: ``__slots__`` (without ``"__dict__"``), else None (any name)
+        self.slots: frozenset[str] | None = self._slots() if "__slots__" in ns else None
+
+    def _slots(self) -> frozenset[str] | None:
+        names: set[str] = set()
+        for cls in self.mro:
+            if cls.builtin and cls.name == "object":
+                continue
+            own = cls.ns.get("__slots__")
+            if own is None or cls.builtin or cls.lib_base is not None:
+                return None
+            names.update(own)
+        return None if "__dict__" in names else frozenset(names)
 
     def lookup(self, name: str) -> Any:
         """The class attribute ``name`` along the MRO (``None`` when none defines it)."""
@@ -749,9 +763,44 @@ class UserClass:
         return instantiate(current_rs(), self, admit_all(args), admit_all(kwargs))
 
     def __repr__(self) -> str:
+        if "_member_map_" in self.ns:  # an enum (app.lang.pyenum)
+            return f"<enum '{self.name}'>"
         if self.builtin:  # Python's own are bare; a library's carry their module
             return f"<class '{LIBRARY_CLASS_MODULES.get(self.name, '')}{self.name}'>"
         return f"<class '__main__.{self.qualname}'>"
+
+    # an enum's class is a container of its members (``app.lang.pyenum``); any other class
+    # fails as CPython's ``type`` does
+    def _members(self, error: str) -> list:
+        if self.lookup("_member_names_") is None:
+            raise TypeError(error)
+        from .pyenum import members_of
+
+        return members_of(self)
+
+    def __bool__(self) -> bool:  # a class is true (``__len__`` is an enum's)
+        return True
+
+    def __iter__(self) -> Any:
+        return iter(self._members("'type' object is not iterable"))
+
+    def __reversed__(self) -> Any:
+        return reversed(self._members("'type' object is not reversible"))
+
+    def __len__(self) -> int:
+        return len(self._members("object of type 'type' has no len()"))
+
+    def __contains__(self, item: Any) -> bool:
+        self._members("argument of type 'type' is not iterable")
+        from .pyenum import enum_contains
+
+        return enum_contains(self, item)
+
+    def __getitem__(self, key: Any) -> Any:
+        self._members(f"type '{self.name}' is not subscriptable")
+        from .pyenum import enum_item
+
+        return enum_item(self, key)
 
 
 #: The modules of the library exception classes (app.lang.exceptions) as Python names them in

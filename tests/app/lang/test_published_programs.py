@@ -50,7 +50,9 @@ EM for a Gaussian mixture and MixtureSameFamily by gradient descent, Bayes by Ba
 dropout, saliency / SmoothGrad / Integrated Gradients / Grad-CAM through hooks, prototypical
 networks, a sparse autoencoder with unit-norm decoder columns, Glow's ActNorm, LU-decomposed
 invertible 1x1 convolutions and affine couplings, and ArcFace / CosFace heads with a center
-loss), pasted into a session cell by cell print what torch 2.13 prints for the same
+loss), and from session 20 two training scripts configured with argparse and enum, with
+contextmanager helpers, send-driven coroutine meters, ``__slots__`` and positional-only
+parameters), pasted into a session cell by cell print what torch 2.13 prints for the same
 cells, both drawing the same random numbers (``published.py``).
 
 Each program is as published except where its first lines say: data loading (generated data)
@@ -150,9 +152,9 @@ LIMITS = {"pt_11_jacobians_hessians": Limits(timeout_s=600),
 NAMES = sorted(p.name.removesuffix(".py.txt") for p in PROGRAMS.glob("*.py.txt"))
 
 
-def test_there_are_the_138_programs():
-    assert len(NAMES) == 138
-    assert sum(n.startswith("like_") for n in NAMES) == 60
+def test_there_are_the_140_programs():
+    assert len(NAMES) == 140
+    assert sum(n.startswith("like_") for n in NAMES) == 62
     assert sum(n.startswith("ex_") for n in NAMES) == 8
     assert sum(n.startswith("tut_") for n in NAMES) == 15
     assert sum(n.startswith("d2l_") for n in NAMES) == 21
