@@ -449,10 +449,12 @@ def _next(rs: RunState, iterator: Any, default: Any = _NO_DEFAULT) -> Any:
                            exception="TypeError")
     try:
         return next(iterator)
-    except StopIteration:
+    except StopIteration as stop:
         if default is not _NO_DEFAULT:
             return default
-        raise ProgramError("StopIteration", exception="StopIteration") from None
+        from .exceptions import stop_iteration
+
+        raise stop_iteration(stop.value) from None
 
 
 def _sorted(rs: RunState, iterable: Any, *, key: Any = None, reverse: bool = False) -> list:

@@ -62,6 +62,9 @@ class DefinitionCompiler:
     def _function_parts(self, node: dict, params_key: str, scope: Scope, pointer: str
                         ) -> tuple[tuple[str, ...], Closure, Closure, list[str]]:
         params, defaults = _param_parts(node[params_key])
+        if node.get("posonly", 0) > len(params):
+            raise ProgramValidationError(f"{pointer}: posonly is {node['posonly']} but there are "
+                                         f"only {len(params)} parameters", pointer=pointer)
         first_default = next((i for i, p in enumerate(node[params_key])
                               if not isinstance(p, str)), len(params))
         if any(isinstance(p, str) for p in node[params_key][first_default:]):
@@ -97,7 +100,8 @@ class DefinitionCompiler:
         code = self.register(Code(name, inner.qualname, params,
                                   sum(1 for p in node["params"] if not isinstance(p, str)),
                                   node.get("vararg"), tuple(kwonly), node.get("kwarg"), body,
-                                  inner.generator, docstring(node["body"])), node)
+                                  inner.generator, docstring(node["body"]),
+                                  node.get("posonly", 0)), node)
         enclosing = enclosing_for(scope)
         store = self.store_name(name, scope)
 
@@ -126,7 +130,7 @@ class DefinitionCompiler:
         code = self.register(Code("<lambda>", inner.qualname, params,
                                   sum(1 for p in node["lambda"] if not isinstance(p, str)),
                                   node.get("vararg"), tuple(kwonly), node.get("kwarg"), body,
-                                  False), node)
+                                  False, None, node.get("posonly", 0)), node)
         enclosing = enclosing_for(scope)
 
         def run(fr: Frame) -> Function:

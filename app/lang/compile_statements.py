@@ -1111,6 +1111,8 @@ class StatementCompiler:
         if "yield" in node:
             value = self.expr(node["yield"], scope)
             unit = self.unit
+            if node.get("to") is not None:
+                return self._yield_to(value, self.store(node["to"], scope), pointer)
 
             def run_yield(fr: Frame) -> Any:  # gen_counted around ``yield value``, in one
                 rs = fr.rs
@@ -1125,9 +1127,12 @@ class StatementCompiler:
             return run_yield
         if "yield_from" in node:
             source = self.expr(node["yield_from"], scope)
+            to = self.store(node["to"], scope) if node.get("to") is not None else None
 
             def run_yield_from(fr: Frame) -> Any:
-                yield from iterate(fr.rs, source(fr))
+                result = yield from iterate(fr.rs, source(fr))
+                if to is not None:
+                    to(fr, result)
             return self.gen_counted(run_yield_from, pointer)
         if "if" in node:
             cond = self.expr(node["if"], scope)
@@ -1148,6 +1153,21 @@ class StatementCompiler:
         if "match" in node:
             return self.gen_counted(self._gen_match(node, pointer, scope, loop), pointer)
         raise invalid(pointer, "'yield' cannot appear in this statement")  # pragma: no cover
+
+    def _yield_to(self, value: Closure, store: Store, pointer: str) -> Closure:
+        """``target = yield value``: the target gets what the generator is resumed with."""
+        unit = self.unit
+
+        def run_yield_to(fr: Frame) -> Any:
+            rs = fr.rs
+            rs.steps += 1
+            if rs.steps >= rs.next_check:
+                rs.check()
+            try:
+                store(fr, (yield value(fr)))
+            except Exception as exc:
+                raise located(exc, unit, pointer, fr.rs.limits) from None
+        return run_yield_to
 
     def _gen_while(self, node: dict, pointer: str, scope: Scope, loop: bool) -> Closure:
         cond = self.expr(node["while"], scope)
@@ -1241,7 +1261,11 @@ class StatementCompiler:
                 try:
                     return (yield from handler_body(fr))
                 finally:
-                    fr.rs.handling.pop()
+                    # resumed by a later run, the generator left its handler there: that
+                    # run's stack has not got this exception
+                    handling = fr.rs.handling
+                    if handling and handling[-1] is exc:
+                        handling.pop()
             if signal is None:
                 return (yield from orelse(fr))
             return signal

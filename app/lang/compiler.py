@@ -208,14 +208,24 @@ class SourceCompiler:
     def stmt_Expr(self, node: ast.Expr, sub: str, ctx: dict) -> list[dict]:
         value = node.value
         if isinstance(value, (ast.Yield, ast.YieldFrom)):
-            if not ctx["func"]:
-                raise _fail(node, "'yield' outside function")
-            if isinstance(value, ast.YieldFrom):
-                return [{"yield_from": self.expr(value.value)}]
-            return [{"yield": None if value.value is None else self.expr(value.value)}]
+            return [self.yield_stmt(node, value, ctx)]
         return [{"expr": self.expr(value)}]
 
+    def yield_stmt(self, node: ast.stmt, value: ast.Yield | ast.YieldFrom, ctx: dict,
+                   target: ast.expr | None = None) -> dict:
+        """``yield v`` / ``yield from g`` as a statement; ``target = yield v`` binds what the
+        generator is resumed with (``send``) to ``target`` (``"to"``)."""
+        if not ctx["func"]:
+            raise _fail(node, "'yield' outside function")
+        out = {"yield_from": self.expr(value.value)} if isinstance(value, ast.YieldFrom) else \
+            {"yield": None if value.value is None else self.expr(value.value)}
+        if target is not None:
+            out["to"] = self.target(target)
+        return out
+
     def stmt_Assign(self, node: ast.Assign, sub: str, ctx: dict) -> list[dict]:
+        if isinstance(node.value, (ast.Yield, ast.YieldFrom)) and len(node.targets) == 1:
+            return [self.yield_stmt(node, node.value, ctx, node.targets[0])]
         value = self.expr(node.value)
         first, *rest = node.targets
         held = first  # the plain name whose value the later targets get
@@ -237,6 +247,8 @@ class SourceCompiler:
     def stmt_AnnAssign(self, node: ast.AnnAssign, sub: str, ctx: dict) -> list[dict]:
         if node.value is None:
             return []
+        if isinstance(node.value, (ast.Yield, ast.YieldFrom)):
+            return [self.yield_stmt(node, node.value, ctx, node.target)]
         return [self.store(node.target, self.expr(node.value))]
 
     def stmt_AugAssign(self, node: ast.AugAssign, sub: str, ctx: dict) -> list[dict]:
@@ -517,21 +529,21 @@ class SourceCompiler:
             finally:
                 self.shadowed = inner
 
-        if a.posonlyargs:
-            raise _fail(a.posonlyargs[0], "positional-only parameters ('/') are not "
-                                          "supported")
-        names = [arg.arg for arg in (*a.args, *a.kwonlyargs)]
+        positional = [*a.posonlyargs, *a.args]
+        names = [arg.arg for arg in (*positional, *a.kwonlyargs)]
         names += [arg.arg for arg in (a.vararg, a.kwarg) if arg is not None]
         if len(set(names)) != len(names):
-            raise _fail(a.args[0] if a.args else None,
+            raise _fail(positional[0] if positional else None,
                         "duplicate argument in function definition")
         params: list[Any] = []
-        first_default = len(a.args) - len(a.defaults)
-        for i, arg in enumerate(a.args):
+        first_default = len(positional) - len(a.defaults)
+        for i, arg in enumerate(positional):
             name = self.bind_name(arg, arg.arg)
             params.append({"name": name, "default": default(a.defaults[i - first_default])}
                           if i >= first_default else name)
         out: dict[str, Any] = {"params": params}
+        if a.posonlyargs:
+            out["posonly"] = len(a.posonlyargs)
         if a.vararg is not None:
             out["vararg"] = self.bind_name(a.vararg, a.vararg.arg)
         if a.kwonlyargs:

@@ -259,6 +259,9 @@ def bind_signature(forward: Function, args: tuple, kwargs: dict) -> tuple:
     out = list(args[:n])
     for i in range(given, n):
         name = params[i]
+        if i < code.posonly and name in rest:
+            raise _type_error(f"'{name}' parameter is positional only, but was passed as a "
+                              "keyword")
         if name in rest:
             out.append(rest.pop(name))
         elif i >= first_default:

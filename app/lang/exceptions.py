@@ -46,8 +46,37 @@ _HIERARCHY = (
 )
 
 
-def _init(rs: Any, self: Any, *args: Any) -> None:
+def _initializer(name: str, init: Any) -> NativeMethod:
+    """The ``__init__`` of the builtin exception class ``name`` (each has its own, so
+    ``ValueError.__init__(1)`` names ``ValueError`` in CPython's text)."""
+
+    def call(rs: Any, self: Any, *args: Any) -> None:
+        if not isinstance(self, Instance) or BASE_EXCEPTION not in self.cls.mro or \
+                BUILTIN_EXCEPTIONS[name] not in self.cls.mro:
+            from .values import type_name
+
+            raise ProgramError(f"descriptor '__init__' requires a '{name}' object but received "
+                               f"a '{type_name(self)}'", exception="TypeError")
+        init(self, args)
+
+    return NativeMethod("__init__", call)
+
+
+def _init(self: Any, args: tuple) -> None:
     self.attrs["args"] = args
+
+
+def _system_exit_init(self: Any, args: tuple) -> None:
+    self.attrs["args"] = args  # ``code``: CPython's, None, the argument, or all of them
+    self.attrs["code"] = None if not args else args[0] if len(args) == 1 else args
+
+
+def _stop_iteration_init(self: Any, args: tuple) -> None:
+    self.attrs["args"] = args
+    self.attrs["value"] = args[0] if args else None
+
+
+_INITS = {"SystemExit": _system_exit_init, "StopIteration": _stop_iteration_init}
 
 
 def _str(rs: Any, self: Any) -> str:
@@ -58,18 +87,11 @@ BUILTIN_EXCEPTIONS: dict[str, UserClass] = {}
 for _name, _base in _HIERARCHY:
     BUILTIN_EXCEPTIONS[_name] = UserClass(
         _name, _name, (BUILTIN_EXCEPTIONS[_base],) if _base else (),
-        {"__init__": NativeMethod("__init__", _init),
-         "__str__": NativeMethod("__str__", _str)} if _base is None else {},
+        {"__init__": _initializer(_name, _INITS.get(_name, _init))} |
+        ({"__str__": NativeMethod("__str__", _str)} if _base is None else {}),
         builtin=True)
 BASE_EXCEPTION = BUILTIN_EXCEPTIONS["BaseException"]
 
-
-def _system_exit_init(rs: Any, self: Any, *args: Any) -> None:
-    self.attrs["args"] = args  # ``code``: CPython's, None, the argument, or all of them
-    self.attrs["code"] = None if not args else args[0] if len(args) == 1 else args
-
-
-BUILTIN_EXCEPTIONS["SystemExit"].ns["__init__"] = NativeMethod("__init__", _system_exit_init)
 #: Exception classes of torch's libraries that engine errors arrive as (not builtin names: a
 #: program meets them by catching): gradcheck's ``GradcheckError`` is a ``RuntimeError``.
 LIBRARY_EXCEPTIONS: dict[str, UserClass] = {
@@ -119,6 +141,25 @@ def is_exception_class(value: Any) -> bool:
 def is_exception(value: Any) -> bool:
     cls = user_class_of(value)
     return cls is not None and BASE_EXCEPTION in cls.mro
+
+
+def thrown_exception(kind: Any, value: Any = None) -> Any:
+    """The exception object ``gen.throw(kind, value)`` raises, as CPython makes it."""
+    from .objects import instantiate
+    from .runtime import current_rs
+
+    if is_exception_class(kind):
+        args = () if value is None else value if type(value) is tuple else (value,)
+        return instantiate(current_rs(), kind, args, {})
+    if is_exception(kind):
+        if value is not None:
+            raise ProgramError("instance exception may not have a separate value",
+                               exception="TypeError")
+        return kind
+    from .values import type_name
+
+    raise ProgramError("exceptions must be classes or instances deriving from BaseException, "
+                       f"not {type_name(kind)}", exception="TypeError")
 
 
 def exception_args(exc: Any) -> tuple:
@@ -176,6 +217,15 @@ def raised(value: Any, cause: Any = None) -> ProgramError:
     return err
 
 
+def stop_iteration(value: Any = None) -> ProgramError:
+    """``StopIteration`` with a generator's return value (``e.value``, its one argument unless
+    None), as CPython raises it."""
+    exc = new_instance(BUILTIN_EXCEPTIONS["StopIteration"])
+    exc.attrs["args"] = () if value is None else (value,)
+    exc.attrs["value"] = value
+    return raised(exc)
+
+
 def catchable(err: BaseException) -> bool:
     """Whether ``except`` may catch it: program errors yes, limits and invalid programs no."""
     return isinstance(err, ProgramError)
@@ -218,6 +268,8 @@ def convert_exception(exc: BaseException, op: str | None = None,
         return LimitExceeded("the operation ran out of memory (max_tensor_elements)",
                              limit="max_tensor_elements", value=limits.max_tensor_elements,
                              op=op)
+    if type(exc) is StopIteration:
+        return stop_iteration(exc.value)
     names = {t.__name__ for t in type(exc).__mro__}
     kind = "_LinAlgError" if isinstance(exc, engine.errors.LinAlgError) else \
         next((name for name in _PY_EXCEPTIONS if name in names), "RuntimeError")

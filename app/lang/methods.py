@@ -296,14 +296,9 @@ FLOAT_METHODS = {"is_integer": _plain(float, "is_integer"),
                  "as_integer_ratio": _plain(float, "as_integer_ratio")}
 
 
-def _gen_send(rs: RunState, gen: GeneratorValue, value: Any) -> Any:
-    if value is not None:
-        raise ProgramError("sending a value into a generator is not supported",
-                           exception="TypeError")
-    return next(gen)
-
-
-GENERATOR_METHODS = {"close": lambda rs, gen: gen.close(), "send": _gen_send}
+GENERATOR_METHODS = {"close": lambda rs, gen: gen.close_program(),
+                     "send": lambda rs, gen, value: gen.send(value),
+                     "throw": lambda rs, gen, kind, value=None, tb=None: gen.throw(kind, value)}
 
 _TABLES: dict[type, dict[str, Callable[..., Any]]] = {
     str: STR_METHODS, list: LIST_METHODS, tuple: TUPLE_METHODS, dict: DICT_METHODS,

@@ -45,6 +45,7 @@ from .library import (
 )
 from .pyabc import ABSTRACTS, check_instantiable
 from .pycollections import ATTRIBUTES as COLLECTION_ATTRIBUTES
+from .pycontextlib import ContextManagerFunction
 from .pyfunctools import CachedFunction
 from .runtime import RunState
 from .schema import READABLE_ATTRS, WRITABLE_ATTRS
@@ -367,7 +368,7 @@ def name_of(obj: Any) -> str:
 
 
 def qualname_of(obj: Any) -> str:
-    if isinstance(obj, (Function, UserClass, ContextFunction)):
+    if isinstance(obj, (Function, UserClass, ContextFunction, ContextManagerFunction)):
         return obj.qualname
     if type(obj) is BoundMethod:
         return qualname_of(obj.func)
@@ -393,7 +394,7 @@ def doc_of(obj: Any) -> str | None:
         obj = obj.func
     if type(obj) is Function:
         return obj.doc
-    if type(obj) is CachedFunction:
+    if type(obj) is CachedFunction or type(obj) is ContextManagerFunction:
         return obj.doc
     if isinstance(obj, Instance):
         obj = obj.cls
@@ -510,7 +511,7 @@ def _bind(value: Any, obj: Any, cls: UserClass) -> Any:
         return value.func
     if t is ClassMethod:
         return BoundMethod(cls, value.func)
-    if t is CachedFunction:  # an lru_cache'd method binds, as CPython's wrapper does
+    if t is CachedFunction or t is ContextManagerFunction:  # binds, as CPython's wrapper
         return BoundMethod(obj, value)
     return value
 

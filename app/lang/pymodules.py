@@ -28,12 +28,13 @@ from .guards import int_guard, size_guard
 from .methods import materialize
 from .pyabc import ABC_MODULE
 from .pycollections import COLLECTIONS, NAMED_TUPLE
+from .pycontextlib import CONTEXTLIB
 from .pyfunctools import FUNCTOOLS_MORE
 from .pyitertools import ITERTOOLS
 from .pyjson import JSON
 from .pylogging import LOGGING
 from .pyoperator import HEAPQ, OPERATOR
-from .pysys import CONTEXTLIB, SYS
+from .pysys import SYS
 from .runtime import RunState
 from .values import BuiltinFunction, BuiltinType, Partial, ShownBuiltin
 

@@ -1,4 +1,4 @@
-"""The safe parts of ``sys`` and ``contextlib``.
+"""The safe part of ``sys``.
 
 - ``sys``: ``version_info``, ``maxsize``, ``float_info`` (CPython's values, of the Python that
   runs the service) and ``exit``, which raises ``SystemExit`` as CPython's does; where it is
@@ -6,8 +6,6 @@
   the rest does not run, the run succeeds) and any other code fails the run with
   ``SystemExit`` and the code as its text (:func:`clean_exit`). Everything else of ``sys``
   (``argv``, ``modules``, ``path``, ``stdout`` ...) reaches the process and stays out.
-- ``contextlib``: ``nullcontext(enter_result=None)`` and ``suppress(*exceptions)``, as the
-  language's classes (an ``except``-like match of the exception's class).
 """
 
 from __future__ import annotations
@@ -20,10 +18,7 @@ from .errors import LangError, ProgramError
 from .exceptions import BUILTIN_EXCEPTIONS, exception_of, raised
 from .runtime import RunState
 from .values import (
-    LIBRARY_CLASS_MODULES,
     BuiltinFunction,
-    NativeMethod,
-    UserClass,
     new_instance,
     user_class_of,
 )
@@ -72,55 +67,3 @@ def clean_exit(err: LangError) -> bool:
 
 SYS: dict[str, Any] = {"version_info": VERSION_INFO, "maxsize": sys.maxsize,
                        "float_info": FLOAT_INFO, "exit": BuiltinFunction("exit", _exit)}
-
-
-# --------------------------------------------------------------------------- contextlib
-
-def _null_init(rs: RunState, self: Any, enter_result: Any = None) -> None:
-    self.attrs["enter_result"] = enter_result
-
-
-def _null_enter(rs: RunState, self: Any) -> Any:
-    return self.attrs.get("enter_result")
-
-
-def _exit_quietly(rs: RunState, self: Any, *exc: Any) -> bool:
-    return False
-
-
-def _suppress_init(rs: RunState, self: Any, *exceptions: Any) -> None:
-    self.attrs["_exceptions"] = exceptions
-
-
-def _suppress_enter(rs: RunState, self: Any) -> None:
-    return None
-
-
-def _suppress_exit(rs: RunState, self: Any, exctype: Any = None, excinst: Any = None,
-                   tb: Any = None) -> bool:
-    if exctype is None:
-        return False
-    for kind in self.attrs.get("_exceptions", ()):
-        if type(kind) is not UserClass:
-            raise ProgramError("issubclass() arg 2 must be a class, a tuple of classes, or a "
-                               "union", exception="TypeError")
-        if exctype.is_subclass(kind):
-            return True
-    return False
-
-
-def _repr(rs: RunState, self: Any) -> str:
-    return f"<contextlib.{self.cls.name} object>"
-
-
-def _context_class(name: str, init: Any, enter: Any, leave: Any) -> UserClass:
-    LIBRARY_CLASS_MODULES[name] = "contextlib."
-    return UserClass(name, name, (), {
-        "__init__": NativeMethod("__init__", init), "__enter__": NativeMethod("__enter__", enter),
-        "__exit__": NativeMethod("__exit__", leave), "__repr__": NativeMethod("__repr__", _repr)},
-        builtin=True)
-
-
-CONTEXTLIB: dict[str, Any] = {
-    "nullcontext": _context_class("nullcontext", _null_init, _null_enter, _exit_quietly),
-    "suppress": _context_class("suppress", _suppress_init, _suppress_enter, _suppress_exit)}

@@ -487,12 +487,17 @@ class ParamDefault(_Node):
     default: Expr
 
 
+POSONLY_DOC = ("How many of the first parameters are positional-only (`def f(a, b, /, c)` has "
+               "`\"posonly\": 2`): a call cannot pass them by keyword.")
+
+
 class Lambda(_Node):
     """`lambda params: body`. Parameters as for `def`."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [
         {"lambda": ["x"], "body": {"call": "mul", "args": [{"var": "x"}, 2]}}]})
     lambda_: list[Param] = Field(alias="lambda")
+    posonly: int = Field(default=0, ge=0, description=POSONLY_DOC)
     vararg: Name | None = None
     kwonly: list[Param] = Field(default_factory=list)
     kwarg: Name | None = None
@@ -701,6 +706,7 @@ class Def(_Node):
          "body": [{"return": {"call": "mul", "args": [{"var": "x"}, {"var": "scale"}]}}]}]})
     def_: DefName = Field(alias="def")
     params: list[Param]
+    posonly: int = Field(default=0, ge=0, description=POSONLY_DOC)
     vararg: Name | None = None
     kwonly: list[Param] = Field(default_factory=list)
     kwarg: Name | None = None
@@ -793,15 +799,20 @@ class Nonlocal(_Node):
 
 
 class Yield(_Node):
-    """`yield value` (in a generator function's body)."""
+    """`yield value` (in a generator function's body); with `to`, `to = yield value`: the
+    target is bound to what the generator is resumed with (`None` by `next`, `v` by
+    `send(v)`)."""
 
     yield_: Expr = Field(alias="yield")
+    to: Target | None = None
 
 
 class YieldFrom(_Node):
-    """`yield from iterable`."""
+    """`yield from iterable`; with `to`, `to = yield from iterable`: the target is bound to
+    the value the inner generator returned."""
 
     yield_from: Expr
+    to: Target | None = None
 
 
 class Delete(_Node):

@@ -240,6 +240,8 @@ def analyse_body(body: list) -> tuple[set[str], set[str], set[str], bool]:
             nonlocals.update(stmt["nonlocal"])
         elif "yield" in stmt or "yield_from" in stmt:
             generator = True
+            if stmt.get("to") is not None:
+                target_names(stmt["to"], bound)
         elif "match" in stmt:
             for case in stmt["cases"]:
                 pattern_names(case["pattern"], bound)

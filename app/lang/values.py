@@ -42,11 +42,12 @@ class Code:
 
     __slots__ = ("name", "qualname", "params", "vararg", "kwonly", "kwarg", "body",
                  "generator", "simple", "nparams", "argnames", "ndefaults", "doc", "stmts",
-                 "arity", "origin", "straight", "plans", "enter")
+                 "arity", "origin", "straight", "plans", "enter", "posonly")
 
     def __init__(self, name: str, qualname: str, params: tuple[str, ...], ndefaults: int,
                  vararg: str | None, kwonly: tuple[str, ...], kwarg: str | None,
-                 body: Callable[[Frame], Any], generator: bool, doc: str | None = None) -> None:
+                 body: Callable[[Frame], Any], generator: bool, doc: str | None = None,
+                 posonly: int = 0) -> None:
         self.name, self.qualname, self.doc = name, qualname, doc
         self.params, self.ndefaults = params, ndefaults
         self.vararg, self.kwonly, self.kwarg = vararg, kwonly, kwarg
@@ -55,7 +56,10 @@ class Code:
         self.simple = vararg is None and kwarg is None and not kwonly and not generator
         #: how many positional arguments a call binds without :func:`bind` (-1: none)
         self.arity = self.nparams if self.simple else -1
-        self.argnames = frozenset(params) | frozenset(kwonly)
+        #: the first ``posonly`` parameters are positional-only (``def f(a, /, b)``)
+        self.posonly = posonly
+        #: the names a keyword argument binds (not the positional-only ones)
+        self.argnames = frozenset(params[posonly:]) | frozenset(kwonly)
         #: the statements of a body of several, which a call runs without the block's closure
         self.stmts: tuple | None = getattr(body, "stmts", None)
         #: a body of plain statements (none can break, continue or return) and an optional
@@ -372,6 +376,11 @@ def bind(func: Function, args: tuple | list, kwargs: dict) -> dict[str, Any]:
         elif extra is not None:
             extra[key] = value
         else:
+            passed = [k for k in kwargs if k in params[:code.posonly]]
+            if passed:
+                raise ProgramError(f"{code.qualname}() got some positional-only arguments "
+                                   f"passed as keyword arguments: '{', '.join(passed)}'",
+                                   exception="TypeError")
             raise ProgramError(f"{code.qualname}() got an unexpected keyword argument '{key}'",
                                exception="TypeError")
     if nargs < n:
@@ -450,7 +459,7 @@ def builtin_method_text(obj: Any, name: str) -> str:
     by its bare name, as CPython's ``tp_name``."""
     t = type(obj)
     attr = getattr(t, name, None)
-    if isinstance(attr, types.FunctionType):
+    if isinstance(attr, types.FunctionType) and not t.__module__.startswith("app."):
         return f"<bound method {attr.__qualname__} of {safe_repr(obj)}>"
     from .builtins import class_of, torch_repr
 
@@ -1045,20 +1054,72 @@ class GeneratorValue:
         return self
 
     def __next__(self) -> Any:
+        return self._resume(self.gen.__next__)
+
+    def _resume(self, how: Callable[..., Any], *arg: Any) -> Any:
+        """Resume the body (``next``, ``send`` or ``throw`` of the Python generator that runs
+        it) under the budget of the run in progress; its ``return value`` is the
+        ``StopIteration``'s value, as CPython's."""
         if self.running:
             raise ProgramError("generator already executing", exception="ValueError")
         rs = current_rs()
-        if self.frame is not None:
-            self.frame.rs = rs
+        frame = self.frame
+        if frame is not None:
+            frame.rs = rs
         if rs.depth >= rs.max_depth:
             raise rs.depth_error()
         rs.depth += 1
         self.running = True
         try:
-            return next(self.gen)
+            return how(*arg)
+        except StopIteration as stop:
+            if stop.value is RETURN and frame is not None:
+                raise StopIteration(frame.retval) from None
+            raise
         finally:
             self.running = False
             rs.depth -= 1
+
+    def send(self, value: Any) -> Any:
+        """``gen.send(value)``: resume it, ``value`` the value of the ``yield`` it stopped at."""
+        if value is not None and self.gen.gi_frame is not None and \
+                not self.gen.gi_suspended and not self.running:
+            raise ProgramError("can't send non-None value to a just-started generator",
+                               exception="TypeError")
+        return self._resume(self.gen.send, value)
+
+    def throw(self, kind: Any, value: Any = None, tb: Any = None) -> Any:
+        """``gen.throw(exc)``: raise ``exc`` where the generator stopped (also what a Python
+        ``yield from`` over this generator calls, with an error of the language)."""
+        if isinstance(value, BaseException):
+            return self._resume(self.gen.throw, value)
+        if isinstance(kind, BaseException):
+            return self._resume(self.gen.throw, kind)
+        from .exceptions import raised, thrown_exception
+
+        return self._resume(self.gen.throw, raised(thrown_exception(kind, value)))
+
+    def close_program(self) -> None:
+        """A program's ``gen.close()``: ``GeneratorExit`` raised where it stopped (its
+        ``finally`` and ``except GeneratorExit`` run), as CPython's; Python's own ``close``
+        (garbage collection) only drops the Python generator."""
+        gen = self.gen
+        if gen.gi_frame is None or not gen.gi_suspended:
+            gen.close()
+            return
+        from .exceptions import BUILTIN_EXCEPTIONS, exception_of, raised
+
+        exit_class = BUILTIN_EXCEPTIONS["GeneratorExit"]
+        try:
+            self._resume(gen.throw, raised(new_instance(exit_class)))
+        except StopIteration:
+            return
+        except ProgramError as err:
+            cls = user_class_of(exception_of(err))
+            if cls is not None and exit_class in cls.mro:
+                return
+            raise
+        raise ProgramError("generator ignored GeneratorExit", exception="RuntimeError")
 
     def close(self) -> None:
         self.gen.close()

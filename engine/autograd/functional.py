@@ -277,7 +277,9 @@ def _jacfwd(func, inputs, strict: bool, vectorize: bool):
 
     def push(*ts):
         with fw.nested_level():
-            duals = tuple(fw.make_dual(x.detach(), t) for x, t in zip(inputs, ts))
+            # not detached: inputs that require grad give a Jacobian with a graph, as torch's
+            # (hessian's forward-over-reverse answers carry grad_fn=<ReshapeAliasBackward0>)
+            duals = tuple(fw.make_dual(x, t) for x, t in zip(inputs, ts))
             outs = func(*duals)
             is_out_tuple, outs = _as_tuple(outs, "outputs of the user-provided function",
                                            "jacobian")
@@ -292,15 +294,16 @@ def _jacfwd(func, inputs, strict: bool, vectorize: bool):
     jac_cols = vmap(push)(*tangents)  # each (total,) + out.shape
     result = []
     for col, out in zip(jac_cols, state["outputs"]):
-        moved = col.movedim(0, -1)  # out.shape + (total,)
         per_input = []
-        offset = 0
-        for x, n in zip(inputs, sizes):
-            piece = moved.narrow(-1, offset, n) if moved.ndim else moved
-            per_input.append(piece.reshape(tuple(out.shape) + tuple(x.shape)).detach())
-            offset += n
-        result.append(tuple(per_input))
-    return _tuple_post(tuple(result), (state["is_outputs_tuple"], is_inputs_tuple))
+        # torch's steps, so a recorded graph has its nodes: split by input, the batch
+        # dimension moved last, reshaped to out.shape + in.shape
+        for piece, x in zip(col.split(sizes, 0), inputs):
+            moved = piece.permute(*range(1, piece.ndim), 0)
+            per_input.append(moved.reshape(tuple(out.shape) + tuple(x.shape)))
+        result.append(per_input)
+    # Lists, as torch builds them here: where inputs are a tuple and the output is not, the
+    # answer is a list of tensors (a tuple in reverse mode); both tuples give a list of lists.
+    return _tuple_post(result, (state["is_outputs_tuple"], is_inputs_tuple))
 
 
 def _eye(n: int, like: Tensor) -> Tensor:

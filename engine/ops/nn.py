@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import math
 import numbers
+import struct
 import warnings
+from array import array
 
 import numpy as np
 
@@ -814,14 +816,16 @@ def _softmax32(shifted, d: int, log: bool):
     return out.reshape(shifted.shape)
 
 
-def _lane_sums(e):
+def _lane_sums(e, tail_factors=None):
     """Each last-dim row's sum (kept dims) as ATen's ``vec::reduce_all``/``map_reduce_all``
     take it in the float32 softmax kernels: shorter than a vector, in order; else one vector
     of lanes accumulates the whole vectors in turn, a partial last one adds into its first
     lanes, and the lanes are added as a tree (lane i with i + 8, then + 4, + 2, + 1).
     Measured against torch 2.13 (AVX512, rows of 8 to 1,000): log_softmax differs in 0.5-1.5
     % of values (the rest: SLEEF's exp/log), NumPy's pairwise sum in 8-12 %. (NumPy calls
-    only, so that a ``vmap`` level's batched arrays take the same path.)"""
+    only, so that a ``vmap`` level's batched arrays take the same path.) ``tail_factors``:
+    ``(a, b)`` with ``e = a * b``, whose partial last vector then adds as ``fma(a, b, acc)``
+    (``map2_reduce_all`` as torch's compiler fused it in its serial copy of the kernel)."""
     lanes = float32_lanes()
     n = e.shape[-1]
     if n < lanes:  # (a running sum is in order)
@@ -833,8 +837,13 @@ def _lane_sums(e):
     acc = np.add.reduce(e[..., :whole].reshape(e.shape[:-1] + (whole // lanes, lanes)),
                         axis=-2, initial=-0.0)
     if whole < n:
-        acc = np.concatenate([acc[..., :n - whole] + e[..., whole:], acc[..., n - whole:]],
-                             axis=-1)
+        if tail_factors is None:
+            last = acc[..., :n - whole] + e[..., whole:]
+        else:
+            a, b = tail_factors
+            last = fma(np.ascontiguousarray(a[..., whole:]), np.ascontiguousarray(b[..., whole:]),
+                       np.ascontiguousarray(acc[..., :n - whole]))
+        acc = np.concatenate([last, acc[..., n - whole:]], axis=-1)
     step = lanes // 2
     while step:  # (lane i with lane i + step, for the lanes lane 0's sum reads)
         acc = acc[..., :step] + acc[..., step:2 * step]
@@ -849,22 +858,120 @@ def softmax(input, dim=None, _stacklevel=3, dtype=None):
     out = _wrap(_softmax_arrays(x.device.xp, x._data, d, False), x.dtype, x.device)
     if needs_grad(x):
         record(out, "SoftmaxBackward0",  # (its Jacobian is symmetric: the same rule forward)
-               (named_grad("SoftmaxBackwardDataBackward0", lambda g, y: _softmax_grad(g, y, d)),),
-               (x,), (OUTPUT,),
+               (_softmax_backward_data(d),), (x,), (OUTPUT,),
                jvp=lambda ts: out * (ts[0] - (ts[0] * out).sum(d, keepdim=True)))
     return out
 
 
+def _softmax_backward_data(d: int):
+    """SoftmaxBackward0's gradient formula as torch's ``_softmax_backward_data`` node: the
+    kernel's values, and torch's own double backward (its incoming gradient's through the
+    same node; its output's ``softmax_double_backward``, in torch's order of operations: 42
+    of 50 random second-order gradients were a last bit off through the ops' chain rule)."""
+    def again(gg, g, y):
+        return node(gg, y)
+
+    def output(gg, g, y):  # (C++ evaluates an operator's right operand first: node order)
+        right = g * (y * gg).sum(d, keepdim=True)
+        middle = (y * g).sum(d, keepdim=True) * gg
+        return g * gg - middle - right
+
+    node = named_grad("SoftmaxBackwardDataBackward0", lambda g, y: _softmax_grad(g, y, d),
+                      (again, output))
+    return node
+
+
 def _softmax_grad(g: Tensor, y: Tensor, d: int) -> Tensor:
-    """torch's softmax backward kernel: ``y (g - sum(g y))``; in a plain backward of a float32
-    last dim, its sum is the kernel's ``vec::map2_reduce_all`` (``_lane_sums``: with torch's
-    forward values, every one of 60,000 gradients is torch's, 6,100-7,100 before)."""
+    """torch's softmax backward kernel: ``y (g - sum(g y))``. Unrecorded (a plain backward, or
+    the values of a recorded ``SoftmaxBackwardDataBackward0``) on float32 host arrays, the
+    kernel's own sum: over the last dim ``vec::map2_reduce_all`` (``_lane_sums``: with torch's
+    forward values, every one of 60,000 gradients is torch's, 6,100-7,100 before; one row's,
+    3,000 rows of 20 to 1,000: 6-159 of 600 rows an ulp off -> 0, the fused tail); over
+    another dim ``_column_dots``."""
     gd, yd = g._data, y._data
-    if d == gd.ndim - 1 and gd.dtype == yd.dtype == np.float32 and \
-            on_cpu(g.device.xp) and gd.shape == yd.shape and not needs_grad(g, y):
+    if gd.dtype == yd.dtype == np.float32 and type(gd) is np.ndarray and \
+            type(yd) is np.ndarray and gd.shape == yd.shape and gd.ndim and \
+            not needs_grad(g, y):
         with Quiet():
-            return _wrap(yd * (gd - _lane_sums(gd * yd)), g.dtype, g.device)
+            if d == gd.ndim - 1:
+                # (torch's compiler fused the partial last vector's ``acc + g * y`` in the
+                # kernel's copy that runs serially: one row, or one thread; not in the copy
+                # its threads run)
+                serial = gd.size == gd.shape[-1] or cascade.threads() == 1
+                s = _lane_sums(gd * yd, (gd, yd) if serial else None)
+            else:
+                s = _column_dots(gd, yd, d)
+            return _wrap(yd * (gd - s), g.dtype, g.device)
     return y * (g - (g * y).sum(d, keepdim=True))
+
+
+def _column_dots(gd: np.ndarray, yd: np.ndarray, d: int) -> np.ndarray:
+    """``sum(g * y)`` along ``d`` (kept), a dim other than the last, as torch's float32
+    ``_vec_softmax_backward`` takes it: a running sum per inner position from +0., down ``d``
+    one row after the other, each step ``acc + g * y`` as one fused multiply-add (the kernel's
+    ``x + y * z``, contracted). Measured against torch 2.13 (Intel AVX512, 20,000 values per
+    layout): 2,815-14,714 gradients an ulp off (NumPy's pairwise sum of rounded products) -> 0.
+    The products are exact in float64, so each step is the float64 sum rounded to float32,
+    but where that sum is inexact and sits on a float32 midpoint or below float32's normal
+    range (a second rounding could differ): such a step is taken again with ``fma`` and the
+    steps after it too."""
+    n = gd.shape[d]
+    outer = math.prod(gd.shape[:d])
+    g3 = gd.reshape(outer, n, -1)
+    y3 = yd.reshape(outer, n, -1)
+    p = g3.astype(np.float64) * y3
+    if outer * g3.shape[2] <= 4:  # (a few long columns: Python's floats step faster)
+        sums = [_running_fma32(p[o, :, k], g3[o, :, k], y3[o, :, k])
+                for o in range(outer) for k in range(g3.shape[2])]
+        return np.array(sums, np.float32).reshape(gd.shape[:d] + (1,) + gd.shape[d + 1:])
+    sums = np.empty_like(p)  # (each step's float64 sum, checked after the loop)
+    acc = np.zeros((outer, g3.shape[2]), np.float32)
+
+    def acc_at(i):  # (the sum before step i)
+        return sums[:, i - 1].astype(np.float32) if i else np.zeros_like(acc)
+
+    start = 0
+    while True:
+        for i in range(start, n):
+            s = np.add(acc, p[:, i], out=sums[:, i])
+            np.copyto(acc, s, casting="unsafe")
+        s = sums[:, start:]
+        bits = s.view(np.uint64)
+        suspect = ((bits & 0x1FFFFFFF) == 0x10000000) | \
+            (((bits << np.uint64(1)) - np.uint64(2)) < np.uint64((897 << 53) - 2))
+        if suspect.any():  # (an exact float64 sum is rounded once: no second rounding)
+            before = np.concatenate([acc_at(start)[:, None], sums[:, start:n - 1]], axis=1)
+            before = before.astype(np.float32).astype(np.float64)
+            q = p[:, start:]
+            bb = s - before  # (Knuth's two-sum: the exact error of ``before + q``)
+            suspect &= (before - (s - bb)) + (q - bb) != 0
+        steps = np.flatnonzero(suspect.any(axis=(0, 2)))
+        if not steps.size:
+            break
+        i = start + int(steps[0])  # (that step again, fused; then on from there)
+        acc = fma(g3[:, i], y3[:, i], acc_at(i))
+        sums[:, i] = acc
+        start = i + 1
+    return acc.reshape(gd.shape[:d] + (1,) + gd.shape[d + 1:])
+
+
+def _running_fma32(p: np.ndarray, g: np.ndarray, y: np.ndarray) -> float:
+    """``_column_dots`` of one column: ``acc = fma(g[i], y[i], acc)`` from +0. in turn,
+    ``p`` the exact products ``g * y`` (float64)."""
+    buf = array("f", [0.0])  # (storing a float rounds it to float32, to nearest)
+    acc = 0.0
+    for i, q in enumerate(p.tolist()):
+        s = acc + q
+        buf[0] = s
+        r = buf[0]
+        if r != s:
+            bb = s - acc
+            if (acc - (s - bb)) + (q - bb) != 0:  # (the float64 sum was rounded too)
+                bits = struct.unpack("<q", struct.pack("<d", s))[0]
+                if bits & 0x1FFFFFFF == 0x10000000 or 0 < abs(s) < 2.0 ** -126:
+                    r = float(fma(g[i:i + 1], y[i:i + 1], np.array([acc], np.float32))[0])
+        acc = r
+    return acc
 
 
 @op(grad_fns=("LogSoftmaxBackward0",))
