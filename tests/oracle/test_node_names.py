@@ -257,6 +257,7 @@ GRAPHS = {
     "var_mean()": lambda m: _squared(m, m.stack(m.var_mean(a := _x(m, 3, 4))), a),
     "norm()": lambda m: _second(m, (a := _x(m, 3, 4)).norm(), a),
     "norm(dim=1)": lambda m: _second(m, (a := _x(m, 3, 4)).norm(dim=1), a),
+    "acosh": lambda m: _second(m, ((a := _x(m, 4)) * a + 1).acosh(), a),
 }
 
 
