@@ -662,7 +662,7 @@ def _inv(A: Tensor, fn: str = "linalg.inv") -> Tensor:
     res = _nan_through_getri(xp, a, res)
     out = _wrap(lapack_layout(xp, res.astype(A.dtype.np, copy=False)), A.dtype, A.device)
     if needs_grad(A):
-        record(out, "LinalgInvExBackward0", (lambda g, inv: -(inv.mT @ g @ inv.mT),), (A,),
+        record(out, "LinalgInvExBackward0", (lambda g, inv: -(inv.mT @ (g @ inv.mT)),), (A,),
                (OUTPUT,))
     return out
 

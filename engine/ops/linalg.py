@@ -287,7 +287,7 @@ def _matmul_grad_a(g, a, b):
             return (g.unsqueeze(-2) @ b.mT).squeeze(-2)
         if _column_major(a):  # torch returns it column-major: (mat2 @ grad^T)^T
             return (b @ g.t()).t()
-        return g @ b.mT
+        return g @ b.t()  # (torch's mm_mat1_backward: grad.mm(mat2.t()), a TBackward0)
     return g.unsqueeze(-1) * b  # matrix @ vector
 
 
@@ -313,7 +313,7 @@ def _matmul_grad_b(g, a, b):
             return a.unsqueeze(-2).mT @ g.unsqueeze(-2)
         if _column_major(b):
             return (g.t() @ a).t()
-    return a.mT @ g
+    return a.t() @ g  # (torch's mat1.t().mm(grad), and mv's self.t().mv(grad))
 
 
 @op(grad_fns=("MmBackward0",))

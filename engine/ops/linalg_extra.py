@@ -195,7 +195,7 @@ def _inv_ex(A: Tensor, check_errors: bool, fn: str = "linalg.inv_ex"):
                         A.device)
         if needs_grad(A):
             record(inverse, "LinalgInvExBackward0",
-                   (lambda g, inv: -(inv.mT @ g @ inv.mT),), (A,), (OUTPUT,))
+                   (lambda g, inv: -(inv.mT @ (g @ inv.mT)),), (A,), (OUTPUT,))
         info_arr = np.zeros(batch_shape, dtype=np.int32) if info is None else \
             info.reshape(batch_shape).astype(np.int32)
     return return_types.linalg_inv_ex(

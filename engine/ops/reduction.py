@@ -38,7 +38,7 @@ from . import _stl, cascade, norm_kernels
 from ._args import norm_dim, norm_dims
 from .families import apply_inplace, check_inplace
 from .memory_format import as_dense, as_preserved, relaid
-from .pointwise import exp_array, log_array
+from .pointwise import exp_array, log_array, where
 from .registry import OPS, op, register
 
 INF = math.inf
@@ -66,6 +66,21 @@ def _wrap_reduced(arr, dtype, device) -> Tensor:
 def expand_reduced(g: Tensor, shape: tuple, dims: tuple, keepdim: bool) -> Tensor:
     """Broadcast a reduced gradient back over ``shape`` (re-inserting dims if dropped)."""
     return keep_dims(g, dims, keepdim).expand(shape)
+
+
+def sum_backward(g: Tensor, shape: tuple, dims: tuple, keepdim: bool, whole: bool) -> Tensor:
+    """torch's sum_backward: ``g`` expanded over ``shape``, first unsqueezed at the reduced
+    dims when they were dropped and named (``whole``: no ``dim``, or an empty one, as
+    ``x.sum()``: a 0-d gradient expanded as it is)."""
+    if not keepdim and shape and not whole:
+        g = keep_dims(g, dims, False)
+    return g.expand(shape)
+
+
+def _no_dim(dim) -> bool:
+    """A reduction over every element without named dims (``dim`` None or empty): torch's
+    formulas take it as such (``x.sum()``, ``x.mean()``)."""
+    return dim is None or not isinstance(dim, int) and len(dim) == 0
 
 
 def keep_dims(t: Tensor, dims: tuple, keepdim: bool) -> Tensor:
@@ -114,11 +129,6 @@ def _sign(x: Tensor) -> Tensor:
     from .pointwise import sgn
 
     return sgn(x)
-
-
-def _nonzero_or_one(t: Tensor) -> Tensor:
-    """``t`` with zeros replaced by ones: a safe divisor where the quotient is masked anyway."""
-    return t + (t == 0)
 
 
 def _no_empty_reduction(name: str, shape: tuple, dims: tuple, full: bool) -> None:
@@ -217,7 +227,8 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):
     if needs_grad(input):
         shape = input._data.shape
         name = "SumBackward0" if dim is None else "SumBackward1"
-        record(out, name, (lambda g: expand_reduced(g, shape, dims, keepdim),), (input,),
+        whole = _no_dim(dim)
+        record(out, name, (lambda g: sum_backward(g, shape, dims, keepdim, whole),), (input,),
                jvp=lambda ts: sum(ts[0], dim, keepdim, dtype=dt))  # linear: itself on t
     return out
 
@@ -243,11 +254,16 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
     out = _wrap_reduced(xp.asarray(res).astype(dt.np, copy=False), dt, input.device)
     if needs_grad(input):
         name = "MeanBackward0" if dim is None else "MeanBackward1"
-        # (torch's formula divides the expanded gradient: a dense result, not a broadcast)
-        record(out, name, (lambda g: relaid(expand_reduced(g / builtins.max(count, 1), shape,
-                                                           dims, keepdim), as_dense),), (input,),
-               jvp=lambda ts: mean(ts[0], dim, keepdim, dtype=dt))
+        record(out, name, (lambda g: mean_backward(g, shape, dims, keepdim, _no_dim(dim)),),
+               (input,), jvp=lambda ts: mean(ts[0], dim, keepdim, dtype=dt))
     return out
+
+
+def mean_backward(g: Tensor, shape: tuple, dims: tuple, keepdim: bool, whole: bool) -> Tensor:
+    """torch's mean_backward: ``sum_backward(g) / n``, the expanded gradient divided (a dense
+    result, not a broadcast)."""
+    n = math.prod(shape) if whole else _count(shape, dims)
+    return relaid(sum_backward(g, shape, dims, keepdim, whole) / n, as_dense)
 
 
 # --------------------------------------------------------------------------- products
@@ -592,20 +608,34 @@ def _statistic(xp, x, dt):
     return x.astype(dt.np, copy=False)
 
 
-def _var_grad(g: Tensor, x: Tensor, dims: tuple, keepdim: bool, dof) -> Tensor:
-    g = expand_reduced(g, x._data.shape, dims, keepdim)
-    return g * (2 / dof if dof else INF) * (x - x.mean(dims, keepdim=True))
+def _var_grad(g: Tensor, x: Tensor, dims: tuple, keepdim: bool, correction,
+              whole: bool) -> Tensor:
+    """torch's var_backward: ``(2 / (n - correction)) * grad * (x - mean)``, the gradient
+    unsqueezed, not expanded; over every element (``whole``, or a 0-d input) the mean is
+    ``x.mean()`` and for ``n <= correction`` the gradient ``grad * where(x == mean, nan,
+    inf)``."""
+    if whole or not x._data.ndim:
+        dof = x._data.size - correction
+        if dof <= 0:
+            return g * where(x == x.mean(), math.nan, math.inf)
+        return g * (2.0 / dof) * (x - x.mean())
+    if not keepdim and x._data.ndim > 1:
+        g = keep_dims(g, dims, False)
+    dof = _count(x._data.shape, dims) - correction
+    return g * (2.0 / dof if dof else math.inf) * (x - x.mean(dims, keepdim=True))
 
 
 @op(grad_fns=("VarBackward0",))
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Variance along ``dim`` (all by default), dividing by ``N - correction`` (1 by default;
     ``unbiased=False`` means 0)."""
+    whole = _no_dim(dim) or isinstance(dim, bool)
     dims, correction = _moments_args("var", input, dim, unbiased, correction)
     res, dof = _var_forward("var", input, dims, correction, keepdim)
     out = _wrap_reduced(_statistic(input.device.xp, res, input.dtype), input.dtype, input.device)
     if needs_grad(input):
-        record(out, "VarBackward0", (lambda g, x: _var_grad(g, x, dims, keepdim, dof),),
+        record(out, "VarBackward0",
+               (lambda g, x: _var_grad(g, x, dims, keepdim, correction, whole),),
                (input,), (input,))
     return out
 
@@ -613,19 +643,23 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 @op(grad_fns=("StdBackward0",))
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Standard deviation along ``dim`` (all by default); ``correction`` as for ``var``."""
+    whole = _no_dim(dim) or isinstance(dim, bool)
     dims, correction = _moments_args("std", input, dim, unbiased, correction)
     res, dof = _var_forward("std", input, dims, correction, keepdim)
     xp = input.device.xp
     out = _wrap_reduced(_statistic(xp, xp.sqrt(res), input.dtype), input.dtype, input.device)
     if needs_grad(input):
-        record(out, "StdBackward0", (lambda g, x, y: _std_grad(g, x, y, dims, keepdim, dof),),
+        record(out, "StdBackward0",
+               (lambda g, x, y: _std_grad(g, x, y, dims, keepdim, correction, whole),),
                (input,), (input, OUTPUT))
     return out
 
 
-def _std_grad(g, x, out, dims, keepdim, dof):
-    # d std = d var / (2 std); 0 where std is 0, as PyTorch
-    return _var_grad(g / (2 * _nonzero_or_one(out)) * (out != 0), x, dims, keepdim, dof)
+def _std_grad(g, x, out, dims, keepdim, correction, whole):
+    """torch's std_backward: var_backward of ``(grad / (result * 2)).masked_fill_(result ==
+    0, 0)``."""
+    return _var_grad((g / (out * 2)).masked_fill_(out == 0, 0), x, dims, keepdim, correction,
+                     whole)
 
 
 # --------------------------------------------------------------------------- norms
@@ -659,6 +693,7 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
             f"linalg.vector_norm: the dtype of the input ({input.dtype.scalar_name}) should "
             f"be convertible without narrowing to the specified dtype ({dt.scalar_name})")
     dims = norm_dims(dim, input._data.ndim)
+    whole = _no_dim(dim)
     shape = input._data.shape
     if abs(p) == INF and _count(shape, dims) == 0 and input._data.ndim:
         sign = "" if p > 0 else "-"
@@ -707,7 +742,7 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     out = _wrap_reduced(xp.asarray(res).astype(dt.np, copy=False), dt, input.device)
     if needs_grad(input):
         record(out, "LinalgVectorNormBackward0",
-               (lambda g, x, y: _norm_grad(g, x, y, p, dims, keepdim),), (input,),
+               (lambda g, x, y: _norm_grad(g, x, y, p, dims, keepdim, whole),), (input,),
                (input, OUTPUT))
     return out
 
@@ -738,7 +773,7 @@ def _norm2_all(input: Tensor, keepdim: bool) -> Tensor:
     if type(input) is Tensor and input.requires_grad and _grad_enabled.get() or \
             FW_ACTIVE[0] and needs_grad(input):
         record(out, "LinalgVectorNormBackward0",
-               (lambda g, x, y: _norm_grad(g, x, y, 2.0, dims, keepdim),), (input,),
+               (lambda g, x, y: _norm_grad(g, x, y, 2.0, dims, keepdim, True),), (input,),
                (input, OUTPUT))
     return out
 
@@ -753,13 +788,16 @@ def _sqrt_sum_squares(a: np.ndarray, dims: tuple, keepdim: bool):
     return np.sqrt(np.add.reduce(a * a, axis=dims, keepdims=keepdim))
 
 
-def _norm_grad(g, x, out, p, dims, keepdim):
+def _norm_grad(g, x, out, p, dims, keepdim, whole=False):
     """torch's vector-norm backward, in its formula order (the signs of zeros and the places
-    of NaN in its gradients, and in their gradients under ``create_graph``, are torch's)."""
+    of NaN in its gradients, and in their gradients under ``create_graph``, are torch's); the
+    gradient and norm unsqueezed at the reduced dims when they were named and dropped
+    (``whole``: no ``dim``: they stay as they are, and broadcast)."""
     if p == 0:  # a count of nonzeros: PyTorch gives no gradient at all (None, not zeros)
         return None
-    g = keep_dims(g, dims, keepdim)
-    out = keep_dims(out, dims, keepdim)
+    keep = keepdim or whole or not x._data.ndim
+    g = keep_dims(g, dims, keep)
+    out = keep_dims(out, dims, keep)
     if p == 1:
         return _sign(x) * g
     if p == 2:
@@ -809,10 +847,10 @@ def logsumexp(input, dim, keepdim=False):
         res = res.reshape(tuple(s for i, s in enumerate(res.shape) if i not in dims))
     out = _wrap_reduced(res.astype(dt.np, copy=False), dt, input.device)
     if needs_grad(input):
-        shape = input._data.shape
+        # torch's logsumexp_backward: the gradient and result unsqueezed, then broadcast
+        kept = keepdim or not input._data.ndim
         record(out, "LogsumexpBackward0",
-               (lambda g, x, y: expand_reduced(g, shape, dims, keepdim)
-                * (x - expand_reduced(y, shape, dims, keepdim)).exp(),),
+               (lambda g, x, y: keep_dims(g, dims, kept) * (x - keep_dims(y, dims, kept)).exp(),),
                (input,), (input, OUTPUT))
     return out
 

@@ -222,7 +222,17 @@ def _logcumsumexp_grad(g: Tensor, x: Tensor, out: Tensor, d: int) -> Tensor:
 
 # --------------------------------------------------------------------------- var_mean, std_mean
 def _moments_mean(name: str, input, dim, unbiased, keepdim, correction, take_root: bool):
-    from .reduction import _moments_args, _statistic, _std_grad, _var_forward, _var_grad
+    from .reduction import (
+        _moments_args,
+        _no_dim,
+        _statistic,
+        _std_grad,
+        _var_forward,
+        _var_grad,
+        mean_backward,
+    )
+
+    whole = _no_dim(dim) or isinstance(dim, bool)
 
     if not input.dtype.is_floating_point:
         raise errors.EngineRuntimeError(
@@ -265,10 +275,10 @@ def _moments_mean(name: str, input, dim, unbiased, keepdim, correction, take_roo
             g_spread, g_mean = grads
             total = None
             if g_spread is not None:
-                total = _std_grad(g_spread, x, out, dims, keepdim, dof) if take_root else \
-                    _var_grad(g_spread, x, dims, keepdim, dof)
-            if g_mean is not None:
-                part = expand_reduced(g_mean / max(count, 1), shape, dims, keepdim)
+                total = _std_grad(g_spread, x, out, dims, keepdim, correction, whole) \
+                    if take_root else _var_grad(g_spread, x, dims, keepdim, correction, whole)
+            if g_mean is not None:  # torch's var_mean_backward / std_mean_backward
+                part = mean_backward(g_mean, shape, dims, keepdim, whole)
                 total = part if total is None else total + part
             return (total,)
 

@@ -178,6 +178,12 @@ def _second(m, out, *leaves):
     return _graph([out]), _graph(gs)
 
 
+def _squared(m, out, *leaves):
+    """The graph the create_graph gradients of ``(out * out).sum()`` recorded (the formulas of
+    linear ops show under a loss that is not)."""
+    return _graph(m.autograd.grad((out * out).sum(), leaves, create_graph=True))
+
+
 def _op(m, name: str):
     """The op table's ``name`` (``special.ndtr``, ``soft_margin_loss``) on ``m``."""
     from .backends import ENGINE, TORCH
@@ -232,6 +238,26 @@ GRAPHS = {
     # an edge for per_sample_weights, even absent
     "embedding_bag": lambda m: _graph([_op(m, "embedding_bag")(
         m.tensor([1, 2, 0, 3]), _x(m, 4, 3), m.tensor([0, 2]), mode="mean")]),
+    # formulas in torch's form: mm's (mat2.t(), a TBackward0), linalg_inv_ex's
+    # (-inverse.mH @ (grad @ inverse.mH)), the reductions' (sum_backward: a 0-d gradient
+    # expanded as it is when no dim was named, unsqueezed otherwise; mean_backward divides
+    # the expanded gradient; var/std/logsumexp/norm: unsqueezed, then broadcast)
+    "mm": lambda m: _second(m, (a := _x(m, 3, 4)) @ (b := _x(m, 4, 2)), a, b),
+    "mv": lambda m: _second(m, (a := _x(m, 3, 4)) @ (b := _x(m, 4)), a, b),
+    "linalg.inv": lambda m: _second(m, _op(m, "linalg.inv")(a := _x(m, 3, 3)), a),
+    "sum()": lambda m: _squared(m, (a := _x(m, 2, 3)).sum(), a),
+    "mean()": lambda m: _squared(m, (a := _x(m, 2, 3)).mean(), a),
+    "mean((0, 1))": lambda m: _squared(m, (a := _x(m, 2, 3)).mean((0, 1)), a),
+    "logsumexp": lambda m: _second(m, (a := _x(m, 3, 4)).logsumexp(1), a),
+    "std()": lambda m: _second(m, (a := _x(m, 3, 4)).std(), a),
+    "std(1)": lambda m: _second(m, (a := _x(m, 3, 4)).std(1), a),
+    "var(correction=0)": lambda m: _squared(m, (a := _x(m, 3, 4)).var(correction=0), a),
+    "var(1, keepdim)": lambda m: _squared(m, (a := _x(m, 3, 4)).var(1, keepdim=True), a),
+    "std_mean(1)": lambda m: _second(m, m.stack(m.std_mean(a := _x(m, 3, 4), 1)), a),
+    "var_mean()": lambda m: _squared(m, m.stack(m.var_mean(a := _x(m, 3, 4))), a),
+    "norm()": lambda m: _second(m, (a := _x(m, 3, 4)).norm(), a),
+    "norm(dim=1)": lambda m: _second(m, (a := _x(m, 3, 4)).norm(dim=1), a),
+    "acosh": lambda m: _second(m, ((a := _x(m, 4)) * a + 1).acosh(), a),
 }
 
 
@@ -283,5 +309,23 @@ def test_layer_norm_saves_its_bias():
         with pytest.raises(RuntimeError) as e:
             y.sum().backward()
         return str(e.value)
+
+    assert run(engine) == run(torch)
+
+
+@pytest.mark.parametrize("kw", [{"correction": 2}, {"correction": 3}, {"dim": 0, "correction": 2},
+                                {"dim": 0, "correction": 3}])
+@pytest.mark.parametrize("fn", ["var", "std"])
+def test_var_and_std_gradients_without_degrees_of_freedom(fn, kw):
+    """torch's var_backward: over every element ``grad * where(x == mean, nan, inf)``, over a
+    dim ``2 / (n - correction)`` even where that is negative (was inf times the deviation)."""
+    import warnings
+
+    def run(m):
+        x = m.tensor([1.0, 2.0], requires_grad=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            getattr(x, fn)(**kw).backward()
+        return [str(v) for v in x.grad.tolist()]
 
     assert run(engine) == run(torch)
