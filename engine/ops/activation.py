@@ -14,7 +14,7 @@ import numpy as np
 
 from .. import errors
 from .. import random as _random
-from ..autograd import OUTPUT, needs_grad, record
+from ..autograd import needs_grad, record
 from ..autograd.engine import grad_node, named_grad
 from ..dtypes import bool_, float16, float64, half_number, int64, uint8
 from ..modes import _grad_enabled
@@ -37,7 +37,7 @@ from .nn import (
     vector_loop_part,
 )
 from .pointwise import exp_array, log1p_array, tanh_array, where
-from .registry import op
+from .registry import OPS, op
 from .vector_loops import unary_body
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
@@ -52,8 +52,11 @@ def _masked(input: Tensor, res, keep, node: str, inplace: bool = False,
     out = _wrap(res.astype(input.dtype.np, copy=False), input.dtype, input.device)
     if needs_grad(input):
         twice = twice or node[:node.rindex("Backward")] + "BackwardBackward0"
+        # In place, torch's formula reads the input as it was: its node saves a clone taken
+        # before the write (CloneBackward0, the second-order edge), so a later write to the
+        # result neither raises nor changes the gradient.
         record(out, node, (lambda g, x: _where_keep(g, keep, x, twice, scale),), (input,),
-               (OUTPUT if inplace else input,),
+               (OPS["clone"].fn(input) if inplace else input,),
                jvp=lambda ts: _where_keep(ts[0], keep, None, twice, scale))
     return out
 

@@ -150,10 +150,12 @@ def binary(name: str, fwd, grads=None, *, save=("input", "other"), out="promote"
     ``out``: "promote" (PyTorch's promotion), "float" (ints become the default float), or
     "bool" (comparisons: compute in the promoted dtype, answer bool). ``grads`` is one
     ``f(g, *saved)`` per operand (None where not differentiable); ``save`` names what to keep:
-    "input", "other" and "out", or is "cross" for products (``f(g, input, other)`` where each
+    "input", "other" and "out" ("other:input": ``other``, only when ``input`` needs its
+    gradient: ``ldexp``), or is "cross" for products (``f(g, input, other)`` where each
     operand is kept only when the other one requires grad, as PyTorch saves them), or
     "quotient" for a division (``other`` always, ``input`` only for ``other``'s gradient),
-    or "own+out" (each operand for its own gradient only, and the result: ``hypot``).
+    or "own+out" (each operand for its own gradient only, and the result: ``hypot``), or
+    "for other" (both operands, only for ``other``'s gradient: ``fmod``, ``remainder``).
     ``check(input, other)`` refuses operands before promotion; it runs off the fast paths
     only, so it may only refuse what those never see (bool tensors or Python bools).
     ``number_edges=False``: a Python number operand is no input of the node (PyTorch's Scalar
@@ -171,7 +173,8 @@ def binary(name: str, fwd, grads=None, *, save=("input", "other"), out="promote"
     cross = save == "cross"
     quotient = save == "quotient"
     own = save == "own+out"
-    keep = () if cross or quotient or own else tuple(save)
+    for_other = save == "for other"
+    keep = () if cross or quotient or own or for_other else tuple(save)
     numbers_saved = cross or quotient  # (a Python number operand is saved, as torch wraps it)
     float_out = out == "float"
     bool_out = out == "bool"
@@ -278,8 +281,14 @@ def binary(name: str, fwd, grads=None, *, save=("input", "other"), out="promote"
                 elif quotient:  # both rules read other; only other's reads input
                     saved = (input if FW_ACTIVE[0] or type(other) is Tensor and
                              other.requires_grad else None, other)
+                elif for_other:  # (input's gradient is the incoming one as it is)
+                    saved = (input, other) if FW_ACTIVE[0] or type(other) is Tensor and \
+                        other.requires_grad else (None, None)
                 elif keep:
-                    saved = tuple(input if s == "input" else other if s == "other" else OUTPUT
+                    saved = tuple(input if s == "input" else other if s == "other" else
+                                  OUTPUT if s == "out" else
+                                  other if FW_ACTIVE[0] or type(input) is Tensor and
+                                  input.requires_grad else None
                                   for s in keep)
                 else:
                     saved = ()

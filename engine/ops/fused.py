@@ -534,12 +534,12 @@ def addcdiv(input, tensor1, tensor2, *, value=1):
     two integer tensors is refused, as in PyTorch)."""
     out, value = _pointwise3("addcdiv", input, tensor1, tensor2, value)
     if needs_grad(input, tensor1, tensor2):
+        # (torch's node keeps tensor2 whichever operand needs a gradient, tensor1 for tensor2's)
         record(out, "AddcdivBackward0",
                (lambda g, a, b: g, lambda g, a, b: g * _scalar_over(value, b),
                 lambda g, a, b: -g * (value * a / (b * b))),
                (input, tensor1, tensor2),
-               (tensor1 if needs_grad(tensor2) else None,
-                tensor2 if needs_grad(tensor1, tensor2) else None))
+               (tensor1 if needs_grad(tensor2) else None, tensor2))
     return out
 
 

@@ -89,7 +89,7 @@ def _index_reduce(input, dim, index, source, reduce, include_self: bool) -> Tens
 
         # (saved: in place, the node keeps ``input``'s old value, as torch's ``self``)
         record(out, "IndexReduceBackward0", rule, (input, source), (input, source, OUTPUT),
-               per_input=False)
+               per_input=False, guards=(index,))
     return out
 
 

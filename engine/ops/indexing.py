@@ -654,8 +654,9 @@ def index_add(input, dim, index, source, *, alpha=1):
             picked = index_select(g, d, index).reshape(source._data.shape)
             return picked if alpha == 1 else picked * alpha
 
+        # (torch's node saves the index and the source for the source's gradient only)
         record(out, "IndexAddBackward0", (lambda g: g, source_grad), (input, source),
-               guards=(index,) if needs_grad(source) else ())  # (only source's reads it)
+               guards=(index, source) if needs_grad(source) else ())
     return out
 
 

@@ -179,7 +179,7 @@ def cholesky_solve(input, input2, upper=False):
                     sum_to(gf, input2._data.shape) if needs[1] else None)
 
         record(out, "CholeskySolveBackward0", rule, (input, input2), (input2, OUTPUT),
-               per_input=False)
+               per_input=False, guards=(input,))  # (torch's node saves self too)
     return out
 
 

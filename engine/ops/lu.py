@@ -428,7 +428,8 @@ def _lu_solve(LU: Tensor, pivots: Tensor, B: Tensor, left: bool, adjoint: bool) 
             gB = _lu_solve(LU, pivots, g, left, not adjoint) if needs[1] else None
             return gLU, gB
 
-        record(out, "LinalgLuSolveBackward0", rule, (LU, B), (LU, OUTPUT), per_input=False)
+        record(out, "LinalgLuSolveBackward0", rule, (LU, B), (LU, OUTPUT), per_input=False,
+               guards=(pivots,))
     return out
 
 

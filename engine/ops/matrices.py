@@ -86,11 +86,12 @@ def diag(input, diagonal=0):
 
 # --------------------------------------------------------------------------- kron
 def _unsafe_view(t: Tensor, shape: tuple) -> Tensor:
-    """``t`` in a new shape as a new tensor, recorded as PyTorch's ``_unsafe_view``."""
+    """``t`` in a new shape as a new tensor, recorded as PyTorch's ``_unsafe_view``: it shares
+    ``t``'s memory but not its version counter (no view for autograd), so a node that saved
+    it does not see ``t`` changed in place (``kron``'s product reads the new values, as
+    torch's)."""
     in_shape = t._data.shape
     out = _wrap(t._data.reshape(shape), t.dtype, t.device)
-    if out._data.base is not None:  # a view of t's storage: keep the version counter shared
-        out._vc = t._vc
     if needs_grad(t):
         record(out, "UnsafeViewBackward0", (lambda g: g.reshape(in_shape),), (t,))
     return out

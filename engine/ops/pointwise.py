@@ -557,15 +557,15 @@ _scalar_other_grads = (lambda g: g, None)
 _remainder0 = binary("remainder", _quiet(_remainder_fwd), _scalar_other_grads, save=(),
                      node="RemainderBackward0", doc="", inplace=False, public=False,
                      number_edges=False)
-_remainder1 = binary("remainder", _quiet(_remainder_fwd), _remainder_grads,
+_remainder1 = binary("remainder", _quiet(_remainder_fwd), _remainder_grads, save="for other",
                      node="RemainderBackward1", doc="", inplace=False, public=False)
 _remainder2 = binary("remainder", _quiet(_remainder_fwd), (None, _no_derivative("remainder")),
                      save=(), node="NotImplemented", doc="", inplace=False, public=False,
                      number_edges=False)
 _fmod0 = binary("fmod", _quiet(_fmod_fwd), _scalar_other_grads, save=(), node="FmodBackward0",
                 doc="", inplace=False, public=False, number_edges=False)
-_fmod1 = binary("fmod", _quiet(_fmod_fwd), _fmod_grads, node="FmodBackward1", doc="",
-                inplace=False, public=False)
+_fmod1 = binary("fmod", _quiet(_fmod_fwd), _fmod_grads, save="for other", node="FmodBackward1",
+                doc="", inplace=False, public=False)
 
 
 @op(grad_fns=("RemainderBackward0", "RemainderBackward1"))
@@ -640,13 +640,16 @@ def _pow_grad_exponent(g, a, b, out):
     return g * where((a == 0) & (b >= 0), 0.0, out * a.log())
 
 
-# What PyTorch saves: the result only where the exponent's gradient needs it.
+# What PyTorch saves: PowBackward0 (a number exponent) the base only, so ``y = a ** 2;
+# y.zero_()`` still differentiates; PowBackward1/2 the base, the exponent and the result
+# whether or not the exponent needs a gradient (changing ``a ** t`` in place makes its
+# backward raise in torch).
 _pow_grads = (_pow_grad_base, _pow_grad_exponent)
-_pow0, _pow1, _pow1_out, _pow2 = (
+_pow0, _pow1, _pow2 = (
     binary("pow", _quiet(_pow_fwd), _pow_grads, save=save, node=f"PowBackward{i}", doc="",
            inplace=False, public=False, number_edges=False, row_major=i == 2)
-    for i, save in ((0, ("input", "other")), (1, ("input", "other")),
-                    (1, ("input", "other", "out")), (2, ("input", "other", "out"))))
+    for i, save in ((0, ("input", "other")), (1, ("input", "other", "out")),
+                    (2, ("input", "other", "out"))))
 
 
 @op(grad_fns=("PowBackward0", "PowBackward1", "PowBackward2"))
@@ -663,8 +666,6 @@ def pow(input, exponent):
                     raise errors.EngineRuntimeError(errors.INT_NEG_POW)
                 check_int_scalar_conversion(exponent, input.dtype)
         return _pow0(input, exponent)
-    if exponent.requires_grad or FW_ACTIVE[0]:  # (a tangent of the exponent needs it too)
-        return _pow1_out(input, exponent)
     return _pow1(input, exponent)
 
 
@@ -841,8 +842,10 @@ _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 neg = unary("neg", _neg, lambda g, *_: -g, save=(), floating=False,
             doc="Elementwise negation.", aliases=("negative",))
 # ``sgn`` is also abs's gradient (``g * x.sgn()``), as torch's: its own gradient is torch's
-# zero tensor, which leaves the signs of zeros it is added to as they are
-sgn = unary("sgn", _sign, lambda g: zero_gradient(g), save=(), floating=False,
+# zero tensor, which leaves the signs of zeros it is added to as they are; its node saves the
+# input and the result all the same (torch's SgnBackward0: a backward after either changed in
+# place raises)
+sgn = unary("sgn", _sign, lambda g, x, out: zero_gradient(g), save=("input", "out"), floating=False,
             doc="Elementwise sign of a real tensor, as ``sign`` (0 for NaN); its gradient is "
                 "torch's zero tensor.")
 

@@ -195,7 +195,7 @@ register("msort", msort, grad_fns=("SortBackward0",))
 
 
 # --------------------------------------------------------------------------- ldexp
-def _ldexp_grad_self(g, x, e, out):
+def _ldexp_grad_self(g, e, out):
     from .pointwise import pow as power
 
     if e.dtype.is_floating_point:
@@ -208,14 +208,14 @@ def _ldexp_grad_self(g, x, e, out):
     return g * _wrap(factor, e.dtype, e.device)
 
 
-def _ldexp_grad_other(g, x, e, out):
+def _ldexp_grad_other(g, e, out):
     from .special import _smul
 
     return _smul(g * out, math.log(2.0))
 
 
 _ldexp = binary("ldexp", _quiet(lambda xp, a, b: a * xp.power(a.dtype.type(2), b)),
-                (_ldexp_grad_self, _ldexp_grad_other), save=("input", "other", "out"),
+                (_ldexp_grad_self, _ldexp_grad_other), save=("other:input", "out"),
                 out="float", node="LdexpBackward0", doc="", inplace=False, public=False)
 
 

@@ -223,7 +223,7 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
 
         # (saved: in place, the node keeps ``input``'s old value, as torch's original_self)
         record(out, "ScatterReduceBackward0", rule, (input, src), (input, src, OUTPUT),
-               per_input=False)
+               per_input=False, guards=(index,))
     return out
 
 

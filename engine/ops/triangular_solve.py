@@ -90,7 +90,8 @@ def triangular_solve(input, A, upper=True, transpose=False, unitriangular=False)
     if needs_grad(b, A):
         record((solution, cloned), "TriangularSolveBackward0",
                _rule(upper, transpose, unitriangular), (b, A), (A, OUTPUT), per_input=False,
-               jvp=_tangent(A, solution, upper, transpose, unitriangular, cloned.shape))
+               jvp=_tangent(A, solution, upper, transpose, unitriangular, cloned.shape),
+               guards=(b,))  # (torch's node saves self too)
     return result_type(solution, cloned)
 
 
