@@ -150,9 +150,10 @@ def binary(name: str, fwd, grads=None, *, save=("input", "other"), out="promote"
     ``out``: "promote" (PyTorch's promotion), "float" (ints become the default float), or
     "bool" (comparisons: compute in the promoted dtype, answer bool). ``grads`` is one
     ``f(g, *saved)`` per operand (None where not differentiable); ``save`` names what to keep:
-    "input", "other" and "out" ("other:input": ``other``, only when ``input`` needs its
-    gradient: ``ldexp``), or is "cross" for products (``f(g, input, other)`` where each
-    operand is kept only when the other one requires grad, as PyTorch saves them), or
+    "input", "other" and "out" ("X:input": X only when ``input`` needs its gradient, as
+    ``ldexp``'s other and ``copysign``'s input), or is "cross" for products
+    (``f(g, input, other)`` where each operand is kept only when the other one requires grad,
+    as PyTorch saves them), or
     "quotient" for a division (``other`` always, ``input`` only for ``other``'s gradient),
     or "own+out" (each operand for its own gradient only, and the result: ``hypot``), or
     "for other" (both operands, only for ``other``'s gradient: ``fmod``, ``remainder``).
@@ -287,8 +288,8 @@ def binary(name: str, fwd, grads=None, *, save=("input", "other"), out="promote"
                 elif keep:
                     saved = tuple(input if s == "input" else other if s == "other" else
                                   OUTPUT if s == "out" else
-                                  other if FW_ACTIVE[0] or type(input) is Tensor and
-                                  input.requires_grad else None
+                                  (other if s[0] == "o" else input) if FW_ACTIVE[0] or
+                                  type(input) is Tensor and input.requires_grad else None
                                   for s in keep)
                 else:
                     saved = ()

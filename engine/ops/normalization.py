@@ -10,7 +10,7 @@ from ..dtypes import dtype_from_name as _dtype
 from ..modes import _grad_enabled
 from ..tensor import Tensor
 from . import kernel_dtypes
-from .memory_format import as_suggested, relaid
+from .memory_format import as_suggested, is_contiguous_as, relaid, suggest
 from .nn import (
     _batch_stats,
     _const,
@@ -58,6 +58,9 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
     _check_devices(input, weight, bias)
     _check_param_dtypes(input, weight, bias)
     kernel_dtypes.check("group_norm", input)
+    fmt = suggest(input._data)
+    if not is_contiguous_as(input._data, fmt):  # torch's group_norm copies it first: the
+        input = input.contiguous(memory_format=fmt)  # node saves the copy (CloneBackward0)
     xp = input.device.xp
     n = shape[0]
     grouped = (n, num_groups, input._data.size // max(n * num_groups, 1))

@@ -37,7 +37,7 @@ def _copysign_grad_other(g, *_):
 
 
 _copysign0 = binary("copysign", _quiet(lambda xp, a, b: xp.copysign(a, b)),
-                    (_copysign_grad_self, _copysign_grad_other), save=("input", "out"),
+                    (_copysign_grad_self, _copysign_grad_other), save=("input:input", "out"),
                     out="float", node="CopysignBackward0", doc="", inplace=False, public=False)
 _copysign1 = binary("copysign", _quiet(lambda xp, a, b: xp.copysign(a, b)),
                     (_copysign_grad_self, None), save=("input", "out"), out="float",

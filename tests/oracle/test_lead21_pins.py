@@ -68,6 +68,16 @@ VERSION_CASES = {
               "out = torch.relu_(v)", "x v"),
     "ldexp": ("x = torch.ones(3, requires_grad=True); e = torch.tensor([1., 2., 3.]); "
               "out = torch.ldexp(x, e)", "x e"),
+    "copysign_sign_only": ("x = torch.tensor([0.5, -1.5, 0.0]); "
+                           "s = torch.tensor([1., -2., 3.], requires_grad=True); "
+                           "out = torch.copysign(x, s)", "x s"),
+    "copysign_both": ("x = torch.tensor([0.5, -1.5, 0.0], requires_grad=True); "
+                      "s = torch.tensor([1., -2., 3.], requires_grad=True); "
+                      "out = torch.copysign(x, s)", "x s"),
+    "group_norm_transposed": ("x = torch.rand(4, 2, 2, 2, requires_grad=True); "
+                              "w = torch.rand(4, requires_grad=True); "
+                              "out = F.group_norm(x.transpose(0, 1), 1, w, eps=0.1) ** 2",
+                              "x w"),
     "ldexp_exponent": ("x = torch.ones(3); e = torch.tensor([1., 2., 3.], requires_grad=True); "
                        "out = torch.ldexp(x, e)", "x e"),
 }
@@ -119,3 +129,14 @@ def test_kron_reads_operands_changed_in_place():
             v.mul_(10)
         grads.append([g.tolist() for g in lib.autograd.grad(k.sum(), [x, y])])
     assert grads[1] == grads[0]
+
+
+def test_group_norm_copies_an_input_out_of_its_suggested_layout():
+    """torch's group_norm makes a non-contiguous input contiguous first, on the graph
+    (CloneBackward0): its node saves the copy, so the input changing afterwards is no error."""
+    seen = []
+    for lib in (torch, engine):
+        x = lib.ones(4, 2, 2, 2, requires_grad=True)
+        y = lib.nn.functional.group_norm(x.transpose(0, 1), 2)
+        seen.append((type(y.grad_fn.next_functions[0][0]).__name__, y.stride()))
+    assert seen[1] == seen[0] == ("CloneBackward0", (16, 4, 2, 1))
