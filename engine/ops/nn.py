@@ -1270,7 +1270,10 @@ def _trilinear(i1: Tensor, i2: Tensor, i3: Tensor, e1: tuple, e2: tuple, e3: tup
         rules = (lambda g, a, b, c: _trilinear(g, b, c, sumdim, e2, e3, e1, unroll_dim),
                  lambda g, a, b, c: _trilinear(a, g, c, e1, sumdim, e3, e2, unroll_dim),
                  lambda g, a, b, c: _trilinear(a, b, g, e1, e2, sumdim, e3, unroll_dim))
-        record(res, "TrilinearBackward0", rules, (i1, i2, i3), (i1, i2, i3))
+        # (torch's node keeps each operand only for the others' gradients)
+        n1, n2, n3 = (FW_ACTIVE[0] or needs_grad(t) for t in (i1, i2, i3))
+        record(res, "TrilinearBackward0", rules, (i1, i2, i3),
+               (i1 if n2 or n3 else None, i2 if n1 or n3 else None, i3 if n1 or n2 else None))
     return res
 
 

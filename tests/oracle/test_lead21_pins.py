@@ -78,6 +78,11 @@ VERSION_CASES = {
                               "w = torch.rand(4, requires_grad=True); "
                               "out = F.group_norm(x.transpose(0, 1), 1, w, eps=0.1) ** 2",
                               "x w"),
+    "bilinear_weight": ("a = torch.rand(4, 2); b = torch.rand(4, 3); "
+                        "w = torch.rand(5, 2, 3, requires_grad=True); out = F.bilinear(a, b, w)",
+                        "a b w"),
+    "bilinear_input": ("a = torch.rand(4, 2, requires_grad=True); b = torch.rand(4, 3); "
+                       "w = torch.rand(5, 2, 3); out = F.bilinear(a, b, w)", "a b w"),
     "ldexp_exponent": ("x = torch.ones(3); e = torch.tensor([1., 2., 3.], requires_grad=True); "
                        "out = torch.ldexp(x, e)", "x e"),
 }
