@@ -88,7 +88,7 @@ def _nextafter_grad_other(g, *_):
 
 _nextafter = binary("nextafter", _quiet(_nextafter_fwd),
                     (_nextafter_grad_self, _nextafter_grad_other), node="NextafterBackward0",
-                    doc="", inplace=False, public=False)
+                    save=("input:input", "other:input"), doc="", inplace=False, public=False)
 
 
 def nextafter(input, other):

@@ -83,6 +83,10 @@ VERSION_CASES = {
                         "a b w"),
     "bilinear_input": ("a = torch.rand(4, 2, requires_grad=True); b = torch.rand(4, 3); "
                        "w = torch.rand(5, 2, 3); out = F.bilinear(a, b, w)", "a b w"),
+    "nextafter_other": ("x = torch.tensor([1., 2.]); y = torch.zeros(2, requires_grad=True); "
+                        "out = torch.nextafter(x, y)", "x y"),
+    "nextafter_self": ("x = torch.tensor([1., 2.], requires_grad=True); y = torch.zeros(2); "
+                       "out = torch.nextafter(x, y)", "x y"),
     "ldexp_exponent": ("x = torch.ones(3); e = torch.tensor([1., 2., 3.], requires_grad=True); "
                        "out = torch.ldexp(x, e)", "x e"),
 }
