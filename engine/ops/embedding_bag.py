@@ -200,8 +200,11 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2,
             gp = _psw_grad(g, weight, psw, bag_info) if needs[1] else None
             return gw, gp
 
+        # (saved by torch's node: the indices and offsets, per_sample_weights when given, the
+        # weight for per_sample_weights' gradient)
         record(result, "EmbeddingBagBackward0", rule, inputs, per_input=False,
-               jvp=_no_forward_ad, guards=(input, offsets))  # (saved by torch's node)
+               jvp=_no_forward_ad, guards=(input, offsets, psw) + (
+                   (weight,) if needs_grad(psw) else ()))
     return result
 
 

@@ -87,6 +87,15 @@ VERSION_CASES = {
                         "out = torch.nextafter(x, y)", "x y"),
     "nextafter_self": ("x = torch.tensor([1., 2.], requires_grad=True); y = torch.zeros(2); "
                        "out = torch.nextafter(x, y)", "x y"),
+    "embedding_bag_psw": ("i = torch.tensor([1, 2, 4, 0]); off = torch.tensor([0, 2]); "
+                          "w = torch.rand(6, 3, requires_grad=True); "
+                          "p = torch.rand(4, requires_grad=True); "
+                          "out = F.embedding_bag(i, w, off, mode='sum', per_sample_weights=p)",
+                          "i off w p"),
+    "embedding_bag_psw_weight_only": ("i = torch.tensor([1, 2, 4, 0]); off = torch.tensor([0, 2]); "
+                                      "w = torch.rand(6, 3, requires_grad=True); "
+                                      "p = torch.rand(4); out = F.embedding_bag(i, w, off, "
+                                      "mode='sum', per_sample_weights=p)", "i off w p"),
     "ldexp_exponent": ("x = torch.ones(3); e = torch.tensor([1., 2., 3.], requires_grad=True); "
                        "out = torch.ldexp(x, e)", "x e"),
 }
