@@ -285,9 +285,6 @@ def test_graphs_as_torch_records_them(case):
 # tests/oracle/names_sweep.py over one program per op (seed 1): the graphs where the engine
 # still records other nodes than torch, each with why; the list only shrinks
 KNOWN: dict[str, str] = {
-    "hardtanh_ order2": "in place, torch's formula reads the result through a clone "
-                        "(CloneBackward0); the engine's HardtanhBackward0 reads it directly",
-    "threshold_ order2": "as hardtanh_ (ThresholdBackward1 read directly)",
 }
 
 
