@@ -64,3 +64,63 @@ def test_mul_of_two_numbers_is_a_tensor(fn, a, b):
         return getattr(T, fn)(a, b)
 
     assert _same(program)
+
+
+# ------------------------------- a base whose own shape changes in place (chain seed 2106)
+_RELAYOUTS = {
+    "t_": lambda b: b.t_(),
+    "transpose_": lambda b: b.transpose_(0, 1),
+    "swapdims_": lambda b: b.swapdims_(1, 0),
+    "unsqueeze_": lambda b: b.unsqueeze_(1),
+    "squeeze_": lambda b: b.unsqueeze_(0).squeeze_(),
+    "t_twice": lambda b: b.t_().t_(),
+}
+_VIEWS = {
+    "row": lambda b: b[0],
+    "column": lambda b: b[:, 1],
+    "T": lambda b: b.T,
+    "diagonal": lambda b: b.diagonal(),
+    "flat": lambda b: b.view(-1),
+    "view_of_view": lambda b: b.T[1:],
+}
+
+
+@pytest.mark.parametrize("relayout", sorted(_RELAYOUTS))
+@pytest.mark.parametrize("view", sorted(_VIEWS))
+@pytest.mark.parametrize("then", ["read", "write", "write_base", "plain_base"])
+def test_views_keep_their_elements_when_the_base_changes_shape_in_place(relayout, view, then):
+    """torch's views are geometry over the storage: after ``b.t_()`` the view ``b[0]`` is
+    still the old first row (its node an ``AsStridedBackward0`` over ``b``'s new history).
+    The engine replayed the view's op on the new shape: ``b[0]`` of the transposed base, a
+    wrong gradient without an error (or NumPy's IndexError on an empty base, seed 2106)."""
+    def program(T):
+        x = T.tensor([[1.0, -2.0, 3.0], [4.0, 5.0, -6.0], [0.5, 7.0, 8.0]], requires_grad=True)
+        w = T.tensor([[1.0, 2.0, 3.0], [-1.0, 0.5, 4.0], [2.0, -3.0, 1.5]], requires_grad=True)
+        b = T.zeros(3, 3) if then == "plain_base" else x * 1
+        v = _VIEWS[view](b)
+        _RELAYOUTS[relayout](b)
+        if then == "read":
+            loss = (v * 3).sum() + (b * b).sum()
+        elif then == "write_base":
+            b.mul_(2)
+            loss = (v * v).sum() + b.sum()
+        else:
+            v.mul_(w.reshape(-1)[:v.numel()].reshape(v.shape))
+            loss = (v * v).sum() + (b * b.detach()).sum()
+        gx, gw = T.autograd.grad(loss, [x, w], allow_unused=True)
+        return [v, b, gx, gw, v._version]
+
+    assert _same(program)
+
+
+def test_views_of_an_empty_base_after_t_():
+    def program(T):
+        x2 = T.zeros([2, 0], dtype=T.float64, requires_grad=True)
+        v3 = x2 * 2
+        v4 = v3.select(0, -2)
+        v3.t_()
+        v9 = T.maximum(v4, T.tensor(0.88, dtype=T.float64))
+        v4.copy_(v9)
+        return [v4, v3]
+
+    assert _same(program)
