@@ -153,7 +153,8 @@ def binary(name: str, fwd, grads=None, *, save=("input", "other"), out="promote"
     "input", "other" and "out", or is "cross" for products (``f(g, input, other)`` where each
     operand is kept only when the other one requires grad, as PyTorch saves them), or
     "quotient" for a division (``other`` always, ``input`` only for ``other``'s gradient),
-    or "own+out" (each operand for its own gradient only, and the result: ``hypot``).
+    or "own+out" (each operand for its own gradient only, and the result: ``hypot``), or
+    "for other" (both operands, only when ``other``'s gradient needs them: ``remainder``).
     ``check(input, other)`` refuses operands before promotion; it runs off the fast paths
     only, so it may only refuse what those never see (bool tensors or Python bools).
     ``number_edges=False``: a Python number operand is no input of the node (PyTorch's Scalar
@@ -171,7 +172,8 @@ def binary(name: str, fwd, grads=None, *, save=("input", "other"), out="promote"
     cross = save == "cross"
     quotient = save == "quotient"
     own = save == "own+out"
-    keep = () if cross or quotient or own else tuple(save)
+    for_other = save == "for other"
+    keep = () if cross or quotient or own or for_other else tuple(save)
     numbers_saved = cross or quotient  # (a Python number operand is saved, as torch wraps it)
     float_out = out == "float"
     bool_out = out == "bool"
@@ -275,6 +277,9 @@ def binary(name: str, fwd, grads=None, *, save=("input", "other"), out="promote"
                              else None,
                              other if fw or type(other) is Tensor and other.requires_grad
                              else None, OUTPUT)
+                elif for_other:  # only other's rule reads them (torch's codegen guards
+                    need = FW_ACTIVE[0] or type(other) is Tensor and other.requires_grad
+                    saved = (input, other) if need else (None, None)  # both saves on it)
                 elif quotient:  # both rules read other; only other's reads input
                     saved = (input if FW_ACTIVE[0] or type(other) is Tensor and
                              other.requires_grad else None, other)

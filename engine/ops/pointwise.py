@@ -558,15 +558,15 @@ _scalar_other_grads = (lambda g: g, None)
 _remainder0 = binary("remainder", _quiet(_remainder_fwd), _scalar_other_grads, save=(),
                      node="RemainderBackward0", doc="", inplace=False, public=False,
                      number_edges=False)
-_remainder1 = binary("remainder", _quiet(_remainder_fwd), _remainder_grads,
+_remainder1 = binary("remainder", _quiet(_remainder_fwd), _remainder_grads, save="for other",
                      node="RemainderBackward1", doc="", inplace=False, public=False)
 _remainder2 = binary("remainder", _quiet(_remainder_fwd), (None, _no_derivative("remainder")),
                      save=(), node="NotImplemented", doc="", inplace=False, public=False,
                      number_edges=False)
 _fmod0 = binary("fmod", _quiet(_fmod_fwd), _scalar_other_grads, save=(), node="FmodBackward0",
                 doc="", inplace=False, public=False, number_edges=False)
-_fmod1 = binary("fmod", _quiet(_fmod_fwd), _fmod_grads, node="FmodBackward1", doc="",
-                inplace=False, public=False)
+_fmod1 = binary("fmod", _quiet(_fmod_fwd), _fmod_grads, save="for other", node="FmodBackward1",
+                doc="", inplace=False, public=False)
 
 
 @op(grad_fns=("RemainderBackward0", "RemainderBackward1"))

@@ -10,6 +10,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 import engine  # noqa: E402
+from engine.ops import OPS  # noqa: E402
 
 from .backends import _as_program_sees, observed, pinned_obs  # noqa: E402
 
@@ -122,5 +123,30 @@ def test_views_of_an_empty_base_after_t_():
         v9 = T.maximum(v4, T.tensor(0.88, dtype=T.float64))
         v4.copy_(v9)
         return [v4, v3]
+
+    assert _same(program)
+
+
+# ------------------------------ what remainder/fmod/zeta save (chain seed 2106, "spurious")
+@pytest.mark.parametrize("op", ["remainder", "fmod", "special.zeta"])
+@pytest.mark.parametrize("modified", ["input", "other"])
+@pytest.mark.parametrize("grad", ["input", "both", "other"])
+def test_operands_saved_only_for_others_gradient(op, modified, grad):
+    """``remainder``/``fmod`` of two tensors: ``self`` and ``other`` appear only in
+    ``other``'s formula, so torch's generated code saves them only when ``other`` requires
+    grad; the engine saved both always and refused, after either was written in place, a
+    backward torch runs (``v3.remainder_(v6)`` with ``v6`` coming to require grad later)."""
+    def program(T):
+        a = T.tensor([2.5, -3.0, 4.0], dtype=T.float64, requires_grad=grad in ("input", "both"))
+        b = T.tensor([1.5, 2.0, -1.25], dtype=T.float64, requires_grad=grad in ("other", "both"))
+        x, y = a * 1, b * 1
+        fn = getattr(T, op) if op != "special.zeta" else T.special.zeta if T is torch else \
+            OPS["special.zeta"].fn
+        if op == "special.zeta":
+            x, y = x.abs() + 1, y.abs()
+        r = fn(x, y)
+        (x if modified == "input" else y).mul_(2)
+        r.sum().backward()
+        return [r, a.grad, b.grad]
 
     assert _same(program)
