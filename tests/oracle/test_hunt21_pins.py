@@ -150,3 +150,52 @@ def test_operands_saved_only_for_others_gradient(op, modified, grad):
         return [r, a.grad, b.grad]
 
     assert _same(program)
+
+
+# ------------------------------------------- masked_scatter's order of checks (chain 2104/5)
+@pytest.mark.parametrize("form", ["inplace", "method", "function"])
+@pytest.mark.parametrize("mask_dtype", ["float32", "uint8", "bool", "int8", "int64"])
+@pytest.mark.parametrize("source_dtype", ["float64", "float32"])
+def test_masked_scatter_checks_the_source_then_the_mask(form, mask_dtype, source_dtype):
+    """torch checks ``source``'s dtype against ``self`` first, then (in place) expands the
+    mask to ``self``'s shape (``expand(torch.ByteTensor{[1, 3]}, ...)``, any mask dtype),
+    then refuses a non-bool mask naming its scalar type (``Float``, not ``float32``)."""
+    for shape in ((3,), (1, 3), (2, 3), (2,)):
+        def program(T, shape=shape):
+            x = T.zeros(3, dtype=T.float64)
+            m = T.tensor([1, 0, 1, 1, 0, 1][:int(np.prod(shape))],
+                         dtype=getattr(T, mask_dtype)).reshape(shape)
+            s = T.arange(6, dtype=getattr(T, source_dtype)) + 1
+            if form == "inplace":
+                return x.masked_scatter_(m, s)
+            return x.masked_scatter(m, s) if form == "method" else T.masked_scatter(x, m, s)
+
+        assert _same(program), shape
+
+
+# ------------------------------------------------ index_copy's meta checks (chain seed 2105)
+@pytest.mark.parametrize("self_shape", [(3, 2), (3,), (), (2, 3, 4)])
+@pytest.mark.parametrize("source_shape", [(), (1,), (1, 2), (3, 2), (2,), (1, 1), (2, 3, 5),
+                                          (1, 2, 4)])
+def test_index_copy_checks_as_torchs_meta_function(self_shape, source_shape):
+    """torch's checks, in order: the index's dims, a 0-d source needs one index ("When
+    source is scalar ..."), non-scalar dimensionalities match, the index and source dtypes,
+    then the sizes off ``dim`` agree ("Source/destination tensor must have same slice
+    shapes"), then the count of indices. The engine lacked the scalar, dimensionality and
+    slice-shape checks: ``zeros(3, 2).index_copy_(0, tensor([1]), tensor(1.))`` computed
+    where torch raises."""
+    for idx in ([0, 1, 2], [], [1], [[1]], 1):
+        for dim in (0, -1, 1, 2):
+            for form in ("_", "m", "f"):
+                for idt, sdt in (("int64", "float32"), ("int32", "float32"),
+                                 ("int64", "float64")):
+                    def program(T, idx=idx, dim=dim, form=form, idt=idt, sdt=sdt):
+                        x = T.zeros(self_shape)
+                        s = T.ones(source_shape, dtype=getattr(T, sdt))
+                        i = T.tensor(idx, dtype=getattr(T, idt))
+                        if form == "_":
+                            return x.index_copy_(dim, i, s)
+                        return x.index_copy(dim, i, s) if form == "m" else \
+                            T.index_copy(x, dim, i, s)
+
+                    assert _same(program), (idx, dim, form, idt, sdt)
