@@ -64,9 +64,9 @@ def _op_name(node_name: str) -> str:
     """How PyTorch names a node in errors: ``MulBackward0`` -> ``Mul``, ``PowBackward2`` ->
     ``Pow2``."""
     i = node_name.rfind("Backward")
-    if i <= 0:
-        return node_name
     n = node_name[i + 8:]
+    if i <= 0 or n and not n.isdigit():  # (``torch::autograd::CopyBackwards`` stays whole)
+        return node_name
     return node_name[:i] + ("" if n == "0" else n)
 
 

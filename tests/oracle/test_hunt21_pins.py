@@ -199,3 +199,19 @@ def test_index_copy_checks_as_torchs_meta_function(self_shape, source_shape):
                             T.index_copy(x, dim, i, s)
 
                     assert _same(program), (idx, dim, form, idt, sdt)
+
+
+# ------------------------------------ the node named in a version error (chain seed 2105)
+@pytest.mark.parametrize("shape", [[0], [2], [2, 2]])
+def test_version_error_names_copy_backwards_whole(shape):
+    """torch's text names the producer of a modified saved tensor without the
+    ``Backward<n>`` suffix of a generated node (``Mul``), but ``torch::autograd::
+    CopyBackwards`` (no number) whole; the engine cut it to ``torch::autograd::Copys``."""
+    def program(T):
+        x = T.zeros(shape, requires_grad=True)
+        y = x.exp()
+        z = T.minimum(y, T.zeros(shape))
+        y.copy_(z)
+        y.sum().backward()
+
+    assert _same(program)
