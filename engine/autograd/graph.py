@@ -435,7 +435,7 @@ def _write_slice(g: Tensor, r0, view_fn, where) -> Tensor:
     base (``_view_positions``; written through them, not through a replay of the view, which
     over a base whose shape changed in place may be a copy: ``shape.relayout_views``)."""
     xp = g.device.xp
-    arr = xp.array(g._data, copy=True, order="C")
+    arr = g._data.copy()  # (row-major: flat positions index it)
     out = _wrap(arr, g.dtype, g.device)
     flat = arr.reshape(-1)
     flat[where] = 0 if r0 is None else r0._data.reshape(-1)
