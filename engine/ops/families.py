@@ -27,8 +27,8 @@ from ..autograd.graph import (
     regraph_view,
     view_rebase_error,
 )
-from ..dtypes import bool_, default_float, float16, half_number, half_source
-from ..modes import _grad_enabled, check_numel
+from ..dtypes import bool_, default_float, float16, half_number, half_source, int64
+from ..modes import _grad_enabled, check_numel, no_grad
 from ..tensor import Tensor, _wrap
 from ._args import (
     _INT64_LIMIT,
@@ -281,12 +281,12 @@ def binary(name: str, fwd, grads=None, *, save=("input", "other"), out="promote"
                              else None,
                              other if fw or type(other) is Tensor and other.requires_grad
                              else None, OUTPUT)
+                elif for_other:  # only other's rule reads them (torch's codegen guards
+                    need = FW_ACTIVE[0] or type(other) is Tensor and other.requires_grad
+                    saved = (input, other) if need else (None, None)  # both saves on it)
                 elif quotient:  # both rules read other; only other's reads input
                     saved = (input if FW_ACTIVE[0] or type(other) is Tensor and
                              other.requires_grad else None, other)
-                elif for_other:  # (input's gradient is the incoming one as it is)
-                    saved = (input, other) if FW_ACTIVE[0] or type(other) is Tensor and \
-                        other.requires_grad else (None, None)
                 elif keep:
                     saved = tuple(input if s == "input" else other if s == "other" else
                                   OUTPUT if s == "out" else
@@ -553,9 +553,16 @@ def _copy_slices_rule(g, needs, view_fn, base_shape):
     if needs[1]:
         gv = view_fn(g).clone()
     if needs[0]:  # zero where the view was written, with engine ops (so it differentiates)
-        written = _wrap(g.device.xp.zeros(base_shape, dtype=bool), bool_, g.device)
-        view_fn(written)._data[...] = True
-        gb = g.masked_fill(written, 0)
+        # (marked by the view's positions: a replay re-expressed over a base whose shape
+        # changed in place, shape.relayout_views, may read a copy, never write through one)
+        xp = g.device.xp
+        n = int(np.prod(base_shape))
+        with no_grad():
+            where = view_fn(_wrap(xp.arange(n, dtype=xp.int64).reshape(base_shape), int64,
+                                  g.device))._data.reshape(-1)
+        mask = xp.zeros(n, dtype=bool)
+        mask[where] = True
+        gb = g.masked_fill(_wrap(mask.reshape(base_shape), bool_, g.device), 0)
     return gb, gv
 
 

@@ -250,7 +250,8 @@ def _div_number(g: Tensor, n) -> Tensor:
 
 
 mul = binary("mul", lambda xp, a, b: xp.multiply(a, b) if type(b) is not float and
-             type(b) is not int or a.dtype is not _F16 else _half_by_number(xp, a, b, "multiply"),
+             type(b) is not int or getattr(a, "dtype", None) is not _F16 else
+             _half_by_number(xp, a, b, "multiply"),  # (a: a number in torch.mul(2, 3))
              (lambda g, a, b: _times_other(g, b) if type(b) is Tensor else _times_number(g, b),
               lambda g, a, b: _times_other(g, a) if type(a) is Tensor else _times_number(g, a)),
              save="cross", doc="Elementwise product (broadcasting).", aliases=("multiply",),
