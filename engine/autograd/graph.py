@@ -64,7 +64,7 @@ def unpack_in_order(node, saved, order: tuple) -> list:
     """``saved`` unpacked in torch's order (``order``: positions; ``saved_order``), in the
     engine's positions."""
     out = list(saved)
-    for i in order:
+    for i in order if len(order) == len(saved) else range(len(saved)):
         s = saved[i]
         if type(s) is SavedTensor:
             out[i] = s.unpack(node)
@@ -430,7 +430,9 @@ def copy_slices(base: Tensor, view: Tensor, fn) -> bool:
             r0 = _fit_grad(r0, meta0)
         return (_write_slice(g, r0, view_fn),) + tuple(out[1:])
 
-    node = node_type("CopySlices")("CopySlices", rule, False, (), fn._had_tensors,
+    had = fn._had_tensors  # (freed with the node it wraps; nothing of its own to unpack)
+    node = node_type("CopySlices")("CopySlices", rule, False, (),
+                                   True if type(had) is tuple else had,
                 (base_edge,) + tuple(fn._edges[1:]),
                 ((base._data.shape, base.dtype),) + tuple(fn._meta[1:]), 1)
     if HOOKS_ACTIVE[0]:

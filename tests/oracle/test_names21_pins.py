@@ -92,3 +92,27 @@ def test_version_error_names_the_first_tensor_torch_unpacks():
         return str(e.value)
 
     assert run(engine) == run(torch)
+
+
+@pytest.mark.parametrize("op", ["sin_", "atan2_", "mul_", "div_", "log_"])
+def test_in_place_op_packs_a_copy_of_what_it_overwrites(op):
+    """A pack hook that keeps the tensor it is given: torch gives an in-place op's saved
+    input as ``self.clone()``, so backward reads the values before the write (the engine gave
+    the tensor itself, then overwrote it: ``sin_``'s gradient was cos(sin(x)))."""
+    def run(m):
+        x = m.tensor([0.5, 1.0, 2.0], dtype=m.float64, requires_grad=True)
+        w = m.tensor([1.5, 0.75, 2.5], dtype=m.float64, requires_grad=True)
+        kept = []
+
+        def pack(t):
+            kept.append(t)
+            return t
+
+        with _hooks(m)(pack, lambda t: t):
+            y = x * 1
+            getattr(y, op)(*(() if op in ("sin_", "log_") else (w,)))
+        gx, gw = m.autograd.grad(y.sum(), [x, w], allow_unused=True)
+        return (gx.tolist(), None if gw is None else gw.tolist(),
+                [any(k is t for k in kept) for t in (x, w, y)])
+
+    assert run(engine) == run(torch)
