@@ -45,7 +45,8 @@ SPECIAL_METHODS = (
 #: Dunder attributes a program may read, never write: a value's class (``x.__class__``), a
 #: class's or function's names and a user function's or class's docstring. None of them leads
 #: to Python's internals (see :func:`app.lang.objects.dunder_attr`).
-READ_DUNDERS = ("__class__", "__name__", "__qualname__", "__doc__", "__version__")
+READ_DUNDERS = ("__class__", "__name__", "__qualname__", "__doc__", "__version__",
+                "__members__")
 #: Dunder attributes a program may name: those, and ``__init__`` (``super().__init__(...)``).
 ATTR_DUNDERS = ("__init__", *READ_DUNDERS)
 _SPECIAL = "|".join(name[2:-2] for name in SPECIAL_METHODS)
