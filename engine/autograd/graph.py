@@ -75,9 +75,9 @@ def _op_name(node_name: str) -> str:
     """How PyTorch names a node in errors: ``MulBackward0`` -> ``Mul``, ``PowBackward2`` ->
     ``Pow2``."""
     i = node_name.rfind("Backward")
-    if i <= 0:
-        return node_name
     n = node_name[i + 8:]
+    if i <= 0 or n and not n.isdigit():  # (``torch::autograd::CopyBackwards`` stays whole)
+        return node_name
     return node_name[:i] + ("" if n == "0" else n)
 
 
@@ -428,7 +428,7 @@ def copy_slices(base: Tensor, view: Tensor, fn) -> bool:
         if r0 is not None and meta0 is not None and (
                 r0._data.shape != meta0[0] or r0.dtype is not meta0[1]):
             r0 = _fit_grad(r0, meta0)
-        return (_write_slice(g, r0, view_fn),) + tuple(out[1:])
+        return (_write_slice(g, r0, view_fn, where),) + tuple(out[1:])
 
     had = fn._had_tensors  # (freed with the node it wraps; nothing of its own to unpack)
     node = node_type("CopySlices")("CopySlices", rule, False, (),
@@ -448,18 +448,20 @@ def _fit_grad(g: Tensor, meta) -> Tensor:
     return _fit(g, meta)
 
 
-def _write_slice(g: Tensor, r0, view_fn) -> Tensor:
+def _write_slice(g: Tensor, r0, view_fn, where) -> Tensor:
     """A copy of ``g`` with the view's part replaced by ``r0`` (zeros where None), recorded as
-    PyTorch's ``CopySlices`` when building a graph."""
-    arr = g._data.copy()
+    PyTorch's ``CopySlices`` when building a graph. ``where``: the view's positions in the
+    base (``_view_positions``; written through them, not through a replay of the view, which
+    over a base whose shape changed in place may be a copy: ``shape.relayout_views``)."""
+    xp = g.device.xp
+    arr = g._data.copy()  # (row-major: flat positions index it)
     out = _wrap(arr, g.dtype, g.device)
-    with no_grad():
-        part = view_fn(out)._data
-    part[...] = 0 if r0 is None else r0._data
+    flat = arr.reshape(-1)
+    flat[where] = 0 if r0 is None else r0._data.reshape(-1)
     if _grad_enabled.get() and (g.requires_grad or r0 is not None and r0.requires_grad):
-        written = _wrap(g.device.xp.zeros(arr.shape, dtype=bool), bool_, g.device)
-        with no_grad():
-            view_fn(written)._data[...] = True
+        mask = xp.zeros(arr.size, dtype=bool)
+        mask[where] = True
+        written = _wrap(mask.reshape(arr.shape), bool_, g.device)
         record(out, "CopySlices", (lambda gg: gg.masked_fill(written, 0),
                                    lambda gg: _view_of(gg, view_fn)), (g, r0))
     return out

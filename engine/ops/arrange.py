@@ -22,7 +22,7 @@ from ._args import norm_dim
 from .families import check_inplace
 from .indexing import index_select
 from .registry import op
-from .shape import flatten, t
+from .shape import flatten, relayout_views, t
 
 
 # --------------------------------------------------------------------------- one_hot
@@ -178,6 +178,8 @@ def t_(self):
             f"t_() expects a tensor with <= 2 dimensions, but self is {n}D")
     check_inplace(self)
     flipped = t(self)
+    if self._base is None and n == 2:  # (the views of it made before: shape.relayout_views)
+        relayout_views(self, t)
     self._data = flipped._data
     self._vc[0] += 1
     fn = flipped._grad_fn

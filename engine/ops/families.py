@@ -28,8 +28,8 @@ from ..autograd.graph import (
     regraph_view,
     view_rebase_error,
 )
-from ..dtypes import bool_, default_float, float16, half_number, half_source
-from ..modes import _grad_enabled, check_numel
+from ..dtypes import bool_, default_float, float16, half_number, half_source, int64
+from ..modes import _grad_enabled, check_numel, no_grad
 from ..tensor import Tensor, _wrap
 from ._args import (
     _INT64_LIMIT,
@@ -154,7 +154,8 @@ def binary(name: str, fwd, grads=None, *, save=("input", "other"), out="promote"
     "input", "other" and "out", or is "cross" for products (``f(g, input, other)`` where each
     operand is kept only when the other one requires grad, as PyTorch saves them), or
     "quotient" for a division (``other`` always, ``input`` only for ``other``'s gradient),
-    or "own+out" (each operand for its own gradient only, and the result: ``hypot``).
+    or "own+out" (each operand for its own gradient only, and the result: ``hypot``), or
+    "for other" (both operands, only when ``other``'s gradient needs them: ``remainder``).
     ``check(input, other)`` refuses operands before promotion; it runs off the fast paths
     only, so it may only refuse what those never see (bool tensors or Python bools).
     ``number_edges=False``: a Python number operand is no input of the node (PyTorch's Scalar
@@ -174,7 +175,8 @@ def binary(name: str, fwd, grads=None, *, save=("input", "other"), out="promote"
     cross = save == "cross"
     quotient = save == "quotient"
     own = save == "own+out"
-    keep = () if cross or quotient or own else tuple(save)
+    for_other = save == "for other"
+    keep = () if cross or quotient or own or for_other else tuple(save)
     numbers_saved = cross or quotient  # (a Python number operand is saved, as torch wraps it)
     float_out = out == "float"
     bool_out = out == "bool"
@@ -278,6 +280,9 @@ def binary(name: str, fwd, grads=None, *, save=("input", "other"), out="promote"
                              else None,
                              other if fw or type(other) is Tensor and other.requires_grad
                              else None, OUTPUT)
+                elif for_other:  # only other's rule reads them (torch's codegen guards
+                    need = FW_ACTIVE[0] or type(other) is Tensor and other.requires_grad
+                    saved = (input, other) if need else (None, None)  # both saves on it)
                 elif quotient:  # both rules read other; only other's reads input
                     saved = (input if FW_ACTIVE[0] or type(other) is Tensor and
                              other.requires_grad else None, other)
@@ -547,9 +552,16 @@ def _copy_slices_rule(g, needs, view_fn, base_shape):
     if needs[1]:
         gv = view_fn(g).clone()
     if needs[0]:  # zero where the view was written, with engine ops (so it differentiates)
-        written = _wrap(g.device.xp.zeros(base_shape, dtype=bool), bool_, g.device)
-        view_fn(written)._data[...] = True
-        gb = g.masked_fill(written, 0)
+        # (marked by the view's positions: a replay re-expressed over a base whose shape
+        # changed in place, shape.relayout_views, may read a copy, never write through one)
+        xp = g.device.xp
+        n = int(np.prod(base_shape))
+        with no_grad():
+            where = view_fn(_wrap(xp.arange(n, dtype=xp.int64).reshape(base_shape), int64,
+                                  g.device))._data.reshape(-1)
+        mask = xp.zeros(n, dtype=bool)
+        mask[where] = True
+        gb = g.masked_fill(_wrap(mask.reshape(base_shape), bool_, g.device), 0)
     return gb, gv
 
 

@@ -250,7 +250,8 @@ def _div_number(g: Tensor, n) -> Tensor:
 
 
 mul = binary("mul", lambda xp, a, b: xp.multiply(a, b) if type(b) is not float and
-             type(b) is not int or a.dtype is not _F16 else _half_by_number(xp, a, b, "multiply"),
+             type(b) is not int or getattr(a, "dtype", None) is not _F16 else
+             _half_by_number(xp, a, b, "multiply"),  # (a: a number in torch.mul(2, 3))
              (lambda g, a, b: _times_other(g, b) if type(b) is Tensor else _times_number(g, b),
               lambda g, a, b: _times_other(g, a) if type(a) is Tensor else _times_number(g, a)),
              save="cross", doc="Elementwise product (broadcasting).", aliases=("multiply",),
@@ -559,15 +560,15 @@ _scalar_other_grads = (lambda g: g, None)
 _remainder0 = binary("remainder", _quiet(_remainder_fwd), _scalar_other_grads, save=(),
                      node="RemainderBackward0", doc="", inplace=False, public=False,
                      number_edges=False)
-_remainder1 = binary("remainder", _quiet(_remainder_fwd), _remainder_grads,
+_remainder1 = binary("remainder", _quiet(_remainder_fwd), _remainder_grads, save="for other",
                      node="RemainderBackward1", doc="", inplace=False, public=False)
 _remainder2 = binary("remainder", _quiet(_remainder_fwd), (None, _no_derivative("remainder")),
                      save=(), node="NotImplemented", doc="", inplace=False, public=False,
                      number_edges=False)
 _fmod0 = binary("fmod", _quiet(_fmod_fwd), _scalar_other_grads, save=(), node="FmodBackward0",
                 doc="", inplace=False, public=False, number_edges=False)
-_fmod1 = binary("fmod", _quiet(_fmod_fwd), _fmod_grads, node="FmodBackward1", doc="",
-                inplace=False, public=False)
+_fmod1 = binary("fmod", _quiet(_fmod_fwd), _fmod_grads, save="for other", node="FmodBackward1",
+                doc="", inplace=False, public=False)
 
 
 @op(grad_fns=("RemainderBackward0", "RemainderBackward1"))

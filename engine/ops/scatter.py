@@ -457,17 +457,15 @@ def masked_scatter(input, mask, source):
         raise errors.EngineTypeError(
             f"masked_scatter(): argument '{bad}' (position {2 if bad == 'mask' else 3}) must "
             f"be Tensor, not {type(got).__name__}")
+    # (torch's order: the shapes broadcast, then source's dtype, then the mask's)
+    shape = broadcast_pair(mask._data.shape, input._data.shape)  # (torch's order)
+    _masked_scatter_source_dtype(input, source)
     if mask.dtype is not bool_:
         raise errors.EngineRuntimeError(
             f"masked_scatter_ only supports boolean masks, but got mask with dtype "
-            f"{str(mask.dtype).replace('torch.', '')}")
-    if source.dtype is not input.dtype:
-        raise errors.EngineRuntimeError(
-            f"masked_scatter: expected self and source to have same dtypes but got"
-            f"{input.dtype.scalar_name} and {source.dtype.scalar_name}")
+            f"{mask.dtype.scalar_name}")
 
     xp = input.device.xp
-    shape = broadcast_pair(mask._data.shape, input._data.shape)  # (torch's order)
     m = xp.broadcast_to(_on(input, mask), shape)
     k = int(m.sum())
     if k > source._data.size:
@@ -500,13 +498,24 @@ def masked_scatter(input, mask, source):
     return out
 
 
+def _masked_scatter_source_dtype(input, source) -> None:
+    if source.dtype is not input.dtype:
+        raise errors.EngineRuntimeError(
+            f"masked_scatter: expected self and source to have same dtypes but got"
+            f"{input.dtype.scalar_name} and {source.dtype.scalar_name}")
+
+
 def _masked_scatter_in_place(input, mask, source):
-    # in place the mask expands to ``input``'s shape (torch's expand error when it cannot)
-    if isinstance(mask, Tensor) and mask.dtype is bool_ and isinstance(source, Tensor) and \
-            source.dtype is input.dtype and tuple(mask._data.shape) != tuple(input._data.shape):
+    # in place the mask expands to ``input``'s shape (torch's expand error when it cannot),
+    # after the source's dtype check and before the mask's (any mask dtype is expanded)
+    if isinstance(mask, Tensor) and isinstance(source, Tensor) and \
+            tuple(mask._data.shape) != tuple(input._data.shape):
+        _masked_scatter_source_dtype(input, source)
         if mask._data.ndim > input._data.ndim:
+            kind = "CPUBoolType" if mask.dtype is bool_ else \
+                f"torch.{mask.dtype.scalar_name}Tensor"
             raise errors.EngineRuntimeError(
-                f"expand(CPUBoolType{{{list(mask._data.shape)}}}, size={list(input._data.shape)}"
+                f"expand({kind}{{{list(mask._data.shape)}}}, size={list(input._data.shape)}"
                 f"): the number of sizes provided ({input._data.ndim}) must be greater or equal "
                 f"to the number of dimensions in the tensor ({mask._data.ndim})")
         mask = mask.expand(input._data.shape)
@@ -645,11 +654,14 @@ def index_copy(input, dim, index, source):
             f"index_copy_(): Index should have dimension 1 or 0 (got {index._data.ndim})")
     n_idx = index._data.size
     sshape = source._data.shape
-    s_at = sshape[d] if sshape else 1
-    if n_idx != s_at:
+    if not sshape and n_idx != 1:
         raise errors.EngineIndexError(
-            f"index_copy_(): Number of indices ({n_idx}) should be equal to source.size(dim) "
-            f"({s_at})")
+            f"index_copy_(): When source is scalar, index should have one element (got {n_idx})")
+    if sshape and shape and len(sshape) != len(shape):
+        raise errors.EngineIndexError(
+            "index_copy_(): When source and destination are not scalars, their dimensionality "
+            f"must match. Source dimensionality ({len(sshape)}), destination dimensionality "
+            f"({len(shape)})")
     if index.dtype.name != "int64":
         raise errors.EngineRuntimeError(
             "index_copy_(): Expected a long tensor for index, but got "
@@ -658,6 +670,18 @@ def index_copy(input, dim, index, source):
         raise errors.EngineRuntimeError(
             f"index_copy_(): self and source expected to have the same dtype, but got (self) "
             f"{input.dtype.scalar_name} and (source) {source.dtype.scalar_name}")
+    # (torch's meta function: the sizes off ``dim`` agree, printed as a C++ vector is)
+    sliced = [list(x[:d]) + list(x[d + 1:]) if x else [] for x in (shape, sshape)]
+    if sliced[0] != sliced[1]:
+        raise errors.EngineRuntimeError(
+            "index_copy_(): Source/destination tensor must have same slice shapes. Destination "
+            f"slice shape: {' '.join(map(str, sliced[0]))} at dimension {d} and source slice "
+            f"shape: {' '.join(map(str, sliced[1]))} at dimension 0.")
+    s_at = sshape[d] if sshape else 1
+    if n_idx != s_at:
+        raise errors.EngineIndexError(
+            f"index_copy_(): Number of indices ({n_idx}) should be equal to source.size(dim) "
+            f"({s_at})")
     n = shape[d] if shape else 1
     idx = np.asarray(index._data).reshape(-1)
     if idx.size:

@@ -46,12 +46,40 @@ def make_view(input: Tensor, arr, replay, multi: bool = False, from_root: bool =
     out._view_fn = fn
     vc = input._vc
     out._view_version = vc[0]
-    if not out._base.requires_grad:  # it may come to (in place): then so does this view
-        vc.append(weakref.ref(out))
-        n = len(vc)
-        if n >= 64 and not n & (n - 1):
-            vc[1:] = [r for r in vc[1:] if r() is not None]
+    # every view is listed (weakly) with its base: a base that comes to require grad in
+    # place makes its views require it too; one whose own shape changes in place (t_,
+    # transpose_, squeeze_, unsqueeze_) re-expresses their replays (relayout_views)
+    vc.append(weakref.ref(out))
+    n = len(vc)
+    if n >= 64 and not n & (n - 1):
+        vc[1:] = [r for r in vc[1:] if r() is not None]
     return out
+
+
+def relayout_views(root: Tensor, inverse) -> None:
+    """``root`` (no view) changed its own shape in place (``t_``, ``transpose_``,
+    ``squeeze_``, ``unsqueeze_``): the views made of it before keep their elements (torch's
+    views are geometry over the storage: after ``b.t_()`` the view ``b[0]`` is still the old
+    first row, its node an ``AsStridedBackward0`` over the new history), but their replays
+    take a tensor of the root's old shape. ``inverse(b)`` turns a tensor of the new shape back
+    into the old one (a view op), which each such replay now applies first (before, a replay
+    on the new shape picked other elements: a wrong gradient, or NumPy's IndexError)."""
+    for ref in root._vc[1:]:
+        v = ref()
+        if v is None or v._base is not root or v._view_fn is None:
+            continue
+        fn = v._view_fn
+        creation = getattr(fn, "creation", None)
+        if creation == "custom":  # (a custom Function's returned input: never replayed)
+            continue
+        new = _replay_after(fn, inverse)
+        if creation is not None:
+            new.creation = creation
+        v._view_fn = new
+
+
+def _replay_after(fn, inverse):
+    return lambda b: fn(inverse(b))
 
 
 def _shares(arr, data) -> bool:

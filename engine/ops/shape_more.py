@@ -17,6 +17,7 @@ from ..tensor import Tensor, _wrap
 from ._args import norm_dim
 from .families import check_inplace
 from .registry import OPS, op, register
+from .shape import relayout_views
 
 
 def _ints(value, name: str, arg: str, position: int) -> list:
@@ -139,9 +140,13 @@ def narrow_copy(input, dim, start, length):
 
 
 # --------------------------------------------------------------------------- in-place views
-def _become(self: Tensor, view: Tensor, node: str) -> Tensor:
+def _become(self: Tensor, view: Tensor, node: str, inverse) -> Tensor:
     """``self`` takes the shape ``view`` has (a view of it), as torch's in-place shape ops:
-    same storage, one more version, the node renamed to torch's in-place numbering."""
+    same storage, one more version, the node renamed to torch's in-place numbering.
+    ``inverse(b)``: the view op taking a tensor of the new shape back to the old one (the
+    views of ``self`` made before replay through it: ``shape.relayout_views``)."""
+    if self._base is None:
+        relayout_views(self, inverse)
     self._data = view._data
     self._vc[0] += 1
     fn = view._grad_fn
@@ -159,20 +164,38 @@ def _become(self: Tensor, view: Tensor, node: str) -> Tensor:
 
 def squeeze_(self, dim=None):
     check_inplace(self)
+    old = self._data.shape
     view = OPS["squeeze"].fn(self, dim)
     node = "SqueezeBackward3" if dim is None else "SqueezeBackward4" if isinstance(
         dim, (int, np.integer)) else "SqueezeBackward5"
-    return _become(self, view, node)
+    removed, new = [], view._data.shape
+    j = 0
+    for i, n in enumerate(old):  # (which size-1 dims went: any equal choice maps the same)
+        if j < len(new) and new[j] == n:
+            j += 1
+        else:
+            removed.append(i)
+
+    def inverse(b):
+        for d in removed:
+            b = OPS["unsqueeze"].fn(b, d)
+        return b
+
+    return _become(self, view, node, inverse)
 
 
 def unsqueeze_(self, dim):
     check_inplace(self)
-    return _become(self, OPS["unsqueeze"].fn(self, dim), "UnsqueezeBackward1")
+    view = OPS["unsqueeze"].fn(self, dim)
+    d = norm_dim(dim, self._data.ndim + 1)
+    return _become(self, view, "UnsqueezeBackward1", lambda b: OPS["squeeze"].fn(b, d))
 
 
 def transpose_(self, dim0, dim1):
     check_inplace(self)
-    return _become(self, OPS["transpose"].fn(self, dim0, dim1), "TransposeBackward1")
+    view = OPS["transpose"].fn(self, dim0, dim1)
+    return _become(self, view, "TransposeBackward1",
+                   lambda b: OPS["transpose"].fn(b, dim0, dim1))
 
 
 squeeze_.__doc__ = "Remove size-1 dimensions of ``self`` in place (all, or those in ``dim``)."

@@ -152,9 +152,10 @@ def special_zeta(input, other):
         raise _invalid_combination("special_zeta", (input, other), _TWO_ARG)
     out = _zeta_values(input, other)
     if needs_grad(*(a for a in (input, other) if isinstance(a, Tensor))):
-        if t_in and t_other:
+        if t_in and t_other:  # (saved only for other's gradient: torch's codegen guards)
             record(out, "SpecialZetaBackward0", (_zeta_no_derivative, _zeta_grad_q),
-                   (input, other), (input, other), jvp=_zeta_no_forward_ad)
+                   (input, other), (input, other) if other.requires_grad else (None, None),
+                   jvp=_zeta_no_forward_ad)
         elif t_other:
             record(out, "SpecialZetaBackward1", (lambda g, q: _zeta_grad_q(g, input, q),),
                    (other,), (other,), jvp=_zeta_no_forward_ad)

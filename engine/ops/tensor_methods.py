@@ -154,13 +154,48 @@ def copy_(self, src, non_blocking=False):
     """Copy ``src`` (broadcast, cast) into this tensor in place."""
     check_inplace(self, src)
     if not isinstance(src, Tensor):
-        raise errors.EngineTypeError(
-            f"copy_(): argument 'src' (position 1) must be Tensor, not {type(src).__name__}")
+        src = _number_as_tensor(src, self)
     if 0 in self._data.strides:  # (torch: self's own overlap, then src's, then the shapes)
         check_overlap(self)
     check_mem_overlap(self, (src,))
     moved = to(src, device=self.device) if src.device != self.device else src
     return apply_inplace(self, _copy_result(self, moved))
+
+
+# (TORCH_WARN's text without its "(Triggered internally at ...)" location, as errors.py's)
+_COMPLEX_TO_REAL_WARNING = "Casting complex values to real discards the imaginary part"
+
+
+def _number_as_tensor(value, self: Tensor) -> Tensor:
+    """A Python number passed where ``copy_`` takes a tensor, as torch's argument parser lets
+    it (``copy_`` is one of its numbers-as-tensors functions): a 0-d tensor of the number's
+    own type (bool, int64, float64; an int past int64's range is a uint64 Scalar, taken
+    straight to ``self``'s dtype as C++ converts it; a complex number keeps its real part,
+    with torch's warning: the engine's tensors are real). Anything else is the parser's
+    TypeError."""
+    import warnings
+
+    from ._args import check_scalar_int
+    from .signatures import _is_number
+
+    if not _is_number(value):
+        raise errors.EngineTypeError(
+            f"copy_(): argument 'other' (position 1) must be Tensor, not "
+            f"{type(value).__name__}")
+    xp = self.device.xp
+    if isinstance(value, complex):
+        warnings.warn(_COMPLEX_TO_REAL_WARNING, UserWarning, stacklevel=3)
+        value = value.real
+    if isinstance(value, (bool, np.bool_)):
+        return _wrap(xp.asarray(bool(value)), bool_, self.device)
+    if isinstance(value, (int, np.integer)):
+        value = int(value)
+        check_scalar_int(value)
+        if value >= 1 << 63:
+            data = np.asarray(np.uint64(value)).astype(self.dtype.np)
+            return _wrap(xp.asarray(data), self.dtype, self.device)
+        return _wrap(xp.asarray(value, dtype=np.int64), int64, self.device)
+    return _wrap(xp.asarray(float(value), dtype=np.float64), float64, self.device)
 
 
 def _copy_result(self: Tensor, src: Tensor) -> Tensor:
