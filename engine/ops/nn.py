@@ -934,30 +934,35 @@ def _column_dots(gd: np.ndarray, yd: np.ndarray, d: int) -> np.ndarray:
         return np.array(sums, np.float32).reshape(kept)
     block = max(1, min(n, _COLUMN_BLOCK // (outer * inner)))
     products = np.empty((outer, block, inner))
-    sums = np.empty_like(products)  # (each step's float64 sum, checked after the block)
+    steps32 = np.empty((outer, block, inner), np.float32)  # (each step's result)
+    before = np.empty_like(products)  # (each step's sum before it, float64)
     acc = np.zeros((outer, inner), np.float32)
-    add, copyto = np.add, np.copyto
+    add = np.add
     start = 0
     while start < n:
         m = min(n - start, block)
-        p, s = products[:, :m], sums[:, :m]
+        p, r = products[:, :m], steps32[:, :m]
         np.multiply(g3[:, start:start + m], y3[:, start:start + m], out=p, dtype=np.float64)
-        first = acc.copy()  # (the sum before the block's first step)
-        for k in range(m):
-            copyto(acc, add(acc, p[:, k], out=s[:, k]), casting="unsafe")
+        first = acc  # (the sum before the block's first step)
+        for pk, rk in zip(p.swapaxes(0, 1), r.swapaxes(0, 1)):  # (the sum in float64, rounded
+            add(acc, pk, out=rk, casting="unsafe")            # once to float32 into rk)
+            acc = rk
+        acc = acc.copy()
+        prior = before[:, :m]
+        prior[:, 0] = first
+        prior[:, 1:] = r[:, :m - 1]
+        s = prior + p  # (each step's float64 sum again, as the loop computed it)
         bits = s.view(np.uint64)
         suspect = ((bits & 0x1FFFFFFF) == 0x10000000) | \
             (((bits << np.uint64(1)) - np.uint64(2)) < np.uint64((897 << 53) - 2))
         if suspect.any():  # (an exact float64 sum is rounded once: no second rounding)
-            before = np.concatenate([first[:, None], s[:, :m - 1]], axis=1)
-            before = before.astype(np.float32).astype(np.float64)
-            bb = s - before  # (Knuth's two-sum: the exact error of ``before + p``)
-            suspect &= (before - (s - bb)) + (p - bb) != 0
+            bb = s - prior  # (Knuth's two-sum: the exact error of ``prior + p``)
+            suspect &= (prior - (s - bb)) + (p - bb) != 0
             steps = np.flatnonzero(suspect.any(axis=(0, 2)))
             if steps.size:  # (that step again, fused; then on from there)
                 k = int(steps[0])
                 i = start + k
-                acc = fma(g3[:, i], y3[:, i], s[:, k - 1].astype(np.float32) if k else first)
+                acc = fma(g3[:, i], y3[:, i], r[:, k - 1].copy() if k else first)
                 start = i + 1
                 continue
         start += m
