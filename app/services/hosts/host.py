@@ -114,7 +114,10 @@ class Host:
         number = None
 
         def notify(long: bool) -> None:  # (from a signal handler too: one small record)
-            send(sock, {"op": "cpu", "long": long, "n": number})
+            try:
+                send(sock, {"op": "cpu", "long": long, "n": number})
+            except (PeerGone, OSError):  # the serving process is gone: the reply finds out
+                pass
 
         self.priority.notify = notify
         while True:
