@@ -174,7 +174,7 @@ def test_a_long_run_is_low_only_while_a_short_one_runs(make_app, monkeypatch):
 
     async def main() -> None:
         await asyncio.gather(_evaluate(runner, "1"), _evaluate(runner, "2"))  # hosts up
-        first = asyncio.ensure_future(_evaluate(runner, SPIN.format(s=2.0)))
+        first = asyncio.ensure_future(_evaluate(runner, SPIN.format(s=5.0)))  # (room for load)
         await until(lambda: host_running(True))
         (spinner,) = host_running(True)
         await asyncio.sleep(0.1)
@@ -183,7 +183,7 @@ def test_a_long_run_is_low_only_while_a_short_one_runs(make_app, monkeypatch):
         assert short["status"] == 200
         assert decisions == [(spinner.pid, True), (spinner.pid, False)]
         assert not spinner.low
-        second = asyncio.ensure_future(_evaluate(runner, SPIN.format(s=0.5)))
+        second = asyncio.ensure_future(_evaluate(runner, SPIN.format(s=1.5)))
         await until(lambda: len(host_running(True)) == 2)
         assert (await second)["status"] == 200
         assert (await first)["status"] == 200
