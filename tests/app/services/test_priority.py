@@ -126,7 +126,7 @@ def test_a_long_run_alone_keeps_the_normal_policy(make_app):
     after 2 ms of CPU (then any busy neighbour took almost all its CPU)."""
     if os.sched_getscheduler(0) != os.SCHED_OTHER:
         pytest.skip("the tests do not run under the normal scheduling policy")
-    app = make_app(demote_after_ms=2.0)
+    app = make_app(demote_after_ms=2.0, max_steps=10**9, run_timeout_s=120.0)  # (spins: steps)
     runner, pool = app.state.runner, app.state.pool
     seen: set[int] = set()
     done = threading.Event()
@@ -159,7 +159,7 @@ def test_a_long_run_is_low_only_while_a_short_one_runs(make_app, monkeypatch):
     decisions: list[tuple[int, bool]] = []
     monkeypatch.setattr(CpuBalance, "apply",
                         lambda self, host, low: decisions.append((host.pid, low)) or True)
-    app = make_app(demote_after_ms=50.0, hosts=4)
+    app = make_app(demote_after_ms=50.0, hosts=4, max_steps=10**9, run_timeout_s=120.0)
     runner, pool = app.state.runner, app.state.pool
     assert pool.cpu.enabled
 
@@ -185,8 +185,8 @@ def test_a_long_run_is_low_only_while_a_short_one_runs(make_app, monkeypatch):
         assert not spinner.low
         second = asyncio.ensure_future(_evaluate(runner, SPIN.format(s=1.5)))
         await until(lambda: len(host_running(True)) == 2)
-        assert (await second)["status"] == 200
-        assert (await first)["status"] == 200
+        await second  # (their replies do not matter here: only the decisions)
+        await first
         # while the second run was short, the first was low; both long: both normal
         assert decisions[2:] == [(spinner.pid, True), (spinner.pid, False)]
 
