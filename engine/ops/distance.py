@@ -283,9 +283,13 @@ def _kl_div_loss(input: Tensor, target: Tensor, log_target: bool) -> Tensor:
 
     if not input.dtype.is_floating_point or not target.dtype.is_floating_point:
         raise errors.EngineRuntimeError("kl_div: Integral inputs not supported.")
+    # (torch's C++ ``a op b`` evaluates ``b`` first, as GCC passes arguments right to left:
+    # the right operand's nodes are recorded first, so backward reaches them last)
     if log_target:
-        return target.exp() * (target - input)
-    return xlogy(target, target) - target * input
+        diff = target - input
+        return target.exp() * diff
+    product = target * input
+    return xlogy(target, target) - product
 
 
 def functional_kl_div(input, target, size_average=None, reduce=None, reduction="mean",

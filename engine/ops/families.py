@@ -144,7 +144,7 @@ def binary(name: str, fwd, grads=None, *, save=("input", "other"), out="promote"
            doc: str, aliases=(), kind="both", inplace=True, public=True,
            ufunc: str | None = None, check=None, number_edges: bool = True,
            half_scalar: bool = False, other_first: bool = False, row_major: bool = False,
-           scalar_node: str | None = None):
+           scalar_node: str | None = None, joint=None):
     """An elementwise broadcasting op of two operands (tensors or Python scalars).
 
     ``out``: "promote" (PyTorch's promotion), "float" (ints become the default float), or
@@ -165,7 +165,9 @@ def binary(name: str, fwd, grads=None, *, save=("input", "other"), out="promote"
     the operands' layout (``pow(Scalar, Tensor)``). ``scalar_node``: the node of torch's
     C++ Scalar overload (``AddBackward1``), which a derivative formula records for a tensor
     and a Python number (``graph.in_formula``), with one edge; a program's ``x + 1`` wraps the
-    number (``AddBackward0`` with an empty second edge).
+    number (``AddBackward0`` with an empty second edge). ``joint(g, needs, *saved)``: the
+    reverse rule of two tensors as one formula (torch's ``atan2_backward`` computes a term
+    both gradients share once); ``grads`` stay its tangent rules.
     """
     node = node or node_name(name)
     cross = save == "cross"
@@ -295,6 +297,9 @@ def binary(name: str, fwd, grads=None, *, save=("input", "other"), out="promote"
                     else:
                         record(result, node, grads, (input, other), saved,
                                saves_scalars=numbers_saved)
+                elif joint is not None and type(input) is Tensor and type(other) is Tensor:
+                    record(result, node, joint, (input, other), saved, False,
+                           saves_scalars=numbers_saved)
                 elif number_edges or type(input) is Tensor and type(other) is Tensor:
                     record(result, node, grads, (input, other), saved, saves_scalars=numbers_saved)
                 elif type(input) is Tensor:

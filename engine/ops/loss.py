@@ -139,8 +139,11 @@ def poisson_nll_loss(input, target, log_input=True, full=False, size_average=Non
     """Negative log-likelihood of ``target`` under a Poisson of rate ``exp(input)`` (or
     ``input`` when not ``log_input``); ``full`` adds Stirling's term."""
     reduction = _reduction(size_average, reduce, reduction)
+    # (torch's C++ ``a - b`` evaluates ``b`` first: GCC passes arguments right to left, so
+    # the product's node is recorded first and backward reaches it last)
     if log_input:
-        loss = input.exp() - target * input
+        product = target * input
+        loss = input.exp() - product
     else:
         loss = input - target * add_scalar(input, eps).log()  # (C++ add(Tensor, Scalar))
     if full:

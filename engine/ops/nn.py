@@ -2656,7 +2656,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
 
 @op(kind="function", grad_fns=("NllLossBackward0", "NllLoss2DBackward0", "LogSoftmaxBackward0",
                                "ViewBackward0", "DivBackward1", "NegBackward0", "AddBackward0",
-                               "MulBackward1", "FillBackward2"))
+                               "AddBackward1", "MulBackward1", "FillBackward2"))
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
                   reduction="mean", label_smoothing=0.0):
     """Cross-entropy of logits ``input`` (classes on dim 1) against class indices or class
@@ -2696,8 +2696,10 @@ def _cross_entropy_probs(input, target, weight, reduction, label_smoothing, igno
             f"cross_entropy: weight tensor should be defined either for all {c} classes or no "
             f"classes but got weight tensor of shape: {list(weight._data.shape)}")
     logp = log_softmax(input, cls)
-    if label_smoothing > 0:
-        target = target * (1 - label_smoothing) + label_smoothing / c
+    if label_smoothing > 0:  # C++'s mul and add of doubles: MulBackward1, AddBackward1
+        from .pointwise import add_scalar, mul_scalar
+
+        target = add_scalar(mul_scalar(target, 1 - label_smoothing), label_smoothing / c)
     terms = logp * target
     if weight is not None:
         terms = terms * _class_view(weight, input, cls)

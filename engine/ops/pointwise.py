@@ -407,7 +407,9 @@ sub_scalar = binary("sub", lambda xp, a, b: xp.subtract(a, b), (lambda g, *_: g,
                     save=(), node="SubBackward1", doc="", inplace=False, public=False,
                     check=_sub_check, number_edges=False)
 # (its gradient ``grad * other`` is mul(Tensor, Scalar) again: MulBackward1 under create_graph)
-mul_scalar = binary("mul", lambda xp, a, b: xp.multiply(a, b),
+mul_scalar = binary("mul", lambda xp, a, b: xp.multiply(a, b) if type(b) is not float and
+                    type(b) is not int or a.dtype is not _F16 else
+                    _half_by_number(xp, a, b, "multiply"),  # (float16: as ``mul``)
                     (lambda g, a, b: mul_scalar(g, b) if needs_grad(g) else
                      _times_number(g, b), None), save="cross",
                     node="MulBackward1", doc="", inplace=False, public=False,
@@ -742,10 +744,16 @@ def _atan2_recip(y: Tensor, x: Tensor) -> Tensor:
     return d.reciprocal().masked_fill(_wrap(d._data == 0, bool_, d.device), 0)
 
 
+def _atan2_backward(g: Tensor, needs: tuple, y: Tensor, x: Tensor) -> tuple:
+    """torch's atan2_backward: one ``recip`` for both gradients."""
+    recip = _atan2_recip(y, x)
+    return (g * x * recip if needs[0] else None, g * -y * recip if needs[1] else None)
+
+
 atan2 = _tensor_only("atan2", binary(
     "atan2", lambda xp, a, b: xp.arctan2(a, b),
     (lambda g, y, x: g * x * _atan2_recip(y, x), lambda g, y, x: g * -y * _atan2_recip(y, x)),
-    out="float", doc="", inplace=False, public=False),
+    out="float", doc="", inplace=False, public=False, joint=_atan2_backward),
     "Elementwise angle of the point ``(other, input)`` (``atan(input / other)`` by quadrant).",
     ("Atan2Backward0",), aliases=("arctan2",))
 inplace_twin("atan2", atan2)

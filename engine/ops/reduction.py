@@ -455,8 +455,8 @@ def cumprod(input, dim, *, dtype=None):
 def _cumprod_grad(g: Tensor, x: Tensor, out: Tensor, d: int) -> Tensor:
     if x._data.size <= 1 or x._data.shape[d] == 1:  # (torch hands it through)
         return g
-    if not bool((x._data == 0).any()):
-        return _reverse_cumsum(g * out, d) / x
+    if not bool((x._data == 0).any()):  # (torch's ``output * grad``: its operand order)
+        return _reverse_cumsum(out * g, d) / x
     if is_grad_enabled():
         return _cumprod_grad_differentiable(g, x, d)
     # Up to a slice's first zero z: the usual formula; at z: the product before it times the

@@ -258,6 +258,21 @@ GRAPHS = {
     "norm()": lambda m: _second(m, (a := _x(m, 3, 4)).norm(), a),
     "norm(dim=1)": lambda m: _second(m, (a := _x(m, 3, 4)).norm(dim=1), a),
     "acosh": lambda m: _second(m, ((a := _x(m, 4)) * a + 1).acosh(), a),
+    # session 21: cumprod_backward's ``output * grad``; mish's one tanh node read twice;
+    # soft targets smoothed by C++ doubles (MulBackward1, AddBackward1); atan2_backward's
+    # one ``recip``; C++ ``a - b`` records ``b`` first (poisson_nll_loss, kl_div)
+    "cumprod": lambda m: _second(m, (a := _x(m, 2, 3)).cumprod(1), a),
+    "linalg.vander": lambda m: _second(m, _op(m, "linalg.vander")(a := _x(m, 3)), a),
+    "mish": lambda m: _second(m, _op(m, "mish")(a := _x(m, 4)), a),
+    "cross_entropy(probs, label_smoothing)": lambda m: _second(m, _op(m, "cross_entropy")(
+        a := _x(m, 3, 4), (b := _x(m, 3, 4)).softmax(1), label_smoothing=0.25), a, b),
+    "atan2": lambda m: _second(m, m.atan2(a := _x(m, 4), b := _x(m, 4)), a, b),
+    "atan2(one grad)": lambda m: _second(m, m.atan2(_x(m, 4).detach(), b := _x(m, 4)), b),
+    "poisson_nll_loss": lambda m: _second(m, _op(m, "poisson_nll_loss")(
+        a := _x(m, 3, 4), _x(m, 3, 4).detach().abs(), reduction="none"), a),
+    "kl_div": lambda m: _second(m, m.kl_div(a := _x(m, 3, 4), (b := _x(m, 3, 4)) * b), a, b),
+    "kl_div(log_target)": lambda m: _second(m, m.kl_div(a := _x(m, 3, 4), b := _x(m, 3, 4),
+                                                          log_target=True), a, b),
 }
 
 
@@ -270,8 +285,6 @@ def test_graphs_as_torch_records_them(case):
 # tests/oracle/names_sweep.py over one program per op (seed 1): the graphs where the engine
 # still records other nodes than torch, each with why; the list only shrinks
 KNOWN: dict[str, str] = {
-    "cumprod_ order2": "cumprod's formula: a product's operands in another order than torch's "
-                       "cumprod_backward (MulBackward0 edges swapped)",
     "hardtanh_ order2": "in place, torch's formula reads the result through a clone "
                         "(CloneBackward0); the engine's HardtanhBackward0 reads it directly",
     "threshold_ order2": "as hardtanh_ (ThresholdBackward1 read directly)",
