@@ -82,3 +82,67 @@ def test_float32_pow_is_rounded_from_double():
     assert (t != engine.to_numpy(engine.tensor(a).pow(engine.tensor(b)))).mean() < 0.04
     t = (2.5 ** torch.tensor(b)).numpy()
     assert (t != engine.to_numpy(2.5 ** engine.tensor(b))).mean() < 0.04
+
+
+FOREACH_CASES = {
+    "adamax-tensor-lr": lambda T, ps: T.optim.Adamax(ps, lr=T.tensor(0.03), foreach=True),
+    "nadam": lambda T, ps: T.optim.NAdam(ps, lr=0.03, foreach=True),
+    "nadam-tensor-lr-wd": lambda T, ps: T.optim.NAdam(ps, lr=T.tensor(0.03), weight_decay=0.1,
+                                                      decoupled_weight_decay=True,
+                                                      foreach=True),
+    "radam": lambda T, ps: T.optim.RAdam(ps, lr=0.03, betas=(0.9, 0.7), foreach=True),
+    "radam-tensor-lr": lambda T, ps: T.optim.RAdam(ps, lr=T.tensor(0.03), betas=(0.9, 0.7),
+                                                   weight_decay=0.1, maximize=True,
+                                                   foreach=True),
+}
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("case", FOREACH_CASES)
+def test_foreach_updates_are_torchs_multi_tensor_formulas(case, dtype):
+    """``foreach=True`` was ignored: torch's multi-tensor NAdam divides ``sqrt(v)`` by
+    ``sqrt(1 - beta2^t)``, RAdam adds a reciprocal to an unrectified step, and both (and
+    Adamax) read a tensor lr with ``item()`` where the single-tensor path rounds the step
+    size in the tensor's float32."""
+    make = FOREACH_CASES[case]
+    assert _steps(engine, make, steps=9, dtype=dtype) == \
+        _steps(torch, make, steps=9, dtype=dtype)
+
+
+def _raised(fn):
+    try:
+        fn()
+    except Exception as e:  # noqa: BLE001 - the class and text are what is compared
+        from .backends import builtin_class
+        return builtin_class(e).__name__, str(e)
+    return None
+
+
+@pytest.mark.parametrize("name", ["Adam", "AdamW"])
+def test_adam_refuses_a_tensor_lr_with_foreach(name):
+    """torch refuses ``lr=tensor`` with ``foreach=True`` (ValueError when made, RuntimeError
+    at the step when the lr became a tensor later); the engine computed."""
+    def make(T):
+        return getattr(T.optim, name)([T.zeros(2, requires_grad=True)], lr=T.tensor(0.1),
+                                      foreach=True)
+
+    assert _raised(lambda: make(engine)) == _raised(lambda: make(torch)) is not None
+
+    def later(T):
+        w = T.zeros(2, requires_grad=True)
+        opt = getattr(T.optim, name)([w], foreach=True)
+        opt.param_groups[0]["lr"] = T.tensor(0.1)
+        w.grad = T.ones(2)
+        opt.step()
+
+    assert _raised(lambda: later(engine)) == _raised(lambda: later(torch)) is not None
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "Adamax", "NAdam", "RAdam",
+                                  "RMSprop", "Adagrad", "Adadelta", "SparseAdam"])
+def test_a_tensor_lr_of_two_elements_is_refused_as_torch(name):
+    def make(T):
+        return getattr(T.optim, name)([T.zeros(2, requires_grad=True)],
+                                      lr=T.tensor([0.1, 0.2]))
+
+    assert _raised(lambda: make(engine)) == _raised(lambda: make(torch)) is not None
