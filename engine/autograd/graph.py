@@ -380,7 +380,12 @@ def copy_slices(base: Tensor, view: Tensor, fn) -> bool:
     if FW_ACTIVE[0] or fn is None or fn._nout != 1 or not fn._plain:
         return False
     first = fn._edges[0] if fn._edges else None
-    if first is not None and (first[0] is not view._grad_fn or first[1] != view._output_nr):
+    if first is not None and (first[0] is not view._grad_fn or first[1] != view._output_nr) \
+            and not (fn._name == "NotImplemented" and not base.requires_grad):
+        # (torch's NotImplemented node has edges only to the inputs that require grad, and
+        # CopySlices takes its first as the view's, in its place the base's: the other
+        # input's edge is dropped; backward runs the node, which refuses, while
+        # autograd.grad for that input finds it unused)
         return False
     view_fn = view._view_fn
     base_edge = edge_of(base) if base.requires_grad else None

@@ -35,7 +35,7 @@ from ._args import broadcast_pair, check_same_device, ensure_tensor, norm_dim, p
 from ._fma import fma
 from .creation import full_like, zeros_like
 from .families import apply_inplace, check_inplace
-from .linalg import plain_mm
+from .linalg import _Layout, plain_mm
 from .memory_format import draws_like
 from .pointwise import (
     _AS_COEFFS,
@@ -1123,8 +1123,6 @@ def _linear_node(x: Tensor, w: Tensor, wt: Tensor) -> tuple:
     does (their sizes and strides only otherwise), so a backward after the other changed in
     place goes through and a version error names ``mat2``'s shape. (The rules read the
     weight itself.)"""
-    from .linalg import _Layout
-
     rules = (_linear_grad_bias, lambda g, x, _wt: _linear_grad_input(g, x, w),
              lambda g, x, _wt: _linear_grad_weight_t(g, x, w))
     return rules, (x if needs_grad(w) else _Layout.of(x),
