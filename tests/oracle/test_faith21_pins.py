@@ -146,3 +146,36 @@ def test_a_tensor_lr_of_two_elements_is_refused_as_torch(name):
                                       lr=T.tensor([0.1, 0.2]))
 
     assert _raised(lambda: make(engine)) == _raised(lambda: make(torch)) is not None
+
+
+def _schedule(T, name):
+    w = T.zeros(3, requires_grad=True)
+    lr = T.tensor(0.05)
+    opt = T.optim.SGD([w], lr=lr, momentum=0.9)
+    S = T.optim.lr_scheduler
+    s = {"StepLR": lambda: S.StepLR(opt, 1, 0.3),
+         "ReduceLROnPlateau": lambda: S.ReduceLROnPlateau(opt, patience=0),
+         "OneCycleLR": lambda: S.OneCycleLR(opt, max_lr=0.1, total_steps=6),
+         "CosineAnnealingWarmRestarts": lambda: S.CosineAnnealingWarmRestarts(opt, 2),
+         "SequentialLR": lambda: S.SequentialLR(
+             opt, [S.ExponentialLR(opt, 0.9), S.StepLR(opt, 1, 0.5)], milestones=[2]),
+         "LinearLR": lambda: S.LinearLR(opt)}[name]()
+    first = s.get_last_lr()
+    seen = []
+    for _ in range(4):
+        w.grad = T.ones(3)
+        opt.step()
+        s.step(1.0) if name == "ReduceLROnPlateau" else s.step()
+        seen.append((repr(s.get_last_lr()), opt.param_groups[0]["lr"] is lr, repr(lr),
+                     repr(first)))
+    return seen, repr(opt.param_groups[0].get("initial_lr")), repr(w)
+
+
+@pytest.mark.parametrize("name", ["StepLR", "ReduceLROnPlateau", "OneCycleLR",
+                                  "CosineAnnealingWarmRestarts", "SequentialLR", "LinearLR"])
+def test_schedulers_fill_a_tensor_lr_in_place(name):
+    """torch's schedulers fill a tensor lr in place (the group keeps the user's tensor and its
+    dtype) and hand out clones (``get_last_lr()``, ``initial_lr``, ``base_lrs``); the engine
+    replaced the tensor with a new one (ReduceLROnPlateau and OneCycleLR with a Python float)
+    and returned the group's own objects."""
+    assert _schedule(engine, name) == _schedule(torch, name)

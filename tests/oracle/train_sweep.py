@@ -110,9 +110,13 @@ def _no_noise_steps(p: dict) -> None:
     as its gradient; an optimizer that divides by the gradient's size (every one but SGD and
     ASGD) turns that noise into a full step of either sign, so torch's own float32 and float64
     runs part there and no tolerance holds. Such programs are drawn without those biases."""
+    m = p["model"]
+    if p["loss"]["name"].startswith("TripletMargin"):
+        # (anchor, positive and negative come out of one head: its bias cancels in their
+        # differences, for every optimizer: the gradient itself is noise)
+        m["head_bias"] = False
     if p["optim"]["name"] in ("SGD", "ASGD"):
         return
-    m = p["model"]
     norm = m.get("norm") or ""
     if m["kind"] in ("attention", "transformer") or norm.startswith(("BatchNorm",
                                                                      "InstanceNorm")):
@@ -617,6 +621,7 @@ def build_model(T, p: dict):
     m = p["model"]
     kind = m["kind"]
     out = _head_out(p)
+    hb = m.get("head_bias", True)
     act = _activation(T, m["act"])
     drop = [nn.Dropout(m["dropout"])] if m["dropout"] else []
     if kind == "mlp":
@@ -636,11 +641,11 @@ def build_model(T, p: dict):
                                            bias=b["bias"]))
             layers.append(_activation(T, m["act"]))
             layers += [nn.Dropout(m["dropout"])] if m["dropout"] else []
-        layers.append(nn.Linear(width, out))
+        layers.append(nn.Linear(width, out, bias=hb))
         return _wrap(T, p["container"], layers), lambda model, X: model(X["x"])
     if kind == "bilinear":
         bil = nn.Bilinear(4, 3, 6, bias=m["bias"])
-        rest = _wrap(T, p["container"], [act, *drop, nn.Linear(6, out)])
+        rest = _wrap(T, p["container"], [act, *drop, nn.Linear(6, out, bias=hb)])
         return _containers(T).Bilinear(bil, rest), lambda model, X: model(X["x"], X["x2"])
     if kind == "conv1d":
         c = m["conv"]
@@ -660,7 +665,7 @@ def build_model(T, p: dict):
             layers.append(nn.MaxPool1d(2, ceil_mode=True))
         elif m["pool"] == "AvgPool1d":
             layers.append(nn.AvgPool1d(2, ceil_mode=True, count_include_pad=False))
-        layers += [nn.AdaptiveAvgPool1d(3), nn.Flatten(), *drop, nn.Linear(12, out)]
+        layers += [nn.AdaptiveAvgPool1d(3), nn.Flatten(), *drop, nn.Linear(12, out, bias=hb)]
         return _wrap(T, p["container"], layers), lambda model, X: model(X["x"])
     if kind == "conv2d":
         c = m["conv"]
@@ -680,18 +685,18 @@ def build_model(T, p: dict):
         if m["transpose"]:
             layers.append(nn.ConvTranspose2d(4, 3, bias=m["bias"], **m["transpose"]))
             ch = 3
-        layers += [nn.AdaptiveAvgPool2d(2), nn.Flatten(), *drop, nn.Linear(ch * 4, out)]
+        layers += [nn.AdaptiveAvgPool2d(2), nn.Flatten(), *drop, nn.Linear(ch * 4, out, bias=hb)]
         return _wrap(T, p["container"], layers), lambda model, X: model(X["x"])
     if kind == "embedding":
         e = m["emb"]
         emb = nn.Embedding(10, 6, **e)
-        rest = _wrap(T, p["container"], [act, *drop, nn.Linear(6, out)])
+        rest = _wrap(T, p["container"], [act, *drop, nn.Linear(6, out, bias=hb)])
         model = nn.ModuleDict({"emb": emb, "rest": rest})
         return model, lambda model, X: model["rest"](model["emb"](X["idx"]).mean(1))
     if kind == "embedding_bag":
         e = m["emb"]
         emb = nn.EmbeddingBag(10, 6, mode=e["mode"], padding_idx=e["padding_idx"])
-        rest = _wrap(T, p["container"], [act, *drop, nn.Linear(6, out)])
+        rest = _wrap(T, p["container"], [act, *drop, nn.Linear(6, out, bias=hb)])
         model = nn.ModuleDict({"emb": emb, "rest": rest})
 
         def fwd(model, X):
@@ -716,7 +721,7 @@ def build_model(T, p: dict):
         body = cls(8, 6, **kw)
         dirs = 2 if s["bidirectional"] else 1
         h = (s["proj_size"] if s["cell"] == "LSTM" and s["proj_size"] else 6) * dirs
-        head = _wrap(T, p["container"], [act, *drop, nn.Linear(h, out)])
+        head = _wrap(T, p["container"], [act, *drop, nn.Linear(h, out, bias=hb)])
         model = _containers(T).Seq(body, head, m, T)
         return model, lambda model, X: model(X["x"], X)
     if kind == "attention":
@@ -727,7 +732,7 @@ def build_model(T, p: dict):
                                      kdim=5 if s["kdim"] else None,
                                      vdim=5 if s["kdim"] else None,
                                      batch_first=s["batch_first"])
-        head = _wrap(T, p["container"], [act, *drop, nn.Linear(8, out)])
+        head = _wrap(T, p["container"], [act, *drop, nn.Linear(8, out, bias=hb)])
         return _containers(T).Seq(body, head, m, T), lambda model, X: model(X["x"], X)
     s = m["tf"]
     body = nn.TransformerEncoderLayer(8, s["nhead"], dim_feedforward=s["dim_feedforward"],
@@ -735,7 +740,7 @@ def build_model(T, p: dict):
                                       layer_norm_eps=s["layer_norm_eps"],
                                       batch_first=s["batch_first"], norm_first=s["norm_first"],
                                       bias=m["bias"])
-    head = _wrap(T, p["container"], [act, *drop, nn.Linear(8, out)])
+    head = _wrap(T, p["container"], [act, *drop, nn.Linear(8, out, bias=hb)])
     return _containers(T).Seq(body, head, m, T), lambda model, X: model(X["x"], X)
 
 
