@@ -77,6 +77,9 @@ SCHEDULERS = [None, None, "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnea
               "CosineAnnealingWarmRestarts", "OneCycleLR", "ReduceLROnPlateau",
               "SequentialLR", "ChainedScheduler"]
 N = 6  # batch
+FAULTS = ["bad_lr", "bad_momentum", "bad_betas", "nesterov", "backward_twice",
+          "state_dict_groups", "clip_nonfinite", "target_out_of_range", "missing_key"]
+# (and "tensor_lr_foreach": Adam/AdamW with a tensor lr and foreach=True, which torch refuses)
 
 
 def plan(seed: int) -> dict:
@@ -100,6 +103,16 @@ def plan(seed: int) -> dict:
     p["roundtrip_at"] = r.choice([None, None, r.randrange(k)])
     p["container"] = r.choice(["seq", "seq", "list", "dict", "ordered"])
     p["data_seed"] = r.randrange(2 ** 31)
+    # now and then a program that fails on the way (the error's step, class and text)
+    p["fault"] = r.choice(FAULTS) if r.random() < 0.12 else None
+    p["fault_at"] = r.randrange(k)
+    o = p["optim"]
+    if o["name"] in ("Adam", "AdamW") and o["tensor_lr"] and o["opts"]["foreach"]:
+        p["fault"] = "tensor_lr_foreach"  # (torch refuses it)
+    if p["fault"] in ("missing_key", "state_dict_groups"):
+        p["roundtrip_at"] = p["fault_at"]
+    elif p["fault"] == "clip_nonfinite":
+        p["clip"] = ("norm", 1.0, 2.0)
     _no_noise_steps(p)
     return p
 
@@ -753,6 +766,7 @@ def _inputs(T, p: dict, d: dict, dt) -> dict:
             X[k] = T.tensor(d[k], dtype=dt)
     if "idx" in d:
         X["idx"] = T.tensor(d["idx"], dtype=T.int64)
+    if "offsets" in d:
         X["offsets"] = T.tensor(np.concatenate([[0], d["offsets"]]), dtype=T.int64)
     kind = m["kind"]
     if kind == "rnn":
@@ -854,6 +868,15 @@ def build_optim(T, p: dict, model):
     o = p["optim"]
     opts = dict(o["opts"])
     lr = opts.pop("lr")
+    fault = p.get("fault")
+    if fault == "bad_lr":
+        lr = -lr
+    elif fault == "bad_momentum" and "momentum" in opts:
+        opts["momentum"] = -0.5
+    elif fault == "bad_betas" and "betas" in opts:
+        opts["betas"] = (1.0, opts["betas"][1])
+    elif fault == "nesterov" and o["name"] == "SGD":
+        opts["nesterov"], opts["momentum"] = True, 0.0
     if o["tensor_lr"]:
         lr = T.tensor(lr)
     cls = getattr(T.optim, o["name"])
@@ -964,11 +987,17 @@ def _program(T, be, p: dict, dtype: str, obs: list, where: list) -> None:
             first.requires_grad_(False)
         where[0] = f"step {k} zero_grad"
         opt.zero_grad(set_to_none=p["set_to_none"])
+        if p["fault"] == "target_out_of_range" and p["fault_at"] == k and \
+                p["loss"]["kind"] == "class":
+            Y["y"] = T.full_like(Y["y"], 9)
         where[0] = f"step {k} forward"
         out = forward(model, X)
         loss = loss_fn(out)
         obs.append((f"step {k} loss", _obs(loss, be)))
         where[0] = f"step {k} backward"
+        fault = p["fault"] if p["fault_at"] == k else None
+        if fault == "backward_twice":
+            loss.backward()
         loss.backward()
         for n, q in model.named_parameters():
             obs.append((f"step {k} {n}.grad", _obs(q.grad, be)))
@@ -976,7 +1005,11 @@ def _program(T, be, p: dict, dtype: str, obs: list, where: list) -> None:
             where[0] = f"step {k} clip"
             params = list(model.parameters())
             if clip[0] == "norm":
-                r = T.nn.utils.clip_grad_norm_(params, clip[1], norm_type=clip[2])
+                if fault == "clip_nonfinite":
+                    with T.no_grad():
+                        params[-1].grad[0] = math.inf
+                r = T.nn.utils.clip_grad_norm_(params, clip[1], norm_type=clip[2],
+                                               error_if_nonfinite=fault == "clip_nonfinite")
                 obs.append((f"step {k} clip_grad_norm_", _obs(r, be)))
             else:
                 T.nn.utils.clip_grad_value_(params, clip[1])
@@ -995,8 +1028,12 @@ def _program(T, be, p: dict, dtype: str, obs: list, where: list) -> None:
         if p["roundtrip_at"] == k:
             where[0] = f"step {k} state_dict round trip"
             state = {n: v.clone() for n, v in model.state_dict().items()}
+            if fault == "missing_key":
+                state.pop(next(iter(state)))
             model.load_state_dict(state)
             osd = copy.deepcopy(opt.state_dict())
+            if fault == "state_dict_groups":
+                osd["param_groups"].append(dict(osd["param_groups"][0], params=[]))
             if sched is None:
                 opt = build_optim(T, p, model)
             opt.load_state_dict(osd)
@@ -1040,6 +1077,11 @@ def runs(p: dict) -> tuple[Run, Run, Run | None, Run | None]:
 def difference(p: dict) -> str | None:
     """Where program ``p``'s engine run differs from torch's (None: they agree)."""
     e, t, r, l = runs(p)
+    if t.error is not None and p["fault"] is None:
+        # (a program without a fault that torch refuses: the generator's mistake, which would
+        # hide the rest of the program behind an error both sides raise)
+        return (f"harness: torch raised without a fault at {t.error.where}: "
+                f"{t.error.cls.__name__}: {t.error.message[:300]}")
     return compare_runs(e, t, r, l)
 
 
