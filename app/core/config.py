@@ -82,8 +82,10 @@ class Settings(BaseSettings):
     run_grace_s: float = Field(5.0, gt=0, description="A run still going this long after its "
                                "timeout has its host killed.")
     demote_after_ms: float = Field(2.0, ge=0, description="A request that has used this much "
-                                   "CPU time runs on at the lowest CPU priority (SCHED_IDLE) "
-                                   "so short requests go first; 0: never.")
+                                   "CPU time runs at the lowest CPU priority (SCHED_IDLE) "
+                                   "while another request is short, so short requests go "
+                                   "first; 0: never (also where hosts could not take their "
+                                   "priority back: no RLIMIT_NICE).")
     state_dir: str = Field("autograd-state", description="Folder of the durable session store "
                            "(SQLite); relative to the working directory.")
     shutdown_grace_s: float = Field(10.0, ge=0, description="On shutdown, how long requests "

@@ -571,7 +571,17 @@ class ExpressionCompiler:
 
         return run
 
+    def _yield(self, node: dict, scope: Scope) -> Closure:
+        """A ``yield`` expression the lowering of a generator's statements did not take
+        (:mod:`app.lang.yield_lowering`): outside a function, in a class body, a lambda or a
+        comprehension."""
+        if scope.kind == "function" and scope.qualname.endswith(">"):
+            raise ProgramValidationError("'yield' inside a lambda or a comprehension is not "
+                                         "supported")
+        raise ProgramValidationError("'yield' outside function")
+
     _EXPRESSIONS: dict[str, Any] = {
+        "yield": _yield, "yield_from": _yield,
         "walrus": _walrus, "call": _call, "var": _var, "method": _method, "attr": _attr,
         "index": _index,
         "and": _and, "or": _or, "not": _not, "ifexp": _ifexp, "tuple": _tuple, "set": _set,

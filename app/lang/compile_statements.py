@@ -64,6 +64,7 @@ from .schema import WRITABLE_ATTRS
 from .scopes import Scope
 from .shared import SHARED_CONTAINERS, unshared
 from .values import Instance, Property, user_class_of
+from .yield_lowering import Lowering, statement_holds_yield
 
 Tensor = engine.Tensor
 _MISSING = UNBOUND
@@ -88,7 +89,7 @@ def has_yield(stmt: dict) -> bool:
     stack = [stmt]
     while stack:
         s = stack.pop()
-        if "yield" in s or "yield_from" in s:
+        if "yield" in s or "yield_from" in s or statement_holds_yield(s):
             return True
         if "def" in s or "class" in s:
             continue
@@ -293,10 +294,10 @@ class StatementCompiler:
 
     def stmt(self, node: dict, pointer: str, scope: Scope, *, loop: bool,
              func: bool) -> Closure:
+        if "yield" in node or "yield_from" in node or not func and statement_holds_yield(node):
+            raise invalid(pointer, "'yield' outside function")
         if "assign" in node:
             return self._assign(node, pointer, scope)
-        if "yield" in node or "yield_from" in node:
-            raise invalid(pointer, "'yield' outside function")
         if ("break" in node or "continue" in node) and not loop:
             raise invalid(pointer, "'break' outside loop" if "break" in node
                           else "'continue' not properly in loop")
@@ -525,6 +526,8 @@ class StatementCompiler:
         return stmt
 
     def result_stmt(self, node: dict, pointer: str, scope: Scope) -> Closure:
+        if statement_holds_yield(node):
+            raise invalid(pointer, "'yield' outside function")
         value = self.expr(node["expr"], scope)
 
         def run(fr: Frame) -> None:
@@ -605,6 +608,15 @@ class StatementCompiler:
     def _assign(self, node: dict, pointer: str, scope: Scope) -> Closure:
         value = self.expr(node["value"], scope)
         target = node["assign"]
+        if node.get("also"):  # ``a = b.c = d[0] = value``: the value once, stores in order
+            stores = tuple(self.store(t, scope) for t in (target, *node["also"]))
+
+            def assign_chain(fr: Frame) -> None:
+                v = value(fr)
+                for store_one in stores:
+                    store_one(fr, v)
+
+            return self.counted(assign_chain, pointer)
         if isinstance(target, str):
             kind, _ = scope.resolve(target)
             if kind == "local" or kind == "class":
@@ -1109,6 +1121,8 @@ class StatementCompiler:
 
     def gen_stmt(self, node: dict, pointer: str, scope: Scope, *, loop: bool) -> Closure:
         """A statement with a ``yield`` in a generator's body, as a generator function."""
+        if statement_holds_yield(node):
+            return self._gen_lowered(node, pointer, scope, loop=loop)
         if "yield" in node:
             value = self.expr(node["yield"], scope)
             unit = self.unit
@@ -1155,6 +1169,66 @@ class StatementCompiler:
             return self.gen_counted(self._gen_match(node, pointer, scope, loop), pointer)
         raise invalid(pointer, "'yield' cannot appear in this statement")  # pragma: no cover
 
+    def _gen_lowered(self, node: dict, pointer: str, scope: Scope, *, loop: bool) -> Closure:
+        """A statement whose expressions hold a ``yield`` (``total += (yield x)``), lowered
+        (:mod:`app.lang.yield_lowering`): what it evaluates before each yield goes into
+        hidden locals (``.0`` ...), dropped when the statement is done; the statements that
+        lowering makes are located at the statement itself."""
+        bound = scope.bound
+        temps: list[str] = []
+
+        def temp() -> str:
+            name = f".{sum(1 for b in bound if b[:1] == '.')}"
+            bound.add(name)
+            temps.append(name)
+            return name
+
+        try:
+            pre, main = Lowering(temp).statement(node)
+        except ProgramValidationError as exc:
+            raise invalid(pointer, exc.detail) from None
+        at = f"{pointer}/.lowered"
+        parts = tuple((has_yield(s), self.gen_stmt(s, at, scope, loop=loop) if has_yield(s)
+                       else self.stmt(s, at, scope, loop=loop, func=True)) for s in pre)
+        unit = self.unit
+        names = tuple(temps)
+
+        def before(fr: Frame) -> Any:
+            try:
+                for is_gen, part in parts:
+                    if is_gen:
+                        yield from part(fr)
+                    else:
+                        part(fr)
+            except Exception as exc:
+                for i, (u, p) in enumerate(exc.__dict__.get("trace", ())):
+                    if u == unit and (p == at or p.startswith(at + "/")):
+                        exc.__dict__["trace"][i] = (u, pointer)
+                raise
+
+        if "while" in main:
+            run = self.gen_counted(self._gen_while(main, pointer, scope, loop, before=before),
+                                   pointer)
+            main_gen = True
+        else:
+            main_gen = has_yield(main)
+            run = self.gen_stmt(main, pointer, scope, loop=loop) if main_gen else \
+                self.stmt(main, pointer, scope, loop=loop, func=True)
+
+        def run_lowered(fr: Frame) -> Any:
+            try:
+                if "while" not in main:
+                    yield from before(fr)
+                if main_gen:
+                    return (yield from run(fr))
+                return run(fr)
+            finally:
+                local = fr.locals
+                for name in names:
+                    local.pop(name, None)
+
+        return run_lowered
+
     def _yield_to(self, value: Closure, store: Store, pointer: str) -> Closure:
         """``target = yield value``: the target gets what the generator is resumed with."""
         unit = self.unit
@@ -1170,14 +1244,21 @@ class StatementCompiler:
                 raise located(exc, unit, pointer, fr.rs.limits) from None
         return run_yield_to
 
-    def _gen_while(self, node: dict, pointer: str, scope: Scope, loop: bool) -> Closure:
+    def _gen_while(self, node: dict, pointer: str, scope: Scope, loop: bool,
+                   before: Closure | None = None) -> Closure:
+        """``before``: what a lowered test (``while (yield) is not None``) runs before each
+        evaluation of it."""
         cond = self.expr(node["while"], scope)
         body = self.gen_block(node["body"], f"{pointer}/body", scope, loop=True)
         orelse = self.gen_block(node.get("else", []), f"{pointer}/else", scope, loop=loop)
 
         def run(fr: Frame) -> Any:
             n = 0
-            while cond(fr):
+            while True:
+                if before is not None:
+                    yield from before(fr)
+                if not cond(fr):
+                    break
                 rs = fr.rs
                 n += 1
                 if n > rs.limits.max_loop_iterations:

@@ -13,9 +13,10 @@ import json
 import math
 from typing import Any
 
-from .errors import LimitExceeded, SourceSyntaxError
+from .errors import LimitExceeded, ProgramValidationError, SourceSyntaxError
 from .limits import DEFAULT_LIMITS, Limits
 from .schema import ATTR_DUNDERS, READ_DUNDERS, SPECIAL_METHODS
+from .yield_lowering import Lowering, statement_holds_yield
 
 #: Names a program has without importing them, each a library module (``F`` is
 #: ``torch.nn.functional``, ``nn`` is ``torch.nn``). They are ordinary names, as Python's
@@ -69,7 +70,6 @@ MAX_SOURCE_CHARS = 1_000_000
 
 _NODE_NAMES = {
     ast.AsyncFunctionDef: "async functions", ast.Await: "await",
-    ast.Yield: "yield inside an expression", ast.YieldFrom: "yield from inside an expression",
     ast.AsyncFor: "async for", ast.AsyncWith: "async with",
     ast.TryStar: "except* (exception groups)",
 }
@@ -194,6 +194,8 @@ class SourceCompiler:
         for node in nodes:
             for stmt in self.statement(node, f"{pointer}/{len(out)}", ctx):
                 self.positions[f"{pointer}/{len(out)}"] = (node.lineno, node.col_offset + 1)
+                if ctx["func"] and statement_holds_yield(stmt):
+                    _check_lowering(node, stmt)
                 out.append(stmt)
         return out
 
@@ -225,30 +227,21 @@ class SourceCompiler:
         return out
 
     def stmt_Assign(self, node: ast.Assign, sub: str, ctx: dict) -> list[dict]:
-        if isinstance(node.value, (ast.Yield, ast.YieldFrom)) and len(node.targets) == 1:
+        if isinstance(node.value, (ast.Yield, ast.YieldFrom)) and len(node.targets) == 1 and \
+                not _holds_yield(node.targets[0]):
             return [self.yield_stmt(node, node.value, ctx, node.targets[0])]
         value = self.expr(node.value)
         first, *rest = node.targets
-        held = first  # the plain name whose value the later targets get
-        if rest and not isinstance(first, ast.Name):
-            # ``a[t] = last = value`` (CleanRL's GAE loop): the value goes through the first
-            # plain name, bound as the first target is stored; targets before it must not
-            # read that name (they would see its new value)
-            named = [i for i, t in enumerate(rest) if isinstance(t, ast.Name)]
-            if not named or any(isinstance(n, ast.Name) and n.id == rest[named[0]].id
-                                for t in [first, *rest[:named[0]]] for n in ast.walk(t)):
-                raise _fail(rest[0], "chained assignment needs a plain name first")
-            held = rest.pop(named[0])
-            value = {"walrus": self.bind_name(held, held.id), "value": value}
-        out = [self.store(first, value)]
-        for target in rest:  # a = b = value: the later targets get the first one's value
-            out.append(self.store(target, {"var": held.id}))
-        return out
+        if not rest:
+            return [self.store(first, value)]
+        # ``self.a = self.b = 0.0``: one node, the value once, the targets left to right
+        return [{"assign": self.target(first), "also": [self.target(t) for t in rest],
+                 "value": value}]
 
     def stmt_AnnAssign(self, node: ast.AnnAssign, sub: str, ctx: dict) -> list[dict]:
         if node.value is None:
             return []
-        if isinstance(node.value, (ast.Yield, ast.YieldFrom)):
+        if isinstance(node.value, (ast.Yield, ast.YieldFrom)) and not _holds_yield(node.target):
             return [self.yield_stmt(node, node.value, ctx, node.target)]
         return [self.store(node.target, self.expr(node.value))]
 
@@ -784,6 +777,14 @@ class SourceCompiler:
         return {"dictcomp": [self.expr(node.key), self.expr(node.value)],
                 "generators": self.generators(node.generators)}
 
+    def expr_Yield(self, node: ast.Yield) -> Any:
+        """``(yield v)`` inside a larger expression (CPython's compiler has already refused it
+        outside a function and in comprehensions, :func:`_check_future`)."""
+        return {"yield": None if node.value is None else self.expr(node.value)}
+
+    def expr_YieldFrom(self, node: ast.YieldFrom) -> Any:
+        return {"yield_from": self.expr(node.value)}
+
     def expr_NamedExpr(self, node: ast.NamedExpr) -> Any:
         return {"walrus": self.bind_name(node.target, node.target.id),
                 "value": self.expr(node.value)}
@@ -848,7 +849,8 @@ def _compile(source: str, max_depth: int) -> tuple[str, dict[str, tuple[int, int
                             limit="max_nesting_depth", value=max_depth, status=413) from None
     _check_depth(tree, max_depth)
     if any(isinstance(n, ast.ImportFrom) and n.module == "__future__" for n in tree.body) or \
-            any(isinstance(n, (ast.NamedExpr, ast.Match)) for n in ast.walk(tree)):
+            any(isinstance(n, (ast.NamedExpr, ast.Match, ast.Yield, ast.YieldFrom))
+                for n in ast.walk(tree)):
         _check_future(tree)  # also CPython's rules of ``:=`` scopes and of ``case`` patterns
     compiler = SourceCompiler()
     try:
@@ -858,6 +860,19 @@ def _compile(source: str, max_depth: int) -> tuple[str, dict[str, tuple[int, int
         raise LimitExceeded("the source is nested too deeply to compile",
                             limit="max_nesting_depth", value=max_depth, status=413) from None
     return json.dumps(program), compiler.positions
+
+
+def _holds_yield(node: ast.AST) -> bool:
+    return any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in ast.walk(node))
+
+
+def _check_lowering(node: ast.stmt, stmt: dict) -> None:
+    """A yield where the interpreter does not lower it (a lambda, an assignment target, an
+    ``assert``'s message ...: :mod:`app.lang.yield_lowering`) is a syntax error here."""
+    try:
+        Lowering(lambda: ".0").statement(stmt)
+    except ProgramValidationError as exc:
+        raise _fail(node, exc.detail) from None
 
 
 def _check_future(tree: ast.Module) -> None:

@@ -7,6 +7,7 @@ take a function (``sort(key=...)``) call it through the interpreter.
 from __future__ import annotations
 
 import string
+import types
 from collections.abc import Callable
 from typing import Any
 
@@ -311,6 +312,9 @@ _TABLES.update({t: {**FLOAT_METHODS, **SCALAR_METHODS} if issubclass(t, float) e
                 SCALAR_METHODS for t in SCALAR_TYPES})
 _TABLES.update(NP_METHODS)
 _TABLES[ArgParser] = ARGPARSE_METHODS
+#: a read-only mapping (``Color.__members__``): dict's reading methods
+_TABLES[types.MappingProxyType] = {name: _plain(types.MappingProxyType, name)
+                                   for name in ("keys", "values", "items", "get", "copy")}
 
 
 def _random_method(fn: Callable[..., Any]) -> Callable[..., Any]:

@@ -47,7 +47,7 @@ from .pyabc import ABSTRACTS, check_instantiable
 from .pycollections import ATTRIBUTES as COLLECTION_ATTRIBUTES
 from .pycontextlib import ContextManagerFunction
 from .pyenum import NAMES as ENUM_NAMES
-from .pyenum import enum_call
+from .pyenum import enum_call, members_proxy, str_enum_method
 from .pyenum import set_refused as enum_set_refused
 from .pyfunctools import CachedFunction
 from .runtime import RunState
@@ -432,6 +432,14 @@ def dunder_attr(rs: RunState, obj: Any, name: str) -> Any:
         return VERSIONS[obj.path]
     if name == "__init__":
         return get_attr(rs, obj, name)
+    if name == "__members__":  # an enum's names to its members, read-only
+        cls = obj if type(obj) is UserClass else obj.cls if isinstance(obj, Instance) else None
+        if cls is not None and cls.lookup(ENUM_NAMES) is not None:
+            return members_proxy(cls)
+        if type(obj) is UserClass:
+            raise ProgramError(f"type object '{obj.name}' has no attribute '__members__'",
+                               exception="AttributeError")
+        raise no_attribute(obj, name)
     raise ProgramError(f"dunder attributes are not allowed: '{name}'",
                        exception="AttributeError")
 
@@ -534,6 +542,10 @@ def instance_attr(rs: RunState, obj: Instance, name: str) -> Any:
         return _bind(found, obj, cls)
     if name == "__init__":
         return BoundMethod(obj, NativeMethod("__init__", object_init))
+    if cls.lookup(ENUM_NAMES) is not None:
+        method = str_enum_method(obj, name)  # ``Mode.TRAIN.upper()``: its str's
+        if method is not None:
+            return method
     raise no_attribute(obj, name)
 
 

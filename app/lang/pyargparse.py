@@ -14,8 +14,11 @@ formatter_class=, argument_default=, prefix_chars=, conflict_handler=)`` (``prog
 ``print_usage``, ``error``. What argparse writes (help, usage, errors) goes to the run's
 printed lines; its exits are the language's ``SystemExit`` (``-h`` ends the run as a script
 ends, an error is ``SystemExit: 2`` after argparse's message). ``Namespace`` objects are the
-language's. Out: ``FileType`` and ``fromfile_prefix_chars`` (files), custom ``Action``
-classes, ``exit_on_error=False``, subparsers.
+language's. Sub-commands: ``add_subparsers`` (``dest``, ``title``, ``help``, ``required``,
+``metavar``) and its ``add_parser`` (``aliases``, ``help`` and a parser's own keywords), with
+``set_defaults(func=...)`` as scripts dispatch. Out: ``FileType`` and
+``fromfile_prefix_chars`` (files), custom ``Action`` classes (and ``parser_class=``,
+``action=`` of ``add_subparsers``), ``exit_on_error=False``.
 """
 
 from __future__ import annotations
@@ -87,6 +90,13 @@ class ArgParser:
         self.parser, self.kind = parser, kind
 
     def __repr__(self) -> str:
+        if self.kind == "_SubParsersAction":
+            a = self.parser
+            choices = ", ".join(f"{k!r}: {ArgParser(v, 'ArgumentParser')!r}"
+                                for k, v in a.choices.items())
+            return (f"_SubParsersAction(option_strings=[], dest={a.dest!r}, nargs='A...', "
+                    f"const=None, default=None, type=None, choices={{{choices}}}, "
+                    f"required={a.required!r}, help={a.help!r}, metavar={a.metavar!r})")
         if self.kind == "ArgumentParser":
             p = self.parser
             return (f"ArgumentParser(prog={p.prog!r}, usage={p.usage!r}, description="
@@ -116,26 +126,56 @@ def _exiting(rs: RunState, fn: Any, *args: Any, **kwargs: Any) -> Any:
         raise ProgramError(str(exc), exception="ArgumentError") from None
 
 
-def _new_parser(rs: RunState, *args: Any, formatter_class: Any = None,
-                fromfile_prefix_chars: Any = None, exit_on_error: bool = True,
-                parents: Any = None, **kwargs: Any) -> ArgParser:
+def _parser_options(what: str, formatter_class: Any = None, fromfile_prefix_chars: Any = None,
+                    exit_on_error: bool = True, parents: Any = None,
+                    **kwargs: Any) -> dict[str, Any]:
+    """The keywords of a new parser (``ArgumentParser(...)``, ``subparsers.add_parser(...)``)
+    as CPython's argparse takes them, what reads files or changes exiting refused."""
     if fromfile_prefix_chars is not None:
-        raise ProgramError("ArgumentParser(fromfile_prefix_chars=...) is not supported: a "
+        raise ProgramError(f"{what}(fromfile_prefix_chars=...) is not supported: a "
                            "program reads no files", exception="TypeError")
     if not exit_on_error:
-        raise ProgramError("ArgumentParser(exit_on_error=False) is not supported",
+        raise ProgramError(f"{what}(exit_on_error=False) is not supported",
                            exception="TypeError")
     base = argparse.HelpFormatter if formatter_class is None else \
         getattr(formatter_class, "pytype", None)
     if base not in FORMATTERS:
-        raise ProgramError("ArgumentParser(formatter_class=...) takes argparse's help "
+        raise ProgramError(f"{what}(formatter_class=...) takes argparse's help "
                            "formatters only", exception="TypeError")
-    kwargs.setdefault("prog", "main.py")
     parent_parsers = [p.parser for p in parents or ()
                       if isinstance(p, ArgParser) and p.kind == "ArgumentParser"]
-    parser = _exiting(rs, _Parser, *args, formatter_class=FORMATTERS[base],
-                      parents=parent_parsers, **kwargs)
-    return ArgParser(parser, "ArgumentParser")
+    return {**kwargs, "formatter_class": FORMATTERS[base], "parents": parent_parsers}
+
+
+def _new_parser(rs: RunState, *args: Any, **kwargs: Any) -> ArgParser:
+    options = _parser_options("ArgumentParser", **kwargs)
+    options.setdefault("prog", "main.py")
+    return ArgParser(_exiting(rs, _Parser, *args, **options), "ArgumentParser")
+
+
+def _kind_of(self: ArgParser, kind: str, name: str) -> None:
+    if self.kind != kind:
+        raise ProgramError(f"'{self.kind}' object has no attribute '{name}'",
+                           exception="AttributeError")
+
+
+def _add_subparsers(rs: RunState, self: ArgParser, **kwargs: Any) -> ArgParser:
+    """``parser.add_subparsers(dest=, title=, description=, help=, required=, metavar=,
+    prog=)``: CPython's sub-commands; the parsers it adds are this parser's kind."""
+    _kind_of(self, "ArgumentParser", "add_subparsers")
+    for refused in ("parser_class", "action"):
+        if refused in kwargs:
+            raise ProgramError(f"add_subparsers({refused}=...) is not supported",
+                               exception="TypeError")
+    return ArgParser(_exiting(rs, self.parser.add_subparsers, **kwargs), "_SubParsersAction")
+
+
+def _add_parser(rs: RunState, self: ArgParser, name: Any, **kwargs: Any) -> ArgParser:
+    """``subparsers.add_parser('train', help=, aliases=, ...)``: a parser of its own, its
+    ``set_defaults(func=train)`` what the parsed namespace carries."""
+    _kind_of(self, "_SubParsersAction", "add_parser")
+    options = _parser_options("add_parser", **kwargs)
+    return ArgParser(_exiting(rs, self.parser.add_parser, name, **options), "ArgumentParser")
 
 
 class _TypeCall:
@@ -237,6 +277,7 @@ METHODS: dict[str, Any] = {
     "add_mutually_exclusive_group": _group("_MutuallyExclusiveGroup",
                                            "add_mutually_exclusive_group"),
     "parse_args": _parse_args, "parse_known_args": _parse_known,
+    "add_subparsers": _add_subparsers, "add_parser": _add_parser,
     "set_defaults": lambda rs, self, **kw: _exiting(rs, self.parser.set_defaults, **kw),
     "get_default": lambda rs, self, dest: _exiting(rs, self.parser.get_default, dest),
     "format_help": _text("format_help"), "format_usage": _text("format_usage"),

@@ -14,6 +14,17 @@ class (the functional form); the class iterates over its members (aliases left o
 ``<Color.RED: 1>`` (``str``: ``Color.RED``), compare by identity (ordering is CPython's
 ``TypeError``) and hash as their name. ``IntEnum`` members compare, order, hash, format,
 index and compute as their integer values (``str(N.A)`` is ``'1'``, as 3.11's).
+
+``Flag`` and ``IntFlag``: ``auto()`` is the next bit, the one-bit members are the class's
+members (``list``, ``len``), ``| & ^ ~`` give members or combinations of bits (CPython's
+pseudo-members: ``<Perm.R|W: 3>``, ``Perm.R|W``, ``<Perm: 0>``, kept by the class so
+``P(5) is P(5)``), a combination iterates over and has ``len``, ``in`` and truth of its bits;
+a ``Flag`` refuses other bits (``STRICT``: CPython's ``invalid value`` text), an ``IntFlag``
+keeps them (``<I.A|8: 9>``) and is an integer as ``IntEnum`` is. ``StrEnum``: members compare,
+hash, format, concatenate, index and take ``str``'s methods as their string (``auto()`` is
+the lower-case name). A class's ``_missing_(cls, value)`` classmethod is asked for a value no
+member has (CPython's ``TypeError`` when it gives neither ``None`` nor a member), and
+``Color.__members__`` is the read-only ``mappingproxy`` of names (aliases too) to members.
 """
 
 from __future__ import annotations
@@ -23,7 +34,7 @@ from types import MappingProxyType
 from typing import Any
 
 from .errors import ProgramError
-from .runtime import RunState
+from .runtime import RunState, current_rs
 from .values import (
     LIBRARY_CLASS_MODULES,
     BuiltinFunction,
@@ -44,12 +55,52 @@ VALUES = "_value2member_map_"  # hashable value -> member
 
 
 class Auto:
-    """What ``auto()`` gives: the value is chosen when the class is made."""
+    """What ``auto()`` gives: the value is chosen when the class is made (``value``, then).
+    Combined in the class body (``RW = R | W`` of a ``Flag``), it gives a :class:`Combined`
+    worked out then too."""
 
-    __slots__ = ()
+    __slots__ = ("value",)
+
+    def __init__(self) -> None:
+        self.value: Any = None
 
     def __repr__(self) -> str:
         return "auto(_auto_null)"
+
+    def __or__(self, other: Any) -> Combined:
+        return Combined(operator.or_, self, other)
+
+    def __and__(self, other: Any) -> Combined:
+        return Combined(operator.and_, self, other)
+
+    def __xor__(self, other: Any) -> Combined:
+        return Combined(operator.xor, self, other)
+
+    def __ror__(self, other: Any) -> Combined:
+        return Combined(operator.or_, other, self)
+
+    def __rand__(self, other: Any) -> Combined:
+        return Combined(operator.and_, other, self)
+
+    def __rxor__(self, other: Any) -> Combined:
+        return Combined(operator.xor, other, self)
+
+
+class Combined(Auto):
+    """``A | B`` of two ``auto()`` values in a class body."""
+
+    __slots__ = ("fn", "left", "right")
+
+    def __init__(self, fn: Any, left: Any, right: Any) -> None:
+        super().__init__()
+        self.fn, self.left, self.right = fn, left, right
+
+    def resolve(self) -> Any:
+        def part(v: Any) -> Any:
+            if isinstance(v, Combined):
+                return v.resolve()
+            return v.value if isinstance(v, Auto) else v
+        return self.fn(part(self.left), part(self.right))
 
 
 def _auto(rs: RunState) -> Auto:
@@ -157,6 +208,211 @@ for _name_ in ("Enum", "IntEnum"):
     LIBRARY_CLASS_MODULES[_name_] = "enum."
 
 
+# --------------------------------------------------------------------------- Flag, IntFlag
+
+#: The pseudo-members (combinations of bits) a flag class keeps, as CPython keeps them in its
+#: ``_value2member_map_`` (so ``P(5) is P(5)``); past this many, a new one each time.
+MAX_PSEUDO_MEMBERS = 4096
+
+
+def _bits(cls: UserClass) -> tuple[list[Instance], int]:
+    """A flag class's one-bit members in definition order, and their bits together."""
+    members = cls.lookup(MEMBERS)
+    singles = [members[name] for name in cls.lookup(NAMES)]
+    mask = 0
+    for member in singles:
+        mask |= member.attrs["_value_"]
+    return singles, mask
+
+
+def _binary_digits(value: int, width: int) -> str:
+    """``0b0 1000``: CPython's enum texts' sign bit, a space, then the bits padded."""
+    digits = format(value, "b").rjust(width, "0")
+    return f"0b0 {digits}"
+
+
+def _flag_of(cls: UserClass, value: int) -> Instance:
+    """``P(value)`` for a value no member has: a combination of its bits (CPython's
+    pseudo-member); a ``Flag`` refuses other bits (``STRICT``), an ``IntFlag`` keeps them."""
+    singles, mask = _bits(cls)
+    keep = INT_FLAG in cls.mro
+    if value < 0:
+        value = (1 << mask.bit_length()) + value
+    if value & ~mask and not keep:
+        width = max(value.bit_length(), mask.bit_length())
+        raise ProgramError(f"<flag '{cls.name}'> invalid value {value}\n    given "
+                           f"{_binary_digits(value, width)}\n  allowed "
+                           f"{_binary_digits(mask, width)}", exception="ValueError")
+    by_value = cls.lookup(VALUES)
+    found = by_value.get(value)
+    if found is not None:
+        return found
+    names = [m.attrs["_name_"] for m in singles if m.attrs["_value_"] & value]
+    extra = value & ~mask
+    if extra:
+        names.append(str(extra))
+    member = new_instance(cls)
+    member.attrs["_name_"] = "|".join(names) if names else None
+    member.attrs["_value_"] = value
+    if len(by_value) < MAX_PSEUDO_MEMBERS and type(by_value) is dict:
+        by_value[value] = member
+    return member
+
+
+def _flag_value(self: Instance, other: Any, symbol: str, reflected: bool = False) -> int:
+    if isinstance(other, Instance) and other.cls is self.cls:
+        return other.attrs["_value_"]
+    if INT_FLAG in self.cls.mro and isinstance(other, int) and not isinstance(other, bool):
+        return other
+    left, right = (type_name(other), self.cls.name) if reflected else \
+        (self.cls.name, type_name(other))
+    raise ProgramError(f"unsupported operand type(s) for {symbol}: '{left}' and '{right}'",
+                       exception="TypeError")
+
+
+def _flag_op(fn: Any, symbol: str, reflected: bool = False) -> Any:
+    def run(rs: RunState, self: Instance, other: Any) -> Any:
+        value = fn(self.attrs["_value_"], _flag_value(self, other, symbol, reflected))
+        return enum_call(rs, self.cls, (value,), {})
+    return run
+
+
+def _flag_invert(rs: RunState, self: Instance) -> Instance:
+    value = self.attrs["_value_"]
+    if INT_FLAG in self.cls.mro:
+        return enum_call(rs, self.cls, (~value,), {})
+    return enum_call(rs, self.cls, (_bits(self.cls)[1] & ~value,), {})
+
+
+def _flag_members(self: Instance) -> list[Instance]:
+    value = self.attrs["_value_"]
+    return [m for m in _bits(self.cls)[0] if m.attrs["_value_"] & value]
+
+
+def _flag_contains(rs: RunState, self: Instance, other: Any) -> bool:
+    if not (isinstance(other, Instance) and other.cls is self.cls):
+        raise ProgramError(f"unsupported operand type(s) for 'in': '{type_name(other)}' and "
+                           f"'{self.cls.name}'", exception="TypeError")
+    bits = other.attrs["_value_"]
+    return bits & self.attrs["_value_"] == bits
+
+
+def _flag_repr(rs: RunState, self: Instance) -> str:
+    name, value = self.attrs["_name_"], self.attrs["_value_"]
+    if name is None:
+        return f"<{self.cls.name}: {value}>"
+    return f"<{self.cls.name}.{name}: {value}>"
+
+
+def _flag_str(rs: RunState, self: Instance) -> str:
+    name = self.attrs["_name_"]
+    if name is None:
+        return f"{self.cls.name}({self.attrs['_value_']})"
+    return f"{self.cls.name}.{name}"
+
+
+def _flag_hash(rs: RunState, self: Instance) -> int:
+    from .builtins import BUILTINS
+
+    return BUILTINS["hash"](rs, self.attrs["_name_"])
+
+
+_FLAG_OPS: dict[str, Any] = {}
+for _op, _symbol in (("or", "|"), ("and", "&"), ("xor", "^")):
+    _fn = getattr(operator, _op + "_" if _op != "xor" else _op)
+    _FLAG_OPS[f"__{_op}__"] = _flag_op(_fn, _symbol)
+    _FLAG_OPS[f"__r{_op}__"] = _flag_op(_fn, _symbol, reflected=True)
+_FLAG_OPS["__invert__"] = _flag_invert
+
+FLAG = UserClass("Flag", "Flag", (ENUM,), {
+    **_native(**_FLAG_OPS, __repr__=_flag_repr, __str__=_flag_str, __hash__=_flag_hash,
+              __format__=lambda rs, self, spec="": format(_flag_str(rs, self), spec),
+              __contains__=_flag_contains, __iter__=lambda rs, self: iter(_flag_members(self)),
+              __len__=lambda rs, self: len(_flag_members(self)),
+              __bool__=lambda rs, self: bool(self.attrs["_value_"])),
+    **_NO_MEMBERS}, builtin=True)
+INT_FLAG = UserClass("IntFlag", "IntFlag", (INT_ENUM, FLAG), {
+    **_native(**_FLAG_OPS, __repr__=_flag_repr), **_NO_MEMBERS}, builtin=True)
+
+
+# --------------------------------------------------------------------------- StrEnum
+
+def _plain_str(value: Any) -> Any:
+    if isinstance(value, Instance) and STR_ENUM in value.cls.mro:
+        return value.attrs["_value_"]
+    return value
+
+
+def _str_compare(fn: Any, symbol: str) -> Any:
+    def run(rs: RunState, self: Any, other: Any) -> Any:
+        b = _plain_str(other)
+        if isinstance(b, str):
+            return fn(self.attrs["_value_"], b)
+        if symbol in ("==", "!="):
+            return symbol == "!="
+        raise ProgramError(f"'{symbol}' not supported between instances of '{self.cls.name}' "
+                           f"and '{type_name(other)}'", exception="TypeError")
+    return run
+
+
+def _str_concat(reflected: bool) -> Any:
+    def run(rs: RunState, self: Any, other: Any) -> Any:
+        b = _plain_str(other)
+        if not isinstance(b, str):
+            raise ProgramError(f'can only concatenate str (not "{type_name(other)}") to str',
+                               exception="TypeError")
+        a = self.attrs["_value_"]
+        return b + a if reflected else a + b
+    return run
+
+
+STR_ENUM = UserClass("StrEnum", "StrEnum", (ENUM,), {
+    **_native(
+        __eq__=_str_compare(operator.eq, "=="), __ne__=_str_compare(operator.ne, "!="),
+        __lt__=_str_compare(operator.lt, "<"), __le__=_str_compare(operator.le, "<="),
+        __gt__=_str_compare(operator.gt, ">"), __ge__=_str_compare(operator.ge, ">="),
+        __hash__=lambda rs, self: BUILTIN_HASH(rs, self.attrs["_value_"]),
+        __str__=_value, __format__=lambda rs, self, spec="": format(self.attrs["_value_"], spec),
+        __len__=lambda rs, self: len(self.attrs["_value_"]),
+        __contains__=lambda rs, self, item: _plain_str(item) in self.attrs["_value_"],
+        __iter__=lambda rs, self: iter(self.attrs["_value_"]),
+        __getitem__=lambda rs, self, key: self.attrs["_value_"][key],
+        __add__=_str_concat(False), __radd__=_str_concat(True),
+        __bool__=lambda rs, self: bool(self.attrs["_value_"])),
+    **_NO_MEMBERS}, builtin=True)
+
+
+def BUILTIN_HASH(rs: RunState, value: Any) -> int:  # noqa: N802 -- the builtin ``hash``
+    from .builtins import BUILTINS
+
+    return BUILTINS["hash"](rs, value)
+
+
+def str_enum_method(obj: Instance, name: str) -> Any:
+    """A ``StrEnum`` member's ``str`` method (``Mode.TRAIN.upper()``): the method of its
+    value, or None."""
+    from .methods import native_method
+
+    if STR_ENUM not in obj.cls.mro or name.startswith("_"):
+        return None
+    method = native_method(obj.attrs["_value_"], name)
+    if method is None:
+        return None
+    from .values import BoundMethod
+
+    return BoundMethod(obj.attrs["_value_"], method)
+
+
+for _name_ in ("Flag", "IntFlag", "StrEnum"):
+    LIBRARY_CLASS_MODULES[_name_] = "enum."
+
+
+def members_proxy(cls: UserClass) -> MappingProxyType:
+    """``Color.__members__``: its names (aliases too) to its members, read-only."""
+    members = cls.lookup(MEMBERS)
+    return members if type(members) is MappingProxyType else MappingProxyType(members)
+
+
 # --------------------------------------------------------------------------- classes
 
 _NOT_MEMBERS = (Function, StaticMethod, ClassMethod, Property, BuiltinFunction)
@@ -179,6 +435,8 @@ def make_enum(rs: RunState, cls: UserClass) -> None:
             raise ProgramError(f"<enum '{cls.name}'> cannot extend <enum '{base.name}'>",
                                exception="TypeError")
     int_enum = INT_ENUM in cls.mro
+    flag = FLAG in cls.mro
+    str_enum = STR_ENUM in cls.mro
     members: dict[str, Instance] = {}
     names: list[str] = []
     by_value: dict[Any, Instance] = {}
@@ -189,10 +447,18 @@ def make_enum(rs: RunState, cls: UserClass) -> None:
                 isinstance(value, UserClass):
             continue
         if type(value) is Auto:
-            value = next((v + 1 for v in reversed(last_values)
-                          if isinstance(v, int) and not isinstance(v, bool)), 1)
+            value.value = _next_value(name, last_values, flag=flag, str_enum=str_enum)
+            value = value.value
+        elif type(value) is Combined:
+            value.value = value.resolve()
+            value = value.value
         if int_enum:
             value = _as_int(value)
+        elif str_enum:
+            value = _as_str(value)
+        elif flag and not (isinstance(value, int) and not isinstance(value, bool)):
+            raise ProgramError("unsupported operand type(s) for |=: 'int' and "
+                               f"'{type_name(value)}'", exception="TypeError")
         last_values.append(value)
         alias = _find(members, names, by_value, value)
         if alias is not None:
@@ -206,13 +472,44 @@ def make_enum(rs: RunState, cls: UserClass) -> None:
 
             call_special(rs, member, init, value if type(value) is tuple else (value,))
         members[name] = member
-        names.append(name)
+        if not flag or value > 0 and value & (value - 1) == 0:  # a flag's names: its bits
+            names.append(name)
         try:
             by_value[value] = member
         except TypeError:  # unhashable: found by a scan
             pass
         cls.ns[name] = member
     cls.ns[MEMBERS], cls.ns[NAMES], cls.ns[VALUES] = members, names, by_value
+
+
+def _next_value(name: str, last_values: list, *, flag: bool, str_enum: bool) -> Any:
+    """What ``auto()`` gives: the last integer plus one; a flag's next bit after the last
+    value's highest; a ``StrEnum``'s name in lower case."""
+    if str_enum:
+        return name.lower()
+    ints = [v for v in last_values if isinstance(v, int) and not isinstance(v, bool)]
+    if flag:
+        if not last_values:
+            return 1
+        last = last_values[-1]
+        if not isinstance(last, int) or isinstance(last, bool):
+            raise ProgramError(f"invalid flag value {_repr_text(last)}", exception="TypeError")
+        return 1 << last.bit_length()
+    return ints[-1] + 1 if ints else 1
+
+
+def _repr_text(value: Any) -> str:
+    from .builtins import BUILTINS
+
+    return BUILTINS["repr"](current_rs(), value)
+
+
+def _as_str(value: Any) -> str:
+    if type(value) is tuple:
+        value = value[0] if len(value) == 1 else value
+    if not isinstance(value, str):
+        raise ProgramError(f"{_repr_text(value)} is not a string", exception="TypeError")
+    return value
 
 
 def _as_int(value: Any) -> int:
@@ -256,12 +553,23 @@ def enum_call(rs: RunState, cls: UserClass, args: tuple | list, kwargs: dict) ->
     if isinstance(value, Instance) and value.cls is cls:
         return value
     found = _find(cls.lookup(MEMBERS), cls.lookup(NAMES), cls.lookup(VALUES), value)
-    if found is None:
-        from .builtins import BUILTINS
+    if found is not None:
+        return found
+    missing = cls.lookup("_missing_")
+    if missing is not None:  # the class's ``_missing_(cls, value)``, as CPython calls it
+        from .objects import call_value, get_attr
 
-        raise ProgramError(f"{BUILTINS['repr'](rs, value)} is not a valid {cls.qualname}",
-                           exception="ValueError")
-    return found
+        found = call_value(rs, get_attr(rs, cls, "_missing_"), (value,), {})
+        if isinstance(found, Instance) and found.cls is cls:
+            return found
+        if found is not None:
+            raise ProgramError(f"error in {cls.qualname}._missing_: returned "
+                               f"{_repr_text(found)} instead of None or a valid member",
+                               exception="TypeError")
+    if FLAG in cls.mro and isinstance(value, int) and not isinstance(value, bool):
+        return _flag_of(cls, value)
+    raise ProgramError(f"{_repr_text(value)} is not a valid {cls.qualname}",
+                       exception="ValueError")
 
 
 def _functional(rs: RunState, cls: UserClass, value: Any, names: Any = None, *,
@@ -311,5 +619,6 @@ def set_refused(cls: UserClass, name: str) -> ProgramError | None:
     return None
 
 
-ENUM_MODULE: dict[str, Any] = {"Enum": ENUM, "IntEnum": INT_ENUM,
+ENUM_MODULE: dict[str, Any] = {"Enum": ENUM, "IntEnum": INT_ENUM, "Flag": FLAG,
+                               "IntFlag": INT_FLAG, "StrEnum": STR_ENUM,
                                "auto": BuiltinFunction("auto", _auto)}

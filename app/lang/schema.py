@@ -45,7 +45,8 @@ SPECIAL_METHODS = (
 #: Dunder attributes a program may read, never write: a value's class (``x.__class__``), a
 #: class's or function's names and a user function's or class's docstring. None of them leads
 #: to Python's internals (see :func:`app.lang.objects.dunder_attr`).
-READ_DUNDERS = ("__class__", "__name__", "__qualname__", "__doc__", "__version__")
+READ_DUNDERS = ("__class__", "__name__", "__qualname__", "__doc__", "__version__",
+                "__members__")
 #: Dunder attributes a program may name: those, and ``__init__`` (``super().__init__(...)``).
 ATTR_DUNDERS = ("__init__", *READ_DUNDERS)
 _SPECIAL = "|".join(name[2:-2] for name in SPECIAL_METHODS)
@@ -112,14 +113,15 @@ STATEMENT_KEYS = ("assign", "setitem", "setattr", "expr", "if", "while", "for", 
                   "from_import", "match")
 EXPRESSION_KEYS = ("var", "call", "method", "attr", "index", "and", "or", "not", "ifexp",
                    "lambda", "tuple", "set", "dict", "float", "lib", "listcomp", "setcomp",
-                   "dictcomp", "genexp", "walrus", "ellipsis")
+                   "dictcomp", "genexp", "walrus", "ellipsis", "yield", "yield_from")
 
 _EXPR_TAGS = {"var": "Var", "call": "Call", "method": "Method", "attr": "Attr",
               "index": "Index", "and": "And", "or": "Or", "not": "Not", "ifexp": "IfExp",
               "lambda": "Lambda", "tuple": "TupleLit", "set": "SetLit", "dict": "DictLit",
               "float": "FloatLit", "lib": "Lib", "listcomp": "ListComp",
               "setcomp": "SetComp", "dictcomp": "DictComp", "genexp": "GenExp",
-              "walrus": "NamedExpr", "ellipsis": "EllipsisLit"}
+              "walrus": "NamedExpr", "ellipsis": "EllipsisLit", "yield": "YieldExpr",
+              "yield_from": "YieldFromExpr"}
 _STMT_TAGS = {"assign": "Assign", "setitem": "SetItem", "setattr": "SetAttr", "expr": "ExprStmt",
               "if": "If", "while": "While", "for": "For", "break": "Break",
               "continue": "Continue", "def": "Def", "return": "Return", "with": "With",
@@ -270,6 +272,8 @@ _EXPR_CASES = (
     Annotated["GenExp", Tag("GenExp")],
     Annotated["NamedExpr", Tag("NamedExpr")],
     Annotated["EllipsisLit", Tag("EllipsisLit")],
+    Annotated["YieldExpr", Tag("YieldExpr")],
+    Annotated["YieldFromExpr", Tag("YieldFromExpr")],
 )
 
 Expr = TypeAliasType(
@@ -574,6 +578,26 @@ class NamedExpr(_Node):
     value: Expr
 
 
+class YieldExpr(_Node):
+    """`(yield value)` inside a larger expression of a generator function's statement
+    (`total += (yield x)`, `f((yield))`, `a = b = yield v`): its value is what the generator
+    is resumed with. The statement runs in CPython's order: what it evaluates before the
+    yield is held in hidden temporaries across the suspension. Not in a lambda, a
+    comprehension (but its first iterable), an assignment target, an `assert`'s message, a
+    `match` guard, an `except` clause, a decorator or a default value."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"call": "print", "args": [{"yield": None}]}]})
+    yield_: Expr = Field(alias="yield")
+
+
+class YieldFromExpr(_Node):
+    """`(yield from iterable)` inside a larger expression: its value is what the inner
+    generator returned. Where `YieldExpr` may stand."""
+
+    yield_from: Expr
+
+
 class SliceKey(_Node):
     """`start:stop:step` inside a key; `null` leaves a part out."""
 
@@ -608,12 +632,19 @@ Body = Annotated[list[Stmt], Field(description="A block of statements.")]
 
 class Assign(_Node):
     """`target = value`: a name, `a, (b, *rest) = value` (a list of targets, `{"star": t}`),
-    `x[k] = value` (an index) or `obj.attr = value` (an attribute)."""
+    `x[k] = value` (an index) or `obj.attr = value` (an attribute). A chained assignment
+    `self.a = self.b = 0.0` lists its later targets under `also`: the value is evaluated once,
+    then stored into `assign` and into each of `also`, left to right, as CPython does."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [
         {"assign": "x", "value": {"call": "torch.arange", "args": [{"float": 4}],
-                                  "kwargs": {"requires_grad": True}}}]})
+                                  "kwargs": {"requires_grad": True}}},
+        {"assign": {"attr": "val", "of": {"var": "self"}},
+         "also": [{"attr": "sum", "of": {"var": "self"}}], "value": {"float": 0}}]})
     assign: Target
+    also: list[Target] = Field(default_factory=list, description=(
+        "The later targets of a chained assignment (`a = b[0] = c.d = value`), stored in "
+        "order after `assign`, each with the one value."))
     value: Expr
 
 
@@ -964,7 +995,8 @@ for _model in (Var, Lib, FloatLit, EllipsisLit, Star, StarStar, Call, Method, At
                Not, IfExp, ParamDefault, Lambda, TupleLit, SetLit, DictLit, Comprehension, ListComp,
                SetComp, DictComp, GenExp, SliceKey, EllipsisKey, StarTarget, Assign, SetItem,
                SetAttr, ExprStmt, If, While, For, Break, Continue, Def, ClassDef, Return, With,
-               Handler, Try, Raise, Assert, Global, Nonlocal, Yield, YieldFrom, Delete, Import,
+               Handler, Try, Raise, Assert, Global, Nonlocal, Yield, YieldFrom, YieldExpr,
+               YieldFromExpr, Delete, Import,
                FromImport, NamedExpr, MatchValue, MatchSingleton, MatchAs, MatchWildcard, MatchOr,
                MatchStar, MatchSequence, MatchMapping, MatchClass, MatchCase, Match, Program):
     _model.model_rebuild()

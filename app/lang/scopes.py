@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from .errors import ProgramValidationError
+from .yield_lowering import statement_holds_yield
 
 MODULE, FUNCTION, CLASS = "module", "function", "class"
 
@@ -199,8 +200,12 @@ def analyse_body(body: list) -> tuple[set[str], set[str], set[str], bool]:
     while stack:
         stmt = stack.pop()
         _statement_walrus_names(stmt, bound)
+        if not generator and statement_holds_yield(stmt):  # ``total += (yield x)``
+            generator = True
         if "assign" in stmt:
             target_names(stmt["assign"], bound)
+            for also in stmt.get("also", ()):
+                target_names(also, bound)
         elif "for" in stmt:
             target_names(stmt["for"], bound)
             stack.extend(stmt["body"])

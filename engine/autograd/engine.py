@@ -31,6 +31,7 @@ from .graph import (
     exit_formula,
     needs_grad,
     record,
+    unpack_in_order,
     user_call,
 )
 
@@ -260,6 +261,8 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                                  s1.unpack(node) if type(s1) is SavedTensor else s1)
                     else:
                         saved = [s.unpack(node) if type(s) is SavedTensor else s for s in saved]
+                elif type(had) is tuple:  # torch's order (saved_order)
+                    saved = unpack_in_order(node, saved, had)
                 g = grads[0]
                 edges = node._edges
                 if not node._per_input:

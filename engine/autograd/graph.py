@@ -60,6 +60,17 @@ class SavedTensor:
         return t
 
 
+def unpack_in_order(node, saved, order: tuple) -> list:
+    """``saved`` unpacked in torch's order (``order``: positions; ``saved_order``), in the
+    engine's positions."""
+    out = list(saved)
+    for i in order if len(order) == len(saved) else range(len(saved)):
+        s = saved[i]
+        if type(s) is SavedTensor:
+            out[i] = s.unpack(node)
+    return out
+
+
 def _op_name(node_name: str) -> str:
     """How PyTorch names a node in errors: ``MulBackward0`` -> ``Mul``, ``PowBackward2`` ->
     ``Pow2``."""
@@ -176,7 +187,10 @@ class Node:
         saved = self._saved
         if saved is None:
             raise errors.EngineRuntimeError(errors.BACKWARD_TWICE)
-        if self._had_tensors is not True:
+        had = self._had_tensors
+        if type(had) is tuple:
+            return unpack_in_order(self, saved, had)
+        if had is not True:
             return saved
         out = []
         for s in saved:
@@ -188,8 +202,11 @@ class Node:
         saved = self._saved
         if saved is None:
             raise errors.EngineRuntimeError(errors.BACKWARD_TWICE)
-        if self._had_tensors is True:  # (``_unpack``, inline)
+        had = self._had_tensors
+        if had is True:  # (``_unpack``, inline)
             saved = [s.unpack(self) if type(s) is SavedTensor else s for s in saved]
+        elif type(had) is tuple:
+            saved = unpack_in_order(self, saved, had)
         g = grads[0] if self._nout == 1 else tuple(grads)
         if self._per_input:
             edges = self._edges
@@ -413,7 +430,9 @@ def copy_slices(base: Tensor, view: Tensor, fn) -> bool:
             r0 = _fit_grad(r0, meta0)
         return (_write_slice(g, r0, view_fn, where),) + tuple(out[1:])
 
-    node = node_type("CopySlices")("CopySlices", rule, False, (), fn._had_tensors,
+    had = fn._had_tensors  # (freed with the node it wraps; nothing of its own to unpack)
+    node = node_type("CopySlices")("CopySlices", rule, False, (),
+                                   True if type(had) is tuple else had,
                 (base_edge,) + tuple(fn._edges[1:]),
                 ((base._data.shape, base.dtype),) + tuple(fn._meta[1:]), 1)
     if HOOKS_ACTIVE[0]:
@@ -654,7 +673,7 @@ def record(outputs, name: str, rule, inputs: tuple, saved: tuple = (), per_input
     had = False
     if saved:
         if _SEEN[0]:  # inference tensors exist or saved-tensor hooks are open: the slow way
-            saved, had = _saved_hooks.pack_saved(saved, outputs, single, saves_scalars)
+            saved, had = _saved_hooks.pack_saved(saved, outputs, single, saves_scalars, name)
         elif type(saved) is tuple and len(saved) == 2 and type(saved[0]) is not Tensor and \
                 type(saved[1]) is not Tensor and saved[0] is not OUTPUT and \
                 saved[1] is not OUTPUT:
@@ -691,6 +710,8 @@ def record(outputs, name: str, rule, inputs: tuple, saved: tuple = (), per_input
                     packed.append(s)
             if had:
                 saved = tuple(packed)
+                if len(saved) > 1 and name in _SAVED_ORDER:  # torch's order: saved_order
+                    had = _saved_order.positions(name, len(saved)) or True
             else:
                 if type(saved) is not tuple:
                     saved = tuple(saved)
@@ -774,5 +795,7 @@ from . import anomaly as _anomaly  # noqa: E402
 from . import forward_ad as _forward_ad  # noqa: E402
 from . import grad_mode as _grad_mode  # noqa: E402
 from . import saved_hooks as _saved_hooks  # noqa: E402
+from . import saved_order as _saved_order  # noqa: E402
 
 _SEEN = _grad_mode.SEEN
+_SAVED_ORDER = _saved_order.ORDER

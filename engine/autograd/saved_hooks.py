@@ -31,6 +31,7 @@ from .graph import (
     grad_accumulator,
     will_execute,
 )
+from .saved_order import positions
 
 __all__ = ["Node", "disable_saved_tensors_hooks", "register_multi_grad_hook", "save_on_cpu",
            "saved_tensors_hooks"]
@@ -41,6 +42,11 @@ _STACK: ContextVar = ContextVar("engine_saved_tensors_hooks", default=())
 _DISABLED: ContextVar = ContextVar("engine_saved_tensors_hooks_disabled", default=None)
 #: Open blocks in the whole process.
 _OPEN = [0]
+#: The tensor an in-place op of this context is about to write (set by its checks while
+#: ``grad_mode.SEEN``, cleared before the write): a node that saves it gives the pack hook a
+#: copy of its value, as torch saves ``self.clone()`` (a hook that keeps the tensor would
+#: otherwise see the written values at backward: a wrong gradient).
+INPLACE_TARGET: ContextVar = ContextVar("engine_inplace_target", default=None)
 
 PACK_INPLACE = (
     "A saved tensor pack hook is modifying its input in place. Tensors provided as input to "
@@ -172,30 +178,43 @@ def _hooked(t: Tensor, is_output: bool, pack: Any, unpack: Any) -> SavedTensor:
     return st
 
 
-def pack_saved(saved: tuple, outputs: Any, single: bool, saves_scalars: bool) -> tuple:
+def _original(t: Tensor) -> Tensor:
+    """``t.clone()`` as torch's in-place ops save their input (a CloneBackward0 of ``t``'s
+    history when it requires grad)."""
+    from ..ops.tensor_methods import clone
+
+    return clone(t)
+
+
+def pack_saved(saved: tuple, outputs: Any, single: bool, saves_scalars: bool,
+               name: str = "") -> tuple:
     """``record``'s saved values while ``grad_mode.SEEN`` is set: the inference-tensor check,
-    then each tensor wrapped (through this context's innermost hooks, if any). Returns
-    ``(saved, had)`` as ``record``'s fast branch would."""
+    then each tensor wrapped (through this context's innermost hooks, if any), in torch's
+    order (``saved_order``: node ``name``). Returns ``(saved, had)`` as ``record``'s fast
+    branch would."""
     grad_mode.check_saved(saved)
     stack = _STACK.get()
     hooks = stack[-1] if stack else None
     first = outputs if single else outputs[0]
     if first is None:  # (an undefined first output: no saved None is taken for it)
         first = OUTPUT
-    packed = []
+    saved = tuple(saved)
+    order = positions(name, len(saved)) if len(saved) > 1 else None
+    packed = list(saved)
     had: Any = False
-    for s in saved:
+    target = INPLACE_TARGET.get() if hooks else None
+    for i in order or range(len(saved)):
+        s = saved[i]
         if s is OUTPUT or s is first:
-            packed.append(_hooked(first, True, *hooks) if hooks else SavedTensor(first, True))
+            packed[i] = _hooked(first, True, *hooks) if hooks else SavedTensor(first, True)
             had = True
         elif type(s) is Tensor:
-            packed.append(_hooked(s, False, *hooks) if hooks else SavedTensor(s, False))
+            if s is target:  # about to be written in place: its value now, as torch's clone
+                s = _original(s)
+            packed[i] = _hooked(s, False, *hooks) if hooks else SavedTensor(s, False)
             had = True
-        else:
-            packed.append(s)
     if had:
-        return tuple(packed), True
-    saved = tuple(saved)
+        return tuple(packed), order or True
     if saves_scalars and any(s is not None for s in saved):
         had = SCALARS_ONLY
     return saved, had

@@ -15,6 +15,7 @@ from .. import errors
 from .._fperr import all_ignored
 from .._parallel import MIN_ELEMENTS, PARALLEL_NUMPY
 from ..autograd import OUTPUT, record
+from ..autograd import saved_hooks as _saved_hooks
 from ..autograd.forward_ad import elementwise_rules, transfer_tangent
 from ..autograd.grad_mode import SEEN as _INFERENCE_SEEN
 from ..autograd.grad_mode import check_inplace as _inference_inplace
@@ -364,8 +365,9 @@ def check_inplace(t: Tensor, *others) -> None:
     rebased, a view of a leaf that requires grad, such a leaf itself. ``others``: the op's
     other arguments; one that requires grad makes the result need a gradient, so the view
     check comes before the op's own argument checks (torch's autograd layer runs first)."""
-    if _INFERENCE_SEEN[0]:
+    if _INFERENCE_SEEN[0]:  # (inference tensors, or saved-tensor hooks open)
         _inference_inplace(t)
+        _saved_hooks.INPLACE_TARGET.set(t)  # (a pack hook gets a copy of it: pack_saved)
     if not _grad_enabled.get():
         return
     base = t._base
@@ -450,6 +452,8 @@ def apply_inplace(self: Tensor, result: Tensor, overlap_ok: bool = False,
         raise errors.EngineRuntimeError(
             f"result type {result.dtype.scalar_name} can't be cast to the desired "
             f"output type {self.dtype.scalar_name}")
+    if _INFERENCE_SEEN[0]:
+        _saved_hooks.INPLACE_TARGET.set(None)
     if node is not None:
         _protect_saved_self(node, self)
     xp = self.device.xp

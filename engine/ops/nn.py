@@ -905,6 +905,11 @@ def _softmax_grad(g: Tensor, y: Tensor, d: int) -> Tensor:
     return y * (g - (g * y).sum(d, keepdim=True))
 
 
+_COLUMN_BLOCK = 32768
+"""``_column_dots`` takes its steps in blocks of about this many products (256 KiB of float64:
+the block's products and sums stay in the core's cache while its steps run and are checked)."""
+
+
 def _column_dots(gd: np.ndarray, yd: np.ndarray, d: int) -> np.ndarray:
     """``sum(g * y)`` along ``d`` (kept), a dim other than the last, as torch's float32
     ``_vec_softmax_backward`` takes it: a running sum per inner position from +0., down ``d``
@@ -914,45 +919,54 @@ def _column_dots(gd: np.ndarray, yd: np.ndarray, d: int) -> np.ndarray:
     The products are exact in float64, so each step is the float64 sum rounded to float32,
     but where that sum is inexact and sits on a float32 midpoint or below float32's normal
     range (a second rounding could differ): such a step is taken again with ``fma`` and the
-    steps after it too."""
+    steps after it too. The steps run a block of rows at a time (``_COLUMN_BLOCK``), every
+    position of a row in one NumPy call, each block checked as a whole once its steps ran."""
     n = gd.shape[d]
     outer = math.prod(gd.shape[:d])
     g3 = gd.reshape(outer, n, -1)
     y3 = yd.reshape(outer, n, -1)
-    p = g3.astype(np.float64) * y3
-    if outer * g3.shape[2] <= 4:  # (a few long columns: Python's floats step faster)
+    inner = g3.shape[2]
+    kept = gd.shape[:d] + (1,) + gd.shape[d + 1:]
+    if outer * inner <= 4:  # (a few long columns: Python's floats step faster)
+        p = g3.astype(np.float64) * y3
         sums = [_running_fma32(p[o, :, k], g3[o, :, k], y3[o, :, k])
-                for o in range(outer) for k in range(g3.shape[2])]
-        return np.array(sums, np.float32).reshape(gd.shape[:d] + (1,) + gd.shape[d + 1:])
-    sums = np.empty_like(p)  # (each step's float64 sum, checked after the loop)
-    acc = np.zeros((outer, g3.shape[2]), np.float32)
-
-    def acc_at(i):  # (the sum before step i)
-        return sums[:, i - 1].astype(np.float32) if i else np.zeros_like(acc)
-
+                for o in range(outer) for k in range(inner)]
+        return np.array(sums, np.float32).reshape(kept)
+    block = max(1, min(n, _COLUMN_BLOCK // (outer * inner)))
+    products = np.empty((outer, block, inner))
+    steps32 = np.empty((outer, block, inner), np.float32)  # (each step's result)
+    before = np.empty_like(products)  # (each step's sum before it, float64)
+    acc = np.zeros((outer, inner), np.float32)
+    add = np.add
     start = 0
-    while True:
-        for i in range(start, n):
-            s = np.add(acc, p[:, i], out=sums[:, i])
-            np.copyto(acc, s, casting="unsafe")
-        s = sums[:, start:]
+    while start < n:
+        m = min(n - start, block)
+        p, r = products[:, :m], steps32[:, :m]
+        np.multiply(g3[:, start:start + m], y3[:, start:start + m], out=p, dtype=np.float64)
+        first = acc  # (the sum before the block's first step)
+        for pk, rk in zip(p.swapaxes(0, 1), r.swapaxes(0, 1)):  # (the sum in float64, rounded
+            add(acc, pk, out=rk, casting="unsafe")            # once to float32 into rk)
+            acc = rk
+        acc = acc.copy()
+        prior = before[:, :m]
+        prior[:, 0] = first
+        prior[:, 1:] = r[:, :m - 1]
+        s = prior + p  # (each step's float64 sum again, as the loop computed it)
         bits = s.view(np.uint64)
         suspect = ((bits & 0x1FFFFFFF) == 0x10000000) | \
             (((bits << np.uint64(1)) - np.uint64(2)) < np.uint64((897 << 53) - 2))
         if suspect.any():  # (an exact float64 sum is rounded once: no second rounding)
-            before = np.concatenate([acc_at(start)[:, None], sums[:, start:n - 1]], axis=1)
-            before = before.astype(np.float32).astype(np.float64)
-            q = p[:, start:]
-            bb = s - before  # (Knuth's two-sum: the exact error of ``before + q``)
-            suspect &= (before - (s - bb)) + (q - bb) != 0
-        steps = np.flatnonzero(suspect.any(axis=(0, 2)))
-        if not steps.size:
-            break
-        i = start + int(steps[0])  # (that step again, fused; then on from there)
-        acc = fma(g3[:, i], y3[:, i], acc_at(i))
-        sums[:, i] = acc
-        start = i + 1
-    return acc.reshape(gd.shape[:d] + (1,) + gd.shape[d + 1:])
+            bb = s - prior  # (Knuth's two-sum: the exact error of ``prior + p``)
+            suspect &= (prior - (s - bb)) + (p - bb) != 0
+            steps = np.flatnonzero(suspect.any(axis=(0, 2)))
+            if steps.size:  # (that step again, fused; then on from there)
+                k = int(steps[0])
+                i = start + k
+                acc = fma(g3[:, i], y3[:, i], r[:, k - 1].copy() if k else first)
+                start = i + 1
+                continue
+        start += m
+    return acc.reshape(kept)
 
 
 def _running_fma32(p: np.ndarray, g: np.ndarray, y: np.ndarray) -> float:

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..ops import zeros_like  # (torch's layout: memory_format, layouts.py)
 from . import _fused
-from .optimizer import Optimizer, check, step_tensor, unsupported
+from .optimizer import Optimizer, check, check_tensor_lr, step_tensor, unsupported
 
 
 class Adadelta(Optimizer):
@@ -18,6 +18,7 @@ class Adadelta(Optimizer):
                  eps: float = 1e-6, weight_decay: float = 0, foreach: bool | None = None, *,
                  capturable: bool = False, maximize: bool = False,
                  differentiable: bool = False) -> None:
+        check_tensor_lr(lr)
         check(0.0 <= lr, f"Invalid learning rate: {lr}")
         check(0.0 <= rho <= 1.0, f"Invalid rho value: {rho}")
         check(0.0 <= eps, f"Invalid epsilon value: {eps}")

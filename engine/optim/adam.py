@@ -5,9 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from .. import errors
 from ..ops import zeros_like  # (torch's layout: memory_format, layouts.py)
+from ..tensor import Tensor
 from . import _fused
-from .optimizer import Optimizer, check, step_tensor, unsupported
+from .optimizer import Optimizer, check, check_tensor_lr, step_tensor, unsupported
+
+_TENSOR_LR_FOREACH = "lr as a Tensor is not supported for capturable=False and foreach=True"
 
 
 def _check_betas(betas: tuple) -> tuple:
@@ -29,6 +33,10 @@ class Adam(Optimizer):
                  foreach: bool | None = None, maximize: bool = False, capturable: bool = False,
                  differentiable: bool = False, fused: bool | None = None,
                  decoupled_weight_decay: bool = False) -> None:
+        if isinstance(lr, Tensor):
+            if foreach and not capturable:
+                raise errors.EngineValueError(_TENSOR_LR_FOREACH)
+            check_tensor_lr(lr)
         check(0.0 <= lr, f"Invalid learning rate: {lr}")
         check(0.0 <= eps, f"Invalid epsilon value: {eps}")
         betas = _check_betas(betas)
@@ -56,6 +64,9 @@ class Adam(Optimizer):
                 state["exp_avg_sq"] = zeros_like(p)
                 if amsgrad:
                     state["max_exp_avg_sq"] = zeros_like(p)
+            if group["foreach"] and isinstance(lr, Tensor) and not group["capturable"]:
+                # (torch's _init_group, after the first state: an lr made a tensor later)
+                raise errors.EngineRuntimeError(_TENSOR_LR_FOREACH)
             xp = p.device.xp
             a = p._data
             g = grad._data

@@ -6,9 +6,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..ops import zeros_like  # (torch's layout: memory_format, layouts.py)
+from ..tensor import Tensor
 from . import _fused
 from .adam import _check_betas
-from .optimizer import Optimizer, check, step_tensor, unsupported
+from .optimizer import Optimizer, check, check_tensor_lr, step_tensor, unsupported
 
 
 class Adamax(Optimizer):
@@ -20,6 +21,7 @@ class Adamax(Optimizer):
                  weight_decay: float = 0, foreach: bool | None = None, *,
                  maximize: bool = False, differentiable: bool = False,
                  capturable: bool = False) -> None:
+        check_tensor_lr(lr)
         check(0.0 <= lr, f"Invalid learning rate: {lr}")
         check(0.0 <= eps, f"Invalid epsilon value: {eps}")
         betas = _check_betas(betas)
@@ -56,6 +58,8 @@ class Adamax(Optimizer):
             norm = xp.abs(g)
             norm += _fused.scalar(eps, norm)
             xp.maximum(u, norm, out=u)
-            clr = lr / (1 - beta1 ** float(step_t._data))
+            # (torch's _multi_tensor_adamax reads a tensor lr with item(): a double step)
+            r = lr.item() if group["foreach"] and isinstance(lr, Tensor) else lr
+            clr = r / (1 - beta1 ** float(step_t._data))
             _fused.addcdiv_(p._data, m, u, -clr, xp)
             p._vc[0] += 1

@@ -13,6 +13,8 @@ from typing import Any
 
 from .. import errors
 from ..memory import register_holder
+from ..modes import no_grad
+from ..tensor import Tensor
 from .optimizer import Optimizer
 
 __all__ = ["LRScheduler", "LambdaLR", "MultiplicativeLR", "StepLR", "MultiStepLR",
@@ -34,7 +36,25 @@ def _check_optimizer(optimizer: Any) -> None:
 
 
 def _lrs(optimizer: Optimizer, key: str = "lr") -> list:
-    return [group[key] for group in optimizer.param_groups]
+    """The groups' values of ``key``, a tensor cloned (torch's ``_param_groups_val_list``:
+    what ``get_last_lr()`` returned does not change when the next step fills the lr)."""
+    return [_clone(group[key]) for group in optimizer.param_groups]
+
+
+def _clone(value: Any) -> Any:
+    return value.clone() if isinstance(value, Tensor) else value
+
+
+def _set_lr(group: dict, value: Any, key: str = "lr") -> None:
+    """torch's ``_update_param_group_val``: a tensor lr is filled in place (it keeps its
+    identity and dtype: the value rounded there), a number replaced."""
+    if isinstance(group[key], Tensor):
+        if isinstance(value, Tensor) and value.dim() != 0:
+            value = value.squeeze()
+        with no_grad():
+            group[key].fill_(value)
+    else:
+        group[key] = value
 
 
 def _per_group(name: str, optimizer: Optimizer, value: Any) -> list:
@@ -57,7 +77,7 @@ class LRScheduler:
         self.optimizer = optimizer
         if last_epoch == -1:
             for group in optimizer.param_groups:
-                group.setdefault("initial_lr", group["lr"])
+                group.setdefault("initial_lr", _clone(group["lr"]))
         else:
             for i, group in enumerate(optimizer.param_groups):
                 if "initial_lr" not in group:
@@ -106,7 +126,7 @@ class LRScheduler:
         finally:
             self._get_lr_called_within_step = False
         for group, lr in zip(self.optimizer.param_groups, values):
-            group["lr"] = lr
+            _set_lr(group, lr)
         self._last_lr = _lrs(self.optimizer)
 
     def _initial_step(self) -> None:
@@ -397,7 +417,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         finally:
             self._get_lr_called_within_step = False
         for group, lr in zip(self.optimizer.param_groups, values):
-            group["lr"] = lr
+            _set_lr(group, lr)
         self._last_lr = _lrs(self.optimizer)
 
 
@@ -455,7 +475,7 @@ class SequentialLR(_Composite):
         self.last_epoch = last_epoch + 1
         self.optimizer = optimizer
         for group in optimizer.param_groups:
-            group["lr"] = group["initial_lr"]
+            _set_lr(group, group["initial_lr"])
         self.recursive_undo()
         first = self._schedulers[bisect_right(self._milestones, 0)]
         first._initial_step()
@@ -573,7 +593,7 @@ class ReduceLROnPlateau(LRScheduler):
             old_lr = float(group["lr"])
             new_lr = max(old_lr * self.factor, self.min_lrs[i])
             if old_lr - new_lr > self.eps:
-                group["lr"] = new_lr
+                _set_lr(group, new_lr)
 
     @property
     def in_cooldown(self) -> bool:

@@ -6,9 +6,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..ops import zeros_like  # (torch's layout: memory_format, layouts.py)
+from ..tensor import Tensor
 from . import _fused
 from .adam import _check_betas
-from .optimizer import Optimizer, check, step_tensor, unsupported
+from .optimizer import Optimizer, check, check_tensor_lr, step_tensor, unsupported
 
 
 class NAdam(Optimizer):
@@ -22,6 +23,7 @@ class NAdam(Optimizer):
                  decoupled_weight_decay: bool = False, *, foreach: bool | None = None,
                  maximize: bool = False, capturable: bool = False,
                  differentiable: bool = False) -> None:
+        check_tensor_lr(lr)
         check(0.0 <= lr, f"Invalid learning rate: {lr}")
         check(0.0 <= eps, f"Invalid epsilon value: {eps}")
         betas = _check_betas(betas)
@@ -69,9 +71,19 @@ class NAdam(Optimizer):
             _fused.lerp_(m, g, 1 - beta1, xp)
             v *= _fused.scalar(beta2, v)
             _fused.addcmul_(v, g, g, 1 - beta2, xp)
-            denom = _fused.sqrt(v / _fused.scalar(bias_correction2, v), xp)
-            denom += _fused.scalar(eps, denom)
             product = float(mu_product)
-            _fused.addcdiv_(a, g, denom, -lr * (1.0 - mu) / (1.0 - product), xp)
-            _fused.addcdiv_(a, m, denom, (-lr * mu_next) / (1.0 - product * mu_next), xp)
+            if group["foreach"]:
+                # torch's _multi_tensor_nadam: sqrt(v) / sqrt(1 - beta2^t), and the step
+                # sizes from lr's Python value (a tensor lr is read with item())
+                denom = _fused.sqrt(v, xp) / _fused.scalar(bias_correction2 ** 0.5, v)
+                denom += _fused.scalar(eps, denom)
+                r = lr.item() if isinstance(lr, Tensor) else lr
+                _fused.addcdiv_(a, g, denom, (r * (1.0 - mu) / (1.0 - product)) * -1, xp)
+                _fused.addcdiv_(a, m, denom, (r * mu_next / (1.0 - product * mu_next)) * -1,
+                                xp)
+            else:
+                denom = _fused.sqrt(v / _fused.scalar(bias_correction2, v), xp)
+                denom += _fused.scalar(eps, denom)
+                _fused.addcdiv_(a, g, denom, -lr * (1.0 - mu) / (1.0 - product), xp)
+                _fused.addcdiv_(a, m, denom, (-lr * mu_next) / (1.0 - product * mu_next), xp)
             p._vc[0] += 1

@@ -296,6 +296,12 @@ def check(ok: bool, message: str) -> None:
         raise errors.EngineValueError(message)
 
 
+def check_tensor_lr(lr: Any) -> None:
+    """torch's first check of a tensor ``lr`` (every optimizer's ``__init__``)."""
+    if isinstance(lr, Tensor) and lr.numel() != 1:
+        raise errors.EngineValueError("Tensor lr must be 1-element")
+
+
 def unsupported(name: str, **flags: Any) -> None:
     """torch's implementation switches we do not have (``fused``, ``capturable``,
     ``differentiable``): accepted when off, refused when on."""

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..ops import zeros_like  # (torch's layout: memory_format, layouts.py)
 from . import _fused
-from .optimizer import Optimizer, check, step_tensor, unsupported
+from .optimizer import Optimizer, check, check_tensor_lr, step_tensor, unsupported
 
 
 class RMSprop(Optimizer):
@@ -19,6 +19,7 @@ class RMSprop(Optimizer):
                  centered: bool = False, capturable: bool = False,
                  foreach: bool | None = None, maximize: bool = False,
                  differentiable: bool = False) -> None:
+        check_tensor_lr(lr)
         check(0.0 <= lr, f"Invalid learning rate: {lr}")
         check(0.0 <= eps, f"Invalid epsilon value: {eps}")
         check(0.0 <= momentum, f"Invalid momentum value: {momentum}")

@@ -9,7 +9,7 @@ from typing import Any
 from .. import errors
 from ..tensor import _wrap
 from . import _fused
-from .optimizer import Optimizer, check, unsupported
+from .optimizer import Optimizer, check, check_tensor_lr, unsupported
 
 
 class SGD(Optimizer):
@@ -21,6 +21,7 @@ class SGD(Optimizer):
                  dampening: float = 0, weight_decay: float = 0, nesterov: bool = False, *,
                  maximize: bool = False, foreach: bool | None = None,
                  differentiable: bool = False, fused: bool | None = None) -> None:
+        check_tensor_lr(lr)
         check(lr >= 0.0, f"Invalid learning rate: {lr}")
         check(momentum >= 0.0, f"Invalid momentum value: {momentum}")
         check(weight_decay >= 0.0, f"Invalid weight_decay value: {weight_decay}")

@@ -13,7 +13,7 @@ from .. import errors
 from ..ops import zeros_like
 from ..ops.sparse_coo import coalesced
 from . import _fused
-from .optimizer import Optimizer
+from .optimizer import Optimizer, check_tensor_lr
 
 
 class SparseAdam(Optimizer):
@@ -24,6 +24,7 @@ class SparseAdam(Optimizer):
     def __init__(self, params: Iterable[Any], lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  maximize: bool = False) -> None:
+        check_tensor_lr(lr)
         if not 0.0 < lr:
             raise errors.EngineValueError(f"Invalid learning rate: {lr}")
         if not 0.0 < eps:

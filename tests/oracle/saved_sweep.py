@@ -21,7 +21,7 @@ import torch
 
 import engine.autograd.saved_hooks as engine_hooks
 
-from .backends import ENGINE, TORCH, Backend, _weighted_sum, run_steps
+from .backends import ENGINE, TORCH, Backend, _weighted_sum, builtin_class, run_steps
 from .compare import Mismatch
 from .program import Program
 
@@ -70,7 +70,7 @@ def run_logged(program: Program, be: Backend) -> list | None:
                 return None
             be.grad(loss, leaves, allow_unused=True)
         except Exception as e:  # noqa: BLE001
-            log.append(("raises", type(e).__name__))
+            log.append(("raises", builtin_class(e).__name__))  # (the class torch raises)
         # roles are read at the end: a step's output is named once the program bound it
         return [(kind, role(held[i]) if isinstance(i, int) else i) for kind, i in log]
 

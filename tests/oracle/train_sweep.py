@@ -35,6 +35,7 @@ import contextlib
 import copy
 import json
 import math
+import os
 import pprint
 import random
 import sys
@@ -49,6 +50,12 @@ import engine
 
 from .backends import ENGINE, TORCH, ErrorObs, Run, builtin_class, observe
 from .compare import compare_runs
+
+# Lockstep (TRAIN_LOCKSTEP=1): each step's forward/backward starts from torch's parameters and
+# each optimizer step from torch's gradients (the optimizer's state stays the engine's own), so
+# a last-bit difference a normalising optimizer would amplify does not carry into later steps.
+# Off by default: free-running trajectories are what the CI budget compares.
+LOCKSTEP = os.environ.get("TRAIN_LOCKSTEP", "0") == "1"
 
 # Features whose programs still differ from torch (tag -> why). A program carrying one of
 # these tags is run but not compared, and is reported as skipped by that name.
@@ -77,6 +84,9 @@ SCHEDULERS = [None, None, "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnea
               "CosineAnnealingWarmRestarts", "OneCycleLR", "ReduceLROnPlateau",
               "SequentialLR", "ChainedScheduler"]
 N = 6  # batch
+FAULTS = ["bad_lr", "bad_momentum", "bad_betas", "nesterov", "backward_twice",
+          "state_dict_groups", "clip_nonfinite", "target_out_of_range", "missing_key"]
+# (and "tensor_lr_foreach": Adam/AdamW with a tensor lr and foreach=True, which torch refuses)
 
 
 def plan(seed: int) -> dict:
@@ -100,6 +110,16 @@ def plan(seed: int) -> dict:
     p["roundtrip_at"] = r.choice([None, None, r.randrange(k)])
     p["container"] = r.choice(["seq", "seq", "list", "dict", "ordered"])
     p["data_seed"] = r.randrange(2 ** 31)
+    # now and then a program that fails on the way (the error's step, class and text)
+    p["fault"] = r.choice(FAULTS) if r.random() < 0.12 else None
+    p["fault_at"] = r.randrange(k)
+    o = p["optim"]
+    if o["name"] in ("Adam", "AdamW") and o["tensor_lr"] and o["opts"]["foreach"]:
+        p["fault"] = "tensor_lr_foreach"  # (torch refuses it)
+    if p["fault"] in ("missing_key", "state_dict_groups"):
+        p["roundtrip_at"] = p["fault_at"]
+    elif p["fault"] == "clip_nonfinite":
+        p["clip"] = ("norm", 1.0, 2.0)
     _no_noise_steps(p)
     return p
 
@@ -110,9 +130,13 @@ def _no_noise_steps(p: dict) -> None:
     as its gradient; an optimizer that divides by the gradient's size (every one but SGD and
     ASGD) turns that noise into a full step of either sign, so torch's own float32 and float64
     runs part there and no tolerance holds. Such programs are drawn without those biases."""
+    m = p["model"]
+    if p["loss"]["name"].startswith("TripletMargin"):
+        # (anchor, positive and negative come out of one head: its bias cancels in their
+        # differences, for every optimizer: the gradient itself is noise)
+        m["head_bias"] = False
     if p["optim"]["name"] in ("SGD", "ASGD"):
         return
-    m = p["model"]
     norm = m.get("norm") or ""
     if m["kind"] in ("attention", "transformer") or norm.startswith(("BatchNorm",
                                                                      "InstanceNorm")):
@@ -617,6 +641,7 @@ def build_model(T, p: dict):
     m = p["model"]
     kind = m["kind"]
     out = _head_out(p)
+    hb = m.get("head_bias", True)
     act = _activation(T, m["act"])
     drop = [nn.Dropout(m["dropout"])] if m["dropout"] else []
     if kind == "mlp":
@@ -636,11 +661,11 @@ def build_model(T, p: dict):
                                            bias=b["bias"]))
             layers.append(_activation(T, m["act"]))
             layers += [nn.Dropout(m["dropout"])] if m["dropout"] else []
-        layers.append(nn.Linear(width, out))
+        layers.append(nn.Linear(width, out, bias=hb))
         return _wrap(T, p["container"], layers), lambda model, X: model(X["x"])
     if kind == "bilinear":
         bil = nn.Bilinear(4, 3, 6, bias=m["bias"])
-        rest = _wrap(T, p["container"], [act, *drop, nn.Linear(6, out)])
+        rest = _wrap(T, p["container"], [act, *drop, nn.Linear(6, out, bias=hb)])
         return _containers(T).Bilinear(bil, rest), lambda model, X: model(X["x"], X["x2"])
     if kind == "conv1d":
         c = m["conv"]
@@ -660,7 +685,7 @@ def build_model(T, p: dict):
             layers.append(nn.MaxPool1d(2, ceil_mode=True))
         elif m["pool"] == "AvgPool1d":
             layers.append(nn.AvgPool1d(2, ceil_mode=True, count_include_pad=False))
-        layers += [nn.AdaptiveAvgPool1d(3), nn.Flatten(), *drop, nn.Linear(12, out)]
+        layers += [nn.AdaptiveAvgPool1d(3), nn.Flatten(), *drop, nn.Linear(12, out, bias=hb)]
         return _wrap(T, p["container"], layers), lambda model, X: model(X["x"])
     if kind == "conv2d":
         c = m["conv"]
@@ -680,18 +705,18 @@ def build_model(T, p: dict):
         if m["transpose"]:
             layers.append(nn.ConvTranspose2d(4, 3, bias=m["bias"], **m["transpose"]))
             ch = 3
-        layers += [nn.AdaptiveAvgPool2d(2), nn.Flatten(), *drop, nn.Linear(ch * 4, out)]
+        layers += [nn.AdaptiveAvgPool2d(2), nn.Flatten(), *drop, nn.Linear(ch * 4, out, bias=hb)]
         return _wrap(T, p["container"], layers), lambda model, X: model(X["x"])
     if kind == "embedding":
         e = m["emb"]
         emb = nn.Embedding(10, 6, **e)
-        rest = _wrap(T, p["container"], [act, *drop, nn.Linear(6, out)])
+        rest = _wrap(T, p["container"], [act, *drop, nn.Linear(6, out, bias=hb)])
         model = nn.ModuleDict({"emb": emb, "rest": rest})
         return model, lambda model, X: model["rest"](model["emb"](X["idx"]).mean(1))
     if kind == "embedding_bag":
         e = m["emb"]
         emb = nn.EmbeddingBag(10, 6, mode=e["mode"], padding_idx=e["padding_idx"])
-        rest = _wrap(T, p["container"], [act, *drop, nn.Linear(6, out)])
+        rest = _wrap(T, p["container"], [act, *drop, nn.Linear(6, out, bias=hb)])
         model = nn.ModuleDict({"emb": emb, "rest": rest})
 
         def fwd(model, X):
@@ -716,7 +741,7 @@ def build_model(T, p: dict):
         body = cls(8, 6, **kw)
         dirs = 2 if s["bidirectional"] else 1
         h = (s["proj_size"] if s["cell"] == "LSTM" and s["proj_size"] else 6) * dirs
-        head = _wrap(T, p["container"], [act, *drop, nn.Linear(h, out)])
+        head = _wrap(T, p["container"], [act, *drop, nn.Linear(h, out, bias=hb)])
         model = _containers(T).Seq(body, head, m, T)
         return model, lambda model, X: model(X["x"], X)
     if kind == "attention":
@@ -727,7 +752,7 @@ def build_model(T, p: dict):
                                      kdim=5 if s["kdim"] else None,
                                      vdim=5 if s["kdim"] else None,
                                      batch_first=s["batch_first"])
-        head = _wrap(T, p["container"], [act, *drop, nn.Linear(8, out)])
+        head = _wrap(T, p["container"], [act, *drop, nn.Linear(8, out, bias=hb)])
         return _containers(T).Seq(body, head, m, T), lambda model, X: model(X["x"], X)
     s = m["tf"]
     body = nn.TransformerEncoderLayer(8, s["nhead"], dim_feedforward=s["dim_feedforward"],
@@ -735,7 +760,7 @@ def build_model(T, p: dict):
                                       layer_norm_eps=s["layer_norm_eps"],
                                       batch_first=s["batch_first"], norm_first=s["norm_first"],
                                       bias=m["bias"])
-    head = _wrap(T, p["container"], [act, *drop, nn.Linear(8, out)])
+    head = _wrap(T, p["container"], [act, *drop, nn.Linear(8, out, bias=hb)])
     return _containers(T).Seq(body, head, m, T), lambda model, X: model(X["x"], X)
 
 
@@ -748,6 +773,7 @@ def _inputs(T, p: dict, d: dict, dt) -> dict:
             X[k] = T.tensor(d[k], dtype=dt)
     if "idx" in d:
         X["idx"] = T.tensor(d["idx"], dtype=T.int64)
+    if "offsets" in d:
         X["offsets"] = T.tensor(np.concatenate([[0], d["offsets"]]), dtype=T.int64)
     kind = m["kind"]
     if kind == "rnn":
@@ -849,6 +875,15 @@ def build_optim(T, p: dict, model):
     o = p["optim"]
     opts = dict(o["opts"])
     lr = opts.pop("lr")
+    fault = p.get("fault")
+    if fault == "bad_lr":
+        lr = -lr
+    elif fault == "bad_momentum" and "momentum" in opts:
+        opts["momentum"] = -0.5
+    elif fault == "bad_betas" and "betas" in opts:
+        opts["betas"] = (1.0, opts["betas"][1])
+    elif fault == "nesterov" and o["name"] == "SGD":
+        opts["nesterov"], opts["momentum"] = True, 0.0
     if o["tensor_lr"]:
         lr = T.tensor(lr)
     cls = getattr(T.optim, o["name"])
@@ -903,8 +938,12 @@ def _obs(x, be):
     return observe(x, be, True, False)
 
 
-def execute(p: dict, T, dtype: str, default_float64: bool = False) -> Run:
-    """Run program ``p`` with library ``T`` (``engine`` or ``torch``) in ``dtype``."""
+def execute(p: dict, T, dtype: str, default_float64: bool = False,
+            lockstep: dict | None = None) -> Run:
+    """Run program ``p`` with library ``T`` (``engine`` or ``torch``) in ``dtype``.
+    ``lockstep``: torch's run records its parameters at each step's start and its gradients
+    after backward there; the engine's run given the same dict takes them over at those points
+    (``LOCKSTEP``)."""
     be = ENGINE if T is engine else TORCH
     ctx = contextlib.nullcontext()
     if default_float64 and T is torch:
@@ -914,7 +953,7 @@ def execute(p: dict, T, dtype: str, default_float64: bool = False) -> Run:
     with ctx, warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            _program(T, be, p, dtype, obs, where)
+            _program(T, be, p, dtype, obs, where, lockstep)
         except Exception as e:  # noqa: BLE001 (every failure is an observation)
             return Run(obs, ErrorObs(where[0], builtin_class(e), str(e)))
     return Run(obs)
@@ -930,7 +969,20 @@ def _default(dt):
         torch.set_default_dtype(old)
 
 
-def _program(T, be, p: dict, dtype: str, obs: list, where: list) -> None:
+def _lockstep(T, book: dict, key: tuple, tensors: list) -> None:
+    """Lockstep: torch's run writes the values of ``tensors`` into ``book``; the engine's run
+    (a second run with the same book) overwrites its own with them (None stays None)."""
+    if T is torch:
+        book[key] = [None if x is None else x.detach().numpy().copy() for x in tensors]
+        return
+    with T.no_grad():
+        for x, v in zip(tensors, book.get(key, ()), strict=False):
+            if x is not None and v is not None and tuple(x.shape) == v.shape:
+                x.copy_(T.tensor(v, dtype=x.dtype))
+
+
+def _program(T, be, p: dict, dtype: str, obs: list, where: list,
+             lockstep: dict | None = None) -> None:
     dt = getattr(T, dtype)
     T.manual_seed(p["seed"])
     with _default32(T):
@@ -957,21 +1009,35 @@ def _program(T, be, p: dict, dtype: str, obs: list, where: list) -> None:
         if p["freeze_at"] == k:
             first = next(iter(model.parameters()))
             first.requires_grad_(False)
+        if lockstep is not None:
+            _lockstep(T, lockstep, ("params", k), [q for _, q in model.named_parameters()])
         where[0] = f"step {k} zero_grad"
         opt.zero_grad(set_to_none=p["set_to_none"])
+        if p["fault"] == "target_out_of_range" and p["fault_at"] == k and \
+                p["loss"]["kind"] == "class":
+            Y["y"] = T.full_like(Y["y"], 9)
         where[0] = f"step {k} forward"
         out = forward(model, X)
         loss = loss_fn(out)
         obs.append((f"step {k} loss", _obs(loss, be)))
         where[0] = f"step {k} backward"
+        fault = p["fault"] if p["fault_at"] == k else None
+        if fault == "backward_twice":
+            loss.backward()
         loss.backward()
         for n, q in model.named_parameters():
             obs.append((f"step {k} {n}.grad", _obs(q.grad, be)))
+        if lockstep is not None:
+            _lockstep(T, lockstep, ("grads", k), [q.grad for _, q in model.named_parameters()])
         if clip is not None:
             where[0] = f"step {k} clip"
             params = list(model.parameters())
             if clip[0] == "norm":
-                r = T.nn.utils.clip_grad_norm_(params, clip[1], norm_type=clip[2])
+                if fault == "clip_nonfinite":
+                    with T.no_grad():
+                        params[-1].grad[0] = math.inf
+                r = T.nn.utils.clip_grad_norm_(params, clip[1], norm_type=clip[2],
+                                               error_if_nonfinite=fault == "clip_nonfinite")
                 obs.append((f"step {k} clip_grad_norm_", _obs(r, be)))
             else:
                 T.nn.utils.clip_grad_value_(params, clip[1])
@@ -990,8 +1056,12 @@ def _program(T, be, p: dict, dtype: str, obs: list, where: list) -> None:
         if p["roundtrip_at"] == k:
             where[0] = f"step {k} state_dict round trip"
             state = {n: v.clone() for n, v in model.state_dict().items()}
+            if fault == "missing_key":
+                state.pop(next(iter(state)))
             model.load_state_dict(state)
             osd = copy.deepcopy(opt.state_dict())
+            if fault == "state_dict_groups":
+                osd["param_groups"].append(dict(osd["param_groups"][0], params=[]))
             if sched is None:
                 opt = build_optim(T, p, model)
             opt.load_state_dict(osd)
@@ -1022,8 +1092,9 @@ def _default32(T):
 
 def runs(p: dict) -> tuple[Run, Run, Run | None, Run | None]:
     """The engine's run, torch's, and torch's reference runs for the tolerance rules."""
-    t = execute(p, torch, p["dtype"])
-    e = execute(p, engine, p["dtype"])
+    book: dict | None = {} if LOCKSTEP else None
+    t = execute(p, torch, p["dtype"], lockstep=book)
+    e = execute(p, engine, p["dtype"], lockstep=book)
     r = l = None
     if p["dtype"] == "float32":
         r = execute(p, torch, "float64", default_float64=True)
@@ -1035,6 +1106,11 @@ def runs(p: dict) -> tuple[Run, Run, Run | None, Run | None]:
 def difference(p: dict) -> str | None:
     """Where program ``p``'s engine run differs from torch's (None: they agree)."""
     e, t, r, l = runs(p)
+    if t.error is not None and p["fault"] is None:
+        # (a program without a fault that torch refuses: the generator's mistake, which would
+        # hide the rest of the program behind an error both sides raise)
+        return (f"harness: torch raised without a fault at {t.error.where}: "
+                f"{t.error.cls.__name__}: {t.error.message[:300]}")
     return compare_runs(e, t, r, l)
 
 

@@ -33,6 +33,7 @@ from app.lang import Environment, LangError, RunResult
 from app.models.runs import RunRequest
 from app.services import execution, replay, snapshots
 from app.services.devices import check_device_computes
+from app.services.hosts.priority import Priority
 from app.services.hosts.protocol import Payload, PeerGone, receive, send
 from app.services.memory import limit_address_space, shared_bytes, statm
 from app.services.store import SessionRecord, StaleFence, StoreUnavailable, open_store
@@ -46,84 +47,6 @@ def _trim() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
     except (OSError, AttributeError):  # not glibc
         pass
-
-
-class Priority:
-    """Long requests yield the CPU to short ones (as a multilevel feedback queue does): once a
-    request has used ``after_s`` of CPU time, every thread of its host drops to the
-    ``SCHED_IDLE`` policy until the request ends. The kernel then lets any normal task that
-    wakes up (a short request's host, the serving process) preempt it at once, instead of
-    after the rest of its time slice, and gives it a weight of 3 against a normal task's
-    1024: short requests keep their latency next to long ones, and long ones still use every
-    CPU left idle. CPU time, not wall time: a short request that only waited for a CPU (a
-    crowded machine) keeps its priority. Taking the normal policy back needs ``RLIMIT_NICE``
-    (root, or ``ulimits: nice`` in compose); without it the host stays low and says so, and
-    the pool recycles it when it is idle.
-
-    A session whose last run here used ``after_s`` of CPU starts its next run low at once
-    (:meth:`lower`, as a feedback queue remembers a task's last quantum): a user who runs long
-    programs over and over then never competes with short requests at the normal priority,
-    not even for the first ``after_s`` of each run. One run that stays under ``after_s`` gives
-    the session its normal start back."""
-
-    def __init__(self, after_s: float) -> None:
-        self.after_s = after_s if os.sched_getscheduler(0) == os.SCHED_OTHER else 0.0
-        self.low = False
-        self.armed = False
-        """The timer is set (a request began and no ``stop`` since)."""
-        self.cpu_started = 0.0
-        """``time.process_time`` when the request began (what ``ITIMER_PROF`` counts)."""
-        signal.signal(signal.SIGPROF, self._lower)
-
-    @staticmethod
-    def _threads() -> list[int]:
-        """This process's threads (the engine's thread pool too: each has its own policy)."""
-        try:
-            return [int(tid) for tid in os.listdir("/proc/self/task")]
-        except OSError:
-            return [0]
-
-    def _set(self, policy: int) -> bool:
-        done = True
-        for tid in self._threads():
-            try:
-                os.sched_setscheduler(tid, policy, os.sched_param(0))
-            except PermissionError:
-                done = False
-            except ProcessLookupError:  # the thread just ended
-                pass
-        return done
-
-    def _lower(self, _signum: int, _frame: object) -> None:
-        if not self.low:
-            self._set(os.SCHED_IDLE)
-            self.low = True
-
-    def start(self) -> None:
-        if self.after_s > 0 and not self.low:
-            self.cpu_started = time.process_time()
-            signal.setitimer(signal.ITIMER_PROF, self.after_s)
-            self.armed = True
-
-    def lower(self) -> None:
-        """Low priority now, for the rest of the request (a session that ran long before)."""
-        if self.after_s > 0:
-            self._lower(signal.SIGPROF, None)
-
-    def was_long(self) -> bool:
-        """Whether the request so far has used ``after_s`` of CPU."""
-        return self.after_s > 0 and time.process_time() - self.cpu_started >= self.after_s
-
-    def stop(self) -> bool:
-        """Ends a request; False if the host is left at low priority."""
-        if self.armed:  # a second stop (after the log's) costs no system call
-            signal.setitimer(signal.ITIMER_PROF, 0)
-            self.armed = False
-        if self.low:
-            if not self._set(os.SCHED_OTHER):
-                return False
-            self.low = False
-        return True
 
 
 @dataclass(eq=False)
@@ -188,11 +111,21 @@ class Host:
 
     def serve(self, sock: socket.socket) -> None:
         send(sock, {"op": "ready", "pid": os.getpid()})
+        number = None
+
+        def notify(long: bool) -> None:  # (from a signal handler too: one small record)
+            try:
+                send(sock, {"op": "cpu", "long": long, "n": number})
+            except (PeerGone, OSError):  # the serving process is gone: the reply finds out
+                pass
+
+        self.priority.notify = notify
         while True:
             try:
                 header, payload = receive(sock)
             except PeerGone:
                 return
+            number = header.get("n")
             reply, body = self.handle(header, payload)
             del payload
             try:

@@ -53,6 +53,7 @@ from app.core.config import Settings
 from app.core.errors import ServerBusy
 from app.core.metrics import Metrics
 from app.services.hosts.cgroups import HostCgroups
+from app.services.hosts.priority import CpuBalance, can_take_back
 from app.services.hosts.protocol import RECORD_MAX, Payload, PeerGone, decode, encode
 from app.services.hosts.zygote import shared_zygote
 from app.services.memory import resident_bytes, statm
@@ -119,6 +120,14 @@ class HostProcess:
     idle_since: float = 0.0
     demoted: bool = False
     """Left at low CPU priority (it could not take its priority back): recycled when idle."""
+    running: bool = False
+    """A request was sent to it and its reply has not come yet."""
+    long: bool = False
+    """The request in flight has used the demotion threshold's CPU time (the host said so)."""
+    ending: bool = False
+    """The request in flight was long and is ending (committing, answering)."""
+    low: bool = False
+    """The pool put its threads at ``SCHED_IDLE`` (``CpuBalance``)."""
     grant: int = 0
     """The memory the request in flight may add."""
     requests: int = 0
@@ -146,6 +155,13 @@ def _close(sock: socket.socket) -> None:
 
 class HostPool:
     def __init__(self, settings: Settings, metrics: Metrics) -> None:
+        demote = settings.demote_after_ms > 0
+        if demote and not can_take_back():
+            logger.info("long runs are not demoted to SCHED_IDLE: the service cannot take a "
+                        "host's priority back (RLIMIT_NICE below 20, no CAP_SYS_NICE)")
+            settings = settings.model_copy(update={"demote_after_ms": 0.0})  # (for hosts)
+            demote = False
+        self.cpu = CpuBalance(demote)
         self.settings = settings
         self.metrics = metrics
         self.max_hosts = settings.host_count
@@ -528,6 +544,10 @@ class HostPool:
             host.expect = None
             raise
         host.requests += 1
+        if self.cpu.enabled:
+            with self._lock:
+                host.running, host.long, host.ending = True, False, False
+                self.cpu.balance(self.hosts)
 
         def deadline() -> None:
             if not future.done():
@@ -548,9 +568,28 @@ class HostPool:
         finally:
             timer.cancel()
             host.expect = None
+            if host.running:
+                self._stopped(host)
         host.memory = int(reply.get("memory", host.memory))
         host.demoted = bool(reply.get("demoted"))
+        host.low = host.demoted  # (it took the normal policy back itself, or could not)
         return reply, body
+
+    def _stopped(self, host: HostProcess) -> None:
+        """Its request is over (answered, failed or killed): the long runs left may rise."""
+        with self._lock:
+            host.running = host.long = host.ending = False
+            self.cpu.balance(self.hosts)
+
+    def _cpu_notice(self, host: HostProcess, notice: dict[str, Any]) -> None:
+        """The host's run became long, or stopped being long (it is about to answer)."""
+        expect = host.expect
+        if expect is None or notice.get("n") != expect[0] or not host.running:
+            return
+        with self._lock:
+            host.long = bool(notice.get("long"))
+            host.ending = not host.long
+            self.cpu.balance(self.hosts)
 
     def _watch(self, host: HostProcess, loop: asyncio.AbstractEventLoop) -> None:
         """Registers ``host``'s reader with ``loop`` (the loop of the request about to be
@@ -618,6 +657,9 @@ class HostPool:
             reply, body = decode(data, got)
         except Exception as exc:  # PeerGone, or a host that speaks nonsense
             self._failed(host, exc)
+            return
+        if reply.get("op") == "cpu":
+            self._cpu_notice(host, reply)
             return
         expect = host.expect
         if expect is not None and reply.get("n") == expect[0]:

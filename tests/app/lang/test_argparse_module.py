@@ -54,6 +54,32 @@ CELLS = [
     "try:\n    p3.parse_args([])\nexcept SystemExit as e:\n    print('exit', e.code)",
     "ns = argparse.Namespace(a=1, b='x')\nprint(ns, ns.a, ns == argparse.Namespace(a=1, b='x'),"
     " 'a' in ns)\nns.c = 3\nprint(ns)",
+    # sub-commands, dispatched through set_defaults(func=...) as scripts do
+    "def train(args):\n    print('train', args.lr, args.epochs)\n"
+    "def evaluate(args):\n    print('eval', args.ckpt)\n"
+    "cli = argparse.ArgumentParser(prog='main.py', description='A tool.')\n"
+    "cli.add_argument('--seed', type=int, default=0)\n"
+    "sub = cli.add_subparsers(dest='command', help='what to do')\n"
+    "t = sub.add_parser('train', help='train a model')\n"
+    "t.add_argument('--lr', type=float, default=0.1)\nt.add_argument('--epochs', type=int, "
+    "default=2)\nt.set_defaults(func=train)\n"
+    "e = sub.add_parser('eval', aliases=['ev'], help='evaluate')\n"
+    "e.add_argument('ckpt', nargs='?', default='best.pt')\ne.set_defaults(func=evaluate)\n"
+    "print(repr(sub))\n"
+    "for argv in (['train', '--lr', '0.5'], ['--seed', '3', 'ev', 'last.pt'], ['eval']):\n"
+    "    args = cli.parse_args(argv)\n    print(args.command, args.seed)\n"
+    "    args.func(args)\nprint(cli.parse_args([]))",
+    "cli.print_help()\nt.print_help()",
+    "try:\n    cli.parse_args(['fit'])\nexcept SystemExit as e:\n    print('exit', e.code)",
+    "try:\n    cli.parse_args(['train', '--lr', 'x'])\nexcept SystemExit as e:\n"
+    "    print('exit', e.code)",
+    "req = argparse.ArgumentParser(prog='main.py')\n"
+    "s2 = req.add_subparsers(title='commands', dest='cmd', required=True, metavar='CMD')\n"
+    "s2.add_parser('a', description='A.', formatter_class=argparse.RawTextHelpFormatter)\n"
+    "req.print_help()\ntry:\n    req.parse_args([])\nexcept SystemExit as e:\n"
+    "    print('exit', e.code)",
+    "sub.add_argument('--x')",
+    "t.add_parser('nested')",
 ]
 
 
@@ -114,6 +140,9 @@ def test_help_ends_the_run_as_a_script_ends():
     "import argparse\nargparse.FileType('r')",
     "import argparse\np = argparse.ArgumentParser()\np.add_argument('--x', action=list)",
     "import argparse\nargparse.ArgumentParser(exit_on_error=False)",
+    "import argparse\np = argparse.ArgumentParser()\np.add_subparsers(parser_class=list)",
+    "import argparse\np = argparse.ArgumentParser()\np.add_subparsers().add_parser('a', "
+    "fromfile_prefix_chars='@')",
     "import argparse\nargparse._sys"])
 def test_what_reaches_files_or_argparse_internals_is_refused(source):
     with pytest.raises(LangError):

@@ -588,17 +588,6 @@ def test_snippet_prints_what_python_prints(name, form):
     assert _ours(source, form) == _python(source)
 
 
-@pytest.mark.parametrize("source", ["xs = [0]\ni = 0\nxs[i] = i = 1",
-                                    "a = [0]\na[0] = a[0] = 1", "a = b = [0]\na[0] = b[0] = 1"])
-def test_chained_assignment_without_a_safe_plain_name_is_refused(source):
-    """The later targets of ``t[k] = name = v`` get the value through ``name``: refused when
-    no plain name follows, or when a target before it reads that name."""
-    from app.lang import SourceSyntaxError
-
-    with pytest.raises(SourceSyntaxError, match="chained assignment needs a plain name first"):
-        compile_source(source)
-
-
 def test_an_uncaught_exception_carries_its_class_and_text():
     with pytest.raises(ProgramError) as info:
         _ours("class Bad(Exception):\n    pass\nraise Bad('broken')", "source")
