@@ -10,7 +10,7 @@ torch = pytest.importorskip("torch")
 
 import engine  # noqa: E402
 
-from .test_lead20_pins import _after_rewrite  # noqa: E402
+from .test_lead20_pins import check_versions  # noqa: E402
 
 # Each program makes one op's node; the test rewrites each named tensor in place (values kept,
 # version moved) and compares backward's answer, error text included.
@@ -103,11 +103,7 @@ VERSION_CASES = {
 
 @pytest.mark.parametrize("case", sorted(VERSION_CASES))
 def test_backward_checks_the_versions_torch_saves(case):
-    source, names = VERSION_CASES[case]
-    for name in names.split():
-        want = _after_rewrite(torch, source, name)
-        got = _after_rewrite(engine, source, name)
-        assert got == want, f"after {name} changed in place"
+    check_versions(*VERSION_CASES[case])
 
 
 def _values_after_write(lib, op: str):
